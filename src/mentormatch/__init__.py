@@ -1,0 +1,1 @@
+"""mentormatch: optimal, explained and fair mentor-mentee pairing."""

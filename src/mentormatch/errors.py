@@ -1,0 +1,79 @@
+"""The library's exceptions. Each carries its findings as attributes, so that callers
+(the CLI, an HR tool) can show or act on them without parsing the message."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class MentormatchError(Exception):
+    """Base class of every error raised on purpose by mentormatch."""
+
+
+@dataclass
+class Problem:
+    """One finding of validation: where, what was received, what was expected."""
+
+    table: str  # "mentors", "mentees", "programme", "scores", ...
+    column: str | None
+    row_id: str | None  # the person's id, when known
+    line: int | None  # 1-based data line in the file (header is line 1, first row line 2)
+    value: object
+    expected: str
+
+    def __str__(self) -> str:
+        where = [self.table]
+        if self.row_id is not None:
+            where.append(f"row id {self.row_id!r}")
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.column is not None:
+            where.append(f"column {self.column!r}")
+        return f"{', '.join(where)}: got {self.value!r}, expected {self.expected}"
+
+
+class ValidationError(MentormatchError, ValueError):
+    """Bad input tables or settings. ``problems`` lists every finding (not only the first)."""
+
+    def __init__(self, problems: list[Problem] | Problem, *, limit: int = 10):
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        shown = "; ".join(str(p) for p in self.problems[:limit])
+        more = len(self.problems) - limit
+        if more > 0:
+            shown += f"; and {more} more problem(s)"
+        super().__init__(shown)
+
+
+class UnknownNameError(MentormatchError, ValueError):
+    """An unknown option name (solver, feature, setting); lists the known ones."""
+
+    def __init__(self, kind: str, name: str, known: list[str]):
+        import difflib
+
+        self.kind, self.name, self.known = kind, name, sorted(known)
+        close = difflib.get_close_matches(str(name), self.known, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        super().__init__(f"unknown {kind} {name!r}; known: {', '.join(self.known)}.{hint}")
+
+
+@dataclass
+class Conflict:
+    """One reason a constraint set cannot hold, with its numbers and a relaxation that helps."""
+
+    constraint: str
+    detail: str
+    relaxation: str | None = None
+
+    def __str__(self) -> str:
+        return self.detail + (f" (to fix: {self.relaxation})" if self.relaxation else "")
+
+
+class InfeasibleError(MentormatchError):
+    """The hard constraints cannot all hold. ``conflicts`` names them, with numbers."""
+
+    def __init__(self, conflicts: list[Conflict] | Conflict):
+        if isinstance(conflicts, Conflict):
+            conflicts = [conflicts]
+        self.conflicts: list[Conflict] = list(conflicts)
+        super().__init__("the constraints cannot all hold: " + "; ".join(map(str, self.conflicts)))

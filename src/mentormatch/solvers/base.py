@@ -1,0 +1,143 @@
+"""The one interface every solver implements: arrays and an eligibility structure in, an
+assignment out.
+
+A solver is a function ``solve(problem: AssignmentProblem, options: SolverOptions) -> Solution``
+registered in :data:`mentormatch.solvers.SOLVERS`. It never sees a DataFrame or an id.
+
+The problem (maximisation)::
+
+    maximise    sum_k score[k] * x[k]                (k over the eligible candidate pairs)
+    subject to  sum_{k: mentor[k]=j} load[mentee[k]] * x[k] <= capacity[j]     for each mentor j
+                sum_{k: mentee[k]=i} x[k] <= demand[i]                          for each mentee i
+                x[k] = 1 where locked[k]
+                x[k] in {0, 1}
+
+A pair that is not in the candidate arrays is ineligible (absent, never a zero score).
+Side constraints (minimum loads, budget, incentives, fairness floors) live in ``side`` and only
+the solvers that declare them accept them; the others raise rather than ignore them.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+import numpy as np
+
+from ..pairs import Candidates
+
+Status = Literal["optimal", "feasible", "infeasible"]
+
+
+@dataclass
+class SideConstraints:
+    """Constraints beyond capacity/eligibility/locks. All arrays are per mentor (length
+    n_mentors) or per mentee (length n_mentees); ``None`` means the constraint is off."""
+
+    min_load: np.ndarray | None = None  # a mentor who takes part gets at least this many
+    budget: float | None = None  # sum of stipends of active mentors <= budget
+    stipend_fixed: np.ndarray | None = None  # paid when the mentor is active
+    stipend_per_mentee: np.ndarray | None = None
+    bonus: np.ndarray | None = None  # mentor's bonus per successful mentee
+    reservation: np.ndarray | None = None  # active mentor needs bonus * sum(score) >= reservation
+    balanced_load: bool = False  # active mentors' loads differ by at most one
+    group: np.ndarray | None = None  # int code per mentee (-1: no group) for fairness floors
+    group_names: list[str] | None = None
+    score_floor: float | None = None  # each group's mean score >= alpha * overall mean
+    share_floor: float | None = None  # each group's matched share >= beta
+
+    def active(self) -> list[str]:
+        names = []
+        if self.min_load is not None and np.any(self.min_load > 0):
+            names.append("min_load")
+        if self.budget is not None:
+            names.append("budget")
+        if self.reservation is not None:
+            names.append("reservation")
+        if self.balanced_load:
+            names.append("balanced_load")
+        if self.score_floor is not None:
+            names.append("score_floor")
+        if self.share_floor is not None:
+            names.append("share_floor")
+        return names
+
+
+@dataclass
+class AssignmentProblem:
+    """Arrays only. ``pairs`` holds the eligible candidate pairs; ``score`` is aligned with it."""
+
+    pairs: Candidates
+    score: np.ndarray  # float64, one per pair; higher is better
+    capacity: np.ndarray  # float64 per mentor (>= 0; fractional allowed with loads)
+    demand: np.ndarray | None = None  # int per mentee: mentors needed (default 1)
+    load: np.ndarray | None = None  # float per mentee: slots of a mentor's time (default 1)
+    locked: np.ndarray | None = None  # bool per pair: must be in the assignment
+    coverage_first: bool = False  # maximise the number matched before the total score
+    side: SideConstraints = field(default_factory=SideConstraints)
+
+    def __post_init__(self):
+        n, m = self.pairs.n_mentees, self.pairs.n_mentors
+        self.score = np.asarray(self.score, dtype=np.float64)
+        self.capacity = np.asarray(self.capacity, dtype=np.float64)
+        if self.demand is None:
+            self.demand = np.ones(n, dtype=np.int64)
+        if self.load is None:
+            self.load = np.ones(n, dtype=np.float64)
+        if self.locked is None:
+            self.locked = np.zeros(len(self.pairs), dtype=bool)
+        assert self.score.shape == (len(self.pairs),), "score must align with pairs"
+        assert self.capacity.shape == (m,), "capacity must have one entry per mentor"
+
+    @property
+    def n_mentees(self) -> int:
+        return self.pairs.n_mentees
+
+    @property
+    def n_mentors(self) -> int:
+        return self.pairs.n_mentors
+
+    @property
+    def integral(self) -> bool:
+        """True when loads are all 1 and capacities whole numbers (a plain flow problem)."""
+        return bool(np.all(self.load == 1) and np.all(self.capacity == np.round(self.capacity)))
+
+
+@dataclass
+class SolverOptions:
+    seed: int = 0
+    time_limit: float | None = None  # seconds, for solvers that search (cpsat)
+    progress: bool = False
+
+
+@dataclass
+class Solution:
+    """What a solver returns. ``chosen`` are positions into ``problem.pairs``, ascending."""
+
+    chosen: np.ndarray
+    status: Status
+    objective: float  # recomputed from the chosen pairs, in score units
+    bound: float | None = None  # an upper bound on the optimum, where one is known
+    wall_time: float = 0.0
+    solver: str = ""
+    certificate: dict | None = None  # how optimality was proven (duals, scaling, rounding bound)
+    message: str = ""
+
+    @property
+    def gap(self) -> float | None:
+        if self.bound is None:
+            return None
+        denom = max(abs(self.bound), 1e-12)
+        return max(0.0, (self.bound - self.objective) / denom)
+
+
+SolverFn = Callable[[AssignmentProblem, SolverOptions], Solution]
+
+
+def finish(problem: AssignmentProblem, chosen, status: Status, started: float, solver: str,
+           bound: float | None = None, certificate: dict | None = None, message: str = "") -> Solution:
+    """Build a Solution with the objective recomputed from the chosen pairs."""
+    chosen = np.sort(np.asarray(chosen, dtype=np.int64))
+    objective = float(problem.score[chosen].sum()) if len(chosen) else 0.0
+    return Solution(chosen, status, objective, bound, time.perf_counter() - started, solver,
+                    certificate, message)
