@@ -20,8 +20,7 @@ def get_solver(name: str) -> SolverFn:
 
 def _load_builtin() -> None:
     # Imported lazily so that `import mentormatch` stays cheap; each module registers itself.
-    from . import flow, baselines  # noqa: F401
-    for optional in ("hungarian", "cpsat", "stable", "fair"):
+    for optional in ("flow", "hungarian", "baselines", "cpsat", "stable", "fair"):
         try:
             __import__(f"{__name__}.{optional}")
         except ModuleNotFoundError as exc:  # module not written yet
