@@ -1,0 +1,151 @@
+"""Eligibility rules and the solver-facing constraint arrays, from the programme's rules.
+
+Each rule yields a boolean mask over the candidate pairs (True = the rule removes the pair).
+The masks are kept by name so that every unmatched mentee can be told which rules removed
+which of their candidates.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem, ValidationError
+from .pairs import Candidates, Encoder
+
+# Plain words for each rule, used in unmatched reasons and explanations.
+RULE_WORDS = {
+    "same_person": "are the mentee themself",
+    "management_line": "are in their management line",
+    "same_team": "are in the same team",
+    "mentor_level_above": "are not above their level",
+    "forbidden": "are forbidden pairs",
+    "history": "were paired with them before",
+    "min_score": "score below the programme's minimum",
+    "experience.junior_mentor": "are junior to them",
+    "readiness.min": "are below the readiness threshold",
+}
+
+
+def _text(df: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in df.columns:
+        return np.full(len(df), "", dtype=object)
+    return df[column].fillna("").astype(str).to_numpy(dtype=object)
+
+
+def management_line_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(mentee index, mentor index) of pairs where one manages the other, directly or up the chain.
+
+    The org chart is the union of both tables (a person in both tables is one person, same id).
+    Walks each person's chain upward with whole-array steps: the cost is the number of people
+    times the depth of the chart, never the number of pairs.
+    """
+    ids = pd.Index(pd.unique(np.concatenate([_text(mentees, "id"), _text(mentors, "id")])))
+    managers = pd.concat([
+        pd.Series(_text(mentees, "manager_id"), index=_text(mentees, "id")),
+        pd.Series(_text(mentors, "manager_id"), index=_text(mentors, "id")),
+    ])
+    managers = managers[~managers.index.duplicated()]
+    parent = ids.get_indexer(managers.reindex(ids).fillna("").to_numpy())  # -1: no manager
+    mentee_node = ids.get_indexer(_text(mentees, "id"))
+    mentor_node = ids.get_indexer(_text(mentors, "id"))
+    node_to_mentor = np.full(len(ids), -1, dtype=np.int64)
+    node_to_mentor[mentor_node] = np.arange(len(mentor_node))
+    node_to_mentee = np.full(len(ids), -1, dtype=np.int64)
+    node_to_mentee[mentee_node] = np.arange(len(mentee_node))
+
+    out_i, out_j = [], []
+
+    def climb(start_nodes: np.ndarray, owner: np.ndarray, lookup: np.ndarray, mentee_side: bool):
+        anc = parent[start_nodes]
+        alive = anc >= 0
+        steps = 0
+        while alive.any() and steps <= len(ids):  # validated acyclic; the bound is a guard
+            hit = alive & (lookup[np.where(alive, anc, 0)] >= 0)
+            other = lookup[anc[hit]]
+            if mentee_side:
+                out_i.append(owner[hit]); out_j.append(other)
+            else:
+                out_i.append(other); out_j.append(owner[hit])
+            anc = np.where(alive, parent[np.where(alive, anc, 0)], -1)
+            alive = anc >= 0
+            steps += 1
+
+    climb(mentee_node, np.arange(len(mentee_node)), node_to_mentor, True)   # mentor above mentee
+    climb(mentor_node, np.arange(len(mentor_node)), node_to_mentee, False)  # mentee above mentor
+    if not out_i:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    return np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64)
+
+
+def pair_mask(candidates: Candidates, mentee_idx: np.ndarray, mentor_idx: np.ndarray) -> np.ndarray:
+    """Boolean mask over ``candidates`` marking the listed pairs."""
+    mask = np.zeros(len(candidates), dtype=bool)
+    if len(mentee_idx):
+        pos = candidates.locate(mentee_idx, mentor_idx)
+        mask[pos[pos >= 0]] = True
+    return mask
+
+
+def id_pairs(pairs, mentee_ids: Encoder, mentor_ids: Encoder, setting: str) -> tuple[np.ndarray, np.ndarray]:
+    """Encode a list of [mentee_id, mentor_id] pairs, naming any unknown id."""
+    mi, mj = mentee_ids.index, mentor_ids.index
+    problems = []
+    rows_i, rows_j = [], []
+    for n, (a, b) in enumerate(pairs):
+        a, b = str(a), str(b)
+        if a not in mi:
+            problems.append(Problem("programme", f"{setting}[{n}]", a, None, a, "a mentee id"))
+        if b not in mj:
+            problems.append(Problem("programme", f"{setting}[{n}]", b, None, b, "a mentor id"))
+        if a in mi and b in mj:
+            rows_i.append(mi[a]); rows_j.append(mj[b])
+    if problems:
+        raise ValidationError(problems)
+    return np.asarray(rows_i, dtype=np.int64), np.asarray(rows_j, dtype=np.int64)
+
+
+def rule_masks(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candidates,
+               constraints: dict, mentee_ids: Encoder, mentor_ids: Encoder) -> dict[str, np.ndarray]:
+    """The org-chart and attribute rules as masks over ``candidates`` (True = removed)."""
+    i, j = candidates.mentee, candidates.mentor
+    masks: dict[str, np.ndarray] = {}
+    masks["same_person"] = mentee_ids.ids[i] == mentor_ids.ids[j]
+    if constraints.get("management_line", True):
+        a, b = management_line_pairs(mentees, mentors)
+        masks["management_line"] = pair_mask(candidates, a, b)
+    if constraints.get("same_team", False):
+        t_e, t_m = _text(mentees, "team"), _text(mentors, "team")
+        masks["same_team"] = (t_e[i] != "") & (t_e[i] == t_m[j])
+    if constraints.get("mentor_level_above", False):
+        if "level" in mentees.columns and "level" in mentors.columns:
+            le = mentees["level"].to_numpy(dtype=float)[i]
+            lm = mentors["level"].to_numpy(dtype=float)[j]
+            masks["mentor_level_above"] = ~(lm > le) & ~np.isnan(le) & ~np.isnan(lm)
+    if constraints.get("forbidden"):
+        a, b = id_pairs(constraints["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden")
+        masks["forbidden"] = pair_mask(candidates, a, b)
+    return masks
+
+
+def first_rule(masks: dict[str, np.ndarray], n_pairs: int) -> tuple[np.ndarray, list[str]]:
+    """For each pair, the index (into the returned names) of the first rule removing it, -1 if none."""
+    names = list(masks)
+    which = np.full(n_pairs, -1, dtype=np.int64)
+    for k, name in enumerate(names):
+        which[(which < 0) & masks[name]] = k
+    return which, names
+
+
+def removal_counts(which: np.ndarray, names: list[str], candidates: Candidates) -> pd.DataFrame:
+    """Per mentee, how many candidates each rule removed (first rule wins), mentees x rules."""
+    counts = np.zeros((candidates.n_mentees, len(names)), dtype=np.int64)
+    hit = which >= 0
+    np.add.at(counts, (candidates.mentee[hit], which[hit]), 1)
+    return pd.DataFrame(counts, columns=names)
+
+
+def nan_or(value, default=None):
+    return default if value is None or (isinstance(value, float) and math.isnan(value)) else value

@@ -1,0 +1,86 @@
+"""The result of a pairing: pairs, unmatched mentees with reasons, the solver's status and
+certificate, and the data the reports need."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .report.export import write_csv
+
+
+@dataclass
+class Matching:
+    """What :func:`mentormatch.pair` and :func:`mentormatch.assign` return.
+
+    Attributes
+    ----------
+    pairs : DataFrame
+        One row per pair: ``mentee_id``, ``mentor_id``, ``score`` (and, from ``pair``,
+        ``rank`` = the mentor's rank among the mentee's eligible mentors by score, 1 = best).
+    unmatched : DataFrame
+        ``mentee_id``, ``reason_code``, ``reason`` (plain words with numbers): every mentee
+        not in ``pairs`` is here, so the two together account for every input mentee.
+    status : {'optimal', 'feasible', 'infeasible'}
+        'optimal' only when proven (see ``certificate``).
+    objective : float
+        Total score of the pairs, recomputed from them.
+    bound, gap : float or None
+        An upper bound on the optimum where the solver has one, and the relative gap.
+    contributions : DataFrame
+        Aligned with ``pairs``: one column per feature (weight x value); rows sum to ``score``.
+        Empty (no columns) when scores were supplied by the caller (``assign``).
+    """
+
+    pairs: pd.DataFrame
+    unmatched: pd.DataFrame
+    status: str
+    objective: float
+    bound: float | None
+    gap: float | None
+    solver: str
+    wall_time: float
+    certificate: dict | None
+    contributions: pd.DataFrame
+    data: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_mentees(self) -> int:
+        return int(self.data.get("n_mentees", len(set(self.pairs["mentee_id"])) + len(self.unmatched)))
+
+    def summary(self) -> dict[str, Any]:
+        """The headline figures as a dict (what ``mentormatch demo`` prints)."""
+        out = {
+            "mentees": self.n_mentees,
+            "mentors": int(self.data.get("n_mentors", self.pairs["mentor_id"].nunique())),
+            "pairs": len(self.pairs),
+            "matched_mentees": int(self.pairs["mentee_id"].nunique()),
+            "unmatched": len(self.unmatched),
+            "unmatched_by_reason": self.unmatched["reason_code"].value_counts().sort_index().to_dict()
+            if len(self.unmatched) else {},
+            "mean_score": float(self.pairs["score"].mean()) if len(self.pairs) else 0.0,
+            "objective": self.objective,
+            "status": self.status,
+            "solver": self.solver,
+            "wall_time_s": self.wall_time,
+        }
+        return out
+
+    def to_csv(self, directory: str | Path) -> dict[str, Path]:
+        """Write ``pairs.csv`` and ``unmatched.csv`` (cells escaped against spreadsheet formulas)."""
+        directory = Path(directory)
+        pairs = self.pairs
+        if len(self.contributions.columns):
+            pairs = pd.concat([pairs, self.contributions.add_prefix("contrib_")], axis=1)
+        return {
+            "pairs": write_csv(pairs, directory / "pairs.csv"),
+            "unmatched": write_csv(self.unmatched, directory / "unmatched.csv"),
+        }
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (f"Matching(status={s['status']!r}, pairs={s['pairs']}, unmatched={s['unmatched']}, "
+                f"objective={s['objective']:.4f}, solver={s['solver']!r})")

@@ -1,0 +1,351 @@
+"""``pair()`` and ``assign()``: validate -> candidates -> score -> constrain -> solve -> Matching."""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import constraints as C
+from .errors import Conflict, InfeasibleError, Problem, ValidationError
+from .features import Context
+from .matching import Matching
+from .pairs import Candidates, Encoder
+from .report.reasons import unmatched_reasons
+from .rules import Rules
+from .solvers import AssignmentProblem, SideConstraints, SolverOptions, get_solver
+
+
+# --------------------------------------------------------------------------------------------
+# shared tail: arrays -> solver -> result
+# --------------------------------------------------------------------------------------------
+def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions):
+    return get_solver(solver)(problem, options)
+
+
+def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
+    """Per eligible pair, the mentor's rank among the mentee's eligible mentors (1 = best score)."""
+    s = pd.Series(problem.score)
+    return s.groupby(problem.pairs.mentee).rank(method="min", ascending=False).to_numpy().astype(np.int64)
+
+
+def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids: Encoder,
+          removed: pd.DataFrame, contributions: pd.DataFrame | None, data: dict[str, Any]) -> Matching:
+    chosen = solution.chosen
+    pairs = problem.pairs
+    ranks = _rank_of_pairs(problem)
+    pair_df = pd.DataFrame({
+        "mentee_id": mentee_ids.decode(pairs.mentee[chosen]),
+        "mentor_id": mentor_ids.decode(pairs.mentor[chosen]),
+        "score": problem.score[chosen],
+        "rank": ranks[chosen],
+        "eligible_mentors": np.bincount(pairs.mentee, minlength=pairs.n_mentees)[pairs.mentee[chosen]],
+        "locked": problem.locked[chosen],
+    })
+    matched = np.zeros(pairs.n_mentees, dtype=bool)
+    matched[pairs.mentee[chosen]] = True
+    unmatched_idx = np.flatnonzero(~matched)
+    unmatched = unmatched_reasons(
+        unmatched_idx, removed, pairs.mentee, pairs.mentor, problem.score, chosen,
+        problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
+        problem.side.active())
+    contrib = (contributions.iloc[chosen].reset_index(drop=True)
+               if contributions is not None else pd.DataFrame(index=range(len(chosen))))
+    data.update(problem=problem, solution=solution, mentee_ids=mentee_ids, mentor_ids=mentor_ids,
+                removed=removed, n_mentees=pairs.n_mentees, n_mentors=pairs.n_mentors)
+    return Matching(pairs=pair_df, unmatched=unmatched, status=solution.status,
+                    objective=solution.objective, bound=solution.bound, gap=solution.gap,
+                    solver=solution.solver, wall_time=solution.wall_time,
+                    certificate=solution.certificate, contributions=contrib, data=data)
+
+
+def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matching:
+    """Re-solve the same eligible pairs, capacities and locks with a baseline solver
+    ("random" or "greedy"). Side constraints (budget, floors) are not imposed on baselines."""
+    problem: AssignmentProblem = result.data["problem"]
+    plain = AssignmentProblem(problem.pairs, problem.score, problem.capacity, problem.demand,
+                              problem.load, problem.locked, problem.coverage_first)
+    solution = _solve(plain, solver, SolverOptions(seed=seed))
+    contributions = result.data.get("all_contributions")
+    return _wrap(plain, solution, result.data["mentee_ids"], result.data["mentor_ids"],
+                 result.data["removed"], contributions, dict(result.data))
+
+
+# --------------------------------------------------------------------------------------------
+# assign(): bring your own scores
+# --------------------------------------------------------------------------------------------
+def _labels(index, table: str, axis: str) -> Encoder:
+    ids = [str(x) for x in index]
+    seen: dict[str, int] = {}
+    problems = []
+    for n, x in enumerate(ids):
+        if x in seen:
+            problems.append(Problem(table, None, x, None, x,
+                                    f"unique {axis} ids (also at position {seen[x]})"))
+        seen.setdefault(x, n)
+    if problems:
+        raise ValidationError(problems)
+    return Encoder.from_ids(ids)
+
+
+def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | None = None,
+           solver: str = "flow", *, locked: Sequence[tuple[str, str]] = (),
+           coverage_first: bool = False, seed: int = 0, time_limit: float | None = None) -> Matching:
+    """Pair mentees with mentors on scores the caller computed.
+
+    Solves ``max sum_ij scores[i, j] x_ij`` subject to ``sum_i x_ij <= capacity[j]``,
+    ``sum_j x_ij <= 1``, ``x_ij = 0`` where forbidden or where the score is ``-inf``,
+    ``x_ij = 1`` for locked pairs.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Mentees x mentors (index = mentee ids, columns = mentor ids, always this way round).
+        ``-inf`` marks an ineligible pair; NaN is an error (say -inf if you mean ineligible).
+    capacity : Series
+        Indexed by mentor id, one non-negative number per column of ``scores``.
+    forbidden : DataFrame of bool, optional
+        Shaped and labelled like ``scores``; True = the pair may not be made.
+    solver : str
+        A name from ``mentormatch.solvers.SOLVERS``; unknown names raise.
+    locked : sequence of (mentee_id, mentor_id)
+        Pairs that must be in the result.
+
+    Returns
+    -------
+    Matching
+
+    Examples
+    --------
+    >>> import pandas as pd, mentormatch as mm
+    >>> s = pd.DataFrame([[0.9, 0.1], [0.8, 0.7]], index=["e1", "e2"], columns=["m1", "m2"])
+    >>> mm.assign(s, pd.Series({"m1": 1, "m2": 1})).pairs[["mentee_id", "mentor_id"]].values.tolist()
+    [['e1', 'm1'], ['e2', 'm2']]
+    """
+    get_solver(solver)  # unknown name: raise before any work
+    if not isinstance(scores, pd.DataFrame):
+        raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
+                                      "a DataFrame, mentees x mentors"))
+    mentee_ids = _labels(scores.index, "scores", "mentee (index)")
+    mentor_ids = _labels(scores.columns, "scores", "mentor (column)")
+    try:
+        values = scores.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        bad = scores.apply(pd.to_numeric, errors="coerce").isna() & scores.notna()
+        i, j = np.argwhere(bad.to_numpy())[0]
+        raise ValidationError(Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None,
+                                      scores.iat[i, j], "a number (or -inf for ineligible)")) from None
+    nan = np.isnan(values)
+    if nan.any() or np.isposinf(values).any():
+        bad = np.argwhere(nan | np.isposinf(values))
+        raise ValidationError([Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None, values[i, j],
+                                       "a finite number (or -inf for ineligible)") for i, j in bad[:20]])
+    cap = _capacity_series(capacity, mentor_ids)
+    forbid = np.zeros(values.shape, dtype=bool)
+    if forbidden is not None:
+        if not isinstance(forbidden, pd.DataFrame) or forbidden.shape != scores.shape:
+            raise ValidationError(Problem("forbidden", None, None, None,
+                                          getattr(forbidden, "shape", type(forbidden).__name__),
+                                          f"a bool DataFrame shaped like scores {scores.shape}"))
+        f = forbidden.reindex(index=scores.index, columns=scores.columns)
+        if f.isna().any().any():
+            raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
+                                          "the same index and columns as scores"))
+        forbid = f.to_numpy(dtype=bool)
+    complete = Candidates.complete(len(mentee_ids), len(mentor_ids))
+    masks = {"forbidden": forbid.ravel(), "ineligible_score": np.isneginf(values).ravel()}
+    which, names = C.first_rule(masks, len(complete))
+    removed = C.removal_counts(which, names, complete)
+    eligible = which < 0
+    cand = complete.subset(eligible)
+    lock_mask = np.zeros(len(cand), dtype=bool)
+    if locked:
+        a, b = C.id_pairs(locked, mentee_ids, mentor_ids, "locked")
+        pos = cand.locate(a, b)
+        if (pos < 0).any():
+            k = int(np.flatnonzero(pos < 0)[0])
+            raise InfeasibleError(Conflict("locked", f"locked pair ({mentee_ids.ids[a[k]]!s}, "
+                                           f"{mentor_ids.ids[b[k]]!s}) is forbidden or has score -inf",
+                                           "drop the lock or allow the pair"))
+        lock_mask[pos] = True
+    problem = AssignmentProblem(cand, values.ravel()[eligible], cap, locked=lock_mask,
+                                coverage_first=coverage_first)
+    solution = _solve(problem, solver, SolverOptions(seed=seed, time_limit=time_limit))
+    return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores})
+
+
+def _capacity_series(capacity, mentor_ids: Encoder) -> np.ndarray:
+    if not isinstance(capacity, pd.Series):
+        raise ValidationError(Problem("capacity", None, None, None, type(capacity).__name__,
+                                      "a Series indexed by mentor id"))
+    cap = capacity.copy()
+    cap.index = [str(x) for x in cap.index]
+    problems = []
+    missing = [m for m in mentor_ids.ids if m not in cap.index]
+    for m in missing[:20]:
+        problems.append(Problem("capacity", "capacity", m, None, None, "a capacity for every mentor column of scores"))
+    extra = [m for m in cap.index if m not in set(mentor_ids.ids)]
+    for m in extra[:20]:
+        problems.append(Problem("capacity", "capacity", m, None, cap[m], "only mentor ids that are columns of scores"))
+    if problems:
+        raise ValidationError(problems)
+    if cap.index.duplicated().any():
+        m = cap.index[cap.index.duplicated()][0]
+        raise ValidationError(Problem("capacity", "capacity", m, None, m, "one entry per mentor"))
+    num = pd.to_numeric(cap, errors="coerce")
+    bad = num.isna() | (num < 0) | np.isinf(num)
+    if bad.any():
+        raise ValidationError([Problem("capacity", "capacity", m, None, cap[m], "a finite number >= 0")
+                               for m in cap.index[bad][:20]])
+    return num.reindex(mentor_ids.ids).to_numpy(dtype=np.float64)
+
+
+# --------------------------------------------------------------------------------------------
+# pair(): the whole pipeline on people tables
+# --------------------------------------------------------------------------------------------
+def resolve_framework(framework, mentees: pd.DataFrame, mentors: pd.DataFrame):
+    """None -> the bundled sales framework when every role in the tables is one of its roles,
+    else no framework (the competency feature is then neutral, and the report says so).
+    A path -> loaded from TOML or (requirements CSV) ; a CareerFramework -> as is."""
+    from .careers import CareerFramework
+
+    if isinstance(framework, CareerFramework):
+        return framework
+    if framework in (None, "", "sales"):
+        sales = CareerFramework.sales()
+        roles = set()
+        for df in (mentees, mentors):
+            if "role" in df.columns:
+                roles |= set(df["role"].dropna().astype(str)) - {""}
+        if framework == "sales" or (roles and roles <= set(sales.roles)):
+            return sales
+        return None
+    return CareerFramework.from_toml(framework)
+
+
+def _side_constraints(rules: Rules, mentees: pd.DataFrame, mentors: pd.DataFrame) -> SideConstraints:
+    cons, fair = rules.constraints, rules.fairness
+    side = SideConstraints()
+
+    def col(df, name):
+        return df[name].to_numpy(dtype=np.float64) if name in df.columns else None
+
+    if "min_capacity" in mentors.columns:
+        mins = np.nan_to_num(col(mentors, "min_capacity"), nan=0.0)
+        if (mins > 0).any():
+            side.min_load = mins
+    if not math.isnan(cons["budget"]):
+        side.budget = float(cons["budget"])
+        side.stipend_fixed = np.nan_to_num(col(mentors, "stipend_fixed"), nan=0.0) \
+            if "stipend_fixed" in mentors.columns else np.zeros(len(mentors))
+        side.stipend_per_mentee = np.nan_to_num(col(mentors, "stipend_per_mentee"), nan=0.0) \
+            if "stipend_per_mentee" in mentors.columns else np.zeros(len(mentors))
+    if cons["incentives"]:
+        for name in ("bonus", "reservation_value"):
+            if name not in mentors.columns:
+                raise ValidationError(Problem("mentors", name, None, None, None,
+                                              "this column, because constraints.incentives is on"))
+        side.bonus = np.nan_to_num(col(mentors, "bonus"), nan=0.0)
+        side.reservation = np.nan_to_num(col(mentors, "reservation_value"), nan=0.0)
+    side.balanced_load = bool(cons["balanced_load"])
+    if not math.isnan(fair["score_floor"]) or not math.isnan(fair["share_floor"]):
+        g = fair["floor_group"]
+        if g not in mentees.columns:
+            raise ValidationError(Problem("mentees", g, None, None, None,
+                                          "the group column named by fairness.floor_group"))
+        values = mentees[g].fillna("").astype(str)
+        codes, names = pd.factorize(values.where(values != "", None), sort=True)
+        side.group = codes.astype(np.int64)
+        side.group_names = [str(n) for n in names]
+        side.score_floor = None if math.isnan(fair["score_floor"]) else float(fair["score_floor"])
+        side.share_floor = None if math.isnan(fair["share_floor"]) else float(fair["share_floor"])
+    return side
+
+
+def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProblem) -> str:
+    """The rules' solver, except that the default ``flow`` hands over to the solver that the
+    rules need (documented in the README: nothing is silently ignored)."""
+    name = rules.solver
+    objective = rules.fairness["objective"]
+    if objective != "total":
+        return objective
+    if name == "flow" and (side.active() or not problem.integral):
+        return "cpsat"
+    return name
+
+
+def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
+    """Pair mentees with mentors: validate, score every eligible pair, solve exactly.
+
+    Parameters
+    ----------
+    mentors, mentees : DataFrame or path to CSV
+        Tables in the documented schema (``mentormatch.schema.describe_columns()``); other
+        headers are mapped with the programme's ``columns`` setting.
+    programme : None, dict, path to TOML, Rules or Programme
+        Weights, constraints, fairness and solver settings; None = the defaults.
+    framework : CareerFramework, path, "sales" or None
+        The career framework for the competency feature (default: the bundled sales framework
+        when every role in the tables belongs to it).
+
+    Returns
+    -------
+    Matching
+        ``pairs`` (mentee_id, mentor_id, score, rank, ...), ``unmatched`` (mentee_id,
+        reason_code, reason), ``status``, ``objective``, ``bound``, ``gap``, ``contributions``.
+    """
+    from .schema import validate_tables
+    from .scoring import score_pairs
+
+    rules = Rules.coerce(programme)
+    mentor_cols, mentee_cols = rules.column_maps()
+    mentors, mentees = validate_tables(mentors, mentees, mentor_columns=mentor_cols or None,
+                                       mentee_columns=mentee_cols or None)
+    mentee_ids = Encoder.from_ids(mentees["id"])
+    mentor_ids = Encoder.from_ids(mentors["id"])
+    fw = resolve_framework(framework, mentees, mentors)
+    context = Context(framework=fw)
+    complete = Candidates.complete(len(mentees), len(mentors))
+    masks = C.rule_masks(mentees, mentors, complete, rules.constraints, mentee_ids, mentor_ids)
+    scores = score_pairs(mentees, mentors, complete, rules, context)
+    masks.update(scores.ineligible)
+    min_score = rules.constraints["min_score"]
+    if not math.isnan(min_score):
+        masks["min_score"] = scores.total < min_score
+    which, names = C.first_rule(masks, len(complete))
+    removed = C.removal_counts(which, names, complete)
+    eligible = which < 0
+    cand = complete.subset(eligible)
+
+    lock_mask = np.zeros(len(cand), dtype=bool)
+    if rules.constraints["locked"]:
+        a, b = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
+        pos = cand.locate(a, b)
+        if (pos < 0).any():
+            k = int(np.flatnonzero(pos < 0)[0])
+            full_pos = complete.locate(a[k:k + 1], b[k:k + 1])[0]
+            rule = names[which[full_pos]]
+            raise InfeasibleError(Conflict(
+                "locked", f"locked pair ({mentee_ids.ids[a[k]]!s}, {mentor_ids.ids[b[k]]!s}) is "
+                f"ineligible: rule {rule!r} removes it", f"drop the lock or turn off {rule!r}"))
+        lock_mask[pos] = True
+
+    side = _side_constraints(rules, mentees, mentors)
+    demand = (np.nan_to_num(mentees["mentors_needed"].to_numpy(dtype=float), nan=1.0).astype(np.int64)
+              if "mentors_needed" in mentees.columns else None)
+    load = (np.nan_to_num(mentees["load"].to_numpy(dtype=float), nan=1.0)
+            if "load" in mentees.columns else None)
+    problem = AssignmentProblem(cand, scores.total[eligible], mentors["capacity"].to_numpy(dtype=float),
+                                demand=demand, load=load, locked=lock_mask,
+                                coverage_first=bool(rules.constraints["coverage_first"]), side=side)
+    solver = _choose_solver(rules, side, problem)
+    options = SolverOptions(seed=rules.seed, time_limit=rules.settings["time_limit"])
+    solution = _solve(problem, solver, options)
+
+    contributions = pd.DataFrame(scores.contributions[eligible], columns=scores.features)
+    data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,
+            "scores": scores, "eligible": eligible, "complete": complete, "which_rule": which,
+            "rule_names": names, "all_contributions": contributions,
+            "missing": scores.missing[eligible], "requested_solver": rules.solver}
+    return _wrap(problem, solution, mentee_ids, mentor_ids, removed, contributions, data)

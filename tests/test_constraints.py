@@ -1,0 +1,60 @@
+import numpy as np
+import pandas as pd
+
+from mentormatch import constraints as C
+from mentormatch.pairs import Candidates, Encoder
+from mentormatch.report.export import escape_cell, safe_frame
+
+
+def _org():
+    # D1 manages M1 and M2; M1 manages E1 and E2; M2 manages E3; E4 has no manager.
+    # D1 is a mentor too; X9 is a mentor outside the chart.
+    mentors = pd.DataFrame({"id": ["D1", "M1", "M2", "X9"], "manager_id": ["", "D1", "D1", ""]})
+    mentees = pd.DataFrame({"id": ["E1", "E2", "E3", "E4"], "manager_id": ["M1", "M1", "M2", ""]})
+    return mentors, mentees
+
+
+def test_management_line_is_every_ancestor_and_nothing_else():
+    mentors, mentees = _org()
+    i, j = C.management_line_pairs(mentees, mentors)
+    got = sorted(zip(mentees["id"].to_numpy()[i], mentors["id"].to_numpy()[j]))
+    assert got == [("E1", "D1"), ("E1", "M1"), ("E2", "D1"), ("E2", "M1"), ("E3", "D1"), ("E3", "M2")]
+
+
+def test_management_line_both_directions_when_a_mentee_manages_a_mentor():
+    mentors = pd.DataFrame({"id": ["A", "B"], "manager_id": ["E1", ""]})
+    mentees = pd.DataFrame({"id": ["E1", "E2"], "manager_id": ["", "E1"]})
+    i, j = C.management_line_pairs(mentees, mentors)
+    assert sorted(zip(mentees["id"].to_numpy()[i], mentors["id"].to_numpy()[j])) == [("E1", "A")]
+
+
+def test_rule_masks_and_removal_counts():
+    mentors, mentees = _org()
+    cand = Candidates.complete(4, 4)
+    e, m = Encoder.from_ids(mentees["id"]), Encoder.from_ids(mentors["id"])
+    masks = C.rule_masks(mentees, mentors, cand, {"management_line": True, "forbidden": [["E4", "X9"]]}, e, m)
+    which, names = C.first_rule(masks, len(cand))
+    counts = C.removal_counts(which, names, cand)
+    assert counts["management_line"].tolist() == [2, 2, 2, 0]
+    assert counts["forbidden"].tolist() == [0, 0, 0, 1]
+    assert counts["same_person"].sum() == 0
+
+
+def test_same_person_in_both_tables_is_never_a_pair():
+    mentors = pd.DataFrame({"id": ["P1", "P2"], "manager_id": ["", ""]})
+    mentees = pd.DataFrame({"id": ["P2"], "manager_id": [""]})
+    cand = Candidates.complete(1, 2)
+    masks = C.rule_masks(mentees, mentors, cand, {"management_line": True},
+                         Encoder.from_ids(mentees["id"]), Encoder.from_ids(mentors["id"]))
+    assert masks["same_person"].tolist() == [False, True]
+
+
+def test_csv_cells_that_a_spreadsheet_would_execute_are_escaped():
+    assert escape_cell("=SUM(A1)") == "'=SUM(A1)"
+    assert escape_cell("+1") == "'+1" and escape_cell("-x") == "'-x" and escape_cell("@cmd") == "'@cmd"
+    assert escape_cell("Ann") == "Ann" and escape_cell(-1.5) == -1.5
+    df = pd.DataFrame({"name": ["=HYPERLINK(1)", "Bo"], "score": [-0.5, 0.25]})
+    out = safe_frame(df)
+    assert out["name"].tolist() == ["'=HYPERLINK(1)", "Bo"]
+    assert out["score"].tolist() == [-0.5, 0.25]
+    assert df["name"].iloc[0] == "=HYPERLINK(1)"  # caller's frame untouched
