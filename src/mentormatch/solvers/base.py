@@ -108,6 +108,10 @@ class SolverOptions:
     seed: int = 0
     time_limit: float | None = None  # seconds, for solvers that search (cpsat)
     progress: bool = False
+    # flow only: None picks the sparse, certified path automatically on large candidate sets
+    # (more than flow.SPARSE_THRESHOLD pairs); an int k forces it with each mentee's k best pairs.
+    top_k: int | None = None
+    certify: bool = True  # sparse path: prove optimality against every candidate pair
 
 
 @dataclass

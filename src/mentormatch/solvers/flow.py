@@ -1,0 +1,261 @@
+"""Exact assignment by min-cost flow (OR-Tools), the default solver ``"flow"``.
+
+The problem (see :mod:`mentormatch.solvers.base`), for unit loads and whole capacities::
+
+    maximise    sum_k s_k x_k
+    subject to  sum_{k: mentor[k]=j} x_k <= c_j      (mentor capacity)
+                sum_{k: mentee[k]=i} x_k <= d_i      (mentee demand: d_i distinct mentors)
+                x_k = 1 for locked pairs,  x_k in {0, 1}
+
+is a min-cost flow on the network::
+
+    source --(cap d_i, cost 0)--> mentee i --(cap 1, cost -round(s_k * SCALE))--> mentor j
+           --(cap c_j, cost 0)--> sink,        source --(cap D, cost 0)--> sink  (bypass)
+
+with supply ``D = sum_i d_i`` at the source. The bypass carries the flow of every unmatched slot at
+no cost, so the solver maximises the total score over *any* number of matched pairs. The
+constraint matrix is totally unimodular, so the integral optimum is the LP optimum.
+
+Conventions
+-----------
+* **Non-positive scores.** Without ``coverage_first`` a pair with ``s_k <= 0`` cannot raise the
+  total, so it is left out of the network: pairs of score exactly 0 are never chosen (the
+  documented tie rule: "adds nothing, not used"). With ``coverage_first`` every eligible pair is
+  kept and the flow is solved lexicographically: OR-Tools' ``solve_max_flow_with_min_cost`` first
+  maximises the number of assigned pairs (= matched mentees when every demand is 1), then the
+  total score among those maximum flows. No big-M constant, so no overflow risk.
+* **Ties.** Among equally good assignments (after rounding) OR-Tools returns one
+  deterministically for a given input; arcs are added in ascending (mentee, mentor) order, so
+  the same inputs give the same pairs.
+* **Integer costs.** ``SCALE`` is chosen so that ``max|s| * SCALE`` is about ``1e9`` (lower when
+  the network is huge, so that OR-Tools' cost scaling, which multiplies costs by the number of
+  nodes, cannot overflow int64). Each pair's rounding error is at most ``0.5 / SCALE``, so the
+  float optimum exceeds the reported (float, recomputed) objective by at most
+  ``n_max / SCALE`` where ``n_max = min(sum d, sum c)`` bounds the number of pairs in any
+  solution. ``Solution.bound = objective + n_max / SCALE`` and ``Solution.certificate`` records
+  the scale and that bound.
+* **Locks** are taken out first (capacity and demand reduced), then added back. A lock beyond a
+  mentor's capacity or a mentee's demand raises :class:`~mentormatch.errors.InfeasibleError`.
+* **Scale.** On large candidate sets (more than :data:`SPARSE_THRESHOLD` pairs, or whenever
+  ``SolverOptions.top_k`` is set) the solver works on each mentee's ``k`` best pairs and proves
+  the result optimal for the full set with dual prices (:mod:`mentormatch.solvers.certify`).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from ..errors import Conflict, InfeasibleError
+from . import register
+from .base import AssignmentProblem, Solution, SolverOptions, finish
+
+log = logging.getLogger(__name__)
+
+#: Candidate sets larger than this use the sparse, certified path (unless coverage_first).
+SPARSE_THRESHOLD = 2_000_000
+#: Target magnitude of the largest integer cost.
+COST_TARGET = 1e9
+_INT64_SAFE = 2.0 ** 62
+
+
+def check_supported(problem: AssignmentProblem, solver: str) -> None:
+    """Raise ``ValueError`` when ``problem`` needs more than a plain flow/assignment model.
+
+    Side constraints are never silently ignored, and fractional loads or capacities need the
+    CP-SAT model.
+    """
+    active = problem.side.active()
+    if active:
+        raise ValueError(
+            f"solver {solver!r} cannot impose the side constraints {', '.join(active)}; "
+            "use solver='cpsat'")
+    if not problem.integral:
+        raise ValueError(
+            f"solver {solver!r} needs every mentee load equal to 1 and whole-number mentor "
+            "capacities (got fractional loads or capacities); use solver='cpsat'")
+    if np.any(problem.capacity < 0):
+        j = int(np.flatnonzero(problem.capacity < 0)[0])
+        raise ValueError(f"capacity of mentor {j} is {problem.capacity[j]}, expected >= 0")
+    demand = np.asarray(problem.demand)
+    if np.any(demand < 0) or np.any(demand != np.round(demand)):
+        i = int(np.flatnonzero((demand < 0) | (demand != np.round(demand)))[0])
+        raise ValueError(f"demand of mentee {i} is {demand[i]}, expected a whole number >= 0")
+    if not np.all(np.isfinite(problem.score)):
+        k = int(np.flatnonzero(~np.isfinite(problem.score))[0])
+        raise ValueError(
+            f"score of pair {k} (mentee {problem.pairs.mentee[k]}, mentor "
+            f"{problem.pairs.mentor[k]}) is {problem.score[k]}; ineligible pairs must be absent "
+            "from the candidate set, not scored -inf or nan")
+
+
+def apply_locks(problem: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions of the locked pairs, and the capacity and demand they leave (int64).
+
+    Raises
+    ------
+    InfeasibleError
+        When the locks give a mentor more mentees than their capacity, or a mentee more mentors
+        than their demand; every such person is named with the numbers.
+    """
+    pairs = problem.pairs
+    lock_pos = np.flatnonzero(problem.locked)
+    cap = np.round(problem.capacity).astype(np.int64)
+    dem = np.round(np.asarray(problem.demand)).astype(np.int64)
+    by_mentor = np.bincount(pairs.mentor[lock_pos], minlength=pairs.n_mentors)
+    by_mentee = np.bincount(pairs.mentee[lock_pos], minlength=pairs.n_mentees)
+    conflicts = [
+        Conflict("capacity", f"mentor {j} has {by_mentor[j]} locked pairs but capacity {cap[j]}",
+                 "raise the mentor's capacity or unlock some of their pairs")
+        for j in np.flatnonzero(by_mentor > cap)]
+    conflicts += [
+        Conflict("demand", f"mentee {i} has {by_mentee[i]} locked pairs but needs only {dem[i]}",
+                 "raise the mentee's demand or unlock some of their pairs")
+        for i in np.flatnonzero(by_mentee > dem)]
+    if conflicts:
+        raise InfeasibleError(conflicts)
+    return lock_pos, cap - by_mentor, dem - by_mentee
+
+
+def choose_scale(max_abs: float, n_nodes: int, n_max: int, target: float = COST_TARGET) -> float:
+    """The factor turning float scores into integer costs.
+
+    ``max_abs * scale`` is at most ``target`` and small enough that ``(n_nodes + 1)`` times it
+    (OR-Tools' cost scaling) and ``n_max`` times it (the total cost) stay below ``2**62``.
+    """
+    if max_abs <= 0 or not np.isfinite(max_abs):
+        return 1.0
+    top = min(target, _INT64_SAFE / (4.0 * (n_nodes + 1)), _INT64_SAFE / (4.0 * (n_max + 1)))
+    return top / max_abs
+
+
+@dataclass
+class FlowResult:
+    """The optimum of one flow network over explicit pair arrays."""
+
+    chosen: np.ndarray  # bool per input pair
+    optimal: bool
+    status: str
+    scale: float
+    cost: np.ndarray  # int64 cost per input pair (-round(score * scale)); 0 for dropped pairs
+    used: np.ndarray  # bool per input pair: in the network at all
+    n_max: int
+
+
+def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.ndarray,
+                 dem: np.ndarray, coverage_first: bool = False) -> FlowResult:
+    """Solve ``max sum s x`` s.t. mentor loads ``<= cap``, mentee degrees ``<= dem``, ``x`` in {0,1}.
+
+    Parameters
+    ----------
+    mentee, mentor : ndarray of int64
+        Pair endpoints (``n_mentees = len(dem)``, ``n_mentors = len(cap)``), distinct pairs.
+    score : ndarray of float64
+        Score per pair, finite.
+    cap, dem : ndarray of int64
+        Remaining capacity per mentor and demand per mentee (>= 0).
+    coverage_first : bool
+        Maximise the number of pairs first, then the score.
+    """
+    n, m = len(dem), len(cap)
+    used = np.ones(len(score), dtype=bool) if coverage_first else score > 0
+    used &= (dem[mentee] > 0) & (cap[mentor] > 0)
+    idx = np.flatnonzero(used)
+    total_dem = int(dem.sum())
+    n_max = int(min(total_dem, int(cap.sum()), len(idx)))
+    max_abs = float(np.abs(score[idx]).max()) if len(idx) else 0.0
+    source, sink = n + m, n + m + 1
+    n_nodes = n + m + 2
+    scale = choose_scale(max_abs, n_nodes, n_max)
+    for _attempt in range(6):
+        cost = np.zeros(len(score), dtype=np.int64)
+        cost[idx] = -np.round(score[idx] * scale).astype(np.int64)
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        ii = np.arange(n, dtype=np.int64)
+        jj = np.arange(m, dtype=np.int64)
+        tails = np.concatenate([np.full(n, source), mentee[idx], n + jj])
+        heads = np.concatenate([ii, n + mentor[idx], np.full(m, sink)])
+        caps = np.concatenate([dem, np.ones(len(idx), dtype=np.int64), cap])
+        costs = np.concatenate([np.zeros(n, np.int64), cost[idx], np.zeros(m, np.int64)])
+        if not coverage_first:
+            tails = np.append(tails, source)
+            heads = np.append(heads, sink)
+            caps = np.append(caps, total_dem)
+            costs = np.append(costs, 0)
+        smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        supplies = np.zeros(n_nodes, dtype=np.int64)
+        supplies[source], supplies[sink] = total_dem, -total_dem
+        smcf.set_nodes_supplies(np.arange(n_nodes), supplies)
+        status = smcf.solve_max_flow_with_min_cost() if coverage_first else smcf.solve()
+        if status != smcf.BAD_COST_RANGE:
+            break
+        scale /= 64.0  # cannot happen with choose_scale's margins; kept as a safety net
+    chosen = np.zeros(len(score), dtype=bool)
+    optimal = status == smcf.OPTIMAL
+    if optimal and len(idx):
+        flows = smcf.flows(np.arange(n, n + len(idx)))
+        chosen[idx[flows > 0]] = True
+    return FlowResult(chosen, optimal, str(getattr(status, "name", status)), scale, cost, used,
+                      n_max)
+
+
+def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
+    """Maximise the total score of an assignment exactly by min-cost flow.
+
+    Parameters
+    ----------
+    problem : AssignmentProblem
+        Unit loads, whole capacities, no side constraints (else ``ValueError`` pointing to
+        ``solver="cpsat"``).
+    options : SolverOptions
+        ``top_k`` and ``certify`` steer the sparse path; ``progress`` logs its rounds.
+
+    Returns
+    -------
+    Solution
+        Status ``"optimal"`` only when OR-Tools reports OPTIMAL (and, on the sparse path, the
+        dual certificate holds); ``bound`` is the objective plus the rounding-loss bound.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([1.0, 2.0]), np.array([1.0]))
+    >>> solve_flow(p, SolverOptions()).chosen
+    array([1])
+    """
+    started = time.perf_counter()
+    check_supported(problem, "flow")
+    big = len(problem.pairs) > SPARSE_THRESHOLD
+    if (options.top_k is not None or big) and not problem.coverage_first:
+        from .certify import solve_sparse_certified
+
+        return solve_sparse_certified(problem, options, started)
+    if options.top_k is not None and problem.coverage_first:
+        log.info("coverage_first: the sparse path is not certified for it; solving on all pairs")
+    lock_pos, cap, dem = apply_locks(problem)
+    pairs = problem.pairs
+    free = ~problem.locked
+    free_idx = np.flatnonzero(free)
+    res = solve_arrays(pairs.mentee[free_idx], pairs.mentor[free_idx], problem.score[free_idx],
+                       cap, dem, problem.coverage_first)
+    chosen = np.concatenate([lock_pos, free_idx[res.chosen]])
+    rounding = res.n_max / res.scale
+    certificate = {"method": "min_cost_flow" + ("_max_flow" if problem.coverage_first else ""),
+                   "or_tools_status": res.status, "scale": res.scale,
+                   "rounding_bound": rounding, "n_max": res.n_max,
+                   "pairs_in_network": int(res.used.sum()), "locked": len(lock_pos),
+                   "holds": res.optimal}
+    if not res.optimal:
+        # cannot happen for this always-feasible network (x = locks only is feasible)
+        return finish(problem, lock_pos, "feasible", started, "flow", None, certificate,
+                      f"OR-Tools returned {res.status}; only the locked pairs are returned")
+    sol = finish(problem, chosen, "optimal", started, "flow", None, certificate)
+    sol.bound = sol.objective + rounding
+    return sol
+
+
+register("flow", solve_flow)
