@@ -1,0 +1,380 @@
+"""Exact assignment with side constraints, by OR-Tools CP-SAT.
+
+The model (maximisation; ``k`` runs over the candidate pairs, ``j`` over mentors, ``i`` over
+mentees, ``n_j = sum_{k: mentor[k]=j} x[k]`` is mentor ``j``'s number of mentees)::
+
+    maximise    sum_k round(S * score[k]) * x[k]
+    subject to  sum_{k: mentor[k]=j} L(load[mentee[k]]) * x[k] <= C(capacity[j]) * active[j]
+                active[j] <= n_j                                  (active  <=>  n_j >= 1)
+                sum_{k: mentee[k]=i} x[k] <= demand[i]
+                x[k] = 1 where locked[k]
+      min_load      n_j >= min_load[j] * active[j]
+      budget        sum_j fixed[j] * active[j] + per_mentee[j] * n_j <= budget
+      reservation   active[j]  =>  bonus[j] * sum_{k: mentor[k]=j} score[k] x[k] >= reservation[j]
+      balanced_load active[j]  =>  lo <= n_j;  n_j <= hi;  hi - lo <= 1
+      score_floor   for each group g:  N * G_g >= alpha * N_g * T
+                    where G_g = sum of the scores of g's pairs, T = sum of all chosen scores,
+                    N_g = |g|, N = number of mentees. That is: the group's mean score over ALL
+                    its mentees (an unmatched mentee counts 0) is at least alpha times the mean
+                    over all mentees; cross-multiplied, so it stays linear.
+      share_floor   for each group g:  #{i in g matched} >= ceil(beta * N_g)
+      x[k], active[j] in {0, 1}
+
+Group codes come from ``side.group`` (``-1``: in no group; such mentees count in ``N`` and ``T``
+but have no floor of their own). A mentee is *matched* when it has at least one pair.
+
+Integer scaling. CP-SAT works on integers:
+
+* scores: ``S`` is the smallest power of ten up to ``10**6`` that makes every score whole (else
+  ``10**6``); the returned objective is recomputed from the chosen pairs in score units. With
+  ``n_max`` the most pairs any assignment can hold, the true optimum exceeds the returned
+  assignment's value by at most ``rounding_bound = n_max / S`` (0 when the scores are exact at
+  scale ``S``), and ``bound = best_objective_bound / S + n_max / (2 S)``.
+* loads and capacities (fractional: half a slot, 2.5 slots): scaled by the smallest power of ten
+  up to ``10**4`` that makes them whole; beyond that, loads are rounded up and capacities down,
+  so the scaled constraint never allows more than the real one.
+* stipends (rounded up) and the budget (rounded down), the same way, up to ``10**2``.
+* ``alpha`` as a fraction with denominator at most ``10**4``.
+
+Determinism: one search worker (``num_workers=1``) and ``random_seed = options.seed``, so
+the same inputs give the same pairs, unless the time limit (``options.time_limit``, default
+30 s) stops the search first, in which case the status is ``"feasible"`` and the result depends
+on the machine's speed. One worker was chosen over ``interleave_search`` because the target
+machines have two cores and the instances that need CP-SAT are small; it keeps runs reproducible.
+
+``coverage_first`` is lexicographic, in two solves: maximise the number of matched mentees,
+fix it, then maximise the score.
+"""
+from __future__ import annotations
+
+import math
+import time
+from fractions import Fraction
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from ..errors import Conflict, InfeasibleError
+from . import register
+from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .diagnose import diagnose, max_count
+
+__all__ = ["solve_cpsat", "CpsatModel", "score_scale", "DEFAULT_TIME_LIMIT"]
+
+DEFAULT_TIME_LIMIT = 30.0
+
+
+def _power_scale(values: np.ndarray, max_power: int) -> tuple[int, bool]:
+    """Smallest ``10**p`` (``p <= max_power``) making ``values`` whole; (scale, exact)."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    for p in range(max_power + 1):
+        s = 10 ** p
+        v = values * s
+        if np.all(np.abs(v - np.round(v)) <= 1e-9 * np.maximum(1.0, np.abs(v))):
+            return s, True
+    return 10 ** max_power, False
+
+
+def score_scale(score: np.ndarray) -> int:
+    """The integer scale ``S`` applied to scores (see the module docstring)."""
+    s, _ = _power_scale(score, 6)
+    big = float(np.max(np.abs(score))) if len(score) else 0.0
+    while s > 1 and big * s > 2.0 ** 40:  # keep sums of many pairs far from int64 overflow
+        s //= 10
+    return s
+
+
+class CpsatModel:
+    """The CP-SAT model of an :class:`AssignmentProblem`, reused by the fairness solvers.
+
+    Attributes
+    ----------
+    model : cp_model.CpModel
+    x : list of BoolVar, one per pair;  active : list of BoolVar, one per mentor
+    sc : int64 array, the scaled scores ``round(S * score)``;  scale : int, ``S``
+    n_max : int, an upper bound on the number of pairs in any assignment
+    """
+
+    FAMILIES = ("locked", "min_load", "budget", "reservation", "balanced_load", "score_floor",
+                "share_floor")
+
+    def __init__(self, problem: AssignmentProblem, allowed: np.ndarray | None = None,
+                 skip: frozenset[str] = frozenset()):
+        self.problem = problem
+        P, side = problem.pairs, problem.side
+        n, m, npairs = problem.n_mentees, problem.n_mentors, len(P)
+        model = self.model = cp_model.CpModel()
+        self.scale = score_scale(problem.score)
+        self.sc = np.round(problem.score * self.scale).astype(np.int64)
+        x = self.x = [model.new_bool_var(f"x{k}") for k in range(npairs)]
+        active = self.active = [model.new_bool_var(f"active{j}") for j in range(m)]
+        self.n_max = int(min(npairs, int(np.sum(problem.demand)), int(max_count(problem).sum())))
+
+        if allowed is not None:
+            for k in np.flatnonzero(~np.asarray(allowed, bool)):
+                model.add(x[k] == 0)
+        if "locked" not in skip:
+            for k in np.flatnonzero(problem.locked):
+                model.add(x[k] == 1)
+
+        # capacity in scaled load units, rounded so that it never over-admits
+        lscale, _ = _power_scale(np.concatenate([problem.load, problem.capacity]), 4)
+        self.load_scale = lscale
+        lint = np.ceil(problem.load * lscale - 1e-9).astype(np.int64)
+        cint = np.floor(problem.capacity * lscale + 1e-9).astype(np.int64)
+
+        order = np.argsort(P.mentor, kind="stable")
+        bounds = np.searchsorted(P.mentor[order], np.arange(m + 1))
+        self.by_mentor = [order[bounds[j]:bounds[j + 1]] for j in range(m)]
+        self.count = []  # n_j as a linear expression
+        for j, idx in enumerate(self.by_mentor):
+            xs = [x[k] for k in idx]
+            if not xs:
+                model.add(active[j] == 0)
+                self.count.append(0)
+                continue
+            model.add(cp_model.LinearExpr.weighted_sum(xs, lint[P.mentee[idx]].tolist())
+                      <= int(cint[j]) * active[j])
+            nj = cp_model.LinearExpr.sum(xs)
+            model.add(active[j] <= nj)
+            self.count.append(nj)
+
+        starts = P.starts()
+        self.by_mentee = [np.arange(starts[i], starts[i + 1]) for i in range(n)]
+        for i, idx in enumerate(self.by_mentee):
+            if len(idx) > problem.demand[i]:
+                model.add(cp_model.LinearExpr.sum([x[k] for k in idx]) <= int(problem.demand[i]))
+        self._matched = None
+
+        if side.min_load is not None and "min_load" not in skip:
+            for j in np.flatnonzero(side.min_load > 0):
+                if len(self.by_mentor[j]):
+                    model.add(self.count[j] >= int(math.ceil(side.min_load[j] - 1e-9)) * active[j])
+
+        if side.budget is not None and "budget" not in skip:
+            fixed = side.stipend_fixed if side.stipend_fixed is not None else np.zeros(m)
+            per = side.stipend_per_mentee if side.stipend_per_mentee is not None else np.zeros(m)
+            mscale, _ = _power_scale(np.concatenate([fixed, per, [side.budget]]), 2)
+            self.money_scale = mscale
+            fint = np.ceil(np.asarray(fixed) * mscale - 1e-9).astype(np.int64)
+            pint = np.ceil(np.asarray(per) * mscale - 1e-9).astype(np.int64)
+            terms, coefs = list(active), fint.tolist()
+            terms += x
+            coefs += pint[P.mentor].tolist()
+            model.add(cp_model.LinearExpr.weighted_sum(terms, coefs)
+                      <= int(math.floor(side.budget * mscale + 1e-9)))
+
+        if side.reservation is not None and "reservation" not in skip:
+            bonus = side.bonus if side.bonus is not None else np.zeros(m)
+            for j in np.flatnonzero(side.reservation > 0):
+                idx = self.by_mentor[j]
+                if bonus[j] <= 0:
+                    model.add(active[j] == 0)
+                    continue
+                need = int(math.ceil(self.scale * side.reservation[j] / bonus[j] - 1e-6))
+                model.add(cp_model.LinearExpr.weighted_sum([x[k] for k in idx], self.sc[idx].tolist())
+                          >= need).only_enforce_if(active[j])
+
+        if side.balanced_load and "balanced_load" not in skip:
+            top = int(max(1, np.max(np.bincount(P.mentor, minlength=m)) if npairs else 1))
+            lo, hi = model.new_int_var(0, top, "lo"), model.new_int_var(0, top, "hi")
+            model.add(hi - lo <= 1)
+            for j in range(m):
+                if len(self.by_mentor[j]):
+                    model.add(self.count[j] <= hi)
+                    model.add(self.count[j] >= lo).only_enforce_if(active[j])
+
+        groups = np.asarray(side.group) if side.group is not None else None
+        if side.score_floor is not None and groups is not None and "score_floor" not in skip:
+            frac = Fraction(float(side.score_floor)).limit_denominator(10_000)
+            p, q = frac.numerator, frac.denominator
+            gk = groups[P.mentee]
+            for g in np.unique(groups[groups >= 0]):
+                size = int(np.sum(groups == g))
+                coef = q * n * (gk == g) * self.sc - p * size * self.sc
+                nz = np.flatnonzero(coef)
+                if len(nz):
+                    model.add(cp_model.LinearExpr.weighted_sum([x[k] for k in nz],
+                                                                coef[nz].tolist()) >= 0)
+
+        if side.share_floor is not None and groups is not None and "share_floor" not in skip:
+            matched = self.matched()
+            for g in np.unique(groups[groups >= 0]):
+                members = np.flatnonzero(groups == g)
+                need = int(math.ceil(float(side.share_floor) * len(members) - 1e-9))
+                model.add(cp_model.LinearExpr.sum([matched[i] for i in members]) >= need)
+
+    def matched(self) -> list:
+        """Per mentee, a 0/1 expression that is 1 only if the mentee has a pair (and can be 1
+        whenever it has one)."""
+        if self._matched is None:
+            out = []
+            for i, idx in enumerate(self.by_mentee):
+                xs = [self.x[k] for k in idx]
+                if not xs:
+                    out.append(0)
+                elif self.problem.demand[i] <= 1:
+                    out.append(cp_model.LinearExpr.sum(xs))
+                else:
+                    y = self.model.new_bool_var(f"matched{i}")
+                    self.model.add(y <= cp_model.LinearExpr.sum(xs))
+                    out.append(y)
+            self._matched = out
+        return self._matched
+
+    def score_expr(self):
+        return cp_model.LinearExpr.weighted_sum(self.x, self.sc.tolist())
+
+    def chosen(self, solver: cp_model.CpSolver) -> np.ndarray:
+        vals = np.fromiter((solver.boolean_value(v) for v in self.x), dtype=bool, count=len(self.x))
+        return np.flatnonzero(vals)
+
+    def hint(self, chosen: np.ndarray) -> None:
+        self.model.clear_hints()
+        on = np.zeros(len(self.x), bool)
+        on[chosen] = True
+        for k, v in enumerate(self.x):
+            self.model.add_hint(v, bool(on[k]))
+
+
+def make_solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
+    """A CP-SAT solver with the reproducible settings described in the module docstring."""
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = int(options.seed)
+    solver.parameters.max_time_in_seconds = max(0.01, float(time_left))
+    solver.parameters.log_search_progress = bool(options.progress)
+    return solver
+
+
+def _blame(problem: AssignmentProblem, options: SolverOptions) -> list[Conflict]:
+    """Name the constraint families whose removal alone makes the problem feasible."""
+    present = [f for f in CpsatModel.FAMILIES if f in problem.side.active()
+               or (f == "locked" and np.any(problem.locked))]
+    culprits = []
+    for family in present:
+        model = CpsatModel(problem, skip=frozenset([family]))
+        status = make_solver(options, 5.0).solve(model.model)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            culprits.append(family)
+    if culprits:
+        return [Conflict(
+            "+".join(culprits),
+            f"no assignment meets all of {', '.join(present)}; dropping any one of "
+            f"{', '.join(culprits)} alone would make one possible",
+            f"relax {' or '.join(culprits)}")]
+    return [Conflict("+".join(present) or "capacity",
+                     f"no assignment meets {', '.join(present) or 'the constraints'} together "
+                     f"(CP-SAT proof); no single one of them is to blame",
+                     "relax two or more of them")]
+
+
+def _infeasible(problem: AssignmentProblem, options: SolverOptions) -> InfeasibleError:
+    found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
+    if not any(("cannot take part" not in c.detail) for c in found):
+        found += _blame(problem, options)
+    return InfeasibleError(found)
+
+
+def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:
+    """Maximise the total score under capacities, demands, locks and every side constraint.
+
+    See the module docstring for the model, the integer scaling and determinism.
+
+    Parameters
+    ----------
+    problem : AssignmentProblem
+    options : SolverOptions, optional
+        ``seed`` (CP-SAT's random seed), ``time_limit`` in seconds (default 30; shared by the
+        two solves of ``coverage_first``), ``progress`` (CP-SAT's log).
+
+    Returns
+    -------
+    Solution
+        ``status`` is ``"optimal"`` only when CP-SAT proves optimality (for the scaled
+        scores), else ``"feasible"`` with ``bound`` and ``gap``. ``certificate``: ``scale``,
+        ``rounding_bound``, ``load_scale``, ``cpsat_status``, ``matched`` (coverage_first).
+
+    Raises
+    ------
+    InfeasibleError
+        When CP-SAT proves that no assignment meets the constraints, with the findings of
+        :func:`~mentormatch.solvers.diagnose.diagnose` (or the families to blame), or when the
+        time limit passes before any assignment is found.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(2, 2), np.array([0.9, 0.5, 0.8, 0.1]),
+    ...                       np.array([1.0, 1.0]))
+    >>> sol = solve_cpsat(p)
+    >>> sol.status, sol.chosen.tolist(), round(sol.objective, 3)
+    ('optimal', [1, 2], 1.3)
+    """
+    options = options or SolverOptions()
+    started = time.perf_counter()
+    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    built = CpsatModel(problem)
+    model = built.model
+    cert: dict = {"method": "cp-sat", "scale": built.scale, "load_scale": built.load_scale,
+                  "num_workers": 1, "random_seed": int(options.seed)}
+    proven = True
+
+    if problem.coverage_first:
+        matched = cp_model.LinearExpr.sum([v for v in built.matched() if not isinstance(v, int)])
+        model.maximize(matched)
+        solver = make_solver(options, limit)
+        status = solver.solve(model)
+        if status == cp_model.INFEASIBLE:
+            raise _infeasible(problem, options)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            raise _timeout(limit)
+        best = int(round(solver.objective_value))
+        proven = status == cp_model.OPTIMAL
+        cert["matched"] = best
+        first = built.chosen(solver)
+        model.add(matched >= best)
+        built.hint(first)
+
+    model.maximize(built.score_expr())
+    solver = make_solver(options, limit - (time.perf_counter() - started))
+    status = solver.solve(model)
+    if status == cp_model.INFEASIBLE:
+        raise _infeasible(problem, options)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        if problem.coverage_first:  # the first stage's assignment is still feasible
+            chosen, status = first, cp_model.FEASIBLE
+        else:
+            raise _timeout(limit)
+    else:
+        chosen = built.chosen(solver)
+    optimal = proven and status == cp_model.OPTIMAL
+    cert["cpsat_status"] = solver.status_name(status)
+    cert["rounding_bound"] = 0.0 if _exact(problem.score, built.scale) else built.n_max / built.scale
+    if proven:
+        bound = solver.best_objective_bound / built.scale
+        if cert["rounding_bound"]:
+            bound += 0.5 * built.n_max / built.scale
+        if optimal and not cert["rounding_bound"]:
+            bound = float(problem.score[chosen].sum())
+    else:
+        bound = None  # the count was not proven maximal: no bound for the lexicographic goal
+    message = "" if optimal else f"CP-SAT stopped at the time limit ({limit:g} s) without a proof"
+    return finish(problem, chosen, "optimal" if optimal else "feasible", started, "cpsat",
+                  bound=bound, certificate=cert, message=message)
+
+
+def _exact(score: np.ndarray, scale: int) -> bool:
+    v = score * scale
+    return bool(np.all(np.abs(v - np.round(v)) <= 1e-9 * np.maximum(1.0, np.abs(v))))
+
+
+def _timeout(limit: float) -> InfeasibleError:
+    return InfeasibleError(Conflict(
+        "time_limit", f"CP-SAT found no assignment within {limit:g} s and could not prove that "
+        "none exists", "raise the time limit or relax the side constraints"))
+
+
+register("cpsat", solve_cpsat)
