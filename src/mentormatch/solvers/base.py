@@ -75,6 +75,10 @@ class AssignmentProblem:
     locked: np.ndarray | None = None  # bool per pair: must be in the assignment
     coverage_first: bool = False  # maximise the number matched before the total score
     side: SideConstraints = field(default_factory=SideConstraints)
+    # stated preferences (solver "stable"), aligned with pairs: lower = preferred; NaN/inf =
+    # unranked, placed after the ranked pairs and ordered by score. None: ordered by score.
+    mentee_rank: np.ndarray | None = None  # how mentee[k] ranks mentor[k]
+    mentor_rank: np.ndarray | None = None  # how mentor[k] ranks mentee[k]
 
     def __post_init__(self):
         n, m = self.pairs.n_mentees, self.pairs.n_mentors
