@@ -1,0 +1,953 @@
+#!/usr/bin/env python
+"""Benchmarks of mentormatch against random assignment and against its peers, in one run.
+
+    python benchmarks/run.py --write BENCHMARKS.md          # the full run (~15 minutes, 2 cores)
+    python benchmarks/run.py --smoke --write /tmp/b.md       # tiny sizes, seconds (used by the tests)
+    python benchmarks/run.py --sizes 200x50:4,1000x250:4     # choose the speed sizes
+
+Sections of the report:
+
+1. Quality on synthetic organisations: optimal (``mm.pair``) vs random (>= 20 seeds) vs greedy vs
+   stable; score distribution, share matched, share with a top-3 mentor, group fairness.
+2. Speed and peak memory of solving on uniform random score matrices (mentees x mentors, capacity
+   c, 1% forbidden) vs scipy, a naive dense OR-Tools min-cost flow, networkx and ``matching``.
+3. The closest domain peer, ``mentor-match`` 7.0.1 (three rounds of pure-Python Munkres), on the
+   same people and the same score matrix, vs mentormatch's joint exact solve.
+4. A log-log plot of solve time against problem size.
+
+Every measurement runs in its own subprocess (``--worker``), so peak memory (``ru_maxrss``) is
+that measurement's alone and a timeout or crash is recorded, never silently dropped.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+MARK = "@@RESULT@@ "
+#: mentor-match 7.0.1 and matching 1.4.3 both install a top-level package named ``matching``;
+#: where mentor-match lives in its own --target directory, its worker puts it first on sys.path.
+PEER_DIRS = [Path(os.environ["MENTOR_MATCH_PATH"])] if os.environ.get("MENTOR_MATCH_PATH") else []
+PEER_DIRS.append(ROOT / ".venv" / "peers" / "mentor-match")
+
+GIB = 1024 ** 3
+
+
+# ============================================================================================
+# helpers shared by workers
+# ============================================================================================
+def _src_path():
+    src = str(ROOT / "src")
+    if src not in sys.path:
+        sys.path.insert(0, src)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def uniform_problem(n: int, m: int, seed: int):
+    """Uniform random scores (mentees x mentors) and a 1% forbidden mask, the same for every peer."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    scores = rng.random((n, m))
+    forbidden = rng.random((n, m)) < 0.01
+    return scores, forbidden
+
+
+def check_assignment(scores, forbidden, mentee, mentor, cap, demand=1) -> dict:
+    """Objective recomputed on the score matrix, and any violated constraint counted."""
+    import numpy as np
+
+    mentee = np.asarray(mentee, dtype=np.int64)
+    mentor = np.asarray(mentor, dtype=np.int64)
+    n, m = scores.shape
+    key = mentee * m + mentor
+    violations = {
+        "forbidden": int(forbidden[mentee, mentor].sum()) if forbidden is not None else 0,
+        "capacity": int((np.bincount(mentor, minlength=m) > cap).sum()),
+        "demand": int((np.bincount(mentee, minlength=n) > demand).sum()),
+        "duplicate": int(len(key) - len(np.unique(key))),
+    }
+    return {"objective": float(scores[mentee, mentor].sum()), "pairs": int(len(mentee)),
+            "matched_mentees": int(len(np.unique(mentee))),
+            "violations": sum(violations.values()), "violation_detail": violations}
+
+
+# ============================================================================================
+# workers: one measurement each, run in a subprocess
+# ============================================================================================
+def w_mm_assign(spec):
+    """mentormatch.assign(..., solver="flow") on a dense DataFrame (the public API)."""
+    _src_path()
+    import numpy as np
+    import pandas as pd
+    from mentormatch.pipeline import assign
+    from mentormatch.solvers import get_solver
+
+    n, m, c = spec["n"], spec["m"], spec["c"]
+    s, f = uniform_problem(n, m, spec["seed"])
+    mentees = [f"e{i}" for i in range(n)]
+    mentors = [f"m{j}" for j in range(m)]
+    scores = pd.DataFrame(s, index=mentees, columns=mentors)
+    forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
+    capacity = pd.Series(float(c), index=mentors)
+    get_solver("flow")  # one-time imports of the solver modules stay out of the timing
+    before = peak_rss_mb()
+    t = time.perf_counter()
+    res = assign(scores, capacity, forbidden=forbidden, solver="flow")
+    elapsed = time.perf_counter() - t
+    e = pd.Index(mentees).get_indexer(res.pairs["mentee_id"])
+    j = pd.Index(mentors).get_indexer(res.pairs["mentor_id"])
+    out = check_assignment(s, f, e, j, c)
+    out.update(time=elapsed, solver_time=res.wall_time, status=res.status, gap=res.gap,
+               rss_before_mb=before)
+    return out
+
+
+def w_mm_solver(spec):
+    """mentormatch's flow solver through the array interface (no DataFrames)."""
+    _src_path()
+    import numpy as np
+    from mentormatch.pairs import Candidates
+    from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
+
+    n, m, c = spec["n"], spec["m"], spec["c"]
+    s, f = uniform_problem(n, m, spec["seed"])
+    get_solver("flow")  # one-time imports stay out of the timing
+    before = peak_rss_mb()
+    t = time.perf_counter()
+    cand = Candidates.from_mask(~f)
+    problem = AssignmentProblem(cand, s[~f], np.full(m, float(c)))
+    sol = get_solver("flow")(problem, SolverOptions())
+    elapsed = time.perf_counter() - t
+    out = check_assignment(s, f, cand.mentee[sol.chosen], cand.mentor[sol.chosen], c)
+    out.update(time=elapsed, solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
+               rss_before_mb=before)
+    return out
+
+
+def w_scipy(spec):
+    """scipy.optimize.linear_sum_assignment on the capacity-expanded matrix (forbidden = inf)."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    n, m, c = spec["n"], spec["m"], spec["c"]
+    s, f = uniform_problem(n, m, spec["seed"])
+    before = peak_rss_mb()
+    t = time.perf_counter()
+    cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)  # n x (m * c); each mentor c slots
+    rows, cols = linear_sum_assignment(cost)
+    elapsed = time.perf_counter() - t
+    out = check_assignment(s, f, rows, cols // c, c)
+    out.update(time=elapsed, status="optimal", rss_before_mb=before)
+    return out
+
+
+def w_ortools_dense(spec):
+    """The naive peer: OR-Tools SimpleMinCostFlow with every arc of the dense bipartite graph."""
+    import numpy as np
+    from ortools.graph.python import min_cost_flow
+
+    n, m, c = spec["n"], spec["m"], spec["c"]
+    s, f = uniform_problem(n, m, spec["seed"])
+    before = peak_rss_mb()
+    t = time.perf_counter()
+    src, sink = n + m, n + m + 1
+    ii, jj = np.nonzero(~f)
+    tails = np.concatenate([np.full(n, src), ii, n + np.arange(m), [src]])
+    heads = np.concatenate([np.arange(n), n + jj, np.full(m, sink), [sink]])
+    caps = np.concatenate([np.ones(n), np.ones(len(ii)), np.full(m, c), [n]]).astype(np.int64)
+    costs = np.concatenate([np.zeros(n), -np.round(s[ii, jj] * 1e6), np.zeros(m), [0]]).astype(np.int64)
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
+    smcf.set_nodes_supplies(np.array([src, sink], dtype=np.int32), np.array([n, -n], dtype=np.int64))
+    status = smcf.solve()
+    if status != smcf.OPTIMAL:
+        raise RuntimeError(f"OR-Tools status {status}")
+    flows = smcf.flows(np.arange(n, n + len(ii), dtype=np.int32))
+    elapsed = time.perf_counter() - t
+    used = flows > 0
+    out = check_assignment(s, f, ii[used], jj[used], c)
+    out.update(time=elapsed, status="optimal", rss_before_mb=before)
+    return out
+
+
+def w_networkx(spec):
+    """networkx.max_weight_matching on mentees x capacity-expanded mentor slots."""
+    import networkx as nx
+    import numpy as np
+
+    n, m, c = spec["n"], spec["m"], spec["c"]
+    s, f = uniform_problem(n, m, spec["seed"])
+    before = peak_rss_mb()
+    t = time.perf_counter()
+    g = nx.Graph()
+    ii, jj = np.nonzero(~f)
+    g.add_weighted_edges_from(
+        ((("e", int(i)), ("m", int(j), k), float(s[i, j])) for i, j in zip(ii, jj) for k in range(c)))
+    matching = nx.max_weight_matching(g)
+    elapsed = time.perf_counter() - t
+    e, j = [], []
+    for a, b in matching:
+        mentee, slot = (a, b) if a[0] == "e" else (b, a)
+        e.append(mentee[1])
+        j.append(slot[1])
+    out = check_assignment(s, f, e, j, c)
+    out.update(time=elapsed, status="optimal", rss_before_mb=before)
+    return out
+
+
+def w_hospital_resident(spec):
+    """matching.games.HospitalResident (stable, resident-optimal) with full preference lists
+    ordered by score on both sides; mentors are hospitals with capacity c."""
+    import numpy as np
+    from matching.games import HospitalResident
+
+    n, m, c = spec["n"], spec["m"], spec["c"]
+    s, f = uniform_problem(n, m, spec["seed"])
+    before = peak_rss_mb()
+    t = time.perf_counter()
+    masked = np.where(f, -np.inf, s)
+    order_r = np.argsort(-masked, axis=1, kind="stable")
+    order_h = np.argsort(-masked, axis=0, kind="stable")
+    allowed = ~f
+    resident_prefs = {i: [int(j) for j in order_r[i] if allowed[i, j]] for i in range(n)}
+    hospital_prefs = {f"h{j}": [int(i) for i in order_h[:, j] if allowed[i, j]] for j in range(m)}
+    resident_prefs = {i: [f"h{j}" for j in p] for i, p in resident_prefs.items()}
+    game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs,
+                                                     {f"h{j}": c for j in range(m)})
+    result = game.solve(optimal="resident")
+    elapsed = time.perf_counter() - t
+    e, j = [], []
+    for hospital, residents in result.items():
+        for r in residents:
+            e.append(int(r.name))
+            j.append(int(str(hospital.name)[1:]))
+    out = check_assignment(s, f, e, j, c)
+    out.update(time=elapsed, status="stable", rss_before_mb=before)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# quality on synthetic organisations
+# --------------------------------------------------------------------------------------------
+def _stats(problem, chosen, ranks, groups: dict) -> dict:
+    """Quality figures of one assignment. Score figures are over the pairs made; shares are over
+    all mentees (a mentee counts as matched with any pair, as top-3 if any of its pairs has rank<=3)."""
+    import numpy as np
+
+    n = problem.n_mentees
+    sc = problem.score[chosen]
+    mentee = problem.pairs.mentee[chosen]
+    matched = np.zeros(n, dtype=bool)
+    matched[mentee] = True
+    top3 = np.zeros(n, dtype=bool)
+    top3[mentee[ranks[chosen] <= 3]] = True
+    out = {
+        "mean": float(sc.mean()) if len(sc) else 0.0,
+        "median": float(np.median(sc)) if len(sc) else 0.0,
+        "p10": float(np.percentile(sc, 10)) if len(sc) else 0.0,
+        "total": float(sc.sum()),
+        "matched": float(matched.mean()),
+        "top3": float(top3.mean()),
+    }
+    for name, codes in groups.items():
+        k = int(codes.max()) + 1
+        size = np.bincount(codes, minlength=k)
+        share = np.bincount(codes, weights=matched, minlength=k) / np.maximum(size, 1)
+        pc = codes[mentee]
+        cnt = np.bincount(pc, minlength=k)
+        mean = np.bincount(pc, weights=sc, minlength=k) / np.maximum(cnt, 1)
+        ok = size > 0
+        out[f"{name}_share_ratio"] = float(share[ok].min() / max(share[ok].max(), 1e-12))
+        out[f"{name}_score_ratio"] = float(mean[ok].min() / max(mean[ok].max(), 1e-12))
+        out[f"{name}_share_min"] = float(share[ok].min())
+        out[f"{name}_score_min"] = float(mean[ok].min())
+    return out
+
+
+def w_quality(spec):
+    _src_path()
+    import numpy as np
+    import pandas as pd
+    import mentormatch.pipeline as pl
+    from mentormatch import synthetic
+    from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
+
+    n, m = spec["n"], spec["m"]
+    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=m, seed=spec["seed"])
+    out = {"n_mentees": int(len(mentees)), "n_mentors": int(len(mentors)),
+           "capacity_total": float(pd.to_numeric(mentors["capacity"]).sum())}
+    t = time.perf_counter()
+    result = pl.pair(mentors, mentees, programme=None)
+    out["pair_time"] = time.perf_counter() - t
+    out["solver_time"] = result.wall_time
+    out["status"] = result.status
+    out["solver"] = result.solver
+    out["n_pairs_eligible"] = int(len(result.data["problem"].pairs))
+    problem = result.data["problem"]
+    plain = AssignmentProblem(problem.pairs, problem.score, problem.capacity, problem.demand,
+                              problem.load, problem.locked, problem.coverage_first)
+    ranks = pl._rank_of_pairs(problem)
+    validated = result.data["mentees"]
+    groups = {}
+    for col in ("gender", "region"):
+        if col in validated.columns:
+            groups[col] = pd.factorize(validated[col].fillna("(missing)").astype(str))[0]
+    out["groups"] = {c: int(v.max()) + 1 for c, v in groups.items()}
+    out["optimal"] = _stats(problem, result.data["solution"].chosen, ranks, groups)
+
+    # random: the first seed through the public baseline(); the rest call the same solver on the
+    # same plain problem directly (baseline() recomputes ranks and reasons each time: 20x slower).
+    t = time.perf_counter()
+    first = pl.baseline(result, "random", seed=0)
+    out["baseline_call_time"] = time.perf_counter() - t
+    runs = [_stats(plain, first.data["solution"].chosen, ranks, groups)]
+    rnd = get_solver("random")
+    for seed in range(1, spec["random_seeds"]):
+        runs.append(_stats(plain, rnd(plain, SolverOptions(seed=seed)).chosen, ranks, groups))
+    out["random"] = {k: [r[k] for r in runs] for k in runs[0]}
+    g = pl.baseline(result, "greedy")
+    out["greedy"] = _stats(plain, g.data["solution"].chosen, ranks, groups)
+    try:
+        st = get_solver("stable")
+    except Exception as exc:  # not landed yet: say so in the report
+        out["stable"] = {"error": f"{type(exc).__name__}: {exc}"}
+    else:
+        t = time.perf_counter()
+        sol = st(plain, SolverOptions(seed=0))
+        out["stable"] = _stats(plain, sol.chosen, ranks, groups)
+        out["stable"]["time"] = time.perf_counter() - t
+        if spec.get("check_stable_programme"):
+            r2 = pl.pair(mentors, mentees, programme={"solver": "stable"})
+            out["stable"]["same_as_programme"] = bool(
+                np.array_equal(np.sort(r2.data["solution"].chosen), np.sort(sol.chosen)))
+    return out
+
+
+def w_scoring(spec):
+    """The pipeline's validation + scoring time (no solving) on a synthetic organisation."""
+    _src_path()
+    from mentormatch import synthetic
+    from mentormatch.features import Context
+    from mentormatch.pairs import Candidates
+    from mentormatch.pipeline import resolve_framework
+    from mentormatch.rules import Rules
+    from mentormatch.schema import validate_tables
+    from mentormatch.scoring import score_pairs
+
+    mentors, mentees = synthetic.organisation(n_mentees=spec["n"], n_mentors=spec["m"], seed=spec["seed"])
+    before = peak_rss_mb()
+    t = time.perf_counter()
+    rules = Rules.coerce(None)
+    mentors, mentees = validate_tables(mentors, mentees)
+    t_valid = time.perf_counter() - t
+    complete = Candidates.complete(len(mentees), len(mentors))
+    scores = score_pairs(mentees, mentors, complete, rules,
+                         Context(framework=resolve_framework(None, mentees, mentors)))
+    elapsed = time.perf_counter() - t
+    return {"time": elapsed, "validate_time": t_valid, "pairs": int(len(complete)),
+            "features": list(scores.features), "rss_before_mb": before}
+
+
+# --------------------------------------------------------------------------------------------
+# mentor-match 7.0.1 vs mentormatch on the same people and score matrix
+# --------------------------------------------------------------------------------------------
+def _shared_matrix(n: int, seed: int):
+    """An n x n integer score matrix (mentees x mentors) and an eligibility mask, from a synthetic
+    organisation scored by mentormatch's default rules; falls back to uniform scores."""
+    _src_path()
+    import numpy as np
+
+    try:
+        import mentormatch.constraints as C
+        from mentormatch import synthetic
+        from mentormatch.features import Context
+        from mentormatch.pairs import Candidates, Encoder
+        from mentormatch.pipeline import resolve_framework
+        from mentormatch.rules import Rules
+        from mentormatch.schema import validate_tables
+        from mentormatch.scoring import score_pairs
+    except ImportError as exc:
+        s, f = uniform_problem(n, n, seed)
+        return np.round(s * 1000).astype(np.int64), ~f, None, None, f"uniform scores ({exc})"
+    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=n, seed=seed)
+    rules = Rules.coerce(None)
+    mentors, mentees = validate_tables(mentors, mentees)
+    complete = Candidates.complete(n, n)
+    masks = C.rule_masks(mentees, mentors, complete, rules.constraints,
+                         Encoder.from_ids(mentees["id"]), Encoder.from_ids(mentors["id"]))
+    scores = score_pairs(mentees, mentors, complete, rules,
+                         Context(framework=resolve_framework(None, mentees, mentors)))
+    masks.update(scores.ineligible)
+    which, _ = C.first_rule(masks, len(complete))
+    eligible = (which < 0).reshape(n, n)
+    q = np.round(np.clip(scores.total, 0, None) * 1000).reshape(n, n).astype(np.int64)
+    return q, eligible, mentors, mentees, "synthetic organisation, mentormatch default scores x 1000, rounded"
+
+
+def w_mentor_match(spec):
+    """mentor-match 7.0.1: three rounds (rule sets) of Munkres on mentor x mentee Match objects."""
+    n, seed = spec["n"], spec["seed"]
+    q, eligible, mentors, mentees, source = _shared_matrix(n, seed)
+    for d in PEER_DIRS:
+        if d.is_dir():
+            sys.path.insert(0, str(d))
+            break
+    for mod in [k for k in sys.modules if k == "matching" or k.startswith("matching.")]:
+        del sys.modules[mod]
+    import munkres
+    import matching.process as mp
+    from matching.mentee import Mentee
+    from matching.mentor import Mentor
+    from matching.rules import rule as rl
+
+    def person(cls, row, k, prefix):
+        # its documented fields; emails must be unique across both sides (equality is by email)
+        p = cls(**{"grade": int(row.get("level", 1)) if row is not None else 1,
+                   "email": f"{prefix}{k}@example.org",
+                   "first name": f"{prefix}{k}", "last name": "",
+                   "role": None if row is None else str(row.get("role", "")),
+                   "organisation": None if row is None else str(row.get("department", row.get("region", ""))),
+                   "profession": None if row is None else str(row.get("function", ""))})
+        p.bench_index = k
+        return p
+
+    mentor_rows = mentors.to_dict("records") if mentors is not None else [None] * n
+    mentee_rows = mentees.to_dict("records") if mentees is not None else [None] * n
+    mentor_objs = [person(Mentor, r, k, "mentor") for k, r in enumerate(mentor_rows)]
+    mentee_objs = [person(Mentee, r, k, "mentee") for k, r in enumerate(mentee_rows)]
+
+    class SharedScore:
+        """A rule in its RuleProtocol: the pair's score from the shared matrix."""
+
+        def apply(self, match):
+            return int(q[match.mentee.bench_index, match.mentor.bench_index])
+
+    ineligible = rl.Disqualify(lambda match: not eligible[match.mentee.bench_index,
+                                                          match.mentor.bench_index])
+    rounds = [[SharedScore(), ineligible] for _ in range(3)]
+    before = peak_rss_mb()
+    t = time.perf_counter()
+    mp.process_data(mentor_objs, mentee_objs, rounds)
+    elapsed = time.perf_counter() - t
+    e = [me.bench_index for me in mentee_objs for _ in me.mentors]
+    j = [mo.bench_index for me in mentee_objs for mo in me.mentors]
+    out = check_assignment(q.astype(float), ~eligible, e, j, 3, demand=3)
+    out.update(time=elapsed, rss_before_mb=before, source=source,
+               munkres=getattr(munkres, "__version__", "?"), munkres_file=munkres.__file__,
+               matching_file=mp.__file__)
+    return out
+
+
+def w_mm_joint(spec):
+    """mentormatch: every mentee needs 3 mentors, every mentor takes 3, one exact flow solve."""
+    n, seed = spec["n"], spec["seed"]
+    q, eligible, _, _, source = _shared_matrix(n, seed)
+    import numpy as np
+    from mentormatch.pairs import Candidates
+    from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
+
+    get_solver("flow")
+    before = peak_rss_mb()
+    t = time.perf_counter()
+    cand = Candidates.from_mask(eligible)
+    problem = AssignmentProblem(cand, q[eligible].astype(float), np.full(n, 3.0),
+                                demand=np.full(n, 3, dtype=np.int64))
+    sol = get_solver("flow")(problem, SolverOptions())
+    elapsed = time.perf_counter() - t
+    out = check_assignment(q.astype(float), ~eligible, cand.mentee[sol.chosen],
+                           cand.mentor[sol.chosen], 3, demand=3)
+    out.update(time=elapsed, solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
+               rss_before_mb=before, source=source)
+    return out
+
+
+WORKERS = {
+    "mentormatch assign(flow)": w_mm_assign,
+    "mentormatch solver(flow)": w_mm_solver,
+    "scipy linear_sum_assignment": w_scipy,
+    "OR-Tools dense min-cost flow": w_ortools_dense,
+    "networkx max_weight_matching": w_networkx,
+    "matching HospitalResident": w_hospital_resident,
+    "quality": w_quality,
+    "scoring": w_scoring,
+    "mentor-match 7.0.1": w_mentor_match,
+    "mentormatch joint flow": w_mm_joint,
+}
+
+
+def worker_main(spec_json: str) -> int:
+    spec = json.loads(spec_json)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
+    try:
+        out = WORKERS[spec["kind"]](spec)
+        out["status_run"] = "ok"
+    except BaseException as exc:  # noqa: BLE001 -- MemoryError, RecursionError: recorded, not fatal
+        out = {"status_run": "error", "error": f"{type(exc).__name__}: {str(exc)[:200]}",
+               "trace": traceback.format_exc()[-1500:]}
+    out["peak_rss_mb"] = peak_rss_mb()
+    sys.stdout.write("\n" + MARK + json.dumps(out, default=float) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+# ============================================================================================
+# parent: run measurements, collect, write the report
+# ============================================================================================
+def measure(spec: dict, timeout: float, mem_limit: int | None = None) -> dict:
+    """Run one worker in a subprocess; the result dict always has ``status_run``."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+
+    def limit():
+        if mem_limit:
+            resource.setrlimit(resource.RLIMIT_AS, (mem_limit, mem_limit))
+
+    t = time.perf_counter()
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), MPLBACKEND="Agg")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              preexec_fn=limit, env=env, cwd=str(ROOT))
+    except subprocess.TimeoutExpired:
+        return {"status_run": "timeout", "error": f"timed out after {timeout:.0f} s",
+                "wall": time.perf_counter() - t}
+    wall = time.perf_counter() - t
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARK):
+            out = json.loads(line[len(MARK):])
+            out["wall"] = wall
+            return out
+    tail = (proc.stderr or "").strip().splitlines()[-3:]
+    return {"status_run": "error", "wall": wall,
+            "error": f"exit {proc.returncode}" + (" (killed: out of memory?)" if proc.returncode < 0 else "")
+            + (": " + " | ".join(tail) if tail else "")}
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "platform": platform.platform(),
+            "date": _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            "cores": os.cpu_count()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["ram_gib"] = int(line.split()[1]) * 1024 / GIB
+    except OSError:
+        pass
+    from importlib import metadata
+    for dist in ("numpy", "scipy", "pandas", "ortools", "networkx", "matching", "mentor-match",
+                 "munkres", "mentormatch-pairing"):
+        try:
+            info[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            info[dist] = None
+    for d in PEER_DIRS:  # mentor-match in its own directory (see PEER_DIRS)
+        for dist in ("mentor_match", "munkres"):
+            hits = sorted(d.glob(f"{dist}-*.dist-info")) if d.is_dir() else []
+            if hits:
+                info[f"{dist.replace('_', '-')} (peer dir)"] = hits[0].name.split("-")[1].removesuffix(".dist")
+    try:
+        info["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                     text=True, cwd=str(ROOT)).stdout.strip()
+    except OSError:
+        pass
+    return info
+
+
+def ram_bytes() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 8 * GIB
+
+
+def estimate_bytes(peer: str, n: int, m: int, c: int) -> int:
+    """Rough peak memory of a dense measurement, to skip (and say so) what cannot fit."""
+    cells = n * m
+    return {
+        "mentormatch assign(flow)": cells * 8 * 6,  # DataFrame + candidate index arrays + masks
+        "mentormatch solver(flow)": cells * 8 * 5,
+        "scipy linear_sum_assignment": cells * 8 * (2 + 2 * c),  # expanded float64 cost, copied
+        "OR-Tools dense min-cost flow": cells * 8 * 2 + cells * 60,  # arrays + ~60 B per arc
+        "networkx max_weight_matching": cells * c * 500,  # dict-of-dicts graph
+        "matching HospitalResident": cells * 2 * 60,  # Python lists of player objects
+    }.get(peer, cells * 8 * 4)
+
+
+SPEED_PEERS = ["mentormatch assign(flow)", "mentormatch solver(flow)", "scipy linear_sum_assignment",
+               "OR-Tools dense min-cost flow", "networkx max_weight_matching", "matching HospitalResident"]
+
+
+def parse_sizes(text: str) -> list[tuple[int, int, int]]:
+    out = []
+    for part in text.split(","):
+        dims, _, c = part.strip().partition(":")
+        n, m = dims.lower().split("x")
+        out.append((int(n.replace("_", "")), int(m.replace("_", "")), int(c or 4)))
+    return out
+
+
+def log(msg: str):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_speed(sizes, timeout: float, seed: int = 1) -> list[dict]:
+    rows = []
+    failed_at: dict[str, str] = {}
+    ram = ram_bytes()
+    for n, m, c in sizes:
+        for peer in SPEED_PEERS:
+            row = {"peer": peer, "n": n, "m": m, "c": c, "pairs": n * m}
+            est = estimate_bytes(peer, n, m, c)
+            if peer in failed_at:
+                row.update(status_run="skipped", error=f"not attempted: {failed_at[peer]}")
+            elif est > 0.8 * ram:
+                row.update(status_run="skipped",
+                           error=f"not attempted: needs about {est / GIB:.0f} GiB "
+                                 f"(dense {n:,} x {m:,}), machine has {ram / GIB:.0f} GiB")
+            else:
+                log(f"[speed] {peer} {n}x{m} c={c} ...")
+                row.update(measure({"kind": peer, "n": n, "m": m, "c": c, "seed": seed}, timeout,
+                                   mem_limit=int(0.85 * ram)))
+                log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
+                if row["status_run"] != "ok":
+                    failed_at[peer] = f"{row['error'].split(':')[0]} at {n:,} x {m:,}"
+            rows.append(row)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------------------------
+def fmt_t(x):
+    if x is None:
+        return "-"
+    if x < 0.01:
+        return f"{x * 1000:.2f} ms"
+    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s" if x < 100 else f"{x:.0f} s"
+
+
+def fmt_cell(row, key="time"):
+    if row.get("status_run") != "ok":
+        return f"*{row.get('error', row.get('status_run'))}*"
+    return fmt_t(row.get(key))
+
+
+def ms(values, digits=3):
+    import statistics as st
+
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{st.mean(values):.{digits}f} ± {st.stdev(values):.{digits}f}"
+
+
+def quality_section(q_rows) -> list[str]:
+    lines = ["## 1. Quality on synthetic organisations", "",
+             "`mm.synthetic.organisation(n_mentees, n_mentors, seed=1)` with mentors = mentees / 3.3 "
+             "and the generator's capacities; default programme. *optimal* = `mm.pair`; *random* = "
+             "`baseline(result, \"random\", seed)` over the seeds shown (mean ± sd; the first seed "
+             "through `baseline()`, the others through the same solver on the same problem); "
+             "*greedy* = `baseline(result, \"greedy\")`; *stable* = the `stable` solver on the same "
+             "eligible pairs and capacities (what `programme={\"solver\": \"stable\"}` runs). "
+             "Score figures are over the pairs made; *matched* and *top-3* are shares of all mentees "
+             "(*top-3*: paired with one of the mentee's three best-scoring eligible mentors). "
+             "Fairness: per group of `gender` and of `region`, the matched share and the mean score; "
+             "the table gives min/max across groups (1.00 = equal).", ""]
+    metrics = [("mean", "mean score"), ("median", "median score"), ("p10", "10th pct score"),
+               ("matched", "matched"), ("top3", "top-3 mentor"),
+               ("gender_share_ratio", "gender: matched min/max"), ("gender_score_ratio", "gender: score min/max"),
+               ("region_share_ratio", "region: matched min/max"), ("region_score_ratio", "region: score min/max")]
+    for row in q_rows:
+        head = f"### {row['n']:,} mentees x {row['m']:,} mentors"
+        if row.get("status_run") != "ok":
+            lines += [head, "", f"Not measured: *{row.get('error')}* (after {row.get('wall', 0):.0f} s).", ""]
+            continue
+        nr = len(row["random"]["mean"])
+        lines += [head, "",
+                  f"`mm.pair`: {fmt_t(row['pair_time'])} end to end (solver {row['solver']}: "
+                  f"{fmt_t(row['solver_time'])}, status {row['status']}); "
+                  f"{row['n_pairs_eligible']:,} eligible pairs; capacity {row['capacity_total']:.0f} "
+                  f"for {row['n_mentees']:,} mentees; peak RSS {row['peak_rss_mb']:.0f} MB. "
+                  f"Groups: {', '.join(f'{k} {v}' for k, v in row['groups'].items()) or 'none'}.", ""]
+        stable_ok = "error" not in row["stable"]
+        cols = ["optimal", f"random ({nr} seeds)", "greedy", "stable"]
+        lines += ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+        for key, label in metrics:
+            if key not in row["optimal"]:
+                continue
+            cells = [f"{row['optimal'][key]:.3f}", ms(row["random"][key]), f"{row['greedy'][key]:.3f}",
+                     f"{row['stable'][key]:.3f}" if stable_ok else "-"]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        import statistics as st
+        rnd_mean = st.mean(row["random"]["mean"])
+        lines += ["", f"Lift of optimal over random: mean score x{row['optimal']['mean'] / rnd_mean:.2f}, "
+                  f"total score x{row['optimal']['total'] / st.mean(row['random']['total']):.2f}; "
+                  f"over greedy: total x{row['optimal']['total'] / row['greedy']['total']:.3f}"
+                  + (f"; over stable: total x{row['optimal']['total'] / row['stable']['total']:.3f}"
+                     if stable_ok else f". Stable: *{row['stable']['error']}*") + ".", ""]
+    return lines
+
+
+def speed_section(rows, scoring_rows, timeout) -> list[str]:
+    lines = ["## 2. Speed and peak memory of solving", "",
+             "Uniform random scores (mentees x mentors, `numpy.random.default_rng(1)`), every mentor "
+             "capacity c, 1% of pairs forbidden. Time = building the peer's model from the arrays + "
+             "solving (data generation excluded); peak = the measurement's own process (`ru_maxrss`, "
+             "includes the interpreter, numpy and the score matrix). Objective = total score "
+             "recomputed on the same matrix; every result is checked for forbidden pairs and "
+             "capacities. Each measurement runs in its own subprocess with a "
+             f"{timeout:.0f} s timeout; a peer that failed at a size is not attempted at larger ones.", "",
+             "- *mentormatch assign(flow)*: the public `mm.assign(scores_df, capacity, forbidden)`;",
+             "- *mentormatch solver(flow)*: the same solver through the array interface "
+             "(`AssignmentProblem` + `get_solver(\"flow\")`), no DataFrames;",
+             "- *scipy*: `linear_sum_assignment` on the n x (m·c) capacity-expanded matrix (forbidden = inf);",
+             "- *OR-Tools dense*: the naive model, `SimpleMinCostFlow` with every eligible arc;",
+             "- *networkx*: `max_weight_matching` on mentees x capacity-expanded mentor slots;",
+             "- *matching HospitalResident*: stable (resident-optimal), not optimal; full preference "
+             "lists ordered by score on both sides.", ""]
+    sizes = sorted({(r["n"], r["m"], r["c"]) for r in rows}, key=lambda s: s[0] * s[1])
+    by = {(r["peer"], r["n"], r["m"]): r for r in rows}
+    head = [f"{n:,} x {m:,} (c={c})" for n, m, c in sizes]
+    for title, key, fmt in [("Time", "time", fmt_cell),
+                            ("Peak memory (MB)", "peak_rss_mb",
+                             lambda r, k: f"{r[k]:.0f}" if r.get("status_run") == "ok" else "-"),
+                            ("Total score (objective)", "objective",
+                             lambda r, k: (f"{r[k]:.2f}" + (" ⚠ violations" if r.get("violations") else ""))
+                             if r.get("status_run") == "ok" else "-")]:
+        lines += [f"**{title}**", "", "| peer | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+        for peer in SPEED_PEERS:
+            cells = [fmt(by[(peer, n, m)], key) if (peer, n, m) in by else "-" for n, m, c in sizes]
+            lines.append(f"| {peer} | " + " | ".join(cells) + " |")
+        lines.append("")
+    # ratios
+    lines += ["**Ratios: peer time ÷ mentormatch assign(flow) time, same size, same run (above 1 = mentormatch faster)**", "",
+              "| peer | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    for peer in SPEED_PEERS[1:]:
+        cells = []
+        for n, m, c in sizes:
+            a, b = by.get(("mentormatch assign(flow)", n, m)), by.get((peer, n, m))
+            if a and b and a.get("status_run") == "ok" and b.get("status_run") == "ok":
+                cells.append(f"{b['time'] / a['time']:.3g}x")
+            else:
+                cells.append("-")
+        lines.append(f"| {peer} | " + " | ".join(cells) + " |")
+    lines.append("")
+    if scoring_rows:
+        lines += ["**The pipeline's scoring (validation + all features, no solving) on synthetic organisations**", "",
+                  "| mentees x mentors | pairs | time | peak MB |", "|---|---|---|---|"]
+        for r in scoring_rows:
+            cell = fmt_cell(r)
+            lines.append(f"| {r['n']:,} x {r['m']:,} | {r['n'] * r['m']:,} | {cell} | "
+                         f"{r['peak_rss_mb']:.0f} |" if r.get("status_run") == "ok" else
+                         f"| {r['n']:,} x {r['m']:,} | {r['n'] * r['m']:,} | {cell} | - |")
+        lines.append("")
+    return lines
+
+
+def mentor_match_section(mm_rows) -> list[str]:
+    lines = ["## 3. Against mentor-match 7.0.1 (the closest domain peer)", "",
+             "mentor-match pairs N mentors with N mentees in rounds: each round scores every "
+             "(mentor, mentee) `Match` object with a list of rules and solves a 1:1 assignment with "
+             "the pure-Python `munkres` package; the caller passes one rule list per round (three "
+             "here), and a pair made in an earlier round is disqualified in later ones, so each "
+             "person gets up to three partners. Both libraries get the same people (a synthetic "
+             "organisation of N mentees and N mentors, converted to its `Mentor`/`Mentee` objects: "
+             "grade, email, role, organisation, profession) and the same integer score matrix "
+             "(mentormatch's default scores x 1000, rounded, since its scores are ints), given to "
+             "mentor-match as a rule in its `RuleProtocol`; pairs that mentormatch's rules make "
+             "ineligible are a `Disqualify` rule. mentormatch solves the same three-partners problem "
+             "jointly and exactly: `AssignmentProblem(demand=3 per mentee, capacity=3 per mentor)` "
+             "with `get_solver(\"flow\")`. Totals are recomputed on the same matrix for both.", "",
+             "What differs, precisely: mentor-match solves three 1:1 assignments in sequence (greedy "
+             "across rounds, optimal within each), so its total can only be at most the joint "
+             "optimum; it requires a full N x N `Match` object grid per round (no sparse candidates); "
+             "it gives a disqualified pair score 0 but Munkres may still select it, in which case "
+             "that person simply gets no partner that round.", "",
+             "| N x N | mentor-match time | mentormatch time | speed-up | mentor-match total | "
+             "mentormatch total | total ratio | pairs (mm-7 / ours) | peak MB (mm-7 / ours) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for n, a, b in mm_rows:
+        ok = a.get("status_run") == "ok" and b.get("status_run") == "ok"
+        lines.append(
+            f"| {n:,} | {fmt_cell(a)} | {fmt_cell(b)} | "
+            + (f"{a['time'] / b['time']:.0f}x | {a['objective']:.0f} | {b['objective']:.0f} | "
+               f"{b['objective'] / max(a['objective'], 1e-9):.4f} | {a['pairs']} / {b['pairs']} | "
+               f"{a['peak_rss_mb']:.0f} / {b['peak_rss_mb']:.0f} |" if ok else "- | - | - | - | - | - |"))
+    for n, a, b in mm_rows[:1]:
+        if a.get("status_run") == "ok":
+            lines += ["", f"Score matrix: {a.get('source')}. mentor-match ran with munkres "
+                          f"{a.get('munkres')} from `{Path(a.get('munkres_file', '')).parent.name}`."]
+    lines.append("")
+    return lines
+
+
+def plot(speed_rows, mm_rows, path: Path) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    for peer in SPEED_PEERS:
+        pts = sorted((r["pairs"], r["time"]) for r in speed_rows
+                     if r["peer"] == peer and r.get("status_run") == "ok")
+        if pts:
+            ax.plot(*zip(*pts), marker="o", label=peer)
+    for label, idx in (("mentor-match 7.0.1 (3 partners each)", 1), ("mentormatch joint flow (3 partners each)", 2)):
+        pts = sorted((row[0] * row[0], row[idx]["time"]) for row in mm_rows if row[idx].get("status_run") == "ok")
+        if pts:
+            ax.plot(*zip(*pts), marker="s", linestyle="--", label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("problem size: mentees x mentors (candidate pairs)")
+    ax.set_ylabel("time to solve (s)")
+    ax.set_title("mentormatch vs peers: solve time")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def write_report(path: Path, info, q_rows, speed_rows, scoring_rows, mm_rows, args, plot_name, started):
+    lines = ["# Benchmarks", "",
+             f"Written by `benchmarks/run.py{' --smoke' if args.smoke else ''}` (`make bench`) in one run "
+             f"of {(time.perf_counter() - started) / 60:.1f} minutes; every ratio compares figures "
+             "measured in this same run on this machine. Re-run to refresh; do not edit by hand.", "",
+             "## Machine", "",
+             f"- CPU: {info.get('cpu', '?')}, {info.get('cores')} cores; RAM {info.get('ram_gib', 0):.1f} GiB",
+             f"- Python {info['python']} on {info['platform']}; date {info['date']}; git {info.get('git', '?')}",
+             "- " + ", ".join(f"{k} {v}" for k, v in info.items()
+                              if k not in ("python", "platform", "date", "cores", "cpu", "ram_gib", "git")
+                              and v is not None), ""]
+    headline = headline_lines(q_rows, speed_rows, mm_rows)
+    if headline:
+        lines += ["## Headline", ""] + headline + [""]
+    lines += quality_section(q_rows)
+    lines += speed_section(speed_rows, scoring_rows, args.timeout)
+    lines += mentor_match_section(mm_rows)
+    lines += ["## 4. Time against size", ""]
+    lines += ([f"![solve time against problem size, log-log]({plot_name})", ""] if plot_name
+              else ["(matplotlib not available: no plot)", ""])
+    path.write_text("\n".join(lines))
+
+
+def headline_lines(q_rows, speed_rows, mm_rows) -> list[str]:
+    import statistics as st
+
+    out = []
+    for r in q_rows:
+        if r.get("status_run") == "ok":
+            out.append(f"- {r['n']:,} mentees: optimal mean score {r['optimal']['mean']:.3f} vs random "
+                       f"{st.mean(r['random']['mean']):.3f} (x{r['optimal']['mean'] / st.mean(r['random']['mean']):.2f}); "
+                       f"top-3 mentor {r['optimal']['top3']:.0%} vs {st.mean(r['random']['top3']):.0%}.")
+    by = {(r["peer"], r["n"]): r for r in speed_rows}
+    for (peer, n), r in by.items():
+        if peer == "mentormatch assign(flow)" and r.get("status_run") == "ok":
+            s = by.get(("scipy linear_sum_assignment", n))
+            o = by.get(("OR-Tools dense min-cost flow", n))
+            bits = [f"{p} takes {q['time'] / r['time']:.3g}x as long" for p, q in (("scipy", s), ("OR-Tools dense", o))
+                    if q and q.get("status_run") == "ok"]
+            if bits:
+                out.append(f"- {n:,} x {r['m']:,}: mentormatch assign {fmt_t(r['time'])}; " + ", ".join(bits) + ".")
+    for n, a, b in mm_rows:
+        if a.get("status_run") == "ok" and b.get("status_run") == "ok":
+            out.append(f"- mentor-match 7.0.1 at {n:,} x {n:,}: {fmt_t(a['time'])} vs mentormatch "
+                       f"{fmt_t(b['time'])} ({a['time'] / b['time']:.0f}x faster), total score "
+                       f"{b['objective'] / max(a['objective'], 1e-9):.4f}x its own.")
+        elif a.get("status_run") != "ok":
+            out.append(f"- mentor-match 7.0.1 at {n:,} x {n:,}: *{a.get('error')}*; mentormatch {fmt_cell(b)}.")
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--write", metavar="PATH", help="write the Markdown report here")
+    p.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: checks the harness runs")
+    p.add_argument("--sizes", help="speed sizes, e.g. 200x50:4,1000x250:4 (mentees x mentors : capacity)")
+    p.add_argument("--quality-sizes", help="mentee counts for section 1, e.g. 100,1000,10000")
+    p.add_argument("--mentor-match-sizes", help="N for section 3, e.g. 100,1000")
+    p.add_argument("--seeds", type=int, help="random-assignment seeds (default 20; smoke 3)")
+    p.add_argument("--timeout", type=float, help="seconds per speed measurement (default 90)")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        return worker_main(args.worker)
+    started = time.perf_counter()
+    smoke = args.smoke
+    speed_sizes = parse_sizes(args.sizes or ("30x10:3,60x20:3" if smoke else
+                                             "200x50:4,1000x250:4,10000x2500:4,100000x20000:5"))
+    q_sizes = [int(x) for x in (args.quality_sizes or ("60" if smoke else "100,1000,10000")).split(",")]
+    mm_sizes = [int(x) for x in (args.mentor_match_sizes or ("20" if smoke else "100,1000")).split(",")]
+    seeds = args.seeds or (3 if smoke else 20)
+    args.timeout = args.timeout or (60 if smoke else 90)
+    info = machine()
+    log(f"machine: {info}")
+
+    q_rows = []
+    for n in q_sizes:
+        m = max(2, round(n / 3.3))
+        log(f"[quality] {n} x {m} ...")
+        row = {"n": n, "m": m}
+        row.update(measure({"kind": "quality", "n": n, "m": m, "seed": 1, "random_seeds": seeds,
+                            "check_stable_programme": n <= 100}, timeout=120 if smoke else 600,
+                           mem_limit=int(0.85 * ram_bytes())))
+        log(f"        -> {row.get('status_run')} {row.get('pair_time', row.get('error'))}")
+        q_rows.append(row)
+
+    speed_rows = run_speed(speed_sizes, args.timeout)
+    scoring_rows = []
+    for n in q_sizes:
+        m = max(2, round(n / 3.3))
+        log(f"[scoring] {n} x {m} ...")
+        row = {"n": n, "m": m}
+        row.update(measure({"kind": "scoring", "n": n, "m": m, "seed": 1}, timeout=600,
+                           mem_limit=int(0.85 * ram_bytes())))
+        scoring_rows.append(row)
+
+    mm_rows = []
+    for n in mm_sizes:
+        log(f"[mentor-match] {n} x {n} ...")
+        a = measure({"kind": "mentor-match 7.0.1", "n": n, "seed": 1}, timeout=60 if smoke else 400)
+        log(f"        -> {a.get('status_run')} {a.get('time', a.get('error'))}")
+        b = measure({"kind": "mentormatch joint flow", "n": n, "seed": 1}, timeout=120 if smoke else 400)
+        log(f"        -> {b.get('status_run')} {b.get('time', b.get('error'))}")
+        mm_rows.append((n, a, b))
+
+    plot_name = None
+    if args.write:
+        out = Path(args.write).resolve()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        png = out.parent / "time_vs_size.png" if smoke else HERE / "time_vs_size.png"
+        if plot(speed_rows, mm_rows, png):
+            plot_name = os.path.relpath(png, out.parent)
+        write_report(out, info, q_rows, speed_rows, scoring_rows, mm_rows, args, plot_name, started)
+        raw = out.with_suffix(".json")
+        if smoke:
+            raw.write_text(json.dumps({"machine": info, "quality": q_rows, "speed": speed_rows,
+                                       "scoring": scoring_rows, "mentor_match": mm_rows}, default=str))
+        log(f"wrote {out}")
+    else:
+        print(json.dumps({"quality": q_rows, "speed": speed_rows, "mentor_match": mm_rows}, default=str)[:5000])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

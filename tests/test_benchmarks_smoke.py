@@ -1,0 +1,30 @@
+"""The benchmarks must keep running: a tiny ``benchmarks/run.py --smoke`` in a subprocess."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_benchmarks_smoke(tmp_path):
+    out = tmp_path / "BENCH.md"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke",
+                           "--write", str(out)], capture_output=True, text=True, timeout=180,
+                          cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    for section in ("## Machine", "## 1. Quality on synthetic organisations",
+                    "## 2. Speed and peak memory of solving", "## 3. Against mentor-match 7.0.1",
+                    "## 4. Time against size"):
+        assert section in text, section
+    raw = json.loads(out.with_suffix(".json").read_text())
+    # our own solver must run at every smoke size, find a valid assignment and agree with scipy
+    ours = {(r["n"], r["m"]): r for r in raw["speed"] if r["peer"] == "mentormatch solver(flow)"}
+    scipy = {(r["n"], r["m"]): r for r in raw["speed"] if r["peer"] == "scipy linear_sum_assignment"}
+    assert ours and all(r["status_run"] == "ok" and r["violations"] == 0 for r in ours.values()), ours
+    for size, r in ours.items():
+        assert abs(r["objective"] - scipy[size]["objective"]) < 1e-6 * max(1.0, r["objective"])
+    assert "BENCHMARKS.md" not in {p.name for p in tmp_path.iterdir()}
