@@ -132,6 +132,22 @@ def test_read_table_records_file_lines_across_blank_lines_and_quoted_newlines(tm
     assert df.loc[0, "name"] == "two\nlines"
 
 
+@pytest.mark.parametrize("name_cell", ["b", '"b, the second"'])
+def test_file_lines_are_the_same_with_and_without_quoting(tmp_path, name_cell):
+    # without quotes the C parser reads the file; with them, the csv module
+    path = write(tmp_path, "m.csv", f"id,name,capacity\r\n\r\nA,a,1\r\n,,\r\nB,{name_cell},2\r\n\r\n")
+    df = read_table(path, "mentors")
+    assert df["id"].tolist() == ["A", "B"] and df.attrs["lines"].tolist() == [3, 5]
+    assert df["name"].iloc[1] == name_cell.strip('"')
+
+
+def test_short_row_is_padded_with_missing_cells(tmp_path):
+    path = write(tmp_path, "m.csv", "id,capacity,team\nM1,2\nM2,1,x\n")
+    df = read_table(path, "mentors")
+    assert pd.isna(df.loc[0, "team"]) and df.loc[1, "team"] == "x"
+    assert df.attrs["lines"].tolist() == [2, 3]
+
+
 def test_semicolon_separated_export_is_read(tmp_path):
     path = write(tmp_path, "m.csv", "id;capacity\nM1;2\n")
     mentors, _ = validate_tables(path, pd.DataFrame({"id": ["E1"]}))

@@ -174,22 +174,28 @@ def _read_csv(path: str, table: str) -> tuple[pd.DataFrame, list[str], np.ndarra
                                          f"offset {exc.start} is not UTF-8; export as CSV UTF-8)") from exc
     if not text.strip():
         raise _file_problem(table, path, "a CSV file with a header line and rows (the file is empty)")
-    first = text.lstrip("\r\n").splitlines()[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
+    delimiter = _sniff_delimiter(text.lstrip("\r\n").split("\n", 1)[0])
+    if '"' not in text:  # no quoting, so one record per non-blank line: pandas' C parser
+        plain = _read_plain(text, delimiter)
+        if plain is not None:
+            return plain
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     header_line = 1
     rows: list[list[str]] = []
     lines: list[int] = []
     problems: list[Problem] = []
+    end = 0  # each record starts on the line after the previous one ended
     try:
         for record in reader:
-            if not record or not any(f.strip() for f in record):
+            start, end = end + 1, reader.line_num
+            if not record or (not record[0].strip() and not "".join(record).strip()):
                 continue  # blank lines and all-empty rows (",,,") carry nothing
             if header is None:
-                header, header_line = record, reader.line_num
+                header, header_line = record, start
                 continue
             rows.append(record)
-            lines.append(reader.line_num - _record_lines(record))
+            lines.append(start)
     except csv.Error as exc:
         raise _file_problem(table, path, f"a well-formed CSV file (line {reader.line_num}: {exc})") from exc
     assert header is not None  # text.strip() is not empty
@@ -215,9 +221,29 @@ def _read_csv(path: str, table: str) -> tuple[pd.DataFrame, list[str], np.ndarra
     return frame, header, np.asarray(lines, dtype=np.int64), header_line
 
 
-def _record_lines(record: list[str]) -> int:
-    """Extra physical lines a parsed record spans (newlines inside quoted fields)."""
-    return sum(f.count("\n") for f in record) if any("\n" in f for f in record) else 0
+def _read_plain(text: str, delimiter: str) -> tuple[pd.DataFrame, list[str], np.ndarray, int] | None:
+    """The fast path of ``_read_csv`` for text without quotes; None when the file needs the
+    careful path (ragged rows, or lines that the two parsers count differently)."""
+    nonblank = [k + 1 for k, line in enumerate(text.splitlines()) if line.strip()]
+    try:
+        raw = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, dtype=str,
+                          keep_default_na=False, na_filter=False, skip_blank_lines=True,
+                          quoting=csv.QUOTE_NONE, engine="c")
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if len(raw) != len(nonblank) or raw.isna().to_numpy().any():
+        return None
+    header = [str(h).strip() for h in raw.iloc[0]]
+    body = raw.iloc[1:].reset_index(drop=True)
+    lines = np.asarray(nonblank[1:], dtype=np.int64)
+    empty = np.ones(len(body), dtype=bool)
+    for k in range(body.shape[1]):
+        empty &= (body.iloc[:, k].str.strip() == "").to_numpy(dtype=bool)
+    if empty.any():  # rows of empty fields (",,,") carry nothing
+        body, lines = body[~empty].reset_index(drop=True), lines[~empty]
+    body = body.astype("str")
+    body.columns = header
+    return body, header, lines, nonblank[0]
 
 
 def _read_parquet(path: str, table: str) -> pd.DataFrame:
