@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 #: float array, ``-inf`` where the pair is ineligible. Must be deterministic.
 BlockScorer = Callable[[slice], np.ndarray]
 
-_BLOCK_ELEMENTS = 4_000_000
+_BLOCK_ELEMENTS = 1_000_000
 
 
 def default_top_k(capacity: np.ndarray, demand: np.ndarray) -> int:
@@ -226,16 +226,21 @@ def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.nda
     for a, b in blocks:
         s, jm = src.block(a, b)
         jmat = np.broadcast_to(np.arange(s.shape[1]), s.shape) if jm is None else jm
-        usable = (s > 0) & (cap[jmat] > 0) & (dem[a:b, None] > 0)
         lo, hi = np.searchsorted(excl_i, [a, b])
-        usable[excl_i[lo:hi] - a, excl_col[lo:hi]] = False
-        s = np.where(usable, s, -np.inf)
-        kk = min(k, s.shape[1])
+        closed = cap[jmat] <= 0 if np.any(cap <= 0) else None
+        if closed is not None or hi > lo or np.any(dem[a:b] <= 0):
+            s = s.copy()  # never modify the caller's scores
+            if closed is not None:
+                s[closed] = -np.inf
+            s[dem[a:b] <= 0] = -np.inf
+            s[excl_i[lo:hi] - a, excl_col[lo:hi]] = -np.inf
+        w = s.shape[1]
+        kk = min(k, w)
         if kk == 0:
             continue
-        part = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
+        part = np.argpartition(s, w - kk, axis=1)[:, w - kk:]
         vals = np.take_along_axis(s, part, axis=1)
-        ok = np.isfinite(vals)
+        ok = vals > 0  # only positive pairs can raise the total
         r = np.broadcast_to(np.arange(a, b)[:, None], part.shape)[ok]
         c = part[ok]
         parts.append(_Sparse(r, c, jmat[r - a, c], vals[ok]))
@@ -255,13 +260,15 @@ def _check(src, blocks, u, p, excl_i, excl_col, tol) -> tuple[_Sparse, float, in
     for a, b in blocks:
         s, jm = src.block(a, b)
         pj = p[None, :] if jm is None else p[jm]
-        r = s - pj - u[a:b, None]
+        r = s - pj
+        r -= u[a:b, None]
         lo, hi = np.searchsorted(excl_i, [a, b])
         r[excl_i[lo:hi] - a, excl_col[lo:hi]] = -np.inf
         checked += int(np.isfinite(s).sum())
-        eps = max(eps, float(r.max(initial=-np.inf)))
-        rr, cc = np.nonzero(r > tol)
-        if len(rr):
+        top = float(r.max(initial=-np.inf))
+        eps = max(eps, top)
+        if top > tol:
+            rr, cc = np.nonzero(r > tol)
             jj = cc if jm is None else jm[rr, cc]
             parts.append(_Sparse(rr + a, cc, jj, s[rr, cc]))
     if parts:
