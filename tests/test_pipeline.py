@@ -181,3 +181,20 @@ def test_assign_rejects_missing_capacity_and_unknown_solver():
     with pytest.raises(mm.UnknownNameError) as info:
         mm.assign(scores, pd.Series({"m1": 1, "m2": 1}), solver="hungarain")
     assert "flow" in str(info.value) and "hungarian" in str(info.value)
+
+
+def test_assign_large_matrix_takes_the_certified_sparse_path_and_matches_scipy():
+    rng = np.random.default_rng(5)
+    n, m = 1500, 1400  # 2.1M pairs: above the sparse threshold
+    s = np.round(rng.random((n, m)), 3)
+    s[rng.random((n, m)) < 0.01] = -np.inf
+    cap = rng.integers(0, 3, m)
+    scores = pd.DataFrame(s, index=[f"e{i}" for i in range(n)], columns=[f"m{j}" for j in range(m)])
+    res = mm.assign(scores, pd.Series(cap, index=scores.columns))
+    assert res.certificate["holds"] and res.status == "optimal"
+    assert len(res.data["problem"].pairs) < n * m / 10  # it really was sparse
+    finite = np.where(np.isfinite(s), s, -1e6)[:, np.repeat(np.arange(m), cap)]
+    r, c = linear_sum_assignment(np.hstack([finite, np.zeros((n, n))]), maximize=True)
+    best = np.hstack([finite, np.zeros((n, n))])[r, c].sum()
+    assert res.objective == pytest.approx(best, rel=1e-9)
+    assert len(res.pairs) + len(res.unmatched) == n

@@ -31,7 +31,13 @@ def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
 
 
 def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids: Encoder,
-          removed: pd.DataFrame, contributions: pd.DataFrame | None, data: dict[str, Any]) -> Matching:
+          removed: pd.DataFrame, contributions: pd.DataFrame | None, data: dict[str, Any],
+          eligible_counts: np.ndarray | None = None) -> Matching:
+    """Turn a solver's index arrays into the result: ids, ranks, reasons for the unmatched.
+
+    ``eligible_counts`` (per mentee) is needed when ``problem`` holds only a sparse subset of the
+    eligible pairs (the certified scale path); ranks are then ranks within that subset, which
+    holds each mentee's best pairs, so the top ranks are exact."""
     chosen = solution.chosen
     pairs = problem.pairs
     ranks = _rank_of_pairs(problem)
@@ -40,7 +46,8 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
         "mentor_id": mentor_ids.decode(pairs.mentor[chosen]),
         "score": problem.score[chosen],
         "rank": ranks[chosen],
-        "eligible_mentors": np.bincount(pairs.mentee, minlength=pairs.n_mentees)[pairs.mentee[chosen]],
+        "eligible_mentors": (eligible_counts if eligible_counts is not None else
+                             np.bincount(pairs.mentee, minlength=pairs.n_mentees))[pairs.mentee[chosen]],
         "locked": problem.locked[chosen],
     })
     matched = np.zeros(pairs.n_mentees, dtype=bool)
@@ -153,25 +160,36 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
             raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
                                           "the same index and columns as scores"))
         forbid = f.to_numpy(dtype=bool)
-    complete = Candidates.complete(len(mentee_ids), len(mentor_ids))
-    masks = {"forbidden": forbid.ravel(), "ineligible_score": np.isneginf(values).ravel()}
-    which, names = C.first_rule(masks, len(complete))
-    removed = C.removal_counts(which, names, complete)
-    eligible = which < 0
-    cand = complete.subset(eligible)
-    lock_mask = np.zeros(len(cand), dtype=bool)
+    neg = np.isneginf(values)
+    removed = pd.DataFrame({"forbidden": forbid.sum(axis=1), "ineligible_score": (neg & ~forbid).sum(axis=1)})
+    eligible2d = ~forbid & ~neg
+    lock_i = lock_j = np.zeros(0, np.int64)
     if locked:
-        a, b = C.id_pairs(locked, mentee_ids, mentor_ids, "locked")
-        pos = cand.locate(a, b)
-        if (pos < 0).any():
-            k = int(np.flatnonzero(pos < 0)[0])
-            raise InfeasibleError(Conflict("locked", f"locked pair ({mentee_ids.ids[a[k]]!s}, "
-                                           f"{mentor_ids.ids[b[k]]!s}) is forbidden or has score -inf",
+        lock_i, lock_j = C.id_pairs(locked, mentee_ids, mentor_ids, "locked")
+        bad = ~eligible2d[lock_i, lock_j]
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise InfeasibleError(Conflict("locked", f"locked pair ({mentee_ids.ids[lock_i[k]]!s}, "
+                                           f"{mentor_ids.ids[lock_j[k]]!s}) is forbidden or has score -inf",
                                            "drop the lock or allow the pair"))
-        lock_mask[pos] = True
-    problem = AssignmentProblem(cand, values.ravel()[eligible], cap, locked=lock_mask,
+    options = SolverOptions(seed=seed, time_limit=time_limit)
+    from .solvers.flow import SPARSE_THRESHOLD
+
+    if solver == "flow" and not coverage_first and values.size > SPARSE_THRESHOLD:
+        # Large dense input: each mentee's best pairs solved exactly, then certified against
+        # the whole matrix, without building the full candidate list.
+        from .solvers.certify import solve_scored
+
+        problem, solution = solve_scored(np.where(eligible2d, values, -np.inf), cap,
+                                         locked=(lock_i, lock_j), options=options)
+        return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores},
+                     eligible_counts=eligible2d.sum(axis=1))
+    cand = Candidates.from_mask(eligible2d)
+    lock_mask = np.zeros(len(cand), dtype=bool)
+    lock_mask[cand.locate(lock_i, lock_j)] = True
+    problem = AssignmentProblem(cand, values[eligible2d], cap, locked=lock_mask,
                                 coverage_first=coverage_first)
-    solution = _solve(problem, solver, SolverOptions(seed=seed, time_limit=time_limit))
+    solution = _solve(problem, solver, options)
     return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores})
 
 
