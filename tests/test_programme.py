@@ -541,3 +541,36 @@ def test_save_refuses_to_replace_other_directories(tmp_path):
     with pytest.raises(ValidationError):
         prog.save(tmp_path / "notes")
     assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
+
+
+def test_a_failed_round_changes_nothing(monkeypatch):
+    mentors, mentees = _org(20, 6, seed=9)
+    prog = Programme(RULES)
+    r1 = prog.run_round(mentors, mentees, date="2026-01-15")
+    before = prog.history
+    leaving = r1.pairs["mentor_id"].iloc[0]
+    m2, e2 = _subset(mentors, mentees, range(len(mentees)),
+                     [k for k, x in enumerate(mentors["id"].astype(str)) if x != leaving])
+    import mentormatch.pipeline as P
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver crashed")
+
+    monkeypatch.setattr(P, "pair", broken)
+    with pytest.raises(RuntimeError):
+        prog.run_round(m2, e2, date="2026-04-15")
+    pd.testing.assert_frame_equal(prog.history, before)
+    assert len(prog.rounds) == 1
+    monkeypatch.undo()
+    prog.run_round(m2, e2, date="2026-04-15")
+    assert (prog.history.query("mentor_id == @leaving")["end_reason"] == "mentor_left").all()
+
+
+def test_rules_naming_people_who_left_still_run():
+    mentors = pd.DataFrame({"id": ["M1", "M2"], "capacity": [1, 1], "years_experience": [8.0, 8.0]})
+    mentees = pd.DataFrame({"id": ["E1", "E2"], "years_experience": [2.0, 2.0]})
+    prog = Programme({"weights": {"experience": 1.0},
+                      "constraints": {"forbidden": [["E2", "M2"]]}})
+    r1 = prog.run_round(mentors, mentees, date="2026-01-15")
+    assert ("E2", "M2") not in _pairs(r1.pairs)
+    prog.run_round(mentors, mentees.iloc[:1], date="2026-04-15")  # E2 has left

@@ -79,7 +79,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import Problem, ValidationError
+from .errors import InfeasibleError, Problem, ValidationError
 from .matching import Matching
 from .rules import Rules
 
@@ -422,16 +422,37 @@ class Programme:
         Matching
             All pairs in force after the round: those carried from earlier rounds (locked,
             ``pairs["locked"]`` True) and the new ones; every mentee of the round appears once,
-            in ``pairs`` or in ``unmatched``.
+            in ``pairs`` or in ``unmatched``. When anything fails, the programme is left as it
+            was before the call.
         """
+        with self._transaction():
+            return self._run_round(mentors, mentees, date)
+
+    def _transaction(self):
+        """Restore the history if the body raises (a failed round or rematch changes nothing)."""
+        import contextlib
+
+        @contextlib.contextmanager
+        def guard():
+            saved = (self._history.copy(), list(self._rounds), self._tables)
+            try:
+                yield
+            except BaseException:
+                self._history, self._rounds, self._tables = saved
+                raise
+
+        return guard()
+
+    def _run_round(self, mentors, mentees, date) -> Matching:
         from .pipeline import pair
         from .schema import validate_tables
 
         date = _as_date(date, "date")
-        if self._rounds and date < self._rounds[-1].date:
+        latest = max([r.date for r in self._rounds[-1:]] + self._history["start"].tolist(), default="")
+        if date < latest:
             raise ValidationError(Problem("arguments", "date", None, None, date,
-                                          f"a date on or after the previous round's "
-                                          f"({self._rounds[-1].date})"))
+                                          f"a date on or after the previous round or rematch "
+                                          f"({latest})"))
         number = len(self._rounds) + 1
         mcols, ecols = self.rules.column_maps()
         v_mentors, v_mentees = validate_tables(mentors, mentees, mentor_columns=mcols or None,
@@ -450,11 +471,8 @@ class Programme:
         rules = self._round_rules(date, number, mentee_set, mentor_set)
         try:
             result = pair(mentors, mentees, rules, framework=self.framework)
-        except Exception as exc:  # a pair in force the rules now exclude: end it, then retry
-            from .errors import InfeasibleError
-
-            if not (isinstance(exc, InfeasibleError)
-                    and any(c.constraint == "locked" for c in exc.conflicts)):
+        except InfeasibleError as exc:  # a pair in force the rules now exclude: end it, retry
+            if not any(c.constraint == "locked" for c in exc.conflicts):
                 raise
             self._end_ineligible(mentors, mentees, date, number, mentee_set, mentor_set)
             rules = self._round_rules(date, number, mentee_set, mentor_set)
@@ -514,8 +532,11 @@ class Programme:
         extra_forbidden = [list(p) for p in forbidden]
         locks = [list(p) for p in sorted(active_pairs)] if lock else []
         user_locks = [list(map(str, p)) for p in cons["locked"]]
+        # a forbidden pair naming someone absent from this round is moot (pair() would reject it)
+        user_forbidden = [[str(a), str(b)] for a, b in cons["forbidden"]
+                          if str(a) in mentee_set and str(b) in mentor_set]
         return self.rules.replace(constraints={
-            "forbidden": [*map(list, cons["forbidden"]), *extra_forbidden],
+            "forbidden": user_forbidden + extra_forbidden,
             "locked": user_locks + [p for p in locks if p not in user_locks]})
 
     def _end_ineligible(self, mentors, mentees, date, number, mentee_set, mentor_set) -> None:
@@ -622,8 +643,13 @@ class Programme:
         (Matching, int)
             The pairs in force after the rematch (other mentees without a pair are listed in
             ``unmatched`` with reason_code ``not_considered``), and the number of other mentees
-            whose pair changed (0 whenever an eligible mentor had free capacity).
+            whose pair changed (0 whenever an eligible mentor had free capacity). When anything
+            fails, the programme is left as it was before the call.
         """
+        with self._transaction():
+            return self._rematch(mentee_id, date, mentors, mentees, allow_changes)
+
+    def _rematch(self, mentee_id, date, mentors, mentees, allow_changes: bool) -> tuple[Matching, int]:
         from .pipeline import pair
 
         if not self._rounds:
@@ -785,24 +811,20 @@ class Programme:
         h, o = self._history, self._outcomes
         if not len(h) or not len(o):
             return
-        end_of = dict(zip(o["instance"], o["ended"]))
-        left_of: dict[str, str] = {}
-        for e, d in zip(o["mentee_id"], o["left"]):
-            if d and (e not in left_of or d < left_of[e]):
-                left_of[e] = d
-        for k in range(len(h)):
-            cands = []
-            d = end_of.get(int(h.at[k, "instance"]), "")
-            if d:
-                cands.append((d, "ended"))
-            d = left_of.get(h.at[k, "mentee_id"], "")
-            if d and d >= h.at[k, "start"]:
-                cands.append((d, "mentee_left"))
-            if not cands:
-                continue
-            d, why = min(cands)
-            if h.at[k, "end"] == "" or d < h.at[k, "end"]:
-                h.at[k, "end"], h.at[k, "end_reason"] = d, why
+        def text(series: pd.Series) -> np.ndarray:
+            values = series.to_numpy(dtype=object)
+            return np.where(pd.isna(values), "", values).astype(object)
+
+        ended = text(h["instance"].map(dict(zip(o["instance"], o["ended"]))))
+        lefts = o[o["left"] != ""].groupby("mentee_id")["left"].min()
+        left = text(h["mentee_id"].map(lefts))
+        left = np.where(left >= h["start"].to_numpy(dtype=object), left, "")
+        end = h["end"].to_numpy(dtype=object)
+        for date, why in ((ended, "ended"), (left, "mentee_left")):
+            hit = (date != "") & ((end == "") | (date < end))
+            h.loc[hit, "end"] = date[hit]
+            h.loc[hit, "end_reason"] = why
+            end = h["end"].to_numpy(dtype=object)
 
     def metrics(self, by: Literal["cohort", "mentor"] = "cohort") -> pd.DataFrame:
         """Programme outcomes per cohort (round) or per mentor.
