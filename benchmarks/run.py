@@ -66,6 +66,45 @@ def uniform_problem(n: int, m: int, seed: int):
     return scores, forbidden
 
 
+def sparse_problem(n: int, m: int, k: int, seed: int):
+    """Each mentee gets k distinct random candidate mentors with uniform scores (a sparse
+    candidate list, as a pre-filter would give at scale). Pairs sorted by mentee then mentor."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    mentor = np.sort(np.argsort(rng.random((n, m), dtype=np.float32), axis=1)[:, :k], axis=1) \
+        if n * m <= 50_000_000 else _sample_rows(rng, n, m, k)
+    mentee = np.repeat(np.arange(n, dtype=np.int64), k)
+    return mentee, mentor.ravel().astype(np.int64), rng.random(n * k)
+
+
+def _sample_rows(rng, n, m, k):
+    import numpy as np
+
+    out = np.empty((n, k), dtype=np.int64)
+    for a in range(0, n, 10_000):  # blocks of rows: k distinct mentors per row, by rejection
+        b = min(a + 10_000, n)
+        rows = rng.integers(0, m, size=(b - a, k * 2))
+        for r in range(b - a):
+            u = np.unique(rows[r])
+            while len(u) < k:
+                u = np.unique(np.concatenate([u, rng.integers(0, m, size=k)]))
+            out[a + r] = np.sort(rng.choice(u, size=k, replace=False))
+    return out
+
+
+def check_sparse(score, mentee, mentor, n, m, cap) -> dict:
+    import numpy as np
+
+    key = mentee * m + mentor
+    v = {"capacity": int((np.bincount(mentor, minlength=m) > cap).sum()),
+         "demand": int((np.bincount(mentee, minlength=n) > 1).sum()),
+         "duplicate": int(len(key) - len(np.unique(key)))}
+    return {"objective": float(score.sum()), "pairs": int(len(mentee)),
+            "matched_mentees": int(len(np.unique(mentee))), "violations": sum(v.values()),
+            "violation_detail": v}
+
+
 def check_assignment(scores, forbidden, mentee, mentor, cap, demand=1) -> dict:
     """Objective recomputed on the score matrix, and any violated constraint counted."""
     import numpy as np
@@ -124,6 +163,18 @@ def w_mm_solver(spec):
     from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
 
     n, m, c = spec["n"], spec["m"], spec["c"]
+    if spec.get("k"):
+        mentee, mentor, score = sparse_problem(n, m, spec["k"], spec["seed"])
+        get_solver("flow")
+        before = peak_rss_mb()
+        t = time.perf_counter()
+        problem = AssignmentProblem(Candidates(mentee, mentor, n, m), score, np.full(m, float(c)))
+        sol = get_solver("flow")(problem, SolverOptions())
+        elapsed = time.perf_counter() - t
+        out = check_sparse(score[sol.chosen], mentee[sol.chosen], mentor[sol.chosen], n, m, c)
+        out.update(time=elapsed, solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
+                   rss_before_mb=before)
+        return out
     s, f = uniform_problem(n, m, spec["seed"])
     get_solver("flow")  # one-time imports stay out of the timing
     before = peak_rss_mb()
@@ -161,15 +212,20 @@ def w_ortools_dense(spec):
     from ortools.graph.python import min_cost_flow
 
     n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
+    if spec.get("k"):
+        ii, jj, w = sparse_problem(n, m, spec["k"], spec["seed"])
+    else:
+        s, f = uniform_problem(n, m, spec["seed"])
     before = peak_rss_mb()
     t = time.perf_counter()
     src, sink = n + m, n + m + 1
-    ii, jj = np.nonzero(~f)
+    if not spec.get("k"):
+        ii, jj = np.nonzero(~f)
+        w = s[ii, jj]
     tails = np.concatenate([np.full(n, src), ii, n + np.arange(m), [src]])
     heads = np.concatenate([np.arange(n), n + jj, np.full(m, sink), [sink]])
     caps = np.concatenate([np.ones(n), np.ones(len(ii)), np.full(m, c), [n]]).astype(np.int64)
-    costs = np.concatenate([np.zeros(n), -np.round(s[ii, jj] * 1e6), np.zeros(m), [0]]).astype(np.int64)
+    costs = np.concatenate([np.zeros(n), -np.round(w * 1e6), np.zeros(m), [0]]).astype(np.int64)
     smcf = min_cost_flow.SimpleMinCostFlow()
     smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
     smcf.set_nodes_supplies(np.array([src, sink], dtype=np.int32), np.array([n, -n], dtype=np.int64))
@@ -179,7 +235,8 @@ def w_ortools_dense(spec):
     flows = smcf.flows(np.arange(n, n + len(ii), dtype=np.int32))
     elapsed = time.perf_counter() - t
     used = flows > 0
-    out = check_assignment(s, f, ii[used], jj[used], c)
+    out = (check_sparse(w[used], ii[used], jj[used], n, m, c) if spec.get("k")
+           else check_assignment(s, f, ii[used], jj[used], c))
     out.update(time=elapsed, status="optimal", rss_before_mb=before)
     return out
 
@@ -326,8 +383,10 @@ def w_quality(spec):
     except Exception as exc:  # not landed yet: say so in the report
         out["stable"] = {"error": f"{type(exc).__name__}: {exc}"}
     else:
-        t = time.perf_counter()
-        sol = st(plain, SolverOptions(seed=0))
+        import dataclasses
+        from mentormatch.solvers import SideConstraints
+        t = time.perf_counter()  # stated preferences (if any) kept, side constraints dropped
+        sol = st(dataclasses.replace(problem, side=SideConstraints()), SolverOptions(seed=0))
         out["stable"] = _stats(plain, sol.chosen, ranks, groups)
         out["stable"]["time"] = time.perf_counter() - t
         if spec.get("check_stable_programme"):
@@ -441,12 +500,16 @@ def w_mentor_match(spec):
     rounds = [[SharedScore(), ineligible] for _ in range(3)]
     before = peak_rss_mb()
     t = time.perf_counter()
-    mp.process_data(mentor_objs, mentee_objs, rounds)
+    rounds_done = []
+    for rules in rounds:  # the body of mp.process_data, with each round's time reported
+        mp.match_and_assign_participants(mp.generate_match_matrix(mentor_objs, mentee_objs, rules))
+        rounds_done.append(time.perf_counter() - t - sum(rounds_done))
+        print(f"@@ROUND@@ {len(rounds_done)} {rounds_done[-1]:.2f}", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - t
     e = [me.bench_index for me in mentee_objs for _ in me.mentors]
     j = [mo.bench_index for me in mentee_objs for mo in me.mentors]
     out = check_assignment(q.astype(float), ~eligible, e, j, 3, demand=3)
-    out.update(time=elapsed, rss_before_mb=before, source=source,
+    out.update(time=elapsed, rss_before_mb=before, source=source, round_times=rounds_done,
                munkres=getattr(munkres, "__version__", "?"), munkres_file=munkres.__file__,
                matching_file=mp.__file__)
     return out
@@ -520,8 +583,12 @@ def measure(spec: dict, timeout: float, mem_limit: int | None = None) -> dict:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               preexec_fn=limit, env=env, cwd=str(ROOT))
-    except subprocess.TimeoutExpired:
-        return {"status_run": "timeout", "error": f"timed out after {timeout:.0f} s",
+    except subprocess.TimeoutExpired as exc:
+        err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        rounds = [line.split()[1:] for line in err.splitlines() if line.startswith("@@ROUND@@")]
+        done = (f" ({len(rounds)} of 3 rounds finished, in "
+                + ", ".join(f"{float(r[1]):.0f} s" for r in rounds) + ")") if rounds else ""
+        return {"status_run": "timeout", "error": f"timed out after {timeout:.0f} s{done}",
                 "wall": time.perf_counter() - t}
     wall = time.perf_counter() - t
     for line in reversed(proc.stdout.splitlines()):
@@ -593,13 +660,22 @@ SPEED_PEERS = ["mentormatch assign(flow)", "mentormatch solver(flow)", "scipy li
                "OR-Tools dense min-cost flow", "networkx max_weight_matching", "matching HospitalResident"]
 
 
-def parse_sizes(text: str) -> list[tuple[int, int, int]]:
+def parse_sizes(text: str) -> list[tuple[int, int, int, int]]:
+    """``NxM:C`` dense, ``NxM:C/K`` sparse with K random candidate mentors per mentee."""
     out = []
     for part in text.split(","):
-        dims, _, c = part.strip().partition(":")
+        dims, _, rest = part.strip().partition(":")
+        c, _, k = (rest or "4").partition("/")
         n, m = dims.lower().split("x")
-        out.append((int(n.replace("_", "")), int(m.replace("_", "")), int(c or 4)))
+        out.append((int(n.replace("_", "")), int(m.replace("_", "")), int(c), int(k or 0)))
     return out
+
+
+SPARSE_PEERS = {"mentormatch solver(flow)", "OR-Tools dense min-cost flow"}
+
+
+def size_label(n, m, c, k=0) -> str:
+    return f"{n:,} x {m:,} (c={c})" + (f", sparse: {k} random candidates per mentee" if k else "")
 
 
 def log(msg: str):
@@ -610,23 +686,26 @@ def run_speed(sizes, timeout: float, seed: int = 1) -> list[dict]:
     rows = []
     failed_at: dict[str, str] = {}
     ram = ram_bytes()
-    for n, m, c in sizes:
+    for n, m, c, k in sizes:
         for peer in SPEED_PEERS:
-            row = {"peer": peer, "n": n, "m": m, "c": c, "pairs": n * m}
-            est = estimate_bytes(peer, n, m, c)
-            if peer in failed_at:
-                row.update(status_run="skipped", error=f"not attempted: {failed_at[peer]}")
+            row = {"peer": peer, "n": n, "m": m, "c": c, "k": k, "pairs": n * k if k else n * m}
+            est = estimate_bytes(peer, n, k or m, c)
+            if k and peer not in SPARSE_PEERS:
+                row.update(status_run="skipped", error="not applicable: takes a dense matrix"
+                           if "assign" in peer or "scipy" in peer else "not run on the sparse variant")
+            elif (peer, bool(k)) in failed_at:
+                row.update(status_run="skipped", error=f"not attempted: {failed_at[(peer, bool(k))]}")
             elif est > 0.8 * ram:
                 row.update(status_run="skipped",
                            error=f"not attempted: needs about {est / GIB:.0f} GiB "
                                  f"(dense {n:,} x {m:,}), machine has {ram / GIB:.0f} GiB")
             else:
                 log(f"[speed] {peer} {n}x{m} c={c} ...")
-                row.update(measure({"kind": peer, "n": n, "m": m, "c": c, "seed": seed}, timeout,
-                                   mem_limit=int(0.85 * ram)))
+                row.update(measure({"kind": peer, "n": n, "m": m, "c": c, "k": k, "seed": seed},
+                                   timeout, mem_limit=int(0.85 * ram)))
                 log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
                 if row["status_run"] != "ok":
-                    failed_at[peer] = f"{row['error'].split(':')[0]} at {n:,} x {m:,}"
+                    failed_at[(peer, bool(k))] = f"{row['error'].split(':')[0]} at {n:,} x {m:,}"
             rows.append(row)
     return rows
 
@@ -720,9 +799,10 @@ def speed_section(rows, scoring_rows, timeout) -> list[str]:
              "- *networkx*: `max_weight_matching` on mentees x capacity-expanded mentor slots;",
              "- *matching HospitalResident*: stable (resident-optimal), not optimal; full preference "
              "lists ordered by score on both sides.", ""]
-    sizes = sorted({(r["n"], r["m"], r["c"]) for r in rows}, key=lambda s: s[0] * s[1])
-    by = {(r["peer"], r["n"], r["m"]): r for r in rows}
-    head = [f"{n:,} x {m:,} (c={c})" for n, m, c in sizes]
+    sizes = sorted({(r["n"], r["m"], r["c"], r.get("k", 0)) for r in rows},
+                   key=lambda s: (bool(s[3]), s[0] * s[1]))
+    by = {(r["peer"], r["n"], r["m"], r.get("k", 0)): r for r in rows}
+    head = [size_label(*sz) for sz in sizes]
     for title, key, fmt in [("Time", "time", fmt_cell),
                             ("Peak memory (MB)", "peak_rss_mb",
                              lambda r, k: f"{r[k]:.0f}" if r.get("status_run") == "ok" else "-"),
@@ -731,16 +811,20 @@ def speed_section(rows, scoring_rows, timeout) -> list[str]:
                              if r.get("status_run") == "ok" else "-")]:
         lines += [f"**{title}**", "", "| peer | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
         for peer in SPEED_PEERS:
-            cells = [fmt(by[(peer, n, m)], key) if (peer, n, m) in by else "-" for n, m, c in sizes]
+            cells = [fmt(by[(peer, n, m, k)], key) if (peer, n, m, k) in by else "-" for n, m, c, k in sizes]
             lines.append(f"| {peer} | " + " | ".join(cells) + " |")
         lines.append("")
     # ratios
-    lines += ["**Ratios: peer time ÷ mentormatch assign(flow) time, same size, same run (above 1 = mentormatch faster)**", "",
+    lines += ["**Ratios: peer time ÷ mentormatch assign(flow) time (sparse variant: ÷ mentormatch solver(flow) time), same size, same run (above 1 = mentormatch faster)**", "",
               "| peer | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
     for peer in SPEED_PEERS[1:]:
         cells = []
-        for n, m, c in sizes:
-            a, b = by.get(("mentormatch assign(flow)", n, m)), by.get((peer, n, m))
+        for n, m, c, k in sizes:
+            base = "mentormatch solver(flow)" if k else "mentormatch assign(flow)"
+            a, b = by.get((base, n, m, k)), by.get((peer, n, m, k))
+            if peer == base:
+                cells.append("-")
+                continue
             if a and b and a.get("status_run") == "ok" and b.get("status_run") == "ok":
                 cells.append(f"{b['time'] / a['time']:.3g}x")
             else:
@@ -788,6 +872,10 @@ def mentor_match_section(mm_rows) -> list[str]:
             + (f"{a['time'] / b['time']:.0f}x | {a['objective']:.0f} | {b['objective']:.0f} | "
                f"{b['objective'] / max(a['objective'], 1e-9):.4f} | {a['pairs']} / {b['pairs']} | "
                f"{a['peak_rss_mb']:.0f} / {b['peak_rss_mb']:.0f} |" if ok else "- | - | - | - | - | - |"))
+    for n, a, b in mm_rows:
+        if a.get("round_times"):
+            lines.append(f"\nmentor-match rounds at {n:,} x {n:,}: "
+                         + ", ".join(fmt_t(x) for x in a["round_times"]) + ".")
     for n, a, b in mm_rows[:1]:
         if a.get("status_run") == "ok":
             lines += ["", f"Score matrix: {a.get('source')}. mentor-match ran with munkres "
@@ -806,9 +894,14 @@ def plot(speed_rows, mm_rows, path: Path) -> bool:
     fig, ax = plt.subplots(figsize=(7.5, 5))
     for peer in SPEED_PEERS:
         pts = sorted((r["pairs"], r["time"]) for r in speed_rows
-                     if r["peer"] == peer and r.get("status_run") == "ok")
+                     if r["peer"] == peer and r.get("status_run") == "ok" and not r.get("k"))
         if pts:
-            ax.plot(*zip(*pts), marker="o", label=peer)
+            line, = ax.plot(*zip(*pts), marker="o", label=peer)
+            sp = [(r["pairs"], r["time"]) for r in speed_rows
+                  if r["peer"] == peer and r.get("status_run") == "ok" and r.get("k")]
+            if sp:
+                ax.plot(*zip(*sp), marker="*", markersize=12, linestyle="none", color=line.get_color(),
+                        label=f"{peer}, sparse candidates")
     for label, idx in (("mentor-match 7.0.1 (3 partners each)", 1), ("mentormatch joint flow (3 partners each)", 2)):
         pts = sorted((row[0] * row[0], row[idx]["time"]) for row in mm_rows if row[idx].get("status_run") == "ok")
         if pts:
@@ -858,7 +951,7 @@ def headline_lines(q_rows, speed_rows, mm_rows) -> list[str]:
             out.append(f"- {r['n']:,} mentees: optimal mean score {r['optimal']['mean']:.3f} vs random "
                        f"{st.mean(r['random']['mean']):.3f} (x{r['optimal']['mean'] / st.mean(r['random']['mean']):.2f}); "
                        f"top-3 mentor {r['optimal']['top3']:.0%} vs {st.mean(r['random']['top3']):.0%}.")
-    by = {(r["peer"], r["n"]): r for r in speed_rows}
+    by = {(r["peer"], r["n"]): r for r in speed_rows if not r.get("k")}
     for (peer, n), r in by.items():
         if peer == "mentormatch assign(flow)" and r.get("status_run") == "ok":
             s = by.get(("scipy linear_sum_assignment", n))
@@ -886,14 +979,16 @@ def main(argv=None) -> int:
     p.add_argument("--mentor-match-sizes", help="N for section 3, e.g. 100,1000")
     p.add_argument("--seeds", type=int, help="random-assignment seeds (default 20; smoke 3)")
     p.add_argument("--timeout", type=float, help="seconds per speed measurement (default 90)")
+    p.add_argument("--mentor-match-timeout", type=float, default=480,
+                   help="seconds for one mentor-match run (default 480)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         return worker_main(args.worker)
     started = time.perf_counter()
     smoke = args.smoke
-    speed_sizes = parse_sizes(args.sizes or ("30x10:3,60x20:3" if smoke else
-                                             "200x50:4,1000x250:4,10000x2500:4,100000x20000:5"))
+    speed_sizes = parse_sizes(args.sizes or ("30x10:3,60x20:3,200x50:3/10" if smoke else
+                                             "200x50:4,1000x250:4,10000x2500:4,100000x20000:5,100000x20000:5/50"))
     q_sizes = [int(x) for x in (args.quality_sizes or ("60" if smoke else "100,1000,10000")).split(",")]
     mm_sizes = [int(x) for x in (args.mentor_match_sizes or ("20" if smoke else "100,1000")).split(",")]
     seeds = args.seeds or (3 if smoke else 20)
@@ -925,7 +1020,8 @@ def main(argv=None) -> int:
     mm_rows = []
     for n in mm_sizes:
         log(f"[mentor-match] {n} x {n} ...")
-        a = measure({"kind": "mentor-match 7.0.1", "n": n, "seed": 1}, timeout=60 if smoke else 400)
+        a = measure({"kind": "mentor-match 7.0.1", "n": n, "seed": 1},
+                    timeout=60 if smoke else args.mentor_match_timeout)
         log(f"        -> {a.get('status_run')} {a.get('time', a.get('error'))}")
         b = measure({"kind": "mentormatch joint flow", "n": n, "seed": 1}, timeout=120 if smoke else 400)
         log(f"        -> {b.get('status_run')} {b.get('time', b.get('error'))}")
