@@ -220,3 +220,30 @@ def test_maxmin_worst_score_is_best_possible_for_its_size(name, problem):
     worst = float(problem.score[sol.chosen].min())
     same_size = bf.feasible & (bf.matched == k)
     assert worst >= float(bf.worst[same_size].max()) - TOL
+
+
+# ---------------------------------------------------------------------------------------------
+# paths that are easy to get wrong: fractional loads (CP-SAT), the sparse certified flow path
+
+
+@given(problem=assignment_problems(4, 3, with_locks=True, fractional=True, max_demand=2,
+                                   coverage_first=None))
+def test_cpsat_fractional_loads_against_brute_force(problem):
+    if problem.coverage_first:
+        assume(np.all(problem.demand == 1))
+    sol = solve("cpsat", problem)
+    assert violations(problem, sol.chosen) == []
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(best_by_brute_force(problem), abs=TOL)
+
+
+@given(problem=assignment_problems(6, 4, with_locks=True, max_demand=2), k=st.integers(1, 3))
+def test_flow_sparse_certified_path_reaches_the_optimum(problem, k):
+    """Each mentee's k best pairs, then a proof against every pair (or a fallback): the
+    optimum must be the same as on the full candidate set."""
+    full = solve("flow", problem)
+    sparse = get_solver("flow")(problem, SolverOptions(top_k=k))
+    assert violations(problem, sparse.chosen) == []
+    assert sparse.objective == pytest.approx(full.objective, abs=TOL)
+    if sparse.status == "optimal":
+        assert sparse.bound is None or sparse.bound >= sparse.objective - TOL

@@ -263,7 +263,8 @@ def assignment_problems(draw, max_mentees: int = 6, max_mentors: int = 4, *,
                         min_mentees: int = 1, min_mentors: int = 1, with_locks: bool = False,
                         with_side: bool = False, max_demand: int = 1, max_capacity: int = 3,
                         positive: bool = False, density: float | None = None,
-                        coverage_first: bool | None = False, scores=None):
+                        coverage_first: bool | None = False, scores=None,
+                        fractional: bool = False):
     """:class:`~mentormatch.solvers.base.AssignmentProblem` instances.
 
     Eligibility is a random mask (``Candidates.from_mask``: a mentee may have no eligible
@@ -271,7 +272,8 @@ def assignment_problems(draw, max_mentees: int = 6, max_mentors: int = 4, *,
     frequent, ``positive=True`` keeps them > 0); capacities whole numbers ``0..max_capacity``
     (zero included); demand ``1..max_demand``. ``with_locks``: a few locked pairs that fit
     the capacities and demands together. ``with_side``: :func:`side_constraints`.
-    ``coverage_first``: a bool, or None to draw it.
+    ``coverage_first``: a bool, or None to draw it. ``fractional``: mentee loads in
+    {0.5, 1, 1.5} and capacities in halves (only CP-SAT models them).
     """
     n = draw(st.integers(min_mentees, max_mentees))
     m = draw(st.integers(min_mentors, max_mentors))
@@ -287,18 +289,23 @@ def assignment_problems(draw, max_mentees: int = 6, max_mentors: int = 4, *,
     score = np.array(draw(st.lists(scores, min_size=len(pairs), max_size=len(pairs))), dtype=float)
     capacity = np.array(draw(st.lists(st.integers(0, max_capacity), min_size=m, max_size=m)), float)
     demand = np.array(draw(st.lists(st.integers(1, max_demand), min_size=n, max_size=n)), np.int64)
+    load = np.ones(n)
+    if fractional:
+        load = np.array(draw(st.lists(st.sampled_from([0.5, 1.0, 1.5]), min_size=n, max_size=n)))
+        capacity = capacity + np.array(draw(st.lists(st.sampled_from([0.0, 0.5]), min_size=m,
+                                                     max_size=m)))
     locked = np.zeros(len(pairs), dtype=bool)
     if with_locks and len(pairs):
         room, need = capacity.copy(), demand.copy()
         for k in draw(st.lists(st.integers(0, len(pairs) - 1), max_size=3, unique=True)):
             i, j = pairs.mentee[k], pairs.mentor[k]
-            if room[j] >= 1 and need[i] >= 1:
+            if room[j] >= load[i] and need[i] >= 1:
                 locked[k] = True
-                room[j] -= 1
+                room[j] -= load[i]
                 need[i] -= 1
     side = draw(side_constraints(n, m)) if with_side else SideConstraints()
     cf = draw(st.booleans()) if coverage_first is None else coverage_first
-    return AssignmentProblem(pairs, score, capacity, demand=demand, locked=locked,
+    return AssignmentProblem(pairs, score, capacity, demand=demand, load=load, locked=locked,
                              coverage_first=cf, side=side)
 
 
