@@ -158,3 +158,14 @@ def test_more_capacity_never_lowers_the_optimum(tables, data):
     more = mentors.copy()
     more.loc[j, "capacity"] += 1
     assert mm.pair(more, mentees, prog).objective >= mm.pair(mentors, mentees, prog).objective - TOL
+
+
+@given(problem=pairing_problems(max_mentees=5, max_mentors=3, with_framework=True,
+                                features=AVAILABLE))
+def test_pair_with_a_drawn_career_framework(problem):
+    mentors, mentees, prog, framework = problem
+    result = mm.pair(mentors, mentees, prog, framework=framework)
+    seen = list(result.pairs["mentee_id"]) + list(result.unmatched["mentee_id"])
+    assert sorted(seen) == sorted(mentees["id"])
+    if len(result.contributions.columns):
+        assert np.allclose(result.contributions.sum(axis=1), result.pairs["score"], atol=1e-9)

@@ -247,3 +247,13 @@ def test_flow_sparse_certified_path_reaches_the_optimum(problem, k):
     assert sparse.objective == pytest.approx(full.objective, abs=TOL)
     if sparse.status == "optimal":
         assert sparse.bound is None or sparse.bound >= sparse.objective - TOL
+
+
+def test_mentormatch_testing_without_hypothesis_says_how_to_install_it():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "try:\n    import mentormatch.testing\nexcept ImportError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "hypothesis" in out.stdout and "pip install" in out.stdout

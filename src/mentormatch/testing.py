@@ -119,12 +119,14 @@ def _person_rows(draw, person_ids: list[str], mentor: bool, frac_level: bool = F
 
 @st.composite
 def people_tables(draw, min_mentees: int = 1, max_mentees: int = 6, min_mentors: int = 1,
-                  max_mentors: int = 4, managers: bool = True):
+                  max_mentors: int = 4, managers: bool = True, framework=None):
     """``(mentors, mentees)`` DataFrames in the documented schema (``mentormatch.schema``):
     ``id, capacity (mentors), years_experience, level, timezone, latitude, longitude``, the Big
     Five on the 1-5 scale, ``gender`` and ``region`` group columns, and (``managers=True``)
     ``manager_id`` forming a forest over both tables (each person's manager, if any, comes
-    earlier in one shared order, so there is never a cycle)."""
+    earlier in one shared order, so there is never a cycle). With a ``framework``
+    (a :class:`~mentormatch.careers.CareerFramework`), each person also gets a ``role`` of it
+    and a ``comp_<competency>`` mastery column per competency."""
     mentee_ids = draw(ids("E", min_mentees, max_mentees))
     mentor_ids = draw(ids("M", min_mentors, max_mentors))
     mentors = pd.DataFrame(draw(_person_rows(mentor_ids, True)))
@@ -137,6 +139,14 @@ def people_tables(draw, min_mentees: int = 1, max_mentees: int = 6, min_mentors:
             boss[pid] = order[draw(st.integers(0, n - 1))] if has else ""
         mentors["manager_id"] = [boss[p] for p in mentor_ids]
         mentees["manager_id"] = [boss[p] for p in mentee_ids]
+    if framework is not None:
+        for df in (mentors, mentees):
+            df["role"] = draw(st.lists(st.sampled_from(list(framework.roles)), min_size=len(df),
+                                       max_size=len(df)))
+            for c in framework.competencies:
+                df[f"comp_{c}"] = draw(st.lists(st.integers(0, 5), min_size=len(df),
+                                                max_size=len(df)))
+                df[f"comp_{c}"] = df[f"comp_{c}"].astype(float)
     return mentors, mentees
 
 
@@ -212,12 +222,16 @@ def programmes(draw, mentee_ids: list[str] | None = None, mentor_ids: list[str] 
 
 
 @st.composite
-def pairing_problems(draw, max_mentees: int = 6, max_mentors: int = 4, **programme_options):
+def pairing_problems(draw, max_mentees: int = 6, max_mentors: int = 4,
+                     with_framework: bool = False, **programme_options):
     """``(mentors, mentees, programme)``: :func:`people_tables` and a :func:`programmes` dict
-    over their ids."""
-    mentors, mentees = draw(people_tables(max_mentees=max_mentees, max_mentors=max_mentors))
+    over their ids. ``with_framework=True`` returns ``(mentors, mentees, programme,
+    framework)`` with roles and competency columns from :func:`career_frameworks`."""
+    framework = draw(career_frameworks()) if with_framework else None
+    mentors, mentees = draw(people_tables(max_mentees=max_mentees, max_mentors=max_mentors,
+                                          framework=framework))
     prog = draw(programmes(list(mentees["id"]), list(mentors["id"]), **programme_options))
-    return mentors, mentees, prog
+    return (mentors, mentees, prog, framework) if with_framework else (mentors, mentees, prog)
 
 
 # ---------------------------------------------------------------------------------------------
