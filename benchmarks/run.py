@@ -688,7 +688,7 @@ def run_speed(sizes, timeout: float, seed: int = 1) -> list[dict]:
     ram = ram_bytes()
     for n, m, c, k in sizes:
         for peer in SPEED_PEERS:
-            row = {"peer": peer, "n": n, "m": m, "c": c, "k": k, "pairs": n * k if k else n * m}
+            row = {"peer": peer, "n": n, "m": m, "c": c, "k": k, "size_pairs": n * k if k else n * m}
             est = estimate_bytes(peer, n, k or m, c)
             if k and peer not in SPARSE_PEERS:
                 row.update(status_run="skipped", error="not applicable: takes a dense matrix"
@@ -893,11 +893,11 @@ def plot(speed_rows, mm_rows, path: Path) -> bool:
         return False
     fig, ax = plt.subplots(figsize=(7.5, 5))
     for peer in SPEED_PEERS:
-        pts = sorted((r["pairs"], r["time"]) for r in speed_rows
+        pts = sorted((r["size_pairs"], r["time"]) for r in speed_rows
                      if r["peer"] == peer and r.get("status_run") == "ok" and not r.get("k"))
         if pts:
             line, = ax.plot(*zip(*pts), marker="o", label=peer)
-            sp = [(r["pairs"], r["time"]) for r in speed_rows
+            sp = [(r["size_pairs"], r["time"]) for r in speed_rows
                   if r["peer"] == peer and r.get("status_run") == "ok" and r.get("k")]
             if sp:
                 ax.plot(*zip(*sp), marker="*", markersize=12, linestyle="none", color=line.get_color(),
@@ -912,7 +912,7 @@ def plot(speed_rows, mm_rows, path: Path) -> bool:
     ax.set_ylabel("time to solve (s)")
     ax.set_title("mentormatch vs peers: solve time")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
