@@ -27,6 +27,8 @@ def unmatched_reasons(
     mentor_ids: np.ndarray,
     n_mentors: int,
     side_constraints: list[str],
+    problem=None,
+    max_solves: int = 200,
 ) -> pd.DataFrame:
     """One row per unmatched mentee: ``mentee_id``, ``reason_code``, ``reason``.
 
@@ -38,6 +40,12 @@ def unmatched_reasons(
     chosen : positions of the chosen pairs among them.
     capacity : per mentor; load : per mentee.
     side_constraints : names of the active side constraints (budget, fairness floors, ...).
+    problem : the AssignmentProblem, optional
+        When given (and the problem is a plain flow problem: no side constraints, unit loads,
+        whole capacities, no coverage_first), the "capacity_taken" reason states exactly the
+        score the mentee would have needed: see :func:`needed_scores`. At most ``max_solves``
+        re-solves are spent; beyond that the mentees' best few mentors are checked and the
+        reason says so.
     """
     n_e = len(load)
     mentor_load = np.bincount(pair_mentor[chosen], weights=load[pair_mentee[chosen]], minlength=n_mentors)
@@ -46,6 +54,7 @@ def unmatched_reasons(
     full = mentor_load >= capacity - 1e-9
     starts = np.searchsorted(pair_mentee, np.arange(n_e + 1))
     rows = []
+    pending = []  # capacity_taken mentees: (row number, mentee, its mentors, their scores)
     for i in np.asarray(unmatched, dtype=np.int64):
         sl = slice(starts[i], starts[i + 1])
         js, ss = pair_mentor[sl], pair_score[sl]
@@ -82,10 +91,84 @@ def unmatched_reasons(
                          "set constraints.coverage_first to pair anyway"))
             continue
         # every eligible mentor with room for them is full: name the closest call
+        pending.append((len(rows), i, js, ss))
         k = int(np.argmax(ss))
         j = js[k]
         rows.append((mentee_ids[i], "capacity_taken",
                      f"all {len(js)} eligible mentors are full with better-scoring pairs: the best match, "
                      f"{mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at capacity "
                      f"{capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
+    if pending and problem is not None and _plain(problem):
+        _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves)
     return pd.DataFrame(rows, columns=["mentee_id", "reason_code", "reason"])
+
+
+def _plain(problem) -> bool:
+    return (not problem.side.active() and problem.integral and not problem.coverage_first)
+
+
+def needed_scores(problem, mentors: np.ndarray, objective: float | None = None,
+                  solver: str = "flow") -> np.ndarray:
+    """For each mentor ``j`` in ``mentors``: the smallest score a pair (i, j) with an unmatched,
+    unit-load mentee ``i`` needs for forcing it not to lower the optimum,
+
+        X_j = OPT - OPT(capacity_j - 1),
+
+    exactly (two optimal solves). Forcing (i, j) at score s gives s + OPT(capacity_j - 1),
+    and ``i``, unmatched, is on no alternating path, so X_j does not depend on ``i``.
+    ``inf`` where ``j``'s places are all locked or it has none.
+    """
+    from ..solvers import SolverOptions, get_solver
+    from ..solvers.base import AssignmentProblem
+
+    solve = get_solver(solver)
+    if objective is None:
+        objective = solve(problem, SolverOptions()).objective
+    P = problem.pairs
+    locked_load = np.bincount(P.mentor[problem.locked], minlength=P.n_mentors)
+    out = np.full(len(mentors), np.inf)
+    for n, j in enumerate(np.asarray(mentors, dtype=np.int64)):
+        if problem.capacity[j] - 1 < locked_load[j] - 1e-9:
+            continue
+        cap = problem.capacity.copy()
+        cap[j] -= 1
+        reduced = AssignmentProblem(P, problem.score, cap, problem.demand, problem.load,
+                                    problem.locked, problem.coverage_first, problem.side)
+        out[n] = objective - solve(reduced, SolverOptions()).objective
+    return out
+
+
+def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int, top: int = 3) -> None:
+    needed_all = np.unique(np.concatenate([js for _, _, js, _ in pending]))
+    partial = len(needed_all) > max_solves
+    if partial:  # each mentee's best few mentors, most-shared first, up to the cap
+        best = [js[np.argsort(-ss, kind="stable")[:top]] for _, _, js, ss in pending]
+        uniq, counts = np.unique(np.concatenate(best), return_counts=True)
+        needed = uniq[np.argsort(-counts, kind="stable")[:max_solves]]
+    else:
+        needed = needed_all
+    from ..solvers import SolverOptions, get_solver
+
+    objective = get_solver("flow")(problem, SolverOptions()).objective
+    x = dict(zip(needed.tolist(), needed_scores(problem, needed, objective).tolist()))
+    for row, i, js, ss in pending:
+        have = np.array([j in x for j in js])
+        if not have.any():
+            continue
+        xs = np.array([x.get(j, np.inf) for j in js])
+        if not np.isfinite(xs).any():
+            continue
+        # the closest call: the mentor where the score falls least short of what was needed
+        k = int(np.argmin(np.where(have & np.isfinite(xs), xs - ss, np.inf)))
+        j, need, s = js[k], xs[k], ss[k]
+        scope = (f"all {len(js)} eligible mentors are full with better-scoring pairs"
+                 if not partial else f"its {int(have.sum())} best-scoring eligible mentors checked "
+                 f"are full with better-scoring pairs (exact check of all {len(needed_all)} mentors "
+                 f"skipped at this scale: over the cap of {max_solves} re-solves)")
+        if need - s <= 1e-9 * max(1.0, abs(need)):
+            text = (f"{scope}: a tie: pairing it with mentor {mentor_ids[j]!s} (score {_fmt(s)}) "
+                    f"would give the same total score, and the tie went against it")
+        else:
+            text = (f"{scope}: it would have needed a score of at least {_fmt(need)} with mentor "
+                    f"{mentor_ids[j]!s} (it scores {_fmt(s)} with them, {_fmt(need - s)} short)")
+        rows[row] = (rows[row][0], "capacity_taken", text)

@@ -1,0 +1,609 @@
+"""Why each mentee got its mentor: the score broken down by feature in plain words, the mentor's
+rank, the next-best alternatives with the exact price of forcing them, and the constraints that
+bind on the pair.
+
+Works on the pieces of a result (its ``data`` dict, ``pairs``, ``unmatched``, ``objective``,
+``status``, ``solver``); never imports the result class.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..constraints import RULE_WORDS
+from ..errors import MentormatchError
+
+__all__ = ["Explanation", "explain", "pair_phrases", "exact_solver", "forced_cost",
+           "binding_constraints"]
+
+EXACT_SOLVERS = ("flow", "hungarian", "cpsat")
+
+# Columns each feature reads, to say whose data were missing when a feature fell back to neutral.
+FEATURE_COLUMNS = {
+    "geography": ("latitude", "longitude", "city", "timezone"),
+    "experience": ("years_experience", "level", "age"),
+    "personality": ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism"),
+    "competency": ("role", "target_role"),
+    "preference": ("preferences", "manager_suggestions"),
+    "readiness": ("performance", "leadership_feedback", "tenure_years"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# exact re-solves
+# ---------------------------------------------------------------------------------------------
+def exact_solver(problem, solver: str | None = None) -> str:
+    """The solver used to price alternatives: the result's own when it is exact, else the one
+    that models the problem exactly (flow, or CP-SAT with side constraints or fractional loads)."""
+    if solver in EXACT_SOLVERS and not (solver in ("flow", "hungarian")
+                                        and (problem.side.active() or not problem.integral)):
+        return solver
+    return "cpsat" if (problem.side.active() or not problem.integral) else "flow"
+
+
+def _with(problem, *, locked=None, capacity=None):
+    from ..solvers.base import AssignmentProblem
+
+    return AssignmentProblem(problem.pairs, problem.score,
+                             problem.capacity if capacity is None else capacity,
+                             problem.demand, problem.load,
+                             problem.locked if locked is None else locked,
+                             problem.coverage_first, problem.side,
+                             problem.mentee_rank, problem.mentor_rank)
+
+
+def solve_objective(problem, solver: str, seed: int = 0) -> tuple[float | None, str]:
+    """(objective, status) of ``problem`` solved by ``solver``; (None, message) if infeasible."""
+    from ..solvers import SolverOptions, get_solver
+
+    try:
+        sol = get_solver(solver)(problem, SolverOptions(seed=seed))
+    except (MentormatchError, ValueError) as exc:
+        return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if sol.status == "infeasible":
+        return None, sol.message or "infeasible"
+    return float(sol.objective), sol.status
+
+
+def reference_objective(problem, objective: float, status: str, result_solver: str | None,
+                        solver: str) -> float:
+    """The optimum that forced alternatives are compared with: the result's objective when the
+    result was solved exactly by ``solver``, else a fresh exact solve."""
+    if status == "optimal" and result_solver == solver:
+        return float(objective)
+    value, _ = solve_objective(problem, solver)
+    return float(objective) if value is None else value
+
+
+def forced_cost(problem, position: int, reference: float, solver: str) -> tuple[float | None, str]:
+    """Exact drop in the total score when pair ``position`` of ``problem.pairs`` is forced:
+    ``reference - objective(problem with that pair locked)``. (None, why) when forcing it is
+    infeasible."""
+    locked = problem.locked.copy()
+    locked[position] = True
+    value, status = solve_objective(_with(problem, locked=locked), solver)
+    if value is None:
+        return None, status
+    return reference - value, status
+
+
+# ---------------------------------------------------------------------------------------------
+# phrasing the features' details
+# ---------------------------------------------------------------------------------------------
+def _num(x) -> bool:
+    try:
+        return x is not None and np.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _g(x: float, digits: int = 1) -> str:
+    x = float(x)
+    if abs(x - round(x)) < 1e-9:
+        return f"{int(round(x))}"
+    return f"{x:.{digits}f}"
+
+
+def _plural(n: float, word: str) -> str:
+    return f"{_g(abs(n))} {word}{'' if abs(float(n)) == 1 else 's'}"
+
+
+def _text(frame: pd.DataFrame | None, column: str, idx: int) -> str:
+    if frame is None or column not in frame.columns:
+        return ""
+    v = frame[column].iloc[idx]
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+
+def _geography(d: dict, k: int, ctx: dict) -> str:
+    prep = ctx["prepared"]
+    mode = getattr(getattr(prep, "feature", None), "mode", "hybrid")
+    parts = []
+    ce, cm = ctx["mentee_city"], ctx["mentor_city"]
+    dist = d.get("distance_km")
+    if mode != "remote" and dist is not None and _num(dist[k]):
+        km = float(dist[k])
+        if km < 1 and ce and ce == cm:
+            parts.append(f"both in {ce} (0 km)")
+        elif km < 1:
+            parts.append("same place (0 km)")
+        elif ce and cm:
+            parts.append(f"{km:,.0f} km apart ({ce}–{cm})")
+        else:
+            parts.append(f"{km:,.0f} km apart")
+    hours = d.get("shared_hours")
+    if mode != "in_person" and hours is not None and _num(hours[k]):
+        h = float(hours[k])
+        oe, om = d.get("mentee_utc_offset"), d.get("mentor_utc_offset")
+        where = ""
+        if oe is not None and om is not None and _num(oe[k]) and _num(om[k]) and oe[k] != om[k]:
+            month = ""
+            date = getattr(prep, "reference_date", None)
+            try:
+                month = _dt.date.fromisoformat(str(date)).strftime("%B")
+            except (TypeError, ValueError):
+                pass
+            pair = f"{ce}–{cm}" if ce and cm else f"UTC{float(oe[k]):+g}–UTC{float(om[k]):+g}"
+            where = f" ({pair}, {month})" if month else f" ({pair})"
+        parts.append(f"{_g(h)} h of shared working hours{where}")
+    return "; ".join(parts)
+
+
+def _spot(gap: float, lo: float, hi: float, unit: str) -> str:
+    if lo <= gap <= hi:
+        return f"inside the {_g(lo)}–{_g(hi)} {unit} sweet spot"
+    return f"{'below' if gap < lo else 'above'} the {_g(lo)}–{_g(hi)} {unit} sweet spot"
+
+
+def _experience(d: dict, k: int, ctx: dict) -> str:
+    feat = getattr(ctx["prepared"], "feature", None)
+    yg, lg = d.get("years_gap"), d.get("level_gap")
+    y = float(yg[k]) if yg is not None and _num(yg[k]) else None
+    lv = float(lg[k]) if lg is not None and _num(lg[k]) else None
+    bits = []
+    if y is not None:
+        bits.append(f"has {_plural(y, 'more year')}" if y >= 0 else f"has {_plural(y, 'year')} less")
+    if lv is not None:
+        if lv > 0:
+            bits.append(f"is {_plural(lv, 'level')} ahead")
+        elif lv == 0:
+            bits.append("is on the same level")
+        else:
+            bits.append(f"is {_plural(lv, 'level')} below")
+    text = ("mentor " + " and ".join(bits)) if bits else "experience gap unknown"
+    if y is None and lv is not None:
+        text += " (years of experience unknown)"
+    junior = d.get("junior_mentor")
+    if junior is not None and bool(junior[k]):
+        return text + ": the mentor is junior to the mentee, which scores 0"
+    spots = []
+    if feat is not None and y is not None and hasattr(feat, "years_gap"):
+        spots.append(_spot(y, *feat.years_gap, "year"))
+    if feat is not None and lv is not None and hasattr(feat, "level_gap"):
+        spots.append(_spot(lv, *feat.level_gap, "level"))
+    if spots:
+        text += ": " + " and ".join(spots)
+    ag = d.get("age_gap")
+    if ag is not None and _num(ag[k]):
+        text += f"; age is used (a protected attribute): the mentor is {_plural(ag[k], 'year')} " \
+                f"{'older' if ag[k] >= 0 else 'younger'}"
+    return text
+
+
+def _generic(d: dict, k: int, ctx: dict) -> str:
+    """Any feature: its details, as 'name value' pairs in words."""
+    out = []
+    for key, arr in d.items():
+        try:
+            v = arr[k]
+        except (TypeError, IndexError, KeyError):
+            continue
+        words = key.replace("_", " ")
+        if isinstance(v, (bool, np.bool_)):
+            if v:
+                out.append(words)
+        elif _num(v):
+            out.append(f"{words} {_g(float(v), 2)}")
+        elif isinstance(v, (list, tuple, np.ndarray)):
+            if len(v):
+                out.append(f"{words}: {', '.join(map(str, v))}")
+        elif v not in (None, "") and not (isinstance(v, float) and np.isnan(v)):
+            out.append(f"{words}: {v}")
+    return "; ".join(out)
+
+
+PHRASERS = {"geography": _geography, "experience": _experience}
+
+
+def register_phraser(feature: str, fn) -> None:
+    """Phrase ``feature``'s details: ``fn(details: dict of arrays, k: int, ctx: dict) -> str``."""
+    PHRASERS[feature] = fn
+
+
+def _whose_missing(feature: str, mentees, mentors, i: int, j: int) -> str:
+    cols = FEATURE_COLUMNS.get(feature)
+    if not cols:
+        return ""
+
+    def known(frame, idx):
+        if frame is None:
+            return True
+        present = [c for c in frame.columns if c in cols or (feature == "competency" and c.startswith("comp_"))]
+        if not present:
+            return False
+        row = frame.iloc[idx][present]
+        return bool(row.notna().any() and (row.astype(str).str.len() > 0).any())
+
+    e, m = known(mentees, i), known(mentors, j)
+    if not e and not m:
+        return "both"
+    if not e:
+        return "the mentee"
+    if not m:
+        return "the mentor"
+    return ""
+
+
+def pair_phrases(data: dict, mentee: np.ndarray, mentor: np.ndarray) -> pd.DataFrame:
+    """Per pair and feature the plain-words phrase (one column per feature, aligned with the
+    given index arrays). Details are fetched once per feature for all the pairs. Features
+    without details (scores supplied by the caller) give an empty frame."""
+    scores = data.get("scores")
+    mentee = np.asarray(mentee, dtype=np.int64)
+    mentor = np.asarray(mentor, dtype=np.int64)
+    if scores is None or not hasattr(scores, "prepared"):
+        return pd.DataFrame(index=range(len(mentee)))
+    mentees, mentors = data.get("mentees"), data.get("mentors")
+    complete = data.get("complete")
+    pos = (mentee * complete.n_mentors + mentor) if complete is not None else None
+    out = {}
+    for col, name in enumerate(scores.features):
+        prep = scores.prepared.get(name)
+        try:
+            details = prep.details(mentee, mentor) if prep is not None else {}
+        except Exception:  # a feature's details must never break a report
+            details = {}
+        fn = PHRASERS.get(name, _generic)
+        texts = []
+        for k in range(len(mentee)):
+            i, j = int(mentee[k]), int(mentor[k])
+            ctx = {"prepared": prep, "mentee_city": _text(mentees, "city", i),
+                   "mentor_city": _text(mentors, "city", j), "mentees": mentees, "mentors": mentors,
+                   "i": i, "j": j, "data": data}
+            if pos is not None and scores.missing[pos[k], col]:
+                who = _whose_missing(name, mentees, mentors, i, j)
+                whose = f" for {who}" if who and who != "both" else (" for both" if who else "")
+                texts.append(f"{name} unknown{whose}: neutral {scores.values[pos[k], col]:g}")
+                continue
+            try:
+                texts.append(fn(details, k, ctx) or "")
+            except Exception:
+                texts.append(_generic(details, k, ctx))
+        out[name] = texts
+    return pd.DataFrame(out, index=range(len(mentee)))
+
+
+def protected_notes(data: dict) -> list[str]:
+    """Sentences for every scored feature that uses a protected attribute (age)."""
+    scores = data.get("scores")
+    notes = []
+    for name, prep in (getattr(scores, "prepared", None) or {}).items():
+        if getattr(getattr(prep, "feature", None), "uses_protected_attribute", False):
+            if name in getattr(scores, "features", []):
+                notes.append(f"the {name} feature uses age, a protected attribute")
+    return notes
+
+
+# ---------------------------------------------------------------------------------------------
+# binding constraints
+# ---------------------------------------------------------------------------------------------
+def mentor_loads(problem, chosen: np.ndarray) -> np.ndarray:
+    P = problem.pairs
+    return np.bincount(P.mentor[chosen], weights=problem.load[P.mentee[chosen]], minlength=P.n_mentors)
+
+
+def binding_constraints(problem, chosen: np.ndarray, position: int, mentor_ids) -> list[str]:
+    """Plain-words constraints that bind on the chosen pair at ``position`` of problem.pairs."""
+    P = problem.pairs
+    i, j = int(P.mentee[position]), int(P.mentor[position])
+    load = mentor_loads(problem, chosen)
+    out = []
+    if load[j] >= problem.capacity[j] - 1e-9:
+        out.append(f"mentor {mentor_ids[j]} is at capacity ({_g(load[j], 2)} of {_g(problem.capacity[j], 2)})")
+    if problem.locked[position]:
+        out.append("the pair is locked by the programme")
+    side = problem.side
+    if side.min_load is not None and side.min_load[j] > 0 and load[j] <= side.min_load[j] + 1e-9:
+        out.append(f"mentor {mentor_ids[j]} is at its minimum load ({_g(side.min_load[j])})")
+    if side.budget is not None:
+        active = load > 0
+        spent = float(((side.stipend_fixed if side.stipend_fixed is not None else 0) * active).sum()
+                      + ((side.stipend_per_mentee if side.stipend_per_mentee is not None else 0) * load).sum())
+        if spent >= side.budget * (1 - 1e-6):
+            out.append(f"the budget is used up ({spent:,.0f} of {side.budget:,.0f})")
+    if side.group is not None and (side.score_floor is not None or side.share_floor is not None):
+        g = int(side.group[i])
+        if g >= 0:
+            name = side.group_names[g] if side.group_names else str(g)
+            mt = P.mentee[chosen]
+            sc = problem.score[chosen]
+            in_g = side.group[mt] == g
+            if side.score_floor is not None and len(sc) and in_g.any():
+                overall, mean_g = float(sc.mean()), float(sc[in_g].mean())
+                floor = side.score_floor * overall
+                state = "binds" if mean_g <= floor + 1e-6 * max(1.0, abs(floor)) else "is active"
+                out.append(f"the score floor for group {name} {state} (group mean {mean_g:.3f}, "
+                           f"floor {side.score_floor:g} x overall mean {overall:.3f} = {floor:.3f})")
+            if side.share_floor is not None:
+                members = int((side.group == g).sum())
+                matched = len(np.unique(mt[in_g]))
+                share = matched / members if members else 1.0
+                state = "binds" if share <= side.share_floor + 1.0 / max(members, 1) - 1e-9 else "is active"
+                out.append(f"the matched-share floor for group {name} {state} ({matched} of {members} "
+                           f"= {share:.0%}, floor {side.share_floor:.0%})")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the explanation
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Explanation:
+    """Why ``mentee_id`` was paired with ``mentor_id`` (or left unmatched).
+
+    ``features``: one row per feature (feature, weight, value, contribution, missing, text);
+    contributions sum to ``score``. ``alternatives``: the next-best mentors by score (mentor_id,
+    score, eligible, rule, mentor_full, cost, text), where ``cost`` is the exact drop in the
+    programme's total score if that pair were forced. ``binding``: constraints binding on the pair.
+    """
+
+    mentee_id: str
+    mentor_id: str | None
+    score: float | None
+    rank: int | None
+    eligible_mentors: int
+    features: pd.DataFrame
+    alternatives: pd.DataFrame
+    binding: list[str] = field(default_factory=list)
+    reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+    other_mentors: list[str] = field(default_factory=list)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The feature breakdown with mentee_id and mentor_id columns."""
+        f = self.features.copy()
+        f.insert(0, "mentor_id", self.mentor_id)
+        f.insert(0, "mentee_id", self.mentee_id)
+        return f
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mentee_id": self.mentee_id, "mentor_id": self.mentor_id, "score": self.score,
+            "rank": self.rank, "eligible_mentors": self.eligible_mentors,
+            "features": self.features.to_dict("records"),
+            "alternatives": self.alternatives.to_dict("records"),
+            "binding": list(self.binding), "reason": self.reason, "notes": list(self.notes),
+            "other_mentors": list(self.other_mentors), "text": str(self),
+        }
+
+    def __str__(self) -> str:
+        lines = []
+        if self.mentor_id is None:
+            lines.append(f"{self.mentee_id} is unmatched: {self.reason or 'no reason recorded'}.")
+        else:
+            head = f"{self.mentee_id} is paired with {self.mentor_id}: score {self.score:.3f}"
+            if self.rank is not None:
+                head += f", ranked {_ordinal(self.rank)} of {self.eligible_mentors} eligible mentors by score"
+            lines.append(head + ".")
+            if self.other_mentors:
+                lines.append(f"  Also paired with: {', '.join(self.other_mentors)}.")
+            for r in self.features.itertuples():
+                text = f": {r.text}" if r.text else ""
+                lines.append(f"  {r.feature} {r.contribution:+.3f} (weight {r.weight:g} x {r.value:.2f}){text}")
+        for n in self.notes:
+            lines.append(f"  Note: {n}.")
+        if self.binding:
+            lines.append("  Binding: " + "; ".join(self.binding) + ".")
+        if len(self.alternatives):
+            lines.append("  Next best:" if self.mentor_id else "  Best candidates:")
+            for r in self.alternatives.itertuples():
+                lines.append(f"  - {r.text}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return "<pre>" + html.escape(str(self)) + "</pre>"
+
+
+def _ordinal(n: int) -> str:
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _lookup(encoder, mentee_id) -> int:
+    idx = encoder.index
+    key = str(mentee_id)
+    if key not in idx:
+        from ..errors import UnknownNameError
+
+        known = list(encoder.ids[:20])
+        raise UnknownNameError("mentee id", key, [str(x) for x in known])
+    return idx[key]
+
+
+def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: float, status: str,
+            solver: str | None, mentee_id, alternatives: int = 3, mentor_id=None) -> Explanation:
+    """Explain one mentee's pair (or why it is unmatched).
+
+    Parameters
+    ----------
+    data, pairs, unmatched, objective, status, solver
+        The pieces of a result (``Matching.data`` etc.).
+    mentee_id : the mentee to explain.
+    alternatives : int
+        How many next-best mentors to price (each costs one exact re-solve); 0 for none.
+    mentor_id : optional, which of the mentee's mentors when it has several.
+
+    Returns
+    -------
+    Explanation
+    """
+    problem = data["problem"]
+    solution = data["solution"]
+    e_ids, m_ids = data["mentee_ids"], data["mentor_ids"]
+    i = _lookup(e_ids, mentee_id)
+    mentee_id = str(e_ids.ids[i])
+    P = problem.pairs
+    chosen = np.asarray(solution.chosen, dtype=np.int64)
+    mine = chosen[P.mentee[chosen] == i]
+    starts = P.starts()
+    own = np.arange(starts[i], starts[i + 1])
+    n_eligible = len(own)
+    if "eligible_mentors" in pairs.columns and (pairs["mentee_id"] == mentee_id).any():
+        n_eligible = int(pairs.loc[pairs["mentee_id"] == mentee_id, "eligible_mentors"].iloc[0])
+    notes = protected_notes(data)
+
+    pos = None
+    if len(mine):
+        if mentor_id is not None:
+            jj = _lookup(m_ids, mentor_id)
+            hit = mine[P.mentor[mine] == jj]
+            if not len(hit):
+                raise ValueError(f"{mentee_id} is not paired with {mentor_id}")
+            pos = int(hit[0])
+        else:
+            pos = int(mine[np.argmax(problem.score[mine])])
+    others = [str(m_ids.ids[P.mentor[p]]) for p in mine if p != pos]
+
+    # ---- feature breakdown
+    feats = pd.DataFrame(columns=["feature", "weight", "value", "contribution", "missing", "text"])
+    rank = score = j = None
+    if pos is not None:
+        j = int(P.mentor[pos])
+        score = float(problem.score[pos])
+        ranks = pd.Series(problem.score[own]).rank(method="min", ascending=False).to_numpy()
+        rank = int(ranks[np.flatnonzero(own == pos)[0]])
+        scores = data.get("scores")
+        if scores is not None and hasattr(scores, "features") and data.get("complete") is not None:
+            cpos = i * data["complete"].n_mentors + j
+            phrases = pair_phrases(data, np.array([i]), np.array([j]))
+            feats = pd.DataFrame({
+                "feature": scores.features,
+                "weight": scores.weights,
+                "value": scores.values[cpos],
+                "contribution": scores.contributions[cpos],
+                "missing": scores.missing[cpos],
+                "text": [phrases[f].iloc[0] if f in phrases else "" for f in scores.features],
+            })
+    # ---- alternatives
+    alt = _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, alternatives)
+    binding = binding_constraints(problem, chosen, pos, m_ids.ids) if pos is not None else []
+    reason = None
+    if pos is None and len(unmatched):
+        hit = unmatched.loc[unmatched["mentee_id"].astype(str) == mentee_id, "reason"]
+        reason = str(hit.iloc[0]) if len(hit) else None
+    return Explanation(mentee_id, None if j is None else str(m_ids.ids[j]), score, rank, n_eligible,
+                       feats.reset_index(drop=True), alt, binding, reason, notes, others)
+
+
+_ALT_COLUMNS = ["mentor_id", "score", "eligible", "rule", "mentor_load", "mentor_capacity",
+                "cost", "text"]
+
+
+def _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n) -> pd.DataFrame:
+    if n <= 0:
+        return pd.DataFrame(columns=_ALT_COLUMNS)
+    P = problem.pairs
+    m_ids = data["mentor_ids"].ids
+    complete, scores = data.get("complete"), data.get("scores")
+    which, names = data.get("which_rule"), data.get("rule_names")
+    current = set(P.mentor[chosen[P.mentee[chosen] == i]].tolist())
+    m = P.n_mentors
+    if complete is not None and scores is not None and which is not None:
+        js = np.arange(m)
+        cpos = i * complete.n_mentors + js
+        s = scores.total[cpos]
+        rule = which[cpos]
+        keep = np.ones(m, bool)
+        if names and "same_person" in names:
+            keep &= rule != names.index("same_person")
+    else:
+        starts = P.starts()
+        own = np.arange(starts[i], starts[i + 1])
+        js, s, rule = P.mentor[own], problem.score[own], np.full(len(own), -1)
+        keep = np.ones(len(js), bool)
+    keep &= ~np.isin(js, list(current))
+    js, s, rule = js[keep], s[keep], rule[keep]
+    order = np.lexsort((m_ids[js].astype(str), -s))[:n]
+    load = mentor_loads(problem, chosen)
+    solver_name = exact_solver(problem, solver)
+    ref = None
+    rows = []
+    for k in order:
+        jj, sc, r = int(js[k]), float(s[k]), int(rule[k])
+        mid = str(m_ids[jj])
+        full = load[jj] >= problem.capacity[jj] - 1e-9
+        lc = f"{_g(load[jj], 2)}/{_g(problem.capacity[jj], 2)}"
+        if r >= 0:
+            rname = names[r]
+            words = RULE_WORDS.get(rname, f"is removed by rule {rname!r}")
+            words = words.replace("are ", "is ", 1).replace("were ", "was ", 1)
+            words = words.replace("are the mentee themself", "is the mentee themself")
+            rows.append((mid, sc, False, rname, load[jj], problem.capacity[jj], np.nan,
+                         f"{mid} (score {sc:.3f}): ineligible, {words} (rule {rname!r})"))
+            continue
+        p = int(P.locate(np.array([i]), np.array([jj]))[0])
+        if p < 0:
+            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+                         f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given"))
+            continue
+        if ref is None:
+            ref = reference_objective(problem, objective, status, solver, solver_name)
+        cost, why = forced_cost(problem, p, ref, solver_name)
+        state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
+        if cost is None:
+            text = f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}"
+        else:
+            cost = max(cost, 0.0) if abs(cost) < 1e-9 else cost
+            if abs(cost) < 1e-9:
+                verdict = "an equally good alternative: forcing it costs nothing"
+            else:
+                verdict = f"forcing it lowers the programme's total score by {cost:.4f}"
+            text = f"{mid} (score {sc:.3f}, {state}): {verdict}"
+            if why != "optimal":
+                text += f" (re-solve status {why})"
+        rows.append((mid, sc, True, "", load[jj], problem.capacity[jj],
+                     np.nan if cost is None else cost, text))
+    return pd.DataFrame(rows, columns=_ALT_COLUMNS)
+
+
+def explain_all(data: dict, pairs: pd.DataFrame) -> pd.Series:
+    """One plain-words line per pair of ``pairs`` (aligned with it): the feature phrases with
+    their contributions. No alternatives (those need re-solves); vectorised per feature."""
+    if not len(pairs):
+        return pd.Series([], dtype=object)
+    e, m = data["mentee_ids"], data["mentor_ids"]
+    ei, mi = e.index, m.index
+    i = np.array([ei[str(x)] for x in pairs["mentee_id"]], dtype=np.int64)
+    j = np.array([mi[str(x)] for x in pairs["mentor_id"]], dtype=np.int64)
+    phrases = pair_phrases(data, i, j)
+    scores = data.get("scores")
+    complete = data.get("complete")
+    if not len(phrases.columns) or complete is None:
+        return pd.Series(["score supplied by the caller"] * len(pairs), index=pairs.index)
+    contrib = scores.contributions[i * complete.n_mentors + j]
+    lines = []
+    for k in range(len(pairs)):
+        parts = []
+        for c, f in enumerate(scores.features):
+            t = phrases[f].iloc[k]
+            parts.append(f"{f} {contrib[k, c]:+.2f}" + (f" ({t})" if t else ""))
+        lines.append("; ".join(parts))
+    return pd.Series(lines, index=pairs.index)

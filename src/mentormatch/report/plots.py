@@ -1,0 +1,108 @@
+"""Plots for the HTML report, drawn with matplotlib's Agg backend and returned as inline
+``data:image/png;base64,...`` URIs (nothing is loaded from the network; no global state changed:
+figures are built with the object API, never pyplot)."""
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["score_distribution", "contributions_plot", "load_plot", "distance_plot", "to_data_uri"]
+
+_BLUE, _GREY, _ORANGE = "#2b6cb0", "#a0aec0", "#dd6b20"
+
+
+def _figure(w: float = 6.0, h: float = 3.4):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
+
+
+def to_data_uri(fig) -> str:
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def score_distribution(histogram: pd.DataFrame) -> str | None:
+    """Pair scores of the result vs the mean of the random assignments (from Audit.histogram)."""
+    if not len(histogram):
+        return None
+    fig, ax = _figure()
+    left, right = histogram["bin_left"].to_numpy(), histogram["bin_right"].to_numpy()
+    width = right - left
+    ax.bar(left, histogram["random_mean"], width=width, align="edge", color=_GREY, alpha=0.8,
+           label="random assignment (mean over seeds)")
+    ax.bar(left, histogram["optimal"], width=width, align="edge", color=_BLUE, alpha=0.65,
+           label="this pairing")
+    ax.set_xlabel("pair score")
+    ax.set_ylabel("pairs")
+    ax.set_title("Score distribution vs random assignment")
+    ax.legend(frameon=False, fontsize=8)
+    return to_data_uri(fig)
+
+
+def contributions_plot(contributions: pd.DataFrame) -> str | None:
+    """Mean contribution of each feature to the chosen pairs' scores, with the spread."""
+    if contributions is None or not len(contributions.columns) or not len(contributions):
+        return None
+    fig, ax = _figure()
+    cols = list(contributions.columns)
+    data = [contributions[c].to_numpy(dtype=float) for c in cols]
+    ax.boxplot(data, vert=False, showfliers=False, patch_artist=True,
+               boxprops={"facecolor": "#bee3f8", "edgecolor": _BLUE}, medianprops={"color": _ORANGE})
+    ax.scatter([d.mean() for d in data], np.arange(1, len(cols) + 1), color=_BLUE, zorder=3,
+               s=18, label="mean")
+    ax.set_yticks(np.arange(1, len(cols) + 1), cols)
+    ax.set_xlabel("contribution to the pair score (weight x value)")
+    ax.set_title("Contributions per feature")
+    ax.legend(frameon=False, fontsize=8)
+    return to_data_uri(fig)
+
+
+def load_plot(per_mentor: pd.DataFrame) -> str | None:
+    """Mentors by load, coloured by whether they are full."""
+    if not len(per_mentor):
+        return None
+    fig, ax = _figure()
+    load = per_mentor["load"].to_numpy(dtype=float)
+    full = load >= per_mentor["capacity"].to_numpy(dtype=float) - 1e-9
+    values = np.unique(np.round(load, 6))
+    n_full = [int(((np.round(load, 6) == v) & full).sum()) for v in values]
+    n_room = [int(((np.round(load, 6) == v) & ~full).sum()) for v in values]
+    labels = [f"{v:g}" for v in values]
+    ax.bar(labels, n_room, color=_BLUE, label="with room")
+    ax.bar(labels, n_full, bottom=n_room, color=_ORANGE, label="full")
+    ax.set_xlabel("mentees per mentor (load)")
+    ax.set_ylabel("mentors")
+    ax.set_title("Mentor load")
+    ax.legend(frameon=False, fontsize=8)
+    return to_data_uri(fig)
+
+
+def distance_plot(values: np.ndarray, what: str) -> str | None:
+    """Histogram of a geography fact of the chosen pairs (distance_km or shared_hours)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if not len(values):
+        return None
+    fig, ax = _figure()
+    if what == "shared_hours":
+        edges = np.arange(np.floor(values.min()), np.ceil(values.max()) + 2) - 0.5
+        ax.hist(values, bins=edges, color=_BLUE)
+        ax.set_xlabel("shared working hours")
+        ax.set_title("Shared working hours of the pairs")
+    else:
+        ax.hist(values, bins=20, color=_BLUE)
+        ax.set_xlabel("distance between mentee and mentor (km)")
+        ax.set_title("Distance of the pairs")
+    ax.set_ylabel("pairs")
+    return to_data_uri(fig)
