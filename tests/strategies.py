@@ -17,8 +17,8 @@ SCOPE = {
     "greedy": dict(locks=True, demand=2, coverage=True, side=False, exact=False),
     "random": dict(locks=True, demand=2, coverage=True, side=False, exact=False),
     "stable": dict(locks=False, demand=1, coverage=False, side=False, exact=False),
-    "maxmin": dict(locks=False, demand=1, coverage=False, side=False, exact=False),
-    "leximin": dict(locks=False, demand=1, coverage=False, side=False, exact=False),
+    "maxmin": dict(locks=True, demand=1, coverage=False, side=True, exact=False),
+    "leximin": dict(locks=True, demand=1, coverage=False, side=True, exact=False),
 }
 EXACT = [name for name, s in SCOPE.items() if s["exact"]]
 

@@ -111,3 +111,17 @@ def test_the_unknown_solver_name_raises(data):
     assume(name not in SOLVERS)
     with pytest.raises(mm.UnknownNameError):
         mm.assign(scores, capacity, solver=name)
+
+
+@pytest.mark.parametrize("name", EXACT)
+@given(problem=assignment_problems(5, 3, with_locks=True))
+def test_coverage_first_matches_as_many_as_possible(name, problem):
+    from strategies import feasible_assignments
+
+    scores, capacity, locked = problem_to_frames(problem)
+    result = mm.assign(scores, capacity, solver=name, locked=locked, coverage_first=True)
+    bf = feasible_assignments(problem)
+    most = int(bf.matched[bf.feasible].max())
+    assert result.pairs["mentee_id"].nunique() == most
+    best = bf.best_total_among(bf.matched == most)
+    assert result.objective == pytest.approx(best, abs=TOL)

@@ -211,11 +211,21 @@ def test_blocking_pairs_agrees_with_brute_force_definition(problem):
 
 
 @pytest.mark.parametrize("name", ["maxmin", "leximin"])
-@given(problem=problems_for("maxmin", max_mentees=5, max_mentors=3))
-def test_maxmin_worst_score_is_best_possible_for_its_size(name, problem):
-    sol = solve(name, problem)
-    assume(len(sol.chosen))
+@given(problem=problems_for("maxmin", max_mentees=5, max_mentors=3),
+       side=st.booleans(), data=st.data())
+def test_maxmin_worst_score_is_best_possible_for_its_size(name, problem, side, data):
+    solver_or_skip(name)
+    if side:  # the same three steps on CP-SAT, under side constraints
+        problem = data.draw(problems_for("maxmin", max_mentees=4, max_mentors=3, side=True))
     bf = feasible_assignments(problem)
+    try:
+        sol = solve(name, problem)
+    except InfeasibleError:
+        assert not bf.any_feasible
+        return
+    assert violations(problem, sol.chosen) == []
+    assert len(sol.chosen) == int(bf.matched[bf.feasible].max()), "as many pairs as possible"
+    assume(len(sol.chosen))
     k = len(np.unique(problem.pairs.mentee[sol.chosen]))
     worst = float(problem.score[sol.chosen].min())
     same_size = bf.feasible & (bf.matched == k)

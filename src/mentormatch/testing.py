@@ -199,7 +199,7 @@ def programmes(draw, mentee_ids: list[str] | None = None, mentor_ids: list[str] 
                solver: str | None = None):
     """Programme rules as a dict (what ``mm.pair(programme=...)`` takes): weights on a subset
     of ``features`` (at least one positive), and optionally constraints (forbidden pairs among
-    the given ids, ``coverage_first``, ``mentor_level_above``) and a fairness floor on
+    the given ids, ``coverage_first``, ``mentor_level_above``, ``min_score``) and a fairness floor on
     ``region``. Locks are left out: whether a lock is feasible depends on the scores."""
     chosen = draw(st.lists(st.sampled_from(list(features)), min_size=1, max_size=len(features),
                            unique=True))
@@ -214,6 +214,9 @@ def programmes(draw, mentee_ids: list[str] | None = None, mentor_ids: list[str] 
                 st.tuples(st.sampled_from(mentee_ids), st.sampled_from(mentor_ids)).map(list),
                 max_size=3))
         cons["coverage_first"] = draw(st.booleans())
+        cons["mentor_level_above"] = draw(st.booleans())
+        if draw(st.booleans()):
+            cons["min_score"] = draw(st.sampled_from([0.1, 0.3, 0.5]))
         prog["constraints"] = cons
     if fairness:
         prog["fairness"] = {"floor_group": "region",
