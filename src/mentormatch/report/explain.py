@@ -604,6 +604,6 @@ def explain_all(data: dict, pairs: pd.DataFrame) -> pd.Series:
         parts = []
         for c, f in enumerate(scores.features):
             t = phrases[f].iloc[k]
-            parts.append(f"{f} {contrib[k, c]:+.2f}" + (f" ({t})" if t else ""))
-        lines.append("; ".join(parts))
+            parts.append(f"{f} {contrib[k, c]:+.2f}" + (f": {t}" if t else ""))
+        lines.append(" | ".join(parts))
     return pd.Series(lines, index=pairs.index)

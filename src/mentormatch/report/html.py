@@ -125,6 +125,8 @@ def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributio
         cards.append(("with a top-3 mentor", f"{figs['share_top3']:.0%}"))
     if "blocking_pairs" in figs:
         cards.append(("blocking pairs", figs["blocking_pairs"]))
+    cards = [(k, int(v) if isinstance(v, float) and v == int(v) and k == "blocking pairs" else v)
+             for k, v in cards]
     card_html = "".join(f'<div class="card"><b>{_e(v)}</b><span>{_e(k)}</span></div>' for k, v in cards)
     notes = protected_notes(data) + list(a.notes)
     note_html = "".join(f'<p class="note">{_e(n)}</p>' for n in notes)

@@ -57,7 +57,7 @@ def contributions_plot(contributions: pd.DataFrame) -> str | None:
     fig, ax = _figure()
     cols = list(contributions.columns)
     data = [contributions[c].to_numpy(dtype=float) for c in cols]
-    ax.boxplot(data, vert=False, showfliers=False, patch_artist=True,
+    ax.boxplot(data, orientation="horizontal", showfliers=False, patch_artist=True,
                boxprops={"facecolor": "#bee3f8", "edgecolor": _BLUE}, medianprops={"color": _ORANGE})
     ax.scatter([d.mean() for d in data], np.arange(1, len(cols) + 1), color=_BLUE, zorder=3,
                s=18, label="mean")
@@ -84,7 +84,8 @@ def load_plot(per_mentor: pd.DataFrame) -> str | None:
     ax.set_xlabel("mentees per mentor (load)")
     ax.set_ylabel("mentors")
     ax.set_title("Mentor load")
-    ax.legend(frameon=False, fontsize=8)
+    ax.set_ylim(0, max(np.add(n_room, n_full).max() * 1.2, 1))
+    ax.legend(frameon=False, fontsize=8, ncols=2, loc="upper left")
     return to_data_uri(fig)
 
 

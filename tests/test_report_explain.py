@@ -1,0 +1,203 @@
+"""Explanations: contributions add up, forced alternatives cost exactly what two solves say,
+every unmatched mentee has a reason whose numbers match the data."""
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+import mentormatch as mm
+from mentormatch.pipeline import assign
+from mentormatch.report.explain import Explanation, explain, explain_all
+from mentormatch.report.reasons import needed_scores, unmatched_reasons
+
+CITIES = [("Chicago", "US", "America/Chicago"), ("London", "GB", "Europe/London"),
+          ("New York", "US", "America/New_York"), ("Berlin", "DE", "Europe/Berlin")]
+
+
+def people(prefix, n, mentor, rng):
+    rows = []
+    for k in range(n):
+        c = CITIES[rng.integers(len(CITIES))]
+        r = dict(id=f"{prefix}{k:03d}", city=c[0], country=c[1], timezone=c[2],
+                 years_experience=float(rng.integers(1, 25)), level=int(rng.integers(0, 6)),
+                 gender=str(rng.choice(["F", "M"])), region=c[1])
+        if mentor:
+            r["capacity"] = float(rng.integers(1, 3))
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+PROGRAMME = {"weights": {"geography": 1.0, "experience": 1.0}}
+
+
+@pytest.fixture(scope="module")
+def result():
+    rng = np.random.default_rng(0)
+    mentors, mentees = people("M", 8, True, rng), people("E", 20, False, rng)
+    mentees.loc[0, "years_experience"] = np.nan
+    mentees.loc[1, ["city", "country", "timezone"]] = None
+    return mm.pair(mentors, mentees, programme=PROGRAMME)
+
+
+def _explain(res, mentee, n=3):
+    return explain(res.data, res.pairs, res.unmatched, res.objective, res.status, res.solver, mentee, n)
+
+
+def test_contributions_sum_to_scores(result):
+    assert len(result.contributions.columns) == 2
+    np.testing.assert_allclose(result.contributions.sum(axis=1), result.pairs["score"], rtol=1e-12)
+
+
+def test_explanation_breakdown_matches_pair(result):
+    for row in result.pairs.itertuples():
+        x = _explain(result, row.mentee_id, 0)
+        assert isinstance(x, Explanation)
+        assert x.mentor_id == row.mentor_id
+        assert x.features["contribution"].sum() == pytest.approx(row.score, rel=1e-12)
+        assert x.rank == row.rank
+        text = str(x)
+        assert row.mentor_id in text and "geography" in text and "experience" in text
+        assert set(x.frame.columns) >= {"mentee_id", "mentor_id", "feature", "contribution", "text"}
+        assert x.to_dict()["text"] == text
+
+
+def test_phrases_are_drawn_from_the_details(result):
+    lines = explain_all(result.data, result.pairs)
+    assert len(lines) == len(result.pairs)
+    mentees = result.data["mentees"].set_index("id")
+    mentors = result.data["mentors"].set_index("id")
+    for row, line in zip(result.pairs.itertuples(), lines):
+        e, m = mentees.loc[row.mentee_id], mentors.loc[row.mentor_id]
+        if isinstance(e["city"], str) and e["city"] == m["city"]:
+            assert f"both in {e['city']} (0 km)" in line
+        if not np.isnan(e["years_experience"]):
+            gap = m["years_experience"] - e["years_experience"]
+            assert (f"{abs(gap):g} more year" if gap >= 0 else f"{abs(gap):g} year") in line
+
+
+def test_neutral_for_missing_data_is_said():
+    rng = np.random.default_rng(1)
+    mentors, mentees = people("M", 3, True, rng), people("E", 1, False, rng)
+    mentees.loc[0, ["city", "country", "timezone"]] = None
+    res = mm.pair(mentors, mentees, programme=PROGRAMME)
+    assert "E000" in set(res.pairs["mentee_id"])
+    assert "geography unknown for the mentee: neutral 0.5" in str(_explain(res, "E000", 0))
+
+
+def _expanded_optimum(dense, cap, drop_row=None, drop_col=None):
+    """Optimum of the capacity-expanded assignment with scipy (independent of the library)."""
+    n, m = dense.shape
+    cap = cap.astype(int).copy()
+    rows = np.arange(n)
+    if drop_row is not None:
+        rows = rows[rows != drop_row]
+        cap[drop_col] -= 1
+    cols = np.repeat(np.arange(m), cap)
+    sub = dense[rows][:, cols]
+    sub = np.where(np.isfinite(sub), sub, -1e9)
+    expanded = np.hstack([sub, np.zeros((len(rows), len(rows)))])
+    r, c = linear_sum_assignment(expanded, maximize=True)
+    return expanded[r, c].sum()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_forced_alternative_cost_equals_two_exact_solves(seed):
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(4, 9)), int(rng.integers(2, 5))
+    dense = rng.uniform(0.05, 1.0, (n, m)).round(3)
+    dense[rng.random((n, m)) < 0.15] = -np.inf
+    cap = rng.integers(1, 3, m).astype(float)
+    scores = pd.DataFrame(dense, index=[f"e{i}" for i in range(n)], columns=[f"m{j}" for j in range(m)])
+    res = assign(scores, pd.Series(cap, index=scores.columns))
+    base = _expanded_optimum(dense, cap)
+    assert res.objective == pytest.approx(base, abs=1e-6)
+    checked = 0
+    for i in range(n):
+        x = _explain(res, f"e{i}", 3)
+        for alt in x.alternatives.itertuples():
+            j = int(alt.mentor_id[1:])
+            if np.isnan(alt.cost):
+                continue
+            forced = dense[i, j] + _expanded_optimum(dense, cap, i, j)
+            assert alt.cost == pytest.approx(base - forced, abs=1e-6), (i, j)
+            assert str(round(alt.cost, 4))[:4] in alt.text or alt.cost < 1e-9
+            checked += 1
+    assert checked
+
+
+def test_every_unmatched_mentee_has_a_reason(result):
+    assert len(result.unmatched)
+    assert result.unmatched["reason"].str.len().gt(0).all()
+    accounted = set(result.pairs["mentee_id"]) | set(result.unmatched["mentee_id"])
+    assert accounted == set(result.data["mentees"]["id"])
+    x = _explain(result, result.unmatched["mentee_id"].iloc[0])
+    assert x.mentor_id is None and x.reason and "unmatched" in str(x)
+
+
+def test_management_line_count_in_reason():
+    # E0's managers are M0 and (above) M1; M2 reports to E0: all three in its line
+    mentors = pd.DataFrame({"id": ["M0", "M1", "M2"], "manager_id": ["M1", None, "E0"],
+                            "capacity": [2.0, 2.0, 2.0], "years_experience": [10.0, 20.0, 3.0]})
+    mentees = pd.DataFrame({"id": ["E0", "E1"], "manager_id": ["M0", None], "years_experience": [5.0, 1.0]})
+    res = mm.pair(mentors, mentees, programme={"weights": {"experience": 1.0}})
+    row = res.unmatched.set_index("mentee_id").loc["E0"]
+    assert row["reason_code"] == "no_eligible_mentor"
+    assert "of 3 mentors, 3 are in their management line" in row["reason"]
+    x = _explain(res, "E0")
+    assert (~x.alternatives["eligible"]).all()
+    assert x.alternatives["rule"].eq("management_line").all()
+    assert "management line" in x.alternatives["text"].iloc[0]
+
+
+def _unmatched_with_problem(res):
+    d = res.data
+    pr, ch = d["problem"], d["solution"].chosen
+    matched = np.zeros(pr.n_mentees, bool)
+    matched[pr.pairs.mentee[ch]] = True
+    idx = np.flatnonzero(~matched)
+    u = unmatched_reasons(idx, d["removed"], pr.pairs.mentee, pr.pairs.mentor, pr.score, ch,
+                          pr.capacity, pr.load, d["mentee_ids"].ids, d["mentor_ids"].ids,
+                          pr.n_mentors, [], problem=pr)
+    return u, idx
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_capacity_reason_states_the_exact_needed_score(seed):
+    rng = np.random.default_rng(100 + seed)
+    n, m = 9, 3
+    dense = rng.uniform(0.1, 1.0, (n, m)).round(3)
+    cap = np.array([1.0, 2.0, 1.0])
+    scores = pd.DataFrame(dense, index=[f"e{i}" for i in range(n)], columns=[f"m{j}" for j in range(m)])
+    res = assign(scores, pd.Series(cap, index=scores.columns))
+    u, idx = _unmatched_with_problem(res)
+    assert len(u) == n - 4 and (u["reason_code"] == "capacity_taken").all()
+    base = _expanded_optimum(dense, cap)
+    for i, reason in zip(idx, u["reason"]):
+        # X_j = OPT - OPT(cap_j - 1): forcing (i, j) at score X_j leaves the optimum unchanged
+        # a blank extra row stands in for the unmatched mentee, forced onto j at score 0
+        padded = np.vstack([dense, np.full((1, m), -np.inf)])
+        need = np.array([base - _expanded_optimum(padded, cap, n, j) for j in range(m)])
+        short = need - dense[i]
+        j = int(np.argmin(short))
+        assert f"mentor m{j}" in reason
+        if short[j] > 1e-9:
+            assert f"at least {need[j]:.3f}" in reason and f"{short[j]:.3f} short" in reason
+        else:
+            assert "a tie" in reason
+
+
+def test_needed_scores_large_cap_note():
+    rng = np.random.default_rng(5)
+    dense = rng.uniform(0.1, 1.0, (12, 6))
+    scores = pd.DataFrame(dense, index=[f"e{i}" for i in range(12)], columns=[f"m{j}" for j in range(6)])
+    res = assign(scores, pd.Series(1.0, index=scores.columns))
+    d = res.data
+    pr, ch = d["problem"], d["solution"].chosen
+    matched = np.zeros(12, bool)
+    matched[pr.pairs.mentee[ch]] = True
+    u = unmatched_reasons(np.flatnonzero(~matched), d["removed"], pr.pairs.mentee, pr.pairs.mentor,
+                          pr.score, ch, pr.capacity, pr.load, d["mentee_ids"].ids, d["mentor_ids"].ids,
+                          pr.n_mentors, [], problem=pr, max_solves=2)
+    assert u["reason"].str.contains("over the cap of 2 re-solves").any()
+    x = needed_scores(pr, np.arange(6))
+    assert np.all(x > 0)
