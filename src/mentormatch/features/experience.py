@@ -1,0 +1,136 @@
+"""Experience: how far the mentor is ahead of the mentee, in years and in career levels.
+
+Each part is a *sweet spot* with linear shoulders. For a gap ``g`` (mentor minus mentee) and a
+sweet spot ``(lo, hi)`` with decay width ``w``::
+
+    part(g) = 1                          if lo <= g <= hi
+            = max(0, 1 - (lo - g) / w)   if g < lo
+            = max(0, 1 - (g - hi) / w)   if g > hi
+
+so the part falls from 1 at the edge of the sweet spot to 0 at ``w`` beyond it. The value is
+the mean of the known parts (years, level, and age when ``use_age=True``); NaN when none is
+known. A mentor *junior* to the mentee (lower level; or fewer years when either level is
+unknown) scores 0, or makes the pair ineligible with ``junior_mentor="ineligible"``.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import register_feature
+from .base import Context, check_choice, check_number, check_range, numeric_column
+
+
+def sweet_spot(gap: np.ndarray, low: float, high: float, width: float) -> np.ndarray:
+    """1 inside ``[low, high]``, falling linearly to 0 at ``width`` outside; NaN stays NaN.
+
+    Examples
+    --------
+    >>> sweet_spot(np.array([0.0, 3.0, 12.0, 20.0]), 3, 10, 5).tolist()
+    [0.4, 1.0, 0.6, 0.0]
+    """
+    gap = np.asarray(gap, dtype=float)
+    outside = np.maximum(low - gap, 0.0) + np.maximum(gap - high, 0.0)
+    return np.clip(1.0 - outside / width, 0.0, 1.0)
+
+
+class _ExperiencePrepared:
+    ineligible_rule = "experience.junior_mentor"
+
+    def __init__(self, feature: "Experience", mentees: pd.DataFrame, mentors: pd.DataFrame):
+        self.feature = feature
+        self.years = (numeric_column(mentees, "years_experience"), numeric_column(mentors, "years_experience"))
+        self.level = (numeric_column(mentees, "level"), numeric_column(mentors, "level"))
+        self.age = (numeric_column(mentees, "age"), numeric_column(mentors, "age")) if feature.use_age else None
+
+    def _gaps(self, i, j) -> dict[str, np.ndarray]:
+        out = {"years_gap": self.years[1][j] - self.years[0][i],
+               "level_gap": self.level[1][j] - self.level[0][i]}
+        if self.age is not None:
+            out["age_gap"] = self.age[1][j] - self.age[0][i]
+        return out
+
+    @staticmethod
+    def _junior(gaps: dict[str, np.ndarray]) -> np.ndarray:
+        level, years = gaps["level_gap"], gaps["years_gap"]
+        with np.errstate(invalid="ignore"):
+            return np.where(np.isnan(level), years < 0, level < 0)
+
+    def values(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        f = self.feature
+        gaps = self._gaps(mentee, mentor)
+        parts = [sweet_spot(gaps["years_gap"], *f.years_gap, f.years_decay),
+                 sweet_spot(gaps["level_gap"], *f.level_gap, f.level_decay)]
+        if "age_gap" in gaps:
+            parts.append(sweet_spot(gaps["age_gap"], *f.age_gap, f.age_decay))
+        stacked = np.stack(parts)
+        known = (~np.isnan(stacked)).sum(axis=0)
+        value = np.where(known > 0, np.nansum(stacked, axis=0) / np.maximum(known, 1), np.nan)
+        return np.where(self._junior(gaps), 0.0, value)
+
+    def details(self, mentee: np.ndarray, mentor: np.ndarray) -> dict[str, np.ndarray]:
+        gaps = self._gaps(mentee, mentor)
+        gaps["junior_mentor"] = self._junior(gaps)
+        return gaps
+
+    def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray | None:
+        if self.feature.junior_mentor != "ineligible":
+            return None
+        return self._junior(self._gaps(mentee, mentor))
+
+
+@register_feature
+class Experience:
+    """Experience gap between mentor and mentee, scored against a sweet spot.
+
+    Parameters
+    ----------
+    years_gap : (float, float)
+        Sweet spot of ``mentor.years_experience - mentee.years_experience``; default (3, 10).
+    level_gap : (float, float)
+        Sweet spot of ``mentor.level - mentee.level``; default (1, 2).
+    years_decay, level_decay : float
+        Width beyond the sweet spot over which the part falls linearly to 0; default 5 years
+        and 2 levels (a peer on the same level scores 0.5 on the level part).
+    junior_mentor : {"zero", "ineligible"}
+        A mentor junior to the mentee scores 0 (default) or the pair is ineligible (rule
+        ``"experience.junior_mentor"``).
+    use_age : bool
+        Age is a protected attribute and not used by default. With ``True`` an age part
+        (sweet spot ``age_gap``, default (5, 20) years, decay ``age_decay``, default 10) joins
+        the mean and ``uses_protected_attribute`` is True, so that reports can say so.
+
+    Notes
+    -----
+    Columns: ``years_experience``, ``level`` (and ``age``) of both tables. Details:
+    ``years_gap``, ``level_gap``, ``junior_mentor`` (and ``age_gap``).
+    """
+
+    name = "experience"
+    neutral = 0.5
+
+    def __init__(self, *, years_gap: tuple[float, float] = (3.0, 10.0),
+                 level_gap: tuple[float, float] = (1.0, 2.0), years_decay: float = 5.0,
+                 level_decay: float = 2.0, junior_mentor: str = "zero", use_age: bool = False,
+                 age_gap: tuple[float, float] = (5.0, 20.0), age_decay: float = 10.0):
+        n = self.name
+        self.years_gap = check_range(n, "years_gap", years_gap)
+        self.level_gap = check_range(n, "level_gap", level_gap)
+        self.age_gap = check_range(n, "age_gap", age_gap)
+        self.years_decay = check_number(n, "years_decay", years_decay, 0.0, strict_low=True)
+        self.level_decay = check_number(n, "level_decay", level_decay, 0.0, strict_low=True)
+        self.age_decay = check_number(n, "age_decay", age_decay, 0.0, strict_low=True)
+        self.junior_mentor = check_choice(n, "junior_mentor", junior_mentor, ("zero", "ineligible"))
+        if not isinstance(use_age, bool):
+            from .base import setting_error
+
+            raise setting_error(n, "use_age", use_age, "true or false")
+        self.use_age = use_age
+
+    @property
+    def uses_protected_attribute(self) -> bool:
+        """True when the protected attribute ``age`` enters the score (``use_age=True``)."""
+        return self.use_age
+
+    def prepare(self, mentees: pd.DataFrame, mentors: pd.DataFrame, context: Context) -> _ExperiencePrepared:
+        return _ExperiencePrepared(self, mentees, mentors)

@@ -1,0 +1,209 @@
+"""Weights -> scores on candidate pairs, with the per-feature contributions kept for explanation.
+
+For candidate pair ``k`` = (mentee ``i``, mentor ``j``) and features ``f`` with weight
+``w_f > 0``::
+
+    value[k, f]        = extractor f's value for (i, j), in [0, 1]; its ``neutral`` where NaN
+    contribution[k, f] = w_f * value[k, f]
+    total[k]           = sum_f contribution[k, f]
+
+Everything is an array over the candidate pairs (never a mentees x mentors loop in Python), and
+is computed in blocks of mentee rows so the complete set of pairs and a sparse candidate list
+share one code path.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import MentormatchError, UnknownNameError
+from .features import FEATURES, Context, Prepared
+from .features.base import build_feature
+from .pairs import Candidates
+from .rules import Rules
+
+__all__ = ["Scores", "score_pairs", "candidate_top_k", "build_features"]
+
+
+@dataclass
+class Scores:
+    """Scores of candidate pairs, aligned with the :class:`~mentormatch.pairs.Candidates`.
+
+    Attributes
+    ----------
+    total : ndarray, shape (n_pairs,)
+        ``sum_f weight_f * value_f`` per pair.
+    contributions : ndarray, shape (n_pairs, n_features)
+        ``weight_f * value_f``; each row sums to ``total``.
+    values : ndarray, shape (n_pairs, n_features)
+        Feature values in [0, 1], with the feature's neutral value where data were missing.
+    missing : ndarray of bool, shape (n_pairs, n_features)
+        True where the neutral value was used.
+    features : list of str
+        Column order: the features with weight > 0, in the order of the rules' weights.
+    weights : ndarray, shape (n_features,)
+    ineligible : dict of str to ndarray of bool
+        Rule name (``"experience.junior_mentor"``, ``"readiness.min"``, ...) -> True per pair
+        the feature's settings make ineligible.
+    prepared : dict of str to Prepared
+        The prepared extractors, so that reports can ask for ``details(i, j)`` of chosen pairs.
+    """
+
+    total: np.ndarray
+    contributions: np.ndarray
+    values: np.ndarray
+    missing: np.ndarray
+    features: list[str]
+    weights: np.ndarray
+    ineligible: dict[str, np.ndarray] = field(default_factory=dict)
+    prepared: dict[str, Prepared] = field(default_factory=dict)
+
+    def frame(self, candidates: Candidates | None = None) -> pd.DataFrame:
+        """Contributions as a DataFrame (one column per feature, plus ``total``), with
+        ``mentee`` and ``mentor`` index columns when ``candidates`` is given."""
+        out = pd.DataFrame(self.contributions, columns=self.features)
+        out["total"] = self.total
+        if candidates is not None:
+            out.insert(0, "mentor", candidates.mentor)
+            out.insert(0, "mentee", candidates.mentee)
+        return out
+
+    def details(self, feature: str, mentee: np.ndarray, mentor: np.ndarray) -> dict[str, np.ndarray]:
+        """Raw facts of ``feature`` for the given pairs (e.g. distance_km, years_gap)."""
+        if feature not in self.prepared:
+            raise UnknownNameError("scored feature", feature, list(self.prepared))
+        return self.prepared[feature].details(np.asarray(mentee, dtype=np.int64),
+                                              np.asarray(mentor, dtype=np.int64))
+
+
+def build_features(rules: Rules) -> dict[str, object]:
+    """The extractors the rules call for: every feature with weight > 0, and every feature with
+    explicit settings (its eligibility rules apply even at weight 0), built with
+    ``rules.feature_settings(name)``. Unknown names raise UnknownNameError; bad settings raise
+    ValidationError naming the setting."""
+    names = [n for n, w in rules.weights.items() if w > 0]
+    names += [n for n in rules.settings["features"] if n not in names]
+    out = {}
+    for name in names:
+        if name not in FEATURES:
+            raise UnknownNameError("feature", name, list(FEATURES))
+        out[name] = build_feature(FEATURES[name], rules.feature_settings(name))
+    return out
+
+
+def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candidates, rules: Rules,
+                context: Context | None = None, block_rows: int = 4096) -> Scores:
+    """Score candidate pairs: weighted sum of the feature values, contributions kept.
+
+    Parameters
+    ----------
+    mentees, mentors : pandas.DataFrame
+        Validated tables (``mentormatch.schema.validate_tables``); row ``i`` of ``mentees`` is
+        mentee index ``i`` of ``candidates``, likewise for mentors.
+    candidates : Candidates
+        The pairs to score (sorted by mentee); ``Candidates.complete(n, m)`` for all pairs.
+    rules : Rules
+        ``rules.weights`` (feature name -> weight >= 0) and ``rules.feature_settings(name)``.
+    context : Context, optional
+        Career framework and reference date for the extractors; default ``Context()``.
+    block_rows : int
+        Mentees per block: bounds the memory of intermediate arrays at scale.
+
+    Returns
+    -------
+    Scores
+        Arrays aligned with ``candidates``; see :class:`Scores`.
+
+    Raises
+    ------
+    MentormatchError
+        If an extractor returns values outside [0, 1] or of the wrong shape.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mentormatch.pairs import Candidates
+    >>> mentees = pd.DataFrame({"id": ["E1"], "years_experience": [2.0], "level": [1.0]})
+    >>> mentors = pd.DataFrame({"id": ["M1"], "years_experience": [8.0], "level": [2.0]})
+    >>> s = score_pairs(mentees, mentors, Candidates.complete(1, 1),
+    ...                 Rules.from_dict({"weights": {"experience": 2.0}}))
+    >>> s.features, s.total.tolist()
+    (['experience'], [2.0])
+    """
+    context = context if context is not None else Context()
+    extractors = build_features(rules)
+    weights_all = rules.weights
+    features = [n for n, w in weights_all.items() if w > 0]
+    weights = np.array([weights_all[n] for n in features], dtype=np.float64)
+    n_pairs = len(candidates)
+    values = np.zeros((n_pairs, len(features)), dtype=np.float64)
+    missing = np.zeros((n_pairs, len(features)), dtype=bool)
+    prepared = {name: ex.prepare(mentees, mentors, context) for name, ex in extractors.items()}
+    ineligible: dict[str, np.ndarray] = {}
+    block_rows = max(int(block_rows), 1)
+    for sl in candidates.blocks(block_rows):
+        i, j = candidates.mentee[sl], candidates.mentor[sl]
+        if not len(i):
+            continue
+        for col, name in enumerate(features):
+            v = np.asarray(prepared[name].values(i, j), dtype=np.float64)
+            if v.shape != i.shape:
+                raise MentormatchError(f"feature {name!r} returned {v.shape} values for {i.shape[0]} pairs")
+            nan = np.isnan(v)
+            with np.errstate(invalid="ignore"):
+                bad = ~nan & ((v < 0) | (v > 1))
+            if bad.any():
+                k = int(np.flatnonzero(bad)[0])
+                raise MentormatchError(f"feature {name!r} returned {v[k]!r} for pair (mentee {i[k]}, "
+                                       f"mentor {j[k]}); values must lie in [0, 1] or be NaN")
+            values[sl, col] = np.where(nan, float(extractors[name].neutral), v)
+            missing[sl, col] = nan
+        for name, prep in prepared.items():
+            mask = prep.ineligible(i, j)
+            if mask is None:
+                continue
+            rule = getattr(prep, "ineligible_rule", f"{name}.ineligible")
+            if rule not in ineligible:
+                ineligible[rule] = np.zeros(n_pairs, dtype=bool)
+            ineligible[rule][sl] = np.asarray(mask, dtype=bool)
+    contributions = values * weights
+    total = contributions.sum(axis=1) if len(features) else np.zeros(n_pairs)
+    return Scores(total=total, contributions=contributions, values=values, missing=missing,
+                  features=features, weights=weights, ineligible=ineligible, prepared=prepared)
+
+
+def candidate_top_k(score: np.ndarray, candidates: Candidates, k: int) -> Candidates:
+    """Each mentee's ``k`` best-scoring candidate mentors (ties: lower mentor index first).
+
+    Parameters
+    ----------
+    score : ndarray, shape (n_pairs,)
+        A score per candidate pair (higher is better), e.g. a cheap partial ``Scores.total``.
+    candidates : Candidates
+    k : int
+        Mentors kept per mentee (``k >= 1``); mentees with fewer candidates keep them all.
+
+    Returns
+    -------
+    Candidates
+        The kept pairs, still sorted by mentee then mentor.
+
+    Examples
+    --------
+    >>> c = Candidates.complete(1, 3)
+    >>> candidate_top_k(np.array([0.1, 0.9, 0.5]), c, 2).mentor.tolist()
+    [1, 2]
+    """
+    score = np.asarray(score, dtype=np.float64)
+    if score.shape != (len(candidates),):
+        raise ValueError(f"score has shape {score.shape}; expected ({len(candidates)},), one per pair")
+    if int(k) < 1:
+        raise ValueError(f"k must be >= 1; got {k!r}")
+    order = np.lexsort((candidates.mentor, -np.nan_to_num(score, nan=-np.inf), candidates.mentee))
+    starts = candidates.starts()
+    position = np.arange(len(order)) - starts[candidates.mentee[order]]
+    keep = np.zeros(len(candidates), dtype=bool)
+    keep[order[position < int(k)]] = True
+    return candidates.subset(keep)
