@@ -46,7 +46,7 @@ def score_distribution(histogram: pd.DataFrame) -> str | None:
     ax.set_xlabel("pair score")
     ax.set_ylabel("pairs")
     ax.set_title("Score distribution vs random assignment")
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=8, loc="best")
     return to_data_uri(fig)
 
 
