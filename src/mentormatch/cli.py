@@ -51,7 +51,8 @@ def _run_pair(args) -> int:
     result = pair(args.mentors, args.mentees, programme=args.programme, framework=args.framework)
     paths = list(result.to_csv(args.out).values())
     if args.report:
-        paths.append(result.to_html(Path(args.out) / "report.html"))
+        result.to_html(Path(args.out) / "report.html")
+        paths.append(Path(args.out) / "report.html")
     rnd = baseline(result, "random", seed=args.seed)
     rnd.data["baseline_seed"] = args.seed
     _print_summary(result, rnd, paths)
@@ -68,8 +69,8 @@ def _run_demo(args) -> int:
     inputs = [write_csv(mentors, out / "mentors.csv"), write_csv(mentees, out / "mentees.csv")]
     result = pair(mentors, mentees, programme=args.programme)
     paths = inputs + list(result.to_csv(out).values())
-    if hasattr(result, "to_html"):
-        paths.append(result.to_html(out / "report.html"))
+    result.to_html(out / "report.html")
+    paths.append(out / "report.html")
     rnd = baseline(result, "random", seed=args.seed)
     rnd.data["baseline_seed"] = args.seed
     _print_summary(result, rnd, paths)

@@ -9,7 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .report.audit import audit as _audit
+from .report.explain import explain as _explain
 from .report.export import write_csv
+from .report.html import repr_html as _repr_html
+from .report.html import to_html as _to_html
 
 
 @dataclass
@@ -79,6 +83,26 @@ class Matching:
             "pairs": write_csv(pairs, directory / "pairs.csv"),
             "unmatched": write_csv(self.unmatched, directory / "unmatched.csv"),
         }
+
+    def explain(self, mentee_id: str, alternatives: int = 3):
+        """Why this mentee got this mentor (or none): contributions in words, rank, the next-best
+        alternatives with the exact cost of forcing each, and the constraints that bind."""
+        return _explain(self.data, self.pairs, self.unmatched, self.objective, self.status,
+                        self.solver, mentee_id, alternatives)
+
+    def audit(self, seeds: int = 20):
+        """Programme audit: score distribution, lift over random/greedy/stable, fairness by group,
+        mentor load, budget, blocking pairs (DataFrames; see ``mentormatch.report.audit``)."""
+        return _audit(self.data, self.pairs, self.unmatched, self.objective, seeds=seeds)
+
+    def to_html(self, path: str | Path | None = None, seeds: int = 20) -> str:
+        """A standalone HTML report (plots inline, nothing loaded from the network); written to
+        ``path`` when given. Returns the HTML text."""
+        return _to_html(self.data, self.pairs, self.unmatched, self.contributions, self.summary(),
+                        self.objective, path, seeds=seeds)
+
+    def _repr_html_(self) -> str:
+        return _repr_html(self.summary(), self.pairs, self.unmatched)
 
     def __repr__(self) -> str:
         s = self.summary()

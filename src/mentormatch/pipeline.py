@@ -56,7 +56,7 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     unmatched = unmatched_reasons(
         unmatched_idx, removed, pairs.mentee, pairs.mentor, problem.score, chosen,
         problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
-        problem.side.active())
+        problem.side.active(), problem=problem)
     contrib = (contributions.iloc[chosen].reset_index(drop=True)
                if contributions is not None else pd.DataFrame(index=range(len(chosen))))
     data.update(problem=problem, solution=solution, mentee_ids=mentee_ids, mentor_ids=mentor_ids,
