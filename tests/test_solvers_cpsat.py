@@ -245,3 +245,19 @@ def test_inexact_scores_report_rounding_bound():
     rb = sol.certificate["rounding_bound"]
     assert sol.certificate["scale"] == 10 ** 6 and rb == pytest.approx(4 / 10 ** 6)
     assert brute(p)[0] <= sol.objective + rb and sol.bound >= brute(p)[0]
+
+
+def test_mixed_constraints_feasible_and_infeasible_cases():
+    """Locks with several side constraints at once; brute force decides feasibility, and
+    both outcomes must occur among the seeds so that both branches are really checked."""
+    outcomes = []
+    for seed in range(16):
+        rng = np.random.default_rng(seed)
+        p = instance(seed, capacity=np.array([2.0, 1.0, 2.0]), density=0.8)
+        p.locked = rng.random(len(p.pairs)) < 0.15
+        p.side = SideConstraints(min_load=np.array([2.0, 0.0, 1.0]), budget=2500.0,
+                                 stipend_fixed=np.array([800.0, 300.0, 500.0]),
+                                 stipend_per_mentee=np.array([200.0, 100.0, 300.0]),
+                                 group=np.array([0, 0, 0, 1, 1, 1]), share_floor=0.6)
+        outcomes.append(check(p) is not None)
+    assert any(outcomes) and not all(outcomes)
