@@ -23,6 +23,7 @@ test: $(STAMP)
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[test,bench]"
+	$(BIN)/pip install --quiet --no-deps --target $(VENV)/peers/mentor-match "mentor-match==7.0.1" "munkres==1.1.4"
 	touch $(VENV)/.bench-installed
 
 bench: $(VENV)/.bench-installed
