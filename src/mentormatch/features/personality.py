@@ -1,0 +1,137 @@
+"""Personality: Big Five profiles, trait by trait alike (or, by choice, complementary).
+
+Each table is on one scale: a table whose trait values are all ``<= 1`` is read on the 0-1
+scale and used as is; any other table is on the 1-5 scale and mapped to [0, 1] by
+``(v - 1) / 4``. For a pair and trait ``t`` with both values known, on [0, 1]::
+
+    part_t = 1 - |mentee_t - mentor_t|      mode "similar" (default)
+           = |mentee_t - mentor_t|          mode "complementary"
+
+and the value is the weighted mean ``sum_t w_t part_t / sum_t w_t`` over the traits known for
+both people (traits with mode ``"ignore"`` or weight 0 take no part). NaN when no trait is
+known for both, which scoring fills with the neutral 0.5.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..schema import BIG_FIVE
+from . import register_feature
+from .base import Context, check_choice, check_number, numeric_column, setting_error
+
+TRAIT_MODES = ("similar", "complementary", "ignore")
+
+
+def unit_scale(traits: np.ndarray) -> np.ndarray:
+    """A table's trait matrix on [0, 1]: as is when every known value is ``<= 1`` (0-1 scale),
+    else ``(v - 1) / 4`` (1-5 scale), clipped to [0, 1]; NaN stays NaN.
+
+    Examples
+    --------
+    >>> unit_scale(np.array([[1.0, 5.0], [3.0, np.nan]])).tolist()
+    [[0.0, 1.0], [0.5, nan]]
+    >>> unit_scale(np.array([[0.2, 0.9]])).tolist()
+    [[0.2, 0.9]]
+    """
+    traits = np.asarray(traits, dtype=np.float64)
+    known = traits[np.isfinite(traits)]
+    if known.size and known.max() > 1.0:
+        traits = (traits - 1.0) / 4.0
+    return np.clip(traits, 0.0, 1.0)
+
+
+def _trait_table(feature: str, setting: str, value: Any, check) -> dict[str, Any]:
+    """A mapping trait -> setting, every key a Big Five trait, each value passing ``check``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise setting_error(feature, setting, value, f"a table of trait = value, traits among {list(BIG_FIVE)}")
+    out = {}
+    for trait, v in value.items():
+        if trait not in BIG_FIVE:
+            raise setting_error(feature, f"{setting}.{trait}", v, f"a Big Five trait, one of {list(BIG_FIVE)}")
+        out[trait] = check(f"{setting}.{trait}", v)
+    return out
+
+
+class _PersonalityPrepared:
+    def __init__(self, feature: "Personality", mentees: pd.DataFrame, mentors: pd.DataFrame):
+        self.feature = feature
+        self.traits = [t for t in BIG_FIVE if feature.modes[t] != "ignore" and feature.trait_weights[t] > 0]
+        self.mentee = unit_scale(np.column_stack([numeric_column(mentees, t) for t in BIG_FIVE]))
+        self.mentor = unit_scale(np.column_stack([numeric_column(mentors, t) for t in BIG_FIVE]))
+
+    def values(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        f = self.feature
+        total = np.zeros(len(mentee), dtype=np.float64)
+        weight = np.zeros(len(mentee), dtype=np.float64)
+        for t in self.traits:  # five traits at most; each step is over all pairs at once
+            c = BIG_FIVE.index(t)
+            diff = np.abs(self.mentee[mentee, c] - self.mentor[mentor, c])
+            known = ~np.isnan(diff)
+            part = diff if f.modes[t] == "complementary" else 1.0 - diff
+            w = f.trait_weights[t]
+            total += np.where(known, w * part, 0.0)
+            weight += np.where(known, w, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(weight > 0, np.clip(total / np.where(weight > 0, weight, 1.0), 0.0, 1.0), np.nan)
+
+    def details(self, mentee: np.ndarray, mentor: np.ndarray) -> dict[str, np.ndarray]:
+        return {f"{t}_diff": self.mentor[mentor, c] - self.mentee[mentee, c] for c, t in enumerate(BIG_FIVE)}
+
+    def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
+        return None
+
+
+@register_feature
+class Personality:
+    """Closeness (or complementarity) of Big Five personality profiles.
+
+    Parameters
+    ----------
+    modes : mapping of str to str, optional
+        Trait -> ``"similar"`` (default for every trait: ``1 - |difference|``),
+        ``"complementary"`` (``|difference|``) or ``"ignore"``. Traits are
+        ``openness, conscientiousness, extraversion, agreeableness, neuroticism``.
+    trait_weights : mapping of str to float, optional
+        Trait -> weight ``>= 0`` in the mean; default 1 for every trait.
+
+    Notes
+    -----
+    Columns: the Big Five traits of both tables, each table on the 1-5 scale or wholly on the
+    0-1 scale (a table whose values are all ``<= 1``). The value is the weighted mean of the
+    per-trait parts over the traits known for both people; NaN (neutral 0.5) when there is
+    none. Details: ``<trait>_diff``, mentor minus mentee on the [0, 1] scale, for all five
+    traits (NaN where unknown).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mentormatch.features import Context
+    >>> e = pd.DataFrame({"id": ["E1"], "openness": [4.0], "extraversion": [2.0]})
+    >>> m = pd.DataFrame({"id": ["M1"], "openness": [2.0], "extraversion": [2.0]})
+    >>> p = Personality(modes={"extraversion": "complementary"}).prepare(e, m, Context())
+    >>> p.values(np.array([0]), np.array([0])).tolist()   # mean of 1 - 0.5 and 0.0
+    [0.25]
+    """
+
+    name = "personality"
+    neutral = 0.5
+
+    def __init__(self, *, modes: Mapping[str, str] | None = None,
+                 trait_weights: Mapping[str, float] | None = None):
+        n = self.name
+        given_modes = _trait_table(n, "modes", modes, lambda s, v: check_choice(n, s, v, TRAIT_MODES))
+        given_weights = _trait_table(n, "trait_weights", trait_weights,
+                                     lambda s, v: check_number(n, s, v, 0.0))
+        self.modes = {t: given_modes.get(t, "similar") for t in BIG_FIVE}
+        self.trait_weights = {t: given_weights.get(t, 1.0) for t in BIG_FIVE}
+        if not any(self.modes[t] != "ignore" and self.trait_weights[t] > 0 for t in BIG_FIVE):
+            raise setting_error(n, "modes", modes, "at least one trait not ignored and with a weight > 0 "
+                                f"(trait_weights = {self.trait_weights})")
+
+    def prepare(self, mentees: pd.DataFrame, mentors: pd.DataFrame, context: Context) -> _PersonalityPrepared:
+        return _PersonalityPrepared(self, mentees, mentors)
