@@ -1,0 +1,255 @@
+"""Competency: is the mentor strong where the mentee must grow to reach the next role?
+
+Needs a career framework (``context.framework``, a :class:`~mentormatch.careers.CareerFramework`);
+without one every pair is NaN (neutral). Competency levels are the ``comp_<competency>``
+columns of both tables (mastery 0..5).
+
+The mentee's *target role* is the ``target_role`` column where it is set; otherwise it comes
+from the pathway graph, from the mentee's ``role``:
+
+- ``target="next_up"`` (default): the first "up" move of ``framework.next_roles(role)``
+  (moves are sorted by id), or the first lateral move for a role with no move up;
+- ``target="best_next"``: every next role is a candidate target and the pair takes the best
+  value over them (ties: the first in ``next_roles`` order, up moves first). This credits a
+  mentor who can take the mentee up any step of the staircase.
+
+For target role ``t`` and competency ``c`` the mentee's gap is
+``gap_c = max(required[t, c] - mentee_c, 0)``; the mentor *covers* ``c`` when
+``mentor_c >= required[t, c]``. The value is the importance-and-gap weighted share of the
+gaps covered::
+
+    value = sum_c importance[t, c] * gap_c * covered_c / sum_c importance[t, c] * gap_c
+
+so 1 when the mentor covers every gap, 0 when none, and a large gap in an important
+competency counts for more than a small one in a minor competency. Competencies where the
+mentee's or the mentor's level is unknown take no part.
+
+NaN (neutral) when there is nothing to measure: no framework, an unknown or missing role or
+target, no known competency level, or a mentee who already meets every requirement of the
+target (no gap: any mentor would do equally well, so the pair is neither lifted nor lowered).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import register_feature
+from .base import Context, check_choice, numeric_column, text_column
+
+TARGETS = ("next_up", "best_next")
+COMPETENCY_PREFIX = "comp_"
+
+
+def next_role(framework, role: str, kind: str = "up") -> str:
+    """The first ``kind`` move from ``role`` (by id), else the first move of any kind, else "".
+
+    Examples
+    --------
+    >>> from mentormatch.careers import CareerFramework
+    >>> next_role(CareerFramework.sales(), "sdr")
+    'ae'
+    """
+    if role not in framework.level:
+        return ""
+    moves = framework.next_roles(role)
+    up = [r for r in moves if framework.graph.edges[role, r]["kind"] == kind]
+    return (up or moves or [""])[0]
+
+
+def covered_names(mask: int, competencies: list[str]) -> list[str]:
+    """The competencies whose bits are set in ``mask`` (bit ``c`` = ``competencies[c]``).
+
+    Examples
+    --------
+    >>> covered_names(0b101, ["prospecting", "negotiation", "forecasting"])
+    ['prospecting', 'forecasting']
+    """
+    mask = int(mask)
+    return [c for k, c in enumerate(competencies) if (mask >> k) & 1]
+
+
+class _CompetencyPrepared:
+    def __init__(self, feature: "Competency", mentees: pd.DataFrame, mentors: pd.DataFrame, framework):
+        self.feature = feature
+        self.framework = framework
+        self.n_mentees = len(mentees)
+        if framework is None:
+            self.competencies: list[str] = []
+            self.titles: dict[str, str] = {}
+            self.roles: list[str] = []
+            self.slots = 0
+            return
+        self.competencies = list(framework.competencies)
+        self.titles = dict(framework.titles)
+        self.roles = list(framework.roles)
+        cols = [COMPETENCY_PREFIX + c for c in self.competencies]
+        self.mentee_level = np.column_stack([numeric_column(mentees, c) for c in cols]) if cols else \
+            np.zeros((len(mentees), 0))
+        self.mentor_level = np.column_stack([numeric_column(mentors, c) for c in cols]) if cols else \
+            np.zeros((len(mentors), 0))
+        required = framework.required.loc[self.roles, self.competencies].to_numpy(np.float64)
+        importance = framework.importance.loc[self.roles, self.competencies].to_numpy(np.float64)
+        targets = self._targets(mentees)  # (slots, n_mentees) role indices, -1 = none
+        self.targets = targets
+        self.slots = targets.shape[0]
+        # per slot: required mastery and importance x gap weight of each mentee's target, NaN where
+        # the target or the mentee's level is unknown
+        have = targets >= 0
+        req = required[np.maximum(targets, 0)]                       # (slots, n_mentees, C)
+        req[~have] = np.nan
+        gap = np.maximum(req - self.mentee_level[None, :, :], 0.0)  # NaN propagates
+        self.required = req
+        self.gap = gap
+        self.weight = importance[np.maximum(targets, 0)] * gap
+        self.weight[~have] = np.nan
+
+    def _targets(self, mentees: pd.DataFrame) -> np.ndarray:
+        fw, roles = self.framework, pd.Index(self.roles)
+        explicit = text_column(mentees, "target_role")
+        role = text_column(mentees, "role")
+        # the pathway is looked up once per distinct role, never per pair
+        codes, uniques = pd.factorize(role)
+        if self.feature.target == "best_next":
+            options = [fw.next_roles(r) if r in fw.level else [] for r in uniques]
+        else:
+            options = [[t] if (t := next_role(fw, r)) else [] for r in uniques]
+        slots = max([len(o) for o in options] + [1])
+        table = np.full((len(uniques), slots), -1, dtype=np.int64)
+        for k, o in enumerate(options):
+            table[k, :len(o)] = roles.get_indexer(o)
+        out = table[codes].T.copy() if len(codes) else np.full((slots, 0), -1, dtype=np.int64)
+        given = explicit != ""
+        if given.any():
+            out[:, given] = -1
+            out[0, given] = roles.get_indexer(explicit[given])  # unknown target role -> -1 -> NaN
+        return out
+
+    def _slot(self, s: int, i: np.ndarray, j: np.ndarray):
+        """(value, covered bool per competency as a list, gap weight known) for slot ``s``."""
+        num = np.zeros(len(i), dtype=np.float64)
+        den = np.zeros(len(i), dtype=np.float64)
+        covered = []
+        for c in range(len(self.competencies)):  # ~10 competencies; each step over all pairs
+            w = self.weight[s, i, c]
+            mentor = self.mentor_level[j, c]
+            known = ~np.isnan(w) & ~np.isnan(mentor)
+            with np.errstate(invalid="ignore"):
+                cov = known & (w > 0) & (mentor >= self.required[s, i, c])
+            wk = np.where(known, w, 0.0)
+            num += np.where(cov, wk, 0.0)
+            den += wk
+            covered.append(cov)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+        return np.clip(value, 0.0, 1.0), covered
+
+    def _best(self, i: np.ndarray, j: np.ndarray):
+        """Value per pair, the slot it comes from, and the covered flags of that slot."""
+        best = np.full(len(i), np.nan)
+        slot = np.zeros(len(i), dtype=np.int64)
+        covered = [np.zeros(len(i), dtype=bool) for _ in self.competencies]
+        for s in range(self.slots):  # next roles of a role: a handful
+            v, cov = self._slot(s, i, j)
+            better = ~np.isnan(v) & (np.isnan(best) | (v > best))
+            best = np.where(better, v, best)
+            slot = np.where(better, s, slot)
+            covered = [np.where(better, new, old) for new, old in zip(cov, covered)]
+        return best, slot, covered
+
+    def values(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        if self.framework is None:
+            return np.full(len(mentee), np.nan)
+        return self._best(mentee, mentor)[0]
+
+    def details(self, mentee: np.ndarray, mentor: np.ndarray) -> dict[str, np.ndarray]:
+        """Per pair: ``covered`` (int bitmask, bit ``c`` = ``competencies[c]``: a gap the mentor
+        covers), ``gap`` (the mentee's gap vector, shape (n_pairs, n_competencies)),
+        ``target_role`` (role id, "" when none) and ``value``."""
+        n = len(mentee)
+        if self.framework is None:
+            return {"covered": np.zeros(n, dtype=np.int64), "gap": np.full((n, 0), np.nan),
+                    "target_role": np.full(n, "", dtype=object), "value": np.full(n, np.nan)}
+        value, slot, covered = self._best(mentee, mentor)
+        wide = len(self.competencies) > 62
+        mask = np.zeros(n, dtype=object if wide else np.int64)
+        for c, cov in enumerate(covered):
+            bits = cov.astype(object if wide else np.int64)
+            mask = mask | (bits << c)
+        target = self.targets[slot, mentee]
+        roles = np.asarray(self.roles + [""], dtype=object)
+        return {"covered": mask, "gap": self.gap[slot, mentee], "target_role": roles[target],
+                "value": value}
+
+    def describe(self, details: dict[str, np.ndarray], k: int) -> str:
+        """Pair ``k`` of ``details`` in words: "covers negotiation (+2) and forecasting (+1)
+        that Account Executive requires" (gaps of the mentee in brackets).
+
+        Examples
+        --------
+        >>> from mentormatch.careers import CareerFramework
+        >>> fw = CareerFramework.sales()
+        >>> e = pd.DataFrame({"id": ["E1"], "role": ["sdr"]})
+        >>> p = Competency().prepare(e, pd.DataFrame({"id": ["M1"]}), Context(framework=fw))
+        >>> p.describe(p.details(np.array([0]), np.array([0])), 0)
+        'mentee levels unknown for Account Executive'
+        """
+        target = str(details["target_role"][k])
+        if not target:
+            return "no target role on the career framework"
+        title = self.titles.get(target, target)
+        gap = np.asarray(details["gap"][k], dtype=np.float64)
+        if np.isnan(gap).all():
+            return f"mentee levels unknown for {title}"
+        if not np.nansum(gap) > 0:
+            return f"the mentee already meets what {title} requires"
+        names = covered_names(details["covered"][k], self.competencies)
+        if not names:
+            return f"covers none of the gaps {title} requires"
+        parts = [f"{c} (+{gap[self.competencies.index(c)]:g})" for c in names]
+        listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return f"covers {listed} that {title} requires"
+
+    def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
+        return None
+
+
+@register_feature
+class Competency:
+    """How well the mentor's competencies cover the mentee's gaps for the next role.
+
+    Parameters
+    ----------
+    target : {"next_up", "best_next"}
+        How a mentee without a ``target_role`` gets one: the first move up from their role
+        (default), or the best value over every next role (see the module docstring).
+
+    Notes
+    -----
+    Needs ``context.framework``. Columns: ``role`` and ``target_role`` (mentees), and the
+    ``comp_<competency>`` levels of both tables. The value is the importance x gap weighted
+    share of the mentee's gaps that the mentor covers; NaN (neutral 0.5) without a framework,
+    role or levels, or when the mentee has no gap. Details: ``covered`` (int bitmask over
+    ``competencies``), ``gap`` (mentee's gap vector), ``target_role`` and ``value``; the
+    prepared object also carries ``competencies``, ``titles`` and :meth:`describe` for reports.
+
+    Examples
+    --------
+    >>> from mentormatch.careers import CareerFramework
+    >>> fw = CareerFramework.sales()
+    >>> sdr = fw.required.loc["sdr"]
+    >>> ae = fw.required.loc["ae"]
+    >>> e = pd.DataFrame({"id": ["E1"], "role": ["sdr"], **{"comp_" + c: [sdr[c]] for c in fw.competencies}})
+    >>> m = pd.DataFrame({"id": ["M1"], **{"comp_" + c: [ae[c]] for c in fw.competencies}})
+    >>> p = Competency().prepare(e, m, Context(framework=fw))
+    >>> p.values(np.array([0]), np.array([0])).tolist()   # a mentor at AE level covers every gap
+    [1.0]
+    """
+
+    name = "competency"
+    neutral = 0.5
+
+    def __init__(self, *, target: str = "next_up"):
+        self.target = check_choice(self.name, "target", target, TARGETS)
+
+    def prepare(self, mentees: pd.DataFrame, mentors: pd.DataFrame, context: Context) -> _CompetencyPrepared:
+        return _CompetencyPrepared(self, mentees, mentors, context.framework)
