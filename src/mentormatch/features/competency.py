@@ -100,8 +100,13 @@ class _CompetencyPrepared:
         gap = np.maximum(req - self.mentee_level[None, :, :], 0.0)  # NaN propagates
         self.required = req
         self.gap = gap
-        self.weight = importance[np.maximum(targets, 0)] * gap
-        self.weight[~have] = np.nan
+        weight = importance[np.maximum(targets, 0)] * gap
+        # contiguous (slots, C, n) tables for fast gathers; an unknown gap weighs 0, which
+        # leaves that competency out of both sums of the share
+        self.weight_t = np.ascontiguousarray(np.nan_to_num(weight, nan=0.0).transpose(0, 2, 1))
+        self.required_t = np.ascontiguousarray(req.transpose(0, 2, 1))
+        self.mentor_t = np.ascontiguousarray(self.mentor_level.T)
+        self.mentor_complete = ~np.isnan(self.mentor_t).any(axis=1)
 
     def _targets(self, mentees: pd.DataFrame) -> np.ndarray:
         fw, roles = self.framework, pd.Index(self.roles)
@@ -124,35 +129,42 @@ class _CompetencyPrepared:
             out[0, given] = roles.get_indexer(explicit[given])  # unknown target role -> -1 -> NaN
         return out
 
-    def _slot(self, s: int, i: np.ndarray, j: np.ndarray):
-        """(value, covered bool per competency as a list, gap weight known) for slot ``s``."""
+    def _slot(self, s: int, i: np.ndarray, j: np.ndarray, flags: bool = False):
+        """Value per pair for target slot ``s`` (NaN when no gap is measurable) and, with
+        ``flags``, the covered-gap flags per competency."""
         num = np.zeros(len(i), dtype=np.float64)
         den = np.zeros(len(i), dtype=np.float64)
         covered = []
         for c in range(len(self.competencies)):  # ~10 competencies; each step over all pairs
-            w = self.weight[s, i, c]
-            mentor = self.mentor_level[j, c]
-            known = ~np.isnan(w) & ~np.isnan(mentor)
+            w = np.take(self.weight_t[s, c], i)
+            mentor = np.take(self.mentor_t[c], j)
             with np.errstate(invalid="ignore"):
-                cov = known & (w > 0) & (mentor >= self.required[s, i, c])
-            wk = np.where(known, w, 0.0)
-            num += np.where(cov, wk, 0.0)
-            den += wk
-            covered.append(cov)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-        return np.clip(value, 0.0, 1.0), covered
+                cov = mentor >= np.take(self.required_t[s, c], i)  # False where either is NaN
+            if self.mentor_complete[c]:
+                den += w
+            else:
+                np.add(den, w, out=den, where=~np.isnan(mentor))
+            np.add(num, w, out=num, where=cov)
+            if flags:
+                covered.append(cov & (w > 0))
+        value = np.full(len(i), np.nan)
+        np.divide(num, den, out=value, where=den > 0)
+        return np.clip(value, 0.0, 1.0, out=value), covered
 
-    def _best(self, i: np.ndarray, j: np.ndarray):
-        """Value per pair, the slot it comes from, and the covered flags of that slot."""
+    def _best(self, i: np.ndarray, j: np.ndarray, flags: bool = False):
+        """Value per pair, the slot it comes from, and (with ``flags``) the covered flags of
+        that slot."""
+        if self.slots == 1:
+            v, cov = self._slot(0, i, j, flags)
+            return v, np.zeros(len(i), dtype=np.int64), cov
         best = np.full(len(i), np.nan)
         slot = np.zeros(len(i), dtype=np.int64)
-        covered = [np.zeros(len(i), dtype=bool) for _ in self.competencies]
+        covered = [np.zeros(len(i), dtype=bool) for _ in self.competencies] if flags else []
         for s in range(self.slots):  # next roles of a role: a handful
-            v, cov = self._slot(s, i, j)
+            v, cov = self._slot(s, i, j, flags)
             better = ~np.isnan(v) & (np.isnan(best) | (v > best))
-            best = np.where(better, v, best)
-            slot = np.where(better, s, slot)
+            best[better] = v[better]
+            slot[better] = s
             covered = [np.where(better, new, old) for new, old in zip(cov, covered)]
         return best, slot, covered
 
@@ -169,7 +181,7 @@ class _CompetencyPrepared:
         if self.framework is None:
             return {"covered": np.zeros(n, dtype=np.int64), "gap": np.full((n, 0), np.nan),
                     "target_role": np.full(n, "", dtype=object), "value": np.full(n, np.nan)}
-        value, slot, covered = self._best(mentee, mentor)
+        value, slot, covered = self._best(mentee, mentor, flags=True)
         wide = len(self.competencies) > 62
         mask = np.zeros(n, dtype=object if wide else np.int64)
         for c, cov in enumerate(covered):

@@ -63,6 +63,8 @@ class _PersonalityPrepared:
         self.traits = [t for t in BIG_FIVE if feature.modes[t] != "ignore" and feature.trait_weights[t] > 0]
         self.mentee = unit_scale(np.column_stack([numeric_column(mentees, t) for t in BIG_FIVE]))
         self.mentor = unit_scale(np.column_stack([numeric_column(mentors, t) for t in BIG_FIVE]))
+        self.mentee_t = np.ascontiguousarray(self.mentee.T)  # one contiguous row per trait
+        self.mentor_t = np.ascontiguousarray(self.mentor.T)
 
     def values(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         f = self.feature
@@ -70,14 +72,19 @@ class _PersonalityPrepared:
         weight = np.zeros(len(mentee), dtype=np.float64)
         for t in self.traits:  # five traits at most; each step is over all pairs at once
             c = BIG_FIVE.index(t)
-            diff = np.abs(self.mentee[mentee, c] - self.mentor[mentor, c])
+            diff = np.take(self.mentee_t[c], mentee)
+            diff -= np.take(self.mentor_t[c], mentor)
+            np.abs(diff, out=diff)  # NaN where either value is unknown
+            if f.modes[t] != "complementary":
+                np.subtract(1.0, diff, out=diff)
             known = ~np.isnan(diff)
-            part = diff if f.modes[t] == "complementary" else 1.0 - diff
             w = f.trait_weights[t]
-            total += np.where(known, w * part, 0.0)
-            weight += np.where(known, w, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(weight > 0, np.clip(total / np.where(weight > 0, weight, 1.0), 0.0, 1.0), np.nan)
+            diff *= w
+            np.add(total, diff, out=total, where=known)
+            np.add(weight, w, out=weight, where=known)
+        out = np.full(len(mentee), np.nan)
+        np.divide(total, weight, out=out, where=weight > 0)
+        return np.clip(out, 0.0, 1.0, out=out)
 
     def details(self, mentee: np.ndarray, mentor: np.ndarray) -> dict[str, np.ndarray]:
         return {f"{t}_diff": self.mentor[mentor, c] - self.mentee[mentee, c] for c, t in enumerate(BIG_FIVE)}
