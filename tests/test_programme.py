@@ -24,14 +24,21 @@ def _org(n_mentees, n_mentors, seed):
 
 
 def _subset(mentors, mentees, mentee_rows, mentor_rows=None):
-    """Some of the people (joiners and leavers); managers who are not in the tables are cleared."""
+    """Some of the people (joiners and leavers); managers who are not in the tables are cleared,
+    and stated preferences lose the people who are not there (as the HR export would)."""
     e = mentees.iloc[list(mentee_rows)].reset_index(drop=True)
     m = mentors if mentor_rows is None else mentors.iloc[list(mentor_rows)].reset_index(drop=True)
+    m = m.copy()
     people = set(e["id"].astype(str)) | set(m["id"].astype(str))
     for t in (e, m):
         if "manager_id" in t.columns:
             gone = ~t["manager_id"].astype(str).isin(people)
             t.loc[gone, "manager_id"] = None
+    for t, other in ((e, set(m["id"].astype(str))), (m, set(e["id"].astype(str)))):
+        for col in ("preferences", "manager_suggestions"):
+            if col in t.columns:
+                t[col] = [";".join(x for x in str(v).split(";") if x in other) if isinstance(v, str) else v
+                          for v in t[col]]
     return m, e
 
 
@@ -556,7 +563,7 @@ def test_a_failed_round_changes_nothing(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("solver crashed")
 
-    monkeypatch.setattr(P, "pair", broken)
+    monkeypatch.setattr(P, "solve", broken)
     with pytest.raises(RuntimeError):
         prog.run_round(m2, e2, date="2026-04-15")
     pd.testing.assert_frame_equal(prog.history, before)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -14,14 +15,26 @@ from .matching import Matching
 from .pairs import Candidates, Encoder
 from .report.reasons import unmatched_reasons
 from .rules import Rules
-from .solvers import AssignmentProblem, SideConstraints, SolverOptions, get_solver
+from .solvers import AssignmentProblem, SideConstraints, Solution, SolverOptions, get_solver
 
 
 # --------------------------------------------------------------------------------------------
 # shared tail: arrays -> solver -> result
 # --------------------------------------------------------------------------------------------
-def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions):
-    return get_solver(solver)(problem, options)
+def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labels=None):
+    """Run the named solver; an infeasibility is re-diagnosed with the people's ids (``labels``:
+    anything with ``mentee_ids``/``mentor_ids`` encoders) so messages name people, not indices."""
+    try:
+        return get_solver(solver)(problem, options)
+    except InfeasibleError:
+        if labels is None:
+            raise
+        from .solvers.diagnose import diagnose
+
+        conflicts = diagnose(problem, labels.mentee_ids.ids, labels.mentor_ids.ids)
+        if not conflicts:
+            raise
+        raise InfeasibleError(conflicts) from None
 
 
 def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
@@ -313,6 +326,43 @@ def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
         ``pairs`` (mentee_id, mentor_id, score, rank, ...), ``unmatched`` (mentee_id,
         reason_code, reason), ``status``, ``objective``, ``bound``, ``gap``, ``contributions``.
     """
+    return solve(prepare(mentors, mentees, programme, framework=framework))
+
+
+@dataclass
+class Prepared:
+    """A pairing round ready to solve: see :func:`prepare` and :func:`solve`."""
+
+    problem: AssignmentProblem
+    mentee_ids: Encoder
+    mentor_ids: Encoder
+    removed: pd.DataFrame
+    contributions: pd.DataFrame
+    data: dict[str, Any]
+    solver: str
+    options: SolverOptions
+
+
+def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
+    """Validate the tables, score every pair and apply the eligibility rules, without solving.
+
+    Parameters
+    ----------
+    mentors, mentees : DataFrame or path to CSV
+        Tables in the documented schema (``mentormatch.schema.describe_columns()``); other
+        headers are mapped with the programme's ``columns`` setting.
+    programme : None, dict, path to TOML, Rules or Programme
+        Weights, constraints, fairness and solver settings; None = the defaults.
+    framework : CareerFramework, path, "sales" or None
+        The career framework for the competency feature (default: the bundled sales framework
+        when every role in the tables belongs to it).
+
+    Returns
+    -------
+    Prepared
+        The eligible pairs and their scores as an :class:`AssignmentProblem`, the solver the
+        rules call for, and what the result needs; :func:`solve` turns it into a Matching.
+    """
     from .schema import validate_tables
     from .scoring import score_pairs
 
@@ -357,13 +407,51 @@ def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
     problem = AssignmentProblem(cand, scores.total[eligible], mentors["capacity"].to_numpy(dtype=float),
                                 demand=demand, load=load, locked=lock_mask,
                                 coverage_first=bool(rules.constraints["coverage_first"]), side=side)
-    solver = _choose_solver(rules, side, problem)
-    options = SolverOptions(seed=rules.seed, time_limit=rules.settings["time_limit"])
-    solution = _solve(problem, solver, options)
-
     contributions = pd.DataFrame(scores.contributions[eligible], columns=scores.features)
     data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,
             "scores": scores, "eligible": eligible, "complete": complete, "which_rule": which,
             "rule_names": names, "all_contributions": contributions,
             "missing": scores.missing[eligible], "requested_solver": rules.solver}
-    return _wrap(problem, solution, mentee_ids, mentor_ids, removed, contributions, data)
+    data.update(problem=problem, mentee_ids=mentee_ids, mentor_ids=mentor_ids, removed=removed)
+    return Prepared(problem, mentee_ids, mentor_ids, removed, contributions, data,
+                    _choose_solver(rules, side, problem),
+                    SolverOptions(seed=rules.seed, time_limit=rules.settings["time_limit"]))
+
+
+def solve(prepared: Prepared, bonus: np.ndarray | None = None) -> Matching:
+    """Solve a prepared pairing round.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        From :func:`prepare`.
+    bonus : ndarray, optional
+        One number per eligible pair of ``prepared.problem`` added to the objective only (for
+        example a priority for mentees left unmatched last round, or continuity with a previous
+        mentor). The reported scores and ``objective`` stay the plain scores; ``status`` refers
+        to the adjusted objective, whose value and bound are in ``certificate``; ``bound`` and
+        ``gap`` are left empty, since a bound on the adjusted objective says nothing about the
+        plain one.
+    """
+    p = prepared.problem
+    if bonus is None or not np.any(bonus):
+        solution = _solve(p, prepared.solver, prepared.options, prepared)
+    else:
+        bonus = np.asarray(bonus, dtype=np.float64)
+        if bonus.shape != p.score.shape or not np.isfinite(bonus).all():
+            raise ValueError(f"bonus must hold one finite number per eligible pair ({len(p.score)})")
+        adjusted = AssignmentProblem(p.pairs, p.score + bonus, p.capacity, p.demand, p.load, p.locked,
+                                     p.coverage_first, p.side)
+        sol = _solve(adjusted, prepared.solver, prepared.options, prepared)
+        chosen = sol.chosen
+        solution = Solution(chosen, sol.status, float(p.score[chosen].sum()) if len(chosen) else 0.0,
+                            None, sol.wall_time, sol.solver,
+                            {"objective": "score + bonus", "adjusted_objective": sol.objective,
+                             "adjusted_bound": sol.bound,
+                             "bonus_total": float(bonus[chosen].sum()) if len(chosen) else 0.0,
+                             "solver_certificate": sol.certificate}, sol.message)
+    data = dict(prepared.data)
+    if bonus is not None:
+        data["bonus"] = bonus
+    return _wrap(p, solution, prepared.mentee_ids, prepared.mentor_ids, prepared.removed,
+                 prepared.contributions, data)

@@ -444,7 +444,7 @@ class Programme:
         return guard()
 
     def _run_round(self, mentors, mentees, date) -> Matching:
-        from .pipeline import pair
+        from .pipeline import prepare, solve
         from .schema import validate_tables
 
         date = _as_date(date, "date")
@@ -470,20 +470,19 @@ class Programme:
 
         rules = self._round_rules(date, number, mentee_set, mentor_set)
         try:
-            result = pair(mentors, mentees, rules, framework=self.framework)
+            prepared = prepare(mentors, mentees, rules, framework=self.framework)
         except InfeasibleError as exc:  # a pair in force the rules now exclude: end it, retry
             if not any(c.constraint == "locked" for c in exc.conflicts):
                 raise
             self._end_ineligible(mentors, mentees, date, number, mentee_set, mentor_set)
             rules = self._round_rules(date, number, mentee_set, mentor_set)
-            result = pair(mentors, mentees, rules, framework=self.framework)
+            prepared = prepare(mentors, mentees, rules, framework=self.framework)
 
         active_rows = self._history[self._active_mask(date)]
         carried = set(zip(active_rows["mentee_id"], active_rows["mentor_id"]))
         priority_ids = self._priority_mentees(mentee_set, set(active_rows["mentee_id"]))
-        bonus = self._bonus(result, priority_ids, carried, date, number)
-        if bonus is not None:
-            result = _resolve_with_bonus(result, bonus, rules)
+        # one solve: the priority/continuity bonus enters the objective, the scores stay plain
+        result = solve(prepared, self._bonus(prepared, priority_ids, carried, date, number))
 
         self._record_round(result, number, date, carried, priority_ids)
         self._tables = (_copy_table(mentors), _copy_table(mentees))
@@ -540,9 +539,9 @@ class Programme:
             "locked": user_locks + [p for p in locks if p not in user_locks]})
 
     def _end_ineligible(self, mentors, mentees, date, number, mentee_set, mentor_set) -> None:
-        from .pipeline import pair
+        from .pipeline import prepare
 
-        probe = pair(mentors, mentees, self._round_rules(date, number, mentee_set, mentor_set, lock=False),
+        probe = prepare(mentors, mentees, self._round_rules(date, number, mentee_set, mentor_set, lock=False),
                      framework=self.framework)
         p = probe.data["problem"]
         e_index, m_index = probe.data["mentee_ids"].index, probe.data["mentor_ids"].index
@@ -561,7 +560,7 @@ class Programme:
         last = set(self._rounds[-1].unmatched["mentee_id"])
         return (last & mentee_set) - in_pairs
 
-    def _bonus(self, result: Matching, priority_ids: set, carried: set, date: str,
+    def _bonus(self, result, priority_ids: set, carried: set, date: str,
                number: int) -> np.ndarray | None:
         """Per eligible pair of the round's problem: the objective bonus (None when all zero)."""
         p = result.data["problem"]
@@ -650,7 +649,7 @@ class Programme:
             return self._rematch(mentee_id, date, mentors, mentees, allow_changes)
 
     def _rematch(self, mentee_id, date, mentors, mentees, allow_changes: bool) -> tuple[Matching, int]:
-        from .pipeline import pair
+        from .pipeline import prepare
 
         if not self._rounds:
             raise ValidationError(Problem("arguments", "mentee_id", str(mentee_id), None, mentee_id,
@@ -681,7 +680,7 @@ class Programme:
                                                mentee_columns=ecols or None)
         probe_rules = self._round_rules(date, number, set(v_mentees["id"].astype(str)),
                                         set(v_mentors["id"].astype(str)), lock=False)
-        base = pair(mentors, mentees, probe_rules, framework=self.framework)
+        base = prepare(mentors, mentees, probe_rules, framework=self.framework)
         p = base.data["problem"]
         e_enc, m_enc = base.data["mentee_ids"], base.data["mentor_ids"]
         if mentee_id not in e_enc.index:
