@@ -46,8 +46,6 @@ import math
 import os
 from dataclasses import dataclass
 from importlib import resources
-from typing import Iterable
-
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -457,16 +455,16 @@ class CareerFramework:
 
     def to_toml(self) -> str:
         """The framework as TOML text, the shape :meth:`from_toml` reads."""
-        q = _toml_str
+        q, key = _toml_str, _toml_key  # values are always quoted; keys only when needed
         lines = ["competencies = [" + ", ".join(q(c) for c in self.competencies) + "]", ""]
         for role in self.roles:
             req = self.required.loc[role]
             imp = self.importance.loc[role]
             listed = [c for c in self.competencies if req[c] > 0 or imp[c] > 0]
-            lines += [f"[roles.{q(role)}]", f"title = {q(self.titles[role])}",
+            lines += [f"[roles.{key(role)}]", f"title = {q(self.titles[role])}",
                       f"level = {self.level[role]}",
-                      "requires = {" + ", ".join(f"{q(c)} = {_toml_num(req[c])}" for c in listed) + "}",
-                      "importance = {" + ", ".join(f"{q(c)} = {_toml_num(imp[c])}" for c in listed) + "}",
+                      "requires = {" + ", ".join(f"{key(c)} = {_toml_num(req[c])}" for c in listed) + "}",
+                      "importance = {" + ", ".join(f"{key(c)} = {_toml_num(imp[c])}" for c in listed) + "}",
                       ""]
         for r in self.pathways_frame().itertuples(index=False):
             lines += ["[[pathways]]", f"from = {q(r.from_role)}", f"to = {q(r.to_role)}",
@@ -527,16 +525,23 @@ def _is_number(value) -> bool:
             and math.isfinite(value))
 
 
+def _toml_key(text: str) -> str:
+    """A TOML key: bare when it is made of ASCII letters, digits, '_' and '-', else quoted."""
+    if text and text.replace("_", "").replace("-", "").isalnum() and text.isascii():
+        return text
+    return _toml_str(text)
+
+
+def _toml_key(text: str) -> str:
+    """A bare TOML key when allowed, else a quoted one."""
+    bare = text.replace("_", "").replace("-", "")
+    return text if text and bare.isascii() and bare.isalnum() else _toml_str(text)
+
+
 def _toml_str(text: str) -> str:
-    if text.replace("_", "").replace("-", "").isalnum() and text.isascii():
-        return text if not text[0].isdigit() or False else f'"{text}"'
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _toml_num(value: float) -> str:
     value = float(value)
     return str(int(value)) if value == int(value) else repr(value)
-
-
-def _lines(items: Iterable[str]) -> str:  # pragma: no cover - kept tiny on purpose
-    return "\n".join(items)

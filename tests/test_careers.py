@@ -1,0 +1,296 @@
+"""The career framework: the bundled sales framework, pathways, gaps, round trips, errors."""
+import textwrap
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from mentormatch.careers import CareerFramework
+from mentormatch.errors import ValidationError
+
+TINY = textwrap.dedent("""\
+    competencies = ["a", "b", "c", "d", "e", "f"]
+
+    [roles.junior]
+    title = "Junior"
+    level = 0
+    requires = { a = 1, b = 1, c = 1, d = 1, e = 1 }
+
+    [roles.senior]
+    title = "Senior"
+    level = 1
+    requires = { a = 3, b = 2, c = 4, d = 1, f = 2 }
+    importance = { c = 2.5 }
+
+    [[pathways]]
+    from = "junior"
+    to = "senior"
+    kind = "up"
+    """)
+
+
+def _toml(tmp_path, text, name="fw.toml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sales():
+    return CareerFramework.sales()
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    return CareerFramework.from_toml(_toml(tmp_path, TINY))
+
+
+# ------------------------------------------------------------------------------------------
+# the bundled sales framework
+
+
+def test_sales_framework_loads(sales):
+    assert sales.roles == ["sales_support", "sdr", "ae", "customer_success", "senior_ae",
+                           "sales_ops", "sales_manager", "director"]
+    assert len(sales.competencies) == 11
+    assert sales.required.shape == (8, 11)
+    assert list(sales.required.index) == sales.roles
+    assert list(sales.required.columns) == sales.competencies
+    assert sales.level == {"sales_support": 0, "sdr": 0, "ae": 1, "customer_success": 1,
+                           "senior_ae": 2, "sales_ops": 2, "sales_manager": 3, "director": 4}
+    assert sales.titles["ae"] == "Account Executive"
+    assert sales.columns == ["comp_" + c for c in sales.competencies]
+    req = sales.required.to_numpy()
+    assert ((req >= 0) & (req <= 5)).all()
+
+
+def test_each_role_has_five_to_eight_competencies(sales):
+    counts = (sales.required > 0).sum(axis=1)
+    assert counts.between(5, 8).all(), counts.to_dict()
+
+
+def test_importance_defaults_to_one_for_required(sales):
+    req, imp = sales.required, sales.importance
+    assert (imp.to_numpy()[req.to_numpy() == 0] == 0).all()
+    assert imp.loc["ae", "closing"] == 2.0
+    assert imp.loc["ae", "prospecting"] == 1.0
+
+
+def test_competencies_recur_up_the_levels_with_higher_mastery(sales):
+    for src, dst, kind in sales.graph.edges(data="kind"):
+        if kind != "up":
+            continue
+        shared = (sales.required.loc[src] > 0) & (sales.required.loc[dst] > 0)
+        assert shared.any(), (src, dst)
+        assert (sales.required.loc[dst][shared] > sales.required.loc[src][shared]).any(), (src, dst)
+
+
+def test_graph_edges_respect_levels(sales):
+    for src, dst, kind in sales.graph.edges(data="kind"):
+        if kind == "up":
+            assert sales.level[dst] > sales.level[src]
+        else:
+            assert kind == "lateral" and sales.level[dst] == sales.level[src]
+    # the only cycles are lateral moves declared both ways
+    one_way = nx.DiGraph((u, v) for u, v in sales.graph.edges if not sales.graph.has_edge(v, u) or u < v)
+    assert nx.is_directed_acyclic_graph(one_way)
+
+
+# ------------------------------------------------------------------------------------------
+# pathways
+
+
+def test_next_roles_up_first_then_lateral(sales):
+    assert sales.next_roles("ae") == ["senior_ae", "customer_success"]
+    assert sales.next_roles("customer_success") == ["sales_ops", "senior_ae", "ae"]
+    assert sales.next_roles("sales_manager") == ["director"]
+    assert sales.next_roles("director") == []
+
+
+def test_next_roles_unknown_role_is_named(sales):
+    with pytest.raises(ValidationError) as err:
+        sales.next_roles("ceo")
+    assert err.value.problems[0].value == "ceo"
+    assert "sales_manager" in err.value.problems[0].expected
+
+
+def test_several_ways_to_reach_a_role(sales):
+    """A staircase, not a ladder."""
+    to_senior = sales.paths("sdr", "senior_ae")
+    assert to_senior[0] == ["sdr", "ae", "senior_ae"]
+    assert ["sdr", "ae", "customer_success", "senior_ae"] in to_senior
+    to_manager = sales.paths("sales_support", "sales_manager")
+    assert len(to_manager) >= 3
+    assert ["sales_support", "customer_success", "sales_ops", "sales_manager"] in to_manager
+    assert ["sales_support", "customer_success", "senior_ae", "sales_manager"] in to_manager
+    assert all(p[0] == "sales_support" and p[-1] == "sales_manager" for p in to_manager)
+    lengths = [len(p) for p in to_manager]
+    assert lengths == sorted(lengths)
+    for role in sales.roles:
+        if role != "director":
+            assert sales.paths(role, "director"), role
+
+
+def test_paths_edge_cases(sales):
+    assert sales.paths("ae", "ae") == [["ae"]]
+    assert sales.paths("director", "sdr") == []
+    with pytest.raises(ValidationError):
+        sales.paths("sdr", "nobody")
+
+
+# ------------------------------------------------------------------------------------------
+# gap
+
+
+def test_gap_hand_computed(tiny):
+    assert tiny.competencies == ["a", "b", "c", "d", "e", "f"]
+    current = np.array([[2, 2, 2, 2, 2, 2],
+                        [0, 0, 0, 0, 0, 0],
+                        [5, 5, 5, 5, 5, 5]], dtype=float)
+    gap = tiny.gap(current, ["senior", "senior", "junior"])
+    expected = np.array([[1, 0, 2, 0, 0, 0],
+                         [3, 2, 4, 1, 0, 2],
+                         [0, 0, 0, 0, 0, 0]], dtype=float)
+    np.testing.assert_array_equal(gap, expected)
+    assert gap.dtype == np.float64
+
+
+def test_gap_one_target_nan_and_missing(tiny):
+    current = np.array([[2, np.nan, 2, 2, 2, 2], [1, 1, 1, 1, 1, 1]])
+    gap = tiny.gap(current, "senior")
+    np.testing.assert_array_equal(gap[0], [1, np.nan, 2, 0, 0, 0])
+    np.testing.assert_array_equal(gap[1], [2, 1, 3, 0, 0, 1])
+    missing = tiny.gap(current, ["", None])
+    assert np.isnan(missing).all()
+
+
+def test_gap_errors_name_the_argument(tiny):
+    with pytest.raises(ValidationError) as err:
+        tiny.gap(np.zeros((2, 5)), "senior")
+    assert err.value.problems[0].column == "current"
+    with pytest.raises(ValidationError) as err:
+        tiny.gap(np.zeros((2, 6)), ["senior"])
+    assert err.value.problems[0].column == "target_roles"
+    with pytest.raises(ValidationError) as err:
+        tiny.gap(np.zeros((1, 6)), ["chief"])
+    assert err.value.problems[0].value == "chief"
+
+
+def test_sales_gap_matches_requirements(sales):
+    now = sales.required.loc[["sdr"]].to_numpy(dtype=float)
+    gap = dict(zip(sales.competencies, sales.gap(now, ["ae"])[0]))
+    assert gap["negotiation"] == 2.0
+    assert gap["prospecting"] == 1.0
+    assert gap["data_analysis"] == 0.0
+
+
+# ------------------------------------------------------------------------------------------
+# round trips
+
+
+def test_toml_round_trip(sales, tiny, tmp_path):
+    for k, fw in enumerate((sales, tiny)):
+        back = CareerFramework.from_toml(_toml(tmp_path, fw.to_toml(), f"fw{k}.toml"))
+        assert back == fw
+        pd.testing.assert_frame_equal(back.required, fw.required)
+        pd.testing.assert_frame_equal(back.importance, fw.importance)
+        assert back.titles == fw.titles and back.level == fw.level
+
+
+def test_csv_round_trip(sales, tiny, tmp_path):
+    for k, fw in enumerate((sales, tiny)):
+        req, paths = tmp_path / f"req{k}.csv", tmp_path / f"paths{k}.csv"
+        fw.to_frame().to_csv(req, index=False)
+        fw.pathways_frame().to_csv(paths, index=False)
+        back = CareerFramework.from_csv(req, paths)
+        assert back == fw
+        pd.testing.assert_frame_equal(back.to_frame(), fw.to_frame())
+        pd.testing.assert_frame_equal(back.required, fw.required)
+        assert sorted(back.graph.edges(data="kind")) == sorted(fw.graph.edges(data="kind"))
+        fw.to_csv(tmp_path / "r.csv", tmp_path / "p.csv")
+        assert CareerFramework.from_csv(tmp_path / "r.csv", tmp_path / "p.csv") == fw
+
+
+def test_toml_quotes_values_and_escapes(tmp_path):
+    """Regression: to_toml wrote string values such as a one-word title bare (invalid TOML)."""
+    text = TINY.replace('title = "Junior"', 'title = "Junior \\"Rep\\" \\\\ one"')
+    fw = CareerFramework.from_toml(_toml(tmp_path, text, "q.toml"))
+    assert fw.titles["junior"] == 'Junior "Rep" \\ one'
+    out = fw.to_toml()
+    assert 'title = "Senior"' in out and 'from = "junior"' in out
+    assert CareerFramework.from_toml(_toml(tmp_path, out, "back.toml")) == fw
+
+
+def test_from_csv_accepts_dataframes(tiny):
+    assert CareerFramework.from_csv(tiny.to_frame(), tiny.pathways_frame()) == tiny
+
+
+def test_to_frame_shape(tiny):
+    frame = tiny.to_frame()
+    assert list(frame.columns) == ["role", "title", "level", "competency", "required", "importance"]
+    assert len(frame) == 2 * 6
+    row = frame[(frame["role"] == "senior") & (frame["competency"] == "c")].iloc[0]
+    assert (row["required"], row["importance"], row["level"]) == (4.0, 2.5, 1)
+
+
+# ------------------------------------------------------------------------------------------
+# invalid frameworks: the error names the role and the column
+
+
+def _problems(tmp_path, text):
+    with pytest.raises(ValidationError) as err:
+        CareerFramework.from_toml(_toml(tmp_path, text, "bad.toml"))
+    return err.value.problems
+
+
+def test_too_few_competencies_names_the_role(tmp_path):
+    bad = TINY.replace("requires = { a = 1, b = 1, c = 1, d = 1, e = 1 }",
+                       "requires = { a = 1, b = 1, c = 1, d = 1 }")
+    problems = _problems(tmp_path, bad)
+    assert [(p.row_id, p.column, p.value) for p in problems] == [("junior", "required", 4)]
+    assert "5 to 8" in problems[0].expected
+
+
+def test_mastery_out_of_range_names_role_and_column(tmp_path):
+    problems = _problems(tmp_path, TINY.replace("c = 4, d = 1, f = 2", "c = 7, d = 1, f = 2"))
+    assert any(p.row_id == "senior" and p.column == "required" and p.value == 7 for p in problems)
+
+
+def test_bad_level_and_unknown_pathway_role(tmp_path):
+    bad = TINY.replace("level = 0", "level = -1").replace('to = "senior"', 'to = "seniour"')
+    problems = _problems(tmp_path, bad)
+    found = {(p.row_id, p.column, p.value) for p in problems}
+    assert ("junior", "level", -1) in found
+    assert ("junior", "to_role", "seniour") in found
+
+
+def test_up_move_that_does_not_climb(tmp_path):
+    bad = TINY.replace('from = "junior"\nto = "senior"', 'from = "senior"\nto = "junior"')
+    problems = _problems(tmp_path, bad)
+    assert [(p.row_id, p.column, p.value) for p in problems] == [("senior", "kind", "up")]
+
+
+def test_csv_error_names_role_column_and_line(tiny, tmp_path):
+    frame = tiny.to_frame()
+    frame.loc[(frame["role"] == "senior") & (frame["competency"] == "b"), "required"] = 9
+    req = tmp_path / "req.csv"
+    frame.to_csv(req, index=False)
+    paths = tmp_path / "paths.csv"
+    tiny.pathways_frame().to_csv(paths, index=False)
+    with pytest.raises(ValidationError) as err:
+        CareerFramework.from_csv(req, paths)
+    p = err.value.problems[0]  # the role then has 4 valid competencies: reported too
+    assert (p.row_id, p.column, p.value, p.line) == ("senior", "required", 9.0, 2 + 6 + 1)
+    assert "senior" in str(err.value) and "'required'" in str(err.value)
+
+
+def test_csv_missing_column_is_named(tiny):
+    with pytest.raises(ValidationError) as err:
+        CareerFramework.from_csv(tiny.to_frame().drop(columns="level"), tiny.pathways_frame())
+    assert [p.column for p in err.value.problems] == ["level"]
+
+
+def test_frameworks_compare_by_value(sales, tiny):
+    assert sales == CareerFramework.sales()
+    assert sales != tiny
