@@ -526,13 +526,6 @@ def _is_number(value) -> bool:
 
 
 def _toml_key(text: str) -> str:
-    """A TOML key: bare when it is made of ASCII letters, digits, '_' and '-', else quoted."""
-    if text and text.replace("_", "").replace("-", "").isalnum() and text.isascii():
-        return text
-    return _toml_str(text)
-
-
-def _toml_key(text: str) -> str:
     """A bare TOML key when allowed, else a quoted one."""
     bare = text.replace("_", "").replace("-", "")
     return text if text and bare.isascii() and bare.isalnum() else _toml_str(text)
