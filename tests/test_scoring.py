@@ -129,3 +129,17 @@ def test_candidate_top_k():
     assert len(candidate_top_k(score, ALL, 5)) == 6
     with pytest.raises(ValueError):
         candidate_top_k(score, ALL, 0)
+
+
+def test_documented_custom_example_through_scoring():
+    import mentormatch.features.custom  # noqa: F401  (registers "same_attribute")
+
+    e = MENTEES.assign(language=["fr", "en", None])
+    m = MENTORS.assign(language=["fr", "de"])
+    rules = Rules.from_dict({"weights": {"same_attribute": 1.0},
+                             "features": {"same_attribute": {"column": "language"}}})
+    s = score_pairs(e, m, ALL, rules, Context())
+    np.testing.assert_allclose(s.total, [1.0, 0.0, 0.0, 0.0, 0.5, 0.5])
+    with pytest.raises(ValidationError) as err:
+        score_pairs(MENTEES, MENTORS, ALL, rules, Context())
+    assert "language" in str(err.value)
