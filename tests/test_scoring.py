@@ -132,14 +132,13 @@ def test_candidate_top_k():
 
 
 def test_documented_custom_example_through_scoring():
-    import mentormatch.features.custom  # noqa: F401  (registers "same_attribute")
+    import mentormatch.features.custom  # noqa: F401  (registers "shared_language")
 
-    e = MENTEES.assign(language=["fr", "en", None])
-    m = MENTORS.assign(language=["fr", "de"])
-    rules = Rules.from_dict({"weights": {"same_attribute": 1.0},
-                             "features": {"same_attribute": {"column": "language"}}})
+    e = MENTEES.assign(languages=["fr; en", "en", None])
+    m = MENTORS.assign(languages=["FR", "de"])
+    rules = Rules.from_dict({"weights": {"shared_language": 1.0},
+                             "features": {"shared_language": {"required": True}}})
     s = score_pairs(e, m, ALL, rules, Context())
     np.testing.assert_allclose(s.total, [1.0, 0.0, 0.0, 0.0, 0.5, 0.5])
-    with pytest.raises(ValidationError) as err:
-        score_pairs(MENTEES, MENTORS, ALL, rules, Context())
-    assert "language" in str(err.value)
+    assert s.missing[:, 0].tolist() == [False] * 4 + [True] * 2
+    assert s.ineligible["shared_language.ineligible"].tolist() == [False, True, True, True, False, False]
