@@ -16,7 +16,8 @@ What the organisation looks like:
   ``manager_id`` is a known id and each mentee has mentors in their management line;
 - roles and levels from the career framework: mentees at junior and mid roles, mentors at mid
   and senior roles; experience follows the level; competency mastery scatters around what the
-  person's role requires, and mentors are strong in a few competencies;
+  person's role requires (or, where it requires nothing, the roles leading to it required), and
+  mentors are strong in a few competencies;
 - stated preferences, mostly plausible (same region, a level above, outside the management
   line), and a few managers' suggestions.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 import functools
 import zoneinfo
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -173,6 +175,17 @@ def _assign_boss(rng: np.random.Generator, person_city: np.ndarray, person_regio
         pool = boss[boss_city == c]
         rows = np.flatnonzero((person_city == c) & (u < _SAME_CITY_BOSS))
         out[rows] = pool[rng.integers(len(pool), size=len(rows))]
+    return out
+
+
+def _background(fw: CareerFramework, need: np.ndarray) -> np.ndarray:
+    """(roles, competencies): the highest mastery any role leading to a role requires."""
+    out = np.zeros_like(need)
+    where = {r: k for k, r in enumerate(fw.roles)}
+    for k, role in enumerate(fw.roles):
+        before = [where[r] for r in nx.ancestors(fw.graph, role)]
+        if before:
+            out[k] = need[before].max(axis=0)
     return out
 
 
@@ -327,10 +340,12 @@ def organisation(n_mentees: int = 200, n_mentors: int = 60, seed: int = 0, *,
 
     traits = np.round(np.clip(rng.normal(_TRAIT_MEAN, _TRAIT_SD, size=(n, len(BIG_FIVE))), 1.0, 5.0), 1)
 
-    # competency mastery around what the role requires; mentors strong in two or three
-    req = fw.required.loc[fw.roles, fw.competencies].to_numpy(dtype=np.float64)[role_idx]
+    # competency mastery around what the role requires, or what the roles on the way to it
+    # required (a director still prospects); mentors strong in two or three
+    need = fw.required.loc[fw.roles, fw.competencies].to_numpy(dtype=np.float64)
+    req = need[role_idx]
     k_comp = req.shape[1]
-    base = np.where(req > 0, req, 0.8)
+    base = np.where(req > 0, req, np.maximum(0.8, 0.8 * _background(fw, need)[role_idx]))
     mastery = base + rng.normal(0.0, 0.7, size=(n, k_comp))
     strong = np.argsort(rng.random((n_m, k_comp)), axis=1)[:, :3]
     boost = rng.integers(1, 3, size=(n_m, 3)).astype(np.float64)
@@ -407,7 +422,7 @@ def organisation(n_mentees: int = 200, n_mentors: int = 60, seed: int = 0, *,
     # mentors' programme terms
     mlevel = level[:n_m]
     capacity = np.where(mlevel >= fw.level[manager], rng.integers(1, 3, size=n_m),
-                        rng.choice(np.arange(1, 5), size=n_m, p=[0.1, 0.25, 0.35, 0.3]))
+                        rng.choice(np.arange(1, 5), size=n_m, p=[0.05, 0.2, 0.35, 0.4]))
     performance = np.round(np.clip(rng.normal(3.5 + 0.1 * (mlevel - 2), 0.6), 1.0, 5.0), 1)
     feedback = np.round(np.clip(rng.normal(3.4 + 0.15 * (mlevel - 2), 0.6), 1.0, 5.0), 1)
     bonus = rng.choice(np.array([200.0, 250.0, 300.0, 400.0]), size=n_m)
