@@ -549,3 +549,18 @@ def test_hundred_thousand_rows_validate():
     m, e = validate_tables(mentors, mentees)
     assert len(m) == n // 4 and len(e) == n
     assert e.loc[n - 1, "preferences"] == (f"M{(n - 1) % 1000:06d}", f"M{1000 + ((n - 1) * 7) % 24000:06d}")
+
+
+def test_prune_references_drops_absent_people_and_lists_them():
+    from mentormatch.schema import prune_references, validate_tables
+
+    mentors = pd.DataFrame({"id": ["M1", "M2"], "capacity": [1, 1], "manager_id": ["GONE", ""],
+                            "preferences": ["E1;E9", ""]})
+    mentees = pd.DataFrame({"id": ["E1"], "manager_id": ["M1"], "preferences": ["M2;M7;M1"]})
+    m, e, removed = prune_references(mentors, mentees)
+    assert sorted(map(tuple, removed[["table", "id", "column", "value"]].to_numpy())) == [
+        ("mentees", "E1", "preferences", "M7"), ("mentors", "M1", "manager_id", "GONE"),
+        ("mentors", "M1", "preferences", "E9")]
+    assert e["preferences"].tolist() == ["M2;M1"] and m["manager_id"].tolist() == ["", ""]
+    assert mentors["manager_id"].tolist() == ["GONE", ""]  # inputs untouched
+    validate_tables(m, e)  # now valid

@@ -15,7 +15,7 @@ from .matching import Matching
 from .pipeline import assign, baseline, pair
 from .rules import Rules
 
-_LAZY = {"synthetic": ".synthetic", "careers": ".careers", "CareerFramework": ".careers",
+_LAZY = {"synthetic": ".synthetic", "careers": ".careers", "schema": ".schema", "CareerFramework": ".careers",
          "Programme": ".programme", "testing": ".testing"}
 
 

@@ -913,3 +913,54 @@ def describe_columns() -> pd.DataFrame:
                  "required": False, "range": span(*COMPETENCY_RANGE),
                  "doc": "mastery level of a competency of the career framework (fractions allowed)"})
     return pd.DataFrame(rows, columns=["name", "kind", "tables", "required", "range", "doc"])
+
+
+def prune_references(mentors: pd.DataFrame, mentees: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Remove references to people who are not in either table, and say which were removed.
+
+    Between pairing rounds people join and leave, so a manager id or a stated preference can
+    name someone who has gone. :func:`validate_tables` rejects such references (an unknown id
+    is usually a typo); this function is the explicit way to drop them, for tables that are
+    known to be a subset of the organisation. Works on canonical column names.
+
+    Parameters
+    ----------
+    mentors, mentees : DataFrame
+        Tables with canonical columns; never modified.
+
+    Returns
+    -------
+    (mentors, mentees, removed)
+        Copies with ``manager_id`` cleared where it names an absent person and absent ids taken
+        out of ``preferences`` (mentors' name mentees, mentees' name mentors) and
+        ``manager_suggestions``; ``removed`` lists each dropped reference: ``table``, ``id``,
+        ``column``, ``value``.
+    """
+    mentors, mentees = mentors.copy(), mentees.copy()
+    ids = {"mentors": set(mentors["id"].astype(str)), "mentees": set(mentees["id"].astype(str))}
+    everyone = ids["mentors"] | ids["mentees"]
+    removed = []
+    for table, frame, other in (("mentors", mentors, "mentees"), ("mentees", mentees, "mentors")):
+        if "manager_id" in frame.columns:
+            mgr = frame["manager_id"]
+            text = mgr.where(mgr.notna(), "").astype(str).str.strip()
+            gone = (text != "") & ~text.isin(everyone)
+            removed += [(table, str(i), "manager_id", v) for i, v in zip(frame["id"][gone], text[gone])]
+            frame.loc[gone, "manager_id"] = ""
+        for col in ("preferences", "manager_suggestions"):
+            if col not in frame.columns:
+                continue
+            kept_lists = []
+            for pid, value in zip(frame["id"], frame[col]):
+                if isinstance(value, str):
+                    items = [x.strip() for x in value.split(";") if x.strip()]
+                elif isinstance(value, (list, tuple)):
+                    items = [str(x) for x in value]
+                else:
+                    kept_lists.append(value)
+                    continue
+                keep = [x for x in items if x in ids[other]]
+                removed += [(table, str(pid), col, x) for x in items if x not in ids[other]]
+                kept_lists.append(";".join(keep) if isinstance(value, str) else tuple(keep))
+            frame[col] = kept_lists
+    return mentors, mentees, pd.DataFrame(removed, columns=["table", "id", "column", "value"])
