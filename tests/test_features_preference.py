@@ -1,4 +1,5 @@
-"""Preference: mutual first choice highest, one-sided by rank, manager bonus, unranked neutral."""
+"""Preference: mutual first choice highest, one-sided by rank (mentor side smaller), manager
+suggestion a small bonus, unranked neutral (0)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -6,40 +7,78 @@ from hypothesis import given, strategies as st
 
 from mentormatch.errors import ValidationError
 from mentormatch.features import Context
-from mentormatch.features.preference import Preference
+from mentormatch.features.preference import Preference, rank_matrix
 
 MENTEES = pd.DataFrame({"id": ["E1", "E2", "E3"],
                         "preferences": [("M1", "M2"), ("M2",), ()],
                         "manager_suggestions": [(), ("M1",), ()]})
-MENTORS = pd.DataFrame({"id": ["M1", "M2"], "preferences": [("E1",), ()]})
+MENTORS = pd.DataFrame({"id": ["M1", "M2"], "preferences": [("E1",), ("E3",)]})
 
 
-def _all(feature=None):
-    p = (feature or Preference()).prepare(MENTEES, MENTORS, Context())
-    i, j = np.repeat(np.arange(3), 2), np.tile(np.arange(2), 3)
-    return p, p.values(i, j).reshape(3, 2)
+def _all(feature=None, mentees=MENTEES, mentors=MENTORS):
+    n, m = len(mentees), len(mentors)
+    p = (feature or Preference()).prepare(mentees, mentors, Context())
+    i, j = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    return p, p.values(i, j).reshape(n, m)
 
 
 def test_values_by_hand():
     _, v = _all()
-    # E1-M1 mutual first choices: 0.5 + 0.25 (1 + 1) = 1
-    # E1-M2 one-sided, rank 2 of 2: 0.25 + 0.25 * 1/2 = 0.375
-    # E2-M1 unranked, manager suggested: 0.2;  E2-M2 one-sided first choice: 0.5
-    # E3: no preferences: 0 with every mentor
-    np.testing.assert_allclose(v, [[1.0, 0.375], [0.2, 0.5], [0.0, 0.0]])
+    # E1-M1 mutual first choices: 0.6 + 0.4 * (1 + 1) / 2 = 1
+    # E1-M2 mentee only, rank 2 of 2: 0.5 * (1 - 1/2) = 0.25
+    # E2-M1 unranked, manager suggested: 0.1;  E2-M2 mentee's first choice: 0.5
+    # E3-M1 nobody: 0;  E3-M2 mentor's first choice only: 0.3 (smaller than the mentee side)
+    np.testing.assert_allclose(v, [[1.0, 0.25], [0.1, 0.5], [0.0, 0.3]])
     assert v.max() == v[0, 0]
     assert Preference.neutral == 0.0 and not np.isnan(v).any()
 
 
-def test_manager_bonus_setting_and_details():
-    p, v = _all(Preference(manager_bonus=0.0))
-    assert v[1, 0] == 0.0
-    d = p.details(np.array([0, 1]), np.array([0, 0]))
-    assert d["mentee_rank"].tolist() == [1, 0] and d["mentor_rank"].tolist() == [1, 0]
-    assert d["mutual"].tolist() == [True, False] and d["manager_suggested"].tolist() == [False, True]
+def test_mutual_by_hand_below_first_choices():
+    e = pd.DataFrame({"id": ["E1"], "preferences": [("M2", "M1")]})
+    m = pd.DataFrame({"id": ["M1", "M2"], "preferences": [("E1",), ()]})
+    _, v = _all(mentees=e, mentors=m)
+    # E1-M1 mutual, the mentee's 2nd of 2 (0.5) and the mentor's 1st (1): 0.6 + 0.4 * 0.75 = 0.9
+    np.testing.assert_allclose(v, [[0.9, 0.5]])
+
+
+def test_details_and_settings():
+    p, v = _all(Preference(suggestion_bonus=0.0, mentee_weight=0.4, mentor_weight=0.2, mutual_base=0.5))
+    np.testing.assert_allclose(v, [[1.0, 0.2], [0.0, 0.4], [0.0, 0.2]])
+    d = p.details(np.array([0, 1, 2]), np.array([0, 0, 1]))
+    np.testing.assert_array_equal(d["mentee_rank"], [1, np.nan, np.nan])
+    np.testing.assert_array_equal(d["mentor_rank"], [1, np.nan, 1])
+    assert d["mutual"].tolist() == [True, False, False]
+    assert d["suggested"].tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("kw", [{"suggestion_bonus": 2}, {"mentee_weight": -0.1}, {"mentor_weight": "high"},
+                                {"mutual_base": 0.4}])
+def test_bad_settings_name_the_setting(kw):
     with pytest.raises(ValidationError) as err:
-        Preference(manager_bonus=2)
-    assert "manager_bonus" in str(err.value)
+        Preference(**kw)
+    assert f"features.preference.{next(iter(kw))}" in str(err.value)
+
+
+def test_rank_matrix_skips_unknown_ids_and_keeps_the_best_repeat():
+    lists = pd.Series([("b", "x", "b", "a"), ()])
+    r, n = rank_matrix(lists, ["a", "b"], (2, 2))
+    assert r.toarray().tolist() == [[4.0, 1.0], [0.0, 0.0]] and n.tolist() == [4.0, 0.0]
+    r, _ = rank_matrix(lists, ["a", "b"], (2, 2), transpose=True)
+    assert r.toarray().tolist() == [[4.0, 0.0], [1.0, 0.0]]
+
+
+def test_text_lists_of_an_unvalidated_table():
+    e = pd.DataFrame({"id": ["E1"], "preferences": ["M2; M1"]})
+    m = pd.DataFrame({"id": ["M1", "M2"]})
+    _, v = _all(mentees=e, mentors=m)
+    np.testing.assert_allclose(v, [[0.25, 0.5]])
+
+
+def test_sparse_candidates_agree_with_all_pairs():
+    p, v = _all()
+    i, j = np.array([2, 0, 1]), np.array([1, 1, 0])
+    np.testing.assert_array_equal(p.values(i, j), v[i, j])
+    assert p.values(np.zeros(0, np.int64), np.zeros(0, np.int64)).shape == (0,)
 
 
 @given(st.integers(1, 6), st.integers(1, 6), st.data())
@@ -50,13 +89,19 @@ def test_mutual_beats_one_sided_beats_unranked(n_e, n_m, data):
     m_lists = [tuple(data.draw(st.permutations(mentee_ids)))[:data.draw(st.integers(0, n_e))] for _ in range(n_m)]
     e = pd.DataFrame({"id": mentee_ids, "preferences": e_lists})
     m = pd.DataFrame({"id": mentor_ids, "preferences": m_lists})
-    p = Preference().prepare(e, m, Context())
+    p, v = _all(mentees=e, mentors=m)
+    v = v.reshape(-1)
     i, j = np.repeat(np.arange(n_e), n_m), np.tile(np.arange(n_m), n_e)
-    v = p.values(i, j)
     d = p.details(i, j)
-    mutual, one = d["mutual"], (d["mentee_rank"] > 0) ^ (d["mentor_rank"] > 0)
-    none = (d["mentee_rank"] == 0) & (d["mentor_rank"] == 0)
+    by_mentee, by_mentor = ~np.isnan(d["mentee_rank"]), ~np.isnan(d["mentor_rank"])
     assert np.all((v >= 0) & (v <= 1))
-    assert np.all(v[none] == 0)
-    assert np.all(v[one] > 0.25) and np.all(v[one] <= 0.5)
-    assert np.all(v[mutual] > 0.5)
+    assert np.all(v[~by_mentee & ~by_mentor] == 0)             # unranked: the neutral 0
+    assert np.all((v[by_mentee & ~by_mentor] > 0) & (v[by_mentee & ~by_mentor] <= 0.5))
+    assert np.all((v[~by_mentee & by_mentor] > 0) & (v[~by_mentee & by_mentor] <= 0.3))
+    assert np.all(v[d["mutual"]] > 0.6)                        # above any one-sided choice
+    first = d["mutual"] & (d["mentee_rank"] == 1) & (d["mentor_rank"] == 1)
+    assert np.all(v[first] == 1.0)
+    # a mentee who ranks nobody and is ranked by nobody is the same (0) with every mentor
+    for k in range(n_e):
+        if not e_lists[k] and not any(mentee_ids[k] in lst for lst in m_lists):
+            assert np.all(v[i == k] == 0)

@@ -1,94 +1,139 @@
-"""Preference: the people's own ranked choices, and their managers' suggestions.
+"""Preference: the choices people stated, and their managers' suggestions.
 
-A mentee ranks mentors (``preferences`` of the mentees table), a mentor ranks mentees
-(``preferences`` of the mentors table), best first. Rank ``r`` (1 = first) in a list of
-length ``R`` is worth ``s = (R - r + 1) / R`` (1 for a first choice). Then::
+Mentees rank mentors (``preferences`` of the mentees table, best first) and mentors rank
+mentees (``preferences`` of the mentors table); a mentee's manager may suggest mentors
+(``manager_suggestions``). For a pair, with ``r`` the 1-based rank one person gives the other
+in a list of length ``L``, the *strength* of that choice is ``s = 1 - (r - 1) / L`` (1 for a
+first choice, ``1 / L`` for the last). Then::
 
-    both rank each other (mutual)  value = 0.5 + 0.25 * (s_mentee + s_mentor)   in (0.5, 1]
-    only one side ranks the other  value = 0.25 + 0.25 * s                      in (0.25, 0.5]
-    neither                        value = 0
+    value = mutual_base + (1 - mutual_base) * (s_mentee + s_mentor) / 2   both rank each other
+          = mentee_weight * s_mentee                                      only the mentee ranks
+          = mentor_weight * s_mentor                                      only the mentor ranks
+          = 0                                                             nobody ranks the pair
+    value = min(value + suggestion_bonus, 1)   when the mentee's manager suggested the mentor
 
-plus ``manager_bonus`` (default 0.2) when the mentee's manager suggested the mentor
-(``manager_suggestions``), capped at 1. A mutual choice always beats a one-sided one, and a
-mutual first choice is 1.
+With the defaults (0.6, 0.5, 0.3, 0.1) a mutual first choice scores 1.0, any mutual choice
+beats any one-sided one, and the mentee's own choice counts more than the mentor's (the
+mentee is the one who will grow; the mentor's choice still lifts the pair).
 
-Neutral: an unranked pair is worth 0, the same constant for everyone, never NaN. The feature is
-a bonus for stated choices, not a penalty: 0 is not negative, a mentee without preferences gets
-0 with every mentor, so the feature does not reorder their mentors.
+Why an unranked pair's 0 is neutral, not a penalty: every pair nobody chose gets the same
+constant, so a person without preferences (or a mentor absent from a mentee's list) is not
+put below anyone else; only stated choices lift a pair. For the same reason the value is
+never NaN and ``Scores.missing`` never flags this feature.
+
+The ranks are held as ``scipy.sparse`` matrices (mentees x mentors, 0 = unranked) built once
+from the exploded lists, and read at the candidate pairs in one gather.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from . import register_feature
-from .base import Context, check_number
+from .base import Context, check_number, setting_error
 
 
-def _rank_table(frame: pd.DataFrame, column: str, other_ids: pd.Index, n_other: int):
-    """Sorted keys ``row * n_other + other`` and their (rank, list length), from an id-list column."""
-    if column not in frame.columns or not len(frame):
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    lists = frame[column].map(lambda v: tuple(v) if isinstance(v, (tuple, list)) else ())
+def _lists(frame: pd.DataFrame, column: str) -> pd.Series:
+    """The id-list column as tuples of str (the empty tuple where missing or absent); a
+    ';'-separated string, as in an unvalidated table, is split."""
+    if column not in frame.columns:
+        return pd.Series([()] * len(frame), index=pd.RangeIndex(len(frame)), dtype=object)
+
+    def as_tuple(v) -> tuple:
+        if isinstance(v, (tuple, list, np.ndarray)):
+            return tuple(str(x) for x in v)
+        if isinstance(v, str) and v.strip():
+            return tuple(x.strip() for x in v.split(";") if x.strip())
+        return ()
+
+    return pd.Series([as_tuple(v) for v in frame[column].to_numpy(dtype=object)],
+                     index=pd.RangeIndex(len(frame)), dtype=object)
+
+
+def rank_matrix(lists: pd.Series, other_ids, shape: tuple[int, int], transpose: bool = False):
+    """Sparse matrix of 1-based ranks from ranked id lists, and the length of each list.
+
+    Parameters
+    ----------
+    lists : pandas.Series of tuple of str
+        Row ``r`` ranks ids of the other table, best first (index 0..n-1).
+    other_ids : sequence of str
+        The ids of the other table, in row order (an id not among them is skipped).
+    shape : (int, int)
+        Shape of the result (mentees x mentors).
+    transpose : bool
+        False: ``lists`` belongs to the rows (mentees); True: to the columns (mentors).
+
+    Returns
+    -------
+    (ranks, lengths)
+        ``ranks``: ``scipy.sparse.csr_array`` of float64, 0 where unranked; a repeated id keeps
+        its best rank. ``lengths``: float64 array, the list length of each owner.
+
+    Examples
+    --------
+    >>> r, n = rank_matrix(pd.Series([("b", "a"), ()]), ["a", "b"], (2, 2))
+    >>> r.toarray().tolist(), n.tolist()
+    ([[2.0, 1.0], [0.0, 0.0]], [2.0, 0.0])
+    """
+    lengths = lists.map(len).to_numpy(dtype=np.float64)
     flat = lists.explode().dropna()
-    if not len(flat):
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    rows = flat.index.to_numpy(dtype=np.int64)
+    owner = flat.index.to_numpy(dtype=np.int64)
     rank = flat.groupby(level=0).cumcount().to_numpy(dtype=np.float64) + 1.0
-    length = lists.map(len).to_numpy(dtype=np.float64)[rows]
-    other = other_ids.get_indexer(flat.astype(str).to_numpy())
+    other = pd.Index(np.asarray(list(other_ids), dtype=object).astype(str)).get_indexer(
+        flat.to_numpy(dtype=object).astype(str)) if len(flat) else np.zeros(0, dtype=np.int64)
     keep = other >= 0
-    key = rows[keep] * n_other + other[keep]
-    key, first = np.unique(key, return_index=True)
-    return key, rank[keep][first], length[keep][first]
+    owner, other, rank = owner[keep], other[keep], rank[keep]
+    rows, cols = (other, owner) if transpose else (owner, other)
+    if len(rows):
+        # a repeated id keeps its first (best) rank: building from coordinates would add them up
+        best = pd.Series(rank).groupby([rows, cols]).min()
+        rows = best.index.get_level_values(0).to_numpy(dtype=np.int64)
+        cols = best.index.get_level_values(1).to_numpy(dtype=np.int64)
+        rank = best.to_numpy(dtype=np.float64)
+    return sp.csr_array((rank, (rows, cols)), shape=shape), lengths
 
 
-def _gather(keys: np.ndarray, values: np.ndarray, query: np.ndarray, fill: float = 0.0) -> np.ndarray:
-    if not len(keys):
-        return np.full(len(query), fill)
-    pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
-    return np.where(keys[pos] == query, values[pos], fill)
+def _gather(matrix, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+    """``matrix[mentee[k], mentor[k]]`` for every k, as a dense float64 array."""
+    if not len(mentee):
+        return np.zeros(0, dtype=np.float64)
+    return np.asarray(matrix[mentee, mentor], dtype=np.float64).reshape(-1)
 
 
 class _PreferencePrepared:
     def __init__(self, feature: "Preference", mentees: pd.DataFrame, mentors: pd.DataFrame):
         self.feature = feature
-        self.n_mentors = len(mentors)
-        self.n_mentees = len(mentees)
-        mentee_ids = pd.Index(mentees["id"].astype(str)) if "id" in mentees.columns else pd.Index([])
-        mentor_ids = pd.Index(mentors["id"].astype(str)) if "id" in mentors.columns else pd.Index([])
-        mentees = mentees.reset_index(drop=True)
-        mentors = mentors.reset_index(drop=True)
-        # mentee-side ranks keyed mentee * n_mentors + mentor
-        self.e_key, self.e_rank, self.e_len = _rank_table(mentees, "preferences", mentor_ids, self.n_mentors)
-        # mentor-side ranks, re-keyed to mentee * n_mentors + mentor
-        k, r, n = _rank_table(mentors, "preferences", mentee_ids, max(self.n_mentees, 1))
-        rekey = (k % max(self.n_mentees, 1)) * self.n_mentors + k // max(self.n_mentees, 1)
-        order = np.argsort(rekey)
-        self.m_key, self.m_rank, self.m_len = rekey[order], r[order], n[order]
-        self.s_key, _, _ = _rank_table(mentees, "manager_suggestions", mentor_ids, self.n_mentors)
+        shape = (len(mentees), len(mentors))
+        mentee_ids = mentees["id"].astype(str).tolist() if "id" in mentees.columns else []
+        mentor_ids = mentors["id"].astype(str).tolist() if "id" in mentors.columns else []
+        self.mentee_ranks, self.mentee_lengths = rank_matrix(_lists(mentees, "preferences"), mentor_ids, shape)
+        self.mentor_ranks, self.mentor_lengths = rank_matrix(_lists(mentors, "preferences"), mentee_ids, shape,
+                                                             transpose=True)
+        self.suggested, _ = rank_matrix(_lists(mentees, "manager_suggestions"), mentor_ids, shape)
 
-    def _facts(self, i, j):
-        key = np.asarray(i, np.int64) * self.n_mentors + np.asarray(j, np.int64)
-        e_rank = _gather(self.e_key, self.e_rank, key)
-        e_len = _gather(self.e_key, self.e_len, key, 1.0)
-        m_rank = _gather(self.m_key, self.m_rank, key)
-        m_len = _gather(self.m_key, self.m_len, key, 1.0)
-        suggested = _gather(self.s_key, np.ones(len(self.s_key)), key) > 0
-        return e_rank, e_len, m_rank, m_len, suggested
+    def _facts(self, i: np.ndarray, j: np.ndarray) -> dict[str, np.ndarray]:
+        re = _gather(self.mentee_ranks, i, j)
+        rm = _gather(self.mentor_ranks, i, j)
+        return {"mentee_rank": np.where(re > 0, re, np.nan), "mentor_rank": np.where(rm > 0, rm, np.nan),
+                "suggested": _gather(self.suggested, i, j) > 0, "mutual": (re > 0) & (rm > 0)}
 
     def values(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
-        e_rank, e_len, m_rank, m_len, suggested = self._facts(mentee, mentor)
-        s_e = np.where(e_rank > 0, (e_len - e_rank + 1) / e_len, 0.0)
-        s_m = np.where(m_rank > 0, (m_len - m_rank + 1) / m_len, 0.0)
-        both, either = (e_rank > 0) & (m_rank > 0), (e_rank > 0) | (m_rank > 0)
-        base = np.where(both, 0.5 + 0.25 * (s_e + s_m), np.where(either, 0.25 + 0.25 * (s_e + s_m), 0.0))
-        return np.minimum(base + self.feature.manager_bonus * suggested, 1.0)
+        f = self.feature
+        d = self._facts(mentee, mentor)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            se = np.nan_to_num(1.0 - (d["mentee_rank"] - 1.0) / self.mentee_lengths[mentee], nan=0.0)
+            sm = np.nan_to_num(1.0 - (d["mentor_rank"] - 1.0) / self.mentor_lengths[mentor], nan=0.0)
+        value = np.where(d["mutual"], f.mutual_base + (1.0 - f.mutual_base) * (se + sm) / 2.0,
+                         f.mentee_weight * se + f.mentor_weight * sm)  # one of se, sm is 0 here
+        value += f.suggestion_bonus * d["suggested"]
+        return np.clip(value, 0.0, 1.0, out=value)
 
     def details(self, mentee: np.ndarray, mentor: np.ndarray) -> dict[str, np.ndarray]:
-        e_rank, _, m_rank, _, suggested = self._facts(mentee, mentor)
-        return {"mentee_rank": e_rank.astype(np.int64), "mentor_rank": m_rank.astype(np.int64),
-                "mutual": (e_rank > 0) & (m_rank > 0), "manager_suggested": suggested}
+        """``mentee_rank``, ``mentor_rank`` (1-based, NaN when unranked), ``suggested`` and
+        ``mutual`` (bool) per pair."""
+        return self._facts(mentee, mentor)
 
     def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
         return None
@@ -96,26 +141,53 @@ class _PreferencePrepared:
 
 @register_feature
 class Preference:
-    """Stated choices of mentees and mentors, and managers' suggestions.
+    """Stated preferences of both sides, and the mentee's manager's suggestions.
 
     Parameters
     ----------
-    manager_bonus : float
-        Added (cap 1) when the mentee's manager suggested the mentor; in [0, 1], default 0.2
-        (below the 0.25 floor of a one-sided ranked choice).
+    mutual_base : float
+        Value of a mutual choice before the strengths are added; in [0, 1] and at least
+        ``mentee_weight`` and ``mentor_weight``, so that a mutual choice always ranks highest;
+        default 0.6.
+    mentee_weight : float
+        Value of the mentee's first choice when the mentor did not rank the mentee; default 0.5.
+    mentor_weight : float
+        Likewise for the mentor's first choice; default 0.3.
+    suggestion_bonus : float
+        Added (up to 1) when the mentee's manager suggested the mentor; default 0.1.
 
     Notes
     -----
-    Columns: ``preferences`` (both tables, ranked id lists, best first) and
-    ``manager_suggestions`` (mentees). Details: ``mentee_rank``, ``mentor_rank`` (0 =
-    unranked), ``mutual``, ``manager_suggested``. Never NaN; neutral 0 (see module docs).
+    Columns: ``preferences`` of both tables (ranked ids of the other side, best first) and
+    ``manager_suggestions`` of the mentees table. Unranked pairs score 0, which is neutral: see
+    the module docstring. Details: ``mentee_rank`` and ``mentor_rank`` (1-based, NaN when
+    unranked), ``suggested`` and ``mutual`` (bool).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from mentormatch.features import Context
+    >>> e = pd.DataFrame({"id": ["E1"], "preferences": [("M2", "M1")]})
+    >>> m = pd.DataFrame({"id": ["M1", "M2"], "preferences": [("E1",), ()]})
+    >>> p = Preference().prepare(e, m, Context())
+    >>> p.values(np.array([0, 0]), np.array([0, 1])).tolist()   # mutual (2nd of 2, 1st); mentee's 1st
+    [0.9, 0.5]
     """
 
     name = "preference"
     neutral = 0.0
 
-    def __init__(self, *, manager_bonus: float = 0.2):
-        self.manager_bonus = check_number(self.name, "manager_bonus", manager_bonus, 0.0, 1.0)
+    def __init__(self, *, mutual_base: float = 0.6, mentee_weight: float = 0.5, mentor_weight: float = 0.3,
+                 suggestion_bonus: float = 0.1):
+        n = self.name
+        self.mentee_weight = check_number(n, "mentee_weight", mentee_weight, 0.0, 1.0)
+        self.mentor_weight = check_number(n, "mentor_weight", mentor_weight, 0.0, 1.0)
+        self.suggestion_bonus = check_number(n, "suggestion_bonus", suggestion_bonus, 0.0, 1.0)
+        self.mutual_base = check_number(n, "mutual_base", mutual_base, 0.0, 1.0)
+        if self.mutual_base < max(self.mentee_weight, self.mentor_weight):
+            raise setting_error(n, "mutual_base", mutual_base,
+                                f"a value >= mentee_weight ({self.mentee_weight:g}) and mentor_weight "
+                                f"({self.mentor_weight:g}), so that a mutual choice ranks highest")
 
     def prepare(self, mentees: pd.DataFrame, mentors: pd.DataFrame, context: Context) -> _PreferencePrepared:
         return _PreferencePrepared(self, mentees, mentors)
