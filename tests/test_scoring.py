@@ -142,3 +142,50 @@ def test_documented_custom_example_through_scoring():
     np.testing.assert_allclose(s.total, [1.0, 0.0, 0.0, 0.0, 0.5, 0.5])
     assert s.missing[:, 0].tolist() == [False] * 4 + [True] * 2
     assert s.ineligible["shared_language.ineligible"].tolist() == [False, True, True, True, False, False]
+
+
+def _framework_tables():
+    from mentormatch.careers import CareerFramework
+
+    fw = CareerFramework.sales()
+    sdr, senior = fw.required.loc["sdr"], fw.required.loc["senior_ae"]
+    mentees = MENTEES.assign(role=["sdr", "sdr", np.nan],
+                             **{f"comp_{c}": [sdr[c], np.nan, sdr[c]] for c in fw.competencies})
+    mentors = MENTORS.assign(leadership_feedback=[4.0, np.nan], tenure_years=[12.0, np.nan],
+                             **{f"comp_{c}": [senior[c], 0.0] for c in fw.competencies})
+    return fw, mentees, mentors
+
+
+def test_default_programme_scores_every_pair():
+    # every feature of rules.DEFAULT_WEIGHTS is registered and scores; nobody is dropped
+    fw, mentees, mentors = _framework_tables()
+    s = score_pairs(mentees, mentors, ALL, Rules(), Context(framework=fw))
+    assert s.features == list(Rules().weights)
+    assert s.total.shape == (6,) and np.isfinite(s.total).all()
+    np.testing.assert_allclose(s.contributions.sum(axis=1), s.total)
+    assert s.values.min() >= 0 and s.values.max() <= 1
+    comp = s.features.index("competency")
+    # E1 (an SDR at SDR mastery) has gaps toward Account Executive that M1 covers all of and
+    # M2 none of; E2 has no levels and E3 no role: neutral 0.5, flagged, still scored
+    assert s.values[[0, 1], comp].tolist() == [1.0, 0.0]
+    assert s.missing[:, comp].tolist() == [False, False, True, True, True, True]
+    assert (s.values[s.missing[:, comp], comp] == 0.5).all()
+    assert not s.missing[:, s.features.index("preference")].any()  # unranked is 0, not missing
+    # M2 has only a performance rating (1 -> 0); M1 all three criteria
+    ready = s.features.index("readiness")
+    np.testing.assert_allclose(s.values[[0, 1], ready], [(1.0 + 0.75 + 1.0) / 3, 0.0])
+    assert sorted(set(zip(ALL.mentee.tolist(), ALL.mentor.tolist()))) == \
+        [(i, j) for i in range(3) for j in range(2)]
+
+
+@given(st.integers(-6, 6))
+def test_scaling_weights_by_a_power_of_two_scales_totals_bit_for_bit(k):
+    fw, mentees, mentors = _framework_tables()
+    base = score_pairs(mentees, mentors, ALL, Rules(), Context(framework=fw))
+    c = 2.0 ** k
+    scaled = score_pairs(mentees, mentors, ALL,
+                         Rules.from_dict({"weights": {n: w * c for n, w in Rules().weights.items()}}),
+                         Context(framework=fw))
+    np.testing.assert_array_equal(scaled.total, c * base.total)
+    np.testing.assert_array_equal(scaled.contributions, c * base.contributions)
+    np.testing.assert_array_equal(scaled.missing, base.missing)
