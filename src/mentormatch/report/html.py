@@ -108,10 +108,27 @@ def _geo_values(data: dict, pairs: pd.DataFrame) -> tuple[np.ndarray | None, str
     return None, ""
 
 
+MAX_ROWS = 5000
+
+
+def _capped_note(shown: int, total: int, what: str, csv: str) -> str:
+    """A visible note when a table shows only its first rows."""
+    if shown >= total:
+        return ""
+    return (f'<p class="note">Showing the first {shown:,} of {total:,} {what}, in the order of {csv}; '
+            f'the other {total - shown:,} are in {csv}. Search and sorting apply to the rows shown.</p>')
+
+
+def _of(shown: int, total: int) -> str:
+    return f" shown of {total:,}" if shown < total else ""
+
+
 def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
            summary: dict, objective: float, audit: Audit | None = None, seeds: int = 20,
-           title: str = "mentormatch pairing report") -> str:
-    """The report as one HTML string (see :func:`to_html`)."""
+           title: str = "mentormatch pairing report", max_rows: int | None = MAX_ROWS) -> str:
+    """The report as one HTML string (see :func:`to_html`). ``max_rows``: at most this many
+    rows of the pairs and unmatched tables (the first ones, in their order), with a note
+    saying how many more are in the CSV files; None for all."""
     a = audit if audit is not None else _audit(data, pairs, unmatched, objective, seeds=seeds)
     # ---- summary cards
     figs = dict(a.summary.itertuples(index=False))
@@ -141,13 +158,18 @@ def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributio
             f"{key.replace('_', ' ')} of the pairs"]
     plot_html = "".join(f'<img src="{uri}" alt="{_e(alt)}">' for uri, alt in zip(imgs, alts) if uri)
 
-    # ---- pairs with explanations
-    table = pairs.copy()
+    # ---- pairs with explanations: the first max_rows, in the order of the pairs (explained only
+    # for the rows shown), so that a very large result stays openable
+    shown = pairs.head(max_rows) if max_rows is not None and max_rows >= 0 else pairs
+    table = shown.copy()
     if "score" in table:
         table["score"] = table["score"].astype(float).round(4)
-    table["explanation"] = explain_all(data, pairs).to_numpy() if len(pairs) else []
-    pairs_html = _table(table, "mm-pairs", css={"explanation": "expl"})
-    un_html = _table(unmatched, "mm-unmatched") if len(unmatched) else "<p>Every mentee has a mentor.</p>"
+    table["explanation"] = explain_all(data, shown).to_numpy() if len(shown) else []
+    pairs_html = _capped_note(len(shown), len(pairs), "pairs", "pairs.csv") + \
+        _table(table, "mm-pairs", css={"explanation": "expl"})
+    un_shown = unmatched.head(max_rows) if max_rows is not None and max_rows >= 0 else unmatched
+    un_html = (_capped_note(len(un_shown), len(unmatched), "unmatched mentees", "unmatched.csv")
+               + _table(un_shown, "mm-unmatched")) if len(unmatched) else "<p>Every mentee has a mentor.</p>"
 
     sections = [("Lift over baselines", a.lift), ("Mentees with one of their top mentors", a.top_choice),
                 ("Fairness by group", a.fairness), ("Price of fairness and side constraints", a.price_of_fairness),
@@ -163,10 +185,10 @@ def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributio
 status {_e(summary.get('status'))} ({_e(summary.get('solver'))}).</p>
 <h2>Summary</h2><div class="cards">{card_html}</div>{note_html}
 <h2>Plots</h2><div class="plots">{plot_html}</div>
-<h2>Pairs (<span id="mm-pairs-count">{len(pairs)}</span>)</h2>
+<h2>Pairs (<span id="mm-pairs-count">{len(shown)}</span>{_of(len(shown), len(pairs))})</h2>
 <input class="search" type="search" placeholder="Search pairs, mentors, reasons…" oninput="mmFilter(this,'mm-pairs')">
 {pairs_html}
-<h2>Unmatched (<span id="mm-unmatched-count">{len(unmatched)}</span>)</h2>
+<h2>Unmatched (<span id="mm-unmatched-count">{len(un_shown)}</span>{_of(len(un_shown), len(unmatched))})</h2>
 {'<input class="search" type="search" placeholder="Search unmatched…" oninput="mmFilter(this,' + chr(39) + 'mm-unmatched' + chr(39) + ')">' if len(unmatched) else ''}
 {un_html}
 <h2>Audit</h2><div class="tables">{audit_html}</div>
@@ -176,15 +198,19 @@ status {_e(summary.get('status'))} ({_e(summary.get('solver'))}).</p>
 
 def to_html(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
             summary: dict, objective: float, path: str | Path | None = None, audit: Audit | None = None,
-            seeds: int = 20) -> str:
+            seeds: int = 20, max_rows: int | None = MAX_ROWS) -> str:
     """Write the standalone HTML report to ``path`` (if given) and return it.
 
     Contents: summary figures, plots (score distribution vs random assignment, contributions
     per feature, mentor load, distance or shared hours), a searchable, sortable table of the
     pairs with their explanations, the unmatched mentees with reasons, and the audit tables.
-    Plots are inline PNG data URIs and the CSS/JS are inline: the file loads nothing.
+    Plots are inline PNG data URIs and the CSS/JS are inline: the file loads nothing. The
+    pairs and unmatched tables hold at most ``max_rows`` rows each (default 5,000, the first in
+    the order of pairs.csv and unmatched.csv, with a note giving how many more there are), so
+    that the report of a very large programme stays openable; None for every row.
     """
-    text = render(data, pairs, unmatched, contributions, summary, objective, audit, seeds)
+    text = render(data, pairs, unmatched, contributions, summary, objective, audit, seeds,
+                  max_rows=max_rows)
     if path is not None:
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
