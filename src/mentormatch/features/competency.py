@@ -83,10 +83,10 @@ class _CompetencyPrepared:
         self.titles = dict(framework.titles)
         self.roles = list(framework.roles)
         cols = [COMPETENCY_PREFIX + c for c in self.competencies]
-        self.mentee_level = np.column_stack([numeric_column(mentees, c) for c in cols]) if cols else \
-            np.zeros((len(mentees), 0))
-        self.mentor_level = np.column_stack([numeric_column(mentors, c) for c in cols]) if cols else \
-            np.zeros((len(mentors), 0))
+        mentee_level = np.array([numeric_column(mentees, c) for c in cols], dtype=np.float64).reshape(
+            len(cols), len(mentees)).T
+        mentor_level = np.array([numeric_column(mentors, c) for c in cols], dtype=np.float64).reshape(
+            len(cols), len(mentors)).T
         required = framework.required.loc[self.roles, self.competencies].to_numpy(np.float64)
         importance = framework.importance.loc[self.roles, self.competencies].to_numpy(np.float64)
         targets = self._targets(mentees)  # (slots, n_mentees) role indices, -1 = none
@@ -97,15 +97,14 @@ class _CompetencyPrepared:
         have = targets >= 0
         req = required[np.maximum(targets, 0)]                       # (slots, n_mentees, C)
         req[~have] = np.nan
-        gap = np.maximum(req - self.mentee_level[None, :, :], 0.0)  # NaN propagates
-        self.required = req
+        gap = np.maximum(req - mentee_level[None, :, :], 0.0)  # NaN propagates
         self.gap = gap
         weight = importance[np.maximum(targets, 0)] * gap
         # contiguous (slots, C, n) tables for fast gathers; an unknown gap weighs 0, which
         # leaves that competency out of both sums of the share
         self.weight_t = np.ascontiguousarray(np.nan_to_num(weight, nan=0.0).transpose(0, 2, 1))
         self.required_t = np.ascontiguousarray(req.transpose(0, 2, 1))
-        self.mentor_t = np.ascontiguousarray(self.mentor_level.T)
+        self.mentor_t = np.ascontiguousarray(mentor_level.T)
         self.mentor_complete = ~np.isnan(self.mentor_t).any(axis=1)
 
     def _targets(self, mentees: pd.DataFrame) -> np.ndarray:
