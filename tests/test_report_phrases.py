@@ -119,3 +119,18 @@ def test_report_caps_the_pairs_table(result, tmp_path):
     full = to_html(result.data, result.pairs, result.unmatched, result.contributions, result.summary(),
                    result.objective, None, seeds=2)
     assert "Showing the first" not in full
+
+
+def test_competency_uncovered_and_unknown_mentor_levels():
+    ae = FW.required.loc["ae"]
+    # M1 now falls short on closing and its negotiation level is unknown
+    mentors, mentees = _tables(None, {"comp_closing": ae["closing"] - 1, "comp_negotiation": np.nan,
+                                      "comp_prospecting": ae["prospecting"]})
+    res = mm.pair(mentors, mentees, programme=PROGRAMME, framework=FW)
+    prep = res.data["scores"].prepared["competency"]
+    from mentormatch.report.explain import pair_phrases
+    text = pair_phrases(res.data, np.array([0, 0]), np.array([0, 1]))["competency"].tolist()
+    assert text[0] == ("covers none of the gaps Account Executive requires: closing (+1); mentor's level "
+                       "unknown in negotiation; target from the pathway (next step up from Sales "
+                       "Development Representative)")
+    assert prep.competencies  # the phrase reads the prepared feature's own order

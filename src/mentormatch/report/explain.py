@@ -300,8 +300,10 @@ def _competency(d: dict, k: int, ctx: dict) -> str:
     if not np.nansum(gap) > 0:
         return f"the mentee already meets what {title} requires; {source}"
     mask = int(d["covered"][k])
-    level = getattr(prep, "mentor_level", None)
     j = ctx["j"]
+    level = getattr(prep, "mentor_t", None)  # (competencies, mentors) mastery, NaN = unknown
+    if level is None and getattr(prep, "mentor_level", None) is not None:
+        level = prep.mentor_level.T
     cov, unc, unknown = [], [], []
     for c, name in enumerate(comps):
         g = gap[c]
@@ -309,7 +311,7 @@ def _competency(d: dict, k: int, ctx: dict) -> str:
             continue
         if (mask >> c) & 1:
             cov.append((-g, c, name))
-        elif level is not None and np.isnan(level[j, c]):
+        elif level is not None and np.isnan(level[c, j]):
             unknown.append(_words(name))
         else:
             unc.append((-g, c, name))

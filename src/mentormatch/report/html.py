@@ -34,7 +34,7 @@ border-radius:6px;padding:10px 14px;min-width:130px}.card b{display:block;font-s
 .plots img{width:100%;border:1px solid #e2e8f0;border-radius:4px}
 input.search{padding:6px 10px;width:360px;border:1px solid #cbd5e0;border-radius:4px;margin:6px 0}
 .tables{display:flex;flex-wrap:wrap;gap:28px}.note{color:#744210;background:#fffff0;padding:6px 10px;
-border-left:3px solid #d69e2e;margin:6px 0}td.expl{max-width:720px;font-size:12px;color:#2d3748}
+border-left:3px solid #d69e2e;margin:6px 0}td.expl{max-width:760px;font-size:12px;color:#2d3748;white-space:pre-line;line-height:1.45}
 """
 
 _JS = """
@@ -164,7 +164,9 @@ def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributio
     table = shown.copy()
     if "score" in table:
         table["score"] = table["score"].astype(float).round(4)
-    table["explanation"] = explain_all(data, shown).to_numpy() if len(shown) else []
+    # one feature per line in the page (white-space: pre-line); pairs.csv keeps the " | " form
+    table["explanation"] = (explain_all(data, shown).str.replace(" | ", "\n", regex=False).to_numpy()
+                            if len(shown) else [])
     pairs_html = _capped_note(len(shown), len(pairs), "pairs", "pairs.csv") + \
         _table(table, "mm-pairs", css={"explanation": "expl"})
     un_shown = unmatched.head(max_rows) if max_rows is not None and max_rows >= 0 else unmatched
