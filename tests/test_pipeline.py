@@ -198,3 +198,31 @@ def test_assign_large_matrix_takes_the_certified_sparse_path_and_matches_scipy()
     best = np.hstack([finite, np.zeros((n, n))])[r, c].sum()
     assert res.objective == pytest.approx(best, rel=1e-9)
     assert len(res.pairs) + len(res.unmatched) == n
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_pair_scale_path_equals_the_dense_path(org, result, monkeypatch, cache):
+    """Above LARGE_PAIRS, pair() scores block by block and certifies a sparse solve: same optimum."""
+    from mentormatch import pipeline
+
+    mentors, mentees = org
+    monkeypatch.setattr(pipeline, "LARGE_PAIRS", 1000)
+    monkeypatch.setattr(pipeline, "SCORE_CACHE_PAIRS", 10**9 if cache else 0)
+    big = mm.pair(mentors, mentees)
+    assert big.data.get("scale_path") and big.certificate["holds"] and big.status == "optimal"
+    assert big.objective == pytest.approx(result.objective, rel=1e-9)
+    assert sorted(list(big.pairs["mentee_id"]) + list(big.unmatched["mentee_id"])) == sorted(mentees["id"])
+    np.testing.assert_allclose(big.contributions.sum(axis=1), big.pairs["score"], rtol=1e-9)
+    assert (big.pairs["rank"] >= 1).all()
+    # the same mentees are unmatched for the same kind of reason, with numbers
+    assert set(big.unmatched["reason_code"]) <= {"capacity_taken", "no_eligible_mentor"}
+    assert big.unmatched["reason"].str.contains(r"\d").all()
+
+
+def test_scale_path_refuses_settings_it_cannot_honour(org, monkeypatch):
+    from mentormatch import pipeline
+
+    mentors, mentees = org
+    monkeypatch.setattr(pipeline, "LARGE_PAIRS", 1000)
+    with pytest.raises(mm.ValidationError, match="coverage_first"):
+        mm.pair(mentors, mentees, programme={"constraints": {"coverage_first": True}})

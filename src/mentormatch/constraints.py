@@ -108,13 +108,18 @@ def id_pairs(pairs, mentee_ids: Encoder, mentor_ids: Encoder, setting: str) -> t
 
 
 def rule_masks(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candidates,
-               constraints: dict, mentee_ids: Encoder, mentor_ids: Encoder) -> dict[str, np.ndarray]:
-    """The org-chart and attribute rules as masks over ``candidates`` (True = removed)."""
+               constraints: dict, mentee_ids: Encoder, mentor_ids: Encoder,
+               line_pairs: tuple[np.ndarray, np.ndarray] | None = None,
+               forbidden_pairs: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """The org-chart and attribute rules as masks over ``candidates`` (True = removed).
+
+    ``line_pairs`` and ``forbidden_pairs`` (index arrays) may be passed in when the same tables
+    are masked block after block, so that the org chart is climbed only once."""
     i, j = candidates.mentee, candidates.mentor
     masks: dict[str, np.ndarray] = {}
     masks["same_person"] = mentee_ids.ids[i] == mentor_ids.ids[j]
     if constraints.get("management_line", True):
-        a, b = management_line_pairs(mentees, mentors)
+        a, b = line_pairs if line_pairs is not None else management_line_pairs(mentees, mentors)
         masks["management_line"] = pair_mask(candidates, a, b)
     if constraints.get("same_team", False):
         t_e, t_m = _text(mentees, "team"), _text(mentors, "team")
@@ -125,7 +130,8 @@ def rule_masks(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candida
             lm = mentors["level"].to_numpy(dtype=float)[j]
             masks["mentor_level_above"] = ~(lm > le) & ~np.isnan(le) & ~np.isnan(lm)
     if constraints.get("forbidden"):
-        a, b = id_pairs(constraints["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden")
+        a, b = (forbidden_pairs if forbidden_pairs is not None else
+                id_pairs(constraints["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden"))
         masks["forbidden"] = pair_mask(candidates, a, b)
     return masks
 

@@ -43,6 +43,11 @@ def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
     return s.groupby(problem.pairs.mentee).rank(method="min", ascending=False).to_numpy().astype(np.int64)
 
 
+#: Pairs x re-solves spent on exact "capacity taken" reasons; beyond it reasons stay approximate
+#: (and say that the exact check was skipped).
+REASON_SOLVE_BUDGET = 1_000_000
+
+
 def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids: Encoder,
           removed: pd.DataFrame, contributions: pd.DataFrame | None, data: dict[str, Any],
           eligible_counts: np.ndarray | None = None) -> Matching:
@@ -69,7 +74,9 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     unmatched = unmatched_reasons(
         unmatched_idx, removed, pairs.mentee, pairs.mentor, problem.score, chosen,
         problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
-        problem.side.active(), problem=problem)
+        problem.side.active(), problem=problem,
+        # exact "score it would have needed" costs one re-solve per mentor: bounded work
+        max_solves=int(min(200, REASON_SOLVE_BUDGET // max(len(pairs), 1))))
     contrib = (contributions.iloc[chosen].reset_index(drop=True)
                if contributions is not None else pd.DataFrame(index=range(len(chosen))))
     data.update(problem=problem, solution=solution, mentee_ids=mentee_ids, mentor_ids=mentor_ids,
@@ -341,6 +348,7 @@ class Prepared:
     data: dict[str, Any]
     solver: str
     options: SolverOptions
+    scorer: "_BlockScorer | None" = None  # the scale path: scores computed block by block
 
 
 def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
@@ -374,6 +382,8 @@ def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
     mentor_ids = Encoder.from_ids(mentors["id"])
     fw = resolve_framework(framework, mentees, mentors)
     context = Context(framework=fw)
+    if len(mentees) * len(mentors) > LARGE_PAIRS:
+        return _prepare_large(mentors, mentees, rules, fw, context, mentee_ids, mentor_ids)
     complete = Candidates.complete(len(mentees), len(mentors))
     masks = C.rule_masks(mentees, mentors, complete, rules.constraints, mentee_ids, mentor_ids)
     scores = score_pairs(mentees, mentors, complete, rules, context)
@@ -433,6 +443,11 @@ def solve(prepared: Prepared, bonus: np.ndarray | None = None) -> Matching:
         ``gap`` are left empty, since a bound on the adjusted objective says nothing about the
         plain one.
     """
+    if prepared.scorer is not None:
+        if bonus is not None and np.any(bonus):
+            raise ValueError("a bonus is not available on the scale path (more than "
+                             f"{LARGE_PAIRS:,} candidate pairs)")
+        return _solve_large(prepared)
     p = prepared.problem
     if bonus is None or not np.any(bonus):
         solution = _solve(p, prepared.solver, prepared.options, prepared)
@@ -455,3 +470,130 @@ def solve(prepared: Prepared, bonus: np.ndarray | None = None) -> Matching:
         data["bonus"] = bonus
     return _wrap(p, solution, prepared.mentee_ids, prepared.mentor_ids, prepared.removed,
                  prepared.contributions, data)
+
+
+# --------------------------------------------------------------------------------------------
+# the scale path: no complete candidate set, scores block by block, certified sparse solve
+# --------------------------------------------------------------------------------------------
+#: Above this many (mentee, mentor) pairs, pair() never materialises every pair: scores are
+#: computed in blocks of mentee rows, each mentee's best pairs are solved exactly by min-cost
+#: flow and the optimum is certified against every pair with dual prices.
+LARGE_PAIRS = 4_000_000
+#: Up to this many pairs the scale path keeps the block scores in memory between the top-k pass
+#: and the certificate's checks (8 bytes a pair: 256 MB at the limit).
+SCORE_CACHE_PAIRS = 32_000_000
+
+
+class _BlockScorer:
+    """Scores of blocks of mentee rows against every mentor, ``-inf`` where a rule removes the
+    pair; counts per mentee how many candidates each rule removed (for unmatched reasons)."""
+
+    def __init__(self, mentees, mentors, rules: Rules, context: Context, mentee_ids: Encoder,
+                 mentor_ids: Encoder):
+        from .scoring import prepare_features
+
+        self.mentees, self.mentors, self.rules = mentees, mentors, rules
+        self.mentee_ids, self.mentor_ids = mentee_ids, mentor_ids
+        self.context = context
+        self.features = prepare_features(mentees, mentors, rules, context)
+        cons = rules.constraints
+        self.line = (C.management_line_pairs(mentees, mentors) if cons.get("management_line", True)
+                     else None)
+        self.forbidden = (C.id_pairs(cons["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden")
+                          if cons.get("forbidden") else None)
+        self.min_score = cons["min_score"]
+        self.rule_names: list[str] = []
+        self.removed: dict[str, np.ndarray] = {}
+        self.eligible_counts = np.zeros(len(mentees), dtype=np.int64)
+        # The certificate asks for each block again; below this size the blocks are kept
+        # (8 bytes a pair) rather than scored a second time.
+        self.cache: dict[tuple[int, int], np.ndarray] | None = (
+            {} if len(mentees) * len(mentors) <= SCORE_CACHE_PAIRS else None)
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        key = (rows.start, rows.stop)
+        if self.cache is not None and key in self.cache:
+            return self.cache[key]
+        block = self._score(rows)
+        if self.cache is not None:
+            self.cache[key] = block
+        return block
+
+    def _score(self, rows: slice) -> np.ndarray:
+        from .scoring import score_pairs
+
+        n, m = len(self.mentees), len(self.mentors)
+        r = np.arange(rows.start, rows.stop, dtype=np.int64)
+        cand = Candidates(np.repeat(r, m), np.tile(np.arange(m, dtype=np.int64), len(r)), n, m)
+        masks = C.rule_masks(self.mentees, self.mentors, cand, self.rules.constraints, self.mentee_ids,
+                             self.mentor_ids, line_pairs=self.line, forbidden_pairs=self.forbidden)
+        scores = score_pairs(self.mentees, self.mentors, cand, self.rules, self.context,
+                             prepared=self.features)
+        masks.update(scores.ineligible)
+        if not math.isnan(self.min_score):
+            masks["min_score"] = scores.total < self.min_score
+        which, names = C.first_rule(masks, len(cand))
+        for k, name in enumerate(names):
+            if name not in self.removed:
+                self.removed[name] = np.zeros(n, dtype=np.int64)
+                self.rule_names.append(name)
+            self.removed[name][r] = (which == k).reshape(len(r), m).sum(axis=1)
+        eligible = which < 0
+        self.eligible_counts[r] = eligible.reshape(len(r), m).sum(axis=1)
+        return np.where(eligible, scores.total, -np.inf).reshape(len(r), m)
+
+    def removed_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({name: self.removed[name] for name in self.rule_names})
+
+
+def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, mentor_ids) -> Prepared:
+    n_pairs = len(mentees) * len(mentors)
+    side = _side_constraints(rules, mentees, mentors)
+    needs = list(side.active())
+    if rules.constraints["coverage_first"]:
+        needs.append("coverage_first")
+    if rules.fairness["objective"] != "total":
+        needs.append(f"fairness.objective={rules.fairness['objective']!r}")
+    if rules.solver != "flow":
+        needs.append(f"solver={rules.solver!r}")
+    if "load" in mentees.columns and not np.all(np.nan_to_num(mentees["load"].to_numpy(float), nan=1.0) == 1):
+        needs.append("fractional loads")
+    if needs:
+        raise ValidationError(Problem(
+            "programme", None, None, None, ", ".join(needs),
+            f"only the certified min-cost flow path at this size ({n_pairs:,} candidate pairs, above "
+            f"{LARGE_PAIRS:,}); pair smaller cohorts (e.g. per region) to use these settings"))
+    cap = mentors["capacity"].to_numpy(dtype=float)
+    if np.any(cap != np.round(cap)):
+        raise ValidationError(Problem("mentors", "capacity", None, None, "fractional capacities",
+                                      f"whole numbers at this size ({n_pairs:,} pairs)"))
+    demand = (np.nan_to_num(mentees["mentors_needed"].to_numpy(dtype=float), nan=1.0).astype(np.int64)
+              if "mentors_needed" in mentees.columns else None)
+    locked = None
+    if rules.constraints["locked"]:
+        locked = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
+    scorer = _BlockScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
+    data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,
+            "requested_solver": rules.solver, "scale_path": True, "demand": demand, "locked": locked,
+            "capacity": cap, "mentee_ids": mentee_ids, "mentor_ids": mentor_ids}
+    return Prepared(None, mentee_ids, mentor_ids, pd.DataFrame(), pd.DataFrame(), data, "flow",
+                    SolverOptions(seed=rules.seed, progress=True), scorer)
+
+
+def _solve_large(prepared: Prepared) -> Matching:
+    from .scoring import score_pairs
+    from .solvers.certify import solve_scored
+
+    scorer, data = prepared.scorer, dict(prepared.data)
+    problem, solution = solve_scored(scorer, data["capacity"], n_mentees=len(data["mentees"]),
+                                     n_mentors=len(data["mentors"]), demand=data["demand"],
+                                     locked=data["locked"], options=prepared.options)
+    # contributions only on the pairs the solver kept (each mentee's best pairs and the pairs
+    # the certificate added), never on every pair
+    scores = score_pairs(data["mentees"], data["mentors"], problem.pairs, data["rules"],
+                         scorer.context, prepared=scorer.features)
+    contributions = pd.DataFrame(scores.contributions, columns=scores.features)
+    data.update(scores=scores, all_contributions=contributions, missing=scores.missing,
+                rule_names=scorer.rule_names)
+    return _wrap(problem, solution, prepared.mentee_ids, prepared.mentor_ids, scorer.removed_frame(),
+                 contributions, data, eligible_counts=scorer.eligible_counts)

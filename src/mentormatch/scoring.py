@@ -24,7 +24,8 @@ from .features.base import build_feature
 from .pairs import Candidates
 from .rules import Rules
 
-__all__ = ["Scores", "score_pairs", "candidate_top_k", "build_features"]
+__all__ = ["Scores", "score_pairs", "candidate_top_k", "build_features", "prepare_features",
+           "PreparedFeatures"]
 
 
 @dataclass
@@ -93,8 +94,27 @@ def build_features(rules: Rules) -> dict[str, object]:
     return out
 
 
+@dataclass
+class PreparedFeatures:
+    """The rules' extractors with their arrays extracted once, for scoring many blocks of pairs
+    (the scale path) without preparing the tables again for each block."""
+
+    extractors: dict[str, object]
+    prepared: dict[str, Prepared]
+
+
+def prepare_features(mentees: pd.DataFrame, mentors: pd.DataFrame, rules: Rules,
+                     context: Context | None = None) -> PreparedFeatures:
+    """Build the extractors the rules call for and prepare them on the two tables."""
+    context = context if context is not None else Context()
+    extractors = build_features(rules)
+    return PreparedFeatures(extractors, {name: ex.prepare(mentees, mentors, context)
+                                         for name, ex in extractors.items()})
+
+
 def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candidates, rules: Rules,
-                context: Context | None = None, block_rows: int = 4096) -> Scores:
+                context: Context | None = None, block_rows: int = 4096,
+                prepared: "PreparedFeatures | None" = None) -> Scores:
     """Score candidate pairs: weighted sum of the feature values, contributions kept.
 
     Parameters
@@ -133,14 +153,15 @@ def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candid
     (['experience'], [2.0])
     """
     context = context if context is not None else Context()
-    extractors = build_features(rules)
+    if prepared is None:
+        prepared = prepare_features(mentees, mentors, rules, context)
+    extractors, prepared = prepared.extractors, prepared.prepared
     weights_all = rules.weights
     features = [n for n, w in weights_all.items() if w > 0]
     weights = np.array([weights_all[n] for n in features], dtype=np.float64)
     n_pairs = len(candidates)
     values = np.zeros((n_pairs, len(features)), dtype=np.float64)
     missing = np.zeros((n_pairs, len(features)), dtype=bool)
-    prepared = {name: ex.prepare(mentees, mentors, context) for name, ex in extractors.items()}
     ineligible: dict[str, np.ndarray] = {}
     block_rows = max(int(block_rows), 1)
     for sl in candidates.blocks(block_rows):

@@ -98,7 +98,7 @@ def unmatched_reasons(
                      f"all {len(js)} eligible mentors are full with better-scoring pairs: the best match, "
                      f"{mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at capacity "
                      f"{capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
-    if pending and problem is not None and _plain(problem):
+    if pending and problem is not None and max_solves > 0 and _plain(problem):
         _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves)
     return pd.DataFrame(rows, columns=["mentee_id", "reason_code", "reason"])
 
