@@ -163,13 +163,16 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
         i, j = np.argwhere(bad.to_numpy())[0]
         raise ValidationError(Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None,
                                       scores.iat[i, j], "a number (or -inf for ineligible)")) from None
-    nan = np.isnan(values)
-    if nan.any() or np.isposinf(values).any():
-        bad = np.argwhere(nan | np.isposinf(values))
-        raise ValidationError([Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None, values[i, j],
-                                       "a finite number (or -inf for ineligible)") for i, j in bad[:20]])
+    finite = np.isfinite(values)
+    all_finite = bool(finite.all())
+    if not all_finite:
+        bad = np.argwhere(np.isnan(values) | np.isposinf(values))
+        if len(bad):
+            raise ValidationError([Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None, values[i, j],
+                                           "a finite number (or -inf for ineligible)") for i, j in bad[:20]])
+    del finite
     cap = _capacity_series(capacity, mentor_ids)
-    forbid = np.zeros(values.shape, dtype=bool)
+    forbid = np.zeros(values.shape, dtype=bool) if forbidden is not None else None
     if forbidden is not None:
         if not isinstance(forbidden, pd.DataFrame) or forbidden.shape != scores.shape:
             raise ValidationError(Problem("forbidden", None, None, None,
@@ -180,13 +183,20 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
             raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
                                           "the same index and columns as scores"))
         forbid = f.to_numpy(dtype=bool)
-    neg = np.isneginf(values)
-    removed = pd.DataFrame({"forbidden": forbid.sum(axis=1), "ineligible_score": (neg & ~forbid).sum(axis=1)})
-    eligible2d = ~forbid & ~neg
+    if all_finite and forbidden is None:  # nothing to mask: no 25M-element copies at scale
+        eligible2d = None
+        removed = pd.DataFrame({"forbidden": np.zeros(len(values), np.int64),
+                                "ineligible_score": np.zeros(len(values), np.int64)})
+    else:
+        neg = np.isneginf(values)
+        forbid = forbid if forbid is not None else np.zeros(values.shape, dtype=bool)
+        removed = pd.DataFrame({"forbidden": forbid.sum(axis=1), "ineligible_score": (neg & ~forbid).sum(axis=1)})
+        eligible2d = ~forbid & ~neg
     lock_i = lock_j = np.zeros(0, np.int64)
     if locked:
         lock_i, lock_j = C.id_pairs(locked, mentee_ids, mentor_ids, "locked")
-        bad = ~eligible2d[lock_i, lock_j]
+        bad = (~eligible2d[lock_i, lock_j] if eligible2d is not None
+               else np.zeros(len(lock_i), dtype=bool))
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
             raise InfeasibleError(Conflict("locked", f"locked pair ({mentee_ids.ids[lock_i[k]]!s}, "
@@ -200,10 +210,14 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
         # the whole matrix, without building the full candidate list.
         from .solvers.certify import solve_scored
 
-        problem, solution = solve_scored(np.where(eligible2d, values, -np.inf), cap,
-                                         locked=(lock_i, lock_j), options=options)
+        masked = values if forbidden is None else np.where(eligible2d, values, -np.inf)  # -inf stays -inf
+        problem, solution = solve_scored(masked, cap, locked=(lock_i, lock_j), options=options)
+        counts = (np.full(len(values), values.shape[1], np.int64) if eligible2d is None
+                  else eligible2d.sum(axis=1))
         return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores},
-                     eligible_counts=eligible2d.sum(axis=1))
+                     eligible_counts=counts)
+    if eligible2d is None:
+        eligible2d = np.ones(values.shape, dtype=bool)
     cand = Candidates.from_mask(eligible2d)
     lock_mask = np.zeros(len(cand), dtype=bool)
     lock_mask[cand.locate(lock_i, lock_j)] = True

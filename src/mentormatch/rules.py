@@ -190,12 +190,12 @@ class Rules:
             if name not in FEATURES:
                 problems.append(Problem(source, f"features.{name}", None, None, s["features"][name],
                                         f"a known feature name{_suggest(name, FEATURES)}"))
-        from .solvers import SOLVERS, _load_builtin
+        from .solvers import BUILTIN, SOLVERS
 
-        _load_builtin()
-        if s["solver"] not in SOLVERS:
+        known = set(SOLVERS) | set(BUILTIN)
+        if s["solver"] not in known:
             problems.append(Problem(source, "solver", None, None, s["solver"],
-                                    f"one of {sorted(SOLVERS)}{_suggest(s['solver'], SOLVERS)}"))
+                                    f"one of {sorted(known)}{_suggest(s['solver'], known)}"))
         if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
             problems.append(Problem(source, "seed", None, None, s["seed"], "an integer"))
         fair = s["fairness"]

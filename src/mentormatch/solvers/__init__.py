@@ -1,32 +1,40 @@
 """Solvers: arrays in, assignment out. See :mod:`mentormatch.solvers.base` for the interface."""
 from __future__ import annotations
 
+import importlib
+
 from ..errors import UnknownNameError
 from .base import AssignmentProblem, SideConstraints, Solution, SolverFn, SolverOptions
 
 SOLVERS: dict[str, SolverFn] = {}
 
+#: Built-in solver name -> the module that registers it (imported on first use, so that
+#: `import mentormatch` and a plain flow solve do not pay for scipy.optimize or CP-SAT).
+BUILTIN: dict[str, str] = {
+    "flow": "flow", "hungarian": "hungarian", "random": "baselines", "greedy": "baselines",
+    "cpsat": "cpsat", "stable": "stable", "maxmin": "fair", "leximin": "fair",
+}
+
 
 def register(name: str, fn: SolverFn) -> None:
+    """Make ``fn`` available as ``solver=name`` (a user's own solver, or a built-in one)."""
     SOLVERS[name] = fn
 
 
 def get_solver(name: str) -> SolverFn:
-    _load_builtin()
+    """The solver registered as ``name``; an unknown name raises and lists the known ones."""
+    if name not in SOLVERS and name in BUILTIN:
+        importlib.import_module(f"{__name__}.{BUILTIN[name]}")
     if name not in SOLVERS:
-        raise UnknownNameError("solver", name, list(SOLVERS))
+        _load_builtin()
+        raise UnknownNameError("solver", name, sorted(set(SOLVERS) | set(BUILTIN)))
     return SOLVERS[name]
 
 
 def _load_builtin() -> None:
-    # Imported lazily so that `import mentormatch` stays cheap; each module registers itself.
-    for optional in ("flow", "hungarian", "baselines", "cpsat", "stable", "fair"):
-        try:
-            __import__(f"{__name__}.{optional}")
-        except ModuleNotFoundError as exc:  # module not written yet
-            if exc.name != f"{__name__}.{optional}":
-                raise
+    for module in sorted(set(BUILTIN.values())):
+        importlib.import_module(f"{__name__}.{module}")
 
 
 __all__ = ["AssignmentProblem", "SideConstraints", "Solution", "SolverOptions", "SOLVERS",
-           "get_solver", "register"]
+           "BUILTIN", "get_solver", "register"]
