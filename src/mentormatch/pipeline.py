@@ -368,16 +368,7 @@ class Prepared:
 def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
     """Validate the tables, score every pair and apply the eligibility rules, without solving.
 
-    Parameters
-    ----------
-    mentors, mentees : DataFrame or path to CSV
-        Tables in the documented schema (``mentormatch.schema.describe_columns()``); other
-        headers are mapped with the programme's ``columns`` setting.
-    programme : None, dict, path to TOML, Rules or Programme
-        Weights, constraints, fairness and solver settings; None = the defaults.
-    framework : CareerFramework, path, "sales" or None
-        The career framework for the competency feature (default: the bundled sales framework
-        when every role in the tables belongs to it).
+    Takes the same parameters as :func:`pair`.
 
     Returns
     -------
