@@ -6,7 +6,6 @@ which of their candidates.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,6 +151,3 @@ def removal_counts(which: np.ndarray, names: list[str], candidates: Candidates) 
     np.add.at(counts, (candidates.mentee[hit], which[hit]), 1)
     return pd.DataFrame(counts, columns=names)
 
-
-def nan_or(value, default=None):
-    return default if value is None or (isinstance(value, float) and math.isnan(value)) else value
