@@ -35,6 +35,7 @@ The same machinery serves a dense score matrix or a scorer called block by block
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -217,13 +218,22 @@ def _merge(a: _Sparse, b: _Sparse, width: int) -> _Sparse:
                    np.concatenate([a.s, b.s])[first])
 
 
+def _bar(blocks, progress: bool, what: str):
+    """The blocks, with a progress bar on stderr when asked for and the pass lasts over 2 s."""
+    if not progress:
+        return blocks
+    from tqdm import tqdm
+
+    return tqdm(blocks, desc=what, unit="block", delay=2.0, leave=False, file=sys.stderr)
+
+
 def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray,
-           excl_col: np.ndarray) -> _Sparse:
+           excl_col: np.ndarray, progress: bool = False) -> _Sparse:
     """Each mentee's ``k`` best usable pairs (positive score, room on both sides, not locked)."""
     order = np.argsort(excl_i, kind="stable")
     excl_i, excl_col = excl_i[order], excl_col[order]
     parts = []
-    for a, b in blocks:
+    for a, b in _bar(blocks, progress, "best pairs per mentee"):
         s, jm = src.block(a, b)
         jmat = np.broadcast_to(np.arange(s.shape[1]), s.shape) if jm is None else jm
         lo, hi = np.searchsorted(excl_i, [a, b])
@@ -251,13 +261,13 @@ def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.nda
     return _merge(out, _Sparse(out.i[:0], out.col[:0], out.j[:0], out.s[:0]), src.width)
 
 
-def _check(src, blocks, u, p, excl_i, excl_col, tol) -> tuple[_Sparse, float, int]:
+def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False) -> tuple[_Sparse, float, int]:
     """Pairs with ``s - u - p > tol`` outside the excluded (chosen) ones, and the largest
     ``s - u - p`` over all unchosen pairs."""
     order = np.argsort(excl_i, kind="stable")
     excl_i, excl_col = excl_i[order], excl_col[order]
     parts, eps, checked = [], -np.inf, 0
-    for a, b in blocks:
+    for a, b in _bar(blocks, progress, "certificate: reduced costs"):
         s, jm = src.block(a, b)
         pj = p[None, :] if jm is None else p[jm]
         r = s - pj
@@ -298,7 +308,7 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
     blocks = _row_blocks(src, n)
     t0 = time.perf_counter()
-    sp = _top_k(src, blocks, k, cap, dem, excl_i, excl_col)
+    sp = _top_k(src, blocks, k, cap, dem, excl_i, excl_col, options.progress)
     say("sparse set: %d pairs (top %d per mentee) in %.2fs", len(sp.i), k, time.perf_counter() - t0)
     rounds, added, sweeps_total = 0, 0, 0
     checked = 0
@@ -321,7 +331,7 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
         tol = 1.0 / res.scale
         ex_i = np.concatenate([excl_i, sp.i[res.chosen]])
         ex_c = np.concatenate([excl_col, sp.col[res.chosen]])
-        viol, eps, checked = _check(src, blocks, u, p, ex_i, ex_c, tol)
+        viol, eps, checked = _check(src, blocks, u, p, ex_i, ex_c, tol, options.progress)
         say("round %d: prices in %d sweeps, %d candidate pairs checked, %d violations, %.2fs",
             rounds, sweeps, checked, len(viol.i), time.perf_counter() - t2)
         if len(viol.i) == 0:
