@@ -21,6 +21,9 @@ def test_demo_writes_files_whose_rows_add_up(tmp_path):
     assert sorted(pairs["mentee_id"].tolist() + unmatched["mentee_id"].tolist()) == sorted(mentees["id"])
     for word in ("people in", "pairs", "unmatched", "mean score", "random assignment", "status optimal"):
         assert word in p.stdout
+    report = (out / "report.html").read_text()
+    # a fresh process: every baseline of the audit must load by itself
+    assert "not available" not in report and "lift over random" in report.lower()
     again = tmp_path / "again"
     run("demo", "--out", str(again))
     assert (again / "pairs.csv").read_bytes() == (out / "pairs.csv").read_bytes()

@@ -68,13 +68,15 @@ def _plain(problem):
 
 
 def _run(problem, name: str, seed: int = 0):
-    from ..solvers import SOLVERS, SolverOptions, get_solver
+    from ..errors import UnknownNameError
+    from ..solvers import SolverOptions, get_solver
 
-    get_solver("flow")  # loads the built-in solvers
-    if name not in SOLVERS:
+    try:
+        solve = get_solver(name)  # built-in solvers load on first use
+    except UnknownNameError:
         return None, f"solver {name!r} is not available"
     try:
-        return SOLVERS[name](problem, SolverOptions(seed=seed)), ""
+        return solve(problem, SolverOptions(seed=seed)), ""
     except (MentormatchError, ValueError) as exc:
         return None, f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
