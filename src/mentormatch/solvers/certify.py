@@ -224,7 +224,7 @@ def _bar(blocks, progress: bool, what: str):
         return blocks
     from tqdm import tqdm
 
-    return tqdm(blocks, desc=what, unit="block", delay=2.0, leave=False, file=sys.stderr)
+    return tqdm(blocks, desc=what, unit="block", delay=2.0, mininterval=1.0, leave=False, file=sys.stderr)
 
 
 def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray,
@@ -261,9 +261,13 @@ def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.nda
     return _merge(out, _Sparse(out.i[:0], out.col[:0], out.j[:0], out.s[:0]), src.width)
 
 
-def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False) -> tuple[_Sparse, float, int]:
+def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False,
+           per_row: int | None = None) -> tuple[_Sparse, float, int]:
     """Pairs with ``s - u - p > tol`` outside the excluded (chosen) ones, and the largest
-    ``s - u - p`` over all unchosen pairs."""
+    ``s - u - p`` over all unchosen pairs. With ``per_row``, only each mentee's ``per_row``
+    most violating pairs are returned: when the prices are far off, adding every violator
+    would grow the sparse set towards the dense one; the next round's prices say whether more
+    are needed, and the check over all pairs is repeated until none violates."""
     order = np.argsort(excl_i, kind="stable")
     excl_i, excl_col = excl_i[order], excl_col[order]
     parts, eps, checked = [], -np.inf, 0
@@ -279,6 +283,13 @@ def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False) -> 
         eps = max(eps, top)
         if top > tol:
             rr, cc = np.nonzero(r > tol)
+            if per_row is not None and len(rr) > per_row:
+                gain = r[rr, cc]
+                order = np.lexsort((cc, -gain, rr))  # by row, most violating first, ties by column
+                rr, cc = rr[order], cc[order]
+                first = np.searchsorted(rr, rr)  # start of each row's run (rr is sorted)
+                keep = (np.arange(len(rr)) - first) < per_row
+                rr, cc = rr[keep], cc[keep]
             jj = cc if jm is None else jm[rr, cc]
             parts.append(_Sparse(rr + a, cc, jj, s[rr, cc]))
     if parts:
@@ -331,7 +342,7 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
         tol = 1.0 / res.scale
         ex_i = np.concatenate([excl_i, sp.i[res.chosen]])
         ex_c = np.concatenate([excl_col, sp.col[res.chosen]])
-        viol, eps, checked = _check(src, blocks, u, p, ex_i, ex_c, tol, options.progress)
+        viol, eps, checked = _check(src, blocks, u, p, ex_i, ex_c, tol, options.progress, per_row=k)
         say("round %d: prices in %d sweeps, %d candidate pairs checked, %d violations, %.2fs",
             rounds, sweeps, checked, len(viol.i), time.perf_counter() - t2)
         if len(viol.i) == 0:
