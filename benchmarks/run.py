@@ -377,18 +377,22 @@ def w_quality(spec):
     out["solver_time"] = result.wall_time
     out["status"] = result.status
     out["solver"] = result.solver
-    out["n_pairs_eligible"] = int(len(result.data["problem"].pairs))
+    # Baselines draw from every eligible pair. Above LARGE_PAIRS the solver's own problem holds
+    # only each mentee's best pairs (certified), so the full set comes from `full_problem`.
     problem = result.data["problem"]
-    plain = AssignmentProblem(problem.pairs, problem.score, problem.capacity, problem.demand,
-                              problem.load, problem.locked, problem.coverage_first)
-    ranks = pl._rank_of_pairs(problem)
+    base = result.data.get("full_problem", problem)
+    out["n_pairs_eligible"] = int(len(base.pairs))
+    out["n_pairs_solved"] = int(len(problem.pairs))
+    plain = AssignmentProblem(base.pairs, base.score, base.capacity, base.demand,
+                              base.load, base.locked, base.coverage_first)
+    ranks = pl._rank_of_pairs(base)
     validated = result.data["mentees"]
     groups = {}
     for col in ("gender", "region"):
         if col in validated.columns:
             groups[col] = pd.factorize(validated[col].fillna("(missing)").astype(str))[0]
     out["groups"] = {c: int(v.max()) + 1 for c, v in groups.items()}
-    out["optimal"] = _stats(problem, result.data["solution"].chosen, ranks, groups)
+    out["optimal"] = _stats(problem, result.data["solution"].chosen, pl._rank_of_pairs(problem), groups)
 
     # random: the first seed through the public baseline(); the rest call the same solver on the
     # same plain problem directly (baseline() recomputes ranks and reasons each time: 20x slower).
@@ -410,7 +414,7 @@ def w_quality(spec):
         import dataclasses
         from mentormatch.solvers import SideConstraints
         t = time.perf_counter()  # stated preferences (if any) kept, side constraints dropped
-        sol = st(dataclasses.replace(problem, side=SideConstraints()), SolverOptions(seed=0))
+        sol = st(dataclasses.replace(base, side=SideConstraints()), SolverOptions(seed=0))
         out["stable"] = _stats(plain, sol.chosen, ranks, groups)
         out["stable"]["time"] = time.perf_counter() - t
         if spec.get("check_stable_programme"):

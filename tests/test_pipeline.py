@@ -217,6 +217,14 @@ def test_pair_scale_path_equals_the_dense_path(org, result, monkeypatch, cache):
     # the same mentees are unmatched for the same kind of reason, with numbers
     assert set(big.unmatched["reason_code"]) <= {"capacity_taken", "no_eligible_mentor"}
     assert big.unmatched["reason"].str.contains(r"\d").all()
+    # baselines draw from every eligible pair, as on the dense path (not the solver's best pairs)
+    for name in ("random", "greedy"):
+        if cache:
+            assert mm.baseline(big, name, seed=3).objective == pytest.approx(
+                mm.baseline(result, name, seed=3).objective, rel=1e-12)
+        else:  # block scores not kept: said, not silently drawn from the best pairs only
+            with pytest.raises(ValueError, match="not available"):
+                mm.baseline(big, name, seed=3)
 
 
 def test_scale_path_refuses_settings_it_cannot_honour(org, monkeypatch):

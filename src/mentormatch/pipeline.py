@@ -90,11 +90,15 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
 def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matching:
     """Re-solve the same eligible pairs, capacities and locks with a baseline solver
     ("random" or "greedy"). Side constraints (budget, floors) are not imposed on baselines."""
-    problem: AssignmentProblem = result.data["problem"]
+    if result.data.get("scale_path") and "full_problem" not in result.data:
+        raise ValueError("a baseline over every eligible pair is not available for a round above "
+                         f"{SCORE_CACHE_PAIRS:,} pairs (its block scores are not kept)")
+    problem: AssignmentProblem = result.data.get("full_problem", result.data["problem"])
     plain = AssignmentProblem(problem.pairs, problem.score, problem.capacity, problem.demand,
                               problem.load, problem.locked, problem.coverage_first)
     solution = _solve(plain, solver, SolverOptions(seed=seed))
-    contributions = result.data.get("all_contributions")
+    # contributions are kept for the solver's pairs; a scale-path baseline draws from all pairs
+    contributions = None if "full_problem" in result.data else result.data.get("all_contributions")
     return _wrap(plain, solution, result.data["mentee_ids"], result.data["mentor_ids"],
                  result.data["removed"], contributions, dict(result.data))
 
@@ -551,6 +555,30 @@ class _BlockScorer:
         return pd.DataFrame({name: self.removed[name] for name in self.rule_names})
 
 
+def _full_problem(scorer: _BlockScorer, data: dict) -> AssignmentProblem:
+    """Every eligible pair of a scale-path round, from the cached block scores: what random,
+    greedy and stable baselines must draw from (the solver's sparse set holds only each
+    mentee's best pairs, which would flatter a random baseline)."""
+    from .solvers.certify import _BLOCK_ELEMENTS
+
+    n, m = len(data["mentees"]), len(data["mentors"])
+    step = max(1, _BLOCK_ELEMENTS // max(m, 1))  # the certificate's blocks, so the cache serves
+    parts_i, parts_j, parts_s = [], [], []
+    for a in range(0, n, step):
+        block = scorer(slice(a, min(a + step, n)))
+        r, c = np.nonzero(np.isfinite(block))
+        parts_i.append(r + a)
+        parts_j.append(c)
+        parts_s.append(block[r, c])
+    cand = Candidates(np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64), n, m)
+    locked = np.zeros(len(cand), dtype=bool)
+    if data["locked"] is not None:
+        pos = cand.locate(*data["locked"])
+        locked[pos[pos >= 0]] = True
+    return AssignmentProblem(cand, np.concatenate(parts_s), data["capacity"], demand=data["demand"],
+                             locked=locked)
+
+
 def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, mentor_ids) -> Prepared:
     n_pairs = len(mentees) * len(mentors)
     side = _side_constraints(rules, mentees, mentors)
@@ -600,5 +628,7 @@ def _solve_large(prepared: Prepared) -> Matching:
     contributions = pd.DataFrame(scores.contributions, columns=scores.features)
     data.update(scores=scores, all_contributions=contributions, missing=scores.missing,
                 rule_names=scorer.rule_names)
+    if scorer.cache is not None:  # block scores still in memory: baselines see every eligible pair
+        data["full_problem"] = _full_problem(scorer, data)
     return _wrap(problem, solution, prepared.mentee_ids, prepared.mentor_ids, scorer.removed_frame(),
                  contributions, data, eligible_counts=scorer.eligible_counts)
