@@ -10,21 +10,7 @@ from mentormatch.pipeline import assign
 from mentormatch.report.explain import Explanation, explain, explain_all
 from mentormatch.report.reasons import needed_scores, unmatched_reasons
 
-CITIES = [("Chicago", "US", "America/Chicago"), ("London", "GB", "Europe/London"),
-          ("New York", "US", "America/New_York"), ("Berlin", "DE", "Europe/Berlin")]
-
-
-def people(prefix, n, mentor, rng):
-    rows = []
-    for k in range(n):
-        c = CITIES[rng.integers(len(CITIES))]
-        r = dict(id=f"{prefix}{k:03d}", city=c[0], country=c[1], timezone=c[2],
-                 years_experience=float(rng.integers(1, 25)), level=int(rng.integers(0, 6)),
-                 gender=str(rng.choice(["F", "M"])), region=c[1])
-        if mentor:
-            r["capacity"] = float(rng.integers(1, 3))
-        rows.append(r)
-    return pd.DataFrame(rows)
+from report_people import people
 
 
 PROGRAMME = {"weights": {"geography": 1.0, "experience": 1.0}}

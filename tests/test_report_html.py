@@ -11,23 +11,11 @@ import mentormatch as mm
 from mentormatch.report.audit import Audit, audit
 from mentormatch.report.html import repr_html, to_html
 
-CITIES = [("Chicago", "US", "America/Chicago"), ("London", "GB", "Europe/London"),
-          ("New York", "US", "America/New_York"), ("Berlin", "DE", "Europe/Berlin")]
+from report_people import people as _people
 
 
 def people(prefix, n, mentor, rng):
-    rows = []
-    for k in range(n):
-        c = CITIES[rng.integers(len(CITIES))]
-        r = dict(id=f"{prefix}{k:03d}", city=c[0], country=c[1], timezone=c[2],
-                 years_experience=float(rng.integers(1, 25)), level=int(rng.integers(0, 6)),
-                 gender=str(rng.choice(["F", "M"])), region=c[1])
-        if mentor:
-            r["capacity"] = float(rng.integers(1, 3))
-            r["stipend_fixed"] = 100.0
-            r["stipend_per_mentee"] = 50.0
-        rows.append(r)
-    return pd.DataFrame(rows)
+    return _people(prefix, n, mentor, rng, stipends=True)
 
 
 @pytest.fixture(scope="module")
