@@ -380,7 +380,7 @@ def w_quality(spec):
     # Baselines draw from every eligible pair. Above LARGE_PAIRS the solver's own problem holds
     # only each mentee's best pairs (certified), so the full set comes from `full_problem`.
     problem = result.data["problem"]
-    base = result.data.get("full_problem", problem)
+    base = result.data["full_problem"]() if "full_problem" in result.data else problem
     out["n_pairs_eligible"] = int(len(base.pairs))
     out["n_pairs_solved"] = int(len(problem.pairs))
     plain = AssignmentProblem(base.pairs, base.score, base.capacity, base.demand,

@@ -1,6 +1,7 @@
 """``pair()`` and ``assign()``: validate -> candidates -> score -> constrain -> solve -> Matching."""
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -93,7 +94,8 @@ def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matchin
     if result.data.get("scale_path") and "full_problem" not in result.data:
         raise ValueError("a baseline over every eligible pair is not available for a round above "
                          f"{SCORE_CACHE_PAIRS:,} pairs (its block scores are not kept)")
-    problem: AssignmentProblem = result.data.get("full_problem", result.data["problem"])
+    problem: AssignmentProblem = result.data["full_problem"]() if "full_problem" in result.data \
+        else result.data["problem"]
     plain = AssignmentProblem(problem.pairs, problem.score, problem.capacity, problem.demand,
                               problem.load, problem.locked, problem.coverage_first)
     solution = _solve(plain, solver, SolverOptions(seed=seed))
@@ -628,7 +630,8 @@ def _solve_large(prepared: Prepared) -> Matching:
     contributions = pd.DataFrame(scores.contributions, columns=scores.features)
     data.update(scores=scores, all_contributions=contributions, missing=scores.missing,
                 rule_names=scorer.rule_names)
-    if scorer.cache is not None:  # block scores still in memory: baselines see every eligible pair
-        data["full_problem"] = _full_problem(scorer, data)
+    if scorer.cache is not None:  # block scores kept: baselines can see every eligible pair,
+        # built on first use only (it costs a pass over the cached blocks and 24 bytes a pair)
+        data["full_problem"] = functools.cache(lambda: _full_problem(scorer, data))
     return _wrap(problem, solution, prepared.mentee_ids, prepared.mentor_ids, scorer.removed_frame(),
                  contributions, data, eligible_counts=scorer.eligible_counts)

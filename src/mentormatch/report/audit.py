@@ -134,7 +134,7 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
 
     # ---- baselines, over every eligible pair (a scale-path round's solver problem holds only
     # each mentee's best pairs, which would flatter them)
-    base = data.get("full_problem", problem)
+    base = data["full_problem"]() if "full_problem" in data else problem
     plain = _plain(base)
     rand_totals, rand_matched, rand_scores = [], [], []
     if data.get("scale_path") and "full_problem" not in data:
