@@ -96,8 +96,7 @@ def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matchin
                          f"{SCORE_CACHE_PAIRS:,} pairs (its block scores are not kept)")
     problem: AssignmentProblem = result.data["full_problem"]() if "full_problem" in result.data \
         else result.data["problem"]
-    plain = AssignmentProblem(problem.pairs, problem.score, problem.capacity, problem.demand,
-                              problem.load, problem.locked, problem.coverage_first)
+    plain = problem.without_side()
     solution = _solve(plain, solver, SolverOptions(seed=seed))
     # contributions are kept for the solver's pairs; a scale-path baseline draws from all pairs
     contributions = None if "full_problem" in result.data else result.data.get("all_contributions")
@@ -561,13 +560,12 @@ def _full_problem(scorer: _BlockScorer, data: dict) -> AssignmentProblem:
     """Every eligible pair of a scale-path round, from the cached block scores: what random,
     greedy and stable baselines must draw from (the solver's sparse set holds only each
     mentee's best pairs, which would flatter a random baseline)."""
-    from .solvers.certify import _BLOCK_ELEMENTS
+    from .solvers.certify import row_blocks
 
     n, m = len(data["mentees"]), len(data["mentors"])
-    step = max(1, _BLOCK_ELEMENTS // max(m, 1))  # the certificate's blocks, so the cache serves
     parts_i, parts_j, parts_s = [], [], []
-    for a in range(0, n, step):
-        block = scorer(slice(a, min(a + step, n)))
+    for a, b in row_blocks(n, m):  # the certificate's blocks, so the cache serves them
+        block = scorer(slice(a, b))
         r, c = np.nonzero(np.isfinite(block))
         parts_i.append(r + a)
         parts_j.append(c)

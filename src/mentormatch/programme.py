@@ -711,7 +711,7 @@ class Programme:
         k_off = 1.0 + n_max * max(span, 1e-9)
         t_off = (n_max + 1) * (k_off + span) + 1.0
         bonus = k_off * keep + t_off * (p.pairs.mentee == target)
-        result = _resolve_with_bonus(base, bonus, base.data["rules"], subset=sel)
+        result = _resolve_with_bonus(base, bonus, subset=sel)
 
         # what changed, and the ledger
         chosen = set(zip(result.pairs["mentee_id"].astype(str), result.pairs["mentor_id"].astype(str)))
@@ -1016,44 +1016,25 @@ def _dominating_offset(problem) -> float:
     return 1.0 + n_max * max(span, 1e-9)
 
 
-def _resolve_with_bonus(result: Matching, bonus: np.ndarray, rules: Rules,
-                        subset: np.ndarray | None = None) -> Matching:
-    """Solve the round's problem again with ``score + bonus`` as the objective (optionally on a
-    subset of its pairs), and report the pairs with their own scores.
+def _resolve_with_bonus(prepared, bonus: np.ndarray, subset: np.ndarray | None = None) -> Matching:
+    """Solve a prepared round with ``score + bonus`` as the objective, optionally on a subset of
+    its pairs; the pairs are reported with their own scores (see :func:`pipeline.solve`)."""
+    import dataclasses
 
-    ``status`` refers to the adjusted objective; ``objective`` is the total of the reported
-    scores; ``bound``/``gap`` are left empty (a bound on the adjusted objective says nothing about
-    the plain one) and ``certificate`` records the adjusted objective, its bound and the solver's
-    certificate.
-    """
-    from .pipeline import _choose_solver, _solve, _wrap
-    from .solvers import AssignmentProblem, Solution, SolverOptions
+    from .pipeline import solve
 
-    p = result.data["problem"]
-    contributions = result.data.get("all_contributions")
     if subset is not None:
-        pairs = p.pairs.subset(subset)
-        p = AssignmentProblem(pairs, p.score[subset], p.capacity, p.demand, p.load, p.locked[subset],
-                              p.coverage_first, p.side)
+        p = prepared.problem
+        ranks = {k: getattr(p, k)[subset] for k in ("mentee_rank", "mentor_rank")
+                 if getattr(p, k) is not None}
+        sub = dataclasses.replace(p, pairs=p.pairs.subset(subset), score=p.score[subset],
+                                  locked=p.locked[subset], **ranks)
+        contributions = prepared.contributions.iloc[np.flatnonzero(subset)].reset_index(drop=True)
+        prepared = dataclasses.replace(prepared, problem=sub, contributions=contributions,
+                                       data={**prepared.data, "problem": sub,
+                                             "all_contributions": contributions})
         bonus = bonus[subset]
-        if contributions is not None:
-            contributions = contributions.iloc[np.flatnonzero(subset)].reset_index(drop=True)
-    adjusted = AssignmentProblem(p.pairs, p.score + bonus, p.capacity, p.demand, p.load, p.locked,
-                                 p.coverage_first, p.side)
-    solver = _choose_solver(rules, p.side, adjusted)
-    sol = _solve(adjusted, solver, SolverOptions(seed=rules.seed, time_limit=rules.settings["time_limit"]))
-    chosen = sol.chosen
-    plain = Solution(chosen, sol.status, float(p.score[chosen].sum()) if len(chosen) else 0.0,
-                     None, sol.wall_time, sol.solver,
-                     {"objective": "score + programme bonus (priority, continuity or rematch)",
-                      "adjusted_objective": sol.objective, "adjusted_bound": sol.bound,
-                      "bonus_total": float(bonus[chosen].sum()) if len(chosen) else 0.0,
-                      "solver_certificate": sol.certificate}, sol.message)
-    data = {k: v for k, v in result.data.items()
-            if k not in ("problem", "solution", "mentee_ids", "mentor_ids", "removed")}
-    data["bonus"] = bonus
-    return _wrap(p, plain, result.data["mentee_ids"], result.data["mentor_ids"],
-                 result.data["removed"], contributions, data)
+    return solve(prepared, bonus)
 
 
 def _outcome_table(outcomes) -> pd.DataFrame:

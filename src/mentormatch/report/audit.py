@@ -61,10 +61,7 @@ class Audit:
 
 
 def _plain(problem):
-    from ..solvers.base import AssignmentProblem
-
-    return AssignmentProblem(problem.pairs, problem.score, problem.capacity, problem.demand,
-                             problem.load, problem.locked, problem.coverage_first)
+    return problem.without_side()
 
 
 def _run(problem, name: str, seed: int = 0):

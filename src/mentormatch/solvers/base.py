@@ -93,6 +93,13 @@ class AssignmentProblem:
         assert self.score.shape == (len(self.pairs),), "score must align with pairs"
         assert self.capacity.shape == (m,), "capacity must have one entry per mentor"
 
+    def without_side(self) -> "AssignmentProblem":
+        """The same pairs, scores, capacities, demands, loads and locks without side constraints
+        (what the random, greedy and stable baselines are run on)."""
+        import dataclasses
+
+        return dataclasses.replace(self, side=SideConstraints())
+
     @property
     def n_mentees(self) -> int:
         return self.pairs.n_mentees

@@ -112,9 +112,15 @@ class _ScoredRows:
         return s, None
 
 
-def _row_blocks(src, n_rows: int) -> list[tuple[int, int]]:
-    step = max(1, _BLOCK_ELEMENTS // max(src.width, 1))
+def row_blocks(n_rows: int, width: int) -> list[tuple[int, int]]:
+    """The (start, stop) mentee-row blocks a scorer is called with: about a million pairs each.
+    Callers that cache block scores use the same blocks, so the cache serves every pass."""
+    step = max(1, _BLOCK_ELEMENTS // max(width, 1))
     return [(a, min(a + step, n_rows)) for a in range(0, n_rows, step)]
+
+
+def _row_blocks(src, n_rows: int) -> list[tuple[int, int]]:
+    return row_blocks(n_rows, src.width)
 
 
 # --------------------------------------------------------------------------------------------
