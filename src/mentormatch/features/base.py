@@ -146,3 +146,90 @@ def build_feature(cls: type, settings: Mapping[str, Any] | None = None):
                                        f"a known setting of {name!r}, one of {sorted(known)}")
                                for k in unknown])
     return cls(**settings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounds for the scale path (optional part of the protocol).
+#
+# A Prepared object may offer ``bound_model(neutral) -> BoundModel | None``: a form of its value
+# that is cheap to evaluate on every pair at once (one small matrix product), and that bounds the
+# value from above. The scale path of ``pair()`` uses the bound to skip the exact extractor on
+# pairs the dual prices already rule out, and computes the exact value on the others; so a loose
+# bound costs time, never correctness. Without the method the bound is 1.
+# ---------------------------------------------------------------------------------------------
+#: The most mentee groups of a bound model's ``key``/``table`` form.
+MAX_BOUND_KEYS = 1024
+#: The most mentor groups a bound model turns into one-hot columns of its product.
+MAX_ONE_HOT = 64
+
+
+@dataclass
+class KeyedMask:
+    """Pairs ruled out by a rule that depends on a key of the mentee and on the mentor:
+    pair (i, j) is ineligible when ``table[key[i], j]``."""
+
+    key: np.ndarray  # (n_mentees,) int64 in [0, K)
+    table: np.ndarray  # (K, n_mentors) bool
+
+
+@dataclass
+class BoundModel:
+    """An upper bound of a feature's value (NaN already replaced by the neutral value)::
+
+        value(i, j) <= row[i] + col[j] + left[i] @ right[j] + table[key[i], j] + pairs[i, j]
+
+    Parts left as None are zero. ``key``/``table`` is the form for a value that depends on
+    the mentee only through a few groups (``table`` is groups x mentors). With ``exact`` the two sides are equal up to floating-point
+    rounding. ``ineligible`` (mentee key x mentor) and ``ineligible_mentors`` (bool per mentor)
+    restate the pairs the feature's ``ineligible`` removes, exactly, so that the bound can carry
+    them; a model must set them whenever ``ineligible`` can return a mask."""
+
+    left: np.ndarray | None = None  # (n_mentees, d)
+    right: np.ndarray | None = None  # (n_mentors, d)
+    row: np.ndarray | None = None  # (n_mentees,)
+    col: np.ndarray | None = None  # (n_mentors,)
+    pairs: Any = None  # scipy.sparse (n_mentees, n_mentors): exact values of a few pairs
+    key: np.ndarray | None = None  # (n_mentees,) int64 in [0, K)
+    table: np.ndarray | None = None  # (K, n_mentors)
+    exact: bool = False
+    ineligible: KeyedMask | None = None
+    ineligible_mentors: np.ndarray | None = None
+
+
+def row_keys(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by the values of ``columns`` (NaN equal to NaN): the group of each row
+    (0..K-1, in order of first appearance is not promised; groups are sorted by value) and the
+    first row of each group.
+
+    Examples
+    --------
+    >>> key, first = row_keys(np.array([1.0, np.nan, 1.0, np.nan]))
+    >>> key.tolist(), first.tolist()
+    ([0, 1, 0, 1], [0, 1])
+    """
+    n = len(columns[0]) if columns else 0
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    stacked = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
+    nan = np.isnan(stacked)
+    stacked = np.where(nan, 0.0, stacked)
+    both = np.column_stack([nan.astype(np.float64), stacked])
+    _, first, key = np.unique(both, axis=0, return_index=True, return_inverse=True)
+    return key.reshape(-1).astype(np.int64), first.astype(np.int64)
+
+
+def one_hot(key: np.ndarray, k: int) -> np.ndarray:
+    """``(len(key), k)`` float64 matrix with a 1 in column ``key[i]`` of row ``i``."""
+    out = np.zeros((len(key), k), dtype=np.float64)
+    out[np.arange(len(key)), key] = 1.0
+    return out
+
+
+def keyed_table(values, key_e: np.ndarray, first_e: np.ndarray, key_m: np.ndarray,
+                first_m: np.ndarray, neutral: float) -> np.ndarray:
+    """``values(i, j)`` (NaN -> ``neutral``) for one representative of every mentee group and
+    every mentor group: a (K_mentee, K_mentor) table. Exact when the value depends on the pair
+    only through the two groups."""
+    ke, km = len(first_e), len(first_m)
+    v = np.asarray(values(np.repeat(first_e, km), np.tile(first_m, ke)), dtype=np.float64)
+    return np.where(np.isnan(v), neutral, v).reshape(ke, km)

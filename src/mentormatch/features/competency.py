@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import register_feature
-from .base import Context, check_choice, numeric_column, text_column
+from .base import BoundModel, Context, check_choice, numeric_column, text_column
 
 TARGETS = ("next_up", "best_next")
 COMPETENCY_PREFIX = "comp_"
@@ -222,6 +222,39 @@ class _CompetencyPrepared:
 
     def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
         return None
+
+    def bound_model(self, neutral: float) -> BoundModel:
+        """The share of the gaps covered is a product: per competency ``c`` and required level
+        ``r``, the mentee's ``importance x gap / sum`` times the mentor's ``[level_c >= r]``.
+        Exact with one target per mentee; with several (``best_next``) the bound takes, per
+        competency, the largest weight over the targets. Mentors with an unknown level change
+        the sum's terms, so their pairs are bounded by 1."""
+        n = self.n_mentees
+        if self.framework is None:
+            return BoundModel(row=np.full(n, neutral), exact=True)
+        m = self.mentor_t.shape[1]
+        den = self.weight_t.sum(axis=1)  # (slots, n): the sum over competencies
+        usable = den > 0
+        share = np.where(usable[:, None, :], self.weight_t / np.where(usable, den, 1.0)[:, None, :], 0.0)
+        columns, lefts, rights = [], [], []
+        for c in range(len(self.competencies)):
+            req = self.required_t[:, c, :]  # (slots, n)
+            levels = np.unique(req[(share[:, c, :] > 0) & ~np.isnan(req)])
+            for r in levels:
+                weight = np.where(req == r, share[:, c, :], 0.0).max(axis=0)
+                lefts.append(weight)
+                with np.errstate(invalid="ignore"):
+                    rights.append((self.mentor_t[c] >= r).astype(np.float64))
+                columns.append((c, r))
+        left = np.column_stack(lefts) if lefts else np.zeros((n, 0))
+        right = np.column_stack(rights) if rights else np.zeros((m, 0))
+        none = ~usable.any(axis=0)  # no measurable gap: the neutral value with every mentor
+        row = np.where(none, neutral, 0.0)
+        loose = np.isnan(self.mentor_t).any(axis=0)
+        right[loose] = 0.0
+        col = np.where(loose, 1.0, 0.0)
+        return BoundModel(left=left, right=right, row=row, col=col,
+                          exact=self.slots == 1 and not loose.any())
 
 
 @register_feature

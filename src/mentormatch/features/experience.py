@@ -18,7 +18,15 @@ import numpy as np
 import pandas as pd
 
 from . import register_feature
-from .base import Context, check_choice, check_number, check_range, numeric_column
+from .base import (MAX_BOUND_KEYS, MAX_ONE_HOT, BoundModel, Context, KeyedMask, check_choice, check_number,
+                   check_range, keyed_table, numeric_column, one_hot, row_keys)
+
+#: Most mentee groups (years bin x level) of the binned experience bound.
+_MAX_BINNED_KEYS = MAX_BOUND_KEYS
+#: Most mentee groups of the exact experience table. The scale path multiplies the groups of
+#: all keyed features (places x experience groups) into one table, so this stays small and
+#: many distinct years are binned instead.
+_EXACT_KEYS = 64
 
 
 def sweet_spot(gap: np.ndarray, low: float, high: float, width: float) -> np.ndarray:
@@ -77,6 +85,72 @@ class _ExperiencePrepared:
         if self.feature.junior_mentor != "ineligible":
             return None
         return self._junior(self._gaps(mentee, mentor))
+
+    def bound_model(self, neutral: float) -> BoundModel | None:
+        """Exact when mentees (or mentors) fall into at most 64 groups of
+        equal years, level (and age); otherwise mentees are grouped by level and by bins of
+        years (and age) an eighth of the decay wide, and each group's part is the best the
+        sweet spot allows over the group's range of years: at most ``1/8`` above the value."""
+        f = self.feature
+        cols_e = [self.years[0], self.level[0]] + ([self.age[0]] if self.age is not None else [])
+        cols_m = [self.years[1], self.level[1]] + ([self.age[1]] if self.age is not None else [])
+        ineligible = None
+        if f.junior_mentor == "ineligible":
+            ineligible = self._junior_mask()
+            if ineligible is None:
+                return None
+        ke, fe = row_keys(*cols_e)
+        km, fm = row_keys(*cols_m)
+        if len(fe) <= _EXACT_KEYS or len(fm) <= MAX_ONE_HOT:
+            table = keyed_table(self.values, ke, fe, km, fm, neutral)
+            if len(fe) <= _EXACT_KEYS:
+                return BoundModel(key=ke, table=table[:, km], exact=True, ineligible=ineligible)
+            return BoundModel(left=table[ke], right=one_hot(km, len(fm)), exact=True,
+                              ineligible=ineligible)
+        # binned: (years bin, level, age bin) groups of mentees, each with its range of values
+        specs = [(self.years, f.years_gap, f.years_decay, f.years_decay / 8.0),
+                 (self.level, f.level_gap, f.level_decay, 0.0)]
+        if self.age is not None:
+            specs.append((self.age, f.age_gap, f.age_decay, f.age_decay / 8.0))
+        binned = [np.floor(v[0] / width) if width > 0 else v[0] for v, _, _, width in specs]
+        key, first = row_keys(*binned)
+        k = len(first)
+        if k > _MAX_BINNED_KEYS:
+            return None
+        total = np.zeros((k, len(self.years[1])))
+        known = np.zeros((k, len(self.years[1])))
+        for (values, (lo, hi), decay, _), b in zip(specs, binned):
+            mentee = values[0]
+            g_lo = np.full(k, np.inf)
+            g_hi = np.full(k, -np.inf)
+            ok = ~np.isnan(mentee)
+            np.minimum.at(g_lo, key[ok], mentee[ok])
+            np.maximum.at(g_hi, key[ok], mentee[ok])
+            has = np.isfinite(g_lo)  # the group's values are all known (NaN is its own group)
+            mentor = values[1]
+            gap_lo = mentor[None, :] - g_hi[:, None]  # the group's gaps span [gap_lo, gap_hi]
+            gap_hi = mentor[None, :] - g_lo[:, None]
+            with np.errstate(invalid="ignore"):
+                outside = np.maximum(np.maximum(lo - gap_hi, gap_lo - hi), 0.0)
+                part = np.clip(1.0 - outside / decay, 0.0, 1.0)
+            use = has[:, None] & ~np.isnan(mentor)[None, :]
+            total += np.where(use, part, 0.0)
+            known += use
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table = np.where(known > 0, total / np.maximum(known, 1), neutral)
+        return BoundModel(key=key, table=table, exact=False, ineligible=ineligible)
+
+    def _junior_mask(self) -> KeyedMask | None:
+        """The junior-mentor rule as a table over mentee groups (level, and years where a
+        level is unknown), or None when there are too many groups."""
+        level, years = self.level[0], self.years[0]
+        need_years = np.isnan(level) | bool(np.isnan(self.level[1]).any())
+        key, first = row_keys(level, np.where(need_years, years, 0.0))
+        if len(first) > _MAX_BINNED_KEYS:
+            return None
+        m = len(self.years[1])
+        gaps = self._gaps(np.repeat(first, m), np.tile(np.arange(m), len(first)))
+        return KeyedMask(key, self._junior(gaps).reshape(len(first), m))
 
 
 @register_feature

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from . import register_feature
-from .base import Context, check_choice, check_number, numeric_column, setting_error, text_column
+from .base import (MAX_BOUND_KEYS, MAX_ONE_HOT, BoundModel, Context, check_choice, check_number, keyed_table,
+                   numeric_column, one_hot, row_keys, setting_error, text_column)
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 MODES = ("hybrid", "in_person", "remote")
@@ -137,8 +138,8 @@ def city_coordinates(city: str, country: str = "") -> tuple[float, float]:
 
 def coordinates(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Latitude and longitude per row: the columns where given, else the resolved city."""
-    lat = numeric_column(frame, "latitude")
-    lon = numeric_column(frame, "longitude")
+    lat = numeric_column(frame, "latitude").copy()  # filled in below; the column may be read-only
+    lon = numeric_column(frame, "longitude").copy()
     need = np.isnan(lat) | np.isnan(lon)
     if need.any() and "city" in frame.columns:
         city = text_column(frame, "city")[need]
@@ -197,6 +198,18 @@ class _GeographyPrepared:
 
     def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
         return None
+
+    def bound_model(self, neutral: float) -> BoundModel | None:
+        """Exact: the value depends on a pair only through the two places (coordinates and
+        UTC offset), and one side has at most ``MAX_BOUND_KEYS`` distinct places (mentors: ``MAX_ONE_HOT``)."""
+        ke, fe = row_keys(self.mentee_lat, self.mentee_lon, self.mentee_offset)
+        km, fm = row_keys(self.mentor_lat, self.mentor_lon, self.mentor_offset)
+        if len(fe) > MAX_BOUND_KEYS and len(fm) > MAX_ONE_HOT:
+            return None
+        table = keyed_table(self.values, ke, fe, km, fm, neutral)
+        if len(fe) <= MAX_BOUND_KEYS:
+            return BoundModel(key=ke, table=table[:, km], exact=True)
+        return BoundModel(left=table[ke], right=one_hot(km, len(fm)), exact=True)
 
 
 @register_feature

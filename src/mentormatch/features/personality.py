@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..schema import BIG_FIVE
 from . import register_feature
-from .base import Context, check_choice, check_number, numeric_column, setting_error
+from .base import BoundModel, Context, check_choice, check_number, numeric_column, setting_error
 
 TRAIT_MODES = ("similar", "complementary", "ignore")
 
@@ -91,6 +91,34 @@ class _PersonalityPrepared:
 
     def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
         return None
+
+    def bound_model(self, neutral: float) -> BoundModel:
+        """A bilinear bound, per trait on [0, 1] with ``x = mentee - mentor``::
+
+            similar        1 - |x| <= 1 - x^2 = 1 - a^2 - b^2 + 2ab
+            complementary  |x| <= a + b - 2ab
+
+        Where a person lacks a trait the weights of the mean change with the pair, so that
+        person's pairs are bounded by 1 instead."""
+        f = self.feature
+        cols = [BIG_FIVE.index(t) for t in self.traits]
+        w = np.array([f.trait_weights[t] for t in self.traits], dtype=np.float64)
+        w = w / w.sum()
+        sign = np.array([-1.0 if f.modes[t] == "complementary" else 1.0 for t in self.traits])
+        a, b = self.mentee[:, cols], self.mentor[:, cols]
+        full_e, full_m = ~np.isnan(a).any(axis=1), ~np.isnan(b).any(axis=1)
+        a, b = np.nan_to_num(a), np.nan_to_num(b)
+        similar = sign > 0
+        row = np.where(similar, 1.0 - a ** 2, a) @ w
+        col = np.where(similar, -(b ** 2), b) @ w
+        left = a * (2.0 * sign * w)
+        right = b.copy()
+        # a person with a missing trait: bound 1 on their pairs (row + col + left.right >= 1)
+        left[~full_e] = 0.0
+        right[~full_m] = 0.0
+        row[~full_e] = 1.0 - min(float(col[full_m].min(initial=0.0)), 0.0)
+        col[~full_m] = 1.0 - min(float(row.min(initial=0.0)), 0.0)
+        return BoundModel(left=left, right=right, row=row, col=col, exact=False)
 
 
 @register_feature

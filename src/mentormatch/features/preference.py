@@ -31,7 +31,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from . import register_feature
-from .base import Context, check_number, setting_error
+from .base import BoundModel, Context, check_number, setting_error
 
 
 def _lists(frame: pd.DataFrame, column: str) -> pd.Series:
@@ -137,6 +137,14 @@ class _PreferencePrepared:
 
     def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
         return None
+
+    def bound_model(self, neutral: float) -> BoundModel:
+        """Exact: 0 on every pair nobody ranked or suggested, the value on the few others."""
+        stated = (abs(self.mentee_ranks) + abs(self.mentor_ranks) + abs(self.suggested)).tocoo()
+        i = np.asarray(stated.row, dtype=np.int64)
+        j = np.asarray(stated.col, dtype=np.int64)
+        return BoundModel(pairs=sp.csr_array((self.values(i, j), (i, j)), shape=stated.shape),
+                          exact=True)
 
 
 @register_feature

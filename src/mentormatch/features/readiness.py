@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import register_feature
-from .base import Context, check_number, numeric_column, setting_error
+from .base import BoundModel, Context, check_number, numeric_column, setting_error
 
 CRITERIA = ("performance", "leadership_feedback", "tenure_years")
 
@@ -95,6 +95,14 @@ class _ReadinessPrepared:
         r = self.readiness[mentor]
         with np.errstate(invalid="ignore"):
             return ~np.isnan(r) & (r < low)
+
+    def bound_model(self, neutral: float) -> BoundModel:
+        """Exact: one number per mentor."""
+        out = BoundModel(col=np.where(np.isnan(self.readiness), neutral, self.readiness), exact=True)
+        if self.feature.min_readiness is not None:
+            out.ineligible_mentors = self.ineligible(np.zeros(len(self.readiness), dtype=np.int64),
+                                                     np.arange(len(self.readiness)))
+        return out
 
 
 @register_feature

@@ -224,13 +224,14 @@ def _merge(a: _Sparse, b: _Sparse, width: int) -> _Sparse:
                    np.concatenate([a.s, b.s])[first])
 
 
-def _bar(blocks, progress: bool, what: str):
+def _bar(blocks, progress: bool, what: str, total: int | None = None):
     """The blocks, with a progress bar on stderr when asked for and the pass lasts over 2 s."""
     if not progress:
         return blocks
     from tqdm import tqdm
 
-    return tqdm(blocks, desc=what, unit="block", delay=2.0, mininterval=1.0, leave=False, file=sys.stderr)
+    return tqdm(blocks, desc=what, unit="block", delay=2.0, mininterval=1.0, leave=False, file=sys.stderr,
+                total=total)
 
 
 def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray,

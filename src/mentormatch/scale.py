@@ -1,0 +1,299 @@
+"""Upper bounds of the pair score for every pair at once, for the scale path of ``pair()``.
+
+At 100,000 mentees x 20,000 mentors the exact extractors cost about a microsecond a pair, half
+an hour for the 2e9 pairs. The certificate does not need the exact score of every pair: it
+needs ``score(i, j) <= u_i + p_j`` (the dual prices), and an upper bound that passes the test
+proves it for the exact score too. :class:`BoundedScorer` assembles the bound models of the
+features (:class:`~mentormatch.features.base.BoundModel`) into one float32 matrix product::
+
+    bound(i, j) = L[i] @ R[j] + stated[i, j]        (row and column terms folded into L, R)
+                = -BIG where a rule removes the pair
+
+and computes exact scores (the extractors, float64) only for the pairs it is asked about: each
+mentee's best pairs by the bound, and the pairs whose bound the prices do not rule out. The
+bound is exact for geography (places), readiness, preference and competency (one target), a
+bilinear bound for personality and a binned one for experience when there are many distinct
+years; float32 rounding is covered by :attr:`BoundedScorer.margin`.
+
+Every eligibility rule is carried exactly (sparse pairs for the management line, forbidden pairs
+and people in both tables; mentee-key x mentor tables for level rules; mentor masks for
+readiness), so that ``bound > -BIG / 2`` if and only if the pair is eligible, and the counts of
+pairs each rule removes (for the reasons of unmatched mentees) are computed without a pass over
+the pairs. Settings the bound cannot carry (``same_team``, ``min_score``, a custom feature's own
+ineligibility) make :func:`bounded_scorer` return None, and ``pair()`` scores every pair exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import constraints as C
+from .features import Context
+from .features.base import BoundModel, KeyedMask
+from .pairs import Candidates, Encoder
+from .rules import Rules
+
+__all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
+
+#: Added (negated) to the bound of a pair a rule removes; a bound below ``-BIG / 2`` means
+#: "ineligible". Scores are sums of weights x values in [0, 1], far below this.
+BIG = 1.0e7
+_U32 = 2.0 ** -24  # unit roundoff of float32
+#: Largest groups x mentors table of the keyed terms (float32): 256 MB.
+MAX_TABLE_ENTRIES = 1 << 26
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _sparse_rule(a: np.ndarray, b: np.ndarray, m: int) -> np.ndarray:
+    """Pair codes ``i * m + j`` of a rule's pairs, sorted and unique."""
+    return np.unique(np.asarray(a, dtype=np.int64) * m + np.asarray(b, dtype=np.int64))
+
+
+class BoundedScorer:
+    """Bounds of blocks of mentee rows and exact scores of chosen pairs; see the module text.
+
+    Attributes
+    ----------
+    margin : float
+        The float32 bound plus ``margin`` is at least the exact score of every eligible pair.
+    exact : bool
+        True when every feature's bound is exact (then only rounding separates the two).
+    removed : DataFrame
+        Per mentee, the pairs each rule removes (the first rule that applies counts).
+    eligible_counts : ndarray
+        Per mentee, the eligible pairs.
+    """
+
+    def __init__(self, mentees: pd.DataFrame, mentors: pd.DataFrame, rules: Rules, context: Context,
+                 mentee_ids: Encoder, mentor_ids: Encoder, features=None):
+        from .scoring import prepare_features
+
+        self.mentees, self.mentors, self.rules, self.context = mentees, mentors, rules, context
+        self.n, self.m = len(mentees), len(mentors)
+        cons = rules.constraints
+        if cons.get("same_team", False):
+            raise _Unsupported("constraints.same_team")
+        if not np.isnan(cons["min_score"]):
+            raise _Unsupported("constraints.min_score")
+        self.features = features if features is not None else prepare_features(mentees, mentors, rules, context)
+        weights = {name: w for name, w in rules.weights.items() if w > 0}
+        n, m = self.n, self.m
+        lefts, rights, keyed = [], [], []
+        row = np.zeros(n)
+        col = np.zeros(m)
+        stated = sp.csr_array((n, m))
+        self.exact = True
+        # rules in the order of constraints.rule_masks, then the features' own
+        self.rule_names: list[str] = []
+        rule_parts: list[tuple[str, object]] = []
+        same = np.flatnonzero(np.isin(mentee_ids.ids, mentor_ids.ids))
+        if len(same):
+            rule_parts.append(("same_person", _sparse_rule(
+                same, mentor_ids.encode(mentee_ids.ids[same]), m)))
+        else:
+            rule_parts.append(("same_person", np.zeros(0, np.int64)))
+        if cons.get("management_line", True):
+            rule_parts.append(("management_line", _sparse_rule(*C.management_line_pairs(mentees, mentors), m)))
+        if cons.get("mentor_level_above", False) and "level" in mentees.columns and "level" in mentors.columns:
+            le = mentees["level"].to_numpy(dtype=float)
+            lm = mentors["level"].to_numpy(dtype=float)
+            key, first = _level_keys(le)
+            table = ~(lm[None, :] > le[first][:, None]) & ~np.isnan(le[first])[:, None] & ~np.isnan(lm)[None, :]
+            rule_parts.append(("mentor_level_above", KeyedMask(key, table)))
+        if cons.get("forbidden"):
+            a, b = C.id_pairs(cons["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden")
+            rule_parts.append(("forbidden", _sparse_rule(a, b, m)))
+        prepared = self.features.prepared
+        extractors = self.features.extractors
+        for name, prep in prepared.items():
+            model = None
+            if hasattr(prep, "bound_model"):
+                model = prep.bound_model(float(extractors[name].neutral))
+            can_remove = prep.ineligible(np.zeros(0, np.int64), np.zeros(0, np.int64)) is not None
+            if can_remove:
+                if model is None or (model.ineligible is None and model.ineligible_mentors is None):
+                    raise _Unsupported(f"the ineligibility rule of feature {name!r}")
+                rule = getattr(prep, "ineligible_rule", f"{name}.ineligible")
+                if model.ineligible is not None:
+                    rule_parts.append((rule, model.ineligible))
+                if model.ineligible_mentors is not None:
+                    rule_parts.append((rule, KeyedMask(np.zeros(n, np.int64),
+                                                       np.asarray(model.ineligible_mentors, bool)[None, :])))
+            w = weights.get(name, 0.0)
+            if w <= 0:
+                continue
+            if model is None:  # values lie in [0, 1]
+                row += w
+                self.exact = False
+                continue
+            self.exact = self.exact and model.exact
+            if model.left is not None and model.left.shape[1]:
+                lefts.append(np.asarray(model.left, dtype=np.float64) * w)
+                rights.append(np.asarray(model.right, dtype=np.float64))
+            if model.row is not None:
+                row += w * np.asarray(model.row, dtype=np.float64)
+            if model.col is not None:
+                col += w * np.asarray(model.col, dtype=np.float64)
+            if model.pairs is not None:
+                stated = stated + w * sp.csr_array(model.pairs)
+            if model.key is not None:
+                keyed.append((np.asarray(model.key, np.int64), w * np.asarray(model.table, np.float64)))
+        for name in weights:
+            if name not in prepared:
+                raise _Unsupported(f"feature {name!r}")
+        sparse_rules = []
+        for name, part in rule_parts:
+            if name not in self.rule_names:
+                self.rule_names.append(name)
+            if isinstance(part, KeyedMask):  # -BIG on the mentors the rule removes
+                keyed.append((part.key, np.where(part.table, -BIG, 0.0)))
+            else:
+                sparse_rules.append(part)
+        self.removed, self.eligible_counts = _removal_counts(rule_parts, self.rule_names, n, m)
+        # the keyed terms: one table over the groups of mentees with equal keys, when it is small
+        self.key = np.zeros(n, dtype=np.int64)
+        self.table = np.zeros((1, m), dtype=np.float32)
+        if keyed:
+            groups, first, combined = np.unique(np.column_stack([k for k, _ in keyed]), axis=0,
+                                                return_index=True, return_inverse=True)
+            combined = combined.reshape(-1)
+            if len(groups) * m <= MAX_TABLE_ENTRIES:
+                table = np.zeros((len(groups), m))
+                for t, (k, tab) in enumerate(keyed):
+                    table += tab[groups[:, t]]
+                self.key, self.table = combined, table.astype(np.float32)
+            else:  # too many groups: one-hot columns of the product instead
+                for k, tab in keyed:
+                    lefts.append(np.eye(tab.shape[0])[k])
+                    rights.append(tab.T)
+        left = np.column_stack(lefts + [row, np.ones(n)])
+        right = np.column_stack(rights + [np.ones(m), col])
+        # float32 rounding (inputs 2u a product, a sum of d + 3 terms, the stated pairs): the
+        # rows of -BIG (ineligible pairs) are left out, as they add exact zeros to the others
+        d = left.shape[1]
+        finite_table = np.where(self.table > -BIG / 2, np.abs(self.table), 0.0)
+        finite_right = np.where(right > -BIG / 2, np.abs(right), 0.0)
+        magnitude = float(np.abs(left).sum(axis=1).max(initial=0.0) * finite_right.max(initial=0.0)
+                          + finite_table.max(initial=0.0))
+        stated_max = float(np.abs(stated.data).max(initial=0.0)) if stated.nnz else 0.0
+        self.margin = 1.01 * (d + 5) * _U32 * (magnitude + stated_max) + 1e-9
+        self.largest = magnitude + stated_max  # no eligible pair's bound is larger in size
+        # internal order: mentees sorted by group, so that a block of rows shares a few groups
+        self.order = np.argsort(self.key, kind="stable")
+        self.inverse = np.empty(n, dtype=np.int64)
+        self.inverse[self.order] = np.arange(n)
+        self.key_sorted = self.key[self.order]
+        self.runs = np.flatnonzero(np.diff(self.key_sorted)) + 1  # where a new group starts
+        self.left = np.ascontiguousarray(left[self.order], dtype=np.float32)
+        self.right_t = np.ascontiguousarray(right.T, dtype=np.float32)
+        self.stated = stated[self.order].astype(np.float32).tocsr()
+        self.stated.sort_indices()
+        blocked = np.unique(np.concatenate(sparse_rules)) if sparse_rules else np.zeros(0, np.int64)
+        self.blocked = sp.csr_array((np.ones(len(blocked), dtype=bool),
+                                     (self.inverse[blocked // m], blocked % m)),
+                                    shape=(n, m)) if len(blocked) else None
+        self.cache = None  # never keeps scores: see pipeline.baseline
+
+    # ------------------------------------------------------------------------------------------
+    def upper(self, a: int, b: int) -> np.ndarray:
+        """float32 bounds of rows ``a:b`` of the internal order (``order[r]`` is the mentee of
+        row ``r``) against every mentor; ``< -BIG / 2`` where a rule removes the pair."""
+        out = self.left[a:b] @ self.right_t
+        lo, hi = np.searchsorted(self.runs, [a, b], side="right")
+        edges = [a, *self.runs[lo:hi].tolist(), b]
+        for r0, r1 in zip(edges[:-1], edges[1:]):  # a few groups per block
+            if r1 > r0:
+                out[r0 - a:r1 - a] += self.table[self.key_sorted[r0]]
+        if self.stated.nnz:
+            part = self.stated[a:b].tocoo()
+            if part.nnz:
+                out[part.row, part.col] += part.data
+        if self.blocked is not None:
+            part = self.blocked[a:b].tocoo()
+            if part.nnz:
+                out[part.row, part.col] = -np.float32(BIG)
+        return out
+
+    def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        """The exact scores (float64) of eligible pairs given by internal row and mentor, in
+        any order."""
+        from .scoring import score_pairs
+
+        if not len(row):
+            return np.zeros(0)
+        mentee = self.order[np.asarray(row, np.int64)]
+        mentor = np.asarray(mentor, np.int64)
+        by_pair = np.lexsort((mentor, mentee))
+        cand = Candidates(mentee[by_pair], mentor[by_pair], self.n, self.m)
+        out = np.empty(len(mentee))
+        out[by_pair] = score_pairs(self.mentees, self.mentors, cand, self.rules, self.context,
+                                   prepared=self.features).total
+        return out
+
+    def removed_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({name: self.removed[k] for k, name in enumerate(self.rule_names)})
+
+
+def _level_keys(level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from .features.base import row_keys
+
+    return row_keys(level)
+
+
+def _removal_counts(rule_parts, names: list[str], n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per rule (in ``names`` order) and mentee, the pairs it removes that no earlier rule
+    removed, and per mentee the eligible pairs; by groups of mentees with equal keys for the
+    keyed rules and by the listed pairs of the sparse rules, never a pass over all pairs."""
+    counts = np.zeros((len(names), n), dtype=np.int64)
+    keyed = [(names.index(name), part) for name, part in rule_parts if isinstance(part, KeyedMask)]
+    sparse = [(names.index(name), part) for name, part in rule_parts if not isinstance(part, KeyedMask)]
+    order = [names.index(name) for name, _ in rule_parts]  # a rule's position in the order
+    position = {r: order.index(r) for r in set(order)}
+    if keyed:
+        keys = np.column_stack([part.key for _, part in keyed])
+        groups, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        for g in range(len(groups)):
+            claim = np.full(m, -1)
+            for t in sorted(range(len(keyed)), key=lambda t: position[keyed[t][0]], reverse=True):
+                r, part = keyed[t]  # later rules first, so that the first rule has the last word
+                claim[part.table[groups[g][t]]] = r
+            hit = claim >= 0
+            per_rule = np.bincount(claim[hit], minlength=len(names))
+            members = inverse == g
+            counts[:, members] += per_rule[:, None]
+    if sparse:
+        codes = np.unique(np.concatenate([c for _, c in sparse]))
+        i, j = codes // m, codes % m
+        first_sparse = np.full(len(codes), -1)
+        first_pos = np.full(len(codes), np.iinfo(np.int64).max)
+        for r, c in sparse:
+            inside = np.isin(codes, c)
+            better = inside & (position[r] < first_pos)
+            first_sparse[better], first_pos[better] = r, position[r]
+        keyed_claim = np.full(len(codes), -1)
+        keyed_pos = np.full(len(codes), np.iinfo(np.int64).max)
+        for r, part in keyed:
+            inside = part.table[part.key[i], j]
+            better = inside & (position[r] < keyed_pos)
+            keyed_claim[better], keyed_pos[better] = r, position[r]
+        by_sparse = first_pos < keyed_pos
+        np.add.at(counts, (first_sparse[by_sparse], i[by_sparse]), 1)
+        undo = by_sparse & (keyed_claim >= 0)  # counted by a later keyed rule above
+        np.add.at(counts, (keyed_claim[undo], i[undo]), -1)
+    eligible = m - counts.sum(axis=0)
+    return counts, eligible
+
+
+def bounded_scorer(mentees, mentors, rules: Rules, context: Context, mentee_ids: Encoder,
+                   mentor_ids: Encoder, features=None) -> BoundedScorer | None:
+    """A :class:`BoundedScorer`, or None when the rules need something the bounds cannot
+    carry (then every pair is scored exactly)."""
+    try:
+        return BoundedScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids, features)
+    except _Unsupported:
+        return None
