@@ -47,16 +47,20 @@ def unmatched_reasons(
         re-solves are spent; beyond that the mentees' best few mentors are checked and the
         reason says so.
     """
-    n_e = len(load)
+    unmatched = np.asarray(unmatched, dtype=np.int64)
+    if len(unmatched) == 0:  # everyone matched: nothing to explain, no work on the pairs
+        return pd.DataFrame([], columns=["mentee_id", "reason_code", "reason"])
     mentor_load = np.bincount(pair_mentor[chosen], weights=load[pair_mentee[chosen]], minlength=n_mentors)
     weakest = np.full(n_mentors, np.inf)
     np.minimum.at(weakest, pair_mentor[chosen], pair_score[chosen])
     full = mentor_load >= capacity - 1e-9
-    starts = np.searchsorted(pair_mentee, np.arange(n_e + 1))
+    # each unmatched mentee's pairs (pairs are grouped by mentee): two searches per mentee
+    lo = np.searchsorted(pair_mentee, unmatched, side="left")
+    hi = np.searchsorted(pair_mentee, unmatched, side="right")
     rows = []
     pending = []  # capacity_taken mentees: (row number, mentee, its mentors, their scores)
-    for i in np.asarray(unmatched, dtype=np.int64):
-        sl = slice(starts[i], starts[i + 1])
+    for i, a, b in zip(unmatched.tolist(), lo.tolist(), hi.tolist()):
+        sl = slice(a, b)
         js, ss = pair_mentor[sl], pair_score[sl]
         if n_mentors == 0:
             rows.append((mentee_ids[i], "no_mentors", "no mentors take part in the programme"))
