@@ -2,7 +2,8 @@
 
 Ids live only at the edges: everything between validation and the result works on integer
 indices. Mentee index ``i`` runs over the mentees table's rows, mentor index ``j`` over the
-mentors table's rows, both in input order.
+mentors table's rows, both in input order. A dense score matrix reaches the solvers
+(row-major, -inf = ineligible) through :class:`DenseRows`.
 """
 from __future__ import annotations
 
@@ -106,3 +107,99 @@ class Candidates:
         return pd.DataFrame(
             {"mentee_id": mentee_ids.decode(self.mentee), "mentor_id": mentor_ids.decode(self.mentor)}
         )
+
+
+
+class DenseRows:
+    """A dense mentees x mentors score matrix with a forbidden mask, served a block of mentee
+    rows at a time as row-major float64 with ``-inf`` where forbidden: a block scorer for
+    :func:`mentormatch.solvers.certify.solve_scored` that never copies the whole matrix.
+
+    A DataFrame's ``to_numpy()`` is usually a column-major view of pandas' block, while the
+    solvers read rows; each block is transposed tile by tile (cache-sized tiles: about twice
+    as fast as one strided copy). One full-size row-major copy instead would add the matrix's
+    size to the peak memory, and touching that much fresh memory costs about as much as the
+    few passes of blocks a certified solve makes.
+
+    ``values`` is never modified; ``forbid`` (bool, same shape) may be None.
+    """
+
+    TILE = (128, 256)  # rows x columns copied at a time when transposing
+    #: forbidden cells are kept as sorted row-major positions while they are sparse (int64
+    #: positions cost 8 bytes each, the bool mask 1 byte a cell); denser masks are kept as is
+    SPARSE_SHARE = 1 / 16
+
+    def __init__(self, values: np.ndarray, forbid: np.ndarray | None = None):
+        self.values = values
+        self.n_mentees, self.n_mentors = n, m = values.shape
+        self.n_forbidden = np.zeros(n, dtype=np.int64)  # per mentee row
+        self.keys: np.ndarray | None = None  # sorted i * m + j of the forbidden cells
+        self.mask: np.ndarray | None = None
+        if forbid is None or values.size == 0:
+            return
+        forbid = np.asarray(forbid, dtype=bool)
+        if forbid.shape != (n, m):
+            raise ValueError(f"forbid has shape {forbid.shape}, expected {(n, m)}")
+        # scan the mask in its own memory order, about a million cells at a time
+        by_mentor = forbid.flags.f_contiguous and not forbid.flags.c_contiguous
+        base = forbid.T if by_mentor else np.ascontiguousarray(forbid)
+        width = base.shape[1]
+        step = max(1, (1 << 20) // max(width, 1))
+        parts, total, most = [], 0, self.SPARSE_SHARE * forbid.size
+        for a in range(0, base.shape[0], step):
+            r, c = np.divmod(np.flatnonzero(base[a:a + step]), width)
+            total += len(r)
+            if total > most:  # dense: keep the mask itself
+                self.mask = forbid
+                self.n_forbidden = np.count_nonzero(forbid, axis=1).astype(np.int64)
+                return
+            r += a
+            parts.append(c * m + r if by_mentor else r * m + c)
+        keys = np.concatenate(parts)
+        self.keys = np.sort(keys) if by_mentor else keys
+        self.n_forbidden = np.bincount(self.keys // m, minlength=n).astype(np.int64)
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        a, b, _ = rows.indices(self.n_mentees)
+        b = max(a, b)
+        src = self.values[a:b]
+        masked = (self.mask is not None) or (self.keys is not None and len(self.keys))
+        if src.flags.c_contiguous and not masked:
+            return src  # already rows, nothing to mask: a view (solve_scored never writes)
+        if src.flags.c_contiguous:
+            out = np.array(src, dtype=np.float64, order="C")
+        else:
+            out = np.empty((b - a, self.n_mentors), dtype=np.float64)
+            tr, tc = self.TILE
+            for r in range(0, b - a, tr):
+                for c in range(0, self.n_mentors, tc):
+                    out[r:r + tr, c:c + tc] = src[r:r + tr, c:c + tc]
+        if self.mask is not None:
+            np.copyto(out, -np.inf, where=self.mask[a:b])
+        elif masked:
+            m = self.n_mentors
+            lo, hi = np.searchsorted(self.keys, [a * m, b * m])
+            out.reshape(-1)[self.keys[lo:hi] - a * m] = -np.inf
+        return out
+
+    def at(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """The masked scores of the cells (i[k], j[k])."""
+        i = np.asarray(i, dtype=np.int64)
+        j = np.asarray(j, dtype=np.int64)
+        s = self.values[i, j].astype(np.float64)
+        if self.mask is not None:
+            s[self.mask[i, j]] = -np.inf
+        elif self.keys is not None and len(self.keys) and len(i):
+            key = i * self.n_mentors + j
+            pos = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+            s[self.keys[pos] == key] = -np.inf
+        return s
+
+    def row_counts(self, value: float = -np.inf) -> np.ndarray:
+        """Per mentee row, the cells of the masked matrix equal to ``value``, a block at a time."""
+        n, m = self.n_mentees, self.n_mentors
+        out = np.zeros(n, dtype=np.int64)
+        step = max(1, (1 << 20) // max(m, 1))
+        for a in range(0, n, step):
+            out[a:a + step] = np.count_nonzero(self(slice(a, a + step)) == value, axis=1)
+        return out

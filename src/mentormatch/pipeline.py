@@ -39,9 +39,39 @@ def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labe
 
 
 def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
-    """Per eligible pair, the mentor's rank among the mentee's eligible mentors (1 = best score)."""
-    s = pd.Series(problem.score)
-    return s.groupby(problem.pairs.mentee).rank(method="min", ascending=False).to_numpy().astype(np.int64)
+    """Per eligible pair, the mentor's rank among the mentee's eligible mentors (1 = best score;
+    tied scores share the best rank of their run, like pandas' ``rank(method="min")``)."""
+    mentee = np.asarray(problem.pairs.mentee, dtype=np.int64)
+    score = np.asarray(problem.score, dtype=np.float64)
+    n = len(score)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    counts = np.bincount(mentee)
+    width = int(counts.max())
+    if len(counts) * width <= (1 << 22) and bool(np.all(mentee[1:] >= mentee[:-1])):
+        # few pairs per mentee (the sparse paths): 1 + how many of its mentee's scores beat
+        # each pair's, on a NaN-padded mentees x width table (<= 32 MB), without sorting
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        table = np.full((len(counts), width), np.nan)
+        table[mentee, np.arange(n) - starts[mentee]] = score
+        ranks = np.empty(n, dtype=np.int64)
+        step = max(1, (1 << 20) // width)  # pairs compared at a time
+        for a in range(0, n, step):
+            b = min(a + step, n)
+            ranks[a:b] = 1 + np.count_nonzero(table[mentee[a:b]] > score[a:b, None], axis=1)
+        return ranks
+    order = np.lexsort((-score, mentee))  # by mentee, then best score first
+    m_sorted, s_sorted = mentee[order], score[order]
+    pos = np.arange(n, dtype=np.int64)
+    new_mentee = np.ones(n, dtype=bool)
+    new_mentee[1:] = m_sorted[1:] != m_sorted[:-1]
+    new_run = new_mentee.copy()  # a run of equal scores within one mentee starts here
+    new_run[1:] |= s_sorted[1:] != s_sorted[:-1]
+    group_start = np.maximum.accumulate(np.where(new_mentee, pos, 0))
+    run_start = np.maximum.accumulate(np.where(new_run, pos, 0))
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = run_start - group_start + 1
+    return ranks
 
 
 #: Pairs x re-solves spent on exact "capacity taken" reasons; beyond it reasons stay approximate
@@ -108,15 +138,15 @@ def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matchin
 # assign(): bring your own scores
 # --------------------------------------------------------------------------------------------
 def _labels(index, table: str, axis: str) -> Encoder:
-    ids = [str(x) for x in index]
-    seen: dict[str, int] = {}
-    problems = []
-    for n, x in enumerate(ids):
-        if x in seen:
-            problems.append(Problem(table, None, x, None, x,
-                                    f"unique {axis} ids (also at position {seen[x]})"))
-        seen.setdefault(x, n)
-    if problems:
+    ids = [str(x) for x in index.tolist()]  # tolist: python scalars, fast for arrow strings
+    if pd.Index(ids, dtype=object).duplicated().any():
+        seen: dict[str, int] = {}
+        problems = []
+        for n, x in enumerate(ids):
+            if x in seen:
+                problems.append(Problem(table, None, x, None, x,
+                                        f"unique {axis} ids (also at position {seen[x]})"))
+            seen.setdefault(x, n)
         raise ValidationError(problems)
     return Encoder.from_ids(ids)
 
@@ -162,45 +192,47 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     mentee_ids = _labels(scores.index, "scores", "mentee (index)")
     mentor_ids = _labels(scores.columns, "scores", "mentor (column)")
     try:
-        values = scores.to_numpy(dtype=np.float64)
+        values = scores.to_numpy(dtype=np.float64)  # often a read-only, column-major view
     except (TypeError, ValueError):
         bad = scores.apply(pd.to_numeric, errors="coerce").isna() & scores.notna()
         i, j = np.argwhere(bad.to_numpy())[0]
         raise ValidationError(Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None,
                                       scores.iat[i, j], "a number (or -inf for ineligible)")) from None
-    finite = np.isfinite(values)
-    all_finite = bool(finite.all())
-    if not all_finite:
+    # min and max in two passes, no temporaries: max is NaN if any NaN, +inf if any +inf
+    lo, hi = (values.min(), values.max()) if values.size else (0.0, 0.0)
+    if not hi < np.inf:
         bad = np.argwhere(np.isnan(values) | np.isposinf(values))
         if len(bad):
             raise ValidationError([Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None, values[i, j],
                                            "a finite number (or -inf for ineligible)") for i, j in bad[:20]])
-    del finite
+    has_neginf = bool(lo == -np.inf)
     cap = _capacity_series(capacity, mentor_ids)
-    forbid = np.zeros(values.shape, dtype=bool) if forbidden is not None else None
+    forbid = None
     if forbidden is not None:
         if not isinstance(forbidden, pd.DataFrame) or forbidden.shape != scores.shape:
             raise ValidationError(Problem("forbidden", None, None, None,
                                           getattr(forbidden, "shape", type(forbidden).__name__),
                                           f"a bool DataFrame shaped like scores {scores.shape}"))
         f = forbidden.reindex(index=scores.index, columns=scores.columns)
-        if f.isna().any().any():
+        # plain bool columns hold no NaN, and with the same labels reindex added none
+        same = forbidden.index.equals(scores.index) and forbidden.columns.equals(scores.columns)
+        if not (same and (f.dtypes == np.dtype(bool)).all()) and f.isna().any().any():
             raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
                                           "the same index and columns as scores"))
         forbid = f.to_numpy(dtype=bool)
-    if all_finite and forbidden is None:  # nothing to mask: no 25M-element copies at scale
-        eligible2d = None
-        removed = pd.DataFrame({"forbidden": np.zeros(len(values), np.int64),
-                                "ineligible_score": np.zeros(len(values), np.int64)})
-    else:
-        neg = np.isneginf(values)
-        forbid = forbid if forbid is not None else np.zeros(values.shape, dtype=bool)
-        removed = pd.DataFrame({"forbidden": forbid.sum(axis=1), "ineligible_score": (neg & ~forbid).sum(axis=1)})
-        eligible2d = ~forbid & ~neg
+    from .pairs import DenseRows
+    from .solvers.flow import SPARSE_THRESHOLD
+
+    # rows of the matrix with -inf where forbidden, a block at a time: no full-size copy
+    rows = DenseRows(values, forbid)
+    masked = forbid is not None or has_neginf
+    n_forbidden = rows.n_forbidden
+    n_neginf = rows.row_counts(-np.inf) if has_neginf else n_forbidden  # forbidden or -inf
+    removed = pd.DataFrame({"forbidden": n_forbidden, "ineligible_score": n_neginf - n_forbidden})
     lock_i = lock_j = np.zeros(0, np.int64)
     if locked:
         lock_i, lock_j = C.id_pairs(locked, mentee_ids, mentor_ids, "locked")
-        bad = (~eligible2d[lock_i, lock_j] if eligible2d is not None
+        bad = (~(rows.at(lock_i, lock_j) > -np.inf) if masked
                else np.zeros(len(lock_i), dtype=bool))
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
@@ -208,25 +240,21 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
                                            f"{mentor_ids.ids[lock_j[k]]!s}) is forbidden or has score -inf",
                                            "drop the lock or allow the pair"))
     options = SolverOptions(seed=seed, time_limit=time_limit)
-    from .solvers.flow import SPARSE_THRESHOLD
-
     if solver == "flow" and not coverage_first and values.size > SPARSE_THRESHOLD:
         # Large dense input: each mentee's best pairs solved exactly, then certified against
         # the whole matrix, without building the full candidate list.
         from .solvers.certify import solve_scored
 
-        masked = values if forbidden is None else np.where(eligible2d, values, -np.inf)  # -inf stays -inf
-        problem, solution = solve_scored(masked, cap, locked=(lock_i, lock_j), options=options)
-        counts = (np.full(len(values), values.shape[1], np.int64) if eligible2d is None
-                  else eligible2d.sum(axis=1))
+        problem, solution = solve_scored(rows, cap, n_mentees=values.shape[0], n_mentors=values.shape[1],
+                                         locked=(lock_i, lock_j), options=options)
         return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores},
-                     eligible_counts=counts)
-    if eligible2d is None:
-        eligible2d = np.ones(values.shape, dtype=bool)
+                     eligible_counts=values.shape[1] - n_neginf)
+    work = rows(slice(0, len(values))) if masked else values
+    eligible2d = work > -np.inf if masked else np.ones(values.shape, dtype=bool)
     cand = Candidates.from_mask(eligible2d)
     lock_mask = np.zeros(len(cand), dtype=bool)
     lock_mask[cand.locate(lock_i, lock_j)] = True
-    problem = AssignmentProblem(cand, values[eligible2d], cap, locked=lock_mask,
+    problem = AssignmentProblem(cand, work[eligible2d], cap, locked=lock_mask,
                                 coverage_first=coverage_first)
     solution = _solve(problem, solver, options)
     return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores})
@@ -237,12 +265,13 @@ def _capacity_series(capacity, mentor_ids: Encoder) -> np.ndarray:
         raise ValidationError(Problem("capacity", None, None, None, type(capacity).__name__,
                                       "a Series indexed by mentor id"))
     cap = capacity.copy()
-    cap.index = [str(x) for x in cap.index]
+    cap.index = pd.Index([str(x) for x in cap.index.tolist()], dtype=object)
+    columns = pd.Index(mentor_ids.ids, dtype=object)
     problems = []
-    missing = [m for m in mentor_ids.ids if m not in cap.index]
+    missing = columns[~columns.isin(cap.index)]
     for m in missing[:20]:
         problems.append(Problem("capacity", "capacity", m, None, None, "a capacity for every mentor column of scores"))
-    extra = [m for m in cap.index if m not in set(mentor_ids.ids)]
+    extra = cap.index[~cap.index.isin(columns)]
     for m in extra[:20]:
         problems.append(Problem("capacity", "capacity", m, None, cap[m], "only mentor ids that are columns of scores"))
     if problems:
@@ -367,7 +396,7 @@ class Prepared:
     data: dict[str, Any]
     solver: str
     options: SolverOptions
-    scorer: "_BlockScorer | None" = None  # the scale path: scores computed block by block
+    scorer: Any = None  # the scale path: a _BlockScorer or a scale.BoundedScorer
 
 
 def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
@@ -605,7 +634,13 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
     locked = None
     if rules.constraints["locked"]:
         locked = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
-    scorer = _BlockScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
+    scorer = None
+    if n_pairs > SCORE_CACHE_PAIRS:  # too many pairs to keep: bound them, score exactly where it matters
+        from .scale import bounded_scorer
+
+        scorer = bounded_scorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
+    if scorer is None:
+        scorer = _BlockScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
     data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,
             "requested_solver": rules.solver, "scale_path": True, "demand": demand, "locked": locked,
             "capacity": cap, "mentee_ids": mentee_ids, "mentor_ids": mentor_ids}
@@ -618,9 +653,15 @@ def _solve_large(prepared: Prepared) -> Matching:
     from .solvers.certify import solve_scored
 
     scorer, data = prepared.scorer, dict(prepared.data)
-    problem, solution = solve_scored(scorer, data["capacity"], n_mentees=len(data["mentees"]),
-                                     n_mentors=len(data["mentors"]), demand=data["demand"],
-                                     locked=data["locked"], options=prepared.options)
+    if isinstance(scorer, _BlockScorer):
+        problem, solution = solve_scored(scorer, data["capacity"], n_mentees=len(data["mentees"]),
+                                         n_mentors=len(data["mentors"]), demand=data["demand"],
+                                         locked=data["locked"], options=prepared.options)
+    else:
+        from .solvers.bounded import solve_bounded
+
+        problem, solution = solve_bounded(scorer, data["capacity"], demand=data["demand"],
+                                          locked=data["locked"], options=prepared.options)
     # contributions only on the pairs the solver kept (each mentee's best pairs and the pairs
     # the certificate added), never on every pair
     scores = score_pairs(data["mentees"], data["mentors"], problem.pairs, data["rules"],
@@ -628,7 +669,7 @@ def _solve_large(prepared: Prepared) -> Matching:
     contributions = pd.DataFrame(scores.contributions, columns=scores.features)
     data.update(scores=scores, all_contributions=contributions, missing=scores.missing,
                 rule_names=scorer.rule_names)
-    if scorer.cache is not None:  # block scores kept: baselines can see every eligible pair,
+    if getattr(scorer, "cache", None) is not None:  # block scores kept: baselines can see every eligible pair,
         # built on first use only (it costs a pass over the cached blocks and 24 bytes a pair)
         data["full_problem"] = functools.cache(lambda: _full_problem(scorer, data))
     return _wrap(problem, solution, prepared.mentee_ids, prepared.mentor_ids, scorer.removed_frame(),

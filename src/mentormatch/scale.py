@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 from . import constraints as C
 from .features import Context
-from .features.base import BoundModel, KeyedMask
+from .features.base import BoundModel, KeyedMask, row_keys
 from .pairs import Candidates, Encoder
 from .rules import Rules
 
@@ -90,18 +90,15 @@ class BoundedScorer:
         # rules in the order of constraints.rule_masks, then the features' own
         self.rule_names: list[str] = []
         rule_parts: list[tuple[str, object]] = []
-        same = np.flatnonzero(np.isin(mentee_ids.ids, mentor_ids.ids))
-        if len(same):
-            rule_parts.append(("same_person", _sparse_rule(
-                same, mentor_ids.encode(mentee_ids.ids[same]), m)))
-        else:
-            rule_parts.append(("same_person", np.zeros(0, np.int64)))
+        as_mentor = pd.Index(mentor_ids.ids).get_indexer(mentee_ids.ids)  # a hash join, not n x m
+        same = np.flatnonzero(as_mentor >= 0)
+        rule_parts.append(("same_person", _sparse_rule(same, as_mentor[same], m)))
         if cons.get("management_line", True):
             rule_parts.append(("management_line", _sparse_rule(*C.management_line_pairs(mentees, mentors), m)))
         if cons.get("mentor_level_above", False) and "level" in mentees.columns and "level" in mentors.columns:
             le = mentees["level"].to_numpy(dtype=float)
             lm = mentors["level"].to_numpy(dtype=float)
-            key, first = _level_keys(le)
+            key, first = row_keys(le)
             table = ~(lm[None, :] > le[first][:, None]) & ~np.isnan(le[first])[:, None] & ~np.isnan(lm)[None, :]
             rule_parts.append(("mentor_level_above", KeyedMask(key, table)))
         if cons.get("forbidden"):
@@ -158,9 +155,8 @@ class BoundedScorer:
         self.key = np.zeros(n, dtype=np.int64)
         self.table = np.zeros((1, m), dtype=np.float32)
         if keyed:
-            groups, first, combined = np.unique(np.column_stack([k for k, _ in keyed]), axis=0,
-                                                return_index=True, return_inverse=True)
-            combined = combined.reshape(-1)
+            combined, first = row_keys(*[k for k, _ in keyed])
+            groups = np.column_stack([k[first] for k, _ in keyed])
             if len(groups) * m <= MAX_TABLE_ENTRIES:
                 table = np.zeros((len(groups), m))
                 for t, (k, tab) in enumerate(keyed):
@@ -238,12 +234,6 @@ class BoundedScorer:
         return pd.DataFrame({name: self.removed[k] for k, name in enumerate(self.rule_names)})
 
 
-def _level_keys(level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from .features.base import row_keys
-
-    return row_keys(level)
-
-
 def _removal_counts(rule_parts, names: list[str], n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
     """Per rule (in ``names`` order) and mentee, the pairs it removes that no earlier rule
     removed, and per mentee the eligible pairs; by groups of mentees with equal keys for the
@@ -254,18 +244,15 @@ def _removal_counts(rule_parts, names: list[str], n: int, m: int) -> tuple[np.nd
     order = [names.index(name) for name, _ in rule_parts]  # a rule's position in the order
     position = {r: order.index(r) for r in set(order)}
     if keyed:
-        keys = np.column_stack([part.key for _, part in keyed])
-        groups, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        for g in range(len(groups)):
+        inverse, first = row_keys(*[part.key for _, part in keyed])
+        per_group = np.zeros((len(first), len(names)), dtype=np.int64)
+        for g, row in enumerate(first):
             claim = np.full(m, -1)
             for t in sorted(range(len(keyed)), key=lambda t: position[keyed[t][0]], reverse=True):
                 r, part = keyed[t]  # later rules first, so that the first rule has the last word
-                claim[part.table[groups[g][t]]] = r
-            hit = claim >= 0
-            per_rule = np.bincount(claim[hit], minlength=len(names))
-            members = inverse == g
-            counts[:, members] += per_rule[:, None]
+                claim[part.table[part.key[row]]] = r
+            per_group[g] = np.bincount(claim[claim >= 0], minlength=len(names))
+        counts += per_group[inverse].T
     if sparse:
         codes = np.unique(np.concatenate([c for _, c in sparse]))
         i, j = codes // m, codes % m

@@ -198,8 +198,8 @@ class BoundModel:
 
 def row_keys(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group rows by the values of ``columns`` (NaN equal to NaN): the group of each row
-    (0..K-1, in order of first appearance is not promised; groups are sorted by value) and the
-    first row of each group.
+    (groups numbered in the order of their values, NaN last) and the first row of each group.
+    Hash-based, one column at a time: linear in the rows.
 
     Examples
     --------
@@ -210,12 +210,14 @@ def row_keys(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(columns[0]) if columns else 0
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    stacked = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns])
-    nan = np.isnan(stacked)
-    stacked = np.where(nan, 0.0, stacked)
-    both = np.column_stack([nan.astype(np.float64), stacked])
-    _, first, key = np.unique(both, axis=0, return_index=True, return_inverse=True)
-    return key.reshape(-1).astype(np.int64), first.astype(np.int64)
+    key = np.zeros(n, dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(np.asarray(column), sort=True, use_na_sentinel=False)
+        key, _ = pd.factorize(key * len(uniques) + codes, sort=True)
+    key = key.astype(np.int64)
+    first = np.full(int(key.max()) + 1, n, dtype=np.int64)
+    np.minimum.at(first, key, np.arange(n))
+    return key, first
 
 
 def one_hot(key: np.ndarray, k: int) -> np.ndarray:

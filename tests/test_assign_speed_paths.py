@@ -1,0 +1,233 @@
+"""The fast paths of ``assign()``: block-served masked rows (no full-size copy), the vectorised
+ranks, cheap unmatched reasons. Each is checked against the straightforward computation it
+replaces (``np.where`` masking, pandas ``groupby().rank()``) and against scipy. No timings."""
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+import mentormatch as mm
+import mentormatch.solvers.flow as flow
+from mentormatch.pairs import DenseRows
+from mentormatch.pipeline import _rank_of_pairs
+from mentormatch.solvers import SolverOptions
+from mentormatch.solvers.certify import solve_scored
+
+
+def _frame(s, forbidden=None):
+    n, m = s.shape
+    scores = pd.DataFrame(s, index=[f"e{i}" for i in range(n)], columns=[f"m{j}" for j in range(m)])
+    f = None if forbidden is None else pd.DataFrame(forbidden, index=scores.index, columns=scores.columns)
+    return scores, f
+
+
+def _instance(seed, n=60, m=15, ties=False, neginf=0.1, forbid=0.05):
+    rng = np.random.default_rng(seed)
+    s = rng.random((n, m))
+    if ties:
+        s = np.round(s * 4) / 4
+    s[rng.random((n, m)) < neginf] = -np.inf
+    f = rng.random((n, m)) < forbid
+    cap = rng.integers(0, 3, m).astype(float)
+    return s, f, cap
+
+
+def _expanded_optimum(s, forbidden, cap, lock=None):
+    """scipy on the capacity-expanded matrix; a locked (i, j) is taken out first."""
+    if lock is not None:
+        i, j = lock
+        cap = cap.copy()
+        cap[j] -= 1
+        keep = np.arange(len(s)) != i
+        return s[i, j] + _expanded_optimum(s[keep], forbidden[keep], cap)
+    n, m = s.shape
+    w = np.where(forbidden | ~np.isfinite(s), -1e6, s)[:, np.repeat(np.arange(m), cap.astype(int))]
+    w = np.hstack([w, np.zeros((n, n))])  # "unmatched" columns
+    r, c = linear_sum_assignment(w, maximize=True)
+    return w[r, c].sum()
+
+
+# --------------------------------------------------------------------------------------------
+# DenseRows: the masked matrix, a block of rows at a time
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("share", [None, 0.0, 0.03, 0.5])
+def test_dense_rows_equal_the_np_where_mask(layout, share):
+    rng = np.random.default_rng(3)
+    n, m = 700, 530  # several tiles each way, ragged edges
+    s = rng.random((n, m))
+    s[rng.random((n, m)) < 0.02] = -np.inf
+    f = None if share is None else rng.random((n, m)) < share
+    if layout == "F":
+        s = np.asfortranarray(s)
+        f = None if f is None else np.asfortranarray(f)
+    elif layout == "strided":
+        s = np.asfortranarray(np.hstack([s, s]))[:, ::2]
+        f = None if f is None else np.hstack([f, f])[:, ::2]
+    before = s.copy()
+    ref = s if f is None else np.where(f, -np.inf, s)
+    rows = DenseRows(s, f)
+    if share == 0.5:
+        assert rows.mask is not None  # dense masks are kept as masks
+    elif share is not None:
+        assert rows.keys is not None
+    for a, b in [(0, n), (0, 1), (17, 300), (299, 700), (650, 900), (5, 5)]:
+        got = rows(slice(a, b))
+        np.testing.assert_array_equal(got, ref[a:b])
+        assert got.dtype == np.float64 and got.flags.c_contiguous
+    np.testing.assert_array_equal(rows.n_forbidden, np.zeros(n) if f is None else f.sum(axis=1))
+    np.testing.assert_array_equal(rows.row_counts(-np.inf), np.isneginf(ref).sum(axis=1))
+    i, j = rng.integers(0, n, 200), rng.integers(0, m, 200)
+    np.testing.assert_array_equal(rows.at(i, j), ref[i, j])
+    np.testing.assert_array_equal(s, before)  # never written to
+
+
+def test_dense_rows_of_a_dataframe_view_are_row_major_copies():
+    s, f, _ = _instance(0, n=300, m=200)
+    scores, forbidden = _frame(s, f)
+    values, mask = scores.to_numpy(dtype=np.float64), forbidden.to_numpy(dtype=bool)
+    rows = DenseRows(values, mask)
+    np.testing.assert_array_equal(rows(slice(0, 300)), np.where(f, -np.inf, s))
+    np.testing.assert_array_equal(scores.to_numpy(), s)
+
+
+# --------------------------------------------------------------------------------------------
+# ranks: numpy, equal to pandas' groupby rank(method="min", ascending=False)
+# --------------------------------------------------------------------------------------------
+class _P:  # just what _rank_of_pairs reads
+    def __init__(self, mentee, score):
+        self.pairs = type("pairs", (), {"mentee": mentee})()
+        self.score = score
+
+
+@pytest.mark.parametrize("width", [1, 5, 40, 3000])
+@pytest.mark.parametrize("seed", range(3))
+def test_rank_of_pairs_equals_pandas_groupby_rank(width, seed):
+    rng = np.random.default_rng(seed)
+    n = max(1, 6000 // width)
+    counts = rng.integers(0, width + 1, n)
+    mentee = np.repeat(np.arange(n), counts)
+    score = np.round(rng.normal(size=len(mentee)), 1)  # many ties
+    score[rng.random(len(score)) < 0.05] = -np.inf
+    for m_, s_ in [(mentee, score), (mentee[::-1].copy(), score)]:  # grouped, and not
+        want = pd.Series(s_).groupby(m_).rank(method="min", ascending=False).to_numpy().astype(np.int64)
+        np.testing.assert_array_equal(_rank_of_pairs(_P(m_, s_)), want)
+    assert len(_rank_of_pairs(_P(np.zeros(0, np.int64), np.zeros(0)))) == 0
+
+
+# --------------------------------------------------------------------------------------------
+# assign(): the certified dense path served by DenseRows == the old full np.where copy
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", range(6))
+def test_dense_path_equals_solving_the_masked_copy(seed, monkeypatch):
+    s, f, cap = _instance(seed, ties=seed % 2 == 1)
+    scores, forbidden = _frame(s, f)
+    monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)  # take the certified dense path
+    lockable = np.isfinite(s[0]) & ~f[0] & (cap >= 1)
+    locked = [("e0", scores.columns[int(np.flatnonzero(lockable)[0])])]
+    res = mm.assign(scores, pd.Series(cap, index=scores.columns), forbidden=forbidden, locked=locked)
+    assert res.certificate["holds"] and res.status == "optimal"
+    # the previous implementation: one np.where copy, solved as an array
+    li = np.array([0])
+    lj = np.array([scores.columns.get_loc(locked[0][1])])
+    problem, sol = solve_scored(np.where(f, -np.inf, s), cap, locked=(li, lj), options=SolverOptions())
+    ch = sol.chosen
+    want = pd.DataFrame({"mentee_id": scores.index[problem.pairs.mentee[ch]],
+                         "mentor_id": scores.columns[problem.pairs.mentor[ch]],
+                         "score": problem.score[ch]})
+    ids = {"mentee_id": object, "mentor_id": object}
+    pd.testing.assert_frame_equal(res.pairs[["mentee_id", "mentor_id", "score"]].astype(ids),
+                                  want.astype(ids))
+    assert res.objective == pytest.approx(sol.objective, abs=1e-12)
+    assert res.objective == pytest.approx(_expanded_optimum(s, f, cap, (0, int(lj[0]))), rel=1e-9)
+    # counts of what was removed, per mentee
+    removed = res.data["removed"]
+    np.testing.assert_array_equal(removed["forbidden"], f.sum(axis=1))
+    np.testing.assert_array_equal(removed["ineligible_score"], (np.isneginf(s) & ~f).sum(axis=1))
+    eligible = (~f & np.isfinite(s)).sum(axis=1)
+    got = res.pairs.set_index("mentee_id")["eligible_mentors"]
+    np.testing.assert_array_equal(got.to_numpy(), eligible[[int(e[1:]) for e in got.index]])
+    assert res.pairs.set_index("mentee_id").loc["e0", "locked"]
+
+
+@pytest.mark.parametrize("forbid", [True, False])
+@pytest.mark.parametrize("neginf", [0.0, 0.1])
+def test_dense_path_and_pair_path_agree(forbid, neginf, monkeypatch):
+    s, f, cap = _instance(11, n=80, m=20, neginf=neginf, forbid=0.1 if forbid else 0.0)
+    scores, forbidden = _frame(s, f if forbid else None)
+    capacity = pd.Series(cap, index=scores.columns)
+    small = mm.assign(scores, capacity, forbidden=forbidden)
+    monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+    big = mm.assign(scores, capacity, forbidden=forbidden)
+    assert big.objective == pytest.approx(small.objective, rel=1e-12)
+    optimum = _expanded_optimum(s, f if forbid else np.zeros_like(f), cap)
+    assert big.objective == pytest.approx(optimum, rel=1e-9)
+    pd.testing.assert_frame_equal(big.data["removed"], small.data["removed"])
+    assert sorted(big.unmatched["mentee_id"]) == sorted(small.unmatched["mentee_id"])
+
+
+@pytest.mark.parametrize("path", ["pairs", "dense"])
+def test_locked_pair_that_is_forbidden_or_minus_inf_is_refused(path, monkeypatch):
+    s, f, cap = _instance(4)
+    s[2, 3], f[2, 3] = 0.5, True
+    s[5, 1], f[5, 1] = -np.inf, False
+    scores, forbidden = _frame(s, f)
+    if path == "dense":
+        monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+    for lock in [("e2", "m3"), ("e5", "m1")]:
+        with pytest.raises(mm.InfeasibleError,
+                           match=rf"locked pair \({lock[0]}, {lock[1]}\) is forbidden or has score -inf"):
+            mm.assign(scores, pd.Series(cap, index=scores.columns), forbidden=forbidden, locked=[lock])
+
+
+@pytest.mark.parametrize("path", ["pairs", "dense"])
+def test_forbidden_frames_that_need_aligning(path, monkeypatch):
+    """Reordered labels, ints, objects with None: aligned as before; NaN reads as other labels."""
+    s, f, cap = _instance(8, n=30, m=8)
+    scores, forbidden = _frame(s, f)
+    capacity = pd.Series(cap, index=scores.columns)
+    if path == "dense":
+        monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+    want = mm.assign(scores, capacity, forbidden=forbidden)
+    for other in [forbidden.iloc[::-1, ::-1], forbidden.astype(int), forbidden.astype(object)]:
+        got = mm.assign(scores, capacity, forbidden=other)
+        pd.testing.assert_frame_equal(got.pairs, want.pairs)
+    with_nan = forbidden.astype(object)
+    with_nan.iloc[0, 0] = None
+    with pytest.raises(mm.ValidationError, match="labels differ from scores"):
+        mm.assign(scores, capacity, forbidden=with_nan)
+
+
+def test_everyone_matched_gives_an_empty_reasons_table(monkeypatch):
+    s, _, _ = _instance(2, neginf=0.0)
+    scores, _ = _frame(s)
+    res = mm.assign(scores, pd.Series(10.0, index=scores.columns))
+    assert len(res.unmatched) == 0
+    assert list(res.unmatched.columns) == ["mentee_id", "reason_code", "reason"]
+
+
+def test_a_few_unmatched_get_their_reasons():
+    s = np.array([[0.9, 0.1], [0.8, -np.inf], [-np.inf, -np.inf], [0.7, 0.6]])
+    scores, forbidden = _frame(s, np.array([[0, 0], [0, 0], [0, 1], [0, 0]], dtype=bool))
+    res = mm.assign(scores, pd.Series([1.0, 1.0], index=scores.columns), forbidden=forbidden)
+    u = res.unmatched.set_index("mentee_id")
+    assert set(u.index) == {"e1", "e2"}
+    assert u.loc["e2", "reason_code"] == "no_eligible_mentor"
+    assert "1 are" in u.loc["e2", "reason"]  # one forbidden, one -inf: counted per rule
+    assert u.loc["e1", "reason_code"] == "capacity_taken"
+
+
+def test_id_and_capacity_errors_keep_their_messages():
+    scores = pd.DataFrame(np.zeros((3, 2)), index=["a", "b", "a"], columns=["x", "y"])
+    with pytest.raises(mm.ValidationError, match=r"unique mentee \(index\) ids \(also at position 0\)"):
+        mm.assign(scores, pd.Series(1.0, index=["x", "y"]))
+    scores.index = ["a", "b", "c"]
+    with pytest.raises(mm.ValidationError) as info:
+        mm.assign(scores, pd.Series(1.0, index=["x", "z"]))
+    text = str(info.value)
+    assert "'y'" in text and "a capacity for every mentor column" in text
+    assert "'z'" in text and "only mentor ids that are columns of scores" in text
+    # ids are compared as strings, whatever their type
+    ints = pd.DataFrame(np.eye(2), index=[1, 2], columns=[10, 20])
+    res = mm.assign(ints, pd.Series(1.0, index=["10", 20]))
+    assert sorted(res.pairs["mentor_id"]) == ["10", "20"]
