@@ -1,0 +1,131 @@
+"""leximin on plain problems by network flows (max-flows, min-cost flows with
+complementary-slackness fixing, path searches): the same sorted score vector as brute force
+and as the CP-SAT path, whichever of its steps settles each level."""
+from __future__ import annotations
+
+import time
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from mentormatch.errors import InfeasibleError
+from mentormatch.pairs import Candidates
+from mentormatch.solvers import AssignmentProblem, SolverOptions
+from mentormatch.solvers import fair
+from mentormatch.solvers.cpsat import score_scale
+from mentormatch.solvers.fair import _cp_leximin, _flow_leximin, solve_leximin
+from strategies import assignment_problems, feasible_assignments, violations
+
+#: (window limit, path searches on): one level per min-cost flow, the widest windows, and
+#: min-cost flows only
+MODES = [(2 ** 62, True), (1, True), (2 ** 62, False), (3, False)]
+
+
+def levels(problem: AssignmentProblem, chosen) -> list[int]:
+    """The sorted vector of the chosen pairs' scores, as leximin compares them."""
+    scale = score_scale(problem.score)
+    return sorted(np.round(problem.score[np.asarray(chosen, dtype=np.int64)] * scale)
+                  .astype(np.int64).tolist())
+
+
+def flow_leximin(problem: AssignmentProblem, mode=(2 ** 62, True)):
+    limit, reroute = mode
+    with mock.patch.object(fair, "_WINDOW_LIMIT", limit), \
+            mock.patch.object(fair, "_REROUTE", reroute):
+        return solve_leximin(problem, SolverOptions())
+
+
+def brute_leximin(problem: AssignmentProblem) -> list[int] | None:
+    bf = feasible_assignments(problem)
+    if not bf.any_feasible:
+        return None
+    rows = bf.x[bf.feasible]
+    count = rows.sum(1)
+    return max(levels(problem, np.flatnonzero(r)) for r in rows[count == count.max()])
+
+
+def with_half_capacities(problem: AssignmentProblem, halves) -> AssignmentProblem:
+    """Unit loads with fractional capacities (a mentor takes floor(capacity) mentees)."""
+    if halves is not None:
+        problem.capacity = problem.capacity + 0.5 * np.array(halves[:problem.n_mentors])
+    return problem
+
+
+@settings(max_examples=150, deadline=None)
+@given(assignment_problems(6, 4, with_locks=True, max_demand=2, max_capacity=3),
+       st.sampled_from(MODES), st.none() | st.lists(st.integers(0, 1), min_size=4, max_size=4))
+def test_equals_brute_force(problem, mode, halves):
+    problem = with_half_capacities(problem, halves)
+    try:
+        want = brute_leximin(problem)
+    except ValueError:  # too many assignments to enumerate
+        return
+    try:
+        sol = flow_leximin(problem, mode)
+    except InfeasibleError:
+        assert want is None
+        return
+    assert sol.status == "optimal" and violations(problem, sol.chosen) == []
+    assert levels(problem, sol.chosen) == want
+    assert sol.certificate["matched"] == len(sol.chosen)
+
+
+@settings(max_examples=80, deadline=None)
+@given(assignment_problems(6, 4, with_locks=True, max_capacity=2,
+                           scores=st.sampled_from([0.1, 0.5, 0.9])), st.sampled_from(MODES))
+def test_equals_brute_force_with_heavy_ties(problem, mode):
+    want = brute_leximin(problem)
+    sol = flow_leximin(problem, mode)
+    assert levels(problem, sol.chosen) == want
+
+
+def medium(seed: int, n: int, m: int, decimals: int, demand: int = 1, locks: int = 0,
+           density: float = 0.5) -> AssignmentProblem:
+    rng = np.random.default_rng(seed)
+    pairs = Candidates.from_mask(rng.random((n, m)) < density)
+    score = np.round(rng.random(len(pairs)), decimals)
+    cap = rng.integers(1, max(2, 2 * n * demand // m), m).astype(float)
+    locked = np.zeros(len(pairs), bool)
+    room, need = cap.copy(), np.full(n, demand)
+    for k in rng.permutation(len(pairs))[:locks]:
+        i, j = pairs.mentee[k], pairs.mentor[k]
+        if room[j] >= 1 and need[i] >= 1:
+            locked[k], room[j], need[i] = True, room[j] - 1, need[i] - 1
+    return AssignmentProblem(pairs, score, cap, demand=np.full(n, demand), locked=locked)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("decimals", [1, 3])
+def test_equals_cpsat_path_on_medium_problems(seed, decimals):
+    """Against the CP-SAT leximin (exact, slower) with demands of two and locks."""
+    p = medium(seed, 18, 5, decimals, demand=1 + seed % 2, locks=seed % 3)
+    cp = _cp_leximin(p, SolverOptions(time_limit=60), time.perf_counter())
+    assert cp.status == "optimal"
+    for mode in MODES:
+        sol = flow_leximin(p, mode)
+        assert violations(p, sol.chosen) == []
+        assert levels(p, sol.chosen) == levels(p, cp.chosen), mode
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_modes_agree_on_larger_problems(seed):
+    """Every way of settling the levels gives the same vector (continuous scores: mostly
+    path searches; two decimals: mostly min-cost flows)."""
+    p = medium(seed, 150, 30, 6 if seed % 2 else 2, demand=1 + (seed == 3), locks=5,
+               density=0.3)
+    results = {mode: levels(p, flow_leximin(p, mode).chosen) for mode in MODES}
+    assert len({tuple(v) for v in results.values()}) == 1
+
+
+def test_certificate_and_no_pairs():
+    p = AssignmentProblem(Candidates.complete(3, 2), np.array([0.5, 0.2, 0.9, 0.9, 0.1, 0.3]),
+                          np.array([1.0, 1.0]))
+    sol = _flow_leximin(p, time.perf_counter())
+    assert sol.status == "optimal" and sol.certificate["matched"] == 2
+    assert sol.certificate["levels"] == {0.5: 1, 0.9: 1}
+    assert sorted(p.score[sol.chosen]) == [0.5, 0.9]
+    empty = AssignmentProblem(Candidates.complete(2, 1), np.array([0.4, 0.6]), np.array([0.0]))
+    sol = solve_leximin(empty)
+    assert sol.chosen.tolist() == [] and sol.status == "optimal"
