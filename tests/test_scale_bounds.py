@@ -229,3 +229,19 @@ def test_pair_takes_the_bounded_path_above_the_cache_limit(monkeypatch):
     np.testing.assert_allclose(contributions[[c for c in contributions.columns if c in
                                               large.data["scores"].features]].sum(axis=1).to_numpy(),
                                large.pairs["score"].to_numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_row_best_finds_each_rows_k_largest_values(seed):
+    from mentormatch.solvers.bounded import _row_best
+
+    rng = np.random.default_rng(seed)
+    s = rng.random((9, 600)).astype(np.float32)
+    if seed % 2:
+        s = np.round(s * 4) / 4  # many ties
+    s[2] = -np.inf  # a row with nothing eligible
+    s[3] = 0.5  # a row of equal values
+    rows, cols = _row_best(s, 13)
+    for i in range(len(s)):
+        got = np.sort(s[i, cols[rows == i]])[::-1]
+        np.testing.assert_array_equal(got, np.sort(s[i])[::-1][:13])

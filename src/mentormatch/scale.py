@@ -195,10 +195,11 @@ class BoundedScorer:
         self.cache = None  # never keeps scores: see pipeline.baseline
 
     # ------------------------------------------------------------------------------------------
-    def upper(self, a: int, b: int) -> np.ndarray:
+    def upper(self, a: int, b: int, out: np.ndarray | None = None) -> np.ndarray:
         """float32 bounds of rows ``a:b`` of the internal order (``order[r]`` is the mentee of
-        row ``r``) against every mentor; ``< -BIG / 2`` where a rule removes the pair."""
-        out = self.left[a:b] @ self.right_t
+        row ``r``) against every mentor; ``< -BIG / 2`` where a rule removes the pair. ``out``
+        (float32, at least ``b - a`` rows) saves the allocation."""
+        out = np.matmul(self.left[a:b], self.right_t, out=None if out is None else out[:b - a])
         lo, hi = np.searchsorted(self.runs, [a, b], side="right")
         edges = [a, *self.runs[lo:hi].tolist(), b]
         for r0, r1 in zip(edges[:-1], edges[1:]):  # a few groups per block

@@ -23,6 +23,8 @@ from . import register_feature
 from .base import BoundModel, Context, check_choice, check_number, numeric_column, setting_error
 
 TRAIT_MODES = ("similar", "complementary", "ignore")
+#: Bins of each trait's mentor values in the scale path's bound (see ``bound_model``).
+BOUND_BINS = 8
 
 
 def unit_scale(traits: np.ndarray) -> np.ndarray:
@@ -93,32 +95,39 @@ class _PersonalityPrepared:
         return None
 
     def bound_model(self, neutral: float) -> BoundModel:
-        """A bilinear bound, per trait on [0, 1] with ``x = mentee - mentor``::
+        """Per trait, mentors fall into ``BOUND_BINS`` bins of their value; a pair's part is
+        bounded by the best the mentee's value allows against the bin's range of values::
 
-            similar        1 - |x| <= 1 - x^2 = 1 - a^2 - b^2 + 2ab
-            complementary  |x| <= a + b - 2ab
+            similar        1 - |a - b| <= 1 - distance(a, [low, high])
+            complementary  |a - b| <= max(|a - low|, |a - high|)
 
-        Where a person lacks a trait the weights of the mean change with the pair, so that
-        person's pairs are bounded by 1 instead."""
+        so the bound is above the value by at most a bin's width (1/8) a trait. Where a person
+        lacks a trait the weights of the mean change with the pair, so that person's pairs are
+        bounded by 1 instead."""
         f = self.feature
         cols = [BIG_FIVE.index(t) for t in self.traits]
         w = np.array([f.trait_weights[t] for t in self.traits], dtype=np.float64)
         w = w / w.sum()
-        sign = np.array([-1.0 if f.modes[t] == "complementary" else 1.0 for t in self.traits])
         a, b = self.mentee[:, cols], self.mentor[:, cols]
         full_e, full_m = ~np.isnan(a).any(axis=1), ~np.isnan(b).any(axis=1)
-        a, b = np.nan_to_num(a), np.nan_to_num(b)
-        similar = sign > 0
-        row = np.where(similar, 1.0 - a ** 2, a) @ w
-        col = np.where(similar, -(b ** 2), b) @ w
-        left = a * (2.0 * sign * w)
-        right = b.copy()
-        # a person with a missing trait: bound 1 on their pairs (row + col + left.right >= 1)
-        left[~full_e] = 0.0
-        right[~full_m] = 0.0
-        row[~full_e] = 1.0 - min(float(col[full_m].min(initial=0.0)), 0.0)
-        col[~full_m] = 1.0 - min(float(row.min(initial=0.0)), 0.0)
-        return BoundModel(left=left, right=right, row=row, col=col, exact=False)
+        lefts, rights = [], []
+        for t, trait in enumerate(self.traits):
+            bins = np.minimum((np.nan_to_num(b[:, t]) * BOUND_BINS).astype(np.int64), BOUND_BINS - 1)
+            for k in np.unique(bins[full_m]):
+                inside = full_m & (bins == k)
+                low, high = b[inside, t].min(), b[inside, t].max()
+                if f.modes[trait] == "complementary":
+                    part = np.maximum(np.abs(a[:, t] - low), np.abs(a[:, t] - high))
+                else:
+                    part = 1.0 - np.maximum(np.maximum(low - a[:, t], a[:, t] - high), 0.0)
+                lefts.append(w[t] * np.nan_to_num(part))
+                rights.append(inside.astype(np.float64))
+        n, m = len(a), len(b)
+        left = np.column_stack(lefts) if lefts else np.zeros((n, 0))
+        right = np.column_stack(rights) if rights else np.zeros((m, 0))
+        left[~full_e] = 0.0  # a person with a missing trait: bound 1 on their pairs
+        return BoundModel(left=left, right=right, row=np.where(full_e, 0.0, 1.0),
+                          col=np.where(full_m, 0.0, 1.0), exact=False)
 
 
 @register_feature

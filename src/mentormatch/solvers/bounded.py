@@ -42,16 +42,27 @@ def _excluded(excl_i: np.ndarray, excl_j: np.ndarray):
     return excl_i[order], excl_j[order]
 
 
-def _over_blocks(fn, blocks, progress: bool, what: str):
-    """``fn(a, b)`` of every block, in order, on as many threads as cores (up to 4), with
-    BLAS on one thread each: numpy releases the GIL in the products and element-wise passes."""
+def _over_blocks(fn, blocks, progress: bool, what: str, width: int):
+    """``fn(a, b, buffer)`` of every block, in order, on as many threads as cores (up to 4),
+    with BLAS on one thread each (numpy releases the GIL in the products and element-wise
+    passes) and a float32 buffer of the widest block per thread, so that no pass allocates
+    (and page-faults) a block's worth of memory per block."""
+    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
 
+    rows = max((b - a for a, b in blocks), default=0)
+    local = threading.local()
+
+    def run(ab):
+        if not hasattr(local, "buffer"):
+            local.buffer = np.empty((rows, width), dtype=np.float32)
+        return fn(ab[0], ab[1], local.buffer)
+
     workers = max(1, min(os.cpu_count() or 1, 4))
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        yield from _bar(pool.map(lambda ab: fn(*ab), blocks), progress, what, total=len(blocks))
+        yield from _bar(pool.map(run, blocks), progress, what, total=len(blocks))
 
 
 class _Exact:
@@ -98,27 +109,35 @@ def _top_k(scorer, exact: _Exact, blocks, k: int, cap, dem, excl_i, excl_j, prog
     if kk == 0:
         return _empty()
 
-    def block(a: int, b: int):
-        s = scorer.upper(a, b)
+    col_floor = np.full(m, -np.inf, dtype=np.float32)  # each mentor's k-th best so far
+
+    def block(a: int, b: int, buffer: np.ndarray):
+        s = scorer.upper(a, b, buffer)
         if len(closed):
             s[:, closed] = -np.inf
         s[dem[a:b] <= 0] = -np.inf
         lo, hi = np.searchsorted(excl_i, [a, b])
         s[excl_i[lo:hi] - a, excl_j[lo:hi]] = -np.inf
-        best = s.argmax(axis=0)
-        part = np.argpartition(s, m - kk, axis=1)[:, m - kk:]
-        ok = np.take_along_axis(s, part, axis=1) > -BIG / 2
-        rows = np.broadcast_to(np.arange(a, b)[:, None], part.shape)[ok]
-        return rows * m + part[ok], s[best, np.arange(m)], best + a
+        # a mentor's best row of the block, only where it can enter the mentor's k best
+        cols = np.flatnonzero(s.max(axis=0) > col_floor)
+        best = s[:, cols].argmax(axis=0)
+        rows, part = _row_best(s, kk)
+        ok = s[rows, part] > -BIG / 2
+        return (rows[ok] + a) * m + part[ok], cols, s[best, cols], best + a
 
     codes, col_val, col_row = [], np.full((0, m), -np.inf, np.float32), np.zeros((0, m), np.int64)
     pend_val, pend_row = [], []
-    for code, val, row in _over_blocks(block, blocks, progress, "best pairs per mentee (bounds)"):
+    for code, cols, val, row in _over_blocks(block, blocks, progress, "best pairs per mentee (bounds)", m):
         codes.append(code)
-        pend_val.append(val)
-        pend_row.append(row)
+        full_val = np.full(m, -np.inf, dtype=np.float32)
+        full_row = np.zeros(m, dtype=np.int64)
+        full_val[cols], full_row[cols] = val, row
+        pend_val.append(full_val)
+        pend_row.append(full_row)
         if len(pend_val) >= 4 * k:  # keep each mentor's k best rows so far
             col_val, col_row = _fold(col_val, col_row, pend_val, pend_row, k)
+            if len(col_val) >= k:
+                col_floor[:] = col_val.min(axis=0)
     col_val, col_row = _fold(col_val, col_row, pend_val, pend_row, k)
     ok = col_val > -BIG / 2
     codes.append(col_row[ok] * m + np.broadcast_to(np.arange(m)[None, :], col_row.shape)[ok])
@@ -127,6 +146,33 @@ def _top_k(scorer, exact: _Exact, blocks, k: int, cap, dem, excl_i, excl_j, prog
     s = exact(i, j)
     keep = s > 0
     return _Sparse(i[keep], j[keep], j[keep], s[keep])
+
+
+def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each row's ``k`` largest entries (ties: lower column first). A
+    threshold from every 8th column finds a few dozen candidates a row in one comparison, and
+    only those are ranked; rows where it finds fewer than ``k`` are ranked in full."""
+    n_rows, m = s.shape
+    step = 8
+    if m < 16 * k or n_rows == 0:
+        part = np.argpartition(s, m - k, axis=1)[:, m - k:]
+        return np.repeat(np.arange(n_rows), k), part.reshape(-1)
+    sample = s[:, ::step]
+    q = max(1, (2 * k) // step)  # the sample's q-th largest: about 2k entries of a row above it
+    floor = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
+    rr, cc = np.nonzero(s >= floor[:, None])
+    count = np.bincount(rr, minlength=n_rows)
+    short = np.flatnonzero(count < k)
+    if len(short):  # too few above the sample's floor: those rows in full
+        keep = ~np.isin(rr, short)
+        rr, cc = rr[keep], cc[keep]
+        part = np.argpartition(s[short], m - k, axis=1)[:, m - k:]
+        rr = np.concatenate([rr, np.repeat(short, k)])
+        cc = np.concatenate([cc, part.reshape(-1)])
+    order = np.lexsort((cc, -s[rr, cc], rr))
+    rr, cc = rr[order], cc[order]
+    first = (np.arange(len(rr)) - np.searchsorted(rr, rr)) < k
+    return rr[first], cc[first]
 
 
 def _fold(val, row, pend_val, pend_row, k: int):
@@ -154,24 +200,24 @@ def _check(scorer, exact: _Exact, blocks, u, p, excl_i, excl_j, tol: float, per_
     slack = scorer.margin + 4 * 2.0 ** -24 * (scorer.largest + largest(p) + largest(u))
     threshold = tol - slack
 
-    def block(a: int, b: int):
-        s = scorer.upper(a, b)
-        s -= p32[None, :]
-        s -= u32[a:b, None]
+    row_threshold = (u + threshold).astype(np.float32)  # suspects: bound - p_j > u_i + threshold
+
+    def block(a: int, b: int, buffer: np.ndarray):
+        s = scorer.upper(a, b, buffer)
+        np.subtract(s, p32[None, :], out=s)
         lo, hi = np.searchsorted(excl_i, [a, b])
         s[excl_i[lo:hi] - a, excl_j[lo:hi]] = -np.inf
-        top = float(s.max(initial=-np.inf))
-        if top <= threshold:
-            return top, None, None, None
-        rr, cc = np.nonzero(s > threshold)
-        return top, rr + a, cc, s[rr, cc]
+        over = s > row_threshold[a:b, None]
+        if not over.any():
+            return None, None, None
+        rr, cc = np.nonzero(over)
+        return rr + a, cc, s[rr, cc] - u32[rr + a]
 
-    eps, si, sj, sg = -np.inf, [], [], []
-    for top, rr, cc, gain_ub in _over_blocks(block, blocks, progress, "certificate: reduced costs (bounds)"):
-        if rr is None:
-            eps = max(eps, top + slack)
-        else:
-            eps = max(eps, tol)  # every pair below the threshold is within tol
+    # every pair at or below the threshold has s - u - p <= threshold + slack = tol
+    eps, si, sj, sg = tol, [], [], []
+    for rr, cc, gain_ub in _over_blocks(block, blocks, progress, "certificate: reduced costs (bounds)",
+                                        scorer.m):
+        if rr is not None:
             si.append(rr)
             sj.append(cc)
             sg.append(gain_ub)
