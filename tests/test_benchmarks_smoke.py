@@ -18,7 +18,7 @@ def test_benchmarks_smoke(tmp_path):
     text = out.read_text()
     for section in ("## Machine", "## 1. Quality on synthetic organisations",
                     "## 2. Speed and peak memory of solving", "## 3. Against mentor-match 7.0.1",
-                    "## 4. Time against size"):
+                    "## 4. Time against size", "## 5. End to end at scale"):
         assert section in text, section
     raw = json.loads(out.with_suffix(".json").read_text())
     # our own solver must run at every smoke size, find a valid assignment and agree with scipy
@@ -30,4 +30,11 @@ def test_benchmarks_smoke(tmp_path):
         if ours[size]["k"]:  # sparse variant: scipy does not take it
             continue
         assert abs(r["objective"] - scipy[size]["objective"]) < 1e-6 * max(1.0, r["objective"])
+    # the end-to-end run took the bounded scale path and proved its result optimal
+    scale = raw["scale"][0]
+    assert scale["status_run"] == "ok", scale
+    assert scale["status"] == "optimal" and scale["holds"], scale
+    assert scale["path"] == "sparse_min_cost_flow+dual_check_on_bounds"
+    assert scale["matched"] + scale["unmatched"] == scale["n"]
+    assert 0 < scale["random_matched"] <= scale["n"]
     assert "BENCHMARKS.md" not in {p.name for p in tmp_path.iterdir()}
