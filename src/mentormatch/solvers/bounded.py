@@ -202,48 +202,56 @@ def _check(scorer, exact: _Exact, blocks, u, p, excl_i, excl_j, tol: float, per_
 
     row_threshold = (u + threshold).astype(np.float32)  # suspects: bound - p_j > u_i + threshold
 
+    def suspects(s: np.ndarray, rows: np.ndarray, a: int):
+        """A block's suspects, row by row; a crowded row keeps its SUSPECTS_PER_ROW most
+        promising ones (by the bound), and is returned in ``crowded``."""
+        over = s > row_threshold[rows, None]
+        count = over.sum(axis=1)
+        crowded = np.flatnonzero(count > SUSPECTS_PER_ROW)
+        if len(crowded):
+            over[crowded] = False
+            top = np.argpartition(s[crowded], s.shape[1] - SUSPECTS_PER_ROW, axis=1)[:, -SUSPECTS_PER_ROW:]
+            over[crowded[:, None], top] = True
+        rr, cc = np.nonzero(over)
+        return rr + a, cc, s[rr, cc] - u32[rows[rr]], crowded + a, np.array([count.sum()])
+
     def block(a: int, b: int, buffer: np.ndarray):
         s = scorer.upper(a, b, buffer)
         np.subtract(s, p32[None, :], out=s)
         lo, hi = np.searchsorted(excl_i, [a, b])
         s[excl_i[lo:hi] - a, excl_j[lo:hi]] = -np.inf
-        over = s > row_threshold[a:b, None]
-        if not over.any():
-            return None, None, None
-        rr, cc = np.nonzero(over)
-        return rr + a, cc, s[rr, cc] - u32[rr + a]
+        if not (s > row_threshold[a:b, None]).any():
+            return None
+        return suspects(s, np.arange(a, b), a)
 
     # every pair at or below the threshold has s - u - p <= threshold + slack = tol
-    eps, si, sj, sg = tol, [], [], []
-    for rr, cc, gain_ub in _over_blocks(block, blocks, progress, "certificate: reduced costs (bounds)",
-                                        scorer.m):
-        if rr is not None:
-            si.append(rr)
-            sj.append(cc)
-            sg.append(gain_ub)
-    n_pairs = scorer.n * scorer.m
-    if not si:
+    eps, parts = tol, []
+    for part in _over_blocks(block, blocks, progress, "certificate: reduced costs (bounds)", scorer.m):
+        if part is not None:
+            parts.append(part)
+    n_pairs = int(scorer.eligible_counts.sum()) - len(excl_i)  # the unchosen eligible pairs
+    if not parts:
         return _empty(), max(eps, 0.0), n_pairs
-    rr, cc, gain_ub = np.concatenate(si), np.concatenate(sj), np.concatenate(sg)  # by row
-    cleared = n_pairs - len(rr)
+    rr, cc, gain_ub, crowded, counts = (np.concatenate(x) for x in zip(*parts))  # by row
     t_pass = time.perf_counter()
-    # per mentee, the most promising suspects first; the rest only if none of those violates
-    count = np.bincount(rr, minlength=scorer.n)
-    first = count[rr] <= SUSPECTS_PER_ROW
-    many = np.flatnonzero(~first)
-    if len(many):  # rank the suspects of the few crowded rows only
-        order = many[np.lexsort((cc[many], -gain_ub[many], rr[many]))]
-        rank = np.arange(len(order)) - np.searchsorted(rr[order], rr[order])
-        first[order[rank < SUSPECTS_PER_ROW]] = True
-    gi, gj = rr[first], cc[first]
+    gi, gj = rr, cc
     gain = exact(gi, gj) - u[gi] - p[gj]
-    rest = ~first
-    if rest.any():
-        rest &= ~np.isin(rr, np.unique(gi[gain > tol]))
-    if rest.any():
-        gi, gj = np.concatenate([gi, rr[rest]]), np.concatenate([gj, cc[rest]])
-        gain = np.concatenate([gain, exact(rr[rest], cc[rest]) - u[rr[rest]] - p[cc[rest]]])
-    log.info("check: %d suspects, %.2fs after the pass", len(rr), time.perf_counter() - t_pass)
+    # a crowded row without a violator among its most promising suspects: all of them, then
+    rescan = np.setdiff1d(crowded, gi[gain > tol])
+    for r in rescan.tolist():
+        s = scorer.upper(r, r + 1)
+        np.subtract(s, p32[None, :], out=s)
+        lo, hi = np.searchsorted(excl_i, [r, r + 1])
+        s[0, excl_j[lo:hi]] = -np.inf
+        cols = np.flatnonzero(s[0] > row_threshold[r])
+        more = cols[~np.isin(cols, gj[gi == r])]
+        if len(more):
+            rows = np.full(len(more), r)
+            gi, gj = np.concatenate([gi, rows]), np.concatenate([gj, more])
+            gain = np.concatenate([gain, exact(rows, more) - u[r] - p[more]])
+    cleared = n_pairs - int(counts.sum())
+    log.debug("check: %d suspects (%d crowded rows, %d rescanned), %.2fs after the pass", len(rr),
+              len(crowded), len(rescan), time.perf_counter() - t_pass)
     if len(gain):
         eps = max(eps, float(gain.max()))
     if not (gain > tol).any():
