@@ -245,3 +245,21 @@ def test_row_best_finds_each_rows_k_largest_values(seed):
     for i in range(len(s)):
         got = np.sort(s[i, cols[rows == i]])[::-1]
         np.testing.assert_array_equal(got, np.sort(s[i])[::-1][:13])
+
+
+@pytest.mark.parametrize("seed", [13, 14])
+def test_crowded_rows_are_checked_in_full_before_the_certificate_holds(monkeypatch, seed):
+    """With room for only 2 suspects a row per pass, crowded rows are rescanned; the result is
+    still the exact optimum."""
+    import mentormatch.solvers.bounded as bounded
+
+    monkeypatch.setattr(bounded, "SUSPECTS_PER_ROW", 2)
+    mentors, mentees = _org(seed, n=160, m=40)
+    mentors["capacity"] = 4
+    prep, eligible, scores = _exact_round(mentors, mentees, None)
+    reference = pl.solve(prep)
+    scorer = _bounded(prep, None)
+    problem, solution = solve_bounded(scorer, prep.data["mentors"]["capacity"].to_numpy(float),
+                                      options=SolverOptions(top_k=1))
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(reference.objective, rel=1e-9)

@@ -238,17 +238,25 @@ def _check(scorer, exact: _Exact, blocks, u, p, excl_i, excl_j, tol: float, per_
     gain = exact(gi, gj) - u[gi] - p[gj]
     # a crowded row without a violator among its most promising suspects: all of them, then
     rescan = np.setdiff1d(crowded, gi[gain > tol])
-    for r in rescan.tolist():
-        s = scorer.upper(r, r + 1)
-        np.subtract(s, p32[None, :], out=s)
-        lo, hi = np.searchsorted(excl_i, [r, r + 1])
-        s[0, excl_j[lo:hi]] = -np.inf
-        cols = np.flatnonzero(s[0] > row_threshold[r])
-        more = cols[~np.isin(cols, gj[gi == r])]
-        if len(more):
-            rows = np.full(len(more), r)
-            gi, gj = np.concatenate([gi, rows]), np.concatenate([gj, more])
-            gain = np.concatenate([gain, exact(rows, more) - u[r] - p[more]])
+    if len(rescan):
+        seen = gi * scorer.m + gj
+        starts = np.array([a for a, _ in blocks])
+        which = np.searchsorted(starts, rescan, side="right") - 1
+        for k in np.unique(which).tolist():
+            a, b = blocks[k]
+            rows = rescan[which == k]
+            s = scorer.upper(a, b)[rows - a]
+            np.subtract(s, p32[None, :], out=s)
+            lo, hi = np.searchsorted(excl_i, [a, b])
+            mine = np.isin(excl_i[lo:hi], rows)
+            s[np.searchsorted(rows, excl_i[lo:hi][mine]), excl_j[lo:hi][mine]] = -np.inf
+            rr2, cc2 = np.nonzero(s > row_threshold[rows, None])
+            ri, rj = rows[rr2], cc2
+            new = ~np.isin(ri * scorer.m + rj, seen)
+            ri, rj = ri[new], rj[new]
+            if len(ri):
+                gi, gj = np.concatenate([gi, ri]), np.concatenate([gj, rj])
+                gain = np.concatenate([gain, exact(ri, rj) - u[ri] - p[rj]])
     cleared = n_pairs - int(counts.sum())
     log.debug("check: %d suspects (%d crowded rows, %d rescanned), %.2fs after the pass", len(rr),
               len(crowded), len(rescan), time.perf_counter() - t_pass)
