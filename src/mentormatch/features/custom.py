@@ -8,7 +8,12 @@ validated tables once into numpy arrays and returns an object with three methods
 - ``values(i, j)``: float64 in [0, 1], NaN where the data are missing for one of the two
   (scoring replaces NaN by ``neutral`` and flags it in ``Scores.missing``);
 - ``details(i, j)``: a dict of arrays, the raw facts a report can quote;
-- ``ineligible(i, j)``: a bool array of pairs the settings rule out, or None.
+- ``ineligible(i, j)``: a bool array of pairs the settings rule out, or None;
+- optionally ``bound_model(neutral)``: a :class:`~mentormatch.features.base.BoundModel`, an
+  upper bound of the value that is cheap on every pair at once (a small matrix product, a
+  table over groups of mentees, a few stated pairs). Above 32M candidate pairs ``pair()``
+  checks the dual prices against the bounds and scores exactly only the pairs they do not
+  clear; a feature without the method is bounded by 1, which is correct but costs time.
 
 Compute for all the pairs at once with numpy: a Python loop over pairs is far too slow at
 100,000 mentees. Register the class with :func:`~mentormatch.features.register_feature`
