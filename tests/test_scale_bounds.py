@@ -263,3 +263,17 @@ def test_crowded_rows_are_checked_in_full_before_the_certificate_holds(monkeypat
                                       options=SolverOptions(top_k=1))
     assert solution.status == "optimal"
     assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
+
+
+def test_alternatives_are_listed_but_not_priced_above_the_solve_budget(monkeypatch):
+    import mentormatch.report.explain as explain
+
+    mentors, mentees = _org(15, n=60, m=20)
+    result = pl.pair(mentors, mentees)
+    mentee = result.pairs["mentee_id"].iloc[0]
+    priced = result.explain(mentee)
+    monkeypatch.setattr(explain, "ALTERNATIVE_SOLVE_PAIRS", 10)
+    listed = result.explain(mentee)
+    text = str(listed)
+    assert "not computed for a round of" in text
+    assert "forcing it" in str(priced) and str(priced) != text

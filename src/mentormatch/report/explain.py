@@ -799,6 +799,11 @@ _ALT_COLUMNS = ["mentor_id", "score", "eligible", "rule", "mentor_load", "mentor
                 "cost", "text"]
 
 
+#: Above this many candidate pairs in the solved problem, alternatives are listed with their
+#: scores but not priced (pricing one is an exact re-solve of the whole round).
+ALTERNATIVE_SOLVE_PAIRS = 1_000_000
+
+
 def _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n) -> pd.DataFrame:
     if n <= 0:
         return pd.DataFrame(columns=_ALT_COLUMNS)
@@ -846,10 +851,16 @@ def _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given"))
             continue
+        state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
+        if len(P) > ALTERNATIVE_SOLVE_PAIRS:  # one re-solve per alternative: bounded work
+            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+                         f"{mid} (score {sc:.3f}, {state}): the exact cost of forcing it is not "
+                         f"computed for a round of {len(P):,} candidate pairs (above "
+                         f"{ALTERNATIVE_SOLVE_PAIRS:,}); pair a smaller cohort to price it"))
+            continue
         if ref is None:
             ref = reference_objective(problem, objective, status, solver, solver_name)
         cost, why = forced_cost(problem, p, ref, solver_name)
-        state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
         if cost is None:
             text = f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}"
         else:

@@ -239,7 +239,7 @@ def _check(scorer, exact: _Exact, blocks, u, p, excl_i, excl_j, tol: float, per_
     # a crowded row without a violator among its most promising suspects: all of them, then
     rescan = np.setdiff1d(crowded, gi[gain > tol])
     if len(rescan):
-        seen = gi * scorer.m + gj
+        seen = np.sort(gi * scorer.m + gj)
         starts = np.array([a for a, _ in blocks])
         which = np.searchsorted(starts, rescan, side="right") - 1
         for k in np.unique(which).tolist():
@@ -252,7 +252,9 @@ def _check(scorer, exact: _Exact, blocks, u, p, excl_i, excl_j, tol: float, per_
             s[np.searchsorted(rows, excl_i[lo:hi][mine]), excl_j[lo:hi][mine]] = -np.inf
             rr2, cc2 = np.nonzero(s > row_threshold[rows, None])
             ri, rj = rows[rr2], cc2
-            new = ~np.isin(ri * scorer.m + rj, seen)
+            code = ri * scorer.m + rj
+            at = np.minimum(np.searchsorted(seen, code), max(len(seen) - 1, 0))
+            new = seen[at] != code if len(seen) else np.ones(len(code), bool)
             ri, rj = ri[new], rj[new]
             if len(ri):
                 gi, gj = np.concatenate([gi, ri]), np.concatenate([gj, rj])
