@@ -286,7 +286,7 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None,
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    say = log.info if options.progress or log.isEnabledFor(logging.INFO) else log.debug
+    say = log.info if options.progress else log.debug
     n, m = scorer.n, scorer.m
     cap_f = np.asarray(capacity, dtype=np.float64)
     if cap_f.shape != (m,) or np.any(cap_f < 0) or np.any(cap_f != np.round(cap_f)):

@@ -89,15 +89,24 @@ def _plain(problem: AssignmentProblem) -> bool:
     return (not problem.side.active() and bool(np.all(problem.load == 1)))
 
 
+def _left_by_locks(problem: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The locked mask, and the whole places (unit loads) and demand the locks leave; an
+    infeasible set of locks is diagnosed with the people's numbers."""
+    P = problem.pairs
+    locked = np.asarray(problem.locked, bool)
+    cap = np.floor(problem.capacity + 1e-9).astype(np.int64)
+    cap -= np.bincount(P.mentor[locked], minlength=problem.n_mentors)
+    supply = np.round(problem.demand).astype(np.int64) - np.bincount(P.mentee[locked],
+                                                                     minlength=problem.n_mentees)
+    if np.any(cap < 0) or np.any(supply < 0):
+        raise InfeasibleError(diagnose(problem))
+    return locked, cap, supply
+
+
 def _flow_maxmin(problem: AssignmentProblem, started: float) -> Solution:
     P = problem.pairs
     n, m = problem.n_mentees, problem.n_mentors
-    locked = np.asarray(problem.locked, bool)
-    cap = np.floor(problem.capacity + 1e-9).astype(np.int64)
-    cap -= np.bincount(P.mentor[locked], minlength=m)
-    supply = problem.demand.astype(np.int64) - np.bincount(P.mentee[locked], minlength=n)
-    if np.any(cap < 0) or np.any(supply < 0):
-        raise InfeasibleError(diagnose(problem))
+    locked, cap, supply = _left_by_locks(problem)
     free = np.flatnonzero(~locked)
     fi, fj, fs = P.mentee[free], P.mentor[free], problem.score[free]
 
@@ -237,12 +246,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float) -> Solution:
     """Leximin on plain problems by a sequence of network flows (see the module docstring)."""
     P = problem.pairs
     n, m = problem.n_mentees, problem.n_mentors
-    locked = np.asarray(problem.locked, bool)
-    cap = np.floor(problem.capacity + 1e-9).astype(np.int64)
-    cap -= np.bincount(P.mentor[locked], minlength=m)
-    supply = np.round(problem.demand).astype(np.int64) - np.bincount(P.mentee[locked], minlength=n)
-    if np.any(cap < 0) or np.any(supply < 0):
-        raise InfeasibleError(diagnose(problem))
+    locked, cap, supply = _left_by_locks(problem)
     cap, supply = np.maximum(cap, 0), np.maximum(supply, 0)
     scale = score_scale(problem.score)
     sc = np.round(problem.score * scale).astype(np.int64)
