@@ -193,6 +193,8 @@ class BoundedScorer:
                                      (self.inverse[blocked // m], blocked % m)),
                                     shape=(n, m)) if len(blocked) else None
         self.cache = None  # never keeps scores: see pipeline.baseline
+        self.mentor_index = None  # mentors of a column subset (see subset)
+        self.row_eligible = self.eligible_counts[self.order]  # by internal row
 
     # ------------------------------------------------------------------------------------------
     def upper(self, a: int, b: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -215,6 +217,35 @@ class BoundedScorer:
                 out[part.row, part.col] = -np.float32(BIG)
         return out
 
+    def subset(self, rows: np.ndarray | None = None, cols: np.ndarray | None = None) -> "BoundedScorer":
+        """The same bounds on some internal rows (ascending) and some mentors: row ``r`` of
+        the subset is row ``rows[r]`` here, mentor ``c`` is mentor ``cols[c]``. For the
+        sub-market that guides the first prices and the re-checks of a few rows or columns;
+        :meth:`exact_scores` takes the subset's own indices."""
+        out = object.__new__(BoundedScorer)
+        out.__dict__.update(self.__dict__)
+        if rows is not None:
+            rows = np.asarray(rows, np.int64)
+            out.n = len(rows)
+            out.left = self.left[rows]
+            out.key_sorted = self.key_sorted[rows]
+            out.runs = np.flatnonzero(np.diff(out.key_sorted)) + 1
+            out.stated = self.stated[rows]
+            out.blocked = None if self.blocked is None else self.blocked[rows]
+            out.order = self.order[rows]
+            out.eligible_counts = None if self.row_eligible is None else self.row_eligible[rows]
+            out.row_eligible = out.eligible_counts
+        if cols is not None:
+            cols = np.asarray(cols, np.int64)
+            out.m = len(cols)
+            out.right_t = np.ascontiguousarray(self.right_t[:, cols])
+            out.table = np.ascontiguousarray(self.table[:, cols])
+            out.stated = out.stated[:, cols].tocsr()
+            out.blocked = None if out.blocked is None else out.blocked[:, cols].tocsr()
+            out.mentor_index = cols if self.mentor_index is None else self.mentor_index[cols]
+            out.eligible_counts = out.row_eligible = None  # not known on a column subset
+        return out
+
     def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         """The exact scores (float64) of eligible pairs given by internal row and mentor, in
         any order."""
@@ -224,8 +255,10 @@ class BoundedScorer:
             return np.zeros(0)
         mentee = self.order[np.asarray(row, np.int64)]
         mentor = np.asarray(mentor, np.int64)
+        if self.mentor_index is not None:
+            mentor = self.mentor_index[mentor]
         by_pair = np.lexsort((mentor, mentee))
-        cand = Candidates(mentee[by_pair], mentor[by_pair], self.n, self.m)
+        cand = Candidates(mentee[by_pair], mentor[by_pair], len(self.mentees), len(self.mentors))
         out = np.empty(len(mentee))
         out[by_pair] = score_pairs(self.mentees, self.mentors, cand, self.rules, self.context,
                                    prepared=self.features).total

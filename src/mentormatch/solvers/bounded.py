@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,6 +31,15 @@ log = logging.getLogger(__name__)
 #: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
 #: mentee's suspects are looked at (only when none of these violates).
 SUSPECTS_PER_ROW = 64
+#: Pairs kept per mentee from the first pass (the pool; at least ``top_k``).
+POOL_PER_ROW = 64
+#: Above this many pairs, the first prices come from a sub-market (:func:`_guide`).
+GUIDE_PAIRS = 100_000_000
+#: The sub-market keeps every GUIDE_STEP-th mentee, with GUIDE_STEP times the demand.
+GUIDE_STEP = 5
+#: Rounds of the sub-market at most (None: until certified; prices of an unfinished sub-market
+#: guide the first pass badly).
+GUIDE_ROUNDS = None
 
 
 def _empty() -> _Sparse:
@@ -92,60 +102,9 @@ class _Exact:
         return out
 
 
-def _top_k(scorer, exact: _Exact, blocks, k: int, cap, dem, excl_i, excl_j, progress: bool) -> _Sparse:
-    """Each mentee's ``k`` best usable pairs by the bound, and each mentor's ``k`` best
-    mentees (the best of each block, then the ``k`` best of those), with their exact scores
-    (kept when positive: only those can raise the total).
-
-    The mentors' lists matter when mentees outnumber the places: an unmatched mentee must find
-    every mentor priced above their score, and a mentor whom no rival mentee can see in the
-    sparse set would be priced at nothing."""
-    from ..scale import BIG
-
-    excl_i, excl_j = _excluded(excl_i, excl_j)
-    closed = np.flatnonzero(cap <= 0)
-    m = len(cap)
-    kk = min(k, m)
-    if kk == 0:
-        return _empty()
-
-    col_floor = np.full(m, -np.inf, dtype=np.float32)  # each mentor's k-th best so far
-
-    def block(a: int, b: int, buffer: np.ndarray):
-        s = scorer.upper(a, b, buffer)
-        if len(closed):
-            s[:, closed] = -np.inf
-        s[dem[a:b] <= 0] = -np.inf
-        lo, hi = np.searchsorted(excl_i, [a, b])
-        s[excl_i[lo:hi] - a, excl_j[lo:hi]] = -np.inf
-        # a mentor's best row of the block, only where it can enter the mentor's k best
-        cols = np.flatnonzero(s.max(axis=0) > col_floor)
-        best = s[:, cols].argmax(axis=0)
-        rows, part = _row_best(s, kk)
-        ok = s[rows, part] > -BIG / 2
-        return (rows[ok] + a) * m + part[ok], cols, s[best, cols], best + a
-
-    codes, col_val, col_row = [], np.full((0, m), -np.inf, np.float32), np.zeros((0, m), np.int64)
-    pend_val, pend_row = [], []
-    for code, cols, val, row in _over_blocks(block, blocks, progress, "best pairs per mentee (bounds)", m):
-        codes.append(code)
-        full_val = np.full(m, -np.inf, dtype=np.float32)
-        full_row = np.zeros(m, dtype=np.int64)
-        full_val[cols], full_row[cols] = val, row
-        pend_val.append(full_val)
-        pend_row.append(full_row)
-        if len(pend_val) >= 4 * k:  # keep each mentor's k best rows so far
-            col_val, col_row = _fold(col_val, col_row, pend_val, pend_row, k)
-            if len(col_val) >= k:
-                col_floor[:] = col_val.min(axis=0)
-    col_val, col_row = _fold(col_val, col_row, pend_val, pend_row, k)
-    ok = col_val > -BIG / 2
-    codes.append(col_row[ok] * m + np.broadcast_to(np.arange(m)[None, :], col_row.shape)[ok])
-    code = np.unique(np.concatenate(codes).astype(np.int64))
-    i, j = code // m, code % m
-    s = exact(i, j)
-    keep = s > 0
-    return _Sparse(i[keep], j[keep], j[keep], s[keep])
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-d mask, through the flat indices (several times faster)."""
+    return np.divmod(np.flatnonzero(mask), mask.shape[1])
 
 
 def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -160,7 +119,7 @@ def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     sample = s[:, ::step]
     q = max(1, (2 * k) // step)  # the sample's q-th largest: about 2k entries of a row above it
     floor = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
-    rr, cc = np.nonzero(s >= floor[:, None])
+    rr, cc = _nonzero(s >= floor[:, None])
     count = np.bincount(rr, minlength=n_rows)
     short = np.flatnonzero(count < k)
     if len(short):  # too few above the sample's floor: those rows in full
@@ -176,103 +135,427 @@ def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fold(val, row, pend_val, pend_row, k: int):
-    vals = np.vstack([val] + [v[None, :] for v in pend_val])
-    rows = np.vstack([row] + [r[None, :] for r in pend_row])
+    """Each mentor's ``k`` best (value, row) so far, from the kept ones (``val``, ``row``:
+    mentors x kept) and the pending per-block bests (lists of per-mentor vectors)."""
+    vals = np.column_stack([val] + pend_val)
+    rows = np.column_stack([row] + pend_row)
     pend_val.clear()
     pend_row.clear()
-    if len(vals) > k:
-        keep = np.argpartition(vals, len(vals) - k, axis=0)[len(vals) - k:]
-        vals = np.take_along_axis(vals, keep, axis=0)
-        rows = np.take_along_axis(rows, keep, axis=0)
+    width = vals.shape[1]
+    if width > k:
+        keep = np.argpartition(vals, width - k, axis=1)[:, width - k:]
+        vals = np.take_along_axis(vals, keep, axis=1)
+        rows = np.take_along_axis(rows, keep, axis=1)
     return vals, rows
 
 
-def _check(scorer, exact: _Exact, blocks, u, p, excl_i, excl_j, tol: float, per_row: int,
-           near: float, progress: bool):
-    """Violating pairs (exact ``s - u - p > tol``, each mentee's ``per_row`` worst, with the
-    pairs within ``near`` of violating when some pair violates), an upper bound of
-    ``max(s - u - p)`` over the unchosen pairs, and how many pairs the bound cleared."""
-    excl_i, excl_j = _excluded(excl_i, excl_j)
-    p32 = p.astype(np.float32)
-    u32 = u.astype(np.float32)
-    largest = lambda x: float(np.abs(x[np.isfinite(x)]).max(initial=0.0))  # noqa: E731
-    # rounding of the float32 subtraction, on top of the bound's own margin
-    slack = scorer.margin + 4 * 2.0 ** -24 * (scorer.largest + largest(p) + largest(u))
-    threshold = tol - slack
+# --------------------------------------------------------------------------------------------
+# one pass over rows: the pool of each row, its suspects, the mentors' best rows
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Pool:
+    """Each row's ``P`` best pairs by ``bound - price`` under the prices of its generation,
+    and ``floor``: every other pair of the row has ``bound - price <= floor``."""
 
-    row_threshold = (u + threshold).astype(np.float32)  # suspects: bound - p_j > u_i + threshold
+    cols: np.ndarray  # (n, P) int64, mentors
+    vals: np.ndarray  # (n, P) float32, bound - price of the row's generation
+    floor: np.ndarray  # (n,) float32
+    gen: np.ndarray  # (n,) int64, index into prices
+    prices: list  # per generation, (m,) float64, +inf where a mentor has no room
 
-    def suspects(s: np.ndarray, rows: np.ndarray, a: int):
-        """A block's suspects, row by row; a crowded row keeps its SUSPECTS_PER_ROW most
-        promising ones (by the bound), and is returned in ``crowded``."""
-        over = s > row_threshold[rows, None]
-        count = over.sum(axis=1)
-        crowded = np.flatnonzero(count > SUSPECTS_PER_ROW)
-        if len(crowded):
-            over[crowded] = False
-            top = np.argpartition(s[crowded], s.shape[1] - SUSPECTS_PER_ROW, axis=1)[:, -SUSPECTS_PER_ROW:]
-            over[crowded[:, None], top] = True
-        rr, cc = np.nonzero(over)
-        return rr + a, cc, s[rr, cc] - u32[rows[rr]], crowded + a, np.array([count.sum()])
+
+@dataclass
+class _Found:
+    """What a pass over some rows found: suspects (global row, mentor), rows with more
+    suspects than were kept, and the pool of each row scanned (local order) when asked."""
+
+    i: np.ndarray
+    j: np.ndarray
+    crowded: np.ndarray
+    pool: tuple | None = None  # (cols, vals, floor)
+    mentor_best: tuple | None = None  # (rows, cols): each mentor's best rows
+
+
+def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
+          pool_size: int = 0, u: np.ndarray | None = None, threshold: float = 0.0,
+          dead: np.ndarray | None = None, mentor_k: int = 0, progress: bool = False,
+          what: str = "") -> _Found:
+    """One threaded pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
+    for all): ``s = bound - price`` block by block, excluded pairs (global row, mentor; sorted
+    by row) and ``dead`` rows (local) at ``-inf``. Collects each row's ``pool_size`` best
+    entries, the suspects ``s > u + threshold`` (a crowded row keeps its SUSPECTS_PER_ROW
+    largest), and each mentor's ``mentor_k`` best rows."""
+    from ..scale import BIG
+
+    n_v, m_v = view.n, view.m
+    blocks = row_blocks(n_v, m_v)
+    p32 = price.astype(np.float32)
+    # exclusions in local indices (rows ascending; columns through the column subset)
+    loc = np.searchsorted(rows, excl_i)
+    inside = (loc < len(rows)) & (rows[np.minimum(loc, len(rows) - 1)] == excl_i) if len(rows) else loc < 0
+    ei, ej = loc[inside], excl_j[inside]
+    if cols is not None:
+        at = np.searchsorted(cols, ej)
+        hit = (at < len(cols)) & (cols[np.minimum(at, len(cols) - 1)] == ej) if len(cols) else at < 0
+        ei, ej = ei[hit], at[hit]
+    order = np.argsort(ei, kind="stable")
+    ei, ej = ei[order], ej[order]
+    limit = None if u is None else (u + threshold).astype(np.float32)
+    kk = min(mentor_k, n_v)
+    col_floor = np.full(m_v, -np.inf, dtype=np.float32)  # each mentor's kk-th best so far
+    pk = min(pool_size, m_v)
 
     def block(a: int, b: int, buffer: np.ndarray):
-        s = scorer.upper(a, b, buffer)
+        s = view.upper(a, b, buffer)
         np.subtract(s, p32[None, :], out=s)
-        lo, hi = np.searchsorted(excl_i, [a, b])
-        s[excl_i[lo:hi] - a, excl_j[lo:hi]] = -np.inf
-        if not (s > row_threshold[a:b, None]).any():
-            return None
-        return suspects(s, np.arange(a, b), a)
+        lo, hi = np.searchsorted(ei, [a, b])
+        s[ei[lo:hi] - a, ej[lo:hi]] = -np.inf
+        if dead is not None:
+            s[dead[a:b]] = -np.inf
+        out = [None, None, None]
+        if pk:
+            r, c = _row_best(s, pk)
+            c = c.reshape(b - a, pk)
+            v = np.take_along_axis(s, c, axis=1)
+            out[0] = (c, v, v.min(axis=1))
+        if limit is not None:
+            over = s > limit[a:b, None]
+            count = over.sum(axis=1)
+            crowded = np.flatnonzero(count > SUSPECTS_PER_ROW)
+            if len(crowded):
+                over[crowded] = False
+                top = np.argpartition(s[crowded], m_v - SUSPECTS_PER_ROW, axis=1)[:, -SUSPECTS_PER_ROW:]
+                over[crowded[:, None], top] = True
+            rr, cc = _nonzero(over)
+            out[1] = (rr + a, cc, crowded + a)
+        if kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
+            top = s.max(axis=0)
+            good = top > np.maximum(col_floor, -BIG / 2)
+            rr, cc = _nonzero((s == top[None, :]) & good[None, :])
+            best = np.zeros(m_v, np.int64)
+            best[cc[::-1]] = rr[::-1]  # the first row of each column that attains the maximum
+            good = np.flatnonzero(good)
+            out[2] = (good, top[good], best[good] + a)
+        return out
 
-    # every pair at or below the threshold has s - u - p <= threshold + slack = tol
-    eps, parts = tol, []
-    for part in _over_blocks(block, blocks, progress, "certificate: reduced costs (bounds)", scorer.m):
-        if part is not None:
-            parts.append(part)
-    n_pairs = int(scorer.eligible_counts.sum()) - len(excl_i)  # the unchosen eligible pairs
-    if not parts:
-        return _empty(), max(eps, 0.0), n_pairs
-    rr, cc, gain_ub, crowded, counts = (np.concatenate(x) for x in zip(*parts))  # by row
-    t_pass = time.perf_counter()
-    gi, gj = rr, cc
-    gain = exact(gi, gj) - u[gi] - p[gj]
-    # a crowded row without a violator among its most promising suspects: all of them, then
-    rescan = np.setdiff1d(crowded, gi[gain > tol])
-    if len(rescan):
-        seen = np.sort(gi * scorer.m + gj)
-        starts = np.array([a for a, _ in blocks])
-        which = np.searchsorted(starts, rescan, side="right") - 1
-        for k in np.unique(which).tolist():
-            a, b = blocks[k]
-            rows = rescan[which == k]
-            s = scorer.upper(a, b)[rows - a]
-            np.subtract(s, p32[None, :], out=s)
-            lo, hi = np.searchsorted(excl_i, [a, b])
-            mine = np.isin(excl_i[lo:hi], rows)
-            s[np.searchsorted(rows, excl_i[lo:hi][mine]), excl_j[lo:hi][mine]] = -np.inf
-            rr2, cc2 = np.nonzero(s > row_threshold[rows, None])
-            ri, rj = rows[rr2], cc2
-            code = ri * scorer.m + rj
-            at = np.minimum(np.searchsorted(seen, code), max(len(seen) - 1, 0))
-            new = seen[at] != code if len(seen) else np.ones(len(code), bool)
+    pools, sus = [], []
+    col_val, col_row = np.full((m_v, 0), -np.inf, np.float32), np.zeros((m_v, 0), np.int64)
+    pend_val, pend_row = [], []
+    for pool_part, sus_part, best_part in _over_blocks(block, blocks, progress, what, m_v):
+        if pool_part is not None:
+            pools.append(pool_part)
+        if sus_part is not None:
+            sus.append(sus_part)
+        if best_part is not None:
+            good, val, row = best_part
+            full_val = np.full(m_v, -np.inf, dtype=np.float32)
+            full_row = np.zeros(m_v, dtype=np.int64)
+            full_val[good], full_row[good] = val, row
+            pend_val.append(full_val)
+            pend_row.append(full_row)
+            if len(pend_val) >= 4 * kk:  # keep each mentor's kk best rows so far
+                col_val, col_row = _fold(col_val, col_row, pend_val, pend_row, kk)
+                if col_val.shape[1] >= kk:
+                    col_floor[:] = col_val.min(axis=1)
+    to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
+    e = np.zeros(0, np.int64)
+    found = _Found(e, e, e)
+    if sus:
+        rr, cc, crowded = (np.concatenate(x) for x in zip(*sus))
+        found = _Found(rows[rr], to_col(cc), rows[crowded])
+    if pools:
+        c, v, f = (np.concatenate(x) for x in zip(*pools))
+        found.pool = (to_col(c), v, f)
+    if kk:
+        col_val, col_row = _fold(col_val, col_row, pend_val, pend_row, kk)
+        ok = col_val > -BIG / 2
+        found.mentor_best = (rows[col_row[ok]], to_col(np.broadcast_to(np.arange(m_v)[:, None], col_row.shape)[ok]))
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# the certificate of one round: pools, guards, and re-checks of the rows and mentors they miss
+# --------------------------------------------------------------------------------------------
+def _split(delta: np.ndarray, room: np.ndarray, m: int) -> tuple[float, int, int]:
+    """The cut ``D`` that makes the re-check cheapest: mentors whose price fell by more than
+    ``D`` since the pools were taken (``delta > D``) are checked on every row; rows with less
+    ``room`` than ``D`` are scanned in full. Returns (D, columns, rows)."""
+    d = np.sort(delta[np.isfinite(delta)])
+    cand = np.concatenate([[-np.inf], d])
+    n_cols = len(d) - np.searchsorted(d, cand, side="right")
+    r = np.sort(room)
+    n_fail = np.searchsorted(r, cand, side="left")
+    cost = (len(r) - n_fail) * n_cols + n_fail * m
+    best = int(np.argmin(cost))
+    return float(cand[best]), int(n_cols[best]), int(n_fail[best])
+
+
+class _Certifier:
+    """The check of every unchosen pair against the prices ``u``, ``p`` of a round, without a
+    pass over all pairs once the pools fit the prices:
+
+    - a pair in its row's pool: checked from the pool (bound, then the exact score);
+    - a pair outside the pool has ``bound - p_gen[j] <= floor_i`` (the pool's generation's
+      prices ``p_gen``), so ``bound - p_j - u_i <= floor_i + (p_gen[j] - p_j) - u_i``: cleared
+      when ``p_gen[j] - p_j <= D`` and ``floor_i + D <= u_i + threshold`` (the guard);
+    - the mentors with ``p_gen[j] - p_j > D`` are re-checked on every row of the generation,
+      and the rows the guard misses are scanned in full, which takes their pools afresh
+      under ``p``.
+
+    ``D`` is chosen per generation to make the re-check cheapest (:func:`_split`).
+    """
+
+    def __init__(self, scorer, exact: _Exact, pool: _Pool, progress: bool):
+        self.scorer, self.exact, self.pool, self.progress = scorer, exact, pool, progress
+        self.rows_rescanned = 0
+        self.pairs_rechecked = 0  # pairs of the mentor re-checks
+
+    def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float):
+        from ..scale import BIG
+
+        sc, pool = self.scorer, self.pool
+        n, m = sc.n, sc.m
+        largest = lambda x: float(np.abs(x[np.isfinite(x)]).max(initial=0.0))  # noqa: E731
+        slack = sc.margin + 4 * 2.0 ** -24 * (sc.largest + largest(p) + largest(u)
+                                              + max(largest(g) for g in pool.prices))
+        threshold = tol - slack
+        ex_code = np.sort(ex_i * m + ex_j)
+        ex_order = np.argsort(ex_i, kind="stable")
+        ex_i, ex_j = ex_i[ex_order], ex_j[ex_order]
+        # the guard, per generation of pools
+        fail, checks = [], []
+        live = np.isfinite(u)
+        for g in np.unique(pool.gen[live]).tolist():
+            rows = np.flatnonzero((pool.gen == g) & live)
+            delta = np.where(np.isfinite(p), pool.prices[g] - np.where(np.isfinite(p), p, 0.0), -np.inf)
+            room = u[rows] + threshold - pool.floor[rows].astype(np.float64)
+            cut, _, _ = _split(delta, room, m)
+            fail.append(rows[room < cut])
+            cols = np.flatnonzero(delta > cut)
+            if len(cols):
+                checks.append((rows[room >= cut], cols))
+        fail = np.sort(np.concatenate(fail)) if fail else np.zeros(0, np.int64)
+        found_i, found_j, crowded = [], [], []
+        # rows scanned in full (their pools taken afresh under p)
+        if len(fail):
+            view = sc.subset(rows=fail)
+            f = _scan(view, fail, None, p, excl_i=ex_i, excl_j=ex_j, pool_size=pool.cols.shape[1],
+                      u=u[fail], threshold=threshold, progress=self.progress,
+                      what="certificate: rows the pools miss")
+            c, v, fl = f.pool
+            pool.cols[fail], pool.vals[fail], pool.floor[fail] = c, v, fl
+            pool.gen[fail] = len(pool.prices)
+            found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
+            self.rows_rescanned += len(fail)
+        # mentors whose price fell, on every other row of the generation
+        for rows, cols in checks:
+            rows = rows[~np.isin(rows, fail)]
+            if not len(rows):
+                continue
+            view = sc.subset(rows=rows, cols=cols)
+            f = _scan(view, rows, cols, p[cols], excl_i=ex_i, excl_j=ex_j, u=u[rows],
+                      threshold=threshold, progress=self.progress,
+                      what="certificate: mentors whose price fell")
+            found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
+            self.pairs_rechecked += len(rows) * len(cols)
+        if len(fail):
+            pool.prices.append(p.copy())
+        # the pools of the other rows
+        keep = np.ones(n, bool)
+        keep[fail] = False
+        keep &= live
+        rows = np.flatnonzero(keep)
+        pc, pv = pool.cols[rows], pool.vals[rows].astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            pg = np.vstack(pool.prices)[pool.gen[rows][:, None], pc]
+            ub = pv + pg - p[pc] - u[rows, None]
+            over = (pv > -BIG / 2) & (ub > threshold)
+        rr, cc = _nonzero(over)
+        found_i.append(rows[rr]), found_j.append(pc[rr, cc])
+        gi, gj = np.concatenate(found_i), np.concatenate(found_j)
+        code, first = np.unique(gi * m + gj, return_index=True)
+        chosen = np.isin(code, ex_code, assume_unique=False)
+        gi, gj = gi[first][~chosen], gj[first][~chosen]
+        gain = self.exact(gi, gj) - u[gi] - p[gj]
+        # a crowded row without a violator among its most promising suspects: all of them
+        crowded = np.concatenate(crowded) if crowded else np.zeros(0, np.int64)
+        rescan = np.setdiff1d(crowded, gi[gain > tol])
+        if len(rescan):
+            ri, rj = _all_suspects(sc, rescan, p, u, threshold, ex_i, ex_j)
+            code_r = ri * m + rj
+            new = ~np.isin(code_r, np.concatenate([code, ex_code]))
             ri, rj = ri[new], rj[new]
             if len(ri):
                 gi, gj = np.concatenate([gi, ri]), np.concatenate([gj, rj])
-                gain = np.concatenate([gain, exact(ri, rj) - u[ri] - p[rj]])
-    cleared = n_pairs - int(counts.sum())
-    log.debug("check: %d suspects (%d crowded rows, %d rescanned), %.2fs after the pass", len(rr),
-              len(crowded), len(rescan), time.perf_counter() - t_pass)
-    if len(gain):
-        eps = max(eps, float(gain.max()))
-    if not (gain > tol).any():
-        return _empty(), max(eps, 0.0), cleared
-    add = gain > tol - near
-    vi, vj, vg = gi[add], gj[add], gain[add]
-    order = np.lexsort((vj, -vg, vi))
-    vi, vj = vi[order], vj[order]
-    keep = (np.arange(len(vi)) - np.searchsorted(vi, vi)) < per_row
-    vi, vj = vi[keep], vj[keep]
-    return _Sparse(vi, vj, vj, exact(vi, vj)), max(eps, 0.0), cleared
+                gain = np.concatenate([gain, self.exact(ri, rj) - u[ri] - p[rj]])
+        log.debug("check: %d suspects scored, %d rows scanned in full, %d mentor re-checks, %d crowded",
+                  len(gi), len(fail), len(checks), len(rescan))
+        eps = max(tol, float(gain.max(initial=-np.inf)))
+        if not (gain > tol).any():
+            return _empty(), max(eps, 0.0)
+        add = gain > tol - near
+        vi, vj, vg = gi[add], gj[add], gain[add]
+        order = np.lexsort((vj, -vg, vi))
+        vi, vj = vi[order], vj[order]
+        first = (np.arange(len(vi)) - np.searchsorted(vi, vi)) < per_row
+        vi, vj = vi[first], vj[first]
+        return _Sparse(vi, vj, vj, self.exact(vi, vj)), max(eps, 0.0)
+
+
+def _all_suspects(scorer, rows: np.ndarray, p, u, threshold: float, ex_i, ex_j):
+    """Every pair of ``rows`` (ascending) with ``bound - p_j > u_i + threshold``, excluded
+    pairs left out; a few rows at a time, for the crowded rows."""
+    p32 = p.astype(np.float32)
+    out_i, out_j = [], []
+    step = max(1, (1 << 20) // max(scorer.m, 1))
+    for a in range(0, len(rows), step):
+        part = rows[a:a + step]
+        s = scorer.subset(rows=part).upper(0, len(part))
+        np.subtract(s, p32[None, :], out=s)
+        mine = np.isin(ex_i, part)
+        s[np.searchsorted(part, ex_i[mine]), ex_j[mine]] = -np.inf
+        rr, cc = _nonzero(s > (u[part] + threshold).astype(np.float32)[:, None])
+        out_i.append(part[rr]), out_j.append(cc)
+    return np.concatenate(out_i), np.concatenate(out_j)
+
+
+# --------------------------------------------------------------------------------------------
+# first prices from a sub-market, the first pass, the rounds
+# --------------------------------------------------------------------------------------------
+def _guide(scorer, cap, dem, options: SolverOptions, depth: int):
+    """Prices for the first pass, from the same market on every ``GUIDE_STEP``-th mentee of
+    the grouped order (every group in proportion) with ``GUIDE_STEP`` times their demand and
+    the mentors' full capacities, solved and certified by this same path (itself guided when
+    still large). None below ``GUIDE_PAIRS`` pairs.
+
+    The first pass ranks each mentee's pairs by ``bound - price``: with prices near the
+    final ones, the pools hold the pairs the optimum and its prices need and the guards hold
+    in the first rounds; ranked by the bound alone (prices 0) in a market where popular
+    mentors fill up, most mentees end far down their own lists, and the first rounds re-check
+    most of the pairs."""
+    n, m = scorer.n, scorer.m
+    if n * m <= GUIDE_PAIRS or n < 2 * GUIDE_STEP:
+        return None, None
+    t = time.perf_counter()
+    rows = np.arange(0, n, GUIDE_STEP)
+    sub = scorer.subset(rows=rows)
+    sub_dem = dem[rows] * GUIDE_STEP
+    e = np.zeros(0, np.int64)
+    _, _, optimal, _, cert, found = _solve(sub, cap, sub_dem, e, e, None, SolverOptions(progress=False), depth + 1,
+                                           max_rounds=GUIDE_ROUNDS)
+    if found is None:
+        return None, None
+    p = np.where(np.isfinite(found[1]), found[1], 0.0)
+    info = {"mentees": len(rows), "demand_factor": GUIDE_STEP, "rounds": cert["rounds"],
+            "certified": bool(cert["holds"]), "seconds": round(time.perf_counter() - t, 3)}
+    return p, info
+
+
+def _first_pass(scorer, exact: _Exact, guide, k: int, mentor_k: int, size: int, cap, dem, li, lj,
+                progress: bool):
+    """The pools (each row's ``size`` best pairs by ``bound - guide``) and the first sparse
+    set: each row's ``k`` best of its pool and each mentor's ``mentor_k`` best rows, with exact scores
+    (positive ones kept: only those can raise the total).
+
+    The mentors' lists give every mentor rivals in the sparse set: ranked by ``bound -
+    price``, the mentees' lists leave out the mentors the guide prices high, and ranked by the
+    bound alone, when mentees outnumber the places, the mentors nobody ranks high; either way
+    such a mentor would be priced at nothing in the first round."""
+    n, m = scorer.n, scorer.m
+    price = np.zeros(m) if guide is None else np.asarray(guide, np.float64)
+    price = np.where(cap > 0, price, np.inf)
+    order = np.argsort(li, kind="stable")
+    f = _scan(scorer, np.arange(n), None, price, excl_i=li[order], excl_j=lj[order], pool_size=size,
+              dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)")
+    cols, vals, floor = f.pool
+    pool = _Pool(cols, vals, floor, np.zeros(n, np.int64), [price])
+    from ..scale import BIG
+
+    kk = min(k, size)
+    top = np.argpartition(vals, size - kk, axis=1)[:, size - kk:]
+    tv = np.take_along_axis(vals, top, axis=1)
+    ok = tv > -BIG / 2
+    ri = np.broadcast_to(np.arange(n)[:, None], top.shape)[ok]
+    rj = np.take_along_axis(cols, top, axis=1)[ok]
+    mi, mj = f.mentor_best if f.mentor_best is not None else (ri[:0], rj[:0])
+    code = np.unique(np.concatenate([ri * m + rj, mi * m + mj]))
+    i, j = code // m, code % m
+    s = exact(i, j)
+    keep = s > 0
+    return pool, _Sparse(i[keep], j[keep], j[keep], s[keep])
+
+
+def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int,
+           max_rounds: int | None = None):
+    """The rounds on the market left by the locks (``cap``, ``dem``; lock pairs ``li``, ``lj``
+    in internal rows). Returns (sparse set, chosen, optimal, bound, certificate, (u, p)).
+    With ``max_rounds`` (the sub-market of :func:`_guide`), the prices of the last round are
+    returned when the certificate does not hold by then.
+
+    ``k`` None: each mentee's ``cmax + dmax + 2`` best pairs after a guide (the guided ranking
+    puts the pairs the optimum needs near the top), else :func:`default_top_k`; each mentor's
+    ``2 cmax + 2`` best rows at most."""
+    say = log.info if options.progress and depth == 0 else log.debug
+    n, m = scorer.n, scorer.m
+    t0 = time.perf_counter()
+    guide, guide_info = _guide(scorer, cap, dem, options, depth)
+    cmax, dmax = int(np.max(cap, initial=0)), int(np.max(dem, initial=1))
+    if k is None:
+        k = cmax + dmax + 2 if guide is not None else default_top_k(cap, dem)
+    mentor_k = min(k, 2 * cmax + 2)
+    if guide_info is not None:
+        say("%sfirst prices from a sub-market of %d mentees in %.2fs (%d rounds)", "  " * depth,
+            guide_info["mentees"], guide_info["seconds"], guide_info["rounds"])
+    t1 = time.perf_counter()
+    exact = _Exact(scorer)
+    size = min(m, max(POOL_PER_ROW, k))
+    pool, sp = _first_pass(scorer, exact, guide, k, mentor_k, size, cap, dem, li, lj,
+                           options.progress and depth == 0)
+    say("%ssparse set: %d pairs (top %d of %d per mentee by the bound%s) in %.2fs", "  " * depth, len(sp.i),
+        k, size, " less the sub-market's prices" if guide is not None else "", time.perf_counter() - t1)
+    certifier = _Certifier(scorer, exact, pool, options.progress and depth == 0)
+    rounds = added = 0
+    found = None
+    while True:
+        rounds += 1
+        t1 = time.perf_counter()
+        res = solve_arrays(sp.i, sp.j, sp.s, cap, dem)
+        cert = {"method": "sparse_min_cost_flow+dual_check_on_bounds", "scale": res.scale,
+                "rounding_bound": res.n_max / res.scale, "n_max": res.n_max, "top_k": k,
+                "pool_per_row": size, "pairs_in_sparse": len(sp.i), "rounds": rounds,
+                "violations_added": added, "bound_margin": scorer.margin, "bounds_exact": scorer.exact,
+                "first_prices": guide_info, "or_tools_status": res.status, "holds": False}
+        if not res.optimal or not options.certify:
+            return sp, res.chosen, False, None, cert, None
+        t2 = time.perf_counter()
+        u, p, dual_obj, sweeps = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap, res.scale)
+        found = (u, p)
+        tol = 1.0 / res.scale
+        t_flow, t2 = t2 - t1, time.perf_counter()
+        say("%sround %d: flow on %d pairs in %.2fs, prices in %.2fs", "  " * depth, rounds, len(sp.i), t_flow,
+            t2 - t1 - t_flow)
+        ex_i = np.concatenate([li, sp.i[res.chosen]])
+        ex_j = np.concatenate([lj, sp.j[res.chosen]])
+        # pairs within 1 % of a chosen pair's typical score of violating join with the violators
+        near = 0.01 * float(np.median(np.abs(sp.s[res.chosen]))) if res.chosen.any() else 0.0
+        viol, eps = certifier(u, p, ex_i, ex_j, tol, k, near)
+        new = len(_merge(sp, viol, m).i) - len(sp.i)
+        say("%sround %d: check in %.2fs; %d rows scanned in full so far, %d pairs scored exactly so far, "
+            "%d pairs added", "  " * depth, rounds, time.perf_counter() - t2, certifier.rows_rescanned,
+            exact.computed, new)
+        if len(viol.i) == 0:
+            bound = dual_obj + eps * res.n_max
+            eligible = None if scorer.eligible_counts is None else int(scorer.eligible_counts.sum())
+            cert.update(holds=True, pairs_checked=eligible, pairs_scored_exactly=exact.computed,
+                        rows_scanned_again=certifier.rows_rescanned,
+                        pairs_rechecked_by_mentor=certifier.pairs_rechecked,
+                        seconds=round(time.perf_counter() - t0, 3),
+                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
+            return sp, res.chosen, True, bound, cert, found
+        if max_rounds is not None and rounds >= max_rounds:
+            return sp, res.chosen, False, None, cert, found
+        added += len(viol.i)
+        sp = _merge(sp, viol, m)
 
 
 def solve_bounded(scorer, capacity, *, demand=None, locked=None,
@@ -286,7 +569,6 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None,
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    say = log.info if options.progress else log.debug
     n, m = scorer.n, scorer.m
     cap_f = np.asarray(capacity, dtype=np.float64)
     if cap_f.shape != (m,) or np.any(cap_f < 0) or np.any(cap_f != np.round(cap_f)):
@@ -315,51 +597,10 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None,
     lp = AssignmentProblem(lock_pairs, ls, cap_f, dem, locked=np.ones(len(li), dtype=bool))
     _, cap_left, dem_left = apply_locks(lp)
 
-    k = options.top_k if options.top_k is not None else default_top_k(cap_left, dem_left)
-    if k < 1:
+    k = options.top_k
+    if k is not None and k < 1:
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
-    blocks = row_blocks(n, m)
-    t0 = time.perf_counter()
-    exact = _Exact(scorer)
-    sp = _top_k(scorer, exact, blocks, k, cap_left, dem_left, li, lj, options.progress)
-    say("sparse set: %d pairs (top %d per mentee by the bound) in %.2fs", len(sp.i), k,
-        time.perf_counter() - t0)
-    rounds = added = 0
-    while True:
-        rounds += 1
-        t1 = time.perf_counter()
-        res = solve_arrays(sp.i, sp.j, sp.s, cap_left, dem_left)
-        cert = {"method": "sparse_min_cost_flow+dual_check_on_bounds", "scale": res.scale,
-                "rounding_bound": res.n_max / res.scale, "n_max": res.n_max, "top_k": k,
-                "pairs_in_sparse": len(sp.i), "rounds": rounds, "violations_added": added,
-                "bound_margin": scorer.margin, "bounds_exact": scorer.exact,
-                "or_tools_status": res.status, "holds": False}
-        if not res.optimal or not options.certify:
-            out_chosen, optimal, bound = res.chosen, False, None
-            break
-        t2 = time.perf_counter()
-        u, p, dual_obj, sweeps = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem_left, cap_left,
-                                        res.scale)
-        tol = 1.0 / res.scale
-        t_flow, t2 = t2 - t1, time.perf_counter()
-        say("round %d: flow on %d pairs in %.2fs, prices in %.2fs", rounds, len(sp.i), t_flow, t2 - t1 - t_flow)
-        ex_i = np.concatenate([li, sp.i[res.chosen]])
-        ex_j = np.concatenate([lj, sp.j[res.chosen]])
-        # pairs within 1 % of a chosen pair's typical score of violating join with the violators
-        near = 0.01 * float(np.median(np.abs(sp.s[res.chosen]))) if res.chosen.any() else 0.0
-        viol, eps, cleared = _check(scorer, exact, blocks, u, p, ex_i, ex_j, tol, k, near,
-                                    options.progress)
-        say("round %d: check in %.2fs; %d pairs cleared by the bound, %d scored exactly so far, "
-            "%d added", rounds, time.perf_counter() - t2, cleared, exact.computed, len(viol.i))
-        if len(viol.i) == 0:
-            bound = dual_obj + eps * res.n_max
-            cert.update(holds=True, pairs_checked=int(scorer.eligible_counts.sum()),
-                        pairs_cleared_by_bound=cleared, pairs_scored_exactly=exact.computed,
-                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
-            out_chosen, optimal = res.chosen, True
-            break
-        added += len(viol.i)
-        sp = _merge(sp, viol, m)
+    sp, out_chosen, optimal, bound, cert, _ = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0)
 
     all_i = scorer.order[np.concatenate([li, sp.i])]
     all_j = np.concatenate([lj, sp.j])
