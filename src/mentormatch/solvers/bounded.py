@@ -1,14 +1,30 @@
 """The certified sparse path of ``"flow"`` on bounds: exact scores only where they can matter.
 
 The same proof as :mod:`mentormatch.solvers.certify` (dual prices ``u``, ``p`` from the sparse
-optimum; ``s_ij - u_i - p_j <= tol`` on every unchosen pair), with one change: the check runs on
-a cheap upper bound ``b_ij >= s_ij`` (:class:`mentormatch.scale.BoundedScorer`), and the exact
-score is computed only for the pairs the bound does not clear (``b_ij + margin - u_i - p_j >
-tol``). A pair the bound clears satisfies the check with its exact score too, so the
-certificate is the same statement about every candidate pair.
+optimum; ``s_ij - u_i - p_j <= tol`` on every unchosen pair), with two changes.
 
-The starting sparse set is each mentee's ``K`` best pairs by the bound, scored exactly. Exact
-scores cost about a microsecond a pair, a bound row of 20,000 mentors a few tens of
+**Bounds.** The check runs on a cheap upper bound ``b_ij >= s_ij``
+(:class:`mentormatch.scale.BoundedScorer`); the exact score is computed only for the pairs the
+bound does not clear (``b_ij + margin - u_i - p_j > tol``). A pair the bound clears satisfies
+the check with its exact score too, so the certificate is the same statement about every pair.
+
+**One pass, then pools and guards.** One threaded pass over all pairs keeps each mentee's
+``POOL_PER_ROW`` best pairs by ``b_ij - g_j`` (``g``: first prices, below) and ``floor_i``, a
+value no other pair of the row exceeds. The first sparse set is each mentee's ``k`` best of the
+pool and each mentor's best rows, scored exactly. After each min-cost flow, the new prices are
+checked without another pass over the 2e9 pairs (:class:`_Certifier`): the pool pairs directly;
+every other pair has ``b_ij - p_j - u_i <= floor_i + (g_j - p_j) - u_i``, so it is cleared when
+``g_j - p_j <= D`` and ``floor_i + D <= u_i + threshold``; the mentors whose price fell by more
+than ``D`` are re-checked on every row and the rows with less room are scanned in full (which
+takes their pools afresh under the new prices). ``D`` makes that re-check cheapest.
+
+**First prices from a sub-market.** Ranked by the bound alone, the pools of a market where
+popular mentors fill up hold the wrong pairs: most mentees end far down their own lists, and
+the first rounds would re-scan most rows. :func:`_guide` solves the same market on every
+``GUIDE_STEP``-th mentee with ``GUIDE_STEP`` times the demand (certified by this same path,
+itself guided while large) and ranks the first pass by ``b_ij - g_j`` with its mentor prices.
+
+Exact scores cost about a microsecond a pair, a bound row of 20,000 mentors a few tens of
 microseconds: at 100,000 x 20,000 the exact extractors see a few million pairs, not 2e9.
 """
 from __future__ import annotations
@@ -37,6 +53,11 @@ POOL_PER_ROW = 64
 GUIDE_PAIRS = 100_000_000
 #: The sub-market keeps every GUIDE_STEP-th mentee, with GUIDE_STEP times the demand.
 GUIDE_STEP = 5
+#: The sub-market runs only when the places are at least this share of the demand. Where
+#: mentees far outnumber the places, the unmatched ones are priced at 0 and the bound's own
+#: ranking finds the pairs that matter: at 100,000 x 20,000 with 54 % places, 64 s without
+#: the sub-market against 73 s with it; with 100 % places, 108 s with it against over 250 s.
+GUIDE_MIN_PLACES = 0.75
 #: Rounds of the sub-market at most (None: until certified; prices of an unfinished sub-market
 #: guide the first pass badly).
 GUIDE_ROUNDS = None
@@ -176,30 +197,40 @@ class _Found:
     mentor_best: tuple | None = None  # (rows, cols): each mentor's best rows
 
 
-def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
-          pool_size: int = 0, u: np.ndarray | None = None, threshold: float = 0.0,
-          dead: np.ndarray | None = None, mentor_k: int = 0, progress: bool = False,
-          what: str = "") -> _Found:
-    """One threaded pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
-    for all): ``s = bound - price`` block by block, excluded pairs (global row, mentor; sorted
-    by row) and ``dead`` rows (local) at ``-inf``. Collects each row's ``pool_size`` best
-    entries, the suspects ``s > u + threshold`` (a crowded row keeps its SUSPECTS_PER_ROW
-    largest), and each mentor's ``mentor_k`` best rows."""
-    from ..scale import BIG
-
-    n_v, m_v = view.n, view.m
-    blocks = row_blocks(n_v, m_v)
-    p32 = price.astype(np.float32)
-    # exclusions in local indices (rows ascending; columns through the column subset)
-    loc = np.searchsorted(rows, excl_i)
-    inside = (loc < len(rows)) & (rows[np.minimum(loc, len(rows) - 1)] == excl_i) if len(rows) else loc < 0
-    ei, ej = loc[inside], excl_j[inside]
+def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.ndarray):
+    """Pairs (global row, mentor) inside a view of ``rows`` (ascending) and ``cols``
+    (ascending, None: all), in the view's indices, sorted by row."""
+    loc = np.searchsorted(rows, pi)
+    inside = (loc < len(rows)) & (rows[np.minimum(loc, len(rows) - 1)] == pi) if len(rows) else loc < 0
+    ei, ej = loc[inside], pj[inside]
     if cols is not None:
         at = np.searchsorted(cols, ej)
         hit = (at < len(cols)) & (cols[np.minimum(at, len(cols) - 1)] == ej) if len(cols) else at < 0
         ei, ej = ei[hit], at[hit]
     order = np.argsort(ei, kind="stable")
-    ei, ej = ei[order], ej[order]
+    return ei[order], ej[order]
+
+
+def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
+          chosen_i=None, chosen_j=None, pool_size: int = 0, u: np.ndarray | None = None,
+          threshold: float = 0.0, dead: np.ndarray | None = None, mentor_k: int = 0,
+          progress: bool = False, what: str = "") -> _Found:
+    """One threaded pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
+    for all): ``s = bound - price`` block by block, excluded pairs (the locks; global row,
+    mentor) and ``dead`` rows (local) at ``-inf``. Collects each row's ``pool_size`` best
+    entries, the suspects ``s > u + threshold`` other than the ``chosen`` pairs (a crowded row
+    keeps its SUSPECTS_PER_ROW largest), and each mentor's ``mentor_k`` best rows.
+
+    The chosen pairs stay in the pools: a pool's floor must bound every pair outside it that
+    a later round may leave unchosen."""
+    from ..scale import BIG
+
+    n_v, m_v = view.n, view.m
+    blocks = row_blocks(n_v, m_v)
+    p32 = price.astype(np.float32)
+    ei, ej = _local(rows, cols, excl_i, excl_j)
+    e = np.zeros(0, np.int64)
+    ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
     limit = None if u is None else (u + threshold).astype(np.float32)
     kk = min(mentor_k, n_v)
     col_floor = np.full(m_v, -np.inf, dtype=np.float32)  # each mentor's kk-th best so far
@@ -219,6 +250,9 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
             v = np.take_along_axis(s, c, axis=1)
             out[0] = (c, v, v.min(axis=1))
         if limit is not None:
+            lo, hi = np.searchsorted(ci, [a, b])
+            if hi > lo:
+                s[ci[lo:hi] - a, cj[lo:hi]] = -np.inf  # after the pool: see above
             over = s > limit[a:b, None]
             count = over.sum(axis=1)
             crowded = np.flatnonzero(count > SUSPECTS_PER_ROW)
@@ -305,8 +339,10 @@ class _Certifier:
     ``D`` is chosen per generation to make the re-check cheapest (:func:`_split`).
     """
 
-    def __init__(self, scorer, exact: _Exact, pool: _Pool, progress: bool):
+    def __init__(self, scorer, exact: _Exact, pool: _Pool, li, lj, progress: bool):
         self.scorer, self.exact, self.pool, self.progress = scorer, exact, pool, progress
+        order = np.argsort(li, kind="stable")
+        self.li, self.lj = li[order], lj[order]
         self.rows_rescanned = 0
         self.pairs_rechecked = 0  # pairs of the mentor re-checks
 
@@ -339,7 +375,8 @@ class _Certifier:
         # rows scanned in full (their pools taken afresh under p)
         if len(fail):
             view = sc.subset(rows=fail)
-            f = _scan(view, fail, None, p, excl_i=ex_i, excl_j=ex_j, pool_size=pool.cols.shape[1],
+            f = _scan(view, fail, None, p, excl_i=self.li, excl_j=self.lj, chosen_i=ex_i, chosen_j=ex_j,
+                      pool_size=pool.cols.shape[1],
                       u=u[fail], threshold=threshold, progress=self.progress,
                       what="certificate: rows the pools miss")
             c, v, fl = f.pool
@@ -426,7 +463,7 @@ def _guide(scorer, cap, dem, options: SolverOptions, depth: int):
     """Prices for the first pass, from the same market on every ``GUIDE_STEP``-th mentee of
     the grouped order (every group in proportion) with ``GUIDE_STEP`` times their demand and
     the mentors' full capacities, solved and certified by this same path (itself guided when
-    still large). None below ``GUIDE_PAIRS`` pairs.
+    still large). None below ``GUIDE_PAIRS`` pairs or ``GUIDE_MIN_PLACES`` places a demand.
 
     The first pass ranks each mentee's pairs by ``bound - price``: with prices near the
     final ones, the pools hold the pairs the optimum and its prices need and the guards hold
@@ -434,7 +471,7 @@ def _guide(scorer, cap, dem, options: SolverOptions, depth: int):
     mentors fill up, most mentees end far down their own lists, and the first rounds re-check
     most of the pairs."""
     n, m = scorer.n, scorer.m
-    if n * m <= GUIDE_PAIRS or n < 2 * GUIDE_STEP:
+    if n * m <= GUIDE_PAIRS or n < 2 * GUIDE_STEP or cap.sum() < GUIDE_MIN_PLACES * dem.sum():
         return None, None
     t = time.perf_counter()
     rows = np.arange(0, n, GUIDE_STEP)
@@ -513,7 +550,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                            options.progress and depth == 0)
     say("%ssparse set: %d pairs (top %d of %d per mentee by the bound%s) in %.2fs", "  " * depth, len(sp.i),
         k, size, " less the sub-market's prices" if guide is not None else "", time.perf_counter() - t1)
-    certifier = _Certifier(scorer, exact, pool, options.progress and depth == 0)
+    certifier = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0)
     rounds = added = 0
     found = None
     while True:
