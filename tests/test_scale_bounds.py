@@ -277,3 +277,208 @@ def test_alternatives_are_listed_but_not_priced_above_the_solve_budget(monkeypat
     text = str(listed)
     assert "not computed for a round of" in text
     assert "forcing it" in str(priced) and str(priced) != text
+
+
+# --------------------------------------------------------------------------------------------
+# the paths of the certifier that only run when the pools are smaller than a row: guards,
+# mentor re-checks, rows scanned again; the sub-market of first prices; _split; subsets
+# --------------------------------------------------------------------------------------------
+def _solve_both(mentors, mentees, programme=None, top_k=None, locked=None):
+    """The exact path's optimum and the bounded solve of the same round."""
+    prep, eligible, scores = _exact_round(mentors, mentees, programme)
+    reference = pl.solve(prep)
+    scorer = _bounded(prep, programme)
+    demand = prep.data["mentees"].get("mentors_needed")
+    problem, solution = solve_bounded(scorer, prep.data["mentors"]["capacity"].to_numpy(float),
+                                      demand=None if demand is None else demand.to_numpy(float),
+                                      locked=locked, options=SolverOptions(top_k=top_k))
+    return prep, scores, reference, scorer, problem, solution
+
+
+def _check_solution(prep, scores, problem, solution, objective):
+    assert solution.status == "optimal" and solution.certificate["holds"]
+    assert solution.objective == pytest.approx(objective, rel=1e-9, abs=1e-9)
+    chosen = problem.pairs.subset(np.isin(np.arange(len(problem.pairs)), solution.chosen))
+    assert scores[chosen.mentee, chosen.mentor].sum() == pytest.approx(solution.objective, rel=1e-12)
+    assert np.isfinite(scores[chosen.mentee, chosen.mentor]).all()  # only eligible pairs
+    cap = prep.data["mentors"]["capacity"].to_numpy()
+    assert (np.bincount(chosen.mentor, minlength=len(cap)) <= cap).all()
+    demand = prep.data["mentees"].get("mentors_needed")
+    need = np.ones(len(prep.data["mentees"]), int) if demand is None else demand.to_numpy(int)
+    assert (np.bincount(chosen.mentee, minlength=len(need)) <= need).all()
+    return chosen
+
+
+@pytest.mark.parametrize("seed,n,m,capacity,pool,top_k,programme", [
+    (1, 150, 35, None, 2, 1, None),  # mentees outnumber the places
+    (3, 150, 35, None, 3, 2, None),
+    (6, 150, 35, None, 2, 1, RULES[1]),  # ineligible pairs in the small pools
+    (2, 160, 40, 4, 2, 1, None),  # places equal the demand
+    (4, 160, 40, 4, 3, 2, None),
+    (5, 160, 40, 5, 3, 2, None),  # places exceed the demand
+])
+def test_small_pools_force_guards_rescans_and_mentor_rechecks_and_stay_exact(
+        monkeypatch, seed, n, m, capacity, pool, top_k, programme):
+    """With pools of 2 or 3 pairs a row (of 35-40 mentors), every round's certificate must
+    clear most pairs by the guard and re-check the mentors and rows it misses."""
+    import mentormatch.solvers.bounded as bounded
+
+    monkeypatch.setattr(bounded, "POOL_PER_ROW", pool)
+    mentors, mentees = _org(seed, n=n, m=m)
+    if capacity is not None:
+        mentors["capacity"] = capacity
+    places = mentors["capacity"].sum()
+    assert places < n if capacity is None else places >= n
+    prep, scores, reference, scorer, problem, solution = _solve_both(mentors, mentees, programme, top_k)
+    _check_solution(prep, scores, problem, solution, reference.objective)
+    cert = solution.certificate
+    assert cert["pool_per_row"] == max(pool, top_k) < m  # the pools really are small
+    assert cert["first_prices"] is None  # far below GUIDE_PAIRS
+    assert cert["rows_scanned_again"] >= 0 and cert["pairs_rechecked_by_mentor"] >= 0
+    # the paths a full pool never takes did run
+    assert cert["rows_scanned_again"] + cert["pairs_rechecked_by_mentor"] > 0
+    # each round re-checks a row at most once, by mentor or in full
+    assert cert["pairs_rechecked_by_mentor"] <= cert["rounds"] * n * m
+    assert cert["rows_scanned_again"] <= cert["rounds"] * n
+
+
+@pytest.mark.parametrize("case", ["plain", "small_pools", "locks", "two_mentors", "locks_small_pools"])
+def test_first_prices_from_a_sub_market_keep_the_exact_optimum(monkeypatch, case):
+    import mentormatch.solvers.bounded as bounded
+
+    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    top_k = None
+    if "small_pools" in case:
+        monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)
+        top_k = 1
+    n, m = 160, 40
+    mentors, mentees = _org(16, n=n, m=m)
+    mentors["capacity"] = 4  # places cover the demand: the sub-market runs (GUIDE_MIN_PLACES)
+    if case == "two_mentors":
+        mentees["mentors_needed"] = np.where(np.arange(n) % 5 == 0, 2, 1)
+        mentors["capacity"] = 5
+    locked = None
+    if "locks" in case:
+        prep, eligible, _ = _exact_round(mentors, mentees, None)
+        i, j = np.argwhere(eligible)[[0, 300, 2000]].T
+        ids_e, ids_m = prep.mentee_ids.ids, prep.mentor_ids.ids
+        programme = {"constraints": {"locked": [[ids_e[a], ids_m[b]] for a, b in zip(i, j)]}}
+        reference = pl.pair(mentors, mentees, programme).objective
+        locked = (i, j)
+    prep, scores, exact_ref, scorer, problem, solution = _solve_both(mentors, mentees, None, top_k, locked)
+    if locked is None:
+        reference = exact_ref.objective
+    chosen = _check_solution(prep, scores, problem, solution, reference)
+    if locked is not None:
+        pairs = set(zip(chosen.mentee.tolist(), chosen.mentor.tolist()))
+        assert {(int(a), int(b)) for a, b in zip(*locked)} <= pairs
+    info = solution.certificate["first_prices"]
+    assert isinstance(info, dict)
+    assert info["mentees"] == -(-n // 3) and info["demand_factor"] == 3
+    assert info["certified"] is True and info["rounds"] >= 1 and info["seconds"] >= 0
+
+
+def test_no_sub_market_when_places_fall_short(monkeypatch):
+    """Below GUIDE_MIN_PLACES places a demand the first prices are the bound's own ranking."""
+    import mentormatch.solvers.bounded as bounded
+
+    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    mentors, mentees = _org(17, n=150, m=35)
+    assert mentors["capacity"].sum() < bounded.GUIDE_MIN_PLACES * len(mentees)
+    prep, scores, reference, scorer, problem, solution = _solve_both(mentors, mentees)
+    _check_solution(prep, scores, problem, solution, reference.objective)
+    assert solution.certificate["first_prices"] is None
+
+
+def _split_cost(delta, room, m, cut):
+    finite = delta[np.isfinite(delta)]
+    cols = int((finite > cut).sum())
+    rows = int((room < cut).sum())
+    return (len(room) - rows) * cols + rows * m, cols, rows
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_split_picks_the_cheapest_cut(seed):
+    from mentormatch.solvers.bounded import _split
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 12))
+    n = int(rng.integers(0, 15))
+    delta = rng.normal(size=m)
+    room = rng.normal(size=n)
+    if seed % 3 == 1:  # ties, between the deltas and between the deltas and the rooms
+        delta, room = np.round(delta * 2) / 2, np.round(room * 2) / 2
+    if seed % 4 == 2:  # mentors without a price (-inf) or without room in the pools' prices (+inf)
+        delta[rng.random(m) < 0.3] = -np.inf
+        delta[rng.random(m) < 0.2] = np.inf
+        room[rng.random(n) < 0.2] = np.inf
+    if seed == 11:
+        delta[:] = -np.inf  # nothing finite: only the cut at -inf
+    cut, cols, rows = _split(delta, room, m)
+    finite = delta[np.isfinite(delta)]
+    candidates = np.concatenate([[-np.inf], finite])
+    assert cut in candidates
+    cost, want_cols, want_rows = _split_cost(delta, room, m, cut)
+    assert (cols, rows) == (want_cols, want_rows)
+    assert cost == min(_split_cost(delta, room, m, c)[0] for c in candidates)
+    # and no cut at all, anywhere between or beyond the candidates, is cheaper
+    grid = np.concatenate([candidates, room[np.isfinite(room)], [np.inf]])
+    grid = np.unique(np.concatenate([grid, np.nextafter(grid, np.inf), np.nextafter(grid, -np.inf)]))
+    assert cost <= min(_split_cost(delta, room, m, c)[0] for c in grid)
+
+
+@pytest.mark.parametrize("programme", RULES[:2])
+def test_scorer_subsets_keep_the_bounds_scores_and_counts(programme):
+    mentors, mentees = _org(18, n=120, m=40, holes=True)
+    prog = dict(programme or {})
+    prog["constraints"] = {**prog.get("constraints", {}),  # blocked pairs in the subsets too
+                           "forbidden": [[mentees.loc[k, "id"], mentors.loc[k % 40, "id"]] for k in range(0, 60, 3)]}
+    prep, eligible, scores = _exact_round(mentors, mentees, prog)
+    scorer = _bounded(prep, prog)
+    n, m = scorer.n, scorer.m
+    assert scorer.blocked is not None and len(scorer.runs) > 0
+    full = scorer.upper(0, n)
+    rng = np.random.default_rng(0)
+    r = np.sort(rng.choice(n, 37, replace=False))
+    c = np.sort(rng.choice(m, 13, replace=False))
+    tol = scorer.margin  # float32 products of other shapes may round differently
+
+    def same(got, want):
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got > -BIG / 2, want > -BIG / 2)  # eligibility exactly
+        ok = want > -BIG / 2
+        np.testing.assert_allclose(got[ok], want[ok], rtol=0, atol=tol)
+
+    rows = scorer.subset(rows=r)
+    assert (rows.n, rows.m) == (len(r), m)
+    same(rows.upper(0, len(r)), full[r])
+    same(rows.upper(5, 20), full[r[5:20]])  # a block inside the subset
+    cols = scorer.subset(cols=c)
+    assert (cols.n, cols.m) == (n, len(c))
+    same(cols.upper(0, n), full[:, c])
+    both = rows.subset(cols=c)
+    same(both.upper(0, len(r)), full[np.ix_(r, c)])
+    same(cols.subset(rows=r).upper(0, len(r)), full[np.ix_(r, c)])
+    r2 = np.array([0, 4, 5, 30])
+    same(rows.subset(rows=r2).upper(0, len(r2)), full[r[r2]])  # a sub-market's sub-market
+    c2 = np.array([1, 2, 9])
+    same(cols.subset(cols=c2).upper(0, n), full[:, c[c2]])
+    # the scorer itself is untouched
+    np.testing.assert_array_equal(scorer.upper(0, n), full)
+    # eligible counts of the rows, in internal order
+    np.testing.assert_array_equal(rows.eligible_counts, scorer.eligible_counts[scorer.order[r]])
+    np.testing.assert_array_equal(rows.eligible_counts, (full[r] > -BIG / 2).sum(axis=1))
+    np.testing.assert_array_equal(rows.subset(rows=r2).eligible_counts, scorer.eligible_counts[scorer.order[r[r2]]])
+    # exact scores by the subset's own indices
+    si, sj = np.nonzero(full[np.ix_(r, c)] > -BIG / 2)
+    pick = rng.choice(len(si), 25, replace=False)
+    si, sj = si[pick], sj[pick]
+    want = scorer.exact_scores(r[si], c[sj])
+    np.testing.assert_allclose(want, scores[scorer.order[r[si]], c[sj]], rtol=1e-12)
+    np.testing.assert_allclose(both.exact_scores(si, sj), want, rtol=1e-12)
+    np.testing.assert_allclose(rows.exact_scores(si, c[sj]), want, rtol=1e-12)
+    np.testing.assert_allclose(cols.exact_scores(r[si], sj), want, rtol=1e-12)
+    np.testing.assert_allclose(cols.subset(cols=np.arange(len(c))[::-1].copy()).exact_scores(r[si], len(c) - 1 - sj),
+                               want, rtol=1e-12)
