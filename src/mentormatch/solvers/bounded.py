@@ -295,7 +295,8 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     if kk:
         col_val, col_row = _fold(col_val, col_row, pend_val, pend_row, kk)
         ok = col_val > -BIG / 2
-        found.mentor_best = (rows[col_row[ok]], to_col(np.broadcast_to(np.arange(m_v)[:, None], col_row.shape)[ok]))
+        mentor = np.broadcast_to(np.arange(m_v)[:, None], col_row.shape)
+        found.mentor_best = (rows[col_row[ok]], to_col(mentor[ok]))
     return found
 
 
@@ -457,7 +458,8 @@ def _guide(scorer, cap, dem, options: SolverOptions, depth: int):
     the mentors' full capacities, solved and certified by this same path (itself guided when
     still large). To its certificate: at 100,000 x 20,000 (capacity 5) the prices of a
     sub-market stopped after 3 rounds made the full market take 10 rounds and 333 s, against
-    3 rounds and 105 s with certified ones. None below ``GUIDE_PAIRS`` pairs or ``GUIDE_MIN_PLACES`` places a demand.
+    3 rounds and 105 s with certified ones. None below ``GUIDE_PAIRS`` pairs, or when the
+    places are below ``GUIDE_MIN_PLACES`` of the demand.
 
     The first pass ranks each mentee's pairs by ``bound - price``: with prices near the
     final ones, the pools hold the pairs the optimum and its prices need and the guards hold
@@ -472,7 +474,7 @@ def _guide(scorer, cap, dem, options: SolverOptions, depth: int):
     sub = scorer.subset(rows=rows)
     sub_dem = dem[rows] * GUIDE_STEP
     e = np.zeros(0, np.int64)
-    _, _, optimal, _, cert, found = _solve(sub, cap, sub_dem, e, e, None, SolverOptions(progress=False), depth + 1)
+    _, _, _, _, cert, found = _solve(sub, cap, sub_dem, e, e, None, SolverOptions(progress=False), depth + 1)
     if found is None:
         return None, None
     p = np.where(np.isfinite(found[1]), found[1], 0.0)
