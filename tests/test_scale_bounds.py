@@ -167,22 +167,12 @@ def test_bounded_certified_solve_equals_the_exact_optimum(programme, seed, top_k
     mentors, mentees = _org(seed, n=150, m=35, holes=seed == 8)
     if seed == 9:  # mentees who need two mentors
         mentees["mentors_needed"] = np.where(np.arange(len(mentees)) % 5 == 0, 2, 1)
-    prep, eligible, scores = _exact_round(mentors, mentees, programme)
-    reference = pl.solve(prep)
-    scorer = _bounded(prep, programme)
-    demand = prep.data["mentees"].get("mentors_needed")
-    problem, solution = solve_bounded(scorer, prep.data["mentors"]["capacity"].to_numpy(float),
-                                      demand=None if demand is None else demand.to_numpy(float),
-                                      options=SolverOptions(top_k=top_k))
-    assert solution.status == "optimal" and solution.certificate["holds"]
-    assert solution.objective == pytest.approx(reference.objective, rel=1e-9, abs=1e-9)
-    chosen = problem.pairs.subset(np.isin(np.arange(len(problem.pairs)), solution.chosen))
-    # the objective recomputed from the pairs, with the exact path's scores
-    assert scores[chosen.mentee, chosen.mentor].sum() == pytest.approx(solution.objective, rel=1e-12)
+    prep, scores, reference, _, problem, solution = _solve_both(mentors, mentees, programme, top_k=top_k)
+    # optimal and certified, the objective recomputed from the pairs with the exact path's
+    # scores, capacities and demands kept
+    _check_solution(prep, scores, problem, solution, reference.objective)
     assert solution.bound >= solution.objective - 1e-9
     assert solution.bound - solution.objective <= solution.certificate["rounding_bound"] + 1e-6
-    cap = prep.data["mentors"]["capacity"].to_numpy()
-    assert (np.bincount(chosen.mentor, minlength=len(cap)) <= cap).all()
 
 
 def test_bounded_solve_keeps_locked_pairs():
@@ -254,6 +244,7 @@ def test_crowded_rows_are_checked_in_full_before_the_certificate_holds(monkeypat
     import mentormatch.solvers.bounded as bounded
 
     monkeypatch.setattr(bounded, "SUSPECTS_PER_ROW", 2)
+    monkeypatch.setattr(bounded, "POOL_PER_ROW", 3)  # small pools: rows are scanned again, and crowd
     mentors, mentees = _org(seed, n=160, m=40)
     mentors["capacity"] = 4
     prep, eligible, scores = _exact_round(mentors, mentees, None)

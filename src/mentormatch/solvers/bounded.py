@@ -206,12 +206,13 @@ def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.nda
 def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
           chosen_i=None, chosen_j=None, pool_size: int = 0, u: np.ndarray | None = None,
           threshold: float = 0.0, dead: np.ndarray | None = None, mentor_k: int = 0,
-          progress: bool = False, what: str = "") -> _Found:
+          keep_all: bool = False, progress: bool = False, what: str = "") -> _Found:
     """One threaded pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
     for all): ``s = bound - price`` block by block, excluded pairs (the locks; global row,
     mentor) and ``dead`` rows (local) at ``-inf``. Collects each row's ``pool_size`` best
     entries, the suspects ``s > u + threshold`` other than the ``chosen`` pairs (a crowded row
-    keeps its SUSPECTS_PER_ROW largest), and each mentor's ``mentor_k`` best rows.
+    keeps its SUSPECTS_PER_ROW largest unless ``keep_all``), and each mentor's ``mentor_k`` best
+    rows.
 
     The chosen pairs stay in the pools: a pool's floor must bound every pair outside it that
     a later round may leave unchosen."""
@@ -247,10 +248,11 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
                 s[ci[lo:hi] - a, cj[lo:hi]] = -np.inf  # after the pool: see above
             over = s > limit[a:b, None]
             count = over.sum(axis=1)
-            crowded = np.flatnonzero(count > SUSPECTS_PER_ROW)
+            per_row = SUSPECTS_PER_ROW
+            crowded = np.flatnonzero(count > per_row) if not keep_all else count[:0]
             if len(crowded):
                 over[crowded] = False
-                top = np.argpartition(s[crowded], m_v - SUSPECTS_PER_ROW, axis=1)[:, -SUSPECTS_PER_ROW:]
+                top = np.argpartition(s[crowded], m_v - per_row, axis=1)[:, -per_row:]
                 over[crowded[:, None], top] = True
             rr, cc = _nonzero(over)
             out[1] = (rr + a, cc, crowded + a)
@@ -334,8 +336,7 @@ class _Certifier:
 
     def __init__(self, scorer, exact: _Exact, pool: _Pool, li, lj, progress: bool):
         self.scorer, self.exact, self.pool, self.progress = scorer, exact, pool, progress
-        order = np.argsort(li, kind="stable")
-        self.li, self.lj = li[order], lj[order]
+        self.li, self.lj = li, lj
         self.rows_rescanned = 0
         self.pairs_rechecked = 0  # pairs of the mentor re-checks
 
@@ -349,8 +350,6 @@ class _Certifier:
                                               + max(largest(g) for g in pool.prices))
         threshold = tol - slack
         ex_code = np.sort(ex_i * m + ex_j)
-        ex_order = np.argsort(ex_i, kind="stable")
-        ex_i, ex_j = ex_i[ex_order], ex_j[ex_order]
         # the guard, per generation of pools
         fail, checks = [], []
         live = np.isfinite(u)
@@ -411,7 +410,9 @@ class _Certifier:
         crowded = np.concatenate(crowded) if crowded else np.zeros(0, np.int64)
         rescan = np.setdiff1d(crowded, gi[gain > tol])
         if len(rescan):
-            ri, rj = _all_suspects(sc, rescan, p, u, threshold, ex_i, ex_j)
+            f = _scan(sc.subset(rows=rescan), rescan, None, p, excl_i=ex_i, excl_j=ex_j, u=u[rescan],
+                      threshold=threshold, keep_all=True)
+            ri, rj = f.i, f.j
             code_r = ri * m + rj
             new = ~np.isin(code_r, np.concatenate([code, ex_code]))
             ri, rj = ri[new], rj[new]
@@ -430,23 +431,6 @@ class _Certifier:
         first = (np.arange(len(vi)) - np.searchsorted(vi, vi)) < per_row
         vi, vj = vi[first], vj[first]
         return _Sparse(vi, vj, vj, self.exact(vi, vj)), max(eps, 0.0)
-
-
-def _all_suspects(scorer, rows: np.ndarray, p, u, threshold: float, ex_i, ex_j):
-    """Every pair of ``rows`` (ascending) with ``bound - p_j > u_i + threshold``, excluded
-    pairs left out; a few rows at a time, for the crowded rows."""
-    p32 = p.astype(np.float32)
-    out_i, out_j = [], []
-    step = max(1, (1 << 20) // max(scorer.m, 1))
-    for a in range(0, len(rows), step):
-        part = rows[a:a + step]
-        s = scorer.subset(rows=part).upper(0, len(part))
-        np.subtract(s, p32[None, :], out=s)
-        mine = np.isin(ex_i, part)
-        s[np.searchsorted(part, ex_i[mine]), ex_j[mine]] = -np.inf
-        rr, cc = _nonzero(s > (u[part] + threshold).astype(np.float32)[:, None])
-        out_i.append(part[rr]), out_j.append(cc)
-    return np.concatenate(out_i), np.concatenate(out_j)
 
 
 # --------------------------------------------------------------------------------------------
@@ -496,8 +480,7 @@ def _first_pass(scorer, exact: _Exact, guide, k: int, mentor_k: int, size: int, 
     n, m = scorer.n, scorer.m
     price = np.zeros(m) if guide is None else np.asarray(guide, np.float64)
     price = np.where(cap > 0, price, np.inf)
-    order = np.argsort(li, kind="stable")
-    f = _scan(scorer, np.arange(n), None, price, excl_i=li[order], excl_j=lj[order], pool_size=size,
+    f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
               dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)")
     cols, vals, floor = f.pool
     pool = _Pool(cols, vals, floor, np.zeros(n, np.int64), [price])
@@ -612,7 +595,8 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None,
     lock_order = np.lexsort((lj, li))
     li, lj = li[lock_order], lj[lock_order]
     if len(li):
-        eligible = np.array([scorer.upper(int(a), int(a) + 1)[0, b] > -BIG / 2 for a, b in zip(li, lj)])
+        rows = np.unique(li)
+        eligible = scorer.subset(rows=rows).upper(0, len(rows))[np.searchsorted(rows, li), lj] > -BIG / 2
         if not eligible.all():
             bad = int(np.flatnonzero(~eligible)[0])
             raise InfeasibleError(Conflict("eligibility", f"locked pair (mentee {li[bad]}, mentor "
