@@ -39,7 +39,7 @@ import numpy as np
 from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .certify import _bar, _merge, _Sparse, default_top_k, prices, row_blocks
+from .certify import _bar, _merge, _Sparse, default_top_k, prices, row_blocks, start_from_prices
 from .flow import apply_locks, check_supported, solve_arrays
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,11 @@ GUIDE_STEP = 5
 #: ranking finds the pairs that matter: at 100,000 x 20,000 with 54 % places, 64 s without
 #: the sub-market against 73 s with it; with 100 % places, 108 s with it against over 250 s.
 GUIDE_MIN_PLACES = 0.75
+#: A sub-market's rounds stop once a round adds at most this share of its sparse set: its
+#: prices only rank the first pass, and the last rounds (a few hundred pairs, then a round that
+#: only confirms) cost a full flow each. At 100,000 x 20,000 (capacity 5): 97 s against 104 s
+#: run to the certificate; a cut at 2 % made the next level slower (its guide was worse).
+GUIDE_SETTLED = 0.005
 
 
 def _empty() -> _Sparse:
@@ -439,10 +444,10 @@ class _Certifier:
 def _guide(scorer, cap, dem, options: SolverOptions, depth: int):
     """Prices for the first pass, from the same market on every ``GUIDE_STEP``-th mentee of
     the grouped order (every group in proportion) with ``GUIDE_STEP`` times their demand and
-    the mentors' full capacities, solved and certified by this same path (itself guided when
-    still large). To its certificate: at 100,000 x 20,000 (capacity 5) the prices of a
-    sub-market stopped after 3 rounds made the full market take 10 rounds and 333 s, against
-    3 rounds and 105 s with certified ones. None below ``GUIDE_PAIRS`` pairs, or when the
+    the mentors' full capacities, solved by this same path (itself guided when still large)
+    until its prices settle (``GUIDE_SETTLED``). Settled, not merely early: at 100,000 x
+    20,000 (capacity 5) the prices of a sub-market stopped after 3 rounds made the full market
+    take 10 rounds and 333 s, against 3 rounds and about 100 s with settled ones. None below ``GUIDE_PAIRS`` pairs, or when the
     places are below ``GUIDE_MIN_PLACES`` of the demand.
 
     The first pass ranks each mentee's pairs by ``bound - price``: with prices near the
@@ -527,7 +532,13 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         k, size, " less the sub-market's prices" if guide is not None else "", time.perf_counter() - t1)
     certifier = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0)
     rounds = added = 0
-    found = None
+    found = pot = None
+    warm = None  # prices to start the potentials from: the guide's, then the last round's
+    if guide is not None:
+        gp = np.where(cap > 0, guide, 0.0)
+        gu = np.zeros(n)
+        np.maximum.at(gu, sp.i, sp.s - gp[sp.j])
+        warm = (gu, gp)
     while True:
         rounds += 1
         t1 = time.perf_counter()
@@ -540,12 +551,19 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         if not res.optimal or not options.certify:
             return sp, res.chosen, False, None, cert, None
         t2 = time.perf_counter()
-        u, p, dual_obj, sweeps = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap, res.scale)
-        found = (u, p)
+        if warm is None:
+            start = None
+        elif pot is not None and pot[1] == res.scale:
+            start = pot[0]
+        else:
+            start = start_from_prices(*warm, res.scale)
+        u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap, res.scale, start)
+        pot = (pot, res.scale)
+        found = warm = (u, p)
         tol = 1.0 / res.scale
         t_flow, t2 = t2 - t1, time.perf_counter()
-        say("%sround %d: flow on %d pairs in %.2fs, prices in %.2fs", "  " * depth, rounds, len(sp.i), t_flow,
-            t2 - t1 - t_flow)
+        say("%sround %d: flow on %d pairs in %.2fs, prices in %.2fs (%d sweeps)", "  " * depth, rounds, len(sp.i),
+            t_flow, t2 - t1 - t_flow, sweeps)
         ex_i = np.concatenate([li, sp.i[res.chosen]])
         ex_j = np.concatenate([lj, sp.j[res.chosen]])
         # pairs within 1 % of a chosen pair's typical score of violating join with the violators
@@ -564,6 +582,9 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                         seconds=round(time.perf_counter() - t0, 3),
                         dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
             return sp, res.chosen, True, bound, cert, found
+        if depth > 0 and new <= GUIDE_SETTLED * len(sp.i):  # a guide's prices have settled
+            cert.update(seconds=round(time.perf_counter() - t0, 3))
+            return sp, res.chosen, False, None, cert, found
         added += len(viol.i)
         sp = _merge(sp, viol, m)
 

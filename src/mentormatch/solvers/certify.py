@@ -127,14 +127,22 @@ def _row_blocks(src, n_rows: int) -> list[tuple[int, int]]:
 # dual prices from the sparse optimum
 # --------------------------------------------------------------------------------------------
 def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen: np.ndarray,
-               dem: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+               dem: np.ndarray, cap: np.ndarray, start: tuple | None = None
+               ) -> tuple[np.ndarray, np.ndarray, int, int, int]:
     """Shortest distances from a virtual root in the residual network of an optimal flow.
 
     The network is the one of :func:`mentormatch.solvers.flow.solve_arrays` (with bypass); the
     residual arcs are ``mentee -> mentor`` (cost ``cost``) for unchosen pairs, ``mentor ->
     mentee`` (cost ``-cost``) for chosen ones, and the source/sink arcs that still have room.
-    Optimality means no negative cycle, so Bellman-Ford converges; sweeps alternate mentors and
-    mentees, each one vectorised with ``np.minimum.reduceat``.
+    Optimality means no negative cycle, so Bellman-Ford converges. Each sweep relaxes, in
+    vectorised gathers, only the arcs leaving the nodes whose distance fell in the sweep before
+    (mentees, then mentors): after the first sweep that is a small set.
+
+    ``start`` (integer potentials per mentee, per mentor, of the source and of the sink; a
+    previous round's) makes it a warm start: the distances are computed on the reduced costs
+    ``c(a, b) + start(a) - start(b)`` and added to ``start``. Any potentials under which every
+    residual arc has a reduced cost >= 0 prove the flow optimal, and these do; when ``start`` is
+    near such potentials, the distances are 0 almost everywhere and a few sweeps settle them.
 
     Returns
     -------
@@ -149,48 +157,97 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
     total = int(dem.sum())
     s_to_t, t_to_s = matched > 0, matched < total  # bypass residual arcs
     src_in = f > 0  # mentee -> source
-    src_out = f < dem  # source -> mentee
+    src_out = np.flatnonzero(f < dem)  # source -> mentee
     sink_in = load < cap  # mentor -> sink
-    sink_out = load > 0  # sink -> mentor
-
+    sink_out = np.flatnonzero(load > 0)  # sink -> mentor
+    zi, zj = np.zeros(n, np.int64), np.zeros(m, np.int64)
+    pi_i, pi_j, pi_s, pi_t = start if start is not None else (zi, zj, 0, 0)
+    # residual arcs by tail, with costs reduced by the start potentials
     nc = np.flatnonzero(~chosen)
-    nc = nc[np.argsort(mentor[nc], kind="stable")]
-    a_tail, a_cost = mentee[nc], cost[nc]
-    a_head, a_first = np.unique(mentor[nc], return_index=True)
+    nc = nc[np.argsort(mentee[nc], kind="stable")]
+    a_ptr = np.searchsorted(mentee[nc], np.arange(n + 1))  # mentee -> mentor, by mentee
+    a_head, a_cost = mentor[nc], cost[nc] + pi_i[mentee[nc]] - pi_j[mentor[nc]]
     ch = np.flatnonzero(chosen)
-    ch = ch[np.argsort(mentee[ch], kind="stable")]
-    b_tail, b_cost = mentor[ch], -cost[ch]
-    b_head, b_first = np.unique(mentee[ch], return_index=True)
+    ch = ch[np.argsort(mentor[ch], kind="stable")]
+    b_ptr = np.searchsorted(mentor[ch], np.arange(m + 1))  # mentor -> mentee, by mentor
+    b_head, b_cost = mentee[ch], -cost[ch] + pi_j[mentor[ch]] - pi_i[mentee[ch]]
+    to_j, from_j = pi_t - pi_j[sink_out], np.where(sink_in, pi_j - pi_t, 0)
+    to_i, from_i = pi_s - pi_i[src_out], np.where(src_in, pi_i - pi_s, 0)
+    s_t, t_s = pi_s - pi_t, pi_t - pi_s
 
-    di = np.zeros(n, dtype=np.int64)
-    dj = np.zeros(m, dtype=np.int64)
-    ds = dt = 0
-    big = np.iinfo(np.int64).max
+    a_tail, b_tail = mentee[nc], mentor[ch]
+
+    def out_arcs(ptr, all_tails, nodes):  # the arcs leaving ``nodes``, and their tails
+        if 3 * len(nodes) > len(ptr):  # most of them: all arcs
+            return slice(None), all_tails
+        lo, hi = ptr[nodes], ptr[nodes + 1]
+        cnt = hi - lo
+        tails = np.repeat(nodes, cnt)
+        pos = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(lo, cnt)
+        return pos, tails
+
+    # label correcting from the virtual root (every distance starts at 0): each sweep relaxes
+    # the arcs leaving the nodes whose distance fell since their arcs were last relaxed
+    di, dj, ds, dt = zi.copy(), zj.copy(), 0, 0
+    act_i, act_j = np.arange(n), np.arange(m)
+    s_dirty = t_dirty = True  # the source's (sink's) arcs to relax
+
+    def bypass(ds, dt, s_dirty, t_dirty):
+        for _ in range(2):
+            if s_to_t and ds + s_t < dt:
+                dt, t_dirty = ds + s_t, True
+            if t_to_s and dt + t_s < ds:
+                ds, s_dirty = dt + t_s, True
+        return ds, dt, s_dirty, t_dirty
+
     for sweep in range(1, n + m + 3):
+        pos, tails = out_arcs(a_ptr, a_tail, act_i)  # mentees -> mentors
         nj = dj.copy()
-        if len(a_head):
-            nj[a_head] = np.minimum(nj[a_head], np.minimum.reduceat(di[a_tail] + a_cost, a_first))
-        nj[sink_out] = np.minimum(nj[sink_out], dt)
+        np.minimum.at(nj, a_head[pos], di[tails] + a_cost[pos])
+        x = act_i[src_in[act_i]]  # mentees -> source
+        if len(x) and int((di[x] + from_i[x]).min()) < ds:
+            ds, s_dirty = int((di[x] + from_i[x]).min()), True
+        ds, dt, s_dirty, t_dirty = bypass(ds, dt, s_dirty, t_dirty)
+        if t_dirty:  # sink -> mentors
+            nj[sink_out] = np.minimum(nj[sink_out], dt + to_j)
+            t_dirty = False
+        fell = nj < dj
+        fell[act_j] = True
+        act_j = np.flatnonzero(fell)
+        dj = nj
+        pos, tails = out_arcs(b_ptr, b_tail, act_j)  # mentors -> mentees
         ni = di.copy()
-        if len(b_head):
-            ni[b_head] = np.minimum(ni[b_head], np.minimum.reduceat(nj[b_tail] + b_cost, b_first))
-        ni[src_out] = np.minimum(ni[src_out], ds)
-        nds = min(ds, int(ni[src_in].min(initial=big)), dt if t_to_s else big)
-        ndt = min(dt, int(nj[sink_in].min(initial=big)), nds if s_to_t else big)
-        if nds == ds and ndt == dt and np.array_equal(ni, di) and np.array_equal(nj, dj):
-            return di, dj, ds, dt, sweep
-        di, dj, ds, dt = ni, nj, nds, ndt
+        np.minimum.at(ni, b_head[pos], dj[tails] + b_cost[pos])
+        y = act_j[sink_in[act_j]]  # mentors -> sink
+        if len(y) and int((dj[y] + from_j[y]).min()) < dt:
+            dt, t_dirty = int((dj[y] + from_j[y]).min()), True
+        ds, dt, s_dirty, t_dirty = bypass(ds, dt, s_dirty, t_dirty)
+        if s_dirty:  # source -> mentees
+            ni[src_out] = np.minimum(ni[src_out], ds + to_i)
+            s_dirty = False
+        act_i, act_j = np.flatnonzero(ni < di), act_j[:0]
+        di = ni
+        if not len(act_i) and not t_dirty:
+            return di + pi_i, dj + pi_j, ds + pi_s, dt + pi_t, sweep
     raise RuntimeError("Bellman-Ford did not converge: the flow passed in is not optimal")
 
 
-def prices(mentee, mentor, cost, chosen, score, dem, cap, scale) -> tuple[np.ndarray, np.ndarray, float, int]:
-    """Dual prices ``u`` (per mentee) and ``p`` (per mentor) in score units, and their dual
-    objective ``sum d u + sum c p + sum_chosen max(0, s - u - p)``.
+def start_from_prices(u: np.ndarray, p: np.ndarray, scale: float) -> tuple:
+    """Integer potentials (see :func:`potentials`) from prices in score units: a warm start."""
+    iu, ip = (np.round(np.where(np.isfinite(x), x, 0.0) * scale).astype(np.int64) for x in (u, p))
+    return iu, -ip, 0, 0
+
+
+def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | None = None):
+    """Dual prices ``u`` (per mentee) and ``p`` (per mentor) in score units, their dual
+    objective ``sum d u + sum c p + sum_chosen max(0, s - u - p)``, the Bellman-Ford sweeps and
+    the integer potentials behind them (a warm ``start`` for the next round, at the same
+    ``scale``).
 
     People with no room left (``d_i = 0`` or ``c_j = 0``) get price ``+inf``: their pairs cannot
     be used, and the dual objective counts ``0 * inf`` as 0.
     """
-    di, dj, ds, dt, sweeps = potentials(mentee, mentor, cost, chosen, dem, cap)
+    di, dj, ds, dt, sweeps = potentials(mentee, mentor, cost, chosen, dem, cap, start)
     best = None
     for k_ in sorted({ds, dt}):
         u = np.maximum(0.0, (di - k_) / scale)
@@ -202,7 +259,7 @@ def prices(mentee, mentor, cost, chosen, score, dem, cap, scale) -> tuple[np.nda
     u, p, obj = best
     u = np.where(dem > 0, u, np.inf)
     p = np.where(cap > 0, p, np.inf)
-    return u, p, obj, sweeps
+    return u, p, obj, sweeps, (di, dj, ds, dt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,6 +387,7 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
     say("sparse set: %d pairs (top %d per mentee) in %.2fs", len(sp.i), k, time.perf_counter() - t0)
     rounds, added, sweeps_total = 0, 0, 0
     checked = 0
+    pot = None
     while True:
         rounds += 1
         t1 = time.perf_counter()
@@ -343,8 +401,10 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
         if not res.optimal or not options.certify:
             return _Outcome(sp, res.chosen, False, cert, None)
         t2 = time.perf_counter()
-        u, p, dual_obj, sweeps = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap,
-                                        res.scale)
+        start = pot[0] if pot is not None and pot[1] == res.scale else None  # last round's
+        u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap,
+                                             res.scale, start)
+        pot = (pot, res.scale)
         sweeps_total += sweeps
         tol = 1.0 / res.scale
         ex_i = np.concatenate([excl_i, sp.i[res.chosen]])

@@ -1,0 +1,123 @@
+"""The dual potentials behind every certificate: shortest distances in the residual network of
+an optimal flow, computed by the label-correcting sweeps of ``certify.potentials``, here checked
+against a plain Bellman-Ford over an explicit arc list, and warm-started from other potentials."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mentormatch.solvers.certify import potentials, prices, start_from_prices
+from mentormatch.solvers.flow import solve_arrays
+
+
+def _instance(seed: int, n: int, m: int, density: float, dmax: int, cmax: int, ties: bool):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n, m)) < density
+    i, j = np.nonzero(mask)
+    s = rng.integers(1, 5, len(i)).astype(float) if ties else rng.random(len(i)) * 10
+    dem = rng.integers(1, dmax + 1, n)
+    cap = rng.integers(0, cmax + 1, m)
+    return i.astype(np.int64), j.astype(np.int64), s, cap.astype(np.int64), dem.astype(np.int64)
+
+
+def _residual_arcs(i, j, cost, chosen, dem, cap):
+    """Every residual arc (tail, head, cost) of the network of ``solve_arrays`` with its
+    bypass; nodes are mentees 0..n-1, mentors n..n+m-1, source n+m, sink n+m+1."""
+    n, m = len(dem), len(cap)
+    src, snk = n + m, n + m + 1
+    f = np.bincount(i[chosen], minlength=n)
+    load = np.bincount(j[chosen], minlength=m)
+    arcs = []
+    for a, b, c, x in zip(i.tolist(), j.tolist(), cost.tolist(), chosen.tolist()):
+        arcs.append((n + b, a, -c) if x else (a, n + b, c))
+    for a in range(n):
+        if f[a] < dem[a]:
+            arcs.append((src, a, 0))
+        if f[a] > 0:
+            arcs.append((a, src, 0))
+    for b in range(m):
+        if load[b] < cap[b]:
+            arcs.append((n + b, snk, 0))
+        if load[b] > 0:
+            arcs.append((snk, n + b, 0))
+    if f.sum() > 0:
+        arcs.append((src, snk, 0))
+    if f.sum() < dem.sum():
+        arcs.append((snk, src, 0))
+    return arcs
+
+
+def _reference(arcs, n_nodes):
+    """Plain Bellman-Ford from a virtual root joined to every node by a 0-cost arc."""
+    d = [0] * n_nodes
+    for _ in range(n_nodes + 1):
+        changed = False
+        for a, b, c in arcs:
+            if d[a] + c < d[b]:
+                d[b] = d[a] + c
+                changed = True
+        if not changed:
+            return d
+    raise AssertionError("negative cycle")
+
+
+def _solved(seed, n, m, density, dmax, cmax, ties):
+    i, j, s, cap, dem = _instance(seed, n, m, density, dmax, cmax, ties)
+    res = solve_arrays(i, j, s, cap, dem)
+    assert res.optimal
+    # the pairs left out of the network (score <= 0 or no room) are not residual arcs
+    keep = res.used
+    return i[keep], j[keep], s[keep], res.cost[keep], res.chosen[keep], cap, dem, res.scale
+
+
+CASES = [(seed, n, m, density, dmax, cmax, ties)
+         for seed in range(6)
+         for (n, m, density, dmax, cmax, ties) in [(12, 5, 0.5, 1, 3, False), (15, 6, 0.35, 2, 2, True),
+                                                    (8, 10, 0.6, 1, 1, False), (20, 4, 0.8, 1, 6, True)]]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_potentials_are_the_shortest_distances_of_the_residual_network(case):
+    i, j, s, cost, chosen, cap, dem, _ = _solved(*case)
+    n, m = len(dem), len(cap)
+    di, dj, ds, dt, sweeps = potentials(i, j, cost, chosen, dem, cap)
+    ref = _reference(_residual_arcs(i, j, cost, chosen, dem, cap), n + m + 2)
+    assert di.tolist() == ref[:n]
+    assert dj.tolist() == ref[n:n + m]
+    assert [ds, dt] == ref[n + m:]
+    assert sweeps >= 1
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_warm_started_potentials_leave_no_residual_arc_negative_and_price_the_same_optimum(case):
+    i, j, s, cost, chosen, cap, dem, scale = _solved(*case)
+    n, m = len(dem), len(cap)
+    rng = np.random.default_rng(case[0] + 100)
+    arcs = _residual_arcs(i, j, cost, chosen, dem, cap)
+    cold = prices(i, j, cost, chosen, s, dem, cap, scale)
+    starts = [
+        (rng.integers(-10**9, 10**9, n), rng.integers(-10**9, 10**9, m), int(rng.integers(-99, 99)), 0),
+        start_from_prices(rng.random(n) * 5, rng.random(m) * 5, scale),
+        cold[4],  # the cold potentials themselves: nothing to correct
+    ]
+    for start in starts:
+        di, dj, ds, dt, sweeps = potentials(i, j, cost, chosen, dem, cap, start)
+        pot = np.concatenate([di, dj, [ds, dt]])
+        worst = min(c + pot[a] - pot[b] for a, b, c in arcs)
+        assert worst >= 0  # every residual arc: the flow is proved optimal by these potentials
+        warm = prices(i, j, cost, chosen, s, dem, cap, scale, start)
+        optimum = float(s[chosen].sum())
+        # both dual objectives bound the optimum from above, within the rounding of the costs
+        for obj in (cold[2], warm[2]):
+            assert abs(obj - optimum) <= (len(i) + 1) / scale
+    assert potentials(i, j, cost, chosen, dem, cap, cold[4])[4] == 1
+
+
+def test_a_flow_that_is_not_optimal_is_refused():
+    i, j, s, cost, chosen, cap, dem, _ = _solved(3, 12, 5, 0.6, 1, 3, False)
+    # leaving out a chosen pair (score > 0) frees its mentee and mentor: the residual cycle
+    # source -> mentee -> mentor -> sink -> source then costs -score * scale < 0
+    bad = chosen.copy()
+    bad[np.flatnonzero(chosen)[0]] = False
+    with pytest.raises(RuntimeError, match="not optimal"):
+        potentials(i, j, cost, bad, dem, cap)
