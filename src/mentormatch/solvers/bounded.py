@@ -120,6 +120,14 @@ class _Exact:
         return out
 
 
+def _member(x: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
+    """``np.isin(x, sorted_codes)`` for ascending ``sorted_codes``, without sorting ``x``."""
+    if not len(sorted_codes):
+        return np.zeros(len(x), bool)
+    pos = np.minimum(np.searchsorted(sorted_codes, x), len(sorted_codes) - 1)
+    return sorted_codes[pos] == x
+
+
 def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.nonzero`` of a 2-d mask, through the flat indices (several times faster)."""
     return np.divmod(np.flatnonzero(mask), mask.shape[1])
@@ -408,7 +416,7 @@ class _Certifier:
         found_i.append(rows[rr]), found_j.append(pc[rr, cc])
         gi, gj = np.concatenate(found_i), np.concatenate(found_j)
         code, first = np.unique(gi * m + gj, return_index=True)
-        chosen = np.isin(code, ex_code, assume_unique=False)
+        chosen = _member(code, ex_code)
         gi, gj = gi[first][~chosen], gj[first][~chosen]
         gain = self.exact(gi, gj) - u[gi] - p[gj]
         # a crowded row without a violator among its most promising suspects: all of them
@@ -419,7 +427,7 @@ class _Certifier:
                       threshold=threshold, keep_all=True)
             ri, rj = f.i, f.j
             code_r = ri * m + rj
-            new = ~np.isin(code_r, np.concatenate([code, ex_code]))
+            new = ~(_member(code_r, code) | _member(code_r, ex_code))
             ri, rj = ri[new], rj[new]
             if len(ri):
                 gi, gj = np.concatenate([gi, ri]), np.concatenate([gj, rj])
@@ -569,7 +577,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         # pairs within 1 % of a chosen pair's typical score of violating join with the violators
         near = 0.01 * float(np.median(np.abs(sp.s[res.chosen]))) if res.chosen.any() else 0.0
         viol, eps = certifier(u, p, ex_i, ex_j, tol, k, near)
-        new = len(_merge(sp, viol, m).i) - len(sp.i)
+        grown = _merge(sp, viol, m)
+        new = len(grown.i) - len(sp.i)
         say("%sround %d: check in %.2fs; %d rows scanned in full so far, %d pairs scored exactly so far, "
             "%d pairs added", "  " * depth, rounds, time.perf_counter() - t2, certifier.rows_rescanned,
             exact.computed, new)
@@ -586,7 +595,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             cert.update(seconds=round(time.perf_counter() - t0, 3))
             return sp, res.chosen, False, None, cert, found
         added += len(viol.i)
-        sp = _merge(sp, viol, m)
+        sp = grown
 
 
 def solve_bounded(scorer, capacity, *, demand=None, locked=None,
