@@ -473,3 +473,64 @@ def test_scorer_subsets_keep_the_bounds_scores_and_counts(programme):
     np.testing.assert_allclose(cols.exact_scores(r[si], sj), want, rtol=1e-12)
     np.testing.assert_allclose(cols.subset(cols=np.arange(len(c))[::-1].copy()).exact_scores(r[si], len(c) - 1 - sj),
                                want, rtol=1e-12)
+
+
+class _MatrixScorer:
+    """The scorer interface of the bounded path over two explicit matrices, bound >= score:
+    bounds can be made as loose, and as misleading, as a test needs."""
+
+    def __init__(self, bound, score):
+        self.S = np.asarray(score, np.float64)
+        u = np.asarray(bound, np.float64).astype(np.float32)
+        self.U = np.where(u < self.S, np.nextafter(u, np.float32(np.inf)), u).astype(np.float32)
+        assert (self.U >= self.S).all()
+        self.n, self.m = self.S.shape
+        self.order = self.inverse = np.arange(self.n)
+        self.margin, self.exact = 0.0, False
+        self.largest = float(np.abs(self.U).max(initial=0.0))
+        self.eligible_counts = self.row_eligible = np.full(self.n, self.m)
+
+    def upper(self, a, b, out=None):
+        if out is None:
+            return self.U[a:b].copy()
+        out[:b - a] = self.U[a:b]
+        return out[:b - a]
+
+    def subset(self, rows=None, cols=None):
+        u, s = self.U, self.S
+        if rows is not None:
+            u, s = u[rows], s[rows]
+        if cols is not None:
+            u, s = u[:, cols], s[:, cols]
+        return _MatrixScorer(u, s)
+
+    def exact_scores(self, i, j):
+        return self.S[i, j]
+
+
+def test_a_crowded_row_whose_loose_bounds_hide_its_violator_is_scanned_in_full(monkeypatch):
+    """Row 0 has ten decoys (bound 10, score at most 0.3) above its real best pair (mentor 11,
+    bound = score = 5), and mentor 11's own best row by the bound is row 1. With room for 2
+    suspects a row, the decoys crowd row 0 and hide the violator: only the full rescan of a
+    crowded row finds it, and without it the certificate would wrongly hold at a lower total."""
+    from scipy.optimize import linear_sum_assignment
+
+    import mentormatch.solvers.bounded as bounded
+
+    monkeypatch.setattr(bounded, "SUSPECTS_PER_ROW", 2)
+    monkeypatch.setattr(bounded, "POOL_PER_ROW", 3)
+    rng = np.random.default_rng(7)
+    n = m = 12
+    score = rng.uniform(0.01, 0.3, (n, m))
+    bound = score.copy()
+    bound[0, 1:11] = 10.0  # decoys
+    score[0, 11] = bound[0, 11] = 5.0  # the real best pair of row 0
+    bound[1, 11] = 6.0  # mentor 11's best row by the bound is row 1 (score stays small)
+    scorer = _MatrixScorer(bound, score)
+    problem, solution = solve_bounded(scorer, np.ones(m), options=SolverOptions(top_k=1))
+    rows, cols = linear_sum_assignment(score, maximize=True)
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(score[rows, cols].sum(), rel=1e-12)
+    chosen = problem.pairs.mentee[solution.chosen], problem.pairs.mentor[solution.chosen]
+    assert (0, 11) in set(zip(*(x.tolist() for x in chosen)))
+    assert solution.certificate["rows_scanned_again"] >= 1
