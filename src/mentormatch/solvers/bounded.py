@@ -21,8 +21,9 @@ takes their pools afresh under the new prices). ``D`` makes that re-check cheape
 **First prices from a sub-market.** Ranked by the bound alone, the pools of a market where
 popular mentors fill up hold the wrong pairs: most mentees end far down their own lists, and
 the first rounds would re-scan most rows. :func:`_guide` solves the same market on every
-``GUIDE_STEP``-th mentee with ``GUIDE_STEP`` times the demand (certified by this same path,
-itself guided while large) and ranks the first pass by ``b_ij - g_j`` with its mentor prices.
+``GUIDE_STEP``-th mentee with ``GUIDE_STEP`` times the demand (by this same path until its
+prices settle, itself guided while large) and ranks the first pass by ``b_ij - g_j`` with its
+mentor prices. Each round's potentials start from the last round's (or the guide's prices).
 
 Exact scores cost about a microsecond a pair, a bound row of 20,000 mentors a few tens of
 microseconds: at 100,000 x 20,000 the exact extractors see a few million pairs, not 2e9.
@@ -455,8 +456,8 @@ def _guide(scorer, cap, dem, options: SolverOptions, depth: int):
     the mentors' full capacities, solved by this same path (itself guided when still large)
     until its prices settle (``GUIDE_SETTLED``). Settled, not merely early: at 100,000 x
     20,000 (capacity 5) the prices of a sub-market stopped after 3 rounds made the full market
-    take 10 rounds and 333 s, against 3 rounds and about 100 s with settled ones. None below ``GUIDE_PAIRS`` pairs, or when the
-    places are below ``GUIDE_MIN_PLACES`` of the demand.
+    take 10 rounds and 333 s, against 3 rounds and about 100 s with settled ones. None below
+    ``GUIDE_PAIRS`` pairs, or when the places are below ``GUIDE_MIN_PLACES`` of the demand.
 
     The first pass ranks each mentee's pairs by ``bound - price``: with prices near the
     final ones, the pools hold the pairs the optimum and its prices need and the guards hold
@@ -565,13 +566,14 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             start = pot[0]
         else:
             start = start_from_prices(*warm, res.scale)
-        u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap, res.scale, start)
-        pot = (pot, res.scale)
+        u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap,
+                                             res.scale, start)
+        pot = (pot, res.scale)  # reused as they are while the scale stays
         found = warm = (u, p)
         tol = 1.0 / res.scale
         t_flow, t2 = t2 - t1, time.perf_counter()
-        say("%sround %d: flow on %d pairs in %.2fs, prices in %.2fs (%d sweeps)", "  " * depth, rounds, len(sp.i),
-            t_flow, t2 - t1 - t_flow, sweeps)
+        say("%sround %d: flow on %d pairs in %.2fs, prices in %.2fs (%d sweeps)", "  " * depth, rounds,
+            len(sp.i), t_flow, t2 - t1 - t_flow, sweeps)
         ex_i = np.concatenate([li, sp.i[res.chosen]])
         ex_j = np.concatenate([lj, sp.j[res.chosen]])
         # pairs within 1 % of a chosen pair's typical score of violating join with the violators
