@@ -1039,9 +1039,10 @@ def scale_section(rows) -> list[str]:
     lines = ["## 5. End to end at scale: `mm.pair` on people", "",
              "A synthetic organisation (`synthetic.organisation`, seed 1) with every mentor's capacity "
              "set to c; default rules, all six features; one subprocess. *prepare* = validation, "
-             "features, bound models, rules; *solve* = first prices from a certified sub-market (every "
-             "5th mentee, 5x demand), one pass keeping each mentee's best pairs by the bound less "
-             "those prices, exact scores where they matter, certified min-cost flow rounds, contributions and unmatched reasons; then "
+             "features, bound models, rules; *solve* = first prices from a sub-market (every 5th "
+             "mentee, 5x demand, run until its prices settle), one pass keeping each mentee's best "
+             "pairs by the bound less those prices, exact scores where they matter, certified "
+             "min-cost flow rounds, contributions and unmatched reasons; then "
              "`explain()` for three mentees. Peak memory is the process's `ru_maxrss` (it includes "
              "the two tables). Random: mentees in a seeded random order each take a random eligible "
              "mentor with a free place, scored exactly.", "",

@@ -105,8 +105,7 @@ class _Exact:
 
     def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         code = i.astype(np.int64) * self.m + j
-        pos = np.minimum(np.searchsorted(self.code, code), max(len(self.code) - 1, 0))
-        known = (self.code[pos] == code) if len(self.code) else np.zeros(len(code), bool)
+        pos, known = _lookup(self.code, code)
         out = np.empty(len(code))
         out[known] = self.value[pos[known]]
         if not known.all():
@@ -121,12 +120,18 @@ class _Exact:
         return out
 
 
-def _member(x: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
-    """``np.isin(x, sorted_codes)`` for ascending ``sorted_codes``, without sorting ``x``."""
-    if not len(sorted_codes):
-        return np.zeros(len(x), bool)
-    pos = np.minimum(np.searchsorted(sorted_codes, x), len(sorted_codes) - 1)
-    return sorted_codes[pos] == x
+def _lookup(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``x`` stands in the ascending ``sorted_values``, and whether it is there
+    (``np.isin`` without sorting ``x``)."""
+    pos = np.searchsorted(sorted_values, x)
+    if not len(sorted_values):
+        return pos, np.zeros(len(x), bool)
+    return pos, sorted_values[np.minimum(pos, len(sorted_values) - 1)] == x
+
+
+def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """``np.isin(x, sorted_values)`` for ascending ``sorted_values``."""
+    return _lookup(sorted_values, x)[1]
 
 
 def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -206,12 +211,10 @@ class _Found:
 def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.ndarray):
     """Pairs (global row, mentor) inside a view of ``rows`` (ascending) and ``cols``
     (ascending, None: all), in the view's indices, sorted by row."""
-    loc = np.searchsorted(rows, pi)
-    inside = (loc < len(rows)) & (rows[np.minimum(loc, len(rows) - 1)] == pi) if len(rows) else loc < 0
+    loc, inside = _lookup(rows, pi)
     ei, ej = loc[inside], pj[inside]
     if cols is not None:
-        at = np.searchsorted(cols, ej)
-        hit = (at < len(cols)) & (cols[np.minimum(at, len(cols) - 1)] == ej) if len(cols) else at < 0
+        at, hit = _lookup(cols, ej)
         ei, ej = ei[hit], at[hit]
     order = np.argsort(ei, kind="stable")
     return ei[order], ej[order]
@@ -542,6 +545,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     certifier = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0)
     rounds = added = 0
     found = pot = None
+    pot_scale = 0.0  # the scale the last round's potentials are in
     warm = None  # prices to start the potentials from: the guide's, then the last round's
     if guide is not None:
         gp = np.where(cap > 0, guide, 0.0)
@@ -562,13 +566,13 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         t2 = time.perf_counter()
         if warm is None:
             start = None
-        elif pot is not None and pot[1] == res.scale:
-            start = pot[0]
+        elif pot is not None and pot_scale == res.scale:
+            start = pot
         else:
             start = start_from_prices(*warm, res.scale)
         u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap,
                                              res.scale, start)
-        pot = (pot, res.scale)  # reused as they are while the scale stays
+        pot_scale = res.scale
         found = warm = (u, p)
         tol = 1.0 / res.scale
         t_flow, t2 = t2 - t1, time.perf_counter()

@@ -193,6 +193,7 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
     di, dj, ds, dt = zi.copy(), zj.copy(), 0, 0
     act_i, act_j = np.arange(n), np.arange(m)
     s_dirty = t_dirty = True  # the source's (sink's) arcs to relax
+    big = np.iinfo(np.int64).max
 
     def bypass(ds, dt, s_dirty, t_dirty):
         for _ in range(2):
@@ -202,13 +203,19 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
                 ds, s_dirty = dt + t_s, True
         return ds, dt, s_dirty, t_dirty
 
+    def half_sweep(ptr, all_tails, head, cost, act, d_tail, d_head, exits, exit_cost):
+        """Relax the arcs leaving ``act``: the heads' new distances, and the least distance
+        the arcs from ``act`` to the source (sink) offer (``big`` when none)."""
+        pos, tails = out_arcs(ptr, all_tails, act)
+        new = d_head.copy()
+        np.minimum.at(new, head[pos], d_tail[tails] + cost[pos])
+        x = act[exits[act]]
+        return new, int((d_tail[x] + exit_cost[x]).min(initial=big))
+
     for sweep in range(1, n + m + 3):
-        pos, tails = out_arcs(a_ptr, a_tail, act_i)  # mentees -> mentors
-        nj = dj.copy()
-        np.minimum.at(nj, a_head[pos], di[tails] + a_cost[pos])
-        x = act_i[src_in[act_i]]  # mentees -> source
-        if len(x) and int((di[x] + from_i[x]).min()) < ds:
-            ds, s_dirty = int((di[x] + from_i[x]).min()), True
+        nj, via = half_sweep(a_ptr, a_tail, a_head, a_cost, act_i, di, dj, src_in, from_i)  # mentees ->
+        if via < ds:
+            ds, s_dirty = via, True
         ds, dt, s_dirty, t_dirty = bypass(ds, dt, s_dirty, t_dirty)
         if t_dirty:  # sink -> mentors
             nj[sink_out] = np.minimum(nj[sink_out], dt + to_j)
@@ -217,12 +224,9 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
         fell[act_j] = True
         act_j = np.flatnonzero(fell)
         dj = nj
-        pos, tails = out_arcs(b_ptr, b_tail, act_j)  # mentors -> mentees
-        ni = di.copy()
-        np.minimum.at(ni, b_head[pos], dj[tails] + b_cost[pos])
-        y = act_j[sink_in[act_j]]  # mentors -> sink
-        if len(y) and int((dj[y] + from_j[y]).min()) < dt:
-            dt, t_dirty = int((dj[y] + from_j[y]).min()), True
+        ni, via = half_sweep(b_ptr, b_tail, b_head, b_cost, act_j, dj, di, sink_in, from_j)  # mentors ->
+        if via < dt:
+            dt, t_dirty = via, True
         ds, dt, s_dirty, t_dirty = bypass(ds, dt, s_dirty, t_dirty)
         if s_dirty:  # source -> mentees
             ni[src_out] = np.minimum(ni[src_out], ds + to_i)
@@ -389,7 +393,7 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
     say("sparse set: %d pairs (top %d per mentee) in %.2fs", len(sp.i), k, time.perf_counter() - t0)
     rounds, added, sweeps_total = 0, 0, 0
     checked = 0
-    pot = None
+    pot, pot_scale = None, 0.0  # the last round's potentials, and their scale
     while True:
         rounds += 1
         t1 = time.perf_counter()
@@ -403,10 +407,10 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
         if not res.optimal or not options.certify:
             return _Outcome(sp, res.chosen, False, cert, None)
         t2 = time.perf_counter()
-        start = pot[0] if pot is not None and pot[1] == res.scale else None  # last round's
+        start = pot if pot_scale == res.scale else None
         u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap,
                                              res.scale, start)
-        pot = (pot, res.scale)
+        pot_scale = res.scale
         sweeps_total += sweeps
         tol = 1.0 / res.scale
         ex_i = np.concatenate([excl_i, sp.i[res.chosen]])
