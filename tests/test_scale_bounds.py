@@ -542,3 +542,33 @@ def test_a_crowded_row_whose_loose_bounds_hide_its_violator_is_scanned_in_full(m
     chosen = problem.pairs.mentee[solution.chosen], problem.pairs.mentor[solution.chosen]
     assert (0, 11) in set(zip(*(x.tolist() for x in chosen)))
     assert solution.certificate["rows_scanned_again"] >= 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lower_row(monkeypatch, seed):
+    """A pass keeps each mentor's ``k`` best rows among the block bests (the first row of a
+    block with the block's largest value), value first, then the lower row: whole-number
+    bounds make ties everywhere, small blocks make many of them run on both threads, and the
+    answer must be the same on every run."""
+    import mentormatch.solvers.bounded as bounded
+    import mentormatch.solvers.certify as certify
+
+    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 200)
+    rng = np.random.default_rng(seed)
+    n, m, k = 600, 20, 3
+    bound = rng.integers(0, 5, (n, m)).astype(float)
+    bound[rng.random((n, m)) < 0.05] = -BIG  # ineligible
+    scorer = _MatrixScorer(bound, np.minimum(bound, 0.0))
+    price = rng.integers(0, 2, m).astype(float)
+    e = np.zeros(0, np.int64)
+    want = set()
+    s = scorer.U - price.astype(np.float32)
+    best = []
+    for a, b in certify.row_blocks(n, m):
+        top = s[a:b].max(axis=0)
+        best += [(-top[j], a + int(np.argmax(s[a:b, j] == top[j])), j) for j in range(m) if top[j] > -BIG / 2]
+    for j in range(m):
+        want |= {(r, j) for _, r, _ in sorted(x for x in best if x[2] == j)[:k]}
+    for _ in range(3):
+        found = bounded._scan(scorer, np.arange(n), None, price, excl_i=e, excl_j=e, pool_size=2, mentor_k=k)
+        assert set(zip(found.mentor_best[0].tolist(), found.mentor_best[1].tolist())) == want

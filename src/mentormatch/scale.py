@@ -154,14 +154,22 @@ class BoundedScorer:
         # the keyed terms: one table over the groups of mentees with equal keys, when it is small
         self.key = np.zeros(n, dtype=np.int64)
         self.table = np.zeros((1, m), dtype=np.float32)
+        table_max = 0.0  # the largest size of an eligible entry of the table
         if keyed:
             combined, first = row_keys(*[k for k, _ in keyed])
             groups = np.column_stack([k[first] for k, _ in keyed])
             if len(groups) * m <= MAX_TABLE_ENTRIES:
-                table = np.zeros((len(groups), m))
-                for t, (k, tab) in enumerate(keyed):
-                    table += tab[groups[:, t]]
-                self.key, self.table = combined, table.astype(np.float32)
+                self.key, self.table = combined, np.empty((len(groups), m), dtype=np.float32)
+                # summed in float64 and rounded once, a few groups at a time: whole-table
+                # temporaries (200 MB at 1,255 groups x 20,000 mentors) cost a second here
+                step = max(1, (1 << 20) // max(m, 1))
+                for g0 in range(0, len(groups), step):
+                    part = np.zeros((min(step, len(groups) - g0), m))
+                    for t, (_, tab) in enumerate(keyed):
+                        part += tab[groups[g0:g0 + step, t]]
+                    self.table[g0:g0 + step] = part
+                    part = np.abs(self.table[g0:g0 + step], where=part > -BIG / 2, out=part)
+                    table_max = max(table_max, float(part.max(initial=0.0)))
             else:  # too many groups: one-hot columns of the product instead
                 for k, tab in keyed:
                     lefts.append(np.eye(tab.shape[0])[k])
@@ -171,10 +179,9 @@ class BoundedScorer:
         # float32 rounding (inputs 2u a product, a sum of d + 3 terms, the stated pairs): the
         # rows of -BIG (ineligible pairs) are left out, as they add exact zeros to the others
         d = left.shape[1]
-        finite_table = np.where(self.table > -BIG / 2, np.abs(self.table), 0.0)
         finite_right = np.where(right > -BIG / 2, np.abs(right), 0.0)
         magnitude = float(np.abs(left).sum(axis=1).max(initial=0.0) * finite_right.max(initial=0.0)
-                          + finite_table.max(initial=0.0))
+                          + table_max)
         stated_max = float(np.abs(stated.data).max(initial=0.0)) if stated.nnz else 0.0
         self.margin = 1.01 * (d + 5) * _U32 * (magnitude + stated_max) + 1e-9
         self.largest = magnitude + stated_max  # no eligible pair's bound is larger in size

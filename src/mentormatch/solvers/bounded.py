@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 
@@ -166,19 +167,32 @@ def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return rr[first], cc[first]
 
 
-def _fold(val, row, pend_val, pend_row, k: int):
-    """Each mentor's ``k`` best (value, row) so far, from the kept ones (``val``, ``row``:
-    mentors x kept) and the pending per-block bests (lists of per-mentor vectors)."""
-    vals = np.column_stack([val] + pend_val)
-    rows = np.column_stack([row] + pend_row)
+def _fold(val: np.ndarray, row: np.ndarray, pend_val: list, pend_row: list, floor: np.ndarray) -> None:
+    """Each mentor's ``k`` best (value, row) so far, in place (``val``, ``row``: mentors x k, in
+    no order, ``-inf`` where fewer), from themselves and the pending per-block bests (lists of
+    per-mentor vectors); ``floor`` becomes each mentor's ``k``-th best. Among equal values the
+    lower rows are kept, so that the result is the same whatever the timing of the threads."""
+    k = val.shape[1]
+    v = np.column_stack([val] + pend_val)
+    r = np.column_stack([row] + pend_row)
     pend_val.clear()
     pend_row.clear()
-    width = vals.shape[1]
-    if width > k:
-        keep = np.argpartition(vals, width - k, axis=1)[:, width - k:]
-        vals = np.take_along_axis(vals, keep, axis=1)
-        rows = np.take_along_axis(rows, keep, axis=1)
-    return vals, rows
+    width = v.shape[1]
+    kth = np.partition(v, width - k, axis=1)[:, width - k]
+    above = v > kth[:, None]
+    tie = v == kth[:, None]
+    take = above | tie
+    need = k - above.sum(axis=1)
+    crowded = np.flatnonzero(tie.sum(axis=1) > need)  # more ties than places: the lower rows
+    if len(crowded):
+        sub = np.where(tie[crowded], r[crowded], np.iinfo(np.int64).max)
+        rank = np.empty_like(sub)
+        np.put_along_axis(rank, np.argsort(sub, axis=1, kind="stable"), np.arange(width)[None, :], axis=1)
+        take[crowded] = above[crowded] | (tie[crowded] & (rank < need[crowded, None]))
+    cols = np.nonzero(take)[1].reshape(-1, k)
+    val[:] = np.take_along_axis(v, cols, axis=1)
+    row[:] = np.take_along_axis(r, cols, axis=1)
+    floor[:] = kth
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,7 +257,18 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
     limit = None if u is None else (u + threshold).astype(np.float32)
     kk = min(mentor_k, n_v)
-    col_floor = np.full(m_v, -np.inf, dtype=np.float32)  # each mentor's kk-th best so far
+    # each mentor's kk best rows, per thread (each thread takes its blocks in row order, so a
+    # tie with the thread's kk-th best is a later row and loses), merged at the end
+    states, lock, local = [], threading.Lock(), threading.local()
+
+    def mentor_state():
+        if not hasattr(local, "state"):
+            local.state = (np.full((m_v, kk), -np.inf, np.float32),
+                           np.full((m_v, kk), np.iinfo(np.int64).max, np.int64),
+                           np.full(m_v, -np.inf, np.float32), [], [])
+            with lock:
+                states.append(local.state)
+        return local.state
     pk = min(pool_size, m_v)
 
     def block(a: int, b: int, buffer: np.ndarray):
@@ -274,34 +299,24 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
             rr, cc = _nonzero(over)
             out[1] = (rr + a, cc, crowded + a)
         if kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
+            val, row, floor, pend_val, pend_row = mentor_state()
             top = s.max(axis=0)
-            good = top > np.maximum(col_floor, -BIG / 2)
+            good = top > np.maximum(floor, -BIG / 2)
             rr, cc = _nonzero((s == top[None, :]) & good[None, :])
             best = np.zeros(m_v, np.int64)
             best[cc[::-1]] = rr[::-1]  # the first row of each column that attains the maximum
-            good = np.flatnonzero(good)
-            out[2] = (good, top[good], best[good] + a)
+            pend_val.append(np.where(good, top, -np.inf))
+            pend_row.append(best + a)
+            if len(pend_val) >= 4 * kk:
+                _fold(val, row, pend_val, pend_row, floor)
         return out
 
     pools, sus = [], []
-    col_val, col_row = np.full((m_v, 0), -np.inf, np.float32), np.zeros((m_v, 0), np.int64)
-    pend_val, pend_row = [], []
-    for pool_part, sus_part, best_part in _over_blocks(block, blocks, progress, what, m_v):
+    for pool_part, sus_part, _ in _over_blocks(block, blocks, progress, what, m_v):
         if pool_part is not None:
             pools.append(pool_part)
         if sus_part is not None:
             sus.append(sus_part)
-        if best_part is not None:
-            good, val, row = best_part
-            full_val = np.full(m_v, -np.inf, dtype=np.float32)
-            full_row = np.zeros(m_v, dtype=np.int64)
-            full_val[good], full_row[good] = val, row
-            pend_val.append(full_val)
-            pend_row.append(full_row)
-            if len(pend_val) >= 4 * kk:  # keep each mentor's kk best rows so far
-                col_val, col_row = _fold(col_val, col_row, pend_val, pend_row, kk)
-                if col_val.shape[1] >= kk:
-                    col_floor[:] = col_val.min(axis=1)
     to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
     e = np.zeros(0, np.int64)
     found = _Found(e, e, e)
@@ -312,10 +327,17 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         c, v, f = (np.concatenate(x) for x in zip(*pools))
         found.pool = (to_col(c), v, f)
     if kk:
-        col_val, col_row = _fold(col_val, col_row, pend_val, pend_row, kk)
-        ok = col_val > -BIG / 2
-        mentor = np.broadcast_to(np.arange(m_v)[:, None], col_row.shape)
-        found.mentor_best = (rows[col_row[ok]], to_col(mentor[ok]))
+        mm, vv, rr = [], [], []
+        for val, row, floor, pend_val, pend_row in states:
+            if pend_val:
+                _fold(val, row, pend_val, pend_row, floor)
+            at, rank = np.nonzero(val > -BIG / 2)
+            mm.append(at), vv.append(val[at, rank]), rr.append(row[at, rank])
+        mm, vv, rr = (np.concatenate(x) if x else np.zeros(0) for x in (mm, vv, rr))
+        order = np.lexsort((rr, -vv, mm))  # the threads' lists merged: ties to the lower row
+        mm, rr = mm[order].astype(np.int64), rr[order].astype(np.int64)
+        keep = np.arange(len(mm)) - np.searchsorted(mm, mm) < kk
+        found.mentor_best = (rows[rr[keep]], to_col(mm[keep]))
     return found
 
 
