@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from . import constraints as C
 from .features import Context
 from .features.base import BoundModel, KeyedMask, row_keys
-from .pairs import Candidates, Encoder
+from .pairs import Candidates, Encoder, unique_sorted
 from .rules import Rules
 
 __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
@@ -50,7 +50,7 @@ class _Unsupported(Exception):
 
 def _sparse_rule(a: np.ndarray, b: np.ndarray, m: int) -> np.ndarray:
     """Pair codes ``i * m + j`` of a rule's pairs, sorted and unique."""
-    return np.unique(np.asarray(a, dtype=np.int64) * m + np.asarray(b, dtype=np.int64))
+    return unique_sorted(np.asarray(a, dtype=np.int64) * m + np.asarray(b, dtype=np.int64))
 
 
 class BoundedScorer:
@@ -195,7 +195,7 @@ class BoundedScorer:
         self.right_t = np.ascontiguousarray(right.T, dtype=np.float32)
         self.stated = stated[self.order].astype(np.float32).tocsr()
         self.stated.sort_indices()
-        blocked = np.unique(np.concatenate(sparse_rules)) if sparse_rules else np.zeros(0, np.int64)
+        blocked = unique_sorted(np.concatenate(sparse_rules)) if sparse_rules else np.zeros(0, np.int64)
         self.blocked = sp.csr_array((np.ones(len(blocked), dtype=bool),
                                      (self.inverse[blocked // m], blocked % m)),
                                     shape=(n, m)) if len(blocked) else None
@@ -299,7 +299,7 @@ def _removal_counts(rule_parts, names: list[str], n: int, m: int) -> tuple[np.nd
             per_group[g] = np.bincount(claim[claim >= 0], minlength=len(names))
         counts += per_group[inverse].T
     if sparse:
-        codes = np.unique(np.concatenate([c for _, c in sparse]))
+        codes = unique_sorted(np.concatenate([c for _, c in sparse]))
         i, j = codes // m, codes % m
         first_sparse = np.full(len(codes), -1)
         first_pos = np.full(len(codes), np.iinfo(np.int64).max)

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import Conflict, InfeasibleError
-from ..pairs import Candidates
+from ..pairs import Candidates, unique_sorted
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .certify import _bar, _merge, _Sparse, default_top_k, prices, row_blocks, start_from_prices
 from .flow import apply_locks, check_supported, solve_arrays
@@ -156,7 +156,7 @@ def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     count = np.bincount(rr, minlength=n_rows)
     short = np.flatnonzero(count < k)
     if len(short):  # too few above the sample's floor: those rows in full
-        keep = ~np.isin(rr, short)
+        keep = ~_member(rr, short)
         rr, cc = rr[keep], cc[keep]
         part = np.argpartition(s[short], m - k, axis=1)[:, m - k:]
         rr = np.concatenate([rr, np.repeat(short, k)])
@@ -417,7 +417,7 @@ class _Certifier:
             self.rows_rescanned += len(fail)
         # mentors whose price fell, on every other row of the generation
         for rows, cols in checks:
-            rows = rows[~np.isin(rows, fail)]
+            rows = rows[~_member(rows, fail)]
             if not len(rows):
                 continue
             view = sc.subset(rows=rows, cols=cols)
@@ -532,7 +532,7 @@ def _first_pass(scorer, exact: _Exact, guide, k: int, mentor_k: int, size: int, 
     ri = np.broadcast_to(np.arange(n)[:, None], top.shape)[ok]
     rj = np.take_along_axis(cols, top, axis=1)[ok]
     mi, mj = f.mentor_best if f.mentor_best is not None else (ri[:0], rj[:0])
-    code = np.unique(np.concatenate([ri * m + rj, mi * m + mj]))
+    code = unique_sorted(np.concatenate([ri * m + rj, mi * m + mj]))
     i, j = code // m, code % m
     s = exact(i, j)
     keep = s > 0
