@@ -204,7 +204,7 @@ class _Pool:
     and ``floor``: every other pair of the row has ``bound - price <= floor``."""
 
     cols: np.ndarray  # (n, P) int64, mentors
-    vals: np.ndarray  # (n, P) float32, bound - price of the row's generation
+    vals: np.ndarray  # (n, P) float64, bound - price of the row's generation
     floor: np.ndarray  # (n,) float32
     gen: np.ndarray  # (n,) int64, index into prices
     prices: list  # per generation, (m,) float64, +inf where a mentor has no room
@@ -400,7 +400,7 @@ class _Certifier:
             fail.append(rows[room < cut])
             cols = np.flatnonzero(delta > cut)
             if len(cols):
-                checks.append((rows[room >= cut], cols))
+                checks.append((rows[room >= cut], cols, g))
         fail = np.sort(np.concatenate(fail)) if fail else np.zeros(0, np.int64)
         found_i, found_j, crowded = [], [], []
         # rows scanned in full (their pools taken afresh under p)
@@ -413,30 +413,45 @@ class _Certifier:
             c, v, fl = f.pool
             pool.cols[fail], pool.vals[fail], pool.floor[fail] = c, v, fl
             pool.gen[fail] = len(pool.prices)
+            pool.prices.append(p.copy())
             found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
             self.rows_rescanned += len(fail)
-        # mentors whose price fell, on every other row of the generation
-        for rows, cols in checks:
+        # mentors whose price fell, on every other row of the generation; their pool pairs are
+        # checked with the pools, and the largest value of the others moves the rows to a new
+        # generation: the old prices but these mentors' new ones, and a floor that covers them
+        # (so that the next round re-checks only the mentors whose price fell since)
+        for rows, cols, g in checks:
             rows = rows[~_member(rows, fail)]
             if not len(rows):
                 continue
+            in_cols = np.zeros(m, bool)
+            in_cols[cols] = True
+            pc = pool.cols[rows]
+            hit = in_cols[pc]
+            pr, pk = _nonzero(hit)
             view = sc.subset(rows=rows, cols=cols)
-            f = _scan(view, rows, cols, p[cols], excl_i=ex_i, excl_j=ex_j, u=u[rows],
-                      threshold=threshold, progress=self.progress,
+            f = _scan(view, rows, cols, p[cols], excl_i=np.concatenate([self.li, rows[pr]]),
+                      excl_j=np.concatenate([self.lj, pc[pr, pk]]), chosen_i=ex_i, chosen_j=ex_j,
+                      pool_size=1, u=u[rows], threshold=threshold, progress=self.progress,
                       what="certificate: mentors whose price fell")
             found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
             self.pairs_rechecked += len(rows) * len(cols)
-        if len(fail):
-            pool.prices.append(p.copy())
+            q = pool.prices[g].copy()
+            q[cols] = p[cols]
+            with np.errstate(invalid="ignore"):
+                pool.vals[rows] = np.where(hit, pool.vals[rows] + (pool.prices[g] - q)[pc], pool.vals[rows])
+            pool.floor[rows] = np.maximum(pool.floor[rows], f.pool[1][:, 0])
+            pool.gen[rows] = len(pool.prices)
+            pool.prices.append(q)
         # the pools of the other rows
         keep = np.ones(n, bool)
         keep[fail] = False
         keep &= live
         rows = np.flatnonzero(keep)
-        pc, pv = pool.cols[rows], pool.vals[rows].astype(np.float64)
+        pc, pv = pool.cols[rows], pool.vals[rows]
         with np.errstate(invalid="ignore"):
-            pg = np.vstack(pool.prices)[pool.gen[rows][:, None], pc]
-            ub = pv + pg - p[pc] - u[rows, None]
+            drop = np.vstack(pool.prices) - p[None, :]  # per generation and mentor: p_gen - p
+            ub = pv + drop[pool.gen[rows][:, None], pc] - u[rows, None]
             over = (pv > -BIG / 2) & (ub > threshold)
         rr, cc = _nonzero(over)
         found_i.append(rows[rr]), found_j.append(pc[rr, cc])
@@ -465,10 +480,12 @@ class _Certifier:
             return _empty(), max(eps, 0.0)
         add = gain > tol - near
         vi, vj, vg = gi[add], gj[add], gain[add]
-        order = np.lexsort((vj, -vg, vi))
-        vi, vj = vi[order], vj[order]
-        first = (np.arange(len(vi)) - np.searchsorted(vi, vi)) < per_row
-        vi, vj = vi[first], vj[first]
+        many = np.bincount(vi, minlength=n)[vi] > per_row  # rows with more: their per_row best
+        if many.any():
+            order = np.lexsort((vj[many], -vg[many], vi[many]))
+            mi, mj = vi[many][order], vj[many][order]
+            first = (np.arange(len(mi)) - np.searchsorted(mi, mi)) < per_row
+            vi, vj = np.concatenate([vi[~many], mi[first]]), np.concatenate([vj[~many], mj[first]])
         return _Sparse(vi, vj, vj, self.exact(vi, vj)), max(eps, 0.0)
 
 
@@ -522,7 +539,7 @@ def _first_pass(scorer, exact: _Exact, guide, k: int, mentor_k: int, size: int, 
     f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
               dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)")
     cols, vals, floor = f.pool
-    pool = _Pool(cols, vals, floor, np.zeros(n, np.int64), [price])
+    pool = _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price])
     from ..scale import BIG
 
     kk = min(k, size)
