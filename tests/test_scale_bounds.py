@@ -572,3 +572,38 @@ def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lowe
     for _ in range(3):
         found = bounded._scan(scorer, np.arange(n), None, price, excl_i=e, excl_j=e, pool_size=2, mentor_k=k)
         assert set(zip(found.mentor_best[0].tolist(), found.mentor_best[1].tolist())) == want
+
+
+def _slot_optimum(score, cap):
+    """The optimum by scipy's assignment on mentor slots, with a zero column per mentee
+    (unmatched); pairs of score <= 0 add nothing."""
+    from scipy.optimize import linear_sum_assignment
+
+    n = score.shape[0]
+    slots = np.repeat(np.arange(score.shape[1]), cap)
+    value = np.hstack([np.maximum(score[:, slots], 0.0), np.zeros((n, n))])
+    r, c = linear_sum_assignment(value, maximize=True)
+    return float(value[r, c].sum())
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_re_checked_mentors_move_rows_to_a_new_generation_and_the_certificate_stays_exact(monkeypatch, seed):
+    """Loose, misleading bounds and pools of two pairs a row: most rounds re-check the mentors
+    whose price fell and move those rows to a new generation of prices and floors. A floor
+    that missed a pair outside the pool (say, a pair chosen in that round and left later)
+    would let the certificate hold below the optimum."""
+    import mentormatch.solvers.bounded as bounded
+
+    monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)
+    monkeypatch.setattr(bounded, "SUSPECTS_PER_ROW", 3)
+    rng = np.random.default_rng(seed)
+    n, m = 60, 10
+    cap = rng.integers(1, 5, m)
+    score = rng.uniform(0.0, 1.0, (n, m)) + rng.uniform(0.0, 1.5, m)[None, :]  # popular mentors
+    bound = score + rng.uniform(0.0, 0.6, (n, m)) * (rng.random((n, 1)) < 0.7)
+    scorer = _MatrixScorer(bound, score)
+    problem, solution = solve_bounded(scorer, cap.astype(float), options=SolverOptions(top_k=1))
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(_slot_optimum(score, cap), rel=1e-9)
+    assert solution.certificate["rounds"] >= 2
+    assert solution.certificate["pairs_rechecked_by_mentor"] > 0

@@ -16,7 +16,10 @@ checked without another pass over the 2e9 pairs (:class:`_Certifier`): the pool 
 every other pair has ``b_ij - p_j - u_i <= floor_i + (g_j - p_j) - u_i``, so it is cleared when
 ``g_j - p_j <= D`` and ``floor_i + D <= u_i + threshold``; the mentors whose price fell by more
 than ``D`` are re-checked on every row and the rows with less room are scanned in full (which
-takes their pools afresh under the new prices). ``D`` makes that re-check cheapest.
+takes their pools afresh under the new prices). ``D`` makes that re-check cheapest. A mentor
+re-check moves its rows to a new generation (the old prices with the re-checked mentors' new
+ones, the floor raised to cover those mentors' pairs outside the pool), so that the next round
+re-checks only the mentors whose price fell since.
 
 **First prices from a sub-market.** Ranked by the bound alone, the pools of a market where
 popular mentors fill up hold the wrong pairs: most mentees end far down their own lists, and
