@@ -4,7 +4,6 @@ them as the exact path does, and the bounded certified solve equals the exact op
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from mentormatch import pipeline as pl
@@ -15,7 +14,7 @@ from mentormatch.rules import Rules
 from mentormatch.scale import BIG, BoundedScorer, bounded_scorer
 from mentormatch.scoring import prepare_features
 from mentormatch.solvers import SolverOptions
-from mentormatch.solvers.bounded import solve_bounded
+from mentormatch.solvers.bounded import passes, solve_bounded
 
 
 def _org(seed: int, n: int = 90, m: int = 30, holes: bool = False):
@@ -223,7 +222,7 @@ def test_pair_takes_the_bounded_path_above_the_cache_limit(monkeypatch):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_row_best_finds_each_rows_k_largest_values(seed):
-    from mentormatch.solvers.bounded import _row_best
+    from mentormatch.solvers.bounded.passes import _row_best
 
     rng = np.random.default_rng(seed)
     s = rng.random((9, 600)).astype(np.float32)
@@ -243,7 +242,7 @@ def test_crowded_rows_are_checked_in_full_before_the_certificate_holds(monkeypat
     still the exact optimum."""
     import mentormatch.solvers.bounded as bounded
 
-    monkeypatch.setattr(bounded, "SUSPECTS_PER_ROW", 2)
+    monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 2)
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 3)  # small pools: rows are scanned again, and crowd
     mentors, mentees = _org(seed, n=160, m=40)
     mentors["capacity"] = 4
@@ -400,7 +399,7 @@ def _split_cost(delta, room, m, cut):
 
 @pytest.mark.parametrize("seed", range(12))
 def test_split_picks_the_cheapest_cut(seed):
-    from mentormatch.solvers.bounded import _split
+    from mentormatch.solvers.bounded.check import _split
 
     rng = np.random.default_rng(seed)
     m = int(rng.integers(1, 12))
@@ -525,7 +524,7 @@ def test_a_crowded_row_whose_loose_bounds_hide_its_violator_is_scanned_in_full(m
 
     import mentormatch.solvers.bounded as bounded
 
-    monkeypatch.setattr(bounded, "SUSPECTS_PER_ROW", 2)
+    monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 2)
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 3)
     rng = np.random.default_rng(7)
     n = m = 12
@@ -550,7 +549,6 @@ def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lowe
     block with the block's largest value), value first, then the lower row: whole-number
     bounds make ties everywhere, small blocks make many of them run on both threads, and the
     answer must be the same on every run."""
-    import mentormatch.solvers.bounded as bounded
     import mentormatch.solvers.certify as certify
 
     monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 200)
@@ -570,7 +568,7 @@ def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lowe
     for j in range(m):
         want |= {(r, j) for _, r, _ in sorted(x for x in best if x[2] == j)[:k]}
     for _ in range(3):
-        found = bounded._scan(scorer, np.arange(n), None, price, excl_i=e, excl_j=e, pool_size=2, mentor_k=k)
+        found = passes._scan(scorer, np.arange(n), None, price, excl_i=e, excl_j=e, pool_size=2, mentor_k=k)
         assert set(zip(found.mentor_best[0].tolist(), found.mentor_best[1].tolist())) == want
 
 
@@ -595,7 +593,7 @@ def test_re_checked_mentors_move_rows_to_a_new_generation_and_the_certificate_st
     import mentormatch.solvers.bounded as bounded
 
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)
-    monkeypatch.setattr(bounded, "SUSPECTS_PER_ROW", 3)
+    monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 3)
     rng = np.random.default_rng(seed)
     n, m = 60, 10
     cap = rng.integers(1, 5, m)

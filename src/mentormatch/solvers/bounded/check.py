@@ -1,0 +1,162 @@
+"""The certificate of one round of :mod:`mentormatch.solvers.bounded`: pools, guards, and
+re-checks of the rows and mentors they miss."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..certify import _Sparse
+from .passes import _Exact, _member, _nonzero, _Pool, _scan
+
+log = logging.getLogger(__name__)
+
+
+def _empty() -> _Sparse:
+    e = np.zeros(0, np.int64)
+    return _Sparse(e, e, e, np.zeros(0))
+
+
+def _split(delta: np.ndarray, room: np.ndarray, m: int) -> tuple[float, int, int]:
+    """The cut ``D`` that makes the re-check cheapest: mentors whose price fell by more than
+    ``D`` since the pools were taken (``delta > D``) are checked on every row; rows with less
+    ``room`` than ``D`` are scanned in full. Returns (D, columns, rows)."""
+    d = np.sort(delta[np.isfinite(delta)])
+    cand = np.concatenate([[-np.inf], d])
+    n_cols = len(d) - np.searchsorted(d, cand, side="right")
+    r = np.sort(room)
+    n_fail = np.searchsorted(r, cand, side="left")
+    cost = (len(r) - n_fail) * n_cols + n_fail * m
+    best = int(np.argmin(cost))
+    return float(cand[best]), int(n_cols[best]), int(n_fail[best])
+
+
+class _Certifier:
+    """The check of every unchosen pair against the prices ``u``, ``p`` of a round, without a
+    pass over all pairs once the pools fit the prices:
+
+    - a pair in its row's pool: checked from the pool (bound, then the exact score);
+    - a pair outside the pool has ``bound - p_gen[j] <= floor_i`` (the pool's generation's
+      prices ``p_gen``), so ``bound - p_j - u_i <= floor_i + (p_gen[j] - p_j) - u_i``: cleared
+      when ``p_gen[j] - p_j <= D`` and ``floor_i + D <= u_i + threshold`` (the guard);
+    - the mentors with ``p_gen[j] - p_j > D`` are re-checked on every row of the generation,
+      and the rows the guard misses are scanned in full, which takes their pools afresh
+      under ``p``.
+
+    ``D`` is chosen per generation to make the re-check cheapest (:func:`_split`).
+    """
+
+    def __init__(self, scorer, exact: _Exact, pool: _Pool, li, lj, progress: bool):
+        self.scorer, self.exact, self.pool, self.progress = scorer, exact, pool, progress
+        self.li, self.lj = li, lj
+        self.rows_rescanned = 0
+        self.pairs_rechecked = 0  # pairs of the mentor re-checks
+
+    def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float):
+        from ...scale import BIG
+
+        sc, pool = self.scorer, self.pool
+        n, m = sc.n, sc.m
+        largest = lambda x: float(np.abs(x[np.isfinite(x)]).max(initial=0.0))  # noqa: E731
+        slack = sc.margin + 4 * 2.0 ** -24 * (sc.largest + largest(p) + largest(u)
+                                              + max(largest(g) for g in pool.prices))
+        threshold = tol - slack
+        ex_code = np.sort(ex_i * m + ex_j)
+        # the guard, per generation of pools
+        fail, checks = [], []
+        live = np.isfinite(u)
+        for g in np.unique(pool.gen[live]).tolist():
+            rows = np.flatnonzero((pool.gen == g) & live)
+            delta = np.where(np.isfinite(p), pool.prices[g] - np.where(np.isfinite(p), p, 0.0), -np.inf)
+            room = u[rows] + threshold - pool.floor[rows].astype(np.float64)
+            cut, _, _ = _split(delta, room, m)
+            fail.append(rows[room < cut])
+            cols = np.flatnonzero(delta > cut)
+            if len(cols):
+                checks.append((rows[room >= cut], cols, g))
+        fail = np.sort(np.concatenate(fail)) if fail else np.zeros(0, np.int64)
+        found_i, found_j, crowded = [], [], []
+        # rows scanned in full (their pools taken afresh under p)
+        if len(fail):
+            view = sc.subset(rows=fail)
+            f = _scan(view, fail, None, p, excl_i=self.li, excl_j=self.lj, chosen_i=ex_i, chosen_j=ex_j,
+                      pool_size=pool.cols.shape[1],
+                      u=u[fail], threshold=threshold, progress=self.progress,
+                      what="certificate: rows the pools miss")
+            c, v, fl = f.pool
+            pool.cols[fail], pool.vals[fail], pool.floor[fail] = c, v, fl
+            pool.gen[fail] = len(pool.prices)
+            pool.prices.append(p.copy())
+            found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
+            self.rows_rescanned += len(fail)
+        # mentors whose price fell, on every other row of the generation; their pool pairs are
+        # checked with the pools, and the largest value of the others moves the rows to a new
+        # generation: the old prices but these mentors' new ones, and a floor that covers them
+        # (so that the next round re-checks only the mentors whose price fell since)
+        for rows, cols, g in checks:
+            rows = rows[~_member(rows, fail)]
+            if not len(rows):
+                continue
+            in_cols = np.zeros(m, bool)
+            in_cols[cols] = True
+            pc = pool.cols[rows]
+            hit = in_cols[pc]
+            pr, pk = _nonzero(hit)
+            view = sc.subset(rows=rows, cols=cols)
+            f = _scan(view, rows, cols, p[cols], excl_i=np.concatenate([self.li, rows[pr]]),
+                      excl_j=np.concatenate([self.lj, pc[pr, pk]]), chosen_i=ex_i, chosen_j=ex_j,
+                      pool_size=1, u=u[rows], threshold=threshold, progress=self.progress,
+                      what="certificate: mentors whose price fell")
+            found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
+            self.pairs_rechecked += len(rows) * len(cols)
+            q = pool.prices[g].copy()
+            q[cols] = p[cols]
+            with np.errstate(invalid="ignore"):
+                pool.vals[rows] = np.where(hit, pool.vals[rows] + (pool.prices[g] - q)[pc], pool.vals[rows])
+            pool.floor[rows] = np.maximum(pool.floor[rows], f.pool[1][:, 0])
+            pool.gen[rows] = len(pool.prices)
+            pool.prices.append(q)
+        # the pools of the other rows
+        keep = np.ones(n, bool)
+        keep[fail] = False
+        keep &= live
+        rows = np.flatnonzero(keep)
+        pc, pv = pool.cols[rows], pool.vals[rows]
+        with np.errstate(invalid="ignore"):
+            drop = np.vstack(pool.prices) - p[None, :]  # per generation and mentor: p_gen - p
+            ub = pv + drop[pool.gen[rows][:, None], pc] - u[rows, None]
+            over = (pv > -BIG / 2) & (ub > threshold)
+        rr, cc = _nonzero(over)
+        found_i.append(rows[rr]), found_j.append(pc[rr, cc])
+        gi, gj = np.concatenate(found_i), np.concatenate(found_j)
+        code, first = np.unique(gi * m + gj, return_index=True)
+        chosen = _member(code, ex_code)
+        gi, gj = gi[first][~chosen], gj[first][~chosen]
+        gain = self.exact(gi, gj) - u[gi] - p[gj]
+        # a crowded row without a violator among its most promising suspects: all of them
+        crowded = np.concatenate(crowded) if crowded else np.zeros(0, np.int64)
+        rescan = np.setdiff1d(crowded, gi[gain > tol])
+        if len(rescan):
+            f = _scan(sc.subset(rows=rescan), rescan, None, p, excl_i=ex_i, excl_j=ex_j, u=u[rescan],
+                      threshold=threshold, keep_all=True)
+            ri, rj = f.i, f.j
+            code_r = ri * m + rj
+            new = ~(_member(code_r, code) | _member(code_r, ex_code))
+            ri, rj = ri[new], rj[new]
+            if len(ri):
+                gi, gj = np.concatenate([gi, ri]), np.concatenate([gj, rj])
+                gain = np.concatenate([gain, self.exact(ri, rj) - u[ri] - p[rj]])
+        log.debug("check: %d suspects scored, %d rows scanned in full, %d mentor re-checks, %d crowded",
+                  len(gi), len(fail), len(checks), len(rescan))
+        eps = max(tol, float(gain.max(initial=-np.inf)))
+        if not (gain > tol).any():
+            return _empty(), max(eps, 0.0)
+        add = gain > tol - near
+        vi, vj, vg = gi[add], gj[add], gain[add]
+        many = np.bincount(vi, minlength=n)[vi] > per_row  # rows with more: their per_row best
+        if many.any():
+            order = np.lexsort((vj[many], -vg[many], vi[many]))
+            mi, mj = vi[many][order], vj[many][order]
+            first = (np.arange(len(mi)) - np.searchsorted(mi, mi)) < per_row
+            vi, vj = np.concatenate([vi[~many], mi[first]]), np.concatenate([vj[~many], mj[first]])
+        return _Sparse(vi, vj, vj, self.exact(vi, vj)), max(eps, 0.0)

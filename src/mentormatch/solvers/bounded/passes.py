@@ -1,0 +1,298 @@
+"""One threaded pass over rows of a bounded scorer, for :mod:`mentormatch.solvers.bounded`:
+each row's pool (its best pairs by ``bound - price``) and floor, the suspects of a price check,
+and each mentor's best rows; with the exact-score cache and the sorted-code helpers."""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..certify import _bar, row_blocks
+
+#: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
+#: mentee's suspects are looked at (only when none of these violates).
+SUSPECTS_PER_ROW = 64
+
+def _over_blocks(fn, blocks, progress: bool, what: str, width: int):
+    """``fn(a, b, buffer)`` of every block, in order, on as many threads as cores (up to 4),
+    with BLAS on one thread each (numpy releases the GIL in the products and element-wise
+    passes) and a float32 buffer of the widest block per thread, so that no pass allocates
+    (and page-faults) a block's worth of memory per block."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    rows = max((b - a for a, b in blocks), default=0)
+    local = threading.local()
+
+    def run(ab):
+        if not hasattr(local, "buffer"):
+            local.buffer = np.empty((rows, width), dtype=np.float32)
+        return fn(ab[0], ab[1], local.buffer)
+
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        yield from _bar(pool.map(run, blocks), progress, what, total=len(blocks))
+
+
+class _Exact:
+    """Exact scores already computed, by pair code, so that a pair is scored once per solve."""
+
+    def __init__(self, scorer):
+        self.scorer, self.m = scorer, scorer.m
+        self.code = np.zeros(0, np.int64)
+        self.value = np.zeros(0)
+        self.computed = 0
+
+    def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        code = i.astype(np.int64) * self.m + j
+        pos, known = _lookup(self.code, code)
+        out = np.empty(len(code))
+        out[known] = self.value[pos[known]]
+        if not known.all():
+            new_code, first = np.unique(code[~known], return_index=True)
+            fresh = self._score(new_code // self.m, new_code % self.m)
+            self.computed += len(new_code)
+            out[~known] = fresh[np.searchsorted(new_code, code[~known])]
+            merged = np.concatenate([self.code, new_code])
+            order = np.argsort(merged, kind="stable")
+            self.code = merged[order]
+            self.value = np.concatenate([self.value, fresh])[order]
+        return out
+
+
+    def _score(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Exact scores, a large batch in two halves on two threads (the extractors' numpy
+        work releases the GIL: about 20 % faster at a million pairs)."""
+        if len(i) < 200_000 or (os.cpu_count() or 1) < 2:
+            return self.scorer.exact_scores(i, j)
+        from concurrent.futures import ThreadPoolExecutor
+
+        half = len(i) // 2
+        with ThreadPoolExecutor(2) as pool:
+            parts = list(pool.map(lambda sl: self.scorer.exact_scores(i[sl], j[sl]),
+                                  [slice(0, half), slice(half, None)]))
+        return np.concatenate(parts)
+
+
+def _lookup(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``x`` stands in the ascending ``sorted_values``, and whether it is there
+    (``np.isin`` without sorting ``x``)."""
+    pos = np.searchsorted(sorted_values, x)
+    if not len(sorted_values):
+        return pos, np.zeros(len(x), bool)
+    return pos, sorted_values[np.minimum(pos, len(sorted_values) - 1)] == x
+
+
+def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """``np.isin(x, sorted_values)`` for ascending ``sorted_values``."""
+    return _lookup(sorted_values, x)[1]
+
+
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-d mask, through the flat indices (several times faster)."""
+    return np.divmod(np.flatnonzero(mask), mask.shape[1])
+
+
+def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each row's ``k`` largest entries (ties: lower column first). A
+    threshold from every 8th column finds a few dozen candidates a row in one comparison, and
+    only those are ranked; rows where it finds fewer than ``k`` are ranked in full."""
+    n_rows, m = s.shape
+    step = 8
+    if m < 16 * k or n_rows == 0:
+        part = np.argpartition(s, m - k, axis=1)[:, m - k:]
+        return np.repeat(np.arange(n_rows), k), part.reshape(-1)
+    sample = s[:, ::step]
+    q = max(1, (2 * k) // step)  # the sample's q-th largest: about 2k entries of a row above it
+    floor = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
+    rr, cc = _nonzero(s >= floor[:, None])
+    count = np.bincount(rr, minlength=n_rows)
+    short = np.flatnonzero(count < k)
+    if len(short):  # too few above the sample's floor: those rows in full
+        keep = ~_member(rr, short)
+        rr, cc = rr[keep], cc[keep]
+        part = np.argpartition(s[short], m - k, axis=1)[:, m - k:]
+        rr = np.concatenate([rr, np.repeat(short, k)])
+        cc = np.concatenate([cc, part.reshape(-1)])
+    order = np.lexsort((cc, -s[rr, cc], rr))
+    rr, cc = rr[order], cc[order]
+    first = (np.arange(len(rr)) - np.searchsorted(rr, rr)) < k
+    return rr[first], cc[first]
+
+
+def _fold(val: np.ndarray, row: np.ndarray, pend_val: list, pend_row: list, floor: np.ndarray) -> None:
+    """Each mentor's ``k`` best (value, row) so far, in place (``val``, ``row``: mentors x k, in
+    no order, ``-inf`` where fewer), from themselves and the pending per-block bests (lists of
+    per-mentor vectors); ``floor`` becomes each mentor's ``k``-th best. Among equal values the
+    lower rows are kept, so that the result is the same whatever the timing of the threads."""
+    k = val.shape[1]
+    v = np.column_stack([val] + pend_val)
+    r = np.column_stack([row] + pend_row)
+    pend_val.clear()
+    pend_row.clear()
+    width = v.shape[1]
+    kth = np.partition(v, width - k, axis=1)[:, width - k]
+    above = v > kth[:, None]
+    tie = v == kth[:, None]
+    take = above | tie
+    need = k - above.sum(axis=1)
+    crowded = np.flatnonzero(tie.sum(axis=1) > need)  # more ties than places: the lower rows
+    if len(crowded):
+        sub = np.where(tie[crowded], r[crowded], np.iinfo(np.int64).max)
+        rank = np.empty_like(sub)
+        np.put_along_axis(rank, np.argsort(sub, axis=1, kind="stable"), np.arange(width)[None, :], axis=1)
+        take[crowded] = above[crowded] | (tie[crowded] & (rank < need[crowded, None]))
+    cols = np.nonzero(take)[1].reshape(-1, k)
+    val[:] = np.take_along_axis(v, cols, axis=1)
+    row[:] = np.take_along_axis(r, cols, axis=1)
+    floor[:] = kth
+
+
+# --------------------------------------------------------------------------------------------
+# one pass over rows: the pool of each row, its suspects, the mentors' best rows
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Pool:
+    """Each row's ``P`` best pairs by ``bound - price`` under the prices of its generation,
+    and ``floor``: every other pair of the row has ``bound - price <= floor``."""
+
+    cols: np.ndarray  # (n, P) int64, mentors
+    vals: np.ndarray  # (n, P) float64, bound - price of the row's generation
+    floor: np.ndarray  # (n,) float32
+    gen: np.ndarray  # (n,) int64, index into prices
+    prices: list  # per generation, (m,) float64, +inf where a mentor has no room
+
+
+@dataclass
+class _Found:
+    """What a pass over some rows found: suspects (global row, mentor), rows with more
+    suspects than were kept, and the pool of each row scanned (local order) when asked."""
+
+    i: np.ndarray
+    j: np.ndarray
+    crowded: np.ndarray
+    pool: tuple | None = None  # (cols, vals, floor)
+    mentor_best: tuple | None = None  # (rows, cols): each mentor's best rows
+
+
+def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.ndarray):
+    """Pairs (global row, mentor) inside a view of ``rows`` (ascending) and ``cols``
+    (ascending, None: all), in the view's indices, sorted by row."""
+    loc, inside = _lookup(rows, pi)
+    ei, ej = loc[inside], pj[inside]
+    if cols is not None:
+        at, hit = _lookup(cols, ej)
+        ei, ej = ei[hit], at[hit]
+    order = np.argsort(ei, kind="stable")
+    return ei[order], ej[order]
+
+
+def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
+          chosen_i=None, chosen_j=None, pool_size: int = 0, u: np.ndarray | None = None,
+          threshold: float = 0.0, dead: np.ndarray | None = None, mentor_k: int = 0,
+          keep_all: bool = False, progress: bool = False, what: str = "") -> _Found:
+    """One threaded pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
+    for all): ``s = bound - price`` block by block, excluded pairs (the locks; global row,
+    mentor) and ``dead`` rows (local) at ``-inf``. Collects each row's ``pool_size`` best
+    entries, the suspects ``s > u + threshold`` other than the ``chosen`` pairs (a crowded row
+    keeps its SUSPECTS_PER_ROW largest unless ``keep_all``), and each mentor's ``mentor_k`` best
+    rows.
+
+    The chosen pairs stay in the pools: a pool's floor must bound every pair outside it that
+    a later round may leave unchosen."""
+    from ...scale import BIG
+
+    n_v, m_v = view.n, view.m
+    blocks = row_blocks(n_v, m_v)
+    p32 = price.astype(np.float32)
+    ei, ej = _local(rows, cols, excl_i, excl_j)
+    e = np.zeros(0, np.int64)
+    ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
+    limit = None if u is None else (u + threshold).astype(np.float32)
+    kk = min(mentor_k, n_v)
+    # each mentor's kk best rows, per thread (each thread takes its blocks in row order, so a
+    # tie with the thread's kk-th best is a later row and loses), merged at the end
+    states, lock, local = [], threading.Lock(), threading.local()
+
+    def mentor_state():
+        if not hasattr(local, "state"):
+            local.state = (np.full((m_v, kk), -np.inf, np.float32),
+                           np.full((m_v, kk), np.iinfo(np.int64).max, np.int64),
+                           np.full(m_v, -np.inf, np.float32), [], [])
+            with lock:
+                states.append(local.state)
+        return local.state
+    pk = min(pool_size, m_v)
+
+    def block(a: int, b: int, buffer: np.ndarray):
+        s = view.upper(a, b, buffer)
+        np.subtract(s, p32[None, :], out=s)
+        lo, hi = np.searchsorted(ei, [a, b])
+        s[ei[lo:hi] - a, ej[lo:hi]] = -np.inf
+        if dead is not None:
+            s[dead[a:b]] = -np.inf
+        out = [None, None, None]
+        if pk:
+            r, c = _row_best(s, pk)
+            c = c.reshape(b - a, pk)
+            v = np.take_along_axis(s, c, axis=1)
+            out[0] = (c, v, v.min(axis=1))
+        if limit is not None:
+            lo, hi = np.searchsorted(ci, [a, b])
+            if hi > lo:
+                s[ci[lo:hi] - a, cj[lo:hi]] = -np.inf  # after the pool: see above
+            over = s > limit[a:b, None]
+            count = over.sum(axis=1)
+            per_row = SUSPECTS_PER_ROW
+            crowded = np.flatnonzero(count > per_row) if not keep_all else count[:0]
+            if len(crowded):
+                over[crowded] = False
+                top = np.argpartition(s[crowded], m_v - per_row, axis=1)[:, -per_row:]
+                over[crowded[:, None], top] = True
+            rr, cc = _nonzero(over)
+            out[1] = (rr + a, cc, crowded + a)
+        if kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
+            val, row, floor, pend_val, pend_row = mentor_state()
+            top = s.max(axis=0)
+            good = top > np.maximum(floor, -BIG / 2)
+            rr, cc = _nonzero((s == top[None, :]) & good[None, :])
+            best = np.zeros(m_v, np.int64)
+            best[cc[::-1]] = rr[::-1]  # the first row of each column that attains the maximum
+            pend_val.append(np.where(good, top, -np.inf))
+            pend_row.append(best + a)
+            if len(pend_val) >= 4 * kk:
+                _fold(val, row, pend_val, pend_row, floor)
+        return out
+
+    pools, sus = [], []
+    for pool_part, sus_part, _ in _over_blocks(block, blocks, progress, what, m_v):
+        if pool_part is not None:
+            pools.append(pool_part)
+        if sus_part is not None:
+            sus.append(sus_part)
+    to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
+    e = np.zeros(0, np.int64)
+    found = _Found(e, e, e)
+    if sus:
+        rr, cc, crowded = (np.concatenate(x) for x in zip(*sus))
+        found = _Found(rows[rr], to_col(cc), rows[crowded])
+    if pools:
+        c, v, f = (np.concatenate(x) for x in zip(*pools))
+        found.pool = (to_col(c), v, f)
+    if kk:
+        mm, vv, rr = [], [], []
+        for val, row, floor, pend_val, pend_row in states:
+            if pend_val:
+                _fold(val, row, pend_val, pend_row, floor)
+            at, rank = np.nonzero(val > -BIG / 2)
+            mm.append(at), vv.append(val[at, rank]), rr.append(row[at, rank])
+        mm, vv, rr = (np.concatenate(x) if x else np.zeros(0) for x in (mm, vv, rr))
+        order = np.lexsort((rr, -vv, mm))  # the threads' lists merged: ties to the lower row
+        mm, rr = mm[order].astype(np.int64), rr[order].astype(np.int64)
+        keep = np.arange(len(mm)) - np.searchsorted(mm, mm) < kk
+        found.mentor_best = (rows[rr[keep]], to_col(mm[keep]))
+    return found
