@@ -7,7 +7,7 @@ import logging
 import numpy as np
 
 from ..certify import _Sparse
-from .passes import _Exact, _member, _nonzero, _Pool, _scan
+from .passes import _Exact, _first_k, _member, _nonzero, _Pool, _scan
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,6 @@ class _Certifier:
         if many.any():
             order = np.lexsort((vj[many], -vg[many], vi[many]))
             mi, mj = vi[many][order], vj[many][order]
-            first = (np.arange(len(mi)) - np.searchsorted(mi, mi)) < per_row
+            first = _first_k(mi, per_row)
             vi, vj = np.concatenate([vi[~many], mi[first]]), np.concatenate([vj[~many], mj[first]])
         return _Sparse(vi, vj, vj, self.exact(vi, vj)), max(eps, 0.0)

@@ -9,18 +9,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...pairs import unique_sorted
 from ..certify import _bar, row_blocks
 
 #: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
 #: mentee's suspects are looked at (only when none of these violates).
 SUSPECTS_PER_ROW = 64
 
+
 def _over_blocks(fn, blocks, progress: bool, what: str, width: int):
     """``fn(a, b, buffer)`` of every block, in order, on as many threads as cores (up to 4),
     with BLAS on one thread each (numpy releases the GIL in the products and element-wise
     passes) and a float32 buffer of the widest block per thread, so that no pass allocates
     (and page-faults) a block's worth of memory per block."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
@@ -53,7 +54,7 @@ class _Exact:
         out = np.empty(len(code))
         out[known] = self.value[pos[known]]
         if not known.all():
-            new_code, first = np.unique(code[~known], return_index=True)
+            new_code = unique_sorted(code[~known])
             fresh = self._score(new_code // self.m, new_code % self.m)
             self.computed += len(new_code)
             out[~known] = fresh[np.searchsorted(new_code, code[~known])]
@@ -62,7 +63,6 @@ class _Exact:
             self.code = merged[order]
             self.value = np.concatenate([self.value, fresh])[order]
         return out
-
 
     def _score(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Exact scores, a large batch in two halves on two threads (the extractors' numpy
@@ -90,6 +90,12 @@ def _lookup(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.nd
 def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     """``np.isin(x, sorted_values)`` for ascending ``sorted_values``."""
     return _lookup(sorted_values, x)[1]
+
+
+def _first_k(group: np.ndarray, k: int) -> np.ndarray:
+    """For entries sorted by ``group`` (ascending), whether each is among its group's first
+    ``k``."""
+    return np.arange(len(group)) - np.searchsorted(group, group) < k
 
 
 def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +126,7 @@ def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         cc = np.concatenate([cc, part.reshape(-1)])
     order = np.lexsort((cc, -s[rr, cc], rr))
     rr, cc = rr[order], cc[order]
-    first = (np.arange(len(rr)) - np.searchsorted(rr, rr)) < k
+    first = _first_k(rr, k)
     return rr[first], cc[first]
 
 
@@ -226,6 +232,7 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
             with lock:
                 states.append(local.state)
         return local.state
+
     pk = min(pool_size, m_v)
 
     def block(a: int, b: int, buffer: np.ndarray):
@@ -235,7 +242,7 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         s[ei[lo:hi] - a, ej[lo:hi]] = -np.inf
         if dead is not None:
             s[dead[a:b]] = -np.inf
-        out = [None, None, None]
+        out = [None, None]  # (pool, suspects) of the block
         if pk:
             r, c = _row_best(s, pk)
             c = c.reshape(b - a, pk)
@@ -269,7 +276,7 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         return out
 
     pools, sus = [], []
-    for pool_part, sus_part, _ in _over_blocks(block, blocks, progress, what, m_v):
+    for pool_part, sus_part in _over_blocks(block, blocks, progress, what, m_v):
         if pool_part is not None:
             pools.append(pool_part)
         if sus_part is not None:
@@ -293,6 +300,6 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         mm, vv, rr = (np.concatenate(x) if x else np.zeros(0) for x in (mm, vv, rr))
         order = np.lexsort((rr, -vv, mm))  # the threads' lists merged: ties to the lower row
         mm, rr = mm[order].astype(np.int64), rr[order].astype(np.int64)
-        keep = np.arange(len(mm)) - np.searchsorted(mm, mm) < kk
+        keep = _first_k(mm, kk)
         found.mentor_best = (rows[rr[keep]], to_col(mm[keep]))
     return found
