@@ -605,3 +605,30 @@ def test_re_checked_mentors_move_rows_to_a_new_generation_and_the_certificate_st
     assert solution.objective == pytest.approx(_slot_optimum(score, cap), rel=1e-9)
     assert solution.certificate["rounds"] >= 2
     assert solution.certificate["pairs_rechecked_by_mentor"] > 0
+
+
+@pytest.mark.skipif(not __import__("mentormatch.solvers.bounded.child", fromlist=["x"]).can_fork(),
+                    reason="fork needs Linux and two cores")
+@pytest.mark.parametrize("capacity", [4, 5])
+def test_the_sub_market_beside_the_first_pass_gives_the_pairs_it_gives_before_it(monkeypatch, capacity):
+    """Two levels of sub-markets: the inner one ranks the first pass, the outer one runs in a
+    forked child beside it. Run in this process instead (no fork), the solve must give the same
+    pairs, objective and certificate, and both equal the exact optimum."""
+    import mentormatch.solvers.bounded as bounded
+    from mentormatch.solvers.bounded import child
+
+    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    mentors, mentees = _org(21, n=180, m=40)
+    mentors["capacity"] = capacity
+    runs = []
+    for fork in (True, False):
+        monkeypatch.setattr(child, "can_fork", lambda fork=fork: fork)
+        prep, scores, reference, scorer, problem, solution = _solve_both(mentors, mentees)
+        chosen = _check_solution(prep, scores, problem, solution, reference.objective)
+        info = solution.certificate["first_prices"]
+        assert info["beside_first_pass"] is fork
+        assert info["mentees"] == 60 and info["pools_ranked_by"]["mentees"] == 20
+        runs.append((chosen.mentee.tolist(), chosen.mentor.tolist(), solution.objective,
+                     {k: v for k, v in solution.certificate.items() if k not in ("seconds", "first_prices")}))
+    assert runs[0] == runs[1]

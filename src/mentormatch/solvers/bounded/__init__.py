@@ -44,6 +44,7 @@ from ..base import AssignmentProblem, Solution, SolverOptions, finish
 from ..certify import _merge, _Sparse, default_top_k, prices, start_from_prices
 from ..flow import apply_locks, check_supported, solve_arrays
 from .check import _Certifier
+from .child import Child
 from .passes import _Exact, _Pool, _scan
 
 log = logging.getLogger(__name__)
@@ -69,58 +70,97 @@ GUIDE_SETTLED = 0.005
 # --------------------------------------------------------------------------------------------
 # first prices from a sub-market, the first pass, the rounds
 # --------------------------------------------------------------------------------------------
-def _guide(scorer, cap, dem, options: SolverOptions, depth: int):
-    """Prices for the first pass, from the same market on every ``GUIDE_STEP``-th mentee of
-    the grouped order (every group in proportion) with ``GUIDE_STEP`` times their demand and
-    the mentors' full capacities, solved by this same path (itself guided when still large)
-    until its prices settle (``GUIDE_SETTLED``). Settled, not merely early: at 100,000 x
-    20,000 (capacity 5) the prices of a sub-market stopped after 3 rounds made the full market
-    take 10 rounds and 333 s, against 3 rounds and about 100 s with settled ones. None below
-    ``GUIDE_PAIRS`` pairs, or when the places are below ``GUIDE_MIN_PLACES`` of the demand.
+def _market(scorer, cap, dem):
+    """The sub-market of a market (the scorer on every ``GUIDE_STEP``-th mentee of the grouped
+    order, every group in proportion, and their demand times ``GUIDE_STEP``), or None below
+    ``GUIDE_PAIRS`` pairs or when the places are below ``GUIDE_MIN_PLACES`` of the demand."""
+    n, m = scorer.n, scorer.m
+    if n * m <= GUIDE_PAIRS or n < 2 * GUIDE_STEP or cap.sum() < GUIDE_MIN_PLACES * dem.sum():
+        return None
+    rows = np.arange(0, n, GUIDE_STEP)
+    return scorer.subset(rows=rows), dem[rows] * GUIDE_STEP
+
+
+def _guide(sub, cap, sub_dem, depth: int, given=None):
+    """Prices for a first pass: the sub-market ``sub`` (see :func:`_market`) with the mentors'
+    full capacities, solved by this same path (guided by ``given``, or by its own sub-market
+    when still large) until its prices settle (``GUIDE_SETTLED``). Returns (prices, info), or
+    (None, None) when it has none. Settled, not merely early: at 100,000 x 20,000 (capacity 5)
+    the prices of a sub-market stopped after 3 rounds made the full market take 10 rounds and
+    333 s, against 3 rounds and about 100 s with settled ones.
 
     The first pass ranks each mentee's pairs by ``bound - price``: with prices near the
     final ones, the pools hold the pairs the optimum and its prices need and the guards hold
     in the first rounds; ranked by the bound alone (prices 0) in a market where popular
     mentors fill up, most mentees end far down their own lists, and the first rounds re-check
     most of the pairs."""
-    n, m = scorer.n, scorer.m
-    if n * m <= GUIDE_PAIRS or n < 2 * GUIDE_STEP or cap.sum() < GUIDE_MIN_PLACES * dem.sum():
-        return None, None
     t = time.perf_counter()
-    rows = np.arange(0, n, GUIDE_STEP)
-    sub = scorer.subset(rows=rows)
-    sub_dem = dem[rows] * GUIDE_STEP
     e = np.zeros(0, np.int64)
-    _, _, _, _, cert, found = _solve(sub, cap, sub_dem, e, e, None, SolverOptions(progress=False), depth + 1)
+    _, _, _, _, cert, found = _solve(sub, cap, sub_dem, e, e, None, SolverOptions(progress=False), depth + 1,
+                                     given)
     if found is None:
         return None, None
     p = np.where(np.isfinite(found[1]), found[1], 0.0)
-    info = {"mentees": len(rows), "demand_factor": GUIDE_STEP, "rounds": cert["rounds"],
+    info = {"mentees": sub.n, "demand_factor": GUIDE_STEP, "rounds": cert["rounds"],
             "certified": bool(cert["holds"]), "seconds": round(time.perf_counter() - t, 3)}
     return p, info
 
 
-def _first_pass(scorer, exact: _Exact, guide, k: int, mentor_k: int, size: int, cap, dem, li, lj,
-                progress: bool):
-    """The pools (each row's ``size`` best pairs by ``bound - guide``) and the first sparse
-    set: each row's ``k`` best of its pool and each mentor's ``mentor_k`` best rows, with exact scores
-    (positive ones kept: only those can raise the total).
+def _guides(scorer, cap, dem, depth: int):
+    """The prices of a level's first pass, and how to get the prices its first sparse set is
+    ranked by: (pass prices, Child giving (prices, info), the inner sub-market's info), each
+    None when there is none.
+
+    With one sub-market both are its prices. With two (the sub-market is itself guided), the
+    inner sub-market is solved first; its prices rank the pass (the pools and floors), while
+    the sub-market, guided by them, runs in a forked child beside the pass (:mod:`.child`);
+    its prices then rank each mentee's pool for the first sparse set and start the
+    potentials. At 100,000 x 20,000 (capacity 5) the pools ranked by the inner prices need
+    about 20,000 more rows scanned in full over the rounds (about 1.5 s), and the pass (10 s
+    on two threads) fills the core that the sub-market's flows (one thread each) leave idle."""
+    market = _market(scorer, cap, dem)
+    if market is None:
+        return None, None, None
+    sub, sub_dem = market
+    inner = _market(sub, cap, sub_dem)
+    if inner is None:
+        g = _guide(sub, cap, sub_dem, depth)
+        return g[0], Child.done(g), None
+    inner_guide = _guide(inner[0], cap, inner[1], depth + 1)
+    return inner_guide[0], Child(_guide, sub, cap, sub_dem, depth, inner_guide), inner_guide[1]
+
+
+def _first_pass(scorer, exact: _Exact, pass_price, later: Child | None, k: int, mentor_k: int, size: int,
+                cap, dem, li, lj, progress: bool, k_unguided: int | None = None):
+    """The pools (each row's ``size`` best pairs by ``bound - pass_price``) and the first
+    sparse set: each row's ``k`` best of its pool by ``bound - guide`` (``guide``: the prices
+    ``later`` gives once the pass is done; ``pass_price`` when they are the same) and each
+    mentor's ``mentor_k`` best rows, with exact scores (positive ones kept: only those can
+    raise the total). Returns (pool, sparse set, guide, guide's info, k); ``k_unguided``
+    replaces ``k`` when ``later`` gives no prices.
 
     The mentors' lists give every mentor rivals in the sparse set: ranked by ``bound -
     price``, the mentees' lists leave out the mentors the guide prices high, and ranked by the
     bound alone, when mentees outnumber the places, the mentors nobody ranks high; either way
     such a mentor would be priced at nothing in the first round."""
     n, m = scorer.n, scorer.m
-    price = np.zeros(m) if guide is None else np.asarray(guide, np.float64)
+    price = np.zeros(m) if pass_price is None else np.asarray(pass_price, np.float64)
     price = np.where(cap > 0, price, np.inf)
     f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
-              dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)")
+              dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)",
+              background=later is not None and later.running)
     cols, vals, floor = f.pool
     pool = _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price])
+    guide, info = (None, None) if later is None else later.result()
+    rank = pool.vals
+    if guide is not None:  # by the later prices (the same ranking when they are the pass's)
+        rank = rank + np.where(cap > 0, price - guide, 0.0)[cols]
+    elif later is not None and k_unguided is not None:  # the sub-market found no prices
+        k = k_unguided
     from ...scale import BIG
 
     kk = min(k, size)
-    top = np.argpartition(vals, size - kk, axis=1)[:, size - kk:]
+    top = np.argpartition(rank, size - kk, axis=1)[:, size - kk:]
     tv = np.take_along_axis(vals, top, axis=1)
     ok = tv > -BIG / 2
     ri = np.broadcast_to(np.arange(n)[:, None], top.shape)[ok]
@@ -130,12 +170,13 @@ def _first_pass(scorer, exact: _Exact, guide, k: int, mentor_k: int, size: int, 
     i, j = code // m, code % m
     s = exact(i, j)
     keep = s > 0
-    return pool, _Sparse(i[keep], j[keep], j[keep], s[keep])
+    return pool, _Sparse(i[keep], j[keep], j[keep], s[keep]), guide, info, k
 
 
-def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int):
+def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None):
     """The rounds on the market left by the locks (``cap``, ``dem``; lock pairs ``li``, ``lj``
     in internal rows). Returns (sparse set, chosen, optimal, bound, certificate, (u, p)).
+    ``given``: the guide's (prices, info) when already known (else :func:`_guides`).
 
     ``k`` None: each mentee's ``cmax + dmax + 2`` best pairs after a guide (the guided ranking
     puts the pairs the optimum needs near the top), else :func:`default_top_k`; each mentor's
@@ -143,19 +184,28 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     say = log.info if options.progress and depth == 0 else log.debug
     n, m = scorer.n, scorer.m
     t0 = time.perf_counter()
-    guide, guide_info = _guide(scorer, cap, dem, options, depth)
+    inner_info = None
+    if given is not None:
+        pass_price, later = given[0], Child.done(given)
+    else:
+        pass_price, later, inner_info = _guides(scorer, cap, dem, depth)
+    beside = later is not None and later.running
+    guided = later is not None
     cmax, dmax = int(np.max(cap, initial=0)), int(np.max(dem, initial=1))
     if k is None:
-        k = cmax + dmax + 2 if guide is not None else default_top_k(cap, dem)
+        k = cmax + dmax + 2 if guided else default_top_k(cap, dem)
     mentor_k = min(k, 2 * cmax + 2)
-    if guide_info is not None:
-        say("%sfirst prices from a sub-market of %d mentees in %.2fs (%d rounds)", "  " * depth,
-            guide_info["mentees"], guide_info["seconds"], guide_info["rounds"])
     t1 = time.perf_counter()
     exact = _Exact(scorer)
     size = min(m, max(POOL_PER_ROW, k))
-    pool, sp = _first_pass(scorer, exact, guide, k, mentor_k, size, cap, dem, li, lj,
-                           options.progress and depth == 0)
+    pool, sp, guide, guide_info, k = _first_pass(
+        scorer, exact, pass_price, later, k, mentor_k, size, cap, dem, li, lj, options.progress and depth == 0,
+        None if options.top_k is not None else min(size, default_top_k(cap, dem)))
+    if guide_info is not None and inner_info is not None:
+        guide_info = {**guide_info, "pools_ranked_by": inner_info, "beside_first_pass": beside}
+    if guide_info is not None:
+        say("%sfirst prices from a sub-market of %d mentees in %.2fs (%d rounds)", "  " * depth,
+            guide_info["mentees"], guide_info["seconds"], guide_info["rounds"])
     say("%ssparse set: %d pairs (top %d of %d per mentee by the bound%s) in %.2fs", "  " * depth, len(sp.i),
         k, size, " less the sub-market's prices" if guide is not None else "", time.perf_counter() - t1)
     certifier = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0)

@@ -17,11 +17,26 @@ from ..certify import _bar, row_blocks
 SUSPECTS_PER_ROW = 64
 
 
-def _over_blocks(fn, blocks, progress: bool, what: str, width: int):
+#: Niceness of a pass's threads while a child process works beside it (:mod:`.child`).
+BACKGROUND_NICE = 10
+
+
+def _yield_cpu() -> None:
+    """Lower this thread's priority to ``BACKGROUND_NICE`` (Linux: per thread), so that the
+    child process on the critical path keeps its cores and the pass takes what it leaves."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, max(BACKGROUND_NICE, os.getpriority(os.PRIO_PROCESS, tid)))
+    except (AttributeError, OSError):  # no per-thread priorities here: run at the same priority
+        pass
+
+
+def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: bool = False):
     """``fn(a, b, buffer)`` of every block, in order, on as many threads as cores (up to 4),
     with BLAS on one thread each (numpy releases the GIL in the products and element-wise
     passes) and a float32 buffer of the widest block per thread, so that no pass allocates
-    (and page-faults) a block's worth of memory per block."""
+    (and page-faults) a block's worth of memory per block. ``background``: the threads run
+    at a lower priority (:func:`_yield_cpu`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
@@ -32,6 +47,8 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int):
     def run(ab):
         if not hasattr(local, "buffer"):
             local.buffer = np.empty((rows, width), dtype=np.float32)
+            if background:
+                _yield_cpu()
         return fn(ab[0], ab[1], local.buffer)
 
     workers = max(1, min(os.cpu_count() or 1, 4))
@@ -200,10 +217,11 @@ def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.nda
 def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
           chosen_i=None, chosen_j=None, pool_size: int = 0, u: np.ndarray | None = None,
           threshold: float = 0.0, dead: np.ndarray | None = None, mentor_k: int = 0,
-          keep_all: bool = False, progress: bool = False, what: str = "") -> _Found:
+          keep_all: bool = False, progress: bool = False, what: str = "", background: bool = False) -> _Found:
     """One threaded pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
     for all): ``s = bound - price`` block by block, excluded pairs (the locks; global row,
-    mentor) and ``dead`` rows (local) at ``-inf``. Collects each row's ``pool_size`` best
+    mentor) and ``dead`` rows (local) at ``-inf``, at a lower priority when ``background``
+    (beside a child process). Collects each row's ``pool_size`` best
     entries, the suspects ``s > u + threshold`` other than the ``chosen`` pairs (a crowded row
     keeps its SUSPECTS_PER_ROW largest unless ``keep_all``), and each mentor's ``mentor_k`` best
     rows.
@@ -276,7 +294,7 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         return out
 
     pools, sus = [], []
-    for pool_part, sus_part in _over_blocks(block, blocks, progress, what, m_v):
+    for pool_part, sus_part in _over_blocks(block, blocks, progress, what, m_v, background):
         if pool_part is not None:
             pools.append(pool_part)
         if sus_part is not None:

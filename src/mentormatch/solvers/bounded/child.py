@@ -1,0 +1,84 @@
+"""A computation in a forked child process, for :mod:`mentormatch.solvers.bounded`: the
+sub-market that prices a level runs beside that level's first pass.
+
+Threads cannot do this: OR-Tools' ``min_cost_flow.solve`` holds the GIL for its whole run (a
+numpy loop in another thread waited the whole 1.9 s of a flow), and the flows are about a third
+of a large solve, each on one core. A forked child shares the scorer copy-on-write and sends
+back only its result (a price per mentor). Where fork is not available (not Linux, one core),
+the same computation runs in this process first, so the result is the same either way.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+
+#: False keeps every computation in this process (for hosts where forking is unwelcome).
+ENABLED = True
+
+
+def can_fork() -> bool:
+    """Whether :class:`Child` runs its computation beside the caller (Linux, two cores,
+    ``ENABLED``)."""
+    return (ENABLED and sys.platform.startswith("linux") and (os.cpu_count() or 1) >= 2
+            and "fork" in multiprocessing.get_all_start_methods())
+
+
+def _main(send, fn, args) -> None:
+    try:
+        out = ("ok", fn(*args))
+    except BaseException as exc:  # noqa: BLE001 - sent back and raised in the parent
+        out = ("error", exc)
+    try:
+        send.send(out)
+    except Exception as exc:  # an unpicklable result or exception
+        send.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    send.close()
+
+
+class Child:
+    """``fn(*args)`` in a forked child process (in this process when :func:`can_fork` is
+    false); :meth:`result` waits for it and returns its value or raises its exception."""
+
+    def __init__(self, fn, *args, fork: bool | None = None):
+        self.proc = None
+        if not (can_fork() if fork is None else fork):
+            try:
+                self.out = ("ok", fn(*args))
+            except Exception as exc:  # raised by result(), as from a child
+                self.out = ("error", exc)
+            return
+        ctx = multiprocessing.get_context("fork")
+        self.recv, send = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=_main, args=(send, fn, args), daemon=True)
+        self.proc.start()
+        send.close()
+
+    @classmethod
+    def done(cls, value) -> "Child":
+        """A Child whose result is ``value``."""
+        out = cls.__new__(cls)
+        out.proc, out.out = None, ("ok", value)
+        return out
+
+    @property
+    def running(self) -> bool:
+        """Whether the computation runs in a child process (until :meth:`result`)."""
+        return self.proc is not None
+
+    def result(self):
+        if self.proc is not None:
+            try:
+                self.out = self.recv.recv()
+            except EOFError:
+                self.out = ("error", RuntimeError(
+                    f"the child process of the sub-market ended without a result (exit code "
+                    f"{self.proc.join() or self.proc.exitcode})"))
+            finally:
+                self.recv.close()
+                self.proc.join()
+                self.proc = None
+        status, value = self.out
+        if status == "error":
+            raise value
+        return value

@@ -1,0 +1,65 @@
+"""The forked child of the scale path (:mod:`mentormatch.solvers.bounded.child`): it returns
+what its computation returns, raises what it raises, says when it dies, and the solve gives
+the same pairs and certificate whether the sub-market runs beside the first pass or before it."""
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+import pytest
+
+from mentormatch.solvers.bounded import child, passes
+
+forks = pytest.mark.skipif(not child.can_fork(), reason="fork needs Linux and two cores")
+
+
+@pytest.mark.parametrize("fork", [pytest.param(True, marks=forks), False])
+def test_a_child_returns_its_computations_value(fork):
+    c = child.Child(np.add, np.arange(4), 10, fork=fork)
+    assert c.running is fork
+    out = c.result()
+    assert out.tolist() == [10, 11, 12, 13]
+    assert not c.running
+
+
+@pytest.mark.parametrize("fork", [pytest.param(True, marks=forks), False])
+def test_a_child_raises_its_computations_exception(fork):
+    c = child.Child(int, "twelve", fork=fork)
+    with pytest.raises(ValueError, match="twelve"):
+        c.result()
+
+
+@forks
+def test_a_forked_child_runs_in_another_process_and_a_plain_one_here():
+    assert child.Child(os.getpid, fork=True).result() != os.getpid()
+    assert child.Child(os.getpid, fork=False).result() == os.getpid()
+
+
+@forks
+def test_a_child_that_dies_without_a_result_is_reported_with_its_exit_code():
+    c = child.Child(os._exit, 3, fork=True)
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        c.result()
+
+
+def test_done_gives_its_value_without_running_anything():
+    c = child.Child.done((1, "x"))
+    assert not c.running and c.result() == (1, "x")
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no thread priorities here")
+def test_a_background_thread_lowers_only_its_own_priority():
+    seen = {}
+
+    def work():
+        passes._yield_cpu()
+        seen["tid"] = threading.get_native_id()
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, seen["tid"])
+
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert seen["nice"] == max(passes.BACKGROUND_NICE, before)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread unchanged
