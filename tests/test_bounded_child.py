@@ -63,3 +63,44 @@ def test_a_background_thread_lowers_only_its_own_priority():
     t.join()
     assert seen["nice"] == max(passes.BACKGROUND_NICE, before)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before  # this thread unchanged
+
+
+@forks
+def test_a_cancelled_child_is_ended_and_says_so():
+    import time
+
+    c = child.Child(time.sleep, 60, fork=True)
+    proc = c.proc
+    c.cancel()
+    assert not proc.is_alive() and not c.running
+    with pytest.raises(RuntimeError, match="cancelled"):
+        c.result()
+
+
+@forks
+def test_a_child_may_fork_its_own():
+    def outer():
+        return child.Child(os.getpid, fork=True).result(), os.getpid()
+
+    inner_pid, outer_pid = child.Child(outer, fork=True).result()
+    assert len({inner_pid, outer_pid, os.getpid()}) == 3
+
+
+@forks
+def test_a_first_pass_that_fails_ends_the_child_beside_it(monkeypatch):
+    import time
+    from types import SimpleNamespace
+
+    import mentormatch.solvers.bounded as bounded
+
+    def boom(*args, **kwargs):
+        raise MemoryError("the pass ran out of memory")
+
+    later = child.Child(time.sleep, 60, fork=True)
+    proc = later.proc
+    monkeypatch.setattr(bounded, "_scan", boom)
+    one = np.ones(2, np.int64)
+    e = np.zeros(0, np.int64)
+    with pytest.raises(MemoryError, match="out of memory"):
+        bounded._first_pass(SimpleNamespace(n=2, m=2), None, None, later, 1, 1, 2, one, one, e, e, False)
+    assert not proc.is_alive() and not later.running

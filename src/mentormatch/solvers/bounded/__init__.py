@@ -146,9 +146,14 @@ def _first_pass(scorer, exact: _Exact, pass_price, later: Child | None, k: int, 
     n, m = scorer.n, scorer.m
     price = np.zeros(m) if pass_price is None else np.asarray(pass_price, np.float64)
     price = np.where(cap > 0, price, np.inf)
-    f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
-              dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)",
-              background=later is not None and later.running)
+    try:
+        f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
+                  dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)",
+                  background=later is not None and later.running)
+    except BaseException:  # the child is no longer waited for
+        if later is not None:
+            later.cancel()
+        raise
     cols, vals, floor = f.pool
     pool = _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price])
     guide, info = (None, None) if later is None else later.result()

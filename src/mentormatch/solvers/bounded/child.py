@@ -50,7 +50,9 @@ class Child:
             return
         ctx = multiprocessing.get_context("fork")
         self.recv, send = ctx.Pipe(duplex=False)
-        self.proc = ctx.Process(target=_main, args=(send, fn, args), daemon=True)
+        # not a daemon: a child may fork its own (a sub-market's first flow); cancel() and
+        # __del__ end one that is no longer waited for
+        self.proc = ctx.Process(target=_main, args=(send, fn, args))
         self.proc.start()
         send.close()
 
@@ -60,6 +62,19 @@ class Child:
         out = cls.__new__(cls)
         out.proc, out.out = None, ("ok", value)
         return out
+
+    def cancel(self) -> None:
+        """End the child without its result (when the caller fails before waiting for it)."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.join()
+            self.recv.close()
+            self.proc = None
+            self.out = ("error", RuntimeError("cancelled"))
+
+    def __del__(self):
+        if getattr(self, "proc", None) is not None:
+            self.cancel()
 
     @property
     def running(self) -> bool:
