@@ -138,7 +138,6 @@ def check_assignment(scores, forbidden, mentee, mentor, cap, demand=1) -> dict:
 def w_mm_assign(spec):
     """mentormatch.assign(..., solver="flow") on a dense DataFrame (the public API)."""
     _src_path()
-    import numpy as np
     import pandas as pd
     from mentormatch.pipeline import assign
     from mentormatch.solvers import get_solver

@@ -115,9 +115,12 @@ def _guides(scorer, cap, dem, depth: int):
     inner sub-market is solved first; its prices rank the pass (the pools and floors), while
     the sub-market, guided by them, runs in a forked child beside the pass (:mod:`.child`);
     its prices then rank each mentee's pool for the first sparse set and start the
-    potentials. At 100,000 x 20,000 (capacity 5) the pools ranked by the inner prices need
-    about 20,000 more rows scanned in full over the rounds (about 1.5 s), and the pass (10 s
-    on two threads) fills the core that the sub-market's flows (one thread each) leave idle."""
+    potentials. At 100,000 x 20,000 (capacity 5): the sub-market alone 16.5 s and the pass
+    alone 9.9 s one after the other, 21-22 s side by side (the pass's threads at a lower
+    priority take the core the sub-market's flows, one thread each, leave idle); the pools
+    ranked by the inner prices need about 20,000 more rows scanned in full over the rounds
+    (about 1.5 s). Ranked by the inner sub-market's prices from before they settle (to start
+    the pass sooner), the full market took 131 s and more: the pass needs settled prices."""
     market = _market(scorer, cap, dem)
     if market is None:
         return None, None, None
