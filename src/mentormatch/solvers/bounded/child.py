@@ -50,7 +50,7 @@ class Child:
             return
         ctx = multiprocessing.get_context("fork")
         self.recv, send = ctx.Pipe(duplex=False)
-        # not a daemon: a child may fork its own (a sub-market's first flow); cancel() and
+        # not a daemon, so that a child may fork its own (a daemon may not); cancel() and
         # __del__ end one that is no longer waited for
         self.proc = ctx.Process(target=_main, args=(send, fn, args))
         self.proc.start()
@@ -86,9 +86,10 @@ class Child:
             try:
                 self.out = self.recv.recv()
             except EOFError:
+                self.proc.join()
                 self.out = ("error", RuntimeError(
                     f"the child process of the sub-market ended without a result (exit code "
-                    f"{self.proc.join() or self.proc.exitcode})"))
+                    f"{self.proc.exitcode})"))
             finally:
                 self.recv.close()
                 self.proc.join()
