@@ -102,5 +102,5 @@ def test_a_first_pass_that_fails_ends_the_child_beside_it(monkeypatch):
     one = np.ones(2, np.int64)
     e = np.zeros(0, np.int64)
     with pytest.raises(MemoryError, match="out of memory"):
-        bounded._first_pass(SimpleNamespace(n=2, m=2), None, None, later, 1, 1, 2, one, one, e, e, False)
+        bounded._first_pass(SimpleNamespace(n=2, m=2), None, later, 2, 1, one, one, e, e, False)
     assert not proc.is_alive() and not later.running

@@ -14,7 +14,7 @@ from mentormatch.rules import Rules
 from mentormatch.scale import BIG, BoundedScorer, bounded_scorer
 from mentormatch.scoring import prepare_features
 from mentormatch.solvers import SolverOptions
-from mentormatch.solvers.bounded import passes, solve_bounded
+from mentormatch.solvers.bounded import child, passes, solve_bounded
 
 
 def _org(seed: int, n: int = 90, m: int = 30, holes: bool = False):
@@ -607,15 +607,13 @@ def test_re_checked_mentors_move_rows_to_a_new_generation_and_the_certificate_st
     assert solution.certificate["pairs_rechecked_by_mentor"] > 0
 
 
-@pytest.mark.skipif(not __import__("mentormatch.solvers.bounded.child", fromlist=["x"]).can_fork(),
-                    reason="fork needs Linux and two cores")
+@pytest.mark.skipif(not child.can_fork(), reason="fork needs Linux and two cores")
 @pytest.mark.parametrize("capacity", [4, 5])
 def test_the_sub_market_beside_the_first_pass_gives_the_pairs_it_gives_before_it(monkeypatch, capacity):
     """Two levels of sub-markets: the inner one ranks the first pass, the outer one runs in a
     forked child beside it. Run in this process instead (no fork), the solve must give the same
     pairs, objective and certificate, and both equal the exact optimum."""
     import mentormatch.solvers.bounded as bounded
-    from mentormatch.solvers.bounded import child
 
     monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
     monkeypatch.setattr(bounded, "GUIDE_STEP", 3)

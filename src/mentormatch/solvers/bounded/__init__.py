@@ -133,19 +133,11 @@ def _guides(scorer, cap, dem, depth: int):
     return inner_guide[0], Child(_guide, sub, cap, sub_dem, depth, inner_guide), inner_guide[1]
 
 
-def _first_pass(scorer, exact: _Exact, pass_price, later: Child | None, k: int, mentor_k: int, size: int,
-                cap, dem, li, lj, progress: bool, k_unguided: int | None = None):
-    """The pools (each row's ``size`` best pairs by ``bound - pass_price``) and the first
-    sparse set: each row's ``k`` best of its pool by ``bound - guide`` (``guide``: the prices
-    ``later`` gives once the pass is done; ``pass_price`` when they are the same) and each
-    mentor's ``mentor_k`` best rows, with exact scores (positive ones kept: only those can
-    raise the total). Returns (pool, sparse set, guide, guide's info, k); ``k_unguided``
-    replaces ``k`` when ``later`` gives no prices.
-
-    The mentors' lists give every mentor rivals in the sparse set: ranked by ``bound -
-    price``, the mentees' lists leave out the mentors the guide prices high, and ranked by the
-    bound alone, when mentees outnumber the places, the mentors nobody ranks high; either way
-    such a mentor would be priced at nothing in the first round."""
+def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
+                progress: bool):
+    """The pools (each row's ``size`` best pairs by ``bound - pass_price``) and each mentor's
+    ``mentor_k`` best rows (rows, mentors), in one pass over all pairs; at a lower priority
+    while ``later`` runs in a child beside it, which is ended if the pass fails."""
     n, m = scorer.n, scorer.m
     price = np.zeros(m) if pass_price is None else np.asarray(pass_price, np.float64)
     price = np.where(cap > 0, price, np.inf)
@@ -158,27 +150,36 @@ def _first_pass(scorer, exact: _Exact, pass_price, later: Child | None, k: int, 
             later.cancel()
         raise
     cols, vals, floor = f.pool
-    pool = _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price])
-    guide, info = (None, None) if later is None else later.result()
-    rank = pool.vals
-    if guide is not None:  # by the later prices (the same ranking when they are the pass's)
-        rank = rank + np.where(cap > 0, price - guide, 0.0)[cols]
-    elif later is not None and k_unguided is not None:  # the sub-market found no prices
-        k = k_unguided
+    return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
+
+
+def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap) -> _Sparse:
+    """The first sparse set: each row's ``k`` best of its pool by ``bound - guide`` (the pool's
+    own ranking when ``guide`` is None or the pass's prices) and each mentor's best rows, with
+    exact scores (positive ones kept: only those can raise the total).
+
+    The mentors' lists give every mentor rivals in the sparse set: ranked by ``bound -
+    price``, the mentees' lists leave out the mentors the guide prices high, and ranked by the
+    bound alone, when mentees outnumber the places, the mentors nobody ranks high; either way
+    such a mentor would be priced at nothing in the first round."""
     from ...scale import BIG
 
+    n, m = scorer.n, scorer.m
+    cols, size = pool.cols, pool.cols.shape[1]
+    rank = pool.vals
+    if guide is not None:  # by the later prices (the same ranking when they are the pass's)
+        rank = rank + np.where(cap > 0, pool.prices[0] - guide, 0.0)[cols]
     kk = min(k, size)
     top = np.argpartition(rank, size - kk, axis=1)[:, size - kk:]
-    tv = np.take_along_axis(vals, top, axis=1)
-    ok = tv > -BIG / 2
+    ok = np.take_along_axis(pool.vals, top, axis=1) > -BIG / 2
     ri = np.broadcast_to(np.arange(n)[:, None], top.shape)[ok]
     rj = np.take_along_axis(cols, top, axis=1)[ok]
-    mi, mj = f.mentor_best if f.mentor_best is not None else (ri[:0], rj[:0])
+    mi, mj = mentor_best if mentor_best is not None else (ri[:0], rj[:0])
     code = unique_sorted(np.concatenate([ri * m + rj, mi * m + mj]))
     i, j = code // m, code % m
     s = exact(i, j)
     keep = s > 0
-    return pool, _Sparse(i[keep], j[keep], j[keep], s[keep]), guide, info, k
+    return _Sparse(i[keep], j[keep], j[keep], s[keep])
 
 
 def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None):
@@ -206,9 +207,12 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     t1 = time.perf_counter()
     exact = _Exact(scorer)
     size = min(m, max(POOL_PER_ROW, k))
-    pool, sp, guide, guide_info, k = _first_pass(
-        scorer, exact, pass_price, later, k, mentor_k, size, cap, dem, li, lj, options.progress and depth == 0,
-        None if options.top_k is not None else min(size, default_top_k(cap, dem)))
+    pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
+                                    options.progress and depth == 0)
+    guide, guide_info = (None, None) if later is None else later.result()
+    if guide is None and guided and options.top_k is None:  # the sub-market found no prices
+        k = min(size, default_top_k(cap, dem))
+    sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k, cap)
     if guide_info is not None and inner_info is not None:
         guide_info = {**guide_info, "pools_ranked_by": inner_info, "beside_first_pass": beside}
     if guide_info is not None:
