@@ -221,7 +221,7 @@ def test_pair_takes_the_bounded_path_above_the_cache_limit(monkeypatch):
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_row_best_finds_each_rows_k_largest_values(seed):
+def test_row_best_finds_each_rows_k_largest_values_in_order(seed):
     from mentormatch.solvers.bounded.passes import _row_best
 
     rng = np.random.default_rng(seed)
@@ -230,10 +230,12 @@ def test_row_best_finds_each_rows_k_largest_values(seed):
         s = np.round(s * 4) / 4  # many ties
     s[2] = -np.inf  # a row with nothing eligible
     s[3] = 0.5  # a row of equal values
-    rows, cols = _row_best(s, 13)
-    for i in range(len(s)):
-        got = np.sort(s[i, cols[rows == i]])[::-1]
-        np.testing.assert_array_equal(got, np.sort(s[i])[::-1][:13])
+    s[4, 5:] = -np.inf  # a row with fewer eligible entries than k
+    for k in (1, 13, 40):  # argmax; the sampled threshold; every entry ranked (600 < 16 * 40)
+        rows, cols = _row_best(s, k)
+        np.testing.assert_array_equal(rows, np.repeat(np.arange(len(s)), k))
+        for i in range(len(s)):  # descending, ties to the lower column: a stable sort's first k
+            np.testing.assert_array_equal(cols[rows == i], np.argsort(-s[i], kind="stable")[:k])
 
 
 @pytest.mark.parametrize("seed", [13, 14])

@@ -121,30 +121,52 @@ def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of each row's ``k`` largest entries (ties: lower column first). A
-    threshold from every 8th column finds a few dozen candidates a row in one comparison, and
-    only those are ranked; rows where it finds fewer than ``k`` are ranked in full."""
+    """(row, column) of each row's ``k`` largest entries, each row's in descending order (ties:
+    lower column first). A threshold from every 8th column finds about ``2k`` candidates a row
+    in one comparison, and only those are ranked, in a padded matrix (a stable sort per row:
+    the candidates come in column order); the rows where it finds fewer than ``k`` or far more
+    (many ties) are ranked by :func:`_row_best_exact`."""
     n_rows, m = s.shape
     step = 8
+    if k == 1:
+        return np.arange(n_rows), np.argmax(s, axis=1)
     if m < 16 * k or n_rows == 0:
-        part = np.argpartition(s, m - k, axis=1)[:, m - k:]
-        return np.repeat(np.arange(n_rows), k), part.reshape(-1)
+        return np.repeat(np.arange(n_rows), k), _row_best_exact(s, k).reshape(-1)
     sample = s[:, ::step]
     q = max(1, (2 * k) // step)  # the sample's q-th largest: about 2k entries of a row above it
     floor = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
-    rr, cc = _nonzero(s >= floor[:, None])
-    count = np.bincount(rr, minlength=n_rows)
-    short = np.flatnonzero(count < k)
-    if len(short):  # too few above the sample's floor: those rows in full
-        keep = ~_member(rr, short)
-        rr, cc = rr[keep], cc[keep]
-        part = np.argpartition(s[short], m - k, axis=1)[:, m - k:]
-        rr = np.concatenate([rr, np.repeat(short, k)])
-        cc = np.concatenate([cc, part.reshape(-1)])
-    order = np.lexsort((cc, -s[rr, cc], rr))
-    rr, cc = rr[order], cc[order]
-    first = _first_k(rr, k)
-    return rr[first], cc[first]
+    flat = np.flatnonzero(s >= floor[:, None])
+    count = np.bincount(flat // m, minlength=n_rows)
+    odd = np.flatnonzero((count < k) | (count > 8 * k))
+    if len(odd):
+        flat = flat[np.repeat(~np.isin(np.arange(n_rows), odd), count)]
+        count[odd] = 0
+    rr, cc = np.divmod(flat, m)
+    width = int(count.max(initial=0))
+    pos = np.arange(len(rr)) - np.repeat(np.cumsum(count) - count, count)
+    rank = np.full((n_rows, width), np.inf, np.float32)  # -value; padding last
+    col = np.zeros((n_rows, width), np.int64)
+    rank[rr, pos] = -s.reshape(-1)[flat]
+    col[rr, pos] = cc
+    out = np.take_along_axis(col, np.argsort(rank, axis=1, kind="stable")[:, :k], axis=1) if width else \
+        np.zeros((n_rows, k), np.int64)
+    if len(odd):
+        out[odd] = _row_best_exact(s[odd], k)
+    return np.repeat(np.arange(n_rows), k), out.reshape(-1)
+
+
+def _row_best_exact(s: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` largest entries (rows x k columns), in descending order, ties to the
+    lower column, from the row's exact ``k``-th largest value."""
+    n_rows, m = s.shape
+    kth = np.partition(s, m - k, axis=1)[:, m - k]
+    above = s > kth[:, None]
+    tie = s == kth[:, None]
+    need = k - np.count_nonzero(above, axis=1)
+    take = above | (tie & (np.cumsum(tie, axis=1) <= need[:, None]))
+    cols = np.nonzero(take)[1].reshape(n_rows, k)
+    vals = np.take_along_axis(s, cols, axis=1)
+    return np.take_along_axis(cols, np.argsort(-vals, axis=1, kind="stable"), axis=1)
 
 
 def _fold(val: np.ndarray, row: np.ndarray, pend_val: list, pend_row: list, floor: np.ndarray) -> None:
@@ -270,23 +292,27 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
             lo, hi = np.searchsorted(ci, [a, b])
             if hi > lo:
                 s[ci[lo:hi] - a, cj[lo:hi]] = -np.inf  # after the pool: see above
-            over = s > limit[a:b, None]
-            count = over.sum(axis=1)
+            rr, cc = _nonzero(s > limit[a:b, None])
+            count = np.bincount(rr, minlength=b - a)
             per_row = SUSPECTS_PER_ROW
             crowded = np.flatnonzero(count > per_row) if not keep_all else count[:0]
-            if len(crowded):
-                over[crowded] = False
+            if len(crowded):  # their per_row largest instead
+                keep = np.repeat(count <= per_row, count)
                 top = np.argpartition(s[crowded], m_v - per_row, axis=1)[:, -per_row:]
-                over[crowded[:, None], top] = True
-            rr, cc = _nonzero(over)
+                rr = np.concatenate([rr[keep], np.repeat(crowded, per_row)])
+                cc = np.concatenate([cc[keep], top.reshape(-1)])
             out[1] = (rr + a, cc, crowded + a)
         if kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
             val, row, floor, pend_val, pend_row = mentor_state()
             top = s.max(axis=0)
             good = top > np.maximum(floor, -BIG / 2)
-            rr, cc = _nonzero((s == top[None, :]) & good[None, :])
-            best = np.zeros(m_v, np.int64)
-            best[cc[::-1]] = rr[::-1]  # the first row of each column that attains the maximum
+            best = np.zeros(m_v, np.int64)  # the first row of each column that attains the maximum
+            at = np.flatnonzero(good)
+            if 8 * len(at) < m_v:  # (the usual case once the mentors' lists fill)
+                best[at] = np.argmax(s[:, at], axis=0)
+            else:
+                rr, cc = _nonzero((s == top[None, :]) & good[None, :])
+                best[cc[::-1]] = rr[::-1]
             pend_val.append(np.where(good, top, -np.inf))
             pend_row.append(best + a)
             if len(pend_val) >= 4 * kk:
