@@ -564,3 +564,15 @@ def test_prune_references_drops_absent_people_and_lists_them():
     assert e["preferences"].tolist() == ["M2;M1"] and m["manager_id"].tolist() == ["", ""]
     assert mentors["manager_id"].tolist() == ["GONE", ""]  # inputs untouched
     validate_tables(m, e)  # now valid
+
+
+def test_id_lists_of_every_cell_kind():
+    """Text, lists, tuples and arrays of ids, blanks and missing cells, mixed in one column:
+    each cell becomes its tuple of stripped ids (the empty and missing cells at once, the
+    others one by one)."""
+    from mentormatch.schema import _idlist
+
+    cells = pd.Series([np.array(["M1", " M2 "]), ["M3", None, ""], ("M4",), None, float("nan"), "",
+                       " ; M5 ;", 7, "M6;M7"], dtype=object)
+    assert _idlist(cells).tolist() == [("M1", "M2"), ("M3",), ("M4",), (), (), (), ("M5",), ("7",),
+                                       ("M6", "M7")]

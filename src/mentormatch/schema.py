@@ -424,7 +424,13 @@ def _idlist(raw: pd.Series) -> pd.Series:
     parts dropped) or a list/tuple; the empty tuple where missing."""
     cells = raw.to_numpy(dtype=object)
     out = np.empty(len(cells), dtype=object)
-    for k, cell in enumerate(cells):  # one pass over the rows, not over pairs
+    out.fill(())
+    try:  # the missing and empty cells (most, in a typical table) at once
+        todo = np.flatnonzero(~(pd.isna(cells) | (cells == "")))
+    except (TypeError, ValueError):  # a cell that does not compare to a string
+        todo = range(len(cells))
+    for k in todo:  # one pass over the other rows, not over pairs
+        cell = cells[k]
         if isinstance(cell, str):
             parts = cell.split(";")
             if "" in parts or len(cell.split()) != 1:  # blanks to strip or drop

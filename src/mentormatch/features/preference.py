@@ -47,7 +47,8 @@ def _lists(frame: pd.DataFrame, column: str) -> pd.Series:
             return tuple(x.strip() for x in v.split(";") if x.strip())
         return ()
 
-    return pd.Series([as_tuple(v) for v in frame[column].to_numpy(dtype=object)],
+    return pd.Series([v if type(v) is tuple and not v else as_tuple(v)  # most: () after validation
+                      for v in frame[column].to_numpy(dtype=object)],
                      index=pd.RangeIndex(len(frame)), dtype=object)
 
 
