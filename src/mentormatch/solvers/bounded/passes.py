@@ -227,13 +227,24 @@ class _Found:
 def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.ndarray):
     """Pairs (global row, mentor) inside a view of ``rows`` (ascending) and ``cols``
     (ascending, None: all), in the view's indices, sorted by row."""
-    loc, inside = _lookup(rows, pi)
+    loc, inside = _index_of(rows, pi)
     ei, ej = loc[inside], pj[inside]
     if cols is not None:
-        at, hit = _lookup(cols, ej)
+        at, hit = _index_of(cols, ej)
         ei, ej = ei[hit], at[hit]
     order = np.argsort(ei, kind="stable")
     return ei[order], ej[order]
+
+
+def _index_of(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_lookup` for indices (people, ints >= 0) through a table as long as the largest:
+    several times faster than a binary search for each of millions of unsorted ``x``."""
+    if not len(x) or not len(sorted_values):
+        return np.zeros(len(x), np.int64), np.zeros(len(x), bool)
+    table = np.full(max(int(sorted_values[-1]), int(x.max())) + 1, -1, np.int64)
+    table[sorted_values] = np.arange(len(sorted_values))
+    at = table[x]
+    return at, at >= 0
 
 
 def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
