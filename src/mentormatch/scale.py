@@ -44,6 +44,17 @@ _U32 = 2.0 ** -24  # unit roundoff of float32
 MAX_TABLE_ENTRIES = 1 << 26
 
 
+def _csr_rows(matrix, a: int, b: int):
+    """(row - a, column, value) of the entries of rows ``a:b`` of a CSR array, or None when
+    there are none: straight from its index arrays (slicing the array costs a tenth of a
+    millisecond, as much as the rest of a small block's bound)."""
+    ptr = matrix.indptr
+    lo, hi = int(ptr[a]), int(ptr[b])
+    if hi == lo:
+        return None
+    return np.repeat(np.arange(b - a), np.diff(ptr[a:b + 1])), matrix.indices[lo:hi], matrix.data[lo:hi]
+
+
 class _Unsupported(Exception):
     pass
 
@@ -217,13 +228,13 @@ class BoundedScorer:
                 row = self.table[self.key_sorted[r0]]
                 out[r0 - a:r1 - a] += row if self.table_cols is None else row[self.table_cols]
         if self.stated.nnz:
-            part = self.stated[a:b].tocoo()
-            if part.nnz:
-                out[part.row, part.col] += part.data
+            part = _csr_rows(self.stated, a, b)
+            if part is not None:
+                out[part[0], part[1]] += part[2]
         if self.blocked is not None:
-            part = self.blocked[a:b].tocoo()
-            if part.nnz:
-                out[part.row, part.col] = -np.float32(BIG)
+            part = _csr_rows(self.blocked, a, b)
+            if part is not None:
+                out[part[0], part[1]] = -np.float32(BIG)
         return out
 
     def subset(self, rows: np.ndarray | None = None, cols: np.ndarray | None = None) -> "BoundedScorer":
