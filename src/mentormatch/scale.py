@@ -279,7 +279,7 @@ class BoundedScorer:
         mentor = np.asarray(mentor, np.int64)
         if self.mentor_index is not None:
             mentor = self.mentor_index[mentor]
-        by_pair = np.lexsort((mentor, mentee))
+        by_pair = np.argsort(mentee * len(self.mentors) + mentor, kind="stable")  # (mentee, mentor) order
         cand = Candidates(mentee[by_pair], mentor[by_pair], len(self.mentees), len(self.mentors))
         out = np.empty(len(mentee))
         out[by_pair] = score_pairs(self.mentees, self.mentors, cand, self.rules, self.context,
