@@ -238,6 +238,30 @@ def test_row_best_finds_each_rows_k_largest_values_in_order(seed):
             np.testing.assert_array_equal(cols[rows == i], np.argsort(-s[i], kind="stable")[:k])
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_index_tables_place_pairs_as_binary_search_does(seed):
+    """The view-local pairs of a scan, found through index tables, are those a binary search
+    finds: the pairs inside the view's rows and mentors, in its indices, sorted by row."""
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(500, 120, replace=False))
+    cols = np.sort(rng.choice(60, 25, replace=False)) if seed % 2 else None
+    pi = np.sort(rng.integers(0, 520, 3000))  # some beyond every row of the view
+    pj = rng.integers(0, 60, 3000)
+    for values, x in ((rows, pi), (np.arange(60) if cols is None else cols, pj)):
+        at, hit = passes._index_of(values, x)
+        pos, found = passes._lookup(values, x)
+        np.testing.assert_array_equal(hit, found)
+        np.testing.assert_array_equal(at[hit], pos[found])
+    ei, ej = passes._local(rows, cols, pi, pj)
+    inside = np.isin(pi, rows) & (True if cols is None else np.isin(pj, cols))
+    want_i = np.searchsorted(rows, pi[inside])
+    want_j = pj[inside] if cols is None else np.searchsorted(cols, pj[inside])
+    order = np.argsort(want_i, kind="stable")
+    np.testing.assert_array_equal(ei, want_i[order])
+    np.testing.assert_array_equal(ej, want_j[order])
+    assert passes._index_of(rows, pi[:0])[0].shape == (0,)
+
+
 @pytest.mark.parametrize("seed", [13, 14])
 def test_crowded_rows_are_checked_in_full_before_the_certificate_holds(monkeypatch, seed):
     """With room for only 2 suspects a row per pass, crowded rows are rescanned; the result is
