@@ -174,6 +174,31 @@ def test_bounded_certified_solve_equals_the_exact_optimum(programme, seed, top_k
     assert solution.bound - solution.objective <= solution.certificate["rounding_bound"] + 1e-6
 
 
+@pytest.mark.parametrize("programme", RULES[:2])
+def test_keyed_terms_as_one_hot_columns_bound_and_solve_as_the_table_does(monkeypatch, programme):
+    """Past ``MAX_TABLE_ENTRIES`` the keyed terms (places, experience groups, level rules) go
+    into the matrix product as one-hot columns instead of one groups x mentors table: the same
+    eligibility, bounds equal to the table's within the float32 margins, and the same certified
+    optimum."""
+    import mentormatch.scale as scale
+
+    mentors, mentees = _org(12, n=120, m=40, holes=True)
+    prep, eligible, scores = _exact_round(mentors, mentees, programme)
+    table = _bounded(prep, programme)
+    monkeypatch.setattr(scale, "MAX_TABLE_ENTRIES", 0)
+    one_hot = _bounded(prep, programme)
+    assert table.table.shape[0] > 1 and one_hot.table.shape == (1, table.m)  # the two paths
+    assert one_hot.left.shape[1] > table.left.shape[1]  # the one-hot columns
+    bound = one_hot.upper(0, one_hot.n)[one_hot.inverse].astype(np.float64)
+    assert np.array_equal(bound > -BIG / 2, eligible)
+    assert (bound[eligible] + one_hot.margin >= scores[eligible]).all()
+    ref = table.upper(0, table.n)[table.inverse].astype(np.float64)
+    np.testing.assert_allclose(bound[eligible], ref[eligible], rtol=0, atol=one_hot.margin + table.margin)
+    reference = pl.solve(prep)
+    problem, solution = solve_bounded(one_hot, prep.data["mentors"]["capacity"].to_numpy(float))
+    _check_solution(prep, scores, problem, solution, reference.objective)
+
+
 def test_bounded_solve_keeps_locked_pairs():
     mentors, mentees = _org(10, n=80, m=25)
     prep, eligible, scores = _exact_round(mentors, mentees, None)
