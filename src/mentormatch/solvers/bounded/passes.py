@@ -137,6 +137,8 @@ def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     floor = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
     flat = np.flatnonzero(s >= floor[:, None])
     count = np.bincount(flat // m, minlength=n_rows)
+    # (a row whose threshold is -inf counts every entry, so no -inf candidate meets the
+    # padding's +inf in the ranking below)
     odd = np.flatnonzero((count < k) | (count > 8 * k))
     if len(odd):
         flat = flat[np.repeat(~np.isin(np.arange(n_rows), odd), count)]
