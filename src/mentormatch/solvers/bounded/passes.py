@@ -112,7 +112,12 @@ def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
 def _first_k(group: np.ndarray, k: int) -> np.ndarray:
     """For entries sorted by ``group`` (ascending), whether each is among its group's first
     ``k``."""
-    return np.arange(len(group)) - np.searchsorted(group, group) < k
+    return _rank_in_group(group) < k
+
+
+def _rank_in_group(group: np.ndarray) -> np.ndarray:
+    """For entries sorted by ``group`` (ascending), each one's place in its group (0, 1, ...)."""
+    return np.arange(len(group)) - np.searchsorted(group, group)
 
 
 def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,20 +144,18 @@ def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     count = np.bincount(flat // m, minlength=n_rows)
     # (a row whose threshold is -inf counts every entry, so no -inf candidate meets the
     # padding's +inf in the ranking below)
-    odd = np.flatnonzero((count < k) | (count > 8 * k))
-    if len(odd):
-        flat = flat[np.repeat(~np.isin(np.arange(n_rows), odd), count)]
-        count[odd] = 0
+    odd = (count < k) | (count > 8 * k)
+    if odd.any():
+        flat = flat[np.repeat(~odd, count)]
     rr, cc = np.divmod(flat, m)
-    width = int(count.max(initial=0))
-    pos = np.arange(len(rr)) - np.repeat(np.cumsum(count) - count, count)
+    pos = _rank_in_group(rr)
+    width = max(int(pos.max(initial=-1)) + 1, k)  # (k when every row is odd)
     rank = np.full((n_rows, width), np.inf, np.float32)  # -value; padding last
     col = np.zeros((n_rows, width), np.int64)
     rank[rr, pos] = -s.reshape(-1)[flat]
     col[rr, pos] = cc
-    out = np.take_along_axis(col, np.argsort(rank, axis=1, kind="stable")[:, :k], axis=1) if width else \
-        np.zeros((n_rows, k), np.int64)
-    if len(odd):
+    out = np.take_along_axis(col, np.argsort(rank, axis=1, kind="stable")[:, :k], axis=1)
+    if odd.any():
         out[odd] = _row_best_exact(s[odd], k)
     return np.repeat(np.arange(n_rows), k), out.reshape(-1)
 
