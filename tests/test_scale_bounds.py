@@ -681,3 +681,31 @@ def test_the_sub_market_beside_the_first_pass_gives_the_pairs_it_gives_before_it
         runs.append((chosen.mentee.tolist(), chosen.mentor.tolist(), solution.objective,
                      {k: v for k, v in solution.certificate.items() if k not in ("seconds", "first_prices")}))
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("seed,capacity,pool,top_k", [(1, None, 2, 1), (2, 4, 2, 1), (5, 5, 3, 2)])
+def test_rounds_repaired_from_the_last_optimum_keep_the_exact_optimum(monkeypatch, seed, capacity, pool, top_k):
+    """Every round after the first repaired from the last one's optimum and potentials (no
+    limit on violators), or none (every round solved cold): both must reach the exact optimum,
+    and the repaired rounds must be the ones the certificate lists."""
+    import mentormatch.solvers.bounded as bounded
+    from mentormatch.solvers.bounded import warm
+
+    monkeypatch.setattr(bounded, "POOL_PER_ROW", pool)
+    monkeypatch.setattr(warm, "MAX_VIOLATORS", 10**9)
+    monkeypatch.setattr(warm, "MAX_PHASES", 10**9)
+    mentors, mentees = _org(seed, n=150, m=35)
+    if capacity is not None:
+        mentors["capacity"] = capacity
+    certs = {}
+    for repair in (True, False):
+        if not repair:
+            monkeypatch.setattr(bounded, "resolve", lambda *args: None)
+        prep, scores, reference, scorer, problem, solution = _solve_both(mentors, mentees, None, top_k)
+        _check_solution(prep, scores, problem, solution, reference.objective)
+        certs[repair] = solution.certificate
+    assert certs[False]["warm_repairs"] == []
+    repaired = certs[True]["warm_repairs"]
+    assert certs[True]["rounds"] >= 2
+    assert [r["round"] for r in repaired] == list(range(2, certs[True]["rounds"] + 1))
+    assert sum(r["violators"] for r in repaired) > 0 and sum(r["phases"] for r in repaired) > 0

@@ -145,6 +145,25 @@ class FlowResult:
     n_max: int
 
 
+def network(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.ndarray, dem: np.ndarray,
+            coverage_first: bool = False) -> tuple[np.ndarray, float, int]:
+    """The pairs in the network of :func:`solve_arrays` (bool per pair), the scale of its
+    integer costs and ``n_max``, the most pairs any solution can hold."""
+    used = np.ones(len(score), dtype=bool) if coverage_first else score > 0
+    used &= (dem[mentee] > 0) & (cap[mentor] > 0)
+    n_used = int(used.sum())
+    n_max = int(min(int(dem.sum()), int(cap.sum()), n_used))
+    max_abs = float(np.abs(score[used]).max()) if n_used else 0.0
+    return used, choose_scale(max_abs, len(dem) + len(cap) + 2, n_max), n_max
+
+
+def integer_costs(score: np.ndarray, used: np.ndarray, scale: float) -> np.ndarray:
+    """``-round(score * scale)`` on the pairs ``used``, 0 elsewhere (int64)."""
+    cost = np.zeros(len(score), dtype=np.int64)
+    cost[used] = -np.round(score[used] * scale).astype(np.int64)
+    return cost
+
+
 def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.ndarray,
                  dem: np.ndarray, coverage_first: bool = False) -> FlowResult:
     """Solve ``max sum s x`` s.t. mentor loads ``<= cap``, mentee degrees ``<= dem``, ``x`` in {0,1}.
@@ -161,18 +180,13 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         Maximise the number of pairs first, then the score.
     """
     n, m = len(dem), len(cap)
-    used = np.ones(len(score), dtype=bool) if coverage_first else score > 0
-    used &= (dem[mentee] > 0) & (cap[mentor] > 0)
+    used, scale, n_max = network(mentee, mentor, score, cap, dem, coverage_first)
     idx = np.flatnonzero(used)
     total_dem = int(dem.sum())
-    n_max = int(min(total_dem, int(cap.sum()), len(idx)))
-    max_abs = float(np.abs(score[idx]).max()) if len(idx) else 0.0
     source, sink = n + m, n + m + 1
     n_nodes = n + m + 2
-    scale = choose_scale(max_abs, n_nodes, n_max)
     for _attempt in range(6):
-        cost = np.zeros(len(score), dtype=np.int64)
-        cost[idx] = -np.round(score[idx] * scale).astype(np.int64)
+        cost = integer_costs(score, used, scale)
         smcf = min_cost_flow.SimpleMinCostFlow()
         ii = np.arange(n, dtype=np.int64)
         jj = np.arange(m, dtype=np.int64)

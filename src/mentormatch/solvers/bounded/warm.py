@@ -1,0 +1,201 @@
+"""A warm re-solve of the sparse flow after a round adds pairs: repair the last optimum instead of
+solving from cold.
+
+OR-Tools' min-cost flow cannot start from a given flow, so every round of the scale path solved
+the whole sparse network again (about 4 s at 100,000 x 20,000), even when the check had found a
+few dozen violating pairs among 30,000 added. But the last round left an optimal flow *and*
+integer node potentials ``pi`` under which every residual arc has a reduced cost
+``c(a, b) + pi(a) - pi(b) >= 0`` (:func:`mentormatch.solvers.certify.potentials`). An added pair
+with a reduced cost ``>= 0`` changes nothing; only the violators (reduced cost ``< 0``) do.
+
+The repair is the primal-dual method (successive shortest paths) started from that state:
+
+1. put one unit on each violating pair ``i -> j``: mentor ``j`` now has an excess of one and
+   mentee ``i`` a deficit of one, and every residual arc has a reduced cost ``>= 0`` again (the
+   violator's reverse arc has ``-rc > 0``);
+2. a phase runs Dijkstra from every node with an excess at once (``scipy.sparse.csgraph``, on
+   the reduced costs), keeps for each root the nearest node with a deficit in its tree (the trees
+   do not meet, so these paths share no arc), raises the potentials by ``min(dist, D)`` with
+   ``D`` the farthest of those deficits (which keeps every reduced cost ``>= 0`` and makes every
+   arc of the chosen paths tight), and sends one unit along each path;
+3. until no excess is left. The flow is then feasible and every residual arc has a reduced cost
+   ``>= 0``: it is optimal, and the potentials are a certificate of it, as a cold solve's are.
+
+All arithmetic is on the integer costs (exact in float64 below ``2**53``). When the violators
+are many, a cold solve is faster; :func:`repair` then returns None and the caller solves cold.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from ..flow import FlowResult, integer_costs, network
+
+#: Repair only when the violators are at most this many (else a cold solve is faster).
+MAX_VIOLATORS = 500
+#: Give up (and solve cold) after this many Dijkstra phases.
+MAX_PHASES = 60
+
+
+class _State:
+    """A pseudo-flow on the sparse network of :func:`mentormatch.solvers.flow.solve_arrays`:
+    nodes are mentees ``0..n-1``, mentors ``n..n+m-1``, the source ``n+m`` and the sink
+    ``n+m+1``."""
+
+    def __init__(self, mentee, mentor, cost, used, chosen, dem, cap, pot):
+        self.n, self.m = len(dem), len(cap)
+        self.S, self.T = self.n + self.m, self.n + self.m + 1
+        self.k = np.flatnonzero(used)  # the pair arcs in the network
+        self.ti, self.tj, self.c = mentee[self.k], mentor[self.k], cost[self.k]
+        self.code = self.ti * self.m + self.tj
+        order = np.argsort(self.code, kind="stable")
+        self.k, self.ti, self.tj, self.c, self.code = (a[order] for a in (self.k, self.ti, self.tj, self.c, self.code))
+        self.x = chosen[self.k].copy()
+        self.dem, self.cap = dem, cap
+        self.f = np.bincount(mentee[chosen], minlength=self.n).astype(np.int64)  # source -> mentee
+        self.load = np.bincount(mentor[chosen], minlength=self.m).astype(np.int64)  # mentor -> sink
+        self.total = int(dem.sum())
+        self.byp = self.total - int(self.f.sum())  # source -> sink
+        di, dj, ds, dt = pot
+        self.pi = np.concatenate([di, dj, [ds, dt]]).astype(np.int64)
+        self.excess = np.zeros(self.n + self.m + 2, np.int64)
+
+    def reduced(self) -> np.ndarray:
+        """Reduced cost of each pair arc in its forward direction (mentee -> mentor)."""
+        return self.c + self.pi[self.ti] - self.pi[self.n + self.tj]
+
+    def _layout(self) -> None:
+        """Every arc the residual network can have, both directions, as a CSR layout built once
+        (an arc without residual room gets weight inf). A mentee's row holds its pairs (in the
+        pairs' order, which is by mentee) and then its arc to the source; a mentor's row its
+        pairs by mentee, then its arc to the sink; the source's row every mentee, then the sink;
+        the sink's row every mentor, then the source."""
+        n, m, S, T = self.n, self.m, self.S, self.T
+        npairs = len(self.ti)
+        deg_i = np.bincount(self.ti, minlength=n)
+        deg_j = np.bincount(self.tj, minlength=m)
+        size = np.concatenate([deg_i + 1, deg_j + 1, [n + 1, m + 1]])
+        self.ptr = np.concatenate([[0], np.cumsum(size)])
+        by_j = np.argsort(self.tj, kind="stable")
+        rank_j = np.empty(npairs, np.int64)
+        rank_j[by_j] = np.arange(npairs) - np.repeat(np.cumsum(deg_j) - deg_j, deg_j)
+        ii, jj = np.arange(n), np.arange(m)
+        one = np.ones(1, np.int64)
+        self.where = np.concatenate([
+            self.ptr[self.ti] + np.arange(npairs) - (np.cumsum(deg_i) - deg_i)[self.ti],  # mentee -> mentor
+            self.ptr[n + self.tj] + rank_j,  # mentor -> mentee
+            self.ptr[ii + 1] - 1, self.ptr[n + jj + 1] - 1,  # mentee -> source, mentor -> sink
+            self.ptr[S] + ii, self.ptr[T] + jj,  # source -> mentee, sink -> mentor
+            (self.ptr[T] - 1) * one, (self.ptr[T + 1] - 1) * one])  # source -> sink, sink -> source
+        self.head = np.empty(self.ptr[-1], np.int64)
+        self.head[self.where] = np.concatenate([n + self.tj, self.ti, S + 0 * ii, T + 0 * jj, ii, n + jj,
+                                                T * one, S * one])
+        self.w = np.empty(self.ptr[-1])
+
+    def graph(self) -> csr_matrix:
+        """The residual network weighted by reduced costs (all >= 0; inf: no room)."""
+        if not hasattr(self, "w"):
+            self._layout()
+        n, S, T, pi = self.n, self.S, self.T, self.pi
+        rc = self.reduced()
+        pi_i, pi_j = pi[:n], pi[n:S]
+        inf = np.inf
+        parts = [np.where(self.x, inf, rc), np.where(self.x, -rc, inf),
+                 np.where(self.f > 0, pi_i - pi[S], inf), np.where(self.load < self.cap, pi_j - pi[T], inf),
+                 np.where(self.f < self.dem, pi[S] - pi_i, inf), np.where(self.load > 0, pi[T] - pi_j, inf),
+                 [pi[S] - pi[T] if self.byp < self.total else inf], [pi[T] - pi[S] if self.byp > 0 else inf]]
+        self.w[self.where] = np.concatenate(parts)
+        return csr_matrix((self.w, self.head, self.ptr), shape=(T + 1, T + 1))
+
+    def push(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Send one unit along each residual arc ``a -> b`` (the arcs are distinct)."""
+        n, m, S, T = self.n, self.m, self.S, self.T
+        a_i, b_i = a < n, b < n
+        a_j, b_j = (a >= n) & (a < S), (b >= n) & (b < S)
+        for sel, i, j, val in ((a_i & b_j, a, b, True), (a_j & b_i, b, a, False)):
+            self.x[np.searchsorted(self.code, i[sel] * m + (j[sel] - n))] = val
+        np.add.at(self.f, b[(a == S) & b_i], 1)
+        np.add.at(self.f, a[a_i & (b == S)], -1)
+        np.add.at(self.load, a[a_j & (b == T)] - n, 1)
+        np.add.at(self.load, b[(a == T) & b_j] - n, -1)
+        self.byp += int(((a == S) & (b == T)).sum()) - int(((a == T) & (b == S)).sum())
+
+
+@dataclass
+class Repair:
+    """What :func:`repair` returns: the new optimum and how it was reached."""
+
+    chosen: np.ndarray  # bool per pair
+    pot: tuple  # integer potentials (per mentee, per mentor, source, sink), a certificate
+    violators: int  # pairs whose reduced cost was < 0 under the old potentials
+    phases: int  # Dijkstra phases
+
+
+def repair(mentee, mentor, cost, used, chosen, dem, cap, pot) -> Repair | None:
+    """The optimal flow on the pairs ``used``, from the optimum ``chosen`` of a subset of them
+    and its potentials ``pot`` = ``(d_mentee, d_mentor, d_source, d_sink)`` (see
+    :func:`mentormatch.solvers.certify.potentials`); None when a cold solve is the better way
+    (more than :data:`MAX_VIOLATORS` violators, more than :data:`MAX_PHASES` phases) or when
+    ``pot`` does not prove ``chosen`` optimal on the old pairs.
+
+    ``cost`` is the integer cost of every pair at the scale of ``pot``; the pairs outside the
+    old subset must have ``chosen`` False.
+    """
+    di, dj = pot[0], pot[1]
+    if int(np.count_nonzero(used & ~chosen & (cost + di[mentee] < dj[mentor]))) > MAX_VIOLATORS:
+        return None
+    st = _State(mentee, mentor, cost, used, chosen, dem, cap, pot)
+    viol = np.flatnonzero(~st.x & (st.reduced() < 0))
+    st.x[viol] = True
+    np.add.at(st.excess, st.n + st.tj[viol], 1)
+    np.add.at(st.excess, st.ti[viol], -1)
+    phases = 0
+    while (st.excess > 0).any():
+        phases += 1
+        graph = st.graph()
+        if phases > MAX_PHASES or graph.data.min() < 0:  # a negative arc: pot was no proof
+            return None
+        roots = np.flatnonzero(st.excess > 0)
+        dist, pred, src = dijkstra(graph, directed=True, indices=roots, min_only=True,
+                                   return_predecessors=True)
+        short = np.flatnonzero((st.excess < 0) & np.isfinite(dist))
+        if not len(short):  # cannot happen from a feasible flow; solve cold rather than fail
+            return None
+        # for each root, the nearest deficit in its tree (ties to the lower node): the trees do
+        # not meet, so these paths share no node
+        short = short[np.lexsort((short, dist[short], src[short]))]
+        first = np.ones(len(short), bool)
+        first[1:] = src[short][1:] != src[short][:-1]
+        ends = short[first]
+        st.pi += np.minimum(dist, dist[ends].max()).astype(np.int64)
+        cur, tails, heads = ends, [], []
+        while len(cur):  # walk the paths back to their roots, one step for all at once
+            prev = pred[cur]
+            tails.append(prev)
+            heads.append(cur)
+            cur = prev[st.excess[prev] <= 0]  # a path ends at its root, the only node with excess
+        st.push(np.concatenate(tails), np.concatenate(heads))
+        np.add.at(st.excess, src[ends], -1)
+        np.add.at(st.excess, ends, 1)
+    out = chosen.copy()
+    out[st.k] = st.x
+    pi = st.pi
+    return Repair(out, (pi[:st.n], pi[st.n:st.S], int(pi[st.S]), int(pi[st.T])), len(viol), phases)
+
+
+def resolve(mentee, mentor, score, cap, dem, chosen, pot, scale: float) -> tuple[FlowResult, Repair] | None:
+    """What :func:`mentormatch.solvers.flow.solve_arrays` returns for these pairs, reached by
+    :func:`repair` from the optimum ``chosen`` of a subset of them and its integer potentials
+    ``pot`` at ``scale``; None when the repair does not apply (the costs' scale has changed,
+    or a cold solve is the better way)."""
+    used, new_scale, n_max = network(mentee, mentor, score, cap, dem)
+    if new_scale != scale:
+        return None
+    cost = integer_costs(score, used, scale)
+    rep = repair(mentee, mentor, cost, used, chosen, dem, cap, pot)
+    if rep is None:
+        return None
+    return FlowResult(rep.chosen, True, "OPTIMAL", scale, cost, used, n_max), rep
