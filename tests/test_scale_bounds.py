@@ -384,7 +384,7 @@ def test_small_pools_force_guards_rescans_and_mentor_rechecks_and_stay_exact(
 
 
 @pytest.mark.parametrize("case", ["plain", "small_pools", "locks", "two_mentors", "locks_small_pools",
-                                  "settled_at_once", "settled_at_once_small_pools"])
+                                  "settled_at_once", "settled_at_once_small_pools", "settling"])
 def test_first_prices_from_a_sub_market_keep_the_exact_optimum(monkeypatch, case):
     import mentormatch.solvers.bounded as bounded
 
@@ -393,6 +393,8 @@ def test_first_prices_from_a_sub_market_keep_the_exact_optimum(monkeypatch, case
     # by default the sub-market runs to its certificate here; "settled_at_once" stops it after
     # its first round, whatever that round adds: its prices only guide, the result is the same
     monkeypatch.setattr(bounded, "GUIDE_SETTLED", 1.0 if "settled" in case else 0.0)
+    # "settling": it stops after its second round's flow, unchecked, since its first added pairs
+    monkeypatch.setattr(bounded, "GUIDE_SETTLING", 1.0 if case == "settling" else 0.0)
     top_k = None
     if "small_pools" in case:
         monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)
@@ -424,6 +426,8 @@ def test_first_prices_from_a_sub_market_keep_the_exact_optimum(monkeypatch, case
     assert info["seconds"] >= 0
     if "settled" in case:
         assert info["rounds"] == 1 and info["certified"] is False
+    elif case == "settling":
+        assert info["rounds"] == 2 and info["certified"] is False
     else:
         assert info["certified"] is True and info["rounds"] >= 1
 
