@@ -109,6 +109,11 @@ def test_locked_and_forbidden_pairs_from_the_programme(org):
     res = mm.pair(mentors, mentees, programme=prog)
     assert not ((res.pairs["mentee_id"] == first["mentee_id"]) & (res.pairs["mentor_id"] == first["mentor_id"])).any()
     assert res.objective <= base.objective + 1e-9  # forbidding never raises the optimum
+    lock = {"constraints": {"locked": [[first["mentee_id"], other_mentor]]}}
+    held = mm.pair(mentors, mentees, programme=lock)
+    mine = held.pairs[held.pairs["mentee_id"] == first["mentee_id"]]
+    assert mine["mentor_id"].tolist() == [other_mentor]  # the lock holds, against the optimum's choice
+    assert held.objective <= base.objective + 1e-9
 
 
 def test_unknown_weight_name_suggests_the_nearest():

@@ -3,7 +3,6 @@ accounted for, capacities and conflicts of interest respected, group floors met 
 invariance under shuffled tables and scaled weights, determinism, and the objective recomputed."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd

@@ -4,7 +4,6 @@ import re
 from html.parser import HTMLParser
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import mentormatch as mm

@@ -41,7 +41,7 @@ def brute_force(problem: AssignmentProblem) -> tuple[int, float] | None:
 
     Returns (pairs, score) of the best assignment (lexicographic when coverage_first), or None
     when the locks cannot hold."""
-    pairs, n, m = problem.pairs, problem.n_mentees, problem.n_mentors
+    pairs, n = problem.pairs, problem.n_mentees
     starts = pairs.starts()
     best = {tuple(int(c) for c in problem.capacity): (0, 0.0)}
     for i in range(n):

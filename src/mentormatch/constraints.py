@@ -6,7 +6,6 @@ which of their candidates.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd

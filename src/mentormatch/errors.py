@@ -2,7 +2,7 @@
 (the CLI, an HR tool) can show or act on them without parsing the message."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class MentormatchError(Exception):

@@ -63,7 +63,6 @@ loaded gives byte-identical files. The people tables are not saved (personal dat
 """
 from __future__ import annotations
 
-import copy
 import csv
 import datetime as _dt
 import io
@@ -564,7 +563,7 @@ class Programme:
                number: int) -> np.ndarray | None:
         """Per eligible pair of the round's problem: the objective bonus (None when all zero)."""
         p = result.data["problem"]
-        e_ids, m_ids = result.data["mentee_ids"].ids, result.data["mentor_ids"].ids
+        e_ids = result.data["mentee_ids"].ids
         bonus = np.zeros(len(p.pairs))
         if priority_ids:
             prio = np.isin(e_ids.astype(str), list(priority_ids))[p.pairs.mentee]

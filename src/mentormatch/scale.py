@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 from . import constraints as C
 from .features import Context
-from .features.base import BoundModel, KeyedMask, row_keys
+from .features.base import KeyedMask, row_keys
 from .pairs import Candidates, Encoder, unique_sorted
 from .rules import Rules
 

@@ -377,7 +377,7 @@ def feasible_assignments(problem: AssignmentProblem, limit: int = 200_000) -> Br
     Raises ``ValueError`` when there are more than ``limit`` assignments.
     """
     P = problem.pairs
-    n, m, npairs = P.n_mentees, P.n_mentors, len(P)
+    n, npairs = P.n_mentees, len(P)
     starts = P.starts()
     options = []
     total_count = 1

@@ -14,7 +14,7 @@ it by the extractor's ``neutral`` value and records that it did, so reports can 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Protocol, runtime_checkable
 
 import numpy as np

@@ -490,7 +490,6 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
     cap_f = np.asarray(capacity, dtype=np.float64)
     if cap_f.shape != (n_mentors,) or np.any(cap_f < 0) or np.any(cap_f != np.round(cap_f)):
         raise ValueError(f"capacity must be {n_mentors} whole numbers >= 0")
-    cap = cap_f.astype(np.int64)
     dem = (np.ones(n_mentees, np.int64) if demand is None
            else np.asarray(demand, dtype=np.int64))
     src = _ScoredRows(score, n_mentees, n_mentors)

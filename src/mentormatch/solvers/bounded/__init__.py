@@ -265,7 +265,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                 "rounding_bound": res.n_max / res.scale, "n_max": res.n_max, "top_k": k,
                 "pool_per_row": size, "pairs_in_sparse": len(sp.i), "rounds": rounds,
                 "violations_added": added, "bound_margin": scorer.margin, "bounds_exact": scorer.exact,
-                "first_prices": guide_info, "or_tools_status": res.status, "warm_repairs": repairs,
+                "first_prices": guide_info, "warm_repairs": repairs,
+                "or_tools_status": res.status if warm_res is None else "not run: the last optimum repaired",
                 "holds": False}
         if not res.optimal or not options.certify:
             return sp, res.chosen, False, None, cert, None
