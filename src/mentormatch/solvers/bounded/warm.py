@@ -66,6 +66,7 @@ class _State:
         di, dj, ds, dt = pot
         self.pi = np.concatenate([di, dj, [ds, dt]]).astype(np.int64)
         self.excess = np.zeros(self.n + self.m + 2, np.int64)
+        self._layout()
 
     def reduced(self) -> np.ndarray:
         """Reduced cost of each pair arc in its forward direction (mentee -> mentor)."""
@@ -101,8 +102,6 @@ class _State:
 
     def graph(self) -> csr_matrix:
         """The residual network weighted by reduced costs (all >= 0; inf: no room)."""
-        if not hasattr(self, "w"):
-            self._layout()
         n, S, T, pi = self.n, self.S, self.T, self.pi
         rc = self.reduced()
         pi_i, pi_j = pi[:n], pi[n:S]
