@@ -9,17 +9,17 @@ import pytest
 from mentormatch.solvers.bounded import warm
 from mentormatch.solvers.certify import potentials, prices
 from mentormatch.solvers.flow import integer_costs, network, solve_arrays
+from test_potentials import _instance as _random_instance
 
 
 def _instance(seed: int, n: int, m: int, density: float, dmax: int, cmax: int, ties: bool):
-    rng = np.random.default_rng(seed)
-    i, j = np.nonzero(rng.random((n, m)) < density)
-    s = rng.integers(1, 5, len(i)).astype(float) if ties else rng.random(len(i)) * 9 + 0.5
-    s[0] = 10.0  # the largest score, in every subset below: one scale for old and new pairs
-    dem = rng.integers(1, dmax + 1, n)
-    cap = rng.integers(0, cmax + 1, m)
-    cap[j[0]] = max(cap[j[0]], 1)  # (a pair with a full mentor is not in the network)
-    return i.astype(np.int64), j.astype(np.int64), s, cap.astype(np.int64), dem.astype(np.int64)
+    """test_potentials' random instance, with its largest score (10) on its first pair, in
+    every subset below (one scale for old and new pairs), and room at that pair's mentor (a
+    pair with a full mentor is not in the network)."""
+    i, j, s, cap, dem = _random_instance(seed, n, m, density, dmax, cmax, ties)
+    s[0] = 10.0
+    cap[j[0]] = max(cap[j[0]], 1)
+    return i, j, s, cap, dem
 
 
 SHAPES = [(14, 6, 0.5, 1, 3, False),  # mentees outnumber the places

@@ -33,6 +33,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from ..flow import FlowResult, integer_costs, network
+from .passes import _rank_in_group
 
 #: Repair only when the violators are at most this many (else a cold solve is faster). The
 #: phases grow about as 1.5-2 x the square root of the violators (100,000 x 20,000: 106
@@ -49,7 +50,7 @@ class _State:
     nodes are mentees ``0..n-1``, mentors ``n..n+m-1``, the source ``n+m`` and the sink
     ``n+m+1``."""
 
-    def __init__(self, mentee, mentor, cost, used, chosen, dem, cap, pot):
+    def __init__(self, mentee, mentor, cost, used, chosen, dem, cap, pot, viol):
         self.n, self.m = len(dem), len(cap)
         self.S, self.T = self.n + self.m, self.n + self.m + 1
         self.k = np.flatnonzero(used)  # the pair arcs in the network
@@ -58,6 +59,7 @@ class _State:
         order = np.argsort(self.code, kind="stable")
         self.k, self.ti, self.tj, self.c, self.code = (a[order] for a in (self.k, self.ti, self.tj, self.c, self.code))
         self.x = chosen[self.k].copy()
+        self.viol = np.flatnonzero(viol[self.k])  # (in the order above) the violating pairs
         self.dem, self.cap = dem, cap
         self.f = np.bincount(mentee[chosen], minlength=self.n).astype(np.int64)  # source -> mentee
         self.load = np.bincount(mentor[chosen], minlength=self.m).astype(np.int64)  # mentor -> sink
@@ -79,18 +81,18 @@ class _State:
         pairs by mentee, then its arc to the sink; the source's row every mentee, then the sink;
         the sink's row every mentor, then the source."""
         n, m, S, T = self.n, self.m, self.S, self.T
-        npairs = len(self.ti)
         deg_i = np.bincount(self.ti, minlength=n)
         deg_j = np.bincount(self.tj, minlength=m)
         size = np.concatenate([deg_i + 1, deg_j + 1, [n + 1, m + 1]])
         self.ptr = np.concatenate([[0], np.cumsum(size)])
         by_j = np.argsort(self.tj, kind="stable")
-        rank_j = np.empty(npairs, np.int64)
-        rank_j[by_j] = np.arange(npairs) - np.repeat(np.cumsum(deg_j) - deg_j, deg_j)
+        rank_j = np.empty(len(by_j), np.int64)
+        rank_j[by_j] = _rank_in_group(self.tj[by_j])
         ii, jj = np.arange(n), np.arange(m)
         one = np.ones(1, np.int64)
+        # the arcs in the order of graph()'s weights
         self.where = np.concatenate([
-            self.ptr[self.ti] + np.arange(npairs) - (np.cumsum(deg_i) - deg_i)[self.ti],  # mentee -> mentor
+            self.ptr[self.ti] + _rank_in_group(self.ti),  # mentee -> mentor (the pairs are by mentee)
             self.ptr[n + self.tj] + rank_j,  # mentor -> mentee
             self.ptr[ii + 1] - 1, self.ptr[n + jj + 1] - 1,  # mentee -> source, mentor -> sink
             self.ptr[S] + ii, self.ptr[T] + jj,  # source -> mentee, sink -> mentor
@@ -147,11 +149,11 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot) -> Repair | None:
     ``cost`` is the integer cost of every pair at the scale of ``pot``; the pairs outside the
     old subset must have ``chosen`` False.
     """
-    di, dj = pot[0], pot[1]
-    if int(np.count_nonzero(used & ~chosen & (cost + di[mentee] < dj[mentor]))) > MAX_VIOLATORS:
+    viol = used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])  # reduced cost < 0
+    if int(np.count_nonzero(viol)) > MAX_VIOLATORS:
         return None
-    st = _State(mentee, mentor, cost, used, chosen, dem, cap, pot)
-    viol = np.flatnonzero(~st.x & (st.reduced() < 0))
+    st = _State(mentee, mentor, cost, used, chosen, dem, cap, pot, viol)
+    viol = st.viol
     st.x[viol] = True
     np.add.at(st.excess, st.n + st.tj[viol], 1)
     np.add.at(st.excess, st.ti[viol], -1)
