@@ -90,6 +90,28 @@ def test_a_repair_after_pairs_are_added_equals_a_cold_solve_of_the_whole_set(unl
         assert rep.phases == 0 and (res.chosen == was).all()
 
 
+@pytest.mark.parametrize("case", CASES[:10])
+def test_a_repair_of_pairs_in_any_order_finds_the_same_optimum(unlimited, case):
+    """The scale path hands the pairs sorted (by mentee, then mentor); any other order is put
+    in that order first, and gives the same pairs and the same proof."""
+    i, j, s, cap, dem = _instance(*case)
+    rng = np.random.default_rng(case[0] + 200)
+    old = rng.random(len(i)) < 0.5
+    old[0] = True
+    before = solve_arrays(i[old], j[old], s[old], cap, dem)
+    *_, pot = prices(i[old], j[old], before.cost, before.chosen, s[old], dem, cap, before.scale)
+    was = np.zeros(len(i), bool)
+    was[np.flatnonzero(old)[before.chosen]] = True
+    sorted_out = warm.resolve(i, j, s, cap, dem, was, pot, before.scale)
+    mix = rng.permutation(len(i))
+    mixed_out = warm.resolve(i[mix], j[mix], s[mix], cap, dem, was[mix], pot, before.scale)
+    assert sorted_out is not None and mixed_out is not None
+    (res, rep), (res_mix, rep_mix) = sorted_out, mixed_out
+    assert (res_mix.chosen == res.chosen[mix]).all()
+    assert (rep_mix.violators, rep_mix.phases) == (rep.violators, rep.phases)
+    _proves(i[mix], j[mix], res_mix.cost, res_mix.chosen, res_mix.used, cap, dem, rep_mix.pot)
+
+
 def test_a_repair_moves_a_mentee_to_make_room_and_proves_the_result(unlimited):
     """Mentor 1 (capacity 1) scores 5 with mentee 0 and 9 with mentee 1; mentee 0 scores 4 with
     mentor 0. The optimum is 4 + 9, which the repair must reach through mentor 1."""

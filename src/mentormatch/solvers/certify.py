@@ -189,52 +189,47 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
         return pos, tails
 
     # label correcting from the virtual root (every distance starts at 0): each sweep relaxes
-    # the arcs leaving the nodes whose distance fell since their arcs were last relaxed
-    di, dj, ds, dt = zi.copy(), zj.copy(), 0, 0
-    act_i, act_j = np.arange(n), np.arange(m)
-    s_dirty = t_dirty = True  # the source's (sink's) arcs to relax
+    # the arcs leaving the nodes whose distance fell since their arcs were last relaxed, in two
+    # halves: mentees -> mentors (and -> source), then mentors -> mentees (and -> sink)
+    d = [zi.copy(), zj.copy()]  # distances of the mentees, of the mentors
+    act = [np.arange(n), np.arange(m)]  # the nodes whose arcs to relax, per side
+    hub = [0, 0]  # the distances of the source and of the sink
+    dirty = [True, True]  # the source's (sink's) arcs to relax
     big = np.iinfo(np.int64).max
+    # per half: the side's arcs by tail (ptr, tails, heads, costs), its arcs out to its hub
+    # (which nodes have one, their costs), and the other hub's arcs into the other side
+    halves = [(a_ptr, a_tail, a_head, a_cost, src_in, from_i, sink_out, to_j),
+              (b_ptr, b_tail, b_head, b_cost, sink_in, from_j, src_out, to_i)]
 
-    def bypass(ds, dt, s_dirty, t_dirty):
+    def bypass():  # the source <-> sink arcs
         for _ in range(2):
-            if s_to_t and ds + s_t < dt:
-                dt, t_dirty = ds + s_t, True
-            if t_to_s and dt + t_s < ds:
-                ds, s_dirty = dt + t_s, True
-        return ds, dt, s_dirty, t_dirty
-
-    def half_sweep(ptr, all_tails, head, cost, act, d_tail, d_head, exits, exit_cost):
-        """Relax the arcs leaving ``act``: the heads' new distances, and the least distance
-        the arcs from ``act`` to the source (sink) offer (``big`` when none)."""
-        pos, tails = out_arcs(ptr, all_tails, act)
-        new = d_head.copy()
-        np.minimum.at(new, head[pos], d_tail[tails] + cost[pos])
-        x = act[exits[act]]
-        return new, int((d_tail[x] + exit_cost[x]).min(initial=big))
+            if s_to_t and hub[0] + s_t < hub[1]:
+                hub[1], dirty[1] = hub[0] + s_t, True
+            if t_to_s and hub[1] + t_s < hub[0]:
+                hub[0], dirty[0] = hub[1] + t_s, True
 
     for sweep in range(1, n + m + 3):
-        nj, via = half_sweep(a_ptr, a_tail, a_head, a_cost, act_i, di, dj, src_in, from_i)  # mentees ->
-        if via < ds:
-            ds, s_dirty = via, True
-        ds, dt, s_dirty, t_dirty = bypass(ds, dt, s_dirty, t_dirty)
-        if t_dirty:  # sink -> mentors
-            nj[sink_out] = np.minimum(nj[sink_out], dt + to_j)
-            t_dirty = False
-        fell = nj < dj
-        fell[act_j] = True
-        act_j = np.flatnonzero(fell)
-        dj = nj
-        ni, via = half_sweep(b_ptr, b_tail, b_head, b_cost, act_j, dj, di, sink_in, from_j)  # mentors ->
-        if via < dt:
-            dt, t_dirty = via, True
-        ds, dt, s_dirty, t_dirty = bypass(ds, dt, s_dirty, t_dirty)
-        if s_dirty:  # source -> mentees
-            ni[src_out] = np.minimum(ni[src_out], ds + to_i)
-            s_dirty = False
-        act_i, act_j = np.flatnonzero(ni < di), act_j[:0]
-        di = ni
-        if not len(act_i) and not t_dirty:
-            return di + pi_i, dj + pi_j, ds + pi_s, dt + pi_t, sweep
+        for k, (ptr, tails, head, cost, exits, exit_cost, entry, entry_cost) in enumerate(halves):
+            other = 1 - k
+            pos, tl = out_arcs(ptr, tails, act[k])
+            new = d[other].copy()
+            np.minimum.at(new, head[pos], d[k][tl] + cost[pos])
+            x = act[k][exits[act[k]]]
+            via = int((d[k][x] + exit_cost[x]).min(initial=big))  # the best way to this side's hub
+            if via < hub[k]:
+                hub[k], dirty[k] = via, True
+            bypass()
+            if dirty[other]:  # the other hub -> the other side
+                new[entry] = np.minimum(new[entry], hub[other] + entry_cost)
+                dirty[other] = False
+            fell = new < d[other]
+            fell[act[other]] = True  # (only the mentors at the start: every side's set is
+            act[other] = np.flatnonzero(fell)  # emptied once relaxed)
+            act[k] = act[k][:0]
+            d[other] = new
+        if not len(act[0]) and not dirty[1]:
+            di, dj = d
+            return di + pi_i, dj + pi_j, hub[0] + pi_s, hub[1] + pi_t, sweep
     raise RuntimeError("Bellman-Ford did not converge: the flow passed in is not optimal")
 
 

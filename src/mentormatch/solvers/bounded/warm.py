@@ -56,8 +56,10 @@ class _State:
         self.k = np.flatnonzero(used)  # the pair arcs in the network
         self.ti, self.tj, self.c = mentee[self.k], mentor[self.k], cost[self.k]
         self.code = self.ti * self.m + self.tj
-        order = np.argsort(self.code, kind="stable")
-        self.k, self.ti, self.tj, self.c, self.code = (a[order] for a in (self.k, self.ti, self.tj, self.c, self.code))
+        if np.any(self.code[1:] < self.code[:-1]):  # (the scale path's pairs come sorted)
+            order = np.argsort(self.code, kind="stable")
+            self.k, self.ti, self.tj, self.c, self.code = (a[order] for a in (self.k, self.ti, self.tj, self.c,
+                                                                              self.code))
         self.x = chosen[self.k].copy()
         self.viol = np.flatnonzero(viol[self.k])  # (in the order above) the violating pairs
         self.dem, self.cap = dem, cap
