@@ -209,11 +209,11 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
                 hub[0], dirty[0] = hub[1] + t_s, True
 
     for sweep in range(1, n + m + 3):
-        for k, (ptr, tails, head, cost, exits, exit_cost, entry, entry_cost) in enumerate(halves):
+        for k, (ptr, arc_tail, arc_head, arc_cost, exits, exit_cost, entry, entry_cost) in enumerate(halves):
             other = 1 - k
-            pos, tl = out_arcs(ptr, tails, act[k])
+            pos, tl = out_arcs(ptr, arc_tail, act[k])
             new = d[other].copy()
-            np.minimum.at(new, head[pos], d[k][tl] + cost[pos])
+            np.minimum.at(new, arc_head[pos], d[k][tl] + arc_cost[pos])
             x = act[k][exits[act[k]]]
             via = int((d[k][x] + exit_cost[x]).min(initial=big))  # the best way to this side's hub
             if via < hub[k]:
