@@ -187,3 +187,23 @@ def test_needed_scores_large_cap_note():
     assert u["reason"].str.contains("over the cap of 2 re-solves").any()
     x = needed_scores(pr, np.arange(6))
     assert np.all(x > 0)
+
+
+@pytest.mark.parametrize("solves", [0, 1, 2])
+def test_the_reason_budget_counts_the_solve_of_the_optimum_it_starts_from(monkeypatch, solves):
+    """REASON_SOLVE_BUDGET pays for the re-solve of the optimum as well as one re-solve per
+    mentor: a budget of (k + 1) x the pairs allows k mentor re-solves, and one solve's worth
+    allows none (before, it allowed one, and two solves of the whole problem)."""
+    import mentormatch.pipeline as pipeline
+    import mentormatch.report.reasons as reasons
+
+    seen = []
+    monkeypatch.setattr(reasons, "_exact_capacity_reasons",
+                        lambda rows, pending, problem, ids, max_solves: seen.append(max_solves))
+    dense = np.random.default_rng(7).uniform(0.1, 1.0, (9, 3))
+    scores = pd.DataFrame(dense, index=[f"e{i}" for i in range(9)], columns=[f"m{j}" for j in range(3)])
+    monkeypatch.setattr(pipeline, "REASON_SOLVE_BUDGET", dense.size * (solves + 1))
+    res = assign(scores, pd.Series([1.0, 2.0, 1.0], index=scores.columns))
+    assert len(res.data["problem"].pairs) == dense.size
+    assert (res.unmatched["reason_code"] == "capacity_taken").sum() == 5
+    assert seen == ([solves] if solves else [])

@@ -432,6 +432,33 @@ def test_first_prices_from_a_sub_market_keep_the_exact_optimum(monkeypatch, case
         assert info["certified"] is True and info["rounds"] >= 1
 
 
+@pytest.mark.parametrize("capacity,divided", [
+    ([3, 4, 5, 7, 0, 3], [1, 1, 2, 2, 0, 1]),  # the running total 1, 2.33, 4, 6.33, 6.33, 7.33
+    ([6, 6, 6], [2, 2, 2]),
+    ([2, 6, 6], None),  # a mentor with fewer places than the step: the demand is multiplied
+    ([0, 0, 0], None),
+])
+def test_a_sub_market_divides_the_places_keeping_their_total(monkeypatch, capacity, divided):
+    import mentormatch.solvers.bounded as bounded
+
+    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    monkeypatch.setattr(bounded, "GUIDE_MIN_PLACES", 0.0)
+    mentors, mentees = _org(3, n=20, m=len(capacity))
+    scorer = _bounded(_exact_round(mentors, mentees, None)[0], None)
+    cap = np.array(capacity, np.int64)
+    dem = np.arange(scorer.n, dtype=np.int64) % 2 + 1
+    market = bounded._market(scorer, cap, dem, divide_places=True)
+    assert market.scorer.n == 7 and market.scorer.order.tolist() == scorer.order[::3].tolist()
+    if divided is None:
+        assert market.cap.tolist() == capacity and market.dem.tolist() == (3 * dem[::3]).tolist()
+        assert (market.demand_factor, market.places_divisor) == (3, 1)
+    else:
+        assert market.cap.tolist() == divided and market.dem.tolist() == dem[::3].tolist()
+        assert (market.demand_factor, market.places_divisor) == (1, 3)
+        assert abs(market.cap.sum() - cap.sum() / 3) < 1
+
+
 def test_no_sub_market_when_places_fall_short(monkeypatch):
     """Below GUIDE_MIN_PLACES places a demand the first prices are the bound's own ranking."""
     import mentormatch.solvers.bounded as bounded
@@ -682,6 +709,9 @@ def test_the_sub_market_beside_the_first_pass_gives_the_pairs_it_gives_before_it
         info = solution.certificate["first_prices"]
         assert info["beside_first_pass"] is fork
         assert info["mentees"] == 60 and info["pools_ranked_by"]["mentees"] == 20
+        # the outer sub-market multiplies the demand, the inner one divides the places
+        assert (info["demand_factor"], info["places_divisor"]) == (3, 1)
+        assert (info["pools_ranked_by"]["demand_factor"], info["pools_ranked_by"]["places_divisor"]) == (1, 3)
         runs.append((chosen.mentee.tolist(), chosen.mentor.tolist(), solution.objective,
                      {k: v for k, v in solution.certificate.items() if k not in ("seconds", "first_prices")}))
     assert runs[0] == runs[1]
