@@ -26,8 +26,8 @@ popular mentors fill up hold the wrong pairs: most mentees end far down their ow
 the first rounds would re-scan most rows. :func:`_guide` solves the same market on every
 ``GUIDE_STEP``-th mentee with ``GUIDE_STEP`` times the demand (by this same path until its
 prices settle, itself guided while large: the inner sub-market divides the places by
-``GUIDE_STEP`` instead, a flow a fifth as large) and ranks the first pass by ``b_ij - g_j`` with its
-mentor prices. Each round's potentials start from the last round's (or the guide's prices).
+``GUIDE_STEP`` instead, a flow a fifth as large) and ranks the first pass by ``b_ij - g_j``
+with its mentor prices. Each round's potentials start from the last round's (or the guide's prices).
 
 **Warm rounds.** A round whose check found few violating pairs (the last one, typically: about
 a hundred among 30,000 pairs added) does not solve the flow again from cold: :mod:`.warm`
@@ -92,7 +92,7 @@ class _Market(NamedTuple):
     cap: np.ndarray
     dem: np.ndarray
     demand_factor: int  # the demand is this many times the mentees' own
-    places_divisor: int  # the places are about this fraction of the mentors' own
+    places_divisor: int  # the places are about the mentors' own divided by this
 
 
 def _market(scorer, cap, dem, divide_places: bool = False) -> _Market | None:
@@ -120,10 +120,10 @@ def _market(scorer, cap, dem, divide_places: bool = False) -> _Market | None:
 
 
 def _guide(market: _Market, depth: int, given=None):
-    """Prices for a first pass: the sub-market ``market`` (see :func:`_market`), solved by this same path (guided by ``given``, or by its own sub-market
-    when still large) until its prices settle (``GUIDE_SETTLED``; or one round after a round that
-    added under ``GUIDE_SETTLING``). Returns (prices, info), or
-    (None, None) when it has none. Settled, not merely early: at 100,000 x 20,000 (capacity 5)
+    """Prices for a first pass: the sub-market ``market`` (see :func:`_market`), solved by this
+    same path (guided by ``given``, or by its own sub-market when still large) until its prices
+    settle (``GUIDE_SETTLED``; or one round after a round that added under ``GUIDE_SETTLING``).
+    Returns (prices, info), or (None, None) when it has none. Settled, not merely early: at 100,000 x 20,000 (capacity 5)
     the prices of a sub-market stopped after 3 rounds made the full market take 10 rounds and
     333 s, against 3 rounds and about 100 s with settled ones.
 
