@@ -123,9 +123,9 @@ def _guide(market: _Market, depth: int, given=None):
     """Prices for a first pass: the sub-market ``market`` (see :func:`_market`), solved by this
     same path (guided by ``given``, or by its own sub-market when still large) until its prices
     settle (``GUIDE_SETTLED``; or one round after a round that added under ``GUIDE_SETTLING``).
-    Returns (prices, info), or (None, None) when it has none. Settled, not merely early: at 100,000 x 20,000 (capacity 5)
-    the prices of a sub-market stopped after 3 rounds made the full market take 10 rounds and
-    333 s, against 3 rounds and about 100 s with settled ones.
+    Returns (prices, info), or (None, None) when it has none. Settled, not merely early: at
+    100,000 x 20,000 (capacity 5) the prices of a sub-market stopped after 3 rounds made the
+    full market take 10 rounds and 333 s, against 3 rounds and about 100 s with settled ones.
 
     The first pass ranks each mentee's pairs by ``bound - price``: with prices near the
     final ones, the pools hold the pairs the optimum and its prices need and the guards hold
