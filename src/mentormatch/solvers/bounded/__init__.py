@@ -114,7 +114,7 @@ def _market(scorer, cap, dem, divide_places: bool = False) -> _Market | None:
         return None
     rows = np.arange(0, n, GUIDE_STEP)
     if divide_places and cap.max(initial=0) > 0 and cap[cap > 0].min() >= GUIDE_STEP:
-        whole = np.floor(np.cumsum(cap / GUIDE_STEP) + 1e-9).astype(np.int64)
+        whole = np.cumsum(cap) // GUIDE_STEP  # (whole numbers: no rounding error to guard)
         return _Market(scorer.subset(rows=rows), np.diff(whole, prepend=0), dem[rows], 1, GUIDE_STEP)
     return _Market(scorer.subset(rows=rows), cap, dem[rows] * GUIDE_STEP, GUIDE_STEP, 1)
 
