@@ -146,7 +146,8 @@ def test_reservation_unreachable():
     best_b = sorted(score[pairs.mentor == 1])[-2:]  # capacity 2: its two best
     earn = 10 * sum(best_b)
     assert c.constraint == "reservation"
-    assert f"mentor 'B' can earn at most {earn:.4g}" in c.detail
+    assert f"mentor 'B' can expect at most {earn:.4g}" in c.detail
+    assert f"at most {sum(best_b):.4g} expected successes" in c.detail
     assert f"raise its bonus to {20 / sum(best_b):.4g}" in c.relaxation
 
 

@@ -336,6 +336,11 @@ def _side_constraints(rules: Rules, mentees: pd.DataFrame, mentors: pd.DataFrame
                                               "this column, because constraints.incentives is on"))
         side.bonus = np.nan_to_num(col(mentors, "bonus"), nan=0.0)
         side.reservation = np.nan_to_num(col(mentors, "reservation_value"), nan=0.0)
+        for name in ("stipend_fixed", "stipend_per_mentee"):  # stipends count toward the payoff
+            if name in mentors.columns:
+                setattr(side, name, np.nan_to_num(col(mentors, name), nan=0.0))
+        # a pair's success probability is its score as a share of the best possible score
+        side.success_scale = float(sum(w for w in rules.weights.values() if w > 0)) or 1.0
     side.balanced_load = bool(cons["balanced_load"])
     if not math.isnan(fair["score_floor"]) or not math.isnan(fair["share_floor"]):
         g = fair["floor_group"]
@@ -359,7 +364,7 @@ def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProbl
     if objective != "total":
         return objective
     if name == "flow" and (side.active() or not problem.integral):
-        return "cpsat"
+        return "mip"
     return name
 
 

@@ -39,7 +39,10 @@ class SideConstraints:
     stipend_fixed: np.ndarray | None = None  # paid when the mentor is active
     stipend_per_mentee: np.ndarray | None = None
     bonus: np.ndarray | None = None  # mentor's bonus per successful mentee
-    reservation: np.ndarray | None = None  # active mentor needs bonus * sum(score) >= reservation
+    # an active mentor's expected payoff, stipend_fixed + stipend_per_mentee x mentees + bonus x
+    # the sum of its pairs' success probabilities, must reach its reservation value
+    reservation: np.ndarray | None = None
+    success_scale: float = 1.0  # the pair score that means certain success (see solvers.linear)
     balanced_load: bool = False  # active mentors' loads differ by at most one
     group: np.ndarray | None = None  # int code per mentee (-1: no group) for fairness floors
     group_names: list[str] | None = None

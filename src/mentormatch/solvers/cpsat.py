@@ -10,7 +10,8 @@ mentees, ``n_j = sum_{k: mentor[k]=j} x[k]`` is mentor ``j``'s number of mentees
                 x[k] = 1 where locked[k]
       min_load      n_j >= min_load[j] * active[j]
       budget        sum_j fixed[j] * active[j] + per_mentee[j] * n_j <= budget
-      reservation   active[j]  =>  bonus[j] * sum_{k: mentor[k]=j} score[k] x[k] >= reservation[j]
+      reservation   active[j]  =>  fixed[j] + per_mentee[j] n_j + bonus[j] sum_{k: mentor[k]=j} p[k] x[k]
+                    >= reservation[j], p = success_probability(score) (solvers.linear)
       balanced_load active[j]  =>  n_j in {L, L + 1} for one integer L (shared)
       score_floor   for each group g:  N * G_g >= alpha * N_g * T
                     where G_g = sum of the scores of g's pairs, T = sum of all chosen scores,
@@ -174,14 +175,22 @@ class CpsatModel:
                       <= int(math.floor(side.budget * mscale + 1e-9)))
 
         if side.reservation is not None and "reservation" not in skip:
+            # payoff = fixed + per_mentee x n_j + bonus x sum of success probabilities (see
+            # solvers.linear), each pair's share rounded down so that it never over-credits
+            from .linear import success_probability
+
             bonus = side.bonus if side.bonus is not None else np.zeros(m)
-            for j in np.flatnonzero(side.reservation > 0):
+            fixed = side.stipend_fixed if side.stipend_fixed is not None else np.zeros(m)
+            per = side.stipend_per_mentee if side.stipend_per_mentee is not None else np.zeros(m)
+            prob = success_probability(problem.score, side)
+            for j in np.flatnonzero(side.reservation - fixed > 1e-12):
                 idx = self.by_mentor[j]
-                if bonus[j] <= 0:
+                if bonus[j] <= 0 and per[j] <= 0:
                     model.add(active[j] == 0)
                     continue
-                need = int(math.ceil(self.scale * side.reservation[j] / bonus[j] - 1e-6))
-                model.add(cp_model.LinearExpr.weighted_sum([x[k] for k in idx], self.sc[idx].tolist())
+                coef = np.floor(self.scale * (per[j] + bonus[j] * prob[idx]) + 1e-9).astype(np.int64)
+                need = int(math.ceil(self.scale * (side.reservation[j] - fixed[j]) - 1e-6))
+                model.add(cp_model.LinearExpr.weighted_sum([x[k] for k in idx], coef.tolist())
                           >= need).only_enforce_if(active[j])
 
         self.level = None

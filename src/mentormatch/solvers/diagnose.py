@@ -229,15 +229,23 @@ def diagnose(problem: AssignmentProblem, mentee_labels=None, mentor_labels=None)
         # upper bound on the score sum: the best `reach[j]` positive scores of its candidates
         take = (rank < np.repeat(reach, np.diff(starts))) & (sj > 0)
         best = np.bincount(mj[take], weights=sj[take], minlength=m)
-        earn = bonus * best
+        fixed = side.stipend_fixed if side.stipend_fixed is not None else np.zeros(m)
+        per = side.stipend_per_mentee if side.stipend_per_mentee is not None else np.zeros(m)
+        from .linear import success_probability
+
+        # the success probability is monotone in the score: the best scores give the most
+        best_p = np.bincount(mj[take], weights=success_probability(sj[take], side), minlength=m)
+        earn = fixed + per * np.asarray(reach, float) + bonus * best_p
         for j in np.flatnonzero(earn < side.reservation - 1e-9):
             who = _who(mentor_labels, j, "mentor")
-            detail = (f"{who} can earn at most {earn[j]:.4g} (bonus {bonus[j]:g} x "
-                      f"best total score {best[j]:.4g}) but its reservation value is "
+            detail = (f"{who} can expect at most {earn[j]:.4g} (stipends {fixed[j]:g} + "
+                      f"{per[j]:g} x {int(reach[j])} mentees, bonus {bonus[j]:g} x at most "
+                      f"{best_p[j]:.4g} expected successes) but its reservation value is "
                       f"{side.reservation[j]:g}")
             fix = f"lower {who}'s reservation value to {earn[j]:.4g}"
-            if best[j] > 0:
-                fix += f" or raise its bonus to {side.reservation[j] / best[j]:.4g}"
+            if best_p[j] > 0:
+                fix += (f" or raise its bonus to "
+                        f"{(side.reservation[j] - fixed[j] - per[j] * reach[j]) / best_p[j]:.4g}")
             if forced[j]:
                 out.append(Conflict("reservation", detail + ", yet its locked pairs require it",
                                     fix + ", or drop its locks"))

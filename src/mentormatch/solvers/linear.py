@@ -1,0 +1,377 @@
+"""The side-constrained assignment as one linear model, stated once: what the MIP solves, what
+the dual prices are priced against, and what the bound is computed from.
+
+Maximisation; every row is ``a . x <= b``, so every dual price is ``>= 0``. Columns:
+
+* ``x[k]`` per candidate pair ``k = (i, j)`` (in ``[0, 1]``, ``= 1`` when locked; integer);
+* ``y[j]`` per mentor, 1 when the mentor takes part (only when a constraint needs it: a fixed
+  stipend under a budget, a minimum load, a reservation value, balanced loads; integer);
+* ``z[i]`` per mentee, at most 1 and at most its number of pairs: "matched" (only for share
+  floors or ``coverage_first`` with mentees who need several mentors; continuous);
+* ``L``, the shared level of balanced loads (integer).
+
+Rows (``n_j = sum_{k: mentor j} x[k]``; ``p[k] = success(score[k])``)::
+
+    mentee       sum_{k: mentee i} x[k] <= demand[i]
+    capacity     sum_{k: mentor j} load[i] x[k] - capacity[j] y[j] <= 0    (<= capacity[j] without y)
+    min_load     min_load[j] y[j] - n_j <= 0
+    budget       sum_j fixed[j] y[j] + sum_k per_mentee[j] x[k] <= budget
+    reservation  (reservation[j] - fixed[j]) y[j] - sum_{k: mentor j} (per_mentee[j] + bonus[j] p[k]) x[k] <= 0
+                 i.e. an active mentor's expected payoff, fixed + per_mentee x n_j + bonus x the
+                 sum of its pairs' success probabilities, is at least its reservation value
+    balanced     n_j - L + M y[j] <= 1 + M   and   L - n_j + M y[j] <= M     (M = top capacity + 1)
+    link         z[i] - sum_{k: mentee i} x[k] <= 0
+    share_floor  - sum_{i in g} matched[i] <= - ceil(beta |g|)     (matched = z, or the pairs' sum)
+    score_floor  sum_k (alpha |g| - N [mentee of k in g]) score[k] x[k] <= 0
+    coverage     - sum_i matched[i] <= - best            (the second stage of coverage_first)
+
+The success probability of a pair is ``p = clip(score / success_scale, 0, 1)``: the pair's score
+as a share of the best score a pair can have (``SideConstraints.success_scale``, the sum of the
+programme's weights in ``pair()``). This is the documented default link; a programme that has
+recorded outcomes can calibrate it.
+
+**The bound over every pair.** For any prices ``pi >= 0`` on these rows, the Lagrangian bound::
+
+    U(pi) = b . pi + sum over columns of max(0, rc) * upper + min(0, rc) * lower,
+    rc    = objective - a . pi          (the reduced cost of the column)
+
+is at least the value of every feasible assignment, whatever pairs it uses: pairs that are not
+candidates contribute ``max(0, rc)``. :meth:`LinearModel.pair_reduced_costs` prices any pairs,
+so the engine can compute ``U`` over all pairs of any source, block by block.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .base import AssignmentProblem, SideConstraints
+
+__all__ = ["LinearModel", "success_probability", "FAMILIES"]
+
+#: Constraint families that can be relaxed one at a time to find which ones conflict.
+FAMILIES = ("locked", "min_load", "budget", "reservation", "balanced_load", "score_floor",
+            "share_floor")
+
+
+def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
+    """The documented link from a pair's score to its probability of success (see module)."""
+    scale = side.success_scale if side.success_scale and side.success_scale > 0 else 1.0
+    return np.clip(np.asarray(score, dtype=np.float64) / scale, 0.0, 1.0)
+
+
+@dataclass
+class _Rows:
+    start: int
+    count: int
+
+
+class LinearModel:
+    """The rows and the non-pair columns of a problem's linear model; pair columns are made on
+    demand for any pairs (:meth:`pair_entries`), so one model serves every candidate set.
+
+    Parameters
+    ----------
+    problem : AssignmentProblem
+        Capacities, demands, loads and side constraints (its pairs are not used here).
+    stage : "score" or "coverage"
+        The objective: the total score, or the number of matched mentees.
+    coverage_at_least : int, optional
+        Adds the coverage row (the second stage of ``coverage_first``).
+    skip : frozenset of str
+        Constraint families left out (to find which ones conflict).
+    """
+
+    def __init__(self, problem: AssignmentProblem, stage: str = "score",
+                 coverage_at_least: int | None = None, skip: frozenset = frozenset()):
+        side = problem.side
+        self.problem, self.side, self.stage, self.skip = problem, side, stage, skip
+        n, m = problem.n_mentees, problem.n_mentors
+        self.n, self.m = n, m
+        active = set(side.active()) - set(skip)
+        self.fixed = (np.asarray(side.stipend_fixed, float) if side.stipend_fixed is not None
+                      else np.zeros(m))
+        self.per = (np.asarray(side.stipend_per_mentee, float) if side.stipend_per_mentee is not None
+                    else np.zeros(m))
+        self.min_load = (np.ceil(np.asarray(side.min_load, float) - 1e-9)
+                         if "min_load" in active else np.zeros(m))
+        bonus = np.asarray(side.bonus, float) if side.bonus is not None else np.zeros(m)
+        self.bonus = bonus
+        self.budget = "budget" in active
+        res = (np.asarray(side.reservation, float) - self.fixed if "reservation" in active
+               else np.zeros(m))
+        self.res_need = np.where(res > 1e-12, res, 0.0)  # what the variable part must earn
+        self.balanced = "balanced_load" in active
+        group = np.asarray(side.group) if side.group is not None else np.full(n, -1)
+        self.group = group
+        self.groups = np.unique(group[group >= 0])
+        self.gpos = np.full(int(group.max(initial=-1)) + 1, -1, np.int64)
+        self.gpos[self.groups] = np.arange(len(self.groups))
+        self.share = side.share_floor is not None and "share_floor" in active and len(self.groups)
+        self.score_floor = (side.score_floor is not None and "score_floor" in active
+                            and len(self.groups))
+        demand = np.asarray(problem.demand, float)
+        self.coverage_rows = coverage_at_least is not None
+        self.use_z = bool((self.share or stage == "coverage" or self.coverage_rows)
+                          and np.any(demand > 1))
+        self.use_y = bool((self.budget and np.any(self.fixed > 0)) or np.any(self.min_load > 0)
+                          or np.any(self.res_need > 0) or self.balanced)
+        self.use_level = self.balanced
+        self.top = float(np.max(problem.capacity, initial=0.0)) + 1.0
+
+        # row blocks, in this order
+        blocks, at = {}, 0
+
+        def block(name, count):
+            nonlocal at
+            blocks[name] = _Rows(at, int(count))
+            at += int(count)
+
+        self.min_rows = np.flatnonzero(self.min_load > 0)
+        self.res_rows = np.flatnonzero(self.res_need > 0)
+        self.min_pos = np.full(m, -1, np.int64)
+        self.min_pos[self.min_rows] = np.arange(len(self.min_rows))
+        self.res_pos = np.full(m, -1, np.int64)
+        self.res_pos[self.res_rows] = np.arange(len(self.res_rows))
+        block("mentee", n)
+        block("capacity", m)
+        block("min_load", len(self.min_rows))
+        block("budget", 1 if self.budget else 0)
+        block("reservation", len(self.res_rows))
+        block("balanced_hi", m if self.balanced else 0)
+        block("balanced_lo", m if self.balanced else 0)
+        block("link", n if self.use_z else 0)
+        block("share_floor", len(self.groups) if self.share else 0)
+        block("score_floor", len(self.groups) if self.score_floor else 0)
+        block("coverage", 1 if self.coverage_rows else 0)
+        self.rows, self.n_rows = blocks, at
+
+        rhs = np.zeros(at)
+        rhs[self._r("mentee")] = demand
+        rhs[self._r("capacity")] = 0.0 if self.use_y else np.asarray(problem.capacity, float)
+        if self.budget:
+            rhs[self._r("budget")] = float(side.budget)
+        if self.balanced:
+            rhs[self._r("balanced_hi")] = 1.0 + self.top
+            rhs[self._r("balanced_lo")] = self.top
+        if self.share:
+            sizes = np.bincount(group[group >= 0], minlength=len(self.gpos))[self.groups]
+            rhs[self._r("share_floor")] = -np.ceil(float(side.share_floor) * sizes - 1e-9)
+        if self.coverage_rows:
+            rhs[self._r("coverage")] = -float(coverage_at_least)
+        self.rhs = rhs
+        self.sizes = np.bincount(group[group >= 0], minlength=len(self.gpos))[self.groups]
+        self._extra = self._extra_columns()
+
+    def _r(self, name: str) -> slice:
+        b = self.rows[name]
+        return slice(b.start, b.start + b.count)
+
+    # ---------------------------------------------------------------------------------------
+    # columns
+    # ---------------------------------------------------------------------------------------
+    @property
+    def monotone(self) -> bool:
+        """True when a pair's reduced cost can only grow with its score (no score floor), so an
+        upper bound on the score bounds the reduced cost."""
+        return not self.score_floor
+
+    def pair_entries(self, mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray,
+                     extra: np.ndarray | None = None):
+        """The non-zeros of the pair columns ``(mentee[k], mentor[k])``: (column k, row, value)
+        arrays, and each column's objective (plus ``extra``, a bonus in the objective only)."""
+        i = np.asarray(mentee, np.int64)
+        j = np.asarray(mentor, np.int64)
+        s = np.asarray(score, np.float64)
+        K = len(i)
+        k = np.arange(K, dtype=np.int64)
+        cols, rows, vals = [k, k], [self.rows["mentee"].start + i, self.rows["capacity"].start + j], \
+            [np.ones(K), np.asarray(self.problem.load, float)[i]]
+        if len(self.min_rows):
+            on = self.min_pos[j] >= 0
+            cols.append(k[on]); rows.append(self.rows["min_load"].start + self.min_pos[j[on]])
+            vals.append(np.full(int(on.sum()), -1.0))
+        if self.budget:
+            on = self.per[j] != 0
+            cols.append(k[on]); rows.append(np.full(int(on.sum()), self.rows["budget"].start))
+            vals.append(self.per[j[on]])
+        if len(self.res_rows):
+            on = self.res_pos[j] >= 0
+            jj = j[on]
+            cols.append(k[on]); rows.append(self.rows["reservation"].start + self.res_pos[jj])
+            vals.append(-(self.per[jj] + self.bonus[jj] * success_probability(s[on], self.side)))
+        if self.balanced:
+            cols += [k, k]
+            rows += [self.rows["balanced_hi"].start + j, self.rows["balanced_lo"].start + j]
+            vals += [np.ones(K), -np.ones(K)]
+        g = self.group[i]
+        if self.use_z:
+            cols.append(k); rows.append(self.rows["link"].start + i); vals.append(-np.ones(K))
+        else:
+            if self.share:
+                on = g >= 0
+                cols.append(k[on]); rows.append(self.rows["share_floor"].start + self.gpos[g[on]])
+                vals.append(-np.ones(int(on.sum())))
+            if self.coverage_rows:
+                cols.append(k); rows.append(np.full(K, self.rows["coverage"].start))
+                vals.append(-np.ones(K))
+        if self.score_floor:
+            alpha, N = float(self.side.score_floor), float(self.n)
+            G = len(self.groups)
+            own = np.where(g >= 0, self.gpos[np.maximum(g, 0)], -1)
+            for q in range(G):
+                coef = s * (alpha * self.sizes[q] - N * (own == q))
+                on = coef != 0
+                cols.append(k[on]); rows.append(np.full(int(on.sum()), self.rows["score_floor"].start + q))
+                vals.append(coef[on])
+        objective = s.copy() if self.stage == "score" else (
+            np.zeros(K) if self.use_z else np.ones(K))
+        if extra is not None and self.stage == "score":
+            objective = objective + extra
+        return (np.concatenate(cols), np.concatenate(rows), np.concatenate(vals)), objective
+
+    def _extra_columns(self):
+        """The y, z and L columns: (matrix rows x columns, objective, lower, upper, integer)."""
+        cols, rows, vals, obj, lo, hi, integer = [], [], [], [], [], [], []
+        at = 0
+        m, n = self.m, self.n
+        self.y_at = self.z_at = self.level_at = None
+        if self.use_y:
+            self.y_at = at
+            jj = np.arange(m)
+            cols.append(at + jj); rows.append(self.rows["capacity"].start + jj)
+            vals.append(-np.asarray(self.problem.capacity, float))
+            if len(self.min_rows):
+                cols.append(at + self.min_rows); rows.append(self.rows["min_load"].start + np.arange(len(self.min_rows)))
+                vals.append(self.min_load[self.min_rows])
+            if self.budget:
+                on = np.flatnonzero(self.fixed != 0)
+                cols.append(at + on); rows.append(np.full(len(on), self.rows["budget"].start))
+                vals.append(self.fixed[on])
+            if len(self.res_rows):
+                cols.append(at + self.res_rows)
+                rows.append(self.rows["reservation"].start + np.arange(len(self.res_rows)))
+                vals.append(self.res_need[self.res_rows])
+            if self.balanced:
+                cols += [at + jj, at + jj]
+                rows += [self.rows["balanced_hi"].start + jj, self.rows["balanced_lo"].start + jj]
+                vals += [np.full(m, self.top), np.full(m, self.top)]
+            obj.append(np.zeros(m)); lo.append(np.zeros(m)); hi.append(np.ones(m))
+            integer.append(np.ones(m, bool))
+            at += m
+        if self.use_z:
+            self.z_at = at
+            ii = np.arange(n)
+            cols.append(at + ii); rows.append(self.rows["link"].start + ii); vals.append(np.ones(n))
+            g = self.group
+            if self.share:
+                on = np.flatnonzero(g >= 0)
+                cols.append(at + on); rows.append(self.rows["share_floor"].start + self.gpos[g[on]])
+                vals.append(-np.ones(len(on)))
+            if self.coverage_rows:
+                cols.append(at + ii); rows.append(np.full(n, self.rows["coverage"].start))
+                vals.append(-np.ones(n))
+            obj.append(np.ones(n) if self.stage == "coverage" else np.zeros(n))
+            lo.append(np.zeros(n)); hi.append(np.ones(n)); integer.append(np.zeros(n, bool))
+            at += n
+        if self.use_level:
+            self.level_at = at
+            cols += [np.full(m, at), np.full(m, at)]
+            rows += [np.arange(self.rows["balanced_hi"].start, self.rows["balanced_hi"].start + m),
+                     np.arange(self.rows["balanced_lo"].start, self.rows["balanced_lo"].start + m)]
+            vals += [-np.ones(m), np.ones(m)]
+            obj.append(np.zeros(1)); lo.append(np.zeros(1)); hi.append(np.array([self.top - 1]))
+            integer.append(np.ones(1, bool))
+            at += 1
+        self.n_extra = at
+        cat = (lambda parts, dt=float: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
+        matrix = sp.csc_matrix((cat(vals), (cat(rows, np.int64), cat(cols, np.int64))),
+                               shape=(self.n_rows, at))
+        return matrix, cat(obj), cat(lo), cat(hi), cat(integer, bool)
+
+    # ---------------------------------------------------------------------------------------
+    # the model on a candidate set, and prices
+    # ---------------------------------------------------------------------------------------
+    def matrix(self, mentee, mentor, score, locked, extra=None):
+        """(A, objective, lower, upper, integer, rhs) over the candidate pairs then the extra
+        columns, ready for a solver. With activity columns ``y``, each candidate pair also gets
+        the row ``x[k] - y[j] <= 0``: redundant for whole numbers, it makes the relaxation
+        charge a fixed stipend in full (the classic strengthening of fixed-charge models)."""
+        (c, r, v), obj = self.pair_entries(mentee, mentor, score, extra)
+        K = len(mentee)
+        A_pairs = sp.csc_matrix((v, (r, c)), shape=(self.n_rows, K))
+        A_extra, eobj, elo, ehi, eint = self._extra
+        A = sp.hstack([A_pairs, A_extra], format="csc")
+        rhs = self.rhs
+        if self.use_y and K:
+            k = np.arange(K)
+            link = sp.csc_matrix((np.concatenate([np.ones(K), -np.ones(K)]),
+                                  (np.concatenate([k, k]),
+                                   np.concatenate([k, K + self.y_at + np.asarray(mentor, np.int64)]))),
+                                 shape=(K, A.shape[1]))
+            A = sp.vstack([A, link], format="csc")
+            rhs = np.concatenate([rhs, np.zeros(K)])
+        lower = np.concatenate([np.asarray(locked, float), elo])
+        upper = np.concatenate([np.ones(K), ehi])
+        integer = np.concatenate([np.ones(K, bool), eint])
+        return A, np.concatenate([obj, eobj]), lower, upper, integer, rhs
+
+    def candidate_bound(self, A, objective, lower, upper, rhs, prices) -> float:
+        """The candidate model's part of the Lagrangian bound: ``rhs . prices`` plus each
+        column's ``max(0, rc) * upper + min(0, rc) * lower``."""
+        rc = objective - A.T @ prices
+        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower)))
+
+    def pair_reduced_costs(self, mentee, mentor, score, prices: np.ndarray, extra=None,
+                           chunk: int = 1 << 20) -> np.ndarray:
+        """``objective - a . prices`` for any pairs, in chunks (vectorised)."""
+        out = np.empty(len(mentee))
+        for a in range(0, len(mentee), chunk):
+            b = min(a + chunk, len(mentee))
+            (c, r, v), obj = self.pair_entries(mentee[a:b], mentor[a:b], score[a:b],
+                                               None if extra is None else extra[a:b])
+            out[a:b] = obj - np.bincount(c, weights=v * prices[r], minlength=b - a)
+        return out
+
+    def check(self, mentee, mentor, score, chosen_mask) -> list[str]:
+        """The families violated by an assignment (recomputed from the definitions)."""
+        return _violations(self, mentee[chosen_mask], mentor[chosen_mask], score[chosen_mask])
+
+
+def _violations(model: LinearModel, i, j, s) -> list[str]:
+    p, side = model.problem, model.side
+    bad = []
+    n_j = np.bincount(j, minlength=model.m).astype(float)
+    load_j = np.bincount(j, weights=np.asarray(p.load, float)[i], minlength=model.m)
+    if np.any(load_j > np.asarray(p.capacity, float) + 1e-7):
+        bad.append("capacity")
+    if np.any(np.bincount(i, minlength=model.n) > np.asarray(p.demand) + 1e-9):
+        bad.append("mentee")
+    act = n_j > 0
+    if np.any(act & (n_j < model.min_load - 1e-9)):
+        bad.append("min_load")
+    if model.budget and float(model.fixed[act].sum() + model.per[j].sum()) > float(side.budget) + 1e-6:
+        bad.append("budget")
+    if len(model.res_rows):
+        earn = model.per * n_j + np.bincount(j, weights=model.bonus[j] * success_probability(s, side),
+                                             minlength=model.m)
+        if np.any(act & (earn < model.res_need - 1e-7)):
+            bad.append("reservation")
+    if model.balanced and act.any() and n_j[act].max() - n_j[act].min() > 1:
+        bad.append("balanced_load")
+    matched = np.bincount(i, minlength=model.n) > 0
+    if model.share:
+        got = np.bincount(model.gpos[model.group[matched & (model.group >= 0)]],
+                          minlength=len(model.groups))
+        if np.any(got < -model.rhs[model._r("share_floor")] - 1e-9):
+            bad.append("share_floor")
+    if model.score_floor:
+        per = np.bincount(i, weights=s, minlength=model.n)
+        overall = per.sum() / model.n
+        for q, g in enumerate(model.groups):
+            if per[model.group == g].sum() / model.sizes[q] < float(side.score_floor) * overall - 1e-7:
+                bad.append("score_floor")
+                break
+    return bad

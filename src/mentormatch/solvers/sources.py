@@ -1,0 +1,139 @@
+"""Pair sources: where the engine gets candidate pairs and prices every pair, at any size.
+
+A source offers the eligible (mentee, mentor) pairs of a round in two ways:
+
+* ``best(k)``: each mentee's ``k`` best pairs by score, as arrays ``(mentee, mentor, score)``;
+* ``blocks()``: every eligible pair, a block at a time, as the same arrays (exact scores).
+
+Three implementations, one protocol:
+
+* :class:`ArraySource`: the pairs are in memory (the complete set, or a problem's pairs);
+* :class:`BlockSource`: a scorer of blocks of mentee rows against every mentor (``-inf`` where a
+  rule removes the pair), which may cache its blocks; nothing of size pairs is kept;
+* :class:`BoundedSource`: a scorer with cheap upper bounds (``scale.BoundedScorer``); a block
+  yields the exact scores of only those pairs whose bound could still matter, given a screen
+  from the engine (a pair whose bound cannot make its reduced cost positive is skipped), so the
+  engine never scores all pairs exactly.
+
+Which one a round uses is decided by memory (what fits), never by what the user may ask: each
+serves every constraint, objective and bonus.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import numpy as np
+
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+#: Given a block's mentees (one per row) and upper bounds ``(rows, n_mentors)`` on its scores,
+#: the mask of pairs that must be scored exactly.
+Screen = Callable[[int, int, np.ndarray], np.ndarray]
+
+_CHUNK = 1 << 20
+
+
+def _top_k_arrays(i: np.ndarray, j: np.ndarray, s: np.ndarray, k: int) -> Pairs:
+    from .engine import top_k
+
+    keep = top_k(i, s, k)
+    return i[keep], j[keep], s[keep]
+
+
+class ArraySource:
+    """Every eligible pair in memory, sorted by mentee."""
+
+    def __init__(self, mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray,
+                 n_mentees: int, n_mentors: int):
+        self.i = np.asarray(mentee, np.int64)
+        self.j = np.asarray(mentor, np.int64)
+        self.s = np.asarray(score, np.float64)
+        self.n_mentees, self.n_mentors = n_mentees, n_mentors
+
+    def best(self, k: int) -> Pairs:
+        return _top_k_arrays(self.i, self.j, self.s, k)
+
+    def blocks(self, screen: Screen | None = None) -> Iterator[Pairs]:
+        for a in range(0, len(self.i), _CHUNK):
+            b = min(a + _CHUNK, len(self.i))
+            yield self.i[a:b], self.j[a:b], self.s[a:b]
+
+
+class BlockSource:
+    """Dense blocks of mentee rows from ``scorer(slice) -> (rows, n_mentors)`` scores."""
+
+    def __init__(self, scorer: Callable[[slice], np.ndarray], n_mentees: int, n_mentors: int):
+        self.scorer, self.n_mentees, self.n_mentors = scorer, n_mentees, n_mentors
+
+    def _rows(self):
+        from .certify import row_blocks
+
+        return row_blocks(self.n_mentees, self.n_mentors)
+
+    def blocks(self, screen: Screen | None = None) -> Iterator[Pairs]:
+        for a, b in self._rows():
+            block = self.scorer(slice(a, b))
+            r, c = np.nonzero(block > -np.inf)
+            yield (r + a).astype(np.int64), c.astype(np.int64), block[r, c].astype(np.float64)
+
+    def best(self, k: int) -> Pairs:
+        parts = [_top_k_arrays(i, j, s, k) for i, j, s in self.blocks()]
+        return tuple(np.concatenate([p[t] for p in parts]) if parts else np.zeros(0)
+                     for t in range(3))
+
+
+class BoundedSource:
+    """Upper bounds for every pair, exact scores where the engine's screen asks for them.
+
+    ``scorer`` is a :class:`mentormatch.scale.BoundedScorer` (rows in its internal order,
+    ``order[r]`` is the mentee of row ``r``)."""
+
+    #: Slack on the float32 bounds, in score units.
+    MARGIN = 1e-4
+
+    def __init__(self, scorer, n_mentees: int, n_mentors: int):
+        self.scorer, self.n_mentees, self.n_mentors = scorer, n_mentees, n_mentors
+
+    def _rows(self):
+        from .certify import row_blocks
+
+        return row_blocks(self.n_mentees, self.n_mentors)
+
+    def _exact(self, a: int, mask: np.ndarray) -> Pairs:
+        r, c = np.nonzero(mask)
+        s = self.scorer.exact_scores(r + a, c)
+        mentee = self.scorer.order[r + a].astype(np.int64)
+        order = np.lexsort((c, mentee))
+        return mentee[order], c[order].astype(np.int64), s[order]
+
+    def blocks(self, screen: Screen | None = None) -> Iterator[Pairs]:
+        from ..scale import BIG
+
+        for a, b in self._rows():
+            up = self.scorer.upper(a, b).astype(np.float64) + self.MARGIN
+            eligible = up > -BIG / 4
+            mask = eligible if screen is None else eligible & screen(self.scorer.order[a:b], up)
+            yield self._exact(a, mask)
+
+    def best(self, k: int) -> Pairs:
+        """Each mentee's ``k`` best pairs: the pairs whose bound reaches the k-th best exact
+        score among the mentee's k best bounds are scored exactly."""
+        from ..scale import BIG
+
+        parts = []
+        for a, b in self._rows():
+            up = self.scorer.upper(a, b).astype(np.float64) + self.MARGIN
+            kk = min(k, up.shape[1])
+            if kk == 0:
+                continue
+            top = np.argpartition(-up, kk - 1, axis=1)[:, :kk]
+            r = np.repeat(np.arange(b - a), kk)
+            cols = top.ravel()
+            ok = up[r, cols] > -BIG / 4
+            s = np.full(len(r), -np.inf)
+            s[ok] = self.scorer.exact_scores(r[ok] + a, cols[ok])
+            kth = np.sort(s.reshape(b - a, kk), axis=1)[:, 0]  # the k-th best exact score so far
+            need = (up >= kth[:, None]) & (up > -BIG / 4)
+            i, j, sc = self._exact(a, need)
+            parts.append(_top_k_arrays(i, j, sc, k))
+        return tuple(np.concatenate([p[t] for p in parts]) if parts else np.zeros(0)
+                     for t in range(3))
