@@ -232,10 +232,38 @@ def test_pair_scale_path_equals_the_dense_path(org, result, monkeypatch, cache):
                 mm.baseline(big, name, seed=3)
 
 
-def test_scale_path_refuses_settings_it_cannot_honour(org, monkeypatch):
+PROGRAMMES = {
+    "budget": lambda m: {"constraints": {"budget": 0.8 * 750.0 * len(m) / 2}},
+    "share_floor": lambda m: {"fairness": {"share_floor": 0.6, "floor_group": "region"}},
+    "coverage_first": lambda m: {"constraints": {"coverage_first": True}},
+    "maxmin": lambda m: {"fairness": {"objective": "maxmin"}},
+}
+
+
+@pytest.mark.parametrize("source", ["blocks", "bounds"])
+@pytest.mark.parametrize("name", sorted(PROGRAMMES))
+def test_every_setting_works_on_every_source(org, monkeypatch, name, source):
+    """No size threshold changes what a user may ask: the same settings on the complete set,
+    on cached blocks and on bounds give the same optimum (and the constraint still holds)."""
     from mentormatch import pipeline
 
     mentors, mentees = org
+    prog = PROGRAMMES[name](mentors)
+    small = mm.pair(mentors, mentees, programme=prog)
     monkeypatch.setattr(pipeline, "LARGE_PAIRS", 1000)
-    with pytest.raises(mm.ValidationError, match="coverage_first"):
-        mm.pair(mentors, mentees, programme={"constraints": {"coverage_first": True}})
+    if source == "bounds":
+        monkeypatch.setattr(pipeline, "SCORE_CACHE_PAIRS", 1000)
+    big = mm.pair(mentors, mentees, programme=prog)
+    assert big.status == small.status == "optimal"
+    assert big.objective == pytest.approx(small.objective, rel=1e-9, abs=1e-9)
+    assert len(big.pairs) + len(big.unmatched) == len(mentees)
+    if name == "budget":
+        mt = mentors.set_index("id")
+        used = big.pairs.groupby("mentor_id").size()
+        cost = (mt.loc[used.index, "stipend_fixed"] + mt.loc[used.index, "stipend_per_mentee"] * used).sum()
+        assert cost <= prog["constraints"]["budget"] + 1e-6
+    if name == "share_floor":
+        region = mentees.set_index("id")["region"]
+        matched = region.loc[big.pairs["mentee_id"]].value_counts()
+        sizes = region.value_counts()
+        assert (matched.reindex(sizes.index, fill_value=0) >= np.ceil(0.6 * sizes - 1e-9)).all()

@@ -1,8 +1,10 @@
 """``pair()`` and ``assign()``: validate -> candidates -> score -> constrain -> solve -> Matching."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -112,6 +114,15 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
         max_solves=int(min(200, max(REASON_SOLVE_BUDGET // max(len(pairs), 1) - 1, 0))))
     contrib = (contributions.iloc[chosen].reset_index(drop=True)
                if contributions is not None else pd.DataFrame(index=range(len(chosen))))
+    if "input_rows" in data:  # solved in the seeded order: report in the caller's row order
+        mentee_rows, mentor_rows = data["input_rows"]
+        back = np.lexsort((mentor_rows[pairs.mentor[chosen]], mentee_rows[pairs.mentee[chosen]]))
+        pair_df = pair_df.iloc[back].reset_index(drop=True)
+        contrib = contrib.iloc[back].reset_index(drop=True)
+        if len(unmatched):
+            row_of = dict(zip(mentee_ids.ids.tolist(), mentee_rows.tolist()))
+            unmatched = unmatched.iloc[np.argsort([row_of[x] for x in unmatched["mentee_id"]],
+                                                  kind="stable")].reset_index(drop=True)
     data.update(problem=problem, solution=solution, mentee_ids=mentee_ids, mentor_ids=mentor_ids,
                 removed=removed, n_mentees=pairs.n_mentees, n_mentors=pairs.n_mentors)
     return Matching(pairs=pair_df, unmatched=unmatched, status=solution.status,
@@ -187,6 +198,7 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     >>> mm.assign(s, pd.Series({"m1": 1, "m2": 1})).pairs[["mentee_id", "mentor_id"]].values.tolist()
     [['e1', 'm1'], ['e2', 'm2']]
     """
+    started = time.perf_counter()
     get_solver(solver)  # unknown name: raise before any work
     if not isinstance(scores, pd.DataFrame):
         raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
@@ -249,8 +261,8 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
 
         problem, solution = solve_scored(rows, cap, n_mentees=values.shape[0], n_mentors=values.shape[1],
                                          locked=(lock_i, lock_j), options=options)
-        return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores},
-                     eligible_counts=values.shape[1] - n_neginf)
+        return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
+                            {"scores": scores}, eligible_counts=values.shape[1] - n_neginf), started)
     work = rows(slice(0, len(values))) if masked else values
     eligible2d = work > -np.inf if masked else np.ones(values.shape, dtype=bool)
     cand = Candidates.from_mask(eligible2d)
@@ -259,7 +271,8 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     problem = AssignmentProblem(cand, work[eligible2d], cap, locked=lock_mask,
                                 coverage_first=coverage_first)
     solution = _solve(problem, solver, options)
-    return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores})
+    return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores}),
+                  started)
 
 
 def _capacity_series(capacity, mentor_ids: Encoder) -> np.ndarray:
@@ -388,7 +401,16 @@ def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
         ``pairs`` (mentee_id, mentor_id, score, rank, ...), ``unmatched`` (mentee_id,
         reason_code, reason), ``status``, ``objective``, ``bound``, ``gap``, ``contributions``.
     """
-    return solve(prepare(mentors, mentees, programme, framework=framework))
+    started = time.perf_counter()
+    result = solve(prepare(mentors, mentees, programme, framework=framework))
+    return _timed(result, started)
+
+
+def _timed(result: Matching, started: float) -> Matching:
+    """``wall_time`` is the whole call; the solver's own time stays in the certificate."""
+    cert = dict(result.certificate or {})
+    cert.setdefault("solver_wall_time", result.wall_time)
+    return dataclasses.replace(result, wall_time=time.perf_counter() - started, certificate=cert)
 
 
 @dataclass
@@ -418,12 +440,41 @@ def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
         rules call for, and what the result needs; :func:`solve` turns it into a Matching.
     """
     from .schema import validate_tables
-    from .scoring import score_pairs
 
     rules = Rules.coerce(programme)
     mentor_cols, mentee_cols = rules.column_maps()
     mentors, mentees = validate_tables(mentors, mentees, mentor_columns=mentor_cols or None,
                                        mentee_columns=mentee_cols or None)
+    # the tie rule: solve in a seeded order of the ids, so row order never decides a tie
+    mentee_rows = seeded_order(mentees["id"], rules.seed)
+    mentor_rows = seeded_order(mentors["id"], rules.seed)
+    mentees = mentees.iloc[mentee_rows].reset_index(drop=True)
+    mentors = mentors.iloc[mentor_rows].reset_index(drop=True)
+    prepared = _prepare_ordered(mentors, mentees, rules, framework)
+    prepared.data["input_rows"] = (mentee_rows, mentor_rows)
+    return prepared
+
+
+def seeded_order(ids, seed: int) -> np.ndarray:
+    """The documented tie-breaking rule. Rows are solved in the order of a keyed hash of their
+    ids (pandas' SipHash-2-4, keyed by the seed), ties of the hash by the id itself. Among
+    assignments of equal score the solvers' choice then depends on the ids and the seed only:
+    shuffling the rows gives the same pairs, and another seed may break ties differently.
+
+    >>> seeded_order(["b", "a", "c"], 0).tolist() == seeded_order(["c", "b", "a"], 0).tolist()
+    False
+    >>> ids = ["b", "a", "c"]; [ids[k] for k in seeded_order(ids, 0)] == [["c", "b", "a"][k] for k in seeded_order(["c", "b", "a"], 0)]
+    True
+    """
+    values = np.asarray([str(x) for x in ids], dtype=object)
+    key = f"{int(seed) % (1 << 64):016x}"[-16:]
+    hashed = pd.util.hash_array(values, hash_key=key, categorize=False)
+    return np.lexsort((values.astype(str), hashed)) if len(values) else np.zeros(0, np.int64)
+
+
+def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
+    from .scoring import score_pairs
+
     mentee_ids = Encoder.from_ids(mentees["id"])
     mentor_ids = Encoder.from_ids(mentors["id"])
     fw = resolve_framework(framework, mentees, mentors)
@@ -474,35 +525,65 @@ def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
                     SolverOptions(seed=rules.seed, time_limit=rules.settings["time_limit"]))
 
 
-def solve(prepared: Prepared, bonus: np.ndarray | None = None) -> Matching:
+@dataclass(frozen=True)
+class PairBonus:
+    """An objective bonus that works at every size: ``per_mentee[i]`` on every pair of mentee
+    ``i`` (priority), plus ``value[k]`` on the listed pairs ``(mentee[k], mentor[k])``
+    (continuity with a former mentor). Indices are the round's encoded rows."""
+
+    per_mentee: np.ndarray | None = None
+    mentee: np.ndarray | None = None
+    mentor: np.ndarray | None = None
+    value: np.ndarray | None = None
+    n_mentors: int = 0
+
+    def on_pairs(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        out = (np.zeros(len(mentee)) if self.per_mentee is None
+               else np.asarray(self.per_mentee, float)[mentee])
+        if self.value is not None and len(self.value):
+            keys = np.asarray(self.mentee, np.int64) * self.n_mentors + np.asarray(self.mentor, np.int64)
+            order = np.argsort(keys)
+            want = np.asarray(mentee, np.int64) * self.n_mentors + np.asarray(mentor, np.int64)
+            pos = np.minimum(np.searchsorted(keys[order], want), len(keys) - 1)
+            hit = keys[order][pos] == want
+            out = out + np.where(hit, np.asarray(self.value, float)[order][pos], 0.0)
+        return out
+
+    def any(self) -> bool:
+        return bool((self.per_mentee is not None and np.any(self.per_mentee))
+                    or (self.value is not None and np.any(self.value)))
+
+
+def solve(prepared: Prepared, bonus: "np.ndarray | PairBonus | None" = None) -> Matching:
     """Solve a prepared pairing round.
 
     Parameters
     ----------
     prepared : Prepared
         From :func:`prepare`.
-    bonus : ndarray, optional
-        One number per eligible pair of ``prepared.problem`` added to the objective only (for
-        example a priority for mentees left unmatched last round, or continuity with a previous
-        mentor). The reported scores and ``objective`` stay the plain scores; ``status`` refers
-        to the adjusted objective, whose value and bound are in ``certificate``; ``bound`` and
-        ``gap`` are left empty, since a bound on the adjusted objective says nothing about the
-        plain one.
+    bonus : ndarray or PairBonus, optional
+        Added to the objective only (for example a priority for mentees left unmatched last
+        round, or continuity with a previous mentor): one number per eligible pair of
+        ``prepared.problem``, or a :class:`PairBonus`, which works at every size. The reported
+        scores and ``objective`` stay the plain scores; ``status`` refers to the adjusted
+        objective, whose value and bound are in ``certificate``; ``bound`` and ``gap`` are left
+        empty, since a bound on the adjusted objective says nothing about the plain one.
     """
     if prepared.scorer is not None:
-        if bonus is not None and np.any(bonus):
-            raise ValueError("a bonus is not available on the scale path (more than "
-                             f"{LARGE_PAIRS:,} candidate pairs)")
-        return _solve_large(prepared)
+        if bonus is not None and not isinstance(bonus, PairBonus):
+            raise ValueError("at this size a bonus must be a PairBonus (per mentee and per listed "
+                             "pair): the round has no array of every eligible pair")
+        return _solve_large(prepared, bonus if bonus is not None and bonus.any() else None)
     p = prepared.problem
+    if isinstance(bonus, PairBonus):
+        bonus = bonus.on_pairs(p.pairs.mentee, p.pairs.mentor) if bonus.any() else None
     if bonus is None or not np.any(bonus):
         solution = _solve(p, prepared.solver, prepared.options, prepared)
     else:
         bonus = np.asarray(bonus, dtype=np.float64)
         if bonus.shape != p.score.shape or not np.isfinite(bonus).all():
             raise ValueError(f"bonus must hold one finite number per eligible pair ({len(p.score)})")
-        adjusted = AssignmentProblem(p.pairs, p.score + bonus, p.capacity, p.demand, p.load, p.locked,
-                                     p.coverage_first, p.side)
+        adjusted = dataclasses.replace(p, score=p.score + bonus)
         sol = _solve(adjusted, prepared.solver, prepared.options, prepared)
         chosen = sol.chosen
         solution = Solution(chosen, sol.status, float(p.score[chosen].sum()) if len(chosen) else 0.0,
@@ -592,7 +673,7 @@ class _BlockScorer:
         return pd.DataFrame({name: self.removed[name] for name in self.rule_names})
 
 
-def _full_problem(scorer: _BlockScorer, data: dict) -> AssignmentProblem:
+def _full_problem(scorer, data: dict, side=None) -> AssignmentProblem:
     """Every eligible pair of a scale-path round, from the cached block scores: what random,
     greedy and stable baselines must draw from (the solver's sparse set holds only each
     mentee's best pairs, which would flatter a random baseline)."""
@@ -600,42 +681,33 @@ def _full_problem(scorer: _BlockScorer, data: dict) -> AssignmentProblem:
 
     n, m = len(data["mentees"]), len(data["mentors"])
     parts_i, parts_j, parts_s = [], [], []
-    for a, b in row_blocks(n, m):  # the certificate's blocks, so the cache serves them
-        block = scorer(slice(a, b))
-        r, c = np.nonzero(np.isfinite(block))
-        parts_i.append(r + a)
-        parts_j.append(c)
-        parts_s.append(block[r, c])
+    if isinstance(scorer, _BlockScorer):
+        for a, b in row_blocks(n, m):  # the certificate's blocks, so the cache serves them
+            block = scorer(slice(a, b))
+            r, c = np.nonzero(np.isfinite(block))
+            parts_i.append(r + a)
+            parts_j.append(c)
+            parts_s.append(block[r, c])
+    else:  # exact scores of every eligible pair, block by block
+        for i, j, s in _source(scorer, n, m).blocks():
+            parts_i.append(i)
+            parts_j.append(j)
+            parts_s.append(s)
     cand = Candidates(np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64), n, m)
     locked = np.zeros(len(cand), dtype=bool)
     if data["locked"] is not None:
         pos = cand.locate(*data["locked"])
         locked[pos[pos >= 0]] = True
     return AssignmentProblem(cand, np.concatenate(parts_s), data["capacity"], demand=data["demand"],
-                             locked=locked)
+                             locked=locked, side=side if side is not None else SideConstraints())
 
 
 def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, mentor_ids) -> Prepared:
     n_pairs = len(mentees) * len(mentors)
     side = _side_constraints(rules, mentees, mentors)
-    needs = list(side.active())
-    if rules.constraints["coverage_first"]:
-        needs.append("coverage_first")
-    if rules.fairness["objective"] != "total":
-        needs.append(f"fairness.objective={rules.fairness['objective']!r}")
-    if rules.solver != "flow":
-        needs.append(f"solver={rules.solver!r}")
-    if "load" in mentees.columns and not np.all(np.nan_to_num(mentees["load"].to_numpy(float), nan=1.0) == 1):
-        needs.append("fractional loads")
-    if needs:
-        raise ValidationError(Problem(
-            "programme", None, None, None, ", ".join(needs),
-            f"only the certified min-cost flow path at this size ({n_pairs:,} candidate pairs, above "
-            f"{LARGE_PAIRS:,}); pair smaller cohorts (e.g. per region) to use these settings"))
     cap = mentors["capacity"].to_numpy(dtype=float)
-    if np.any(cap != np.round(cap)):
-        raise ValidationError(Problem("mentors", "capacity", None, None, "fractional capacities",
-                                      f"whole numbers at this size ({n_pairs:,} pairs)"))
+    load = (np.nan_to_num(mentees["load"].to_numpy(dtype=float), nan=1.0)
+            if "load" in mentees.columns else None)
     demand = (np.nan_to_num(mentees["mentors_needed"].to_numpy(dtype=float), nan=1.0).astype(np.int64)
               if "mentors_needed" in mentees.columns else None)
     locked = None
@@ -650,17 +722,50 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
         scorer = _BlockScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
     data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,
             "requested_solver": rules.solver, "scale_path": True, "demand": demand, "locked": locked,
-            "capacity": cap, "mentee_ids": mentee_ids, "mentor_ids": mentor_ids}
-    return Prepared(None, mentee_ids, mentor_ids, pd.DataFrame(), pd.DataFrame(), data, "flow",
-                    SolverOptions(seed=rules.seed, progress=True), scorer)
+            "capacity": cap, "load": load, "side": side,
+            "coverage_first": bool(rules.constraints["coverage_first"]),
+            "mentee_ids": mentee_ids, "mentor_ids": mentor_ids}
+    plain = AssignmentProblem(Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), len(mentees),
+                                         len(mentors)), np.zeros(0), cap, load=load, side=side)
+    return Prepared(None, mentee_ids, mentor_ids, pd.DataFrame(), pd.DataFrame(), data,
+                    _choose_solver(rules, side, plain),
+                    SolverOptions(seed=rules.seed, progress=True,
+                                  time_limit=rules.settings["time_limit"]), scorer)
 
 
-def _solve_large(prepared: Prepared) -> Matching:
+def _source(scorer, n: int, m: int):
+    """The pair source of a scale-path round: its cached or recomputed blocks, or its bounds."""
+    from .solvers.sources import BlockSource, BoundedSource
+
+    return BlockSource(scorer, n, m) if isinstance(scorer, _BlockScorer) else BoundedSource(scorer, n, m)
+
+
+def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
     from .scoring import score_pairs
     from .solvers.certify import solve_scored
 
     scorer, data = prepared.scorer, dict(prepared.data)
-    if isinstance(scorer, _BlockScorer):
+    n, m = len(data["mentees"]), len(data["mentors"])
+    plain = (prepared.solver == "flow" and bonus is None and not data["coverage_first"]
+             and (data["load"] is None or np.all(data["load"] == 1)))
+    if not plain and prepared.solver in ("flow", "mip"):
+        from .solvers.engine import solve_source
+
+        problem, solution = solve_source(
+            _source(scorer, n, m), data["capacity"], demand=data["demand"], load=data["load"],
+            locked=data["locked"] or (None, None), side=data["side"],
+            coverage_first=data["coverage_first"],
+            bonus=None if bonus is None else bonus.on_pairs, options=prepared.options)
+    elif not plain:
+        # solvers that need every pair in memory (fairness objectives, stable, baselines):
+        # every eligible pair, from the block scores
+        full = (data["full_problem"]() if "full_problem" in data
+                else _full_problem(scorer, data, side=data["side"]))
+        full = dataclasses.replace(full, coverage_first=data["coverage_first"], side=data["side"],
+                                   load=data["load"] if data["load"] is not None else full.load)
+        solution = _solve(full, prepared.solver, prepared.options, prepared)
+        problem = full
+    elif isinstance(scorer, _BlockScorer):
         problem, solution = solve_scored(scorer, data["capacity"], n_mentees=len(data["mentees"]),
                                          n_mentors=len(data["mentors"]), demand=data["demand"],
                                          locked=data["locked"], options=prepared.options)
@@ -669,6 +774,8 @@ def _solve_large(prepared: Prepared) -> Matching:
 
         problem, solution = solve_bounded(scorer, data["capacity"], demand=data["demand"],
                                           locked=data["locked"], options=prepared.options)
+    if bonus is not None and solution.certificate is not None:
+        solution.certificate.setdefault("objective", "score + bonus")
     # contributions only on the pairs the solver kept (each mentee's best pairs and the pairs
     # the certificate added), never on every pair
     scores = score_pairs(data["mentees"], data["mentors"], problem.pairs, data["rules"],

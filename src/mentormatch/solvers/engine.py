@@ -75,7 +75,7 @@ def _new_highs():
 
 def _highs(options: SolverOptions, time_left: float):
     h = _new_highs()
-    h.setOptionValue("output_flag", bool(options.progress))
+    h.setOptionValue("output_flag", False)  # HiGHS logs to the console; a user sees a bar
     h.setOptionValue("random_seed", int(options.seed) % (2 ** 31))
     h.setOptionValue("threads", 1)
     h.setOptionValue("time_limit", max(0.05, float(time_left)))
