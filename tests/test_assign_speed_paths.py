@@ -9,7 +9,7 @@ from scipy.optimize import linear_sum_assignment
 import mentormatch as mm
 import mentormatch.solvers.flow as flow
 from mentormatch.pairs import DenseRows
-from mentormatch.pipeline import _rank_of_pairs
+from mentormatch.pipeline import _rank_of_chosen, _rank_of_pairs
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.certify import solve_scored
 
@@ -96,7 +96,7 @@ def test_dense_rows_of_a_dataframe_view_are_row_major_copies():
 # --------------------------------------------------------------------------------------------
 class _P:  # just what _rank_of_pairs reads
     def __init__(self, mentee, score):
-        self.pairs = type("pairs", (), {"mentee": mentee})()
+        self.pairs = type("pairs", (), {"mentee": mentee, "n_mentees": int(mentee.max(initial=-1)) + 1})()
         self.score = score
 
 
@@ -112,6 +112,8 @@ def test_rank_of_pairs_equals_pandas_groupby_rank(width, seed):
     for m_, s_ in [(mentee, score), (mentee[::-1].copy(), score)]:  # grouped, and not
         want = pd.Series(s_).groupby(m_).rank(method="min", ascending=False).to_numpy().astype(np.int64)
         np.testing.assert_array_equal(_rank_of_pairs(_P(m_, s_)), want)
+        pick = np.random.default_rng(seed).choice(len(s_), size=min(len(s_), 7), replace=False)
+        np.testing.assert_array_equal(_rank_of_chosen(_P(m_, s_), pick), want[pick])
     assert len(_rank_of_pairs(_P(np.zeros(0, np.int64), np.zeros(0)))) == 0
 
 

@@ -129,7 +129,9 @@ def test_competency_uncovered_and_unknown_mentor_levels():
     res = mm.pair(mentors, mentees, programme=PROGRAMME, framework=FW)
     prep = res.data["scores"].prepared["competency"]
     from mentormatch.report.explain import pair_phrases
-    text = pair_phrases(res.data, np.array([0, 0]), np.array([0, 1]))["competency"].tolist()
+    e = res.data["mentee_ids"].encode(["E1", "E1"])  # rows are solved in a seeded id order
+    m = res.data["mentor_ids"].encode(["M1", "M2"])
+    text = pair_phrases(res.data, e, m)["competency"].tolist()
     assert text[0] == ("covers none of the gaps Account Executive requires: closing (+1); mentor's level "
                        "unknown in negotiation; target from the pathway (next step up from Sales "
                        "Development Representative)")

@@ -50,9 +50,11 @@ def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
         return np.zeros(0, np.int64)
     counts = np.bincount(mentee)
     width = int(counts.max())
-    if len(counts) * width <= (1 << 22) and bool(np.all(mentee[1:] >= mentee[:-1])):
+    if width <= 64 and len(counts) * width <= (1 << 22) and bool(np.all(mentee[1:] >= mentee[:-1])):
         # few pairs per mentee (the sparse paths): 1 + how many of its mentee's scores beat
-        # each pair's, on a NaN-padded mentees x width table (<= 32 MB), without sorting
+        # each pair's, on a NaN-padded mentees x width table (<= 32 MB), without sorting; with
+        # wide rows this compares every pair with its whole row (54 % of assign() at 2,000 x
+        # 500), so wide rows are sorted instead
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         table = np.full((len(counts), width), np.nan)
         table[mentee, np.arange(n) - starts[mentee]] = score
@@ -76,6 +78,30 @@ def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
     return ranks
 
 
+def _rank_of_chosen(problem: AssignmentProblem, chosen: np.ndarray) -> np.ndarray:
+    """``_rank_of_pairs(problem)[chosen]`` in one pass over the pairs per chosen pair of a
+    mentee (usually one): 1 + how many of the mentee's scores beat the chosen pair's."""
+    mentee = np.asarray(problem.pairs.mentee, dtype=np.int64)
+    score = np.asarray(problem.score, dtype=np.float64)
+    chosen = np.asarray(chosen, dtype=np.int64)
+    out = np.empty(len(chosen), np.int64)
+    if not len(chosen):
+        return out
+    n = problem.pairs.n_mentees
+    order = np.argsort(mentee[chosen], kind="stable")
+    cm = mentee[chosen][order]
+    first = np.ones(len(cm), bool)
+    first[1:] = cm[1:] != cm[:-1]
+    nth = np.arange(len(cm)) - np.maximum.accumulate(np.where(first, np.arange(len(cm)), 0))
+    for r in range(int(nth.max()) + 1):  # the r-th chosen pair of each mentee
+        sel = order[nth == r]
+        thr = np.full(n, np.inf)
+        thr[mentee[chosen[sel]]] = score[chosen[sel]]
+        beats = np.bincount(mentee, weights=score > thr[mentee], minlength=n)
+        out[sel] = 1 + beats[mentee[chosen[sel]]].astype(np.int64)
+    return out
+
+
 #: Pairs x re-solves spent on exact "capacity taken" reasons, counting the re-solve of the optimum
 #: they start from; beyond it reasons stay approximate (and say that the exact check was skipped).
 #: A solve of 885,000 pairs takes about 4 s: counted without that first solve, the budget let the
@@ -93,12 +119,11 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     holds each mentee's best pairs, so the top ranks are exact."""
     chosen = solution.chosen
     pairs = problem.pairs
-    ranks = _rank_of_pairs(problem)
     pair_df = pd.DataFrame({
         "mentee_id": mentee_ids.decode(pairs.mentee[chosen]),
         "mentor_id": mentor_ids.decode(pairs.mentor[chosen]),
         "score": problem.score[chosen],
-        "rank": ranks[chosen],
+        "rank": _rank_of_chosen(problem, chosen),
         "eligible_mentors": (eligible_counts if eligible_counts is not None else
                              np.bincount(pairs.mentee, minlength=pairs.n_mentees))[pairs.mentee[chosen]],
         "locked": problem.locked[chosen],

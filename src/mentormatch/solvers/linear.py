@@ -62,6 +62,25 @@ def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
     return np.clip(np.asarray(score, dtype=np.float64) / scale, 0.0, 1.0)
 
 
+def budget_rounded(budget: float, per: np.ndarray, fixed: np.ndarray) -> float:
+    """The budget rounded down to what whole stipends can spend: when every stipend is a
+    multiple of ``g`` (in cents), no assignment spends more than ``floor(budget / g) * g``. The
+    same integer assignments meet it, and the relaxation gets much tighter (a Chvatal-Gomory
+    rounding): at 500 x 150 with stipends of 500 + 250 a mentee it closed most of the gap.
+
+    >>> budget_rounded(143200.0, np.array([250.0, 250.0]), np.array([500.0, 0.0]))
+    143000.0
+    """
+    cents = np.round(np.concatenate([per, fixed]) * 100)
+    if not np.allclose(cents / 100, np.concatenate([per, fixed]), atol=1e-9) or budget < 0:
+        return budget
+    nz = np.abs(cents[cents != 0]).astype(np.int64)
+    if not len(nz):
+        return budget
+    g = int(np.gcd.reduce(nz))
+    return math.floor(budget * 100 / g + 1e-9) * g / 100
+
+
 @dataclass
 class _Rows:
     start: int
@@ -152,7 +171,7 @@ class LinearModel:
         rhs[self._r("mentee")] = demand
         rhs[self._r("capacity")] = 0.0 if self.use_y else np.asarray(problem.capacity, float)
         if self.budget:
-            rhs[self._r("budget")] = float(side.budget)
+            rhs[self._r("budget")] = budget_rounded(float(side.budget), self.per, self.fixed)
         if self.balanced:
             rhs[self._r("balanced_hi")] = 1.0 + self.top
             rhs[self._r("balanced_lo")] = self.top

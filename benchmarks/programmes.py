@@ -1,0 +1,96 @@
+"""Programmes with side constraints at several sizes (issue 23's table): (a) a stipend budget of
+80 % of the unconstrained optimum's stipend cost, (b) a share floor by region at the plain
+optimum's mean matched share, (c) max-min by gender. Each is timed as a whole ``pair()`` call, in
+its own process (peak memory of that process), beside peers on the full model: CP-SAT (the
+former default) and HiGHS on every pair, both time-limited.
+
+    python benchmarks/programmes.py 500x150 3000x1500 --time-limit 60 --peers 500x150
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import time
+
+
+def _programme(kind: str, mentors, mentees):
+    import mentormatch as mm
+
+    plain = mm.pair(mentors, mentees)
+    if kind == "a":
+        mt = mentors.set_index("id")
+        used = plain.pairs.groupby("mentor_id").size()
+        cost = float((mt.loc[used.index, "stipend_fixed"]
+                      + mt.loc[used.index, "stipend_per_mentee"] * used).sum())
+        return {"constraints": {"budget": 0.8 * cost}}
+    if kind == "b":
+        share = len(plain.pairs["mentee_id"].unique()) / len(mentees)
+        return {"fairness": {"share_floor": round(share, 4), "floor_group": "region"}}
+    return {"fairness": {"objective": "maxmin", "groups": ["gender"]}}
+
+
+def _run(spec, out):
+    import mentormatch as mm
+    from mentormatch.solvers import engine
+
+    n, m, kind, peer, limit = spec
+    mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=1)
+    prog = _programme(kind, mentors, mentees)
+    prog["time_limit"] = limit
+    if peer == "cpsat":
+        prog["solver"] = "cpsat"
+    if peer == "highs-full":
+        engine.FIRST_CANDIDATES = 10 ** 9  # every pair a candidate from the start
+    t = time.perf_counter()
+    try:
+        r = mm.pair(mentors, mentees, prog)
+        row = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap}
+    except Exception as e:  # a peer that fails is recorded, not hidden
+        row = {"status": f"error: {str(e)[:80]}"}
+    row.update(time=time.perf_counter() - t,
+               peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out.put(row)
+
+
+def measure(n, m, kind, peer, limit):
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=_run, args=((n, m, kind, peer, limit), q))
+    p.start()
+    p.join(limit * 4 + 600)
+    if p.is_alive():
+        p.kill()
+        return {"status": "killed", "time": None}
+    return q.get()
+
+
+def _pct(gap):
+    return "" if gap is None else f"{100 * gap:.3f} %"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("sizes", nargs="+")
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--peers", nargs="*", default=[])
+    ap.add_argument("--kinds", default="abc")
+    a = ap.parse_args(argv)
+    print("| size | programme | solver | status | time (s) | objective | bound | gap | peak MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for size in a.sizes:
+        n, m = map(int, size.split("x"))
+        for kind in a.kinds:
+            peers = ["mentormatch"] + ([p for p in ("cpsat", "highs-full")] if size in a.peers and kind != "c" else [])
+            for peer in peers:
+                r = measure(n, m, kind, peer, a.time_limit)
+                fmt = lambda v, d=2: "" if v is None else (f"{v:,.{d}f}" if isinstance(v, float) else str(v))
+                print(f"| {n:,} x {m:,} | ({kind}) | {peer} | {r['status']} | {fmt(r.get('time'))} | "
+                      f"{fmt(r.get('objective'))} | {fmt(r.get('bound'))} | "
+                      f"{_pct(r.get('gap'))} | "
+                      f"{fmt(r.get('peak_mib'), 0)} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
