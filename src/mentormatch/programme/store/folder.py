@@ -285,9 +285,10 @@ def _parse_manifest(mpath: Path) -> dict:
     need = ("number", "date", "status", "objective", "solver", "pairs", "unmatched")
     for n, r in enumerate(manifest["rounds"], start=1):
         key = f"rounds[{n - 1}]"
-        if not isinstance(r, dict) or any(k not in r for k in need) or r.get("number") != n \
-                or not _whole(r.get("number")):
+        if not isinstance(r, dict) or any(k not in r for k in need):
             raise bad(key, r, f"round {n} with keys {', '.join(need)}")
+        if r["number"] != n or not _whole(r["number"]):
+            raise bad(f"{key}.number", r["number"], f"{n} (rounds 1, 2, ... in order)")
         try:
             ok = isinstance(r["date"], str) and as_date(r["date"], "date") == r["date"]
         except ValidationError:
