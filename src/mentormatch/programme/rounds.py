@@ -132,6 +132,8 @@ def round_rules(prog: "Programme", date: str, number: int, mentee_set: set, ment
                          f"in this round dropped for this round: "
                          f"{ledger.listing(f'({a}, {b})' for a, b in gone)}")
     user_locks = kept["locked"]
+    # a pair the rules lock is made again even if the history would forbid the repeat
+    forbidden = [p for p in forbidden if p not in user_locks]
     rules = prog.rules.replace(constraints={
         "forbidden": kept["forbidden"] + forbidden,
         "locked": user_locks + [p for p in locks if p not in user_locks]})
