@@ -102,3 +102,27 @@ def test_leavers_references_are_dropped_with_a_note(tmp_path):
     prog.run_round(mentors, mentees.iloc[1:], date="2026-07-15")
     assert len(prog.rounds[2].notes) == 1 and "(E1, M1)" in prog.rounds[2].notes[0]
     assert ("E2", "M3") not in _pairs(prog.rounds[2].pairs)
+
+
+def test_rounds_on_the_scale_path(monkeypatch):
+    """Above pipeline.LARGE_PAIRS (lowered here) rounds run with their locks; a priority bonus,
+    which that path does not take yet, is refused naming the setting, the programme unchanged."""
+    import mentormatch.pipeline as P
+
+    monkeypatch.setattr(P, "LARGE_PAIRS", 50)
+    mentors, mentees = _org(30, 6, seed=5)
+    plain = Programme({"weights": {"experience": 1.0}}, priority=None)
+    first = plain.run_round(mentors, mentees, date="2026-01-15")
+    assert len(first.unmatched) > 0  # 30 mentees, fewer places: some wait for round 2
+    second = plain.run_round(mentors, mentees.iloc[2:], date="2026-04-15")
+    kept = {(e, m) for e, m in _pairs(first.pairs) if e in set(mentees["id"].iloc[2:])}
+    assert kept <= _pairs(second.pairs)
+
+    prog = Programme({"weights": {"experience": 1.0}}, priority="weight")
+    prog.run_round(mentors, mentees, date="2026-01-15")
+    before = prog.history
+    with pytest.raises(mm.ValidationError, match="priority=None") as info:
+        prog.run_round(mentors, mentees, date="2026-04-15")
+    assert info.value.problems[0].column == "priority"
+    assert len(prog.rounds) == 1
+    pd.testing.assert_frame_equal(prog.history, before)

@@ -70,8 +70,15 @@ def rematch(prog: "Programme", mentee_id, date, mentors, mentees,
     probe_rules, _ = round_rules(prog, date, number, set(v_mentees["id"].astype(str)),
                                  set(v_mentors["id"].astype(str)), lock=False)
     base = prepare(mentors, mentees, probe_rules, framework=prog.framework)
-    p = base.data["problem"]
-    e_enc, m_enc = base.data["mentee_ids"], base.data["mentor_ids"]
+    p = base.problem
+    if p is None:
+        from ..pipeline import LARGE_PAIRS
+
+        raise ValidationError(Problem(
+            "arguments", "mentors", None, None, f"{len(base.mentee_ids):,} x {len(base.mentor_ids):,}",
+            f"at most {LARGE_PAIRS:,} mentee x mentor pairs: rematch solves with a score bonus, "
+            f"which the scale path does not take yet"))
+    e_enc, m_enc = base.mentee_ids, base.mentor_ids
     e_index, m_index = e_enc.index, m_enc.index  # built once by the encoder: O(1) lookups
     if mentee_id not in e_index:
         raise ValidationError(Problem("mentees", "id", mentee_id, None, mentee_id,

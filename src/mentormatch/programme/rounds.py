@@ -147,8 +147,13 @@ def end_ineligible(prog: "Programme", mentors, mentees, date, number, mentee_set
     probe = prepare(mentors, mentees, round_rules(prog, date, number, mentee_set, mentor_set,
                                                   lock=False)[0],
                     framework=prog.framework)
-    p = probe.data["problem"]
-    e_index, m_index = probe.data["mentee_ids"].index, probe.data["mentor_ids"].index
+    p = probe.problem
+    if p is None:  # the scale path keeps no eligible pair list to check the locks against
+        raise ValidationError(Problem(
+            "Programme", "history", None, None, "pairs in force the rules now exclude",
+            "a round whose pairs in force are all still eligible: above the size where every "
+            "pair is listed, they cannot be found and ended (end them with record_outcomes)"))
+    e_index, m_index = probe.mentee_ids.index, probe.mentor_ids.index
     h = prog._history
     active = np.flatnonzero(ledger.active_mask(h, date))
     drop = np.zeros(len(h), dtype=bool)
@@ -169,30 +174,50 @@ def priority_mentees(prog: "Programme", mentee_set: set, in_pairs: set) -> set:
 
 def round_bonus(prog: "Programme", prepared, priority_ids: set, carried: set,
                 date: str) -> np.ndarray | None:
-    """Per eligible pair of the round's problem: the objective bonus (None when all zero)."""
-    p = prepared.data["problem"]
-    e_ids = prepared.data["mentee_ids"].ids
-    bonus = np.zeros(len(p.pairs))
-    if priority_ids:
-        prio = np.isin(e_ids.astype(str), list(priority_ids))[p.pairs.mentee]
-        if prog.priority == "weight":
-            bonus[prio] += float(prog.priority_weight)
-        else:
-            bonus[prio] += dominating_offset(p)
+    """Per eligible pair of the round's problem: the objective bonus (None when all zero).
+
+    Raises
+    ------
+    ValidationError
+        When a bonus is due on the scale path (more than ``pipeline.LARGE_PAIRS`` pairs), which
+        takes no bonus yet: the setting that asks for it is named, never dropped silently.
+    """
+    e_index, m_index = prepared.mentee_ids.index, prepared.mentor_ids.index
+    a, b = [], []
     if prog.continuity:
         h = prog._history
         ended = h[~ledger.active_mask(h, date)].sort_values(["start", "instance"], kind="mergesort")
         latest = ended.groupby("mentee_id", sort=False).tail(1)
         paired_now = {e for e, _ in carried}
-        e_index, m_index = prepared.data["mentee_ids"].index, prepared.data["mentor_ids"].index
-        a, b = [], []
         for e, m in zip(latest["mentee_id"], latest["mentor_id"]):
             if e in e_index and m in m_index and e not in paired_now:
                 a.append(e_index[e])
                 b.append(m_index[m])
-        if a:
-            pos = p.pairs.locate(a, b)
-            bonus[pos[pos >= 0]] += float(prog.continuity_weight)
+    if not priority_ids and not a:
+        return None
+    if prepared.problem is None:  # the scale path
+        from ..pipeline import LARGE_PAIRS
+
+        setting, value = (("priority", prog.priority) if priority_ids
+                          else ("continuity", prog.continuity))
+        n = len(prepared.mentee_ids) * len(prepared.mentor_ids)
+        raise ValidationError(Problem(
+            "Programme", setting, None, None, value,
+            f"{'priority=None' if setting == 'priority' else 'continuity=False'} for a round of "
+            f"{n:,} mentee x mentor pairs: above {LARGE_PAIRS:,} pairs the solver takes no score "
+            f"bonus yet ({len(priority_ids):,} mentee(s) with priority, {len(a):,} with a "
+            f"previous mentor in this round)"))
+    p = prepared.problem
+    bonus = np.zeros(len(p.pairs))
+    if priority_ids:
+        prio = np.isin(prepared.mentee_ids.ids.astype(str), list(priority_ids))[p.pairs.mentee]
+        if prog.priority == "weight":
+            bonus[prio] += float(prog.priority_weight)
+        else:
+            bonus[prio] += dominating_offset(p)
+    if a:
+        pos = p.pairs.locate(a, b)
+        bonus[pos[pos >= 0]] += float(prog.continuity_weight)
     return bonus if bonus.any() else None
 
 

@@ -2,8 +2,8 @@
 (:mod:`.sqlite`), chosen by the path. Both hold the same :class:`Snapshot`, both switch from the
 old state to the new one atomically, both verify what they read.
 
->>> kind("runs/prog.sqlite"), kind("sqlite:///runs/prog"), kind("runs/prog")
-(('sqlite', PosixPath('runs/prog.sqlite')), ('sqlite', PosixPath('runs/prog')), ('folder', PosixPath('runs/prog')))
+>>> [(how, path.as_posix()) for how, path in map(kind, ["a/p.sqlite", "sqlite:///a/p", "a/p"])]
+[('sqlite', 'a/p.sqlite'), ('sqlite', 'a/p'), ('folder', 'a/p')]
 """
 from __future__ import annotations
 
