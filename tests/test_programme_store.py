@@ -175,6 +175,8 @@ def test_concurrent_saves_take_turns(two_states, tmp_path):
                 code = 1
             os._exit(code)
         children.append(pid)
+    for _ in range(5):  # loads meanwhile: each one whole state
+        assert _state(Programme.load(d)) in (_state(old), _state(new))
     assert [os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in children] == [0, 0, 0, 0]
     assert _state(Programme.load(d)) in (_state(old), _state(new))
     assert not (d / ".staging").exists()
