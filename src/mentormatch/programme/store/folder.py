@@ -263,9 +263,9 @@ def _parse_manifest(mpath: Path) -> dict:
     for key, kind in (("parameters", dict), ("rules", dict), ("history", str),
                       ("outcomes", str), ("rounds", list), ("files", dict)):
         if not isinstance(manifest.get(key), kind):
-            hint = (" (each file's sha256 and rows; a save written before mentormatch recorded "
-                    "them cannot be verified: save it again with the version that wrote it after "
-                    "checking it, or add the entries)") if key == "files" else ""
+            hint = (" (each file's sha256 and rows, which every save records; a save written "
+                    "before checksums were added lacks them and is refused rather than read "
+                    "unverified)") if key == "files" else ""
             raise bad(key, manifest.get(key), f"a {kind.__name__} under key {key!r}{hint}")
     listed = manifest["files"]
     for rel, entry in listed.items():
