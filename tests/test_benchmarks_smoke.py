@@ -38,3 +38,15 @@ def test_benchmarks_smoke(tmp_path):
     assert scale["matched"] + scale["unmatched"] == scale["n"]
     assert 0 < scale["random_matched"] <= scale["n"]
     assert "BENCHMARKS.md" not in {p.name for p in tmp_path.iterdir()}
+
+
+def test_rounds_benchmark_smoke():
+    """benchmarks/rounds.py runs (tiny size): every round accounted for, carried pairs from
+    round 2, joiners and leavers each round."""
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "rounds.py"), "--mentees",
+                           "120", "--mentors", "30", "--rounds", "3"], capture_output=True,
+                          text=True, timeout=180, cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("round ")]
+    assert len(lines) == 3 and "error" not in proc.stdout, proc.stdout
+    assert all("leavers     12" in x for x in lines[1:]) and "carried      0" not in lines[2]

@@ -525,14 +525,14 @@ def test_failed_save_keeps_the_earlier_one(tmp_path, monkeypatch):
     prog.record_outcomes(pd.DataFrame({"mentee_id": [prog.rounds[0].pairs["mentee_id"].iloc[0]],
                                        "mentor_id": [prog.rounds[0].pairs["mentor_id"].iloc[0]],
                                        "promoted": ["2026-02-02"]}))
-    import mentormatch.programme as P
+    import mentormatch.programme.store.folder as P
 
     real = P._write_csv
 
-    def failing(frame, columns, path):
+    def failing(frame, columns, path, *rest):
         if path.name == "outcomes.csv":
             raise OSError("disk full")
-        return real(frame, columns, path)
+        return real(frame, columns, path, *rest)
 
     monkeypatch.setattr(P, "_write_csv", failing)
     with pytest.raises(OSError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import InfeasibleError, MentormatchError, UnknownNameError, ValidationError
+from .errors import InfeasibleError, MentormatchError, StoreError, UnknownNameError, ValidationError
 from .matching import Matching
 from .pipeline import assign, baseline, pair
 from .rules import Rules
@@ -29,4 +29,4 @@ def __getattr__(name: str):
 
 __all__ = ["synthetic", "careers", "CareerFramework", "Programme", "InfeasibleError",
            "MentormatchError", "UnknownNameError", "ValidationError", "Matching", "assign",
-           "baseline", "pair", "Rules"]
+           "baseline", "pair", "Rules", "StoreError"]

@@ -77,3 +77,10 @@ class InfeasibleError(MentormatchError):
             conflicts = [conflicts]
         self.conflicts: list[Conflict] = list(conflicts)
         super().__init__("the constraints cannot all hold: " + "; ".join(map(str, self.conflicts)))
+
+
+class StoreError(ValidationError):
+    """A programme store that cannot be read or written as asked: damaged or incomplete files
+    (a checksum, row count or manifest value that does not match), a store locked by another
+    save, a path that is not a store. ``problems`` name the file (as ``table``), the value found
+    and what was expected, as for :class:`ValidationError` (of which this is a kind)."""

@@ -7,6 +7,7 @@ mentors table's rows, both in input order. A dense score matrix reaches the solv
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -39,8 +40,9 @@ class Encoder:
     def __len__(self) -> int:
         return len(self.ids)
 
-    @property
+    @functools.cached_property
     def index(self) -> dict[str, int]:
+        """id -> row index; built once (the encoder is immutable), so a lookup is O(1)."""
         return {v: k for k, v in enumerate(self.ids)}
 
     def encode(self, ids) -> np.ndarray:

@@ -1,0 +1,130 @@
+"""Rematch: a new mentor for a mentee whose pair ended early, with the fewest changes to the pairs
+in force (lexicographic: match the mentee, keep pairs, then the score)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..errors import Problem, ValidationError
+from ..matching import Matching
+from . import ledger
+from .rounds import round_rules
+from .tables import as_date
+
+if TYPE_CHECKING:
+    from .core import Programme
+
+
+def resolve_with_bonus(prepared, bonus: np.ndarray, subset: np.ndarray | None = None) -> Matching:
+    """Solve a prepared round with ``score + bonus`` as the objective, optionally on a subset of
+    its pairs; the pairs are reported with their own scores (see :func:`pipeline.solve`)."""
+    from ..pipeline import solve
+
+    if subset is not None:
+        p = prepared.problem
+        ranks = {k: getattr(p, k)[subset] for k in ("mentee_rank", "mentor_rank")
+                 if getattr(p, k) is not None}
+        sub = dataclasses.replace(p, pairs=p.pairs.subset(subset), score=p.score[subset],
+                                  locked=p.locked[subset], **ranks)
+        contributions = prepared.contributions.iloc[np.flatnonzero(subset)].reset_index(drop=True)
+        prepared = dataclasses.replace(prepared, problem=sub, contributions=contributions,
+                                       data={**prepared.data, "problem": sub,
+                                             "all_contributions": contributions})
+        bonus = bonus[subset]
+    return solve(prepared, bonus)
+
+
+def rematch(prog: "Programme", mentee_id, date, mentors, mentees,
+            allow_changes: bool) -> tuple[Matching, int]:
+    """The body of :meth:`Programme.rematch` (the caller restores the state on failure)."""
+    from ..pipeline import prepare
+    from ..schema import validate_tables
+
+    if not prog._rounds:
+        raise ValidationError(Problem("arguments", "mentee_id", str(mentee_id), None, mentee_id,
+                                      "a mentee of a round already run (no round has been run)"))
+    date = as_date(date, "date")
+    if date < prog._rounds[-1].date:
+        raise ValidationError(Problem("arguments", "date", None, None, date,
+                                      f"a date on or after the latest round's ({prog._rounds[-1].date})"))
+    if mentors is None or mentees is None:
+        if prog._tables is None:
+            raise ValidationError(Problem("arguments", "mentors", None, None, None,
+                                          "the mentors and mentees tables: a loaded programme "
+                                          "does not keep people's data"))
+        mentors, mentees = prog._tables if mentors is None and mentees is None else (
+            mentors if mentors is not None else prog._tables[0],
+            mentees if mentees is not None else prog._tables[1])
+    mentee_id = str(mentee_id)
+    number = prog._rounds[-1].number
+    h = prog._history
+    mine = ledger.active_mask(h, date) & (h["mentee_id"] == mentee_id).to_numpy()
+    ledger.close(h, mine, date, "rematch")
+
+    # the eligible pairs and scores, with the history forbidden and nothing locked
+    mcols, ecols = prog.rules.column_maps()
+    v_mentors, v_mentees = validate_tables(mentors, mentees, mentor_columns=mcols or None,
+                                           mentee_columns=ecols or None)
+    probe_rules, _ = round_rules(prog, date, number, set(v_mentees["id"].astype(str)),
+                                 set(v_mentors["id"].astype(str)), lock=False)
+    base = prepare(mentors, mentees, probe_rules, framework=prog.framework)
+    p = base.problem
+    if p is None:
+        from ..pipeline import LARGE_PAIRS
+
+        raise ValidationError(Problem(
+            "arguments", "mentors", None, None, f"{len(base.mentee_ids):,} x {len(base.mentor_ids):,}",
+            f"at most {LARGE_PAIRS:,} mentee x mentor pairs: rematch solves with a score bonus, "
+            f"which the scale path does not take yet"))
+    e_enc, m_enc = base.mentee_ids, base.mentor_ids
+    e_index, m_index = e_enc.index, m_enc.index  # built once by the encoder: O(1) lookups
+    if mentee_id not in e_index:
+        raise ValidationError(Problem("mentees", "id", mentee_id, None, mentee_id,
+                                      "a mentee in the mentees table"))
+    target = e_index[mentee_id]
+    act = ledger.active_mask(h, date)
+    in_force = list(zip(h["mentee_id"][act], h["mentor_id"][act]))
+    known = [(e, m) for e, m in in_force if e in e_index and m in m_index]
+    a = np.array([e_index[e] for e, _ in known], dtype=np.int64)
+    b = np.array([m_index[m] for _, m in known], dtype=np.int64)
+    keep_pos = p.pairs.locate(a, b) if len(a) else np.zeros(0, dtype=np.int64)
+    keep_pos = keep_pos[keep_pos >= 0]
+    in_play = np.zeros(p.n_mentees, dtype=bool)
+    in_play[target] = True
+    in_play[p.pairs.mentee[keep_pos]] = True
+    in_play[p.pairs.mentee[p.locked]] = True
+    sel = in_play[p.pairs.mentee]
+
+    keep = np.zeros(len(p.pairs), dtype=bool)
+    keep[keep_pos] = True
+    if not allow_changes:
+        p.locked = p.locked | keep
+    score = p.score
+    span = float(score.max() - min(0.0, score.min())) if len(score) else 1.0
+    n_max = int(min(p.demand[in_play].sum(), max(p.capacity.sum(), 1)))
+    k_off = 1.0 + n_max * max(span, 1e-9)
+    t_off = (n_max + 1) * (k_off + span) + 1.0
+    bonus = k_off * keep + t_off * (p.pairs.mentee == target)
+    result = resolve_with_bonus(base, bonus, subset=sel)
+
+    # what changed, and the ledger
+    chosen = set(zip(result.pairs["mentee_id"].astype(str), result.pairs["mentor_id"].astype(str)))
+    others = {e for e, _ in in_force if e != mentee_id}
+    changed = {e for e, m in in_force if e != mentee_id and (e, m) not in chosen}
+    displaced = ledger.active_mask(h, date) & np.array(
+        [(e, m) not in chosen for e, m in zip(h["mentee_id"], h["mentor_id"])], dtype=bool)
+    ledger.close(h, displaced, date, "displaced")
+    before = set(in_force)
+    new_pairs = result.pairs[[(str(e), str(m)) not in before for e, m in
+                              zip(result.pairs["mentee_id"], result.pairs["mentor_id"])]]
+    prog._history = ledger.add_instances(h, new_pairs, number, date, "rematch")
+    un = result.unmatched.copy()
+    out_of_play = ~un["mentee_id"].astype(str).isin(others | {mentee_id})
+    un.loc[out_of_play, "reason_code"] = "not_considered"
+    un.loc[out_of_play, "reason"] = (f"not part of this rematch, which only finds a mentor for "
+                                     f"{mentee_id!r} and keeps the pairs in force")
+    result.unmatched = un.reset_index(drop=True)
+    prog._tables = (mentors, mentees)
+    return result, len(changed)

@@ -1,0 +1,250 @@
+"""A pairing round of a programme: leavers and lowered capacities end pairs, the pairs in force
+are locked, history forbids repeats, priority and continuity enter the objective as a bonus, and
+the round is recorded (see the package docstring for the rules)."""
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InfeasibleError, Problem, ValidationError
+from ..matching import Matching
+from ..rules import Rules
+from . import ledger
+from .tables import ROUND_UNMATCHED_COLUMNS, Round, as_date, typed
+
+if TYPE_CHECKING:
+    from .core import Programme
+
+
+def copy_table(table):
+    return table.copy() if isinstance(table, pd.DataFrame) else table
+
+
+def dominating_offset(problem) -> float:
+    """An offset B with B > n_max * span: one more pair carrying B beats any change in the rest."""
+    s = problem.score
+    span = float(s.max() - min(0.0, float(s.min()))) if len(s) else 1.0
+    n_max = int(min(np.asarray(problem.demand).sum(), max(float(np.sum(problem.capacity)), 1.0)))
+    return 1.0 + n_max * max(span, 1e-9)
+
+
+def run_round(prog: "Programme", mentors, mentees, date) -> Matching:
+    """The body of :meth:`Programme.run_round` (the caller restores the state on failure)."""
+    from ..pipeline import prepare, solve
+    from ..schema import validate_tables
+
+    date = as_date(date, "date")
+    latest = max([r.date for r in prog._rounds[-1:]] + prog._history["start"].tolist(), default="")
+    if date < latest:
+        raise ValidationError(Problem("arguments", "date", None, None, date,
+                                      f"a date on or after the previous round or rematch "
+                                      f"({latest})"))
+    number = len(prog._rounds) + 1
+    mcols, ecols = prog.rules.column_maps()
+    v_mentors, v_mentees = validate_tables(mentors, mentees, mentor_columns=mcols or None,
+                                           mentee_columns=ecols or None)
+    mentee_set = set(v_mentees["id"].astype(str))
+    mentor_set = set(v_mentors["id"].astype(str))
+
+    # leavers and lowered capacities end pairs in force
+    notes = ledger.end_leavers(prog._history, date, mentee_set, mentor_set)
+    ledger.trim_to_capacity(prog._history, v_mentors, v_mentees, date)
+
+    rules, dropped = round_rules(prog, date, number, mentee_set, mentor_set)
+    notes += dropped
+    try:
+        prepared = prepare(mentors, mentees, rules, framework=prog.framework)
+    except InfeasibleError as exc:  # a pair in force the rules now exclude: end it, retry
+        if not any(c.constraint == "locked" for c in exc.conflicts):
+            raise
+        end_ineligible(prog, mentors, mentees, date, number, mentee_set, mentor_set)
+        rules, _ = round_rules(prog, date, number, mentee_set, mentor_set)
+        prepared = prepare(mentors, mentees, rules, framework=prog.framework)
+
+    h = prog._history
+    active_rows = h[ledger.active_mask(h, date)]
+    carried = set(zip(active_rows["mentee_id"], active_rows["mentor_id"]))
+    priority_ids = priority_mentees(prog, mentee_set, set(active_rows["mentee_id"]))
+    # one solve: the priority/continuity bonus enters the objective, the scores stay plain
+    bonus = round_bonus(prog, prepared, priority_ids, carried, date)
+    if prepared.solver == "stable" and prepared.scorer is None and np.any(prepared.problem.locked):
+        result = _solve_stable_with_locks(prepared, bonus)
+    else:
+        result = solve(prepared, bonus)
+
+    record_round(prog, result, number, date, carried, priority_ids, tuple(notes))
+    prog._tables = (copy_table(mentors), copy_table(mentees))
+    return result
+
+
+def _solve_stable_with_locks(prepared, bonus: np.ndarray | None) -> Matching:
+    """Deferred acceptance with the pairs in force kept: the solver ``stable`` takes no locked
+    pairs, so each locked pair is put first in both sides' preferences instead. The locked mentee
+    proposes to its mentor first and the mentor prefers it to every other mentee, so it is
+    accepted and never displaced (the pairs in force fit the capacities); the matching is stable
+    for everyone else on what is left. The bonus orders the other pairs (there is no bonus
+    argument here: ``pipeline.solve`` would drop the preference ranks when it adds one)."""
+    from ..pipeline import solve
+
+    p = prepared.problem
+    adjusted = p.score + (bonus if bonus is not None else 0.0)
+    ranks = {}
+    for side in ("mentee_rank", "mentor_rank"):
+        base = getattr(p, side)
+        base = -adjusted if base is None else np.asarray(base, dtype=np.float64)
+        finite = base[np.isfinite(base)]
+        first = (float(finite.min()) if len(finite) else 0.0) - 1.0
+        ranks[side] = np.where(p.locked, first, base)
+    sub = dataclasses.replace(p, locked=np.zeros(len(p.pairs), dtype=bool), **ranks)
+    result = solve(dataclasses.replace(prepared, problem=sub, data={**prepared.data, "problem": sub}))
+    locked = set(zip(p.pairs.mentee[p.locked].tolist(), p.pairs.mentor[p.locked].tolist()))
+    e_index, m_index = prepared.mentee_ids.index, prepared.mentor_ids.index
+    keys = zip(result.pairs["mentee_id"].astype(str), result.pairs["mentor_id"].astype(str))
+    pairs = result.pairs.copy()
+    pairs["locked"] = [(e_index[e], m_index[m]) in locked for e, m in keys]
+    if int(pairs["locked"].sum()) != len(locked):  # the locked pairs fit, so this is a bug
+        raise RuntimeError(f"deferred acceptance kept {int(pairs['locked'].sum())} of the "
+                           f"{len(locked)} pairs in force; please report this")
+    return dataclasses.replace(result, pairs=pairs)
+
+
+def round_rules(prog: "Programme", date: str, number: int, mentee_set: set, mentor_set: set,
+                lock: bool = True) -> tuple[Rules, list[str]]:
+    """The round's rules: the programme's, plus the ledger's forbidden and locked pairs; the
+    programme's own forbidden and locked pairs naming someone absent are dropped, with a note."""
+    forbidden, locks = ledger.exclusions(prog._history, date, number, mentee_set, mentor_set,
+                                         allow_repeats=prog.allow_repeats,
+                                         cooldown_rounds=prog.cooldown_rounds)
+    locks = locks if lock else []
+    cons = prog.rules.constraints
+    notes = []
+    kept: dict[str, list] = {}
+    for setting in ("forbidden", "locked"):
+        here, gone = [], []
+        for a, b in cons[setting]:
+            (here if str(a) in mentee_set and str(b) in mentor_set else gone).append([str(a), str(b)])
+        kept[setting] = here
+        if gone:
+            notes.append(f"constraints.{setting}: {len(gone)} pair(s) naming someone who is not "
+                         f"in this round dropped for this round: "
+                         f"{ledger.listing(f'({a}, {b})' for a, b in gone)}")
+    user_locks = kept["locked"]
+    # a pair the rules lock is made again even if the history would forbid the repeat
+    forbidden = [p for p in forbidden if p not in user_locks]
+    rules = prog.rules.replace(constraints={
+        "forbidden": kept["forbidden"] + forbidden,
+        "locked": user_locks + [p for p in locks if p not in user_locks]})
+    return rules, notes
+
+
+def end_ineligible(prog: "Programme", mentors, mentees, date, number, mentee_set, mentor_set) -> None:
+    """End the pairs in force that the rules now exclude (reason ``ineligible``)."""
+    from ..pipeline import prepare
+
+    probe = prepare(mentors, mentees, round_rules(prog, date, number, mentee_set, mentor_set,
+                                                  lock=False)[0],
+                    framework=prog.framework)
+    p = probe.problem
+    if p is None:  # the scale path keeps no eligible pair list to check the locks against
+        raise ValidationError(Problem(
+            "Programme", "history", None, None, "pairs in force the rules now exclude",
+            "a round whose pairs in force are all still eligible: above the size where every "
+            "pair is listed, they cannot be found and ended (end them with record_outcomes)"))
+    e_index, m_index = probe.mentee_ids.index, probe.mentor_ids.index
+    h = prog._history
+    active = np.flatnonzero(ledger.active_mask(h, date))
+    drop = np.zeros(len(h), dtype=bool)
+    for pos in active:
+        e, m = h.at[pos, "mentee_id"], h.at[pos, "mentor_id"]
+        if e in e_index and m in m_index and p.pairs.locate([e_index[e]], [m_index[m]])[0] < 0:
+            drop[pos] = True
+    ledger.close(h, drop, date, "ineligible")
+
+
+def priority_mentees(prog: "Programme", mentee_set: set, in_pairs: set) -> set:
+    """Mentees left unmatched in the previous round who take part again and have no pair."""
+    if prog.priority is None or not prog._rounds:
+        return set()
+    last = set(prog._rounds[-1].unmatched["mentee_id"])
+    return (last & mentee_set) - in_pairs
+
+
+def round_bonus(prog: "Programme", prepared, priority_ids: set, carried: set,
+                date: str) -> np.ndarray | None:
+    """Per eligible pair of the round's problem: the objective bonus (None when all zero).
+
+    Raises
+    ------
+    ValidationError
+        When a bonus is due on the scale path (more than ``pipeline.LARGE_PAIRS`` pairs), which
+        takes no bonus yet: the setting that asks for it is named, never dropped silently.
+    """
+    e_index, m_index = prepared.mentee_ids.index, prepared.mentor_ids.index
+    a, b = [], []
+    if prog.continuity:
+        h = prog._history
+        ended = h[~ledger.active_mask(h, date)].sort_values(["start", "instance"], kind="mergesort")
+        latest = ended.groupby("mentee_id", sort=False).tail(1)
+        paired_now = {e for e, _ in carried}
+        for e, m in zip(latest["mentee_id"], latest["mentor_id"]):
+            if e in e_index and m in m_index and e not in paired_now:
+                a.append(e_index[e])
+                b.append(m_index[m])
+    if not priority_ids and not a:
+        return None
+    if prepared.problem is None:  # the scale path
+        from ..pipeline import LARGE_PAIRS
+
+        setting, value = (("priority", prog.priority) if priority_ids
+                          else ("continuity", prog.continuity))
+        n = len(prepared.mentee_ids) * len(prepared.mentor_ids)
+        raise ValidationError(Problem(
+            "Programme", setting, None, None, value,
+            f"{'priority=None' if setting == 'priority' else 'continuity=False'} for a round of "
+            f"{n:,} mentee x mentor pairs: above {LARGE_PAIRS:,} pairs the solver takes no score "
+            f"bonus yet ({len(priority_ids):,} mentee(s) with priority, {len(a):,} with a "
+            f"previous mentor in this round)"))
+    p = prepared.problem
+    bonus = np.zeros(len(p.pairs))
+    if priority_ids:
+        prio = np.isin(prepared.mentee_ids.ids.astype(str), list(priority_ids))[p.pairs.mentee]
+        if prog.priority == "weight":
+            bonus[prio] += float(prog.priority_weight)
+        else:
+            bonus[prio] += dominating_offset(p)
+    if a:
+        pos = p.pairs.locate(a, b)
+        bonus[pos[pos >= 0]] += float(prog.continuity_weight)
+    return bonus if bonus.any() else None
+
+
+def record_round(prog: "Programme", result: Matching, number: int, date: str, carried: set,
+                 priority_ids: set, notes: tuple[str, ...] = ()) -> None:
+    """Append the round to the programme: new instances in the ledger, the round's tables."""
+    pairs = result.pairs
+    keys = list(zip(pairs["mentee_id"].astype(str), pairs["mentor_id"].astype(str)))
+    is_carried = np.array([k in carried for k in keys], dtype=bool)
+    h = prog._history
+    active = ledger.active_mask(h, date)
+    still = active & pd.Series(list(zip(h["mentee_id"], h["mentor_id"])), dtype=object).isin(
+        set(keys)).to_numpy() if len(h) else np.zeros(0, dtype=bool)
+    if still.any():
+        h.loc[still, "last_round"] = number
+    prog._history = ledger.add_instances(h, pairs[~is_carried], number, date, "round")
+    round_pairs = typed(pd.DataFrame({
+        "mentee_id": pairs["mentee_id"].astype(str), "mentor_id": pairs["mentor_id"].astype(str),
+        "score": pairs["score"].astype(float),
+        "rank": pairs["rank"].astype(np.int64) if "rank" in pairs else 0,
+        "carried": is_carried,
+        "priority": pairs["mentee_id"].astype(str).isin(priority_ids).to_numpy()}))
+    un = result.unmatched
+    round_unmatched = typed(pd.DataFrame({
+        "mentee_id": un["mentee_id"].astype(str), "reason_code": un["reason_code"].astype(str),
+        "reason": un["reason"].astype(str),
+        "priority": un["mentee_id"].astype(str).isin(priority_ids).to_numpy()},
+        columns=list(ROUND_UNMATCHED_COLUMNS)))
+    prog._rounds.append(Round(number, date, round_pairs, round_unmatched, result.status,
+                              float(result.objective), str(result.solver), result, notes))
