@@ -104,25 +104,32 @@ def test_leavers_references_are_dropped_with_a_note(tmp_path):
     assert ("E2", "M3") not in _pairs(prog.rounds[2].pairs)
 
 
-def test_rounds_on_the_scale_path(monkeypatch):
-    """Above pipeline.LARGE_PAIRS (lowered here) rounds run with their locks; a priority bonus,
-    which that path does not take yet, is refused naming the setting, the programme unchanged."""
+@pytest.mark.parametrize("priority", [None, "weight", "hard"])
+def test_rounds_on_the_scale_path_equal_the_small_path(monkeypatch, priority):
+    """Above pipeline.LARGE_PAIRS (lowered here) rounds run with their locks, priority and
+    continuity, and give the same rounds as the complete candidate set."""
     import mentormatch.pipeline as P
 
-    monkeypatch.setattr(P, "LARGE_PAIRS", 50)
     mentors, mentees = _org(30, 6, seed=5)
-    plain = Programme({"weights": {"experience": 1.0}}, priority=None)
-    first = plain.run_round(mentors, mentees, date="2026-01-15")
-    assert len(first.unmatched) > 0  # 30 mentees, fewer places: some wait for round 2
-    second = plain.run_round(mentors, mentees.iloc[2:], date="2026-04-15")
-    kept = {(e, m) for e, m in _pairs(first.pairs) if e in set(mentees["id"].iloc[2:])}
-    assert kept <= _pairs(second.pairs)
 
-    prog = Programme({"weights": {"experience": 1.0}}, priority="weight")
-    prog.run_round(mentors, mentees, date="2026-01-15")
-    before = prog.history
-    with pytest.raises(mm.ValidationError, match="priority=None") as info:
-        prog.run_round(mentors, mentees, date="2026-04-15")
-    assert info.value.problems[0].column == "priority"
-    assert len(prog.rounds) == 1
-    pd.testing.assert_frame_equal(prog.history, before)
+    def three_rounds():
+        prog = Programme({"weights": {"experience": 1.0}}, priority=priority, continuity=True,
+                         allow_repeats=True)
+        out = [prog.run_round(mentors, mentees, date="2026-01-15")]
+        out.append(prog.run_round(mentors, mentees.iloc[2:], date="2026-04-15"))
+        out.append(prog.run_round(mentors.iloc[1:], mentees, date="2026-07-15"))
+        return out
+
+    small = three_rounds()
+    monkeypatch.setattr(P, "LARGE_PAIRS", 50)
+    big = three_rounds()
+    assert len(small[0].unmatched) > 0  # 30 mentees, fewer places: some wait for round 2
+    for s, b in zip(small, big):
+        assert b.objective == pytest.approx(s.objective, abs=1e-9)
+        assert len(b.pairs) == len(s.pairs)
+        assert len(b.pairs) + len(b.unmatched) == len(s.pairs) + len(s.unmatched)
+    kept = {(e, m) for e, m in _pairs(big[0].pairs) if e in set(mentees["id"].iloc[2:])}
+    assert kept <= _pairs(big[1].pairs)
+    if priority == "hard":  # last round's waiting mentees are served first, on both paths
+        waiting = set(big[0].unmatched["mentee_id"]) & set(mentees["id"].iloc[2:])
+        assert len(waiting & set(big[1].pairs["mentee_id"])) == len(waiting & set(small[1].pairs["mentee_id"]))

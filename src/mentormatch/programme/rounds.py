@@ -173,15 +173,10 @@ def priority_mentees(prog: "Programme", mentee_set: set, in_pairs: set) -> set:
 
 
 def round_bonus(prog: "Programme", prepared, priority_ids: set, carried: set,
-                date: str) -> np.ndarray | None:
-    """Per eligible pair of the round's problem: the objective bonus (None when all zero).
-
-    Raises
-    ------
-    ValidationError
-        When a bonus is due on the scale path (more than ``pipeline.LARGE_PAIRS`` pairs), which
-        takes no bonus yet: the setting that asks for it is named, never dropped silently.
-    """
+                date: str):
+    """The objective bonus (None when all zero): one number per eligible pair of the round's
+    problem, or on the scale path a :class:`~mentormatch.pipeline.PairBonus` (per mentee for
+    priority, per listed pair for continuity), which the engine prices at any size."""
     e_index, m_index = prepared.mentee_ids.index, prepared.mentor_ids.index
     a, b = [], []
     if prog.continuity:
@@ -195,30 +190,30 @@ def round_bonus(prog: "Programme", prepared, priority_ids: set, carried: set,
                 b.append(m_index[m])
     if not priority_ids and not a:
         return None
-    if prepared.problem is None:  # the scale path
-        from ..pipeline import LARGE_PAIRS
+    from ..pipeline import PairBonus
 
-        setting, value = (("priority", prog.priority) if priority_ids
-                          else ("continuity", prog.continuity))
-        n = len(prepared.mentee_ids) * len(prepared.mentor_ids)
-        raise ValidationError(Problem(
-            "Programme", setting, None, None, value,
-            f"{'priority=None' if setting == 'priority' else 'continuity=False'} for a round of "
-            f"{n:,} mentee x mentor pairs: above {LARGE_PAIRS:,} pairs the solver takes no score "
-            f"bonus yet ({len(priority_ids):,} mentee(s) with priority, {len(a):,} with a "
-            f"previous mentor in this round)"))
-    p = prepared.problem
-    bonus = np.zeros(len(p.pairs))
+    n_e, n_m = len(prepared.mentee_ids), len(prepared.mentor_ids)
+    per = np.zeros(n_e)
     if priority_ids:
-        prio = np.isin(prepared.mentee_ids.ids.astype(str), list(priority_ids))[p.pairs.mentee]
+        prio = np.isin(prepared.mentee_ids.ids.astype(str), list(priority_ids))
         if prog.priority == "weight":
-            bonus[prio] += float(prog.priority_weight)
-        else:
-            bonus[prio] += dominating_offset(p)
-    if a:
-        pos = p.pairs.locate(a, b)
-        bonus[pos[pos >= 0]] += float(prog.continuity_weight)
-    return bonus if bonus.any() else None
+            per[prio] += float(prog.priority_weight)
+        elif prepared.problem is not None:
+            per[prio] += dominating_offset(prepared.problem)
+        else:  # the scale path: the best score a pair can have bounds the span
+            rules = prepared.data["rules"]
+            span = max(float(sum(w for w in rules.weights.values() if w > 0)), 1e-9)
+            cap = np.asarray(prepared.data["capacity"], float)
+            demand = prepared.data["demand"]
+            n_max = int(min(n_e if demand is None else np.sum(demand), max(float(cap.sum()), 1.0)))
+            per[prio] += 1.0 + n_max * span
+    bonus = PairBonus(per_mentee=per, mentee=np.asarray(a, np.int64), mentor=np.asarray(b, np.int64),
+                      value=np.full(len(a), float(prog.continuity_weight)), n_mentors=n_m)
+    if not bonus.any():
+        return None
+    if prepared.problem is not None:  # one number per eligible pair, as the stable path reads
+        return bonus.on_pairs(prepared.problem.pairs.mentee, prepared.problem.pairs.mentor)
+    return bonus
 
 
 def record_round(prog: "Programme", result: Matching, number: int, date: str, carried: set,
