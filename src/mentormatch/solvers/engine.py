@@ -45,6 +45,10 @@ FIRST_CANDIDATES = 12
 #: At most this many violators per mentee join the candidates in one pricing round.
 ADD_PER_MENTEE = 6
 MAX_PRICING_ROUNDS = 50
+#: The share of the time limit that pricing may take before the MIP starts.
+RELAX_SHARE = 0.6
+#: Pricing stops when the best bound is within this share of the candidates' relaxation.
+RELAX_GAP = 1e-5
 #: Outside pairs join the MIP only while they are at most this many times the candidates.
 JOIN_AT_MOST = 2.0
 #: The share of the time left that the first MIP on the candidates may take.
@@ -175,6 +179,81 @@ class _Candidates:
 KEEP_OUTSIDE = 200_000
 
 
+class _WarmLP:
+    """The relaxation on the candidates, kept in one HiGHS instance while pricing adds
+    columns: each round re-solves from the last basis instead of from scratch. Its pair
+    columns are in the order they joined (``keys``); the y/z/L columns sit after the first
+    ones, and each pair's linking row (when there are y columns) is added with it."""
+
+    def __init__(self, run: "_Run", cand: _Candidates):
+        self.run_, self.model = run, run.model
+        self.i, self.j, self.s, self.locked = cand.i.copy(), cand.j.copy(), cand.s.copy(), cand.locked.copy()
+        self.keys = cand.key.copy()
+        A, obj, lo, hi, integer, rhs = run.model.matrix(self.i, self.j, self.s, self.locked,
+                                                        extra=run.extra(self.i, self.j))
+        self.first = len(self.i)
+        self.n_extra = A.shape[1] - self.first
+        self.h = _highs(run.options, max(run.left(), 1.0))
+        _pass(self.h, A, obj, lo, hi, integer, rhs, mip=False)
+
+    def _col(self, k: np.ndarray) -> np.ndarray:
+        """LP column of the k-th pair (in joining order)."""
+        return np.where(k < self.first, k, k + self.n_extra)
+
+    def add(self, cand: _Candidates):
+        new = ~np.isin(cand.key, self.keys)
+        if not new.any():
+            return
+        i, j, s, locked = cand.i[new], cand.j[new], cand.s[new], cand.locked[new]
+        (c, r, v), obj = self.model.pair_entries(i, j, s, self.run_.extra(i, j))
+        order = np.lexsort((r, c))
+        c, r, v = c[order], r[order], v[order]
+        starts = np.searchsorted(c, np.arange(len(i)))
+        n_cols_before = self.first + self.n_extra + (len(self.keys) - self.first)
+        self.h.addCols(len(i), -obj, locked.astype(float), np.ones(len(i)), len(v),
+                       starts.astype(np.int32), r.astype(np.int32), v.astype(np.float64))
+        if self.model.use_y:
+            cols = n_cols_before + np.arange(len(i))
+            ycol = self.first + self.model.y_at + j
+            idx = np.stack([cols, ycol], axis=1).ravel().astype(np.int32)
+            vals = np.tile([1.0, -1.0], len(i))
+            self.h.addRows(len(i), np.full(len(i), -np.inf), np.zeros(len(i)), 2 * len(i),
+                           (2 * np.arange(len(i))).astype(np.int32), idx, vals)
+        self.i = np.concatenate([self.i, i]); self.j = np.concatenate([self.j, j])
+        self.s = np.concatenate([self.s, s]); self.locked = np.concatenate([self.locked, locked])
+        self.keys = np.concatenate([self.keys, cand.key[new]])
+
+    def run(self, time_left: float) -> str:
+        self.h.setOptionValue("time_limit", float(time_left))
+        self.h.run()
+        return _status(self.h)
+
+    def solution(self):
+        sol = self.h.getSolution()
+        prices = np.maximum(0.0, -np.asarray(sol.row_dual, float))
+        x = np.asarray(sol.col_value, float)[self._col(np.arange(len(self.keys)))]
+        self._x = x
+        return prices, x
+
+    def value(self) -> float:
+        extra = self.run_.extra(self.i, self.j)
+        obj = self.s + (0.0 if extra is None or self.model.stage != "score" else extra) \
+            if self.model.stage == "score" else None
+        if obj is None:  # coverage: the matched count (z columns, or the pairs themselves)
+            return -float(self.h.getInfo().objective_function_value)
+        return float(obj @ self._x)
+
+    def bound(self, prices: np.ndarray) -> float:
+        A, obj, lo, hi, integer, rhs = self.model.matrix(self.i, self.j, self.s, self.locked,
+                                                         extra=self.run_.extra(self.i, self.j))
+        return self.model.candidate_bound(A, obj, lo, hi, rhs, prices)
+
+    def on_candidates(self, cand: _Candidates, x: np.ndarray) -> np.ndarray:
+        order = np.argsort(self.keys)
+        pos = order[np.searchsorted(self.keys[order], cand.key)]
+        return x[pos]
+
+
 class _Run:
     """One stage (coverage or score) of the engine on one source."""
 
@@ -184,6 +263,7 @@ class _Run:
         self.lock_keys, self.bonus = lock_keys, bonus
         self.rounds = 0
         self.pairs_priced = 0
+        self.relax_deadline = time.perf_counter() + RELAX_SHARE * max(deadline - time.perf_counter(), 0)
 
     def left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -252,13 +332,15 @@ class _Run:
         the candidates, the best outside pairs, the best outside reduced cost) or None when the
         relaxation over every pair is infeasible."""
         grow = 4
+        best = None
+        lp = None
         while True:
             self.rounds += 1
-            A, obj, lo, hi, integer, rhs = self._matrix(cand)
-            h = _highs(self.options, max(self.left(), 1.0))
-            _pass(h, A, obj, lo, hi, integer, rhs, mip=False)
-            h.run()
-            st = _status(h)
+            if lp is None:
+                lp = _WarmLP(self, cand)
+            else:
+                lp.add(cand)
+            st = lp.run(max(self.left(), 1.0))
             if st == "infeasible":
                 before = len(cand)
                 grow *= 4
@@ -266,14 +348,18 @@ class _Run:
                 if cand.add(i, j, s) == 0 and before == len(cand):
                     return None  # every eligible pair is a candidate: proven infeasible
                 continue
-            sol = h.getSolution()
-            prices = np.maximum(0.0, -np.asarray(sol.row_dual, float))
+            prices, x_lp = lp.solution()
             viol, total, top, keep = self.price(cand, prices)
-            if not viol or self.rounds > MAX_PRICING_ROUNDS or self.left() <= 0:
-                U = self.model.candidate_bound(A, obj, lo, hi, rhs, prices) + total
-                x = np.asarray(sol.col_value, float)[:len(cand)]
-                top = max(top, self._floor)
-                return prices, U, x, keep, top
+            # every price vector >= 0 gives a valid bound: keep the best one seen (column
+            # generation's prices swing from round to round)
+            U = lp.bound(prices) + total
+            if best is None or U < best[0]:
+                best = (U, prices, keep, max(top, self._floor))
+            z = lp.value()
+            settled = best[0] - z <= RELAX_GAP * max(abs(z), 1.0)
+            if (not viol or settled or self.rounds > MAX_PRICING_ROUNDS
+                    or time.perf_counter() > self.relax_deadline):
+                return best[1], best[0], lp.on_candidates(cand, x_lp), best[2], best[3]
             cand.add(*[np.concatenate([v[t] for v in viol]) for t in range(3)])
 
     def mip(self, cand: _Candidates, start: np.ndarray | None, time_cap: float | None = None):
@@ -329,6 +415,45 @@ class _Run:
         return float(len(np.unique(cand.i[on])))
 
 
+def repair(run: "_Run", cand: _Candidates, on: np.ndarray) -> np.ndarray | None:
+    """The primal heuristic: make an assignment meet the constraints by dropping pairs, or
+    None. Mentors below their minimum load or reservation value lose all their pairs; while the
+    budget is exceeded, the pair that saves the most money per score lost goes (a mentor's
+    last mentee also saves the fixed stipend). Floors are not repaired (dropping cannot help)."""
+    m = run.model
+    on = on.copy()
+    for _ in range(3):
+        if run.feasible(cand, on):
+            return on
+        bad = m.check(cand.i, cand.j, cand.s, on)
+        if "capacity" in bad or "mentee" in bad:
+            return None
+        if "min_load" in bad or "reservation" in bad:
+            n_j = np.bincount(cand.j[on], minlength=m.m).astype(float)
+            short = (n_j > 0) & (n_j < m.min_load - 1e-9)
+            if len(m.res_rows):
+                from .linear import success_probability
+
+                earn = m.per * n_j + np.bincount(cand.j[on], weights=m.bonus[cand.j[on]] * success_probability(
+                    cand.s[on], m.side), minlength=m.m)
+                short |= (n_j > 0) & (earn < m.res_need - 1e-7)
+            on &= ~(short[cand.j] & ~cand.locked)
+        if "budget" in m.check(cand.i, cand.j, cand.s, on):
+            idx = np.flatnonzero(on & ~cand.locked)
+            n_j = np.bincount(cand.j[on], minlength=m.m)
+            spent = float(m.fixed[n_j > 0].sum() + m.per[cand.j[on]].sum())
+            over = spent - float(m.side.budget)
+            # drop the cheapest score per unit saved first (vectorised ranking, then a scan
+            # over the ranked pairs only as far as the overspend needs)
+            saves = m.per[cand.j[idx]] + np.where(n_j[cand.j[idx]] == 1, m.fixed[cand.j[idx]], 0.0)
+            value = cand.s[idx] / np.maximum(saves, 1e-12)
+            order = np.argsort(value, kind="stable")
+            cum = np.cumsum(saves[order])
+            k = int(np.searchsorted(cum, over - 1e-9)) + 1
+            on[idx[order[:k]]] = False
+    return on if run.feasible(cand, on) else None
+
+
 def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max):
     """(candidates, chosen mask, objective in the stage's units, bound over every pair, proven)"""
     m = source.n_mentors
@@ -347,8 +472,8 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
             "assignment meets the constraints together", "relax the side constraints")])
     prices, U, x, keep, top = relaxed
     best, best_value, mip_bound, status = None, -math.inf, math.inf, "time"
-    rounded = x > 1 - 1e-7  # the relaxation rounded down: a start when it meets everything
-    if run.feasible(cand, rounded):
+    rounded = repair(run, cand, x > 1 - 1e-7)  # the relaxation rounded down, then repaired
+    if rounded is not None:
         best, best_value = rounded, run.value(cand, rounded)
     outside = [np.concatenate([p[t] for p in keep]) if keep else np.zeros(0) for t in range(4)]
     bound_seen = U  # the best valid bound over every pair so far

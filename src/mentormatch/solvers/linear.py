@@ -343,16 +343,52 @@ class LinearModel:
         rc = objective - A.T @ prices
         return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower)))
 
-    def pair_reduced_costs(self, mentee, mentor, score, prices: np.ndarray, extra=None,
-                           chunk: int = 1 << 20) -> np.ndarray:
-        """``objective - a . prices`` for any pairs, in chunks (vectorised)."""
-        out = np.empty(len(mentee))
-        for a in range(0, len(mentee), chunk):
-            b = min(a + chunk, len(mentee))
-            (c, r, v), obj = self.pair_entries(mentee[a:b], mentor[a:b], score[a:b],
-                                               None if extra is None else extra[a:b])
-            out[a:b] = obj - np.bincount(c, weights=v * prices[r], minlength=b - a)
-        return out
+    def pair_reduced_costs(self, mentee, mentor, score, prices: np.ndarray, extra=None) -> np.ndarray:
+        """``objective - a . prices`` for any pairs: the rows of :meth:`pair_entries`, term by
+        term, without building the matrix (a test holds the two equal)."""
+        i = np.asarray(mentee, np.int64)
+        j = np.asarray(mentor, np.int64)
+        s = np.asarray(score, np.float64)
+        R = self.rows
+        rc = s.copy() if self.stage == "score" else (np.zeros(len(s)) if self.use_z else np.ones(len(s)))
+        if extra is not None and self.stage == "score":
+            rc += extra
+        rc -= prices[R["mentee"].start + i]
+        rc -= np.asarray(self.problem.load, float)[i] * prices[R["capacity"].start + j]
+        if len(self.min_rows):
+            pm = np.zeros(self.m)
+            pm[self.min_rows] = prices[self._r("min_load")]
+            rc += pm[j]
+        if self.budget:
+            rc -= self.per[j] * prices[R["budget"].start]
+        if len(self.res_rows):
+            pr = np.zeros(self.m)
+            pr[self.res_rows] = prices[self._r("reservation")]
+            rc += pr[j] * (self.per[j] + self.bonus[j] * success_probability(s, self.side))
+        if self.balanced:
+            rc -= prices[R["balanced_hi"].start + j] - prices[R["balanced_lo"].start + j]
+        g = self.group[i]
+        if self.use_z:
+            rc += prices[R["link"].start + i]
+        else:
+            if self.share:
+                ps = np.zeros(len(self.gpos) + 1)
+                ps[self.groups] = prices[self._r("share_floor")]
+                rc += np.where(g >= 0, ps[np.maximum(g, 0)], 0.0)
+            if self.coverage_rows:
+                rc += prices[R["coverage"].start]
+        if self.score_floor:
+            pf = prices[self._r("score_floor")]
+            alpha, N = float(self.side.score_floor), float(self.n)
+            own = np.zeros(len(self.gpos) + 1)
+            own[self.groups] = pf
+            rc -= s * (alpha * float(pf @ self.sizes) - N * np.where(g >= 0, own[np.maximum(g, 0)], 0.0))
+        return rc
+
+    def pair_reduced_costs_by_matrix(self, mentee, mentor, score, prices, extra=None) -> np.ndarray:
+        """The same, from the matrix entries (the reference for the test)."""
+        (c, r, v), obj = self.pair_entries(mentee, mentor, score, extra)
+        return obj - np.bincount(c, weights=v * prices[r], minlength=len(mentee))
 
     def check(self, mentee, mentor, score, chosen_mask) -> list[str]:
         """The families violated by an assignment (recomputed from the definitions)."""
