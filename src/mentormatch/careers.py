@@ -170,7 +170,7 @@ class CareerFramework:
         >>> fw = CareerFramework.sales()
         >>> now = fw.required.loc[["sdr"]].to_numpy(dtype=float)
         >>> g = fw.gap(now, ["ae"])
-        >>> dict(zip(fw.competencies, g[0]))["negotiation"]
+        >>> float(dict(zip(fw.competencies, g[0]))["negotiation"])
         2.0
         """
         cur = np.asarray(current, dtype=np.float64)

@@ -1,0 +1,294 @@
+"""Validation of the two input tables: each on its own, then the checks between them."""
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem, ValidationError
+from .cells import _Report, _as_text, _exploded, _idlist, _isin, _numeric
+from .columns import (_IDLIST_TARGET, _NUMERIC, BIG_FIVE, COLUMN_BY_NAME, COMPETENCY_PREFIX,
+                      COMPETENCY_RANGE, MAX_PROBLEMS, TABLES, Column, _close, _table_columns, _time_zones)
+from .orgchart import _chain_text, _manager_cycles, _managers, _row_of
+from .read import read_table
+
+
+def _check_headers(rep: _Report, headers: list[str], mine: dict[str, Column]) -> None:
+    free = [h for h in headers if h not in COLUMN_BY_NAME and not h.startswith(COMPETENCY_PREFIX)]
+    told: set[str] = set()
+    for name, col in mine.items():
+        if col.required and name not in headers:
+            hint = _close(name, free, 0.6)
+            text = (f"a {name!r} column; did you mean {hint!r}? map it with columns={{{hint!r}: {name!r}}}"
+                    if hint else f"a {name!r} column; map the export's header with columns={{'<header>': {name!r}}}")
+            told.add(hint)
+            rep.add(name, None, headers, text, line=rep.header_line)
+    absent = [n for n in mine if n not in headers]
+    for h in free:
+        if h in told:
+            continue
+        if h.lower().startswith(COMPETENCY_PREFIX):
+            fixed = COMPETENCY_PREFIX + h[len(COMPETENCY_PREFIX):]
+            rep.add(h, None, h, f"competency columns named 'comp_<name>' in lower case; map it with "
+                                f"columns={{{h!r}: {fixed!r}}}", line=rep.header_line)
+            continue
+        hint = _close(h, absent, 0.8)
+        if hint:
+            rep.add(h, None, h, f"the canonical name {hint!r}; map it with columns={{{h!r}: {hint!r}}} "
+                                f"(a header close to a canonical name is taken for a typo)",
+                    line=rep.header_line)
+
+
+def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
+    ids = _as_text(raw)
+    rep.ids = ids.to_numpy(dtype=object)
+    missing = ids.isna().to_numpy()
+    rep.rows("id", missing, raw, "a non-empty id")
+    later = ids.duplicated(keep="first").to_numpy() & ~missing
+    if later.any():
+        dup = ids.duplicated(keep=False).to_numpy() & ~missing
+        positions = np.flatnonzero(dup)
+        groups = pd.Series(positions).groupby(ids.to_numpy(dtype=object)[dup], sort=False).indices
+
+        def expected(k: int) -> str:
+            others = [int(positions[p]) for p in groups[rep.ids[k]] if positions[p] != k]
+            return (f"a unique id within {rep.table}; it is also on "
+                    + ", ".join(rep.where(o) for o in others[:5]))
+
+        rep.rows("id", later, raw, expected)
+    return ids
+
+
+def _check_numeric(rep: _Report, name: str, raw: pd.Series, kind: str, low, high,
+                   required: bool) -> np.ndarray:
+    values, missing = _numeric(raw)
+    if required:
+        rep.rows(name, missing, raw, "a number (required)")
+    bad = ~missing & ~np.isfinite(values)
+    rep.rows(name, bad, raw, "a number" if kind == "float" else "a whole number")
+    ok = np.isfinite(values)
+    if kind == "int":
+        frac = ok & (values != np.floor(values))
+        rep.rows(name, frac, raw, "a whole number")
+    if low is not None or high is not None:
+        lo = -np.inf if low is None else low
+        hi = np.inf if high is None else high
+        out = ok & ((values < lo) | (values > hi))
+        text = (f"a value between {lo:g} and {hi:g}" if low is not None and high is not None
+                else f"a value >= {lo:g}" if low is not None else f"a value <= {hi:g}")
+        rep.rows(name, out, raw, text)
+    return values
+
+
+def _check_timezones(rep: _Report, name: str, raw: pd.Series) -> pd.Series:
+    text = _as_text(raw)
+    zones = _time_zones()
+    if not zones:  # no tz database on this system: nothing to check against
+        return text
+    present = text.notna().to_numpy()
+    known = _isin(text.to_numpy(dtype=object), pd.Index(sorted(zones)))
+    cells = text.to_numpy(dtype=object)
+
+    def expected(k: int) -> str:
+        hint = _close(cells[k], sorted(zones), 0.6)
+        return "an IANA time zone such as 'Europe/London'" + (f"; did you mean {hint!r}?" if hint else "")
+
+    rep.rows(name, present & ~known, raw, expected)
+    return text
+
+
+
+def _check_idlist(rep: _Report, name: str, raw: pd.Series) -> pd.Series:
+    lists = _idlist(raw)
+    flat = _exploded(lists)
+    if len(flat):
+        twice = pd.DataFrame({"row": flat.index, "id": flat.to_numpy()}).duplicated().to_numpy()
+        if twice.any():
+            rows = flat.index.to_numpy()[twice]
+            ids = flat.to_numpy()[twice]
+            first: dict[int, str] = {}
+            for r, i in zip(rows, ids):
+                first.setdefault(int(r), i)
+            mask = np.zeros(len(lists), dtype=bool)
+            mask[list(first)] = True
+            rep.rows(name, mask, raw, lambda k: f"each id at most once in the list ({first[k]!r} is repeated)")
+    return lists
+
+
+def _validate_one(frame: pd.DataFrame, table: str) -> tuple[pd.DataFrame, _Report]:
+    """Check one read table; return its canonical frame and the problems found."""
+    rep = _Report(table, frame)
+    mine = _table_columns(table)
+    headers = [str(h) for h in frame.columns]
+    _check_headers(rep, headers, mine)
+    if len(frame) == 0:
+        rep.add(None, None, "0 rows", f"at least one row in {rep.source}")
+        return frame, rep
+    out: dict[str, pd.Series | np.ndarray] = {}
+    numbers: dict[str, np.ndarray] = {}
+    for name in headers:
+        raw = frame[name].reset_index(drop=True)
+        col = mine.get(name)
+        if name.startswith(COMPETENCY_PREFIX) and len(name) > len(COMPETENCY_PREFIX):
+            out[name] = numbers[name] = _check_numeric(rep, name, raw, "float", *COMPETENCY_RANGE, False)
+        elif col is None:
+            out[name] = _as_text(raw)  # a group attribute, or a column of the other table
+        elif col.kind == "id":
+            out[name] = _check_ids(rep, raw)
+        elif col.kind in _NUMERIC:
+            out[name] = numbers[name] = _check_numeric(rep, name, raw, col.kind, col.low, col.high,
+                                                       col.required)
+        elif col.kind == "tz":
+            out[name] = _check_timezones(rep, name, raw)
+        elif col.kind == "idlist":
+            out[name] = _check_idlist(rep, name, raw)
+        else:
+            out[name] = _as_text(raw)
+    _check_rows(rep, frame, numbers)
+    result = pd.DataFrame({k: (v if isinstance(v, pd.Series) else pd.Series(v, dtype=np.float64))
+                           for k, v in out.items()})
+    result.index = pd.RangeIndex(len(result))
+    result.attrs = {"lines": rep.lines, "source": rep.source, "table": table}
+    return result, rep
+
+
+def _check_rows(rep: _Report, frame: pd.DataFrame, numbers: dict[str, np.ndarray]) -> None:
+    """Checks that involve several columns of one row, or a whole column."""
+    traits = [numbers[t] for t in BIG_FIVE if t in numbers]
+    if traits:
+        stacked = np.column_stack(traits)
+        with np.errstate(invalid="ignore"):
+            if np.nanmax(np.where(np.isfinite(stacked), stacked, np.nan), initial=-np.inf) > 1:
+                for t in BIG_FIVE:
+                    if t in numbers:
+                        v = numbers[t]
+                        mixed = np.isfinite(v) & (v >= 0) & (v < 1) & (v != np.floor(v))
+                        rep.rows(t, mixed, frame[t], "a value on the 1-5 scale, as the table's other Big "
+                                                     "Five values above 1 are (the two scales are mixed)")
+    has_lat, has_lon = "latitude" in numbers, "longitude" in numbers
+    if has_lat != has_lon:
+        given, lacking = ("latitude", "longitude") if has_lat else ("longitude", "latitude")
+        rep.add(lacking, None, None, f"a {lacking!r} column alongside {given!r}", line=rep.header_line)
+    elif has_lat:
+        lat, lon = ~np.isnan(numbers["latitude"]), ~np.isnan(numbers["longitude"])
+        rep.rows("longitude", lat & ~lon, frame["longitude"], "a longitude, as the row has a latitude")
+        rep.rows("latitude", lon & ~lat, frame["latitude"], "a latitude, as the row has a longitude")
+    if "min_capacity" in numbers and "capacity" in numbers:
+        low, cap = numbers["min_capacity"], numbers["capacity"]
+        with np.errstate(invalid="ignore"):
+            over = (low > cap) & (cap >= 0)  # a negative capacity is reported on its own
+        rep.rows("min_capacity", over, frame["min_capacity"],
+                 lambda k: f"a minimum no greater than the capacity {cap[k]:g}")
+
+
+
+def _check_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
+    """Checks between the two tables: ids in lists, managers, the management chain."""
+    ids = {t: frames[t]["id"] for t in TABLES}
+    index = {t: pd.Index(ids[t].dropna()) for t in TABLES}
+    for (table, column), target in _IDLIST_TARGET.items():
+        frame, rep = frames[table], reps[table]
+        if column not in frame.columns:
+            continue
+        flat = _exploded(frame[column])
+        unknown = ~_isin(flat.to_numpy(), index[target])
+        if not unknown.any():
+            continue
+        person = target[:-1]
+        small = len(index[target]) <= 5000  # a did-you-mean over a huge table costs too much
+        for k, value in list(zip(flat.index[unknown], flat.to_numpy()[unknown]))[:MAX_PROBLEMS]:
+            hint = _close(value, index[target], 0.8) if small else None
+            rep.add(column, int(k), value, f"a {person} id (no {person} has id {value!r})"
+                    + (f"; did you mean {hint!r}?" if hint else ""))
+    # the org chart: both tables, a person in both is one person
+    everyone = index["mentees"].append(index["mentors"]).unique()
+    managers = {t: _managers(frames[t]) for t in TABLES}
+    for t in TABLES:
+        m = managers[t]
+        unknown = m.notna().to_numpy() & ~_isin(m.to_numpy(dtype=object), everyone)
+        reps[t].rows("manager_id", unknown, m, "the id of a person in the mentors or mentees table, or empty")
+    both = pd.DataFrame({"id": ids["mentees"], "mentee_manager": managers["mentees"],
+                         "row": np.arange(len(ids["mentees"]))}).merge(
+        pd.DataFrame({"id": ids["mentors"], "mentor_manager": managers["mentors"],
+                      "row_mentor": np.arange(len(ids["mentors"]))}), on="id")
+    clash = both[both["mentee_manager"].notna() & both["mentor_manager"].notna()
+                 & (both["mentee_manager"] != both["mentor_manager"])]
+    for r in clash.head(MAX_PROBLEMS).itertuples():
+        reps["mentees"].add("manager_id", int(r.row), r.mentee_manager,
+                            f"the same manager as in the mentors table ({r.mentor_manager!r} on "
+                            f"{reps['mentors'].where(int(r.row_mentor))}): one id is one person")
+    for cycle in _manager_cycles(frames["mentors"], frames["mentees"], everyone, managers)[:MAX_PROBLEMS]:
+        table = "mentees" if cycle[0] in index["mentees"] else "mentors"
+        k = _row_of(ids[table], cycle[0])
+        chain = " manages ".join(repr(i) for i in _chain_text(cycle))
+        reps[table].add("manager_id", k, managers[table].iloc[k],
+                        f"a management chain without a cycle; found {chain}")
+
+
+
+def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, *,
+                    mentor_columns: Mapping[str, str] | None = None,
+                    mentee_columns: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read and validate the mentors and mentees tables; return canonical copies.
+
+    Parameters
+    ----------
+    mentors, mentees : pandas.DataFrame or path
+        The two tables, as accepted by :func:`read_table`. The inputs are never modified.
+    columns : mapping of str to str, optional
+        Export header -> canonical name, for both tables.
+    mentor_columns, mentee_columns : mapping of str to str, optional
+        Per-table mappings; their entries override those of ``columns``.
+
+    Returns
+    -------
+    (mentors, mentees) : tuple of pandas.DataFrame
+        New frames in the canonical form described in the module docstring: canonical names,
+        ``RangeIndex``, ``id`` as text, numeric columns as float64 (``"int"`` columns hold whole
+        numbers), id lists as tuples, other columns passed through as text,
+        ``attrs["lines"]`` kept.
+
+    Raises
+    ------
+    ValidationError
+        With every problem found in both tables (up to ``MAX_PROBLEMS`` per check and table),
+        each naming the table, row id, file line, column, value received and what was
+        expected: unreadable file; missing required column (``id``; ``capacity`` for
+        mentors) or a header close to a canonical name; duplicate header or a bad mapping; an
+        empty table; empty or duplicate ids; a missing capacity; text in a numeric column; a
+        fraction in an integer column; a value out of range (see ``describe_columns()``);
+        latitude without longitude; mixed Big Five scales; an unknown time zone; an unknown or
+        repeated id in a preference list; a manager that is nobody; a person with two different
+        managers; a management chain with a cycle; ``min_capacity`` above ``capacity``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> mentors = pd.DataFrame({"id": ["007"], "capacity": [2]})
+    >>> mentees = pd.DataFrame({"id": ["E1"], "preferences": ["007"]})
+    >>> m, e = validate_tables(mentors, mentees)
+    >>> m["capacity"].dtype, e.loc[0, "preferences"]
+    (dtype('float64'), ('007',))
+    """
+    maps = {"mentors": {**(columns or {}), **(mentor_columns or {})} or None,
+            "mentees": {**(columns or {}), **(mentee_columns or {})} or None}
+    problems: list[Problem] = []
+    frames: dict[str, pd.DataFrame] = {}
+    reps: dict[str, _Report] = {}
+    for table, source in (("mentors", mentors), ("mentees", mentees)):
+        try:
+            raw = read_table(source, table, maps[table])
+        except ValidationError as exc:
+            problems += exc.problems
+            continue
+        frames[table], reps[table] = _validate_one(raw, table)
+    if len(frames) == 2 and all("id" in f.columns and len(f) for f in frames.values()):
+        _check_across(frames, reps)
+    for table in TABLES:
+        if table in reps:
+            problems += reps[table].problems
+    if problems:
+        raise ValidationError(problems)
+    return frames["mentors"], frames["mentees"]
+
