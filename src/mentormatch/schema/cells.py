@@ -2,6 +2,7 @@
 row by its id and file line."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -32,8 +33,31 @@ def _as_text(raw: pd.Series) -> pd.Series:
     return out.mask(blank) if blank.any() else out
 
 
-def _numeric(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(float64 values, missing mask); unparsable cells are NaN but not missing."""
+#: what ``input.unknown_managers`` may say: refuse a manager id that is nobody, or take it as the
+#: top of that person's chain (listed in the notes)
+UNKNOWN_MANAGERS = ("error", "chain_end")
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """How the input files are read (the programme's ``[input]`` section).
+
+    ``encoding``: None to recognise UTF-8 (with or without BOM), UTF-16 (BOM) and cp1252;
+    ``decimal``: "." or "," (a decimal comma in numeric cells); ``trim_ids``: strip spaces around
+    ids instead of refusing them; ``unknown_managers``: "error" or "chain_end"; ``capacity``: the
+    capacity of every mentor when the mentors table has no capacity column (None: required).
+    """
+
+    encoding: str | None = None
+    decimal: str = "."
+    trim_ids: bool = False
+    unknown_managers: str = "error"
+    capacity: float | None = None
+
+
+def _numeric(raw: pd.Series, decimal: str = ".") -> tuple[np.ndarray, np.ndarray]:
+    """(float64 values, missing mask); unparsable cells are NaN but not missing. ``decimal=","``
+    reads text cells written with a decimal comma ("3,5")."""
     raw = raw.reset_index(drop=True)
     if pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
         missing = raw.isna().to_numpy()
@@ -41,6 +65,8 @@ def _numeric(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return values.astype(np.float64, copy=False), missing
     text = _as_text(raw)
     missing = text.isna().to_numpy()
+    if decimal != ".":
+        text = text.str.strip().str.replace(decimal, ".", regex=False)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     return values, missing
 
@@ -103,8 +129,9 @@ def _exploded(lists: pd.Series) -> pd.Series:
 class _Report:
     """One table's problems, each naming the row by its id and file line."""
 
-    def __init__(self, table: str, frame: pd.DataFrame):
+    def __init__(self, table: str, frame: pd.DataFrame, options: InputOptions | None = None):
         self.table = table
+        self.options = options or InputOptions()
         lines = frame.attrs.get("lines")
         self.lines = None if lines is None else np.asarray(lines, dtype=np.int64)
         self.header_line = frame.attrs.get("header_line")

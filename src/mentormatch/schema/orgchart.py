@@ -7,14 +7,20 @@ import math
 import numpy as np
 import pandas as pd
 
-from .cells import _as_text
+from ..errors import ValidationError
+from .cells import InputOptions, _as_text, _isin, _Report
+from .columns import MAX_PROBLEMS
 
 
-def _managers(frame: pd.DataFrame) -> pd.Series:
-    """manager id by row (text, NaN where none)."""
+ORG_TABLE = "org"
+
+
+def _managers(frame: pd.DataFrame, trim: bool = False) -> pd.Series:
+    """manager id by row (text, NaN where none); spaces around it stripped when ``trim``."""
     if "manager_id" not in frame.columns:
         return pd.Series(np.full(len(frame), np.nan, dtype=object), dtype="str")
-    return _as_text(frame["manager_id"])
+    text = _as_text(frame["manager_id"])
+    return text.str.strip() if trim else text
 
 
 
@@ -28,20 +34,15 @@ def _chain_text(cycle: list[str]) -> list[str]:
     return [*down, down[0]]
 
 
-def _manager_cycles(mentors: pd.DataFrame, mentees: pd.DataFrame, everyone: pd.Index,
-                    managers: dict[str, pd.Series]) -> list[list[str]]:
+def _manager_cycles(everyone: pd.Index, people) -> list[list[str]]:
     """Each cycle of the management chain as [person, their manager, ...], smallest id first.
 
+    ``people``: (ids, manager ids) array pairs, together naming each person's manager once.
     Pointer doubling over the parent array finds, in log(depth) vectorised steps, the people
     whose chain never reaches a top; networkx then only sees those few.
     """
+    parent = _parents(everyone, people)
     n = len(everyone)
-    parent = np.full(n, -1, dtype=np.int64)
-    for frame, table in ((mentors, "mentors"), (mentees, "mentees")):
-        who = everyone.get_indexer(frame["id"].to_numpy(dtype=object))
-        boss = everyone.get_indexer(managers[table].fillna("").to_numpy(dtype=object))
-        keep = (who >= 0) & (boss >= 0)
-        parent[who[keep]] = boss[keep]
     jump = parent.copy()
     for _ in range(max(1, int(math.ceil(math.log2(n + 1)))) + 1):
         jump = np.where(jump >= 0, jump[np.maximum(jump, 0)], -1)
@@ -66,6 +67,151 @@ def _manager_cycles(mentors: pd.DataFrame, mentees: pd.DataFrame, everyone: pd.I
         cycles.append(cycle)
     return sorted(cycles)
 
+
+def _parents(everyone: pd.Index, people) -> np.ndarray:
+    """Position in ``everyone`` of each person's manager, -1 for none (or a manager not in it)."""
+    parent = np.full(len(everyone), -1, dtype=np.int64)
+    for ids, managers in people:
+        who = everyone.get_indexer(np.asarray(ids, dtype=object))
+        boss = everyone.get_indexer(pd.Series(managers, dtype=object).fillna("").to_numpy(dtype=object))
+        keep = (who >= 0) & (boss >= 0)
+        parent[who[keep]] = boss[keep]
+    return parent
+
+
+def _report_cycles(cycles, where) -> None:
+    """One problem per cycle, on the row of its smallest id; ``where(id)`` -> (report, row)."""
+    for cycle in cycles[:MAX_PROBLEMS]:
+        rep, k = where(cycle[0])
+        chain = " manages ".join(repr(i) for i in _chain_text(cycle))
+        rep.add("manager_id", k, rep.managers[k] if hasattr(rep, "managers") else None,
+                f"a management chain without a cycle; found {chain}")
+
+
+# ---------------------------------------------------------------------------------------------
+# the checks validate_tables runs
+
+
+def check_managers(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> list[str]:
+    """Without an org chart: each manager id names a person of either table, and the chain has
+    no cycle. ``input.unknown_managers = "chain_end"`` takes an unknown manager as the top of
+    that person's chain instead (cleared in the frame, listed in the returned notes)."""
+    tables = ("mentors", "mentees")
+    ids = {t: frames[t]["id"] for t in tables}
+    everyone = pd.Index(ids["mentees"].dropna()).append(pd.Index(ids["mentors"].dropna())).unique()
+    managers = {t: _managers(frames[t], reps[t].options.trim_ids) for t in tables}
+    notes: list[str] = []
+    for t in tables:
+        m = managers[t]
+        unknown = m.notna().to_numpy() & ~_isin(m.to_numpy(dtype=object), everyone)
+        if not unknown.any():
+            continue
+        if reps[t].options.unknown_managers == "chain_end":
+            named = [f"{v!r} ({reps[t].where(int(k))})" for k, v in
+                     zip(np.flatnonzero(unknown)[:10], m.to_numpy(dtype=object)[unknown][:10])]
+            notes.append(f"{t}: {int(unknown.sum())} manager id(s) in neither table taken as the top "
+                         f"of their chain (input.unknown_managers = 'chain_end'): " + ", ".join(named)
+                         + (", ..." if unknown.sum() > 10 else ""))
+            m = m.mask(unknown)
+            managers[t] = m
+        else:
+            reps[t].rows("manager_id", unknown, m,
+                         "the id of a person in the mentors or mentees table, or empty; for a manager "
+                         "in neither table give the org chart (org= with id and manager_id for "
+                         "everyone; --org on the command line), or set input.unknown_managers = "
+                         "'chain_end' to end the chain there")
+        if "manager_id" in frames[t].columns:
+            frames[t]["manager_id"] = m
+    for t in tables:
+        reps[t].managers = managers[t].to_numpy(dtype=object)
+    cycles = _manager_cycles(everyone, [(ids[t].to_numpy(dtype=object), managers[t]) for t in tables])
+    index = pd.Index(ids["mentees"])
+
+    def where(person):
+        t = "mentees" if person in index else "mentors"
+        return reps[t], _row_of(ids[t], person)
+
+    _report_cycles(cycles, where)
+    return notes
+
+
+def read_org(source, columns=None, options: InputOptions | None = None) -> tuple[pd.DataFrame, _Report]:
+    """Read and check the org chart on its own: ``id`` (unique, non-empty) and ``manager_id``
+    (empty at the top, else an id of the chart) for everyone; an optional ``team``."""
+    from .read import read_table
+
+    options = options or InputOptions()
+    frame = read_table(source, ORG_TABLE, columns, encoding=options.encoding)
+    rep = _Report(ORG_TABLE, frame, options)
+    headers = [str(h) for h in frame.columns]
+    for need in ("id", "manager_id"):
+        if need not in headers:
+            rep.add(need, None, headers, f"an {need!r} column in the org chart (one row per person: "
+                                         "id, manager_id; empty manager_id at the top)",
+                    line=rep.header_line)
+    if rep.problems:
+        raise ValidationError(rep.problems)
+    from .validate import _check_ids
+
+    ids = _check_ids(rep, frame["id"])
+    managers = _managers(frame, options.trim_ids)
+    known = pd.Index(ids.dropna()).unique()
+    unknown = managers.notna().to_numpy() & ~_isin(managers.to_numpy(dtype=object), known)
+    rep.rows("manager_id", unknown, managers, "the id of a person in the org chart, or empty at the top")
+    rep.managers = managers.to_numpy(dtype=object)
+    if not rep.problems:
+        cycles = _manager_cycles(known, [(ids.to_numpy(dtype=object), managers)])
+        _report_cycles(cycles, lambda person: (rep, _row_of(ids, person)))
+    out = pd.DataFrame({"id": ids, "manager_id": managers})
+    if "team" in headers:
+        out["team"] = _as_text(frame["team"])
+    out.attrs = {"lines": rep.lines, "source": rep.source, "table": ORG_TABLE}
+    return out, rep
+
+
+def apply_org(frames: dict[str, pd.DataFrame], reps: dict[str, _Report], org: pd.DataFrame,
+              org_rep: _Report) -> None:
+    """Check the tables against a valid org chart, then give each person as ``manager_id`` their
+    nearest manager who is in either table (so the management line between two people of the
+    tables runs through people in neither, unchanged), and ``team`` from the chart where empty."""
+    everyone = pd.Index(org["id"])
+    parent = _parents(everyone, [(org["id"].to_numpy(dtype=object), org["manager_id"])])
+    in_tables = np.zeros(len(everyone), dtype=bool)
+    for t, frame in frames.items():
+        rep = reps[t]
+        node = everyone.get_indexer(frame["id"].to_numpy(dtype=object))
+        absent = (node < 0) & frame["id"].notna().to_numpy()
+        rep.rows("id", absent, frame["id"], f"a person of the org chart ({org_rep.source}): every "
+                                            "mentor and mentee needs a row there")
+        in_tables[node[node >= 0]] = True
+        for column in ("manager_id", "team"):
+            if column not in frame.columns or column not in org.columns:
+                continue
+            given = (_managers(frame, rep.options.trim_ids) if column == "manager_id"
+                     else _as_text(frame[column])).to_numpy(dtype=object)
+            chart = np.where(node >= 0, org[column].to_numpy(dtype=object)[np.maximum(node, 0)], None)
+            both = (node >= 0) & ~pd.isna(given) & ~pd.isna(chart)
+            differ = both & (given.astype(str) != chart.astype(str))
+            rep.rows(column, differ, frame[column],
+                     lambda k, c=column, ch=chart, nd=node: f"the {c} the org chart gives ({ch[k]!r} on "
+                     f"{org_rep.where(int(nd[k]))}): one person, one {c}")
+    if any(r.problems for r in reps.values()):
+        return
+    # nearest ancestor in the tables: climb while the ancestor is someone outside them
+    near = parent.copy()
+    for _ in range(len(everyone)):
+        outside = (near >= 0) & ~in_tables[np.maximum(near, 0)]
+        if not outside.any():
+            break
+        near = np.where(outside, parent[np.maximum(near, 0)], near)
+    for t, frame in frames.items():
+        node = everyone.get_indexer(frame["id"].to_numpy(dtype=object))
+        boss = near[node]
+        frame["manager_id"] = pd.Series(np.where(boss >= 0, everyone.to_numpy(dtype=object)[np.maximum(boss, 0)],
+                                                 np.nan), dtype="str")
+        if "team" in org.columns:
+            team = pd.Series(org["team"].to_numpy(dtype=object)[node], dtype="str")
+            frame["team"] = _as_text(frame["team"]).fillna(team) if "team" in frame.columns else team
 
 
 def manager_edges(mentors: pd.DataFrame, mentees: pd.DataFrame):
@@ -114,6 +260,10 @@ def prune_references(mentors: pd.DataFrame, mentees: pd.DataFrame) -> tuple[pd.D
     name someone who has gone. :func:`validate_tables` rejects such references (an unknown id
     is usually a typo); this function is the explicit way to drop them, for tables that are
     known to be a subset of the organisation. Works on canonical column names.
+
+    Clearing a manager who is in neither table breaks the chain at that person: a mentor two
+    levels up becomes eligible for them. To keep the chain through people who are in neither
+    table, give the org chart instead (``org=`` of :func:`mentormatch.pair`).
 
     Parameters
     ----------

@@ -2,6 +2,7 @@
 canonical header mapping."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -28,8 +29,53 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _read_csv(path: str, table: str) -> tuple[pd.DataFrame, list[str], np.ndarray, int]:
-    """(frame of str, raw headers, line of each row, header line) from a CSV file."""
+def _line_of(data: bytes, offset: int) -> int:
+    return data[:offset].count(b"\n") + 1
+
+
+def _decode(data: bytes, table: str, path: str, encoding: str | None) -> tuple[str, str]:
+    """(text, encoding used). Without ``encoding``: a byte-order mark decides (UTF-8, UTF-16),
+    then UTF-16 without a mark (every other byte NUL), then UTF-8, then cp1252."""
+    if encoding is not None:
+        name = codecs.lookup(encoding).name
+        if name == "utf-8":
+            name = "utf-8-sig"  # a byte-order mark is not part of the first header
+        try:
+            return data.decode(name), encoding
+        except UnicodeDecodeError as exc:
+            raise _file_problem(table, path, f"a file in {encoding} (byte {data[exc.start]:#04x} on "
+                                             f"line {_line_of(data, exc.start)} is not {encoding})") from exc
+    if data.startswith(codecs.BOM_UTF8):
+        return data.decode("utf-8-sig", errors="strict"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise _file_problem(table, path, f"a UTF-16 file, as its byte-order mark says ({exc.reason} "
+                                             f"at byte {exc.start})") from exc
+    head = data[:400]
+    if len(head) >= 4 and b"\x00" in head:
+        for name, zeros in (("utf-16-le", head[1::2]), ("utf-16-be", head[0::2])):
+            if zeros.count(0) >= 0.9 * len(zeros):
+                try:
+                    return data.decode(name), name
+                except UnicodeDecodeError:
+                    break
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as first:
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            raise _file_problem(table, path, f"a CSV file in UTF-8, UTF-16 or cp1252 (byte "
+                                             f"{data[first.start]:#04x} on line {_line_of(data, first.start)} "
+                                             "is not UTF-8; export as CSV UTF-8, or name the "
+                                             "encoding with encoding=)") from first
+
+
+def _read_csv(path: str, table: str, encoding: str | None = None
+              ) -> tuple[pd.DataFrame, list[str], np.ndarray, int, str]:
+    """(frame of str, raw headers, line of each row, header line, encoding) from a CSV file."""
     if not os.path.exists(path):
         raise _file_problem(table, path, "an existing CSV file (no such file)")
     if os.path.isdir(path):
@@ -39,27 +85,25 @@ def _read_csv(path: str, table: str) -> tuple[pd.DataFrame, list[str], np.ndarra
             data = fh.read()
     except OSError as exc:
         raise _file_problem(table, path, f"a readable CSV file ({exc.strerror or exc})") from exc
-    if b"\x00" in data:
+    if data.startswith(b"PK\x03\x04"):
+        raise _file_problem(table, path, "a CSV text file (found a zip archive: an .xlsx workbook? "
+                                         "name it .xlsx, or export it as CSV UTF-8)")
+    text, used = _decode(data, table, path, encoding)
+    if "\x00" in text:
         raise _file_problem(table, path, "a CSV text file (found binary data: a spreadsheet or "
                                          "archive? export it as CSV UTF-8)")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _file_problem(table, path, f"a CSV file in UTF-8 (byte {data[exc.start]:#04x} at "
-                                         f"offset {exc.start} is not UTF-8; export as CSV UTF-8)") from exc
     if not text.strip():
         raise _file_problem(table, path, "a CSV file with a header line and rows (the file is empty)")
     delimiter = _sniff_delimiter(text.lstrip("\r\n").split("\n", 1)[0])
     if '"' not in text:  # no quoting, so one record per non-blank line: pandas' C parser
         plain = _read_plain(text, delimiter)
         if plain is not None:
-            return plain
+            return (*plain, used)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     header_line = 1
     rows: list[list[str]] = []
     lines: list[int] = []
-    problems: list[Problem] = []
     end = 0  # each record starts on the line after the previous one ended
     try:
         for record in reader:
@@ -69,31 +113,117 @@ def _read_csv(path: str, table: str) -> tuple[pd.DataFrame, list[str], np.ndarra
             if header is None:
                 header, header_line = record, start
                 continue
+            if end > start:
+                _check_merged(record, start, end, len(header), delimiter, table, path)
             rows.append(record)
             lines.append(start)
     except csv.Error as exc:
         raise _file_problem(table, path, f"a well-formed CSV file (line {reader.line_num}: {exc})") from exc
     assert header is not None  # text.strip() is not empty
-    header = [h.strip() for h in header]
+    if text.count('"') % 2:  # a quote opened and never closed runs to the end of the file
+        line = lines[-1] if lines else header_line
+        raise ValidationError(Problem(table, None, None, line, path,
+                                      f"a closed quote: the quote opened on line {line} is never "
+                                      "closed, so the lines after it would be read as one cell"))
+    frame, problems = _frame_of_records(table, [h.strip() for h in header], rows, lines)
+    if problems:
+        raise ValidationError(problems[:MAX_PROBLEMS])
+    return frame, frame.columns.tolist(), np.asarray(lines, dtype=np.int64), header_line, used
+
+
+def _check_merged(record: list[str], start: int, end: int, width: int, delimiter: str,
+                  table: str, path: str) -> None:
+    """Refuse a record over several lines whose cell holds lines that look like rows of their
+    own: an unclosed quote has swallowed them (rows lost without a word otherwise)."""
+    if width < 2:
+        return
+    for cell in record:
+        if "\n" not in cell and "\r" not in cell:
+            continue
+        inner = cell.splitlines()[1:]
+        looks = [ln for ln in inner if ln.count(delimiter) >= width - 1]
+        if looks:
+            raise ValidationError(Problem(
+                table, None, None, start, path,
+                f"one row per line: a quote opened on line {start} runs to line {end} and takes in "
+                f"{len(looks)} line(s) that look like rows of their own (e.g. {looks[0][:60]!r}); "
+                "close the quote, or double the quote character inside a quoted cell"))
+
+
+def _frame_of_records(table: str, header: list[str], rows: list[list], lines: list[int]
+                      ) -> tuple[pd.DataFrame, list[Problem]]:
+    """A str frame of the records (short rows padded, extra empty fields dropped)."""
+    problems: list[Problem] = []
     width = len(header)
     for k, record in enumerate(rows):
         if len(record) > width:
             extra = record[width:]
-            if any(f.strip() for f in extra):
+            if any(str(f).strip() for f in extra if f is not None):
                 problems.append(Problem(table, None, None, lines[k], extra,
                                         f"at most {width} fields, as in the header line"))
             rows[k] = record[:width]
         elif len(record) < width:
-            rows[k] = record + [""] * (width - len(record))
-    if problems:
-        raise ValidationError(problems[:MAX_PROBLEMS])
+            rows[k] = list(record) + [""] * (width - len(record))
     cols = list(zip(*rows)) if rows else [()] * width
     # positional construction: duplicate headers must survive to be reported
     frame = pd.DataFrame({k: pd.Series(c, dtype="str") for k, c in enumerate(cols)})
     if frame.shape[1] != width:  # no rows and no columns
         frame = pd.DataFrame({k: pd.Series([], dtype="str") for k in range(width)})
     frame.columns = header
-    return frame, header, np.asarray(lines, dtype=np.int64), header_line
+    return frame, problems
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(path: str, table: str) -> tuple[pd.DataFrame, list[str], np.ndarray, int, str]:
+    """The first worksheet of an .xlsx workbook, as text cells; lines are the sheet's rows."""
+    if not os.path.exists(path):
+        raise _file_problem(table, path, "an existing .xlsx file (no such file)")
+    try:
+        import openpyxl
+    except ImportError as exc:
+        raise _file_problem(table, path, "a CSV file (reading .xlsx needs openpyxl: "
+                                         "pip install 'mentormatch-pairing[xlsx]')") from exc
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several types for a bad workbook
+        raise _file_problem(table, path, f"a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
+    try:
+        sheet = book.worksheets[0]
+        header: list[str] | None = None
+        header_line = 1
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = [_cell_text(v) for v in values]
+            if not "".join(cells).strip():
+                continue
+            if header is None:
+                header, header_line = [c.strip() for c in cells], number
+                while header and not header[-1]:
+                    header.pop()  # trailing empty header cells of a formatted sheet
+                continue
+            rows.append(cells)
+            lines.append(number)
+    finally:
+        book.close()
+    if header is None:
+        raise _file_problem(table, path, "a worksheet with a header row and rows (the first sheet is empty)")
+    frame, problems = _frame_of_records(table, header, rows, lines)
+    if problems:
+        raise ValidationError(problems[:MAX_PROBLEMS])
+    return frame, header, np.asarray(lines, dtype=np.int64), header_line, "xlsx"
 
 
 def _read_plain(text: str, delimiter: str) -> tuple[pd.DataFrame, list[str], np.ndarray, int] | None:
@@ -181,21 +311,26 @@ def _rename(headers: list[str], columns: Mapping[str, str] | None, table: str,
     return renamed, problems
 
 
-def read_table(source, table: str, columns: Mapping[str, str] | None = None) -> pd.DataFrame:
+def read_table(source, table: str, columns: Mapping[str, str] | None = None, *,
+               encoding: str | None = None) -> pd.DataFrame:
     """Read one input table (mentors or mentees) without validating its values.
 
     Parameters
     ----------
     source : str, os.PathLike or pandas.DataFrame
-        A CSV file (UTF-8, with or without a byte-order mark; ``,`` separated, or ``;``/tab when
-        the header line has no comma), a ``.parquet`` file (needs pyarrow), or a DataFrame
-        (copied, never modified).
-    table : {"mentors", "mentees"}
+        A CSV file (``,`` separated, or ``;``/tab when the header line has no comma), an
+        ``.xlsx`` workbook (its first sheet; needs openpyxl), a ``.parquet`` file (needs
+        pyarrow), or a DataFrame (copied, never modified); chosen by the file's extension.
+    table : {"mentors", "mentees", "org"}
         Which table this is; used in messages and for the mapping below.
     columns : mapping of str to str, optional
         Export header -> canonical column name, e.g. ``{"Employee Number": "id"}``. An entry
         whose header is absent is an error, unless it names a canonical column of the other
         table (so one mapping can serve both tables).
+    encoding : str, optional
+        The CSV's encoding. None recognises a byte-order mark (UTF-8, UTF-16), UTF-16 without
+        one, UTF-8, and else cp1252 (Excel's "CSV" on Windows); ``attrs["encoding"]`` says
+        which was used.
 
     Returns
     -------
@@ -209,8 +344,9 @@ def read_table(source, table: str, columns: Mapping[str, str] | None = None) -> 
     Raises
     ------
     ValidationError
-        The file is missing, a directory, empty, binary, not UTF-8 or not well-formed CSV; a
-        row has more fields than the header; a header appears twice; ``columns=`` names a
+        The file is missing, a directory, empty, binary, not in the encoding or not
+        well-formed CSV; a quote left open swallows the lines after it; a row has more fields
+        than the header; a header appears twice; ``columns=`` names a
         header that is absent or maps two present headers onto one name.
 
     Examples
@@ -221,8 +357,10 @@ def read_table(source, table: str, columns: Mapping[str, str] | None = None) -> 
     >>> list(df.columns), df.attrs["lines"]
     (['id', 'capacity'], None)
     """
-    _check_table_name(table)
+    if table != "org":
+        _check_table_name(table)
     header_line: int | None
+    used = None
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
         lines = source.attrs.get("lines")
@@ -236,8 +374,10 @@ def read_table(source, table: str, columns: Mapping[str, str] | None = None) -> 
             frame = _read_parquet(where, table)
             headers = [h.strip() if isinstance(h, str) else str(h) for h in frame.columns]
             lines, header_line = None, None
+        elif where.lower().endswith((".xlsx", ".xlsm")):
+            frame, headers, lines, header_line, used = _read_xlsx(where, table)
         else:
-            frame, headers, lines, header_line = _read_csv(where, table)
+            frame, headers, lines, header_line, used = _read_csv(where, table, encoding)
     else:
         raise ValidationError(Problem(table, None, None, None, type(source).__name__,
                                       "a pandas DataFrame or the path of a CSV file"))
@@ -252,6 +392,7 @@ def read_table(source, table: str, columns: Mapping[str, str] | None = None) -> 
         frame = frame.mask(frame.apply(lambda s: s.str.strip() == "")) if len(frame) else frame
     frame.columns = renamed
     frame.index = pd.RangeIndex(len(frame))
-    frame.attrs = {"lines": lines, "source": where, "table": table, "header_line": header_line}
+    frame.attrs = {"lines": lines, "source": where, "table": table, "header_line": header_line,
+                   "encoding": used}
     return frame
 

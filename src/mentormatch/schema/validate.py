@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
-from .cells import _Report, _as_text, _exploded, _idlist, _isin, _numeric
+from .cells import UNKNOWN_MANAGERS, InputOptions, _Report, _as_text, _exploded, _idlist, _isin, _numeric, _shown
 from .columns import (_IDLIST_TARGET, _NUMERIC, BIG_FIVE, COLUMN_BY_NAME, COMPETENCY_PREFIX,
                       COMPETENCY_RANGE, MAX_PROBLEMS, TABLES, Column, _close, _table_columns, _time_zones)
-from .orgchart import _chain_text, _manager_cycles, _managers, _row_of
+from .orgchart import apply_org, check_managers, read_org
 from .read import read_table
 
 
@@ -42,6 +42,15 @@ def _check_headers(rep: _Report, headers: list[str], mine: dict[str, Column]) ->
 
 def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
     ids = _as_text(raw)
+    padded = (ids.notna() & (ids != ids.str.strip())).to_numpy(dtype=bool)
+    if padded.any():
+        if rep.options.trim_ids:
+            ids = ids.str.strip()
+        else:  # "E001" and "E001 " would be two people
+            rep.ids = ids.to_numpy(dtype=object)
+            rep.rows("id", padded, raw, "an id without spaces around it (trim them in the export, "
+                                        "or set input.trim_ids = true to strip them)")
+            ids = ids.str.strip()
     rep.ids = ids.to_numpy(dtype=object)
     missing = ids.isna().to_numpy()
     rep.rows("id", missing, raw, "a non-empty id")
@@ -62,11 +71,18 @@ def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
 
 def _check_numeric(rep: _Report, name: str, raw: pd.Series, kind: str, low, high,
                    required: bool) -> np.ndarray:
-    values, missing = _numeric(raw)
+    decimal = rep.options.decimal
+    values, missing = _numeric(raw, decimal)
     if required:
         rep.rows(name, missing, raw, "a number (required)")
     bad = ~missing & ~np.isfinite(values)
-    rep.rows(name, bad, raw, "a number" if kind == "float" else "a whole number")
+    if bad.any():
+        what = "a number" if kind == "float" else "a whole number"
+        cells = _as_text(raw).to_numpy(dtype=object)
+        other = "," if decimal == "." else "."
+        rep.rows(name, bad, raw, lambda k: what + (
+            f" (written with a decimal {'comma' if other == ',' else 'point'}? set "
+            f"input.decimal = {other!r})" if isinstance(cells[k], str) and other in cells[k] else ""))
     ok = np.isfinite(values)
     if kind == "int":
         frac = ok & (values != np.floor(values))
@@ -116,11 +132,15 @@ def _check_idlist(rep: _Report, name: str, raw: pd.Series) -> pd.Series:
     return lists
 
 
-def _validate_one(frame: pd.DataFrame, table: str) -> tuple[pd.DataFrame, _Report]:
+def _validate_one(frame: pd.DataFrame, table: str,
+                  options: InputOptions | None = None) -> tuple[pd.DataFrame, _Report]:
     """Check one read table; return its canonical frame and the problems found."""
-    rep = _Report(table, frame)
+    rep = _Report(table, frame, options)
     mine = _table_columns(table)
     headers = [str(h) for h in frame.columns]
+    if table == "mentors" and "capacity" not in headers and rep.options.capacity is not None:
+        frame = frame.assign(capacity=rep.options.capacity)  # input.capacity: one for everyone
+        headers.append("capacity")
     _check_headers(rep, headers, mine)
     if len(frame) == 0:
         rep.add(None, None, "0 rows", f"at least one row in {rep.source}")
@@ -149,7 +169,8 @@ def _validate_one(frame: pd.DataFrame, table: str) -> tuple[pd.DataFrame, _Repor
     result = pd.DataFrame({k: (v if isinstance(v, pd.Series) else pd.Series(v, dtype=np.float64))
                            for k, v in out.items()})
     result.index = pd.RangeIndex(len(result))
-    result.attrs = {"lines": rep.lines, "source": rep.source, "table": table}
+    result.attrs = {"lines": rep.lines, "source": rep.source, "table": table,
+                    "encoding": frame.attrs.get("encoding"), "header_line": rep.header_line}
     return result, rep
 
 
@@ -183,8 +204,8 @@ def _check_rows(rep: _Report, frame: pd.DataFrame, numbers: dict[str, np.ndarray
 
 
 
-def _check_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
-    """Checks between the two tables: ids in lists, managers, the management chain."""
+def _check_id_lists(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
+    """The ids in preference and suggestion lists name people of the other table."""
     ids = {t: frames[t]["id"] for t in TABLES}
     index = {t: pd.Index(ids[t].dropna()) for t in TABLES}
     for (table, column), target in _IDLIST_TARGET.items():
@@ -201,35 +222,71 @@ def _check_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> 
             hint = _close(value, index[target], 0.8) if small else None
             rep.add(column, int(k), value, f"a {person} id (no {person} has id {value!r})"
                     + (f"; did you mean {hint!r}?" if hint else ""))
-    # the org chart: both tables, a person in both is one person
-    everyone = index["mentees"].append(index["mentors"]).unique()
-    managers = {t: _managers(frames[t]) for t in TABLES}
-    for t in TABLES:
-        m = managers[t]
-        unknown = m.notna().to_numpy() & ~_isin(m.to_numpy(dtype=object), everyone)
-        reps[t].rows("manager_id", unknown, m, "the id of a person in the mentors or mentees table, or empty")
-    both = pd.DataFrame({"id": ids["mentees"], "mentee_manager": managers["mentees"],
-                         "row": np.arange(len(ids["mentees"]))}).merge(
-        pd.DataFrame({"id": ids["mentors"], "mentor_manager": managers["mentors"],
-                      "row_mentor": np.arange(len(ids["mentors"]))}), on="id")
-    clash = both[both["mentee_manager"].notna() & both["mentor_manager"].notna()
-                 & (both["mentee_manager"] != both["mentor_manager"])]
-    for r in clash.head(MAX_PROBLEMS).itertuples():
-        reps["mentees"].add("manager_id", int(r.row), r.mentee_manager,
-                            f"the same manager as in the mentors table ({r.mentor_manager!r} on "
-                            f"{reps['mentors'].where(int(r.row_mentor))}): one id is one person")
-    for cycle in _manager_cycles(frames["mentors"], frames["mentees"], everyone, managers)[:MAX_PROBLEMS]:
-        table = "mentees" if cycle[0] in index["mentees"] else "mentors"
-        k = _row_of(ids[table], cycle[0])
-        chain = " manages ".join(repr(i) for i in _chain_text(cycle))
-        reps[table].add("manager_id", k, managers[table].iloc[k],
-                        f"a management chain without a cycle; found {chain}")
 
+
+#: columns whose meaning differs by table, so a person in both tables may differ there
+_PER_ROLE = {"preferences", "manager_suggestions"}
+
+
+def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
+    """An id in both tables is one person: the attributes both tables give must agree."""
+    mentors, mentees = frames["mentors"], frames["mentees"]
+    first = mentors["id"].dropna().drop_duplicates()  # a repeated id is reported on its own
+    at = pd.Index(first.to_numpy(dtype=object)).get_indexer(mentees["id"].to_numpy(dtype=object))
+    at_mentor = np.where(at >= 0, first.index.to_numpy()[np.maximum(at, 0)], -1)
+    rows = np.flatnonzero(at_mentor >= 0)
+    if not len(rows):
+        return
+    cols = [c for c in mentees.columns if c in mentors.columns and c != "id" and c not in _PER_ROLE
+            and (c not in COLUMN_BY_NAME or set(TABLES) <= set(COLUMN_BY_NAME[c].tables))]
+    rm, em = reps["mentors"], reps["mentees"]
+    differs: dict[int, list[str]] = {}
+    for c in cols:  # a few columns, each compared over the people in both tables at once
+        e = mentees[c].to_numpy()[rows]
+        m = mentors[c].to_numpy()[at_mentor[rows]]
+        present = ~pd.isna(e) & ~pd.isna(m)
+        if e.dtype.kind == "f" and m.dtype.kind == "f":
+            bad = present & ~np.isclose(np.nan_to_num(e), np.nan_to_num(m))
+        else:
+            bad = present & (pd.Series(e, dtype=object).astype(str).str.strip().to_numpy()
+                             != pd.Series(m, dtype=object).astype(str).str.strip().to_numpy())
+        for r in rows[bad]:
+            differs.setdefault(int(r), []).append(c)
+    for r, names in list(differs.items())[:MAX_PROBLEMS]:
+        k = int(at_mentor[r])
+        shown = "; ".join(f"{c}: {_shown(mentees[c].iloc[r])!r} here, {_shown(mentors[c].iloc[k])!r} "
+                          f"in mentors" for c in names)
+        em.add(", ".join(names), r, {c: _shown(mentees[c].iloc[r]) for c in names},
+               f"the same attributes as the mentor with this id on mentors {rm.where(k)} (one id is "
+               f"one person; it differs in {shown}): give two people two ids, or correct the row")
+
+
+def _check_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report],
+                  org=None, columns=None, options: InputOptions | None = None) -> list[str]:
+    """Checks between the two tables (and the org chart); returns notes for the result."""
+    _check_id_lists(frames, reps)
+    _check_same_person(frames, reps)
+    if org is None:
+        return check_managers(frames, reps)
+    try:
+        chart, org_rep = read_org(org, columns, options)
+    except ValidationError as exc:
+        reps["mentees"].problems += exc.problems
+        return []
+    if org_rep.problems:
+        reps["mentees"].problems += org_rep.problems
+        return []
+    apply_org(frames, reps, chart, org_rep)
+    return [f"org chart: {len(chart)} people from {org_rep.source}; the management line runs "
+            "through it"]
 
 
 def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, *,
                     mentor_columns: Mapping[str, str] | None = None,
-                    mentee_columns: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    mentee_columns: Mapping[str, str] | None = None,
+                    org=None, encoding: str | None = None, decimal: str = ".",
+                    trim_ids: bool = False, unknown_managers: str = "error",
+                    capacity: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and validate the mentors and mentees tables; return canonical copies.
 
     Parameters
@@ -240,6 +297,24 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
         Export header -> canonical name, for both tables.
     mentor_columns, mentee_columns : mapping of str to str, optional
         Per-table mappings; their entries override those of ``columns``.
+    org : pandas.DataFrame or path, optional
+        The org chart: ``id`` and ``manager_id`` (empty at the top) for everyone, including
+        people in neither table; optional ``team``. Checked for unknown ids and cycles; every
+        mentor and mentee must be in it, and a ``manager_id``/``team`` the tables give must
+        agree with it. The returned ``manager_id`` is then each person's nearest manager who is
+        in either table, so the management line keeps running through people in neither.
+    encoding : str, optional
+        The files' text encoding; None recognises UTF-8, UTF-16 (byte-order mark) and cp1252
+        (Excel's defaults). ``attrs["encoding"]`` and ``attrs["notes"]`` say which was used.
+    decimal : {".", ","}
+        The decimal mark of numbers written as text ("3,5" with ``","``).
+    trim_ids : bool
+        Strip spaces around ids (and manager ids) instead of refusing them.
+    unknown_managers : {"error", "chain_end"}
+        Without ``org``: a manager id that is in neither table is an error, or (``"chain_end"``)
+        taken as the top of that person's chain, cleared and listed in ``attrs["notes"]``.
+    capacity : float, optional
+        Every mentor's capacity when the mentors table has no ``capacity`` column.
 
     Returns
     -------
@@ -260,7 +335,9 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
         fraction in an integer column; a value out of range (see ``describe_columns()``);
         latitude without longitude; mixed Big Five scales; an unknown time zone; an unknown or
         repeated id in a preference list; a manager that is nobody; a person with two different
-        managers; a management chain with a cycle; ``min_capacity`` above ``capacity``.
+        managers; a management chain with a cycle; ``min_capacity`` above ``capacity``; an id
+        with spaces around it; one id in both tables with attributes that differ; an org chart
+        that misses a person, names an unknown manager or has a cycle.
 
     Examples
     --------
@@ -271,24 +348,59 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
     >>> m["capacity"].dtype, e.loc[0, "preferences"]
     (dtype('float64'), ('007',))
     """
+    options = _options(encoding, decimal, trim_ids, unknown_managers, capacity)
     maps = {"mentors": {**(columns or {}), **(mentor_columns or {})} or None,
             "mentees": {**(columns or {}), **(mentee_columns or {})} or None}
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     reps: dict[str, _Report] = {}
+    notes: list[str] = []
     for table, source in (("mentors", mentors), ("mentees", mentees)):
         try:
-            raw = read_table(source, table, maps[table])
+            raw = read_table(source, table, maps[table], encoding=encoding)
         except ValidationError as exc:
             problems += exc.problems
             continue
-        frames[table], reps[table] = _validate_one(raw, table)
+        frames[table], reps[table] = _validate_one(raw, table, options)
+        used = raw.attrs.get("encoding")
+        if used not in (None, "utf-8", "utf-8-sig"):
+            notes.append(f"{table}: {raw.attrs['source']} read as {used}"
+                         + ("" if encoding else " (not UTF-8; set input.encoding to choose)"))
     if len(frames) == 2 and all("id" in f.columns and len(f) for f in frames.values()):
-        _check_across(frames, reps)
+        notes += _check_across(frames, reps, org, columns, options)
     for table in TABLES:
         if table in reps:
             problems += reps[table].problems
     if problems:
         raise ValidationError(problems)
+    for frame in frames.values():
+        frame.attrs["notes"] = list(notes)
     return frames["mentors"], frames["mentees"]
+
+
+def _options(encoding, decimal, trim_ids, unknown_managers, capacity) -> InputOptions:
+    """The reading options, each checked: a wrong one names its value and the choices."""
+    problems = []
+    if encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(str(encoding))
+        except LookupError:
+            problems.append(Problem("arguments", "encoding", None, None, encoding,
+                                    "a text encoding Python knows, such as 'utf-8', 'utf-16' or 'cp1252'"))
+    if decimal not in (".", ","):
+        problems.append(Problem("arguments", "decimal", None, None, decimal, "'.' or ','"))
+    if not isinstance(trim_ids, bool):
+        problems.append(Problem("arguments", "trim_ids", None, None, trim_ids, "true or false"))
+    if unknown_managers not in UNKNOWN_MANAGERS:
+        problems.append(Problem("arguments", "unknown_managers", None, None, unknown_managers,
+                                f"one of {list(UNKNOWN_MANAGERS)}"))
+    if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, (int, float))
+                                 or not capacity >= 0 or capacity == float("inf")):
+        problems.append(Problem("arguments", "capacity", None, None, capacity, "a finite number >= 0"))
+    if problems:
+        raise ValidationError(problems)
+    return InputOptions(encoding, decimal, trim_ids, unknown_managers,
+                        None if capacity is None else float(capacity))
 
