@@ -580,3 +580,24 @@ def test_id_lists_of_every_cell_kind():
                        " ; M5 ;", 7, "M6;M7"], dtype=object)
     assert _idlist(cells).tolist() == [("M1", "M2"), ("M3",), ("M4",), (), (), (), ("M5",), ("7",),
                                        ("M6", "M7")]
+
+
+# --- one id in both tables is one person (issue 20, part 2) ------------------------------------
+
+
+def test_one_id_in_both_tables_with_other_attributes_is_refused(tmp_path):
+    # EmployeeNumber 1479 of the IBM table: a level-5 R&D mentor and a level-2 Sales mentee
+    write(tmp_path, "mentors.csv", "id,capacity,level,Department\nM9,1,4,Sales\n1479,2,5,Research & Development\n")
+    write(tmp_path, "mentees.csv", "id,level,Department,years_experience\nE1,1,Sales,2\n1479,2,Sales,3\n")
+    (p,) = problems(tmp_path / "mentors.csv", tmp_path / "mentees.csv")
+    assert (p.table, p.row_id, p.line, p.column) == ("mentees", "1479", 3, "level, Department")
+    assert p.value == {"level": 2.0, "Department": "Sales"}
+    assert "mentors line 3" in p.expected and "one id is one person" in p.expected
+    assert "level: 2.0 here, 5.0 in mentors" in p.expected
+
+
+def test_one_id_in_both_tables_that_agrees_is_one_person():
+    m = pd.DataFrame({"id": ["P1", "M1"], "capacity": [1, 1], "level": [3, 5], "Department": ["Sales", None]})
+    e = pd.DataFrame({"id": ["P1"], "level": [3], "Department": ["Sales"], "preferences": ["M1"]})
+    out_m, out_e = validate_tables(m, e)  # a column only one row fills does not differ
+    assert out_e.loc[0, "id"] == "P1"

@@ -51,6 +51,13 @@ class Matching:
     data: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
+    def notes(self) -> list[str]:
+        """What reading the inputs decided that the user should know: the encoding a file was
+        read in, managers taken as the top of their chain, the org chart used."""
+        mentees = self.data.get("mentees")
+        return list(getattr(mentees, "attrs", {}).get("notes", []) or [])
+
+    @property
     def n_mentees(self) -> int:
         return int(self.data.get("n_mentees", len(set(self.pairs["mentee_id"])) + len(self.unmatched)))
 

@@ -363,7 +363,7 @@ def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProbl
     return name
 
 
-def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
+def pair(mentors, mentees, programme=None, *, framework=None, org=None) -> Matching:
     """Pair mentees with mentors: validate, score every eligible pair, solve exactly.
 
     Parameters
@@ -376,6 +376,9 @@ def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
     framework : CareerFramework, path, "sales" or None
         The career framework for the competency feature (default: the bundled sales framework
         when every role in the tables belongs to it).
+    org : DataFrame or path, optional
+        The org chart (``id``, ``manager_id`` for everyone, people in neither table included)
+        for the management-line and team rules; see ``mentormatch.schema.validate_tables``.
 
     Returns
     -------
@@ -383,7 +386,7 @@ def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
         ``pairs`` (mentee_id, mentor_id, score, rank, ...), ``unmatched`` (mentee_id,
         reason_code, reason), ``status``, ``objective``, ``bound``, ``gap``, ``contributions``.
     """
-    return solve(prepare(mentors, mentees, programme, framework=framework))
+    return solve(prepare(mentors, mentees, programme, framework=framework, org=org))  # org: issue 20
 
 
 @dataclass
@@ -401,7 +404,7 @@ class Prepared:
     scorer: Any = None  # the scale path: a _BlockScorer or a scale.BoundedScorer
 
 
-def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
+def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Prepared:
     """Validate the tables, score every pair and apply the eligibility rules, without solving.
 
     Takes the same parameters as :func:`pair`.
@@ -418,7 +421,8 @@ def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
     rules = Rules.coerce(programme)
     mentor_cols, mentee_cols = rules.column_maps()
     mentors, mentees = validate_tables(mentors, mentees, mentor_columns=mentor_cols or None,
-                                       mentee_columns=mentee_cols or None)
+                                       mentee_columns=mentee_cols or None,
+                                       **rules.input_options(org))  # issue 20: [input], org chart
     mentee_ids = Encoder.from_ids(mentees["id"])
     mentor_ids = Encoder.from_ids(mentors["id"])
     fw = resolve_framework(framework, mentees, mentors)

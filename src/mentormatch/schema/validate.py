@@ -1,7 +1,7 @@
 """Validation of the two input tables: each on its own, then the checks between them."""
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -286,7 +286,8 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
                     mentee_columns: Mapping[str, str] | None = None,
                     org=None, encoding: str | None = None, decimal: str = ".",
                     trim_ids: bool = False, unknown_managers: str = "error",
-                    capacity: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    capacity: float | None = None,
+                    groups: Sequence[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and validate the mentors and mentees tables; return canonical copies.
 
     Parameters
@@ -315,6 +316,10 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
         taken as the top of that person's chain, cleared and listed in ``attrs["notes"]``.
     capacity : float, optional
         Every mentor's capacity when the mentors table has no ``capacity`` column.
+    groups : sequence of str
+        Group columns the programme audits or puts floors on (``fairness.groups``,
+        ``fairness.floor_group``): each must be a column of the mentees table, by its name after
+        ``columns=``.
 
     Returns
     -------
@@ -368,6 +373,8 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
                          + ("" if encoding else " (not UTF-8; set input.encoding to choose)"))
     if len(frames) == 2 and all("id" in f.columns and len(f) for f in frames.values()):
         notes += _check_across(frames, reps, org, columns, options)
+    if "mentees" in frames:
+        _check_groups(reps["mentees"], list(frames["mentees"].columns), groups, maps["mentees"] or {})
     for table in TABLES:
         if table in reps:
             problems += reps[table].problems
@@ -376,6 +383,21 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
     for frame in frames.values():
         frame.attrs["notes"] = list(notes)
     return frames["mentors"], frames["mentees"]
+
+
+def _check_groups(rep: _Report, headers: list[str], groups: Sequence[str],
+                  mapping: Mapping[str, str]) -> None:
+    """Each group column the programme names is a column of the mentees table."""
+    for g in groups:
+        if g in headers:
+            continue
+        if g in mapping:
+            hint = f"; columns= renames {g!r} to {mapping[g]!r}: name the group {mapping[g]!r}"
+        else:
+            near = _close(g, headers, 0.6)
+            hint = f"; did you mean {near!r}?" if near else f"; the columns are {headers}"
+        rep.add(g, None, g, "a group column of the mentees table, as fairness.groups or "
+                            f"fairness.floor_group name it{hint}", line=rep.header_line)
 
 
 def _options(encoding, decimal, trim_ids, unknown_managers, capacity) -> InputOptions:
