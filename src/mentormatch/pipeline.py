@@ -188,6 +188,9 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     [['e1', 'm1'], ['e2', 'm2']]
     """
     get_solver(solver)  # unknown name: raise before any work
+    from .schema.scores import check_assign_inputs  # issue 20: inputs assign() would misread
+
+    check_assign_inputs(scores, capacity, forbidden, solver)
     if not isinstance(scores, pd.DataFrame):
         raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
                                       "a DataFrame, mentees x mentors"))
