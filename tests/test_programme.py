@@ -581,3 +581,17 @@ def test_rules_naming_people_who_left_still_run():
     r1 = prog.run_round(mentors, mentees, date="2026-01-15")
     assert ("E2", "M2") not in _pairs(r1.pairs)
     prog.run_round(mentors, mentees.iloc[:1], date="2026-04-15")  # E2 has left
+
+
+def test_working_hours_overlap_is_taken_on_the_rounds_date():
+    """Daylight saving time of the round's date (issue 20): on 2026-03-15 New York has moved its
+    clocks and London has not, so they share 4 working hours, not 3 as on 2026-01-15."""
+    mentors = pd.DataFrame({"id": ["M1"], "capacity": [1], "timezone": ["America/New_York"]})
+    mentees = pd.DataFrame({"id": ["E1"], "timezone": ["Europe/London"]})
+    rules = {"weights": {"geography": 1.0}, "features": {"geography": {"mode": "remote"}}}
+    scores = {}
+    for date in ("2026-01-15", "2026-03-15"):
+        result = Programme(rules).run_round(mentors, mentees, date=date)
+        assert result.data["rules"].feature_settings("geography")["reference_date"] == date
+        scores[date] = float(result.pairs["score"].iloc[0])
+    assert scores["2026-03-15"] > scores["2026-01-15"]

@@ -533,9 +533,14 @@ class Programme:
         # a forbidden pair naming someone absent from this round is moot (pair() would reject it)
         user_forbidden = [[str(a), str(b)] for a, b in cons["forbidden"]
                           if str(a) in mentee_set and str(b) in mentor_set]
-        return self.rules.replace(constraints={
-            "forbidden": user_forbidden + extra_forbidden,
-            "locked": user_locks + [p for p in locks if p not in user_locks]})
+        changes = {"constraints": {"forbidden": user_forbidden + extra_forbidden,
+                                   "locked": user_locks + [p for p in locks if p not in user_locks]}}
+        geo = self.rules.feature_settings("geography")
+        if self.rules.weights.get("geography", 0) > 0 and geo.get("reference_date") is None:
+            # working hours overlap on the round's date, with that date's daylight saving time
+            changes["features"] = {**self.rules.settings["features"],
+                                   "geography": {**geo, "reference_date": date}}
+        return self.rules.replace(**changes)
 
     def _end_ineligible(self, mentors, mentees, date, number, mentee_set, mentor_set) -> None:
         from .pipeline import prepare

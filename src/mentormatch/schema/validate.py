@@ -261,11 +261,29 @@ def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]
                f"one person; it differs in {shown}): give two people two ids, or correct the row")
 
 
+def _check_trait_scales(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
+    """Both tables are read on one Big Five scale: a table on the 0-1 scale (fractions, none
+    above 1) beside one on the 1-5 scale is refused, rather than read as its bottom."""
+    traits = {t: [c for c in BIG_FIVE if c in frames[t].columns] for t in TABLES}
+    tops = {t: max((np.nanmax(frames[t][c].to_numpy(dtype=float), initial=-np.inf)
+                    for c in traits[t]), default=-np.inf) for t in TABLES}
+    for t, other in (("mentors", "mentees"), ("mentees", "mentors")):
+        if not (tops[t] <= 1 < tops[other]):
+            continue
+        for c in traits[t]:
+            v = frames[t][c].to_numpy(dtype=float)
+            frac = np.isfinite(v) & (v > 0) & (v < 1)
+            reps[t].rows(c, frac, frames[t][c],
+                         f"a value on the 1-5 scale, as the {other} table's are (values above 1): "
+                         f"both tables are read on one scale; rescale this table (1 + 4 x value)")
+
+
 def _check_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report],
                   org=None, columns=None, options: InputOptions | None = None) -> list[str]:
     """Checks between the two tables (and the org chart); returns notes for the result."""
     _check_id_lists(frames, reps)
     _check_same_person(frames, reps)
+    _check_trait_scales(frames, reps)
     if org is None:
         return check_managers(frames, reps)
     try:
