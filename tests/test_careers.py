@@ -244,12 +244,32 @@ def _problems(tmp_path, text):
     return err.value.problems
 
 
-def test_too_few_competencies_names_the_role(tmp_path):
+def test_a_role_without_a_required_competency_is_named(tmp_path):
     bad = TINY.replace("requires = { a = 1, b = 1, c = 1, d = 1, e = 1 }",
-                       "requires = { a = 1, b = 1, c = 1, d = 1 }")
+                       "requires = { a = 0 }")
     problems = _problems(tmp_path, bad)
-    assert [(p.row_id, p.column, p.value) for p in problems] == [("junior", "required", 4)]
-    assert "5 to 8" in problems[0].expected
+    assert [(p.row_id, p.column, p.value) for p in problems] == [("junior", "required", 0)]
+    assert "at least 1 competency" in problems[0].expected
+
+
+def test_any_number_of_competencies_per_role_from_csv_with_empty_cells():
+    """Own frameworks (issue 20): one competency for a role, eleven for another, empty cells."""
+
+    comps = [f"c{k}" for k in range(11)]
+    req = pd.DataFrame({
+        "role": ["new"] + ["lead"] * 11,
+        "title": ["New starter"] + [None] * 11,
+        "level": [1] + [np.nan] * 11,
+        "competency": ["c0"] + comps,
+        "required": [1] + [3] * 11,
+        "importance": [np.nan] * 12,
+    })
+    req.loc[1, "title"], req.loc[1, "level"] = "", 2
+    paths = pd.DataFrame({"from_role": ["new"], "to_role": ["lead"], "kind": ["up"]})
+    fw = CareerFramework.from_csv(req, paths)
+    assert fw.roles == ["new", "lead"] and fw.level == {"new": 1, "lead": 2}
+    assert (fw.required.loc["lead"] > 0).sum() == 11 and (fw.required.loc["new"] > 0).sum() == 1
+    assert fw.titles["lead"] == "lead" and fw.importance.loc["new", "c0"] == 1.0
 
 
 def test_mastery_out_of_range_names_role_and_column(tmp_path):

@@ -23,7 +23,7 @@ it)::
     [roles.ae]
     title = "Account Executive"
     level = 1
-    requires = { prospecting = 3, negotiation = 2, ... }  # mastery 0..5, 5 to 8 of them > 0
+    requires = { prospecting = 3, negotiation = 2, ... }  # mastery 0..5, at least one of them > 0
     importance = { negotiation = 1.5 }                    # optional; default 1.0 if required
 
     [[pathways]]
@@ -46,6 +46,7 @@ import math
 import os
 from dataclasses import dataclass
 from importlib import resources
+from typing import Mapping
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -55,7 +56,9 @@ from .errors import Problem, ValidationError
 __all__ = ["CareerFramework", "MASTERY_RANGE", "COMPETENCIES_PER_ROLE", "KINDS"]
 
 MASTERY_RANGE = (0, 5)
-COMPETENCIES_PER_ROLE = (5, 8)
+#: competencies a role requires (> 0): at least one; the bundled sales framework has 5 to 8,
+#: as the pathway literature suggests, but an organisation's own framework may have any number
+COMPETENCIES_PER_ROLE = (1, None)
 KINDS = ("up", "lateral")
 REQUIREMENT_COLUMNS = ["role", "title", "level", "competency", "required", "importance"]
 PATHWAY_COLUMNS = ["from_role", "to_role", "kind"]
@@ -211,6 +214,42 @@ class CareerFramework:
         return cls._from_toml_text(text, "sales_framework.toml")
 
     @classmethod
+    def load(cls, source) -> "CareerFramework":
+        """A framework from what a user names: a CareerFramework (as is), ``"sales"`` (the
+        bundled one), a ``.toml`` path, or the two CSV files as a mapping
+        ``{"requirements": path, "pathways": path}`` (a programme's ``[framework]`` table, the
+        command line's ``--framework reqs.csv --pathways paths.csv``).
+
+        Examples
+        --------
+        >>> CareerFramework.load("sales").level["senior_ae"]
+        2
+        """
+        if isinstance(source, CareerFramework):
+            return source
+        if isinstance(source, str) and source == "sales":
+            return cls.sales()
+        if isinstance(source, Mapping):
+            unknown = sorted(set(source) - {"requirements", "pathways"})
+            missing = [k for k in ("requirements", "pathways") if not source.get(k)]
+            if unknown or missing:
+                raise ValidationError(Problem(
+                    _TABLE, ", ".join(unknown or missing), None, None, dict(source),
+                    "a table with 'requirements' and 'pathways', the paths of the two CSV files"))
+            return cls.from_csv(source["requirements"], source["pathways"])
+        if isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            if path.lower().endswith(".csv"):
+                raise ValidationError(Problem(
+                    _TABLE, "pathways", None, None, path,
+                    "the pathways CSV beside the requirements CSV: {requirements = ..., pathways = "
+                    "...} in a programme, or --pathways on the command line"))
+            return cls.from_toml(path)
+        raise ValidationError(Problem(_TABLE, None, None, None, type(source).__name__,
+                                      "a CareerFramework, 'sales', a TOML path or "
+                                      "{'requirements': csv, 'pathways': csv}"))
+
+    @classmethod
     def from_toml(cls, path: str | os.PathLike) -> "CareerFramework":
         """Read a framework from a TOML file (shape in the module docstring).
 
@@ -284,7 +323,9 @@ class CareerFramework:
         ----------
         requirements_csv : path or pandas.DataFrame
             Columns ``role, title, level, competency, required, importance``; one row per
-            role x competency. A role's title and level are taken from its first row.
+            role x competency (empty cells allowed: a missing importance is 1 where the mastery is
+            required, a missing title is the role id). A role's title and level are taken from
+            its first row.
         pathways_csv : path or pandas.DataFrame
             Columns ``from_role, to_role, kind``.
 
@@ -294,7 +335,7 @@ class CareerFramework:
             Every finding, each naming the role (``row_id``), column, file line (header =
             line 1), value and what was expected: a missing column; a level that is not a
             whole number >= 0; required mastery outside 0..5; a negative importance; a role
-            with fewer than 5 or more than 8 required competencies; a repeated role x
+            with no required competency; a repeated role x
             competency; a pathway naming an unknown role or kind; an "up" move that does not
             climb a level; a lateral move between levels; a cycle other than a lateral 2-cycle.
         """
@@ -373,9 +414,10 @@ class CareerFramework:
         counts = (req > 0).sum(axis=1)
         a, b = COMPETENCIES_PER_ROLE
         for role, count in counts.items():
-            if not a <= count <= b:
+            if count < a or (b is not None and count > b):
                 problems.append(Problem(_TABLE, "required", role, None, int(count),
-                                        f"{a} to {b} competencies required (> 0) per role"))
+                                        f"at least {a} competency required (> 0) per role"
+                                        if b is None else f"{a} to {b} competencies required (> 0) per role"))
         graph = nx.DiGraph()
         graph.add_nodes_from(roles)
         known = set(roles)
@@ -504,8 +546,9 @@ def _read(source, columns: list[str]) -> pd.DataFrame:
         raise ValidationError([Problem(_TABLE, c, None, 1, list(frame.columns), f"a {c!r} column in {where}")
                                for c in missing])
     frame = frame[columns].astype(object)
-    return frame.where(frame.notna() & (frame.astype(str).map(str.strip) != ""), None) \
-        .map(lambda v: v.strip() if isinstance(v, str) else v)
+    # an empty cell (NaN, None or blank text) is None; text is stripped; numbers stay numbers
+    return frame.map(lambda v: (v.strip() or None) if isinstance(v, str)
+                     else None if v is None or (isinstance(v, float) and math.isnan(v)) else v)
 
 
 def _number(value):

@@ -54,7 +54,10 @@ def _run_pair(args) -> int:
     programme = Rules.coerce(args.programme)
     if args.encoding is not None:
         programme = programme.replace(input={"encoding": args.encoding})
-    result = pair(args.mentors, args.mentees, programme=programme, framework=args.framework,
+    framework = args.framework
+    if args.pathways is not None:  # an own framework from two CSV files
+        framework = {"requirements": args.framework, "pathways": args.pathways}
+    result = pair(args.mentors, args.mentees, programme=programme, framework=framework,
                   org=args.org)
     paths = list(result.to_csv(args.out).values())
     if args.report:
@@ -92,7 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--mentees", required=True, help="mentees CSV")
     a.add_argument("--out", required=True, help="directory for pairs.csv and unmatched.csv")
     a.add_argument("--programme", default=None, help="programme TOML (weights, constraints, columns)")
-    a.add_argument("--framework", default=None, help="career framework TOML (default: bundled sales)")
+    a.add_argument("--framework", default=None, help="career framework TOML, or requirements CSV "
+                                                     "with --pathways (default: bundled sales)")
+    a.add_argument("--pathways", default=None, help="pathways CSV (from_role, to_role, kind) of a "
+                                                    "--framework given as requirements CSV")
     a.add_argument("--report", action="store_true", help="also write report.html")
     a.add_argument("--org", default=None, help="org chart CSV/xlsx: id, manager_id for everyone "
                                                "(the management line through people in neither table)")

@@ -312,7 +312,7 @@ def resolve_framework(framework, mentees: pd.DataFrame, mentors: pd.DataFrame):
         if framework == "sales" or (roles and roles <= set(sales.roles)):
             return sales
         return None
-    return CareerFramework.from_toml(framework)
+    return CareerFramework.load(framework)  # issue 20: TOML, or {requirements, pathways} CSVs
 
 
 def _side_constraints(rules: Rules, mentees: pd.DataFrame, mentors: pd.DataFrame) -> SideConstraints:
@@ -428,7 +428,8 @@ def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Pr
                                        **rules.input_options(org))  # issue 20: [input], org chart
     mentee_ids = Encoder.from_ids(mentees["id"])
     mentor_ids = Encoder.from_ids(mentors["id"])
-    fw = resolve_framework(framework, mentees, mentors)
+    fw = resolve_framework(framework if framework is not None else rules.framework_source(),
+                           mentees, mentors)  # issue 20: the programme may name the framework
     context = Context(framework=fw)
     if len(mentees) * len(mentors) > LARGE_PAIRS:
         return _prepare_large(mentors, mentees, rules, fw, context, mentee_ids, mentor_ids)

@@ -5,6 +5,9 @@ TOML shape (every section and key optional; defaults shown by ``Rules().to_dict(
 
     solver = "flow"            # flow | hungarian | cpsat | stable | maxmin | leximin | greedy | random
     seed = 0
+    framework = ""             # "": the bundled sales framework when the roles fit; a TOML path;
+                               # or {requirements = "reqs.csv", pathways = "paths.csv"}
+                               # (paths relative to this file)
 
     [columns]                  # export header -> canonical column, for both tables
     "Employee Number" = "id"
@@ -70,6 +73,7 @@ _DEFAULTS: dict[str, Any] = {
     "solver": "flow",
     "seed": 0,
     "time_limit": 30.0,
+    "framework": "",
     "columns": {},
     "weights": dict(DEFAULT_WEIGHTS),
     "features": {},
@@ -193,6 +197,12 @@ class Rules:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, IsADirectoryError) as exc:
             raise ValidationError(Problem(str(path), None, None, None, str(exc),
                                           "a readable TOML file")) from None
+        fw = data.get("framework") if isinstance(data, dict) else None
+        if isinstance(fw, str) and fw and fw != "sales":  # relative to the programme file
+            data = {**data, "framework": str(path.parent / fw)}
+        elif isinstance(fw, dict):
+            data = {**data, "framework": {k: str(path.parent / v) if isinstance(v, str) else v
+                                          for k, v in fw.items()}}
         return cls.from_dict(data, source=str(path))
 
     @classmethod
@@ -263,6 +273,17 @@ class Rules:
         if not (_NUMBER[0](t) and t > 0 and not math.isnan(t)):
             bad("time_limit", t, "a number of seconds > 0 (e.g. time_limit = 30)")
         problems += self._check_columns(source)
+        fw = s["framework"]
+        if isinstance(fw, Mapping):
+            for key in sorted(set(fw) | {"requirements", "pathways"}):
+                if key not in ("requirements", "pathways"):
+                    bad(f"framework.{key}", fw[key], "'requirements' or 'pathways'"
+                                                     f"{_suggest(key, ['requirements', 'pathways'])}")
+                elif not isinstance(fw.get(key), str) or not fw.get(key):
+                    bad(f"framework.{key}", fw.get(key), f"the path of the {key} CSV file")
+        elif not isinstance(fw, str):
+            bad("framework", fw, "a framework TOML path, 'sales', or {requirements = \"reqs.csv\", "
+                                 "pathways = \"paths.csv\"}")
         fair = s["fairness"]
         if fair["objective"] not in _FAIRNESS_OBJECTIVES:
             bad("fairness.objective", fair["objective"], f"one of {list(_FAIRNESS_OBJECTIVES)}"
@@ -362,6 +383,12 @@ class Rules:
             problems.append(Problem(source, "input.org", None, None, inp["org"],
                                     "the path of the org chart file (text)"))
         return problems
+
+    def framework_source(self):
+        """The career framework the programme names: None (decided from the tables' roles), a
+        path, "sales" or {"requirements": path, "pathways": path}."""
+        fw = self.settings["framework"]
+        return dict(fw) if isinstance(fw, Mapping) else (fw or None)
 
     def input_options(self, org=None) -> dict[str, Any]:
         """The keyword arguments of :func:`mentormatch.schema.validate_tables` that the rules
