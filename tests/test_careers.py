@@ -103,7 +103,8 @@ def test_graph_edges_respect_levels(sales):
 
 def test_next_roles_up_first_then_lateral(sales):
     assert sales.next_roles("ae") == ["senior_ae", "customer_success"]
-    assert sales.next_roles("customer_success") == ["sales_ops", "senior_ae", "ae"]
+    # the primary move first (issue 20: not the alphabetically first, sales_ops)
+    assert sales.next_roles("customer_success") == ["senior_ae", "sales_ops", "ae"]
     assert sales.next_roles("sales_manager") == ["director"]
     assert sales.next_roles("director") == []
 
@@ -350,3 +351,23 @@ def test_lateral_cycle_of_three_rejected_two_way_move_allowed():
     assert "cycle" in info.value.problems[0].expected
     fw = CareerFramework.from_csv(req, _moves(("j1", "j2", "lateral"), ("j2", "j1", "lateral")))
     assert fw.next_roles("j2") == ["j1"] and fw.paths("j1", "j2") == [["j1", "j2"]]
+
+
+def test_default_target_is_the_primary_then_the_most_common_move(tmp_path):
+    """next_role: the primary move, else the largest share, else by id (issue 20)."""
+    from mentormatch.features.competency import next_role
+
+    req = pd.DataFrame({"role": ["a", "b", "c"], "title": ["A", "B", "C"], "level": [1, 2, 2],
+                        "competency": ["x", "x", "x"], "required": [1, 2, 2], "importance": [1, 1, 1]})
+    paths = pd.DataFrame({"from_role": ["a", "a"], "to_role": ["b", "c"], "kind": ["up", "up"]})
+    assert next_role(CareerFramework.from_csv(req, paths), "a") == "b"
+    by_share = CareerFramework.from_csv(req, paths.assign(share=["0.2", "0.7"]))
+    assert next_role(by_share, "a") == "c"
+    by_flag = CareerFramework.from_csv(req, paths.assign(share=[0.2, 0.7], primary=["yes", ""]))
+    assert next_role(by_flag, "a") == "b"
+    again = CareerFramework.from_toml(_toml(tmp_path, by_flag.to_toml()))
+    assert again == by_flag and again.next_roles("a") == ["b", "c"]
+    with pytest.raises(ValidationError) as info:
+        CareerFramework.from_csv(req, paths.assign(primary=["maybe", ""]))
+    (p,) = info.value.problems
+    assert (p.row_id, p.line, p.column, p.value) == ("a", 2, "primary", "maybe")
