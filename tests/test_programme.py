@@ -197,7 +197,9 @@ def test_repeats_and_cooldown(allow, cooldown, expect):
 def test_continuity_prefers_the_previous_mentor():
     mentors = pd.DataFrame({"id": ["M1", "M2"], "capacity": [1, 1], "years_experience": [10.0, 10.0]})
     mentees = pd.DataFrame({"id": ["E1"], "years_experience": [2.0]})
-    rules = {"weights": {"experience": 1.0}}
+    # the sweet spot of the former defaults, (3, 10) years with 5 years' decay, fixes the scores below
+    rules = {"weights": {"experience": 1.0},
+             "features": {"experience": {"years_gap": [3, 10], "years_decay": 5}}}
     for continuity in (False, True):
         prog = Programme(rules, allow_repeats=True, continuity=continuity, continuity_weight=0.5)
         r1 = prog.run_round(mentors, mentees, date="2026-01-01")
