@@ -389,7 +389,8 @@ def pair(mentors, mentees, programme=None, *, framework=None, org=None) -> Match
         ``pairs`` (mentee_id, mentor_id, score, rank, ...), ``unmatched`` (mentee_id,
         reason_code, reason), ``status``, ``objective``, ``bound``, ``gap``, ``contributions``.
     """
-    return solve(prepare(mentors, mentees, programme, framework=framework, org=org))  # org: issue 20
+    prepared = prepare(mentors, mentees, programme, framework=framework, org=org)  # org: issue 20
+    return solve(prepared, C.priority_bonus(prepared))  # issue 20: the mentees' priority column
 
 
 @dataclass

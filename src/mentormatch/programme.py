@@ -567,9 +567,12 @@ class Programme:
     def _bonus(self, result, priority_ids: set, carried: set, date: str,
                number: int) -> np.ndarray | None:
         """Per eligible pair of the round's problem: the objective bonus (None when all zero)."""
+        from .constraints import priority_bonus
+
         p = result.data["problem"]
         e_ids = result.data["mentee_ids"].ids
-        bonus = np.zeros(len(p.pairs))
+        column = priority_bonus(result)  # the mentees' own priority column, within the round
+        bonus = np.zeros(len(p.pairs)) if column is None else column.copy()
         if priority_ids:
             prio = np.isin(e_ids.astype(str), list(priority_ids))[p.pairs.mentee]
             if self.priority == "weight":

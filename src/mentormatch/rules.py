@@ -32,6 +32,7 @@ TOML shape (every section and key optional; defaults shown by ``Rules().to_dict(
     budget = 50000.0           # stipends of active mentors (mentor columns stipend_fixed, stipend_per_mentee)
     incentives = false         # expected incentive bonus x score must reach reservation_value
     balanced_load = false
+    priority_weight = 1.0      # objective bonus per unit of a mentee's `priority` column
 
     [fairness]
     groups = ["gender", "region"]   # group attribute columns audited in reports
@@ -88,6 +89,7 @@ _DEFAULTS: dict[str, Any] = {
         "budget": math.nan,
         "incentives": False,
         "balanced_load": False,
+        "priority_weight": 1.0,
     },
     "fairness": {
         "groups": [],
@@ -315,6 +317,7 @@ class Rules:
                     bad(f"constraints.{key}[{n}]", pair, "a [mentee_id, mentor_id] pair")
         number("constraints.min_score", cons["min_score"], nan_ok=True)
         number("constraints.budget", cons["budget"], low=0, nan_ok=True)
+        number("constraints.priority_weight", cons["priority_weight"], low=0)
         problems += self._check_input(source)
         return problems
 

@@ -44,6 +44,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("min_capacity", "int", ("mentors",), low=0, doc="a mentor who takes part gets at least this many mentees"),
     Column("mentors_needed", "int", ("mentees",), low=0, high=10, doc="number of distinct mentors the mentee needs (default 1)"),
     Column("load", "float", ("mentees",), low=0, high=10, doc="slots of a mentor's time this mentee takes (default 1)"),
+    Column("priority", "float", ("mentees",), low=0, high=100, doc="priority within the round: each of the mentee's pairs gains priority x constraints.priority_weight in the objective (default 0)"),
     Column("preferences", "idlist", BOTH, doc="ranked ids of the other side, separated by ';', best first"),
     Column("manager_suggestions", "idlist", ("mentees",), doc="mentor ids the mentee's manager suggests, ';'-separated"),
     Column("performance", "float", ("mentors",), low=1, high=5, doc="latest performance rating, 1-5"),
