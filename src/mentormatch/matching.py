@@ -79,8 +79,16 @@ class Matching:
         }
         return out
 
+    def provenance(self):
+        """The provenance record: programme, inputs (name, SHA-256, rows), notes, versions, date
+        (see :mod:`mentormatch.provenance`)."""
+        from .provenance import record
+
+        return record(self.data, self.notes)
+
     def to_csv(self, directory: str | Path) -> dict[str, Path]:
-        """Write ``pairs.csv`` and ``unmatched.csv`` (cells escaped against spreadsheet formulas)."""
+        """Write ``pairs.csv`` and ``unmatched.csv`` (cells escaped against spreadsheet formulas),
+        and ``provenance.json`` beside them."""
         directory = Path(directory)
         pairs = self.pairs
         if len(self.contributions.columns):
@@ -88,6 +96,7 @@ class Matching:
         return {
             "pairs": write_csv(pairs, directory / "pairs.csv"),
             "unmatched": write_csv(self.unmatched, directory / "unmatched.csv"),
+            "provenance": self.provenance().write(directory),
         }
 
     def explain(self, mentee_id: str, alternatives: int = 3):

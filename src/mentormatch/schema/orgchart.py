@@ -165,7 +165,8 @@ def read_org(source, columns=None, options: InputOptions | None = None) -> tuple
     out = pd.DataFrame({"id": ids, "manager_id": managers})
     if "team" in headers:
         out["team"] = _as_text(frame["team"])
-    out.attrs = {"lines": rep.lines, "source": rep.source, "table": ORG_TABLE}
+    out.attrs = {"lines": rep.lines, "source": rep.source, "table": ORG_TABLE,
+                 "sha256": frame.attrs.get("sha256")}
     return out, rep
 
 

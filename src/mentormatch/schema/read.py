@@ -29,6 +29,20 @@ def _sniff_delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _sha256(path: str) -> str | None:
+    """The SHA-256 of a file's bytes (for the provenance record), None when unreadable."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
 def _line_of(data: bytes, offset: int) -> int:
     return data[:offset].count(b"\n") + 1
 
@@ -392,7 +406,8 @@ def read_table(source, table: str, columns: Mapping[str, str] | None = None, *,
         frame = frame.mask(frame.apply(lambda s: s.str.strip() == "")) if len(frame) else frame
     frame.columns = renamed
     frame.index = pd.RangeIndex(len(frame))
+    digest = source.attrs.get("sha256") if isinstance(source, pd.DataFrame) else _sha256(where)
     frame.attrs = {"lines": lines, "source": where, "table": table, "header_line": header_line,
-                   "encoding": used}
+                   "encoding": used, "sha256": digest}
     return frame
 

@@ -170,7 +170,8 @@ def _validate_one(frame: pd.DataFrame, table: str,
                            for k, v in out.items()})
     result.index = pd.RangeIndex(len(result))
     result.attrs = {"lines": rep.lines, "source": rep.source, "table": table,
-                    "encoding": frame.attrs.get("encoding"), "header_line": rep.header_line}
+                    "encoding": frame.attrs.get("encoding"), "header_line": rep.header_line,
+                    "sha256": frame.attrs.get("sha256")}
     return result, rep
 
 
@@ -295,6 +296,9 @@ def _check_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report],
         reps["mentees"].problems += org_rep.problems
         return []
     apply_org(frames, reps, chart, org_rep)
+    for frame in frames.values():
+        frame.attrs["org"] = {"source": org_rep.source, "sha256": chart.attrs.get("sha256"),
+                              "rows": len(chart)}
     return [f"org chart: {len(chart)} people from {org_rep.source}; the management line runs "
             "through it"]
 
