@@ -597,3 +597,14 @@ def test_working_hours_overlap_is_taken_on_the_rounds_date():
         assert result.data["rules"].feature_settings("geography")["reference_date"] == date
         scores[date] = float(result.pairs["score"].iloc[0])
     assert scores["2026-03-15"] > scores["2026-01-15"]
+
+
+def test_a_round_reads_its_files_with_the_programmes_input_settings(tmp_path):
+    """[input] applies to every validation of a round (issue 20): a decimal comma, spaces
+    around ids, and a manager in neither table taken as the end of the chain."""
+    (tmp_path / "m.csv").write_text("id;capacity;years_experience;manager_id\nM1 ;1;12,5;BOSS\n")
+    (tmp_path / "e.csv").write_text("id;years_experience\nE1;2,5\n")
+    prog = Programme({"input": {"decimal": ",", "trim_ids": True, "unknown_managers": "chain_end"}})
+    result = prog.run_round(tmp_path / "m.csv", tmp_path / "e.csv", date="2026-01-15")
+    assert result.pairs[["mentee_id", "mentor_id"]].values.tolist() == [["E1", "M1"]]
+    assert any("'BOSS'" in n for n in result.notes)

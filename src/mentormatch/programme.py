@@ -455,7 +455,8 @@ class Programme:
         number = len(self._rounds) + 1
         mcols, ecols = self.rules.column_maps()
         v_mentors, v_mentees = validate_tables(mentors, mentees, mentor_columns=mcols or None,
-                                               mentee_columns=ecols or None)
+                                               mentee_columns=ecols or None,
+                                               **self.rules.input_options())
         mentee_set = set(v_mentees["id"].astype(str))
         mentor_set = set(v_mentors["id"].astype(str))
 
@@ -684,7 +685,8 @@ class Programme:
 
         mcols, ecols = self.rules.column_maps()
         v_mentors, v_mentees = validate_tables(mentors, mentees, mentor_columns=mcols or None,
-                                               mentee_columns=ecols or None)
+                                               mentee_columns=ecols or None,
+                                               **self.rules.input_options())
         probe_rules = self._round_rules(date, number, set(v_mentees["id"].astype(str)),
                                         set(v_mentors["id"].astype(str)), lock=False)
         base = prepare(mentors, mentees, probe_rules, framework=self.framework)
