@@ -27,10 +27,15 @@ What validation returns (``validate_tables``):
 
 ``lines`` is an array, not a list, because pandas deep-copies ``attrs`` on every derived frame.
 
-Big Five traits: a table is on the 1-5 scale or on the 0-1 scale; validation only checks the
-range 0..5 (and flags a fractional value below 1 in a table whose other trait values exceed 1,
-which mixes the two scales). A table whose trait values are all <= 1 is read as the 0-1 scale by
-the personality feature.
+Big Five traits: both tables are on the 1-5 scale or both on the 0-1 scale; validation checks
+the range 0..5 and flags a fractional value below 1 in a table whose other trait values exceed
+1, or beside a table whose values do (the scales are mixed). When every trait value of both
+tables is <= 1 the personality feature reads them on the 0-1 scale.
+
+Reading options (``validate_tables``; a programme's ``[input]`` section): ``encoding``,
+``decimal``, ``trim_ids``, ``unknown_managers``, ``capacity``, and the org chart ``org``. What
+reading decided is in ``attrs["notes"]``; ``attrs["encoding"]`` and ``attrs["sha256"]`` describe
+the file.
 
 The package: ``columns`` (the canonical columns), ``cells`` (cell conversion), ``read``
 (files and DataFrames), ``orgchart`` (managers, cycles, the management graph) and ``validate``

@@ -119,6 +119,7 @@ def _read_csv(path: str, table: str, encoding: str | None = None
     rows: list[list[str]] = []
     lines: list[int] = []
     end = 0  # each record starts on the line after the previous one ended
+    spans: list[int] = []  # lines where a record runs over several lines
     try:
         for record in reader:
             start, end = end + 1, reader.line_num
@@ -128,13 +129,30 @@ def _read_csv(path: str, table: str, encoding: str | None = None
                 header, header_line = record, start
                 continue
             if end > start:
-                _check_merged(record, start, end, len(header), delimiter, table, path)
+                _check_merged(record, start, end, len(header), table, path)
+                spans.append(start)
             rows.append(record)
             lines.append(start)
     except csv.Error as exc:
         raise _file_problem(table, path, f"a well-formed CSV file (line {reader.line_num}: {exc})") from exc
     assert header is not None  # text.strip() is not empty
-    if text.count('"') % 2:  # a quote opened and never closed runs to the end of the file
+    if spans:  # a record over several lines: were rows joined by a quote left open?
+        _check_strict(text, delimiter, table, path)
+        stray = _quote_scan(text, delimiter)[1]
+        if stray is not None:
+            raise ValidationError(Problem(
+                table, None, None, stray, path,
+                f"quotes only around whole cells: line {stray} has a quote inside a cell, in a file "
+                f"where a quoted cell runs over lines (line {spans[0]}); a quote left open there "
+                "joins rows (quote the whole cell and double the quote inside it)"))
+        for record, line in zip(rows, lines):
+            if len(record) != len(header):
+                raise ValidationError(Problem(
+                    table, None, None, line, path,
+                    f"{len(header)} fields on line {line}, as in the header (found {len(record)}): "
+                    f"in a file where a quoted cell runs over lines (line {spans[0]}), a row of "
+                    "another width means a quote left open joined or split rows"))
+    if text.count('"') % 2 and _quote_scan(text, delimiter)[0]:  # opened, never closed
         line = lines[-1] if lines else header_line
         raise ValidationError(Problem(table, None, None, line, path,
                                       f"a closed quote: the quote opened on line {line} is never "
@@ -145,23 +163,69 @@ def _read_csv(path: str, table: str, encoding: str | None = None
     return frame, frame.columns.tolist(), np.asarray(lines, dtype=np.int64), header_line, used
 
 
-def _check_merged(record: list[str], start: int, end: int, width: int, delimiter: str,
-                  table: str, path: str) -> None:
-    """Refuse a record over several lines whose cell holds lines that look like rows of their
-    own: an unclosed quote has swallowed them (rows lost without a word otherwise)."""
-    if width < 2:
-        return
-    for cell in record:
-        if "\n" not in cell and "\r" not in cell:
-            continue
-        inner = cell.splitlines()[1:]
-        looks = [ln for ln in inner if ln.count(delimiter) >= width - 1]
-        if looks:
-            raise ValidationError(Problem(
-                table, None, None, start, path,
-                f"one row per line: a quote opened on line {start} runs to line {end} and takes in "
-                f"{len(looks)} line(s) that look like rows of their own (e.g. {looks[0][:60]!r}); "
-                "close the quote, or double the quote character inside a quoted cell"))
+def _check_strict(text: str, delimiter: str, table: str, path: str) -> None:
+    """Refuse quoting that only a lenient reader accepts, in a file where a record runs over
+    several lines: a quote left open there joins the rows after it into one cell."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    end = 0
+    try:
+        for _ in reader:
+            end = reader.line_num
+    except csv.Error as exc:
+        start = end + 1  # the record that fails began on the line after the last good one
+        raise ValidationError(Problem(
+            table, None, None, start, path,
+            f"well-formed quotes in the row from line {start} ({exc} by line {reader.line_num}); "
+            "a quote left open joins the lines after it into one cell (close it, or double a "
+            "quote inside a quoted cell)")) from exc
+
+
+def _quote_scan(text: str, delimiter: str) -> tuple[bool, int | None]:
+    """(whether the text ends inside a quoted cell, the first line with a quote inside an
+    unquoted cell), reading quotes as the csv module does: a quote opens a cell only at its
+    start; inside, a doubled quote is a quote and a single one closes it. Visits only quotes,
+    delimiters and line ends; run only when the quoting is in doubt."""
+    import re
+
+    inside, at_start, line, stray = False, True, 1, None
+    marks = re.finditer('["\\n\\r' + re.escape(delimiter) + "]", text)
+    previous = -1
+    for m in marks:
+        k, c = m.start(), m.group()
+        if not inside and k > previous + 1:
+            at_start = False  # text since the last mark
+        if c == "\n":
+            line += 1
+        if inside:
+            if c == '"':
+                if k + 1 < len(text) and text[k + 1] == '"':
+                    previous = k + 1
+                    next(marks, None)  # the second quote of the pair
+                    continue
+                inside, at_start = False, False
+        elif c == '"':
+            if at_start:
+                inside = True
+            elif stray is None:
+                stray = line
+            at_start = False
+        else:
+            at_start = True
+        previous = k
+    return inside, stray
+
+
+def _check_merged(record: list[str], start: int, end: int, width: int, table: str,
+                  path: str) -> None:
+    """Refuse a record over several lines with more fields than the header: a quote left open
+    has joined the rows after it into one cell, and their fields spill over (rows lost without
+    a word otherwise). A record on one line may end in empty extra fields (trailing commas)."""
+    if len(record) > width:
+        raise ValidationError(Problem(
+            table, None, None, start, path,
+            f"one row per line: the row on line {start} runs to line {end} through a quoted cell "
+            f"and has {len(record)} fields against {width} in the header, so a quote was left "
+            "open and joined rows (close it, or double a quote inside a quoted cell)"))
 
 
 def _frame_of_records(table: str, header: list[str], rows: list[list], lines: list[int]
