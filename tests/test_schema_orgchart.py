@@ -100,3 +100,12 @@ def test_a_person_missing_from_the_org_chart_or_with_another_manager_is_named():
 def test_org_chart_without_its_columns():
     (p,) = refused(mentors(), mentees(), org=ORG.drop(columns="manager_id"))
     assert (p.table, p.column) == ("org", "manager_id") and "id, manager_id" in p.expected
+
+
+def test_trimmed_manager_ids_keep_the_management_line():
+    m = pd.DataFrame({"id": ["M1 ", "M2"], "capacity": [1, 1]})
+    e = pd.DataFrame({"id": ["E1"], "manager_id": [" M1"]})
+    vm, ve = validate_tables(m, e, trim_ids=True)
+    assert ve.loc[0, "manager_id"] == "M1"
+    i, j = management_line_pairs(ve, vm)
+    assert list(zip(ve["id"][i], vm["id"][j])) == [("E1", "M1")]

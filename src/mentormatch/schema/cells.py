@@ -137,6 +137,7 @@ class _Report:
         self.header_line = frame.attrs.get("header_line")
         self.source = frame.attrs.get("source", _DATAFRAME_SOURCE)
         self.ids: np.ndarray | None = None
+        self.managers: np.ndarray | None = None  # manager id by row, once the org chart is read
         self.problems: list[Problem] = []
 
     def where(self, k: int) -> str:

@@ -84,7 +84,7 @@ def _report_cycles(cycles, where) -> None:
     for cycle in cycles[:MAX_PROBLEMS]:
         rep, k = where(cycle[0])
         chain = " manages ".join(repr(i) for i in _chain_text(cycle))
-        rep.add("manager_id", k, rep.managers[k] if hasattr(rep, "managers") else None,
+        rep.add("manager_id", k, None if rep.managers is None else rep.managers[k],
                 f"a management chain without a cycle; found {chain}")
 
 
@@ -105,8 +105,8 @@ def check_managers(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) ->
         m = managers[t]
         unknown = m.notna().to_numpy() & ~_isin(m.to_numpy(dtype=object), everyone)
         if not unknown.any():
-            continue
-        if reps[t].options.unknown_managers == "chain_end":
+            pass
+        elif reps[t].options.unknown_managers == "chain_end":
             named = [f"{v!r} ({reps[t].where(int(k))})" for k, v in
                      zip(np.flatnonzero(unknown)[:10], m.to_numpy(dtype=object)[unknown][:10])]
             notes.append(f"{t}: {int(unknown.sum())} manager id(s) in neither table taken as the top "
@@ -121,9 +121,8 @@ def check_managers(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) ->
                          "everyone; --org on the command line), or set input.unknown_managers = "
                          "'chain_end' to end the chain there")
         if "manager_id" in frames[t].columns:
-            frames[t]["manager_id"] = m
-    for t in tables:
-        reps[t].managers = managers[t].to_numpy(dtype=object)
+            frames[t]["manager_id"] = m  # trimmed (input.trim_ids), unknown ones cleared
+        reps[t].managers = m.to_numpy(dtype=object)
     cycles = _manager_cycles(everyone, [(ids[t].to_numpy(dtype=object), managers[t]) for t in tables])
     index = pd.Index(ids["mentees"])
 
