@@ -105,3 +105,11 @@ def test_input_settings_reach_the_reader(tmp_path):
                      {"input": {"decimal": ",", "trim_ids": True, "encoding": "cp1252"}})
     assert result.pairs["mentee_id"].tolist() == ["E1"]
     assert result.data["mentees"]["years_experience"].tolist() == [2.5]
+
+
+def test_a_programme_of_the_wrong_type_is_named():
+    with pytest.raises(ValidationError) as info:
+        Rules.coerce(42)
+    (p,) = info.value.problems
+    assert (p.table, p.column, p.value) == ("arguments", "programme", "int")
+    assert "a TOML path" in p.expected

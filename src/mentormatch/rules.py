@@ -221,8 +221,8 @@ class Rules:
         rules = getattr(programme, "rules", None)
         if isinstance(rules, Rules):
             return rules
-        raise TypeError(f"programme must be None, a dict, a TOML path, Rules or Programme; "
-                        f"got {type(programme).__name__}")
+        raise ValidationError(Problem("arguments", "programme", None, None, type(programme).__name__,
+                                      "None, a dict, a TOML path, Rules or a Programme"))
 
     # -- validation ----------------------------------------------------------------------
     def _check(self, source: str) -> list[Problem]:
