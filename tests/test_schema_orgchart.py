@@ -109,3 +109,13 @@ def test_trimmed_manager_ids_keep_the_management_line():
     assert ve.loc[0, "manager_id"] == "M1"
     i, j = management_line_pairs(ve, vm)
     assert list(zip(ve["id"][i], vm["id"][j])) == [("E1", "M1")]
+
+
+def test_the_org_chart_named_in_a_programme_file(tmp_path):
+    (tmp_path / "people").mkdir()
+    ORG.to_csv(tmp_path / "people" / "org.csv", index=False)
+    (tmp_path / "p.toml").write_text('[input]\norg = "people/org.csv"\n')
+    result = mm.pair(mentors(), mentees(), tmp_path / "p.toml")
+    got = set(zip(result.pairs["mentee_id"], result.pairs["mentor_id"]))
+    assert not got & {("E2", "M1"), ("E3", "M2")}
+    assert any(str(tmp_path / "people" / "org.csv") in n for n in result.notes)

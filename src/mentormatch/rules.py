@@ -205,6 +205,9 @@ class Rules:
         elif isinstance(fw, dict):
             data = {**data, "framework": {k: str(path.parent / v) if isinstance(v, str) else v
                                           for k, v in fw.items()}}
+        inp = data.get("input") if isinstance(data, dict) else None
+        if isinstance(inp, dict) and isinstance(inp.get("org"), str) and inp["org"]:
+            data = {**data, "input": {**inp, "org": str(path.parent / inp["org"])}}
         return cls.from_dict(data, source=str(path))
 
     @classmethod
