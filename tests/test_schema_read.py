@@ -3,11 +3,18 @@ decimal commas, ids with spaces. Each refusal names the table, row id and line, 
 and what was expected."""
 from __future__ import annotations
 
+import csv
+import io
+import tempfile
+from pathlib import Path
+
 import pandas as pd
 import pytest
+from hypothesis import given, strategies as st
 
 from mentormatch.errors import ValidationError
 from mentormatch.schema import read_table, validate_tables
+from strategies import csv_tables
 
 MENTORS = "id,name,capacity\nM1,Ada,2\nM2,Bo,1\n"
 
@@ -161,20 +168,10 @@ def test_a_quote_inside_an_unquoted_cell_is_text(tmp_path):
     assert df["note"].tolist() == ['Display 5" wide', "ok"]
 
 
-from hypothesis import given, strategies as st  # noqa: E402
-
-from strategies import csv_tables  # noqa: E402
-
-
 @given(csv_tables(), st.data())
 def test_reading_never_loses_a_row_property(table, data):
     """A table written with proper quoting reads back row for row; the same text with one
     quote character removed reads back row for row too, or is refused naming a line."""
-    import csv
-    import io
-    import tempfile
-    from pathlib import Path
-
     header, rows = table
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows([header, *rows])
