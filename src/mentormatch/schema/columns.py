@@ -38,7 +38,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("level", "int", BOTH, low=0, high=20, doc="career level (0 = most junior)"),
     Column("target_role", "str", ("mentees",), doc="the role the mentee is growing toward; default: next roles on the pathway"),
     *(Column(t, "float", BOTH, low=0, high=5, doc="Big Five trait, on a 1-5 scale or 0-1 scale (whole table on one scale)") for t in BIG_FIVE),
-    Column("manager_id", "str", BOTH, doc="id of the person's manager (must be a known id, or empty)"),
+    Column("manager_id", "str", BOTH, doc="id of the person's manager: a known id, or empty; a manager in neither table needs the org chart (org=)"),
     Column("team", "str", BOTH, doc="team name (for an optional same-team conflict rule)"),
     Column("capacity", "float", ("mentors",), required=True, low=0, doc="mentee slots (whole numbers unless loads are fractional)"),
     Column("min_capacity", "int", ("mentors",), low=0, doc="a mentor who takes part gets at least this many mentees"),
