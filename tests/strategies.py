@@ -39,3 +39,16 @@ def small_problems(max_mentees: int = 5, max_mentors: int = 3):
 
 def any_problem():
     return st.one_of(small_problems(), problems_for("flow"))
+
+
+#: Cells of an HR export as text: names with commas, quotes, line breaks and accents, ids.
+csv_cells = st.text(alphabet=st.sampled_from(list('abcXYZ é,;"\n0123456789-')), max_size=12)
+
+
+@st.composite
+def csv_tables(draw, max_rows: int = 12, width: int = 3):
+    """(header, rows) of a small table whose first column is a unique, plain id."""
+    n = draw(st.integers(1, max_rows))
+    ids_ = [f"E{k}" for k in range(n)]
+    rows = [[i] + [draw(csv_cells) for _ in range(width - 1)] for i in ids_]
+    return ["id"] + [f"c{k}" for k in range(1, width)], rows

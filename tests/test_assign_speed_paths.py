@@ -184,7 +184,7 @@ def test_locked_pair_that_is_forbidden_or_minus_inf_is_refused(path, monkeypatch
 
 @pytest.mark.parametrize("path", ["pairs", "dense"])
 def test_forbidden_frames_that_need_aligning(path, monkeypatch):
-    """Reordered labels, ints, objects with None: aligned as before; NaN reads as other labels."""
+    """Reordered labels, ints, objects: aligned as before; a None cell is named (issue 20)."""
     s, f, cap = _instance(8, n=30, m=8)
     scores, forbidden = _frame(s, f)
     capacity = pd.Series(cap, index=scores.columns)
@@ -196,8 +196,10 @@ def test_forbidden_frames_that_need_aligning(path, monkeypatch):
         pd.testing.assert_frame_equal(got.pairs, want.pairs)
     with_nan = forbidden.astype(object)
     with_nan.iloc[0, 0] = None
-    with pytest.raises(mm.ValidationError, match="labels differ from scores"):
+    with pytest.raises(mm.ValidationError, match="True or False") as info:
         mm.assign(scores, capacity, forbidden=with_nan)
+    p = info.value.problems[0]
+    assert (p.row_id, p.column) == (str(with_nan.index[0]), str(with_nan.columns[0]))
 
 
 def test_everyone_matched_gives_an_empty_reasons_table(monkeypatch):

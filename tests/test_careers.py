@@ -103,7 +103,8 @@ def test_graph_edges_respect_levels(sales):
 
 def test_next_roles_up_first_then_lateral(sales):
     assert sales.next_roles("ae") == ["senior_ae", "customer_success"]
-    assert sales.next_roles("customer_success") == ["sales_ops", "senior_ae", "ae"]
+    # the primary move first (issue 20: not the alphabetically first, sales_ops)
+    assert sales.next_roles("customer_success") == ["senior_ae", "sales_ops", "ae"]
     assert sales.next_roles("sales_manager") == ["director"]
     assert sales.next_roles("director") == []
 
@@ -244,12 +245,32 @@ def _problems(tmp_path, text):
     return err.value.problems
 
 
-def test_too_few_competencies_names_the_role(tmp_path):
+def test_a_role_without_a_required_competency_is_named(tmp_path):
     bad = TINY.replace("requires = { a = 1, b = 1, c = 1, d = 1, e = 1 }",
-                       "requires = { a = 1, b = 1, c = 1, d = 1 }")
+                       "requires = { a = 0 }")
     problems = _problems(tmp_path, bad)
-    assert [(p.row_id, p.column, p.value) for p in problems] == [("junior", "required", 4)]
-    assert "5 to 8" in problems[0].expected
+    assert [(p.row_id, p.column, p.value) for p in problems] == [("junior", "required", 0)]
+    assert "at least 1 competency" in problems[0].expected
+
+
+def test_any_number_of_competencies_per_role_from_csv_with_empty_cells():
+    """Own frameworks (issue 20): one competency for a role, eleven for another, empty cells."""
+
+    comps = [f"c{k}" for k in range(11)]
+    req = pd.DataFrame({
+        "role": ["new"] + ["lead"] * 11,
+        "title": ["New starter"] + [None] * 11,
+        "level": [1] + [np.nan] * 11,
+        "competency": ["c0"] + comps,
+        "required": [1] + [3] * 11,
+        "importance": [np.nan] * 12,
+    })
+    req.loc[1, "title"], req.loc[1, "level"] = "", 2
+    paths = pd.DataFrame({"from_role": ["new"], "to_role": ["lead"], "kind": ["up"]})
+    fw = CareerFramework.from_csv(req, paths)
+    assert fw.roles == ["new", "lead"] and fw.level == {"new": 1, "lead": 2}
+    assert (fw.required.loc["lead"] > 0).sum() == 11 and (fw.required.loc["new"] > 0).sum() == 1
+    assert fw.titles["lead"] == "lead" and fw.importance.loc["new", "c0"] == 1.0
 
 
 def test_mastery_out_of_range_names_role_and_column(tmp_path):
@@ -330,3 +351,23 @@ def test_lateral_cycle_of_three_rejected_two_way_move_allowed():
     assert "cycle" in info.value.problems[0].expected
     fw = CareerFramework.from_csv(req, _moves(("j1", "j2", "lateral"), ("j2", "j1", "lateral")))
     assert fw.next_roles("j2") == ["j1"] and fw.paths("j1", "j2") == [["j1", "j2"]]
+
+
+def test_default_target_is_the_primary_then_the_most_common_move(tmp_path):
+    """next_role: the primary move, else the largest share, else by id (issue 20)."""
+    from mentormatch.features.competency import next_role
+
+    req = pd.DataFrame({"role": ["a", "b", "c"], "title": ["A", "B", "C"], "level": [1, 2, 2],
+                        "competency": ["x", "x", "x"], "required": [1, 2, 2], "importance": [1, 1, 1]})
+    paths = pd.DataFrame({"from_role": ["a", "a"], "to_role": ["b", "c"], "kind": ["up", "up"]})
+    assert next_role(CareerFramework.from_csv(req, paths), "a") == "b"
+    by_share = CareerFramework.from_csv(req, paths.assign(share=["0.2", "0.7"]))
+    assert next_role(by_share, "a") == "c"
+    by_flag = CareerFramework.from_csv(req, paths.assign(share=[0.2, 0.7], primary=["yes", ""]))
+    assert next_role(by_flag, "a") == "b"
+    again = CareerFramework.from_toml(_toml(tmp_path, by_flag.to_toml()))
+    assert again == by_flag and again.next_roles("a") == ["b", "c"]
+    with pytest.raises(ValidationError) as info:
+        CareerFramework.from_csv(req, paths.assign(primary=["maybe", ""]))
+    (p,) = info.value.problems
+    assert (p.row_id, p.line, p.column, p.value) == ("a", 2, "primary", "maybe")

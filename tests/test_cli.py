@@ -53,3 +53,50 @@ def test_pair_on_csv_files_then_bad_input_exits_2_without_traceback(tmp_path):
 def test_unreadable_file_exits_2(args, tmp_path):
     p = run(*args, cwd=tmp_path)
     assert p.returncode == 2 and "Traceback" not in p.stderr and "m.csv" in p.stderr
+
+
+def test_pair_with_an_org_chart_and_an_encoding(tmp_path):
+    """--org carries the management line through a director in neither table; --encoding is
+    used and named; without --org the error names the option."""
+    (tmp_path / "mentors.csv").write_bytes("id,name,capacity,manager_id\nM1,Zoë,1,D\nM2,Bo,1,D\n".encode("cp1252"))
+    (tmp_path / "mentees.csv").write_bytes("id,manager_id\nE1,D2\nE2,M2\n".encode("cp1252"))
+    (tmp_path / "org.csv").write_text("id,manager_id\nD,\nD2,M1\nM1,D\nM2,D\nE1,D2\nE2,M2\n")
+    args = ["pair", "--mentors", str(tmp_path / "mentors.csv"), "--mentees", str(tmp_path / "mentees.csv"),
+            "--out", str(tmp_path / "out")]
+    bad = run(*args, "--encoding", "cp1252")
+    assert bad.returncode == 2 and "--org" in bad.stderr and "Traceback" not in bad.stderr
+    ok = run(*args, "--encoding", "cp1252", "--org", str(tmp_path / "org.csv"))
+    assert ok.returncode == 0, ok.stderr
+    assert "note: mentors:" in ok.stdout and "read as cp1252" in ok.stdout
+    pairs = pd.read_csv(tmp_path / "out" / "pairs.csv", dtype=str)
+    # M1 manages E1 through D2, M2 manages E2: each gets the other mentor
+    assert sorted(zip(pairs["mentee_id"], pairs["mentor_id"])) == [("E1", "M2"), ("E2", "M1")]
+
+
+def _own_framework(tmp_path):
+    (tmp_path / "reqs.csv").write_text(
+        "role,title,level,competency,required,importance\n"
+        "new,New starter,1,listening,2,\n"
+        "lead,Team lead,2,listening,4,\n,,,coaching,3,2\n".replace("\n,,,", "\nlead,,,"))
+    (tmp_path / "paths.csv").write_text("from_role,to_role,kind\nnew,lead,up\n")
+    pd.DataFrame({"id": ["M1", "M2"], "capacity": [1, 1], "role": ["lead", "lead"],
+                  "comp_listening": [5, 2], "comp_coaching": [4, 1]}).to_csv(tmp_path / "mentors.csv", index=False)
+    pd.DataFrame({"id": ["E1"], "role": ["new"], "comp_listening": [1],
+                  "comp_coaching": [0]}).to_csv(tmp_path / "mentees.csv", index=False)
+
+
+def test_own_framework_from_csv_on_the_command_line_and_in_the_programme(tmp_path):
+    _own_framework(tmp_path)
+    base = ["pair", "--mentors", str(tmp_path / "mentors.csv"), "--mentees", str(tmp_path / "mentees.csv")]
+    p = run(*base, "--out", str(tmp_path / "a"), "--framework", str(tmp_path / "reqs.csv"),
+            "--pathways", str(tmp_path / "paths.csv"))
+    assert p.returncode == 0, p.stderr
+    pairs = pd.read_csv(tmp_path / "a" / "pairs.csv", dtype=str)
+    assert pairs["mentor_id"].tolist() == ["M1"] and float(pairs["contrib_competency"][0]) > 0
+    (tmp_path / "p.toml").write_text('[weights]\ncompetency = 1.0\n'
+                                     '[framework]\nrequirements = "reqs.csv"\npathways = "paths.csv"\n')
+    q = run(*base, "--out", str(tmp_path / "b"), "--programme", str(tmp_path / "p.toml"))
+    assert q.returncode == 0, q.stderr
+    assert pd.read_csv(tmp_path / "b" / "pairs.csv", dtype=str)["mentor_id"].tolist() == ["M1"]
+    r = run(*base, "--out", str(tmp_path / "c"), "--framework", str(tmp_path / "reqs.csv"))
+    assert r.returncode == 2 and "--pathways" in r.stderr

@@ -57,3 +57,25 @@ def test_csv_cells_that_a_spreadsheet_would_execute_are_escaped():
     assert out["name"].tolist() == ["'=HYPERLINK(1)", "Bo"]
     assert out["score"].tolist() == [-0.5, 0.25]
     assert df["name"].iloc[0] == "=HYPERLINK(1)"  # caller's frame untouched
+
+
+def test_mentee_priority_column_decides_who_gets_the_last_place():
+    """Issue 20: one place, two mentees; the one with priority gets it unless the other's pair
+    scores better by more than the weight. Brute force over the two choices."""
+    import pytest
+
+    import mentormatch as mm
+
+    mentors = pd.DataFrame({"id": ["M1"], "capacity": [1], "years_experience": [12.0]})
+    mentees = pd.DataFrame({"id": ["E1", "E2"], "years_experience": [2.0, 2.5],
+                            "priority": [0.0, 1.0]})
+    plain = mm.pair(mentors, mentees.drop(columns="priority"))
+    with_priority = mm.pair(mentors, mentees)
+    scores = plain.data["problem"].score
+    assert abs(scores[0] - scores[1]) < 1.0  # within the default priority weight
+    assert with_priority.pairs["mentee_id"].tolist() == ["E2"]
+    assert with_priority.pairs["score"].iloc[0] == pytest.approx(scores[1])  # the plain score
+    flipped = mm.pair(mentors, mentees.assign(priority=[1.0, 0.0]))
+    assert flipped.pairs["mentee_id"].tolist() == ["E1"]
+    off = mm.pair(mentors, mentees, {"constraints": {"priority_weight": 0.0}})
+    assert off.pairs["mentee_id"].tolist() == plain.pairs["mentee_id"].tolist()

@@ -24,11 +24,29 @@ def test_sweet_spot_and_linear_decay():
                                [0.4, 1, 1, 1, 0.6, 0])
 
 
+NARROW = {"years_gap": (3, 10), "level_gap": (1, 2), "years_decay": 5}  # the former defaults
+
+
 def test_hand_values():
-    assert _run(Experience(), 2, 1, 14, 2)[1] == pytest.approx(0.8)   # (0.6 + 1) / 2
-    assert _run(Experience(), 2, 1, 3, 1)[1] == pytest.approx(0.55)   # (0.6 + 0.5) / 2
-    assert _run(Experience(), np.nan, 1, 3, 3)[1] == pytest.approx(1.0)  # level part alone
-    assert np.isnan(_run(Experience(), np.nan, np.nan, 3, np.nan)[1])
+    narrow = Experience(**NARROW)
+    assert _run(narrow, 2, 1, 14, 2)[1] == pytest.approx(0.8)   # (0.6 + 1) / 2
+    assert _run(narrow, 2, 1, 3, 1)[1] == pytest.approx(0.55)   # (0.6 + 0.5) / 2
+    assert _run(narrow, np.nan, 1, 3, 3)[1] == pytest.approx(1.0)  # level part alone
+    assert np.isnan(_run(narrow, np.nan, np.nan, 3, np.nan)[1])
+    # defaults (3, 25) years width 10, (1, 3) levels width 2
+    assert _run(Experience(), 2, 1, 30, 4)[1] == pytest.approx(0.85)  # (0.7 + 1) / 2
+    assert _run(Experience(), 2, 1, 40, 5)[1] == pytest.approx(0.25)  # (0 + 0.5) / 2
+
+
+def test_default_sweet_spots_do_not_put_the_most_junior_last():
+    """Issue 20: a level-1 mentee with 2 years has, on its best mentor, a score no lower than a
+    level-4 manager with 25 years has on theirs (the former defaults gave 0.5 against 1.0)."""
+    mentees = pd.DataFrame({"years_experience": [2.0, 25.0], "level": [1.0, 4.0]})
+    mentors = pd.DataFrame({"years_experience": [18.0, 22.0, 30.0, 35.0], "level": [3.0, 4.0, 5.0, 5.0]})
+    i, j = np.repeat(np.arange(2), 4), np.tile(np.arange(4), 2)
+    for feature, junior_ahead in ((Experience(), True), (Experience(**NARROW), False)):
+        best = feature.prepare(mentees, mentors, Context()).values(i, j).reshape(2, 4).max(axis=1)
+        assert bool(best[0] >= best[1]) is junior_ahead
 
 
 def test_junior_mentor_zero_or_ineligible():

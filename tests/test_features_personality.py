@@ -68,3 +68,26 @@ def test_similar_maximal_for_identical_profiles(rows):
             assert np.all(v[k][known[k]] <= 1.0)
         else:
             assert np.isnan(v[k, k])
+
+
+def test_the_scale_is_decided_over_both_tables_together():
+    """An all-1 mentee on the 1-5 scale is at the bottom against an all-5 mentor (issue 20)."""
+    from mentormatch.features.personality import Personality
+
+    mentees = pd.DataFrame({t: [1.0] for t in BIG_FIVE})
+    mentors = pd.DataFrame({t: [5.0] for t in BIG_FIVE})
+    prepared = Personality().prepare(mentees, mentors, Context())
+    assert prepared.values(np.array([0]), np.array([0])).tolist() == [0.0]
+
+
+def test_a_zero_one_table_beside_a_one_five_table_is_refused():
+    from mentormatch.errors import ValidationError
+    from mentormatch.schema import validate_tables
+
+    mentors = pd.DataFrame({"id": ["M1"], "capacity": [1], "openness": [4.0]})
+    mentees = pd.DataFrame({"id": ["E1", "E2"], "openness": [0.3, 1.0]})
+    with pytest.raises(ValidationError) as info:
+        validate_tables(mentors, mentees)
+    (p,) = info.value.problems
+    assert (p.table, p.row_id, p.column, p.value) == ("mentees", "E1", "openness", 0.3)
+    assert "one scale" in p.expected

@@ -197,7 +197,9 @@ def test_repeats_and_cooldown(allow, cooldown, expect):
 def test_continuity_prefers_the_previous_mentor():
     mentors = pd.DataFrame({"id": ["M1", "M2"], "capacity": [1, 1], "years_experience": [10.0, 10.0]})
     mentees = pd.DataFrame({"id": ["E1"], "years_experience": [2.0]})
-    rules = {"weights": {"experience": 1.0}}
+    # the sweet spot of the former defaults, (3, 10) years with 5 years' decay, fixes the scores below
+    rules = {"weights": {"experience": 1.0},
+             "features": {"experience": {"years_gap": [3, 10], "years_decay": 5}}}
     for continuity in (False, True):
         prog = Programme(rules, allow_repeats=True, continuity=continuity, continuity_weight=0.5)
         r1 = prog.run_round(mentors, mentees, date="2026-01-01")
@@ -581,3 +583,28 @@ def test_rules_naming_people_who_left_still_run():
     r1 = prog.run_round(mentors, mentees, date="2026-01-15")
     assert ("E2", "M2") not in _pairs(r1.pairs)
     prog.run_round(mentors, mentees.iloc[:1], date="2026-04-15")  # E2 has left
+
+
+def test_working_hours_overlap_is_taken_on_the_rounds_date():
+    """Daylight saving time of the round's date (issue 20): on 2026-03-15 New York has moved its
+    clocks and London has not, so they share 4 working hours, not 3 as on 2026-01-15."""
+    mentors = pd.DataFrame({"id": ["M1"], "capacity": [1], "timezone": ["America/New_York"]})
+    mentees = pd.DataFrame({"id": ["E1"], "timezone": ["Europe/London"]})
+    rules = {"weights": {"geography": 1.0}, "features": {"geography": {"mode": "remote"}}}
+    scores = {}
+    for date in ("2026-01-15", "2026-03-15"):
+        result = Programme(rules).run_round(mentors, mentees, date=date)
+        assert result.data["rules"].feature_settings("geography")["reference_date"] == date
+        scores[date] = float(result.pairs["score"].iloc[0])
+    assert scores["2026-03-15"] > scores["2026-01-15"]
+
+
+def test_a_round_reads_its_files_with_the_programmes_input_settings(tmp_path):
+    """[input] applies to every validation of a round (issue 20): a decimal comma, spaces
+    around ids, and a manager in neither table taken as the end of the chain."""
+    (tmp_path / "m.csv").write_text("id;capacity;years_experience;manager_id\nM1 ;1;12,5;BOSS\n")
+    (tmp_path / "e.csv").write_text("id;years_experience\nE1;2,5\n")
+    prog = Programme({"input": {"decimal": ",", "trim_ids": True, "unknown_managers": "chain_end"}})
+    result = prog.run_round(tmp_path / "m.csv", tmp_path / "e.csv", date="2026-01-15")
+    assert result.pairs[["mentee_id", "mentor_id"]].values.tolist() == [["E1", "M1"]]
+    assert any("'BOSS'" in n for n in result.notes)

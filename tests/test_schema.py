@@ -111,7 +111,7 @@ def test_integer_and_float_ids_from_a_dataframe_become_text():
 
 
 def test_csv_round_trip_keeps_leading_zeros_and_unicode(tmp_path):
-    ids = ["007", "0001", "Zoë", "李雷", "ß-12 "]
+    ids = ["007", "0001", "Zoë", "李雷", "ß-12"]
     mentors = pd.DataFrame({"id": ids, "capacity": [1, 2, 3, 4, 5]})
     mentees = pd.DataFrame({"id": ["00", "Ünal"], "preferences": ["007;李雷", "0001"]})
     mentors.to_csv(tmp_path / "mentors.csv", index=False, encoding="utf-8-sig")  # with a BOM
@@ -200,10 +200,12 @@ def test_binary_file_is_named(tmp_path):
     assert "m.xlsx.csv" in msg and "binary" in msg
 
 
-def test_non_utf8_file_is_named(tmp_path):
-    path = write(tmp_path, "latin.csv", "id,capacity\nZoë,1\n", encoding="latin-1")
-    msg = message(path, mentees_frame())
-    assert "latin.csv" in msg and "UTF-8" in msg and "0xeb" in msg
+def test_file_in_no_known_encoding_is_named(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"id,capacity\nZo\x81,1\n")  # 0x81: neither UTF-8 nor cp1252
+    (p,) = problems(path, mentees_frame())
+    assert p.table == "mentors" and p.value == str(path)
+    assert "UTF-8" in p.expected and "0x81" in p.expected and "line 2" in p.expected
 
 
 def test_empty_file_is_named(tmp_path):
@@ -459,6 +461,7 @@ def test_manager_may_be_in_either_table_and_a_person_in_both():
     mentees = mentees_frame()
     mentees.loc[0, "id"] = "M2"             # M2 is also a mentee, with the same manager
     mentees.loc[0, "manager_id"] = "M1"
+    mentees.loc[0, "level"] = 6             # ... and the same level: one person
     mentors = mentors.assign(preferences=None)
     m, e = validate_tables(mentors, mentees)
     assert m.loc[0, "manager_id"] == "E4" and e.loc[0, "id"] == "M2"
@@ -469,8 +472,9 @@ def test_same_person_with_two_managers():
     mentees.loc[0, ["id", "manager_id"]] = ["M3", "M2"]  # M3's manager is M1 in mentors
     mentors = mentors_frame().assign(preferences=None)
     (p,) = problems(mentors, mentees)
-    assert (p.table, p.row_id, p.column, p.value) == ("mentees", "M3", "manager_id", "M2")
-    assert "'M1'" in p.expected and "row 2" in p.expected
+    assert (p.table, p.row_id, p.column) == ("mentees", "M3", "level, manager_id")
+    assert p.value == {"level": 1, "manager_id": "M2"}
+    assert "'M1' in mentors" in p.expected and "row 2" in p.expected
 
 
 def test_management_cycle_across_tables():
@@ -576,3 +580,24 @@ def test_id_lists_of_every_cell_kind():
                        " ; M5 ;", 7, "M6;M7"], dtype=object)
     assert _idlist(cells).tolist() == [("M1", "M2"), ("M3",), ("M4",), (), (), (), ("M5",), ("7",),
                                        ("M6", "M7")]
+
+
+# --- one id in both tables is one person (issue 20, part 2) ------------------------------------
+
+
+def test_one_id_in_both_tables_with_other_attributes_is_refused(tmp_path):
+    # EmployeeNumber 1479 of the IBM table: a level-5 R&D mentor and a level-2 Sales mentee
+    write(tmp_path, "mentors.csv", "id,capacity,level,Department\nM9,1,4,Sales\n1479,2,5,Research & Development\n")
+    write(tmp_path, "mentees.csv", "id,level,Department,years_experience\nE1,1,Sales,2\n1479,2,Sales,3\n")
+    (p,) = problems(tmp_path / "mentors.csv", tmp_path / "mentees.csv")
+    assert (p.table, p.row_id, p.line, p.column) == ("mentees", "1479", 3, "level, Department")
+    assert p.value == {"level": 2.0, "Department": "Sales"}
+    assert "mentors line 3" in p.expected and "one id is one person" in p.expected
+    assert "level: 2.0 here, 5.0 in mentors" in p.expected
+
+
+def test_one_id_in_both_tables_that_agrees_is_one_person():
+    m = pd.DataFrame({"id": ["P1", "M1"], "capacity": [1, 1], "level": [3, 5], "Department": ["Sales", None]})
+    e = pd.DataFrame({"id": ["P1"], "level": [3], "Department": ["Sales"], "preferences": ["M1"]})
+    out_m, out_e = validate_tables(m, e)  # a column only one row fills does not differ
+    assert out_e.loc[0, "id"] == "P1"

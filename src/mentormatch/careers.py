@@ -23,19 +23,25 @@ it)::
     [roles.ae]
     title = "Account Executive"
     level = 1
-    requires = { prospecting = 3, negotiation = 2, ... }  # mastery 0..5, 5 to 8 of them > 0
+    requires = { prospecting = 3, negotiation = 2, ... }  # mastery 0..5, at least one of them > 0
     importance = { negotiation = 1.5 }                    # optional; default 1.0 if required
 
     [[pathways]]
     from = "sdr"
     to = "ae"
     kind = "up"                                           # "up" or "lateral"
+    primary = true                                        # optional: the role's main move
+    share = 0.6                                           # optional: how common the move is
+
+A mentee's default target is their role's first move in :meth:`CareerFramework.next_roles`:
+up before lateral, then the ``primary`` move, then the most common (``share``), then by id.
 
 CSV shape (``CareerFramework.from_csv``; ``to_frame`` writes the first one):
 
 - requirements: columns ``role, title, level, competency, required, importance``, one row per
   role x competency (a missing pair means required 0, importance 0);
-- pathways: columns ``from_role, to_role, kind``.
+- pathways: columns ``from_role, to_role, kind``, and optionally ``primary`` (true/false) and
+  ``share`` (a number >= 0).
 
 Without a ``competencies`` list, competencies are ordered by first appearance; roles are
 always in the order of the file.
@@ -46,6 +52,7 @@ import math
 import os
 from dataclasses import dataclass
 from importlib import resources
+from typing import Mapping
 import networkx as nx
 import numpy as np
 import pandas as pd
@@ -55,10 +62,15 @@ from .errors import Problem, ValidationError
 __all__ = ["CareerFramework", "MASTERY_RANGE", "COMPETENCIES_PER_ROLE", "KINDS"]
 
 MASTERY_RANGE = (0, 5)
-COMPETENCIES_PER_ROLE = (5, 8)
+#: competencies a role requires (> 0): at least one; the bundled sales framework has 5 to 8,
+#: as the pathway literature suggests, but an organisation's own framework may have any number
+COMPETENCIES_PER_ROLE = (1, None)
 KINDS = ("up", "lateral")
 REQUIREMENT_COLUMNS = ["role", "title", "level", "competency", "required", "importance"]
 PATHWAY_COLUMNS = ["from_role", "to_role", "kind"]
+#: optional pathway columns: ``primary`` (true on a role's main move) and ``share`` (how common
+#: the move is, e.g. the share of people who made it); they order :meth:`CareerFramework.next_roles`
+PATHWAY_OPTIONAL = ["primary", "share"]
 _TABLE = "framework"
 
 
@@ -112,7 +124,9 @@ class CareerFramework:
         return ["comp_" + c for c in self.competencies]
 
     def next_roles(self, role: str) -> list[str]:
-        """The roles one move away from ``role``: "up" moves first, then lateral, each by id.
+        """The roles one move away from ``role``: "up" moves first, then lateral; within each,
+        the move the framework marks ``primary`` first, then by ``share`` (how common the move
+        is), largest first, then by id. The first is the default target of a mentee in ``role``.
 
         Raises
         ------
@@ -121,9 +135,13 @@ class CareerFramework:
         """
         self._check_role(role)
         succ = self.graph.succ[role]
-        up = sorted(r for r, a in succ.items() if a["kind"] == "up")
-        lateral = sorted(r for r, a in succ.items() if a["kind"] == "lateral")
-        return up + lateral
+
+        def order(kind: str) -> list[str]:  # primary first, then the most common, then by id
+            moves = [(not a.get("primary", False), -a.get("share", 0.0), r)
+                     for r, a in succ.items() if a["kind"] == kind]
+            return [r for *_, r in sorted(moves)]
+
+        return order("up") + order("lateral")
 
     def paths(self, source: str, target: str) -> list[list[str]]:
         """Every simple path from ``source`` to ``target`` on the pathway graph.
@@ -170,7 +188,7 @@ class CareerFramework:
         >>> fw = CareerFramework.sales()
         >>> now = fw.required.loc[["sdr"]].to_numpy(dtype=float)
         >>> g = fw.gap(now, ["ae"])
-        >>> dict(zip(fw.competencies, g[0]))["negotiation"]
+        >>> float(dict(zip(fw.competencies, g[0]))["negotiation"])
         2.0
         """
         cur = np.asarray(current, dtype=np.float64)
@@ -209,6 +227,42 @@ class CareerFramework:
         """
         text = resources.files("mentormatch").joinpath("data/sales_framework.toml").read_text("utf-8")
         return cls._from_toml_text(text, "sales_framework.toml")
+
+    @classmethod
+    def load(cls, source) -> "CareerFramework":
+        """A framework from what a user names: a CareerFramework (as is), ``"sales"`` (the
+        bundled one), a ``.toml`` path, or the two CSV files as a mapping
+        ``{"requirements": path, "pathways": path}`` (a programme's ``[framework]`` table, the
+        command line's ``--framework reqs.csv --pathways paths.csv``).
+
+        Examples
+        --------
+        >>> CareerFramework.load("sales").level["senior_ae"]
+        2
+        """
+        if isinstance(source, CareerFramework):
+            return source
+        if isinstance(source, str) and source == "sales":
+            return cls.sales()
+        if isinstance(source, Mapping):
+            unknown = sorted(set(source) - {"requirements", "pathways"})
+            missing = [k for k in ("requirements", "pathways") if not source.get(k)]
+            if unknown or missing:
+                raise ValidationError(Problem(
+                    _TABLE, ", ".join(unknown or missing), None, None, dict(source),
+                    "a table with 'requirements' and 'pathways', the paths of the two CSV files"))
+            return cls.from_csv(source["requirements"], source["pathways"])
+        if isinstance(source, (str, os.PathLike)):
+            path = os.fspath(source)
+            if path.lower().endswith(".csv"):
+                raise ValidationError(Problem(
+                    _TABLE, "pathways", None, None, path,
+                    "the pathways CSV beside the requirements CSV: {requirements = ..., pathways = "
+                    "...} in a programme, or --pathways on the command line"))
+            return cls.from_toml(path)
+        raise ValidationError(Problem(_TABLE, None, None, None, type(source).__name__,
+                                      "a CareerFramework, 'sales', a TOML path or "
+                                      "{'requirements': csv, 'pathways': csv}"))
 
     @classmethod
     def from_toml(cls, path: str | os.PathLike) -> "CareerFramework":
@@ -268,7 +322,8 @@ class CareerFramework:
                 problems.append(Problem(_TABLE, "pathways", None, None, p,
                                         "a [[pathways]] table with from, to and kind"))
                 continue
-            pathways.append((p.get("from"), p.get("to"), p.get("kind"), None))
+            pathways.append((p.get("from"), p.get("to"), p.get("kind"), None,
+                             p.get("primary", False), p.get("share", 0.0)))
         order = data.get("competencies")
         if order is not None and not (isinstance(order, list) and all(isinstance(c, str) for c in order)):
             problems.append(Problem(_TABLE, "competencies", None, None, order, "a list of competency ids"))
@@ -284,7 +339,9 @@ class CareerFramework:
         ----------
         requirements_csv : path or pandas.DataFrame
             Columns ``role, title, level, competency, required, importance``; one row per
-            role x competency. A role's title and level are taken from its first row.
+            role x competency (empty cells allowed: a missing importance is 1 where the mastery is
+            required, a missing title is the role id). A role's title and level are taken from
+            its first row.
         pathways_csv : path or pandas.DataFrame
             Columns ``from_role, to_role, kind``.
 
@@ -294,7 +351,7 @@ class CareerFramework:
             Every finding, each naming the role (``row_id``), column, file line (header =
             line 1), value and what was expected: a missing column; a level that is not a
             whole number >= 0; required mastery outside 0..5; a negative importance; a role
-            with fewer than 5 or more than 8 required competencies; a repeated role x
+            with no required competency; a repeated role x
             competency; a pathway naming an unknown role or kind; an "up" move that does not
             climb a level; a lateral move between levels; a cycle other than a lateral 2-cycle.
         """
@@ -313,7 +370,13 @@ class CareerFramework:
                 levels[role] = _number(row.level)
             entries.append((role, row.competency, _number(row.required),
                             _number(row.importance), line))
-        pathways = [(r.from_role, r.to_role, r.kind, k + 2)
+        extra = _read(pathways_csv, [c for c in PATHWAY_OPTIONAL if c in _columns_of(pathways_csv)])
+        primary = (extra["primary"].map(_flag) if "primary" in extra.columns
+                   else pd.Series(False, index=paths.index))
+        share = (extra["share"].map(lambda v: 0.0 if v is None or v != v else _number(v))
+                 if "share" in extra.columns else pd.Series(0.0, index=paths.index))
+        primary, share = primary.tolist(), share.tolist()  # plain Python values
+        pathways = [(r.from_role, r.to_role, r.kind, k + 2, primary[k], share[k])
                     for k, r in enumerate(paths.itertuples(index=False))]
         return cls._build(roles, titles, levels, entries, pathways, None, [])
 
@@ -373,14 +436,23 @@ class CareerFramework:
         counts = (req > 0).sum(axis=1)
         a, b = COMPETENCIES_PER_ROLE
         for role, count in counts.items():
-            if not a <= count <= b:
+            if count < a or (b is not None and count > b):
                 problems.append(Problem(_TABLE, "required", role, None, int(count),
-                                        f"{a} to {b} competencies required (> 0) per role"))
+                                        f"at least {a} competency required (> 0) per role"
+                                        if b is None else f"{a} to {b} competencies required (> 0) per role"))
         graph = nx.DiGraph()
         graph.add_nodes_from(roles)
         known = set(roles)
-        for src, dst, kind, line in pathways:
+        for src, dst, kind, line, primary, share in pathways:
             bad = False
+            if not isinstance(primary, bool):
+                problems.append(Problem(_TABLE, "primary", src if isinstance(src, str) else None, line,
+                                        primary, "true or false (the role's main move)"))
+                bad = True
+            if not _is_number(share) or share < 0:
+                problems.append(Problem(_TABLE, "share", src if isinstance(src, str) else None, line,
+                                        share, "a number >= 0 (how common the move is)"))
+                bad = True
             for column, value in (("from_role", src), ("to_role", dst)):
                 if value not in known:
                     problems.append(Problem(_TABLE, column, src if isinstance(src, str) else None,
@@ -404,7 +476,7 @@ class CareerFramework:
             elif graph.has_edge(src, dst):
                 problems.append(Problem(_TABLE, "to_role", src, line, dst, "each pathway once"))
             else:
-                graph.add_edge(src, dst, kind=kind)
+                graph.add_edge(src, dst, kind=kind, primary=primary, share=float(share))
         one_way = nx.DiGraph((u, v) for u, v, kd in graph.edges(data="kind")
                              if kd == "lateral" and not (graph.has_edge(v, u) and u > v))
         if not problems and not nx.is_directed_acyclic_graph(one_way):
@@ -445,8 +517,12 @@ class CareerFramework:
 
         Rows in role order of the source, then as :meth:`next_roles` orders them.
         """
-        rows = [(r, s, self.graph.edges[r, s]["kind"]) for r in self.roles for s in self.next_roles(r)]
-        return pd.DataFrame(rows, columns=PATHWAY_COLUMNS)
+        edges = self.graph.edges
+        rows = [(r, s, edges[r, s]["kind"], edges[r, s].get("primary", False), edges[r, s].get("share", 0.0))
+                for r in self.roles for s in self.next_roles(r)]
+        frame = pd.DataFrame(rows, columns=PATHWAY_COLUMNS + PATHWAY_OPTIONAL)
+        keep = [c for c in PATHWAY_OPTIONAL if frame[c].astype(bool).any()]  # only when used
+        return frame[PATHWAY_COLUMNS + keep]
 
     def to_csv(self, requirements_csv: str | os.PathLike, pathways_csv: str | os.PathLike) -> None:
         """Write the two CSV files :meth:`from_csv` reads."""
@@ -466,9 +542,12 @@ class CareerFramework:
                       "requires = {" + ", ".join(f"{key(c)} = {_toml_num(req[c])}" for c in listed) + "}",
                       "importance = {" + ", ".join(f"{key(c)} = {_toml_num(imp[c])}" for c in listed) + "}",
                       ""]
-        for r in self.pathways_frame().itertuples(index=False):
-            lines += ["[[pathways]]", f"from = {q(r.from_role)}", f"to = {q(r.to_role)}",
-                      f"kind = {q(r.kind)}", ""]
+        for r in self.pathways_frame().to_dict("records"):
+            lines += ["[[pathways]]", f"from = {q(r['from_role'])}", f"to = {q(r['to_role'])}",
+                      f"kind = {q(r['kind'])}"]
+            lines += ["primary = true"] if r.get("primary") else []
+            lines += [f"share = {_toml_num(r['share'])}"] if r.get("share") else []
+            lines += [""]
         return "\n".join(lines)
 
     def __eq__(self, other: object) -> bool:
@@ -504,8 +583,30 @@ def _read(source, columns: list[str]) -> pd.DataFrame:
         raise ValidationError([Problem(_TABLE, c, None, 1, list(frame.columns), f"a {c!r} column in {where}")
                                for c in missing])
     frame = frame[columns].astype(object)
-    return frame.where(frame.notna() & (frame.astype(str).map(str.strip) != ""), None) \
-        .map(lambda v: v.strip() if isinstance(v, str) else v)
+    # an empty cell (NaN, None or blank text) is None; text is stripped; numbers stay numbers
+    return frame.map(lambda v: (v.strip() or None) if isinstance(v, str)
+                     else None if v is None or (isinstance(v, float) and math.isnan(v)) else v)
+
+
+def _columns_of(source) -> list[str]:
+    """The header of a CSV file or the columns of a DataFrame (stripped)."""
+    if isinstance(source, pd.DataFrame):
+        return [str(c).strip() for c in source.columns]
+    try:
+        return [str(c).strip() for c in pd.read_csv(source, nrows=0).columns]
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        return []
+
+
+def _flag(value):
+    """A CSV cell as a bool: empty -> False; true/false/yes/no/1/0; else unchanged (an error)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = str(value).strip().lower()
+    return {"true": True, "yes": True, "1": True, "1.0": True, "false": False, "no": False,
+            "0": False, "0.0": False, "": False}.get(text, value)
 
 
 def _number(value):

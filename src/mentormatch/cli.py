@@ -41,14 +41,24 @@ def _print_summary(result, baseline=None, out=None, stream=sys.stdout) -> None:
     cert = result.certificate or {}
     w(f"solver: {s['solver']}, status {s['status']}{gap}, {s['wall_time_s']:.2f} s"
       + (f", certificate holds: {cert.get('holds')}" if "holds" in cert else "") + "\n")
+    for note in result.notes:
+        w(f"note: {note}\n")
     if out is not None:
         w(f"wrote: {', '.join(str(p) for p in out)}\n")
 
 
 def _run_pair(args) -> int:
     from .pipeline import baseline, pair
+    from .rules import Rules
 
-    result = pair(args.mentors, args.mentees, programme=args.programme, framework=args.framework)
+    programme = Rules.coerce(args.programme)
+    if args.encoding is not None:
+        programme = programme.replace(input={"encoding": args.encoding})
+    framework = args.framework
+    if args.pathways is not None:  # an own framework from two CSV files
+        framework = {"requirements": args.framework, "pathways": args.pathways}
+    result = pair(args.mentors, args.mentees, programme=programme, framework=framework,
+                  org=args.org)
     paths = list(result.to_csv(args.out).values())
     if args.report:
         result.to_html(Path(args.out) / "report.html")
@@ -85,8 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--mentees", required=True, help="mentees CSV")
     a.add_argument("--out", required=True, help="directory for pairs.csv and unmatched.csv")
     a.add_argument("--programme", default=None, help="programme TOML (weights, constraints, columns)")
-    a.add_argument("--framework", default=None, help="career framework TOML (default: bundled sales)")
+    a.add_argument("--framework", default=None, help="career framework TOML, or requirements CSV "
+                                                     "with --pathways (default: bundled sales)")
+    a.add_argument("--pathways", default=None, help="pathways CSV (from_role, to_role, kind) of a "
+                                                    "--framework given as requirements CSV")
     a.add_argument("--report", action="store_true", help="also write report.html")
+    a.add_argument("--org", default=None, help="org chart CSV/xlsx: id, manager_id for everyone "
+                                               "(the management line through people in neither table)")
+    a.add_argument("--encoding", default=None, help="the input files' encoding (default: recognise "
+                                                    "UTF-8, UTF-16 and cp1252)")
     a.add_argument("--seed", type=int, default=0, help="seed of the random baseline in the summary")
     a.set_defaults(run=_run_pair)
     d = sub.add_parser("demo", help="pair the bundled synthetic sales organisation")

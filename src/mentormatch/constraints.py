@@ -27,6 +27,7 @@ RULE_WORDS = {
 }
 
 
+
 def _text(df: pd.DataFrame, column: str) -> np.ndarray:
     if column not in df.columns:
         return np.full(len(df), "", dtype=object)
@@ -150,3 +151,23 @@ def removal_counts(which: np.ndarray, names: list[str], candidates: Candidates) 
     np.add.at(counts, (candidates.mentee[hit], which[hit]), 1)
     return pd.DataFrame(counts, columns=names)
 
+
+
+def priority_bonus(prepared):
+    """The objective bonus of the mentees' ``priority`` column, a
+    :class:`~mentormatch.pipeline.PairBonus` per mentee (None when no mentee has a priority):
+    ``priority x constraints.priority_weight``, for :func:`mentormatch.pipeline.solve`'s
+    ``bonus``, at every size.
+
+    A mentee with priority 1 is matched before one without whenever their best pairs differ by
+    less than the weight; the reported scores stay plain."""
+    mentees = prepared.data["mentees"]
+    if "priority" not in mentees.columns:
+        return None
+    priority = np.nan_to_num(mentees["priority"].to_numpy(dtype=float), nan=0.0)
+    if not priority.any():
+        return None
+    from .pipeline import PairBonus
+
+    weight = float(prepared.data["rules"].constraints["priority_weight"])
+    return PairBonus(per_mentee=priority * weight)  # per mentee: priced at every size

@@ -51,6 +51,13 @@ class Matching:
     data: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
+    def notes(self) -> list[str]:
+        """What reading the inputs decided that the user should know: the encoding a file was
+        read in, managers taken as the top of their chain, the org chart used."""
+        mentees = self.data.get("mentees")
+        return list(getattr(mentees, "attrs", {}).get("notes", []) or [])
+
+    @property
     def n_mentees(self) -> int:
         return int(self.data.get("n_mentees", len(set(self.pairs["mentee_id"])) + len(self.unmatched)))
 
@@ -72,8 +79,16 @@ class Matching:
         }
         return out
 
+    def provenance(self):
+        """The provenance record: programme, inputs (name, SHA-256, rows), notes, versions, date
+        (see :mod:`mentormatch.provenance`)."""
+        from .provenance import record
+
+        return record(self.data, self.notes)
+
     def to_csv(self, directory: str | Path) -> dict[str, Path]:
-        """Write ``pairs.csv`` and ``unmatched.csv`` (cells escaped against spreadsheet formulas)."""
+        """Write ``pairs.csv`` and ``unmatched.csv`` (cells escaped against spreadsheet formulas),
+        and ``provenance.json`` beside them."""
         directory = Path(directory)
         pairs = self.pairs
         if len(self.contributions.columns):
@@ -81,6 +96,7 @@ class Matching:
         return {
             "pairs": write_csv(pairs, directory / "pairs.csv"),
             "unmatched": write_csv(self.unmatched, directory / "unmatched.csv"),
+            "provenance": self.provenance().write(directory),
         }
 
     def explain(self, mentee_id: str, alternatives: int = 3):

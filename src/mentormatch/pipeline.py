@@ -225,6 +225,9 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     """
     started = time.perf_counter()
     get_solver(solver)  # unknown name: raise before any work
+    from .schema.scores import check_assign_inputs  # issue 20: inputs assign() would misread
+
+    check_assign_inputs(scores, capacity, forbidden, solver)
     if not isinstance(scores, pd.DataFrame):
         raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
                                       "a DataFrame, mentees x mentors"))
@@ -347,7 +350,7 @@ def resolve_framework(framework, mentees: pd.DataFrame, mentors: pd.DataFrame):
         if framework == "sales" or (roles and roles <= set(sales.roles)):
             return sales
         return None
-    return CareerFramework.from_toml(framework)
+    return CareerFramework.load(framework)  # issue 20: TOML, or {requirements, pathways} CSVs
 
 
 def _side_constraints(rules: Rules, mentees: pd.DataFrame, mentors: pd.DataFrame) -> SideConstraints:
@@ -406,7 +409,7 @@ def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProbl
     return name
 
 
-def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
+def pair(mentors, mentees, programme=None, *, framework=None, org=None) -> Matching:
     """Pair mentees with mentors: validate, score every eligible pair, solve exactly.
 
     Parameters
@@ -419,6 +422,9 @@ def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
     framework : CareerFramework, path, "sales" or None
         The career framework for the competency feature (default: the bundled sales framework
         when every role in the tables belongs to it).
+    org : DataFrame or path, optional
+        The org chart (``id``, ``manager_id`` for everyone, people in neither table included)
+        for the management-line and team rules; see ``mentormatch.schema.validate_tables``.
 
     Returns
     -------
@@ -427,8 +433,9 @@ def pair(mentors, mentees, programme=None, *, framework=None) -> Matching:
         reason_code, reason), ``status``, ``objective``, ``bound``, ``gap``, ``contributions``.
     """
     started = time.perf_counter()
-    result = solve(prepare(mentors, mentees, programme, framework=framework))
-    return _timed(result, started)
+    prepared = prepare(mentors, mentees, programme, framework=framework, org=org)
+    # the mentees' priority column, as a bonus that works at every size
+    return _timed(solve(prepared, C.priority_bonus(prepared)), started)
 
 
 def _timed(result: Matching, started: float) -> Matching:
@@ -453,7 +460,7 @@ class Prepared:
     scorer: Any = None  # the scale path: a _BlockScorer or a scale.BoundedScorer
 
 
-def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
+def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Prepared:
     """Validate the tables, score every pair and apply the eligibility rules, without solving.
 
     Takes the same parameters as :func:`pair`.
@@ -469,7 +476,8 @@ def prepare(mentors, mentees, programme=None, *, framework=None) -> Prepared:
     rules = Rules.coerce(programme)
     mentor_cols, mentee_cols = rules.column_maps()
     mentors, mentees = validate_tables(mentors, mentees, mentor_columns=mentor_cols or None,
-                                       mentee_columns=mentee_cols or None)
+                                       mentee_columns=mentee_cols or None,
+                                       **rules.input_options(org))  # [input] settings, org chart
     # the tie rule: solve in a seeded order of the ids, so row order never decides a tie
     mentee_rows = seeded_order(mentees["id"], rules.seed)
     mentor_rows = seeded_order(mentors["id"], rules.seed)
@@ -502,7 +510,8 @@ def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
 
     mentee_ids = Encoder.from_ids(mentees["id"])
     mentor_ids = Encoder.from_ids(mentors["id"])
-    fw = resolve_framework(framework, mentees, mentors)
+    fw = resolve_framework(framework if framework is not None else rules.framework_source(),
+                           mentees, mentors)  # issue 20: the programme may name the framework
     context = Context(framework=fw)
     if len(mentees) * len(mentors) > LARGE_PAIRS:
         return _prepare_large(mentors, mentees, rules, fw, context, mentee_ids, mentor_ids)

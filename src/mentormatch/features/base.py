@@ -92,8 +92,15 @@ def check_number(feature: str, setting: str, value: Any, low: float | None = Non
 def check_choice(feature: str, setting: str, value: Any, choices: tuple[str, ...]) -> str:
     """``value`` if it is one of ``choices``, else a ValidationError naming the setting."""
     if not isinstance(value, str) or value not in choices:
-        raise setting_error(feature, setting, value, f"one of {list(choices)}")
+        raise setting_error(feature, setting, value, f"one of {list(choices)}{_did_you_mean(value, choices)}")
     return value
+
+
+def _did_you_mean(value: Any, known) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(value), [str(k) for k in known], n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def check_range(feature: str, setting: str, value: Any, low: float | None = None) -> tuple[float, float]:
@@ -143,7 +150,8 @@ def build_feature(cls: type, settings: Mapping[str, Any] | None = None):
 
         name = getattr(cls, "name", cls.__name__)
         raise ValidationError([Problem("programme", f"features.{name}.{k}", None, None, settings[k],
-                                       f"a known setting of {name!r}, one of {sorted(known)}")
+                                       f"a known setting of {name!r}, one of {sorted(known)}"
+                                       f"{_did_you_mean(k, known)}")
                                for k in unknown])
     return cls(**settings)
 

@@ -1,8 +1,9 @@
 """Personality: Big Five profiles, trait by trait alike (or, by choice, complementary).
 
-Each table is on one scale: a table whose trait values are all ``<= 1`` is read on the 0-1
-scale and used as is; any other table is on the 1-5 scale and mapped to [0, 1] by
-``(v - 1) / 4``. For a pair and trait ``t`` with both values known, on [0, 1]::
+Both tables are on one scale, decided over the two together: when every trait value of both
+tables is ``<= 1`` they are read on the 0-1 scale and used as is; otherwise both are on the 1-5
+scale and mapped to [0, 1] by ``(v - 1) / 4`` (so an all-1 mentee is at the bottom of the scale
+against an all-5 mentor, whatever the other people of their own table say). For a pair and trait ``t`` with both values known, on [0, 1]::
 
     part_t = 1 - |mentee_t - mentor_t|      mode "similar" (default)
            = |mentee_t - mentor_t|          mode "complementary"
@@ -27,9 +28,22 @@ TRAIT_MODES = ("similar", "complementary", "ignore")
 BOUND_BINS = 8
 
 
-def unit_scale(traits: np.ndarray) -> np.ndarray:
-    """A table's trait matrix on [0, 1]: as is when every known value is ``<= 1`` (0-1 scale),
-    else ``(v - 1) / 4`` (1-5 scale), clipped to [0, 1]; NaN stays NaN.
+def five_point(*tables: np.ndarray) -> bool:
+    """Whether trait matrices are on the 1-5 scale: some known value of any of them is above 1.
+
+    Examples
+    --------
+    >>> five_point(np.array([[1.0, 1.0]]), np.array([[5.0, np.nan]]))
+    True
+    """
+    return any(bool(np.nanmax(t, initial=-np.inf) > 1.0)
+               for t in (np.asarray(t, dtype=np.float64) for t in tables) if t.size)
+
+
+def unit_scale(traits: np.ndarray, five: bool | None = None) -> np.ndarray:
+    """A trait matrix on [0, 1]: ``(v - 1) / 4`` on the 1-5 scale, as is on the 0-1 scale,
+    clipped to [0, 1]; NaN stays NaN. ``five`` says which scale (decided over both tables by
+    :func:`five_point`); None decides it from this matrix alone.
 
     Examples
     --------
@@ -39,8 +53,7 @@ def unit_scale(traits: np.ndarray) -> np.ndarray:
     [[0.2, 0.9]]
     """
     traits = np.asarray(traits, dtype=np.float64)
-    known = traits[np.isfinite(traits)]
-    if known.size and known.max() > 1.0:
+    if five_point(traits) if five is None else five:
         traits = (traits - 1.0) / 4.0
     return np.clip(traits, 0.0, 1.0)
 
@@ -63,8 +76,10 @@ class _PersonalityPrepared:
     def __init__(self, feature: "Personality", mentees: pd.DataFrame, mentors: pd.DataFrame):
         self.feature = feature
         self.traits = [t for t in BIG_FIVE if feature.modes[t] != "ignore" and feature.trait_weights[t] > 0]
-        self.mentee = unit_scale(np.column_stack([numeric_column(mentees, t) for t in BIG_FIVE]))
-        self.mentor = unit_scale(np.column_stack([numeric_column(mentors, t) for t in BIG_FIVE]))
+        raw_e = np.column_stack([numeric_column(mentees, t) for t in BIG_FIVE])
+        raw_m = np.column_stack([numeric_column(mentors, t) for t in BIG_FIVE])
+        five = five_point(raw_e, raw_m)  # one scale for both tables
+        self.mentee, self.mentor = unit_scale(raw_e, five), unit_scale(raw_m, five)
         self.mentee_t = np.ascontiguousarray(self.mentee.T)  # one contiguous row per trait
         self.mentor_t = np.ascontiguousarray(self.mentor.T)
 

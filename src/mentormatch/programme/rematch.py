@@ -66,7 +66,8 @@ def rematch(prog: "Programme", mentee_id, date, mentors, mentees,
     # the eligible pairs and scores, with the history forbidden and nothing locked
     mcols, ecols = prog.rules.column_maps()
     v_mentors, v_mentees = validate_tables(mentors, mentees, mentor_columns=mcols or None,
-                                           mentee_columns=ecols or None)
+                                           mentee_columns=ecols or None,
+                                           **prog.rules.input_options())
     probe_rules, _ = round_rules(prog, date, number, set(v_mentees["id"].astype(str)),
                                  set(v_mentors["id"].astype(str)), lock=False)
     base = prepare(mentors, mentees, probe_rules, framework=prog.framework)

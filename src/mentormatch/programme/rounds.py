@@ -45,7 +45,8 @@ def run_round(prog: "Programme", mentors, mentees, date) -> Matching:
     number = len(prog._rounds) + 1
     mcols, ecols = prog.rules.column_maps()
     v_mentors, v_mentees = validate_tables(mentors, mentees, mentor_columns=mcols or None,
-                                           mentee_columns=ecols or None)
+                                           mentee_columns=ecols or None,
+                                           **prog.rules.input_options())
     mentee_set = set(v_mentees["id"].astype(str))
     mentor_set = set(v_mentors["id"].astype(str))
 
@@ -134,10 +135,14 @@ def round_rules(prog: "Programme", date: str, number: int, mentee_set: set, ment
     user_locks = kept["locked"]
     # a pair the rules lock is made again even if the history would forbid the repeat
     forbidden = [p for p in forbidden if p not in user_locks]
-    rules = prog.rules.replace(constraints={
-        "forbidden": kept["forbidden"] + forbidden,
-        "locked": user_locks + [p for p in locks if p not in user_locks]})
-    return rules, notes
+    changes = {"constraints": {"forbidden": kept["forbidden"] + forbidden,
+                               "locked": user_locks + [p for p in locks if p not in user_locks]}}
+    geo = prog.rules.feature_settings("geography")
+    if prog.rules.weights.get("geography", 0) > 0 and geo.get("reference_date") is None:
+        # working hours overlap on the round's date, with that date's daylight saving time
+        changes["features"] = {**prog.rules.settings["features"],
+                               "geography": {**geo, "reference_date": date}}
+    return prog.rules.replace(**changes), notes
 
 
 def end_ineligible(prog: "Programme", mentors, mentees, date, number, mentee_set, mentor_set) -> None:
@@ -188,12 +193,13 @@ def round_bonus(prog: "Programme", prepared, priority_ids: set, carried: set,
             if e in e_index and m in m_index and e not in paired_now:
                 a.append(e_index[e])
                 b.append(m_index[m])
-    if not priority_ids and not a:
-        return None
     from ..pipeline import PairBonus
 
+    from ..constraints import priority_bonus
+
     n_e, n_m = len(prepared.mentee_ids), len(prepared.mentor_ids)
-    per = np.zeros(n_e)
+    column = priority_bonus(prepared)  # the mentees' own priority column, within the round
+    per = np.zeros(n_e) if column is None else column.per_mentee.copy()
     if priority_ids:
         prio = np.isin(prepared.mentee_ids.ids.astype(str), list(priority_ids))
         if prog.priority == "weight":

@@ -1,0 +1,174 @@
+"""Cell conversion (text, numbers, id lists) and the collector of problems that names each
+row by its id and file line."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem
+from .columns import _DATAFRAME_SOURCE, MAX_PROBLEMS
+
+
+def _as_text(raw: pd.Series) -> pd.Series:
+    """Cells as text (``str`` dtype), ``NaN`` where missing or blank; whole floats lose '.0'."""
+    raw = raw.reset_index(drop=True)
+    if pd.api.types.is_float_dtype(raw.dtype):
+        v = raw.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(v) & (v == np.round(v)) & (np.abs(v) < 2**53)
+        texts = raw.astype(object).map(str).to_numpy(dtype=object)
+        texts[whole] = v[whole].astype(np.int64).astype(str)
+        out = pd.Series(texts, dtype="str").where(~np.isnan(v))
+    elif isinstance(raw.dtype, pd.StringDtype):
+        out = raw.astype("str")
+    else:  # object, categorical, integer, boolean, ...: str() of each present cell
+        cells = raw.astype(object).to_numpy(dtype=object)
+        mask = raw.notna().to_numpy()
+        texts = np.full(len(raw), np.nan, dtype=object)
+        texts[mask] = [str(x) for x in cells[mask]]
+        out = pd.Series(texts, dtype="str")
+    blank = (out.str.strip() == "").fillna(False).to_numpy(dtype=bool)
+    return out.mask(blank) if blank.any() else out
+
+
+#: what ``input.unknown_managers`` may say: refuse a manager id that is nobody, or take it as the
+#: top of that person's chain (listed in the notes)
+UNKNOWN_MANAGERS = ("error", "chain_end")
+
+
+@dataclass(frozen=True)
+class InputOptions:
+    """How the input files are read (the programme's ``[input]`` section).
+
+    ``encoding``: None to recognise UTF-8 (with or without BOM), UTF-16 (BOM) and cp1252;
+    ``decimal``: "." or "," (a decimal comma in numeric cells); ``trim_ids``: strip spaces around
+    ids instead of refusing them; ``unknown_managers``: "error" or "chain_end"; ``capacity``: the
+    capacity of every mentor when the mentors table has no capacity column (None: required).
+    """
+
+    encoding: str | None = None
+    decimal: str = "."
+    trim_ids: bool = False
+    unknown_managers: str = "error"
+    capacity: float | None = None
+
+
+def _numeric(raw: pd.Series, decimal: str = ".") -> tuple[np.ndarray, np.ndarray]:
+    """(float64 values, missing mask); unparsable cells are NaN but not missing. ``decimal=","``
+    reads text cells written with a decimal comma ("3,5")."""
+    raw = raw.reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(raw.dtype) or pd.api.types.is_bool_dtype(raw.dtype):
+        missing = raw.isna().to_numpy()
+        values = raw.astype("float64").to_numpy(na_value=np.nan) if missing.any() else raw.to_numpy(dtype=float)
+        return values.astype(np.float64, copy=False), missing
+    text = _as_text(raw)
+    missing = text.isna().to_numpy()
+    if decimal != ".":
+        text = text.str.strip().str.replace(decimal, ".", regex=False)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return values, missing
+
+
+def _idlist(raw: pd.Series) -> pd.Series:
+    """Each cell as a tuple of ids: ';'-separated text (whitespace around ids stripped, empty
+    parts dropped) or a list/tuple; the empty tuple where missing."""
+    cells = raw.to_numpy(dtype=object)
+    out = np.empty(len(cells), dtype=object)
+    out.fill(())
+    try:  # the missing and empty cells (most, in a typical table) at once
+        todo = np.flatnonzero(~(pd.isna(cells) | (cells == "")))
+    except (TypeError, ValueError):  # a cell that does not compare to a string
+        todo = range(len(cells))
+    for k in todo:  # one pass over the other rows, not over pairs
+        cell = cells[k]
+        if isinstance(cell, str):
+            parts = cell.split(";")
+            if "" in parts or len(cell.split()) != 1:  # blanks to strip or drop
+                parts = [p for p in (q.strip() for q in parts) if p]
+            out[k] = tuple(parts)
+        elif isinstance(cell, (list, tuple, np.ndarray, pd.Series)):
+            out[k] = tuple(str(x).strip() for x in cell if not _missing(x) and str(x).strip())
+        elif _missing(cell):
+            out[k] = ()
+        else:
+            out[k] = (str(cell).strip(),) if str(cell).strip() else ()
+    return pd.Series(out, dtype=object)
+
+
+def _isin(values, known: pd.Index) -> np.ndarray:
+    """Boolean array: which of ``values`` are in ``known`` (a hash lookup on object arrays;
+    ``Series.isin`` on arrow-backed text goes through Python objects and is far slower)."""
+    known = known.unique() if not known.is_unique else known
+    return known.get_indexer(np.asarray(values, dtype=object)) >= 0
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _shown(value):
+    """A cell value for a message: plain Python, '' for a missing cell."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return "" if _missing(value) else value
+
+
+
+def _exploded(lists: pd.Series) -> pd.Series:
+    """The ids of an id-list column, one per row, indexed by row position."""
+    flat = lists.explode()
+    return flat[flat.notna()]
+
+
+
+class _Report:
+    """One table's problems, each naming the row by its id and file line."""
+
+    def __init__(self, table: str, frame: pd.DataFrame, options: InputOptions | None = None):
+        self.table = table
+        self.options = options or InputOptions()
+        lines = frame.attrs.get("lines")
+        self.lines = None if lines is None else np.asarray(lines, dtype=np.int64)
+        self.header_line = frame.attrs.get("header_line")
+        self.source = frame.attrs.get("source", _DATAFRAME_SOURCE)
+        self.ids: np.ndarray | None = None
+        self.managers: np.ndarray | None = None  # manager id by row, once the org chart is read
+        self.problems: list[Problem] = []
+
+    def where(self, k: int) -> str:
+        """How another row is named in a message: its line, else its position."""
+        return f"line {int(self.lines[k])}" if self.lines is not None else f"row {k}"
+
+    def add(self, column: str | None, k: int | None, value, expected: str, *,
+            line: int | None = None) -> None:
+        row_id = None
+        if k is not None:
+            if self.ids is not None and isinstance(self.ids[k], str):
+                row_id = self.ids[k]
+            if self.lines is not None:
+                line = int(self.lines[k])
+            elif row_id is None:
+                expected += f" (row {k} of the DataFrame, counting from 0)"
+        self.problems.append(Problem(self.table, column, row_id, line, _shown(value), expected))
+
+    def rows(self, column: str | None, mask: np.ndarray, raw: pd.Series,
+             expected: str | Callable[[int], str]) -> None:
+        """One problem per row where ``mask`` holds, up to MAX_PROBLEMS, then a summary."""
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        cells = raw.to_numpy(dtype=object) if raw is not None else None
+        for k in idx[:MAX_PROBLEMS]:
+            k = int(k)
+            self.add(column, k, None if cells is None else cells[k],
+                     expected(k) if callable(expected) else expected)
+        if len(idx) > MAX_PROBLEMS:
+            self.problems.append(Problem(self.table, column, None, None,
+                                         f"{len(idx) - MAX_PROBLEMS} more rows",
+                                         "the same as the rows above"))
+

@@ -1,0 +1,116 @@
+"""Checks of what :func:`mentormatch.assign` is given: a score matrix (mentees x mentors), the
+mentors' capacities and an optional forbidden matrix. Each wrong input is a ValidationError
+naming the table, the mentee (row id), the mentor (column), the value and what was expected."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import Problem, ValidationError
+from .columns import MAX_PROBLEMS
+
+#: the largest capacity taken at face value: any capacity >= the number of mentees already
+#: means "no limit", and beyond 2**31 a capacity is a unit error, not a programme
+MAX_CAPACITY = 2**31 - 1
+#: solver "hungarian" gives each slot of a mentor a column of the matrix it solves: past this many
+#: slots in all, the matrix no longer fits in memory
+HUNGARIAN_SLOTS = 10_000_000
+
+
+def _missing_labels(labels: pd.Index, table: str, axis: str) -> list[Problem]:
+    missing = np.flatnonzero(pd.isna(labels))
+    return [Problem(table, None, None, None, None,
+                    f"a {axis} id at position {int(k)} (counting from 0), not a missing label "
+                    "(NaN or None would become the id 'nan')") for k in missing[:MAX_PROBLEMS]]
+
+
+def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") -> None:
+    """Raise a ValidationError for inputs of :func:`mentormatch.assign` that would otherwise be
+    misread: a missing label, date or time scores, a forbidden cell that is not True/False,
+    forbidden labels that differ from the scores', or a capacity no solver should take.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Mentees x mentors (index = mentee ids, columns = mentor ids).
+    capacity : Series
+        Indexed by mentor id.
+    forbidden : DataFrame, optional
+        Labelled like ``scores``; True = the pair may not be made.
+    solver : str
+        The solver's name: ``"hungarian"`` gives each slot a column, so capacities summing to
+        more than ``HUNGARIAN_SLOTS`` are refused there.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame([[0.5]], index=["e1"], columns=["m1"])
+    >>> check_assign_inputs(s, pd.Series({"m1": 1}))
+    >>> try:
+    ...     check_assign_inputs(s, pd.Series({"m1": 1}), pd.DataFrame([["yes"]], index=["e1"], columns=["m1"]))
+    ... except ValidationError as exc:
+    ...     print(exc.problems[0].expected)
+    True or False (a bool DataFrame; True = the pair may not be made)
+    """
+    if not isinstance(scores, pd.DataFrame):
+        return  # assign() names the wrong type itself
+    problems = _missing_labels(scores.index, "scores", "mentee (index)")
+    problems += _missing_labels(scores.columns, "scores", "mentor (column)")
+    for k, dtype in enumerate(scores.dtypes):
+        if dtype.kind in "mM" or isinstance(dtype, pd.DatetimeTZDtype):
+            col = scores.columns[k]
+            problems.append(Problem("scores", str(col), str(scores.index[0]) if len(scores) else None,
+                                    None, str(scores.iat[0, k]) if len(scores) else str(dtype),
+                                    f"a number (or -inf for ineligible); column {col!r} holds dates "
+                                    f"or times ({dtype}), which would be read as nanoseconds"))
+    if isinstance(capacity, pd.Series):
+        if pd.isna(capacity.index).any():
+            problems.append(Problem("capacity", "capacity", None, None, None,
+                                    "a mentor id for every capacity (the index has a missing label)"))
+        num = pd.to_numeric(capacity, errors="coerce")
+        absurd = (num > MAX_CAPACITY).to_numpy()
+        n_mentees = len(scores)
+        total = float(num[np.isfinite(num) & (num > 0)].sum())
+        if solver == "hungarian" and total > HUNGARIAN_SLOTS and not absurd.any():
+            absurd = (num == num.max()).to_numpy()  # name the largest
+        for m in capacity.index[absurd][:MAX_PROBLEMS]:
+            limit = (f"capacities summing to at most {HUNGARIAN_SLOTS:,} slots with solver "
+                     f"'hungarian', which gives each slot its own column (they sum to {total:,.0f}; "
+                     f"a capacity of {n_mentees}, the number of mentees, already means 'no limit'; "
+                     "or use solver='flow')"
+                     if capacity[m] <= MAX_CAPACITY else
+                     f"at most {MAX_CAPACITY:,}; any capacity >= the number of mentees ({n_mentees}) "
+                     "already means 'no limit'")
+            problems.append(Problem("capacity", "capacity", str(m), None, capacity[m], limit))
+    if problems:
+        raise ValidationError(problems)
+    if isinstance(forbidden, pd.DataFrame) and forbidden.shape == scores.shape:
+        _check_forbidden(scores, forbidden)
+
+
+def _check_forbidden(scores: pd.DataFrame, forbidden: pd.DataFrame) -> None:
+    problems = _missing_labels(forbidden.index, "forbidden", "mentee (index)")
+    problems += _missing_labels(forbidden.columns, "forbidden", "mentor (column)")
+    if problems:
+        raise ValidationError(problems)
+    for mine, theirs, axis in ((forbidden.index, scores.index, "mentee (index)"),
+                               (forbidden.columns, scores.columns, "mentor (column)")):
+        extra = pd.Index(mine).difference(pd.Index(theirs))
+        absent = pd.Index(theirs).difference(pd.Index(mine))
+        if len(extra) or len(absent):
+            raise ValidationError(Problem(
+                "forbidden", None, None, None, [str(x) for x in extra[:5]],
+                f"the same {axis} labels as scores: these are not in scores"
+                + (f", and scores' {[str(x) for x in absent[:5]]} are missing" if len(absent) else "")))
+    f = forbidden.reindex(index=scores.index, columns=scores.columns)
+    if all(dtype == np.dtype(bool) for dtype in f.dtypes):
+        return
+    ok = f.isin([True, False]).to_numpy(dtype=bool)  # 1 and 0 count, as they equal True and False
+    bad = np.argwhere(~ok)
+    cells = f.to_numpy(dtype=object)
+    if len(bad):
+        raise ValidationError([
+            Problem("forbidden", str(scores.columns[j]), str(scores.index[i]), None,
+                    None if pd.isna(cells[i, j]) else cells[i, j],
+                    "True or False (a bool DataFrame; True = the pair may not be made)")
+            for i, j in bad[:MAX_PROBLEMS]])
