@@ -105,9 +105,14 @@ def test_audit_tables(result, tmp_path):
     # top-3 share from the pairs' ranks
     top3 = a.top_choice.set_index("top_k").loc[3, "share"]
     assert top3 == pytest.approx((result.pairs.groupby("mentee_id")["rank"].min() <= 3).sum() / result.n_mentees)
-    # fairness by gender and region (present in the mentees table)
+    # fairness by each of level, role, department, region and gender the mentees table has
     f = a.fairness
-    assert set(f["attribute"]) == {"gender", "region"}
+    mentees = result.data["mentees"]
+    assert set(f["attribute"]) == {c for c in ("level", "role", "department", "gender", "region")
+                                   if c in mentees.columns}
+    # a group is flagged exactly when matched at under 0.8 x the overall rate
+    overall = result.pairs["mentee_id"].nunique() / result.n_mentees
+    assert (f["flag"] == (f["matched"] / f["mentees"] < 0.8 * overall)).all()
     mentees = result.data["mentees"]
     for row in f[f["attribute"] == "gender"].itertuples():
         ids = set(mentees.loc[mentees["gender"] == row.group, "id"])

@@ -13,6 +13,7 @@ from .report.explain import explain as _explain
 from .report.export import write_csv
 from .report.html import repr_html as _repr_html
 from .report.html import to_html as _to_html
+from .report.plans import plans as _plans
 
 
 @dataclass
@@ -88,6 +89,28 @@ class Matching:
         alternatives with the exact cost of forcing each, and the constraints that bind."""
         return _explain(self.data, self.pairs, self.unmatched, self.objective, self.status,
                         self.solver, mentee_id, alternatives)
+
+    def plan(self, mentee_id: str, start=None, cadence_weeks: int | None = None,
+             horizon_weeks: int | None = None) -> pd.DataFrame:
+        """The mentee's starter development plan, one row per competency of the target role
+        where the mentee is below the required mastery (one block per mentor when it has
+        several); see :func:`mentormatch.report.plans.plans` for the columns. Empty when the
+        mentee is unmatched or already meets the target role. ``start`` (a date; default the
+        programme's ``plans.start_date``, else today), ``cadence_weeks`` and ``horizon_weeks``
+        (default the programme's ``plans`` settings, 6 and 24) place the dated milestones."""
+        mine = self.pairs[self.pairs["mentee_id"].astype(str) == str(mentee_id)]
+        if not len(mine) and not (self.unmatched["mentee_id"].astype(str) == str(mentee_id)).any():
+            from .errors import UnknownNameError
+
+            raise UnknownNameError("mentee id", str(mentee_id),
+                                   [str(x) for x in self.pairs["mentee_id"].head(20)])
+        return _plans(self.data, mine, start, cadence_weeks, horizon_weeks)
+
+    @property
+    def plans(self) -> pd.DataFrame:
+        """Every matched mentee's starter development plan (see :meth:`plan`), in the order
+        of ``pairs``."""
+        return _plans(self.data, self.pairs)
 
     def audit(self, seeds: int = 20):
         """Programme audit: score distribution, lift over random/greedy/stable, fairness by group,

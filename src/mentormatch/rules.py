@@ -43,6 +43,7 @@ TOML shape (every section and key optional; defaults shown by ``Rules().to_dict(
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import difflib
 import math
 import tomllib
@@ -88,6 +89,9 @@ _DEFAULTS: dict[str, Any] = {
         "objective": "total",
     },
     "candidates": {"top_k": 0},
+    # development plans: milestones every cadence_weeks from start_date (ISO date; empty = the
+    # day the plan is made) until horizon_weeks
+    "plans": {"start_date": "", "cadence_weeks": 6, "horizon_weeks": 24},
 }
 
 _FAIRNESS_OBJECTIVES = ("total", "maxmin", "leximin")
@@ -219,6 +223,20 @@ class Rules:
                 if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
                     problems.append(Problem(source, f"constraints.{key}[{n}]", None, None, pair,
                                             "a [mentee_id, mentor_id] pair"))
+        plans = s["plans"]
+        for key in ("cadence_weeks", "horizon_weeks"):
+            v = plans[key]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                problems.append(Problem(source, f"plans.{key}", None, None, v, "a whole number of weeks >= 1"))
+        if not isinstance(plans["start_date"], (str, _dt.date)):
+            problems.append(Problem(source, "plans.start_date", None, None, plans["start_date"],
+                                    "an ISO date such as 2027-01-11"))
+        elif isinstance(plans["start_date"], str) and plans["start_date"]:
+            try:
+                _dt.date.fromisoformat(plans["start_date"])
+            except ValueError:
+                problems.append(Problem(source, "plans.start_date", None, None, plans["start_date"],
+                                        "an ISO date such as 2027-01-11"))
         b = cons["budget"]
         if not isinstance(b, (int, float)) or (not math.isnan(b) and b < 0):
             problems.append(Problem(source, "constraints.budget", None, None, b, "a number >= 0"))
