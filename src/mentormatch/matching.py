@@ -10,10 +10,28 @@ import pandas as pd
 
 from .report.audit import audit as _audit
 from .report.explain import explain as _explain
+from .report.explain import explain_all as _explain_all
 from .report.export import write_csv
 from .report.html import repr_html as _repr_html
 from .report.html import to_html as _to_html
 from .report.plans import plans as _plans
+
+
+def _with_names(frame: pd.DataFrame, data: dict) -> pd.DataFrame:
+    """``frame`` with mentee_name / mentor_name after the id columns, where the tables have names."""
+    out = frame
+    for side, table in (("mentee", "mentees"), ("mentor", "mentors")):
+        people = data.get(table)
+        col = f"{side}_id"
+        if people is None or "name" not in people.columns or col not in out.columns:
+            continue
+        names = pd.Series(people["name"].to_numpy(), index=people["id"].astype(str).to_numpy())
+        names = names[~names.index.duplicated()]
+        if f"{side}_name" not in out.columns:
+            out = out.copy() if out is frame else out
+            out.insert(out.columns.get_loc(col) + 1, f"{side}_name",
+                       names.reindex(out[col].astype(str).to_numpy()).to_numpy())
+    return out
 
 
 @dataclass
@@ -74,15 +92,24 @@ class Matching:
         return out
 
     def to_csv(self, directory: str | Path) -> dict[str, Path]:
-        """Write ``pairs.csv`` and ``unmatched.csv`` (cells escaped against spreadsheet formulas)."""
+        """Write ``pairs.csv`` (with mentee_name, mentor_name and the explanation in the
+        report's words when the tables have names and features), ``unmatched.csv`` and, when
+        there is a career framework, ``plans.csv`` (cells escaped against spreadsheet formulas)."""
         directory = Path(directory)
         pairs = self.pairs
         if len(self.contributions.columns):
             pairs = pd.concat([pairs, self.contributions.add_prefix("contrib_")], axis=1)
-        return {
+        pairs = _with_names(pairs, self.data)
+        if len(self.contributions.columns) and len(pairs):
+            pairs = pairs.assign(explanation=_explain_all(self.data, self.pairs, known_only=True).to_numpy())
+        out = {
             "pairs": write_csv(pairs, directory / "pairs.csv"),
-            "unmatched": write_csv(self.unmatched, directory / "unmatched.csv"),
+            "unmatched": write_csv(_with_names(self.unmatched, self.data), directory / "unmatched.csv"),
         }
+        plans = self.plans
+        if len(plans):
+            out["plans"] = write_csv(plans, directory / "plans.csv")
+        return out
 
     def explain(self, mentee_id: str, alternatives: int = 3):
         """Why this mentee got this mentor (or none): contributions in words, rank, the next-best
@@ -117,9 +144,10 @@ class Matching:
         mentor load, budget, blocking pairs (DataFrames; see ``mentormatch.report.audit``)."""
         return _audit(self.data, self.pairs, self.unmatched, self.objective, seeds=seeds)
 
-    def to_html(self, path: str | Path | None = None, seeds: int = 20) -> str:
-        """A standalone HTML report (plots inline, nothing loaded from the network); written to
-        ``path`` when given. Returns the HTML text."""
+    def to_html(self, path: str | Path | None = None, seeds: int = 5) -> str:
+        """A standalone HTML report for the programme lead (plots inline, nothing loaded from
+        the network; see :func:`mentormatch.report.html.to_html`); written to ``path`` when
+        given. Returns the HTML text. ``seeds``: random pairings compared with."""
         return _to_html(self.data, self.pairs, self.unmatched, self.contributions, self.summary(),
                         self.objective, path, seeds=seeds)
 

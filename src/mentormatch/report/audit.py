@@ -102,6 +102,47 @@ def _group_columns(data: dict, mentees: pd.DataFrame | None) -> list[str]:
     return [g for g in groups if g in mentees.columns]
 
 
+def blocking_positions(problem, chosen: np.ndarray) -> np.ndarray:
+    """The blocking pairs of a matching, as :func:`mentormatch.solvers.stable.blocking_pairs`
+    finds them, without its two sorts of every pair when both sides rank by score.
+
+    With no stated ranks, a mentee prefers a higher score, ties to the lower mentor index,
+    and a mentor likewise (ties to the lower mentee index), so comparing each pair with the
+    mentee's best current pair and the mentor's worst one needs no preference positions.
+    """
+    if problem.mentee_rank is not None or problem.mentor_rank is not None:
+        from ..solvers.stable import blocking_pairs
+
+        return blocking_pairs(problem, chosen)
+    P = problem.pairs
+    score = problem.score
+    chosen = np.asarray(chosen, dtype=np.int64)
+    on = np.zeros(len(P), bool)
+    on[chosen] = True
+    e, m = P.mentee[chosen], P.mentor[chosen]
+    sc = score[chosen]
+    # each mentee's most preferred current pair: highest score, then lowest mentor index
+    best_s = np.full(problem.n_mentees, -np.inf)
+    best_j = np.full(problem.n_mentees, np.iinfo(np.int64).max)
+    matched = np.zeros(problem.n_mentees, bool)
+    o = np.lexsort((-m, sc))  # the best of each mentee written last
+    best_s[e[o]], best_j[e[o]] = sc[o], m[o]
+    matched[e] = True
+    # each mentor's least preferred current pair: lowest score, then highest mentee index
+    worst_s = np.full(problem.n_mentors, np.inf)
+    worst_i = np.full(problem.n_mentors, -1)
+    o = np.lexsort((e, -sc))  # the worst of each mentor written last
+    worst_s[m[o]], worst_i[m[o]] = sc[o], e[o]
+    s_all = score
+    prefers = ~matched[P.mentee] | (s_all > best_s[P.mentee]) | (
+        (s_all == best_s[P.mentee]) & (P.mentor < best_j[P.mentee]))
+    cap = np.floor(problem.capacity + 1e-9).astype(np.int64)
+    count = np.bincount(m, minlength=problem.n_mentors)
+    wants = (count[P.mentor] < cap[P.mentor]) | (s_all > worst_s[P.mentor]) | (
+        (s_all == worst_s[P.mentor]) & (P.mentee < worst_i[P.mentor]))
+    return np.flatnonzero(~on & prefers & wants)
+
+
 def _blocking_list(problem, chosen: np.ndarray, bp: np.ndarray, m_ids, e_ids) -> pd.DataFrame:
     P = problem.pairs
     score = problem.score
@@ -235,7 +276,11 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
     matched = ~np.isnan(best_score)
     f_rows = []
     for col in _group_columns(data, mentees):
-        values = mentees[col].fillna("(missing)").astype(str).replace("", "(missing)").to_numpy()
+        raw = mentees[col]
+        if pd.api.types.is_float_dtype(raw) and (raw.dropna() == raw.dropna().round()).all():
+            raw = raw.astype("Int64")  # levels 1.0, 2.0 read as 1, 2
+        values = raw.astype(object).where(raw.notna(), "(missing)").astype(str) \
+            .replace("", "(missing)").to_numpy()
         for g in sorted(set(values)):
             inside = values == g
             sc = best_score[inside & matched]
@@ -302,9 +347,7 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
     bl_rows = []
     blocking_list = pd.DataFrame(columns=BLOCKING_COLUMNS)
     try:
-        from ..solvers.stable import blocking_pairs
-
-        bp = blocking_pairs(problem, chosen)
+        bp = blocking_positions(problem, chosen)
         blocking_list = _blocking_list(problem, chosen, bp, m_ids, data["mentee_ids"].ids)
         bl_rows.append(("blocking_pairs", len(bp)))
         bl_rows.append(("mentees_in_blocking_pairs", int(len(np.unique(P.mentee[bp])))))

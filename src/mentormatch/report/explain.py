@@ -177,9 +177,11 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
                        feats.reset_index(drop=True), alt, binding, reason, notes, others)
 
 
-def explain_all(data: dict, pairs: pd.DataFrame) -> pd.Series:
+def explain_all(data: dict, pairs: pd.DataFrame, known_only: bool = False) -> pd.Series:
     """One plain-words line per pair of ``pairs`` (aligned with it): the feature phrases with
-    their contributions. No alternatives (those need re-solves); vectorised per feature."""
+    their contributions. No alternatives (those need re-solves); vectorised per feature.
+    ``known_only``: leave out the features that fell back to neutral for want of data (the
+    report says which features had data once, not on every pair)."""
     if not len(pairs):
         return pd.Series([], dtype=object)
     e, m = data["mentee_ids"], data["mentor_ids"]
@@ -191,12 +193,17 @@ def explain_all(data: dict, pairs: pd.DataFrame) -> pd.Series:
     complete = data.get("complete")
     if not len(phrases.columns) or complete is None:
         return pd.Series(["score supplied by the caller"] * len(pairs), index=pairs.index)
-    contrib = scores.contributions[i * complete.n_mentors + j]
+    cpos = i * complete.n_mentors + j
+    contrib = scores.contributions[cpos]
+    skip = scores.missing[cpos] if known_only else np.zeros(contrib.shape, dtype=bool)
+    texts = [phrases[f].tolist() for f in scores.features]
     lines = []
     for k in range(len(pairs)):
         parts = []
         for c, f in enumerate(scores.features):
-            t = phrases[f].iloc[k]
+            if skip[k, c]:
+                continue
+            t = texts[c][k]
             parts.append(f"{f} {contrib[k, c]:+.2f}" + (f": {t}" if t else ""))
         lines.append(" | ".join(parts))
     return pd.Series(lines, index=pairs.index)

@@ -44,13 +44,6 @@ def _plural(n: float, word: str) -> str:
     return f"{_g(abs(n))} {word}{'' if abs(float(n)) == 1 else 's'}"
 
 
-def _text(frame: pd.DataFrame | None, column: str, idx: int) -> str:
-    if frame is None or column not in frame.columns:
-        return ""
-    v = frame[column].iloc[idx]
-    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-
-
 def _geography(d: dict, k: int, ctx: dict) -> str:
     prep = ctx["prepared"]
     mode = getattr(getattr(prep, "feature", None), "mode", "hybrid")
@@ -478,9 +471,10 @@ def pair_phrases(data: dict, mentee: np.ndarray, mentor: np.ndarray) -> pd.DataF
         texts = []
         for k in range(len(mentee)):
             i, j = int(mentee[k]), int(mentor[k])
-            ctx = {"prepared": prep, "mentee_city": _text(mentees, "city", i),
-                   "mentor_city": _text(mentors, "city", j), "mentees": mentees, "mentors": mentors,
+            ctx = {"prepared": prep, "mentees": mentees, "mentors": mentors,
                    "i": i, "j": j, "data": data, "cache": cache}
+            ctx["mentee_city"] = _cell_text(ctx, "mentees", "city", i)
+            ctx["mentor_city"] = _cell_text(ctx, "mentors", "city", j)
             if pos is not None and scores.missing[pos[k], col]:
                 who = _whose_missing(name, mentees, mentors, i, j)
                 whose = f" for {who}" if who and who != "both" else (" for both" if who else "")
