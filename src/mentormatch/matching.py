@@ -139,6 +139,19 @@ class Matching:
         of ``pairs``."""
         return _plans(self.data, self.pairs)
 
+    def revise(self, decisions) -> "Matching":
+        """Re-pair after decisions on these pairs: ``decisions`` (a DataFrame or CSV path) has
+        ``mentee_id, mentor_id, decision`` in {accept, decline}; every other pair is pending.
+        Accepted pairs are locked, declined ones forbidden, and the rest re-paired with first
+        the fewest changed pending pairs, then the best total score (see
+        :func:`mentormatch.decisions.revise`; the counts are in ``data["revision"]``)."""
+        from .decisions import revise
+
+        if "rules" not in self.data or "mentees" not in self.data:
+            raise ValueError("revise needs a result of mentormatch.pair (this one has no input "
+                             "tables: scores supplied to assign?)")
+        return revise(self.data, self.pairs, decisions)
+
     def audit(self, seeds: int = 20):
         """Programme audit: score distribution, lift over random/greedy/stable, fairness by group,
         mentor load, budget, blocking pairs (DataFrames; see ``mentormatch.report.audit``)."""
