@@ -13,6 +13,7 @@ pairing, stability, budget, and a glossary. Long sections are collapsed and sear
 from __future__ import annotations
 
 import html as _html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,13 +40,13 @@ padding-bottom:4px}h3{font-size:15px;margin:18px 0 6px}.sub{color:#4a5568;margin
 .scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:13px;margin:6px 0}
 th,td{border-bottom:1px solid #e2e8f0;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f7fafc}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+th{background:#f7fafc;white-space:nowrap;overflow-wrap:normal}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.flag td{background:#fffaf0}.flagtxt{color:#c05621;font-weight:600}
 .cards{display:flex;flex-wrap:wrap;gap:10px}.card{background:#f7fafc;border:1px solid #e2e8f0;
 border-radius:6px;padding:8px 12px;min-width:130px;flex:1 1 130px}.card b{display:block;font-size:20px}
 .card span{font-size:12px;color:#4a5568}
 .plots{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr));gap:12px}
-.plots img,img.plot{width:100%;height:auto;border:1px solid #e2e8f0;border-radius:4px}
+.plots img,img.plot{width:100%;height:auto;border:1px solid #e2e8f0;border-radius:4px}img.plot{max-width:760px}
 input.search{padding:6px 10px;width:100%;max-width:420px;border:1px solid #cbd5e0;border-radius:4px;margin:6px 0}
 .note{color:#744210;background:#fffff0;padding:6px 10px;border-left:3px solid #d69e2e;margin:6px 0}
 .pair{border:1px solid #e2e8f0;border-radius:6px;padding:8px 10px;margin:8px 0}
@@ -318,9 +319,25 @@ def _roster(pairs: pd.DataFrame, a: Audit, e_info, m_info) -> str:
     return "".join(rows)
 
 
-def _unmatched_section(unmatched: pd.DataFrame, data: dict, e_info, max_rows) -> str:
+def _named(texts: pd.Series, m_info: pd.DataFrame) -> list[str]:
+    """Texts with each "mentor <id>" followed by the mentor's name: "mentor E00008 (Ana Ruiz)"."""
+    if not len(m_info) or not len(texts) or not (m_info["name"] != "").any():
+        return texts.astype(str).tolist()
+    names = m_info["name"].to_dict()
+    pat = re.compile(r"\bmentor '?([^\s,;:()']+)'?")
+
+    def sub(m):
+        name = names.get(m.group(1), "")
+        return f"{m.group(0)} ({name})" if name else m.group(0)
+
+    return [pat.sub(sub, t) for t in texts.astype(str)]
+
+
+def _unmatched_section(unmatched: pd.DataFrame, data: dict, e_info, m_info, max_rows,
+                       titles: dict | None = None) -> str:
     if not len(unmatched):
         return "<p>Every mentee has a mentor.</p>"
+    unmatched = unmatched.assign(reason=_named(unmatched["reason"], m_info))
     by_reason = (unmatched.groupby("reason_code", sort=True)
                  .agg(mentees=("mentee_id", "size"), example=("reason", "first")).reset_index()
                  .rename(columns={"reason_code": "reason", "example": "for example"}))
@@ -333,7 +350,13 @@ def _unmatched_section(unmatched: pd.DataFrame, data: dict, e_info, max_rows) ->
             u = unmatched.assign(_id=unmatched["mentee_id"].astype(str))
             rows = []
             for c in cols:
-                vals = idx[c].reindex(u["_id"]).fillna("(missing)").astype(str).to_numpy()
+                raw = idx[c].reindex(u["_id"])
+                if pd.api.types.is_float_dtype(raw) and (raw.dropna() == raw.dropna().round()).all():
+                    raw = raw.astype("Int64")  # levels 1.0, 2.0 read as 1, 2
+                vals = raw.astype(object).where(raw.notna(), "(missing)").astype(str)
+                if c == "role" and titles:
+                    vals = vals.map(lambda r: titles.get(r, r))
+                vals = vals.to_numpy()
                 t = pd.crosstab(vals, u["reason_code"].to_numpy())
                 for g, r in t.iterrows():
                     rows.append((c, g, int(r.sum()), ", ".join(f"{k}: {int(v)}" for k, v in r.items() if v)))
@@ -404,6 +427,9 @@ def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributio
                   "quality of this pairing"))
     card_html = "".join(f'<div class="card"><b>{_e(v)}</b><span>{_e(k)}</span></div>' for v, k in cards)
     fair = a.fairness
+    if len(fair) and titles:  # roles by their titles
+        is_role = (fair["attribute"] == "role").to_numpy()
+        fair = fair.assign(group=[titles.get(g, g) if r else g for g, r in zip(fair["group"], is_role)])
     overall = matched / n_e if n_e else 1.0
     notes = [n[0].upper() + n[1:] + "." for n in protected_notes(data)]
     for r in fair.loc[fair["flag"]].itertuples() if len(fair) else []:
@@ -438,7 +464,7 @@ def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributio
     plan_frame = _plans(data, shown)
     pairs_html = _pairs_section(data, shown, e_info, m_info, plan_frame)
     roster_html = _roster(pairs, a, e_info, m_info)
-    un_html = _unmatched_section(unmatched, data, e_info, max_rows)
+    un_html = _unmatched_section(unmatched, data, e_info, m_info, max_rows, titles)
 
     # ---- data coverage, comparison, stability, budget
     cov = _coverage(data)

@@ -122,19 +122,20 @@ def group_plot(fairness: pd.DataFrame, overall: float, ratio: float = 0.8,
     if len(f) > max_groups:
         f = f.nsmallest(max_groups, "matched_share").sort_values(["attribute", "matched_share", "group"])
     labels = [f"{a}: {g}" for a, g in zip(f["attribute"], f["group"])]
-    fig, ax = _figure(6.0, max(2.2, 0.28 * len(f) + 1.0))
+    fig, ax = _figure(6.0, max(2.2, 0.28 * len(f) + 1.2))
     y = np.arange(len(f))[::-1]
     colors = [_ORANGE if fl else _BLUE for fl in f["flag"]]
     ax.barh(y, f["matched_share"], color=colors, height=0.7)
-    ax.axvline(overall, color="#2d3748", lw=1, label=f"overall {overall:.0%}")
-    ax.axvline(ratio * overall, color=_ORANGE, lw=1, ls="--", label=f"flag line ({ratio:g} x overall)")
+    ax.axvline(overall, color="#2d3748", lw=1)
+    ax.axvline(ratio * overall, color=_ORANGE, lw=1, ls="--")
     for yy, share, mean in zip(y, f["matched_share"], f["mean_score"]):
         text = f"{share:.0%}" + ("" if not np.isfinite(mean) else f", mean score {mean:.2f}")
         ax.text(min(share, 1.0) + 0.01, yy, text, va="center", fontsize=7)
     ax.set_yticks(y)
     ax.set_yticklabels(labels, fontsize=7)
-    ax.set_xlim(0, 1.35)
-    ax.set_xlabel("share of the group's mentees with a mentor")
+    ax.set_xlim(0, 1.6)
+    ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.set_xlabel(f"share of the group's mentees with a mentor\n(solid line: everyone, {overall:.0%}; "
+                  f"dashed: flag line, {ratio:g} x that)", fontsize=8)
     ax.set_title("Matched share by group (orange: flagged)")
-    ax.legend(frameon=False, fontsize=7, loc="lower right")
     return to_data_uri(fig)
