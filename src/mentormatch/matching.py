@@ -111,11 +111,13 @@ class Matching:
             out["plans"] = write_csv(plans, directory / "plans.csv")
         return out
 
-    def explain(self, mentee_id: str, alternatives: int = 3):
+    def explain(self, mentee_id: str, mentor: str | None = None, alternatives: int = 3):
         """Why this mentee got this mentor (or none): contributions in words, rank, the next-best
-        alternatives with the exact cost of forcing each, and the constraints that bind."""
+        alternatives with the exact cost of forcing each, and the constraints that bind; a
+        mentee with several mentors gets each explained. ``mentor``: one of the mentee's
+        mentors, or any other to ask "why not this mentor"."""
         return _explain(self.data, self.pairs, self.unmatched, self.objective, self.status,
-                        self.solver, mentee_id, alternatives)
+                        self.solver, mentee_id, alternatives, mentor_id=mentor)
 
     def plan(self, mentee_id: str, start=None, cadence_weeks: int | None = None,
              horizon_weeks: int | None = None) -> pd.DataFrame:

@@ -42,6 +42,13 @@ class Explanation:
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
     other_mentors: list[str] = field(default_factory=list)
+    #: the mentee's other mentors, each explained (a mentee who needs several)
+    each: list["Explanation"] = field(default_factory=list)
+    #: "why not this mentor": the mentor asked about (not the mentee's), and the answer
+    asked: str | None = None
+    verdict: str = ""
+    #: with ``asked``: the mentee's own mentors (empty when unmatched)
+    current: list[str] = field(default_factory=list)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -58,11 +65,26 @@ class Explanation:
             "features": self.features.to_dict("records"),
             "alternatives": self.alternatives.to_dict("records"),
             "binding": list(self.binding), "reason": self.reason, "notes": list(self.notes),
-            "other_mentors": list(self.other_mentors), "text": str(self),
+            "other_mentors": list(self.other_mentors), "each": [e.to_dict() for e in self.each],
+            "asked": self.asked, "verdict": self.verdict, "current": list(self.current),
+            "text": str(self),
         }
 
     def __str__(self) -> str:
         lines = []
+        if self.asked is not None:
+            head = f"Why not {self.asked} for {self.mentee_id}: {self.verdict}"
+            lines.append(head if head.endswith(".") else head + ".")
+            if self.score is not None:
+                lines.append(f"  Their match score would be {self.score:.3f}"
+                             + (f", ranked {_ordinal(self.rank)} of {self.eligible_mentors} eligible mentors"
+                                if self.rank is not None else "") + ".")
+            for r in self.features.itertuples():
+                text = f": {r.text}" if r.text else ""
+                lines.append(f"  {r.feature} {r.contribution:+.3f} (weight {r.weight:g} x {r.value:.2f}){text}")
+            lines.append(f"  {self.mentee_id} is paired with {', '.join(self.current)}." if self.current
+                         else f"  {self.mentee_id} is unmatched: {self.reason or 'no reason recorded'}.")
+            return "\n".join(lines)
         if self.mentor_id is None:
             lines.append(f"{self.mentee_id} is unmatched: {self.reason or 'no reason recorded'}.")
         else:
@@ -83,6 +105,9 @@ class Explanation:
             lines.append("  Next best:" if self.mentor_id else "  Best candidates:")
             for r in self.alternatives.itertuples():
                 lines.append(f"  - {r.text}")
+        for other in self.each:
+            lines.append("")
+            lines.append(str(other))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -91,14 +116,14 @@ class Explanation:
         return "<pre>" + html.escape(str(self)) + "</pre>"
 
 
-def _lookup(encoder, mentee_id) -> int:
+def _lookup(encoder, person_id, kind: str = "mentee id") -> int:
     idx = encoder.index
-    key = str(mentee_id)
+    key = str(person_id)
     if key not in idx:
         from ..errors import UnknownNameError
 
         known = list(encoder.ids[:20])
-        raise UnknownNameError("mentee id", key, [str(x) for x in known])
+        raise UnknownNameError(kind, key, [str(x) for x in known])
     return idx[key]
 
 
@@ -113,7 +138,10 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
     mentee_id : the mentee to explain.
     alternatives : int
         How many next-best mentors to price (each costs one exact re-solve); 0 for none.
-    mentor_id : optional, which of the mentee's mentors when it has several.
+    mentor_id : optional
+        One of the mentee's mentors (when it has several), or any other mentor: "why not this
+        mentor" (its score and features, and the rule that makes it ineligible or the exact
+        drop in the total score if it were forced).
 
     Returns
     -------
@@ -134,47 +162,98 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
         n_eligible = int(pairs.loc[pairs["mentee_id"] == mentee_id, "eligible_mentors"].iloc[0])
     notes = protected_notes(data)
 
+    reason = None
+    if len(unmatched):
+        hit = unmatched.loc[unmatched["mentee_id"].astype(str) == mentee_id, "reason"]
+        reason = str(hit.iloc[0]) if len(hit) else None
     pos = None
-    if len(mine):
-        if mentor_id is not None:
-            jj = _lookup(m_ids, mentor_id)
-            hit = mine[P.mentor[mine] == jj]
-            if not len(hit):
-                raise ValueError(f"{mentee_id} is not paired with {mentor_id}")
-            pos = int(hit[0])
-        else:
-            pos = int(mine[np.argmax(problem.score[mine])])
+    if mentor_id is not None:
+        jj = _lookup(m_ids, mentor_id, "mentor id")
+        hit = mine[P.mentor[mine] == jj]
+        if not len(hit):  # "why not this mentor"
+            return _why_not(data, problem, chosen, i, jj, mine, own, n_eligible, objective, status,
+                            solver, reason, notes)
+        pos = int(hit[0])
+    elif len(mine):
+        # the best pair first; ties by mentor id
+        order = np.lexsort((m_ids.ids[P.mentor[mine]].astype(str), -problem.score[mine]))
+        pos = int(mine[order[0]])
     others = [str(m_ids.ids[P.mentor[p]]) for p in mine if p != pos]
 
-    # ---- feature breakdown
-    feats = pd.DataFrame(columns=["feature", "weight", "value", "contribution", "missing", "text"])
-    rank = score = j = None
+    feats, rank, score, j = _breakdown(data, problem, i, pos, own)
+    alt = _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, alternatives)
+    binding = binding_constraints(problem, chosen, pos, m_ids.ids) if pos is not None else []
+    each = []
+    if mentor_id is None:  # a mentee with several mentors: each one explained
+        for p in sorted(mine.tolist(), key=lambda p: (-problem.score[p], str(m_ids.ids[P.mentor[p]]))):
+            if p == pos:
+                continue
+            f2, r2, s2, j2 = _breakdown(data, problem, i, p, own)
+            each.append(Explanation(mentee_id, str(m_ids.ids[j2]), s2, r2, n_eligible, f2,
+                                    pd.DataFrame(columns=alt.columns),
+                                    binding_constraints(problem, chosen, p, m_ids.ids)))
+    return Explanation(mentee_id, None if j is None else str(m_ids.ids[j]), score, rank, n_eligible,
+                       feats, alt, binding, reason if pos is None else None, notes, others, each)
+
+
+_FEATURE_COLUMNS = ["feature", "weight", "value", "contribution", "missing", "text"]
+
+
+def _breakdown(data: dict, problem, i: int, pos: int | None, own: np.ndarray, j: int | None = None):
+    """(features frame, rank, score, mentor index) of pair ``pos`` of the solved problem, or of
+    mentor ``j`` for mentee ``i`` when ``pos`` is None and ``j`` is given (any pair of the
+    complete set, eligible or not; rank None when it is not eligible)."""
+    feats = pd.DataFrame(columns=_FEATURE_COLUMNS)
+    P = problem.pairs
+    if pos is None and j is None:
+        return feats, None, None, None
+    rank = score = None
     if pos is not None:
         j = int(P.mentor[pos])
         score = float(problem.score[pos])
-        ranks = pd.Series(problem.score[own]).rank(method="min", ascending=False).to_numpy()
-        rank = int(ranks[np.flatnonzero(own == pos)[0]])
-        scores = data.get("scores")
-        if scores is not None and hasattr(scores, "features") and data.get("complete") is not None:
-            cpos = i * data["complete"].n_mentors + j
-            phrases = pair_phrases(data, np.array([i]), np.array([j]))
-            feats = pd.DataFrame({
-                "feature": scores.features,
-                "weight": scores.weights,
-                "value": scores.values[cpos],
-                "contribution": scores.contributions[cpos],
-                "missing": scores.missing[cpos],
-                "text": [phrases[f].iloc[0] if f in phrases else "" for f in scores.features],
-            })
-    # ---- alternatives
-    alt = _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, alternatives)
-    binding = binding_constraints(problem, chosen, pos, m_ids.ids) if pos is not None else []
-    reason = None
-    if pos is None and len(unmatched):
-        hit = unmatched.loc[unmatched["mentee_id"].astype(str) == mentee_id, "reason"]
-        reason = str(hit.iloc[0]) if len(hit) else None
-    return Explanation(mentee_id, None if j is None else str(m_ids.ids[j]), score, rank, n_eligible,
-                       feats.reset_index(drop=True), alt, binding, reason, notes, others)
+        rank = int(1 + np.sum(problem.score[own] > score + 1e-12))
+    scores = data.get("scores")
+    if scores is not None and hasattr(scores, "features") and data.get("complete") is not None:
+        cpos = i * data["complete"].n_mentors + j
+        if score is None:
+            score = float(scores.total[cpos])
+        phrases = pair_phrases(data, np.array([i]), np.array([j]))
+        feats = pd.DataFrame({
+            "feature": scores.features,
+            "weight": scores.weights,
+            "value": scores.values[cpos],
+            "contribution": scores.contributions[cpos],
+            "missing": scores.missing[cpos],
+            "text": [phrases[f].iloc[0] if f in phrases else "" for f in scores.features],
+        })
+    return feats.reset_index(drop=True), rank, score, j
+
+
+def _why_not(data, problem, chosen, i, jj, mine, own, n_eligible, objective, status, solver,
+             reason, notes) -> Explanation:
+    """Mentee ``i`` and a mentor ``jj`` it is not paired with: the pair's score and features,
+    and why the pairing does not hold it (ineligible and by which rule, or the exact drop in
+    the total score if it were forced)."""
+    P = problem.pairs
+    m_ids = data["mentor_ids"].ids
+    mentee_id, asked = str(data["mentee_ids"].ids[i]), str(m_ids[jj])
+    p = int(P.locate(np.array([i]), np.array([jj]))[0])
+    feats, rank, score, _ = _breakdown(data, problem, i, p if p >= 0 else None, own, jj)
+    priced = _alternatives(data, problem, chosen, i, None, None, objective, status, solver, 1, only=jj)
+    if len(priced):
+        row = priced.iloc[0]
+        verdict = str(row.text).split("): ", 1)[-1] if "): " in str(row.text) else str(row.text)
+    elif p < 0:
+        verdict = "the pair is not among the pairs the solver was given"
+    else:
+        verdict = "not priced"
+    if score is not None and len(mine):
+        best = float(problem.score[mine].max())
+        verdict += (f"; the current mentor scores {best:.3f}, this one {score:.3f}"
+                    if verdict else "")
+    current = [str(m_ids[P.mentor[q]]) for q in mine]
+    return Explanation(mentee_id, None, score, rank, n_eligible, feats, priced, [], reason, notes,
+                       [], [], asked=asked, verdict=verdict, current=current)
 
 
 def explain_all(data: dict, pairs: pd.DataFrame, known_only: bool = False) -> pd.Series:

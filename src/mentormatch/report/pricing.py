@@ -130,7 +130,10 @@ _ALT_COLUMNS = ["mentor_id", "score", "eligible", "rule", "mentor_load", "mentor
 ALTERNATIVE_SOLVE_PAIRS = 1_000_000
 
 
-def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n) -> pd.DataFrame:
+def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
+                 only: int | None = None) -> pd.DataFrame:
+    """The ``n`` best mentors of mentee ``i`` other than its own, each with the exact cost of
+    forcing it (columns ``_ALT_COLUMNS``); ``only``: price just that mentor index."""
     if n <= 0:
         return pd.DataFrame(columns=_ALT_COLUMNS)
     P = problem.pairs
@@ -153,6 +156,8 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n)
         js, s, rule = P.mentor[own], problem.score[own], np.full(len(own), -1)
         keep = np.ones(len(js), bool)
     keep &= ~np.isin(js, list(current))
+    if only is not None:
+        keep &= js == only
     js, s, rule = js[keep], s[keep], rule[keep]
     order = np.lexsort((m_ids[js].astype(str), -s))[:n]
     load = mentor_loads(problem, chosen)
