@@ -73,6 +73,19 @@ class Matching:
     def n_mentees(self) -> int:
         return int(self.data.get("n_mentees", len(set(self.pairs["mentee_id"])) + len(self.unmatched)))
 
+    @property
+    def partial(self) -> pd.DataFrame:
+        """Mentees who need several mentors (``mentors_needed``) and got some, but fewer:
+        mentee_id, mentors_needed, mentors_got, reason_code, reason. Those with none are in
+        ``unmatched``."""
+        from .report.reasons import PARTIAL_COLUMNS, partial_reasons
+
+        problem, solution = self.data.get("problem"), self.data.get("solution")
+        if problem is None or solution is None:
+            return pd.DataFrame(columns=PARTIAL_COLUMNS)
+        return partial_reasons(problem, solution.chosen, self.data["mentee_ids"].ids,
+                               self.data["mentor_ids"].ids)
+
     def summary(self) -> dict[str, Any]:
         """The headline figures as a dict (what ``mentormatch demo`` prints)."""
         out = {
@@ -106,6 +119,9 @@ class Matching:
             "pairs": write_csv(pairs, directory / "pairs.csv"),
             "unmatched": write_csv(_with_names(self.unmatched, self.data), directory / "unmatched.csv"),
         }
+        partial = self.partial
+        if len(partial):
+            out["partial"] = write_csv(_with_names(partial, self.data), directory / "partial.csv")
         plans = self.plans
         if len(plans):
             out["plans"] = write_csv(plans, directory / "plans.csv")

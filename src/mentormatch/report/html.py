@@ -25,6 +25,7 @@ from .audit import FLAG_RATIO, Audit, audit as _audit
 from .explain import explain_all
 from .phrases import FEATURE_COLUMNS, protected_notes
 from .plans import plans as _plans
+from .reasons import partial_reasons
 
 __all__ = ["to_html", "repr_html", "render", "DECISION_COLUMNS"]
 
@@ -465,6 +466,15 @@ def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributio
     pairs_html = _pairs_section(data, shown, e_info, m_info, plan_frame)
     roster_html = _roster(pairs, a, e_info, m_info)
     un_html = _unmatched_section(unmatched, data, e_info, m_info, max_rows, titles)
+    part = partial_reasons(data["problem"], data["solution"].chosen, data["mentee_ids"].ids,
+                           data["mentor_ids"].ids) if "problem" in data and "solution" in data else None
+    if part is not None and len(part):
+        labs = _labels(e_info, part["mentee_id"])
+        items = "".join(f"<div class='roster'>{_who(lab, str(r.mentee_id))}<br><span class='meta'>"
+                        f"{_e(t)}</span></div>"
+                        for r, lab, t in zip(part.itertuples(index=False), labs, _named(part["reason"], m_info)))
+        un_html += (f"<h3>Fewer mentors than they need ({len(part):,})</h3><details class='section'>"
+                    f"<summary>Mentees who need several mentors and got fewer</summary>{items}</details>")
 
     # ---- data coverage, comparison, stability, budget
     cov = _coverage(data)
