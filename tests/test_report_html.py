@@ -129,3 +129,30 @@ def test_audit_tables(result, tmp_path):
     files = a.to_csv(tmp_path)
     assert all(p.exists() for p in files.values())
     assert str(a)
+
+
+# ---- the programme lead's report
+def test_report_has_one_decision_control_per_pair(report, result):
+    for row in result.pairs.itertuples():
+        assert f'data-e="{html_escape(row.mentee_id)}" data-m="{html_escape(row.mentor_id)}"' in report
+    assert report.count('class="mm-dec"') == len(result.pairs)
+    assert "Download decisions.csv" in report and "Glossary" in report
+
+
+def test_report_shows_no_internal_error_text_and_formats_numbers():
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=12, seed=5)
+    result = mm.pair(mentors, mentees, {"constraints": {"coverage_first": True, "budget": 105500.0}})
+    a = result.audit(seeds=2)
+    assert any("stable" in n for n in a.notes)  # the stable baseline cannot take coverage_first
+    text = result.to_html(None) + to_html(result.data, result.pairs, result.unmatched,
+                                          result.contributions, result.summary(), result.objective,
+                                          audit=a)
+    assert "no stable baseline" not in text and "problem, column" not in text
+    assert not re.search(r"\d\.?\d*e[+-]\d", re.sub(r"data:image/png;base64,[^\"]+", "", text))
+    assert "105,500" in text  # the budget, in money format
+
+
+def html_escape(s):
+    import html
+
+    return html.escape(s, quote=True)
