@@ -60,6 +60,11 @@ details.section>summary{font-size:15px;font-weight:600}
 .controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:6px 0}
 button{padding:6px 12px;border:1px solid #2b6cb0;background:#ebf8ff;border-radius:4px;cursor:pointer}
 dl.glossary dt{font-weight:600;margin-top:6px}dl.glossary dd{margin-left:14px}
+td{overflow-wrap:normal}
+@media (max-width:560px){table.stack thead{display:none}table.stack tr{display:block;border-bottom:1px solid #e2e8f0;
+padding:4px 0}table.stack td{display:block;border:0;padding:1px 4px;text-align:left;white-space:normal;
+overflow-wrap:anywhere}table.stack td[data-l]:before{content:attr(data-l) ": ";color:#4a5568;font-size:12px}
+table.stack{width:100%}table.stack td:empty{display:none}}
 @media print{.noprint{display:none}body{max-width:none;margin:0}.pair{break-inside:avoid}}
 """
 
@@ -121,7 +126,8 @@ def fmt(v: Any, money: bool = False) -> str:
 def _table(df: pd.DataFrame, table_id: str | None = None, money: tuple[str, ...] = (),
            flag: str | None = None, pct: tuple[str, ...] = ()) -> str:
     attrs = f' id="{_e(table_id)}"' if table_id else ""
-    head = "".join(f"<th>{_e(str(c).replace('_', ' '))}</th>" for c in df.columns if c != flag)
+    labels = {c: str(c).replace("_", " ") for c in df.columns}
+    head = "".join(f"<th>{_e(labels[c])}</th>" for c in df.columns if c != flag)
     body = []
     flags = df[flag].to_numpy(bool) if flag else np.zeros(len(df), bool)
     for fl, row in zip(flags, df.itertuples(index=False)):
@@ -131,9 +137,10 @@ def _table(df: pd.DataFrame, table_id: str | None = None, money: tuple[str, ...]
                 continue
             num = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
             text = (f"{float(v):.0%}" if c in pct and num and np.isfinite(v) else fmt(v, c in money))
-            cells.append(f'<td class="num">{_e(text)}</td>' if num else f"<td>{_e(text)}</td>")
+            lab = f' data-l="{_e(labels[c])}"'
+            cells.append(f'<td class="num"{lab}>{_e(text)}</td>' if num else f"<td{lab}>{_e(text)}</td>")
         body.append(('<tr class="flag">' if fl else "<tr>") + "".join(cells) + "</tr>")
-    return (f'<div class="scroll"><table{attrs}><thead><tr>{head}</tr></thead>'
+    return (f'<div class="scroll"><table{attrs} class="stack"><thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
@@ -261,8 +268,9 @@ def _pairs_section(data: dict, pairs: pd.DataFrame, e_info, m_info, plan_frame: 
                 f["current"].tolist(), f["target"].tolist(), f["mentor_covers"].tolist(),
                 f["due"].tolist(), f["activity"].tolist(), f["target_title"].tolist()):
             plan_rows.setdefault((pe, pm), []).append(
-                f"<tr><td>{_e(comp.replace('_', ' '))}</td><td class='num'>{fmt(cur)} → {fmt(tgt)}</td>"
-                f"<td>{'yes' if cov else 'no'}</td><td class='num'>{_e(due)}</td><td>{_e(act)}</td></tr>")
+                f"<tr><td data-l='competency'>{_e(comp.replace('_', ' '))}</td><td class='num' data-l='now → needed'>"
+                f"{fmt(cur)} → {fmt(tgt)}</td><td data-l='mentor covers'>{'yes' if cov else 'no'}</td>"
+                f"<td class='num' data-l='milestone'>{_e(due)}</td><td data-l='suggested activity'>{_e(act)}</td></tr>")
             plan_target[(pe, pm)] = title
     has_rank = "rank" in pairs.columns
     has_elig = "eligible_mentors" in pairs.columns
@@ -278,7 +286,7 @@ def _pairs_section(data: dict, pairs: pd.DataFrame, e_info, m_info, plan_frame: 
             target = plan_target[(e, m)]
             prow = "".join(plan_rows[(e, m)])
             plan_html = (f"<p class='meta'>Toward {_e(target)}: the competencies where the mentee is "
-                         f"below the required mastery, most important first.</p><div class='scroll'><table>"
+                         f"below the required mastery, most important first.</p><div class='scroll'><table class='stack'>"
                          f"<thead><tr><th>competency</th><th>now → needed</th><th>mentor covers</th>"
                          f"<th>milestone</th><th>suggested activity</th></tr></thead><tbody>{prow}</tbody>"
                          f"</table></div>")
