@@ -65,7 +65,7 @@ td{overflow-wrap:normal}
 padding:4px 0}table.stack td{display:block;border:0;padding:1px 4px;text-align:left;white-space:normal;
 overflow-wrap:anywhere}table.stack td[data-l]:before{content:attr(data-l) ": ";color:#4a5568;font-size:12px}
 table.stack{width:100%}table.stack td:empty{display:none}}
-@media print{.noprint{display:none}body{max-width:none;margin:0}.pair{break-inside:avoid}}
+@media print{details::details-content{content-visibility:visible;display:block}.noprint{display:none}body{max-width:none;margin:0}.pair{break-inside:avoid}}
 """
 
 _JS = r"""
