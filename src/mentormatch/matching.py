@@ -113,7 +113,7 @@ class Matching:
         if len(self.contributions.columns):
             pairs = pd.concat([pairs, self.contributions.add_prefix("contrib_")], axis=1)
         pairs = _with_names(pairs, self.data)
-        if len(self.contributions.columns) and len(pairs) and self.data.get("complete") is not None:
+        if len(self.contributions.columns) and len(pairs) and "scores" in self.data:
             pairs = pairs.assign(explanation=_explain_all(self.data, self.pairs, known_only=True).to_numpy())
         out = {
             "pairs": write_csv(pairs, directory / "pairs.csv"),

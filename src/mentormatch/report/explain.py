@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .phrases import _ordinal, pair_phrases, protected_notes
+from .phrases import _ordinal, pair_phrases, protected_notes, score_rows
 from .pricing import alternatives as _alternatives
 from .pricing import binding_constraints, exact_solver, forced_cost
 
@@ -213,8 +213,9 @@ def _breakdown(data: dict, problem, i: int, pos: int | None, own: np.ndarray, j:
         score = float(problem.score[pos])
         rank = int(1 + np.sum(problem.score[own] > score + 1e-12))
     scores = data.get("scores")
-    if scores is not None and hasattr(scores, "features") and data.get("complete") is not None:
-        cpos = i * data["complete"].n_mentors + j
+    rows = score_rows(data, np.array([i]), np.array([j])) if hasattr(scores, "features") else None
+    if rows is not None and rows[0] >= 0:
+        cpos = int(rows[0])
         if score is None:
             score = float(scores.total[cpos])
         phrases = pair_phrases(data, np.array([i]), np.array([j]))
@@ -269,12 +270,13 @@ def explain_all(data: dict, pairs: pd.DataFrame, known_only: bool = False) -> pd
     j = np.array([mi[str(x)] for x in pairs["mentor_id"]], dtype=np.int64)
     phrases = pair_phrases(data, i, j)
     scores = data.get("scores")
-    complete = data.get("complete")
-    if not len(phrases.columns) or complete is None:
+    cpos = score_rows(data, i, j)
+    if not len(phrases.columns) or cpos is None:
         return pd.Series(["score supplied by the caller"] * len(pairs), index=pairs.index)
-    cpos = i * complete.n_mentors + j
-    contrib = scores.contributions[cpos]
-    skip = scores.missing[cpos] if known_only else np.zeros(contrib.shape, dtype=bool)
+    found = cpos >= 0  # always, for the result's own pairs
+    contrib = np.where(found[:, None], scores.contributions[np.maximum(cpos, 0)], np.nan)
+    skip = (scores.missing[np.maximum(cpos, 0)] & found[:, None]) if known_only \
+        else np.zeros(contrib.shape, dtype=bool)
     texts = [phrases[f].tolist() for f in scores.features]
     lines = []
     for k in range(len(pairs)):

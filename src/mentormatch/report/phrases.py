@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["FEATURE_COLUMNS", "PHRASERS", "NEUTRAL_PHRASERS", "register_phraser", "pair_phrases",
-           "protected_notes"]
+           "protected_notes", "score_rows"]
 
 # Columns each feature reads, to say whose data were missing when a feature fell back to neutral.
 FEATURE_COLUMNS = {
@@ -446,6 +446,24 @@ def _whose_missing(feature: str, mentees, mentors, i: int, j: int) -> str:
     return ""
 
 
+def score_rows(data: dict, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray | None:
+    """Rows of the result's score arrays (``data["scores"]``: total, values, contributions,
+    missing) for the given pairs: over the complete set on the exact path, over the solver's
+    pairs on the scale path (-1 where a pair is not among them). None without scores."""
+    scores = data.get("scores")
+    if scores is None or not hasattr(scores, "contributions"):
+        return None
+    mentee = np.asarray(mentee, dtype=np.int64)
+    mentor = np.asarray(mentor, dtype=np.int64)
+    complete = data.get("complete")
+    if complete is not None:
+        return mentee * complete.n_mentors + mentor
+    problem = data.get("problem")
+    if problem is not None and len(scores.contributions) == len(problem.pairs):
+        return np.asarray(problem.pairs.locate(mentee, mentor), dtype=np.int64)
+    return None
+
+
 def pair_phrases(data: dict, mentee: np.ndarray, mentor: np.ndarray) -> pd.DataFrame:
     """Per pair and feature the plain-words phrase (one column per feature, aligned with the
     given index arrays). Details are fetched once per feature for all the pairs. Features
@@ -456,8 +474,7 @@ def pair_phrases(data: dict, mentee: np.ndarray, mentor: np.ndarray) -> pd.DataF
     if scores is None or not hasattr(scores, "prepared"):
         return pd.DataFrame(index=range(len(mentee)))
     mentees, mentors = data.get("mentees"), data.get("mentors")
-    complete = data.get("complete")
-    pos = (mentee * complete.n_mentors + mentor) if complete is not None else None
+    pos = score_rows(data, mentee, mentor)
     out = {}
     for col, name in enumerate(scores.features):
         prep = scores.prepared.get(name)
@@ -475,7 +492,7 @@ def pair_phrases(data: dict, mentee: np.ndarray, mentor: np.ndarray) -> pd.DataF
                    "i": i, "j": j, "data": data, "cache": cache}
             ctx["mentee_city"] = _cell_text(ctx, "mentees", "city", i)
             ctx["mentor_city"] = _cell_text(ctx, "mentors", "city", j)
-            if pos is not None and scores.missing[pos[k], col]:
+            if pos is not None and pos[k] >= 0 and scores.missing[pos[k], col]:
                 who = _whose_missing(name, mentees, mentors, i, j)
                 whose = f" for {who}" if who and who != "both" else (" for both" if who else "")
                 neutral = scores.values[pos[k], col]
