@@ -4,6 +4,7 @@ import re
 from html.parser import HTMLParser
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mentormatch as mm
@@ -156,3 +157,15 @@ def html_escape(s):
     import html
 
     return html.escape(s, quote=True)
+
+
+def test_scale_path_pairs_are_explained_in_words(monkeypatch, tmp_path):
+    import mentormatch.pipeline as pl
+
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 100)
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=12, seed=6)
+    result = mm.pair(mentors, mentees)
+    assert result.data.get("scale_path") and result.data.get("complete") is None
+    pairs = pd.read_csv(result.to_csv(tmp_path)["pairs"])
+    assert pairs["explanation"].str.contains("geography").all()
+    assert "score supplied by the caller" not in result.to_html(None, seeds=1)
