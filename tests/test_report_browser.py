@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -48,6 +49,9 @@ def rendered(tmp_path_factory):
     mentors, mentees = mm.synthetic.organisation(n_mentees=120, n_mentors=40, seed=3)
     result = mm.pair(mentors, mentees)
     result.to_html(d / "report.html")
+    result.to_csv(d)  # pairs.csv, for `mentormatch revise` beside the people's tables
+    mentors.to_csv(d / "mentors.csv", index=False)
+    mentees.to_csv(d / "mentees.csv", index=False)
     frame = ('<!DOCTYPE html><html><body style="margin:0"><pre id="out"></pre>'
              '<iframe src="report.html?{q}" style="width:{w}px;height:2000px;border:0"></iframe>'
              "<script>window.addEventListener('message',function(e){{"
@@ -106,3 +110,18 @@ def test_the_page_decisions_csv_is_in_the_revise_format(rendered):
     first = pairs.iloc[0]
     assert lines[1] == f"{first.mentee_id},{first.mentor_id},accept"
     assert lines[2].endswith(",decline") and len(lines) == 3
+
+
+def test_the_cli_reads_back_the_decisions_the_page_wrote(rendered):
+    d = rendered["dir"]
+    (d / "decisions.csv").write_text(rendered["decide"]["decisions"], encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "mentormatch.cli", "revise", "--pairs", str(d / "pairs.csv"),
+                          "--decisions", str(d / "decisions.csv"), "--out", str(d / "revised")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "1 accepted, 1 declined" in run.stdout
+    lines = rendered["decide"]["decisions"].strip().splitlines()[1:]
+    (a_e, a_m, _), (d_e, d_m, _) = (line.split(",") for line in lines)
+    new = pd.read_csv(d / "revised" / "pairs.csv", dtype=str)
+    got = set(zip(new["mentee_id"], new["mentor_id"]))
+    assert (a_e, a_m) in got and (d_e, d_m) not in got
