@@ -169,3 +169,15 @@ def test_scale_path_pairs_are_explained_in_words(monkeypatch, tmp_path):
     pairs = pd.read_csv(result.to_csv(tmp_path)["pairs"])
     assert pairs["explanation"].str.contains("geography").all()
     assert "score supplied by the caller" not in result.to_html(None, seeds=1)
+
+
+def test_report_shows_a_programmes_outcomes_by_cohort():
+    mentors, mentees = mm.synthetic.organisation(n_mentees=30, n_mentors=10, seed=2)
+    prog = mm.Programme()
+    r1 = prog.run_round(mentors, mentees, date="2026-01-15")
+    first = r1.pairs.iloc[0]
+    prog.record_outcomes(pd.DataFrame({"mentee_id": [first.mentee_id], "mentor_id": [first.mentor_id],
+                                       "promoted": ["2026-06-01"]}))
+    text = r1.to_html(None, seeds=1, outcomes=prog.metrics())
+    assert "Outcomes by cohort" in text and "100%" in text.split("Outcomes by cohort")[1]
+    assert "Outcomes by cohort" not in r1.to_html(None, seeds=1)

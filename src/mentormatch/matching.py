@@ -175,12 +175,14 @@ class Matching:
         mentor load, budget, blocking pairs (DataFrames; see ``mentormatch.report.audit``)."""
         return _audit(self.data, self.pairs, self.unmatched, self.objective, seeds=seeds)
 
-    def to_html(self, path: str | Path | None = None, seeds: int = 5) -> str:
+    def to_html(self, path: str | Path | None = None, seeds: int = 5,
+                outcomes: pd.DataFrame | None = None) -> str:
         """A standalone HTML report for the programme lead (plots inline, nothing loaded from
         the network; see :func:`mentormatch.report.html.to_html`); written to ``path`` when
-        given. Returns the HTML text. ``seeds``: random pairings compared with."""
+        given. Returns the HTML text. ``seeds``: random pairings compared with; ``outcomes``:
+        a programme's ``metrics()`` to show (promotion, time to promotion, retention)."""
         return _to_html(self.data, self.pairs, self.unmatched, self.contributions, self.summary(),
-                        self.objective, path, seeds=seeds)
+                        self.objective, path, seeds=seeds, outcomes=outcomes)
 
     def _repr_html_(self) -> str:
         return _repr_html(self.summary(), self.pairs, self.unmatched)

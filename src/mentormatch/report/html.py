@@ -408,9 +408,26 @@ _GLOSSARY = [
 ]
 
 
+def _outcomes(metrics: pd.DataFrame | None) -> str:
+    """The programme's outcomes by cohort (``Programme.metrics()``), in plain terms."""
+    if metrics is None or not len(metrics):
+        return ""
+    m = metrics.copy()
+    for c in ("promotion_rate", "retention"):
+        if c in m:
+            m[c] = [f"{v:.0%}" if pd.notna(v) else "–" for v in m[c]]
+    m = m.rename(columns={"n": "people", "n_reported": "with outcomes reported",
+                          "median_days_to_promotion": "median days to promotion",
+                          "mean_satisfaction": "mean satisfaction (1-5)"})
+    return ("<h2>Outcomes by cohort</h2><p>Per round: the people paired in it (and those left "
+            "without a mentor), the share promoted, the median days to promotion, the share still "
+            "with the organisation, and satisfaction, where outcomes were recorded.</p>" + _table(m))
+
+
 def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
            summary: dict, objective: float, audit: Audit | None = None, seeds: int = 5,
-           title: str = "Mentoring pairs: programme report", max_rows: int | None = MAX_ROWS) -> str:
+           title: str = "Mentoring pairs: programme report", max_rows: int | None = MAX_ROWS,
+           outcomes: pd.DataFrame | None = None) -> str:
     """The report as one HTML string (see :func:`to_html`)."""
     a = audit if audit is not None else _audit(data, pairs, unmatched, objective, seeds=seeds,
                                                baselines=("random",))
@@ -567,6 +584,7 @@ the fewest changes.</p>
 <h2>Compared with random pairing</h2>{''.join(cmp_parts) or '<p>No comparison available.</p>'}
 <h2>Stability</h2>{stab or '<p>Not computed for this pairing.</p>'}
 {budget_html}
+{_outcomes(outcomes)}
 <h2>Glossary</h2><dl class="glossary">{glossary}</dl>
 </body></html>
 """
@@ -574,7 +592,8 @@ the fewest changes.</p>
 
 def to_html(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
             summary: dict, objective: float, path: str | Path | None = None, audit: Audit | None = None,
-            seeds: int = 5, max_rows: int | None = MAX_ROWS) -> str:
+            seeds: int = 5, max_rows: int | None = MAX_ROWS,
+            outcomes: pd.DataFrame | None = None) -> str:
     """Write the standalone HTML report to ``path`` (if given) and return it.
 
     For the programme lead: people by name, role and level; who is served (matched share and
@@ -586,9 +605,11 @@ def to_html(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributi
     inline PNG data URIs and the CSS/JS are inline: the file loads nothing. The pairs and
     unmatched lists hold at most ``max_rows`` entries each (the first in the order of
     pairs.csv and unmatched.csv, with a note giving how many more there are); None for all.
+    ``outcomes``: a programme's ``Programme.metrics()`` (promotion rate, time to promotion,
+    retention by cohort), shown when given.
     """
     text = render(data, pairs, unmatched, contributions, summary, objective, audit, seeds,
-                  max_rows=max_rows)
+                  max_rows=max_rows, outcomes=outcomes)
     if path is not None:
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
