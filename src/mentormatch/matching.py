@@ -175,7 +175,7 @@ class Matching:
         mentor load, budget, blocking pairs (DataFrames; see ``mentormatch.report.audit``)."""
         return _audit(self.data, self.pairs, self.unmatched, self.objective, seeds=seeds)
 
-    def to_html(self, path: str | Path | None = None, seeds: int = 5,
+    def to_html(self, path: str | Path | None = None, seeds: int = 3,
                 outcomes: pd.DataFrame | None = None) -> str:
         """A standalone HTML report for the programme lead (plots inline, nothing loaded from
         the network; see :func:`mentormatch.report.html.to_html`); written to ``path`` when

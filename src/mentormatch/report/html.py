@@ -425,7 +425,7 @@ def _outcomes(metrics: pd.DataFrame | None) -> str:
 
 
 def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
-           summary: dict, objective: float, audit: Audit | None = None, seeds: int = 5,
+           summary: dict, objective: float, audit: Audit | None = None, seeds: int = 3,
            title: str = "Mentoring pairs: programme report", max_rows: int | None = MAX_ROWS,
            outcomes: pd.DataFrame | None = None) -> str:
     """The report as one HTML string (see :func:`to_html`)."""
@@ -592,7 +592,7 @@ the fewest changes.</p>
 
 def to_html(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
             summary: dict, objective: float, path: str | Path | None = None, audit: Audit | None = None,
-            seeds: int = 5, max_rows: int | None = MAX_ROWS,
+            seeds: int = 3, max_rows: int | None = MAX_ROWS,
             outcomes: pd.DataFrame | None = None) -> str:
     """Write the standalone HTML report to ``path`` (if given) and return it.
 
