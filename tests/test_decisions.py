@@ -179,3 +179,15 @@ def test_programme_records_decisions_declines_are_forbidden_later():
     r2 = prog.run_round(mentors, mentees, date="2026-03-15")
     got = set(zip(r2.pairs["mentee_id"], r2.pairs["mentor_id"]))
     assert (a.mentee_id, a.mentor_id) in got and (b.mentee_id, b.mentor_id) not in got
+
+
+def test_revise_above_the_exact_path_says_so(monkeypatch):
+    import mentormatch.pipeline as pl
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=20, n_mentors=6, seed=2)
+    result = mm.pair(mentors, mentees)
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 10)
+    first = result.pairs.iloc[0]
+    with pytest.raises(ValidationError, match="candidate pairs"):
+        result.revise(pd.DataFrame({"mentee_id": [first.mentee_id], "mentor_id": [first.mentor_id],
+                                    "decision": ["accept"]}))

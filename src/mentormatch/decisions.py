@@ -150,6 +150,14 @@ def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
         "locked": locked + [p for p in acc if p not in locked],
         "forbidden": forbidden + [p for p in dec if p not in forbidden]})
     prepared = prepare(data["mentors"], data["mentees"], new_rules, framework=data.get("framework"))
+    if prepared.scorer is not None:
+        from .pipeline import LARGE_PAIRS
+
+        n = len(data["mentees"]) * len(data["mentors"])
+        raise ValidationError(Problem(
+            "decisions", None, None, None, f"{n:,} candidate pairs",
+            f"a round of at most {LARGE_PAIRS:,} candidate pairs: the fewest-changes re-pairing needs "
+            "the exact path's bonus; revise a smaller cohort (for example one region) at a time"))
     prop = proposal[["mentee_id", "mentor_id"]].astype(str)
     decided = set(zip(d["mentee_id"], d["mentor_id"]))
     pending = prop.loc[[(a, b) not in decided for a, b in zip(prop["mentee_id"], prop["mentor_id"])]]
