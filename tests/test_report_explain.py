@@ -229,7 +229,8 @@ def test_why_not_an_eligible_mentor_costs_what_a_locked_resolve_says(sales):
     cost = result.objective - forced.objective
     assert x.asked == other and x.current == sorted(own)
     assert x.alternatives["cost"].iloc[0] == pytest.approx(cost, abs=1e-6)
-    assert str(x).startswith(f"Why not {other} for {e}: ")
+    names = dict(zip(mentors["id"], mentors["name"])) | dict(zip(mentees["id"], mentees["name"]))
+    assert str(x).startswith(f"Why not {other} ({names[other]}) for {e} ({names[e]}): ")
     assert (f"{cost:.4f}" in str(x)) or abs(cost) < 1e-9
     assert x.features["contribution"].sum() == pytest.approx(x.score)
 
@@ -260,4 +261,5 @@ def test_a_mentee_with_several_mentors_gets_each_explained():
                                  "score"].iloc[0]
         assert o.score == pytest.approx(score)
         assert o.features["contribution"].sum() == pytest.approx(score)
-    assert str(x).count(f"{e} is paired with") == 2
+    name = mentees.set_index("id").loc[e, "name"]
+    assert str(x).count(f"{e} ({name}) is paired with") == 2

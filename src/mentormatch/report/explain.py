@@ -49,6 +49,12 @@ class Explanation:
     verdict: str = ""
     #: with ``asked``: the mentee's own mentors (empty when unmatched)
     current: list[str] = field(default_factory=list)
+    #: people's names by id, where the tables have them (said beside the ids)
+    names: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def _who(self, person_id) -> str:
+        name = self.names.get(str(person_id), "")
+        return f"{person_id} ({name})" if name else str(person_id)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -73,7 +79,7 @@ class Explanation:
     def __str__(self) -> str:
         lines = []
         if self.asked is not None:
-            head = f"Why not {self.asked} for {self.mentee_id}: {self.verdict}"
+            head = f"Why not {self._who(self.asked)} for {self._who(self.mentee_id)}: {self.verdict}"
             lines.append(head if head.endswith(".") else head + ".")
             if self.score is not None:
                 lines.append(f"  Their match score would be {self.score:.3f}"
@@ -82,18 +88,19 @@ class Explanation:
             for r in self.features.itertuples():
                 text = f": {r.text}" if r.text else ""
                 lines.append(f"  {r.feature} {r.contribution:+.3f} (weight {r.weight:g} x {r.value:.2f}){text}")
-            lines.append(f"  {self.mentee_id} is paired with {', '.join(self.current)}." if self.current
-                         else f"  {self.mentee_id} is unmatched: {self.reason or 'no reason recorded'}.")
+            lines.append(f"  {self._who(self.mentee_id)} is paired with {', '.join(map(self._who, self.current))}."
+                         if self.current else
+                         f"  {self._who(self.mentee_id)} is unmatched: {self.reason or 'no reason recorded'}.")
             return "\n".join(lines)
         if self.mentor_id is None:
-            lines.append(f"{self.mentee_id} is unmatched: {self.reason or 'no reason recorded'}.")
+            lines.append(f"{self._who(self.mentee_id)} is unmatched: {self.reason or 'no reason recorded'}.")
         else:
-            head = f"{self.mentee_id} is paired with {self.mentor_id}: score {self.score:.3f}"
+            head = f"{self._who(self.mentee_id)} is paired with {self._who(self.mentor_id)}: score {self.score:.3f}"
             if self.rank is not None:
                 head += f", ranked {_ordinal(self.rank)} of {self.eligible_mentors} eligible mentors by score"
             lines.append(head + ".")
             if self.other_mentors:
-                lines.append(f"  Also paired with: {', '.join(self.other_mentors)}.")
+                lines.append(f"  Also paired with: {', '.join(map(self._who, self.other_mentors))}.")
             for r in self.features.itertuples():
                 text = f": {r.text}" if r.text else ""
                 lines.append(f"  {r.feature} {r.contribution:+.3f} (weight {r.weight:g} x {r.value:.2f}){text}")
@@ -114,6 +121,18 @@ class Explanation:
         import html
 
         return "<pre>" + html.escape(str(self)) + "</pre>"
+
+
+def _names(data: dict) -> dict[str, str]:
+    """Names by id from the mentees and mentors tables, where they have a name column."""
+    out: dict[str, str] = {}
+    for table in ("mentees", "mentors"):
+        frame = data.get(table)
+        if frame is not None and "name" in frame.columns:
+            for i, n in zip(frame["id"].astype(str), frame["name"]):
+                if isinstance(n, str) and n.strip():
+                    out.setdefault(i, n.strip())
+    return out
 
 
 def _lookup(encoder, person_id, kind: str = "mentee id") -> int:
@@ -161,6 +180,7 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
     if "eligible_mentors" in pairs.columns and (pairs["mentee_id"] == mentee_id).any():
         n_eligible = int(pairs.loc[pairs["mentee_id"] == mentee_id, "eligible_mentors"].iloc[0])
     notes = protected_notes(data)
+    names = _names(data)
 
     reason = None
     if len(unmatched):
@@ -171,8 +191,10 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
         jj = _lookup(m_ids, mentor_id, "mentor id")
         hit = mine[P.mentor[mine] == jj]
         if not len(hit):  # "why not this mentor"
-            return _why_not(data, problem, chosen, i, jj, mine, own, n_eligible, objective, status,
-                            solver, reason, notes)
+            x = _why_not(data, problem, chosen, i, jj, mine, own, n_eligible, objective, status,
+                         solver, reason, notes)
+            x.names = names
+            return x
         pos = int(hit[0])
     elif len(mine):
         # the best pair first; ties by mentor id
@@ -192,8 +214,11 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
             each.append(Explanation(mentee_id, str(m_ids.ids[j2]), s2, r2, n_eligible, f2,
                                     pd.DataFrame(columns=alt.columns),
                                     binding_constraints(problem, chosen, p, m_ids.ids)))
-    return Explanation(mentee_id, None if j is None else str(m_ids.ids[j]), score, rank, n_eligible,
+    x = Explanation(mentee_id, None if j is None else str(m_ids.ids[j]), score, rank, n_eligible,
                        feats, alt, binding, reason if pos is None else None, notes, others, each)
+    for e in [x] + each:
+        e.names = names
+    return x
 
 
 _FEATURE_COLUMNS = ["feature", "weight", "value", "contribution", "missing", "text"]
