@@ -163,7 +163,7 @@ def test_the_cli_reads_the_page_decisions_csv(tmp_path):
     assert "Traceback" not in run.stderr
 
 
-def test_programme_records_decisions_declines_are_forbidden_later():
+def test_programme_records_decisions_declines_are_forbidden_later(tmp_path):
     mentors, mentees = mm.synthetic.organisation(n_mentees=30, n_mentors=10, seed=2)
     prog = mm.Programme(allow_repeats=True)
     r1 = prog.run_round(mentors, mentees, date="2026-01-15")
@@ -176,6 +176,10 @@ def test_programme_records_decisions_declines_are_forbidden_later():
     ended = h[(h["mentee_id"] == b.mentee_id) & (h["mentor_id"] == b.mentor_id)]
     assert ended["end_reason"].tolist() == ["declined"]
     assert [b.mentee_id, b.mentor_id] in prog.rules.constraints["forbidden"]
+    prog.save(tmp_path / "prog")  # the ledger survives a save and load
+    prog = mm.Programme.load(tmp_path / "prog")
+    assert [b.mentee_id, b.mentor_id] in [list(p) for p in prog.rules.constraints["forbidden"]]
+    assert "declined" in set(prog.history["end_reason"])
     r2 = prog.run_round(mentors, mentees, date="2026-03-15")
     got = set(zip(r2.pairs["mentee_id"], r2.pairs["mentor_id"]))
     assert (a.mentee_id, a.mentor_id) in got and (b.mentee_id, b.mentor_id) not in got

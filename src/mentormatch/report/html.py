@@ -32,6 +32,9 @@ __all__ = ["to_html", "repr_html", "render", "DECISION_COLUMNS", "MAX_ROWS", "fm
 DECISION_COLUMNS = ["mentee_id", "mentor_id", "decision"]
 #: At most this many pairs and unmatched mentees are listed (the rest are in the CSV files).
 MAX_ROWS = 5000
+#: Up to this many pairs the list of pairs is open when the page loads (collapsed above: search).
+OPEN_PAIRS = 200
+MAX_ROWS = 5000
 
 
 def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
@@ -182,7 +185,7 @@ the fewest changes.</p>
 <span class="meta"><span id="mm-dec-count">0</span> decisions marked</span></div>
 {capped_note(len(shown), len(pairs), "pairs", "pairs.csv")}
 <input class="search noprint" type="search" placeholder="Search pairs by name, id, role…" oninput="mmFilter(this,'mm-pairs')">
-<details class="section" open><summary>The pairs, each with its reasons and development plan</summary>
+<details class="section"{' open' if len(shown) <= OPEN_PAIRS else ''}><summary>The pairs, each with its reasons and development plan</summary>
 <div id="mm-pairs">{pairs_html}</div></details>
 <h2>Mentor rosters</h2>
 <details class="section"><summary>Each mentor's mentees ({len(a.mentors):,} mentors)</summary>
