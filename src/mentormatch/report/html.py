@@ -34,7 +34,6 @@ DECISION_COLUMNS = ["mentee_id", "mentor_id", "decision"]
 MAX_ROWS = 5000
 #: Up to this many pairs the list of pairs is open when the page loads (collapsed above: search).
 OPEN_PAIRS = 200
-MAX_ROWS = 5000
 
 
 def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
