@@ -23,12 +23,12 @@ import pandas as pd
 
 from .errors import Problem, ValidationError
 from .matching import Matching
+from .report.html import DECISION_COLUMNS  # the format the report's page downloads
 
 __all__ = ["DECISIONS", "DECISION_COLUMNS", "read_decisions", "revise", "keep_bonus",
            "record_decisions"]
 
 DECISIONS = ("accept", "decline")
-DECISION_COLUMNS = ["mentee_id", "mentor_id", "decision"]
 
 
 def read_decisions(decisions, table: str = "decisions") -> pd.DataFrame:
