@@ -181,3 +181,13 @@ def test_report_shows_a_programmes_outcomes_by_cohort():
     text = r1.to_html(None, seeds=1, outcomes=prog.metrics())
     assert "Outcomes by cohort" in text and "100%" in text.split("Outcomes by cohort")[1]
     assert "Outcomes by cohort" not in r1.to_html(None, seeds=1)
+
+
+def test_mentor_ids_in_reasons_get_their_names():
+    from mentormatch.report.sections import named
+
+    m = pd.DataFrame({"name": ["Ana Ruiz", "Bo Li"]}, index=["E00008", "M2"])
+    out = named(pd.Series(["the best match, E00008 (score 4.5 with this mentee), is full; mentor M2 too",
+                           "no M20 here"]), m)
+    assert out == ["the best match, E00008 (Ana Ruiz; score 4.5 with this mentee), is full; mentor M2 (Bo Li) too",
+                   "no M20 here"]

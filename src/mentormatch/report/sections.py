@@ -144,15 +144,21 @@ def roster(pairs: pd.DataFrame, a: Audit, e_info, m_info) -> str:
 
 
 def named(texts: pd.Series, m_info: pd.DataFrame) -> list[str]:
-    """Texts with each "mentor <id>" followed by the mentor's name: "mentor E00008 (Ana Ruiz)"."""
+    """Texts with each mentor id followed by the mentor's name: "E00008 (Ana Ruiz)" (an id
+    already followed by a bracket keeps it, and gets the name inside: "E00008 (Ana Ruiz; score
+    4.5 ...)")."""
     if not len(m_info) or not len(texts) or not (m_info["name"] != "").any():
         return texts.astype(str).tolist()
-    names = m_info["name"].to_dict()
-    pat = re.compile(r"\bmentor '?([^\s,;:()']+)'?")
+    names = {k: v for k, v in m_info["name"].to_dict().items() if v}
+    pat = re.compile(r"(?<![\w.-])'?([\w.-]+)'?(?![\w.-])( \()?")
 
     def sub(m):
-        name = names.get(m.group(1), "")
-        return f"{m.group(0)} ({name})" if name else m.group(0)
+        name = names.get(m.group(1))
+        if not name:
+            return m.group(0)
+        if m.group(2):
+            return f"{m.group(0)}{name}; "
+        return f"{m.group(0)} ({name})"
 
     return [pat.sub(sub, t) for t in texts.astype(str)]
 
