@@ -110,6 +110,8 @@ def test_the_page_decisions_csv_is_in_the_revise_format(rendered):
     first = pairs.iloc[0]
     assert lines[1] == f"{first.mentee_id},{first.mentor_id},accept"
     assert lines[2].endswith(",decline") and len(lines) == 3
+    assert rendered["decide"]["blob"] == text  # what the download button saves
+    assert rendered["decide"]["counted"] == "2"
 
 
 def test_the_cli_reads_back_the_decisions_the_page_wrote(rendered):

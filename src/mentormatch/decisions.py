@@ -128,7 +128,7 @@ def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
         Accepted pairs kept, declined pairs absent, every other mentee re-paired with first
         the fewest changed pending pairs, then the best total score. ``data["revision"]``
         holds ``accepted``, ``declined``, ``pending``, ``kept``, ``changed`` (counts), ``M``
-        (the keep bonus) and ``changes`` (mentee_id, mentor_id, new_mentor_id: each changed
+        (the keep bonus), ``proven`` (the solver proved the optimum) and ``changes`` (mentee_id, mentor_id, new_mentor_id: each changed
         pending pair; new_mentor_id "" when the mentee lost it without a replacement).
     """
     from .pipeline import prepare, solve
@@ -187,6 +187,8 @@ def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
     result.data["revision"] = {
         "accepted": len(acc), "declined": len(dec), "pending": len(pending),
         "kept": len(pending) - len(lost), "changed": len(lost), "M": m,
+        # the flow's optimum of score + bonus is proven: both goals are then optimal
+        "proven": result.status == "optimal",
         "changes": changes.reset_index(drop=True)}
     return result
 

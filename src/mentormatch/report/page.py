@@ -68,10 +68,11 @@ window.addEventListener('load',function(){if(location.search.indexOf('mm-test')<
 var imgs=document.querySelectorAll('img');var ok=0;imgs.forEach(function(i){if(i.complete&&i.naturalWidth>0)ok++;});
 if(location.search.indexOf('mm-test-decide')>=0){var all=document.querySelectorAll('select.mm-dec');
 if(all.length)all[0].value='accept';if(all.length>1)all[1].value='decline';}
-var r=JSON.stringify({scrollWidth:document.documentElement.scrollWidth,clientWidth:document.documentElement.clientWidth,
-images:imgs.length,imagesLoaded:ok,decisions:mmDecisions().text});
+var d=mmDecisions();var out={scrollWidth:document.documentElement.scrollWidth,clientWidth:document.documentElement.clientWidth,
+images:imgs.length,imagesLoaded:ok,decisions:d.text,counted:(mmCount(),document.getElementById('mm-dec-count').textContent)};
+new Blob([d.text],{type:'text/csv'}).text().then(function(t){out.blob=t;var r=JSON.stringify(out);
 var p=document.createElement('pre');p.id='mm-test';p.textContent=r;document.body.appendChild(p);
-if(window.parent!==window)window.parent.postMessage(r,'*');});
+if(window.parent!==window)window.parent.postMessage(r,'*');});});
 """
 
 
