@@ -34,7 +34,7 @@ input.search{padding:6px 10px;width:100%;max-width:420px;border:1px solid #cbd5e
 .pair ul{margin:4px 0 4px 18px;padding:0;font-size:13px}
 details>summary{cursor:pointer;color:#2b6cb0;margin:4px 0}
 details.section>summary{font-size:15px;font-weight:600}
-.roster{font-size:13px;margin:4px 0}
+.roster{font-size:13px;margin:6px 0}.roster ul{margin:2px 0 2px 18px;padding:0}
 .controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:6px 0}
 button{padding:6px 12px;border:1px solid #2b6cb0;background:#ebf8ff;border-radius:4px;cursor:pointer}
 dl.glossary dt{font-weight:600;margin-top:6px}dl.glossary dd{margin-left:14px}

@@ -137,9 +137,11 @@ def roster(pairs: pd.DataFrame, a: Audit, e_info, m_info) -> str:
         mentees = by.get(mid, [])
         cap, load = per["capacity"].iloc[k], per["load"].iloc[k]
         text = "; ".join(mentees) if mentees else "no mentee this round"
+        items = ("<ul>" + "".join(f"<li>{esc(x)}</li>" for x in mentees) + "</ul>") if mentees \
+            else f"<br><span class='meta'>{esc(text)}</span>"
         rows.append(f'<div class="roster" data-s="{esc((mid + " " + m_lab[k] + " " + text).lower())}">'
                     f"{who(m_lab[k], mid)} <span class='meta'>{fmt(float(load))} of {fmt(float(cap))} places"
-                    f"</span><br>{esc(text)}</div>")
+                    f"</span>{items}</div>")
     return "".join(rows)
 
 
