@@ -207,3 +207,59 @@ def test_the_reason_budget_counts_the_solve_of_the_optimum_it_starts_from(monkey
     assert len(res.data["problem"].pairs) == dense.size
     assert (res.unmatched["reason_code"] == "capacity_taken").sum() == 5
     assert seen == ([solves] if solves else [])
+
+
+# ---- "why not this mentor", and every mentor of a mentee who has several
+@pytest.fixture(scope="module")
+def sales():
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=12, seed=4)
+    return mentors, mentees, mm.pair(mentors, mentees)
+
+
+def test_why_not_an_eligible_mentor_costs_what_a_locked_resolve_says(sales):
+    mentors, mentees, result = sales
+    e = str(result.pairs["mentee_id"].iloc[0])
+    own = set(result.pairs.loc[result.pairs["mentee_id"] == e, "mentor_id"])
+    p = result.data["problem"]
+    i = result.data["mentee_ids"].index[e]
+    ids = result.data["mentor_ids"].ids
+    other = next(str(ids[j]) for j in p.pairs.mentor[p.pairs.mentee == i] if str(ids[j]) not in own)
+    x = result.explain(e, mentor=other)
+    forced = mm.pair(mentors, mentees, {"constraints": {"locked": [[e, other]]}})
+    cost = result.objective - forced.objective
+    assert x.asked == other and x.current == sorted(own)
+    assert x.alternatives["cost"].iloc[0] == pytest.approx(cost, abs=1e-6)
+    names = dict(zip(mentors["id"], mentors["name"])) | dict(zip(mentees["id"], mentees["name"]))
+    assert str(x).startswith(f"Why not {other} ({names[other]}) for {e} ({names[e]}): ")
+    assert (f"{cost:.4f}" in str(x)) or abs(cost) < 1e-9
+    assert x.features["contribution"].sum() == pytest.approx(x.score)
+
+
+def test_why_not_an_ineligible_mentor_names_the_rule(sales):
+    mentors, mentees, result = sales
+    which, names = result.data["which_rule"], result.data["rule_names"]
+    n_m = result.data["complete"].n_mentors
+    k = int(np.flatnonzero(which == names.index("management_line"))[0])
+    i, j = divmod(k, n_m)
+    e, m = str(result.data["mentee_ids"].ids[i]), str(result.data["mentor_ids"].ids[j])
+    x = result.explain(e, mentor=m)
+    assert "ineligible" in x.verdict and "management_line" in x.verdict
+    with pytest.raises(mm.errors.UnknownNameError, match="mentor id"):
+        result.explain(e, mentor="nobody")
+
+
+def test_a_mentee_with_several_mentors_gets_each_explained():
+    mentors, mentees = mm.synthetic.organisation(n_mentees=10, n_mentors=12, seed=4)
+    result = mm.pair(mentors, mentees.assign(mentors_needed=2))
+    e = str(result.pairs["mentee_id"].iloc[0])
+    own = set(result.pairs.loc[result.pairs["mentee_id"] == e, "mentor_id"].astype(str))
+    assert len(own) == 2
+    x = result.explain(e)
+    assert {x.mentor_id} | {o.mentor_id for o in x.each} == own
+    for o in [x] + x.each:
+        score = result.pairs.loc[(result.pairs["mentee_id"] == e) & (result.pairs["mentor_id"] == o.mentor_id),
+                                 "score"].iloc[0]
+        assert o.score == pytest.approx(score)
+        assert o.features["contribution"].sum() == pytest.approx(score)
+    name = mentees.set_index("id").loc[e, "name"]
+    assert str(x).count(f"{e} ({name}) is paired with") == 2

@@ -4,6 +4,7 @@ import re
 from html.parser import HTMLParser
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mentormatch as mm
@@ -60,7 +61,7 @@ def test_report_parses_and_holds_every_pair_and_unmatched(report, result):
     assert len(result.unmatched)
     for row in result.unmatched.itertuples():
         assert row.mentee_id in text and row.reason in text
-    n_rows = re.search(r'id="mm-pairs".*?</table>', report, re.S).group(0).count("<tr>") - 1
+    n_rows = report.count('<div class="pair"')
     assert n_rows == len(result.pairs)
 
 
@@ -105,9 +106,14 @@ def test_audit_tables(result, tmp_path):
     # top-3 share from the pairs' ranks
     top3 = a.top_choice.set_index("top_k").loc[3, "share"]
     assert top3 == pytest.approx((result.pairs.groupby("mentee_id")["rank"].min() <= 3).sum() / result.n_mentees)
-    # fairness by gender and region (present in the mentees table)
+    # fairness by each of level, role, department, region and gender the mentees table has
     f = a.fairness
-    assert set(f["attribute"]) == {"gender", "region"}
+    mentees = result.data["mentees"]
+    assert set(f["attribute"]) == {c for c in ("level", "role", "department", "gender", "region")
+                                   if c in mentees.columns}
+    # a group is flagged exactly when matched at under 0.8 x the overall rate
+    overall = result.pairs["mentee_id"].nunique() / result.n_mentees
+    assert (f["flag"] == (f["matched"] / f["mentees"] < 0.8 * overall)).all()
     mentees = result.data["mentees"]
     for row in f[f["attribute"] == "gender"].itertuples():
         ids = set(mentees.loc[mentees["gender"] == row.group, "id"])
@@ -124,3 +130,64 @@ def test_audit_tables(result, tmp_path):
     files = a.to_csv(tmp_path)
     assert all(p.exists() for p in files.values())
     assert str(a)
+
+
+# ---- the programme lead's report
+def test_report_has_one_decision_control_per_pair(report, result):
+    for row in result.pairs.itertuples():
+        assert f'data-e="{html_escape(row.mentee_id)}" data-m="{html_escape(row.mentor_id)}"' in report
+    assert report.count('class="mm-dec"') == len(result.pairs)
+    assert "Download decisions.csv" in report and "Glossary" in report
+
+
+def test_report_shows_no_internal_error_text_and_formats_numbers():
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=12, seed=5)
+    result = mm.pair(mentors, mentees, {"constraints": {"coverage_first": True, "budget": 105500.0}})
+    a = result.audit(seeds=2)
+    assert any("stable" in n for n in a.notes)  # the stable baseline cannot take coverage_first
+    text = result.to_html(None) + to_html(result.data, result.pairs, result.unmatched,
+                                          result.contributions, result.summary(), result.objective,
+                                          audit=a)
+    assert "no stable baseline" not in text and "problem, column" not in text
+    assert not re.search(r"\d\.?\d*e[+-]\d", re.sub(r"data:image/png;base64,[^\"]+", "", text))
+    assert "105,500" in text  # the budget, in money format
+
+
+def html_escape(s):
+    import html
+
+    return html.escape(s, quote=True)
+
+
+def test_scale_path_pairs_are_explained_in_words(monkeypatch, tmp_path):
+    import mentormatch.pipeline as pl
+
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 100)
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=12, seed=6)
+    result = mm.pair(mentors, mentees)
+    assert result.data.get("scale_path") and result.data.get("complete") is None
+    pairs = pd.read_csv(result.to_csv(tmp_path)["pairs"])
+    assert pairs["explanation"].str.contains("geography").all()
+    assert "score supplied by the caller" not in result.to_html(None, seeds=1)
+
+
+def test_report_shows_a_programmes_outcomes_by_cohort():
+    mentors, mentees = mm.synthetic.organisation(n_mentees=30, n_mentors=10, seed=2)
+    prog = mm.Programme()
+    r1 = prog.run_round(mentors, mentees, date="2026-01-15")
+    first = r1.pairs.iloc[0]
+    prog.record_outcomes(pd.DataFrame({"mentee_id": [first.mentee_id], "mentor_id": [first.mentor_id],
+                                       "promoted": ["2026-06-01"]}))
+    text = r1.to_html(None, seeds=1, outcomes=prog.metrics())
+    assert "Outcomes by cohort" in text and "100%" in text.split("Outcomes by cohort")[1]
+    assert "Outcomes by cohort" not in r1.to_html(None, seeds=1)
+
+
+def test_mentor_ids_in_reasons_get_their_names():
+    from mentormatch.report.sections import named
+
+    m = pd.DataFrame({"name": ["Ana Ruiz", "Bo Li"]}, index=["E00008", "M2"])
+    out = named(pd.Series(["the best match, E00008 (score 4.5 with this mentee), is full; mentor M2 too",
+                           "no M20 here"]), m)
+    assert out == ["the best match, E00008 (Ana Ruiz; score 4.5 with this mentee), is full; mentor M2 (Bo Li) too",
+                   "no M20 here"]

@@ -307,7 +307,7 @@ def test_crowded_rows_are_checked_in_full_before_the_certificate_holds(monkeypat
 
 
 def test_alternatives_are_listed_but_not_priced_above_the_solve_budget(monkeypatch):
-    import mentormatch.report.explain as explain
+    import mentormatch.report.pricing as explain
 
     mentors, mentees = _org(15, n=60, m=20)
     result = pl.pair(mentors, mentees)

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Mapping
 import networkx as nx
@@ -97,6 +97,9 @@ class CareerFramework:
         Role -> role edges with attribute ``kind`` (``"up"`` or ``"lateral"``).
     titles : dict of str to str
         Display title of each role.
+    activities : dict of str to str
+        Optional: a suggested development activity per competency (TOML ``[activities]``),
+        used by the development plans; empty when the framework has none.
 
     Examples
     --------
@@ -114,6 +117,7 @@ class CareerFramework:
     level: dict[str, int]
     graph: nx.DiGraph
     titles: dict[str, str]
+    activities: dict[str, str] = field(default_factory=dict)
 
     # ---------------------------------------------------------------------------------------
     # queries
@@ -328,7 +332,17 @@ class CareerFramework:
         if order is not None and not (isinstance(order, list) and all(isinstance(c, str) for c in order)):
             problems.append(Problem(_TABLE, "competencies", None, None, order, "a list of competency ids"))
             order = None
-        return cls._build(roles, titles, levels, entries, pathways, order, problems)
+        acts = data.get("activities", {})
+        if not isinstance(acts, dict) or not all(isinstance(v, str) for v in acts.values()):
+            problems.append(Problem(_TABLE, "activities", None, None, acts,
+                                    "a table {competency = \"activity\", ...}"))
+            acts = {}
+        fw = cls._build(roles, titles, levels, entries, pathways, order, problems)
+        unknown = sorted(set(acts) - set(fw.competencies))
+        if unknown:
+            raise ValidationError(Problem(_TABLE, "activities", unknown[0], None, unknown[0],
+                                          f"one of the competencies {fw.competencies}"))
+        return replace(fw, activities=dict(acts)) if acts else fw
 
     @classmethod
     def from_csv(cls, requirements_csv: str | os.PathLike | pd.DataFrame,

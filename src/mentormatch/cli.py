@@ -2,6 +2,7 @@
 
     mentormatch pair --mentors M.csv --mentees E.csv --out DIR [--programme P.toml] [--report]
     mentormatch demo [--out out/demo] [--seed 7] [--mentees 200] [--mentors 60]
+    mentormatch revise --pairs DIR/pairs.csv --decisions decisions.csv --out DIR2
 
 Bad input exits with status 2 and one paragraph naming the row, column, value and what was
 expected; no traceback.
@@ -87,6 +88,47 @@ def _run_demo(args) -> int:
     return 0
 
 
+def _run_revise(args) -> int:
+    import pandas as pd
+
+    from .decisions import revise
+    from .errors import Problem, ValidationError
+    from .pipeline import prepare
+
+    pairs_path = Path(args.pairs)
+    folder = pairs_path.parent
+    try:
+        proposal = pd.read_csv(pairs_path, dtype={"mentee_id": str, "mentor_id": str},
+                               keep_default_na=False, usecols=["mentee_id", "mentor_id"])
+    except FileNotFoundError:
+        raise ValidationError(Problem(str(pairs_path), None, None, None, str(pairs_path),
+                                      "the pairs.csv of an earlier run")) from None
+    except ValueError as exc:
+        raise ValidationError(Problem(str(pairs_path), None, None, 1, str(exc).splitlines()[0],
+                                      "a pairs.csv with columns mentee_id and mentor_id")) from None
+    tables = {}
+    for side in ("mentors", "mentees"):
+        path = getattr(args, side) or folder / f"{side}.csv"
+        if not Path(path).is_file():
+            raise ValidationError(Problem(side, None, None, None, str(path),
+                                          f"the {side} CSV of the round: pass --{side} (not found "
+                                          f"beside pairs.csv)"))
+        tables[side] = path
+    prepared = prepare(tables["mentors"], tables["mentees"], args.programme, framework=args.framework)
+    data = dict(prepared.data)
+    result = revise(data, proposal, args.decisions)
+    paths = list(result.to_csv(args.out).values())
+    if args.report:
+        result.to_html(Path(args.out) / "report.html")
+        paths.append(Path(args.out) / "report.html")
+    rev = result.data["revision"]
+    sys.stdout.write(f"decisions: {rev['accepted']} accepted, {rev['declined']} declined; "
+                     f"pending pairs kept: {rev['kept']} of {rev['pending']} "
+                     f"({rev['changed']} changed, the fewest possible)\n")
+    _print_summary(result, None, paths)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mentormatch", description="Optimal, explained mentor pairing.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -106,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "UTF-8, UTF-16 and cp1252)")
     a.add_argument("--seed", type=int, default=0, help="seed of the random baseline in the summary")
     a.set_defaults(run=_run_pair)
+    r = sub.add_parser("revise", help="re-pair after accept/decline decisions, with the fewest changes")
+    r.add_argument("--pairs", required=True, help="the pairs.csv of the proposal")
+    r.add_argument("--decisions", required=True, help="decisions.csv: mentee_id, mentor_id, decision "
+                   "(accept or decline), as the report's page downloads it")
+    r.add_argument("--out", required=True, help="directory for the revised pairs.csv and unmatched.csv")
+    r.add_argument("--mentors", default=None, help="mentors CSV (default: mentors.csv beside pairs.csv)")
+    r.add_argument("--mentees", default=None, help="mentees CSV (default: mentees.csv beside pairs.csv)")
+    r.add_argument("--programme", default=None, help="the programme TOML of the round")
+    r.add_argument("--framework", default=None, help="career framework TOML (default: bundled sales)")
+    r.add_argument("--report", action="store_true", help="also write report.html")
+    r.set_defaults(run=_run_revise)
     d = sub.add_parser("demo", help="pair the bundled synthetic sales organisation")
     d.add_argument("--out", default="out/demo")
     d.add_argument("--seed", type=int, default=7)

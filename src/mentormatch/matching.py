@@ -10,9 +10,28 @@ import pandas as pd
 
 from .report.audit import audit as _audit
 from .report.explain import explain as _explain
+from .report.explain import explain_all as _explain_all
 from .report.export import write_csv
 from .report.html import repr_html as _repr_html
 from .report.html import to_html as _to_html
+from .report.plans import plans as _plans
+
+
+def _with_names(frame: pd.DataFrame, data: dict) -> pd.DataFrame:
+    """``frame`` with mentee_name / mentor_name after the id columns, where the tables have names."""
+    out = frame
+    for side, table in (("mentee", "mentees"), ("mentor", "mentors")):
+        people = data.get(table)
+        col = f"{side}_id"
+        if people is None or "name" not in people.columns or col not in out.columns:
+            continue
+        names = pd.Series(people["name"].to_numpy(), index=people["id"].astype(str).to_numpy())
+        names = names[~names.index.duplicated()]
+        if f"{side}_name" not in out.columns:
+            out = out.copy() if out is frame else out
+            out.insert(out.columns.get_loc(col) + 1, f"{side}_name",
+                       names.reindex(out[col].astype(str).to_numpy()).to_numpy())
+    return out
 
 
 @dataclass
@@ -61,6 +80,19 @@ class Matching:
     def n_mentees(self) -> int:
         return int(self.data.get("n_mentees", len(set(self.pairs["mentee_id"])) + len(self.unmatched)))
 
+    @property
+    def partial(self) -> pd.DataFrame:
+        """Mentees who need several mentors (``mentors_needed``) and got some, but fewer:
+        mentee_id, mentors_needed, mentors_got, reason_code, reason. Those with none are in
+        ``unmatched``."""
+        from .report.reasons import PARTIAL_COLUMNS, partial_reasons
+
+        problem, solution = self.data.get("problem"), self.data.get("solution")
+        if problem is None or solution is None:
+            return pd.DataFrame(columns=PARTIAL_COLUMNS)
+        return partial_reasons(problem, solution.chosen, self.data["mentee_ids"].ids,
+                               self.data["mentor_ids"].ids)
+
     def summary(self) -> dict[str, Any]:
         """The headline figures as a dict (what ``mentormatch demo`` prints)."""
         out = {
@@ -87,34 +119,86 @@ class Matching:
         return record(self.data, self.notes)
 
     def to_csv(self, directory: str | Path) -> dict[str, Path]:
-        """Write ``pairs.csv`` and ``unmatched.csv`` (cells escaped against spreadsheet formulas),
-        and ``provenance.json`` beside them."""
+        """Write ``pairs.csv`` (with mentee_name, mentor_name and the explanation in the
+        report's words when the tables have names and features), ``unmatched.csv``, when there
+        is a career framework ``plans.csv`` (cells escaped against spreadsheet formulas), and
+        ``provenance.json`` beside them."""
         directory = Path(directory)
         pairs = self.pairs
         if len(self.contributions.columns):
             pairs = pd.concat([pairs, self.contributions.add_prefix("contrib_")], axis=1)
-        return {
+        pairs = _with_names(pairs, self.data)
+        if len(self.contributions.columns) and len(pairs) and "scores" in self.data:
+            pairs = pairs.assign(explanation=_explain_all(self.data, self.pairs, known_only=True).to_numpy())
+        out = {
             "pairs": write_csv(pairs, directory / "pairs.csv"),
-            "unmatched": write_csv(self.unmatched, directory / "unmatched.csv"),
+            "unmatched": write_csv(_with_names(self.unmatched, self.data), directory / "unmatched.csv"),
             "provenance": self.provenance().write(directory),
         }
+        partial = self.partial
+        if len(partial):
+            out["partial"] = write_csv(_with_names(partial, self.data), directory / "partial.csv")
+        plans = self.plans
+        if len(plans):
+            out["plans"] = write_csv(plans, directory / "plans.csv")
+        return out
 
-    def explain(self, mentee_id: str, alternatives: int = 3):
+    def explain(self, mentee_id: str, mentor: str | None = None, alternatives: int = 3):
         """Why this mentee got this mentor (or none): contributions in words, rank, the next-best
-        alternatives with the exact cost of forcing each, and the constraints that bind."""
+        alternatives with the exact cost of forcing each, and the constraints that bind; a
+        mentee with several mentors gets each explained. ``mentor``: one of the mentee's
+        mentors, or any other to ask "why not this mentor"."""
         return _explain(self.data, self.pairs, self.unmatched, self.objective, self.status,
-                        self.solver, mentee_id, alternatives)
+                        self.solver, mentee_id, alternatives, mentor_id=mentor)
+
+    def plan(self, mentee_id: str, start=None, cadence_weeks: int | None = None,
+             horizon_weeks: int | None = None) -> pd.DataFrame:
+        """The mentee's starter development plan, one row per competency of the target role
+        where the mentee is below the required mastery (one block per mentor when it has
+        several); see :func:`mentormatch.report.plans.plans` for the columns. Empty when the
+        mentee is unmatched or already meets the target role. ``start`` (a date; default the
+        programme's ``plans.start_date``, else today), ``cadence_weeks`` and ``horizon_weeks``
+        (default the programme's ``plans`` settings, 6 and 24) place the dated milestones."""
+        mine = self.pairs[self.pairs["mentee_id"].astype(str) == str(mentee_id)]
+        if not len(mine) and not (self.unmatched["mentee_id"].astype(str) == str(mentee_id)).any():
+            from .errors import UnknownNameError
+
+            raise UnknownNameError("mentee id", str(mentee_id),
+                                   [str(x) for x in self.pairs["mentee_id"].head(20)])
+        return _plans(self.data, mine, start, cadence_weeks, horizon_weeks)
+
+    @property
+    def plans(self) -> pd.DataFrame:
+        """Every matched mentee's starter development plan (see :meth:`plan`), in the order
+        of ``pairs``."""
+        return _plans(self.data, self.pairs)
+
+    def revise(self, decisions) -> "Matching":
+        """Re-pair after decisions on these pairs: ``decisions`` (a DataFrame or CSV path) has
+        ``mentee_id, mentor_id, decision`` in {accept, decline}; every other pair is pending.
+        Accepted pairs are locked, declined ones forbidden, and the rest re-paired with first
+        the fewest changed pending pairs, then the best total score (see
+        :func:`mentormatch.decisions.revise`; the counts are in ``data["revision"]``)."""
+        from .decisions import revise
+
+        if "rules" not in self.data or "mentees" not in self.data:
+            raise ValueError("revise needs a result of mentormatch.pair (this one has no input "
+                             "tables: scores supplied to assign?)")
+        return revise(self.data, self.pairs, decisions)
 
     def audit(self, seeds: int = 20):
         """Programme audit: score distribution, lift over random/greedy/stable, fairness by group,
         mentor load, budget, blocking pairs (DataFrames; see ``mentormatch.report.audit``)."""
         return _audit(self.data, self.pairs, self.unmatched, self.objective, seeds=seeds)
 
-    def to_html(self, path: str | Path | None = None, seeds: int = 20) -> str:
-        """A standalone HTML report (plots inline, nothing loaded from the network); written to
-        ``path`` when given. Returns the HTML text."""
+    def to_html(self, path: str | Path | None = None, seeds: int = 3,
+                outcomes: pd.DataFrame | None = None) -> str:
+        """A standalone HTML report for the programme lead (plots inline, nothing loaded from
+        the network; see :func:`mentormatch.report.html.to_html`); written to ``path`` when
+        given. Returns the HTML text. ``seeds``: random pairings compared with; ``outcomes``:
+        a programme's ``metrics()`` to show (promotion, time to promotion, retention)."""
         return _to_html(self.data, self.pairs, self.unmatched, self.contributions, self.summary(),
-                        self.objective, path, seeds=seeds)
+                        self.objective, path, seeds=seeds, outcomes=outcomes)
 
     def _repr_html_(self) -> str:
         return _repr_html(self.summary(), self.pairs, self.unmatched)

@@ -52,6 +52,7 @@ TOML shape (every section and key optional; defaults shown by ``Rules().to_dict(
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import difflib
 import math
 import tomllib
@@ -106,6 +107,9 @@ _DEFAULTS: dict[str, Any] = {
         "capacity": math.nan,
         "org": "",
     },
+    # development plans: milestones every cadence_weeks from start_date (ISO date; empty = the
+    # day the plan is made) until horizon_weeks
+    "plans": {"start_date": "", "cadence_weeks": 6, "horizon_weeks": 24},
 }
 
 # Settings that were once accepted and are now gone: a clear message instead of "unknown key".
@@ -321,6 +325,20 @@ class Rules:
         number("constraints.min_score", cons["min_score"], nan_ok=True)
         number("constraints.budget", cons["budget"], low=0, nan_ok=True)
         number("constraints.priority_weight", cons["priority_weight"], low=0)
+        plans = s["plans"]
+        for key in ("cadence_weeks", "horizon_weeks"):
+            v = plans[key]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                problems.append(Problem(source, f"plans.{key}", None, None, v, "a whole number of weeks >= 1"))
+        if not isinstance(plans["start_date"], (str, _dt.date)):
+            problems.append(Problem(source, "plans.start_date", None, None, plans["start_date"],
+                                    "an ISO date such as 2027-01-11"))
+        elif isinstance(plans["start_date"], str) and plans["start_date"]:
+            try:
+                _dt.date.fromisoformat(plans["start_date"])
+            except ValueError:
+                problems.append(Problem(source, "plans.start_date", None, None, plans["start_date"],
+                                        "an ISO date such as 2027-01-11"))
         problems += self._check_input(source)
         return problems
 

@@ -211,6 +211,14 @@ class Programme:
             return rematch.rematch(self, mentee_id, date, mentors, mentees, allow_changes)
 
     # -- outcomes and metrics ------------------------------------------------------------------
+    def record_decisions(self, decisions, date=None) -> pd.DataFrame:
+        """Record accept/decline decisions on the pairs: declined pairs end and are forbidden
+        in later rounds; accepted ones stay in force (see
+        :func:`mentormatch.decisions.record_decisions`)."""
+        from ..decisions import record_decisions
+
+        return record_decisions(self, decisions, date)
+
     def record_outcomes(self, outcomes) -> None:
         """Record what happened to pairs (and to mentees who were not paired).
 

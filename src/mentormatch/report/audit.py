@@ -36,10 +36,13 @@ class Audit:
     blocking: pd.DataFrame  # metric, value
     random_scores: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     notes: list[str] = field(default_factory=list)
+    # mentee_id, mentor_id, score, mentee_current_score, mentor_worst_score: each pair that
+    # both would rather have than what they got (first BLOCKING_LISTED, by score)
+    blocking_pairs: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BLOCKING_COLUMNS))
 
     def frames(self) -> dict[str, pd.DataFrame]:
         names = ["summary", "scores", "histogram", "lift", "top_choice", "fairness",
-                 "price_of_fairness", "load", "mentors", "budget", "blocking"]
+                 "price_of_fairness", "load", "mentors", "budget", "blocking", "blocking_pairs"]
         return {n: getattr(self, n) for n in names}
 
     def to_csv(self, directory: str | Path) -> dict[str, Path]:
@@ -77,6 +80,16 @@ def _run(problem, name: str, seed: int = 0):
         return None, f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
+#: The columns every audit breaks the matched share down by, when the mentees have them,
+#: besides the programme's named fairness groups.
+GROUP_COLUMNS = ("level", "role", "department", "region", "gender")
+#: A group matched at under this share of the overall matched rate is flagged.
+FLAG_RATIO = 0.8
+#: The blocking pairs listed by name (all are counted).
+BLOCKING_LISTED = 500
+BLOCKING_COLUMNS = ["mentee_id", "mentor_id", "score", "mentee_current_score", "mentor_worst_score"]
+
+
 def _group_columns(data: dict, mentees: pd.DataFrame | None) -> list[str]:
     if mentees is None:
         return []
@@ -85,13 +98,74 @@ def _group_columns(data: dict, mentees: pd.DataFrame | None) -> list[str]:
     floor = getattr(rules, "fairness", {}).get("floor_group", "") if rules is not None else ""
     if floor and floor not in groups:
         groups.append(floor)
-    if not groups:
-        groups = [c for c in ("gender", "region") if c in mentees.columns]
+    groups += [c for c in GROUP_COLUMNS if c not in groups]
     return [g for g in groups if g in mentees.columns]
 
 
+def blocking_positions(problem, chosen: np.ndarray) -> np.ndarray:
+    """The blocking pairs of a matching, as :func:`mentormatch.solvers.stable.blocking_pairs`
+    finds them, without its two sorts of every pair when both sides rank by score.
+
+    With no stated ranks, a mentee prefers a higher score, ties to the lower mentor index,
+    and a mentor likewise (ties to the lower mentee index), so comparing each pair with the
+    mentee's best current pair and the mentor's worst one needs no preference positions.
+    """
+    if problem.mentee_rank is not None or problem.mentor_rank is not None:
+        from ..solvers.stable import blocking_pairs
+
+        return blocking_pairs(problem, chosen)
+    P = problem.pairs
+    score = problem.score
+    chosen = np.asarray(chosen, dtype=np.int64)
+    on = np.zeros(len(P), bool)
+    on[chosen] = True
+    e, m = P.mentee[chosen], P.mentor[chosen]
+    sc = score[chosen]
+    # each mentee's most preferred current pair: highest score, then lowest mentor index
+    best_s = np.full(problem.n_mentees, -np.inf)
+    best_j = np.full(problem.n_mentees, np.iinfo(np.int64).max)
+    matched = np.zeros(problem.n_mentees, bool)
+    o = np.lexsort((-m, sc))  # the best of each mentee written last
+    best_s[e[o]], best_j[e[o]] = sc[o], m[o]
+    matched[e] = True
+    # each mentor's least preferred current pair: lowest score, then highest mentee index
+    worst_s = np.full(problem.n_mentors, np.inf)
+    worst_i = np.full(problem.n_mentors, -1)
+    o = np.lexsort((e, -sc))  # the worst of each mentor written last
+    worst_s[m[o]], worst_i[m[o]] = sc[o], e[o]
+    s_all = score
+    prefers = ~matched[P.mentee] | (s_all > best_s[P.mentee]) | (
+        (s_all == best_s[P.mentee]) & (P.mentor < best_j[P.mentee]))
+    cap = np.floor(problem.capacity + 1e-9).astype(np.int64)
+    count = np.bincount(m, minlength=problem.n_mentors)
+    wants = (count[P.mentor] < cap[P.mentor]) | (s_all > worst_s[P.mentor]) | (
+        (s_all == worst_s[P.mentor]) & (P.mentee < worst_i[P.mentor]))
+    return np.flatnonzero(~on & prefers & wants)
+
+
+def _blocking_list(problem, chosen: np.ndarray, bp: np.ndarray, m_ids, e_ids) -> pd.DataFrame:
+    P = problem.pairs
+    score = problem.score
+    cur = np.full(problem.n_mentees, np.nan)
+    worst = np.full(problem.n_mentors, np.nan)
+    if len(chosen):
+        o = np.argsort(-score[chosen], kind="stable")  # the lowest written last wins
+        cur[P.mentee[chosen][o]] = score[chosen][o]
+        worst[P.mentor[chosen][o]] = score[chosen][o]
+    bp = np.asarray(bp, dtype=np.int64)
+    order = np.lexsort((e_ids[P.mentee[bp]].astype(str), -score[bp]))[:BLOCKING_LISTED]
+    k = bp[order]
+    return pd.DataFrame({"mentee_id": e_ids[P.mentee[k]].astype(str),
+                         "mentor_id": m_ids[P.mentor[k]].astype(str), "score": score[k],
+                         "mentee_current_score": cur[P.mentee[k]],
+                         "mentor_worst_score": worst[P.mentor[k]]}, columns=BLOCKING_COLUMNS)
+
+
+BASELINES = ("random", "greedy", "stable")
+
+
 def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: float,
-          seeds: int = 20, bins: int = 20) -> Audit:
+          seeds: int = 20, bins: int = 20, baselines: tuple[str, ...] = BASELINES) -> Audit:
     """Audit a programme's pairing.
 
     Parameters
@@ -103,6 +177,8 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
         a stable mean and spread); seeds ``0 .. seeds-1``.
     bins : int
         Bins of the score histogram.
+    baselines : tuple of {'random', 'greedy', 'stable'}
+        The baselines to compare with (random: ``seeds`` runs).
 
     Returns
     -------
@@ -136,6 +212,11 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
     if data.get("scale_path") and "full_problem" not in data:
         notes.append("baselines over every eligible pair are not available at this size")
         seeds = 0
+    unknown = sorted(set(baselines) - set(BASELINES))
+    if unknown:
+        raise ValueError(f"audit baselines: {unknown[0]!r} is not one of {list(BASELINES)}")
+    if "random" not in baselines:
+        seeds = 0
     for s in range(int(seeds)):
         sol, why = _run(plain, "random", s)
         if sol is None:
@@ -151,7 +232,8 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
         t = np.asarray(rand_totals)
         rows.append(("random", len(t), t.mean(), t.std(ddof=1) if len(t) > 1 else 0.0, t.min(), t.max(),
                      float(random_scores.mean()) if len(random_scores) else 0.0, float(np.mean(rand_matched))))
-    for name in ("greedy", "stable") if seeds or not data.get("scale_path") else ():
+    for name in [b for b in ("greedy", "stable") if b in baselines] \
+            if seeds or not data.get("scale_path") else ():
         sol, why = _run(plain, name)
         if sol is None:
             notes.append(f"no {name} baseline: {why}")
@@ -194,7 +276,11 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
     matched = ~np.isnan(best_score)
     f_rows = []
     for col in _group_columns(data, mentees):
-        values = mentees[col].fillna("(missing)").astype(str).replace("", "(missing)").to_numpy()
+        raw = mentees[col]
+        if pd.api.types.is_float_dtype(raw) and (raw.dropna() == raw.dropna().round()).all():
+            raw = raw.astype("Int64")  # levels 1.0, 2.0 read as 1, 2
+        values = raw.astype(object).where(raw.notna(), "(missing)").astype(str) \
+            .replace("", "(missing)").to_numpy()
         for g in sorted(set(values)):
             inside = values == g
             sc = best_score[inside & matched]
@@ -203,6 +289,11 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
                            float(sc.mean()) if len(sc) else np.nan, float(sc.min()) if len(sc) else np.nan))
     fairness = pd.DataFrame(f_rows, columns=["attribute", "group", "mentees", "matched", "matched_share",
                                              "mean_score", "min_score"])
+    overall = float(matched.mean()) if n_e else 1.0
+    fairness["flag"] = fairness["matched_share"] < FLAG_RATIO * overall - 1e-12
+    for r in fairness.loc[fairness["flag"]].itertuples():
+        notes.append(f"{r.attribute} {r.group}: {r.matched} of {r.mentees} mentees matched "
+                     f"({r.matched_share:.0%}), under {FLAG_RATIO:g} x the overall rate of {overall:.0%}")
 
     # ---- price of fairness / side constraints
     active = problem.side.active()
@@ -254,10 +345,10 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
 
     # ---- blocking pairs (stability with preferences from the scores)
     bl_rows = []
+    blocking_list = pd.DataFrame(columns=BLOCKING_COLUMNS)
     try:
-        from ..solvers.stable import blocking_pairs
-
-        bp = blocking_pairs(problem, chosen)
+        bp = blocking_positions(problem, chosen)
+        blocking_list = _blocking_list(problem, chosen, bp, m_ids, data["mentee_ids"].ids)
         bl_rows.append(("blocking_pairs", len(bp)))
         bl_rows.append(("mentees_in_blocking_pairs", int(len(np.unique(P.mentee[bp])))))
     except ImportError:
@@ -280,4 +371,4 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
         summary_rows.append(("blocking_pairs", bl_rows[0][1]))
     summary = pd.DataFrame(summary_rows, columns=["metric", "value"])
     return Audit(summary, scores_df, histogram, lift, top_choice, fairness, price_of_fairness, load_df,
-                 per_mentor, budget_df, blocking, random_scores, notes)
+                 per_mentor, budget_df, blocking, random_scores, notes, blocking_pairs=blocking_list)

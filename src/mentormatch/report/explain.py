@@ -1,638 +1,26 @@
 """Why each mentee got its mentor: the score broken down by feature in plain words, the mentor's
 rank, the next-best alternatives with the exact price of forcing them, and the constraints that
-bind on the pair.
+bind on the pair. Assembles :mod:`.phrases` (the words) and :mod:`.pricing` (the re-solves).
 
 Works on the pieces of a result (its ``data`` dict, ``pairs``, ``unmatched``, ``objective``,
 ``status``, ``solver``); never imports the result class.
 """
 from __future__ import annotations
 
-import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..constraints import RULE_WORDS
-from ..errors import MentormatchError
+from .phrases import _ordinal, pair_phrases, protected_notes, score_rows
+from .pricing import alternatives as _alternatives
+from .pricing import binding_constraints, exact_solver, forced_cost
 
-__all__ = ["Explanation", "explain", "pair_phrases", "exact_solver", "forced_cost",
-           "binding_constraints"]
+__all__ = ["Explanation", "explain", "explain_all", "pair_phrases", "exact_solver", "forced_cost",
+           "binding_constraints", "protected_notes"]
 
-EXACT_SOLVERS = ("flow", "hungarian", "cpsat")
 
-# Columns each feature reads, to say whose data were missing when a feature fell back to neutral.
-FEATURE_COLUMNS = {
-    "geography": ("latitude", "longitude", "city", "timezone"),
-    "experience": ("years_experience", "level", "age"),
-    "personality": ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism"),
-    "competency": ("role", "target_role"),
-    "preference": ("preferences", "manager_suggestions"),
-    "readiness": ("performance", "leadership_feedback", "tenure_years"),
-}
-
-
-# ---------------------------------------------------------------------------------------------
-# exact re-solves
-# ---------------------------------------------------------------------------------------------
-def exact_solver(problem, solver: str | None = None) -> str:
-    """The solver used to price alternatives: the result's own when it is exact, else the one
-    that models the problem exactly (flow, or CP-SAT with side constraints or fractional loads)."""
-    if solver in EXACT_SOLVERS and not (solver in ("flow", "hungarian")
-                                        and (problem.side.active() or not problem.integral)):
-        return solver
-    return "cpsat" if (problem.side.active() or not problem.integral) else "flow"
-
-
-def _with(problem, *, locked=None, capacity=None):
-    from ..solvers.base import AssignmentProblem
-
-    return AssignmentProblem(problem.pairs, problem.score,
-                             problem.capacity if capacity is None else capacity,
-                             problem.demand, problem.load,
-                             problem.locked if locked is None else locked,
-                             problem.coverage_first, problem.side,
-                             problem.mentee_rank, problem.mentor_rank)
-
-
-def solve_objective(problem, solver: str, seed: int = 0) -> tuple[float | None, str]:
-    """(objective, status) of ``problem`` solved by ``solver``; (None, message) if infeasible."""
-    from ..solvers import SolverOptions, get_solver
-
-    try:
-        sol = get_solver(solver)(problem, SolverOptions(seed=seed))
-    except (MentormatchError, ValueError) as exc:
-        return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    if sol.status == "infeasible":
-        return None, sol.message or "infeasible"
-    return float(sol.objective), sol.status
-
-
-def reference_objective(problem, objective: float, status: str, result_solver: str | None,
-                        solver: str) -> float:
-    """The optimum that forced alternatives are compared with: the result's objective when the
-    result was solved exactly by ``solver``, else a fresh exact solve."""
-    if status == "optimal" and result_solver == solver:
-        return float(objective)
-    value, _ = solve_objective(problem, solver)
-    return float(objective) if value is None else value
-
-
-def forced_cost(problem, position: int, reference: float, solver: str) -> tuple[float | None, str]:
-    """Exact drop in the total score when pair ``position`` of ``problem.pairs`` is forced:
-    ``reference - objective(problem with that pair locked)``. (None, why) when forcing it is
-    infeasible."""
-    locked = problem.locked.copy()
-    locked[position] = True
-    value, status = solve_objective(_with(problem, locked=locked), solver)
-    if value is None:
-        return None, status
-    return reference - value, status
-
-
-# ---------------------------------------------------------------------------------------------
-# phrasing the features' details
-# ---------------------------------------------------------------------------------------------
-def _num(x) -> bool:
-    try:
-        return x is not None and np.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False
-
-
-def _g(x: float, digits: int = 1) -> str:
-    x = float(x)
-    if abs(x - round(x)) < 1e-9:
-        return f"{int(round(x))}"
-    return f"{x:.{digits}f}"
-
-
-def _plural(n: float, word: str) -> str:
-    return f"{_g(abs(n))} {word}{'' if abs(float(n)) == 1 else 's'}"
-
-
-def _text(frame: pd.DataFrame | None, column: str, idx: int) -> str:
-    if frame is None or column not in frame.columns:
-        return ""
-    v = frame[column].iloc[idx]
-    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
-
-
-def _geography(d: dict, k: int, ctx: dict) -> str:
-    prep = ctx["prepared"]
-    mode = getattr(getattr(prep, "feature", None), "mode", "hybrid")
-    parts = []
-    ce, cm = ctx["mentee_city"], ctx["mentor_city"]
-    dist = d.get("distance_km")
-    if mode != "remote" and dist is not None and _num(dist[k]):
-        km = float(dist[k])
-        if km < 1 and ce and ce == cm:
-            parts.append(f"both in {ce} (0 km)")
-        elif km < 1:
-            parts.append("same place (0 km)")
-        elif ce and cm:
-            parts.append(f"{km:,.0f} km apart ({ce}–{cm})")
-        else:
-            parts.append(f"{km:,.0f} km apart")
-    hours = d.get("shared_hours")
-    if mode != "in_person" and hours is not None and _num(hours[k]):
-        h = float(hours[k])
-        oe, om = d.get("mentee_utc_offset"), d.get("mentor_utc_offset")
-        where = ""
-        if oe is not None and om is not None and _num(oe[k]) and _num(om[k]) and oe[k] != om[k]:
-            month = ""
-            date = getattr(prep, "reference_date", None)
-            try:
-                month = _dt.date.fromisoformat(str(date)).strftime("%B")
-            except (TypeError, ValueError):
-                pass
-            pair = f"{ce}–{cm}" if ce and cm else f"UTC{float(oe[k]):+g}–UTC{float(om[k]):+g}"
-            where = f" ({pair}, {month})" if month else f" ({pair})"
-        parts.append(f"{_g(h)} h of shared working hours{where}")
-    return "; ".join(parts)
-
-
-def _spot(gap: float, lo: float, hi: float, unit: str) -> str:
-    if lo <= gap <= hi:
-        return f"inside the {_g(lo)}–{_g(hi)} {unit} sweet spot"
-    return f"{'below' if gap < lo else 'above'} the {_g(lo)}–{_g(hi)} {unit} sweet spot"
-
-
-def _experience(d: dict, k: int, ctx: dict) -> str:
-    feat = getattr(ctx["prepared"], "feature", None)
-    yg, lg = d.get("years_gap"), d.get("level_gap")
-    y = float(yg[k]) if yg is not None and _num(yg[k]) else None
-    lv = float(lg[k]) if lg is not None and _num(lg[k]) else None
-    bits = []
-    if y is not None:
-        bits.append(f"has {_plural(y, 'more year')}" if y >= 0 else f"has {_plural(y, 'year')} less")
-    if lv is not None:
-        if lv > 0:
-            bits.append(f"is {_plural(lv, 'level')} ahead")
-        elif lv == 0:
-            bits.append("is on the same level")
-        else:
-            bits.append(f"is {_plural(lv, 'level')} below")
-    text = ("mentor " + " and ".join(bits)) if bits else "experience gap unknown"
-    if y is None and lv is not None:
-        text += " (years of experience unknown)"
-    junior = d.get("junior_mentor")
-    if junior is not None and bool(junior[k]):
-        return text + ": the mentor is junior to the mentee, which scores 0"
-    spots = []
-    if feat is not None and y is not None and hasattr(feat, "years_gap"):
-        spots.append(_spot(y, *feat.years_gap, "year"))
-    if feat is not None and lv is not None and hasattr(feat, "level_gap"):
-        spots.append(_spot(lv, *feat.level_gap, "level"))
-    if spots:
-        text += ": " + " and ".join(spots)
-    ag = d.get("age_gap")
-    if ag is not None and _num(ag[k]):
-        text += f"; age is used (a protected attribute): the mentor is {_plural(ag[k], 'year')} " \
-                f"{'older' if ag[k] >= 0 else 'younger'}"
-    return text
-
-
-def _generic(d: dict, k: int, ctx: dict) -> str:
-    """Any feature: its details, as 'name value' pairs in words."""
-    out = []
-    for key, arr in d.items():
-        try:
-            v = arr[k]
-        except (TypeError, IndexError, KeyError):
-            continue
-        words = key.replace("_", " ")
-        if isinstance(v, (bool, np.bool_)):
-            if v:
-                out.append(words)
-        elif _num(v):
-            out.append(f"{words} {_g(float(v), 2)}")
-        elif isinstance(v, (list, tuple, np.ndarray)):
-            if len(v):
-                out.append(f"{words}: {', '.join(map(str, v))}")
-        elif v not in (None, "") and not (isinstance(v, float) and np.isnan(v)):
-            out.append(f"{words}: {v}")
-    return "; ".join(out)
-
-
-def _words(name: str) -> str:
-    """An identifier in words: underscores to spaces."""
-    return str(name).replace("_", " ")
-
-
-def _listing(parts: list[str], conj: str = "and") -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + f" {conj} " + parts[-1]
-
-
-def _column(ctx: dict, table: str, column: str) -> np.ndarray | None:
-    """A column of the mentees or mentors table as an object array ("" where missing), taken
-    once per :func:`pair_phrases` call (cached in ``ctx["cache"]``), never once per pair."""
-    cache = ctx.setdefault("cache", {})
-    key = (table, column)
-    if key not in cache:
-        frame = ctx.get(table)
-        if frame is None or column not in frame.columns:
-            cache[key] = None
-        else:
-            cache[key] = frame[column].to_numpy(dtype=object)
-    return cache[key]
-
-
-def _cell_text(ctx: dict, table: str, column: str, idx: int) -> str:
-    col = _column(ctx, table, column)
-    if col is None:
-        return ""
-    v = col[idx]
-    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-
-
-def _cell_number(ctx: dict, table: str, column: str, idx: int) -> float | None:
-    col = _column(ctx, table, column)
-    if col is None or not _num(col[idx]):
-        return None
-    return float(col[idx])
-
-
-# ---- competency
-_SHOWN_UNCOVERED = 3
-
-
-def _target_source(ctx: dict, target: str) -> str:
-    """Where the mentee's target role came from: their stated ``target_role`` or the pathway."""
-    prep, i = ctx["prepared"], ctx["i"]
-    titles = getattr(prep, "titles", {}) or {}
-    stated = _cell_text(ctx, "mentees", "target_role", i)
-    if stated and stated == target:
-        return "the mentee's stated target"
-    role = _cell_text(ctx, "mentees", "role", i)
-    if not role:
-        return "target from the pathway"
-    frm = titles.get(role, _words(role))
-    if getattr(getattr(prep, "feature", None), "target", "next_up") == "best_next":
-        return f"target from the pathway (the best fit of the next steps from {frm})"
-    kind = ""
-    graph = getattr(getattr(prep, "framework", None), "graph", None)
-    try:
-        kind = graph.edges[role, target]["kind"]
-    except Exception:
-        pass
-    step = "next step up" if kind == "up" else ("lateral move" if kind == "lateral" else "next step")
-    return f"target from the pathway ({step} from {frm})"
-
-
-def _competency(d: dict, k: int, ctx: dict) -> str:
-    prep = ctx["prepared"]
-    comps = list(getattr(prep, "competencies", None) or [])
-    titles = getattr(prep, "titles", {}) or {}
-    if not comps:
-        return "no career framework"
-    target = str(d["target_role"][k]) if "target_role" in d else ""
-    if not target:
-        return "no target role on the career framework"
-    title = titles.get(target, _words(target))
-    source = _target_source(ctx, target)
-    gap = np.asarray(d["gap"][k], dtype=np.float64)
-    if np.isnan(gap).all():
-        return f"mentee's competency levels unknown for {title}; {source}"
-    if not np.nansum(gap) > 0:
-        return f"the mentee already meets what {title} requires; {source}"
-    mask = int(d["covered"][k])
-    j = ctx["j"]
-    level = getattr(prep, "mentor_t", None)  # (competencies, mentors) mastery, NaN = unknown
-    if level is None and getattr(prep, "mentor_level", None) is not None:
-        level = prep.mentor_level.T
-    cov, unc, unknown = [], [], []
-    for c, name in enumerate(comps):
-        g = gap[c]
-        if not g > 0:  # no gap, or the mentee's level unknown
-            continue
-        if (mask >> c) & 1:
-            cov.append((-g, c, name))
-        elif level is not None and np.isnan(level[c, j]):
-            unknown.append(_words(name))
-        else:
-            unc.append((-g, c, name))
-    shown = lambda rows: [f"{_words(n)} (+{_g(-g)})" for g, _, n in sorted(rows)]  # biggest gaps first
-    if cov:
-        text = f"covers {_listing(shown(cov))} that {title} requires"
-    else:
-        text = f"covers none of the gaps {title} requires"
-    if unc:
-        if not cov:
-            text += ": " + _listing(shown(unc)[:_SHOWN_UNCOVERED])
-        else:
-            text += "; not " + _listing(shown(unc)[:_SHOWN_UNCOVERED], "or")
-        if len(unc) > _SHOWN_UNCOVERED:
-            text += f" (+{len(unc) - _SHOWN_UNCOVERED} more)"
-    if unknown:
-        text += f"; mentor's level unknown in {_listing(unknown)}"
-    return f"{text}; {source}"
-
-
-def _competency_neutral(d: dict, k: int, ctx: dict, default: str, neutral: float) -> str:
-    """A neutral competency value said with its cause: no gap to close is not missing data."""
-    target = str(d["target_role"][k]) if "target_role" in d else ""
-    if not target or "gap" not in d:
-        return default
-    gap = np.asarray(d["gap"][k], dtype=np.float64)
-    if len(gap) and not np.isnan(gap).all() and not np.nansum(gap) > 0:
-        titles = getattr(ctx["prepared"], "titles", {}) or {}
-        return (f"the mentee already meets what {titles.get(target, _words(target))} requires, "
-                f"so any mentor would do: neutral {neutral:g}")
-    return default
-
-
-# ---- personality
-_TRAITS = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
-_SIMILAR_WITHIN = 0.25  # |difference| on the [0, 1] scale (1 point on a 1-5 scale)
-
-
-def _personality(d: dict, k: int, ctx: dict) -> str:
-    prep = ctx["prepared"]
-    feat = getattr(prep, "feature", None)
-    modes = getattr(feat, "modes", {}) or {}
-    weights = getattr(feat, "trait_weights", {}) or {}
-    traits = list(getattr(prep, "traits", None) or _TRAITS)
-    known, unknown = [], []
-    for order, t in enumerate(traits):
-        v = d.get(f"{t}_diff")
-        if v is None:
-            continue
-        if not _num(v[k]):
-            unknown.append(t)
-            continue
-        diff = float(v[k])
-        mode = modes.get(t, "similar")
-        part = abs(diff) if mode == "complementary" else 1.0 - abs(diff)
-        w = float(weights.get(t, 1.0))
-        good = (abs(diff) <= _SIMILAR_WITHIN) != (mode == "complementary")
-        # how telling a trait is: its weight times its part (lifting) or its shortfall (lowering)
-        known.append((-w * (part if good else 1.0 - part), order, t, mode, diff, good))
-    if not known:
-        return "no trait known for both"
-    # the two most telling traits that lift the pair and the most telling one that lowers it,
-    # topped up to three from the rest; said in trait order
-    ups = sorted(r for r in known if r[5])
-    downs = sorted(r for r in known if not r[5])
-    pick = ups[:2] + downs[:1]
-    rest = sorted(r for r in known if r not in pick)
-    pick = sorted(pick + rest[:max(0, 3 - len(pick))], key=lambda r: r[1])
-    groups: dict[str, list[str]] = {"similar": [], "different": [], "complementary": [], "alike": []}
-    for _, _, t, mode, diff, _ in pick:
-        close = abs(diff) <= _SIMILAR_WITHIN
-        side = f" (mentor {'higher' if diff > 0 else 'lower'})"
-        if mode == "complementary":
-            groups["alike" if close else "complementary"].append(t if close else t + side)
-        else:
-            groups["similar" if close else "different"].append(t if close else t + side)
-    heads = {"similar": "similar on", "different": "different on", "complementary": "complementary on",
-             "alike": "alike, where a contrast is sought, on"}
-    text = ", ".join(f"{heads[g]} {_listing(ts)}" for g, ts in groups.items() if ts)
-    if unknown:
-        text += f"; {_listing(unknown)} unknown"
-    return text
-
-
-# ---- preference
-def _rank(v) -> int | None:
-    """A 1-based rank, or None when unranked (NaN, or 0 in older details)."""
-    return int(round(float(v))) if _num(v) and float(v) > 0 else None
-
-
-def _list_length(ctx: dict, side: str, idx: int) -> int | None:
-    prep = ctx["prepared"]
-    lengths = getattr(prep, f"{side}_lengths", None)
-    if lengths is not None:
-        return int(lengths[idx])
-    col = _column(ctx, f"{side}s", "preferences")
-    if col is None:
-        return None
-    v = col[idx]
-    if isinstance(v, (tuple, list, np.ndarray)):
-        return len(v)
-    return len([x for x in str(v).split(";") if x.strip()]) if isinstance(v, str) else 0
-
-
-def _preference(d: dict, k: int, ctx: dict) -> str:
-    re_ = _rank(d["mentee_rank"][k]) if "mentee_rank" in d else None
-    rm = _rank(d["mentor_rank"][k]) if "mentor_rank" in d else None
-    key = "suggested" if "suggested" in d else "manager_suggested"
-    suggested = key in d and bool(d[key][k])
-    le = _list_length(ctx, "mentee", ctx["i"])
-    lm = _list_length(ctx, "mentor", ctx["j"])
-
-    def ranked(who: str, whom: str, r: int, n: int | None) -> str:
-        if r == 1 and n == 1:
-            return f"{who} ranked this {whom} 1st (the only choice)"
-        return f"{who} ranked this {whom} {_ordinal(r)}" + (f" of {n}" if n else "")
-
-    if re_ is not None and rm is not None:
-        if re_ == 1 and rm == 1:
-            text = "mutual first choice"
-        else:
-            text = (f"mutual choice: {ranked('mentee', 'mentor', re_, le)}, "
-                    f"{ranked('mentor', 'mentee', rm, lm)}")
-    elif re_ is not None:
-        text = ranked("mentee", "mentor", re_, le)
-    elif rm is not None:
-        text = ranked("mentor", "mentee", rm, lm)
-    else:
-        text = ""
-    if suggested:
-        return f"{text}; suggested by the mentee's manager" if text else "suggested by the mentee's manager"
-    if text:
-        return text
-    if le:
-        return f"not among the mentee's {_plural(le, 'choice')} (neutral)"
-    return "no stated preference (neutral)"
-
-
-# ---- readiness
-_CRITERIA = ("performance", "leadership_feedback", "tenure_years")
-
-
-def _readiness(d: dict, k: int, ctx: dict) -> str:
-    prep = ctx["prepared"]
-    feat = getattr(prep, "feature", None)
-    weights = getattr(feat, "criteria_weights", None) or {c: 1.0 for c in _CRITERIA}
-    cap = float(getattr(feat, "tenure_cap_years", 10.0))
-    j = ctx["j"]
-    parts, unknown = [], []
-    for c in _CRITERIA:
-        if float(weights.get(c, 0.0)) <= 0:
-            continue
-        raw = _cell_number(ctx, "mentors", c, j)
-        if raw is None and c in d and _num(d[c][k]):  # back from the [0, 1] criterion
-            raw = float(d[c][k]) * cap if c == "tenure_years" else 1.0 + 4.0 * float(d[c][k])
-        if raw is None:
-            unknown.append("tenure" if c == "tenure_years" else _words(c))
-        elif c == "tenure_years":
-            t = f"{_g(raw)} year{'' if raw == 1 else 's'}' tenure"
-            parts.append(t.replace("year' ", "year's ") + (f" (counts as {_g(cap)})" if raw > cap else ""))
-        else:
-            parts.append(f"{_words(c)} {raw:.1f}/5")
-    r = d.get("readiness")
-    value = f"{float(r[k]):.2f}" if r is not None and _num(r[k]) else "unknown"
-    text = f"mentor readiness {value}"
-    if parts:
-        text += f" ({', '.join(parts)})"
-    if unknown:
-        text += f"; {_listing(unknown)} unknown"
-    return text
-
-
-PHRASERS = {"geography": _geography, "experience": _experience, "personality": _personality,
-            "competency": _competency, "preference": _preference, "readiness": _readiness}
-
-# Features whose neutral value may have a cause other than missing data:
-# ``fn(details, k, ctx, default_text, neutral) -> str``.
-NEUTRAL_PHRASERS = {"competency": _competency_neutral}
-
-
-def register_phraser(feature: str, fn) -> None:
-    """Phrase ``feature``'s details: ``fn(details: dict of arrays, k: int, ctx: dict) -> str``."""
-    PHRASERS[feature] = fn
-
-
-def _whose_missing(feature: str, mentees, mentors, i: int, j: int) -> str:
-    cols = FEATURE_COLUMNS.get(feature)
-    if not cols:
-        return ""
-
-    def known(frame, idx):
-        if frame is None:
-            return True
-        present = [c for c in frame.columns if c in cols or (feature == "competency" and c.startswith("comp_"))]
-        if not present:
-            return False
-        row = frame.iloc[idx][present]
-        return bool(row.notna().any() and (row.astype(str).str.len() > 0).any())
-
-    e, m = known(mentees, i), known(mentors, j)
-    if not e and not m:
-        return "both"
-    if not e:
-        return "the mentee"
-    if not m:
-        return "the mentor"
-    return ""
-
-
-def pair_phrases(data: dict, mentee: np.ndarray, mentor: np.ndarray) -> pd.DataFrame:
-    """Per pair and feature the plain-words phrase (one column per feature, aligned with the
-    given index arrays). Details are fetched once per feature for all the pairs. Features
-    without details (scores supplied by the caller) give an empty frame."""
-    scores = data.get("scores")
-    mentee = np.asarray(mentee, dtype=np.int64)
-    mentor = np.asarray(mentor, dtype=np.int64)
-    if scores is None or not hasattr(scores, "prepared"):
-        return pd.DataFrame(index=range(len(mentee)))
-    mentees, mentors = data.get("mentees"), data.get("mentors")
-    complete = data.get("complete")
-    pos = (mentee * complete.n_mentors + mentor) if complete is not None else None
-    out = {}
-    for col, name in enumerate(scores.features):
-        prep = scores.prepared.get(name)
-        try:
-            details = prep.details(mentee, mentor) if prep is not None else {}
-        except Exception:  # a feature's details must never break a report
-            details = {}
-        fn = PHRASERS.get(name, _generic)
-        neutral_fn = NEUTRAL_PHRASERS.get(name)
-        cache: dict = {}  # per feature: columns read once for all the pairs
-        texts = []
-        for k in range(len(mentee)):
-            i, j = int(mentee[k]), int(mentor[k])
-            ctx = {"prepared": prep, "mentee_city": _text(mentees, "city", i),
-                   "mentor_city": _text(mentors, "city", j), "mentees": mentees, "mentors": mentors,
-                   "i": i, "j": j, "data": data, "cache": cache}
-            if pos is not None and scores.missing[pos[k], col]:
-                who = _whose_missing(name, mentees, mentors, i, j)
-                whose = f" for {who}" if who and who != "both" else (" for both" if who else "")
-                neutral = scores.values[pos[k], col]
-                text = f"{name} unknown{whose}: neutral {neutral:g}"
-                if neutral_fn is not None:
-                    try:
-                        text = neutral_fn(details, k, ctx, text, neutral) or text
-                    except Exception:
-                        pass
-                texts.append(text)
-                continue
-            try:
-                texts.append(fn(details, k, ctx) or "")
-            except Exception:
-                texts.append(_generic(details, k, ctx))
-        out[name] = texts
-    return pd.DataFrame(out, index=range(len(mentee)))
-
-
-def protected_notes(data: dict) -> list[str]:
-    """Sentences for every scored feature that uses a protected attribute (age)."""
-    scores = data.get("scores")
-    notes = []
-    for name, prep in (getattr(scores, "prepared", None) or {}).items():
-        if getattr(getattr(prep, "feature", None), "uses_protected_attribute", False):
-            if name in getattr(scores, "features", []):
-                notes.append(f"the {name} feature uses age, a protected attribute")
-    return notes
-
-
-# ---------------------------------------------------------------------------------------------
-# binding constraints
-# ---------------------------------------------------------------------------------------------
-def mentor_loads(problem, chosen: np.ndarray) -> np.ndarray:
-    P = problem.pairs
-    return np.bincount(P.mentor[chosen], weights=problem.load[P.mentee[chosen]], minlength=P.n_mentors)
-
-
-def binding_constraints(problem, chosen: np.ndarray, position: int, mentor_ids) -> list[str]:
-    """Plain-words constraints that bind on the chosen pair at ``position`` of problem.pairs."""
-    P = problem.pairs
-    i, j = int(P.mentee[position]), int(P.mentor[position])
-    load = mentor_loads(problem, chosen)
-    out = []
-    if load[j] >= problem.capacity[j] - 1e-9:
-        out.append(f"mentor {mentor_ids[j]} is at capacity ({_g(load[j], 2)} of {_g(problem.capacity[j], 2)})")
-    if problem.locked[position]:
-        out.append("the pair is locked by the programme")
-    side = problem.side
-    if side.min_load is not None and side.min_load[j] > 0 and load[j] <= side.min_load[j] + 1e-9:
-        out.append(f"mentor {mentor_ids[j]} is at its minimum load ({_g(side.min_load[j])})")
-    if side.budget is not None:
-        active = load > 0
-        spent = float(((side.stipend_fixed if side.stipend_fixed is not None else 0) * active).sum()
-                      + ((side.stipend_per_mentee if side.stipend_per_mentee is not None else 0) * load).sum())
-        if spent >= side.budget * (1 - 1e-6):
-            out.append(f"the budget is used up ({spent:,.0f} of {side.budget:,.0f})")
-    if side.group is not None and (side.score_floor is not None or side.share_floor is not None):
-        g = int(side.group[i])
-        if g >= 0:
-            name = side.group_names[g] if side.group_names else str(g)
-            mt = P.mentee[chosen]
-            sc = problem.score[chosen]
-            in_g = side.group[mt] == g
-            if side.score_floor is not None and len(sc) and in_g.any():
-                overall, mean_g = float(sc.mean()), float(sc[in_g].mean())
-                floor = side.score_floor * overall
-                state = "binds" if mean_g <= floor + 1e-6 * max(1.0, abs(floor)) else "is active"
-                out.append(f"the score floor for group {name} {state} (group mean {mean_g:.3f}, "
-                           f"floor {side.score_floor:g} x overall mean {overall:.3f} = {floor:.3f})")
-            if side.share_floor is not None:
-                members = int((side.group == g).sum())
-                matched = len(np.unique(mt[in_g]))
-                share = matched / members if members else 1.0
-                state = "binds" if share <= side.share_floor + 1.0 / max(members, 1) - 1e-9 else "is active"
-                out.append(f"the matched-share floor for group {name} {state} ({matched} of {members} "
-                           f"= {share:.0%}, floor {side.share_floor:.0%})")
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# the explanation
-# ---------------------------------------------------------------------------------------------
 @dataclass
 class Explanation:
     """Why ``mentee_id`` was paired with ``mentor_id`` (or left unmatched).
@@ -654,6 +42,19 @@ class Explanation:
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
     other_mentors: list[str] = field(default_factory=list)
+    #: the mentee's other mentors, each explained (a mentee who needs several)
+    each: list["Explanation"] = field(default_factory=list)
+    #: "why not this mentor": the mentor asked about (not the mentee's), and the answer
+    asked: str | None = None
+    verdict: str = ""
+    #: with ``asked``: the mentee's own mentors (empty when unmatched)
+    current: list[str] = field(default_factory=list)
+    #: people's names by id, where the tables have them (said beside the ids)
+    names: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def _who(self, person_id) -> str:
+        name = self.names.get(str(person_id), "")
+        return f"{person_id} ({name})" if name else str(person_id)
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -670,20 +71,36 @@ class Explanation:
             "features": self.features.to_dict("records"),
             "alternatives": self.alternatives.to_dict("records"),
             "binding": list(self.binding), "reason": self.reason, "notes": list(self.notes),
-            "other_mentors": list(self.other_mentors), "text": str(self),
+            "other_mentors": list(self.other_mentors), "each": [e.to_dict() for e in self.each],
+            "asked": self.asked, "verdict": self.verdict, "current": list(self.current),
+            "text": str(self),
         }
 
     def __str__(self) -> str:
         lines = []
+        if self.asked is not None:
+            head = f"Why not {self._who(self.asked)} for {self._who(self.mentee_id)}: {self.verdict}"
+            lines.append(head if head.endswith(".") else head + ".")
+            if self.score is not None:
+                lines.append(f"  Their match score would be {self.score:.3f}"
+                             + (f", ranked {_ordinal(self.rank)} of {self.eligible_mentors} eligible mentors"
+                                if self.rank is not None else "") + ".")
+            for r in self.features.itertuples():
+                text = f": {r.text}" if r.text else ""
+                lines.append(f"  {r.feature} {r.contribution:+.3f} (weight {r.weight:g} x {r.value:.2f}){text}")
+            lines.append(f"  {self._who(self.mentee_id)} is paired with {', '.join(map(self._who, self.current))}."
+                         if self.current else
+                         f"  {self._who(self.mentee_id)} is unmatched: {self.reason or 'no reason recorded'}.")
+            return "\n".join(lines)
         if self.mentor_id is None:
-            lines.append(f"{self.mentee_id} is unmatched: {self.reason or 'no reason recorded'}.")
+            lines.append(f"{self._who(self.mentee_id)} is unmatched: {self.reason or 'no reason recorded'}.")
         else:
-            head = f"{self.mentee_id} is paired with {self.mentor_id}: score {self.score:.3f}"
+            head = f"{self._who(self.mentee_id)} is paired with {self._who(self.mentor_id)}: score {self.score:.3f}"
             if self.rank is not None:
                 head += f", ranked {_ordinal(self.rank)} of {self.eligible_mentors} eligible mentors by score"
             lines.append(head + ".")
             if self.other_mentors:
-                lines.append(f"  Also paired with: {', '.join(self.other_mentors)}.")
+                lines.append(f"  Also paired with: {', '.join(map(self._who, self.other_mentors))}.")
             for r in self.features.itertuples():
                 text = f": {r.text}" if r.text else ""
                 lines.append(f"  {r.feature} {r.contribution:+.3f} (weight {r.weight:g} x {r.value:.2f}){text}")
@@ -695,6 +112,9 @@ class Explanation:
             lines.append("  Next best:" if self.mentor_id else "  Best candidates:")
             for r in self.alternatives.itertuples():
                 lines.append(f"  - {r.text}")
+        for other in self.each:
+            lines.append("")
+            lines.append(str(other))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -703,20 +123,26 @@ class Explanation:
         return "<pre>" + html.escape(str(self)) + "</pre>"
 
 
-def _ordinal(n: int) -> str:
-    n = int(n)
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+def _names(data: dict) -> dict[str, str]:
+    """Names by id from the mentees and mentors tables, where they have a name column."""
+    out: dict[str, str] = {}
+    for table in ("mentees", "mentors"):
+        frame = data.get(table)
+        if frame is not None and "name" in frame.columns:
+            for i, n in zip(frame["id"].astype(str), frame["name"]):
+                if isinstance(n, str) and n.strip():
+                    out.setdefault(i, n.strip())
+    return out
 
 
-def _lookup(encoder, mentee_id) -> int:
+def _lookup(encoder, person_id, kind: str = "mentee id") -> int:
     idx = encoder.index
-    key = str(mentee_id)
+    key = str(person_id)
     if key not in idx:
         from ..errors import UnknownNameError
 
         known = list(encoder.ids[:20])
-        raise UnknownNameError("mentee id", key, [str(x) for x in known])
+        raise UnknownNameError(kind, key, [str(x) for x in known])
     return idx[key]
 
 
@@ -731,7 +157,10 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
     mentee_id : the mentee to explain.
     alternatives : int
         How many next-best mentors to price (each costs one exact re-solve); 0 for none.
-    mentor_id : optional, which of the mentee's mentors when it has several.
+    mentor_id : optional
+        One of the mentee's mentors (when it has several), or any other mentor: "why not this
+        mentor" (its score and features, and the rule that makes it ineligible or the exact
+        drop in the total score if it were forced).
 
     Returns
     -------
@@ -751,135 +180,113 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
     if "eligible_mentors" in pairs.columns and (pairs["mentee_id"] == mentee_id).any():
         n_eligible = int(pairs.loc[pairs["mentee_id"] == mentee_id, "eligible_mentors"].iloc[0])
     notes = protected_notes(data)
+    names = _names(data)
 
+    reason = None
+    if len(unmatched):
+        hit = unmatched.loc[unmatched["mentee_id"].astype(str) == mentee_id, "reason"]
+        reason = str(hit.iloc[0]) if len(hit) else None
     pos = None
-    if len(mine):
-        if mentor_id is not None:
-            jj = _lookup(m_ids, mentor_id)
-            hit = mine[P.mentor[mine] == jj]
-            if not len(hit):
-                raise ValueError(f"{mentee_id} is not paired with {mentor_id}")
-            pos = int(hit[0])
-        else:
-            pos = int(mine[np.argmax(problem.score[mine])])
+    if mentor_id is not None:
+        jj = _lookup(m_ids, mentor_id, "mentor id")
+        hit = mine[P.mentor[mine] == jj]
+        if not len(hit):  # "why not this mentor"
+            x = _why_not(data, problem, chosen, i, jj, mine, own, n_eligible, objective, status,
+                         solver, reason, notes)
+            x.names = names
+            return x
+        pos = int(hit[0])
+    elif len(mine):
+        # the best pair first; ties by mentor id
+        order = np.lexsort((m_ids.ids[P.mentor[mine]].astype(str), -problem.score[mine]))
+        pos = int(mine[order[0]])
     others = [str(m_ids.ids[P.mentor[p]]) for p in mine if p != pos]
 
-    # ---- feature breakdown
-    feats = pd.DataFrame(columns=["feature", "weight", "value", "contribution", "missing", "text"])
-    rank = score = j = None
+    feats, rank, score, j = _breakdown(data, problem, i, pos, own)
+    alt = _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, alternatives)
+    binding = binding_constraints(problem, chosen, pos, m_ids.ids) if pos is not None else []
+    each = []
+    if mentor_id is None:  # a mentee with several mentors: each one explained
+        for p in sorted(mine.tolist(), key=lambda p: (-problem.score[p], str(m_ids.ids[P.mentor[p]]))):
+            if p == pos:
+                continue
+            f2, r2, s2, j2 = _breakdown(data, problem, i, p, own)
+            each.append(Explanation(mentee_id, str(m_ids.ids[j2]), s2, r2, n_eligible, f2,
+                                    pd.DataFrame(columns=alt.columns),
+                                    binding_constraints(problem, chosen, p, m_ids.ids)))
+    x = Explanation(mentee_id, None if j is None else str(m_ids.ids[j]), score, rank, n_eligible,
+                       feats, alt, binding, reason if pos is None else None, notes, others, each)
+    for e in [x] + each:
+        e.names = names
+    return x
+
+
+_FEATURE_COLUMNS = ["feature", "weight", "value", "contribution", "missing", "text"]
+
+
+def _breakdown(data: dict, problem, i: int, pos: int | None, own: np.ndarray, j: int | None = None):
+    """(features frame, rank, score, mentor index) of pair ``pos`` of the solved problem, or of
+    mentor ``j`` for mentee ``i`` when ``pos`` is None and ``j`` is given (any pair of the
+    complete set, eligible or not; rank None when it is not eligible)."""
+    feats = pd.DataFrame(columns=_FEATURE_COLUMNS)
+    P = problem.pairs
+    if pos is None and j is None:
+        return feats, None, None, None
+    rank = score = None
     if pos is not None:
         j = int(P.mentor[pos])
         score = float(problem.score[pos])
-        ranks = pd.Series(problem.score[own]).rank(method="min", ascending=False).to_numpy()
-        rank = int(ranks[np.flatnonzero(own == pos)[0]])
-        scores = data.get("scores")
-        if scores is not None and hasattr(scores, "features") and data.get("complete") is not None:
-            cpos = i * data["complete"].n_mentors + j
-            phrases = pair_phrases(data, np.array([i]), np.array([j]))
-            feats = pd.DataFrame({
-                "feature": scores.features,
-                "weight": scores.weights,
-                "value": scores.values[cpos],
-                "contribution": scores.contributions[cpos],
-                "missing": scores.missing[cpos],
-                "text": [phrases[f].iloc[0] if f in phrases else "" for f in scores.features],
-            })
-    # ---- alternatives
-    alt = _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, alternatives)
-    binding = binding_constraints(problem, chosen, pos, m_ids.ids) if pos is not None else []
-    reason = None
-    if pos is None and len(unmatched):
-        hit = unmatched.loc[unmatched["mentee_id"].astype(str) == mentee_id, "reason"]
-        reason = str(hit.iloc[0]) if len(hit) else None
-    return Explanation(mentee_id, None if j is None else str(m_ids.ids[j]), score, rank, n_eligible,
-                       feats.reset_index(drop=True), alt, binding, reason, notes, others)
+        rank = int(1 + np.sum(problem.score[own] > score + 1e-12))
+    scores = data.get("scores")
+    rows = score_rows(data, np.array([i]), np.array([j])) if hasattr(scores, "features") else None
+    if rows is not None and rows[0] >= 0:
+        cpos = int(rows[0])
+        if score is None:
+            score = float(scores.total[cpos])
+        phrases = pair_phrases(data, np.array([i]), np.array([j]))
+        feats = pd.DataFrame({
+            "feature": scores.features,
+            "weight": scores.weights,
+            "value": scores.values[cpos],
+            "contribution": scores.contributions[cpos],
+            "missing": scores.missing[cpos],
+            "text": [phrases[f].iloc[0] if f in phrases else "" for f in scores.features],
+        })
+    return feats.reset_index(drop=True), rank, score, j
 
 
-_ALT_COLUMNS = ["mentor_id", "score", "eligible", "rule", "mentor_load", "mentor_capacity",
-                "cost", "text"]
-
-
-#: Above this many candidate pairs in the solved problem, alternatives are listed with their
-#: scores but not priced (pricing one is an exact re-solve of the whole round).
-ALTERNATIVE_SOLVE_PAIRS = 1_000_000
-
-
-def _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n) -> pd.DataFrame:
-    if n <= 0:
-        return pd.DataFrame(columns=_ALT_COLUMNS)
+def _why_not(data, problem, chosen, i, jj, mine, own, n_eligible, objective, status, solver,
+             reason, notes) -> Explanation:
+    """Mentee ``i`` and a mentor ``jj`` it is not paired with: the pair's score and features,
+    and why the pairing does not hold it (ineligible and by which rule, or the exact drop in
+    the total score if it were forced)."""
     P = problem.pairs
     m_ids = data["mentor_ids"].ids
-    complete, scores = data.get("complete"), data.get("scores")
-    which, names = data.get("which_rule"), data.get("rule_names")
-    current = set(P.mentor[chosen[P.mentee[chosen] == i]].tolist())
-    m = P.n_mentors
-    if complete is not None and scores is not None and which is not None:
-        js = np.arange(m)
-        cpos = i * complete.n_mentors + js
-        s = scores.total[cpos]
-        rule = which[cpos]
-        keep = np.ones(m, bool)
-        if names and "same_person" in names:
-            keep &= rule != names.index("same_person")
+    mentee_id, asked = str(data["mentee_ids"].ids[i]), str(m_ids[jj])
+    p = int(P.locate(np.array([i]), np.array([jj]))[0])
+    feats, rank, score, _ = _breakdown(data, problem, i, p if p >= 0 else None, own, jj)
+    priced = _alternatives(data, problem, chosen, i, None, None, objective, status, solver, 1, only=jj)
+    if len(priced):
+        row = priced.iloc[0]
+        verdict = str(row.text).split("): ", 1)[-1] if "): " in str(row.text) else str(row.text)
+    elif p < 0:
+        verdict = "the pair is not among the pairs the solver was given"
     else:
-        starts = P.starts()
-        own = np.arange(starts[i], starts[i + 1])
-        js, s, rule = P.mentor[own], problem.score[own], np.full(len(own), -1)
-        keep = np.ones(len(js), bool)
-    keep &= ~np.isin(js, list(current))
-    js, s, rule = js[keep], s[keep], rule[keep]
-    order = np.lexsort((m_ids[js].astype(str), -s))[:n]
-    load = mentor_loads(problem, chosen)
-    solver_name = exact_solver(problem, solver)
-    ref = None
-    rows = []
-    for k in order:
-        jj, sc, r = int(js[k]), float(s[k]), int(rule[k])
-        mid = str(m_ids[jj])
-        full = load[jj] >= problem.capacity[jj] - 1e-9
-        lc = f"{_g(load[jj], 2)}/{_g(problem.capacity[jj], 2)}"
-        if r >= 0:
-            rname = names[r]
-            words = RULE_WORDS.get(rname, f"is removed by rule {rname!r}")
-            words = words.replace("are ", "is ", 1).replace("were ", "was ", 1)
-            words = words.replace("are the mentee themself", "is the mentee themself")
-            rows.append((mid, sc, False, rname, load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}): ineligible, {words} (rule {rname!r})"))
-            continue
-        p = int(P.locate(np.array([i]), np.array([jj]))[0])
-        if p < 0:
-            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given"))
-            continue
-        state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
-        if len(P) > ALTERNATIVE_SOLVE_PAIRS:  # one re-solve per alternative: bounded work
-            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}, {state}): the exact cost of forcing it is not "
-                         f"computed for a round of {len(P):,} candidate pairs (above "
-                         f"{ALTERNATIVE_SOLVE_PAIRS:,}); pair a smaller cohort to price it"))
-            continue
-        if ref is None:
-            ref = reference_objective(problem, objective, status, solver, solver_name)
-        cost, why = forced_cost(problem, p, ref, solver_name)
-        if cost is None:
-            text = f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}"
-        else:
-            cost = max(cost, 0.0) if abs(cost) < 1e-9 else cost
-            if abs(cost) < 1e-9:
-                verdict = "an equally good alternative: forcing it costs nothing"
-            else:
-                verdict = f"forcing it lowers the programme's total score by {cost:.4f}"
-            text = f"{mid} (score {sc:.3f}, {state}): {verdict}"
-            if why != "optimal":
-                text += f" (re-solve status {why})"
-        rows.append((mid, sc, True, "", load[jj], problem.capacity[jj],
-                     np.nan if cost is None else cost, text))
-    return pd.DataFrame(rows, columns=_ALT_COLUMNS)
+        verdict = "not priced"
+    if score is not None and len(mine):
+        best = float(problem.score[mine].max())
+        verdict += (f"; the current mentor scores {best:.3f}, this one {score:.3f}"
+                    if verdict else "")
+    current = [str(m_ids[P.mentor[q]]) for q in mine]
+    return Explanation(mentee_id, None, score, rank, n_eligible, feats, priced, [], reason, notes,
+                       [], [], asked=asked, verdict=verdict, current=current)
 
 
-def explain_all(data: dict, pairs: pd.DataFrame) -> pd.Series:
+def explain_all(data: dict, pairs: pd.DataFrame, known_only: bool = False) -> pd.Series:
     """One plain-words line per pair of ``pairs`` (aligned with it): the feature phrases with
-    their contributions. No alternatives (those need re-solves); vectorised per feature."""
+    their contributions. No alternatives (those need re-solves); vectorised per feature.
+    ``known_only``: leave out the features that fell back to neutral for want of data (the
+    report says which features had data once, not on every pair)."""
     if not len(pairs):
         return pd.Series([], dtype=object)
     e, m = data["mentee_ids"], data["mentor_ids"]
@@ -888,15 +295,21 @@ def explain_all(data: dict, pairs: pd.DataFrame) -> pd.Series:
     j = np.array([mi[str(x)] for x in pairs["mentor_id"]], dtype=np.int64)
     phrases = pair_phrases(data, i, j)
     scores = data.get("scores")
-    complete = data.get("complete")
-    if not len(phrases.columns) or complete is None:
+    cpos = score_rows(data, i, j)
+    if not len(phrases.columns) or cpos is None:
         return pd.Series(["score supplied by the caller"] * len(pairs), index=pairs.index)
-    contrib = scores.contributions[i * complete.n_mentors + j]
+    found = cpos >= 0  # always, for the result's own pairs
+    contrib = np.where(found[:, None], scores.contributions[np.maximum(cpos, 0)], np.nan)
+    skip = (scores.missing[np.maximum(cpos, 0)] & found[:, None]) if known_only \
+        else np.zeros(contrib.shape, dtype=bool)
+    texts = [phrases[f].tolist() for f in scores.features]
     lines = []
     for k in range(len(pairs)):
         parts = []
         for c, f in enumerate(scores.features):
-            t = phrases[f].iloc[k]
+            if skip[k, c]:
+                continue
+            t = texts[c][k]
             parts.append(f"{f} {contrib[k, c]:+.2f}" + (f": {t}" if t else ""))
         lines.append(" | ".join(parts))
     return pd.Series(lines, index=pairs.index)

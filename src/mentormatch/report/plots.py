@@ -9,7 +9,8 @@ import io
 import numpy as np
 import pandas as pd
 
-__all__ = ["score_distribution", "contributions_plot", "load_plot", "distance_plot", "to_data_uri"]
+__all__ = ["score_distribution", "contributions_plot", "load_plot", "distance_plot", "group_plot",
+           "to_data_uri"]
 
 _BLUE, _GREY, _ORANGE = "#2b6cb0", "#a0aec0", "#dd6b20"
 
@@ -106,4 +107,35 @@ def distance_plot(values: np.ndarray, what: str) -> str | None:
         ax.set_xlabel("distance between mentee and mentor (km)")
         ax.set_title("Distance of the pairs")
     ax.set_ylabel("pairs")
+    return to_data_uri(fig)
+
+
+def group_plot(fairness: pd.DataFrame, overall: float, ratio: float = 0.8,
+               max_groups: int = 40) -> str | None:
+    """Matched share of each group (one panel row per group column, from Audit.fairness),
+    with the overall share and the flag line at ``ratio`` x overall; flagged groups in orange
+    and their mean score written beside the bar. At most ``max_groups`` groups (the smallest
+    shares first) are drawn."""
+    if fairness is None or not len(fairness):
+        return None
+    f = fairness.sort_values(["attribute", "matched_share", "group"]).copy()
+    if len(f) > max_groups:
+        f = f.nsmallest(max_groups, "matched_share").sort_values(["attribute", "matched_share", "group"])
+    labels = [f"{a}: {g}" for a, g in zip(f["attribute"], f["group"])]
+    fig, ax = _figure(6.0, max(2.2, 0.28 * len(f) + 1.2))
+    y = np.arange(len(f))[::-1]
+    colors = [_ORANGE if fl else _BLUE for fl in f["flag"]]
+    ax.barh(y, f["matched_share"], color=colors, height=0.7)
+    ax.axvline(overall, color="#2d3748", lw=1)
+    ax.axvline(ratio * overall, color=_ORANGE, lw=1, ls="--")
+    for yy, share, mean in zip(y, f["matched_share"], f["mean_score"]):
+        text = f"{share:.0%}" + ("" if not np.isfinite(mean) else f", mean score {mean:.2f}")
+        ax.text(min(share, 1.0) + 0.01, yy, text, va="center", fontsize=7)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_xlim(0, 1.6)
+    ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.set_xlabel(f"share of the group's mentees with a mentor\n(solid line: everyone, {overall:.0%}; "
+                  f"dashed: flag line, {ratio:g} x that)", fontsize=8)
+    ax.set_title("Matched share by group (orange: flagged)")
     return to_data_uri(fig)

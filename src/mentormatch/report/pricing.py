@@ -1,0 +1,208 @@
+"""Pricing the alternatives to a pair: the exact drop in the programme's total score when
+another pair is forced (one exact re-solve each), and the constraints that bind on a pair.
+
+Works on the pieces of a result (its ``data`` dict, the solved problem); never imports the
+result class.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..constraints import RULE_WORDS
+from ..errors import MentormatchError
+from .phrases import _g
+
+__all__ = ["exact_solver", "solve_objective", "reference_objective", "forced_cost", "mentor_loads",
+           "binding_constraints", "alternatives", "ALTERNATIVE_SOLVE_PAIRS"]
+
+EXACT_SOLVERS = ("flow", "hungarian", "cpsat")
+
+
+def exact_solver(problem, solver: str | None = None) -> str:
+    """The solver used to price alternatives: the result's own when it is exact, else the one
+    that models the problem exactly (flow, or CP-SAT with side constraints or fractional loads)."""
+    if solver in EXACT_SOLVERS and not (solver in ("flow", "hungarian")
+                                        and (problem.side.active() or not problem.integral)):
+        return solver
+    return "cpsat" if (problem.side.active() or not problem.integral) else "flow"
+
+
+def _with(problem, *, locked=None, capacity=None):
+    from ..solvers.base import AssignmentProblem
+
+    return AssignmentProblem(problem.pairs, problem.score,
+                             problem.capacity if capacity is None else capacity,
+                             problem.demand, problem.load,
+                             problem.locked if locked is None else locked,
+                             problem.coverage_first, problem.side,
+                             problem.mentee_rank, problem.mentor_rank)
+
+
+def solve_objective(problem, solver: str, seed: int = 0) -> tuple[float | None, str]:
+    """(objective, status) of ``problem`` solved by ``solver``; (None, message) if infeasible."""
+    from ..solvers import SolverOptions, get_solver
+
+    try:
+        sol = get_solver(solver)(problem, SolverOptions(seed=seed))
+    except (MentormatchError, ValueError) as exc:
+        return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if sol.status == "infeasible":
+        return None, sol.message or "infeasible"
+    return float(sol.objective), sol.status
+
+
+def reference_objective(problem, objective: float, status: str, result_solver: str | None,
+                        solver: str) -> float:
+    """The optimum that forced alternatives are compared with: the result's objective when the
+    result was solved exactly by ``solver``, else a fresh exact solve."""
+    if status == "optimal" and result_solver == solver:
+        return float(objective)
+    value, _ = solve_objective(problem, solver)
+    return float(objective) if value is None else value
+
+
+def forced_cost(problem, position: int, reference: float, solver: str) -> tuple[float | None, str]:
+    """Exact drop in the total score when pair ``position`` of ``problem.pairs`` is forced:
+    ``reference - objective(problem with that pair locked)``. (None, why) when forcing it is
+    infeasible."""
+    locked = problem.locked.copy()
+    locked[position] = True
+    value, status = solve_objective(_with(problem, locked=locked), solver)
+    if value is None:
+        return None, status
+    return reference - value, status
+
+
+def mentor_loads(problem, chosen: np.ndarray) -> np.ndarray:
+    P = problem.pairs
+    return np.bincount(P.mentor[chosen], weights=problem.load[P.mentee[chosen]], minlength=P.n_mentors)
+
+
+def binding_constraints(problem, chosen: np.ndarray, position: int, mentor_ids) -> list[str]:
+    """Plain-words constraints that bind on the chosen pair at ``position`` of problem.pairs."""
+    P = problem.pairs
+    i, j = int(P.mentee[position]), int(P.mentor[position])
+    load = mentor_loads(problem, chosen)
+    out = []
+    if load[j] >= problem.capacity[j] - 1e-9:
+        out.append(f"mentor {mentor_ids[j]} is at capacity ({_g(load[j], 2)} of {_g(problem.capacity[j], 2)})")
+    if problem.locked[position]:
+        out.append("the pair is locked by the programme")
+    side = problem.side
+    if side.min_load is not None and side.min_load[j] > 0 and load[j] <= side.min_load[j] + 1e-9:
+        out.append(f"mentor {mentor_ids[j]} is at its minimum load ({_g(side.min_load[j])})")
+    if side.budget is not None:
+        active = load > 0
+        spent = float(((side.stipend_fixed if side.stipend_fixed is not None else 0) * active).sum()
+                      + ((side.stipend_per_mentee if side.stipend_per_mentee is not None else 0) * load).sum())
+        if spent >= side.budget * (1 - 1e-6):
+            out.append(f"the budget is used up ({spent:,.0f} of {side.budget:,.0f})")
+    if side.group is not None and (side.score_floor is not None or side.share_floor is not None):
+        g = int(side.group[i])
+        if g >= 0:
+            name = side.group_names[g] if side.group_names else str(g)
+            mt = P.mentee[chosen]
+            sc = problem.score[chosen]
+            in_g = side.group[mt] == g
+            if side.score_floor is not None and len(sc) and in_g.any():
+                overall, mean_g = float(sc.mean()), float(sc[in_g].mean())
+                floor = side.score_floor * overall
+                state = "binds" if mean_g <= floor + 1e-6 * max(1.0, abs(floor)) else "is active"
+                out.append(f"the score floor for group {name} {state} (group mean {mean_g:.3f}, "
+                           f"floor {side.score_floor:g} x overall mean {overall:.3f} = {floor:.3f})")
+            if side.share_floor is not None:
+                members = int((side.group == g).sum())
+                matched = len(np.unique(mt[in_g]))
+                share = matched / members if members else 1.0
+                state = "binds" if share <= side.share_floor + 1.0 / max(members, 1) - 1e-9 else "is active"
+                out.append(f"the matched-share floor for group {name} {state} ({matched} of {members} "
+                           f"= {share:.0%}, floor {side.share_floor:.0%})")
+    return out
+
+
+_ALT_COLUMNS = ["mentor_id", "score", "eligible", "rule", "mentor_load", "mentor_capacity",
+                "cost", "text"]
+
+
+#: Above this many candidate pairs in the solved problem, alternatives are listed with their
+#: scores but not priced (pricing one is an exact re-solve of the whole round).
+ALTERNATIVE_SOLVE_PAIRS = 1_000_000
+
+
+def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
+                 only: int | None = None) -> pd.DataFrame:
+    """The ``n`` best mentors of mentee ``i`` other than its own, each with the exact cost of
+    forcing it (columns ``_ALT_COLUMNS``); ``only``: price just that mentor index."""
+    if n <= 0:
+        return pd.DataFrame(columns=_ALT_COLUMNS)
+    P = problem.pairs
+    m_ids = data["mentor_ids"].ids
+    complete, scores = data.get("complete"), data.get("scores")
+    which, names = data.get("which_rule"), data.get("rule_names")
+    current = set(P.mentor[chosen[P.mentee[chosen] == i]].tolist())
+    m = P.n_mentors
+    if complete is not None and scores is not None and which is not None:
+        js = np.arange(m)
+        cpos = i * complete.n_mentors + js
+        s = scores.total[cpos]
+        rule = which[cpos]
+        keep = np.ones(m, bool)
+        if names and "same_person" in names:
+            keep &= rule != names.index("same_person")
+    else:
+        starts = P.starts()
+        own = np.arange(starts[i], starts[i + 1])
+        js, s, rule = P.mentor[own], problem.score[own], np.full(len(own), -1)
+        keep = np.ones(len(js), bool)
+    keep &= ~np.isin(js, list(current))
+    if only is not None:
+        keep &= js == only
+    js, s, rule = js[keep], s[keep], rule[keep]
+    order = np.lexsort((m_ids[js].astype(str), -s))[:n]
+    load = mentor_loads(problem, chosen)
+    solver_name = exact_solver(problem, solver)
+    ref = None
+    rows = []
+    for k in order:
+        jj, sc, r = int(js[k]), float(s[k]), int(rule[k])
+        mid = str(m_ids[jj])
+        full = load[jj] >= problem.capacity[jj] - 1e-9
+        lc = f"{_g(load[jj], 2)}/{_g(problem.capacity[jj], 2)}"
+        if r >= 0:
+            rname = names[r]
+            words = RULE_WORDS.get(rname, f"is removed by rule {rname!r}")
+            words = words.replace("are ", "is ", 1).replace("were ", "was ", 1)
+            words = words.replace("are the mentee themself", "is the mentee themself")
+            rows.append((mid, sc, False, rname, load[jj], problem.capacity[jj], np.nan,
+                         f"{mid} (score {sc:.3f}): ineligible, {words} (rule {rname!r})"))
+            continue
+        p = int(P.locate(np.array([i]), np.array([jj]))[0])
+        if p < 0:
+            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+                         f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given"))
+            continue
+        state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
+        if len(P) > ALTERNATIVE_SOLVE_PAIRS:  # one re-solve per alternative: bounded work
+            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+                         f"{mid} (score {sc:.3f}, {state}): the exact cost of forcing it is not "
+                         f"computed for a round of {len(P):,} candidate pairs (above "
+                         f"{ALTERNATIVE_SOLVE_PAIRS:,}); pair a smaller cohort to price it"))
+            continue
+        if ref is None:
+            ref = reference_objective(problem, objective, status, solver, solver_name)
+        cost, why = forced_cost(problem, p, ref, solver_name)
+        if cost is None:
+            text = f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}"
+        else:
+            cost = max(cost, 0.0) if abs(cost) < 1e-9 else cost
+            if abs(cost) < 1e-9:
+                verdict = "an equally good alternative: forcing it costs nothing"
+            else:
+                verdict = f"forcing it lowers the programme's total score by {cost:.4f}"
+            text = f"{mid} (score {sc:.3f}, {state}): {verdict}"
+            if why != "optimal":
+                text += f" (re-solve status {why})"
+        rows.append((mid, sc, True, "", load[jj], problem.capacity[jj],
+                     np.nan if cost is None else cost, text))
+    return pd.DataFrame(rows, columns=_ALT_COLUMNS)
