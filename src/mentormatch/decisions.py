@@ -216,7 +216,9 @@ def record_decisions(programme, decisions, date=None) -> pd.DataFrame:
     if len(dec) and len(h):
         key = set(zip(dec["mentee_id"], dec["mentor_id"]))
         hit = np.array([(a, b) in key for a, b in zip(h["mentee_id"].astype(str), h["mentor_id"].astype(str))])
-        programme._close(hit & programme._active_mask(date), date, "declined")
+        from .programme import ledger
+
+        ledger.close(h, hit & ledger.active_mask(h, date), date, "declined")
     forbidden = [list(map(str, p)) for p in programme.rules.constraints["forbidden"]]
     add = [[a, b] for a, b in zip(dec["mentee_id"], dec["mentor_id"]) if [a, b] not in forbidden]
     if add:
