@@ -46,7 +46,7 @@ FIRST_CANDIDATES = 12
 ADD_PER_MENTEE = 6
 MAX_PRICING_ROUNDS = 50
 #: The share of the time limit that pricing may take before the MIP starts.
-RELAX_SHARE = 0.6
+RELAX_SHARE = 0.5
 #: Pricing stops when the best bound is within this share of the candidates' relaxation.
 RELAX_GAP = 1e-5
 #: Outside pairs join the MIP only while they are at most this many times the candidates.
