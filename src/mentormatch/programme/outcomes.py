@@ -91,25 +91,7 @@ def record_outcomes(prog: "Programme", outcomes) -> None:
 
 
 def metrics(prog: "Programme", by: Literal["cohort", "mentor"] = "cohort") -> pd.DataFrame:
-    """Programme outcomes per cohort (round) or per mentor.
-
-    A pair instance belongs to the cohort of the round that made it (a rematch to the latest
-    round then). Rates are over the instances with an outcome row (``n_reported``), not over
-    all: a missing row is unknown, not "not promoted".
-
-    Returns
-    -------
-    DataFrame
-        ``by="cohort"``: columns ``round``, ``date``, ``group`` (``"paired"``: the new pairs
-        of that round; ``"unpaired"``: the mentees left unmatched in it, from outcome rows with
-        an empty mentor_id, counting only promotions on or after the round's date), then
-        ``n``, ``n_reported``, ``promotion_rate`` (share promoted), ``median_days_to_promotion``
-        (from the pair's start, or the round's date, to the promotion), ``retention`` (share
-        who have not left), ``mean_satisfaction`` (1-5). An unpaired row appears only when the
-        round left someone unmatched.
-        ``by="mentor"``: ``mentor_id`` then the same measures over the mentor's instances.
-        Measures with no data are NaN.
-    """
+    """The body of :meth:`Programme.metrics` (its docstring states the columns)."""
     if by not in ("cohort", "mentor"):
         raise ValidationError(Problem("arguments", "by", None, None, by, "'cohort' or 'mentor'"))
     h, o = prog._history, prog._outcomes
