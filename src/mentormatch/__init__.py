@@ -17,7 +17,8 @@ from .rules import Rules
 
 _LAZY = {"synthetic": ".synthetic", "careers": ".careers", "schema": ".schema", "CareerFramework": ".careers",
          "Programme": ".programme", "testing": ".testing",
-         "batch": ".batch", "pair_many": ".batch", "JobResult": ".batch"}
+         "batch": ".batch", "pair_many": ".batch", "JobResult": ".batch",
+         "whatif": ".whatif", "learn": ".learn"}
 
 
 def __getattr__(name: str):
@@ -30,4 +31,4 @@ def __getattr__(name: str):
 
 __all__ = ["synthetic", "careers", "CareerFramework", "Programme", "InfeasibleError",
            "MentormatchError", "UnknownNameError", "ValidationError", "Matching", "assign",
-           "baseline", "pair", "Rules", "batch", "pair_many", "JobResult"]
+           "baseline", "pair", "Rules", "batch", "pair_many", "JobResult", "whatif", "learn"]
