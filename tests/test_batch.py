@@ -178,3 +178,17 @@ def test_a_dask_cluster_gives_the_sequential_results(jobs, dask_client):
         same(s.matching, d.matching)
         same(s.matching, c.matching)
     assert not on_dask[-1].ok and on_dask[-1].error.problems[0].column == "solver"
+
+
+def test_the_batch_benchmark_runs(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("distributed")
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "batch.py"), "--programmes", "2",
+                           "--mentees", "30", "--mentors", "10", "--quiet"],
+                          capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "results identical: True" in proc.stdout

@@ -142,10 +142,10 @@ def _changed_inputs(result: Matching, weights, remove_mentors, add_mentors, capa
         if len(kept) < len(locked):
             rules = rules.replace(constraints={"locked": kept})
     if capacity is not None:
-        cap = pd.Series(capacity) if isinstance(capacity, Mapping) else capacity
-        if not isinstance(cap, pd.Series):
+        if not isinstance(capacity, (Mapping, pd.Series)):
             raise ValidationError(Problem("what_if", "capacity", None, None, type(capacity).__name__,
                                           "a mapping or Series of mentor id -> capacity"))
+        cap = pd.Series(dict(capacity)) if isinstance(capacity, Mapping) else capacity.copy()
         cap.index = cap.index.astype(str)
         ids = mentors["id"].astype(str)
         bad = [x for x in cap.index if x not in set(ids)]
