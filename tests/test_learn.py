@@ -112,3 +112,26 @@ def test_bad_tables_are_named(past):
         fit_weights(past, outcome="won")
     with pytest.raises(ValidationError, match="folds"):
         fit_weights(past, folds=1)
+
+
+def test_past_pairs_of_a_programme(tmp_path):
+    mentors, mentees = mm.synthetic.organisation(n_mentees=30, n_mentors=10, seed=2)
+    weights = {"geography": 2.0, "competency": 1.0, "experience": 0.0, "preference": 0.5}
+    prog = mm.Programme(rules={"weights": weights})
+    r = prog.run_round(mentors, mentees, date="2026-01-15")
+    pairs = r.pairs[["mentee_id", "mentor_id"]]
+    promoted = np.where(np.arange(len(pairs)) % 3 == 0, "2026-08-01", "")
+    prog.record_outcomes(pairs.iloc[:-4].assign(promoted=promoted[:-4]))  # 4 pairs not reported
+    table = mm.learn.past_pairs(prog)
+    assert len(table) == len(pairs) - 4 and set(table["round"]) == {1}
+    assert table["success"].tolist() == [int(p != "") for p in promoted[:-4]]
+    contrib = pd.concat([r.pairs[["mentee_id", "mentor_id"]], r.contributions], axis=1)
+    merged = table.merge(contrib, on=["mentee_id", "mentor_id"], suffixes=("", "_c"))
+    for f in ("geography", "competency", "preference"):
+        assert np.allclose(merged[f] * weights[f], merged[f"{f}_c"])
+    assert table["experience"].isna().all()  # weight 0: its values were never computed
+    with pytest.raises(ValidationError, match="experience"):
+        fit_weights(table)
+    prog.save(tmp_path / "prog")
+    with pytest.raises(ValueError, match="round 1 has no result in memory"):
+        mm.learn.past_pairs(mm.Programme.load(tmp_path / "prog"))

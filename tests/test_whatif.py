@@ -153,3 +153,16 @@ def test_sensitivity_on_a_dask_cluster_equals_sequential(tiny):
         what_if = result.what_if(weights={"competency": 0.1}, executor=client.get_executor())
     pd.testing.assert_frame_equal(on_dask, result.sensitivity(step=0.5))
     pd.testing.assert_frame_equal(what_if.changes, result.what_if(weights={"competency": 0.1}).changes)
+
+
+def test_a_round_solved_with_a_bonus_is_refused():
+    mentors, mentees = mm.synthetic.organisation(n_mentees=30, n_mentors=8, seed=3)
+    prog = mm.Programme(priority="weight")
+    first = prog.run_round(mentors, mentees, date="2026-01-15")
+    assert len(first.unmatched) > 0  # so that the next round has priority mentees
+    second = prog.run_round(mentors, mentees, date="2026-07-15")
+    assert np.any(second.data["bonus"])
+    with pytest.raises(ValueError, match="bonus"):
+        second.what_if(weights={"geography": 2.0})
+    with pytest.raises(ValueError, match="bonus"):
+        second.sensitivity()

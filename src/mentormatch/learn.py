@@ -30,7 +30,7 @@ import pandas as pd
 from .errors import Problem, ValidationError
 from .rules import DEFAULT_WEIGHTS, Rules
 
-__all__ = ["WeightFit", "fit_weights", "MIN_OUTCOMES", "EVENTS_PER_FEATURE"]
+__all__ = ["WeightFit", "fit_weights", "past_pairs", "MIN_OUTCOMES", "EVENTS_PER_FEATURE"]
 
 #: Fewest past pairs with an outcome that :func:`fit_weights` accepts.
 MIN_OUTCOMES = 100
@@ -243,6 +243,75 @@ def _values(table: pd.DataFrame, features: Sequence[str] | None,
     return features, x
 
 
+def past_pairs(programme, success: str = "promoted") -> pd.DataFrame:
+    """The pairs a :class:`~mentormatch.Programme` made in its rounds, with their feature values
+    and recorded outcomes: the table :func:`fit_weights` takes.
+
+    Each pair instance made by a round (not carried from an earlier one; rematches are left
+    out, their values were not recorded) that has an outcome row
+    (:meth:`Programme.record_outcomes`) gives one row. Its feature values are its contributions
+    divided by the weights of the round that made it (NaN for a feature whose weight was 0 in
+    that round: its value was not computed), so rounds with different weights can be pooled.
+    As :meth:`Programme.metrics` does, an outcome row whose ``success`` column is empty counts
+    as "not" (a promotion not recorded is no promotion).
+
+    Parameters
+    ----------
+    programme : Programme
+        With its rounds' results in memory (a programme read by :meth:`Programme.load` has none).
+    success : str
+        A date column of the outcomes (``promoted``, ``ended``, ``left``): 1 where it holds a date.
+
+    Returns
+    -------
+    DataFrame
+        ``mentee_id``, ``mentor_id``, ``round``, one column per feature, ``success`` (0/1).
+
+    Examples
+    --------
+    >>> import pandas as pd, mentormatch as mm
+    >>> mentors, mentees = mm.synthetic.organisation(n_mentees=20, n_mentors=6, seed=1)
+    >>> prog = mm.Programme()
+    >>> r = prog.run_round(mentors, mentees, date="2026-01-15")
+    >>> prog.record_outcomes(r.pairs[["mentee_id", "mentor_id"]].assign(promoted="2026-09-01"))
+    >>> table = mm.learn.past_pairs(prog)
+    >>> len(table) == len(r.pairs), int(table["success"].sum()) == len(r.pairs)
+    (True, True)
+    """
+    from .features import FEATURES
+
+    outcomes, history = programme.outcomes, programme.history
+    if success not in ("promoted", "ended", "left"):
+        raise ValidationError(Problem("past_pairs", "success", None, None, success,
+                                      "a date column of the outcomes: promoted, ended or left"))
+    frames = []
+    for rnd in programme.rounds:
+        result = rnd.matching
+        if result is None:
+            raise ValueError(f"round {rnd.number} has no result in memory (a programme read by "
+                             "Programme.load keeps none): its pairs' feature values are unknown")
+        made = rnd.pairs.loc[~rnd.pairs["carried"].astype(bool), ["mentee_id", "mentor_id"]]
+        weights = result.data["rules"].weights
+        contrib = result.contributions
+        values = pd.DataFrame({f: (contrib[f].to_numpy(dtype=float) / weights[f]
+                                   if f in contrib.columns and weights.get(f, 0) > 0 else np.nan)
+                               for f in FEATURES}, index=contrib.index)
+        table = pd.concat([result.pairs[["mentee_id", "mentor_id"]].astype(str), values], axis=1)
+        table = made.astype(str).merge(table, on=["mentee_id", "mentor_id"], how="left")
+        table.insert(2, "round", rnd.number)
+        frames.append(table)
+    columns = ["mentee_id", "mentor_id", "round", *FEATURES, "success"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    pairs = pd.concat(frames, ignore_index=True)
+    made_by = history.loc[history["source"] == "round", ["instance", "mentee_id", "mentor_id", "round"]]
+    pairs = pairs.merge(made_by, on=["mentee_id", "mentor_id", "round"], how="inner")
+    flag = outcomes[["instance", success]].copy()
+    flag["success"] = (flag[success].astype(str).str.strip() != "").astype(int)
+    pairs = pairs.merge(flag[["instance", "success"]], on="instance", how="inner")
+    return pairs[columns].sort_values(["round", "mentee_id", "mentor_id"], kind="stable").reset_index(drop=True)
+
+
 def fit_weights(table: pd.DataFrame, outcome: str = "success", *, weights_used=None,
                 features: Sequence[str] | None = None, compare_to: Mapping[str, float] | None = None,
                 folds: int = 5, bootstrap: int = 200, level: float = 0.95, l2: float = 1e-3,
@@ -282,7 +351,8 @@ def fit_weights(table: pd.DataFrame, outcome: str = "success", *, weights_used=N
     Raises
     ------
     ValidationError
-        A missing column, an outcome other than 0/1, a value outside [0, 1]; or too few outcomes:
+        A missing column, an outcome other than 0/1, a value outside [0, 1] (or missing: leave
+        out, with ``features``, a feature some past round did not weigh); or too few outcomes:
         fewer than ``MIN_OUTCOMES`` pairs, or fewer than ``EVENTS_PER_FEATURE`` successes (or
         failures) per fitted feature.
 

@@ -106,6 +106,11 @@ def _inputs(result: Matching):
     if missing:
         raise ValueError("what-if needs a result of mentormatch.pair (its tables and rules); this "
                          f"one lacks {', '.join(missing)} (a result of assign() has no tables)")
+    bonus = data.get("bonus")
+    if bonus is not None and np.any(bonus):
+        raise ValueError("this result was solved with a bonus in its objective (a programme round's "
+                         "priority or continuity): a what-if re-solves through pair(), without it, "
+                         "so its pairs would differ even with nothing changed")
     return data["mentors"], data["mentees"], data["rules"].replace(columns={}), data.get("framework")
 
 
