@@ -111,6 +111,7 @@ def test_what_if_mentors_leave_join_and_change_capacity():
     result = mm.pair(mentors, mentees, {"constraints": {"locked": [[locked_mentee, busiest]]}})
     answer = result.what_if(remove_mentors=[busiest])
     assert busiest not in set(answer.after.pairs["mentor_id"])
+    pd.testing.assert_frame_equal(result.what_if(remove_mentors=busiest).changes, answer.changes)
     assert answer.notes == (f"locked pair ({locked_mentee}, {busiest}) dropped: mentor {busiest} removed",)
     assert set(result.pairs.loc[result.pairs["mentor_id"] == busiest, "mentee_id"]) <= set(answer.changes["mentee_id"])
     # every mentee is still accounted for

@@ -128,7 +128,9 @@ def _changed_inputs(result: Matching, weights, remove_mentors, add_mentors, capa
     mentors, mentees, rules, framework = _inputs(result)
     notes: list[str] = []
     known = pd.Index(mentors["id"].astype(str))
-    remove = [str(x) for x in (remove_mentors or ())]
+    if isinstance(remove_mentors, str):
+        remove_mentors = [remove_mentors]
+    remove = [str(x) for x in (remove_mentors if remove_mentors is not None else ())]
     bad = [x for x in remove if x not in known]
     if bad:
         raise ValidationError([Problem("remove_mentors", None, x, None, x,
