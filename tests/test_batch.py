@@ -192,3 +192,16 @@ def test_the_batch_benchmark_runs(tmp_path):
                           capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "results identical: True" in proc.stdout
+
+
+def test_a_pickled_result_leaves_out_what_cannot_travel(jobs):
+    import functools
+
+    result = mm.pair(*jobs[0])
+    result.data["builder"] = functools.cache(lambda: 1)  # as the scale path keeps one
+    back = pickle.loads(pickle.dumps(result))
+    assert "builder" not in back.data and back.data["not_transferred"] == ["builder"]
+    assert "builder" in result.data  # the original keeps it
+    same(back, result)
+    plain = pickle.loads(pickle.dumps(mm.pair(*jobs[1])))
+    assert "not_transferred" not in plain.data

@@ -24,7 +24,7 @@ import pandas as pd
 from .errors import MentormatchError, Problem, ValidationError
 from .matching import Matching
 
-__all__ = ["JobResult", "JobError", "pair_many", "split_by_group"]
+__all__ = ["JobResult", "JobError", "pair_many", "split_by_group", "portable_data"]
 
 
 class JobError(MentormatchError):
@@ -95,19 +95,17 @@ def _picklable(obj) -> bool:
     return True
 
 
-def _portable(result: Matching) -> Matching:
-    """The result without the entries of ``data`` that cannot be pickled (on the scale path, a
-    cached builder of every eligible pair, a closure over the block scores); their keys are listed
-    in ``data["not_transferred"]``. Done on every executor, and without one, so that results do
-    not depend on where they were computed."""
-    from dataclasses import replace
-
-    dropped = [k for k, v in result.data.items() if callable(v) and not _picklable(v)]
+def portable_data(data: dict) -> dict:
+    """``data`` without its entries that cannot be pickled (on the scale path, a cached builder
+    of every eligible pair: a closure over the block scores), their keys listed in
+    ``"not_transferred"``; ``data`` itself when every entry pickles. What a
+    :class:`~mentormatch.Matching` keeps when it is pickled (sent back from a worker process)."""
+    dropped = [k for k, v in data.items() if callable(v) and not _picklable(v)]
     if not dropped:
-        return result
-    data = {k: v for k, v in result.data.items() if k not in dropped}
-    data["not_transferred"] = dropped
-    return replace(result, data=data)
+        return data
+    out = {k: v for k, v in data.items() if k not in dropped}
+    out["not_transferred"] = dropped
+    return out
 
 
 def _run_job(mentors, mentees, programme, framework) -> tuple:
@@ -116,7 +114,7 @@ def _run_job(mentors, mentees, programme, framework) -> tuple:
     from .pipeline import pair
 
     try:
-        return ("ok", _portable(pair(mentors, mentees, programme, framework=framework)))
+        return ("ok", pair(mentors, mentees, programme, framework=framework))
     except Exception as exc:  # noqa: BLE001 - reported in the job's slot
         text = _traceback.format_exc()
         if not _picklable(exc):
@@ -325,8 +323,8 @@ def pair_many(jobs: Sequence[tuple] | Mapping[Hashable, tuple] | tuple, executor
     list of JobResult
         One per job, in the order of the jobs. ``result.ok`` tells whether the job produced a
         Matching (``result.matching``) or failed (``result.error``, ``result.traceback``); a
-        failing job does not stop the others. Entries of ``Matching.data`` that cannot be
-        pickled are left out of every result (their keys in ``data["not_transferred"]``).
+        failing job does not stop the others. A result that crossed a process boundary lacks
+        the entries of ``Matching.data`` that cannot be pickled (see :func:`portable_data`).
 
     Examples
     --------

@@ -124,3 +124,10 @@ class Matching:
         from .whatif import sensitivity
 
         return sensitivity(self, step, executor=executor, relative=relative, progress=progress)
+
+    def __getstate__(self):
+        # pickled (e.g. sent back from a worker process by pair_many): without the entries of
+        # ``data`` that cannot be pickled, named in data["not_transferred"]
+        from .batch import portable_data
+
+        return {**self.__dict__, "data": portable_data(self.data)}
