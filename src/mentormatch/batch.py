@@ -57,16 +57,16 @@ class JobResult:
         an exception that cannot be pickled.
     traceback : str
         Where the error was raised (text; empty when the job succeeded).
-    n_mentees : int
-        Mentee rows the job was given: with ``ok`` False these are the mentees left unpaired
-        because of ``error``.
+    n_mentees : int or None
+        Mentee rows the job was given (None when given as a file path, which the job reads):
+        with ``ok`` False these are the mentees left unpaired because of ``error``.
     """
 
     key: Hashable
     matching: Matching | None
     error: BaseException | None
     traceback: str
-    n_mentees: int
+    n_mentees: int | None
 
     @property
     def ok(self) -> bool:
@@ -122,7 +122,7 @@ def _run_job(mentors, mentees, programme, framework) -> tuple:
         return ("error", exc, text)
 
 
-def _outcome(key, n_mentees: int, out: tuple) -> JobResult:
+def _outcome(key, n_mentees: int | None, out: tuple) -> JobResult:
     if out[0] == "ok":
         return JobResult(key, out[1], None, "", n_mentees)
     return JobResult(key, None, out[1], out[2], n_mentees)
@@ -279,11 +279,8 @@ def _as_jobs(jobs, group, programme) -> list[tuple[Hashable, tuple]]:
     return out
 
 
-def _n_rows(table) -> int:
-    try:
-        return len(table)
-    except TypeError:
-        return 0
+def _n_rows(table) -> int | None:
+    return len(table) if isinstance(table, pd.DataFrame) else None  # a path: not read here
 
 
 # --------------------------------------------------------------------------------------------
