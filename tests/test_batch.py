@@ -18,7 +18,8 @@ def same(a: mm.Matching, b: mm.Matching) -> None:
     pd.testing.assert_frame_equal(a.pairs, b.pairs)
     pd.testing.assert_frame_equal(a.unmatched, b.unmatched)
     pd.testing.assert_frame_equal(a.contributions, b.contributions)
-    assert (a.status, a.objective, a.bound, a.gap, a.solver) == (b.status, b.objective, b.bound, b.gap, b.solver)
+    for name in ("status", "objective", "bound", "gap", "solver"):
+        assert getattr(a, name) == getattr(b, name), name
 
 
 @pytest.fixture(scope="module")

@@ -162,10 +162,11 @@ def _nearest_in_group_managers(mentors: pd.DataFrame, mentees: pd.DataFrame,
                           pd.Series(text(mentors, "manager_id"), index=m_ids)])
     managers = managers[~managers.index.duplicated()]  # a person in both tables: one person
     parent = ids.get_indexer(managers.reindex(ids).fillna("").to_numpy())  # -1: no manager
-    groups = pd.Index(pd.unique(np.concatenate([text(mentees, column), text(mentors, column)])))
+    row_groups = np.concatenate([text(mentees, column), text(mentors, column)])
+    groups = pd.Index(pd.unique(row_groups))
     n_groups = len(groups)
     node = np.concatenate([ids.get_indexer(e_ids), ids.get_indexer(m_ids)]).astype(np.int64)
-    gidx = groups.get_indexer(np.concatenate([text(mentees, column), text(mentors, column)])).astype(np.int64)
+    gidx = groups.get_indexer(row_groups).astype(np.int64)
     members = np.unique(node * n_groups + gidx)  # (person, group) memberships
     anc = parent[node].astype(np.int64)
     found = np.full(len(node), -1, dtype=np.int64)

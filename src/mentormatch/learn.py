@@ -217,7 +217,8 @@ def _values(table: pd.DataFrame, features: Sequence[str] | None,
         raise ValidationError(problems)
     used = None
     if weights_used is not None:
-        used = Rules.coerce(weights_used).weights if not isinstance(weights_used, Mapping) else dict(weights_used)
+        used = (dict(weights_used) if isinstance(weights_used, Mapping)
+                else Rules.coerce(weights_used).weights)
         zero = [f for f in features if not used.get(f, 0.0) > 0]
         if zero:
             raise ValidationError([Problem("weights_used", f, None, None, used.get(f, 0.0),
@@ -309,7 +310,8 @@ def past_pairs(programme, success: str = "promoted") -> pd.DataFrame:
     flag = outcomes[["instance", success]].copy()
     flag["success"] = (flag[success].astype(str).str.strip() != "").astype(int)
     pairs = pairs.merge(flag[["instance", "success"]], on="instance", how="inner")
-    return pairs[columns].sort_values(["round", "mentee_id", "mentor_id"], kind="stable").reset_index(drop=True)
+    pairs = pairs[columns].sort_values(["round", "mentee_id", "mentor_id"], kind="stable")
+    return pairs.reset_index(drop=True)
 
 
 def fit_weights(table: pd.DataFrame, outcome: str = "success", *, weights_used=None,
@@ -424,8 +426,9 @@ def fit_weights(table: pd.DataFrame, outcome: str = "success", *, weights_used=N
         return np.quantile(a, q, axis=0) if bootstrap else np.full(len(features), np.nan)
 
     weights = rescale(beta)
-    intervals = pd.DataFrame({"weight": weights, "low": pct(scaled, alpha), "high": pct(scaled, 1 - alpha),
-                              "coef": beta, "coef_low": pct(draws, alpha), "coef_high": pct(draws, 1 - alpha)},
+    intervals = pd.DataFrame({"weight": weights, "low": pct(scaled, alpha),
+                              "high": pct(scaled, 1 - alpha), "coef": beta,
+                              "coef_low": pct(draws, alpha), "coef_high": pct(draws, 1 - alpha)},
                              index=pd.Index(features, name="feature"))
     return WeightFit(features, dict(zip(features, map(float, beta))), intercept,
                      dict(zip(features, map(float, weights))), {f: compared[f] for f in features},
