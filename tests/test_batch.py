@@ -115,7 +115,10 @@ def test_groups_account_for_every_mentee_and_match_pairing_each_group():
     results = mm.pair_many((mentors, mentees), group="unit", programme={"seed": 3}, progress=False)
     assert [r.key for r in results] == ["legal", "ops", "sales"]
     legal, ops, sales = results
-    assert not legal.ok and legal.n_mentees == 1 and legal.error.problems[0].table == "mentors"
+    assert not legal.ok and legal.n_mentees == 1
+    problem = legal.error.problems[0]
+    assert (problem.table, problem.column, problem.value) == ("mentors", "unit", "legal")
+    assert "at least one mentor in group 'legal'" in str(legal.error)
     seen = []
     for r in (ops, sales):
         seen += r.matching.pairs["mentee_id"].tolist() + r.matching.unmatched["mentee_id"].tolist()
@@ -128,6 +131,24 @@ def test_groups_account_for_every_mentee_and_match_pairing_each_group():
     for key, (m, e, rules) in batch.split_by_group(mentors, mentees, "unit", {"seed": 3}).items():
         if key != "legal":
             same(dict(zip([r.key for r in results], results))[key].matching, mm.pair(m, e, rules))
+
+
+def test_groups_paired_apart_equal_the_whole_tables_with_cross_group_pairs_forbidden():
+    # the problem decomposes by group: pairing each group apart is pairing the whole tables
+    # with every cross-group pair forbidden (preference weight 0: preferences naming other
+    # groups are dropped by the split, which would change that feature's values)
+    mentors, mentees = mm.synthetic.organisation(n_mentees=60, n_mentors=20, seed=5)
+    weights = {"geography": 1, "experience": 1, "competency": 2, "personality": 0.5, "readiness": 0.5}
+    results = mm.pair_many((mentors, mentees), group="region", programme={"weights": weights},
+                           progress=False)
+    assert len(results) == 3 and all(r.ok for r in results)
+    region_of = dict(zip(mentors["id"], mentors["region"]))
+    forbid = [[e, m] for e, g in zip(mentees["id"], mentees["region"]) for m in mentors["id"]
+              if region_of[m] != g]
+    whole = mm.pair(mentors, mentees, {"weights": weights, "constraints": {"forbidden": forbid}})
+    assert sum(r.matching.objective for r in results) == pytest.approx(whole.objective, rel=1e-12)
+    apart = sorted(p for r in results for p in zip(r.matching.pairs["mentee_id"], r.matching.pairs["mentor_id"]))
+    assert apart == sorted(zip(whole.pairs["mentee_id"], whole.pairs["mentor_id"]))
 
 
 def test_the_management_line_holds_across_groups():

@@ -201,7 +201,8 @@ def split_by_group(mentors: pd.DataFrame, mentees: pd.DataFrame, group: str,
     programme's column mapping. Each group then keeps:
 
     * its own rows; every mentee row lands in exactly one job. A group with mentees but no
-      mentors still gets a job, whose empty mentors table makes its result the error naming it.
+      mentors still gets a job, with an empty mentors table (:func:`pair_many` answers it with
+      the error naming the group).
       Mentors of a group without mentees take part in no job.
     * its management line: each person's ``manager_id`` becomes their nearest manager up the
       whole organisation's chain who is in the same group, so that the ``management_line`` rule
@@ -346,13 +347,24 @@ def pair_many(jobs: Sequence[tuple] | Mapping[Hashable, tuple] | tuple, executor
 
     results: list[JobResult | None] = [None] * len(items)
     sizes = [_n_rows(job[1]) for _, job in items]
-    with tqdm(total=len(items), desc="pair_many", unit="job", disable=not progress) as bar:
+    todo = list(range(len(items)))
+    if group is not None:  # a group without mentors: its error names it, no job to run
+        for n, (key, (mentors, _, _)) in enumerate(items):
+            if len(mentors) == 0:
+                results[n] = JobResult(key, None, ValidationError(Problem(
+                    "mentors", group, None, None, key,
+                    f"at least one mentor in group {key!r} (its {sizes[n]} mentee(s) have none)")),
+                    "", sizes[n])
+        todo = [n for n in todo if results[n] is None]
+    with tqdm(total=len(items), initial=len(items) - len(todo), desc="pair_many", unit="job",
+              disable=not progress) as bar:
         if executor is None:
-            for n, (key, job) in enumerate(items):
+            for n in todo:
+                key, job = items[n]
                 results[n] = _outcome(key, sizes[n], _run_job(*job, framework))
                 bar.update(1)
             return results
-        futures = {executor.submit(_run_job, *job, framework): n for n, (_, job) in enumerate(items)}
+        futures = {executor.submit(_run_job, *items[n][1], framework): n for n in todo}
         for future in cf.as_completed(futures):
             n = futures[future]
             key = items[n][0]
