@@ -147,7 +147,8 @@ def test_groups_paired_apart_equal_the_whole_tables_with_cross_group_pairs_forbi
               if region_of[m] != g]
     whole = mm.pair(mentors, mentees, {"weights": weights, "constraints": {"forbidden": forbid}})
     assert sum(r.matching.objective for r in results) == pytest.approx(whole.objective, rel=1e-12)
-    apart = sorted(p for r in results for p in zip(r.matching.pairs["mentee_id"], r.matching.pairs["mentor_id"]))
+    apart = sorted(p for r in results
+                   for p in zip(r.matching.pairs["mentee_id"], r.matching.pairs["mentor_id"]))
     assert apart == sorted(zip(whole.pairs["mentee_id"], whole.pairs["mentor_id"]))
 
 
