@@ -16,7 +16,9 @@ from .pipeline import assign, baseline, pair
 from .rules import Rules
 
 _LAZY = {"synthetic": ".synthetic", "careers": ".careers", "schema": ".schema", "CareerFramework": ".careers",
-         "Programme": ".programme", "testing": ".testing"}
+         "Programme": ".programme", "testing": ".testing",
+         "batch": ".batch", "pair_many": ".batch", "JobResult": ".batch",
+         "whatif": ".whatif", "learn": ".learn"}
 
 
 def __getattr__(name: str):
@@ -29,4 +31,5 @@ def __getattr__(name: str):
 
 __all__ = ["synthetic", "careers", "CareerFramework", "Programme", "InfeasibleError",
            "MentormatchError", "UnknownNameError", "ValidationError", "Matching", "assign",
-           "baseline", "pair", "Rules", "StoreError"]
+           "baseline", "pair", "Rules", "StoreError", "batch", "pair_many", "JobResult", "whatif",
+           "learn"]

@@ -43,6 +43,12 @@ class ValidationError(MentormatchError, ValueError):
         if more > 0:
             shown += f"; and {more} more problem(s)"
         super().__init__(shown)
+        self._limit = limit
+
+    def __reduce__(self):
+        # rebuilt from its findings (Exception's default pickling passes the message back in as
+        # ``problems``): errors cross process boundaries (pair_many on an executor)
+        return (self.__class__, (self.problems,), {"_limit": self._limit})
 
 
 class UnknownNameError(MentormatchError, ValueError):
@@ -55,6 +61,9 @@ class UnknownNameError(MentormatchError, ValueError):
         close = difflib.get_close_matches(str(name), self.known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         super().__init__(f"unknown {kind} {name!r}; known: {', '.join(self.known)}.{hint}")
+
+    def __reduce__(self):
+        return (self.__class__, (self.kind, self.name, self.known))
 
 
 @dataclass
@@ -77,6 +86,9 @@ class InfeasibleError(MentormatchError):
             conflicts = [conflicts]
         self.conflicts: list[Conflict] = list(conflicts)
         super().__init__("the constraints cannot all hold: " + "; ".join(map(str, self.conflicts)))
+
+    def __reduce__(self):
+        return (self.__class__, (self.conflicts,))
 
 
 class StoreError(ValidationError):

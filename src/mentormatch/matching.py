@@ -207,3 +207,27 @@ class Matching:
         s = self.summary()
         return (f"Matching(status={s['status']!r}, pairs={s['pairs']}, unmatched={s['unmatched']}, "
                 f"objective={s['objective']:.4f}, solver={s['solver']!r})")
+
+    # -- what-if and sensitivity (mentormatch.whatif) --------------------------------------
+    def what_if(self, weights=None, remove_mentors=(), add_mentors=None, capacity=None, *,
+                executor=None):
+        """Re-solve with changed weights, mentors or capacities: the changed pairs and score
+        deltas (a :class:`mentormatch.whatif.WhatIf`). See :func:`mentormatch.whatif.what_if`."""
+        from .whatif import what_if
+
+        return what_if(self, weights, remove_mentors, add_mentors, capacity, executor=executor)
+
+    def sensitivity(self, step: float = 0.25, executor=None, *, relative: bool = True,
+                    progress: bool = False) -> pd.DataFrame:
+        """Mentees whose mentor changes when each weight moves by +/- ``step``, one row per
+        feature. See :func:`mentormatch.whatif.sensitivity`."""
+        from .whatif import sensitivity
+
+        return sensitivity(self, step, executor=executor, relative=relative, progress=progress)
+
+    def __getstate__(self):
+        # pickled (e.g. sent back from a worker process by pair_many): without the entries of
+        # ``data`` that cannot be pickled, named in data["not_transferred"]
+        from .batch import portable_data
+
+        return {**self.__dict__, "data": portable_data(self.data)}

@@ -1,0 +1,318 @@
+"""What-if and sensitivity: re-solve a pairing under changed weights, mentors or capacities.
+
+A programme lead asks what would change if geography weighed more, or if this mentor left.
+:func:`what_if` answers one such question: it changes the result's inputs, pairs again through
+:func:`mentormatch.pair` and lists the mentees whose mentors change, with their score deltas.
+:func:`sensitivity` asks it of every weight: each moved down and up by ``step``, the number of
+mentees whose mentors change (a robustness table), and :func:`sensitivity_plot` draws it for a
+report. Their solves are independent, so they run on any ``concurrent.futures.Executor`` (see
+:func:`mentormatch.pair_many`).
+
+Both re-solve from the result's validated tables and rules (``Matching.data``), not from the last
+solution: every re-solve is the same computation as a fresh ``pair`` call on the changed inputs.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import Problem, ValidationError
+from .matching import Matching
+
+__all__ = ["WhatIf", "what_if", "sensitivity", "sensitivity_plot", "changes"]
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The answer of :func:`what_if`.
+
+    Attributes
+    ----------
+    before, after : Matching
+        The result asked about and the re-solve on the changed inputs.
+    changes : DataFrame
+        One row per mentee whose mentors differ (see :func:`changes`): ``mentee_id``,
+        ``mentors_before``, ``mentors_after`` (ids joined by ``;``, empty when unmatched),
+        ``score_before``, ``score_after`` (the sum of the mentee's pair scores, 0 when
+        unmatched, each under its own weights) and ``delta`` = after - before.
+    objective_delta : float
+        ``after.objective - before.objective``.
+    notes : tuple of str
+        What the change implied beyond what was asked (a locked pair dropped because its mentor
+        was removed).
+    """
+
+    before: Matching
+    after: Matching
+    changes: pd.DataFrame
+    objective_delta: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_changed(self) -> int:
+        """Mentees whose mentors change."""
+        return len(self.changes)
+
+
+# --------------------------------------------------------------------------------------------
+# comparing two results
+# --------------------------------------------------------------------------------------------
+def _per_mentee(result: Matching) -> pd.DataFrame:
+    p = result.pairs[["mentee_id", "mentor_id", "score"]].astype({"mentee_id": str, "mentor_id": str})
+    p = p.sort_values(["mentee_id", "mentor_id"], kind="stable")
+    g = p.groupby("mentee_id", sort=True)
+    out = pd.DataFrame({"mentors": g["mentor_id"].agg(";".join), "score": g["score"].sum()})
+    unmatched = pd.Index(result.unmatched["mentee_id"].astype(str)).difference(out.index)
+    if len(unmatched):
+        out = pd.concat([out, pd.DataFrame({"mentors": "", "score": 0.0}, index=unmatched)])
+    return out
+
+
+def changes(before: Matching, after: Matching) -> pd.DataFrame:
+    """The mentees whose set of mentors differs between two results of the same mentees.
+
+    Returns
+    -------
+    DataFrame
+        ``mentee_id``, ``mentors_before``, ``mentors_after``, ``score_before``, ``score_after``,
+        ``delta``, sorted by mentee id. A mentee in only one of the results counts as unmatched
+        in the other.
+    """
+    a, b = _per_mentee(before), _per_mentee(after)
+    ids = a.index.union(b.index)
+    a = a.reindex(ids).fillna({"mentors": "", "score": 0.0})
+    b = b.reindex(ids).fillna({"mentors": "", "score": 0.0})
+    moved = (a["mentors"] != b["mentors"]).to_numpy()
+    out = pd.DataFrame({"mentee_id": ids[moved], "mentors_before": a["mentors"].to_numpy()[moved],
+                        "mentors_after": b["mentors"].to_numpy()[moved],
+                        "score_before": a["score"].to_numpy(dtype=float)[moved],
+                        "score_after": b["score"].to_numpy(dtype=float)[moved]})
+    out["delta"] = out["score_after"] - out["score_before"]
+    return out.sort_values("mentee_id", kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# the inputs of a result, changed
+# --------------------------------------------------------------------------------------------
+def _inputs(result: Matching):
+    """(mentors, mentees, rules, framework) the result was paired from: validated tables with
+    canonical columns, so the rules' column mapping is no longer needed."""
+    data = result.data
+    missing = [k for k in ("mentors", "mentees", "rules") if k not in data]
+    if missing:
+        raise ValueError("what-if needs a result of mentormatch.pair (its tables and rules); this "
+                         f"one lacks {', '.join(missing)} (a result of assign() has no tables)")
+    bonus = data.get("bonus")
+    if bonus is not None and np.any(bonus):
+        raise ValueError("this result was solved with a bonus in its objective (a programme round's "
+                         "priority or continuity): a what-if re-solves through pair(), without it, "
+                         "so its pairs would differ even with nothing changed")
+    return data["mentors"], data["mentees"], data["rules"].replace(columns={}), data.get("framework")
+
+
+def _weights(rules, weights: Mapping[str, float] | None) -> dict[str, float]:
+    merged = dict(rules.weights)
+    if weights is not None:
+        if not isinstance(weights, Mapping):
+            raise ValidationError(Problem("what_if", "weights", None, None, weights,
+                                          "a mapping of feature name -> weight"))
+        merged.update({str(k): v for k, v in weights.items()})
+    return merged
+
+
+def _changed_inputs(result: Matching, weights, remove_mentors, add_mentors, capacity):
+    mentors, mentees, rules, framework = _inputs(result)
+    notes: list[str] = []
+    known = pd.Index(mentors["id"].astype(str))
+    if isinstance(remove_mentors, str):
+        remove_mentors = [remove_mentors]
+    remove = [str(x) for x in (remove_mentors if remove_mentors is not None else ())]
+    bad = [x for x in remove if x not in known]
+    if bad:
+        raise ValidationError([Problem("remove_mentors", None, x, None, x,
+                                       "the id of a mentor of this result") for x in bad])
+    if remove:
+        # a mentor who leaves the programme stays in the organisation: same org chart, same
+        # preferences naming them, no mentees (capacity 0) and so no locked pair with them
+        gone = known.isin(remove)
+        mentors = mentors.assign(capacity=np.where(gone, 0.0, mentors["capacity"].to_numpy(dtype=float)))
+        if "min_capacity" in mentors.columns:
+            mentors["min_capacity"] = np.where(gone, 0.0, mentors["min_capacity"].to_numpy(dtype=float))
+        locked = list(rules.constraints["locked"])
+        kept = [p for p in locked if str(p[1]) not in remove]
+        notes += [f"locked pair ({p[0]}, {p[1]}) dropped: mentor {p[1]} removed"
+                  for p in locked if str(p[1]) in remove]
+        if len(kept) < len(locked):
+            rules = rules.replace(constraints={"locked": kept})
+    if capacity is not None:
+        if not isinstance(capacity, (Mapping, pd.Series)):
+            raise ValidationError(Problem("what_if", "capacity", None, None, type(capacity).__name__,
+                                          "a mapping or Series of mentor id -> capacity"))
+        cap = pd.Series(dict(capacity)) if isinstance(capacity, Mapping) else capacity.copy()
+        cap.index = cap.index.astype(str)
+        ids = mentors["id"].astype(str)
+        bad = [x for x in cap.index if x not in set(ids)]
+        if bad:
+            raise ValidationError([Problem("capacity", None, x, None, cap[x],
+                                           "the id of a mentor of this what-if") for x in bad])
+        mentors = mentors.assign(capacity=ids.map(cap).fillna(mentors["capacity"]).to_numpy())
+    if add_mentors is not None:
+        if not isinstance(add_mentors, pd.DataFrame):
+            raise ValidationError(Problem("add_mentors", None, None, None, type(add_mentors).__name__,
+                                          "a DataFrame of mentor rows (the mentors table's columns)"))
+        mentors = pd.concat([mentors, add_mentors], ignore_index=True)
+    if weights is not None:
+        rules = rules.replace(weights=_weights(rules, weights))
+    return mentors, mentees, rules, framework, notes
+
+
+def what_if(result: Matching, weights: Mapping[str, float] | None = None,
+            remove_mentors: Sequence[str] = (), add_mentors: pd.DataFrame | None = None,
+            capacity: Mapping[str, float] | pd.Series | None = None, *, executor=None) -> WhatIf:
+    """Re-solve ``result`` with changed weights, mentors or capacities and report what changes.
+
+    Parameters
+    ----------
+    result : Matching
+        A result of :func:`mentormatch.pair`.
+    weights : mapping, optional
+        Feature name -> new weight, over the result's weights (features not named keep theirs).
+    remove_mentors : sequence of str, optional
+        Mentor ids who leave the programme: they get capacity 0 (and ``min_capacity`` 0) but
+        stay in the organisation, so the org chart and the preferences naming them hold as
+        before; locked pairs naming them are dropped (listed in ``notes``).
+    add_mentors : DataFrame, optional
+        Rows to add to the mentors table, in its columns.
+    capacity : mapping or Series, optional
+        Mentor id -> new capacity.
+    executor : concurrent.futures.Executor, optional
+        Where the re-solve runs (None: here).
+
+    Returns
+    -------
+    WhatIf
+
+    Examples
+    --------
+    >>> import mentormatch as mm
+    >>> mentors, mentees = mm.synthetic.organisation(n_mentees=30, n_mentors=10, seed=2)
+    >>> result = mm.pair(mentors, mentees)
+    >>> answer = result.what_if(remove_mentors=[result.pairs["mentor_id"].iloc[0]])
+    >>> answer.n_changed > 0
+    True
+    """
+    mentors, mentees, rules, framework, notes = _changed_inputs(result, weights, remove_mentors,
+                                                                add_mentors, capacity)
+    from .batch import pair_many
+
+    [out] = pair_many([(mentors, mentees, rules)], executor, framework=framework, progress=False)
+    after = out.unwrap()
+    return WhatIf(result, after, changes(result, after), float(after.objective - result.objective),
+                  tuple(notes))
+
+
+def sensitivity(result: Matching, step: float = 0.25, *, executor=None, relative: bool = True,
+                progress: bool = False) -> pd.DataFrame:
+    """How many mentees change mentor when each weight moves down and up by ``step``.
+
+    Parameters
+    ----------
+    result : Matching
+        A result of :func:`mentormatch.pair`.
+    step : float
+        With ``relative`` (the default), each weight ``w`` becomes ``w * (1 - step)`` and
+        ``w * (1 + step)``, ``0 < step <= 1``, for the features with ``w > 0``; otherwise
+        ``max(w - step, 0)`` and ``w + step`` for every feature named in the weights, ``step > 0``
+        (a move that cannot go down is left empty).
+    executor : concurrent.futures.Executor, optional
+        Runs the ``2 x features`` re-solves (None: here, one after the other).
+    progress : bool
+        A progress bar over the re-solves.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``feature``: ``weight``, ``weight_down``, ``weight_up``, ``changed_down``,
+        ``changed_up`` (mentees whose mentors differ from ``result``'s), ``objective_down``,
+        ``objective_up`` (each re-solve's total score under its own weights) and ``changed_max``,
+        sorted by ``changed_max`` (largest first), then feature name.
+
+    Examples
+    --------
+    >>> import mentormatch as mm
+    >>> mentors, mentees = mm.synthetic.organisation(n_mentees=20, n_mentors=8, seed=1)
+    >>> table = mm.pair(mentors, mentees).sensitivity(step=0.5)
+    >>> list(table.columns[:3])
+    ['weight', 'weight_down', 'weight_up']
+    """
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step) \
+            or step <= 0 or (relative and step > 1):
+        raise ValidationError(Problem("sensitivity", "step", None, None, step,
+                                      "a number in (0, 1] (relative)" if relative else "a number > 0"))
+    mentors, mentees, rules, framework = _inputs(result)
+    base = rules.weights
+    rows, jobs, slots = [], [], []
+    for feature in sorted(base):
+        w = base[feature]
+        if relative:
+            if w <= 0:
+                continue
+            down, up = w * (1 - step), w * (1 + step)
+        else:
+            down, up = (max(w - step, 0.0) if w > 0 else math.nan), w + step
+        rows.append((feature, w, down, up))
+        for side, value in (("down", down), ("up", up)):
+            if not math.isnan(value):
+                jobs.append((mentors, mentees, rules.replace(weights={**base, feature: value})))
+                slots.append((len(rows) - 1, side))
+    from .batch import pair_many
+
+    outs = pair_many(jobs, executor, framework=framework, progress=progress)
+    table = pd.DataFrame(rows, columns=["feature", "weight", "weight_down", "weight_up"])
+    for col in ("changed_down", "changed_up"):
+        table[col] = pd.array([pd.NA] * len(table), dtype="Int64")
+    for col in ("objective_down", "objective_up"):
+        table[col] = np.nan
+    for (row, side), out in zip(slots, outs):
+        after = out.unwrap()
+        table.loc[row, f"changed_{side}"] = len(changes(result, after))
+        table.loc[row, f"objective_{side}"] = float(after.objective)
+    table["changed_max"] = table[["changed_down", "changed_up"]].max(axis=1).astype("Int64")
+    table = table.sort_values(["changed_max", "feature"], ascending=[False, True], kind="stable")
+    return table.set_index("feature")
+
+
+def sensitivity_plot(table: pd.DataFrame, n_mentees: int | None = None) -> str:
+    """A tornado chart of a :func:`sensitivity` table, as an inline ``data:image/png`` URI
+    for an HTML report (matplotlib's Agg canvas; no global state is changed).
+
+    Bars to the left: mentees whose mentors change when the feature's weight goes down; to the
+    right: when it goes up. With ``n_mentees``, the axis shows shares of the mentees.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .report.plots import to_data_uri
+
+    fig = Figure(figsize=(6.0, 0.45 * max(len(table), 3) + 1.2), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.spines[["top", "right"]].set_visible(False)
+    scale = 100.0 / n_mentees if n_mentees else 1.0
+    down = table["changed_down"].astype("Float64").fillna(0).to_numpy(dtype=float) * scale
+    up = table["changed_up"].astype("Float64").fillna(0).to_numpy(dtype=float) * scale
+    y = np.arange(len(table))[::-1]
+    ax.barh(y, -down, color="#a0aec0", label="weight down")
+    ax.barh(y, up, color="#2b6cb0", label="weight up")
+    ax.set_yticks(y, [str(f) for f in table.index])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ticks = ax.get_xticks()
+    ax.set_xticks(ticks, [f"{abs(t):g}" for t in ticks])
+    ax.set_xlabel("mentees whose mentor changes" + (" (%)" if n_mentees else ""))
+    ax.set_title("Sensitivity of the pairing to each weight")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return to_data_uri(fig)
