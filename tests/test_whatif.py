@@ -45,8 +45,9 @@ def test_sensitivity_equals_brute_force_re_solves(tiny):
     n, m = len(mentees), len(mentors)
     values = scores.values.reshape(n, m, len(scores.features))  # complete set, row-major
     eligible = prep.data["eligible"].reshape(n, m)
-    capacity = mentors["capacity"].to_numpy()
     e_ids, m_ids = prep.mentee_ids.ids, prep.mentor_ids.ids
+    # in the solver's (seeded) order of the mentors, as the score arrays are
+    capacity = mentors.set_index("id").loc[list(m_ids), "capacity"].to_numpy()
     base_w = np.array([result.data["rules"].weights[f] for f in scores.features])
 
     def as_ids(assignment):

@@ -111,7 +111,12 @@ def _inputs(result: Matching):
         raise ValueError("this result was solved with a bonus in its objective (a programme round's "
                          "priority or continuity): a what-if re-solves through pair(), without it, "
                          "so its pairs would differ even with nothing changed")
-    return data["mentors"], data["mentees"], data["rules"].replace(columns={}), data.get("framework")
+    mentors, mentees = data["mentors"], data["mentees"]
+    if "input_rows" in data:  # solved in the seeded order of the ids: back to the caller's rows
+        mentee_rows, mentor_rows = data["input_rows"]
+        mentees = mentees.iloc[np.argsort(mentee_rows)].reset_index(drop=True)
+        mentors = mentors.iloc[np.argsort(mentor_rows)].reset_index(drop=True)
+    return mentors, mentees, data["rules"].replace(columns={}), data.get("framework")
 
 
 def _weights(rules, weights: Mapping[str, float] | None) -> dict[str, float]:
