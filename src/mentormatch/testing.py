@@ -447,8 +447,12 @@ def _evaluate(problem: AssignmentProblem, x: np.ndarray, by_family: bool = False
         spend = active.astype(float) @ fixed + count @ per
         require("budget", spend <= side.budget + 1e-9)
     if side.reservation is not None:
+        # the expected payoff: stipends + bonus x the pairs' success probabilities
         bonus = side.bonus if side.bonus is not None else np.zeros(m)
-        earned = (xf * score) @ onehot_m * bonus
+        fixed = side.stipend_fixed if side.stipend_fixed is not None else np.zeros(m)
+        per = side.stipend_per_mentee if side.stipend_per_mentee is not None else np.zeros(m)
+        prob = np.clip(score / side.success_scale, 0.0, 1.0)
+        earned = fixed + count * per + (xf * prob) @ onehot_m * bonus
         require("reservation", np.all(~active | (side.reservation <= 0) | (earned >= side.reservation - 1e-9), axis=1))
     if side.balanced_load:
         big = np.where(active, count, -np.inf).max(axis=1)
