@@ -207,12 +207,14 @@ def test_assign_large_matrix_takes_the_certified_sparse_path_and_matches_scipy()
 
 @pytest.mark.parametrize("cache", [True, False])
 def test_pair_scale_path_equals_the_dense_path(org, result, monkeypatch, cache):
-    """Above LARGE_PAIRS, pair() scores block by block and certifies a sparse solve: same optimum."""
+    """Above LARGE_PAIRS, pair() scores block by block (cached) or by bounds, and certifies a
+    sparse solve: same optimum, same baselines."""
     from mentormatch import pipeline
 
     mentors, mentees = org
     monkeypatch.setattr(pipeline, "LARGE_PAIRS", 1000)
     monkeypatch.setattr(pipeline, "SCORE_CACHE_PAIRS", 10**9 if cache else 0)
+    monkeypatch.setattr(pipeline, "USE_BOUNDS", not cache)
     big = mm.pair(mentors, mentees)
     assert big.data.get("scale_path") and big.certificate["holds"] and big.status == "optimal"
     assert big.objective == pytest.approx(result.objective, rel=1e-9)
@@ -224,12 +226,8 @@ def test_pair_scale_path_equals_the_dense_path(org, result, monkeypatch, cache):
     assert big.unmatched["reason"].str.contains(r"\d").all()
     # baselines draw from every eligible pair, as on the dense path (not the solver's best pairs)
     for name in ("random", "greedy"):
-        if cache:
-            assert mm.baseline(big, name, seed=3).objective == pytest.approx(
-                mm.baseline(result, name, seed=3).objective, rel=1e-12)
-        else:  # block scores not kept: said, not silently drawn from the best pairs only
-            with pytest.raises(ValueError, match="not available"):
-                mm.baseline(big, name, seed=3)
+        assert mm.baseline(big, name, seed=3).objective == pytest.approx(
+            mm.baseline(result, name, seed=3).objective, rel=1e-12)
 
 
 PROGRAMMES = {
