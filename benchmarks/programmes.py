@@ -42,7 +42,8 @@ def _run(spec, out):
     if peer == "cpsat":
         prog["solver"] = "cpsat"
     if peer == "highs-full":
-        engine.FIRST_CANDIDATES = 10 ** 9  # every pair a candidate from the start
+        engine.FIRST_CANDIDATES = 10 ** 9  # every pair a candidate from the start,
+        engine.MIP_MAX_COLUMNS = 10 ** 9  # and the MIP over all of them
     t = time.perf_counter()
     try:
         r = mm.pair(mentors, mentees, prog)
