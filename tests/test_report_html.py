@@ -271,3 +271,30 @@ def test_sensitivity_is_off_by_default_and_opt_in(small):
     with pytest.raises(ValidationError) as info:
         small.to_html(None, seeds=1, sensitivity=pd.DataFrame({"weight": [1.0]}))
     assert info.value.problems[0].column == "weight_down"
+
+
+def test_outcomes_in_the_report_match_the_programme_metrics():
+    """The cohort table shows each round's promotion rate, median days to promotion and
+    retention as Programme.metrics() computes them; by mentor it says so; a wrong type is
+    refused naming the parameter."""
+    from mentormatch.errors import ValidationError
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=24, n_mentors=8, seed=5)
+    prog = mm.Programme()
+    r1 = prog.run_round(mentors, mentees, date="2026-01-15")
+    ids = r1.pairs["mentee_id"].tolist()
+    prog.record_outcomes(pd.DataFrame({
+        "mentee_id": ids[:4], "mentor_id": r1.pairs["mentor_id"].tolist()[:4],
+        "promoted": ["2026-03-16", "2026-05-15", "", ""], "left": ["", "", "", "2026-04-01"]}))
+    metrics = prog.metrics()
+    paired = metrics[metrics["group"] == "paired"].iloc[0]
+    sec = _section(r1.to_html(None, seeds=1, outcomes=metrics), "Outcomes by cohort")
+    row = [x for x in sec.split("<tr>") if ">paired<" in x][0]
+    assert f">{paired.promotion_rate:.0%}<" in row and ">50%<" in row  # 2 of the 4 reported
+    assert f">{paired.retention:.0%}<" in row and ">75%<" in row  # 1 of the 4 left
+    assert f">{paired.median_days_to_promotion:g}<" in row  # 60 and 120 days: 90
+    by_mentor = r1.to_html(None, seeds=1, outcomes=prog.metrics(by="mentor"))
+    assert "Outcomes by mentor" in by_mentor and "Outcomes by cohort" not in by_mentor
+    with pytest.raises(ValidationError) as info:
+        r1.to_html(None, seeds=1, outcomes={"promotion_rate": 0.5})
+    assert info.value.problems[0].column == "outcomes"

@@ -222,6 +222,9 @@ class Matching:
         else:
             raise ValidationError(Problem("to_html", "sensitivity", None, None, sensitivity,
                                           "True, False or a table from result.sensitivity()"))
+        if outcomes is not None and not isinstance(outcomes, pd.DataFrame):
+            raise ValidationError(Problem("to_html", "outcomes", None, None, type(outcomes).__name__,
+                                          "None or a table from Programme.metrics()"))
         return _to_html(self.data, self.pairs, self.unmatched, self.contributions, self.summary(),
                         self.objective, path, seeds=seeds, outcomes=outcomes, sensitivity=sens,
                         provenance=json.loads(self.provenance().to_json()))

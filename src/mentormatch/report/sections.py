@@ -237,7 +237,8 @@ GLOSSARY = [
 
 
 def outcomes_section(metrics: pd.DataFrame | None) -> str:
-    """The programme's outcomes by cohort (``Programme.metrics()``), in plain terms."""
+    """The programme's outcomes by cohort (``Programme.metrics()``), or by mentor
+    (``Programme.metrics(by="mentor")``), in plain terms."""
     if metrics is None or not len(metrics):
         return ""
     m = metrics.copy()
@@ -247,6 +248,10 @@ def outcomes_section(metrics: pd.DataFrame | None) -> str:
     m = m.rename(columns={"n": "people", "n_reported": "with outcomes reported",
                           "median_days_to_promotion": "median days to promotion",
                           "mean_satisfaction": "mean satisfaction (1-5)"})
+    if "mentor_id" in m.columns:  # Programme.metrics(by="mentor")
+        return ("<h2>Outcomes by mentor</h2><p>Per mentor: the mentees they have had, the share "
+                "promoted, the median days to promotion, the share still with the organisation, "
+                "and satisfaction, where outcomes were recorded.</p>" + table(m))
     return ("<h2>Outcomes by cohort</h2><p>Per round: the people paired in it (and those left "
             "without a mentor), the share promoted, the median days to promotion, the share still "
             "with the organisation, and satisfaction, where outcomes were recorded.</p>" + table(m))
