@@ -203,11 +203,14 @@ def _decide(result, rng):
                          "decision": kinds})
 
 
+@pytest.mark.parametrize("scores", ["blocks", "bounds"])
 @pytest.mark.parametrize("seed", range(4))
-def test_revise_on_the_scale_path_equals_the_small_path(monkeypatch, seed):
+def test_revise_on_the_scale_path_equals_the_small_path(monkeypatch, seed, scores):
     """Above pipeline.LARGE_PAIRS (lowered here) revise prices the keep bonus as a PairBonus:
     the same number of changed pending pairs and the same objective as the complete set, with
-    accepted pairs kept, declined pairs absent and every mentee accounted for once."""
+    accepted pairs kept, declined pairs absent and every mentee accounted for once. Both pair
+    sources of the scale path: cached block scores, and (above SCORE_CACHE_PAIRS, lowered too)
+    feature bounds with exact scores where they matter."""
     import mentormatch.pipeline as pl
 
     rng = np.random.default_rng(100 + seed)
@@ -218,8 +221,11 @@ def test_revise_on_the_scale_path_equals_the_small_path(monkeypatch, seed):
     decisions = _decide(result, rng)
     small = result.revise(decisions)
     monkeypatch.setattr(pl, "LARGE_PAIRS", 20)
+    if scores == "bounds":
+        monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 30)
     big = mm.pair(mentors, mentees, programme)
     assert big.data.get("scale_path") and not small.data.get("scale_path")
+    assert ("full_problem" in big.data) == (scores == "blocks")  # no block cache: bounds
     assert big.objective == pytest.approx(result.objective, abs=1e-6)
     revised = big.revise(decisions)
     assert revised.data.get("scale_path")
@@ -242,6 +248,6 @@ CHANGED_BIG: list[int] = []
 
 def test_the_scale_path_cases_include_changes():
     """Runs after the cases above: at least one of them must change pending pairs."""
-    if len(CHANGED_BIG) < 4:
+    if len(CHANGED_BIG) < 8:
         pytest.skip("run with the scale-path cases")
     assert any(c > 0 for c in CHANGED_BIG)
