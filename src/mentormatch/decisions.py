@@ -148,10 +148,12 @@ def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
     -------
     Matching
         Accepted pairs kept, declined pairs absent, every other mentee re-paired with first
-        the fewest changed pending pairs, then the best total score. ``data["revision"]``
-        holds ``accepted``, ``declined``, ``pending``, ``kept``, ``changed`` (counts), ``M``
-        (the keep bonus), ``proven`` (the solver proved the optimum) and ``changes`` (mentee_id, mentor_id, new_mentor_id: each changed
-        pending pair; new_mentor_id "" when the mentee lost it without a replacement).
+        the fewest changed pending pairs, then the best total score, at every size (the scale
+        path above ``pipeline.LARGE_PAIRS`` included). ``data["revision"]`` holds
+        ``accepted``, ``declined``, ``pending``, ``kept``, ``changed`` (counts), ``M`` (the keep
+        bonus), ``proven`` (the solver proved the optimum) and ``changes`` (mentee_id,
+        mentor_id, new_mentor_id: each changed pending pair; new_mentor_id "" when the mentee
+        lost it without a replacement).
     """
     from .pipeline import prepare, solve
 
