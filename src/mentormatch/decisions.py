@@ -95,12 +95,14 @@ def keep_bonus(prepared, mentee: np.ndarray, mentor: np.ndarray):
     listed pairs and, among those, has the best score. A PairBonus is priced at every size,
     the scale path included.
 
-    The total of any pairing lies between ``-span`` and ``span``. With every eligible pair at
-    hand, span is the sum over mentees of demand x their largest absolute score (and likewise
-    over mentors with their capacity; the smaller of the two is used). On the scale path no
-    such array exists: a pair scores between 0 and the sum of the positive weights (every
-    feature value lies in [0, 1]), and a pairing has at most min(total demand, total capacity)
-    pairs. M = 2 span + 1.
+    The total of any pairing lies between ``-low`` and ``high``; M = high + low + 1. With every
+    eligible pair at hand, high is the sum over mentees of demand x their largest positive
+    score (and likewise over mentors with their capacity; the smaller of the two is used), low
+    the same with the negative scores. On the scale path no such array exists: a pair scores
+    between 0 and the sum of the positive weights (every feature value lies in [0, 1]), and a
+    pairing has at most min(total demand, total capacity) pairs. M is kept as small as that
+    allows, since the flow's integer costs are scaled to the largest cost: the larger M, the
+    coarser the rounding of the scores (see :mod:`mentormatch.solvers.flow`).
     """
     from .pipeline import PairBonus
 
@@ -108,22 +110,25 @@ def keep_bonus(prepared, mentee: np.ndarray, mentor: np.ndarray):
     problem = prepared.problem
     if problem is not None:
         P = problem.pairs
-        s = np.abs(np.asarray(problem.score, dtype=np.float64))
-        by_e = np.zeros(P.n_mentees)
-        np.maximum.at(by_e, P.mentee, s)
-        by_m = np.zeros(P.n_mentors)
-        np.maximum.at(by_m, P.mentor, s)
+        score = np.asarray(problem.score, dtype=np.float64)
         demand = np.ones(n_e) if problem.demand is None else np.asarray(problem.demand, np.float64)
-        span = min(float((demand * by_e).sum()),
-                   float((np.minimum(problem.capacity, np.iinfo(np.int32).max) * by_m).sum()))
+        cap = np.minimum(np.asarray(problem.capacity, np.float64), np.iinfo(np.int32).max)
+        spans = []
+        for part in (np.maximum(score, 0.0), np.maximum(-score, 0.0)):
+            by_e = np.zeros(P.n_mentees)
+            np.maximum.at(by_e, P.mentee, part)
+            by_m = np.zeros(P.n_mentors)
+            np.maximum.at(by_m, P.mentor, part)
+            spans.append(min(float((demand * by_e).sum()), float((cap * by_m).sum())))
+        high, low = spans
     else:
         data = prepared.data
         best = float(sum(w for w in data["rules"].weights.values() if w > 0))
         demand = data["demand"]
         cap = np.minimum(np.asarray(data["capacity"], np.float64), np.iinfo(np.int32).max)
         n_max = min(float(n_e if demand is None else np.sum(demand)), float(cap.sum()))
-        span = n_max * best
-    m = 2.0 * span + 1.0
+        high, low = n_max * best, 0.0
+    m = high + low + 1.0
     mentee = np.asarray(mentee, dtype=np.int64)
     return PairBonus(mentee=mentee, mentor=np.asarray(mentor, dtype=np.int64),
                      value=np.full(len(mentee), m), n_mentors=n_m), m
