@@ -185,13 +185,69 @@ def test_programme_records_decisions_declines_are_forbidden_later(tmp_path):
     assert (a.mentee_id, a.mentor_id) in got and (b.mentee_id, b.mentor_id) not in got
 
 
-def test_revise_above_the_exact_path_says_so(monkeypatch):
+def _decide(result, rng):
+    """Half the proposed pairs decided at random, plus an accepted pair that was not proposed
+    where a mentor has room (it may force a pending pair to change)."""
+    pairs = result.pairs.sort_values(["mentee_id", "mentor_id"])
+    proposed = list(zip(pairs["mentee_id"].astype(str), pairs["mentor_id"].astype(str)))
+    pick = rng.permutation(len(proposed))[:max(1, len(proposed) // 2)]
+    decided = [proposed[k] for k in pick]
+    kinds = list(rng.choice(["accept", "decline"], len(decided)))
+    mentor_ids = sorted(result.data["mentors"]["id"].astype(str))
+    busy = {a for a, _ in decided}
+    free = [e for e in sorted(result.data["mentees"]["id"].astype(str)) if e not in busy]
+    if free:
+        decided.append((free[int(rng.integers(len(free)))], mentor_ids[int(rng.integers(len(mentor_ids)))]))
+        kinds.append("accept")
+    return pd.DataFrame({"mentee_id": [a for a, _ in decided], "mentor_id": [b for _, b in decided],
+                         "decision": kinds})
+
+
+@pytest.mark.parametrize("scores", ["blocks", "bounds"])
+@pytest.mark.parametrize("seed", range(4))
+def test_revise_on_the_scale_path_equals_the_small_path(monkeypatch, seed, scores):
+    """Above pipeline.LARGE_PAIRS (lowered here) revise prices the keep bonus as a PairBonus:
+    the same number of changed pending pairs and the same objective as the complete set, with
+    accepted pairs kept, declined pairs absent and every mentee accounted for once. Both pair
+    sources of the scale path: cached block scores, and (above SCORE_CACHE_PAIRS, lowered too)
+    feature bounds with exact scores where they matter."""
     import mentormatch.pipeline as pl
 
-    mentors, mentees = mm.synthetic.organisation(n_mentees=20, n_mentors=6, seed=2)
-    result = mm.pair(mentors, mentees)
-    monkeypatch.setattr(pl, "LARGE_PAIRS", 10)
-    first = result.pairs.iloc[0]
-    with pytest.raises(ValidationError, match="candidate pairs"):
-        result.revise(pd.DataFrame({"mentee_id": [first.mentee_id], "mentor_id": [first.mentor_id],
-                                    "decision": ["accept"]}))
+    rng = np.random.default_rng(100 + seed)
+    mentors, mentees = mm.synthetic.organisation(n_mentees=24, n_mentors=7, seed=seed)
+    mentors = mentors.assign(capacity=rng.integers(1, 4, len(mentors)))
+    programme = {"constraints": {"management_line": False}}
+    result = mm.pair(mentors, mentees, programme)
+    decisions = _decide(result, rng)
+    small = result.revise(decisions)
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 20)
+    if scores == "bounds":
+        monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 30)
+    big = mm.pair(mentors, mentees, programme)
+    assert big.data.get("scale_path") and not small.data.get("scale_path")
+    assert ("full_problem" in big.data) == (scores == "blocks")  # no block cache: bounds
+    assert big.objective == pytest.approx(result.objective, abs=1e-6)
+    revised = big.revise(decisions)
+    assert revised.data.get("scale_path")
+    s, b = small.data["revision"], revised.data["revision"]
+    assert b["proven"] and s["proven"]
+    assert b["changed"] == s["changed"] and b["kept"] == s["kept"] and b["pending"] == s["pending"]
+    assert revised.objective == pytest.approx(small.objective, abs=1e-6)
+    got = set(zip(revised.pairs["mentee_id"].astype(str), revised.pairs["mentor_id"].astype(str)))
+    rows = list(zip(decisions["mentee_id"], decisions["mentor_id"], decisions["decision"]))
+    assert {(a, m) for a, m, k in rows if k == "accept"} <= got
+    assert not {(a, m) for a, m, k in rows if k == "decline"} & got
+    ids = set(mentees["id"].astype(str))
+    assert sorted(revised.pairs["mentee_id"].astype(str).unique().tolist()
+                  + revised.unmatched["mentee_id"].astype(str).tolist()) == sorted(ids)
+    CHANGED_BIG.append(s["changed"])
+
+
+CHANGED_BIG: list[int] = []
+
+
+def test_the_scale_path_cases_include_changes():
+    """Runs after the cases above: at least one of them must change pending pairs."""
+    if len(CHANGED_BIG) < 8:
+        pytest.skip("run with the scale-path cases")
+    assert any(c > 0 for c in CHANGED_BIG)

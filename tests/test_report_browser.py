@@ -48,7 +48,7 @@ def rendered(tmp_path_factory):
     d = tmp_path_factory.mktemp("browser")
     mentors, mentees = mm.synthetic.organisation(n_mentees=120, n_mentors=40, seed=3)
     result = mm.pair(mentors, mentees)
-    result.to_html(d / "report.html")
+    result.to_html(d / "report.html", sensitivity=True)  # the opt-in sections too
     result.to_csv(d)  # pairs.csv, for `mentormatch revise` beside the people's tables
     mentors.to_csv(d / "mentors.csv", index=False)
     mentees.to_csv(d / "mentees.csv", index=False)
@@ -59,9 +59,11 @@ def rendered(tmp_path_factory):
     for w in (420, 1400):
         (d / f"frame{w}.html").write_text(frame.format(w=w, q="mm-test"), encoding="utf-8")
     (d / "decide.html").write_text(frame.format(w=1400, q="mm-test-decide"), encoding="utf-8")
+    # every collapsed section open (as when printed): the programme settings, the tables
+    (d / "open420.html").write_text(frame.format(w=420, q="mm-test-open"), encoding="utf-8")
     out = {"dir": d, "result": result, "mentors": mentors, "mentees": mentees}
     out["page"] = _dump(exe, (d / "report.html").as_uri(), 1400, 2000, d / "profile")
-    for name, w in (("frame420", 600), ("frame1400", 1500), ("decide", 1500)):
+    for name, w in (("frame420", 600), ("frame1400", 1500), ("decide", 1500), ("open420", 600)):
         dom = _dump(exe, (d / f"{name}.html").as_uri(), w, 2100, d / "profile")
         m = re.search(r'<pre id="out">([^<]*)</pre>', dom)
         assert m and m.group(1), f"the report's test hook did not report in {name}.html"
@@ -94,12 +96,25 @@ def test_the_plots_are_present_and_load(rendered):
         assert r["images"] >= 5 and r["imagesLoaded"] == r["images"], r
 
 
-@pytest.mark.parametrize("key", ["frame420", "frame1400"])
+@pytest.mark.parametrize("key", ["frame420", "frame1400", "open420"])
 def test_no_horizontal_overflow(rendered, key):
     r = rendered[key]
     assert r["scrollWidth"] <= r["clientWidth"], r
-    if key == "frame420":
+    if key.endswith("420"):
         assert r["clientWidth"] <= 420
+
+
+def test_about_this_run_and_sensitivity_render(rendered):
+    """The provenance ("About this run": inputs, rows, versions, settings) and the opt-in
+    sensitivity section with its chart are on the rendered page."""
+    text = _text(rendered["page"])
+    about = text.split("About this run")[1].split("Glossary")[0]
+    assert "a DataFrame (no file)" in about and "Programme settings" in about
+    assert f"{len(rendered['mentees']):,}" in about and "mentormatch" in about
+    assert '"seed": 0' in about  # the settings, collapsed
+    sens = text.split("Sensitivity to the weights")[1].split("About this run")[0]
+    assert "mentees changed (up)" in sens
+    assert 'alt="sensitivity of the pairing to each weight"' in rendered["page"]
 
 
 def test_the_page_decisions_csv_is_in_the_revise_format(rendered):

@@ -191,3 +191,110 @@ def test_mentor_ids_in_reasons_get_their_names():
                            "no M20 here"]), m)
     assert out == ["the best match, E00008 (Ana Ruiz; score 4.5 with this mentee), is full; mentor M2 (Bo Li) too",
                    "no M20 here"]
+
+
+def _section(text: str, title: str) -> str:
+    body = text.split(f"<h2>{title}</h2>")[1]
+    return body.split("<h2>")[0]
+
+
+def test_about_this_run_shows_the_provenance(tmp_path):
+    """Inputs with the short SHA-256 of their files and their rows, versions, the date and,
+    collapsed, every programme setting. (Regression: a report of tables read from files
+    failed in the data-coverage section, on the arrays in the tables' attrs.)"""
+    import hashlib
+    import html as _html
+    import json
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=14, n_mentors=5, seed=6)
+    mentors.to_csv(tmp_path / "mentors.csv", index=False)
+    mentees.to_csv(tmp_path / "mentees.csv", index=False)
+    result = mm.pair(tmp_path / "mentors.csv", tmp_path / "mentees.csv", {"seed": 7, "time_limit": 12.5})
+    about = _section(result.to_html(None, seeds=1), "About this run")
+    for table, rows in (("mentors", 5), ("mentees", 14)):
+        digest = hashlib.sha256((tmp_path / f"{table}.csv").read_bytes()).hexdigest()
+        row = [r for r in about.split("<tr>") if f">{table}<" in r]
+        assert len(row) == 1, table
+        assert digest[:12] + "…" in row[0] and digest not in about  # the short form
+        assert _html.escape(str(tmp_path / f"{table}.csv")) in row[0] and f">{rows}<" in row[0]
+    prov = result.provenance()
+    assert f"mentormatch {prov.versions['mentormatch']}" in about
+    assert prov.created[:10] in about  # the date
+    settings = about.split('<pre class="settings">')[1].split("</pre>")[0]
+    assert "<details>" in about.split('<pre class="settings">')[0].rsplit("<summary>", 1)[0][-200:]
+    assert json.loads(_html.unescape(settings)) == json.loads(prov.to_json())["programme"]
+    assert json.loads(_html.unescape(settings))["time_limit"] == 12.5
+
+
+def test_about_this_run_for_dataframes_and_report_without_it(result):
+    text = result.to_html(None, seeds=1)
+    about = _section(text, "About this run")
+    assert about.count("a DataFrame (no file)") == 2 and "–" in about
+    # the report module alone (no provenance handed to it) has no such section
+    bare = to_html(result.data, result.pairs, result.unmatched, result.contributions, result.summary(),
+                   result.objective, audit=audit(result.data, result.pairs, result.unmatched,
+                                                 result.objective, seeds=1))
+    assert "About this run" not in bare
+
+
+@pytest.fixture(scope="module")
+def small():
+    mentors, mentees = mm.synthetic.organisation(n_mentees=16, n_mentors=5, seed=8)
+    return mm.pair(mentors, mentees)
+
+
+def test_sensitivity_is_off_by_default_and_opt_in(small):
+    from mentormatch.errors import ValidationError
+
+    plain = small.to_html(None, seeds=1)
+    assert "Sensitivity to the weights" not in plain
+    text = small.to_html(None, seeds=1, sensitivity=True)
+    sec = _section(text, "Sensitivity to the weights")
+    assert text.count("<img") == plain.count("<img") + 1 and 'src="data:image/png;base64,' in sec
+    table = small.sensitivity()  # the default step, as to_html runs it
+    n = len(small.data["mentees"])
+    for feature, r in table.iterrows():
+        row = [x for x in sec.split("<tr>") if f">{feature}<" in x]
+        assert len(row) == 1, feature
+        for side in ("down", "up"):
+            c = int(r[f"changed_{side}"])
+            assert f">{c:,} ({c / n:.0%})<" in row[0], (feature, side)
+    assert len([x for x in sec.split("<tr>")[2:]]) == len(table)  # one row per weighted feature
+    # a table computed beforehand (another step) is shown as given, without re-solving
+    other = small.sensitivity(step=0.5)
+    fake = other.assign(changed_up=pd.array([n] * len(other), dtype="Int64"))
+    sec2 = _section(small.to_html(None, seeds=1, sensitivity=fake), "Sensitivity to the weights")
+    assert sec2.count(f">{n:,} (100%)<") == len(other)
+    with pytest.raises(ValidationError) as info:
+        small.to_html(None, seeds=1, sensitivity="yes")
+    assert info.value.problems[0].column == "sensitivity"
+    with pytest.raises(ValidationError) as info:
+        small.to_html(None, seeds=1, sensitivity=pd.DataFrame({"weight": [1.0]}))
+    assert info.value.problems[0].column == "weight_down"
+
+
+def test_outcomes_in_the_report_match_the_programme_metrics():
+    """The cohort table shows each round's promotion rate, median days to promotion and
+    retention as Programme.metrics() computes them; by mentor it says so; a wrong type is
+    refused naming the parameter."""
+    from mentormatch.errors import ValidationError
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=24, n_mentors=8, seed=5)
+    prog = mm.Programme()
+    r1 = prog.run_round(mentors, mentees, date="2026-01-15")
+    ids = r1.pairs["mentee_id"].tolist()
+    prog.record_outcomes(pd.DataFrame({
+        "mentee_id": ids[:4], "mentor_id": r1.pairs["mentor_id"].tolist()[:4],
+        "promoted": ["2026-03-16", "2026-05-15", "", ""], "left": ["", "", "", "2026-04-01"]}))
+    metrics = prog.metrics()
+    paired = metrics[metrics["group"] == "paired"].iloc[0]
+    sec = _section(r1.to_html(None, seeds=1, outcomes=metrics), "Outcomes by cohort")
+    row = [x for x in sec.split("<tr>") if ">paired<" in x][0]
+    assert f">{paired.promotion_rate:.0%}<" in row and ">50%<" in row  # 2 of the 4 reported
+    assert f">{paired.retention:.0%}<" in row and ">75%<" in row  # 1 of the 4 left
+    assert f">{paired.median_days_to_promotion:g}<" in row  # 60 and 120 days: 90
+    by_mentor = r1.to_html(None, seeds=1, outcomes=prog.metrics(by="mentor"))
+    assert "Outcomes by mentor" in by_mentor and "Outcomes by cohort" not in by_mentor
+    with pytest.raises(ValidationError) as info:
+        r1.to_html(None, seeds=1, outcomes={"promotion_rate": 0.5})
+    assert info.value.problems[0].column == "outcomes"

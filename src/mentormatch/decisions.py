@@ -8,10 +8,12 @@ A decisions table has one row per decided pair: ``mentee_id``, ``mentor_id``, ``
 * a lexicographic objective: first keep as many pending pairs as possible (the fewest changed
   pending pairs), then the best total score.
 
-The second goal is folded into the first by the pipeline's bonus: each eligible pair that
-keeps a pending pair gets a bonus ``M`` larger than any difference of total score between two
-pairings, so one more kept pair outweighs any gain in score and the flow optimum of
-``score + bonus`` is the lexicographic optimum. The reported scores and objective stay the
+The second goal is folded into the first by the pipeline's bonus: each pair that keeps a
+pending pair gets a bonus ``M`` larger than any difference of total score between two
+pairings, so one more kept pair outweighs any gain in score and the optimum of
+``score + bonus`` is the lexicographic optimum. The bonus is a
+:class:`~mentormatch.pipeline.PairBonus` on the listed pending pairs, which the pipeline
+prices at every size, the scale path included. The reported scores and objective stay the
 plain scores.
 """
 from __future__ import annotations
@@ -86,25 +88,50 @@ def read_decisions(decisions, table: str = "decisions") -> pd.DataFrame:
     return out.loc[~key.duplicated()].reset_index(drop=True)
 
 
-def keep_bonus(problem, keep: np.ndarray) -> tuple[np.ndarray, float]:
-    """(bonus per eligible pair, M): M on the pairs flagged ``keep``, 0 elsewhere, where M
-    exceeds any difference of total score between two feasible pairings, so that the optimum
-    of score + bonus keeps the most flagged pairs and, among those, has the best score.
+def keep_bonus(prepared, mentee: np.ndarray, mentor: np.ndarray):
+    """(bonus, M): a :class:`~mentormatch.pipeline.PairBonus` of M on each listed pair
+    (encoded indices ``mentee[k]``, ``mentor[k]``), where M exceeds any difference of total
+    score between two feasible pairings, so that the optimum of score + bonus keeps the most
+    listed pairs and, among those, has the best score. A PairBonus is priced at every size,
+    the scale path included.
 
-    The total of any pairing lies between ``-span`` and ``span``, where span is the sum over
-    mentees of demand x their largest absolute score (and likewise over mentors with their
-    capacity; the smaller of the two is used); M = 2 span + 1.
+    The total of any pairing lies between ``-low`` and ``high``; M = high + low + 1. With every
+    eligible pair at hand, high is the sum over mentees of demand x their largest positive
+    score (and likewise over mentors with their capacity; the smaller of the two is used), low
+    the same with the negative scores. On the scale path no such array exists: a pair scores
+    between 0 and the sum of the positive weights (every feature value lies in [0, 1]), and a
+    pairing has at most min(total demand, total capacity) pairs. M is kept as small as that
+    allows, since the flow's integer costs are scaled to the largest cost: the larger M, the
+    coarser the rounding of the scores (see :mod:`mentormatch.solvers.flow`).
     """
-    P = problem.pairs
-    s = np.abs(np.asarray(problem.score, dtype=np.float64))
-    by_e = np.zeros(P.n_mentees)
-    np.maximum.at(by_e, P.mentee, s)
-    by_m = np.zeros(P.n_mentors)
-    np.maximum.at(by_m, P.mentor, s)
-    span = min(float((np.asarray(problem.demand, dtype=np.float64) * by_e).sum()),
-               float((np.minimum(problem.capacity, np.iinfo(np.int32).max) * by_m).sum()))
-    m = 2.0 * span + 1.0
-    return np.where(keep, m, 0.0), m
+    from .pipeline import PairBonus
+
+    n_e, n_m = len(prepared.mentee_ids), len(prepared.mentor_ids)
+    problem = prepared.problem
+    if problem is not None:
+        P = problem.pairs
+        score = np.asarray(problem.score, dtype=np.float64)
+        demand = np.ones(n_e) if problem.demand is None else np.asarray(problem.demand, np.float64)
+        cap = np.minimum(np.asarray(problem.capacity, np.float64), np.iinfo(np.int32).max)
+        spans = []
+        for part in (np.maximum(score, 0.0), np.maximum(-score, 0.0)):
+            by_e = np.zeros(P.n_mentees)
+            np.maximum.at(by_e, P.mentee, part)
+            by_m = np.zeros(P.n_mentors)
+            np.maximum.at(by_m, P.mentor, part)
+            spans.append(min(float((demand * by_e).sum()), float((cap * by_m).sum())))
+        high, low = spans
+    else:
+        data = prepared.data
+        best = float(sum(w for w in data["rules"].weights.values() if w > 0))
+        demand = data["demand"]
+        cap = np.minimum(np.asarray(data["capacity"], np.float64), np.iinfo(np.int32).max)
+        n_max = min(float(n_e if demand is None else np.sum(demand)), float(cap.sum()))
+        high, low = n_max * best, 0.0
+    m = high + low + 1.0
+    mentee = np.asarray(mentee, dtype=np.int64)
+    return PairBonus(mentee=mentee, mentor=np.asarray(mentor, dtype=np.int64),
+                     value=np.full(len(mentee), m), n_mentors=n_m), m
 
 
 def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
@@ -126,10 +153,12 @@ def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
     -------
     Matching
         Accepted pairs kept, declined pairs absent, every other mentee re-paired with first
-        the fewest changed pending pairs, then the best total score. ``data["revision"]``
-        holds ``accepted``, ``declined``, ``pending``, ``kept``, ``changed`` (counts), ``M``
-        (the keep bonus), ``proven`` (the solver proved the optimum) and ``changes`` (mentee_id, mentor_id, new_mentor_id: each changed
-        pending pair; new_mentor_id "" when the mentee lost it without a replacement).
+        the fewest changed pending pairs, then the best total score, at every size (the scale
+        path above ``pipeline.LARGE_PAIRS`` included). ``data["revision"]`` holds
+        ``accepted``, ``declined``, ``pending``, ``kept``, ``changed`` (counts), ``M`` (the keep
+        bonus), ``proven`` (the solver proved the optimum) and ``changes`` (mentee_id,
+        mentor_id, new_mentor_id: each changed pending pair; new_mentor_id "" when the mentee
+        lost it without a replacement).
     """
     from .pipeline import prepare, solve
 
@@ -150,30 +179,19 @@ def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
         "locked": locked + [p for p in acc if p not in locked],
         "forbidden": forbidden + [p for p in dec if p not in forbidden]})
     prepared = prepare(data["mentors"], data["mentees"], new_rules, framework=data.get("framework"))
-    if prepared.scorer is not None:
-        from .pipeline import LARGE_PAIRS
-
-        n = len(data["mentees"]) * len(data["mentors"])
-        raise ValidationError(Problem(
-            "decisions", None, None, None, f"{n:,} candidate pairs",
-            f"a round of at most {LARGE_PAIRS:,} candidate pairs: the fewest-changes re-pairing needs "
-            "the exact path's bonus; revise a smaller cohort (for example one region) at a time"))
     prop = proposal[["mentee_id", "mentor_id"]].astype(str)
     decided = set(zip(d["mentee_id"], d["mentor_id"]))
     pending = prop.loc[[(a, b) not in decided for a, b in zip(prop["mentee_id"], prop["mentor_id"])]]
     pending = pending.drop_duplicates().reset_index(drop=True)
-    P = prepared.problem.pairs
+    # ids -> the round's encoded indices (the seeded order of the ids, not the row order); a
+    # pending pair whose mentee or mentor left cannot be kept, nor can one a rule made
+    # ineligible meanwhile (the bonus then lands on no candidate pair)
     e_idx, m_idx = prepared.mentee_ids.index, prepared.mentor_ids.index
-    known = np.array([a in e_idx and b in m_idx for a, b in zip(pending["mentee_id"], pending["mentor_id"])],
-                     dtype=bool)
-    keep = np.zeros(len(P), dtype=bool)
-    if known.any():
-        a = np.array([e_idx[x] for x in pending["mentee_id"][known]], dtype=np.int64)
-        b = np.array([m_idx[x] for x in pending["mentor_id"][known]], dtype=np.int64)
-        pos = P.locate(a, b)
-        keep[pos[pos >= 0]] = True  # a pending pair made ineligible meanwhile cannot be kept
-    bonus, m = keep_bonus(prepared.problem, keep)
-    result = solve(prepared, bonus if keep.any() else None)
+    known = [a in e_idx and b in m_idx for a, b in zip(pending["mentee_id"], pending["mentor_id"])]
+    a = [e_idx[x] for x, k in zip(pending["mentee_id"], known) if k]
+    b = [m_idx[x] for x, k in zip(pending["mentor_id"], known) if k]
+    bonus, m = keep_bonus(prepared, np.asarray(a, np.int64), np.asarray(b, np.int64))
+    result = solve(prepared, bonus if len(a) else None)
     got = set(zip(result.pairs["mentee_id"].astype(str), result.pairs["mentor_id"].astype(str)))
     lost = pending.loc[[(a, b) not in got for a, b in zip(pending["mentee_id"], pending["mentor_id"])]]
     now = result.pairs.assign(mentee_id=result.pairs["mentee_id"].astype(str),

@@ -192,13 +192,42 @@ class Matching:
         return _audit(self.data, self.pairs, self.unmatched, self.objective, seeds=seeds)
 
     def to_html(self, path: str | Path | None = None, seeds: int = 3,
-                outcomes: pd.DataFrame | None = None) -> str:
+                outcomes: pd.DataFrame | None = None,
+                sensitivity: "bool | pd.DataFrame" = False) -> str:
         """A standalone HTML report for the programme lead (plots inline, nothing loaded from
         the network; see :func:`mentormatch.report.html.to_html`); written to ``path`` when
         given. Returns the HTML text. ``seeds``: random pairings compared with; ``outcomes``:
-        a programme's ``metrics()`` to show (promotion, time to promotion, retention)."""
+        a programme's ``metrics()`` to show (promotion, time to promotion, retention).
+        ``sensitivity``: True runs :meth:`sensitivity` (two re-solves per weighted feature,
+        so off by default) and shows its table and chart; a table it returned (for example
+        with another step, or run on an executor) is shown as given. The report ends with
+        "About this run": the inputs with their SHA-256, row counts, versions, date and the
+        programme's settings (:meth:`provenance`)."""
+        import json
+
+        from .errors import Problem, ValidationError
+
+        need = ["weight", "weight_down", "weight_up", "changed_down", "changed_up"]
+        if isinstance(sensitivity, pd.DataFrame):
+            missing = [c for c in need if c not in sensitivity.columns]
+            if missing:
+                raise ValidationError(Problem("sensitivity", missing[0], None, None,
+                                              list(sensitivity.columns),
+                                              f"a table from result.sensitivity() with {need}"))
+            sens = sensitivity
+        elif sensitivity is True:
+            sens = self.sensitivity()
+        elif sensitivity is False:
+            sens = None
+        else:
+            raise ValidationError(Problem("to_html", "sensitivity", None, None, sensitivity,
+                                          "True, False or a table from result.sensitivity()"))
+        if outcomes is not None and not isinstance(outcomes, pd.DataFrame):
+            raise ValidationError(Problem("to_html", "outcomes", None, None, type(outcomes).__name__,
+                                          "None or a table from Programme.metrics()"))
         return _to_html(self.data, self.pairs, self.unmatched, self.contributions, self.summary(),
-                        self.objective, path, seeds=seeds, outcomes=outcomes)
+                        self.objective, path, seeds=seeds, outcomes=outcomes, sensitivity=sens,
+                        provenance=json.loads(self.provenance().to_json()))
 
     def _repr_html_(self) -> str:
         return _repr_html(self.summary(), self.pairs, self.unmatched)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from .errors import Problem, ValidationError
 from .matching import Matching
+from .report.plots import sensitivity_plot  # drawn where the report's plots are
 
 __all__ = ["WhatIf", "what_if", "sensitivity", "sensitivity_plot", "changes"]
 
@@ -289,35 +290,3 @@ def sensitivity(result: Matching, step: float = 0.25, *, executor=None, relative
     table["changed_max"] = table[["changed_down", "changed_up"]].max(axis=1).astype("Int64")
     table = table.sort_values(["changed_max", "feature"], ascending=[False, True], kind="stable")
     return table.set_index("feature")
-
-
-def sensitivity_plot(table: pd.DataFrame, n_mentees: int | None = None) -> str:
-    """A tornado chart of a :func:`sensitivity` table, as an inline ``data:image/png`` URI
-    for an HTML report (matplotlib's Agg canvas; no global state is changed).
-
-    Bars to the left: mentees whose mentors change when the feature's weight goes down; to the
-    right: when it goes up. With ``n_mentees``, the axis shows shares of the mentees.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from .report.plots import to_data_uri
-
-    fig = Figure(figsize=(6.0, 0.45 * max(len(table), 3) + 1.2), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot(1, 1, 1)
-    ax.spines[["top", "right"]].set_visible(False)
-    scale = 100.0 / n_mentees if n_mentees else 1.0
-    down = table["changed_down"].astype("Float64").fillna(0).to_numpy(dtype=float) * scale
-    up = table["changed_up"].astype("Float64").fillna(0).to_numpy(dtype=float) * scale
-    y = np.arange(len(table))[::-1]
-    ax.barh(y, -down, color="#a0aec0", label="weight down")
-    ax.barh(y, up, color="#2b6cb0", label="weight up")
-    ax.set_yticks(y, [str(f) for f in table.index])
-    ax.axvline(0, color="black", linewidth=0.8)
-    ticks = ax.get_xticks()
-    ax.set_xticks(ticks, [f"{abs(t):g}" for t in ticks])
-    ax.set_xlabel("mentees whose mentor changes" + (" (%)" if n_mentees else ""))
-    ax.set_title("Sensitivity of the pairing to each weight")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
-    return to_data_uri(fig)

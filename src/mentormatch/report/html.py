@@ -13,6 +13,7 @@ pairing, stability, budget, and a glossary. Long sections are collapsed and sear
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -23,8 +24,8 @@ from .page import CSS, JS, capped_note, esc, fmt, labels, people, shown_of, tabl
 from .phrases import protected_notes
 from .plans import plans as _plans
 from .reasons import partial_reasons
-from .sections import (GLOSSARY, coverage, geo_values, named, outcomes_section, pairs_section,
-                       roster, unmatched_section)
+from .sections import (GLOSSARY, about_section, coverage, geo_values, named, outcomes_section,
+                       pairs_section, roster, sensitivity_section, unmatched_section)
 
 __all__ = ["to_html", "repr_html", "render", "DECISION_COLUMNS", "MAX_ROWS", "fmt", "people"]
 
@@ -39,7 +40,8 @@ OPEN_PAIRS = 200
 def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
            summary: dict, objective: float, audit: Audit | None = None, seeds: int = 3,
            title: str = "Mentoring pairs: programme report", max_rows: int | None = MAX_ROWS,
-           outcomes: pd.DataFrame | None = None) -> str:
+           outcomes: pd.DataFrame | None = None, sensitivity: pd.DataFrame | None = None,
+           provenance: Mapping[str, Any] | None = None) -> str:
     """The report as one HTML string (see :func:`to_html`)."""
     a = audit if audit is not None else _audit(data, pairs, unmatched, objective, seeds=seeds,
                                                baselines=("random",))
@@ -166,6 +168,9 @@ def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributio
                         f"{fmt(float(r.total_without))} ({fmt(float(r.price))} less, "
                         f"{float(r.price_share):.1%}).</p>")
     glossary = "".join(f"<dt>{esc(t)}</dt><dd>{esc(d)}</dd>" for t, d in GLOSSARY)
+    sens_html = sensitivity_section(
+        sensitivity, n_e, plots.sensitivity_plot(sensitivity, n_e or None)
+        if sensitivity is not None and len(sensitivity) else None)
 
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -197,6 +202,8 @@ the fewest changes.</p>
 <h2>Stability</h2>{stab or '<p>Not computed for this pairing.</p>'}
 {budget_html}
 {outcomes_section(outcomes)}
+{sens_html}
+{about_section(provenance)}
 <h2>Glossary</h2><dl class="glossary">{glossary}</dl>
 </body></html>
 """
@@ -205,7 +212,8 @@ the fewest changes.</p>
 def to_html(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributions: pd.DataFrame,
             summary: dict, objective: float, path: str | Path | None = None, audit: Audit | None = None,
             seeds: int = 3, max_rows: int | None = MAX_ROWS,
-            outcomes: pd.DataFrame | None = None) -> str:
+            outcomes: pd.DataFrame | None = None, sensitivity: pd.DataFrame | None = None,
+            provenance: Mapping[str, Any] | None = None) -> str:
     """Write the standalone HTML report to ``path`` (if given) and return it.
 
     For the programme lead: people by name, role and level; who is served (matched share and
@@ -218,10 +226,14 @@ def to_html(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributi
     unmatched lists hold at most ``max_rows`` entries each (the first in the order of
     pairs.csv and unmatched.csv, with a note giving how many more there are); None for all.
     ``outcomes``: a programme's ``Programme.metrics()`` (promotion rate, time to promotion,
-    retention by cohort), shown when given.
+    retention by cohort), shown when given. ``sensitivity``: a
+    :func:`mentormatch.whatif.sensitivity` table, shown with its chart when given.
+    ``provenance``: the result's provenance record as plain data
+    (``json.loads(Provenance.to_json())``), shown as "About this run" when given.
     """
     text = render(data, pairs, unmatched, contributions, summary, objective, audit, seeds,
-                  max_rows=max_rows, outcomes=outcomes)
+                  max_rows=max_rows, outcomes=outcomes, sensitivity=sensitivity,
+                  provenance=provenance)
     if path is not None:
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)

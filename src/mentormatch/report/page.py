@@ -37,6 +37,8 @@ details.section>summary{font-size:15px;font-weight:600}
 .roster{font-size:13px;margin:6px 0}.roster ul{margin:2px 0 2px 18px;padding:0}
 .controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin:6px 0}
 button{padding:6px 12px;border:1px solid #2b6cb0;background:#ebf8ff;border-radius:4px;cursor:pointer}
+pre.settings{white-space:pre-wrap;overflow-wrap:anywhere;font-size:12px;background:#f7fafc;padding:8px;
+border-radius:4px;max-width:100%}
 dl.glossary dt{font-weight:600;margin-top:6px}dl.glossary dd{margin-left:14px}
 td{overflow-wrap:normal}
 @media (max-width:560px){table.stack thead{display:none}table.stack tr{display:block;border-bottom:1px solid #e2e8f0;
@@ -65,6 +67,8 @@ document.addEventListener('DOMContentLoaded',function(){
 document.querySelectorAll('select.mm-dec').forEach(function(s){s.addEventListener('change',mmCount);});});
 // ?mm-test: write what an automated check needs into the page (and to a parent frame)
 window.addEventListener('load',function(){if(location.search.indexOf('mm-test')<0)return;
+if(location.search.indexOf('mm-test-open')>=0)
+ document.querySelectorAll('details').forEach(function(d){d.open=true;});
 var imgs=document.querySelectorAll('img');var ok=0;imgs.forEach(function(i){if(i.complete&&i.naturalWidth>0)ok++;});
 if(location.search.indexOf('mm-test-decide')>=0){var all=document.querySelectorAll('select.mm-dec');
 if(all.length)all[0].value='accept';if(all.length>1)all[1].value='decline';}

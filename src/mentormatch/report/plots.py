@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["score_distribution", "contributions_plot", "load_plot", "distance_plot", "group_plot",
-           "to_data_uri"]
+           "to_data_uri", "sensitivity_plot"]
 
 _BLUE, _GREY, _ORANGE = "#2b6cb0", "#a0aec0", "#dd6b20"
 
@@ -138,4 +138,29 @@ def group_plot(fairness: pd.DataFrame, overall: float, ratio: float = 0.8,
     ax.set_xlabel(f"share of the group's mentees with a mentor\n(solid line: everyone, {overall:.0%}; "
                   f"dashed: flag line, {ratio:g} x that)", fontsize=8)
     ax.set_title("Matched share by group (orange: flagged)")
+    return to_data_uri(fig)
+
+
+def sensitivity_plot(table: pd.DataFrame, n_mentees: int | None = None) -> str:
+    """A tornado chart of a :func:`mentormatch.whatif.sensitivity` table, as an inline
+    ``data:image/png`` URI for an HTML report (matplotlib's Agg canvas; no global state is
+    changed).
+
+    Bars to the left: mentees whose mentors change when the feature's weight goes down; to the
+    right: when it goes up. With ``n_mentees``, the axis shows shares of the mentees.
+    """
+    fig, ax = _figure(6.0, 0.45 * max(len(table), 3) + 1.2)
+    scale = 100.0 / n_mentees if n_mentees else 1.0
+    down = table["changed_down"].astype("Float64").fillna(0).to_numpy(dtype=float) * scale
+    up = table["changed_up"].astype("Float64").fillna(0).to_numpy(dtype=float) * scale
+    y = np.arange(len(table))[::-1]
+    ax.barh(y, -down, color=_GREY, label="weight down")
+    ax.barh(y, up, color=_BLUE, label="weight up")
+    ax.set_yticks(y, [str(f) for f in table.index])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ticks = ax.get_xticks()
+    ax.set_xticks(ticks, [f"{abs(t):g}" for t in ticks])
+    ax.set_xlabel("mentees whose mentor changes" + (" (%)" if n_mentees else ""))
+    ax.set_title("Sensitivity of the pairing to each weight")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
     return to_data_uri(fig)

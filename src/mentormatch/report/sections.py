@@ -1,9 +1,12 @@
 """The sections of the HTML report: pairs with reasons, plan and decision controls; mentor
 rosters; the mentees without a mentor by reason and group; which features had data; outcomes;
-the glossary. Each returns HTML (or the frame it is built from)."""
+sensitivity to the weights; about this run (provenance); the glossary. Each returns HTML (or
+the frame it is built from)."""
 from __future__ import annotations
 
+import json
 import re
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -14,7 +17,7 @@ from .page import capped_note, esc, fmt, labels, shown_of, table, who
 from .phrases import FEATURE_COLUMNS
 
 __all__ = ["geo_values", "coverage", "pairs_section", "roster", "named", "unmatched_section",
-           "GLOSSARY", "outcomes_section"]
+           "GLOSSARY", "outcomes_section", "sensitivity_section", "about_section"]
 
 def geo_values(data: dict, pairs: pd.DataFrame) -> tuple[np.ndarray | None, str]:
     scores = data.get("scores")
@@ -57,7 +60,9 @@ def coverage(data: dict) -> pd.DataFrame:
             present = [c for c in frame.columns if c in cols or (f == "competency" and c.startswith("comp_"))]
             if not present:
                 return 0, len(frame)
-            block = frame[present]
+            # without the table's attrs: a file's attrs hold the line numbers as an array, which
+            # pandas' attrs comparison in astype/concat cannot take
+            block = pd.DataFrame({c: frame[c].to_numpy() for c in present})
             filled = block.notna() & (block.astype(str).apply(lambda s: s.str.strip().str.len() > 0))
             return int(filled.any(axis=1).sum()), len(frame)
 
@@ -232,7 +237,8 @@ GLOSSARY = [
 
 
 def outcomes_section(metrics: pd.DataFrame | None) -> str:
-    """The programme's outcomes by cohort (``Programme.metrics()``), in plain terms."""
+    """The programme's outcomes by cohort (``Programme.metrics()``), or by mentor
+    (``Programme.metrics(by="mentor")``), in plain terms."""
     if metrics is None or not len(metrics):
         return ""
     m = metrics.copy()
@@ -242,6 +248,75 @@ def outcomes_section(metrics: pd.DataFrame | None) -> str:
     m = m.rename(columns={"n": "people", "n_reported": "with outcomes reported",
                           "median_days_to_promotion": "median days to promotion",
                           "mean_satisfaction": "mean satisfaction (1-5)"})
+    if "mentor_id" in m.columns:  # Programme.metrics(by="mentor")
+        return ("<h2>Outcomes by mentor</h2><p>Per mentor: the mentees they have had, the share "
+                "promoted, the median days to promotion, the share still with the organisation, "
+                "and satisfaction, where outcomes were recorded.</p>" + table(m))
     return ("<h2>Outcomes by cohort</h2><p>Per round: the people paired in it (and those left "
             "without a mentor), the share promoted, the median days to promotion, the share still "
             "with the organisation, and satisfaction, where outcomes were recorded.</p>" + table(m))
+
+
+def sensitivity_section(sens: pd.DataFrame | None, n_mentees: int, plot_uri: str | None) -> str:
+    """How many mentees change mentor when each weight moves down or up (a
+    :func:`mentormatch.whatif.sensitivity` table, indexed by feature), with its chart."""
+    if sens is None:
+        return ""
+    if not len(sens):
+        return ("<h2>Sensitivity to the weights</h2><p>No feature has a weight above 0: nothing "
+                "to move.</p>")
+    t = pd.DataFrame({"feature": [str(f) for f in sens.index],
+                      "weight": sens["weight"].to_numpy(dtype=float)})
+    for side in ("down", "up"):
+        w = sens[f"weight_{side}"].to_numpy(dtype=float)
+        changed = sens[f"changed_{side}"]
+        t[f"weight {side}"] = [fmt(v) for v in w]
+        t[f"mentees changed ({side})"] = [
+            "–" if pd.isna(c) else f"{int(c):,} ({int(c) / n_mentees:.0%})" if n_mentees else f"{int(c):,}"
+            for c in changed]
+    img = (f'<img class="plot" src="{plot_uri}" alt="sensitivity of the pairing to each weight">'
+           if plot_uri else "")
+    return ("<h2>Sensitivity to the weights</h2><p>Each feature's weight was moved down and up and "
+            "the round paired again: how many mentees would then have a different mentor. Small "
+            "numbers mean the pairing does not hang on the exact weights chosen.</p>" + img
+            + "<details><summary>The figures by feature</summary>" + table(t) + "</details>")
+
+
+def about_section(prov: Mapping[str, Any] | None) -> str:
+    """"About this run": the inputs (name, SHA-256 in short form, rows), the date, the software
+    versions and, collapsed, the programme's settings, from a provenance record as plain data
+    (``json.loads(Provenance.to_json())``; see :mod:`mentormatch.provenance`)."""
+    if not prov:
+        return ""
+    inputs = pd.DataFrame(prov.get("inputs") or [])
+    parts = []
+    versions = dict(prov.get("versions") or {})
+    created = str(prov.get("created") or "")
+    when = created.replace("T", " ").replace("+00:00", " UTC") if created else "at an unrecorded time"
+    parts.append(f"<p>Recorded on {esc(when)} with mentormatch {esc(versions.get('mentormatch', '?'))} "
+                 f"(Python {esc(versions.get('python', '?'))}). <code>provenance.json</code>, written "
+                 "beside the CSV exports, holds this record in full.</p>")
+    if len(inputs):
+        shown = pd.DataFrame({
+            "table": inputs["table"].astype(str),
+            "source": ["a DataFrame (no file)" if str(n) == "<DataFrame>" else str(n)
+                       for n in inputs["name"]],
+            "SHA-256 (first 12)": [str(h)[:12] + "…" if isinstance(h, str) and h else "–"
+                                   for h in inputs.get("sha256", pd.Series([None] * len(inputs)))],
+            "rows": inputs["rows"].astype(int).to_numpy()})
+        if "columns" in inputs:
+            shown["columns"] = ["" if pd.isna(c) else f"{int(c):,}" for c in inputs["columns"]]
+        enc = inputs["encoding"] if "encoding" in inputs else pd.Series([None] * len(inputs))
+        if enc.notna().any():
+            shown["encoding"] = ["" if e is None or pd.isna(e) else str(e) for e in enc]
+        parts.append(table(shown))
+    notes = [str(n) for n in prov.get("notes") or []]
+    if notes:
+        parts.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+    if versions:
+        v = pd.DataFrame({"software": list(versions), "version": [str(x) for x in versions.values()]})
+        parts.append("<details><summary>Software versions</summary>" + table(v) + "</details>")
+    settings = json.dumps(prov.get("programme") or {}, indent=2, ensure_ascii=False, default=str)
+    parts.append("<details><summary>Programme settings (every setting, defaults included)</summary>"
+                 f'<pre class="settings">{esc(settings)}</pre></details>')
+    return "<h2>About this run</h2>" + "".join(parts)
