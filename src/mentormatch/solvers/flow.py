@@ -56,7 +56,10 @@ from .base import AssignmentProblem, Solution, SolverOptions, finish
 log = logging.getLogger(__name__)
 
 #: Candidate sets larger than this use the sparse, certified path (unless coverage_first).
-SPARSE_THRESHOLD = 2_000_000
+#: Chosen by measured cost, not by what may be asked (both are exact): at 2,000 x 500 with
+#: capacity 4 (1M pairs) the sparse path takes 0.04 s against 0.43 s for the flow on every pair,
+#: and lap.lapjv 0.12 s on the capacity-expanded matrix; at 1,000 x 250, 0.016 s against 0.08 s.
+SPARSE_THRESHOLD = 20_000
 #: Target magnitude of the largest integer cost.
 COST_TARGET = 1e9
 _INT64_SAFE = 2.0 ** 62
