@@ -45,7 +45,8 @@ import numpy as np
 from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .flow import apply_locks, check_supported, solve_arrays
+from . import register
+from .flow import SPARSE_THRESHOLD, apply_locks, check_supported, solve_arrays, solve_flow
 
 log = logging.getLogger(__name__)
 
@@ -525,3 +526,27 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
     if out.bound is not None:
         sol.bound = float(ls.sum()) + out.bound
     return problem, sol
+
+
+def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Solution:
+    """The ``"flow"`` solver: exact by min-cost flow, on every pair up to ``SPARSE_THRESHOLD``
+    pairs (and always with ``coverage_first``), above it on each mentee's best pairs with the
+    dual certificate over every pair (:func:`solve_sparse_certified`). Both are exact; the
+    threshold is chosen by measured cost.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([1.0, 2.0]), np.array([1.0]))
+    >>> solve_flow_any(p, SolverOptions()).chosen
+    array([1])
+    """
+    big = len(problem.pairs) > SPARSE_THRESHOLD
+    if (options.top_k is not None or big) and not problem.coverage_first:
+        check_supported(problem, "flow")
+        return solve_sparse_certified(problem, options, time.perf_counter())
+    return solve_flow(problem, options)
+
+
+register("flow", solve_flow_any)

@@ -34,6 +34,7 @@ from ..errors import Conflict, InfeasibleError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .linear import FAMILIES, LinearModel
+from .sources import ArraySource, top_k
 
 __all__ = ["solve_mip", "OPTIMAL_GAP", "DEFAULT_TIME_LIMIT"]
 
@@ -135,21 +136,6 @@ def _status(h) -> str:
     if s == S.kUnboundedOrInfeasible:
         return "infeasible"
     return str(h.modelStatusToString(s))
-
-
-def top_k(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
-    """A mask of each mentee's ``k`` best pairs (pairs sorted by mentee; ties by position)."""
-    n = len(mentee)
-    if n == 0:
-        return np.zeros(0, bool)
-    order = np.lexsort((-score, mentee))
-    m_sorted = mentee[order]
-    first = np.ones(n, bool)
-    first[1:] = m_sorted[1:] != m_sorted[:-1]
-    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    keep = np.zeros(n, bool)
-    keep[order[(np.arange(n) - start) < k]] = True
-    return keep
 
 
 class _Candidates:
@@ -684,8 +670,6 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
 
 
 def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None) -> Solution:
-    from .sources import ArraySource
-
     P = problem.pairs
     source = ArraySource(P.mentee, P.mentor, problem.score, P.n_mentees, P.n_mentors)
     lk = np.flatnonzero(problem.locked)

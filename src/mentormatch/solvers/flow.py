@@ -50,7 +50,6 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from ..errors import Conflict, InfeasibleError
-from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 
 log = logging.getLogger(__name__)
@@ -220,7 +219,11 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
 
 
 def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
-    """Maximise the total score of an assignment exactly by min-cost flow.
+    """Maximise the total score of an assignment exactly by min-cost flow on every pair.
+
+    The solver registered as ``"flow"`` is :func:`mentormatch.solvers.certify.solve_flow_any`,
+    which calls this below ``SPARSE_THRESHOLD`` pairs (or with ``coverage_first``) and the
+    sparse certified path above it.
 
     Parameters
     ----------
@@ -246,11 +249,6 @@ def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
     """
     started = time.perf_counter()
     check_supported(problem, "flow")
-    big = len(problem.pairs) > SPARSE_THRESHOLD
-    if (options.top_k is not None or big) and not problem.coverage_first:
-        from .certify import solve_sparse_certified
-
-        return solve_sparse_certified(problem, options, started)
     if options.top_k is not None and problem.coverage_first:
         log.info("coverage_first: the sparse path is not certified for it; solving on all pairs")
     lock_pos, cap, dem = apply_locks(problem)
@@ -274,5 +272,3 @@ def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
     sol.bound = sol.objective + rounding
     return sol
 
-
-register("flow", solve_flow)

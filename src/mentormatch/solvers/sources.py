@@ -32,9 +32,22 @@ Screen = Callable[[int, int, np.ndarray], np.ndarray]
 _CHUNK = 1 << 20
 
 
-def _top_k_arrays(i: np.ndarray, j: np.ndarray, s: np.ndarray, k: int) -> Pairs:
-    from .engine import top_k
+def top_k(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """A mask of each mentee's ``k`` best pairs (pairs sorted by mentee; ties by position)."""
+    n = len(mentee)
+    if n == 0:
+        return np.zeros(0, bool)
+    order = np.lexsort((-score, mentee))
+    m_sorted = mentee[order]
+    first = np.ones(n, bool)
+    first[1:] = m_sorted[1:] != m_sorted[:-1]
+    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+    keep = np.zeros(n, bool)
+    keep[order[(np.arange(n) - start) < k]] = True
+    return keep
 
+
+def _top_k_arrays(i: np.ndarray, j: np.ndarray, s: np.ndarray, k: int) -> Pairs:
     keep = top_k(i, s, k)
     return i[keep], j[keep], s[keep]
 
