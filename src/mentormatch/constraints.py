@@ -167,7 +167,7 @@ def priority_bonus(prepared):
     priority = np.nan_to_num(mentees["priority"].to_numpy(dtype=float), nan=0.0)
     if not priority.any():
         return None
-    from .pipeline import PairBonus
+    from .solvers.base import PairBonus
 
     weight = float(prepared.data["rules"].constraints["priority_weight"])
     return PairBonus(per_mentee=priority * weight)  # per mentee: priced at every size

@@ -104,7 +104,7 @@ def keep_bonus(prepared, mentee: np.ndarray, mentor: np.ndarray):
     allows, since the flow's integer costs are scaled to the largest cost: the larger M, the
     coarser the rounding of the scores (see :mod:`mentormatch.solvers.flow`).
     """
-    from .pipeline import PairBonus
+    from .solvers.base import PairBonus
 
     n_e, n_m = len(prepared.mentee_ids), len(prepared.mentor_ids)
     problem = prepared.problem

@@ -19,6 +19,7 @@ from .pairs import Candidates, Encoder
 from .report.reasons import unmatched_reasons
 from .rules import Rules
 from .solvers import AssignmentProblem, SideConstraints, Solution, SolverOptions, get_solver
+from .solvers.base import PairBonus
 
 
 # --------------------------------------------------------------------------------------------
@@ -554,35 +555,6 @@ def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
     return Prepared(problem, mentee_ids, mentor_ids, removed, contributions, data,
                     _choose_solver(rules, side, problem),
                     SolverOptions(seed=rules.seed, time_limit=rules.settings["time_limit"]))
-
-
-@dataclass(frozen=True)
-class PairBonus:
-    """An objective bonus that works at every size: ``per_mentee[i]`` on every pair of mentee
-    ``i`` (priority), plus ``value[k]`` on the listed pairs ``(mentee[k], mentor[k])``
-    (continuity with a former mentor). Indices are the round's encoded rows."""
-
-    per_mentee: np.ndarray | None = None
-    mentee: np.ndarray | None = None
-    mentor: np.ndarray | None = None
-    value: np.ndarray | None = None
-    n_mentors: int = 0
-
-    def on_pairs(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
-        out = (np.zeros(len(mentee)) if self.per_mentee is None
-               else np.asarray(self.per_mentee, float)[mentee])
-        if self.value is not None and len(self.value):
-            keys = np.asarray(self.mentee, np.int64) * self.n_mentors + np.asarray(self.mentor, np.int64)
-            order = np.argsort(keys)
-            want = np.asarray(mentee, np.int64) * self.n_mentors + np.asarray(mentor, np.int64)
-            pos = np.minimum(np.searchsorted(keys[order], want), len(keys) - 1)
-            hit = keys[order][pos] == want
-            out = out + np.where(hit, np.asarray(self.value, float)[order][pos], 0.0)
-        return out
-
-    def any(self) -> bool:
-        return bool((self.per_mentee is not None and np.any(self.per_mentee))
-                    or (self.value is not None and np.any(self.value)))
 
 
 def solve(prepared: Prepared, bonus: "np.ndarray | PairBonus | None" = None) -> Matching:

@@ -193,7 +193,7 @@ def round_bonus(prog: "Programme", prepared, priority_ids: set, carried: set,
             if e in e_index and m in m_index and e not in paired_now:
                 a.append(e_index[e])
                 b.append(m_index[m])
-    from ..pipeline import PairBonus
+    from ..solvers.base import PairBonus
 
     from ..constraints import priority_bonus
 
