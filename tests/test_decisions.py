@@ -221,11 +221,12 @@ def test_revise_on_the_scale_path_equals_the_small_path(monkeypatch, seed, score
     decisions = _decide(result, rng)
     small = result.revise(decisions)
     monkeypatch.setattr(pl, "LARGE_PAIRS", 20)
+    monkeypatch.setattr(pl, "USE_BOUNDS", scores == "bounds")
     if scores == "bounds":
         monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 30)
     big = mm.pair(mentors, mentees, programme)
     assert big.data.get("scale_path") and not small.data.get("scale_path")
-    assert ("full_problem" in big.data) == (scores == "blocks")  # no block cache: bounds
+    assert big.data["pair_source"] == scores
     assert big.objective == pytest.approx(result.objective, abs=1e-6)
     revised = big.revise(decisions)
     assert revised.data.get("scale_path")

@@ -793,7 +793,8 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
                          scorer.context, prepared=scorer.features)
     contributions = pd.DataFrame(scores.contributions, columns=scores.features)
     data.update(scores=scores, all_contributions=contributions, missing=scores.missing,
-                rule_names=scorer.rule_names)
+                rule_names=scorer.rule_names,
+                pair_source="blocks" if isinstance(scorer, _BlockScorer) else "bounds")
     # baselines draw from every eligible pair: built on first use only (a pass over the cached
     # blocks, or exact scores block by block, and 24 bytes a pair)
     data["full_problem"] = functools.cache(lambda: _full_problem(scorer, data))
