@@ -9,7 +9,6 @@ former default) and HiGHS on every pair, both time-limited.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import resource
 import time
@@ -33,7 +32,7 @@ def _programme(kind: str, mentors, mentees):
 
 def _run(spec, out):
     import mentormatch as mm
-    from mentormatch.solvers import engine
+    from mentormatch.solvers import engine, relax
 
     n, m, kind, peer, limit = spec
     mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=1)
@@ -42,7 +41,7 @@ def _run(spec, out):
     if peer == "cpsat":
         prog["solver"] = "cpsat"
     if peer == "highs-full":
-        engine.FIRST_CANDIDATES = 10 ** 9  # every pair a candidate from the start,
+        relax.FIRST_CANDIDATES = 10 ** 9  # every pair a candidate from the start,
         engine.MIP_MAX_COLUMNS = 10 ** 9  # and the MIP over all of them
     t = time.perf_counter()
     try:

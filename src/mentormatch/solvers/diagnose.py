@@ -226,9 +226,8 @@ def diagnose(problem: AssignmentProblem, mentee_labels=None, mentor_labels=None)
         mj, sj = P.mentor[order], problem.score[order]
         starts = np.searchsorted(mj, np.arange(m + 1))
         rank = np.arange(len(mj)) - np.repeat(starts[:-1], np.diff(starts))
-        # upper bound on the score sum: the best `reach[j]` positive scores of its candidates
+        # an upper bound on the expected successes: the best `reach[j]` positive scores
         take = (rank < np.repeat(reach, np.diff(starts))) & (sj > 0)
-        best = np.bincount(mj[take], weights=sj[take], minlength=m)
         fixed = side.stipend_fixed if side.stipend_fixed is not None else np.zeros(m)
         per = side.stipend_per_mentee if side.stipend_per_mentee is not None else np.zeros(m)
         from .linear import success_probability

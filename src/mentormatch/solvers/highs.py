@@ -1,0 +1,84 @@
+"""HiGHS, as the engine uses it: a quiet instance with reproducible settings, a model passed
+as arrays (every row ``<= rhs``, maximisation turned into HiGHS's minimisation), and the model
+status in the engine's words ("optimal", "infeasible", "time")."""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import SolverOptions
+
+__all__ = ["highs_instance", "pass_model", "model_status"]
+
+_BANNER_SHOWN = False
+
+
+def _new_highs():
+    """A HiGHS instance; the first one of a process is made with standard output closed, so
+    that HiGHS's copyright banner does not land in a user's notebook or doctest."""
+    global _BANNER_SHOWN
+    import highspy
+
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    try:
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+        _BANNER_SHOWN = True
+
+
+def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7):
+    h = _new_highs()
+    h.setOptionValue("output_flag", False)  # HiGHS logs to the console; a user sees a bar
+    h.setOptionValue("random_seed", int(options.seed) % (2 ** 31))
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", max(0.05, float(time_left)))
+    h.setOptionValue("mip_rel_gap", gap)
+    h.setOptionValue("mip_abs_gap", 1e-9)
+    h.setOptionValue("mip_heuristic_effort", 0.3)
+    return h
+
+
+def pass_model(h, A, objective, lower, upper, integer, rhs, mip: bool):
+    import highspy
+
+    lp = highspy.HighsLp()
+    nc, nr = A.shape[1], A.shape[0]
+    lp.num_col_, lp.num_row_ = nc, nr
+    lp.col_cost_ = -objective  # HiGHS minimises
+    lp.col_lower_, lp.col_upper_ = lower, upper
+    lp.row_lower_ = np.full(nr, -highspy.kHighsInf)
+    lp.row_upper_ = rhs
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = nc, nr
+    lp.a_matrix_.start_ = A.indptr
+    lp.a_matrix_.index_ = A.indices
+    lp.a_matrix_.value_ = A.data
+    if mip:
+        kinds = np.where(integer, 1, 0)  # HighsVarType: 0 continuous, 1 integer
+        lp.integrality_ = [highspy.HighsVarType(int(t)) for t in kinds]
+    h.passModel(lp)
+
+
+def model_status(h) -> str:
+    import highspy
+
+    s = h.getModelStatus()
+    S = highspy.HighsModelStatus
+    if s == S.kOptimal:
+        return "optimal"
+    if s in (S.kInfeasible,):
+        return "infeasible"
+    if s in (S.kTimeLimit, S.kInterrupt, S.kIterationLimit, S.kSolutionLimit):
+        return "time"
+    if s == S.kUnboundedOrInfeasible:
+        return "infeasible"
+    return str(h.modelStatusToString(s))

@@ -1,0 +1,298 @@
+"""Column generation on a pair source: the candidate set, the relaxation kept warm in HiGHS as
+columns join, and the pricing of every pair of the source against its dual prices (see
+:mod:`mentormatch.solvers.engine` for the whole loop)."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .base import SolverOptions
+from .highs import highs_instance, model_status, pass_model
+from .linear import LinearModel
+from .sources import top_k
+
+#: Each mentee's best pairs that start the candidate set.
+FIRST_CANDIDATES = 12
+#: At most this many violators per mentee join the candidates in one pricing round.
+ADD_PER_MENTEE = 6
+MAX_PRICING_ROUNDS = 50
+#: The share of the time limit that pricing may take before the MIP starts.
+RELAX_SHARE = 0.5
+#: Pricing stops when the best bound is within this share of the candidates' relaxation.
+RELAX_GAP = 1e-5
+#: The MIP's own relative gap (a tenth of the engine's optimality gap).
+MIP_GAP = 1e-7
+
+
+class Candidates:
+    """The candidate pairs: arrays sorted by (mentee, mentor), with their keys for lookups."""
+
+    def __init__(self, i, j, s, n_mentors: int, lock_keys: np.ndarray):
+        self.m = n_mentors
+        self.lock_keys = lock_keys
+        self._set(np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(s, np.float64))
+
+    def _set(self, i, j, s):
+        key = i * self.m + j
+        key, first = np.unique(key, return_index=True)
+        self.i, self.j, self.s, self.key = i[first], j[first], s[first], key
+        self.locked = np.isin(self.key, self.lock_keys)
+
+    def add(self, i, j, s) -> int:
+        before = len(self.key)
+        self._set(np.concatenate([self.i, i]), np.concatenate([self.j, j]),
+                  np.concatenate([self.s, s]))
+        return len(self.key) - before
+
+    def contains(self, i, j) -> np.ndarray:
+        key = np.asarray(i, np.int64) * self.m + np.asarray(j, np.int64)
+        pos = np.minimum(np.searchsorted(self.key, key), max(len(self.key) - 1, 0))
+        return (self.key[pos] == key) if len(self.key) else np.zeros(len(key), bool)
+
+    def __len__(self):
+        return len(self.key)
+
+
+#: Outside pairs kept from the last pricing pass, the best first, to join the candidates when
+#: the MIP's incumbent shows they could improve it.
+KEEP_OUTSIDE = 200_000
+
+
+class WarmLP:
+    """The relaxation on the candidates, kept in one HiGHS instance while pricing adds
+    columns: each round re-solves from the last basis instead of from scratch. Its pair
+    columns are in the order they joined (``keys``); the y/z/L columns sit after the first
+    ones, and each pair's linking row (when there are y columns) is added with it."""
+
+    def __init__(self, run: "Run", cand: Candidates):
+        self.run_, self.model = run, run.model
+        self.i, self.j, self.s, self.locked = cand.i.copy(), cand.j.copy(), cand.s.copy(), cand.locked.copy()
+        self.keys = cand.key.copy()
+        A, obj, lo, hi, integer, rhs = run.model.matrix(self.i, self.j, self.s, self.locked,
+                                                        extra=run.extra(self.i, self.j))
+        self.first = len(self.i)
+        self.n_extra = A.shape[1] - self.first
+        self.h = highs_instance(run.options, max(run.left(), 1.0), MIP_GAP)
+        pass_model(self.h, A, obj, lo, hi, integer, rhs, mip=False)
+
+    def _col(self, k: np.ndarray) -> np.ndarray:
+        """LP column of the k-th pair (in joining order)."""
+        return np.where(k < self.first, k, k + self.n_extra)
+
+    def add(self, cand: Candidates):
+        new = ~np.isin(cand.key, self.keys)
+        if not new.any():
+            return
+        i, j, s, locked = cand.i[new], cand.j[new], cand.s[new], cand.locked[new]
+        (c, r, v), obj = self.model.pair_entries(i, j, s, self.run_.extra(i, j))
+        order = np.lexsort((r, c))
+        c, r, v = c[order], r[order], v[order]
+        starts = np.searchsorted(c, np.arange(len(i)))
+        n_cols_before = self.first + self.n_extra + (len(self.keys) - self.first)
+        self.h.addCols(len(i), -obj, locked.astype(float), np.ones(len(i)), len(v),
+                       starts.astype(np.int32), r.astype(np.int32), v.astype(np.float64))
+        if self.model.use_y:
+            cols = n_cols_before + np.arange(len(i))
+            ycol = self.first + self.model.y_at + j
+            idx = np.stack([cols, ycol], axis=1).ravel().astype(np.int32)
+            vals = np.tile([1.0, -1.0], len(i))
+            self.h.addRows(len(i), np.full(len(i), -np.inf), np.zeros(len(i)), 2 * len(i),
+                           (2 * np.arange(len(i))).astype(np.int32), idx, vals)
+        self.i = np.concatenate([self.i, i]); self.j = np.concatenate([self.j, j])
+        self.s = np.concatenate([self.s, s]); self.locked = np.concatenate([self.locked, locked])
+        self.keys = np.concatenate([self.keys, cand.key[new]])
+
+    def run(self, time_left: float) -> str:
+        self.h.setOptionValue("time_limit", float(time_left))
+        self.h.run()
+        return model_status(self.h)
+
+    def solution(self):
+        sol = self.h.getSolution()
+        prices = np.maximum(0.0, -np.asarray(sol.row_dual, float))
+        x = np.asarray(sol.col_value, float)[self._col(np.arange(len(self.keys)))]
+        self._x = x
+        return prices, x
+
+    def value(self) -> float:
+        extra = self.run_.extra(self.i, self.j)
+        obj = self.s + (0.0 if extra is None or self.model.stage != "score" else extra) \
+            if self.model.stage == "score" else None
+        if obj is None:  # coverage: the matched count (z columns, or the pairs themselves)
+            return -float(self.h.getInfo().objective_function_value)
+        return float(obj @ self._x)
+
+    def bound(self, prices: np.ndarray) -> float:
+        A, obj, lo, hi, integer, rhs = self.model.matrix(self.i, self.j, self.s, self.locked,
+                                                         extra=self.run_.extra(self.i, self.j))
+        return self.model.candidate_bound(A, obj, lo, hi, rhs, prices)
+
+    def on_candidates(self, cand: Candidates, x: np.ndarray) -> np.ndarray:
+        order = np.argsort(self.keys)
+        pos = order[np.searchsorted(self.keys[order], cand.key)]
+        return x[pos]
+
+
+class Run:
+    """One stage (coverage or score) of the engine on one source."""
+
+    def __init__(self, source, model: LinearModel, options: SolverOptions, deadline: float,
+                 lock_keys: np.ndarray, bonus=None):
+        self.source, self.model, self.options, self.deadline = source, model, options, deadline
+        self.lock_keys, self.bonus = lock_keys, bonus
+        self.rounds = 0
+        self.pairs_priced = 0
+        self.relax_deadline = time.perf_counter() + RELAX_SHARE * max(deadline - time.perf_counter(), 0)
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def extra(self, i, j) -> np.ndarray | None:
+        return None if self.bonus is None else self.bonus(i, j)
+
+    def _matrix(self, cand: Candidates):
+        return self.model.matrix(cand.i, cand.j, cand.s, cand.locked, extra=self.extra(cand.i, cand.j))
+
+    def price(self, cand: Candidates, prices: np.ndarray):
+        """One pass over every pair of the source: violators (the best few per mentee), the sum
+        of positive reduced costs outside the candidates, their maximum, and the best outside
+        pairs (for the certificate)."""
+        model = self.model
+        base = prices[:model.n_rows]
+        total, top = 0.0, -math.inf
+        viol, keep = [], []
+
+        def screen(rows_mentee, up):
+            R, m = up.shape
+            i = np.repeat(np.asarray(rows_mentee, np.int64), m)
+            j = np.tile(np.arange(m, dtype=np.int64), R)
+            rc = model.pair_reduced_costs(i, j, up.ravel(), base, extra=self.extra(i, j))
+            return (rc > -1e-9 * (1 + np.abs(up.ravel()))).reshape(R, m) | self._keep_screen(rc).reshape(R, m)
+
+        self._floor = -math.inf
+        blocks = self.source.blocks(screen if model.monotone else None)
+        for i, j, s in blocks:
+            if not len(i):
+                continue
+            self.pairs_priced += len(i)
+            rc = model.pair_reduced_costs(i, j, s, base, extra=self.extra(i, j))
+            out = ~cand.contains(i, j)
+            rco = np.where(out, rc, -math.inf)
+            total += float(np.maximum(rco, 0.0).sum())
+            top = max(top, float(rco.max(initial=-math.inf)))
+            v = rco > 1e-9
+            if v.any():
+                sel = np.flatnonzero(v)
+                pick = sel[top_k(i[sel], rc[sel], ADD_PER_MENTEE)]
+                viol.append((i[pick], j[pick], s[pick]))
+            near = np.flatnonzero(out & (rc > -math.inf))
+            if len(near):
+                keep.append((i[near], j[near], s[near], rc[near]))
+                self._trim(keep)
+        return viol, total, top, keep
+
+    def _keep_screen(self, rc):
+        return rc > self._floor
+
+    def _trim(self, keep):
+        """Keep only the KEEP_OUTSIDE best outside pairs; ``_floor`` is the best reduced cost
+        among those dropped (every outside pair not kept is at most this)."""
+        n = sum(len(p[0]) for p in keep)
+        if n <= 2 * KEEP_OUTSIDE:
+            return
+        cat = [np.concatenate([p[t] for p in keep]) for t in range(4)]
+        order = np.argsort(-cat[3], kind="stable")
+        self._floor = max(self._floor, float(cat[3][order[KEEP_OUTSIDE]]))
+        order = order[:KEEP_OUTSIDE]
+        keep[:] = [tuple(c[order] for c in cat)]
+
+    def relax(self, cand: Candidates):
+        """Price until no outside pair has a positive reduced cost. Returns (prices, U, x on
+        the candidates, the best outside pairs, the best outside reduced cost) or None when the
+        relaxation over every pair is infeasible."""
+        grow = 4
+        best = None
+        lp = None
+        while True:
+            self.rounds += 1
+            if lp is None:
+                lp = WarmLP(self, cand)
+            else:
+                lp.add(cand)
+            st = lp.run(max(self.left(), 1.0))
+            if st == "infeasible":
+                before = len(cand)
+                grow *= 4
+                i, j, s = self.source.best(grow * FIRST_CANDIDATES)
+                if cand.add(i, j, s) == 0 and before == len(cand):
+                    return None  # every eligible pair is a candidate: proven infeasible
+                continue
+            prices, x_lp = lp.solution()
+            viol, total, top, keep = self.price(cand, prices)
+            # every price vector >= 0 gives a valid bound: keep the best one seen (column
+            # generation's prices swing from round to round)
+            U = lp.bound(prices) + total
+            if best is None or U < best[0]:
+                best = (U, prices, keep, max(top, self._floor))
+            z = lp.value()
+            settled = best[0] - z <= RELAX_GAP * max(abs(z), 1.0)
+            if (not viol or settled or self.rounds > MAX_PRICING_ROUNDS
+                    or time.perf_counter() > self.relax_deadline):
+                return best[1], best[0], lp.on_candidates(cand, x_lp), best[2], best[3]
+            cand.add(*[np.concatenate([v[t] for v in viol]) for t in range(3)])
+
+    def mip(self, cand: Candidates, start: np.ndarray | None, time_cap: float | None = None):
+        A, obj, lo, hi, integer, rhs = self._matrix(cand)
+        # HiGHS may overrun its limit by a tenth on large models: keep a margin
+        h = highs_instance(self.options, max(0.9 * min(self.left(), time_cap or math.inf), 0.05),
+                           MIP_GAP)
+        pass_model(h, A, obj, lo, hi, integer, rhs, mip=True)
+        if start is not None:
+            import highspy
+
+            val = np.zeros(A.shape[1])
+            val[:len(cand)] = start
+            val[len(cand):] = self._extra_values(cand, start)
+            sol = highspy.HighsSolution()
+            sol.col_value = val.tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
+        st = model_status(h)
+        info = h.getInfo()
+        chosen = None
+        if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+            x = np.asarray(h.getSolution().col_value, float)[:len(cand)]
+            chosen = x > 0.5
+        bound = -float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else math.inf
+        return st, chosen, bound
+
+    def _extra_values(self, cand: Candidates, x: np.ndarray) -> np.ndarray:
+        """Values of the y, z and L columns that go with an assignment ``x`` (0/1 per pair)."""
+        m = self.model
+        out = []
+        on = x > 0.5
+        n_j = np.bincount(cand.j[on], minlength=m.m)
+        if m.use_y:
+            out.append((n_j > 0).astype(float))
+        if m.use_z:
+            out.append((np.bincount(cand.i[on], minlength=m.n) > 0).astype(float))
+        if m.use_level:
+            act = n_j[n_j > 0]
+            out.append(np.array([float(act.min()) if len(act) else 0.0]))
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def feasible(self, cand: Candidates, on: np.ndarray) -> bool:
+        if not on[cand.locked].all():
+            return False
+        if np.isin(self.lock_keys, cand.key[on]).sum() < len(self.lock_keys):
+            return False
+        return not self.model.check(cand.i, cand.j, cand.s, on)
+
+    def value(self, cand: Candidates, on: np.ndarray) -> float:
+        if self.model.stage == "score":
+            e = self.extra(cand.i[on], cand.j[on])
+            return float(cand.s[on].sum() + (0.0 if e is None else e.sum()))
+        return float(len(np.unique(cand.i[on])))
