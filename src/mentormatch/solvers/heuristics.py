@@ -10,6 +10,8 @@ from .sources import top_k
 #: of the time left.
 NEIGHBOURHOOD_PER_MENTEE = 8
 NEIGHBOURHOOD_SHARE = 0.25
+#: At most this many free columns in the neighbourhood MIP.
+NEIGHBOURHOOD_COLUMNS = 20_000
 
 
 def repair(run: "Run", cand: Candidates, on: np.ndarray) -> np.ndarray | None:
@@ -62,8 +64,16 @@ def neighbourhood(run: "Run", cand: Candidates, x: np.ndarray) -> np.ndarray | N
     held = np.bincount(cand.i[fixed], minlength=run.model.n)
     free_mentee = held < demand
     open_pairs = free_mentee[cand.i] & ~fixed
-    near = open_pairs & ((x > 1e-9) | top_k(np.where(open_pairs, cand.i, -1), np.where(open_pairs, cand.s, -np.inf),
-                                            NEIGHBOURHOOD_PER_MENTEE))
+    n_open = int(free_mentee.sum())
+    # HiGHS overruns its time limit on large models (a 20,000 x 5,000 neighbourhood ran for
+    # minutes): at most NEIGHBOURHOOD_COLUMNS free columns, fewer options per open mentee
+    per = min(NEIGHBOURHOOD_PER_MENTEE, NEIGHBOURHOOD_COLUMNS // max(n_open, 1))
+    if per < 1:
+        return None
+    near = open_pairs & ((x > 1e-9) | top_k(np.where(open_pairs, cand.i, -1),
+                                            np.where(open_pairs, cand.s, -np.inf), per))
+    if int(near.sum()) > 2 * NEIGHBOURHOOD_COLUMNS:
+        return None
     sel = fixed | near
     m = run.source.n_mentors
     sub = Candidates(cand.i[sel], cand.j[sel], cand.s[sel], m,
