@@ -7,7 +7,6 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -15,7 +14,6 @@ import mentormatch as mm
 from mentormatch.errors import StoreError, ValidationError
 from mentormatch.programme import Programme, convert
 from mentormatch.programme.store import files as F
-from mentormatch.programme.store import folder
 
 RULES = {"weights": {"experience": 1.0, "geography": 1.0}}
 DATES = ["2026-01-15", "2026-04-15", "2026-07-15"]

@@ -1,7 +1,6 @@
 """Plain-words phrases of the personality, competency, preference and readiness features: exact
 wording on a hand-built case whose figures are worked out here from the inputs; the pairs table
 of the HTML report is capped with a note."""
-import re
 
 import numpy as np
 import pandas as pd
