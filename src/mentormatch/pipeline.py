@@ -757,8 +757,16 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
     scorer, data = prepared.scorer, dict(prepared.data)
     n, m = len(data["mentees"]), len(data["mentors"])
-    plain = (prepared.solver == "flow" and bonus is None and not data["coverage_first"]
+    plain = (prepared.solver == "flow" and not data["coverage_first"]
              and (data["load"] is None or np.all(data["load"] == 1)))
+    solve_on = scorer
+    if plain and bonus is not None:
+        # a plain flow with a bonus: the certified flow on score + bonus, the bonus folded into
+        # the scorer (its bounds and exact scores), then the plain scores reported
+        from .solvers.bonus import BonusBlocks, BonusBounds
+
+        solve_on = (BonusBlocks(scorer, bonus, m) if isinstance(scorer, _BlockScorer)
+                    else BonusBounds(scorer, bonus))
     if not plain and prepared.solver in ("flow", "mip"):
         from .solvers.engine import solve_source
 
@@ -777,15 +785,24 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
         solution = _solve(full, prepared.solver, prepared.options, prepared)
         problem = full
     elif isinstance(scorer, _BlockScorer):
-        problem, solution = solve_scored(scorer, data["capacity"], n_mentees=len(data["mentees"]),
+        problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),
                                          n_mentors=len(data["mentors"]), demand=data["demand"],
                                          locked=data["locked"], options=prepared.options)
     else:
         from .solvers.bounded import solve_bounded
 
-        problem, solution = solve_bounded(scorer, data["capacity"], demand=data["demand"],
+        problem, solution = solve_bounded(solve_on, data["capacity"], demand=data["demand"],
                                           locked=data["locked"], options=prepared.options)
-    if bonus is not None and solution.certificate is not None:
+    if plain and bonus is not None:  # report the plain scores; the adjusted ones certify
+        extra = bonus.on_pairs(problem.pairs.mentee, problem.pairs.mentor)
+        problem = dataclasses.replace(problem, score=problem.score - extra)
+        chosen = solution.chosen
+        cert = {**(solution.certificate or {}), "objective": "score + bonus",
+                "adjusted_objective": solution.objective, "adjusted_bound": solution.bound,
+                "bonus_total": float(extra[chosen].sum())}
+        solution = dataclasses.replace(solution, objective=float(problem.score[chosen].sum()),
+                                       bound=None, certificate=cert)
+    elif bonus is not None and solution.certificate is not None:
         solution.certificate.setdefault("objective", "score + bonus")
     # contributions only on the pairs the solver kept (each mentee's best pairs and the pairs
     # the certificate added), never on every pair

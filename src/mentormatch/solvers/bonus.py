@@ -1,0 +1,108 @@
+"""A :class:`~mentormatch.solvers.base.PairBonus` folded into the scale path's scorers, so that
+a plain flow with a bonus (programme rounds: priority and continuity; ``revise``) is solved by
+the certified min-cost flow on ``score + bonus``, as fast as without it.
+
+* :class:`BonusBlocks` wraps a block scorer (``rows -> dense scores``);
+* :class:`BonusBounds` wraps a :class:`mentormatch.scale.BoundedScorer` and its subsets: the
+  bound plus the bonus bounds the score plus the bonus, exact scores get the bonus too.
+
+Ineligible pairs (``-inf``, or below ``-BIG / 2`` in bounds) stay ineligible.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import PairBonus
+
+
+class BonusBlocks:
+    """``scorer(rows) + bonus`` where the pair is eligible (a block scorer: mentee rows)."""
+
+    def __init__(self, scorer, bonus: PairBonus, n_mentors: int):
+        self.scorer, self.bonus, self.m = scorer, bonus, n_mentors
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        block = np.array(self.scorer(rows), dtype=np.float64, copy=True)
+        r = np.arange(rows.start, rows.stop, dtype=np.int64)
+        if self.bonus.per_mentee is not None:
+            block += np.asarray(self.bonus.per_mentee, float)[r][:, None]
+        if self.bonus.value is not None and len(self.bonus.value):
+            mi = np.asarray(self.bonus.mentee, np.int64)
+            on = (mi >= rows.start) & (mi < rows.stop)
+            block[mi[on] - rows.start, np.asarray(self.bonus.mentor, np.int64)[on]] += \
+                np.asarray(self.bonus.value, float)[on]
+        return block  # -inf + bonus stays -inf
+
+
+class BonusBounds:
+    """A bounded scorer whose bounds and exact scores include the bonus (see module)."""
+
+    def __init__(self, base, bonus: PairBonus):
+        self.base, self.bonus = base, bonus
+        self.per = (np.zeros(len(base.mentees)) if bonus.per_mentee is None
+                    else np.asarray(bonus.per_mentee, float))
+        has = bonus.value is not None and len(bonus.value)
+        self.li = np.asarray(bonus.mentee if has else [], np.int64)
+        self.lj = np.asarray(bonus.mentor if has else [], np.int64)
+        self.lv = np.asarray(bonus.value if has else [], float)
+        # where each listed pair sits in this view: its internal row and its column (-1: not here)
+        row_of = np.full(len(base.mentees), -1, np.int64)
+        row_of[np.asarray(base.order, np.int64)] = np.arange(len(base.order))
+        col_of = np.full(len(base.mentors), -1, np.int64)
+        col_of[self._mentors(np.arange(base.m))] = np.arange(base.m)
+        self.lr, self.lc = row_of[self.li], col_of[self.lj]
+
+    def __getattr__(self, name):  # n, m, order, inverse, eligible_counts, exact, ...
+        return getattr(self.base, name)
+
+    @property
+    def _bonus_max(self) -> float:
+        return float(max(np.abs(self.per).max(initial=0.0), np.abs(self.lv).max(initial=0.0) * 2))
+
+    @property
+    def largest(self) -> float:
+        """No eligible pair's bound is larger in size."""
+        return self.base.largest + self._bonus_max
+
+    @property
+    def margin(self) -> float:
+        """The base's margin plus the float32 rounding of adding the bonus to the bound."""
+        return self.base.margin + 4 * 2.0 ** -24 * (self.largest + self._bonus_max)
+
+    def subset(self, rows=None, cols=None) -> "BonusBounds":
+        return BonusBounds(self.base.subset(rows=rows, cols=cols), self.bonus)
+
+    def _mentors(self, cols: np.ndarray) -> np.ndarray:
+        idx = self.base.mentor_index
+        return cols if idx is None else np.asarray(idx)[cols]
+
+    def _listed(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        """The listed bonus of each (mentee, mentor) pair (0 where not listed)."""
+        if not len(self.lv):
+            return np.zeros(len(mentee))
+        m = len(self.base.mentors)
+        keys = self.li * m + self.lj
+        order = np.argsort(keys)
+        want = mentee * m + mentor
+        pos = np.minimum(np.searchsorted(keys[order], want), len(keys) - 1)
+        return np.where(keys[order][pos] == want, self.lv[order][pos], 0.0)
+
+    def upper(self, a: int, b: int, out=None) -> np.ndarray:
+        from ..scale import BIG
+
+        up = self.base.upper(a, b, out)
+        mentee = np.asarray(self.base.order[a:b], np.int64)
+        keep = up > -BIG / 2
+        up[keep] += np.broadcast_to(self.per[mentee][:, None], up.shape)[keep]
+        sel = (self.lr >= a) & (self.lr < b) & (self.lc >= 0)
+        if sel.any():
+            r, c = self.lr[sel] - a, self.lc[sel]
+            ok = keep[r, c]
+            np.add.at(up, (r[ok], c[ok]), self.lv[sel][ok])
+        return up
+
+    def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        s = self.base.exact_scores(row, mentor)
+        mentee = np.asarray(self.base.order, np.int64)[np.asarray(row, np.int64)]
+        j = self._mentors(np.asarray(mentor, np.int64))
+        return s + self.per[mentee] + self._listed(mentee, j)
