@@ -168,7 +168,7 @@ def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candid
     ineligible: dict[str, np.ndarray] = {}
     # lookup tables of the distinct values where a feature offers them and they pay (far fewer
     # entries than pairs); the others compute their values on the pairs
-    limit = min(MAX_TABLE_ENTRIES, n_pairs // 4)
+    limit = _table_limit(n_pairs)
     gatherers = [_table(prepared[name], limit) for name in features]
     neutral = [float(extractors[name].neutral) for name in features]
     block_rows = max(int(block_rows), 1)
@@ -207,6 +207,12 @@ def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candid
                 total[sl] = acc
     return Scores(total=total, contributions=contributions, values=values, missing=missing,
                   features=features, weights=weights, ineligible=ineligible, prepared=prepared)
+
+
+def _table_limit(n_pairs: int) -> int:
+    """Most entries of a lookup table worth building for ``n_pairs`` pairs: a quarter of them,
+    and at most ``MAX_TABLE_ENTRIES``."""
+    return min(MAX_TABLE_ENTRIES, n_pairs // 4)
 
 
 #: Pairs per chunk of the scoring loop: the chunk's index and value arrays fit the CPU cache.
