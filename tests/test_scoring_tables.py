@@ -85,8 +85,13 @@ def test_table_path_equals_per_pair_computation(seed, settings, monkeypatch):
 
 
 @pytest.mark.parametrize("seed", [0, 5])
-def test_every_table_gathers_what_values_computes(seed):
-    mentees, mentors = _organisation(seed, 0.2)
+@pytest.mark.parametrize("row_tables", [True, False])
+def test_every_table_gathers_what_values_computes(seed, row_tables, monkeypatch):
+    from mentormatch.features import tables
+
+    if not row_tables:  # rows() without its (mentee group x mentor) table
+        monkeypatch.setattr(tables, "MAX_ROW_TABLE_ENTRIES", 0)
+    mentees, mentors = _organisation(seed, 0.2 if seed else 0.0)
     rules = Rules.from_dict({"weights": WEIGHTS})
     prep = scoring.prepare_features(mentees, mentors, rules, Context(framework=CareerFramework.sales()))
     cand = Candidates.complete(len(mentees), len(mentors))
@@ -99,6 +104,14 @@ def test_every_table_gathers_what_values_computes(seed):
         got = table.gather(cand.mentee, cand.mentor)
         assert np.array_equal(got, want, equal_nan=True), name
         assert table.has_nan or not np.isnan(want).any(), name
+        if hasattr(table, "rows"):  # the complete set, a few mentees at a time
+            some = np.array([0, 3, 1, len(mentees) - 1])
+            got = table.rows(some)
+            if got is not None:
+                want = p.values(np.repeat(some, len(mentors)), np.tile(np.arange(len(mentors)), len(some)))
+                assert np.array_equal(got, want, equal_nan=True), name
+            else:
+                assert table.has_nan, name
     assert {"PairTable", "SparsePairs", "_TraitTables"} <= kinds
 
 

@@ -172,6 +172,13 @@ def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candid
     gatherers = [_table(prepared[name], limit) for name in features]
     neutral = [float(extractors[name].neutral) for name in features]
     block_rows = max(int(block_rows), 1)
+    # the complete set of pairs: chunks of whole mentees, and a table may copy whole rows
+    m = candidates.n_mentors
+    complete = m > 0 and n_pairs == candidates.n_mentees * m
+    chunk = max(_CHUNK // m, 1) * m if complete else _CHUNK
+    buf_values = np.empty((chunk, len(features)), dtype=np.float64)
+    buf_contrib = np.empty((chunk, len(features)), dtype=np.float64)
+    buf_missing = np.empty((chunk, len(features)), dtype=bool)
     for block in candidates.blocks(block_rows):
         if block.stop <= block.start:
             continue
@@ -184,23 +191,35 @@ def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candid
                 ineligible[rule] = np.zeros(n_pairs, dtype=bool)
             ineligible[rule][block] = np.asarray(mask, dtype=bool)
         # cache-sized chunks: each gather and sum runs on arrays that stay in the CPU cache
-        for start in range(block.start, block.stop, _CHUNK):
-            sl = slice(start, min(start + _CHUNK, block.stop))
+        for start in range(block.start, block.stop, chunk):
+            sl = slice(start, min(start + chunk, block.stop))
             i, j = candidates.mentee[sl], candidates.mentor[sl]
+            rows = np.arange(sl.start // m, sl.stop // m) if complete else None
+            k = sl.stop - sl.start
             acc = None
+            any_missing = False
             for col, name in enumerate(features):
-                v = _chunk_values(name, gatherers[col], prepared[name], i, j)
+                v = _chunk_values(name, gatherers[col], prepared[name], i, j, rows)
                 nan = np.isnan(v) if gatherers[col] is None or gatherers[col].has_nan else None
                 if nan is not None:
                     v = np.where(nan, neutral[col], v)
-                    missing[sl, col] = nan
-                values[sl, col] = v
+                    buf_missing[:k, col] = nan
+                    any_missing = True
+                else:
+                    buf_missing[:k, col] = False
+                buf_values[:k, col] = v
                 v *= weights[col]  # v is this chunk's own array
-                contributions[sl, col] = v
+                buf_contrib[:k, col] = v
                 if acc is None:
                     acc = v
                 else:
                     acc += v  # left to right, as ndarray.sum over fewer than 8 columns adds
+            # one contiguous copy per output: column writes into the big arrays would each
+            # sweep the chunk's memory again
+            values[sl] = buf_values[:k]
+            contributions[sl] = buf_contrib[:k]
+            if any_missing:
+                missing[sl] = buf_missing[:k]
             if len(features) >= 8:
                 total[sl] = contributions[sl].sum(axis=1)
             elif acc is not None:
@@ -219,10 +238,16 @@ def _table_limit(n_pairs: int) -> int:
 _CHUNK = 1 << 14
 
 
-def _chunk_values(name: str, table, prep, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+def _chunk_values(name: str, table, prep, i: np.ndarray, j: np.ndarray,
+                  rows: np.ndarray | None = None) -> np.ndarray:
     """Feature ``name``'s values on pairs ``(i, j)``, a new float64 array (NaN = unknown): read
-    from its lookup table, or computed and checked (values in [0, 1] or NaN)."""
+    from its lookup table (whole rows when the pairs are ``rows`` x every mentor), or computed
+    and checked (values in [0, 1] or NaN)."""
     if table is not None:
+        if rows is not None and hasattr(table, "rows"):
+            v = table.rows(rows)
+            if v is not None:
+                return v
         return table.gather(i, j)
     v = np.array(prep.values(i, j), dtype=np.float64)
     if v.shape != i.shape:

@@ -120,8 +120,8 @@ class _PersonalityPrepared:
                 np.subtract(1.0, diff, out=diff)
             w = f.trait_weights[t]
             diff *= w
-            parts.append((diff.reshape(-1), code_e.astype(np.intp) * len(uniq_m), code_m.astype(np.intp), w))
-        if sum(len(p[0]) for p in parts) > max_entries:
+            parts.append((diff, code_e.astype(np.intp), code_m.astype(np.intp), w))
+        if sum(p[0].size for p in parts) > max_entries:
             return None
         return _TraitTables(parts, self)
 
@@ -172,15 +172,26 @@ class _TraitTables:
     known ones and divides by their weights, as :meth:`_PersonalityPrepared.values` does."""
 
     def __init__(self, parts, prepared: _PersonalityPrepared):
-        self.parts = parts
+        # per trait: the flat table, the mentee's row offset, the mentor's code, the weight
+        self.parts = [(t.reshape(-1), e * t.shape[1], m, w) for t, e, m, w in parts]
+        self._tables = parts
         self.prepared = prepared
+        self.n_mentors = len(prepared.mentor_t[0]) if len(prepared.mentor_t) else 0
         self.has_nan = any(bool(np.isnan(t).any()) for t, _, _, _ in parts) or not parts
         self.total_weight = 0.0
         for _, _, _, w in parts:  # the sum of ``values``, in the same order
             self.total_weight += w
+        self._by_row = None
 
     def bad(self):
         return None  # the gather clips to [0, 1], as ``values`` does
+
+    def _finish(self, total: np.ndarray) -> np.ndarray:
+        if self.total_weight > 0:
+            total /= self.total_weight
+        else:
+            total[:] = np.nan
+        return np.clip(total, 0.0, 1.0, out=total)
 
     def gather(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         if self.has_nan:
@@ -191,11 +202,19 @@ class _TraitTables:
             np.take(row, mentee, out=idx)
             idx += np.take(col, mentor)
             total += np.take(table, idx)
-        if self.total_weight > 0:
-            total /= self.total_weight
-        else:
-            total[:] = np.nan
-        return np.clip(total, 0.0, 1.0, out=total)
+        return self._finish(total)
+
+    def rows(self, mentees: np.ndarray) -> np.ndarray | None:
+        """The values of ``mentees`` with every mentor, row after row: per trait, whole rows
+        of a (mentee value x mentor) table, added in the order of :meth:`gather`."""
+        if self.has_nan:
+            return None
+        if self._by_row is None:
+            self._by_row = [(e, np.ascontiguousarray(t[:, m])) for t, e, m, _ in self._tables]  # values x mentors
+        total = np.zeros(len(mentees) * self.n_mentors, dtype=np.float64)
+        for code, by_row in self._by_row:
+            total += by_row[np.take(code, mentees)].reshape(-1)
+        return self._finish(total)
 
 
 @register_feature

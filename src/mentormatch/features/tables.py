@@ -20,7 +20,9 @@ Three forms:
 Every form has ``gather(mentee, mentor) -> float64 array`` (NaN = unknown, as ``values``),
 ``has_nan`` (whether any NaN can come out) and ``bad()``: None, or a representative
 (mentee, mentor, value) outside [0, 1], so that scoring can fall back to ``values`` and
-report the exact pair.
+report the exact pair. A form may also offer ``rows(mentees)``: the values of the given
+mentees with every mentor, row after row (the complete set of pairs), or None; a keyed table
+then copies whole rows of a (mentee group x mentor) table instead of gathering pair by pair.
 """
 from __future__ import annotations
 
@@ -32,6 +34,8 @@ from .base import row_keys
 
 #: Default bound on the numbers a feature's lookup table may hold (8 MB of float64).
 MAX_TABLE_ENTRIES = 1 << 20
+#: Most numbers of a (mentee group x mentor) table built for ``rows`` (32 MB of float64).
+MAX_ROW_TABLE_ENTRIES = 1 << 22
 
 
 def _bad(values: np.ndarray) -> np.ndarray:
@@ -58,6 +62,7 @@ class PairTable:
         self._col = np.ascontiguousarray(self.col, dtype=np.intp).reshape(-1)
         self._row = np.asarray(self.row, dtype=np.intp)
         self._goff = None if self.group is None else np.asarray(self.group, dtype=np.intp) * m
+        self._by_row = None  # (row codes, (groups x mentors) table) for ``rows``, built at first use
 
     @classmethod
     def keyed(cls, values, key_e: np.ndarray, first_e: np.ndarray, key_m: np.ndarray,
@@ -86,6 +91,29 @@ class PairTable:
             where += mentor
             idx += np.take(self._col, where)
         return np.take(self.table, idx)
+
+    def rows(self, mentees: np.ndarray) -> np.ndarray | None:
+        """The values of ``mentees`` with every mentor, row after row (flat), copied from a
+        (distinct row offset x mentor) table; when that table would be too large, gathered
+        with whole rows of mentor codes."""
+        if self._by_row is None:
+            offsets, code = np.unique(self._row, return_inverse=True)
+            m = self.col.shape[1]
+            if len(offsets) * m > MAX_ROW_TABLE_ENTRIES:
+                self._by_row = False
+            else:
+                goff = (np.zeros(len(offsets), np.intp) if self._goff is None
+                        else self._goff[np.unique(self._row, return_index=True)[1]])
+                # row r, mentor j: table[offset_r + col[group_r, j]], as ``gather`` reads it
+                idx = offsets[:, None] + self._col[goff[:, None] + np.arange(m)[None, :]]
+                self._by_row = (code.reshape(-1).astype(np.intp), np.take(self.table, idx))
+        if self._by_row is False:  # too large: whole rows of mentor codes, one gather
+            col = self._col.reshape(self.col.shape)
+            idx = col[0][None, :] if self.group is None else col[np.take(self.group, mentees)]
+            idx = idx + np.take(self._row, mentees)[:, None]
+            return np.take(self.table, idx.reshape(-1))
+        code, by_row = self._by_row
+        return by_row[np.take(code, mentees)].reshape(-1)
 
 
 def keyed_pair_table(values, mentee_columns, mentor_columns, max_entries: int) -> PairTable | None:
