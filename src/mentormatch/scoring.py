@@ -10,6 +10,13 @@ For candidate pair ``k`` = (mentee ``i``, mentor ``j``) and features ``f`` with 
 Everything is an array over the candidate pairs (never a mentees x mentors loop in Python), and
 is computed in blocks of mentee rows so the complete set of pairs and a sparse candidate list
 share one code path.
+
+A feature that depends on a pair only through a few distinct values of each side (places,
+(years, level), target role and covered requirements, trait values, mentor readiness, a few
+stated preferences) offers a lookup table over those values (:mod:`mentormatch.features.tables`),
+computed once by its own ``values`` on one representative pair per combination; scoring then
+reads each pair's value by integer codes, in cache-sized chunks, instead of redoing the
+arithmetic on repeated values. The result is the same to the bit (tests/test_scoring_tables.py).
 """
 from __future__ import annotations
 
@@ -164,7 +171,7 @@ def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candid
     values = np.empty((n_pairs, len(features)), dtype=np.float64)
     missing = np.zeros((n_pairs, len(features)), dtype=bool)
     contributions = np.empty((n_pairs, len(features)), dtype=np.float64)
-    total = np.zeros(n_pairs, dtype=np.float64)
+    total = np.empty(n_pairs, dtype=np.float64) if features else np.zeros(n_pairs, dtype=np.float64)
     ineligible: dict[str, np.ndarray] = {}
     # lookup tables of the distinct values where a feature offers them and they pay (far fewer
     # entries than pairs); the others compute their values on the pairs
