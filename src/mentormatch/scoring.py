@@ -305,7 +305,10 @@ def _table(prep, limit: int):
     table = make(limit)
     if table is not None and table.bad() is not None:
         table = None
-    cache["table" if table is not None else "refused"] = table if table is not None else limit
+    if table is not None:
+        cache["table"] = table
+    else:
+        cache["refused"] = max(limit, cache.get("refused", -1))
     return table
 
 
