@@ -30,6 +30,9 @@ def test_benchmarks_smoke(tmp_path):
         if ours[size]["k"]:  # sparse variant: scipy does not take it
             continue
         assert abs(r["objective"] - scipy[size]["objective"]) < 1e-6 * max(1.0, r["objective"])
+    # the plain numpy reference of scoring ran and computed the same values as score_pairs
+    refs = [r["reference"] for r in raw["scoring"]]
+    assert refs and all(r["status_run"] == "ok" and r["max_abs_diff_values"] == 0.0 for r in refs), refs
     # the end-to-end run took the bounded scale path and proved its result optimal
     scale = raw["scale"][0]
     assert scale["status_run"] == "ok", scale

@@ -10,9 +10,17 @@ For candidate pair ``k`` = (mentee ``i``, mentor ``j``) and features ``f`` with 
 Everything is an array over the candidate pairs (never a mentees x mentors loop in Python), and
 is computed in blocks of mentee rows so the complete set of pairs and a sparse candidate list
 share one code path.
+
+A feature that depends on a pair only through a few distinct values of each side (places,
+(years, level), target role and covered requirements, trait values, mentor readiness, a few
+stated preferences) offers a lookup table over those values (:mod:`mentormatch.features.tables`),
+computed once by its own ``values`` on one representative pair per combination; scoring then
+reads each pair's value by integer codes, in cache-sized chunks, instead of redoing the
+arithmetic on repeated values. The result is the same to the bit (tests/test_scoring_tables.py).
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,6 +29,7 @@ import pandas as pd
 from .errors import MentormatchError, UnknownNameError
 from .features import FEATURES, Context, Prepared
 from .features.base import build_feature
+from .features.tables import MAX_TABLE_ENTRIES
 from .pairs import Candidates
 from .rules import Rules
 
@@ -160,39 +169,147 @@ def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candid
     features = [n for n, w in weights_all.items() if w > 0]
     weights = np.array([weights_all[n] for n in features], dtype=np.float64)
     n_pairs = len(candidates)
-    values = np.zeros((n_pairs, len(features)), dtype=np.float64)
-    missing = np.zeros((n_pairs, len(features)), dtype=bool)
+    with _small_pages():
+        values = np.empty((n_pairs, len(features)), dtype=np.float64)
+        missing = np.zeros((n_pairs, len(features)), dtype=bool)
+        contributions = np.empty((n_pairs, len(features)), dtype=np.float64)
+        total = np.empty(n_pairs, dtype=np.float64) if features else np.zeros(n_pairs, dtype=np.float64)
     ineligible: dict[str, np.ndarray] = {}
+    # lookup tables of the distinct values where a feature offers them and they pay (far fewer
+    # entries than pairs); the others compute their values on the pairs
+    limit = _table_limit(n_pairs)
+    gatherers = [_table(prepared[name], limit) for name in features]
+    neutral = [float(extractors[name].neutral) for name in features]
     block_rows = max(int(block_rows), 1)
-    for sl in candidates.blocks(block_rows):
-        i, j = candidates.mentee[sl], candidates.mentor[sl]
-        if not len(i):
+    # the complete set of pairs: chunks of whole mentees, and a table may copy whole rows
+    m = candidates.n_mentors
+    complete = m > 0 and n_pairs == candidates.n_mentees * m
+    chunk = max(_CHUNK // m, 1) * m if complete else _CHUNK
+    buf_values = np.empty((chunk, len(features)), dtype=np.float64)
+    buf_contrib = np.empty((chunk, len(features)), dtype=np.float64)
+    buf_missing = np.empty((chunk, len(features)), dtype=bool)
+    for block in candidates.blocks(block_rows):
+        if block.stop <= block.start:
             continue
-        for col, name in enumerate(features):
-            v = np.asarray(prepared[name].values(i, j), dtype=np.float64)
-            if v.shape != i.shape:
-                raise MentormatchError(f"feature {name!r} returned {v.shape} values for {i.shape[0]} pairs")
-            nan = np.isnan(v)
-            with np.errstate(invalid="ignore"):
-                bad = ~nan & ((v < 0) | (v > 1))
-            if bad.any():
-                k = int(np.flatnonzero(bad)[0])
-                raise MentormatchError(f"feature {name!r} returned {v[k]!r} for pair (mentee {i[k]}, "
-                                       f"mentor {j[k]}); values must lie in [0, 1] or be NaN")
-            values[sl, col] = np.where(nan, float(extractors[name].neutral), v)
-            missing[sl, col] = nan
         for name, prep in prepared.items():
-            mask = prep.ineligible(i, j)
+            mask = prep.ineligible(candidates.mentee[block], candidates.mentor[block])
             if mask is None:
                 continue
             rule = getattr(prep, "ineligible_rule", f"{name}.ineligible")
             if rule not in ineligible:
                 ineligible[rule] = np.zeros(n_pairs, dtype=bool)
-            ineligible[rule][sl] = np.asarray(mask, dtype=bool)
-    contributions = values * weights
-    total = contributions.sum(axis=1) if len(features) else np.zeros(n_pairs)
+            ineligible[rule][block] = np.asarray(mask, dtype=bool)
+        # cache-sized chunks: each gather and sum runs on arrays that stay in the CPU cache
+        for start in range(block.start, block.stop, chunk):
+            sl = slice(start, min(start + chunk, block.stop))
+            i, j = candidates.mentee[sl], candidates.mentor[sl]
+            rows = np.arange(sl.start // m, sl.stop // m) if complete else None
+            k = sl.stop - sl.start
+            acc = None
+            any_missing = False
+            for col, name in enumerate(features):
+                v = _chunk_values(name, gatherers[col], prepared[name], i, j, rows)
+                nan = np.isnan(v) if gatherers[col] is None or gatherers[col].has_nan else None
+                if nan is not None:
+                    v = np.where(nan, neutral[col], v)
+                    buf_missing[:k, col] = nan
+                    any_missing = True
+                else:
+                    buf_missing[:k, col] = False
+                buf_values[:k, col] = v
+                v *= weights[col]  # v is this chunk's own array
+                buf_contrib[:k, col] = v
+                if acc is None:
+                    acc = v
+                else:
+                    acc += v  # left to right, as ndarray.sum over fewer than 8 columns adds
+            # one contiguous copy per output: column writes into the big arrays would each
+            # sweep the chunk's memory again
+            values[sl] = buf_values[:k]
+            contributions[sl] = buf_contrib[:k]
+            if any_missing:
+                missing[sl] = buf_missing[:k]
+            if len(features) >= 8:
+                total[sl] = contributions[sl].sum(axis=1)
+            elif acc is not None:
+                total[sl] = acc
     return Scores(total=total, contributions=contributions, values=values, missing=missing,
                   features=features, weights=weights, ineligible=ineligible, prepared=prepared)
+
+
+@contextlib.contextmanager
+def _small_pages():
+    """Allocate without asking Linux for transparent huge pages (NumPy's default for large
+    arrays): the output arrays are written once, front to back, and on a host whose free memory
+    is fragmented the kernel's compaction for huge pages cost several seconds on the first
+    30M-pair scoring of a process (3.0-4.3 s with small pages, 4.5-12 s without, same host).
+    A no-op where NumPy lacks the switch."""
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # pragma: no cover - other NumPy versions
+        yield
+        return
+    previous = _set_madvise_hugepage(False)
+    try:
+        yield
+    finally:
+        _set_madvise_hugepage(previous)
+
+
+def _table_limit(n_pairs: int) -> int:
+    """Most entries of a lookup table worth building for ``n_pairs`` pairs: a quarter of them,
+    and at most ``MAX_TABLE_ENTRIES``."""
+    return min(MAX_TABLE_ENTRIES, n_pairs // 4)
+
+
+#: Pairs per chunk of the scoring loop: the chunk's index and value arrays fit the CPU cache.
+_CHUNK = 1 << 14
+
+
+def _chunk_values(name: str, table, prep, i: np.ndarray, j: np.ndarray,
+                  rows: np.ndarray | None = None) -> np.ndarray:
+    """Feature ``name``'s values on pairs ``(i, j)``, a new float64 array (NaN = unknown): read
+    from its lookup table (whole rows when the pairs are ``rows`` x every mentor), or computed
+    and checked (values in [0, 1] or NaN)."""
+    if table is not None:
+        if rows is not None and hasattr(table, "rows"):
+            v = table.rows(rows)
+            if v is not None:
+                return v
+        return table.gather(i, j)
+    v = np.array(prep.values(i, j), dtype=np.float64)
+    if v.shape != i.shape:
+        raise MentormatchError(f"feature {name!r} returned {v.shape} values for {i.shape[0]} pairs")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(v) & ((v < 0) | (v > 1))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise MentormatchError(f"feature {name!r} returned {v[k]!r} for pair (mentee {i[k]}, "
+                               f"mentor {j[k]}); values must lie in [0, 1] or be NaN")
+    return v
+
+
+def _table(prep, limit: int):
+    """The feature's lookup table (see :mod:`mentormatch.features.tables`) when it offers one
+    of at most ``limit`` entries whose values all lie in [0, 1] or are NaN; else None (the
+    values are then computed on the pairs, which also reports a bad value at its pair).
+    Kept on the prepared object, so scoring many blocks of pairs builds it once."""
+    make = getattr(prep, "pair_table", None)
+    if make is None:
+        return None
+    cache = prep.__dict__.setdefault("_pair_table", {}) if hasattr(prep, "__dict__") else {}
+    if cache.get("table") is not None:
+        return cache["table"]  # exact whatever its size
+    if limit <= cache.get("refused", -1):
+        return None
+    table = make(limit)
+    if table is not None and table.bad() is not None:
+        table = None
+    if table is not None:
+        cache["table"] = table
+    else:
+        cache["refused"] = max(limit, cache.get("refused", -1))
+    return table
 
 
 def candidate_top_k(score: np.ndarray, candidates: Candidates, k: int) -> Candidates:

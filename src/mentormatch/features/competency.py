@@ -73,6 +73,7 @@ class _CompetencyPrepared:
         self.feature = feature
         self.framework = framework
         self.n_mentees = len(mentees)
+        self._n_mentors = len(mentors)
         if framework is None:
             self.competencies: list[str] = []
             self.titles: dict[str, str] = {}
@@ -222,6 +223,46 @@ class _CompetencyPrepared:
 
     def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
         return None
+
+    def pair_table(self, max_entries: int):
+        """With one target per mentee: the values over (the mentee's target and gap weights) x
+        (which of the target's requirements the mentor meets, and which of their levels are
+        unknown), one block of the table per target role; see :mod:`mentormatch.features.tables`.
+        None with several targets (``best_next``)."""
+        from .base import row_keys
+        from .tables import PairTable
+
+        n, m = self.n_mentees, self._n_mentors
+        if n == 0 or m == 0:
+            return None
+        if self.framework is None:
+            return PairTable(np.full(1, np.nan), np.zeros(n, np.intp), np.zeros((1, m), np.intp), None,
+                             np.zeros(1, np.int64), np.zeros(1, np.int64))
+        if self.slots != 1 or not self.competencies:
+            return None
+        target = self.targets[0]
+        group, first_g = row_keys(target)
+        unknown = np.isnan(self.mentor_t)
+        row = np.zeros(n, dtype=np.intp)
+        col = np.zeros((len(first_g), m), dtype=np.intp)
+        parts, reps_e, reps_m, offset = [], [], [], 0
+        for g, i0 in enumerate(first_g):
+            members = np.flatnonzero(group == g)
+            key_e, first_e = row_keys(*self.weight_t[0][:, members])
+            with np.errstate(invalid="ignore"):
+                covered = self.mentor_t >= self.required_t[0][:, i0][:, None]  # (C, m), False where NaN
+            key_m, first_m = row_keys(*covered, *unknown)
+            ke, km = len(first_e), len(first_m)
+            if offset + ke * km > max_entries:
+                return None
+            rep_e, rep_m = np.repeat(members[first_e], km), np.tile(first_m, ke)
+            parts.append(self._slot(0, rep_e, rep_m)[0])
+            reps_e.append(rep_e)
+            reps_m.append(rep_m)
+            row[members] = offset + key_e * km
+            col[g] = key_m
+            offset += ke * km
+        return PairTable(np.concatenate(parts), row, col, group, np.concatenate(reps_e), np.concatenate(reps_m))
 
     def bound_model(self, neutral: float) -> BoundModel:
         """The share of the gaps covered is a product: per competency ``c`` and required level

@@ -86,6 +86,15 @@ class _ExperiencePrepared:
             return None
         return self._junior(self._gaps(mentee, mentor))
 
+    def pair_table(self, max_entries: int):
+        """The values over every pair of distinct (years, level[, age]) of the two sides; see
+        :mod:`mentormatch.features.tables`."""
+        from .tables import keyed_pair_table
+
+        cols_e = [self.years[0], self.level[0]] + ([self.age[0]] if self.age is not None else [])
+        cols_m = [self.years[1], self.level[1]] + ([self.age[1]] if self.age is not None else [])
+        return keyed_pair_table(self.values, cols_e, cols_m, max_entries)
+
     def bound_model(self, neutral: float) -> BoundModel | None:
         """Exact when mentees (or mentors) fall into at most 64 groups of
         equal years, level (and age); otherwise mentees are grouped by level and by bins of

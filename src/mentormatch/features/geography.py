@@ -199,6 +199,14 @@ class _GeographyPrepared:
     def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
         return None
 
+    def pair_table(self, max_entries: int):
+        """The values over every pair of distinct places (coordinates and UTC offset); see
+        :mod:`mentormatch.features.tables`."""
+        from .tables import keyed_pair_table
+
+        return keyed_pair_table(self.values, (self.mentee_lat, self.mentee_lon, self.mentee_offset),
+                                (self.mentor_lat, self.mentor_lon, self.mentor_offset), max_entries)
+
     def bound_model(self, neutral: float) -> BoundModel | None:
         """Exact: the value depends on a pair only through the two places (coordinates and
         UTC offset), and one side has at most ``MAX_BOUND_KEYS`` distinct places (mentors: ``MAX_ONE_HOT``)."""

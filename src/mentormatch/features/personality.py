@@ -103,6 +103,28 @@ class _PersonalityPrepared:
         np.divide(total, weight, out=out, where=weight > 0)
         return np.clip(out, 0.0, 1.0, out=out)
 
+    def pair_table(self, max_entries: int) -> "_TraitTables | None":
+        """One table per trait over the distinct values of the two sides, holding
+        ``w_t * part_t``; the gather adds them in the order of :meth:`values`, so the result is
+        the same to the bit. See :mod:`mentormatch.features.tables`."""
+        f = self.feature
+        parts = []
+        for t in self.traits:
+            c = BIG_FIVE.index(t)
+            code_e, uniq_e = pd.factorize(self.mentee_t[c], use_na_sentinel=False)
+            code_m, uniq_m = pd.factorize(self.mentor_t[c], use_na_sentinel=False)
+            uniq_e, uniq_m = np.asarray(uniq_e, dtype=np.float64), np.asarray(uniq_m, dtype=np.float64)
+            diff = uniq_e[:, None] - uniq_m[None, :]  # the operations of ``values``, on distinct values
+            np.abs(diff, out=diff)
+            if f.modes[t] != "complementary":
+                np.subtract(1.0, diff, out=diff)
+            w = f.trait_weights[t]
+            diff *= w
+            parts.append((diff, code_e.astype(np.intp), code_m.astype(np.intp), w))
+        if sum(p[0].size for p in parts) > max_entries:
+            return None
+        return _TraitTables(parts, self)
+
     def details(self, mentee: np.ndarray, mentor: np.ndarray) -> dict[str, np.ndarray]:
         return {f"{t}_diff": self.mentor[mentor, c] - self.mentee[mentee, c] for c, t in enumerate(BIG_FIVE)}
 
@@ -143,6 +165,56 @@ class _PersonalityPrepared:
         left[~full_e] = 0.0  # a person with a missing trait: bound 1 on their pairs
         return BoundModel(left=left, right=right, row=np.where(full_e, 0.0, 1.0),
                           col=np.where(full_m, 0.0, 1.0), exact=False)
+
+
+class _TraitTables:
+    """Per trait ``w_t * part_t`` over (mentee value, mentor value) codes; ``gather`` sums the
+    known ones and divides by their weights, as :meth:`_PersonalityPrepared.values` does."""
+
+    def __init__(self, parts, prepared: _PersonalityPrepared):
+        # per trait: the flat table, the mentee's row offset, the mentor's code, the weight
+        self.parts = [(t.reshape(-1), e * t.shape[1], m, w) for t, e, m, w in parts]
+        self._tables = parts
+        self.prepared = prepared
+        self.n_mentors = len(prepared.mentor_t[0]) if len(prepared.mentor_t) else 0
+        self.has_nan = any(bool(np.isnan(t).any()) for t, _, _, _ in parts) or not parts
+        self.total_weight = 0.0
+        for _, _, _, w in parts:  # the sum of ``values``, in the same order
+            self.total_weight += w
+        self._by_row = None
+
+    def bad(self):
+        return None  # the gather clips to [0, 1], as ``values`` does
+
+    def _finish(self, total: np.ndarray) -> np.ndarray:
+        if self.total_weight > 0:
+            total /= self.total_weight
+        else:
+            total[:] = np.nan
+        return np.clip(total, 0.0, 1.0, out=total)
+
+    def gather(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        if self.has_nan:
+            return self.prepared.values(mentee, mentor)
+        total = np.zeros(len(mentee), dtype=np.float64)
+        idx = np.empty(len(mentee), dtype=np.intp)
+        for table, row, col, _ in self.parts:
+            np.take(row, mentee, out=idx)
+            idx += np.take(col, mentor)
+            total += np.take(table, idx)
+        return self._finish(total)
+
+    def rows(self, mentees: np.ndarray) -> np.ndarray | None:
+        """The values of ``mentees`` with every mentor, row after row: per trait, whole rows
+        of a (mentee value x mentor) table, added in the order of :meth:`gather`."""
+        if self.has_nan:
+            return None
+        if self._by_row is None:
+            self._by_row = [(e, np.ascontiguousarray(t[:, m])) for t, e, m, _ in self._tables]  # values x mentors
+        total = np.zeros(len(mentees) * self.n_mentors, dtype=np.float64)
+        for code, by_row in self._by_row:
+            total += by_row[np.take(code, mentees)].reshape(-1)
+        return self._finish(total)
 
 
 @register_feature

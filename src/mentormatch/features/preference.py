@@ -139,6 +139,18 @@ class _PreferencePrepared:
     def ineligible(self, mentee: np.ndarray, mentor: np.ndarray) -> None:
         return None
 
+    def pair_table(self, max_entries: int):
+        """0 on every pair nobody ranked or suggested (``values`` gives +0.0 there: both
+        strengths are 0), the value on the few others; see :mod:`mentormatch.features.tables`."""
+        from .tables import SparsePairs
+
+        stated = (abs(self.mentee_ranks) + abs(self.mentor_ranks) + abs(self.suggested)).tocoo()
+        if stated.nnz > max_entries:
+            return None
+        i = np.asarray(stated.row, dtype=np.int64)
+        j = np.asarray(stated.col, dtype=np.int64)
+        return SparsePairs(0.0, i, j, self.values(i, j), stated.shape[1])
+
     def bound_model(self, neutral: float) -> BoundModel:
         """Exact: 0 on every pair nobody ranked or suggested, the value on the few others."""
         stated = (abs(self.mentee_ranks) + abs(self.mentor_ranks) + abs(self.suggested)).tocoo()

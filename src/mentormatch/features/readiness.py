@@ -75,8 +75,9 @@ def mentor_readiness(mentors: pd.DataFrame, weights: Mapping[str, float],
 class _ReadinessPrepared:
     ineligible_rule = "readiness.min"
 
-    def __init__(self, feature: "Readiness", mentors: pd.DataFrame):
+    def __init__(self, feature: "Readiness", mentees: pd.DataFrame, mentors: pd.DataFrame):
         self.feature = feature
+        self.n_mentees = len(mentees)
         self.readiness, self.parts = mentor_readiness(mentors, feature.criteria_weights,
                                                       feature.tenure_cap_years)
 
@@ -95,6 +96,12 @@ class _ReadinessPrepared:
         r = self.readiness[mentor]
         with np.errstate(invalid="ignore"):
             return ~np.isnan(r) & (r < low)
+
+    def pair_table(self, max_entries: int):
+        """One number per distinct readiness of the mentors; see :mod:`mentormatch.features.tables`."""
+        from .tables import keyed_pair_table
+
+        return keyed_pair_table(self.values, (np.zeros(self.n_mentees),), (self.readiness,), max_entries)
 
     def bound_model(self, neutral: float) -> BoundModel:
         """Exact: one number per mentor."""
@@ -162,4 +169,4 @@ class Readiness:
                                    else check_number(n, "min_readiness", min_readiness, 0.0, 1.0))
 
     def prepare(self, mentees: pd.DataFrame, mentors: pd.DataFrame, context: Context) -> _ReadinessPrepared:
-        return _ReadinessPrepared(self, mentors)
+        return _ReadinessPrepared(self, mentees, mentors)
