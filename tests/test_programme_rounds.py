@@ -234,3 +234,59 @@ def test_a_lock_of_the_rules_that_the_rules_exclude_is_an_error_naming_it(monkey
     with pytest.raises(mm.InfeasibleError, match=r"\(E1, M1\) is ineligible: rule 'management_line'"):
         prog.run_round(mentors, mentees, date="2026-01-15")
     assert prog.rounds == [] and len(prog.history) == 0
+
+
+def _rematches():
+    """Three rematches (a free place; no free place and no changes allowed; one change needed,
+    among tied scores), each as (pairs after, changed, objective, ledger end reasons,
+    unmatched reason codes, whether the mentee has a mentor)."""
+    out = []
+    mentors, mentees = _org(30, 12, seed=4)
+    roomy = mentors.assign(capacity=3)
+    prog = Programme({"weights": {"experience": 1.0, "geography": 1.0}})
+    r1 = prog.run_round(roomy, mentees, date="2026-01-15")
+    out.append(prog.rematch(sorted(r1.pairs["mentee_id"])[0], date="2026-03-01")
+               + (prog, sorted(r1.pairs["mentee_id"])[0]))
+    prog = Programme({"weights": {"experience": 1.0, "geography": 1.0}})
+    r1 = prog.run_round(mentors, mentees, date="2026-01-15")
+    full = mentors.assign(capacity=r1.pairs["mentor_id"].value_counts().reindex(
+        mentors["id"].astype(str), fill_value=0).to_numpy())
+    out.append(prog.rematch(sorted(r1.pairs["mentee_id"])[0], date="2026-02-01", mentors=full,
+                            mentees=mentees, allow_changes=False)
+               + (prog, sorted(r1.pairs["mentee_id"])[0]))
+    two = pd.DataFrame({"id": ["M1", "M2", "M3"], "capacity": [1, 1, 1],
+                        "years_experience": [8.0, 8.5, 9.0]})
+    ees = pd.DataFrame({"id": ["E1", "E2", "E3"], "years_experience": [2.0, 2.5, 3.0]})
+    prog = Programme({"weights": {"experience": 1.0}})
+    r1 = prog.run_round(two, ees, date="2026-01-15")
+    target = r1.pairs.sort_values("mentee_id").iloc[0]
+    out.append(prog.rematch(target["mentee_id"], date="2026-02-01",
+                            mentors=two[two["id"] != target["mentor_id"]], mentees=ees)
+               + (prog, target["mentee_id"]))
+    return [(_pairs(r.pairs), changed, r.objective, sorted(p.history["end_reason"]),
+             sorted(r.unmatched["reason_code"]), e in set(r.pairs["mentee_id"]))
+            for r, changed, p, e in out]
+
+
+def test_rematch_above_the_scale_size_equals_the_complete_path(monkeypatch):
+    """Above pipeline.LARGE_PAIRS (lowered below every table here; SCORE_CACHE_PAIRS too for the
+    bounded scorer) rematch solves the same lexicographic objective through a PairBonus: the
+    same mentor found, the same pairs kept, the same changes, the same ledger. The scale path
+    runs its round 1 too, so where scores tie the pairs may differ, not the measures."""
+    import mentormatch.pipeline as P
+
+    small = _rematches()
+    (_, free_changed, *_), (_, locked_changed, *_), (_, moved, *_) = small
+    assert (free_changed, locked_changed, moved) == (0, 0, 1)  # the three cases differ
+    assert "displaced" in small[2][3] and "not_considered" in small[1][4]
+    assert [x[5] for x in small] == [True, False, True]
+    for cache in (None, 5):
+        with monkeypatch.context() as mp:
+            mp.setattr(P, "LARGE_PAIRS", 5)
+            if cache:
+                mp.setattr(P, "SCORE_CACHE_PAIRS", cache)
+            big = _rematches()
+        for k, (s, b) in enumerate(zip(small, big)):
+            assert b[1:2] + b[3:] == s[1:2] + s[3:], (cache, k)
+            assert b[2] == pytest.approx(s[2], abs=1e-9)
+            assert k == 2 or b[0] == s[0]  # the last case ties: any of its optima will do
