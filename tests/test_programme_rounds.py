@@ -231,7 +231,8 @@ def test_a_lock_of_the_rules_that_the_rules_exclude_is_an_error_naming_it(monkey
     mentees = pd.DataFrame({"id": ["E1", "E2"], "years_experience": [1.0, 2.0],
                             "manager_id": ["M1", None]})
     prog = Programme({"weights": {"experience": 1.0}, "constraints": {"locked": [["E1", "M1"]]}})
-    with pytest.raises(mm.InfeasibleError, match=r"\(E1, M1\) is ineligible: rule 'management_line'"):
+    with pytest.raises(mm.InfeasibleError,
+                       match=r"\(E1, M1\) is ineligible: rule 'management_line'"):
         prog.run_round(mentors, mentees, date="2026-01-15")
     assert prog.rounds == [] and len(prog.history) == 0
 

@@ -59,7 +59,8 @@ def excluding_rules(mentors: pd.DataFrame, mentees: pd.DataFrame, rules: Rules, 
     pairs = [(str(e), str(m)) for e, m in pairs]
     if not pairs:
         return []
-    e_ids, m_ids = Encoder.from_ids(mentees["id"].astype(str)), Encoder.from_ids(mentors["id"].astype(str))
+    e_ids = Encoder.from_ids(mentees["id"].astype(str))
+    m_ids = Encoder.from_ids(mentors["id"].astype(str))
     a, b = C.id_pairs(pairs, e_ids, m_ids, "constraints.locked")
     cand = Candidates.from_arrays(a, b, len(e_ids), len(m_ids))
     masks = C.rule_masks(mentees, mentors, cand, rules.constraints, e_ids, m_ids)
