@@ -34,6 +34,7 @@ Measured (2-core machine shared with other work, this script)::
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -61,11 +62,12 @@ def _clean(mentors: pd.DataFrame, mentees: pd.DataFrame):
 
 
 def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
-           seed: int = 0, bonuses: bool = True) -> list[dict]:
+           seed: int = 0, bonuses: bool = True, report=None) -> list[dict]:
     """Run the programme; one row per round: round, mentees, mentors, joiners, leavers
     (mentees), carried (pairs in force kept), new_pairs, unmatched, priority (mentees with
-    priority), seconds, status (the round's, or ``error: ...``). ``bonuses=False`` runs without
-    priority and continuity (``priority=None, continuity=False``)."""
+    priority), seconds, load (1-minute load average at the round's end), status (the round's, or ``error: ...``). ``bonuses=False`` runs without
+    priority and continuity (``priority=None, continuity=False``). ``report`` is called with
+    each row as soon as its round ends."""
     import mentormatch as mm
     from mentormatch.programme import Programme
 
@@ -94,18 +96,36 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
         try:
             result = prog.run_round(mentors, mentees, date=date)
         except Exception as exc:  # reported, not hidden: the run stops at a failed round
-            row.update(seconds=time.perf_counter() - started,
+            row.update(seconds=time.perf_counter() - started, load=_load1(),
                        status=f"error: {type(exc).__name__}: {exc}")
             out.append(row)
+            if report:
+                report(row)
             break
         r = prog.rounds[-1]
-        row.update(seconds=time.perf_counter() - started, status=result.status,
+        row.update(seconds=time.perf_counter() - started, status=result.status, load=_load1(),
                    carried=int(r.pairs["carried"].sum()),
                    new_pairs=int((~r.pairs["carried"]).sum()), unmatched=len(r.unmatched),
                    priority=int(r.pairs["priority"].sum() + r.unmatched["priority"].sum()))
         out.append(row)
+        if report:
+            report(row)
         previous = ids
     return out
+
+
+def _load1() -> float | None:
+    """The 1-minute load average (the machine may be shared), None where unknown."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def peak_memory_gib() -> float:
+    """Peak resident memory of this process (``ru_maxrss``), in GiB."""
+    import resource
+    import sys
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1 << 30 if sys.platform == "darwin" else 1 << 20)
 
 
 def main(argv=None) -> None:
@@ -116,15 +136,75 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-bonuses", action="store_true",
                     help="priority=None, continuity=False (joiners and leavers only)")
+    ap.add_argument("--write", help="replace this file's rounds section with the table")
     args = ap.parse_args(argv)
     print(f"{args.rounds} rounds at {args.mentees:,} x {args.mentors:,} (seed {args.seed}"
-          f"{', no bonuses' if args.no_bonuses else ''})")
-    for row in rounds(args.mentees, args.mentors, args.rounds, args.seed, not args.no_bonuses):
-        extra = "" if "carried" not in row else (
-            f"carried {row['carried']:>6,}  new {row['new_pairs']:>6,}  unmatched "
-            f"{row['unmatched']:>6,}  priority {row['priority']:>6,}  ")
-        print(f"round {row['round']}: {row['seconds']:8.2f} s  joiners {row['joiners']:>6,}  "
-              f"leavers {row['leavers']:>6,}  {extra}{row['status']}")
+          f"{', no bonuses' if args.no_bonuses else ''})", flush=True)
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    rows = rounds(args.mentees, args.mentors, args.rounds, args.seed, not args.no_bonuses,
+                  report=_print)
+    peak = peak_memory_gib()
+    load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
+    print(f"peak memory {peak:.2f} GiB; load average {_load(load_before)} before, "
+          f"{_load(load_after)} after", flush=True)
+    if args.write:
+        write_section(args.write, rows, args, peak, load_before, load_after)
+
+
+def _print(row: dict) -> None:
+    extra = "" if "carried" not in row else (
+        f"carried {row['carried']:>6,}  new {row['new_pairs']:>6,}  unmatched "
+        f"{row['unmatched']:>6,}  priority {row['priority']:>6,}  ")
+    load = "" if row.get("load") is None else f"load {row['load']:.2f}  "
+    print(f"round {row['round']}: {row['seconds']:8.2f} s  {load}joiners {row['joiners']:>6,}  "
+          f"leavers {row['leavers']:>6,}  {extra}{row['status']}", flush=True)
+
+
+def _load(avg) -> str:
+    return "?" if avg is None else " / ".join(f"{x:.2f}" for x in avg)
+
+
+BEGIN, END = "<!-- rounds: begin -->", "<!-- rounds: end -->"
+
+
+def write_section(path, rows, args, peak, load_before, load_after) -> None:
+    """Replace (or append) the rounds section of BENCHMARKS.md, between its markers."""
+    import platform
+    import subprocess
+    from pathlib import Path
+
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, cwd=Path(__file__).parent).stdout.strip() or "?"
+    except OSError:
+        rev = "?"
+    command = (f"python benchmarks/rounds.py --mentees {args.mentees} --mentors {args.mentors} "
+               f"--rounds {args.rounds} --seed {args.seed}"
+               f"{' --no-bonuses' if args.no_bonuses else ''}")
+    table = ["| round | mentees x mentors | joiners | leavers | carried | new pairs | unmatched "
+             "| priority | time | load | status |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        cell = (lambda k: f"{r[k]:,}" if k in r else "")
+        table.append(f"| {r['round']} | {r['mentees']:,} x {r['mentors']:,} | {r['joiners']:,} | "
+                     f"{r['leavers']:,} | {cell('carried')} | {cell('new_pairs')} | "
+                     f"{cell('unmatched')} | {cell('priority')} | {r['seconds']:.1f} s | "
+                     f"{'' if r.get('load') is None else format(r['load'], '.2f')} | "
+                     f"{r['status']} |")
+    body = [BEGIN, "## Programme rounds over time (joiners, leavers, priority, continuity)", "",
+            f"`{command}` on {platform.node()} ({platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"git {rev}. One process runs every round; *time* is `Programme.run_round` alone "
+            f"(wall clock); *carried* pairs in force kept, *priority* mentees left unmatched "
+            f"the round before; *load*: the 1-minute load average at the round's end. The "
+            f"organisation and the moves between rounds are in the script's docstring. Peak memory of the process (`ru_maxrss`): {peak:.2f} GiB. "
+            f"The machine is shared: load average (1 / 5 / 15 min) {_load(load_before)} before "
+            f"the run, {_load(load_after)} after.", "", *table, "", END]
+    text = Path(path).read_text() if Path(path).exists() else ""
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + "\n".join(body) + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
+    Path(path).write_text(text)
 
 
 if __name__ == "__main__":
