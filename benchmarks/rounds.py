@@ -63,9 +63,10 @@ def _clean(mentors: pd.DataFrame, mentees: pd.DataFrame):
 
 def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
            seed: int = 0, bonuses: bool = True, report=None) -> list[dict]:
-    """Run the programme; one row per round: round, mentees, mentors, joiners, leavers
-    (mentees), carried (pairs in force kept), new_pairs, unmatched, priority (mentees with
-    priority), seconds, load (1-minute load average at the round's end), status (the round's, or ``error: ...``). ``bonuses=False`` runs without
+    """Run the programme; one row per round: round, mentees, mentors, places (the mentors'
+    capacities), joiners, leavers (mentees), carried (pairs in force kept), new_pairs,
+    unmatched, priority (mentees with priority), seconds, load (1-minute load average at the
+    round's end), status (the round's, or ``error: ...``). ``bonuses=False`` runs without
     priority and continuity (``priority=None, continuity=False``). ``report`` is called with
     each row as soon as its round ends."""
     import mentormatch as mm
@@ -90,6 +91,7 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
                                                "mentor_id": live["mentor_id"],
                                                "ended": np.where(ends, date, "")}))
         row = {"round": k + 1, "mentees": len(mentees), "mentors": len(mentors),
+               "places": int(mentors["capacity"].sum()),
                "joiners": len(ids - previous) if k else len(ids),
                "leavers": len(previous - ids)}
         started = time.perf_counter()
@@ -156,7 +158,8 @@ def _print(row: dict) -> None:
         f"carried {row['carried']:>6,}  new {row['new_pairs']:>6,}  unmatched "
         f"{row['unmatched']:>6,}  priority {row['priority']:>6,}  ")
     load = "" if row.get("load") is None else f"load {row['load']:.2f}  "
-    print(f"round {row['round']}: {row['seconds']:8.2f} s  {load}joiners {row['joiners']:>6,}  "
+    print(f"round {row['round']}: {row['seconds']:8.2f} s  {load}places {row['places']:>6,}  "
+          f"joiners {row['joiners']:>6,}  "
           f"leavers {row['leavers']:>6,}  {extra}{row['status']}", flush=True)
 
 
@@ -181,11 +184,13 @@ def write_section(path, rows, args, peak, load_before, load_after) -> None:
     command = (f"python benchmarks/rounds.py --mentees {args.mentees} --mentors {args.mentors} "
                f"--rounds {args.rounds} --seed {args.seed}"
                f"{' --no-bonuses' if args.no_bonuses else ''}")
-    table = ["| round | mentees x mentors | joiners | leavers | carried | new pairs | unmatched "
-             "| priority | time | load | status |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    table = ["| round | mentees x mentors | places | joiners | leavers | carried | new pairs "
+             "| unmatched | priority | time | load | status |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cell = (lambda k: f"{r[k]:,}" if k in r else "")
-        table.append(f"| {r['round']} | {r['mentees']:,} x {r['mentors']:,} | {r['joiners']:,} | "
+        table.append(f"| {r['round']} | {r['mentees']:,} x {r['mentors']:,} | {r['places']:,} | "
+                     f"{r['joiners']:,} | "
                      f"{r['leavers']:,} | {cell('carried')} | {cell('new_pairs')} | "
                      f"{cell('unmatched')} | {cell('priority')} | {r['seconds']:.1f} s | "
                      f"{'' if r.get('load') is None else format(r['load'], '.2f')} | "
@@ -195,8 +200,10 @@ def write_section(path, rows, args, peak, load_before, load_after) -> None:
             f"{os.cpu_count()} cores), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
             f"git {rev}. One process runs every round; *time* is `Programme.run_round` alone "
             f"(wall clock); *carried* pairs in force kept, *priority* mentees left unmatched "
-            f"the round before; *load*: the 1-minute load average at the round's end. The "
-            f"organisation and the moves between rounds are in the script's docstring. Peak memory of the process (`ru_maxrss`): {peak:.2f} GiB. "
+            f"the round before; *places*: the round's mentors' capacities; *load*: the 1-minute "
+            f"load average at the round's end. The organisation and the moves between rounds "
+            f"are in the script's docstring. Peak memory of the process (`ru_maxrss`): "
+            f"{peak:.2f} GiB. "
             f"The machine is shared: load average (1 / 5 / 15 min) {_load(load_before)} before "
             f"the run, {_load(load_after)} after.", "", *table, "", END]
     text = Path(path).read_text() if Path(path).exists() else ""
