@@ -18,18 +18,19 @@ Usage::
     python benchmarks/rounds.py --mentees 2000 --mentors 500  # a smaller check
     python benchmarks/rounds.py --no-bonuses                  # without priority, continuity
 
-Measured (2-core machine shared with other work, this script)::
+Measured (2-core machine shared with other work, this script; BENCHMARKS.md has the table)::
 
     2,000 x 500 (1 M pairs, the complete path): 2.8, 2.6, 4.5, 3.5, 3.5 s for rounds 1-5
-    20,000 x 5,000 (100 M pairs, the scale path): round 1 15.7 s; round 2 refused with a
-        ValidationError naming ``priority``: above pipeline.LARGE_PAIRS (4 M) pairs the solver
-        takes no score bonus yet (5,864 mentees with priority, 3,429 with a previous mentor)
-    20,000 x 5,000, --no-bonuses: round 1 19.6 s; round 2 InfeasibleError from the bounded
-        solver, "locked pair (mentee 1050, mentor 3437) is ineligible": a pair in force that a
-        manager joining the round puts on the management line. Below 4 M pairs the programme
-        ends such a pair (reason ``ineligible``) and retries; the scale path checks locks only
-        inside the solver, naming indices, so it cannot. With the management line off:
-        38.3 s, 15.0 s, 14.3 s for rounds 1-3 (8,116 and 8,197 pairs carried; a busy machine)
+    20,000 x 5,000 (100 M pairs, the scale path), 2026-12-05, load 1.7-2.2: 8.4, 123.0,
+        133.2, 125.0, 125.3 s for rounds 1-5, peak memory 1.06 GiB. Rounds 2-5 carry the
+        priority/continuity PairBonus, which pipeline._solve_large sends to the LP/MIP engine
+        (solvers.engine) rather than the certified flow: it overruns its 30 s time limit and
+        returns "feasible" roundings that leave about 2,600 of 13,500 places empty (round 2:
+        10,894 pairs for 13,512 places). With time_limit=600, round 2 took 625 s and filled
+        all 13,512 places (adjusted gap 1.1e-6).
+    20,000 x 5,000, --no-bonuses: 7.6, 5.7, 5.2, 7.4, 6.5 s, all optimal (certified flow),
+        every place filled, peak memory 0.92 GiB. Pairs in force that a manager rejoining puts
+        on the management line now end (``ineligible``) before the solve at every size.
 """
 from __future__ import annotations
 
@@ -185,13 +186,14 @@ def write_section(path, rows, args, peak, load_before, load_after) -> None:
                f"--rounds {args.rounds} --seed {args.seed}"
                f"{' --no-bonuses' if args.no_bonuses else ''}")
     table = ["| round | mentees x mentors | places | joiners | leavers | carried | new pairs "
-             "| unmatched | priority | time | load | status |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| places left empty | unmatched | priority | time | load | status |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         cell = (lambda k: f"{r[k]:,}" if k in r else "")
+        empty = "" if "carried" not in r else f"{r['places'] - r['carried'] - r['new_pairs']:,}"
         table.append(f"| {r['round']} | {r['mentees']:,} x {r['mentors']:,} | {r['places']:,} | "
-                     f"{r['joiners']:,} | "
-                     f"{r['leavers']:,} | {cell('carried')} | {cell('new_pairs')} | "
+                     f"{r['joiners']:,} | {r['leavers']:,} | {cell('carried')} | "
+                     f"{cell('new_pairs')} | {empty} | "
                      f"{cell('unmatched')} | {cell('priority')} | {r['seconds']:.1f} s | "
                      f"{'' if r.get('load') is None else format(r['load'], '.2f')} | "
                      f"{r['status']} |")
@@ -200,9 +202,9 @@ def write_section(path, rows, args, peak, load_before, load_after) -> None:
             f"{os.cpu_count()} cores), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
             f"git {rev}. One process runs every round; *time* is `Programme.run_round` alone "
             f"(wall clock); *carried* pairs in force kept, *priority* mentees left unmatched "
-            f"the round before; *places*: the round's mentors' capacities; *load*: the 1-minute "
-            f"load average at the round's end. The organisation and the moves between rounds "
-            f"are in the script's docstring. Peak memory of the process (`ru_maxrss`): "
+            f"the round before; *places*: the round's mentors' capacities (one place a pair "
+            f"here); *load*: the 1-minute load average at the round's end. The organisation "
+            f"and the moves between rounds are in the script's docstring. Peak memory of the process (`ru_maxrss`): "
             f"{peak:.2f} GiB. "
             f"The machine is shared: load average (1 / 5 / 15 min) {_load(load_before)} before "
             f"the run, {_load(load_after)} after.", "", *table, "", END]
