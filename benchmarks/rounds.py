@@ -204,8 +204,8 @@ def write_section(path, rows, args, peak, load_before, load_after) -> None:
             f"(wall clock); *carried* pairs in force kept, *priority* mentees left unmatched "
             f"the round before; *places*: the round's mentors' capacities (one place a pair "
             f"here); *load*: the 1-minute load average at the round's end. The organisation "
-            f"and the moves between rounds are in the script's docstring. Peak memory of the process (`ru_maxrss`): "
-            f"{peak:.2f} GiB. "
+            f"and the moves between rounds are in the script's docstring. Peak memory of the "
+            f"process (`ru_maxrss`): {peak:.2f} GiB. "
             f"The machine is shared: load average (1 / 5 / 15 min) {_load(load_before)} before "
             f"the run, {_load(load_after)} after.", "", *table, "", END]
     text = Path(path).read_text() if Path(path).exists() else ""
