@@ -291,3 +291,44 @@ def test_rematch_above_the_scale_size_equals_the_complete_path(monkeypatch):
             assert b[1:2] + b[3:] == s[1:2] + s[3:], (cache, k)
             assert b[2] == pytest.approx(s[2], abs=1e-9)
             assert k == 2 or b[0] == s[0]  # the last case ties: any of its optima will do
+
+
+def test_a_rematch_that_stopped_short_is_refused_when_a_mentor_had_room(monkeypatch):
+    """Above LARGE_PAIRS, a solve that stops at its time limit ('feasible') with an answer that
+    changes another pair, although an eligible mentor has room, is not recorded (an error, the
+    programme as it was); where no mentor has room, the same answer stands."""
+    import dataclasses
+
+    import mentormatch.pipeline as P
+
+    real = P.solve
+
+    def stopped_short(prepared, bonus=None):  # the optimum, minus one pair kept, 'feasible'
+        r = real(prepared, bonus)
+        others = r.pairs[r.pairs["mentee_id"] != target].index[:1]
+        return dataclasses.replace(r, pairs=r.pairs.drop(others).reset_index(drop=True),
+                                   status="feasible")
+
+    mentors, mentees = _org(30, 12, seed=4)
+    prog = Programme({"weights": {"experience": 1.0, "geography": 1.0}})
+    monkeypatch.setattr(P, "LARGE_PAIRS", 5)
+    r1 = prog.run_round(mentors.assign(capacity=3), mentees, date="2026-01-15")
+    target = sorted(r1.pairs["mentee_id"])[0]
+    before = prog.history
+    monkeypatch.setattr(P, "solve", stopped_short)
+    with pytest.raises(mm.MentormatchError, match="eligible mentor\\(s\\) have room"):
+        prog.rematch(target, date="2026-03-01")
+    pd.testing.assert_frame_equal(prog.history, before)
+    # no room anywhere: one change is needed, so a 'feasible' answer with a change is kept
+    two = pd.DataFrame({"id": ["M1", "M2", "M3"], "capacity": [1, 1, 1],
+                        "years_experience": [8.0, 8.5, 9.0]})
+    ees = pd.DataFrame({"id": ["E1", "E2", "E3"], "years_experience": [2.0, 2.5, 3.0]})
+    monkeypatch.setattr(P, "solve", real)
+    prog = Programme({"weights": {"experience": 1.0}})
+    r1 = prog.run_round(two, ees, date="2026-01-15")
+    target = r1.pairs.sort_values("mentee_id").iloc[0]
+    monkeypatch.setattr(P, "solve", lambda p, b=None: dataclasses.replace(real(p, b),
+                                                                           status="feasible"))
+    _, changed = prog.rematch(target["mentee_id"], date="2026-02-01",
+                              mentors=two[two["id"] != target["mentor_id"]], mentees=ees)
+    assert changed == 1

@@ -52,7 +52,9 @@ mentee if at all possible, (2) keep as many pairs in force as possible, (3) maxi
 Mentees who are not in a pair in force stay as they are. The number of other mentees whose pair
 changed is returned; it is zero whenever an eligible mentor has free capacity. Above
 ``pipeline.LARGE_PAIRS`` pairs the same objective goes to the engine as a ``PairBonus`` (mentees
-out of play get a penalty larger than any score instead of being left out of the pairs).
+out of play get a penalty larger than any score instead of being left out of the pairs); an
+answer the engine returns short of its optimum (time limit) is refused, with nothing recorded,
+when it changes another pair or leaves the mentee out although an eligible mentor has room.
 
 Outcomes and metrics
 --------------------

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import Problem, ValidationError
+from ..errors import MentormatchError, Problem, ValidationError
 from ..matching import Matching
 from . import ledger, locks
 from .rounds import round_rules
@@ -110,8 +110,50 @@ def _solve_at_scale(prog: "Programme", base, probe_rules, v_mentors, v_mentees, 
     k_off, t_off = _offsets(n_max, span)
     per = np.where(in_play, 0.0, -(span + 1.0))
     per[e_index[mentee_id]] += t_off
-    return solve(base, PairBonus(per_mentee=per, mentee=a, mentor=b,
-                                 value=np.full(len(a), k_off), n_mentors=n_m))
+    result = solve(base, PairBonus(per_mentee=per, mentee=a, mentor=b,
+                                   value=np.full(len(a), k_off), n_mentors=n_m))
+    if result.status != "optimal":
+        _refuse_if_worse(prog, result, v_mentors, v_mentees, probe_rules, mentee_id, kept)
+    return result
+
+
+def free_mentors(prog: "Programme", v_mentors, v_mentees, rules, mentee_id: str,
+                 kept: list) -> list[str]:
+    """The mentors eligible for ``mentee_id`` under ``rules`` with room for them beside the
+    pairs ``kept``: one row of pairs checked (:func:`locks.excluding_rules`), not all pairs."""
+    ids = v_mentors["id"].astype(str).tolist()
+    out = {m for _, m, _ in locks.excluding_rules(v_mentors, v_mentees, rules, prog.framework,
+                                                  [(mentee_id, m) for m in ids])}
+    load = (dict(zip(v_mentees["id"].astype(str),
+                     np.nan_to_num(v_mentees["load"].to_numpy(dtype=float), nan=1.0)))
+            if "load" in v_mentees.columns else {})
+    used: dict[str, float] = {}
+    for e, m in kept:
+        used[m] = used.get(m, 0.0) + load.get(e, 1.0)
+    cap = dict(zip(ids, v_mentors["capacity"].to_numpy(dtype=float)))
+    need = load.get(mentee_id, 1.0)
+    return [m for m in ids if m not in out and cap[m] - used.get(m, 0.0) >= need - 1e-9]
+
+
+def _refuse_if_worse(prog, result: Matching, v_mentors, v_mentees, rules, mentee_id: str,
+                     kept: list) -> None:
+    """A solve that stopped short of its optimum (the engine's time limit) is not recorded when
+    it is provably worse than the lexicographic optimum: when an eligible mentor has room, the
+    optimum matches the mentee and changes nobody else."""
+    chosen = set(zip(result.pairs["mentee_id"].astype(str), result.pairs["mentor_id"].astype(str)))
+    changed = sum((e, m) not in chosen for e, m in kept)
+    matched = mentee_id in {e for e, _ in chosen}
+    if not changed and matched:
+        return
+    free = free_mentors(prog, v_mentors, v_mentees, rules, mentee_id, kept)
+    if free:
+        what = f"changes {changed} other pair(s)" if changed else "leaves the mentee unmatched"
+        raise MentormatchError(
+            f"rematch of {mentee_id!r}: the solver stopped with status {result.status!r} and an "
+            f"answer that {what}, although {len(free)} eligible mentor(s) have room (for example "
+            f"{free[0]!r}); nothing was recorded. Above pipeline.LARGE_PAIRS pairs the rematch's "
+            f"bonus goes to the LP/MIP engine, which stopped at its time limit: raise the rules' "
+            f"time_limit, or end the pair and pair this mentee by hand")
 
 
 def rematch(prog: "Programme", mentee_id, date, mentors, mentees,
