@@ -21,8 +21,8 @@ Usage::
 Measured (2-core machine shared with other work, this script; BENCHMARKS.md has the table)::
 
     2,000 x 500 (1 M pairs, the complete path): 2.8, 2.6, 4.5, 3.5, 3.5 s for rounds 1-5
-    20,000 x 5,000 (100 M pairs, the scale path), 2026-12-05, load 1.7-2.2: 8.4, 123.0,
-        133.2, 125.0, 125.3 s for rounds 1-5, peak memory 1.06 GiB. Rounds 2-5 carry the
+    20,000 x 5,000 (100 M pairs, the scale path), 2026-12-05, load 0.7-1.2: 8.0, 124.7,
+        117.6, 122.0, 124.5 s for rounds 1-5, peak memory 1.09 GiB. Rounds 2-5 carry the
         priority/continuity PairBonus, which pipeline._solve_large sends to the LP/MIP engine
         (solvers.engine) rather than the certified flow: it overruns its 30 s time limit and
         returns "feasible" roundings that leave about 2,600 of 13,500 places empty (round 2:
