@@ -18,22 +18,24 @@ Usage::
     python benchmarks/rounds.py --mentees 2000 --mentors 500  # a smaller check
     python benchmarks/rounds.py --no-bonuses                  # without priority, continuity
 
-Measured (2-core machine shared with other work, this script)::
+Measured (2-core machine shared with other work, this script; BENCHMARKS.md has the table)::
 
     2,000 x 500 (1 M pairs, the complete path): 2.8, 2.6, 4.5, 3.5, 3.5 s for rounds 1-5
-    20,000 x 5,000 (100 M pairs, the scale path): round 1 15.7 s; round 2 refused with a
-        ValidationError naming ``priority``: above pipeline.LARGE_PAIRS (4 M) pairs the solver
-        takes no score bonus yet (5,864 mentees with priority, 3,429 with a previous mentor)
-    20,000 x 5,000, --no-bonuses: round 1 19.6 s; round 2 InfeasibleError from the bounded
-        solver, "locked pair (mentee 1050, mentor 3437) is ineligible": a pair in force that a
-        manager joining the round puts on the management line. Below 4 M pairs the programme
-        ends such a pair (reason ``ineligible``) and retries; the scale path checks locks only
-        inside the solver, naming indices, so it cannot. With the management line off:
-        38.3 s, 15.0 s, 14.3 s for rounds 1-3 (8,116 and 8,197 pairs carried; a busy machine)
+    20,000 x 5,000 (100 M pairs, the scale path), 2026-12-05, load 0.7-1.2: 8.0, 124.7,
+        117.6, 122.0, 124.5 s for rounds 1-5, peak memory 1.09 GiB. Rounds 2-5 carry the
+        priority/continuity PairBonus, which pipeline._solve_large sends to the LP/MIP engine
+        (solvers.engine) rather than the certified flow: it overruns its 30 s time limit and
+        returns "feasible" roundings that leave about 2,600 of 13,500 places empty (round 2:
+        10,894 pairs for 13,512 places). With time_limit=600, round 2 took 625 s and filled
+        all 13,512 places (adjusted gap 1.1e-6).
+    20,000 x 5,000, --no-bonuses: 7.6, 5.7, 5.2, 7.4, 6.5 s, all optimal (certified flow),
+        every place filled, peak memory 0.92 GiB. Pairs in force that a manager rejoining puts
+        on the management line now end (``ineligible``) before the solve at every size.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -61,11 +63,13 @@ def _clean(mentors: pd.DataFrame, mentees: pd.DataFrame):
 
 
 def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
-           seed: int = 0, bonuses: bool = True) -> list[dict]:
-    """Run the programme; one row per round: round, mentees, mentors, joiners, leavers
-    (mentees), carried (pairs in force kept), new_pairs, unmatched, priority (mentees with
-    priority), seconds, status (the round's, or ``error: ...``). ``bonuses=False`` runs without
-    priority and continuity (``priority=None, continuity=False``)."""
+           seed: int = 0, bonuses: bool = True, report=None) -> list[dict]:
+    """Run the programme; one row per round: round, mentees, mentors, places (the mentors'
+    capacities), joiners, leavers (mentees), carried (pairs in force kept), new_pairs,
+    unmatched, priority (mentees with priority), seconds, load (1-minute load average at the
+    round's end), status (the round's, or ``error: ...``). ``bonuses=False`` runs without
+    priority and continuity (``priority=None, continuity=False``). ``report`` is called with
+    each row as soon as its round ends."""
     import mentormatch as mm
     from mentormatch.programme import Programme
 
@@ -88,24 +92,43 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
                                                "mentor_id": live["mentor_id"],
                                                "ended": np.where(ends, date, "")}))
         row = {"round": k + 1, "mentees": len(mentees), "mentors": len(mentors),
+               "places": int(mentors["capacity"].sum()),
                "joiners": len(ids - previous) if k else len(ids),
                "leavers": len(previous - ids)}
         started = time.perf_counter()
         try:
             result = prog.run_round(mentors, mentees, date=date)
         except Exception as exc:  # reported, not hidden: the run stops at a failed round
-            row.update(seconds=time.perf_counter() - started,
+            row.update(seconds=time.perf_counter() - started, load=_load1(),
                        status=f"error: {type(exc).__name__}: {exc}")
             out.append(row)
+            if report:
+                report(row)
             break
         r = prog.rounds[-1]
-        row.update(seconds=time.perf_counter() - started, status=result.status,
+        row.update(seconds=time.perf_counter() - started, status=result.status, load=_load1(),
                    carried=int(r.pairs["carried"].sum()),
                    new_pairs=int((~r.pairs["carried"]).sum()), unmatched=len(r.unmatched),
                    priority=int(r.pairs["priority"].sum() + r.unmatched["priority"].sum()))
         out.append(row)
+        if report:
+            report(row)
         previous = ids
     return out
+
+
+def _load1() -> float | None:
+    """The 1-minute load average (the machine may be shared), None where unknown."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def peak_memory_gib() -> float:
+    """Peak resident memory of this process (``ru_maxrss``), in GiB."""
+    import resource
+    import sys
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1 << 30 if sys.platform == "darwin" else 1 << 20)
 
 
 def main(argv=None) -> None:
@@ -116,15 +139,81 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-bonuses", action="store_true",
                     help="priority=None, continuity=False (joiners and leavers only)")
+    ap.add_argument("--write", help="replace this file's rounds section with the table")
     args = ap.parse_args(argv)
     print(f"{args.rounds} rounds at {args.mentees:,} x {args.mentors:,} (seed {args.seed}"
-          f"{', no bonuses' if args.no_bonuses else ''})")
-    for row in rounds(args.mentees, args.mentors, args.rounds, args.seed, not args.no_bonuses):
-        extra = "" if "carried" not in row else (
-            f"carried {row['carried']:>6,}  new {row['new_pairs']:>6,}  unmatched "
-            f"{row['unmatched']:>6,}  priority {row['priority']:>6,}  ")
-        print(f"round {row['round']}: {row['seconds']:8.2f} s  joiners {row['joiners']:>6,}  "
-              f"leavers {row['leavers']:>6,}  {extra}{row['status']}")
+          f"{', no bonuses' if args.no_bonuses else ''})", flush=True)
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    rows = rounds(args.mentees, args.mentors, args.rounds, args.seed, not args.no_bonuses,
+                  report=_print)
+    peak = peak_memory_gib()
+    load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
+    print(f"peak memory {peak:.2f} GiB; load average {_load(load_before)} before, "
+          f"{_load(load_after)} after", flush=True)
+    if args.write:
+        write_section(args.write, rows, args, peak, load_before, load_after)
+
+
+def _print(row: dict) -> None:
+    extra = "" if "carried" not in row else (
+        f"carried {row['carried']:>6,}  new {row['new_pairs']:>6,}  unmatched "
+        f"{row['unmatched']:>6,}  priority {row['priority']:>6,}  ")
+    load = "" if row.get("load") is None else f"load {row['load']:.2f}  "
+    print(f"round {row['round']}: {row['seconds']:8.2f} s  {load}places {row['places']:>6,}  "
+          f"joiners {row['joiners']:>6,}  "
+          f"leavers {row['leavers']:>6,}  {extra}{row['status']}", flush=True)
+
+
+def _load(avg) -> str:
+    return "?" if avg is None else " / ".join(f"{x:.2f}" for x in avg)
+
+
+BEGIN, END = "<!-- rounds: begin -->", "<!-- rounds: end -->"
+
+
+def write_section(path, rows, args, peak, load_before, load_after) -> None:
+    """Replace (or append) the rounds section of BENCHMARKS.md, between its markers."""
+    import platform
+    import subprocess
+    from pathlib import Path
+
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, cwd=Path(__file__).parent).stdout.strip() or "?"
+    except OSError:
+        rev = "?"
+    command = (f"python benchmarks/rounds.py --mentees {args.mentees} --mentors {args.mentors} "
+               f"--rounds {args.rounds} --seed {args.seed}"
+               f"{' --no-bonuses' if args.no_bonuses else ''}")
+    table = ["| round | mentees x mentors | places | joiners | leavers | carried | new pairs "
+             "| places left empty | unmatched | priority | time | load | status |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        cell = (lambda k: f"{r[k]:,}" if k in r else "")
+        empty = "" if "carried" not in r else f"{r['places'] - r['carried'] - r['new_pairs']:,}"
+        table.append(f"| {r['round']} | {r['mentees']:,} x {r['mentors']:,} | {r['places']:,} | "
+                     f"{r['joiners']:,} | {r['leavers']:,} | {cell('carried')} | "
+                     f"{cell('new_pairs')} | {empty} | "
+                     f"{cell('unmatched')} | {cell('priority')} | {r['seconds']:.1f} s | "
+                     f"{'' if r.get('load') is None else format(r['load'], '.2f')} | "
+                     f"{r['status']} |")
+    body = [BEGIN, "## Programme rounds over time (joiners, leavers, priority, continuity)", "",
+            f"`{command}` on {platform.node()} ({platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+            f"git {rev}. One process runs every round; *time* is `Programme.run_round` alone "
+            f"(wall clock); *carried* pairs in force kept, *priority* mentees left unmatched "
+            f"the round before; *places*: the round's mentors' capacities (one place a pair "
+            f"here); *load*: the 1-minute load average at the round's end. The organisation "
+            f"and the moves between rounds are in the script's docstring. Peak memory of the "
+            f"process (`ru_maxrss`): {peak:.2f} GiB. "
+            f"The machine is shared: load average (1 / 5 / 15 min) {_load(load_before)} before "
+            f"the run, {_load(load_after)} after.", "", *table, "", END]
+    text = Path(path).read_text() if Path(path).exists() else ""
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + "\n".join(body) + text[text.index(END) + len(END):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
+    Path(path).write_text(text)
 
 
 if __name__ == "__main__":

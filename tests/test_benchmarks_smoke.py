@@ -43,12 +43,19 @@ def test_benchmarks_smoke(tmp_path):
     assert "BENCHMARKS.md" not in {p.name for p in tmp_path.iterdir()}
 
 
-def test_rounds_benchmark_smoke():
+def test_rounds_benchmark_smoke(tmp_path):
     """benchmarks/rounds.py runs (tiny size): every round accounted for, carried pairs from
-    round 2, joiners and leavers each round."""
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "rounds.py"), "--mentees",
-                           "120", "--mentors", "30", "--rounds", "3"], capture_output=True,
-                          text=True, timeout=180, cwd=str(ROOT))
+    round 2, joiners and leavers each round; --write puts its section in (and replaces it)."""
+    out = tmp_path / "BENCH.md"
+    out.write_text("# Benchmarks\n\nearlier text\n")
+    for _ in range(2):  # the second run replaces the section
+        proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "rounds.py"), "--mentees",
+                               "120", "--mentors", "30", "--rounds", "3", "--write", str(out)],
+                              capture_output=True, text=True, timeout=180, cwd=str(ROOT))
+    text = out.read_text()
+    assert text.startswith("# Benchmarks\n\nearlier text\n") and text.count("rounds: begin") == 1
+    assert "benchmarks/rounds.py --mentees 120 --mentors 30 --rounds 3" in text
+    assert len([x for x in text.splitlines() if x.startswith("| 3 | 120 x 30 |")]) == 1
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [x for x in proc.stdout.splitlines() if x.startswith("round ")]
     assert len(lines) == 3 and "error" not in proc.stdout, proc.stdout

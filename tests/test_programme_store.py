@@ -396,3 +396,64 @@ def test_sqlite_refuses_another_database_and_a_folder(two_states, tmp_path):
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreError, match="folder store"):
         prog.save(tmp_path / "dir.db")
+
+
+# --------------------------------------------------------------------------------------------
+# leftovers of the earlier save code (.P.saving-*, .P.old-* beside the store)
+# --------------------------------------------------------------------------------------------
+def _old_style(state_dir: Path, where: Path, manifest: bool = True) -> Path:
+    """A copy of a saved folder at ``where``, as the earlier code left it (no lock file; the
+    manifest, written last, missing when that save was killed while writing)."""
+    shutil.copytree(state_dir, where, ignore=shutil.ignore_patterns(".lock"))
+    if not manifest:
+        (where / "manifest.json").unlink()
+    return where
+
+
+@pytest.mark.parametrize("how", ["load", "save"])
+def test_old_style_leftovers_beside_a_store_are_cleared(two_states, tmp_path, how):
+    old, new = two_states
+    base = new.save(tmp_path / "base")
+    d = old.save(tmp_path / "p")
+    ours = [_old_style(base, tmp_path / ".p.saving-ab12cd_9"),
+            _old_style(base, tmp_path / ".p.saving-zz99zz99", manifest=False),
+            _old_style(base, tmp_path / ".p.old-k3j4h5g6" / "save").parent]
+    (tmp_path / ".p.old-empty000").mkdir()  # made, then killed before the first rename
+    ours.append(tmp_path / ".p.old-empty000")
+    # not ours: another store's, another name, a folder holding something else
+    others = [_old_style(base, tmp_path / ".q.saving-ab12cd34"),
+              _old_style(base, tmp_path / ".p.saving-toolong123"),
+              tmp_path / ".p.old-notours1"]
+    (others[-1] / "save").mkdir(parents=True)
+    (others[-1] / "save" / "thesis.docx").write_text("mine")
+    if how == "load":
+        assert _state(Programme.load(d)) == _state(old)
+    else:
+        new.save(d)
+        assert _state(Programme.load(d)) == _state(new)
+    assert not any(x.exists() for x in ours)
+    assert all(x.exists() for x in others)
+    assert (others[-1] / "save" / "thesis.docx").read_text() == "mine"
+
+
+def test_a_save_of_the_earlier_code_killed_between_its_renames_is_recovered(two_states, tmp_path):
+    """The earlier code moved P into .P.old-*/save, then the finished .P.saving-* to P: killed
+    in between, P is missing. A load puts back the finished new state; without one, the old."""
+    old, new = two_states
+    a, b = old.save(tmp_path / "a"), new.save(tmp_path / "b")
+    _old_style(a, tmp_path / ".p.old-aaaaaaaa" / "save")
+    _old_style(b, tmp_path / ".p.saving-bbbbbbbb")
+    _old_style(a, tmp_path / ".p.saving-cccccccc", manifest=False)  # another, killed midway
+    d = tmp_path / "p"
+    assert _state(Programme.load(d)) == _state(new)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a", "b", "p"]
+    # only the old state left (the new one never finished): it comes back, for a save too
+    _old_style(a, tmp_path / ".r.old-aaaaaaaa" / "save")
+    _old_style(b, tmp_path / ".r.saving-bbbbbbbb", manifest=False)
+    r = tmp_path / "r"
+    assert _state(Programme.load(r)) == _state(old)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a", "b", "p", "r"]
+    _old_style(a, tmp_path / ".s.old-aaaaaaaa" / "save")
+    new.save(tmp_path / "s")
+    assert _state(Programme.load(tmp_path / "s")) == _state(new)
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["a", "b", "p", "r", "s"]

@@ -751,6 +751,51 @@ def _source(scorer, n: int, m: int):
     return BlockSource(scorer, n, m) if isinstance(scorer, _BlockScorer) else BoundedSource(scorer, n, m)
 
 
+#: At most this many unmatched mentees without a pair in the solver's set get their whole row
+#: scored for their reasons (one row costs a pass over the mentors).
+STRANDED_ROWS = 2_000
+
+
+def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, scorer):
+    """Unmatched mentees with eligible mentors but no pair in the solver's set (every mentor of
+    theirs full, for example of locked pairs, so no pair of theirs was worth keeping): their
+    eligible pairs join the problem, unchosen, so that their reason names those mentors and
+    their places ("capacity taken"), never "no eligible mentor"."""
+    P = problem.pairs
+    has = np.bincount(P.mentee, minlength=P.n_mentees) > 0
+    matched = np.zeros(P.n_mentees, bool)
+    matched[P.mentee[solution.chosen]] = True
+    counts = np.asarray(scorer.eligible_counts)
+    stranded = np.flatnonzero(~has & ~matched & (counts > 0))[:STRANDED_ROWS]
+    if not len(stranded):
+        return problem, solution
+    parts_i, parts_j, parts_s = [], [], []
+    for i in stranded.tolist():
+        if isinstance(scorer, _BlockScorer):
+            row = scorer(slice(i, i + 1))[0]
+            j = np.flatnonzero(row > -np.inf)
+            s = row[j]
+        else:  # bounds: the eligible mentors of the mentee's internal row, scored exactly
+            from .scale import BIG
+
+            r = int(scorer.inverse[i])
+            j = np.flatnonzero(scorer.upper(r, r + 1)[0] > -BIG / 2)
+            s = scorer.exact_scores(np.full(len(j), r), j)
+        parts_i.append(np.full(len(j), i, np.int64))
+        parts_j.append(j.astype(np.int64))
+        parts_s.append(np.asarray(s, float))
+    mentee = np.concatenate([P.mentee, *parts_i])
+    mentor = np.concatenate([P.mentor, *parts_j])
+    score = np.concatenate([problem.score, *parts_s])
+    order = np.lexsort((mentor, mentee))
+    pairs = Candidates(mentee[order], mentor[order], P.n_mentees, P.n_mentors)
+    was = np.empty(len(order), np.int64)
+    was[order] = np.arange(len(order))  # old position -> new position
+    locked = np.concatenate([problem.locked, np.zeros(len(mentee) - len(P), bool)])[order]
+    grown = dataclasses.replace(problem, pairs=pairs, score=score[order], locked=locked)
+    return grown, dataclasses.replace(solution, chosen=np.sort(was[solution.chosen]))
+
+
 def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
     from .scoring import score_pairs
     from .solvers.certify import solve_scored
@@ -804,6 +849,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
                                        bound=None, certificate=cert)
     elif bonus is not None and solution.certificate is not None:
         solution.certificate.setdefault("objective", "score + bonus")
+    problem, solution = _with_rows_of_stranded(problem, solution, scorer)
     # contributions only on the pairs the solver kept (each mentee's best pairs and the pairs
     # the certificate added), never on every pair
     scores = score_pairs(data["mentees"], data["mentors"], problem.pairs, data["rules"],

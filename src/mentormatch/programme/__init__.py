@@ -24,6 +24,10 @@ Rules of a round (:meth:`Programme.run_round`)
   pair uses the mentor's capacity inside the solver. Only new or freed mentees get new mentors.
 * Someone absent from the round's tables has left: their pairs end on the round's date and a
   departing mentor's mentees are free to be paired again.
+* A pair in force that the rules now exclude (a manager who rejoins puts it on the management
+  line, a new forbidden pair, a threshold) ends (``ineligible``), with a note naming the pair and
+  the rule. Only the pairs in force are checked (:mod:`.locks`), so this holds at every size; a
+  pair the programme's own ``constraints.locked`` holds is an error naming it instead.
 * A mentor whose capacity went down keeps the mentees that still fit, **longest-standing first**
   (earliest start; ties: higher score, then mentee id), and the others are freed; nobody else is
   moved.
@@ -46,7 +50,11 @@ When a pair ends early, ``rematch`` finds the mentee a new mentor with the fewes
 pairs in force, solving lexicographically (with offsets, as for ``priority="hard"``): (1) match the
 mentee if at all possible, (2) keep as many pairs in force as possible, (3) maximise the score.
 Mentees who are not in a pair in force stay as they are. The number of other mentees whose pair
-changed is returned; it is zero whenever an eligible mentor has free capacity.
+changed is returned; it is zero whenever an eligible mentor has free capacity. Above
+``pipeline.LARGE_PAIRS`` pairs the same objective goes to the engine as a ``PairBonus`` (mentees
+out of play get a penalty larger than any score instead of being left out of the pairs); an
+answer the engine returns short of its optimum (time limit) is refused, with nothing recorded,
+when it changes another pair or leaves the mentee out although an eligible mentor has room.
 
 Outcomes and metrics
 --------------------
@@ -77,7 +85,8 @@ durably; a load verifies every file. Saving what was loaded gives byte-identical
 data): after :meth:`Programme.load`, :meth:`Programme.rematch` needs them passed in.
 
 Modules: :mod:`.ledger` (history, locks), :mod:`.rounds`, :mod:`.rematch`, :mod:`.outcomes`,
-:mod:`.store`, :mod:`.core` (the :class:`Programme` facade), :mod:`.tables` (records, columns).
+:mod:`.locks` (locked pairs against the rules), :mod:`.store`, :mod:`.core` (the
+:class:`Programme` facade), :mod:`.tables` (records, columns).
 """
 from __future__ import annotations
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import Problem, ValidationError
+from ..errors import MentormatchError, Problem, ValidationError
 from ..matching import Matching
-from . import ledger
+from . import ledger, locks
 from .rounds import round_rules
 from .tables import as_date
 
@@ -34,6 +34,126 @@ def resolve_with_bonus(prepared, bonus: np.ndarray, subset: np.ndarray | None = 
                                              "all_contributions": contributions})
         bonus = bonus[subset]
     return solve(prepared, bonus)
+
+
+def _offsets(n_max: int, span: float) -> tuple[float, float]:
+    """``(k_off, t_off)``: one more pair in force kept (``k_off``) beats any change of the
+    scores, and matching the mentee (``t_off``) beats any number of pairs kept."""
+    k_off = 1.0 + n_max * max(span, 1e-9)
+    return k_off, (n_max + 1) * (k_off + span) + 1.0
+
+
+def _solve_complete(base, mentee_id: str, in_force: list, allow_changes: bool) -> Matching:
+    """The lexicographic rematch on every eligible pair: a bonus per pair, on the pairs of the
+    mentees in play."""
+    p = base.problem
+    e_index, m_index = base.mentee_ids.index, base.mentor_ids.index
+    target = e_index[mentee_id]
+    known = [(e, m) for e, m in in_force if e in e_index and m in m_index]
+    a = np.array([e_index[e] for e, _ in known], dtype=np.int64)
+    b = np.array([m_index[m] for _, m in known], dtype=np.int64)
+    keep_pos = p.pairs.locate(a, b) if len(a) else np.zeros(0, dtype=np.int64)
+    keep_pos = keep_pos[keep_pos >= 0]
+    in_play = np.zeros(p.n_mentees, dtype=bool)
+    in_play[target] = True
+    in_play[p.pairs.mentee[keep_pos]] = True
+    in_play[p.pairs.mentee[p.locked]] = True
+    sel = in_play[p.pairs.mentee]
+
+    keep = np.zeros(len(p.pairs), dtype=bool)
+    keep[keep_pos] = True
+    if not allow_changes:
+        p.locked = p.locked | keep
+    score = p.score
+    span = float(score.max() - min(0.0, score.min())) if len(score) else 1.0
+    n_max = int(min(p.demand[in_play].sum(), max(p.capacity.sum(), 1)))
+    k_off, t_off = _offsets(n_max, span)
+    bonus = k_off * keep + t_off * (p.pairs.mentee == target)
+    return resolve_with_bonus(base, bonus, subset=sel)
+
+
+def _solve_at_scale(prog: "Programme", base, probe_rules, v_mentors, v_mentees, mentee_id: str,
+                    in_force: list, tables, allow_changes: bool) -> Matching:
+    """The lexicographic rematch above ``pipeline.LARGE_PAIRS``, with the objective of
+    :func:`_solve_complete` as a :class:`~mentormatch.pipeline.PairBonus`: ``t_off`` on the
+    mentee, ``k_off`` on each eligible pair in force, and on each mentee out of play a penalty
+    larger than any score (so that none of their pairs pays: the solver leaves them out, as
+    the subset does below that size). The offsets bound the score span by the sum of the
+    positive weights, every score's upper bound. The pairs in force are checked against the
+    rules one by one (:func:`~mentormatch.programme.locks.excluding_rules`), never all pairs;
+    with ``allow_changes=False`` the eligible ones are locked through the rules."""
+    from ..pipeline import PairBonus, prepare, solve
+
+    e_index, m_index = base.mentee_ids.index, base.mentor_ids.index
+    known = [(e, m) for e, m in in_force if e in e_index and m in m_index]
+    gone = {(e, m) for e, m, _ in locks.excluding_rules(v_mentors, v_mentees, probe_rules,
+                                                         prog.framework, known)}
+    kept = [(e, m) for e, m in known if (e, m) not in gone]
+    user = [list(x) for x in probe_rules.constraints["locked"]]
+    if not allow_changes and kept:
+        rules = probe_rules.replace(constraints={
+            "locked": user + [[e, m] for e, m in kept if [e, m] not in user]})
+        base = prepare(*tables, rules, framework=prog.framework)
+        e_index, m_index = base.mentee_ids.index, base.mentor_ids.index
+    n_e, n_m = len(base.mentee_ids), len(base.mentor_ids)
+    a = np.array([e_index[e] for e, _ in kept], dtype=np.int64)
+    b = np.array([m_index[m] for _, m in kept], dtype=np.int64)
+    in_play = np.zeros(n_e, dtype=bool)
+    in_play[e_index[mentee_id]] = True
+    in_play[a] = True
+    in_play[[e_index[str(e)] for e, _ in user if str(e) in e_index]] = True
+    weights = base.data["rules"].weights
+    span = max(float(sum(w for w in weights.values() if w > 0)), 1e-9)
+    demand = base.data["demand"]
+    need = float(in_play.sum() if demand is None else np.sum(demand[in_play]))
+    n_max = int(min(need, max(float(np.sum(base.data["capacity"])), 1.0)))
+    k_off, t_off = _offsets(n_max, span)
+    per = np.where(in_play, 0.0, -(span + 1.0))
+    per[e_index[mentee_id]] += t_off
+    result = solve(base, PairBonus(per_mentee=per, mentee=a, mentor=b,
+                                   value=np.full(len(a), k_off), n_mentors=n_m))
+    if result.status != "optimal":
+        _refuse_if_worse(prog, result, v_mentors, v_mentees, probe_rules, mentee_id, kept)
+    return result
+
+
+def free_mentors(prog: "Programme", v_mentors, v_mentees, rules, mentee_id: str,
+                 kept: list) -> list[str]:
+    """The mentors eligible for ``mentee_id`` under ``rules`` with room for them beside the
+    pairs ``kept``: one row of pairs checked (:func:`locks.excluding_rules`), not all pairs."""
+    ids = v_mentors["id"].astype(str).tolist()
+    out = {m for _, m, _ in locks.excluding_rules(v_mentors, v_mentees, rules, prog.framework,
+                                                  [(mentee_id, m) for m in ids])}
+    load = (dict(zip(v_mentees["id"].astype(str),
+                     np.nan_to_num(v_mentees["load"].to_numpy(dtype=float), nan=1.0)))
+            if "load" in v_mentees.columns else {})
+    used: dict[str, float] = {}
+    for e, m in kept:
+        used[m] = used.get(m, 0.0) + load.get(e, 1.0)
+    cap = dict(zip(ids, v_mentors["capacity"].to_numpy(dtype=float)))
+    need = load.get(mentee_id, 1.0)
+    return [m for m in ids if m not in out and cap[m] - used.get(m, 0.0) >= need - 1e-9]
+
+
+def _refuse_if_worse(prog, result: Matching, v_mentors, v_mentees, rules, mentee_id: str,
+                     kept: list) -> None:
+    """A solve that stopped short of its optimum (the engine's time limit) is not recorded when
+    it is provably worse than the lexicographic optimum: when an eligible mentor has room, the
+    optimum matches the mentee and changes nobody else."""
+    chosen = set(zip(result.pairs["mentee_id"].astype(str), result.pairs["mentor_id"].astype(str)))
+    changed = sum((e, m) not in chosen for e, m in kept)
+    matched = mentee_id in {e for e, _ in chosen}
+    if not changed and matched:
+        return
+    free = free_mentors(prog, v_mentors, v_mentees, rules, mentee_id, kept)
+    if free:
+        what = f"changes {changed} other pair(s)" if changed else "leaves the mentee unmatched"
+        raise MentormatchError(
+            f"rematch of {mentee_id!r}: the solver stopped with status {result.status!r} and an "
+            f"answer that {what}, although {len(free)} eligible mentor(s) have room (for example "
+            f"{free[0]!r}); nothing was recorded. Above pipeline.LARGE_PAIRS pairs the rematch's "
+            f"bonus goes to the LP/MIP engine, which stopped at its time limit: raise the rules' "
+            f"time_limit, or end the pair and pair this mentee by hand")
 
 
 def rematch(prog: "Programme", mentee_id, date, mentors, mentees,
@@ -71,44 +191,16 @@ def rematch(prog: "Programme", mentee_id, date, mentors, mentees,
     probe_rules, _ = round_rules(prog, date, number, set(v_mentees["id"].astype(str)),
                                  set(v_mentors["id"].astype(str)), lock=False)
     base = prepare(mentors, mentees, probe_rules, framework=prog.framework)
-    p = base.problem
-    if p is None:
-        from ..pipeline import LARGE_PAIRS
-
-        raise ValidationError(Problem(
-            "arguments", "mentors", None, None, f"{len(base.mentee_ids):,} x {len(base.mentor_ids):,}",
-            f"at most {LARGE_PAIRS:,} mentee x mentor pairs: rematch solves with a score bonus, "
-            f"which the scale path does not take yet"))
-    e_enc, m_enc = base.mentee_ids, base.mentor_ids
-    e_index, m_index = e_enc.index, m_enc.index  # built once by the encoder: O(1) lookups
-    if mentee_id not in e_index:
+    if mentee_id not in base.mentee_ids.index:  # built once by the encoder: O(1) lookups
         raise ValidationError(Problem("mentees", "id", mentee_id, None, mentee_id,
                                       "a mentee in the mentees table"))
-    target = e_index[mentee_id]
     act = ledger.active_mask(h, date)
     in_force = list(zip(h["mentee_id"][act], h["mentor_id"][act]))
-    known = [(e, m) for e, m in in_force if e in e_index and m in m_index]
-    a = np.array([e_index[e] for e, _ in known], dtype=np.int64)
-    b = np.array([m_index[m] for _, m in known], dtype=np.int64)
-    keep_pos = p.pairs.locate(a, b) if len(a) else np.zeros(0, dtype=np.int64)
-    keep_pos = keep_pos[keep_pos >= 0]
-    in_play = np.zeros(p.n_mentees, dtype=bool)
-    in_play[target] = True
-    in_play[p.pairs.mentee[keep_pos]] = True
-    in_play[p.pairs.mentee[p.locked]] = True
-    sel = in_play[p.pairs.mentee]
-
-    keep = np.zeros(len(p.pairs), dtype=bool)
-    keep[keep_pos] = True
-    if not allow_changes:
-        p.locked = p.locked | keep
-    score = p.score
-    span = float(score.max() - min(0.0, score.min())) if len(score) else 1.0
-    n_max = int(min(p.demand[in_play].sum(), max(p.capacity.sum(), 1)))
-    k_off = 1.0 + n_max * max(span, 1e-9)
-    t_off = (n_max + 1) * (k_off + span) + 1.0
-    bonus = k_off * keep + t_off * (p.pairs.mentee == target)
-    result = resolve_with_bonus(base, bonus, subset=sel)
+    if base.problem is None:  # the scale path: the same objective, as a PairBonus
+        result = _solve_at_scale(prog, base, probe_rules, v_mentors, v_mentees, mentee_id,
+                                 in_force, (mentors, mentees), allow_changes)
+    else:
+        result = _solve_complete(base, mentee_id, in_force, allow_changes)
 
     # what changed, and the ledger
     chosen = set(zip(result.pairs["mentee_id"].astype(str), result.pairs["mentor_id"].astype(str)))

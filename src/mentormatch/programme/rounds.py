@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import InfeasibleError, Problem, ValidationError
+from ..errors import Problem, ValidationError
 from ..matching import Matching
 from ..rules import Rules
-from . import ledger
+from . import ledger, locks
 from .tables import ROUND_UNMATCHED_COLUMNS, Round, as_date, typed
 
 if TYPE_CHECKING:
@@ -50,20 +50,16 @@ def run_round(prog: "Programme", mentors, mentees, date) -> Matching:
     mentee_set = set(v_mentees["id"].astype(str))
     mentor_set = set(v_mentors["id"].astype(str))
 
-    # leavers and lowered capacities end pairs in force
+    # leavers, pairs the rules now exclude and lowered capacities end pairs in force; the
+    # exclusions are checked on the pairs in force alone, at every size, before capacities are
+    # trimmed (an excluded pair takes no place)
     notes = ledger.end_leavers(prog._history, date, mentee_set, mentor_set)
-    ledger.trim_to_capacity(prog._history, v_mentors, v_mentees, date)
-
     rules, dropped = round_rules(prog, date, number, mentee_set, mentor_set)
     notes += dropped
-    try:
-        prepared = prepare(mentors, mentees, rules, framework=prog.framework)
-    except InfeasibleError as exc:  # a pair in force the rules now exclude: end it, retry
-        if not any(c.constraint == "locked" for c in exc.conflicts):
-            raise
-        end_ineligible(prog, mentors, mentees, date, number, mentee_set, mentor_set)
-        rules, _ = round_rules(prog, date, number, mentee_set, mentor_set)
-        prepared = prepare(mentors, mentees, rules, framework=prog.framework)
+    notes += locks.end_ineligible(prog, v_mentors, v_mentees, rules, date)
+    ledger.trim_to_capacity(prog._history, v_mentors, v_mentees, date)
+    rules, _ = round_rules(prog, date, number, mentee_set, mentor_set)
+    prepared = prepare(mentors, mentees, rules, framework=prog.framework)
 
     h = prog._history
     active_rows = h[ledger.active_mask(h, date)]
@@ -143,30 +139,6 @@ def round_rules(prog: "Programme", date: str, number: int, mentee_set: set, ment
         changes["features"] = {**prog.rules.settings["features"],
                                "geography": {**geo, "reference_date": date}}
     return prog.rules.replace(**changes), notes
-
-
-def end_ineligible(prog: "Programme", mentors, mentees, date, number, mentee_set, mentor_set) -> None:
-    """End the pairs in force that the rules now exclude (reason ``ineligible``)."""
-    from ..pipeline import prepare
-
-    probe = prepare(mentors, mentees, round_rules(prog, date, number, mentee_set, mentor_set,
-                                                  lock=False)[0],
-                    framework=prog.framework)
-    p = probe.problem
-    if p is None:  # the scale path keeps no eligible pair list to check the locks against
-        raise ValidationError(Problem(
-            "Programme", "history", None, None, "pairs in force the rules now exclude",
-            "a round whose pairs in force are all still eligible: above the size where every "
-            "pair is listed, they cannot be found and ended (end them with record_outcomes)"))
-    e_index, m_index = probe.mentee_ids.index, probe.mentor_ids.index
-    h = prog._history
-    active = np.flatnonzero(ledger.active_mask(h, date))
-    drop = np.zeros(len(h), dtype=bool)
-    for pos in active:
-        e, m = h.at[pos, "mentee_id"], h.at[pos, "mentor_id"]
-        if e in e_index and m in m_index and p.pairs.locate([e_index[e]], [m_index[m]])[0] < 0:
-            drop[pos] = True
-    ledger.close(h, drop, date, "ineligible")
 
 
 def priority_mentees(prog: "Programme", mentee_set: set, in_pairs: set) -> set:

@@ -17,7 +17,9 @@ the old ones, the manifest last, then files no longer named are removed and ``.s
 every directory is fsynced after its entries change. Before (1) completes, ``P`` holds the old
 state, whole; from the commit on, the new state is read: the committed staging manifest, each
 file from ``.staging/`` if it is still there, else from ``P``. A load or save that finds a
-committed ``.staging/`` finishes step (2); one that finds an uncommitted one removes it.
+committed ``.staging/`` finishes step (2); one that finds an uncommitted one removes it. Both
+also clear what saves of the earlier code left beside the store (``.P.saving-*``, ``.P.old-*``,
+see :mod:`~mentormatch.programme.store.legacy`).
 
 Every file is verified on load against the manifest's SHA-256 and row count; the manifest's
 values are checked one by one. Any mismatch raises :class:`~mentormatch.errors.StoreError`
@@ -36,7 +38,7 @@ import pandas as pd
 from ...errors import Problem, StoreError, ValidationError
 from ..tables import (HISTORY_COLUMNS, OUTCOME_COLUMNS, ROUND_PAIR_COLUMNS, ROUND_UNMATCHED_COLUMNS,
                       Round, as_date, csv_bytes, json_restore, json_safe, parse_csv)
-from . import FORMAT, FORMAT_VERSION, Snapshot, files
+from . import FORMAT, FORMAT_VERSION, Snapshot, files, legacy
 
 MANIFEST = "manifest.json"
 STAGING = ".staging"
@@ -59,6 +61,7 @@ def _write_csv(frame: pd.DataFrame, columns, path: Path, data: bytes | None = No
 # --------------------------------------------------------------------------------------------
 def save(snap: Snapshot, target: Path) -> Path:
     """Write ``snap`` to the folder ``target`` (see the module docstring)."""
+    legacy.restore(target)  # a save of the earlier code killed between its renames
     if target.exists() and (not target.is_dir() or not _is_ours(target)):
         raise StoreError(Problem(str(target), None, None, None, str(target),
                                  "a new directory or an earlier programme save (it exists and "
@@ -72,6 +75,7 @@ def save(snap: Snapshot, target: Path) -> Path:
         files.fsync_dir(target.parent)
     with files.lock(target, exclusive=True):
         recover(target)
+        legacy.clear(target)
         tables, manifest = _render(snap)
         staging = target / STAGING
         try:
@@ -176,6 +180,7 @@ def recover(target: Path) -> None:
 # --------------------------------------------------------------------------------------------
 def load(target: Path) -> Snapshot:
     """Read and verify the folder store ``target``: the committed state, old or new."""
+    legacy.restore(target)  # a save of the earlier code killed between its renames
     if not target.is_dir():
         raise StoreError(Problem(str(target), None, None, None, str(target),
                                  "a directory written by Programme.save"))
@@ -183,6 +188,7 @@ def load(target: Path) -> Snapshot:
     if fd is not None:  # nobody is saving: finish or clear what a killed save left
         try:
             recover(target)
+            legacy.clear(target)
             return _read(target)
         finally:
             os.close(fd)
