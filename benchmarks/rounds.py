@@ -21,16 +21,12 @@ Usage::
 Measured (2-core machine shared with other work, this script; BENCHMARKS.md has the table)::
 
     2,000 x 500 (1 M pairs, the complete path): 2.8, 2.6, 4.5, 3.5, 3.5 s for rounds 1-5
-    20,000 x 5,000 (100 M pairs, the scale path), 2026-12-05, load 0.7-1.2: 8.0, 124.7,
-        117.6, 122.0, 124.5 s for rounds 1-5, peak memory 1.09 GiB. Rounds 2-5 carry the
-        priority/continuity PairBonus, which pipeline._solve_large sends to the LP/MIP engine
-        (solvers.engine) rather than the certified flow: it overruns its 30 s time limit and
-        returns "feasible" roundings that leave about 2,600 of 13,500 places empty (round 2:
-        10,894 pairs for 13,512 places). With time_limit=600, round 2 took 625 s and filled
-        all 13,512 places (adjusted gap 1.1e-6).
-    20,000 x 5,000, --no-bonuses: 7.6, 5.7, 5.2, 7.4, 6.5 s, all optimal (certified flow),
-        every place filled, peak memory 0.92 GiB. Pairs in force that a manager rejoining puts
-        on the management line now end (``ineligible``) before the solve at every size.
+    20,000 x 5,000 (100 M pairs, the scale path), 2026-12-05, load 0.8-1.2: 6.7, 6.7, 6.2,
+        7.9, 7.8 s for rounds 1-5, all optimal, every place filled, peak memory 1.64 GiB: the
+        priority/continuity PairBonus is folded into the scale path's scorer and solved by the
+        certified flow (before, the LP/MIP engine took 118-125 s a round and left up to 5,300
+        places empty). Pairs in force that a manager rejoining puts on the management line end
+        (``ineligible``) before the solve at every size.
 """
 from __future__ import annotations
 
