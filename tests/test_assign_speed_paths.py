@@ -9,7 +9,7 @@ from scipy.optimize import linear_sum_assignment
 import mentormatch as mm
 import mentormatch.solvers.flow as flow
 from mentormatch.pairs import DenseRows
-from mentormatch.pipeline import _rank_of_chosen, _rank_of_pairs
+from mentormatch.pipeline import _rank_of_chosen, _rank_of_pairs, seeded_order
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.certify import solve_scored
 
@@ -129,23 +129,29 @@ def test_dense_path_equals_solving_the_masked_copy(seed, monkeypatch):
     locked = [("e0", scores.columns[int(np.flatnonzero(lockable)[0])])]
     res = mm.assign(scores, pd.Series(cap, index=scores.columns), forbidden=forbidden, locked=locked)
     assert res.certificate["holds"] and res.status == "optimal"
-    # the previous implementation: one np.where copy, solved as an array
-    li = np.array([0])
-    lj = np.array([scores.columns.get_loc(locked[0][1])])
-    problem, sol = solve_scored(np.where(f, -np.inf, s), cap, locked=(li, lj), options=SolverOptions())
+    # the previous implementation: one np.where copy, solved as an array, in the seeded order of
+    # the ids that assign() solves in (pipeline.seeded_order), reported in the caller's order
+    ro = seeded_order(list(scores.index), 0)
+    co = seeded_order(list(scores.columns), 0)
+    li = np.array([int(np.flatnonzero(ro == 0)[0])])
+    lj = np.array([int(np.flatnonzero(co == scores.columns.get_loc(locked[0][1]))[0])])
+    problem, sol = solve_scored(np.where(f, -np.inf, s)[np.ix_(ro, co)], cap[co], locked=(li, lj),
+                                options=SolverOptions())
     ch = sol.chosen
-    want = pd.DataFrame({"mentee_id": scores.index[problem.pairs.mentee[ch]],
-                         "mentor_id": scores.columns[problem.pairs.mentor[ch]],
-                         "score": problem.score[ch]})
+    back = np.lexsort((co[problem.pairs.mentor[ch]], ro[problem.pairs.mentee[ch]]))
+    want = pd.DataFrame({"mentee_id": scores.index[ro[problem.pairs.mentee[ch]]][back],
+                         "mentor_id": scores.columns[co[problem.pairs.mentor[ch]]][back],
+                         "score": problem.score[ch][back]})
     ids = {"mentee_id": object, "mentor_id": object}
     pd.testing.assert_frame_equal(res.pairs[["mentee_id", "mentor_id", "score"]].astype(ids),
                                   want.astype(ids))
+    lj = np.array([scores.columns.get_loc(locked[0][1])])
     assert res.objective == pytest.approx(sol.objective, abs=1e-12)
     assert res.objective == pytest.approx(_expanded_optimum(s, f, cap, (0, int(lj[0]))), rel=1e-9)
     # counts of what was removed, per mentee
-    removed = res.data["removed"]
-    np.testing.assert_array_equal(removed["forbidden"], f.sum(axis=1))
-    np.testing.assert_array_equal(removed["ineligible_score"], (np.isneginf(s) & ~f).sum(axis=1))
+    removed = res.data["removed"]  # per mentee, in the order solved (the seeded order)
+    np.testing.assert_array_equal(removed["forbidden"], f.sum(axis=1)[ro])
+    np.testing.assert_array_equal(removed["ineligible_score"], (np.isneginf(s) & ~f).sum(axis=1)[ro])
     eligible = (~f & np.isfinite(s)).sum(axis=1)
     got = res.pairs.set_index("mentee_id")["eligible_mentors"]
     np.testing.assert_array_equal(got.to_numpy(), eligible[[int(e[1:]) for e in got.index]])

@@ -144,7 +144,8 @@ def _unmatched_with_problem(res):
     u = unmatched_reasons(idx, d["removed"], pr.pairs.mentee, pr.pairs.mentor, pr.score, ch,
                           pr.capacity, pr.load, d["mentee_ids"].ids, d["mentor_ids"].ids,
                           pr.n_mentors, [], problem=pr)
-    return u, idx
+    # rows of the caller's table (assign solves in a seeded order of the ids: e<k> is row k)
+    return u, [int(str(d["mentee_ids"].ids[i])[1:]) for i in idx]
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -260,6 +260,16 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
             raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
                                           "the same index and columns as scores"))
         forbid = f.to_numpy(dtype=bool)
+    # the tie rule (seeded_order): solve in a seeded order of the labels, report in the caller's
+    mentee_rows = seeded_order(mentee_ids.ids, seed)
+    mentor_rows = seeded_order(mentor_ids.ids, seed)
+    values = np.take(np.take(values, mentee_rows, axis=0), mentor_rows, axis=1)
+    if forbid is not None:
+        forbid = np.take(np.take(forbid, mentee_rows, axis=0), mentor_rows, axis=1)
+    cap = cap[mentor_rows]
+    mentee_ids = Encoder.from_ids(mentee_ids.ids[mentee_rows])
+    mentor_ids = Encoder.from_ids(mentor_ids.ids[mentor_rows])
+    order_data = {"scores": scores, "input_rows": (mentee_rows, mentor_rows)}
     from .pairs import DenseRows
     from .solvers.flow import SPARSE_THRESHOLD
 
@@ -288,7 +298,7 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
         problem, solution = solve_scored(rows, cap, n_mentees=values.shape[0], n_mentors=values.shape[1],
                                          locked=(lock_i, lock_j), options=options)
         return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
-                            {"scores": scores}, eligible_counts=values.shape[1] - n_neginf), started)
+                            order_data, eligible_counts=values.shape[1] - n_neginf), started)
     work = rows(slice(0, len(values))) if masked else values
     eligible2d = work > -np.inf if masked else np.ones(values.shape, dtype=bool)
     cand = Candidates.from_mask(eligible2d)
@@ -297,7 +307,7 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     problem = AssignmentProblem(cand, work[eligible2d], cap, locked=lock_mask,
                                 coverage_first=coverage_first)
     solution = _solve(problem, solver, options)
-    return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores}),
+    return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None, order_data),
                   started)
 
 

@@ -175,7 +175,9 @@ def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int,
                  f"skipped at this scale: over the cap of {max_solves} re-solves)")
         if need - s <= 1e-9 * max(1.0, abs(need)):
             text = (f"{scope}: a tie: pairing it with mentor {mentor_ids[j]!s} (score {_fmt(s)}) "
-                    f"would give the same total score, and the tie went against it")
+                    f"would give the same total score, and the tie went against it (ties are "
+                    f"decided by a seeded order of the ids, never by row order: "
+                    f"mentormatch.pipeline.seeded_order)")
         else:
             text = (f"{scope}: it would have needed a score of at least {_fmt(need)} with mentor "
                     f"{mentor_ids[j]!s} (it scores {_fmt(s)} with them, {_fmt(need - s)} short)")
