@@ -105,10 +105,10 @@ BEGIN, END = "<!-- programmes: begin -->", "<!-- programmes: end -->"
 def write_section(path, lines, args):
     """Replace (or append) the programmes section of BENCHMARKS.md, between its markers."""
     import platform
-    from pathlib import Path
 
-    text = Path(path).read_text() if Path(path).exists() else ""
-    body = [BEGIN, "## Programmes with side constraints (one engine at every size)", "",
+    from sections import replace_section
+
+    body = ["## Programmes with side constraints (one engine at every size)", "",
             f"`python benchmarks/programmes.py {' '.join(args.sizes)} --time-limit {args.time_limit:g}"
             f"{' --peers ' + ' '.join(args.peers) if args.peers else ''}` on {platform.node()} "
             f"({platform.processor() or platform.machine()}), {time.strftime('%Y-%m-%d')}. "
@@ -116,12 +116,8 @@ def write_section(path, lines, args):
             "at 98 % of the plain optimum's matched share (at 100 % the rounding up in each "
             "region needs more places than exist); (c) max-min by gender. Each row is one "
             "`pair()` in its own process, the whole call timed; peers on the full model with "
-            "the same time limit. Peak memory is that process's.", "", *lines, "", END]
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + "\n".join(body) + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
-    Path(path).write_text(text)
+            "the same time limit. Peak memory is that process's.", "", *lines, ""]
+    replace_section(path, BEGIN, END, body)
 
 
 if __name__ == "__main__":

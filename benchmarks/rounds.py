@@ -173,6 +173,8 @@ def write_section(path, rows, args, peak, load_before, load_after) -> None:
     import subprocess
     from pathlib import Path
 
+    from sections import replace_section
+
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True, cwd=Path(__file__).parent).stdout.strip() or "?"
@@ -193,7 +195,7 @@ def write_section(path, rows, args, peak, load_before, load_after) -> None:
                      f"{cell('unmatched')} | {cell('priority')} | {r['seconds']:.1f} s | "
                      f"{'' if r.get('load') is None else format(r['load'], '.2f')} | "
                      f"{r['status']} |")
-    body = [BEGIN, "## Programme rounds over time (joiners, leavers, priority, continuity)", "",
+    body = ["## Programme rounds over time (joiners, leavers, priority, continuity)", "",
             f"`{command}` on {platform.node()} ({platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores), {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
             f"git {rev}. One process runs every round; *time* is `Programme.run_round` alone "
@@ -203,13 +205,8 @@ def write_section(path, rows, args, peak, load_before, load_after) -> None:
             f"and the moves between rounds are in the script's docstring. Peak memory of the "
             f"process (`ru_maxrss`): {peak:.2f} GiB. "
             f"The machine is shared: load average (1 / 5 / 15 min) {_load(load_before)} before "
-            f"the run, {_load(load_after)} after.", "", *table, "", END]
-    text = Path(path).read_text() if Path(path).exists() else ""
-    if BEGIN in text and END in text:
-        text = text[:text.index(BEGIN)] + "\n".join(body) + text[text.index(END) + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(body) + "\n"
-    Path(path).write_text(text)
+            f"the run, {_load(load_after)} after.", "", *table, ""]
+    replace_section(path, BEGIN, END, body)
 
 
 if __name__ == "__main__":

@@ -18,21 +18,7 @@ if TYPE_CHECKING:
 
 
 def record_outcomes(prog: "Programme", outcomes) -> None:
-    """Record what happened to pairs (and to mentees who were not paired).
-
-    Parameters
-    ----------
-    outcomes : DataFrame or path to CSV
-        Columns ``mentee_id`` and ``mentor_id`` (required; an empty mentor_id = a mentee who
-        was left unmatched, for the comparison group), and any of ``ended`` (the date the pair
-        ended), ``promoted`` (date), ``satisfaction`` (1-5), ``left`` (date the mentee left
-        the company). Empty cells mean "not (yet) known". A row refers to the most recent
-        instance of that pair. Recording again updates: a non-empty value replaces the earlier
-        one.
-
-    An ``ended`` or ``left`` date ends the pair in force from that date (so the next round
-    pairs the mentee again and frees the mentor's slot).
-    """
+    """The body of :meth:`Programme.record_outcomes` (its docstring states the columns)."""
     frame = outcome_table(outcomes)
     problems: list[Problem] = []
     h = prog._history
