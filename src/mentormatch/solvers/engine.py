@@ -49,8 +49,6 @@ DEFAULT_TIME_LIMIT = 60.0
 MIP_MAX_COLUMNS = 30_000
 #: Outside pairs join the MIP only while they are at most this many times the candidates.
 JOIN_AT_MOST = 2.0
-#: The share of the time left that the first MIP on the candidates may take.
-FIRST_MIP_SHARE = 1.0
 
 
 def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max):
@@ -91,10 +89,7 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
             # neighbourhood's assignment stands, with the relaxation's bound
             break
         start = None if best is None else best.astype(float)
-        # the first MIP on the candidates gets a share of the time when outside pairs may
-        # join later: their bound, not the candidates', often decides the gap
-        share = FIRST_MIP_SHARE if attempt == 0 and len(outside[0]) else 1.0
-        st, chosen, b = run.mip(cand, start, max(0.05, share * run.left()))
+        st, chosen, b = run.mip(cand, start, max(0.05, run.left()))
         if st == "infeasible" and best is None:
             if not len(outside[0]) and top == -math.inf:
                 raise InfeasibleError([Conflict(

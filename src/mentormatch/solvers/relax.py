@@ -117,12 +117,10 @@ class WarmLP:
         return prices, x
 
     def value(self) -> float:
-        extra = self.run_.extra(self.i, self.j)
-        obj = self.s + (0.0 if extra is None or self.model.stage != "score" else extra) \
-            if self.model.stage == "score" else None
-        if obj is None:  # coverage: the matched count (z columns, or the pairs themselves)
+        if self.model.stage != "score":  # coverage: the matched count, HiGHS's own objective
             return -float(self.h.getInfo().objective_function_value)
-        return float(obj @ self._x)
+        extra = self.run_.extra(self.i, self.j)
+        return float((self.s if extra is None else self.s + extra) @ self._x)
 
     def bound(self, prices: np.ndarray) -> float:
         A, obj, lo, hi, integer, rhs = self.model.matrix(self.i, self.j, self.s, self.locked,
