@@ -306,7 +306,7 @@ def test_crowded_rows_are_checked_in_full_before_the_certificate_holds(monkeypat
     assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
 
 
-def test_alternatives_are_listed_but_not_priced_above_the_solve_budget(monkeypatch):
+def test_alternatives_are_bounded_not_re_solved_above_the_solve_budget(monkeypatch):
     import mentormatch.report.pricing as explain
 
     mentors, mentees = _org(15, n=60, m=20)
@@ -316,8 +316,11 @@ def test_alternatives_are_listed_but_not_priced_above_the_solve_budget(monkeypat
     monkeypatch.setattr(explain, "ALTERNATIVE_SOLVE_PAIRS", 10)
     listed = result.explain(mentee)
     text = str(listed)
-    assert "not computed for a round of" in text
+    assert "bounds: exact re-solves are skipped above 10" in text
     assert "forcing it" in str(priced) and str(priced) != text
+    exact, bounded = priced.alternatives, listed.alternatives
+    assert list(exact.mentor_id) == list(bounded.mentor_id)
+    assert (bounded.cost_low <= exact.cost + 1e-9).all() and (exact.cost <= bounded.cost_high + 1e-9).all()
 
 
 # --------------------------------------------------------------------------------------------

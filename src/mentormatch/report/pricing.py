@@ -13,8 +13,9 @@ from ..constraints import RULE_WORDS
 from ..errors import MentormatchError
 from .phrases import _g
 
-__all__ = ["exact_solver", "solve_objective", "reference_objective", "forced_cost", "mentor_loads",
-           "binding_constraints", "alternatives", "ALTERNATIVE_SOLVE_PAIRS"]
+__all__ = ["exact_solver", "solve_objective", "reference_objective", "forced_cost",
+           "forced_cost_bounds", "mentor_loads", "binding_constraints", "alternatives",
+           "ALTERNATIVE_SOLVE_PAIRS"]
 
 EXACT_SOLVERS = ("flow", "hungarian", "cpsat")
 
@@ -74,6 +75,123 @@ def forced_cost(problem, position: int, reference: float, solver: str) -> tuple[
     return reference - value, status
 
 
+def forced_cost_bounds(problem, solution, position: int) -> tuple[float | None, float | None, str]:
+    """Valid bounds ``(low, high, how)`` on the drop in the total score, against ``solution``,
+    when pair ``position`` of ``problem.pairs`` is forced: no re-solve, for rounds too large to
+    re-solve once per alternative (:data:`ALTERNATIVE_SOLVE_PAIRS`).
+
+    * ``high``: the drop of one feasible assignment that holds the pair: the solution with the
+      mentee's weakest unlocked pair moved to this mentor, the mentor's weakest unlocked mentee
+      let go when it is full, and that mentee placed on its best candidate mentor with room
+      (kept only if it meets every constraint, recomputed). None when no such move is found.
+    * ``low``: with the dual prices ``u, p`` of a certified plain flow
+      (:attr:`~mentormatch.solvers.base.Solution.prices`), weak duality gives, for every
+      assignment over every pair that holds ``(i, j)``, ``total <= bound - (u_i + p_j - s_ij)``;
+      so ``low = objective - bound + (u_i + p_j - s_ij)``. Without prices (side constraints, a
+      bonus objective, a solver that keeps none): ``low = objective - bound`` (no assignment
+      beats the bound), and None without a bound. ``low`` may be below 0 when the solution is
+      not proven optimal: forcing a pair can then raise the total.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mentormatch.pairs import Candidates
+    >>> from mentormatch.solvers.base import AssignmentProblem, SolverOptions
+    >>> from mentormatch.solvers.certify import solve_sparse_certified
+    >>> p = AssignmentProblem(Candidates.complete(2, 2), np.array([3.0, 1.0, 2.0, 0.5]),
+    ...                       np.array([1.0, 1.0]))
+    >>> sol = solve_sparse_certified(p, SolverOptions(top_k=1), 0.0)
+    >>> sol.chosen.tolist(), sol.objective
+    ([0, 3], 3.5)
+    >>> low, high, how = forced_cost_bounds(p, sol, 1)  # exact cost: 3.5 - (1 + 2) = 0.5
+    >>> round(low, 6) <= 0.5 <= round(high, 6), round(high, 6)
+    (True, 0.5)
+    """
+    P = problem.pairs
+    i, j = int(P.mentee[position]), int(P.mentor[position])
+    objective = float(solution.objective)
+    chosen = np.asarray(solution.chosen, dtype=np.int64)
+    bound = None if solution.bound is None else float(solution.bound)
+    cert = solution.certificate or {}
+    plain = not problem.side.active() and problem.integral
+    prices = getattr(solution, "prices", None)
+    if np.isin(position, chosen):  # already held: forcing it changes nothing
+        return 0.0, 0.0, "the pair is in the assignment"
+    if (prices is not None and plain and bound is not None and cert.get("holds")
+            and cert.get("objective", "score") == "score"):
+        u, p = prices
+        slack = float(u[i] + p[j] - problem.score[position])
+        low = objective - bound + max(slack, 0.0) if np.isfinite(slack) else np.inf
+        how = "the certificate's dual prices"
+    elif bound is not None:
+        low, how = objective - bound, "the result's bound"
+    else:
+        low, how = None, "no bound"
+    high = _swap_drop(problem, chosen, position, objective)
+    return low, high, how
+
+
+def _swap_drop(problem, chosen: np.ndarray, position: int, objective: float) -> float | None:
+    """The drop of the swap assignment of :func:`forced_cost_bounds` (None: none found)."""
+    P, score, locked = problem.pairs, problem.score, problem.locked
+    i, j = int(P.mentee[position]), int(P.mentor[position])
+    if np.isin(position, chosen):
+        return 0.0
+    keep = np.ones(len(chosen), bool)
+    mine = np.flatnonzero(P.mentee[chosen] == i)
+    if len(mine) >= problem.demand[i]:  # the mentee lets its weakest unlocked pair go
+        free = mine[~locked[chosen[mine]]]
+        if not len(free):
+            return None
+        keep[free[np.argmin(score[chosen[free]])]] = False
+    load = mentor_loads(problem, chosen[keep])
+    need = load[j] + problem.load[i] - problem.capacity[j]
+    dropped = []
+    if need > 1e-9:  # the mentor lets its weakest unlocked mentees go
+        theirs = np.flatnonzero(keep & (P.mentor[chosen] == j) & ~locked[chosen])
+        for q in theirs[np.argsort(score[chosen[theirs]], kind="stable")]:
+            keep[q] = False
+            dropped.append(int(P.mentee[chosen[q]]))
+            need -= problem.load[P.mentee[chosen[q]]]
+            if need <= 1e-9:
+                break
+        if need > 1e-9:
+            return None
+    base = np.concatenate([chosen[keep], [position]])
+    options = [base]
+    if len(dropped) == 1:  # the let-go mentee moves to its best mentor with room, if any
+        k = dropped[0]
+        starts = P.starts()
+        row = np.arange(starts[k], starts[k + 1])
+        load = mentor_loads(problem, base)
+        taken = np.isin(P.mentor[row], P.mentor[base[P.mentee[base] == k]])
+        room = (load[P.mentor[row]] + problem.load[k] <= problem.capacity[P.mentor[row]] + 1e-9) & ~taken
+        row = row[room & (P.mentor[row] != j)]
+        if len(row):
+            options.insert(0, np.concatenate([base, [row[np.argmax(score[row])]]]))
+    for candidate in options:
+        if not _violated(problem, candidate):
+            return objective - float(score[candidate].sum())
+    return None
+
+
+def _violated(problem, chosen: np.ndarray) -> bool:
+    from ..solvers.linear import LinearModel
+
+    P = problem.pairs
+    mask = np.zeros(len(P), bool)
+    mask[chosen] = True
+    if problem.locked[~mask].any():
+        return True
+    if np.any(np.bincount(P.mentee[chosen], minlength=P.n_mentees) > problem.demand):
+        return True
+    if np.any(mentor_loads(problem, chosen) > problem.capacity + 1e-9):
+        return True
+    if not problem.side.active():
+        return False
+    return bool(LinearModel(problem).check(P.mentee, P.mentor, problem.score, mask))
+
+
 def mentor_loads(problem, chosen: np.ndarray) -> np.ndarray:
     P = problem.pairs
     return np.bincount(P.mentor[chosen], weights=problem.load[P.mentee[chosen]], minlength=P.n_mentors)
@@ -121,8 +239,28 @@ def binding_constraints(problem, chosen: np.ndarray, position: int, mentor_ids) 
     return out
 
 
+#: ``cost`` is the exact drop in the total score when the alternative is forced (one re-solve);
+#: ``cost_low`` and ``cost_high`` bound it (equal to ``cost`` when it is exact; see
+#: :func:`forced_cost_bounds` for rounds too large to re-solve).
 _ALT_COLUMNS = ["mentor_id", "score", "eligible", "rule", "mentor_load", "mentor_capacity",
-                "cost", "text"]
+                "cost", "text", "cost_low", "cost_high"]
+
+
+def _bounds_words(low, high, how: str) -> str:
+    if low is not None and not np.isfinite(low):
+        return "cannot be forced: no place is left for it"
+    lo = None if low is None else (0.0 if abs(low) < 1e-9 else low)
+    hi = None if high is None else (0.0 if abs(high) < 1e-9 else high)
+    if lo is not None and hi is not None:
+        if abs(hi - lo) < 1e-9:
+            return f"forcing it lowers the programme's total score by {hi:.4f}"
+        return (f"forcing it lowers the programme's total score by at least {lo:.4f} ({how}) "
+                f"and at most {hi:.4f} (a swap that holds it)")
+    if lo is not None:
+        return f"forcing it lowers the programme's total score by at least {lo:.4f} ({how})"
+    if hi is not None:
+        return f"forcing it lowers the programme's total score by at most {hi:.4f} (a swap that holds it)"
+    return "the cost of forcing it is not bounded here"
 
 
 #: Above this many candidate pairs in the solved problem, alternatives are listed with their
@@ -175,19 +313,22 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             words = words.replace("are ", "is ", 1).replace("were ", "was ", 1)
             words = words.replace("are the mentee themself", "is the mentee themself")
             rows.append((mid, sc, False, rname, load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}): ineligible, {words} (rule {rname!r})"))
+                         f"{mid} (score {sc:.3f}): ineligible, {words} (rule {rname!r})",
+                         np.nan, np.nan))
             continue
         p = int(P.locate(np.array([i]), np.array([jj]))[0])
         if p < 0:
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given"))
+                         f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given",
+                         np.nan, np.nan))
             continue
         state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
-        if len(P) > ALTERNATIVE_SOLVE_PAIRS:  # one re-solve per alternative: bounded work
+        if len(P) > ALTERNATIVE_SOLVE_PAIRS:  # one re-solve per alternative: bounds instead
+            low, high, how = forced_cost_bounds(problem, data["solution"], p)
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}, {state}): the exact cost of forcing it is not "
-                         f"computed for a round of {len(P):,} candidate pairs (above "
-                         f"{ALTERNATIVE_SOLVE_PAIRS:,}); pair a smaller cohort to price it"))
+                         f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} "
+                         f"(bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
+                         f"candidate pairs; this round has {len(P):,})", low, high))
             continue
         if ref is None:
             ref = reference_objective(problem, objective, status, solver, solver_name)
@@ -203,6 +344,6 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             text = f"{mid} (score {sc:.3f}, {state}): {verdict}"
             if why != "optimal":
                 text += f" (re-solve status {why})"
-        rows.append((mid, sc, True, "", load[jj], problem.capacity[jj],
-                     np.nan if cost is None else cost, text))
+        c = np.nan if cost is None else cost
+        rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], c, text, c, c))
     return pd.DataFrame(rows, columns=_ALT_COLUMNS)

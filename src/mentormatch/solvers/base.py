@@ -169,6 +169,10 @@ class Solution:
     solver: str = ""
     certificate: dict | None = None  # how optimality was proven (duals, scaling, rounding bound)
     message: str = ""
+    #: The dual prices ``(u per mentee, p per mentor)`` in score units under which a plain
+    #: flow's certificate holds over every candidate pair (``s_ij <= u_i + p_j + eps`` for each
+    #: unchosen pair); None where the solver keeps none. ``+inf`` for people with no room left.
+    prices: tuple | None = None
 
     @property
     def gap(self) -> float | None:

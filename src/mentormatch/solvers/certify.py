@@ -373,6 +373,7 @@ class _Outcome:
     optimal: bool
     certificate: dict
     bound: float | None  # over the free (unlocked) part
+    prices: tuple | None = None  # (u, p) under which the certificate holds
 
 
 def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_col: np.ndarray,
@@ -418,7 +419,7 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
             bound = dual_obj + eps * res.n_max
             cert.update(holds=True, pairs_checked=checked, bellman_ford_sweeps=sweeps_total,
                         dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
-            return _Outcome(sp, res.chosen, True, cert, bound)
+            return _Outcome(sp, res.chosen, True, cert, bound, (u, p))
         added += len(viol.i)
         sp = _merge(sp, viol, src.width)
 
@@ -442,6 +443,7 @@ def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
     chosen = np.concatenate([lock_pos, free_chosen])
     status = "optimal" if out.optimal else "feasible"
     sol = finish(problem, chosen, status, started, "flow", None, out.certificate)
+    sol.prices = out.prices
     if out.bound is not None:
         sol.bound = float(problem.score[lock_pos].sum()) + out.bound
     return sol
@@ -523,6 +525,7 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
     status = "optimal" if out.optimal else "feasible"
     sol = finish(problem, np.flatnonzero(is_chosen[order]), status, started, "flow", None,
                  out.certificate)
+    sol.prices = out.prices
     if out.bound is not None:
         sol.bound = float(ls.sum()) + out.bound
     return problem, sol

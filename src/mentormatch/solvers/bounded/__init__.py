@@ -386,7 +386,8 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None,
     k = options.top_k
     if k is not None and k < 1:
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
-    sp, out_chosen, optimal, bound, cert, _ = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0)
+    sp, out_chosen, optimal, bound, cert, found = _solve(scorer, cap_left, dem_left, li, lj, k,
+                                                         options, 0)
 
     all_i = scorer.order[np.concatenate([li, sp.i])]
     all_j = np.concatenate([lj, sp.j])
@@ -401,4 +402,8 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None,
                  started, "flow", None, cert)
     if bound is not None:
         sol.bound = float(ls.sum()) + bound
+    if optimal and found is not None:  # the prices in the caller's mentee order
+        u = np.empty(n)
+        u[scorer.order] = found[0]
+        sol.prices = (u, found[1])
     return problem, sol
