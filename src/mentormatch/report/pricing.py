@@ -17,16 +17,17 @@ __all__ = ["exact_solver", "solve_objective", "reference_objective", "forced_cos
            "forced_cost_bounds", "mentor_loads", "binding_constraints", "alternatives",
            "ALTERNATIVE_SOLVE_PAIRS"]
 
-EXACT_SOLVERS = ("flow", "hungarian", "cpsat")
+EXACT_SOLVERS = ("flow", "hungarian", "mip", "cpsat")
 
 
 def exact_solver(problem, solver: str | None = None) -> str:
-    """The solver used to price alternatives: the result's own when it is exact, else the one
-    that models the problem exactly (flow, or CP-SAT with side constraints or fractional loads)."""
-    if solver in EXACT_SOLVERS and not (solver in ("flow", "hungarian")
-                                        and (problem.side.active() or not problem.integral)):
+    """The solver used to price alternatives: the result's own when it is exact for the
+    problem, else the one that models it exactly: the flow for plain problems, the engine
+    (``"mip"``, proven bounds over every pair) with side constraints or fractional loads."""
+    constrained = problem.side.active() or not problem.integral
+    if solver in EXACT_SOLVERS and not (solver in ("flow", "hungarian") and constrained):
         return solver
-    return "cpsat" if (problem.side.active() or not problem.integral) else "flow"
+    return "mip" if constrained else "flow"
 
 
 def _with(problem, *, locked=None, capacity=None):
