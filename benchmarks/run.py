@@ -513,8 +513,10 @@ def w_quality(spec):
     return out
 
 
-def w_scoring(spec):
-    """The pipeline's validation + scoring time (no solving) on a synthetic organisation."""
+def _scoring_inputs(spec):
+    """What both scoring timings start from: the organisation, then (timed from ``t``) the
+    default rules, the validated tables and the complete pair set, and the feature context.
+    Returns (rules, mentors, mentees, complete, context, t, validation seconds, rss before)."""
     _src_path()
     from mentormatch import synthetic
     from mentormatch.features import Context
@@ -522,7 +524,6 @@ def w_scoring(spec):
     from mentormatch.pipeline import resolve_framework
     from mentormatch.rules import Rules
     from mentormatch.schema import validate_tables
-    from mentormatch.scoring import score_pairs
 
     mentors, mentees = synthetic.organisation(n_mentees=spec["n"], n_mentors=spec["m"], seed=spec["seed"])
     before = peak_rss_mb()
@@ -531,8 +532,16 @@ def w_scoring(spec):
     mentors, mentees = validate_tables(mentors, mentees)
     t_valid = time.perf_counter() - t
     complete = Candidates.complete(len(mentees), len(mentors))
-    scores = score_pairs(mentees, mentors, complete, rules,
-                         Context(framework=resolve_framework(None, mentees, mentors)))
+    context = Context(framework=resolve_framework(None, mentees, mentors))
+    return rules, mentors, mentees, complete, context, t, t_valid, before
+
+
+def w_scoring(spec):
+    """The pipeline's validation + scoring time (no solving) on a synthetic organisation."""
+    from mentormatch.scoring import score_pairs
+
+    rules, mentors, mentees, complete, context, t, t_valid, before = _scoring_inputs(spec)
+    scores = score_pairs(mentees, mentors, complete, rules, context)
     elapsed = time.perf_counter() - t
     return {"time": elapsed, "validate_time": t_valid, "pairs": int(len(complete)),
             "features": list(scores.features), "rss_before_mb": before}
@@ -546,27 +555,14 @@ def w_scoring_reference(spec):
     (neutral where unknown) and the weighted total. Same span timed as ``w_scoring``
     (validation, the complete pair set, reading the columns, the tables, the pass). With
     ``spec["check"]`` the result is compared with ``score_pairs`` (values and total)."""
-    _src_path()
+    rules, mentors, mentees, complete, context, t, _, before = _scoring_inputs(spec)
     import numpy as np
 
-    from mentormatch import synthetic
-    from mentormatch.features import Context
     from mentormatch.features.experience import sweet_spot
     from mentormatch.features.geography import haversine_km, shared_hours
-    from mentormatch.pairs import Candidates
-    from mentormatch.pipeline import resolve_framework
-    from mentormatch.rules import Rules
-    from mentormatch.schema import validate_tables
     from mentormatch.scoring import prepare_features, score_pairs
 
-    mentors, mentees = synthetic.organisation(n_mentees=spec["n"], n_mentors=spec["m"], seed=spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    rules = Rules.coerce(None)
-    mentors, mentees = validate_tables(mentors, mentees)
-    complete = Candidates.complete(len(mentees), len(mentors))
     i, j = complete.mentee, complete.mentor
-    context = Context(framework=resolve_framework(None, mentees, mentors))
     prep = prepare_features(mentees, mentors, rules, context)  # the columns as arrays
     P, X = prep.prepared, prep.extractors
     features = [f for f, w in rules.weights.items() if w > 0]

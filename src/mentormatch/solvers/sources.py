@@ -71,16 +71,20 @@ class ArraySource:
             yield self.i[a:b], self.j[a:b], self.s[a:b]
 
 
-class BlockSource:
-    """Dense blocks of mentee rows from ``scorer(slice) -> (rows, n_mentors)`` scores."""
+class _ByRows:
+    """A source read in blocks of mentee rows from a scorer (the certificate's blocks)."""
 
-    def __init__(self, scorer: Callable[[slice], np.ndarray], n_mentees: int, n_mentors: int):
+    def __init__(self, scorer, n_mentees: int, n_mentors: int):
         self.scorer, self.n_mentees, self.n_mentors = scorer, n_mentees, n_mentors
 
     def _rows(self):
         from .certify import row_blocks
 
         return row_blocks(self.n_mentees, self.n_mentors)
+
+
+class BlockSource(_ByRows):
+    """Dense blocks of mentee rows from ``scorer(slice) -> (rows, n_mentors)`` scores."""
 
     def blocks(self, screen: Screen | None = None) -> Iterator[Pairs]:
         for a, b in self._rows():
@@ -94,7 +98,7 @@ class BlockSource:
                      for t in range(3))
 
 
-class BoundedSource:
+class BoundedSource(_ByRows):
     """Upper bounds for every pair, exact scores where the engine's screen asks for them.
 
     ``scorer`` is a :class:`mentormatch.scale.BoundedScorer` (rows in its internal order,
@@ -102,14 +106,6 @@ class BoundedSource:
 
     #: Slack on the float32 bounds, in score units.
     MARGIN = 1e-4
-
-    def __init__(self, scorer, n_mentees: int, n_mentors: int):
-        self.scorer, self.n_mentees, self.n_mentors = scorer, n_mentees, n_mentors
-
-    def _rows(self):
-        from .certify import row_blocks
-
-        return row_blocks(self.n_mentees, self.n_mentors)
 
     def _exact(self, a: int, mask: np.ndarray) -> Pairs:
         r, c = np.nonzero(mask)
