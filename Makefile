@@ -30,6 +30,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/run.py --write BENCHMARKS.md
 	$(BIN)/python benchmarks/programmes.py 500x150 3000x1500 --time-limit 60 --peers 500x150 --write BENCHMARKS.md
 	$(BIN)/python benchmarks/rounds.py --write BENCHMARKS.md
+	$(BIN)/python benchmarks/ladder.py --write BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) out

@@ -1,0 +1,135 @@
+"""No performance cliffs (issue 23, part 6): ``assign()`` and ``pair()`` timed over a ladder of
+sizes, each size in a fresh process, beside the fastest exact peer for ``assign()`` (lap.lapjv
+on the capacity-expanded matrix, same matrix, same process). Time must not fall as the size
+grows (within noise); a fall is marked in the table.
+
+    python benchmarks/ladder.py --write BENCHMARKS.md
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import time
+
+ASSIGN_SIZES = [(200, 50), (500, 125), (1000, 250), (2000, 500), (5000, 1250), (10000, 2500)]
+PAIR_SIZES = [(1000, 300), (3000, 1000), (10000, 3000), (20000, 5000), (50000, 10000)]
+CAPACITY = 4
+#: Above this many pairs lap.lapjv is timed once (about 12 s at 10,000 x 2,500), below it
+#: the minimum of three runs is kept, as for assign().
+LAP_ONCE = 10_000_000
+#: A size whose time is below this share of the previous size's is marked as a fall.
+NOISE = 0.9
+
+
+def _assign(n: int, m: int, out):
+    import pandas as pd
+
+    from run import uniform_problem, w_lap  # the same problem as make bench
+    import mentormatch as mm
+
+    s, f = uniform_problem(n, m, 0)
+    mentees, mentors = [f"e{i}" for i in range(n)], [f"m{j}" for j in range(m)]
+    scores = pd.DataFrame(s, index=mentees, columns=mentors)
+    forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
+    capacity = pd.Series(float(CAPACITY), index=mentors)
+    mm.assign(scores.iloc[:5, :3], capacity.iloc[:3])  # imports out of the timing
+    times = []
+    for _ in range(3):
+        t = time.perf_counter()
+        r = mm.assign(scores, capacity, forbidden=forbidden)
+        times.append(time.perf_counter() - t)
+    lap_times, lap_total = [], None
+    for _ in range(1 if n * m * CAPACITY > LAP_ONCE else 3):
+        got = w_lap({"n": n, "m": m, "c": CAPACITY, "seed": 0})
+        lap_times.append(got["time"])
+        lap_total = got["objective"]
+    out.put({"time": min(times), "status": r.status, "objective": r.objective,
+             "lap": min(lap_times), "lap_objective": lap_total})
+
+
+def _pair(n: int, m: int, out):
+    import mentormatch as mm
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=1)
+    t = time.perf_counter()
+    r = mm.pair(mentors, mentees)
+    out.put({"time": time.perf_counter() - t, "status": r.status, "objective": r.objective,
+             "pairs": len(r.pairs)})
+
+
+def _measure(target, n, m):
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    p = ctx.Process(target=target, args=(n, m, q))
+    p.start()
+    p.join(1800)
+    if p.is_alive():
+        p.kill()
+        return {"time": None, "status": "killed after 30 min"}
+    return q.get()
+
+
+def _fall(times: list, t) -> str:
+    prev = [x for x in times if x is not None]
+    if t is None or not prev:
+        return ""
+    return "**falls**" if t < NOISE * prev[-1] else "no"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--write", help="replace this file's ladder section with the tables")
+    ap.add_argument("--skip-pair", action="store_true")
+    a = ap.parse_args(argv)
+    lines = ["### assign(): capacity 4, uniform scores, 1 % forbidden (min of 3 runs)", "",
+             "| size | pairs | mentormatch assign() | status | lap.lapjv, expanded | lap / assign | "
+             "same objective | time falls? |", "|---|---|---|---|---|---|---|---|"]
+    print("\n".join(lines), flush=True)
+    times = []
+    for n, m in ASSIGN_SIZES:
+        r = _measure(_assign, n, m)
+        same = ("yes" if r.get("lap_objective") is not None
+                and abs(r["lap_objective"] - r["objective"]) <= 1e-6 * max(1.0, abs(r["objective"]))
+                else ("" if r.get("lap_objective") is None else "**no**"))
+        line = (f"| {n:,} x {m:,} | {n * m:,} | {r['time'] * 1e3:,.1f} ms | {r['status']} | "
+                f"{r['lap'] * 1e3:,.1f} ms | {r['lap'] / r['time']:.2g}x | {same} | "
+                f"{_fall(times, r['time'])} |")
+        times.append(r["time"])
+        lines.append(line)
+        print(line, flush=True)
+    if not a.skip_pair:
+        lines += ["", "### pair(): synthetic organisations, default features and rules (one run each)", "",
+                  "| size | pairs | pair() | status | objective | time falls? |", "|---|---|---|---|---|---|"]
+        print("\n".join(lines[-4:]), flush=True)
+        times = []
+        for n, m in PAIR_SIZES:
+            r = _measure(_pair, n, m)
+            t = r.get("time")
+            line = (f"| {n:,} x {m:,} | {n * m:,} | {'' if t is None else f'{t:,.2f} s'} | "
+                    f"{r['status']} | {r.get('objective', float('nan')):,.2f} | {_fall(times, t)} |")
+            times.append(t)
+            lines.append(line)
+            print(line, flush=True)
+    if a.write:
+        write_section(a.write, lines)
+
+
+BEGIN, END = "<!-- ladder: begin -->", "<!-- ladder: end -->"
+
+
+def write_section(path, lines):
+    import platform
+
+    from sections import replace_section
+
+    body = ["## No cliffs: time over a ladder of sizes", "",
+            f"`python benchmarks/ladder.py --write BENCHMARKS.md` on {platform.node()} "
+            f"({platform.processor() or platform.machine()}), {time.strftime('%Y-%m-%d')}. Each "
+            f"size in a fresh process; whole calls timed. A size whose time is below {NOISE:.0%} "
+            "of the previous size's is marked as a fall (a cliff: a path that is slower at a "
+            "smaller size).", "", *lines, ""]
+    replace_section(path, BEGIN, END, body)
+
+
+if __name__ == "__main__":
+    main()
