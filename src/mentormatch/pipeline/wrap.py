@@ -17,6 +17,7 @@ from .. import pipeline as knobs  # REASON_SOLVE_BUDGET, read at call time (test
 from ..errors import InfeasibleError
 from ..matching import Matching
 from ..pairs import Encoder
+from ..record import SolveRecord
 from ..report.reasons import unmatched_reasons
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
 
@@ -104,6 +105,10 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
           eligible_counts: np.ndarray | None = None) -> Matching:
     """Turn a solver's index arrays into the result: ids, ranks, reasons for the unmatched.
 
+    ``data`` is the path's working dictionary of :class:`~mentormatch.record.SolveRecord` fields;
+    it gains the fields every path sets and becomes the result's ``record`` (a key that is no
+    field raises, so each one is declared there with its type and meaning).
+
     ``eligible_counts`` (per mentee) is needed when ``problem`` holds only a sparse subset of the
     eligible pairs (the certified scale path); ranks are then ranks within that subset, which
     holds each mentee's best pairs, so the top ranks are exact."""
@@ -143,20 +148,21 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     return Matching(pairs=pair_df, unmatched=unmatched, status=solution.status,
                     objective=solution.objective, bound=solution.bound, gap=solution.gap,
                     solver=solution.solver, wall_time=solution.wall_time,
-                    certificate=solution.certificate, contributions=contrib, data=data)
+                    certificate=solution.certificate, contributions=contrib,
+                    record=SolveRecord.from_mapping(data))
 
 
 def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matching:
     """Re-solve the same eligible pairs, capacities and locks with a baseline solver
     ("random" or "greedy"). Side constraints (budget, floors) are not imposed on baselines."""
-    problem: AssignmentProblem = result.data["full_problem"]() if "full_problem" in result.data \
-        else result.data["problem"]
+    rec = result.record
+    problem: AssignmentProblem = rec.full_problem() if rec.full_problem is not None else rec.problem
     plain = problem.without_side()
     solution = _solve(plain, solver, SolverOptions(seed=seed))
     # contributions are kept for the solver's pairs; a scale-path baseline draws from all pairs
-    contributions = None if "full_problem" in result.data else result.data.get("all_contributions")
-    return _wrap(plain, solution, result.data["mentee_ids"], result.data["mentor_ids"],
-                 result.data["removed"], contributions, dict(result.data))
+    contributions = None if rec.full_problem is not None else rec.all_contributions
+    return _wrap(plain, solution, rec.mentee_ids, rec.mentor_ids, rec.removed, contributions,
+                 dict(rec))
 
 
 def _timed(result: Matching, started: float) -> Matching:
