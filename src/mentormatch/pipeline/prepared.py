@@ -73,7 +73,11 @@ def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProbl
 
 @dataclass
 class Prepared:
-    """A pairing round ready to solve: see :func:`prepare` and :func:`solve`."""
+    """A pairing round ready to solve: see :func:`prepare` and :func:`solve`.
+
+    ``data`` is a dict of the round's :class:`~mentormatch.record.SolveRecord` fields so far
+    (which ones depends on the path); :func:`solve` adds the solver's and makes it the
+    result's ``record``. ``problem`` is None on the scale path (``scorer`` is set instead)."""
 
     problem: AssignmentProblem
     mentee_ids: Encoder
