@@ -218,13 +218,17 @@ def test_the_batch_benchmark_runs(tmp_path):
 
 
 def test_a_pickled_result_leaves_out_what_cannot_travel(jobs):
+    import dataclasses
     import functools
 
     result = mm.pair(*jobs[0])
-    result.data["builder"] = functools.cache(lambda: 1)  # as the scale path keeps one
+    # a cached builder of every eligible pair, as the scale path keeps one
+    result = dataclasses.replace(result, record=dataclasses.replace(
+        result.record, full_problem=functools.cache(lambda: 1)))
     back = pickle.loads(pickle.dumps(result))
-    assert "builder" not in back.data and back.data["not_transferred"] == ["builder"]
-    assert "builder" in result.data  # the original keeps it
+    assert "full_problem" not in back.data and back.data["not_transferred"] == ["full_problem"]
+    assert back.record.full_problem is None and back.record.not_transferred == ["full_problem"]
+    assert "full_problem" in result.data  # the original keeps it
     same(back, result)
     plain = pickle.loads(pickle.dumps(mm.pair(*jobs[1])))
     assert "not_transferred" not in plain.data

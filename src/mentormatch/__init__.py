@@ -13,6 +13,7 @@ import importlib
 from .errors import InfeasibleError, MentormatchError, StoreError, UnknownNameError, ValidationError
 from .matching import Matching
 from .pipeline import assign, baseline, pair
+from .record import SolveRecord
 from .rules import Rules
 
 _LAZY = {"synthetic": ".synthetic", "careers": ".careers", "schema": ".schema", "CareerFramework": ".careers",
@@ -32,4 +33,4 @@ def __getattr__(name: str):
 __all__ = ["synthetic", "careers", "CareerFramework", "Programme", "InfeasibleError",
            "MentormatchError", "UnknownNameError", "ValidationError", "Matching", "assign",
            "baseline", "pair", "Rules", "StoreError", "batch", "pair_many", "JobResult", "whatif",
-           "learn"]
+           "learn", "SolveRecord"]

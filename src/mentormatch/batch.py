@@ -95,14 +95,22 @@ def _picklable(obj) -> bool:
     return True
 
 
-def portable_data(data: dict) -> dict:
+def portable_data(data):
     """``data`` without its entries that cannot be pickled (on the scale path, a cached builder
     of every eligible pair: a closure over the block scores), their keys listed in
     ``"not_transferred"``; ``data`` itself when every entry pickles. What a
-    :class:`~mentormatch.Matching` keeps when it is pickled (sent back from a worker process)."""
+    :class:`~mentormatch.Matching` keeps when it is pickled (sent back from a worker process).
+    A :class:`~mentormatch.record.SolveRecord` gives a copy with those fields None; a dict, a
+    dict."""
+    import dataclasses
+
+    from .record import SolveRecord
+
     dropped = [k for k, v in data.items() if callable(v) and not _picklable(v)]
     if not dropped:
         return data
+    if isinstance(data, SolveRecord):
+        return dataclasses.replace(data, **dict.fromkeys(dropped), not_transferred=dropped)
     out = {k: v for k, v in data.items() if k not in dropped}
     out["not_transferred"] = dropped
     return out

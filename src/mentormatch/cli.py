@@ -10,6 +10,7 @@ expected; no traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import textwrap
@@ -35,7 +36,8 @@ def _print_summary(result, baseline=None, out=None, stream=sys.stdout) -> None:
     if baseline is not None:
         b = baseline.summary()
         lift = s["objective"] / b["objective"] - 1 if b["objective"] > 0 else float("nan")
-        w(f"random assignment (seed {baseline.data.get('baseline_seed', 0)}, same people and constraints): "
+        seed = baseline.record.baseline_seed or 0
+        w(f"random assignment (seed {seed}, same people and constraints): "
           f"mean score {b['mean_score']:.4f}, {b['matched_mentees']} matched, total {b['objective']:.4f} "
           f"(optimal total is {lift:+.1%} over random)\n")
     gap = "" if result.gap is None else f", gap {result.gap:.2e}"
@@ -65,7 +67,7 @@ def _run_pair(args) -> int:
         result.to_html(Path(args.out) / "report.html")
         paths.append(Path(args.out) / "report.html")
     rnd = baseline(result, "random", seed=args.seed)
-    rnd.data["baseline_seed"] = args.seed
+    rnd = dataclasses.replace(rnd, record=dataclasses.replace(rnd.record, baseline_seed=args.seed))
     _print_summary(result, rnd, paths)
     return 0
 
@@ -83,7 +85,7 @@ def _run_demo(args) -> int:
     result.to_html(out / "report.html")
     paths.append(out / "report.html")
     rnd = baseline(result, "random", seed=args.seed)
-    rnd.data["baseline_seed"] = args.seed
+    rnd = dataclasses.replace(rnd, record=dataclasses.replace(rnd.record, baseline_seed=args.seed))
     _print_summary(result, rnd, paths)
     return 0
 
@@ -121,7 +123,7 @@ def _run_revise(args) -> int:
     if args.report:
         result.to_html(Path(args.out) / "report.html")
         paths.append(Path(args.out) / "report.html")
-    rev = result.data["revision"]
+    rev = result.record.revision
     sys.stdout.write(f"decisions: {rev['accepted']} accepted, {rev['declined']} declined; "
                      f"pending pairs kept: {rev['kept']} of {rev['pending']} "
                      f"({rev['changed']} changed, the fewest possible)\n")

@@ -18,6 +18,7 @@ plain scores.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,7 @@ def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
     Matching
         Accepted pairs kept, declined pairs absent, every other mentee re-paired with first
         the fewest changed pending pairs, then the best total score, at every size (the scale
-        path above ``pipeline.LARGE_PAIRS`` included). ``data["revision"]`` holds
+        path above ``pipeline.LARGE_PAIRS`` included). ``record.revision`` holds
         ``accepted``, ``declined``, ``pending``, ``kept``, ``changed`` (counts), ``M`` (the keep
         bonus), ``proven`` (the solver proved the optimum) and ``changes`` (mentee_id,
         mentor_id, new_mentor_id: each changed pending pair; new_mentor_id "" when the mentee
@@ -202,13 +203,13 @@ def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
         if (a, b) not in proposed:
             new_by_mentee.setdefault(a, []).append(b)
     changes = lost.assign(new_mentor_id=[", ".join(new_by_mentee.get(a, [])) for a in lost["mentee_id"]])
-    result.data["revision"] = {
+    revision = {
         "accepted": len(acc), "declined": len(dec), "pending": len(pending),
         "kept": len(pending) - len(lost), "changed": len(lost), "M": m,
         # the flow's optimum of score + bonus is proven: both goals are then optimal
         "proven": result.status == "optimal",
         "changes": changes.reset_index(drop=True)}
-    return result
+    return dataclasses.replace(result, record=dataclasses.replace(result.record, revision=revision))
 
 
 def record_decisions(programme, decisions, date=None) -> pd.DataFrame:

@@ -66,6 +66,14 @@ class UnknownNameError(MentormatchError, ValueError):
         return (self.__class__, (self.kind, self.name, self.known))
 
 
+class UnknownFieldError(UnknownNameError, KeyError):
+    """A key that is no field of a record (:class:`mentormatch.record.SolveRecord`): a
+    ``KeyError``, as a mapping raises, that lists the fields."""
+
+    def __str__(self) -> str:  # the message, not KeyError's quoted repr of it
+        return str(self.args[0])
+
+
 @dataclass
 class Conflict:
     """One reason a constraint set cannot hold, with its numbers and a relaxation that helps."""

@@ -292,7 +292,7 @@ def past_pairs(programme, success: str = "promoted") -> pd.DataFrame:
             raise ValueError(f"round {rnd.number} has no result in memory (a programme read by "
                              "Programme.load keeps none): its pairs' feature values are unknown")
         made = rnd.pairs.loc[~rnd.pairs["carried"].astype(bool), ["mentee_id", "mentor_id"]]
-        weights = result.data["rules"].weights
+        weights = result.record.rules.weights
         contrib = result.contributions
         values = pd.DataFrame({f: (contrib[f].to_numpy(dtype=float) / weights[f]
                                    if f in contrib.columns and weights.get(f, 0) > 0 else np.nan)

@@ -1,7 +1,8 @@
 """The result of a pairing: pairs, unmatched mentees with reasons, the solver's status and
-certificate, and the data the reports need."""
+certificate, and the record the reports need (:class:`~mentormatch.record.SolveRecord`)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from .report.export import write_csv
 from .report.html import repr_html as _repr_html
 from .report.html import to_html as _to_html
 from .report.plans import plans as _plans
+from .record import SolveRecord
 
 
-def _with_names(frame: pd.DataFrame, data: dict) -> pd.DataFrame:
+def _with_names(frame: pd.DataFrame, data: Mapping) -> pd.DataFrame:
     """``frame`` with mentee_name / mentor_name after the id columns, where the tables have names."""
     out = frame
     for side, table in (("mentee", "mentees"), ("mentor", "mentors")):
@@ -55,6 +57,14 @@ class Matching:
     contributions : DataFrame
         Aligned with ``pairs``: one column per feature (weight x value); rows sum to ``score``.
         Empty (no columns) when scores were supplied by the caller (``assign``).
+    record : SolveRecord
+        What the reports, explanations, baselines and re-solves need (the problem solved, the
+        solver's answer, the ids, the validated tables and rules, the scores): one typed,
+        documented field each, the same fields on every path, None where a path has nothing
+        (see :class:`~mentormatch.record.SolveRecord`).
+    data : SolveRecord
+        The same record, read as a mapping of its set fields (``data["problem"]``,
+        ``data.get("scores")``), as the code written when it was a dictionary reads it.
     """
 
     pairs: pd.DataFrame
@@ -67,18 +77,31 @@ class Matching:
     wall_time: float
     certificate: dict | None
     contributions: pd.DataFrame
-    data: dict[str, Any] = field(default_factory=dict, repr=False)
+    record: SolveRecord = field(default_factory=SolveRecord, repr=False)
+
+    def __post_init__(self):
+        if not isinstance(self.record, SolveRecord):  # a mapping of field names, as ``data`` was
+            if not isinstance(self.record, Mapping):
+                raise TypeError(f"record must be a SolveRecord or a mapping of its field names, "
+                                f"not {type(self.record).__name__}")
+            self.record = SolveRecord.from_mapping(self.record)
+
+    @property
+    def data(self) -> SolveRecord:
+        """:attr:`record` read as a mapping: its keys are the fields this path set (not None)."""
+        return self.record
 
     @property
     def notes(self) -> list[str]:
         """What reading the inputs decided that the user should know: the encoding a file was
         read in, managers taken as the top of their chain, the org chart used."""
-        mentees = self.data.get("mentees")
+        mentees = self.record.mentees
         return list(getattr(mentees, "attrs", {}).get("notes", []) or [])
 
     @property
     def n_mentees(self) -> int:
-        return int(self.data.get("n_mentees", len(set(self.pairs["mentee_id"])) + len(self.unmatched)))
+        n = self.record.n_mentees
+        return int(n if n is not None else len(set(self.pairs["mentee_id"])) + len(self.unmatched))
 
     @property
     def partial(self) -> pd.DataFrame:
@@ -87,17 +110,18 @@ class Matching:
         ``unmatched``."""
         from .report.reasons import PARTIAL_COLUMNS, partial_reasons
 
-        problem, solution = self.data.get("problem"), self.data.get("solution")
-        if problem is None or solution is None:
+        rec = self.record
+        if rec.problem is None or rec.solution is None:
             return pd.DataFrame(columns=PARTIAL_COLUMNS)
-        return partial_reasons(problem, solution.chosen, self.data["mentee_ids"].ids,
-                               self.data["mentor_ids"].ids)
+        return partial_reasons(rec.problem, rec.solution.chosen, rec.mentee_ids.ids,
+                               rec.mentor_ids.ids)
 
     def summary(self) -> dict[str, Any]:
         """The headline figures as a dict (what ``mentormatch demo`` prints)."""
         out = {
             "mentees": self.n_mentees,
-            "mentors": int(self.data.get("n_mentors", self.pairs["mentor_id"].nunique())),
+            "mentors": int(self.record.n_mentors if self.record.n_mentors is not None
+                           else self.pairs["mentor_id"].nunique()),
             "pairs": len(self.pairs),
             "matched_mentees": int(self.pairs["mentee_id"].nunique()),
             "unmatched": len(self.unmatched),
@@ -116,7 +140,7 @@ class Matching:
         (see :mod:`mentormatch.provenance`)."""
         from .provenance import record
 
-        return record(self.data, self.notes)
+        return record(self.record, self.notes)
 
     def to_csv(self, directory: str | Path) -> dict[str, Path]:
         """Write ``pairs.csv`` (with mentee_name, mentor_name and the explanation in the
@@ -127,17 +151,17 @@ class Matching:
         pairs = self.pairs
         if len(self.contributions.columns):
             pairs = pd.concat([pairs, self.contributions.add_prefix("contrib_")], axis=1)
-        pairs = _with_names(pairs, self.data)
-        if len(self.contributions.columns) and len(pairs) and "scores" in self.data:
-            pairs = pairs.assign(explanation=_explain_all(self.data, self.pairs, known_only=True).to_numpy())
+        pairs = _with_names(pairs, self.record)
+        if len(self.contributions.columns) and len(pairs) and self.record.scores is not None:
+            pairs = pairs.assign(explanation=_explain_all(self.record, self.pairs, known_only=True).to_numpy())
         out = {
             "pairs": write_csv(pairs, directory / "pairs.csv"),
-            "unmatched": write_csv(_with_names(self.unmatched, self.data), directory / "unmatched.csv"),
+            "unmatched": write_csv(_with_names(self.unmatched, self.record), directory / "unmatched.csv"),
             "provenance": self.provenance().write(directory),
         }
         partial = self.partial
         if len(partial):
-            out["partial"] = write_csv(_with_names(partial, self.data), directory / "partial.csv")
+            out["partial"] = write_csv(_with_names(partial, self.record), directory / "partial.csv")
         plans = self.plans
         if len(plans):
             out["plans"] = write_csv(plans, directory / "plans.csv")
@@ -148,7 +172,7 @@ class Matching:
         alternatives with the exact cost of forcing each, and the constraints that bind; a
         mentee with several mentors gets each explained. ``mentor``: one of the mentee's
         mentors, or any other to ask "why not this mentor"."""
-        return _explain(self.data, self.pairs, self.unmatched, self.objective, self.status,
+        return _explain(self.record, self.pairs, self.unmatched, self.objective, self.status,
                         self.solver, mentee_id, alternatives, mentor_id=mentor)
 
     def plan(self, mentee_id: str, start=None, cadence_weeks: int | None = None,
@@ -165,31 +189,31 @@ class Matching:
 
             raise UnknownNameError("mentee id", str(mentee_id),
                                    [str(x) for x in self.pairs["mentee_id"].head(20)])
-        return _plans(self.data, mine, start, cadence_weeks, horizon_weeks)
+        return _plans(self.record, mine, start, cadence_weeks, horizon_weeks)
 
     @property
     def plans(self) -> pd.DataFrame:
         """Every matched mentee's starter development plan (see :meth:`plan`), in the order
         of ``pairs``."""
-        return _plans(self.data, self.pairs)
+        return _plans(self.record, self.pairs)
 
     def revise(self, decisions) -> "Matching":
         """Re-pair after decisions on these pairs: ``decisions`` (a DataFrame or CSV path) has
         ``mentee_id, mentor_id, decision`` in {accept, decline}; every other pair is pending.
         Accepted pairs are locked, declined ones forbidden, and the rest re-paired with first
         the fewest changed pending pairs, then the best total score (see
-        :func:`mentormatch.decisions.revise`; the counts are in ``data["revision"]``)."""
+        :func:`mentormatch.decisions.revise`; the counts are in ``record.revision``)."""
         from .decisions import revise
 
-        if "rules" not in self.data or "mentees" not in self.data:
+        if self.record.rules is None or self.record.mentees is None:
             raise ValueError("revise needs a result of mentormatch.pair (this one has no input "
                              "tables: scores supplied to assign?)")
-        return revise(self.data, self.pairs, decisions)
+        return revise(self.record, self.pairs, decisions)
 
     def audit(self, seeds: int = 20):
         """Programme audit: score distribution, lift over random/greedy/stable, fairness by group,
         mentor load, budget, blocking pairs (DataFrames; see ``mentormatch.report.audit``)."""
-        return _audit(self.data, self.pairs, self.unmatched, self.objective, seeds=seeds)
+        return _audit(self.record, self.pairs, self.unmatched, self.objective, seeds=seeds)
 
     def to_html(self, path: str | Path | None = None, seeds: int = 3,
                 outcomes: pd.DataFrame | None = None,
@@ -225,7 +249,7 @@ class Matching:
         if outcomes is not None and not isinstance(outcomes, pd.DataFrame):
             raise ValidationError(Problem("to_html", "outcomes", None, None, type(outcomes).__name__,
                                           "None or a table from Programme.metrics()"))
-        return _to_html(self.data, self.pairs, self.unmatched, self.contributions, self.summary(),
+        return _to_html(self.record, self.pairs, self.unmatched, self.contributions, self.summary(),
                         self.objective, path, seeds=seeds, outcomes=outcomes, sensitivity=sens,
                         provenance=json.loads(self.provenance().to_json()))
 
@@ -255,8 +279,8 @@ class Matching:
         return sensitivity(self, step, executor=executor, relative=relative, progress=progress)
 
     def __getstate__(self):
-        # pickled (e.g. sent back from a worker process by pair_many): without the entries of
-        # ``data`` that cannot be pickled, named in data["not_transferred"]
+        # pickled (e.g. sent back from a worker process by pair_many): without the fields of
+        # ``record`` that cannot be pickled, named in record.not_transferred
         from .batch import portable_data
 
-        return {**self.__dict__, "data": portable_data(self.data)}
+        return {**self.__dict__, "record": portable_data(self.record)}

@@ -8,7 +8,7 @@ mentees whose mentors change (a robustness table), and :func:`sensitivity_plot` 
 report. Their solves are independent, so they run on any ``concurrent.futures.Executor`` (see
 :func:`mentormatch.pair_many`).
 
-Both re-solve from the result's validated tables and rules (``Matching.data``), not from the last
+Both re-solve from the result's validated tables and rules (``Matching.record``), not from the last
 solution: every re-solve is the same computation as a fresh ``pair`` call on the changed inputs.
 """
 from __future__ import annotations
@@ -102,22 +102,21 @@ def changes(before: Matching, after: Matching) -> pd.DataFrame:
 def _inputs(result: Matching):
     """(mentors, mentees, rules, framework) the result was paired from: validated tables with
     canonical columns, so the rules' column mapping is no longer needed."""
-    data = result.data
-    missing = [k for k in ("mentors", "mentees", "rules") if k not in data]
+    rec = result.record
+    missing = [k for k in ("mentors", "mentees", "rules") if getattr(rec, k) is None]
     if missing:
         raise ValueError("what-if needs a result of mentormatch.pair (its tables and rules); this "
                          f"one lacks {', '.join(missing)} (a result of assign() has no tables)")
-    bonus = data.get("bonus")
-    if bonus is not None and np.any(bonus):
+    if rec.bonus is not None and np.any(rec.bonus):
         raise ValueError("this result was solved with a bonus in its objective (a programme round's "
                          "priority or continuity): a what-if re-solves through pair(), without it, "
                          "so its pairs would differ even with nothing changed")
-    mentors, mentees = data["mentors"], data["mentees"]
-    if "input_rows" in data:  # solved in the seeded order of the ids: back to the caller's rows
-        mentee_rows, mentor_rows = data["input_rows"]
+    mentors, mentees = rec.mentors, rec.mentees
+    if rec.input_rows is not None:  # solved in the seeded order of the ids: back to the caller's rows
+        mentee_rows, mentor_rows = rec.input_rows
         mentees = mentees.iloc[np.argsort(mentee_rows)].reset_index(drop=True)
         mentors = mentors.iloc[np.argsort(mentor_rows)].reset_index(drop=True)
-    return mentors, mentees, data["rules"].replace(columns={}), data.get("framework")
+    return mentors, mentees, rec.rules.replace(columns={}), rec.framework
 
 
 def _weights(rules, weights: Mapping[str, float] | None) -> dict[str, float]:

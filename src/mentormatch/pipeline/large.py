@@ -1,0 +1,268 @@
+"""The scale path: above ``LARGE_PAIRS`` pairs no complete candidate set is built.
+
+Scores come block by block of mentee rows (:class:`_BlockScorer`, cached up to
+``SCORE_CACHE_PAIRS``) or from the features' bounds (:mod:`mentormatch.scale`); each mentee's
+best pairs are solved and the optimum is certified against every pair with dual prices.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import constraints as C
+from .. import pipeline as knobs  # USE_BOUNDS, SCORE_CACHE_PAIRS, STRANDED_ROWS, read at call time
+from ..features import Context
+from ..matching import Matching
+from ..pairs import Candidates, Encoder
+from ..rules import Rules
+from ..solvers import AssignmentProblem, SideConstraints, Solution, SolverOptions
+from ..solvers.base import PairBonus
+from .prepared import Prepared, _choose_solver, _side_constraints
+from .wrap import _solve, _wrap
+
+
+class _BlockScorer:
+    """Scores of blocks of mentee rows against every mentor, ``-inf`` where a rule removes the
+    pair; counts per mentee how many candidates each rule removed (for unmatched reasons)."""
+
+    def __init__(self, mentees, mentors, rules: Rules, context: Context, mentee_ids: Encoder,
+                 mentor_ids: Encoder):
+        from ..scoring import prepare_features
+
+        self.mentees, self.mentors, self.rules = mentees, mentors, rules
+        self.mentee_ids, self.mentor_ids = mentee_ids, mentor_ids
+        self.context = context
+        self.features = prepare_features(mentees, mentors, rules, context)
+        cons = rules.constraints
+        self.line = (C.management_line_pairs(mentees, mentors) if cons.get("management_line", True)
+                     else None)
+        self.forbidden = (C.id_pairs(cons["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden")
+                          if cons.get("forbidden") else None)
+        self.min_score = cons["min_score"]
+        self.rule_names: list[str] = []
+        self.removed: dict[str, np.ndarray] = {}
+        self.eligible_counts = np.zeros(len(mentees), dtype=np.int64)
+        # The certificate asks for each block again; below this size the blocks are kept
+        # (8 bytes a pair) rather than scored a second time.
+        self.cache: dict[tuple[int, int], np.ndarray] | None = (
+            {} if len(mentees) * len(mentors) <= knobs.SCORE_CACHE_PAIRS else None)
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        key = (rows.start, rows.stop)
+        if self.cache is not None and key in self.cache:
+            return self.cache[key]
+        block = self._score(rows)
+        if self.cache is not None:
+            self.cache[key] = block
+        return block
+
+    def _score(self, rows: slice) -> np.ndarray:
+        from ..scoring import score_pairs
+
+        n, m = len(self.mentees), len(self.mentors)
+        r = np.arange(rows.start, rows.stop, dtype=np.int64)
+        cand = Candidates(np.repeat(r, m), np.tile(np.arange(m, dtype=np.int64), len(r)), n, m)
+        masks = C.rule_masks(self.mentees, self.mentors, cand, self.rules.constraints, self.mentee_ids,
+                             self.mentor_ids, line_pairs=self.line, forbidden_pairs=self.forbidden)
+        scores = score_pairs(self.mentees, self.mentors, cand, self.rules, self.context,
+                             prepared=self.features)
+        masks.update(scores.ineligible)
+        if not math.isnan(self.min_score):
+            masks["min_score"] = scores.total < self.min_score
+        which, names = C.first_rule(masks, len(cand))
+        for k, name in enumerate(names):
+            if name not in self.removed:
+                self.removed[name] = np.zeros(n, dtype=np.int64)
+                self.rule_names.append(name)
+            self.removed[name][r] = (which == k).reshape(len(r), m).sum(axis=1)
+        eligible = which < 0
+        self.eligible_counts[r] = eligible.reshape(len(r), m).sum(axis=1)
+        return np.where(eligible, scores.total, -np.inf).reshape(len(r), m)
+
+    def removed_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({name: self.removed[name] for name in self.rule_names})
+
+
+def _full_problem(scorer, data: dict, side=None) -> AssignmentProblem:
+    """Every eligible pair of a scale-path round, from the cached block scores: what random,
+    greedy and stable baselines must draw from (the solver's sparse set holds only each
+    mentee's best pairs, which would flatter a random baseline)."""
+    from ..solvers.certify import row_blocks
+
+    n, m = len(data["mentees"]), len(data["mentors"])
+    parts_i, parts_j, parts_s = [], [], []
+    if isinstance(scorer, _BlockScorer):
+        for a, b in row_blocks(n, m):  # the certificate's blocks, so the cache serves them
+            block = scorer(slice(a, b))
+            r, c = np.nonzero(np.isfinite(block))
+            parts_i.append(r + a)
+            parts_j.append(c)
+            parts_s.append(block[r, c])
+    else:  # exact scores of every eligible pair, block by block
+        for i, j, s in _source(scorer, n, m).blocks():
+            parts_i.append(i)
+            parts_j.append(j)
+            parts_s.append(s)
+    cand = Candidates(np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64), n, m)
+    locked = np.zeros(len(cand), dtype=bool)
+    if data["locked"] is not None:
+        pos = cand.locate(*data["locked"])
+        locked[pos[pos >= 0]] = True
+    return AssignmentProblem(cand, np.concatenate(parts_s), data["capacity"], demand=data["demand"],
+                             locked=locked, side=side if side is not None else SideConstraints())
+
+
+def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, mentor_ids) -> Prepared:
+    n_pairs = len(mentees) * len(mentors)
+    side = _side_constraints(rules, mentees, mentors)
+    cap = mentors["capacity"].to_numpy(dtype=float)
+    load = (np.nan_to_num(mentees["load"].to_numpy(dtype=float), nan=1.0)
+            if "load" in mentees.columns else None)
+    demand = (np.nan_to_num(mentees["mentors_needed"].to_numpy(dtype=float), nan=1.0).astype(np.int64)
+              if "mentors_needed" in mentees.columns else None)
+    locked = None
+    if rules.constraints["locked"]:
+        locked = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
+    scorer = None
+    plain = (rules.solver == "flow" and not side.active() and not rules.constraints["coverage_first"]
+             and (load is None or np.all(load == 1)))
+    if knobs.USE_BOUNDS and (plain or n_pairs > knobs.SCORE_CACHE_PAIRS):
+        # bounds wherever the rules allow them for the plain flow (measured: 10,000 x 3,000 in
+        # 4.6 s against 27 s scoring and caching every block); the engine's repeated pricing
+        # passes over side constraints read cached blocks up to SCORE_CACHE_PAIRS
+        from ..scale import bounded_scorer
+
+        scorer = bounded_scorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
+    if scorer is None:
+        scorer = _BlockScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
+    data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,
+            "requested_solver": rules.solver, "scale_path": True, "demand": demand, "locked": locked,
+            "capacity": cap, "load": load, "side": side,
+            "coverage_first": bool(rules.constraints["coverage_first"]),
+            "mentee_ids": mentee_ids, "mentor_ids": mentor_ids}
+    plain = AssignmentProblem(Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), len(mentees),
+                                         len(mentors)), np.zeros(0), cap, load=load, side=side)
+    return Prepared(None, mentee_ids, mentor_ids, pd.DataFrame(), pd.DataFrame(), data,
+                    _choose_solver(rules, side, plain),
+                    SolverOptions(seed=rules.seed, progress=True,
+                                  time_limit=rules.settings["time_limit"]), scorer)
+
+
+def _source(scorer, n: int, m: int):
+    """The pair source of a scale-path round: its cached or recomputed blocks, or its bounds."""
+    from ..solvers.sources import BlockSource, BoundedSource
+
+    return BlockSource(scorer, n, m) if isinstance(scorer, _BlockScorer) else BoundedSource(scorer, n, m)
+
+
+def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, scorer):
+    """Unmatched mentees with eligible mentors but no pair in the solver's set (every mentor of
+    theirs full, for example of locked pairs, so no pair of theirs was worth keeping): their
+    eligible pairs join the problem, unchosen, so that their reason names those mentors and
+    their places ("capacity taken"), never "no eligible mentor"."""
+    P = problem.pairs
+    has = np.bincount(P.mentee, minlength=P.n_mentees) > 0
+    matched = np.zeros(P.n_mentees, bool)
+    matched[P.mentee[solution.chosen]] = True
+    counts = np.asarray(scorer.eligible_counts)
+    stranded = np.flatnonzero(~has & ~matched & (counts > 0))[:knobs.STRANDED_ROWS]
+    if not len(stranded):
+        return problem, solution
+    parts_i, parts_j, parts_s = [], [], []
+    for i in stranded.tolist():
+        if isinstance(scorer, _BlockScorer):
+            row = scorer(slice(i, i + 1))[0]
+            j = np.flatnonzero(row > -np.inf)
+            s = row[j]
+        else:  # bounds: the eligible mentors of the mentee's internal row, scored exactly
+            from ..scale import BIG
+
+            r = int(scorer.inverse[i])
+            j = np.flatnonzero(scorer.upper(r, r + 1)[0] > -BIG / 2)
+            s = scorer.exact_scores(np.full(len(j), r), j)
+        parts_i.append(np.full(len(j), i, np.int64))
+        parts_j.append(j.astype(np.int64))
+        parts_s.append(np.asarray(s, float))
+    mentee = np.concatenate([P.mentee, *parts_i])
+    mentor = np.concatenate([P.mentor, *parts_j])
+    score = np.concatenate([problem.score, *parts_s])
+    order = np.lexsort((mentor, mentee))
+    pairs = Candidates(mentee[order], mentor[order], P.n_mentees, P.n_mentors)
+    was = np.empty(len(order), np.int64)
+    was[order] = np.arange(len(order))  # old position -> new position
+    locked = np.concatenate([problem.locked, np.zeros(len(mentee) - len(P), bool)])[order]
+    grown = dataclasses.replace(problem, pairs=pairs, score=score[order], locked=locked)
+    return grown, dataclasses.replace(solution, chosen=np.sort(was[solution.chosen]))
+
+
+def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
+    from ..scoring import score_pairs
+    from ..solvers.certify import solve_scored
+
+    scorer, data = prepared.scorer, dict(prepared.data)
+    n, m = len(data["mentees"]), len(data["mentors"])
+    plain = (prepared.solver == "flow" and not data["coverage_first"]
+             and (data["load"] is None or np.all(data["load"] == 1)))
+    solve_on = scorer
+    if plain and bonus is not None:
+        # a plain flow with a bonus: the certified flow on score + bonus, the bonus folded into
+        # the scorer (its bounds and exact scores), then the plain scores reported
+        from ..solvers.bonus import BonusBlocks, BonusBounds
+
+        solve_on = (BonusBlocks(scorer, bonus, m) if isinstance(scorer, _BlockScorer)
+                    else BonusBounds(scorer, bonus))
+    if not plain and prepared.solver in ("flow", "mip"):
+        from ..solvers.engine import solve_source
+
+        problem, solution = solve_source(
+            _source(scorer, n, m), data["capacity"], demand=data["demand"], load=data["load"],
+            locked=data["locked"] or (None, None), side=data["side"],
+            coverage_first=data["coverage_first"],
+            bonus=None if bonus is None else bonus.on_pairs, options=prepared.options)
+    elif not plain:
+        # solvers that need every pair in memory (fairness objectives, stable, baselines):
+        # every eligible pair, from the block scores
+        full = (data["full_problem"]() if "full_problem" in data
+                else _full_problem(scorer, data, side=data["side"]))
+        full = dataclasses.replace(full, coverage_first=data["coverage_first"], side=data["side"],
+                                   load=data["load"] if data["load"] is not None else full.load)
+        solution = _solve(full, prepared.solver, prepared.options, prepared)
+        problem = full
+    elif isinstance(scorer, _BlockScorer):
+        problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),
+                                         n_mentors=len(data["mentors"]), demand=data["demand"],
+                                         locked=data["locked"], options=prepared.options)
+    else:
+        from ..solvers.bounded import solve_bounded
+
+        problem, solution = solve_bounded(solve_on, data["capacity"], demand=data["demand"],
+                                          locked=data["locked"], options=prepared.options)
+    if plain and bonus is not None:  # report the plain scores; the adjusted ones certify
+        extra = bonus.on_pairs(problem.pairs.mentee, problem.pairs.mentor)
+        problem = dataclasses.replace(problem, score=problem.score - extra)
+        chosen = solution.chosen
+        cert = {**(solution.certificate or {}), "objective": "score + bonus",
+                "adjusted_objective": solution.objective, "adjusted_bound": solution.bound,
+                "bonus_total": float(extra[chosen].sum())}
+        solution = dataclasses.replace(solution, objective=float(problem.score[chosen].sum()),
+                                       bound=None, certificate=cert)
+    elif bonus is not None and solution.certificate is not None:
+        solution.certificate.setdefault("objective", "score + bonus")
+    problem, solution = _with_rows_of_stranded(problem, solution, scorer)
+    # contributions only on the pairs the solver kept (each mentee's best pairs and the pairs
+    # the certificate added), never on every pair
+    scores = score_pairs(data["mentees"], data["mentors"], problem.pairs, data["rules"],
+                         scorer.context, prepared=scorer.features)
+    contributions = pd.DataFrame(scores.contributions, columns=scores.features)
+    data.update(scores=scores, all_contributions=contributions, missing=scores.missing,
+                rule_names=scorer.rule_names,
+                pair_source="blocks" if isinstance(scorer, _BlockScorer) else "bounds")
+    # baselines draw from every eligible pair: built on first use only (a pass over the cached
+    # blocks, or exact scores block by block, and 24 bytes a pair)
+    data["full_problem"] = functools.cache(lambda: _full_problem(scorer, data))
+    return _wrap(problem, solution, prepared.mentee_ids, prepared.mentor_ids, scorer.removed_frame(),
+                 contributions, data, eligible_counts=scorer.eligible_counts)

@@ -1,0 +1,182 @@
+"""``assign()``: pair mentees with mentors on a score matrix the caller computed."""
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import constraints as C
+from ..errors import Conflict, InfeasibleError, Problem, ValidationError
+from ..matching import Matching
+from ..pairs import Candidates, Encoder
+from ..solvers import AssignmentProblem, SolverOptions, get_solver
+from .order import seeded_order
+from .wrap import _solve, _timed, _wrap
+
+
+def _labels(index, table: str, axis: str) -> Encoder:
+    ids = [str(x) for x in index.tolist()]  # tolist: python scalars, fast for arrow strings
+    if pd.Index(ids, dtype=object).duplicated().any():
+        seen: dict[str, int] = {}
+        problems = []
+        for n, x in enumerate(ids):
+            if x in seen:
+                problems.append(Problem(table, None, x, None, x,
+                                        f"unique {axis} ids (also at position {seen[x]})"))
+            seen.setdefault(x, n)
+        raise ValidationError(problems)
+    return Encoder.from_ids(ids)
+
+
+def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | None = None,
+           solver: str = "flow", *, locked: Sequence[tuple[str, str]] = (),
+           coverage_first: bool = False, seed: int = 0, time_limit: float | None = None) -> Matching:
+    """Pair mentees with mentors on scores the caller computed.
+
+    Solves ``max sum_ij scores[i, j] x_ij`` subject to ``sum_i x_ij <= capacity[j]``,
+    ``sum_j x_ij <= 1``, ``x_ij = 0`` where forbidden or where the score is ``-inf``,
+    ``x_ij = 1`` for locked pairs.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Mentees x mentors (index = mentee ids, columns = mentor ids, always this way round).
+        ``-inf`` marks an ineligible pair; NaN is an error (say -inf if you mean ineligible).
+    capacity : Series
+        Indexed by mentor id, one non-negative number per column of ``scores``.
+    forbidden : DataFrame of bool, optional
+        Shaped and labelled like ``scores``; True = the pair may not be made.
+    solver : str
+        A name from ``mentormatch.solvers.SOLVERS``; unknown names raise.
+    locked : sequence of (mentee_id, mentor_id)
+        Pairs that must be in the result.
+
+    Returns
+    -------
+    Matching
+
+    Examples
+    --------
+    >>> import pandas as pd, mentormatch as mm
+    >>> s = pd.DataFrame([[0.9, 0.1], [0.8, 0.7]], index=["e1", "e2"], columns=["m1", "m2"])
+    >>> mm.assign(s, pd.Series({"m1": 1, "m2": 1})).pairs[["mentee_id", "mentor_id"]].values.tolist()
+    [['e1', 'm1'], ['e2', 'm2']]
+    """
+    started = time.perf_counter()
+    get_solver(solver)  # unknown name: raise before any work
+    from ..schema.scores import check_assign_inputs  # issue 20: inputs assign() would misread
+
+    check_assign_inputs(scores, capacity, forbidden, solver)
+    if not isinstance(scores, pd.DataFrame):
+        raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
+                                      "a DataFrame, mentees x mentors"))
+    mentee_ids = _labels(scores.index, "scores", "mentee (index)")
+    mentor_ids = _labels(scores.columns, "scores", "mentor (column)")
+    try:
+        values = scores.to_numpy(dtype=np.float64)  # often a read-only, column-major view
+    except (TypeError, ValueError):
+        bad = scores.apply(pd.to_numeric, errors="coerce").isna() & scores.notna()
+        i, j = np.argwhere(bad.to_numpy())[0]
+        raise ValidationError(Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None,
+                                      scores.iat[i, j], "a number (or -inf for ineligible)")) from None
+    # min and max in two passes, no temporaries: max is NaN if any NaN, +inf if any +inf
+    lo, hi = (values.min(), values.max()) if values.size else (0.0, 0.0)
+    if not hi < np.inf:
+        bad = np.argwhere(np.isnan(values) | np.isposinf(values))
+        if len(bad):
+            raise ValidationError([Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None, values[i, j],
+                                           "a finite number (or -inf for ineligible)") for i, j in bad[:20]])
+    has_neginf = bool(lo == -np.inf)
+    cap = _capacity_series(capacity, mentor_ids)
+    forbid = None
+    if forbidden is not None:
+        if not isinstance(forbidden, pd.DataFrame) or forbidden.shape != scores.shape:
+            raise ValidationError(Problem("forbidden", None, None, None,
+                                          getattr(forbidden, "shape", type(forbidden).__name__),
+                                          f"a bool DataFrame shaped like scores {scores.shape}"))
+        f = forbidden.reindex(index=scores.index, columns=scores.columns)
+        # plain bool columns hold no NaN, and with the same labels reindex added none
+        same = forbidden.index.equals(scores.index) and forbidden.columns.equals(scores.columns)
+        if not (same and (f.dtypes == np.dtype(bool)).all()) and f.isna().any().any():
+            raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
+                                          "the same index and columns as scores"))
+        forbid = f.to_numpy(dtype=bool)
+    # the tie rule (seeded_order): solve in a seeded order of the labels, report in the caller's
+    mentee_rows = seeded_order(mentee_ids.ids, seed)
+    mentor_rows = seeded_order(mentor_ids.ids, seed)
+    # one gather (np.ix_): 0.56 s at 10,000 x 2,500 against 1.15 s for two takes
+    values = values[np.ix_(mentee_rows, mentor_rows)]
+    if forbid is not None:
+        forbid = forbid[np.ix_(mentee_rows, mentor_rows)]
+    cap = cap[mentor_rows]
+    mentee_ids = Encoder.from_ids(mentee_ids.ids[mentee_rows])
+    mentor_ids = Encoder.from_ids(mentor_ids.ids[mentor_rows])
+    order_data = {"scores": scores, "input_rows": (mentee_rows, mentor_rows)}
+    from ..pairs import DenseRows
+    from ..solvers.flow import SPARSE_THRESHOLD
+
+    # rows of the matrix with -inf where forbidden, a block at a time: no full-size copy
+    rows = DenseRows(values, forbid)
+    masked = forbid is not None or has_neginf
+    n_forbidden = rows.n_forbidden
+    n_neginf = rows.row_counts(-np.inf) if has_neginf else n_forbidden  # forbidden or -inf
+    removed = pd.DataFrame({"forbidden": n_forbidden, "ineligible_score": n_neginf - n_forbidden})
+    lock_i = lock_j = np.zeros(0, np.int64)
+    if locked:
+        lock_i, lock_j = C.id_pairs(locked, mentee_ids, mentor_ids, "locked")
+        bad = (~(rows.at(lock_i, lock_j) > -np.inf) if masked
+               else np.zeros(len(lock_i), dtype=bool))
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise InfeasibleError(Conflict("locked", f"locked pair ({mentee_ids.ids[lock_i[k]]!s}, "
+                                           f"{mentor_ids.ids[lock_j[k]]!s}) is forbidden or has score -inf",
+                                           "drop the lock or allow the pair"))
+    options = SolverOptions(seed=seed, time_limit=time_limit)
+    if solver == "flow" and not coverage_first and values.size > SPARSE_THRESHOLD:
+        # Large dense input: each mentee's best pairs solved exactly, then certified against
+        # the whole matrix, without building the full candidate list.
+        from ..solvers.certify import solve_scored
+
+        problem, solution = solve_scored(rows, cap, n_mentees=values.shape[0], n_mentors=values.shape[1],
+                                         locked=(lock_i, lock_j), options=options)
+        return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
+                            order_data, eligible_counts=values.shape[1] - n_neginf), started)
+    work = rows(slice(0, len(values))) if masked else values
+    eligible2d = work > -np.inf if masked else np.ones(values.shape, dtype=bool)
+    cand = Candidates.from_mask(eligible2d)
+    lock_mask = np.zeros(len(cand), dtype=bool)
+    lock_mask[cand.locate(lock_i, lock_j)] = True
+    problem = AssignmentProblem(cand, work[eligible2d], cap, locked=lock_mask,
+                                coverage_first=coverage_first)
+    solution = _solve(problem, solver, options)
+    return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None, order_data),
+                  started)
+
+
+def _capacity_series(capacity, mentor_ids: Encoder) -> np.ndarray:
+    if not isinstance(capacity, pd.Series):
+        raise ValidationError(Problem("capacity", None, None, None, type(capacity).__name__,
+                                      "a Series indexed by mentor id"))
+    cap = capacity.copy()
+    cap.index = pd.Index([str(x) for x in cap.index.tolist()], dtype=object)
+    columns = pd.Index(mentor_ids.ids, dtype=object)
+    problems = []
+    missing = columns[~columns.isin(cap.index)]
+    for m in missing[:20]:
+        problems.append(Problem("capacity", "capacity", m, None, None, "a capacity for every mentor column of scores"))
+    extra = cap.index[~cap.index.isin(columns)]
+    for m in extra[:20]:
+        problems.append(Problem("capacity", "capacity", m, None, cap[m], "only mentor ids that are columns of scores"))
+    if problems:
+        raise ValidationError(problems)
+    if cap.index.duplicated().any():
+        m = cap.index[cap.index.duplicated()][0]
+        raise ValidationError(Problem("capacity", "capacity", m, None, m, "one entry per mentor"))
+    num = pd.to_numeric(cap, errors="coerce")
+    bad = num.isna() | (num < 0) | np.isinf(num)
+    if bad.any():
+        raise ValidationError([Problem("capacity", "capacity", m, None, cap[m], "a finite number >= 0")
+                               for m in cap.index[bad][:20]])
+    return num.reindex(mentor_ids.ids).to_numpy(dtype=np.float64)

@@ -1,0 +1,204 @@
+"""``pair()``, ``prepare()`` and ``solve()``: the whole pipeline on people tables.
+
+validate -> the seeded order of the ids -> candidates -> score -> eligibility rules -> solve. At
+most ``LARGE_PAIRS`` pairs the complete candidate set is built here; above it the round goes to
+the scale path (:mod:`mentormatch.pipeline.large`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+import pandas as pd
+
+from .. import constraints as C
+from .. import pipeline as knobs  # LARGE_PAIRS, read at call time (tests patch it there)
+from ..errors import Conflict, InfeasibleError
+from ..features import Context
+from ..matching import Matching
+from ..pairs import Candidates, Encoder
+from ..rules import Rules
+from ..solvers import AssignmentProblem, Solution, SolverOptions
+from ..solvers.base import PairBonus
+from .large import _prepare_large, _solve_large
+from .order import seeded_order
+from .prepared import Prepared, _choose_solver, _side_constraints
+from .wrap import _solve, _timed, _wrap
+
+
+def resolve_framework(framework, mentees: pd.DataFrame, mentors: pd.DataFrame):
+    """None -> the bundled sales framework when every role in the tables is one of its roles,
+    else no framework (the competency feature is then neutral, and the report says so).
+    A path -> loaded from TOML or (requirements CSV) ; a CareerFramework -> as is."""
+    from ..careers import CareerFramework
+
+    if isinstance(framework, CareerFramework):
+        return framework
+    if framework in (None, "", "sales"):
+        sales = CareerFramework.sales()
+        roles = set()
+        for df in (mentees, mentors):
+            if "role" in df.columns:
+                roles |= set(df["role"].dropna().astype(str)) - {""}
+        if framework == "sales" or (roles and roles <= set(sales.roles)):
+            return sales
+        return None
+    return CareerFramework.load(framework)  # issue 20: TOML, or {requirements, pathways} CSVs
+
+
+def pair(mentors, mentees, programme=None, *, framework=None, org=None) -> Matching:
+    """Pair mentees with mentors: validate, score every eligible pair, solve exactly.
+
+    Parameters
+    ----------
+    mentors, mentees : DataFrame or path to CSV
+        Tables in the documented schema (``mentormatch.schema.describe_columns()``); other
+        headers are mapped with the programme's ``columns`` setting.
+    programme : None, dict, path to TOML, Rules or Programme
+        Weights, constraints, fairness and solver settings; None = the defaults.
+    framework : CareerFramework, path, "sales" or None
+        The career framework for the competency feature (default: the bundled sales framework
+        when every role in the tables belongs to it).
+    org : DataFrame or path, optional
+        The org chart (``id``, ``manager_id`` for everyone, people in neither table included)
+        for the management-line and team rules; see ``mentormatch.schema.validate_tables``.
+
+    Returns
+    -------
+    Matching
+        ``pairs`` (mentee_id, mentor_id, score, rank, ...), ``unmatched`` (mentee_id,
+        reason_code, reason), ``status``, ``objective``, ``bound``, ``gap``, ``contributions``.
+    """
+    started = time.perf_counter()
+    prepared = prepare(mentors, mentees, programme, framework=framework, org=org)
+    # the mentees' priority column, as a bonus that works at every size
+    return _timed(solve(prepared, C.priority_bonus(prepared)), started)
+
+
+def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Prepared:
+    """Validate the tables, score every pair and apply the eligibility rules, without solving.
+
+    Takes the same parameters as :func:`pair`.
+
+    Returns
+    -------
+    Prepared
+        The eligible pairs and their scores as an :class:`AssignmentProblem`, the solver the
+        rules call for, and what the result needs; :func:`solve` turns it into a Matching.
+    """
+    from ..schema import validate_tables
+
+    rules = Rules.coerce(programme)
+    mentor_cols, mentee_cols = rules.column_maps()
+    mentors, mentees = validate_tables(mentors, mentees, mentor_columns=mentor_cols or None,
+                                       mentee_columns=mentee_cols or None,
+                                       **rules.input_options(org))  # [input] settings, org chart
+    # the tie rule: solve in a seeded order of the ids, so row order never decides a tie
+    mentee_rows = seeded_order(mentees["id"], rules.seed)
+    mentor_rows = seeded_order(mentors["id"], rules.seed)
+    mentees = mentees.iloc[mentee_rows].reset_index(drop=True)
+    mentors = mentors.iloc[mentor_rows].reset_index(drop=True)
+    prepared = _prepare_ordered(mentors, mentees, rules, framework)
+    prepared.data["input_rows"] = (mentee_rows, mentor_rows)
+    return prepared
+
+
+def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
+    from ..scoring import score_pairs
+
+    mentee_ids = Encoder.from_ids(mentees["id"])
+    mentor_ids = Encoder.from_ids(mentors["id"])
+    fw = resolve_framework(framework if framework is not None else rules.framework_source(),
+                           mentees, mentors)  # issue 20: the programme may name the framework
+    context = Context(framework=fw)
+    if len(mentees) * len(mentors) > knobs.LARGE_PAIRS:
+        return _prepare_large(mentors, mentees, rules, fw, context, mentee_ids, mentor_ids)
+    complete = Candidates.complete(len(mentees), len(mentors))
+    masks = C.rule_masks(mentees, mentors, complete, rules.constraints, mentee_ids, mentor_ids)
+    scores = score_pairs(mentees, mentors, complete, rules, context)
+    masks.update(scores.ineligible)
+    min_score = rules.constraints["min_score"]
+    if not math.isnan(min_score):
+        masks["min_score"] = scores.total < min_score
+    which, names = C.first_rule(masks, len(complete))
+    removed = C.removal_counts(which, names, complete)
+    eligible = which < 0
+    cand = complete.subset(eligible)
+
+    lock_mask = np.zeros(len(cand), dtype=bool)
+    if rules.constraints["locked"]:
+        a, b = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
+        pos = cand.locate(a, b)
+        if (pos < 0).any():
+            k = int(np.flatnonzero(pos < 0)[0])
+            full_pos = complete.locate(a[k:k + 1], b[k:k + 1])[0]
+            rule = names[which[full_pos]]
+            raise InfeasibleError(Conflict(
+                "locked", f"locked pair ({mentee_ids.ids[a[k]]!s}, {mentor_ids.ids[b[k]]!s}) is "
+                f"ineligible: rule {rule!r} removes it", f"drop the lock or turn off {rule!r}"))
+        lock_mask[pos] = True
+
+    side = _side_constraints(rules, mentees, mentors)
+    demand = (np.nan_to_num(mentees["mentors_needed"].to_numpy(dtype=float), nan=1.0).astype(np.int64)
+              if "mentors_needed" in mentees.columns else None)
+    load = (np.nan_to_num(mentees["load"].to_numpy(dtype=float), nan=1.0)
+            if "load" in mentees.columns else None)
+    problem = AssignmentProblem(cand, scores.total[eligible], mentors["capacity"].to_numpy(dtype=float),
+                                demand=demand, load=load, locked=lock_mask,
+                                coverage_first=bool(rules.constraints["coverage_first"]), side=side)
+    contributions = pd.DataFrame(scores.contributions[eligible], columns=scores.features)
+    data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,
+            "scores": scores, "eligible": eligible, "complete": complete, "which_rule": which,
+            "rule_names": names, "all_contributions": contributions,
+            "missing": scores.missing[eligible], "requested_solver": rules.solver}
+    data.update(problem=problem, mentee_ids=mentee_ids, mentor_ids=mentor_ids, removed=removed)
+    return Prepared(problem, mentee_ids, mentor_ids, removed, contributions, data,
+                    _choose_solver(rules, side, problem),
+                    SolverOptions(seed=rules.seed, time_limit=rules.settings["time_limit"]))
+
+
+def solve(prepared: Prepared, bonus: "np.ndarray | PairBonus | None" = None) -> Matching:
+    """Solve a prepared pairing round.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        From :func:`prepare`.
+    bonus : ndarray or PairBonus, optional
+        Added to the objective only (for example a priority for mentees left unmatched last
+        round, or continuity with a previous mentor): one number per eligible pair of
+        ``prepared.problem``, or a :class:`PairBonus`, which works at every size. The reported
+        scores and ``objective`` stay the plain scores; ``status`` refers to the adjusted
+        objective, whose value and bound are in ``certificate``; ``bound`` and ``gap`` are left
+        empty, since a bound on the adjusted objective says nothing about the plain one.
+    """
+    if prepared.scorer is not None:
+        if bonus is not None and not isinstance(bonus, PairBonus):
+            raise ValueError("at this size a bonus must be a PairBonus (per mentee and per listed "
+                             "pair): the round has no array of every eligible pair")
+        return _solve_large(prepared, bonus if bonus is not None and bonus.any() else None)
+    p = prepared.problem
+    if isinstance(bonus, PairBonus):
+        bonus = bonus.on_pairs(p.pairs.mentee, p.pairs.mentor) if bonus.any() else None
+    if bonus is None or not np.any(bonus):
+        solution = _solve(p, prepared.solver, prepared.options, prepared)
+    else:
+        bonus = np.asarray(bonus, dtype=np.float64)
+        if bonus.shape != p.score.shape or not np.isfinite(bonus).all():
+            raise ValueError(f"bonus must hold one finite number per eligible pair ({len(p.score)})")
+        adjusted = dataclasses.replace(p, score=p.score + bonus)
+        sol = _solve(adjusted, prepared.solver, prepared.options, prepared)
+        chosen = sol.chosen
+        solution = Solution(chosen, sol.status, float(p.score[chosen].sum()) if len(chosen) else 0.0,
+                            None, sol.wall_time, sol.solver,
+                            {"objective": "score + bonus", "adjusted_objective": sol.objective,
+                             "adjusted_bound": sol.bound,
+                             "bonus_total": float(bonus[chosen].sum()) if len(chosen) else 0.0,
+                             "solver_certificate": sol.certificate}, sol.message)
+    data = dict(prepared.data)
+    if bonus is not None:
+        data["bonus"] = bonus
+    return _wrap(p, solution, prepared.mentee_ids, prepared.mentor_ids, prepared.removed,
+                 prepared.contributions, data)

@@ -1,0 +1,172 @@
+"""The shared tail of every path: arrays -> solver -> result.
+
+Runs the named solver (an infeasibility re-diagnosed with the people's ids), turns the solver's
+index arrays into a :class:`~mentormatch.matching.Matching` (ids, ranks, reasons for the
+unmatched, the caller's row order), times the whole call, and re-solves a result with a baseline.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import pipeline as knobs  # REASON_SOLVE_BUDGET, read at call time (tests patch it there)
+from ..errors import InfeasibleError
+from ..matching import Matching
+from ..pairs import Encoder
+from ..record import SolveRecord
+from ..report.reasons import unmatched_reasons
+from ..solvers import AssignmentProblem, SolverOptions, get_solver
+
+
+def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labels=None):
+    """Run the named solver; an infeasibility is re-diagnosed with the people's ids (``labels``:
+    anything with ``mentee_ids``/``mentor_ids`` encoders) so messages name people, not indices."""
+    try:
+        return get_solver(solver)(problem, options)
+    except InfeasibleError:
+        if labels is None:
+            raise
+        from ..solvers.diagnose import diagnose
+
+        conflicts = diagnose(problem, labels.mentee_ids.ids, labels.mentor_ids.ids)
+        if not conflicts:
+            raise
+        raise InfeasibleError(conflicts) from None
+
+
+def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
+    """Per eligible pair, the mentor's rank among the mentee's eligible mentors (1 = best score;
+    tied scores share the best rank of their run, like pandas' ``rank(method="min")``)."""
+    mentee = np.asarray(problem.pairs.mentee, dtype=np.int64)
+    score = np.asarray(problem.score, dtype=np.float64)
+    n = len(score)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    counts = np.bincount(mentee)
+    width = int(counts.max())
+    if width <= 64 and len(counts) * width <= (1 << 22) and bool(np.all(mentee[1:] >= mentee[:-1])):
+        # few pairs per mentee (the sparse paths): 1 + how many of its mentee's scores beat
+        # each pair's, on a NaN-padded mentees x width table (<= 32 MB), without sorting; with
+        # wide rows this compares every pair with its whole row (54 % of assign() at 2,000 x
+        # 500), so wide rows are sorted instead
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        table = np.full((len(counts), width), np.nan)
+        table[mentee, np.arange(n) - starts[mentee]] = score
+        ranks = np.empty(n, dtype=np.int64)
+        step = max(1, (1 << 20) // width)  # pairs compared at a time
+        for a in range(0, n, step):
+            b = min(a + step, n)
+            ranks[a:b] = 1 + np.count_nonzero(table[mentee[a:b]] > score[a:b, None], axis=1)
+        return ranks
+    order = np.lexsort((-score, mentee))  # by mentee, then best score first
+    m_sorted, s_sorted = mentee[order], score[order]
+    pos = np.arange(n, dtype=np.int64)
+    new_mentee = np.ones(n, dtype=bool)
+    new_mentee[1:] = m_sorted[1:] != m_sorted[:-1]
+    new_run = new_mentee.copy()  # a run of equal scores within one mentee starts here
+    new_run[1:] |= s_sorted[1:] != s_sorted[:-1]
+    group_start = np.maximum.accumulate(np.where(new_mentee, pos, 0))
+    run_start = np.maximum.accumulate(np.where(new_run, pos, 0))
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = run_start - group_start + 1
+    return ranks
+
+
+def _rank_of_chosen(problem: AssignmentProblem, chosen: np.ndarray) -> np.ndarray:
+    """``_rank_of_pairs(problem)[chosen]`` in one pass over the pairs per chosen pair of a
+    mentee (usually one): 1 + how many of the mentee's scores beat the chosen pair's."""
+    mentee = np.asarray(problem.pairs.mentee, dtype=np.int64)
+    score = np.asarray(problem.score, dtype=np.float64)
+    chosen = np.asarray(chosen, dtype=np.int64)
+    out = np.empty(len(chosen), np.int64)
+    if not len(chosen):
+        return out
+    n = problem.pairs.n_mentees
+    order = np.argsort(mentee[chosen], kind="stable")
+    cm = mentee[chosen][order]
+    first = np.ones(len(cm), bool)
+    first[1:] = cm[1:] != cm[:-1]
+    nth = np.arange(len(cm)) - np.maximum.accumulate(np.where(first, np.arange(len(cm)), 0))
+    for r in range(int(nth.max()) + 1):  # the r-th chosen pair of each mentee
+        sel = order[nth == r]
+        thr = np.full(n, np.inf)
+        thr[mentee[chosen[sel]]] = score[chosen[sel]]
+        beats = np.bincount(mentee, weights=score > thr[mentee], minlength=n)
+        out[sel] = 1 + beats[mentee[chosen[sel]]].astype(np.int64)
+    return out
+
+
+def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids: Encoder,
+          removed: pd.DataFrame, contributions: pd.DataFrame | None, data: dict[str, Any],
+          eligible_counts: np.ndarray | None = None) -> Matching:
+    """Turn a solver's index arrays into the result: ids, ranks, reasons for the unmatched.
+
+    ``data`` is the path's working dictionary of :class:`~mentormatch.record.SolveRecord` fields;
+    it gains the fields every path sets and becomes the result's ``record`` (a key that is no
+    field raises, so each one is declared there with its type and meaning).
+
+    ``eligible_counts`` (per mentee) is needed when ``problem`` holds only a sparse subset of the
+    eligible pairs (the certified scale path); ranks are then ranks within that subset, which
+    holds each mentee's best pairs, so the top ranks are exact."""
+    chosen = solution.chosen
+    pairs = problem.pairs
+    pair_df = pd.DataFrame({
+        "mentee_id": mentee_ids.decode(pairs.mentee[chosen]),
+        "mentor_id": mentor_ids.decode(pairs.mentor[chosen]),
+        "score": problem.score[chosen],
+        "rank": _rank_of_chosen(problem, chosen),
+        "eligible_mentors": (eligible_counts if eligible_counts is not None else
+                             np.bincount(pairs.mentee, minlength=pairs.n_mentees))[pairs.mentee[chosen]],
+        "locked": problem.locked[chosen],
+    })
+    matched = np.zeros(pairs.n_mentees, dtype=bool)
+    matched[pairs.mentee[chosen]] = True
+    unmatched_idx = np.flatnonzero(~matched)
+    unmatched = unmatched_reasons(
+        unmatched_idx, removed, pairs.mentee, pairs.mentor, problem.score, chosen,
+        problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
+        problem.side.active(), problem=problem,
+        # exact "score it would have needed" costs one re-solve per mentor: bounded work
+        max_solves=int(min(200, max(knobs.REASON_SOLVE_BUDGET // max(len(pairs), 1) - 1, 0))))
+    contrib = (contributions.iloc[chosen].reset_index(drop=True)
+               if contributions is not None else pd.DataFrame(index=range(len(chosen))))
+    if "input_rows" in data:  # solved in the seeded order: report in the caller's row order
+        mentee_rows, mentor_rows = data["input_rows"]
+        back = np.lexsort((mentor_rows[pairs.mentor[chosen]], mentee_rows[pairs.mentee[chosen]]))
+        pair_df = pair_df.iloc[back].reset_index(drop=True)
+        contrib = contrib.iloc[back].reset_index(drop=True)
+        if len(unmatched):
+            row_of = dict(zip(mentee_ids.ids.tolist(), mentee_rows.tolist()))
+            unmatched = unmatched.iloc[np.argsort([row_of[x] for x in unmatched["mentee_id"]],
+                                                  kind="stable")].reset_index(drop=True)
+    data.update(problem=problem, solution=solution, mentee_ids=mentee_ids, mentor_ids=mentor_ids,
+                removed=removed, n_mentees=pairs.n_mentees, n_mentors=pairs.n_mentors)
+    return Matching(pairs=pair_df, unmatched=unmatched, status=solution.status,
+                    objective=solution.objective, bound=solution.bound, gap=solution.gap,
+                    solver=solution.solver, wall_time=solution.wall_time,
+                    certificate=solution.certificate, contributions=contrib,
+                    record=SolveRecord.from_mapping(data))
+
+
+def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matching:
+    """Re-solve the same eligible pairs, capacities and locks with a baseline solver
+    ("random" or "greedy"). Side constraints (budget, floors) are not imposed on baselines."""
+    rec = result.record
+    problem: AssignmentProblem = rec.full_problem() if rec.full_problem is not None else rec.problem
+    plain = problem.without_side()
+    solution = _solve(plain, solver, SolverOptions(seed=seed))
+    # contributions are kept for the solver's pairs; a scale-path baseline draws from all pairs
+    contributions = None if rec.full_problem is not None else rec.all_contributions
+    return _wrap(plain, solution, rec.mentee_ids, rec.mentor_ids, rec.removed, contributions,
+                 dict(rec))
+
+
+def _timed(result: Matching, started: float) -> Matching:
+    """``wall_time`` is the whole call; the solver's own time stays in the certificate."""
+    cert = dict(result.certificate or {})
+    cert.setdefault("solver_wall_time", result.wall_time)
+    return dataclasses.replace(result, wall_time=time.perf_counter() - started, certificate=cert)
