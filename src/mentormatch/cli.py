@@ -33,7 +33,9 @@ def _print_summary(result, baseline=None, out=None, stream=sys.stdout) -> None:
     reasons = ", ".join(f"{k}: {v}" for k, v in s["unmatched_by_reason"].items()) or "none"
     w(f"unmatched: {s['unmatched']} ({reasons})\n")
     w(f"mean score: {s['mean_score']:.4f} (total {s['objective']:.4f})\n")
-    if baseline is not None:
+    if isinstance(baseline, str):
+        w(f"random assignment: not computed ({baseline})\n")
+    elif baseline is not None:
         b = baseline.summary()
         lift = s["objective"] / b["objective"] - 1 if b["objective"] > 0 else float("nan")
         seed = baseline.record.baseline_seed or 0
@@ -50,8 +52,21 @@ def _print_summary(result, baseline=None, out=None, stream=sys.stdout) -> None:
         w(f"wrote: {', '.join(str(p) for p in out)}\n")
 
 
+def _random_baseline(result, seed: int):
+    """The seeded random baseline of the summary, or the reason it is not computed (a round
+    whose every eligible pair does not fit in memory)."""
+    from .errors import TooLargeError
+    from .pipeline import baseline
+
+    try:
+        rnd = baseline(result, "random", seed=seed)
+    except TooLargeError as exc:
+        return str(exc)
+    return dataclasses.replace(rnd, record=dataclasses.replace(rnd.record, baseline_seed=seed))
+
+
 def _run_pair(args) -> int:
-    from .pipeline import baseline, pair
+    from .pipeline import pair
     from .rules import Rules
 
     programme = Rules.coerce(args.programme)
@@ -66,15 +81,13 @@ def _run_pair(args) -> int:
     if args.report:
         result.to_html(Path(args.out) / "report.html")
         paths.append(Path(args.out) / "report.html")
-    rnd = baseline(result, "random", seed=args.seed)
-    rnd = dataclasses.replace(rnd, record=dataclasses.replace(rnd.record, baseline_seed=args.seed))
-    _print_summary(result, rnd, paths)
+    _print_summary(result, _random_baseline(result, args.seed), paths)
     return 0
 
 
 def _run_demo(args) -> int:
     from . import synthetic
-    from .pipeline import baseline, pair
+    from .pipeline import pair
     from .report.export import write_csv
 
     mentors, mentees = synthetic.organisation(n_mentees=args.mentees, n_mentors=args.mentors, seed=args.seed)
@@ -84,9 +97,7 @@ def _run_demo(args) -> int:
     paths = inputs + list(result.to_csv(out).values())
     result.to_html(out / "report.html")
     paths.append(out / "report.html")
-    rnd = baseline(result, "random", seed=args.seed)
-    rnd = dataclasses.replace(rnd, record=dataclasses.replace(rnd.record, baseline_seed=args.seed))
-    _print_summary(result, rnd, paths)
+    _print_summary(result, _random_baseline(result, args.seed), paths)
     return 0
 
 

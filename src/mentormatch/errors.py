@@ -104,3 +104,25 @@ class StoreError(ValidationError):
     (a checksum, row count or manifest value that does not match), a store locked by another
     save, a path that is not a store. ``problems`` name the file (as ``table``), the value found
     and what was expected, as for :class:`ValidationError` (of which this is a kind)."""
+
+
+class TooLargeError(MentormatchError):
+    """A request that needs every eligible pair in memory at once (``what``), on a round whose
+    pairs do not fit: raised before any allocation, with the estimate and what to do instead.
+    ``pairs``: eligible pairs; ``needed`` and ``available``: bytes."""
+
+    def __init__(self, what: str, pairs: int, needed: float, available: float, instead: str):
+        self.what, self.pairs, self.needed, self.available, self.instead = (
+            what, int(pairs), float(needed), float(available), instead)
+        super().__init__(
+            f"{what} needs every eligible pair in memory at once: {self.pairs:,} pairs, about "
+            f"{_size(self.needed)}, and this machine has {_size(self.available)} available; "
+            f"{instead}")
+
+    def __reduce__(self):
+        return (self.__class__, (self.what, self.pairs, self.needed, self.available, self.instead))
+
+
+def _size(n_bytes: float) -> str:
+    gib = n_bytes / 1024.0 ** 3
+    return f"{gib:,.1f} GiB" if gib >= 1 else f"{n_bytes / 1024.0 ** 2:,.0f} MiB"

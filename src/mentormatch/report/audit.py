@@ -206,7 +206,13 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
 
     # ---- baselines, over every eligible pair (a scale-path round's solver problem holds only
     # each mentee's best pairs, which would flatter them)
-    base = data["full_problem"]() if "full_problem" in data else problem
+    from ..errors import TooLargeError
+
+    try:
+        base = data["full_problem"]() if "full_problem" in data else problem
+    except TooLargeError as exc:  # said in the audit, never a crash of the report
+        notes.append(f"no baselines: {exc}")
+        base, seeds, baselines = problem, 0, ()
     plain = _plain(base)
     rand_totals, rand_matched, rand_scores = [], [], []
     if data.get("scale_path") and "full_problem" not in data:
