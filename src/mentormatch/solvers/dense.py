@@ -1,0 +1,450 @@
+"""Exact assignment on a dense in-memory score matrix, proven optimal for every pair, read in
+the matrix's own memory order and never copied whole: the path of :func:`mentormatch.assign`.
+
+The problem (mentees x mentors, ``-inf`` or forbidden = ineligible)::
+
+    max sum_ij s_ij x_ij   s.t.  sum_i x_ij <= c_j,  sum_j x_ij <= d_i,  x_ij in {0, 1},
+                                 x_ij = 1 on locked pairs
+
+is solved as in :mod:`mentormatch.solvers.certify`: min-cost flow on a few pairs per mentee,
+then dual prices ``u_i``, ``p_j`` from the flow's potentials, and a pass over every pair that
+checks ``s_ij - u_i - p_j <= tol``; pairs that fail are added and the flow solved again. When
+none fails, weak duality bounds every feasible assignment (``Solution.bound``), and the status
+is ``"optimal"`` only then.
+
+What this module adds is how the matrix is read. A DataFrame's ``to_numpy()`` is usually a
+column-major view, so every pass walks the matrix in its memory order (a block of mentor
+columns at a time when columns are contiguous, of mentee rows otherwise), in cache-sized
+blocks, with no transposed or reordered copy:
+
+1. **Thresholds.** The open mentors are split into ``G`` groups by their seeded rank; one pass
+   takes each mentee's best score in each group. The ``k``-th largest of those ``G`` maxima,
+   ``L_i``, has at least ``k`` eligible pairs of mentee ``i`` at or above it (a group whose
+   best is forbidden is left out, so that stays true).
+2. **Candidates.** A second pass keeps every eligible pair with ``s_ij >= L_i`` and
+   ``s_ij > 0``: each mentee's ``k`` best pairs at least, a few more with ties.
+3. **Flow and prices** on the candidates, in the seeded order (below).
+4. **Check** every pair in one pass: ``s_ij - u_i - p_j`` per block, the few pairs above 0
+   collected; violators join the candidates (the ``k`` most violating per mentee per round).
+
+Ties
+----
+The documented rule (:func:`mentormatch.pipeline.seeded_order`) is that ties are decided by a
+seeded order of the ids, never by row order. The caller passes each mentee's and mentor's
+position in that order (``mentee_rank``, ``mentor_rank``). The candidate set depends only on
+scores and ranks (groups are made by rank, thresholds are values), the flow network numbers
+its nodes by rank and takes its arcs in (mentee rank, mentor rank) order, and violators are
+cut per mentee by gain, ties by mentor rank. So permuting the matrix's rows and columns (with
+the ranks) gives the same pairs. Indices in and out are the caller's.
+
+Exactness
+---------
+Scores are compared in float64, the matrix's own values (no float32 shortcut); the flow works
+on integer costs ``round(s * scale)`` and the certificate's tolerance is ``1 / scale``, as in
+:mod:`mentormatch.solvers.certify`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from ..errors import Conflict, InfeasibleError
+from ..pairs import Candidates, DenseRows
+from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .certify import prices
+from .flow import apply_locks, solve_arrays
+
+log = logging.getLogger(__name__)
+
+#: Elements of the matrix worked on at a time: 128K float64 (1 MB) stays in cache.
+_BLOCK_ELEMENTS = 1 << 17
+#: Groups per candidate slot in the threshold pass: ``G = GROUPS_PER_SLOT * k`` groups of
+#: mentors; more groups give a tighter threshold (fewer spare candidates) for a larger table.
+GROUPS_PER_SLOT = 4
+
+
+class _Walk:
+    """The matrix in its memory order: ``outer`` blocks of contiguous lines (mentor columns
+    when ``by_mentor``, else mentee rows), ``inner`` the other axis."""
+
+    def __init__(self, rows: DenseRows):
+        v = rows.values
+        self.rows, self.values = rows, v
+        self.n, self.m = v.shape
+        self.by_mentor = v.ndim == 2 and v.strides[0] < v.strides[1] and self.n > 1
+        self.lines = v.T if self.by_mentor else v  # outer x inner
+        inner = self.n if self.by_mentor else self.m
+        self.step = max(1, _BLOCK_ELEMENTS // max(inner, 1))
+
+    def blocks(self):
+        outer = self.lines.shape[0]
+        for a in range(0, outer, self.step):
+            yield a, min(a + self.step, outer)
+
+    def pairs(self, a: int, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mentee, mentor) of flat positions in the block of lines starting at ``a``."""
+        inner = self.lines.shape[1]
+        o, q = np.divmod(flat, inner)
+        o += a
+        return (q, o) if self.by_mentor else (o, q)
+
+    def allowed(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """True where the pair is not forbidden (scores of -inf are handled by the caller)."""
+        r = self.rows
+        if r.mask is not None:
+            return ~r.mask[i, j]
+        if r.keys is None or not len(r.keys) or not len(i):
+            return np.ones(len(i), dtype=bool)
+        return ~_member(i * self.m + j, r.keys)
+
+
+def _member(key: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """``np.isin(key, sorted_keys)`` for a sorted int64 array, by binary search."""
+    if not len(sorted_keys):
+        return np.zeros(len(key), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_keys, key), len(sorted_keys) - 1)
+    return sorted_keys[pos] == key
+
+
+def dense_top_k(capacity: np.ndarray, demand: np.ndarray) -> int:
+    """``2 * max capacity + max demand - 1`` (at least 2): the pairs per mentee the first flow
+    starts from. Fewer arcs make the flow faster; too few cost a second round (a check pass
+    and a flow). At 10,000 x 2,500, capacity 4: 8 pairs, one round, the fastest (5 and 6 took
+    two rounds, 13 one round with 60 % more arcs)."""
+    cmax = int(np.max(capacity, initial=0))
+    dmax = int(np.max(demand, initial=1))
+    return max(2, 2 * cmax + dmax - 1)
+
+
+def _ranks(rank: np.ndarray | None, size: int) -> np.ndarray:
+    if rank is None:
+        return np.arange(size, dtype=np.int64)
+    rank = np.asarray(rank, dtype=np.int64)
+    if rank.shape != (size,) or not np.array_equal(np.sort(rank), np.arange(size)):
+        raise ValueError(f"ranks must be a permutation of 0..{size - 1}")
+    return rank
+
+
+def thresholds(walk: _Walk, k: int, cap: np.ndarray, dem: np.ndarray,
+               mentor_rank: np.ndarray) -> np.ndarray:
+    """``L_i`` per mentee: at least ``k`` eligible pairs of mentee ``i`` with open mentors
+    (``cap > 0``) score ``>= L_i`` (fewer when the mentee has fewer). Never above ``+0``'s
+    successor, so ``s >= L`` also means ``s > 0``; ``+inf`` for mentees with no room."""
+    n, m = walk.n, walk.m
+    tiny = np.nextafter(0.0, 1.0)
+    open_j = np.flatnonzero(cap > 0)
+    n_open = len(open_j)
+    groups = min(n_open, GROUPS_PER_SLOT * k)
+    low = np.full(n, -np.inf)
+    if groups > k:
+        by_rank = open_j[np.argsort(mentor_rank[open_j], kind="stable")]
+        group = np.full(m, -1, dtype=np.int64)
+        group[by_rank] = np.arange(n_open) * groups // n_open
+        rows = walk.rows
+        if walk.by_mentor:
+            best = np.full((groups, n), -np.inf)
+            for j in open_j:  # one contiguous column at a time, maxed into its group
+                g = best[group[j]]
+                col = walk.lines[j]
+                if rows.mask is not None:
+                    col = np.where(rows.mask[:, j], -np.inf, col)
+                np.maximum(g, col, out=g)
+            if rows.keys is not None and len(rows.keys):
+                # a group whose best is a forbidden pair is left out: the others' bests are
+                # eligible pairs, so the k-th largest is still a valid threshold
+                fi, fj = np.divmod(rows.keys, m)
+                sel = group[fj] >= 0
+                fi, fj = fi[sel], fj[sel]
+                g = group[fj]
+                hit = walk.values[fi, fj] == best[g, fi]
+                best[g[hit], fi[hit]] = -np.inf
+            low = np.partition(best, groups - k, axis=0)[groups - k]
+        else:
+            starts = np.searchsorted(group[by_rank], np.arange(groups))
+            position = np.full(m, -1, dtype=np.int64)
+            position[by_rank] = np.arange(n_open)
+            step = max(1, _BLOCK_ELEMENTS // max(m, 1))
+            for a in range(0, n, step):
+                b = min(a + step, n)
+                blk = walk.values[a:b][:, by_rank]  # a copy, mentors in rank order
+                if rows.mask is not None:
+                    blk[rows.mask[a:b][:, by_rank]] = -np.inf
+                best = np.maximum.reduceat(blk, starts, axis=1)
+                if rows.keys is not None and len(rows.keys):  # as above: same thresholds
+                    lo, hi = np.searchsorted(rows.keys, [a * m, b * m])
+                    fi, fj = np.divmod(rows.keys[lo:hi], m)
+                    sel = position[fj] >= 0
+                    fi, fj = fi[sel] - a, fj[sel]
+                    g = group[fj]
+                    hit = blk[fi, position[fj]] == best[fi, g]
+                    best[fi[hit], g[hit]] = -np.inf
+                low[a:b] = np.partition(best, groups - k, axis=1)[:, groups - k]
+    low = np.maximum(low, tiny)
+    low[dem <= 0] = np.inf
+    return low
+
+
+def _above(walk: _Walk, low: np.ndarray, cap: np.ndarray, mentor_rank: np.ndarray, limit: int):
+    """Eligible pairs with ``s >= low[mentee]`` and an open mentor; at most ``limit`` per
+    mentee (best first, ties by mentor rank), sorted by (mentee, mentor); and the score down
+    to which each mentee's pairs are all there (``low``, raised where a mentee was cut)."""
+    parts = []
+    buf = np.empty(walk.step * walk.lines.shape[1], dtype=bool)
+    for a, b in walk.blocks():
+        blk = walk.lines[a:b]
+        out = buf[:blk.size].reshape(blk.shape)
+        if walk.by_mentor:
+            np.greater_equal(blk, low, out=out)
+        else:
+            np.greater_equal(blk, low[a:b, None], out=out)
+        parts.append(walk.pairs(a, np.flatnonzero(out)))
+    i = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+    j = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    keep = cap[j] > 0
+    i, j = i[keep], j[keep]
+    keep = walk.allowed(i, j)
+    i, j = i[keep], j[keep]
+    s = walk.values[i, j]
+    over = np.flatnonzero(np.bincount(i, minlength=walk.n) > limit)
+    i, j, s = _cut(i, j, s, mentor_rank, limit, walk.m)
+    if len(over):  # cut rows are complete only down to their lowest pair kept
+        low = low.copy()
+        cut = np.isin(i, over)
+        low[over] = np.inf
+        np.minimum.at(low, i[cut], s[cut])
+    return i, j, s, low
+
+
+def _cut(i, j, s, mentor_rank, limit: int, m: int, gain=None):
+    """At most ``limit`` pairs per mentee, the best ``gain`` (default: score) first, ties by
+    mentor rank; returned sorted by (mentee, mentor)."""
+    counts = np.bincount(i, minlength=1)
+    if len(i) and counts.max() > limit:
+        g = s if gain is None else gain
+        over = counts[i] > limit
+        oi = np.flatnonzero(over)
+        order = oi[np.lexsort((mentor_rank[j[oi]], -g[oi], i[oi]))]
+        first = np.searchsorted(i[order], i[order])
+        keep = np.flatnonzero(~over)
+        keep = np.concatenate([keep, order[np.arange(len(order)) - first < limit]])
+        i, j, s = i[keep], j[keep], s[keep]
+    order = np.argsort(i * m + j, kind="stable")
+    return i[order], j[order], s[order]
+
+
+def _check(walk: _Walk, u: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair with ``s - u - p > 0`` (forbidden and chosen ones included; the caller
+    filters), and that reduced gain, in one pass in memory order."""
+    parts = []
+    size = walk.step * walk.lines.shape[1]
+    buf, flag = np.empty(size), np.empty(size, dtype=bool)
+    for a, b in walk.blocks():
+        blk = walk.lines[a:b]
+        r = buf[:blk.size].reshape(blk.shape)
+        out = flag[:blk.size].reshape(blk.shape)
+        if walk.by_mentor:
+            np.subtract(blk, u, out=r)
+            r -= p[a:b, None]
+        else:
+            np.subtract(blk, p, out=r)
+            r -= u[a:b, None]
+        np.greater(r, 0.0, out=out)
+        flat = np.flatnonzero(out)
+        if len(flat):
+            i, j = walk.pairs(a, flat)
+            parts.append((i, j, r.reshape(-1)[flat]))
+    if not parts:
+        e = np.zeros(0, np.int64)
+        return e, e, np.zeros(0)
+    return tuple(np.concatenate([q[x] for q in parts]) for x in range(3))
+
+
+def _complete_rows(walk: _Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np.ndarray):
+    """Add the eligible pairs that score above a mentee's lowest chosen pair but were not
+    worked on: whole rows for the (few) mentees whose chosen pair lies below their threshold
+    or who have no room left (locks), and the columns of mentors with no room left. The pairs
+    kept are then complete above each chosen pair, so ranks computed on them (1 + how many of
+    the mentee's pairs score higher) are exact."""
+    n, m = walk.n, walk.m
+    ci = i[chosen]
+    floor = np.full(n, np.inf)
+    np.minimum.at(floor, ci, s[chosen])
+    short = np.unique(ci[floor[ci] < low[ci]])
+    closed = np.flatnonzero(cap <= 0)
+    add_i, add_j = [], []
+    if len(short):
+        ri, rj = np.nonzero(walk.values[short] > floor[short, None])  # a few whole rows
+        add_i.append(short[ri])
+        add_j.append(rj)
+    if len(closed) and len(ci):
+        who = np.unique(ci)
+        ri, rj = np.nonzero(walk.values[np.ix_(who, closed)] > floor[who, None])
+        add_i.append(who[ri])
+        add_j.append(closed[rj])
+    if not add_i:
+        return i, j, s, chosen, locks
+    ri, rj = np.concatenate(add_i), np.concatenate(add_j)
+    key = np.unique(ri * m + rj)
+    key = key[~_member(key, i * m + j)]  # i * m + j is sorted
+    ri, rj = np.divmod(key, m)
+    ok = walk.allowed(ri, rj)
+    ri, rj = ri[ok], rj[ok]
+    all_i = np.concatenate([i, ri])
+    all_j = np.concatenate([j, rj])
+    all_s = np.concatenate([s, walk.values[ri, rj]])
+    none = np.zeros(len(ri), dtype=bool)
+    all_c = np.concatenate([chosen, none])
+    all_l = np.concatenate([locks, none])
+    order = np.argsort(all_i * m + all_j, kind="stable")
+    return all_i[order], all_j[order], all_s[order], all_c[order], all_l[order]
+
+
+def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_rank=None,
+                mentor_rank=None, options: SolverOptions | None = None
+                ) -> tuple[AssignmentProblem, Solution]:
+    """Exact assignment on a dense score matrix, certified against every pair.
+
+    Solves ``max sum s_ij x_ij`` subject to ``sum_i x_ij <= capacity[j]``, ``sum_j x_ij <=
+    demand[i]``, ``x_ij = 1`` on locked pairs, ``x_ij = 0`` where forbidden or ``s_ij = -inf``,
+    ``x_ij`` in {0, 1}. See the module docstring for the method and the tie rule.
+
+    Parameters
+    ----------
+    rows : DenseRows
+        The (n_mentees x n_mentors) float64 matrix, mentees x mentors, ``-inf`` = ineligible,
+        with its forbidden mask. Any memory layout; never modified or copied whole. No NaN or
+        ``+inf`` (the caller validates).
+    capacity : array of whole numbers >= 0, one per mentor.
+    demand : array of whole numbers >= 0, one per mentee; default 1.
+    locked : (mentee_index, mentor_index) arrays, optional.
+    mentee_rank, mentor_rank : permutations, optional
+        Each person's position in the tie order (default: the index itself).
+    options : SolverOptions, optional
+        ``top_k`` (pairs per mentee to start from) and ``certify`` apply.
+
+    Returns
+    -------
+    problem : AssignmentProblem
+        The pairs worked on (locks, candidates, pairs the certificate added, and the pairs
+        that make each mentee's list complete above its chosen pair), in the caller's indices.
+    solution : Solution
+        ``status="optimal"`` when ``certificate["holds"]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mentormatch.pairs import DenseRows
+    >>> s = np.array([[0.9, 0.1], [0.8, 0.7], [0.5, 0.6]])
+    >>> problem, sol = solve_dense(DenseRows(s), np.array([1, 1]))
+    >>> problem.pairs.mentee[sol.chosen].tolist(), problem.pairs.mentor[sol.chosen].tolist()
+    ([0, 1], [0, 1])
+    >>> sol.status, round(sol.objective, 6)
+    ('optimal', 1.6)
+    """
+    options = options or SolverOptions()
+    started = time.perf_counter()
+    walk = _Walk(rows)
+    n, m = walk.n, walk.m
+    cap_f = np.asarray(capacity, dtype=np.float64)
+    if cap_f.shape != (m,) or np.any(cap_f < 0) or np.any(cap_f != np.round(cap_f)):
+        raise ValueError(f"capacity must be {m} whole numbers >= 0")
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, dtype=np.int64)
+    if dem.shape != (n,) or np.any(dem < 0):
+        raise ValueError(f"demand must be {n} whole numbers >= 0")
+    rank_i, rank_j = _ranks(mentee_rank, n), _ranks(mentor_rank, m)
+    if locked is not None:
+        li, lj = (np.asarray(x, dtype=np.int64) for x in locked)
+    else:
+        li = lj = np.zeros(0, np.int64)
+    ls = rows.at(li, lj) if len(li) else np.zeros(0)
+    if np.any(~np.isfinite(ls)):
+        bad = int(np.flatnonzero(~np.isfinite(ls))[0])
+        raise InfeasibleError(Conflict("eligibility", f"locked pair (mentee {li[bad]}, mentor "
+                                       f"{lj[bad]}) is forbidden or has score -inf", "unlock it"))
+    lock_pairs = Candidates.from_arrays(li, lj, n, m)
+    if len(lock_pairs) != len(li):
+        raise ValueError("locked pairs must be distinct")
+    lock_order = np.argsort(li * m + lj)
+    li, lj, ls = li[lock_order], lj[lock_order], ls[lock_order]
+    _, cap, dem_left = apply_locks(AssignmentProblem(lock_pairs, ls, cap_f, dem,
+                                                     locked=np.ones(len(li), dtype=bool)))
+    lock_key = li * m + lj
+    k = options.top_k if options.top_k is not None else dense_top_k(cap, dem_left)
+    if k < 1:
+        raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
+
+    t0 = time.perf_counter()
+    low = thresholds(walk, k, cap, dem_left, rank_j)
+    i, j, s, low = _above(walk, low, cap, rank_j, GROUPS_PER_SLOT * k)
+    if len(lock_key):
+        keep = ~_member(i * m + j, lock_key)
+        i, j, s = i[keep], j[keep], s[keep]
+    log.debug("dense: %d candidate pairs (k=%d) in %.3fs", len(i), k, time.perf_counter() - t0)
+
+    # the flow in the seeded order: nodes numbered by rank, arcs by (mentee rank, mentor rank)
+    cap_r = np.empty(m, np.int64)
+    cap_r[rank_j] = cap
+    dem_r = np.empty(n, np.int64)
+    dem_r[rank_i] = dem_left
+    rounds, added, sweeps_total, pot, pot_scale = 0, 0, 0, None, 0.0
+    while True:
+        rounds += 1
+        ri, rj = rank_i[i], rank_j[j]
+        order = np.argsort(ri * m + rj)
+        res = solve_arrays(ri[order], rj[order], s[order], cap_r, dem_r)
+        chosen = np.zeros(len(i), dtype=bool)
+        chosen[order[res.chosen]] = True
+        cert = {"method": "dense_min_cost_flow+dual_check", "scale": res.scale,
+                "rounding_bound": res.n_max / res.scale, "n_max": res.n_max, "top_k": k,
+                "pairs_in_sparse": len(i), "rounds": rounds, "violations_added": added,
+                "or_tools_status": res.status, "holds": False}
+        if not res.optimal or not options.certify:
+            bound = None
+            break
+        start = pot if pot_scale == res.scale else None
+        u_r, p_r, dual_obj, sweeps, pot = prices(ri[order], rj[order], res.cost, res.chosen,
+                                                 s[order], dem_r, cap_r, res.scale, start)
+        pot_scale = res.scale
+        sweeps_total += sweeps
+        tol = 1.0 / res.scale
+        u, p = u_r[rank_i], p_r[rank_j]
+        ci, cj, r = _check(walk, u, p)
+        key = ci * m + cj
+        keep = ~_member(key, (i * m + j)[chosen]) & ~_member(key, lock_key) & walk.allowed(ci, cj)
+        ci, cj, r = ci[keep], cj[keep], r[keep]
+        eps = float(r.max(initial=0.0))
+        bad = r > tol
+        if not bad.any():
+            bound = dual_obj + eps * res.n_max
+            cert.update(holds=True, pairs_checked=n * m, bellman_ford_sweeps=sweeps_total,
+                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
+            break
+        vi, vj, vr = _cut(ci[bad], cj[bad], r[bad], rank_j, k, m)
+        new = ~_member(vi * m + vj, i * m + j)
+        vi, vj = vi[new], vj[new]
+        added += len(vi)
+        log.debug("dense: round %d, %d violations added", rounds, len(vi))
+        i = np.concatenate([i, vi])
+        j = np.concatenate([j, vj])
+        s = np.concatenate([s, walk.values[vi, vj]])
+        order = np.argsort(i * m + j, kind="stable")
+        i, j, s = i[order], j[order], s[order]
+
+    all_i = np.concatenate([li, i])
+    all_j = np.concatenate([lj, j])
+    order = np.argsort(all_i * m + all_j, kind="stable")
+    all_i, all_j = all_i[order], all_j[order]
+    all_s = np.concatenate([ls, s])[order]
+    is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
+    is_chosen = np.concatenate([np.ones(len(li), bool), chosen])[order]
+    all_i, all_j, all_s, is_chosen, is_lock = _complete_rows(walk, all_i, all_j, all_s, is_chosen,
+                                                             is_lock, low, cap)
+    pairs = Candidates(all_i, all_j, n, m)
+    problem = AssignmentProblem(pairs, all_s, cap_f, dem, locked=is_lock)
+    status = "optimal" if bound is not None else "feasible"
+    sol = finish(problem, np.flatnonzero(is_chosen), status, started, "flow", None, cert)
+    if bound is not None:
+        sol.bound = float(ls.sum()) + bound
+    return problem, sol
