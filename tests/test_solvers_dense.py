@@ -227,3 +227,23 @@ def test_assign_on_the_dense_path_ignores_row_and_column_order(data, rnd):
     position = {e: k for k, e in enumerate(scores.index[rows])}
     got = [position[e] for e in b.pairs["mentee_id"]]
     assert got == sorted(got)  # reported in the caller's row order
+
+
+def test_unmatched_mentees_keep_all_their_eligible_pairs_for_the_reasons(monkeypatch):
+    """A mentee whose pairs all score <= 0 is unmatched for no gain, not for want of an
+    eligible mentor: the pairs returned hold its eligible pairs."""
+    s, f, cap = _instance(3, n=30, m=8, neginf=0.0, forbid=0.0)
+    cap[:] = 3
+    s[4] = -0.2
+    s[4, 0] = 0.0
+    problem, sol = solve_dense(DenseRows(s, f), cap)
+    mine = problem.pairs.mentee == 4
+    assert mine.sum() == 8 and 4 not in problem.pairs.mentee[sol.chosen]
+    scores = pd.DataFrame(s, index=[f"e{i}" for i in range(30)], columns=[f"m{j}" for j in range(8)])
+    capacity = pd.Series(cap.astype(float), index=scores.columns)
+    small = mm.assign(scores, capacity)  # every pair given to the solver
+    monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+    dense = mm.assign(scores, capacity)
+    assert dense.certificate["method"] == "dense_min_cost_flow+dual_check"
+    code = [r.unmatched.set_index("mentee_id").loc["e4", "reason_code"] for r in (small, dense)]
+    assert code[0] == code[1] != "no_eligible_mentor"

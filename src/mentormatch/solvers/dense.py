@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 
 #: Elements of the matrix worked on at a time: 128K float64 (1 MB) stays in cache.
 _BLOCK_ELEMENTS = 1 << 17
+#: Cells of the unmatched mentees' rows added to the pairs returned, at most (8 MB of scores).
+UNMATCHED_CELLS = 1 << 20
 #: Groups per candidate slot in the threshold pass: ``G = GROUPS_PER_SLOT * k`` groups of
 #: mentors; more groups give a tighter threshold (fewer spare candidates) for a larger table.
 GROUPS_PER_SLOT = 4
@@ -283,7 +285,8 @@ def _complete_rows(walk: _Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np
     worked on: whole rows for the (few) mentees whose chosen pair lies below their threshold
     or who have no room left (locks), and the columns of mentors with no room left. The pairs
     kept are then complete above each chosen pair, so ranks computed on them (1 + how many of
-    the mentee's pairs score higher) are exact."""
+    the mentee's pairs score higher) are exact. Unmatched mentees get all their eligible pairs
+    (up to ``UNMATCHED_CELLS`` cells in all), for the reasons given to them."""
     n, m = walk.n, walk.m
     ci = i[chosen]
     floor = np.full(n, np.inf)
@@ -294,6 +297,15 @@ def _complete_rows(walk: _Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np
     if len(short):
         ri, rj = np.nonzero(walk.values[short] > floor[short, None])  # a few whole rows
         add_i.append(short[ri])
+        add_j.append(rj)
+    matched = np.zeros(n, dtype=bool)
+    matched[ci] = True
+    unmatched = np.flatnonzero(~matched)
+    if len(unmatched) and len(unmatched) * m <= UNMATCHED_CELLS:
+        # the unmatched mentees' eligible pairs, all of them, so that the reasons given for
+        # them see every option they had (pairs scoring <= 0 are never candidates)
+        ri, rj = np.nonzero(walk.values[unmatched] > -np.inf)
+        add_i.append(unmatched[ri])
         add_j.append(rj)
     if len(closed) and len(ci):
         who = unique_sorted(ci)
