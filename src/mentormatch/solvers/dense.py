@@ -95,6 +95,8 @@ class _Walk:
     def allowed(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """True where the pair is not forbidden (scores of -inf are handled by the caller)."""
         r = self.rows
+        if r.forbid is not None:  # one gather: cheaper than a search in the sorted positions
+            return ~r.forbid[i, j]
         if r.mask is not None:
             return ~r.mask[i, j]
         if r.keys is None or not len(r.keys) or not len(i):
@@ -259,25 +261,27 @@ def _check(walk: _Walk, u: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.nd
     parts = []
     size = walk.step * walk.lines.shape[1]
     buf, flag = np.empty(size), np.empty(size, dtype=bool)
-    for a, b in walk.blocks():
+    for a, b in walk.blocks():  # two operations per element: s - (price of the line) > other price
         blk = walk.lines[a:b]
         r = buf[:blk.size].reshape(blk.shape)
         out = flag[:blk.size].reshape(blk.shape)
         if walk.by_mentor:
-            np.subtract(blk, u, out=r)
-            r -= p[a:b, None]
+            np.subtract(blk, p[a:b, None], out=r)
+            np.greater(r, u, out=out)
         else:
-            np.subtract(blk, p, out=r)
-            r -= u[a:b, None]
-        np.greater(r, 0.0, out=out)
+            np.subtract(blk, u[a:b, None], out=r)
+            np.greater(r, p, out=out)
         flat = np.flatnonzero(out)
         if len(flat):
-            i, j = walk.pairs(a, flat)
-            parts.append((i, j, r.reshape(-1)[flat]))
+            parts.append(walk.pairs(a, flat))
     if not parts:
         e = np.zeros(0, np.int64)
         return e, e, np.zeros(0)
-    return tuple(np.concatenate([q[x] for q in parts]) for x in range(3))
+    i = np.concatenate([q[0] for q in parts])
+    j = np.concatenate([q[1] for q in parts])
+    r = walk.values[i, j] - u[i] - p[j]  # the reduced gain, in the order of the docstring
+    keep = r > 0
+    return i[keep], j[keep], r[keep]
 
 
 def _complete_rows(walk: _Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np.ndarray):
