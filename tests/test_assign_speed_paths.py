@@ -255,3 +255,28 @@ def test_id_and_capacity_errors_keep_their_messages():
     ints = pd.DataFrame(np.eye(2), index=[1, 2], columns=[10, 20])
     res = mm.assign(ints, pd.Series(1.0, index=["10", 20]))
     assert sorted(res.pairs["mentor_id"]) == ["10", "20"]
+
+
+@pytest.mark.parametrize("path", ["pairs", "dense"])
+def test_the_finite_scores_check_by_one_sum(path, monkeypatch):
+    """One sum tells that every score is finite; when it is not (or overflows), min and max say
+    which: NaN and +inf are named, -inf is ineligible, huge finite scores are fine."""
+    if path == "dense":
+        monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+    s, _, cap = _instance(5, n=20, m=6, neginf=0.0)
+    capacity = pd.Series(cap, index=[f"m{j}" for j in range(6)])
+    huge = s * 1e307  # finite, but their sum overflows
+    res = mm.assign(_frame(huge)[0], capacity)
+    assert res.objective == pytest.approx(_expanded_optimum(huge / 1e307, np.zeros(huge.shape, bool), cap) * 1e307,
+                                          rel=1e-9)
+    for bad, word in [(np.nan, "nan"), (np.inf, "inf")]:
+        t = s.copy()
+        t[3, 2] = bad
+        with pytest.raises(mm.ValidationError, match="a finite number") as info:
+            mm.assign(_frame(t)[0], capacity)
+        p = info.value.problems[0]
+        assert (p.row_id, p.column) == ("e3", "m2") and word in str(p.value).lower()
+    t = s.copy()
+    t[3, :] = -np.inf
+    res = mm.assign(_frame(t)[0], capacity)
+    assert res.unmatched.set_index("mentee_id").loc["e3", "reason_code"] == "no_eligible_mentor"

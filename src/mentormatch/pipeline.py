@@ -238,8 +238,13 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
         i, j = np.argwhere(bad.to_numpy())[0]
         raise ValidationError(Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None,
                                       scores.iat[i, j], "a number (or -inf for ineligible)")) from None
-    # min and max in two passes, no temporaries: max is NaN if any NaN, +inf if any +inf
-    lo, hi = (values.min(), values.max()) if values.size else (0.0, 0.0)
+    # a finite sum means every score is finite (NaN and +-inf propagate): one pass, no
+    # temporary; otherwise (or on overflow) min and max: max is NaN if any NaN, +inf if any +inf
+    lo = hi = 0.0
+    with np.errstate(all="ignore"):  # an overflow or inf - inf is a finding here, not a warning
+        finite = not values.size or bool(np.isfinite(values.sum()))
+    if not finite:
+        lo, hi = values.min(), values.max()
     if not hi < np.inf:
         bad = np.argwhere(np.isnan(values) | np.isposinf(values))
         if len(bad):
