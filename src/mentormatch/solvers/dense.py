@@ -25,7 +25,8 @@ blocks, with no transposed or reordered copy:
    ``s_ij > 0``: each mentee's ``k`` best pairs at least, a few more with ties.
 3. **Flow and prices** on the candidates, in the seeded order (below).
 4. **Check** every pair in one pass: ``s_ij - u_i - p_j`` per block, the few pairs above 0
-   collected; violators join the candidates (the ``k`` most violating per mentee per round).
+   collected; violators join the candidates (the most violating: ``k`` per mentee with a
+   violator in the first round, doubling each round).
 
 Ties
 ----
@@ -33,9 +34,10 @@ The documented rule (:func:`mentormatch.pipeline.seeded_order`) is that ties are
 seeded order of the ids, never by row order. The caller passes each mentee's and mentor's
 position in that order (``mentee_rank``, ``mentor_rank``). The candidate set depends only on
 scores and ranks (groups are made by rank, thresholds are values), the flow network numbers
-its nodes by rank and takes its arcs in (mentee rank, mentor rank) order, and violators are
-cut per mentee by gain, ties by mentor rank. So permuting the matrix's rows and columns (with
-the ranks) gives the same pairs. Indices in and out are the caller's.
+its nodes by rank and takes its arcs in (mentee rank, mentor rank) order, and where a list
+of candidates or violators is cut inside a run of equal values, the pairs kept are those with
+the smallest :func:`tie_key` (a mix of the two ranks). So permuting the matrix's rows and
+columns (with the ranks) gives the same pairs. Indices in and out are the caller's.
 
 Exactness
 ---------
@@ -192,9 +194,9 @@ def thresholds(walk: _Walk, k: int, cap: np.ndarray, dem: np.ndarray,
     return low
 
 
-def _above(walk: _Walk, low: np.ndarray, cap: np.ndarray, mentor_rank: np.ndarray, limit: int):
+def _above(walk: _Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int):
     """Eligible pairs with ``s >= low[mentee]`` and an open mentor; at most ``limit`` per
-    mentee (best first, ties by mentor rank), sorted by (mentee, mentor); and the score down
+    mentee (best first, ties by :func:`tie_key` of the ``ranks``), sorted by (mentee, mentor); and the score down
     to which each mentee's pairs are all there (``low``, raised where a mentee was cut)."""
     parts = []
     buf = np.empty(walk.step * walk.lines.shape[1], dtype=bool)
@@ -214,7 +216,7 @@ def _above(walk: _Walk, low: np.ndarray, cap: np.ndarray, mentor_rank: np.ndarra
     i, j = i[keep], j[keep]
     s = walk.values[i, j]
     over = np.flatnonzero(np.bincount(i, minlength=walk.n) > limit)
-    i, j, s = _cut(i, j, s, mentor_rank, limit, walk.m)
+    i, j, s = _cut(i, j, s, ranks, limit, walk.m)
     if len(over):  # cut rows are complete only down to their lowest pair kept
         low = low.copy()
         cut = np.isin(i, over)
@@ -223,15 +225,30 @@ def _above(walk: _Walk, low: np.ndarray, cap: np.ndarray, mentor_rank: np.ndarra
     return i, j, s, low
 
 
-def _cut(i, j, s, mentor_rank, limit: int, m: int, gain=None):
+def tie_key(rank_i: np.ndarray, rank_j: np.ndarray) -> np.ndarray:
+    """A pair's place among pairs of equal score: a mix (splitmix64) of its mentee's and its
+    mentor's ranks, so it follows the seeded order of the ids and never the rows' order. A mix,
+    not the mentor's rank alone: with that, every mentee's tied pairs would be the same few
+    mentors, who cannot take them all (on scores of five levels, a third round and 6x the time)."""
+    x = rank_i.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + rank_j.astype(np.uint64)
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _cut(i, j, s, ranks, limit: int, m: int, gain=None):
     """At most ``limit`` pairs per mentee, the best ``gain`` (default: score) first, ties by
-    mentor rank; returned sorted by (mentee, mentor)."""
+    :func:`tie_key`; returned sorted by (mentee, mentor). ``ranks``: (mentee, mentor) ranks."""
     counts = np.bincount(i, minlength=1)
     if len(i) and counts.max() > limit:
         g = s if gain is None else gain
         over = counts[i] > limit
         oi = np.flatnonzero(over)
-        order = oi[np.lexsort((mentor_rank[j[oi]], -g[oi], i[oi]))]
+        key = tie_key(ranks[0][i[oi]], ranks[1][j[oi]])
+        order = oi[np.lexsort((key, -g[oi], i[oi]))]
         first = np.searchsorted(i[order], i[order])
         keep = np.flatnonzero(~over)
         keep = np.concatenate([keep, order[np.arange(len(order)) - first < limit]])
@@ -240,19 +257,25 @@ def _cut(i, j, s, mentor_rank, limit: int, m: int, gain=None):
     return i[order], j[order], s[order]
 
 
-def _most_violating(i: np.ndarray, j: np.ndarray, gain: np.ndarray, per_mentee: int):
-    """The violators to add: the ``per_mentee`` x (mentees with a violator) largest gains, all
-    pairs tied with the last one included (a set decided by values alone, so by no order).
-    When the prices are far off, adding every violator would grow the set towards the whole
-    matrix; the allowance doubles each round (``per_mentee`` = k, 2k, 4k, ...), as a fixed k
-    a round took dozens of rounds where everyone wants the same few mentors. One partition,
-    no sort: millions of violators cost milliseconds."""
+def _most_violating(i: np.ndarray, j: np.ndarray, gain: np.ndarray, per_mentee: int, ranks):
+    """The violators to add: the ``per_mentee`` x (mentees with a violator) largest gains,
+    ties at the cut by :func:`tie_key` (so by no row order). When the prices are far off,
+    adding every violator would grow the set towards the whole matrix; the allowance doubles
+    each round (``per_mentee`` = k, 2k, 4k, ...), as a fixed k a round took dozens of rounds
+    where everyone wants the same few mentors. Partitions, no sort: millions of violators
+    cost milliseconds."""
     want = per_mentee * len(unique_sorted(i))
     if len(gain) <= want:
         return i, j
     cut = np.partition(gain, len(gain) - want)[len(gain) - want]
-    keep = gain >= cut
-    return i[keep], j[keep]
+    above = gain > cut
+    tied = np.flatnonzero(gain == cut)
+    room = want - int(above.sum())
+    if room < len(tied):
+        key = tie_key(ranks[0][i[tied]], ranks[1][j[tied]])
+        tied = tied[np.argpartition(key, room - 1)[:room]] if room > 0 else tied[:0]
+    above[tied] = True
+    return i[above], j[above]
 
 
 def _check(walk: _Walk, u: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -410,7 +433,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
 
     t0 = time.perf_counter()
     low = thresholds(walk, k, cap, dem_left, rank_j)
-    i, j, s, low = _above(walk, low, cap, rank_j, GROUPS_PER_SLOT * k)
+    i, j, s, low = _above(walk, low, cap, (rank_i, rank_j), GROUPS_PER_SLOT * k)
     if len(lock_key):
         keep = ~_member(i * m + j, lock_key)
         i, j, s = i[keep], j[keep], s[keep]
@@ -454,7 +477,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             cert.update(holds=True, pairs_checked=n * m, bellman_ford_sweeps=sweeps_total,
                         dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
             break
-        vi, vj = _most_violating(ci[bad], cj[bad], r[bad], k << min(rounds, 20))
+        vi, vj = _most_violating(ci[bad], cj[bad], r[bad], k << min(rounds, 20), (rank_i, rank_j))
         new = ~_member(vi * m + vj, i * m + j)
         vi, vj = vi[new], vj[new]
         added += len(vi)
