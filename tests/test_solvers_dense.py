@@ -247,3 +247,48 @@ def test_unmatched_mentees_keep_all_their_eligible_pairs_for_the_reasons(monkeyp
     assert dense.certificate["method"] == "dense_min_cost_flow+dual_check"
     code = [r.unmatched.set_index("mentee_id").loc["e4", "reason_code"] for r in (small, dense)]
     assert code[0] == code[1] != "no_eligible_mentor"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lists_cut_inside_runs_of_equal_scores_follow_the_ranks(seed):
+    """Two score levels, most pairs on the top one: each mentee's candidates and the violators
+    are cut inside runs of equal values (by tie_key of the ranks). The optimum is scipy's, and
+    a permutation carrying the ranks along gives the same pairs."""
+    rng = np.random.default_rng(seed)
+    n, m = 60, 30
+    s = np.where(rng.random((n, m)) < 0.6, 1.0, 0.5)
+    s[rng.random((n, m)) < 0.1] = -np.inf
+    f = np.zeros((n, m), dtype=bool)
+    cap = np.ones(m, dtype=np.int64)
+    rank_i, rank_j = rng.permutation(n), rng.permutation(m)
+    problem, sol = solve_dense(DenseRows(s), cap, mentee_rank=rank_i, mentor_rank=rank_j,
+                               options=SolverOptions(top_k=1))
+    top = (s == 1.0).sum()
+    assert sol.certificate["pairs_in_sparse"] < top  # the lists were cut
+    assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+    want = set(zip(problem.pairs.mentee[sol.chosen].tolist(), problem.pairs.mentor[sol.chosen].tolist()))
+    pr, pc = rng.permutation(n), rng.permutation(m)
+    p2, s2 = solve_dense(DenseRows(np.asfortranarray(s[np.ix_(pr, pc)])), cap[pc],
+                         mentee_rank=rank_i[pr], mentor_rank=rank_j[pc], options=SolverOptions(top_k=1))
+    assert set(zip(pr[p2.pairs.mentee[s2.chosen]].tolist(), pc[p2.pairs.mentor[s2.chosen]].tolist())) == want
+
+
+def test_violators_kept_at_a_tied_cut_do_not_depend_on_their_order():
+    from mentormatch.solvers.dense import _most_violating
+
+    rng = np.random.default_rng(0)
+    i = rng.integers(0, 20, 300)
+    j = rng.integers(0, 50, 300)
+    key = np.unique(i * 50 + j)
+    i, j = key // 50, key % 50
+    gain = rng.choice([0.1, 0.2, 0.2, 0.3], len(i))  # many ties at every cut
+    ranks = (rng.permutation(20), rng.permutation(50))
+    for per in (1, 2, 5):
+        a = set(zip(*(x.tolist() for x in _most_violating(i, j, gain, per, ranks))))
+        want = per * len(np.unique(i))
+        assert len(a) == min(want, len(i))
+        above = gain > sorted(gain)[-want]  # every pair above the cut is kept
+        assert set(zip(i[above].tolist(), j[above].tolist())) <= a
+        order = rng.permutation(len(i))
+        b = set(zip(*(x.tolist() for x in _most_violating(i[order], j[order], gain[order], per, ranks))))
+        assert a == b
