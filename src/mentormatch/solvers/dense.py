@@ -196,8 +196,9 @@ def thresholds(walk: _Walk, k: int, cap: np.ndarray, dem: np.ndarray,
 
 def _above(walk: _Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int):
     """Eligible pairs with ``s >= low[mentee]`` and an open mentor; at most ``limit`` per
-    mentee (best first, ties by :func:`tie_key` of the ``ranks``), sorted by (mentee, mentor); and the score down
-    to which each mentee's pairs are all there (``low``, raised where a mentee was cut)."""
+    mentee (best first, ties by :func:`tie_key` of the ``ranks``), sorted by (mentee,
+    mentor); and the score down to which each mentee's pairs are all there (``low``, raised
+    where a mentee was cut)."""
     parts = []
     buf = np.empty(walk.step * walk.lines.shape[1], dtype=bool)
     for a, b in walk.blocks():
