@@ -292,3 +292,35 @@ def test_violators_kept_at_a_tied_cut_do_not_depend_on_their_order():
         order = rng.permutation(len(i))
         b = set(zip(*(x.tolist() for x in _most_violating(i[order], j[order], gain[order], per, ranks))))
         assert a == b
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_thinned_runs_of_equal_scores_keep_the_optimum_the_order_and_the_ranks(seed, monkeypatch):
+    """With the runs of equal scores at the thresholds always thinned by key (TIE_SLACK so
+    low that the plain listing gives up at once): the optimum is scipy's, a permutation that
+    carries the ranks along gives the same pairs, and ranks are exact."""
+    import mentormatch.solvers.dense as dense
+
+    monkeypatch.setattr(dense, "TIE_SLACK", -10**9)
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(5, 50)), int(rng.integers(3, 30))
+    s = rng.integers(-1, int(rng.integers(2, 5)), (n, m)) / 2.0
+    s[rng.random((n, m)) < 0.1] = -np.inf
+    f = rng.random((n, m)) < 0.1
+    cap = rng.integers(0, 3, m)
+    rank_i, rank_j = rng.permutation(n), rng.permutation(m)
+    k = int(rng.choice([1, 2, 8]))
+    problem, sol = solve_dense(DenseRows(s, f), cap, mentee_rank=rank_i, mentor_rank=rank_j,
+                               options=SolverOptions(top_k=k))
+    i, j = _check_feasible(s, f, cap, problem, sol)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+    masked = np.where(f, -np.inf, s)
+    for q in sol.chosen:
+        e, sc = problem.pairs.mentee[q], problem.score[q]
+        assert (problem.score[problem.pairs.mentee == e] > sc).sum() == (masked[e] > sc).sum()
+    pr, pc = rng.permutation(n), rng.permutation(m)
+    p2, s2 = solve_dense(DenseRows(np.asfortranarray(s[np.ix_(pr, pc)]), np.asfortranarray(f[np.ix_(pr, pc)])),
+                         cap[pc], mentee_rank=rank_i[pr], mentor_rank=rank_j[pc], options=SolverOptions(top_k=k))
+    got = set(zip(pr[p2.pairs.mentee[s2.chosen]].tolist(), pc[p2.pairs.mentor[s2.chosen]].tolist()))
+    assert got == set(zip(i.tolist(), j.tolist()))

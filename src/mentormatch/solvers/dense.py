@@ -64,6 +64,9 @@ log = logging.getLogger(__name__)
 _BLOCK_ELEMENTS = 1 << 17
 #: Cells of the unmatched mentees' rows added to the pairs returned, at most (8 MB of scores).
 UNMATCHED_CELLS = 1 << 20
+#: Cells at or above the thresholds listed beyond ``2 * limit`` per mentee before the runs of
+#: equal scores there are thinned (:func:`_with_few_ties`).
+TIE_SLACK = 1 << 16
 #: Groups per candidate slot in the threshold pass: ``G = GROUPS_PER_SLOT * k`` groups of
 #: mentors; more groups give a tighter threshold (fewer spare candidates) for a larger table.
 GROUPS_PER_SLOT = 4
@@ -194,31 +197,93 @@ def thresholds(walk: _Walk, k: int, cap: np.ndarray, dem: np.ndarray,
     return low
 
 
-def _above(walk: _Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int):
-    """Eligible pairs with ``s >= low[mentee]`` and an open mentor; at most ``limit`` per
-    mentee (best first, ties by :func:`tie_key` of the ``ranks``), sorted by (mentee,
-    mentor); and the score down to which each mentee's pairs are all there (``low``, raised
-    where a mentee was cut)."""
-    parts = []
+def _collect(walk: _Walk, low: np.ndarray, op, budget: int | None = None):
+    """(mentee, mentor) of every cell with ``op(s, low[mentee])``, one pass in memory order;
+    None as soon as more than ``budget`` cells are found."""
+    parts, total = [], 0
     buf = np.empty(walk.step * walk.lines.shape[1], dtype=bool)
     for a, b in walk.blocks():
         blk = walk.lines[a:b]
         out = buf[:blk.size].reshape(blk.shape)
+        op(blk, low if walk.by_mentor else low[a:b, None], out=out)
+        flat = np.flatnonzero(out)
+        total += len(flat)
+        if budget is not None and total > budget:
+            return None
+        parts.append(walk.pairs(a, flat))
+    e = np.zeros(0, np.int64)
+    return (np.concatenate([p[0] for p in parts]) if parts else e,
+            np.concatenate([p[1] for p in parts]) if parts else e)
+
+
+def _with_few_ties(walk: _Walk, low: np.ndarray, ranks, limit: int):
+    """The cells of :func:`_above` when runs of equal scores at the thresholds are too long to
+    list (scores on a few levels): every cell above ``low``, and of the cells equal to it,
+    per mentee about twice the ``room`` left, those of smallest :func:`tie_key` (a key
+    threshold from the count of ties: the keys are uniform). A mentee left short (unlucky
+    keys, or forbidden cells among those kept) gets all its tied cells, from its row."""
+    n = walk.n
+    i, j = _collect(walk, low, np.greater)
+    ties = np.zeros(n, dtype=np.int64)
+    for a, b in walk.blocks():  # count the tied cells per mentee
+        blk = walk.lines[a:b]
         if walk.by_mentor:
-            np.greater_equal(blk, low, out=out)
+            ties += np.count_nonzero(blk == low, axis=0)
         else:
-            np.greater_equal(blk, low[a:b, None], out=out)
-        parts.append(walk.pairs(a, np.flatnonzero(out)))
-    i = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-    j = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+            ties[a:b] += np.count_nonzero(blk == low[a:b, None], axis=1)
+    room = np.maximum(limit - np.bincount(i, minlength=n), 0)
+    frac = np.where(ties > room, 2.0 * room / np.maximum(ties, 1), 2.0)
+    top = np.full(n, np.iinfo(np.uint64).max, dtype=np.uint64)  # keep every tie
+    thin = frac < 1.0
+    top[thin] = (frac[thin] * 2.0 ** 64).astype(np.uint64)
+    parts = []
+    for a, b in walk.blocks():
+        blk = walk.lines[a:b]
+        eq = blk == low if walk.by_mentor else blk == low[a:b, None]
+        ti, tj = walk.pairs(a, np.flatnonzero(eq))
+        keep = tie_key(ranks[0][ti], ranks[1][tj]) <= top[ti]
+        parts.append((ti[keep], tj[keep]))
+    ti = np.concatenate([p[0] for p in parts])
+    tj = np.concatenate([p[1] for p in parts])
+    return np.concatenate([i, ti]), np.concatenate([j, tj]), ties, top
+
+
+def _above(walk: _Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int, tie_limit: int):
+    """Eligible pairs with ``s >= low[mentee]`` and an open mentor; at most ``limit`` per
+    mentee (best first, ties by :func:`tie_key` of the ``ranks``), sorted by (mentee,
+    mentor); and, per mentee, a score above which all its eligible pairs are there (``low``,
+    raised where a mentee was cut). When long runs of equal scores make the cells at or above
+    the thresholds too many to list, ``tie_limit`` per mentee instead (a degenerate flow is
+    slow: 5 score levels at 2,000 x 500, 32 pairs per mentee took 0.085 s, 16 took 0.055 s)."""
+    n, m = walk.n, walk.m
+    got = _collect(walk, low, np.greater_equal, budget=2 * limit * n + TIE_SLACK)
+    ties = top = None
+    if got is None:  # long runs of equal scores at the thresholds
+        limit = tie_limit
+        i, j, ties, top = _with_few_ties(walk, low, ranks, limit)
+    else:
+        i, j = got
     keep = cap[j] > 0
     i, j = i[keep], j[keep]
     keep = walk.allowed(i, j)
     i, j = i[keep], j[keep]
     s = walk.values[i, j]
-    over = np.flatnonzero(np.bincount(i, minlength=walk.n) > limit)
-    i, j, s = _cut(i, j, s, ranks, limit, walk.m)
-    if len(over):  # cut rows are complete only down to their lowest pair kept
+    if ties is not None:
+        # a mentee whose tied cells were thinned and who kept fewer eligible pairs than the
+        # limit gets all its tied cells (the key threshold was unlucky, or hit forbidden cells)
+        thinned = top < np.iinfo(np.uint64).max
+        short = np.flatnonzero(thinned & (np.bincount(i, minlength=n) < limit))
+        if len(short):
+            ri, rj = np.nonzero(walk.values[short] == low[short, None])
+            ri = short[ri]
+            ok = (cap[rj] > 0) & walk.allowed(ri, rj)
+            ri, rj = ri[ok], rj[ok]
+            key = unique_sorted(np.concatenate([i * m + j, ri * m + rj]))
+            i, j = np.divmod(key, m)
+            s = walk.values[i, j]
+    over = np.flatnonzero(np.bincount(i, minlength=n) > limit)
+    i, j, s = _cut(i, j, s, ranks, limit, m)
+    if len(over):  # cut mentees have all their pairs above their lowest pair kept
         low = low.copy()
         cut = np.isin(i, over)
         low[over] = np.inf
@@ -434,7 +499,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
 
     t0 = time.perf_counter()
     low = thresholds(walk, k, cap, dem_left, rank_j)
-    i, j, s, low = _above(walk, low, cap, (rank_i, rank_j), GROUPS_PER_SLOT * k)
+    i, j, s, low = _above(walk, low, cap, (rank_i, rank_j), GROUPS_PER_SLOT * k, 2 * k)
     if len(lock_key):
         keep = ~_member(i * m + j, lock_key)
         i, j, s = i[keep], j[keep], s[keep]
