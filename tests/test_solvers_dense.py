@@ -324,3 +324,39 @@ def test_thinned_runs_of_equal_scores_keep_the_optimum_the_order_and_the_ranks(s
                          cap[pc], mentee_rank=rank_i[pr], mentor_rank=rank_j[pc], options=SolverOptions(top_k=k))
     got = set(zip(pr[p2.pairs.mentee[s2.chosen]].tolist(), pc[p2.pairs.mentor[s2.chosen]].tolist()))
     assert got == set(zip(i.tolist(), j.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_flow_on_every_pair_when_the_prices_are_far_off(seed, monkeypatch):
+    """Forced after the first round (ALL_PAIRS_SHARE = 0): the optimum is scipy's, locks are
+    kept, a permutation carrying the ranks along gives the same pairs, ranks are exact."""
+    import mentormatch.solvers.dense as dense
+
+    monkeypatch.setattr(dense, "ALL_PAIRS_SHARE", 0.0)
+    s, f, cap = _instance(seed, n=40, m=12, ties=seed % 2 == 1)
+    s = s + np.linspace(0, 2, 12)[None, :]  # everyone prefers the last mentors: violators
+    cap = np.maximum(cap, 1)
+    e0 = int(np.flatnonzero(np.isfinite(s[:, 0]) & ~f[:, 0])[0])
+    lock = (np.array([e0]), np.array([0]))
+    rng = np.random.default_rng(seed)
+    rank_i, rank_j = rng.permutation(40), rng.permutation(12)
+    problem, sol = solve_dense(DenseRows(s, f), cap, locked=lock, mentee_rank=rank_i,
+                               mentor_rank=rank_j, options=SolverOptions(top_k=1))
+    assert sol.certificate["method"] == "dense_min_cost_flow_all_pairs" and sol.status == "optimal"
+    i, j = _check_feasible(s, f, cap, problem, sol, locked=lock)
+    keep = np.arange(40) != e0
+    cap2 = cap.copy()
+    cap2[0] -= 1
+    assert sol.objective == pytest.approx(s[e0, 0] + _optimum(s[keep], f[keep], cap2), abs=1e-9)
+    assert sol.bound >= sol.objective and sol.gap <= 1e-6
+    masked = np.where(f, -np.inf, s)
+    for q in sol.chosen:
+        e, sc = problem.pairs.mentee[q], problem.score[q]
+        assert (problem.score[problem.pairs.mentee == e] > sc).sum() == (masked[e] > sc).sum()
+    pr, pc = rng.permutation(40), rng.permutation(12)
+    back_i, back_j = np.argsort(pr), np.argsort(pc)
+    p2, s2 = solve_dense(DenseRows(np.asfortranarray(s[np.ix_(pr, pc)]), f[np.ix_(pr, pc)]), cap[pc],
+                         locked=(back_i[lock[0]], back_j[lock[1]]), mentee_rank=rank_i[pr],
+                         mentor_rank=rank_j[pc], options=SolverOptions(top_k=1))
+    got = set(zip(pr[p2.pairs.mentee[s2.chosen]].tolist(), pc[p2.pairs.mentor[s2.chosen]].tolist()))
+    assert got == set(zip(i.tolist(), j.tolist()))
