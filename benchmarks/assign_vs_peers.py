@@ -5,6 +5,8 @@ capacity-expanded matrix. Same instances as ``run.py`` (uniform scores, 1 % forb
 
     python benchmarks/assign_vs_peers.py                                 # the four default sizes
     python benchmarks/assign_vs_peers.py --sizes 10000x2500:4 --repeat 5 --no-scipy
+    python benchmarks/assign_vs_peers.py --kind levels --sizes 2000x500:4   # scores on 5 levels
+    python benchmarks/assign_vs_peers.py --kind popular --sizes 2000x2000:1 # mentee + mentor quality
 
 Timed as in ``run.py``'s workers: ``assign()`` from the DataFrames to the result; each peer from
 its numpy arrays, the expanded cost matrix built inside the timing. Every objective is
@@ -38,10 +40,18 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", default="200x50:4,1000x250:4,2000x500:4,10000x2500:4")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--no-scipy", action="store_true")
+    p.add_argument("--kind", default="uniform", choices=["uniform", "levels", "popular"],
+                   help="uniform: run.py's scores; levels: 1/5 .. 5/5 (long runs of ties); popular: "
+                        "0.5 mentee quality + 0.5 mentor quality + 0.1 noise (everyone wants the same mentors)")
     args = p.parse_args(argv)
     get_solver("flow")
     for n, m, c, _ in run.parse_sizes(args.sizes):
         s, f = run.uniform_problem(n, m, 1)
+        rng = np.random.default_rng(2)
+        if args.kind == "levels":
+            s = rng.integers(1, 6, (n, m)) / 5.0
+        elif args.kind == "popular":
+            s = 0.5 * rng.random((n, 1)) + 0.5 * rng.random((1, m)) + 0.1 * rng.random((n, m))
         mentees = [f"e{i}" for i in range(n)]
         mentors = [f"m{j}" for j in range(m)]
         scores = pd.DataFrame(s, index=mentees, columns=mentors)
@@ -83,7 +93,7 @@ def main(argv=None) -> int:
         best = {k: min(v) for k, v in times.items()}
         fastest = min((k for k in best if k != "assign"), key=best.get)
         line = "  ".join(f"{k} {best[k]:.4f} s" for k in best)
-        print(f"{n} x {m} (c={c}): {line}  | {fastest} / assign = {best[fastest] / best['assign']:.1f}x  "
+        print(f"{args.kind} {n} x {m} (c={c}): {line}  | {fastest} / assign = {best[fastest] / best['assign']:.1f}x  "
               f"objectives {', '.join(f'{k} {v:.6f}' for k, v in objective.items())}", flush=True)
     return 0
 
