@@ -360,3 +360,29 @@ def test_the_flow_on_every_pair_when_the_prices_are_far_off(seed, monkeypatch):
                          mentor_rank=rank_j[pc], options=SolverOptions(top_k=1))
     got = set(zip(pr[p2.pairs.mentee[s2.chosen]].tolist(), pc[p2.pairs.mentor[s2.chosen]].tolist()))
     assert got == set(zip(i.tolist(), j.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_check_on_the_cells_above_the_thresholds_equals_the_pass(seed, monkeypatch):
+    """The reduced gains checked only where ``low - u > p`` (the other pairs are bounded)
+    lead to the same rounds, pairs and bound as the pass over every pair."""
+    import mentormatch.solvers.dense as dense
+
+    monkeypatch.setattr(dense, "CHECK_SHARE", 1.0)  # small matrices: gather whatever it takes
+    monkeypatch.setattr(dense, "ALL_PAIRS_SHARE", 2.0)  # and never switch to every pair
+    s, f, cap = _instance(seed, n=70, m=20, ties=seed % 2 == 1, forbid=0.1)
+    s = s + np.linspace(0, 1, 20)[None, :] * (seed % 3)  # popular mentors: several rounds
+    rows = DenseRows(np.asfortranarray(s), np.asfortranarray(f))
+    out = []
+    for bounded in (True, False):
+        if not bounded:
+            monkeypatch.setattr(dense, "_check_above_low", lambda *a, **k: None)
+        problem, sol = solve_dense(rows, cap, options=SolverOptions(top_k=1))
+        out.append((sol, set(zip(problem.pairs.mentee[sol.chosen].tolist(),
+                                 problem.pairs.mentor[sol.chosen].tolist()))))
+    (a, pa), (b, pb) = out
+    assert a.certificate["check"] == "cells above the thresholds"
+    assert b.certificate["check"] == "pass over every pair"
+    assert pa == pb and a.certificate["rounds"] == b.certificate["rounds"]
+    assert a.bound == pytest.approx(b.bound, abs=1e-12)
+    assert a.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)

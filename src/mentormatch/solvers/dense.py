@@ -71,6 +71,9 @@ TIE_SLACK = 1 << 16
 #: next flow takes every pair with a gain instead (matrices up to ``ALL_PAIRS_CELLS`` cells).
 ALL_PAIRS_SHARE = 1 / 8
 ALL_PAIRS_CELLS = 16_000_000
+#: The check gathers single cells (:func:`_check_above_low`) while they are at most this share
+#: of the matrix; a gathered cell costs about what ten cells of a pass in memory order do.
+CHECK_SHARE = 1 / 16
 #: Groups per candidate slot in the threshold pass: ``G = GROUPS_PER_SLOT * k`` groups of
 #: mentors; more groups give a tighter threshold (fewer spare candidates) for a larger table.
 GROUPS_PER_SLOT = 4
@@ -394,6 +397,39 @@ def _check(walk: _Walk, u: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.nd
     return i[keep], j[keep], r[keep]
 
 
+def _check_above_low(walk: _Walk, u, p, low, i, j, s, chosen, cap: np.ndarray):
+    """:func:`_check` without the pass: every pair outside the ones worked on (``i, j, s``)
+    scores at most ``low`` of its mentee (see :func:`_above`), so its reduced gain is at most
+    ``(low_i - u_i) - p_j``, and only the cells where that is positive can violate: mentees
+    sorted by ``low - u``, each open mentor gets the prefix above its price. The pairs worked
+    on and not chosen are checked as they are. None when those cells are too many (more than
+    ``CHECK_SHARE`` of the matrix): then the pass is cheaper.
+
+    At 10,000 x 2,500 (capacity 4, uniform scores), about 4,400 cells instead of 25 million.
+    Exact in floating point: ``s <= low`` gives ``fl(s - u) <= fl(low - u)``."""
+    n, m = walk.n, walk.m
+    with np.errstate(invalid="ignore"):
+        d = low - u
+    d = np.where(np.isnan(d), -np.inf, d)  # no room (u = inf): nothing to check
+    order = np.argsort(-d, kind="stable")
+    neg = -d[order]  # ascending
+    open_j = np.flatnonzero(np.isfinite(p) & (cap > 0))
+    count = np.searchsorted(neg, -p[open_j], side="left")  # mentees with d > p_j
+    total = int(count.sum())
+    if total > CHECK_SHARE * n * m:
+        return None
+    cj = np.repeat(open_j, count)
+    first = np.repeat(np.cumsum(count) - count, count)
+    ci = order[np.arange(total) - first]
+    r = walk.values[ci, cj] - u[ci] - p[cj]
+    free = ~chosen
+    rs = s[free] - u[i[free]] - p[j[free]]
+    ci, cj, r = (np.concatenate([ci, i[free]]), np.concatenate([cj, j[free]]),
+                 np.concatenate([r, rs]))
+    keep = r > 0
+    return ci[keep], cj[keep], r[keep]
+
+
 def _complete_rows(walk: _Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np.ndarray):
     """Add the eligible pairs that score above a mentee's lowest chosen pair but were not
     worked on: whole rows for the (few) mentees whose chosen pair lies below their threshold
@@ -558,7 +594,9 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         sweeps_total += sweeps
         tol = 1.0 / res.scale
         u, p = u_r[rank_i], p_r[rank_j]
-        ci, cj, r = _check(walk, u, p)
+        got = _check_above_low(walk, u, p, low, i, j, s, chosen, cap)
+        ci, cj, r = got if got is not None else _check(walk, u, p)
+        cert["check"] = "cells above the thresholds" if got is not None else "pass over every pair"
         key = ci * m + cj
         keep = ~_member(key, (i * m + j)[chosen]) & ~_member(key, lock_key) & walk.allowed(ci, cj)
         ci, cj, r = ci[keep], cj[keep], r[keep]
