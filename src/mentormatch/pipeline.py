@@ -272,12 +272,12 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     from .solvers.flow import SPARSE_THRESHOLD
 
     options = SolverOptions(seed=seed, time_limit=time_limit)
-    if solver == "flow" and not coverage_first and values.size > SPARSE_THRESHOLD:
-        # Large dense input: solved on the caller's matrix in its memory order, the seeded order
-        # given to the solver as ranks (no reordered copy); certified against every pair.
+    if solver == "flow" and not coverage_first and values.size:
+        # solved on the caller's matrix in its memory order, the seeded order given to the
+        # solver as ranks (no reordered copy); certified against every pair
         return _timed(_assign_dense(scores, values, forbid, has_neginf, cap, mentee_ids, mentor_ids,
                                     (mentee_rows, mentor_rows), locked, options), started)
-    # small input: solved in the seeded order (one np.ix_ gather), reported in the caller's
+    # other solvers: solved in the seeded order (one np.ix_ gather), reported in the caller's
     values = values[np.ix_(mentee_rows, mentor_rows)]
     if forbid is not None:
         forbid = forbid[np.ix_(mentee_rows, mentor_rows)]
@@ -342,8 +342,27 @@ def _assign_dense(scores, values, forbid, has_neginf: bool, cap, mentee_ids: Enc
                                            "drop the lock or allow the pair"))
     problem, solution = solve_dense(rows, cap, locked=(lock_i, lock_j), mentee_rank=_rank(seeded[0]),
                                     mentor_rank=_rank(seeded[1]), options=options)
+    from .solvers.flow import SPARSE_THRESHOLD
+
+    if values.size <= SPARSE_THRESHOLD:  # small: the result holds every eligible pair
+        problem, solution = _with_every_pair(rows, problem, solution)
     return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None, {"scores": scores},
                  eligible_counts=values.shape[1] - n_neginf)
+
+
+def _with_every_pair(rows, problem: AssignmentProblem, solution: Solution):
+    """The same solution on the complete set of eligible pairs: on small inputs the reasons
+    for the unmatched (re-solves of "the score it would have needed") and the explanations
+    then see every option, as the solver's pairs hold only each mentee's best few."""
+    work = rows(slice(0, rows.n_mentees))
+    eligible = work > -np.inf
+    cand = Candidates.from_mask(eligible)
+    pairs = problem.pairs
+    locked = np.zeros(len(cand), dtype=bool)
+    locked[cand.locate(pairs.mentee[problem.locked], pairs.mentor[problem.locked])] = True
+    chosen = np.sort(cand.locate(pairs.mentee[solution.chosen], pairs.mentor[solution.chosen]))
+    full = AssignmentProblem(cand, work[eligible], problem.capacity, locked=locked)
+    return full, dataclasses.replace(solution, chosen=chosen)
 
 
 def _capacity_in_order(capacity: pd.Series, mentor_ids: Encoder) -> np.ndarray | None:
