@@ -7,26 +7,30 @@ The problem (mentees x mentors, ``-inf`` or forbidden = ineligible)::
                                  x_ij = 1 on locked pairs
 
 is solved as in :mod:`mentormatch.solvers.certify`: min-cost flow on a few pairs per mentee,
-then dual prices ``u_i``, ``p_j`` from the flow's potentials, and a pass over every pair that
-checks ``s_ij - u_i - p_j <= tol``; pairs that fail are added and the flow solved again. When
-none fails, weak duality bounds every feasible assignment (``Solution.bound``), and the status
-is ``"optimal"`` only then.
+then dual prices ``u_i``, ``p_j`` from the flow's potentials, and a check that every pair has
+``s_ij - u_i - p_j <= tol``; pairs that fail are added and the flow solved again. When none
+fails, weak duality bounds every feasible assignment (``Solution.bound``), and the status is
+``"optimal"`` only then.
 
 What this module adds is how the matrix is read. A DataFrame's ``to_numpy()`` is usually a
 column-major view, so every pass walks the matrix in its memory order (a block of mentor
 columns at a time when columns are contiguous, of mentee rows otherwise), in cache-sized
-blocks, with no transposed or reordered copy:
+blocks, with no transposed or reordered copy, and there are two passes, not three:
 
 1. **Thresholds.** The open mentors are split into ``G`` groups by their seeded rank; one pass
    takes each mentee's best score in each group. The ``k``-th largest of those ``G`` maxima,
    ``L_i``, has at least ``k`` eligible pairs of mentee ``i`` at or above it (a group whose
    best is forbidden is left out, so that stays true).
 2. **Candidates.** A second pass keeps every eligible pair with ``s_ij >= L_i`` and
-   ``s_ij > 0``: each mentee's ``k`` best pairs at least, a few more with ties.
+   ``s_ij > 0``: each mentee's ``k`` best pairs at least, a few more with ties (long runs of
+   equal scores are thinned by :func:`tie_key`).
 3. **Flow and prices** on the candidates, in the seeded order (below).
-4. **Check** every pair in one pass: ``s_ij - u_i - p_j`` per block, the few pairs above 0
-   collected; violators join the candidates (the most violating: ``k`` per mentee with a
-   violator in the first round, doubling each round).
+4. **Check** without a pass: a pair outside the candidates scores at most its mentee's
+   threshold, so its reduced gain is at most ``L_i - u_i - p_j``; only the cells where that
+   is positive are read (a few thousand at 10,000 x 2,500), and the pass over every pair
+   remains for when they are many. Violators join the candidates (the most violating: ``k``
+   per mentee with a violator in the first round, doubling each round); when a round's pairs
+   and violators exceed an eighth of the matrix, the next flow takes every pair with a gain.
 
 Ties
 ----
