@@ -14,7 +14,8 @@ import mentormatch as mm
 import mentormatch.solvers.flow as flow
 from mentormatch.pairs import DenseRows
 from mentormatch.solvers import SolverOptions
-from mentormatch.solvers.dense import solve_dense, thresholds, _Walk
+from mentormatch.solvers.dense import solve_dense
+from mentormatch.solvers.dense.passes import Walk, thresholds
 
 
 def _instance(seed, n=40, m=12, ties=False, neginf=0.1, forbid=0.05, cap_hi=3):
@@ -133,7 +134,7 @@ def test_thresholds_leave_k_eligible_pairs_at_or_above(seed):
     s, f, cap = _instance(seed, n=50, m=40, forbid=0.2, neginf=0.1)
     for layout in ("C", "F"):
         for k in (1, 3, 5):
-            low = thresholds(_Walk(DenseRows(_layout(s, layout), _layout(f, layout))), k, cap,
+            low = thresholds(Walk(DenseRows(_layout(s, layout), _layout(f, layout))), k, cap,
                              np.ones(50, np.int64), np.arange(40))
             usable = np.where(f | (cap[None, :] <= 0) | (s <= 0), -np.inf, s)
             at_or_above = (usable >= low[:, None]).sum(axis=1)
@@ -299,9 +300,9 @@ def test_thinned_runs_of_equal_scores_keep_the_optimum_the_order_and_the_ranks(s
     """With the runs of equal scores at the thresholds always thinned by key (TIE_SLACK so
     low that the plain listing gives up at once): the optimum is scipy's, a permutation that
     carries the ranks along gives the same pairs, and ranks are exact."""
-    import mentormatch.solvers.dense as dense
+    import mentormatch.solvers.dense.passes as passes
 
-    monkeypatch.setattr(dense, "TIE_SLACK", -10**9)
+    monkeypatch.setattr(passes, "TIE_SLACK", -10**9)
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(5, 50)), int(rng.integers(3, 30))
     s = rng.integers(-1, int(rng.integers(2, 5)), (n, m)) / 2.0
@@ -367,8 +368,9 @@ def test_the_check_on_the_cells_above_the_thresholds_equals_the_pass(seed, monke
     """The reduced gains checked only where ``low - u > p`` (the other pairs are bounded)
     lead to the same rounds, pairs and bound as the pass over every pair."""
     import mentormatch.solvers.dense as dense
+    import mentormatch.solvers.dense.passes as passes
 
-    monkeypatch.setattr(dense, "CHECK_SHARE", 1.0)  # small matrices: gather whatever it takes
+    monkeypatch.setattr(passes, "CHECK_SHARE", 1.0)  # small matrices: gather whatever it takes
     monkeypatch.setattr(dense, "ALL_PAIRS_SHARE", 2.0)  # and never switch to every pair
     s, f, cap = _instance(seed, n=70, m=20, ties=seed % 2 == 1, forbid=0.1)
     s = s + np.linspace(0, 1, 20)[None, :] * (seed % 3)  # popular mentors: several rounds
@@ -376,7 +378,7 @@ def test_the_check_on_the_cells_above_the_thresholds_equals_the_pass(seed, monke
     out = []
     for bounded in (True, False):
         if not bounded:
-            monkeypatch.setattr(dense, "_check_above_low", lambda *a, **k: None)
+            monkeypatch.setattr(dense, "check_above_low", lambda *a, **k: None)
         problem, sol = solve_dense(rows, cap, options=SolverOptions(top_k=1))
         out.append((sol, set(zip(problem.pairs.mentee[sol.chosen].tolist(),
                                  problem.pairs.mentor[sol.chosen].tolist()))))
