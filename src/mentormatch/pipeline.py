@@ -322,8 +322,8 @@ def _rank(order: np.ndarray) -> np.ndarray:
 
 def _assign_dense(scores, values, forbid, has_neginf: bool, cap, mentee_ids: Encoder,
                   mentor_ids: Encoder, seeded, locked, options: SolverOptions) -> Matching:
-    """``assign(solver="flow")`` on a large matrix: :func:`mentormatch.solvers.dense.solve_dense`
-    on the caller's matrix and indices, the seeded tie order passed as ranks."""
+    """``assign(solver="flow")``: :func:`mentormatch.solvers.dense.solve_dense` on the caller's
+    matrix and indices (no reordered copy), the seeded tie order passed as ranks."""
     from .pairs import DenseRows
     from .solvers.dense import solve_dense
 
