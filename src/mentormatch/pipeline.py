@@ -269,7 +269,6 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     mentee_rows = seeded_order(mentee_ids.ids, seed)
     mentor_rows = seeded_order(mentor_ids.ids, seed)
     from .pairs import DenseRows
-    from .solvers.flow import SPARSE_THRESHOLD
 
     options = SolverOptions(seed=seed, time_limit=time_limit)
     if solver == "flow" and not coverage_first and values.size:
