@@ -211,6 +211,8 @@ def w_mm_assign(spec):
     forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
     capacity = pd.Series(float(c), index=mentors)
     get_solver("flow")  # one-time imports of the solver modules stay out of the timing
+    import mentormatch.schema.scores  # noqa: F401  (assign()'s input checks, imported on first call)
+    import mentormatch.solvers.dense  # noqa: F401  (the module assign(solver="flow") runs)
     before = peak_rss_mb()
     t = time.perf_counter()
     res = assign(scores, capacity, forbidden=forbidden, solver="flow")

@@ -129,8 +129,9 @@ def test_dense_path_equals_solving_the_masked_copy(seed, monkeypatch):
     locked = [("e0", scores.columns[int(np.flatnonzero(lockable)[0])])]
     res = mm.assign(scores, pd.Series(cap, index=scores.columns), forbidden=forbidden, locked=locked)
     assert res.certificate["holds"] and res.status == "optimal"
+    assert res.certificate["method"] == "dense_min_cost_flow+dual_check"
     # the previous implementation: one np.where copy, solved as an array, in the seeded order of
-    # the ids that assign() solves in (pipeline.seeded_order), reported in the caller's order
+    # the ids (pipeline.seeded_order), reported in the caller's order
     ro = seeded_order(list(scores.index), 0)
     co = seeded_order(list(scores.columns), 0)
     li = np.array([int(np.flatnonzero(ro == 0)[0])])
@@ -143,19 +144,30 @@ def test_dense_path_equals_solving_the_masked_copy(seed, monkeypatch):
                          "mentor_id": scores.columns[co[problem.pairs.mentor[ch]]][back],
                          "score": problem.score[ch][back]})
     ids = {"mentee_id": object, "mentor_id": object}
-    pd.testing.assert_frame_equal(res.pairs[["mentee_id", "mentor_id", "score"]].astype(ids),
-                                  want.astype(ids))
+    if seed % 2 == 0:  # no ties: one optimum, the same pairs (with ties, see the shuffle test)
+        pd.testing.assert_frame_equal(res.pairs[["mentee_id", "mentor_id", "score"]].astype(ids),
+                                      want.astype(ids))
     lj = np.array([scores.columns.get_loc(locked[0][1])])
     assert res.objective == pytest.approx(sol.objective, abs=1e-12)
     assert res.objective == pytest.approx(_expanded_optimum(s, f, cap, (0, int(lj[0]))), rel=1e-9)
-    # counts of what was removed, per mentee
-    removed = res.data["removed"]  # per mentee, in the order solved (the seeded order)
-    np.testing.assert_array_equal(removed["forbidden"], f.sum(axis=1)[ro])
-    np.testing.assert_array_equal(removed["ineligible_score"], (np.isneginf(s) & ~f).sum(axis=1)[ro])
+    # recomputed from the inputs: capacities, one mentor each, nothing forbidden or -inf
+    e = scores.index.get_indexer(res.pairs["mentee_id"])
+    j = scores.columns.get_indexer(res.pairs["mentor_id"])
+    assert (np.bincount(j, minlength=len(cap)) <= cap).all() and len(set(e)) == len(e)
+    assert not f[e, j].any() and np.isfinite(s[e, j]).all()
+    np.testing.assert_allclose(res.pairs["score"], s[e, j])
+    # counts of what was removed, per mentee (the dense path works in the caller's order)
+    removed = res.data["removed"]
+    np.testing.assert_array_equal(removed["forbidden"], f.sum(axis=1))
+    np.testing.assert_array_equal(removed["ineligible_score"], (np.isneginf(s) & ~f).sum(axis=1))
     eligible = (~f & np.isfinite(s)).sum(axis=1)
     got = res.pairs.set_index("mentee_id")["eligible_mentors"]
     np.testing.assert_array_equal(got.to_numpy(), eligible[[int(e[1:]) for e in got.index]])
     assert res.pairs.set_index("mentee_id").loc["e0", "locked"]
+    # ranks: 1 + how many eligible mentors of the mentee score higher, from the matrix itself
+    masked = np.where(f, -np.inf, s)
+    want_rank = 1 + (masked[e] > s[e, j][:, None]).sum(axis=1)
+    np.testing.assert_array_equal(res.pairs["rank"].to_numpy(), want_rank)
 
 
 @pytest.mark.parametrize("forbid", [True, False])
@@ -170,7 +182,9 @@ def test_dense_path_and_pair_path_agree(forbid, neginf, monkeypatch):
     assert big.objective == pytest.approx(small.objective, rel=1e-12)
     optimum = _expanded_optimum(s, f if forbid else np.zeros_like(f), cap)
     assert big.objective == pytest.approx(optimum, rel=1e-9)
-    pd.testing.assert_frame_equal(big.data["removed"], small.data["removed"])
+    # per mentee, in each path's own order (the small path solves in the seeded order)
+    by_id = [r.data["removed"].set_axis(r.data["mentee_ids"].ids).sort_index() for r in (big, small)]
+    pd.testing.assert_frame_equal(*by_id)
     assert sorted(big.unmatched["mentee_id"]) == sorted(small.unmatched["mentee_id"])
 
 
@@ -241,3 +255,28 @@ def test_id_and_capacity_errors_keep_their_messages():
     ints = pd.DataFrame(np.eye(2), index=[1, 2], columns=[10, 20])
     res = mm.assign(ints, pd.Series(1.0, index=["10", 20]))
     assert sorted(res.pairs["mentor_id"]) == ["10", "20"]
+
+
+@pytest.mark.parametrize("path", ["pairs", "dense"])
+def test_the_finite_scores_check_by_one_sum(path, monkeypatch):
+    """One sum tells that every score is finite; when it is not (or overflows), min and max say
+    which: NaN and +inf are named, -inf is ineligible, huge finite scores are fine."""
+    if path == "dense":
+        monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+    s, _, cap = _instance(5, n=20, m=6, neginf=0.0)
+    capacity = pd.Series(cap, index=[f"m{j}" for j in range(6)])
+    huge = s * 1e307  # finite, but their sum overflows
+    res = mm.assign(_frame(huge)[0], capacity)
+    assert res.objective == pytest.approx(_expanded_optimum(huge / 1e307, np.zeros(huge.shape, bool), cap) * 1e307,
+                                          rel=1e-9)
+    for bad, word in [(np.nan, "nan"), (np.inf, "inf")]:
+        t = s.copy()
+        t[3, 2] = bad
+        with pytest.raises(mm.ValidationError, match="a finite number") as info:
+            mm.assign(_frame(t)[0], capacity)
+        p = info.value.problems[0]
+        assert (p.row_id, p.column) == ("e3", "m2") and word in str(p.value).lower()
+    t = s.copy()
+    t[3, :] = -np.inf
+    res = mm.assign(_frame(t)[0], capacity)
+    assert res.unmatched.set_index("mentee_id").loc["e3", "reason_code"] == "no_eligible_mentor"

@@ -102,3 +102,24 @@ def _position(result, full, mentee_id, mentor_id) -> int:
     e = list(map(str, result.data["mentee_ids"].ids)).index(mentee_id)
     m = list(map(str, result.data["mentor_ids"].ids)).index(mentor_id)
     return int(full.pairs.locate(np.array([e]), np.array([m]))[0])
+
+
+def test_assign_keeps_the_prices_and_they_bound_forcing_costs(monkeypatch):
+    """assign()'s dense path keeps its certificate's prices: the bounds above the re-solve
+    budget hold against exact re-solves."""
+    import pandas as pd
+
+    import mentormatch as mm
+
+    rng = np.random.default_rng(11)
+    scores = pd.DataFrame(rng.random((40, 10)), index=[f"e{i}" for i in range(40)],
+                          columns=[f"m{j}" for j in range(10)])
+    result = mm.assign(scores, pd.Series(3, index=scores.columns))
+    sol, problem = result.data["solution"], result.data["problem"]
+    assert sol.prices is not None and sol.status == "optimal"
+    unchosen = np.setdiff1d(np.arange(len(problem.pairs)), sol.chosen)
+    for p in unchosen[:: max(1, len(unchosen) // 25)]:
+        low, high, how = forced_cost_bounds(problem, sol, int(p))
+        exact, status = forced_cost(problem, int(p), sol.objective, "flow")
+        assert how == "the certificate's dual prices"
+        assert low <= exact + 1e-7 <= high + 2e-7

@@ -149,9 +149,11 @@ class DenseRows:
         self.n_forbidden = np.zeros(n, dtype=np.int64)  # per mentee row
         self.keys: np.ndarray | None = None  # sorted i * m + j of the forbidden cells
         self.mask: np.ndarray | None = None
+        #: the forbidden mask as given (bool, never copied), for lookups of single cells
+        self.forbid: np.ndarray | None = None
         if forbid is None or values.size == 0:
             return
-        forbid = np.asarray(forbid, dtype=bool)
+        forbid = self.forbid = np.asarray(forbid, dtype=bool)
         if forbid.shape != (n, m):
             raise ValueError(f"forbid has shape {forbid.shape}, expected {(n, m)}")
         # scan the mask in its own memory order, about a million cells at a time

@@ -1,0 +1,102 @@
+#!/usr/bin/env python
+"""``mentormatch.assign`` against the exact peers of ``run.py``'s speed section, in one process,
+alternately, best of ``--repeat`` runs each: lap.lapjv and scipy's linear_sum_assignment on the
+capacity-expanded matrix. Same instances as ``run.py`` (uniform scores, 1 % forbidden, seed 1).
+
+    python benchmarks/assign_vs_peers.py                                 # the four default sizes
+    python benchmarks/assign_vs_peers.py --sizes 10000x2500:4 --repeat 5 --no-scipy
+    python benchmarks/assign_vs_peers.py --kind levels --sizes 2000x500:4   # scores on 5 levels
+    python benchmarks/assign_vs_peers.py --kind popular --sizes 2000x2000:1 # mentee + mentor quality
+
+Timed as in ``run.py``'s workers: ``assign()`` from the DataFrames to the result; each peer from
+its numpy arrays, the expanded cost matrix built inside the timing. Every objective is
+recomputed from the pairs returned and compared.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "src"))
+
+import run  # noqa: E402  (benchmarks/run.py: the instance generator)
+
+
+def main(argv=None) -> int:
+    import numpy as np
+    import pandas as pd
+
+    import lap
+    from scipy.optimize import linear_sum_assignment
+
+    from mentormatch.pipeline import assign
+    from mentormatch.solvers import get_solver
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="200x50:4,1000x250:4,2000x500:4,10000x2500:4")
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--no-scipy", action="store_true")
+    p.add_argument("--kind", default="uniform", choices=["uniform", "levels", "popular"],
+                   help="uniform: run.py's scores; levels: 1/5 .. 5/5 (long runs of ties); popular: "
+                        "0.5 mentee quality + 0.5 mentor quality + 0.1 noise (everyone wants the same mentors)")
+    args = p.parse_args(argv)
+    get_solver("flow")
+    for n, m, c, _ in run.parse_sizes(args.sizes):
+        s, f = run.uniform_problem(n, m, 1)
+        rng = np.random.default_rng(2)
+        if args.kind == "levels":
+            s = rng.integers(1, 6, (n, m)) / 5.0
+        elif args.kind == "popular":
+            s = 0.5 * rng.random((n, 1)) + 0.5 * rng.random((1, m)) + 0.1 * rng.random((n, m))
+        mentees = [f"e{i}" for i in range(n)]
+        mentors = [f"m{j}" for j in range(m)]
+        scores = pd.DataFrame(s, index=mentees, columns=mentors)
+        forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
+        capacity = pd.Series(float(c), index=mentors)
+
+        def mm_():
+            res = assign(scores, capacity, forbidden=forbidden, solver="flow")
+            e = pd.Index(mentees).get_indexer(res.pairs["mentee_id"])
+            j = pd.Index(mentors).get_indexer(res.pairs["mentor_id"])
+            assert res.status == "optimal"
+            return run.check_assignment(s, f, e, j, c)
+
+        def lap_():
+            cost = np.repeat(np.where(f, 0.0, -s), c, axis=1)
+            _, x, _ = lap.lapjv(cost, extend_cost=True)
+            rows = np.flatnonzero(x >= 0)
+            cols = x[rows]
+            keep = ~f[rows, cols // c]
+            return run.check_assignment(s, f, rows[keep], cols[keep] // c, c)
+
+        def scipy_():
+            cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)
+            rows, cols = linear_sum_assignment(cost)
+            return run.check_assignment(s, f, rows, cols // c, c)
+
+        peers = {"assign": mm_, "lap.lapjv": lap_}
+        if not args.no_scipy:
+            peers["scipy"] = scipy_
+        times: dict[str, list[float]] = {k: [] for k in peers}
+        objective = {}
+        for _ in range(args.repeat):
+            for name, fn in peers.items():
+                t = time.perf_counter()
+                out = fn()
+                times[name].append(time.perf_counter() - t)
+                objective[name] = out["objective"]
+                assert out["violations"] == 0, (name, out)
+        best = {k: min(v) for k, v in times.items()}
+        fastest = min((k for k in best if k != "assign"), key=best.get)
+        line = "  ".join(f"{k} {best[k]:.4f} s" for k in best)
+        print(f"{args.kind} {n} x {m} (c={c}): {line}  | {fastest} / assign = {best[fastest] / best['assign']:.1f}x  "
+              f"objectives {', '.join(f'{k} {v:.6f}' for k, v in objective.items())}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,334 @@
+"""Exact assignment on a dense in-memory score matrix, proven optimal for every pair, read in
+the matrix's own memory order and never copied whole: the path of :func:`mentormatch.assign`.
+
+The problem (mentees x mentors, ``-inf`` or forbidden = ineligible)::
+
+    max sum_ij s_ij x_ij   s.t.  sum_i x_ij <= c_j,  sum_j x_ij <= d_i,  x_ij in {0, 1},
+                                 x_ij = 1 on locked pairs
+
+is solved as in :mod:`mentormatch.solvers.certify`: min-cost flow on a few pairs per mentee,
+then dual prices ``u_i``, ``p_j`` from the flow's potentials, and a check that every pair has
+``s_ij - u_i - p_j <= tol``; pairs that fail are added and the flow solved again. When none
+fails, weak duality bounds every feasible assignment (``Solution.bound``), and the status is
+``"optimal"`` only then.
+
+What this module adds is how the matrix is read. A DataFrame's ``to_numpy()`` is usually a
+column-major view, so every pass walks the matrix in its memory order (a block of mentor
+columns at a time when columns are contiguous, of mentee rows otherwise), in cache-sized
+blocks, with no transposed or reordered copy, and there are two passes, not three:
+
+1. **Thresholds.** The open mentors are split into ``G`` groups by their seeded rank; one pass
+   takes each mentee's best score in each group. The ``k``-th largest of those ``G`` maxima,
+   ``L_i``, has at least ``k`` eligible pairs of mentee ``i`` at or above it (a group whose
+   best is forbidden is left out, so that stays true).
+2. **Candidates.** A second pass keeps every eligible pair with ``s_ij >= L_i`` and
+   ``s_ij > 0``: each mentee's ``k`` best pairs at least, a few more with ties (long runs of
+   equal scores are thinned by :func:`tie_key`).
+3. **Flow and prices** on the candidates, in the seeded order (below).
+4. **Check** without a pass: a pair outside the candidates scores at most its mentee's
+   threshold, so its reduced gain is at most ``L_i - u_i - p_j``; only the cells where that
+   is positive are read (a few thousand at 10,000 x 2,500), and the pass over every pair
+   remains for when they are many. Violators join the candidates (the most violating: ``k``
+   per mentee with a violator in the first round, doubling each round); when a round's pairs
+   and violators exceed an eighth of the matrix, the next flow takes every pair with a gain.
+
+Ties
+----
+The documented rule (:func:`mentormatch.pipeline.seeded_order`) is that ties are decided by a
+seeded order of the ids, never by row order. The caller passes each mentee's and mentor's
+position in that order (``mentee_rank``, ``mentor_rank``). The candidate set depends only on
+scores and ranks (groups are made by rank, thresholds are values), the flow network numbers
+its nodes by rank and takes its arcs in (mentee rank, mentor rank) order, and where a list
+of candidates or violators is cut inside a run of equal values, the pairs kept are those with
+the smallest :func:`tie_key` (a mix of the two ranks). So permuting the matrix's rows and
+columns (with the ranks) gives the same pairs. Indices in and out are the caller's.
+
+Exactness
+---------
+Scores are compared in float64, the matrix's own values (no float32 shortcut); the flow works
+on integer costs ``round(s * scale)`` and the certificate's tolerance is ``1 / scale``, as in
+:mod:`mentormatch.solvers.certify`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from ...errors import Conflict, InfeasibleError
+from ...pairs import Candidates, DenseRows, unique_sorted
+from ..base import AssignmentProblem, Solution, SolverOptions, finish
+from ..certify import prices
+from ..flow import apply_locks, solve_arrays
+from .passes import (GROUPS_PER_SLOT, Walk, above, all_pairs, check_above_low, check_pass, member,
+                     thresholds, tie_key)
+
+log = logging.getLogger(__name__)
+
+#: Cells of the unmatched mentees' rows added to the pairs returned, at most (8 MB of scores).
+UNMATCHED_CELLS = 1 << 20
+#: When the pairs worked on and the violators of a round exceed this share of the matrix, the
+#: next flow takes every pair with a gain instead (matrices up to ``ALL_PAIRS_CELLS`` cells).
+ALL_PAIRS_SHARE = 1 / 8
+ALL_PAIRS_CELLS = 16_000_000
+
+
+def dense_top_k(capacity: np.ndarray, demand: np.ndarray) -> int:
+    """``max(8, 16 - 2 * max capacity) + max demand - 1``: the pairs per mentee the first flow
+    starts from. Fewer arcs make the flow faster; too few cost more rounds (a check pass and a
+    flow each). Measured on uniform scores with 1 % forbidden, supply about equal to demand:
+    capacity 4 (10,000 x 2,500) and 10 (4,000 x 400): 8 pairs, one round, the fastest (13:
+    25 % slower; 5: two rounds); capacity 1 (2,000 x 2,000): 13 pairs one round, 8 three
+    rounds and twice the time; capacity 2: 13 one round, 8 two rounds."""
+    cmax = int(np.max(capacity, initial=0))
+    dmax = int(np.max(demand, initial=1))
+    return max(8, 16 - 2 * cmax) + dmax - 1
+
+
+def _ranks(rank: np.ndarray | None, size: int) -> np.ndarray:
+    if rank is None:
+        return np.arange(size, dtype=np.int64)
+    rank = np.asarray(rank, dtype=np.int64)
+    if rank.shape != (size,) or not np.array_equal(np.sort(rank), np.arange(size)):
+        raise ValueError(f"ranks must be a permutation of 0..{size - 1}")
+    return rank
+
+
+def _most_violating(i: np.ndarray, j: np.ndarray, gain: np.ndarray, per_mentee: int, ranks):
+    """The violators to add: the ``per_mentee`` x (mentees with a violator) largest gains,
+    ties at the cut by :func:`tie_key` (so by no row order). When the prices are far off,
+    adding every violator would grow the set towards the whole matrix; the allowance doubles
+    each round (``per_mentee`` = k, 2k, 4k, ...), as a fixed k a round took dozens of rounds
+    where everyone wants the same few mentors. Partitions, no sort: millions of violators
+    cost milliseconds."""
+    want = per_mentee * len(unique_sorted(i))
+    if len(gain) <= want:
+        return i, j
+    cut = np.partition(gain, len(gain) - want)[len(gain) - want]
+    above = gain > cut
+    tied = np.flatnonzero(gain == cut)
+    room = want - int(above.sum())
+    if room < len(tied):
+        key = tie_key(ranks[0][i[tied]], ranks[1][j[tied]])
+        tied = tied[np.argpartition(key, room - 1)[:room]] if room > 0 else tied[:0]
+    above[tied] = True
+    return i[above], j[above]
+
+
+def _complete_rows(walk: Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np.ndarray):
+    """Add the eligible pairs that score above a mentee's lowest chosen pair but were not
+    worked on: whole rows for the (few) mentees whose chosen pair lies below their threshold
+    or who have no room left (locks), and the columns of mentors with no room left. The pairs
+    kept are then complete above each chosen pair, so ranks computed on them (1 + how many of
+    the mentee's pairs score higher) are exact. Unmatched mentees get all their eligible pairs
+    (up to ``UNMATCHED_CELLS`` cells in all), for the reasons given to them."""
+    n, m = walk.n, walk.m
+    ci = i[chosen]
+    floor = np.full(n, np.inf)
+    np.minimum.at(floor, ci, s[chosen])
+    short = unique_sorted(ci[floor[ci] < low[ci]])
+    closed = np.flatnonzero(cap <= 0)
+    add_i, add_j = [], []
+    if len(short):
+        ri, rj = np.nonzero(walk.values[short] > floor[short, None])  # a few whole rows
+        add_i.append(short[ri])
+        add_j.append(rj)
+    matched = np.zeros(n, dtype=bool)
+    matched[ci] = True
+    unmatched = np.flatnonzero(~matched)
+    if len(unmatched) and len(unmatched) * m <= UNMATCHED_CELLS:
+        # the unmatched mentees' eligible pairs, all of them, so that the reasons given for
+        # them see every option they had (pairs scoring <= 0 are never candidates)
+        ri, rj = np.nonzero(walk.values[unmatched] > -np.inf)
+        add_i.append(unmatched[ri])
+        add_j.append(rj)
+    if len(closed) and len(ci):
+        who = unique_sorted(ci)
+        ri, rj = np.nonzero(walk.values[np.ix_(who, closed)] > floor[who, None])
+        add_i.append(who[ri])
+        add_j.append(closed[rj])
+    if not add_i:
+        return i, j, s, chosen, locks
+    ri, rj = np.concatenate(add_i), np.concatenate(add_j)
+    key = unique_sorted(ri * m + rj)
+    key = key[~member(key, i * m + j)]  # i * m + j is sorted
+    ri, rj = np.divmod(key, m)
+    ok = walk.allowed(ri, rj)
+    ri, rj = ri[ok], rj[ok]
+    all_i = np.concatenate([i, ri])
+    all_j = np.concatenate([j, rj])
+    all_s = np.concatenate([s, walk.values[ri, rj]])
+    none = np.zeros(len(ri), dtype=bool)
+    all_c = np.concatenate([chosen, none])
+    all_l = np.concatenate([locks, none])
+    order = np.argsort(all_i * m + all_j, kind="stable")
+    return all_i[order], all_j[order], all_s[order], all_c[order], all_l[order]
+
+
+def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_rank=None,
+                mentor_rank=None, options: SolverOptions | None = None
+                ) -> tuple[AssignmentProblem, Solution]:
+    """Exact assignment on a dense score matrix, certified against every pair.
+
+    Solves ``max sum s_ij x_ij`` subject to ``sum_i x_ij <= capacity[j]``, ``sum_j x_ij <=
+    demand[i]``, ``x_ij = 1`` on locked pairs, ``x_ij = 0`` where forbidden or ``s_ij = -inf``,
+    ``x_ij`` in {0, 1}. See the module docstring for the method and the tie rule.
+
+    Parameters
+    ----------
+    rows : DenseRows
+        The (n_mentees x n_mentors) float64 matrix, mentees x mentors, ``-inf`` = ineligible,
+        with its forbidden mask. Any memory layout; never modified or copied whole. No NaN or
+        ``+inf`` (the caller validates).
+    capacity : array of whole numbers >= 0, one per mentor.
+    demand : array of whole numbers >= 0, one per mentee; default 1.
+    locked : (mentee_index, mentor_index) arrays, optional.
+    mentee_rank, mentor_rank : permutations, optional
+        Each person's position in the tie order (default: the index itself).
+    options : SolverOptions, optional
+        ``top_k`` (pairs per mentee to start from) and ``certify`` apply.
+
+    Returns
+    -------
+    problem : AssignmentProblem
+        The pairs worked on (locks, candidates, pairs the certificate added, and the pairs
+        that make each mentee's list complete above its chosen pair), in the caller's indices.
+    solution : Solution
+        ``status="optimal"`` when ``certificate["holds"]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from mentormatch.pairs import DenseRows
+    >>> s = np.array([[0.9, 0.1], [0.8, 0.7], [0.5, 0.6]])
+    >>> problem, sol = solve_dense(DenseRows(s), np.array([1, 1]))
+    >>> problem.pairs.mentee[sol.chosen].tolist(), problem.pairs.mentor[sol.chosen].tolist()
+    ([0, 1], [0, 1])
+    >>> sol.status, round(sol.objective, 6)
+    ('optimal', 1.6)
+    """
+    options = options or SolverOptions()
+    started = time.perf_counter()
+    walk = Walk(rows)
+    n, m = walk.n, walk.m
+    cap_f = np.asarray(capacity, dtype=np.float64)
+    if cap_f.shape != (m,) or np.any(cap_f < 0) or np.any(cap_f != np.round(cap_f)):
+        raise ValueError(f"capacity must be {m} whole numbers >= 0")
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, dtype=np.int64)
+    if dem.shape != (n,) or np.any(dem < 0):
+        raise ValueError(f"demand must be {n} whole numbers >= 0")
+    rank_i, rank_j = _ranks(mentee_rank, n), _ranks(mentor_rank, m)
+    if locked is not None:
+        li, lj = (np.asarray(x, dtype=np.int64) for x in locked)
+    else:
+        li = lj = np.zeros(0, np.int64)
+    ls = rows.at(li, lj) if len(li) else np.zeros(0)
+    if np.any(~np.isfinite(ls)):
+        bad = int(np.flatnonzero(~np.isfinite(ls))[0])
+        raise InfeasibleError(Conflict("eligibility", f"locked pair (mentee {li[bad]}, mentor "
+                                       f"{lj[bad]}) is forbidden or has score -inf", "unlock it"))
+    lock_pairs = Candidates.from_arrays(li, lj, n, m)
+    if len(lock_pairs) != len(li):
+        raise ValueError("locked pairs must be distinct")
+    lock_order = np.argsort(li * m + lj)
+    li, lj, ls = li[lock_order], lj[lock_order], ls[lock_order]
+    _, cap, dem_left = apply_locks(AssignmentProblem(lock_pairs, ls, cap_f, dem,
+                                                     locked=np.ones(len(li), dtype=bool)))
+    lock_key = li * m + lj
+    k = options.top_k if options.top_k is not None else dense_top_k(cap, dem_left)
+    if k < 1:
+        raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
+
+    t0 = time.perf_counter()
+    low = thresholds(walk, k, cap, dem_left, rank_j)
+    i, j, s, low = above(walk, low, cap, (rank_i, rank_j), GROUPS_PER_SLOT * k, k)
+    if len(lock_key):
+        keep = ~member(i * m + j, lock_key)
+        i, j, s = i[keep], j[keep], s[keep]
+    log.debug("dense: %d candidate pairs (k=%d) in %.3fs", len(i), k, time.perf_counter() - t0)
+
+    # the flow in the seeded order: nodes numbered by rank, arcs by (mentee rank, mentor rank)
+    cap_r = np.empty(m, np.int64)
+    cap_r[rank_j] = cap
+    dem_r = np.empty(n, np.int64)
+    dem_r[rank_i] = dem_left
+    rounds, added, sweeps_total, pot, pot_scale = 0, 0, 0, None, 0.0
+    everything = False  # every pair with a gain is in the flow
+    held = None  # the prices under which the check holds (none from the all-pairs flow)
+    while True:
+        rounds += 1
+        ri, rj = rank_i[i], rank_j[j]
+        order = np.argsort(ri * m + rj)
+        res = solve_arrays(ri[order], rj[order], s[order], cap_r, dem_r)
+        chosen = np.zeros(len(i), dtype=bool)
+        chosen[order[res.chosen]] = True
+        cert = {"method": "dense_min_cost_flow+dual_check", "scale": res.scale,
+                "rounding_bound": res.n_max / res.scale, "n_max": res.n_max, "top_k": k,
+                "pairs_in_sparse": len(i), "rounds": rounds, "violations_added": added,
+                "or_tools_status": res.status, "holds": False}
+        if everything:  # OR-Tools' optimum over every pair that can raise the total
+            cert.update(method="dense_min_cost_flow_all_pairs", holds=res.optimal)
+            bound = float(s[chosen].sum()) + res.n_max / res.scale if res.optimal else None
+            break
+        if not res.optimal or not options.certify:
+            bound = None
+            break
+        start = pot if pot_scale == res.scale else None
+        u_r, p_r, dual_obj, sweeps, pot = prices(ri[order], rj[order], res.cost, res.chosen,
+                                                 s[order], dem_r, cap_r, res.scale, start)
+        pot_scale = res.scale
+        sweeps_total += sweeps
+        tol = 1.0 / res.scale
+        u, p = u_r[rank_i], p_r[rank_j]
+        got = check_above_low(walk, u, p, low, i, j, s, chosen, cap)
+        ci, cj, r = got if got is not None else check_pass(walk, u, p)
+        cert["check"] = "cells above the thresholds" if got is not None else "pass over every pair"
+        key = ci * m + cj
+        keep = ~member(key, (i * m + j)[chosen]) & ~member(key, lock_key) & walk.allowed(ci, cj)
+        ci, cj, r = ci[keep], cj[keep], r[keep]
+        eps = float(r.max(initial=0.0))
+        bad = r > tol
+        if not bad.any():
+            bound = dual_obj + eps * res.n_max
+            cert.update(holds=True, pairs_checked=n * m, bellman_ford_sweeps=sweeps_total,
+                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
+            held = (u, p)
+            break
+        if len(i) + int(bad.sum()) > ALL_PAIRS_SHARE * n * m and n * m <= ALL_PAIRS_CELLS:
+            # the prices are far off (everyone wants the same few mentors): one flow on every
+            # pair with a gain costs less than the rounds to come (2,000 x 2,000, capacity 1,
+            # scores = mentee + mentor quality + noise: 9 rounds and 7-9 s; this, about 4 s)
+            i, j, s = all_pairs(walk, cap, dem_left, lock_key)
+            low = np.where(dem_left > 0, np.nextafter(0.0, 1.0), np.inf)
+            added += len(i) - int(chosen.sum())
+            everything = True
+            continue
+        vi, vj = _most_violating(ci[bad], cj[bad], r[bad], k << min(rounds, 20), (rank_i, rank_j))
+        new = ~member(vi * m + vj, i * m + j)
+        vi, vj = vi[new], vj[new]
+        added += len(vi)
+        log.debug("dense: round %d, %d violations added", rounds, len(vi))
+        i = np.concatenate([i, vi])
+        j = np.concatenate([j, vj])
+        s = np.concatenate([s, walk.values[vi, vj]])
+        order = np.argsort(i * m + j, kind="stable")
+        i, j, s = i[order], j[order], s[order]
+
+    all_i = np.concatenate([li, i])
+    all_j = np.concatenate([lj, j])
+    order = np.argsort(all_i * m + all_j, kind="stable")
+    all_i, all_j = all_i[order], all_j[order]
+    all_s = np.concatenate([ls, s])[order]
+    is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
+    is_chosen = np.concatenate([np.ones(len(li), bool), chosen])[order]
+    all_i, all_j, all_s, is_chosen, is_lock = _complete_rows(walk, all_i, all_j, all_s, is_chosen,
+                                                             is_lock, low, cap)
+    pairs = Candidates(all_i, all_j, n, m)
+    problem = AssignmentProblem(pairs, all_s, cap_f, dem, locked=is_lock)
+    status = "optimal" if bound is not None else "feasible"
+    sol = finish(problem, np.flatnonzero(is_chosen), status, started, "flow", None, cert)
+    if bound is not None:
+        sol.bound = float(ls.sum()) + bound
+        sol.prices = held
+    return problem, sol

@@ -1,0 +1,390 @@
+"""``solvers.dense.solve_dense``: exact on small instances (brute force, scipy on the
+capacity-expanded matrix), the constraints recomputed from the inputs, ties decided by the ranks
+and never by the memory layout or the order of rows and columns, ranks exact. No timings."""
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
+
+import mentormatch as mm
+import mentormatch.solvers.flow as flow
+from mentormatch.pairs import DenseRows
+from mentormatch.solvers import SolverOptions
+from mentormatch.solvers.dense import solve_dense
+from mentormatch.solvers.dense.passes import Walk, thresholds
+
+
+def _instance(seed, n=40, m=12, ties=False, neginf=0.1, forbid=0.05, cap_hi=3):
+    rng = np.random.default_rng(seed)
+    s = rng.random((n, m)) * 2 - 0.3  # some non-positive scores too
+    if ties:
+        s = np.round(s * 3) / 3
+    s[rng.random((n, m)) < neginf] = -np.inf
+    f = rng.random((n, m)) < forbid
+    cap = rng.integers(0, cap_hi + 1, m)
+    return s, f, cap
+
+
+def _optimum(s, f, cap):
+    """scipy on the capacity-expanded matrix, with an 'unmatched' column per mentee."""
+    n, m = s.shape
+    w = np.where(f | ~np.isfinite(s), -1e6, s)[:, np.repeat(np.arange(m), cap)]
+    w = np.hstack([w, np.zeros((n, n))])
+    r, c = linear_sum_assignment(w, maximize=True)
+    return w[r, c].sum()
+
+
+def _brute(s, f, cap):
+    """Every assignment of each mentee to a mentor or to nobody."""
+    n, m = s.shape
+    best = 0.0
+    for pick in itertools.product(range(-1, m), repeat=n):
+        pick = np.array(pick)
+        on = pick >= 0
+        if np.any(np.bincount(pick[on], minlength=m) > cap):
+            continue
+        if np.any(f[np.flatnonzero(on), pick[on]]) or not np.all(np.isfinite(s[np.flatnonzero(on), pick[on]])):
+            continue
+        best = max(best, float(s[np.flatnonzero(on), pick[on]].sum()))
+    return best
+
+
+def _check_feasible(s, f, cap, problem, sol, locked=((), ())):
+    i, j = problem.pairs.mentee[sol.chosen], problem.pairs.mentor[sol.chosen]
+    assert (np.bincount(j, minlength=len(cap)) <= cap).all()
+    assert len(np.unique(i)) == len(i)
+    assert not f[i, j].any() and np.isfinite(s[i, j]).all()
+    np.testing.assert_array_equal(problem.score, s[problem.pairs.mentee, problem.pairs.mentor])
+    assert sol.objective == pytest.approx(float(s[i, j].sum()), abs=1e-12)
+    assert set(zip(*locked)) <= set(zip(i.tolist(), j.tolist()))
+    return i, j
+
+
+def _layout(a, how):
+    if how == "F":
+        return np.asfortranarray(a)
+    if how == "strided":
+        return np.asfortranarray(np.repeat(a, 2, axis=1))[:, ::2]  # neither C nor F
+    return np.ascontiguousarray(a)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("seed", range(8))
+def test_the_optimum_of_scipy_on_the_expanded_matrix(seed, layout):
+    s, f, cap = _instance(seed, ties=seed % 2 == 1, forbid=0.3 if seed % 4 == 3 else 0.05)
+    rows = DenseRows(_layout(s, layout), _layout(f, layout))
+    for k in (None, 1, 2):  # small k: several rounds of added pairs
+        problem, sol = solve_dense(rows, cap, options=SolverOptions(top_k=k))
+        assert sol.status == "optimal" and sol.certificate["holds"]
+        _check_feasible(s, f, cap, problem, sol)
+        assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+        assert sol.bound >= sol.objective - 1e-12 and sol.gap <= 1e-6
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_brute_force_on_tiny_instances_with_ties(seed):
+    s, f, cap = _instance(seed, n=5, m=3, ties=True, neginf=0.2, forbid=0.15, cap_hi=2)
+    problem, sol = solve_dense(DenseRows(s, f), cap, options=SolverOptions(top_k=1))
+    _check_feasible(s, f, cap, problem, sol)
+    assert sol.objective == pytest.approx(_brute(s, f, cap), abs=1e-12)
+    assert sol.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_permuted_rows_and_columns_with_their_ranks_give_the_same_pairs(seed):
+    """Ties (scores on a grid of thirds) are decided by the ranks: a permutation of the
+    matrix, carrying the ranks along, and any memory layout give the same pairs."""
+    s, f, cap = _instance(seed, n=60, m=15, ties=True)
+    rng = np.random.default_rng(100 + seed)
+    rank_i, rank_j = rng.permutation(60), rng.permutation(15)
+    problem, sol = solve_dense(DenseRows(s, f), cap, mentee_rank=rank_i, mentor_rank=rank_j,
+                               options=SolverOptions(top_k=2))
+    want = set(zip(problem.pairs.mentee[sol.chosen].tolist(), problem.pairs.mentor[sol.chosen].tolist()))
+    for layout in ("C", "F", "strided"):
+        pr, pc = rng.permutation(60), rng.permutation(15)
+        ps, pf = s[np.ix_(pr, pc)], f[np.ix_(pr, pc)]
+        p2, s2 = solve_dense(DenseRows(_layout(ps, layout), _layout(pf, layout)), cap[pc],
+                             mentee_rank=rank_i[pr], mentor_rank=rank_j[pc],
+                             options=SolverOptions(top_k=2))
+        got = set(zip(pr[p2.pairs.mentee[s2.chosen]].tolist(), pc[p2.pairs.mentor[s2.chosen]].tolist()))
+        assert got == want
+        assert s2.objective == pytest.approx(sol.objective, abs=1e-12)
+
+
+def test_another_tie_order_can_choose_other_pairs_of_equal_score():
+    """All scores equal: any full assignment is optimal, and the ranks decide which."""
+    s = np.ones((6, 3))
+    cap = np.array([1, 1, 1])
+    chosen = set()
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        problem, sol = solve_dense(DenseRows(s), cap, mentee_rank=rng.permutation(6),
+                                   mentor_rank=rng.permutation(3))
+        assert sol.objective == 3.0
+        chosen.add(tuple(problem.pairs.mentee[sol.chosen].tolist()))
+    assert len(chosen) > 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_thresholds_leave_k_eligible_pairs_at_or_above(seed):
+    s, f, cap = _instance(seed, n=50, m=40, forbid=0.2, neginf=0.1)
+    for layout in ("C", "F"):
+        for k in (1, 3, 5):
+            low = thresholds(Walk(DenseRows(_layout(s, layout), _layout(f, layout))), k, cap,
+                             np.ones(50, np.int64), np.arange(40))
+            usable = np.where(f | (cap[None, :] <= 0) | (s <= 0), -np.inf, s)
+            at_or_above = (usable >= low[:, None]).sum(axis=1)
+            positive = (usable > 0).sum(axis=1)
+            assert (at_or_above >= np.minimum(k, positive)).all()
+            assert (low > 0).all()
+
+
+def test_locks_capacity_zero_and_rows_with_nothing_eligible():
+    s, f, cap = _instance(7, n=30, m=10)
+    cap[0] = 0
+    s[5] = -np.inf  # mentee 5: nothing eligible
+    s[6] = -0.5  # mentee 6: only losing pairs
+    li, lj = np.array([0, 3]), np.array([1, 2])
+    cap[lj] = 1  # mentor 2 is full with its lock: no room left
+    cap[1] = 2
+    f[li, lj] = False
+    s[li, lj] = 0.05
+    problem, sol = solve_dense(DenseRows(s, f), cap, locked=(li, lj), options=SolverOptions(top_k=1))
+    i, j = _check_feasible(s, f, cap, problem, sol, locked=(li, lj))
+    assert 5 not in i and 6 not in i and 0 not in j
+    assert problem.locked.sum() == 2
+    # the optimum with the locks taken out first
+    keep = ~np.isin(np.arange(30), li)
+    cap2 = cap - np.bincount(lj, minlength=10)
+    assert sol.objective == pytest.approx(s[li, lj].sum() + _optimum(s[keep], f[keep], cap2), abs=1e-9)
+
+
+def test_a_forbidden_or_minus_inf_lock_is_infeasible():
+    s, f, cap = _instance(1, n=10, m=4)
+    s[2, 1], f[3, 2] = -np.inf, True
+    for lock in [([2], [1]), ([3], [2])]:
+        with pytest.raises(mm.InfeasibleError, match="forbidden or has score -inf"):
+            solve_dense(DenseRows(s, f), cap, locked=lock)
+
+
+def test_ranks_are_exact_on_the_pairs_returned():
+    """The pairs returned are complete above each mentee's chosen pair (also when the chosen
+    pair lies below the first candidates: strong competition, top_k=1)."""
+    rng = np.random.default_rng(5)
+    n, m = 60, 10
+    s = rng.random((n, m)) + np.linspace(0, 1, m)[None, :]  # everyone prefers the last mentors
+    cap = np.full(m, 6)
+    cap[0] = 0
+    problem, sol = solve_dense(DenseRows(s), cap, options=SolverOptions(top_k=1))
+    assert sol.certificate["rounds"] > 1
+    for k in sol.chosen:
+        i, sc = problem.pairs.mentee[k], problem.score[k]
+        mine = problem.score[problem.pairs.mentee == i]
+        assert (mine > sc).sum() == (s[i] > sc).sum()
+
+
+def test_without_certificate_the_status_is_feasible():
+    s, f, cap = _instance(2)
+    problem, sol = solve_dense(DenseRows(s, f), cap, options=SolverOptions(certify=False))
+    assert sol.status == "feasible" and sol.bound is None
+    _check_feasible(s, f, cap, problem, sol)
+
+
+def test_wrong_ranks_and_capacities_are_refused():
+    s = np.ones((3, 2))
+    with pytest.raises(ValueError, match="permutation"):
+        solve_dense(DenseRows(s), np.array([1, 1]), mentee_rank=np.array([0, 0, 1]))
+    with pytest.raises(ValueError, match="whole numbers"):
+        solve_dense(DenseRows(s), np.array([1.5, 1]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), rnd=st.randoms(use_true_random=False))
+def test_assign_on_the_dense_path_ignores_row_and_column_order(data, rnd):
+    """Through assign(): ties by the seeded order of the ids, on the dense path."""
+    n = data.draw(st.integers(2, 9))
+    m = data.draw(st.integers(1, 5))
+    grid = data.draw(st.lists(st.integers(-1, 3), min_size=n * m, max_size=n * m))
+    s = np.array(grid, dtype=float).reshape(n, m) / 2
+    s[s < 0] = -np.inf
+    cap = np.array(data.draw(st.lists(st.integers(0, 3), min_size=m, max_size=m)), dtype=float)
+    scores = pd.DataFrame(s, index=[f"e{i}" for i in range(n)], columns=[f"m{j}" for j in range(m)])
+    capacity = pd.Series(cap, index=scores.columns)
+    rows, cols = list(range(n)), list(range(m))
+    rnd.shuffle(rows)
+    rnd.shuffle(cols)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(flow, "SPARSE_THRESHOLD", 0)
+        a = mm.assign(scores, capacity)
+        b = mm.assign(scores.iloc[rows, cols], capacity)
+    assert a.certificate["method"] == "dense_min_cost_flow+dual_check"
+    pairs = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))  # noqa: E731
+    assert pairs(a) == pairs(b)
+    assert a.objective == pytest.approx(_optimum(s, np.zeros_like(s, bool), cap.astype(int)), abs=1e-9)
+    position = {e: k for k, e in enumerate(scores.index[rows])}
+    got = [position[e] for e in b.pairs["mentee_id"]]
+    assert got == sorted(got)  # reported in the caller's row order
+
+
+def test_unmatched_mentees_keep_all_their_eligible_pairs_for_the_reasons(monkeypatch):
+    """A mentee whose pairs all score <= 0 is unmatched for no gain, not for want of an
+    eligible mentor: the pairs returned hold its eligible pairs."""
+    s, f, cap = _instance(3, n=30, m=8, neginf=0.0, forbid=0.0)
+    cap[:] = 3
+    s[4] = -0.2
+    s[4, 0] = 0.0
+    problem, sol = solve_dense(DenseRows(s, f), cap)
+    mine = problem.pairs.mentee == 4
+    assert mine.sum() == 8 and 4 not in problem.pairs.mentee[sol.chosen]
+    scores = pd.DataFrame(s, index=[f"e{i}" for i in range(30)], columns=[f"m{j}" for j in range(8)])
+    capacity = pd.Series(cap.astype(float), index=scores.columns)
+    small = mm.assign(scores, capacity)  # every pair given to the solver
+    monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+    dense = mm.assign(scores, capacity)
+    assert dense.certificate["method"] == "dense_min_cost_flow+dual_check"
+    code = [r.unmatched.set_index("mentee_id").loc["e4", "reason_code"] for r in (small, dense)]
+    assert code[0] == code[1] != "no_eligible_mentor"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_lists_cut_inside_runs_of_equal_scores_follow_the_ranks(seed):
+    """Two score levels, most pairs on the top one: each mentee's candidates and the violators
+    are cut inside runs of equal values (by tie_key of the ranks). The optimum is scipy's, and
+    a permutation carrying the ranks along gives the same pairs."""
+    rng = np.random.default_rng(seed)
+    n, m = 60, 30
+    s = np.where(rng.random((n, m)) < 0.6, 1.0, 0.5)
+    s[rng.random((n, m)) < 0.1] = -np.inf
+    f = np.zeros((n, m), dtype=bool)
+    cap = np.ones(m, dtype=np.int64)
+    rank_i, rank_j = rng.permutation(n), rng.permutation(m)
+    problem, sol = solve_dense(DenseRows(s), cap, mentee_rank=rank_i, mentor_rank=rank_j,
+                               options=SolverOptions(top_k=1))
+    top = (s == 1.0).sum()
+    assert sol.certificate["pairs_in_sparse"] < top  # the lists were cut
+    assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+    want = set(zip(problem.pairs.mentee[sol.chosen].tolist(), problem.pairs.mentor[sol.chosen].tolist()))
+    pr, pc = rng.permutation(n), rng.permutation(m)
+    p2, s2 = solve_dense(DenseRows(np.asfortranarray(s[np.ix_(pr, pc)])), cap[pc],
+                         mentee_rank=rank_i[pr], mentor_rank=rank_j[pc], options=SolverOptions(top_k=1))
+    assert set(zip(pr[p2.pairs.mentee[s2.chosen]].tolist(), pc[p2.pairs.mentor[s2.chosen]].tolist())) == want
+
+
+def test_violators_kept_at_a_tied_cut_do_not_depend_on_their_order():
+    from mentormatch.solvers.dense import _most_violating
+
+    rng = np.random.default_rng(0)
+    i = rng.integers(0, 20, 300)
+    j = rng.integers(0, 50, 300)
+    key = np.unique(i * 50 + j)
+    i, j = key // 50, key % 50
+    gain = rng.choice([0.1, 0.2, 0.2, 0.3], len(i))  # many ties at every cut
+    ranks = (rng.permutation(20), rng.permutation(50))
+    for per in (1, 2, 5):
+        a = set(zip(*(x.tolist() for x in _most_violating(i, j, gain, per, ranks))))
+        want = per * len(np.unique(i))
+        assert len(a) == min(want, len(i))
+        above = gain > sorted(gain)[-want]  # every pair above the cut is kept
+        assert set(zip(i[above].tolist(), j[above].tolist())) <= a
+        order = rng.permutation(len(i))
+        b = set(zip(*(x.tolist() for x in _most_violating(i[order], j[order], gain[order], per, ranks))))
+        assert a == b
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_thinned_runs_of_equal_scores_keep_the_optimum_the_order_and_the_ranks(seed, monkeypatch):
+    """With the runs of equal scores at the thresholds always thinned by key (TIE_SLACK so
+    low that the plain listing gives up at once): the optimum is scipy's, a permutation that
+    carries the ranks along gives the same pairs, and ranks are exact."""
+    import mentormatch.solvers.dense.passes as passes
+
+    monkeypatch.setattr(passes, "TIE_SLACK", -10**9)
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(5, 50)), int(rng.integers(3, 30))
+    s = rng.integers(-1, int(rng.integers(2, 5)), (n, m)) / 2.0
+    s[rng.random((n, m)) < 0.1] = -np.inf
+    f = rng.random((n, m)) < 0.1
+    cap = rng.integers(0, 3, m)
+    rank_i, rank_j = rng.permutation(n), rng.permutation(m)
+    k = int(rng.choice([1, 2, 8]))
+    problem, sol = solve_dense(DenseRows(s, f), cap, mentee_rank=rank_i, mentor_rank=rank_j,
+                               options=SolverOptions(top_k=k))
+    i, j = _check_feasible(s, f, cap, problem, sol)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+    masked = np.where(f, -np.inf, s)
+    for q in sol.chosen:
+        e, sc = problem.pairs.mentee[q], problem.score[q]
+        assert (problem.score[problem.pairs.mentee == e] > sc).sum() == (masked[e] > sc).sum()
+    pr, pc = rng.permutation(n), rng.permutation(m)
+    p2, s2 = solve_dense(DenseRows(np.asfortranarray(s[np.ix_(pr, pc)]), np.asfortranarray(f[np.ix_(pr, pc)])),
+                         cap[pc], mentee_rank=rank_i[pr], mentor_rank=rank_j[pc], options=SolverOptions(top_k=k))
+    got = set(zip(pr[p2.pairs.mentee[s2.chosen]].tolist(), pc[p2.pairs.mentor[s2.chosen]].tolist()))
+    assert got == set(zip(i.tolist(), j.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_flow_on_every_pair_when_the_prices_are_far_off(seed, monkeypatch):
+    """Forced after the first round (ALL_PAIRS_SHARE = 0): the optimum is scipy's, locks are
+    kept, a permutation carrying the ranks along gives the same pairs, ranks are exact."""
+    import mentormatch.solvers.dense as dense
+
+    monkeypatch.setattr(dense, "ALL_PAIRS_SHARE", 0.0)
+    s, f, cap = _instance(seed, n=40, m=12, ties=seed % 2 == 1)
+    s = s + np.linspace(0, 2, 12)[None, :]  # everyone prefers the last mentors: violators
+    cap = np.maximum(cap, 1)
+    e0 = int(np.flatnonzero(np.isfinite(s[:, 0]) & ~f[:, 0])[0])
+    lock = (np.array([e0]), np.array([0]))
+    rng = np.random.default_rng(seed)
+    rank_i, rank_j = rng.permutation(40), rng.permutation(12)
+    problem, sol = solve_dense(DenseRows(s, f), cap, locked=lock, mentee_rank=rank_i,
+                               mentor_rank=rank_j, options=SolverOptions(top_k=1))
+    assert sol.certificate["method"] == "dense_min_cost_flow_all_pairs" and sol.status == "optimal"
+    i, j = _check_feasible(s, f, cap, problem, sol, locked=lock)
+    keep = np.arange(40) != e0
+    cap2 = cap.copy()
+    cap2[0] -= 1
+    assert sol.objective == pytest.approx(s[e0, 0] + _optimum(s[keep], f[keep], cap2), abs=1e-9)
+    assert sol.bound >= sol.objective and sol.gap <= 1e-6
+    masked = np.where(f, -np.inf, s)
+    for q in sol.chosen:
+        e, sc = problem.pairs.mentee[q], problem.score[q]
+        assert (problem.score[problem.pairs.mentee == e] > sc).sum() == (masked[e] > sc).sum()
+    pr, pc = rng.permutation(40), rng.permutation(12)
+    back_i, back_j = np.argsort(pr), np.argsort(pc)
+    p2, s2 = solve_dense(DenseRows(np.asfortranarray(s[np.ix_(pr, pc)]), f[np.ix_(pr, pc)]), cap[pc],
+                         locked=(back_i[lock[0]], back_j[lock[1]]), mentee_rank=rank_i[pr],
+                         mentor_rank=rank_j[pc], options=SolverOptions(top_k=1))
+    got = set(zip(pr[p2.pairs.mentee[s2.chosen]].tolist(), pc[p2.pairs.mentor[s2.chosen]].tolist()))
+    assert got == set(zip(i.tolist(), j.tolist()))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_check_on_the_cells_above_the_thresholds_equals_the_pass(seed, monkeypatch):
+    """The reduced gains checked only where ``low - u > p`` (the other pairs are bounded)
+    lead to the same rounds, pairs and bound as the pass over every pair."""
+    import mentormatch.solvers.dense as dense
+    import mentormatch.solvers.dense.passes as passes
+
+    monkeypatch.setattr(passes, "CHECK_SHARE", 1.0)  # small matrices: gather whatever it takes
+    monkeypatch.setattr(dense, "ALL_PAIRS_SHARE", 2.0)  # and never switch to every pair
+    s, f, cap = _instance(seed, n=70, m=20, ties=seed % 2 == 1, forbid=0.1)
+    s = s + np.linspace(0, 1, 20)[None, :] * (seed % 3)  # popular mentors: several rounds
+    rows = DenseRows(np.asfortranarray(s), np.asfortranarray(f))
+    out = []
+    for bounded in (True, False):
+        if not bounded:
+            monkeypatch.setattr(dense, "check_above_low", lambda *a, **k: None)
+        problem, sol = solve_dense(rows, cap, options=SolverOptions(top_k=1))
+        out.append((sol, set(zip(problem.pairs.mentee[sol.chosen].tolist(),
+                                 problem.pairs.mentor[sol.chosen].tolist()))))
+    (a, pa), (b, pb) = out
+    assert a.certificate["check"] == "cells above the thresholds"
+    assert b.certificate["check"] == "pass over every pair"
+    assert pa == pb and a.certificate["rounds"] == b.certificate["rounds"]
+    assert a.bound == pytest.approx(b.bound, abs=1e-12)
+    assert a.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
