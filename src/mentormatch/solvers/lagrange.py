@@ -58,6 +58,8 @@ MAX_FLOWS = 24
 CLOSING_ROUNDS = 3
 #: The bracket on lambda is settled at this relative width.
 LAMBDA_TOL = 1e-9
+#: The bound has settled when the last STALL_FLOWS flows improved it by at most this share.
+STALL, STALL_FLOWS = 1e-7, 3
 
 
 def handles(side: SideConstraints, capacity, load, coverage_first: bool, bonus, locked) -> bool:
@@ -206,9 +208,10 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         ratio, spend = r[order], np.cumsum(c[f0.j[on]][order])
         k = int(np.searchsorted(spend, -g_lo - 1e-9))
         lam = float(ratio[min(k, len(ratio) - 1)]) if len(ratio) else 0.0
-        g_hi = None
+        g_hi, history = None, [best_U]
         while lam > 0 and time_for_another():
             f = flow_at(lam)
+            history.append(best_U)
             g = B - relaxed_cost(f)
             if g >= 0:
                 hi, g_hi = lam, g
@@ -221,6 +224,8 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
                 continue
             if hi - lo <= LAMBDA_TOL * max(hi, 1e-12) or g_hi == 0:
                 break
+            if len(history) >= STALL_FLOWS and history[-STALL_FLOWS] - best_U <= STALL * abs(best_U):
+                break  # the bound has settled: the flows left go to the primal
             # secant on the subgradient, kept inside the bracket's middle 80 %
             t = g_lo / (g_lo - g_hi) if g_hi != g_lo else 0.5
             lam = lo + min(max(t, 0.1), 0.9) * (hi - lo)
