@@ -57,9 +57,11 @@ MAX_FLOWS = 24
 #: Re-solves with the mentors below their minimum load closed, at the best primal.
 CLOSING_ROUNDS = 3
 #: The bracket on lambda is settled at this relative width.
-LAMBDA_TOL = 1e-9
-#: The bound has settled when the last STALL_FLOWS flows improved it by at most this share.
-STALL, STALL_FLOWS = 1e-7, 3
+LAMBDA_TOL = 1e-5
+#: Or at this width, when the last STALL_FLOWS flows improved the bound by at most STALL (a
+#: share): at 20,000 x 5,000 the bound settles within a few flows, the primal (flows at either
+#: end of the bracket, repaired) needs the bracket narrow.
+STALL, STALL_FLOWS, STALL_WIDTH = 1e-7, 3, 1e-3
 
 
 def handles(side: SideConstraints, capacity, load, coverage_first: bool, bonus, locked) -> bool:
@@ -133,6 +135,36 @@ class _Inner:
         raise TypeError(f"unknown pair source {type(src).__name__}")
 
 
+def _fill(cand, on: np.ndarray, cap, demand, per, fixed, budget: float, run) -> np.ndarray:
+    """The budget a repaired assignment leaves, spent greedily: the best-scoring candidate pairs
+    of mentees with a place left, with mentors already active and below capacity (no new fixed
+    stipend, no new minimum load), while their stipend fits. Ties by (mentee, mentor)."""
+    m = len(cap)
+    n_j = np.bincount(cand.j[on], minlength=m)
+    spent = float(fixed[n_j > 0].sum() + per[cand.j[on]].sum())
+    slack = budget - spent
+    held = np.bincount(cand.i[on], minlength=len(demand))
+    can = (~on & (held[cand.i] < np.asarray(demand)[cand.i]) & (n_j[cand.j] > 0)
+           & (n_j[cand.j] < cap[cand.j]) & (per[cand.j] <= slack + 1e-9) & (cand.s > 0))
+    idx = np.flatnonzero(can)
+    if not len(idx):
+        return on
+    idx = idx[np.lexsort((cand.key[idx], -cand.s[idx]))]
+    out = on.copy()
+    n_j = n_j.astype(np.int64)
+    cheapest = float(per[cand.j[idx]].min())
+    for k in idx.tolist():  # only the pairs that could still be added, best first
+        i, j = int(cand.i[k]), int(cand.j[k])
+        if held[i] < demand[i] and n_j[j] < cap[j] and per[j] <= slack + 1e-9:
+            out[k] = True
+            held[i] += 1
+            n_j[j] += 1
+            slack -= float(per[j])
+            if slack < cheapest - 1e-9:
+                break
+    return out if run.feasible(cand, out) else on
+
+
 def solve_lagrange(source, capacity, demand, side: SideConstraints, options: SolverOptions,
                    deadline: float, run_factory) -> LagrangeResult | None:
     """Best bound and best feasible assignment by the Lagrangian of the budget row (see the
@@ -192,6 +224,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         fixed_on = repair(run, cand, on)
         if fixed_on is None:
             return
+        fixed_on = _fill(cand, fixed_on, cap, demand, per, fixed, B, run)
         value = float(cand.s[fixed_on].sum())
         if best is None or value > best[0] + 1e-12:
             best = (value, k, cand, fixed_on)
@@ -222,10 +255,12 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             if hi is None:
                 lam = 2.0 * lam
                 continue
-            if hi - lo <= LAMBDA_TOL * max(hi, 1e-12) or g_hi == 0:
+            width = (hi - lo) / max(hi, 1e-300)
+            if width <= LAMBDA_TOL or g_hi == 0:
                 break
-            if len(history) >= STALL_FLOWS and history[-STALL_FLOWS] - best_U <= STALL * abs(best_U):
-                break  # the bound has settled: the flows left go to the primal
+            if (width <= STALL_WIDTH and len(history) >= STALL_FLOWS
+                    and history[-STALL_FLOWS] - best_U <= STALL * abs(best_U)):
+                break  # the bound has settled and the primal's flows are near the best lambda
             # secant on the subgradient, kept inside the bracket's middle 80 %
             t = g_lo / (g_lo - g_hi) if g_hi != g_lo else 0.5
             lam = lo + min(max(t, 0.1), 0.9) * (hi - lo)
