@@ -21,6 +21,15 @@ found (the empty assignment when it meets every constraint and nothing better wa
 proves the candidates infeasible after the relaxation has priced every pair; the error names
 the constraint families whose removal alone restores feasibility.
 
+**A budget at scale.** When the side rows are a stipend budget (fixed and per-mentee stipends),
+with or without minimum loads, with unit loads, whole capacities, no locks, no bonus and no
+``coverage_first`` (:func:`mentormatch.solvers.lagrange.handles`), a source of more than
+``LAGRANGE_PAIRS`` pairs is solved by the Lagrangian of the budget row instead
+(:mod:`mentormatch.solvers.lagrange`): the certified flow on ``score - lambda x (per-mentee
+stipend + fixed stipend / capacity)`` bounds every pair, its repaired assignments are the
+primal. Below that size it also runs after a column generation that ends above
+``LAGRANGE_AFTER_GAP``, and the better bound and assignment are kept.
+
 HiGHS runs single-threaded with a fixed seed, so the same inputs give the same pairs.
 """
 from __future__ import annotations

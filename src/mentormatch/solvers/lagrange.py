@@ -88,6 +88,7 @@ class _Flow:
     inner_bound: float | None  # certified bound on the shifted problem (None: not certified)
     seconds: float
     closed: np.ndarray | None = None  # mentors whose capacity was set to 0 (primal re-solves)
+    relaxed: float = 0.0  # sum_j c_j n_j of its assignment
 
 
 @dataclass
@@ -207,14 +208,18 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             U = lam * B + f.inner_bound
             if U < best_U:
                 best_U, best_lam = U, lam
+        f.relaxed = float(c[f.j[f.chosen]].sum())
         _primal(len(flows) - 1)
+        for g in flows[:-1]:  # only the best primal's flow keeps its pairs (memory at scale)
+            if best is None or g is not flows[best[1]]:
+                g.i = g.j = g.s = g.chosen = None
         say("lagrange: lambda %.6g, %d pairs, relaxed cost %.6g of %.6g, U %.6g, best %.6g, %.2fs",
             lam, int(on.sum()), relaxed_cost(f), B, best_U,
             -math.inf if best is None else best[0], f.seconds)
         return f
 
     def relaxed_cost(f: _Flow) -> float:
-        return float(c[f.j[f.chosen]].sum())
+        return f.relaxed
 
     def _primal(k: int):
         nonlocal best
