@@ -171,3 +171,17 @@ def test_a_per_mentor_shift_in_the_bounded_scorer_equals_the_complete_set(monkey
     b = solve_flow_any(AssignmentProblem(exact.pairs, shifted, cap), SolverOptions())
     assert a.status == b.status == "optimal"
     assert a.objective == pytest.approx(b.objective, abs=1e-6)
+
+
+def test_side_rows_it_does_not_price_stay_on_the_column_generation(monkeypatch):
+    """A reservation value (or any row besides the budget and minimum loads) keeps the model on
+    the column generation, whatever the size."""
+    import dataclasses
+
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    p = instance(1, n=30, m=8)
+    q = dataclasses.replace(p, side=dataclasses.replace(p.side, reservation=np.zeros(p.n_mentors),
+                                                          bonus=np.ones(p.n_mentors)))
+    assert solve_mip(q, SolverOptions(time_limit=30)).certificate["method"] == "pricing + HiGHS MIP"
+    assert solve_mip(p, SolverOptions(time_limit=30)).certificate["method"] == \
+        "lagrangian budget + certified flow"
