@@ -95,6 +95,8 @@ class _Flow:
 
 @dataclass
 class LagrangeResult:
+    """The best feasible assignment (``chosen`` over the candidate pairs) and the best bound."""
+
     i: np.ndarray  # candidate pairs (the best primal's flow pairs), plain scores
     j: np.ndarray
     s: np.ndarray
@@ -171,8 +173,9 @@ def _fill(cand, on: np.ndarray, cap, demand, per, fixed, budget: float, run) -> 
 def solve_lagrange(source, capacity, demand, side: SideConstraints, options: SolverOptions,
                    deadline: float, run_factory) -> LagrangeResult | None:
     """Best bound and best feasible assignment by the Lagrangian of the budget row (see the
-    module docstring). ``run_factory(candidates)`` gives the engine's ``(Run, Candidates)`` for
-    the repair heuristic. None when no certified flow finished within the time."""
+    module docstring). ``run_factory(mentee, mentor, score)`` gives the engine's ``(Run,
+    Candidates)`` on those pairs, for the repair heuristic. None when no flow was certified or
+    no repaired assignment was found (the engine then keeps its column generation)."""
     from .heuristics import repair
 
     say = log.info if options.progress else log.debug
