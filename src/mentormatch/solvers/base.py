@@ -121,17 +121,22 @@ class AssignmentProblem:
 class PairBonus:
     """An objective bonus that works at every size (``pipeline.solve(prepared, bonus)``): ``per_mentee[i]`` on every pair of mentee
     ``i`` (priority), plus ``value[k]`` on the listed pairs ``(mentee[k], mentor[k])``
-    (continuity with a former mentor). Indices are the round's encoded rows."""
+    (continuity with a former mentor), plus ``per_mentor[j]`` on every pair of mentor ``j`` (a
+    price per mentee charged to a mentor: the engine's Lagrangian multipliers of a budget).
+    Indices are the round's encoded rows."""
 
     per_mentee: np.ndarray | None = None
     mentee: np.ndarray | None = None
     mentor: np.ndarray | None = None
     value: np.ndarray | None = None
     n_mentors: int = 0
+    per_mentor: np.ndarray | None = None
 
     def on_pairs(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         out = (np.zeros(len(mentee)) if self.per_mentee is None
                else np.asarray(self.per_mentee, float)[mentee])
+        if self.per_mentor is not None:
+            out = out + np.asarray(self.per_mentor, float)[np.asarray(mentor, np.int64)]
         if self.value is not None and len(self.value):
             keys = np.asarray(self.mentee, np.int64) * self.n_mentors + np.asarray(self.mentor, np.int64)
             order = np.argsort(keys)
@@ -143,6 +148,7 @@ class PairBonus:
 
     def any(self) -> bool:
         return bool((self.per_mentee is not None and np.any(self.per_mentee))
+                    or (self.per_mentor is not None and np.any(self.per_mentor))
                     or (self.value is not None and np.any(self.value)))
 
 

@@ -6,6 +6,10 @@ the certified min-cost flow on ``score + bonus``, as fast as without it.
 * :class:`BonusBounds` wraps a :class:`mentormatch.scale.BoundedScorer` and its subsets: the
   bound plus the bonus bounds the score plus the bonus, exact scores get the bonus too.
 
+A per-mentor term (``PairBonus.per_mentor``, any sign) shifts every pair of a mentor: the
+engine's Lagrangian bound (:mod:`mentormatch.solvers.lagrange`) prices a budget this way, so its
+inner problem is the same certified flow on ``score - lambda x cost of the mentor's mentee``.
+
 Ineligible pairs (``-inf``, or below ``-BIG / 2`` in bounds) stay ineligible.
 """
 from __future__ import annotations
@@ -26,6 +30,8 @@ class BonusBlocks:
         r = np.arange(rows.start, rows.stop, dtype=np.int64)
         if self.bonus.per_mentee is not None:
             block += np.asarray(self.bonus.per_mentee, float)[r][:, None]
+        if self.bonus.per_mentor is not None:
+            block += np.asarray(self.bonus.per_mentor, float)[None, :]
         if self.bonus.value is not None and len(self.bonus.value):
             mi = np.asarray(self.bonus.mentee, np.int64)
             on = (mi >= rows.start) & (mi < rows.stop)
@@ -41,6 +47,8 @@ class BonusBounds:
         self.base, self.bonus = base, bonus
         self.per = (np.zeros(len(base.mentees)) if bonus.per_mentee is None
                     else np.asarray(bonus.per_mentee, float))
+        self.pm = (np.zeros(len(base.mentors)) if bonus.per_mentor is None
+                   else np.asarray(bonus.per_mentor, float))
         has = bonus.value is not None and len(bonus.value)
         self.li = np.asarray(bonus.mentee if has else [], np.int64)
         self.lj = np.asarray(bonus.mentor if has else [], np.int64)
@@ -57,7 +65,9 @@ class BonusBounds:
 
     @property
     def _bonus_max(self) -> float:
-        return float(max(np.abs(self.per).max(initial=0.0), np.abs(self.lv).max(initial=0.0) * 2))
+        """No pair's bonus is larger in size (the three terms can add up on one pair)."""
+        return float(np.abs(self.per).max(initial=0.0) + np.abs(self.pm).max(initial=0.0)
+                     + np.abs(self.lv).max(initial=0.0) * 2)
 
     @property
     def largest(self) -> float:
@@ -94,6 +104,9 @@ class BonusBounds:
         mentee = np.asarray(self.base.order[a:b], np.int64)
         keep = up > -BIG / 2
         up[keep] += np.broadcast_to(self.per[mentee][:, None], up.shape)[keep]
+        if self.bonus.per_mentor is not None:
+            shift = self.pm[self._mentors(np.arange(up.shape[1]))]
+            up[keep] += np.broadcast_to(shift[None, :], up.shape)[keep]
         sel = (self.lr >= a) & (self.lr < b) & (self.lc >= 0)
         if sel.any():
             r, c = self.lr[sel] - a, self.lc[sel]
@@ -105,4 +118,4 @@ class BonusBounds:
         s = self.base.exact_scores(row, mentor)
         mentee = np.asarray(self.base.order, np.int64)[np.asarray(row, np.int64)]
         j = self._mentors(np.asarray(mentor, np.int64))
-        return s + self.per[mentee] + self._listed(mentee, j)
+        return s + self.per[mentee] + self.pm[j] + self._listed(mentee, j)

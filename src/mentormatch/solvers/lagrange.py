@@ -1,0 +1,304 @@
+"""A Lagrangian bound and primal for a stipend budget (with minimum loads) at any size: the
+inner problem is the certified min-cost flow on shifted scores, so demand and capacity stay
+exact and the bound holds over EVERY pair of the source.
+
+Why it is valid
+---------------
+In any assignment that meets the constraints, an active mentor ``j`` (``y_j = 1``) has
+``n_j <= cap_j`` mentees, so its fixed stipend is at least ``fixed_j * n_j / cap_j``. Hence every
+feasible assignment meets the single row::
+
+    sum_j c_j n_j <= B,          c_j = per_mentee_j + fixed_j / cap_j
+
+(``B`` the budget, rounded down to what whole stipends can spend: ``linear.budget_rounded``).
+Dropping the minimum loads and dualising that row with ``lambda >= 0``::
+
+    score(x) <= score(x) + lambda (B - sum_j c_j n_j)
+             <= U(lambda) = lambda B + max { sum_ij (s_ij - lambda c_j) x_ij : x a capacity flow }
+
+The max is the plain certified flow on the shifted scores ``s_ij - lambda c_j`` (a per-mentor
+:class:`~mentormatch.solvers.base.PairBonus` folded into the source's scorer); the flow leaves
+out pairs whose shifted score is ``<= 0`` and may leave mentees unmatched, which is the same max
+(no ``coverage_first`` here). Its certified ``bound`` (over every pair, rounding included) is
+used, so ``U(lambda)`` is a valid upper bound for every ``lambda >= 0``; the best one is kept.
+``U`` is convex in ``lambda`` with subgradient ``B - sum_j c_j n_j(x_lambda)``: ``lambda`` is
+found by a knapsack estimate from the unconstrained flow, then safeguarded secant/bisection steps
+on that subgradient.
+
+The primal: each flow's assignment, with the fixed stipends counted per active mentor, repaired
+by :func:`mentormatch.solvers.heuristics.repair` (mentors below their minimum load dropped, then
+the pairs that save the most money per score lost while over the budget); at the best one the
+dropped mentors are closed and the flow solved again, a few times. The best feasible assignment
+and the best bound are kept; ``optimal`` only at a gap of at most ``OPTIMAL_GAP``.
+
+Handled: a budget (fixed and per-mentee stipends) and minimum loads, unit loads, whole
+capacities, no locks, no ``coverage_first`` and no objective bonus (:func:`handles`); other
+models stay on the engine's column generation.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..pairs import Candidates as PairSet
+from .base import AssignmentProblem, PairBonus, SideConstraints, SolverOptions
+from .linear import LinearModel, budget_rounded
+
+log = logging.getLogger(__name__)
+
+__all__ = ["handles", "solve_lagrange", "LagrangeResult"]
+
+#: At most this many inner flows (bound and primal together).
+MAX_FLOWS = 24
+#: Re-solves with the mentors below their minimum load closed, at the best primal.
+CLOSING_ROUNDS = 3
+#: The first relative step from the knapsack estimate of lambda.
+STEP = 0.005
+#: The bracket on lambda is settled at this relative width.
+LAMBDA_TOL = 1e-5
+#: Or at this width, when the last STALL_FLOWS flows improved the bound by at most STALL (a
+#: share): at 20,000 x 5,000 the bound settles within a few flows, the primal (flows at either
+#: end of the bracket, repaired) needs the bracket narrow.
+STALL, STALL_FLOWS, STALL_WIDTH = 1e-7, 3, 1e-3
+
+
+def handles(side: SideConstraints, capacity, load, coverage_first: bool, bonus, locked) -> bool:
+    """True when the model's side rows are all of the kinds this module prices (a budget, with
+    or without minimum loads) and the inner problem is a plain flow."""
+    active = set(side.active())
+    if "budget" not in active or not active <= {"budget", "min_load"}:
+        return False
+    cap = np.asarray(capacity, float)
+    if coverage_first or bonus is not None or np.any(cap != np.round(cap)):
+        return False
+    if load is not None and np.any(np.asarray(load, float) != 1):
+        return False
+    return locked[0] is None or len(locked[0]) == 0
+
+
+@dataclass
+class _Flow:
+    lam: float
+    i: np.ndarray  # the flow's final sparse pairs (mentee, mentor, plain score)
+    j: np.ndarray
+    s: np.ndarray
+    chosen: np.ndarray  # bool over those pairs
+    inner_bound: float | None  # certified bound on the shifted problem (None: not certified)
+    seconds: float
+    closed: np.ndarray | None = None  # mentors whose capacity was set to 0 (primal re-solves)
+    relaxed: float = 0.0  # sum_j c_j n_j of its assignment
+
+
+@dataclass
+class LagrangeResult:
+    """The best feasible assignment (``chosen`` over the candidate pairs) and the best bound."""
+
+    i: np.ndarray  # candidate pairs (the best primal's flow pairs), plain scores
+    j: np.ndarray
+    s: np.ndarray
+    chosen: np.ndarray  # bool over those pairs: the best feasible assignment
+    value: float
+    bound: float
+    certificate: dict = field(default_factory=dict)
+
+
+class _Inner:
+    """The certified flow on ``score + per_mentor`` over every pair of a source."""
+
+    def __init__(self, source, capacity, demand, options: SolverOptions):
+        self.source, self.cap = source, np.asarray(capacity, float)
+        self.demand = demand
+        self.opts = SolverOptions(seed=options.seed, progress=False, certify=True)
+
+    def solve(self, shift: np.ndarray, cap: np.ndarray):
+        """(problem on the final sparse pairs with shifted scores, solution)."""
+        from .bonus import BonusBlocks, BonusBounds
+        from .certify import solve_flow_any, solve_scored
+        from .sources import ArraySource, BlockSource, BoundedSource
+
+        src, n, m = self.source, self.source.n_mentees, self.source.n_mentors
+        if isinstance(src, ArraySource):
+            key = src.i * m + src.j
+            order = np.argsort(key, kind="stable")
+            pairs = PairSet(src.i[order], src.j[order], n, m)
+            problem = AssignmentProblem(pairs, src.s[order] + shift[src.j[order]], cap,
+                                        demand=self.demand)
+            return problem, solve_flow_any(problem, self.opts)
+        bonus = PairBonus(per_mentor=shift, n_mentors=m)
+        if isinstance(src, BlockSource):
+            return solve_scored(BonusBlocks(src.scorer, bonus, m), cap, n_mentees=n, n_mentors=m,
+                                demand=self.demand, options=self.opts)
+        if isinstance(src, BoundedSource):
+            from .bounded import solve_bounded
+
+            return solve_bounded(BonusBounds(src.scorer, bonus), cap, demand=self.demand,
+                                 options=self.opts)
+        raise TypeError(f"unknown pair source {type(src).__name__}")
+
+
+def _fill(cand, on: np.ndarray, cap, demand, per, fixed, budget: float, run) -> np.ndarray:
+    """The budget a repaired assignment leaves, spent greedily: the best-scoring candidate pairs
+    of mentees with a place left, with mentors already active and below capacity (no new fixed
+    stipend, no new minimum load), while their stipend fits. Ties by (mentee, mentor)."""
+    m = len(cap)
+    n_j = np.bincount(cand.j[on], minlength=m)
+    spent = float(fixed[n_j > 0].sum() + per[cand.j[on]].sum())
+    slack = budget - spent
+    held = np.bincount(cand.i[on], minlength=len(demand))
+    can = (~on & (held[cand.i] < np.asarray(demand)[cand.i]) & (n_j[cand.j] > 0)
+           & (n_j[cand.j] < cap[cand.j]) & (per[cand.j] <= slack + 1e-9) & (cand.s > 0))
+    idx = np.flatnonzero(can)
+    if not len(idx):
+        return on
+    idx = idx[np.lexsort((cand.key[idx], -cand.s[idx]))]
+    out = on.copy()
+    n_j = n_j.astype(np.int64)
+    cheapest = float(per[cand.j[idx]].min())
+    for k in idx.tolist():  # only the pairs that could still be added, best first
+        i, j = int(cand.i[k]), int(cand.j[k])
+        if held[i] < demand[i] and n_j[j] < cap[j] and per[j] <= slack + 1e-9:
+            out[k] = True
+            held[i] += 1
+            n_j[j] += 1
+            slack -= float(per[j])
+            if slack < cheapest - 1e-9:
+                break
+    return out if run.feasible(cand, out) else on
+
+
+def solve_lagrange(source, capacity, demand, side: SideConstraints, options: SolverOptions,
+                   deadline: float, run_factory) -> LagrangeResult | None:
+    """Best bound and best feasible assignment by the Lagrangian of the budget row (see the
+    module docstring). ``run_factory(mentee, mentor, score)`` gives the engine's ``(Run,
+    Candidates)`` on those pairs, for the repair heuristic. None when no flow was certified or
+    no repaired assignment was found (the engine then keeps its column generation)."""
+    from .heuristics import repair
+
+    say = log.info if options.progress else log.debug
+    m = source.n_mentors
+    cap = np.asarray(capacity, float)
+    fixed = np.zeros(m) if side.stipend_fixed is None else np.asarray(side.stipend_fixed, float)
+    per = np.zeros(m) if side.stipend_per_mentee is None else np.asarray(side.stipend_per_mentee, float)
+    c = per + np.where(cap > 0, fixed / np.maximum(cap, 1.0), 0.0)
+    B = budget_rounded(float(side.budget), per, fixed)
+    min_load = (np.zeros(m) if side.min_load is None
+                else np.ceil(np.asarray(side.min_load, float) - 1e-9))
+    inner = _Inner(source, cap, demand, options)
+    flows: list[_Flow] = []
+    best_U, best_lam = math.inf, None
+    best = None  # (value, flow index, chosen mask)
+
+    def time_for_another() -> bool:
+        last = flows[-1].seconds if flows else 0.0
+        return len(flows) < MAX_FLOWS and time.perf_counter() + 1.2 * last < deadline
+
+    def flow_at(lam: float, closed: np.ndarray | None = None) -> _Flow:
+        nonlocal best_U, best_lam
+        t = time.perf_counter()
+        cap_now = cap if closed is None else np.where(closed, 0.0, cap)
+        problem, sol = inner.solve(-lam * c, cap_now)
+        P = problem.pairs
+        plain = problem.score + lam * c[P.mentor]
+        on = np.zeros(len(P), bool)
+        on[sol.chosen] = True
+        ok = sol.status == "optimal" and sol.bound is not None
+        f = _Flow(lam, P.mentee, P.mentor, plain, on, float(sol.bound) if ok else None,
+                  time.perf_counter() - t, closed)
+        flows.append(f)
+        if closed is None and ok:
+            U = lam * B + f.inner_bound
+            if U < best_U:
+                best_U, best_lam = U, lam
+        f.relaxed = float(c[f.j[f.chosen]].sum())
+        _primal(len(flows) - 1)
+        for g in flows[:-1]:  # only the best primal's flow keeps its pairs (memory at scale)
+            if best is None or g is not flows[best[1]]:
+                g.i = g.j = g.s = g.chosen = None
+        say("lagrange: lambda %.6g, %d pairs, relaxed cost %.6g of %.6g, U %.6g, best %.6g, %.2fs",
+            lam, int(on.sum()), relaxed_cost(f), B, best_U,
+            -math.inf if best is None else best[0], f.seconds)
+        return f
+
+    def relaxed_cost(f: _Flow) -> float:
+        return f.relaxed
+
+    def _primal(k: int):
+        nonlocal best
+        f = flows[k]
+        run, cand = run_factory(f.i, f.j, f.s)
+        on = np.isin(cand.key, f.i[f.chosen] * m + f.j[f.chosen])
+        fixed_on = repair(run, cand, on)
+        if fixed_on is None:
+            return
+        fixed_on = _fill(cand, fixed_on, cap, demand, per, fixed, B, run)
+        value = float(cand.s[fixed_on].sum())
+        if best is None or value > best[0] + 1e-12:
+            best = (value, k, cand, fixed_on)
+
+    f0 = flow_at(0.0)
+    lo, hi = 0.0, None  # relaxed cost above B at lo, at most B at hi
+    g_lo = B - relaxed_cost(f0)
+    if g_lo < 0:
+        # the knapsack estimate: drop the unconstrained flow's pairs worth least per unit of
+        # cost until the relaxed cost fits; the last ratio dropped prices the budget
+        on = f0.chosen & (c[f0.j] > 0)
+        r = f0.s[on] / c[f0.j[on]]
+        order = np.argsort(r, kind="stable")
+        ratio, spend = r[order], np.cumsum(c[f0.j[on]][order])
+        k = int(np.searchsorted(spend, -g_lo - 1e-9))
+        lam = float(ratio[min(k, len(ratio) - 1)]) if len(ratio) else 0.0
+        g_hi, history, step = None, [best_U], STEP
+        while lam > 0 and time_for_another():
+            f = flow_at(lam)
+            history.append(best_U)
+            g = B - relaxed_cost(f)
+            if g >= 0:
+                hi, g_hi = lam, g
+            else:
+                lo, g_lo = lam, g
+            if best is not None and best_U - best[0] <= 1e-6 * max(abs(best_U), 1e-12):
+                break
+            # the estimate is close (0.14 % above the best lambda at 20,000 x 5,000): until the
+            # bracket has a flow on each side, step away from it by STEP, doubling the step
+            if hi is None:
+                lam, step = lam * (1.0 + step), 2.0 * step
+                continue
+            if lo == 0.0:
+                lam, step = hi * (1.0 - min(step, 0.5)), 2.0 * step
+                continue
+            width = (hi - lo) / max(hi, 1e-300)
+            if width <= LAMBDA_TOL or g_hi == 0:
+                break
+            if (width <= STALL_WIDTH and len(history) >= STALL_FLOWS
+                    and history[-STALL_FLOWS] - best_U <= STALL * abs(best_U)):
+                break  # the bound has settled and the primal's flows are near the best lambda
+            # secant on the subgradient, kept inside the bracket's middle 80 %
+            t = g_lo / (g_lo - g_hi) if g_hi != g_lo else 0.5
+            lam = lo + min(max(t, 0.1), 0.9) * (hi - lo)
+    # the best primal again with the mentors its repair dropped closed, a few times
+    if best is not None:
+        for _ in range(CLOSING_ROUNDS):
+            value, k, cand, on = best
+            f = flows[k]
+            n_j = np.bincount(f.j[f.chosen], minlength=m)
+            kept = np.bincount(cand.j[on], minlength=m)
+            closed = (n_j > 0) & (kept == 0) | (n_j > 0) & (n_j < min_load)
+            if not closed.any() or not time_for_another():
+                break
+            before = best[0]
+            flow_at(f.lam, closed if f.closed is None else closed | f.closed)
+            if best[0] <= before + 1e-12:
+                break
+    if best is None or best_U == math.inf:
+        return None
+    value, k, cand, on = best
+    bound = max(best_U, value)
+    cert = {"method": "lagrangian budget + certified flow", "lambda": best_lam,
+            "lambda_primal": flows[k].lam, "flows": len(flows), "budget_rounded": B,
+            "lagrangian_bound": best_U,
+            "flow_seconds": [round(f.seconds, 3) for f in flows]}
+    return LagrangeResult(cand.i, cand.j, cand.s, on, value, bound, cert)

@@ -1,0 +1,187 @@
+"""The engine's Lagrangian path for a budget with minimum loads (solvers/lagrange.py), forced
+small: its bound holds over every assignment that an independent exact solver (scipy's milp on
+the full model) finds, on every pair source; its assignment meets the constraints recomputed from
+the inputs; and the per-mentor shift folded into the scale path's scorers equals the complete set
+with shifted scores."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mentormatch as mm
+from mentormatch import pipeline as P
+from mentormatch.solvers import SolverOptions, engine
+from mentormatch.solvers.base import PairBonus
+from mentormatch.solvers.bonus import BonusBlocks, BonusBounds
+from mentormatch.solvers.certify import solve_flow_any, solve_scored
+from mentormatch.solvers.engine import solve_mip, solve_source
+from mentormatch.solvers.sources import ArraySource, BlockSource
+
+from test_solvers_engine import instance, reference
+
+
+def _meets(p, mentee, mentor):
+    """The constraints, recomputed from the inputs for an assignment given as index arrays."""
+    side = p.side
+    assert len(np.unique(mentee * p.n_mentors + mentor)) == len(mentee)
+    assert np.all(np.bincount(mentee, minlength=p.n_mentees) <= p.demand)
+    n_j = np.bincount(mentor, minlength=p.n_mentors)
+    assert np.all(n_j <= p.capacity)
+    assert np.all((n_j == 0) | (n_j >= side.min_load))
+    cost = side.stipend_fixed[n_j > 0].sum() + side.stipend_per_mentee[mentor].sum()
+    assert cost <= side.budget + 1e-9
+    eligible = p.pairs.locate(mentee, mentor)
+    assert np.all(eligible >= 0)
+    return float(p.score[eligible].sum())
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("kind", ["array", "blocks"])
+def test_the_lagrangian_bound_holds_over_every_assignment(monkeypatch, seed, kind):
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    p = instance(seed, n=50, m=12, density=0.7)
+    dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    src = (ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
+           if kind == "array" else BlockSource(lambda rows: dense[rows], p.n_mentees, p.n_mentors))
+    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    assert sol.certificate["method"] == "lagrangian budget + certified flow"
+    best = reference(p)
+    assert sol.bound >= best - 1e-6  # the bound holds over every pair
+    got = _meets(p, sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
+    assert got == pytest.approx(sol.objective, abs=1e-9)
+    assert sol.objective <= best + 1e-9
+    if sol.status == "optimal":
+        assert sol.objective == pytest.approx(best, abs=1e-6)
+    else:
+        assert sol.gap > 1e-6 and sol.bound > sol.objective
+
+
+def test_without_a_binding_budget_the_flow_optimum_is_proven(monkeypatch):
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    p = instance(2, n=40, m=10)
+    p.side.budget, p.side.min_load = 1e9, np.zeros(p.n_mentors)
+    sol = solve_mip(p, SolverOptions(time_limit=30))
+    assert sol.status == "optimal" and sol.objective == pytest.approx(reference(p), abs=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_after_a_stalled_column_generation_the_better_of_both_holds(monkeypatch, seed):
+    """Below LAGRANGE_PAIRS the Lagrangian runs after the column generation when its gap stays
+    above LAGRANGE_AFTER_GAP (forced here, with a short time limit): the bound is the smaller
+    valid one, the assignment the better feasible one."""
+    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", -1.0)
+    p = instance(seed, n=160, m=30, density=0.7)
+    sol = solve_mip(p, SolverOptions(time_limit=0.1))
+    best = reference(p)
+    ran = "lagrangian" in sol.certificate or "column_generation" in sol.certificate
+    assert ran or sol.status == "optimal"
+    assert sol.bound >= best - 1e-6 and sol.objective <= best + 1e-9
+    got = _meets(p, p.pairs.mentee[sol.chosen], p.pairs.mentor[sol.chosen])
+    assert got == pytest.approx(sol.objective, abs=1e-9)
+    assert (sol.status == "optimal") == (sol.gap <= 1e-6)
+
+
+def _org(seed):
+    mentors, mentees = mm.synthetic.organisation(n_mentees=70, n_mentors=22, seed=seed)
+    mentors = mentors.copy()
+    mentors["min_capacity"] = np.random.default_rng(seed).integers(0, 3, len(mentors))
+    mentors["min_capacity"] = np.minimum(mentors["min_capacity"], mentors["capacity"])
+    return mentors, mentees
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+@pytest.mark.parametrize("bounds", [False, True])
+def test_the_scale_path_bound_holds_against_the_full_model(monkeypatch, seed, bounds):
+    """pair() on the scale path (blocks or bounds) with a budget and minimum loads: the bound is
+    at least the full model's optimum, the pairs meet the constraints."""
+    mentors, mentees = _org(seed)
+    programme = {"constraints": {"budget": 4000.0}}
+    small = P.prepare(mentors, mentees, programme)
+    full = small.problem
+    best = reference(full)
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(P, "LARGE_PAIRS", 100)
+    monkeypatch.setattr(P, "USE_BOUNDS", bounds)
+    monkeypatch.setattr(P, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+    r = mm.pair(mentors, mentees, programme)
+    assert r.certificate["method"] == "lagrangian budget + certified flow"
+    assert r.certificate["source"] == ("BoundedSource" if bounds else "BlockSource")
+    assert r.bound >= best - 1e-6
+    mentee = np.asarray(small.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
+    mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
+    got = _meets(full, mentee, mentor)
+    assert got == pytest.approx(r.objective, abs=1e-6) and got <= best + 1e-6
+
+
+def test_a_per_mentor_shift_in_the_block_scorer_equals_the_complete_set():
+    rng = np.random.default_rng(3)
+    dense = np.where(rng.random((40, 9)) < 0.7, np.round(rng.uniform(0, 1, (40, 9)), 3), -np.inf)
+    shift = rng.uniform(-0.5, 0.2, 9)
+    bonus = PairBonus(per_mentor=shift, n_mentors=9)
+    blocks = BonusBlocks(lambda rows: dense[rows], bonus, 9)
+    np.testing.assert_array_equal(blocks(slice(0, 40)), dense + shift[None, :])
+    cap = rng.integers(1, 4, 9).astype(float)
+    _, a = solve_scored(blocks, cap, n_mentees=40, n_mentors=9, options=SolverOptions(top_k=2))
+    i, j = np.nonzero(np.isfinite(dense))
+    from mentormatch.pairs import Candidates
+    from mentormatch.solvers.base import AssignmentProblem
+
+    b = solve_flow_any(AssignmentProblem(Candidates(i, j, 40, 9), dense[i, j] + shift[j], cap),
+                       SolverOptions())
+    assert a.status == b.status == "optimal"
+    assert a.objective == pytest.approx(b.objective, abs=1e-9)
+    i, j = np.nonzero(np.isfinite(dense))
+    assert np.allclose(bonus.on_pairs(i, j), shift[j])
+
+
+def test_a_per_mentor_shift_in_the_bounded_scorer_equals_the_complete_set(monkeypatch):
+    from mentormatch.scale import BIG
+    from mentormatch.solvers.bounded import solve_bounded
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=70, n_mentors=20, seed=8)
+    exact = P.prepare(mentors, mentees, None).problem
+    monkeypatch.setattr(P, "LARGE_PAIRS", 100)
+    monkeypatch.setattr(P, "USE_BOUNDS", True)
+    scorer = P.prepare(mentors, mentees, None).scorer
+    shift = np.random.default_rng(0).uniform(-1.5, 0.5, scorer.m)
+    per = np.zeros(scorer.n)
+    per[::5] = 0.7
+    wrapped = BonusBounds(scorer, PairBonus(per_mentee=per, per_mentor=shift, n_mentors=scorer.m))
+    up = wrapped.upper(0, scorer.n).astype(np.float64)
+    rows, cols = np.nonzero(up > -BIG / 2)
+    s = wrapped.exact_scores(rows, cols)
+    mentee = scorer.order[rows]
+    # exact scores are the complete set's plus the bonus; bounds (with the margin) hold
+    want = exact.score[exact.pairs.locate(mentee, cols)] + per[mentee] + shift[cols]
+    np.testing.assert_allclose(s, want, atol=1e-9)
+    assert np.all(up[rows, cols] + wrapped.margin >= s - 1e-12)
+    # on a column subset the shift follows the mentors
+    sub = wrapped.subset(cols=np.array([3, 7, 11]))
+    sub_up = sub.upper(0, sub.n).astype(np.float64)
+    r2, c2 = np.nonzero(sub_up > -BIG / 2)
+    np.testing.assert_allclose(sub.exact_scores(r2, c2),
+                               exact.score[exact.pairs.locate(sub.order[r2], np.array([3, 7, 11])[c2])]
+                               + per[sub.order[r2]] + shift[np.array([3, 7, 11])[c2]], atol=1e-9)
+    cap = mentors["capacity"].to_numpy(float)
+    _, a = solve_bounded(wrapped, cap)
+    shifted = exact.score + per[exact.pairs.mentee] + shift[exact.pairs.mentor]
+    from mentormatch.solvers.base import AssignmentProblem
+
+    b = solve_flow_any(AssignmentProblem(exact.pairs, shifted, cap), SolverOptions())
+    assert a.status == b.status == "optimal"
+    assert a.objective == pytest.approx(b.objective, abs=1e-6)
+
+
+def test_side_rows_it_does_not_price_stay_on_the_column_generation(monkeypatch):
+    """A reservation value (or any row besides the budget and minimum loads) keeps the model on
+    the column generation, whatever the size."""
+    import dataclasses
+
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    p = instance(1, n=30, m=8)
+    q = dataclasses.replace(p, side=dataclasses.replace(p.side, reservation=np.zeros(p.n_mentors),
+                                                          bonus=np.ones(p.n_mentors)))
+    assert solve_mip(q, SolverOptions(time_limit=30)).certificate["method"] == "pricing + HiGHS MIP"
+    assert solve_mip(p, SolverOptions(time_limit=30)).certificate["method"] == \
+        "lagrangian budget + certified flow"
