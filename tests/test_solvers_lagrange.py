@@ -185,3 +185,26 @@ def test_side_rows_it_does_not_price_stay_on_the_column_generation(monkeypatch):
     assert solve_mip(q, SolverOptions(time_limit=30)).certificate["method"] == "pricing + HiGHS MIP"
     assert solve_mip(p, SolverOptions(time_limit=30)).certificate["method"] == \
         "lagrangian budget + certified flow"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_flows_prices_bound_every_lambda(seed):
+    """lagrange.price_curve: the bound that the unconstrained flow's dual prices give for every
+    lambda at once holds against the exact optimum (scipy's milp on the full model), and is no
+    weaker at its lambda than the flow's own bound at lambda 0."""
+    from mentormatch.solvers.certify import solve_sparse_certified
+    from mentormatch.solvers.lagrange import price_curve
+    from mentormatch.solvers.linear import budget_rounded
+
+    p = instance(seed, n=50, m=12, density=0.7)
+    plain = p.without_side()
+    sol = solve_sparse_certified(plain, SolverOptions(top_k=2), 0.0)
+    assert sol.status == "optimal" and sol.prices is not None
+    side, cap = p.side, p.capacity
+    c = side.stipend_per_mentee + np.where(cap > 0, side.stipend_fixed / np.maximum(cap, 1), 0.0)
+    B = budget_rounded(side.budget, side.stipend_per_mentee, side.stipend_fixed)
+    P_ = plain.pairs
+    lam, bound = price_curve(sol, plain.score[sol.chosen], (P_.mentee[sol.chosen], P_.mentor[sol.chosen]),
+                             plain.demand, cap, c, B)
+    assert lam >= 0 and bound <= sol.bound + 1e-9  # at lambda 0 it is the flow's own bound
+    assert bound >= reference(p) - 1e-6

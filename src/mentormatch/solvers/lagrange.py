@@ -46,7 +46,7 @@ import numpy as np
 
 from ..pairs import Candidates as PairSet
 from .base import AssignmentProblem, PairBonus, SideConstraints, SolverOptions
-from .linear import LinearModel, budget_rounded
+from .linear import budget_rounded
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,51 @@ class _Inner:
         raise TypeError(f"unknown pair source {type(src).__name__}")
 
 
+def price_curve(sol, score, mentor, demand, cap, c, B: float):
+    """``(lambda, bound)``: the least of the bounds ``D(lambda)`` that one certified flow's dual
+    prices give for EVERY ``lambda >= 0`` (None without prices or a certificate).
+
+    The flow at ``lambda_0`` has prices ``u, p`` with ``s_ij - lambda_0 c_j <= u_i + p_j + eps``
+    on every unchosen pair of the source. For any ``lambda``, ``p'_j = max(0, p_j - (lambda -
+    lambda_0) c_j)`` keeps ``s_ij - lambda c_j <= u_i + p'_j + eps`` (both cases of the max), and
+    the chosen pairs take ``w'_ij = max(0, s_ij - lambda c_j - u_i - p'_j)``; weak duality on the
+    shifted flow gives ``U(lambda) <= D(lambda) = lambda B + sum_i d_i u_i + sum_j cap_j p'_j +
+    sum_chosen w'_ij + eps n_max``. ``D`` is convex in ``lambda``: a ternary search finds its
+    least value. ``score`` are the flow's own (shifted) scores of its ``chosen`` pairs."""
+    cert = sol.certificate or {}
+    if sol.prices is None or not cert.get("holds") or sol.bound is None:
+        return None
+    u, p = (np.asarray(x, float) for x in sol.prices)
+    d = np.asarray(demand, float) if demand is not None else np.ones(len(u))
+    use_p = cap > 0  # a mentor with no place takes no pair, whatever its price
+    p = np.where(use_p, p, 0.0)
+    if not (np.isfinite(u[d > 0]).all() and np.isfinite(p).all()):
+        return None
+    base = float(d[d > 0] @ u[d > 0])
+    tail = float(cert.get("max_reduced_gain", 0.0)) * float(cert.get("n_max", 0))
+    ch_i, ch_j, ch_s = mentor[0], mentor[1], score  # chosen pairs: mentee, mentor, score
+
+    def D(lam: float) -> float:
+        pp = np.maximum(0.0, p - lam * c)
+        w = np.maximum(0.0, ch_s - lam * c[ch_j] - u[ch_i] - pp[ch_j])
+        return lam * B + base + float(cap @ pp) + float(w.sum()) + tail
+
+    hi = float(np.max(np.where(c > 0, p / np.where(c > 0, c, 1.0), 0.0), initial=0.0))
+    if len(ch_s):
+        hi = max(hi, float(np.max(np.where(c[ch_j] > 0, ch_s / np.where(c[ch_j] > 0, c[ch_j], 1.0),
+                                           0.0))))
+    lo = 0.0
+    for _ in range(100):  # convex: ternary search
+        a, b = lo + (hi - lo) / 3.0, hi - (hi - lo) / 3.0
+        if D(a) <= D(b):
+            hi = b
+        else:
+            lo = a
+    lam = 0.5 * (lo + hi)
+    best = min((D(0.0), 0.0), (D(lam), lam))
+    return best[1], best[0]
+
+
 def _fill(cand, on: np.ndarray, cap, demand, per, fixed, budget: float, run) -> np.ndarray:
     """The budget a repaired assignment leaves, spent greedily: the best-scoring candidate pairs
     of mentees with a place left, with mentors already active and below capacity (no new fixed
@@ -191,6 +236,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     flows: list[_Flow] = []
     best_U, best_lam = math.inf, None
     best = None  # (value, flow index, chosen mask)
+    curve_found = []  # (lambda, bound) from the first flow's prices
 
     def time_for_another() -> bool:
         last = flows[-1].seconds if flows else 0.0
@@ -213,6 +259,12 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             U = lam * B + f.inner_bound
             if U < best_U:
                 best_U, best_lam = U, lam
+            if lam == 0.0:  # one flow's prices bound every lambda at once
+                curve = price_curve(sol, problem.score[sol.chosen],
+                                    (P.mentee[sol.chosen], P.mentor[sol.chosen]), demand, cap, c, B)
+                if curve is not None and curve[1] < best_U:
+                    best_U, best_lam = curve[1], curve[0]
+                    curve_found.append(curve)
         f.relaxed = float(c[f.j[f.chosen]].sum())
         _primal(len(flows) - 1)
         for g in flows[:-1]:  # only the best primal's flow keeps its pairs (memory at scale)
@@ -300,5 +352,6 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     cert = {"method": "lagrangian budget + certified flow", "lambda": best_lam,
             "lambda_primal": flows[k].lam, "flows": len(flows), "budget_rounded": B,
             "lagrangian_bound": best_U,
+            "price_curve": curve_found[0] if curve_found else None,
             "flow_seconds": [round(f.seconds, 3) for f in flows]}
     return LagrangeResult(cand.i, cand.j, cand.s, on, value, bound, cert)
