@@ -63,3 +63,23 @@ def test_the_audit_and_the_command_line_say_why_there_is_no_baseline(small_machi
     out = io.StringIO()
     _print_summary(result, why, stream=out)
     assert "random assignment: not computed (a baseline over every eligible pair" in out.getvalue()
+
+
+def test_a_time_out_is_not_called_infeasible(monkeypatch):
+    """When the engine's time runs out before any assignment meeting the constraints is found
+    (forced here: no candidate assignment counts as feasible) and none was proven impossible,
+    the error is a TimeLimitError that says so, never an InfeasibleError (which claims a proof)."""
+    import pickle
+
+    from mentormatch.errors import InfeasibleError, TimeLimitError
+    from mentormatch.solvers import relax
+
+    monkeypatch.setattr(relax.Run, "feasible", lambda self, cand, on: False)
+    mentors, mentees = synthetic.organisation(n_mentees=120, n_mentors=40, seed=3)
+    prog = {"fairness": {"share_floor": 0.6, "floor_group": "region"}, "time_limit": 5}
+    with pytest.raises(MentormatchError) as info:
+        pl.pair(mentors, mentees, prog)
+    assert not isinstance(info.value, InfeasibleError)
+    assert isinstance(info.value, TimeLimitError) and "none was proven impossible" in str(info.value)
+    assert "time limit of 5 s" in str(info.value)
+    assert pickle.loads(pickle.dumps(info.value)).stage == info.value.stage

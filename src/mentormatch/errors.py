@@ -126,3 +126,18 @@ class TooLargeError(MentormatchError):
 def _size(n_bytes: float) -> str:
     gib = n_bytes / 1024.0 ** 3
     return f"{gib:,.1f} GiB" if gib >= 1 else f"{n_bytes / 1024.0 ** 2:,.0f} MiB"
+
+
+class TimeLimitError(MentormatchError):
+    """The time limit passed before any assignment meeting the constraints was found, and none
+    was proven impossible: a time-out, not a proof of infeasibility. ``seconds``: the limit;
+    ``stage``: what was running."""
+
+    def __init__(self, seconds: float | None, stage: str, advice: str):
+        self.seconds, self.stage, self.advice = seconds, stage, advice
+        limit = "the time limit" if seconds is None else f"the time limit of {seconds:g} s"
+        super().__init__(f"{limit} passed before any assignment meeting the constraints was "
+                         f"found ({stage}); none was proven impossible: {advice}")
+
+    def __reduce__(self):
+        return (self.__class__, (self.seconds, self.stage, self.advice))

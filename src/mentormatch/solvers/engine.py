@@ -39,7 +39,7 @@ import time
 
 import numpy as np
 
-from ..errors import Conflict, InfeasibleError
+from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .linear import FAMILIES, LinearModel
@@ -147,10 +147,8 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
         if run.feasible(cand, empty):
             best, best_value = empty, 0.0
         else:
-            raise InfeasibleError(Conflict(
-                "time_limit", f"the time limit passed before any assignment meeting the "
-                f"constraints was found ({label}); none was proven impossible",
-                "raise the time limit or relax the side constraints"))
+            raise TimeLimitError(run.options.time_limit, label,
+                                 "raise the time limit or relax the side constraints")
     max_out = outside_max()
     bound = max(bound_seen, best_value)
     gap = (bound - best_value) / max(abs(bound), 1e-12)
