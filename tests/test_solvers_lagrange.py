@@ -208,3 +208,64 @@ def test_one_flows_prices_bound_every_lambda(seed):
                              plain.demand, cap, c, B)
     assert lam >= 0 and bound <= sol.bound + 1e-9  # at lambda 0 it is the flow's own bound
     assert bound >= reference(p) - 1e-6
+
+
+def _share_reference(p) -> float:
+    """The full share-floor model over x, solved by scipy's milp."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    P, side = p.pairs, p.side
+    K = len(P)
+    rows, lo, hi = [], [], []
+    for i in range(p.n_mentees):
+        rows.append((P.mentee == i).astype(float)); lo.append(0); hi.append(1)
+    for j in range(p.n_mentors):
+        rows.append((P.mentor == j).astype(float)); lo.append(0); hi.append(p.capacity[j])
+    for g in np.unique(side.group[side.group >= 0]):
+        rows.append((side.group[P.mentee] == g).astype(float))
+        lo.append(np.ceil(side.share_floor * np.sum(side.group == g) - 1e-9)); hi.append(np.inf)
+    res = milp(-p.score, constraints=LinearConstraint(np.array(rows), lo, hi),
+               integrality=np.ones(K), bounds=Bounds(0, 1), options={"mip_rel_gap": 1e-9})
+    assert res.status == 0  # (the instances are built feasible)
+    return -res.fun
+
+
+def _share_instance(seed, n=30, m=15):
+    from mentormatch.solvers.base import AssignmentProblem, SideConstraints
+    from mentormatch.pairs import Candidates
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n, m)) < 0.6
+    pairs = Candidates.from_mask(mask)
+    group = rng.integers(-1, 3, n)
+    # group 0 scores low: the plain optimum leaves it short of the floor
+    score = np.round(rng.random(len(pairs)) + np.where(group[pairs.mentee] == 0, -0.9, 0.0), 3)
+    cap = rng.integers(1, 4, m).astype(float)
+    side = SideConstraints(group=group, group_names=["a", "b", "c"], share_floor=0.6)
+    return AssignmentProblem(pairs, score, cap, side=side)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("kind", ["array", "blocks"])
+def test_the_share_floor_lagrangian_holds_against_the_full_model(monkeypatch, seed, kind):
+    """solvers/floors.py forced small: its bound holds over every assignment (scipy's milp on
+    the full model), its assignment meets every floor recomputed from the inputs."""
+    from mentormatch.testing import violations
+
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    p = _share_instance(seed)
+    dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    src = (ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
+           if kind == "array" else BlockSource(lambda rows: dense[rows], p.n_mentees, p.n_mentors))
+    best = _share_reference(p)
+    plain = solve_flow_any(p.without_side(), SolverOptions())
+    assert violations(p, plain.chosen) == ["share_floor"]  # the floors bind
+    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    assert sol.bound >= best - 1e-6
+    assert sol.objective <= best + 1e-9
+    pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
+    assert np.all(pos >= 0) and violations(p, pos) == []
+    assert float(p.score[pos].sum()) == pytest.approx(sol.objective, abs=1e-9)
+    assert sol.certificate["method"] == "lagrangian share floors + certified flow"
+    assert sol.status == "optimal" or sol.bound > sol.objective

@@ -30,6 +30,12 @@ stipend + fixed stipend / capacity)`` bounds every pair, its repaired assignment
 primal. Below that size it also runs after a column generation that ends above
 ``LAGRANGE_AFTER_GAP``, and the better bound and assignment are kept.
 
+**Share floors at scale.** When the only side rows are share floors by group (one mentor per
+mentee, the same other conditions: :func:`mentormatch.solvers.floors.handles`), a source of more
+than ``LAGRANGE_PAIRS`` pairs is solved by the Lagrangian of the floors
+(:mod:`mentormatch.solvers.floors`): the certified flow with a bonus per mentee of each group
+bounds every pair, and its flows that meet every floor are the primal.
+
 HiGHS runs single-threaded with a fixed seed, so the same inputs give the same pairs.
 """
 from __future__ import annotations
@@ -43,7 +49,7 @@ from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .linear import FAMILIES, LinearModel
-from . import lagrange, relax
+from . import floors, lagrange, relax
 from .heuristics import neighbourhood, repair
 from .relax import Candidates, Run
 from .sources import ArraySource
@@ -205,6 +211,11 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
         out = _by_lagrange(source, shell, options, deadline, started, limit)
         if out is not None:
             return out
+    if size > LAGRANGE_PAIRS and floors.handles(shell.side, capacity, demand, load, coverage_first,
+                                                bonus, (li, lj)):
+        out = _by_lagrange(source, shell, options, deadline, started, limit, share_floors=True)
+        if out is not None:
+            return out
     if coverage_first:
         _, _, covered, _, proven_cover = _solve_stage(
             source, LinearModel(shell, stage="coverage"), options, deadline, cert, "coverage",
@@ -249,8 +260,10 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
     return problem, sol
 
 
-def _by_lagrange(source, shell: AssignmentProblem, options, deadline, started, limit):
-    """The engine's answer from :func:`mentormatch.solvers.lagrange.solve_lagrange`, or None."""
+def _by_lagrange(source, shell: AssignmentProblem, options, deadline, started, limit,
+                 share_floors: bool = False):
+    """The engine's answer from :func:`mentormatch.solvers.lagrange.solve_lagrange` (a budget)
+    or :func:`mentormatch.solvers.floors.solve_floors` (share floors), or None."""
     from ..pairs import Candidates as PairSet
 
     model = LinearModel(shell)
@@ -260,8 +273,10 @@ def _by_lagrange(source, shell: AssignmentProblem, options, deadline, started, l
     def factory(i, j, s):
         return Run(source, model, options, deadline, none), Candidates(i, j, s, m, none)
 
-    res = lagrange.solve_lagrange(source, shell.capacity, shell.demand, shell.side, options,
-                                  deadline, factory)
+    res = (floors.solve_floors(source, shell.capacity, shell.demand, shell.side, options, deadline)
+           if share_floors else
+           lagrange.solve_lagrange(source, shell.capacity, shell.demand, shell.side, options,
+                                   deadline, factory))
     if res is None:
         return None
     problem = AssignmentProblem(PairSet(res.i, res.j, shell.n_mentees, m), res.s, shell.capacity,

@@ -114,21 +114,22 @@ class _Inner:
         self.demand = demand
         self.opts = SolverOptions(seed=options.seed, progress=False, certify=True)
 
-    def solve(self, shift: np.ndarray, cap: np.ndarray):
-        """(problem on the final sparse pairs with shifted scores, solution)."""
+    def solve(self, shift: np.ndarray | PairBonus, cap: np.ndarray):
+        """(problem on the final sparse pairs with shifted scores, solution); ``shift``: a
+        price per mentor, or any :class:`PairBonus`."""
         from .bonus import BonusBlocks, BonusBounds
         from .certify import solve_flow_any, solve_scored
         from .sources import ArraySource, BlockSource, BoundedSource
 
         src, n, m = self.source, self.source.n_mentees, self.source.n_mentors
+        bonus = shift if isinstance(shift, PairBonus) else PairBonus(per_mentor=shift, n_mentors=m)
         if isinstance(src, ArraySource):
             key = src.i * m + src.j
             order = np.argsort(key, kind="stable")
             pairs = PairSet(src.i[order], src.j[order], n, m)
-            problem = AssignmentProblem(pairs, src.s[order] + shift[src.j[order]], cap,
-                                        demand=self.demand)
+            problem = AssignmentProblem(pairs, src.s[order] + bonus.on_pairs(src.i[order], src.j[order]),
+                                        cap, demand=self.demand)
             return problem, solve_flow_any(problem, self.opts)
-        bonus = PairBonus(per_mentor=shift, n_mentors=m)
         if isinstance(src, BlockSource):
             return solve_scored(BonusBlocks(src.scorer, bonus, m), cap, n_mentees=n, n_mentors=m,
                                 demand=self.demand, options=self.opts)
