@@ -4,7 +4,9 @@ optimum's mean matched share, (c) max-min by gender. Each is timed as a whole ``
 its own process (peak memory of that process), beside peers on the full model: CP-SAT (the
 former default) and HiGHS on every pair, both time-limited.
 
-    python benchmarks/programmes.py 500x150 3000x1500 --time-limit 60 --peers 500x150
+    python benchmarks/programmes.py 500x150 3000x1500 20000x5000@300 --time-limit 60 --peers 500x150
+
+(``NxM@T``: that size with its own time limit of ``T`` seconds.)
 """
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ def _run(spec, out):
         r = mm.pair(mentors, mentees, prog)
         row = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap}
     except Exception as e:  # a peer that fails is recorded, not hidden
-        row = {"status": f"error: {str(e)[:80]}"}
+        row = {"status": f"{type(e).__name__}: {str(e)[:160]}"}
     row.update(time=time.perf_counter() - t,
                peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     out.put(row)
@@ -83,11 +85,13 @@ def main(argv=None):
     for line in lines:
         print(line)
     for size in a.sizes:
+        size, _, own_limit = size.partition("@")  # NxM@seconds: this size's own time limit
+        limit = float(own_limit) if own_limit else a.time_limit
         n, m = map(int, size.split("x"))
         for kind in a.kinds:
             peers = ["mentormatch"] + ([p for p in ("cpsat", "highs-full")] if size in a.peers and kind != "c" else [])
             for peer in peers:
-                r = measure(n, m, kind, peer, a.time_limit)
+                r = measure(n, m, kind, peer, limit)
                 fmt = lambda v, d=2: "" if v is None else (f"{v:,.{d}f}" if isinstance(v, float) else str(v))
                 line = (f"| {n:,} x {m:,} | ({kind}) | {peer} | {r['status']} | {fmt(r.get('time'))} | "
                         f"{fmt(r.get('objective'))} | {fmt(r.get('bound'))} | "
@@ -116,7 +120,8 @@ def write_section(path, lines, args):
             "at 98 % of the plain optimum's matched share (at 100 % the rounding up in each "
             "region needs more places than exist); (c) max-min by gender. Each row is one "
             "`pair()` in its own process, the whole call timed; peers on the full model with "
-            "the same time limit. Peak memory is that process's.", "", *lines, ""]
+            "the same time limit (a size written NxM@T has its own limit of T s). Peak memory "
+            "is that process's.", "", *lines, ""]
     replace_section(path, BEGIN, END, body)
 
 
