@@ -262,8 +262,16 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
             locked=data["locked"] or (None, None), side=data["side"],
             coverage_first=data["coverage_first"],
             bonus=None if bonus is None else bonus.on_pairs, options=prepared.options)
+    elif (prepared.solver == "maxmin" and not data["coverage_first"] and not data["side"].active()
+          and (data["load"] is None or np.all(data["load"] == 1))):
+        # max-min by certified flows on the scorer (solvers/bottleneck.py): no pair list held
+        from ..solvers.bottleneck import solve_maxmin_scorer
+
+        problem, solution = solve_maxmin_scorer(scorer, data["capacity"], n_mentees=n, n_mentors=m,
+                                                demand=data["demand"], locked=data["locked"],
+                                                options=prepared.options)
     elif not plain:
-        # solvers that need every pair in memory (fairness objectives, stable, baselines):
+        # solvers that need every pair in memory (leximin, stable, baselines):
         # every eligible pair, from the block scores
         full = (data["full_problem"]() if "full_problem" in data
                 else _full_problem(scorer, data, side=data["side"],

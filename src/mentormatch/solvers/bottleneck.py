@@ -1,0 +1,176 @@
+"""Max-min (``"maxmin"``) at any size: the same three steps as
+:mod:`mentormatch.solvers.fair`, each a certified min-cost flow over every pair of the scale
+path's scorer, so no pair list is held.
+
+With a threshold ``t`` and a weight ``W`` larger than any total of scores can change, the flow
+on ``s'_ij = s_ij + W [s_ij >= t]`` maximises first the number of chosen pairs scoring at least
+``t`` (the largest matching among those pairs), then the total score. So:
+
+1. at ``t = -inf`` it gives ``M``, the most pairs any assignment holds (free of locks);
+2. ``t* = max { t : the flow at t chooses M pairs scoring >= t }`` is found by bisection; a flow
+   that reaches ``M`` moves the lower end up to the lowest score it chose (a witness), one that
+   falls short moves the upper end down, until the two ends meet within ``TOL``;
+3. the flow at ``t*`` (or at the lowest locked score, when lower) holds ``M`` pairs, all scoring
+   at least that, with the largest total: as no assignment holds more than ``M`` pairs, it has
+   no pair below the threshold.
+
+``s'`` grows with ``s``, so the bounds of a bounded scorer stay bounds (``u + W [u >= t]``) and
+each flow is certified over every pair as the plain flow is. Handled: one mentor per mentee
+(demands above one too), unit loads, whole capacities, no side constraints, no
+``coverage_first``; otherwise the pairs are held and :mod:`~mentormatch.solvers.fair` runs.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from .base import AssignmentProblem, PairBonus, Solution, SolverOptions, finish
+from .bonus import BonusBounds
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ThresholdBlocks", "ThresholdBounds", "solve_maxmin_scorer"]
+
+#: The bisection stops when its two ends are this close (relative to the score scale).
+TOL = 1e-9
+#: At most this many flows.
+MAX_FLOWS = 64
+
+
+class ThresholdBlocks:
+    """``s + weight`` where ``s >= threshold``, else ``s`` (a block scorer: mentee rows)."""
+
+    def __init__(self, scorer, threshold: float, weight: float):
+        self.scorer, self.t, self.w = scorer, threshold, weight
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        block = np.array(self.scorer(rows), dtype=np.float64, copy=True)
+        block[block >= self.t] += self.w  # -inf stays -inf
+        return block
+
+
+class ThresholdBounds(BonusBounds):
+    """A bounded scorer with ``s + weight [s >= threshold]``: the bound ``u`` (with the base's
+    margin) becomes ``u + weight [u + margin >= threshold]``, still a bound."""
+
+    def __init__(self, base, threshold: float, weight: float):
+        super().__init__(base, PairBonus())
+        self.t, self.w = threshold, weight
+
+    @property
+    def _bonus_max(self) -> float:
+        return float(self.w)
+
+    def subset(self, rows=None, cols=None) -> "ThresholdBounds":
+        return ThresholdBounds(self.base.subset(rows=rows, cols=cols), self.t, self.w)
+
+    def upper(self, a: int, b: int, out=None) -> np.ndarray:
+        from ..scale import BIG
+
+        up = self.base.upper(a, b, out)
+        up[(up > -BIG / 2) & (up + self.base.margin >= self.t)] += self.w
+        return up
+
+    def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        s = self.base.exact_scores(row, mentor)
+        return np.where(s >= self.t, s + self.w, s)
+
+
+def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,
+                        locked=None, options: SolverOptions | None = None
+                        ) -> tuple[AssignmentProblem, Solution]:
+    """Max-min over every pair of a block scorer (``rows -> scores``, ``-inf`` where ineligible,
+    ``n_mentees`` x ``n_mentors``) or a :class:`mentormatch.scale.BoundedScorer`:
+    (final sparse problem with the plain scores, solution). ``status`` is ``"optimal"`` when
+    every flow was certified; the threshold is exact within ``TOL`` of the score scale."""
+    from .bounded import solve_bounded
+    from .certify import solve_scored
+
+    options = options or SolverOptions()
+    started = time.perf_counter()
+    deadline = None if options.time_limit is None else started + float(options.time_limit)
+    bounded = hasattr(scorer, "upper")
+    n, m = n_mentees, n_mentors
+    cap = np.asarray(capacity, float)
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
+    n_max = float(min(dem.sum(), cap.sum()))
+    largest = float(scorer.largest) if bounded else float(getattr(scorer, "largest", 0.0) or 0.0)
+    flows: list[float] = []
+
+    def weight(top: float) -> float:  # more than any total of scores can change by
+        return 2.0 * (n_max + 1.0) * (top + 1.0)
+
+    def flow(t: float, W: float):
+        t0 = time.perf_counter()
+        if bounded:
+            problem, sol = solve_bounded(ThresholdBounds(scorer, t, W), cap, demand=demand,
+                                         locked=locked, options=options)
+        else:
+            problem, sol = solve_scored(ThresholdBlocks(scorer, t, W), cap, n_mentees=n,
+                                        n_mentors=m, demand=demand, locked=locked, options=options)
+        flows.append(time.perf_counter() - t0)
+        plain = np.where(problem.score >= t + W, problem.score - W, problem.score)
+        return problem, sol, plain
+
+    # 1. the most pairs: the flow on s + W (every eligible pair above -inf)
+    top = largest
+    if not bounded:  # the block scorer's scale: one pass over its (cached) blocks
+        from .certify import row_blocks
+
+        for a, b in row_blocks(n, m):
+            block = np.asarray(scorer(slice(a, b)))
+            fin = block[np.isfinite(block)]
+            top = max(top, float(np.abs(fin).max(initial=0.0)))
+    W = weight(top)
+    problem, sol, plain = flow(-np.inf, W)
+    free = ~problem.locked[sol.chosen]
+    M = int(free.sum())
+    certified = sol.status == "optimal"
+    best = (problem, sol, plain)
+    lock_min = float(plain[problem.locked].min()) if problem.locked.any() else np.inf
+    bracket = None
+    if M == 0:
+        t_star = np.inf
+    else:
+        lo = float(plain[sol.chosen][free].min())  # reached: this assignment witnesses it
+        hi = float(plain[sol.chosen][free].max()) + max(1.0, abs(top)) * 1e-6  # not reached
+        scale = max(1.0, abs(top))
+        closed = False
+        while len(flows) < MAX_FLOWS:
+            if hi - lo <= TOL * scale:
+                closed = True
+                break
+            if deadline is not None and time.perf_counter() + 1.2 * flows[-1] > deadline:
+                break  # a time-out: the best witness so far, said to be one
+            mid = 0.5 * (lo + hi)
+            p2, s2, pl2 = flow(mid, W)
+            certified &= s2.status == "optimal"
+            f2 = ~p2.locked[s2.chosen]
+            got = pl2[s2.chosen][f2]
+            if int(np.sum(got >= mid)) >= M:
+                lo = float(got.min())  # every chosen free pair scores >= mid: a witness
+                best = (p2, s2, pl2)
+            else:
+                hi = mid
+        t_star = lo
+        certified &= closed
+        bracket = (lo, hi)
+    t_eff = min(t_star, lock_min)
+    problem, sol, plain = best
+    if t_eff < t_star:  # a lower locked pair: the total among pairs >= that score
+        problem, sol, plain = flow(t_eff, W)
+        certified &= sol.status == "optimal"
+    chosen = np.asarray(sol.chosen, np.int64)
+    out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked)
+    cert = {"method": "max-min by certified flows on s + W [s >= t]", "matched": M,
+            "threshold": None if not np.isfinite(t_star) else t_star, "weight": W,
+            "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
+            "threshold_bracket": bracket, "bisection_tolerance": TOL, "holds": bool(certified)}
+    message = "" if certified else (
+        "stopped at the time limit: the worst pair is at least the threshold, and no assignment's "
+        "worst pair reaches the bracket's upper end" if bracket is not None and bracket[1] - bracket[0] > TOL
+        else "a flow was not certified")
+    return out, finish(out, chosen, "optimal" if certified else "feasible", started, "maxmin",
+                       certificate=cert, message=message)
