@@ -9,7 +9,9 @@ on ``s'_ij = s_ij + W [s_ij >= t]`` maximises first the number of chosen pairs s
 1. at ``t = -inf`` it gives ``M``, the most pairs any assignment holds (free of locks);
 2. ``t* = max { t : the flow at t chooses M pairs scoring >= t }`` is found by bisection; a flow
    that reaches ``M`` moves the lower end up to the lowest score it chose (a witness), one that
-   falls short moves the upper end down, until the two ends meet within ``TOL``;
+   falls short moves the upper end down; once the bracket is narrow (``PROBE``) a flow just above
+   the witness (the next float) either falls short, which proves the witness is ``t*`` exactly,
+   or moves the witness up;
 3. the flow at ``t*`` (or at the lowest locked score, when lower) holds ``M`` pairs, all scoring
    at least that, with the largest total: as no assignment holds more than ``M`` pairs, it has
    no pair below the threshold.
@@ -33,8 +35,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["ThresholdBlocks", "ThresholdBounds", "solve_maxmin_scorer"]
 
-#: The bisection stops when its two ends are this close (relative to the score scale).
-TOL = 1e-9
+#: Below this width of the bracket (relative to the score scale) the next flow probes just
+#: above the witness instead of halving.
+PROBE = 1e-4
 #: At most this many flows.
 MAX_FLOWS = 64
 
@@ -84,7 +87,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     """Max-min over every pair of a block scorer (``rows -> scores``, ``-inf`` where ineligible,
     ``n_mentees`` x ``n_mentors``) or a :class:`mentormatch.scale.BoundedScorer`:
     (final sparse problem with the plain scores, solution). ``status`` is ``"optimal"`` when
-    every flow was certified; the threshold is exact within ``TOL`` of the score scale."""
+    every flow was certified and no threshold lies between the witness and the upper end."""
     from .bounded import solve_bounded
     from .certify import solve_scored
 
@@ -139,12 +142,14 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
         scale = max(1.0, abs(top))
         closed = False
         while len(flows) < MAX_FLOWS:
-            if hi - lo <= TOL * scale:
+            if hi <= np.nextafter(lo, np.inf):  # no threshold lies strictly between: exact
                 closed = True
                 break
             if deadline is not None and time.perf_counter() + 1.2 * flows[-1] > deadline:
                 break  # a time-out: the best witness so far, said to be one
-            mid = 0.5 * (lo + hi)
+            # halve the bracket; once it is narrow, probe just above the witness: a flow that
+            # falls short there proves the witness is the max-min score exactly
+            mid = np.nextafter(lo, np.inf) if hi - lo <= PROBE * scale else 0.5 * (lo + hi)
             p2, s2, pl2 = flow(mid, W)
             certified &= s2.status == "optimal"
             f2 = ~p2.locked[s2.chosen]
@@ -167,10 +172,10 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     cert = {"method": "max-min by certified flows on s + W [s >= t]", "matched": M,
             "threshold": None if not np.isfinite(t_star) else t_star, "weight": W,
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
-            "threshold_bracket": bracket, "bisection_tolerance": TOL, "holds": bool(certified)}
+            "threshold_bracket": bracket, "holds": bool(certified)}
     message = "" if certified else (
         "stopped at the time limit: the worst pair is at least the threshold, and no assignment's "
-        "worst pair reaches the bracket's upper end" if bracket is not None and bracket[1] - bracket[0] > TOL
+        "worst pair reaches the bracket's upper end" if bracket is not None and bracket[1] > np.nextafter(bracket[0], np.inf)
         else "a flow was not certified")
     return out, finish(out, chosen, "optimal" if certified else "feasible", started, "maxmin",
                        certificate=cert, message=message)
