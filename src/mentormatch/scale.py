@@ -268,6 +268,35 @@ class BoundedScorer:
             out.eligible_counts = out.row_eligible = None  # not known on a column subset
         return out
 
+    def bounds_rows(self, a: int, b: int) -> "BoundedScorer":
+        """Rows ``a:b`` of the bounds alone, for a task of a pass on an executor
+        (:mod:`mentormatch.solvers.bounded.remote`): the rows' factors, stated and blocked
+        pairs, and the rows of the groups table those rows use (renumbered); no tables of
+        people, no exact scores, and ``right_t`` left out (None: the task sets the mentors'
+        factors, sent once per pass). :meth:`upper` of it equals rows ``a:b`` of this one's."""
+        out = object.__new__(BoundedScorer)
+        keys = self.key_sorted[a:b]
+        groups, local = np.unique(keys, return_inverse=True)
+        table = self.table[groups]
+        if self.table_cols is not None:
+            table = table[:, self.table_cols]
+        out.__dict__.update(
+            n=b - a, m=self.m, left=np.ascontiguousarray(self.left[a:b]), right_t=None,
+            table=np.ascontiguousarray(table), table_cols=None, key_sorted=local.astype(np.int64),
+            runs=np.flatnonzero(np.diff(local)) + 1, stated=self.stated[a:b],
+            blocked=None if self.blocked is None else self.blocked[a:b], margin=self.margin,
+            largest=self.largest, exact=self.exact)
+        return out
+
+    def exact_kit(self) -> "BoundedScorer":
+        """What :meth:`exact_scores` needs and nothing else (the prepared features' lookup
+        tables, the two tables of people, the rules, the internal order): what is sent to the
+        workers of an executor, never the bound matrices."""
+        out = object.__new__(BoundedScorer)
+        out.__dict__.update({k: getattr(self, k) for k in (
+            "mentees", "mentors", "rules", "context", "features", "order", "mentor_index", "n", "m")})
+        return out
+
     def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         """The exact scores (float64) of eligible pairs given by internal row and mentor, in
         any order."""

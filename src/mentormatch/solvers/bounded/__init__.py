@@ -52,6 +52,7 @@ from ..certify import _merge, _Sparse, default_top_k, prices, start_from_prices
 from ..flow import apply_locks, check_supported, solve_arrays
 from .check import _Certifier
 from .child import Child
+from . import remote
 from .passes import _Exact, _Pool, _scan
 from .warm import resolve
 
@@ -169,7 +170,9 @@ def _guides(scorer, cap, dem, depth: int):
         g = _guide(market, depth)
         return g[0], Child.done(g), None
     inner_guide = _guide(inner, depth + 1)
-    return inner_guide[0], Child(_guide, market, depth, inner_guide), inner_guide[1]
+    # (in this process while an executor is in use: a fork would copy its connections)
+    fork = False if remote.current() is not None else None
+    return inner_guide[0], Child(_guide, market, depth, inner_guide, fork=fork), inner_guide[1]
 
 
 def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
@@ -344,15 +347,26 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         sp = grown
 
 
-def solve_bounded(scorer, capacity, *, demand=None, locked=None,
-                  options: SolverOptions | None = None) -> tuple[AssignmentProblem, Solution]:
+def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: SolverOptions | None = None,
+                  executor=None) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment over every pair of a :class:`~mentormatch.scale.BoundedScorer`.
 
     Same contract as :func:`mentormatch.solvers.certify.solve_scored`: returns the final sparse
     problem (locks, each mentee's best pairs by the bound, the pairs the certificate added, all
     with exact scores) and a solution whose status is ``"optimal"`` only when the certificate
     holds for every candidate pair.
+
+    ``executor``: a ``concurrent.futures.Executor`` (a Dask ``Client.get_executor()``
+    included) that runs the block passes (bounds, exact scores, the certificate's checks; see
+    :mod:`.remote`); None uses :data:`remote.EXECUTOR` (None: this process's threads). The
+    result is the same either way.
     """
+    with remote.executing(executor):
+        return _solve_bounded(scorer, capacity, demand=demand, locked=locked, options=options)
+
+
+def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
+                   options: SolverOptions | None = None) -> tuple[AssignmentProblem, Solution]:
     options = options or SolverOptions()
     started = time.perf_counter()
     n, m = scorer.n, scorer.m

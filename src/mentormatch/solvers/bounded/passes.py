@@ -64,6 +64,7 @@ class _Exact:
         self.code = np.zeros(0, np.int64)
         self.value = np.zeros(0)
         self.computed = 0
+        self.kit = None  # (executor, the scorer's lookup tables shipped to it)
 
     def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         code = i.astype(np.int64) * self.m + j
@@ -82,8 +83,16 @@ class _Exact:
         return out
 
     def _score(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Exact scores, a large batch in two halves on two threads (the extractors' numpy
-        work releases the GIL: about 20 % faster at a million pairs)."""
+        """Exact scores: on the solve's executor in chunks (:mod:`.remote`) when there is one
+        and the batch is large; else a large batch in two halves on two threads (the
+        extractors' numpy work releases the GIL: about 20 % faster at a million pairs)."""
+        from . import remote
+
+        executor = remote.current()
+        if executor is not None and len(i) >= remote.PAIRS_PER_TASK and hasattr(self.scorer, "exact_kit"):
+            if self.kit is None or self.kit[0] is not executor:  # the lookup tables, sent once
+                self.kit = (executor, remote.ship(executor, self.scorer.exact_kit()))
+            return remote.exact_scores(executor, self.kit[1], i, j)
         if len(i) < 200_000 or (os.cpu_count() or 1) < 2:
             return self.scorer.exact_scores(i, j)
         from concurrent.futures import ThreadPoolExecutor
@@ -252,11 +261,141 @@ def _index_of(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.
     return at, at >= 0
 
 
+@dataclass
+class _ScanSpec:
+    """What every block of a pass needs besides the bounds (rows local to the view): the
+    prices, the excluded and chosen pairs (sorted by row), the suspects' limits, the dead rows,
+    and how many pool entries (``pk``) and best rows per mentor (``kk``) to keep."""
+
+    p32: np.ndarray
+    ei: np.ndarray
+    ej: np.ndarray
+    ci: np.ndarray
+    cj: np.ndarray
+    limit: np.ndarray | None
+    dead: np.ndarray | None
+    pk: int
+    kk: int
+    keep_all: bool
+
+    def cut(self, a: int, b: int) -> "_ScanSpec":
+        """The same for rows ``a:b`` only, numbered from 0 (a chunk of an executor's pass)."""
+        lo, hi = np.searchsorted(self.ei, [a, b])
+        clo, chi = np.searchsorted(self.ci, [a, b])
+        return _ScanSpec(self.p32, self.ei[lo:hi] - a, self.ej[lo:hi], self.ci[clo:chi] - a, self.cj[clo:chi],
+                         None if self.limit is None else self.limit[a:b],
+                         None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all)
+
+
+def _mentor_state(m: int, kk: int):
+    """Each mentor's ``kk`` best (value, row) so far, their floor, and the pending block bests
+    (see :func:`_fold`)."""
+    return (np.full((m, kk), -np.inf, np.float32), np.full((m, kk), np.iinfo(np.int64).max, np.int64),
+            np.full(m, -np.inf, np.float32), [], [])
+
+
+def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
+    """One block (rows ``a:b`` of ``view``) of :func:`_scan`: its (pool, suspects) part, and
+    each mentor's best row of the block folded into ``state`` (None when ``q.kk`` is 0)."""
+    from ...scale import BIG
+
+    m_v = view.m
+    s = view.upper(a, b, buffer)
+    np.subtract(s, q.p32[None, :], out=s)
+    lo, hi = np.searchsorted(q.ei, [a, b])
+    s[q.ei[lo:hi] - a, q.ej[lo:hi]] = -np.inf
+    if q.dead is not None:
+        s[q.dead[a:b]] = -np.inf
+    out = [None, None]  # (pool, suspects) of the block
+    if q.pk:
+        r, c = _row_best(s, q.pk)
+        c = c.reshape(b - a, q.pk)
+        v = np.take_along_axis(s, c, axis=1)
+        out[0] = (c, v, v.min(axis=1))
+    if q.limit is not None:
+        lo, hi = np.searchsorted(q.ci, [a, b])
+        if hi > lo:
+            s[q.ci[lo:hi] - a, q.cj[lo:hi]] = -np.inf  # after the pool: see _scan
+        rr, cc = _nonzero(s > q.limit[a:b, None])
+        count = np.bincount(rr, minlength=b - a)
+        per_row = SUSPECTS_PER_ROW
+        crowded = np.flatnonzero(count > per_row) if not q.keep_all else count[:0]
+        if len(crowded):  # their per_row largest instead
+            keep = np.repeat(count <= per_row, count)
+            top = np.argpartition(s[crowded], m_v - per_row, axis=1)[:, -per_row:]
+            rr = np.concatenate([rr[keep], np.repeat(crowded, per_row)])
+            cc = np.concatenate([cc[keep], top.reshape(-1)])
+        out[1] = (rr + a, cc, crowded + a)
+    if q.kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
+        val, row, floor, pend_val, pend_row = state
+        top = s.max(axis=0)
+        good = top > np.maximum(floor, -BIG / 2)
+        best = np.zeros(m_v, np.int64)  # the first row of each column that attains the maximum
+        at = np.flatnonzero(good)
+        if 8 * len(at) < m_v:  # (the usual case once the mentors' lists fill)
+            best[at] = np.argmax(s[:, at], axis=0)
+        else:
+            rr, cc = _nonzero((s == top[None, :]) & good[None, :])
+            best[cc[::-1]] = rr[::-1]
+        pend_val.append(np.where(good, top, -np.inf))
+        pend_row.append(best + a)
+        if len(pend_val) >= 4 * q.kk:
+            _fold(val, row, pend_val, pend_row, floor)
+    return out
+
+
+def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, background: bool):
+    """The blocks of a pass on this process's threads: each block's part, and the threads'
+    mentor states (each thread takes its blocks in row order, so a tie with the thread's
+    ``kk``-th best is a later row and loses)."""
+    states, lock, local = [], threading.Lock(), threading.local()
+
+    def block(a: int, b: int, buffer: np.ndarray):
+        state = None
+        if q.kk:
+            if not hasattr(local, "state"):
+                local.state = _mentor_state(view.m, q.kk)
+                with lock:
+                    states.append(local.state)
+            state = local.state
+        return _scan_block(view, a, b, buffer, q, state)
+
+    return list(_over_blocks(block, blocks, progress, what, view.m, background)), states
+
+
+def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str):
+    """The blocks of a pass on ``executor``, in chunks of ``remote.BLOCKS_PER_TASK`` whole
+    blocks (see :mod:`.remote`): the same parts and mentor states as :func:`_scan_threads`
+    (each chunk's rows in order), with the rows numbered in the view again."""
+    from . import remote
+
+    right = remote.ship(executor, view.right_t)
+    step = max(1, remote.BLOCKS_PER_TASK)
+    futures = []
+    for k in range(0, len(blocks), step):
+        chunk = blocks[k:k + step]
+        c0, c1 = chunk[0][0], chunk[-1][1]
+        futures.append((c0, executor.submit(remote.scan_task, view.bounds_rows(c0, c1), right, q.cut(c0, c1),
+                                            [(a - c0, b - c0) for a, b in chunk], view.m)))
+    parts, states = [], []
+    for c0, fut in _bar(futures, progress, what):
+        outs, state = fut.result()
+        for pool_part, sus_part in outs:
+            if sus_part is not None:
+                rr, cc, crowded = sus_part
+                sus_part = (rr + c0, cc, crowded + c0)
+            parts.append((pool_part, sus_part))
+        if state is not None:
+            val, row, floor, _, _ = state
+            states.append((val, np.where(np.isfinite(val), row + c0, row), floor, [], []))
+    return parts, states
+
+
 def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
           chosen_i=None, chosen_j=None, pool_size: int = 0, u: np.ndarray | None = None,
           threshold: float = 0.0, dead: np.ndarray | None = None, mentor_k: int = 0,
           keep_all: bool = False, progress: bool = False, what: str = "", background: bool = False) -> _Found:
-    """One threaded pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
+    """One pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
     for all): ``s = bound - price`` block by block, excluded pairs (the locks; global row,
     mentor) and ``dead`` rows (local) at ``-inf``, at a lower priority when ``background``
     (beside a child process). Collects each row's ``pool_size`` best
@@ -264,85 +403,31 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     keeps its SUSPECTS_PER_ROW largest unless ``keep_all``), and each mentor's ``mentor_k`` best
     rows.
 
+    The blocks run on this process's threads, or on the executor of the solve
+    (:mod:`.remote`) when there is one and the view is a plain bounded scorer; the result is
+    the same.
+
     The chosen pairs stay in the pools: a pool's floor must bound every pair outside it that
     a later round may leave unchosen."""
     from ...scale import BIG
+    from . import remote
 
     n_v, m_v = view.n, view.m
     blocks = row_blocks(n_v, m_v)
-    p32 = price.astype(np.float32)
     ei, ej = _local(rows, cols, excl_i, excl_j)
     e = np.zeros(0, np.int64)
     ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
-    limit = None if u is None else (u + threshold).astype(np.float32)
-    kk = min(mentor_k, n_v)
-    # each mentor's kk best rows, per thread (each thread takes its blocks in row order, so a
-    # tie with the thread's kk-th best is a later row and loses), merged at the end
-    states, lock, local = [], threading.Lock(), threading.local()
-
-    def mentor_state():
-        if not hasattr(local, "state"):
-            local.state = (np.full((m_v, kk), -np.inf, np.float32),
-                           np.full((m_v, kk), np.iinfo(np.int64).max, np.int64),
-                           np.full(m_v, -np.inf, np.float32), [], [])
-            with lock:
-                states.append(local.state)
-        return local.state
-
-    pk = min(pool_size, m_v)
-
-    def block(a: int, b: int, buffer: np.ndarray):
-        s = view.upper(a, b, buffer)
-        np.subtract(s, p32[None, :], out=s)
-        lo, hi = np.searchsorted(ei, [a, b])
-        s[ei[lo:hi] - a, ej[lo:hi]] = -np.inf
-        if dead is not None:
-            s[dead[a:b]] = -np.inf
-        out = [None, None]  # (pool, suspects) of the block
-        if pk:
-            r, c = _row_best(s, pk)
-            c = c.reshape(b - a, pk)
-            v = np.take_along_axis(s, c, axis=1)
-            out[0] = (c, v, v.min(axis=1))
-        if limit is not None:
-            lo, hi = np.searchsorted(ci, [a, b])
-            if hi > lo:
-                s[ci[lo:hi] - a, cj[lo:hi]] = -np.inf  # after the pool: see above
-            rr, cc = _nonzero(s > limit[a:b, None])
-            count = np.bincount(rr, minlength=b - a)
-            per_row = SUSPECTS_PER_ROW
-            crowded = np.flatnonzero(count > per_row) if not keep_all else count[:0]
-            if len(crowded):  # their per_row largest instead
-                keep = np.repeat(count <= per_row, count)
-                top = np.argpartition(s[crowded], m_v - per_row, axis=1)[:, -per_row:]
-                rr = np.concatenate([rr[keep], np.repeat(crowded, per_row)])
-                cc = np.concatenate([cc[keep], top.reshape(-1)])
-            out[1] = (rr + a, cc, crowded + a)
-        if kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
-            val, row, floor, pend_val, pend_row = mentor_state()
-            top = s.max(axis=0)
-            good = top > np.maximum(floor, -BIG / 2)
-            best = np.zeros(m_v, np.int64)  # the first row of each column that attains the maximum
-            at = np.flatnonzero(good)
-            if 8 * len(at) < m_v:  # (the usual case once the mentors' lists fill)
-                best[at] = np.argmax(s[:, at], axis=0)
-            else:
-                rr, cc = _nonzero((s == top[None, :]) & good[None, :])
-                best[cc[::-1]] = rr[::-1]
-            pend_val.append(np.where(good, top, -np.inf))
-            pend_row.append(best + a)
-            if len(pend_val) >= 4 * kk:
-                _fold(val, row, pend_val, pend_row, floor)
-        return out
-
-    pools, sus = [], []
-    for pool_part, sus_part in _over_blocks(block, blocks, progress, what, m_v, background):
-        if pool_part is not None:
-            pools.append(pool_part)
-        if sus_part is not None:
-            sus.append(sus_part)
+    q = _ScanSpec(price.astype(np.float32), ei, ej, ci, cj,
+                  None if u is None else (u + threshold).astype(np.float32), dead,
+                  min(pool_size, m_v), min(mentor_k, n_v), keep_all)
+    executor = remote.current()
+    if executor is not None and blocks and hasattr(view, "bounds_rows"):
+        parts, states = _scan_remote(executor, view, q, blocks, progress, what)
+    else:
+        parts, states = _scan_threads(view, q, blocks, progress, what, background)
+    pools = [pool_part for pool_part, _ in parts if pool_part is not None]
+    sus = [sus_part for _, sus_part in parts if sus_part is not None]
     to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
-    e = np.zeros(0, np.int64)
     found = _Found(e, e, e)
     if sus:
         rr, cc, crowded = (np.concatenate(x) for x in zip(*sus))
@@ -350,7 +435,7 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     if pools:
         c, v, f = (np.concatenate(x) for x in zip(*pools))
         found.pool = (to_col(c), v, f)
-    if kk:
+    if q.kk:
         mm, vv, rr = [], [], []
         for val, row, floor, pend_val, pend_row in states:
             if pend_val:
@@ -360,6 +445,6 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         mm, vv, rr = (np.concatenate(x) if x else np.zeros(0) for x in (mm, vv, rr))
         order = np.lexsort((rr, -vv, mm))  # the threads' lists merged: ties to the lower row
         mm, rr = mm[order].astype(np.int64), rr[order].astype(np.int64)
-        keep = _first_k(mm, kk)
+        keep = _first_k(mm, q.kk)
         found.mentor_best = (rows[rr[keep]], to_col(mm[keep]))
     return found
