@@ -78,14 +78,18 @@ def _run(case, monkeypatch, executor):
     assert scores[chosen.mentee, chosen.mentor].sum() == pytest.approx(solution.objective, rel=1e-12)
     cap = prep.data["mentors"]["capacity"].to_numpy()
     assert (np.bincount(chosen.mentor, minlength=len(cap)) <= cap).all()
-    cert = {k: v for k, v in solution.certificate.items() if k != "seconds"}
+    cert = {k: v for k, v in solution.certificate.items() if k not in ("seconds", "work")}
     if isinstance(cert.get("first_prices"), dict):
-        cert["first_prices"] = {k: v for k, v in cert["first_prices"].items()
-                                if k not in ("seconds", "beside_first_pass")}
-        if isinstance(cert["first_prices"].get("pools_ranked_by"), dict):
-            cert["first_prices"]["pools_ranked_by"].pop("seconds", None)
+        cert["first_prices"] = _untimed(cert["first_prices"])
     return (chosen.mentee.tolist(), chosen.mentor.tolist(), problem.pairs.mentee.tolist(),
             problem.pairs.mentor.tolist(), problem.score.tolist(), solution.objective, solution.bound, cert)
+
+
+def _untimed(info):
+    """A sub-market's info without its times (nor where it ran), at every level."""
+    if not isinstance(info, dict):
+        return info
+    return {k: _untimed(v) for k, v in info.items() if k not in ("seconds", "work", "beside_first_pass")}
 
 
 class _Counting:

@@ -143,7 +143,8 @@ def _guide(market: _Market, depth: int, given=None):
     p = np.where(np.isfinite(found[1]), found[1], 0.0)
     info = {"mentees": sub.n, "demand_factor": market.demand_factor,
             "places_divisor": market.places_divisor, "rounds": cert["rounds"],
-            "certified": bool(cert["holds"]), "seconds": round(time.perf_counter() - t, 3)}
+            "certified": bool(cert["holds"]), "seconds": round(time.perf_counter() - t, 3),
+            "work": cert.get("work"), "first_prices": cert.get("first_prices")}
     return p, info
 
 
@@ -251,7 +252,12 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     size = min(m, max(POOL_PER_ROW, k))
     pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
                                     options.progress and depth == 0)
+    t_pass = time.perf_counter()
     guide, guide_info = (None, None) if later is None else later.result()
+    # where the time went (wall seconds; the bound passes' pairs): for the cost per block
+    work = {"before_first_pass": round(t1 - t0, 3), "first_pass": round(t_pass - t1, 3),
+            "first_pass_pairs": n * m, "waiting_for_sub_market": round(time.perf_counter() - t_pass, 3),
+            "flows": 0.0, "prices": 0.0, "checks": 0.0, "check_bound_pairs": 0, "exact_scores": 0.0}
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
     sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k, cap)
@@ -295,7 +301,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                 "rounding_bound": res.n_max / res.scale, "n_max": res.n_max, "top_k": k,
                 "pool_per_row": size, "pairs_in_sparse": len(sp.i), "rounds": rounds,
                 "violations_added": added, "bound_margin": scorer.margin, "bounds_exact": scorer.exact,
-                "first_prices": guide_info, "warm_repairs": repairs,
+                "first_prices": guide_info, "warm_repairs": repairs, "work": work,
                 "or_tools_status": res.status if warm_res is None else "not run: the last optimum repaired",
                 "holds": False}
         if not res.optimal or not options.certify:
@@ -313,6 +319,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         found = warm = (u, p)
         tol = 1.0 / res.scale
         t_flow, t2 = t2 - t1, time.perf_counter()
+        work["flows"] += t_flow
+        work["prices"] += t2 - t1 - t_flow
         say("%sround %d: flow on %d pairs in %.2fs%s, prices in %.2fs (%d sweeps)", "  " * depth, rounds,
             len(sp.i), t_flow, "" if warm_res is None else
             " (the last round's repaired: %d violators, %d phases)" % (rep.violators, rep.phases),
@@ -325,6 +333,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         # pairs within 1 % of a chosen pair's typical score of violating join with the violators
         near = 0.01 * float(np.median(np.abs(sp.s[res.chosen]))) if res.chosen.any() else 0.0
         viol, eps = certifier(u, p, ex_i, ex_j, tol, k, near)
+        work["checks"] += time.perf_counter() - t2
+        work["check_bound_pairs"], work["exact_scores"] = certifier.bound_pairs, exact.seconds
         grown = _merge(sp, viol, m)
         new = len(grown.i) - len(sp.i)
         say("%sround %d: check in %.2fs; %d rows scanned in full so far, %d pairs scored exactly so far, "

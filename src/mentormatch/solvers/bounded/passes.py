@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +65,7 @@ class _Exact:
         self.code = np.zeros(0, np.int64)
         self.value = np.zeros(0)
         self.computed = 0
+        self.seconds = 0.0  # spent scoring
         self.kit = None  # (executor, the scorer's lookup tables shipped to it)
 
     def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -73,7 +75,9 @@ class _Exact:
         out[known] = self.value[pos[known]]
         if not known.all():
             new_code = unique_sorted(code[~known])
+            t = time.perf_counter()
             fresh = self._score(new_code // self.m, new_code % self.m)
+            self.seconds += time.perf_counter() - t
             self.computed += len(new_code)
             out[~known] = fresh[np.searchsorted(new_code, code[~known])]
             merged = np.concatenate([self.code, new_code])
