@@ -35,10 +35,11 @@ BEGIN, END = "<!-- scale: begin -->", "<!-- scale: end -->"
 
 
 def _levels(info, seen=None):
-    """The work records of a solve's sub-markets, at every level, each once."""
+    """The work records of a solve's sub-markets, at every level, each once (a level's record
+    may come twice: from this process and, pickled, from the child that ran the level above)."""
     seen = [] if seen is None else seen
     if isinstance(info, dict):
-        if isinstance(info.get("work"), dict) and all(info["work"] is not w for w in seen):
+        if isinstance(info.get("work"), dict) and all(info["work"] != w for w in seen):
             seen.append(info["work"])
         for key in ("pools_ranked_by", "first_prices"):
             _levels(info.get(key), seen)
@@ -72,6 +73,10 @@ def block_cost(scorer, width_rows: int = 200, pool: int = 64, mentor_k: int = 12
 
 def worker(spec: dict) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
+    if spec.get("verbose"):
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     import numpy as np
 
     import mentormatch as mm
@@ -127,18 +132,20 @@ def worker(spec: dict) -> dict:
     return out
 
 
-def measure(spec: dict, timeout: float) -> dict:
+def measure(spec: dict, timeout: float, verbose: bool = False) -> dict:
+    """One worker in a subprocess; ``verbose``: its log (the solve's rounds) goes to stderr."""
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     t = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-                              capture_output=True, text=True, timeout=timeout, env=env, cwd=str(ROOT))
+                              stdout=subprocess.PIPE, stderr=None if verbose else subprocess.PIPE,
+                              text=True, timeout=timeout, env=env, cwd=str(ROOT))
     except subprocess.TimeoutExpired:
         return {"status_run": "timeout", "error": f"timed out after {timeout:.0f} s"}
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(MARK):
             return {"status_run": "ok", "wall": time.perf_counter() - t, **json.loads(line[len(MARK):])}
-    tail = " | ".join((proc.stderr or "").strip().splitlines()[-3:])
+    tail = " | ".join((proc.stderr or "").strip().splitlines()[-3:])  # (None when verbose)
     return {"status_run": "error", "error": f"exit {proc.returncode}: {tail}"}
 
 
@@ -228,6 +235,8 @@ def main(argv=None) -> int:
     p.add_argument("--project", help="project to this size, e.g. 1000000x200000:5")
     p.add_argument("--project-workers", default="1,2,8,32,128")
     p.add_argument("--timeout", type=float, default=3600)
+    p.add_argument("--no-block-cost", action="store_true", help="skip the cost of a block (a second prepare)")
+    p.add_argument("--verbose", action="store_true", help="the solve's log on stderr")
     p.add_argument("--write", metavar="PATH")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -238,9 +247,10 @@ def main(argv=None) -> int:
     rows = []
     for text in args.sizes:
         n, m, c = parse(text)
-        spec = {"n": n, "m": m, "c": c, "seed": 1, "workers": args.workers, "block_cost": not args.workers}
+        spec = {"n": n, "m": m, "c": c, "seed": 1, "workers": args.workers, "verbose": args.verbose,
+                "block_cost": not (args.workers or args.no_block_cost)}
         print(f"[scale] {n} x {m} (c={c}) ...", file=sys.stderr, flush=True)
-        r = {"n": n, "m": m, "c": c, "workers": args.workers, **measure(spec, args.timeout)}
+        r = {"n": n, "m": m, "c": c, "workers": args.workers, **measure(spec, args.timeout, args.verbose)}
         print(json.dumps({k: v for k, v in r.items() if k != "sub_markets"}, default=str), file=sys.stderr, flush=True)
         rows.append(r)
     lines = [f"`python benchmarks/scale.py {' '.join(args.sizes)}"

@@ -85,6 +85,7 @@ class BoundedScorer:
 
         self.mentees, self.mentors, self.rules, self.context = mentees, mentors, rules, context
         self.n, self.m = len(mentees), len(mentors)
+        self.people = (self.n, self.m)  # the mentees and mentors of the tables (subsets keep it)
         cons = rules.constraints
         if cons.get("same_team", False):
             raise _Unsupported("constraints.same_team")
@@ -290,11 +291,13 @@ class BoundedScorer:
 
     def exact_kit(self) -> "BoundedScorer":
         """What :meth:`exact_scores` needs and nothing else (the prepared features' lookup
-        tables, the two tables of people, the rules, the internal order): what is sent to the
-        workers of an executor, never the bound matrices."""
+        tables, the rules, the internal order): what is sent to the workers of an executor,
+        never the bound matrices nor the tables of people (the prepared features hold what
+        the scores read of them)."""
         out = object.__new__(BoundedScorer)
         out.__dict__.update({k: getattr(self, k) for k in (
-            "mentees", "mentors", "rules", "context", "features", "order", "mentor_index", "n", "m")})
+            "rules", "context", "features", "order", "mentor_index", "n", "m", "people")})
+        out.mentees = out.mentors = None
         return out
 
     def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
@@ -308,8 +311,9 @@ class BoundedScorer:
         mentor = np.asarray(mentor, np.int64)
         if self.mentor_index is not None:
             mentor = self.mentor_index[mentor]
-        by_pair = np.argsort(mentee * len(self.mentors) + mentor, kind="stable")  # (mentee, mentor) order
-        cand = Candidates(mentee[by_pair], mentor[by_pair], len(self.mentees), len(self.mentors))
+        n_people, m_people = self.people
+        by_pair = np.argsort(mentee * m_people + mentor, kind="stable")  # (mentee, mentor) order
+        cand = Candidates(mentee[by_pair], mentor[by_pair], n_people, m_people)
         out = np.empty(len(mentee))
         out[by_pair] = score_pairs(self.mentees, self.mentors, cand, self.rules, self.context,
                                    prepared=self.features).total

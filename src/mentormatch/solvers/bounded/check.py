@@ -7,7 +7,8 @@ import logging
 import numpy as np
 
 from ..certify import _Sparse
-from .passes import _Exact, _first_k, _member, _nonzero, _Pool, _scan
+from .passes import _Exact, _Pool, _scan
+from .rank import _first_k, _member, _nonzero
 
 log = logging.getLogger(__name__)
 

@@ -121,7 +121,8 @@ def scan_task(part, right_t, spec, blocks, width: int):
     (pool, suspects) part and the chunk's state of each mentor's best rows."""
     from threadpoolctl import threadpool_limits
 
-    from .passes import _fold, _mentor_state, _scan_block
+    from .passes import _mentor_state, _scan_block
+    from .rank import _fold
 
     part.right_t = value_of(right_t)
     rows = max((b - a for a, b in blocks), default=0)
