@@ -51,7 +51,7 @@ def block_cost(scorer, width_rows: int = 200, pool: int = 64, mentor_k: int = 12
     row's pool, each mentor's best rows, as an executor's task computes them."""
     import numpy as np
 
-    from mentormatch.solvers.bounded import passes, remote
+    from mentormatch.solvers.bounded import passes
     from mentormatch.solvers.certify import row_blocks
 
     blocks = row_blocks(scorer.n, scorer.m)
@@ -64,7 +64,7 @@ def block_cost(scorer, width_rows: int = 200, pool: int = 64, mentor_k: int = 12
         q = passes._ScanSpec(np.zeros(scorer.m, np.float32), e, e, e, e, None, None, min(pool, scorer.m),
                              mentor_k, False)
         t = time.perf_counter()
-        remote.scan_task(part, scorer.right_t, q, [(0, b - a)], scorer.m)
+        passes.scan_task(part, scorer.right_t, q, [(0, b - a)], scorer.m)
         total += time.perf_counter() - t
         pairs += (b - a) * scorer.m
     return {"seconds_per_million_pairs": total / pairs * 1e6, "blocks_timed": len(picked),

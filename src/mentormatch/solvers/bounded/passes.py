@@ -14,6 +14,7 @@ import numpy as np
 from ...pairs import unique_sorted
 from ..certify import _bar, row_blocks
 from .rank import _first_k, _fold, _index_of, _lookup, _nonzero, _row_best
+from .remote import chunks, current, exact_scores, sent, ship, value_of
 
 #: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
 #: mentee's suspects are looked at (only when none of these violates).
@@ -92,13 +93,11 @@ class _Exact:
         """Exact scores: on the solve's executor in chunks (:mod:`.remote`) when there is one
         and the batch is large; else a large batch in two halves on two threads (the
         extractors' numpy work releases the GIL: about 20 % faster at a million pairs)."""
-        from . import remote
-
-        executor = remote.current()
-        if executor is not None and len(i) >= remote.PAIRS_PER_TASK and hasattr(self.scorer, "exact_kit"):
+        executor = current()
+        if executor is not None and sent(len(i)) and hasattr(self.scorer, "exact_kit"):
             if self.kit is None or self.kit[0] is not executor:  # the lookup tables, sent once
-                self.kit = (executor, remote.ship(executor, self.scorer.exact_kit()))
-            return remote.exact_scores(executor, self.kit[1], i, j)
+                self.kit = (executor, ship(executor, self.scorer.exact_kit()))
+            return exact_scores(executor, self.kit[1], i, j)
         if len(i) < 200_000 or (os.cpu_count() or 1) < 2:
             return self.scorer.exact_scores(i, j)
         from concurrent.futures import ThreadPoolExecutor
@@ -248,19 +247,34 @@ def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, backgro
     return list(_over_blocks(block, blocks, progress, what, view.m, background)), states
 
 
-def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str):
-    """The blocks of a pass on ``executor``, in chunks of ``remote.BLOCKS_PER_TASK`` whole
-    blocks (see :mod:`.remote`): the same parts and mentor states as :func:`_scan_threads`
-    (each chunk's rows in order), with the rows numbered in the view again."""
-    from . import remote
+def scan_task(part, right_t, spec, blocks, width: int):
+    """The task of an executor (:mod:`.remote`): the blocks ``blocks`` (rows of ``part``, a
+    chunk's bounds; ``right_t``, the mentors' factors, as shipped) of a pass, each computed as
+    a thread here computes it, with BLAS on one thread: each block's (pool, suspects) part
+    and the chunk's state of each mentor's best rows."""
+    from threadpoolctl import threadpool_limits
 
-    right = remote.ship(executor, view.right_t)
-    step = max(1, remote.BLOCKS_PER_TASK)
+    part.right_t = value_of(right_t)
+    rows = max((b - a for a, b in blocks), default=0)
+    state = _mentor_state(part.m, spec.kk) if spec.kk else None
+    with threadpool_limits(limits=1, user_api="blas"):
+        buffer = np.empty((rows, width), dtype=np.float32)
+        outs = [_scan_block(part, a, b, buffer, spec, state) for a, b in blocks]
+    if state is not None and state[3]:  # the block bests still pending
+        val, row, floor, pend_val, pend_row = state
+        _fold(val, row, pend_val, pend_row, floor)
+    return outs, state
+
+
+def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str):
+    """The blocks of a pass on ``executor``, in chunks of whole blocks (:func:`.remote.chunks`):
+    the same parts and mentor states as :func:`_scan_threads` (each chunk's rows in order),
+    with the rows numbered in the view again."""
+    right = ship(executor, view.right_t)
     futures = []
-    for k in range(0, len(blocks), step):
-        chunk = blocks[k:k + step]
+    for chunk in chunks(blocks):
         c0, c1 = chunk[0][0], chunk[-1][1]
-        futures.append((c0, executor.submit(remote.scan_task, view.bounds_rows(c0, c1), right, q.cut(c0, c1),
+        futures.append((c0, executor.submit(scan_task, view.bounds_rows(c0, c1), right, q.cut(c0, c1),
                                             [(a - c0, b - c0) for a, b in chunk], view.m)))
     parts, states = [], []
     for c0, fut in _bar(futures, progress, what):
@@ -295,7 +309,6 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     The chosen pairs stay in the pools: a pool's floor must bound every pair outside it that
     a later round may leave unchosen."""
     from ...scale import BIG
-    from . import remote
 
     n_v, m_v = view.n, view.m
     blocks = row_blocks(n_v, m_v)
@@ -305,7 +318,7 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     q = _ScanSpec(price.astype(np.float32), ei, ej, ci, cj,
                   None if u is None else (u + threshold).astype(np.float32), dead,
                   min(pool_size, m_v), min(mentor_k, n_v), keep_all)
-    executor = remote.current()
+    executor = current()
     if executor is not None and blocks and hasattr(view, "bounds_rows"):
         parts, states = _scan_remote(executor, view, q, blocks, progress, what)
     else:

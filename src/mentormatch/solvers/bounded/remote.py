@@ -6,7 +6,7 @@ Two kinds of work leave the process when an executor is given (:func:`executing`
 - **bound passes** (the first pass, the certificate's rows scanned in full and its mentor
   re-checks): the rows are cut into chunks of whole blocks (:data:`BLOCKS_PER_TASK`, the
   same blocks as in this process), and each task computes its blocks exactly as a thread here
-  would (:func:`mentormatch.solvers.bounded.passes._scan_block`);
+  would (:func:`mentormatch.solvers.bounded.passes.scan_task`);
 - **exact scores** of a batch of pairs, in chunks of :data:`PAIRS_PER_TASK`.
 
 What a task carries is small: a bound chunk carries its rows of the bound matrices (the
@@ -21,7 +21,7 @@ otherwise a blob pickled once here and unpickled once per worker process
 Results equal the sequential run's: the blocks are the same, each block's computation is the
 same code with BLAS on one thread, and the merges (pools and suspects in block order, each
 mentor's best rows ranked with ties to the lower row) do not depend on which worker did what.
-Where the solve would fork a child for its sub-market (:mod:`.child`), it runs in this process
+This module imports nothing of the solver (the passes import it). Where the solve would fork a child for its sub-market (:mod:`.child`), it runs in this process
 instead while an executor is in use (a fork would copy the executor's connections).
 """
 from __future__ import annotations
@@ -116,24 +116,15 @@ def value_of(x):
 # --------------------------------------------------------------------------------------------
 # the tasks
 # --------------------------------------------------------------------------------------------
-def scan_task(part, right_t, spec, blocks, width: int):
-    """The blocks ``blocks`` (rows of ``part``, a chunk's bounds) of a pass: each block's
-    (pool, suspects) part and the chunk's state of each mentor's best rows."""
-    from threadpoolctl import threadpool_limits
+def chunks(blocks: list) -> list[list]:
+    """The blocks of a pass in tasks of :data:`BLOCKS_PER_TASK` consecutive blocks."""
+    step = max(1, BLOCKS_PER_TASK)
+    return [blocks[k:k + step] for k in range(0, len(blocks), step)]
 
-    from .passes import _mentor_state, _scan_block
-    from .rank import _fold
 
-    part.right_t = value_of(right_t)
-    rows = max((b - a for a, b in blocks), default=0)
-    state = _mentor_state(part.m, spec.kk) if spec.kk else None
-    with threadpool_limits(limits=1, user_api="blas"):
-        buffer = np.empty((rows, width), dtype=np.float32)
-        outs = [_scan_block(part, a, b, buffer, spec, state) for a, b in blocks]
-    if state is not None and state[3]:  # the block bests still pending
-        val, row, floor, pend_val, pend_row = state
-        _fold(val, row, pend_val, pend_row, floor)
-    return outs, state
+def sent(n_pairs: int) -> bool:
+    """Whether a batch of ``n_pairs`` exact scores goes to the executor (else: scored here)."""
+    return n_pairs >= PAIRS_PER_TASK
 
 
 def exact_task(kit, i: np.ndarray, j: np.ndarray) -> np.ndarray:
