@@ -42,6 +42,7 @@ def _prepared(mentors, mentees, programme=None):
 def _many_tasks(monkeypatch):
     """Blocks of a few rows, two blocks a task, exact scores in tasks of 40 pairs."""
     monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 300)
+    monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
     monkeypatch.setattr(remote, "BLOCKS_PER_TASK", 2)
     monkeypatch.setattr(remote, "PAIRS_PER_TASK", 40)
 
@@ -206,3 +207,10 @@ def test_a_scan_spec_cut_keeps_the_rows_of_its_chunk():
     assert c.ei.tolist() == [0, 0] and c.ej.tolist() == [0, 2]
     assert c.ci.tolist() == [2] and c.cj.tolist() == [2]
     assert c.limit.tolist() == [2.0, 3.0, 4.0]
+
+
+@pytest.mark.parametrize("n,width,rows", [(1000, 20_000, 50), (1000, 200_000, 32), (40, 200_000, 32), (7, 10, 7)])
+def test_a_pass_takes_blocks_of_a_million_pairs_and_at_least_min_block_rows(n, width, rows):
+    blocks = passes._pass_blocks(n, width)
+    assert blocks[0] == (0, min(rows, n)) and blocks[-1][1] == n
+    assert all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:]))  # every row once, in order

@@ -634,6 +634,7 @@ def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lowe
     import mentormatch.solvers.certify as certify
 
     monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 200)
+    monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
     rng = np.random.default_rng(seed)
     n, m, k = 600, 20, 3
     bound = rng.integers(0, 5, (n, m)).astype(float)
@@ -644,7 +645,7 @@ def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lowe
     want = set()
     s = scorer.U - price.astype(np.float32)
     best = []
-    for a, b in certify.row_blocks(n, m):
+    for a, b in passes._pass_blocks(n, m):  # (blocks of 10 rows)
         top = s[a:b].max(axis=0)
         best += [(-top[j], a + int(np.argmax(s[a:b, j] == top[j])), j) for j in range(m) if top[j] > -BIG / 2]
     for j in range(m):

@@ -40,8 +40,11 @@ __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
 #: "ineligible". Scores are sums of weights x values in [0, 1], far below this.
 BIG = 1.0e7
 _U32 = 2.0 ** -24  # unit roundoff of float32
-#: Largest groups x mentors table of the keyed terms (float32): 256 MB.
-MAX_TABLE_ENTRIES = 1 << 26
+#: Largest groups x mentors table of the keyed terms (float32): 1 GiB. Past it the keyed terms
+#: become one-hot columns of the product, about as much memory at 1,000,000 x 200,000 (a
+#: column per place, per experience group, ... on every mentee) and a wider product in every
+#: block of every pass; the table adds one row per group run of a block.
+MAX_TABLE_ENTRIES = 1 << 28
 
 
 def _csr_rows(matrix, a: int, b: int):
