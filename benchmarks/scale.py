@@ -46,29 +46,30 @@ def _levels(info, seen=None):
     return seen
 
 
-def block_cost(scorer, width_rows: int = 200, pool: int = 64, mentor_k: int = 12) -> dict:
-    """Single-core seconds of one block (about a million pairs) of a first pass: the bounds, each
-    row's pool, each mentor's best rows, as an executor's task computes them."""
+def block_cost(scorer, tasks: int = 6, pool: int = 64, mentor_k: int = 12) -> dict:
+    """Single-core seconds a million bound pairs of a first pass (the bounds, each row's pool,
+    each mentor's best rows), as an executor's task computes them: ``tasks`` chunks of
+    ``remote.BLOCKS_PER_TASK`` consecutive blocks of the pass (:func:`passes._pass_blocks`),
+    spread over the rows, each with its own mentor state as a task has."""
     import numpy as np
 
-    from mentormatch.solvers.bounded import passes
-    from mentormatch.solvers.certify import row_blocks
+    from mentormatch.solvers.bounded import passes, remote
 
-    blocks = row_blocks(scorer.n, scorer.m)
-    step = max(1, len(blocks) // width_rows)
-    picked = blocks[::step][:width_rows]
+    blocks = passes._pass_blocks(scorer.n, scorer.m)
+    chunks = remote.chunks(blocks)
+    picked = chunks[::max(1, len(chunks) // tasks)][:tasks]
+    e = np.zeros(0, np.int64)
+    q = passes._ScanSpec(np.zeros(scorer.m, np.float32), e, e, e, e, None, None, min(pool, scorer.m), mentor_k, False)
     total, pairs = 0.0, 0
-    for a, b in picked:
-        part = scorer.bounds_rows(a, b)
-        e = np.zeros(0, np.int64)
-        q = passes._ScanSpec(np.zeros(scorer.m, np.float32), e, e, e, e, None, None, min(pool, scorer.m),
-                             mentor_k, False)
+    for chunk in picked:
+        c0, c1 = chunk[0][0], chunk[-1][1]
+        part = scorer.bounds_rows(c0, c1)
         t = time.perf_counter()
-        passes.scan_task(part, scorer.right_t, q, [(0, b - a)], scorer.m)
+        passes.scan_task(part, scorer.right_t, q, [(a - c0, b - c0) for a, b in chunk], scorer.m)
         total += time.perf_counter() - t
-        pairs += (b - a) * scorer.m
-    return {"seconds_per_million_pairs": total / pairs * 1e6, "blocks_timed": len(picked),
-            "rows_per_block": picked[0][1] - picked[0][0] if picked else 0}
+        pairs += (c1 - c0) * scorer.m
+    return {"seconds_per_million_pairs": total / pairs * 1e6, "tasks_timed": len(picked),
+            "rows_per_block": blocks[0][1] - blocks[0][0] if blocks else 0, "blocks_per_task": remote.BLOCKS_PER_TASK}
 
 
 def worker(spec: dict) -> dict:
@@ -238,6 +239,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-block-cost", action="store_true", help="skip the cost of a block (a second prepare)")
     p.add_argument("--verbose", action="store_true", help="the solve's log on stderr")
     p.add_argument("--write", metavar="PATH")
+    p.add_argument("--json", metavar="PATH", help="also write the measured rows here")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
@@ -275,12 +277,14 @@ def main(argv=None) -> int:
     if args.project and costed:
         n, m, c = parse(args.project)
         # the cost of a block at the target's width: measured on a scorer of that width
-        spec = {"n": 20_000, "m": m, "c": c, "seed": 1}
+        spec = {"n": 8_000, "m": m, "c": c, "seed": 1}
         print(f"[scale] block cost at width {m} ...", file=sys.stderr, flush=True)
         cost = measure_cost(spec, args.timeout)
         lines += [""] + project(rows, (n, m, c), cost, [int(w) for w in args.project_workers.split(",")])
     text = "\n".join(lines)
     print(text)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, default=float))
     if args.write:
         from sections import replace_section
 
