@@ -125,6 +125,18 @@ def test_a_process_pool_gives_the_sequential_result(monkeypatch, process_pool, c
     assert "scan_task" in counting.calls and "exact_task" in counting.calls
 
 
+def test_a_thread_pool_gives_the_sequential_result_without_pickling(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    _many_tasks(monkeypatch)
+    here = _run("sub_market_small_pools_locks", monkeypatch, None)
+    with ThreadPoolExecutor(3) as pool:
+        counting = _Counting(pool)
+        assert _run("sub_market_small_pools_locks", monkeypatch, counting) == here
+    assert "scan_task" in counting.calls and "exact_task" in counting.calls
+    assert all(kind != "Future" for kinds in counting.kinds for kind in kinds)
+
+
 def test_a_dask_local_cluster_gives_the_sequential_result(monkeypatch):
     distributed = pytest.importorskip("distributed")
     _many_tasks(monkeypatch)
@@ -198,6 +210,7 @@ def test_a_shared_value_is_unpickled_once_per_process():
     first, second = pickle.loads(blob), pickle.loads(blob)
     assert first is second and np.array_equal(first["x"], value["x"])  # one copy per process
     assert remote.value_of(shared) is value  # not pickled (a thread pool): the value itself
+    assert remote.Shared(value)._blob is None  # pickled only when first sent
 
 
 def test_a_scan_spec_cut_keeps_the_rows_of_its_chunk():

@@ -83,16 +83,21 @@ def _unpickled(token: str, blob: bytes):
 
 
 class Shared:
-    """A value pickled once here and unpickled once per worker process (by a token): a task
-    carrying it costs a copy of the bytes, not a pickling and unpickling of the value."""
+    """A value pickled once here (when first sent) and unpickled once per worker process (by a
+    token): a task carrying it costs a copy of the bytes, not a pickling and unpickling of the
+    value; on a thread pool it is never pickled."""
 
     def __init__(self, value):
         self.token = uuid.uuid4().hex
-        self.blob = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         self._value = value
+        self._blob = None
+        self._lock = threading.Lock()
 
     def __reduce__(self):
-        return _unpickled, (self.token, self.blob)
+        with self._lock:
+            if self._blob is None:
+                self._blob = pickle.dumps(self._value, protocol=pickle.HIGHEST_PROTOCOL)
+        return _unpickled, (self.token, self._blob)
 
     def get(self):
         return self._value
