@@ -85,6 +85,10 @@ def worker(spec: dict) -> dict:
     from mentormatch.solvers.bounded import remote
     from run import TreeRss, child_peak_rss_mb, peak_rss_mb
 
+    if spec.get("force_scale"):  # smoke: the scale path on a small organisation
+        import mentormatch.pipeline as pl
+
+        pl.LARGE_PAIRS, pl.SCORE_CACHE_PAIRS = 100, 200
     out = {}
     with TreeRss() as tree:
         cluster = client = None
@@ -238,6 +242,7 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--no-block-cost", action="store_true", help="skip the cost of a block (a second prepare)")
     p.add_argument("--verbose", action="store_true", help="the solve's log on stderr")
+    p.add_argument("--force-scale", action="store_true", help="the scale path at any size (smoke tests)")
     p.add_argument("--write", metavar="PATH")
     p.add_argument("--json", metavar="PATH", help="also write the measured rows here")
     p.add_argument("--worker", help=argparse.SUPPRESS)
@@ -250,6 +255,7 @@ def main(argv=None) -> int:
     for text in args.sizes:
         n, m, c = parse(text)
         spec = {"n": n, "m": m, "c": c, "seed": 1, "workers": args.workers, "verbose": args.verbose,
+                "force_scale": args.force_scale,
                 "block_cost": not (args.workers or args.no_block_cost)}
         print(f"[scale] {n} x {m} (c={c}) ...", file=sys.stderr, flush=True)
         r = {"n": n, "m": m, "c": c, "workers": args.workers, **measure(spec, args.timeout, args.verbose)}
@@ -277,7 +283,7 @@ def main(argv=None) -> int:
     if args.project and costed:
         n, m, c = parse(args.project)
         # the cost of a block at the target's width: measured on a scorer of that width
-        spec = {"n": 8_000, "m": m, "c": c, "seed": 1}
+        spec = {"n": min(8_000, n), "m": m, "c": c, "seed": 1}
         print(f"[scale] block cost at width {m} ...", file=sys.stderr, flush=True)
         cost = measure_cost(spec, args.timeout)
         lines += [""] + project(rows, (n, m, c), cost, [int(w) for w in args.project_workers.split(",")])
@@ -298,6 +304,7 @@ def measure_cost(spec: dict, timeout: float) -> dict:
     code = ("import json, sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
             "from threadpoolctl import threadpool_limits\n"
             "import mentormatch.pipeline as pl\nfrom mentormatch import synthetic\nimport scale\n"
+            "pl.LARGE_PAIRS, pl.SCORE_CACHE_PAIRS = 100, 200  # a bounded scorer at any size\n"
             "s = json.loads(%r)\n"
             "mentors, mentees = synthetic.organisation(n_mentees=s['n'], n_mentors=s['m'], seed=s['seed'])\n"
             "mentors['capacity'] = s['c']\nprep = pl.prepare(mentors, mentees)\n"
