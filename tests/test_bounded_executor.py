@@ -125,6 +125,29 @@ def test_a_process_pool_gives_the_sequential_result(monkeypatch, process_pool, c
     assert "scan_task" in counting.calls and "exact_task" in counting.calls
 
 
+def test_with_an_executor_the_sub_market_runs_on_a_thread_beside_the_pass(monkeypatch, process_pool):
+    """No fork while an executor is in use: the sub-market runs on a thread beside the first
+    pass's tasks, and the result is the sequential one."""
+    from mentormatch.solvers.bounded import child
+
+    _many_tasks(monkeypatch)
+    made = []
+    real = child.InThread
+
+    def spy(*args):
+        made.append(args[0].__name__)
+        return real(*args)
+
+    import mentormatch.solvers.bounded as bounded
+
+    monkeypatch.setattr(bounded, "InThread", spy)
+    monkeypatch.setattr(child, "can_fork", lambda: True)  # (the sequential run forks)
+    here = _run("sub_market", monkeypatch, None)
+    assert not made
+    assert _run("sub_market", monkeypatch, process_pool) == here
+    assert made and set(made) == {"_guide_on"}  # each sub-market beside a pass: a thread
+
+
 def test_a_thread_pool_gives_the_sequential_result_without_pickling(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 

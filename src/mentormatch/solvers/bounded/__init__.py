@@ -51,7 +51,7 @@ from ..base import AssignmentProblem, Solution, SolverOptions, finish
 from ..certify import _merge, _Sparse, default_top_k, prices, start_from_prices
 from ..flow import apply_locks, check_supported, solve_arrays
 from .check import _Certifier
-from .child import Child
+from .child import Child, InThread
 from . import remote
 from .passes import _Exact, _Pool, _scan
 from .warm import resolve
@@ -155,8 +155,9 @@ def _guides(scorer, cap, dem, depth: int):
 
     With one sub-market both are its prices. With two (the sub-market is itself guided), the
     inner sub-market is solved first; its prices rank the pass (the pools and floors), while
-    the sub-market, guided by them, runs in a forked child beside the pass (:mod:`.child`);
-    its prices then rank each mentee's pool for the first sparse set and start the
+    the sub-market, guided by them, runs in a forked child beside the pass (:mod:`.child`;
+    on a thread when the block passes run on an executor, whose workers then take the pass's
+    tasks while this process runs the sub-market's flows); its prices then rank each mentee's pool for the first sparse set and start the
     potentials. At 100,000 x 20,000 (capacity 5): the sub-market alone 16.5 s and the pass
     alone 9.9 s one after the other, 21-22 s side by side (the pass's threads at a lower
     priority take the core the sub-market's flows, one thread each, leave idle); the pools
@@ -171,9 +172,16 @@ def _guides(scorer, cap, dem, depth: int):
         g = _guide(market, depth)
         return g[0], Child.done(g), None
     inner_guide = _guide(inner, depth + 1)
-    # (in this process while an executor is in use: a fork would copy its connections)
-    fork = False if remote.current() is not None else None
-    return inner_guide[0], Child(_guide, market, depth, inner_guide, fork=fork), inner_guide[1]
+    executor = remote.current()
+    if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
+        return inner_guide[0], InThread(_guide_on, executor, market, depth, inner_guide), inner_guide[1]
+    return inner_guide[0], Child(_guide, market, depth, inner_guide), inner_guide[1]
+
+
+def _guide_on(executor, *args):
+    """:func:`_guide` with its block passes on ``executor`` (from another thread)."""
+    with remote.executing(executor):
+        return _guide(*args)
 
 
 def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,

@@ -21,8 +21,9 @@ otherwise a blob pickled once here and unpickled once per worker process
 Results equal the sequential run's: the blocks are the same, each block's computation is the
 same code with BLAS on one thread, and the merges (pools and suspects in block order, each
 mentor's best rows ranked with ties to the lower row) do not depend on which worker did what.
-This module imports nothing of the solver (the passes import it). Where the solve would fork a child for its sub-market (:mod:`.child`), it runs in this process
-instead while an executor is in use (a fork would copy the executor's connections).
+This module imports nothing of the solver (the passes import it). Where the solve would fork a child for its sub-market (:mod:`.child`), it runs on a thread of
+this process instead while an executor is in use (a fork would copy the executor's connections):
+the workers take the first pass's tasks while this process runs the sub-market's flows.
 """
 from __future__ import annotations
 
