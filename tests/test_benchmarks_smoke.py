@@ -60,3 +60,20 @@ def test_rounds_benchmark_smoke(tmp_path):
     lines = [x for x in proc.stdout.splitlines() if x.startswith("round ")]
     assert len(lines) == 3 and "error" not in proc.stdout, proc.stdout
     assert all("leavers     12" in x for x in lines[1:]) and "carried      0" not in lines[2]
+
+
+def test_scale_benchmark_smoke(tmp_path):
+    """``benchmarks/scale.py`` on tiny organisations forced onto the scale path: it measures,
+    writes its section and projects from what it measured."""
+    out = tmp_path / "B.md"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scale.py"), "300x80:5", "600x120:5",
+                           "--force-scale", "--project", "2000x400:5", "--write", str(out),
+                           "--json", str(tmp_path / "rows.json")],
+                          capture_output=True, text=True, timeout=600, cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = out.read_text()
+    assert "<!-- scale: begin -->" in text and "Projection to 2,000 x 400" in text
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    assert [r["status"] for r in rows] == ["optimal", "optimal"] and all(r["holds"] for r in rows)
+    assert all(r["work"]["first_pass_pairs"] == r["n"] * r["m"] for r in rows)
+    assert all(r["block_cost"]["seconds_per_million_pairs"] > 0 for r in rows)

@@ -104,3 +104,25 @@ def test_a_first_pass_that_fails_ends_the_child_beside_it(monkeypatch):
     with pytest.raises(MemoryError, match="out of memory"):
         bounded._first_pass(SimpleNamespace(n=2, m=2), None, later, 2, 1, one, one, e, e, False)
     assert not proc.is_alive() and not later.running
+
+
+def test_a_thread_child_returns_raises_and_cancels():
+    import threading
+
+    got = child.InThread(lambda a, b: (a + b, threading.current_thread().name), 2, 3)
+    assert got.running
+    value, name = got.result()
+    assert value == 5 and name == "mentormatch sub-market" and not got.running
+
+    def fail():
+        raise KeyError("no prices")
+
+    with pytest.raises(KeyError, match="no prices"):
+        child.InThread(fail).result()
+    gate = threading.Event()
+    slow = child.InThread(gate.wait, 5)
+    slow.cancel()  # left to finish, unwaited
+    assert not slow.running
+    with pytest.raises(RuntimeError, match="cancelled"):
+        slow.result()
+    gate.set()

@@ -14,7 +14,7 @@ from mentormatch.rules import Rules
 from mentormatch.scale import BIG, BoundedScorer, bounded_scorer
 from mentormatch.scoring import prepare_features
 from mentormatch.solvers import SolverOptions
-from mentormatch.solvers.bounded import child, passes, solve_bounded
+from mentormatch.solvers.bounded import child, passes, rank, solve_bounded
 
 
 def _org(seed: int, n: int = 90, m: int = 30, holes: bool = False):
@@ -247,7 +247,7 @@ def test_pair_takes_the_bounded_path_above_the_cache_limit(monkeypatch):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_row_best_finds_each_rows_k_largest_values_in_order(seed):
-    from mentormatch.solvers.bounded.passes import _row_best
+    from mentormatch.solvers.bounded.rank import _row_best
 
     rng = np.random.default_rng(seed)
     s = rng.random((9, 600)).astype(np.float32)
@@ -273,8 +273,8 @@ def test_index_tables_place_pairs_as_binary_search_does(seed):
     pi = np.sort(rng.integers(0, 520, 3000))  # some beyond every row of the view
     pj = rng.integers(0, 60, 3000)
     for values, x in ((rows, pi), (np.arange(60) if cols is None else cols, pj)):
-        at, hit = passes._index_of(values, x)
-        pos, found = passes._lookup(values, x)
+        at, hit = rank._index_of(values, x)
+        pos, found = rank._lookup(values, x)
         np.testing.assert_array_equal(hit, found)
         np.testing.assert_array_equal(at[hit], pos[found])
     ei, ej = passes._local(rows, cols, pi, pj)
@@ -284,7 +284,7 @@ def test_index_tables_place_pairs_as_binary_search_does(seed):
     order = np.argsort(want_i, kind="stable")
     np.testing.assert_array_equal(ei, want_i[order])
     np.testing.assert_array_equal(ej, want_j[order])
-    assert passes._index_of(rows, pi[:0])[0].shape == (0,)
+    assert rank._index_of(rows, pi[:0])[0].shape == (0,)
 
 
 @pytest.mark.parametrize("seed", [13, 14])
@@ -637,6 +637,7 @@ def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lowe
     import mentormatch.solvers.certify as certify
 
     monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 200)
+    monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
     rng = np.random.default_rng(seed)
     n, m, k = 600, 20, 3
     bound = rng.integers(0, 5, (n, m)).astype(float)
@@ -647,7 +648,7 @@ def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lowe
     want = set()
     s = scorer.U - price.astype(np.float32)
     best = []
-    for a, b in certify.row_blocks(n, m):
+    for a, b in passes._pass_blocks(n, m):  # (blocks of 10 rows)
         top = s[a:b].max(axis=0)
         best += [(-top[j], a + int(np.argmax(s[a:b, j] == top[j])), j) for j in range(m) if top[j] > -BIG / 2]
     for j in range(m):
@@ -717,7 +718,7 @@ def test_the_sub_market_beside_the_first_pass_gives_the_pairs_it_gives_before_it
         inner = info["pools_ranked_by"]
         assert (inner["demand_factor"], inner["places_divisor"]) == (1, 3)
         runs.append((chosen.mentee.tolist(), chosen.mentor.tolist(), solution.objective,
-                     {k: v for k, v in solution.certificate.items() if k not in ("seconds", "first_prices")}))
+                     {k: v for k, v in solution.certificate.items() if k not in ("seconds", "first_prices", "work")}))
     assert runs[0] == runs[1]
 
 

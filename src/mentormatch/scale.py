@@ -40,8 +40,11 @@ __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
 #: "ineligible". Scores are sums of weights x values in [0, 1], far below this.
 BIG = 1.0e7
 _U32 = 2.0 ** -24  # unit roundoff of float32
-#: Largest groups x mentors table of the keyed terms (float32): 256 MB.
-MAX_TABLE_ENTRIES = 1 << 26
+#: Largest groups x mentors table of the keyed terms (float32): 1 GiB. Past it the keyed terms
+#: become one-hot columns of the product, about as much memory at 1,000,000 x 200,000 (a
+#: column per place, per experience group, ... on every mentee) and a wider product in every
+#: block of every pass; the table adds one row per group run of a block.
+MAX_TABLE_ENTRIES = 1 << 28
 
 
 def _csr_rows(matrix, a: int, b: int):
@@ -85,6 +88,7 @@ class BoundedScorer:
 
         self.mentees, self.mentors, self.rules, self.context = mentees, mentors, rules, context
         self.n, self.m = len(mentees), len(mentors)
+        self.people = (self.n, self.m)  # the mentees and mentors of the tables (subsets keep it)
         cons = rules.constraints
         if cons.get("same_team", False):
             raise _Unsupported("constraints.same_team")
@@ -268,6 +272,37 @@ class BoundedScorer:
             out.eligible_counts = out.row_eligible = None  # not known on a column subset
         return out
 
+    def bounds_rows(self, a: int, b: int) -> "BoundedScorer":
+        """Rows ``a:b`` of the bounds alone, for a task of a pass on an executor
+        (:mod:`mentormatch.solvers.bounded.remote`): the rows' factors, stated and blocked
+        pairs, and the rows of the groups table those rows use (renumbered); no tables of
+        people, no exact scores, and ``right_t`` left out (None: the task sets the mentors'
+        factors, sent once per pass). :meth:`upper` of it equals rows ``a:b`` of this one's."""
+        out = object.__new__(BoundedScorer)
+        keys = self.key_sorted[a:b]
+        groups, local = np.unique(keys, return_inverse=True)
+        table = self.table[groups]
+        if self.table_cols is not None:
+            table = table[:, self.table_cols]
+        out.__dict__.update(
+            n=b - a, m=self.m, left=np.ascontiguousarray(self.left[a:b]), right_t=None,
+            table=np.ascontiguousarray(table), table_cols=None, key_sorted=local.astype(np.int64),
+            runs=np.flatnonzero(np.diff(local)) + 1, stated=self.stated[a:b],
+            blocked=None if self.blocked is None else self.blocked[a:b], margin=self.margin,
+            largest=self.largest, exact=self.exact)
+        return out
+
+    def exact_kit(self) -> "BoundedScorer":
+        """What :meth:`exact_scores` needs and nothing else (the prepared features' lookup
+        tables, the rules, the internal order): what is sent to the workers of an executor,
+        never the bound matrices nor the tables of people (the prepared features hold what
+        the scores read of them)."""
+        out = object.__new__(BoundedScorer)
+        out.__dict__.update({k: getattr(self, k) for k in (
+            "rules", "context", "features", "order", "mentor_index", "n", "m", "people")})
+        out.mentees = out.mentors = None
+        return out
+
     def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         """The exact scores (float64) of eligible pairs given by internal row and mentor, in
         any order."""
@@ -279,8 +314,9 @@ class BoundedScorer:
         mentor = np.asarray(mentor, np.int64)
         if self.mentor_index is not None:
             mentor = self.mentor_index[mentor]
-        by_pair = np.argsort(mentee * len(self.mentors) + mentor, kind="stable")  # (mentee, mentor) order
-        cand = Candidates(mentee[by_pair], mentor[by_pair], len(self.mentees), len(self.mentors))
+        n_people, m_people = self.people
+        by_pair = np.argsort(mentee * m_people + mentor, kind="stable")  # (mentee, mentor) order
+        cand = Candidates(mentee[by_pair], mentor[by_pair], n_people, m_people)
         out = np.empty(len(mentee))
         out[by_pair] = score_pairs(self.mentees, self.mentors, cand, self.rules, self.context,
                                    prepared=self.features).total

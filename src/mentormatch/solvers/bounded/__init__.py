@@ -51,7 +51,8 @@ from ..base import AssignmentProblem, Solution, SolverOptions, finish
 from ..certify import _merge, _Sparse, default_top_k, prices, start_from_prices
 from ..flow import apply_locks, check_supported, solve_arrays
 from .check import _Certifier
-from .child import Child
+from .child import Child, InThread
+from . import remote
 from .passes import _Exact, _Pool, _scan
 from .warm import resolve
 
@@ -142,7 +143,8 @@ def _guide(market: _Market, depth: int, given=None):
     p = np.where(np.isfinite(found[1]), found[1], 0.0)
     info = {"mentees": sub.n, "demand_factor": market.demand_factor,
             "places_divisor": market.places_divisor, "rounds": cert["rounds"],
-            "certified": bool(cert["holds"]), "seconds": round(time.perf_counter() - t, 3)}
+            "certified": bool(cert["holds"]), "seconds": round(time.perf_counter() - t, 3),
+            "work": cert.get("work"), "first_prices": cert.get("first_prices")}
     return p, info
 
 
@@ -153,8 +155,9 @@ def _guides(scorer, cap, dem, depth: int):
 
     With one sub-market both are its prices. With two (the sub-market is itself guided), the
     inner sub-market is solved first; its prices rank the pass (the pools and floors), while
-    the sub-market, guided by them, runs in a forked child beside the pass (:mod:`.child`);
-    its prices then rank each mentee's pool for the first sparse set and start the
+    the sub-market, guided by them, runs in a forked child beside the pass (:mod:`.child`;
+    on a thread when the block passes run on an executor, whose workers then take the pass's
+    tasks while this process runs the sub-market's flows); its prices then rank each mentee's pool for the first sparse set and start the
     potentials. At 100,000 x 20,000 (capacity 5): the sub-market alone 16.5 s and the pass
     alone 9.9 s one after the other, 21-22 s side by side (the pass's threads at a lower
     priority take the core the sub-market's flows, one thread each, leave idle); the pools
@@ -169,7 +172,16 @@ def _guides(scorer, cap, dem, depth: int):
         g = _guide(market, depth)
         return g[0], Child.done(g), None
     inner_guide = _guide(inner, depth + 1)
+    executor = remote.current()
+    if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
+        return inner_guide[0], InThread(_guide_on, executor, market, depth, inner_guide), inner_guide[1]
     return inner_guide[0], Child(_guide, market, depth, inner_guide), inner_guide[1]
+
+
+def _guide_on(executor, *args):
+    """:func:`_guide` with its block passes on ``executor`` (from another thread)."""
+    with remote.executing(executor):
+        return _guide(*args)
 
 
 def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
@@ -248,7 +260,12 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     size = min(m, max(POOL_PER_ROW, k))
     pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
                                     options.progress and depth == 0)
+    t_pass = time.perf_counter()
     guide, guide_info = (None, None) if later is None else later.result()
+    # where the time went (wall seconds; the bound passes' pairs): for the cost per block
+    work = {"before_first_pass": round(t1 - t0, 3), "first_pass": round(t_pass - t1, 3),
+            "first_pass_pairs": n * m, "waiting_for_sub_market": round(time.perf_counter() - t_pass, 3),
+            "flows": 0.0, "prices": 0.0, "checks": 0.0, "check_bound_pairs": 0, "exact_scores": 0.0}
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
     sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k, cap)
@@ -292,7 +309,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                 "rounding_bound": res.n_max / res.scale, "n_max": res.n_max, "top_k": k,
                 "pool_per_row": size, "pairs_in_sparse": len(sp.i), "rounds": rounds,
                 "violations_added": added, "bound_margin": scorer.margin, "bounds_exact": scorer.exact,
-                "first_prices": guide_info, "warm_repairs": repairs,
+                "first_prices": guide_info, "warm_repairs": repairs, "work": work,
                 "or_tools_status": res.status if warm_res is None else "not run: the last optimum repaired",
                 "holds": False}
         if not res.optimal or not options.certify:
@@ -310,6 +327,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         found = warm = (u, p)
         tol = 1.0 / res.scale
         t_flow, t2 = t2 - t1, time.perf_counter()
+        work["flows"] += t_flow
+        work["prices"] += t2 - t1 - t_flow
         say("%sround %d: flow on %d pairs in %.2fs%s, prices in %.2fs (%d sweeps)", "  " * depth, rounds,
             len(sp.i), t_flow, "" if warm_res is None else
             " (the last round's repaired: %d violators, %d phases)" % (rep.violators, rep.phases),
@@ -322,6 +341,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         # pairs within 1 % of a chosen pair's typical score of violating join with the violators
         near = 0.01 * float(np.median(np.abs(sp.s[res.chosen]))) if res.chosen.any() else 0.0
         viol, eps = certifier(u, p, ex_i, ex_j, tol, k, near)
+        work["checks"] += time.perf_counter() - t2
+        work["check_bound_pairs"], work["exact_scores"] = certifier.bound_pairs, exact.seconds
         grown = _merge(sp, viol, m)
         new = len(grown.i) - len(sp.i)
         say("%sround %d: check in %.2fs; %d rows scanned in full so far, %d pairs scored exactly so far, "
@@ -344,15 +365,26 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         sp = grown
 
 
-def solve_bounded(scorer, capacity, *, demand=None, locked=None,
-                  options: SolverOptions | None = None) -> tuple[AssignmentProblem, Solution]:
+def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: SolverOptions | None = None,
+                  executor=None) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment over every pair of a :class:`~mentormatch.scale.BoundedScorer`.
 
     Same contract as :func:`mentormatch.solvers.certify.solve_scored`: returns the final sparse
     problem (locks, each mentee's best pairs by the bound, the pairs the certificate added, all
     with exact scores) and a solution whose status is ``"optimal"`` only when the certificate
     holds for every candidate pair.
+
+    ``executor``: a ``concurrent.futures.Executor`` (a Dask ``Client.get_executor()``
+    included) that runs the block passes (bounds, exact scores, the certificate's checks; see
+    :mod:`.remote`); None uses :data:`remote.EXECUTOR` (None: this process's threads). The
+    result is the same either way.
     """
+    with remote.executing(executor):
+        return _solve_bounded(scorer, capacity, demand=demand, locked=locked, options=options)
+
+
+def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
+                   options: SolverOptions | None = None) -> tuple[AssignmentProblem, Solution]:
     options = options or SolverOptions()
     started = time.perf_counter()
     n, m = scorer.n, scorer.m

@@ -7,7 +7,8 @@ import logging
 import numpy as np
 
 from ..certify import _Sparse
-from .passes import _Exact, _first_k, _member, _nonzero, _Pool, _scan
+from .passes import _Exact, _Pool, _scan
+from .rank import _first_k, _member, _nonzero
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class _Certifier:
         self.li, self.lj = li, lj
         self.rows_rescanned = 0
         self.pairs_rechecked = 0  # pairs of the mentor re-checks
+        self.bound_pairs = 0  # pairs whose bound the re-checks computed
 
     def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float):
         from ...scale import BIG
@@ -93,6 +95,7 @@ class _Certifier:
             pool.prices.append(p.copy())
             found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
             self.rows_rescanned += len(fail)
+            self.bound_pairs += len(fail) * m
         # mentors whose price fell, on every other row of the generation; their pool pairs are
         # checked with the pools, and the largest value of the others moves the rows to a new
         # generation: the old prices but these mentors' new ones, and a floor that covers them
@@ -113,6 +116,7 @@ class _Certifier:
                       what="certificate: mentors whose price fell")
             found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
             self.pairs_rechecked += len(rows) * len(cols)
+            self.bound_pairs += len(rows) * len(cols)
             q = pool.prices[g].copy()
             q[cols] = p[cols]
             with np.errstate(invalid="ignore"):
@@ -143,6 +147,7 @@ class _Certifier:
         if len(rescan):
             f = _scan(sc.subset(rows=rescan), rescan, None, p, excl_i=ex_i, excl_j=ex_j, u=u[rescan],
                       threshold=threshold, keep_all=True)
+            self.bound_pairs += len(rescan) * m
             ri, rj = f.i, f.j
             code_r = ri * m + rj
             new = ~(_member(code_r, code) | _member(code_r, ex_code))

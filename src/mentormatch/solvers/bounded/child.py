@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 
 #: False keeps every computation in this process (for hosts where forking is unwelcome).
 ENABLED = True
@@ -94,6 +95,44 @@ class Child:
                 self.recv.close()
                 self.proc.join()
                 self.proc = None
+        status, value = self.out
+        if status == "error":
+            raise value
+        return value
+
+
+class InThread:
+    """``fn(*args)`` on a thread of this process beside the caller, with :class:`Child`'s
+    interface: for a solve whose block passes run on an executor, where a fork would copy the
+    executor's connections. The caller's thread then mostly waits for the workers while this
+    one runs the sub-market's flows. :meth:`cancel` cannot stop it: it is left to finish,
+    unwaited (a daemon thread)."""
+
+    def __init__(self, fn, *args):
+        self.out = ("error", RuntimeError("the sub-market's thread ended without a result"))
+
+        def run():
+            try:
+                self.out = ("ok", fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - raised by result(), as from a child
+                self.out = ("error", exc)
+
+        self.thread = threading.Thread(target=run, name="mentormatch sub-market", daemon=True)
+        self.thread.start()
+
+    @property
+    def running(self) -> bool:
+        """Whether the computation runs beside the caller (until :meth:`result`)."""
+        return self.thread is not None
+
+    def cancel(self) -> None:
+        self.thread = None
+        self.out = ("error", RuntimeError("cancelled"))
+
+    def result(self):
+        if self.thread is not None:
+            self.thread.join()
+            self.thread = None
         status, value = self.out
         if status == "error":
             raise value

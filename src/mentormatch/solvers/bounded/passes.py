@@ -1,20 +1,41 @@
-"""One threaded pass over rows of a bounded scorer, for :mod:`mentormatch.solvers.bounded`:
-each row's pool (its best pairs by ``bound - price``) and floor, the suspects of a price check,
-and each mentor's best rows; with the exact-score cache and the sorted-code helpers."""
+"""One pass over rows of a bounded scorer, for :mod:`mentormatch.solvers.bounded`: each row's
+pool (its best pairs by ``bound - price``) and floor, the suspects of a price check, and each
+mentor's best rows, block by block on this process's threads or on an executor
+(:mod:`.remote`); with the exact-score cache. The array helpers are in :mod:`.rank`."""
 from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from ...pairs import unique_sorted
-from ..certify import _bar, row_blocks
+from .. import certify
+from ..certify import _bar
+from .rank import _first_k, _fold, _index_of, _lookup, _nonzero, _row_best
+from .remote import chunks, current, exact_scores, sent, ship, value_of
 
 #: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
 #: mentee's suspects are looked at (only when none of these violates).
 SUSPECTS_PER_ROW = 64
+
+
+#: A pass's blocks have at least this many rows. A block is about a million pairs
+#: (:func:`mentormatch.solvers.certify.row_blocks`): 5 rows at 200,000 mentors, and each block
+#: reads the mentors' factors (67 x 200,000 float32) from memory again and each mentor's best
+#: rows are folded more often per pair; measured at 200,000 mentors on one core, 38 ms a
+#: million pairs in blocks of 5 rows, 6.7 ms in blocks of 32 (5.7 ms at 20,000 mentors, where
+#: blocks have 50 rows and are unchanged).
+MIN_BLOCK_ROWS = 32
+
+
+def _pass_blocks(n_rows: int, width: int) -> list[tuple[int, int]]:
+    """The (start, stop) row blocks of a pass: those of :func:`row_blocks` (about a million
+    pairs), with at least ``MIN_BLOCK_ROWS`` rows a block."""
+    step = max(1, certify._BLOCK_ELEMENTS // max(width, 1), MIN_BLOCK_ROWS)
+    return [(a, min(a + step, n_rows)) for a in range(0, n_rows, step)]
 
 
 #: Niceness of a pass's threads while a child process works beside it (:mod:`.child`).
@@ -64,6 +85,8 @@ class _Exact:
         self.code = np.zeros(0, np.int64)
         self.value = np.zeros(0)
         self.computed = 0
+        self.seconds = 0.0  # spent scoring
+        self.kit = None  # (executor, the scorer's lookup tables shipped to it)
 
     def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         code = i.astype(np.int64) * self.m + j
@@ -72,7 +95,9 @@ class _Exact:
         out[known] = self.value[pos[known]]
         if not known.all():
             new_code = unique_sorted(code[~known])
+            t = time.perf_counter()
             fresh = self._score(new_code // self.m, new_code % self.m)
+            self.seconds += time.perf_counter() - t
             self.computed += len(new_code)
             out[~known] = fresh[np.searchsorted(new_code, code[~known])]
             merged = np.concatenate([self.code, new_code])
@@ -82,8 +107,14 @@ class _Exact:
         return out
 
     def _score(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Exact scores, a large batch in two halves on two threads (the extractors' numpy
-        work releases the GIL: about 20 % faster at a million pairs)."""
+        """Exact scores: on the solve's executor in chunks (:mod:`.remote`) when there is one
+        and the batch is large; else a large batch in two halves on two threads (the
+        extractors' numpy work releases the GIL: about 20 % faster at a million pairs)."""
+        executor = current()
+        if executor is not None and sent(len(i)) and hasattr(self.scorer, "exact_kit"):
+            if self.kit is None or self.kit[0] is not executor:  # the lookup tables, sent once
+                self.kit = (executor, ship(executor, self.scorer.exact_kit()))
+            return exact_scores(executor, self.kit[1], i, j)
         if len(i) < 200_000 or (os.cpu_count() or 1) < 2:
             return self.scorer.exact_scores(i, j)
         from concurrent.futures import ThreadPoolExecutor
@@ -95,116 +126,6 @@ class _Exact:
         return np.concatenate(parts)
 
 
-def _lookup(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each of ``x`` stands in the ascending ``sorted_values``, and whether it is there
-    (``np.isin`` without sorting ``x``)."""
-    pos = np.searchsorted(sorted_values, x)
-    if not len(sorted_values):
-        return pos, np.zeros(len(x), bool)
-    return pos, sorted_values[np.minimum(pos, len(sorted_values) - 1)] == x
-
-
-def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    """``np.isin(x, sorted_values)`` for ascending ``sorted_values``."""
-    return _lookup(sorted_values, x)[1]
-
-
-def _first_k(group: np.ndarray, k: int) -> np.ndarray:
-    """For entries sorted by ``group`` (ascending), whether each is among its group's first
-    ``k``."""
-    return _rank_in_group(group) < k
-
-
-def _rank_in_group(group: np.ndarray) -> np.ndarray:
-    """For entries sorted by ``group`` (ascending), each one's place in its group (0, 1, ...)."""
-    return np.arange(len(group)) - np.searchsorted(group, group)
-
-
-def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.nonzero`` of a 2-d mask, through the flat indices (several times faster)."""
-    return np.divmod(np.flatnonzero(mask), mask.shape[1])
-
-
-def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(row, column) of each row's ``k`` largest entries, each row's in descending order (ties:
-    lower column first). A threshold from every 8th column finds about ``2k`` candidates a row
-    in one comparison, and only those are ranked, in a padded matrix (a stable sort per row:
-    the candidates come in column order); the rows where it finds fewer than ``k`` or far more
-    (many ties) are ranked by :func:`_row_best_exact`."""
-    n_rows, m = s.shape
-    step = 8
-    if k == 1:
-        return np.arange(n_rows), np.argmax(s, axis=1)
-    if m < 16 * k or n_rows == 0:
-        return np.repeat(np.arange(n_rows), k), _row_best_exact(s, k).reshape(-1)
-    sample = s[:, ::step]
-    q = max(1, (2 * k) // step)  # the sample's q-th largest: about 2k entries of a row above it
-    floor = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
-    flat = np.flatnonzero(s >= floor[:, None])
-    count = np.bincount(flat // m, minlength=n_rows)
-    # (a row whose threshold is -inf counts every entry, so no -inf candidate meets the
-    # padding's +inf in the ranking below)
-    odd = (count < k) | (count > 8 * k)
-    if odd.any():
-        flat = flat[np.repeat(~odd, count)]
-    rr, cc = np.divmod(flat, m)
-    pos = _rank_in_group(rr)
-    width = max(int(pos.max(initial=-1)) + 1, k)  # (k when every row is odd)
-    rank = np.full((n_rows, width), np.inf, np.float32)  # -value; padding last
-    col = np.zeros((n_rows, width), np.int64)
-    rank[rr, pos] = -s.reshape(-1)[flat]
-    col[rr, pos] = cc
-    out = np.take_along_axis(col, np.argsort(rank, axis=1, kind="stable")[:, :k], axis=1)
-    if odd.any():
-        out[odd] = _row_best_exact(s[odd], k)
-    return np.repeat(np.arange(n_rows), k), out.reshape(-1)
-
-
-def _row_best_exact(s: np.ndarray, k: int) -> np.ndarray:
-    """Each row's ``k`` largest entries (rows x k columns), in descending order, ties to the
-    lower column, from the row's exact ``k``-th largest value."""
-    n_rows, m = s.shape
-    kth = np.partition(s, m - k, axis=1)[:, m - k]
-    above = s > kth[:, None]
-    tie = s == kth[:, None]
-    need = k - np.count_nonzero(above, axis=1)
-    take = above | (tie & (np.cumsum(tie, axis=1) <= need[:, None]))
-    cols = np.nonzero(take)[1].reshape(n_rows, k)
-    vals = np.take_along_axis(s, cols, axis=1)
-    return np.take_along_axis(cols, np.argsort(-vals, axis=1, kind="stable"), axis=1)
-
-
-def _fold(val: np.ndarray, row: np.ndarray, pend_val: list, pend_row: list, floor: np.ndarray) -> None:
-    """Each mentor's ``k`` best (value, row) so far, in place (``val``, ``row``: mentors x k, in
-    no order, ``-inf`` where fewer), from themselves and the pending per-block bests (lists of
-    per-mentor vectors); ``floor`` becomes each mentor's ``k``-th best. Among equal values the
-    lower rows are kept, so that the result is the same whatever the timing of the threads."""
-    k = val.shape[1]
-    v = np.column_stack([val] + pend_val)
-    r = np.column_stack([row] + pend_row)
-    pend_val.clear()
-    pend_row.clear()
-    width = v.shape[1]
-    kth = np.partition(v, width - k, axis=1)[:, width - k]
-    above = v > kth[:, None]
-    tie = v == kth[:, None]
-    take = above | tie
-    need = k - above.sum(axis=1)
-    crowded = np.flatnonzero(tie.sum(axis=1) > need)  # more ties than places: the lower rows
-    if len(crowded):
-        sub = np.where(tie[crowded], r[crowded], np.iinfo(np.int64).max)
-        rank = np.empty_like(sub)
-        np.put_along_axis(rank, np.argsort(sub, axis=1, kind="stable"), np.arange(width)[None, :], axis=1)
-        take[crowded] = above[crowded] | (tie[crowded] & (rank < need[crowded, None]))
-    cols = np.nonzero(take)[1].reshape(-1, k)
-    val[:] = np.take_along_axis(v, cols, axis=1)
-    row[:] = np.take_along_axis(r, cols, axis=1)
-    floor[:] = kth
-
-
-# --------------------------------------------------------------------------------------------
-# one pass over rows: the pool of each row, its suspects, the mentors' best rows
-# --------------------------------------------------------------------------------------------
 @dataclass
 class _Pool:
     """Each row's ``P`` best pairs by ``bound - price`` under the prices of its generation,
@@ -241,22 +162,156 @@ def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.nda
     return ei[order], ej[order]
 
 
-def _index_of(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_lookup` for indices (people, ints >= 0) through a table as long as the largest:
-    several times faster than a binary search for each of millions of unsorted ``x``."""
-    if not len(x) or not len(sorted_values):
-        return np.zeros(len(x), np.int64), np.zeros(len(x), bool)
-    table = np.full(max(int(sorted_values[-1]), int(x.max())) + 1, -1, np.int64)
-    table[sorted_values] = np.arange(len(sorted_values))
-    at = table[x]
-    return at, at >= 0
+@dataclass
+class _ScanSpec:
+    """What every block of a pass needs besides the bounds (rows local to the view): the
+    prices, the excluded and chosen pairs (sorted by row), the suspects' limits, the dead rows,
+    and how many pool entries (``pk``) and best rows per mentor (``kk``) to keep."""
+
+    p32: np.ndarray
+    ei: np.ndarray
+    ej: np.ndarray
+    ci: np.ndarray
+    cj: np.ndarray
+    limit: np.ndarray | None
+    dead: np.ndarray | None
+    pk: int
+    kk: int
+    keep_all: bool
+
+    def cut(self, a: int, b: int) -> "_ScanSpec":
+        """The same for rows ``a:b`` only, numbered from 0 (a chunk of an executor's pass)."""
+        lo, hi = np.searchsorted(self.ei, [a, b])
+        clo, chi = np.searchsorted(self.ci, [a, b])
+        return _ScanSpec(self.p32, self.ei[lo:hi] - a, self.ej[lo:hi], self.ci[clo:chi] - a, self.cj[clo:chi],
+                         None if self.limit is None else self.limit[a:b],
+                         None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all)
+
+
+def _mentor_state(m: int, kk: int):
+    """Each mentor's ``kk`` best (value, row) so far, their floor, and the pending block bests
+    (see :func:`_fold`)."""
+    return (np.full((m, kk), -np.inf, np.float32), np.full((m, kk), np.iinfo(np.int64).max, np.int64),
+            np.full(m, -np.inf, np.float32), [], [])
+
+
+def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
+    """One block (rows ``a:b`` of ``view``) of :func:`_scan`: its (pool, suspects) part, and
+    each mentor's best row of the block folded into ``state`` (None when ``q.kk`` is 0)."""
+    from ...scale import BIG
+
+    m_v = view.m
+    s = view.upper(a, b, buffer)
+    np.subtract(s, q.p32[None, :], out=s)
+    lo, hi = np.searchsorted(q.ei, [a, b])
+    s[q.ei[lo:hi] - a, q.ej[lo:hi]] = -np.inf
+    if q.dead is not None:
+        s[q.dead[a:b]] = -np.inf
+    out = [None, None]  # (pool, suspects) of the block
+    if q.pk:
+        r, c = _row_best(s, q.pk)
+        c = c.reshape(b - a, q.pk)
+        v = np.take_along_axis(s, c, axis=1)
+        out[0] = (c, v, v.min(axis=1))
+    if q.limit is not None:
+        lo, hi = np.searchsorted(q.ci, [a, b])
+        if hi > lo:
+            s[q.ci[lo:hi] - a, q.cj[lo:hi]] = -np.inf  # after the pool: see _scan
+        rr, cc = _nonzero(s > q.limit[a:b, None])
+        count = np.bincount(rr, minlength=b - a)
+        per_row = SUSPECTS_PER_ROW
+        crowded = np.flatnonzero(count > per_row) if not q.keep_all else count[:0]
+        if len(crowded):  # their per_row largest instead
+            keep = np.repeat(count <= per_row, count)
+            top = np.argpartition(s[crowded], m_v - per_row, axis=1)[:, -per_row:]
+            rr = np.concatenate([rr[keep], np.repeat(crowded, per_row)])
+            cc = np.concatenate([cc[keep], top.reshape(-1)])
+        out[1] = (rr + a, cc, crowded + a)
+    if q.kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
+        val, row, floor, pend_val, pend_row = state
+        top = s.max(axis=0)
+        good = top > np.maximum(floor, -BIG / 2)
+        best = np.zeros(m_v, np.int64)  # the first row of each column that attains the maximum
+        at = np.flatnonzero(good)
+        if 8 * len(at) < m_v:  # (the usual case once the mentors' lists fill)
+            best[at] = np.argmax(s[:, at], axis=0)
+        else:
+            rr, cc = _nonzero((s == top[None, :]) & good[None, :])
+            best[cc[::-1]] = rr[::-1]
+        pend_val.append(np.where(good, top, -np.inf))
+        pend_row.append(best + a)
+        if len(pend_val) >= 4 * q.kk:
+            _fold(val, row, pend_val, pend_row, floor)
+    return out
+
+
+def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, background: bool):
+    """The blocks of a pass on this process's threads: each block's part, and the threads'
+    mentor states (each thread takes its blocks in row order, so a tie with the thread's
+    ``kk``-th best is a later row and loses)."""
+    states, lock, local = [], threading.Lock(), threading.local()
+
+    def block(a: int, b: int, buffer: np.ndarray):
+        state = None
+        if q.kk:
+            if not hasattr(local, "state"):
+                local.state = _mentor_state(view.m, q.kk)
+                with lock:
+                    states.append(local.state)
+            state = local.state
+        return _scan_block(view, a, b, buffer, q, state)
+
+    return list(_over_blocks(block, blocks, progress, what, view.m, background)), states
+
+
+def scan_task(part, right_t, spec, blocks, width: int):
+    """The task of an executor (:mod:`.remote`): the blocks ``blocks`` (rows of ``part``, a
+    chunk's bounds; ``right_t``, the mentors' factors, as shipped) of a pass, each computed as
+    a thread here computes it, with BLAS on one thread: each block's (pool, suspects) part
+    and the chunk's state of each mentor's best rows."""
+    from threadpoolctl import threadpool_limits
+
+    part.right_t = value_of(right_t)
+    rows = max((b - a for a, b in blocks), default=0)
+    state = _mentor_state(part.m, spec.kk) if spec.kk else None
+    with threadpool_limits(limits=1, user_api="blas"):
+        buffer = np.empty((rows, width), dtype=np.float32)
+        outs = [_scan_block(part, a, b, buffer, spec, state) for a, b in blocks]
+    if state is not None and state[3]:  # the block bests still pending
+        val, row, floor, pend_val, pend_row = state
+        _fold(val, row, pend_val, pend_row, floor)
+    return outs, state
+
+
+def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str):
+    """The blocks of a pass on ``executor``, in chunks of whole blocks (:func:`.remote.chunks`):
+    the same parts and mentor states as :func:`_scan_threads` (each chunk's rows in order),
+    with the rows numbered in the view again."""
+    right = ship(executor, view.right_t)
+    futures = []
+    for chunk in chunks(blocks):
+        c0, c1 = chunk[0][0], chunk[-1][1]
+        futures.append((c0, executor.submit(scan_task, view.bounds_rows(c0, c1), right, q.cut(c0, c1),
+                                            [(a - c0, b - c0) for a, b in chunk], view.m)))
+    parts, states = [], []
+    for c0, fut in _bar(futures, progress, what):
+        outs, state = fut.result()
+        for pool_part, sus_part in outs:
+            if sus_part is not None:
+                rr, cc, crowded = sus_part
+                sus_part = (rr + c0, cc, crowded + c0)
+            parts.append((pool_part, sus_part))
+        if state is not None:
+            val, row, floor, _, _ = state
+            states.append((val, np.where(np.isfinite(val), row + c0, row), floor, [], []))
+    return parts, states
 
 
 def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
           chosen_i=None, chosen_j=None, pool_size: int = 0, u: np.ndarray | None = None,
           threshold: float = 0.0, dead: np.ndarray | None = None, mentor_k: int = 0,
           keep_all: bool = False, progress: bool = False, what: str = "", background: bool = False) -> _Found:
-    """One threaded pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
+    """One pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
     for all): ``s = bound - price`` block by block, excluded pairs (the locks; global row,
     mentor) and ``dead`` rows (local) at ``-inf``, at a lower priority when ``background``
     (beside a child process). Collects each row's ``pool_size`` best
@@ -264,85 +319,30 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     keeps its SUSPECTS_PER_ROW largest unless ``keep_all``), and each mentor's ``mentor_k`` best
     rows.
 
+    The blocks run on this process's threads, or on the executor of the solve
+    (:mod:`.remote`) when there is one and the view is a plain bounded scorer; the result is
+    the same.
+
     The chosen pairs stay in the pools: a pool's floor must bound every pair outside it that
     a later round may leave unchosen."""
     from ...scale import BIG
 
     n_v, m_v = view.n, view.m
-    blocks = row_blocks(n_v, m_v)
-    p32 = price.astype(np.float32)
+    blocks = _pass_blocks(n_v, m_v)
     ei, ej = _local(rows, cols, excl_i, excl_j)
     e = np.zeros(0, np.int64)
     ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
-    limit = None if u is None else (u + threshold).astype(np.float32)
-    kk = min(mentor_k, n_v)
-    # each mentor's kk best rows, per thread (each thread takes its blocks in row order, so a
-    # tie with the thread's kk-th best is a later row and loses), merged at the end
-    states, lock, local = [], threading.Lock(), threading.local()
-
-    def mentor_state():
-        if not hasattr(local, "state"):
-            local.state = (np.full((m_v, kk), -np.inf, np.float32),
-                           np.full((m_v, kk), np.iinfo(np.int64).max, np.int64),
-                           np.full(m_v, -np.inf, np.float32), [], [])
-            with lock:
-                states.append(local.state)
-        return local.state
-
-    pk = min(pool_size, m_v)
-
-    def block(a: int, b: int, buffer: np.ndarray):
-        s = view.upper(a, b, buffer)
-        np.subtract(s, p32[None, :], out=s)
-        lo, hi = np.searchsorted(ei, [a, b])
-        s[ei[lo:hi] - a, ej[lo:hi]] = -np.inf
-        if dead is not None:
-            s[dead[a:b]] = -np.inf
-        out = [None, None]  # (pool, suspects) of the block
-        if pk:
-            r, c = _row_best(s, pk)
-            c = c.reshape(b - a, pk)
-            v = np.take_along_axis(s, c, axis=1)
-            out[0] = (c, v, v.min(axis=1))
-        if limit is not None:
-            lo, hi = np.searchsorted(ci, [a, b])
-            if hi > lo:
-                s[ci[lo:hi] - a, cj[lo:hi]] = -np.inf  # after the pool: see above
-            rr, cc = _nonzero(s > limit[a:b, None])
-            count = np.bincount(rr, minlength=b - a)
-            per_row = SUSPECTS_PER_ROW
-            crowded = np.flatnonzero(count > per_row) if not keep_all else count[:0]
-            if len(crowded):  # their per_row largest instead
-                keep = np.repeat(count <= per_row, count)
-                top = np.argpartition(s[crowded], m_v - per_row, axis=1)[:, -per_row:]
-                rr = np.concatenate([rr[keep], np.repeat(crowded, per_row)])
-                cc = np.concatenate([cc[keep], top.reshape(-1)])
-            out[1] = (rr + a, cc, crowded + a)
-        if kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
-            val, row, floor, pend_val, pend_row = mentor_state()
-            top = s.max(axis=0)
-            good = top > np.maximum(floor, -BIG / 2)
-            best = np.zeros(m_v, np.int64)  # the first row of each column that attains the maximum
-            at = np.flatnonzero(good)
-            if 8 * len(at) < m_v:  # (the usual case once the mentors' lists fill)
-                best[at] = np.argmax(s[:, at], axis=0)
-            else:
-                rr, cc = _nonzero((s == top[None, :]) & good[None, :])
-                best[cc[::-1]] = rr[::-1]
-            pend_val.append(np.where(good, top, -np.inf))
-            pend_row.append(best + a)
-            if len(pend_val) >= 4 * kk:
-                _fold(val, row, pend_val, pend_row, floor)
-        return out
-
-    pools, sus = [], []
-    for pool_part, sus_part in _over_blocks(block, blocks, progress, what, m_v, background):
-        if pool_part is not None:
-            pools.append(pool_part)
-        if sus_part is not None:
-            sus.append(sus_part)
+    q = _ScanSpec(price.astype(np.float32), ei, ej, ci, cj,
+                  None if u is None else (u + threshold).astype(np.float32), dead,
+                  min(pool_size, m_v), min(mentor_k, n_v), keep_all)
+    executor = current()
+    if executor is not None and blocks and hasattr(view, "bounds_rows"):
+        parts, states = _scan_remote(executor, view, q, blocks, progress, what)
+    else:
+        parts, states = _scan_threads(view, q, blocks, progress, what, background)
+    pools = [pool_part for pool_part, _ in parts if pool_part is not None]
+    sus = [sus_part for _, sus_part in parts if sus_part is not None]
     to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
-    e = np.zeros(0, np.int64)
     found = _Found(e, e, e)
     if sus:
         rr, cc, crowded = (np.concatenate(x) for x in zip(*sus))
@@ -350,7 +350,7 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     if pools:
         c, v, f = (np.concatenate(x) for x in zip(*pools))
         found.pool = (to_col(c), v, f)
-    if kk:
+    if q.kk:
         mm, vv, rr = [], [], []
         for val, row, floor, pend_val, pend_row in states:
             if pend_val:
@@ -360,6 +360,6 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         mm, vv, rr = (np.concatenate(x) if x else np.zeros(0) for x in (mm, vv, rr))
         order = np.lexsort((rr, -vv, mm))  # the threads' lists merged: ties to the lower row
         mm, rr = mm[order].astype(np.int64), rr[order].astype(np.int64)
-        keep = _first_k(mm, kk)
+        keep = _first_k(mm, q.kk)
         found.mentor_best = (rows[rr[keep]], to_col(mm[keep]))
     return found

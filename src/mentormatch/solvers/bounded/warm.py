@@ -33,7 +33,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from ..flow import FlowResult, integer_costs, network
-from .passes import _rank_in_group
+from .rank import _rank_in_group
 
 #: Repair only when the violators are at most this many (else a cold solve is faster). The
 #: phases grow about as 1.5-2 x the square root of the violators (100,000 x 20,000: 106

@@ -1,0 +1,130 @@
+"""Sorted-array and ranking helpers of the bounded passes (:mod:`.passes`, :mod:`.check`):
+membership by binary search or index table, each row's ``k`` largest entries, each group's
+first ``k``, and the fold of each mentor's best rows, all vectorised and deterministic (ties to
+the lower column or row)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _lookup(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``x`` stands in the ascending ``sorted_values``, and whether it is there
+    (``np.isin`` without sorting ``x``)."""
+    pos = np.searchsorted(sorted_values, x)
+    if not len(sorted_values):
+        return pos, np.zeros(len(x), bool)
+    return pos, sorted_values[np.minimum(pos, len(sorted_values) - 1)] == x
+
+
+def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """``np.isin(x, sorted_values)`` for ascending ``sorted_values``."""
+    return _lookup(sorted_values, x)[1]
+
+
+def _first_k(group: np.ndarray, k: int) -> np.ndarray:
+    """For entries sorted by ``group`` (ascending), whether each is among its group's first
+    ``k``."""
+    return _rank_in_group(group) < k
+
+
+def _rank_in_group(group: np.ndarray) -> np.ndarray:
+    """For entries sorted by ``group`` (ascending), each one's place in its group (0, 1, ...)."""
+    return np.arange(len(group)) - np.searchsorted(group, group)
+
+
+def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a 2-d mask, through the flat indices (several times faster)."""
+    return np.divmod(np.flatnonzero(mask), mask.shape[1])
+
+
+def _row_best(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each row's ``k`` largest entries, each row's in descending order (ties:
+    lower column first). A threshold from every 8th column finds about ``2k`` candidates a row
+    in one comparison, and only those are ranked, in a padded matrix (a stable sort per row:
+    the candidates come in column order); the rows where it finds fewer than ``k`` or far more
+    (many ties) are ranked by :func:`_row_best_exact`."""
+    n_rows, m = s.shape
+    step = 8
+    if k == 1:
+        return np.arange(n_rows), np.argmax(s, axis=1)
+    if m < 16 * k or n_rows == 0:
+        return np.repeat(np.arange(n_rows), k), _row_best_exact(s, k).reshape(-1)
+    sample = s[:, ::step]
+    q = max(1, (2 * k) // step)  # the sample's q-th largest: about 2k entries of a row above it
+    floor = np.partition(sample, sample.shape[1] - q, axis=1)[:, sample.shape[1] - q]
+    flat = np.flatnonzero(s >= floor[:, None])
+    count = np.bincount(flat // m, minlength=n_rows)
+    # (a row whose threshold is -inf counts every entry, so no -inf candidate meets the
+    # padding's +inf in the ranking below)
+    odd = (count < k) | (count > 8 * k)
+    if odd.any():
+        flat = flat[np.repeat(~odd, count)]
+    rr, cc = np.divmod(flat, m)
+    pos = _rank_in_group(rr)
+    width = max(int(pos.max(initial=-1)) + 1, k)  # (k when every row is odd)
+    rank = np.full((n_rows, width), np.inf, np.float32)  # -value; padding last
+    col = np.zeros((n_rows, width), np.int64)
+    rank[rr, pos] = -s.reshape(-1)[flat]
+    col[rr, pos] = cc
+    out = np.take_along_axis(col, np.argsort(rank, axis=1, kind="stable")[:, :k], axis=1)
+    if odd.any():
+        out[odd] = _row_best_exact(s[odd], k)
+    return np.repeat(np.arange(n_rows), k), out.reshape(-1)
+
+
+def _row_best_exact(s: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` largest entries (rows x k columns), in descending order, ties to the
+    lower column, from the row's exact ``k``-th largest value."""
+    n_rows, m = s.shape
+    kth = np.partition(s, m - k, axis=1)[:, m - k]
+    above = s > kth[:, None]
+    tie = s == kth[:, None]
+    need = k - np.count_nonzero(above, axis=1)
+    take = above | (tie & (np.cumsum(tie, axis=1) <= need[:, None]))
+    cols = np.nonzero(take)[1].reshape(n_rows, k)
+    vals = np.take_along_axis(s, cols, axis=1)
+    return np.take_along_axis(cols, np.argsort(-vals, axis=1, kind="stable"), axis=1)
+
+
+def _fold(val: np.ndarray, row: np.ndarray, pend_val: list, pend_row: list, floor: np.ndarray) -> None:
+    """Each mentor's ``k`` best (value, row) so far, in place (``val``, ``row``: mentors x k, in
+    no order, ``-inf`` where fewer), from themselves and the pending per-block bests (lists of
+    per-mentor vectors); ``floor`` becomes each mentor's ``k``-th best. Among equal values the
+    lower rows are kept, so that the result is the same whatever the timing of the threads."""
+    k = val.shape[1]
+    v = np.column_stack([val] + pend_val)
+    r = np.column_stack([row] + pend_row)
+    pend_val.clear()
+    pend_row.clear()
+    width = v.shape[1]
+    kth = np.partition(v, width - k, axis=1)[:, width - k]
+    above = v > kth[:, None]
+    tie = v == kth[:, None]
+    take = above | tie
+    need = k - above.sum(axis=1)
+    crowded = np.flatnonzero(tie.sum(axis=1) > need)  # more ties than places: the lower rows
+    if len(crowded):
+        sub = np.where(tie[crowded], r[crowded], np.iinfo(np.int64).max)
+        rank = np.empty_like(sub)
+        np.put_along_axis(rank, np.argsort(sub, axis=1, kind="stable"), np.arange(width)[None, :], axis=1)
+        take[crowded] = above[crowded] | (tie[crowded] & (rank < need[crowded, None]))
+    cols = np.nonzero(take)[1].reshape(-1, k)
+    val[:] = np.take_along_axis(v, cols, axis=1)
+    row[:] = np.take_along_axis(r, cols, axis=1)
+    floor[:] = kth
+
+
+# --------------------------------------------------------------------------------------------
+# one pass over rows: the pool of each row, its suspects, the mentors' best rows
+# --------------------------------------------------------------------------------------------
+
+
+def _index_of(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_lookup` for indices (people, ints >= 0) through a table as long as the largest:
+    several times faster than a binary search for each of millions of unsorted ``x``."""
+    if not len(x) or not len(sorted_values):
+        return np.zeros(len(x), np.int64), np.zeros(len(x), bool)
+    table = np.full(max(int(sorted_values[-1]), int(x.max())) + 1, -1, np.int64)
+    table[sorted_values] = np.arange(len(sorted_values))
+    at = table[x]
+    return at, at >= 0
