@@ -105,7 +105,23 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     def weight(top: float) -> float:  # more than any total of scores can change by
         return 2.0 * (n_max + 1.0) * (top + 1.0)
 
+    def exact(problem) -> np.ndarray:
+        """The plain scores of the problem's pairs, looked up (s + W - W is not s in floats)."""
+        P = problem.pairs
+        if bounded:
+            return scorer.exact_scores(scorer.inverse[P.mentee], P.mentor)
+        from .certify import row_blocks
+
+        out = np.empty(len(P))
+        starts = P.starts()
+        for a, b in row_blocks(n, m):
+            lo_, hi_ = int(starts[a]), int(starts[b])
+            if hi_ > lo_:
+                out[lo_:hi_] = np.asarray(scorer(slice(a, b)))[P.mentee[lo_:hi_] - a, P.mentor[lo_:hi_]]
+        return out
+
     def flow(t: float, W: float):
+        """(problem with plain scores, solution, whether each pair scores >= t)."""
         t0 = time.perf_counter()
         if bounded:
             problem, sol = solve_bounded(ThresholdBounds(scorer, t, W), cap, demand=demand,
@@ -114,8 +130,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             problem, sol = solve_scored(ThresholdBlocks(scorer, t, W), cap, n_mentees=n,
                                         n_mentors=m, demand=demand, locked=locked, options=options)
         flows.append(time.perf_counter() - t0)
-        plain = np.where(problem.score >= t + W, problem.score - W, problem.score)
-        return problem, sol, plain
+        above = problem.score >= (t + 0.5 * W if np.isfinite(t) else -np.inf)  # given the W
+        return problem, sol, exact(problem), above
 
     # 1. the most pairs: the flow on s + W (every eligible pair above -inf)
     top = largest
@@ -127,7 +143,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             fin = block[np.isfinite(block)]
             top = max(top, float(np.abs(fin).max(initial=0.0)))
     W = weight(top)
-    problem, sol, plain = flow(-np.inf, W)
+    problem, sol, plain, _ = flow(-np.inf, W)
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"
@@ -150,12 +166,11 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             # halve the bracket; once it is narrow, probe just above the witness: a flow that
             # falls short there proves the witness is the max-min score exactly
             mid = np.nextafter(lo, np.inf) if hi - lo <= PROBE * scale else 0.5 * (lo + hi)
-            p2, s2, pl2 = flow(mid, W)
+            p2, s2, pl2, above = flow(mid, W)
             certified &= s2.status == "optimal"
             f2 = ~p2.locked[s2.chosen]
-            got = pl2[s2.chosen][f2]
-            if int(np.sum(got >= mid)) >= M:
-                lo = float(got.min())  # every chosen free pair scores >= mid: a witness
+            if int(np.sum(above[s2.chosen][f2])) >= M:
+                lo = float(pl2[s2.chosen][f2].min())  # every chosen free pair >= mid: a witness
                 best = (p2, s2, pl2)
             else:
                 hi = mid
@@ -165,7 +180,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     t_eff = min(t_star, lock_min)
     problem, sol, plain = best
     if t_eff < t_star:  # a lower locked pair: the total among pairs >= that score
-        problem, sol, plain = flow(t_eff, W)
+        problem, sol, plain, _ = flow(t_eff, W)
         certified &= sol.status == "optimal"
     chosen = np.asarray(sol.chosen, np.int64)
     out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked)
