@@ -250,3 +250,18 @@ def test_a_pass_takes_blocks_of_a_million_pairs_and_at_least_min_block_rows(n, w
     blocks = passes._pass_blocks(n, width)
     assert blocks[0] == (0, min(rows, n)) and blocks[-1][1] == n
     assert all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:]))  # every row once, in order
+
+
+def test_pair_takes_an_executor_argument_with_the_same_pairs(monkeypatch, process_pool):
+    """``mm.pair(..., executor=)``: the block passes run there, the pairs are the same."""
+    mentors, mentees = _org(12, n=200, m=50)
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 2000)
+    _many_tasks(monkeypatch)
+    here = pl.pair(mentors, mentees)
+    counting = _Counting(process_pool)
+    there = pl.pair(mentors, mentees, executor=counting)
+    assert remote.current() is None  # the executor was this call's only
+    assert there.objective == here.objective
+    assert there.pairs.equals(here.pairs) and there.unmatched.equals(here.unmatched)
+    assert "scan_task" in counting.calls

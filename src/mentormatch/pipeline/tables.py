@@ -48,7 +48,8 @@ def resolve_framework(framework, mentees: pd.DataFrame, mentors: pd.DataFrame):
     return CareerFramework.load(framework)  # issue 20: TOML, or {requirements, pathways} CSVs
 
 
-def pair(mentors, mentees, programme=None, *, framework=None, org=None) -> Matching:
+def pair(mentors, mentees, programme=None, *, framework=None, org=None,
+         executor=None) -> Matching:
     """Pair mentees with mentors: validate, score every eligible pair, solve exactly.
 
     Parameters
@@ -64,6 +65,10 @@ def pair(mentors, mentees, programme=None, *, framework=None, org=None) -> Match
     org : DataFrame or path, optional
         The org chart (``id``, ``manager_id`` for everyone, people in neither table included)
         for the management-line and team rules; see ``mentormatch.schema.validate_tables``.
+    executor : concurrent.futures.Executor, optional
+        Where the block passes of a large round run (a Dask ``Client.get_executor()``
+        included): the same pairs as on this machine's threads (None: the default of
+        :mod:`mentormatch.solvers.bounded.remote`, this machine unless set there).
 
     Returns
     -------
@@ -71,10 +76,13 @@ def pair(mentors, mentees, programme=None, *, framework=None, org=None) -> Match
         ``pairs`` (mentee_id, mentor_id, score, rank, ...), ``unmatched`` (mentee_id,
         reason_code, reason), ``status``, ``objective``, ``bound``, ``gap``, ``contributions``.
     """
+    from ..solvers.bounded import remote
+
     started = time.perf_counter()
     prepared = prepare(mentors, mentees, programme, framework=framework, org=org)
     # the mentees' priority column, as a bonus that works at every size
-    return _timed(solve(prepared, C.priority_bonus(prepared)), started)
+    with remote.executing(executor):
+        return _timed(solve(prepared, C.priority_bonus(prepared)), started)
 
 
 def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Prepared:
