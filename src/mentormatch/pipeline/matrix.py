@@ -112,8 +112,6 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     # the tie rule (seeded_order): ties are decided by a seeded order of the ids, never by rows
     mentee_rows = seeded_order(mentee_ids.ids, seed)
     mentor_rows = seeded_order(mentor_ids.ids, seed)
-    from ..pairs import DenseRows
-
     options = SolverOptions(seed=seed, time_limit=time_limit)
     if solver == "flow" and not coverage_first and values.size:
         # solved on the caller's matrix in its memory order, the seeded order given to the
@@ -129,21 +127,9 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     mentor_ids = Encoder.from_ids(mentor_ids.ids[mentor_rows])
     order_data = {"scores": scores, "input_rows": (mentee_rows, mentor_rows)}
     # rows of the matrix with -inf where forbidden, a block at a time: no full-size copy
-    rows = DenseRows(values, forbid)
+    rows, removed, lock_i, lock_j = _rows_and_locks(values, forbid, has_neginf, locked,
+                                                    mentee_ids, mentor_ids)
     masked = forbid is not None or has_neginf
-    n_forbidden = rows.n_forbidden
-    n_neginf = rows.row_counts(-np.inf) if has_neginf else n_forbidden  # forbidden or -inf
-    removed = pd.DataFrame({"forbidden": n_forbidden, "ineligible_score": n_neginf - n_forbidden})
-    lock_i = lock_j = np.zeros(0, np.int64)
-    if locked:
-        lock_i, lock_j = C.id_pairs(locked, mentee_ids, mentor_ids, "locked")
-        bad = (~(rows.at(lock_i, lock_j) > -np.inf) if masked
-               else np.zeros(len(lock_i), dtype=bool))
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise InfeasibleError(Conflict("locked", f"locked pair ({mentee_ids.ids[lock_i[k]]!s}, "
-                                           f"{mentor_ids.ids[lock_j[k]]!s}) is forbidden or has score -inf",
-                                           "drop the lock or allow the pair"))
     work = rows(slice(0, len(values))) if masked else values
     eligible2d = work > -np.inf if masked else np.ones(values.shape, dtype=bool)
     cand = Candidates.from_mask(eligible2d)
@@ -154,6 +140,29 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     solution = _solve(problem, solver, options)
     return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None, order_data),
                   started)
+
+
+def _rows_and_locks(values, forbid, has_neginf: bool, locked, mentee_ids: Encoder,
+                    mentor_ids: Encoder):
+    """The matrix's rows with -inf where forbidden (forbidden cells kept as positions or the
+    mask: no full-size copy), the per-mentee counts of what was removed, and the locked pairs
+    as indices; a locked pair that is forbidden or scores -inf is infeasible."""
+    from ..pairs import DenseRows
+
+    rows = DenseRows(values, forbid)
+    n_forbidden = rows.n_forbidden
+    n_neginf = rows.row_counts(-np.inf) if has_neginf else n_forbidden  # forbidden or -inf
+    removed = pd.DataFrame({"forbidden": n_forbidden, "ineligible_score": n_neginf - n_forbidden})
+    lock_i = lock_j = np.zeros(0, np.int64)
+    if locked:
+        lock_i, lock_j = C.id_pairs(locked, mentee_ids, mentor_ids, "locked")
+        bad = ~(rows.at(lock_i, lock_j) > -np.inf)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise InfeasibleError(Conflict("locked", f"locked pair ({mentee_ids.ids[lock_i[k]]!s}, "
+                                           f"{mentor_ids.ids[lock_j[k]]!s}) is forbidden or has score -inf",
+                                           "drop the lock or allow the pair"))
+    return rows, removed, lock_i, lock_j
 
 
 def _rank(order: np.ndarray) -> np.ndarray:
@@ -167,22 +176,10 @@ def _assign_dense(scores, values, forbid, has_neginf: bool, cap, mentee_ids: Enc
                   mentor_ids: Encoder, seeded, locked, options: SolverOptions) -> Matching:
     """``assign(solver="flow")``: :func:`mentormatch.solvers.dense.solve_dense` on the caller's
     matrix and indices (no reordered copy), the seeded tie order passed as ranks."""
-    from ..pairs import DenseRows
     from ..solvers.dense import solve_dense
 
-    rows = DenseRows(values, forbid)  # forbidden cells as sorted positions (or the mask)
-    n_forbidden = rows.n_forbidden
-    n_neginf = rows.row_counts(-np.inf) if has_neginf else n_forbidden  # forbidden or -inf
-    removed = pd.DataFrame({"forbidden": n_forbidden, "ineligible_score": n_neginf - n_forbidden})
-    lock_i = lock_j = np.zeros(0, np.int64)
-    if locked:
-        lock_i, lock_j = C.id_pairs(locked, mentee_ids, mentor_ids, "locked")
-        bad = ~(rows.at(lock_i, lock_j) > -np.inf)
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise InfeasibleError(Conflict("locked", f"locked pair ({mentee_ids.ids[lock_i[k]]!s}, "
-                                           f"{mentor_ids.ids[lock_j[k]]!s}) is forbidden or has score -inf",
-                                           "drop the lock or allow the pair"))
+    rows, removed, lock_i, lock_j = _rows_and_locks(values, forbid, has_neginf, locked,
+                                                    mentee_ids, mentor_ids)
     problem, solution = solve_dense(rows, cap, locked=(lock_i, lock_j), mentee_rank=_rank(seeded[0]),
                                     mentor_rank=_rank(seeded[1]), options=options)
     from ..solvers.flow import SPARSE_THRESHOLD
@@ -192,7 +189,7 @@ def _assign_dense(scores, values, forbid, has_neginf: bool, cap, mentee_ids: Enc
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
     return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
                  {"scores": scores, "input_rows": rows_in_order},
-                 eligible_counts=values.shape[1] - n_neginf)
+                 eligible_counts=values.shape[1] - removed.sum(axis=1).to_numpy())
 
 
 def _with_every_pair(rows, problem: AssignmentProblem, solution: Solution):
