@@ -1233,7 +1233,10 @@ def write_report(path: Path, info, q_rows, speed_rows, scoring_rows, mm_rows, ar
     lines += ([f"![solve time against problem size, log-log]({plot_name})", ""] if plot_name
               else ["(matplotlib not available: no plot)", ""])
     lines += scale_section(scale_rows)
-    path.write_text("\n".join(lines))
+    from sections import other_sections  # the other scripts' sections stay (programmes, rounds, ...)
+
+    kept = other_sections(path)
+    path.write_text("\n".join(lines) + "".join("\n\n" + block for block in kept) + ("\n" if kept else ""))
 
 
 def _scale_peak(r) -> str:

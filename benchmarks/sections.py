@@ -14,3 +14,12 @@ def replace_section(path, begin: str, end: str, body: list[str]) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     Path(path).write_text(text)
+
+
+def other_sections(path) -> list[str]:
+    """The marked sections other scripts wrote into the file (``<!-- name: begin -->`` to
+    ``<!-- name: end -->``), in file order: what a script that rewrites the whole file keeps."""
+    import re
+
+    text = Path(path).read_text() if Path(path).exists() else ""
+    return [m.group(0) for m in re.finditer(r"<!-- (\w+): begin -->.*?<!-- \1: end -->", text, re.S)]

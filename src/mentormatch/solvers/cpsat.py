@@ -63,7 +63,7 @@ from fractions import Fraction
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..errors import Conflict, InfeasibleError
+from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .diagnose import diagnose, max_count
@@ -480,10 +480,9 @@ def _exact(score: np.ndarray, scale: int) -> bool:
     return bool(np.all(np.abs(v - np.round(v)) <= 1e-9 * np.maximum(1.0, np.abs(v))))
 
 
-def _timeout(limit: float) -> InfeasibleError:
-    return InfeasibleError(Conflict(
-        "time_limit", f"CP-SAT found no assignment within {limit:g} s and could not prove that "
-        "none exists", "raise the time limit or relax the side constraints"))
+def _timeout(limit: float) -> TimeLimitError:
+    """A time-out with no assignment found and none proven impossible: never called infeasible."""
+    return TimeLimitError(limit, "CP-SAT", "raise the time limit or relax the side constraints")
 
 
 register("cpsat", solve_cpsat)
