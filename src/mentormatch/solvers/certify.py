@@ -449,6 +449,23 @@ def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
     return sol
 
 
+def places_left(li, lj, ls, cap_f, dem, n: int, m: int, ineligible: str):
+    """The capacities and demands that the locked pairs (mentees ``li``, mentors ``lj``,
+    scores ``ls``) leave, through the same checks as the pair path: a lock scoring ``-inf`` is
+    infeasible (``ineligible`` says why, in words), a repeated one is an error."""
+    if np.any(~np.isfinite(ls)):
+        bad = int(np.flatnonzero(~np.isfinite(ls))[0])
+        raise InfeasibleError(Conflict("eligibility", f"locked pair (mentee {li[bad]}, mentor "
+                                       f"{lj[bad]}) {ineligible}", "unlock it"))
+    lock_pairs = Candidates.from_arrays(li, lj, n, m)
+    if len(lock_pairs) != len(li):
+        raise ValueError("locked pairs must be distinct")
+    order = np.argsort(li * m + lj)
+    _, cap_left, dem_left = apply_locks(AssignmentProblem(lock_pairs, np.asarray(ls)[order], cap_f,
+                                                          dem, locked=np.ones(len(li), dtype=bool)))
+    return cap_left, dem_left
+
+
 def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | None = None,
                  n_mentors: int | None = None, demand=None, locked=None,
                  options: SolverOptions | None = None) -> tuple[AssignmentProblem, Solution]:
@@ -499,18 +516,8 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
     for r in np.unique(li):  # a few rows: the locks' scores
         row = src.block(int(r), int(r) + 1)[0][0]
         ls[li == r] = row[lj[li == r]]
-    if np.any(~np.isfinite(ls)):
-        bad = int(np.flatnonzero(~np.isfinite(ls))[0])
-        raise InfeasibleError(Conflict("eligibility", f"locked pair (mentee {li[bad]}, mentor "
-                                       f"{lj[bad]}) is ineligible (score -inf)", "unlock it"))
-    # capacity/demand checks for locks through the same code as the pair path
-    lock_pairs = Candidates.from_arrays(li, lj, n_mentees, n_mentors)
-    if len(lock_pairs) != len(li):
-        raise ValueError("locked pairs must be distinct")
-    lock_order = np.argsort(li * n_mentors + lj)
-    lp = AssignmentProblem(lock_pairs, ls[lock_order], cap_f, dem,
-                           locked=np.ones(len(li), dtype=bool))
-    _, cap_left, dem_left = apply_locks(lp)
+    cap_left, dem_left = places_left(li, lj, ls, cap_f, dem, n_mentees, n_mentors,
+                                     "is ineligible (score -inf)")
     out = _certified(src, cap_left, dem_left, li, lj, options)
     sp = out.sparse
     all_i = np.concatenate([li, sp.i])

@@ -48,8 +48,8 @@ import numpy as np
 from ...errors import Conflict, InfeasibleError
 from ...pairs import Candidates, unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions, finish
-from ..certify import _merge, _Sparse, default_top_k, prices, start_from_prices
-from ..flow import apply_locks, check_supported, solve_arrays
+from ..certify import _merge, _Sparse, default_top_k, places_left, prices, start_from_prices
+from ..flow import check_supported, solve_arrays
 from .check import _Certifier
 from .child import Child, InThread
 from . import remote
@@ -409,11 +409,7 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
             raise InfeasibleError(Conflict("eligibility", f"locked pair (mentee {li[bad]}, mentor "
                                            f"{lj[bad]}) is ineligible", "unlock it"))
     ls = scorer.exact_scores(li, lj)
-    lock_pairs = Candidates.from_arrays(li, lj, n, m)
-    if len(lock_pairs) != len(li):
-        raise ValueError("locked pairs must be distinct")
-    lp = AssignmentProblem(lock_pairs, ls, cap_f, dem, locked=np.ones(len(li), dtype=bool))
-    _, cap_left, dem_left = apply_locks(lp)
+    cap_left, dem_left = places_left(li, lj, ls, cap_f, dem, n, m, "is ineligible")
 
     k = options.top_k
     if k is not None and k < 1:

@@ -56,11 +56,10 @@ import time
 
 import numpy as np
 
-from ...errors import Conflict, InfeasibleError
 from ...pairs import Candidates, DenseRows, unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions, finish
-from ..certify import prices
-from ..flow import apply_locks, solve_arrays
+from ..certify import places_left, prices
+from ..flow import solve_arrays
 from .passes import (GROUPS_PER_SLOT, Walk, above, all_pairs, check_above_low, check_pass, member,
                      thresholds, tie_key)
 
@@ -224,17 +223,9 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
     else:
         li = lj = np.zeros(0, np.int64)
     ls = rows.at(li, lj) if len(li) else np.zeros(0)
-    if np.any(~np.isfinite(ls)):
-        bad = int(np.flatnonzero(~np.isfinite(ls))[0])
-        raise InfeasibleError(Conflict("eligibility", f"locked pair (mentee {li[bad]}, mentor "
-                                       f"{lj[bad]}) is forbidden or has score -inf", "unlock it"))
-    lock_pairs = Candidates.from_arrays(li, lj, n, m)
-    if len(lock_pairs) != len(li):
-        raise ValueError("locked pairs must be distinct")
+    cap, dem_left = places_left(li, lj, ls, cap_f, dem, n, m, "is forbidden or has score -inf")
     lock_order = np.argsort(li * m + lj)
     li, lj, ls = li[lock_order], lj[lock_order], ls[lock_order]
-    _, cap, dem_left = apply_locks(AssignmentProblem(lock_pairs, ls, cap_f, dem,
-                                                     locked=np.ones(len(li), dtype=bool)))
     lock_key = li * m + lj
     k = options.top_k if options.top_k is not None else dense_top_k(cap, dem_left)
     if k < 1:
