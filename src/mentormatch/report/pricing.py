@@ -133,11 +133,10 @@ def forced_cost_bounds(problem, solution, position: int) -> tuple[float | None, 
 
 
 def _swap_drop(problem, chosen: np.ndarray, position: int, objective: float) -> float | None:
-    """The drop of the swap assignment of :func:`forced_cost_bounds` (None: none found)."""
+    """The drop of the swap assignment of :func:`forced_cost_bounds` for an unchosen pair
+    (None: none found)."""
     P, score, locked = problem.pairs, problem.score, problem.locked
     i, j = int(P.mentee[position]), int(P.mentor[position])
-    if np.isin(position, chosen):
-        return 0.0
     keep = np.ones(len(chosen), bool)
     mine = np.flatnonzero(P.mentee[chosen] == i)
     if len(mine) >= problem.demand[i]:  # the mentee lets its weakest unlocked pair go

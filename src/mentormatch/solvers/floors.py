@@ -71,7 +71,7 @@ def solve_floors(source, capacity, demand, side: SideConstraints, options: Solve
     n = source.n_mentees
     group = np.asarray(side.group, np.int64)
     groups = np.unique(group[group >= 0])
-    size = np.array([np.sum(group == g) for g in groups], float)
+    size = np.bincount(group[group >= 0])[groups].astype(float)
     need = np.ceil(float(side.share_floor) * size - 1e-9)
     where = np.full(int(group.max(initial=-1)) + 1, -1, np.int64)
     where[groups] = np.arange(len(groups))

@@ -141,7 +141,7 @@ class _Inner:
         raise TypeError(f"unknown pair source {type(src).__name__}")
 
 
-def price_curve(sol, score, mentor, demand, cap, c, B: float):
+def price_curve(sol, score, chosen_pairs, demand, cap, c, B: float):
     """``(lambda, bound)``: the least of the bounds ``D(lambda)`` that one certified flow's dual
     prices give for EVERY ``lambda >= 0`` (None without prices or a certificate).
 
@@ -151,7 +151,8 @@ def price_curve(sol, score, mentor, demand, cap, c, B: float):
     the chosen pairs take ``w'_ij = max(0, s_ij - lambda c_j - u_i - p'_j)``; weak duality on the
     shifted flow gives ``U(lambda) <= D(lambda) = lambda B + sum_i d_i u_i + sum_j cap_j p'_j +
     sum_chosen w'_ij + eps n_max``. ``D`` is convex in ``lambda``: a ternary search finds its
-    least value. ``score`` are the flow's own (shifted) scores of its ``chosen`` pairs."""
+    least value. ``chosen_pairs`` = (mentees, mentors) of the flow's chosen pairs, ``score`` their own
+    (shifted) scores."""
     cert = sol.certificate or {}
     if sol.prices is None or not cert.get("holds") or sol.bound is None:
         return None
@@ -163,7 +164,7 @@ def price_curve(sol, score, mentor, demand, cap, c, B: float):
         return None
     base = float(d[d > 0] @ u[d > 0])
     tail = float(cert.get("max_reduced_gain", 0.0)) * float(cert.get("n_max", 0))
-    ch_i, ch_j, ch_s = mentor[0], mentor[1], score  # chosen pairs: mentee, mentor, score
+    (ch_i, ch_j), ch_s = chosen_pairs, score  # the chosen pairs: (mentee, mentor), score
 
     def D(lam: float) -> float:
         pp = np.maximum(0.0, p - lam * c)
