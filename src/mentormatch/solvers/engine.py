@@ -36,6 +36,13 @@ than ``LAGRANGE_PAIRS`` pairs is solved by the Lagrangian of the floors
 (:mod:`mentormatch.solvers.floors`): the certified flow with a bonus per mentee of each group
 bounds every pair, and its flows that meet every floor are the primal.
 
+**Score floors at any size.** The linear relaxation prices score floors badly (a pair's reduced
+cost is not monotone in its score, so no score bound prices the pairs outside the candidates).
+When they are the only side rows (:func:`mentormatch.solvers.scorefloors.handles`), their
+Lagrangian (:mod:`mentormatch.solvers.scorefloors`: the certified flow on scores scaled per
+group) answers first at every size; below ``LAGRANGE_PAIRS``, a column generation follows when
+it left a gap, and the better bound and assignment are kept.
+
 HiGHS runs single-threaded with a fixed seed, so the same inputs give the same pairs.
 """
 from __future__ import annotations
@@ -49,7 +56,7 @@ from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .linear import FAMILIES, LinearModel
-from . import floors, lagrange, relax
+from . import floors, lagrange, relax, scorefloors
 from .heuristics import neighbourhood, repair
 from .relax import Candidates, Run
 from .sources import ArraySource
@@ -213,9 +220,15 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
             return out
     if size > LAGRANGE_PAIRS and floors.handles(shell.side, capacity, demand, load, coverage_first,
                                                 bonus, (li, lj)):
-        out = _by_lagrange(source, shell, options, deadline, started, limit, share_floors=True)
+        out = _by_lagrange(source, shell, options, deadline, started, limit, kind="share")
         if out is not None:
             return out
+    early = None  # score floors: the Lagrangian first at every size (the LP prices them badly)
+    if scorefloors.handles(shell.side, capacity, demand, load, coverage_first, bonus, (li, lj)):
+        early = _by_lagrange(source, shell, options, deadline, started, limit, kind="score")
+        if early is not None and (early[1].status == "optimal" or size > LAGRANGE_PAIRS
+                                  or time.perf_counter() >= deadline):
+            return early
     if coverage_first:
         _, _, covered, _, proven_cover = _solve_stage(
             source, LinearModel(shell, stage="coverage"), options, deadline, cert, "coverage",
@@ -242,28 +255,37 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
                  bound=bound, certificate=cert, message=message)
     if lagrangian and not optimal and (sol.gap is None or sol.gap > LAGRANGE_AFTER_GAP):
         # the column generation stalled: the Lagrangian's bound and primal, the better of each
-        more = _by_lagrange(source, shell, options,
-                            max(deadline, time.perf_counter() + LAGRANGE_GRACE * limit), started, limit)
-        if more is not None:
-            alt_problem, alt = more
-            both = min(b for b in (sol.bound, alt.bound) if b is not None)
-            if alt.objective > sol.objective:
-                problem, sol = alt_problem, alt
-            if sol is alt:
-                sol.certificate["column_generation"] = cert
-            else:
-                sol.certificate["lagrangian"] = alt.certificate
-            gap = (both - sol.objective) / max(abs(both), 1e-12)
-            sol.bound = both
-            if gap <= OPTIMAL_GAP or both - sol.objective <= 1e-9:
-                sol.status, sol.message = "optimal", ""
+        early = _by_lagrange(source, shell, options,
+                             max(deadline, time.perf_counter() + LAGRANGE_GRACE * limit), started,
+                             limit)
+    if early is not None and not optimal:
+        problem, sol = _better_of(problem, sol, early, cert)
+    return problem, sol
+
+
+def _better_of(problem, sol, more, cert: dict):
+    """The column generation's answer and a Lagrangian's: the better assignment, the least
+    bound (both valid over every pair), optimal when they meet."""
+    alt_problem, alt = more
+    both = min(b for b in (sol.bound, alt.bound) if b is not None)
+    if alt.objective > sol.objective:
+        problem, sol = alt_problem, alt
+    if sol is alt:
+        sol.certificate["column_generation"] = cert
+    else:
+        sol.certificate["lagrangian"] = alt.certificate
+    gap = (both - sol.objective) / max(abs(both), 1e-12)
+    sol.bound = both
+    if gap <= OPTIMAL_GAP or both - sol.objective <= 1e-9:
+        sol.status, sol.message = "optimal", ""
     return problem, sol
 
 
 def _by_lagrange(source, shell: AssignmentProblem, options, deadline, started, limit,
-                 share_floors: bool = False):
-    """The engine's answer from :func:`mentormatch.solvers.lagrange.solve_lagrange` (a budget)
-    or :func:`mentormatch.solvers.floors.solve_floors` (share floors), or None."""
+                 kind: str = "budget"):
+    """The engine's answer from :func:`mentormatch.solvers.lagrange.solve_lagrange` (``kind``
+    "budget"), :func:`mentormatch.solvers.floors.solve_floors` ("share" floors) or
+    :func:`mentormatch.solvers.scorefloors.solve_score_floors` ("score" floors), or None."""
     from ..pairs import Candidates as PairSet
 
     model = LinearModel(shell)
@@ -273,10 +295,15 @@ def _by_lagrange(source, shell: AssignmentProblem, options, deadline, started, l
     def factory(i, j, s):
         return Run(source, model, options, deadline, none), Candidates(i, j, s, m, none)
 
-    res = (floors.solve_floors(source, shell.capacity, shell.demand, shell.side, options, deadline)
-           if share_floors else
-           lagrange.solve_lagrange(source, shell.capacity, shell.demand, shell.side, options,
-                                   deadline, factory))
+    if kind == "share":
+        res = floors.solve_floors(source, shell.capacity, shell.demand, shell.side, options,
+                                  deadline)
+    elif kind == "score":
+        res = scorefloors.solve_score_floors(source, shell.capacity, shell.demand, shell.side,
+                                             options, deadline)
+    else:
+        res = lagrange.solve_lagrange(source, shell.capacity, shell.demand, shell.side, options,
+                                      deadline, factory)
     if res is None:
         return None
     problem = AssignmentProblem(PairSet(res.i, res.j, shell.n_mentees, m), res.s, shell.capacity,

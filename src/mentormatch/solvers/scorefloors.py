@@ -1,0 +1,248 @@
+"""A Lagrangian bound and primal for score floors by group at any size: the inner problem is the
+certified min-cost flow on scores scaled by a factor per mentee of each group, so demand and
+capacity stay exact and the bound holds over EVERY pair of the source.
+
+Why it is valid
+---------------
+A score floor asks each group ``g`` for a mean score per member of at least ``alpha`` times the
+mean over all ``N`` mentees: ``N G_g >= alpha |g| T``, with ``G_g`` the total score of the pairs
+of ``g``'s mentees and ``T`` the total score (the row of :mod:`mentormatch.solvers.linear`:
+``sum_k (alpha |g| - N [mentee of k in g]) s_k x_k <= 0``). Dualising it with ``lambda_g / N``
+(``lambda_g >= 0``), for every assignment that meets the floors::
+
+    score(x) <= score(x) + sum_g (lambda_g / N) (N G_g(x) - alpha |g| T(x))
+              = sum_ij f_i s_ij x_ij,    f_i = 1 + lambda_g(i) - alpha sum_g lambda_g |g| / N
+
+so ``U(lambda) = max { sum_ij max(f_i, eps) s_ij x_ij : x a capacity flow }`` bounds the optimum
+for every ``lambda >= 0`` (raising a factor to ``eps > 0`` only raises the max; scores are at
+least 0, so ``f s <= max(f, eps) s``). The max is the plain certified flow on scaled scores
+(:class:`ScaledBlocks`, :class:`ScaledBounds`: a factor ``f >= 0`` times an upper bound of ``s``
+bounds ``f s``); its certified ``bound`` (over every pair) is used, and the least one seen kept.
+
+The primal: the flow at ``lambda`` is itself an assignment; it meets the floors once the groups
+that fall short weigh enough. As for share floors (:mod:`mentormatch.solvers.floors`), the
+multipliers of the groups short of their floor are raised (doubling), then bisected between the
+last value where the group fell short and the last one where every floor held; the best
+assignment that meets them (its plain scores recomputed, the floors checked) and the least bound
+are kept.
+
+Handled: score floors alone (:func:`handles`): one mentor per mentee, unit loads, whole
+capacities, no locks, no ``coverage_first`` and no objective bonus; other models stay on the
+engine's column generation. Scores must be at least 0 (``pair()``'s are: non-negative weights on
+features in [0, 1]); the scaled scorers watch every exact score they hand out, and a negative one
+voids the bound (the engine then keeps its column generation).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+
+from .base import AssignmentProblem, SideConstraints, SolverOptions
+from .lagrange import LagrangeResult
+
+log = logging.getLogger(__name__)
+
+__all__ = ["handles", "solve_score_floors", "ScaledBlocks", "ScaledBounds"]
+
+#: At most this many inner flows.
+MAX_FLOWS = 16
+#: Bisection rounds once a flow meets every floor.
+BISECTIONS = 6
+#: The least factor a mentee's scores are scaled by (see the module docstring).
+EPS = 1e-6
+#: The first multiplier of a short group: a 2 % weight on its mentees' scores.
+FIRST_STEP = 0.02
+
+
+def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool, bonus,
+            locked) -> bool:
+    """True when the only side rows are score floors and the inner problem is a plain flow with
+    one mentor per mentee."""
+    if set(side.active()) != {"score_floor"} or side.group is None:
+        return False
+    if not np.any(np.asarray(side.group) >= 0):
+        return False
+    cap = np.asarray(capacity, float)
+    if coverage_first or bonus is not None or np.any(cap != np.round(cap)):
+        return False
+    if demand is not None and np.any(np.asarray(demand) > 1):
+        return False
+    if load is not None and np.any(np.asarray(load, float) != 1):
+        return False
+    return locked[0] is None or len(locked[0]) == 0
+
+
+class ScaledBlocks:
+    """``factor[row] x scorer(rows)`` where the pair is eligible (a block scorer: mentee rows)."""
+
+    def __init__(self, scorer, factor: np.ndarray, seen: dict):
+        self.scorer, self.factor, self.seen = scorer, factor, seen
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        block = np.array(self.scorer(rows), dtype=np.float64, copy=True)
+        ok = np.isfinite(block)
+        if np.any(block[ok] < 0):
+            self.seen["negative"] = True
+        block[ok] *= np.broadcast_to(self.factor[rows][:, None], block.shape)[ok]
+        return block
+
+
+class ScaledBounds:
+    """A bounded scorer (:class:`mentormatch.scale.BoundedScorer` and its subsets) whose bounds
+    and exact scores are scaled by a factor ``>= 0`` per mentee. Its passes run on the calling
+    process (no executor kit: the remote passes would score without the factor)."""
+
+    def __init__(self, base, factor: np.ndarray, seen: dict):
+        self.base, self.factor, self.seen = base, factor, seen
+        self.top = float(np.max(factor, initial=1.0))
+
+    def __getattr__(self, name):  # n, m, order, inverse, eligible_counts, exact, ...
+        if name in ("exact_kit", "bounds_rows"):
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    @property
+    def largest(self) -> float:
+        return self.base.largest * self.top
+
+    @property
+    def margin(self) -> float:
+        """The base's margin scaled, plus the float32 rounding of the product."""
+        return self.base.margin * self.top + 4 * 2.0 ** -24 * self.largest
+
+    def subset(self, rows=None, cols=None) -> "ScaledBounds":
+        return ScaledBounds(self.base.subset(rows=rows, cols=cols), self.factor, self.seen)
+
+    def upper(self, a: int, b: int, out=None) -> np.ndarray:
+        from ..scale import BIG
+
+        up = self.base.upper(a, b, out)
+        mentee = np.asarray(self.base.order[a:b], np.int64)
+        keep = up > -BIG / 2
+        up[keep] *= np.broadcast_to(self.factor[mentee][:, None].astype(up.dtype), up.shape)[keep]
+        return up
+
+    def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        mentee = np.asarray(self.base.order, np.int64)[np.asarray(row, np.int64)]
+        s = self.base.exact_scores(row, mentor)
+        if np.any(s[np.isfinite(s)] < 0):
+            self.seen["negative"] = True
+        return s * self.factor[mentee]
+
+
+def _scaled_flow(source, factor: np.ndarray, cap, demand, opts: SolverOptions, seen: dict):
+    """(problem on the final sparse pairs with scaled scores, solution); ``seen["negative"]``
+    set when a negative score was met."""
+    from ..pairs import Candidates as PairSet
+    from .certify import solve_flow_any, solve_scored
+    from .sources import ArraySource, BlockSource, BoundedSource
+
+    n, m = source.n_mentees, source.n_mentors
+    if isinstance(source, ArraySource):
+        order = np.argsort(source.i * m + source.j, kind="stable")
+        i, j = source.i[order], source.j[order]
+        if np.any(source.s < 0):
+            seen["negative"] = True
+        problem = AssignmentProblem(PairSet(i, j, n, m), source.s[order] * factor[i], cap,
+                                    demand=demand)
+        return problem, solve_flow_any(problem, opts)
+    if isinstance(source, BlockSource):
+        return solve_scored(ScaledBlocks(source.scorer, factor, seen), cap, n_mentees=n, n_mentors=m,
+                            demand=demand, options=opts)
+    if isinstance(source, BoundedSource):
+        from .bounded import solve_bounded
+
+        return solve_bounded(ScaledBounds(source.scorer, factor, seen), cap, demand=demand, options=opts)
+    raise TypeError(f"unknown pair source {type(source).__name__}")
+
+
+def floor_slack(mentee: np.ndarray, score: np.ndarray, pos: np.ndarray, size: np.ndarray,
+                alpha: float, n: int) -> np.ndarray:
+    """Each group's ``N G_g - alpha |g| T`` for the pairs ``(mentee, score)`` (>= 0: the floor
+    holds), ``pos`` each mentee's group position (-1: none)."""
+    g = pos[mentee]
+    G = np.bincount(g[g >= 0], weights=score[g >= 0], minlength=len(size))
+    return n * G - alpha * size * float(score.sum())
+
+
+def solve_score_floors(source, capacity, demand, side: SideConstraints, options: SolverOptions,
+                       deadline: float) -> LagrangeResult | None:
+    """Best bound and best assignment meeting the score floors (see the module docstring); None
+    when no flow was certified or none met the floors in the time."""
+    say = log.info if options.progress else log.debug
+    n = source.n_mentees
+    alpha = float(side.score_floor)
+    group = np.asarray(side.group, np.int64)
+    groups = np.unique(group[group >= 0])
+    size = np.bincount(group[group >= 0])[groups].astype(float)
+    where = np.full(int(group.max(initial=-1)) + 1, -1, np.int64)
+    where[groups] = np.arange(len(groups))
+    pos = np.where(group >= 0, where[np.maximum(group, 0)], -1)
+    cap = np.asarray(capacity, float)
+    dem = np.ones(n) if demand is None else np.asarray(demand, float)
+    opts = SolverOptions(seed=options.seed, progress=False, certify=True)
+    tol = 1e-9 * n * max(1.0, float(size.max(initial=1.0)))
+    seconds: list[float] = []
+    seen = {"negative": False}
+    best_U, best = math.inf, None  # best: (value, i, j, s, chosen)
+
+    def time_for_another() -> bool:
+        last = seconds[-1] if seconds else 0.0
+        return (len(seconds) < MAX_FLOWS and not seen["negative"]
+                and time.perf_counter() + 1.2 * last < deadline)
+
+    def flow_at(lam: np.ndarray) -> np.ndarray:
+        """Solve at ``lam``; returns each group's slack (and keeps bound and primal)."""
+        nonlocal best_U, best
+        t = time.perf_counter()
+        common = 1.0 - alpha * float(lam @ size) / n
+        factor = np.maximum(common + np.where(pos >= 0, lam[np.maximum(pos, 0)], 0.0), EPS)
+        problem, sol = _scaled_flow(source, factor, cap, demand, opts, seen)
+        P = problem.pairs
+        plain = problem.score / factor[P.mentee]
+        mt = P.mentee[sol.chosen]
+        slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
+        if sol.status == "optimal" and sol.bound is not None:
+            best_U = min(best_U, float(sol.bound))
+        meets = bool(np.all(slack >= -tol)) and bool(np.all(np.bincount(mt, minlength=n) <= dem))
+        value = float(plain[sol.chosen].sum())
+        if meets and (best is None or value > best[0] + 1e-12):
+            on = np.zeros(len(P), bool)
+            on[sol.chosen] = True
+            best = (value, P.mentee, P.mentor, plain, on)
+        seconds.append(time.perf_counter() - t)
+        say("score floors: %d flows, short groups %d, U %.6g, best %.6g, %.2fs", len(seconds),
+            int(np.sum(slack < -tol)), best_U, -math.inf if best is None else best[0], seconds[-1])
+        return slack < -tol
+
+    lam = np.zeros(len(groups))
+    short = flow_at(lam)
+    short_at = np.zeros(len(groups))  # per group: the largest multiplier seen where it fell short
+    while short.any() and time_for_another():
+        short_at = np.where(short, np.maximum(short_at, lam), short_at)
+        lam = np.where(short, np.maximum(2.0 * lam, FIRST_STEP), lam)
+        short = flow_at(lam)
+    if best is not None and lam.any():
+        hi = lam.copy()  # every floor held here
+        for _ in range(BISECTIONS):
+            if not time_for_another() or np.all(hi - short_at <= 1e-9 * np.maximum(hi, 1.0)):
+                break
+            trial = 0.5 * (short_at + hi)
+            short = flow_at(trial)
+            if not short.any():
+                hi = trial
+            else:
+                short_at = np.where(short, trial, short_at)
+                hi = np.where(short, hi, trial)
+        lam = hi
+    if best is None or best_U == math.inf or seen["negative"]:
+        return None
+    value, i, j, s, on = best
+    cert = {"method": "lagrangian score floors + certified flow", "flows": len(seconds),
+            "lagrangian_bound": best_U,
+            "multipliers": {str(g): float(x) for g, x in zip(groups, lam)},
+            "flow_seconds": [round(x, 3) for x in seconds]}
+    return LagrangeResult(i, j, s, on, value, max(best_U, value), cert)

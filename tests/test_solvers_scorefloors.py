@@ -1,0 +1,144 @@
+"""The engine's Lagrangian path for score floors by group (solvers/scorefloors.py): its bound
+holds over every assignment that an independent exact solver (scipy's milp on the full model)
+finds, on every pair source; its assignment meets every floor recomputed from the inputs; and
+through pair() on the scale path (blocks and bounds) it is the same."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mentormatch as mm
+from mentormatch import pipeline as P
+from mentormatch.solvers import SolverOptions, engine
+from mentormatch.solvers.certify import solve_flow_any
+from mentormatch.solvers.engine import solve_source
+from mentormatch.solvers.sources import ArraySource, BlockSource
+from mentormatch.testing import violations
+
+
+def _reference(p, time_limit: float | None = None) -> float:
+    """The full score-floor model over x, solved by scipy's milp: the optimum, or with a
+    ``time_limit`` the best assignment it found (a lower bound on the optimum)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    Q, side = p.pairs, p.side
+    K, n = len(Q), p.n_mentees
+    rows, lo, hi = [], [], []
+    for i in range(n):
+        rows.append((Q.mentee == i).astype(float)); lo.append(0); hi.append(p.demand[i])
+    for j in range(p.n_mentors):
+        rows.append((Q.mentor == j).astype(float)); lo.append(0); hi.append(p.capacity[j])
+    alpha = side.score_floor
+    for g in np.unique(side.group[side.group >= 0]):
+        size = np.sum(side.group == g)
+        rows.append(p.score * (n * (side.group[Q.mentee] == g) - alpha * size))
+        lo.append(0.0); hi.append(np.inf)
+    res = milp(-p.score, constraints=LinearConstraint(np.array(rows), lo, hi),
+               integrality=np.ones(K), bounds=Bounds(0, 1),
+               options={"mip_rel_gap": 1e-9, **({"time_limit": time_limit} if time_limit else {})})
+    assert res.x is not None  # (the empty assignment meets every floor: always feasible)
+    assert res.status == 0 or time_limit
+    return float(p.score @ np.round(res.x))
+
+
+def _instance(seed, n=30, m=12, alpha=0.9):
+    from mentormatch.pairs import Candidates
+    from mentormatch.solvers.base import AssignmentProblem, SideConstraints
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n, m)) < 0.6
+    pairs = Candidates.from_mask(mask)
+    group = rng.integers(-1, 3, n)
+    # group 0 scores low and competes for the same mentors: the plain optimum leaves it short
+    score = np.round(rng.random(len(pairs)) * np.where(group[pairs.mentee] == 0, 0.5, 1.0), 3)
+    cap = rng.integers(1, 3, m).astype(float)
+    side = SideConstraints(group=group, group_names=["a", "b", "c"], score_floor=alpha)
+    return AssignmentProblem(pairs, score, cap, side=side)
+
+
+def _binding(seed):
+    """An instance whose plain optimum violates a score floor (the floors bind)."""
+    for alpha in (0.9, 0.8, 0.7):
+        p = _instance(seed, alpha=alpha)
+        plain = solve_flow_any(p.without_side(), SolverOptions())
+        if violations(p, plain.chosen) == ["score_floor"]:
+            return p
+    raise AssertionError("no binding instance for this seed")
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("kind", ["array", "blocks"])
+def test_the_score_floor_lagrangian_holds_against_the_full_model(seed, kind):
+    p = _binding(seed)
+    dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    src = (ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
+           if kind == "array" else BlockSource(lambda rows: dense[rows], p.n_mentees, p.n_mentors))
+    best = _reference(p)
+    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    assert sol.bound >= best - 1e-6  # the bound holds over every pair
+    assert sol.objective <= best + 1e-9
+    pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
+    assert np.all(pos >= 0) and violations(p, pos) == []  # every floor, recomputed
+    assert float(p.score[pos].sum()) == pytest.approx(sol.objective, abs=1e-9)
+    assert (sol.status == "optimal") == (sol.gap <= 1e-6)
+    if sol.status == "optimal":
+        assert sol.objective == pytest.approx(best, abs=1e-6)
+
+
+def test_the_lagrangian_runs_first_and_names_itself(monkeypatch):
+    """Above LAGRANGE_PAIRS the engine answers with the score floors' Lagrangian alone."""
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    p = _binding(3)
+    src = ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
+    _, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    assert sol.certificate["method"] == "lagrangian score floors + certified flow"
+    assert sol.certificate["flows"] >= 2  # the floors bind: the multipliers moved
+    assert sol.bound >= _reference(p) - 1e-6
+
+
+def test_a_negative_score_voids_the_lagrangian_and_the_column_generation_answers():
+    """The scaled bound needs scores >= 0: with a negative one the engine keeps its column
+    generation, whose answer still meets the floors and holds against the full model."""
+    p = _binding(1)
+    p.score = p.score - 0.2
+    src = ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
+    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    assert "lagrangian" not in sol.certificate
+    assert sol.certificate["method"] != "lagrangian score floors + certified flow"
+    pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
+    assert violations(p, pos) == []
+    assert sol.bound >= _reference(p) - 1e-6
+
+
+@pytest.mark.parametrize("bounds", [False, True])
+def test_pair_on_the_scale_path_meets_the_score_floor(monkeypatch, bounds):
+    """pair() forced onto the scale path (blocks or bounds) with a score floor by region: the
+    same objective as the complete set, the floor recomputed from the pairs, the bound at least
+    the full model's optimum."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=14, seed=4)
+    programme = {"fairness": {"score_floor": 0.97, "floor_group": "region"}, "time_limit": 10}
+    small = P.prepare(mentors, mentees, programme)
+    best = _reference(small.problem, time_limit=20)  # an assignment milp found: <= the optimum
+    whole = mm.pair(mentors, mentees, programme)
+    from mentormatch.solvers import scorefloors
+
+    ran = []
+    solve = scorefloors.solve_score_floors
+    monkeypatch.setattr(scorefloors, "solve_score_floors", lambda *a: ran.append(solve(*a)) or ran[-1])
+    monkeypatch.setattr(P, "LARGE_PAIRS", 100)
+    monkeypatch.setattr(P, "USE_BOUNDS", bounds)
+    monkeypatch.setattr(P, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+    r = mm.pair(mentors, mentees, programme)
+    assert r.certificate["source"] == ("BoundedSource" if bounds else "BlockSource")
+    assert r.bound >= best - 1e-6
+    assert len(ran) == 1 and ran[0] is not None  # the Lagrangian ran on the scaled source
+    assert ran[0].bound >= best - 1e-6 and ran[0].value <= r.objective + 1e-9
+    mentee = np.asarray(small.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
+    mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
+    pos = small.problem.pairs.locate(mentee, mentor)
+    assert np.all(pos >= 0) and violations(small.problem, pos) == []
+    assert float(small.problem.score[pos].sum()) == pytest.approx(r.objective, abs=1e-6)
+    assert r.objective <= whole.bound + 1e-6 and whole.objective <= r.bound + 1e-6
+    if r.status == "optimal" and whole.status == "optimal":
+        assert r.objective == pytest.approx(whole.objective, abs=1e-6)
