@@ -50,15 +50,17 @@ from .heuristics import repair
 from .linear import Branch
 from .relax import Candidates, NoSolutionOnCandidates, Run
 
-__all__ = ["search", "tree_seconds", "TreeResult", "MAX_NODES", "TREE_SHARE", "TREE_MIN_SECONDS"]
+__all__ = ["search", "tree_seconds", "TreeResult", "MAX_NODES", "TREE_SHARE", "TREE_RATIO",
+           "TREE_MIN_SECONDS"]
 
 #: At most this many node relaxations in one search, and at most this share of the time left.
 MAX_NODES = 200
 TREE_SHARE = 0.5
-#: Within that, as long as the stage has taken so far, and at least this many seconds: each
-#: node prices every pair again (about 1 s of CPU at 3,000 x 1,500), so the tree at most doubles
-#: a stage's time (at 3,000 x 1,500 it moved the gap from 0.039 % to 0.036 % in two nodes).
-TREE_MIN_SECONDS = 2.0
+#: Within that, a quarter of the time the stage has taken so far, and at least this many
+#: seconds. Each node prices every pair again: about 1 s of CPU a node at 3,000 x 1,500, where
+#: two nodes moved the bound by 0.3 of a gap of 5 (the assignment is the weak side there), and
+#: about 0.02 s at 500 x 150, where two nodes prove the optimum.
+TREE_RATIO, TREE_MIN_SECONDS = 0.25, 2.0
 #: A count or a ``y`` within this of a whole number is whole.
 WHOLE = 1e-6
 
@@ -82,6 +84,14 @@ class _Node:
     branch: Branch
     sums: tuple[float, float] | None  # (active mentors, pairs); None: no relaxation solved
     y: np.ndarray | None
+    pick: int | None = None  # the key of its most fractional candidate pair
+
+
+def _pick(cand: Candidates, x: np.ndarray) -> int | None:
+    """The most fractional pair of a relaxation (the lowest key among equals), or None."""
+    frac = np.minimum(x, 1.0 - x)
+    k = int(np.argmax(frac)) if len(frac) else 0
+    return int(cand.key[k]) if len(frac) and frac[k] > WHOLE else None
 
 
 def _within(bound: float, value: float, gap: float) -> bool:
@@ -115,13 +125,17 @@ def _split(node: _Node, use_y: bool) -> list[Branch] | None:
         if frac[j] > WHOLE:
             return [dataclasses.replace(b, off=tuple(sorted(b.off + (j,)))),
                     dataclasses.replace(b, on=tuple(sorted(b.on + (j,))))]
+    if node.pick is not None:
+        k = node.pick
+        return [dataclasses.replace(b, pairs_out=tuple(sorted(b.pairs_out + (k,)))),
+                dataclasses.replace(b, pairs_in=tuple(sorted(b.pairs_in + (k,))))]
     return None
 
 
 def tree_seconds(run: Run, spent: float) -> float:
-    """The tree's time: ``spent`` (the stage so far) but at least ``TREE_MIN_SECONDS``, within
-    ``TREE_SHARE`` of the time left."""
-    return min(TREE_SHARE * max(run.left(), 0.0), max(TREE_MIN_SECONDS, spent))
+    """The tree's time: ``TREE_RATIO`` of ``spent`` (the stage so far) but at least
+    ``TREE_MIN_SECONDS``, within ``TREE_SHARE`` of the time left."""
+    return min(TREE_SHARE * max(run.left(), 0.0), max(TREE_MIN_SECONDS, TREE_RATIO * spent))
 
 
 def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap: float,
@@ -138,7 +152,7 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
     penalty = 1.0 + 2.0 * abs(root_bound)
     y_of = (lambda: lp.extra_x[model.y_at:model.y_at + model.m].copy()) if model.use_y else (lambda: None)
     heap = [(-root_bound, 0, _Node(root_bound, dataclasses.replace(root, penalty=penalty),
-                                   lp.sums(), y_of()))]
+                                   lp.sums(), y_of(), _pick(cand, lp.on_candidates(cand, lp._x))))]
     closed = -math.inf  # the largest bound among closed leaves
     found, solved, stopped = None, 0, "settled"
     try:
@@ -177,7 +191,8 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
                 if _within(bound, best_value, gap):
                     closed = max(closed, bound)
                 else:
-                    heapq.heappush(heap, (-bound, solved, _Node(bound, side, lp.sums(), y_of())))
+                    heapq.heappush(heap, (-bound, solved, _Node(bound, side, lp.sums(), y_of(),
+                                                                _pick(cand, x))))
     finally:
         model.set_branch(root)
         lp.sync_branch()

@@ -94,7 +94,7 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
             "constraints", "the linear relaxation over every eligible pair has no solution, so no "
             "assignment meets the constraints together", "relax the side constraints")])
     prices, U, x, keep, top = relaxed
-    branching = None
+    branching, root_settled = None, run.settled
     best, best_value, mip_bound, status = None, -math.inf, math.inf, "not run"
     rounded = repair(run, cand, x > 1 - 1e-7)  # the relaxation rounded down, then repaired
     if rounded is not None:
@@ -110,10 +110,12 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
     def outside_max():  # the best reduced cost outside the candidates, at the root's prices
         return max(float(outside[3].max()) if len(outside[3]) else -math.inf, floor)
 
-    if (best is not None and run.model.aggregated and not _within(bound_seen, best_value)
-            and run.left() > 0.5):
-        # split the relaxation on its fractional counts of active mentors and pairs, each
-        # side priced over every pair (branch.py says why the bound holds)
+    if (best is not None and run.model.aggregated and root_settled
+            and not _within(bound_seen, best_value) and run.left() > 0.5):
+        # split the relaxation on its fractional counts of active mentors and pairs, then on
+        # y and x, each side priced over every pair (branch.py says why the bound holds); only
+        # once the root's pricing is done: before that the gap is the pricing's, not the
+        # relaxation's
         keep_best = cand.key[best]
         tree = branch.search(run, cand, U, best_value, OPTIMAL_GAP,
                              branch.tree_seconds(run, time.perf_counter() - stage_start))

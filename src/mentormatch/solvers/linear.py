@@ -96,8 +96,10 @@ def budget_rounded(budget: float, per: np.ndarray, fixed: np.ndarray) -> float:
 class Branch:
     """The restrictions of a branch-and-bound node (:mod:`mentormatch.solvers.branch`): bounds
     on the number of active mentors and the number of pairs (``None``: free), the mentors fixed
-    inactive (``off``) or active (``on``), and the objective's charge per unit of each aggregate
-    row's elastic slack. ``Branch()`` restricts nothing: the root."""
+    inactive (``off``) or active (``on``), the pairs fixed out (``pairs_out``) or in
+    (``pairs_in``, keys ``mentee * n_mentors + mentor``, candidates only), and the objective's
+    charge per unit of each aggregate row's elastic slack. ``Branch()`` restricts nothing: the
+    root."""
 
     active_lo: float | None = None
     active_hi: float | None = None
@@ -105,7 +107,18 @@ class Branch:
     pairs_hi: float | None = None
     off: tuple = ()
     on: tuple = ()
+    pairs_out: tuple = ()
+    pairs_in: tuple = ()
     penalty: float = 1.0
+
+    def pair_bounds(self, keys: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+        """The bounds of the pair columns ``keys`` in this node, from their root bounds."""
+        lower, upper = np.array(lower, float), np.array(upper, float)
+        if self.pairs_in:
+            lower[np.isin(keys, np.asarray(self.pairs_in, np.int64))] = 1.0
+        if self.pairs_out:
+            upper[np.isin(keys, np.asarray(self.pairs_out, np.int64))] = 0.0
+        return lower, upper
 
     @property
     def free(self) -> bool:
@@ -413,8 +426,11 @@ class LinearModel:
                                  shape=(K, A.shape[1]))
             A = sp.vstack([A, link], format="csc")
             rhs = np.concatenate([rhs, np.zeros(K)])
-        lower = np.concatenate([np.asarray(locked, float), elo])
-        upper = np.concatenate([np.ones(K), ehi])
+        lo_x, hi_x = self.branch.pair_bounds(np.asarray(mentee, np.int64) * self.m
+                                             + np.asarray(mentor, np.int64),
+                                             np.asarray(locked, float), np.ones(K))
+        lower = np.concatenate([lo_x, elo])
+        upper = np.concatenate([hi_x, ehi])
         integer = np.concatenate([np.ones(K, bool), eint])
         objective = np.concatenate([obj, eobj])
         if self.aggregated and not with_aggregate:

@@ -80,6 +80,7 @@ class WarmLP:
         self.n_extra = A.shape[1] - self.first
         self.h = highs_instance(run.options, max(run.left(), 1.0), MIP_GAP)
         pass_model(self.h, A, obj, lo, hi, integer, rhs, mip=False)
+        self._fixed = np.zeros(0, np.int64)  # pairs whose bounds a node set (sync_branch)
 
     def _col(self, k: np.ndarray) -> np.ndarray:
         """LP column of the k-th pair (in joining order)."""
@@ -138,6 +139,15 @@ class WarmLP:
             cols = np.arange(model.y_at, model.y_at + model.m)
             self.h.changeColsBounds(len(cols), (self.first + cols).astype(np.int32), lo[cols],
                                     hi[cols])
+        # the pairs fixed in the last node or in this one, back to their bounds in this one
+        b = model.branch
+        keys = np.union1d(self._fixed, np.asarray(b.pairs_in + b.pairs_out, np.int64))
+        self._fixed = np.asarray(b.pairs_in + b.pairs_out, np.int64)
+        if len(keys):
+            order = np.argsort(self.keys)
+            pos = order[np.searchsorted(self.keys[order], keys)]
+            low, up = b.pair_bounds(keys, self.locked[pos].astype(float), np.ones(len(keys)))
+            self.h.changeColsBounds(len(keys), self._col(pos).astype(np.int32), low, up)
 
     def sums(self) -> tuple[float, float]:
         """(active mentors, pairs) of the last solution: the aggregates a branch splits."""
@@ -172,6 +182,7 @@ class Run:
         self.rounds = 0
         self.pairs_priced = 0
         self.lp: WarmLP | None = None  # kept: a branch re-solves from the last basis
+        self.settled = False  # the last relax() ended with its pricing done
         self.relax_deadline = time.perf_counter() + RELAX_SHARE * max(deadline - time.perf_counter(), 0)
 
     def left(self) -> float:
@@ -275,6 +286,7 @@ class Run:
                     or time.perf_counter() > self.relax_deadline):
                 # every outside pair not kept is at most this, at the returned prices
                 self.floor = best[4]
+                self.settled = not viol or settled  # else stopped by its rounds or its time
                 return best[1], best[0], lp.on_candidates(cand, x_lp), best[2], best[3]
             cand.add(*[np.concatenate([v[t] for v in viol]) for t in range(3)])
 
