@@ -8,11 +8,16 @@ The model is :class:`~mentormatch.solvers.linear.LinearModel` (stated once there
                 price every pair of the source against pi                  -> reduced costs rc
                 add the pairs with rc > 0 (the best few per mentee)
     until none: U = the Lagrangian bound, valid over ALL pairs
-    MIP         HiGHS branch-and-bound on the candidates, started from a feasible rounding of
-                the relaxation, within the time limit                      -> incumbent, bound B
+    heuristics  the relaxation rounded down and repaired; a small MIP on its fractional part
+    branch      (under a budget, once the pricing settled) best-first branching on the counts
+                of active mentors and of pairs, then on y and candidate pairs, every node
+                priced over every pair, within a quarter of the stage's time (branch.py)
+                                                                           -> incumbent, bound T
+    MIP         HiGHS branch-and-bound on the candidates, started from the incumbent, within
+                the time limit, unless T already proves it                -> incumbent, bound B
     certify     an assignment that uses a pair outside the candidates is worth at most
                 U + rc(pair); pairs with U + rc > incumbent join the candidates and the MIP runs
-                again; the bound over all pairs is min(U, max(B, U + max rc outside))
+                again; the bound over all pairs is min(U, T, max(B, U + max rc outside))
 
 ``status`` is ``"optimal"`` only when that bound is within ``OPTIMAL_GAP`` of the incumbent;
 otherwise ``"feasible"`` with the finite bound and gap. A time limit returns the best assignment
