@@ -41,6 +41,13 @@ def _few_candidates(monkeypatch):
     monkeypatch.setattr(relax, "ADD_PER_MENTEE", 1)
 
 
+def _untimed(monkeypatch):
+    """The engine without its candidates' MIP, its tree bounded by nodes, not by time."""
+    monkeypatch.setattr(engine, "MIP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(branch, "TREE_MIN_SECONDS", 1e6)
+    monkeypatch.setattr(branch, "TREE_SHARE", 1.0)
+
+
 def _root(p: AssignmentProblem):
     """The engine's root for the score stage: the run, the candidates and the relaxation."""
     P = p.pairs
@@ -79,7 +86,7 @@ def test_the_engine_without_its_mip_keeps_a_valid_bound(monkeypatch, make, seed)
     """With the candidates' MIP off, the bound and assignment are the relaxation's, the
     heuristics' and the tree's: bound >= milp's optimum >= objective, constraints recomputed."""
     _few_candidates(monkeypatch)
-    monkeypatch.setattr(engine, "MIP_MAX_COLUMNS", 0)
+    _untimed(monkeypatch)
     p = make(seed)
     best = reference(p)
     sol = solve_mip(p, SolverOptions(time_limit=30))
@@ -95,7 +102,7 @@ def test_the_engine_without_its_mip_keeps_a_valid_bound(monkeypatch, make, seed)
 def test_a_fractional_mentor_is_settled_by_the_count_of_active_mentors(monkeypatch):
     """The synthetic organisations' case (uniform stipends): the relaxation opens a fraction of
     a mentor; splitting on the number of active mentors proves the optimum without the MIP."""
-    monkeypatch.setattr(engine, "MIP_MAX_COLUMNS", 0)
+    _untimed(monkeypatch)
     settled = 0
     for seed in range(6):
         p = uniform(seed)
@@ -107,6 +114,18 @@ def test_a_fractional_mentor_is_settled_by_the_count_of_active_mentors(monkeypat
             assert sol.objective == pytest.approx(reference(p), abs=1e-6)
             settled += sol.status == "optimal"
     assert settled >= 3
+
+
+def test_when_counts_and_y_are_whole_the_pairs_split(monkeypatch):
+    """instance(5): splitting the counts and y ends after 6 nodes with every count and y whole
+    and the bound 0.4 % above the optimum; splitting candidate pairs then proves the optimum."""
+    _few_candidates(monkeypatch)
+    _untimed(monkeypatch)
+    p = instance(5)
+    sol = solve_mip(p, SolverOptions(time_limit=120))
+    tree = sol.certificate["score"]["branching"]
+    assert tree["stopped"] == "settled" and tree["nodes"] > 6
+    assert sol.status == "optimal" and sol.objective == pytest.approx(reference(p), abs=1e-6)
 
 
 def test_a_restricted_model_states_its_node():
