@@ -31,10 +31,12 @@ Rows (``n_j = sum_{k: mentor j} x[k]``; ``p[k] = success(score[k])``)::
 
 **Aggregate rows** bound the number of active mentors and the number of pairs, two whole
 numbers in every assignment. At the root they are free (``Branch()``: ``0 <= . <= their
-most``); :mod:`mentormatch.solvers.branch` tightens them to split the relaxation on a fractional
-count (``sum y <= 108`` or ``>= 109``): every assignment lies on one side. Their slacks keep each
-side's relaxation feasible whatever the candidates, so its prices always exist; a side with no
-assignment pays ``penalty`` per unit of slack in its bound instead of being unsolvable.
+most``), and the MIP leaves them out; :mod:`mentormatch.solvers.branch` tightens them to split
+the relaxation on a fractional count (``sum y <= 108`` or ``>= 109``): every assignment lies on
+one side. Their slacks keep each side's relaxation feasible whatever the candidates, so its
+prices always exist; a side with no assignment pays ``penalty`` per unit of slack in its bound
+instead of being unsolvable. A node (:class:`Branch`, :meth:`LinearModel.set_branch`) may also fix
+mentors' ``y`` and candidate pairs' ``x``: they enter the bound below at their fixed values.
 
 The success probability of a pair is ``p = clip(score / success_scale, 0, 1)``: the pair's score
 as a share of the best score a pair can have (``SideConstraints.success_scale``, the sum of the
@@ -236,7 +238,8 @@ class LinearModel:
 
     def set_branch(self, b: Branch) -> None:
         """Restrict the model to a branch-and-bound node: the aggregate rows' right-hand sides,
-        the slacks' charge, the bounds of the ``y`` columns (``aggregated`` models only)."""
+        the slacks' charge, the bounds of the ``y`` columns here, those of the pairs in
+        :meth:`matrix` (``aggregated`` models only)."""
         lo_a = 0.0 if b.active_lo is None else float(b.active_lo)
         hi_a = self.most_active if b.active_hi is None else float(b.active_hi)
         lo_p = 0.0 if b.pairs_lo is None else float(b.pairs_lo)

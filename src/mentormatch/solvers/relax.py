@@ -183,6 +183,7 @@ class Run:
         self.pairs_priced = 0
         self.lp: WarmLP | None = None  # kept: a branch re-solves from the last basis
         self.settled = False  # the last relax() ended with its pricing done
+        self.floor = -math.inf  # and every outside pair it did not keep is at most this
         self.relax_deadline = time.perf_counter() + RELAX_SHARE * max(deadline - time.perf_counter(), 0)
 
     def left(self) -> float:
