@@ -8,11 +8,16 @@ The model is :class:`~mentormatch.solvers.linear.LinearModel` (stated once there
                 price every pair of the source against pi                  -> reduced costs rc
                 add the pairs with rc > 0 (the best few per mentee)
     until none: U = the Lagrangian bound, valid over ALL pairs
-    MIP         HiGHS branch-and-bound on the candidates, started from a feasible rounding of
-                the relaxation, within the time limit                      -> incumbent, bound B
+    heuristics  the relaxation rounded down and repaired; a small MIP on its fractional part
+    branch      (under a budget, once the pricing settled) best-first branching on the counts
+                of active mentors and of pairs, then on y and candidate pairs, every node
+                priced over every pair, within a quarter of the stage's time (branch.py)
+                                                                           -> incumbent, bound T
+    MIP         HiGHS branch-and-bound on the candidates, started from the incumbent, within
+                the time limit, unless T already proves it                -> incumbent, bound B
     certify     an assignment that uses a pair outside the candidates is worth at most
                 U + rc(pair); pairs with U + rc > incumbent join the candidates and the MIP runs
-                again; the bound over all pairs is min(U, max(B, U + max rc outside))
+                again; the bound over all pairs is min(U, T, max(B, U + max rc outside))
 
 ``status`` is ``"optimal"`` only when that bound is within ``OPTIMAL_GAP`` of the incumbent;
 otherwise ``"feasible"`` with the finite bound and gap. A time limit returns the best assignment
@@ -56,7 +61,7 @@ from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .linear import FAMILIES, LinearModel
-from . import floors, lagrange, relax, scorefloors
+from . import branch, floors, lagrange, relax, scorefloors
 from .heuristics import neighbourhood, repair
 from .relax import Candidates, Run
 from .sources import ArraySource
@@ -85,6 +90,7 @@ LAGRANGE_AFTER_GAP, LAGRANGE_GRACE = 1e-2, 0.1
 
 def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max):
     """(candidates, chosen mask, objective in the stage's units, bound over every pair, proven)"""
+    stage_start = time.perf_counter()
     m = source.n_mentors
     li, lj = lock_pairs
     lock_keys = np.unique(np.asarray(li, np.int64) * m + np.asarray(lj, np.int64))
@@ -100,7 +106,8 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
             "constraints", "the linear relaxation over every eligible pair has no solution, so no "
             "assignment meets the constraints together", "relax the side constraints")])
     prices, U, x, keep, top = relaxed
-    best, best_value, mip_bound, status = None, -math.inf, math.inf, "time"
+    branching, root_settled = None, run.settled
+    best, best_value, mip_bound, status = None, -math.inf, math.inf, "not run"
     rounded = repair(run, cand, x > 1 - 1e-7)  # the relaxation rounded down, then repaired
     if rounded is not None:
         best, best_value = rounded, run.value(cand, rounded)
@@ -110,11 +117,28 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
         best, best_value = fixed_fill, run.value(cand, fixed_fill)
     outside = [np.concatenate([p[t] for p in keep]) if keep else np.zeros(0) for t in range(4)]
     bound_seen = U  # the best valid bound over every pair so far
+    floor = run.floor  # the root's, at the prices of U (the branching below prices again)
 
-    def outside_max():
-        return max(float(outside[3].max()) if len(outside[3]) else -math.inf, run._floor)
+    def outside_max():  # the best reduced cost outside the candidates, at the root's prices
+        return max(float(outside[3].max()) if len(outside[3]) else -math.inf, floor)
 
+    if (best is not None and run.model.aggregated and root_settled
+            and not _within(bound_seen, best_value) and run.left() > 0.5):
+        # split the relaxation on its fractional counts of active mentors and pairs, then on
+        # y and x, each side priced over every pair (branch.py says why the bound holds); only
+        # once the root's pricing is done: before that the gap is the pricing's, not the
+        # relaxation's
+        keep_best = cand.key[best]
+        tree = branch.search(run, cand, U, best_value, OPTIMAL_GAP,
+                             branch.tree_seconds(run, time.perf_counter() - stage_start))
+        best = np.isin(cand.key, keep_best if tree.best_keys is None else tree.best_keys)
+        best_value = max(best_value, tree.value)
+        bound_seen = min(bound_seen, tree.bound)
+        branching = {"nodes": tree.nodes, "open": tree.open, "stopped": tree.stopped,
+                     "bound": tree.bound}
     for attempt in range(4):
+        if best is not None and _within(bound_seen, best_value):
+            break
         if best is not None and len(cand) > MIP_MAX_COLUMNS:
             # HiGHS's branch-and-bound on this many columns overruns its time limit (47 s for a
             # 25 s limit on 86,000 at 3,000 x 1,500) without a better assignment: the
@@ -169,8 +193,12 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
     cert[label] = {"lagrangian_bound": U, "mip_status": status, "mip_bound": mip_bound,
                    "candidates": int(len(cand)), "pairs_priced": int(run.pairs_priced),
                    "pricing_rounds": run.rounds, "max_reduced_cost_outside": max_out,
-                   "bound": bound}
+                   "bound": bound, "branching": branching}
     return cand, best, best_value, bound, proven
+
+
+def _within(bound: float, value: float) -> bool:
+    return bound - value <= OPTIMAL_GAP * max(abs(bound), 1e-12) or bound - value <= 1e-9
 
 
 def _lock_scores(source, li, lj) -> np.ndarray:

@@ -8,7 +8,8 @@ Maximisation; every row is ``a . x <= b``, so every dual price is ``>= 0``. Colu
   stipend under a budget, a minimum load, a reservation value, balanced loads; integer);
 * ``z[i]`` per mentee, at most 1 and at most its number of pairs: "matched" (only for share
   floors or ``coverage_first`` with mentees who need several mentors; continuous);
-* ``L``, the shared level of balanced loads (integer).
+* ``L``, the shared level of balanced loads (integer);
+* ``e[0..3]``, the elastic slacks of the aggregate rows (only under a budget; continuous).
 
 Rows (``n_j = sum_{k: mentor j} x[k]``; ``p[k] = success(score[k])``)::
 
@@ -24,6 +25,18 @@ Rows (``n_j = sum_{k: mentor j} x[k]``; ``p[k] = success(score[k])``)::
     share_floor  - sum_{i in g} matched[i] <= - ceil(beta |g|)     (matched = z, or the pairs' sum)
     score_floor  sum_k (alpha |g| - N [mentee of k in g]) score[k] x[k] <= 0
     coverage     - sum_i matched[i] <= - best            (the second stage of coverage_first)
+    aggregate    sum_j y[j] - e0 <= active_hi,  - sum_j y[j] - e1 <= - active_lo,
+                 sum_k x[k] - e2 <= pairs_hi,   - sum_k x[k] - e3 <= - pairs_lo
+                 (under a budget; the objective charges ``penalty`` per unit of each e)
+
+**Aggregate rows** bound the number of active mentors and the number of pairs, two whole
+numbers in every assignment. At the root they are free (``Branch()``: ``0 <= . <= their
+most``), and the MIP leaves them out; :mod:`mentormatch.solvers.branch` tightens them to split
+the relaxation on a fractional count (``sum y <= 108`` or ``>= 109``): every assignment lies on
+one side. Their slacks keep each side's relaxation feasible whatever the candidates, so its
+prices always exist; a side with no assignment pays ``penalty`` per unit of slack in its bound
+instead of being unsolvable. A node (:class:`Branch`, :meth:`LinearModel.set_branch`) may also fix
+mentors' ``y`` and candidate pairs' ``x``: they enter the bound below at their fixed values.
 
 The success probability of a pair is ``p = clip(score / success_scale, 0, 1)``: the pair's score
 as a share of the best score a pair can have (``SideConstraints.success_scale``, the sum of the
@@ -49,7 +62,7 @@ import scipy.sparse as sp
 
 from .base import AssignmentProblem, SideConstraints
 
-__all__ = ["LinearModel", "success_probability", "FAMILIES"]
+__all__ = ["LinearModel", "Branch", "success_probability", "FAMILIES"]
 
 #: Constraint families that can be relaxed one at a time to find which ones conflict.
 FAMILIES = ("locked", "min_load", "budget", "reservation", "balanced_load", "score_floor",
@@ -79,6 +92,39 @@ def budget_rounded(budget: float, per: np.ndarray, fixed: np.ndarray) -> float:
         return budget
     g = int(np.gcd.reduce(nz))
     return math.floor(budget * 100 / g + 1e-9) * g / 100
+
+
+@dataclass(frozen=True)
+class Branch:
+    """The restrictions of a branch-and-bound node (:mod:`mentormatch.solvers.branch`): bounds
+    on the number of active mentors and the number of pairs (``None``: free), the mentors fixed
+    inactive (``off``) or active (``on``), the pairs fixed out (``pairs_out``) or in
+    (``pairs_in``, keys ``mentee * n_mentors + mentor``, candidates only), and the objective's
+    charge per unit of each aggregate row's elastic slack. ``Branch()`` restricts nothing: the
+    root."""
+
+    active_lo: float | None = None
+    active_hi: float | None = None
+    pairs_lo: float | None = None
+    pairs_hi: float | None = None
+    off: tuple = ()
+    on: tuple = ()
+    pairs_out: tuple = ()
+    pairs_in: tuple = ()
+    penalty: float = 1.0
+
+    def pair_bounds(self, keys: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+        """The bounds of the pair columns ``keys`` in this node, from their root bounds."""
+        lower, upper = np.array(lower, float), np.array(upper, float)
+        if self.pairs_in:
+            lower[np.isin(keys, np.asarray(self.pairs_in, np.int64))] = 1.0
+        if self.pairs_out:
+            upper[np.isin(keys, np.asarray(self.pairs_out, np.int64))] = 0.0
+        return lower, upper
+
+    @property
+    def free(self) -> bool:
+        return self == Branch(penalty=self.penalty)
 
 
 @dataclass
@@ -165,7 +211,10 @@ class LinearModel:
         block("share_floor", len(self.groups) if self.share else 0)
         block("score_floor", len(self.groups) if self.score_floor else 0)
         block("coverage", 1 if self.coverage_rows else 0)
+        self.aggregated = bool(self.budget)
+        block("aggregate", 4 if self.aggregated else 0)
         self.rows, self.n_rows = blocks, at
+        self.most_active, self.most_pairs = float(m), float(demand.sum())
 
         rhs = np.zeros(at)
         rhs[self._r("mentee")] = demand
@@ -182,7 +231,30 @@ class LinearModel:
             rhs[self._r("coverage")] = -float(coverage_at_least)
         self.rhs = rhs
         self.sizes = np.bincount(group[group >= 0], minlength=len(self.gpos))[self.groups]
+        self.branch = Branch()
         self._extra = self._extra_columns()
+        if self.aggregated:
+            self.set_branch(self.branch)
+
+    def set_branch(self, b: Branch) -> None:
+        """Restrict the model to a branch-and-bound node: the aggregate rows' right-hand sides,
+        the slacks' charge, the bounds of the ``y`` columns here, those of the pairs in
+        :meth:`matrix` (``aggregated`` models only)."""
+        lo_a = 0.0 if b.active_lo is None else float(b.active_lo)
+        hi_a = self.most_active if b.active_hi is None else float(b.active_hi)
+        lo_p = 0.0 if b.pairs_lo is None else float(b.pairs_lo)
+        hi_p = self.most_pairs if b.pairs_hi is None else float(b.pairs_hi)
+        self.rhs[self._r("aggregate")] = [hi_a, -lo_a, hi_p, -lo_p]
+        _, obj, lo, hi, _ = self._extra
+        obj[self.slack_at:self.slack_at + 4] = -float(b.penalty)
+        if self.use_y:
+            y = slice(self.y_at, self.y_at + self.m)
+            lo[y], hi[y] = 0.0, 1.0
+            lo[self.y_at + np.asarray(b.on, np.int64)] = 1.0
+            hi[self.y_at + np.asarray(b.off, np.int64)] = 0.0
+        elif b.on or b.off:
+            raise ValueError("mentors are fixed active or inactive only in a model with y columns")
+        self.branch = b
 
     def _r(self, name: str) -> slice:
         b = self.rows[name]
@@ -236,6 +308,11 @@ class LinearModel:
             if self.coverage_rows:
                 cols.append(k); rows.append(np.full(K, self.rows["coverage"].start))
                 vals.append(-np.ones(K))
+        if self.aggregated:
+            at = self.rows["aggregate"].start
+            cols += [k, k]
+            rows += [np.full(K, at + 2), np.full(K, at + 3)]
+            vals += [np.ones(K), -np.ones(K)]
         if self.score_floor:
             alpha, N = float(self.side.score_floor), float(self.n)
             G = len(self.groups)
@@ -277,6 +354,11 @@ class LinearModel:
                 cols += [at + jj, at + jj]
                 rows += [self.rows["balanced_hi"].start + jj, self.rows["balanced_lo"].start + jj]
                 vals += [np.full(m, self.top), np.full(m, self.top)]
+            if self.aggregated:
+                cols += [at + jj, at + jj]
+                rows += [np.full(m, self.rows["aggregate"].start),
+                         np.full(m, self.rows["aggregate"].start + 1)]
+                vals += [np.ones(m), -np.ones(m)]
             obj.append(np.zeros(m)); lo.append(np.zeros(m)); hi.append(np.ones(m))
             integer.append(np.ones(m, bool))
             at += m
@@ -304,6 +386,17 @@ class LinearModel:
             obj.append(np.zeros(1)); lo.append(np.zeros(1)); hi.append(np.array([self.top - 1]))
             integer.append(np.ones(1, bool))
             at += 1
+        self.slack_at = None
+        if self.aggregated:
+            self.slack_at = at
+            cols.append(at + np.arange(4))
+            rows.append(self.rows["aggregate"].start + np.arange(4))
+            vals.append(-np.ones(4))
+            obj.append(-np.ones(4)); lo.append(np.zeros(4))
+            hi.append(np.array([self.most_active, self.most_active, self.most_pairs,
+                                self.most_pairs]))
+            integer.append(np.zeros(4, bool))
+            at += 4
         self.n_extra = at
         cat = (lambda parts, dt=float: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
         matrix = sp.csc_matrix((cat(vals), (cat(rows, np.int64), cat(cols, np.int64))),
@@ -313,17 +406,21 @@ class LinearModel:
     # ---------------------------------------------------------------------------------------
     # the model on a candidate set, and prices
     # ---------------------------------------------------------------------------------------
-    def matrix(self, mentee, mentor, score, locked, extra=None):
+    def matrix(self, mentee, mentor, score, locked, extra=None, with_aggregate: bool = True):
         """(A, objective, lower, upper, integer, rhs) over the candidate pairs then the extra
         columns, ready for a solver. With activity columns ``y``, each candidate pair also gets
         the row ``x[k] - y[j] <= 0``: redundant for whole numbers, it makes the relaxation
-        charge a fixed stipend in full (the classic strengthening of fixed-charge models)."""
+        charge a fixed stipend in full (the classic strengthening of fixed-charge models).
+
+        ``with_aggregate=False`` leaves out the aggregate rows and their slacks, which only a
+        free :class:`Branch` allows (a dense row over every pair slowed HiGHS's
+        branch-and-bound at 500 x 150 from under a second to its time limit)."""
         (c, r, v), obj = self.pair_entries(mentee, mentor, score, extra)
         K = len(mentee)
         A_pairs = sp.csc_matrix((v, (r, c)), shape=(self.n_rows, K))
         A_extra, eobj, elo, ehi, eint = self._extra
         A = sp.hstack([A_pairs, A_extra], format="csc")
-        rhs = self.rhs
+        rhs = self.rhs.copy()
         if self.use_y and K:
             k = np.arange(K)
             link = sp.csc_matrix((np.concatenate([np.ones(K), -np.ones(K)]),
@@ -332,10 +429,24 @@ class LinearModel:
                                  shape=(K, A.shape[1]))
             A = sp.vstack([A, link], format="csc")
             rhs = np.concatenate([rhs, np.zeros(K)])
-        lower = np.concatenate([np.asarray(locked, float), elo])
-        upper = np.concatenate([np.ones(K), ehi])
+        lo_x, hi_x = self.branch.pair_bounds(np.asarray(mentee, np.int64) * self.m
+                                             + np.asarray(mentor, np.int64),
+                                             np.asarray(locked, float), np.ones(K))
+        lower = np.concatenate([lo_x, elo])
+        upper = np.concatenate([hi_x, ehi])
         integer = np.concatenate([np.ones(K, bool), eint])
-        return A, np.concatenate([obj, eobj]), lower, upper, integer, rhs
+        objective = np.concatenate([obj, eobj])
+        if self.aggregated and not with_aggregate:
+            if not self.branch.free:
+                raise ValueError("the model is restricted to a node: its rows cannot be left out")
+            rows = np.ones(A.shape[0], bool)
+            rows[self._r("aggregate")] = False
+            cols = np.ones(A.shape[1], bool)
+            cols[K + self.slack_at:K + self.slack_at + 4] = False
+            A = A[np.flatnonzero(rows)][:, np.flatnonzero(cols)].tocsc()
+            rhs, objective, lower, upper, integer = (rhs[rows], objective[cols], lower[cols],
+                                                      upper[cols], integer[cols])
+        return A, objective, lower, upper, integer, rhs
 
     def candidate_bound(self, A, objective, lower, upper, rhs, prices) -> float:
         """The candidate model's part of the Lagrangian bound: ``rhs . prices`` plus each
@@ -367,6 +478,9 @@ class LinearModel:
             rc += pr[j] * (self.per[j] + self.bonus[j] * success_probability(s, self.side))
         if self.balanced:
             rc -= prices[R["balanced_hi"].start + j] - prices[R["balanced_lo"].start + j]
+        if self.aggregated:
+            at = R["aggregate"].start
+            rc -= prices[at + 2] - prices[at + 3]
         g = self.group[i]
         if self.use_z:
             rc += prices[R["link"].start + i]

@@ -55,6 +55,10 @@ class Candidates:
         return len(self.key)
 
 
+class NoSolutionOnCandidates(Exception):
+    """The relaxation has no solution on the candidate pairs alone (other pairs may give one)."""
+
+
 #: Outside pairs kept from the last pricing pass, the best first, to join the candidates when
 #: the MIP's incumbent shows they could improve it.
 KEEP_OUTSIDE = 200_000
@@ -76,6 +80,7 @@ class WarmLP:
         self.n_extra = A.shape[1] - self.first
         self.h = highs_instance(run.options, max(run.left(), 1.0), MIP_GAP)
         pass_model(self.h, A, obj, lo, hi, integer, rhs, mip=False)
+        self._fixed = np.zeros(0, np.int64)  # pairs whose bounds a node set (sync_branch)
 
     def _col(self, k: np.ndarray) -> np.ndarray:
         """LP column of the k-th pair (in joining order)."""
@@ -112,9 +117,43 @@ class WarmLP:
     def solution(self):
         sol = self.h.getSolution()
         prices = np.maximum(0.0, -np.asarray(sol.row_dual, float))
-        x = np.asarray(sol.col_value, float)[self._col(np.arange(len(self.keys)))]
+        col = np.asarray(sol.col_value, float)
+        x = col[self._col(np.arange(len(self.keys)))]
         self._x = x
+        self.extra_x = col[self.first:self.first + self.n_extra]  # the y, z, L, e columns
         return prices, x
+
+    def sync_branch(self):
+        """Push the model's node restrictions (aggregate rows' right-hand sides, slack charges,
+        ``y`` bounds) to HiGHS, keeping the basis: a node re-solves from the last one's."""
+        import highspy
+
+        model = self.model
+        rows = np.arange(model.rows["aggregate"].start, model.rows["aggregate"].start + 4,
+                         dtype=np.int32)
+        self.h.changeRowsBounds(4, rows, np.full(4, -highspy.kHighsInf), model.rhs[rows])
+        _, obj, lo, hi, _ = model._extra
+        cols = np.arange(model.slack_at, model.slack_at + 4)
+        self.h.changeColsCost(4, (self.first + cols).astype(np.int32), -obj[cols])
+        if model.use_y:
+            cols = np.arange(model.y_at, model.y_at + model.m)
+            self.h.changeColsBounds(len(cols), (self.first + cols).astype(np.int32), lo[cols],
+                                    hi[cols])
+        # the pairs fixed in the last node or in this one, back to their bounds in this one
+        b = model.branch
+        keys = np.union1d(self._fixed, np.asarray(b.pairs_in + b.pairs_out, np.int64))
+        self._fixed = np.asarray(b.pairs_in + b.pairs_out, np.int64)
+        if len(keys):
+            order = np.argsort(self.keys)
+            pos = order[np.searchsorted(self.keys[order], keys)]
+            low, up = b.pair_bounds(keys, self.locked[pos].astype(float), np.ones(len(keys)))
+            self.h.changeColsBounds(len(keys), self._col(pos).astype(np.int32), low, up)
+
+    def sums(self) -> tuple[float, float]:
+        """(active mentors, pairs) of the last solution: the aggregates a branch splits."""
+        y = (float(self.extra_x[self.model.y_at:self.model.y_at + self.model.m].sum())
+             if self.model.use_y else 0.0)
+        return y, float(self._x.sum())
 
     def value(self) -> float:
         if self.model.stage != "score":  # coverage: the matched count, HiGHS's own objective
@@ -142,6 +181,9 @@ class Run:
         self.lock_keys, self.bonus = lock_keys, bonus
         self.rounds = 0
         self.pairs_priced = 0
+        self.lp: WarmLP | None = None  # kept: a branch re-solves from the last basis
+        self.settled = False  # the last relax() ended with its pricing done
+        self.floor = -math.inf  # and every outside pair it did not keep is at most this
         self.relax_deadline = time.perf_counter() + RELAX_SHARE * max(deadline - time.perf_counter(), 0)
 
     def left(self) -> float:
@@ -149,9 +191,6 @@ class Run:
 
     def extra(self, i, j) -> np.ndarray | None:
         return None if self.bonus is None else self.bonus(i, j)
-
-    def _matrix(self, cand: Candidates):
-        return self.model.matrix(cand.i, cand.j, cand.s, cand.locked, extra=self.extra(cand.i, cand.j))
 
     def price(self, cand: Candidates, prices: np.ndarray):
         """One pass over every pair of the source: violators (the best few per mentee), the sum
@@ -206,21 +245,29 @@ class Run:
         order = order[:KEEP_OUTSIDE]
         keep[:] = [tuple(c[order] for c in cat)]
 
-    def relax(self, cand: Candidates):
+    def relax(self, cand: Candidates, grow_when_infeasible: bool = True,
+              settle: float = RELAX_GAP):
         """Price until no outside pair has a positive reduced cost. Returns (prices, U, x on
         the candidates, the best outside pairs, the best outside reduced cost) or None when the
-        relaxation over every pair is infeasible."""
+        relaxation over every pair is infeasible. When the candidates alone admit no solution,
+        more of each mentee's best pairs join, up to every pair; without
+        ``grow_when_infeasible``, :class:`NoSolutionOnCandidates` is raised instead. Pricing
+        stops once the bound is within ``settle`` (a share) of the candidates' relaxation."""
         grow = 4
         best = None
-        lp = None
+        rounds = 0
         while True:
             self.rounds += 1
-            if lp is None:
-                lp = WarmLP(self, cand)
+            rounds += 1
+            if self.lp is None:
+                self.lp = WarmLP(self, cand)
             else:
-                lp.add(cand)
+                self.lp.add(cand)
+            lp = self.lp
             st = lp.run(max(self.left(), 1.0))
             if st == "infeasible":
+                if not grow_when_infeasible:
+                    raise NoSolutionOnCandidates
                 before = len(cand)
                 grow *= 4
                 i, j, s = self.source.best(grow * FIRST_CANDIDATES)
@@ -233,16 +280,23 @@ class Run:
             # generation's prices swing from round to round)
             U = lp.bound(prices) + total
             if best is None or U < best[0]:
-                best = (U, prices, keep, max(top, self._floor))
+                best = (U, prices, keep, max(top, self._floor), self._floor)
             z = lp.value()
-            settled = best[0] - z <= RELAX_GAP * max(abs(z), 1.0)
-            if (not viol or settled or self.rounds > MAX_PRICING_ROUNDS
+            settled = best[0] - z <= settle * max(abs(z), 1.0)
+            if (not viol or settled or rounds > MAX_PRICING_ROUNDS
                     or time.perf_counter() > self.relax_deadline):
+                # every outside pair not kept is at most this, at the returned prices
+                self.floor = best[4]
+                self.settled = not viol or settled  # else stopped by its rounds or its time
                 return best[1], best[0], lp.on_candidates(cand, x_lp), best[2], best[3]
             cand.add(*[np.concatenate([v[t] for v in viol]) for t in range(3)])
 
     def mip(self, cand: Candidates, start: np.ndarray | None, time_cap: float | None = None):
-        A, obj, lo, hi, integer, rhs = self._matrix(cand)
+        # free aggregate rows are implied by the assignment rows: left out of the MIP
+        free = self.model.aggregated and self.model.branch.free
+        A, obj, lo, hi, integer, rhs = self.model.matrix(
+            cand.i, cand.j, cand.s, cand.locked, extra=self.extra(cand.i, cand.j),
+            with_aggregate=not free)
         # HiGHS may overrun its limit by a tenth on large models: keep a margin
         h = highs_instance(self.options, max(0.9 * min(self.left(), time_cap or math.inf), 0.05),
                            MIP_GAP)
@@ -252,7 +306,7 @@ class Run:
 
             val = np.zeros(A.shape[1])
             val[:len(cand)] = start
-            val[len(cand):] = self._extra_values(cand, start)
+            val[len(cand):] = self._extra_values(cand, start)[:A.shape[1] - len(cand)]
             sol = highspy.HighsSolution()
             sol.col_value = val.tolist()
             sol.value_valid = True
@@ -280,6 +334,12 @@ class Run:
         if m.use_level:
             act = n_j[n_j > 0]
             out.append(np.array([float(act.min()) if len(act) else 0.0]))
+        if m.aggregated:
+            # the slacks that make the aggregate rows hold (zero inside the rows' bounds)
+            a, p = float((n_j > 0).sum()) if m.use_y else 0.0, float(on.sum())
+            hi_a, neg_lo_a, hi_p, neg_lo_p = m.rhs[m._r("aggregate")]
+            out.append(np.array([max(0.0, a - hi_a), max(0.0, -a - neg_lo_a),
+                                 max(0.0, p - hi_p), max(0.0, -p - neg_lo_p)]))
         return np.concatenate(out) if out else np.zeros(0)
 
     def feasible(self, cand: Candidates, on: np.ndarray) -> bool:
