@@ -43,8 +43,11 @@ def _run(spec, out):
     if peer == "cpsat":
         prog["solver"] = "cpsat"
     if peer == "highs-full":
+        from mentormatch.solvers import branch
+
         relax.FIRST_CANDIDATES = 10 ** 9  # every pair a candidate from the start,
-        engine.MIP_MAX_COLUMNS = 10 ** 9  # and the MIP over all of them
+        engine.MIP_MAX_COLUMNS = 10 ** 9  # and the MIP over all of them,
+        branch.MAX_NODES = 0  # HiGHS alone: none of the engine's own branching
     t = time.perf_counter()
     try:
         r = mm.pair(mentors, mentees, prog)
