@@ -190,6 +190,14 @@ class Solution:
 
 SolverFn = Callable[[AssignmentProblem, SolverOptions], Solution]
 
+#: "optimal" needs a proven relative gap of at most this (or an absolute one of 1e-9).
+OPTIMAL_GAP = 1e-6
+
+
+def proven(bound: float, value: float, gap: float = OPTIMAL_GAP) -> bool:
+    """True when ``bound`` proves ``value`` optimal: within ``gap`` of it (relative), or 1e-9."""
+    return bound - value <= gap * max(abs(bound), 1e-12) or bound - value <= 1e-9
+
 
 def finish(problem: AssignmentProblem, chosen, status: Status, started: float, solver: str,
            bound: float | None = None, certificate: dict | None = None, message: str = "") -> Solution:

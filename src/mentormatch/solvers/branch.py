@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .base import proven
 from .heuristics import repair
 from .linear import Branch
 from .relax import Candidates, NoSolutionOnCandidates, Run
@@ -98,10 +99,6 @@ def _pick(cand: Candidates, x: np.ndarray) -> int | None:
     frac = np.minimum(x, 1.0 - x)
     k = int(np.argmax(frac)) if len(frac) else 0
     return int(cand.key[k]) if len(frac) and frac[k] > WHOLE else None
-
-
-def _within(bound: float, value: float, gap: float) -> bool:
-    return bound - value <= gap * max(abs(bound), 1e-12) or bound - value <= 1e-9
 
 
 def _split(node: _Node, use_y: bool) -> list[Branch] | None:
@@ -165,7 +162,7 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
     try:
         while heap:
             node = heap[0][2]
-            if _within(node.bound, best_value, gap):
+            if proven(node.bound, best_value, gap):
                 break
             if solved >= max_nodes:
                 stopped = "nodes"
@@ -195,7 +192,7 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
                     v = run.value(cand, on)
                     if v > best_value + 1e-12:
                         best_value, found = v, cand.key[on]
-                if _within(bound, best_value, gap):
+                if proven(bound, best_value, gap):
                     closed = max(closed, bound)
                 else:
                     heapq.heappush(heap, (-bound, solved, _Node(bound, side, lp.sums(), y_of(),

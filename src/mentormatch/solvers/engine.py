@@ -59,9 +59,10 @@ import numpy as np
 
 from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
-from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, proven
 from .linear import FAMILIES, LinearModel
 from . import branch, floors, lagrange, relax, scorefloors
+from .dualised import better_of, by_lagrange
 from .heuristics import neighbourhood, repair
 from .relax import Candidates, Run
 from .sources import ArraySource
@@ -69,7 +70,6 @@ from .sources import ArraySource
 __all__ = ["solve_mip", "OPTIMAL_GAP", "DEFAULT_TIME_LIMIT"]
 
 #: The relative gap under which a solution is called optimal.
-OPTIMAL_GAP = 1e-6
 DEFAULT_TIME_LIMIT = 60.0
 #: Above this many candidate pairs the MIP over all candidates is skipped once an assignment
 #: is known (the neighbourhood MIP still runs).
@@ -123,7 +123,7 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
         return max(float(outside[3].max()) if len(outside[3]) else -math.inf, floor)
 
     if (best is not None and run.model.aggregated and root_settled
-            and not _within(bound_seen, best_value) and run.left() > 0.5):
+            and not proven(bound_seen, best_value) and run.left() > 0.5):
         # split the relaxation on its fractional counts of active mentors and pairs, then on
         # y and x, each side priced over every pair (branch.py says why the bound holds); only
         # once the root's pricing is done: before that the gap is the pricing's, not the
@@ -137,7 +137,7 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
         branching = {"nodes": tree.nodes, "open": tree.open, "stopped": tree.stopped,
                      "bound": tree.bound}
     for attempt in range(4):
-        if best is not None and _within(bound_seen, best_value):
+        if best is not None and proven(bound_seen, best_value):
             break
         if best is not None and len(cand) > MIP_MAX_COLUMNS:
             # HiGHS's branch-and-bound on this many columns overruns its time limit (47 s for a
@@ -164,7 +164,7 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
         bound_seen = min(bound_seen, max(b, U + outside_max()))
         if best is None or not len(outside[0]) or run.left() < 1.0:
             break
-        if (bound_seen - best_value) <= OPTIMAL_GAP * max(abs(bound_seen), 1e-12):
+        if proven(bound_seen, best_value):
             break
         join = U + outside[3] > best_value + 1e-9  # could still beat the incumbent
         if not join.any() or join.sum() > JOIN_AT_MOST * len(cand):
@@ -188,17 +188,12 @@ def _solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonu
                                  "raise the time limit or relax the side constraints")
     max_out = outside_max()
     bound = max(bound_seen, best_value)
-    gap = (bound - best_value) / max(abs(bound), 1e-12)
-    proven = gap <= OPTIMAL_GAP or bound - best_value <= 1e-9
+    done = proven(bound, best_value)
     cert[label] = {"lagrangian_bound": U, "mip_status": status, "mip_bound": mip_bound,
                    "candidates": int(len(cand)), "pairs_priced": int(run.pairs_priced),
                    "pricing_rounds": run.rounds, "max_reduced_cost_outside": max_out,
                    "bound": bound, "branching": branching}
-    return cand, best, best_value, bound, proven
-
-
-def _within(bound: float, value: float) -> bool:
-    return bound - value <= OPTIMAL_GAP * max(abs(bound), 1e-12) or bound - value <= 1e-9
+    return cand, best, best_value, bound, done
 
 
 def _lock_scores(source, li, lj) -> np.ndarray:
@@ -243,17 +238,17 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
     size = len(source.i) if isinstance(source, ArraySource) else n * m
     lagrangian = lagrange.handles(shell.side, capacity, load, coverage_first, bonus, (li, lj))
     if size > LAGRANGE_PAIRS and lagrangian:
-        out = _by_lagrange(source, shell, options, deadline, started, limit)
+        out = by_lagrange(source, shell, options, deadline, started, limit)
         if out is not None:
             return out
     if size > LAGRANGE_PAIRS and floors.handles(shell.side, capacity, demand, load, coverage_first,
                                                 bonus, (li, lj)):
-        out = _by_lagrange(source, shell, options, deadline, started, limit, kind="share")
+        out = by_lagrange(source, shell, options, deadline, started, limit, kind="share")
         if out is not None:
             return out
     early = None  # score floors: the Lagrangian first at every size (the LP prices them badly)
     if scorefloors.handles(shell.side, capacity, demand, load, coverage_first, bonus, (li, lj)):
-        early = _by_lagrange(source, shell, options, deadline, started, limit, kind="score")
+        early = by_lagrange(source, shell, options, deadline, started, limit, kind="score")
         if early is not None and (early[1].status == "optimal" or size > LAGRANGE_PAIRS
                                   or time.perf_counter() >= deadline):
             return early
@@ -263,13 +258,13 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
             (li, lj), None, dmax)
         at_least = int(round(covered))
         cert["matched"] = at_least
-    cand, on, value, bound, proven = _solve_stage(
+    cand, on, value, bound, done = _solve_stage(
         source, LinearModel(shell, coverage_at_least=at_least), options, deadline, cert, "score",
         (li, lj), bonus, dmax)
     problem = AssignmentProblem(Candidates(cand.i, cand.j, n, m), cand.s, capacity, demand=demand,
                                 load=load, locked=cand.locked, coverage_first=coverage_first,
                                 side=side or SideConstraints())
-    optimal = proven and proven_cover
+    optimal = done and proven_cover
     if bonus is not None:
         cert["objective"] = "score + bonus"
         cert["adjusted_objective"], cert["adjusted_bound"] = value, bound
@@ -283,68 +278,11 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
                  bound=bound, certificate=cert, message=message)
     if lagrangian and not optimal and (sol.gap is None or sol.gap > LAGRANGE_AFTER_GAP):
         # the column generation stalled: the Lagrangian's bound and primal, the better of each
-        early = _by_lagrange(source, shell, options,
+        early = by_lagrange(source, shell, options,
                              max(deadline, time.perf_counter() + LAGRANGE_GRACE * limit), started,
                              limit)
     if early is not None and not optimal:
-        problem, sol = _better_of(problem, sol, early, cert)
-    return problem, sol
-
-
-def _better_of(problem, sol, more, cert: dict):
-    """The column generation's answer and a Lagrangian's: the better assignment, the least
-    bound (both valid over every pair), optimal when they meet."""
-    alt_problem, alt = more
-    both = min(b for b in (sol.bound, alt.bound) if b is not None)
-    if alt.objective > sol.objective:
-        problem, sol = alt_problem, alt
-    if sol is alt:
-        sol.certificate["column_generation"] = cert
-    else:
-        sol.certificate["lagrangian"] = alt.certificate
-    gap = (both - sol.objective) / max(abs(both), 1e-12)
-    sol.bound = both
-    if gap <= OPTIMAL_GAP or both - sol.objective <= 1e-9:
-        sol.status, sol.message = "optimal", ""
-    return problem, sol
-
-
-def _by_lagrange(source, shell: AssignmentProblem, options, deadline, started, limit,
-                 kind: str = "budget"):
-    """The engine's answer from :func:`mentormatch.solvers.lagrange.solve_lagrange` (``kind``
-    "budget"), :func:`mentormatch.solvers.floors.solve_floors` ("share" floors) or
-    :func:`mentormatch.solvers.scorefloors.solve_score_floors` ("score" floors), or None."""
-    from ..pairs import Candidates as PairSet
-
-    model = LinearModel(shell)
-    m = source.n_mentors
-    none = np.zeros(0, np.int64)
-
-    def factory(i, j, s):
-        return Run(source, model, options, deadline, none), Candidates(i, j, s, m, none)
-
-    if kind == "share":
-        res = floors.solve_floors(source, shell.capacity, shell.demand, shell.side, options,
-                                  deadline)
-    elif kind == "score":
-        res = scorefloors.solve_score_floors(source, shell.capacity, shell.demand, shell.side,
-                                             options, deadline)
-    else:
-        res = lagrange.solve_lagrange(source, shell.capacity, shell.demand, shell.side, options,
-                                      deadline, factory)
-    if res is None:
-        return None
-    problem = AssignmentProblem(PairSet(res.i, res.j, shell.n_mentees, m), res.s, shell.capacity,
-                                demand=shell.demand, load=shell.load, side=shell.side)
-    gap = (res.bound - res.value) / max(abs(res.bound), 1e-12)
-    optimal = gap <= OPTIMAL_GAP or res.bound - res.value <= 1e-9
-    cert = {"optimal_gap": OPTIMAL_GAP, "source": type(source).__name__,
-            "random_seed": int(options.seed), **res.certificate}
-    message = "" if optimal else (
-        f"stopped at the time limit ({limit:g} s) with a gap" if time.perf_counter() >= deadline
-        else "the Lagrangian bound and the repaired flow ended with a gap")
-    sol = finish(problem, np.flatnonzero(res.chosen), "optimal" if optimal else "feasible",
-                 started, "mip", bound=res.bound, certificate=cert, message=message)
+        problem, sol = better_of(problem, sol, early, cert)
     return problem, sol
 
 
