@@ -379,8 +379,9 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     :mod:`.remote`); None uses :data:`remote.EXECUTOR` (None: this process's threads). The
     result is the same either way.
     """
-    with remote.executing(executor):
-        return _solve_bounded(scorer, capacity, demand=demand, locked=locked, options=options)
+    with remote.executing(executor):  # (on Dask, each pass's rows are sent once: remote.sent_once)
+        return _solve_bounded(remote.sent_once(scorer), capacity, demand=demand, locked=locked,
+                              options=options)
 
 
 def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
