@@ -2,7 +2,7 @@
 bounds (:func:`mentormatch.solvers.bounded.starting_from`), and the answer is the cold solve's:
 the same pairs, scores, objective and unmatched mentees, for every kind of change.
 
-The tables are the synthetic ones with their continuous columns moved by a seeded jitter:
+The tables are the synthetic ones with their Big Five columns moved by a seeded jitter:
 the synthetic scores are sums of rounded values, so they tie often, and among optima of equal
 total the flow on another sparse set may choose another one (issue 23, "ties across
 sources"). Without ties the optimum is unique and both solves must find it."""
@@ -19,8 +19,10 @@ from mentormatch import pipeline as pl
 from mentormatch.solvers import bounded
 from mentormatch.whatif import last_prices
 
+#: The Big Five columns (continuous, a product of factors in the bounds): jittered, they make
+#: the scores continuous without changing the groups the scale path's bounds are keyed by.
 TRAITS = {"openness": (1, 5), "conscientiousness": (1, 5), "extraversion": (1, 5), "agreeableness": (1, 5),
-          "neuroticism": (1, 5), "years_experience": (0, 70), "latitude": (-90, 90), "longitude": (-180, 180)}
+          "neuroticism": (1, 5)}
 
 
 def _jitter(table, seed):
