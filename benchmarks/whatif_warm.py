@@ -22,6 +22,10 @@ def main() -> None:
     ap.add_argument("--remove", type=int, default=10, help="busiest mentors removed")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--reason-budget", type=int, default=None,
+                    help="pipeline.REASON_SOLVE_BUDGET for the what-ifs (pairs x re-solves spent on "
+                         "exact reasons of unmatched mentees, counted on the solver's set of pairs; "
+                         "0: none). Default: the library's")
     ap.add_argument("--jitter", action="store_true",
                     help="move the Big Five columns by a seeded +/-0.05: scores without ties, so "
                          "one optimum (the synthetic scores tie often, and ties may be broken apart)")
@@ -35,6 +39,10 @@ def main() -> None:
     print(f"pair {n} x {m}: {time.perf_counter() - t:.2f} s, {result.status}, "
           f"{result.certificate.get('method')}, rounds {result.certificate.get('rounds')}")
     gone = list(result.pairs["mentor_id"].value_counts().index[:args.remove])
+    if args.reason_budget is not None:
+        from mentormatch import pipeline
+
+        pipeline.REASON_SOLVE_BUDGET = args.reason_budget
     runs: dict[bool, list] = {False: [], True: []}
     for _ in range(args.repeat):
         for warm in (False, True):
@@ -45,7 +53,8 @@ def main() -> None:
             work = answer.after.certificate.get("work") or {}
             print(f"  {'warm' if warm else 'cold'}: wall {wall:.2f} s, cpu {cpu:.2f} s, "
                   f"warm_started={answer.warm_started}, rounds {answer.after.certificate.get('rounds')}, "
-                  f"changed {answer.n_changed}, {answer.after.status}; solve "
+                  f"changed {answer.n_changed}, {answer.after.status}, "
+                  f"{len(answer.after.record.problem.pairs)} pairs in the solver's set; solve "
                   f"{answer.after.certificate.get('seconds')} s (first pass {work.get('first_pass')}, "
                   f"flows {round(work.get('flows', 0), 2)}, prices {round(work.get('prices', 0), 2)}, "
                   f"checks {round(work.get('checks', 0), 2)})")
