@@ -2,7 +2,7 @@
 
 Pairs ``NxM`` once, then asks ``result.what_if(remove_mentors=<the k busiest mentors>)``
 ``--repeat`` times each way, alternating (cold, warm, cold, warm, ...): the warm re-solve starts
-from the result's mentor prices (:func:`mentormatch.solvers.bounded.starting_from`), the cold
+from the result's mentor prices (:func:`mentormatch.solvers.bounded.start.starting_from`), the cold
 one does not (``warm_start=False``). Prints wall and CPU seconds (this process, all threads) of
 each, the flow rounds, and whether both found the same pairs and objective.
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pickle
 import warnings
 
-import numpy as np
 import pytest
 
 import mentormatch as mm

@@ -1,5 +1,5 @@
 """What-if re-solves warm from the last solution's mentor prices on the scale path's flow on
-bounds (:func:`mentormatch.solvers.bounded.starting_from`), and the answer is the cold solve's:
+bounds (:func:`mentormatch.solvers.bounded.start.starting_from`), and the answer is the cold solve's:
 the same pairs, scores, objective and unmatched mentees, for every kind of change.
 
 The tables are the synthetic ones with their Big Five columns moved by a seeded jitter:
@@ -16,7 +16,7 @@ import pytest
 
 import mentormatch as mm
 from mentormatch import pipeline as pl
-from mentormatch.solvers import bounded
+from mentormatch.solvers.bounded import start as warm_start
 from mentormatch.whatif import last_prices
 
 #: The Big Five columns (continuous, a product of factors in the bounds): jittered, they make
@@ -93,11 +93,11 @@ def test_the_prices_are_mapped_by_id_and_the_start_taken_once(monkeypatch, scale
     prices = last_prices(result)
     assert list(prices.index) == [str(x) for x in result.record.mentor_ids.ids]
     assert np.isfinite(prices).all() and (prices >= 0).all() and prices.max() > 0
-    with bounded.starting_from(np.ones(7)) as start:
-        assert bounded._take_start(6) is None and not start.used  # another market
-        assert bounded._take_start(7).tolist() == [1.0] * 7 and start.used
-        assert bounded._take_start(7) is None
-    assert bounded._take_start(7) is None  # outside the with
+    with warm_start.starting_from(np.ones(7)) as start:
+        assert warm_start.take_start(6) is None and not start.used  # another market
+        assert warm_start.take_start(7).tolist() == [1.0] * 7 and start.used
+        assert warm_start.take_start(7) is None
+    assert warm_start.take_start(7) is None  # outside the with
 
 
 def test_the_complete_candidate_set_is_not_warm_started_and_equals_a_fresh_pairing():

@@ -10,7 +10,7 @@ report. Their solves are independent, so they run on any ``concurrent.futures.Ex
 
 Both re-solve from the result's validated tables and rules (``Matching.record``). :func:`what_if`
 also starts from the last solution where the path allows it: on the scale path's certified flow on
-bounds (:func:`mentormatch.solvers.bounded.starting_from`), the result's mentor prices
+bounds (:func:`mentormatch.solvers.bounded.start.starting_from`), the result's mentor prices
 (``Solution.prices``), mapped to the changed mentors by id (a removed mentor has no places, so no
 price; an added one starts at 0), rank the first pass and start the potentials instead of a
 sub-market or the bound alone. Any prices are a valid start: the certificate is computed afresh,
@@ -214,7 +214,7 @@ def _resolve(mentors, mentees, rules, framework, prices: pd.Series | None):
     from .batch import JobError, _picklable
     from .pipeline import prepare, solve
     from .pipeline.wrap import _timed
-    from .solvers.bounded import starting_from
+    from .solvers.bounded.start import starting_from
 
     try:
         started = time.perf_counter()

@@ -39,9 +39,7 @@ microseconds: at 100,000 x 20,000 the exact extractors see a few million pairs, 
 """
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
 import time
 from typing import NamedTuple
 
@@ -56,6 +54,7 @@ from .check import _Certifier
 from .child import Child, InThread
 from . import remote
 from .passes import _Exact, _Pool, _scan
+from .start import take_start
 from .warm import resolve
 
 log = logging.getLogger(__name__)
@@ -367,43 +366,6 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         sp = grown
 
 
-class WarmStart:
-    """A warm start given to :func:`starting_from`: the prices, and whether a solve took them."""
-
-    def __init__(self, prices):
-        self.prices = None if prices is None else np.asarray(prices, np.float64)
-        self.used = False
-
-
-_START = threading.local()
-
-
-@contextlib.contextmanager
-def starting_from(prices):
-    """Inside the ``with``, the first :func:`solve_bounded` on as many mentors as ``prices``
-    (an earlier solution's mentor prices, score units; None: none) starts from them, as from a
-    sub-market's prices: the first pass ranks each mentee's pairs by ``bound - price``, the
-    first sparse set is each mentee's best by that and the potentials start from them; no
-    sub-market is solved. Any prices are a valid start (the certificate is computed afresh);
-    good ones save rounds. Yields a :class:`WarmStart`, whose ``used`` says whether a solve
-    took them. For :func:`mentormatch.whatif.what_if`, which re-solves from the last solution."""
-    before = getattr(_START, "start", None)
-    _START.start = WarmStart(prices)
-    try:
-        yield _START.start
-    finally:
-        _START.start = before
-
-
-def _take_start(m: int):
-    """The warm start of :func:`starting_from` when it fits ``m`` mentors and is not taken."""
-    start = getattr(_START, "start", None)
-    if start is None or start.prices is None or start.used or len(start.prices) != m:
-        return None
-    start.used = True
-    return np.where(np.isfinite(start.prices), start.prices, 0.0)
-
-
 def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: SolverOptions | None = None,
                   executor=None) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment over every pair of a :class:`~mentormatch.scale.BoundedScorer`.
@@ -454,7 +416,7 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
     k = options.top_k
     if k is not None and k < 1:
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
-    start = _take_start(m)
+    start = take_start(m)
     given = None if start is None else (start, {"mentees": 0, "rounds": 0, "seconds": 0.0,
                                                 "warm_start": "an earlier solution's mentor prices"})
     sp, out_chosen, optimal, bound, cert, found = _solve(scorer, cap_left, dem_left, li, lj, k,
