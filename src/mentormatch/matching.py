@@ -263,12 +263,13 @@ class Matching:
 
     # -- what-if and sensitivity (mentormatch.whatif) --------------------------------------
     def what_if(self, weights=None, remove_mentors=(), add_mentors=None, capacity=None, *,
-                executor=None):
+                executor=None, warm_start: bool = True):
         """Re-solve with changed weights, mentors or capacities: the changed pairs and score
         deltas (a :class:`mentormatch.whatif.WhatIf`). See :func:`mentormatch.whatif.what_if`."""
         from .whatif import what_if
 
-        return what_if(self, weights, remove_mentors, add_mentors, capacity, executor=executor)
+        return what_if(self, weights, remove_mentors, add_mentors, capacity, executor=executor,
+                       warm_start=warm_start)
 
     def sensitivity(self, step: float = 0.25, executor=None, *, relative: bool = True,
                     progress: bool = False) -> pd.DataFrame:

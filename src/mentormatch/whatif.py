@@ -8,8 +8,16 @@ mentees whose mentors change (a robustness table), and :func:`sensitivity_plot` 
 report. Their solves are independent, so they run on any ``concurrent.futures.Executor`` (see
 :func:`mentormatch.pair_many`).
 
-Both re-solve from the result's validated tables and rules (``Matching.record``), not from the last
-solution: every re-solve is the same computation as a fresh ``pair`` call on the changed inputs.
+Both re-solve from the result's validated tables and rules (``Matching.record``). :func:`what_if`
+also starts from the last solution where the path allows it: on the scale path's certified flow on
+bounds (:func:`mentormatch.solvers.bounded.start.starting_from`), the result's mentor prices
+(``Solution.prices``), mapped to the changed mentors by id (a removed mentor has no places, so no
+price; an added one starts at 0), rank the first pass and start the potentials instead of a
+sub-market or the bound alone. Any prices are a valid start: the certificate is computed afresh,
+so the answer is the optimum a cold ``pair`` call certifies (``WhatIf.warm_started`` says whether
+the start was taken). Changed weights keep the old prices as the start: they are still valid, and
+near the new ones when the change is small. Elsewhere (the complete candidate set, a path with
+side constraints) every re-solve is the same computation as a fresh ``pair`` call.
 """
 from __future__ import annotations
 
@@ -24,7 +32,7 @@ from .errors import Problem, ValidationError
 from .matching import Matching
 from .report.plots import sensitivity_plot  # drawn where the report's plots are
 
-__all__ = ["WhatIf", "what_if", "sensitivity", "sensitivity_plot", "changes"]
+__all__ = ["WhatIf", "what_if", "sensitivity", "sensitivity_plot", "changes", "last_prices"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,9 @@ class WhatIf:
     notes : tuple of str
         What the change implied beyond what was asked (a locked pair dropped because its mentor
         was removed).
+    warm_started : bool
+        Whether the re-solve started from ``before``'s mentor prices (the scale path's flow on
+        bounds; see the module) rather than from cold. The answer is the same optimum either way.
     """
 
     before: Matching
@@ -52,6 +63,7 @@ class WhatIf:
     changes: pd.DataFrame
     objective_delta: float
     notes: tuple[str, ...] = ()
+    warm_started: bool = False
 
     @property
     def n_changed(self) -> int:
@@ -175,9 +187,54 @@ def _changed_inputs(result: Matching, weights, remove_mentors, add_mentors, capa
     return mentors, mentees, rules, framework, notes
 
 
+#: The certificate of the path whose prices start a what-if (the scale path's flow on bounds).
+WARM_METHOD = "sparse_min_cost_flow+dual_check_on_bounds"
+
+
+def last_prices(result: Matching) -> pd.Series | None:
+    """The mentor prices of ``result``'s certified flow on bounds, by mentor id (``+inf``, a
+    mentor with no places left, as 0), or None where its path keeps none to start from."""
+    rec = result.record
+    sol = rec.solution
+    if sol is None or sol.prices is None or sol.status != "optimal" or rec.mentor_ids is None \
+            or (sol.certificate or {}).get("method") != WARM_METHOD:
+        return None
+    p = np.asarray(sol.prices[1], np.float64)
+    return pd.Series(np.where(np.isfinite(p), p, 0.0), index=[str(x) for x in rec.mentor_ids.ids])
+
+
+def _resolve(mentors, mentees, rules, framework, prices: pd.Series | None):
+    """One what-if re-solve, here or on a worker: ``pair()`` on the changed inputs, started from
+    ``prices`` (by mentor id; added mentors at 0) where the path takes a start. Returns
+    (Matching, whether the start was taken)."""
+    import time
+    import traceback
+
+    from . import constraints as C
+    from .batch import JobError, _picklable
+    from .pipeline import prepare, solve
+    from .pipeline.wrap import _timed
+    from .solvers.bounded.start import starting_from
+
+    try:
+        started = time.perf_counter()
+        prep = prepare(mentors, mentees, rules, framework=framework)
+        start = None
+        if prices is not None and prep.scorer is not None:  # the scale path: in its mentor order
+            start = prices.reindex([str(x) for x in prep.mentor_ids.ids]).fillna(0.0).to_numpy()
+        with starting_from(start) as warm:
+            after = _timed(solve(prep, C.priority_bonus(prep)), started)
+        return after, warm.used
+    except Exception as exc:
+        if _picklable(exc):
+            raise
+        raise JobError(type(exc).__name__, str(exc), traceback.format_exc()) from None
+
+
 def what_if(result: Matching, weights: Mapping[str, float] | None = None,
             remove_mentors: Sequence[str] = (), add_mentors: pd.DataFrame | None = None,
-            capacity: Mapping[str, float] | pd.Series | None = None, *, executor=None) -> WhatIf:
+            capacity: Mapping[str, float] | pd.Series | None = None, *, executor=None,
+            warm_start: bool = True) -> WhatIf:
     """Re-solve ``result`` with changed weights, mentors or capacities and report what changes.
 
     Parameters
@@ -195,7 +252,10 @@ def what_if(result: Matching, weights: Mapping[str, float] | None = None,
     capacity : mapping or Series, optional
         Mentor id -> new capacity.
     executor : concurrent.futures.Executor, optional
-        Where the re-solve runs (None: here).
+        Where the re-solve runs (None: here; a ``distributed.Client`` is taken as its executor).
+    warm_start : bool
+        Start from ``result``'s mentor prices where the path allows it (see the module); False
+        re-solves from cold. The answer is the same optimum.
 
     Returns
     -------
@@ -209,15 +269,20 @@ def what_if(result: Matching, weights: Mapping[str, float] | None = None,
     >>> answer = result.what_if(remove_mentors=[result.pairs["mentor_id"].iloc[0]])
     >>> answer.n_changed > 0
     True
+    >>> answer.warm_started  # pairs of the complete candidate set: no prices to start from
+    False
     """
     mentors, mentees, rules, framework, notes = _changed_inputs(result, weights, remove_mentors,
                                                                 add_mentors, capacity)
-    from .batch import pair_many
-
-    [out] = pair_many([(mentors, mentees, rules)], executor, framework=framework, progress=False)
-    after = out.unwrap()
+    prices = last_prices(result) if warm_start else None
+    if executor is None:
+        after, warm = _resolve(mentors, mentees, rules, framework, prices)
+    else:
+        if callable(getattr(executor, "get_executor", None)):  # a distributed.Client
+            executor = executor.get_executor()
+        after, warm = executor.submit(_resolve, mentors, mentees, rules, framework, prices).result()
     return WhatIf(result, after, changes(result, after), float(after.objective - result.objective),
-                  tuple(notes))
+                  tuple(notes), warm)
 
 
 def sensitivity(result: Matching, step: float = 0.25, *, executor=None, relative: bool = True,

@@ -11,6 +11,12 @@ engine's Lagrangian bound (:mod:`mentormatch.solvers.lagrange`) prices a budget 
 inner problem is the same certified flow on ``score - lambda x cost of the mentor's mentee``.
 
 Ineligible pairs (``-inf``, or below ``-BIG / 2`` in bounds) stay ineligible.
+
+On an executor (:mod:`mentormatch.solvers.bounded.remote`) the bonus travels with the tasks: a
+task of a bound pass gets :meth:`BonusBounds.bounds_rows`, its rows' bounds and the bonus of
+those rows (:class:`BonusRows`: a number per row, one per mentor, the listed pairs among its
+rows), and exact scores are computed from :meth:`BonusBounds.exact_kit`, the base's lookup
+tables and the bonus, sent once. Both compute what this process computes, in the same order.
 """
 from __future__ import annotations
 
@@ -61,6 +67,8 @@ class BonusBounds:
         self.lr, self.lc = row_of[self.li], col_of[self.lj]
 
     def __getattr__(self, name):  # n, m, order, inverse, eligible_counts, exact, ...
+        if name.startswith("__") or name == "base":  # (unpickling: no base yet)
+            raise AttributeError(name)
         return getattr(self.base, name)
 
     @property
@@ -90,32 +98,99 @@ class BonusBounds:
         """The listed bonus of each (mentee, mentor) pair (0 where not listed)."""
         if not len(self.lv):
             return np.zeros(len(mentee))
-        m = len(self.base.mentors)
+        m = len(self.pm)
         keys = self.li * m + self.lj
         order = np.argsort(keys)
         want = mentee * m + mentor
         pos = np.minimum(np.searchsorted(keys[order], want), len(keys) - 1)
         return np.where(keys[order][pos] == want, self.lv[order][pos], 0.0)
 
-    def upper(self, a: int, b: int, out=None) -> np.ndarray:
-        from ..scale import BIG
+    def _shift(self) -> np.ndarray | None:
+        """The per-mentor term on this view's columns (None: no such term)."""
+        if self.bonus.per_mentor is None:
+            return None
+        return self.pm[self._mentors(np.arange(self.base.m))]
 
+    def _rows_listed(self, a: int, b: int):
+        """The listed pairs among rows ``a:b`` of this view: (row - a, column, value)."""
+        sel = (self.lr >= a) & (self.lr < b) & (self.lc >= 0)
+        return self.lr[sel] - a, self.lc[sel], self.lv[sel]
+
+    def upper(self, a: int, b: int, out=None) -> np.ndarray:
         up = self.base.upper(a, b, out)
         mentee = np.asarray(self.base.order[a:b], np.int64)
-        keep = up > -BIG / 2
-        up[keep] += np.broadcast_to(self.per[mentee][:, None], up.shape)[keep]
-        if self.bonus.per_mentor is not None:
-            shift = self.pm[self._mentors(np.arange(up.shape[1]))]
-            up[keep] += np.broadcast_to(shift[None, :], up.shape)[keep]
-        sel = (self.lr >= a) & (self.lr < b) & (self.lc >= 0)
-        if sel.any():
-            r, c = self.lr[sel] - a, self.lc[sel]
-            ok = keep[r, c]
-            np.add.at(up, (r[ok], c[ok]), self.lv[sel][ok])
-        return up
+        return _add_bonus(up, self.per[mentee], self._shift(), *self._rows_listed(a, b))
+
+    def bounds_rows(self, a: int, b: int) -> "BonusRows":
+        """Rows ``a:b`` of the bounds with the bonus, for a task of a pass on an executor: the
+        base's rows (:meth:`mentormatch.scale.BoundedScorer.bounds_rows`) and these rows'
+        bonus; its ``upper(0, b - a)`` equals this one's ``upper(a, b)``."""
+        mentee = np.asarray(self.base.order[a:b], np.int64)
+        return BonusRows(self.base.bounds_rows(a, b), self.per[mentee], self._shift(),
+                         *self._rows_listed(a, b))
+
+    def exact_kit(self) -> "BonusBounds":
+        """What :meth:`exact_scores` needs, to be sent to the workers of an executor: the base's
+        lookup tables (``base.exact_kit()``) and the bonus, never the bound matrices."""
+        kit = object.__new__(type(self))
+        kit.__dict__.update(self.__dict__)
+        kit.base = self.base.exact_kit()
+        return kit
 
     def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         s = self.base.exact_scores(row, mentor)
         mentee = np.asarray(self.base.order, np.int64)[np.asarray(row, np.int64)]
         j = self._mentors(np.asarray(mentor, np.int64))
         return s + self.per[mentee] + self.pm[j] + self._listed(mentee, j)
+
+
+def _add_bonus(up: np.ndarray, per_row: np.ndarray, shift: np.ndarray | None, r: np.ndarray,
+               c: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``up`` (float32 bounds of some rows) plus the bonus where eligible, in place: a number
+    per row, one per column (None: none), and ``v`` on the listed entries ``(r, c)``."""
+    from ..scale import BIG
+
+    keep = up > -BIG / 2
+    up[keep] += np.broadcast_to(per_row[:, None], up.shape)[keep]
+    if shift is not None:
+        up[keep] += np.broadcast_to(shift[None, :], up.shape)[keep]
+    if len(r):
+        ok = keep[r, c]
+        np.add.at(up, (r[ok], c[ok]), v[ok])
+    return up
+
+
+class BonusRows:
+    """Some rows' bounds with the bonus (:meth:`BonusBounds.bounds_rows`): what a task of a
+    bound pass carries. ``right_t`` (the mentors' factors, sent once per pass) is the base's."""
+
+    def __init__(self, base, per_row: np.ndarray, shift: np.ndarray | None, r: np.ndarray,
+                 c: np.ndarray, v: np.ndarray):
+        self.base, self.per_row, self.shift = base, per_row, shift
+        self.r, self.c, self.v = r, c, v
+
+    @property
+    def m(self) -> int:
+        return self.base.m
+
+    @property
+    def n(self) -> int:
+        return self.base.n
+
+    @property
+    def right_t(self):
+        return self.base.right_t
+
+    @right_t.setter
+    def right_t(self, value):
+        self.base.right_t = value
+
+    def upper(self, a: int, b: int, out=None) -> np.ndarray:
+        sel = (self.r >= a) & (self.r < b)
+        return _add_bonus(self.base.upper(a, b, out), self.per_row[a:b], self.shift,
+                          self.r[sel] - a, self.c[sel], self.v[sel])
+
+    def bounds_rows(self, a: int, b: int) -> "BonusRows":
+        sel = (self.r >= a) & (self.r < b)
+        return BonusRows(self.base.bounds_rows(a, b), self.per_row[a:b], self.shift,
+                         self.r[sel] - a, self.c[sel], self.v[sel])

@@ -29,11 +29,11 @@ import time
 import numpy as np
 
 from .base import AssignmentProblem, PairBonus, Solution, SolverOptions, finish
-from .bonus import BonusBounds
+from .bonus import BonusBounds, BonusRows
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ThresholdBlocks", "ThresholdBounds", "solve_maxmin_scorer"]
+__all__ = ["ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "solve_maxmin_scorer"]
 
 #: Below this width of the bracket (relative to the score scale) the next flow probes just
 #: above the witness instead of halving.
@@ -70,15 +70,38 @@ class ThresholdBounds(BonusBounds):
         return ThresholdBounds(self.base.subset(rows=rows, cols=cols), self.t, self.w)
 
     def upper(self, a: int, b: int, out=None) -> np.ndarray:
-        from ..scale import BIG
+        return _raise(self.base.upper(a, b, out), self.base.margin, self.t, self.w)
 
-        up = self.base.upper(a, b, out)
-        up[(up > -BIG / 2) & (up + self.base.margin >= self.t)] += self.w
-        return up
+    def bounds_rows(self, a: int, b: int) -> "ThresholdRows":
+        """Rows ``a:b`` with the threshold, for a task of a pass on an executor (see
+        :meth:`mentormatch.solvers.bonus.BonusBounds.bounds_rows`)."""
+        return ThresholdRows(self.base.bounds_rows(a, b), self.t, self.w)
 
     def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         s = self.base.exact_scores(row, mentor)
         return np.where(s >= self.t, s + self.w, s)
+
+
+def _raise(up: np.ndarray, margin: float, t: float, w: float) -> np.ndarray:
+    """``u + w [u + margin >= t]`` on the eligible bounds ``up``, in place."""
+    from ..scale import BIG
+
+    up[(up > -BIG / 2) & (up + margin >= t)] += w
+    return up
+
+
+class ThresholdRows(BonusRows):
+    """Some rows' bounds with the threshold (:meth:`ThresholdBounds.bounds_rows`): what a task
+    of a bound pass carries, the base's rows and ``(t, w)``."""
+
+    def __init__(self, base, threshold: float, weight: float):
+        self.base, self.t, self.w = base, threshold, weight
+
+    def upper(self, a: int, b: int, out=None) -> np.ndarray:
+        return _raise(self.base.upper(a, b, out), self.base.margin, self.t, self.w)
+
+    def bounds_rows(self, a: int, b: int) -> "ThresholdRows":
+        return ThresholdRows(self.base.bounds_rows(a, b), self.t, self.w)
 
 
 def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,

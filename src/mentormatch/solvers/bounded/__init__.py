@@ -54,6 +54,7 @@ from .check import _Certifier
 from .child import Child, InThread
 from . import remote
 from .passes import _Exact, _Pool, _scan
+from .start import take_start
 from .warm import resolve
 
 log = logging.getLogger(__name__)
@@ -379,8 +380,9 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     :mod:`.remote`); None uses :data:`remote.EXECUTOR` (None: this process's threads). The
     result is the same either way.
     """
-    with remote.executing(executor):
-        return _solve_bounded(scorer, capacity, demand=demand, locked=locked, options=options)
+    with remote.executing(executor):  # (on Dask, each pass's rows are sent once: remote.sent_once)
+        return _solve_bounded(remote.sent_once(scorer), capacity, demand=demand, locked=locked,
+                              options=options)
 
 
 def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
@@ -414,8 +416,11 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
     k = options.top_k
     if k is not None and k < 1:
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
+    start = take_start(m)
+    given = None if start is None else (start, {"mentees": 0, "rounds": 0, "seconds": 0.0,
+                                                "warm_start": "an earlier solution's mentor prices"})
     sp, out_chosen, optimal, bound, cert, found = _solve(scorer, cap_left, dem_left, li, lj, k,
-                                                         options, 0)
+                                                         options, 0, given)
 
     all_i = scorer.order[np.concatenate([li, sp.i])]
     all_j = np.concatenate([lj, sp.j])

@@ -9,9 +9,14 @@ Two kinds of work leave the process when an executor is given (:func:`executing`
   would (:func:`mentormatch.solvers.bounded.passes.scan_task`);
 - **exact scores** of a batch of pairs, in chunks of :data:`PAIRS_PER_TASK`.
 
-What a task carries is small: a bound chunk carries its rows of the bound matrices (the
-mentees' factors, their stated pairs and blocked pairs, the rows of the groups table its
-mentees use), the prices and its rows' limits; the mentors' factors are sent once per pass.
+What a task carries is small. On a Dask executor a bound chunk carries a future of its rows
+(:class:`SentOnce`: the view's bounds without the mentors' factors are scattered to every
+worker once, and a small task cuts each chunk's rows from them there), the prices and its rows'
+limits; elsewhere it carries its rows of the bound matrices (the mentees' factors, their stated
+pairs and blocked pairs, the rows of the groups table its mentees use). The mentors' factors
+are sent once per pass. Before :class:`SentOnce`, a task of the 20,000 x 6,000 sub-market's
+pass carried about 13 MB (most of it the groups table's rows) and Dask warned of a "large
+graph" for each.
 An exact chunk carries its pairs and the scorer's lookup tables (the prepared features, the
 two tables of people), sent once per solve: never a score matrix. "Sent once" means
 ``Client.scatter(..., broadcast=True)`` on a Dask executor (``Client.get_executor()``), and
@@ -40,6 +45,9 @@ import numpy as np
 EXECUTOR: Executor | None = None
 #: Blocks of rows (about a million pairs each) per task of a bound pass.
 BLOCKS_PER_TASK = 32
+#: On a Dask executor, the rows of a pass of one task are sent in the task up to this many
+#: bytes (pickled), and scattered beforehand above it (:class:`SentOnce`).
+INLINE_BYTES = 1_000_000
 #: Pairs per task of exact scoring; batches up to this size are scored here.
 PAIRS_PER_TASK = 250_000
 
@@ -111,6 +119,53 @@ def ship(executor: Executor, value):
     if client is not None and hasattr(client, "scatter"):
         return client.scatter(value, broadcast=True, hash=False)
     return Shared(value)
+
+
+class SentOnce:
+    """A bounded view (a :class:`mentormatch.scale.BoundedScorer`, or one with a bonus folded
+    in) whose bound passes on a Dask executor send its bounds once: the first chunk of a pass
+    scatters ``view.bounds_rows(0, n)`` (every row's factors, stated and blocked pairs, the
+    groups table's rows they use; not the mentors' factors) to every worker, and
+    :meth:`bounds_rows` returns a future of a small task that cuts a chunk's rows from it on a
+    worker (:func:`rows_task`), which the pass's task takes as its argument. The rows are cut
+    by the same code as here, so the bounds are the same float32 values. Everything else
+    (``upper``, ``exact_scores``, ``order``, ...) is the view's; subsets are sent once too."""
+
+    def __init__(self, view, client):
+        self.view, self.client = view, client
+        self._all = None  # the future of every row's bounds, once scattered
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("view", "client", "_all"):  # (not set yet)
+            raise AttributeError(name)
+        return getattr(self.view, name)
+
+    def subset(self, rows=None, cols=None) -> "SentOnce":
+        return SentOnce(self.view.subset(rows=rows, cols=cols), self.client)
+
+    def bounds_rows(self, a: int, b: int):
+        if a == 0 and b >= self.view.n:  # one chunk: nothing to share; scattered when large
+            part = self.view.bounds_rows(a, b)
+            if len(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)) <= INLINE_BYTES:
+                return part
+            return self.client.scatter(part, hash=False)
+        if self._all is None:
+            self._all = self.client.scatter(self.view.bounds_rows(0, self.view.n), broadcast=True,
+                                            hash=False)
+        return self.client.submit(rows_task, self._all, a, b, pure=False)
+
+
+def rows_task(bounds, a: int, b: int):
+    """Rows ``a:b`` of a view's bounds sent once (:class:`SentOnce`), cut on a worker."""
+    return bounds.bounds_rows(a, b)
+
+
+def sent_once(view):
+    """``view`` as a :class:`SentOnce` when the current executor is a Dask one, else itself."""
+    client = getattr(current(), "_client", None)
+    if client is None or not hasattr(client, "scatter") or isinstance(view, SentOnce):
+        return view
+    return SentOnce(view, client)
 
 
 def value_of(x):

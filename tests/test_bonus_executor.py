@@ -1,0 +1,183 @@
+"""Scorers with a bonus folded in (:mod:`mentormatch.solvers.bonus`: a programme round's priority
+and continuity, the Lagrangian's per-mentor shifts; :mod:`mentormatch.solvers.bottleneck`:
+max-min's threshold) run their block passes and exact scores on an executor, with the bonus:
+the same pairs, objective and status as on this process's threads, on a spawned process pool
+and a real Dask LocalCluster.
+
+Before, a task got the base scorer's rows and lookup tables without the bonus (``BonusBounds``
+forwarded ``bounds_rows`` and ``exact_kit`` to its base), so the passes on an executor ranked
+and checked the plain bounds and could certify a wrong optimum."""
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+
+import mentormatch as mm
+from mentormatch import pipeline as pl
+from mentormatch.scale import BIG
+from mentormatch.solvers import certify, engine
+from mentormatch.solvers.base import PairBonus
+from mentormatch.solvers.bonus import BonusBounds, BonusRows
+from mentormatch.solvers.bottleneck import ThresholdBounds, ThresholdRows
+from mentormatch.solvers.bounded import passes, remote
+
+MAXMIN = {"fairness": {"objective": "maxmin", "groups": ["gender"]}}
+BUDGET = {"constraints": {"budget": 4000.0}}
+
+
+class _Counting:
+    """An executor that records each task's function and argument types (and runs it there)."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+        if hasattr(inner, "_client"):  # a Dask executor: what remote.ship looks for
+            self._client = inner._client
+
+    def submit(self, fn, *args):
+        self.calls.append((fn.__name__, [type(a).__name__ for a in args]))
+        return self.inner.submit(fn, *args)
+
+
+def _scale_small(monkeypatch):
+    """The scale path (bounds) at a few thousand pairs, cut into many blocks and tasks."""
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
+    monkeypatch.setattr(pl, "USE_BOUNDS", True)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 300)
+    monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
+    monkeypatch.setattr(remote, "BLOCKS_PER_TASK", 2)
+    monkeypatch.setattr(remote, "PAIRS_PER_TASK", 40)
+
+
+def _round_bonus(prep) -> PairBonus:
+    """A programme round's bonus with all three terms: priority per mentee, continuity on listed
+    pairs, and a price per mentor (the Lagrangian's kind)."""
+    rng = np.random.default_rng(7)
+    n, m = len(prep.mentee_ids), len(prep.mentor_ids)
+    per = np.where(rng.random(n) < 0.3, 0.4, 0.0)
+    k = 25
+    return PairBonus(per_mentee=per, mentee=rng.choice(n, k, replace=False), mentor=rng.integers(0, m, k),
+                     value=rng.uniform(0.1, 0.6, k), n_mentors=m, per_mentor=-rng.uniform(0, 0.3, m))
+
+
+def _case(name: str, executor):
+    """(pairs, unmatched, objective, status, holds) of one kind of bonus-folded solve."""
+    if name == "round_bonus":
+        mentors, mentees = mm.synthetic.organisation(n_mentees=150, n_mentors=40, seed=3)
+        mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 3))
+        prep = pl.prepare(mentors, mentees)
+        with remote.executing(executor):
+            r = pl.solve(prep, _round_bonus(prep))
+    elif name == "maxmin":
+        mentors, mentees = mm.synthetic.organisation(n_mentees=150, n_mentors=40, seed=4)
+        mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
+        r = pl.pair(mentors, mentees, MAXMIN, executor=executor)
+        assert r.certificate["method"].startswith("max-min by certified flows")
+    else:  # the Lagrangian of a budget, on bounds
+        mentors, mentees = mm.synthetic.organisation(n_mentees=70, n_mentors=22, seed=5)
+        mentors = mentors.assign(min_capacity=np.minimum(
+            np.random.default_rng(5).integers(0, 3, len(mentors)), mentors["capacity"]))
+        r = pl.pair(mentors, mentees, BUDGET, executor=executor)
+        assert r.certificate["method"] == "lagrangian budget + certified flow"
+        assert r.certificate["source"] == "BoundedSource"
+    return r.pairs, r.unmatched, r.objective, r.status
+
+
+def _same(here, there):
+    assert there[2] == here[2] and there[3] == here[3]
+    assert there[0].equals(here[0]) and there[1].equals(here[1])
+
+
+#: The task part each kind's bound passes carry.
+PART = {"round_bonus": "BonusRows", "maxmin": "ThresholdRows", "budget": "BonusRows"}
+
+
+@pytest.fixture(scope="module")
+def process_pool():
+    # spawned workers: nothing of this process (its monkeypatches) reaches them but the tasks
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+@pytest.mark.parametrize("name", list(PART))
+def test_a_bonus_folded_scorer_on_a_process_pool_gives_the_local_result(monkeypatch, process_pool, name):
+    _scale_small(monkeypatch)
+    here = _case(name, None)
+    counting = _Counting(process_pool)
+    _same(here, _case(name, counting))
+    kinds = {kind[0] for fn, kind in counting.calls if fn == "scan_task"}
+    assert kinds == {PART[name]}  # every bound pass went there, with the bonus
+    assert "exact_task" in {fn for fn, _ in counting.calls}
+
+
+def test_bonus_folded_scorers_on_a_dask_local_cluster_give_the_local_results(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    _scale_small(monkeypatch)
+    here = {name: _case(name, None) for name in PART}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        for name, want in here.items():
+            executor = _Counting(client.get_executor())
+            _same(want, _case(name, executor))
+            assert "scan_task" in {fn for fn, _ in executor.calls}, name
+            assert "exact_task" in {fn for fn, _ in executor.calls}, name
+
+
+def _scorer(seed=2, n=60, m=25):
+    mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
+    prog = {"constraints": {"forbidden": [[mentees.loc[k, "id"], mentors.loc[k % m, "id"]]
+                                          for k in range(0, 40, 3)]}}
+    return mm.scale.BoundedScorer(*_tables(mentors, mentees, prog))
+
+
+def _tables(mentors, mentees, prog):
+    from mentormatch.features import Context
+    from mentormatch.rules import Rules
+
+    prep = pl.prepare(mentors, mentees, prog)
+    d = prep.data
+    return (d["mentees"], d["mentors"], Rules.coerce(prog), Context(framework=d["framework"]),
+            prep.mentee_ids, prep.mentor_ids)
+
+
+def _views(scorer):
+    rng = np.random.default_rng(1)
+    n, m = scorer.n, scorer.m
+    k = 12
+    bonus = PairBonus(per_mentee=rng.uniform(0, 0.5, n), mentee=rng.choice(n, k, replace=False),
+                      mentor=rng.integers(0, m, k), value=rng.uniform(0.1, 0.9, k), n_mentors=m,
+                      per_mentor=-rng.uniform(0, 0.4, m))
+    top = float(scorer.upper(0, n).max())
+    return {"bonus": BonusBounds(scorer, bonus), "per_mentee_only": BonusBounds(scorer, PairBonus(per_mentee=bonus.per_mentee)),
+            "threshold": ThresholdBounds(scorer, 0.6 * top, 100.0)}
+
+
+@pytest.mark.parametrize("kind", ["bonus", "per_mentee_only", "threshold"])
+def test_a_task_part_and_kit_compute_what_the_view_computes_after_pickling(kind):
+    scorer = _scorer()
+    view = _views(scorer)[kind]
+    cols = np.array([0, 3, 4, 9, 17, 24])
+    rows = np.arange(0, scorer.n, 2)
+    for v in (view, view.subset(cols=cols), view.subset(rows=rows)):
+        for a, b in [(0, 7), (7, 20), (20, v.n), (5, 6)]:
+            part = pickle.loads(pickle.dumps(v.bounds_rows(a, b)))  # as a worker gets it
+            assert type(part).__name__ == ("ThresholdRows" if kind == "threshold" else "BonusRows")
+            assert part.right_t is None  # the mentors' factors travel once per pass, not here
+            part.right_t = v.right_t
+            np.testing.assert_array_equal(part.upper(0, b - a), v.upper(a, b))
+            # a part of all rows cut again (what a worker cuts from rows sent once)
+            cut = pickle.loads(pickle.dumps(v.bounds_rows(0, v.n))).bounds_rows(a, b)
+            cut.right_t = v.right_t
+            np.testing.assert_array_equal(cut.upper(0, b - a), v.upper(a, b))
+        kit = pickle.loads(pickle.dumps(v.exact_kit()))
+        up = v.upper(0, v.n)
+        i, j = np.nonzero(up > -BIG / 2)
+        np.testing.assert_array_equal(kit.exact_scores(i, j), v.exact_scores(i, j))
+        assert not hasattr(kit.base, "left") and kit.base.mentees is None  # no bounds, no tables
+    assert isinstance(view.bounds_rows(0, 3), BonusRows)
+    assert isinstance(_views(scorer)["threshold"].bounds_rows(0, 3), ThresholdRows)
