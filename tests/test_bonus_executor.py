@@ -1,6 +1,6 @@
 """Scorers with a bonus folded in (:mod:`mentormatch.solvers.bonus`: a programme round's priority
 and continuity, the Lagrangian's per-mentor shifts; :mod:`mentormatch.solvers.bottleneck`:
-max-min's threshold) run their block passes and exact scores on an executor, with the bonus:
+max-min's threshold; the score floors' scale per mentee) run their block passes and exact scores on an executor, with the bonus:
 the same pairs, objective and status as on this process's threads, on a spawned process pool
 and a real Dask LocalCluster.
 
@@ -27,6 +27,7 @@ from mentormatch.solvers.bounded import passes, remote
 
 MAXMIN = {"fairness": {"objective": "maxmin", "groups": ["gender"]}}
 BUDGET = {"constraints": {"budget": 4000.0}}
+SCORE_FLOOR = {"fairness": {"score_floor": 0.98, "floor_group": "region"}, "time_limit": 20}
 
 
 class _Counting:
@@ -78,6 +79,11 @@ def _case(name: str, executor):
         mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
         r = pl.pair(mentors, mentees, MAXMIN, executor=executor)
         assert r.certificate["method"].startswith("max-min by certified flows")
+    elif name == "score_floor":  # the score floors' Lagrangian: scores scaled per group
+        mentors, mentees = mm.synthetic.organisation(n_mentees=80, n_mentors=24, seed=7)
+        r = pl.pair(mentors, mentees, SCORE_FLOOR, executor=executor)
+        assert r.certificate["method"] == "lagrangian score floors + certified flow"
+        assert r.certificate["source"] == "BoundedSource" and r.certificate["flows"] >= 2
     else:  # the Lagrangian of a budget, on bounds
         mentors, mentees = mm.synthetic.organisation(n_mentees=70, n_mentors=22, seed=5)
         mentors = mentors.assign(min_capacity=np.minimum(
@@ -94,7 +100,8 @@ def _same(here, there):
 
 
 #: The task part each kind's bound passes carry.
-PART = {"round_bonus": "BonusRows", "maxmin": "ThresholdRows", "budget": "BonusRows"}
+PART = {"round_bonus": "BonusRows", "maxmin": "ThresholdRows", "budget": "BonusRows",
+        "score_floor": "BonusRows"}
 
 
 @pytest.fixture(scope="module")

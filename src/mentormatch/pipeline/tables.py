@@ -182,6 +182,10 @@ def solve(prepared: Prepared, bonus: "np.ndarray | PairBonus | None" = None) -> 
         objective, whose value and bound are in ``certificate``; ``bound`` and ``gap`` are left
         empty, since a bound on the adjusted objective says nothing about the plain one.
     """
+    if isinstance(bonus, PairBonus) and bonus.scale_mentee is not None:
+        raise ValueError("PairBonus.scale_mentee scales the engine's inner problems (score "
+                         "floors); an objective bonus adds to the score: use per_mentee, "
+                         "per_mentor or listed pairs")
     if prepared.scorer is not None:
         if bonus is not None and not isinstance(bonus, PairBonus):
             raise ValueError("at this size a bonus must be a PairBonus (per mentee and per listed "

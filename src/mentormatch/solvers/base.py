@@ -123,6 +123,8 @@ class PairBonus:
     ``i`` (priority), plus ``value[k]`` on the listed pairs ``(mentee[k], mentor[k])``
     (continuity with a former mentor), plus ``per_mentor[j]`` on every pair of mentor ``j`` (a
     price per mentee charged to a mentor: the engine's Lagrangian multipliers of a budget).
+    ``scale_mentee[i]`` (``>= 0``), when set, first multiplies every score of mentee ``i`` (the
+    score floors' Lagrangian): the pair is worth ``scale_mentee[i] x score + the terms above``.
     Indices are the round's encoded rows."""
 
     per_mentee: np.ndarray | None = None
@@ -131,8 +133,17 @@ class PairBonus:
     value: np.ndarray | None = None
     n_mentors: int = 0
     per_mentor: np.ndarray | None = None
+    scale_mentee: np.ndarray | None = None
+
+    def apply(self, score: np.ndarray, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        """The pairs' scores with this bonus: scaled, then the terms added."""
+        mentee = np.asarray(mentee, np.int64)
+        if self.scale_mentee is not None:
+            score = np.asarray(score, float) * np.asarray(self.scale_mentee, float)[mentee]
+        return score + self.on_pairs(mentee, mentor)
 
     def on_pairs(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        """The added terms of each pair (the scale not applied)."""
         out = (np.zeros(len(mentee)) if self.per_mentee is None
                else np.asarray(self.per_mentee, float)[mentee])
         if self.per_mentor is not None:
@@ -149,7 +160,8 @@ class PairBonus:
     def any(self) -> bool:
         return bool((self.per_mentee is not None and np.any(self.per_mentee))
                     or (self.per_mentor is not None and np.any(self.per_mentor))
-                    or (self.value is not None and np.any(self.value)))
+                    or (self.value is not None and np.any(self.value))
+                    or (self.scale_mentee is not None and np.any(self.scale_mentee != 1)))
 
 
 @dataclass

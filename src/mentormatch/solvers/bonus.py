@@ -10,6 +10,10 @@ A per-mentor term (``PairBonus.per_mentor``, any sign) shifts every pair of a me
 engine's Lagrangian bound (:mod:`mentormatch.solvers.lagrange`) prices a budget this way, so its
 inner problem is the same certified flow on ``score - lambda x cost of the mentor's mentee``.
 
+A per-mentee factor (``PairBonus.scale_mentee``, at least 0) first scales every score of a
+mentee: the score floors' Lagrangian (:mod:`mentormatch.solvers.scorefloors`) weighs each group
+this way.
+
 Ineligible pairs (``-inf``, or below ``-BIG / 2`` in bounds) stay ineligible.
 
 On an executor (:mod:`mentormatch.solvers.bounded.remote`) the bonus travels with the tasks: a
@@ -34,6 +38,10 @@ class BonusBlocks:
     def __call__(self, rows: slice) -> np.ndarray:
         block = np.array(self.scorer(rows), dtype=np.float64, copy=True)
         r = np.arange(rows.start, rows.stop, dtype=np.int64)
+        if self.bonus.scale_mentee is not None:
+            ok = np.isfinite(block)
+            block[ok] *= np.broadcast_to(np.asarray(self.bonus.scale_mentee, float)[r][:, None],
+                                         block.shape)[ok]
         if self.bonus.per_mentee is not None:
             block += np.asarray(self.bonus.per_mentee, float)[r][:, None]
         if self.bonus.per_mentor is not None:
@@ -55,6 +63,9 @@ class BonusBounds:
                     else np.asarray(bonus.per_mentee, float))
         self.pm = (np.zeros(len(base.mentors)) if bonus.per_mentor is None
                    else np.asarray(bonus.per_mentor, float))
+        self.scale = (None if bonus.scale_mentee is None
+                      else np.asarray(bonus.scale_mentee, float))
+        self.top = 1.0 if self.scale is None else float(self.scale.max(initial=1.0))
         has = bonus.value is not None and len(bonus.value)
         self.li = np.asarray(bonus.mentee if has else [], np.int64)
         self.lj = np.asarray(bonus.mentor if has else [], np.int64)
@@ -80,12 +91,13 @@ class BonusBounds:
     @property
     def largest(self) -> float:
         """No eligible pair's bound is larger in size."""
-        return self.base.largest + self._bonus_max
+        return self.base.largest * self.top + self._bonus_max
 
     @property
     def margin(self) -> float:
-        """The base's margin plus the float32 rounding of adding the bonus to the bound."""
-        return self.base.margin + 4 * 2.0 ** -24 * (self.largest + self._bonus_max)
+        """The base's margin (scaled) plus the float32 rounding of scaling the bound and adding
+        the bonus to it."""
+        return self.base.margin * self.top + 6 * 2.0 ** -24 * (self.largest + self._bonus_max)
 
     def subset(self, rows=None, cols=None) -> "BonusBounds":
         return BonusBounds(self.base.subset(rows=rows, cols=cols), self.bonus)
@@ -119,7 +131,8 @@ class BonusBounds:
     def upper(self, a: int, b: int, out=None) -> np.ndarray:
         up = self.base.upper(a, b, out)
         mentee = np.asarray(self.base.order[a:b], np.int64)
-        return _add_bonus(up, self.per[mentee], self._shift(), *self._rows_listed(a, b))
+        return _add_bonus(up, self.per[mentee], self._shift(), *self._rows_listed(a, b),
+                          scale_row=None if self.scale is None else self.scale[mentee])
 
     def bounds_rows(self, a: int, b: int) -> "BonusRows":
         """Rows ``a:b`` of the bounds with the bonus, for a task of a pass on an executor: the
@@ -127,7 +140,8 @@ class BonusBounds:
         bonus; its ``upper(0, b - a)`` equals this one's ``upper(a, b)``."""
         mentee = np.asarray(self.base.order[a:b], np.int64)
         return BonusRows(self.base.bounds_rows(a, b), self.per[mentee], self._shift(),
-                         *self._rows_listed(a, b))
+                         *self._rows_listed(a, b),
+                         scale_row=None if self.scale is None else self.scale[mentee])
 
     def exact_kit(self) -> "BonusBounds":
         """What :meth:`exact_scores` needs, to be sent to the workers of an executor: the base's
@@ -141,16 +155,22 @@ class BonusBounds:
         s = self.base.exact_scores(row, mentor)
         mentee = np.asarray(self.base.order, np.int64)[np.asarray(row, np.int64)]
         j = self._mentors(np.asarray(mentor, np.int64))
+        if self.scale is not None:
+            s = s * self.scale[mentee]
         return s + self.per[mentee] + self.pm[j] + self._listed(mentee, j)
 
 
 def _add_bonus(up: np.ndarray, per_row: np.ndarray, shift: np.ndarray | None, r: np.ndarray,
-               c: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``up`` (float32 bounds of some rows) plus the bonus where eligible, in place: a number
-    per row, one per column (None: none), and ``v`` on the listed entries ``(r, c)``."""
+               c: np.ndarray, v: np.ndarray, scale_row: np.ndarray | None = None) -> np.ndarray:
+    """``up`` (float32 bounds of some rows) with the bonus where eligible, in place: scaled by
+    ``scale_row`` (a factor >= 0 per row, None: none; a factor >= 0 times a bound bounds the
+    scaled score), plus a number per row, one per column (None: none), and ``v`` on the listed
+    entries ``(r, c)``."""
     from ..scale import BIG
 
     keep = up > -BIG / 2
+    if scale_row is not None:
+        up[keep] *= np.broadcast_to(scale_row[:, None].astype(up.dtype), up.shape)[keep]
     up[keep] += np.broadcast_to(per_row[:, None], up.shape)[keep]
     if shift is not None:
         up[keep] += np.broadcast_to(shift[None, :], up.shape)[keep]
@@ -165,9 +185,12 @@ class BonusRows:
     bound pass carries. ``right_t`` (the mentors' factors, sent once per pass) is the base's."""
 
     def __init__(self, base, per_row: np.ndarray, shift: np.ndarray | None, r: np.ndarray,
-                 c: np.ndarray, v: np.ndarray):
+                 c: np.ndarray, v: np.ndarray, scale_row: np.ndarray | None = None):
         self.base, self.per_row, self.shift = base, per_row, shift
-        self.r, self.c, self.v = r, c, v
+        self.r, self.c, self.v, self.scale_row = r, c, v, scale_row
+
+    def _scale(self, a: int, b: int) -> np.ndarray | None:
+        return None if self.scale_row is None else self.scale_row[a:b]
 
     @property
     def m(self) -> int:
@@ -188,9 +211,9 @@ class BonusRows:
     def upper(self, a: int, b: int, out=None) -> np.ndarray:
         sel = (self.r >= a) & (self.r < b)
         return _add_bonus(self.base.upper(a, b, out), self.per_row[a:b], self.shift,
-                          self.r[sel] - a, self.c[sel], self.v[sel])
+                          self.r[sel] - a, self.c[sel], self.v[sel], self._scale(a, b))
 
     def bounds_rows(self, a: int, b: int) -> "BonusRows":
         sel = (self.r >= a) & (self.r < b)
         return BonusRows(self.base.bounds_rows(a, b), self.per_row[a:b], self.shift,
-                         self.r[sel] - a, self.c[sel], self.v[sel])
+                         self.r[sel] - a, self.c[sel], self.v[sel], self._scale(a, b))

@@ -127,7 +127,7 @@ class _Inner:
             key = src.i * m + src.j
             order = np.argsort(key, kind="stable")
             pairs = PairSet(src.i[order], src.j[order], n, m)
-            problem = AssignmentProblem(pairs, src.s[order] + bonus.on_pairs(src.i[order], src.j[order]),
+            problem = AssignmentProblem(pairs, bonus.apply(src.s[order], src.i[order], src.j[order]),
                                         cap, demand=self.demand)
             return problem, solve_flow_any(problem, self.opts)
         if isinstance(src, BlockSource):

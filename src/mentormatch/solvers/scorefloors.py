@@ -16,7 +16,8 @@ of ``g``'s mentees and ``T`` the total score (the row of :mod:`mentormatch.solve
 so ``U(lambda) = max { sum_ij max(f_i, eps) s_ij x_ij : x a capacity flow }`` bounds the optimum
 for every ``lambda >= 0`` (raising a factor to ``eps > 0`` only raises the max; scores are at
 least 0, so ``f s <= max(f, eps) s``). The max is the plain certified flow on scaled scores
-(:class:`ScaledBlocks`, :class:`ScaledBounds`: a factor ``f >= 0`` times an upper bound of ``s``
+(a :class:`~mentormatch.solvers.base.PairBonus` with ``scale_mentee`` folded into the source's
+scorer, :mod:`mentormatch.solvers.bonus`: a factor ``f >= 0`` times an upper bound of ``s``
 bounds ``f s``); its certified ``bound`` (over every pair) is used, and the least one seen kept.
 
 The primal: the flow at ``lambda`` is itself an assignment; it meets the floors once the groups
@@ -28,9 +29,9 @@ are kept.
 
 Handled: score floors alone (:func:`handles`): one mentor per mentee, unit loads, whole
 capacities, no locks, no ``coverage_first`` and no objective bonus; other models stay on the
-engine's column generation. Scores must be at least 0 (``pair()``'s are: non-negative weights on
-features in [0, 1]); the scaled scorers watch every exact score they hand out, and a negative one
-voids the bound (the engine then keeps its column generation).
+engine's column generation. Scores must be at least 0: ``pair()``'s are (non-negative weights on
+features in [0, 1]); a complete set is checked up front, and a negative score among the flows'
+candidates voids the answer (the engine then keeps its column generation).
 """
 from __future__ import annotations
 
@@ -40,12 +41,12 @@ import time
 
 import numpy as np
 
-from .base import AssignmentProblem, SideConstraints, SolverOptions
-from .lagrange import LagrangeResult
+from .base import PairBonus, SideConstraints, SolverOptions
+from .lagrange import LagrangeResult, _Inner
 
 log = logging.getLogger(__name__)
 
-__all__ = ["handles", "solve_score_floors", "ScaledBlocks", "ScaledBounds"]
+__all__ = ["handles", "solve_score_floors"]
 
 #: At most this many inner flows.
 MAX_FLOWS = 16
@@ -75,90 +76,6 @@ def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool,
     return locked[0] is None or len(locked[0]) == 0
 
 
-class ScaledBlocks:
-    """``factor[row] x scorer(rows)`` where the pair is eligible (a block scorer: mentee rows)."""
-
-    def __init__(self, scorer, factor: np.ndarray, seen: dict):
-        self.scorer, self.factor, self.seen = scorer, factor, seen
-
-    def __call__(self, rows: slice) -> np.ndarray:
-        block = np.array(self.scorer(rows), dtype=np.float64, copy=True)
-        ok = np.isfinite(block)
-        if np.any(block[ok] < 0):
-            self.seen["negative"] = True
-        block[ok] *= np.broadcast_to(self.factor[rows][:, None], block.shape)[ok]
-        return block
-
-
-class ScaledBounds:
-    """A bounded scorer (:class:`mentormatch.scale.BoundedScorer` and its subsets) whose bounds
-    and exact scores are scaled by a factor ``>= 0`` per mentee. Its passes run on the calling
-    process (no executor kit: the remote passes would score without the factor)."""
-
-    def __init__(self, base, factor: np.ndarray, seen: dict):
-        self.base, self.factor, self.seen = base, factor, seen
-        self.top = float(np.max(factor, initial=1.0))
-
-    def __getattr__(self, name):  # n, m, order, inverse, eligible_counts, exact, ...
-        if name in ("exact_kit", "bounds_rows"):
-            raise AttributeError(name)
-        return getattr(self.base, name)
-
-    @property
-    def largest(self) -> float:
-        return self.base.largest * self.top
-
-    @property
-    def margin(self) -> float:
-        """The base's margin scaled, plus the float32 rounding of the product."""
-        return self.base.margin * self.top + 4 * 2.0 ** -24 * self.largest
-
-    def subset(self, rows=None, cols=None) -> "ScaledBounds":
-        return ScaledBounds(self.base.subset(rows=rows, cols=cols), self.factor, self.seen)
-
-    def upper(self, a: int, b: int, out=None) -> np.ndarray:
-        from ..scale import BIG
-
-        up = self.base.upper(a, b, out)
-        mentee = np.asarray(self.base.order[a:b], np.int64)
-        keep = up > -BIG / 2
-        up[keep] *= np.broadcast_to(self.factor[mentee][:, None].astype(up.dtype), up.shape)[keep]
-        return up
-
-    def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
-        mentee = np.asarray(self.base.order, np.int64)[np.asarray(row, np.int64)]
-        s = self.base.exact_scores(row, mentor)
-        if np.any(s[np.isfinite(s)] < 0):
-            self.seen["negative"] = True
-        return s * self.factor[mentee]
-
-
-def _scaled_flow(source, factor: np.ndarray, cap, demand, opts: SolverOptions, seen: dict):
-    """(problem on the final sparse pairs with scaled scores, solution); ``seen["negative"]``
-    set when a negative score was met."""
-    from ..pairs import Candidates as PairSet
-    from .certify import solve_flow_any, solve_scored
-    from .sources import ArraySource, BlockSource, BoundedSource
-
-    n, m = source.n_mentees, source.n_mentors
-    if isinstance(source, ArraySource):
-        order = np.argsort(source.i * m + source.j, kind="stable")
-        i, j = source.i[order], source.j[order]
-        if np.any(source.s < 0):
-            seen["negative"] = True
-        problem = AssignmentProblem(PairSet(i, j, n, m), source.s[order] * factor[i], cap,
-                                    demand=demand)
-        return problem, solve_flow_any(problem, opts)
-    if isinstance(source, BlockSource):
-        return solve_scored(ScaledBlocks(source.scorer, factor, seen), cap, n_mentees=n, n_mentors=m,
-                            demand=demand, options=opts)
-    if isinstance(source, BoundedSource):
-        from .bounded import solve_bounded
-
-        return solve_bounded(ScaledBounds(source.scorer, factor, seen), cap, demand=demand, options=opts)
-    raise TypeError(f"unknown pair source {type(source).__name__}")
-
-
 def floor_slack(mentee: np.ndarray, score: np.ndarray, pos: np.ndarray, size: np.ndarray,
                 alpha: float, n: int) -> np.ndarray:
     """Each group's ``N G_g - alpha |g| T`` for the pairs ``(mentee, score)`` (>= 0: the floor
@@ -183,10 +100,12 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     pos = np.where(group >= 0, where[np.maximum(group, 0)], -1)
     cap = np.asarray(capacity, float)
     dem = np.ones(n) if demand is None else np.asarray(demand, float)
-    opts = SolverOptions(seed=options.seed, progress=False, certify=True)
+    if hasattr(source, "s") and np.any(np.asarray(source.s) < 0):
+        return None  # the scaled bound needs scores >= 0 (see the module docstring)
+    inner = _Inner(source, cap, demand, options)
     tol = 1e-9 * n * max(1.0, float(size.max(initial=1.0)))
     seconds: list[float] = []
-    seen = {"negative": False}
+    seen = {"negative": False}  # a negative score among a flow's candidates
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen)
 
     def time_for_another() -> bool:
@@ -200,9 +119,10 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         t = time.perf_counter()
         common = 1.0 - alpha * float(lam @ size) / n
         factor = np.maximum(common + np.where(pos >= 0, lam[np.maximum(pos, 0)], 0.0), EPS)
-        problem, sol = _scaled_flow(source, factor, cap, demand, opts, seen)
+        problem, sol = inner.solve(PairBonus(scale_mentee=factor, n_mentors=source.n_mentors), cap)
         P = problem.pairs
         plain = problem.score / factor[P.mentee]
+        seen["negative"] |= bool(np.any(plain < 0))
         mt = P.mentee[sol.chosen]
         slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
         if sol.status == "optimal" and sol.bound is not None:
