@@ -34,6 +34,7 @@ The same machinery serves a dense score matrix or a scorer called block by block
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -46,7 +47,9 @@ from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from . import register
-from .flow import SPARSE_THRESHOLD, apply_locks, check_supported, solve_arrays, solve_flow
+from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, integer_costs, network,
+                   solve_arrays, solve_flow)
+from .ties import TIGHT_GAIN, canonical, integer_gain
 
 log = logging.getLogger(__name__)
 
@@ -328,15 +331,19 @@ def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.nda
 
 
 def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False,
-           per_row: int | None = None) -> tuple[_Sparse, float, int]:
-    """Pairs with ``s - u - p > tol`` outside the excluded (chosen) ones, and the largest
-    ``s - u - p`` over all unchosen pairs. With ``per_row``, only each mentee's ``per_row``
+           per_row: int | None = None, tight: float | None = None
+           ) -> tuple[_Sparse, float, int, _Sparse]:
+    """Pairs with ``s - u - p > tol`` outside the excluded (chosen) ones, the largest
+    ``s - u - p`` over all unchosen pairs, the pairs checked, and (with ``tight``) the pairs
+    with ``tight < s - u - p <= tol``: those that may be tight in integers (the tie rule's
+    face, :mod:`mentormatch.solvers.ties`). With ``per_row``, only each mentee's ``per_row``
     most violating pairs are returned: when the prices are far off, adding every violator
     would grow the sparse set towards the dense one; the next round's prices say whether more
     are needed, and the check over all pairs is repeated until none violates."""
     order = np.argsort(excl_i, kind="stable")
     excl_i, excl_col = excl_i[order], excl_col[order]
-    parts, eps, checked = [], -np.inf, 0
+    parts, near, eps, checked = [], [], -np.inf, 0
+    lowest = tol if tight is None else min(tol, tight)
     for a, b in _bar(blocks, progress, "certificate: reduced costs"):
         s, jm = src.block(a, b)
         pj = p[None, :] if jm is None else p[jm]
@@ -347,8 +354,13 @@ def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False,
         checked += int(np.isfinite(s).sum())
         top = float(r.max(initial=-np.inf))
         eps = max(eps, top)
-        if top > tol:
-            rr, cc = np.nonzero(r > tol)
+        if top > lowest:
+            rr, cc = np.nonzero(r > lowest)
+            if tight is not None:
+                few = r[rr, cc] <= tol
+                tr, tc = rr[few], cc[few]
+                near.append(_Sparse(tr + a, tc, tc if jm is None else jm[tr, tc], s[tr, tc]))
+                rr, cc = rr[~few], cc[~few]
             if per_row is not None and len(rr) > per_row:
                 gain = r[rr, cc]
                 order = np.lexsort((cc, -gain, rr))  # by row, most violating first, ties by column
@@ -356,14 +368,39 @@ def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False,
                 first = np.searchsorted(rr, rr)  # start of each row's run (rr is sorted)
                 keep = (np.arange(len(rr)) - first) < per_row
                 rr, cc = rr[keep], cc[keep]
-            jj = cc if jm is None else jm[rr, cc]
-            parts.append(_Sparse(rr + a, cc, jj, s[rr, cc]))
+            if len(rr):
+                jj = cc if jm is None else jm[rr, cc]
+                parts.append(_Sparse(rr + a, cc, jj, s[rr, cc]))
+    return _joined(parts), max(eps, 0.0), checked, _joined(near)
+
+
+def _joined(parts: list) -> _Sparse:
     if parts:
-        v = _Sparse(*(np.concatenate([getattr(q, f) for q in parts]) for f in ("i", "col", "j", "s")))
-    else:
-        e = np.zeros(0, np.int64)
-        v = _Sparse(e, e, e, np.zeros(0))
-    return v, max(eps, 0.0), checked
+        return _Sparse(*(np.concatenate([getattr(q, f) for q in parts]) for f in ("i", "col", "j", "s")))
+    e = np.zeros(0, np.int64)
+    return _Sparse(e, e, e, np.zeros(0))
+
+
+def _subset(a: _Sparse, keep: np.ndarray) -> _Sparse:
+    return _Sparse(a.i[keep], a.col[keep], a.j[keep], a.s[keep])
+
+
+def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, dem, pot, scale,
+              ranks=None) -> tuple[_Sparse, np.ndarray, _Sparse, dict | None]:
+    """The tie rule (:mod:`mentormatch.solvers.ties`) on a certified sparse optimum: the pairs
+    ``near`` (gathered by the check as maybe tight) with a positive integer gain are returned as
+    violators (the optimum is then not yet the integer optimum over every pair: another round);
+    otherwise the tight ones join the sparse set and the rule picks the optimum. Returns the
+    sparse set, its chosen pairs, the violators and the rule's record (None with violators)."""
+    gain = integer_gain(near.s, near.i, near.j, pot, scale)
+    if np.any(gain > 0):
+        return sp, chosen, _subset(near, gain > 0), None
+    codes = (sp.i * width + sp.col)[chosen]
+    grown = _merge(sp, _subset(near, gain == 0), width)
+    was = np.isin(grown.i * width + grown.col, codes)
+    picked, info = canonical(grown.i, grown.j, grown.s, was, cap, dem, pot, scale, ranks)
+    info["tight_pairs_outside"] = int(len(grown.i) - len(sp.i))
+    return grown, picked, _subset(near, gain > 0), info
 
 
 @dataclass
@@ -412,14 +449,18 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
         tol = 1.0 / res.scale
         ex_i = np.concatenate([excl_i, sp.i[res.chosen]])
         ex_c = np.concatenate([excl_col, sp.col[res.chosen]])
-        viol, eps, checked = _check(src, blocks, u, p, ex_i, ex_c, tol, options.progress, per_row=k)
+        viol, eps, checked, near = _check(src, blocks, u, p, ex_i, ex_c, tol, options.progress,
+                                          per_row=k, tight=TIGHT_GAIN * tol)
         say("round %d: prices in %d sweeps, %d candidate pairs checked, %d violations, %.2fs",
             rounds, sweeps, checked, len(viol.i), time.perf_counter() - t2)
         if len(viol.i) == 0:
+            sp, picked, viol, ties = with_ties(sp, res.chosen, near, src.width, cap, dem, pot,
+                                               res.scale)
+        if len(viol.i) == 0:
             bound = dual_obj + eps * res.n_max
             cert.update(holds=True, pairs_checked=checked, bellman_ford_sweeps=sweeps_total,
-                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
-            return _Outcome(sp, res.chosen, True, cert, bound, (u, p))
+                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol, ties=ties)
+            return _Outcome(sp, picked, True, cert, bound, (u, p))
         added += len(viol.i)
         sp = _merge(sp, viol, src.width)
 
@@ -556,7 +597,30 @@ def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Soluti
     if (options.top_k is not None or big) and not problem.coverage_first:
         check_supported(problem, "flow")
         return solve_sparse_certified(problem, options, time.perf_counter())
-    return solve_flow(problem, options)
+    sol = solve_flow(problem, options)
+    if sol.status != "optimal" or problem.coverage_first:
+        return sol
+    return _with_tie_rule(problem, sol)
+
+
+def _with_tie_rule(problem: AssignmentProblem, sol: Solution) -> Solution:
+    """The optimum on every pair, replaced by the one the tie rule picks
+    (:mod:`mentormatch.solvers.ties`; the potentials from :func:`prices`)."""
+    lock_pos, cap, dem = apply_locks(problem)
+    free_idx = np.flatnonzero(~problem.locked)
+    pairs = problem.pairs
+    i, j, s = pairs.mentee[free_idx], pairs.mentor[free_idx], problem.score[free_idx]
+    used, scale, _ = network(i, j, s, cap, dem)
+    net = free_idx[used]
+    i, j, s = i[used], j[used], s[used]
+    was = np.isin(net, sol.chosen)
+    cost = integer_costs(s, np.ones(len(s), bool), scale)
+    pot = prices(i, j, cost, was, s, dem, cap, scale)[4]
+    picked, info = canonical(i, j, s, was, cap, dem, pot, scale)
+    chosen = np.sort(np.concatenate([lock_pos, net[picked]]))
+    cert = {**(sol.certificate or {}), "ties": info}
+    return dataclasses.replace(sol, chosen=chosen, objective=float(problem.score[chosen].sum()),
+                               certificate=cert)
 
 
 register("flow", solve_flow_any)
