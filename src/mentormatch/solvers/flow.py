@@ -24,9 +24,10 @@ Conventions
   kept and the flow is solved lexicographically: OR-Tools' ``solve_max_flow_with_min_cost`` first
   maximises the number of assigned pairs (= matched mentees when every demand is 1), then the
   total score among those maximum flows. No big-M constant, so no overflow risk.
-* **Ties.** Among equally good assignments (after rounding) OR-Tools returns one
-  deterministically for a given input; arcs are added in ascending (mentee, mentor) order, so
-  the same inputs give the same pairs.
+* **Ties.** This function returns whichever optimum OR-Tools reaches (deterministic for a
+  given input). The ``"flow"`` solver and every pair source then apply the tie rule of
+  :mod:`mentormatch.solvers.ties`: among the optima of the quantized problem, the one of least
+  seeded key sum over ids, the same whatever the source or the rows' order.
 * **Integer costs: one quantization for every source.** A score ``s`` becomes the integer
   cost ``-round(s * scale)`` with ``scale = 2**SCALE_BITS`` (:func:`choose_scale`): the quantum
   is ``2**-30`` (about ``9.3e-10``) whatever the pairs in the network, so that the complete set,

@@ -149,7 +149,7 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
         Places left per mentor and per mentee (locks taken out).
     pot : tuple
         Integer potentials (mentees', mentors', source's, sink's) at ``scale`` proving
-        ``chosen`` optimal (:func:`mentormatch.solvers.certify.prices` returns them).
+        ``chosen`` optimal (:func:`mentormatch.solvers.duals.prices` returns them).
     ranks : (mentee ranks, mentor ranks), optional
         Each index's position in the seeded order of the ids; default the index itself (the
         pipelines solve in that order).

@@ -351,10 +351,16 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             exact.computed, new)
         picked, ties = res.chosen, None
         if len(viol.i) == 0 and depth == 0:  # the tie rule (solvers/ties.py): the maybe-tight pairs
+            t3, counts = time.perf_counter(), (certifier.rows_rescanned, certifier.pairs_rechecked)
             near, _ = certifier(u, p, ex_i, ex_j, TIGHT_GAIN * tol, m, 0.0)
             sp, picked, viol, ties = with_ties(sp, res.chosen, near, m, cap, dem, pot, res.scale,
                                                (scorer.order, np.arange(m)))
             grown = _merge(sp, viol, m)
+            if ties is not None:  # the gather's own work, apart from the rounds' certificate
+                ties.update(seconds=round(time.perf_counter() - t3, 3),
+                            rows_scanned=certifier.rows_rescanned - counts[0],
+                            pairs_rechecked=certifier.pairs_rechecked - counts[1])
+                certifier.rows_rescanned, certifier.pairs_rechecked = counts
         if len(viol.i) == 0:
             bound = dual_obj + eps * res.n_max
             eligible = None if scorer.eligible_counts is None else int(scorer.eligible_counts.sum())

@@ -40,8 +40,12 @@ position in that order (``mentee_rank``, ``mentor_rank``). The candidate set dep
 scores and ranks (groups are made by rank, thresholds are values), the flow network numbers
 its nodes by rank and takes its arcs in (mentee rank, mentor rank) order, and where a list
 of candidates or violators is cut inside a run of equal values, the pairs kept are those with
-the smallest :func:`tie_key` (a mix of the two ranks). So permuting the matrix's rows and
-columns (with the ranks) gives the same pairs. Indices in and out are the caller's.
+the smallest :func:`tie_key` (a mix of the two ranks). Once certified, the check's pairs that
+may be tight (reduced gain above ``TIGHT_GAIN`` quanta) are read in integers: a positive gain
+is a violator after all (another round), the tight ones join, and the tie rule
+(:mod:`mentormatch.solvers.ties`) picks among the optima the one of least key sum over the
+ranks: the pair() sources pick the same. So permuting the matrix's rows and columns (with the
+ranks) gives the same pairs. Indices in and out are the caller's.
 
 Exactness
 ---------
@@ -58,7 +62,8 @@ import numpy as np
 
 from ...pairs import Candidates, DenseRows, unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions, finish
-from ..certify import places_left, prices
+from ..certify import places_left
+from ..duals import prices
 from ..flow import solve_arrays
 from ..ties import TIGHT_GAIN, canonical, integer_gain
 from .passes import (GROUPS_PER_SLOT, Walk, above, all_pairs, check_above_low, check_pass, member,
