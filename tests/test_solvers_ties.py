@@ -197,3 +197,33 @@ def test_pair_gives_the_same_pairs_on_every_source_and_assign_agrees(monkeypatch
     a = mm.assign(scores, pd.Series(prob.capacity, index=r.data["mentor_ids"].ids))
     assert _pairs(a) == base
     assert a.objective == pytest.approx(r.objective, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tied_problems(max_n=6, max_m=3), st.data())
+def test_locked_pairs_stay_and_the_rest_follows_the_rule_on_every_source(case, data):
+    s, cap, dem = case
+    n, m = s.shape
+    elig = np.isfinite(s)
+    cand = Candidates.from_mask(elig)
+    # lock at most one eligible pair per mentee with room, within the mentors' capacities
+    left = cap.copy()
+    lock_i, lock_j = [], []
+    for k in range(len(cand)):
+        i, j = int(cand.mentee[k]), int(cand.mentor[k])
+        if dem[i] > 0 and left[j] > 0 and i not in lock_i and data.draw(st.booleans()):
+            lock_i.append(i)
+            lock_j.append(j)
+            left[j] -= 1
+    locked = np.zeros(len(cand), bool)
+    locked[cand.locate(np.array(lock_i, np.int64), np.array(lock_j, np.int64))] = True
+    prob = AssignmentProblem(cand, s[elig], cap.astype(float), demand=dem.astype(float), locked=locked)
+    got = {"complete": _set(prob, solve_flow_any(prob, SolverOptions())),
+           "complete_sparse": _set(prob, solve_flow_any(prob, SolverOptions(top_k=1)))}
+    li, lj = np.array(lock_i, np.int64), np.array(lock_j, np.int64)
+    p, sol = solve_scored(s, cap, demand=dem, locked=(li, lj), options=SolverOptions(top_k=1))
+    got["blocks"] = _set(p, sol)
+    p, sol = solve_dense(DenseRows(s), cap, demand=dem, locked=(li, lj), options=SolverOptions(top_k=1))
+    got["dense"] = _set(p, sol)
+    assert all(v == got["complete"] for v in got.values()), got
+    assert set(zip(lock_i, lock_j)) <= set(got["complete"])

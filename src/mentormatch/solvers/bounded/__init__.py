@@ -357,8 +357,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                                                (scorer.order, np.arange(m)))
             grown = _merge(sp, viol, m)
             if ties is not None:  # the gather's own work, apart from the rounds' certificate
-                ties.update(seconds=round(time.perf_counter() - t3, 3),
-                            rows_scanned=certifier.rows_rescanned - counts[0],
+                work["ties"] = round(time.perf_counter() - t3, 3)
+                ties.update(rows_scanned=certifier.rows_rescanned - counts[0],
                             pairs_rechecked=certifier.pairs_rechecked - counts[1])
                 certifier.rows_rescanned, certifier.pairs_rechecked = counts
         if len(viol.i) == 0:
