@@ -6,10 +6,18 @@ import pandas as pd
 
 
 def seeded_order(ids, seed: int) -> np.ndarray:
-    """The documented tie-breaking rule. Rows are solved in the order of a keyed hash of their
-    ids (pandas' SipHash-2-4, keyed by the seed), ties of the hash by the id itself. Among
-    assignments of equal score the solvers' choice then depends on the ids and the seed only:
-    shuffling the rows gives the same pairs, and another seed may break ties differently.
+    """The documented tie-breaking rule, first half. Rows are solved in the order of a keyed
+    hash of their ids (pandas' SipHash-2-4, keyed by the seed), ties of the hash by the id
+    itself: a person's position in this order is their *rank*. ``pair()`` solves its tables in
+    this order (an index is a rank); ``assign()`` passes the ranks to the solver.
+
+    Second half (:mod:`mentormatch.solvers.ties`): scores are quantized once (``2**-30``,
+    :func:`mentormatch.solvers.flow.choose_scale`) and among the assignments of equal optimal
+    total the one of least sum of a per-pair key, a hash of the mentee's and the mentor's
+    ranks, is returned, by a second min-cost flow on the optimal face. So the pairs depend on
+    the ids, the scores and the seed only: shuffling the rows gives the same pairs, every pair
+    source (complete set, blocks, bounds, ``assign()``'s dense path) gives the same pairs, and
+    another seed may break ties differently.
 
     >>> seeded_order(["b", "a", "c"], 0).tolist() == seeded_order(["c", "b", "a"], 0).tolist()
     False

@@ -34,6 +34,7 @@ The same machinery serves a dense score matrix or a scorer called block by block
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -46,7 +47,10 @@ from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from . import register
-from .flow import SPARSE_THRESHOLD, apply_locks, check_supported, solve_arrays, solve_flow
+from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, integer_costs, network,
+                   solve_arrays, solve_flow)
+from .ties import TIGHT_GAIN, canonical, integer_gain
+from .duals import potentials, prices, start_from_prices  # noqa: F401  (also imported from here)
 
 log = logging.getLogger(__name__)
 
@@ -125,146 +129,6 @@ def _row_blocks(src, n_rows: int) -> list[tuple[int, int]]:
 
 
 # --------------------------------------------------------------------------------------------
-# dual prices from the sparse optimum
-# --------------------------------------------------------------------------------------------
-def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen: np.ndarray,
-               dem: np.ndarray, cap: np.ndarray, start: tuple | None = None
-               ) -> tuple[np.ndarray, np.ndarray, int, int, int]:
-    """Shortest distances from a virtual root in the residual network of an optimal flow.
-
-    The network is the one of :func:`mentormatch.solvers.flow.solve_arrays` (with bypass); the
-    residual arcs are ``mentee -> mentor`` (cost ``cost``) for unchosen pairs, ``mentor ->
-    mentee`` (cost ``-cost``) for chosen ones, and the source/sink arcs that still have room.
-    Optimality means no negative cycle, so Bellman-Ford converges. Each sweep relaxes, in
-    vectorised gathers, only the arcs leaving the nodes whose distance fell in the sweep before
-    (mentees, then mentors), and every arc when most nodes did: at 100,000 x 20,000 this is
-    about 40 % faster than relaxing every arc in every sweep, for the same distances.
-
-    ``start`` (integer potentials per mentee, per mentor, of the source and of the sink; a
-    previous round's) makes it a warm start: the distances are computed on the reduced costs
-    ``c(a, b) + start(a) - start(b)`` and added to ``start``. Any potentials under which every
-    residual arc has a reduced cost >= 0 prove the flow optimal, and these do; when ``start`` is
-    near such potentials, few distances move (a round that adds nothing settles in 1-2 sweeps;
-    after a round that moved many prices, the sweeps are about as many as from cold).
-
-    Returns
-    -------
-    d_mentee, d_mentor : ndarray of int64
-    d_source, d_sink : int
-    sweeps : int
-    """
-    n, m = len(dem), len(cap)
-    f = np.bincount(mentee[chosen], minlength=n)
-    load = np.bincount(mentor[chosen], minlength=m)
-    matched = int(f.sum())
-    total = int(dem.sum())
-    s_to_t, t_to_s = matched > 0, matched < total  # bypass residual arcs
-    src_in = f > 0  # mentee -> source
-    src_out = np.flatnonzero(f < dem)  # source -> mentee
-    sink_in = load < cap  # mentor -> sink
-    sink_out = np.flatnonzero(load > 0)  # sink -> mentor
-    zi, zj = np.zeros(n, np.int64), np.zeros(m, np.int64)
-    pi_i, pi_j, pi_s, pi_t = start if start is not None else (zi, zj, 0, 0)
-    # residual arcs by tail, with costs reduced by the start potentials
-    nc = np.flatnonzero(~chosen)
-    nc = nc[np.argsort(mentee[nc], kind="stable")]
-    a_ptr = np.searchsorted(mentee[nc], np.arange(n + 1))  # mentee -> mentor, by mentee
-    a_head, a_cost = mentor[nc], cost[nc] + pi_i[mentee[nc]] - pi_j[mentor[nc]]
-    ch = np.flatnonzero(chosen)
-    ch = ch[np.argsort(mentor[ch], kind="stable")]
-    b_ptr = np.searchsorted(mentor[ch], np.arange(m + 1))  # mentor -> mentee, by mentor
-    b_head, b_cost = mentee[ch], -cost[ch] + pi_j[mentor[ch]] - pi_i[mentee[ch]]
-    to_j, from_j = pi_t - pi_j[sink_out], np.where(sink_in, pi_j - pi_t, 0)
-    to_i, from_i = pi_s - pi_i[src_out], np.where(src_in, pi_i - pi_s, 0)
-    s_t, t_s = pi_s - pi_t, pi_t - pi_s
-
-    a_tail, b_tail = mentee[nc], mentor[ch]
-
-    def out_arcs(ptr, all_tails, nodes):  # the arcs leaving ``nodes``, and their tails
-        if 3 * len(nodes) > len(ptr):  # most of them: all arcs
-            return slice(None), all_tails
-        lo, hi = ptr[nodes], ptr[nodes + 1]
-        cnt = hi - lo
-        tails = np.repeat(nodes, cnt)
-        pos = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(lo, cnt)
-        return pos, tails
-
-    # label correcting from the virtual root (every distance starts at 0): each sweep relaxes
-    # the arcs leaving the nodes whose distance fell since their arcs were last relaxed, in two
-    # halves: mentees -> mentors (and -> source), then mentors -> mentees (and -> sink)
-    d = [zi.copy(), zj.copy()]  # distances of the mentees, of the mentors
-    act = [np.arange(n), np.arange(m)]  # the nodes whose arcs to relax, per side
-    hub = [0, 0]  # the distances of the source and of the sink
-    dirty = [True, True]  # the source's (sink's) arcs to relax
-    big = np.iinfo(np.int64).max
-    # per half: the side's arcs by tail (ptr, tails, heads, costs), its arcs out to its hub
-    # (which nodes have one, their costs), and the other hub's arcs into the other side
-    halves = [(a_ptr, a_tail, a_head, a_cost, src_in, from_i, sink_out, to_j),
-              (b_ptr, b_tail, b_head, b_cost, sink_in, from_j, src_out, to_i)]
-
-    def bypass():  # the source <-> sink arcs
-        for _ in range(2):
-            if s_to_t and hub[0] + s_t < hub[1]:
-                hub[1], dirty[1] = hub[0] + s_t, True
-            if t_to_s and hub[1] + t_s < hub[0]:
-                hub[0], dirty[0] = hub[1] + t_s, True
-
-    for sweep in range(1, n + m + 3):
-        for k, (ptr, arc_tail, arc_head, arc_cost, exits, exit_cost, entry, entry_cost) in enumerate(halves):
-            other = 1 - k
-            pos, tl = out_arcs(ptr, arc_tail, act[k])
-            new = d[other].copy()
-            np.minimum.at(new, arc_head[pos], d[k][tl] + arc_cost[pos])
-            x = act[k][exits[act[k]]]
-            via = int((d[k][x] + exit_cost[x]).min(initial=big))  # the best way to this side's hub
-            if via < hub[k]:
-                hub[k], dirty[k] = via, True
-            bypass()
-            if dirty[other]:  # the other hub -> the other side
-                new[entry] = np.minimum(new[entry], hub[other] + entry_cost)
-                dirty[other] = False
-            fell = new < d[other]
-            fell[act[other]] = True  # (only the mentors at the start: every side's set is
-            act[other] = np.flatnonzero(fell)  # emptied once relaxed)
-            act[k] = act[k][:0]
-            d[other] = new
-        if not len(act[0]) and not dirty[1]:
-            di, dj = d
-            return di + pi_i, dj + pi_j, hub[0] + pi_s, hub[1] + pi_t, sweep
-    raise RuntimeError("Bellman-Ford did not converge: the flow passed in is not optimal")
-
-
-def start_from_prices(u: np.ndarray, p: np.ndarray, scale: float) -> tuple:
-    """Integer potentials (see :func:`potentials`) from prices in score units: a warm start."""
-    iu, ip = (np.round(np.where(np.isfinite(x), x, 0.0) * scale).astype(np.int64) for x in (u, p))
-    return iu, -ip, 0, 0
-
-
-def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | None = None):
-    """Dual prices ``u`` (per mentee) and ``p`` (per mentor) in score units, their dual
-    objective ``sum d u + sum c p + sum_chosen max(0, s - u - p)``, the Bellman-Ford sweeps and
-    the integer potentials behind them (a warm ``start`` for the next round, at the same
-    ``scale``).
-
-    People with no room left (``d_i = 0`` or ``c_j = 0``) get price ``+inf``: their pairs cannot
-    be used, and the dual objective counts ``0 * inf`` as 0.
-    """
-    di, dj, ds, dt, sweeps = potentials(mentee, mentor, cost, chosen, dem, cap, start)
-    best = None
-    for k_ in sorted({ds, dt}):
-        u = np.maximum(0.0, (di - k_) / scale)
-        p = np.maximum(0.0, (k_ - dj) / scale)
-        w = np.maximum(0.0, score[chosen] - u[mentee[chosen]] - p[mentor[chosen]])
-        obj = float(dem @ u + cap @ p + w.sum())
-        if best is None or obj < best[2]:
-            best = (u, p, obj)
-    u, p, obj = best
-    u = np.where(dem > 0, u, np.inf)
-    p = np.where(cap > 0, p, np.inf)
-    return u, p, obj, sweeps, (di, dj, ds, dt)
-
-
-# --------------------------------------------------------------------------------------------
 # the engine
 # --------------------------------------------------------------------------------------------
 @dataclass
@@ -328,15 +192,19 @@ def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.nda
 
 
 def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False,
-           per_row: int | None = None) -> tuple[_Sparse, float, int]:
-    """Pairs with ``s - u - p > tol`` outside the excluded (chosen) ones, and the largest
-    ``s - u - p`` over all unchosen pairs. With ``per_row``, only each mentee's ``per_row``
+           per_row: int | None = None, tight: float | None = None
+           ) -> tuple[_Sparse, float, int, _Sparse]:
+    """Pairs with ``s - u - p > tol`` outside the excluded (chosen) ones, the largest
+    ``s - u - p`` over all unchosen pairs, the pairs checked, and (with ``tight``) the pairs
+    with ``tight < s - u - p <= tol``: those that may be tight in integers (the tie rule's
+    face, :mod:`mentormatch.solvers.ties`). With ``per_row``, only each mentee's ``per_row``
     most violating pairs are returned: when the prices are far off, adding every violator
     would grow the sparse set towards the dense one; the next round's prices say whether more
     are needed, and the check over all pairs is repeated until none violates."""
     order = np.argsort(excl_i, kind="stable")
     excl_i, excl_col = excl_i[order], excl_col[order]
-    parts, eps, checked = [], -np.inf, 0
+    parts, near, eps, checked = [], [], -np.inf, 0
+    lowest = tol if tight is None else min(tol, tight)
     for a, b in _bar(blocks, progress, "certificate: reduced costs"):
         s, jm = src.block(a, b)
         pj = p[None, :] if jm is None else p[jm]
@@ -347,8 +215,13 @@ def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False,
         checked += int(np.isfinite(s).sum())
         top = float(r.max(initial=-np.inf))
         eps = max(eps, top)
-        if top > tol:
-            rr, cc = np.nonzero(r > tol)
+        if top > lowest:
+            rr, cc = np.nonzero(r > lowest)
+            if tight is not None:
+                few = r[rr, cc] <= tol
+                tr, tc = rr[few], cc[few]
+                near.append(_Sparse(tr + a, tc, tc if jm is None else jm[tr, tc], s[tr, tc]))
+                rr, cc = rr[~few], cc[~few]
             if per_row is not None and len(rr) > per_row:
                 gain = r[rr, cc]
                 order = np.lexsort((cc, -gain, rr))  # by row, most violating first, ties by column
@@ -356,14 +229,39 @@ def _check(src, blocks, u, p, excl_i, excl_col, tol, progress: bool = False,
                 first = np.searchsorted(rr, rr)  # start of each row's run (rr is sorted)
                 keep = (np.arange(len(rr)) - first) < per_row
                 rr, cc = rr[keep], cc[keep]
-            jj = cc if jm is None else jm[rr, cc]
-            parts.append(_Sparse(rr + a, cc, jj, s[rr, cc]))
+            if len(rr):
+                jj = cc if jm is None else jm[rr, cc]
+                parts.append(_Sparse(rr + a, cc, jj, s[rr, cc]))
+    return _joined(parts), max(eps, 0.0), checked, _joined(near)
+
+
+def _joined(parts: list) -> _Sparse:
     if parts:
-        v = _Sparse(*(np.concatenate([getattr(q, f) for q in parts]) for f in ("i", "col", "j", "s")))
-    else:
-        e = np.zeros(0, np.int64)
-        v = _Sparse(e, e, e, np.zeros(0))
-    return v, max(eps, 0.0), checked
+        return _Sparse(*(np.concatenate([getattr(q, f) for q in parts]) for f in ("i", "col", "j", "s")))
+    e = np.zeros(0, np.int64)
+    return _Sparse(e, e, e, np.zeros(0))
+
+
+def _subset(a: _Sparse, keep: np.ndarray) -> _Sparse:
+    return _Sparse(a.i[keep], a.col[keep], a.j[keep], a.s[keep])
+
+
+def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, dem, pot, scale,
+              ranks=None) -> tuple[_Sparse, np.ndarray, _Sparse, dict | None]:
+    """The tie rule (:mod:`mentormatch.solvers.ties`) on a certified sparse optimum: the pairs
+    ``near`` (gathered by the check as maybe tight) with a positive integer gain are returned as
+    violators (the optimum is then not yet the integer optimum over every pair: another round);
+    otherwise the tight ones join the sparse set and the rule picks the optimum. Returns the
+    sparse set, its chosen pairs, the violators and the rule's record (None with violators)."""
+    gain = integer_gain(near.s, near.i, near.j, pot, scale)
+    if np.any(gain > 0):
+        return sp, chosen, _subset(near, gain > 0), None
+    codes = (sp.i * width + sp.col)[chosen]
+    grown = _merge(sp, _subset(near, gain == 0), width)
+    was = np.isin(grown.i * width + grown.col, codes)
+    picked, info = canonical(grown.i, grown.j, grown.s, was, cap, dem, pot, scale, ranks)
+    info["tight_pairs_outside"] = int(len(grown.i) - len(sp.i))
+    return grown, picked, _subset(near, gain > 0), info
 
 
 @dataclass
@@ -412,14 +310,18 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
         tol = 1.0 / res.scale
         ex_i = np.concatenate([excl_i, sp.i[res.chosen]])
         ex_c = np.concatenate([excl_col, sp.col[res.chosen]])
-        viol, eps, checked = _check(src, blocks, u, p, ex_i, ex_c, tol, options.progress, per_row=k)
+        viol, eps, checked, near = _check(src, blocks, u, p, ex_i, ex_c, tol, options.progress,
+                                          per_row=k, tight=TIGHT_GAIN * tol)
         say("round %d: prices in %d sweeps, %d candidate pairs checked, %d violations, %.2fs",
             rounds, sweeps, checked, len(viol.i), time.perf_counter() - t2)
         if len(viol.i) == 0:
+            sp, picked, viol, ties = with_ties(sp, res.chosen, near, src.width, cap, dem, pot,
+                                               res.scale)
+        if len(viol.i) == 0:
             bound = dual_obj + eps * res.n_max
             cert.update(holds=True, pairs_checked=checked, bellman_ford_sweeps=sweeps_total,
-                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
-            return _Outcome(sp, res.chosen, True, cert, bound, (u, p))
+                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol, ties=ties)
+            return _Outcome(sp, picked, True, cert, bound, (u, p))
         added += len(viol.i)
         sp = _merge(sp, viol, src.width)
 
@@ -556,7 +458,30 @@ def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Soluti
     if (options.top_k is not None or big) and not problem.coverage_first:
         check_supported(problem, "flow")
         return solve_sparse_certified(problem, options, time.perf_counter())
-    return solve_flow(problem, options)
+    sol = solve_flow(problem, options)
+    if sol.status != "optimal" or problem.coverage_first:
+        return sol
+    return _with_tie_rule(problem, sol)
+
+
+def _with_tie_rule(problem: AssignmentProblem, sol: Solution) -> Solution:
+    """The optimum on every pair, replaced by the one the tie rule picks
+    (:mod:`mentormatch.solvers.ties`; the potentials from :func:`prices`)."""
+    lock_pos, cap, dem = apply_locks(problem)
+    free_idx = np.flatnonzero(~problem.locked)
+    pairs = problem.pairs
+    i, j, s = pairs.mentee[free_idx], pairs.mentor[free_idx], problem.score[free_idx]
+    used, scale, _ = network(i, j, s, cap, dem)
+    net = free_idx[used]
+    i, j, s = i[used], j[used], s[used]
+    was = np.isin(net, sol.chosen)
+    cost = integer_costs(s, np.ones(len(s), bool), scale)
+    pot = prices(i, j, cost, was, s, dem, cap, scale)[4]
+    picked, info = canonical(i, j, s, was, cap, dem, pot, scale)
+    chosen = np.sort(np.concatenate([lock_pos, net[picked]]))
+    cert = {**(sol.certificate or {}), "ties": info}
+    return dataclasses.replace(sol, chosen=chosen, objective=float(problem.score[chosen].sum()),
+                               certificate=cert)
 
 
 register("flow", solve_flow_any)

@@ -24,16 +24,23 @@ Conventions
   kept and the flow is solved lexicographically: OR-Tools' ``solve_max_flow_with_min_cost`` first
   maximises the number of assigned pairs (= matched mentees when every demand is 1), then the
   total score among those maximum flows. No big-M constant, so no overflow risk.
-* **Ties.** Among equally good assignments (after rounding) OR-Tools returns one
-  deterministically for a given input; arcs are added in ascending (mentee, mentor) order, so
-  the same inputs give the same pairs.
-* **Integer costs.** ``SCALE`` is chosen so that ``max|s| * SCALE`` is about ``1e9`` (lower when
-  the network is huge, so that OR-Tools' cost scaling, which multiplies costs by the number of
-  nodes, cannot overflow int64). Each pair's rounding error is at most ``0.5 / SCALE``, so the
-  float optimum exceeds the reported (float, recomputed) objective by at most
-  ``n_max / SCALE`` where ``n_max = min(sum d, sum c)`` bounds the number of pairs in any
-  solution. ``Solution.bound = objective + n_max / SCALE`` and ``Solution.certificate`` records
-  the scale and that bound.
+* **Ties.** This function returns whichever optimum OR-Tools reaches (deterministic for a
+  given input). The ``"flow"`` solver and every pair source then apply the tie rule of
+  :mod:`mentormatch.solvers.ties`: among the optima of the quantized problem, the one of least
+  seeded key sum over ids, the same whatever the source or the rows' order.
+* **Integer costs: one quantization for every source.** A score ``s`` becomes the integer
+  cost ``-round(s * scale)`` with ``scale = 2**SCALE_BITS`` (:func:`choose_scale`): the quantum
+  is ``2**-30`` (about ``9.3e-10``) whatever the pairs in the network, so that the complete set,
+  the cached blocks, the bounds and ``assign()``'s dense path all agree on which scores are
+  equal (the tie rule of :mod:`mentormatch.solvers.ties` starts from this). The scale is
+  halved, a power of two at a time, only when ``max|s| * scale`` would exceed what int64 allows
+  (:data:`COST_LIMIT`, and OR-Tools' cost scaling, which multiplies costs by the number of
+  nodes): with scores up to ``2**9`` in magnitude that never happens below about two million
+  people. The halving depends on ``max|s|`` only through its power of two. Each pair's rounding
+  error is at most ``0.5 / scale``, so the float optimum exceeds the reported (float,
+  recomputed) objective by at most ``n_max / scale`` where ``n_max = min(sum d, sum c)`` bounds
+  the number of pairs in any solution. ``Solution.bound = objective + n_max / scale`` and
+  ``Solution.certificate`` records the scale and that bound.
 * **Locks** are taken out first (capacity and demand reduced), then added back. A lock beyond a
   mentor's capacity or a mentee's demand raises :class:`~mentormatch.errors.InfeasibleError`.
 * **Scale.** On large candidate sets (more than :data:`SPARSE_THRESHOLD` pairs, or whenever
@@ -43,6 +50,7 @@ Conventions
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -59,8 +67,12 @@ log = logging.getLogger(__name__)
 #: capacity 4 (1M pairs) the sparse path takes 0.04 s against 0.43 s for the flow on every pair,
 #: and lap.lapjv 0.12 s on the capacity-expanded matrix; at 1,000 x 250, 0.016 s against 0.08 s.
 SPARSE_THRESHOLD = 20_000
-#: Target magnitude of the largest integer cost.
-COST_TARGET = 1e9
+#: The quantum of every score: integer costs are ``round(s * 2**SCALE_BITS)`` (see the module
+#: docstring, "Integer costs"). Stated here once; every source goes through :func:`choose_scale`.
+SCALE_BITS = 30
+#: The largest integer cost the quantization allows: ``2**39`` leaves room for OR-Tools' cost
+#: scaling (costs times the number of nodes) and for totals over a million pairs in int64.
+COST_LIMIT = 2.0 ** 39
 _INT64_SAFE = 2.0 ** 62
 
 
@@ -122,16 +134,22 @@ def apply_locks(problem: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, np.
     return lock_pos, cap - by_mentor, dem - by_mentee
 
 
-def choose_scale(max_abs: float, n_nodes: int, n_max: int, target: float = COST_TARGET) -> float:
-    """The factor turning float scores into integer costs.
+def choose_scale(max_abs: float, n_nodes: int, n_max: int) -> float:
+    """The factor turning float scores into integer costs: ``2**SCALE_BITS``, halved (a power
+    of two at a time) while ``2**ceil(log2(max_abs))`` times it exceeds :data:`COST_LIMIT` or
+    what int64 allows with ``n_nodes`` nodes (OR-Tools' cost scaling) and ``n_max`` pairs.
 
-    ``max_abs * scale`` is at most ``target`` and small enough that ``(n_nodes + 1)`` times it
-    (OR-Tools' cost scaling) and ``n_max`` times it (the total cost) stay below ``2**62``.
+    >>> choose_scale(6.0, 1000, 500) == 2.0 ** 30
+    True
+    >>> choose_scale(5000.0, 1000, 500) == 2.0 ** 26  # 5000 < 2**13; 2**13 * 2**26 = 2**39
+    True
     """
     if max_abs <= 0 or not np.isfinite(max_abs):
-        return 1.0
-    top = min(target, _INT64_SAFE / (4.0 * (n_nodes + 1)), _INT64_SAFE / (4.0 * (n_max + 1)))
-    return top / max_abs
+        return float(2.0 ** SCALE_BITS)
+    top = min(COST_LIMIT, _INT64_SAFE / (4.0 * (n_nodes + 1)), _INT64_SAFE / (4.0 * (n_max + 1)))
+    magnitude = math.ceil(math.log2(max_abs))
+    bits = min(SCALE_BITS, math.floor(math.log2(top)) - magnitude)
+    return float(2.0 ** bits)
 
 
 @dataclass
@@ -156,7 +174,9 @@ def network(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.n
     n_used = int(used.sum())
     n_max = int(min(int(dem.sum()), int(cap.sum()), n_used))
     max_abs = float(np.abs(score[used]).max()) if n_used else 0.0
-    return used, choose_scale(max_abs, len(dem) + len(cap) + 2, n_max), n_max
+    # the scale from the places (not the pairs held), so that every source finds the same one
+    places = int(min(int(dem.sum()), int(cap.sum())))
+    return used, choose_scale(max_abs, len(dem) + len(cap) + 2, places), n_max
 
 
 def integer_costs(score: np.ndarray, used: np.ndarray, scale: float) -> np.ndarray:

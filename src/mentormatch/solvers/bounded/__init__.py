@@ -48,8 +48,9 @@ import numpy as np
 from ...errors import Conflict, InfeasibleError
 from ...pairs import Candidates, unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions, finish
-from ..certify import _merge, _Sparse, default_top_k, places_left, prices, start_from_prices
+from ..certify import _merge, _Sparse, default_top_k, places_left, prices, start_from_prices, with_ties
 from ..flow import check_supported, solve_arrays
+from ..ties import TIGHT_GAIN
 from .check import _Certifier
 from .child import Child, InThread
 from . import remote
@@ -349,6 +350,18 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         say("%sround %d: check in %.2fs; %d rows scanned in full so far, %d pairs scored exactly so far, "
             "%d pairs added", "  " * depth, rounds, time.perf_counter() - t2, certifier.rows_rescanned,
             exact.computed, new)
+        picked, ties = res.chosen, None
+        if len(viol.i) == 0 and depth == 0:  # the tie rule (solvers/ties.py): the maybe-tight pairs
+            t3, counts = time.perf_counter(), (certifier.rows_rescanned, certifier.pairs_rechecked)
+            near, _ = certifier(u, p, ex_i, ex_j, TIGHT_GAIN * tol, m, 0.0)
+            sp, picked, viol, ties = with_ties(sp, res.chosen, near, m, cap, dem, pot, res.scale,
+                                               (scorer.order, np.arange(m)))
+            grown = _merge(sp, viol, m)
+            if ties is not None:  # the gather's own work, apart from the rounds' certificate
+                work["ties"] = round(time.perf_counter() - t3, 3)
+                ties.update(rows_scanned=certifier.rows_rescanned - counts[0],
+                            pairs_rechecked=certifier.pairs_rechecked - counts[1])
+                certifier.rows_rescanned, certifier.pairs_rechecked = counts
         if len(viol.i) == 0:
             bound = dual_obj + eps * res.n_max
             eligible = None if scorer.eligible_counts is None else int(scorer.eligible_counts.sum())
@@ -356,8 +369,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                         rows_scanned_again=certifier.rows_rescanned,
                         pairs_rechecked_by_mentor=certifier.pairs_rechecked,
                         seconds=round(time.perf_counter() - t0, 3),
-                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
-            return sp, res.chosen, True, bound, cert, found
+                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol, ties=ties)
+            return sp, picked, True, bound, cert, found
         if depth > 0 and new <= GUIDE_SETTLED * len(sp.i):  # a guide's prices have settled
             cert.update(seconds=round(time.perf_counter() - t0, 3))
             return sp, res.chosen, False, None, cert, found

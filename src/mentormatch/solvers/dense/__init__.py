@@ -40,8 +40,12 @@ position in that order (``mentee_rank``, ``mentor_rank``). The candidate set dep
 scores and ranks (groups are made by rank, thresholds are values), the flow network numbers
 its nodes by rank and takes its arcs in (mentee rank, mentor rank) order, and where a list
 of candidates or violators is cut inside a run of equal values, the pairs kept are those with
-the smallest :func:`tie_key` (a mix of the two ranks). So permuting the matrix's rows and
-columns (with the ranks) gives the same pairs. Indices in and out are the caller's.
+the smallest :func:`tie_key` (a mix of the two ranks). Once certified, the check's pairs that
+may be tight (reduced gain above ``TIGHT_GAIN`` quanta) are read in integers: a positive gain
+is a violator after all (another round), the tight ones join, and the tie rule
+(:mod:`mentormatch.solvers.ties`) picks among the optima the one of least key sum over the
+ranks: the pair() sources pick the same. So permuting the matrix's rows and columns (with the
+ranks) gives the same pairs. Indices in and out are the caller's.
 
 Exactness
 ---------
@@ -58,8 +62,10 @@ import numpy as np
 
 from ...pairs import Candidates, DenseRows, unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions, finish
-from ..certify import places_left, prices
+from ..certify import places_left
+from ..duals import prices
 from ..flow import solve_arrays
+from ..ties import TIGHT_GAIN, canonical, integer_gain
 from .passes import (GROUPS_PER_SLOT, Walk, above, all_pairs, check_above_low, check_pass, member,
                      thresholds, tie_key)
 
@@ -261,6 +267,10 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         if everything:  # OR-Tools' optimum over every pair that can raise the total
             cert.update(method="dense_min_cost_flow_all_pairs", holds=res.optimal)
             bound = float(s[chosen].sum()) + res.n_max / res.scale if res.optimal else None
+            if res.optimal:  # the tie rule, every pair that can be chosen being here
+                pot = prices(ri[order], rj[order], res.cost, res.chosen, s[order], dem_r, cap_r,
+                             res.scale)[4]
+                chosen, cert["ties"] = canonical(ri, rj, s, chosen, cap_r, dem_r, pot, res.scale)
             break
         if not res.optimal or not options.certify:
             bound = None
@@ -272,8 +282,9 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         sweeps_total += sweeps
         tol = 1.0 / res.scale
         u, p = u_r[rank_i], p_r[rank_j]
-        got = check_above_low(walk, u, p, low, i, j, s, chosen, cap)
-        ci, cj, r = got if got is not None else check_pass(walk, u, p)
+        floor = TIGHT_GAIN * tol  # the pairs that may be tight come too, for the tie rule
+        got = check_above_low(walk, u, p, low, i, j, s, chosen, cap, floor)
+        ci, cj, r = got if got is not None else check_pass(walk, u, p, floor)
         cert["check"] = "cells above the thresholds" if got is not None else "pass over every pair"
         key = ci * m + cj
         keep = ~member(key, (i * m + j)[chosen]) & ~member(key, lock_key) & walk.allowed(ci, cj)
@@ -281,9 +292,25 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         eps = float(r.max(initial=0.0))
         bad = r > tol
         if not bad.any():
+            # the tie rule: pairs of positive integer gain are violators after all; else the
+            # tight ones outside join and the rule picks the optimum (solvers/ties.py)
+            gain = integer_gain(walk.values[ci, cj], rank_i[ci], rank_j[cj], pot, res.scale)
+            bad = gain > 0
+        if not bad.any():
+            tight = gain == 0
+            ti, tj = ci[tight], cj[tight]
+            new = ~member(ti * m + tj, i * m + j)
+            ti, tj = ti[new], tj[new]
+            i, j = np.concatenate([i, ti]), np.concatenate([j, tj])
+            s = np.concatenate([s, walk.values[ti, tj]])
+            chosen = np.concatenate([chosen, np.zeros(len(ti), bool)])
+            order = np.argsort(i * m + j, kind="stable")
+            i, j, s, chosen = i[order], j[order], s[order], chosen[order]
+            chosen, ties = canonical(rank_i[i], rank_j[j], s, chosen, cap_r, dem_r, pot, res.scale)
+            ties["tight_pairs_outside"] = len(ti)
             bound = dual_obj + eps * res.n_max
             cert.update(holds=True, pairs_checked=n * m, bellman_ford_sweeps=sweeps_total,
-                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol)
+                        dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol, ties=ties)
             held = (u, p)
             break
         if len(i) + int(bad.sum()) > ALL_PAIRS_SHARE * n * m and n * m <= ALL_PAIRS_CELLS:

@@ -268,9 +268,14 @@ def best_per_mentee(i, j, s, ranks, limit: int, m: int, gain=None):
     return i[order], j[order], s[order]
 
 
-def check_pass(walk: Walk, u: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every pair with ``s - u - p > 0`` (forbidden and chosen ones included; the caller
-    filters), and that reduced gain, in one pass in memory order."""
+def check_pass(walk: Walk, u: np.ndarray, p: np.ndarray, floor: float = 0.0
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair with ``s - u - p > floor`` (forbidden and chosen ones included; the caller
+    filters), and that reduced gain, in one pass in memory order. ``floor`` below 0 (a fraction
+    of a quantum) also finds the pairs that may be tight, for the tie rule."""
+    u0 = u
+    if floor:
+        u = u + floor  # s - (u + floor) - p > 0; the gain itself is recomputed below
     parts = []
     size = walk.step * walk.lines.shape[1]
     buf, flag = np.empty(size), np.empty(size, dtype=bool)
@@ -292,12 +297,12 @@ def check_pass(walk: Walk, u: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np
         return e, e, np.zeros(0)
     i = np.concatenate([q[0] for q in parts])
     j = np.concatenate([q[1] for q in parts])
-    r = walk.values[i, j] - u[i] - p[j]  # the reduced gain, in the order of the docstring
-    keep = r > 0
+    r = walk.values[i, j] - u0[i] - p[j]  # the reduced gain, in the order of the docstring
+    keep = r > floor
     return i[keep], j[keep], r[keep]
 
 
-def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray):
+def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray, floor: float = 0.0):
     """:func:`check_pass` without the pass: every pair outside the ones worked on (``i, j, s``)
     scores at most ``low`` of its mentee (see :func:`above`), so its reduced gain is at most
     ``(low_i - u_i) - p_j``, and only the cells where that is positive can violate: mentees
@@ -306,7 +311,8 @@ def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray):
     ``CHECK_SHARE`` of the matrix): then the pass is cheaper.
 
     At 10,000 x 2,500 (capacity 4, uniform scores), about 4,400 cells instead of 25 million.
-    Exact in floating point: ``s <= low`` gives ``fl(s - u) <= fl(low - u)``."""
+    Exact in floating point: ``s <= low`` gives ``fl(s - u) <= fl(low - u)``. With ``floor``
+    (below 0), the pairs with ``s - u - p > floor``: those that may be tight too."""
     n, m = walk.n, walk.m
     with np.errstate(invalid="ignore"):
         d = low - u
@@ -314,7 +320,7 @@ def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray):
     order = np.argsort(-d, kind="stable")
     neg = -d[order]  # ascending
     open_j = np.flatnonzero(np.isfinite(p) & (cap > 0))
-    count = np.searchsorted(neg, -p[open_j], side="left")  # mentees with d > p_j
+    count = np.searchsorted(neg, -(p[open_j] + floor), side="left")  # mentees with d > p_j + floor
     total = int(count.sum())
     if total > CHECK_SHARE * n * m:
         return None
@@ -326,5 +332,5 @@ def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray):
     rs = s[free] - u[i[free]] - p[j[free]]
     ci, cj, r = (np.concatenate([ci, i[free]]), np.concatenate([cj, j[free]]),
                  np.concatenate([r, rs]))
-    keep = r > 0
+    keep = r > floor
     return ci[keep], cj[keep], r[keep]

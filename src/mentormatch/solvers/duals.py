@@ -1,0 +1,147 @@
+"""Dual prices from an optimal flow of :func:`mentormatch.solvers.flow.solve_arrays`: the node
+potentials (shortest distances in its residual network, integer, by label-correcting sweeps)
+and the prices ``u`` (per mentee) and ``p`` (per mentor) in score units that the certificates of
+:mod:`mentormatch.solvers.certify`, :mod:`mentormatch.solvers.dense` and
+:mod:`mentormatch.solvers.bounded` check every pair against, and the tie rule
+(:mod:`mentormatch.solvers.ties`) reads its optimal face from."""
+from __future__ import annotations
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------------------------
+def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen: np.ndarray,
+               dem: np.ndarray, cap: np.ndarray, start: tuple | None = None
+               ) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    """Shortest distances from a virtual root in the residual network of an optimal flow.
+
+    The network is the one of :func:`mentormatch.solvers.flow.solve_arrays` (with bypass); the
+    residual arcs are ``mentee -> mentor`` (cost ``cost``) for unchosen pairs, ``mentor ->
+    mentee`` (cost ``-cost``) for chosen ones, and the source/sink arcs that still have room.
+    Optimality means no negative cycle, so Bellman-Ford converges. Each sweep relaxes, in
+    vectorised gathers, only the arcs leaving the nodes whose distance fell in the sweep before
+    (mentees, then mentors), and every arc when most nodes did: at 100,000 x 20,000 this is
+    about 40 % faster than relaxing every arc in every sweep, for the same distances.
+
+    ``start`` (integer potentials per mentee, per mentor, of the source and of the sink; a
+    previous round's) makes it a warm start: the distances are computed on the reduced costs
+    ``c(a, b) + start(a) - start(b)`` and added to ``start``. Any potentials under which every
+    residual arc has a reduced cost >= 0 prove the flow optimal, and these do; when ``start`` is
+    near such potentials, few distances move (a round that adds nothing settles in 1-2 sweeps;
+    after a round that moved many prices, the sweeps are about as many as from cold).
+
+    Returns
+    -------
+    d_mentee, d_mentor : ndarray of int64
+    d_source, d_sink : int
+    sweeps : int
+    """
+    n, m = len(dem), len(cap)
+    f = np.bincount(mentee[chosen], minlength=n)
+    load = np.bincount(mentor[chosen], minlength=m)
+    matched = int(f.sum())
+    total = int(dem.sum())
+    s_to_t, t_to_s = matched > 0, matched < total  # bypass residual arcs
+    src_in = f > 0  # mentee -> source
+    src_out = np.flatnonzero(f < dem)  # source -> mentee
+    sink_in = load < cap  # mentor -> sink
+    sink_out = np.flatnonzero(load > 0)  # sink -> mentor
+    zi, zj = np.zeros(n, np.int64), np.zeros(m, np.int64)
+    pi_i, pi_j, pi_s, pi_t = start if start is not None else (zi, zj, 0, 0)
+    # residual arcs by tail, with costs reduced by the start potentials
+    nc = np.flatnonzero(~chosen)
+    nc = nc[np.argsort(mentee[nc], kind="stable")]
+    a_ptr = np.searchsorted(mentee[nc], np.arange(n + 1))  # mentee -> mentor, by mentee
+    a_head, a_cost = mentor[nc], cost[nc] + pi_i[mentee[nc]] - pi_j[mentor[nc]]
+    ch = np.flatnonzero(chosen)
+    ch = ch[np.argsort(mentor[ch], kind="stable")]
+    b_ptr = np.searchsorted(mentor[ch], np.arange(m + 1))  # mentor -> mentee, by mentor
+    b_head, b_cost = mentee[ch], -cost[ch] + pi_j[mentor[ch]] - pi_i[mentee[ch]]
+    to_j, from_j = pi_t - pi_j[sink_out], np.where(sink_in, pi_j - pi_t, 0)
+    to_i, from_i = pi_s - pi_i[src_out], np.where(src_in, pi_i - pi_s, 0)
+    s_t, t_s = pi_s - pi_t, pi_t - pi_s
+
+    a_tail, b_tail = mentee[nc], mentor[ch]
+
+    def out_arcs(ptr, all_tails, nodes):  # the arcs leaving ``nodes``, and their tails
+        if 3 * len(nodes) > len(ptr):  # most of them: all arcs
+            return slice(None), all_tails
+        lo, hi = ptr[nodes], ptr[nodes + 1]
+        cnt = hi - lo
+        tails = np.repeat(nodes, cnt)
+        pos = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt) + np.repeat(lo, cnt)
+        return pos, tails
+
+    # label correcting from the virtual root (every distance starts at 0): each sweep relaxes
+    # the arcs leaving the nodes whose distance fell since their arcs were last relaxed, in two
+    # halves: mentees -> mentors (and -> source), then mentors -> mentees (and -> sink)
+    d = [zi.copy(), zj.copy()]  # distances of the mentees, of the mentors
+    act = [np.arange(n), np.arange(m)]  # the nodes whose arcs to relax, per side
+    hub = [0, 0]  # the distances of the source and of the sink
+    dirty = [True, True]  # the source's (sink's) arcs to relax
+    big = np.iinfo(np.int64).max
+    # per half: the side's arcs by tail (ptr, tails, heads, costs), its arcs out to its hub
+    # (which nodes have one, their costs), and the other hub's arcs into the other side
+    halves = [(a_ptr, a_tail, a_head, a_cost, src_in, from_i, sink_out, to_j),
+              (b_ptr, b_tail, b_head, b_cost, sink_in, from_j, src_out, to_i)]
+
+    def bypass():  # the source <-> sink arcs
+        for _ in range(2):
+            if s_to_t and hub[0] + s_t < hub[1]:
+                hub[1], dirty[1] = hub[0] + s_t, True
+            if t_to_s and hub[1] + t_s < hub[0]:
+                hub[0], dirty[0] = hub[1] + t_s, True
+
+    for sweep in range(1, n + m + 3):
+        for k, (ptr, arc_tail, arc_head, arc_cost, exits, exit_cost, entry, entry_cost) in enumerate(halves):
+            other = 1 - k
+            pos, tl = out_arcs(ptr, arc_tail, act[k])
+            new = d[other].copy()
+            np.minimum.at(new, arc_head[pos], d[k][tl] + arc_cost[pos])
+            x = act[k][exits[act[k]]]
+            via = int((d[k][x] + exit_cost[x]).min(initial=big))  # the best way to this side's hub
+            if via < hub[k]:
+                hub[k], dirty[k] = via, True
+            bypass()
+            if dirty[other]:  # the other hub -> the other side
+                new[entry] = np.minimum(new[entry], hub[other] + entry_cost)
+                dirty[other] = False
+            fell = new < d[other]
+            fell[act[other]] = True  # (only the mentors at the start: every side's set is
+            act[other] = np.flatnonzero(fell)  # emptied once relaxed)
+            act[k] = act[k][:0]
+            d[other] = new
+        if not len(act[0]) and not dirty[1]:
+            di, dj = d
+            return di + pi_i, dj + pi_j, hub[0] + pi_s, hub[1] + pi_t, sweep
+    raise RuntimeError("Bellman-Ford did not converge: the flow passed in is not optimal")
+
+
+def start_from_prices(u: np.ndarray, p: np.ndarray, scale: float) -> tuple:
+    """Integer potentials (see :func:`potentials`) from prices in score units: a warm start."""
+    iu, ip = (np.round(np.where(np.isfinite(x), x, 0.0) * scale).astype(np.int64) for x in (u, p))
+    return iu, -ip, 0, 0
+
+
+def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | None = None):
+    """Dual prices ``u`` (per mentee) and ``p`` (per mentor) in score units, their dual
+    objective ``sum d u + sum c p + sum_chosen max(0, s - u - p)``, the Bellman-Ford sweeps and
+    the integer potentials behind them (a warm ``start`` for the next round, at the same
+    ``scale``).
+
+    People with no room left (``d_i = 0`` or ``c_j = 0``) get price ``+inf``: their pairs cannot
+    be used, and the dual objective counts ``0 * inf`` as 0.
+    """
+    di, dj, ds, dt, sweeps = potentials(mentee, mentor, cost, chosen, dem, cap, start)
+    best = None
+    for k_ in sorted({ds, dt}):
+        u = np.maximum(0.0, (di - k_) / scale)
+        p = np.maximum(0.0, (k_ - dj) / scale)
+        w = np.maximum(0.0, score[chosen] - u[mentee[chosen]] - p[mentor[chosen]])
+        obj = float(dem @ u + cap @ p + w.sum())
+        if best is None or obj < best[2]:
+            best = (u, p, obj)
+    u, p, obj = best
+    u = np.where(dem > 0, u, np.inf)
+    p = np.where(cap > 0, p, np.inf)
+    return u, p, obj, sweeps, (di, dj, ds, dt)

@@ -1,0 +1,236 @@
+"""The tie rule: among the optimal assignments, one chosen by a seeded key over ids, the same
+whatever the pair source.
+
+Every source (the complete candidate set, cached blocks, bounds, ``assign()``'s dense matrix)
+solves the same integer problem: scores quantized once, ``cost = -round(s * 2**30)``
+(:func:`mentormatch.solvers.flow.choose_scale`), so "equal score" means one thing everywhere.
+Where several assignments reach the optimum, each source would return whichever its flow
+reached first. This module picks one by a rule that depends on the optimal *set* only.
+
+The rule
+--------
+1. **The optimal face.** The source's optimum ``x`` and its certificate's integer potentials
+   ``d`` (residual reduced costs ``c_a + d_tail - d_head >= 0``; ``Solution.prices`` are the
+   same prices in score units) describe every optimum: an assignment is optimal iff it is
+   feasible and carries flow only where the reduced cost is 0, fills every arc of negative
+   reduced cost (a mentee with positive price ``u_i`` fully matched, a mentor with positive
+   price ``p_j`` full, a chosen pair with ``w_ij > 0`` kept), complementary slackness. The source
+   passes every pair of zero reduced cost, including those outside its sparse set (its check
+   gathers them: :data:`TIGHT_GAIN`), and first adds any pair of positive integer gain as a
+   violator, so the optimum is the integer optimum over *every* pair.
+2. **Only what can move.** An arc's flow differs between two optima iff the arc lies on a
+   cycle of zero cost in the residual network: iff its ends are in one strongly connected
+   component of the residual arcs of reduced cost 0. That set of arcs does not depend on
+   the potentials nor on which optimum ``x`` is (a cycle's cost is the same under any
+   potentials, and the difference of two optima is a sum of such cycles). When no pair arc
+   can move, the optimum is unique and ``x`` is returned as it is (the usual case with
+   scores in floating point: one component pass, no second flow).
+3. **A second flow on the face.** Otherwise the arcs that can move (and only those; the
+   others keep their flow, as supplies) form a small min-cost flow whose cost is the pair's
+   key, :func:`pair_key` of the mentee's and the mentor's seeded ranks
+   (:func:`mentormatch.pipeline.seeded_order`, a keyed hash of the ids) and the stage. Its
+   flows are exactly the optima of step 1 (every arc on it has reduced cost 0, so the
+   objective stays optimal); its optimum minimises the sum of keys among them.
+4. **Until one is left.** The keys are random-like, so the least sum is nearly always reached
+   by one assignment; step 2 on the second flow (its own potentials, by Bellman-Ford on its
+   small residual network) proves it. If not, steps 3-4 repeat on the second flow's own
+   optimal face with keys of the next stage, up to :data:`MAX_STAGES`.
+
+The result is the unique minimiser of a key sum over a set that every source describes alike,
+so every source returns the same pairs, and a permutation of the rows changes nothing (keys
+come from ids, through their ranks, not from row positions). ``certificate["ties"]`` records
+the stages, the pairs that could move, and whether one optimum was isolated (``unique``).
+Locked pairs are outside the rule (they are fixed before solving). ``coverage_first`` (another
+network) is not covered.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+#: A pair whose reduced gain ``s - u - p`` exceeds this many quanta (``1 / scale``) may be
+#: tight in integers: sources gather every such pair outside their sparse set. Exactly tight
+#: pairs have a float gain of at least -0.5 quanta (the rounding of ``s * scale``).
+TIGHT_GAIN = -0.75
+#: Second flows at most; each one shrinks the face. Reaching it is recorded (``unique`` False).
+MAX_STAGES = 6
+
+
+def pair_key(rank_i: np.ndarray, rank_j: np.ndarray, stage: int = 0) -> np.ndarray:
+    """A pair's key: a mix (splitmix64) of its mentee's and its mentor's seeded ranks and the
+    stage, uint64. Ranks are positions in :func:`mentormatch.pipeline.seeded_order` of the ids,
+    so the key follows the ids and the seed, never the rows' order.
+
+    >>> pair_key(np.array([0, 1]), np.array([1, 0])).dtype
+    dtype('uint64')
+    >>> bool(pair_key(np.array([3]), np.array([5]))[0] == pair_key(np.array([3]), np.array([5]))[0])
+    True
+    """
+    with np.errstate(over="ignore"):
+        x = (np.asarray(rank_i).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+             + np.asarray(rank_j).astype(np.uint64)
+             + np.uint64(stage) * np.uint64(0xD1B54A32D192ED03))
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return x
+
+
+def key_bits(n_nodes: int, places: int) -> int:
+    """Bits of the keys in a second flow: as many as int64 allows for ``places`` pairs on
+    ``n_nodes`` nodes (OR-Tools' cost scaling), at most 40. Depends on the problem's size only,
+    so every source uses the same keys."""
+    room = 2.0 ** 60 / ((n_nodes + 1.0) * (places + 1.0))
+    return int(max(8, min(40, math.floor(math.log2(room)))))
+
+
+def integer_gain(score: np.ndarray, mentee: np.ndarray, mentor: np.ndarray, pot: tuple,
+                 scale: float) -> np.ndarray:
+    """``round(s * scale) - d_i + d_j`` per pair: minus the integer reduced cost of the pair's
+    arc under the potentials ``pot`` (mentees', mentors', source's, sink's). Positive: the pair
+    would improve the integer optimum (a violator); 0: tight; negative: never in an optimum."""
+    di, dj = pot[0], pot[1]
+    return np.round(np.asarray(score) * scale).astype(np.int64) - di[mentee] + dj[mentor]
+
+
+def _components(tail, head, n_nodes):
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    g = csr_matrix((np.ones(len(tail), np.int8), (tail, head)), shape=(n_nodes, n_nodes))
+    return connected_components(g, directed=True, connection="strong")[1]
+
+
+def _movable(tail, head, cap, flow, rc, n_nodes) -> np.ndarray:
+    """Arcs whose flow differs between optima: reduced cost 0 and both ends in one strongly
+    connected component of the residual arcs of reduced cost 0."""
+    zero = rc == 0
+    fwd = zero & (flow < cap)
+    bwd = zero & (flow > 0)
+    lab = _components(np.concatenate([tail[fwd], head[bwd]]), np.concatenate([head[fwd], tail[bwd]]),
+                      n_nodes)
+    return zero & (lab[tail] == lab[head])
+
+
+def _distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
+    """Shortest distances from a virtual root in the residual network of an optimal flow
+    (vectorised Bellman-Ford: no negative cycle, so at most ``n_nodes`` sweeps)."""
+    fwd, bwd = flow < cap, flow > 0
+    at = np.concatenate([tail[fwd], head[bwd]])
+    ah = np.concatenate([head[fwd], tail[bwd]])
+    ac = np.concatenate([cost[fwd], -cost[bwd]])
+    d = np.zeros(n_nodes, np.int64)
+    for _ in range(n_nodes + 1):
+        new = d.copy()
+        np.minimum.at(new, ah, d[at] + ac)
+        if np.array_equal(new, d):
+            return d
+        d = new
+    raise RuntimeError("the second flow of the tie rule is not optimal (negative cycle)")
+
+
+def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen: np.ndarray,
+              cap: np.ndarray, dem: np.ndarray, pot: tuple, scale: float,
+              ranks: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
+    """The optimum the tie rule picks (module docstring), from any optimum of the network of
+    :func:`mentormatch.solvers.flow.solve_arrays` and potentials that prove it.
+
+    Parameters
+    ----------
+    mentee, mentor, score : ndarray
+        The pairs: the source's sparse set and every pair of zero reduced cost outside it.
+    chosen : ndarray of bool
+        An optimum over every pair (no pair outside has a positive :func:`integer_gain`).
+    cap, dem : ndarray of int64
+        Places left per mentor and per mentee (locks taken out).
+    pot : tuple
+        Integer potentials (mentees', mentors', source's, sink's) at ``scale`` proving
+        ``chosen`` optimal (:func:`mentormatch.solvers.duals.prices` returns them).
+    ranks : (mentee ranks, mentor ranks), optional
+        Each index's position in the seeded order of the ids; default the index itself (the
+        pipelines solve in that order).
+
+    Returns
+    -------
+    chosen : ndarray of bool, the picked optimum
+    info : dict
+        ``movable_pairs`` (pairs whose choice differs between optima), ``stages`` (second
+        flows run), ``unique`` (one optimum isolated).
+
+    Examples
+    --------
+    Two mentees, two mentors, every score 1: two optima; the keys pick one, whichever was given.
+
+    >>> i, j = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+    >>> s, c, d = np.ones(4), np.ones(2, np.int64), np.ones(2, np.int64)
+    >>> pot = (np.array([0, 0]), np.array([-2**30, -2**30]), 0, -2**30)
+    >>> a, info = canonical(i, j, s, np.array([True, False, False, True]), c, d, pot, 2.0**30)
+    >>> b, _ = canonical(i, j, s, np.array([False, True, True, False]), c, d, pot, 2.0**30)
+    >>> bool((a == b).all()), int(a.sum()), info["unique"]
+    (True, 2, True)
+    """
+    n, m = len(dem), len(cap)
+    chosen = np.asarray(chosen, dtype=bool)
+    ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
+    used = (score > 0) & (dem[mentee] > 0) & (cap[mentor] > 0)
+    used |= chosen
+    idx = np.flatnonzero(used)
+    idx = idx[np.lexsort((rj[mentor[idx]], ri[mentee[idx]]))]  # arcs in the seeded order
+    k = len(idx)
+    f = np.bincount(mentee[chosen], minlength=n)
+    load = np.bincount(mentor[chosen], minlength=m)
+    total = int(dem.sum())
+    src, snk = n + m, n + m + 1
+    n_nodes = n + m + 2
+    tail = np.concatenate([mentee[idx], np.full(n, src), n + np.arange(m), [src]])
+    head = np.concatenate([n + mentor[idx], np.arange(n), np.full(m, snk), [snk]])
+    cap_a = np.concatenate([np.ones(k, np.int64), dem, cap, [total]]).astype(np.int64)
+    flow = np.concatenate([np.ones(k, np.int64) * chosen[idx], f, load, [total - int(f.sum())]])
+    cost = np.concatenate([-np.round(score[idx] * scale).astype(np.int64), np.zeros(n + m + 1, np.int64)])
+    d = np.concatenate([pot[0], pot[1], [pot[2], pot[3]]]).astype(np.int64)
+    keep = cap_a > 0
+    is_pair = np.arange(len(tail)) < k
+    tail, head, cap_a, flow, cost, is_pair = (x[keep] for x in (tail, head, cap_a, flow, cost, is_pair))
+    rc = cost + d[tail] - d[head]
+    if np.any(rc[flow < cap_a] < 0) or np.any(rc[flow > 0] > 0):
+        raise ValueError("the potentials do not prove the assignment optimal over these pairs")
+    move = _movable(tail, head, cap_a, flow, rc, n_nodes)
+    info = {"movable_pairs": int((move & is_pair).sum()), "stages": 0, "unique": True}
+    pos = np.flatnonzero(is_pair)  # pair arcs -> idx
+    key_ri, key_rj = ri[mentee[idx]], rj[mentor[idx]]
+    bits = key_bits(n_nodes, int(min(total, int(cap.sum()))))
+    while (move & is_pair).any():
+        if info["stages"] == MAX_STAGES:
+            info["unique"] = False
+            break
+        info["stages"] += 1
+        sub = np.flatnonzero(move)
+        nodes, inv = np.unique(np.concatenate([tail[sub], head[sub]]), return_inverse=True)
+        st, sh = inv[:len(sub)], inv[len(sub):]
+        supply = np.zeros(len(nodes), np.int64)
+        np.add.at(supply, st, flow[sub])
+        np.subtract.at(supply, sh, flow[sub])
+        key = np.zeros(len(sub), np.int64)
+        sp = is_pair[sub]
+        key[sp] = (pair_key(key_ri[sub[sp]], key_rj[sub[sp]], info["stages"])
+                   >> np.uint64(64 - bits)).astype(np.int64)
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        arcs = smcf.add_arcs_with_capacity_and_unit_cost(st, sh, cap_a[sub], key)
+        smcf.set_nodes_supplies(np.arange(len(nodes)), supply)
+        status = smcf.solve()
+        if status != smcf.OPTIMAL:  # cannot happen: the given optimum is a feasible flow
+            raise RuntimeError(f"the tie rule's second flow returned {status}")
+        flow = flow.copy()
+        flow[sub] = smcf.flows(arcs)
+        # the second flow's own optimal face: what can still move at the same key sum
+        dist = _distances(st, sh, cap_a[sub], flow[sub], key, len(nodes))
+        rc2 = key + dist[st] - dist[sh]
+        move = np.zeros(len(tail), dtype=bool)
+        move[sub] = _movable(st, sh, cap_a[sub], flow[sub], rc2, len(nodes))
+    out = chosen.copy()
+    out[idx] = flow[pos] > 0
+    return out, info

@@ -1,0 +1,229 @@
+"""The tie rule (solvers/ties.py): among optima of equal score, every pair source (the complete
+set, its sparse certified path, blocks, bounds, assign()'s dense matrix) returns the same pairs,
+whatever the order of the rows; the objective stays the brute-force optimum, and the pairs are
+the brute-force minimiser of the seeded key sum among the optima."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mentormatch as mm
+from mentormatch import pipeline as pl
+from mentormatch import synthetic
+from mentormatch.pairs import Candidates, DenseRows
+from mentormatch.solvers import AssignmentProblem, SolverOptions, certify
+from mentormatch.solvers.certify import solve_flow_any, solve_scored
+from mentormatch.solvers.dense import solve_dense
+from mentormatch.solvers.flow import SCALE_BITS, choose_scale
+from mentormatch.solvers.ties import canonical, key_bits, pair_key
+from mentormatch.testing import feasible_assignments
+
+
+def _set(problem, sol):
+    P = problem.pairs
+    return sorted(zip(P.mentee[sol.chosen].tolist(), P.mentor[sol.chosen].tolist()))
+
+
+@st.composite
+def tied_problems(draw, max_n: int = 5, max_m: int = 3):
+    """Small integer-valued (many exact ties) score matrices, -inf for some ineligible pairs,
+    capacities and demands."""
+    n = draw(st.integers(1, max_n))
+    m = draw(st.integers(1, max_m))
+    grid = draw(st.lists(st.integers(-1, 2), min_size=n * m, max_size=n * m))
+    s = np.array(grid, dtype=float).reshape(n, m)
+    s[s < 0] = -np.inf
+    cap = np.array(draw(st.lists(st.integers(0, 2), min_size=m, max_size=m)), dtype=np.int64)
+    dem = np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), dtype=np.int64)
+    return s, cap, dem
+
+
+def _sources(s, cap, dem, mentee_rank=None, mentor_rank=None):
+    """Pairs (as sorted (mentee, mentor) lists) from every solver-level source, forced small."""
+    n, m = s.shape
+    elig = np.isfinite(s)
+    cand = Candidates.from_mask(elig)
+    prob = AssignmentProblem(cand, s[elig], cap.astype(float), demand=dem.astype(float))
+    out = {"complete": solve_flow_any(prob, SolverOptions()),
+           "complete_sparse": solve_flow_any(prob, SolverOptions(top_k=1))}
+    pairs = {k: _set(prob, v) for k, v in out.items()}
+    objective = {k: v.objective for k, v in out.items()}
+    for k in (1, None):
+        p, sol = solve_scored(s, cap, demand=dem, options=SolverOptions(top_k=k))
+        pairs[f"blocks_{k}"], objective[f"blocks_{k}"] = _set(p, sol), sol.objective
+        p, sol = solve_dense(DenseRows(s), cap, demand=dem, options=SolverOptions(top_k=k),
+                             mentee_rank=mentee_rank, mentor_rank=mentor_rank)
+        pairs[f"dense_{k}"], objective[f"dense_{k}"] = _set(p, sol), sol.objective
+        assert sol.status == "optimal"
+    return prob, pairs, objective
+
+
+@settings(max_examples=150, deadline=None)
+@given(tied_problems())
+def test_every_source_gives_the_brute_force_tie_rule_optimum(case):
+    s, cap, dem = case
+    prob, pairs, objective = _sources(s, cap, dem)
+    first = pairs["complete"]
+    assert all(v == first for v in pairs.values()), pairs
+    # the objective is the brute-force optimum ...
+    brute = feasible_assignments(prob)
+    cost = np.round(prob.score * 2.0 ** SCALE_BITS).astype(np.int64)
+    totals = np.where(brute.feasible, brute_totals(brute, cost), np.iinfo(np.int64).min)
+    best = totals.max()
+    assert all(v == pytest.approx(best / 2.0 ** SCALE_BITS, abs=1e-9) for v in objective.values())
+    # ... and, where the first key sum isolates one optimum, the pairs are that optimum
+    n, m = s.shape
+    bits = key_bits(n + m + 2, int(min(dem.sum(), cap.sum())))
+    key = (pair_key(prob.pairs.mentee, prob.pairs.mentor, 1) >> np.uint64(64 - bits)).astype(np.int64)
+    usable = prob.score > 0  # pairs scoring <= 0 are never chosen (flow.py)
+    optima = np.flatnonzero((totals == best) & ~(brute.x[:, ~usable].any(axis=1)))
+    sums = brute.x[optima].astype(np.int64) @ key
+    winners = optima[sums == sums.min()]
+    if len(winners) == 1:
+        got = sorted(zip(prob.pairs.mentee[brute.x[winners[0]]].tolist(),
+                         prob.pairs.mentor[brute.x[winners[0]]].tolist()))
+        assert first == got
+
+
+def brute_totals(brute, cost):
+    return brute.x.astype(np.int64) @ cost
+
+
+@settings(max_examples=60, deadline=None)
+@given(tied_problems(max_n=7, max_m=4), st.randoms(use_true_random=False))
+def test_permuting_rows_and_columns_with_their_ranks_changes_no_pair(case, rnd):
+    """The keys follow ranks (ids), not positions: the same people in another row order, with
+    their ranks, get the same mentors, on every source."""
+    s, cap, dem = case
+    n, m = s.shape
+    rows, cols = list(range(n)), list(range(m))
+    rnd.shuffle(rows)
+    rnd.shuffle(cols)
+    rows, cols = np.array(rows), np.array(cols)
+    _, base, _ = _sources(s, cap, dem)
+    # the permuted problem: row k holds the person rows[k], whose rank is rows[k]
+    _, dense_only, _ = _sources(s[np.ix_(rows, cols)], cap[cols], dem[rows], rows, cols)
+    back = sorted((int(rows[i]), int(cols[j])) for i, j in dense_only["dense_1"])
+    assert back == base["complete"]
+
+
+def test_canonical_keeps_the_objective_and_picks_one_optimum_from_any():
+    """Every mentee equally good with every mentor (a face of many optima): from two different
+    optima the rule returns the same one, of the same score."""
+    n, m = 6, 3
+    cand = Candidates.complete(n, m)
+    s = np.ones(n * m)
+    prob = AssignmentProblem(cand, s, np.full(m, 2.0))
+    a = solve_flow_any(prob, SolverOptions())
+    info = a.certificate["ties"]
+    assert info["movable_pairs"] > 0 and info["stages"] >= 1 and info["unique"]
+    # another optimum: the reversed one, with its own proof of optimality
+    i, j = cand.mentee, cand.mentor
+    other = (i == (2 * (m - 1 - j))) | (i == (2 * (m - 1 - j) + 1))
+    scale = 2.0 ** SCALE_BITS
+    pot = (np.zeros(n, np.int64), np.full(m, -int(scale)), 0, -int(scale))
+    dem, cap = np.ones(n, np.int64), np.full(m, 2, np.int64)
+    picked, _ = canonical(i, j, s, other, cap, dem, pot, scale)
+    assert sorted(np.flatnonzero(picked)) == sorted(a.chosen.tolist())
+    assert picked.sum() == 6
+
+
+def test_one_quantum_whatever_the_pairs_held():
+    """The scale does not depend on which pairs a source holds, only on the scores' power of
+    two and the problem's size; the quantum is 2**-30 for scores up to 2**9 (pair()'s)."""
+    assert choose_scale(6.0, 120_002, 100_000) == 2.0 ** SCALE_BITS
+    assert choose_scale(5.0, 120_002, 100_000) == choose_scale(7.9, 120_002, 100_000)
+    assert choose_scale(6.0, 1_200_002, 1_000_000) == 2.0 ** SCALE_BITS
+    big = choose_scale(1e6, 100, 50)
+    assert big < 2.0 ** SCALE_BITS and big * 2.0 ** 20 <= 2.0 ** 39
+    assert 8 <= key_bits(120_002, 100_000) <= 40
+
+
+def _duplicated(seed: int, n: int = 120, m: int = 30):
+    """An organisation whose people are copies of a few profiles (ids kept): many exact ties."""
+    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
+    rng = np.random.default_rng(seed)
+    out = []
+    for frame, k in ((mentors, 4), (mentees, 5)):
+        copy = frame.iloc[rng.integers(0, k, size=len(frame))].copy()
+        copy["id"] = frame["id"].to_numpy()
+        copy["manager_id"] = ""  # copies would manage themselves
+        copy.index = frame.index
+        out.append(copy)
+    return out
+
+
+def _pairs(result):
+    return sorted(map(tuple, result.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_pair_gives_the_same_pairs_on_every_source_and_assign_agrees(monkeypatch, seed):
+    mentors, mentees = _duplicated(seed)
+    results = {"complete": pl.pair(mentors, mentees)}
+    with monkeypatch.context() as mp:
+        mp.setattr(certify, "SPARSE_THRESHOLD", 0)
+        results["complete_sparse"] = pl.pair(mentors, mentees)
+    with monkeypatch.context() as mp:
+        mp.setattr(pl, "LARGE_PAIRS", 100)
+        mp.setattr(pl, "USE_BOUNDS", False)
+        results["blocks"] = pl.pair(mentors, mentees)
+    with monkeypatch.context() as mp:
+        mp.setattr(pl, "LARGE_PAIRS", 100)
+        mp.setattr(pl, "SCORE_CACHE_PAIRS", 200)
+        results["bounds"] = pl.pair(mentors, mentees)
+    methods = {k: r.certificate["method"] for k, r in results.items()}
+    assert methods["bounds"].endswith("on_bounds") and methods["blocks"].endswith("dual_check")
+    assert methods["complete_sparse"].startswith("sparse")
+    assert results["complete"].certificate["ties"]["movable_pairs"] > 0  # the ties are real
+    base = _pairs(results["complete"])
+    for k, r in results.items():
+        assert r.status == "optimal", k
+        assert _pairs(r) == base, k
+    # shuffled input rows: the same pairs
+    shuffled = pl.pair(mentors.sample(frac=1, random_state=seed), mentees.sample(frac=1, random_state=seed + 1))
+    assert _pairs(shuffled) == base
+    # assign() on the complete set's scores, rows and columns shuffled: the same pairs
+    r = results["complete"]
+    prob = r.data["problem"]
+    s = np.full((prob.pairs.n_mentees, prob.pairs.n_mentors), -np.inf)
+    s[prob.pairs.mentee, prob.pairs.mentor] = prob.score
+    scores = pd.DataFrame(s, index=r.data["mentee_ids"].ids, columns=r.data["mentor_ids"].ids)
+    rng = np.random.default_rng(seed)
+    scores = scores.iloc[rng.permutation(len(scores)), rng.permutation(scores.shape[1])]
+    a = mm.assign(scores, pd.Series(prob.capacity, index=r.data["mentor_ids"].ids))
+    assert _pairs(a) == base
+    assert a.objective == pytest.approx(r.objective, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tied_problems(max_n=6, max_m=3), st.data())
+def test_locked_pairs_stay_and_the_rest_follows_the_rule_on_every_source(case, data):
+    s, cap, dem = case
+    n, m = s.shape
+    elig = np.isfinite(s)
+    cand = Candidates.from_mask(elig)
+    # lock at most one eligible pair per mentee with room, within the mentors' capacities
+    left = cap.copy()
+    lock_i, lock_j = [], []
+    for k in range(len(cand)):
+        i, j = int(cand.mentee[k]), int(cand.mentor[k])
+        if dem[i] > 0 and left[j] > 0 and i not in lock_i and data.draw(st.booleans()):
+            lock_i.append(i)
+            lock_j.append(j)
+            left[j] -= 1
+    locked = np.zeros(len(cand), bool)
+    locked[cand.locate(np.array(lock_i, np.int64), np.array(lock_j, np.int64))] = True
+    prob = AssignmentProblem(cand, s[elig], cap.astype(float), demand=dem.astype(float), locked=locked)
+    got = {"complete": _set(prob, solve_flow_any(prob, SolverOptions())),
+           "complete_sparse": _set(prob, solve_flow_any(prob, SolverOptions(top_k=1)))}
+    li, lj = np.array(lock_i, np.int64), np.array(lock_j, np.int64)
+    p, sol = solve_scored(s, cap, demand=dem, locked=(li, lj), options=SolverOptions(top_k=1))
+    got["blocks"] = _set(p, sol)
+    p, sol = solve_dense(DenseRows(s), cap, demand=dem, locked=(li, lj), options=SolverOptions(top_k=1))
+    got["dense"] = _set(p, sol)
+    assert all(v == got["complete"] for v in got.values()), got
+    assert set(zip(lock_i, lock_j)) <= set(got["complete"])
