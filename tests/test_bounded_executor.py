@@ -245,8 +245,9 @@ def test_a_scan_spec_cut_keeps_the_rows_of_its_chunk():
     assert c.limit.tolist() == [2.0, 3.0, 4.0]
 
 
-@pytest.mark.parametrize("n,width,rows", [(1000, 20_000, 50), (1000, 200_000, 32), (40, 200_000, 32), (7, 10, 7)])
-def test_a_pass_takes_blocks_of_a_million_pairs_and_at_least_min_block_rows(n, width, rows):
+@pytest.mark.parametrize("n,width,rows", [(1000, 20_000, 200), (1000, 40_000, 100), (1000, 200_000, 32),
+                                         (40, 200_000, 32), (7, 10, 7)])
+def test_a_pass_takes_blocks_of_four_million_pairs_and_at_least_min_block_rows(n, width, rows):
     blocks = passes._pass_blocks(n, width)
     assert blocks[0] == (0, min(rows, n)) and blocks[-1][1] == n
     assert all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:]))  # every row once, in order

@@ -648,7 +648,7 @@ def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lowe
     want = set()
     s = scorer.U - price.astype(np.float32)
     best = []
-    for a, b in passes._pass_blocks(n, m):  # (blocks of 10 rows)
+    for a, b in passes._pass_blocks(n, m):  # (blocks of 40 rows)
         top = s[a:b].max(axis=0)
         best += [(-top[j], a + int(np.argmax(s[a:b, j] == top[j])), j) for j in range(m) if top[j] > -BIG / 2]
     for j in range(m):

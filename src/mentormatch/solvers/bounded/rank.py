@@ -90,12 +90,29 @@ def _fold(val: np.ndarray, row: np.ndarray, pend_val: list, pend_row: list, floo
     """Each mentor's ``k`` best (value, row) so far, in place (``val``, ``row``: mentors x k, in
     no order, ``-inf`` where fewer), from themselves and the pending per-block bests (lists of
     per-mentor vectors); ``floor`` becomes each mentor's ``k``-th best. Among equal values the
-    lower rows are kept, so that the result is the same whatever the timing of the threads."""
-    k = val.shape[1]
-    v = np.column_stack([val] + pend_val)
-    r = np.column_stack([row] + pend_row)
+    lower rows are kept, so that the result is the same whatever the timing of the threads.
+
+    Only the mentors with a pending value at least their ``floor`` are folded (a smaller value
+    changes neither the ``k`` best nor the floor): once the lists fill, a few of the mentors."""
+    pv, pr = np.array(pend_val), np.array(pend_row)  # (blocks, mentors): row copies, no interleave
     pend_val.clear()
     pend_row.clear()
+    need = np.flatnonzero((pv >= floor[None, :]).any(axis=0))
+    if len(need) == len(floor):
+        _fold_rows(val, row, pv.T, pr.T, floor)
+        return
+    if len(need):
+        v, r, f = val[need], row[need], floor[need]
+        _fold_rows(v, r, pv[:, need].T, pr[:, need].T, f)
+        val[need], row[need], floor[need] = v, r, f
+
+
+def _fold_rows(val: np.ndarray, row: np.ndarray, pend_val: np.ndarray, pend_row: np.ndarray,
+               floor: np.ndarray) -> None:
+    """:func:`_fold` of the mentors given, their pending values as (mentors, blocks) arrays."""
+    k = val.shape[1]
+    v = np.concatenate([val, pend_val], axis=1)
+    r = np.concatenate([row, pend_row], axis=1)
     width = v.shape[1]
     kth = np.partition(v, width - k, axis=1)[:, width - k]
     above = v > kth[:, None]

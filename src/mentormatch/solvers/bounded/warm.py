@@ -103,6 +103,13 @@ class _State:
         self.head[self.where] = np.concatenate([n + self.tj, self.ti, S + 0 * ii, T + 0 * jj, ii, n + jj,
                                                 T * one, S * one])
         self.w = np.empty(self.ptr[-1])
+        # each part's positions (graph() writes the parts one by one, without joining them) and
+        # the index arrays in the type scipy keeps (else converted again for every phase)
+        ends = np.cumsum([len(self.ti), len(self.ti), n, m, n, m, 1, 1])
+        self.parts = np.split(self.where, ends[:-1])
+        small = self.ptr[-1] < np.iinfo(np.int32).max
+        self.head_c = self.head.astype(np.int32) if small else self.head
+        self.ptr_c = self.ptr.astype(np.int32) if small else self.ptr
 
     def graph(self) -> csr_matrix:
         """The residual network weighted by reduced costs (all >= 0; inf: no room)."""
@@ -114,8 +121,9 @@ class _State:
                  np.where(self.f > 0, pi_i - pi[S], inf), np.where(self.load < self.cap, pi_j - pi[T], inf),
                  np.where(self.f < self.dem, pi[S] - pi_i, inf), np.where(self.load > 0, pi[T] - pi_j, inf),
                  [pi[S] - pi[T] if self.byp < self.total else inf], [pi[T] - pi[S] if self.byp > 0 else inf]]
-        self.w[self.where] = np.concatenate(parts)
-        return csr_matrix((self.w, self.head, self.ptr), shape=(T + 1, T + 1))
+        for at, part in zip(self.parts, parts):
+            self.w[at] = part
+        return csr_matrix((self.w, self.head_c, self.ptr_c), shape=(T + 1, T + 1))
 
     def push(self, a: np.ndarray, b: np.ndarray) -> None:
         """Send one unit along each residual arc ``a -> b`` (the arcs are distinct)."""
