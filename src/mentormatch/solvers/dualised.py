@@ -1,7 +1,8 @@
-"""The engine's Lagrangian answers (see :mod:`mentormatch.solvers.engine`): a stipend budget
-(:mod:`mentormatch.solvers.lagrange`), share floors (:mod:`mentormatch.solvers.floors`) and
-score floors (:mod:`mentormatch.solvers.scorefloors`), each the certified flow on shifted or
-scaled scores over EVERY pair of the source; and how such an answer and the column generation's
+"""The engine's answers by certified flows (see :mod:`mentormatch.solvers.engine`): the
+Lagrangians of a stipend budget (:mod:`mentormatch.solvers.lagrange`), share floors
+(:mod:`mentormatch.solvers.floors`) and score floors (:mod:`mentormatch.solvers.scorefloors`),
+each the certified flow on shifted or scaled scores, and balanced loads by a flow per level
+(:mod:`mentormatch.solvers.balanced`), all with bounds over EVERY pair of the source; and how such an answer and the column generation's
 are combined (the better assignment, the least of two valid bounds)."""
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 
 import numpy as np
 
-from . import floors, lagrange, scorefloors
+from . import balanced, floors, lagrange, scorefloors
 from .base import OPTIMAL_GAP, AssignmentProblem, finish, proven
 from .linear import LinearModel
 from .relax import Candidates, Run
@@ -51,6 +52,9 @@ def by_lagrange(source, shell: AssignmentProblem, options, deadline, started, li
     if kind == "share":
         res = floors.solve_floors(source, shell.capacity, shell.demand, shell.side, options,
                                   deadline)
+    elif kind == "balanced":
+        res = balanced.solve_balanced(source, shell.capacity, shell.demand, shell.side, options,
+                                      deadline)
     elif kind == "score":
         res = scorefloors.solve_score_floors(source, shell.capacity, shell.demand, shell.side,
                                              options, deadline)

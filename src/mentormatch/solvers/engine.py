@@ -46,7 +46,8 @@ cost is not monotone in its score, so no score bound prices the pairs outside th
 When they are the only side rows (:func:`mentormatch.solvers.scorefloors.handles`), their
 Lagrangian (:mod:`mentormatch.solvers.scorefloors`: the certified flow on scores scaled per
 group) answers first at every size; below ``LAGRANGE_PAIRS``, a column generation follows when
-it left a gap, and the better bound and assignment are kept.
+it left a gap, and the better bound and assignment are kept. Balanced loads alone are answered
+the same way, by one certified flow per common load (:mod:`mentormatch.solvers.balanced`).
 
 HiGHS runs single-threaded with a fixed seed, so the same inputs give the same pairs.
 """
@@ -61,7 +62,7 @@ from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, proven
 from .linear import FAMILIES, LinearModel
-from . import branch, floors, lagrange, relax, scorefloors
+from . import balanced, branch, floors, lagrange, relax, scorefloors
 from .dualised import better_of, by_lagrange
 from .heuristics import neighbourhood, repair
 from .relax import Candidates, Run
@@ -246,9 +247,13 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
         out = by_lagrange(source, shell, options, deadline, started, limit, kind="share")
         if out is not None:
             return out
-    early = None  # score floors: the Lagrangian first at every size (the LP prices them badly)
-    if scorefloors.handles(shell.side, capacity, demand, load, coverage_first, bonus, (li, lj)):
-        early = by_lagrange(source, shell, options, deadline, started, limit, kind="score")
+    early = None  # score floors and balanced loads: flows first at every size (the LP is weak)
+    first = ("score" if scorefloors.handles(shell.side, capacity, demand, load, coverage_first,
+                                            bonus, (li, lj)) else
+             "balanced" if balanced.handles(shell.side, capacity, demand, load, coverage_first,
+                                            bonus, (li, lj)) else None)
+    if first is not None:
+        early = by_lagrange(source, shell, options, deadline, started, limit, kind=first)
         if early is not None and (early[1].status == "optimal" or size > LAGRANGE_PAIRS
                                   or time.perf_counter() >= deadline):
             return early

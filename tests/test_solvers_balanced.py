@@ -1,0 +1,115 @@
+"""Balanced loads by a certified flow per level (solvers/balanced.py): its bound holds over every
+assignment (the exact optimum: scipy's milp on the full model, one level at a time), its
+assignment meets the balance recomputed from the inputs, on every pair source, and through
+pair() on the scale path (blocks and bounds)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mentormatch as mm
+from mentormatch import pipeline as P
+from mentormatch.solvers import SolverOptions, engine
+from mentormatch.solvers.engine import solve_source
+from mentormatch.solvers.sources import ArraySource, BlockSource
+from mentormatch.testing import violations
+
+
+def _reference(p) -> float:
+    """The balanced optimum: for each level L, scipy's milp on x (pairs) and y (active mentors)
+    with L y_j <= load_j <= (L + 1) y_j and load_j <= cap_j; the best level (0: nobody)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    Q = p.pairs
+    K, n, m = len(Q), p.n_mentees, p.n_mentors
+    best = 0.0
+    for L in range(1, int(p.capacity.max()) + 1):
+        A, lo, hi = [], [], []
+        for i in range(n):
+            A.append(np.r_[(Q.mentee == i).astype(float), np.zeros(m)]); lo.append(0); hi.append(p.demand[i])
+        for j in range(m):
+            onj = (Q.mentor == j).astype(float)
+            e = np.zeros(m); e[j] = 1.0
+            A.append(np.r_[onj, -L * e]); lo.append(0); hi.append(np.inf)  # load >= L y
+            A.append(np.r_[onj, -(min(L + 1, p.capacity[j])) * e]); lo.append(-np.inf); hi.append(0)
+        ub = np.r_[np.ones(K), (p.capacity >= L).astype(float)]
+        res = milp(-np.r_[p.score, np.zeros(m)], constraints=LinearConstraint(np.array(A), lo, hi),
+                   integrality=np.ones(K + m), bounds=Bounds(0, ub), options={"mip_rel_gap": 1e-9})
+        assert res.status == 0  # (y = 0 is feasible)
+        best = max(best, -res.fun)
+    return best
+
+
+def _instance(seed, n=14, m=6):
+    from mentormatch.pairs import Candidates
+    from mentormatch.solvers.base import AssignmentProblem, SideConstraints
+
+    rng = np.random.default_rng(seed)
+    pairs = Candidates.from_mask(rng.random((n, m)) < 0.6)
+    score = np.round(rng.random(len(pairs)), 3)
+    cap = rng.integers(1, 5, m).astype(float)
+    return AssignmentProblem(pairs, score, cap, side=SideConstraints(balanced_load=True))
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("kind", ["array", "blocks"])
+def test_balanced_loads_hold_against_the_exact_optimum(monkeypatch, seed, kind):
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)  # the flows' answer alone
+    p = _instance(seed)
+    dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    src = (ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
+           if kind == "array" else BlockSource(lambda rows: dense[rows], p.n_mentees, p.n_mentors))
+    best = _reference(p)
+    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    assert sol.certificate["method"] == "balanced loads by a certified flow per level"
+    assert sol.bound >= best - 1e-6  # the bound holds over every assignment
+    pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
+    assert np.all(pos >= 0) and violations(p, pos) == []  # balanced, recomputed
+    assert float(p.score[pos].sum()) == pytest.approx(sol.objective, abs=1e-9)
+    assert sol.objective <= best + 1e-9
+    assert (sol.status == "optimal") == (sol.gap <= 1e-6)
+    if sol.status == "optimal":
+        assert sol.objective == pytest.approx(best, abs=1e-6)
+
+
+def test_the_plain_optimum_is_not_balanced_here_and_the_answer_is():
+    """An instance where the plain optimum's loads differ by more than one: the answer differs
+    from it, is balanced, and is the exact optimum (engine at its default size policy)."""
+    from mentormatch.solvers.certify import solve_flow_any
+
+    for seed in range(20):
+        p = _instance(seed)
+        plain = solve_flow_any(p.without_side(), SolverOptions())
+        if violations(p, plain.chosen) == ["balanced_load"]:
+            break
+    else:
+        raise AssertionError("no instance where the plain optimum is unbalanced")
+    src = ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
+    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
+    assert violations(p, pos) == []
+    assert sol.status == "optimal" and sol.objective == pytest.approx(_reference(p), abs=1e-6)
+
+
+@pytest.mark.parametrize("bounds", [False, True])
+def test_pair_on_the_scale_path_keeps_loads_balanced(monkeypatch, bounds):
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=14, seed=3)
+    programme = {"constraints": {"balanced_load": True}, "time_limit": 20}
+    small = P.prepare(mentors, mentees, programme)
+    whole = mm.pair(mentors, mentees, programme)
+    monkeypatch.setattr(P, "LARGE_PAIRS", 100)
+    monkeypatch.setattr(P, "USE_BOUNDS", bounds)
+    monkeypatch.setattr(P, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    r = mm.pair(mentors, mentees, programme)
+    assert r.certificate["source"] == ("BoundedSource" if bounds else "BlockSource")
+    assert r.certificate["method"] == "balanced loads by a certified flow per level"
+    loads = r.pairs.groupby("mentor_id").size()
+    assert loads.max() - loads.min() <= 1
+    mentee = np.asarray(small.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
+    mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
+    pos = small.problem.pairs.locate(mentee, mentor)
+    assert np.all(pos >= 0) and violations(small.problem, pos) == []
+    assert float(small.problem.score[pos].sum()) == pytest.approx(r.objective, abs=1e-6)
+    assert r.objective <= whole.bound + 1e-6 and whole.objective <= r.bound + 1e-6
