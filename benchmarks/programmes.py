@@ -1,7 +1,7 @@
 """Programmes with side constraints at several sizes (issue 23's table): (a) a stipend budget of
 80 % of the unconstrained optimum's stipend cost, (b) a share floor by region at the plain
 optimum's mean matched share, (c) max-min by gender; and (d) a score floor by region (each
-region's mean score per member at least 0.97 of the overall mean). Each is timed as a whole ``pair()`` call, in
+region's mean score per member at least 0.97 of the overall mean); (e) balanced loads. Each is timed as a whole ``pair()`` call, in
 its own process (peak memory of that process), beside peers on the full model: CP-SAT (the
 former default) and HiGHS on every pair, both time-limited.
 
@@ -32,6 +32,8 @@ def _programme(kind: str, mentors, mentees):
         return {"fairness": {"share_floor": round(0.98 * share, 4), "floor_group": "region"}}
     if kind == "d":
         return {"fairness": {"score_floor": 0.97, "floor_group": "region"}}
+    if kind == "e":
+        return {"constraints": {"balanced_load": True}}
     return {"fairness": {"objective": "maxmin", "groups": ["gender"]}}
 
 
@@ -83,7 +85,7 @@ def main(argv=None):
     ap.add_argument("sizes", nargs="+")
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--peers", nargs="*", default=[])
-    ap.add_argument("--kinds", default="abcd")
+    ap.add_argument("--kinds", default="abcde")
     ap.add_argument("--write", help="replace this file's programmes section with the table")
     a = ap.parse_args(argv)
     lines = ["| size | programme | solver | status | time (s) | objective | bound | gap | peak MiB |",
@@ -95,7 +97,7 @@ def main(argv=None):
         limit = float(own_limit) if own_limit else a.time_limit
         n, m = map(int, size.split("x"))
         for kind in a.kinds:
-            peers = ["mentormatch"] + ([p for p in ("cpsat", "highs-full")] if size in a.peers and kind in "abd" else [])
+            peers = ["mentormatch"] + ([p for p in ("cpsat", "highs-full")] if size in a.peers and kind in "abde" else [])
             for peer in peers:
                 r = measure(n, m, kind, peer, limit)
                 fmt = lambda v, d=2: "" if v is None else (f"{v:,.{d}f}" if isinstance(v, float) else str(v))
@@ -125,7 +127,8 @@ def write_section(path, lines, args):
             "(a) budget at 80 % of the plain optimum's stipend cost; (b) a share floor per region "
             "at 98 % of the plain optimum's matched share (at 100 % the rounding up in each "
             "region needs more places than exist); (c) max-min by gender; (d) a score floor per region "
-            "at 0.97 of the overall mean score per mentee. Each row is one "
+            "at 0.97 of the overall mean score per mentee; (e) balanced loads (active mentors' loads "
+            "differ by at most one). Each row is one "
             "`pair()` in its own process, the whole call timed; peers on the full model with "
             "the same time limit (a size written NxM@T has its own limit of T s). Peak memory "
             "is that process's.", "", *lines, ""]
