@@ -1,9 +1,10 @@
 """Programmes with side constraints at several sizes (issue 23's table): (a) a stipend budget of
 80 % of the unconstrained optimum's stipend cost, (b) a share floor by region at the plain
-optimum's mean matched share, (c) max-min by gender; and (d) a score floor by region (each
-region's mean score per member at least 0.97 of the overall mean); (e) balanced loads. Each is timed as a whole ``pair()`` call, in
-its own process (peak memory of that process), beside peers on the full model: CP-SAT (the
-former default) and HiGHS on every pair, both time-limited.
+optimum's mean matched share, (c) max-min by gender; (d) a score floor by region (each
+region's mean score per member at least 0.97 of the overall mean); (e) balanced loads. Each is
+timed as a whole ``pair()`` call, in its own process (peak memory of that process), beside
+peers on the full model: CP-SAT (the former default) and HiGHS on every pair, both
+time-limited.
 
     python benchmarks/programmes.py 500x150 3000x1500 20000x5000@300 --time-limit 60 --peers 500x150
 
