@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import LagrangeResult, _Inner
+from .lagrange import LagrangeResult, _Inner, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +47,7 @@ def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool,
     """True when the only side row is balanced loads and each level is a plain flow."""
     if set(side.active()) != {"balanced_load"}:
         return False
-    cap = np.asarray(capacity, float)
-    if coverage_first or bonus is not None or np.any(cap != np.round(cap)):
-        return False
-    if demand is not None and np.any(np.asarray(demand) > 1):
-        return False
-    if load is not None and np.any(np.asarray(load, float) != 1):
-        return False
-    return locked[0] is None or len(locked[0]) == 0
+    return plain_inner(capacity, load, coverage_first, bonus, locked, demand, one_each=True)
 
 
 def solve_balanced(source, capacity, demand, side: SideConstraints, options: SolverOptions,

@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import LagrangeResult, _Inner
+from .lagrange import LagrangeResult, _Inner, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -53,14 +53,18 @@ def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool,
     one mentor per mentee."""
     if set(side.active()) != {"share_floor"} or side.group is None:
         return False
-    cap = np.asarray(capacity, float)
-    if coverage_first or bonus is not None or np.any(cap != np.round(cap)):
-        return False
-    if demand is not None and np.any(np.asarray(demand) > 1):
-        return False
-    if load is not None and np.any(np.asarray(load, float) != 1):
-        return False
-    return locked[0] is None or len(locked[0]) == 0
+    return plain_inner(capacity, load, coverage_first, bonus, locked, demand, one_each=True)
+
+
+def group_positions(group) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the groups present, their sizes, each mentee's position among them or -1) from a group
+    code per mentee (-1: none)."""
+    group = np.asarray(group, np.int64)
+    groups = np.unique(group[group >= 0])
+    size = np.bincount(group[group >= 0])[groups].astype(float)
+    where = np.full(int(group.max(initial=-1)) + 1, -1, np.int64)
+    where[groups] = np.arange(len(groups))
+    return groups, size, np.where(group >= 0, where[np.maximum(group, 0)], -1)
 
 
 def solve_floors(source, capacity, demand, side: SideConstraints, options: SolverOptions,
@@ -69,13 +73,8 @@ def solve_floors(source, capacity, demand, side: SideConstraints, options: Solve
     when no flow was certified or none met the floors in the time."""
     say = log.info if options.progress else log.debug
     n = source.n_mentees
-    group = np.asarray(side.group, np.int64)
-    groups = np.unique(group[group >= 0])
-    size = np.bincount(group[group >= 0])[groups].astype(float)
+    groups, size, pos = group_positions(side.group)
     need = np.ceil(float(side.share_floor) * size - 1e-9)
-    where = np.full(int(group.max(initial=-1)) + 1, -1, np.int64)
-    where[groups] = np.arange(len(groups))
-    pos = np.where(group >= 0, where[np.maximum(group, 0)], -1)  # each mentee's group position
     cap = np.asarray(capacity, float)
     dem = np.ones(n) if demand is None else np.asarray(demand, float)
     inner = _Inner(source, cap, demand, options)

@@ -66,18 +66,28 @@ LAMBDA_TOL = 1e-5
 STALL, STALL_FLOWS, STALL_WIDTH = 1e-7, 3, 1e-3
 
 
+def plain_inner(capacity, load, coverage_first: bool, bonus, locked, demand=None,
+                one_each: bool = False) -> bool:
+    """True when a dualised model's inner problem is a plain certified flow: whole capacities,
+    unit loads, no ``coverage_first``, no objective bonus, no locks (and with ``one_each``, at
+    most one mentor per mentee)."""
+    cap = np.asarray(capacity, float)
+    if coverage_first or bonus is not None or np.any(cap != np.round(cap)):
+        return False
+    if one_each and demand is not None and np.any(np.asarray(demand) > 1):
+        return False
+    if load is not None and np.any(np.asarray(load, float) != 1):
+        return False
+    return locked[0] is None or len(locked[0]) == 0
+
+
 def handles(side: SideConstraints, capacity, load, coverage_first: bool, bonus, locked) -> bool:
     """True when the model's side rows are all of the kinds this module prices (a budget, with
     or without minimum loads) and the inner problem is a plain flow."""
     active = set(side.active())
     if "budget" not in active or not active <= {"budget", "min_load"}:
         return False
-    cap = np.asarray(capacity, float)
-    if coverage_first or bonus is not None or np.any(cap != np.round(cap)):
-        return False
-    if load is not None and np.any(np.asarray(load, float) != 1):
-        return False
-    return locked[0] is None or len(locked[0]) == 0
+    return plain_inner(capacity, load, coverage_first, bonus, locked)
 
 
 @dataclass

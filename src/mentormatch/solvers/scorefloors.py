@@ -42,7 +42,8 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import LagrangeResult, _Inner
+from .floors import group_positions
+from .lagrange import LagrangeResult, _Inner, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +67,7 @@ def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool,
         return False
     if not np.any(np.asarray(side.group) >= 0):
         return False
-    cap = np.asarray(capacity, float)
-    if coverage_first or bonus is not None or np.any(cap != np.round(cap)):
-        return False
-    if demand is not None and np.any(np.asarray(demand) > 1):
-        return False
-    if load is not None and np.any(np.asarray(load, float) != 1):
-        return False
-    return locked[0] is None or len(locked[0]) == 0
+    return plain_inner(capacity, load, coverage_first, bonus, locked, demand, one_each=True)
 
 
 def floor_slack(mentee: np.ndarray, score: np.ndarray, pos: np.ndarray, size: np.ndarray,
@@ -92,12 +86,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     say = log.info if options.progress else log.debug
     n = source.n_mentees
     alpha = float(side.score_floor)
-    group = np.asarray(side.group, np.int64)
-    groups = np.unique(group[group >= 0])
-    size = np.bincount(group[group >= 0])[groups].astype(float)
-    where = np.full(int(group.max(initial=-1)) + 1, -1, np.int64)
-    where[groups] = np.arange(len(groups))
-    pos = np.where(group >= 0, where[np.maximum(group, 0)], -1)
+    groups, size, pos = group_positions(side.group)
     cap = np.asarray(capacity, float)
     dem = np.ones(n) if demand is None else np.asarray(demand, float)
     if hasattr(source, "s") and np.any(np.asarray(source.s) < 0):
