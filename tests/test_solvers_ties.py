@@ -133,10 +133,12 @@ def test_canonical_keeps_the_objective_and_picks_one_optimum_from_any():
 
 def test_one_quantum_whatever_the_pairs_held():
     """The scale does not depend on which pairs a source holds, only on the scores' power of
-    two and the problem's size; the quantum is 2**-30 for scores up to 2**9 (pair()'s)."""
-    assert choose_scale(6.0, 120_002, 100_000) == 2.0 ** SCALE_BITS
+    two and the problem's size; it is 2**36 for scores below 8 (pair()'s) up to a million
+    mentees; doubling every score halves it (the integer costs stay the same)."""
+    assert choose_scale(6.0, 120_002, 100_000) == 2.0 ** 36
     assert choose_scale(5.0, 120_002, 100_000) == choose_scale(7.9, 120_002, 100_000)
-    assert choose_scale(6.0, 1_200_002, 1_000_000) == 2.0 ** SCALE_BITS
+    assert choose_scale(6.0, 1_200_002, 1_000_000) == 2.0 ** 36
+    assert choose_scale(12.0, 1_000, 500) == choose_scale(6.0, 1_000, 500) / 2
     big = choose_scale(1e6, 100, 50)
     assert big < 2.0 ** SCALE_BITS and big * 2.0 ** 20 <= 2.0 ** 39
     assert 8 <= key_bits(120_002, 100_000) <= 40

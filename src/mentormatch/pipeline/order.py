@@ -11,7 +11,7 @@ def seeded_order(ids, seed: int) -> np.ndarray:
     itself: a person's position in this order is their *rank*. ``pair()`` solves its tables in
     this order (an index is a rank); ``assign()`` passes the ranks to the solver.
 
-    Second half (:mod:`mentormatch.solvers.ties`): scores are quantized once (``2**-30``,
+    Second half (:mod:`mentormatch.solvers.ties`): scores are quantized once (one power of two,
     :func:`mentormatch.solvers.flow.choose_scale`) and among the assignments of equal optimal
     total the one of least sum of a per-pair key, a hash of the mentee's and the mentor's
     ranks, is returned, by a second min-cost flow on the optimal face. So the pairs depend on

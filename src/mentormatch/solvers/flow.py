@@ -29,15 +29,16 @@ Conventions
   :mod:`mentormatch.solvers.ties`: among the optima of the quantized problem, the one of least
   seeded key sum over ids, the same whatever the source or the rows' order.
 * **Integer costs: one quantization for every source.** A score ``s`` becomes the integer
-  cost ``-round(s * scale)`` with ``scale = 2**SCALE_BITS`` (:func:`choose_scale`): the quantum
-  is ``2**-30`` (about ``9.3e-10``) whatever the pairs in the network, so that the complete set,
+  cost ``-round(s * scale)`` with ``scale`` the largest power of two that keeps
+  ``2**ceil(log2 max|s|) * scale`` within :data:`COST_LIMIT` and what int64 allows (OR-Tools'
+  cost scaling multiplies costs by the number of nodes; totals over ``n_max`` pairs):
+  :func:`choose_scale`. The quantum is ``2**-36`` for scores below 8 at any size up to about two
+  million people. It depends on the scores only through the power of two of the largest, which
+  every source holds (each mentee's best pair is in every candidate set), so the complete set,
   the cached blocks, the bounds and ``assign()``'s dense path all agree on which scores are
-  equal (the tie rule of :mod:`mentormatch.solvers.ties` starts from this). The scale is
-  halved, a power of two at a time, only when ``max|s| * scale`` would exceed what int64 allows
-  (:data:`COST_LIMIT`, and OR-Tools' cost scaling, which multiplies costs by the number of
-  nodes): with scores up to ``2**9`` in magnitude that never happens below about two million
-  people. The halving depends on ``max|s|`` only through its power of two. Each pair's rounding
-  error is at most ``0.5 / scale``, so the float optimum exceeds the reported (float,
+  equal (the tie rule of :mod:`mentormatch.solvers.ties` starts from this); and scaling every
+  score by a power of two leaves the integer costs, hence the pairs, unchanged. Each pair's
+  rounding error is at most ``0.5 / scale``, so the float optimum exceeds the reported (float,
   recomputed) objective by at most ``n_max / scale`` where ``n_max = min(sum d, sum c)`` bounds
   the number of pairs in any solution. ``Solution.bound = objective + n_max / scale`` and
   ``Solution.certificate`` records the scale and that bound.
@@ -67,8 +68,8 @@ log = logging.getLogger(__name__)
 #: capacity 4 (1M pairs) the sparse path takes 0.04 s against 0.43 s for the flow on every pair,
 #: and lap.lapjv 0.12 s on the capacity-expanded matrix; at 1,000 x 250, 0.016 s against 0.08 s.
 SPARSE_THRESHOLD = 20_000
-#: The quantum of every score: integer costs are ``round(s * 2**SCALE_BITS)`` (see the module
-#: docstring, "Integer costs"). Stated here once; every source goes through :func:`choose_scale`.
+#: The scale when there is no positive score (see the module docstring, "Integer costs"); every
+#: source goes through :func:`choose_scale`.
 SCALE_BITS = 30
 #: The largest integer cost the quantization allows: ``2**39`` leaves room for OR-Tools' cost
 #: scaling (costs times the number of nodes) and for totals over a million pairs in int64.
@@ -135,11 +136,15 @@ def apply_locks(problem: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, np.
 
 
 def choose_scale(max_abs: float, n_nodes: int, n_max: int) -> float:
-    """The factor turning float scores into integer costs: ``2**SCALE_BITS``, halved (a power
-    of two at a time) while ``2**ceil(log2(max_abs))`` times it exceeds :data:`COST_LIMIT` or
-    what int64 allows with ``n_nodes`` nodes (OR-Tools' cost scaling) and ``n_max`` pairs.
+    """The factor turning float scores into integer costs: the largest power of two such that
+    ``2**ceil(log2(max_abs))`` times it stays within :data:`COST_LIMIT` and what int64 allows
+    with ``n_nodes`` nodes (OR-Tools' cost scaling) and ``n_max`` pairs.
 
-    >>> choose_scale(6.0, 1000, 500) == 2.0 ** 30
+    It depends on ``max_abs`` only through its power of two, so every source (which all hold
+    each mentee's best pair) finds the same one; and scaling every score by a power of two
+    scales it inversely, so the integer costs, hence the pairs, do not change.
+
+    >>> choose_scale(6.0, 1000, 500) == 2.0 ** 36  # 6 < 2**3; 2**3 * 2**36 = 2**39
     True
     >>> choose_scale(5000.0, 1000, 500) == 2.0 ** 26  # 5000 < 2**13; 2**13 * 2**26 = 2**39
     True
@@ -148,8 +153,7 @@ def choose_scale(max_abs: float, n_nodes: int, n_max: int) -> float:
         return float(2.0 ** SCALE_BITS)
     top = min(COST_LIMIT, _INT64_SAFE / (4.0 * (n_nodes + 1)), _INT64_SAFE / (4.0 * (n_max + 1)))
     magnitude = math.ceil(math.log2(max_abs))
-    bits = min(SCALE_BITS, math.floor(math.log2(top)) - magnitude)
-    return float(2.0 ** bits)
+    return float(2.0 ** (math.floor(math.log2(top)) - magnitude))
 
 
 @dataclass
