@@ -48,3 +48,36 @@ def test_a_time_out_returns_the_best_witness_and_says_so(monkeypatch):
     lo, hi = result.certificate["threshold_bracket"]
     assert result.pairs["score"].min() >= lo - 1e-12 and hi > lo
     assert len(result.pairs) == result.certificate["matched"]
+
+
+@pytest.mark.parametrize("seed", [2, 5])
+@pytest.mark.parametrize("bounds", [False, True])
+def test_coverage_first_at_scale_equals_the_complete_set(monkeypatch, seed, bounds):
+    """coverage_first on the scale path is step 1 of the same machinery (the certified flow on
+    s + W): the most pairs, then the largest total, equal to the complete set's max-flow of
+    least cost (a separate solver, solvers/flow.py), with a lock kept."""
+    mentors, mentees = synthetic.organisation(n_mentees=150, n_mentors=40, seed=seed)
+    # tight capacities: more pairs cost score, so coverage first and the plain optimum differ
+    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
+    p = pl.prepare(mentors, mentees).problem  # lock mentee 3's worst eligible pair
+    k = np.flatnonzero(p.pairs.mentee == 3)
+    worst = k[np.argmin(p.score[k])]
+    prep = pl.prepare(mentors, mentees)
+    lock = [[prep.mentee_ids.decode([3])[0], prep.mentor_ids.decode([int(p.pairs.mentor[worst])])[0]]]
+    prog = {"constraints": {"coverage_first": True, "locked": lock}}
+    whole = pl.pair(mentors, mentees, prog)
+    plain = pl.pair(mentors, mentees, {"constraints": {"locked": lock}})
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
+    monkeypatch.setattr(pl, "USE_BOUNDS", bounds)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+    r = pl.pair(mentors, mentees, prog)
+    assert r.certificate["method"] == "coverage first by a certified flow on s + W"
+    assert r.certificate["source"] == ("BoundedSource" if bounds else "BlockSource")
+    assert r.status == whole.status == "optimal"
+    assert len(r.pairs) == len(whole.pairs) >= len(plain.pairs)
+    assert r.objective == pytest.approx(whole.objective, abs=1e-6)
+    assert r.bound >= r.objective
+    assert ((r.pairs["mentee_id"] == lock[0][0]) & (r.pairs["mentor_id"] == lock[0][1])).any()
+    cap = mentors.set_index("id")["capacity"]
+    load = r.pairs.groupby("mentor_id").size()
+    assert (load <= cap.reindex(load.index)).all() and r.pairs["mentee_id"].is_unique

@@ -105,12 +105,15 @@ class ThresholdRows(BonusRows):
 
 
 def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,
-                        locked=None, options: SolverOptions | None = None
-                        ) -> tuple[AssignmentProblem, Solution]:
+                        locked=None, options: SolverOptions | None = None,
+                        coverage_only: bool = False) -> tuple[AssignmentProblem, Solution]:
     """Max-min over every pair of a block scorer (``rows -> scores``, ``-inf`` where ineligible,
     ``n_mentees`` x ``n_mentors``) or a :class:`mentormatch.scale.BoundedScorer`:
     (final sparse problem with the plain scores, solution). ``status`` is ``"optimal"`` when
-    every flow was certified and no threshold lies between the witness and the upper end."""
+    every flow was certified and no threshold lies between the witness and the upper end.
+
+    ``coverage_only``: stop after step 1, whose flow on ``s + W`` is ``coverage_first`` (the
+    most pairs, then the largest total), certified over every pair."""
     from .bounded import solve_bounded
     from .certify import solve_scored
 
@@ -167,6 +170,18 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             top = max(top, float(np.abs(fin).max(initial=0.0)))
     W = weight(top)
     problem, sol, plain, _ = flow(-np.inf, W)
+    if coverage_only:
+        out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked,
+                                coverage_first=True)
+        held = sol.status == "optimal"
+        cert = {"method": "coverage first by a certified flow on s + W", "weight": W,
+                "matched": int(len(sol.chosen)), "flow_seconds": [round(x, 3) for x in flows],
+                "holds": bool(held)}
+        slack = None if not held or sol.bound is None else max(0.0, sol.bound - sol.objective)
+        chosen = np.asarray(sol.chosen, np.int64)
+        return out, finish(out, chosen, "optimal" if held else "feasible", started, "flow",
+                           bound=None if slack is None else float(plain[chosen].sum()) + slack,
+                           certificate=cert, message="" if held else "the flow was not certified")
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"

@@ -49,6 +49,10 @@ group) answers first at every size; below ``LAGRANGE_PAIRS``, a column generatio
 it left a gap, and the better bound and assignment are kept. Balanced loads alone are answered
 the same way, by one certified flow per common load (:mod:`mentormatch.solvers.balanced`).
 
+**coverage_first at scale.** With no side rows, unit loads and whole capacities, the most
+pairs and then the largest total are one certified flow on ``s + W`` over a block or bound
+source (:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`, its first step).
+
 HiGHS runs single-threaded with a fixed seed, so the same inputs give the same pairs.
 """
 from __future__ import annotations
@@ -237,6 +241,17 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
     proven_cover, at_least = True, None
     dmax = int(np.max(shell.demand, initial=1))
     size = len(source.i) if isinstance(source, ArraySource) else n * m
+    if (coverage_first and not shell.side.active() and bonus is None
+            and not isinstance(source, ArraySource)
+            and lagrange.plain_inner(capacity, load, False, None, (None, None), demand)):
+        # the most pairs, then the largest total: one certified flow on s + W (bottleneck.py)
+        from .bottleneck import solve_maxmin_scorer
+
+        problem, sol = solve_maxmin_scorer(source.scorer, capacity, n_mentees=n, n_mentors=m,
+                                           demand=demand, locked=(li, lj) if len(li) else None,
+                                           options=options, coverage_only=True)
+        sol.certificate["source"] = type(source).__name__
+        return problem, sol
     lagrangian = lagrange.handles(shell.side, capacity, load, coverage_first, bonus, (li, lj))
     if size > LAGRANGE_PAIRS and lagrangian:
         out = by_lagrange(source, shell, options, deadline, started, limit)
