@@ -242,8 +242,11 @@ class _Residual:
         return np.array(fw, dtype=np.int64), np.array(bw, dtype=np.int64)
 
 
-def _flow_leximin(problem: AssignmentProblem, started: float) -> Solution:
-    """Leximin on plain problems by a sequence of network flows (see the module docstring)."""
+def _flow_leximin(problem: AssignmentProblem, started: float,
+                  time_limit: float | None = None) -> Solution:
+    """Leximin on plain problems by a sequence of network flows (see the module docstring).
+    With a ``time_limit``, the levels are settled until it passes; the flow then held is a
+    feasible assignment with the most pairs whose counts on the settled levels are optimal."""
     P = problem.pairs
     n, m = problem.n_mentees, problem.n_mentors
     locked, cap, supply = _left_by_locks(problem)
@@ -270,6 +273,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float) -> Solution:
             else:
                 hi = mid - 1
     pos = free[keep]  # the pairs of level >= t, as arcs of the network below
+    t_low = int(lv[keep].min()) if keep.any() else 0  # the max-min level, proven
 
     # 2. the network: source -> mentee (demand) -> mentor (1 per pair) -> sink (capacity),
     # exactly `total` units. Arcs found at their bound in every optimal flow of a step leave it:
@@ -293,7 +297,11 @@ def _flow_leximin(problem: AssignmentProblem, started: float) -> Solution:
     limit = min(_WINDOW_LIMIT, int(_INT64_SAFE) // (4 * (n_nodes + 1)))
     done = -np.inf  # the counts of the levels <= done are settled (leximin-optimal)
     solves = reroutes = 0
+    stopped = False
     while True:
+        if time_limit is not None and time.perf_counter() - started > time_limit:
+            stopped = True  # x is a feasible flow of `total` units: the answer so far
+            break
         open_ = alive & is_pair & (level > done)
         used = open_ & (x > 0)
         if not used.any():  # no open level is used by this optimal flow: their minima are 0
@@ -381,7 +389,15 @@ def _flow_leximin(problem: AssignmentProblem, started: float) -> Solution:
     cert = {"method": "max-flows, residual path searches and min-cost flows with "
                       "complementary-slackness fixing (OR-Tools)",
             "levels": levels, "solves": solves, "max_flows": max_flows, "path_searches": reroutes,
-            "matched": int(len(chosen)), "scale": scale, "proven_below": None}
+            "matched": int(len(chosen)), "scale": scale,
+            "proven_below": (None if not stopped else
+                             float(np.nextafter(done / scale, np.inf)) if np.isfinite(done)
+                             else float(t_low) / scale)}
+    if stopped:
+        return finish(problem, chosen, "feasible", started, "leximin", certificate=cert,
+                      message=f"stopped at the time limit ({time_limit:g} s): the most pairs and "
+                              "the best worst pair are proven, and the counts of the levels "
+                              "below proven_below are leximin-optimal")
     return finish(problem, chosen, "optimal", started, "leximin", certificate=cert)
 
 
@@ -489,9 +505,9 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     Returns
     -------
     Solution
-        ``status`` ``"optimal"`` when every step was proven (always on plain problems, which
-        are solved with flows and take no time limit), ``"feasible"`` when the time limit
-        (``options.time_limit``, default 30 s for the whole CP-SAT sequence) stopped it; the
+        ``status`` ``"optimal"`` when every step was proven, ``"feasible"`` when the time limit
+        stopped it (``options.time_limit``; default 30 s for the whole CP-SAT sequence, none
+        for the flows of plain problems); the
         certificate holds ``levels`` (score -> number of chosen pairs, ascending), ``solves``
         (CP-SAT solves, or min-cost flows on plain problems, which also report ``max_flows``
         and ``path_searches``), ``matched`` and ``proven_below`` (when stopped early: the
@@ -508,7 +524,7 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     options = options or SolverOptions()
     started = time.perf_counter()
     if _plain(problem):
-        return _flow_leximin(problem, started)
+        return _flow_leximin(problem, started, options.time_limit)
     return _cp_leximin(problem, options, started)
 
 
