@@ -40,6 +40,7 @@ def _setup(monkeypatch):
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
     monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 2000)
     monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
+    monkeypatch.setattr(passes, "BLOCK_FACTOR", 1)  # blocks of about 33 rows (see above)
     monkeypatch.setattr(remote, "BLOCKS_PER_TASK", 8)
     monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
     monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
