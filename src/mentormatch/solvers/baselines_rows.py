@@ -1,0 +1,226 @@
+"""The greedy and random baselines on a pair reader: every eligible pair, never held at once.
+
+* :func:`greedy_rows` takes the same pairs as :func:`~mentormatch.solvers.baselines.solve_greedy`
+  on the problem of every eligible pair. The scan (score descending, ties by mentee then
+  mentor) runs in bands of score: before the pairs of score ``>= t`` are scanned, every mentee
+  still needing a mentor holds all its pairs of score ``>= t`` (its best pairs first, then its
+  row scored again from its cursor), so each band is scanned in the global order by
+  :func:`~mentormatch.solvers.baselines._greedy_take`.
+* :func:`random_rows` is the random baseline itself (``solve_random`` runs it on a problem's
+  pairs): mentees in a seeded random order, each drawing mentors uniformly among those with
+  room, a draw kept when the pair is eligible (asked of the reader, a few pairs at a time);
+  a mentee whose draws all fail takes from its whole row. Each mentee gets a uniformly random
+  set of its eligible mentors that still have room, the distribution of drawing its eligible
+  mentors in a random order.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import Conflict, InfeasibleError
+from .baselines import _TOL, _greedy_take
+from .rows import PairReader
+
+__all__ = ["greedy_rows", "random_rows", "place_locks"]
+
+#: Pairs each mentee holds beyond those the current band needs.
+BATCH = 16
+#: Share of the mentees still needing a mentor whose row is scored again per band.
+BAND_SHARE = 0.25
+#: Mentees that draw their mentors together (one reader call for their draws).
+RANDOM_CHUNK = 2048
+#: Draws per place a mentee needs, before it takes from its whole row.
+DRAWS = 4
+
+
+def place_locks(reader: PairReader, capacity, demand, load, locked) -> tuple:
+    """The locked pairs that are eligible, placed first: ``(lock_i, lock_j, lock_s, cap, dem)``
+    with the capacity and demand left. Raises :class:`InfeasibleError` when the locks overfill
+    a mentor or a mentee (as the baselines on a problem do)."""
+    n, m = reader.n_mentees, reader.n_mentors
+    cap0 = np.asarray(capacity, np.float64)
+    dem = np.ones(n, np.int64) if demand is None else np.round(np.asarray(demand)).astype(np.int64)
+    load = np.ones(n) if load is None else np.asarray(load, np.float64)
+    li = lj = np.zeros(0, np.int64)
+    ls = np.zeros(0)
+    if locked is not None and len(locked[0]):
+        code = np.unique(np.asarray(locked[0], np.int64) * m + np.asarray(locked[1], np.int64))
+        li, lj = code // m, code % m
+        ls = reader.at(li, lj)
+        ok = ls > -np.inf  # as on the problem of every eligible pair: only eligible pairs
+        li, lj, ls = li[ok], lj[ok], ls[ok]
+    used = np.bincount(lj, weights=load[li], minlength=m)
+    cap = cap0 - used
+    dem = dem - np.bincount(li, minlength=n)
+    conflicts = [Conflict("capacity", f"mentor {j}'s locked mentees need {used[j]:g} of "
+                          f"capacity {cap0[j]:g}", "raise the capacity or unlock some pairs")
+                 for j in np.flatnonzero(cap < -1e-9)]
+    conflicts += [Conflict("demand", f"mentee {i} has more locked pairs than it needs",
+                           "raise the demand or unlock some pairs")
+                  for i in np.flatnonzero(dem < 0)]
+    if conflicts:
+        raise InfeasibleError(conflicts)
+    return li, lj, ls, cap, dem
+
+
+def greedy_rows(reader: PairReader, capacity, demand=None, load=None, locked=None,
+                coverage_first: bool = False, batch: int = BATCH) -> tuple[tuple, tuple]:
+    """The greedy baseline on a reader. Returns ``(read, chosen)``: the pairs read and the pairs
+    taken, each as ``(mentee, mentor, score)`` arrays (the locked pairs among those taken)."""
+    n, m = reader.n_mentees, reader.n_mentors
+    load = np.ones(n) if load is None else np.asarray(load, np.float64)
+    li, lj, ls, cap, dem = place_locks(reader, capacity, demand, load, locked)
+    lock_code = np.sort(li * m + lj)
+    thr = load - _TOL
+    shrinking = not np.any(load < 0)  # capacities never grow: a mentor without room stays so
+
+    bi, bj, bs = (np.asarray(a) for a in reader.best(batch))
+    pending = (bi.astype(np.int64), bj.astype(np.int64), bs.astype(np.float64))
+    read = [pending]
+    more = np.bincount(pending[0], minlength=n) >= batch
+    depth = np.zeros(n, np.int64)  # rows scored again so far: each takes twice as many more
+    last_s, last_j = np.full(n, -np.inf), np.full(n, m, np.int64)
+    _cursor(pending, last_s, last_j)
+    taken: list[tuple] = []
+    positive = -np.inf if coverage_first else 0.0  # pairs of score <= 0 cannot raise the total
+    while True:
+        cand = np.flatnonzero((dem > 0) & more & (last_s > positive))
+        if len(cand):  # the next band: most mentees already hold all their pairs in it
+            t = max(float(np.quantile(last_s[cand], 1.0 - BAND_SHARE, method="lower")), positive)
+        else:
+            t = positive
+        strict = not coverage_first and t == 0.0  # the last band without coverage_first: > 0
+        final = not len(cand) or strict
+        grow = cand[(last_s[cand] > t) | ((last_s[cand] == t) & (not strict))]
+        if len(grow):
+            part = _rescore(reader, grow, t, strict, batch << np.minimum(depth[grow], 12),
+                            last_s, last_j, more, cap, thr, shrinking)
+            depth[grow] += 1
+            read.append(part)
+            pending = tuple(np.r_[a, b] for a, b in zip(pending, part))
+        i, j, s = pending
+        band = (s > t) | ((s == t) & (not strict))
+        if final and coverage_first:
+            band[:] = True
+        keep = band.copy()
+        if len(lock_code):
+            keep &= ~np.isin(i * m + j, lock_code)
+        got = _greedy_take(keep, i, j, s, load, cap, dem)
+        taken.append((i[got], j[got], s[got]))
+        pending = (i[~band], j[~band], s[~band])
+        if final or not np.any(dem > 0):
+            break
+    read_i, read_j, read_s = (np.concatenate([p[k] for p in read] + [x]) for k, x in
+                              enumerate((li, lj, ls)))
+    chosen = tuple(np.concatenate([x] + [p[k] for p in taken]) for k, x in enumerate((li, lj, ls)))
+    return (read_i, read_j, read_s), chosen
+
+
+def _cursor(part, last_s, last_j) -> None:
+    """Each mentee's last pair of ``part`` in (score desc, mentor asc) order."""
+    i, j, s = part
+    if not len(i):
+        return
+    o = np.lexsort((j, -s, i))
+    tail = o[np.r_[i[o][1:] != i[o][:-1], True]]
+    last_s[i[tail]], last_j[i[tail]] = s[tail], j[tail]
+
+
+def _rescore(reader, who, t, strict, extra, last_s, last_j, more, cap, thr, shrinking):
+    """Rows ``who`` scored again: the pairs after each cursor of score above ``t`` (``>= t``
+    unless ``strict``), plus the next ``extra`` (per mentee of ``who``); only mentors with
+    room for the mentee."""
+    out = []
+    n = len(last_s)
+    per = np.zeros(n, np.int64)
+    per[who] = extra
+    for a in range(0, len(who), 256):
+        w = who[a:a + 256]
+        S = reader.rows(w)
+        r, j = np.nonzero(S > -np.inf)
+        i, s = w[r], S[r, j]
+        ok = (s < last_s[i]) | ((s == last_s[i]) & (j > last_j[i]))
+        if shrinking:
+            ok &= cap[j] >= thr[i]
+        i, j, s = i[ok], j[ok], s[ok]
+        o = np.lexsort((j, -s, i))
+        i, j, s = i[o], j[o], s[o]
+        above = (s > t) | ((s == t) & (not strict))
+        first = np.r_[True, i[1:] != i[:-1]] if len(i) else np.zeros(0, bool)
+        start = np.maximum.accumulate(np.where(first, np.arange(len(i)), 0)) if len(i) else first
+        nth = np.arange(len(i)) - start
+        n_above = np.bincount(i[above], minlength=n)
+        total = np.bincount(i, minlength=n)
+        take = nth < n_above[i] + per[i]
+        more[w] = total[w] > n_above[w] + per[w]
+        last_s[w], last_j[w] = -np.inf, len(cap)
+        part = (i[take], j[take], s[take])
+        _cursor(part, last_s, last_j)
+        out.append(part)
+    return tuple(np.concatenate([p[k] for p in out]) for k in range(3))
+
+
+def random_rows(reader: PairReader, capacity, demand=None, load=None, locked=None,
+                seed: int = 0) -> tuple:
+    """The random baseline on a reader: ``(mentee, mentor, score)`` of the pairs taken, the
+    locked ones first.
+
+    The rule: ``rng = numpy.random.default_rng(seed)``; locked pairs are placed first; mentees
+    are visited in the order ``rng.permutation(n_mentees)``, in chunks of ``RANDOM_CHUNK``. At a
+    chunk's start, ``room`` is the mentors with room for the chunk's smallest load; each mentee
+    of the chunk gets ``DRAWS`` x its demand draws ``rng.integers(len(room))``, and takes a drawn
+    mentor when the pair is eligible, the mentor still has room for its load and it does not
+    hold that mentor already, until its demand is met. A mentee whose draws run out takes the
+    rest uniformly (``numpy.random.default_rng([seed, 1]).permutation``) from its eligible
+    mentors with room (its whole row, asked of the reader).
+    """
+    n, m = reader.n_mentees, reader.n_mentors
+    load = np.ones(n) if load is None else np.asarray(load, np.float64)
+    li, lj, ls, cap, dem = place_locks(reader, capacity, demand, load, locked)
+    rng = np.random.default_rng(seed)
+    spare = np.random.default_rng([seed, 1])
+    thr = load - _TOL
+    shrinking = not np.any(load < 0)
+    holds = set((li * m + lj).tolist())
+    mine: dict[int, list] = {}  # the mentors each mentee holds (locked or drawn)
+    for i, j in zip(li.tolist(), lj.tolist()):
+        mine.setdefault(i, []).append(j)
+    out_i, out_j, out_s = [li], [lj], [ls]
+    order = rng.permutation(n)
+    order = order[dem[order] > 0]
+    for a in range(0, len(order), RANDOM_CHUNK):
+        chunk = order[a:a + RANDOM_CHUNK]
+        room = np.flatnonzero(cap >= thr[chunk].min()) if shrinking else np.arange(m)
+        if not len(room):
+            continue  # no mentor has room for any of them
+        draws_per = DRAWS * dem[chunk]
+        offsets = np.r_[0, np.cumsum(draws_per)]
+        drawn = room[rng.integers(0, len(room), int(offsets[-1]))]
+        who = np.repeat(chunk, draws_per)
+        score = reader.at(who, drawn)
+        got_i, got_j, got_s = [], [], []
+        for t, i in enumerate(chunk.tolist()):
+            need, ti = int(dem[i]), thr[i]
+            for k in range(int(offsets[t]), int(offsets[t + 1])):
+                j = int(drawn[k])
+                if score[k] == -np.inf or cap[j] < ti or i * m + j in holds:
+                    continue
+                cap[j] -= load[i]
+                holds.add(i * m + j)
+                mine.setdefault(i, []).append(j)
+                got_i.append(i), got_j.append(j), got_s.append(score[k])
+                need -= 1
+                if not need:
+                    break
+            if need:  # the draws ran out: the rest uniformly from the whole row
+                row = reader.rows(np.array([i]))[0]
+                ok = np.flatnonzero((row > -np.inf) & (cap >= ti))
+                ok = ok[~np.isin(ok, mine.get(i, []))]
+                for j in ok[spare.permutation(len(ok))[:need]].tolist():
+                    cap[j] -= load[i]
+                    holds.add(i * m + j)
+                    mine.setdefault(i, []).append(j)
+                    got_i.append(i), got_j.append(j), got_s.append(row[j])
+        out_i.append(np.asarray(got_i, np.int64)), out_j.append(np.asarray(got_j, np.int64))
+        out_s.append(np.asarray(got_s, np.float64))
+    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
