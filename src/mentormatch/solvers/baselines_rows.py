@@ -224,3 +224,44 @@ def random_rows(reader: PairReader, capacity, demand=None, load=None, locked=Non
         out_i.append(np.asarray(got_i, np.int64)), out_j.append(np.asarray(got_j, np.int64))
         out_s.append(np.asarray(got_s, np.float64))
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_s)
+
+
+def solve_on_reader(name: str, reader: PairReader, capacity, *, demand=None, load=None,
+                    locked=None, coverage_first: bool = False, seed: int = 0):
+    """A baseline (``"random"``, ``"greedy"`` or ``"stable"``) over every eligible pair of
+    ``reader``, without holding them; side constraints are not imposed (as on a problem's
+    ``without_side()``). Returns ``(problem, solution)``: the problem of the pairs read (each
+    mentee's ``BATCH`` best pairs, the chosen ones among them: a chosen pair among the best has
+    its exact rank in a result, one below them counts as ``BATCH + 1``) and the solution on it,
+    status ``"feasible"``, no bound.
+
+    Raises
+    ------
+    ValueError
+        For another name. The solvers' own errors (``stable``'s scope, locks that overfill).
+    """
+    import time
+
+    from .base import finish
+    from .rows import read_problem
+
+    started = time.perf_counter()
+    if name == "stable":
+        from .stable_rows import solve_stable_rows
+
+        return solve_stable_rows(reader, capacity, demand=demand, load=load, locked=locked,
+                                 coverage_first=coverage_first)
+    if name == "greedy":
+        read, chosen = greedy_rows(reader, capacity, demand, load, locked, coverage_first)
+        cert = {"method": "greedy"}
+    elif name == "random":
+        chosen = random_rows(reader, capacity, demand, load, locked, seed=seed)
+        best = reader.best(BATCH)  # so that a chosen pair among them has its exact rank
+        read = tuple(np.r_[np.asarray(b), c] for b, c in zip(best, chosen))
+        cert = {"method": "random", "seed": seed}
+    else:
+        raise ValueError(f"baseline {name!r} is not one of ['random', 'greedy', 'stable']")
+    problem, pos = read_problem(reader, *read, capacity, demand=demand, load=load, locked=locked,
+                                chosen=chosen[:2])
+    return problem, finish(problem, pos, "feasible", started, name, None, cert)
+
