@@ -171,7 +171,7 @@ class _ScorerRows:
         out = np.where(which < 0, self._plus_bonus(total, cand.mentee, cand.mentor), -np.inf)
         return out[back]
 
-    def rows(self, mentees: np.ndarray) -> np.ndarray:
+    def rows(self, mentees: np.ndarray, screen=None) -> np.ndarray:
         mentees = np.asarray(mentees, np.int64)
         n, m = self.n_mentees, self.n_mentors
         out = np.full((len(mentees), m), -np.inf)
@@ -179,6 +179,17 @@ class _ScorerRows:
             return out
         if self.blocky:
             w = np.unique(mentees)
+            if self.scorer.cache is not None:  # the cached blocks serve the rows
+                from ..solvers.certify import row_blocks
+
+                blocks = row_blocks(n, m)
+                starts = np.array([a for a, _ in blocks])
+                vals = np.empty((len(w), m))
+                for b in np.unique(np.searchsorted(starts, w, side="right") - 1).tolist():
+                    a0, b0 = blocks[b]
+                    inside = (w >= a0) & (w < b0)
+                    vals[inside] = self.source.scorer(slice(a0, b0))[w[inside] - a0]
+                return vals[np.searchsorted(w, mentees)]
             cand = Candidates(np.repeat(w, m), np.tile(np.arange(m, dtype=np.int64), len(w)), n, m)
             which, _, total = self.scorer.evaluate(cand)
             ok = which < 0
@@ -186,14 +197,17 @@ class _ScorerRows:
             vals[ok] = self._plus_bonus(total[ok], cand.mentee[ok], cand.mentor[ok])
             return vals.reshape(len(w), m)[np.searchsorted(w, mentees)]
         from ..scale import BIG
+        from ..solvers.sources import BoundedSource
 
         src = self.source.scorer  # the bounded scorer (with the bonus, if any)
         inner = np.asarray(self.scorer.inverse)[mentees]
         r_sorted = np.unique(inner)
         sub = src.subset(rows=r_sorted)
-        up = sub.upper(0, len(r_sorted))
-        rr, cc = np.nonzero(up > -BIG / 2)
-        vals = np.full((len(r_sorted), m), -np.inf)
+        up = sub.upper(0, len(r_sorted)).astype(np.float64) + BoundedSource.MARGIN
+        eligible = up > -BIG / 4
+        wanted = eligible if screen is None else eligible & screen(np.asarray(sub.order), up)
+        vals = np.where(eligible, np.nan, -np.inf)  # NaN: eligible, not scored (screened out)
+        rr, cc = np.nonzero(wanted)
         vals[rr, cc] = sub.exact_scores(rr, cc)
         return vals[np.searchsorted(r_sorted, inner)]
 

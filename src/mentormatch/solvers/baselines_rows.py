@@ -78,10 +78,10 @@ def greedy_rows(reader: PairReader, capacity, demand=None, load=None, locked=Non
     pending = (bi.astype(np.int64), bj.astype(np.int64), bs.astype(np.float64))
     read = [pending]
     more = np.bincount(pending[0], minlength=n) >= batch
-    depth = np.zeros(n, np.int64)  # rows scored again so far: each takes twice as many more
     last_s, last_j = np.full(n, -np.inf), np.full(n, m, np.int64)
     _cursor(pending, last_s, last_j)
     taken: list[tuple] = []
+    top = first = float(pending[2].max()) if len(pending[2]) else 0.0  # the band above
     positive = -np.inf if coverage_first else 0.0  # pairs of score <= 0 cannot raise the total
     while True:
         cand = np.flatnonzero((dem > 0) & more & (last_s > positive))
@@ -93,11 +93,12 @@ def greedy_rows(reader: PairReader, capacity, demand=None, load=None, locked=Non
         final = not len(cand) or strict
         grow = cand[(last_s[cand] > t) | ((last_s[cand] == t) & (not strict))]
         if len(grow):
-            part = _rescore(reader, grow, t, strict, batch << np.minimum(depth[grow], 12),
-                            last_s, last_j, more, cap, thr, shrinking)
-            depth[grow] += 1
+            low = t if strict else t - max(top - t, (first - t) / 16, 1e-9 * max(1.0, abs(t)))
+            part = _rescore(reader, grow, t, strict, low, last_s, last_j, more, cap, thr,
+                            shrinking)
             read.append(part)
             pending = tuple(np.r_[a, b] for a, b in zip(pending, part))
+        top = t
         i, j, s = pending
         band = (s > t) | ((s == t) & (not strict))
         if final and coverage_first:
@@ -126,37 +127,37 @@ def _cursor(part, last_s, last_j) -> None:
     last_s[i[tail]], last_j[i[tail]] = s[tail], j[tail]
 
 
-def _rescore(reader, who, t, strict, extra, last_s, last_j, more, cap, thr, shrinking):
-    """Rows ``who`` scored again: the pairs after each cursor of score above ``t`` (``>= t``
-    unless ``strict``), plus the next ``extra`` (per mentee of ``who``); only mentors with
-    room for the mentee."""
+def _rescore(reader, who, t, strict, low, last_s, last_j, more, cap, thr, shrinking):
+    """Rows ``who`` scored again from each cursor down to ``low`` (``<= t``): the pairs of score
+    above ``t`` (``>= t`` unless ``strict``) and those ``>= low`` besides, only mentors with room
+    for the mentee. A bounded reader scores exactly only the pairs whose bound reaches ``low``
+    (and whose mentor has room). Each cursor then stands at ``low``."""
+    n, m = len(last_s), len(cap)
+
+    def screen(mentees, up):
+        ok = up >= low
+        return ok & (cap[None, :] >= thr[mentees][:, None]) if shrinking else ok
+
     out = []
-    n = len(last_s)
-    per = np.zeros(n, np.int64)
-    per[who] = extra
     for a in range(0, len(who), 256):
         w = who[a:a + 256]
-        S = reader.rows(w)
+        S = reader.rows(w, screen)
+        # eligible with room, bound below low: after the new cursor
+        unread = np.isnan(S) & (cap[None, :] >= thr[w][:, None] if shrinking else True)
         r, j = np.nonzero(S > -np.inf)
         i, s = w[r], S[r, j]
         ok = (s < last_s[i]) | ((s == last_s[i]) & (j > last_j[i]))
         if shrinking:
             ok &= cap[j] >= thr[i]
         i, j, s = i[ok], j[ok], s[ok]
-        o = np.lexsort((j, -s, i))
-        i, j, s = i[o], j[o], s[o]
         above = (s > t) | ((s == t) & (not strict))
-        first = np.r_[True, i[1:] != i[:-1]] if len(i) else np.zeros(0, bool)
-        start = np.maximum.accumulate(np.where(first, np.arange(len(i)), 0)) if len(i) else first
-        nth = np.arange(len(i)) - start
-        n_above = np.bincount(i[above], minlength=n)
-        total = np.bincount(i, minlength=n)
-        take = nth < n_above[i] + per[i]
-        more[w] = total[w] > n_above[w] + per[w]
-        last_s[w], last_j[w] = -np.inf, len(cap)
-        part = (i[take], j[take], s[take])
-        _cursor(part, last_s, last_j)
-        out.append(part)
+        take = above if strict else s >= low
+        later = np.bincount(i[~take], minlength=n)[w] + unread.sum(axis=1)
+        more[w] = later > 0
+        last_s[w], last_j[w] = low, m  # every pair of score >= low is read (> low if strict)
+        if strict:
+            last_s[w], last_j[w] = low, -1
+        out.append((i[take], j[take], s[take]))
     return tuple(np.concatenate([p[k] for p in out]) for k in range(3))
 
 

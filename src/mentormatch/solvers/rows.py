@@ -6,8 +6,10 @@ scores exact:
 
 * ``best(k)``: each mentee's ``k`` best pairs, as arrays ``(mentee, mentor, score)`` sorted by
   mentee, ties of score by mentor index (the order of :func:`~mentormatch.solvers.sources.top_k`);
-* ``rows(mentees)``: the scores of whole rows, ``(len(mentees), n_mentors)``, ``-inf`` where a
-  rule removes the pair (one row is one vectorised pass over the mentors);
+* ``rows(mentees, screen=None)``: the scores of whole rows, ``(len(mentees), n_mentors)``,
+  ``-inf`` where a rule removes the pair (one row is one vectorised pass over the mentors);
+  given a screen (as for ``blocks``), a reader with bounds may leave the eligible pairs the
+  screen rejects unscored: they read NaN;
 * ``at(mentee, mentor)``: the scores of given pairs, ``-inf`` where ineligible;
 * ``blocks(screen)``: every eligible pair a block at a time, as a pair source's ``blocks``
   (with a screen, a bounded source scores only the pairs the screen keeps).
@@ -31,7 +33,7 @@ class PairReader(Protocol):
 
     def best(self, k: int) -> Pairs: ...
 
-    def rows(self, mentees: np.ndarray) -> np.ndarray: ...
+    def rows(self, mentees: np.ndarray, screen: Screen | None = None) -> np.ndarray: ...
 
     def at(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray: ...
 
@@ -60,7 +62,7 @@ class ProblemRows:
         keep = top_k(self.pairs.mentee, self.score, k)
         return self.pairs.mentee[keep], self.pairs.mentor[keep], self.score[keep]
 
-    def rows(self, mentees: np.ndarray) -> np.ndarray:
+    def rows(self, mentees: np.ndarray, screen: Screen | None = None) -> np.ndarray:
         mentees = np.asarray(mentees, np.int64)
         out = np.full((len(mentees), self.n_mentors), -np.inf)
         a, b = self.starts[mentees], self.starts[mentees + 1]
@@ -71,8 +73,10 @@ class ProblemRows:
         return out
 
     def at(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        if not len(self.score):
+            return np.full(len(mentee), -np.inf)
         pos = self.pairs.locate(mentee, mentor)
-        return np.where(pos >= 0, self.score[np.maximum(pos, 0)], -np.inf) if len(pos) else np.zeros(0)
+        return np.where(pos >= 0, self.score[np.maximum(pos, 0)], -np.inf)
 
     def blocks(self, screen: Screen | None = None) -> Iterator[Pairs]:
         yield self.pairs.mentee, self.pairs.mentor, self.score

@@ -161,12 +161,18 @@ def stable_rows(reader: PairReader, capacity, demand=None, mentee_rank=None, men
     def accepts(i, j, key):
         return (count[j] < cap[j]) | _less(key, tuple(w[j] for w in worst))
 
+    def screen(mentees, up):
+        """The pairs that may be acceptable now: at a full mentor whose worst mentee is
+        unranked, only a score reaching the worst one's (its ranked worst: none unranked)."""
+        need = np.where(count < cap, -np.inf, np.where(worst[0] == 1, -worst[2], np.inf))
+        return up >= need[None, :]
+
     def rescore(who):
         """The next batch of each mentee in ``who`` from its whole row, after its cursor, only
         mentors that would accept it now and that it did not rank (those came first)."""
         for a in range(0, len(who), RESCORE_ROWS):
             w = who[a:a + RESCORE_ROWS]
-            s = reader.rows(w)
+            s = reader.rows(w, None if len(m_rank.code) else screen)
             r, j = np.nonzero(s > -np.inf)
             i, sc = w[r], s[r, j]
             after = (sc < last_s[i]) | ((sc == last_s[i]) & (j > last_j[i]))
