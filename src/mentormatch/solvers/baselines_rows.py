@@ -93,11 +93,11 @@ def greedy_rows(reader: PairReader, capacity, demand=None, load=None, locked=Non
         final = not len(cand) or strict
         grow = cand[(last_s[cand] > t) | ((last_s[cand] == t) & (not strict))]
         if len(grow):
-            low = t if strict else t - max(top - t, (first - t) / 16, 1e-9 * max(1.0, abs(t)))
+            low = t if strict else t - max(2 * (top - t), (first - t) / 8, 1e-9 * max(1.0, abs(t)))
             part = _rescore(reader, grow, t, strict, low, last_s, last_j, more, cap, thr,
                             shrinking)
             read.append(part)
-            pending = tuple(np.r_[a, b] for a, b in zip(pending, part))
+            pending = tuple(np.concatenate([a, b]) for a, b in zip(pending, part))
         top = t
         i, j, s = pending
         band = (s > t) | ((s == t) & (not strict))
