@@ -15,6 +15,7 @@ from scipy.stats import chi2_contingency
 from mentormatch.errors import InfeasibleError, ValidationError
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import baselines_rows as BR
+from mentormatch.solvers import random_rows as RR
 from mentormatch.solvers.base import AssignmentProblem, SolverOptions
 from mentormatch.solvers.baselines import _start, solve_greedy, solve_random
 from mentormatch.solvers.rows import ProblemRows
@@ -142,8 +143,8 @@ def test_random_has_the_distribution_of_the_old_rule(monkeypatch, chunk, draws):
     (small chunks and one draw force the row fallback): a chi-square test of homogeneity. Seeds
     are fixed, so the test is deterministic; a biased rule gives p-values near 0 (a bug found
     this way gave 1e-40)."""
-    monkeypatch.setattr(BR, "RANDOM_CHUNK", chunk)
-    monkeypatch.setattr(BR, "DRAWS", draws)
+    monkeypatch.setattr(RR, "RANDOM_CHUNK", chunk)
+    monkeypatch.setattr(RR, "DRAWS", draws)
     p_values = []
     for seed in range(10):
         p = _tiny(seed)

@@ -325,6 +325,15 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
     active = problem.side.active()
     pof_rows = []
     if active:
+        plain = _plain(problem)  # a scale-path round: every eligible pair where they fit
+        if data.get("scale_path") and "full_problem" in data:
+            from ..errors import TooLargeError
+
+            try:
+                plain = _plain(data["full_problem"]())
+            except TooLargeError:
+                notes.append("price of fairness: the unconstrained optimum is taken over the "
+                             "solver's candidate pairs (every eligible pair does not fit)")
         sol, why = _run(plain, "flow" if plain.integral else "cpsat")
         if sol is None:
             notes.append(f"price of fairness not computed: {why}")

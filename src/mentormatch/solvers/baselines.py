@@ -50,7 +50,7 @@ def solve_random(problem: AssignmentProblem, options: SolverOptions) -> Solution
     mentors that still have room for its load (as many as its demand allows, besides its
     locked pairs, which are placed first): what "assigned at random among the eligible"
     means. Scores play no part. The draws follow
-    :func:`~mentormatch.solvers.baselines_rows.random_rows`, which reads the eligible pairs on
+    :func:`~mentormatch.solvers.random_rows.random_rows`, which reads the eligible pairs on
     demand, so that a round on the scale path (never holding every pair) gets the same pairs
     for the same seed. Cost: a Python step per mentee and draw, numpy within it.
 
@@ -59,7 +59,7 @@ def solve_random(problem: AssignmentProblem, options: SolverOptions) -> Solution
     Solution
         Status ``"feasible"``, bound ``None``. The same seed gives the same pairs.
     """
-    from .baselines_rows import random_rows
+    from .random_rows import random_rows
     from .rows import ProblemRows
 
     started = time.perf_counter()
