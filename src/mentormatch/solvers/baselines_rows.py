@@ -42,6 +42,7 @@ def greedy_rows(reader: PairReader, capacity, demand=None, load=None, locked=Non
     more = np.bincount(pending[0], minlength=n) >= batch
     last_s, last_j = np.full(n, -np.inf), np.full(n, m, np.int64)
     _cursor(pending, last_s, last_j)
+    n_read = np.bincount(pending[0], minlength=n)  # pairs each mentee has read
     taken: list[tuple] = []
     top = first = float(pending[2].max()) if len(pending[2]) else 0.0  # the band above
     positive = -np.inf if coverage_first else 0.0  # pairs of score <= 0 cannot raise the total
@@ -57,7 +58,7 @@ def greedy_rows(reader: PairReader, capacity, demand=None, load=None, locked=Non
         if len(grow):
             low = t if strict else t - max(2 * (top - t), (first - t) / 8, 1e-9 * max(1.0, abs(t)))
             part = _rescore(reader, grow, t, strict, low, last_s, last_j, more, cap, thr,
-                            shrinking)
+                            shrinking, n_read, 4 * batch)
             read.append(part)
             pending = tuple(np.concatenate([a, b]) for a, b in zip(pending, part))
         top = t
@@ -89,36 +90,56 @@ def _cursor(part, last_s, last_j) -> None:
     last_s[i[tail]], last_j[i[tail]] = s[tail], j[tail]
 
 
-def _rescore(reader, who, t, strict, low, last_s, last_j, more, cap, thr, shrinking):
-    """Rows ``who`` scored again from each cursor down to ``low`` (``<= t``): the pairs of score
-    above ``t`` (``>= t`` unless ``strict``) and those ``>= low`` besides, only mentors with room
-    for the mentee. A bounded reader scores exactly only the pairs whose bound reaches ``low``
-    (and whose mentor has room). Each cursor then stands at ``low``."""
+def _rescore(reader, who, t, strict, low, last_s, last_j, more, cap, thr, shrinking, n_read,
+             extra):
+    """Rows ``who`` scored again from each cursor down to a floor of at most ``t``: the pairs
+    of score above ``t`` (``>= t`` unless ``strict``), and besides those of score ``>= low``,
+    but only about ``extra`` more than the row has read (``n_read``): each row's floor is the
+    largest of ``low`` and its ``n_read + extra``-th best bound (or exact score), capped at
+    ``t``. Only mentors with room for the mentee. A bounded reader scores exactly only the
+    pairs whose bound reaches the floor. Each cursor then stands at its row's floor."""
     n, m = len(last_s), len(cap)
+    floors = {}
+
+    def floor_of(mentees, values, room):
+        """Each row's floor from its values (bounds, or exact scores; -inf where unusable)."""
+        v = np.where(room, values, -np.inf)
+        k = np.minimum(n_read[mentees] + extra, m)
+        kth = np.take_along_axis(-np.sort(-v, axis=1), (k - 1)[:, None], axis=1)[:, 0]
+        f = np.minimum(np.maximum(kth, low), t)
+        return f
 
     def screen(mentees, up):
-        ok = up >= low
-        return ok & (cap[None, :] >= thr[mentees][:, None]) if shrinking else ok
+        room = cap[None, :] >= thr[mentees][:, None] if shrinking else np.ones(up.shape, bool)
+        f = floor_of(mentees, up, room)
+        floors.update(zip(mentees.tolist(), f.tolist()))
+        return (up >= f[:, None]) & room
 
     out = []
     for a in range(0, len(who), 256):
         w = who[a:a + 256]
         S = reader.rows(w, screen)
-        # eligible with room, bound below low: after the new cursor
-        unread = np.isnan(S) & (cap[None, :] >= thr[w][:, None] if shrinking else True)
+        room = cap[None, :] >= thr[w][:, None] if shrinking else np.ones(S.shape, bool)
+        if floors:
+            f = np.array([floors[i] for i in w.tolist()])
+        else:  # an exact reader: the floor from the exact scores
+            f = floor_of(w, np.where(np.isnan(S), -np.inf, S), room)
+        floors.clear()
+        f = np.where(strict, t, f)
+        row_floor = np.full(n, -np.inf)
+        row_floor[w] = f
+        unread = np.isnan(S) & room  # eligible with room, bound below the floor: unread
         r, j = np.nonzero(S > -np.inf)
         i, s = w[r], S[r, j]
         ok = (s < last_s[i]) | ((s == last_s[i]) & (j > last_j[i]))
         if shrinking:
             ok &= cap[j] >= thr[i]
         i, j, s = i[ok], j[ok], s[ok]
-        above = (s > t) | ((s == t) & (not strict))
-        take = above if strict else s >= low
+        take = s > t if strict else s >= row_floor[i]
         later = np.bincount(i[~take], minlength=n)[w] + unread.sum(axis=1)
         more[w] = later > 0
-        last_s[w], last_j[w] = low, m  # every pair of score >= low is read (> low if strict)
-        if strict:
-            last_s[w], last_j[w] = low, -1
+        last_s[w], last_j[w] = f, (-1 if strict else m)  # every pair >= the floor is read
+        n_read += np.bincount(i[take], minlength=n)
         out.append((i[take], j[take], s[take]))
     return tuple(np.concatenate([p[k] for p in out]) for k in range(3))
 
