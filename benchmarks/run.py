@@ -450,6 +450,15 @@ def _stats(problem, chosen, ranks, groups: dict) -> dict:
     return out
 
 
+def _chosen_in(plain, baseline_result):
+    """A baseline's chosen pairs as positions in ``plain`` (on the scale path a baseline's own
+    problem holds only the pairs it read)."""
+    import numpy as np
+
+    problem, chosen = baseline_result.data["problem"], baseline_result.data["solution"].chosen
+    return np.sort(plain.pairs.locate(problem.pairs.mentee[chosen], problem.pairs.mentor[chosen]))
+
+
 def w_quality(spec):
     _src_path()
     import numpy as np
@@ -490,13 +499,13 @@ def w_quality(spec):
     t = time.perf_counter()
     first = pl.baseline(result, "random", seed=0)
     out["baseline_call_time"] = time.perf_counter() - t
-    runs = [_stats(plain, first.data["solution"].chosen, ranks, groups)]
+    runs = [_stats(plain, _chosen_in(plain, first), ranks, groups)]
     rnd = get_solver("random")
     for seed in range(1, spec["random_seeds"]):
         runs.append(_stats(plain, rnd(plain, SolverOptions(seed=seed)).chosen, ranks, groups))
     out["random"] = {k: [r[k] for r in runs] for k in runs[0]}
     g = pl.baseline(result, "greedy")
-    out["greedy"] = _stats(plain, g.data["solution"].chosen, ranks, groups)
+    out["greedy"] = _stats(plain, _chosen_in(plain, g), ranks, groups)
     try:
         st = get_solver("stable")
     except Exception as exc:  # not landed yet: say so in the report

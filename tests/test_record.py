@@ -20,7 +20,7 @@ EVERY_PATH = {"problem", "solution", "mentee_ids", "mentor_ids", "n_mentees", "n
 PAIR = {"mentees", "mentors", "rules", "framework", "requested_solver", "rule_names",
         "all_contributions", "missing"}
 COMPLETE = {"complete", "eligible", "which_rule"}
-SCALE = {"pair_source", "full_problem", "capacity", "side", "coverage_first"}
+SCALE = {"pair_source", "full_problem", "pair_reader", "capacity", "side", "coverage_first"}
 
 
 @pytest.fixture(scope="module")

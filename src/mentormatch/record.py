@@ -126,7 +126,11 @@ class SolveRecord(Mapping):
         "``pipeline.SCORE_CACHE_PAIRS``) or ``'bounds'`` (the features' bounds).")
     full_problem: Callable[[], AssignmentProblem] | None = _field(
         "Scale path only: builds (on first call, then cached) the problem of every eligible "
-        "pair, which baselines and the audit draw from.")
+        "pair, for checks on rounds that fit in memory (the baselines read ``pair_reader``).")
+    pair_reader: Callable[[], Any] | None = _field(
+        "Scale path only: gives (then cached) every eligible pair on demand, never held at "
+        "once (a :class:`~mentormatch.solvers.rows.PairReader`), which the random, greedy and "
+        "stable baselines and the audit read.")
     capacity: np.ndarray | None = _field("Scale path only: capacity per mentor.")
     demand: np.ndarray | None = _field(
         "Scale path only: mentors needed per mentee; None also when every mentee needs one.")
@@ -149,7 +153,7 @@ class SolveRecord(Mapping):
         "On a baseline made by the command line: the seed of its random assignment.")
     not_transferred: list[str] | None = _field(
         "After pickling (a result sent back from a worker process): the fields left out because "
-        "they cannot be pickled (the scale path's ``full_problem``).")
+        "they cannot be pickled (the scale path's ``full_problem`` and ``pair_reader``).")
 
     # -- construction ----------------------------------------------------------------------------
     @classmethod

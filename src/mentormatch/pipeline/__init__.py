@@ -7,6 +7,7 @@ One concern per module (each imports only the ones listed above it):
   result), :func:`baseline`;
 - :mod:`~mentormatch.pipeline.prepared`: :class:`Prepared`, and what the rules ask of the solver
   (side constraints, the solver's name);
+- :mod:`~mentormatch.pipeline.reader`: a scale-path round's pairs on demand (stable, baselines);
 - :mod:`~mentormatch.pipeline.large`: the scale path (block scores or bounds, certified);
 - :mod:`~mentormatch.pipeline.tables`: :func:`pair`, :func:`prepare`, :func:`solve` on people
   tables, :func:`resolve_framework`;

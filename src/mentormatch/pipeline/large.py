@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ from ..rules import Rules
 from ..solvers import AssignmentProblem, SideConstraints, Solution, SolverOptions
 from ..solvers.base import PairBonus
 from .prepared import Prepared, _choose_solver, _side_constraints
+from .reader import _evaluate, _ScorerRows
 from .wrap import _solve, _wrap
 
 
@@ -61,19 +61,10 @@ class _BlockScorer:
         return block
 
     def _score(self, rows: slice) -> np.ndarray:
-        from ..scoring import score_pairs
-
         n, m = len(self.mentees), len(self.mentors)
         r = np.arange(rows.start, rows.stop, dtype=np.int64)
         cand = Candidates(np.repeat(r, m), np.tile(np.arange(m, dtype=np.int64), len(r)), n, m)
-        masks = C.rule_masks(self.mentees, self.mentors, cand, self.rules.constraints, self.mentee_ids,
-                             self.mentor_ids, line_pairs=self.line, forbidden_pairs=self.forbidden)
-        scores = score_pairs(self.mentees, self.mentors, cand, self.rules, self.context,
-                             prepared=self.features)
-        masks.update(scores.ineligible)
-        if not math.isnan(self.min_score):
-            masks["min_score"] = scores.total < self.min_score
-        which, names = C.first_rule(masks, len(cand))
+        which, names, total = self.evaluate(cand)
         for k, name in enumerate(names):
             if name not in self.removed:
                 self.removed[name] = np.zeros(n, dtype=np.int64)
@@ -81,14 +72,21 @@ class _BlockScorer:
             self.removed[name][r] = (which == k).reshape(len(r), m).sum(axis=1)
         eligible = which < 0
         self.eligible_counts[r] = eligible.reshape(len(r), m).sum(axis=1)
-        return np.where(eligible, scores.total, -np.inf).reshape(len(r), m)
+        return np.where(eligible, total, -np.inf).reshape(len(r), m)
+
+    def evaluate(self, cand: Candidates) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """Any candidate pairs (sorted by mentee, then mentor): per pair the first rule that
+        removes it (-1: eligible), the rules' names, and the scores."""
+        return _evaluate(self.mentees, self.mentors, self.rules, self.context, self.features,
+                         self.mentee_ids, self.mentor_ids, self.line, self.forbidden, self.min_score,
+                         cand)
 
     def removed_frame(self) -> pd.DataFrame:
         return pd.DataFrame({name: self.removed[name] for name in self.rule_names})
 
 
-#: Peak bytes per eligible pair of the solvers that hold every pair (stable, max-min, leximin,
-#: the baselines), measured: 228 (stable) and 199 (max-min) at 6,000 x 1,000, scoring included.
+#: Peak bytes per eligible pair of a solver that holds every pair (leximin, the one left), as
+#: measured when stable and max-min held them: 228 and 199 at 6,000 x 1,000, scoring included.
 BYTES_PER_HELD_PAIR = 230
 
 
@@ -120,9 +118,9 @@ def check_fits(what: str, pairs: int, instead: str) -> None:
 
 
 def _full_problem(scorer, data: dict, side=None, what: str = "this request") -> AssignmentProblem:
-    """Every eligible pair of a scale-path round, from the cached block scores: what random,
-    greedy and stable baselines must draw from (the solver's sparse set holds only each
-    mentee's best pairs, which would flatter a random baseline). Refused up front
+    """Every eligible pair of a scale-path round, from the cached block scores: what leximin
+    needs (and checks of small rounds, ``record.full_problem``). The stable, greedy and random
+    solvers read the pairs on demand instead (:class:`_ScorerRows`). Refused up front
     (:func:`check_fits`) when the pairs would not fit in memory."""
     from ..solvers.certify import row_blocks
 
@@ -130,9 +128,10 @@ def _full_problem(scorer, data: dict, side=None, what: str = "this request") -> 
     # the bounded scorer counts the eligible pairs up front; the block scorer as it scores
     counts = None if isinstance(scorer, _BlockScorer) else getattr(scorer, "eligible_counts", None)
     check_fits(what, int(np.sum(counts)) if counts is not None else n * m,
-               "solver 'flow' or 'mip' (with any side constraint, floor or bonus) works on this "
-               "round without holding every pair; otherwise pair smaller groups "
-               "(mentormatch.pair_many with a group column)")
+               "solvers 'flow' and 'mip' (with any side constraint, floor or bonus), 'maxmin', "
+               "'stable' and the random and greedy baselines work on this round without holding "
+               "every pair; for leximin itself, pair smaller groups (mentormatch.pair_many with a "
+               "group column)")
     parts_i, parts_j, parts_s = [], [], []
     if isinstance(scorer, _BlockScorer):
         for a, b in row_blocks(n, m):  # the certificate's blocks, so the cache serves them
@@ -270,9 +269,24 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
         problem, solution = solve_maxmin_scorer(scorer, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options)
+    elif prepared.solver == "stable":
+        # deferred acceptance read lazily: each mentee's next candidates, never every pair
+        from ..solvers.stable_rows import solve_stable_rows
+
+        reader = _ScorerRows(scorer, n, m, prepared.mentee_ids, prepared.mentor_ids, bonus)
+        problem, solution = solve_stable_rows(
+            reader, data["capacity"], demand=data["demand"], load=data["load"],
+            locked=data["locked"], coverage_first=data["coverage_first"], side=data["side"],
+            options=prepared.options)
+        if bonus is not None:  # preferences by score + bonus; the plain scores reported
+            problem = dataclasses.replace(
+                problem, score=problem.score - bonus.on_pairs(problem.pairs.mentee, problem.pairs.mentor))
+            solution = dataclasses.replace(solution, objective=float(problem.score[solution.chosen].sum()),
+                                           certificate={**solution.certificate,
+                                                        "objective": "score + bonus"})
+            bonus = None  # done: the lines below are for the flows
     elif not plain:
-        # solvers that need every pair in memory (leximin, stable, baselines):
-        # every eligible pair, from the block scores
+        # leximin holds every eligible pair in memory (refused up front when they do not fit)
         full = (data["full_problem"]() if "full_problem" in data
                 else _full_problem(scorer, data, side=data["side"],
                                    what=f"solver {prepared.solver!r}"))
@@ -309,10 +323,12 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
     data.update(scores=scores, all_contributions=contributions, missing=scores.missing,
                 rule_names=scorer.rule_names,
                 pair_source="blocks" if isinstance(scorer, _BlockScorer) else "bounds")
-    # baselines draw from every eligible pair: built on first use only (a pass over the cached
-    # blocks, or exact scores block by block, and 24 bytes a pair)
+    # baselines read every eligible pair on demand (pipeline.baseline, the audit), never at once
+    data["pair_reader"] = functools.cache(
+        lambda: _ScorerRows(scorer, n, m, prepared.mentee_ids, prepared.mentor_ids))
+    # every eligible pair in one problem, for checks on rounds that fit: built on first use only
+    # (a pass over the cached blocks, or exact scores block by block, and 24 bytes a pair)
     data["full_problem"] = functools.cache(
-        lambda: _full_problem(scorer, data, what="a baseline over every eligible pair (random, "
-                                                 "greedy or stable)"))
+        lambda: _full_problem(scorer, data, what="the problem of every eligible pair"))
     return _wrap(problem, solution, prepared.mentee_ids, prepared.mentor_ids, scorer.removed_frame(),
                  contributions, data, eligible_counts=scorer.eligible_counts)

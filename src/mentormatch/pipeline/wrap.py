@@ -154,8 +154,20 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
 
 def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matching:
     """Re-solve the same eligible pairs, capacities and locks with a baseline solver
-    ("random" or "greedy"). Side constraints (budget, floors) are not imposed on baselines."""
+    ("random", "greedy" or "stable"). Side constraints (budget, floors) are not imposed on
+    baselines. On the scale path the pairs are read on demand, never all at once; the result's
+    ``rank`` is then exact within each mentee's 16 best pairs (below them it reads 17)."""
     rec = result.record
+    if rec.pair_reader is not None and solver in ("random", "greedy", "stable"):
+        # the scale path: every eligible pair read on demand, never held at once
+        from ..solvers.baselines_rows import solve_on_reader
+
+        reader = rec.pair_reader()
+        problem, solution = solve_on_reader(
+            solver, reader, rec.capacity, demand=rec.demand, load=rec.load, locked=rec.locked,
+            coverage_first=bool(rec.coverage_first), seed=seed)
+        return _wrap(problem, solution, rec.mentee_ids, rec.mentor_ids, rec.removed, None,
+                     dict(rec), eligible_counts=reader.eligible_counts)
     problem: AssignmentProblem = rec.full_problem() if rec.full_problem is not None else rec.problem
     plain = problem.without_side()
     solution = _solve(plain, solver, SolverOptions(seed=seed))

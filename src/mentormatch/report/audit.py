@@ -80,6 +80,33 @@ def _run(problem, name: str, seed: int = 0):
         return None, f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
 
 
+def _baseline_runner(data, problem):
+    """``run(name, seed) -> (problem, solution or None, why)``: a baseline over every eligible
+    pair (the scale path's pair reader, or the complete set's problem), side constraints left
+    out; None when a scale-path result lost its reader (pickled)."""
+    if not data.get("scale_path"):
+        plain = _plain(problem)
+
+        def run(name, seed):
+            sol, why = _run(plain, name, seed)
+            return plain, sol, why
+        return run
+    if "pair_reader" not in data:
+        return None
+    from ..solvers.baselines_rows import solve_on_reader
+
+    def run(name, seed):
+        try:
+            base, sol = solve_on_reader(name, data["pair_reader"](), data["capacity"],
+                                        demand=data.get("demand"), load=data.get("load"),
+                                        locked=data.get("locked"),
+                                        coverage_first=bool(data.get("coverage_first")), seed=seed)
+        except (MentormatchError, ValueError) as exc:
+            return None, None, f"{name}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        return base, sol, ""
+    return run
+
+
 #: The columns every audit breaks the matched share down by, when the mentees have them,
 #: besides the programme's named fairness groups.
 GROUP_COLUMNS = ("level", "role", "department", "region", "gender")
@@ -205,18 +232,12 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
     scores_df = pd.DataFrame({"statistic": desc.index, "value": desc.to_numpy()})
 
     # ---- baselines, over every eligible pair (a scale-path round's solver problem holds only
-    # each mentee's best pairs, which would flatter them)
-    from ..errors import TooLargeError
-
-    try:
-        base = data["full_problem"]() if "full_problem" in data else problem
-    except TooLargeError as exc:  # said in the audit, never a crash of the report
-        notes.append(f"no baselines: {exc}")
-        base, seeds, baselines = problem, 0, ()
-    plain = _plain(base)
+    # each mentee's best pairs, which would flatter them: there they read every pair on demand)
+    run = _baseline_runner(data, problem)
     rand_totals, rand_matched, rand_scores = [], [], []
-    if data.get("scale_path") and "full_problem" not in data:
-        notes.append("baselines over every eligible pair are not available at this size")
+    if run is None:
+        notes.append("baselines over every eligible pair are not available: this result's pair "
+                     "reader was not transferred (it cannot be pickled)")
         seeds = 0
     unknown = sorted(set(baselines) - set(BASELINES))
     if unknown:
@@ -224,7 +245,7 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
     if "random" not in baselines:
         seeds = 0
     for s in range(int(seeds)):
-        sol, why = _run(plain, "random", s)
+        base, sol, why = run("random", s)
         if sol is None:
             notes.append(why)
             break
@@ -238,9 +259,8 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
         t = np.asarray(rand_totals)
         rows.append(("random", len(t), t.mean(), t.std(ddof=1) if len(t) > 1 else 0.0, t.min(), t.max(),
                      float(random_scores.mean()) if len(random_scores) else 0.0, float(np.mean(rand_matched))))
-    for name in [b for b in ("greedy", "stable") if b in baselines] \
-            if seeds or not data.get("scale_path") else ():
-        sol, why = _run(plain, name)
+    for name in [b for b in ("greedy", "stable") if b in baselines] if run is not None else ():
+        base, sol, why = run(name, 0)
         if sol is None:
             notes.append(f"no {name} baseline: {why}")
             continue
@@ -305,6 +325,15 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
     active = problem.side.active()
     pof_rows = []
     if active:
+        plain = _plain(problem)  # a scale-path round: every eligible pair where they fit
+        if data.get("scale_path") and "full_problem" in data:
+            from ..errors import TooLargeError
+
+            try:
+                plain = _plain(data["full_problem"]())
+            except TooLargeError:
+                notes.append("price of fairness: the unconstrained optimum is taken over the "
+                             "solver's candidate pairs (every eligible pair does not fit)")
         sol, why = _run(plain, "flow" if plain.integral else "cpsat")
         if sol is None:
             notes.append(f"price of fairness not computed: {why}")

@@ -46,35 +46,29 @@ def _start(problem: AssignmentProblem, solver: str) -> tuple[np.ndarray, np.ndar
 def solve_random(problem: AssignmentProblem, options: SolverOptions) -> Solution:
     """A uniformly random maximal assignment, seeded by ``options.seed``.
 
-    Mentees are visited in a random order (``numpy.random.default_rng(seed).permutation``);
-    each takes eligible mentors in a random order while the mentor has room for the mentee's
-    load and the mentee's demand is not met. Scores play no part (pairs of any score can be
-    taken), which is what "assigned at random among the eligible" means. Locked pairs are
-    placed first. Cost: one Python iteration per mentee, numpy within it.
+    Mentees are visited in a random order; each gets a uniformly random set of its eligible
+    mentors that still have room for its load (as many as its demand allows, besides its
+    locked pairs, which are placed first): what "assigned at random among the eligible"
+    means. Scores play no part. The draws follow
+    :func:`~mentormatch.solvers.random_rows.random_rows`, which reads the eligible pairs on
+    demand, so that a round on the scale path (never holding every pair) gets the same pairs
+    for the same seed. Cost: a Python step per mentee and draw, numpy within it.
 
     Returns
     -------
     Solution
         Status ``"feasible"``, bound ``None``. The same seed gives the same pairs.
     """
+    from .random_rows import random_rows
+    from .rows import ProblemRows
+
     started = time.perf_counter()
-    lock_pos, cap, dem = _start(problem, "random")
-    pairs, load = problem.pairs, problem.load
-    rng = np.random.default_rng(options.seed)
-    starts = pairs.starts()
-    priority = rng.random(len(pairs))  # a random order of each mentee's mentors
-    chosen = [lock_pos]
-    for i in rng.permutation(pairs.n_mentees):
-        need = int(dem[i])
-        a, b = int(starts[i]), int(starts[i + 1])
-        if need <= 0 or a == b:
-            continue
-        k = a + np.argsort(priority[a:b], kind="stable")
-        k = k[~problem.locked[k]]
-        k = k[cap[pairs.mentor[k]] >= load[i] - 1e-12][:need]
-        cap[pairs.mentor[k]] -= load[i]
-        chosen.append(k)
-    return finish(problem, np.concatenate(chosen), "feasible", started, "random", None,
+    _start(problem, "random")
+    pairs = problem.pairs
+    lock_pos = np.flatnonzero(problem.locked)
+    i, j, _ = random_rows(ProblemRows(problem), problem.capacity, problem.demand, problem.load,
+                          (pairs.mentee[lock_pos], pairs.mentor[lock_pos]), seed=options.seed)
+    return finish(problem, pairs.locate(i, j), "feasible", started, "random", None,
                   {"method": "random", "seed": options.seed})
 
 

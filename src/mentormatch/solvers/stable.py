@@ -17,7 +17,9 @@ stable matching (Gale and Shapley, 1962; Roth, 1984).
 Scope: one mentor per mentee (``demand <= 1``), unit loads, capacities counted in whole
 mentees (``floor(capacity)``), no locks and no side constraints; anything else raises rather
 than being ignored. The algorithm proposes at most once per pair, with a heap per mentor:
-``O(P log c)`` for ``P`` pairs and capacity ``c``.
+``O(P log c)`` for ``P`` pairs and capacity ``c``. Without every pair in memory (the scale
+path), :mod:`~mentormatch.solvers.stable_rows` gives the same matching reading each mentee's
+next candidates on demand.
 """
 from __future__ import annotations
 

@@ -1,0 +1,142 @@
+"""A scale-path round's eligible pairs on demand, never all at once: the pair reader
+(:class:`~mentormatch.solvers.rows.PairReader`) that the solver ``stable`` and the random and
+greedy baselines read there, over the round's block scorer (``large._BlockScorer``) or bounded
+scorer (:class:`mentormatch.scale.BoundedScorer`)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import constraints as C
+from ..pairs import Candidates, Encoder
+from ..rules import Rules
+from ..solvers.base import PairBonus
+
+
+def _evaluate(mentees, mentors, rules: Rules, context, features, mentee_ids, mentor_ids, line,
+              forbidden, min_score, cand: Candidates):
+    """The eligibility rules and the scores of any candidate pairs: ``(which, names, total)``,
+    ``which`` the first rule that removes each pair (-1: eligible)."""
+    from ..scoring import score_pairs
+
+    masks = C.rule_masks(mentees, mentors, cand, rules.constraints, mentee_ids, mentor_ids,
+                         line_pairs=line, forbidden_pairs=forbidden)
+    scores = score_pairs(mentees, mentors, cand, rules, context, prepared=features)
+    masks.update(scores.ineligible)
+    if not math.isnan(min_score):
+        masks["min_score"] = scores.total < min_score
+    which, names = C.first_rule(masks, len(cand))
+    return which, names, scores.total
+
+
+class _ScorerRows:
+    """A scale-path round's eligible pairs on demand (a
+    :class:`~mentormatch.solvers.rows.PairReader`): each mentee's best pairs and every pair
+    block by block from the round's pair source, whole rows and given pairs scored exactly,
+    never every pair at once. With a ``bonus``, scores are score + bonus (the bonus added as
+    :mod:`mentormatch.solvers.bonus` adds it, so that every question gets the same numbers)."""
+
+    def __init__(self, scorer, n: int, m: int, mentee_ids: Encoder, mentor_ids: Encoder,
+                 bonus: PairBonus | None = None):
+        from ..solvers.bonus import BonusBlocks, BonusBounds
+        from ..solvers.sources import BlockSource, BoundedSource
+
+        self.scorer, self.n_mentees, self.n_mentors, self.bonus = scorer, n, m, bonus
+        self.mentee_ids, self.mentor_ids = mentee_ids, mentor_ids
+        self.blocky = hasattr(scorer, "evaluate")  # a block scorer (large._BlockScorer)
+        if bonus is None:
+            self.source = (BlockSource(scorer, n, m) if self.blocky
+                           else BoundedSource(scorer, n, m))
+        else:
+            self.source = (BlockSource(BonusBlocks(scorer, bonus, m), n, m) if self.blocky
+                           else BoundedSource(BonusBounds(scorer, bonus), n, m))
+        self.eligible_counts = scorer.eligible_counts
+        self._rules = None
+        self._best: dict[int, tuple] = {}  # each mentee's k best pairs, asked once per k
+
+    def best(self, k: int):
+        if k not in self._best:
+            self._best[k] = self.source.best(k)
+        return self._best[k]
+
+    def blocks(self, screen=None):
+        return self.source.blocks(screen)
+
+    def _plus_bonus(self, s: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        b = self.bonus
+        if b is None:
+            return s
+        if b.per_mentee is not None:
+            s = s + np.asarray(b.per_mentee, float)[i]
+        if b.per_mentor is not None:
+            s = s + np.asarray(b.per_mentor, float)[j]
+        if b.value is not None and len(b.value):
+            listed = PairBonus(mentee=b.mentee, mentor=b.mentor, value=b.value,
+                               n_mentors=b.n_mentors).on_pairs(i, j)
+            s = s + listed
+        return s
+
+    def at(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        m = self.n_mentors
+        code = np.asarray(mentee, np.int64) * m + np.asarray(mentor, np.int64)
+        if not len(code):
+            return np.zeros(0)
+        uniq, back = np.unique(code, return_inverse=True)
+        cand = Candidates(uniq // m, uniq % m, self.n_mentees, m)
+        s = self.scorer
+        if self.blocky:
+            which, _, total = s.evaluate(cand)
+        else:
+            if self._rules is None:  # the rules' pair lists, once
+                cons = s.rules.constraints
+                self._rules = (
+                    C.management_line_pairs(s.mentees, s.mentors)
+                    if cons.get("management_line", True) else None,
+                    C.id_pairs(cons["forbidden"], self.mentee_ids, self.mentor_ids,
+                               "constraints.forbidden") if cons.get("forbidden") else None)
+            which, _, total = _evaluate(s.mentees, s.mentors, s.rules, s.context, s.features,
+                                        self.mentee_ids, self.mentor_ids, *self._rules,
+                                        s.rules.constraints["min_score"], cand)
+        out = np.where(which < 0, self._plus_bonus(total, cand.mentee, cand.mentor), -np.inf)
+        return out[back]
+
+    def rows(self, mentees: np.ndarray, screen=None) -> np.ndarray:
+        mentees = np.asarray(mentees, np.int64)
+        n, m = self.n_mentees, self.n_mentors
+        out = np.full((len(mentees), m), -np.inf)
+        if not len(mentees):
+            return out
+        if self.blocky:
+            w = np.unique(mentees)
+            if self.scorer.cache is not None:  # the cached blocks serve the rows
+                from ..solvers.certify import row_blocks
+
+                blocks = row_blocks(n, m)
+                starts = np.array([a for a, _ in blocks])
+                vals = np.empty((len(w), m))
+                for b in np.unique(np.searchsorted(starts, w, side="right") - 1).tolist():
+                    a0, b0 = blocks[b]
+                    inside = (w >= a0) & (w < b0)
+                    vals[inside] = self.source.scorer(slice(a0, b0))[w[inside] - a0]
+                return vals[np.searchsorted(w, mentees)]
+            cand = Candidates(np.repeat(w, m), np.tile(np.arange(m, dtype=np.int64), len(w)), n, m)
+            which, _, total = self.scorer.evaluate(cand)
+            ok = which < 0
+            vals = np.full(len(cand), -np.inf)
+            vals[ok] = self._plus_bonus(total[ok], cand.mentee[ok], cand.mentor[ok])
+            return vals.reshape(len(w), m)[np.searchsorted(w, mentees)]
+        from ..scale import BIG
+        from ..solvers.sources import BoundedSource
+
+        src = self.source.scorer  # the bounded scorer (with the bonus, if any)
+        inner = np.asarray(self.scorer.inverse)[mentees]
+        r_sorted = np.unique(inner)
+        sub = src.subset(rows=r_sorted)
+        up = sub.upper(0, len(r_sorted)).astype(np.float64) + BoundedSource.MARGIN
+        eligible = up > -BIG / 4
+        wanted = eligible if screen is None else eligible & screen(np.asarray(sub.order), up)
+        vals = np.where(eligible, np.nan, -np.inf)  # NaN: eligible, not scored (screened out)
+        rr, cc = np.nonzero(wanted)
+        vals[rr, cc] = sub.exact_scores(rr, cc)
+        return vals[np.searchsorted(r_sorted, inner)]
