@@ -50,6 +50,8 @@ import math
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components
 
 #: A pair whose reduced gain ``s - u - p`` exceeds this many quanta (``1 / scale``) may be
 #: tight in integers: sources gather every such pair outside their sparse set. Exactly tight
@@ -99,9 +101,6 @@ def integer_gain(score: np.ndarray, mentee: np.ndarray, mentor: np.ndarray, pot:
 
 
 def _components(tail, head, n_nodes):
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
-
     g = csr_matrix((np.ones(len(tail), np.int8), (tail, head)), shape=(n_nodes, n_nodes))
     return connected_components(g, directed=True, connection="strong")[1]
 
@@ -199,7 +198,14 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     rc = cost + d[tail] - d[head]
     if np.any(rc[flow < cap_a] < 0) or np.any(rc[flow > 0] > 0):
         raise ValueError("the potentials do not prove the assignment optimal over these pairs")
-    move = _movable(tail, head, cap_a, flow, rc, n_nodes)
+    # an optimum differs from this one along a cycle of zero reduced cost, which takes an
+    # unchosen pair of reduced cost 0, or drops a chosen pair worth 0: without either the
+    # optimum is unique (the common case; no components pass)
+    if (np.any(is_pair & (rc == 0) & (flow == 0))
+            or np.any(is_pair & (flow > 0) & (cost == 0))):
+        move = _movable(tail, head, cap_a, flow, rc, n_nodes)
+    else:
+        move = np.zeros(len(tail), dtype=bool)
     info = {"movable_pairs": int((move & is_pair).sum()), "stages": 0, "unique": True}
     pos = np.flatnonzero(is_pair)  # pair arcs -> idx
     key_ri, key_rj = ri[mentee[idx]], rj[mentor[idx]]
