@@ -49,11 +49,12 @@ def _run(spec, out):
     if peer == "cpsat":
         prog["solver"] = "cpsat"
     if peer == "highs-full":
-        from mentormatch.solvers import branch
+        from mentormatch.solvers import balanced, branch, scorefloors
 
         relax.FIRST_CANDIDATES = 10 ** 9  # every pair a candidate from the start,
         engine.MIP_MAX_COLUMNS = 10 ** 9  # and the MIP over all of them,
-        branch.MAX_NODES = 0  # HiGHS alone: none of the engine's own branching
+        branch.MAX_NODES = 0  # HiGHS alone: none of the engine's own branching,
+        scorefloors.handles = balanced.handles = lambda *a: False  # nor its flows first
     t = time.perf_counter()
     try:
         r = mm.pair(mentors, mentees, prog)
