@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...pairs import DenseRows, unique_sorted
+from ..ties import pair_key
 
 #: Elements of the matrix worked on at a time: 128K float64 (1 MB) stays in cache.
 _BLOCK_ELEMENTS = 1 << 17
@@ -240,14 +241,9 @@ def tie_key(rank_i: np.ndarray, rank_j: np.ndarray) -> np.ndarray:
     """A pair's place among pairs of equal score: a mix (splitmix64) of its mentee's and its
     mentor's ranks, so it follows the seeded order of the ids and never the rows' order. A mix,
     not the mentor's rank alone: with that, every mentee's tied pairs would be the same few
-    mentors, who cannot take them all (on scores of five levels, a third round and 6x the time)."""
-    x = rank_i.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + rank_j.astype(np.uint64)
-    x ^= x >> np.uint64(30)
-    x *= np.uint64(0xBF58476D1CE4E5B9)
-    x ^= x >> np.uint64(27)
-    x *= np.uint64(0x94D049BB133111EB)
-    x ^= x >> np.uint64(31)
-    return x
+    mentors, who cannot take them all (on scores of five levels, a third round and 6x the time).
+    The same mix as the tie rule's first key (:func:`mentormatch.solvers.ties.pair_key`)."""
+    return pair_key(rank_i, rank_j)
 
 
 def best_per_mentee(i, j, s, ranks, limit: int, m: int, gain=None):
