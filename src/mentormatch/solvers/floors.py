@@ -56,6 +56,36 @@ def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool,
     return plain_inner(capacity, load, coverage_first, bonus, locked, demand, one_each=True)
 
 
+def raise_then_bisect(short_at, n_groups: int, first_step, more, met) -> np.ndarray:
+    """The multiplier search of the floors' Lagrangians (this module and
+    :mod:`mentormatch.solvers.scorefloors`): from 0, double the multipliers of the groups
+    ``short_at(mu)`` finds short of their floor (from ``first_step()``) while ``more()``; once a
+    flow met every floor (``met()``), bisect each group's multiplier between the last value where
+    it fell short and the last where every floor held. Returns the last multipliers tried where
+    every floor held (or the last tried, when none did)."""
+    mu = np.zeros(n_groups)
+    short = short_at(mu)
+    low = np.zeros(n_groups)  # per group: the largest multiplier seen where it fell short
+    while short.any() and more():
+        low = np.where(short, np.maximum(low, mu), low)
+        mu = np.where(short, np.maximum(2.0 * mu, first_step()), mu)
+        short = short_at(mu)
+    if not met():
+        return mu
+    hi = mu.copy()  # every floor held here
+    for _ in range(BISECTIONS):
+        if not more() or np.all(hi - low <= 1e-9 * np.maximum(hi, 1.0)):
+            break
+        trial = 0.5 * (low + hi)
+        short = short_at(trial)
+        if not short.any():
+            hi = trial
+        else:
+            low = np.where(short, trial, low)
+            hi = np.where(short, hi, trial)
+    return hi
+
+
 def group_positions(group) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(the groups present, their sizes, each mentee's position among them or -1) from a group
     code per mentee (-1: none)."""
@@ -109,30 +139,15 @@ def solve_floors(source, capacity, demand, side: SideConstraints, options: Solve
             seconds[-1])
         return matched
 
-    mu = np.zeros(len(groups))
-    matched = flow_at(mu)
-    step = None
-    short_at = np.zeros(len(groups))  # per group: the largest mu seen where it fell short
-    while np.any(matched < need) and time_for_another():
-        short = matched < need
-        short_at = np.where(short, np.maximum(short_at, mu), short_at)
-        if step is None:  # a step on the scores' scale: the smallest score change that counts
-            step = max(1e-3, 1e-2 * float(np.abs(best_U) / max(np.sum(need), 1.0)))
-        mu = np.where(short, np.maximum(2.0 * mu, step), mu)
-        matched = flow_at(mu)
-    if best is not None:
-        hi = mu.copy()  # every floor held here
-        for _ in range(BISECTIONS):
-            if not time_for_another() or np.all(hi - short_at <= 1e-9 * np.maximum(hi, 1.0)):
-                break
-            trial = 0.5 * (short_at + hi)
-            matched = flow_at(trial)
-            short = matched < need
-            if not short.any():
-                hi = trial
-            else:
-                short_at = np.where(short, trial, short_at)
-                hi = np.where(short, hi, trial)
+    step = []  # a step on the scores' scale: the smallest score change that counts
+
+    def first_step() -> float:
+        if not step:
+            step.append(max(1e-3, 1e-2 * float(np.abs(best_U) / max(np.sum(need), 1.0))))
+        return step[0]
+
+    mu = raise_then_bisect(lambda x: flow_at(x) < need, len(groups), first_step,
+                           time_for_another, lambda: best is not None)
     if best is None or best_U == math.inf:
         return None
     value, i, j, s, on = best

@@ -42,7 +42,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .floors import group_positions
+from .floors import group_positions, raise_then_bisect
 from .lagrange import LagrangeResult, _Inner, plain_inner
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,6 @@ __all__ = ["handles", "solve_score_floors"]
 
 #: At most this many inner flows.
 MAX_FLOWS = 16
-#: Bisection rounds once a flow meets every floor.
-BISECTIONS = 6
 #: The least factor a mentee's scores are scaled by (see the module docstring).
 EPS = 1e-6
 #: The first multiplier of a short group: a 2 % weight on its mentees' scores.
@@ -127,26 +125,8 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
             int(np.sum(slack < -tol)), best_U, -math.inf if best is None else best[0], seconds[-1])
         return slack < -tol
 
-    lam = np.zeros(len(groups))
-    short = flow_at(lam)
-    short_at = np.zeros(len(groups))  # per group: the largest multiplier seen where it fell short
-    while short.any() and time_for_another():
-        short_at = np.where(short, np.maximum(short_at, lam), short_at)
-        lam = np.where(short, np.maximum(2.0 * lam, FIRST_STEP), lam)
-        short = flow_at(lam)
-    if best is not None and lam.any():
-        hi = lam.copy()  # every floor held here
-        for _ in range(BISECTIONS):
-            if not time_for_another() or np.all(hi - short_at <= 1e-9 * np.maximum(hi, 1.0)):
-                break
-            trial = 0.5 * (short_at + hi)
-            short = flow_at(trial)
-            if not short.any():
-                hi = trial
-            else:
-                short_at = np.where(short, trial, short_at)
-                hi = np.where(short, hi, trial)
-        lam = hi
+    lam = raise_then_bisect(flow_at, len(groups), lambda: FIRST_STEP, time_for_another,
+                            lambda: best is not None)
     if best is None or best_U == math.inf or seen["negative"]:
         return None
     value, i, j, s, on = best
