@@ -388,3 +388,28 @@ def test_the_check_on_the_cells_above_the_thresholds_equals_the_pass(seed, monke
     assert pa == pb and a.certificate["rounds"] == b.certificate["rounds"]
     assert a.bound == pytest.approx(b.bound, abs=1e-12)
     assert a.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+
+
+def test_rounds_repaired_warm_give_the_pairs_of_a_cold_solve(monkeypatch):
+    """A round with few violators repairs the last optimum from its potentials: the same pairs,
+    objective and bound as solving every round cold, equal to scipy's optimum, and the repair
+    did run (top_k=1 leaves violators)."""
+    import mentormatch.solvers.dense as dense
+
+    warm_runs = []
+    for seed in range(16):
+        s, f, cap = _instance(seed, n=60, m=15, ties=seed % 2 == 1)
+        rows, opts = DenseRows(s, f), SolverOptions(top_k=1)
+        problem, sol = solve_dense(rows, cap, options=opts)
+        warm_runs += sol.certificate["warm_repairs"]
+        with monkeypatch.context() as mp:
+            mp.setattr(dense, "resolve", lambda *a, **k: None)
+            cold_problem, cold = solve_dense(rows, cap, options=opts)
+        assert cold.certificate["warm_repairs"] == []
+        assert sol.status == cold.status == "optimal"
+        pairs = lambda p, x: sorted(zip(p.pairs.mentee[x.chosen].tolist(), p.pairs.mentor[x.chosen].tolist()))
+        assert pairs(problem, sol) == pairs(cold_problem, cold)
+        assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+        assert sol.bound >= sol.objective - 1e-12
+        _check_feasible(s, f, cap, problem, sol)
+    assert len(warm_runs) >= 3, warm_runs

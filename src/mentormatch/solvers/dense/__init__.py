@@ -31,6 +31,8 @@ blocks, with no transposed or reordered copy, and there are two passes, not thre
    remains for when they are many. Violators join the candidates (the most violating: ``k``
    per mentee with a violator in the first round, doubling each round); when a round's pairs
    and violators exceed an eighth of the matrix, the next flow takes every pair with a gain.
+   A round with few violators repairs the last optimum from its potentials instead of solving
+   cold (:func:`mentormatch.solvers.bounded.warm.resolve`, as the scale path's rounds do).
 
 Ties
 ----
@@ -62,6 +64,7 @@ import numpy as np
 
 from ...pairs import Candidates, DenseRows, unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions, finish
+from ..bounded.warm import resolve
 from ..certify import places_left
 from ..duals import prices
 from ..flow import solve_arrays
@@ -253,17 +256,31 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
     rounds, added, sweeps_total, pot, pot_scale = 0, 0, 0, None, 0.0
     everything = False  # every pair with a gain is in the flow
     held = None  # the prices under which the check holds (none from the all-pairs flow)
+    last = None  # the last round's chosen pairs, as rank codes, for a warm repair
+    repairs = []  # the rounds whose flow was the last round's optimum repaired
     while True:
         rounds += 1
         ri, rj = rank_i[i], rank_j[j]
-        order = np.argsort(ri * m + rj)
-        res = solve_arrays(ri[order], rj[order], s[order], cap_r, dem_r)
+        code = ri * m + rj
+        order = np.argsort(code)
+        warm = None
+        if last is not None and not everything:  # few violators: repair the last optimum
+            was = member(code[order], last)
+            warm = resolve(ri[order], rj[order], s[order], cap_r, dem_r, was, pot, pot_scale)
+        if warm is None:
+            res = solve_arrays(ri[order], rj[order], s[order], cap_r, dem_r)
+        else:
+            res, rep = warm
+            pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
+            repairs.append({"round": rounds, "violators": rep.violators, "phases": rep.phases})
+        last = code[order][res.chosen]
         chosen = np.zeros(len(i), dtype=bool)
         chosen[order[res.chosen]] = True
         cert = {"method": "dense_min_cost_flow+dual_check", "scale": res.scale,
                 "rounding_bound": res.n_max / res.scale, "n_max": res.n_max, "top_k": k,
                 "pairs_in_sparse": len(i), "rounds": rounds, "violations_added": added,
-                "or_tools_status": res.status, "holds": False}
+                "warm_repairs": repairs, "holds": False,
+                "or_tools_status": res.status if warm is None else "not run: the last optimum repaired"}
         if everything:  # OR-Tools' optimum over every pair that can raise the total
             cert.update(method="dense_min_cost_flow_all_pairs", holds=res.optimal)
             bound = float(s[chosen].sum()) + res.n_max / res.scale if res.optimal else None
