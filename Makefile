@@ -31,6 +31,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/programmes.py 500x150 3000x1500 20000x5000@300 --time-limit 60 --peers 500x150 --write BENCHMARKS.md
 	$(BIN)/python benchmarks/rounds.py --write BENCHMARKS.md
 	$(BIN)/python benchmarks/ladder.py --write BENCHMARKS.md
+	$(BIN)/python benchmarks/batch.py --quiet --write BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) out

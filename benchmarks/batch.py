@@ -32,6 +32,7 @@ estimate is what two free cores would give.
 Usage::
 
     python benchmarks/batch.py                                  # 16 programmes of 5,000 x 1,500
+    python benchmarks/batch.py --quiet --write BENCHMARKS.md    # and its section of the file
     python benchmarks/batch.py --programmes 4 --mentees 1000 --mentors 300
 """
 from __future__ import annotations
@@ -82,6 +83,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quiet", action="store_true", help="hide the solver's own progress bars")
     ap.add_argument("--dask-malloc-trim", action="store_true",
                     help="keep Dask's MALLOC_TRIM_THRESHOLD_=65536 on the workers")
+    ap.add_argument("--write", metavar="PATH", help="also write the figures into this file's "
+                    "pair_many section (BENCHMARKS.md)")
     args = ap.parse_args(argv)
 
     import dask
@@ -102,7 +105,8 @@ def main(argv=None) -> int:
           f"({args.mentees * args.mentors:,} pairs each); {os.cpu_count()} cores", flush=True)
 
     quiet = contextlib.redirect_stderr(io.StringIO()) if args.quiet else contextlib.nullcontext()
-    print(f"load average before sequential: {os.getloadavg()[0]:.2f}", flush=True)
+    load_seq = os.getloadavg()[0]
+    print(f"load average before sequential: {load_seq:.2f}", flush=True)
     t0, c0 = time.perf_counter(), _cpu()
     with quiet:
         sequential = mm.pair_many(jobs, progress=False)
@@ -123,7 +127,8 @@ def main(argv=None) -> int:
         t_warm = time.perf_counter() - t0
         print(f"cluster start    {t_start:8.2f} s, warm-up {t_warm:.2f} s "
               f"({args.workers} worker processes, 1 thread each)", flush=True)
-        print(f"load average before cluster: {os.getloadavg()[0]:.2f}", flush=True)
+        load_cluster = os.getloadavg()[0]
+        print(f"load average before cluster: {load_cluster:.2f}", flush=True)
         c0 = sum(client.run(_cpu).values())
         t0, p0 = time.perf_counter(), _cpu()
         on_cluster = mm.pair_many(jobs, client.get_executor(), progress=False)
@@ -139,7 +144,46 @@ def main(argv=None) -> int:
     same = not failed and all(identical(a.matching, b.matching) for a, b in zip(sequential, on_cluster))
     print(f"ratio sequential / cluster: {t_seq / t_cluster:.2f}x; results identical: {same}"
           + (f"; failed jobs: {failed}" if failed else ""))
+    if args.write:
+        _write(args, Path(args.write), (t_seq, c_seq, load_seq),
+               (t_cluster, c_cluster, c_here, load_cluster, t_start, t_warm), same)
     return 0 if same else 1
+
+
+def _write(args, path: Path, seq, clu, same: bool) -> None:
+    """The pair_many section of BENCHMARKS.md: the two runs, the ratio and the CPU estimate."""
+    import platform
+
+    from sections import replace_section
+
+    t_seq, c_seq, load_seq = seq
+    t_clu, c_clu, c_here, load_clu, t_start, t_warm = clu
+    body = [
+        "## pair_many: many programmes, sequential and on a Dask LocalCluster",
+        "",
+        f"`python benchmarks/batch.py --quiet --write {path.name}` on {platform.node()} "
+        f"({platform.processor() or platform.machine()}, {os.cpu_count()} cores), "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {args.programmes} synthetic "
+        f"organisations (seeds 0 to {args.programmes - 1}) of {args.mentees:,} x {args.mentors:,} "
+        "with the default programme. *sequential*: `mm.pair_many(jobs)` in one process; "
+        f"*cluster*: `mm.pair_many(jobs, client.get_executor())` on a `LocalCluster` of "
+        f"{args.workers} worker processes, 1 thread each (its start, {t_start:.1f} s, and a "
+        f"warm-up job, {t_warm:.1f} s, not timed; shipping the tables and results is). CPU: this "
+        "process's user + system seconds, and the workers'. The results of the two runs are "
+        f"compared pair by pair: **{'identical' if same else 'NOT identical'}**.",
+        "",
+        "| run | wall | CPU | load average before |",
+        "|---|---|---|---|",
+        f"| sequential | {t_seq:.1f} s ({t_seq / args.programmes:.2f} s a programme) | "
+        f"{c_seq:.1f} s | {load_seq:.2f} |",
+        f"| cluster ({args.workers} workers) | {t_clu:.1f} s ({t_clu / args.programmes:.2f} s a "
+        f"programme) | {c_clu:.1f} s on the workers + {c_here:.1f} s here | {load_clu:.2f} |",
+        "",
+        f"Ratio sequential / cluster: **{t_seq / t_clu:.2f}x** in wall time; from CPU time "
+        f"(sequential CPU over the workers' CPU per worker, what {args.workers} otherwise idle "
+        f"cores give): {c_seq / (c_clu / args.workers):.2f}x.",
+    ]
+    replace_section(path, "<!-- batch: begin -->", "<!-- batch: end -->", body)
 
 
 if __name__ == "__main__":

@@ -211,10 +211,13 @@ def test_the_batch_benchmark_runs(tmp_path):
     pytest.importorskip("distributed")
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run([sys.executable, str(root / "benchmarks" / "batch.py"), "--programmes", "2",
-                           "--mentees", "30", "--mentors", "10", "--quiet"],
+                           "--mentees", "30", "--mentors", "10", "--quiet", "--write", "B.md"],
                           capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "results identical: True" in proc.stdout
+    section = (tmp_path / "B.md").read_text()
+    assert section.count("<!-- batch: begin -->") == 1 and "**identical**" in section
+    assert "| sequential |" in section and "| cluster (2 workers) |" in section
 
 
 def test_a_pickled_result_leaves_out_what_cannot_travel(jobs):
