@@ -33,13 +33,61 @@ from .bonus import BonusBounds, BonusRows
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "solve_maxmin_scorer"]
+__all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "solve_held",
+           "solve_maxmin_scorer"]
 
 #: Below this width of the bracket (relative to the score scale) the next flow probes just
 #: above the witness instead of halving.
 PROBE = 1e-4
 #: At most this many flows.
 MAX_FLOWS = 64
+
+
+class HeldRows:
+    """A held candidate set as a block scorer: rows ``a:b`` as a dense ``(b - a) x m`` block,
+    ``-inf`` where a pair is not a candidate. What lets :func:`solve_held` run the complete set
+    through the same certified flows as the scale path's scorers."""
+
+    def __init__(self, pairs, score: np.ndarray):
+        self.pairs, self.score = pairs, np.asarray(score, np.float64)
+        self.starts = pairs.starts()
+        self.largest = float(np.abs(self.score).max(initial=0.0))
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        a, b = rows.start, rows.stop
+        lo, hi = int(self.starts[a]), int(self.starts[b])
+        block = np.full((b - a, self.pairs.n_mentors), -np.inf)
+        block[self.pairs.mentee[lo:hi] - a, self.pairs.mentor[lo:hi]] = self.score[lo:hi]
+        return block
+
+
+def solve_held(problem: AssignmentProblem, options: SolverOptions | None = None, *,
+               coverage_only: bool = False) -> Solution:
+    """Max-min (or, with ``coverage_only``, ``coverage_first``) on a held problem with unit
+    loads, whole capacities and no side constraints, by :func:`solve_maxmin_scorer` on its
+    pairs: the same flows, certificate and tie rule as on the scale path's sources, so every
+    source gives the same pairs. ``chosen`` refers to ``problem``'s pairs.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(2, 2), np.array([1.0, 0.3, 0.6, 0.05]), np.ones(2))
+    >>> sol = solve_held(p)  # the plain optimum, (0, 0) and (1, 1), has a worst pair of 0.05
+    >>> sol.chosen.tolist(), sol.status, sol.certificate["threshold"]
+    ([1, 2], 'optimal', 0.3)
+    """
+    started = time.perf_counter()
+    P = problem.pairs
+    lk = np.flatnonzero(problem.locked)
+    final, sol = solve_maxmin_scorer(HeldRows(P, problem.score), problem.capacity,
+                                     n_mentees=P.n_mentees, n_mentors=P.n_mentors,
+                                     demand=problem.demand,
+                                     locked=(P.mentee[lk], P.mentor[lk]) if len(lk) else None,
+                                     options=options, coverage_only=coverage_only)
+    F = final.pairs
+    chosen = P.locate(F.mentee[sol.chosen], F.mentor[sol.chosen])
+    assert np.all(chosen >= 0), "a chosen pair outside the held candidates"
+    bound = None if sol.bound is None else float(sol.bound)
+    return finish(problem, chosen, sol.status, started, sol.solver, bound=bound,
+                  certificate=sol.certificate, message=sol.message)
 
 
 class ThresholdBlocks:
