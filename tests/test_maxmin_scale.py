@@ -81,3 +81,25 @@ def test_coverage_first_at_scale_equals_the_complete_set(monkeypatch, seed, boun
     cap = mentors.set_index("id")["capacity"]
     load = r.pairs.groupby("mentor_id").size()
     assert (load <= cap.reindex(load.index)).all() and r.pairs["mentee_id"].is_unique
+
+
+def test_each_flow_starts_from_the_last_ones_prices_and_changes_nothing(monkeypatch):
+    """On bounds, every max-min flow after the first starts from the last certified flow's
+    mentor prices instead of a sub-market's: the same pairs, threshold and status as cold
+    flows (any prices are a valid start; the certificate is computed afresh)."""
+    import mentormatch.solvers.bounded.start as start
+
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
+    mentors, mentees = synthetic.organisation(n_mentees=150, n_mentors=40, seed=3)
+    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
+    warm = pl.pair(mentors, mentees, MAXMIN)
+    cert = warm.certificate
+    assert cert["flows"] >= 3 and cert["warm_started_flows"] == cert["flows"] - 1
+    cold_start = start.starting_from
+    monkeypatch.setattr(start, "starting_from", lambda prices: cold_start(None))
+    cold = pl.pair(mentors, mentees, MAXMIN)
+    assert cold.certificate["warm_started_flows"] == 0
+    assert warm.status == cold.status == "optimal"
+    assert warm.certificate["threshold"] == cold.certificate["threshold"]
+    key = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
+    assert key(warm) == key(cold) and warm.objective == cold.objective

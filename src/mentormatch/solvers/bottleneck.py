@@ -163,6 +163,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     ``coverage_only``: stop after step 1, whose flow on ``s + W`` is ``coverage_first`` (the
     most pairs, then the largest total), certified over every pair."""
     from .bounded import solve_bounded
+    from .bounded.start import starting_from
     from .certify import solve_scored
 
     options = options or SolverOptions()
@@ -175,6 +176,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     n_max = float(min(dem.sum(), cap.sum()))
     largest = float(scorer.largest) if bounded else float(getattr(scorer, "largest", 0.0) or 0.0)
     flows: list[float] = []
+    warm: list[bool] = []  # whether each bounded flow started from the last one's prices
 
     def weight(top: float) -> float:  # more than any total of scores can change by
         return 2.0 * (n_max + 1.0) * (top + 1.0)
@@ -194,12 +196,21 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 out[lo_:hi_] = np.asarray(scorer(slice(a, b)))[P.mentee[lo_:hi_] - a, P.mentor[lo_:hi_]]
         return out
 
+    last_prices = [None]  # the last certified flow's mentor prices: the next flow starts there
+
     def flow(t: float, W: float):
         """(problem with plain scores, solution, whether each pair scores >= t)."""
         t0 = time.perf_counter()
         if bounded:
-            problem, sol = solve_bounded(ThresholdBounds(scorer, t, W), cap, demand=demand,
-                                         locked=locked, options=options)
+            # each flow starts from the last one's mentor prices instead of a sub-market's (the
+            # threshold moves few pairs across it; any prices are a valid start, the certificate
+            # is computed afresh)
+            with starting_from(last_prices[0]) as start:
+                problem, sol = solve_bounded(ThresholdBounds(scorer, t, W), cap, demand=demand,
+                                             locked=locked, options=options)
+            warm.append(start.used)
+            if sol.prices is not None:
+                last_prices[0] = sol.prices[1]
         else:
             problem, sol = solve_scored(ThresholdBlocks(scorer, t, W), cap, n_mentees=n,
                                         n_mentors=m, demand=demand, locked=locked, options=options)
@@ -273,7 +284,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     cert = {"method": "max-min by certified flows on s + W [s >= t]", "matched": M,
             "threshold": None if not np.isfinite(t_star) else t_star, "weight": W,
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
-            "threshold_bracket": bracket, "holds": bool(certified)}
+            "threshold_bracket": bracket, "warm_started_flows": int(sum(warm)),
+            "holds": bool(certified)}
     message = "" if certified else (
         "stopped at the time limit: the worst pair is at least the threshold, and no assignment's "
         "worst pair reaches the bracket's upper end" if bracket is not None and bracket[1] > np.nextafter(bracket[0], np.inf)
