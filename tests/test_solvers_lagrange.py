@@ -269,3 +269,41 @@ def test_the_share_floor_lagrangian_holds_against_the_full_model(monkeypatch, se
     assert float(p.score[pos].sum()) == pytest.approx(sol.objective, abs=1e-9)
     assert sol.certificate["method"] == "lagrangian share floors + certified flow"
     assert sol.status == "optimal" or sol.bound > sol.objective
+
+
+@pytest.mark.parametrize("programme", [{"constraints": {"budget": 4000.0}},
+                                       {"constraints": {"balanced_load": True}}],
+                         ids=["budget", "balanced"])
+def test_flows_on_bounds_start_from_the_last_ones_prices_and_change_nothing(monkeypatch, programme):
+    """The Lagrangian's flows on bounds after the first start from the last flow's mentor prices
+    (moved by each mentor's change of shift) instead of a sub-market's: the same pairs,
+    objective, bound and status as cold flows, and the warm starts were taken."""
+    import mentormatch.solvers.bounded.start as start
+    from mentormatch.solvers import lagrange
+
+    mentors, mentees = _org(1)
+    if "balanced_load" in programme["constraints"]:  # (a level's flow is plain without minimum loads)
+        mentors = mentors.assign(min_capacity=0)
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(P, "LARGE_PAIRS", 100)
+    monkeypatch.setattr(P, "SCORE_CACHE_PAIRS", 0)
+    taken = []
+    real_solve = lagrange._Inner.solve
+
+    def counting(self, *args):
+        out = real_solve(self, *args)
+        taken.append(self.warm)
+        return out
+
+    monkeypatch.setattr(lagrange._Inner, "solve", counting)
+    warm = mm.pair(mentors, mentees, programme)
+    assert warm.certificate["source"] == "BoundedSource"
+    assert len(taken) >= 3 and taken[-1] == len(taken) - 1  # every flow after the first
+    cold_start = start.starting_from
+    monkeypatch.setattr(start, "starting_from", lambda prices: cold_start(None))
+    cold = mm.pair(mentors, mentees, programme)
+    assert warm.status == cold.status
+    assert warm.objective == cold.objective
+    assert warm.bound == pytest.approx(cold.bound, rel=1e-12, abs=1e-9)
+    key = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
+    assert key(warm) == key(cold)
