@@ -131,6 +131,18 @@ def many_tasks(monkeypatch, block_elements: int = 300, blocks_per_task: int = 2,
         monkeypatch.setattr(remote, "PAIRS_PER_TASK", pairs_per_task)
 
 
+def exact_round(mentors, mentees, programme=None):
+    """The complete set's view of a round: ``(prep, eligible, scores)``, the last two mentees x
+    mentors, scores ``-inf`` where not eligible."""
+    prep = pl.prepare(mentors, mentees, programme)
+    d = prep.data
+    n, m = len(d["mentees"]), len(d["mentors"])
+    eligible = d["eligible"].reshape(n, m)
+    scores = np.full((n, m), -np.inf)
+    scores[eligible] = d["scores"].total.reshape(n, m)[eligible]
+    return prep, eligible, scores
+
+
 def bounded_scorer(prep, programme=None) -> BoundedScorer:
     """The scale path's scorer on the tables of ``prep`` (``pipeline.prepare`` of the same
     programme)."""

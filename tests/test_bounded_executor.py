@@ -17,7 +17,8 @@ from mentormatch.scale import BIG
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.bounded import passes, remote, solve_bounded
 
-from _support import Recording, assert_same_result, bounded_scorer, local_cluster, many_tasks
+from _support import (Recording, assert_same_result, bounded_scorer, exact_round, local_cluster,
+                      many_tasks)
 
 
 def _org(seed: int, n: int, m: int):
@@ -26,12 +27,7 @@ def _org(seed: int, n: int, m: int):
 
 
 def _prepared(mentors, mentees, programme=None):
-    prep = pl.prepare(mentors, mentees, programme)
-    d = prep.data
-    n, m = len(d["mentees"]), len(d["mentors"])
-    eligible = d["eligible"].reshape(n, m)
-    scores = np.full((n, m), -np.inf)
-    scores[eligible] = d["scores"].total.reshape(n, m)[eligible]
+    prep, _, scores = exact_round(mentors, mentees, programme)
     return prep, scores, bounded_scorer(prep, programme)
 
 
