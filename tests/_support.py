@@ -143,7 +143,7 @@ def exact_round(mentors, mentees, programme=None):
     return prep, eligible, scores
 
 
-def bounded_scorer(prep, programme=None) -> BoundedScorer:
+def scorer_of(prep, programme=None) -> BoundedScorer:
     """The scale path's scorer on the tables of ``prep`` (``pipeline.prepare`` of the same
     programme)."""
     d = prep.data

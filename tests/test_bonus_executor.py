@@ -23,7 +23,7 @@ from mentormatch.solvers.bonus import BonusBounds, BonusRows
 from mentormatch.solvers.bottleneck import ThresholdBounds, ThresholdRows
 from mentormatch.solvers.bounded import remote
 
-from _support import Recording, assert_same_result, bounded_scorer, local_cluster, many_tasks
+from _support import Recording, assert_same_result, local_cluster, many_tasks, scorer_of
 
 MAXMIN = {"fairness": {"objective": "maxmin", "groups": ["gender"]}}
 BUDGET = {"constraints": {"budget": 4000.0}}
@@ -110,7 +110,7 @@ def _scorer(seed=2, n=60, m=25):
     mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
     prog = {"constraints": {"forbidden": [[mentees.loc[k, "id"], mentors.loc[k % m, "id"]]
                                           for k in range(0, 40, 3)]}}
-    return bounded_scorer(pl.prepare(mentors, mentees, prog), prog)
+    return scorer_of(pl.prepare(mentors, mentees, prog), prog)
 
 
 def _views(scorer):

@@ -17,8 +17,8 @@ from mentormatch.scale import BIG
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.bounded import passes, remote, solve_bounded
 
-from _support import (Recording, assert_same_result, bounded_scorer, exact_round, local_cluster,
-                      many_tasks)
+from _support import (Recording, assert_same_result, exact_round, local_cluster, many_tasks,
+                      scorer_of)
 
 
 def _org(seed: int, n: int, m: int):
@@ -28,7 +28,7 @@ def _org(seed: int, n: int, m: int):
 
 def _prepared(mentors, mentees, programme=None):
     prep, _, scores = exact_round(mentors, mentees, programme)
-    return prep, scores, bounded_scorer(prep, programme)
+    return prep, scores, scorer_of(prep, programme)
 
 
 CASES = {
