@@ -31,9 +31,8 @@ def main() -> None:
                          "one optimum (the synthetic scores tie often, and ties may be broken apart)")
     args = ap.parse_args()
     n, m = (int(x) for x in args.size.lower().split("x"))
-    mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=args.seed)
-    if args.jitter:
-        mentors, mentees = _jitter(mentors, args.seed), _jitter(mentees, args.seed + 100)
+    mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=args.seed,
+                                                 trait_jitter=0.05 if args.jitter else 0.0)
     t = time.perf_counter()
     result = mm.pair(mentors, mentees)
     print(f"pair {n} x {m}: {time.perf_counter() - t:.2f} s, {result.status}, "
@@ -66,20 +65,6 @@ def main() -> None:
     print(f"best of {args.repeat}: cold wall {best[False][0]:.2f} s / cpu {best[False][1]:.2f} s; "
           f"warm wall {best[True][0]:.2f} s / cpu {best[True][1]:.2f} s; same objective "
           f"{cold.after.objective == warm.after.objective}, same pairs {same}")
-
-
-#: The Big Five columns (continuous, a product of factors in the bounds): jittered, they make
-#: the scores continuous without changing the groups the scale path's bounds are keyed by.
-TRAITS = {"openness": (1, 5), "conscientiousness": (1, 5), "extraversion": (1, 5), "agreeableness": (1, 5),
-          "neuroticism": (1, 5)}
-
-
-def _jitter(table, seed):
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    return table.assign(**{c: np.clip(table[c] + rng.uniform(-0.05, 0.05, len(table)), lo, hi)
-                           for c, (lo, hi) in TRAITS.items()})
 
 
 if __name__ == "__main__":

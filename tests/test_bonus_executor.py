@@ -9,9 +9,7 @@ forwarded ``bounds_rows`` and ``exact_kit`` to its base), so the passes on an ex
 and checked the plain bounds and could certify a wrong optimum."""
 from __future__ import annotations
 
-import multiprocessing
 import pickle
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
@@ -19,28 +17,17 @@ import pytest
 import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.scale import BIG
-from mentormatch.solvers import certify, engine
+from mentormatch.solvers import engine
 from mentormatch.solvers.base import PairBonus
 from mentormatch.solvers.bonus import BonusBounds, BonusRows
 from mentormatch.solvers.bottleneck import ThresholdBounds, ThresholdRows
-from mentormatch.solvers.bounded import passes, remote
+from mentormatch.solvers.bounded import remote
+
+from _support import Recording, assert_same_result, local_cluster, many_tasks, scorer_of
 
 MAXMIN = {"fairness": {"objective": "maxmin", "groups": ["gender"]}}
 BUDGET = {"constraints": {"budget": 4000.0}}
 SCORE_FLOOR = {"fairness": {"score_floor": 0.98, "floor_group": "region"}, "time_limit": 20}
-
-
-class _Counting:
-    """An executor that records each task's function and argument types (and runs it there)."""
-
-    def __init__(self, inner):
-        self.inner, self.calls = inner, []
-        if hasattr(inner, "_client"):  # a Dask executor: what remote.ship looks for
-            self._client = inner._client
-
-    def submit(self, fn, *args):
-        self.calls.append((fn.__name__, [type(a).__name__ for a in args]))
-        return self.inner.submit(fn, *args)
 
 
 def _scale_small(monkeypatch):
@@ -49,10 +36,7 @@ def _scale_small(monkeypatch):
     monkeypatch.setattr(pl, "USE_BOUNDS", True)
     monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
     monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
-    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 300)
-    monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
-    monkeypatch.setattr(remote, "BLOCKS_PER_TASK", 2)
-    monkeypatch.setattr(remote, "PAIRS_PER_TASK", 40)
+    many_tasks(monkeypatch)
 
 
 def _round_bonus(prep) -> PairBonus:
@@ -67,7 +51,7 @@ def _round_bonus(prep) -> PairBonus:
 
 
 def _case(name: str, executor):
-    """(pairs, unmatched, objective, status, holds) of one kind of bonus-folded solve."""
+    """The result of one kind of bonus-folded solve."""
     if name == "round_bonus":
         mentors, mentees = mm.synthetic.organisation(n_mentees=150, n_mentors=40, seed=3)
         mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 3))
@@ -91,12 +75,7 @@ def _case(name: str, executor):
         r = pl.pair(mentors, mentees, BUDGET, executor=executor)
         assert r.certificate["method"] == "lagrangian budget + certified flow"
         assert r.certificate["source"] == "BoundedSource"
-    return r.pairs, r.unmatched, r.objective, r.status
-
-
-def _same(here, there):
-    assert there[2] == here[2] and there[3] == here[3]
-    assert there[0].equals(here[0]) and there[1].equals(here[1])
+    return r
 
 
 #: The task part each kind's bound passes carry.
@@ -104,52 +83,34 @@ PART = {"round_bonus": "BonusRows", "maxmin": "ThresholdRows", "budget": "BonusR
         "score_floor": "BonusRows"}
 
 
-@pytest.fixture(scope="module")
-def process_pool():
-    # spawned workers: nothing of this process (its monkeypatches) reaches them but the tasks
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
-
-
 @pytest.mark.parametrize("name", list(PART))
 def test_a_bonus_folded_scorer_on_a_process_pool_gives_the_local_result(monkeypatch, process_pool, name):
     _scale_small(monkeypatch)
     here = _case(name, None)
-    counting = _Counting(process_pool)
-    _same(here, _case(name, counting))
-    kinds = {kind[0] for fn, kind in counting.calls if fn == "scan_task"}
+    counting = Recording(process_pool)
+    assert_same_result(here, _case(name, counting))
+    kinds = {c.kinds[0] for c in counting.calls if c.name == "scan_task"}
     assert kinds == {PART[name]}  # every bound pass went there, with the bonus
-    assert "exact_task" in {fn for fn, _ in counting.calls}
+    assert "exact_task" in counting.names
 
 
 def test_bonus_folded_scorers_on_a_dask_local_cluster_give_the_local_results(monkeypatch):
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     _scale_small(monkeypatch)
     here = {name: _case(name, None) for name in PART}
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+    with local_cluster() as client:
         for name, want in here.items():
-            executor = _Counting(client.get_executor())
-            _same(want, _case(name, executor))
-            assert "scan_task" in {fn for fn, _ in executor.calls}, name
-            assert "exact_task" in {fn for fn, _ in executor.calls}, name
+            executor = Recording(client.get_executor())
+            assert_same_result(want, _case(name, executor))
+            assert "scan_task" in executor.names, name
+            assert "exact_task" in executor.names, name
 
 
 def _scorer(seed=2, n=60, m=25):
     mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
     prog = {"constraints": {"forbidden": [[mentees.loc[k, "id"], mentors.loc[k % m, "id"]]
                                           for k in range(0, 40, 3)]}}
-    return mm.scale.BoundedScorer(*_tables(mentors, mentees, prog))
-
-
-def _tables(mentors, mentees, prog):
-    from mentormatch.features import Context
-    from mentormatch.rules import Rules
-
-    prep = pl.prepare(mentors, mentees, prog)
-    d = prep.data
-    return (d["mentees"], d["mentors"], Rules.coerce(prog), Context(framework=d["framework"]),
-            prep.mentee_ids, prep.mentor_ids)
+    return scorer_of(pl.prepare(mentors, mentees, prog), prog)
 
 
 def _views(scorer):

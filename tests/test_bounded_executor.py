@@ -6,20 +6,19 @@ scanned in full, mentor re-checks) and locks; what is sent carries no bound matr
 rows and no score matrix."""
 from __future__ import annotations
 
-import multiprocessing
 import pickle
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
 
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
-from mentormatch.features import Context
-from mentormatch.rules import Rules
-from mentormatch.scale import BIG, BoundedScorer
-from mentormatch.solvers import SolverOptions, certify
+from mentormatch.scale import BIG
+from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.bounded import passes, remote, solve_bounded
+
+from _support import (Recording, assert_same_result, exact_round, local_cluster, many_tasks,
+                      scorer_of)
 
 
 def _org(seed: int, n: int, m: int):
@@ -28,23 +27,8 @@ def _org(seed: int, n: int, m: int):
 
 
 def _prepared(mentors, mentees, programme=None):
-    prep = pl.prepare(mentors, mentees, programme)
-    d = prep.data
-    n, m = len(d["mentees"]), len(d["mentors"])
-    eligible = d["eligible"].reshape(n, m)
-    scores = np.full((n, m), -np.inf)
-    scores[eligible] = d["scores"].total.reshape(n, m)[eligible]
-    scorer = BoundedScorer(d["mentees"], d["mentors"], Rules.coerce(programme), Context(framework=d["framework"]),
-                           prep.mentee_ids, prep.mentor_ids)
-    return prep, scores, scorer
-
-
-def _many_tasks(monkeypatch):
-    """Blocks of a few rows, two blocks a task, exact scores in tasks of 40 pairs."""
-    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 300)
-    monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
-    monkeypatch.setattr(remote, "BLOCKS_PER_TASK", 2)
-    monkeypatch.setattr(remote, "PAIRS_PER_TASK", 40)
+    prep, _, scores = exact_round(mentors, mentees, programme)
+    return prep, scores, scorer_of(prep, programme)
 
 
 CASES = {
@@ -93,36 +77,15 @@ def _untimed(info):
     return {k: _untimed(v) for k, v in info.items() if k not in ("seconds", "work", "beside_first_pass")}
 
 
-class _Counting:
-    """An executor that counts what it is given (and runs it here)."""
-
-    def __init__(self, inner):
-        self.inner, self.calls, self.kinds = inner, [], []
-        if hasattr(inner, "_client"):  # a Dask executor: what remote.ship looks for
-            self._client = inner._client
-
-    def submit(self, fn, *args):
-        self.calls.append(fn.__name__)
-        self.kinds.append([type(a).__name__ for a in args])
-        return self.inner.submit(fn, *args)
-
-
-@pytest.fixture(scope="module")
-def process_pool():
-    # spawned workers: nothing of this process (its monkeypatches) reaches them but the tasks
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        yield pool
-
-
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_process_pool_gives_the_sequential_result(monkeypatch, process_pool, case):
-    _many_tasks(monkeypatch)
+    many_tasks(monkeypatch)
     here = _run(case, monkeypatch, None)
-    counting = _Counting(process_pool)
+    counting = Recording(process_pool)
     there = _run(case, monkeypatch, counting)
     assert there == here
     # the bound passes and the exact scores both went to the executor
-    assert "scan_task" in counting.calls and "exact_task" in counting.calls
+    assert {"scan_task", "exact_task"} <= counting.names
 
 
 def test_with_an_executor_the_sub_market_runs_on_a_thread_beside_the_pass(monkeypatch, process_pool):
@@ -130,7 +93,7 @@ def test_with_an_executor_the_sub_market_runs_on_a_thread_beside_the_pass(monkey
     pass's tasks, and the result is the sequential one."""
     from mentormatch.solvers.bounded import child
 
-    _many_tasks(monkeypatch)
+    many_tasks(monkeypatch)
     made = []
     real = child.InThread
 
@@ -151,44 +114,49 @@ def test_with_an_executor_the_sub_market_runs_on_a_thread_beside_the_pass(monkey
 def test_a_thread_pool_gives_the_sequential_result_without_pickling(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    _many_tasks(monkeypatch)
+    many_tasks(monkeypatch)
     here = _run("sub_market_small_pools_locks", monkeypatch, None)
     with ThreadPoolExecutor(3) as pool:
-        counting = _Counting(pool)
+        counting = Recording(pool)
         assert _run("sub_market_small_pools_locks", monkeypatch, counting) == here
-    assert "scan_task" in counting.calls and "exact_task" in counting.calls
-    assert all(kind != "Future" for kinds in counting.kinds for kind in kinds)
+    assert {"scan_task", "exact_task"} <= counting.names
+    assert all(kind != "Future" for c in counting.calls for kind in c.kinds)
 
 
 def test_a_dask_local_cluster_gives_the_sequential_result(monkeypatch):
-    distributed = pytest.importorskip("distributed")
-    _many_tasks(monkeypatch)
+    pytest.importorskip("distributed")
+    many_tasks(monkeypatch)
     here = {case: _run(case, monkeypatch, None) for case in ("small_pools", "sub_market_small_pools_locks")}
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
-        executor = _Counting(client.get_executor())
+    with local_cluster() as client:
+        executor = Recording(client.get_executor())
         for case, want in here.items():
             assert _run(case, monkeypatch, executor) == want, case
-        assert "scan_task" in executor.calls and "exact_task" in executor.calls
+        assert {"scan_task", "exact_task"} <= executor.names
         # the mentors' factors and the lookup tables went to the workers once (scattered):
         # the tasks carry futures of them
-        assert all("Future" in kinds for name, kinds in zip(executor.calls, executor.kinds))
+        assert all("Future" in c.kinds for c in executor.calls)
 
 
-def test_pair_uses_the_module_default_executor_with_the_same_pairs(monkeypatch, process_pool):
+@pytest.mark.parametrize("given", ["module_default", "argument"])
+def test_pair_on_an_executor_gives_the_same_pairs(monkeypatch, process_pool, given):
+    """The block passes of ``pair()`` at scale run on ``remote.EXECUTOR`` (the module default)
+    or on ``mm.pair(..., executor=)``, with the same pairs."""
     mentors, mentees = _org(12, n=200, m=50)
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
     monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 2000)
-    _many_tasks(monkeypatch)
+    many_tasks(monkeypatch)
     here = pl.pair(mentors, mentees)
-    counting = _Counting(process_pool)
-    monkeypatch.setattr(remote, "EXECUTOR", counting)
-    there = pl.pair(mentors, mentees)
+    counting = Recording(process_pool)
+    if given == "module_default":
+        monkeypatch.setattr(remote, "EXECUTOR", counting)
+        there = pl.pair(mentors, mentees)
+    else:
+        there = pl.pair(mentors, mentees, executor=counting)
+        assert remote.current() is None  # the executor was this call's only
     assert here.certificate["method"] == "sparse_min_cost_flow+dual_check_on_bounds"
-    assert there.status == here.status == "optimal"
-    assert there.objective == here.objective
-    assert there.pairs.equals(here.pairs) and there.unmatched.equals(here.unmatched)
-    assert "scan_task" in counting.calls
+    assert here.status == "optimal"
+    assert_same_result(here, there)
+    assert "scan_task" in counting.names
 
 
 def test_a_task_carries_its_rows_and_the_lookup_tables_never_all_the_bounds():
@@ -251,18 +219,3 @@ def test_a_pass_takes_blocks_of_four_million_pairs_and_at_least_min_block_rows(n
     blocks = passes._pass_blocks(n, width)
     assert blocks[0] == (0, min(rows, n)) and blocks[-1][1] == n
     assert all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:]))  # every row once, in order
-
-
-def test_pair_takes_an_executor_argument_with_the_same_pairs(monkeypatch, process_pool):
-    """``mm.pair(..., executor=)``: the block passes run there, the pairs are the same."""
-    mentors, mentees = _org(12, n=200, m=50)
-    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
-    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 2000)
-    _many_tasks(monkeypatch)
-    here = pl.pair(mentors, mentees)
-    counting = _Counting(process_pool)
-    there = pl.pair(mentors, mentees, executor=counting)
-    assert remote.current() is None  # the executor was this call's only
-    assert there.objective == here.objective
-    assert there.pairs.equals(here.pairs) and there.unmatched.equals(here.unmatched)
-    assert "scan_task" in counting.calls

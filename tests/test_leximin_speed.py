@@ -13,9 +13,9 @@ from hypothesis import given, settings, strategies as st
 from mentormatch.errors import InfeasibleError
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SolverOptions
-from mentormatch.solvers import fair
+from mentormatch.solvers import leximin
 from mentormatch.solvers.cpsat import score_scale
-from mentormatch.solvers.fair import _cp_leximin, _flow_leximin, solve_leximin
+from mentormatch.solvers.leximin import _cp_leximin, _flow_leximin, solve_leximin
 from strategies import assignment_problems, feasible_assignments, violations
 
 #: (window limit, path searches on): one level per min-cost flow, the widest windows, and
@@ -32,8 +32,8 @@ def levels(problem: AssignmentProblem, chosen) -> list[int]:
 
 def flow_leximin(problem: AssignmentProblem, mode=(2 ** 62, True)):
     limit, reroute = mode
-    with mock.patch.object(fair, "_WINDOW_LIMIT", limit), \
-            mock.patch.object(fair, "_REROUTE", reroute):
+    with mock.patch.object(leximin, "_WINDOW_LIMIT", limit), \
+            mock.patch.object(leximin, "_REROUTE", reroute):
         return solve_leximin(problem, SolverOptions())
 
 

@@ -13,35 +13,21 @@ import pytest
 import mentormatch as mm
 import mentormatch.solvers.bounded as bounded
 from mentormatch import pipeline as pl
-from mentormatch.solvers import certify
 from mentormatch.solvers.bounded import passes, remote
+
+from _support import Recording, assert_same_result, local_cluster, many_tasks
 
 #: Dask's "large graph" threshold in these tests: above what a task carries now, below what a
 #: task of the same pass carried before (its rows' bound matrices; checked below).
 THRESHOLD = 24_000
 
 
-class _Sizing:
-    """An executor that records each task's function, argument types and pickled size (the
-    futures aside: Dask sends their keys)."""
-
-    def __init__(self, inner):
-        self.inner, self._client, self.calls = inner, inner._client, []
-
-    def submit(self, fn, *args):
-        size = sum(len(pickle.dumps(a)) for a in args if type(a).__name__ != "Future")
-        self.calls.append((fn.__name__, [type(a).__name__ for a in args], size))
-        return self.inner.submit(fn, *args)
-
-
 def _setup(monkeypatch):
     """The scale path at 400 x 60, a pass in tasks of 8 blocks of about 33 rows, with a
     sub-market (a view of every third row) and small pools (rows scanned in full, re-checks)."""
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
-    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 2000)
-    monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
+    many_tasks(monkeypatch, block_elements=2000, blocks_per_task=8, pairs_per_task=None)
     monkeypatch.setattr(passes, "BLOCK_FACTOR", 1)  # blocks of about 33 rows (see above)
-    monkeypatch.setattr(remote, "BLOCKS_PER_TASK", 8)
     monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
     monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 4)
@@ -51,7 +37,7 @@ def _setup(monkeypatch):
 
 
 def test_a_pass_on_a_local_cluster_sends_its_rows_once_without_a_large_graph(monkeypatch):
-    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("distributed")
     import dask
 
     mentors, mentees = _setup(monkeypatch)
@@ -61,17 +47,15 @@ def test_a_pass_on_a_local_cluster_sends_its_rows_once_without_a_large_graph(mon
     scorer = pl.prepare(mentors, mentees).scorer
     rows = passes._pass_blocks(scorer.n, scorer.m)[remote.BLOCKS_PER_TASK - 1][1]
     assert len(pickle.dumps(scorer.bounds_rows(0, rows))) > 2 * THRESHOLD
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=50) as cluster, distributed.Client(cluster) as client, \
+    with local_cluster() as client, \
             dask.config.set({"distributed.admin.large-graph-warning-threshold": THRESHOLD}):
-        executor = _Sizing(client.get_executor())
+        executor = Recording(client.get_executor(), sizes=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             there = pl.pair(mentors, mentees, executor=executor)
     assert not [w for w in caught if "large graph" in str(w.message)]
-    assert there.status == here.status and there.objective == here.objective
-    assert there.pairs.equals(here.pairs) and there.unmatched.equals(here.unmatched)
-    scans = [(kinds, size) for name, kinds, size in executor.calls if name == "scan_task"]
+    assert_same_result(here, there)
+    scans = [(c.kinds, c.size) for c in executor.calls if c.name == "scan_task"]
     assert len(scans) > 4
     # the passes of several tasks (and the large ones of one) sent their rows beforehand: their
     # tasks carry futures of them; the others carry their few rows

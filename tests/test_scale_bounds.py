@@ -11,10 +11,12 @@ from mentormatch import synthetic
 from mentormatch.features import Context
 from mentormatch.pairs import Candidates
 from mentormatch.rules import Rules
-from mentormatch.scale import BIG, BoundedScorer, bounded_scorer
+from mentormatch.scale import BIG, bounded_scorer
 from mentormatch.scoring import prepare_features
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.bounded import child, passes, rank, solve_bounded
+
+from _support import exact_round as _exact_round, scorer_of as _bounded
 
 
 def _org(seed: int, n: int = 90, m: int = 30, holes: bool = False):
@@ -111,23 +113,6 @@ RULES = [
      "features": {"experience": {"junior_mentor": "ineligible"}, "readiness": {"min_readiness": 0.55}}},
     {"weights": {"geography": 2.0, "preference": 0.0, "personality": 1.0}},
 ]
-
-
-def _exact_round(mentors, mentees, programme):
-    """The exact path's view of a round: eligibility, rule counts and scores of every pair."""
-    prep = pl.prepare(mentors, mentees, programme)
-    d = prep.data
-    n, m = len(d["mentees"]), len(d["mentors"])
-    eligible = d["eligible"].reshape(n, m)
-    scores = np.full((n, m), -np.inf)
-    scores[eligible] = d["scores"].total.reshape(n, m)[eligible]
-    return prep, eligible, scores
-
-
-def _bounded(prep, programme) -> BoundedScorer:
-    d = prep.data
-    return BoundedScorer(d["mentees"], d["mentors"], Rules.coerce(programme),
-                         Context(framework=d["framework"]), prep.mentee_ids, prep.mentor_ids)
 
 
 @pytest.mark.parametrize("programme", RULES)

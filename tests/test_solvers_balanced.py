@@ -10,9 +10,9 @@ import pytest
 import mentormatch as mm
 from mentormatch import pipeline as P
 from mentormatch.solvers import SolverOptions, engine
-from mentormatch.solvers.engine import solve_source
-from mentormatch.solvers.sources import ArraySource, BlockSource
 from mentormatch.testing import violations
+
+from _support import force_scale_path, recheck_pairs, solve_and_recheck, source_of
 
 
 def _reference(p) -> float:
@@ -56,17 +56,10 @@ def _instance(seed, n=14, m=6):
 def test_balanced_loads_hold_against_the_exact_optimum(monkeypatch, seed, kind):
     monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)  # the flows' answer alone
     p = _instance(seed)
-    dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
-    dense[p.pairs.mentee, p.pairs.mentor] = p.score
-    src = (ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
-           if kind == "array" else BlockSource(lambda rows: dense[rows], p.n_mentees, p.n_mentors))
     best = _reference(p)
-    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    sol, _ = solve_and_recheck(p, source_of(p, kind))  # balanced, recomputed
     assert sol.certificate["method"] == "balanced loads by a certified flow per level"
     assert sol.bound >= best - 1e-6  # the bound holds over every assignment
-    pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
-    assert np.all(pos >= 0) and violations(p, pos) == []  # balanced, recomputed
-    assert float(p.score[pos].sum()) == pytest.approx(sol.objective, abs=1e-9)
     assert sol.objective <= best + 1e-9
     assert (sol.status == "optimal") == (sol.gap <= 1e-6)
     if sol.status == "optimal":
@@ -85,10 +78,7 @@ def test_the_plain_optimum_is_not_balanced_here_and_the_answer_is():
             break
     else:
         raise AssertionError("no instance where the plain optimum is unbalanced")
-    src = ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
-    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
-    pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
-    assert violations(p, pos) == []
+    sol, _ = solve_and_recheck(p, source_of(p, "array"))  # balanced, recomputed
     assert sol.status == "optimal" and sol.objective == pytest.approx(_reference(p), abs=1e-6)
 
 
@@ -98,18 +88,11 @@ def test_pair_on_the_scale_path_keeps_loads_balanced(monkeypatch, bounds):
     programme = {"constraints": {"balanced_load": True}, "time_limit": 20}
     small = P.prepare(mentors, mentees, programme)
     whole = mm.pair(mentors, mentees, programme)
-    monkeypatch.setattr(P, "LARGE_PAIRS", 100)
-    monkeypatch.setattr(P, "USE_BOUNDS", bounds)
-    monkeypatch.setattr(P, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+    source = force_scale_path(monkeypatch, bounds)
     monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
     r = mm.pair(mentors, mentees, programme)
-    assert r.certificate["source"] == ("BoundedSource" if bounds else "BlockSource")
+    assert r.certificate["source"] == source
     assert r.certificate["method"] == "balanced loads by a certified flow per level"
     loads = r.pairs.groupby("mentor_id").size()
     assert loads.max() - loads.min() <= 1
-    mentee = np.asarray(small.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
-    mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
-    pos = small.problem.pairs.locate(mentee, mentor)
-    assert np.all(pos >= 0) and violations(small.problem, pos) == []
-    assert float(small.problem.score[pos].sum()) == pytest.approx(r.objective, abs=1e-6)
-    assert r.objective <= whole.bound + 1e-6 and whole.objective <= r.bound + 1e-6
+    recheck_pairs(small, r, whole)

@@ -9,7 +9,8 @@ import pytest
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import SideConstraints, SolverOptions, get_solver
 from mentormatch.solvers.base import AssignmentProblem
-from mentormatch.solvers.fair import _cp_maxmin, solve_leximin, solve_maxmin
+from mentormatch.solvers.fair import _cp_maxmin, solve_maxmin
+from mentormatch.solvers.leximin import solve_leximin
 
 from test_solvers_cpsat import all_assignments, feasible
 

@@ -12,8 +12,9 @@ from mentormatch import pipeline as P
 from mentormatch.solvers import SolverOptions, engine
 from mentormatch.solvers.certify import solve_flow_any
 from mentormatch.solvers.engine import solve_source
-from mentormatch.solvers.sources import ArraySource, BlockSource
 from mentormatch.testing import violations
+
+from _support import force_scale_path, recheck_pairs, solve_and_recheck, source_of
 
 
 def _reference(p, time_limit: float | None = None) -> float:
@@ -70,17 +71,10 @@ def _binding(seed):
 @pytest.mark.parametrize("kind", ["array", "blocks"])
 def test_the_score_floor_lagrangian_holds_against_the_full_model(seed, kind):
     p = _binding(seed)
-    dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
-    dense[p.pairs.mentee, p.pairs.mentor] = p.score
-    src = (ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
-           if kind == "array" else BlockSource(lambda rows: dense[rows], p.n_mentees, p.n_mentors))
     best = _reference(p)
-    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    sol, _ = solve_and_recheck(p, source_of(p, kind))  # every floor, recomputed
     assert sol.bound >= best - 1e-6  # the bound holds over every pair
     assert sol.objective <= best + 1e-9
-    pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
-    assert np.all(pos >= 0) and violations(p, pos) == []  # every floor, recomputed
-    assert float(p.score[pos].sum()) == pytest.approx(sol.objective, abs=1e-9)
     assert (sol.status == "optimal") == (sol.gap <= 1e-6)
     if sol.status == "optimal":
         assert sol.objective == pytest.approx(best, abs=1e-6)
@@ -90,8 +84,8 @@ def test_the_lagrangian_runs_first_and_names_itself(monkeypatch):
     """Above LAGRANGE_PAIRS the engine answers with the score floors' Lagrangian alone."""
     monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
     p = _binding(3)
-    src = ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
-    _, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    _, sol = solve_source(source_of(p, "array"), p.capacity, side=p.side,
+                          options=SolverOptions(time_limit=30))
     assert sol.certificate["method"] == "lagrangian score floors + certified flow"
     assert sol.certificate["flows"] >= 2  # the floors bind: the multipliers moved
     assert sol.bound >= _reference(p) - 1e-6
@@ -102,12 +96,9 @@ def test_a_negative_score_voids_the_lagrangian_and_the_column_generation_answers
     generation, whose answer still meets the floors and holds against the full model."""
     p = _binding(1)
     p.score = p.score - 0.2
-    src = ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, p.n_mentees, p.n_mentors)
-    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=30))
+    sol, _ = solve_and_recheck(p, source_of(p, "array"))  # the floors, recomputed
     assert "lagrangian" not in sol.certificate
     assert sol.certificate["method"] != "lagrangian score floors + certified flow"
-    pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
-    assert violations(p, pos) == []
     assert sol.bound >= _reference(p) - 1e-6
 
 
@@ -126,19 +117,12 @@ def test_pair_on_the_scale_path_meets_the_score_floor(monkeypatch, bounds):
     ran = []
     solve = scorefloors.solve_score_floors
     monkeypatch.setattr(scorefloors, "solve_score_floors", lambda *a: ran.append(solve(*a)) or ran[-1])
-    monkeypatch.setattr(P, "LARGE_PAIRS", 100)
-    monkeypatch.setattr(P, "USE_BOUNDS", bounds)
-    monkeypatch.setattr(P, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+    source = force_scale_path(monkeypatch, bounds)
     r = mm.pair(mentors, mentees, programme)
-    assert r.certificate["source"] == ("BoundedSource" if bounds else "BlockSource")
+    assert r.certificate["source"] == source
     assert r.bound >= best - 1e-6
     assert len(ran) == 1 and ran[0] is not None  # the Lagrangian ran on the scaled source
     assert ran[0].bound >= best - 1e-6 and ran[0].value <= r.objective + 1e-9
-    mentee = np.asarray(small.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
-    mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
-    pos = small.problem.pairs.locate(mentee, mentor)
-    assert np.all(pos >= 0) and violations(small.problem, pos) == []
-    assert float(small.problem.score[pos].sum()) == pytest.approx(r.objective, abs=1e-6)
-    assert r.objective <= whole.bound + 1e-6 and whole.objective <= r.bound + 1e-6
+    recheck_pairs(small, r, whole)
     if r.status == "optimal" and whole.status == "optimal":
         assert r.objective == pytest.approx(whole.objective, abs=1e-6)

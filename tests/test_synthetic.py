@@ -182,6 +182,28 @@ def test_bad_arguments_are_named():
     with pytest.raises(ValidationError) as err:
         organisation(preference_share=1.5)
     assert err.value.problems[0].column == "preference_share"
+    with pytest.raises(ValidationError) as err:
+        organisation(trait_jitter=-0.1)
+    assert err.value.problems[0].column == "trait_jitter"
+    with pytest.raises(ValidationError) as err:
+        mm.synthetic.jitter_traits(organisation(5, 3)[0].drop(columns=["neuroticism"]), seed=1)
+    assert (err.value.problems[0].column, err.value.problems[0].value) == ("table", ["neuroticism"])
+
+
+def test_trait_jitter_moves_only_the_big_five_within_the_width_and_the_scale():
+    from mentormatch.schema import BIG_FIVE
+
+    traits = list(BIG_FIVE)
+    for plain, moved in zip(organisation(150, 40, seed=5), organisation(150, 40, seed=5, trait_jitter=0.2)):
+        pd.testing.assert_frame_equal(moved.drop(columns=traits), plain.drop(columns=traits))
+        step = (moved[traits] - plain[traits]).to_numpy()
+        assert np.abs(step).max() <= 0.2 and (step != 0).mean() > 0.9
+        assert moved[traits].to_numpy().min() >= 1.0 and moved[traits].to_numpy().max() <= 5.0
+    a = organisation(60, 20, seed=5, trait_jitter=0.05)
+    for x, y in zip(a, organisation(60, 20, seed=5, trait_jitter=0.05)):
+        pd.testing.assert_frame_equal(x, y)  # seeded
+    # no two people of a table keep the same five traits
+    assert not a[0][traits].duplicated().any() and not a[1][traits].duplicated().any()
 
 
 def _framework(levels):

@@ -2,8 +2,8 @@
 bounds (:func:`mentormatch.solvers.bounded.start.starting_from`), and the answer is the cold solve's:
 the same pairs, scores, objective and unmatched mentees, for every kind of change.
 
-The tables are the synthetic ones with their Big Five columns moved by a seeded jitter:
-the synthetic scores are sums of rounded values, so they tie often, and among optima of equal
+The tables are the synthetic ones with their Big Five columns moved by a seeded jitter
+(``organisation(trait_jitter=...)``): the synthetic scores are sums of rounded values, so they tie often, and among optima of equal
 total the flow on another sparse set may choose another one (issue 23, "ties across
 sources"). Without ties the optimum is unique and both solves must find it."""
 from __future__ import annotations
@@ -19,21 +19,8 @@ from mentormatch import pipeline as pl
 from mentormatch.solvers.bounded import start as warm_start
 from mentormatch.whatif import last_prices
 
-#: The Big Five columns (continuous, a product of factors in the bounds): jittered, they make
-#: the scores continuous without changing the groups the scale path's bounds are keyed by.
-TRAITS = {"openness": (1, 5), "conscientiousness": (1, 5), "extraversion": (1, 5), "agreeableness": (1, 5),
-          "neuroticism": (1, 5)}
-
-
-def _jitter(table, seed):
-    rng = np.random.default_rng(seed)
-    return table.assign(**{c: np.clip(table[c] + rng.uniform(-0.05, 0.05, len(table)), lo, hi)
-                           for c, (lo, hi) in TRAITS.items()})
-
-
 def _tables(seed, n=240, m=50):
-    mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
-    return _jitter(mentors, seed), _jitter(mentees, seed + 100)
+    return mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed, trait_jitter=0.05)
 
 
 def _change(kind, result, mentors):
@@ -44,7 +31,7 @@ def _change(kind, result, mentors):
         return {"weights": {"geography": 2.0, "personality": 0.5}}
     if kind == "capacity":
         return {"capacity": {busy[0]: 0, busy[1]: 1, busy[2]: 9}}
-    new = _jitter(mentors.iloc[:3].assign(id=["NEW1", "NEW2", "NEW3"], manager_id=""), 7)
+    new = mm.synthetic.jitter_traits(mentors.iloc[:3].assign(id=["NEW1", "NEW2", "NEW3"], manager_id=""), 7)
     return {"add_mentors": new}
 
 

@@ -36,7 +36,7 @@ from .careers import CareerFramework
 from .errors import Problem, ValidationError
 from .schema import BIG_FIVE, COMPETENCY_PREFIX
 
-__all__ = ["organisation", "cities", "REGIONS"]
+__all__ = ["organisation", "jitter_traits", "cities", "REGIONS"]
 
 REGIONS = ("NA", "EMEA", "APAC")
 # countries where the sales organisation has offices
@@ -127,6 +127,14 @@ def cities() -> pd.DataFrame:
 
 def _bad(name: str, value, expected: str) -> ValidationError:
     return ValidationError(Problem("arguments", name, None, None, value, expected))
+
+
+def _number(name: str, value, expected: str, high: float = np.inf) -> float:
+    """``value`` when it is a number in ``[0, high]``; otherwise the error naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 <= value <= high:
+        raise _bad(name, value, expected)
+    return value
 
 
 def _count(name: str, value) -> int:
@@ -249,7 +257,8 @@ def _join(ids: np.ndarray, chosen: np.ndarray, n_rows: int, rows: np.ndarray) ->
 
 def organisation(n_mentees: int = 200, n_mentors: int = 60, seed: int = 0, *,
                  framework: CareerFramework | None = None,
-                 preference_share: float = 0.3) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 preference_share: float = 0.3,
+                 trait_jitter: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded, realistic sales organisation: a mentors table and a mentees table.
 
     Parameters
@@ -264,6 +273,10 @@ def organisation(n_mentees: int = 200, n_mentors: int = 60, seed: int = 0, *,
         of the levels and the other mentors the levels in between.
     preference_share : float in [0, 1]
         Share of mentees who state a ranked list of 1-3 mentors (``preferences``).
+    trait_jitter : float >= 0
+        When above 0, the Big Five of both tables are moved by :func:`jitter_traits` with this
+        width (the mentors' with ``seed``, the mentees' with ``seed + 100``): scores without
+        ties. Every other column is the same as without.
 
     Returns
     -------
@@ -284,7 +297,8 @@ def organisation(n_mentees: int = 200, n_mentors: int = 60, seed: int = 0, *,
     Raises
     ------
     ValidationError
-        When a size is not an integer >= 1 or ``preference_share`` is not in [0, 1].
+        When a size is not an integer >= 1, ``preference_share`` is not in [0, 1] or
+        ``trait_jitter`` is not a number >= 0.
 
     Examples
     --------
@@ -293,13 +307,14 @@ def organisation(n_mentees: int = 200, n_mentors: int = 60, seed: int = 0, *,
     (8, 20)
     >>> bool(mentees["manager_id"].isin(mentors["id"]).all())
     True
+    >>> moved, _ = organisation(n_mentees=20, n_mentors=8, seed=1, trait_jitter=0.05)
+    >>> moved.drop(columns=list(BIG_FIVE)).equals(mentors.drop(columns=list(BIG_FIVE)))
+    True
     """
     n_e = _count("n_mentees", n_mentees)
     n_m = _count("n_mentors", n_mentors)
-    share = preference_share
-    if isinstance(share, bool) or not isinstance(share, (int, float, np.integer, np.floating)) \
-            or not 0 <= share <= 1:
-        raise _bad("preference_share", preference_share, "a number in [0, 1]")
+    share = _number("preference_share", preference_share, "a number in [0, 1]", high=1.0)
+    _number("trait_jitter", trait_jitter, "a number >= 0")
     fw = CareerFramework.sales() if framework is None else framework
     rng = np.random.default_rng(seed)
     n = n_m + n_e  # global person index: mentors 0..n_m-1, then mentees
@@ -477,7 +492,44 @@ def organisation(n_mentees: int = 200, n_mentors: int = 60, seed: int = 0, *,
         "manager_suggestions": suggestions,
         **comps_of(se),
     })
-    return _tidy(mentors), _tidy(mentees)
+    mentors, mentees = _tidy(mentors), _tidy(mentees)
+    if trait_jitter > 0:
+        mentors = jitter_traits(mentors, seed, trait_jitter)
+        mentees = jitter_traits(mentees, seed + 100, trait_jitter)
+    return mentors, mentees
+
+
+def jitter_traits(table: pd.DataFrame, seed: int, width: float = 0.05) -> pd.DataFrame:
+    """A copy of ``table`` with its Big Five columns moved by a seeded uniform draw in
+    ``[-width, width]``, clipped to the 1-5 scale.
+
+    The synthetic traits have one decimal, and the synthetic scores are sums of such rounded
+    values, so they tie often and a problem has many optima. Moved, the traits make the scores
+    continuous (one optimum) without changing the groups the scale path's bounds are keyed by.
+    Each trait takes ``len(table)`` draws of ``numpy.random.default_rng(seed)``, in the order of
+    ``BIG_FIVE`` (openness .. neuroticism); the other columns are kept as they are.
+
+    Raises
+    ------
+    ValidationError
+        When ``width`` is not a number >= 0 or ``table`` lacks a Big Five column.
+
+    Examples
+    --------
+    >>> mentors, _ = organisation(n_mentees=6, n_mentors=4, seed=2)
+    >>> moved = jitter_traits(mentors, seed=2)
+    >>> step = (moved[list(BIG_FIVE)] - mentors[list(BIG_FIVE)]).abs()
+    >>> bool((step <= 0.05).all().all()), moved.drop(columns=list(BIG_FIVE)).equals(
+    ...     mentors.drop(columns=list(BIG_FIVE)))
+    (True, True)
+    """
+    _number("width", width, "a number >= 0")
+    missing = [t for t in BIG_FIVE if t not in table.columns]
+    if missing:
+        raise _bad("table", missing, f"a table with every Big Five column {list(BIG_FIVE)} (these are missing)")
+    rng = np.random.default_rng(seed)
+    return table.assign(**{t: np.clip(table[t] + rng.uniform(-width, width, len(table)), 1.0, 5.0)
+                           for t in BIG_FIVE})
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:

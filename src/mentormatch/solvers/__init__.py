@@ -12,7 +12,7 @@ SOLVERS: dict[str, SolverFn] = {}
 #: `import mentormatch` and a plain flow solve do not pay for scipy.optimize or CP-SAT).
 BUILTIN: dict[str, str] = {
     "flow": "certify", "hungarian": "hungarian", "random": "baselines", "greedy": "baselines",
-    "cpsat": "cpsat", "mip": "engine", "stable": "stable", "maxmin": "fair", "leximin": "fair",
+    "cpsat": "cpsat", "mip": "engine", "stable": "stable", "maxmin": "fair", "leximin": "leximin",
 }
 
 

@@ -51,80 +51,26 @@ recorded outcomes can calibrate it.
 is at least the value of every feasible assignment, whatever pairs it uses: pairs that are not
 candidates contribute ``max(0, rc)``. :meth:`LinearModel.pair_reduced_costs` prices any pairs,
 so the engine can compute ``U`` over all pairs of any source, block by block.
+
+The terms beside the pair columns (the success link, the budget's rounding, :class:`Branch`, the
+``y``, ``z``, ``L`` and ``e`` columns, the check of an assignment) are in
+:mod:`mentormatch.solvers.linear_rows`.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from .base import AssignmentProblem, SideConstraints
+from .base import AssignmentProblem
+from .linear_rows import Branch, budget_rounded, extra_columns, success_probability, violations
 
 __all__ = ["LinearModel", "Branch", "success_probability", "FAMILIES"]
 
 #: Constraint families that can be relaxed one at a time to find which ones conflict.
 FAMILIES = ("locked", "min_load", "budget", "reservation", "balanced_load", "score_floor",
             "share_floor")
-
-
-def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
-    """The documented link from a pair's score to its probability of success (see module)."""
-    scale = side.success_scale if side.success_scale and side.success_scale > 0 else 1.0
-    return np.clip(np.asarray(score, dtype=np.float64) / scale, 0.0, 1.0)
-
-
-def budget_rounded(budget: float, per: np.ndarray, fixed: np.ndarray) -> float:
-    """The budget rounded down to what whole stipends can spend: when every stipend is a
-    multiple of ``g`` (in cents), no assignment spends more than ``floor(budget / g) * g``. The
-    same integer assignments meet it, and the relaxation gets much tighter (a Chvatal-Gomory
-    rounding): at 500 x 150 with stipends of 500 + 250 a mentee it closed most of the gap.
-
-    >>> budget_rounded(143200.0, np.array([250.0, 250.0]), np.array([500.0, 0.0]))
-    143000.0
-    """
-    cents = np.round(np.concatenate([per, fixed]) * 100)
-    if not np.allclose(cents / 100, np.concatenate([per, fixed]), atol=1e-9) or budget < 0:
-        return budget
-    nz = np.abs(cents[cents != 0]).astype(np.int64)
-    if not len(nz):
-        return budget
-    g = int(np.gcd.reduce(nz))
-    return math.floor(budget * 100 / g + 1e-9) * g / 100
-
-
-@dataclass(frozen=True)
-class Branch:
-    """The restrictions of a branch-and-bound node (:mod:`mentormatch.solvers.branch`): bounds
-    on the number of active mentors and the number of pairs (``None``: free), the mentors fixed
-    inactive (``off``) or active (``on``), the pairs fixed out (``pairs_out``) or in
-    (``pairs_in``, keys ``mentee * n_mentors + mentor``, candidates only), and the objective's
-    charge per unit of each aggregate row's elastic slack. ``Branch()`` restricts nothing: the
-    root."""
-
-    active_lo: float | None = None
-    active_hi: float | None = None
-    pairs_lo: float | None = None
-    pairs_hi: float | None = None
-    off: tuple = ()
-    on: tuple = ()
-    pairs_out: tuple = ()
-    pairs_in: tuple = ()
-    penalty: float = 1.0
-
-    def pair_bounds(self, keys: np.ndarray, lower: np.ndarray, upper: np.ndarray):
-        """The bounds of the pair columns ``keys`` in this node, from their root bounds."""
-        lower, upper = np.array(lower, float), np.array(upper, float)
-        if self.pairs_in:
-            lower[np.isin(keys, np.asarray(self.pairs_in, np.int64))] = 1.0
-        if self.pairs_out:
-            upper[np.isin(keys, np.asarray(self.pairs_out, np.int64))] = 0.0
-        return lower, upper
-
-    @property
-    def free(self) -> bool:
-        return self == Branch(penalty=self.penalty)
 
 
 @dataclass
@@ -232,7 +178,10 @@ class LinearModel:
         self.rhs = rhs
         self.sizes = np.bincount(group[group >= 0], minlength=len(self.gpos))[self.groups]
         self.branch = Branch()
-        self._extra = self._extra_columns()
+        starts, self._extra = extra_columns(self)  # the y, z, L and e columns
+        self.y_at, self.z_at, self.level_at, self.slack_at = (starts[k] for k in
+                                                              ("y", "z", "level", "slack"))
+        self.n_extra = self._extra[0].shape[1]
         if self.aggregated:
             self.set_branch(self.branch)
 
@@ -261,7 +210,7 @@ class LinearModel:
         return slice(b.start, b.start + b.count)
 
     # ---------------------------------------------------------------------------------------
-    # columns
+    # the pair columns (the others: linear_rows.extra_columns)
     # ---------------------------------------------------------------------------------------
     @property
     def monotone(self) -> bool:
@@ -327,81 +276,6 @@ class LinearModel:
         if extra is not None and self.stage == "score":
             objective = objective + extra
         return (np.concatenate(cols), np.concatenate(rows), np.concatenate(vals)), objective
-
-    def _extra_columns(self):
-        """The y, z and L columns: (matrix rows x columns, objective, lower, upper, integer)."""
-        cols, rows, vals, obj, lo, hi, integer = [], [], [], [], [], [], []
-        at = 0
-        m, n = self.m, self.n
-        self.y_at = self.z_at = self.level_at = None
-        if self.use_y:
-            self.y_at = at
-            jj = np.arange(m)
-            cols.append(at + jj); rows.append(self.rows["capacity"].start + jj)
-            vals.append(-np.asarray(self.problem.capacity, float))
-            if len(self.min_rows):
-                cols.append(at + self.min_rows); rows.append(self.rows["min_load"].start + np.arange(len(self.min_rows)))
-                vals.append(self.min_load[self.min_rows])
-            if self.budget:
-                on = np.flatnonzero(self.fixed != 0)
-                cols.append(at + on); rows.append(np.full(len(on), self.rows["budget"].start))
-                vals.append(self.fixed[on])
-            if len(self.res_rows):
-                cols.append(at + self.res_rows)
-                rows.append(self.rows["reservation"].start + np.arange(len(self.res_rows)))
-                vals.append(self.res_need[self.res_rows])
-            if self.balanced:
-                cols += [at + jj, at + jj]
-                rows += [self.rows["balanced_hi"].start + jj, self.rows["balanced_lo"].start + jj]
-                vals += [np.full(m, self.top), np.full(m, self.top)]
-            if self.aggregated:
-                cols += [at + jj, at + jj]
-                rows += [np.full(m, self.rows["aggregate"].start),
-                         np.full(m, self.rows["aggregate"].start + 1)]
-                vals += [np.ones(m), -np.ones(m)]
-            obj.append(np.zeros(m)); lo.append(np.zeros(m)); hi.append(np.ones(m))
-            integer.append(np.ones(m, bool))
-            at += m
-        if self.use_z:
-            self.z_at = at
-            ii = np.arange(n)
-            cols.append(at + ii); rows.append(self.rows["link"].start + ii); vals.append(np.ones(n))
-            g = self.group
-            if self.share:
-                on = np.flatnonzero(g >= 0)
-                cols.append(at + on); rows.append(self.rows["share_floor"].start + self.gpos[g[on]])
-                vals.append(-np.ones(len(on)))
-            if self.coverage_rows:
-                cols.append(at + ii); rows.append(np.full(n, self.rows["coverage"].start))
-                vals.append(-np.ones(n))
-            obj.append(np.ones(n) if self.stage == "coverage" else np.zeros(n))
-            lo.append(np.zeros(n)); hi.append(np.ones(n)); integer.append(np.zeros(n, bool))
-            at += n
-        if self.use_level:
-            self.level_at = at
-            cols += [np.full(m, at), np.full(m, at)]
-            rows += [np.arange(self.rows["balanced_hi"].start, self.rows["balanced_hi"].start + m),
-                     np.arange(self.rows["balanced_lo"].start, self.rows["balanced_lo"].start + m)]
-            vals += [-np.ones(m), np.ones(m)]
-            obj.append(np.zeros(1)); lo.append(np.zeros(1)); hi.append(np.array([self.top - 1]))
-            integer.append(np.ones(1, bool))
-            at += 1
-        self.slack_at = None
-        if self.aggregated:
-            self.slack_at = at
-            cols.append(at + np.arange(4))
-            rows.append(self.rows["aggregate"].start + np.arange(4))
-            vals.append(-np.ones(4))
-            obj.append(-np.ones(4)); lo.append(np.zeros(4))
-            hi.append(np.array([self.most_active, self.most_active, self.most_pairs,
-                                self.most_pairs]))
-            integer.append(np.zeros(4, bool))
-            at += 4
-        self.n_extra = at
-        cat = (lambda parts, dt=float: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
-        matrix = sp.csc_matrix((cat(vals), (cat(rows, np.int64), cat(cols, np.int64))),
-                               shape=(self.n_rows, at))
-        return matrix, cat(obj), cat(lo), cat(hi), cat(integer, bool)
 
     # ---------------------------------------------------------------------------------------
     # the model on a candidate set, and prices
@@ -506,41 +380,4 @@ class LinearModel:
 
     def check(self, mentee, mentor, score, chosen_mask) -> list[str]:
         """The families violated by an assignment (recomputed from the definitions)."""
-        return _violations(self, mentee[chosen_mask], mentor[chosen_mask], score[chosen_mask])
-
-
-def _violations(model: LinearModel, i, j, s) -> list[str]:
-    p, side = model.problem, model.side
-    bad = []
-    n_j = np.bincount(j, minlength=model.m).astype(float)
-    load_j = np.bincount(j, weights=np.asarray(p.load, float)[i], minlength=model.m)
-    if np.any(load_j > np.asarray(p.capacity, float) + 1e-7):
-        bad.append("capacity")
-    if np.any(np.bincount(i, minlength=model.n) > np.asarray(p.demand) + 1e-9):
-        bad.append("mentee")
-    act = n_j > 0
-    if np.any(act & (n_j < model.min_load - 1e-9)):
-        bad.append("min_load")
-    if model.budget and float(model.fixed[act].sum() + model.per[j].sum()) > float(side.budget) + 1e-6:
-        bad.append("budget")
-    if len(model.res_rows):
-        earn = model.per * n_j + np.bincount(j, weights=model.bonus[j] * success_probability(s, side),
-                                             minlength=model.m)
-        if np.any(act & (earn < model.res_need - 1e-7)):
-            bad.append("reservation")
-    if model.balanced and act.any() and n_j[act].max() - n_j[act].min() > 1:
-        bad.append("balanced_load")
-    matched = np.bincount(i, minlength=model.n) > 0
-    if model.share:
-        got = np.bincount(model.gpos[model.group[matched & (model.group >= 0)]],
-                          minlength=len(model.groups))
-        if np.any(got < -model.rhs[model._r("share_floor")] - 1e-9):
-            bad.append("share_floor")
-    if model.score_floor:
-        per = np.bincount(i, weights=s, minlength=model.n)
-        overall = per.sum() / model.n
-        for q, g in enumerate(model.groups):
-            if per[model.group == g].sum() / model.sizes[q] < float(side.score_floor) * overall - 1e-7:
-                bad.append("score_floor")
-                break
-    return bad
+        return violations(self, mentee[chosen_mask], mentor[chosen_mask], score[chosen_mask])

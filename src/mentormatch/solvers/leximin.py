@@ -1,0 +1,384 @@
+"""Leximin fairness (``"leximin"``): the most pairs, as for max-min
+(:mod:`mentormatch.solvers.fair`), then the best sorted vector of scores.
+
+**leximin** maximises the ascending sorted vector of the chosen pairs' scores
+lexicographically among the assignments with ``M`` pairs: the worst pair as good as possible,
+then the second worst, and so on. Equivalently (same length ``M``), with ``v_1 < v_2 < ...`` the
+distinct scores and ``c_r`` the number of chosen pairs of score ``v_r``, it minimises
+``(c_1, c_2, ...)`` lexicographically (levels compared after scaling scores to integers as
+:mod:`mentormatch.solvers.cpsat` does: exact for scores with at most six decimals).
+
+On plain problems (unit loads, no side constraints) leximin is exact with network flows only,
+on the free pairs (locked pairs add the same counts to every assignment):
+
+1. ``M`` by a max-flow, then the max-min level ``t`` by a binary search over the distinct levels
+   with a max-flow each; the pairs below ``t`` leave the network, and the last max-flow is the
+   current flow ``x`` (``M`` units: source -> mentee -> mentor -> sink).
+2. The levels are settled in ascending order. Invariant: every feasible flow of the current
+   network has the leximin-optimal counts on the settled levels, and ``x`` is one of them.
+   A pair at its bound in every such flow leaves the network (at 0: dropped; at 1: *forced*,
+   moved into the node supplies). Let ``r`` be the lowest open level ``x`` uses; the open
+   levels below it have minimum 0 (``x`` proves it) and are dropped.
+3. Path search: drop the pairs of level ``r`` and re-route each unit ``x`` has on them along a
+   residual path mentee -> mentor (breadth-first). If all go through, the minimum at ``r`` is
+   0. If the level has a single pair and its unit cannot be re-routed, no flow avoids it (a
+   flow without it would differ from ``x`` by a circulation containing such a path): the
+   minimum is 1 and the pair is forced.
+4. Otherwise a min-cost flow (OR-Tools) minimises the counts of a window of levels from ``r``
+   at once, lexicographically, with mixed-radix weights (level ``k`` weighs
+   ``prod_{k' > k} (N_k' + 1)``, ``N`` bounding its count, as many levels as int64 costs
+   allow). Optimal potentials (Bellman-Ford on the residual network) give reduced costs; by
+   complementary slackness every optimal flow has the pairs of reduced cost ``> 0`` at 0 and
+   those ``< 0`` at 1, and every flow respecting that is optimal, so fixing them keeps the
+   invariant with the window settled.
+
+Typical cost (one core; uniform scores, capacity ``5 = n / m``, complete eligibility): 1,000
+mentees x 200 mentors in about 1 s with six-decimal scores (every level distinct: mostly path
+searches), 0.1 s with two decimals; 2,000 x 400 with six decimals in about 6 s.
+
+With fractional loads or side constraints leximin runs on CP-SAT (the full model with
+``sum x = M``): for ``r = 1, 2, ...`` minimise ``c_r`` with ``c_1..c_{r-1}`` fixed at their
+minima, warm-started from the previous solution; a level that the current solution does not use
+is fixed at 0 without a solve. Each solve is an NP-hard-in-general CP-SAT proof: meant for
+small instances (tens of mentees); when the time limit (default 30 s for the whole sequence)
+stops it, it returns ``"feasible"`` with the levels proven so far.
+
+With demands above one, the vectors run over pairs, not mentees. The status is ``"optimal"``
+when every step was proven optimal.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+from ortools.sat.python import cp_model
+
+from . import register
+from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .cpsat import score_scale
+from .diagnose import bipartite_max_flow
+from .fair import _Cp, _left_by_locks, _plain
+
+_INT64_SAFE = 2 ** 62
+#: Largest product of level radices in one min-cost flow window (tests lower it).
+_WINDOW_LIMIT = 2 ** 62
+#: Try path searches before a min-cost flow to settle a level (tests switch it off).
+_REROUTE = True
+
+__all__ = ["solve_leximin"]
+
+
+def _residual_potentials(tail: np.ndarray, head: np.ndarray, cost: np.ndarray,
+                         n_nodes: int) -> np.ndarray:
+    """Shortest-path distances (int64) in a graph without negative cycles from a virtual root
+    joined to every node by a 0-cost arc: optimal dual potentials of a min-cost flow when the
+    graph is its residual network. Bellman-Ford, each round vectorised over the arcs whose
+    tail improved in the round before (at most one round per arc of the longest shortest
+    path)."""
+    order = np.argsort(tail, kind="stable")
+    tail, head, cost = tail[order], head[order], cost[order]
+    starts = np.searchsorted(tail, np.arange(n_nodes + 1))
+    d = np.zeros(n_nodes, dtype=np.int64)
+    changed = np.flatnonzero(np.diff(starts) > 0)
+    for _ in range(n_nodes + 1):
+        if not len(changed):
+            return d
+        lens = starts[changed + 1] - starts[changed]
+        arcs = np.repeat(starts[changed] - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
+        cand = d[tail[arcs]] + cost[arcs]
+        better = cand < d[head[arcs]]
+        if not better.any():
+            return d
+        h, c = head[arcs][better], cand[better]
+        np.minimum.at(d, h, c)
+        changed = np.unique(h)
+    raise RuntimeError("negative cycle in a residual network")  # pragma: no cover
+
+
+def _gather(order: np.ndarray, starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """The arcs ``order[starts[v]:starts[v + 1]]`` of every node ``v`` in ``nodes``, joined."""
+    lens = starts[nodes + 1] - starts[nodes]
+    base = np.repeat(starts[nodes] - np.cumsum(lens) + lens, lens)
+    return order[base + np.arange(int(lens.sum()))]
+
+
+class _Residual:
+    """Breadth-first path search in the residual network of a flow on fixed arcs (tail, head);
+    the arcs in and out of each node are indexed once."""
+
+    def __init__(self, tail: np.ndarray, head: np.ndarray, n_nodes: int):
+        self.tail, self.head, self.n_nodes = tail, head, n_nodes
+        self.out = np.argsort(tail, kind="stable")
+        self.out_at = np.searchsorted(tail[self.out], np.arange(n_nodes + 1))
+        self.into = np.argsort(head, kind="stable")
+        self.into_at = np.searchsorted(head[self.into], np.arange(n_nodes + 1))
+
+    def path(self, x: np.ndarray, ucap: np.ndarray, alive: np.ndarray, start: int, goal: int):
+        """A path ``start -> goal`` with room for one more unit of flow on the ``alive`` arcs
+        (forward where ``x < ucap``, backward where ``x > 0``): ``(forward arcs, backward
+        arcs)``, or None when there is none."""
+        tail, head = self.tail, self.head
+        seen = np.zeros(self.n_nodes, dtype=bool)
+        via = np.full(self.n_nodes, -1, dtype=np.int64)  # the arc a node was reached by
+        ahead = np.zeros(self.n_nodes, dtype=bool)  # ... forward (else backward)
+        seen[start] = True
+        frontier = np.array([start], dtype=np.int64)
+        while len(frontier) and not seen[goal]:
+            fa = _gather(self.out, self.out_at, frontier)
+            fa = fa[alive[fa] & (x[fa] < ucap[fa])]
+            ba = _gather(self.into, self.into_at, frontier)
+            ba = ba[alive[ba] & (x[ba] > 0)]
+            nodes = np.concatenate([head[fa], tail[ba]])
+            arcs = np.concatenate([fa, ba])
+            new = ~seen[nodes]
+            nodes, first = np.unique(nodes[new], return_index=True)
+            arcs = arcs[new][first]
+            seen[nodes] = True
+            via[nodes] = arcs
+            ahead[nodes] = first < np.count_nonzero(new[:len(fa)])
+            frontier = nodes
+        if not seen[goal]:
+            return None
+        fw, bw = [], []
+        node = goal
+        while node != start:
+            a = int(via[node])
+            if ahead[node]:
+                fw.append(a)
+                node = int(tail[a])
+            else:
+                bw.append(a)
+                node = int(head[a])
+        return np.array(fw, dtype=np.int64), np.array(bw, dtype=np.int64)
+
+
+def _flow_leximin(problem: AssignmentProblem, started: float,
+                  time_limit: float | None = None) -> Solution:
+    """Leximin on plain problems by a sequence of network flows (see the module docstring).
+    With a ``time_limit``, the levels are settled until it passes; the flow then held is a
+    feasible assignment with the most pairs whose counts on the settled levels are optimal."""
+    P = problem.pairs
+    n, m = problem.n_mentees, problem.n_mentors
+    locked, cap, supply = _left_by_locks(problem)
+    cap, supply = np.maximum(cap, 0), np.maximum(supply, 0)
+    scale = score_scale(problem.score)
+    sc = np.round(problem.score * scale).astype(np.int64)
+    free = np.flatnonzero(~locked)
+    fi, fj, lv = P.mentee[free], P.mentor[free], sc[free]
+
+    # 1. the most pairs, and the best worst level t (binary search with max-flows)
+    total, flow = bipartite_max_flow(fi, fj, supply, cap)
+    keep = np.ones(len(free), dtype=bool)
+    max_flows = 1
+    if total > 0:
+        values = np.unique(lv)
+        lo, hi = 0, len(values) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            k = lv >= values[mid]
+            val, fl = bipartite_max_flow(fi[k], fj[k], supply, cap)
+            max_flows += 1
+            if val == total:
+                lo, keep, flow = mid, k, fl
+            else:
+                hi = mid - 1
+    pos = free[keep]  # the pairs of level >= t, as arcs of the network below
+    t_low = int(lv[keep].min()) if keep.any() else 0  # the max-min level, proven
+
+    # 2. the network: source -> mentee (demand) -> mentor (1 per pair) -> sink (capacity),
+    # exactly `total` units. Arcs found at their bound in every optimal flow of a step leave it:
+    # at 0 they are dropped, at capacity they move into the node supplies (pairs: chosen).
+    src, snk = n + m, n + m + 1
+    n_nodes = n + m + 2
+    npair = len(pos)
+    tail = np.concatenate([np.full(n, src), P.mentee[pos], n + np.arange(m)]).astype(np.int64)
+    head = np.concatenate([np.arange(n), n + P.mentor[pos], np.full(m, snk)]).astype(np.int64)
+    ucap = np.concatenate([supply, np.ones(npair, np.int64), cap])
+    level = np.concatenate([np.full(n, -1), sc[pos], np.full(m, -1)]).astype(np.int64)
+    is_pair = np.zeros(len(tail), bool)
+    is_pair[n:n + npair] = True
+    x = np.concatenate([np.bincount(P.mentee[pos], weights=flow, minlength=n), flow,
+                        np.bincount(P.mentor[pos], weights=flow, minlength=m)]).astype(np.int64)
+    alive = ucap > 0
+    supplies = np.zeros(n_nodes, dtype=np.int64)
+    supplies[src], supplies[snk] = total, -total
+    forced = np.zeros(len(tail), bool)
+    residual = _Residual(tail, head, n_nodes)
+    limit = min(_WINDOW_LIMIT, int(_INT64_SAFE) // (4 * (n_nodes + 1)))
+    done = -np.inf  # the counts of the levels <= done are settled (leximin-optimal)
+    solves = reroutes = 0
+    stopped = False
+    while True:
+        if time_limit is not None and time.perf_counter() - started > time_limit:
+            stopped = True  # x is a feasible flow of `total` units: the answer so far
+            break
+        open_ = alive & is_pair & (level > done)
+        used = open_ & (x > 0)
+        if not used.any():  # no open level is used by this optimal flow: their minima are 0
+            alive[open_] = False
+            break
+        r = level[used].min()
+        below = open_ & (level < r)  # levels the flow does not use: their minima are 0
+        alive[below] = False
+        open_ &= ~below
+        at = np.flatnonzero(open_ & (level == r))
+        if _REROUTE:
+            # can the flow avoid level r? Each of its units on a pair of this level must go
+            # round it: a path mentee -> mentor in the residual network without the level's
+            # pairs. If all do, the level's minimum is 0; if its only pair cannot be avoided,
+            # the minimum is 1 and that pair is in every optimal flow. Otherwise (a pair that
+            # cannot be avoided among several) the min-cost flow below settles the level.
+            alive[at] = False
+            avoided = True
+            for a in at[x[at] > 0]:
+                path = residual.path(x, ucap, alive, int(tail[a]), int(head[a]))
+                reroutes += 1
+                if path is None:
+                    avoided = False
+                    break
+                x[a] = 0
+                x[path[0]] += 1
+                x[path[1]] -= 1
+            if avoided or len(at) == 1:
+                if not avoided:
+                    a = int(at[0])
+                    forced[a] = True
+                    supplies[tail[a]] -= 1
+                    supplies[head[a]] += 1
+                done = r
+                continue
+            alive[at] = True  # the flow, partly rerouted, is still feasible
+        # a window of the next levels, minimised lexicographically in one min-cost flow with
+        # mixed-radix weights: level k weighs prod_{k' > k} (N_k' + 1), N = its most pairs
+        lvls, counts = np.unique(level[open_], return_counts=True)
+        radix = [int(c) + 1 for c in np.minimum(counts, total)]
+        width, prod = 0, 1
+        while width < len(lvls) and (width == 0 or prod * radix[width] <= limit):
+            prod *= radix[width]
+            width += 1
+        weights, w = [], 1
+        for k in range(width - 1, -1, -1):
+            weights.append(w)
+            w *= radix[k]
+        weights = np.array(weights[::-1], dtype=np.int64)
+        cost = np.zeros(len(tail), dtype=np.int64)
+        win = open_ & (level <= lvls[width - 1])
+        cost[win] = weights[np.searchsorted(lvls[:width], level[win])]
+        arcs = np.flatnonzero(alive)
+        mcf = min_cost_flow.SimpleMinCostFlow()
+        mcf.add_arcs_with_capacity_and_unit_cost(tail[arcs].astype(np.int32),
+                                                 head[arcs].astype(np.int32), ucap[arcs],
+                                                 cost[arcs])
+        mcf.set_nodes_supplies(np.arange(n_nodes, dtype=np.int32), supplies)
+        status = mcf.solve()
+        solves += 1
+        if status != mcf.OPTIMAL:  # pragma: no cover - the current flow is feasible
+            raise RuntimeError(f"min-cost flow failed with status {status}")
+        x = np.zeros(len(tail), dtype=np.int64)
+        x[arcs] = mcf.flows(np.arange(len(arcs), dtype=np.int32))
+        # optimal potentials from the residual network; by complementary slackness every
+        # optimal flow has x = 0 where the reduced cost is > 0 and x = capacity where < 0
+        fw, bw = arcs[x[arcs] < ucap[arcs]], arcs[x[arcs] > 0]
+        d = _residual_potentials(np.concatenate([tail[fw], head[bw]]),
+                                 np.concatenate([head[fw], tail[bw]]),
+                                 np.concatenate([cost[fw], -cost[bw]]), n_nodes)
+        rc = cost[arcs] + d[tail[arcs]] - d[head[arcs]]
+        drop, fix = arcs[rc > 0], arcs[rc < 0]
+        assert not np.any(x[drop]) and np.all(x[fix] == ucap[fix])
+        alive[drop] = False
+        alive[fix] = False
+        forced[fix[is_pair[fix]]] = True
+        np.subtract.at(supplies, tail[fix], ucap[fix])
+        np.add.at(supplies, head[fix], ucap[fix])
+        done = lvls[width - 1]
+
+    on = is_pair & (forced | (alive & (x > 0)))
+    chosen = np.concatenate([np.flatnonzero(locked), pos[np.flatnonzero(on[n:n + npair])]])
+    used, cnt = np.unique(sc[chosen], return_counts=True)
+    levels = {float(v) / scale: int(c) for v, c in zip(used, cnt)}
+    cert = {"method": "max-flows, residual path searches and min-cost flows with "
+                      "complementary-slackness fixing (OR-Tools)",
+            "levels": levels, "solves": solves, "max_flows": max_flows, "path_searches": reroutes,
+            "matched": int(len(chosen)), "scale": scale,
+            "proven_below": (None if not stopped else
+                             float(np.nextafter(done / scale, np.inf)) if np.isfinite(done)
+                             else float(t_low) / scale)}
+    if stopped:
+        return finish(problem, chosen, "feasible", started, "leximin", certificate=cert,
+                      message=f"stopped at the time limit ({time_limit:g} s): the most pairs and "
+                              "the best worst pair are proven, and the counts of the levels "
+                              "below proven_below are leximin-optimal")
+    return finish(problem, chosen, "optimal", started, "leximin", certificate=cert)
+
+
+def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:
+    """Solver ``"leximin"``: most pairs, then the lexicographically best sorted score vector.
+
+    See the module docstring for the problem, the method and its cost. Works with every side
+    constraint that :mod:`~mentormatch.solvers.cpsat` models.
+
+    Returns
+    -------
+    Solution
+        ``status`` ``"optimal"`` when every step was proven, ``"feasible"`` when the time limit
+        stopped it (``options.time_limit``; default 30 s for the whole CP-SAT sequence, none
+        for the flows of plain problems); the
+        certificate holds ``levels`` (score -> number of chosen pairs, ascending), ``solves``
+        (CP-SAT solves, or min-cost flows on plain problems, which also report ``max_flows``
+        and ``path_searches``), ``matched`` and ``proven_below`` (when stopped early: the
+        counts of the levels below this score are proven optimal).
+
+    Examples
+    --------
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(3, 3), np.array(
+    ...     [0.9, 0.6, 0.1, 0.8, 0.5, 0.2, 0.7, 0.1, 0.3]), np.ones(3))
+    >>> sorted(solve_leximin(p).chosen.tolist())
+    [1, 3, 8]
+    """
+    options = options or SolverOptions()
+    started = time.perf_counter()
+    if _plain(problem):
+        return _flow_leximin(problem, started, options.time_limit)
+    return _cp_leximin(problem, options, started)
+
+
+def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: float) -> Solution:
+    """Leximin by CP-SAT, one minimisation per used level (any side constraint, any loads)."""
+    cp = _Cp(problem, options, started)
+    b = cp.built
+    count, chosen = cp.max_count()
+    solves = 1
+    levels, stopped, proven_below = {}, False, None
+    for v in np.unique(b.sc):
+        at = np.flatnonzero(b.sc == v)
+        used = int(np.isin(at, chosen).sum())
+        if used == 0:
+            for k in at:
+                b.model.add(b.x[k] == 0)
+            continue
+        if not stopped and cp.out_of_time():
+            stopped = True
+        if not stopped:
+            c, found = cp.run(cp_model.LinearExpr.sum([b.x[k] for k in at]), False)
+            solves += 1
+            if c is None or not cp.proven:
+                stopped = True
+            if c is not None:
+                used, chosen = c, found
+        if stopped and proven_below is None:
+            proven_below = float(v) / b.scale
+        b.model.add(cp_model.LinearExpr.sum([b.x[k] for k in at]) == used)
+        if used:
+            levels[float(v) / b.scale] = used
+    status = "optimal" if cp.proven and not stopped else "feasible"
+    cert = {"method": "CP-SAT, lexicographic minimisation of level counts",
+            "levels": levels, "solves": solves, "matched": int(count), "scale": b.scale,
+            # the level counts below this score are proven leximin-optimal (None: all are)
+            "proven_below": proven_below}
+    return finish(problem, chosen, status, started, "leximin", certificate=cert,
+                  message="" if status == "optimal" else "time limit reached before the last level")
+
+
+register("leximin", solve_leximin)

@@ -1,0 +1,191 @@
+"""The terms of :class:`~mentormatch.solvers.linear.LinearModel` beside its pair columns (the
+model itself is stated once, in :mod:`mentormatch.solvers.linear`): the success link of the
+reservation rows, the budget row's right-hand side, a branch-and-bound node's restrictions, the
+``y``, ``z``, ``L`` and ``e`` columns, and the check of an assignment against every row family,
+recomputed from the definitions.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .base import SideConstraints
+
+__all__ = ["Branch", "budget_rounded", "success_probability", "extra_columns", "violations"]
+
+
+def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
+    """The documented link from a pair's score to its probability of success (see
+    :mod:`mentormatch.solvers.linear`)."""
+    scale = side.success_scale if side.success_scale and side.success_scale > 0 else 1.0
+    return np.clip(np.asarray(score, dtype=np.float64) / scale, 0.0, 1.0)
+
+
+def budget_rounded(budget: float, per: np.ndarray, fixed: np.ndarray) -> float:
+    """The budget rounded down to what whole stipends can spend: when every stipend is a
+    multiple of ``g`` (in cents), no assignment spends more than ``floor(budget / g) * g``. The
+    same integer assignments meet it, and the relaxation gets much tighter (a Chvatal-Gomory
+    rounding): at 500 x 150 with stipends of 500 + 250 a mentee it closed most of the gap.
+
+    >>> budget_rounded(143200.0, np.array([250.0, 250.0]), np.array([500.0, 0.0]))
+    143000.0
+    """
+    cents = np.round(np.concatenate([per, fixed]) * 100)
+    if not np.allclose(cents / 100, np.concatenate([per, fixed]), atol=1e-9) or budget < 0:
+        return budget
+    nz = np.abs(cents[cents != 0]).astype(np.int64)
+    if not len(nz):
+        return budget
+    g = int(np.gcd.reduce(nz))
+    return math.floor(budget * 100 / g + 1e-9) * g / 100
+
+
+@dataclass(frozen=True)
+class Branch:
+    """The restrictions of a branch-and-bound node (:mod:`mentormatch.solvers.branch`): bounds
+    on the number of active mentors and the number of pairs (``None``: free), the mentors fixed
+    inactive (``off``) or active (``on``), the pairs fixed out (``pairs_out``) or in
+    (``pairs_in``, keys ``mentee * n_mentors + mentor``, candidates only), and the objective's
+    charge per unit of each aggregate row's elastic slack. ``Branch()`` restricts nothing: the
+    root."""
+
+    active_lo: float | None = None
+    active_hi: float | None = None
+    pairs_lo: float | None = None
+    pairs_hi: float | None = None
+    off: tuple = ()
+    on: tuple = ()
+    pairs_out: tuple = ()
+    pairs_in: tuple = ()
+    penalty: float = 1.0
+
+    def pair_bounds(self, keys: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+        """The bounds of the pair columns ``keys`` in this node, from their root bounds."""
+        lower, upper = np.array(lower, float), np.array(upper, float)
+        if self.pairs_in:
+            lower[np.isin(keys, np.asarray(self.pairs_in, np.int64))] = 1.0
+        if self.pairs_out:
+            upper[np.isin(keys, np.asarray(self.pairs_out, np.int64))] = 0.0
+        return lower, upper
+
+    @property
+    def free(self) -> bool:
+        return self == Branch(penalty=self.penalty)
+
+
+def extra_columns(model) -> tuple[dict, tuple]:
+    """The y, z, L and e columns of ``model`` (a :class:`~mentormatch.solvers.linear.LinearModel`
+    whose rows are laid out): where each kind starts (``None`` when absent), and (matrix rows x
+    columns, objective, lower, upper, integer)."""
+    cols, rows, vals, obj, lo, hi, integer = [], [], [], [], [], [], []
+    at = 0
+    m, n = model.m, model.n
+    starts: dict = {"y": None, "z": None, "level": None, "slack": None}
+    if model.use_y:
+        starts["y"] = at
+        jj = np.arange(m)
+        cols.append(at + jj); rows.append(model.rows["capacity"].start + jj)
+        vals.append(-np.asarray(model.problem.capacity, float))
+        if len(model.min_rows):
+            cols.append(at + model.min_rows); rows.append(model.rows["min_load"].start + np.arange(len(model.min_rows)))
+            vals.append(model.min_load[model.min_rows])
+        if model.budget:
+            on = np.flatnonzero(model.fixed != 0)
+            cols.append(at + on); rows.append(np.full(len(on), model.rows["budget"].start))
+            vals.append(model.fixed[on])
+        if len(model.res_rows):
+            cols.append(at + model.res_rows)
+            rows.append(model.rows["reservation"].start + np.arange(len(model.res_rows)))
+            vals.append(model.res_need[model.res_rows])
+        if model.balanced:
+            cols += [at + jj, at + jj]
+            rows += [model.rows["balanced_hi"].start + jj, model.rows["balanced_lo"].start + jj]
+            vals += [np.full(m, model.top), np.full(m, model.top)]
+        if model.aggregated:
+            cols += [at + jj, at + jj]
+            rows += [np.full(m, model.rows["aggregate"].start),
+                     np.full(m, model.rows["aggregate"].start + 1)]
+            vals += [np.ones(m), -np.ones(m)]
+        obj.append(np.zeros(m)); lo.append(np.zeros(m)); hi.append(np.ones(m))
+        integer.append(np.ones(m, bool))
+        at += m
+    if model.use_z:
+        starts["z"] = at
+        ii = np.arange(n)
+        cols.append(at + ii); rows.append(model.rows["link"].start + ii); vals.append(np.ones(n))
+        g = model.group
+        if model.share:
+            on = np.flatnonzero(g >= 0)
+            cols.append(at + on); rows.append(model.rows["share_floor"].start + model.gpos[g[on]])
+            vals.append(-np.ones(len(on)))
+        if model.coverage_rows:
+            cols.append(at + ii); rows.append(np.full(n, model.rows["coverage"].start))
+            vals.append(-np.ones(n))
+        obj.append(np.ones(n) if model.stage == "coverage" else np.zeros(n))
+        lo.append(np.zeros(n)); hi.append(np.ones(n)); integer.append(np.zeros(n, bool))
+        at += n
+    if model.use_level:
+        starts["level"] = at
+        cols += [np.full(m, at), np.full(m, at)]
+        rows += [np.arange(model.rows["balanced_hi"].start, model.rows["balanced_hi"].start + m),
+                 np.arange(model.rows["balanced_lo"].start, model.rows["balanced_lo"].start + m)]
+        vals += [-np.ones(m), np.ones(m)]
+        obj.append(np.zeros(1)); lo.append(np.zeros(1)); hi.append(np.array([model.top - 1]))
+        integer.append(np.ones(1, bool))
+        at += 1
+    if model.aggregated:
+        starts["slack"] = at
+        cols.append(at + np.arange(4))
+        rows.append(model.rows["aggregate"].start + np.arange(4))
+        vals.append(-np.ones(4))
+        obj.append(-np.ones(4)); lo.append(np.zeros(4))
+        hi.append(np.array([model.most_active, model.most_active, model.most_pairs,
+                            model.most_pairs]))
+        integer.append(np.zeros(4, bool))
+        at += 4
+    cat = (lambda parts, dt=float: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt))
+    matrix = sp.csc_matrix((cat(vals), (cat(rows, np.int64), cat(cols, np.int64))),
+                           shape=(model.n_rows, at))
+    return starts, (matrix, cat(obj), cat(lo), cat(hi), cat(integer, bool))
+
+
+def violations(model, i, j, s) -> list[str]:
+    """The row families that the pairs ``(i[k], j[k])`` of scores ``s[k]`` violate in ``model``,
+    recomputed from the definitions (not from the matrix)."""
+    p, side = model.problem, model.side
+    bad = []
+    n_j = np.bincount(j, minlength=model.m).astype(float)
+    load_j = np.bincount(j, weights=np.asarray(p.load, float)[i], minlength=model.m)
+    if np.any(load_j > np.asarray(p.capacity, float) + 1e-7):
+        bad.append("capacity")
+    if np.any(np.bincount(i, minlength=model.n) > np.asarray(p.demand) + 1e-9):
+        bad.append("mentee")
+    act = n_j > 0
+    if np.any(act & (n_j < model.min_load - 1e-9)):
+        bad.append("min_load")
+    if model.budget and float(model.fixed[act].sum() + model.per[j].sum()) > float(side.budget) + 1e-6:
+        bad.append("budget")
+    if len(model.res_rows):
+        earn = model.per * n_j + np.bincount(j, weights=model.bonus[j] * success_probability(s, side),
+                                             minlength=model.m)
+        if np.any(act & (earn < model.res_need - 1e-7)):
+            bad.append("reservation")
+    if model.balanced and act.any() and n_j[act].max() - n_j[act].min() > 1:
+        bad.append("balanced_load")
+    matched = np.bincount(i, minlength=model.n) > 0
+    if model.share:
+        got = np.bincount(model.gpos[model.group[matched & (model.group >= 0)]],
+                          minlength=len(model.groups))
+        if np.any(got < -model.rhs[model._r("share_floor")] - 1e-9):
+            bad.append("share_floor")
+    if model.score_floor:
+        per = np.bincount(i, weights=s, minlength=model.n)
+        overall = per.sum() / model.n
+        for q, g in enumerate(model.groups):
+            if per[model.group == g].sum() / model.sizes[q] < float(side.score_floor) * overall - 1e-7:
+                bad.append("score_floor")
+                break
+    return bad
