@@ -77,7 +77,8 @@ def solve_held(problem: AssignmentProblem, options: SolverOptions | None = None,
     started = time.perf_counter()
     P = problem.pairs
     lk = np.flatnonzero(problem.locked)
-    final, sol = solve_maxmin_scorer(HeldRows(P, problem.score), problem.capacity,
+    whole = np.floor(np.asarray(problem.capacity, float) + 1e-9)  # (unit loads: whole places)
+    final, sol = solve_maxmin_scorer(HeldRows(P, problem.score), whole,
                                      n_mentees=P.n_mentees, n_mentors=P.n_mentors,
                                      demand=problem.demand,
                                      locked=(P.mentee[lk], P.mentor[lk]) if len(lk) else None,
@@ -281,8 +282,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
         certified &= sol.status == "optimal"
     chosen = np.asarray(sol.chosen, np.int64)
     out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked)
-    cert = {"method": "max-min by certified flows on s + W [s >= t]", "matched": M,
-            "threshold": None if not np.isfinite(t_star) else t_star, "weight": W,
+    cert = {"method": "max-min by certified flows on s + W [s >= t]", "matched": int(len(chosen)),
+            "threshold": None if not np.isfinite(t_eff) else t_eff,  # the worst chosen pair, locks included "weight": W,
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
             "threshold_bracket": bracket, "warm_started_flows": int(sum(warm)),
             "holds": bool(certified)}

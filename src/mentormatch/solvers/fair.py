@@ -10,12 +10,10 @@ Both first match as many pairs as possible, then care for the worst-off pair.
 2. ``t = max min{score[k] : x[k] = 1}`` over the assignments with ``M`` pairs;
 3. ``max sum_k score[k] x[k]`` over the assignments with ``M`` pairs, all of score ``>= t``.
 
-On plain problems (unit loads, no side constraints) each step is a network flow with OR-Tools:
-locked pairs are taken first (their mentees' demands and mentors' capacities reduced), step 1 is
-a max-flow, step 2 a binary search over the sorted distinct scores of the free pairs with a
-max-flow feasibility check each (``O(log P)`` max-flows), step 3 a max-flow of minimum cost on
-the pairs of score ``>= min(t, lowest locked score)``. Scores are scaled to integers for the
-cost as in :mod:`mentormatch.solvers.cpsat` (``scale``, ``rounding_bound`` in the certificate).
+On plain problems (unit loads, no side constraints) the three steps are certified min-cost
+flows on ``s + W [s >= t]`` (:func:`mentormatch.solvers.bottleneck.solve_held`: a bisection on
+the threshold ``t`` with witnesses, then the flow at the max-min score), the same flows as on
+the scale path's pair sources, so the documented tie rule picks the same pairs at every size.
 With fractional loads or side constraints the same three steps are CP-SAT solves on the model of
 :class:`~mentormatch.solvers.cpsat.CpsatModel`.
 
@@ -27,14 +25,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 from ortools.sat.python import cp_model
 
 from ..errors import InfeasibleError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .cpsat import DEFAULT_TIME_LIMIT, CpsatModel, _infeasible, _timeout, make_solver, score_scale
-from .diagnose import bipartite_max_flow, diagnose
+from .cpsat import DEFAULT_TIME_LIMIT, CpsatModel, _infeasible, _timeout, make_solver
+from .diagnose import diagnose
 
 __all__ = ["solve_maxmin"]
 
@@ -57,59 +54,14 @@ def _left_by_locks(problem: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, 
     return locked, cap, supply
 
 
-def _flow_maxmin(problem: AssignmentProblem, started: float) -> Solution:
-    P = problem.pairs
-    n, m = problem.n_mentees, problem.n_mentors
-    locked, cap, supply = _left_by_locks(problem)
-    free = np.flatnonzero(~locked)
-    fi, fj, fs = P.mentee[free], P.mentor[free], problem.score[free]
+def _flow_maxmin(problem: AssignmentProblem, options: SolverOptions) -> Solution:
+    """The plain case by the certified flows on ``s + W [s >= t]`` of
+    :mod:`mentormatch.solvers.bottleneck`, the same as on the scale path's sources, so the tie
+    rule picks the same pairs whatever the source; locks that cannot hold are diagnosed first."""
+    from .bottleneck import solve_held
 
-    def flow_at(t: float) -> int:
-        keep = fs >= t
-        return bipartite_max_flow(fi[keep], fj[keep], supply, cap)[0]
-
-    m_free = flow_at(-np.inf)
-    values = np.unique(fs)
-    lo, hi = 0, len(values) - 1  # invariant: values[lo] feasible (all pairs allowed)
-    if m_free > 0:
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if flow_at(values[mid]) == m_free:
-                lo = mid
-            else:
-                hi = mid - 1
-    t = values[lo] if m_free > 0 else np.inf
-    lock_min = problem.score[locked].min() if locked.any() else np.inf
-    t_eff = min(t, lock_min)
-
-    scale = score_scale(problem.score)
-    keep = np.flatnonzero(fs >= t_eff) if np.isfinite(t_eff) else np.zeros(0, np.int64)
-    chosen_free = np.zeros(0, dtype=np.int64)
-    if len(keep):
-        src, snk = n + m, n + m + 1
-        tails = np.concatenate([np.full(n, src), n + np.arange(m), fi[keep]]).astype(np.int32)
-        heads = np.concatenate([np.arange(n), np.full(m, snk), n + fj[keep]]).astype(np.int32)
-        caps = np.concatenate([supply, cap, np.ones(len(keep), np.int64)])
-        costs = np.concatenate([np.zeros(n + m, np.int64),
-                                -np.round(fs[keep] * scale).astype(np.int64)])
-        mcf = min_cost_flow.SimpleMinCostFlow()
-        mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-        total = int(supply.sum())
-        mcf.set_node_supply(src, total)
-        mcf.set_node_supply(snk, -total)
-        status = mcf.solve_max_flow_with_min_cost()
-        if status != mcf.OPTIMAL:  # pragma: no cover
-            raise RuntimeError(f"min-cost flow failed with status {status}")
-        flows = np.asarray(mcf.flows(np.arange(n + m, n + m + len(keep), dtype=np.int32)))
-        assert int(flows.sum()) == m_free
-        chosen_free = free[keep[flows > 0]]
-    chosen = np.concatenate([np.flatnonzero(locked), chosen_free])
-    exact = bool(np.allclose(problem.score * scale, np.round(problem.score * scale), rtol=0, atol=1e-9))
-    cert = {"method": "max-flow binary search + min-cost max-flow (OR-Tools)",
-            "threshold": float(problem.score[chosen].min()) if len(chosen) else None,
-            "matched": int(len(chosen)), "scale": scale,
-            "rounding_bound": 0.0 if exact else len(chosen) / scale}
-    return finish(problem, chosen, "optimal", started, "maxmin", certificate=cert)
+    _left_by_locks(problem)
+    return solve_held(problem, options)
 
 
 class _Cp:
@@ -203,7 +155,7 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     options = options or SolverOptions()
     started = time.perf_counter()
     if _plain(problem):
-        return _flow_maxmin(problem, started)
+        return _flow_maxmin(problem, options)
     return _cp_maxmin(problem, options, started)
 
 
