@@ -19,7 +19,7 @@ import pytest
 import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.scale import BIG
-from mentormatch.solvers import certify, engine
+from mentormatch.solvers import engine, sparse
 from mentormatch.solvers.base import PairBonus
 from mentormatch.solvers.bonus import BonusBounds, BonusRows
 from mentormatch.solvers.bottleneck import ThresholdBounds, ThresholdRows
@@ -49,7 +49,7 @@ def _scale_small(monkeypatch):
     monkeypatch.setattr(pl, "USE_BOUNDS", True)
     monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
     monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
-    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 300)
+    monkeypatch.setattr(sparse, "_BLOCK_ELEMENTS", 300)
     monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
     monkeypatch.setattr(remote, "BLOCKS_PER_TASK", 2)
     monkeypatch.setattr(remote, "PAIRS_PER_TASK", 40)

@@ -18,8 +18,8 @@ from mentormatch import synthetic
 from mentormatch.features import Context
 from mentormatch.rules import Rules
 from mentormatch.scale import BIG, BoundedScorer
-from mentormatch.solvers import SolverOptions, certify
-from mentormatch.solvers.bounded import passes, remote, solve_bounded
+from mentormatch.solvers import SolverOptions, sparse
+from mentormatch.solvers.bounded import market, passes, remote, solve_bounded
 
 
 def _org(seed: int, n: int, m: int):
@@ -41,7 +41,7 @@ def _prepared(mentors, mentees, programme=None):
 
 def _many_tasks(monkeypatch):
     """Blocks of a few rows, two blocks a task, exact scores in tasks of 40 pairs."""
-    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 300)
+    monkeypatch.setattr(sparse, "_BLOCK_ELEMENTS", 300)
     monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
     monkeypatch.setattr(remote, "BLOCKS_PER_TASK", 2)
     monkeypatch.setattr(remote, "PAIRS_PER_TASK", 40)
@@ -61,8 +61,8 @@ def _run(case, monkeypatch, executor):
 
     seed, n, m, capacity, pool, top_k, sub_market, locks = CASES[case]
     monkeypatch.setattr(bounded, "POOL_PER_ROW", pool)
-    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0 if sub_market else 10 ** 18)
-    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0 if sub_market else 10 ** 18)
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
     mentors, mentees = _org(seed, n, m)
     if capacity is not None:
         mentors["capacity"] = capacity
@@ -138,9 +138,7 @@ def test_with_an_executor_the_sub_market_runs_on_a_thread_beside_the_pass(monkey
         made.append(args[0].__name__)
         return real(*args)
 
-    import mentormatch.solvers.bounded as bounded
-
-    monkeypatch.setattr(bounded, "InThread", spy)
+    monkeypatch.setattr(market, "InThread", spy)
     monkeypatch.setattr(child, "can_fork", lambda: True)  # (the sequential run forks)
     here = _run("sub_market", monkeypatch, None)
     assert not made

@@ -13,8 +13,8 @@ import pytest
 import mentormatch as mm
 import mentormatch.solvers.bounded as bounded
 from mentormatch import pipeline as pl
-from mentormatch.solvers import certify
-from mentormatch.solvers.bounded import passes, remote
+from mentormatch.solvers import sparse
+from mentormatch.solvers.bounded import market, passes, remote
 
 #: Dask's "large graph" threshold in these tests: above what a task carries now, below what a
 #: task of the same pass carried before (its rows' bound matrices; checked below).
@@ -38,12 +38,12 @@ def _setup(monkeypatch):
     """The scale path at 400 x 60, a pass in tasks of 8 blocks of about 33 rows, with a
     sub-market (a view of every third row) and small pools (rows scanned in full, re-checks)."""
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
-    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 2000)
+    monkeypatch.setattr(sparse, "_BLOCK_ELEMENTS", 2000)
     monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
     monkeypatch.setattr(passes, "BLOCK_FACTOR", 1)  # blocks of about 33 rows (see above)
     monkeypatch.setattr(remote, "BLOCKS_PER_TASK", 8)
-    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
-    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 4)
     monkeypatch.setattr(remote, "INLINE_BYTES", THRESHOLD // 4)  # a pass of one task: scattered above
     mentors, mentees = mm.synthetic.organisation(n_mentees=400, n_mentors=60, seed=9)
