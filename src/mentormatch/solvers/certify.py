@@ -1,5 +1,19 @@
-"""The scale path of ``"flow"``: solve on each mentee's best pairs, then prove the result optimal
-for *every* candidate pair with LP dual prices.
+"""The ``"flow"`` solver, and its certified sparse path on the complete candidate set: solve on
+each mentee's best pairs, then prove the result optimal for *every* candidate pair with LP dual
+prices.
+
+One loop, two checkers
+----------------------
+The rounds (flow, prices, check every pair, add the violators, repeat; then the tie rule and
+the bound) are written once, in :func:`mentormatch.solvers.rounds.certified_rounds`. A pair
+source brings its seeding and its **checker**, the one step that differs:
+
+- here, the complete candidate set or a dense matrix or a block scorer (:class:`RowsChecker`):
+  seeded with each mentee's ``k`` best pairs (:func:`mentormatch.solvers.sparse._top_k`),
+  checked by a pass over every block of mentee rows (:func:`mentormatch.solvers.sparse._check`);
+- the bounds (:mod:`mentormatch.solvers.bounded`): seeded by a first pass ranked by a
+  sub-market's prices, checked on an upper bound with exact scores only where it does not
+  clear a pair, with warm repairs of the flow.
 
 Why it is exact
 ---------------
@@ -17,9 +31,9 @@ potentials ``pi`` (shortest distances in the residual network, integer costs, so
 prices ``u_i = max(0, pi_i - K)`` and ``p_j = max(0, K - pi_j)`` with ``u_i + p_j >= s_ij`` on
 every unchosen pair of ``E'`` (up to the rounding of the integer costs) and ``w_ij =
 max(0, s_ij - u_i - p_j)`` on the chosen pairs. Then every candidate pair outside ``E'`` is
-checked, block by block of mentee rows, for ``s_ij - p_j - u_i <= tol``. Pairs that violate it
-are added to ``E'`` and the sparse problem is solved again; when none does, weak duality gives
-for *any* feasible assignment ``x``::
+checked for ``s_ij - p_j - u_i <= tol``. Pairs that violate it are added to ``E'`` and the
+sparse problem is solved again; when none does, weak duality gives for *any* feasible
+assignment ``x``::
 
     sum s x  <=  sum_i d_i u_i + sum_j c_j p_j + sum_chosen w_ij + eps * n_max
 
@@ -27,9 +41,10 @@ with ``eps`` the largest ``s_ij - u_i - p_j`` over unchosen pairs (``<= tol``) a
 the most pairs any assignment can hold. That right-hand side (plus the locked pairs' scores) is
 ``Solution.bound``; the objective equals it up to the integer-cost rounding, and
 ``certificate["holds"]`` is True. The potentials are computed by a vectorised Bellman-Ford on
-the small residual network only, in alternating mentor/mentee sweeps (no loop over pairs).
+the small residual network only, in alternating mentor/mentee sweeps (no loop over pairs;
+:mod:`mentormatch.solvers.duals`).
 
-The same machinery serves a dense score matrix or a scorer called block by block of mentee rows
+The same path serves a dense score matrix or a scorer called block by block of mentee rows
 (:func:`solve_scored`), so that 100,000 x 20,000 candidates never need to exist at once.
 """
 from __future__ import annotations
@@ -46,7 +61,7 @@ from .base import AssignmentProblem, Solution, SolverOptions, finish
 from . import register
 from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, integer_costs, network,
                    solve_flow)
-from .rounds import Outcome, certified_rounds
+from .rounds import Outcome, certified_rounds, with_locks
 from .sparse import (BlockScorer, _check, _PairRows, _ScoredRows, _Sparse, _top_k, default_top_k,
                      row_blocks)
 from .ties import TIGHT_GAIN, canonical
@@ -204,23 +219,7 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
     cap_left, dem_left = places_left(li, lj, ls, cap_f, dem, n_mentees, n_mentors,
                                      "is ineligible (score -inf)")
     out = _certified(src, cap_left, dem_left, li, lj, options)
-    sp = out.sparse
-    all_i = np.concatenate([li, sp.i])
-    all_j = np.concatenate([lj, sp.j])
-    all_s = np.concatenate([ls, sp.s])
-    is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(sp.i), bool)])
-    is_chosen = np.concatenate([np.ones(len(li), bool), out.chosen])
-    order = np.argsort(all_i * n_mentors + all_j, kind="stable")
-    pairs = Candidates(all_i[order], all_j[order], n_mentees, n_mentors)
-    problem = AssignmentProblem(pairs, all_s[order], cap_f, dem, locked=is_lock[order])
-    check_supported(problem, "flow")
-    status = "optimal" if out.optimal else "feasible"
-    sol = finish(problem, np.flatnonzero(is_chosen[order]), status, started, "flow", None,
-                 out.certificate)
-    sol.prices = out.prices
-    if out.bound is not None:
-        sol.bound = float(ls.sum()) + out.bound
-    return problem, sol
+    return with_locks(out, li, lj, ls, cap_f, dem, started)
 
 
 def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Solution:

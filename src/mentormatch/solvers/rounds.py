@@ -31,8 +31,10 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from ..pairs import Candidates
+from .base import AssignmentProblem, Solution, finish
 from .duals import prices, start_from_prices
-from .flow import solve_arrays
+from .flow import check_supported, solve_arrays
 from .sparse import _merge, _Sparse, _subset
 from .ties import TIGHT_GAIN, canonical, integer_gain
 
@@ -198,3 +200,34 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             return Outcome(sp, res.chosen, False, cert, None, (u, p))
         added += len(viol.i)
         sp = grown
+
+
+def with_locks(out: Outcome, li: np.ndarray, lj: np.ndarray, ls: np.ndarray, cap: np.ndarray, dem: np.ndarray,
+               started: float, order: np.ndarray | None = None) -> tuple[AssignmentProblem, Solution]:
+    """The rounds' answer as the final sparse problem (the locked pairs ``li``, ``lj`` with scores
+    ``ls``, and the rounds' sparse set, in pair order; capacities ``cap``, demands ``dem``) and its
+    solution: ``"optimal"`` when the certificate holds, the bound with the locks' scores, the
+    prices. ``order``: the caller's mentee of each of the rounds' rows (None: the same)."""
+    sp = out.sparse
+    n, m = len(dem), len(cap)
+    rows = np.concatenate([li, sp.i])
+    all_i = rows if order is None else order[rows]
+    all_j = np.concatenate([lj, sp.j])
+    all_s = np.concatenate([ls, sp.s])
+    is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(sp.i), bool)])
+    is_chosen = np.concatenate([np.ones(len(li), bool), out.chosen])
+    by_pair = np.argsort(all_i * m + all_j, kind="stable")
+    pairs = Candidates(all_i[by_pair], all_j[by_pair], n, m)
+    problem = AssignmentProblem(pairs, all_s[by_pair], cap, dem, locked=is_lock[by_pair])
+    check_supported(problem, "flow")
+    sol = finish(problem, np.flatnonzero(is_chosen[by_pair]), "optimal" if out.optimal else "feasible", started,
+                 "flow", None, out.certificate)
+    if out.bound is not None:
+        sol.bound = float(ls.sum()) + out.bound
+    if out.optimal and out.prices is not None:
+        u = out.prices[0]
+        if order is not None:  # (in the caller's mentee order)
+            u = np.empty(n)
+            u[order] = out.prices[0]
+        sol.prices = (u, out.prices[1])
+    return problem, sol

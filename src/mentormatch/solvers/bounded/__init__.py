@@ -44,11 +44,10 @@ import time
 import numpy as np
 
 from ...errors import Conflict, InfeasibleError
-from ...pairs import Candidates, unique_sorted
-from ..base import AssignmentProblem, Solution, SolverOptions, finish
+from ...pairs import unique_sorted
+from ..base import AssignmentProblem, Solution, SolverOptions
 from ..certify import places_left
-from ..flow import check_supported
-from ..rounds import Outcome, certified_rounds
+from ..rounds import Outcome, certified_rounds, with_locks
 from ..sparse import _Sparse, default_top_k
 from .check import _Certifier
 from .child import Child
@@ -228,23 +227,4 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
     given = None if start is None else (start, {"mentees": 0, "rounds": 0, "seconds": 0.0,
                                                 "warm_start": "an earlier solution's mentor prices"})
     out = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0, given)
-    sp, optimal, found = out.sparse, out.optimal, out.prices
-
-    all_i = scorer.order[np.concatenate([li, sp.i])]
-    all_j = np.concatenate([lj, sp.j])
-    all_s = np.concatenate([ls, sp.s])
-    is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(sp.i), bool)])
-    is_chosen = np.concatenate([np.ones(len(li), bool), out.chosen])
-    order = np.argsort(all_i * m + all_j, kind="stable")
-    pairs = Candidates(all_i[order], all_j[order], n, m)
-    problem = AssignmentProblem(pairs, all_s[order], cap_f, dem[scorer.inverse], locked=is_lock[order])
-    check_supported(problem, "flow")
-    sol = finish(problem, np.flatnonzero(is_chosen[order]), "optimal" if optimal else "feasible",
-                 started, "flow", None, out.certificate)
-    if out.bound is not None:
-        sol.bound = float(ls.sum()) + out.bound
-    if optimal and found is not None:  # the prices in the caller's mentee order
-        u = np.empty(n)
-        u[scorer.order] = found[0]
-        sol.prices = (u, found[1])
-    return problem, sol
+    return with_locks(out, li, lj, ls, cap_f, dem[scorer.inverse], started, scorer.order)
