@@ -107,6 +107,9 @@ class RowsChecker:
         if stage == "holds":
             cert["pairs_checked"] = self.checked
 
+    def note(self) -> str:
+        return f"{self.checked} candidate pairs checked"
+
 
 def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_col: np.ndarray,
                options: SolverOptions) -> Outcome:

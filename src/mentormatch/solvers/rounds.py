@@ -75,6 +75,9 @@ class Checker(Protocol):
         """Add the source's own keys to ``cert`` at ``stage``: ``"round"`` (every round),
         ``"stopped"`` (:meth:`stop` said so) or ``"holds"`` (certified)."""
 
+    def note(self) -> str:
+        """The checks' work so far, in a few words for the log."""
+
 
 @dataclass
 class Outcome:
@@ -179,7 +182,8 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
         work["checks"] += time.perf_counter() - t3
         grown = _merge(sp, viol, width)
         new = len(grown.i) - len(sp.i)
-        say("%sround %d: check in %.2fs, %d pairs added", indent, rounds, time.perf_counter() - t3, new)
+        say("%sround %d: check in %.2fs (%s), %d pairs added", indent, rounds, time.perf_counter() - t3,
+            checker.note(), new)
         picked, ties = res.chosen, None
         if len(viol.i) == 0 and checker.ties:  # the tie rule (solvers/ties.py): the maybe-tight pairs
             t4 = time.perf_counter()

@@ -115,7 +115,6 @@ def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int
     return _Sparse(i[keep], j[keep], j[keep], s[keep])
 
 
-
 def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None) -> Outcome:
     """The rounds on the market left by the locks (``cap``, ``dem``; lock pairs ``li``, ``lj``
     in internal rows), seeded by a first pass. ``given``: the guide's (prices, info) when

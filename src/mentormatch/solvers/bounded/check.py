@@ -105,6 +105,10 @@ class _Certifier:
                         pairs_scored_exactly=self.exact.computed, rows_scanned_again=self.rows_rescanned,
                         pairs_rechecked_by_mentor=self.pairs_rechecked, seconds=seconds)
 
+    def note(self) -> str:
+        return (f"{self.rows_rescanned} rows scanned in full so far, {self.exact.computed} pairs scored exactly "
+                "so far")
+
     def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float):
         from ...scale import BIG
 
