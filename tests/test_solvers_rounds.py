@@ -205,3 +205,18 @@ def test_both_sources_report_the_loops_keys(monkeypatch):
         assert sol.status == "optimal" and LOOP_KEYS <= set(sol.certificate)
         assert sol.certificate["bellman_ford_sweeps"] >= sol.certificate["rounds"]
     assert on_rows.certificate["warm_repairs"] == []  # the complete source solves each round cold
+
+
+def test_a_sub_markets_early_exits(monkeypatch):
+    """The bounds checker's stop policy for a sub-market (market.Settling): stop after a check
+    that added at most GUIDE_SETTLED of the set; after one that added at most GUIDE_SETTLING,
+    stop before the next round's check."""
+    from mentormatch.solvers.bounded import market
+
+    monkeypatch.setattr(market, "GUIDE_SETTLED", 0.01)
+    monkeypatch.setattr(market, "GUIDE_SETTLING", 0.1)
+    settle = market.Settling()
+    assert not settle(None, 1000)  # the first round is always checked
+    assert not settle(500, 1000) and not settle(None, 1000)  # many added: check the next round
+    assert not settle(100, 1000) and settle(None, 1000)  # few: the next round stops unchecked
+    assert settle(10, 1000)  # settled: stop after this check
