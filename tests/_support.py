@@ -20,7 +20,7 @@ from mentormatch import pipeline as pl
 from mentormatch.features import Context
 from mentormatch.rules import Rules
 from mentormatch.scale import BoundedScorer
-from mentormatch.solvers import SolverOptions, certify
+from mentormatch.solvers import SolverOptions, sparse
 from mentormatch.solvers.bounded import passes, remote
 from mentormatch.solvers.engine import solve_source
 from mentormatch.solvers.sources import ArraySource, BlockSource
@@ -124,7 +124,7 @@ def many_tasks(monkeypatch, block_elements: int = 300, blocks_per_task: int = 2,
                pairs_per_task: int | None = 40):
     """Blocks of ``block_elements`` scores (at least one row), ``blocks_per_task`` blocks a task,
     exact scores in tasks of ``pairs_per_task`` pairs (None: left as it is)."""
-    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", block_elements)
+    monkeypatch.setattr(sparse, "_BLOCK_ELEMENTS", block_elements)
     monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
     monkeypatch.setattr(remote, "BLOCKS_PER_TASK", blocks_per_task)
     if pairs_per_task is not None:

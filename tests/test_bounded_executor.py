@@ -15,7 +15,7 @@ from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.scale import BIG
 from mentormatch.solvers import SolverOptions
-from mentormatch.solvers.bounded import passes, remote, solve_bounded
+from mentormatch.solvers.bounded import market, passes, remote, solve_bounded
 
 from _support import (Recording, assert_same_result, exact_round, local_cluster, many_tasks,
                       scorer_of)
@@ -45,8 +45,8 @@ def _run(case, monkeypatch, executor):
 
     seed, n, m, capacity, pool, top_k, sub_market, locks = CASES[case]
     monkeypatch.setattr(bounded, "POOL_PER_ROW", pool)
-    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0 if sub_market else 10 ** 18)
-    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0 if sub_market else 10 ** 18)
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
     mentors, mentees = _org(seed, n, m)
     if capacity is not None:
         mentors["capacity"] = capacity
@@ -101,9 +101,7 @@ def test_with_an_executor_the_sub_market_runs_on_a_thread_beside_the_pass(monkey
         made.append(args[0].__name__)
         return real(*args)
 
-    import mentormatch.solvers.bounded as bounded
-
-    monkeypatch.setattr(bounded, "InThread", spy)
+    monkeypatch.setattr(market, "InThread", spy)
     monkeypatch.setattr(child, "can_fork", lambda: True)  # (the sequential run forks)
     here = _run("sub_market", monkeypatch, None)
     assert not made

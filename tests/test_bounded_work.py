@@ -7,15 +7,15 @@ import numpy as np
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.solvers import SolverOptions
-from mentormatch.solvers.bounded import solve_bounded
+from mentormatch.solvers.bounded import market, solve_bounded
 
 
 def test_the_work_record_counts_the_passes_bound_pairs(monkeypatch):
     import mentormatch.solvers.bounded as bounded
 
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)  # rows scanned again and mentor re-checks
-    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)  # and a sub-market
-    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)  # and a sub-market
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
     mentors, mentees = synthetic.organisation(n_mentees=160, n_mentors=40, seed=2)
     mentors["capacity"] = 4
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)

@@ -13,7 +13,7 @@ import pytest
 import mentormatch as mm
 import mentormatch.solvers.bounded as bounded
 from mentormatch import pipeline as pl
-from mentormatch.solvers.bounded import passes, remote
+from mentormatch.solvers.bounded import market, passes, remote
 
 from _support import Recording, assert_same_result, local_cluster, many_tasks
 
@@ -28,8 +28,8 @@ def _setup(monkeypatch):
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
     many_tasks(monkeypatch, block_elements=2000, blocks_per_task=8, pairs_per_task=None)
     monkeypatch.setattr(passes, "BLOCK_FACTOR", 1)  # blocks of about 33 rows (see above)
-    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
-    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 4)
     monkeypatch.setattr(remote, "INLINE_BYTES", THRESHOLD // 4)  # a pass of one task: scattered above
     mentors, mentees = mm.synthetic.organisation(n_mentees=400, n_mentors=60, seed=9)

@@ -14,7 +14,7 @@ from mentormatch.rules import Rules
 from mentormatch.scale import BIG, bounded_scorer
 from mentormatch.scoring import prepare_features
 from mentormatch.solvers import SolverOptions
-from mentormatch.solvers.bounded import child, passes, rank, solve_bounded
+from mentormatch.solvers.bounded import child, market, passes, rank, solve_bounded
 
 from _support import exact_round as _exact_round, scorer_of as _bounded
 
@@ -376,13 +376,13 @@ def test_small_pools_force_guards_rescans_and_mentor_rechecks_and_stay_exact(
 def test_first_prices_from_a_sub_market_keep_the_exact_optimum(monkeypatch, case):
     import mentormatch.solvers.bounded as bounded
 
-    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
-    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
     # by default the sub-market runs to its certificate here; "settled_at_once" stops it after
     # its first round, whatever that round adds: its prices only guide, the result is the same
-    monkeypatch.setattr(bounded, "GUIDE_SETTLED", 1.0 if "settled" in case else 0.0)
+    monkeypatch.setattr(market, "GUIDE_SETTLED", 1.0 if "settled" in case else 0.0)
     # "settling": it stops after its second round's flow, unchecked, since its first added pairs
-    monkeypatch.setattr(bounded, "GUIDE_SETTLING", 1.0 if case == "settling" else 0.0)
+    monkeypatch.setattr(market, "GUIDE_SETTLING", 1.0 if case == "settling" else 0.0)
     top_k = None
     if "small_pools" in case:
         monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)
@@ -427,34 +427,30 @@ def test_first_prices_from_a_sub_market_keep_the_exact_optimum(monkeypatch, case
     ([0, 0, 0], None),
 ])
 def test_a_sub_market_divides_the_places_keeping_their_total(monkeypatch, capacity, divided):
-    import mentormatch.solvers.bounded as bounded
-
-    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
-    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
-    monkeypatch.setattr(bounded, "GUIDE_MIN_PLACES", 0.0)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
+    monkeypatch.setattr(market, "GUIDE_MIN_PLACES", 0.0)
     mentors, mentees = _org(3, n=20, m=len(capacity))
     scorer = _bounded(_exact_round(mentors, mentees, None)[0], None)
     cap = np.array(capacity, np.int64)
     dem = np.arange(scorer.n, dtype=np.int64) % 2 + 1
-    market = bounded._market(scorer, cap, dem, divide_places=True)
-    assert market.scorer.n == 7 and market.scorer.order.tolist() == scorer.order[::3].tolist()
+    sub = market._market(scorer, cap, dem, divide_places=True)
+    assert sub.scorer.n == 7 and sub.scorer.order.tolist() == scorer.order[::3].tolist()
     if divided is None:
-        assert market.cap.tolist() == capacity and market.dem.tolist() == (3 * dem[::3]).tolist()
-        assert (market.demand_factor, market.places_divisor) == (3, 1)
+        assert sub.cap.tolist() == capacity and sub.dem.tolist() == (3 * dem[::3]).tolist()
+        assert (sub.demand_factor, sub.places_divisor) == (3, 1)
     else:
-        assert market.cap.tolist() == divided and market.dem.tolist() == dem[::3].tolist()
-        assert (market.demand_factor, market.places_divisor) == (1, 3)
-        assert abs(market.cap.sum() - cap.sum() / 3) < 1
+        assert sub.cap.tolist() == divided and sub.dem.tolist() == dem[::3].tolist()
+        assert (sub.demand_factor, sub.places_divisor) == (1, 3)
+        assert abs(sub.cap.sum() - cap.sum() / 3) < 1
 
 
 def test_no_sub_market_when_places_fall_short(monkeypatch):
     """Below GUIDE_MIN_PLACES places a demand the first prices are the bound's own ranking."""
-    import mentormatch.solvers.bounded as bounded
-
-    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
-    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
     mentors, mentees = _org(17, n=150, m=35)
-    assert mentors["capacity"].sum() < bounded.GUIDE_MIN_PLACES * len(mentees)
+    assert mentors["capacity"].sum() < market.GUIDE_MIN_PLACES * len(mentees)
     prep, scores, reference, scorer, problem, solution = _solve_both(mentors, mentees)
     _check_solution(prep, scores, problem, solution, reference.objective)
     assert solution.certificate["first_prices"] is None
@@ -619,9 +615,9 @@ def test_each_mentors_best_rows_are_the_block_bests_ranked_with_ties_to_the_lowe
     block with the block's largest value), value first, then the lower row: whole-number
     bounds make ties everywhere, small blocks make many of them run on both threads, and the
     answer must be the same on every run."""
-    import mentormatch.solvers.certify as certify
+    import mentormatch.solvers.sparse as sparse
 
-    monkeypatch.setattr(certify, "_BLOCK_ELEMENTS", 200)
+    monkeypatch.setattr(sparse, "_BLOCK_ELEMENTS", 200)
     monkeypatch.setattr(passes, "MIN_BLOCK_ROWS", 1)
     rng = np.random.default_rng(seed)
     n, m, k = 600, 20, 3
@@ -684,10 +680,8 @@ def test_the_sub_market_beside_the_first_pass_gives_the_pairs_it_gives_before_it
     """Two levels of sub-markets: the inner one ranks the first pass, the outer one runs in a
     forked child beside it. Run in this process instead (no fork), the solve must give the same
     pairs, objective and certificate, and both equal the exact optimum."""
-    import mentormatch.solvers.bounded as bounded
-
-    monkeypatch.setattr(bounded, "GUIDE_PAIRS", 0)
-    monkeypatch.setattr(bounded, "GUIDE_STEP", 3)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
     mentors, mentees = _org(21, n=180, m=40)
     mentors["capacity"] = capacity
     runs = []

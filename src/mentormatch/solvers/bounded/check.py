@@ -1,21 +1,18 @@
-"""The certificate of one round of :mod:`mentormatch.solvers.bounded`: pools, guards, and
-re-checks of the rows and mentors they miss."""
+"""The bounds source's checker for the certified rounds (:mod:`mentormatch.solvers.rounds`) of
+:mod:`mentormatch.solvers.bounded`: pools, guards, and re-checks of the rows and mentors they
+miss; exact scores only where the bound does not clear a pair."""
 from __future__ import annotations
 
 import logging
+import time
 
 import numpy as np
 
-from ..certify import _Sparse
+from ..sparse import _Sparse, empty
 from .passes import _Exact, _Pool, _scan
 from .rank import _first_k, _member, _nonzero
 
 log = logging.getLogger(__name__)
-
-
-def _empty() -> _Sparse:
-    e = np.zeros(0, np.int64)
-    return _Sparse(e, e, e, np.zeros(0))
 
 
 def _split(delta: np.ndarray, room: np.ndarray, m: int) -> tuple[float, int, int]:
@@ -49,14 +46,68 @@ class _Certifier:
       pool), so that the next round re-checks only the mentors whose price fell since.
 
     ``D`` is chosen per generation to make the re-check cheapest (:func:`_split`).
+
+    As the rounds' checker (:class:`mentormatch.solvers.rounds.Checker`): violators within
+    ``near`` of violating join them (1 % of a chosen pair's typical score); ``settle`` (a
+    sub-market's :class:`~.market.Settling`, None at the top) stops the rounds early and then
+    the tie rule does not run; ``record`` adds ``facts`` (the pool size, the first prices, the
+    work record), the counts and the seconds since ``started``.
     """
 
-    def __init__(self, scorer, exact: _Exact, pool: _Pool, li, lj, progress: bool):
+    method = "sparse_min_cost_flow+dual_check_on_bounds"
+
+    def __init__(self, scorer, exact: _Exact, pool: _Pool, li, lj, progress: bool, *, settle=None,
+                 facts: dict | None = None, started: float | None = None):
         self.scorer, self.exact, self.pool, self.progress = scorer, exact, pool, progress
         self.li, self.lj = li, lj
         self.rows_rescanned = 0
         self.pairs_rechecked = 0  # pairs of the mentor re-checks
         self.bound_pairs = 0  # pairs whose bound the re-checks computed
+        self.width, self.settle, self.ties = scorer.m, settle, settle is None
+        self.ranks = (scorer.order, np.arange(scorer.m)) if settle is None else None
+        self.facts = facts or {}
+        self.started = time.perf_counter() if started is None else started
+        self._before_tight = (0, 0)
+
+    def check(self, u, p, chosen: _Sparse, tol: float, per_row: int):
+        ex_i, ex_j = np.concatenate([self.li, chosen.i]), np.concatenate([self.lj, chosen.j])
+        near = 0.01 * float(np.median(np.abs(chosen.s))) if len(chosen.s) else 0.0
+        viol, eps = self(u, p, ex_i, ex_j, tol, per_row, near)
+        work = self.facts.get("work")
+        if work is not None:
+            work["check_bound_pairs"], work["exact_scores"] = self.bound_pairs, self.exact.seconds
+        return viol, eps
+
+    def tight(self, u, p, chosen: _Sparse, gain: float) -> _Sparse:
+        self._before_tight = (self.rows_rescanned, self.pairs_rechecked)
+        ex_i, ex_j = np.concatenate([self.li, chosen.i]), np.concatenate([self.lj, chosen.j])
+        return self(u, p, ex_i, ex_j, gain, self.scorer.m, 0.0)[0]
+
+    def tied(self, ties: dict | None) -> None:
+        """The gather's own rows and re-checks go to the tie rule's record, not the rounds'."""
+        if ties is not None:
+            rows, pairs = self._before_tight
+            ties.update(rows_scanned=self.rows_rescanned - rows, pairs_rechecked=self.pairs_rechecked - pairs)
+            self.rows_rescanned, self.pairs_rechecked = rows, pairs
+
+    def stop(self, new: int | None, size: int) -> bool:
+        return self.settle is not None and self.settle(new, size)
+
+    def record(self, cert: dict, stage: str) -> None:
+        seconds = round(time.perf_counter() - self.started, 3)
+        if stage == "round":
+            cert.update(self.facts, bound_margin=self.scorer.margin, bounds_exact=self.scorer.exact)
+        elif stage == "stopped":
+            cert.update(seconds=seconds)
+        else:
+            counts = self.scorer.eligible_counts
+            cert.update(pairs_checked=None if counts is None else int(counts.sum()),
+                        pairs_scored_exactly=self.exact.computed, rows_scanned_again=self.rows_rescanned,
+                        pairs_rechecked_by_mentor=self.pairs_rechecked, seconds=seconds)
+
+    def note(self) -> str:
+        return (f"{self.rows_rescanned} rows scanned in full so far, {self.exact.computed} pairs scored exactly "
+                "so far")
 
     def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float):
         from ...scale import BIG
@@ -159,7 +210,7 @@ class _Certifier:
                   len(gi), len(fail), len(checks), len(rescan))
         eps = max(tol, float(gain.max(initial=-np.inf)))
         if not (gain > tol).any():
-            return _empty(), max(eps, 0.0)
+            return empty(), max(eps, 0.0)
         add = gain > tol - near
         vi, vj, vg = gi[add], gj[add], gain[add]
         many = np.bincount(vi, minlength=n)[vi] > per_row  # rows with more: their per_row best

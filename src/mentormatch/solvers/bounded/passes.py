@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...pairs import unique_sorted
-from .. import certify
-from ..certify import _bar
+from .. import sparse
+from ..sparse import _bar
 from .rank import _first_k, _fold, _index_of, _lookup, _nonzero, _row_best
 from .remote import chunks, current, exact_scores, sent, ship, value_of
 
@@ -23,7 +23,7 @@ SUSPECTS_PER_ROW = 64
 
 
 #: A pass's blocks have at least this many rows. A block of a million pairs
-#: (:func:`mentormatch.solvers.certify.row_blocks`) is 5 rows at 200,000 mentors, and each block
+#: (:func:`mentormatch.solvers.sparse.row_blocks`) is 5 rows at 200,000 mentors, and each block
 #: reads the mentors' factors (67 x 200,000 float32) from memory again and each mentor's best
 #: rows are folded more often per pair; measured at 200,000 mentors on one core, 38 ms a
 #: million pairs in blocks of 5 rows, 6.7 ms in blocks of 32 (5.7 ms at 20,000 mentors, where
@@ -31,7 +31,7 @@ SUSPECTS_PER_ROW = 64
 MIN_BLOCK_ROWS = 32
 
 
-#: A pass's blocks hold about this many times ``certify._BLOCK_ELEMENTS`` pairs (4 million:
+#: A pass's blocks hold about this many times ``sparse._BLOCK_ELEMENTS`` pairs (4 million:
 #: 200 rows at 20,000 mentors). The bound product of a block packs the mentors' factors once
 #: and each mentor's best row is folded once a block, so larger blocks cost less a pair:
 #: measured on one core at 20,000 mentors, a first pass's block 5.6-5.9 ms a million pairs
@@ -43,7 +43,7 @@ BLOCK_FACTOR = 4
 def _pass_blocks(n_rows: int, width: int) -> list[tuple[int, int]]:
     """The (start, stop) row blocks of a pass: about ``BLOCK_FACTOR`` million pairs (``BLOCK_FACTOR``
     times those of :func:`row_blocks`), with at least ``MIN_BLOCK_ROWS`` rows a block."""
-    step = max(1, BLOCK_FACTOR * certify._BLOCK_ELEMENTS // max(width, 1), MIN_BLOCK_ROWS)
+    step = max(1, BLOCK_FACTOR * sparse._BLOCK_ELEMENTS // max(width, 1), MIN_BLOCK_ROWS)
     return [(a, min(a + step, n_rows)) for a in range(0, n_rows, step)]
 
 

@@ -5,7 +5,7 @@ OR-Tools' min-cost flow cannot start from a given flow, so every round of the sc
 the whole sparse network again (about 4 s at 100,000 x 20,000), even when the check had found a
 few dozen violating pairs among 30,000 added. But the last round left an optimal flow *and*
 integer node potentials ``pi`` under which every residual arc has a reduced cost
-``c(a, b) + pi(a) - pi(b) >= 0`` (:func:`mentormatch.solvers.certify.potentials`). An added pair
+``c(a, b) + pi(a) - pi(b) >= 0`` (:func:`mentormatch.solvers.duals.potentials`). An added pair
 with a reduced cost ``>= 0`` changes nothing; only the violators (reduced cost ``< 0``) do.
 
 The repair is the primal-dual method (successive shortest paths) started from that state:
@@ -152,7 +152,7 @@ class Repair:
 def repair(mentee, mentor, cost, used, chosen, dem, cap, pot) -> Repair | None:
     """The optimal flow on the pairs ``used``, from the optimum ``chosen`` of a subset of them
     and its potentials ``pot`` = ``(d_mentee, d_mentor, d_source, d_sink)`` (see
-    :func:`mentormatch.solvers.certify.potentials`); None when a cold solve is the better way
+    :func:`mentormatch.solvers.duals.potentials`); None when a cold solve is the better way
     (more than :data:`MAX_VIOLATORS` violators, more than :data:`MAX_PHASES` phases) or when
     ``pot`` does not prove ``chosen`` optimal on the old pairs.
 

@@ -1,0 +1,159 @@
+"""First prices for the bounded solve (:mod:`mentormatch.solvers.bounded`) from a sub-market, and a
+sub-market's early exits.
+
+Ranked by the bound alone, the pools of a market where popular mentors fill up hold the wrong
+pairs: most mentees end far down their own lists, and the first rounds would re-scan most rows.
+:func:`_guide` solves the same market on every ``GUIDE_STEP``-th mentee with ``GUIDE_STEP`` times
+the demand (by the bounded solve itself, passed in as ``solve``, until its prices settle:
+:class:`Settling`; itself guided while large: the inner sub-market divides the places by
+``GUIDE_STEP`` instead, a flow a fifth as large), and the first pass ranks each mentee's pairs by
+``b_ij - g_j`` with its mentor prices (:func:`_guides`).
+"""
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+import numpy as np
+
+from ..base import SolverOptions
+from .child import Child, InThread
+from .remote import current, executing
+
+#: Above this many pairs, the first prices come from a sub-market (:func:`_guide`).
+GUIDE_PAIRS = 100_000_000
+#: The sub-market keeps every GUIDE_STEP-th mentee, with GUIDE_STEP times the demand (or, inner,
+#: a GUIDE_STEP-th of the places).
+GUIDE_STEP = 5
+#: The sub-market runs only when the places are at least this share of the demand. Where
+#: mentees far outnumber the places, the unmatched ones are priced at 0 and the bound's own
+#: ranking finds the pairs that matter: at 100,000 x 20,000 with 54 % places, 64 s without
+#: the sub-market against 73 s with it; with 100 % places, 108 s with it against over 250 s.
+GUIDE_MIN_PLACES = 0.75
+#: A sub-market's rounds stop once a round adds at most this share of its sparse set: its
+#: prices only rank the first pass, and the last rounds (a few hundred pairs, then a round that
+#: only confirms) cost a full flow each. At 100,000 x 20,000 (capacity 5): 97 s against 104 s
+#: run to the certificate; a cut at 2 % made the next level slower (its guide was worse).
+GUIDE_SETTLED = 0.005
+#: ... and a sub-market's round whose predecessor added at most this share stops after its flow
+#: and prices, without a check: the check would only confirm that they settled (at 100,000 x
+#: 20,000, the last check of each level added 0.3 % after a round that added 2.7-3.3 %), and
+#: it costs 0.6 s (inner level) and 1.1 s (outer level) on the path to the first flow.
+GUIDE_SETTLING = 0.04
+
+
+class _Market(NamedTuple):
+    """A sub-market (:func:`_market`): the scorer on some mentees, the places and the demand,
+    and how they were scaled."""
+
+    scorer: object
+    cap: np.ndarray
+    dem: np.ndarray
+    demand_factor: int  # the demand is this many times the mentees' own
+    places_divisor: int  # the places are about the mentors' own divided by this
+
+
+def _market(scorer, cap, dem, divide_places: bool = False) -> _Market | None:
+    """The sub-market of a market: the scorer on every ``GUIDE_STEP``-th mentee of the grouped
+    order (every group in proportion), with ``GUIDE_STEP`` times their demand and the mentors'
+    places, or None below ``GUIDE_PAIRS`` pairs or when the places are below
+    ``GUIDE_MIN_PLACES`` of the demand.
+
+    With ``divide_places``, where every mentor with places has at least ``GUIDE_STEP``, the
+    mentees keep their demand and the mentors get a ``GUIDE_STEP``-th of their places instead
+    (rounded in mentor order, so that the total is kept): the same share of places per unit
+    of demand in a flow a ``GUIDE_STEP``-th as large. Used for the inner sub-market, whose
+    prices only rank the first pass and guide the outer one: at 100,000 x 20,000 (capacity 5)
+    it took 7.0-7.9 s against 11.8-12.7 s with the demand multiplied, and the whole solve
+    about 2 s less (four runs); used for the outer one too, its prices were worse: the full
+    market took 4 rounds and 26 s against 3 rounds and 20 s."""
+    n, m = scorer.n, scorer.m
+    if n * m <= GUIDE_PAIRS or n < 2 * GUIDE_STEP or cap.sum() < GUIDE_MIN_PLACES * dem.sum():
+        return None
+    rows = np.arange(0, n, GUIDE_STEP)
+    if divide_places and cap.max(initial=0) > 0 and cap[cap > 0].min() >= GUIDE_STEP:
+        whole = np.cumsum(cap) // GUIDE_STEP  # (whole numbers: no rounding error to guard)
+        return _Market(scorer.subset(rows=rows), np.diff(whole, prepend=0), dem[rows], 1, GUIDE_STEP)
+    return _Market(scorer.subset(rows=rows), cap, dem[rows] * GUIDE_STEP, GUIDE_STEP, 1)
+
+
+def _guide(solve, market: _Market, depth: int, given=None):
+    """Prices for a first pass: the sub-market ``market`` (see :func:`_market`), solved by
+    ``solve`` (the bounded solve of one level; guided by ``given``, or by its own sub-market when
+    still large) until its prices settle (:class:`Settling`).
+    Returns (prices, info), or (None, None) when it has none. Settled, not merely early: at
+    100,000 x 20,000 (capacity 5) the prices of a sub-market stopped after 3 rounds made the
+    full market take 10 rounds and 333 s, against 3 rounds and about 100 s with settled ones.
+
+    The first pass ranks each mentee's pairs by ``bound - price``: with prices near the
+    final ones, the pools hold the pairs the optimum and its prices need and the guards hold
+    in the first rounds; ranked by the bound alone (prices 0) in a market where popular
+    mentors fill up, most mentees end far down their own lists, and the first rounds re-check
+    most of the pairs."""
+    t = time.perf_counter()
+    e = np.zeros(0, np.int64)
+    sub = market.scorer
+    out = solve(sub, market.cap, market.dem, e, e, None, SolverOptions(progress=False), depth + 1, given)
+    cert = out.certificate
+    if out.prices is None:
+        return None, None
+    p = np.where(np.isfinite(out.prices[1]), out.prices[1], 0.0)
+    info = {"mentees": sub.n, "demand_factor": market.demand_factor,
+            "places_divisor": market.places_divisor, "rounds": cert["rounds"],
+            "certified": bool(cert["holds"]), "seconds": round(time.perf_counter() - t, 3),
+            "work": cert.get("work"), "first_prices": cert.get("first_prices")}
+    return p, info
+
+
+def _guides(solve, scorer, cap, dem, depth: int):
+    """The prices of a level's first pass, and how to get the prices its first sparse set is
+    ranked by: (pass prices, Child giving (prices, info), the inner sub-market's info), each
+    None when there is none.
+
+    With one sub-market both are its prices. With two (the sub-market is itself guided), the
+    inner sub-market is solved first; its prices rank the pass (the pools and floors), while
+    the sub-market, guided by them, runs in a forked child beside the pass (:mod:`.child`;
+    on a thread when the block passes run on an executor, whose workers then take the pass's
+    tasks while this process runs the sub-market's flows); its prices then rank each mentee's pool for the first sparse set and start the
+    potentials. At 100,000 x 20,000 (capacity 5): the sub-market alone 16.5 s and the pass
+    alone 9.9 s one after the other, 21-22 s side by side (the pass's threads at a lower
+    priority take the core the sub-market's flows, one thread each, leave idle); the pools
+    ranked by the inner prices need about 20,000 more rows scanned in full over the rounds
+    (about 1.5 s). Ranked by the inner sub-market's prices from before they settle (to start
+    the pass sooner), the full market took 131 s and more: the pass needs settled prices."""
+    market = _market(scorer, cap, dem)
+    if market is None:
+        return None, None, None
+    inner = _market(market.scorer, market.cap, market.dem, divide_places=True)
+    if inner is None:
+        g = _guide(solve, market, depth)
+        return g[0], Child.done(g), None
+    inner_guide = _guide(solve, inner, depth + 1)
+    executor = current()
+    if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
+        return (inner_guide[0], InThread(_guide_on, executor, solve, market, depth, inner_guide),
+                inner_guide[1])
+    return inner_guide[0], Child(_guide, solve, market, depth, inner_guide), inner_guide[1]
+
+
+def _guide_on(executor, *args):
+    """:func:`_guide` with its block passes on ``executor`` (from another thread)."""
+    with executing(executor):
+        return _guide(*args)
+
+
+class Settling:
+    """A sub-market's early exits (its prices only guide, so they need not be proven): after a
+    check that added at most ``GUIDE_SETTLED`` of the sparse set, and after the flow and prices
+    of the round after one that added at most ``GUIDE_SETTLING`` (without its check)."""
+
+    def __init__(self):
+        self.settling = False  # the last check added few pairs
+
+    def __call__(self, new: int | None, size: int) -> bool:
+        if new is None:  # before a round's check
+            return self.settling
+        if new <= GUIDE_SETTLED * size:
+            return True
+        self.settling = new <= GUIDE_SETTLING * size
+        return False

@@ -1,0 +1,237 @@
+"""The certified rounds of the plain flow, written once for every pair source.
+
+Solve on a sparse set of pairs, price every pair against the dual prices, add the violators,
+repeat (DESIGN.md, "The engine")::
+
+    sparse set  ->  flow (or a repair of the last round's optimum)  ->  prices (Bellman-Ford,
+    warm)  ->  the checker prices every pair: violators?  --yes-->  merge them, next round
+                                                           --no--->  the tie rule's maybe-tight
+    pairs (violators again if one has a positive integer gain)  ->  bound
+    ``dual_obj + eps * n_max``  ->  certificate
+
+Why the bound holds for every pair is stated in :mod:`mentormatch.solvers.certify`. What
+differs between sources is only how "price every pair" is done, and that is the **checker**
+(:class:`Checker`):
+
+- the complete candidate set or a block scorer (:class:`mentormatch.solvers.certify.RowsChecker`):
+  a pass over every block of mentee rows (:func:`mentormatch.solvers.sparse._check`);
+- the bounds (:class:`mentormatch.solvers.bounded.check._Certifier`): pools and guards, exact
+  scores only where the bound does not clear a pair, and a sub-market's early exits.
+
+Each source seeds the rounds itself (each mentee's top ``k``; or a first pass ranked by a
+sub-market's prices, which also give the first potentials) and may pass a ``repair`` (the warm
+re-solve of :mod:`mentormatch.solvers.bounded.warm`).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ..pairs import Candidates
+from .base import AssignmentProblem, Solution, finish
+from .duals import prices, start_from_prices
+from .flow import check_supported, solve_arrays
+from .sparse import _merge, _Sparse, _subset
+from .ties import TIGHT_GAIN, canonical, integer_gain
+
+log = logging.getLogger(__name__)
+
+
+class Checker(Protocol):
+    """What the rounds ask of a pair source: price every pair against ``(u, p)``.
+
+    ``width``: a pair's code in the sparse set is ``mentee * width + col``. ``method``: the
+    certificate's ``"method"``. ``ties``: whether the tie rule runs (False: prices that only
+    guide, as a sub-market's). ``ranks``: the tie rule's ranks of mentees and mentors (None:
+    their indices)."""
+
+    width: int
+    method: str
+    ties: bool
+    ranks: tuple | None
+
+    def check(self, u: np.ndarray, p: np.ndarray, chosen: _Sparse, tol: float, per_row: int
+              ) -> tuple[_Sparse, float]:
+        """The pairs outside ``chosen`` (and the locks) with ``s - u - p > tol``, at most
+        ``per_row`` a mentee (the most violating), and ``eps``, the largest ``s - u - p`` over
+        every unchosen pair (``>= 0``)."""
+
+    def tight(self, u: np.ndarray, p: np.ndarray, chosen: _Sparse, gain: float) -> _Sparse:
+        """Every pair outside ``chosen`` with ``s - u - p > gain`` (called when none exceeds
+        ``tol``: the pairs that may be tight in integers, for the tie rule)."""
+
+    def tied(self, ties: dict | None) -> None:
+        """The tie rule's record (None: it found violators), to add the gather's own counts to."""
+
+    def stop(self, new: int | None, size: int) -> bool:
+        """Whether to stop with the round's prices and no certificate: before the check
+        (``new`` None) or after a check that added ``new`` pairs to ``size``."""
+
+    def record(self, cert: dict, stage: str) -> None:
+        """Add the source's own keys to ``cert`` at ``stage``: ``"round"`` (every round),
+        ``"stopped"`` (:meth:`stop` said so) or ``"holds"`` (certified)."""
+
+    def note(self) -> str:
+        """The checks' work so far, in a few words for the log."""
+
+
+@dataclass
+class Outcome:
+    """The rounds' answer: the final sparse set and its chosen pairs (bool), whether the
+    certificate holds, the certificate, the bound over the free part (None unless it holds)
+    and the prices ``(u, p)`` of the last round (None when the flow was not priced)."""
+
+    sparse: _Sparse
+    chosen: np.ndarray
+    optimal: bool
+    certificate: dict
+    bound: float | None
+    prices: tuple | None = None
+
+
+def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, dem, pot, scale,
+              ranks=None) -> tuple[_Sparse, np.ndarray, _Sparse, dict | None]:
+    """The tie rule (:mod:`mentormatch.solvers.ties`) on a certified sparse optimum: the pairs
+    ``near`` (gathered by the check as maybe tight) with a positive integer gain are returned as
+    violators (the optimum is then not yet the integer optimum over every pair: another round);
+    otherwise the tight ones join the sparse set and the rule picks the optimum. Returns the
+    sparse set, its chosen pairs, the violators and the rule's record (None with violators)."""
+    gain = integer_gain(near.s, near.i, near.j, pot, scale)
+    if np.any(gain > 0):
+        return sp, chosen, _subset(near, gain > 0), None
+    codes = (sp.i * width + sp.col)[chosen]
+    grown = _merge(sp, _subset(near, gain == 0), width)
+    was = np.isin(grown.i * width + grown.col, codes)
+    picked, info = canonical(grown.i, grown.j, grown.s, was, cap, dem, pot, scale, ranks)
+    info["tight_pairs_outside"] = int(len(grown.i) - len(sp.i))
+    return grown, picked, _subset(near, gain > 0), info
+
+
+def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Checker, options, k: int, *,
+                     warm: tuple | None = None, repair: Callable | None = None, work: dict | None = None,
+                     say: Callable = log.debug, indent: str = "") -> Outcome:
+    """Grow the sparse set ``sp`` (sorted by code, as :func:`_merge` leaves it) until the
+    prices of its optimum certify it for every pair ``checker`` prices.
+
+    ``cap``, ``dem``: the places left after the locks (the checker excludes the locks' pairs).
+    ``options``: ``certify`` (False: the first flow, unproven). ``k``: violators kept per mentee
+    and round. ``warm``: prices ``(u, p)`` the first potentials start from (None: from zero;
+    later rounds start from the last round's). ``repair(i, j, s, cap, dem, was, pot, scale)``:
+    a re-solve of the last optimum with the new pairs, returning ``(FlowResult, repair
+    record)`` or None (then the flow is solved cold). ``work``: a dict to add the seconds of
+    the flows, prices, checks and the tie rule to."""
+    work = {} if work is None else work
+    for key in ("flows", "prices", "checks"):
+        work.setdefault(key, 0.0)
+    width = checker.width
+    rounds = added = sweeps_total = 0
+    pot, pot_scale = None, 0.0  # the last round's potentials, and their scale
+    last = None  # the last round's chosen pair codes (for a repair)
+    repairs = []  # the rounds whose flow was a repair of the round before's
+    while True:
+        rounds += 1
+        t1 = time.perf_counter()
+        res = rep = None
+        if repair is not None and last is not None and pot is not None:
+            code = sp.i * width + sp.col
+            was = np.zeros(len(code), bool)
+            was[np.searchsorted(code, last)] = True  # (code is sorted: a merge)
+            fixed = repair(sp.i, sp.j, sp.s, cap, dem, was, pot, pot_scale)
+            if fixed is not None:
+                res, rep = fixed
+                pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
+                repairs.append({"round": rounds, "violators": rep.violators, "phases": rep.phases})
+        if res is None:
+            res = solve_arrays(sp.i, sp.j, sp.s, cap, dem)
+        if repair is not None:
+            last = (sp.i * width + sp.col)[res.chosen]
+        cert = {"method": checker.method, "scale": res.scale, "rounding_bound": res.n_max / res.scale,
+                "n_max": res.n_max, "top_k": k, "pairs_in_sparse": len(sp.i), "rounds": rounds,
+                "violations_added": added, "warm_repairs": repairs,
+                "or_tools_status": res.status if rep is None else "not run: the last optimum repaired",
+                "holds": False}
+        checker.record(cert, "round")
+        if not res.optimal or not options.certify:
+            return Outcome(sp, res.chosen, False, cert, None)
+        t2 = time.perf_counter()
+        if warm is None:
+            start = None
+        elif pot is not None and pot_scale == res.scale:
+            start = pot
+        else:
+            start = start_from_prices(*warm, res.scale)
+        u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap, res.scale, start)
+        pot_scale, warm = res.scale, (u, p)
+        sweeps_total += sweeps
+        tol = 1.0 / res.scale
+        t3 = time.perf_counter()
+        work["flows"] += t2 - t1
+        work["prices"] += t3 - t2
+        say("%sround %d: flow on %d pairs in %.2fs (%s), prices in %.2fs (%d sweeps)", indent, rounds, len(sp.i),
+            t2 - t1, cert["or_tools_status"] if rep is None else
+            "the last round's repaired: %d violators, %d phases" % (rep.violators, rep.phases), t3 - t2, sweeps)
+        if checker.stop(None, len(sp.i)):
+            checker.record(cert, "stopped")
+            return Outcome(sp, res.chosen, False, cert, None, (u, p))
+        chosen = _subset(sp, res.chosen)
+        viol, eps = checker.check(u, p, chosen, tol, k)
+        work["checks"] += time.perf_counter() - t3
+        grown = _merge(sp, viol, width)
+        new = len(grown.i) - len(sp.i)
+        say("%sround %d: check in %.2fs (%s), %d pairs added", indent, rounds, time.perf_counter() - t3,
+            checker.note(), new)
+        picked, ties = res.chosen, None
+        if len(viol.i) == 0 and checker.ties:  # the tie rule (solvers/ties.py): the maybe-tight pairs
+            t4 = time.perf_counter()
+            near = checker.tight(u, p, chosen, TIGHT_GAIN * tol)
+            sp, picked, viol, ties = with_ties(sp, res.chosen, near, width, cap, dem, pot, res.scale,
+                                               checker.ranks)
+            grown = _merge(sp, viol, width)
+            checker.tied(ties)
+            if ties is not None:
+                work["ties"] = round(time.perf_counter() - t4, 3)
+        if len(viol.i) == 0:
+            cert.update(holds=True, bellman_ford_sweeps=sweeps_total, dual_objective=dual_obj,
+                        max_reduced_gain=eps, tolerance=tol, ties=ties)
+            checker.record(cert, "holds")
+            return Outcome(sp, picked, True, cert, dual_obj + eps * res.n_max, (u, p))
+        if checker.stop(new, len(sp.i)):
+            checker.record(cert, "stopped")
+            return Outcome(sp, res.chosen, False, cert, None, (u, p))
+        added += len(viol.i)
+        sp = grown
+
+
+def with_locks(out: Outcome, li: np.ndarray, lj: np.ndarray, ls: np.ndarray, cap: np.ndarray, dem: np.ndarray,
+               started: float, order: np.ndarray | None = None) -> tuple[AssignmentProblem, Solution]:
+    """The rounds' answer as the final sparse problem (the locked pairs ``li``, ``lj`` with scores
+    ``ls``, and the rounds' sparse set, in pair order; capacities ``cap``, demands ``dem``) and its
+    solution: ``"optimal"`` when the certificate holds, the bound with the locks' scores, the
+    prices. ``order``: the caller's mentee of each of the rounds' rows (None: the same)."""
+    sp = out.sparse
+    n, m = len(dem), len(cap)
+    rows = np.concatenate([li, sp.i])
+    all_i = rows if order is None else order[rows]
+    all_j = np.concatenate([lj, sp.j])
+    all_s = np.concatenate([ls, sp.s])
+    is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(sp.i), bool)])
+    is_chosen = np.concatenate([np.ones(len(li), bool), out.chosen])
+    by_pair = np.argsort(all_i * m + all_j, kind="stable")
+    pairs = Candidates(all_i[by_pair], all_j[by_pair], n, m)
+    problem = AssignmentProblem(pairs, all_s[by_pair], cap, dem, locked=is_lock[by_pair])
+    check_supported(problem, "flow")
+    sol = finish(problem, np.flatnonzero(is_chosen[by_pair]), "optimal" if out.optimal else "feasible", started,
+                 "flow", None, out.certificate)
+    if out.bound is not None:
+        sol.bound = float(ls.sum()) + out.bound
+    if out.optimal and out.prices is not None:
+        u = out.prices[0]
+        if order is not None:  # (in the caller's mentee order)
+            u = np.empty(n)
+            u[order] = out.prices[0]
+        sol.prices = (u, out.prices[1])
+    return problem, sol
