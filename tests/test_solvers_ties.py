@@ -201,6 +201,42 @@ def test_pair_gives_the_same_pairs_on_every_source_and_assign_agrees(monkeypatch
     assert a.objective == pytest.approx(r.objective, abs=1e-9)
 
 
+def _on_every_source(monkeypatch, mentors, mentees, programme) -> dict:
+    """``pair()`` on the complete set, on cached blocks and on bounds (sizes forced small)."""
+    results = {"complete": pl.pair(mentors, mentees, programme=programme)}
+    with monkeypatch.context() as mp:
+        mp.setattr(pl, "LARGE_PAIRS", 100)
+        mp.setattr(pl, "USE_BOUNDS", False)
+        results["blocks"] = pl.pair(mentors, mentees, programme=programme)
+    with monkeypatch.context() as mp:
+        mp.setattr(pl, "LARGE_PAIRS", 100)
+        mp.setattr(pl, "SCORE_CACHE_PAIRS", 200)
+        results["bounds"] = pl.pair(mentors, mentees, programme=programme)
+    return results
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+@pytest.mark.parametrize("programme", [{"solver": "maxmin"},
+                                       {"constraints": {"coverage_first": True}}],
+                         ids=["maxmin", "coverage_first"])
+def test_maxmin_and_coverage_first_give_the_same_pairs_on_every_source(monkeypatch, seed, programme):
+    """Max-min and coverage_first run the same certified flows on s + W [s >= t] on every
+    source (the complete set through solvers.bottleneck.solve_held), so the tie rule picks the
+    same optimum: the same pairs, not only the same objective, on people with many exact ties."""
+    mentors, mentees = _duplicated(seed)
+    results = _on_every_source(monkeypatch, mentors, mentees, programme)
+    base = _pairs(results["complete"])
+    worst = results["complete"].pairs["score"].min()
+    for k, r in results.items():
+        assert r.status == "optimal", k
+        assert r.objective == pytest.approx(results["complete"].objective, abs=1e-9), k
+        assert r.pairs["score"].min() == pytest.approx(worst, abs=1e-12), k
+        assert _pairs(r) == base, k
+    shuffled = pl.pair(mentors.sample(frac=1, random_state=seed),
+                       mentees.sample(frac=1, random_state=seed + 1), programme=programme)
+    assert _pairs(shuffled) == base
+
+
 @settings(max_examples=60, deadline=None)
 @given(tied_problems(max_n=6, max_m=3), st.data())
 def test_locked_pairs_stay_and_the_rest_follows_the_rule_on_every_source(case, data):

@@ -227,9 +227,10 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
 
 def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Solution:
     """The ``"flow"`` solver: exact by min-cost flow, on every pair up to ``SPARSE_THRESHOLD``
-    pairs (and always with ``coverage_first``), above it on each mentee's best pairs with the
-    dual certificate over every pair (:func:`solve_sparse_certified`). Both are exact; the
-    threshold is chosen by measured cost.
+    pairs, above it on each mentee's best pairs with the dual certificate over every pair
+    (:func:`solve_sparse_certified`). Both are exact; the threshold is chosen by measured cost.
+    ``coverage_first`` with unit loads is the certified flow on ``s + W`` of
+    :func:`mentormatch.solvers.bottleneck.solve_held`, as on every other source.
 
     Examples
     --------
@@ -239,6 +240,13 @@ def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Soluti
     >>> solve_flow_any(p, SolverOptions()).chosen
     array([1])
     """
+    if (problem.coverage_first and not problem.side.active()
+            and bool(np.all(np.asarray(problem.load) == 1))):
+        # the most pairs, then the largest total: the certified flow on s + W that the scale
+        # path's sources run too (solvers/bottleneck.py), so the tie rule picks the same pairs
+        from .bottleneck import solve_held
+
+        return solve_held(problem, options, coverage_only=True)
     big = len(problem.pairs) > SPARSE_THRESHOLD
     if (options.top_k is not None or big) and not problem.coverage_first:
         check_supported(problem, "flow")
