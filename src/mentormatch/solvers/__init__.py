@@ -11,7 +11,7 @@ SOLVERS: dict[str, SolverFn] = {}
 #: Built-in solver name -> the module that registers it (imported on first use, so that
 #: `import mentormatch` and a plain flow solve do not pay for scipy.optimize or CP-SAT).
 BUILTIN: dict[str, str] = {
-    "flow": "certify", "hungarian": "hungarian", "random": "baselines", "greedy": "baselines",
+    "flow": "flowsolver", "hungarian": "hungarian", "random": "baselines", "greedy": "baselines",
     "cpsat": "cpsat", "mip": "engine", "stable": "stable", "maxmin": "fair", "leximin": "leximin",
 }
 

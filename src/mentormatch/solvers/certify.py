@@ -58,7 +58,6 @@ import numpy as np
 from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from . import register
 from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, integer_costs, network,
                    solve_flow)
 from .rounds import Outcome, certified_rounds, with_locks
@@ -229,8 +228,9 @@ def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Soluti
     """The ``"flow"`` solver: exact by min-cost flow, on every pair up to ``SPARSE_THRESHOLD``
     pairs, above it on each mentee's best pairs with the dual certificate over every pair
     (:func:`solve_sparse_certified`). Both are exact; the threshold is chosen by measured cost.
-    ``coverage_first`` with unit loads is the certified flow on ``s + W`` of
-    :func:`mentormatch.solvers.bottleneck.solve_held`, as on every other source.
+    ``coverage_first`` runs a max-flow of least cost on every pair; the solver registered as
+    ``"flow"`` (:mod:`mentormatch.solvers.flowsolver`) sends it to the certified flow on
+    ``s + W`` instead, as on every other source.
 
     Examples
     --------
@@ -240,13 +240,6 @@ def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Soluti
     >>> solve_flow_any(p, SolverOptions()).chosen
     array([1])
     """
-    if (problem.coverage_first and not problem.side.active()
-            and bool(np.all(np.asarray(problem.load) == 1))):
-        # the most pairs, then the largest total: the certified flow on s + W that the scale
-        # path's sources run too (solvers/bottleneck.py), so the tie rule picks the same pairs
-        from .bottleneck import solve_held
-
-        return solve_held(problem, options, coverage_only=True)
     big = len(problem.pairs) > SPARSE_THRESHOLD
     if (options.top_k is not None or big) and not problem.coverage_first:
         check_supported(problem, "flow")
@@ -276,5 +269,3 @@ def _with_tie_rule(problem: AssignmentProblem, sol: Solution) -> Solution:
     return dataclasses.replace(sol, chosen=chosen, objective=float(problem.score[chosen].sum()),
                                certificate=cert)
 
-
-register("flow", solve_flow_any)

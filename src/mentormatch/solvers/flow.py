@@ -245,9 +245,10 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
 def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
     """Maximise the total score of an assignment exactly by min-cost flow on every pair.
 
-    The solver registered as ``"flow"`` is :func:`mentormatch.solvers.certify.solve_flow_any`,
-    which calls this below ``SPARSE_THRESHOLD`` pairs (or with ``coverage_first``) and the
-    sparse certified path above it.
+    The solver registered as ``"flow"`` (:mod:`mentormatch.solvers.flowsolver`) calls
+    :func:`mentormatch.solvers.certify.solve_flow_any`, which calls this below
+    ``SPARSE_THRESHOLD`` pairs and the sparse certified path above it; ``coverage_first`` with
+    unit loads goes to the certified flow on ``s + W`` instead.
 
     Parameters
     ----------

@@ -1,0 +1,44 @@
+"""The solver registered as ``"flow"``: the exact min-cost flow, one way through at every size.
+
+``coverage_first`` (the most pairs, then the largest total) with unit loads and no side rows is
+the certified flow on ``s + W`` of :func:`mentormatch.solvers.bottleneck.solve_held`, the
+flow the scale path's sources run too, so the tie rule picks the same pairs whatever the
+source; everything else is :func:`mentormatch.solvers.certify.solve_flow_any` (every pair, or
+each mentee's best pairs with the dual certificate over every pair). This module sits above
+both, so neither imports the other.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import register
+from .base import AssignmentProblem, Solution, SolverOptions
+from .bottleneck import solve_held
+from .certify import solve_flow_any
+
+__all__ = ["solve_flow_solver"]
+
+
+def solve_flow_solver(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:
+    """Solver ``"flow"`` (see the module docstring).
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([1.0, 2.0]), np.array([1.0]))
+    >>> solve_flow_solver(p).chosen.tolist()
+    [1]
+    >>> three = Candidates.from_arrays([0, 0, 1], [0, 1, 0], 2, 2)  # mentee 1: mentor 0 only
+    >>> best = AssignmentProblem(three, np.array([3.0, 0.5, 1.0]), np.array([1.0, 1.0]))
+    >>> solve_flow_solver(best).chosen.tolist()  # the largest total: one pair
+    [0]
+    >>> cover = AssignmentProblem(three, best.score, best.capacity, coverage_first=True)
+    >>> solve_flow_solver(cover).chosen.tolist()  # the most pairs first
+    [1, 2]
+    """
+    options = options or SolverOptions()
+    if (problem.coverage_first and not problem.side.active()
+            and bool(np.all(np.asarray(problem.load) == 1))):
+        return solve_held(problem, options, coverage_only=True)
+    return solve_flow_any(problem, options)
+
+
+register("flow", solve_flow_solver)
