@@ -103,3 +103,4 @@ def test_each_flow_starts_from_the_last_ones_prices_and_changes_nothing(monkeypa
     assert warm.certificate["threshold"] == cold.certificate["threshold"]
     key = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
     assert key(warm) == key(cold) and warm.objective == cold.objective
+    assert warm.certificate["weight"] == cold.certificate["weight"] > 0  # the W of s + W [s >= t]

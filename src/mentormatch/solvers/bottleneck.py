@@ -283,7 +283,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     chosen = np.asarray(sol.chosen, np.int64)
     out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked)
     cert = {"method": "max-min by certified flows on s + W [s >= t]", "matched": int(len(chosen)),
-            "threshold": None if not np.isfinite(t_eff) else t_eff,  # the worst chosen pair, locks included "weight": W,
+            # the worst chosen pair, locks included
+            "threshold": None if not np.isfinite(t_eff) else t_eff, "weight": W,
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
             "threshold_bracket": bracket, "warm_started_flows": int(sum(warm)),
             "holds": bool(certified)}
