@@ -164,7 +164,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     ``coverage_only``: stop after step 1, whose flow on ``s + W`` is ``coverage_first`` (the
     most pairs, then the largest total), certified over every pair."""
     from .bounded import solve_bounded
-    from .bounded.start import starting_from
+    from .bounded.start import PriceChain
     from .certify import solve_scored
 
     options = options or SolverOptions()
@@ -177,7 +177,6 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     n_max = float(min(dem.sum(), cap.sum()))
     largest = float(scorer.largest) if bounded else float(getattr(scorer, "largest", 0.0) or 0.0)
     flows: list[float] = []
-    warm: list[bool] = []  # whether each bounded flow started from the last one's prices
 
     def weight(top: float) -> float:  # more than any total of scores can change by
         return 2.0 * (n_max + 1.0) * (top + 1.0)
@@ -197,7 +196,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 out[lo_:hi_] = np.asarray(scorer(slice(a, b)))[P.mentee[lo_:hi_] - a, P.mentor[lo_:hi_]]
         return out
 
-    last_prices = [None]  # the last certified flow's mentor prices: the next flow starts there
+    chain = PriceChain()  # each flow on bounds starts from the last one's mentor prices
 
     def flow(t: float, W: float):
         """(problem with plain scores, solution, whether each pair scores >= t)."""
@@ -206,12 +205,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             # each flow starts from the last one's mentor prices instead of a sub-market's (the
             # threshold moves few pairs across it; any prices are a valid start, the certificate
             # is computed afresh)
-            with starting_from(last_prices[0]) as start:
-                problem, sol = solve_bounded(ThresholdBounds(scorer, t, W), cap, demand=demand,
-                                             locked=locked, options=options)
-            warm.append(start.used)
-            if sol.prices is not None:
-                last_prices[0] = sol.prices[1]
+            problem, sol = chain.solve(lambda: solve_bounded(
+                ThresholdBounds(scorer, t, W), cap, demand=demand, locked=locked, options=options))
         else:
             problem, sol = solve_scored(ThresholdBlocks(scorer, t, W), cap, n_mentees=n,
                                         n_mentors=m, demand=demand, locked=locked, options=options)
@@ -286,7 +281,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             # the worst chosen pair, locks included
             "threshold": None if not np.isfinite(t_eff) else t_eff, "weight": W,
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
-            "threshold_bracket": bracket, "warm_started_flows": int(sum(warm)),
+            "threshold_bracket": bracket, "warm_started_flows": chain.taken,
             "holds": bool(certified)}
     message = "" if certified else (
         "stopped at the time limit: the worst pair is at least the threshold, and no assignment's "

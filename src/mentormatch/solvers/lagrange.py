@@ -46,6 +46,7 @@ import numpy as np
 
 from ..pairs import Candidates as PairSet
 from .base import AssignmentProblem, PairBonus, SideConstraints, SolverOptions
+from .bounded.start import PriceChain
 from .linear import budget_rounded
 
 log = logging.getLogger(__name__)
@@ -123,8 +124,13 @@ class _Inner:
         self.source, self.cap = source, np.asarray(capacity, float)
         self.demand = demand
         self.opts = SolverOptions(seed=options.seed, progress=False, certify=True)
-        self.last = None  # (mentor prices, per-mentor shift) of the last certified flow on bounds
-        self.warm = 0  # flows on bounds that started from the last one's prices
+        # flows on bounds start from the last one's mentor prices (bounded.start.PriceChain)
+        self.chain = PriceChain()
+
+    @property
+    def warm(self) -> int:
+        """The flows on bounds that started from the last one's prices."""
+        return self.chain.taken
 
     def solve(self, shift: np.ndarray | PairBonus, cap: np.ndarray):
         """(problem on the final sparse pairs with shifted scores, solution); ``shift``: a
@@ -147,22 +153,9 @@ class _Inner:
                                 demand=self.demand, options=self.opts)
         if isinstance(src, BoundedSource):
             from .bounded import solve_bounded
-            from .bounded.start import starting_from
-
-            # start from the last flow's mentor prices instead of a sub-market's (the
-            # multipliers move a little between flows; any prices are a valid start and the
-            # certificate is computed afresh, so the answer is the same)
             per = bonus.per_mentor if bonus.per_mentor is not None else np.zeros(m)
-            start = None
-            if self.last is not None:
-                start = self.last[0] + (per - self.last[1])  # a mentor's shift moves its price
-            with starting_from(start) as warm:
-                problem, sol = solve_bounded(BonusBounds(src.scorer, bonus), cap,
-                                             demand=self.demand, options=self.opts)
-            self.warm += int(warm.used)
-            if sol.prices is not None:
-                self.last = (np.asarray(sol.prices[1], float), np.asarray(per, float))
-            return problem, sol
+            return self.chain.solve(lambda: solve_bounded(
+                BonusBounds(src.scorer, bonus), cap, demand=self.demand, options=self.opts), per)
         raise TypeError(f"unknown pair source {type(src).__name__}")
 
 

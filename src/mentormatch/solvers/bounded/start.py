@@ -44,3 +44,30 @@ def take_start(m: int):
         return None
     start.used = True
     return np.where(np.isfinite(start.prices), start.prices, 0.0)
+
+
+class PriceChain:
+    """A sequence of certified flows on bounds (max-min's thresholds, a Lagrangian's
+    multipliers), each started from the last certified one's mentor prices instead of a
+    sub-market's. ``shift``: the flow's price per mentor added to every score (None: none); a
+    mentor's price moves with its change of shift. Any prices are a valid start (the
+    certificate is computed afresh), so the answers are those of cold flows. ``taken`` counts
+    the flows that started warm."""
+
+    def __init__(self):
+        self.prices = self.shift = None
+        self.taken = 0
+
+    def solve(self, run, shift=None):
+        """``run()`` (a ``solve_bounded`` call returning (problem, solution)) from the chain's
+        prices; the solution's prices, when certified, become the next start."""
+        start = self.prices
+        if start is not None and shift is not None and self.shift is not None:
+            start = start + (np.asarray(shift, float) - self.shift)
+        with starting_from(start) as warm:
+            problem, sol = run()
+        self.taken += int(warm.used)
+        if sol.prices is not None:
+            self.prices = np.asarray(sol.prices[1], float)
+            self.shift = None if shift is None else np.asarray(shift, float)
+        return problem, sol
