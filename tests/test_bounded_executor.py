@@ -129,10 +129,12 @@ def test_a_dask_local_cluster_gives_the_sequential_result(monkeypatch):
         executor = Recording(client.get_executor())
         for case, want in here.items():
             assert _run(case, monkeypatch, executor) == want, case
-        assert {"scan_task", "exact_task"} <= executor.names
+        # the sub-market beside the first pass ran as one task on a worker, with this process's
+        # settings (the monkeypatched pools and blocks: else its result would differ)
+        assert {"scan_task", "exact_task", "_guide_task"} <= executor.names
         # the mentors' factors and the lookup tables went to the workers once (scattered):
-        # the tasks carry futures of them
-        assert all("Future" in c.kinds for c in executor.calls)
+        # the passes' tasks carry futures of them
+        assert all("Future" in c.kinds for c in executor.calls if c.name != "_guide_task")
 
 
 @pytest.mark.parametrize("given", ["module_default", "argument"])
@@ -217,3 +219,32 @@ def test_a_pass_takes_blocks_of_four_million_pairs_and_at_least_min_block_rows(n
     blocks = passes._pass_blocks(n, width)
     assert blocks[0] == (0, min(rows, n)) and blocks[-1][1] == n
     assert all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:]))  # every row once, in order
+
+
+def test_a_sub_market_task_runs_with_the_callers_settings_and_its_passes_here(monkeypatch):
+    """The sub-market sent to a worker (:func:`market._guide_task`) sees the caller's module
+    settings, runs its passes on the worker's own threads (never back on the executor), and
+    leaves the worker's settings as they were."""
+    import mentormatch.solvers.bounded as bounded
+
+    monkeypatch.setattr(bounded, "POOL_PER_ROW", 7)
+    monkeypatch.setattr(market, "GUIDE_SETTLED", 0.25)
+    settings = market._settings()
+    assert settings[("mentormatch.solvers.bounded", "POOL_PER_ROW")] == 7
+    assert settings[("mentormatch.solvers.bounded.market", "GUIDE_SETTLED")] == 0.25
+    assert settings[("mentormatch.solvers.bounded.passes", "MIN_BLOCK_ROWS")] == passes.MIN_BLOCK_ROWS
+    monkeypatch.setattr(bounded, "POOL_PER_ROW", 64)
+    monkeypatch.setattr(market, "GUIDE_SETTLED", 0.005)
+    monkeypatch.setattr(remote, "EXECUTOR", object())  # would be used by a pass if not overridden
+    seen = {}
+
+    def solve(sub, cap, dem, li, lj, k, options, depth, given):
+        seen.update(pool=bounded.POOL_PER_ROW, settled=market.GUIDE_SETTLED, executor=remote.current())
+        raise RuntimeError("stop here")
+
+    plain = market._Market(object(), np.ones(2), np.ones(2), 1, 1)
+    with pytest.raises(RuntimeError, match="stop here"):
+        market._guide_task(settings, solve, plain, 0, None)
+    assert seen == {"pool": 7, "settled": 0.25, "executor": None}
+    assert (bounded.POOL_PER_ROW, market.GUIDE_SETTLED) == (64, 0.005)  # restored
+    assert remote.current() is remote.EXECUTOR

@@ -101,6 +101,30 @@ class Child:
         return value
 
 
+class OnExecutor:
+    """``fn(*args)`` as one task of a ``concurrent.futures.Executor`` (a worker process of a Dask
+    cluster), with :class:`Child`'s interface: the sub-market beside a first pass whose tasks
+    run on the same executor. Unlike :class:`InThread`, its flows hold another process's GIL
+    and its memory is the worker's, not the caller's."""
+
+    def __init__(self, executor, fn, *args):
+        self.future = executor.submit(fn, *args)
+
+    @property
+    def running(self) -> bool:
+        return self.future is not None
+
+    def cancel(self) -> None:
+        if self.future is not None:
+            self.future.cancel()
+        self.future = None
+
+    def result(self):
+        if self.future is None:
+            raise RuntimeError("cancelled")
+        return self.future.result()
+
+
 class InThread:
     """``fn(*args)`` on a thread of this process beside the caller, with :class:`Child`'s
     interface: for a solve whose block passes run on an executor, where a fork would copy the

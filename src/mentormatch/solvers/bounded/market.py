@@ -17,8 +17,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..base import SolverOptions
-from .child import Child, InThread
-from .remote import current, executing
+from .child import Child, InThread, OnExecutor
+from .remote import SentOnce, current, dask_client, executing, here
 
 #: Above this many pairs, the first prices come from a sub-market (:func:`_guide`).
 GUIDE_PAIRS = 100_000_000
@@ -113,9 +113,10 @@ def _guides(solve, scorer, cap, dem, depth: int):
     With one sub-market both are its prices. With two (the sub-market is itself guided), the
     inner sub-market is solved first; its prices rank the pass (the pools and floors), while
     the sub-market, guided by them, runs in a forked child beside the pass (:mod:`.child`;
-    on a thread when the block passes run on an executor, whose workers then take the pass's
-    tasks while this process runs the sub-market's flows); its prices then rank each mentee's pool for the first sparse set and start the
-    potentials. At 100,000 x 20,000 (capacity 5): the sub-market alone 16.5 s and the pass
+    on a Dask cluster, as one task on a worker, while the other workers take the pass's tasks;
+    on another executor, on a thread of this process, whose flows then share its GIL with the
+    pass's bookkeeping); its prices then rank each mentee's pool for the first sparse set and
+    start the potentials. At 100,000 x 20,000 (capacity 5): the sub-market alone 16.5 s and the pass
     alone 9.9 s one after the other, 21-22 s side by side (the pass's threads at a lower
     priority take the core the sub-market's flows, one thread each, leave idle); the pools
     ranked by the inner prices need about 20,000 more rows scanned in full over the rounds
@@ -130,6 +131,11 @@ def _guides(solve, scorer, cap, dem, depth: int):
         return g[0], Child.done(g), None
     inner_guide = _guide(solve, inner, depth + 1)
     executor = current()
+    if dask_client(executor) is not None:  # one task on a worker, beside the pass's tasks
+        plain = market._replace(scorer=market.scorer.view if isinstance(market.scorer, SentOnce)
+                                else market.scorer)
+        return (inner_guide[0], OnExecutor(executor, _guide_task, _settings(), solve, plain, depth,
+                                           inner_guide), inner_guide[1])
     if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
         return (inner_guide[0], InThread(_guide_on, executor, solve, market, depth, inner_guide),
                 inner_guide[1])
@@ -140,6 +146,41 @@ def _guide_on(executor, *args):
     """:func:`_guide` with its block passes on ``executor`` (from another thread)."""
     with executing(executor):
         return _guide(*args)
+
+
+def _settings() -> dict:
+    """The solvers' module settings as this process has them (every upper-case number of a
+    loaded ``mentormatch.solvers`` or ``mentormatch.scale`` module), for a sub-market solved
+    in another process (:func:`_guide_task`): its blocks, pools and exits are then this
+    process's, and so is its result."""
+    import sys
+
+    out = {}
+    for name, module in list(sys.modules.items()):
+        if module is not None and (name.startswith("mentormatch.solvers") or name == "mentormatch.scale"):
+            out.update({(name, k): v for k, v in vars(module).items()
+                        if k.isupper() and type(v) in (int, float, bool)})
+    return out
+
+
+def _guide_task(settings: dict, *args):
+    """:func:`_guide` as a task of a worker process (a Dask cluster's): with the caller's
+    ``settings`` (:func:`_settings`) and its block passes on this process's threads. The
+    caller's process keeps only the first pass's bookkeeping; the sub-market's flows and memory
+    are the worker's (at 200,000 x 40,000 on a LocalCluster of 2 workers: see BENCHMARKS.md)."""
+    import importlib
+
+    before = {}
+    try:
+        for (name, key), value in settings.items():
+            module = importlib.import_module(name)
+            before[(name, key)] = getattr(module, key)
+            setattr(module, key, value)
+        with here():
+            return _guide(*args)
+    finally:
+        for (name, key), value in before.items():
+            setattr(importlib.import_module(name), key, value)
 
 
 class Settling:

@@ -54,10 +54,35 @@ PAIRS_PER_TASK = 250_000
 _state = threading.local()
 
 
+#: :func:`here`'s mark: this thread's passes run here whatever :data:`EXECUTOR` says.
+_HERE = object()
+
+
 def current() -> Executor | None:
-    """The executor of the running solve (:func:`executing`), else :data:`EXECUTOR`."""
+    """The executor of the running solve (:func:`executing`), else :data:`EXECUTOR`; None
+    inside :func:`here`."""
     ex = getattr(_state, "executor", None)
+    if ex is _HERE:
+        return None
     return ex if ex is not None else EXECUTOR
+
+
+@contextlib.contextmanager
+def here():
+    """Run the block passes inside the ``with`` on this process's threads (a task that is
+    itself a solve, on a worker: :func:`mentormatch.solvers.bounded.market._guide_task`)."""
+    before = getattr(_state, "executor", None)
+    _state.executor = _HERE
+    try:
+        yield
+    finally:
+        _state.executor = before
+
+
+def dask_client(executor: Executor | None):
+    """The Dask client behind ``executor`` (a ``Client.get_executor()``), else None."""
+    client = getattr(executor, "_client", None)
+    return client if client is not None and hasattr(client, "scatter") else None
 
 
 @contextlib.contextmanager
@@ -115,8 +140,8 @@ class Shared:
 def ship(executor: Executor, value):
     """``value`` made ready to be an argument of many tasks on ``executor``: a Dask future
     (scattered to every worker) or a :class:`Shared`. :func:`value_of` undoes it in a task."""
-    client = getattr(executor, "_client", None)  # a Dask ClientExecutor's client
-    if client is not None and hasattr(client, "scatter"):
+    client = dask_client(executor)
+    if client is not None:
         return client.scatter(value, broadcast=True, hash=False)
     return Shared(value)
 
@@ -162,8 +187,8 @@ def rows_task(bounds, a: int, b: int):
 
 def sent_once(view):
     """``view`` as a :class:`SentOnce` when the current executor is a Dask one, else itself."""
-    client = getattr(current(), "_client", None)
-    if client is None or not hasattr(client, "scatter") or isinstance(view, SentOnce):
+    client = dask_client(current())
+    if client is None or isinstance(view, SentOnce):
         return view
     return SentOnce(view, client)
 
