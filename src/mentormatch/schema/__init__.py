@@ -38,7 +38,8 @@ reading decided is in ``attrs["notes"]``; ``attrs["encoding"]`` and ``attrs["sha
 the file.
 
 The package: ``columns`` (the canonical columns), ``cells`` (cell conversion), ``read``
-(files and DataFrames), ``orgchart`` (managers, cycles, the management graph) and ``validate``
+(files and DataFrames, the header mapping), ``csvfile`` (a CSV's encoding, delimiter and
+quoting), ``orgchart`` (managers, cycles, the management graph) and ``validate``
 (both tables, and the checks between them).
 """
 from __future__ import annotations
