@@ -21,7 +21,7 @@ module without it raises an :class:`ImportError` that says so.
 Brute force: :func:`feasible_assignments` enumerates every assignment of a small
 :class:`~mentormatch.solvers.base.AssignmentProblem` (each mentee takes none, or up to its
 demand of its eligible mentors) and says which meet every hard and side constraint, with the
-same conventions as the CP-SAT model (:mod:`mentormatch.solvers.cpsat`). It is the reference
+same conventions as the CP-SAT model (:mod:`mentormatch.solvers.cpsat_model`). It is the reference
 that "optimal" and "infeasible" claims are checked against.
 
 The package: ``tables`` (people tables, career frameworks, programmes, pairing problems),

@@ -1,6 +1,6 @@
 """Brute force for small problems: every assignment of an ``AssignmentProblem``, checked against
 every hard and side constraint with the conventions of the exact CP-SAT model
-(:mod:`mentormatch.solvers.cpsat`): the reference that "optimal" and "infeasible" claims are
+(:mod:`mentormatch.solvers.cpsat_model`): the reference that "optimal" and "infeasible" claims are
 checked against (see :mod:`mentormatch.testing`)."""
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class BruteForce:
 def feasible_assignments(problem: AssignmentProblem, limit: int = 200_000) -> BruteForce:
     """Enumerate every assignment of ``problem`` (each mentee takes a subset of its eligible
     pairs of size at most its demand) and check each against capacities (with loads),
-    locks and every side constraint, with the conventions of :mod:`mentormatch.solvers.cpsat`.
+    locks and every side constraint, with the conventions of :mod:`mentormatch.solvers.cpsat_model`.
 
     Raises ``ValueError`` when there are more than ``limit`` assignments.
     """
