@@ -108,6 +108,7 @@ class Rules:
         raise ValidationError(Problem("arguments", "programme", None, None, type(programme).__name__,
                                       "None, a dict, a TOML path, Rules or a Programme"))
 
+    # -- access ---------------------------------------------------------------------------
     def framework_source(self):
         """The career framework the programme names: None (decided from the tables' roles), a
         path, "sales" or {"requirements": path, "pathways": path}."""
@@ -127,7 +128,6 @@ class Rules:
                 "capacity": None if math.isnan(inp["capacity"]) else inp["capacity"],
                 "groups": tuple(dict.fromkeys(groups))}
 
-    # -- access ---------------------------------------------------------------------------
     @property
     def weights(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.settings["weights"].items()}
