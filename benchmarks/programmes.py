@@ -40,7 +40,7 @@ def _programme(kind: str, mentors, mentees):
 
 def _run(spec, out):
     import mentormatch as mm
-    from mentormatch.solvers import engine, relax
+    from mentormatch.solvers import relax, stage
 
     n, m, kind, peer, limit = spec
     mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=1)
@@ -52,7 +52,7 @@ def _run(spec, out):
         from mentormatch.solvers import balanced, branch, scorefloors
 
         relax.FIRST_CANDIDATES = 10 ** 9  # every pair a candidate from the start,
-        engine.MIP_MAX_COLUMNS = 10 ** 9  # and the MIP over all of them,
+        stage.MIP_MAX_COLUMNS = 10 ** 9  # and the MIP over all of them,
         branch.MAX_NODES = 0  # HiGHS alone: none of the engine's own branching,
         scorefloors.handles = balanced.handles = lambda *a: False  # nor its flows first
     t = time.perf_counter()

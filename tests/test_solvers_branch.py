@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mentormatch.pairs import Candidates as PairSet
-from mentormatch.solvers import SideConstraints, SolverOptions, branch, engine, relax
+from mentormatch.solvers import SideConstraints, SolverOptions, branch, engine, relax, stage
 from mentormatch.solvers.base import AssignmentProblem
 from mentormatch.solvers.engine import solve_mip
 from mentormatch.solvers.linear import Branch, LinearModel
@@ -43,7 +43,7 @@ def _few_candidates(monkeypatch):
 
 def _untimed(monkeypatch):
     """The engine without its candidates' MIP, its tree bounded by nodes, not by time."""
-    monkeypatch.setattr(engine, "MIP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(stage, "MIP_MAX_COLUMNS", 0)
     monkeypatch.setattr(branch, "TREE_MIN_SECONDS", 1e6)
     monkeypatch.setattr(branch, "TREE_SHARE", 1.0)
 

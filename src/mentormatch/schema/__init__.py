@@ -38,8 +38,10 @@ reading decided is in ``attrs["notes"]``; ``attrs["encoding"]`` and ``attrs["sha
 the file.
 
 The package: ``columns`` (the canonical columns), ``cells`` (cell conversion), ``read``
-(files and DataFrames), ``orgchart`` (managers, cycles, the management graph) and ``validate``
-(both tables, and the checks between them).
+(files and DataFrames, the header mapping), ``csvfile`` (a CSV's encoding, delimiter and
+quoting), ``orgchart`` (managers, cycles, the management graph), ``table`` (one table on
+its own), ``across`` (the checks between the tables) and ``validate`` (both tables:
+``validate_tables``).
 """
 from __future__ import annotations
 

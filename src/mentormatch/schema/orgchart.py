@@ -150,7 +150,7 @@ def read_org(source, columns=None, options: InputOptions | None = None) -> tuple
                     line=rep.header_line)
     if rep.problems:
         raise ValidationError(rep.problems)
-    from .validate import _check_ids
+    from .table import _check_ids
 
     ids = _check_ids(rep, frame["id"])
     managers = _managers(frame, options.trim_ids)

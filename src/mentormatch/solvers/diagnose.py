@@ -7,7 +7,7 @@ the problem infeasible on its own but leaves people out (a mentee with no eligib
 mentor whose minimum load can never be met) is reported too, because it is usually why the
 remaining constraints bite.
 
-Counting conventions (shared with :mod:`mentormatch.solvers.cpsat`): a mentor's *load* for
+Counting conventions (shared with :mod:`mentormatch.solvers.cpsat_model`): a mentor's *load* for
 ``min_load``, ``balanced_load`` and the per-mentee stipend is the number of its mentees; its
 *capacity* is measured in the mentees' ``load`` units (a mentee with ``load = 0.5`` takes half
 a slot).

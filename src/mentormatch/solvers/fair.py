@@ -15,7 +15,7 @@ flows on ``s + W [s >= t]`` (:func:`mentormatch.solvers.bottleneck.solve_held`: 
 the threshold ``t`` with witnesses, then the flow at the max-min score), the same flows as on
 the scale path's pair sources, so the documented tie rule picks the same pairs at every size.
 With fractional loads or side constraints the same three steps are CP-SAT solves on the model of
-:class:`~mentormatch.solvers.cpsat.CpsatModel`.
+:class:`~mentormatch.solvers.cpsat_model.CpsatModel`.
 
 With demands above one, the threshold runs over pairs, not mentees. The status is
 ``"optimal"`` when every step was proven optimal.
@@ -30,7 +30,8 @@ from ortools.sat.python import cp_model
 from ..errors import InfeasibleError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .cpsat import DEFAULT_TIME_LIMIT, CpsatModel, _infeasible, _timeout, make_solver
+from .cpsat import DEFAULT_TIME_LIMIT, _infeasible, _timeout, make_solver
+from .cpsat_model import CpsatModel
 from .diagnose import diagnose
 
 __all__ = ["solve_maxmin"]

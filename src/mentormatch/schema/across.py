@@ -1,0 +1,109 @@
+"""The checks between the two validated tables: ids in preference lists, one id in both tables
+as one person, one Big Five scale, and the managers (from the tables, or the org chart)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ValidationError
+from .cells import InputOptions, _Report, _exploded, _isin, _shown
+from .columns import _IDLIST_TARGET, BIG_FIVE, COLUMN_BY_NAME, MAX_PROBLEMS, TABLES, _close
+from .orgchart import apply_org, check_managers, read_org
+
+
+def _check_id_lists(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
+    """The ids in preference and suggestion lists name people of the other table."""
+    ids = {t: frames[t]["id"] for t in TABLES}
+    index = {t: pd.Index(ids[t].dropna()) for t in TABLES}
+    for (table, column), target in _IDLIST_TARGET.items():
+        frame, rep = frames[table], reps[table]
+        if column not in frame.columns:
+            continue
+        flat = _exploded(frame[column])
+        unknown = ~_isin(flat.to_numpy(), index[target])
+        if not unknown.any():
+            continue
+        person = target[:-1]
+        small = len(index[target]) <= 5000  # a did-you-mean over a huge table costs too much
+        for k, value in list(zip(flat.index[unknown], flat.to_numpy()[unknown]))[:MAX_PROBLEMS]:
+            hint = _close(value, index[target], 0.8) if small else None
+            rep.add(column, int(k), value, f"a {person} id (no {person} has id {value!r})"
+                    + (f"; did you mean {hint!r}?" if hint else ""))
+
+
+#: columns whose meaning differs by table, so a person in both tables may differ there
+_PER_ROLE = {"preferences", "manager_suggestions"}
+
+
+def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
+    """An id in both tables is one person: the attributes both tables give must agree."""
+    mentors, mentees = frames["mentors"], frames["mentees"]
+    first = mentors["id"].dropna().drop_duplicates()  # a repeated id is reported on its own
+    at = pd.Index(first.to_numpy(dtype=object)).get_indexer(mentees["id"].to_numpy(dtype=object))
+    at_mentor = np.where(at >= 0, first.index.to_numpy()[np.maximum(at, 0)], -1)
+    rows = np.flatnonzero(at_mentor >= 0)
+    if not len(rows):
+        return
+    cols = [c for c in mentees.columns if c in mentors.columns and c != "id" and c not in _PER_ROLE
+            and (c not in COLUMN_BY_NAME or set(TABLES) <= set(COLUMN_BY_NAME[c].tables))]
+    rm, em = reps["mentors"], reps["mentees"]
+    differs: dict[int, list[str]] = {}
+    for c in cols:  # a few columns, each compared over the people in both tables at once
+        e = mentees[c].to_numpy()[rows]
+        m = mentors[c].to_numpy()[at_mentor[rows]]
+        present = ~pd.isna(e) & ~pd.isna(m)
+        if e.dtype.kind == "f" and m.dtype.kind == "f":
+            bad = present & ~np.isclose(np.nan_to_num(e), np.nan_to_num(m))
+        else:
+            bad = present & (pd.Series(e, dtype=object).astype(str).str.strip().to_numpy()
+                             != pd.Series(m, dtype=object).astype(str).str.strip().to_numpy())
+        for r in rows[bad]:
+            differs.setdefault(int(r), []).append(c)
+    for r, names in list(differs.items())[:MAX_PROBLEMS]:
+        k = int(at_mentor[r])
+        shown = "; ".join(f"{c}: {_shown(mentees[c].iloc[r])!r} here, {_shown(mentors[c].iloc[k])!r} "
+                          f"in mentors" for c in names)
+        em.add(", ".join(names), r, {c: _shown(mentees[c].iloc[r]) for c in names},
+               f"the same attributes as the mentor with this id on mentors {rm.where(k)} (one id is "
+               f"one person; it differs in {shown}): give two people two ids, or correct the row")
+
+
+def _check_trait_scales(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
+    """Both tables are read on one Big Five scale: a table on the 0-1 scale (fractions, none
+    above 1) beside one on the 1-5 scale is refused, rather than read as its bottom."""
+    traits = {t: [c for c in BIG_FIVE if c in frames[t].columns] for t in TABLES}
+    tops = {t: max((np.nanmax(frames[t][c].to_numpy(dtype=float), initial=-np.inf)
+                    for c in traits[t]), default=-np.inf) for t in TABLES}
+    for t, other in (("mentors", "mentees"), ("mentees", "mentors")):
+        if not (tops[t] <= 1 < tops[other]):
+            continue
+        for c in traits[t]:
+            v = frames[t][c].to_numpy(dtype=float)
+            frac = np.isfinite(v) & (v > 0) & (v < 1)
+            reps[t].rows(c, frac, frames[t][c],
+                         f"a value on the 1-5 scale, as the {other} table's are (values above 1): "
+                         f"both tables are read on one scale; rescale this table (1 + 4 x value)")
+
+
+def _check_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report],
+                  org=None, columns=None, options: InputOptions | None = None) -> list[str]:
+    """Checks between the two tables (and the org chart); returns notes for the result."""
+    _check_id_lists(frames, reps)
+    _check_same_person(frames, reps)
+    _check_trait_scales(frames, reps)
+    if org is None:
+        return check_managers(frames, reps)
+    try:
+        chart, org_rep = read_org(org, columns, options)
+    except ValidationError as exc:
+        reps["mentees"].problems += exc.problems
+        return []
+    if org_rep.problems:
+        reps["mentees"].problems += org_rep.problems
+        return []
+    apply_org(frames, reps, chart, org_rep)
+    for frame in frames.values():
+        frame.attrs["org"] = {"source": org_rep.source, "sha256": chart.attrs.get("sha256"),
+                              "rows": len(chart)}
+    return [f"org chart: {len(chart)} people from {org_rep.source}; the management line runs "
+            "through it"]

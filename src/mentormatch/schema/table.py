@@ -1,0 +1,200 @@
+"""Validation of one input table on its own: its headers, ids, numbers, time zones and id
+lists, and the checks between columns of one row. ``validate.validate_tables`` runs it on each
+table, then the checks between the tables (``across``)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .cells import InputOptions, _Report, _as_text, _exploded, _idlist, _isin, _numeric
+from .columns import (_NUMERIC, BIG_FIVE, COLUMN_BY_NAME, COMPETENCY_PREFIX, COMPETENCY_RANGE, Column,
+                      _close, _table_columns, _time_zones)
+
+
+def _check_headers(rep: _Report, headers: list[str], mine: dict[str, Column]) -> None:
+    free = [h for h in headers if h not in COLUMN_BY_NAME and not h.startswith(COMPETENCY_PREFIX)]
+    told: set[str] = set()
+    for name, col in mine.items():
+        if col.required and name not in headers:
+            hint = _close(name, free, 0.6)
+            text = (f"a {name!r} column; did you mean {hint!r}? map it with columns={{{hint!r}: {name!r}}}"
+                    if hint else f"a {name!r} column; map the export's header with columns={{'<header>': {name!r}}}")
+            told.add(hint)
+            rep.add(name, None, headers, text, line=rep.header_line)
+    absent = [n for n in mine if n not in headers]
+    for h in free:
+        if h in told:
+            continue
+        if h.lower().startswith(COMPETENCY_PREFIX):
+            fixed = COMPETENCY_PREFIX + h[len(COMPETENCY_PREFIX):]
+            rep.add(h, None, h, f"competency columns named 'comp_<name>' in lower case; map it with "
+                                f"columns={{{h!r}: {fixed!r}}}", line=rep.header_line)
+            continue
+        hint = _close(h, absent, 0.8)
+        if hint:
+            rep.add(h, None, h, f"the canonical name {hint!r}; map it with columns={{{h!r}: {hint!r}}} "
+                                f"(a header close to a canonical name is taken for a typo)",
+                    line=rep.header_line)
+
+
+def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
+    ids = _as_text(raw)
+    padded = (ids.notna() & (ids != ids.str.strip())).to_numpy(dtype=bool)
+    if padded.any():
+        if rep.options.trim_ids:
+            ids = ids.str.strip()
+        else:  # "E001" and "E001 " would be two people
+            rep.ids = ids.to_numpy(dtype=object)
+            rep.rows("id", padded, raw, "an id without spaces around it (trim them in the export, "
+                                        "or set input.trim_ids = true to strip them)")
+            ids = ids.str.strip()
+    rep.ids = ids.to_numpy(dtype=object)
+    missing = ids.isna().to_numpy()
+    rep.rows("id", missing, raw, "a non-empty id")
+    later = ids.duplicated(keep="first").to_numpy() & ~missing
+    if later.any():
+        dup = ids.duplicated(keep=False).to_numpy() & ~missing
+        positions = np.flatnonzero(dup)
+        groups = pd.Series(positions).groupby(ids.to_numpy(dtype=object)[dup], sort=False).indices
+
+        def expected(k: int) -> str:
+            others = [int(positions[p]) for p in groups[rep.ids[k]] if positions[p] != k]
+            return (f"a unique id within {rep.table}; it is also on "
+                    + ", ".join(rep.where(o) for o in others[:5]))
+
+        rep.rows("id", later, raw, expected)
+    return ids
+
+
+def _check_numeric(rep: _Report, name: str, raw: pd.Series, kind: str, low, high,
+                   required: bool) -> np.ndarray:
+    decimal = rep.options.decimal
+    values, missing = _numeric(raw, decimal)
+    if required:
+        rep.rows(name, missing, raw, "a number (required)")
+    bad = ~missing & ~np.isfinite(values)
+    if bad.any():
+        what = "a number" if kind == "float" else "a whole number"
+        cells = _as_text(raw).to_numpy(dtype=object)
+        other = "," if decimal == "." else "."
+        rep.rows(name, bad, raw, lambda k: what + (
+            f" (written with a decimal {'comma' if other == ',' else 'point'}? set "
+            f"input.decimal = {other!r})" if isinstance(cells[k], str) and other in cells[k] else ""))
+    ok = np.isfinite(values)
+    if kind == "int":
+        frac = ok & (values != np.floor(values))
+        rep.rows(name, frac, raw, "a whole number")
+    if low is not None or high is not None:
+        lo = -np.inf if low is None else low
+        hi = np.inf if high is None else high
+        out = ok & ((values < lo) | (values > hi))
+        text = (f"a value between {lo:g} and {hi:g}" if low is not None and high is not None
+                else f"a value >= {lo:g}" if low is not None else f"a value <= {hi:g}")
+        rep.rows(name, out, raw, text)
+    return values
+
+
+def _check_timezones(rep: _Report, name: str, raw: pd.Series) -> pd.Series:
+    text = _as_text(raw)
+    zones = _time_zones()
+    if not zones:  # no tz database on this system: nothing to check against
+        return text
+    present = text.notna().to_numpy()
+    known = _isin(text.to_numpy(dtype=object), pd.Index(sorted(zones)))
+    cells = text.to_numpy(dtype=object)
+
+    def expected(k: int) -> str:
+        hint = _close(cells[k], sorted(zones), 0.6)
+        return "an IANA time zone such as 'Europe/London'" + (f"; did you mean {hint!r}?" if hint else "")
+
+    rep.rows(name, present & ~known, raw, expected)
+    return text
+
+
+def _check_idlist(rep: _Report, name: str, raw: pd.Series) -> pd.Series:
+    lists = _idlist(raw)
+    flat = _exploded(lists)
+    if len(flat):
+        twice = pd.DataFrame({"row": flat.index, "id": flat.to_numpy()}).duplicated().to_numpy()
+        if twice.any():
+            rows = flat.index.to_numpy()[twice]
+            ids = flat.to_numpy()[twice]
+            first: dict[int, str] = {}
+            for r, i in zip(rows, ids):
+                first.setdefault(int(r), i)
+            mask = np.zeros(len(lists), dtype=bool)
+            mask[list(first)] = True
+            rep.rows(name, mask, raw, lambda k: f"each id at most once in the list ({first[k]!r} is repeated)")
+    return lists
+
+
+def _validate_one(frame: pd.DataFrame, table: str,
+                  options: InputOptions | None = None) -> tuple[pd.DataFrame, _Report]:
+    """Check one read table; return its canonical frame and the problems found."""
+    rep = _Report(table, frame, options)
+    mine = _table_columns(table)
+    headers = [str(h) for h in frame.columns]
+    if table == "mentors" and "capacity" not in headers and rep.options.capacity is not None:
+        frame = frame.assign(capacity=rep.options.capacity)  # input.capacity: one for everyone
+        headers.append("capacity")
+    _check_headers(rep, headers, mine)
+    if len(frame) == 0:
+        rep.add(None, None, "0 rows", f"at least one row in {rep.source}")
+        return frame, rep
+    out: dict[str, pd.Series | np.ndarray] = {}
+    numbers: dict[str, np.ndarray] = {}
+    for name in headers:
+        raw = frame[name].reset_index(drop=True)
+        col = mine.get(name)
+        if name.startswith(COMPETENCY_PREFIX) and len(name) > len(COMPETENCY_PREFIX):
+            out[name] = numbers[name] = _check_numeric(rep, name, raw, "float", *COMPETENCY_RANGE, False)
+        elif col is None:
+            out[name] = _as_text(raw)  # a group attribute, or a column of the other table
+        elif col.kind == "id":
+            out[name] = _check_ids(rep, raw)
+        elif col.kind in _NUMERIC:
+            out[name] = numbers[name] = _check_numeric(rep, name, raw, col.kind, col.low, col.high,
+                                                       col.required)
+        elif col.kind == "tz":
+            out[name] = _check_timezones(rep, name, raw)
+        elif col.kind == "idlist":
+            out[name] = _check_idlist(rep, name, raw)
+        else:
+            out[name] = _as_text(raw)
+    _check_rows(rep, frame, numbers)
+    result = pd.DataFrame({k: (v if isinstance(v, pd.Series) else pd.Series(v, dtype=np.float64))
+                           for k, v in out.items()})
+    result.index = pd.RangeIndex(len(result))
+    result.attrs = {"lines": rep.lines, "source": rep.source, "table": table,
+                    "encoding": frame.attrs.get("encoding"), "header_line": rep.header_line,
+                    "sha256": frame.attrs.get("sha256")}
+    return result, rep
+
+
+def _check_rows(rep: _Report, frame: pd.DataFrame, numbers: dict[str, np.ndarray]) -> None:
+    """Checks that involve several columns of one row, or a whole column."""
+    traits = [numbers[t] for t in BIG_FIVE if t in numbers]
+    if traits:
+        stacked = np.column_stack(traits)
+        with np.errstate(invalid="ignore"):
+            if np.nanmax(np.where(np.isfinite(stacked), stacked, np.nan), initial=-np.inf) > 1:
+                for t in BIG_FIVE:
+                    if t in numbers:
+                        v = numbers[t]
+                        mixed = np.isfinite(v) & (v >= 0) & (v < 1) & (v != np.floor(v))
+                        rep.rows(t, mixed, frame[t], "a value on the 1-5 scale, as the table's other Big "
+                                                     "Five values above 1 are (the two scales are mixed)")
+    has_lat, has_lon = "latitude" in numbers, "longitude" in numbers
+    if has_lat != has_lon:
+        given, lacking = ("latitude", "longitude") if has_lat else ("longitude", "latitude")
+        rep.add(lacking, None, None, f"a {lacking!r} column alongside {given!r}", line=rep.header_line)
+    elif has_lat:
+        lat, lon = ~np.isnan(numbers["latitude"]), ~np.isnan(numbers["longitude"])
+        rep.rows("longitude", lat & ~lon, frame["longitude"], "a longitude, as the row has a latitude")
+        rep.rows("latitude", lon & ~lat, frame["latitude"], "a latitude, as the row has a longitude")
+    if "min_capacity" in numbers and "capacity" in numbers:
+        low, cap = numbers["min_capacity"], numbers["capacity"]
+        with np.errstate(invalid="ignore"):
+            over = (low > cap) & (cap >= 0)  # a negative capacity is reported on its own
+        rep.rows("min_capacity", over, frame["min_capacity"],
+                 lambda k: f"a minimum no greater than the capacity {cap[k]:g}")

@@ -1,0 +1,145 @@
+"""One stage of the engine (:mod:`mentormatch.solvers.engine` states the loop): column
+generation on the candidates, the heuristics, the branching, HiGHS's MIP on the candidates and
+the certificate over every pair. ``coverage_first`` runs two stages (the count, then the score);
+every other problem one."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..errors import Conflict, InfeasibleError, TimeLimitError
+from . import branch, relax
+from .base import OPTIMAL_GAP, proven
+from .heuristics import neighbourhood, repair
+from .relax import Candidates, Run
+
+#: Above this many candidate pairs the MIP over all candidates is skipped once an assignment
+#: is known (the neighbourhood MIP still runs).
+MIP_MAX_COLUMNS = 30_000
+#: Outside pairs join the MIP only while they are at most this many times the candidates.
+JOIN_AT_MOST = 2.0
+
+
+def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max):
+    """(candidates, chosen mask, objective in the stage's units, bound over every pair, proven);
+    the stage's figures go to ``cert[label]``."""
+    stage_start = time.perf_counter()
+    m = source.n_mentors
+    li, lj = lock_pairs
+    lock_keys = np.unique(np.asarray(li, np.int64) * m + np.asarray(lj, np.int64))
+    run = Run(source, model, options, deadline, lock_keys, bonus)
+    k = max(relax.FIRST_CANDIDATES, 2 * int(demand_max))
+    cand = Candidates(*source.best(k), m, lock_keys)
+    if len(lock_keys):
+        ls = _lock_scores(source, li, lj)
+        cand.add(np.asarray(li, np.int64), np.asarray(lj, np.int64), ls)
+    relaxed = run.relax(cand)
+    if relaxed is None:
+        raise InfeasibleError([Conflict(
+            "constraints", "the linear relaxation over every eligible pair has no solution, so no "
+            "assignment meets the constraints together", "relax the side constraints")])
+    prices, U, x, keep, top = relaxed
+    branching, root_settled = None, run.settled
+    best, best_value, mip_bound, status = None, -math.inf, math.inf, "not run"
+    rounded = repair(run, cand, x > 1 - 1e-7)  # the relaxation rounded down, then repaired
+    if rounded is not None:
+        best, best_value = rounded, run.value(cand, rounded)
+    # the relaxation's whole pairs kept, a small MIP settles the rest (RINS-like)
+    fixed_fill = neighbourhood(run, cand, x)
+    if fixed_fill is not None and run.value(cand, fixed_fill) > best_value:
+        best, best_value = fixed_fill, run.value(cand, fixed_fill)
+    outside = [np.concatenate([p[t] for p in keep]) if keep else np.zeros(0) for t in range(4)]
+    bound_seen = U  # the best valid bound over every pair so far
+    floor = run.floor  # the root's, at the prices of U (the branching below prices again)
+
+    def outside_max():  # the best reduced cost outside the candidates, at the root's prices
+        return max(float(outside[3].max()) if len(outside[3]) else -math.inf, floor)
+
+    if (best is not None and run.model.aggregated and root_settled
+            and not proven(bound_seen, best_value) and run.left() > 0.5):
+        # split the relaxation on its fractional counts of active mentors and pairs, then on
+        # y and x, each side priced over every pair (branch.py says why the bound holds); only
+        # once the root's pricing is done: before that the gap is the pricing's, not the
+        # relaxation's
+        keep_best = cand.key[best]
+        tree = branch.search(run, cand, U, best_value, OPTIMAL_GAP,
+                             branch.tree_seconds(run, time.perf_counter() - stage_start))
+        best = np.isin(cand.key, keep_best if tree.best_keys is None else tree.best_keys)
+        best_value = max(best_value, tree.value)
+        bound_seen = min(bound_seen, tree.bound)
+        branching = {"nodes": tree.nodes, "open": tree.open, "stopped": tree.stopped,
+                     "bound": tree.bound}
+    for attempt in range(4):
+        if best is not None and proven(bound_seen, best_value):
+            break
+        if best is not None and len(cand) > MIP_MAX_COLUMNS:
+            # HiGHS's branch-and-bound on this many columns overruns its time limit (47 s for a
+            # 25 s limit on 86,000 at 3,000 x 1,500) without a better assignment: the
+            # neighbourhood's assignment stands, with the relaxation's bound
+            break
+        start = None if best is None else best.astype(float)
+        st, chosen, b = run.mip(cand, start, max(0.05, run.left()))
+        if st == "infeasible" and best is None:
+            if not len(outside[0]) and top == -math.inf:
+                raise InfeasibleError([Conflict(
+                    "constraints", "branch-and-bound proves that no assignment of the eligible "
+                    "pairs meets the constraints together", "relax the side constraints")])
+            # candidates alone cannot: every kept outside pair joins
+            grow = cand.add(*(a.astype(np.int64) if t < 2 else a for t, a in enumerate(outside[:3])))
+            if grow == 0:
+                break
+            outside = [a[:0] for a in outside]
+            continue
+        if chosen is not None and run.feasible(cand, chosen) and run.value(cand, chosen) > best_value - 1e-12:
+            best, best_value = chosen, run.value(cand, chosen)
+        mip_bound, status = b, st
+        # candidates-only assignments are worth at most the MIP's bound, the others U + rc
+        bound_seen = min(bound_seen, max(b, U + outside_max()))
+        if best is None or not len(outside[0]) or run.left() < 1.0:
+            break
+        if proven(bound_seen, best_value):
+            break
+        join = U + outside[3] > best_value + 1e-9  # could still beat the incumbent
+        if not join.any() or join.sum() > JOIN_AT_MOST * len(cand):
+            # joining nearly every pair makes the MIP the full model, measured slower than the
+            # candidates' (500 x 150 with a budget: no better assignment in 20 s); the bound
+            # then stays the relaxation's
+            break
+        old = len(cand)
+        keep_best = cand.key[best]
+        cand.add(outside[0][join].astype(np.int64), outside[1][join].astype(np.int64), outside[2][join])
+        best = np.isin(cand.key, keep_best)
+        outside = [a[~join] for a in outside]
+        if len(cand) == old:
+            break
+    if best is None:
+        empty = np.zeros(len(cand), bool)
+        if run.feasible(cand, empty):
+            best, best_value = empty, 0.0
+        else:
+            raise TimeLimitError(run.options.time_limit, label,
+                                 "raise the time limit or relax the side constraints")
+    max_out = outside_max()
+    bound = max(bound_seen, best_value)
+    done = proven(bound, best_value)
+    cert[label] = {"lagrangian_bound": U, "mip_status": status, "mip_bound": mip_bound,
+                   "candidates": int(len(cand)), "pairs_priced": int(run.pairs_priced),
+                   "pricing_rounds": run.rounds, "max_reduced_cost_outside": max_out,
+                   "bound": bound, "branching": branching}
+    return cand, best, best_value, bound, done
+
+
+def _lock_scores(source, li, lj) -> np.ndarray:
+    """Exact scores of the locked pairs, from the source's blocks."""
+    want = np.asarray(li, np.int64) * source.n_mentors + np.asarray(lj, np.int64)
+    out = np.full(len(want), np.nan)
+    for i, j, s in source.blocks():
+        key = i * source.n_mentors + j
+        hit = np.isin(want, key)
+        if hit.any():
+            order = np.argsort(key)
+            pos = np.searchsorted(key[order], want[hit])
+            out[hit] = s[order][pos]
+    return out
