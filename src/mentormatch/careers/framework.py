@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
-from . import read, write
+from .read import csv_fields, toml_fields, toml_file_fields
+from .write import pathways_table, requirements_table, toml_text
 from .shape import TABLE
 
 
@@ -223,11 +224,11 @@ class CareerFramework:
         ValidationError
             Unreadable file or bad TOML; any finding listed under :meth:`from_csv`.
         """
-        return cls(**read.toml_file_fields(path))
+        return cls(**toml_file_fields(path))
 
     @classmethod
     def _from_toml_text(cls, text: str, source: str) -> "CareerFramework":
-        return cls(**read.toml_fields(text, source))
+        return cls(**toml_fields(text, source))
 
     @classmethod
     def from_csv(cls, requirements_csv: str | os.PathLike | pd.DataFrame,
@@ -254,7 +255,7 @@ class CareerFramework:
             competency; a pathway naming an unknown role or kind; an "up" move that does not
             climb a level; a lateral move between levels; a cycle other than a lateral 2-cycle.
         """
-        return cls(**read.csv_fields(requirements_csv, pathways_csv))
+        return cls(**csv_fields(requirements_csv, pathways_csv))
 
     # ---------------------------------------------------------------------------------------
     # writing
@@ -268,14 +269,14 @@ class CareerFramework:
             Columns ``role, title, level, competency, required, importance``; one row per
             role x competency, roles then competencies in framework order.
         """
-        return write.requirements_frame(self)
+        return requirements_table(self)
 
     def pathways_frame(self) -> pd.DataFrame:
         """The pathways, the shape :meth:`from_csv` reads: ``from_role, to_role, kind``.
 
         Rows in role order of the source, then as :meth:`next_roles` orders them.
         """
-        return write.pathways_frame(self)
+        return pathways_table(self)
 
     def to_csv(self, requirements_csv: str | os.PathLike, pathways_csv: str | os.PathLike) -> None:
         """Write the two CSV files :meth:`from_csv` reads."""
@@ -284,7 +285,7 @@ class CareerFramework:
 
     def to_toml(self) -> str:
         """The framework as TOML text, the shape :meth:`from_toml` reads."""
-        return write.toml_text(self)
+        return toml_text(self)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CareerFramework):

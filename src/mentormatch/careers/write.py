@@ -1,22 +1,17 @@
 """Writing a career framework in the shapes :mod:`.read` reads: the requirements in long form,
-the pathways, and TOML text. Each function takes the framework; the methods of
-:class:`~mentormatch.careers.CareerFramework` (``to_frame``, ``pathways_frame``, ``to_csv``,
-``to_toml``) call them.
+the pathways, and TOML text. Each function takes the framework (a
+:class:`~mentormatch.careers.CareerFramework`, not imported here: its module imports this one);
+its methods ``to_frame``, ``pathways_frame``, ``to_csv`` and ``to_toml`` call them.
 """
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .shape import PATHWAY_COLUMNS, PATHWAY_OPTIONAL, REQUIREMENT_COLUMNS
 
-if TYPE_CHECKING:
-    from .framework import CareerFramework
 
-
-def requirements_frame(fw: "CareerFramework") -> pd.DataFrame:
+def requirements_table(fw) -> pd.DataFrame:
     """The requirements in long form: columns ``role, title, level, competency, required,
     importance``; one row per role x competency, roles then competencies in framework order."""
     n_r, n_c = len(fw.roles), len(fw.competencies)
@@ -31,7 +26,7 @@ def requirements_frame(fw: "CareerFramework") -> pd.DataFrame:
     }, columns=REQUIREMENT_COLUMNS)
 
 
-def pathways_frame(fw: "CareerFramework") -> pd.DataFrame:
+def pathways_table(fw) -> pd.DataFrame:
     """The pathways: ``from_role, to_role, kind``, and ``primary`` and ``share`` when some move
     uses them; rows in role order of the source, then as ``fw.next_roles`` orders them."""
     edges = fw.graph.edges
@@ -42,7 +37,7 @@ def pathways_frame(fw: "CareerFramework") -> pd.DataFrame:
     return frame[PATHWAY_COLUMNS + keep]
 
 
-def toml_text(fw: "CareerFramework") -> str:
+def toml_text(fw) -> str:
     """The framework as TOML text, the shape :func:`.read.toml_fields` reads."""
     q, key = _toml_str, _toml_key  # values are always quoted; keys only when needed
     lines = ["competencies = [" + ", ".join(q(c) for c in fw.competencies) + "]", ""]
@@ -55,7 +50,7 @@ def toml_text(fw: "CareerFramework") -> str:
                   "requires = {" + ", ".join(f"{key(c)} = {_toml_num(req[c])}" for c in listed) + "}",
                   "importance = {" + ", ".join(f"{key(c)} = {_toml_num(imp[c])}" for c in listed) + "}",
                   ""]
-    for r in pathways_frame(fw).to_dict("records"):
+    for r in pathways_table(fw).to_dict("records"):
         lines += ["[[pathways]]", f"from = {q(r['from_role'])}", f"to = {q(r['to_role'])}",
                   f"kind = {q(r['kind'])}"]
         lines += ["primary = true"] if r.get("primary") else []
