@@ -228,6 +228,7 @@ class CareerFramework:
 
     @classmethod
     def _from_toml_text(cls, text: str, source: str) -> "CareerFramework":
+        """A framework from TOML text; ``source`` names it in the errors."""
         return cls(**toml_fields(text, source))
 
     @classmethod
@@ -243,7 +244,7 @@ class CareerFramework:
             required, a missing title is the role id). A role's title and level are taken from
             its first row.
         pathways_csv : path or pandas.DataFrame
-            Columns ``from_role, to_role, kind``.
+            Columns ``from_role, to_role, kind``, and optionally ``primary`` and ``share``.
 
         Raises
         ------

@@ -101,7 +101,6 @@ class WeightFit:
         return rules.replace(weights={**current, **dict(zip(self.features, map(float, scaled)))})
 
 
-
 def fit_weights(table: pd.DataFrame, outcome: str = "success", *, weights_used=None,
                 features: Sequence[str] | None = None, compare_to: Mapping[str, float] | None = None,
                 folds: int = 5, bootstrap: int = 200, level: float = 0.95, l2: float = 1e-3,

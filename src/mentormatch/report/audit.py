@@ -21,7 +21,6 @@ from .export import write_csv
 __all__ = ["Audit", "audit"]
 
 
-
 @dataclass
 class Audit:
     """The audit's tables, each a DataFrame (see :func:`audit`)."""

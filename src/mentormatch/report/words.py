@@ -26,7 +26,6 @@ def plural(n: float, word: str) -> str:
     return f"{short_number(abs(n))} {word}{'' if abs(float(n)) == 1 else 's'}"
 
 
-
 def in_words(name: str) -> str:
     """An identifier in words: underscores to spaces."""
     return str(name).replace("_", " ")
@@ -44,7 +43,6 @@ def ordinal(n: int) -> str:
     n = int(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
 
 
 def column_of(ctx: dict, table: str, column: str) -> np.ndarray | None:

@@ -97,6 +97,8 @@ def organisation(n_mentees: int = 200, n_mentors: int = 60, seed: int = 0, *,
     fw = CareerFramework.sales() if framework is None else framework
     rng = np.random.default_rng(seed)
     n = n_m + n_e  # global person index: mentors 0..n_m-1, then mentees
+    # the draws below take the generator in a fixed order: reordering them changes every
+    # seeded organisation
 
     # roles: directors and managers first among the mentors (the org chart needs them)
     role, n_dir, n_mgr, manager = draw_roles(rng, fw, n_m, n_e)

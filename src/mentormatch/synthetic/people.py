@@ -73,7 +73,6 @@ def _background(fw: CareerFramework, need: np.ndarray) -> np.ndarray:
     return out
 
 
-
 def draw_roles(rng: np.random.Generator, fw: CareerFramework, n_m: int,
                n_e: int) -> tuple[np.ndarray, int, int, str]:
     """(role of each person, number of directors, number of managers, the manager role).
