@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .phrases import _ordinal, pair_phrases, protected_notes, score_rows
+from .phrases import pair_phrases, protected_notes, score_rows
 from .pricing import alternatives as _alternatives
 from .pricing import binding_constraints, exact_solver, forced_cost
+from .words import ordinal
 
 __all__ = ["Explanation", "explain", "explain_all", "pair_phrases", "exact_solver", "forced_cost",
            "binding_constraints", "protected_notes"]
@@ -83,7 +84,7 @@ class Explanation:
             lines.append(head if head.endswith(".") else head + ".")
             if self.score is not None:
                 lines.append(f"  Their match score would be {self.score:.3f}"
-                             + (f", ranked {_ordinal(self.rank)} of {self.eligible_mentors} eligible mentors"
+                             + (f", ranked {ordinal(self.rank)} of {self.eligible_mentors} eligible mentors"
                                 if self.rank is not None else "") + ".")
             for r in self.features.itertuples():
                 text = f": {r.text}" if r.text else ""
@@ -97,7 +98,7 @@ class Explanation:
         else:
             head = f"{self._who(self.mentee_id)} is paired with {self._who(self.mentor_id)}: score {self.score:.3f}"
             if self.rank is not None:
-                head += f", ranked {_ordinal(self.rank)} of {self.eligible_mentors} eligible mentors by score"
+                head += f", ranked {ordinal(self.rank)} of {self.eligible_mentors} eligible mentors by score"
             lines.append(head + ".")
             if self.other_mentors:
                 lines.append(f"  Also paired with: {', '.join(map(self._who, self.other_mentors))}.")

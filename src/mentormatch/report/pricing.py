@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..constraints import RULE_WORDS
 from ..errors import MentormatchError
-from .phrases import _g
+from .words import short_number
 
 __all__ = ["exact_solver", "solve_objective", "reference_objective", "forced_cost",
            "forced_cost_bounds", "mentor_loads", "binding_constraints", "alternatives",
@@ -204,12 +204,13 @@ def binding_constraints(problem, chosen: np.ndarray, position: int, mentor_ids) 
     load = mentor_loads(problem, chosen)
     out = []
     if load[j] >= problem.capacity[j] - 1e-9:
-        out.append(f"mentor {mentor_ids[j]} is at capacity ({_g(load[j], 2)} of {_g(problem.capacity[j], 2)})")
+        out.append(f"mentor {mentor_ids[j]} is at capacity "
+                   f"({short_number(load[j], 2)} of {short_number(problem.capacity[j], 2)})")
     if problem.locked[position]:
         out.append("the pair is locked by the programme")
     side = problem.side
     if side.min_load is not None and side.min_load[j] > 0 and load[j] <= side.min_load[j] + 1e-9:
-        out.append(f"mentor {mentor_ids[j]} is at its minimum load ({_g(side.min_load[j])})")
+        out.append(f"mentor {mentor_ids[j]} is at its minimum load ({short_number(side.min_load[j])})")
     if side.budget is not None:
         active = load > 0
         spent = float(((side.stipend_fixed if side.stipend_fixed is not None else 0) * active).sum()
@@ -306,7 +307,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         jj, sc, r = int(js[k]), float(s[k]), int(rule[k])
         mid = str(m_ids[jj])
         full = load[jj] >= problem.capacity[jj] - 1e-9
-        lc = f"{_g(load[jj], 2)}/{_g(problem.capacity[jj], 2)}"
+        lc = f"{short_number(load[jj], 2)}/{short_number(problem.capacity[jj], 2)}"
         if r >= 0:
             rname = names[r]
             words = RULE_WORDS.get(rname, f"is removed by rule {rname!r}")
