@@ -106,7 +106,7 @@ def career_frameworks(draw, max_roles: int = 4, n_competencies: int = 8):
     """Small valid :class:`~mentormatch.careers.CareerFramework` objects: a staircase of roles
     over levels 0.., each requiring 5 to 8 of ``n_competencies`` competencies, mastery rising
     with the level, and "up" pathways from each role to one or more roles a level higher."""
-    from .careers import CareerFramework
+    from ..careers import CareerFramework
 
     comps = [f"c{k}" for k in range(n_competencies)]
     n_roles = draw(st.integers(2, max_roles))
