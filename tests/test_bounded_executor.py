@@ -132,9 +132,9 @@ def test_a_dask_local_cluster_gives_the_sequential_result(monkeypatch):
         # the sub-market beside the first pass ran as one task on a worker, with this process's
         # settings (the monkeypatched pools and blocks: else its result would differ)
         assert {"scan_task", "exact_task", "_guide_task"} <= executor.names
-        # the mentors' factors and the lookup tables went to the workers once (scattered):
-        # the passes' tasks carry futures of them
-        assert all("Future" in c.kinds for c in executor.calls if c.name != "_guide_task")
+        # the mentors' factors and the lookup tables went to the workers once (scattered), and
+        # the sub-market's scorer ahead of its task: every task carries futures of them
+        assert all("Future" in c.kinds for c in executor.calls)
 
 
 @pytest.mark.parametrize("given", ["module_default", "argument"])
@@ -242,9 +242,9 @@ def test_a_sub_market_task_runs_with_the_callers_settings_and_its_passes_here(mo
         seen.update(pool=bounded.POOL_PER_ROW, settled=market.GUIDE_SETTLED, executor=remote.current())
         raise RuntimeError("stop here")
 
-    plain = market._Market(object(), np.ones(2), np.ones(2), 1, 1)
+    plain = market._Market(None, np.ones(2), np.ones(2), 1, 1)
     with pytest.raises(RuntimeError, match="stop here"):
-        market._guide_task(settings, solve, plain, 0, None)
+        market._guide_task(settings, solve, object(), plain, 0, None)
     assert seen == {"pool": 7, "settled": 0.25, "executor": None}
     assert (bounded.POOL_PER_ROW, market.GUIDE_SETTLED) == (64, 0.005)  # restored
     assert remote.current() is remote.EXECUTOR

@@ -131,11 +131,12 @@ def _guides(solve, scorer, cap, dem, depth: int):
         return g[0], Child.done(g), None
     inner_guide = _guide(solve, inner, depth + 1)
     executor = current()
-    if dask_client(executor) is not None:  # one task on a worker, beside the pass's tasks
-        plain = market._replace(scorer=market.scorer.view if isinstance(market.scorer, SentOnce)
-                                else market.scorer)
-        return (inner_guide[0], OnExecutor(executor, _guide_task, _settings(), solve, plain, depth,
-                                           inner_guide), inner_guide[1])
+    client = dask_client(executor)
+    if client is not None:  # one task on a worker, beside the pass's tasks; its scorer sent ahead
+        view = market.scorer.view if isinstance(market.scorer, SentOnce) else market.scorer
+        sent = client.scatter(view, hash=False)
+        return (inner_guide[0], OnExecutor(executor, _guide_task, _settings(), solve, sent,
+                                           market._replace(scorer=None), depth, inner_guide), inner_guide[1])
     if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
         return (inner_guide[0], InThread(_guide_on, executor, solve, market, depth, inner_guide),
                 inner_guide[1])
@@ -163,11 +164,11 @@ def _settings() -> dict:
     return out
 
 
-def _guide_task(settings: dict, *args):
+def _guide_task(settings: dict, solve, scorer, market: _Market, depth: int, inner_guide):
     """:func:`_guide` as a task of a worker process (a Dask cluster's): with the caller's
     ``settings`` (:func:`_settings`) and its block passes on this process's threads. The
     caller's process keeps only the first pass's bookkeeping; the sub-market's flows and memory
-    are the worker's (at 200,000 x 40,000 on a LocalCluster of 2 workers: see BENCHMARKS.md)."""
+    are the worker's. ``scorer``: the market's, sent ahead (a task's graph stays small)."""
     import importlib
 
     before = {}
@@ -177,7 +178,7 @@ def _guide_task(settings: dict, *args):
             before[(name, key)] = getattr(module, key)
             setattr(module, key, value)
         with here():
-            return _guide(*args)
+            return _guide(solve, market._replace(scorer=scorer), depth, inner_guide)
     finally:
         for (name, key), value in before.items():
             setattr(importlib.import_module(name), key, value)
