@@ -1,4 +1,5 @@
 """The career framework: the bundled sales framework, pathways, gaps, round trips, errors."""
+import dataclasses
 import textwrap
 
 import networkx as nx
@@ -205,12 +206,36 @@ def test_csv_round_trip(sales, tiny, tmp_path):
         fw.to_frame().to_csv(req, index=False)
         fw.pathways_frame().to_csv(paths, index=False)
         back = CareerFramework.from_csv(req, paths)
-        assert back == fw
+        assert back.activities == {} and back == dataclasses.replace(fw, activities={})  # CSV has none
         pd.testing.assert_frame_equal(back.to_frame(), fw.to_frame())
         pd.testing.assert_frame_equal(back.required, fw.required)
         assert sorted(back.graph.edges(data="kind")) == sorted(fw.graph.edges(data="kind"))
         fw.to_csv(tmp_path / "r.csv", tmp_path / "p.csv")
-        assert CareerFramework.from_csv(tmp_path / "r.csv", tmp_path / "p.csv") == fw
+        assert CareerFramework.from_csv(tmp_path / "r.csv", tmp_path / "p.csv") == back
+
+
+def test_toml_round_trip_keeps_the_activities(sales, tiny, tmp_path):
+    """Regression: to_toml wrote no [activities] and == ignored them, so a TOML round trip lost
+    them silently."""
+    assert len(sales.activities) == len(sales.competencies)
+    back = CareerFramework.from_toml(_toml(tmp_path, sales.to_toml(), "sales.toml"))
+    assert back.activities == sales.activities and back == sales
+    # free text: quotes, backslashes, a line break, a tab, a control character, non-ASCII
+    odd = {"c": 'read "SPIN" \\ Selling\nthen\tdiscuss\x01 — ensemble', "a": "shadow"}
+    fw = dataclasses.replace(tiny, activities=odd)
+    text = fw.to_toml()
+    assert "[activities]" in text and text.index('\na = "shadow"') < text.index("\nc = ")  # framework order
+    back = CareerFramework.from_toml(_toml(tmp_path, text, "odd.toml"))
+    assert back.activities == odd and back == fw
+    assert "[activities]" not in tiny.to_toml()  # none: no table
+
+
+def test_frameworks_with_other_activities_differ(sales, tiny):
+    assert tiny != dataclasses.replace(tiny, activities={"a": "shadow"})
+    other = dict(sales.activities, negotiation="something else")
+    assert sales != dataclasses.replace(sales, activities=other)
+    assert sales != dataclasses.replace(sales, activities={})
+    assert sales == dataclasses.replace(sales, activities=dict(reversed(sales.activities.items())))
 
 
 def test_toml_quotes_values_and_escapes(tmp_path):

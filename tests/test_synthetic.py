@@ -284,3 +284,54 @@ def test_mastery_reflects_the_role_and_the_roles_before_it():
     assert mean.loc["director", "comp_prospecting"] >= 1.5
     # a competency no earlier role required stays low for a junior role
     assert mean.loc["sdr", "comp_coaching"] < 2
+
+
+def _framework_of(n_competencies, levels=3):
+    """One role per level, ``n_competencies`` competencies, each role needing more."""
+    comps = [f"c{k}" for k in range(n_competencies)]
+    frame = pd.DataFrame([(f"r{lv}", f"Role {lv}", lv, c, min(5, 1 + lv), 1.0)
+                          for lv in range(levels) for c in comps],
+                         columns=["role", "title", "level", "competency", "required", "importance"])
+    paths = pd.DataFrame([(f"r{lv}", f"r{lv + 1}", "up") for lv in range(levels - 1)],
+                         columns=["from_role", "to_role", "kind"])
+    return CareerFramework.from_csv(frame, paths)
+
+
+@pytest.mark.parametrize("n_competencies", [1, 2])
+@pytest.mark.parametrize("levels", [1, 3])
+def test_a_framework_of_fewer_than_three_competencies_works(n_competencies, levels):
+    """Regression: mentors are strong in three competencies, and a framework of one or two
+    stopped with numpy's broadcast error (shapes (n, 2) and (n, 3))."""
+    fw = _framework_of(n_competencies, levels)
+    mentors, mentees = organisation(30, 10, seed=4, framework=fw)
+    validate_tables(mentors, mentees)
+    for frame in (mentors, mentees):
+        assert [c for c in frame.columns if c.startswith("comp_")] == fw.columns
+        assert frame[fw.columns].isin(range(6)).all().all()
+    again = organisation(30, 10, seed=4, framework=fw)
+    pd.testing.assert_frame_equal(mentors, again[0])  # seeded
+    pd.testing.assert_frame_equal(mentees, again[1])
+    assert len(mm.pair(mentors, mentees, framework=fw).pairs) > 0
+
+
+@pytest.mark.parametrize("n_competencies", [1, 2, 3, 5])
+def test_mentors_are_boosted_in_their_strong_competencies(n_competencies):
+    """The same draws with no mentor (``n_m = 0``) give everyone's mastery before the boost:
+    the mentees' rows are those, a mentor's are never lower; with fewer than three competencies
+    every competency of a mentor is boosted by 1 or 2 (seen where the level was 1..4)."""
+    from mentormatch.synthetic.people import draw_mastery
+
+    fw = _framework_of(n_competencies)
+    role_idx = np.random.default_rng(0).integers(len(fw.roles), size=300)
+    n_m = 120
+    boosted = draw_mastery(np.random.default_rng(3), fw, role_idx, n_m)
+    plain = draw_mastery(np.random.default_rng(3), fw, role_idx, 0)
+    assert boosted.shape == plain.shape == (300, n_competencies)
+    np.testing.assert_array_equal(boosted[n_m:], plain[n_m:])
+    assert (boosted[:n_m] >= plain[:n_m]).all()
+    raised = (boosted[:n_m] > plain[:n_m]).sum(axis=1)
+    if n_competencies < 3:
+        middle = (plain[:n_m] >= 1) & (plain[:n_m] <= 4)
+        assert (boosted[:n_m][middle] > plain[:n_m][middle]).all()
+    else:
+        assert raised.max() <= 3 and raised.mean() > 1.5  # two strengths, a third half the time

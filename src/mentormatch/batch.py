@@ -13,7 +13,6 @@ Every job gets one :class:`JobResult` in its slot, in the order of the jobs: the
 from __future__ import annotations
 
 import concurrent.futures as cf
-import pickle
 import traceback as _traceback
 from dataclasses import dataclass
 from typing import Any, Hashable, Iterable, Mapping, Sequence
@@ -21,22 +20,13 @@ from typing import Any, Hashable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import MentormatchError, Problem, ValidationError
+from .errors import Problem, ValidationError
 from .matching import Matching
+# below this module and the result object, so that neither imports the other for them; still
+# importable from here
+from .portable import JobError, _picklable, portable_data
 
 __all__ = ["JobResult", "JobError", "pair_many", "split_by_group", "portable_data"]
-
-
-class JobError(MentormatchError):
-    """A job failed with an exception that could not be sent back from the worker as it was
-    (it does not pickle): its type name, message and the worker's traceback text instead."""
-
-    def __init__(self, type_name: str, message: str, traceback: str = ""):
-        self.type_name, self.message, self.traceback = type_name, message, traceback
-        super().__init__(f"{type_name}: {message}")
-
-    def __reduce__(self):
-        return (self.__class__, (self.type_name, self.message, self.traceback))
 
 
 @dataclass(frozen=True)
@@ -87,35 +77,6 @@ class JobResult:
 # --------------------------------------------------------------------------------------------
 # what runs on a worker: module-level, inputs in, a picklable outcome out
 # --------------------------------------------------------------------------------------------
-def _picklable(obj) -> bool:
-    try:
-        pickle.loads(pickle.dumps(obj))
-    except Exception:  # noqa: BLE001 - any failure means "cannot travel"
-        return False
-    return True
-
-
-def portable_data(data):
-    """``data`` without its entries that cannot be pickled (on the scale path, a cached builder
-    of every eligible pair: a closure over the block scores), their keys listed in
-    ``"not_transferred"``; ``data`` itself when every entry pickles. What a
-    :class:`~mentormatch.Matching` keeps when it is pickled (sent back from a worker process).
-    A :class:`~mentormatch.record.SolveRecord` gives a copy with those fields None; a dict, a
-    dict."""
-    import dataclasses
-
-    from .record import SolveRecord
-
-    dropped = [k for k, v in data.items() if callable(v) and not _picklable(v)]
-    if not dropped:
-        return data
-    if isinstance(data, SolveRecord):
-        return dataclasses.replace(data, **dict.fromkeys(dropped), not_transferred=dropped)
-    out = {k: v for k, v in data.items() if k not in dropped}
-    out["not_transferred"] = dropped
-    return out
-
-
 def _run_job(mentors, mentees, programme, framework) -> tuple:
     """One job: ``("ok", Matching)`` or ``("error", exception, traceback text)``; never raises,
     so that one bad job cannot take the batch (or a worker) down."""

@@ -282,6 +282,6 @@ class Matching:
     def __getstate__(self):
         # pickled (e.g. sent back from a worker process by pair_many): without the fields of
         # ``record`` that cannot be pickled, named in record.not_transferred
-        from .batch import portable_data
+        from .portable import portable_data
 
         return {**self.__dict__, "record": portable_data(self.record)}

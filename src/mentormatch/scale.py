@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from . import constraints as C
+from .constraints import id_pairs, management_line_pairs
 from .features import Context
 from .features.base import KeyedMask, row_keys
 from .pairs import Candidates, Encoder, unique_sorted
@@ -109,7 +109,7 @@ class BoundedScorer:
         same = np.flatnonzero(as_mentor >= 0)
         rule_parts.append(("same_person", _sparse_rule(same, as_mentor[same], m)))
         if cons.get("management_line", True):
-            rule_parts.append(("management_line", _sparse_rule(*C.management_line_pairs(mentees, mentors), m)))
+            rule_parts.append(("management_line", _sparse_rule(*management_line_pairs(mentees, mentors), m)))
         if cons.get("mentor_level_above", False) and "level" in mentees.columns and "level" in mentors.columns:
             le = mentees["level"].to_numpy(dtype=float)
             lm = mentors["level"].to_numpy(dtype=float)
@@ -117,7 +117,7 @@ class BoundedScorer:
             table = ~(lm[None, :] > le[first][:, None]) & ~np.isnan(le[first])[:, None] & ~np.isnan(lm)[None, :]
             rule_parts.append(("mentor_level_above", KeyedMask(key, table)))
         if cons.get("forbidden"):
-            a, b = C.id_pairs(cons["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden")
+            a, b = id_pairs(cons["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden")
             rule_parts.append(("forbidden", _sparse_rule(a, b, m)))
         prepared = self.features.prepared
         extractors = self.features.extractors

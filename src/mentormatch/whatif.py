@@ -210,8 +210,8 @@ def _resolve(mentors, mentees, rules, framework, prices: pd.Series | None):
     import time
     import traceback
 
-    from . import constraints as C
-    from .batch import JobError, _picklable
+    from .constraints import priority_bonus
+    from .portable import JobError, _picklable
     from .pipeline import prepare, solve
     from .pipeline.wrap import _timed
     from .solvers.bounded.start import starting_from
@@ -223,7 +223,7 @@ def _resolve(mentors, mentees, rules, framework, prices: pd.Series | None):
         if prices is not None and prep.scorer is not None:  # the scale path: in its mentor order
             start = prices.reindex([str(x) for x in prep.mentor_ids.ids]).fillna(0.0).to_numpy()
         with starting_from(start) as warm:
-            after = _timed(solve(prep, C.priority_bonus(prep)), started)
+            after = _timed(solve(prep, priority_bonus(prep)), started)
         return after, warm.used
     except Exception as exc:
         if _picklable(exc):

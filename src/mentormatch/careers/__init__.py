@@ -33,6 +33,9 @@ it)::
     primary = true                                        # optional: the role's main move
     share = 0.6                                           # optional: how common the move is
 
+    [activities]                                          # optional: a suggested activity per competency
+    negotiation = "prepare a live negotiation with the mentor; debrief after"
+
 A mentee's default target is their role's first move in :meth:`CareerFramework.next_roles`:
 up before lateral, then the ``primary`` move, then the most common (``share``), then by id.
 
@@ -42,6 +45,8 @@ CSV shape (``CareerFramework.from_csv``; ``to_frame`` writes the first one):
   role x competency (a missing pair means required 0, importance 0);
 - pathways: columns ``from_role, to_role, kind``, and optionally ``primary`` (true/false) and
   ``share`` (a number >= 0).
+
+The CSV shape has no activities; the TOML shape keeps every field.
 
 Without a ``competencies`` list, competencies are ordered by first appearance; roles are
 always in the order of the file.

@@ -46,7 +46,8 @@ class CareerFramework:
         Display title of each role.
     activities : dict of str to str
         Optional: a suggested development activity per competency (TOML ``[activities]``),
-        used by the development plans; empty when the framework has none.
+        used by the development plans; empty when the framework has none (a framework read
+        from CSV has none). Frameworks are equal when every field, this one included, is.
 
     Examples
     --------
@@ -280,12 +281,21 @@ class CareerFramework:
         return pathways_table(self)
 
     def to_csv(self, requirements_csv: str | os.PathLike, pathways_csv: str | os.PathLike) -> None:
-        """Write the two CSV files :meth:`from_csv` reads."""
+        """Write the two CSV files :meth:`from_csv` reads. The CSV shape has no place for
+        ``activities``: :meth:`to_toml` keeps them."""
         self.to_frame().to_csv(requirements_csv, index=False)
         self.pathways_frame().to_csv(pathways_csv, index=False)
 
     def to_toml(self) -> str:
-        """The framework as TOML text, the shape :meth:`from_toml` reads."""
+        """The framework as TOML text, the shape :meth:`from_toml` reads, ``[activities]``
+        included: reading it back gives an equal framework.
+
+        Examples
+        --------
+        >>> fw = CareerFramework.sales()
+        >>> CareerFramework._from_toml_text(fw.to_toml(), "copy") == fw
+        True
+        """
         return toml_text(self)
 
     def __eq__(self, other: object) -> bool:
@@ -293,7 +303,8 @@ class CareerFramework:
             return NotImplemented
         return (self.roles == other.roles and self.competencies == other.competencies
                 and self.to_frame().equals(other.to_frame())
-                and self.pathways_frame().equals(other.pathways_frame()))
+                and self.pathways_frame().equals(other.pathways_frame())
+                and self.activities == other.activities)
 
     __hash__ = None  # mutable, compared by value
 

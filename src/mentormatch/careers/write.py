@@ -56,6 +56,10 @@ def toml_text(fw) -> str:
         lines += ["primary = true"] if r.get("primary") else []
         lines += [f"share = {_toml_num(r['share'])}"] if r.get("share") else []
         lines += [""]
+    if fw.activities:  # in competency order (any other key after them, as given)
+        rank = {c: k for k, c in enumerate(fw.competencies)}
+        keys = sorted(fw.activities, key=lambda c: rank.get(c, len(rank)))
+        lines += ["[activities]"] + [f"{key(c)} = {q(fw.activities[c])}" for c in keys] + [""]
     return "\n".join(lines)
 
 
@@ -65,8 +69,13 @@ def _toml_key(text: str) -> str:
     return text if text and bare.isascii() and bare.isalnum() else _toml_str(text)
 
 
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
 def _toml_str(text: str) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    return '"' + "".join(_ESCAPES.get(ch) or (f"\\u{ord(ch):04X}" if ord(ch) < 0x20 or ord(ch) == 0x7F else ch)
+                         for ch in str(text)) + '"'
 
 
 def _toml_num(value: float) -> str:

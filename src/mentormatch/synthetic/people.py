@@ -38,6 +38,7 @@ _SALES_MENTEE_ROLES = {"sales_support": 0.2, "sdr": 0.3, "ae": 0.3, "customer_su
 _SALES_MENTOR_ROLES = {"senior_ae": 0.5, "sales_ops": 0.25, "ae": 0.25}
 _SALES_MANAGER, _SALES_DIRECTOR = "sales_manager", "director"
 _DIRECTOR_SHARE, _MANAGER_SHARE = 0.05, 0.2  # of the mentors
+_STRONG = 3  # competencies a mentor is strong in (the third only half the time)
 
 
 def _role_mix(fw: CareerFramework) -> tuple[str, str, dict[str, float], dict[str, float]]:
@@ -120,15 +121,19 @@ def draw_mastery(rng: np.random.Generator, fw: CareerFramework, role_idx: np.nda
                  n_m: int) -> np.ndarray:
     """(n, competencies): whole mastery levels 0..5 around what each person's role requires
     (index ``role_idx`` into ``fw.roles``), or what the roles on the way to it required (a
-    director still prospects); the first ``n_m`` people (the mentors) strong in two or three."""
+    director still prospects); the first ``n_m`` people (the mentors) strong in two or three,
+    or in each competency when the framework has fewer than three (the boosts are drawn for
+    three and the first ones kept, so that larger frameworks draw as they always did)."""
     n = len(role_idx)
     need = fw.required.loc[fw.roles, fw.competencies].to_numpy(dtype=np.float64)
     req = need[role_idx]
     k_comp = req.shape[1]
     base = np.where(req > 0, req, np.maximum(0.8, 0.8 * _background(fw, need)[role_idx]))
     mastery = base + rng.normal(0.0, 0.7, size=(n, k_comp))
-    strong = np.argsort(rng.random((n_m, k_comp)), axis=1)[:, :3]
-    boost = rng.integers(1, 3, size=(n_m, 3)).astype(np.float64)
+    top = min(_STRONG, k_comp)  # a framework may have fewer competencies than a mentor's strengths
+    strong = np.argsort(rng.random((n_m, k_comp)), axis=1)[:, :top]
+    boost = rng.integers(1, 3, size=(n_m, _STRONG)).astype(np.float64)
     boost[:, 2] *= rng.random(n_m) < 0.5
+    boost = boost[:, :top]
     np.put_along_axis(mastery[:n_m], strong, np.take_along_axis(mastery[:n_m], strong, axis=1) + boost, axis=1)
     return np.clip(np.rint(mastery), 0, 5).astype(np.int64)
