@@ -32,7 +32,7 @@ blocks, with no transposed or reordered copy, and there are two passes, not thre
    per mentee with a violator in the first round, doubling each round); when a round's pairs
    and violators exceed an eighth of the matrix, the next flow takes every pair with a gain.
    A round with few violators repairs the last optimum from its potentials instead of solving
-   cold (:func:`mentormatch.solvers.bounded.warm.resolve`, as the scale path's rounds do).
+   cold (:func:`mentormatch.solvers.warm.resolve`, as the scale path's rounds do).
 
 Ties
 ----
@@ -64,7 +64,7 @@ import numpy as np
 
 from ...pairs import Candidates, DenseRows, unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions, finish
-from ..bounded.warm import resolve
+from ..warm import resolve
 from ..certify import places_left
 from ..duals import prices
 from ..flow import solve_arrays
