@@ -46,7 +46,8 @@ the smallest :func:`tie_key` (a mix of the two ranks). Once certified, the check
 may be tight (reduced gain above ``TIGHT_GAIN`` quanta) are read in integers: a positive gain
 is a violator after all (another round), the tight ones join, and the tie rule
 (:mod:`mentormatch.solvers.ties`) picks among the optima the one of least key sum over the
-ranks: the pair() sources pick the same. So permuting the matrix's rows and columns (with the
+ranks: the pair() sources pick the same. The rule is given only the pairs that can be in an
+optimum (chosen, or of integer gain >= 0 under the potentials; :func:`_tie_rule`). So permuting the matrix's rows and columns (with the
 ranks) gives the same pairs. Indices in and out are the caller's.
 
 Exactness
