@@ -707,7 +707,7 @@ def test_rounds_repaired_from_the_last_optimum_keep_the_exact_optimum(monkeypatc
     limit on violators), or none (every round solved cold): both must reach the exact optimum,
     and the repaired rounds must be the ones the certificate lists."""
     import mentormatch.solvers.bounded as bounded
-    from mentormatch.solvers.bounded import warm
+    from mentormatch.solvers import warm
 
     monkeypatch.setattr(bounded, "POOL_PER_ROW", pool)
     monkeypatch.setattr(warm, "MAX_VIOLATORS", 10**9)

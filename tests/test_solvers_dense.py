@@ -413,3 +413,73 @@ def test_rounds_repaired_warm_give_the_pairs_of_a_cold_solve(monkeypatch):
         assert sol.bound >= sol.objective - 1e-12
         _check_feasible(s, f, cap, problem, sol)
     assert len(warm_runs) >= 3, warm_runs
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_single_cells_are_read_alike_in_every_memory_layout(layout):
+    """``Walk.at`` and ``Walk.allowed`` (a 1-d take through the memory when it is contiguous)
+    give what 2-d indexing gives, for the score matrix and the forbidden mask in any layout."""
+    s, f, _ = _instance(3, n=30, m=9)
+    rng = np.random.default_rng(0)
+    i, j = rng.integers(0, 30, 200), rng.integers(0, 9, 200)
+    for mask_layout in ("C", "F", "strided"):
+        walk = Walk(DenseRows(_layout(s, layout), _layout(f, mask_layout)))
+        np.testing.assert_array_equal(walk.at(i, j), s[i, j])
+        np.testing.assert_array_equal(walk.allowed(i, j), ~f[i, j])
+    assert walk.at(i[:0], j[:0]).shape == (0,)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_tie_rule_on_the_pairs_that_can_be_optimal_picks_what_it_picks_on_all(seed):
+    """The dense path gives the tie rule only the chosen pairs and those of integer gain >= 0
+    (``_tie_rule``); on scores with many exact ties, the rule picks the same pairs from that set
+    as from every pair of the network."""
+    from mentormatch.solvers.dense import _tie_rule
+    from mentormatch.solvers.duals import prices
+    from mentormatch.solvers.flow import solve_arrays
+    from mentormatch.solvers.ties import canonical
+
+    rng = np.random.default_rng(seed)
+    n, m = 30, 8
+    s = rng.integers(1, 4, (n, m)) / 3.0  # three levels: many optima
+    i, j = (x.ravel() for x in np.meshgrid(np.arange(n), np.arange(m), indexing="ij"))
+    score = s[i, j]
+    cap, dem = rng.integers(1, 4, m).astype(np.int64), np.ones(n, np.int64)
+    res = solve_arrays(i, j, score, cap, dem)
+    pot = prices(i, j, res.cost, res.chosen, score, dem, cap, res.scale)[4]
+    full, info_full = canonical(i, j, score, res.chosen, cap, dem, pot, res.scale)
+    face, info_face = _tie_rule(i, j, score, res.chosen, cap, dem, pot, res.scale)
+    assert info_full["movable_pairs"] > 0  # the instance has ties to break
+    np.testing.assert_array_equal(face, full)
+    assert info_face == info_full
+    assert score[face].sum() == pytest.approx(score[res.chosen].sum(), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_solves_with_the_tie_rule_on_every_pair_give_the_same_answer(seed, monkeypatch):
+    """Before and after: the dense path with the tie rule run on every pair of the network (as
+    it was) and on the pairs that can be optimal (as it is) give the same pairs, objective,
+    bound and tie record, on instances with exact ties, demands, locks and the all-pairs
+    flow."""
+    import mentormatch.solvers.dense as dense
+    from mentormatch.solvers.ties import canonical
+
+    s, f, cap = _instance(seed, n=50, m=12, ties=True, cap_hi=4)
+    rng = np.random.default_rng(seed)
+    demand = rng.integers(0, 3, 50)
+    ok = np.argwhere(~f & np.isfinite(s) & (cap[None, :] > 0) & (demand[:, None] > 0))
+    locked = (ok[:1, 0], ok[:1, 1])
+    ranks = dict(mentee_rank=rng.permutation(50), mentor_rank=rng.permutation(12))
+    runs = {}
+    for how in ("face", "every pair"):
+        if how == "every pair":
+            monkeypatch.setattr(dense, "_tie_rule", canonical)
+        for top_k in (None, 1):
+            problem, sol = solve_dense(DenseRows(s, f), cap, demand=demand, locked=locked,
+                                       options=SolverOptions(top_k=top_k), **ranks)
+            pairs = sorted(zip(problem.pairs.mentee[sol.chosen].tolist(),
+                               problem.pairs.mentor[sol.chosen].tolist()))
+            runs[how, top_k] = (pairs, sol.objective, sol.bound, sol.status, sol.certificate.get("ties"))
+    for top_k in (None, 1):
+        assert runs["face", top_k] == runs["every pair", top_k]
+        assert runs["face", top_k][3] == "optimal"

@@ -11,8 +11,8 @@ import pytest
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import AssignmentProblem, SolverOptions
-from mentormatch.solvers.bounded import solve_bounded, warm
+from mentormatch.solvers import AssignmentProblem, SolverOptions, warm
+from mentormatch.solvers.bounded import solve_bounded
 from mentormatch.solvers.certify import solve_scored
 from mentormatch.solvers.rounds import certified_rounds
 from mentormatch.solvers.sparse import _merge, _Sparse, empty

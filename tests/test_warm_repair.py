@@ -1,4 +1,4 @@
-"""The warm repair of a sparse flow (``solvers.bounded.warm``): from an optimum and its
+"""The warm repair of a sparse flow (``solvers.warm``): from an optimum and its
 potentials, the optimum after pairs are added, checked against a cold OR-Tools solve of the
 whole set and against the potentials' own proof."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mentormatch.solvers.bounded import warm
+from mentormatch.solvers import warm
 from mentormatch.solvers.certify import potentials, prices
 from mentormatch.solvers.flow import integer_costs, network, solve_arrays
 from test_potentials import _instance as _random_instance

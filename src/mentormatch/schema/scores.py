@@ -18,6 +18,8 @@ HUNGARIAN_SLOTS = 10_000_000
 
 
 def _missing_labels(labels: pd.Index, table: str, axis: str) -> list[Problem]:
+    if not labels.hasnans:  # cached on the index: no pass on a second call
+        return []
     missing = np.flatnonzero(pd.isna(labels))
     return [Problem(table, None, None, None, None,
                     f"a {axis} id at position {int(k)} (counting from 0), not a missing label "
@@ -67,12 +69,12 @@ def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") 
         if pd.isna(capacity.index).any():
             problems.append(Problem("capacity", "capacity", None, None, None,
                                     "a mentor id for every capacity (the index has a missing label)"))
-        num = pd.to_numeric(capacity, errors="coerce")
-        absurd = (num > MAX_CAPACITY).to_numpy()
+        num = pd.to_numeric(capacity, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        absurd = num > MAX_CAPACITY  # (NaN compares False)
         n_mentees = len(scores)
         total = float(num[np.isfinite(num) & (num > 0)].sum())
         if solver == "hungarian" and total > HUNGARIAN_SLOTS and not absurd.any():
-            absurd = (num == num.max()).to_numpy()  # name the largest
+            absurd = num == np.nanmax(num)  # name the largest
         for m in capacity.index[absurd][:MAX_PROBLEMS]:
             limit = (f"capacities summing to at most {HUNGARIAN_SLOTS:,} slots with solver "
                      f"'hungarian', which gives each slot its own column (they sum to {total:,.0f}; "
@@ -95,6 +97,8 @@ def _check_forbidden(scores: pd.DataFrame, forbidden: pd.DataFrame) -> None:
         raise ValidationError(problems)
     for mine, theirs, axis in ((forbidden.index, scores.index, "mentee (index)"),
                                (forbidden.columns, scores.columns, "mentor (column)")):
+        if mine.equals(theirs):  # the usual case: the same labels in the same order
+            continue
         extra = pd.Index(mine).difference(pd.Index(theirs))
         absent = pd.Index(theirs).difference(pd.Index(mine))
         if len(extra) or len(absent):
@@ -102,9 +106,9 @@ def _check_forbidden(scores: pd.DataFrame, forbidden: pd.DataFrame) -> None:
                 "forbidden", None, None, None, [str(x) for x in extra[:5]],
                 f"the same {axis} labels as scores: these are not in scores"
                 + (f", and scores' {[str(x) for x in absent[:5]]} are missing" if len(absent) else "")))
+    if all(dtype == np.dtype(bool) for dtype in forbidden.dtypes):
+        return  # True and False only, whatever the order of the labels
     f = forbidden.reindex(index=scores.index, columns=scores.columns)
-    if all(dtype == np.dtype(bool) for dtype in f.dtypes):
-        return
     ok = f.isin([True, False]).to_numpy(dtype=bool)  # 1 and 0 count, as they equal True and False
     bad = np.argwhere(~ok)
     cells = f.to_numpy(dtype=object)

@@ -20,7 +20,7 @@ differs between sources is only how "price every pair" is done, and that is the 
 
 Each source seeds the rounds itself (each mentee's top ``k``; or a first pass ranked by a
 sub-market's prices, which also give the first potentials) and may pass a ``repair`` (the warm
-re-solve of :mod:`mentormatch.solvers.bounded.warm`).
+re-solve of :mod:`mentormatch.solvers.warm`).
 """
 from __future__ import annotations
 

@@ -29,9 +29,10 @@ mentee, solved by this same path until its prices settle (the checker's early ex
 first pass by ``b_ij - g_j``; the first potentials start from its prices.
 
 **Warm rounds.** A round whose check found few violating pairs (the last one, typically: about
-a hundred among 30,000 pairs added) does not solve the flow again from cold: :mod:`.warm`
-repairs the last optimum from its potentials (successive shortest paths from the violators),
-which is exact and gives potentials that prove it; more violators, and it is OR-Tools again.
+a hundred among 30,000 pairs added) does not solve the flow again from cold:
+:mod:`mentormatch.solvers.warm` repairs the last optimum from its potentials (successive
+shortest paths from the violators), which is exact and gives potentials that prove it; more
+violators, and it is OR-Tools again.
 
 Exact scores cost about a microsecond a pair, a bound row of 20,000 mentors a few tens of
 microseconds: at 100,000 x 20,000 the exact extractors see a few million pairs, not 2e9.
@@ -55,7 +56,7 @@ from . import remote
 from .market import Settling, _guides
 from .passes import _Exact, _Pool, _scan
 from .start import take_start
-from .warm import resolve
+from ..warm import resolve
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ blocks, with no transposed or reordered copy, and there are two passes, not thre
    per mentee with a violator in the first round, doubling each round); when a round's pairs
    and violators exceed an eighth of the matrix, the next flow takes every pair with a gain.
    A round with few violators repairs the last optimum from its potentials instead of solving
-   cold (:func:`mentormatch.solvers.bounded.warm.resolve`, as the scale path's rounds do).
+   cold (:func:`mentormatch.solvers.warm.resolve`, as the scale path's rounds do).
 
 Ties
 ----
@@ -46,7 +46,8 @@ the smallest :func:`tie_key` (a mix of the two ranks). Once certified, the check
 may be tight (reduced gain above ``TIGHT_GAIN`` quanta) are read in integers: a positive gain
 is a violator after all (another round), the tight ones join, and the tie rule
 (:mod:`mentormatch.solvers.ties`) picks among the optima the one of least key sum over the
-ranks: the pair() sources pick the same. So permuting the matrix's rows and columns (with the
+ranks: the pair() sources pick the same. The rule is given only the pairs that can be in an
+optimum (chosen, or of integer gain >= 0 under the potentials; :func:`_tie_rule`). So permuting the matrix's rows and columns (with the
 ranks) gives the same pairs. Indices in and out are the caller's.
 
 Exactness
@@ -64,7 +65,7 @@ import numpy as np
 
 from ...pairs import Candidates, DenseRows, unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions, finish
-from ..bounded.warm import resolve
+from ..warm import resolve
 from ..certify import places_left
 from ..duals import prices
 from ..flow import solve_arrays
@@ -124,6 +125,19 @@ def _most_violating(i: np.ndarray, j: np.ndarray, gain: np.ndarray, per_mentee: 
     return i[above], j[above]
 
 
+def _tie_rule(ri, rj, s, chosen, cap_r, dem_r, pot, scale):
+    """:func:`mentormatch.solvers.ties.canonical` on the pairs that can be in an optimum: the
+    chosen ones and those of integer gain >= 0 under ``pot``. A pair of negative gain is in no
+    optimum and in no cycle of zero reduced cost, so leaving it out changes nothing, and the
+    rule's arrays shrink to a fraction (10,000 x 2,500: 90,000 pairs, 24 ms, to about 20,000)."""
+    face = chosen | (integer_gain(s, ri, rj, pot, scale) >= 0)
+    at = np.flatnonzero(face)
+    picked, info = canonical(ri[at], rj[at], s[at], chosen[at], cap_r, dem_r, pot, scale)
+    out = np.zeros(len(chosen), dtype=bool)
+    out[at[picked]] = True
+    return out, info
+
+
 def _complete_rows(walk: Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np.ndarray):
     """Add the eligible pairs that score above a mentee's lowest chosen pair but were not
     worked on: whole rows for the (few) mentees whose chosen pair lies below their threshold
@@ -166,7 +180,7 @@ def _complete_rows(walk: Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np.
     ri, rj = ri[ok], rj[ok]
     all_i = np.concatenate([i, ri])
     all_j = np.concatenate([j, rj])
-    all_s = np.concatenate([s, walk.values[ri, rj]])
+    all_s = np.concatenate([s, walk.at(ri, rj)])
     none = np.zeros(len(ri), dtype=bool)
     all_c = np.concatenate([chosen, none])
     all_l = np.concatenate([locks, none])
@@ -287,7 +301,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             if res.optimal:  # the tie rule, every pair that can be chosen being here
                 pot = prices(ri[order], rj[order], res.cost, res.chosen, s[order], dem_r, cap_r,
                              res.scale)[4]
-                chosen, cert["ties"] = canonical(ri, rj, s, chosen, cap_r, dem_r, pot, res.scale)
+                chosen, cert["ties"] = _tie_rule(ri, rj, s, chosen, cap_r, dem_r, pot, res.scale)
             break
         if not res.optimal or not options.certify:
             bound = None
@@ -311,7 +325,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         if not bad.any():
             # the tie rule: pairs of positive integer gain are violators after all; else the
             # tight ones outside join and the rule picks the optimum (solvers/ties.py)
-            gain = integer_gain(walk.values[ci, cj], rank_i[ci], rank_j[cj], pot, res.scale)
+            gain = integer_gain(walk.at(ci, cj), rank_i[ci], rank_j[cj], pot, res.scale)
             bad = gain > 0
         if not bad.any():
             tight = gain == 0
@@ -319,11 +333,11 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             new = ~member(ti * m + tj, i * m + j)
             ti, tj = ti[new], tj[new]
             i, j = np.concatenate([i, ti]), np.concatenate([j, tj])
-            s = np.concatenate([s, walk.values[ti, tj]])
+            s = np.concatenate([s, walk.at(ti, tj)])
             chosen = np.concatenate([chosen, np.zeros(len(ti), bool)])
             order = np.argsort(i * m + j, kind="stable")
             i, j, s, chosen = i[order], j[order], s[order], chosen[order]
-            chosen, ties = canonical(rank_i[i], rank_j[j], s, chosen, cap_r, dem_r, pot, res.scale)
+            chosen, ties = _tie_rule(rank_i[i], rank_j[j], s, chosen, cap_r, dem_r, pot, res.scale)
             ties["tight_pairs_outside"] = len(ti)
             bound = dual_obj + eps * res.n_max
             cert.update(holds=True, pairs_checked=n * m, bellman_ford_sweeps=sweeps_total,
@@ -346,7 +360,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         log.debug("dense: round %d, %d violations added", rounds, len(vi))
         i = np.concatenate([i, vi])
         j = np.concatenate([j, vj])
-        s = np.concatenate([s, walk.values[vi, vj]])
+        s = np.concatenate([s, walk.at(vi, vj)])
         order = np.argsort(i * m + j, kind="stable")
         i, j, s = i[order], j[order], s[order]
 

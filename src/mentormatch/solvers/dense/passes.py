@@ -34,6 +34,8 @@ class Walk:
         self.lines = v.T if self.by_mentor else v  # outer x inner
         inner = self.n if self.by_mentor else self.m
         self.step = max(1, _BLOCK_ELEMENTS // max(inner, 1))
+        self._flat = _flat(v)
+        self._flat_forbid = _flat(rows.forbid) if rows.forbid is not None else None
 
     def blocks(self):
         outer = self.lines.shape[0]
@@ -47,16 +49,41 @@ class Walk:
         o += a
         return (q, o) if self.by_mentor else (o, q)
 
+    def at(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """The scores of the cells ``(i[k], j[k])`` as stored (forbidden ones included)."""
+        return _gather(self.values, self._flat, i, j)
+
     def allowed(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """True where the pair is not forbidden (scores of -inf are handled by the caller)."""
         r = self.rows
         if r.forbid is not None:  # one gather: cheaper than a search in the sorted positions
-            return ~r.forbid[i, j]
+            return ~_gather(r.forbid, self._flat_forbid, i, j)
         if r.mask is not None:
             return ~r.mask[i, j]
         if r.keys is None or not len(r.keys) or not len(i):
             return np.ones(len(i), dtype=bool)
         return ~member(i * self.m + j, r.keys)
+
+
+def _flat(a: np.ndarray):
+    """``(a as one line of memory, True if by rows)`` when ``a`` is contiguous in either
+    order, else None: a cell is then one ``take`` from it, about twice as fast as a 2-d gather
+    (250,000 cells of a 10,000 x 2,500 matrix: 4 ms against 7 ms)."""
+    if a.ndim != 2:
+        return None
+    if a.flags.c_contiguous:
+        return a.reshape(-1), True
+    if a.flags.f_contiguous:
+        return a.T.reshape(-1), False
+    return None
+
+
+def _gather(a: np.ndarray, flat, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """``a[i, j]``, through ``flat`` (see :func:`_flat`) when there is one."""
+    if flat is None:
+        return a[i, j]
+    line, by_row = flat
+    return line.take(i * a.shape[1] + j if by_row else j * a.shape[0] + i)
 
 
 def member(key: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
@@ -85,12 +112,16 @@ def thresholds(walk: Walk, k: int, cap: np.ndarray, dem: np.ndarray,
         rows = walk.rows
         if walk.by_mentor:
             best = np.full((groups, n), -np.inf)
-            for j in open_j:  # one contiguous column at a time, maxed into its group
-                g = best[group[j]]
-                col = walk.lines[j]
-                if rows.mask is not None:
-                    col = np.where(rows.mask[:, j], -np.inf, col)
-                np.maximum(g, col, out=g)
+            # one contiguous column at a time, maxed into its group; a group's columns one
+            # after the other (by rank), so that its maxima stay in cache (7 % faster)
+            ends = np.searchsorted(group[by_rank], np.arange(1, groups + 1))
+            for g, (a, b) in enumerate(zip([0, *ends[:-1].tolist()], ends.tolist())):
+                acc = best[g]
+                for j in by_rank[a:b].tolist():
+                    col = walk.lines[j]
+                    if rows.mask is not None:
+                        col = np.where(rows.mask[:, j], -np.inf, col)
+                    np.maximum(acc, col, out=acc)
             if rows.keys is not None and len(rows.keys):
                 # a group whose best is a forbidden pair is left out: the others' bests are
                 # eligible pairs, so the k-th largest is still a valid threshold
@@ -98,7 +129,7 @@ def thresholds(walk: Walk, k: int, cap: np.ndarray, dem: np.ndarray,
                 sel = group[fj] >= 0
                 fi, fj = fi[sel], fj[sel]
                 g = group[fj]
-                hit = walk.values[fi, fj] == best[g, fi]
+                hit = walk.at(fi, fj) == best.reshape(-1).take(g * n + fi)
                 best[g[hit], fi[hit]] = -np.inf
             low = np.partition(best, groups - k, axis=0)[groups - k]
         else:
@@ -197,7 +228,7 @@ def above(walk: Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int, tie_l
     i, j = i[keep], j[keep]
     keep = walk.allowed(i, j)
     i, j = i[keep], j[keep]
-    s = walk.values[i, j]
+    s = walk.at(i, j)
     if ties is not None:
         # a mentee whose tied cells were thinned and who kept fewer eligible pairs than the
         # limit gets all its tied cells (the key threshold was unlucky, or hit forbidden cells)
@@ -210,7 +241,7 @@ def above(walk: Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int, tie_l
             ri, rj = ri[ok], rj[ok]
             key = unique_sorted(np.concatenate([i * m + j, ri * m + rj]))
             i, j = np.divmod(key, m)
-            s = walk.values[i, j]
+            s = walk.at(i, j)
     over = np.flatnonzero(np.bincount(i, minlength=n) > limit)
     i, j, s = best_per_mentee(i, j, s, ranks, limit, m)
     if len(over):  # cut mentees have all their pairs above their lowest pair kept
@@ -234,7 +265,7 @@ def all_pairs(walk: Walk, cap: np.ndarray, dem: np.ndarray, lock_key: np.ndarray
     if len(lock_key):
         key = key[~member(key, lock_key)]
     i, j = np.divmod(key, m)
-    return i, j, walk.values[i, j]
+    return i, j, walk.at(i, j)
 
 
 def tie_key(rank_i: np.ndarray, rank_j: np.ndarray) -> np.ndarray:
@@ -260,7 +291,9 @@ def best_per_mentee(i, j, s, ranks, limit: int, m: int, gain=None):
         keep = np.flatnonzero(~over)
         keep = np.concatenate([keep, order[np.arange(len(order)) - first < limit]])
         i, j, s = i[keep], j[keep], s[keep]
-    order = np.argsort(i * m + j, kind="stable")
+    # the cells are distinct, so any sort gives this order; a stable one takes 4x as long on
+    # the column-major order of a pass by mentor (90,000 cells: 5.4 ms against 1.4 ms)
+    order = np.argsort(i * m + j)
     return i[order], j[order], s[order]
 
 
@@ -293,7 +326,7 @@ def check_pass(walk: Walk, u: np.ndarray, p: np.ndarray, floor: float = 0.0
         return e, e, np.zeros(0)
     i = np.concatenate([q[0] for q in parts])
     j = np.concatenate([q[1] for q in parts])
-    r = walk.values[i, j] - u0[i] - p[j]  # the reduced gain, in the order of the docstring
+    r = walk.at(i, j) - u0[i] - p[j]  # the reduced gain, in the order of the docstring
     keep = r > floor
     return i[keep], j[keep], r[keep]
 
@@ -323,7 +356,7 @@ def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray, flo
     cj = np.repeat(open_j, count)
     first = np.repeat(np.cumsum(count) - count, count)
     ci = order[np.arange(total) - first]
-    r = walk.values[ci, cj] - u[ci] - p[cj]
+    r = walk.at(ci, cj) - u[ci] - p[cj]
     free = ~chosen
     rs = s[free] - u[i[free]] - p[j[free]]
     ci, cj, r = (np.concatenate([ci, i[free]]), np.concatenate([cj, j[free]]),
