@@ -430,14 +430,13 @@ def test_single_cells_are_read_alike_in_every_memory_layout(layout):
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_the_tie_rule_on_the_pairs_that_can_be_optimal_picks_what_it_picks_on_all(seed):
-    """The dense path gives the tie rule only the chosen pairs and those of integer gain >= 0
-    (``_tie_rule``); on scores with many exact ties, the rule picks the same pairs from that set
+def test_the_tie_rule_on_the_pairs_that_can_be_optimal_picks_what_it_picks_on_all(seed, monkeypatch):
+    """The tie rule works on the chosen pairs and those of integer gain >= 0
+    (``ties.FACE_ONLY``); on scores with many exact ties, it picks the same pairs from that set
     as from every pair of the network."""
-    from mentormatch.solvers.dense import _tie_rule
+    import mentormatch.solvers.ties as ties
     from mentormatch.solvers.duals import prices
     from mentormatch.solvers.flow import solve_arrays
-    from mentormatch.solvers.ties import canonical
 
     rng = np.random.default_rng(seed)
     n, m = 30, 8
@@ -447,8 +446,10 @@ def test_the_tie_rule_on_the_pairs_that_can_be_optimal_picks_what_it_picks_on_al
     cap, dem = rng.integers(1, 4, m).astype(np.int64), np.ones(n, np.int64)
     res = solve_arrays(i, j, score, cap, dem)
     pot = prices(i, j, res.cost, res.chosen, score, dem, cap, res.scale)[4]
-    full, info_full = canonical(i, j, score, res.chosen, cap, dem, pot, res.scale)
-    face, info_face = _tie_rule(i, j, score, res.chosen, cap, dem, pot, res.scale)
+    assert (ties.integer_gain(score, i, j, pot, res.scale) < 0).any()  # the face is smaller
+    face, info_face = ties.canonical(i, j, score, res.chosen, cap, dem, pot, res.scale)
+    monkeypatch.setattr(ties, "FACE_ONLY", False)
+    full, info_full = ties.canonical(i, j, score, res.chosen, cap, dem, pot, res.scale)
     assert info_full["movable_pairs"] > 0  # the instance has ties to break
     np.testing.assert_array_equal(face, full)
     assert info_face == info_full
@@ -461,8 +462,7 @@ def test_solves_with_the_tie_rule_on_every_pair_give_the_same_answer(seed, monke
     it was) and on the pairs that can be optimal (as it is) give the same pairs, objective,
     bound and tie record, on instances with exact ties, demands, locks and the all-pairs
     flow."""
-    import mentormatch.solvers.dense as dense
-    from mentormatch.solvers.ties import canonical
+    import mentormatch.solvers.ties as ties
 
     s, f, cap = _instance(seed, n=50, m=12, ties=True, cap_hi=4)
     rng = np.random.default_rng(seed)
@@ -473,7 +473,7 @@ def test_solves_with_the_tie_rule_on_every_pair_give_the_same_answer(seed, monke
     runs = {}
     for how in ("face", "every pair"):
         if how == "every pair":
-            monkeypatch.setattr(dense, "_tie_rule", canonical)
+            monkeypatch.setattr(ties, "FACE_ONLY", False)
         for top_k in (None, 1):
             problem, sol = solve_dense(DenseRows(s, f), cap, demand=demand, locked=locked,
                                        options=SolverOptions(top_k=top_k), **ranks)

@@ -265,3 +265,20 @@ def test_locked_pairs_stay_and_the_rest_follows_the_rule_on_every_source(case, d
     got["dense"] = _set(p, sol)
     assert all(v == got["complete"] for v in got.values()), got
     assert set(zip(lock_i, lock_j)) <= set(got["complete"])
+
+
+def test_the_rule_on_the_optimal_face_picks_what_it_picks_on_every_pair(monkeypatch):
+    """``ties.FACE_ONLY``: the rule given only the pairs that can be optimal (as it is) and
+    every pair of the sparse set (as it was) picks the same pairs with the same record, on every
+    source, on an organisation of copies of a few profiles (many exact ties)."""
+    from mentormatch.solvers import ties
+
+    mentors, mentees = _duplicated(0)
+    face = _on_every_source(monkeypatch, mentors, mentees, None)
+    monkeypatch.setattr(ties, "FACE_ONLY", False)
+    every = _on_every_source(monkeypatch, mentors, mentees, None)
+    assert face["complete"].certificate["ties"]["movable_pairs"] > 0  # the ties are real
+    for source, r in face.items():
+        assert _pairs(r) == _pairs(every[source]), source
+        assert r.certificate["ties"] == every[source].certificate["ties"], source
+        assert r.objective == every[source].objective, source
