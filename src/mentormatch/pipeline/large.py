@@ -269,6 +269,15 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
         problem, solution = solve_maxmin_scorer(scorer, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options)
+    elif (prepared.solver == "leximin" and not data["side"].active()
+          and (data["load"] is None or np.all(data["load"] == 1))):
+        # leximin by the flow leximin on a set of pairs, proven over every pair against its
+        # lexicographic certificate (solvers/leximin_source.py): no pair list held
+        from ..solvers.leximin_source import solve_leximin_source
+
+        problem, solution = solve_leximin_source(scorer, _source(scorer, n, m), data["capacity"],
+                                                 n_mentees=n, n_mentors=m, demand=data["demand"],
+                                                 locked=data["locked"], options=prepared.options)
     elif prepared.solver == "stable":
         # deferred acceptance read lazily: each mentee's next candidates, never every pair
         from ..solvers.stable_rows import solve_stable_rows

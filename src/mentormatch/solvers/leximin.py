@@ -49,6 +49,7 @@ when every step was proven optimal.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -59,6 +60,7 @@ from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import score_scale
 from .diagnose import bipartite_max_flow
 from .fair import _Cp, _left_by_locks, _plain
+from .leximin_steps import LexSteps
 
 _INT64_SAFE = 2 ** 62
 #: Largest product of level radices in one min-cost flow window (tests lower it).
@@ -139,6 +141,7 @@ class _Residual:
             ahead[nodes] = first < np.count_nonzero(new[:len(fa)])
             frontier = nodes
         if not seen[goal]:
+            self.reached = seen  # the nodes ``start`` reaches: a forced step's potentials
             return None
         fw, bw = [], []
         node = goal
@@ -153,16 +156,79 @@ class _Residual:
         return np.array(fw, dtype=np.int64), np.array(bw, dtype=np.int64)
 
 
-def _flow_leximin(problem: AssignmentProblem, started: float,
-                  time_limit: float | None = None) -> Solution:
+class _Final:
+    """The network the flow leximin ends with (pair arcs ``n .. n + npair``): forced pairs in the
+    node supplies, free pairs alive, and the source's and sink's arcs alive, fixed at their
+    capacity, or dropped. Its flows are the leximin-optimal assignments."""
+
+    def __init__(self, n, m, mentee, mentor, alive, forced, x, ucap, is_pair, npair):
+        self.n, self.m, self.mentee, self.mentor = n, m, mentee, mentor
+        self.forced_pairs = np.flatnonzero(forced[n:n + npair])
+        self.free = np.flatnonzero(alive[n:n + npair] & ~forced[n:n + npair])
+        self.was = x[n:n + npair][self.free] > 0
+        fp_i = np.bincount(mentee[self.forced_pairs], minlength=n)
+        fp_j = np.bincount(mentor[self.forced_pairs], minlength=m)
+        src, snk = np.arange(n), n + npair + np.arange(m)
+        self.dem = np.where(alive[src] | forced[src], np.maximum(ucap[src] - fp_i, 0), 0)
+        self.cap = np.where(alive[snk] | forced[snk], np.maximum(ucap[snk] - fp_j, 0), 0)
+        self.fix_i, self.fix_j = forced[src].astype(float), forced[snk].astype(float)
+
+    def pick(self, extra_i: np.ndarray, extra_j: np.ndarray) -> tuple[np.ndarray, dict]:
+        """The tie rule (:func:`mentormatch.solvers.ties.canonical`) on the final network with
+        the free pairs and the ``extra`` pairs (tight pairs from outside: alive in the network
+        over every pair). Each pair scores ``1 + [mentee's arc fixed] + [mentor's arc fixed]``,
+        so that the optima are exactly the flows that fill the fixed arcs with the most pairs:
+        the network's flows. Returns the picked pairs (free ones first, then the extras)."""
+        from .duals import prices
+        from .flow import integer_costs, network
+        from .ties import canonical
+
+        i = np.concatenate([self.mentee[self.free], np.asarray(extra_i, np.int64)])
+        j = np.concatenate([self.mentor[self.free], np.asarray(extra_j, np.int64)])
+        was = np.concatenate([self.was, np.zeros(len(extra_i), bool)])
+        if not len(i):
+            return was, {"movable_pairs": 0, "stages": 0, "unique": True}
+        s = 1.0 + self.fix_i[i] + self.fix_j[j]
+        used, scale, _ = network(i, j, s, self.cap, self.dem)
+        net = np.flatnonzero(used)
+        assert not np.any(was[~used]), "a chosen pair outside the final network"
+        cost = integer_costs(s[net], np.ones(len(net), bool), scale)
+        pot = prices(i[net], j[net], cost, was[net], s[net], self.dem, self.cap, scale)[4]
+        picked, info = canonical(i[net], j[net], s[net], was[net], self.cap, self.dem, pot, scale)
+        out = np.zeros(len(i), bool)
+        out[net[picked]] = True
+        return out, info
+
+
+@dataclass
+class LexRun:
+    """What a recorded run of the flow leximin leaves (``_flow_leximin(record=True)``): its
+    steps (None when stopped by the time limit), its final network, the most pairs, the
+    max-min level, the levels' scale and the problem's position of each network pair."""
+
+    steps: LexSteps | None
+    final: _Final
+    total: int
+    t_low: int
+    scale: int
+    pos: np.ndarray
+
+
+def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float | None = None,
+                  scale: int | None = None, record: bool = False):
     """Leximin on plain problems by a sequence of network flows (see the module docstring).
     With a ``time_limit``, the levels are settled until it passes; the flow then held is a
-    feasible assignment with the most pairs whose counts on the settled levels are optimal."""
+    feasible assignment with the most pairs whose counts on the settled levels are optimal.
+
+    ``scale``: the levels' integer scale (default :func:`score_scale` of the scores).
+    ``record``: also return a :class:`LexRun`, the steps as a certificate that pairs outside
+    the problem can be judged against (:mod:`.leximin_steps`); the windows' radices then bound
+    a level's count by the most pairs, not by the pairs held, so that they hold for any pairs."""
     P = problem.pairs
     n, m = problem.n_mentees, problem.n_mentors
     locked, cap, supply = _left_by_locks(problem)
     cap, supply = np.maximum(cap, 0), np.maximum(supply, 0)
-    scale = score_scale(problem.score)
+    scale = score_scale(problem.score) if scale is None else int(scale)
     sc = np.round(problem.score * scale).astype(np.int64)
     free = np.flatnonzero(~locked)
     fi, fj, lv = P.mentee[free], P.mentor[free], sc[free]
@@ -203,8 +269,9 @@ def _flow_leximin(problem: AssignmentProblem, started: float,
     alive = ucap > 0
     supplies = np.zeros(n_nodes, dtype=np.int64)
     supplies[src], supplies[snk] = total, -total
-    forced = np.zeros(len(tail), bool)
+    forced = np.zeros(len(tail), bool)  # arcs fixed at their capacity (pairs: chosen)
     residual = _Residual(tail, head, n_nodes)
+    steps = LexSteps(n, m, t_low) if record else None
     limit = min(_WINDOW_LIMIT, int(_INT64_SAFE) // (4 * (n_nodes + 1)))
     done = -np.inf  # the counts of the levels <= done are settled (leximin-optimal)
     solves = reroutes = 0
@@ -222,6 +289,8 @@ def _flow_leximin(problem: AssignmentProblem, started: float,
         below = open_ & (level < r)  # levels the flow does not use: their minima are 0
         alive[below] = False
         open_ &= ~below
+        if steps is not None:
+            steps.zero(int(r) - 1)
         at = np.flatnonzero(open_ & (level == r))
         if _REROUTE:
             # can the flow avoid level r? Each of its units on a pair of this level must go
@@ -246,13 +315,17 @@ def _flow_leximin(problem: AssignmentProblem, started: float,
                     forced[a] = True
                     supplies[tail[a]] -= 1
                     supplies[head[a]] += 1
+                    if steps is not None:
+                        steps.forced(int(r), residual.reached)
+                elif steps is not None:
+                    steps.zero(int(r))
                 done = r
                 continue
             alive[at] = True  # the flow, partly rerouted, is still feasible
         # a window of the next levels, minimised lexicographically in one min-cost flow with
         # mixed-radix weights: level k weighs prod_{k' > k} (N_k' + 1), N = its most pairs
         lvls, counts = np.unique(level[open_], return_counts=True)
-        radix = [int(c) + 1 for c in np.minimum(counts, total)]
+        radix = [int(c) + 1 for c in (np.full(len(counts), total) if record else np.minimum(counts, total))]
         width, prod = 0, 1
         while width < len(lvls) and (width == 0 or prod * radix[width] <= limit):
             prod *= radix[width]
@@ -288,28 +361,44 @@ def _flow_leximin(problem: AssignmentProblem, started: float,
         assert not np.any(x[drop]) and np.all(x[fix] == ucap[fix])
         alive[drop] = False
         alive[fix] = False
-        forced[fix[is_pair[fix]]] = True
+        forced[fix] = True
         np.subtract.at(supplies, tail[fix], ucap[fix])
         np.add.at(supplies, head[fix], ucap[fix])
+        if steps is not None:
+            steps.window(int(r), int(lvls[width - 1]), lvls[:width], weights, d)
         done = lvls[width - 1]
 
-    on = is_pair & (forced | (alive & (x > 0)))
-    chosen = np.concatenate([np.flatnonzero(locked), pos[np.flatnonzero(on[n:n + npair])]])
+    # the final network: its flows are exactly the leximin-optimal assignments (each step keeps
+    # every optimal one and only those); the tie rule picks one by the pairs' keys
+    final = _Final(n, m, P.mentee[pos], P.mentor[pos], alive, forced, x, ucap, is_pair, npair)
+    on = np.zeros(npair, bool)
+    if not stopped:
+        on[final.forced_pairs] = True
+        picked, ties = final.pick(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        on[final.free[picked[:len(final.free)]]] = True
+    else:
+        on = (forced | (alive & (x > 0)))[n:n + npair]
+        ties = None
+    chosen = np.concatenate([np.flatnonzero(locked), pos[np.flatnonzero(on)]])
     used, cnt = np.unique(sc[chosen], return_counts=True)
     levels = {float(v) / scale: int(c) for v, c in zip(used, cnt)}
     cert = {"method": "max-flows, residual path searches and min-cost flows with "
                       "complementary-slackness fixing (OR-Tools)",
             "levels": levels, "solves": solves, "max_flows": max_flows, "path_searches": reroutes,
-            "matched": int(len(chosen)), "scale": scale,
+            "matched": int(len(chosen)), "scale": scale, "ties": ties,
             "proven_below": (None if not stopped else
                              float(np.nextafter(done / scale, np.inf)) if np.isfinite(done)
                              else float(t_low) / scale)}
     if stopped:
-        return finish(problem, chosen, "feasible", started, "leximin", certificate=cert,
-                      message=f"stopped at the time limit ({time_limit:g} s): the most pairs and "
-                              "the best worst pair are proven, and the counts of the levels "
-                              "below proven_below are leximin-optimal")
-    return finish(problem, chosen, "optimal", started, "leximin", certificate=cert)
+        sol = finish(problem, chosen, "feasible", started, "leximin", certificate=cert,
+                     message=f"stopped at the time limit ({time_limit:g} s): the most pairs and "
+                             "the best worst pair are proven, and the counts of the levels "
+                             "below proven_below are leximin-optimal")
+    else:
+        sol = finish(problem, chosen, "optimal", started, "leximin", certificate=cert)
+    if not record:
+        return sol
+    return sol, LexRun(None if stopped else steps, final, int(total), int(t_low), scale, pos)
 
 
 def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:
