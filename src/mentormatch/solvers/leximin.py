@@ -32,6 +32,16 @@ on the free pairs (locked pairs add the same counts to every assignment):
    those ``< 0`` at 1, and every flow respecting that is optimal, so fixing them keeps the
    invariant with the window settled.
 
+5. When no open level is used, the network's flows are exactly the leximin-optimal assignments
+   (each step keeps every optimal one and only those). The tie rule
+   (:func:`mentormatch.solvers.ties.canonical`, keys over the ids' seeded ranks) picks one of
+   them, a choice that depends on that set only, so the pair sources pick the same pairs.
+
+With ``record=True`` the steps are kept as a lexicographic dual certificate
+(:mod:`mentormatch.solvers.leximin_steps`), against which pairs the run did not hold are
+judged: that is how :mod:`mentormatch.solvers.leximin_source` proves leximin over every pair of
+the scale path's sources without holding them.
+
 Typical cost (one core; uniform scores, capacity ``5 = n / m``, complete eligibility): 1,000
 mentees x 200 mentors in about 1 s with six-decimal scores (every level distinct: mostly path
 searches), 0.1 s with two decimals; 2,000 x 400 with six decimals in about 6 s.
@@ -49,7 +59,6 @@ when every step was proven optimal.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -60,7 +69,8 @@ from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import score_scale
 from .diagnose import bipartite_max_flow
 from .fair import _Cp, _left_by_locks, _plain
-from .leximin_steps import LexSteps
+from .leximin_graph import _Residual, _residual_potentials
+from .leximin_steps import LexRun, LexSteps, _Final
 
 _INT64_SAFE = 2 ** 62
 #: Largest product of level radices in one min-cost flow window (tests lower it).
@@ -69,149 +79,6 @@ _WINDOW_LIMIT = 2 ** 62
 _REROUTE = True
 
 __all__ = ["solve_leximin"]
-
-
-def _residual_potentials(tail: np.ndarray, head: np.ndarray, cost: np.ndarray,
-                         n_nodes: int) -> np.ndarray:
-    """Shortest-path distances (int64) in a graph without negative cycles from a virtual root
-    joined to every node by a 0-cost arc: optimal dual potentials of a min-cost flow when the
-    graph is its residual network. Bellman-Ford, each round vectorised over the arcs whose
-    tail improved in the round before (at most one round per arc of the longest shortest
-    path)."""
-    order = np.argsort(tail, kind="stable")
-    tail, head, cost = tail[order], head[order], cost[order]
-    starts = np.searchsorted(tail, np.arange(n_nodes + 1))
-    d = np.zeros(n_nodes, dtype=np.int64)
-    changed = np.flatnonzero(np.diff(starts) > 0)
-    for _ in range(n_nodes + 1):
-        if not len(changed):
-            return d
-        lens = starts[changed + 1] - starts[changed]
-        arcs = np.repeat(starts[changed] - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
-        cand = d[tail[arcs]] + cost[arcs]
-        better = cand < d[head[arcs]]
-        if not better.any():
-            return d
-        h, c = head[arcs][better], cand[better]
-        np.minimum.at(d, h, c)
-        changed = np.unique(h)
-    raise RuntimeError("negative cycle in a residual network")  # pragma: no cover
-
-
-def _gather(order: np.ndarray, starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    """The arcs ``order[starts[v]:starts[v + 1]]`` of every node ``v`` in ``nodes``, joined."""
-    lens = starts[nodes + 1] - starts[nodes]
-    base = np.repeat(starts[nodes] - np.cumsum(lens) + lens, lens)
-    return order[base + np.arange(int(lens.sum()))]
-
-
-class _Residual:
-    """Breadth-first path search in the residual network of a flow on fixed arcs (tail, head);
-    the arcs in and out of each node are indexed once."""
-
-    def __init__(self, tail: np.ndarray, head: np.ndarray, n_nodes: int):
-        self.tail, self.head, self.n_nodes = tail, head, n_nodes
-        self.out = np.argsort(tail, kind="stable")
-        self.out_at = np.searchsorted(tail[self.out], np.arange(n_nodes + 1))
-        self.into = np.argsort(head, kind="stable")
-        self.into_at = np.searchsorted(head[self.into], np.arange(n_nodes + 1))
-
-    def path(self, x: np.ndarray, ucap: np.ndarray, alive: np.ndarray, start: int, goal: int):
-        """A path ``start -> goal`` with room for one more unit of flow on the ``alive`` arcs
-        (forward where ``x < ucap``, backward where ``x > 0``): ``(forward arcs, backward
-        arcs)``, or None when there is none."""
-        tail, head = self.tail, self.head
-        seen = np.zeros(self.n_nodes, dtype=bool)
-        via = np.full(self.n_nodes, -1, dtype=np.int64)  # the arc a node was reached by
-        ahead = np.zeros(self.n_nodes, dtype=bool)  # ... forward (else backward)
-        seen[start] = True
-        frontier = np.array([start], dtype=np.int64)
-        while len(frontier) and not seen[goal]:
-            fa = _gather(self.out, self.out_at, frontier)
-            fa = fa[alive[fa] & (x[fa] < ucap[fa])]
-            ba = _gather(self.into, self.into_at, frontier)
-            ba = ba[alive[ba] & (x[ba] > 0)]
-            nodes = np.concatenate([head[fa], tail[ba]])
-            arcs = np.concatenate([fa, ba])
-            new = ~seen[nodes]
-            nodes, first = np.unique(nodes[new], return_index=True)
-            arcs = arcs[new][first]
-            seen[nodes] = True
-            via[nodes] = arcs
-            ahead[nodes] = first < np.count_nonzero(new[:len(fa)])
-            frontier = nodes
-        if not seen[goal]:
-            self.reached = seen  # the nodes ``start`` reaches: a forced step's potentials
-            return None
-        fw, bw = [], []
-        node = goal
-        while node != start:
-            a = int(via[node])
-            if ahead[node]:
-                fw.append(a)
-                node = int(tail[a])
-            else:
-                bw.append(a)
-                node = int(head[a])
-        return np.array(fw, dtype=np.int64), np.array(bw, dtype=np.int64)
-
-
-class _Final:
-    """The network the flow leximin ends with (pair arcs ``n .. n + npair``): forced pairs in the
-    node supplies, free pairs alive, and the source's and sink's arcs alive, fixed at their
-    capacity, or dropped. Its flows are the leximin-optimal assignments."""
-
-    def __init__(self, n, m, mentee, mentor, alive, forced, x, ucap, is_pair, npair):
-        self.n, self.m, self.mentee, self.mentor = n, m, mentee, mentor
-        self.forced_pairs = np.flatnonzero(forced[n:n + npair])
-        self.free = np.flatnonzero(alive[n:n + npair] & ~forced[n:n + npair])
-        self.was = x[n:n + npair][self.free] > 0
-        fp_i = np.bincount(mentee[self.forced_pairs], minlength=n)
-        fp_j = np.bincount(mentor[self.forced_pairs], minlength=m)
-        src, snk = np.arange(n), n + npair + np.arange(m)
-        self.dem = np.where(alive[src] | forced[src], np.maximum(ucap[src] - fp_i, 0), 0)
-        self.cap = np.where(alive[snk] | forced[snk], np.maximum(ucap[snk] - fp_j, 0), 0)
-        self.fix_i, self.fix_j = forced[src].astype(float), forced[snk].astype(float)
-
-    def pick(self, extra_i: np.ndarray, extra_j: np.ndarray) -> tuple[np.ndarray, dict]:
-        """The tie rule (:func:`mentormatch.solvers.ties.canonical`) on the final network with
-        the free pairs and the ``extra`` pairs (tight pairs from outside: alive in the network
-        over every pair). Each pair scores ``1 + [mentee's arc fixed] + [mentor's arc fixed]``,
-        so that the optima are exactly the flows that fill the fixed arcs with the most pairs:
-        the network's flows. Returns the picked pairs (free ones first, then the extras)."""
-        from .duals import prices
-        from .flow import integer_costs, network
-        from .ties import canonical
-
-        i = np.concatenate([self.mentee[self.free], np.asarray(extra_i, np.int64)])
-        j = np.concatenate([self.mentor[self.free], np.asarray(extra_j, np.int64)])
-        was = np.concatenate([self.was, np.zeros(len(extra_i), bool)])
-        if not len(i):
-            return was, {"movable_pairs": 0, "stages": 0, "unique": True}
-        s = 1.0 + self.fix_i[i] + self.fix_j[j]
-        used, scale, _ = network(i, j, s, self.cap, self.dem)
-        net = np.flatnonzero(used)
-        assert not np.any(was[~used]), "a chosen pair outside the final network"
-        cost = integer_costs(s[net], np.ones(len(net), bool), scale)
-        pot = prices(i[net], j[net], cost, was[net], s[net], self.dem, self.cap, scale)[4]
-        picked, info = canonical(i[net], j[net], s[net], was[net], self.cap, self.dem, pot, scale)
-        out = np.zeros(len(i), bool)
-        out[net[picked]] = True
-        return out, info
-
-
-@dataclass
-class LexRun:
-    """What a recorded run of the flow leximin leaves (``_flow_leximin(record=True)``): its
-    steps (None when stopped by the time limit), its final network, the most pairs, the
-    max-min level, the levels' scale and the problem's position of each network pair."""
-
-    steps: LexSteps | None
-    final: _Final
-    total: int
-    t_low: int
-    scale: int
-    pos: np.ndarray
 
 
 def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float | None = None,

@@ -39,6 +39,8 @@ the number of steps.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 _TOP = np.iinfo(np.int64).max
@@ -199,3 +201,61 @@ class Lex:
         neg = self.rank[a] < self.rank[b]
         reach = self.position(top) >= sep  # some level <= top is closed at or after ``sep``
         return (neg & reach) | (top >= self.first_window_level)
+
+
+class _Final:
+    """The network the flow leximin ends with (pair arcs ``n .. n + npair``): forced pairs in the
+    node supplies, free pairs alive, and the source's and sink's arcs alive, fixed at their
+    capacity, or dropped. Its flows are the leximin-optimal assignments."""
+
+    def __init__(self, n, m, mentee, mentor, alive, forced, x, ucap, is_pair, npair):
+        self.n, self.m, self.mentee, self.mentor = n, m, mentee, mentor
+        self.forced_pairs = np.flatnonzero(forced[n:n + npair])
+        self.free = np.flatnonzero(alive[n:n + npair] & ~forced[n:n + npair])
+        self.was = x[n:n + npair][self.free] > 0
+        fp_i = np.bincount(mentee[self.forced_pairs], minlength=n)
+        fp_j = np.bincount(mentor[self.forced_pairs], minlength=m)
+        src, snk = np.arange(n), n + npair + np.arange(m)
+        self.dem = np.where(alive[src] | forced[src], np.maximum(ucap[src] - fp_i, 0), 0)
+        self.cap = np.where(alive[snk] | forced[snk], np.maximum(ucap[snk] - fp_j, 0), 0)
+        self.fix_i, self.fix_j = forced[src].astype(float), forced[snk].astype(float)
+
+    def pick(self, extra_i: np.ndarray, extra_j: np.ndarray) -> tuple[np.ndarray, dict]:
+        """The tie rule (:func:`mentormatch.solvers.ties.canonical`) on the final network with
+        the free pairs and the ``extra`` pairs (tight pairs from outside: alive in the network
+        over every pair). Each pair scores ``1 + [mentee's arc fixed] + [mentor's arc fixed]``,
+        so that the optima are exactly the flows that fill the fixed arcs with the most pairs:
+        the network's flows. Returns the picked pairs (free ones first, then the extras)."""
+        from .duals import prices
+        from .flow import integer_costs, network
+        from .ties import canonical
+
+        i = np.concatenate([self.mentee[self.free], np.asarray(extra_i, np.int64)])
+        j = np.concatenate([self.mentor[self.free], np.asarray(extra_j, np.int64)])
+        was = np.concatenate([self.was, np.zeros(len(extra_i), bool)])
+        if not len(i):
+            return was, {"movable_pairs": 0, "stages": 0, "unique": True}
+        s = 1.0 + self.fix_i[i] + self.fix_j[j]
+        used, scale, _ = network(i, j, s, self.cap, self.dem)
+        net = np.flatnonzero(used)
+        assert not np.any(was[~used]), "a chosen pair outside the final network"
+        cost = integer_costs(s[net], np.ones(len(net), bool), scale)
+        pot = prices(i[net], j[net], cost, was[net], s[net], self.dem, self.cap, scale)[4]
+        picked, info = canonical(i[net], j[net], s[net], was[net], self.cap, self.dem, pot, scale)
+        out = np.zeros(len(i), bool)
+        out[net[picked]] = True
+        return out, info
+
+
+@dataclass
+class LexRun:
+    """What a recorded run of the flow leximin leaves (``_flow_leximin(record=True)``): its
+    steps (None when stopped by the time limit), its final network, the most pairs, the
+    max-min level, the levels' scale and the problem's position of each network pair."""
+
+    steps: LexSteps | None
+    final: _Final
+    total: int
+    t_low: int
+    scale: int
+    pos: np.ndarray
