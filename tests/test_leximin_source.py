@@ -58,16 +58,18 @@ def from_the_chosen_pairs(monkeypatch):
     monkeypatch.setattr(leximin_source, "FIRST", "chosen")
 
 
-#: How the flow leximin settles levels: (window limit, path searches on). Path searches make
-#: forced steps; a limit of one level and no path searches makes a window step per level.
-MODES = [(2 ** 62, True), (1, False), (2 ** 62, False)]
+#: How the flow leximin settles levels: (window limit, path searches on, levels per window when
+#: recording). Path searches make forced steps (and single levels proven by potentials); no
+#: path searches make window steps, of one level or of several.
+MODES = [(2 ** 62, True, 1), (1, False, 1), (2 ** 62, False, 4)]
 
 
 def on_source(p: AssignmentProblem, top_k: int | None = 1, mode=MODES[0]):
     """Leximin over ``p``'s pairs given as a block scorer and a source (rows of a dense matrix,
     ``-inf`` off the pairs), the max-min's flows on each mentee's ``top_k`` best pairs:
     (solution, positions of its pairs in ``p.pairs``), its pairs rechecked."""
-    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), mock.patch.object(leximin, "_REROUTE", mode[1]):
+    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), mock.patch.object(leximin, "_REROUTE", mode[1]), \
+            mock.patch.object(leximin, "_RECORD_WINDOW", mode[2]):
         return _on_source(p, top_k)
 
 

@@ -6,12 +6,13 @@ import numpy as np
 
 
 def _residual_potentials(tail: np.ndarray, head: np.ndarray, cost: np.ndarray,
-                         n_nodes: int) -> np.ndarray:
+                         n_nodes: int, floor: int | None = None) -> np.ndarray | None:
     """Shortest-path distances (int64) in a graph without negative cycles from a virtual root
     joined to every node by a 0-cost arc: optimal dual potentials of a min-cost flow when the
     graph is its residual network. Bellman-Ford, each round vectorised over the arcs whose
     tail improved in the round before (at most one round per arc of the longest shortest
-    path)."""
+    path). ``floor``: no simple path costs less, so a distance below it (or distances still
+    falling after that many rounds) proves a negative cycle: None is returned."""
     order = np.argsort(tail, kind="stable")
     tail, head, cost = tail[order], head[order], cost[order]
     starts = np.searchsorted(tail, np.arange(n_nodes + 1))
@@ -28,7 +29,11 @@ def _residual_potentials(tail: np.ndarray, head: np.ndarray, cost: np.ndarray,
             return d
         h, c = head[arcs][better], cand[better]
         np.minimum.at(d, h, c)
+        if floor is not None and c.min() < floor:
+            return None
         changed = np.unique(h)
+    if floor is not None:  # still improving after every round a simple path needs
+        return None
     raise RuntimeError("negative cycle in a residual network")  # pragma: no cover
 
 
