@@ -74,7 +74,9 @@ class LexSteps:
         """Levels ``r..top`` closed by a window step with these weights on ``levels`` and
         potentials ``d``."""
         self.zero(r - 1)
-        self.rows.append(("W", np.asarray(d[:self.n + self.m], np.int64), np.asarray(levels, np.int64),
+        d = np.asarray(d[:self.n + self.m], np.int64)
+        small = len(d) == 0 or (d.min() > -2 ** 31 and d.max() < 2 ** 31)  # (one level: small)
+        self.rows.append(("W", d.astype(np.int32) if small else d, np.asarray(levels, np.int64),
                           np.asarray(weights, np.int64)))
         self.hi.append(int(top))
         self.pos.append(float(len(self.rows) - 1))
@@ -124,7 +126,7 @@ class Lex:
         row = self.rows[q]
         if row[0] == "F":
             return ((row[1][nodes >> 3] >> (7 - (nodes & 7))) & 1).astype(np.int64)
-        return row[1][nodes]
+        return row[1][nodes].astype(np.int64)
 
     def first_difference(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """The first coordinate where nodes ``a`` and ``b`` differ (``K``: none)."""
@@ -173,7 +175,7 @@ class Lex:
             known = (w_at < len(levels)) & (levels[np.minimum(w_at, len(levels) - 1)] == lv[sel])
             viol[sel[~known]] = True  # a level the window did not weigh
             sel = sel[known]
-            rc = weights[np.searchsorted(levels, lv[sel])] + row[1][a[sel]] - row[1][b[sel]]
+            rc = weights[np.searchsorted(levels, lv[sel])] + self.value(k, a[sel]) - self.value(k, b[sel])
             viol[sel[rc < 0]] = True
             zero = sel[rc == 0]
             if len(zero):  # tight so far: the later coordinates decide (cost 0 there)
