@@ -15,6 +15,7 @@ from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SolverOptions, leximin, leximin_source
 from mentormatch.solvers.leximin import solve_leximin
 from mentormatch.solvers.leximin_source import solve_leximin_source
+from mentormatch.solvers.leximin_steps import LexSteps
 from mentormatch.solvers.sources import BlockSource
 from strategies import feasible_assignments, violations
 
@@ -174,3 +175,60 @@ def test_pair_on_the_scale_path_equals_the_complete_set(monkeypatch, seed, bound
     cap = mentors.set_index("id")["capacity"]
     load = r.pairs.groupby("mentor_id").size()
     assert (load <= cap.reindex(load.index)).all() and r.pairs["mentee_id"].is_unique
+
+
+def replay(steps: LexSteps, i: int, j: int, lv: int) -> str:
+    """A pair judged step by step, as the certificate states it: ``"violator"``, ``"tight"``
+    or ``"out"`` (its first non-zero reduced cost is positive)."""
+    n = steps.n
+    k = int(np.searchsorted(steps.hi, lv, side="left"))
+    pos = steps.pos[k]
+    for q, row in enumerate(steps.rows):
+        if pos == q - 0.5:
+            return "out"  # closed by a zero step: cost 1, potentials 0
+        if row[0] == "F":
+            d = np.unpackbits(row[1])[:n + steps.m].astype(np.int64)
+        else:
+            d = np.asarray(row[1], np.int64)
+        rc = int(d[i] - d[n + j])
+        if pos == q:
+            if row[0] == "F":
+                return "violator" if rc + 1 <= 0 else "out"
+            if lv not in row[2].tolist():
+                return "violator"
+            rc += int(row[3][row[2].tolist().index(lv)])
+        if rc:
+            return "violator" if rc < 0 else "out"
+    return "tight" if pos == int(pos) else "out"  # (else closed by the last zero step)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_certificate_judges_each_pair_as_its_steps_do(seed):
+    """The O(1) judgement (nodes sorted by their potential vectors, the first difference as a
+    range minimum) against a step-by-step replay, on random steps of every kind."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 12)), int(rng.integers(1, 9))
+    level = 10
+    steps = LexSteps(n, m, level)
+    for _ in range(int(rng.integers(0, 9))):
+        level += int(rng.integers(1, 4))
+        kind = rng.integers(3)
+        if kind == 0:
+            steps.zero(level)
+        elif kind == 1:
+            steps.forced(level, rng.random(n + m + 2) < 0.5)
+        else:
+            top = level + int(rng.integers(0, 4))
+            lv = np.unique(np.concatenate([[level], rng.integers(level, top + 1, 2)]))
+            steps.window(level, top, lv, rng.integers(1, 4, len(lv)), rng.integers(-2, 3, n + m + 2))
+            level = top
+    lex = steps.finish()
+    i = rng.integers(0, n, 300)
+    j = rng.integers(0, m, 300)
+    lv = rng.integers(10, level + 3, 300)
+    viol, tight = lex.judge(i, j, lv)
+    got = np.where(viol, "violator", np.where(tight, "tight", "out"))
+    want = [replay(steps, int(a), int(b), int(c)) for a, b, c in zip(i, j, lv)]
+    assert got.tolist() == want
+    need = lex.needs_score(i, j, lv + rng.integers(0, 3, 300))  # a bound at or above the level
+    assert not np.any((got != "out") & ~need)  # never clears a pair that matters
