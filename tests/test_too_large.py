@@ -1,7 +1,7 @@
-"""Leximin, the one request left that holds every eligible pair on the scale path, is refused
-up front, with the estimate and what works instead, when the pairs do not fit: never a
-MemoryError from deep inside numpy. Stable, max-min and the baselines run on the same round,
-reading the pairs on demand."""
+"""Max-min and leximin under side constraints (CP-SAT over every pair), the requests left that
+hold every eligible pair on the scale path, are refused up front, with the estimate and what
+works instead, when the pairs do not fit: never a MemoryError from deep inside numpy. Stable,
+max-min, leximin and the baselines run on the same round, reading the pairs on demand."""
 from __future__ import annotations
 
 import pickle
@@ -20,10 +20,11 @@ def small_machine(monkeypatch):
     monkeypatch.setattr(large, "available_memory", lambda: 20 * 1024.0 ** 2)  # 20 MiB: 120,000 pairs need 26 MiB
 
 
-def test_leximin_is_refused_with_the_estimate(small_machine):
+def test_leximin_under_side_constraints_is_refused_with_the_estimate(small_machine):
     mentors, mentees = synthetic.organisation(n_mentees=600, n_mentors=200, seed=3)
     with pytest.raises(TooLargeError) as info:
-        pl.pair(mentors, mentees, {"fairness": {"objective": "leximin", "groups": ["gender"]}})
+        pl.pair(mentors, mentees, {"fairness": {"objective": "leximin", "groups": ["gender"]},
+                                   "constraints": {"balanced_load": True}})
     err = info.value
     assert isinstance(err, MentormatchError)
     assert 0.9 * 600 * 200 <= err.pairs <= 600 * 200  # eligible pairs (exact or at most all)
@@ -31,6 +32,7 @@ def test_leximin_is_refused_with_the_estimate(small_machine):
     text = str(err)
     assert "MiB available" in text and "solver 'leximin'" in text and "pair_many" in text
     assert "'flow' and 'mip'" in text and "'stable'" in text and "baselines" in text
+    assert "'leximin' (unit loads, no side constraint)" in text
     assert pickle.loads(pickle.dumps(err)).pairs == err.pairs
 
 
@@ -50,6 +52,20 @@ def test_stable_max_min_and_the_baselines_run_where_every_pair_would_not_fit(sma
         assert base.objective <= result.objective + 1e-9
         assert len(base.pairs) + len(base.unmatched) == 600
     with pytest.raises(TooLargeError):  # the problem of every pair itself is still refused
+        result.record.full_problem()
+
+
+def test_leximin_runs_where_every_pair_would_not_fit(monkeypatch):
+    """Leximin with unit loads and no side constraint holds no pair list on the scale path
+    (solvers/leximin_source.py): it runs where every pair would not fit (here 12,000 pairs on a
+    machine said to have room for 9,000), and it is proven."""
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
+    monkeypatch.setattr(large, "available_memory", lambda: 9000 * large.BYTES_PER_HELD_PAIR / 0.8)
+    mentors, mentees = synthetic.organisation(n_mentees=120, n_mentors=100, seed=3)
+    result = pl.pair(mentors, mentees, {"fairness": {"objective": "leximin", "groups": ["gender"]}})
+    assert result.status == "optimal" and result.certificate["holds"]
+    assert result.certificate["pairs_held"] < 9000
+    with pytest.raises(TooLargeError):  # the problem of every pair itself is refused
         result.record.full_problem()
 
 

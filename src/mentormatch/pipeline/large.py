@@ -85,8 +85,9 @@ class _BlockScorer:
         return pd.DataFrame({name: self.removed[name] for name in self.rule_names})
 
 
-#: Peak bytes per eligible pair of a solver that holds every pair (leximin, the one left), as
-#: measured when stable and max-min held them: 228 and 199 at 6,000 x 1,000, scoring included.
+#: Peak bytes per eligible pair of a solver that holds every pair (CP-SAT's max-min and leximin,
+#: under side constraints or fractional loads), as measured when stable and max-min held them:
+#: 228 and 199 at 6,000 x 1,000, scoring included.
 BYTES_PER_HELD_PAIR = 230
 
 
@@ -118,20 +119,22 @@ def check_fits(what: str, pairs: int, instead: str) -> None:
 
 
 def _full_problem(scorer, data: dict, side=None, what: str = "this request") -> AssignmentProblem:
-    """Every eligible pair of a scale-path round, from the cached block scores: what leximin
-    needs (and checks of small rounds, ``record.full_problem``). The stable, greedy and random
-    solvers read the pairs on demand instead (:class:`_ScorerRows`). Refused up front
-    (:func:`check_fits`) when the pairs would not fit in memory."""
+    """Every eligible pair of a scale-path round, from the cached block scores: what CP-SAT's
+    max-min and leximin need under side constraints or fractional loads (and checks of small
+    rounds, ``record.full_problem``). The stable, greedy and random solvers read the pairs on
+    demand instead (:class:`_ScorerRows`). Refused up front (:func:`check_fits`) when the pairs
+    would not fit in memory."""
     from ..solvers.certify import row_blocks
 
     n, m = len(data["mentees"]), len(data["mentors"])
     # the bounded scorer counts the eligible pairs up front; the block scorer as it scores
     counts = None if isinstance(scorer, _BlockScorer) else getattr(scorer, "eligible_counts", None)
     check_fits(what, int(np.sum(counts)) if counts is not None else n * m,
-               "solvers 'flow' and 'mip' (with any side constraint, floor or bonus), 'maxmin', "
-               "'stable' and the random and greedy baselines work on this round without holding "
-               "every pair; for leximin itself, pair smaller groups (mentormatch.pair_many with a "
-               "group column)")
+               "solvers 'flow' and 'mip' (with any side constraint, floor or bonus), 'maxmin' and "
+               "'leximin' (unit loads, no side constraint), 'stable' and the random and greedy "
+               "baselines work on this round without holding every pair; for max-min or leximin "
+               "under side constraints or fractional loads, pair smaller groups "
+               "(mentormatch.pair_many with a group column)")
     parts_i, parts_j, parts_s = [], [], []
     if isinstance(scorer, _BlockScorer):
         for a, b in row_blocks(n, m):  # the certificate's blocks, so the cache serves them
@@ -269,6 +272,15 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
         problem, solution = solve_maxmin_scorer(scorer, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options)
+    elif (prepared.solver == "leximin" and not data["side"].active()
+          and (data["load"] is None or np.all(data["load"] == 1))):
+        # leximin by the flow leximin on a set of pairs, proven over every pair against its
+        # lexicographic certificate (solvers/leximin_source.py): no pair list held
+        from ..solvers.leximin_source import solve_leximin_source
+
+        problem, solution = solve_leximin_source(scorer, _source(scorer, n, m), data["capacity"],
+                                                 n_mentees=n, n_mentors=m, demand=data["demand"],
+                                                 locked=data["locked"], options=prepared.options)
     elif prepared.solver == "stable":
         # deferred acceptance read lazily: each mentee's next candidates, never every pair
         from ..solvers.stable_rows import solve_stable_rows
@@ -286,7 +298,8 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
                                                         "objective": "score + bonus"})
             bonus = None  # done: the lines below are for the flows
     elif not plain:
-        # leximin holds every eligible pair in memory (refused up front when they do not fit)
+        # CP-SAT's max-min and leximin (side constraints, fractional loads) hold every eligible
+        # pair in memory (refused up front when they do not fit)
         full = (data["full_problem"]() if "full_problem" in data
                 else _full_problem(scorer, data, side=data["side"],
                                    what=f"solver {prepared.solver!r}"))

@@ -32,6 +32,16 @@ on the free pairs (locked pairs add the same counts to every assignment):
    those ``< 0`` at 1, and every flow respecting that is optimal, so fixing them keeps the
    invariant with the window settled.
 
+5. When no open level is used, the network's flows are exactly the leximin-optimal assignments
+   (each step keeps every optimal one and only those). The tie rule
+   (:func:`mentormatch.solvers.ties.canonical`, keys over the ids' seeded ranks) picks one of
+   them, a choice that depends on that set only, so the pair sources pick the same pairs.
+
+With ``record=True`` the steps are kept as a lexicographic dual certificate
+(:mod:`mentormatch.solvers.leximin_steps`), against which pairs the run did not hold are
+judged: that is how :mod:`mentormatch.solvers.leximin_source` proves leximin over every pair of
+the scale path's sources without holding them.
+
 Typical cost (one core; uniform scores, capacity ``5 = n / m``, complete eligibility): 1,000
 mentees x 200 mentors in about 1 s with six-decimal scores (every level distinct: mostly path
 searches), 0.1 s with two decimals; 2,000 x 400 with six decimals in about 6 s.
@@ -59,110 +69,37 @@ from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import score_scale
 from .diagnose import bipartite_max_flow
 from .fair import _Cp, _left_by_locks, _plain
+from .leximin_graph import _Residual, _residual_potentials
+from .leximin_steps import LexRun, LexSteps, _Final
 
 _INT64_SAFE = 2 ** 62
 #: Largest product of level radices in one min-cost flow window (tests lower it).
 _WINDOW_LIMIT = 2 ** 62
 #: Try path searches before a min-cost flow to settle a level (tests switch it off).
 _REROUTE = True
+#: Levels per min-cost flow when the steps are recorded: their radix is then the most pairs, so
+#: wide windows have huge costs, which OR-Tools' cost scaling pays for (a 3,000 x 1,500 round's
+#: 25,686 pairs: 6.1 s CPU with one level a flow, 14.2 s with the widest windows).
+_RECORD_WINDOW = 1
 
 __all__ = ["solve_leximin"]
 
 
-def _residual_potentials(tail: np.ndarray, head: np.ndarray, cost: np.ndarray,
-                         n_nodes: int) -> np.ndarray:
-    """Shortest-path distances (int64) in a graph without negative cycles from a virtual root
-    joined to every node by a 0-cost arc: optimal dual potentials of a min-cost flow when the
-    graph is its residual network. Bellman-Ford, each round vectorised over the arcs whose
-    tail improved in the round before (at most one round per arc of the longest shortest
-    path)."""
-    order = np.argsort(tail, kind="stable")
-    tail, head, cost = tail[order], head[order], cost[order]
-    starts = np.searchsorted(tail, np.arange(n_nodes + 1))
-    d = np.zeros(n_nodes, dtype=np.int64)
-    changed = np.flatnonzero(np.diff(starts) > 0)
-    for _ in range(n_nodes + 1):
-        if not len(changed):
-            return d
-        lens = starts[changed + 1] - starts[changed]
-        arcs = np.repeat(starts[changed] - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())
-        cand = d[tail[arcs]] + cost[arcs]
-        better = cand < d[head[arcs]]
-        if not better.any():
-            return d
-        h, c = head[arcs][better], cand[better]
-        np.minimum.at(d, h, c)
-        changed = np.unique(h)
-    raise RuntimeError("negative cycle in a residual network")  # pragma: no cover
-
-
-def _gather(order: np.ndarray, starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:
-    """The arcs ``order[starts[v]:starts[v + 1]]`` of every node ``v`` in ``nodes``, joined."""
-    lens = starts[nodes + 1] - starts[nodes]
-    base = np.repeat(starts[nodes] - np.cumsum(lens) + lens, lens)
-    return order[base + np.arange(int(lens.sum()))]
-
-
-class _Residual:
-    """Breadth-first path search in the residual network of a flow on fixed arcs (tail, head);
-    the arcs in and out of each node are indexed once."""
-
-    def __init__(self, tail: np.ndarray, head: np.ndarray, n_nodes: int):
-        self.tail, self.head, self.n_nodes = tail, head, n_nodes
-        self.out = np.argsort(tail, kind="stable")
-        self.out_at = np.searchsorted(tail[self.out], np.arange(n_nodes + 1))
-        self.into = np.argsort(head, kind="stable")
-        self.into_at = np.searchsorted(head[self.into], np.arange(n_nodes + 1))
-
-    def path(self, x: np.ndarray, ucap: np.ndarray, alive: np.ndarray, start: int, goal: int):
-        """A path ``start -> goal`` with room for one more unit of flow on the ``alive`` arcs
-        (forward where ``x < ucap``, backward where ``x > 0``): ``(forward arcs, backward
-        arcs)``, or None when there is none."""
-        tail, head = self.tail, self.head
-        seen = np.zeros(self.n_nodes, dtype=bool)
-        via = np.full(self.n_nodes, -1, dtype=np.int64)  # the arc a node was reached by
-        ahead = np.zeros(self.n_nodes, dtype=bool)  # ... forward (else backward)
-        seen[start] = True
-        frontier = np.array([start], dtype=np.int64)
-        while len(frontier) and not seen[goal]:
-            fa = _gather(self.out, self.out_at, frontier)
-            fa = fa[alive[fa] & (x[fa] < ucap[fa])]
-            ba = _gather(self.into, self.into_at, frontier)
-            ba = ba[alive[ba] & (x[ba] > 0)]
-            nodes = np.concatenate([head[fa], tail[ba]])
-            arcs = np.concatenate([fa, ba])
-            new = ~seen[nodes]
-            nodes, first = np.unique(nodes[new], return_index=True)
-            arcs = arcs[new][first]
-            seen[nodes] = True
-            via[nodes] = arcs
-            ahead[nodes] = first < np.count_nonzero(new[:len(fa)])
-            frontier = nodes
-        if not seen[goal]:
-            return None
-        fw, bw = [], []
-        node = goal
-        while node != start:
-            a = int(via[node])
-            if ahead[node]:
-                fw.append(a)
-                node = int(tail[a])
-            else:
-                bw.append(a)
-                node = int(head[a])
-        return np.array(fw, dtype=np.int64), np.array(bw, dtype=np.int64)
-
-
-def _flow_leximin(problem: AssignmentProblem, started: float,
-                  time_limit: float | None = None) -> Solution:
+def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float | None = None,
+                  scale: int | None = None, record: bool = False):
     """Leximin on plain problems by a sequence of network flows (see the module docstring).
     With a ``time_limit``, the levels are settled until it passes; the flow then held is a
-    feasible assignment with the most pairs whose counts on the settled levels are optimal."""
+    feasible assignment with the most pairs whose counts on the settled levels are optimal.
+
+    ``scale``: the levels' integer scale (default :func:`score_scale` of the scores).
+    ``record``: also return a :class:`LexRun`, the steps as a certificate that pairs outside
+    the problem can be judged against (:mod:`.leximin_steps`); the windows' radices then bound
+    a level's count by the most pairs, not by the pairs held, so that they hold for any pairs."""
     P = problem.pairs
     n, m = problem.n_mentees, problem.n_mentors
     locked, cap, supply = _left_by_locks(problem)
     cap, supply = np.maximum(cap, 0), np.maximum(supply, 0)
-    scale = score_scale(problem.score)
+    scale = score_scale(problem.score) if scale is None else int(scale)
     sc = np.round(problem.score * scale).astype(np.int64)
     free = np.flatnonzero(~locked)
     fi, fj, lv = P.mentee[free], P.mentor[free], sc[free]
@@ -203,11 +140,25 @@ def _flow_leximin(problem: AssignmentProblem, started: float,
     alive = ucap > 0
     supplies = np.zeros(n_nodes, dtype=np.int64)
     supplies[src], supplies[snk] = total, -total
-    forced = np.zeros(len(tail), bool)
+    forced = np.zeros(len(tail), bool)  # arcs fixed at their capacity (pairs: chosen)
     residual = _Residual(tail, head, n_nodes)
+    steps = LexSteps(n, m, t_low) if record else None
     limit = min(_WINDOW_LIMIT, int(_INT64_SAFE) // (4 * (n_nodes + 1)))
     done = -np.inf  # the counts of the levels <= done are settled (leximin-optimal)
-    solves = reroutes = 0
+    solves = reroutes = level_checks = 0
+
+    def fix_by(arcs, cost, d):
+        """Complementary slackness with optimal potentials ``d`` of the flow ``x`` for
+        ``cost``: arcs of reduced cost > 0 leave the network, those of reduced cost < 0 are
+        fixed at their capacity (into the node supplies)."""
+        rc = cost[arcs] + d[tail[arcs]] - d[head[arcs]]
+        drop, fix = arcs[rc > 0], arcs[rc < 0]
+        assert not np.any(x[drop]) and np.all(x[fix] == ucap[fix])
+        alive[drop] = False
+        alive[fix] = False
+        forced[fix] = True
+        np.subtract.at(supplies, tail[fix], ucap[fix])
+        np.add.at(supplies, head[fix], ucap[fix])
     stopped = False
     while True:
         if time_limit is not None and time.perf_counter() - started > time_limit:
@@ -222,6 +173,8 @@ def _flow_leximin(problem: AssignmentProblem, started: float,
         below = open_ & (level < r)  # levels the flow does not use: their minima are 0
         alive[below] = False
         open_ &= ~below
+        if steps is not None:
+            steps.zero(int(r) - 1)
         at = np.flatnonzero(open_ & (level == r))
         if _REROUTE:
             # can the flow avoid level r? Each of its units on a pair of this level must go
@@ -246,15 +199,39 @@ def _flow_leximin(problem: AssignmentProblem, started: float,
                     forced[a] = True
                     supplies[tail[a]] -= 1
                     supplies[head[a]] += 1
+                    if steps is not None:
+                        steps.forced(int(r), residual.reached)
+                elif steps is not None:
+                    steps.zero(int(r))
                 done = r
                 continue
             alive[at] = True  # the flow, partly rerouted, is still feasible
+            # often the flow is now at the level's least count: Bellman-Ford on its residual
+            # network with cost 1 on the level proves it (no simple path costs less than minus
+            # the level's units: a distance below that is a negative cycle, and then the
+            # min-cost flow below settles the level)
+            arcs = np.flatnonzero(alive)
+            cost = np.zeros(len(tail), dtype=np.int64)
+            cost[at] = 1
+            fw, bw = arcs[x[arcs] < ucap[arcs]], arcs[x[arcs] > 0]
+            d = _residual_potentials(np.concatenate([tail[fw], head[bw]]),
+                                     np.concatenate([head[fw], tail[bw]]),
+                                     np.concatenate([cost[fw], -cost[bw]]), n_nodes,
+                                     floor=-int(x[at].sum()))
+            if d is not None:
+                fix_by(arcs, cost, d)
+                level_checks += 1
+                if steps is not None:
+                    steps.window(int(r), int(r), np.array([r]), np.array([1]), d)
+                done = r
+                continue
         # a window of the next levels, minimised lexicographically in one min-cost flow with
         # mixed-radix weights: level k weighs prod_{k' > k} (N_k' + 1), N = its most pairs
         lvls, counts = np.unique(level[open_], return_counts=True)
-        radix = [int(c) + 1 for c in np.minimum(counts, total)]
+        radix = [int(c) + 1 for c in (np.full(len(counts), total) if record else np.minimum(counts, total))]
         width, prod = 0, 1
-        while width < len(lvls) and (width == 0 or prod * radix[width] <= limit):
+        while (width < len(lvls) and (width == 0 or prod * radix[width] <= limit)
+               and not (record and width >= _RECORD_WINDOW)):
             prod *= radix[width]
             width += 1
         weights, w = [], 1
@@ -283,33 +260,43 @@ def _flow_leximin(problem: AssignmentProblem, started: float,
         d = _residual_potentials(np.concatenate([tail[fw], head[bw]]),
                                  np.concatenate([head[fw], tail[bw]]),
                                  np.concatenate([cost[fw], -cost[bw]]), n_nodes)
-        rc = cost[arcs] + d[tail[arcs]] - d[head[arcs]]
-        drop, fix = arcs[rc > 0], arcs[rc < 0]
-        assert not np.any(x[drop]) and np.all(x[fix] == ucap[fix])
-        alive[drop] = False
-        alive[fix] = False
-        forced[fix[is_pair[fix]]] = True
-        np.subtract.at(supplies, tail[fix], ucap[fix])
-        np.add.at(supplies, head[fix], ucap[fix])
+        fix_by(arcs, cost, d)
+        if steps is not None:
+            steps.window(int(r), int(lvls[width - 1]), lvls[:width], weights, d)
         done = lvls[width - 1]
 
-    on = is_pair & (forced | (alive & (x > 0)))
-    chosen = np.concatenate([np.flatnonzero(locked), pos[np.flatnonzero(on[n:n + npair])]])
+    # the final network: its flows are exactly the leximin-optimal assignments (each step keeps
+    # every optimal one and only those); the tie rule picks one by the pairs' keys
+    final = _Final(n, m, P.mentee[pos], P.mentor[pos], alive, forced, x, ucap, is_pair, npair)
+    on = np.zeros(npair, bool)
+    if not stopped:
+        on[final.forced_pairs] = True
+        picked, ties = final.pick(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        on[final.free[picked[:len(final.free)]]] = True
+    else:
+        on = (forced | (alive & (x > 0)))[n:n + npair]
+        ties = None
+    chosen = np.concatenate([np.flatnonzero(locked), pos[np.flatnonzero(on)]])
     used, cnt = np.unique(sc[chosen], return_counts=True)
     levels = {float(v) / scale: int(c) for v, c in zip(used, cnt)}
     cert = {"method": "max-flows, residual path searches and min-cost flows with "
                       "complementary-slackness fixing (OR-Tools)",
             "levels": levels, "solves": solves, "max_flows": max_flows, "path_searches": reroutes,
-            "matched": int(len(chosen)), "scale": scale,
+            "levels_proven_by_potentials": level_checks,
+            "matched": int(len(chosen)), "scale": scale, "ties": ties,
             "proven_below": (None if not stopped else
                              float(np.nextafter(done / scale, np.inf)) if np.isfinite(done)
                              else float(t_low) / scale)}
     if stopped:
-        return finish(problem, chosen, "feasible", started, "leximin", certificate=cert,
-                      message=f"stopped at the time limit ({time_limit:g} s): the most pairs and "
-                              "the best worst pair are proven, and the counts of the levels "
-                              "below proven_below are leximin-optimal")
-    return finish(problem, chosen, "optimal", started, "leximin", certificate=cert)
+        sol = finish(problem, chosen, "feasible", started, "leximin", certificate=cert,
+                     message=f"stopped at the time limit ({time_limit:g} s): the most pairs and "
+                             "the best worst pair are proven, and the counts of the levels "
+                             "below proven_below are leximin-optimal")
+    else:
+        sol = finish(problem, chosen, "optimal", started, "leximin", certificate=cert)
+    if not record:
+        return sol
+    return sol, LexRun(None if stopped else steps, final, int(total), int(t_low), scale, pos)
 
 
 def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:

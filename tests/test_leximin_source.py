@@ -1,0 +1,249 @@
+"""Leximin over every pair of a source (solvers/leximin_source.py: the flow leximin on a set of
+pairs, proven over every pair by its lexicographic certificate, solvers/leximin_steps.py)
+against the flow leximin on the complete set (solvers/leximin.py) and brute force: the same
+sorted scores and, under the tie rule, the same pairs."""
+from __future__ import annotations
+
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from mentormatch import pipeline as pl
+from mentormatch import synthetic
+from mentormatch.pairs import Candidates
+from mentormatch.solvers import AssignmentProblem, SolverOptions, leximin, leximin_source
+from mentormatch.solvers.leximin import solve_leximin
+from mentormatch.solvers.leximin_source import solve_leximin_source
+from mentormatch.solvers.leximin_steps import LexSteps
+from mentormatch.solvers.sources import BlockSource
+from strategies import feasible_assignments, violations
+
+LEXIMIN = {"fairness": {"objective": "leximin", "groups": ["gender"]}, "time_limit": 300}
+
+
+def levels(p: AssignmentProblem, chosen) -> list[int]:
+    return sorted(np.round(p.score[np.asarray(chosen, np.int64)] * 10 ** 6).astype(np.int64).tolist())
+
+
+def brute(p: AssignmentProblem) -> list[int]:
+    bf = feasible_assignments(p)
+    rows = bf.x[bf.feasible]
+    count = rows.sum(1)
+    return max(levels(p, np.flatnonzero(r)) for r in rows[count == count.max()])
+
+
+def problem(seed: int, n: int, m: int, values=None, density: float = 0.6, demand: int = 1,
+            locks: int = 0, cap: int = 4) -> AssignmentProblem:
+    """A random problem; ``values``: the scores drawn from these (heavy ties), else six decimals."""
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n, m)) < density
+    mask[np.arange(n), rng.integers(0, m, n)] = True
+    pairs = Candidates.from_mask(mask)
+    score = (rng.choice(values, len(pairs)) if values is not None
+             else np.round(rng.uniform(0.01, 1.0, len(pairs)), 6))
+    cap = rng.integers(1, cap, m).astype(float)
+    locked = np.zeros(len(pairs), bool)
+    room, need = cap.copy(), np.full(n, demand)
+    for k in rng.permutation(len(pairs))[:locks]:
+        i, j = pairs.mentee[k], pairs.mentor[k]
+        if room[j] >= 1 and need[i] >= 1:
+            locked[k], room[j], need[i] = True, room[j] - 1, need[i] - 1
+    return AssignmentProblem(pairs, score, cap, demand=np.full(n, demand), locked=locked)
+
+
+@pytest.fixture(autouse=True)
+def from_the_chosen_pairs(monkeypatch):
+    """The rounds start from the max-min's chosen pairs alone, so that they must find the
+    violators."""
+    monkeypatch.setattr(leximin_source, "FIRST", "chosen")
+
+
+#: How the flow leximin settles levels: (window limit, path searches on, levels per window when
+#: recording). Path searches make forced steps (and single levels proven by potentials); no
+#: path searches make window steps, of one level or of several.
+MODES = [(2 ** 62, True, 1), (1, False, 1), (2 ** 62, False, 4)]
+
+
+def on_source(p: AssignmentProblem, top_k: int | None = 1, mode=MODES[0]):
+    """Leximin over ``p``'s pairs given as a block scorer and a source (rows of a dense matrix,
+    ``-inf`` off the pairs), the max-min's flows on each mentee's ``top_k`` best pairs:
+    (solution, positions of its pairs in ``p.pairs``), its pairs rechecked."""
+    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), mock.patch.object(leximin, "_REROUTE", mode[1]), \
+            mock.patch.object(leximin, "_RECORD_WINDOW", mode[2]):
+        return _on_source(p, top_k)
+
+
+def _on_source(p: AssignmentProblem, top_k: int | None):
+    n, m = p.n_mentees, p.n_mentors
+    dense = np.full((n, m), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    lk = np.flatnonzero(p.locked)
+    locked = (p.pairs.mentee[lk], p.pairs.mentor[lk]) if len(lk) else None
+    blocks = lambda rows: dense[rows]
+    out, sol = solve_leximin_source(blocks, BlockSource(blocks, n, m), p.capacity, n_mentees=n,
+                                    n_mentors=m, demand=p.demand, locked=locked,
+                                    options=SolverOptions(top_k=top_k))
+    pos = p.pairs.locate(out.pairs.mentee[sol.chosen], out.pairs.mentor[sol.chosen])
+    assert np.all(pos >= 0) and violations(p, pos) == []  # every constraint, recomputed
+    assert np.all(p.locked[pos].sum() == p.locked.sum())  # the locks kept
+    assert sol.objective == pytest.approx(float(p.score[pos].sum()))
+    return sol, np.sort(pos)
+
+
+CASES = [(seed, values) for seed in range(10) for values in (None, [0.2, 0.5, 0.7, 0.9])]
+
+
+@pytest.mark.parametrize("seed,values", CASES)
+def test_tiny_problems_equal_brute_force_and_the_complete_set(seed, values):
+    p = problem(seed, 6, 3, values, locks=seed % 3)
+    sol, pos = on_source(p)
+    held = solve_leximin(p)
+    assert sol.status == held.status == "optimal" and sol.certificate["holds"]
+    assert levels(p, pos) == levels(p, held.chosen) == brute(p)
+    assert pos.tolist() == np.sort(held.chosen).tolist()  # the same pairs (the tie rule)
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("values", [None, [0.3, 0.6, 0.9], [0.25, 0.5, 0.55, 0.75, 1.0]])
+def test_medium_problems_equal_the_complete_set(seed, values):
+    """Ties in scores make window steps and tight pairs outside; continuous scores make forced
+    steps; demands of two, locks, scarce and ample places; each way of settling levels."""
+    p = problem(seed, 30 + 10 * (seed % 2), 9, values, density=0.5, demand=1 + seed % 2,
+                locks=seed % 4, cap=(4, 9)[seed % 3 == 0])
+    sol, pos = on_source(p, mode=MODES[seed % 3])
+    held = solve_leximin(p)
+    assert sol.status == held.status == "optimal"
+    assert levels(p, pos) == levels(p, held.chosen)
+    assert pos.tolist() == np.sort(held.chosen).tolist()
+    assert sol.certificate["rounds"] >= 1 and sol.certificate["matched"] == len(pos)
+
+
+def test_the_rounds_add_violators_and_see_tight_pairs():
+    """With heavy ties and one pair per mentee to start from, the proof needs pairs the max-min
+    did not hold (violators) and sees pairs of other optima outside the set (tight pairs)."""
+    seen = {"violators": 0, "tight": 0}
+    for seed in range(6):
+        for values in (None, [0.3, 0.6, 0.9]):
+            p = problem(seed, 30, 9, values, density=0.5, cap=9)
+            sol, _ = on_source(p)
+            seen["violators"] += sol.certificate["violators_added"]
+            seen["tight"] += sol.certificate["tight_pairs_outside"]
+    assert seen["violators"] > 0 and seen["tight"] > 0
+
+
+def test_a_time_out_is_feasible_with_the_max_min_proven():
+    p = problem(3, 60, 12, None, density=0.6)
+    n, m = p.n_mentees, p.n_mentors
+    dense = np.full((n, m), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    blocks = lambda rows: dense[rows]
+    out, sol = solve_leximin_source(blocks, BlockSource(blocks, n, m), p.capacity, n_mentees=n,
+                                    n_mentors=m, options=SolverOptions(time_limit=1e-9))
+    held = solve_leximin(p)
+    assert sol.status == "feasible" and sol.message
+    assert len(sol.chosen) == len(held.chosen)  # the most pairs
+    assert out.score[sol.chosen].min() == pytest.approx(p.score[held.chosen].min())  # max-min
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("bounds", [False, True])
+def test_pair_on_the_scale_path_equals_the_complete_set(monkeypatch, seed, bounds):
+    """``pair()`` forced onto the scale path (cached blocks, or feature bounds with exact
+    scores only where the bound does not clear a pair): the complete set's leximin pairs,
+    with a lock kept."""
+    mentors, mentees = synthetic.organisation(n_mentees=150, n_mentors=40, seed=seed)
+    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))  # a real trade-off
+    prep = pl.prepare(mentors, mentees)
+    p = prep.problem
+    k = np.flatnonzero(p.pairs.mentee == 3)
+    worst = k[np.argmin(p.score[k])]
+    lock = [[prep.mentee_ids.decode([3])[0], prep.mentor_ids.decode([int(p.pairs.mentor[worst])])[0]]]
+    prog = {**LEXIMIN, "constraints": {"locked": lock}}
+    whole = pl.pair(mentors, mentees, prog)
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 100)
+    monkeypatch.setattr(pl, "USE_BOUNDS", bounds)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+    r = pl.pair(mentors, mentees, prog)
+    assert r.certificate["method"].startswith("the flow leximin on a set of pairs")
+    assert r.status == whole.status == "optimal"
+    key = lambda x: sorted(map(tuple, x.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
+    assert key(r) == key(whole)
+    assert tuple(lock[0]) in key(r)
+    if bounds:  # exact scores only where the bound does not clear the pair
+        assert r.certificate["pairs_scored"] < r.certificate["rounds"] * 150 * 40
+    cap = mentors.set_index("id")["capacity"]
+    load = r.pairs.groupby("mentor_id").size()
+    assert (load <= cap.reindex(load.index)).all() and r.pairs["mentee_id"].is_unique
+
+
+def replay(steps: LexSteps, i: int, j: int, lv: int) -> str:
+    """A pair judged step by step, as the certificate states it: ``"violator"``, ``"tight"``
+    or ``"out"`` (its first non-zero reduced cost is positive)."""
+    n = steps.n
+    k = int(np.searchsorted(steps.hi, lv, side="left"))
+    pos = steps.pos[k]
+    for q, row in enumerate(steps.rows):
+        if pos == q - 0.5:
+            return "out"  # closed by a zero step: cost 1, potentials 0
+        if row[0] == "F":
+            d = np.unpackbits(row[1])[:n + steps.m].astype(np.int64)
+        else:
+            d = np.asarray(row[1], np.int64)
+        rc = int(d[i] - d[n + j])
+        if pos == q:
+            if row[0] == "F":
+                return "violator" if rc + 1 <= 0 else "out"
+            if lv not in row[2].tolist():
+                return "violator"
+            rc += int(row[3][row[2].tolist().index(lv)])
+        if rc:
+            return "violator" if rc < 0 else "out"
+    return "tight" if pos == int(pos) else "out"  # (else closed by the last zero step)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_certificate_judges_each_pair_as_its_steps_do(seed):
+    """The O(1) judgement (nodes sorted by their potential vectors, the first difference as a
+    range minimum) against a step-by-step replay, on random steps of every kind."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 12)), int(rng.integers(1, 9))
+    level = 10
+    steps = LexSteps(n, m, level)
+    for _ in range(int(rng.integers(0, 9))):
+        level += int(rng.integers(1, 4))
+        kind = rng.integers(3)
+        if kind == 0:
+            steps.zero(level)
+        elif kind == 1:
+            steps.forced(level, rng.random(n + m + 2) < 0.5)
+        else:
+            top = level + int(rng.integers(0, 4))
+            lv = np.unique(np.concatenate([[level], rng.integers(level, top + 1, 2)]))
+            steps.window(level, top, lv, rng.integers(1, 4, len(lv)), rng.integers(-2, 3, n + m + 2))
+            level = top
+    lex = steps.finish()
+    i = rng.integers(0, n, 300)
+    j = rng.integers(0, m, 300)
+    lv = rng.integers(10, level + 3, 300)
+    viol, tight = lex.judge(i, j, lv)
+    got = np.where(viol, "violator", np.where(tight, "tight", "out"))
+    want = [replay(steps, int(a), int(b), int(c)) for a, b, c in zip(i, j, lv)]
+    assert got.tolist() == want
+    need = lex.needs_score(i, j, lv + rng.integers(0, 3, 300))  # a bound at or above the level
+    assert not np.any((got != "out") & ~need)  # never clears a pair that matters
+
+
+def test_the_same_pairs_whatever_the_order_of_the_rows(monkeypatch):
+    """Synthetic people share features, so scores tie and several assignments are leximin-
+    optimal (the 3,000 x 1,500 run had 18 pairs that could move): the tie rule picks one by
+    the ids, not by the rows' order."""
+    mentors, mentees = synthetic.organisation(n_mentees=120, n_mentors=40, seed=4)
+    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 100)
+    monkeypatch.setattr(pl, "USE_BOUNDS", True)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
+    r = pl.pair(mentors, mentees, LEXIMIN)
+    s = pl.pair(mentors.sample(frac=1.0, random_state=2), mentees.sample(frac=1.0, random_state=3), LEXIMIN)
+    key = lambda x: sorted(map(tuple, x.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
+    assert r.status == s.status == "optimal" and key(r) == key(s)
