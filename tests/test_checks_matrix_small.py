@@ -1,0 +1,176 @@
+"""Issue 23's checks on small instances (36 mentees x 12 mentors), on every pair source (the
+complete set, cached blocks, bounds), against an independent exact solver: scipy's milp (HiGHS)
+on the full model, written here from the definitions (``full_model_optimum``).
+
+For each side constraint and objective (a stipend budget with fixed and per-mentee stipends,
+minimum loads, incentives against reservation values, balanced loads, score and share floors by
+region, fractional loads and capacities, coverage_first with a budget), on each source:
+
+* the constraint binds (the plain optimum breaks it), so the check is not vacuous;
+* ``pair()``'s pairs meet every constraint, recomputed from the caller's tables;
+* its bound is at least milp's optimum, and its objective at most that optimum; equal when it
+  says "optimal";
+* no ``InfeasibleError`` (milp finds an assignment);
+* the same pairs on every source where milp proves the optimum unique (a no-good cut on its
+  optimum lowers the value).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+import mentormatch as mm
+from mentormatch import pipeline as pl
+from mentormatch.rules import Rules
+
+from _support import SOURCES, on_source, result_positions, table_violations
+
+
+def full_model_optimum(p, success_scale: float = 1.0, exclude=None, time_limit: float = 60.0):
+    """The optimum of ``p`` (an AssignmentProblem with one mentor per mentee, no locks) by
+    scipy's milp on the whole model: ``x`` per pair, ``y`` per mentor (active), and ``L`` (the
+    common load level of balanced loads); with ``coverage_first`` the most matched mentees
+    first, then the score. ``exclude``: positions of an assignment to cut off (a no-good cut).
+    None when milp proves it infeasible."""
+    P, side = p.pairs, p.side
+    K, n, m = len(P), p.n_mentees, p.n_mentors
+    N = K + m + 1  # x, y, L
+    xs, ys, L = slice(0, K), slice(K, K + m), K + m
+    rows, lo, hi = [], [], []
+
+    def add(row, a, b):
+        rows.append(row); lo.append(a); hi.append(b)
+
+    load = p.load[P.mentee]
+    for i in range(n):
+        r = np.zeros(N); r[xs] = P.mentee == i; add(r, 0, p.demand[i])
+    for j in range(m):
+        on = (P.mentor == j).astype(float)
+        r = np.zeros(N); r[xs] = on * load; r[K + j] = -p.capacity[j]; add(r, -np.inf, 0)  # loads
+        r = np.zeros(N); r[xs] = on; r[K + j] = -1; add(r, 0, np.inf)  # y_j only when used
+        if side.min_load is not None:
+            r = np.zeros(N); r[xs] = on; r[K + j] = -side.min_load[j]; add(r, 0, np.inf)
+        if side.reservation is not None:  # fixed y + per n + bonus x sum of probabilities >= R y
+            prob = np.clip(p.score / success_scale, 0, 1)
+            r = np.zeros(N)
+            r[xs] = on * (side.stipend_per_mentee[j] + side.bonus[j] * prob)
+            r[K + j] = side.stipend_fixed[j] - side.reservation[j]
+            add(r, 0, np.inf)
+        if side.balanced_load:  # L - M (1 - y_j) <= n_j <= L + 1 + M (1 - y_j)
+            M = n + 1
+            r = np.zeros(N); r[xs] = on; r[L] = -1; r[K + j] = M; add(r, -np.inf, 1 + M)
+            r = np.zeros(N); r[xs] = on; r[L] = -1; r[K + j] = -M; add(r, -M, np.inf)
+    if side.budget is not None:
+        r = np.zeros(N); r[xs] = side.stipend_per_mentee[P.mentor]; r[ys] = side.stipend_fixed
+        add(r, -np.inf, side.budget)
+    for g in (np.unique(side.group[side.group >= 0]) if side.group is not None else []):
+        in_g = side.group[P.mentee] == g
+        size = int(np.sum(side.group == g))
+        if side.score_floor is not None:
+            r = np.zeros(N); r[xs] = p.score * (n * in_g - side.score_floor * size); add(r, 0, np.inf)
+        if side.share_floor is not None:
+            r = np.zeros(N); r[xs] = in_g; add(r, np.ceil(side.share_floor * size - 1e-9), np.inf)
+    if exclude is not None:
+        r = np.zeros(N); r[xs] = -1.0; r[np.asarray(exclude)] = 1.0; add(r, -np.inf, len(exclude) - 1)
+    upper = np.r_[np.ones(K + m), p.capacity.max() + 1]
+    options = {"mip_rel_gap": 1e-9, "time_limit": time_limit}
+
+    def solve(c, extra=()):
+        A = np.array(rows + [e[0] for e in extra])
+        res = milp(c, constraints=LinearConstraint(A, lo + [e[1] for e in extra], hi + [e[2] for e in extra]),
+                   integrality=np.ones(N), bounds=Bounds(0, upper), options=options)
+        assert res.status in (0, 2), res.message  # optimal or infeasible, never a time-out here
+        return None if res.status == 2 else res
+
+    extra = []
+    if p.coverage_first:
+        res = solve(-np.r_[np.ones(K), np.zeros(m + 1)])
+        if res is None:
+            return None
+        r = np.zeros(N); r[xs] = 1.0
+        extra.append((r, round(-res.fun) - 0.5, np.inf))
+    res = solve(-np.r_[p.score, np.zeros(m + 1)], extra)
+    return None if res is None else -res.fun
+
+
+def _organisation(seed: int = 3, n: int = 36, m: int = 12):
+    """A synthetic organisation with varied stipends, minimum loads, bonuses and reservation
+    values (the generator's are uniform), seeded."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
+    rng = np.random.default_rng(seed)
+    cap = mentors["capacity"].to_numpy()
+    mentors = mentors.assign(min_capacity=np.minimum(rng.integers(0, 3, m), cap),
+                             stipend_fixed=rng.choice([0.0, 200.0, 500.0], m),
+                             stipend_per_mentee=rng.choice([100.0, 250.0, 400.0], m),
+                             bonus=rng.choice([100.0, 300.0, 600.0], m),
+                             reservation_value=rng.choice([0.0, 400.0, 900.0, 1500.0], m))
+    return mentors, mentees
+
+
+def _programmes(mentors, mentees):
+    """Each family on its own (minimum loads only where named), each chosen to bind: a budget of
+    80 % of the plain optimum's stipends; minimum loads of 3 where mentors have room to spare; a
+    share floor by region between the plain optimum's lowest share and what the places allow."""
+    plain_mentors = mentors.assign(min_capacity=0)
+    spent = mm.pair(plain_mentors, mentees)
+    used = spent.pairs.groupby("mentor_id").size()
+    mt = mentors.set_index("id")
+    cost = float((mt.loc[used.index, "stipend_fixed"] + mt.loc[used.index, "stipend_per_mentee"] * used).sum())
+    budget = {"budget": round(0.8 * cost)}
+    roomy = mentors.assign(capacity=mentors["capacity"] + 2)
+    roomy = roomy.assign(min_capacity=np.minimum(3, roomy["capacity"]))
+    load = np.random.default_rng(5).choice([0.5, 1.0, 1.5], len(mentees))
+    return {
+        "budget": (plain_mentors, mentees, {"constraints": budget}),
+        "budget_min_load": (roomy, mentees, {"constraints": budget}),
+        "min_load": (roomy, mentees, {}),
+        "incentives": (plain_mentors, mentees, {"constraints": {"incentives": True}}),
+        "balanced_load": (plain_mentors, mentees, {"constraints": {"balanced_load": True}}),
+        "score_floor": (plain_mentors, mentees, {"fairness": {"score_floor": 0.97, "floor_group": "region"}}),
+        "share_floor": (*mm.synthetic.organisation(n_mentees=36, n_mentors=12, seed=1),
+                        {"fairness": {"share_floor": 0.75, "floor_group": "region"}}),
+        "fractional": (plain_mentors.assign(capacity=plain_mentors["capacity"] + 0.5), mentees.assign(load=load), {}),
+        "coverage_first_budget": (plain_mentors, mentees, {"constraints": {**budget, "coverage_first": True}}),
+    }
+
+
+CASES = _programmes(*_organisation())
+
+
+def _key(r) -> list:
+    return sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_source_against_the_full_model(name):
+    mentors, mentees, programme = CASES[name]
+    programme = {**programme, "time_limit": 120}
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    scale = sum(w for w in Rules.coerce(programme).weights.values() if w > 0)
+    best = full_model_optimum(p, scale)
+    assert best is not None  # (the empty assignment, or fewer pairs, meets these constraints)
+    if name != "fractional":  # the constraint binds: the plain optimum breaks it
+        plain = mm.pair(mentors.assign(min_capacity=0), mentees,
+                        {"constraints": {"coverage_first": True}} if "coverage" in name else None)
+        assert table_violations(mentors, mentees, programme, plain, complete) != []
+    results = {}
+    for kind in SOURCES:
+        with on_source(kind):
+            r = mm.pair(mentors, mentees, programme)  # never InfeasibleError: milp found one
+        assert (r.data.get("pair_source") or "complete") == kind
+        assert table_violations(mentors, mentees, programme, r, complete) == [], kind
+        pos = result_positions(complete, r)
+        assert r.objective == pytest.approx(float(p.score[pos].sum()), abs=1e-6), kind
+        assert r.bound is not None and r.bound >= best - 1e-6, (kind, r.bound, best)
+        assert r.objective <= best + 1e-6, kind
+        if r.status == "optimal":
+            assert r.objective == pytest.approx(best, abs=1e-6), kind
+        results[kind] = r
+    if all(r.status == "optimal" for r in results.values()):
+        pos = result_positions(complete, results["complete"])
+        second = full_model_optimum(p, scale, exclude=pos)
+        if second is None or second < best - 1e-6:  # milp: this optimum is the only one
+            for kind, r in results.items():
+                assert _key(r) == _key(results["complete"]), kind

@@ -1,0 +1,195 @@
+"""Issue 23's checks on tiny instances, on every pair source (the complete set, cached blocks,
+bounds; forced at any size by ``_support.on_source``), against brute force.
+
+Hypothesis draws people tables (at most 5 mentees x 3 mentors) with the columns each side
+constraint reads and a programme that switches one or two of them on. On each source,
+``pair()``'s answer:
+
+* meets every constraint, recomputed from the caller's tables (``table_violations``);
+* is optimal, and its objective is the brute-force optimum of the complete set's problem
+  (every assignment enumerated, ``mentormatch.testing.feasible_assignments``);
+* has a bound at least that optimum;
+* is an ``InfeasibleError`` exactly when brute force finds no feasible assignment;
+* has the same pairs as on the complete set where the optimum is unique.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import os
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import mentormatch as mm
+from mentormatch import pipeline as pl
+from mentormatch.errors import InfeasibleError
+from mentormatch.testing import feasible_assignments, people_tables
+
+from _support import SOURCES, on_source, result_positions, table_violations
+
+#: Features the drawn tables carry (no preferences, framework or readiness columns).
+FEATURES = ("geography", "experience", "personality")
+#: The side constraints a drawn programme switches on (one or two of them).
+SIDE = ("budget", "min_load", "incentives", "balanced_load", "score_floor", "share_floor",
+        "fractional")
+TINY = settings(max_examples=int(os.environ.get("MATRIX_EXAMPLES", 20)), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+@st.composite
+def tables_and_programme(draw, families=SIDE, at_most: int = 2, coverage=True):
+    """``(mentors, mentees, programme, on)``: people tables with the columns of the side
+    constraints in ``on`` (drawn from ``families``) and a programme that asks for them."""
+    mentors, mentees = draw(people_tables(max_mentees=5, max_mentors=3, managers=False))
+    n, m = len(mentees), len(mentors)
+    on = draw(st.lists(st.sampled_from(families), min_size=1, max_size=at_most, unique=True))
+    weights = {f: draw(st.sampled_from([0.5, 1.0, 2.0])) for f in
+               draw(st.lists(st.sampled_from(FEATURES), min_size=1, max_size=3, unique=True))}
+    cons: dict = {"management_line": False}
+    fair: dict = {}
+    vals = lambda options, k: draw(st.lists(st.sampled_from(options), min_size=k, max_size=k))
+    if "budget" in on or "incentives" in on:
+        mentors["stipend_fixed"] = vals([0.0, 50.0, 100.0], m)
+        mentors["stipend_per_mentee"] = vals([0.0, 10.0, 25.0], m)
+    if "budget" in on:
+        cons["budget"] = draw(st.sampled_from([0.0, 40.0, 100.0, 150.0, 250.0]))
+    if "min_load" in on:
+        mentors["min_capacity"] = np.minimum(vals([0, 1, 2, 3], m), mentors["capacity"]).astype(int)
+    if "incentives" in on:
+        cons["incentives"] = True
+        mentors["bonus"] = vals([0.0, 50.0, 200.0], m)
+        mentors["reservation_value"] = vals([0.0, 40.0, 120.0], m)
+    if "balanced_load" in on:
+        cons["balanced_load"] = True
+    if "score_floor" in on:
+        fair.update(floor_group="region", score_floor=draw(st.sampled_from([0.5, 0.8, 1.0])))
+    if "share_floor" in on:
+        fair.update(floor_group="region", share_floor=draw(st.sampled_from([0.25, 0.5, 1.0])))
+    if "fractional" in on:
+        mentees["load"] = vals([0.5, 1.0, 1.5], n)
+        mentors["capacity"] = mentors["capacity"] + np.array(vals([0.0, 0.5], m))
+    if coverage and draw(st.booleans()):
+        cons["coverage_first"] = True
+    programme = {"weights": weights, "constraints": cons, "time_limit": 60}
+    if fair:
+        programme["fairness"] = fair
+    return mentors, mentees, programme, on
+
+
+def _run(mentors, mentees, programme, kind):
+    with on_source(kind):
+        try:
+            r = mm.pair(mentors, mentees, programme)
+        except InfeasibleError as e:
+            return e
+    assert (r.data.get("pair_source") or "complete") == kind  # the source asked for
+    return r
+
+
+def _key(r) -> list:
+    return sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))
+
+
+def _best_rows(bf, value, coverage: bool):
+    """The feasible assignments that attain the optimum (the most matched first, when asked)."""
+    ok = bf.feasible.copy()
+    if coverage:
+        ok &= bf.matched == bf.matched[ok].max()
+    return ok & (value >= value[ok].max() - 1e-9)
+
+
+@TINY
+@given(tables_and_programme())
+def test_side_constraints_on_every_source_against_brute_force(case):
+    mentors, mentees, programme, on = case
+    complete = pl.prepare(mentors, mentees, programme)
+    bf = feasible_assignments(complete.problem)
+    coverage = bool(programme["constraints"].get("coverage_first"))
+    results = {kind: _run(mentors, mentees, programme, kind) for kind in SOURCES}
+    event(f"{'+'.join(sorted(on))}{' coverage_first' if coverage else ''}: "
+          f"{'feasible' if bf.any_feasible else 'infeasible'}")
+    if not bf.any_feasible:
+        for kind, r in results.items():
+            assert isinstance(r, InfeasibleError), (kind, "brute force finds no assignment")
+        return
+    best = _best_rows(bf, bf.total, coverage)
+    event(f"optimum unique: {best.sum() == 1}")
+    optimum = float(bf.total[best][0])
+    for kind, r in results.items():
+        assert not isinstance(r, Exception), (kind, "InfeasibleError on a feasible instance", r)
+        assert table_violations(mentors, mentees, programme, r, complete) == [], kind
+        assert r.status == "optimal", (kind, r.status, r.gap)
+        assert r.objective == pytest.approx(optimum, abs=1e-6), kind
+        assert r.bound is not None and r.bound >= optimum - 1e-6, kind
+        if coverage:
+            assert r.pairs["mentee_id"].nunique() == bf.matched[best][0], kind
+        if best.sum() == 1:  # one optimum: every source finds it
+            assert _key(r) == _key(results["complete"]), kind
+
+
+@TINY
+@given(tables_and_programme(families=SIDE + ("none",), at_most=1, coverage=False),
+       st.sampled_from(["maxmin", "leximin"]))
+def test_maxmin_and_leximin_on_every_source_against_brute_force(case, objective):
+    """Max-min (the most pairs, the best worst pair, then the total) and leximin (the most
+    pairs, the best sorted vector of scores), with at most one side constraint."""
+    mentors, mentees, programme, on = case
+    programme = {**programme, "fairness": {**programme.get("fairness", {}), "objective": objective}}
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    bf = feasible_assignments(p)
+    results = {kind: _run(mentors, mentees, programme, kind) for kind in SOURCES}
+    if not bf.any_feasible:
+        for kind, r in results.items():
+            assert isinstance(r, InfeasibleError), kind
+        return
+    most = bf.feasible & (bf.matched == bf.matched[bf.feasible].max())
+    vectors = {k: tuple(np.sort(p.score[bf.x[k]])) for k in np.flatnonzero(most)}
+    for kind, r in results.items():
+        assert not isinstance(r, Exception), (kind, "InfeasibleError on a feasible instance", r)
+        assert table_violations(mentors, mentees, programme, r, complete) == [], kind
+        assert r.status == "optimal", kind
+        pos = result_positions(complete, r)
+        assert len(pos) == bf.matched[most][0], (kind, "the most pairs")
+        got = np.sort(p.score[pos])
+        if objective == "maxmin":
+            worst = bf.worst[most].max()
+            assert (got[0] if len(got) else np.inf) == pytest.approx(worst, abs=1e-9), kind
+            assert r.objective == pytest.approx(bf.total[most & (bf.worst >= worst - 1e-12)].max(), abs=1e-6), kind
+        else:
+            np.testing.assert_allclose(got, max(vectors.values()), atol=1e-9, err_msg=kind)
+
+
+@TINY
+@given(tables_and_programme(families=SIDE + ("none",), at_most=1, coverage=False),
+       st.data())
+def test_priority_bonus_on_every_source_against_brute_force(case, data):
+    """The mentees' ``priority`` column (a bonus of priority x priority_weight on each of their
+    pairs): the pairs maximise score + bonus among the feasible assignments, with and without a
+    side constraint; the reported objective stays the plain score."""
+    mentors, mentees, programme, on = case
+    mentees = mentees.assign(priority=data.draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, 2.0]),
+                                                         min_size=len(mentees), max_size=len(mentees))))
+    weight = data.draw(st.sampled_from([0.25, 1.0]))
+    programme = {**programme, "constraints": {**programme["constraints"], "priority_weight": weight}}
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    bf = feasible_assignments(p)
+    prio = mentees.set_index(mentees["id"].astype(str))["priority"]
+    extra = weight * prio.reindex(complete.mentee_ids.decode(p.pairs.mentee)).to_numpy(float)
+    adjusted = bf.x.astype(float) @ (p.score + extra)
+    results = {kind: _run(mentors, mentees, programme, kind) for kind in SOURCES}
+    if not bf.any_feasible:
+        for kind, r in results.items():
+            assert isinstance(r, InfeasibleError), kind
+        return
+    best = _best_rows(bf, adjusted, False)
+    for kind, r in results.items():
+        assert not isinstance(r, Exception), (kind, "InfeasibleError on a feasible instance", r)
+        assert table_violations(mentors, mentees, programme, r, complete) == [], kind
+        pos = result_positions(complete, r)
+        assert float((p.score + extra)[pos].sum()) == pytest.approx(adjusted[best][0], abs=1e-6), kind
+        assert r.objective == pytest.approx(float(p.score[pos].sum()), abs=1e-9), kind
+        if best.sum() == 1:
+            assert _key(r) == _key(results["complete"]), kind
