@@ -224,3 +224,100 @@ def test_the_same_pairs_on_every_source_where_profiles_tie(name):
     for kind, r in results.items():
         assert r.status == base.status and r.objective == pytest.approx(base.objective, abs=1e-9), kind
         assert _key(r) == _key(base), kind
+
+
+def _milp(c, rows, lo, hi, integrality, upper):
+    res = milp(c, constraints=LinearConstraint(np.array(rows), lo, hi), integrality=integrality,
+               bounds=Bounds(0, upper), options={"mip_rel_gap": 1e-9, "time_limit": 60})
+    assert res.status == 0, res.message
+    return res
+
+
+def maxmin_optimum(p) -> tuple[int, float, float]:
+    """(the most pairs, the best worst pair among them, the best total at that worst) of a
+    problem without side constraints, one mentor per mentee, by three milps on x and t (the
+    worst score): t <= s_k + M (1 - x_k)."""
+    P = p.pairs
+    K, n, m = len(P), p.n_mentees, p.n_mentors
+    big = float(np.ptp(p.score)) + 1.0
+    rows, lo, hi = [], [], []
+    for i in range(n):
+        r = np.zeros(K + 1); r[:K] = P.mentee == i; rows.append(r); lo.append(0); hi.append(1)
+    for j in range(m):
+        r = np.zeros(K + 1); r[:K] = P.mentor == j; rows.append(r); lo.append(0); hi.append(p.capacity[j])
+    for k in range(K):  # t - s_k <= M (1 - x_k)
+        r = np.zeros(K + 1); r[K] = 1.0; r[k] = big; rows.append(r); lo.append(-np.inf); hi.append(p.score[k] + big)
+    integrality = np.r_[np.ones(K), 0]
+    upper = np.r_[np.ones(K), p.score.max() if K else 0.0]
+    count = _milp(-np.r_[np.ones(K), 0], rows, lo, hi, integrality, upper)
+    most = int(round(-count.fun))
+    every = np.r_[np.ones(K), 0]
+    worst = _milp(-np.r_[np.zeros(K), 1], rows + [every], lo + [most - 0.5], hi + [np.inf], integrality, upper)
+    t = -worst.fun
+    total = _milp(-np.r_[p.score, 0], rows + [every, np.r_[np.zeros(K), 1]], lo + [most - 0.5, t - 1e-9],
+                  hi + [np.inf, np.inf], integrality, upper)
+    return most, t, -total.fun
+
+
+def test_maxmin_on_every_source_against_three_milps():
+    """Max-min by region-free groups (the plain problem): the most pairs, the best worst pair,
+    then the best total, each equal to milp's on every source, the capacities recomputed."""
+    mentors, mentees = _organisation()
+    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))  # the worst pair is a trade-off
+    programme = {"fairness": {"objective": "maxmin"}, "time_limit": 120}
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    most, worst, total = maxmin_optimum(p)
+    plain = mm.pair(mentors, mentees)
+    assert plain.pairs["score"].min() < worst - 1e-6  # max-min changes the answer here
+    for kind in SOURCES:
+        with on_source(kind):
+            r = mm.pair(mentors, mentees, programme)
+        assert (r.data.get("pair_source") or "complete") == kind
+        assert table_violations(mentors, mentees, programme, r, complete) == [], kind
+        pos = result_positions(complete, r)
+        assert r.status == "optimal" and len(pos) == most, kind
+        assert p.score[pos].min() == pytest.approx(worst, abs=1e-6), kind
+        assert r.objective == pytest.approx(total, abs=1e-6), kind
+
+
+#: The programme beside the bonus: none, or a side constraint that reads no score.
+BONUS_CASES = {"bonus": None, "bonus_budget": "budget", "bonus_balanced": "balanced_load"}
+
+
+@pytest.mark.parametrize("name", sorted(BONUS_CASES))
+def test_a_round_bonus_on_every_source_against_the_full_model(name):
+    """A programme round's bonus, priority per mentee and continuity on listed pairs
+    (``pipeline.solve(prepared, PairBonus)``), alone or beside a side constraint that reads no
+    score: score + bonus of the pairs equals milp's optimum of the full model on score + bonus,
+    on every source; the constraints recomputed from the tables."""
+    import dataclasses
+
+    mentors, mentees, _ = CASES["budget"]
+    programme = {**(CASES[BONUS_CASES[name]][2] if BONUS_CASES[name] else {}), "time_limit": 120}
+    rng = np.random.default_rng(11)
+    e_ids, m_ids = list(mentees["id"]), list(mentors["id"])
+    per = dict(zip(e_ids, np.where(rng.random(len(e_ids)) < 0.3, 0.5, 0.0)))
+    listed = [(e_ids[k], m_ids[k % len(m_ids)], 0.4) for k in rng.choice(len(e_ids), 6, replace=False)]
+
+    def bonus_of(prep):
+        return pl.PairBonus(per_mentee=np.array([per[x] for x in prep.mentee_ids.decode(range(len(e_ids)))]),
+                            mentee=np.asarray(prep.mentee_ids.encode([t[0] for t in listed]), np.int64),
+                            mentor=np.asarray(prep.mentor_ids.encode([t[1] for t in listed]), np.int64),
+                            value=np.array([t[2] for t in listed]), n_mentors=len(m_ids))
+
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    extra = bonus_of(complete).on_pairs(p.pairs.mentee, p.pairs.mentor)
+    best = full_model_optimum(dataclasses.replace(p, score=p.score + extra))
+    plain_best = full_model_optimum(p)
+    for kind in SOURCES:
+        with on_source(kind):
+            prep = pl.prepare(mentors, mentees, programme)
+            r = pl.solve(prep, bonus_of(prep))
+        assert (r.data.get("pair_source") or "complete") == kind
+        assert table_violations(mentors, mentees, programme, r, complete) == [], kind
+        pos = result_positions(complete, r)
+        assert float((p.score + extra)[pos].sum()) == pytest.approx(best, abs=1e-6), kind
+        assert r.objective == pytest.approx(float(p.score[pos].sum()), abs=1e-6), kind
+        assert r.objective < plain_best - 1e-6  # the bonus moved the pairs off the plain optimum
