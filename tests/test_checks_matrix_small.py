@@ -12,7 +12,11 @@ region, fractional loads and capacities, coverage_first with a budget), on each 
   says "optimal";
 * no ``InfeasibleError`` (milp finds an assignment);
 * the same pairs on every source where milp proves the optimum unique (a no-good cut on its
-  optimum lowers the value).
+  optimum lowers the value);
+
+at the engine's size policy and with the Lagrangians of large rounds forced. Also max-min
+against three milps, a round's bonus (priority and continuity) against milp on score + bonus,
+and the same pairs on every source where people are copies of a few profiles (many ties).
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.rules import Rules
+from mentormatch.solvers import engine
 
 from _support import SOURCES, on_source, result_positions, table_violations
 
@@ -142,8 +147,14 @@ def _key(r) -> list:
     return sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))
 
 
+@pytest.mark.parametrize("forced", [False, True], ids=["size_policy", "lagrangian"])
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_every_source_against_the_full_model(name):
+def test_every_source_against_the_full_model(monkeypatch, name, forced):
+    """At the engine's size policy (column generation here), and with the sizes above
+    ``engine.LAGRANGE_PAIRS`` forced (the Lagrangians and flows a large round runs, where the
+    family has one)."""
+    if forced:
+        monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
     mentors, mentees, programme = CASES[name]
     programme = {**programme, "time_limit": 120}
     complete = pl.prepare(mentors, mentees, programme)
