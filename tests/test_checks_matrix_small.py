@@ -271,10 +271,12 @@ def maxmin_optimum(p) -> tuple[int, float, float]:
 
 
 def test_maxmin_on_every_source_against_three_milps():
-    """Max-min by region-free groups (the plain problem): the most pairs, the best worst pair,
-    then the best total, each equal to milp's on every source, the capacities recomputed."""
+    """Max-min on the plain problem: the most pairs, the best worst pair, then the best total,
+    each equal to milp's on every source, the capacities recomputed."""
     mentors, mentees = _organisation()
-    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))  # the worst pair is a trade-off
+    # no minimum loads (the plain problem: certified flows on s + W [s >= t] on every source);
+    # tight capacities, so that the worst pair is a trade-off
+    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2), min_capacity=0)
     programme = {"fairness": {"objective": "maxmin"}, "time_limit": 120}
     complete = pl.prepare(mentors, mentees, programme)
     p = complete.problem
@@ -287,6 +289,7 @@ def test_maxmin_on_every_source_against_three_milps():
         assert (r.data.get("pair_source") or "complete") == kind
         assert table_violations(mentors, mentees, programme, r, complete) == [], kind
         pos = result_positions(complete, r)
+        assert r.certificate["method"].startswith("max-min by certified flows"), kind
         assert r.status == "optimal" and len(pos) == most, kind
         assert p.score[pos].min() == pytest.approx(worst, abs=1e-6), kind
         assert r.objective == pytest.approx(total, abs=1e-6), kind
