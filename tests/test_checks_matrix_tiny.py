@@ -11,14 +11,18 @@ constraint reads and a programme that switches one or two of them on. On each so
 * has a bound at least that optimum;
 * is an ``InfeasibleError`` exactly when brute force finds no feasible assignment;
 * has the same pairs as on the complete set where the optimum is unique.
+
+Max-min and leximin, and a round's bonus (the ``priority`` column; priority and continuity as a
+``PairBonus``), each with at most one side constraint, the same way. ``MATRIX_EXAMPLES`` (an
+environment variable) sets the examples per test for a longer hunt (default 20).
 """
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pandas as pd
 import pytest
-import os
-
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
