@@ -237,6 +237,25 @@ def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, score
     return grown, dataclasses.replace(solution, chosen=np.sort(was[solution.chosen]))
 
 
+def _alike(solver, problem, solution, scorer, data, bonus):
+    """The engine's answer in the tie rule's form for alike people (solvers/alike.py), as on
+    the complete set, worked out on every eligible pair when they fit ``alike.FULL_PAIRS``."""
+    from ..solvers import alike
+
+    if not alike.applies(solver, problem):
+        return problem, solution
+    n, m = len(data["mentees"]), len(data["mentors"])
+    n_pairs = n * m if isinstance(scorer, _BlockScorer) else int(np.sum(scorer.eligible_counts))
+    if n_pairs > alike.FULL_PAIRS:
+        cert = {**(solution.certificate or {}), "ties": {"rule": "alike people", "applied": False,
+                                                         "eligible_pairs": n_pairs}}
+        return problem, dataclasses.replace(solution, certificate=cert)
+    full = _full_problem(scorer, data, side=data["side"])
+    full = dataclasses.replace(full, load=data["load"] if data["load"] is not None else full.load)
+    score = None if bonus is None else full.score + bonus.on_pairs(full.pairs.mentee, full.pairs.mentor)
+    return alike.apply_on_candidates(problem, solution, full, score)
+
+
 def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
     from ..scoring import score_pairs
     from ..solvers.certify import solve_scored
@@ -261,6 +280,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
             locked=data["locked"] or (None, None), side=data["side"],
             coverage_first=data["coverage_first"],
             bonus=None if bonus is None else bonus.on_pairs, options=prepared.options)
+        problem, solution = _alike(prepared.solver, problem, solution, scorer, data, bonus)
     elif (prepared.solver == "maxmin" and not data["coverage_first"] and not data["side"].active()
           and (data["load"] is None or np.all(data["load"] == 1))):
         # max-min by certified flows on the scorer (solvers/bottleneck.py): no pair list held

@@ -26,7 +26,7 @@ def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labe
     """Run the named solver; an infeasibility is re-diagnosed with the people's ids (``labels``:
     anything with ``mentee_ids``/``mentor_ids`` encoders) so messages name people, not indices."""
     try:
-        return get_solver(solver)(problem, options)
+        solution = get_solver(solver)(problem, options)
     except InfeasibleError:
         if labels is None:
             raise
@@ -36,6 +36,9 @@ def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labe
         if not conflicts:
             raise
         raise InfeasibleError(conflicts) from None
+    from ..solvers import alike  # the tie rule for MIP and CP-SAT answers: alike people
+
+    return alike.apply(problem, solution) if alike.applies(solver, problem) else solution
 
 
 def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
