@@ -16,6 +16,8 @@ from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOption
 from mentormatch.solvers.alike import canonical_alike, classes
 from mentormatch.testing import feasible_assignments, side_constraints, violations
 
+from _support import many_tasks
+
 MENTOR_FIELDS = ("min_load", "stipend_fixed", "stipend_per_mentee", "bonus", "reservation")
 
 
@@ -217,3 +219,27 @@ def test_pair_gives_the_same_pairs_whatever_the_row_order_and_the_source(monkeyp
         mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
         pos = small.problem.pairs.locate(mentee, mentor)
         assert np.all(pos >= 0) and violations(small.problem, pos) == [], name
+
+
+@pytest.mark.parametrize("bounds", [True, False], ids=["bounds", "blocks"])
+def test_every_eligible_pair_of_a_scale_round_comes_sorted_with_its_locks(monkeypatch, bounds):
+    """The scale path's problem of every eligible pair (which the rule works on) is the complete
+    set's: the same pairs in (mentee, mentor) order, the same scores and locked pairs. Before, on
+    bounds the pairs came in the bounds' own row order, so lookups in them (locks) missed."""
+    from mentormatch.pipeline.large import _full_problem
+
+    mentors, mentees = _duplicated(0, 40, 12)
+    prog = {"constraints": {"locked": [(mentees["id"].iloc[k], mentors["id"].iloc[k]) for k in range(3)]}}
+    small = pl.prepare(mentors, mentees, prog)
+    with monkeypatch.context() as mp:
+        mp.setattr(pl, "LARGE_PAIRS", 100)
+        mp.setattr(pl, "USE_BOUNDS", bounds)
+        mp.setattr(pl, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+        many_tasks(mp)  # small blocks: several passes, in the bounds' own row order
+        prep = pl.prepare(mentors, mentees, prog)
+        full = _full_problem(prep.scorer, prep.data)
+    want = small.problem
+    assert np.array_equal(full.pairs.mentee, want.pairs.mentee)
+    assert np.array_equal(full.pairs.mentor, want.pairs.mentor)
+    assert np.array_equal(full.score, want.score)
+    assert np.array_equal(full.locked, want.locked) and full.locked.sum() == 3

@@ -145,7 +145,10 @@ def _full_problem(scorer, data: dict, side=None, what: str = "this request") -> 
             parts_i.append(i)
             parts_j.append(j)
             parts_s.append(s)
-    cand = Candidates(np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64), n, m)
+    mentee, mentor = np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64)
+    order = np.lexsort((mentor, mentee))  # the bounds' blocks run in their own row order
+    cand = Candidates(mentee[order], mentor[order], n, m)
+    parts_s = [np.concatenate(parts_s)[order]]
     locked = np.zeros(len(cand), dtype=bool)
     if data["locked"] is not None:
         pos = cand.locate(*data["locked"])

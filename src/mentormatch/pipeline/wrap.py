@@ -24,7 +24,9 @@ from ..solvers import AssignmentProblem, SolverOptions, get_solver
 
 def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labels=None):
     """Run the named solver; an infeasibility is re-diagnosed with the people's ids (``labels``:
-    anything with ``mentee_ids``/``mentor_ids`` encoders) so messages name people, not indices."""
+    anything with ``mentee_ids``/``mentor_ids`` encoders) so messages name people, not indices.
+    MIP and CP-SAT answers are put in the tie rule's form for alike people
+    (:mod:`mentormatch.solvers.alike`; the problem's rows are in the seeded order)."""
     try:
         solution = get_solver(solver)(problem, options)
     except InfeasibleError:

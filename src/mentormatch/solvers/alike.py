@@ -55,10 +55,12 @@ def _alike(lead: np.ndarray, other: np.ndarray, score: np.ndarray, size: int,
     the same scores and the same ``attrs``; ``alone`` people are classes of their own.
     ``lead`` must be sorted ascending and ``other`` ascending within each lead."""
     bits = (np.asarray(score, np.float64) + 0.0).view(np.uint64)  # -0.0 as 0.0
-    h = np.zeros(size, np.uint64)
-    with np.errstate(over="ignore"):
-        np.add.at(h, lead, _mix(other.astype(np.uint64), bits))
     count = np.bincount(lead, minlength=size)
+    h = np.zeros(size, np.uint64)
+    has = np.flatnonzero(count)
+    if len(has):  # a sum of mixes per person: the same whatever the order of their entries
+        with np.errstate(over="ignore"):
+            h[has] = np.add.reduceat(_mix(other.astype(np.uint64), bits), np.cumsum(count)[has] - count[has])
     keys = [h, count, *[np.asarray(a) for a in attrs]]
     order = np.lexsort(keys[::-1])
     sk = [k[order] for k in keys]
@@ -109,7 +111,7 @@ def classes(problem: AssignmentProblem, score: np.ndarray | None = None) -> tupl
     def per_mentor(x):
         return np.zeros(m) if x is None else np.nan_to_num(np.asarray(x, float), nan=-1.0)
 
-    by_mentor = np.lexsort((P.mentee, P.mentor))
+    by_mentor = np.argsort(P.mentor, kind="stable")  # pairs are sorted by mentee already
     attrs = [np.asarray(problem.capacity, float)] + [
         per_mentor(getattr(side, f)) for f in ("min_load", "stipend_fixed", "stipend_per_mentee",
                                                "bonus", "reservation")]
