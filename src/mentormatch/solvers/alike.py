@@ -38,9 +38,9 @@ import numpy as np
 from .base import AssignmentProblem, Solution
 from .ties import pair_key
 
-#: The solvers whose answers follow this rule in ``pair()`` and ``assign()``; max-min and
-#: leximin only when their problem is not plain (side constraints or fractional loads: their
-#: plain case already follows the flow's tie rule).
+#: The solvers whose answers follow this rule in ``pair()`` and ``assign()``; max-min only when
+#: its problem is not plain (side constraints or fractional loads: its plain case follows the
+#: flow's tie rule). Leximin is not covered.
 SOLVERS = ("mip", "cpsat")
 MAXMIN_SOLVERS = ("maxmin",)
 
