@@ -242,21 +242,22 @@ def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, score
 
 def _alike(solver, problem, solution, scorer, data, bonus):
     """The engine's answer in the tie rule's form for alike people (solvers/alike.py), as on
-    the complete set, worked out on every eligible pair when they fit ``alike.FULL_PAIRS``."""
+    the complete set, from two passes over the round's pairs (up to ``alike.SOURCE_PAIRS``)."""
     from ..solvers import alike
 
     if not alike.applies(solver, problem):
         return problem, solution
     n, m = len(data["mentees"]), len(data["mentors"])
     n_pairs = n * m if isinstance(scorer, _BlockScorer) else int(np.sum(scorer.eligible_counts))
-    if n_pairs > alike.FULL_PAIRS:
+    if n_pairs > alike.SOURCE_PAIRS:
         cert = {**(solution.certificate or {}), "ties": {"rule": "alike people", "applied": False,
                                                          "eligible_pairs": n_pairs}}
         return problem, dataclasses.replace(solution, certificate=cert)
-    full = _full_problem(scorer, data, side=data["side"])
-    full = dataclasses.replace(full, load=data["load"] if data["load"] is not None else full.load)
-    score = None if bonus is None else full.score + bonus.on_pairs(full.pairs.mentee, full.pairs.mentor)
-    return alike.apply_on_candidates(problem, solution, full, score)
+    P, ch = problem.pairs, solution.chosen
+    pairs, info = alike.canonical_on_source(_source(scorer, n, m).blocks, problem,
+                                            (P.mentee[ch], P.mentor[ch], problem.score[ch]),
+                                            bonus=None if bonus is None else bonus.on_pairs)
+    return alike.on_candidates(problem, solution, pairs, info)
 
 
 def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:

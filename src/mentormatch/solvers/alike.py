@@ -25,9 +25,16 @@ Ranks are positions in :func:`mentormatch.pipeline.seeded_order` of the ids (a k
 the form depends on the ids, the seed and the class of the answer, never on row order nor on
 which pair source or solver found it. The form is a permutation of alike people, so score,
 status, bound and every constraint are unchanged; it is checked pair by pair before it is
-returned. Not covered: distinct optima that are not such exchanges (sums that happen to be
-equal), and answers found under a time limit that are not optimal (another run may stop
-elsewhere).
+returned (each new pair exists and scores exactly what the pair it replaces scored; otherwise
+the answer is returned as found, with ``checked: False``). People are compared through a 64-bit
+sum of mixes of their entries, computed in one pass over the pairs: on the complete set over
+its arrays, on the scale path over the source's blocks (a second pass fetches the new pairs'
+exact scores; nothing of the size of every pair is held), up to :data:`SOURCE_PAIRS`.
+
+Not covered: distinct optima that are not such exchanges (sums that happen to be equal, or
+people alike in scores but not in settings, such as two copies with different minimum loads),
+and answers that depend on time (a time limit, or the engine's budgets measured in seconds:
+another run may stop at another assignment).
 """
 from __future__ import annotations
 
@@ -49,44 +56,66 @@ def _mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return pair_key(a, b, 7)
 
 
-def _alike(lead: np.ndarray, other: np.ndarray, score: np.ndarray, size: int,
-           attrs: list[np.ndarray], alone: np.ndarray) -> np.ndarray:
-    """Class labels (int64, ``size`` of them): people with the same ``other`` entries at exactly
-    the same scores and the same ``attrs``; ``alone`` people are classes of their own.
-    ``lead`` must be sorted ascending and ``other`` ascending within each lead."""
-    bits = (np.asarray(score, np.float64) + 0.0).view(np.uint64)  # -0.0 as 0.0
-    count = np.bincount(lead, minlength=size)
-    h = np.zeros(size, np.uint64)
-    has = np.flatnonzero(count)
-    if len(has):  # a sum of mixes per person: the same whatever the order of their entries
+def _sums(blocks, n: int, m: int):
+    """One pass over ``(mentee, mentor, score)`` blocks of every eligible pair: per mentee and
+    per mentor, a sum of mixes of their entries (the other side's index and the exact score's
+    bits), the same whatever the order of the entries, and their count."""
+    hi, hj = np.zeros(n, np.uint64), np.zeros(m, np.uint64)
+    ci, cj = np.zeros(n, np.int64), np.zeros(m, np.int64)
+    for i, j, s in blocks:
+        i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+        bits = (np.asarray(s, np.float64) + 0.0).view(np.uint64)  # -0.0 as 0.0
         with np.errstate(over="ignore"):
-            h[has] = np.add.reduceat(_mix(other.astype(np.uint64), bits), np.cumsum(count)[has] - count[has])
+            np.add.at(hi, i, _mix(j.astype(np.uint64), bits))
+            np.add.at(hj, j, _mix(i.astype(np.uint64), bits))
+        ci += np.bincount(i, minlength=n)
+        cj += np.bincount(j, minlength=m)
+    return (hi, ci), (hj, cj)
+
+
+def _labels(h: np.ndarray, count: np.ndarray, attrs: list, alone: np.ndarray) -> np.ndarray:
+    """Class labels 0..k-1: the same sum, count and ``attrs``; ``alone`` people on their own."""
+    size = len(h)
     keys = [h, count, *[np.asarray(a) for a in attrs]]
     order = np.lexsort(keys[::-1])
-    sk = [k[order] for k in keys]
     new = np.ones(size, bool)
     if size:
-        new[1:] = np.any([k[1:] != k[:-1] for k in sk], axis=0)
+        new[1:] = np.any([k[order][1:] != k[order][:-1] for k in keys], axis=0)
     label = np.empty(size, np.int64)
     label[order] = np.cumsum(new) - 1
     label = np.where(alone, size + np.arange(size), label)
-    # exact check: each one's entries equal their class representative's (the first member)
-    _, rep_pos, inv = np.unique(label, return_index=True, return_inverse=True)
-    rep = rep_pos[inv]
-    start = np.searchsorted(lead, np.arange(size))
-    off = np.arange(len(lead)) - start[lead]
-    partner = start[rep[lead]] + off
-    ok = count[rep[lead]] == count[lead]
-    partner = np.where(ok, partner, 0)
-    bad = ~ok | (other[partner] != other) | (score[partner] != score)
-    wrong = np.unique(lead[bad])
-    label[wrong] = 2 * size + wrong  # a hash that collided: alone, not merged
-    return np.unique(label, return_inverse=True)[1].astype(np.int64)
+    return np.unique(label, return_inverse=True)[1].astype(np.int64).reshape(-1)
+
+
+def _classes_of(blocks, people: AssignmentProblem) -> tuple[np.ndarray, np.ndarray]:
+    """Mentee and mentor classes from a pass over every eligible pair (``blocks``), the
+    people's settings and locks read from ``people`` (any problem over the same people)."""
+    P = people.pairs
+    n, m = P.n_mentees, P.n_mentors
+    side = people.side
+    locked = np.asarray(people.locked, bool)
+    lock_i, lock_j = np.zeros(n, bool), np.zeros(m, bool)
+    lock_i[P.mentee[locked]] = True
+    lock_j[P.mentor[locked]] = True
+    (hi, ci), (hj, cj) = _sums(blocks, n, m)
+    group = np.asarray(side.group) if side.group is not None else np.zeros(n, np.int64)
+    a = _labels(hi, ci, [np.asarray(people.load, float), group], lock_i | (np.asarray(people.demand) != 1))
+
+    def per_mentor(x):
+        return np.zeros(m) if x is None else np.nan_to_num(np.asarray(x, float), nan=-1.0)
+
+    attrs = [np.asarray(people.capacity, float)] + [
+        per_mentor(getattr(side, f)) for f in ("min_load", "stipend_fixed", "stipend_per_mentee",
+                                               "bonus", "reservation")]
+    return a, _labels(hj, cj, attrs, lock_j)
 
 
 def classes(problem: AssignmentProblem, score: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mentee and mentor class labels of alike people (module docstring); ``score`` defaults to
-    the problem's (pass score + bonus when the solver saw that).
+    the problem's (pass score + bonus when the solver saw that). People are compared by a
+    64-bit sum of mixes of their entries: two people whose entries differ share a class only if
+    those sums collide (about 2**-64 a pair), and even then every answer the rule returns is
+    checked pair by pair, so it stays a valid answer of the same score.
 
     >>> from mentormatch.pairs import Candidates
     >>> p = AssignmentProblem(Candidates.complete(3, 2), np.array([1., 2, 1, 2, 3, 3]), np.ones(2))
@@ -95,28 +124,43 @@ def classes(problem: AssignmentProblem, score: np.ndarray | None = None) -> tupl
     (True, False, False)
     """
     P = problem.pairs
-    n, m = P.n_mentees, P.n_mentors
     s = problem.score if score is None else np.asarray(score, np.float64)
-    side = problem.side
-    locked = np.asarray(problem.locked, bool)
-    lock_i = np.zeros(n, bool)
-    lock_i[P.mentee[locked]] = True
-    lock_j = np.zeros(m, bool)
-    lock_j[P.mentor[locked]] = True
-    demand = np.asarray(problem.demand)
-    group = np.asarray(side.group) if side.group is not None else np.zeros(n, np.int64)
-    a = _alike(P.mentee, P.mentor, s, n, [np.asarray(problem.load, float), group],
-               lock_i | (demand != 1))
+    return _classes_of([(P.mentee, P.mentor, s)], problem)
 
-    def per_mentor(x):
-        return np.zeros(m) if x is None else np.nan_to_num(np.asarray(x, float), nan=-1.0)
 
-    by_mentor = np.argsort(P.mentor, kind="stable")  # pairs are sorted by mentee already
-    attrs = [np.asarray(problem.capacity, float)] + [
-        per_mentor(getattr(side, f)) for f in ("min_load", "stipend_fixed", "stipend_per_mentee",
-                                               "bonus", "reservation")]
-    b = _alike(P.mentor[by_mentor], P.mentee[by_mentor], s[by_mentor], m, attrs, lock_j)
-    return a, b
+def _form(a, b, ci, cj, ri, rj):
+    """The canonical pairs (mentees, mentors) of the assignment ``(ci, cj)`` (module docstring,
+    steps 1 and 2)."""
+    n, m = len(a), len(b)
+    size_a = np.bincount(a, minlength=n)
+    # 1. mentors: each one's list of mentee classes, dealt within the class by rank
+    sig = np.zeros(m, np.uint64)
+    with np.errstate(over="ignore"):
+        np.add.at(sig, cj, _mix(a[ci].astype(np.uint64), np.zeros(len(ci), np.uint64)))
+    count = np.bincount(cj, minlength=m)
+    by_rank = np.lexsort((rj, b))
+    by_list = np.lexsort((rj, sig, -count, b))
+    to = np.empty(m, np.int64)
+    to[by_list] = by_rank
+    nj = to[cj]
+    # 2. mentees of a class of several (demand 1): the class's places to its lowest ranks
+    ni = ci.copy()
+    many = np.flatnonzero(size_a[a[ci]] > 1)
+    if len(many):
+        slots = many[np.lexsort((rj[nj[many]], a[ci[many]]))]
+        slot_class = a[ci[slots]]
+        first = np.searchsorted(slot_class, slot_class)
+        members = np.flatnonzero(size_a[a] > 1)
+        members = members[np.lexsort((ri[members], a[members]))]
+        start = np.searchsorted(a[members], slot_class)
+        ni[slots] = members[start + np.arange(len(slots)) - first]
+    return ni, nj
+
+
+def _info(a, b):
+    size_a, size_b = np.bincount(a), np.bincount(b)
+    return {"alike_mentees": int((size_a[a] > 1).sum()), "alike_mentors": int((size_b[b] > 1).sum()),
+            "moved": 0, "checked": True}
 
 
 def canonical_alike(problem: AssignmentProblem, chosen: np.ndarray, ranks: tuple | None = None,
@@ -161,33 +205,10 @@ def canonical_alike(problem: AssignmentProblem, chosen: np.ndarray, ranks: tuple
     ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
     ri, rj = np.asarray(ri, np.int64), np.asarray(rj, np.int64)
     a, b = classes(problem, score)
-    size_a, size_b = np.bincount(a, minlength=n), np.bincount(b, minlength=m)
-    info = {"alike_mentees": int((size_a[a] > 1).sum()), "alike_mentors": int((size_b[b] > 1).sum()),
-            "moved": 0, "checked": True}
+    info = _info(a, b)
     if not len(chosen) or (not info["alike_mentees"] and not info["alike_mentors"]):
         return chosen, info
-    ci, cj = P.mentee[chosen], P.mentor[chosen]
-    # 1. mentors: each one's list of mentee classes, dealt within the class by rank
-    sig = np.zeros(m, np.uint64)
-    with np.errstate(over="ignore"):
-        np.add.at(sig, cj, _mix(a[ci].astype(np.uint64), np.zeros(len(ci), np.uint64)))
-    count = np.bincount(cj, minlength=m)
-    by_rank = np.lexsort((rj, b))
-    by_list = np.lexsort((rj, sig, -count, b))
-    to = np.empty(m, np.int64)
-    to[by_list] = by_rank
-    nj = to[cj]
-    # 2. mentees of a class of several (demand 1): the class's places to its lowest ranks
-    ni = ci.copy()
-    many = np.flatnonzero(size_a[a[ci]] > 1)
-    if len(many):
-        slots = many[np.lexsort((rj[nj[many]], a[ci[many]]))]
-        slot_class = a[ci[slots]]
-        first = np.searchsorted(slot_class, slot_class)
-        members = np.flatnonzero(size_a[a] > 1)
-        members = members[np.lexsort((ri[members], a[members]))]
-        start = np.searchsorted(a[members], slot_class)
-        ni[slots] = members[start + np.arange(len(slots)) - first]
+    ni, nj = _form(a, b, P.mentee[chosen], P.mentor[chosen], ri, rj)
     pos = P.locate(ni, nj)
     ok = bool(np.all(pos >= 0)) and len(np.unique(pos)) == len(pos)
     s = problem.score if score is None else np.asarray(score, np.float64)
@@ -219,23 +240,74 @@ def apply(problem: AssignmentProblem, solution: Solution, score: np.ndarray | No
     return dataclasses.replace(solution, chosen=chosen, objective=objective, certificate=cert)
 
 
-#: Above this many eligible pairs the scale path's answers are left as the engine found them
-#: (the classes need every pair in memory, 24 bytes each); ``certificate["ties"]`` says so.
-FULL_PAIRS = 8_000_000
+#: Above this many eligible pairs the scale path's answers are left as the engine found them:
+#: the rule reads every pair twice (its classes, then the new pairs' exact scores), which on
+#: bounds means scoring each one exactly; ``certificate["ties"]`` says so. The engine's own
+#: column generation stops at the same size (``engine.LAGRANGE_PAIRS``).
+SOURCE_PAIRS = 20_000_000
 
 
-def apply_on_candidates(problem: AssignmentProblem, solution: Solution, full: AssignmentProblem,
-                        score: np.ndarray | None = None) -> tuple[AssignmentProblem, Solution]:
-    """:func:`apply` for an answer on a subset of the pairs (``problem``, the engine's
-    candidates on the scale path): the form is computed on ``full`` (every eligible pair;
-    ``score``: what the solver maximised on them) and the pairs it uses that ``problem`` lacks
-    join it, unchosen pairs unchanged."""
-    P, F = problem.pairs, full.pairs
-    pos = F.locate(P.mentee[solution.chosen], P.mentor[solution.chosen])
-    if np.any(pos < 0):  # cannot happen: the candidates are eligible pairs
-        raise ValueError("the answer uses a pair that is not eligible")
-    new, info = canonical_alike(full, pos, score=score)
-    ni, nj = F.mentee[new], F.mentor[new]
+def canonical_on_source(blocks, people: AssignmentProblem, chosen: tuple, ranks: tuple | None = None,
+                        bonus=None) -> tuple[tuple, dict]:
+    """:func:`canonical_alike` for an answer on a pair source (the scale path): nothing of
+    the size of every pair is held.
+
+    Parameters
+    ----------
+    blocks : callable
+        ``blocks()`` gives a fresh iterator of ``(mentee, mentor, score)`` over every eligible
+        pair, exact scores (a source's ``blocks``); read twice.
+    people : AssignmentProblem
+        Any problem over the same people (the engine's candidates): capacities, demands,
+        loads, side constraints and locked pairs.
+    chosen : (mentee, mentor, score)
+        The answer's pairs and their plain scores.
+    bonus : callable, optional
+        ``bonus(mentee, mentor)``: what the solver added to the score.
+
+    Returns
+    -------
+    (mentee, mentor, score) : the canonical pairs and their exact plain scores
+    info : dict, as :func:`canonical_alike`'s
+    """
+    ci, cj, cs = (np.asarray(x) for x in chosen)
+    n, m = people.n_mentees, people.n_mentors
+    ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
+
+    def seen():  # what the solver maximised
+        for i, j, s in blocks():
+            yield i, j, (s if bonus is None else s + bonus(i, j))
+
+    a, b = _classes_of(seen(), people)
+    info = _info(a, b)
+    if not len(ci) or (not info["alike_mentees"] and not info["alike_mentors"]):
+        return (ci, cj, cs), info
+    ni, nj = _form(a, b, ci, cj, np.asarray(ri, np.int64), np.asarray(rj, np.int64))
+    want = ni * m + nj
+    order = np.argsort(want)
+    keys = want[order]
+    got = np.full(len(want), np.nan)
+    for i, j, s in blocks():  # the new pairs' exact scores
+        key = np.asarray(i, np.int64) * m + np.asarray(j, np.int64)
+        at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
+        hit = keys[at] == key
+        got[order[at[hit]]] = np.asarray(s, np.float64)[hit]
+    ok = len(np.unique(want)) == len(want) and bool(np.array_equal(got, cs))
+    if ok and bonus is not None:
+        ok = bool(np.array_equal(got + bonus(ni, nj), cs + bonus(ci, cj)))
+    if not ok:
+        info["checked"] = False
+        return (ci, cj, cs), info
+    info["moved"] = int(np.count_nonzero(~np.isin(want, ci * m + cj)))
+    return (ni, nj, got), info
+
+
+def on_candidates(problem: AssignmentProblem, solution: Solution, pairs: tuple, info: dict):
+    """``solution`` (on ``problem``, a subset of the pairs) replaced by the assignment ``pairs``
+    (mentee, mentor, exact score); pairs that ``problem`` lacks join it, unchosen pairs
+    unchanged; ``certificate["ties"]`` records ``info``."""
+    P = problem.pairs
+    ni, nj, ns = pairs
     at = P.locate(ni, nj)
     lack = at < 0
     if lack.any():
@@ -244,11 +316,11 @@ def apply_on_candidates(problem: AssignmentProblem, solution: Solution, full: As
         mentee = np.concatenate([P.mentee, ni[lack]])
         mentor = np.concatenate([P.mentor, nj[lack]])
         order = np.lexsort((mentor, mentee))
-        pairs = Candidates(mentee[order], mentor[order], P.n_mentees, P.n_mentors)
-        scores = np.concatenate([problem.score, full.score[new[lack]]])[order]
+        grown = Candidates(mentee[order], mentor[order], P.n_mentees, P.n_mentors)
+        score = np.concatenate([problem.score, ns[lack]])[order]
         locked = np.concatenate([problem.locked, np.zeros(int(lack.sum()), bool)])[order]
-        problem = dataclasses.replace(problem, pairs=pairs, score=scores, locked=locked)
-        at = pairs.locate(ni, nj)
+        problem = dataclasses.replace(problem, pairs=grown, score=score, locked=locked)
+        at = grown.locate(ni, nj)
     chosen = np.sort(at)
     objective = float(problem.score[chosen].sum()) if len(chosen) else 0.0
     cert = {**(solution.certificate or {}), "ties": {"rule": "alike people", **info}}

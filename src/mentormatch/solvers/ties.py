@@ -63,7 +63,7 @@ such a tie. ``certificate["ties"]`` then records ``rule: "alike people"``, how m
 alike, how many pairs moved and that each moved pair was checked to exist with the same score.
 Not covered: optima that are not exchanges of alike people (totals that happen to be equal),
 answers stopped by a time limit (another run may stop at another assignment), and the scale
-path above :data:`mentormatch.solvers.alike.FULL_PAIRS` eligible pairs (``applied: False``).
+path above :data:`mentormatch.solvers.alike.SOURCE_PAIRS` eligible pairs (``applied: False``).
 """
 from __future__ import annotations
 
