@@ -63,8 +63,10 @@ def _sums(blocks, n: int, m: int):
     hi, hj = np.zeros(n, np.uint64), np.zeros(m, np.uint64)
     ci, cj = np.zeros(n, np.int64), np.zeros(m, np.int64)
     for i, j, s in blocks:
-        i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
-        bits = (np.asarray(s, np.float64) + 0.0).view(np.uint64)  # -0.0 as 0.0
+        s = np.asarray(s, np.float64)
+        keep = np.isfinite(s)  # an ineligible pair is no entry, whichever source holds it
+        i, j, s = np.asarray(i, np.int64)[keep], np.asarray(j, np.int64)[keep], s[keep]
+        bits = (s + 0.0).view(np.uint64)  # -0.0 as 0.0
         with np.errstate(over="ignore"):
             np.add.at(hi, i, _mix(j.astype(np.uint64), bits))
             np.add.at(hj, j, _mix(i.astype(np.uint64), bits))
