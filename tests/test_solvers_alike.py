@@ -58,7 +58,8 @@ def _dense(p):
 
 
 def _exchange(p, chosen, a, b, rnd):
-    """``chosen`` with alike people exchanged by a random permutation within each class."""
+    """``chosen`` with alike people exchanged by a random permutation within each class, and a
+    random swap of mentors between two mentees of alike mentors where that changes nothing."""
     def within(labels):
         perm = np.arange(len(labels))
         for c in np.unique(labels):
@@ -67,7 +68,16 @@ def _exchange(p, chosen, a, b, rnd):
         return perm
 
     si, sj = within(a), within(b)
-    pos = p.pairs.locate(si[p.pairs.mentee[chosen]], sj[p.pairs.mentor[chosen]])
+    ci, cj = si[p.pairs.mentee[chosen]], sj[p.pairs.mentor[chosen]]
+    # and two mentees of alike mentors swap mentors, where a mentor's pay does not depend on
+    # the scores of its pairs (no reservation value with a bonus) and both have load 1
+    paid = "reservation" in p.side.active() and p.side.bonus is not None
+    k = [t for t in range(len(ci)) if p.load[ci[t]] == 1 and not (paid and p.side.bonus[cj[t]] > 0)]
+    pairs = [(t, u) for t in k for u in k if b[cj[t]] == b[cj[u]] and cj[t] != cj[u]]
+    if pairs:
+        t, u = rnd.choice(pairs)
+        cj[t], cj[u] = cj[u], cj[t]
+    pos = p.pairs.locate(ci, cj)
     assert np.all(pos >= 0)
     return np.sort(pos)
 
@@ -118,8 +128,10 @@ def test_the_form_keeps_score_and_constraints_and_is_one_per_exchange_class(p, r
         assert violations(p, c) == []  # every constraint, recomputed from the inputs
         assert np.sort(p.score[c]).tolist() == np.sort(p.score[x]).tolist()
         assert canonical_alike(p, c)[0].tolist() == c.tolist()
-        # any exchange of alike people gives the same form
-        assert canonical_alike(p, _exchange(p, x, a, b, rnd))[0].tolist() == c.tolist()
+        # any exchange of alike people, any regrouping among alike mentors: the same form
+        y = _exchange(p, x, a, b, rnd)
+        assert violations(p, y) == []  # (the exchange itself is neutral)
+        assert canonical_alike(p, y)[0].tolist() == c.tolist()
 
 
 def test_a_locked_or_multi_mentor_mentee_is_never_exchanged():

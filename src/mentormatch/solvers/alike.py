@@ -56,10 +56,11 @@ def _mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return pair_key(a, b, 7)
 
 
-def _sums(blocks, n: int, m: int):
+def _sums(blocks, ri: np.ndarray, rj: np.ndarray):
     """One pass over ``(mentee, mentor, score)`` blocks of every eligible pair: per mentee and
-    per mentor, a sum of mixes of their entries (the other side's index and the exact score's
-    bits), the same whatever the order of the entries, and their count."""
+    per mentor, a sum of mixes of their entries (the other side's rank and the exact score's
+    bits), the same whatever the order of the entries and of the rows, and their count."""
+    n, m = len(ri), len(rj)
     hi, hj = np.zeros(n, np.uint64), np.zeros(m, np.uint64)
     ci, cj = np.zeros(n, np.int64), np.zeros(m, np.int64)
     for i, j, s in blocks:
@@ -68,8 +69,8 @@ def _sums(blocks, n: int, m: int):
         i, j, s = np.asarray(i, np.int64)[keep], np.asarray(j, np.int64)[keep], s[keep]
         bits = (s + 0.0).view(np.uint64)  # -0.0 as 0.0
         with np.errstate(over="ignore"):
-            np.add.at(hi, i, _mix(j.astype(np.uint64), bits))
-            np.add.at(hj, j, _mix(i.astype(np.uint64), bits))
+            np.add.at(hi, i, _mix(rj[j].astype(np.uint64), bits))
+            np.add.at(hj, j, _mix(ri[i].astype(np.uint64), bits))
         ci += np.bincount(i, minlength=n)
         cj += np.bincount(j, minlength=m)
     return (hi, ci), (hj, cj)
@@ -89,9 +90,10 @@ def _labels(h: np.ndarray, count: np.ndarray, attrs: list, alone: np.ndarray) ->
     return np.unique(label, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
-def _classes_of(blocks, people: AssignmentProblem) -> tuple[np.ndarray, np.ndarray]:
+def _classes_of(blocks, people: AssignmentProblem, ri, rj) -> tuple[np.ndarray, np.ndarray]:
     """Mentee and mentor classes from a pass over every eligible pair (``blocks``), the
-    people's settings and locks read from ``people`` (any problem over the same people)."""
+    people's settings and locks read from ``people`` (any problem over the same people);
+    labels numbered in an order of the classes' data and ranks, never of the rows."""
     P = people.pairs
     n, m = P.n_mentees, P.n_mentors
     side = people.side
@@ -99,7 +101,7 @@ def _classes_of(blocks, people: AssignmentProblem) -> tuple[np.ndarray, np.ndarr
     lock_i, lock_j = np.zeros(n, bool), np.zeros(m, bool)
     lock_i[P.mentee[locked]] = True
     lock_j[P.mentor[locked]] = True
-    (hi, ci), (hj, cj) = _sums(blocks, n, m)
+    (hi, ci), (hj, cj) = _sums(blocks, ri, rj)
     group = np.asarray(side.group) if side.group is not None else np.zeros(n, np.int64)
     a = _labels(hi, ci, [np.asarray(people.load, float), group], lock_i | (np.asarray(people.demand) != 1))
 
@@ -112,7 +114,8 @@ def _classes_of(blocks, people: AssignmentProblem) -> tuple[np.ndarray, np.ndarr
     return a, _labels(hj, cj, attrs, lock_j)
 
 
-def classes(problem: AssignmentProblem, score: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def classes(problem: AssignmentProblem, score: np.ndarray | None = None,
+            ranks: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mentee and mentor class labels of alike people (module docstring); ``score`` defaults to
     the problem's (pass score + bonus when the solver saw that). People are compared by a
     64-bit sum of mixes of their entries: two people whose entries differ share a class only if
@@ -127,25 +130,50 @@ def classes(problem: AssignmentProblem, score: np.ndarray | None = None) -> tupl
     """
     P = problem.pairs
     s = problem.score if score is None else np.asarray(score, np.float64)
-    return _classes_of([(P.mentee, P.mentor, s)], problem)
+    ri, rj = _ranks(ranks, P.n_mentees, P.n_mentors)
+    return _classes_of([(P.mentee, P.mentor, s)], problem, ri, rj)
 
 
-def _form(a, b, ci, cj, ri, rj):
+def _ranks(ranks, n: int, m: int):
+    ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
+    return np.asarray(ri, np.int64), np.asarray(rj, np.int64)
+
+
+def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
     """The canonical pairs (mentees, mentors) of the assignment ``(ci, cj)`` (module docstring,
-    steps 1 and 2)."""
+    steps 1 to 3)."""
     n, m = len(a), len(b)
-    size_a = np.bincount(a, minlength=n)
+    size_a, size_b = np.bincount(a, minlength=n), np.bincount(b, minlength=m)
+    count = np.bincount(cj, minlength=m)
     # 1. mentors: each one's list of mentee classes, dealt within the class by rank
     sig = np.zeros(m, np.uint64)
     with np.errstate(over="ignore"):
         np.add.at(sig, cj, _mix(a[ci].astype(np.uint64), np.zeros(len(ci), np.uint64)))
-    count = np.bincount(cj, minlength=m)
     by_rank = np.lexsort((rj, b))
     by_list = np.lexsort((rj, sig, -count, b))
     to = np.empty(m, np.int64)
     to[by_list] = by_rank
     nj = to[cj]
-    # 2. mentees of a class of several (demand 1): the class's places to its lowest ranks
+    # 2. a class of mentors whose pay does not depend on scores, all its mentees of demand 1 and
+    # load 1: only its loads matter, dealt by rank (most first); its mentees fill them in order
+    side = people.side
+    paid = (np.asarray(side.bonus, float) > 0 if "reservation" in side.active() and side.bonus is not None
+            else np.zeros(m, bool))
+    fixed = paid.copy()
+    fixed[cj[(np.asarray(people.demand)[ci] != 1) | (np.asarray(people.load)[ci] != 1)]] = True
+    stuck = np.zeros(m, bool)  # per class label: some mentor of the class cannot regroup
+    np.logical_or.at(stuck, b, fixed)
+    loose = (size_b[b] > 1) & ~stuck[b]
+    if loose.any():
+        mr = np.flatnonzero(loose)
+        ranked = mr[np.lexsort((rj[mr], b[mr]))]
+        most = mr[np.lexsort((rj[mr], -count[mr], b[mr]))]
+        load = np.zeros(m, np.int64)
+        load[ranked] = count[most]
+        e = np.flatnonzero(loose[cj])
+        e = e[np.lexsort((ri[ci[e]], a[ci[e]], b[cj[e]]))]
+        nj[e] = np.repeat(ranked, load[ranked])
+    # 3. mentees of a class of several (demand 1): the class's places to its lowest ranks
     ni = ci.copy()
     many = np.flatnonzero(size_a[a[ci]] > 1)
     if len(many):
@@ -204,13 +232,12 @@ def canonical_alike(problem: AssignmentProblem, chosen: np.ndarray, ranks: tuple
     P = problem.pairs
     n, m = P.n_mentees, P.n_mentors
     chosen = np.sort(np.asarray(chosen, np.int64))
-    ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
-    ri, rj = np.asarray(ri, np.int64), np.asarray(rj, np.int64)
-    a, b = classes(problem, score)
+    ri, rj = _ranks(ranks, n, m)
+    a, b = classes(problem, score, (ri, rj))
     info = _info(a, b)
     if not len(chosen) or (not info["alike_mentees"] and not info["alike_mentors"]):
         return chosen, info
-    ni, nj = _form(a, b, P.mentee[chosen], P.mentor[chosen], ri, rj)
+    ni, nj = _form(problem, a, b, P.mentee[chosen], P.mentor[chosen], ri, rj)
     pos = P.locate(ni, nj)
     ok = bool(np.all(pos >= 0)) and len(np.unique(pos)) == len(pos)
     s = problem.score if score is None else np.asarray(score, np.float64)
@@ -274,17 +301,17 @@ def canonical_on_source(blocks, people: AssignmentProblem, chosen: tuple, ranks:
     """
     ci, cj, cs = (np.asarray(x) for x in chosen)
     n, m = people.n_mentees, people.n_mentors
-    ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
+    ri, rj = _ranks(ranks, n, m)
 
     def seen():  # what the solver maximised
         for i, j, s in blocks():
             yield i, j, (s if bonus is None else s + bonus(i, j))
 
-    a, b = _classes_of(seen(), people)
+    a, b = _classes_of(seen(), people, ri, rj)
     info = _info(a, b)
     if not len(ci) or (not info["alike_mentees"] and not info["alike_mentors"]):
         return (ci, cj, cs), info
-    ni, nj = _form(a, b, ci, cj, np.asarray(ri, np.int64), np.asarray(rj, np.int64))
+    ni, nj = _form(people, a, b, ci, cj, ri, rj)
     want = ni * m + nj
     order = np.argsort(want)
     keys = want[order]
