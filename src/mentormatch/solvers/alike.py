@@ -13,17 +13,25 @@ maps an assignment to one of the same total score that meets every constraint th
 which one a MIP or CP-SAT returns depends on its search, on the pair set it was given and on
 the order of its rows.
 
-**The rule.** The answer is put in a canonical form of its class under these exchanges:
+**Regrouping.** Among alike mentors whose pay does not depend on the scores of their pairs (no
+reservation value with a bonus) and whose mentees all have demand 1 and load 1, which mentees
+share a mentor changes nothing either: every score, every mentor's load (so capacities,
+minimum loads, balance, stipends and budget) and every mentee's group stay the same.
+
+**The rule.** The answer is put in a canonical form of its class under these moves:
 
 1. in each class of alike mentors, the mentors' lists of mentees (as classes of mentees) are
    dealt in a fixed order (most mentees first, then a hash of the list) to the mentors in
    seeded-rank order;
-2. in each class of alike mentees, the places the class holds (their mentors, in seeded-rank
+2. in a class of alike mentors that may regroup, only the loads are kept: they are dealt to the
+   mentors in seeded-rank order, largest first, and the class's mentees (ordered by class, then
+   rank) fill them in that order;
+3. in each class of alike mentees, the places the class holds (their mentors, in seeded-rank
    order) go to the class's lowest seeded ranks, in order; the others stay unmatched.
 
 Ranks are positions in :func:`mentormatch.pipeline.seeded_order` of the ids (a keyed hash), so
 the form depends on the ids, the seed and the class of the answer, never on row order nor on
-which pair source or solver found it. The form is a permutation of alike people, so score,
+which pair source or solver found it. The moves exchange alike people, so score,
 status, bound and every constraint are unchanged; it is checked pair by pair before it is
 returned (each new pair exists and scores exactly what the pair it replaces scored; otherwise
 the answer is returned as found, with ``checked: False``). People are compared through a 64-bit

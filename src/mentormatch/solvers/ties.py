@@ -54,9 +54,12 @@ covers the ties that organisations actually hold, people identical in everything
 sees: alike mentees (same eligible mentors at exactly the same scores, demand 1, same load and
 floor group, not locked) and alike mentors (same eligible mentees at the same scores, same
 capacity, minimum load, stipends, bonus and reservation value, not locked) can be exchanged
-without changing the score or any constraint. The answer is put in one canonical form of its
-class under these exchanges: within each class of alike mentors the mentors' lists of mentees
-are dealt to the mentors in seeded-rank order (longest list first, then a hash of the list);
+without changing the score or any constraint, and alike mentors whose pay does not depend on
+scores (no reservation value with a bonus), with mentees of demand 1 and load 1, can regroup
+their mentees. The answer is put in one canonical form of its class under these moves: within
+each class of alike mentors the mentors' lists of mentees are dealt to the mentors in
+seeded-rank order (longest list first, then a hash of the list), or, where the class may
+regroup, its loads are (largest first) and its mentees fill them in class-then-rank order;
 within each class of alike mentees the class's places go to its lowest seeded ranks, in mentor
 rank order. Ranks are the same seeded ranks as above, so row order and pair source never decide
 such a tie. ``certificate["ties"]`` then records ``rule: "alike people"``, how many people are
