@@ -268,10 +268,13 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
     n, m = len(data["mentees"]), len(data["mentors"])
     plain = (prepared.solver == "flow" and not data["coverage_first"]
              and (data["load"] is None or np.all(data["load"] == 1)))
+    flows_maxmin = (prepared.solver == "maxmin" and not data["coverage_first"]
+                    and not data["side"].active() and (data["load"] is None or np.all(data["load"] == 1)))
+    fold = bonus is not None and (plain or flows_maxmin)
     solve_on = scorer
-    if plain and bonus is not None:
-        # a plain flow with a bonus: the certified flow on score + bonus, the bonus folded into
-        # the scorer (its bounds and exact scores), then the plain scores reported
+    if fold:
+        # a plain flow or max-min with a bonus: the certified flows on score + bonus, the bonus
+        # folded into the scorer (its bounds and exact scores), then the plain scores reported
         from ..solvers.bonus import BonusBlocks, BonusBounds
 
         solve_on = (BonusBlocks(scorer, bonus, m) if isinstance(scorer, _BlockScorer)
@@ -285,12 +288,11 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
             coverage_first=data["coverage_first"],
             bonus=None if bonus is None else bonus.on_pairs, options=prepared.options)
         problem, solution = _alike(prepared.solver, problem, solution, scorer, data, bonus)
-    elif (prepared.solver == "maxmin" and not data["coverage_first"] and not data["side"].active()
-          and (data["load"] is None or np.all(data["load"] == 1))):
+    elif flows_maxmin:
         # max-min by certified flows on the scorer (solvers/bottleneck.py): no pair list held
         from ..solvers.bottleneck import solve_maxmin_scorer
 
-        problem, solution = solve_maxmin_scorer(scorer, data["capacity"], n_mentees=n, n_mentors=m,
+        problem, solution = solve_maxmin_scorer(solve_on, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options)
     elif prepared.solver == "stable":
@@ -316,7 +318,13 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
                                    what=f"solver {prepared.solver!r}"))
         full = dataclasses.replace(full, coverage_first=data["coverage_first"], side=data["side"],
                                    load=data["load"] if data["load"] is not None else full.load)
-        solution = _solve(full, prepared.solver, prepared.options, prepared)
+        if bonus is not None:  # in the objective only, as on the complete set (pipeline/bonus.py)
+            from .bonus import solve_with_bonus
+
+            solution = solve_with_bonus(full, bonus.on_pairs(full.pairs.mentee, full.pairs.mentor),
+                                        prepared.solver, prepared.options, prepared)
+        else:
+            solution = _solve(full, prepared.solver, prepared.options, prepared)
         problem = full
     elif isinstance(scorer, _BlockScorer):
         problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),
@@ -327,7 +335,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
         problem, solution = solve_bounded(solve_on, data["capacity"], demand=data["demand"],
                                           locked=data["locked"], options=prepared.options)
-    if plain and bonus is not None:  # report the plain scores; the adjusted ones certify
+    if fold:  # report the plain scores; the adjusted ones certify
         extra = bonus.on_pairs(problem.pairs.mentee, problem.pairs.mentor)
         problem = dataclasses.replace(problem, score=problem.score - extra)
         chosen = solution.chosen
@@ -336,8 +344,12 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
                 "bonus_total": float(extra[chosen].sum())}
         solution = dataclasses.replace(solution, objective=float(problem.score[chosen].sum()),
                                        bound=None, certificate=cert)
-    elif bonus is not None and solution.certificate is not None:
-        solution.certificate.setdefault("objective", "score + bonus")
+    elif bonus is not None and solution.certificate is not None:  # the same keys on every source
+        ch = solution.chosen
+        extra = float(bonus.on_pairs(problem.pairs.mentee[ch], problem.pairs.mentor[ch]).sum())
+        solution.certificate.update(objective="score + bonus", bonus_total=extra,
+                                    adjusted_objective=float(problem.score[ch].sum()) + extra)
+        solution.certificate.setdefault("adjusted_bound", None)
     problem, solution = _with_rows_of_stranded(problem, solution, scorer)
     # contributions only on the pairs the solver kept (each mentee's best pairs and the pairs
     # the certificate added), never on every pair
