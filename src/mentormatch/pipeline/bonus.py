@@ -13,7 +13,9 @@ The bonus enters the **objective only**; every constraint reads the plain scores
   scale path's flows on a scorer with the bonus folded in
   (:mod:`mentormatch.solvers.bonus`). With a constraint that reads the scores (incentives'
   reservation values with a bonus per success, a score floor) those solvers would read the
-  bonus as score, so that request raises ``ValueError`` naming ``"mip"``, which takes it.
+  bonus as score, so that request raises ``ValueError`` naming ``"mip"``, which takes it
+  (CP-SAT, and max-min and leximin under side constraints: :data:`MODEL_SIDE`; the other
+  solvers refuse side constraints themselves).
 
 What the result reports, the same on every source: the pairs' plain ``score``; ``objective``
 the total plain score of the chosen pairs; ``bound`` and ``gap`` None (a bound on
@@ -33,8 +35,9 @@ from ..errors import InfeasibleError
 from ..solvers import AssignmentProblem, Solution, SolverOptions
 from .wrap import _solve
 
-#: The side constraints that read the pairs' scores (an objective bonus must not count there).
-READS_SCORES = ("reservation", "score_floor")
+#: The solvers besides the engine that model side constraints (CP-SAT's model): they read the
+#: scores they are given in those constraints too. The others refuse side constraints.
+MODEL_SIDE = ("cpsat", "maxmin", "leximin")
 
 
 def reads_scores(problem: AssignmentProblem) -> list[str]:
@@ -60,7 +63,7 @@ def solve_with_bonus(problem: AssignmentProblem, bonus: np.ndarray, solver: str,
     if solver == "mip":
         sol = _engine_apart(problem, bonus, options, labels)
     else:
-        reading = reads_scores(problem)
+        reading = reads_scores(problem) if solver in MODEL_SIDE else []
         if reading:
             raise ValueError(
                 f"solver {solver!r} with an objective bonus (priority, continuity) and "
