@@ -13,9 +13,9 @@ The bonus enters the **objective only**; every constraint reads the plain scores
   scale path's flows on a scorer with the bonus folded in
   (:mod:`mentormatch.solvers.bonus`). With a constraint that reads the scores (incentives'
   reservation values with a bonus per success, a score floor) those solvers would read the
-  bonus as score, so that request raises ``ValueError`` naming ``"mip"``, which takes it
-  (CP-SAT, and max-min and leximin under side constraints: :data:`MODEL_SIDE`; the other
-  solvers refuse side constraints themselves).
+  bonus as score, so those that model side constraints (:data:`MODEL_SIDE`: CP-SAT, and
+  max-min and leximin, whose steps under side constraints are CP-SAT's) raise ``ValueError``,
+  naming ``"mip"`` for CP-SAT; the other solvers refuse side constraints themselves.
 
 What the result reports, the same on every source: the pairs' plain ``score``; ``objective``
 the total plain score of the chosen pairs; ``bound`` and ``gap`` None (a bound on
@@ -65,11 +65,14 @@ def solve_with_bonus(problem: AssignmentProblem, bonus: np.ndarray, solver: str,
     else:
         reading = reads_scores(problem) if solver in MODEL_SIDE else []
         if reading:
+            fix = ("use solver 'mip' (the default for side constraints), which keeps the bonus in "
+                   "the objective" if solver == "cpsat" else
+                   f"no engine takes {solver} with a bonus apart: drop the bonus (priority_weight "
+                   f"= 0, no continuity) or {' and '.join(reading)} for this round")
             raise ValueError(
                 f"solver {solver!r} with an objective bonus (priority, continuity) and "
                 f"{' and '.join(reading)}: its model would count the bonus as score in "
-                f"{'that constraint' if len(reading) == 1 else 'those constraints'}; use solver "
-                "'mip' (the default for side constraints), which keeps the bonus in the objective")
+                f"{'that constraint' if len(reading) == 1 else 'those constraints'}; {fix}")
         adjusted = dataclasses.replace(problem, score=problem.score + bonus)
         sol = _solve(adjusted, solver, options, labels)
     return _report_plain(problem, bonus, sol)
