@@ -201,10 +201,6 @@ def test_priority_bonus_on_every_source_against_brute_force(case, data):
             assert isinstance(r, InfeasibleError), kind
         return
     best = _best_rows(bf, adjusted, False)
-    if {"incentives", "score_floor"} & set(on):
-        # the complete set folds the bonus into the scores that these constraints read (the
-        # xfail tests below): checked on blocks and bounds only
-        results.pop("complete")
     for kind, r in results.items():
         assert not isinstance(r, Exception), (kind, "InfeasibleError on a feasible instance", r)
         assert table_violations(mentors, mentees, programme, r, complete) == [], kind
@@ -256,8 +252,6 @@ def test_round_bonus_on_every_source_against_brute_force(case, data):
             assert isinstance(r, InfeasibleError), kind
         return
     best = _best_rows(bf, adjusted, False)
-    if {"incentives", "score_floor"} & set(on):
-        results.pop("complete")  # (the xfail tests below)
     for kind, r in results.items():
         assert not isinstance(r, Exception), (kind, "InfeasibleError on a feasible instance", r)
         assert (r.data.get("pair_source") or "complete") == kind
@@ -278,13 +272,7 @@ def _person(pid, tz, **more):
     return dict(id=pid, timezone=tz, latitude=lat, longitude=lon, region=REGIONS[tz], **_ALIKE, **more)
 
 
-_BONUS_BUG = ("the complete set solves score + bonus in place of the scores (pipeline/tables.solve: "
-              "dataclasses.replace(p, score=p.score + bonus)), so the constraints that read the "
-              "scores read the bonus too; blocks and bounds pass the bonus to the engine apart")
-
-
-@pytest.mark.parametrize("kind", [pytest.param("complete", marks=pytest.mark.xfail(strict=True, reason=_BONUS_BUG)),
-                                  "blocks", "bounds"])
+@pytest.mark.parametrize("kind", SOURCES)
 def test_a_priority_bonus_does_not_count_toward_a_reservation_value(kind):
     """One pair, score 0.2575 of a best 0.5: success probability 0.515, expected payoff
     50 x 0.515 = 25.8 below the reservation value 40, so the pair cannot be made. The mentee's
@@ -302,8 +290,7 @@ def test_a_priority_bonus_does_not_count_toward_a_reservation_value(kind):
     assert len(r.pairs) == 0
 
 
-@pytest.mark.parametrize("kind", [pytest.param("complete", marks=pytest.mark.xfail(strict=True, reason=_BONUS_BUG)),
-                                  "blocks", "bounds"])
+@pytest.mark.parametrize("kind", SOURCES)
 def test_a_priority_bonus_does_not_count_toward_a_score_floor(kind):
     """Two mentees of two regions, one mentor of capacity 2; a score floor of 0.8 by region.
     Both pairs together leave the weaker region's mean below 0.8 x the overall mean on the

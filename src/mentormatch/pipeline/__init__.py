@@ -9,6 +9,8 @@ One concern per module (each imports only the ones listed above it):
   (side constraints, the solver's name);
 - :mod:`~mentormatch.pipeline.reader`: a scale-path round's pairs on demand (stable, baselines);
 - :mod:`~mentormatch.pipeline.large`: the scale path (block scores or bounds, certified);
+- :mod:`~mentormatch.pipeline.bonus`: an objective bonus on held pairs, in the objective only
+  (the engine takes it apart; other solvers on ``score + bonus`` where no constraint reads scores);
 - :mod:`~mentormatch.pipeline.tables`: :func:`pair`, :func:`prepare`, :func:`solve` on people
   tables, :func:`resolve_framework`;
 - :mod:`~mentormatch.pipeline.matrix`: :func:`assign` on the caller's score matrix.

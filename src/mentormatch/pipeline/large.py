@@ -148,7 +148,10 @@ def _full_problem(scorer, data: dict, side=None, what: str = "this request") -> 
             parts_i.append(i)
             parts_j.append(j)
             parts_s.append(s)
-    cand = Candidates(np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64), n, m)
+    mentee, mentor = np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64)
+    order = np.lexsort((mentor, mentee))  # the bounds' blocks run in their own row order
+    cand = Candidates(mentee[order], mentor[order], n, m)
+    parts_s = [np.concatenate(parts_s)[order]]
     locked = np.zeros(len(cand), dtype=bool)
     if data["locked"] is not None:
         pos = cand.locate(*data["locked"])
@@ -240,6 +243,26 @@ def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, score
     return grown, dataclasses.replace(solution, chosen=np.sort(was[solution.chosen]))
 
 
+def _alike(solver, problem, solution, scorer, data, bonus):
+    """The engine's answer in the tie rule's form for alike people (solvers/alike.py), as on
+    the complete set, from two passes over the round's pairs (up to ``alike.SOURCE_PAIRS``)."""
+    from ..solvers import alike
+
+    if not alike.applies(solver, problem):
+        return problem, solution
+    n, m = len(data["mentees"]), len(data["mentors"])
+    n_pairs = n * m if isinstance(scorer, _BlockScorer) else int(np.sum(scorer.eligible_counts))
+    if n_pairs > alike.SOURCE_PAIRS:
+        cert = {**(solution.certificate or {}), "ties": {"rule": "alike people", "applied": False,
+                                                         "eligible_pairs": n_pairs}}
+        return problem, dataclasses.replace(solution, certificate=cert)
+    P, ch = problem.pairs, solution.chosen
+    pairs, info = alike.canonical_on_source(_source(scorer, n, m).blocks, problem,
+                                            (P.mentee[ch], P.mentor[ch], problem.score[ch]),
+                                            bonus=None if bonus is None else bonus.on_pairs)
+    return alike.on_candidates(problem, solution, pairs, info)
+
+
 def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
     from ..scoring import score_pairs
     from ..solvers.certify import solve_scored
@@ -248,10 +271,13 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
     n, m = len(data["mentees"]), len(data["mentors"])
     plain = (prepared.solver == "flow" and not data["coverage_first"]
              and (data["load"] is None or np.all(data["load"] == 1)))
+    flows_maxmin = (prepared.solver == "maxmin" and not data["coverage_first"]
+                    and not data["side"].active() and (data["load"] is None or np.all(data["load"] == 1)))
+    fold = bonus is not None and (plain or flows_maxmin)
     solve_on = scorer
-    if plain and bonus is not None:
-        # a plain flow with a bonus: the certified flow on score + bonus, the bonus folded into
-        # the scorer (its bounds and exact scores), then the plain scores reported
+    if fold:
+        # a plain flow or max-min with a bonus: the certified flows on score + bonus, the bonus
+        # folded into the scorer (its bounds and exact scores), then the plain scores reported
         from ..solvers.bonus import BonusBlocks, BonusBounds
 
         solve_on = (BonusBlocks(scorer, bonus, m) if isinstance(scorer, _BlockScorer)
@@ -264,12 +290,12 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
             locked=data["locked"] or (None, None), side=data["side"],
             coverage_first=data["coverage_first"],
             bonus=None if bonus is None else bonus.on_pairs, options=prepared.options)
-    elif (prepared.solver == "maxmin" and not data["coverage_first"] and not data["side"].active()
-          and (data["load"] is None or np.all(data["load"] == 1))):
+        problem, solution = _alike(prepared.solver, problem, solution, scorer, data, bonus)
+    elif flows_maxmin:
         # max-min by certified flows on the scorer (solvers/bottleneck.py): no pair list held
         from ..solvers.bottleneck import solve_maxmin_scorer
 
-        problem, solution = solve_maxmin_scorer(scorer, data["capacity"], n_mentees=n, n_mentors=m,
+        problem, solution = solve_maxmin_scorer(solve_on, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options)
     elif (prepared.solver == "leximin" and not data["side"].active()
@@ -305,7 +331,13 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
                                    what=f"solver {prepared.solver!r}"))
         full = dataclasses.replace(full, coverage_first=data["coverage_first"], side=data["side"],
                                    load=data["load"] if data["load"] is not None else full.load)
-        solution = _solve(full, prepared.solver, prepared.options, prepared)
+        if bonus is not None:  # in the objective only, as on the complete set (pipeline/bonus.py)
+            from .bonus import solve_with_bonus
+
+            solution = solve_with_bonus(full, bonus.on_pairs(full.pairs.mentee, full.pairs.mentor),
+                                        prepared.solver, prepared.options, prepared)
+        else:
+            solution = _solve(full, prepared.solver, prepared.options, prepared)
         problem = full
     elif isinstance(scorer, _BlockScorer):
         problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),
@@ -316,7 +348,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
         problem, solution = solve_bounded(solve_on, data["capacity"], demand=data["demand"],
                                           locked=data["locked"], options=prepared.options)
-    if plain and bonus is not None:  # report the plain scores; the adjusted ones certify
+    if fold:  # report the plain scores; the adjusted ones certify
         extra = bonus.on_pairs(problem.pairs.mentee, problem.pairs.mentor)
         problem = dataclasses.replace(problem, score=problem.score - extra)
         chosen = solution.chosen
@@ -325,8 +357,12 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
                 "bonus_total": float(extra[chosen].sum())}
         solution = dataclasses.replace(solution, objective=float(problem.score[chosen].sum()),
                                        bound=None, certificate=cert)
-    elif bonus is not None and solution.certificate is not None:
-        solution.certificate.setdefault("objective", "score + bonus")
+    elif bonus is not None and solution.certificate is not None:  # the same keys on every source
+        ch = solution.chosen
+        extra = float(bonus.on_pairs(problem.pairs.mentee[ch], problem.pairs.mentor[ch]).sum())
+        solution.certificate.update(objective="score + bonus", bonus_total=extra,
+                                    adjusted_objective=float(problem.score[ch].sum()) + extra)
+        solution.certificate.setdefault("adjusted_bound", None)
     problem, solution = _with_rows_of_stranded(problem, solution, scorer)
     # contributions only on the pairs the solver kept (each mentee's best pairs and the pairs
     # the certificate added), never on every pair

@@ -6,7 +6,6 @@ the scale path (:mod:`mentormatch.pipeline.large`).
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 
@@ -20,8 +19,9 @@ from ..features import Context
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
 from ..rules import Rules
-from ..solvers import AssignmentProblem, Solution, SolverOptions
+from ..solvers import AssignmentProblem, SolverOptions
 from ..solvers.base import PairBonus
+from .bonus import solve_with_bonus
 from .large import _prepare_large, _solve_large
 from .order import seeded_order
 from .prepared import Prepared, _choose_solver, _side_constraints
@@ -177,10 +177,17 @@ def solve(prepared: Prepared, bonus: "np.ndarray | PairBonus | None" = None) -> 
     bonus : ndarray or PairBonus, optional
         Added to the objective only (for example a priority for mentees left unmatched last
         round, or continuity with a previous mentor): one number per eligible pair of
-        ``prepared.problem``, or a :class:`PairBonus`, which works at every size. The reported
-        scores and ``objective`` stay the plain scores; ``status`` refers to the adjusted
-        objective, whose value and bound are in ``certificate``; ``bound`` and ``gap`` are left
-        empty, since a bound on the adjusted objective says nothing about the plain one.
+        ``prepared.problem``, or a :class:`PairBonus`, which works at every size. Every
+        constraint reads the plain scores (reservation values, score floors); max-min
+        maximises the worst score + bonus, then the total. The same on every source
+        (:mod:`mentormatch.pipeline.bonus`): the reported scores and ``objective`` stay the
+        plain scores (``objective`` is the plain total of the chosen pairs); ``status`` refers
+        to the adjusted objective, whose value and bound are
+        ``certificate["adjusted_objective"]`` and ``certificate["adjusted_bound"]`` (with
+        ``certificate["objective"] == "score + bonus"`` and ``certificate["bonus_total"]``);
+        ``bound`` and ``gap`` are left empty, since a bound on the adjusted objective says
+        nothing about the plain one. Solvers other than ``"mip"`` with a constraint that
+        reads the scores raise ``ValueError``.
     """
     if isinstance(bonus, PairBonus) and bonus.scale_mentee is not None:
         raise ValueError("PairBonus.scale_mentee scales the engine's inner problems (score "
@@ -200,15 +207,9 @@ def solve(prepared: Prepared, bonus: "np.ndarray | PairBonus | None" = None) -> 
         bonus = np.asarray(bonus, dtype=np.float64)
         if bonus.shape != p.score.shape or not np.isfinite(bonus).all():
             raise ValueError(f"bonus must hold one finite number per eligible pair ({len(p.score)})")
-        adjusted = dataclasses.replace(p, score=p.score + bonus)
-        sol = _solve(adjusted, prepared.solver, prepared.options, prepared)
-        chosen = sol.chosen
-        solution = Solution(chosen, sol.status, float(p.score[chosen].sum()) if len(chosen) else 0.0,
-                            None, sol.wall_time, sol.solver,
-                            {"objective": "score + bonus", "adjusted_objective": sol.objective,
-                             "adjusted_bound": sol.bound,
-                             "bonus_total": float(bonus[chosen].sum()) if len(chosen) else 0.0,
-                             "solver_certificate": sol.certificate}, sol.message)
+        # the objective is score + bonus, every constraint reads the plain scores, as on
+        # blocks and bounds (pipeline/bonus.py)
+        solution = solve_with_bonus(p, bonus, prepared.solver, prepared.options, prepared)
     data = dict(prepared.data)
     if bonus is not None:
         data["bonus"] = bonus
