@@ -196,11 +196,13 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
                                   time_limit=rules.settings["time_limit"]), scorer)
 
 
-def _source(scorer, n: int, m: int):
-    """The pair source of a scale-path round: its cached or recomputed blocks, or its bounds."""
+def _source(scorer, n: int, m: int, on=None):
+    """The pair source of a scale-path round: its cached or recomputed blocks, or its bounds;
+    ``on``: the scorer to read instead (``scorer`` with a bonus folded in), of the same kind."""
     from ..solvers.sources import BlockSource, BoundedSource
 
-    return BlockSource(scorer, n, m) if isinstance(scorer, _BlockScorer) else BoundedSource(scorer, n, m)
+    on = scorer if on is None else on
+    return BlockSource(on, n, m) if isinstance(scorer, _BlockScorer) else BoundedSource(on, n, m)
 
 
 def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, scorer):
@@ -273,7 +275,9 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
              and (data["load"] is None or np.all(data["load"] == 1)))
     flows_maxmin = (prepared.solver == "maxmin" and not data["coverage_first"]
                     and not data["side"].active() and (data["load"] is None or np.all(data["load"] == 1)))
-    fold = bonus is not None and (plain or flows_maxmin)
+    flows_leximin = (prepared.solver == "leximin" and not data["side"].active()
+                     and (data["load"] is None or np.all(data["load"] == 1)))
+    fold = bonus is not None and (plain or flows_maxmin or flows_leximin)
     solve_on = scorer
     if fold:
         # a plain flow or max-min with a bonus: the certified flows on score + bonus, the bonus
@@ -298,13 +302,13 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
         problem, solution = solve_maxmin_scorer(solve_on, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options)
-    elif (prepared.solver == "leximin" and not data["side"].active()
-          and (data["load"] is None or np.all(data["load"] == 1))):
+    elif flows_leximin:
         # leximin by the flow leximin on a set of pairs, proven over every pair against its
-        # lexicographic certificate (solvers/leximin_source.py): no pair list held
+        # lexicographic certificate (solvers/leximin_source.py): no pair list held; a bonus
+        # folded into the scorer as for max-min
         from ..solvers.leximin_source import solve_leximin_source
 
-        problem, solution = solve_leximin_source(scorer, _source(scorer, n, m), data["capacity"],
+        problem, solution = solve_leximin_source(solve_on, _source(scorer, n, m, solve_on), data["capacity"],
                                                  n_mentees=n, n_mentors=m, demand=data["demand"],
                                                  locked=data["locked"], options=prepared.options)
     elif prepared.solver == "stable":
