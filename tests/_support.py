@@ -6,6 +6,8 @@
 * The executors the scale path's block passes run on: a wrapper that records each task, a Dask
   LocalCluster of two worker processes, and blocks and tasks small enough that small instances
   make many of them.
+* Issue 23's checks: ``pair()`` on each source (:func:`on_source`) and its result's constraints
+  recomputed from the caller's tables (:func:`table_violations`).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pickle
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mentormatch import pipeline as pl
@@ -149,3 +152,92 @@ def scorer_of(prep, programme=None) -> BoundedScorer:
     d = prep.data
     return BoundedScorer(d["mentees"], d["mentors"], Rules.coerce(programme), Context(framework=d["framework"]),
                          prep.mentee_ids, prep.mentor_ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 23's checks on every source (tests/test_checks_matrix_*.py)
+# ---------------------------------------------------------------------------------------------
+#: The three pair sources of ``pair()``: the complete set, cached blocks of exact scores, bounds.
+SOURCES = ("complete", "blocks", "bounds")
+
+
+@contextlib.contextmanager
+def on_source(kind: str):
+    """``pair()`` and ``prepare()`` on one source whatever the size: ``"complete"`` (the
+    defaults), ``"blocks"`` (the scale path from 0 pairs, every block scored exactly and cached)
+    or ``"bounds"`` (the scale path from 0 pairs, on the features' bounds)."""
+    with pytest.MonkeyPatch.context() as mp:
+        if kind != "complete":
+            mp.setattr(pl, "LARGE_PAIRS", 0)
+            mp.setattr(pl, "USE_BOUNDS", kind == "bounds")
+            mp.setattr(pl, "SCORE_CACHE_PAIRS", 0 if kind == "bounds" else 10 ** 9)
+        yield
+
+
+def result_positions(complete, r) -> np.ndarray:
+    """The pairs of result ``r`` as positions in the complete set's problem (``complete`` from
+    ``pipeline.prepare`` at the default sizes); -1 for a pair that is not eligible there."""
+    mentee = np.asarray(complete.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
+    mentor = np.asarray(complete.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
+    return complete.problem.pairs.locate(mentee, mentor)
+
+
+def table_violations(mentors, mentees, programme: dict, r, complete) -> list[str]:
+    """The constraints that result ``r`` breaks, each recomputed from the caller's tables and
+    programme (columns by their documented names), not from the solver's arrays: eligibility
+    (a pair of the complete set), each mentee once at most (``mentors_needed``), capacities with
+    loads, ``min_capacity``, the stipend budget, incentives (expected payoff = fixed stipend +
+    per-mentee stipend x mentees + bonus x the sum of the pairs' success probabilities, a score
+    over the sum of the positive weights), balanced loads, score and share floors by group."""
+    pos = result_positions(complete, r)
+    if np.any(pos < 0):
+        return ["eligible"]
+    out = []
+    cons = programme.get("constraints", {})
+    fair = programme.get("fairness", {})
+    score = complete.problem.score[pos]
+    if not np.allclose(score, r.pairs["score"].to_numpy(float), atol=1e-9):
+        out.append("score")
+    mt = mentors.set_index(mentors["id"].astype(str))
+    me = mentees.set_index(mentees["id"].astype(str))
+    e = r.pairs["mentee_id"].astype(str).to_numpy()
+    m = r.pairs["mentor_id"].astype(str).to_numpy()
+    needed = me["mentors_needed"] if "mentors_needed" in me else pd.Series(1, me.index)
+    if np.any(pd.Series(e).value_counts().reindex(me.index, fill_value=0) > needed):
+        out.append("demand")
+    if len(set(zip(e, m))) != len(e):
+        out.append("pairs")
+    load = me["load"].reindex(e).to_numpy(float) if "load" in me else np.ones(len(e))
+    used = pd.Series(load).groupby(m).sum().reindex(mt.index, fill_value=0.0)
+    count = pd.Series(1, index=range(len(m))).groupby(m).sum().reindex(mt.index, fill_value=0)
+    active = count > 0
+    if np.any(used > mt["capacity"].astype(float) + 1e-9):
+        out.append("capacity")
+    col = lambda name: mt[name].astype(float).fillna(0.0) if name in mt else pd.Series(0.0, mt.index)
+    if "min_capacity" in mt and np.any(active & (count < col("min_capacity"))):
+        out.append("min_load")
+    fixed, per = col("stipend_fixed"), col("stipend_per_mentee")
+    if "budget" in cons and (fixed[active].sum() + (per * count).sum() > cons["budget"] + 1e-6):
+        out.append("budget")
+    if cons.get("incentives"):
+        weights = Rules.coerce(programme).weights
+        scale = sum(w for w in weights.values() if w > 0) or 1.0
+        prob = pd.Series(np.clip(score / scale, 0.0, 1.0)).groupby(m).sum().reindex(mt.index, fill_value=0.0)
+        payoff = fixed + per * count + col("bonus") * prob
+        if np.any(active & (payoff < col("reservation_value") - 1e-6)):
+            out.append("reservation")
+    if cons.get("balanced_load") and active.any() and count[active].max() - count[active].min() > 1:
+        out.append("balanced_load")
+    if "score_floor" in fair or "share_floor" in fair:
+        group = me[fair.get("floor_group", "region")].astype(str)
+        per_mentee = pd.Series(score).groupby(e).sum().reindex(me.index, fill_value=0.0)
+        matched = pd.Series(e).value_counts().reindex(me.index, fill_value=0) > 0
+        n, total = len(me), float(score.sum())
+        for g in sorted(set(group)):
+            members = (group == g).to_numpy()
+            if "score_floor" in fair and (n * per_mentee[members].sum()
+                                          < fair["score_floor"] * members.sum() * total - 1e-6):
+                out.append("score_floor")
+            if "share_floor" in fair and matched[members].sum() < np.ceil(fair["share_floor"] * members.sum() - 1e-9):
+                out.append("share_floor")
+    return sorted(set(out))

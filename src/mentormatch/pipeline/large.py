@@ -145,7 +145,10 @@ def _full_problem(scorer, data: dict, side=None, what: str = "this request") -> 
             parts_i.append(i)
             parts_j.append(j)
             parts_s.append(s)
-    cand = Candidates(np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64), n, m)
+    mentee, mentor = np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64)
+    order = np.lexsort((mentor, mentee))  # the bounds' blocks run in their own row order
+    cand = Candidates(mentee[order], mentor[order], n, m)
+    parts_s = [np.concatenate(parts_s)[order]]
     locked = np.zeros(len(cand), dtype=bool)
     if data["locked"] is not None:
         pos = cand.locate(*data["locked"])
@@ -237,6 +240,26 @@ def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, score
     return grown, dataclasses.replace(solution, chosen=np.sort(was[solution.chosen]))
 
 
+def _alike(solver, problem, solution, scorer, data, bonus):
+    """The engine's answer in the tie rule's form for alike people (solvers/alike.py), as on
+    the complete set, from two passes over the round's pairs (up to ``alike.SOURCE_PAIRS``)."""
+    from ..solvers import alike
+
+    if not alike.applies(solver, problem):
+        return problem, solution
+    n, m = len(data["mentees"]), len(data["mentors"])
+    n_pairs = n * m if isinstance(scorer, _BlockScorer) else int(np.sum(scorer.eligible_counts))
+    if n_pairs > alike.SOURCE_PAIRS:
+        cert = {**(solution.certificate or {}), "ties": {"rule": "alike people", "applied": False,
+                                                         "eligible_pairs": n_pairs}}
+        return problem, dataclasses.replace(solution, certificate=cert)
+    P, ch = problem.pairs, solution.chosen
+    pairs, info = alike.canonical_on_source(_source(scorer, n, m).blocks, problem,
+                                            (P.mentee[ch], P.mentor[ch], problem.score[ch]),
+                                            bonus=None if bonus is None else bonus.on_pairs)
+    return alike.on_candidates(problem, solution, pairs, info)
+
+
 def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
     from ..scoring import score_pairs
     from ..solvers.certify import solve_scored
@@ -261,6 +284,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
             locked=data["locked"] or (None, None), side=data["side"],
             coverage_first=data["coverage_first"],
             bonus=None if bonus is None else bonus.on_pairs, options=prepared.options)
+        problem, solution = _alike(prepared.solver, problem, solution, scorer, data, bonus)
     elif (prepared.solver == "maxmin" and not data["coverage_first"] and not data["side"].active()
           and (data["load"] is None or np.all(data["load"] == 1))):
         # max-min by certified flows on the scorer (solvers/bottleneck.py): no pair list held

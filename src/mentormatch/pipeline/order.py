@@ -17,7 +17,8 @@ def seeded_order(ids, seed: int) -> np.ndarray:
     ranks, is returned, by a second min-cost flow on the optimal face. So the pairs depend on
     the ids, the scores and the seed only: shuffling the rows gives the same pairs, every pair
     source (complete set, blocks, bounds, ``assign()``'s dense path) gives the same pairs, and
-    another seed may break ties differently.
+    another seed may break ties differently. Answers under side constraints (the engine,
+    CP-SAT) follow the same ranks where people are alike: :mod:`mentormatch.solvers.alike`.
 
     >>> seeded_order(["b", "a", "c"], 0).tolist() == seeded_order(["c", "b", "a"], 0).tolist()
     False

@@ -24,9 +24,11 @@ from ..solvers import AssignmentProblem, SolverOptions, get_solver
 
 def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labels=None):
     """Run the named solver; an infeasibility is re-diagnosed with the people's ids (``labels``:
-    anything with ``mentee_ids``/``mentor_ids`` encoders) so messages name people, not indices."""
+    anything with ``mentee_ids``/``mentor_ids`` encoders) so messages name people, not indices.
+    MIP and CP-SAT answers are put in the tie rule's form for alike people
+    (:mod:`mentormatch.solvers.alike`; the problem's rows are in the seeded order)."""
     try:
-        return get_solver(solver)(problem, options)
+        solution = get_solver(solver)(problem, options)
     except InfeasibleError:
         if labels is None:
             raise
@@ -36,6 +38,9 @@ def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labe
         if not conflicts:
             raise
         raise InfeasibleError(conflicts) from None
+    from ..solvers import alike  # the tie rule for MIP and CP-SAT answers: alike people
+
+    return alike.apply(problem, solution) if alike.applies(solver, problem) else solution
 
 
 def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:

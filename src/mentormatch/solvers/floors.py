@@ -53,6 +53,8 @@ def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool,
     one mentor per mentee."""
     if set(side.active()) != {"share_floor"} or side.group is None:
         return False
+    if not np.any(np.asarray(side.group) >= 0):  # no group: nothing for the multipliers
+        return False
     return plain_inner(capacity, load, coverage_first, bonus, locked, demand, one_each=True)
 
 

@@ -43,6 +43,30 @@ come from ids, through their ranks, not from row positions). ``certificate["ties
 the stages, the pairs that could move, and whether one optimum was isolated (``unique``).
 Locked pairs are outside the rule (they are fixed before solving). ``coverage_first`` (another
 network) is not covered.
+
+Answers under side constraints
+------------------------------
+The side-constraint engine (``"mip"``: budget, minimum loads, incentives, group floors, balanced
+and fractional loads, ``coverage_first`` with side rows, on every source), ``"cpsat"`` and
+max-min with side constraints or fractional loads have no optimal face of a flow to work on;
+their MIP or CP-SAT search picks one optimum. Their rule, in :mod:`mentormatch.solvers.alike`,
+covers the ties that organisations actually hold, people identical in everything the solver
+sees: alike mentees (same eligible mentors at exactly the same scores, demand 1, same load and
+floor group, not locked) and alike mentors (same eligible mentees at the same scores, same
+capacity, minimum load, stipends, bonus and reservation value, not locked) can be exchanged
+without changing the score or any constraint, and alike mentors whose pay does not depend on
+scores (no reservation value with a bonus), with mentees of demand 1 and load 1, can regroup
+their mentees. The answer is put in one canonical form of its class under these moves: within
+each class of alike mentors the mentors' lists of mentees are dealt to the mentors in
+seeded-rank order (longest list first, then a hash of the list), or, where the class may
+regroup, its loads are (largest first) and its mentees fill them in class-then-rank order;
+within each class of alike mentees the class's places go to its lowest seeded ranks, in mentor
+rank order. Ranks are the same seeded ranks as above, so row order and pair source never decide
+such a tie. ``certificate["ties"]`` then records ``rule: "alike people"``, how many people are
+alike, how many pairs moved and that each moved pair was checked to exist with the same score.
+Not covered: optima that are not exchanges of alike people (totals that happen to be equal),
+answers stopped by a time limit (another run may stop at another assignment), and the scale
+path above :data:`mentormatch.solvers.alike.SOURCE_PAIRS` eligible pairs (``applied: False``).
 """
 from __future__ import annotations
 

@@ -1,0 +1,364 @@
+"""The tie rule for answers under side constraints: among assignments that differ only by an
+exchange of interchangeable people, one picked by the seeded ranks (:mod:`mentormatch.solvers.ties`
+states the whole rule; this module is its part for the side-constraint engine, CP-SAT and
+max-min with side constraints).
+
+**Interchangeable people.** Two mentees are *alike* when they have the same eligible mentors at
+exactly the same scores, the same demand 1, the same load and the same floor group, and neither
+is locked. Two mentors are alike when they have the same eligible mentees at exactly the same
+scores, the same capacity, minimum load, stipends, bonus and reservation value, and neither is
+locked. If ``i ~ i'`` and ``j ~ j'`` then ``s[i, j] = s[i', j']``, so exchanging alike people
+maps an assignment to one of the same total score that meets every constraint the first met
+(budget, loads, incentives, group floors, balance, coverage): the two are *equal optima*, and
+which one a MIP or CP-SAT returns depends on its search, on the pair set it was given and on
+the order of its rows.
+
+**Regrouping.** Among alike mentors whose pay does not depend on the scores of their pairs (no
+reservation value with a bonus) and whose mentees all have demand 1 and load 1, which mentees
+share a mentor changes nothing either: every score, every mentor's load (so capacities,
+minimum loads, balance, stipends and budget) and every mentee's group stay the same.
+
+**The rule.** The answer is put in a canonical form of its class under these moves:
+
+1. in each class of alike mentors, the mentors' lists of mentees (as classes of mentees) are
+   dealt in a fixed order (most mentees first, then a hash of the list) to the mentors in
+   seeded-rank order;
+2. in a class of alike mentors that may regroup, only the loads are kept: they are dealt to the
+   mentors in seeded-rank order, largest first, and the class's mentees (ordered by class, then
+   rank) fill them in that order;
+3. in each class of alike mentees, the places the class holds (their mentors, in seeded-rank
+   order) go to the class's lowest seeded ranks, in order; the others stay unmatched.
+
+Ranks are positions in :func:`mentormatch.pipeline.seeded_order` of the ids (a keyed hash), so
+the form depends on the ids, the seed and the class of the answer, never on row order nor on
+which pair source or solver found it. The moves exchange alike people, so score,
+status, bound and every constraint are unchanged; it is checked pair by pair before it is
+returned (each new pair exists and scores exactly what the pair it replaces scored; otherwise
+the answer is returned as found, with ``checked: False``). People are compared through a 64-bit
+sum of mixes of their entries, computed in one pass over the pairs: on the complete set over
+its arrays, on the scale path over the source's blocks (a second pass fetches the new pairs'
+exact scores; nothing of the size of every pair is held), up to :data:`SOURCE_PAIRS`.
+
+Not covered: distinct optima that are not such exchanges (sums that happen to be equal, or
+people alike in scores but not in settings, such as two copies with different minimum loads),
+and answers that depend on time (a time limit, or the engine's budgets measured in seconds:
+another run may stop at another assignment).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .base import AssignmentProblem, Solution
+from .ties import pair_key
+
+#: The solvers whose answers follow this rule in ``pair()`` and ``assign()``; max-min only when
+#: its problem is not plain (side constraints or fractional loads: its plain case follows the
+#: flow's tie rule). Leximin is not covered.
+SOLVERS = ("mip", "cpsat")
+MAXMIN_SOLVERS = ("maxmin",)
+
+
+def _mix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return pair_key(a, b, 7)
+
+
+def _sums(blocks, ri: np.ndarray, rj: np.ndarray):
+    """One pass over ``(mentee, mentor, score)`` blocks of every eligible pair: per mentee and
+    per mentor, a sum of mixes of their entries (the other side's rank and the exact score's
+    bits), the same whatever the order of the entries and of the rows, and their count."""
+    n, m = len(ri), len(rj)
+    hi, hj = np.zeros(n, np.uint64), np.zeros(m, np.uint64)
+    ci, cj = np.zeros(n, np.int64), np.zeros(m, np.int64)
+    for i, j, s in blocks:
+        s = np.asarray(s, np.float64)
+        keep = np.isfinite(s)  # an ineligible pair is no entry, whichever source holds it
+        i, j, s = np.asarray(i, np.int64)[keep], np.asarray(j, np.int64)[keep], s[keep]
+        bits = (s + 0.0).view(np.uint64)  # -0.0 as 0.0
+        with np.errstate(over="ignore"):
+            np.add.at(hi, i, _mix(rj[j].astype(np.uint64), bits))
+            np.add.at(hj, j, _mix(ri[i].astype(np.uint64), bits))
+        ci += np.bincount(i, minlength=n)
+        cj += np.bincount(j, minlength=m)
+    return (hi, ci), (hj, cj)
+
+
+def _labels(h: np.ndarray, count: np.ndarray, attrs: list, alone: np.ndarray) -> np.ndarray:
+    """Class labels 0..k-1: the same sum, count and ``attrs``; ``alone`` people on their own."""
+    size = len(h)
+    keys = [h, count, *[np.asarray(a) for a in attrs]]
+    order = np.lexsort(keys[::-1])
+    new = np.ones(size, bool)
+    if size:
+        new[1:] = np.any([k[order][1:] != k[order][:-1] for k in keys], axis=0)
+    label = np.empty(size, np.int64)
+    label[order] = np.cumsum(new) - 1
+    label = np.where(alone, size + np.arange(size), label)
+    return np.unique(label, return_inverse=True)[1].astype(np.int64).reshape(-1)
+
+
+def _classes_of(blocks, people: AssignmentProblem, ri, rj) -> tuple[np.ndarray, np.ndarray]:
+    """Mentee and mentor classes from a pass over every eligible pair (``blocks``), the
+    people's settings and locks read from ``people`` (any problem over the same people);
+    labels numbered in an order of the classes' data and ranks, never of the rows."""
+    P = people.pairs
+    n, m = P.n_mentees, P.n_mentors
+    side = people.side
+    locked = np.asarray(people.locked, bool)
+    lock_i, lock_j = np.zeros(n, bool), np.zeros(m, bool)
+    lock_i[P.mentee[locked]] = True
+    lock_j[P.mentor[locked]] = True
+    (hi, ci), (hj, cj) = _sums(blocks, ri, rj)
+    group = np.asarray(side.group) if side.group is not None else np.zeros(n, np.int64)
+    a = _labels(hi, ci, [np.asarray(people.load, float), group], lock_i | (np.asarray(people.demand) != 1))
+
+    def per_mentor(x):
+        return np.zeros(m) if x is None else np.nan_to_num(np.asarray(x, float), nan=-1.0)
+
+    attrs = [np.asarray(people.capacity, float)] + [
+        per_mentor(getattr(side, f)) for f in ("min_load", "stipend_fixed", "stipend_per_mentee",
+                                               "bonus", "reservation")]
+    return a, _labels(hj, cj, attrs, lock_j)
+
+
+def classes(problem: AssignmentProblem, score: np.ndarray | None = None,
+            ranks: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mentee and mentor class labels of alike people (module docstring); ``score`` defaults to
+    the problem's (pass score + bonus when the solver saw that). People are compared by a
+    64-bit sum of mixes of their entries: two people whose entries differ share a class only if
+    those sums collide (about 2**-64 a pair), and even then every answer the rule returns is
+    checked pair by pair, so it stays a valid answer of the same score.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(3, 2), np.array([1., 2, 1, 2, 3, 3]), np.ones(2))
+    >>> a, b = classes(p)
+    >>> bool(a[0] == a[1]), bool(a[0] == a[2]), bool(b[0] == b[1])
+    (True, False, False)
+    """
+    P = problem.pairs
+    s = problem.score if score is None else np.asarray(score, np.float64)
+    ri, rj = _ranks(ranks, P.n_mentees, P.n_mentors)
+    return _classes_of([(P.mentee, P.mentor, s)], problem, ri, rj)
+
+
+def _ranks(ranks, n: int, m: int):
+    ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
+    return np.asarray(ri, np.int64), np.asarray(rj, np.int64)
+
+
+def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
+    """The canonical pairs (mentees, mentors) of the assignment ``(ci, cj)`` (module docstring,
+    steps 1 to 3)."""
+    n, m = len(a), len(b)
+    size_a, size_b = np.bincount(a, minlength=n), np.bincount(b, minlength=m)
+    count = np.bincount(cj, minlength=m)
+    # 1. mentors: each one's list of mentee classes, dealt within the class by rank
+    sig = np.zeros(m, np.uint64)
+    with np.errstate(over="ignore"):
+        np.add.at(sig, cj, _mix(a[ci].astype(np.uint64), np.zeros(len(ci), np.uint64)))
+    by_rank = np.lexsort((rj, b))
+    by_list = np.lexsort((rj, sig, -count, b))
+    to = np.empty(m, np.int64)
+    to[by_list] = by_rank
+    nj = to[cj]
+    # 2. a class of mentors whose pay does not depend on scores, all its mentees of demand 1 and
+    # load 1: only its loads matter, dealt by rank (most first); its mentees fill them in order
+    side = people.side
+    paid = (np.asarray(side.bonus, float) > 0 if "reservation" in side.active() and side.bonus is not None
+            else np.zeros(m, bool))
+    fixed = paid.copy()
+    fixed[cj[(np.asarray(people.demand)[ci] != 1) | (np.asarray(people.load)[ci] != 1)]] = True
+    stuck = np.zeros(m, bool)  # per class label: some mentor of the class cannot regroup
+    np.logical_or.at(stuck, b, fixed)
+    loose = (size_b[b] > 1) & ~stuck[b]
+    if loose.any():
+        mr = np.flatnonzero(loose)
+        ranked = mr[np.lexsort((rj[mr], b[mr]))]
+        most = mr[np.lexsort((rj[mr], -count[mr], b[mr]))]
+        load = np.zeros(m, np.int64)
+        load[ranked] = count[most]
+        e = np.flatnonzero(loose[cj])
+        e = e[np.lexsort((ri[ci[e]], a[ci[e]], b[cj[e]]))]
+        nj[e] = np.repeat(ranked, load[ranked])
+    # 3. mentees of a class of several (demand 1): the class's places to its lowest ranks
+    ni = ci.copy()
+    many = np.flatnonzero(size_a[a[ci]] > 1)
+    if len(many):
+        slots = many[np.lexsort((rj[nj[many]], a[ci[many]]))]
+        slot_class = a[ci[slots]]
+        first = np.searchsorted(slot_class, slot_class)
+        members = np.flatnonzero(size_a[a] > 1)
+        members = members[np.lexsort((ri[members], a[members]))]
+        start = np.searchsorted(a[members], slot_class)
+        ni[slots] = members[start + np.arange(len(slots)) - first]
+    return ni, nj
+
+
+def _info(a, b):
+    size_a, size_b = np.bincount(a), np.bincount(b)
+    return {"alike_mentees": int((size_a[a] > 1).sum()), "alike_mentors": int((size_b[b] > 1).sum()),
+            "moved": 0, "checked": True}
+
+
+def canonical_alike(problem: AssignmentProblem, chosen: np.ndarray, ranks: tuple | None = None,
+                    score: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """The canonical form of ``chosen`` (positions in ``problem.pairs``) under exchanges of
+    alike people: see the module docstring.
+
+    Parameters
+    ----------
+    problem : AssignmentProblem
+        Every eligible pair (the form looks at people's whole rows and columns).
+    chosen : ndarray of int
+        An assignment, positions into ``problem.pairs``.
+    ranks : (mentee ranks, mentor ranks), optional
+        Each index's position in the seeded order of the ids; default the index itself (the
+        pipelines solve in that order).
+    score : ndarray, optional
+        The scores the solver maximised (score + bonus), default the problem's.
+
+    Returns
+    -------
+    chosen : ndarray of int, ascending
+    info : dict
+        ``alike_mentees``, ``alike_mentors`` (people in a class of two or more), ``moved``
+        (pairs that changed), ``checked`` (every new pair exists with the score of the pair it
+        replaces; when False the answer is returned unchanged).
+
+    Examples
+    --------
+    Two alike mentees, one place: the lower rank gets it, whichever the solver picked.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([1.0, 1.0]), np.ones(1))
+    >>> canonical_alike(p, np.array([1]))[0].tolist(), canonical_alike(p, np.array([0]))[0].tolist()
+    ([0], [0])
+    >>> canonical_alike(p, np.array([0]), ranks=(np.array([1, 0]), np.array([0])))[0].tolist()
+    [1]
+    """
+    P = problem.pairs
+    n, m = P.n_mentees, P.n_mentors
+    chosen = np.sort(np.asarray(chosen, np.int64))
+    ri, rj = _ranks(ranks, n, m)
+    a, b = classes(problem, score, (ri, rj))
+    info = _info(a, b)
+    if not len(chosen) or (not info["alike_mentees"] and not info["alike_mentors"]):
+        return chosen, info
+    ni, nj = _form(problem, a, b, P.mentee[chosen], P.mentor[chosen], ri, rj)
+    pos = P.locate(ni, nj)
+    ok = bool(np.all(pos >= 0)) and len(np.unique(pos)) == len(pos)
+    s = problem.score if score is None else np.asarray(score, np.float64)
+    if ok:  # each new pair scores exactly what the pair it replaces scored
+        ok = bool(np.array_equal(s[pos], s[chosen]) and np.array_equal(problem.score[pos], problem.score[chosen]))
+    if not ok:
+        info["checked"] = False
+        return chosen, info
+    out = np.sort(pos)
+    info["moved"] = int(len(np.setdiff1d(out, chosen)))
+    return out, info
+
+
+def applies(solver: str, problem: AssignmentProblem) -> bool:
+    """Whether ``solver``'s answers on ``problem`` follow this rule (:data:`SOLVERS`; max-min
+    when its problem is not plain)."""
+    if solver in SOLVERS:
+        return True
+    plain = not problem.side.active() and bool(np.all(problem.load == 1))
+    return solver in MAXMIN_SOLVERS and not plain
+
+
+def apply(problem: AssignmentProblem, solution: Solution, score: np.ndarray | None = None) -> Solution:
+    """``solution`` in canonical form (:func:`canonical_alike`, ranks = indices), its objective
+    recomputed and ``certificate["ties"]`` recording what the rule did."""
+    chosen, info = canonical_alike(problem, solution.chosen, score=score)
+    objective = float(problem.score[chosen].sum()) if len(chosen) else 0.0
+    cert = {**(solution.certificate or {}), "ties": {"rule": "alike people", **info}}
+    return dataclasses.replace(solution, chosen=chosen, objective=objective, certificate=cert)
+
+
+#: Above this many eligible pairs the scale path's answers are left as the engine found them:
+#: the rule reads every pair twice (its classes, then the new pairs' exact scores), which on
+#: bounds means scoring each one exactly; ``certificate["ties"]`` says so. The engine's own
+#: column generation stops at the same size (``engine.LAGRANGE_PAIRS``).
+SOURCE_PAIRS = 20_000_000
+
+
+def canonical_on_source(blocks, people: AssignmentProblem, chosen: tuple, ranks: tuple | None = None,
+                        bonus=None) -> tuple[tuple, dict]:
+    """:func:`canonical_alike` for an answer on a pair source (the scale path): nothing of
+    the size of every pair is held.
+
+    Parameters
+    ----------
+    blocks : callable
+        ``blocks()`` gives a fresh iterator of ``(mentee, mentor, score)`` over every eligible
+        pair, exact scores (a source's ``blocks``); read twice.
+    people : AssignmentProblem
+        Any problem over the same people (the engine's candidates): capacities, demands,
+        loads, side constraints and locked pairs.
+    chosen : (mentee, mentor, score)
+        The answer's pairs and their plain scores.
+    bonus : callable, optional
+        ``bonus(mentee, mentor)``: what the solver added to the score.
+
+    Returns
+    -------
+    (mentee, mentor, score) : the canonical pairs and their exact plain scores
+    info : dict, as :func:`canonical_alike`'s
+    """
+    ci, cj, cs = (np.asarray(x) for x in chosen)
+    n, m = people.n_mentees, people.n_mentors
+    ri, rj = _ranks(ranks, n, m)
+
+    def seen():  # what the solver maximised
+        for i, j, s in blocks():
+            yield i, j, (s if bonus is None else s + bonus(i, j))
+
+    a, b = _classes_of(seen(), people, ri, rj)
+    info = _info(a, b)
+    if not len(ci) or (not info["alike_mentees"] and not info["alike_mentors"]):
+        return (ci, cj, cs), info
+    ni, nj = _form(people, a, b, ci, cj, ri, rj)
+    want = ni * m + nj
+    order = np.argsort(want)
+    keys = want[order]
+    got = np.full(len(want), np.nan)
+    for i, j, s in blocks():  # the new pairs' exact scores
+        key = np.asarray(i, np.int64) * m + np.asarray(j, np.int64)
+        at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
+        hit = keys[at] == key
+        got[order[at[hit]]] = np.asarray(s, np.float64)[hit]
+    ok = len(np.unique(want)) == len(want) and bool(np.array_equal(got, cs))
+    if ok and bonus is not None:
+        ok = bool(np.array_equal(got + bonus(ni, nj), cs + bonus(ci, cj)))
+    if not ok:
+        info["checked"] = False
+        return (ci, cj, cs), info
+    info["moved"] = int(np.count_nonzero(~np.isin(want, ci * m + cj)))
+    return (ni, nj, got), info
+
+
+def on_candidates(problem: AssignmentProblem, solution: Solution, pairs: tuple, info: dict):
+    """``solution`` (on ``problem``, a subset of the pairs) replaced by the assignment ``pairs``
+    (mentee, mentor, exact score); pairs that ``problem`` lacks join it, unchosen pairs
+    unchanged; ``certificate["ties"]`` records ``info``."""
+    P = problem.pairs
+    ni, nj, ns = pairs
+    at = P.locate(ni, nj)
+    lack = at < 0
+    if lack.any():
+        from ..pairs import Candidates
+
+        mentee = np.concatenate([P.mentee, ni[lack]])
+        mentor = np.concatenate([P.mentor, nj[lack]])
+        order = np.lexsort((mentor, mentee))
+        grown = Candidates(mentee[order], mentor[order], P.n_mentees, P.n_mentors)
+        score = np.concatenate([problem.score, ns[lack]])[order]
+        locked = np.concatenate([problem.locked, np.zeros(int(lack.sum()), bool)])[order]
+        problem = dataclasses.replace(problem, pairs=grown, score=score, locked=locked)
+        at = grown.locate(ni, nj)
+    chosen = np.sort(at)
+    objective = float(problem.score[chosen].sum()) if len(chosen) else 0.0
+    cert = {**(solution.certificate or {}), "ties": {"rule": "alike people", **info}}
+    return problem, dataclasses.replace(solution, chosen=chosen, objective=objective, certificate=cert)

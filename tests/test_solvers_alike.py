@@ -1,0 +1,279 @@
+"""The tie rule for answers under side constraints (solvers/alike.py): alike people exchanged
+into one canonical form, so the pairs do not depend on row order, pair source or solver search.
+
+Instances are organisations of copies of a few profiles: many exact ties."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from mentormatch import pipeline as pl
+from mentormatch.errors import InfeasibleError
+from mentormatch.pairs import Candidates
+from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, get_solver
+from mentormatch.solvers.alike import canonical_alike, classes
+from mentormatch.testing import feasible_assignments, side_constraints, violations
+
+from _support import many_tasks
+
+MENTOR_FIELDS = ("min_load", "stipend_fixed", "stipend_per_mentee", "bonus", "reservation")
+
+
+@st.composite
+def alike_problems(draw, max_n: int = 6, max_m: int = 3, with_side: bool = True):
+    """People copied from 1-3 mentee and 1-2 mentor profiles: scores, eligibility, capacities,
+    loads (whole or fractional) and side-constraint data per profile, ``coverage_first`` drawn
+    (scores drawn from a seeded uniform: equal totals come from exchanges of copies, not from
+    coincidences of the values)."""
+    k, l = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    n, m = draw(st.integers(1, max_n)), draw(st.integers(1, max_m))
+    pi = np.array(draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    pj = np.array(draw(st.lists(st.integers(0, l - 1), min_size=m, max_size=m)))
+    eligible = np.array(draw(st.lists(st.booleans(), min_size=k * l, max_size=k * l))).reshape(k, l)
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    s = np.round(rng.uniform(0.1, 1.0, size=(k, l)), 6)
+    mask = eligible[pi][:, pj]
+    cand = Candidates.from_mask(mask)
+    cap = np.array(draw(st.lists(st.integers(0, 3), min_size=l, max_size=l)), float)[pj]
+    load = np.ones(n)
+    if draw(st.booleans()):  # fractional loads and capacities
+        load = np.array(draw(st.lists(st.sampled_from([0.5, 1.0, 1.5]), min_size=k, max_size=k)))[pi]
+        cap = cap + np.array(draw(st.lists(st.sampled_from([0.0, 0.5]), min_size=l, max_size=l)))[pj]
+    side = draw(side_constraints(k, l)) if with_side else SideConstraints()
+    for f in MENTOR_FIELDS:
+        if getattr(side, f) is not None:
+            setattr(side, f, np.asarray(getattr(side, f))[pj])
+    if side.group is not None:
+        side.group = side.group[pi]
+    return AssignmentProblem(cand, s[pi][:, pj][mask], cap, load=load, side=side,
+                             coverage_first=draw(st.booleans()))
+
+
+def _dense(p):
+    d = np.full((p.n_mentees, p.n_mentors), -np.inf)
+    d[p.pairs.mentee, p.pairs.mentor] = p.score
+    return d
+
+
+def _exchange(p, chosen, a, b, rnd):
+    """``chosen`` with alike people exchanged by a random permutation within each class, and a
+    random swap of mentors between two mentees of alike mentors where that changes nothing."""
+    def within(labels):
+        perm = np.arange(len(labels))
+        for c in np.unique(labels):
+            idx = np.flatnonzero(labels == c)
+            perm[idx] = rnd.sample(list(idx), len(idx))
+        return perm
+
+    si, sj = within(a), within(b)
+    ci, cj = si[p.pairs.mentee[chosen]], sj[p.pairs.mentor[chosen]]
+    # and two mentees of alike mentors swap mentors, where a mentor's pay does not depend on
+    # the scores of its pairs (no reservation value with a bonus) and both have load 1
+    paid = "reservation" in p.side.active() and p.side.bonus is not None
+    k = [t for t in range(len(ci)) if p.load[ci[t]] == 1 and not (paid and p.side.bonus[cj[t]] > 0)]
+    pairs = [(t, u) for t in k for u in k if b[cj[t]] == b[cj[u]] and cj[t] != cj[u]]
+    if pairs:
+        t, u = rnd.choice(pairs)
+        cj[t], cj[u] = cj[u], cj[t]
+    pos = p.pairs.locate(ci, cj)
+    assert np.all(pos >= 0)
+    return np.sort(pos)
+
+
+def _permuted(p, oi, oj):
+    """``p`` with its rows in a new order: new mentee k is old mentee ``oi[k]`` (mentors ``oj``)."""
+    d = _dense(p)[np.ix_(oi, oj)]
+    mask = d > -np.inf
+    side = SideConstraints(**{f: getattr(p.side, f) for f in ("budget", "success_scale", "balanced_load",
+                                                                "score_floor", "share_floor", "group_names")})
+    for f in MENTOR_FIELDS:
+        if getattr(p.side, f) is not None:
+            setattr(side, f, np.asarray(getattr(p.side, f))[oj])
+    if p.side.group is not None:
+        side.group = p.side.group[oi]
+    return AssignmentProblem(Candidates.from_mask(mask), d[mask], p.capacity[oj], load=p.load[oi],
+                             side=side, coverage_first=p.coverage_first)
+
+
+@settings(max_examples=80, deadline=None)
+@given(alike_problems(), st.randoms(use_true_random=False))
+def test_classes_are_the_people_identical_in_everything_the_solver_sees(p, rnd):
+    a, b = classes(p)
+    d = _dense(p)
+    g = p.side.group if p.side.group is not None else np.zeros(p.n_mentees)
+    for i in range(p.n_mentees):
+        for k in range(p.n_mentees):
+            same = np.array_equal(d[i], d[k]) and g[i] == g[k] and p.load[i] == p.load[k]
+            assert (a[i] == a[k]) == same
+    attrs = [p.capacity] + [np.asarray(getattr(p.side, f)) for f in MENTOR_FIELDS
+                            if getattr(p.side, f) is not None]
+    for j in range(p.n_mentors):
+        for k in range(p.n_mentors):
+            same = np.array_equal(d[:, j], d[:, k]) and all(x[j] == x[k] for x in attrs)
+            assert (b[j] == b[k]) == same
+
+
+@settings(max_examples=80, deadline=None)
+@given(alike_problems(), st.randoms(use_true_random=False))
+def test_the_form_keeps_score_and_constraints_and_is_one_per_exchange_class(p, rnd):
+    brute = feasible_assignments(p)
+    a, b = classes(p)
+    rows = np.flatnonzero(brute.feasible)
+    for r in rows[:: max(1, len(rows) // 25)]:
+        x = np.flatnonzero(brute.x[r])
+        c, info = canonical_alike(p, x)
+        assert info["checked"]
+        assert violations(p, c) == []  # every constraint, recomputed from the inputs
+        assert np.sort(p.score[c]).tolist() == np.sort(p.score[x]).tolist()
+        assert canonical_alike(p, c)[0].tolist() == c.tolist()
+        # any exchange of alike people, any regrouping among alike mentors: the same form
+        y = _exchange(p, x, a, b, rnd)
+        assert violations(p, y) == []  # (the exchange itself is neutral)
+        assert canonical_alike(p, y)[0].tolist() == c.tolist()
+
+
+def test_a_locked_or_multi_mentor_mentee_is_never_exchanged():
+    cand = Candidates.complete(3, 2)
+    locked = np.zeros(6, bool)
+    locked[cand.locate(np.array([1]), np.array([1]))] = True
+    p = AssignmentProblem(cand, np.full(6, 0.5), np.array([2.0, 2.0]), demand=np.array([1, 1, 2]),
+                          locked=locked)
+    a, b = classes(p)
+    assert len(set(a.tolist())) == 3 and b[0] != b[1]  # mentee 1 and mentor 1 locked, mentee 2 needs 2
+    chosen = cand.locate(np.array([1, 2, 2]), np.array([1, 0, 1]))
+    assert canonical_alike(p, chosen)[0].tolist() == np.sort(chosen).tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(alike_problems(max_n=6, max_m=3), st.randoms(use_true_random=False),
+       st.sampled_from(["mip", "cpsat"]))
+def test_the_solvers_answer_in_form_is_the_same_whatever_the_row_order(p, rnd, solver):
+    """The solver on the problem and on its rows shuffled (ranks = the original indices, as the
+    pipelines' seeded order gives): the same pairs, the brute-force optimum."""
+    brute = feasible_assignments(p)
+    assume(brute.any_feasible)
+    options = SolverOptions(time_limit=20)
+    sol = get_solver(solver)(p, options)
+    assert sol.status == "optimal"
+    most = brute.feasible & (brute.matched == brute.matched[brute.feasible].max())
+    best = brute.best_total_among(most) if p.coverage_first else brute.best_total
+    if not (solver == "mip" and p.side.balanced_load and np.any(p.load != 1)):  # the xfail below
+        assert sol.objective == pytest.approx(best, rel=1e-6, abs=1e-9)
+    c, info = canonical_alike(p, sol.chosen)
+    assert info["checked"]
+    oi = np.array(rnd.sample(range(p.n_mentees), p.n_mentees))
+    oj = np.array(rnd.sample(range(p.n_mentors), p.n_mentors))
+    q = _permuted(p, oi, oj)
+    solq = get_solver(solver)(q, options)
+    cq, _ = canonical_alike(q, solq.chosen, ranks=(oi, oj))
+    back = p.pairs.locate(oi[q.pairs.mentee[cq]], oj[q.pairs.mentor[cq]])
+    assert np.sort(back).tolist() == c.tolist()
+
+
+@pytest.mark.xfail(strict=True, reason="found by the tests above: the engine's balanced loads with "
+                   "fractional loads claim 'optimal' for 3 of 4 pairs (brute force and CP-SAT take 4)")
+def test_the_engine_with_balanced_and_fractional_loads_finds_the_optimum():
+    p = AssignmentProblem(Candidates(np.arange(4), np.zeros(4, np.int64), 4, 2), np.full(4, 0.673266),
+                          np.array([2.0, 0.0]), load=np.full(4, 0.5), side=SideConstraints(balanced_load=True))
+    best = feasible_assignments(p).best_total
+    assert get_solver("cpsat")(p, SolverOptions()).objective == pytest.approx(best)
+    sol = get_solver("mip")(p, SolverOptions())
+    assert sol.objective == pytest.approx(best) or sol.status != "optimal"
+
+
+# ---------------------------------------------------------------------------------------------
+# pair(): the same pairs whatever the row order and the pair source
+# ---------------------------------------------------------------------------------------------
+def _duplicated(seed: int, n: int = 60, m: int = 15):
+    from test_solvers_ties import _duplicated as dup
+
+    mentors, mentees = dup(seed, n, m)
+    mentors = mentors.copy()
+    mentors["min_capacity"] = (np.arange(m) % 3 == 0).astype(int)  # copies differ: fewer alike
+    return mentors, mentees
+
+
+def _programme(kind, mentors, mentees):
+    import mentormatch as mm
+
+    plain = mm.pair(mentors, mentees)
+    if kind == "budget":
+        mt = mentors.set_index("id")
+        used = plain.pairs.groupby("mentor_id").size()
+        cost = float((mt.loc[used.index, "stipend_fixed"] + mt.loc[used.index, "stipend_per_mentee"] * used).sum())
+        return {"constraints": {"budget": 0.8 * cost}}
+    share = len(plain.pairs) / len(mentees)
+    return {
+        "share_floor": {"fairness": {"share_floor": round(0.9 * share, 4), "floor_group": "region"}},
+        "score_floor": {"fairness": {"score_floor": 0.97, "floor_group": "region"}},
+        "balanced": {"constraints": {"balanced_load": True}},
+        "min_load": {"constraints": {"budget": 1e9}},
+        "incentives": {"constraints": {"incentives": True}},
+        "coverage_budget": {"constraints": {"coverage_first": True, "budget": 1e9}},
+        "maxmin_floor": {"fairness": {"objective": "maxmin", "share_floor": round(0.9 * share, 4),
+                                      "floor_group": "region"}},
+        "cpsat": {"solver": "cpsat", "constraints": {"balanced_load": True}},
+    }[kind]
+
+
+def _pairs(r):
+    return sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
+
+
+@pytest.mark.parametrize("kind", ["budget", "share_floor", "score_floor", "balanced", "min_load",
+                                  "incentives", "coverage_budget", "maxmin_floor", "cpsat"])
+def test_pair_gives_the_same_pairs_whatever_the_row_order_and_the_source(monkeypatch, kind):
+    mentors, mentees = _duplicated(2)
+    prog = _programme(kind, mentors, mentees)
+    prog["time_limit"] = 60
+    small = pl.prepare(mentors, mentees, prog)
+    results = {"complete": pl.pair(mentors, mentees, programme=prog),
+               "shuffled": pl.pair(mentors.sample(frac=1, random_state=3),
+                                   mentees.sample(frac=1, random_state=4), programme=prog)}
+    if kind != "cpsat":  # the scale path runs the engine (CP-SAT only on the complete set)
+        with monkeypatch.context() as mp:
+            mp.setattr(pl, "LARGE_PAIRS", 100)
+            mp.setattr(pl, "USE_BOUNDS", False)
+            results["blocks"] = pl.pair(mentors, mentees, programme=prog)
+        with monkeypatch.context() as mp:
+            mp.setattr(pl, "LARGE_PAIRS", 100)
+            mp.setattr(pl, "SCORE_CACHE_PAIRS", 200)
+            results["bounds"] = pl.pair(mentors, mentees, programme=prog)
+    base = results["complete"]
+    ties = base.certificate["ties"]
+    assert ties["checked"] and ties["alike_mentees"] > 0 and ties["alike_mentors"] > 0  # real ties
+    for name, r in results.items():
+        assert r.status == "optimal", name
+        assert r.certificate["ties"]["checked"], name  # the rule ran, on every source
+        assert r.objective == pytest.approx(base.objective, rel=1e-9), name
+        assert _pairs(r) == _pairs(base), name
+        mentee = np.asarray(small.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
+        mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
+        pos = small.problem.pairs.locate(mentee, mentor)
+        assert np.all(pos >= 0) and violations(small.problem, pos) == [], name
+
+
+@pytest.mark.parametrize("bounds", [True, False], ids=["bounds", "blocks"])
+def test_every_eligible_pair_of_a_scale_round_comes_sorted_with_its_locks(monkeypatch, bounds):
+    """The scale path's problem of every eligible pair (which the rule works on) is the complete
+    set's: the same pairs in (mentee, mentor) order, the same scores and locked pairs. Before, on
+    bounds the pairs came in the bounds' own row order, so lookups in them (locks) missed."""
+    from mentormatch.pipeline.large import _full_problem
+
+    mentors, mentees = _duplicated(0, 40, 12)
+    prog = {"constraints": {"locked": [(mentees["id"].iloc[k], mentors["id"].iloc[k]) for k in range(3)]}}
+    small = pl.prepare(mentors, mentees, prog)
+    with monkeypatch.context() as mp:
+        mp.setattr(pl, "LARGE_PAIRS", 100)
+        mp.setattr(pl, "USE_BOUNDS", bounds)
+        mp.setattr(pl, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+        many_tasks(mp)  # small blocks: several passes, in the bounds' own row order
+        prep = pl.prepare(mentors, mentees, prog)
+        full = _full_problem(prep.scorer, prep.data)
+    want = small.problem
+    assert np.array_equal(full.pairs.mentee, want.pairs.mentee)
+    assert np.array_equal(full.pairs.mentor, want.pairs.mentor)
+    assert np.array_equal(full.score, want.score)
+    assert np.array_equal(full.locked, want.locked) and full.locked.sum() == 3
