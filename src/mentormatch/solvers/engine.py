@@ -22,9 +22,15 @@ The model is :class:`~mentormatch.solvers.linear.LinearModel` (stated once there
 ``status`` is ``"optimal"`` only when that bound is within ``OPTIMAL_GAP`` of the incumbent;
 otherwise ``"feasible"`` with the finite bound and gap. A time limit returns the best assignment
 found (the empty assignment when it meets every constraint and nothing better was found).
-``InfeasibleError`` only with a proof: the relaxation over every pair is infeasible, or the MIP
-proves the candidates infeasible after the relaxation has priced every pair; the error names
-the constraint families whose removal alone restores feasibility.
+``InfeasibleError`` only with a proof: the relaxation over every pair is infeasible (a model
+with no pair column included: it is infeasible when a floor needs places), or the MIP proves
+infeasible a candidate set that holds every eligible pair; the error names the conflicts
+(:func:`~mentormatch.solvers.diagnose.diagnose`'s numbers, a floor that needs k places in a
+group whose eligible pairs offer fewer) or the constraint families whose removal alone restores
+feasibility. ``TimeLimitError`` when no assignment was found and nothing proven: with time
+left, the MIP first runs over every eligible pair of a source of at most
+``stage.ALL_PAIRS_AT_MOST`` pairs to settle it (a proof or an assignment); only a larger source
+can still end in ``TimeLimitError`` before its time limit.
 
 **A budget at scale.** When the side rows are a stipend budget (fixed and per-mentee stipends),
 with or without minimum loads, with unit loads, whole capacities, no locks, no bonus and no
