@@ -8,7 +8,8 @@ above 20,000,000 pairs runs). Against brute force (every assignment enumerated):
 * every constraint holds, recomputed from the problem (``mentormatch.testing.violations``), and
   the objective is the chosen pairs' scores;
 * "optimal" means the brute-force optimum; the bound is at least that optimum;
-* ``InfeasibleError`` exactly when brute force finds no assignment.
+* ``InfeasibleError`` exactly when brute force finds no assignment (no eligible pair at all
+  included, with the diagnosis's numbers), never ``TimeLimitError`` while time is left.
 """
 from __future__ import annotations
 
@@ -162,3 +163,30 @@ def test_a_share_floor_with_no_mentee_in_a_group_is_answered_above_the_lagrangia
         sol = solve_and_recheck(p, source_of(p, kind))
         assert sol.status == "optimal" and sol.objective == pytest.approx(1.4)  # 0.5 + 0.9
         assert sol.certificate["method"] == "pricing + HiGHS MIP"
+
+
+@pytest.mark.parametrize("kind", ["array", "blocks"])
+def test_no_time_limit_error_while_time_is_left(kind, monkeypatch):
+    """With the heuristics finding nothing and the first MIP giving up without a status the
+    engine knows (no solution, no proof), time is left: the stage runs the MIP over every
+    eligible pair and answers the brute-force optimum, where it raised TimeLimitError."""
+    from mentormatch.pairs import Candidates
+    from mentormatch.solvers import SideConstraints, relax, stage
+    from mentormatch.solvers.base import AssignmentProblem
+
+    p = AssignmentProblem(Candidates.complete(3, 2), np.array([0.5, 0.2, 0.4, 0.9, 0.1, 0.3]),
+                          np.array([2.0, 1.0]),
+                          side=SideConstraints(group=np.array([0, 0, 1]), group_names=["a", "b"],
+                                               share_floor=1.0))
+    monkeypatch.setattr(stage, "repair", lambda *a: None)
+    monkeypatch.setattr(stage, "neighbourhood", lambda *a: None)
+    real, calls = relax.Run.mip, []
+
+    def gives_up_once(self, *a):
+        calls.append(1)
+        return ("unknown", None, float("inf")) if len(calls) == 1 else real(self, *a)
+
+    monkeypatch.setattr(relax.Run, "mip", gives_up_once)
+    sol = solve_and_recheck(p, source_of(p, kind))
+    assert len(calls) == 2  # the candidates' MIP, then the one over every pair
+    assert sol.status == "optimal" and sol.objective == pytest.approx(feasible_assignments(p).best_total)
