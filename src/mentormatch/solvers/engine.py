@@ -22,9 +22,15 @@ The model is :class:`~mentormatch.solvers.linear.LinearModel` (stated once there
 ``status`` is ``"optimal"`` only when that bound is within ``OPTIMAL_GAP`` of the incumbent;
 otherwise ``"feasible"`` with the finite bound and gap. A time limit returns the best assignment
 found (the empty assignment when it meets every constraint and nothing better was found).
-``InfeasibleError`` only with a proof: the relaxation over every pair is infeasible, or the MIP
-proves the candidates infeasible after the relaxation has priced every pair; the error names
-the constraint families whose removal alone restores feasibility.
+``InfeasibleError`` only with a proof: the relaxation over every pair is infeasible (a model
+with no pair column included: it is infeasible when a floor needs places), or the MIP proves
+infeasible a candidate set that holds every eligible pair; the error names the conflicts
+(:func:`~mentormatch.solvers.diagnose.diagnose`'s numbers, a floor that needs k places in a
+group whose eligible pairs offer fewer) or the constraint families whose removal alone restores
+feasibility. ``TimeLimitError`` when no assignment was found and nothing proven: with time
+left, the MIP first runs over every eligible pair of a source of at most
+``stage.ALL_PAIRS_AT_MOST`` pairs to settle it (a proof or an assignment); only a larger source
+can still end in ``TimeLimitError`` before its time limit.
 
 **A budget at scale.** When the side rows are a stipend budget (fixed and per-mentee stipends),
 with or without minimum loads, with unit loads, whole capacities, no locks, no bonus and no
@@ -83,6 +89,8 @@ LAGRANGE_PAIRS = 20_000_000
 #: Smaller sources fall back on the Lagrangian when the column generation ends above this gap,
 #: with at least this share of the time limit beyond it.
 LAGRANGE_AFTER_GAP, LAGRANGE_GRACE = 1e-2, 0.1
+#: An infeasibility on a source of at most this many pairs is diagnosed over all of them.
+DIAGNOSE_PAIRS = 2_000_000
 
 
 def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None), side=None,
@@ -92,7 +100,51 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
 
     ``bonus``: None, or a function ``(mentee, mentor) -> extra objective`` per pair (priority
     and continuity in rounds); the reported objective stays the plain score, the certificate
-    holds the adjusted one."""
+    holds the adjusted one.
+
+    An :class:`~mentormatch.errors.InfeasibleError` from a source of at most
+    ``DIAGNOSE_PAIRS`` pairs carries the diagnosis's conflicts first, with their numbers (a
+    share floor that needs k places in a group whose eligible pairs offer fewer, ...), then the
+    engine's own proof."""
+    args = dict(demand=demand, load=load, locked=locked, side=side,
+                coverage_first=coverage_first, bonus=bonus, options=options)
+    try:
+        return _solve_source(source, capacity, **args)
+    except InfeasibleError as e:
+        raise _diagnosed(source, capacity, e, **args) from None
+
+
+def _diagnosed(source, capacity, cause: InfeasibleError, *, demand, load, locked, side,
+               coverage_first, bonus, options) -> InfeasibleError:
+    """``cause`` with :func:`~mentormatch.solvers.diagnose.diagnose`'s conflicts in front, on
+    a problem over every pair of ``source`` (left as it is above ``DIAGNOSE_PAIRS`` pairs, or
+    when the diagnosis finds nothing beyond mentees without a pair)."""
+    from ..pairs import Candidates
+    from .base import SideConstraints
+    from .diagnose import diagnose
+
+    n, m = source.n_mentees, source.n_mentors
+    size = len(source.i) if isinstance(source, ArraySource) else n * m
+    if size > DIAGNOSE_PAIRS or any(c.constraint == "time_limit" for c in cause.conflicts):
+        return cause
+    parts = list(source.blocks())
+    i, j, s = (np.concatenate([p[t] for p in parts]) if parts else np.zeros(0, dt)
+               for t, dt in enumerate((np.int64, np.int64, np.float64)))
+    order = np.lexsort((j, i))
+    i, j, s = i[order].astype(np.int64), j[order].astype(np.int64), s[order]
+    lock = np.zeros(len(i), bool)
+    if locked[0] is not None and len(locked[0]):
+        lock = np.isin(i * m + j, np.asarray(locked[0], np.int64) * m + np.asarray(locked[1], np.int64))
+    problem = AssignmentProblem(Candidates(i, j, n, m), s, capacity, demand=demand, load=load,
+                                locked=lock, coverage_first=coverage_first,
+                                side=side or SideConstraints())
+    found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
+    return InfeasibleError(found + cause.conflicts) if found else cause
+
+
+def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, None), side=None,
+                  coverage_first: bool = False, bonus=None, options: SolverOptions | None = None):
+    """:func:`solve_source` without the diagnosis of an infeasibility."""
     from ..pairs import Candidates
     from .base import SideConstraints
 
@@ -217,7 +269,7 @@ def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None) ->
     P = problem.pairs
     source = ArraySource(P.mentee, P.mentor, problem.score, P.n_mentees, P.n_mentors)
     lk = np.flatnonzero(problem.locked)
-    sub, sol = solve_source(source, problem.capacity, demand=problem.demand, load=problem.load,
+    sub, sol = _solve_source(source, problem.capacity, demand=problem.demand, load=problem.load,
                             locked=(P.mentee[lk], P.mentor[lk]), side=problem.side,
                             coverage_first=problem.coverage_first, options=options)
     # back to positions in the caller's pairs

@@ -20,6 +20,9 @@ from .relax import Candidates, Run
 MIP_MAX_COLUMNS = 30_000
 #: Outside pairs join the MIP only while they are at most this many times the candidates.
 JOIN_AT_MOST = 2.0
+#: When no assignment was found, no proof made and time is left, the MIP runs over every
+#: eligible pair of a source of at most this many pairs (else: a TimeLimitError).
+ALL_PAIRS_AT_MOST = MIP_MAX_COLUMNS
 
 
 def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max):
@@ -40,7 +43,7 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         raise InfeasibleError([Conflict(
             "constraints", "the linear relaxation over every eligible pair has no solution, so no "
             "assignment meets the constraints together", "relax the side constraints")])
-    prices, U, x, keep, top = relaxed
+    prices, U, x, keep, _ = relaxed
     branching, root_settled = None, run.settled
     best, best_value, mip_bound, status = None, -math.inf, math.inf, "not run"
     rounded = repair(run, cand, x > 1 - 1e-7)  # the relaxation rounded down, then repaired
@@ -82,10 +85,10 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         start = None if best is None else best.astype(float)
         st, chosen, b = run.mip(cand, start, max(0.05, run.left()))
         if st == "infeasible" and best is None:
-            if not len(outside[0]) and top == -math.inf:
-                raise InfeasibleError([Conflict(
-                    "constraints", "branch-and-bound proves that no assignment of the eligible "
-                    "pairs meets the constraints together", "relax the side constraints")])
+            # every eligible pair is a candidate once no outside pair is left and the pricing
+            # dropped none (its floor): the MIP's infeasibility is then a proof
+            if not len(outside[0]) and floor == -math.inf:
+                raise _proven_infeasible()
             # candidates alone cannot: every kept outside pair joins
             grow = cand.add(*(a.astype(np.int64) if t < 2 else a for t, a in enumerate(outside[:3])))
             if grow == 0:
@@ -118,9 +121,21 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         empty = np.zeros(len(cand), bool)
         if run.feasible(cand, empty):
             best, best_value = empty, 0.0
-        else:
-            raise TimeLimitError(run.options.time_limit, label,
-                                 "raise the time limit or relax the side constraints")
+        elif status != "time" and run.left() > 0.05 and _all_join(source, cand):
+            # no time limit passed and nothing proven: the MIP over every eligible pair settles
+            # it, a proof of infeasibility or an assignment
+            st, chosen, b = run.mip(cand, None, run.left())
+            if st == "infeasible":
+                raise _proven_infeasible()
+            if chosen is not None and run.feasible(cand, chosen):
+                best, best_value = chosen, run.value(cand, chosen)
+                mip_bound, status = b, st
+                bound_seen = min(bound_seen, b)  # every pair is a candidate: valid over all
+                outside = [a[:0] for a in outside]
+                floor = -math.inf
+    if best is None:
+        raise TimeLimitError(run.options.time_limit, label,
+                             "raise the time limit or relax the side constraints")
     max_out = outside_max()
     bound = max(bound_seen, best_value)
     done = proven(bound, best_value)
@@ -129,6 +144,23 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
                    "pricing_rounds": run.rounds, "max_reduced_cost_outside": max_out,
                    "bound": bound, "branching": branching}
     return cand, best, best_value, bound, done
+
+
+def _proven_infeasible() -> InfeasibleError:
+    return InfeasibleError([Conflict(
+        "constraints", "branch-and-bound proves that no assignment of the eligible pairs meets "
+        "the constraints together", "relax the side constraints")])
+
+
+def _all_join(source, cand: Candidates) -> bool:
+    """Every eligible pair of ``source`` joins ``cand``; False (nothing joins) when they are
+    more than ``ALL_PAIRS_AT_MOST``."""
+    n, m = source.n_mentees, source.n_mentors
+    if (len(source.i) if hasattr(source, "i") else n * m) > ALL_PAIRS_AT_MOST:
+        return False
+    for i, j, s in source.blocks():
+        cand.add(np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(s, np.float64))
+    return True
 
 
 def _lock_scores(source, li, lj) -> np.ndarray:
