@@ -25,7 +25,8 @@ MENTOR_FIELDS = ("min_load", "stipend_fixed", "stipend_per_mentee", "bonus", "re
 
 
 @st.composite
-def alike_problems(draw, max_n: int = 6, max_m: int = 3, with_side: bool = True):
+def alike_problems(draw, max_n: int = 6, max_m: int = 3, with_side: bool = True,
+                   demands: tuple = (1, 1, 2)):
     """People copied from 1-3 mentee and 1-2 mentor profiles: scores, eligibility, capacities,
     loads (whole or fractional) and side-constraint data per profile, ``coverage_first`` drawn
     (scores drawn from a seeded uniform: equal totals come from exchanges of copies, not from
@@ -44,13 +45,14 @@ def alike_problems(draw, max_n: int = 6, max_m: int = 3, with_side: bool = True)
     if draw(st.booleans()):  # fractional loads and capacities
         load = np.array(draw(st.lists(st.sampled_from([0.5, 1.0, 1.5]), min_size=k, max_size=k)))[pi]
         cap = cap + np.array(draw(st.lists(st.sampled_from([0.0, 0.5]), min_size=l, max_size=l)))[pj]
+    demand = np.array(draw(st.lists(st.sampled_from(demands), min_size=k, max_size=k)))[pi]
     side = draw(side_constraints(k, l)) if with_side else SideConstraints()
     for f in MENTOR_FIELDS:
         if getattr(side, f) is not None:
             setattr(side, f, np.asarray(getattr(side, f))[pj])
     if side.group is not None:
         side.group = side.group[pi]
-    return AssignmentProblem(cand, s[pi][:, pj][mask], cap, load=load, side=side,
+    return AssignmentProblem(cand, s[pi][:, pj][mask], cap, demand=demand, load=load, side=side,
                              coverage_first=draw(st.booleans()))
 
 
@@ -76,6 +78,8 @@ def _exchange(p, chosen, a, b, rnd):
     # the scores of its pairs (no reservation value with a bonus) and both have load 1
     paid = "reservation" in p.side.active() and p.side.bonus is not None
     k = [t for t in range(len(ci)) if p.load[ci[t]] == 1 and not (paid and p.side.bonus[cj[t]] > 0)]
+    stuck = {b[cj[t]] for t in range(len(ci)) if p.demand[ci[t]] != 1 or p.load[ci[t]] != 1}
+    k = [t for t in k if b[cj[t]] not in stuck]
     pairs = [(t, u) for t in k for u in k if b[cj[t]] == b[cj[u]] and cj[t] != cj[u]]
     if pairs:
         t, u = rnd.choice(pairs)
@@ -96,8 +100,8 @@ def _permuted(p, oi, oj):
             setattr(side, f, np.asarray(getattr(p.side, f))[oj])
     if p.side.group is not None:
         side.group = p.side.group[oi]
-    return AssignmentProblem(Candidates.from_mask(mask), d[mask], p.capacity[oj], load=p.load[oi],
-                             side=side, coverage_first=p.coverage_first)
+    return AssignmentProblem(Candidates.from_mask(mask), d[mask], p.capacity[oj], demand=p.demand[oi],
+                             load=p.load[oi], side=side, coverage_first=p.coverage_first)
 
 
 @settings(max_examples=80, deadline=None)
@@ -108,8 +112,9 @@ def test_classes_are_the_people_identical_in_everything_the_solver_sees(p, rnd):
     g = p.side.group if p.side.group is not None else np.zeros(p.n_mentees)
     for i in range(p.n_mentees):
         for k in range(p.n_mentees):
-            same = np.array_equal(d[i], d[k]) and g[i] == g[k] and p.load[i] == p.load[k]
-            assert (a[i] == a[k]) == same
+            same = (np.array_equal(d[i], d[k]) and g[i] == g[k] and p.load[i] == p.load[k]
+                    and p.demand[i] == 1 and p.demand[k] == 1)  # demand 2: a class of its own
+            assert (a[i] == a[k]) == (same or i == k)
     attrs = [p.capacity] + [np.asarray(getattr(p.side, f)) for f in MENTOR_FIELDS
                             if getattr(p.side, f) is not None]
     for j in range(p.n_mentors):
@@ -150,11 +155,12 @@ def test_a_locked_or_multi_mentor_mentee_is_never_exchanged():
 
 
 @settings(max_examples=40, deadline=None)
-@given(alike_problems(max_n=6, max_m=3), st.randoms(use_true_random=False),
+@given(alike_problems(max_n=6, max_m=3, demands=(1,)), st.randoms(use_true_random=False),
        st.sampled_from(["mip", "cpsat"]))
 def test_the_solvers_answer_in_form_is_the_same_whatever_the_row_order(p, rnd, solver):
     """The solver on the problem and on its rows shuffled (ranks = the original indices, as the
-    pipelines' seeded order gives): the same pairs, the brute-force optimum."""
+    pipelines' seeded order gives): the same pairs, the brute-force optimum. (Mentees of demand
+    2 are never exchanged, so their ties are not covered: demand 1 here.)"""
     brute = feasible_assignments(p)
     assume(brute.any_feasible)
     options = SolverOptions(time_limit=20)

@@ -4,8 +4,8 @@ states the whole rule; this module is its part for the side-constraint engine, C
 max-min with side constraints).
 
 **Interchangeable people.** Two mentees are *alike* when they have the same eligible mentors at
-exactly the same scores, the same demand 1, the same load and the same floor group, and neither
-is locked. Two mentors are alike when they have the same eligible mentees at exactly the same
+exactly the same scores, demand 1, the same load and the same floor group, and neither is
+locked. Two mentors are alike when they have the same eligible mentees at exactly the same
 scores, the same capacity, minimum load, stipends, bonus and reservation value, and neither is
 locked. If ``i ~ i'`` and ``j ~ j'`` then ``s[i, j] = s[i', j']``, so exchanging alike people
 maps an assignment to one of the same total score that meets every constraint the first met
@@ -84,8 +84,10 @@ def _sums(blocks, ri: np.ndarray, rj: np.ndarray):
     return (hi, ci), (hj, cj)
 
 
-def _labels(h: np.ndarray, count: np.ndarray, attrs: list, alone: np.ndarray) -> np.ndarray:
-    """Class labels 0..k-1: the same sum, count and ``attrs``; ``alone`` people on their own."""
+def _labels(h: np.ndarray, count: np.ndarray, attrs: list, alone: np.ndarray,
+            rank: np.ndarray) -> np.ndarray:
+    """Class labels 0..k-1: the same sum, count and ``attrs``; ``alone`` people on their own.
+    Numbered in the order of those keys, then (people alone) of their ranks: never of rows."""
     size = len(h)
     keys = [h, count, *[np.asarray(a) for a in attrs]]
     order = np.lexsort(keys[::-1])
@@ -94,7 +96,7 @@ def _labels(h: np.ndarray, count: np.ndarray, attrs: list, alone: np.ndarray) ->
         new[1:] = np.any([k[order][1:] != k[order][:-1] for k in keys], axis=0)
     label = np.empty(size, np.int64)
     label[order] = np.cumsum(new) - 1
-    label = np.where(alone, size + np.arange(size), label)
+    label = np.where(alone, size + rank, label)
     return np.unique(label, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
@@ -111,7 +113,9 @@ def _classes_of(blocks, people: AssignmentProblem, ri, rj) -> tuple[np.ndarray, 
     lock_j[P.mentor[locked]] = True
     (hi, ci), (hj, cj) = _sums(blocks, ri, rj)
     group = np.asarray(side.group) if side.group is not None else np.zeros(n, np.int64)
-    a = _labels(hi, ci, [np.asarray(people.load, float), group], lock_i | (np.asarray(people.demand) != 1))
+    # a mentee of demand 2 or more stays alone: which mentees share its mentors would make the
+    # canonical form a graph's (no cheap canonical form exists in general)
+    a = _labels(hi, ci, [np.asarray(people.load, float), group], lock_i | (np.asarray(people.demand) != 1), ri)
 
     def per_mentor(x):
         return np.zeros(m) if x is None else np.nan_to_num(np.asarray(x, float), nan=-1.0)
@@ -119,7 +123,7 @@ def _classes_of(blocks, people: AssignmentProblem, ri, rj) -> tuple[np.ndarray, 
     attrs = [np.asarray(people.capacity, float)] + [
         per_mentor(getattr(side, f)) for f in ("min_load", "stipend_fixed", "stipend_per_mentee",
                                                "bonus", "reservation")]
-    return a, _labels(hj, cj, attrs, lock_j)
+    return a, _labels(hj, cj, attrs, lock_j, rj)
 
 
 def classes(problem: AssignmentProblem, score: np.ndarray | None = None,
@@ -151,7 +155,7 @@ def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
     """The canonical pairs (mentees, mentors) of the assignment ``(ci, cj)`` (module docstring,
     steps 1 to 3)."""
     n, m = len(a), len(b)
-    size_a, size_b = np.bincount(a, minlength=n), np.bincount(b, minlength=m)
+    size_b = np.bincount(b, minlength=m)
     count = np.bincount(cj, minlength=m)
     # 1. mentors: each one's list of mentee classes, dealt within the class by rank
     sig = np.zeros(m, np.uint64)
@@ -181,17 +185,19 @@ def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
         e = np.flatnonzero(loose[cj])
         e = e[np.lexsort((ri[ci[e]], a[ci[e]], b[cj[e]]))]
         nj[e] = np.repeat(ranked, load[ranked])
-    # 3. mentees of a class of several (demand 1): the class's places to its lowest ranks
-    ni = ci.copy()
-    many = np.flatnonzero(size_a[a[ci]] > 1)
-    if len(many):
-        slots = many[np.lexsort((rj[nj[many]], a[ci[many]]))]
-        slot_class = a[ci[slots]]
-        first = np.searchsorted(slot_class, slot_class)
-        members = np.flatnonzero(size_a[a] > 1)
-        members = members[np.lexsort((ri[members], a[members]))]
-        start = np.searchsorted(a[members], slot_class)
-        ni[slots] = members[start + np.arange(len(slots)) - first]
+    # 3. mentees (demand 1 where a class has several): the class's places to its lowest ranks,
+    # in mentor rank order (a mentee's "set" is its one mentor, or none: those come last)
+    held = np.bincount(ci, minlength=n)
+    low = np.full(n, np.iinfo(np.int64).max)
+    np.minimum.at(low, ci, rj[nj])
+    sets = np.zeros(n, np.uint64)
+    with np.errstate(over="ignore"):
+        np.add.at(sets, ci, _mix(rj[nj].astype(np.uint64), np.ones(len(ci), np.uint64)))
+    member_rank = np.lexsort((ri, a))
+    member_set = np.lexsort((ri, sets, low, -held, a))
+    give = np.empty(n, np.int64)
+    give[member_set] = member_rank
+    ni = give[ci]
     return ni, nj
 
 
