@@ -52,7 +52,10 @@ cost is not monotone in its score, so no score bound prices the pairs outside th
 When they are the only side rows (:func:`mentormatch.solvers.scorefloors.handles`), their
 Lagrangian (:mod:`mentormatch.solvers.scorefloors`: the certified flow on scores scaled per
 group) answers first at every size; below ``LAGRANGE_PAIRS``, a column generation follows when
-it left a gap, and the better bound and assignment are kept. Balanced loads alone are answered
+it left a gap, and the better bound and assignment are kept. An objective bonus is folded into
+those flows (``score x factor + bonus``; the floors read the plain scores) when
+:func:`~mentormatch.solvers.scorefloors.fold_bonus` can fold it: always on the complete set and
+on the scale path's sources. Balanced loads alone are answered
 the same way, by one certified flow per common load (:mod:`mentormatch.solvers.balanced`).
 
 **coverage_first at scale.** With no side rows, unit loads and whole capacities, the most
@@ -190,12 +193,17 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         if out is not None:
             return out
     early = None  # score floors and balanced loads: flows first at every size (the LP is weak)
+    folded = None  # score floors take a bonus folded into their flows (scorefloors.fold_bonus)
+    if scorefloors.handles(shell.side, capacity, demand, load, coverage_first, bonus, (li, lj)):
+        folded = scorefloors.fold_bonus(source, bonus)
     first = ("score" if scorefloors.handles(shell.side, capacity, demand, load, coverage_first,
-                                            bonus, (li, lj)) else
+                                            bonus, (li, lj))
+             and (bonus is None or folded is not None) else
              "balanced" if balanced.handles(shell.side, capacity, demand, load, coverage_first,
                                             bonus, (li, lj)) else None)
     if first is not None:
-        early = by_lagrange(source, shell, options, deadline, started, limit, kind=first)
+        early = by_lagrange(source, shell, options, deadline, started, limit, kind=first,
+                            bonus=folded if first == "score" else None)
         if early is not None and (early[1].status == "optimal" or size > LAGRANGE_PAIRS
                                   or time.perf_counter() >= deadline):
             return early
