@@ -193,12 +193,11 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         if out is not None:
             return out
     early = None  # score floors and balanced loads: flows first at every size (the LP is weak)
-    folded = None  # score floors take a bonus folded into their flows (scorefloors.fold_bonus)
-    if scorefloors.handles(shell.side, capacity, demand, load, coverage_first, bonus, (li, lj)):
-        folded = scorefloors.fold_bonus(source, bonus)
-    first = ("score" if scorefloors.handles(shell.side, capacity, demand, load, coverage_first,
-                                            bonus, (li, lj))
-             and (bonus is None or folded is not None) else
+    score_floors = scorefloors.handles(shell.side, capacity, demand, load, coverage_first, bonus,
+                                       (li, lj))
+    # score floors take a bonus folded into their flows (scorefloors.fold_bonus)
+    folded = scorefloors.fold_bonus(source, bonus) if score_floors else None
+    first = ("score" if score_floors and (bonus is None or folded is not None) else
              "balanced" if balanced.handles(shell.side, capacity, demand, load, coverage_first,
                                             bonus, (li, lj)) else None)
     if first is not None:
