@@ -128,8 +128,10 @@ def test_tiny_against_brute_force(monkeypatch, seed, lagrangian_only):
 
 
 @pytest.mark.parametrize("lagrangian_only", [False, True], ids=["size_policy", "lagrangian"])
-def test_small_against_milp(monkeypatch, lagrangian_only):
-    _check(monkeypatch, *_case(3, 36, 12, 0.97), _milp_optimum, lagrangian_only, must_answer=True)
+@pytest.mark.parametrize("seed,floor", [(3, 0.97), (5, 0.97), (11, 0.98)])
+def test_small_against_milp(monkeypatch, seed, floor, lagrangian_only):
+    _check(monkeypatch, *_case(seed, 36, 12, floor), _milp_optimum, lagrangian_only,
+           must_answer=True)
 
 
 def test_a_bonus_function_on_blocks_is_not_folded():
