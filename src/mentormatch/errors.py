@@ -129,15 +129,38 @@ def _size(n_bytes: float) -> str:
 
 
 class TimeLimitError(MentormatchError):
-    """The time limit passed before any assignment meeting the constraints was found, and none
-    was proven impossible: a time-out, not a proof of infeasibility. ``seconds``: the limit;
-    ``stage``: what was running."""
+    """No assignment meeting the constraints was found and none was proven impossible within
+    the search's budget: not a proof of infeasibility. ``seconds``: the time limit; ``stage``:
+    what was running; ``advice``: what to try; ``reason``: what ended the search, when the
+    raiser knows it: ``"time"`` (the time limit passed), ``"search"`` (the search ended with
+    time left: on a source too large for the exact MIP over every eligible pair, the
+    candidates' search found nothing and proved nothing, so more time alone will not help), or
+    None (either; the message then names both).
 
-    def __init__(self, seconds: float | None, stage: str, advice: str):
-        self.seconds, self.stage, self.advice = seconds, stage, advice
+    >>> print(TimeLimitError(5, "score", "relax the side constraints", reason="time"))
+    the time limit of 5 s passed before any assignment meeting the constraints was found (score); none was proven impossible: relax the side constraints
+    """
+
+    REASONS = (None, "time", "search")
+
+    def __init__(self, seconds: float | None, stage: str, advice: str, reason: str | None = None):
+        if reason not in self.REASONS:
+            raise ValueError(f"TimeLimitError reason {reason!r}: expected one of {self.REASONS}")
+        self.seconds, self.stage, self.advice, self.reason = seconds, stage, advice, reason
         limit = "the time limit" if seconds is None else f"the time limit of {seconds:g} s"
-        super().__init__(f"{limit} passed before any assignment meeting the constraints was "
-                         f"found ({stage}); none was proven impossible: {advice}")
+        if reason == "time":
+            text = (f"{limit} passed before any assignment meeting the constraints was found "
+                    f"({stage}); none was proven impossible: {advice}")
+        elif reason == "search":
+            text = (f"the search ({stage}) ended with time left, before {limit}, without an "
+                    "assignment meeting the constraints, and none was proven impossible: more "
+                    f"time alone will not help; {advice}")
+        else:
+            text = (f"no assignment meeting the constraints was found and none was proven "
+                    f"impossible within the search's budget ({stage}): either {limit} passed, "
+                    "or the search ended with time left on a round with too many eligible "
+                    f"pairs for the exact MIP over all of them: {advice}")
+        super().__init__(text)
 
     def __reduce__(self):
-        return (self.__class__, (self.seconds, self.stage, self.advice))
+        return (self.__class__, (self.seconds, self.stage, self.advice, self.reason))

@@ -3,7 +3,11 @@ Lagrangians of a stipend budget (:mod:`mentormatch.solvers.lagrange`), share flo
 (:mod:`mentormatch.solvers.floors`) and score floors (:mod:`mentormatch.solvers.scorefloors`),
 each the certified flow on shifted or scaled scores, and balanced loads by a flow per level
 (:mod:`mentormatch.solvers.balanced`), all with bounds over EVERY pair of the source; and how such an answer and the column generation's
-are combined (the better assignment, the least of two valid bounds)."""
+are combined (the better assignment, the least of two valid bounds). With an objective bonus
+(score floors only: :func:`mentormatch.solvers.scorefloors.fold_bonus`) the answer reports the
+plain scores and objective, ``bound`` None, and ``certificate["adjusted_objective"]`` and
+``["adjusted_bound"]`` for ``score + bonus``, as the column generation does; "the better" and
+"the least bound" then compare those."""
 from __future__ import annotations
 
 import time
@@ -22,24 +26,37 @@ def better_of(problem, sol, more, cert: dict):
     """The column generation's answer and a Lagrangian's: the better assignment, the least
     bound (both valid over every pair), optimal when they meet."""
     alt_problem, alt = more
-    both = min(b for b in (sol.bound, alt.bound) if b is not None)
-    if alt.objective > sol.objective:
+    adjusted = (sol.certificate or {}).get("objective") == "score + bonus"
+
+    def figures(s):  # (objective, bound) in the objective's units
+        c = s.certificate or {}
+        return (c["adjusted_objective"], c.get("adjusted_bound")) if adjusted else (s.objective, s.bound)
+
+    bounds = [b for b in (figures(sol)[1], figures(alt)[1]) if b is not None]
+    if figures(alt)[0] > figures(sol)[0]:
         problem, sol = alt_problem, alt
     if sol is alt:
         sol.certificate["column_generation"] = cert
     else:
         sol.certificate["lagrangian"] = alt.certificate
-    sol.bound = both
-    if proven(both, sol.objective):
+    if not bounds:
+        return problem, sol
+    both = min(bounds)
+    if adjusted:
+        sol.certificate["adjusted_bound"] = both
+    else:
+        sol.bound = both
+    if proven(both, figures(sol)[0]):
         sol.status, sol.message = "optimal", ""
     return problem, sol
 
 
 def by_lagrange(source, shell: AssignmentProblem, options, deadline, started, limit,
-                 kind: str = "budget"):
+                 kind: str = "budget", bonus=None):
     """The engine's answer from :func:`mentormatch.solvers.lagrange.solve_lagrange` (``kind``
     "budget"), :func:`mentormatch.solvers.floors.solve_floors` ("share" floors) or
-    :func:`mentormatch.solvers.scorefloors.solve_score_floors` ("score" floors), or None."""
+    :func:`mentormatch.solvers.scorefloors.solve_score_floors` ("score" floors, with ``bonus``
+    a :class:`~mentormatch.solvers.base.PairBonus` in the objective or None), or None."""
     from ..pairs import Candidates as PairSet
 
     model = LinearModel(shell)
@@ -56,8 +73,9 @@ def by_lagrange(source, shell: AssignmentProblem, options, deadline, started, li
         res = balanced.solve_balanced(source, shell.capacity, shell.demand, shell.side, options,
                                       deadline)
     elif kind == "score":
+        more = {} if bonus is None else {"bonus": bonus}
         res = scorefloors.solve_score_floors(source, shell.capacity, shell.demand, shell.side,
-                                             options, deadline)
+                                             options, deadline, **more)
     else:
         res = lagrange.solve_lagrange(source, shell.capacity, shell.demand, shell.side, options,
                                       deadline, factory)
@@ -71,6 +89,10 @@ def by_lagrange(source, shell: AssignmentProblem, options, deadline, started, li
     message = "" if optimal else (
         f"stopped at the time limit ({limit:g} s) with a gap" if time.perf_counter() >= deadline
         else "the Lagrangian bound and the repaired flow ended with a gap")
+    if bonus is not None:  # the plain objective reported, score + bonus certified (docstring)
+        cert.update(objective="score + bonus", adjusted_objective=res.value,
+                    adjusted_bound=res.bound)
     sol = finish(problem, np.flatnonzero(res.chosen), "optimal" if optimal else "feasible",
-                 started, "mip", bound=res.bound, certificate=cert, message=message)
+                 started, "mip", bound=None if bonus is not None else res.bound,
+                 certificate=cert, message=message)
     return problem, sol

@@ -52,7 +52,10 @@ cost is not monotone in its score, so no score bound prices the pairs outside th
 When they are the only side rows (:func:`mentormatch.solvers.scorefloors.handles`), their
 Lagrangian (:mod:`mentormatch.solvers.scorefloors`: the certified flow on scores scaled per
 group) answers first at every size; below ``LAGRANGE_PAIRS``, a column generation follows when
-it left a gap, and the better bound and assignment are kept. Balanced loads alone are answered
+it left a gap, and the better bound and assignment are kept. An objective bonus is folded into
+those flows (``score x factor + bonus``; the floors read the plain scores) when
+:func:`~mentormatch.solvers.scorefloors.fold_bonus` can fold it: always on the complete set and
+on the scale path's sources. Balanced loads alone are answered
 the same way, by one certified flow per common load (:mod:`mentormatch.solvers.balanced`).
 
 **coverage_first at scale.** With no side rows, unit loads and whole capacities, the most
@@ -67,7 +70,7 @@ import time
 
 import numpy as np
 
-from ..errors import Conflict, InfeasibleError
+from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import balanced, floors, lagrange, register, scorefloors
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
 from .dualised import better_of, by_lagrange
@@ -89,6 +92,11 @@ LAGRANGE_PAIRS = 20_000_000
 #: Smaller sources fall back on the Lagrangian when the column generation ends above this gap,
 #: with at least this share of the time limit beyond it.
 LAGRANGE_AFTER_GAP, LAGRANGE_GRACE = 1e-2, 0.1
+#: A stage that gave up with less than this many seconds left ran out of time.
+TIME_SLACK = 0.1
+#: What to try when the search ended with time left (TimeLimitError, reason "search").
+SEARCH_ADVICE = ("relax the side constraints (floors, budget, minimum loads) or split the round "
+                 "into smaller ones")
 #: An infeasibility on a source of at most this many pairs is diagnosed over all of them.
 DIAGNOSE_PAIRS = 2_000_000
 
@@ -185,22 +193,26 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         if out is not None:
             return out
     early = None  # score floors and balanced loads: flows first at every size (the LP is weak)
-    first = ("score" if scorefloors.handles(shell.side, capacity, demand, load, coverage_first,
-                                            bonus, (li, lj)) else
+    score_floors = scorefloors.handles(shell.side, capacity, demand, load, coverage_first, bonus,
+                                       (li, lj))
+    # score floors take a bonus folded into their flows (scorefloors.fold_bonus)
+    folded = scorefloors.fold_bonus(source, bonus) if score_floors else None
+    first = ("score" if score_floors and (bonus is None or folded is not None) else
              "balanced" if balanced.handles(shell.side, capacity, demand, load, coverage_first,
                                             bonus, (li, lj)) else None)
     if first is not None:
-        early = by_lagrange(source, shell, options, deadline, started, limit, kind=first)
+        early = by_lagrange(source, shell, options, deadline, started, limit, kind=first,
+                            bonus=folded if first == "score" else None)
         if early is not None and (early[1].status == "optimal" or size > LAGRANGE_PAIRS
                                   or time.perf_counter() >= deadline):
             return early
     if coverage_first:
-        _, _, covered, _, proven_cover = solve_stage(
+        _, _, covered, _, proven_cover = _stage(deadline, limit, size,
             source, LinearModel(shell, stage="coverage"), options, deadline, cert, "coverage",
             (li, lj), None, dmax)
         at_least = int(round(covered))
         cert["matched"] = at_least
-    cand, on, value, bound, done = solve_stage(
+    cand, on, value, bound, done = _stage(deadline, limit, size,
         source, LinearModel(shell, coverage_at_least=at_least), options, deadline, cert, "score",
         (li, lj), bonus, dmax)
     problem = AssignmentProblem(Candidates(cand.i, cand.j, n, m), cand.s, capacity, demand=demand,
@@ -226,6 +238,23 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     if early is not None and not optimal:
         problem, sol = better_of(problem, sol, early, cert)
     return problem, sol
+
+
+def _stage(deadline: float, limit: float, size: int, *args):
+    """:func:`~mentormatch.solvers.stage.solve_stage`, its ``TimeLimitError`` saying what
+    ended the search: the time limit, or (time left) a search that found nothing and proved
+    nothing, on a source of ``size`` pairs (above ``stage.ALL_PAIRS_AT_MOST``, the MIP over
+    every eligible pair that would settle it is not run)."""
+    from .stage import ALL_PAIRS_AT_MOST
+
+    try:
+        return solve_stage(*args)
+    except TimeLimitError as e:
+        if time.perf_counter() >= deadline - TIME_SLACK:
+            raise TimeLimitError(limit, e.stage, e.advice, reason="time") from None
+        why = (f"the round has {size:,} eligible pairs, more than the {ALL_PAIRS_AT_MOST:,} "
+               "the exact MIP over every pair is run on; " if size > ALL_PAIRS_AT_MOST else "")
+        raise TimeLimitError(limit, e.stage, why + SEARCH_ADVICE, reason="search") from None
 
 
 def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:

@@ -27,14 +27,24 @@ last value where the group fell short and the last one where every floor held; t
 assignment that meets them (its plain scores recomputed, the floors checked) and the least bound
 are kept.
 
+**An objective bonus** (priority, continuity: :mod:`mentormatch.pipeline.bonus`) counts in the
+objective only; the floors read the plain scores. The objective is then ``score(x) + b(x)`` and
+the same dualisation gives ``score(x) + b(x) <= sum_ij (f_i s_ij + b_ij) x_ij``: the inner
+problem is the certified flow on ``max(f_i, eps) s_ij + b_ij`` (the bonus folded in after the
+scale, :class:`~mentormatch.solvers.base.PairBonus`), whose bound holds over every pair for the
+objective with the bonus; the floors of each flow are checked on the plain scores
+(``(flow score - b) / f``), and the best assignment is the one with the largest
+``score + bonus``. :func:`fold_bonus` turns the engine's bonus into such a ``PairBonus``.
+
 Handled: score floors alone (:func:`handles`): one mentor per mentee, unit loads, whole
-capacities, no locks, no ``coverage_first`` and no objective bonus; other models stay on the
-engine's column generation. Scores must be at least 0: ``pair()``'s are (non-negative weights on
+capacities, no locks, no ``coverage_first``; an objective bonus when :func:`fold_bonus` can fold
+it; other models stay on the engine's column generation. Scores must be at least 0: ``pair()``'s are (non-negative weights on
 features in [0, 1]); a complete set is checked up front, and a negative score among the flows'
 candidates voids the answer (the engine then keeps its column generation).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import time
@@ -47,7 +57,7 @@ from .lagrange import LagrangeResult, _Inner, plain_inner
 
 log = logging.getLogger(__name__)
 
-__all__ = ["handles", "solve_score_floors"]
+__all__ = ["fold_bonus", "handles", "solve_score_floors"]
 
 #: At most this many inner flows.
 MAX_FLOWS = 16
@@ -60,12 +70,41 @@ FIRST_STEP = 0.02
 def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool, bonus,
             locked) -> bool:
     """True when the only side rows are score floors and the inner problem is a plain flow with
-    one mentor per mentee."""
+    one mentor per mentee, up to the objective bonus (``bonus``: whether it folds is
+    :func:`fold_bonus`'s answer, which needs the source)."""
     if set(side.active()) != {"score_floor"} or side.group is None:
         return False
     if not np.any(np.asarray(side.group) >= 0):
         return False
-    return plain_inner(capacity, load, coverage_first, bonus, locked, demand, one_each=True)
+    return plain_inner(capacity, load, coverage_first, None, locked, demand, one_each=True)
+
+
+def fold_bonus(source, bonus) -> PairBonus | None:
+    """The engine's objective bonus (a function ``(mentee, mentor) -> extra``) as a
+    :class:`~mentormatch.solvers.base.PairBonus` the inner flows fold into ``source``: the
+    ``PairBonus`` itself when ``bonus`` is its ``on_pairs`` (the scale path passes that), else,
+    on a source that holds its pairs (the complete set), every pair's value listed; None when
+    neither (no bonus, or a function on blocks or bounds: the Lagrangian then stays out).
+
+    >>> import numpy as np
+    >>> from mentormatch.solvers.sources import ArraySource
+    >>> src = ArraySource(np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([.5, .2, .9]), 2, 2)
+    >>> fold_bonus(src, lambda i, j: 0.1 * i).apply(src.s, src.i, src.j).round(3).tolist()
+    [0.5, 0.2, 1.0]
+    """
+    from .sources import ArraySource
+
+    if bonus is None:
+        return None
+    owner = getattr(bonus, "__self__", None)
+    if (isinstance(owner, PairBonus) and getattr(bonus, "__func__", None) is PairBonus.on_pairs
+            and owner.scale_mentee is None):
+        return owner
+    if isinstance(source, ArraySource):
+        i, j = np.asarray(source.i, np.int64), np.asarray(source.j, np.int64)
+        return PairBonus(mentee=i, mentor=j, value=np.asarray(bonus(i, j), float),
+                         n_mentors=source.n_mentors)
+    return None
 
 
 def floor_slack(mentee: np.ndarray, score: np.ndarray, pos: np.ndarray, size: np.ndarray,
@@ -78,9 +117,11 @@ def floor_slack(mentee: np.ndarray, score: np.ndarray, pos: np.ndarray, size: np
 
 
 def solve_score_floors(source, capacity, demand, side: SideConstraints, options: SolverOptions,
-                       deadline: float) -> LagrangeResult | None:
+                       deadline: float, bonus: PairBonus | None = None) -> LagrangeResult | None:
     """Best bound and best assignment meeting the score floors (see the module docstring); None
-    when no flow was certified or none met the floors in the time."""
+    when no flow was certified or none met the floors in the time. With ``bonus`` (an objective
+    bonus, :func:`fold_bonus`), ``value`` and ``bound`` are of ``score + bonus`` and ``s`` the
+    plain scores."""
     say = log.info if options.progress else log.debug
     n = source.n_mentees
     alpha = float(side.score_floor)
@@ -93,7 +134,8 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     tol = 1e-9 * n * max(1.0, float(size.max(initial=1.0)))
     seconds: list[float] = []
     seen = {"negative": False}  # a negative score among a flow's candidates
-    best_U, best = math.inf, None  # best: (value, i, j, s, chosen)
+    best_U, best = math.inf, None  # best: (value, i, j, s, chosen); value: score + bonus
+    m = source.n_mentors
 
     def time_for_another() -> bool:
         last = seconds[-1] if seconds else 0.0
@@ -106,16 +148,22 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         t = time.perf_counter()
         common = 1.0 - alpha * float(lam @ size) / n
         factor = np.maximum(common + np.where(pos >= 0, lam[np.maximum(pos, 0)], 0.0), EPS)
-        problem, sol = inner.solve(PairBonus(scale_mentee=factor, n_mentors=source.n_mentors), cap)
+        scaled = (PairBonus(scale_mentee=factor, n_mentors=m) if bonus is None else
+                  dataclasses.replace(bonus, scale_mentee=factor, n_mentors=m))
+        problem, sol = inner.solve(scaled, cap)
         P = problem.pairs
-        plain = problem.score / factor[P.mentee]
-        seen["negative"] |= bool(np.any(plain < 0))
+        extra = 0.0 if bonus is None else bonus.on_pairs(P.mentee, P.mentor)
+        plain = (problem.score - extra) / factor[P.mentee]
+        # (a score of 0 comes back as 0 exactly; the bonus's rounding is far below 1e-9)
+        seen["negative"] |= bool(np.any(plain < (0 if bonus is None else -1e-9)))
         mt = P.mentee[sol.chosen]
         slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
         if sol.status == "optimal" and sol.bound is not None:
             best_U = min(best_U, float(sol.bound))
         meets = bool(np.all(slack >= -tol)) and bool(np.all(np.bincount(mt, minlength=n) <= dem))
         value = float(plain[sol.chosen].sum())
+        if bonus is not None:
+            value += float(np.sum(extra[sol.chosen]))
         if meets and (best is None or value > best[0] + 1e-12):
             on = np.zeros(len(P), bool)
             on[sol.chosen] = True
@@ -131,6 +179,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         return None
     value, i, j, s, on = best
     cert = {"method": "lagrangian score floors + certified flow", "flows": len(seconds),
+            **({} if bonus is None else {"objective": "score + bonus"}),
             "lagrangian_bound": best_U,
             "multipliers": {str(g): float(x) for g, x in zip(groups, lam)},
             "flow_seconds": [round(x, 3) for x in seconds]}
