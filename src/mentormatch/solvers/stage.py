@@ -141,7 +141,7 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     done = proven(bound, best_value)
     cert[label] = {"lagrangian_bound": U, "mip_status": status, "mip_bound": mip_bound,
                    "candidates": int(len(cand)), "pairs_priced": int(run.pairs_priced),
-                   "pricing_rounds": run.rounds, "max_reduced_cost_outside": max_out,
+                   "stale_mip_starts": run.stale_starts, "pricing_rounds": run.rounds, "max_reduced_cost_outside": max_out,
                    "bound": bound, "branching": branching}
     return cand, best, best_value, bound, done
 
