@@ -1,6 +1,7 @@
 """One stage of the engine (:mod:`mentormatch.solvers.engine` states the loop): column
-generation on the candidates, the heuristics, the branching, HiGHS's MIP on the candidates and
-the certificate over every pair. ``coverage_first`` runs two stages (the count, then the score);
+generation on the candidates, the heuristics, the branching, HiGHS's MIP on the candidates (then
+on every eligible pair of a small source when a gap is left) and the certificate over every
+pair. ``coverage_first`` runs two stages (the count, then the score);
 every other problem one."""
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ MIP_MAX_COLUMNS = 30_000
 #: Outside pairs join the MIP only while they are at most this many times the candidates.
 JOIN_AT_MOST = 2.0
 #: When no assignment was found, no proof made and time is left, the MIP runs over every
-#: eligible pair of a source of at most this many pairs (else: a TimeLimitError).
+#: eligible pair of a source of at most this many pairs (else: a TimeLimitError); so it does,
+#: from the incumbent, when the rounds end with a gap above the optimality gap.
 ALL_PAIRS_AT_MOST = MIP_MAX_COLUMNS
 
 
