@@ -309,9 +309,6 @@ def test_a_priority_bonus_does_not_count_toward_a_score_floor(kind):
 
 
 
-@pytest.mark.xfail(strict=True, reason="fractional loads: the engine ends its pricing rounds with a "
-                   "gap of 23 % on 5 mentees x 3 mentors ('feasible', 4.325 against the optimum "
-                   "5.625 that brute force and CP-SAT find, bound 5.625), on every source")
 @pytest.mark.parametrize("kind", SOURCES)
 def test_fractional_loads_on_a_tiny_instance_are_solved_to_optimality(kind):
     """Five mentees in London (loads 0.5, 1, 1.5, 1.5, 1.5), three mentors (capacities 3, 2, 1;

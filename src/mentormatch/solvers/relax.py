@@ -24,6 +24,9 @@ RELAX_SHARE = 0.5
 RELAX_GAP = 1e-5
 #: The MIP's own relative gap (a tenth of the engine's optimality gap).
 MIP_GAP = 1e-7
+#: HiGHS's reported objective and its columns' value differ by more than this share: the
+#: columns are stale (see :meth:`Run.mip`).
+MIP_VALUE_TOL = 1e-7
 
 
 def status_of(h, rhs: np.ndarray) -> str:
@@ -193,6 +196,7 @@ class Run:
         self.lock_keys, self.bonus = lock_keys, bonus
         self.rounds = 0
         self.pairs_priced = 0
+        self.stale_starts = 0  # MIP runs whose columns were the start's, not the optimum's
         self.lp: WarmLP | None = None  # kept: a branch re-solves from the last basis
         self.settled = False  # the last relax() ended with its pricing done
         self.floor = -math.inf  # and every outside pair it did not keep is at most this
@@ -304,11 +308,29 @@ class Run:
             cand.add(*[np.concatenate([v[t] for v in viol]) for t in range(3)])
 
     def mip(self, cand: Candidates, start: np.ndarray | None, time_cap: float | None = None):
+        """HiGHS's MIP on the candidates from ``start`` (0/1 per candidate, or None): (status,
+        chosen mask or None, bound). HiGHS 1.16 may report the optimum's objective while
+        handing back the start's columns (its presolve maps the start into the reduced space,
+        finds a better point there, and returns the original start: 5 x 3 with fractional
+        loads, 4.325 returned for 5.625 reported); when the columns' value is not the
+        reported one, the MIP runs again without the start, whose columns are then its own."""
         # free aggregate rows are implied by the assignment rows: left out of the MIP
         free = self.model.aggregated and self.model.branch.free
         A, obj, lo, hi, integer, rhs = self.model.matrix(
             cand.i, cand.j, cand.s, cand.locked, extra=self.extra(cand.i, cand.j),
             with_aggregate=not free)
+        out = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, start, time_cap)
+        if out[1] is not None and start is not None and self.left() > 0.05:
+            x, reported = out[3], out[4]
+            if abs(float(obj @ x) - reported) > MIP_VALUE_TOL * max(1.0, abs(reported)):
+                self.stale_starts += 1
+                again = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, None, time_cap)
+                if again[1] is not None:
+                    out = again
+        return out[:3]
+
+    def _highs_mip(self, cand, A, obj, lo, hi, integer, rhs, start, time_cap):
+        """One HiGHS MIP run: (status, chosen or None, bound, column values, reported value)."""
         # HiGHS may overrun its limit by a tenth on large models: keep a margin
         h = highs_instance(self.options, max(0.9 * min(self.left(), time_cap or math.inf), 0.05),
                            MIP_GAP)
@@ -326,12 +348,13 @@ class Run:
         h.run()
         st = status_of(h, rhs)
         info = h.getInfo()
-        chosen = None
+        chosen, x, reported = None, None, math.nan
         if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-            x = np.asarray(h.getSolution().col_value, float)[:len(cand)]
-            chosen = x > 0.5
+            x = np.asarray(h.getSolution().col_value, float)
+            chosen = x[:len(cand)] > 0.5
+            reported = -float(info.objective_function_value)
         bound = -float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else math.inf
-        return st, chosen, bound
+        return st, chosen, bound, x, reported
 
     def _extra_values(self, cand: Candidates, x: np.ndarray) -> np.ndarray:
         """Values of the y, z and L columns that go with an assignment ``x`` (0/1 per pair)."""

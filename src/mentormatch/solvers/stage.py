@@ -1,6 +1,7 @@
 """One stage of the engine (:mod:`mentormatch.solvers.engine` states the loop): column
-generation on the candidates, the heuristics, the branching, HiGHS's MIP on the candidates and
-the certificate over every pair. ``coverage_first`` runs two stages (the count, then the score);
+generation on the candidates, the heuristics, the branching, HiGHS's MIP on the candidates (then
+on every eligible pair of a small source when a gap is left) and the certificate over every
+pair. ``coverage_first`` runs two stages (the count, then the score);
 every other problem one."""
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ MIP_MAX_COLUMNS = 30_000
 #: Outside pairs join the MIP only while they are at most this many times the candidates.
 JOIN_AT_MOST = 2.0
 #: When no assignment was found, no proof made and time is left, the MIP runs over every
-#: eligible pair of a source of at most this many pairs (else: a TimeLimitError).
+#: eligible pair of a source of at most this many pairs (else: a TimeLimitError); so it does,
+#: from the incumbent, when the rounds end with a gap above the optimality gap.
 ALL_PAIRS_AT_MOST = MIP_MAX_COLUMNS
 
 
@@ -117,6 +119,23 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         outside = [a[~join] for a in outside]
         if len(cand) == old:
             break
+    all_pairs = False
+    if (best is not None and not proven(max(bound_seen, best_value), best_value)
+            and status != "time" and run.left() > 0.5):
+        # the rounds ended with a gap on a small source: the MIP over every eligible pair,
+        # from the incumbent, proves the optimum or leaves its own gap, valid over all pairs
+        keep_best = cand.key[best]
+        if _all_join(source, cand):
+            all_pairs = True
+            best = np.isin(cand.key, keep_best)
+            st, chosen, b = run.mip(cand, best.astype(float), run.left())
+            if (chosen is not None and run.feasible(cand, chosen)
+                    and run.value(cand, chosen) > best_value - 1e-12):
+                best, best_value = chosen, run.value(cand, chosen)
+            mip_bound, status = b, st
+            bound_seen = min(bound_seen, b)
+            outside = [a[:0] for a in outside]
+            floor = -math.inf
     if best is None:
         empty = np.zeros(len(cand), bool)
         if run.feasible(cand, empty):
@@ -141,7 +160,8 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     done = proven(bound, best_value)
     cert[label] = {"lagrangian_bound": U, "mip_status": status, "mip_bound": mip_bound,
                    "candidates": int(len(cand)), "pairs_priced": int(run.pairs_priced),
-                   "pricing_rounds": run.rounds, "max_reduced_cost_outside": max_out,
+                   "stale_mip_starts": run.stale_starts, "pricing_rounds": run.rounds,
+                   "max_reduced_cost_outside": max_out, "all_pairs_mip": all_pairs,
                    "bound": bound, "branching": branching}
     return cand, best, best_value, bound, done
 
