@@ -281,3 +281,17 @@ def test_mixed_constraints_feasible_and_infeasible_cases():
                                  group=np.array([0, 0, 0, 1, 1, 1]), share_floor=0.6)
         outcomes.append(check(p) is not None)
     assert any(outcomes) and not all(outcomes)
+
+
+def test_the_search_log_goes_to_stderr_never_stdout(capfd):
+    """With ``progress`` (the scale path sets it, for its progress bars) CP-SAT's search log goes
+    to stderr beside the bars: stdout stays the caller's."""
+    from ortools.sat.python import cp_model as cpm
+
+    from mentormatch.solvers.cpsat import make_solver
+
+    model = cpm.CpModel()
+    model.Maximize(model.NewBoolVar("x"))
+    assert make_solver(SolverOptions(progress=True), 5.0).Solve(model) == cpm.OPTIMAL
+    out, err = capfd.readouterr()
+    assert out == "" and "CP-SAT" in err

@@ -22,6 +22,7 @@ bounds, no hint) stopped at 30 s with a gap of 0.17 %.
 """
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -102,7 +103,14 @@ def make_solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
     solver.parameters.random_seed = int(options.seed)
     solver.parameters.max_time_in_seconds = max(0.01, float(time_left))
     solver.parameters.log_search_progress = bool(options.progress)
+    if options.progress:  # the search log beside the progress bars, on stderr: stdout stays the caller's
+        solver.parameters.log_to_stdout = False
+        solver.log_callback = _to_stderr
     return solver
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def _blame(problem: AssignmentProblem, options: SolverOptions) -> list[Conflict]:
