@@ -241,3 +241,15 @@ def table_violations(mentors, mentees, programme: dict, r, complete) -> list[str
             if "share_floor" in fair and matched[members].sum() < np.ceil(fair["share_floor"] * members.sum() - 1e-9):
                 out.append("share_floor")
     return sorted(set(out))
+
+
+def locked_at_random(pairs, cap, demand: int, locks: int, rng) -> np.ndarray:
+    """A lock mask over ``pairs``: up to ``locks`` pairs drawn at random, each kept while its
+    mentor has room and its mentee (of demand ``demand``) still needs one."""
+    locked = np.zeros(len(pairs), bool)
+    room, need = np.array(cap, float), np.full(pairs.n_mentees, demand)
+    for k in rng.permutation(len(pairs))[:locks]:  # (a few locks: a loop over them, not the pairs)
+        i, j = pairs.mentee[k], pairs.mentor[k]
+        if room[j] >= 1 and need[i] >= 1:
+            locked[k], room[j], need[i] = True, room[j] - 1, need[i] - 1
+    return locked

@@ -54,6 +54,22 @@ def _optimum(p, bf) -> float:
     return float(bf.total[ok].max())
 
 
+def _solved(p, kind: str, forced: bool, bf):
+    """The engine's solution on source ``kind`` (the Lagrangians forced or not), rechecked;
+    None when it proves the problem infeasible, which brute force must agree with."""
+    with pytest.MonkeyPatch.context() as mp:
+        if forced:
+            mp.setattr(engine, "LAGRANGE_PAIRS", 0)
+        try:
+            sol = solve_and_recheck(p, source_of(p, kind))
+        except InfeasibleError as e:
+            assert not bf.any_feasible, ("InfeasibleError on a feasible instance", e)
+            event("infeasible")
+            return None
+    assert bf.any_feasible, "an assignment that brute force calls infeasible"
+    return sol
+
+
 @pytest.mark.parametrize("forced", [False, True], ids=["size_policy", "lagrangian"])
 @pytest.mark.parametrize("kind", ["array", "blocks"])
 @ENGINE
@@ -65,16 +81,9 @@ def test_the_engine_against_brute_force(kind, forced, p):
     if p.coverage_first:
         assume(np.all(p.demand == 1))  # matched mentees and pairs are then one count
     bf = feasible_assignments(p)
-    with pytest.MonkeyPatch.context() as mp:
-        if forced:
-            mp.setattr(engine, "LAGRANGE_PAIRS", 0)
-        try:
-            sol = solve_and_recheck(p, source_of(p, kind))
-        except InfeasibleError as e:
-            assert not bf.any_feasible, ("InfeasibleError on a feasible instance", e)
-            event("infeasible")
-            return
-    assert bf.any_feasible, "an assignment that brute force calls infeasible"
+    sol = _solved(p, kind, forced, bf)
+    if sol is None:
+        return
     best = _optimum(p, bf)
     event(f"{sol.certificate.get('method')}: {sol.status}")
     assert sol.status in ("optimal", "feasible")
@@ -110,15 +119,9 @@ def one_family(draw):
 @given(p=one_family())
 def test_the_engines_flow_paths_against_brute_force(kind, forced, p):
     bf = feasible_assignments(p)
-    with pytest.MonkeyPatch.context() as mp:
-        if forced:
-            mp.setattr(engine, "LAGRANGE_PAIRS", 0)
-        try:
-            sol = solve_and_recheck(p, source_of(p, kind))
-        except InfeasibleError as e:
-            assert not bf.any_feasible, ("InfeasibleError on a feasible instance", e)
-            return
-    assert bf.any_feasible, "an assignment that brute force calls infeasible"
+    sol = _solved(p, kind, forced, bf)
+    if sol is None:
+        return
     best = float(bf.total[bf.feasible].max())
     event(f"{sol.certificate.get('method')}: {sol.status}")
     assert sol.objective <= best + 1e-6 and sol.bound >= best - 1e-6

@@ -17,6 +17,7 @@ from mentormatch.solvers.leximin import solve_leximin
 from mentormatch.solvers.leximin_source import solve_leximin_source
 from mentormatch.solvers.leximin_steps import LexSteps
 from mentormatch.solvers.sources import BlockSource
+from _support import locked_at_random
 from strategies import feasible_assignments, violations
 
 LEXIMIN = {"fairness": {"objective": "leximin", "groups": ["gender"]}, "time_limit": 300}
@@ -43,12 +44,7 @@ def problem(seed: int, n: int, m: int, values=None, density: float = 0.6, demand
     score = (rng.choice(values, len(pairs)) if values is not None
              else np.round(rng.uniform(0.01, 1.0, len(pairs)), 6))
     cap = rng.integers(1, cap, m).astype(float)
-    locked = np.zeros(len(pairs), bool)
-    room, need = cap.copy(), np.full(n, demand)
-    for k in rng.permutation(len(pairs))[:locks]:
-        i, j = pairs.mentee[k], pairs.mentor[k]
-        if room[j] >= 1 and need[i] >= 1:
-            locked[k], room[j], need[i] = True, room[j] - 1, need[i] - 1
+    locked = locked_at_random(pairs, cap, demand, locks, rng)
     return AssignmentProblem(pairs, score, cap, demand=np.full(n, demand), locked=locked)
 
 

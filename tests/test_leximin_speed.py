@@ -16,6 +16,7 @@ from mentormatch.solvers import AssignmentProblem, SolverOptions
 from mentormatch.solvers import leximin
 from mentormatch.solvers.cpsat import score_scale
 from mentormatch.solvers.leximin import _cp_leximin, _flow_leximin, solve_leximin
+from _support import locked_at_random
 from strategies import assignment_problems, feasible_assignments, violations
 
 #: (window limit, path searches on): one level per min-cost flow, the widest windows, and
@@ -87,12 +88,7 @@ def medium(seed: int, n: int, m: int, decimals: int, demand: int = 1, locks: int
     pairs = Candidates.from_mask(rng.random((n, m)) < density)
     score = np.round(rng.random(len(pairs)), decimals)
     cap = rng.integers(1, max(2, 2 * n * demand // m), m).astype(float)
-    locked = np.zeros(len(pairs), bool)
-    room, need = cap.copy(), np.full(n, demand)
-    for k in rng.permutation(len(pairs))[:locks]:
-        i, j = pairs.mentee[k], pairs.mentor[k]
-        if room[j] >= 1 and need[i] >= 1:
-            locked[k], room[j], need[i] = True, room[j] - 1, need[i] - 1
+    locked = locked_at_random(pairs, cap, demand, locks, rng)
     return AssignmentProblem(pairs, score, cap, demand=np.full(n, demand), locked=locked)
 
 

@@ -20,6 +20,7 @@ from mentormatch.testing import (assignment_problems, feasible_assignments, side
                                  violations)
 
 from _support import many_tasks
+from test_solvers_ties import _on_every_source
 
 MENTOR_FIELDS = ("min_load", "stipend_fixed", "stipend_per_mentee", "bonus", "reservation")
 
@@ -277,18 +278,12 @@ def test_pair_gives_the_same_pairs_whatever_the_row_order_and_the_source(monkeyp
     prog = _programme(kind, mentors, mentees)
     prog["time_limit"] = 60
     small = pl.prepare(mentors, mentees, prog)
-    results = {"complete": pl.pair(mentors, mentees, programme=prog),
-               "shuffled": pl.pair(mentors.sample(frac=1, random_state=3),
-                                   mentees.sample(frac=1, random_state=4), programme=prog)}
     if kind != "cpsat":  # the scale path runs the engine (CP-SAT only on the complete set)
-        with monkeypatch.context() as mp:
-            mp.setattr(pl, "LARGE_PAIRS", 100)
-            mp.setattr(pl, "USE_BOUNDS", False)
-            results["blocks"] = pl.pair(mentors, mentees, programme=prog)
-        with monkeypatch.context() as mp:
-            mp.setattr(pl, "LARGE_PAIRS", 100)
-            mp.setattr(pl, "SCORE_CACHE_PAIRS", 200)
-            results["bounds"] = pl.pair(mentors, mentees, programme=prog)
+        results = _on_every_source(monkeypatch, mentors, mentees, prog)
+    else:
+        results = {"complete": pl.pair(mentors, mentees, programme=prog)}
+    results["shuffled"] = pl.pair(mentors.sample(frac=1, random_state=3),
+                                  mentees.sample(frac=1, random_state=4), programme=prog)
     base = results["complete"]
     ties = base.certificate["ties"]
     assert ties["checked"] and ties["alike_mentees"] > 0 and ties["alike_mentors"] > 0  # real ties

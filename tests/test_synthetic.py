@@ -206,9 +206,10 @@ def test_trait_jitter_moves_only_the_big_five_within_the_width_and_the_scale():
     assert not a[0][traits].duplicated().any() and not a[1][traits].duplicated().any()
 
 
-def _framework(levels):
-    """A framework with one role per level and five competencies, each role needing more."""
-    comps = ["c1", "c2", "c3", "c4", "c5"]
+def _framework(levels, n_competencies: int = 5):
+    """A framework with one role per level and ``n_competencies`` competencies (c1, c2, ...),
+    each role needing more."""
+    comps = [f"c{k + 1}" for k in range(n_competencies)]
     frame = pd.DataFrame([(f"r{lv}", f"Role {lv}", lv, c, min(5, 1 + lv), 1.0)
                           for lv in range(levels) for c in comps],
                          columns=["role", "title", "level", "competency", "required", "importance"])
@@ -286,23 +287,12 @@ def test_mastery_reflects_the_role_and_the_roles_before_it():
     assert mean.loc["sdr", "comp_coaching"] < 2
 
 
-def _framework_of(n_competencies, levels=3):
-    """One role per level, ``n_competencies`` competencies, each role needing more."""
-    comps = [f"c{k}" for k in range(n_competencies)]
-    frame = pd.DataFrame([(f"r{lv}", f"Role {lv}", lv, c, min(5, 1 + lv), 1.0)
-                          for lv in range(levels) for c in comps],
-                         columns=["role", "title", "level", "competency", "required", "importance"])
-    paths = pd.DataFrame([(f"r{lv}", f"r{lv + 1}", "up") for lv in range(levels - 1)],
-                         columns=["from_role", "to_role", "kind"])
-    return CareerFramework.from_csv(frame, paths)
-
-
 @pytest.mark.parametrize("n_competencies", [1, 2])
 @pytest.mark.parametrize("levels", [1, 3])
 def test_a_framework_of_fewer_than_three_competencies_works(n_competencies, levels):
     """Regression: mentors are strong in three competencies, and a framework of one or two
     stopped with numpy's broadcast error (shapes (n, 2) and (n, 3))."""
-    fw = _framework_of(n_competencies, levels)
+    fw = _framework(levels, n_competencies)
     mentors, mentees = organisation(30, 10, seed=4, framework=fw)
     validate_tables(mentors, mentees)
     for frame in (mentors, mentees):
@@ -321,7 +311,7 @@ def test_mentors_are_boosted_in_their_strong_competencies(n_competencies):
     every competency of a mentor is boosted by 1 or 2 (seen where the level was 1..4)."""
     from mentormatch.synthetic.people import draw_mastery
 
-    fw = _framework_of(n_competencies)
+    fw = _framework(3, n_competencies)
     role_idx = np.random.default_rng(0).integers(len(fw.roles), size=300)
     n_m = 120
     boosted = draw_mastery(np.random.default_rng(3), fw, role_idx, n_m)
