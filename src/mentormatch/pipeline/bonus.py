@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import InfeasibleError
 from ..solvers import AssignmentProblem, Solution, SolverOptions
-from .wrap import _solve
+from .wrap import _solve, labelled
 
 #: The solvers besides the engine that model side constraints (CP-SAT's model): they read the
 #: scores they are given in those constraints too. The others refuse side constraints.
@@ -83,32 +83,14 @@ def _engine_apart(problem: AssignmentProblem, bonus: np.ndarray, options: Solver
     """The engine on the held pairs with the bonus apart (as ``engine.solve_mip`` runs it
     without one), then the tie rule for alike people on ``score + bonus``, as ``_solve`` does
     for the engine's answers."""
-    from ..solvers import alike
-    from ..solvers.engine import solve_source
-    from ..solvers.sources import ArraySource
-
-    P = problem.pairs
-    source = ArraySource(P.mentee, P.mentor, problem.score, P.n_mentees, P.n_mentors)
-    lk = np.flatnonzero(problem.locked)
-
-    def per_pair(mentee, mentor):  # the bonus of any (mentee, mentor) among the held pairs
-        return bonus[P.locate(mentee, mentor)]
+    from ..solvers import alike, engine
 
     try:
-        sub, sol = solve_source(source, problem.capacity, demand=problem.demand, load=problem.load,
-                                locked=(P.mentee[lk], P.mentor[lk]), side=problem.side,
-                                coverage_first=problem.coverage_first, bonus=per_pair,
-                                options=options)
+        sol = engine._solve_problem(problem, options, bonus=bonus)
     except InfeasibleError as e:
-        if any(c.constraint == "time_limit" for c in e.conflicts):
-            raise
-        # a bonus changes no feasibility: the plain solve raises the diagnosed error (people's
-        # ids, the families to blame), as without a bonus
-        _solve(problem, "mip", options, labels)
-        raise
-    chosen = np.sort(P.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen]))
-    sol = dataclasses.replace(sol, chosen=chosen,
-                              objective=float(problem.score[chosen].sum()) if len(chosen) else 0.0)
+        # a bonus changes no feasibility: the error the plain solve raises (the diagnosis, the
+        # families to blame, then people's ids), without solving again
+        raise labelled(problem, labels, engine._infeasible(problem, options, e)) from None
     if alike.applies("mip", problem):
         sol = alike.apply(problem, sol, score=problem.score + bonus)
     return sol
@@ -119,11 +101,8 @@ def _report_plain(problem: AssignmentProblem, bonus: np.ndarray, sol: Solution) 
     docstring)."""
     chosen = sol.chosen
     cert = dict(sol.certificate or {})
-    adjusted = float((problem.score + bonus)[chosen].sum()) if len(chosen) else 0.0
     if cert.get("objective") != "score + bonus":  # a solver run on score + bonus: its bound is
         cert["adjusted_bound"] = sol.bound         # the adjusted one
-    cert.update(objective="score + bonus", adjusted_objective=adjusted,
-                bonus_total=float(bonus[chosen].sum()) if len(chosen) else 0.0)
-    cert.setdefault("adjusted_bound", None)
-    return dataclasses.replace(sol, objective=float(problem.score[chosen].sum()) if len(chosen) else 0.0,
-                               bound=None, certificate=cert)
+    cert.update(objective="score + bonus", adjusted_objective=float((problem.score + bonus)[chosen].sum()),
+                bonus_total=float(bonus[chosen].sum()))
+    return dataclasses.replace(sol, objective=float(problem.score[chosen].sum()), bound=None, certificate=cert)

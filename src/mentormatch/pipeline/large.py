@@ -271,12 +271,11 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
     scorer, data = prepared.scorer, dict(prepared.data)
     n, m = len(data["mentees"]), len(data["mentors"])
-    plain = (prepared.solver == "flow" and not data["coverage_first"]
-             and (data["load"] is None or np.all(data["load"] == 1)))
-    flows_maxmin = (prepared.solver == "maxmin" and not data["coverage_first"]
-                    and not data["side"].active() and (data["load"] is None or np.all(data["load"] == 1)))
-    flows_leximin = (prepared.solver == "leximin" and not data["side"].active()
-                     and (data["load"] is None or np.all(data["load"] == 1)))
+    unit = data["load"] is None or bool(np.all(data["load"] == 1))
+    free = unit and not data["side"].active()  # the certified flows' problems: no side rows
+    plain = prepared.solver == "flow" and not data["coverage_first"] and unit
+    flows_maxmin = prepared.solver == "maxmin" and not data["coverage_first"] and free
+    flows_leximin = prepared.solver == "leximin" and free
     fold = bonus is not None and (plain or flows_maxmin or flows_leximin)
     solve_on = scorer
     if fold:
@@ -340,6 +339,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
             solution = solve_with_bonus(full, bonus.on_pairs(full.pairs.mentee, full.pairs.mentor),
                                         prepared.solver, prepared.options, prepared)
+            bonus = None  # done: its certificate has the bonus keys
         else:
             solution = _solve(full, prepared.solver, prepared.options, prepared)
         problem = full

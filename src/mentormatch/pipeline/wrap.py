@@ -29,18 +29,23 @@ def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labe
     (:mod:`mentormatch.solvers.alike`; the problem's rows are in the seeded order)."""
     try:
         solution = get_solver(solver)(problem, options)
-    except InfeasibleError:
-        if labels is None:
-            raise
-        from ..solvers.diagnose import diagnose
-
-        conflicts = diagnose(problem, labels.mentee_ids.ids, labels.mentor_ids.ids)
-        if not conflicts:
-            raise
-        raise InfeasibleError(conflicts) from None
+    except InfeasibleError as e:
+        raise labelled(problem, labels, e) from None
     from ..solvers import alike  # the tie rule for MIP and CP-SAT answers: alike people
 
     return alike.apply(problem, solution) if alike.applies(solver, problem) else solution
+
+
+def labelled(problem: AssignmentProblem, labels, cause: InfeasibleError) -> InfeasibleError:
+    """``cause`` re-diagnosed with the people's ids (``labels``: anything with
+    ``mentee_ids``/``mentor_ids`` encoders; None: ``cause`` as it is), so that its conflicts name
+    people, not indices; ``cause`` when the diagnosis finds nothing."""
+    if labels is None:
+        return cause
+    from ..solvers.diagnose import diagnose
+
+    conflicts = diagnose(problem, labels.mentee_ids.ids, labels.mentor_ids.ids)
+    return InfeasibleError(conflicts) if conflicts else cause
 
 
 def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:

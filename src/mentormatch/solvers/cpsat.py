@@ -260,7 +260,7 @@ def _exact(score: np.ndarray, scale: int) -> bool:
 
 def _timeout(limit: float) -> TimeLimitError:
     """A time-out with no assignment found and none proven impossible: never called infeasible."""
-    return TimeLimitError(limit, "CP-SAT", "raise the time limit or relax the side constraints")
+    return TimeLimitError(limit, "CP-SAT", "raise the time limit or relax the side constraints", reason="time")
 
 
 register("cpsat", solve_cpsat)

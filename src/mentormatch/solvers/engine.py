@@ -294,13 +294,17 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
         raise _infeasible(problem, options or SolverOptions(), e) from None
 
 
-def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None) -> Solution:
+def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None,
+                   bonus: np.ndarray | None = None) -> Solution:
+    """The engine on a held problem (no diagnosis); ``bonus``: one number per pair of
+    ``problem``, in the objective only (:mod:`mentormatch.pipeline.bonus`)."""
     P = problem.pairs
     source = ArraySource(P.mentee, P.mentor, problem.score, P.n_mentees, P.n_mentors)
     lk = np.flatnonzero(problem.locked)
+    per_pair = None if bonus is None else (lambda mentee, mentor: bonus[P.locate(mentee, mentor)])
     sub, sol = _solve_source(source, problem.capacity, demand=problem.demand, load=problem.load,
                             locked=(P.mentee[lk], P.mentor[lk]), side=problem.side,
-                            coverage_first=problem.coverage_first, options=options)
+                            coverage_first=problem.coverage_first, bonus=per_pair, options=options)
     # back to positions in the caller's pairs
     pos = P.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
     import dataclasses

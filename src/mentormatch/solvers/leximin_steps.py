@@ -175,7 +175,7 @@ class Lex:
             known = (w_at < len(levels)) & (levels[np.minimum(w_at, len(levels) - 1)] == lv[sel])
             viol[sel[~known]] = True  # a level the window did not weigh
             sel = sel[known]
-            rc = weights[np.searchsorted(levels, lv[sel])] + self.value(k, a[sel]) - self.value(k, b[sel])
+            rc = weights[w_at[known]] + self.value(k, a[sel]) - self.value(k, b[sel])
             viol[sel[rc < 0]] = True
             zero = sel[rc == 0]
             if len(zero):  # tight so far: the later coordinates decide (cost 0 there)

@@ -22,7 +22,7 @@ Rows (``n_j = sum_{k: mentor j} x[k]``; ``p[k] = success(score[k])``)::
                  sum of its pairs' success probabilities, is at least its reservation value
     balanced     n_j - L + M y[j] <= 1 + M   and   L - n_j + M y[j] <= M
                  (n_j and L count mentees; M = 1 + the most mentees a mentor can take, see
-                 :func:`most_mentees`: its capacity over the lightest load, at most n)
+                 :func:`.linear_rows.most_mentees`: its capacity over the lightest load, at most n)
     link         z[i] - sum_{k: mentee i} x[k] <= 0
     share_floor  - sum_{i in g} matched[i] <= - ceil(beta |g|)     (matched = z, or the pairs' sum)
     score_floor  sum_k (alpha |g| - N [mentee of k in g]) score[k] x[k] <= 0
@@ -66,29 +66,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from .base import AssignmentProblem
-from .linear_rows import Branch, budget_rounded, extra_columns, success_probability, violations
+from .linear_rows import (Branch, budget_rounded, extra_columns, most_mentees, success_probability,
+                          violations)
 
-__all__ = ["LinearModel", "Branch", "success_probability", "FAMILIES", "most_mentees"]
+__all__ = ["LinearModel", "Branch", "success_probability", "FAMILIES"]
 
-
-def most_mentees(problem: AssignmentProblem) -> np.ndarray:
-    """The most mentees each mentor can take: ``floor(capacity / lightest load)``, at most the
-    number of mentees (all of them when a load is 0). A count, not a load: with loads below 1 a
-    mentor of capacity 2 can take 4 mentees of load 0.5.
-
-    >>> from mentormatch.pairs import Candidates
-    >>> p = AssignmentProblem(Candidates.complete(5, 2), np.ones(10), np.array([2.0, 1.0]),
-    ...                       load=np.array([0.5, 0.5, 1.0, 1.0, 2.0]))
-    >>> most_mentees(p).tolist()
-    [4, 2]
-    """
-    n = problem.n_mentees
-    load = np.asarray(problem.load, float)
-    light = float(load.min(initial=1.0))
-    cap = np.asarray(problem.capacity, float)
-    if light <= 0:
-        return np.full(len(cap), n, np.int64)
-    return np.minimum(np.floor(cap / light + 1e-9), n).astype(np.int64)
 
 #: Constraint families that can be relaxed one at a time to find which ones conflict.
 FAMILIES = ("locked", "min_load", "budget", "reservation", "balanced_load", "score_floor",

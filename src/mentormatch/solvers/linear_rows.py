@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .base import SideConstraints
+from .base import AssignmentProblem, SideConstraints
 
-__all__ = ["Branch", "budget_rounded", "success_probability", "extra_columns", "violations"]
+__all__ = ["Branch", "budget_rounded", "success_probability", "extra_columns", "violations",
+           "most_mentees"]
 
 
 def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
@@ -189,3 +190,23 @@ def violations(model, i, j, s) -> list[str]:
                 bad.append("score_floor")
                 break
     return bad
+
+
+def most_mentees(problem: AssignmentProblem) -> np.ndarray:
+    """The most mentees each mentor can take: ``floor(capacity / lightest load)``, at most the
+    number of mentees (all of them when a load is 0). A count, not a load: with loads below 1 a
+    mentor of capacity 2 can take 4 mentees of load 0.5.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(5, 2), np.ones(10), np.array([2.0, 1.0]),
+    ...                       load=np.array([0.5, 0.5, 1.0, 1.0, 2.0]))
+    >>> most_mentees(p).tolist()
+    [4, 2]
+    """
+    n = problem.n_mentees
+    load = np.asarray(problem.load, float)
+    light = float(load.min(initial=1.0))
+    cap = np.asarray(problem.capacity, float)
+    if light <= 0:
+        return np.full(len(cap), n, np.int64)
+    return np.minimum(np.floor(cap / light + 1e-9), n).astype(np.int64)

@@ -213,3 +213,9 @@ def _joined(parts: list) -> _Sparse:
 
 def _subset(a: _Sparse, keep: np.ndarray) -> _Sparse:
     return _Sparse(a.i[keep], a.col[keep], a.j[keep], a.s[keep])
+
+
+def rank_in_group(group: np.ndarray) -> np.ndarray:
+    """For entries sorted by ``group`` (ascending), each one's place in its run of equal values
+    (0, 1, ...)."""
+    return np.arange(len(group)) - np.searchsorted(group, group)

@@ -33,6 +33,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from .flow import FlowResult, integer_costs, network
+from .sparse import rank_in_group
 
 #: Repair only when the violators are at most this many (else a cold solve is faster). The
 #: phases grow about as 1.5-2 x the square root of the violators (100,000 x 20,000: 106
@@ -42,11 +43,6 @@ from .flow import FlowResult, integer_costs, network
 MAX_VIOLATORS = 300
 #: Give up (and solve cold) after this many phases.
 MAX_PHASES = 45
-
-
-def _place_in_run(group: np.ndarray) -> np.ndarray:
-    """For entries sorted by ``group``, each one's place in its run of equal values (0, 1, ...)."""
-    return np.arange(len(group)) - np.searchsorted(group, group)
 
 
 class _State:
@@ -93,12 +89,12 @@ class _State:
         self.ptr = np.concatenate([[0], np.cumsum(size)])
         by_j = np.argsort(self.tj, kind="stable")
         rank_j = np.empty(len(by_j), np.int64)
-        rank_j[by_j] = _place_in_run(self.tj[by_j])
+        rank_j[by_j] = rank_in_group(self.tj[by_j])
         ii, jj = np.arange(n), np.arange(m)
         one = np.ones(1, np.int64)
         # the arcs in the order of graph()'s weights
         self.where = np.concatenate([
-            self.ptr[self.ti] + _place_in_run(self.ti),  # mentee -> mentor (the pairs are by mentee)
+            self.ptr[self.ti] + rank_in_group(self.ti),  # mentee -> mentor (the pairs are by mentee)
             self.ptr[n + self.tj] + rank_j,  # mentor -> mentee
             self.ptr[ii + 1] - 1, self.ptr[n + jj + 1] - 1,  # mentee -> source, mentor -> sink
             self.ptr[S] + ii, self.ptr[T] + jj,  # source -> mentee, sink -> mentor

@@ -175,8 +175,9 @@ def _guide_task(settings: dict, solve, scorer, market: _Market, depth: int, inne
     try:
         for (name, key), value in settings.items():
             module = importlib.import_module(name)
-            before[(name, key)] = getattr(module, key)
-            setattr(module, key, value)
+            if getattr(module, key) != value:  # only what differs: tasks beside it read them too
+                before[(name, key)] = getattr(module, key)
+                setattr(module, key, value)
         with here():
             return _guide(solve, market._replace(scorer=scorer), depth, inner_guide)
     finally:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sparse import rank_in_group as _rank_in_group
+
 
 def _lookup(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each of ``x`` stands in the ascending ``sorted_values``, and whether it is there
@@ -25,11 +27,6 @@ def _first_k(group: np.ndarray, k: int) -> np.ndarray:
     """For entries sorted by ``group`` (ascending), whether each is among its group's first
     ``k``."""
     return _rank_in_group(group) < k
-
-
-def _rank_in_group(group: np.ndarray) -> np.ndarray:
-    """For entries sorted by ``group`` (ascending), each one's place in its group (0, 1, ...)."""
-    return np.arange(len(group)) - np.searchsorted(group, group)
 
 
 def _nonzero(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
