@@ -90,7 +90,7 @@ def _engine_apart(problem: AssignmentProblem, bonus: np.ndarray, options: Solver
     except InfeasibleError as e:
         # a bonus changes no feasibility: the error the plain solve raises (the diagnosis, the
         # families to blame, then people's ids), without solving again
-        raise labelled(problem, labels, engine._infeasible(problem, options, e)) from None
+        raise labelled(problem, labels, engine._diagnosis(problem, e, options)) from None
     if alike.applies("mip", problem):
         sol = alike.apply(problem, sol, score=problem.score + bonus)
     return sol

@@ -75,7 +75,7 @@ from . import balanced, floors, lagrange, register, scorefloors
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
 from .dualised import better_of, by_lagrange
 from .linear import FAMILIES, LinearModel
-from .sources import ArraySource
+from .sources import ArraySource, n_pairs
 from .stage import solve_stage
 
 __all__ = ["solve_mip", "OPTIMAL_GAP", "DEFAULT_TIME_LIMIT"]
@@ -114,27 +114,23 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
     ``DIAGNOSE_PAIRS`` pairs carries the diagnosis's conflicts first, with their numbers (a
     share floor that needs k places in a group whose eligible pairs offer fewer, ...), then the
     engine's own proof."""
-    args = dict(demand=demand, load=load, locked=locked, side=side,
-                coverage_first=coverage_first, bonus=bonus, options=options)
     try:
-        return _solve_source(source, capacity, **args)
+        return _solve_source(source, capacity, demand=demand, load=load, locked=locked, side=side,
+                             coverage_first=coverage_first, bonus=bonus, options=options)
     except InfeasibleError as e:
-        raise _diagnosed(source, capacity, e, **args) from None
+        every = None if n_pairs(source) > DIAGNOSE_PAIRS else _every_pair(
+            source, capacity, demand=demand, load=load, locked=locked, side=side,
+            coverage_first=coverage_first)
+        raise (e if every is None else _diagnosis(every, e)) from None
 
 
-def _diagnosed(source, capacity, cause: InfeasibleError, *, demand, load, locked, side,
-               coverage_first, bonus, options) -> InfeasibleError:
-    """``cause`` with :func:`~mentormatch.solvers.diagnose.diagnose`'s conflicts in front, on
-    a problem over every pair of ``source`` (left as it is above ``DIAGNOSE_PAIRS`` pairs, or
-    when the diagnosis finds nothing beyond mentees without a pair)."""
+def _every_pair(source, capacity, *, demand, load, locked, side,
+                coverage_first) -> AssignmentProblem:
+    """The problem over every eligible pair of ``source``, sorted by mentee then mentor."""
     from ..pairs import Candidates
     from .base import SideConstraints
-    from .diagnose import diagnose
 
     n, m = source.n_mentees, source.n_mentors
-    size = len(source.i) if isinstance(source, ArraySource) else n * m
-    if size > DIAGNOSE_PAIRS or any(c.constraint == "time_limit" for c in cause.conflicts):
-        return cause
     parts = list(source.blocks())
     i, j, s = (np.concatenate([p[t] for p in parts]) if parts else np.zeros(0, dt)
                for t, dt in enumerate((np.int64, np.int64, np.float64)))
@@ -143,11 +139,9 @@ def _diagnosed(source, capacity, cause: InfeasibleError, *, demand, load, locked
     lock = np.zeros(len(i), bool)
     if locked[0] is not None and len(locked[0]):
         lock = np.isin(i * m + j, np.asarray(locked[0], np.int64) * m + np.asarray(locked[1], np.int64))
-    problem = AssignmentProblem(Candidates(i, j, n, m), s, capacity, demand=demand, load=load,
-                                locked=lock, coverage_first=coverage_first,
-                                side=side or SideConstraints())
-    found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
-    return InfeasibleError(found + cause.conflicts) if found else cause
+    return AssignmentProblem(Candidates(i, j, n, m), s, capacity, demand=demand, load=load,
+                             locked=lock, coverage_first=coverage_first,
+                             side=side or SideConstraints())
 
 
 def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, None), side=None,
@@ -170,7 +164,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
                   "random_seed": int(options.seed), "source": type(source).__name__}
     proven_cover, at_least = True, None
     dmax = int(np.max(shell.demand, initial=1))
-    size = len(source.i) if isinstance(source, ArraySource) else n * m
+    size = n_pairs(source)
     if (coverage_first and not shell.side.active() and bonus is None
             and not isinstance(source, ArraySource)
             and lagrange.plain_inner(capacity, load, False, None, (None, None), demand)):
@@ -291,7 +285,7 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
     try:
         return _solve_problem(problem, options)
     except InfeasibleError as e:
-        raise _infeasible(problem, options or SolverOptions(), e) from None
+        raise _diagnosis(problem, e, options or SolverOptions()) from None
 
 
 def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None,
@@ -342,15 +336,25 @@ def _blame(problem: AssignmentProblem, options: SolverOptions) -> list[Conflict]
                      "no single one of them is to blame", "relax two or more of them")]
 
 
-def _infeasible(problem: AssignmentProblem, options: SolverOptions, cause: InfeasibleError) -> InfeasibleError:
+def _diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
+               options: SolverOptions | None = None) -> InfeasibleError:
+    """``cause``, the engine's proof that ``problem`` is infeasible, with the conflicts of
+    :func:`~mentormatch.solvers.diagnose.diagnose` on ``problem`` in front (mentees without a
+    eligible pair left out).
+
+    Without ``options`` (:func:`solve_source`, on the problem over every pair of its source),
+    the engine's proof follows the diagnosis; ``cause`` as it is when the diagnosis finds
+    nothing. With ``options`` (:func:`solve_mip`, on the caller's problem), the diagnosis
+    replaces it, and when it names nothing beyond people who cannot take part, the constraint
+    families to blame follow (:func:`_blame`, one solve per family)."""
     from .diagnose import diagnose
 
-    if any(c.constraint == "time_limit" for c in cause.conflicts):
-        return cause
     found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
-    if not any(("cannot take part" not in c.detail) for c in found):
+    if options is None:
+        return InfeasibleError(found + cause.conflicts) if found else cause
+    if not any("cannot take part" not in c.detail for c in found):
         found += _blame(problem, options)
-    return InfeasibleError(found or cause.conflicts)
+    return InfeasibleError(found)
 
 
 register("mip", solve_mip)

@@ -71,6 +71,20 @@ class ArraySource:
             yield self.i[a:b], self.j[a:b], self.s[a:b]
 
 
+def n_pairs(source) -> int:
+    """The pairs ``source`` offers: its eligible pairs when they are in memory
+    (:class:`ArraySource`), else every cell, ``n_mentees x n_mentors`` (rules may remove some).
+
+    >>> n_pairs(ArraySource(np.array([0, 1]), np.array([1, 0]), np.ones(2), 2, 3))
+    2
+    >>> n_pairs(BlockSource(lambda rows: None, 2, 3))
+    6
+    """
+    if isinstance(source, ArraySource):
+        return len(source.i)
+    return source.n_mentees * source.n_mentors
+
+
 class _ByRows:
     """A source read in blocks of mentee rows from a scorer (the certificate's blocks)."""
 

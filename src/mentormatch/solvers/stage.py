@@ -15,6 +15,7 @@ from . import branch, relax
 from .base import OPTIMAL_GAP, proven
 from .heuristics import neighbourhood, repair
 from .relax import Candidates, Run
+from .sources import n_pairs
 
 #: Above this many candidate pairs the MIP over all candidates is skipped once an assignment
 #: is known (the neighbourhood MIP still runs).
@@ -175,8 +176,7 @@ def _proven_infeasible() -> InfeasibleError:
 def _all_join(source, cand: Candidates) -> bool:
     """Every eligible pair of ``source`` joins ``cand``; False (nothing joins) when they are
     more than ``ALL_PAIRS_AT_MOST``."""
-    n, m = source.n_mentees, source.n_mentors
-    if (len(source.i) if hasattr(source, "i") else n * m) > ALL_PAIRS_AT_MOST:
+    if n_pairs(source) > ALL_PAIRS_AT_MOST:
         return False
     for i, j, s in source.blocks():
         cand.add(np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(s, np.float64))
