@@ -68,11 +68,17 @@ def pass_model(h, A, objective, lower, upper, integer, rhs, mip: bool):
     h.passModel(lp)
 
 
-def model_status(h) -> str:
+def model_status(h, rhs: np.ndarray) -> str:
+    """HiGHS's status in the engine's words, a model without columns included: HiGHS calls it
+    "Empty" whatever its rows; with no column every row reads ``0 <= rhs``, so it is infeasible
+    exactly when a right-hand side is negative (a floor that needs places and no pair to give
+    them), and optimal (at 0) otherwise."""
     import highspy
 
     s = h.getModelStatus()
     S = highspy.HighsModelStatus
+    if s == S.kModelEmpty:
+        return "infeasible" if np.any(np.asarray(rhs, float) < -1e-9) else "optimal"
     if s == S.kOptimal:
         return "optimal"
     if s in (S.kInfeasible,):

@@ -29,18 +29,6 @@ MIP_GAP = 1e-7
 MIP_VALUE_TOL = 1e-7
 
 
-def status_of(h, rhs: np.ndarray) -> str:
-    """HiGHS's status in the engine's words, a model without columns included: HiGHS calls it
-    "Empty" whatever its rows; with no column every row reads ``0 <= rhs``, so it is infeasible
-    exactly when a right-hand side is negative (a floor that needs places and no pair to give
-    them), and optimal (at 0) otherwise."""
-    import highspy
-
-    if h.getModelStatus() == highspy.HighsModelStatus.kModelEmpty:
-        return "infeasible" if np.any(np.asarray(rhs, float) < -1e-9) else "optimal"
-    return model_status(h)
-
-
 class Candidates:
     """The candidate pairs: arrays sorted by (mentee, mentor), with their keys for lookups."""
 
@@ -127,7 +115,7 @@ class WarmLP:
     def run(self, time_left: float) -> str:
         self.h.setOptionValue("time_limit", float(time_left))
         self.h.run()
-        return status_of(self.h, self.model.rhs)
+        return model_status(self.h, self.model.rhs)
 
     def solution(self):
         sol = self.h.getSolution()
@@ -346,7 +334,7 @@ class Run:
             sol.value_valid = True
             h.setSolution(sol)
         h.run()
-        st = status_of(h, rhs)
+        st = model_status(h, rhs)
         info = h.getInfo()
         chosen, x, reported = None, None, math.nan
         if info.primal_solution_status == 2:  # kSolutionStatusFeasible
