@@ -233,15 +233,10 @@ def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, score
         parts_i.append(np.full(len(j), i, np.int64))
         parts_j.append(j.astype(np.int64))
         parts_s.append(np.asarray(s, float))
-    mentee = np.concatenate([P.mentee, *parts_i])
-    mentor = np.concatenate([P.mentor, *parts_j])
-    score = np.concatenate([problem.score, *parts_s])
-    order = np.lexsort((mentor, mentee))
-    pairs = Candidates(mentee[order], mentor[order], P.n_mentees, P.n_mentors)
-    was = np.empty(len(order), np.int64)
-    was[order] = np.arange(len(order))  # old position -> new position
-    locked = np.concatenate([problem.locked, np.zeros(len(mentee) - len(P), bool)])[order]
-    grown = dataclasses.replace(problem, pairs=pairs, score=score[order], locked=locked)
+    from ..solvers.base import grow
+
+    grown, was = grow(problem, np.concatenate(parts_i), np.concatenate(parts_j),
+                      np.concatenate(parts_s))
     return grown, dataclasses.replace(solution, chosen=np.sort(was[solution.chosen]))
 
 

@@ -50,7 +50,7 @@ import dataclasses
 
 import numpy as np
 
-from .base import AssignmentProblem, Solution
+from .base import AssignmentProblem, Solution, grow
 from .ties import pair_key
 
 #: The solvers whose answers follow this rule in ``pair()`` and ``assign()``; max-min only when
@@ -354,16 +354,8 @@ def on_candidates(problem: AssignmentProblem, solution: Solution, pairs: tuple, 
     at = P.locate(ni, nj)
     lack = at < 0
     if lack.any():
-        from ..pairs import Candidates
-
-        mentee = np.concatenate([P.mentee, ni[lack]])
-        mentor = np.concatenate([P.mentor, nj[lack]])
-        order = np.lexsort((mentor, mentee))
-        grown = Candidates(mentee[order], mentor[order], P.n_mentees, P.n_mentors)
-        score = np.concatenate([problem.score, ns[lack]])[order]
-        locked = np.concatenate([problem.locked, np.zeros(int(lack.sum()), bool)])[order]
-        problem = dataclasses.replace(problem, pairs=grown, score=score, locked=locked)
-        at = grown.locate(ni, nj)
+        problem, _ = grow(problem, ni[lack], nj[lack], ns[lack])
+        at = problem.pairs.locate(ni, nj)
     chosen = np.sort(at)
     objective = float(problem.score[chosen].sum()) if len(chosen) else 0.0
     cert = {**(solution.certificate or {}), "ties": {"rule": "alike people", **info}}

@@ -117,6 +117,40 @@ class AssignmentProblem:
         return bool(np.all(self.load == 1) and np.all(self.capacity == np.round(self.capacity)))
 
 
+def grow(problem: AssignmentProblem, mentee: np.ndarray, mentor: np.ndarray,
+         score: np.ndarray) -> tuple[AssignmentProblem, np.ndarray]:
+    """``problem`` with the pairs ``(mentee, mentor)`` joined, none of them in it yet, scoring
+    ``score``, unlocked (and unranked, where the problem has stated ranks); every pair sorted
+    again by mentee, then mentor. Returns the grown problem and, per pair of ``problem``, its
+    position in the grown one.
+
+    >>> p = AssignmentProblem(Candidates(np.array([0, 1]), np.array([0, 0]), 2, 2),
+    ...                       np.array([0.5, 0.7]), np.ones(2))
+    >>> q, was = grow(p, np.array([0]), np.array([1]), np.array([0.9]))
+    >>> q.pairs.mentor.tolist(), q.score.tolist(), q.locked.tolist(), was.tolist()
+    ([0, 1, 0], [0.5, 0.9, 0.7], [False, False, False], [0, 2])
+    """
+    import dataclasses
+
+    P, k = problem.pairs, len(mentee)
+    i = np.concatenate([P.mentee, np.asarray(mentee, np.int64)])
+    j = np.concatenate([P.mentor, np.asarray(mentor, np.int64)])
+    order = np.lexsort((j, i))
+    was = np.empty(len(order), np.int64)
+    was[order] = np.arange(len(order))
+
+    def joined(old, new):
+        return None if old is None else np.concatenate([old, new])[order]
+
+    grown = dataclasses.replace(
+        problem, pairs=Candidates(i[order], j[order], P.n_mentees, P.n_mentors),
+        score=joined(problem.score, np.asarray(score, np.float64)),
+        locked=joined(problem.locked, np.zeros(k, bool)),
+        mentee_rank=joined(problem.mentee_rank, np.full(k, np.nan)),
+        mentor_rank=joined(problem.mentor_rank, np.full(k, np.nan)))
+    return grown, was[:len(P)]
+
+
 @dataclass(frozen=True)
 class PairBonus:
     """An objective bonus that works at every size (``pipeline.solve(prepared, bonus)``): ``per_mentee[i]`` on every pair of mentee
