@@ -242,7 +242,7 @@ def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, score
 
 def _alike(solver, problem, solution, scorer, data, bonus):
     """The engine's answer in the tie rule's form for alike people (solvers/alike.py), as on
-    the complete set, from two passes over the round's pairs (up to ``alike.SOURCE_PAIRS``)."""
+    the complete set, from one pass over the round's pairs (up to ``alike.SOURCE_PAIRS``)."""
     from ..solvers import alike
 
     if not alike.applies(solver, problem):
@@ -254,7 +254,8 @@ def _alike(solver, problem, solution, scorer, data, bonus):
                                                          "eligible_pairs": n_pairs}}
         return problem, dataclasses.replace(solution, certificate=cert)
     P, ch = problem.pairs, solution.chosen
-    pairs, info = alike.canonical_on_source(_source(scorer, n, m).blocks, problem,
+    reader = _ScorerRows(scorer, n, m, data["mentee_ids"], data["mentor_ids"])
+    pairs, info = alike.canonical_on_source(reader, problem,
                                             (P.mentee[ch], P.mentor[ch], problem.score[ch]),
                                             bonus=None if bonus is None else bonus.on_pairs)
     return alike.on_candidates(problem, solution, pairs, info)

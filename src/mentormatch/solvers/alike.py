@@ -36,8 +36,8 @@ status, bound and every constraint are unchanged; it is checked pair by pair bef
 returned (each new pair exists and scores exactly what the pair it replaces scored; otherwise
 the answer is returned as found, with ``checked: False``). People are compared through a 64-bit
 sum of mixes of their entries, computed in one pass over the pairs: on the complete set over
-its arrays, on the scale path over the source's blocks (a second pass fetches the new pairs'
-exact scores; nothing of the size of every pair is held), up to :data:`SOURCE_PAIRS`.
+its arrays, on the scale path over the source's blocks (the new pairs alone are then scored
+exactly; nothing of the size of every pair is held), up to :data:`SOURCE_PAIRS`.
 
 Not covered: distinct optima that are not such exchanges (sums that happen to be equal, or
 people alike in scores but not in settings, such as two copies with different minimum loads),
@@ -284,22 +284,23 @@ def apply(problem: AssignmentProblem, solution: Solution, score: np.ndarray | No
 
 
 #: Above this many eligible pairs the scale path's answers are left as the engine found them:
-#: the rule reads every pair twice (its classes, then the new pairs' exact scores), which on
-#: bounds means scoring each one exactly; ``certificate["ties"]`` says so. The engine's own
-#: column generation stops at the same size (``engine.LAGRANGE_PAIRS``).
+#: the rule reads every pair once for its classes, which on bounds means scoring each one
+#: exactly; ``certificate["ties"]`` says so. The engine's own column generation stops at the
+#: same size (``engine.LAGRANGE_PAIRS``).
 SOURCE_PAIRS = 20_000_000
 
 
-def canonical_on_source(blocks, people: AssignmentProblem, chosen: tuple, ranks: tuple | None = None,
+def canonical_on_source(reader, people: AssignmentProblem, chosen: tuple, ranks: tuple | None = None,
                         bonus=None) -> tuple[tuple, dict]:
     """:func:`canonical_alike` for an answer on a pair source (the scale path): nothing of
     the size of every pair is held.
 
     Parameters
     ----------
-    blocks : callable
-        ``blocks()`` gives a fresh iterator of ``(mentee, mentor, score)`` over every eligible
-        pair, exact scores (a source's ``blocks``); read twice.
+    reader : PairReader
+        :class:`~mentormatch.solvers.rows.PairReader` of the round's eligible pairs, exact
+        scores: its ``blocks()`` are read once (the classes), its ``at(mentee, mentor)`` scores
+        the canonical pairs (``-inf`` where ineligible), to check them.
     people : AssignmentProblem
         Any problem over the same people (the engine's candidates): capacities, demands,
         loads, side constraints and locked pairs.
@@ -312,13 +313,25 @@ def canonical_on_source(blocks, people: AssignmentProblem, chosen: tuple, ranks:
     -------
     (mentee, mentor, score) : the canonical pairs and their exact plain scores
     info : dict, as :func:`canonical_alike`'s
+
+    Examples
+    --------
+    Two alike mentees, one place: the lower rank gets it.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> from mentormatch.solvers.rows import ProblemRows
+    >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([1.0, 1.0]), np.ones(1))
+    >>> (i, j, s), info = canonical_on_source(ProblemRows(p), p, (np.array([1]), np.array([0]),
+    ...                                                           np.array([1.0])))
+    >>> i.tolist(), j.tolist(), s.tolist(), info["moved"], info["checked"]
+    ([0], [0], [1.0], 1, True)
     """
     ci, cj, cs = (np.asarray(x) for x in chosen)
     n, m = people.n_mentees, people.n_mentors
     ri, rj = _ranks(ranks, n, m)
 
     def seen():  # what the solver maximised
-        for i, j, s in blocks():
+        for i, j, s in reader.blocks():
             yield i, j, (s if bonus is None else s + bonus(i, j))
 
     a, b = _classes_of(seen(), people, ri, rj)
@@ -327,14 +340,7 @@ def canonical_on_source(blocks, people: AssignmentProblem, chosen: tuple, ranks:
         return (ci, cj, cs), info
     ni, nj = _form(people, a, b, ci, cj, ri, rj)
     want = ni * m + nj
-    order = np.argsort(want)
-    keys = want[order]
-    got = np.full(len(want), np.nan)
-    for i, j, s in blocks():  # the new pairs' exact scores
-        key = np.asarray(i, np.int64) * m + np.asarray(j, np.int64)
-        at = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
-        hit = keys[at] == key
-        got[order[at[hit]]] = np.asarray(s, np.float64)[hit]
+    got = np.asarray(reader.at(ni, nj), np.float64)  # the new pairs' exact scores
     ok = len(np.unique(want)) == len(want) and bool(np.array_equal(got, cs))
     if ok and bonus is not None:
         ok = bool(np.array_equal(got + bonus(ni, nj), cs + bonus(ci, cj)))
