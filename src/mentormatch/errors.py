@@ -131,19 +131,18 @@ def _size(n_bytes: float) -> str:
 class TimeLimitError(MentormatchError):
     """No assignment meeting the constraints was found and none was proven impossible within
     the search's budget: not a proof of infeasibility. ``seconds``: the time limit; ``stage``:
-    what was running; ``advice``: what to try; ``reason``: what ended the search, when the
-    raiser knows it: ``"time"`` (the time limit passed), ``"search"`` (the search ended with
-    time left: on a source too large for the exact MIP over every eligible pair, the
-    candidates' search found nothing and proved nothing, so more time alone will not help), or
-    None (either; the message then names both).
+    what was running; ``advice``: what to try; ``reason``: what ended the search: ``"time"``
+    (the time limit passed) or ``"search"`` (the search ended with time left: on a source too
+    large for the exact MIP over every eligible pair, the candidates' search found nothing and
+    proved nothing, so more time alone will not help).
 
     >>> print(TimeLimitError(5, "score", "relax the side constraints", reason="time"))
     the time limit of 5 s passed before any assignment meeting the constraints was found (score); none was proven impossible: relax the side constraints
     """
 
-    REASONS = (None, "time", "search")
+    REASONS = ("time", "search")
 
-    def __init__(self, seconds: float | None, stage: str, advice: str, reason: str | None = None):
+    def __init__(self, seconds: float | None, stage: str, advice: str, reason: str):
         if reason not in self.REASONS:
             raise ValueError(f"TimeLimitError reason {reason!r}: expected one of {self.REASONS}")
         self.seconds, self.stage, self.advice, self.reason = seconds, stage, advice, reason
@@ -151,15 +150,10 @@ class TimeLimitError(MentormatchError):
         if reason == "time":
             text = (f"{limit} passed before any assignment meeting the constraints was found "
                     f"({stage}); none was proven impossible: {advice}")
-        elif reason == "search":
+        else:
             text = (f"the search ({stage}) ended with time left, before {limit}, without an "
                     "assignment meeting the constraints, and none was proven impossible: more "
                     f"time alone will not help; {advice}")
-        else:
-            text = (f"no assignment meeting the constraints was found and none was proven "
-                    f"impossible within the search's budget ({stage}): either {limit} passed, "
-                    "or the search ended with time left on a round with too many eligible "
-                    f"pairs for the exact MIP over all of them: {advice}")
         super().__init__(text)
 
     def __reduce__(self):

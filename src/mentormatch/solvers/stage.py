@@ -155,7 +155,8 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
                 floor = -math.inf
     if best is None:
         raise TimeLimitError(run.options.time_limit, label,
-                             "raise the time limit or relax the side constraints")
+                             "raise the time limit or relax the side constraints",
+                             reason="time" if time.perf_counter() >= deadline else "search")
     max_out = outside_max()
     bound = max(bound_seen, best_value)
     done = proven(bound, best_value)
