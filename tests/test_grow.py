@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.solvers.base import grow
+from _support import force_scale_path
 from strategies import assignment_problems
 
 
@@ -45,8 +46,7 @@ def test_stranded_mentees_are_told_their_mentors_are_full_on_every_source(monkey
     assert set(complete.unmatched["reason_code"]) == {"capacity_taken"}
     for bounds in (False, True):
         with monkeypatch.context() as mp:
-            mp.setattr(pl, "LARGE_PAIRS", 10)
-            mp.setattr(pl, "USE_BOUNDS", bounds)
+            force_scale_path(mp, bounds)
             r = pl.pair(mentors, mentees, programme=prog)
         assert r.data["scale_path"] and r.status == "optimal"
         grew = len(r.data["problem"].pairs) - len(r.pairs)  # the stranded rows joined, unchosen

@@ -10,6 +10,8 @@ from mentormatch import synthetic
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.fair import solve_maxmin
 
+from _support import force_scale_path
+
 MAXMIN = {"fairness": {"objective": "maxmin", "groups": ["gender"]}}
 
 
@@ -67,12 +69,10 @@ def test_coverage_first_at_scale_equals_the_complete_set(monkeypatch, seed, boun
     prog = {"constraints": {"coverage_first": True, "locked": lock}}
     whole = pl.pair(mentors, mentees, prog)
     plain = pl.pair(mentors, mentees, {"constraints": {"locked": lock}})
-    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
-    monkeypatch.setattr(pl, "USE_BOUNDS", bounds)
-    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+    source = force_scale_path(monkeypatch, bounds)
     r = pl.pair(mentors, mentees, prog)
     assert r.certificate["method"] == "coverage first by a certified flow on s + W"
-    assert r.certificate["source"] == ("BoundedSource" if bounds else "BlockSource")
+    assert r.certificate["source"] == source
     assert r.status == whole.status == "optimal"
     assert len(r.pairs) == len(whole.pairs) >= len(plain.pairs)
     assert r.objective == pytest.approx(whole.objective, abs=1e-6)

@@ -19,7 +19,7 @@ from mentormatch.solvers.alike import canonical_alike, classes
 from mentormatch.testing import (assignment_problems, feasible_assignments, side_constraints,
                                  violations)
 
-from _support import many_tasks
+from _support import force_scale_path, many_tasks
 from test_solvers_ties import _on_every_source
 
 MENTOR_FIELDS = ("min_load", "stipend_fixed", "stipend_per_mentee", "bonus", "reservation")
@@ -309,9 +309,7 @@ def test_every_eligible_pair_of_a_scale_round_comes_sorted_with_its_locks(monkey
     prog = {"constraints": {"locked": [(mentees["id"].iloc[k], mentors["id"].iloc[k]) for k in range(3)]}}
     small = pl.prepare(mentors, mentees, prog)
     with monkeypatch.context() as mp:
-        mp.setattr(pl, "LARGE_PAIRS", 100)
-        mp.setattr(pl, "USE_BOUNDS", bounds)
-        mp.setattr(pl, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+        force_scale_path(mp, bounds)
         many_tasks(mp)  # small blocks: several passes, in the bounds' own row order
         prep = pl.prepare(mentors, mentees, prog)
         full = _full_problem(prep.scorer, prep.data)

@@ -17,6 +17,7 @@ from mentormatch.solvers.certify import solve_flow_any, solve_scored
 from mentormatch.solvers.engine import solve_mip, solve_source
 from mentormatch.solvers.sources import ArraySource, BlockSource
 
+from _support import force_scale_path
 from test_solvers_engine import instance, reference
 
 
@@ -101,12 +102,10 @@ def test_the_scale_path_bound_holds_against_the_full_model(monkeypatch, seed, bo
     full = small.problem
     best = reference(full)
     monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
-    monkeypatch.setattr(P, "LARGE_PAIRS", 100)
-    monkeypatch.setattr(P, "USE_BOUNDS", bounds)
-    monkeypatch.setattr(P, "SCORE_CACHE_PAIRS", 0 if bounds else 10 ** 9)
+    source = force_scale_path(monkeypatch, bounds)
     r = mm.pair(mentors, mentees, programme)
     assert r.certificate["method"] == "lagrangian budget + certified flow"
-    assert r.certificate["source"] == ("BoundedSource" if bounds else "BlockSource")
+    assert r.certificate["source"] == source
     assert r.bound >= best - 1e-6
     mentee = np.asarray(small.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
     mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
