@@ -76,10 +76,14 @@ def _exchange(p, chosen, a, b, rnd):
     si, sj = within(a), within(b)
     ci, cj = si[p.pairs.mentee[chosen]], sj[p.pairs.mentor[chosen]]
     # and two mentees of alike mentors swap mentors, where a mentor's pay does not depend on
-    # the scores of its pairs (no reservation value with a bonus) and both have load 1
+    # the scores of its pairs (no reservation value with a bonus) and the mentees of the
+    # mentors' class all have demand 1 and one same load (then it moves one unit of load)
     paid = "reservation" in p.side.active() and p.side.bonus is not None
-    k = [t for t in range(len(ci)) if p.load[ci[t]] == 1 and not (paid and p.side.bonus[cj[t]] > 0)]
-    stuck = {b[cj[t]] for t in range(len(ci)) if p.demand[ci[t]] != 1 or p.load[ci[t]] != 1}
+    k = [t for t in range(len(ci)) if not (paid and p.side.bonus[cj[t]] > 0)]
+    loads = {}
+    for t in range(len(ci)):
+        loads.setdefault(b[cj[t]], set()).add(p.load[ci[t]])
+    stuck = {b[cj[t]] for t in range(len(ci)) if p.demand[ci[t]] != 1 or len(loads[b[cj[t]]]) > 1}
     k = [t for t in k if b[cj[t]] not in stuck]
     pairs = [(t, u) for t in k for u in k if b[cj[t]] == b[cj[u]] and cj[t] != cj[u]]
     if pairs:
@@ -141,6 +145,24 @@ def test_the_form_keeps_score_and_constraints_and_is_one_per_exchange_class(p, r
         y = _exchange(p, x, a, b, rnd)
         assert violations(p, y) == []  # (the exchange itself is neutral)
         assert canonical_alike(p, y)[0].tolist() == c.tolist()
+
+
+def test_alike_mentors_regroup_mentees_of_one_same_fractional_load():
+    """Drawn by test_the_solvers_answer_in_form_is_the_same_whatever_the_row_order (2026-12-06):
+    every load 0.5, two alike mentors of capacity 2, five alike mentees and a sixth. The MIP
+    gave these two optima on two row orders; they differ only in which alike mentor holds the
+    sixth mentee (each mentor's count, so its load, is the same), and regrouping covered load 1
+    only, so each was its own canonical form: other pairs for another row order."""
+    s = np.array([0.342808] * 10 + [0.114875] * 2)
+    p = AssignmentProblem(Candidates.complete(6, 2), s, np.array([2.0, 2.0]), load=np.full(6, 0.5))
+    first = p.pairs.locate(np.arange(6), np.array([0, 0, 0, 1, 1, 0]))
+    second = p.pairs.locate(np.arange(6), np.array([0, 0, 0, 0, 1, 1]))
+    assert violations(p, first) == violations(p, second) == []
+    assert p.score[first].sum() == pytest.approx(p.score[second].sum(), abs=1e-12)
+    (a, info), (b, _) = canonical_alike(p, first), canonical_alike(p, second)
+    assert a.tolist() == b.tolist() and info["checked"] and violations(p, a) == []
+    for ranks in ((np.array([3, 1, 4, 0, 5, 2]), np.array([1, 0])),):  # any seeded order
+        assert canonical_alike(p, first, ranks)[0].tolist() == canonical_alike(p, second, ranks)[0].tolist()
 
 
 def test_a_locked_or_multi_mentor_mentee_is_never_exchanged():

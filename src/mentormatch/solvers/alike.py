@@ -14,9 +14,10 @@ which one a MIP or CP-SAT returns depends on its search, on the pair set it was 
 the order of its rows.
 
 **Regrouping.** Among alike mentors whose pay does not depend on the scores of their pairs (no
-reservation value with a bonus) and whose mentees all have demand 1 and load 1, which mentees
-share a mentor changes nothing either: every score, every mentor's load (so capacities,
-minimum loads, balance, stipends and budget) and every mentee's group stay the same.
+reservation value with a bonus) and whose mentees all have demand 1 and one same load (1, or
+any other load all of them share), which mentees share a mentor changes nothing either: every
+score, every mentor's load (so capacities, minimum loads, balance, stipends and budget) and
+every mentee's group stay the same.
 
 **The rule.** The answer is put in a canonical form of its class under these moves:
 
@@ -167,14 +168,19 @@ def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
     to[by_list] = by_rank
     nj = to[cj]
     # 2. a class of mentors whose pay does not depend on scores, all its mentees of demand 1 and
-    # load 1: only its loads matter, dealt by rank (most first); its mentees fill them in order
+    # one same load: only its counts matter, dealt by rank (most first); its mentees fill them
     side = people.side
     paid = (np.asarray(side.bonus, float) > 0 if "reservation" in side.active() and side.bonus is not None
             else np.zeros(m, bool))
     fixed = paid.copy()
-    fixed[cj[(np.asarray(people.demand)[ci] != 1) | (np.asarray(people.load)[ci] != 1)]] = True
+    fixed[cj[np.asarray(people.demand)[ci] != 1]] = True
     stuck = np.zeros(m, bool)  # per class label: some mentor of the class cannot regroup
     np.logical_or.at(stuck, b, fixed)
+    load_of = np.asarray(people.load, float)[ci]
+    lo, hi = np.full(m, np.inf), np.full(m, -np.inf)  # per class label: its mentees' loads
+    np.minimum.at(lo, b[cj], load_of)
+    np.maximum.at(hi, b[cj], load_of)
+    stuck |= lo < hi
     loose = (size_b[b] > 1) & ~stuck[b]
     if loose.any():
         mr = np.flatnonzero(loose)
