@@ -176,7 +176,7 @@ def _complete_rows(walk: Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np.
 
 
 def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_rank=None,
-                mentor_rank=None, options: SolverOptions | None = None
+                mentor_rank=None, options: SolverOptions | None = None, check_scores=None
                 ) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment on a dense score matrix, certified against every pair.
 
@@ -197,6 +197,13 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         Each person's position in the tie order (default: the index itself).
     options : SolverOptions, optional
         ``top_k`` (pairs per mentee to start from) and ``certify`` apply.
+    check_scores : callable, optional
+        The caller's check of the scores, fused into the first pass (see :func:`thresholds`):
+        called once, before anything else reads them, with a (2, n_mentees) array of each
+        mentee's lowest and highest score over the whole matrix (NaN where a row holds a NaN,
+        or everywhere when the pass read no cells); it raises to stop the solve. Then
+        ``rows`` may hold NaN and ``+inf`` until it has been called. Not with ``locked``
+        (the locked cells are read first).
 
     Returns
     -------
@@ -242,7 +249,12 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
 
     t0 = time.perf_counter()
-    low = thresholds(walk, k, cap, dem_left, rank_j)
+    if check_scores is not None and len(li):
+        raise ValueError("check_scores is not for locked pairs: check the scores first")
+    screen = np.array([np.full(n, np.inf), np.full(n, -np.inf)]) if check_scores else None
+    low = thresholds(walk, k, cap, dem_left, rank_j, screen)
+    if check_scores is not None:
+        check_scores(screen)
     i, j, s, low = above(walk, low, cap, (rank_i, rank_j), GROUPS_PER_SLOT * k, k)
     if len(lock_key):
         keep = ~member(i * m + j, lock_key)
