@@ -99,7 +99,8 @@ def _ranks(rank: np.ndarray | None, size: int) -> np.ndarray:
     if rank is None:
         return np.arange(size, dtype=np.int64)
     rank = np.asarray(rank, dtype=np.int64)
-    if rank.shape != (size,) or not np.array_equal(np.sort(rank), np.arange(size)):
+    if (rank.shape != (size,) or (size and (rank.min() < 0 or rank.max() >= size))
+            or np.bincount(rank, minlength=size).max(initial=1) != 1):  # a permutation, no sort
         raise ValueError(f"ranks must be a permutation of 0..{size - 1}")
     return rank
 
