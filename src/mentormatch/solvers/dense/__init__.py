@@ -335,8 +335,9 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             i, j = np.concatenate([i, ti]), np.concatenate([j, tj])
             s = np.concatenate([s, walk.at(ti, tj)])
             chosen = np.concatenate([chosen, np.zeros(len(ti), bool)])
-            order = np.argsort(i * m + j, kind="stable")
-            i, j, s, chosen = i[order], j[order], s[order], chosen[order]
+            if len(ti):  # (the pairs worked on are kept sorted by (mentee, mentor))
+                order = np.argsort(i * m + j, kind="stable")
+                i, j, s, chosen = i[order], j[order], s[order], chosen[order]
             chosen, ties = canonical(rank_i[i], rank_j[j], s, chosen, cap_r, dem_r, pot, res.scale)
             ties["tight_pairs_outside"] = len(ti)
             bound = dual_obj + eps * res.n_max
@@ -364,13 +365,17 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         order = np.argsort(i * m + j, kind="stable")
         i, j, s = i[order], j[order], s[order]
 
-    all_i = np.concatenate([li, i])
-    all_j = np.concatenate([lj, j])
-    order = np.argsort(all_i * m + all_j, kind="stable")
-    all_i, all_j = all_i[order], all_j[order]
-    all_s = np.concatenate([ls, s])[order]
-    is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
-    is_chosen = np.concatenate([np.ones(len(li), bool), chosen])[order]
+    if len(li):
+        all_i = np.concatenate([li, i])
+        all_j = np.concatenate([lj, j])
+        order = np.argsort(all_i * m + all_j, kind="stable")
+        all_i, all_j = all_i[order], all_j[order]
+        all_s = np.concatenate([ls, s])[order]
+        is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
+        is_chosen = np.concatenate([np.ones(len(li), bool), chosen])[order]
+    else:  # no locks: the pairs worked on, already sorted by (mentee, mentor)
+        all_i, all_j, all_s, is_chosen = i, j, s, chosen
+        is_lock = np.zeros(len(i), bool)
     all_i, all_j, all_s, is_chosen, is_lock = _complete_rows(walk, all_i, all_j, all_s, is_chosen,
                                                              is_lock, low, cap)
     pairs = Candidates(all_i, all_j, n, m)
