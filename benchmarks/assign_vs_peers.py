@@ -13,11 +13,13 @@ its numpy arrays, the expanded cost matrix built inside the timing. Every object
 recomputed from the pairs returned and compared. Each figure is the best of the runs, in wall
 time and in CPU time (the process's user + system time: on a machine shared with other work the
 wall times of both sides stretch with the load, the CPU times much less), with the ratio of the
-fastest peer to ``assign()`` in each.
+fastest peer to ``assign()`` in each. Each size's lines end with the machine's load average
+(1 minute) before and after it, so that figures taken on a shared machine say so.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,6 +51,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     get_solver("flow")
     for n, m, c, _ in run.parse_sizes(args.sizes):
+        load_before = os.getloadavg()[0]
         s, f = run.uniform_problem(n, m, 1)
         rng = np.random.default_rng(2)
         if args.kind == "levels":
@@ -95,13 +98,15 @@ def main(argv=None) -> int:
                 cpu[name].append(time.process_time() - c0)
                 objective[name] = out["objective"]
                 assert out["violations"] == 0, (name, out)
+        load = f"load {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
         for clock, runs in (("wall", times), ("cpu", cpu)):
             best = {k: min(v) for k, v in runs.items()}
             fastest = min((k for k in best if k != "assign"), key=best.get)
             line = "  ".join(f"{k} {best[k]:.4f} s" for k in best)
             print(f"{args.kind} {n} x {m} (c={c}), {clock}: {line}  | {fastest} / assign = "
                   f"{best[fastest] / best['assign']:.1f}x  "
-                  f"objectives {', '.join(f'{k} {v:.6f}' for k, v in objective.items())}", flush=True)
+                  f"objectives {', '.join(f'{k} {v:.6f}' for k, v in objective.items())}  ({load})",
+                  flush=True)
     return 0
 
 

@@ -483,3 +483,57 @@ def test_solves_with_the_tie_rule_on_every_pair_give_the_same_answer(seed, monke
     for top_k in (None, 1):
         assert runs["face", top_k] == runs["every pair", top_k]
         assert runs["face", top_k][3] == "optimal"
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("seed", range(6))
+def test_the_thresholds_pass_screens_each_rows_lowest_and_highest_score(seed, layout):
+    """assign()'s check that every score is a number rides on this pass: each row's min and
+    max over every cell (closed mentors' and forbidden ones too), NaN where a row holds one."""
+    rng = np.random.default_rng(seed)
+    s, f, cap = _instance(seed, n=30, m=40, forbid=0.2, neginf=0.05)
+    for value in (np.nan, np.inf):
+        s[rng.integers(0, 30, 3), rng.integers(0, 40, 3)] = value
+    screen = np.array([np.full(30, np.inf), np.full(30, -np.inf)])
+    thresholds(Walk(DenseRows(_layout(s, layout), _layout(f, layout))), 3, cap,
+               np.ones(30, np.int64), rng.permutation(40), screen)
+    nan_row = np.isnan(s).any(axis=1)
+    assert np.isnan(screen[:, nan_row]).all()
+    np.testing.assert_array_equal(screen[0, ~nan_row], s[~nan_row].min(axis=1))
+    np.testing.assert_array_equal(screen[1, ~nan_row], s[~nan_row].max(axis=1))
+    few = np.array([1, 1, 0, 0] + [0] * 36)  # two open mentors: no groups, nothing read
+    screen = np.array([np.full(30, np.inf), np.full(30, -np.inf)])
+    thresholds(Walk(DenseRows(_layout(s, layout))), 3, few, np.ones(30, np.int64), np.arange(40), screen)
+    assert np.isnan(screen).all()  # "not screened": the caller checks by itself
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_assign_checks_the_scores_in_the_first_pass_as_in_a_pass_of_its_own(seed, monkeypatch):
+    """Large matrices are checked inside the dense path's first pass: the same errors, naming
+    the same cells, and the same result with -inf scores (forced small here)."""
+    import mentormatch.pipeline.matrix as matrix
+
+    rng = np.random.default_rng(seed)
+    n, m = 30, int(rng.choice([3, 20]))  # 3 mentors: the pass reads nothing, the check does
+    s, f, cap = _instance(seed, n=n, m=m, forbid=0.1, neginf=0.1)
+    cap[rng.integers(0, m)] = 0
+    bad = s.copy()
+    cells = rng.choice(n, 2, replace=False), rng.integers(0, m, 2)  # two distinct cells
+    bad[cells] = [np.nan, np.inf]
+    ids = [f"e{i}" for i in range(n)], [f"m{j}" for j in range(m)]
+    capacity = pd.Series(cap, index=ids[1], dtype=float)
+    forbidden = pd.DataFrame(f, index=ids[0], columns=ids[1])
+    outcome = {}
+    for cells_min in (1, 1 << 40):  # fused, then a pass of its own
+        monkeypatch.setattr(matrix, "FUSED_CHECK_CELLS", cells_min)
+        with pytest.raises(mm.ValidationError) as info:
+            mm.assign(pd.DataFrame(bad, index=ids[0], columns=ids[1]), capacity, forbidden)
+        found = sorted((p.row_id, p.column, str(p.value)) for p in info.value.problems)
+        assert len(found) == 2 and {v for _, _, v in found} == {"nan", "inf"}
+        r = mm.assign(pd.DataFrame(s, index=ids[0], columns=ids[1]), capacity, forbidden)
+        outcome[cells_min] = (found, r)
+    (e1, r1), (e2, r2) = outcome.values()
+    assert e1 == e2
+    pd.testing.assert_frame_equal(r1.pairs, r2.pairs)
+    pd.testing.assert_frame_equal(r1.record.removed, r2.record.removed)
+    assert r1.record.removed["ineligible_score"].sum() == int((np.isneginf(s) & ~f).sum())

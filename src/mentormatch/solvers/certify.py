@@ -155,6 +155,8 @@ def places_left(li, lj, ls, cap_f, dem, n: int, m: int, ineligible: str):
     """The capacities and demands that the locked pairs (mentees ``li``, mentors ``lj``,
     scores ``ls``) leave, through the same checks as the pair path: a lock scoring ``-inf`` is
     infeasible (``ineligible`` says why, in words), a repeated one is an error."""
+    if not len(li):  # no locks: what apply_locks would return, without building a problem
+        return np.round(cap_f).astype(np.int64), np.round(np.asarray(dem)).astype(np.int64)
     if np.any(~np.isfinite(ls)):
         bad = int(np.flatnonzero(~np.isfinite(ls))[0])
         raise InfeasibleError(Conflict("eligibility", f"locked pair (mentee {li[bad]}, mentor "

@@ -99,7 +99,8 @@ def _ranks(rank: np.ndarray | None, size: int) -> np.ndarray:
     if rank is None:
         return np.arange(size, dtype=np.int64)
     rank = np.asarray(rank, dtype=np.int64)
-    if rank.shape != (size,) or not np.array_equal(np.sort(rank), np.arange(size)):
+    if (rank.shape != (size,) or (size and (rank.min() < 0 or rank.max() >= size))
+            or np.bincount(rank, minlength=size).max(initial=1) != 1):  # a permutation, no sort
         raise ValueError(f"ranks must be a permutation of 0..{size - 1}")
     return rank
 
@@ -176,7 +177,7 @@ def _complete_rows(walk: Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np.
 
 
 def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_rank=None,
-                mentor_rank=None, options: SolverOptions | None = None
+                mentor_rank=None, options: SolverOptions | None = None, check_scores=None
                 ) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment on a dense score matrix, certified against every pair.
 
@@ -197,6 +198,13 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         Each person's position in the tie order (default: the index itself).
     options : SolverOptions, optional
         ``top_k`` (pairs per mentee to start from) and ``certify`` apply.
+    check_scores : callable, optional
+        The caller's check of the scores, fused into the first pass (see :func:`thresholds`):
+        called once, before anything else reads them, with a (2, n_mentees) array of each
+        mentee's lowest and highest score over the whole matrix (NaN where a row holds a NaN,
+        or everywhere when the pass read no cells); it raises to stop the solve. Then
+        ``rows`` may hold NaN and ``+inf`` until it has been called. Not with ``locked``
+        (the locked cells are read first).
 
     Returns
     -------
@@ -242,7 +250,12 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
 
     t0 = time.perf_counter()
-    low = thresholds(walk, k, cap, dem_left, rank_j)
+    if check_scores is not None and len(li):
+        raise ValueError("check_scores is not for locked pairs: check the scores first")
+    screen = np.array([np.full(n, np.inf), np.full(n, -np.inf)]) if check_scores else None
+    low = thresholds(walk, k, cap, dem_left, rank_j, screen)
+    if check_scores is not None:
+        check_scores(screen)
     i, j, s, low = above(walk, low, cap, (rank_i, rank_j), GROUPS_PER_SLOT * k, k)
     if len(lock_key):
         keep = ~member(i * m + j, lock_key)
@@ -322,8 +335,9 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             i, j = np.concatenate([i, ti]), np.concatenate([j, tj])
             s = np.concatenate([s, walk.at(ti, tj)])
             chosen = np.concatenate([chosen, np.zeros(len(ti), bool)])
-            order = np.argsort(i * m + j, kind="stable")
-            i, j, s, chosen = i[order], j[order], s[order], chosen[order]
+            if len(ti):  # (the pairs worked on are kept sorted by (mentee, mentor))
+                order = np.argsort(i * m + j, kind="stable")
+                i, j, s, chosen = i[order], j[order], s[order], chosen[order]
             chosen, ties = canonical(rank_i[i], rank_j[j], s, chosen, cap_r, dem_r, pot, res.scale)
             ties["tight_pairs_outside"] = len(ti)
             bound = dual_obj + eps * res.n_max
@@ -351,13 +365,17 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         order = np.argsort(i * m + j, kind="stable")
         i, j, s = i[order], j[order], s[order]
 
-    all_i = np.concatenate([li, i])
-    all_j = np.concatenate([lj, j])
-    order = np.argsort(all_i * m + all_j, kind="stable")
-    all_i, all_j = all_i[order], all_j[order]
-    all_s = np.concatenate([ls, s])[order]
-    is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
-    is_chosen = np.concatenate([np.ones(len(li), bool), chosen])[order]
+    if len(li):
+        all_i = np.concatenate([li, i])
+        all_j = np.concatenate([lj, j])
+        order = np.argsort(all_i * m + all_j, kind="stable")
+        all_i, all_j = all_i[order], all_j[order]
+        all_s = np.concatenate([ls, s])[order]
+        is_lock = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
+        is_chosen = np.concatenate([np.ones(len(li), bool), chosen])[order]
+    else:  # no locks: the pairs worked on, already sorted by (mentee, mentor)
+        all_i, all_j, all_s, is_chosen = i, j, s, chosen
+        is_lock = np.zeros(len(i), bool)
     all_i, all_j, all_s, is_chosen, is_lock = _complete_rows(walk, all_i, all_j, all_s, is_chosen,
                                                              is_lock, low, cap)
     pairs = Candidates(all_i, all_j, n, m)

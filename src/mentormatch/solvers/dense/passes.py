@@ -95,16 +95,24 @@ def member(key: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
 
 
 def thresholds(walk: Walk, k: int, cap: np.ndarray, dem: np.ndarray,
-               mentor_rank: np.ndarray) -> np.ndarray:
+               mentor_rank: np.ndarray, screen: np.ndarray | None = None) -> np.ndarray:
     """``L_i`` per mentee: at least ``k`` eligible pairs of mentee ``i`` with open mentors
     (``cap > 0``) score ``>= L_i`` (fewer when the mentee has fewer). Never above ``+0``'s
-    successor, so ``s >= L`` also means ``s > 0``; ``+inf`` for mentees with no room."""
+    successor, so ``s >= L`` also means ``s > 0``; ``+inf`` for mentees with no room.
+
+    ``screen``, a (2, n) array of ``+inf`` and ``-inf`` rows, takes each mentee's lowest and
+    highest score over every cell as stored (forbidden ones too; a NaN anywhere in a row makes
+    both NaN) while the pass reads them: the caller's check that every score is a number,
+    without a pass of its own (10,000 x 2,500: about 6 ms instead of 12). When this pass reads
+    no cells (too few open mentors for groups), ``screen`` is set to NaN: "not screened"."""
     n, m = walk.n, walk.m
     tiny = np.nextafter(0.0, 1.0)
     open_j = np.flatnonzero(cap > 0)
     n_open = len(open_j)
     groups = min(n_open, GROUPS_PER_SLOT * k)
     low = np.full(n, -np.inf)
+    if screen is not None and not groups > k:
+        screen[:] = np.nan
     if groups > k:
         by_rank = open_j[np.argsort(mentor_rank[open_j], kind="stable")]
         group = np.full(m, -1, dtype=np.int64)
@@ -115,13 +123,23 @@ def thresholds(walk: Walk, k: int, cap: np.ndarray, dem: np.ndarray,
             # one contiguous column at a time, maxed into its group; a group's columns one
             # after the other (by rank), so that its maxima stay in cache (7 % faster)
             ends = np.searchsorted(group[by_rank], np.arange(1, groups + 1))
+            lowest, highest = screen if screen is not None else (None, None)
             for g, (a, b) in enumerate(zip([0, *ends[:-1].tolist()], ends.tolist())):
                 acc = best[g]
                 for j in by_rank[a:b].tolist():
                     col = walk.lines[j]
+                    if lowest is not None:  # (the column is in cache: a third of a pass's cost)
+                        np.minimum(lowest, col, out=lowest)
+                        if rows.mask is not None:  # (its forbidden cells are not in ``best``)
+                            np.maximum(highest, col, out=highest)
                     if rows.mask is not None:
                         col = np.where(rows.mask[:, j], -np.inf, col)
                     np.maximum(acc, col, out=acc)
+            if screen is not None:  # the groups' maxima, before forbidden cells are taken out
+                np.maximum(screen[1], best.max(axis=0), out=screen[1])
+                for j in np.flatnonzero(cap <= 0).tolist():  # columns in no group
+                    np.minimum(screen[0], walk.lines[j], out=screen[0])
+                    np.maximum(screen[1], walk.lines[j], out=screen[1])
             if rows.keys is not None and len(rows.keys):
                 # a group whose best is a forbidden pair is left out: the others' bests are
                 # eligible pairs, so the k-th largest is still a valid threshold
@@ -139,6 +157,9 @@ def thresholds(walk: Walk, k: int, cap: np.ndarray, dem: np.ndarray,
             step = max(1, _BLOCK_ELEMENTS // max(m, 1))
             for a in range(0, n, step):
                 b = min(a + step, n)
+                if screen is not None:  # every column of these rows, in cache
+                    np.minimum(screen[0, a:b], walk.values[a:b].min(axis=1), out=screen[0, a:b])
+                    np.maximum(screen[1, a:b], walk.values[a:b].max(axis=1), out=screen[1, a:b])
                 blk = walk.values[a:b][:, by_rank]  # a copy, mentors in rank order
                 if rows.mask is not None:
                     blk[rows.mask[a:b][:, by_rank]] = -np.inf
