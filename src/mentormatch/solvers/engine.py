@@ -58,9 +58,11 @@ those flows (``score x factor + bonus``; the floors read the plain scores) when
 on the scale path's sources. Balanced loads alone are answered
 the same way, by one certified flow per common load (:mod:`mentormatch.solvers.balanced`).
 
-**coverage_first at scale.** With no side rows, unit loads and whole capacities, the most
-pairs and then the largest total are one certified flow on ``s + W`` over a block or bound
-source (:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`, its first step).
+**coverage_first at scale.** With no side rows, unit loads, whole capacities and one mentor
+per mentee, the most pairs (then the most mentees) and then the largest total are one certified
+flow on ``s + W`` over a block or bound source
+(:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`, its first step). A mentee who
+needs several mentors goes to the stages: the most pairs is not the most mentees then.
 
 HiGHS runs single-threaded with a fixed seed, so the same inputs give the same pairs.
 """
@@ -173,7 +175,8 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     size = len(source.i) if isinstance(source, ArraySource) else n * m
     if (coverage_first and not shell.side.active() and bonus is None
             and not isinstance(source, ArraySource)
-            and lagrange.plain_inner(capacity, load, False, None, (None, None), demand)):
+            and lagrange.plain_inner(capacity, load, False, None, (None, None), demand,
+                                     one_each=True)):
         # the most pairs, then the largest total: one certified flow on s + W (bottleneck.py)
         from .bottleneck import solve_maxmin_scorer
 
