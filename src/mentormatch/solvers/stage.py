@@ -1,6 +1,6 @@
 """One stage of the engine (:mod:`mentormatch.solvers.engine` states the loop): column
-generation on the candidates, the heuristics, the branching, HiGHS's MIP on the candidates (then
-on every eligible pair of a small source when a gap is left) and the certificate over every
+generation on the candidates, the heuristics, the branching, HiGHS's MIP on the candidates (then,
+the same rounds on every eligible pair of a small source when a gap is left) and the certificate over every
 pair. ``coverage_first`` runs two stages (the count, then the score);
 every other problem one."""
 from __future__ import annotations
@@ -21,9 +21,10 @@ from .relax import Candidates, Run
 MIP_MAX_COLUMNS = 30_000
 #: Outside pairs join the MIP only while they are at most this many times the candidates.
 JOIN_AT_MOST = 2.0
-#: When no assignment was found, no proof made and time is left, the MIP runs over every
-#: eligible pair of a source of at most this many pairs (else: a TimeLimitError); so it does,
-#: from the incumbent, when the rounds end with a gap above the optimality gap.
+#: When the MIP rounds on the candidates end with a gap, or found nothing and proved nothing,
+#: with time left, every eligible pair of a source of at most this many pairs joins and the
+#: rounds run once more: their MIP over every pair is then a proof, of the optimum or of
+#: infeasibility (a larger source can end in a TimeLimitError before its time limit).
 ALL_PAIRS_AT_MOST = MIP_MAX_COLUMNS
 
 
@@ -76,82 +77,71 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         bound_seen = min(bound_seen, tree.bound)
         branching = {"nodes": tree.nodes, "open": tree.open, "stopped": tree.stopped,
                      "bound": tree.bound}
-    for attempt in range(4):
-        if best is not None and proven(bound_seen, best_value):
-            break
-        if best is not None and len(cand) > MIP_MAX_COLUMNS:
-            # HiGHS's branch-and-bound on this many columns overruns its time limit (47 s for a
-            # 25 s limit on 86,000 at 3,000 x 1,500) without a better assignment: the
-            # neighbourhood's assignment stands, with the relaxation's bound
-            break
-        start = None if best is None else best.astype(float)
-        st, chosen, b = run.mip(cand, start, max(0.05, run.left()))
-        if st == "infeasible" and best is None:
-            # every eligible pair is a candidate once no outside pair is left and the pricing
-            # dropped none (its floor): the MIP's infeasibility is then a proof
-            if not len(outside[0]) and floor == -math.inf:
-                raise _proven_infeasible()
-            # candidates alone cannot: every kept outside pair joins
-            grow = cand.add(*(a.astype(np.int64) if t < 2 else a for t, a in enumerate(outside[:3])))
-            if grow == 0:
-                break
-            outside = [a[:0] for a in outside]
-            continue
-        if chosen is not None and run.feasible(cand, chosen) and run.value(cand, chosen) > best_value - 1e-12:
-            best, best_value = chosen, run.value(cand, chosen)
-        mip_bound, status = b, st
-        # candidates-only assignments are worth at most the MIP's bound, the others U + rc
-        bound_seen = min(bound_seen, max(b, U + outside_max()))
-        if best is None or not len(outside[0]) or run.left() < 1.0:
-            break
-        if proven(bound_seen, best_value):
-            break
-        join = U + outside[3] > best_value + 1e-9  # could still beat the incumbent
-        if not join.any() or join.sum() > JOIN_AT_MOST * len(cand):
-            # joining nearly every pair makes the MIP the full model, measured slower than the
-            # candidates' (500 x 150 with a budget: no better assignment in 20 s); the bound
-            # then stays the relaxation's
-            break
-        old = len(cand)
-        keep_best = cand.key[best]
-        cand.add(outside[0][join].astype(np.int64), outside[1][join].astype(np.int64), outside[2][join])
-        best = np.isin(cand.key, keep_best)
-        outside = [a[~join] for a in outside]
-        if len(cand) == old:
-            break
     all_pairs = False
-    if (best is not None and not proven(max(bound_seen, best_value), best_value)
-            and status != "time" and run.left() > 0.5):
-        # the rounds ended with a gap on a small source: the MIP over every eligible pair,
-        # from the incumbent, proves the optimum or leaves its own gap, valid over all pairs
-        keep_best = cand.key[best]
-        if _all_join(source, cand):
-            all_pairs = True
-            best = np.isin(cand.key, keep_best)
-            st, chosen, b = run.mip(cand, best.astype(float), run.left())
+    while True:
+        for attempt in range(4):
+            if best is not None and proven(bound_seen, best_value):
+                break
+            if best is not None and len(cand) > MIP_MAX_COLUMNS and not all_pairs:
+                # HiGHS's branch-and-bound on this many columns overruns its time limit (47 s
+                # for a 25 s limit on 86,000 at 3,000 x 1,500) without a better assignment:
+                # the neighbourhood's assignment stands, with the relaxation's bound
+                break
+            start = None if best is None else best.astype(float)
+            st, chosen, b = run.mip(cand, start, max(0.05, run.left()))
+            if st == "infeasible" and best is None:
+                # every eligible pair is a candidate once no outside pair is left and the
+                # pricing dropped none (its floor): the MIP's infeasibility is then a proof
+                if not len(outside[0]) and floor == -math.inf:
+                    raise _proven_infeasible()
+                # candidates alone cannot: every kept outside pair joins
+                grow = cand.add(*(a.astype(np.int64) if t < 2 else a
+                                  for t, a in enumerate(outside[:3])))
+                if grow == 0:
+                    break
+                outside = [a[:0] for a in outside]
+                continue
             if (chosen is not None and run.feasible(cand, chosen)
                     and run.value(cand, chosen) > best_value - 1e-12):
                 best, best_value = chosen, run.value(cand, chosen)
             mip_bound, status = b, st
-            bound_seen = min(bound_seen, b)
-            outside = [a[:0] for a in outside]
-            floor = -math.inf
+            # candidates-only assignments are worth at most the MIP's bound, the others U + rc
+            bound_seen = min(bound_seen, max(b, U + outside_max()))
+            if best is None or not len(outside[0]) or run.left() < 1.0:
+                break
+            if proven(bound_seen, best_value):
+                break
+            join = U + outside[3] > best_value + 1e-9  # could still beat the incumbent
+            if not join.any() or join.sum() > JOIN_AT_MOST * len(cand):
+                # joining nearly every pair makes the MIP the full model, measured slower than
+                # the candidates' (500 x 150 with a budget: no better assignment in 20 s); the
+                # bound then stays the relaxation's
+                break
+            old = len(cand)
+            keep_best = cand.key[best]
+            cand.add(outside[0][join].astype(np.int64), outside[1][join].astype(np.int64),
+                     outside[2][join])
+            best = np.isin(cand.key, keep_best)
+            outside = [a[~join] for a in outside]
+            if len(cand) == old:
+                break
+        if (all_pairs or (best is not None and proven(bound_seen, best_value)) or status == "time"
+                or run.left() <= (0.5 if best is not None else 0.05)):
+            break
+        # a gap left, or nothing found and nothing proven, on a small source: every eligible
+        # pair joins and the loop runs once more, its MIP over all of them (from the
+        # incumbent): its optimum, or its infeasibility, then holds over every pair
+        keep_best = None if best is None else cand.key[best]
+        if not _all_join(source, cand):
+            break
+        all_pairs = True
+        best = None if keep_best is None else np.isin(cand.key, keep_best)
+        outside = [a[:0] for a in outside]
+        floor = -math.inf
     if best is None:
         empty = np.zeros(len(cand), bool)
         if run.feasible(cand, empty):
             best, best_value = empty, 0.0
-        elif status != "time" and run.left() > 0.05 and _all_join(source, cand):
-            # no time limit passed and nothing proven: the MIP over every eligible pair settles
-            # it, a proof of infeasibility or an assignment
-            st, chosen, b = run.mip(cand, None, run.left())
-            if st == "infeasible":
-                raise _proven_infeasible()
-            if chosen is not None and run.feasible(cand, chosen):
-                best, best_value = chosen, run.value(cand, chosen)
-                mip_bound, status = b, st
-                bound_seen = min(bound_seen, b)  # every pair is a candidate: valid over all
-                outside = [a[:0] for a in outside]
-                floor = -math.inf
     if best is None:
         raise TimeLimitError(run.options.time_limit, label,
                              "raise the time limit or relax the side constraints")
