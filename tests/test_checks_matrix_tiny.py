@@ -126,7 +126,9 @@ def test_side_constraints_on_every_source_against_brute_force(case):
     for kind, r in results.items():
         assert not isinstance(r, Exception), (kind, "InfeasibleError on a feasible instance", r)
         assert table_violations(mentors, mentees, programme, r, complete) == [], kind
-        assert r.bound is not None and r.bound >= optimum - 1e-6, kind
+        # no bound only for a lexicographic goal whose count was not proven (the engine's rule)
+        assert (r.bound is None and coverage and r.status == "feasible"
+                or r.bound is not None and r.bound >= optimum - 1e-6), kind
         assert r.objective <= optimum + 1e-6, kind
         if "fractional" in on and r.status == "feasible":
             continue  # fractional loads can end with a gap on tiny instances (the xfail below)

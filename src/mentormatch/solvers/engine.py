@@ -209,15 +209,28 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         if early is not None and (early[1].status == "optimal" or size > LAGRANGE_PAIRS
                                   or time.perf_counter() >= deadline):
             return early
+    covering = None
     if coverage_first:
-        _, _, covered, _, proven_cover = _stage(deadline, limit, size,
+        covering = _stage(deadline, limit, size,
             source, LinearModel(shell, stage="coverage"), options, deadline, cert, "coverage",
             (li, lj), None, dmax)
+        _, _, covered, _, proven_cover = covering
         at_least = int(round(covered))
         cert["matched"] = at_least
-    cand, on, value, bound, done = _stage(deadline, limit, size,
-        source, LinearModel(shell, coverage_at_least=at_least), options, deadline, cert, "score",
-        (li, lj), bonus, dmax)
+    try:
+        cand, on, value, bound, done = _stage(deadline, limit, size,
+            source, LinearModel(shell, coverage_at_least=at_least), options, deadline, cert,
+            "score", (li, lj), bonus, dmax)
+    except InfeasibleError:
+        if covering is None:
+            raise
+        # the first stage's assignment meets every row of the second (the count is its own), so
+        # this is no proof: HiGHS's tolerances disagree with the check of an assignment (scores
+        # near 0 beside large ones under a score floor). That assignment stands, with no bound
+        cand, on = covering[0], covering[1]
+        extra = 0.0 if bonus is None else float(np.sum(bonus(cand.i[on], cand.j[on])))
+        value, bound, done, proven_cover = float(cand.s[on].sum()) + extra, None, False, False
+        cert["score"] = {"relaxation": "infeasible, though the first stage's assignment meets it"}
     problem = AssignmentProblem(Candidates(cand.i, cand.j, n, m), cand.s, capacity, demand=demand,
                                 load=load, locked=cand.locked, coverage_first=coverage_first,
                                 side=side or SideConstraints())
