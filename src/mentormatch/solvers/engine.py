@@ -30,7 +30,9 @@ group whose eligible pairs offer fewer) or the constraint families whose removal
 feasibility. ``TimeLimitError`` when no assignment was found and nothing proven: with time
 left, the MIP first runs over every eligible pair of a source of at most
 ``stage.ALL_PAIRS_AT_MOST`` pairs to settle it (a proof or an assignment); only a larger source
-can still end in ``TimeLimitError`` before its time limit.
+can still end in ``TimeLimitError`` before its time limit. With ``coverage_first``, the score
+stage's infeasibility is no proof once the count stage found an assignment (it meets every row
+of the score stage): that assignment is returned, ``"feasible"`` with no bound.
 
 **A budget at scale.** When the side rows are a stipend budget (fixed and per-mentee stipends),
 with or without minimum loads, with unit loads, whole capacities, no locks, no bonus and no
