@@ -11,6 +11,8 @@ its exact case and checked against brute force (``mentormatch.testing.feasible_a
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -128,3 +130,38 @@ def test_a_second_stage_that_highs_calls_infeasible_keeps_the_first_stages_assig
             assert r.objective == pytest.approx(optimum, abs=1e-9), kind
         else:
             assert r.bound is None, kind
+
+
+@pytest.mark.parametrize("kind", ["array", "blocks"])
+def test_the_score_stage_starts_from_the_coverage_stages_assignment(kind, monkeypatch):
+    """Regression: synthetic 150 x 100 (seed 2) with a budget and coverage_first raised
+    TimeLimitError ('the search ended with time left'): once the check of an assignment held
+    the coverage row, the score stage's heuristics found nothing that kept every mentee, and
+    its MIPs found nothing in time. The coverage stage's assignment meets every row of the
+    score stage, so it is now the score stage's first incumbent (that instance: 'optimal' in
+    8 s). Forced here: in the score stage the heuristics find nothing and every MIP gives up."""
+    from mentormatch.solvers import relax, stage
+
+    from test_checks_matrix_engine import solve_and_recheck
+    from _support import source_of
+
+    p = AssignmentProblem(Candidates.complete(3, 2), np.array([0.9, 0.2, 0.8, 0.7, 0.1, 0.6]),
+                          np.array([2.0, 2.0]), coverage_first=True,
+                          side=SideConstraints(budget=40.0, stipend_fixed=np.zeros(2),
+                                               stipend_per_mentee=np.array([20.0, 10.0])))
+    in_score = lambda run: run.model.coverage_rows  # the score stage's model has the count row
+    real = {"repair": stage.repair, "neighbourhood": stage.neighbourhood, "mip": relax.Run.mip}
+    monkeypatch.setattr(stage, "repair",
+                        lambda run, *a: None if in_score(run) else real["repair"](run, *a))
+    monkeypatch.setattr(stage, "neighbourhood",
+                        lambda run, *a: None if in_score(run) else real["neighbourhood"](run, *a))
+    monkeypatch.setattr(relax.Run, "mip", lambda run, *a: (("unknown", None, math.inf) if in_score(run)
+                                                           else real["mip"](run, *a)))
+    bf = feasible_assignments(p)
+    most = int(bf.matched[bf.feasible].max())
+    assert most == 3  # mentor 0 once (20) and mentor 1 twice (20): 40
+    sol = solve_and_recheck(p, source_of(p, kind))  # no TimeLimitError
+    assert len(np.unique(p.pairs.mentee[sol.chosen])) == most
+    assert sol.objective <= _optimum(p, bf) + 1e-9
+    if sol.status == "optimal":
+        assert sol.objective == pytest.approx(_optimum(p, bf), abs=1e-9)

@@ -131,7 +131,7 @@ def test_side_constraints_on_every_source_against_brute_force(case):
                 or r.bound is not None and r.bound >= optimum - 1e-6), kind
         assert r.objective <= optimum + 1e-6, kind
         if "fractional" in on and r.status == "feasible":
-            continue  # fractional loads can end with a gap on tiny instances (the xfail below)
+            continue  # fractional loads can end with a gap on tiny instances
         assert r.status == "optimal", (kind, r.status, r.gap)
         assert r.objective == pytest.approx(optimum, abs=1e-6), kind
         if coverage:

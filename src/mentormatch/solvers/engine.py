@@ -219,10 +219,13 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         _, _, covered, _, proven_cover = covering
         at_least = int(round(covered))
         cert["matched"] = at_least
+    # the coverage stage's assignment meets every row of the score stage: its first incumbent
+    start = (None if covering is None else
+             (covering[0].i[covering[1]], covering[0].j[covering[1]], covering[0].s[covering[1]]))
     try:
         cand, on, value, bound, done = _stage(deadline, limit, size,
             source, LinearModel(shell, coverage_at_least=at_least), options, deadline, cert,
-            "score", (li, lj), bonus, dmax)
+            "score", (li, lj), bonus, dmax, start=start)
     except InfeasibleError:
         if covering is None:
             raise
@@ -258,7 +261,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     return problem, sol
 
 
-def _stage(deadline: float, limit: float, size: int, *args):
+def _stage(deadline: float, limit: float, size: int, *args, start=None):
     """:func:`~mentormatch.solvers.stage.solve_stage`, its ``TimeLimitError`` saying what
     ended the search: the time limit, or (time left) a search that found nothing and proved
     nothing, on a source of ``size`` pairs (above ``stage.ALL_PAIRS_AT_MOST``, the MIP over
@@ -266,7 +269,7 @@ def _stage(deadline: float, limit: float, size: int, *args):
     from .stage import ALL_PAIRS_AT_MOST
 
     try:
-        return solve_stage(*args)
+        return solve_stage(*args, start=start)
     except TimeLimitError as e:
         if time.perf_counter() >= deadline - TIME_SLACK:
             raise TimeLimitError(limit, e.stage, e.advice, reason="time") from None

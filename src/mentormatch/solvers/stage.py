@@ -28,9 +28,12 @@ JOIN_AT_MOST = 2.0
 ALL_PAIRS_AT_MOST = MIP_MAX_COLUMNS
 
 
-def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max):
+def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max,
+                start=None):
     """(candidates, chosen mask, objective in the stage's units, bound over every pair, proven);
-    the stage's figures go to ``cert[label]``."""
+    the stage's figures go to ``cert[label]``. ``start``: None, or the pairs ``(mentee, mentor,
+    score)`` of an assignment known to meet the model (the coverage stage's, for the score
+    stage): they join the candidates and are the first incumbent, when they meet its check."""
     stage_start = time.perf_counter()
     m = source.n_mentors
     li, lj = lock_pairs
@@ -41,6 +44,9 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     if len(lock_keys):
         ls = _lock_scores(source, li, lj)
         cand.add(np.asarray(li, np.int64), np.asarray(lj, np.int64), ls)
+    if start is not None:
+        cand.add(np.asarray(start[0], np.int64), np.asarray(start[1], np.int64),
+                 np.asarray(start[2], np.float64))
     relaxed = run.relax(cand)
     if relaxed is None:
         raise InfeasibleError([Conflict(
@@ -49,8 +55,12 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     prices, U, x, keep, _ = relaxed
     branching, root_settled = None, run.settled
     best, best_value, mip_bound, status = None, -math.inf, math.inf, "not run"
+    if start is not None:
+        given = np.isin(cand.key, np.asarray(start[0], np.int64) * m + np.asarray(start[1], np.int64))
+        if run.feasible(cand, given):
+            best, best_value = given, run.value(cand, given)
     rounded = repair(run, cand, x > 1 - 1e-7)  # the relaxation rounded down, then repaired
-    if rounded is not None:
+    if rounded is not None and run.value(cand, rounded) > best_value:
         best, best_value = rounded, run.value(cand, rounded)
     # the relaxation's whole pairs kept, a small MIP settles the rest (RINS-like)
     fixed_fill = neighbourhood(run, cand, x)
