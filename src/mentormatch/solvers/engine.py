@@ -61,7 +61,7 @@ on the scale path's sources. Balanced loads alone are answered
 the same way, by one certified flow per common load (:mod:`mentormatch.solvers.balanced`).
 
 **coverage_first at scale.** With no side rows, unit loads, whole capacities and one mentor
-per mentee, the most pairs (then the most mentees) and then the largest total are one certified
+per mentee, the most pairs (so the most mentees) and then the largest total are one certified
 flow on ``s + W`` over a block or bound source
 (:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`, its first step). A mentee who
 needs several mentors goes to the stages: the most pairs is not the most mentees then.
