@@ -271,7 +271,7 @@ def _stage(deadline: float, limit: float, size: int, *args, start=None):
     try:
         return solve_stage(*args, start=start)
     except TimeLimitError as e:
-        if time.perf_counter() >= deadline - TIME_SLACK:
+        if e.reason == "time" or time.perf_counter() >= deadline - TIME_SLACK:
             raise TimeLimitError(limit, e.stage, e.advice, reason="time") from None
         why = (f"the round has {size:,} eligible pairs, more than the {ALL_PAIRS_AT_MOST:,} "
                "the exact MIP over every pair is run on; " if size > ALL_PAIRS_AT_MOST else "")

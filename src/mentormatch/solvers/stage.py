@@ -153,8 +153,10 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         if run.feasible(cand, empty):
             best, best_value = empty, 0.0
     if best is None:
+        # a MIP stopped by its time cap (HiGHS gets 0.9 of the time left) ended it: the time
         raise TimeLimitError(run.options.time_limit, label,
-                             "raise the time limit or relax the side constraints")
+                             "raise the time limit or relax the side constraints",
+                             reason="time" if status == "time" else None)
     max_out = outside_max()
     bound = max(bound_seen, best_value)
     done = proven(bound, best_value)
