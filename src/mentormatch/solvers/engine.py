@@ -30,7 +30,9 @@ group whose eligible pairs offer fewer) or the constraint families whose removal
 feasibility. ``TimeLimitError`` when no assignment was found and nothing proven: with time
 left, the MIP first runs over every eligible pair of a source of at most
 ``stage.ALL_PAIRS_AT_MOST`` pairs to settle it (a proof or an assignment); only a larger source
-can still end in ``TimeLimitError`` before its time limit.
+can still end in ``TimeLimitError`` before its time limit. With ``coverage_first``, the score
+stage's infeasibility is no proof once the count stage found an assignment (it meets every row
+of the score stage): that assignment is returned, ``"feasible"`` with no bound.
 
 **A budget at scale.** When the side rows are a stipend budget (fixed and per-mentee stipends),
 with or without minimum loads, with unit loads, whole capacities, no locks, no bonus and no
@@ -58,9 +60,11 @@ those flows (``score x factor + bonus``; the floors read the plain scores) when
 on the scale path's sources. Balanced loads alone are answered
 the same way, by one certified flow per common load (:mod:`mentormatch.solvers.balanced`).
 
-**coverage_first at scale.** With no side rows, unit loads and whole capacities, the most
-pairs and then the largest total are one certified flow on ``s + W`` over a block or bound
-source (:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`, its first step).
+**coverage_first at scale.** With no side rows, unit loads, whole capacities and one mentor
+per mentee, the most pairs (so the most mentees) and then the largest total are one certified
+flow on ``s + W`` over a block or bound source
+(:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`, its first step). A mentee who
+needs several mentors goes to the stages: the most pairs is not the most mentees then.
 
 HiGHS runs single-threaded with a fixed seed, so the same inputs give the same pairs.
 """
@@ -167,7 +171,8 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     size = n_pairs(source)
     if (coverage_first and not shell.side.active() and bonus is None
             and not isinstance(source, ArraySource)
-            and lagrange.plain_inner(capacity, load, False, None, (None, None), demand)):
+            and lagrange.plain_inner(capacity, load, False, None, (None, None), demand,
+                                     one_each=True)):
         # the most pairs, then the largest total: one certified flow on s + W (bottleneck.py)
         from .bottleneck import solve_maxmin_scorer
 
@@ -200,15 +205,31 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         if early is not None and (early[1].status == "optimal" or size > LAGRANGE_PAIRS
                                   or time.perf_counter() >= deadline):
             return early
+    covering = None
     if coverage_first:
-        _, _, covered, _, proven_cover = _stage(deadline, limit, size,
+        covering = _stage(deadline, limit, size,
             source, LinearModel(shell, stage="coverage"), options, deadline, cert, "coverage",
             (li, lj), None, dmax)
+        _, _, covered, _, proven_cover = covering
         at_least = int(round(covered))
         cert["matched"] = at_least
-    cand, on, value, bound, done = _stage(deadline, limit, size,
-        source, LinearModel(shell, coverage_at_least=at_least), options, deadline, cert, "score",
-        (li, lj), bonus, dmax)
+    # the coverage stage's assignment meets every row of the score stage: its first incumbent
+    start = (None if covering is None else
+             (covering[0].i[covering[1]], covering[0].j[covering[1]], covering[0].s[covering[1]]))
+    try:
+        cand, on, value, bound, done = _stage(deadline, limit, size,
+            source, LinearModel(shell, coverage_at_least=at_least), options, deadline, cert,
+            "score", (li, lj), bonus, dmax, start=start)
+    except InfeasibleError:
+        if covering is None:
+            raise
+        # the first stage's assignment meets every row of the second (the count is its own), so
+        # this is no proof: HiGHS's tolerances disagree with the check of an assignment (scores
+        # near 0 beside large ones under a score floor). That assignment stands, with no bound
+        cand, on = covering[0], covering[1]
+        extra = 0.0 if bonus is None else float(np.sum(bonus(cand.i[on], cand.j[on])))
+        value, bound, done, proven_cover = float(cand.s[on].sum()) + extra, None, False, False
+        cert["score"] = {"relaxation": "infeasible, though the first stage's assignment meets it"}
     problem = AssignmentProblem(Candidates(cand.i, cand.j, n, m), cand.s, capacity, demand=demand,
                                 load=load, locked=cand.locked, coverage_first=coverage_first,
                                 side=side or SideConstraints())
@@ -234,7 +255,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     return problem, sol
 
 
-def _stage(deadline: float, limit: float, size: int, *args):
+def _stage(deadline: float, limit: float, size: int, *args, start=None):
     """:func:`~mentormatch.solvers.stage.solve_stage`, its ``TimeLimitError`` saying what
     ended the search: the time limit, or (time left) a search that found nothing and proved
     nothing, on a source of ``size`` pairs (above ``stage.ALL_PAIRS_AT_MOST``, the MIP over
@@ -242,9 +263,9 @@ def _stage(deadline: float, limit: float, size: int, *args):
     from .stage import ALL_PAIRS_AT_MOST
 
     try:
-        return solve_stage(*args)
+        return solve_stage(*args, start=start)
     except TimeLimitError as e:
-        if time.perf_counter() >= deadline - TIME_SLACK:
+        if e.reason == "time" or time.perf_counter() >= deadline - TIME_SLACK:
             raise TimeLimitError(limit, e.stage, e.advice, reason="time") from None
         why = (f"the round has {size:,} eligible pairs, more than the {ALL_PAIRS_AT_MOST:,} "
                "the exact MIP over every pair is run on; " if size > ALL_PAIRS_AT_MOST else "")

@@ -177,6 +177,10 @@ def violations(model, i, j, s) -> list[str]:
     if model.balanced and act.any() and n_j[act].max() - n_j[act].min() > 1:
         bad.append("balanced_load")
     matched = np.bincount(i, minlength=model.n) > 0
+    if model.coverage_rows and matched.sum() < -model.rhs[model._r("coverage")][0] - 1e-9:
+        # the second stage of coverage_first: at least the first stage's count matched (an
+        # assignment rounded down from the relaxation can lose mentees under fractional loads)
+        bad.append("coverage")
     if model.share:
         got = np.bincount(model.gpos[model.group[matched & (model.group >= 0)]],
                           minlength=len(model.groups))

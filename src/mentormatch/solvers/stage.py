@@ -1,6 +1,6 @@
 """One stage of the engine (:mod:`mentormatch.solvers.engine` states the loop): column
-generation on the candidates, the heuristics, the branching, HiGHS's MIP on the candidates (then
-on every eligible pair of a small source when a gap is left) and the certificate over every
+generation on the candidates, the heuristics, the branching, HiGHS's MIP on the candidates (then,
+the same rounds on every eligible pair of a small source when a gap is left) and the certificate over every
 pair. ``coverage_first`` runs two stages (the count, then the score);
 every other problem one."""
 from __future__ import annotations
@@ -22,15 +22,19 @@ from .sources import n_pairs
 MIP_MAX_COLUMNS = 30_000
 #: Outside pairs join the MIP only while they are at most this many times the candidates.
 JOIN_AT_MOST = 2.0
-#: When no assignment was found, no proof made and time is left, the MIP runs over every
-#: eligible pair of a source of at most this many pairs (else: a TimeLimitError); so it does,
-#: from the incumbent, when the rounds end with a gap above the optimality gap.
+#: When the MIP rounds on the candidates end with a gap, or found nothing and proved nothing,
+#: with time left, every eligible pair of a source of at most this many pairs joins and the
+#: rounds run once more: their MIP over every pair is then a proof, of the optimum or of
+#: infeasibility (a larger source can end in a TimeLimitError before its time limit).
 ALL_PAIRS_AT_MOST = MIP_MAX_COLUMNS
 
 
-def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max):
+def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max,
+                start=None):
     """(candidates, chosen mask, objective in the stage's units, bound over every pair, proven);
-    the stage's figures go to ``cert[label]``."""
+    the stage's figures go to ``cert[label]``. ``start``: None, or the pairs ``(mentee, mentor,
+    score)`` of an assignment known to meet the model (the coverage stage's, for the score
+    stage): they join the candidates and are the first incumbent, when they meet its check."""
     stage_start = time.perf_counter()
     m = source.n_mentors
     li, lj = lock_pairs
@@ -41,6 +45,9 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     if len(lock_keys):
         ls = _lock_scores(source, li, lj)
         cand.add(np.asarray(li, np.int64), np.asarray(lj, np.int64), ls)
+    if start is not None:
+        cand.add(np.asarray(start[0], np.int64), np.asarray(start[1], np.int64),
+                 np.asarray(start[2], np.float64))
     relaxed = run.relax(cand)
     if relaxed is None:
         raise InfeasibleError([Conflict(
@@ -49,8 +56,12 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     prices, U, x, keep, _ = relaxed
     branching, root_settled = None, run.settled
     best, best_value, mip_bound, status = None, -math.inf, math.inf, "not run"
+    if start is not None:
+        given = np.isin(cand.key, np.asarray(start[0], np.int64) * m + np.asarray(start[1], np.int64))
+        if run.feasible(cand, given):
+            best, best_value = given, run.value(cand, given)
     rounded = repair(run, cand, x > 1 - 1e-7)  # the relaxation rounded down, then repaired
-    if rounded is not None:
+    if rounded is not None and run.value(cand, rounded) > best_value:
         best, best_value = rounded, run.value(cand, rounded)
     # the relaxation's whole pairs kept, a small MIP settles the rest (RINS-like)
     fixed_fill = neighbourhood(run, cand, x)
@@ -77,86 +88,77 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         bound_seen = min(bound_seen, tree.bound)
         branching = {"nodes": tree.nodes, "open": tree.open, "stopped": tree.stopped,
                      "bound": tree.bound}
-    for attempt in range(4):
-        if best is not None and proven(bound_seen, best_value):
-            break
-        if best is not None and len(cand) > MIP_MAX_COLUMNS:
-            # HiGHS's branch-and-bound on this many columns overruns its time limit (47 s for a
-            # 25 s limit on 86,000 at 3,000 x 1,500) without a better assignment: the
-            # neighbourhood's assignment stands, with the relaxation's bound
-            break
-        start = None if best is None else best.astype(float)
-        st, chosen, b = run.mip(cand, start, max(0.05, run.left()))
-        if st == "infeasible" and best is None:
-            # every eligible pair is a candidate once no outside pair is left and the pricing
-            # dropped none (its floor): the MIP's infeasibility is then a proof
-            if not len(outside[0]) and floor == -math.inf:
-                raise _proven_infeasible()
-            # candidates alone cannot: every kept outside pair joins
-            grow = cand.add(*(a.astype(np.int64) if t < 2 else a for t, a in enumerate(outside[:3])))
-            if grow == 0:
-                break
-            outside = [a[:0] for a in outside]
-            continue
-        if chosen is not None and run.feasible(cand, chosen) and run.value(cand, chosen) > best_value - 1e-12:
-            best, best_value = chosen, run.value(cand, chosen)
-        mip_bound, status = b, st
-        # candidates-only assignments are worth at most the MIP's bound, the others U + rc
-        bound_seen = min(bound_seen, max(b, U + outside_max()))
-        if best is None or not len(outside[0]) or run.left() < 1.0:
-            break
-        if proven(bound_seen, best_value):
-            break
-        join = U + outside[3] > best_value + 1e-9  # could still beat the incumbent
-        if not join.any() or join.sum() > JOIN_AT_MOST * len(cand):
-            # joining nearly every pair makes the MIP the full model, measured slower than the
-            # candidates' (500 x 150 with a budget: no better assignment in 20 s); the bound
-            # then stays the relaxation's
-            break
-        old = len(cand)
-        keep_best = cand.key[best]
-        cand.add(outside[0][join].astype(np.int64), outside[1][join].astype(np.int64), outside[2][join])
-        best = np.isin(cand.key, keep_best)
-        outside = [a[~join] for a in outside]
-        if len(cand) == old:
-            break
     all_pairs = False
-    if (best is not None and not proven(max(bound_seen, best_value), best_value)
-            and status != "time" and run.left() > 0.5):
-        # the rounds ended with a gap on a small source: the MIP over every eligible pair,
-        # from the incumbent, proves the optimum or leaves its own gap, valid over all pairs
-        keep_best = cand.key[best]
-        if _all_join(source, cand):
-            all_pairs = True
-            best = np.isin(cand.key, keep_best)
-            st, chosen, b = run.mip(cand, best.astype(float), run.left())
+    while True:
+        for attempt in range(4):
+            if best is not None and proven(bound_seen, best_value):
+                break
+            if best is not None and len(cand) > MIP_MAX_COLUMNS and not all_pairs:
+                # HiGHS's branch-and-bound on this many columns overruns its time limit (47 s
+                # for a 25 s limit on 86,000 at 3,000 x 1,500) without a better assignment:
+                # the neighbourhood's assignment stands, with the relaxation's bound
+                break
+            start = None if best is None else best.astype(float)
+            st, chosen, b = run.mip(cand, start, max(0.05, run.left()))
+            if st == "infeasible" and best is None:
+                # every eligible pair is a candidate once no outside pair is left and the
+                # pricing dropped none (its floor): the MIP's infeasibility is then a proof
+                if not len(outside[0]) and floor == -math.inf:
+                    raise _proven_infeasible()
+                # candidates alone cannot: every kept outside pair joins
+                grow = cand.add(*(a.astype(np.int64) if t < 2 else a
+                                  for t, a in enumerate(outside[:3])))
+                if grow == 0:
+                    break
+                outside = [a[:0] for a in outside]
+                continue
             if (chosen is not None and run.feasible(cand, chosen)
                     and run.value(cand, chosen) > best_value - 1e-12):
                 best, best_value = chosen, run.value(cand, chosen)
             mip_bound, status = b, st
-            bound_seen = min(bound_seen, b)
-            outside = [a[:0] for a in outside]
-            floor = -math.inf
+            # candidates-only assignments are worth at most the MIP's bound, the others U + rc
+            bound_seen = min(bound_seen, max(b, U + outside_max()))
+            if best is None or not len(outside[0]) or run.left() < 1.0:
+                break
+            if proven(bound_seen, best_value):
+                break
+            join = U + outside[3] > best_value + 1e-9  # could still beat the incumbent
+            if not join.any() or join.sum() > JOIN_AT_MOST * len(cand):
+                # joining nearly every pair makes the MIP the full model, measured slower than
+                # the candidates' (500 x 150 with a budget: no better assignment in 20 s); the
+                # bound then stays the relaxation's
+                break
+            old = len(cand)
+            keep_best = cand.key[best]
+            cand.add(outside[0][join].astype(np.int64), outside[1][join].astype(np.int64),
+                     outside[2][join])
+            best = np.isin(cand.key, keep_best)
+            outside = [a[~join] for a in outside]
+            if len(cand) == old:
+                break
+        if (all_pairs or (best is not None and proven(bound_seen, best_value)) or status == "time"
+                or run.left() <= (0.5 if best is not None else 0.05)):
+            break
+        # a gap left, or nothing found and nothing proven, on a small source: every eligible
+        # pair joins and the loop runs once more, its MIP over all of them (from the
+        # incumbent): its optimum, or its infeasibility, then holds over every pair
+        keep_best = None if best is None else cand.key[best]
+        if not _all_join(source, cand):
+            break
+        all_pairs = True
+        best = None if keep_best is None else np.isin(cand.key, keep_best)
+        outside = [a[:0] for a in outside]
+        floor = -math.inf
     if best is None:
         empty = np.zeros(len(cand), bool)
         if run.feasible(cand, empty):
             best, best_value = empty, 0.0
-        elif status != "time" and run.left() > 0.05 and _all_join(source, cand):
-            # no time limit passed and nothing proven: the MIP over every eligible pair settles
-            # it, a proof of infeasibility or an assignment
-            st, chosen, b = run.mip(cand, None, run.left())
-            if st == "infeasible":
-                raise _proven_infeasible()
-            if chosen is not None and run.feasible(cand, chosen):
-                best, best_value = chosen, run.value(cand, chosen)
-                mip_bound, status = b, st
-                bound_seen = min(bound_seen, b)  # every pair is a candidate: valid over all
-                outside = [a[:0] for a in outside]
-                floor = -math.inf
     if best is None:
+        # a MIP stopped by its time cap (HiGHS gets 0.9 of the time left) ended it: the time
         raise TimeLimitError(run.options.time_limit, label,
                              "raise the time limit or relax the side constraints",
-                             reason="time" if time.perf_counter() >= deadline else "search")
+                             reason="time" if status == "time" or time.perf_counter() >= deadline
+                             else "search")
     max_out = outside_max()
     bound = max(bound_seen, best_value)
     done = proven(bound, best_value)
