@@ -349,3 +349,25 @@ def test_coverage_first_with_fractional_loads_matches_the_most_mentees(kind):
     r = _run(mentors, mentees, programme, kind)
     assert len(r.pairs) == most == 4
     assert r.status == "optimal" and r.objective == pytest.approx(best, abs=1e-9)
+
+
+@pytest.mark.parametrize("objective", ["flow", "maxmin", "leximin"])
+def test_unit_loads_with_a_fractional_capacity_on_every_source(objective):
+    """Drawn by the test above (2026-12-06): one mentor of capacity 0.5, one mentee of load 1.
+    The scale path called loads of 1 'unit' whatever the capacities, handed 0.5 to the certified
+    flows and raised a bare ValueError ('capacity must be whole numbers'); now a fractional
+    capacity goes where the complete set sends it, and every source gives the same answer."""
+    from mentormatch.synthetic import organisation
+
+    mentors, mentees = organisation(n_mentees=2, n_mentors=2, seed=3)
+    mentors["capacity"] = [0.5, 2.5]
+    mentees["load"] = 1.0
+    programme = {"weights": {"geography": 0.5}, "constraints": {"management_line": False}}
+    if objective != "flow":
+        programme["fairness"] = {"objective": objective}
+    results = {kind: _run(mentors, mentees, programme, kind) for kind in SOURCES}
+    for kind, r in results.items():
+        assert not isinstance(r, Exception), (kind, r)
+        assert r.status == "optimal", kind
+        assert len(r.pairs) == 2 and set(r.pairs["mentor_id"]) == {mentors["id"].iloc[1]}, kind
+        assert _key(r) == _key(results["complete"]), kind

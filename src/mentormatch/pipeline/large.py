@@ -267,7 +267,9 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
     scorer, data = prepared.scorer, dict(prepared.data)
     n, m = len(data["mentees"]), len(data["mentors"])
-    unit = data["load"] is None or bool(np.all(data["load"] == 1))
+    # unit loads and whole capacities, as AssignmentProblem.integral: the certified flows' units
+    cap = np.asarray(data["capacity"], np.float64)
+    unit = (data["load"] is None or bool(np.all(data["load"] == 1))) and bool(np.all(cap == np.round(cap)))
     free = unit and not data["side"].active()  # the certified flows' problems: no side rows
     plain = prepared.solver == "flow" and not data["coverage_first"] and unit
     flows_maxmin = prepared.solver == "maxmin" and not data["coverage_first"] and free
