@@ -86,8 +86,9 @@ def by_lagrange(source, shell: AssignmentProblem, options, deadline, started, li
     optimal = proven(res.bound, res.value)
     cert = {"optimal_gap": OPTIMAL_GAP, "source": type(source).__name__,
             "random_seed": int(options.seed), **res.certificate}
+    timed_out = time.perf_counter() >= deadline or res.certificate.get("timed_out", False)
     message = "" if optimal else (
-        f"stopped at the time limit ({limit:g} s) with a gap" if time.perf_counter() >= deadline
+        f"stopped at the time limit ({limit:g} s) with a gap" if timed_out
         else "the Lagrangian bound and the repaired flow ended with a gap")
     if bonus is not None:  # the plain objective reported, score + bonus certified (docstring)
         cert.update(objective="score + bonus", adjusted_objective=res.value,

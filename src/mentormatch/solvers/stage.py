@@ -6,7 +6,6 @@ every other problem one."""
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
@@ -30,7 +29,6 @@ ALL_PAIRS_AT_MOST = MIP_MAX_COLUMNS
 def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max):
     """(candidates, chosen mask, objective in the stage's units, bound over every pair, proven);
     the stage's figures go to ``cert[label]``."""
-    stage_start = time.perf_counter()
     m = source.n_mentors
     li, lj = lock_pairs
     lock_keys = np.unique(np.asarray(li, np.int64) * m + np.asarray(lj, np.int64))
@@ -63,14 +61,13 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         return max(float(outside[3].max()) if len(outside[3]) else -math.inf, floor)
 
     if (best is not None and run.model.aggregated and root_settled
-            and not proven(bound_seen, best_value) and run.left() > 0.5):
+            and not proven(bound_seen, best_value) and not run.out_of_time(0.5)):
         # split the relaxation on its fractional counts of active mentors and pairs, then on
         # y and x, each side priced over every pair (branch.py says why the bound holds); only
         # once the root's pricing is done: before that the gap is the pricing's, not the
         # relaxation's
         keep_best = cand.key[best]
-        tree = branch.search(run, cand, U, best_value, OPTIMAL_GAP,
-                             branch.tree_seconds(run, time.perf_counter() - stage_start))
+        tree = branch.search(run, cand, U, best_value, OPTIMAL_GAP, branch.tree_pairs(run))
         best = np.isin(cand.key, keep_best if tree.best_keys is None else tree.best_keys)
         best_value = max(best_value, tree.value)
         bound_seen = min(bound_seen, tree.bound)
@@ -85,7 +82,7 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
             # neighbourhood's assignment stands, with the relaxation's bound
             break
         start = None if best is None else best.astype(float)
-        st, chosen, b = run.mip(cand, start, max(0.05, run.left()))
+        st, chosen, b = run.mip(cand, start)
         if st == "infeasible" and best is None:
             # every eligible pair is a candidate once no outside pair is left and the pricing
             # dropped none (its floor): the MIP's infeasibility is then a proof
@@ -102,7 +99,7 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         mip_bound, status = b, st
         # candidates-only assignments are worth at most the MIP's bound, the others U + rc
         bound_seen = min(bound_seen, max(b, U + outside_max()))
-        if best is None or not len(outside[0]) or run.left() < 1.0:
+        if best is None or not len(outside[0]) or run.out_of_time(1.0):
             break
         if proven(bound_seen, best_value):
             break
@@ -121,14 +118,14 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
             break
     all_pairs = False
     if (best is not None and not proven(max(bound_seen, best_value), best_value)
-            and status != "time" and run.left() > 0.5):
+            and status not in ("time", "limit") and not run.out_of_time(0.5)):
         # the rounds ended with a gap on a small source: the MIP over every eligible pair,
         # from the incumbent, proves the optimum or leaves its own gap, valid over all pairs
         keep_best = cand.key[best]
         if _all_join(source, cand):
             all_pairs = True
             best = np.isin(cand.key, keep_best)
-            st, chosen, b = run.mip(cand, best.astype(float), run.left())
+            st, chosen, b = run.mip(cand, best.astype(float))
             if (chosen is not None and run.feasible(cand, chosen)
                     and run.value(cand, chosen) > best_value - 1e-12):
                 best, best_value = chosen, run.value(cand, chosen)
@@ -140,10 +137,10 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         empty = np.zeros(len(cand), bool)
         if run.feasible(cand, empty):
             best, best_value = empty, 0.0
-        elif status != "time" and run.left() > 0.05 and _all_join(source, cand):
+        elif status != "time" and not run.out_of_time(0.05) and _all_join(source, cand):
             # no time limit passed and nothing proven: the MIP over every eligible pair settles
             # it, a proof of infeasibility or an assignment
-            st, chosen, b = run.mip(cand, None, run.left())
+            st, chosen, b = run.mip(cand, None)
             if st == "infeasible":
                 raise _proven_infeasible()
             if chosen is not None and run.feasible(cand, chosen):
@@ -162,7 +159,8 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
                    "candidates": int(len(cand)), "pairs_priced": int(run.pairs_priced),
                    "stale_mip_starts": run.stale_starts, "pricing_rounds": run.rounds,
                    "max_reduced_cost_outside": max_out, "all_pairs_mip": all_pairs,
-                   "bound": bound, "branching": branching}
+                   "bound": bound, "branching": branching, "mip_nodes": run.mip_nodes,
+                   "timed_out": run.timed_out}
     return cand, best, best_value, bound, done
 
 
