@@ -20,6 +20,10 @@ ADD_PER_MENTEE = 6
 #: Pricing rounds of one relaxation (a work limit: the same inputs stop at the same round on
 #: any machine; the time limit is only the outer stop, see :meth:`Run.out_of_time`).
 MAX_PRICING_ROUNDS = 50
+#: The pricing also stops (an outer stop, recorded as the time limit's: ``Run.timed_out``) once
+#: less than this share of the time the stage had is left, so that the MIP and the engine's
+#: Lagrangian fallback still have time; a run whose pricing ends before never meets it.
+PRICING_TIME_SHARE = 0.5
 #: Pricing stops when the best bound is within this share of the candidates' relaxation.
 RELAX_GAP = 1e-5
 #: The MIP's own relative gap (a tenth of the engine's optimality gap).
@@ -212,6 +216,7 @@ class Run:
         #: work, :func:`mentormatch.solvers.branch.search`); None: only the round limit
         self.pricing_cap: int | None = None
         self.timed_out = False  # the time limit ended some part of the work (out_of_time)
+        self.reserve = (1.0 - PRICING_TIME_SHARE) * max(self.left(), 0.0)  # kept from pricing
 
     def left(self) -> float:
         return self.deadline - time.perf_counter()
@@ -323,7 +328,7 @@ class Run:
             settled = best[0] - z <= settle * max(abs(z), 1.0)
             capped = self.pricing_cap is not None and self.pairs_priced >= self.pricing_cap
             if (not viol or settled or rounds > MAX_PRICING_ROUNDS or capped
-                    or self.out_of_time()):
+                    or self.out_of_time(self.reserve)):
                 # every outside pair not kept is at most this, at the returned prices
                 self.floor = best[4]
                 self.settled = not viol or settled  # else stopped by its rounds or its time
