@@ -60,7 +60,7 @@ def _same_on_a_slow_machine(monkeypatch, run):
 def _assert_same_solution(a, b):
     assert a.chosen.tolist() == b.chosen.tolist()
     assert (a.status, a.objective, a.bound) == (b.status, b.objective, b.bound)
-    assert "time limit" not in (a.message or "") + (b.message or "")
+    assert "stopped at the time limit" not in (a.message or "") + (b.message or "")
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -76,6 +76,23 @@ def test_a_budget_without_the_candidates_mip_is_the_same_on_a_slow_machine(monke
         monkeypatch, lambda: solve_mip(p, SolverOptions(time_limit=LIMIT)))
     _assert_same_solution(quiet, slow)
     assert quiet.certificate["score"]["branching"] == slow.certificate["score"]["branching"]
+
+
+def test_work_limits_that_leave_a_gap_say_so_and_are_the_same_on_a_slow_machine(monkeypatch):
+    """instance uniform(2) needs 6 nodes to settle; with 2 allowed (and no MIP), the answer is
+    ``feasible`` with a gap, says the work limits ended it, and is the same on both clocks."""
+    from mentormatch.solvers import branch
+
+    monkeypatch.setattr(stage, "MIP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(stage, "ALL_PAIRS_AT_MOST", 0)
+    monkeypatch.setattr(branch, "MAX_NODES", 2)
+    p = uniform(2, n=60, m=16)
+    quiet, slow = _same_on_a_slow_machine(
+        monkeypatch, lambda: solve_mip(p, SolverOptions(time_limit=LIMIT)))
+    _assert_same_solution(quiet, slow)
+    assert quiet.status == "feasible" and quiet.gap > 0
+    assert quiet.certificate["score"]["branching"]["stopped"] == "nodes"
+    assert quiet.message.startswith("the search ended with a gap at its work limits")
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -236,7 +236,8 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         cert.get(label, {}).get("timed_out") for label in ("coverage", "score"))
     message = "" if optimal else (
         f"stopped at the time limit ({limit:g} s) with a gap" if timed_out
-        else "the pricing rounds ended with a gap")
+        else "the search ended with a gap at its work limits (pricing rounds, branching, "
+             "MIP nodes), before the time limit")
     sol = finish(problem, np.flatnonzero(on), "optimal" if optimal else "feasible", started, "mip",
                  bound=bound, certificate=cert, message=message)
     if lagrangian and not optimal and (sol.gap is None or sol.gap > LAGRANGE_AFTER_GAP):
