@@ -162,3 +162,22 @@ def test_a_binding_time_limit_says_so(monkeypatch):
     assert sol.certificate["score"]["pricing_rounds"] == 1
     assert sol.certificate["score"]["timed_out"]
     assert sol.status == "feasible" and "stopped at the time limit (30 s)" in sol.message
+
+
+def test_pair_says_when_the_time_limit_ended_it(monkeypatch):
+    """pair()'s result carries the engine's message in its certificate: programme (a) on the
+    organisation above, the clock passing 100 s at each reading of the engine's modules, against
+    a limit of 30 s."""
+    from mentormatch.solvers import dualised, engine
+
+    mentors, mentees = ORG
+    prog = dict(_budget_programme(mentors, mentees), time_limit=30)
+    monkeypatch.setattr(relax, "FIRST_CANDIDATES", 1)
+    monkeypatch.setattr(relax, "ADD_PER_MENTEE", 1)
+    readings = iter(range(10 ** 9))
+    jumping = type("Clock", (), {"perf_counter": staticmethod(lambda: 100.0 * next(readings))})
+    for module in (engine, dualised, relax):
+        monkeypatch.setattr(module, "time", jumping)
+    r = mm.pair(mentors, mentees, prog)
+    assert r.status == "feasible"
+    assert r.certificate["message"].startswith("stopped at the time limit (30 s)")

@@ -238,6 +238,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         f"stopped at the time limit ({limit:g} s) with a gap" if timed_out
         else "the search ended with a gap at its work limits (pricing rounds, branching, "
              "MIP nodes), before the time limit")
+    cert["message"] = message  # pair()'s result carries the certificate
     sol = finish(problem, np.flatnonzero(on), "optimal" if optimal else "feasible", started, "mip",
                  bound=bound, certificate=cert, message=message)
     if lagrangian and not optimal and (sol.gap is None or sol.gap > LAGRANGE_AFTER_GAP):
