@@ -42,10 +42,9 @@ def _few_candidates(monkeypatch):
 
 
 def _untimed(monkeypatch):
-    """The engine without its candidates' MIP, its tree bounded by nodes, not by time."""
+    """The engine without its candidates' MIP, its tree bounded by nodes, not by its pricing."""
     monkeypatch.setattr(stage, "MIP_MAX_COLUMNS", 0)
-    monkeypatch.setattr(branch, "TREE_MIN_SECONDS", 1e6)
-    monkeypatch.setattr(branch, "TREE_SHARE", 1.0)
+    monkeypatch.setattr(branch, "TREE_MIN_PAIRS", 10 ** 12)
 
 
 def _root(p: AssignmentProblem):
@@ -69,7 +68,7 @@ def test_the_trees_bound_holds_over_every_assignment(monkeypatch, make, seed):
     p = make(seed)
     best = reference(p)
     run, cand, U = _root(p)
-    tree = branch.search(run, cand, U, 0.0, engine.OPTIMAL_GAP, seconds=30, max_nodes=60)
+    tree = branch.search(run, cand, U, 0.0, engine.OPTIMAL_GAP, max_pairs=10 ** 12, max_nodes=60)
     assert best - 1e-6 <= tree.bound <= U + 1e-9
     assert run.model.branch.free  # the model is the root's again
     if tree.best_keys is not None:

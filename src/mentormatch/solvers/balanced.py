@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import LagrangeResult, _Inner, plain_inner
+from .lagrange import FlowClock, LagrangeResult, _Inner, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +91,19 @@ def solve_balanced(source, capacity, demand, side: SideConstraints, options: Sol
         return True
 
     top = int(cap.max(initial=0))
+    clock = FlowClock(deadline, 10 ** 9)  # the levels and REPAIRS bound the flows
     level = 1
     while level <= top:
         room = np.where(cap >= level, np.minimum(cap, level + 1), 0)
         last = seconds[-1] if seconds else 0.0
-        if level > 1 and time.perf_counter() + 2.5 * last > deadline:
+        if level > 1 and not clock.another(0, last, 2.5):
             break
         problem, sol = flow(room)
         if sol.status != "optimal" or sol.bound is None:
             return None
         bounds[level] = float(sol.bound)
         for _ in range(REPAIRS):
-            if keep(problem, sol, level) or time.perf_counter() + 1.5 * seconds[-1] > deadline:
+            if keep(problem, sol, level) or not clock.another(0, seconds[-1], 1.5):
                 break
             load = np.bincount(problem.pairs.mentor[sol.chosen], minlength=m)
             room = np.where((load > 0) & (load < level), 0, room)  # those below the level go
@@ -120,6 +121,7 @@ def solve_balanced(source, capacity, demand, side: SideConstraints, options: Sol
     value, i, j, s, on = best
     bound = max([0.0, *bounds.values()])
     cert = {"method": "balanced loads by a certified flow per level", "flows": len(seconds),
+            "timed_out": clock.timed_out,
             "level_bounds": {str(k): v for k, v in bounds.items()},
             "flow_seconds": [round(x, 3) for x in seconds]}
     return LagrangeResult(i, j, s, on, value, max(bound, value), cert)

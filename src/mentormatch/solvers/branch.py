@@ -26,7 +26,9 @@ and meet the constraints is an assignment; others are rounded down and repaired
 (:func:`mentormatch.solvers.heuristics.repair`). Nodes within the engine's optimality gap of the
 best assignment are closed. The search stops when every open node is within the gap, when the
 best node has nothing fractional (``"whole"``) or was not solved on the candidates
-(``"unsolved"``), after ``MAX_NODES`` relaxations, or at the end of its time.
+(``"unsolved"``), after ``MAX_NODES`` relaxations (``"nodes"``), once its pricing passed its
+share of the work (``"work"``, :func:`tree_pairs`), or at the time limit (``"time"``, the outer
+stop: only then may the answer differ from one machine to another).
 
 Why the bound holds over every pair
 -----------------------------------
@@ -47,7 +49,6 @@ from __future__ import annotations
 import dataclasses
 import heapq
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,17 +58,16 @@ from .heuristics import repair
 from .linear import Branch
 from .relax import Candidates, NoSolutionOnCandidates, Run
 
-__all__ = ["search", "tree_seconds", "TreeResult", "MAX_NODES", "TREE_SHARE", "TREE_RATIO",
-           "TREE_MIN_SECONDS"]
+__all__ = ["search", "tree_pairs", "TreeResult", "MAX_NODES", "TREE_RATIO", "TREE_MIN_PAIRS"]
 
-#: At most this many node relaxations in one search, and at most this share of the time left.
+#: At most this many node relaxations in one search.
 MAX_NODES = 200
-TREE_SHARE = 0.5
-#: Within that, a quarter of the time the stage has taken so far, and at least this many
-#: seconds. Each node prices every pair again: about 1 s of CPU a node at 3,000 x 1,500, where
-#: two nodes moved the bound by 0.3 of a gap of 5 (the assignment is the weak side there), and
-#: about 0.02 s at 500 x 150, where two nodes prove the optimum.
-TREE_RATIO, TREE_MIN_SECONDS = 0.25, 2.0
+#: The tree's work, in pairs priced (a count, not seconds: the same inputs get the same tree on
+#: any machine): a quarter of what the stage priced before it, and at least ``TREE_MIN_PAIRS``.
+#: Each node prices every pair again: 4.5M pairs (about 1 s of CPU) a pass at 3,000 x 1,500,
+#: where two nodes moved the bound by 0.3 of a gap of 5 (the assignment is the weak side there),
+#: and 75,000 (about 0.02 s) at 500 x 150, where two nodes prove the optimum.
+TREE_RATIO, TREE_MIN_PAIRS = 0.25, 20_000_000
 #: A count or a ``y`` within this of a whole number is whole.
 WHOLE = 1e-6
 
@@ -135,20 +135,21 @@ def _split(node: _Node, use_y: bool) -> list[Branch] | None:
     return None
 
 
-def tree_seconds(run: Run, spent: float) -> float:
-    """The tree's time: ``TREE_RATIO`` of ``spent`` (the stage so far) but at least
-    ``TREE_MIN_SECONDS``, within ``TREE_SHARE`` of the time left."""
-    return min(TREE_SHARE * max(run.left(), 0.0), max(TREE_MIN_SECONDS, TREE_RATIO * spent))
+def tree_pairs(run: Run) -> int:
+    """The tree's work in pairs priced: ``TREE_RATIO`` of those the stage priced so far
+    (``run.pairs_priced``), at least ``TREE_MIN_PAIRS``."""
+    return max(TREE_MIN_PAIRS, int(TREE_RATIO * run.pairs_priced))
 
 
 def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap: float,
-           seconds: float, max_nodes: int | None = None) -> TreeResult:
+           max_pairs: int, max_nodes: int | None = None) -> TreeResult:
     """Best-first branch-and-bound from the root relaxation held in ``run`` (its last solution
-    gives the root's counts); ``best_value``: the best assignment so far. The candidates may
-    grow (pricing); the model is the root's again on return. See the module docstring."""
+    gives the root's counts); ``best_value``: the best assignment so far; at most ``max_pairs``
+    pairs priced and ``max_nodes`` nodes. The candidates may grow (pricing); the model is the
+    root's again on return. See the module docstring."""
     model, lp = run.model, run.lp
     max_nodes = MAX_NODES if max_nodes is None else max_nodes
-    until = time.perf_counter() + seconds
+    until = run.pairs_priced + int(max_pairs)
     root = model.branch
     # a unit of slack costs more than any assignment is worth, so a side with no assignment
     # closes once a whole unit is needed
@@ -158,7 +159,7 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
                                    lp.sums(), y_of(), _pick(cand, lp.on_candidates(cand, lp._x))))]
     closed = -math.inf  # the largest bound among closed leaves
     found, solved, stopped = None, 0, "settled"
-    relax_deadline = run.relax_deadline
+    pricing_cap = run.pricing_cap
     try:
         while heap:
             node = heap[0][2]
@@ -167,7 +168,10 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
             if solved >= max_nodes:
                 stopped = "nodes"
                 break
-            if time.perf_counter() > until or run.left() < 0.5:
+            if run.pairs_priced >= until:
+                stopped = "work"
+                break
+            if run.out_of_time(0.5):
                 stopped = "time"
                 break
             sides = _split(node, model.use_y)
@@ -178,7 +182,7 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
             for side in sides:
                 model.set_branch(side)
                 lp.sync_branch()
-                run.relax_deadline = until
+                run.pricing_cap = until
                 solved += 1
                 try:
                     out = run.relax(cand, grow_when_infeasible=False, settle=0.1 * gap)
@@ -200,7 +204,7 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
     finally:
         model.set_branch(root)
         lp.sync_branch()
-        run.relax_deadline = relax_deadline
+        run.pricing_cap = pricing_cap
     open_max = -heap[0][0] if heap else -math.inf
     bound = max(best_value, closed, open_max)
     return TreeResult(bound, found, best_value, solved, len(heap), stopped)

@@ -33,12 +33,16 @@ def better_of(problem, sol, more, cert: dict):
         return (c["adjusted_objective"], c.get("adjusted_bound")) if adjusted else (s.objective, s.bound)
 
     bounds = [b for b in (figures(sol)[1], figures(alt)[1]) if b is not None]
+    # the time limit cut either one short: the answer says so
+    timed = [s.message for s in (sol, alt) if (s.message or "").startswith("stopped at the time")]
     if figures(alt)[0] > figures(sol)[0]:
         problem, sol = alt_problem, alt
     if sol is alt:
         sol.certificate["column_generation"] = cert
     else:
         sol.certificate["lagrangian"] = alt.certificate
+    if timed and sol.status != "optimal":
+        sol.message = sol.certificate["message"] = timed[0]
     if not bounds:
         return problem, sol
     both = min(bounds)
@@ -48,6 +52,7 @@ def better_of(problem, sol, more, cert: dict):
         sol.bound = both
     if proven(both, figures(sol)[0]):
         sol.status, sol.message = "optimal", ""
+        sol.certificate["message"] = ""
     return problem, sol
 
 
@@ -86,9 +91,11 @@ def by_lagrange(source, shell: AssignmentProblem, options, deadline, started, li
     optimal = proven(res.bound, res.value)
     cert = {"optimal_gap": OPTIMAL_GAP, "source": type(source).__name__,
             "random_seed": int(options.seed), **res.certificate}
+    timed_out = time.perf_counter() >= deadline or res.certificate.get("timed_out", False)
     message = "" if optimal else (
-        f"stopped at the time limit ({limit:g} s) with a gap" if time.perf_counter() >= deadline
+        f"stopped at the time limit ({limit:g} s) with a gap" if timed_out
         else "the Lagrangian bound and the repaired flow ended with a gap")
+    cert["message"] = message  # pair()'s result carries the certificate
     if bonus is not None:  # the plain objective reported, score + bonus certified (docstring)
         cert.update(objective="score + bonus", adjusted_objective=res.value,
                     adjusted_bound=res.bound)

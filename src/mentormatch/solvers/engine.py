@@ -11,10 +11,10 @@ The model is :class:`~mentormatch.solvers.linear.LinearModel` (stated once there
     heuristics  the relaxation rounded down and repaired; a small MIP on its fractional part
     branch      (under a budget, once the pricing settled) best-first branching on the counts
                 of active mentors and of pairs, then on y and candidate pairs, every node
-                priced over every pair, within a quarter of the stage's time (branch.py)
-                                                                           -> incumbent, bound T
+                priced over every pair, within a quarter of the pairs the stage priced
+                before it (branch.py)                                      -> incumbent, bound T
     MIP         HiGHS branch-and-bound on the candidates, started from the incumbent, within
-                the time limit, unless T already proves it                -> incumbent, bound B
+                ``relax.MIP_MAX_NODES`` nodes, unless T already proves it -> incumbent, bound B
     certify     an assignment that uses a pair outside the candidates is worth at most
                 U + rc(pair); pairs with U + rc > incumbent join the candidates and the MIP runs
                 again; the bound over all pairs is min(U, T, max(B, U + max rc outside))
@@ -66,7 +66,14 @@ flow on ``s + W`` over a block or bound source
 (:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`, its first step). A mentee who
 needs several mentors goes to the stages: the most pairs is not the most mentees then.
 
-HiGHS runs single-threaded with a fixed seed, so the same inputs give the same pairs.
+**Work limits, not shares of the clock.** Every decision inside the engine is taken on counts:
+pricing rounds (``relax.MAX_PRICING_ROUNDS``), pairs priced by the branching
+(``branch.tree_pairs``), nodes (``branch.MAX_NODES``, ``relax.MIP_MAX_NODES``,
+``heuristics.NEIGHBOURHOOD_NODES``) and flows (``MAX_FLOWS`` of the Lagrangians). HiGHS runs
+single-threaded with a fixed seed, and is deterministic given its options. So the same inputs
+give the same pairs on a quiet or a loaded machine. The time limit is the outer stop only: when
+it ends any part of the work, the message says ``"stopped at the time limit"``, and only then
+may the answer differ from one machine (or one run) to another.
 """
 from __future__ import annotations
 
@@ -240,9 +247,13 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         bound = None  # a bound on score + bonus says nothing about the plain score
     elif not proven_cover:
         bound = None  # the count was not proven maximal: no bound for the lexicographic goal
+    timed_out = time.perf_counter() >= deadline or any(
+        cert.get(label, {}).get("timed_out") for label in ("coverage", "score"))
     message = "" if optimal else (
-        f"stopped at the time limit ({limit:g} s) with a gap" if time.perf_counter() >= deadline
-        else "the pricing rounds ended with a gap")
+        f"stopped at the time limit ({limit:g} s) with a gap" if timed_out
+        else "the search ended with a gap at its work limits (pricing rounds, branching, "
+             "MIP nodes), before the time limit")
+    cert["message"] = message  # pair()'s result carries the certificate
     sol = finish(problem, np.flatnonzero(on), "optimal" if optimal else "feasible", started, "mip",
                  bound=bound, certificate=cert, message=message)
     if lagrangian and not optimal and (sol.gap is None or sol.gap > LAGRANGE_AFTER_GAP):

@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import LagrangeResult, _Inner, plain_inner
+from .lagrange import FlowClock, LagrangeResult, _Inner, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -113,9 +113,10 @@ def solve_floors(source, capacity, demand, side: SideConstraints, options: Solve
     seconds: list[float] = []
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen)
 
+    clock = FlowClock(deadline, MAX_FLOWS)
+
     def time_for_another() -> bool:
-        last = seconds[-1] if seconds else 0.0
-        return len(seconds) < MAX_FLOWS and time.perf_counter() + 1.2 * last < deadline
+        return clock.another(len(seconds), seconds[-1] if seconds else 0.0)
 
     def flow_at(mu: np.ndarray) -> np.ndarray:
         """Solve at ``mu``; returns each group's matched count (and keeps bound and primal)."""
@@ -154,6 +155,7 @@ def solve_floors(source, capacity, demand, side: SideConstraints, options: Solve
         return None
     value, i, j, s, on = best
     cert = {"method": "lagrangian share floors + certified flow", "flows": len(seconds),
+            "timed_out": clock.timed_out,
             "lagrangian_bound": best_U, "multipliers": {str(g): float(x) for g, x in zip(groups, mu)},
             "flow_seconds": [round(x, 3) for x in seconds]}
     return LagrangeResult(i, j, s, on, value, max(best_U, value), cert)

@@ -6,10 +6,11 @@ import numpy as np
 from .relax import Candidates, Run
 from .sources import top_k
 
-#: The neighbourhood MIP: each open mentee's best candidates it may choose from, and its share
-#: of the time left.
+#: The neighbourhood MIP: each open mentee's best candidates it may choose from, and its
+#: branch-and-bound nodes (a work limit, not a share of the time: the same inputs give the same
+#: assignment on any machine).
 NEIGHBOURHOOD_PER_MENTEE = 8
-NEIGHBOURHOOD_SHARE = 0.25
+NEIGHBOURHOOD_NODES = 500
 #: At most this many free columns in the neighbourhood MIP.
 NEIGHBOURHOOD_COLUMNS = 20_000
 
@@ -56,7 +57,7 @@ def repair(run: "Run", cand: Candidates, on: np.ndarray) -> np.ndarray | None:
 def neighbourhood(run: "Run", cand: Candidates, x: np.ndarray) -> np.ndarray | None:
     """A feasible assignment near the relaxation: its whole pairs (``x = 1``) are fixed, and a
     MIP over the other mentees' candidate pairs (those the relaxation used, and each one's best
-    few) chooses the rest, within a share of the time left. None when it finds nothing."""
+    few) chooses the rest, within ``NEIGHBOURHOOD_NODES`` nodes. None when it finds nothing."""
     fixed = x > 1 - 1e-7
     if fixed.all() or not len(cand):
         return None
@@ -78,7 +79,7 @@ def neighbourhood(run: "Run", cand: Candidates, x: np.ndarray) -> np.ndarray | N
     m = run.source.n_mentors
     sub = Candidates(cand.i[sel], cand.j[sel], cand.s[sel], m,
                       np.union1d(run.lock_keys, cand.key[fixed]))
-    st, chosen, _ = run.mip(sub, None, NEIGHBOURHOOD_SHARE * run.left())
+    st, chosen, _ = run.mip(sub, None, NEIGHBOURHOOD_NODES)
     if chosen is None or not run.feasible(sub, chosen):
         return None
     return np.isin(cand.key, sub.key[chosen])

@@ -1,6 +1,8 @@
 """HiGHS, as the engine uses it: a quiet instance with reproducible settings, a model passed
 as arrays (every row ``<= rhs``, maximisation turned into HiGHS's minimisation), and the model
-status in the engine's words ("optimal", "infeasible", "time")."""
+status in the engine's words ("optimal", "infeasible", "time"; "limit": a work limit such as
+``mip_max_nodes``). HiGHS is deterministic given its options (one thread, a fixed seed): its
+answer depends on the clock only when ``time_limit`` stops it."""
 from __future__ import annotations
 
 import numpy as np
@@ -83,8 +85,10 @@ def model_status(h, rhs: np.ndarray) -> str:
         return "optimal"
     if s in (S.kInfeasible,):
         return "infeasible"
-    if s in (S.kTimeLimit, S.kInterrupt, S.kIterationLimit, S.kSolutionLimit):
+    if s in (S.kTimeLimit, S.kInterrupt):
         return "time"
+    if s in (S.kIterationLimit, S.kSolutionLimit):  # a work limit (nodes, iterations)
+        return "limit"
     if s == S.kUnboundedOrInfeasible:
         return "infeasible"
     return str(h.modelStatusToString(s))

@@ -67,6 +67,24 @@ LAMBDA_TOL = 1e-5
 STALL, STALL_FLOWS, STALL_WIDTH = 1e-7, 3, 1e-3
 
 
+class FlowClock:
+    """Whether one more inner flow may start: at most ``max_flows`` (the work limit, the same
+    on any machine), and none that the time limit would cut, judged by the last flow's
+    seconds times ``margin`` (the outer stop; when it refuses, ``timed_out`` is set and the
+    answer says it stopped at the time limit)."""
+
+    def __init__(self, deadline: float, max_flows: int):
+        self.deadline, self.max_flows, self.timed_out = deadline, max_flows, False
+
+    def another(self, done: int, last: float, margin: float = 1.2) -> bool:
+        if done >= self.max_flows:
+            return False
+        if time.perf_counter() + margin * last >= self.deadline:
+            self.timed_out = True
+            return False
+        return True
+
+
 def plain_inner(capacity, load, coverage_first: bool, bonus, locked, demand=None,
                 one_each: bool = False) -> bool:
     """True when a dualised model's inner problem is a plain certified flow: whole capacities,
@@ -257,10 +275,10 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     best_U, best_lam = math.inf, None
     best = None  # (value, flow index, chosen mask)
     curve_found = []  # (lambda, bound) from the first flow's prices
+    clock = FlowClock(deadline, MAX_FLOWS)
 
     def time_for_another() -> bool:
-        last = flows[-1].seconds if flows else 0.0
-        return len(flows) < MAX_FLOWS and time.perf_counter() + 1.2 * last < deadline
+        return clock.another(len(flows), flows[-1].seconds if flows else 0.0)
 
     def flow_at(lam: float, closed: np.ndarray | None = None) -> _Flow:
         nonlocal best_U, best_lam
@@ -371,6 +389,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     bound = max(best_U, value)
     cert = {"method": "lagrangian budget + certified flow", "lambda": best_lam,
             "lambda_primal": flows[k].lam, "flows": len(flows), "budget_rounded": B,
+            "timed_out": clock.timed_out,
             "lagrangian_bound": best_U,
             "price_curve": curve_found[0] if curve_found else None,
             "flow_seconds": [round(f.seconds, 3) for f in flows]}

@@ -17,13 +17,21 @@ from .sources import top_k
 FIRST_CANDIDATES = 12
 #: At most this many violators per mentee join the candidates in one pricing round.
 ADD_PER_MENTEE = 6
+#: Pricing rounds of one relaxation (a work limit: the same inputs stop at the same round on
+#: any machine; the time limit is only the outer stop, see :meth:`Run.out_of_time`).
 MAX_PRICING_ROUNDS = 50
-#: The share of the time limit that pricing may take before the MIP starts.
-RELAX_SHARE = 0.5
+#: The pricing also stops (an outer stop, recorded as the time limit's: ``Run.timed_out``) once
+#: less than this share of the time the stage had is left, so that the MIP and the engine's
+#: Lagrangian fallback still have time; a run whose pricing ends before never meets it.
+PRICING_TIME_SHARE = 0.5
 #: Pricing stops when the best bound is within this share of the candidates' relaxation.
 RELAX_GAP = 1e-5
 #: The MIP's own relative gap (a tenth of the engine's optimality gap).
 MIP_GAP = 1e-7
+#: Branch-and-bound nodes of one HiGHS MIP on the candidates (a work limit, status ``"limit"``
+#: when reached; HiGHS is deterministic given its options, so the same inputs give the same
+#: answer whatever the machine's load, unless the time limit stops it first).
+MIP_MAX_NODES = 2_000
 #: HiGHS's reported objective and its columns' value differ by more than this share: the
 #: columns are stale (see :meth:`Run.mip`).
 MIP_VALUE_TOL = 1e-7
@@ -115,7 +123,10 @@ class WarmLP:
     def run(self, time_left: float) -> str:
         self.h.setOptionValue("time_limit", float(time_left))
         self.h.run()
-        return model_status(self.h, self.model.rhs)
+        st = model_status(self.h, self.model.rhs)
+        if st == "time":
+            self.run_.timed_out = True
+        return st
 
     def solution(self):
         sol = self.h.getSolution()
@@ -185,13 +196,29 @@ class Run:
         self.rounds = 0
         self.pairs_priced = 0
         self.stale_starts = 0  # MIP runs whose columns were the start's, not the optimum's
+        self.mip_nodes = 0  # HiGHS's branch-and-bound nodes, over every MIP run
         self.lp: WarmLP | None = None  # kept: a branch re-solves from the last basis
         self.settled = False  # the last relax() ended with its pricing done
         self.floor = -math.inf  # and every outside pair it did not keep is at most this
-        self.relax_deadline = time.perf_counter() + RELAX_SHARE * max(deadline - time.perf_counter(), 0)
+        #: pricing stops once ``pairs_priced`` passes this (a node's share of the branching's
+        #: work, :func:`mentormatch.solvers.branch.search`); None: only the round limit
+        self.pricing_cap: int | None = None
+        self.timed_out = False  # the time limit ended some part of the work (out_of_time)
+        self.reserve = (1.0 - PRICING_TIME_SHARE) * max(self.left(), 0.0)  # kept from pricing
 
     def left(self) -> float:
         return self.deadline - time.perf_counter()
+
+    def out_of_time(self, margin: float = 0.0) -> bool:
+        """True when less than ``margin`` seconds of the time limit are left, and then recorded
+        (``timed_out``): the time limit is the outer stop only; every other decision of the
+        engine is taken on work counts (pricing rounds, pairs priced, nodes), so an answer
+        reached within the limit is the same on any machine, and one the limit cut short says
+        so (``"stopped at the time limit"``)."""
+        if self.left() < margin:
+            self.timed_out = True
+            return True
+        return False
 
     def extra(self, i, j) -> np.ndarray | None:
         return None if self.bonus is None else self.bonus(i, j)
@@ -287,17 +314,19 @@ class Run:
                 best = (U, prices, keep, max(top, self._floor), self._floor)
             z = lp.value()
             settled = best[0] - z <= settle * max(abs(z), 1.0)
-            if (not viol or settled or rounds > MAX_PRICING_ROUNDS
-                    or time.perf_counter() > self.relax_deadline):
+            capped = self.pricing_cap is not None and self.pairs_priced >= self.pricing_cap
+            if (not viol or settled or rounds > MAX_PRICING_ROUNDS or capped
+                    or self.out_of_time(self.reserve)):
                 # every outside pair not kept is at most this, at the returned prices
                 self.floor = best[4]
                 self.settled = not viol or settled  # else stopped by its rounds or its time
                 return best[1], best[0], lp.on_candidates(cand, x_lp), best[2], best[3]
             cand.add(*[np.concatenate([v[t] for v in viol]) for t in range(3)])
 
-    def mip(self, cand: Candidates, start: np.ndarray | None, time_cap: float | None = None):
+    def mip(self, cand: Candidates, start: np.ndarray | None, max_nodes: int = 0):
         """HiGHS's MIP on the candidates from ``start`` (0/1 per candidate, or None): (status,
-        chosen mask or None, bound). HiGHS 1.16 may report the optimum's objective while
+        chosen mask or None, bound), within ``max_nodes`` branch-and-bound nodes (a work limit;
+        0: ``MIP_MAX_NODES``) and the time left (the outer stop). HiGHS 1.16 may report the optimum's objective while
         handing back the start's columns (its presolve maps the start into the reduced space,
         finds a better point there, and returns the original start: 5 x 3 with fractional
         loads, 4.325 returned for 5.625 reported); when the columns' value is not the
@@ -307,21 +336,22 @@ class Run:
         A, obj, lo, hi, integer, rhs = self.model.matrix(
             cand.i, cand.j, cand.s, cand.locked, extra=self.extra(cand.i, cand.j),
             with_aggregate=not free)
-        out = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, start, time_cap)
-        if out[1] is not None and start is not None and self.left() > 0.05:
+        max_nodes = max_nodes or MIP_MAX_NODES
+        out = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, start, max_nodes)
+        if out[1] is not None and start is not None and not self.out_of_time(0.05):
             x, reported = out[3], out[4]
             if abs(float(obj @ x) - reported) > MIP_VALUE_TOL * max(1.0, abs(reported)):
                 self.stale_starts += 1
-                again = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, None, time_cap)
+                again = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, None, max_nodes)
                 if again[1] is not None:
                     out = again
         return out[:3]
 
-    def _highs_mip(self, cand, A, obj, lo, hi, integer, rhs, start, time_cap):
+    def _highs_mip(self, cand, A, obj, lo, hi, integer, rhs, start, max_nodes):
         """One HiGHS MIP run: (status, chosen or None, bound, column values, reported value)."""
         # HiGHS may overrun its limit by a tenth on large models: keep a margin
-        h = highs_instance(self.options, max(0.9 * min(self.left(), time_cap or math.inf), 0.05),
-                           MIP_GAP)
+        h = highs_instance(self.options, max(0.9 * self.left(), 0.05), MIP_GAP)
+        h.setOptionValue("mip_max_nodes", int(max_nodes))
         pass_model(h, A, obj, lo, hi, integer, rhs, mip=True)
         if start is not None:
             import highspy
@@ -336,6 +366,9 @@ class Run:
         h.run()
         st = model_status(h, rhs)
         info = h.getInfo()
+        self.mip_nodes += int(info.mip_node_count)
+        if st == "time":
+            self.timed_out = True
         chosen, x, reported = None, None, math.nan
         if info.primal_solution_status == 2:  # kSolutionStatusFeasible
             x = np.asarray(h.getSolution().col_value, float)

@@ -53,7 +53,7 @@ import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
 from .floors import group_positions, raise_then_bisect
-from .lagrange import LagrangeResult, _Inner, plain_inner
+from .lagrange import FlowClock, LagrangeResult, _Inner, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -137,10 +137,10 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen); value: score + bonus
     m = source.n_mentors
 
+    clock = FlowClock(deadline, MAX_FLOWS)
+
     def time_for_another() -> bool:
-        last = seconds[-1] if seconds else 0.0
-        return (len(seconds) < MAX_FLOWS and not seen["negative"]
-                and time.perf_counter() + 1.2 * last < deadline)
+        return not seen["negative"] and clock.another(len(seconds), seconds[-1] if seconds else 0.0)
 
     def flow_at(lam: np.ndarray) -> np.ndarray:
         """Solve at ``lam``; returns each group's slack (and keeps bound and primal)."""
@@ -179,6 +179,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         return None
     value, i, j, s, on = best
     cert = {"method": "lagrangian score floors + certified flow", "flows": len(seconds),
+            "timed_out": clock.timed_out,
             **({} if bonus is None else {"objective": "score + bonus"}),
             "lagrangian_bound": best_U,
             "multipliers": {str(g): float(x) for g, x in zip(groups, lam)},

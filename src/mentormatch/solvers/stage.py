@@ -35,7 +35,6 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     the stage's figures go to ``cert[label]``. ``start``: None, or the pairs ``(mentee, mentor,
     score)`` of an assignment known to meet the model (the coverage stage's, for the score
     stage): they join the candidates and are the first incumbent, when they meet its check."""
-    stage_start = time.perf_counter()
     m = source.n_mentors
     li, lj = lock_pairs
     lock_keys = np.unique(np.asarray(li, np.int64) * m + np.asarray(lj, np.int64))
@@ -75,14 +74,13 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
         return max(float(outside[3].max()) if len(outside[3]) else -math.inf, floor)
 
     if (best is not None and run.model.aggregated and root_settled
-            and not proven(bound_seen, best_value) and run.left() > 0.5):
+            and not proven(bound_seen, best_value) and not run.out_of_time(0.5)):
         # split the relaxation on its fractional counts of active mentors and pairs, then on
         # y and x, each side priced over every pair (branch.py says why the bound holds); only
         # once the root's pricing is done: before that the gap is the pricing's, not the
         # relaxation's
         keep_best = cand.key[best]
-        tree = branch.search(run, cand, U, best_value, OPTIMAL_GAP,
-                             branch.tree_seconds(run, time.perf_counter() - stage_start))
+        tree = branch.search(run, cand, U, best_value, OPTIMAL_GAP, branch.tree_pairs(run))
         best = np.isin(cand.key, keep_best if tree.best_keys is None else tree.best_keys)
         best_value = max(best_value, tree.value)
         bound_seen = min(bound_seen, tree.bound)
@@ -99,7 +97,7 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
                 # the neighbourhood's assignment stands, with the relaxation's bound
                 break
             start = None if best is None else best.astype(float)
-            st, chosen, b = run.mip(cand, start, max(0.05, run.left()))
+            st, chosen, b = run.mip(cand, start)
             if st == "infeasible" and best is None:
                 # every eligible pair is a candidate once no outside pair is left and the
                 # pricing dropped none (its floor): the MIP's infeasibility is then a proof
@@ -118,7 +116,7 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
             mip_bound, status = b, st
             # candidates-only assignments are worth at most the MIP's bound, the others U + rc
             bound_seen = min(bound_seen, max(b, U + outside_max()))
-            if best is None or not len(outside[0]) or run.left() < 1.0:
+            if best is None or not len(outside[0]) or run.out_of_time(1.0):
                 break
             if proven(bound_seen, best_value):
                 break
@@ -136,8 +134,8 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
             outside = [a[~join] for a in outside]
             if len(cand) == old:
                 break
-        if (all_pairs or (best is not None and proven(bound_seen, best_value)) or status == "time"
-                or run.left() <= (0.5 if best is not None else 0.05)):
+        if (all_pairs or (best is not None and proven(bound_seen, best_value))
+                or status in ("time", "limit") or run.out_of_time(0.5 if best is not None else 0.05)):
             break
         # a gap left, or nothing found and nothing proven, on a small source: every eligible
         # pair joins and the loop runs once more, its MIP over all of them (from the
@@ -166,7 +164,8 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
                    "candidates": int(len(cand)), "pairs_priced": int(run.pairs_priced),
                    "stale_mip_starts": run.stale_starts, "pricing_rounds": run.rounds,
                    "max_reduced_cost_outside": max_out, "all_pairs_mip": all_pairs,
-                   "bound": bound, "branching": branching}
+                   "bound": bound, "branching": branching, "mip_nodes": run.mip_nodes,
+                   "timed_out": run.timed_out}
     return cand, best, best_value, bound, done
 
 
