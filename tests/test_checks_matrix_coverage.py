@@ -66,11 +66,10 @@ def test_the_side_constraint_solvers_count_mentees(solver):
     assert sol.status == "optimal" and sorted(sol.chosen.tolist()) == [1, 2]
 
 
-@pytest.mark.xfail(strict=True, reason="the 'flow' solver's coverage_first (solvers/flowsolver.py, "
-                   "the certified flow on s + W, and certify.solve_flow_any's max-flow) counts "
-                   "pairs, not mentees: with a mentee who needs two mentors it answers 'optimal' "
-                   "with 1 of 2 mentees matched; flowsolver.py is outside this change")
 def test_the_flow_solver_counts_mentees():
+    """The 'flow' solver's coverage_first (the certified flow on s + W, certify.solve_flow_any's
+    max-flow) counted pairs, not mentees: with a mentee who needs two mentors it answered
+    'optimal' with 1 of 2 mentees matched. A mentee of demand 2 now goes to the engine."""
     p = _two_needed()
     sol = get_solver("flow")(p, SolverOptions(time_limit=30))
     assert sol.status == "optimal" and sorted(sol.chosen.tolist()) == [1, 2]

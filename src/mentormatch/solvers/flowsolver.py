@@ -3,9 +3,11 @@
 ``coverage_first`` (the most pairs, then the largest total) with unit loads and no side rows is
 the certified flow on ``s + W`` of :func:`mentormatch.solvers.bottleneck.solve_held`, the
 flow the scale path's sources run too, so the tie rule picks the same pairs whatever the
-source; everything else is :func:`mentormatch.solvers.certify.solve_flow_any` (every pair, or
-each mentee's best pairs with the dual certificate over every pair). This module sits above
-both, so neither imports the other.
+source. ``coverage_first`` with a mentee who needs several mentors counts mentees, which a flow
+(it counts pairs) does not: the side-constraint engine (:func:`mentormatch.solvers.engine.solve_mip`)
+answers it. Everything else is :func:`mentormatch.solvers.certify.solve_flow_any` (every pair,
+or each mentee's best pairs with the dual certificate over every pair). This module sits above
+them, so none imports another.
 """
 from __future__ import annotations
 
@@ -35,6 +37,10 @@ def solve_flow_solver(problem: AssignmentProblem, options: SolverOptions | None 
     [1, 2]
     """
     options = options or SolverOptions()
+    if problem.coverage_first and bool(np.any(np.asarray(problem.demand) > 1)):
+        from .engine import solve_mip  # the engine imports the flows: not at module level
+
+        return solve_mip(problem, options)
     if (problem.coverage_first and not problem.side.active()
             and bool(np.all(np.asarray(problem.load) == 1))):
         return solve_held(problem, options, coverage_only=True)
