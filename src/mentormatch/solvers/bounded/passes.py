@@ -209,9 +209,14 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     each mentor's best row of the block folded into ``state`` (None when ``q.kk`` is 0)."""
     from ...scale import BIG
 
+    from ...scale import BoundedScorer
+
     m_v = view.m
-    s = view.upper(a, b, buffer)
-    np.subtract(s, q.p32[None, :], out=s)
+    if type(view) is BoundedScorer:  # the prices taken off with the groups' table: one pass less
+        s = view.upper(a, b, buffer, less=q.p32)
+    else:  # a scorer with a bonus or threshold folded in
+        s = view.upper(a, b, buffer)
+        np.subtract(s, q.p32[None, :], out=s)
     lo, hi = np.searchsorted(q.ei, [a, b])
     s[q.ei[lo:hi] - a, q.ej[lo:hi]] = -np.inf
     if q.dead is not None:
