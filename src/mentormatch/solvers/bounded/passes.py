@@ -267,8 +267,9 @@ def _crowded_best(s: np.ndarray, rr: np.ndarray, cc: np.ndarray, keep: np.ndarra
     (those not ``keep``) cut to their ``per_row`` largest entries. A crowded row's largest
     entries are among its suspects (every entry above the limit is one), so they are ranked
     among the suspects alone (ties to the lower column) while these are few against the rows'
-    width: at 100,000 x 20,000 a crowded row has a few hundred suspects of 20,000 entries, and
-    a partition of the whole row cost about a seventh of a sub-market's passes."""
+    width: at 100,000 x 20,000 a crowded row has a few hundred suspects of 20,000 entries; the
+    partition of the whole row took about a seventh of the sub-market's block passes (a
+    sampled profile), and on one core 2.8 ns a pair of the row against 1.4 ns this way."""
     m_v = s.shape[1]
     some = ~keep
     if 8 * int(some.sum()) < len(crowded) * m_v:
