@@ -228,10 +228,10 @@ class BoundedScorer:
         ``less`` (float32, one a mentor): ``bound - less`` instead, the prices of a pass taken
         off with the groups' table (``table_row - less`` once a group run), which saves a whole
         pass over the block (at 100,000 x 20,000 on one core: 0.14 of about 4.4 ns a pair of a
-        first pass's block). Its
-        float32 rounding differs from the bound's less the prices by a few units of the
-        largest term, which the checks' slack covers (:mod:`mentormatch.solvers.bounded.check`);
-        removed pairs are ``-BIG - less`` as before."""
+        first pass's block). Its float32 rounding differs from the bound's less the prices by a
+        few units of the largest term, which the checks' slack covers
+        (:mod:`mentormatch.solvers.bounded.check`); removed pairs are ``-BIG - less`` as
+        before."""
         out = np.matmul(self.left[a:b], self.right_t, out=None if out is None else out[:b - a])
         lo, hi = np.searchsorted(self.runs, [a, b], side="right")
         edges = [a, *self.runs[lo:hi].tolist(), b]

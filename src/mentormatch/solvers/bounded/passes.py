@@ -207,9 +207,7 @@ def _mentor_state(m: int, kk: int):
 def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     """One block (rows ``a:b`` of ``view``) of :func:`_scan`: its (pool, suspects) part, and
     each mentor's best row of the block folded into ``state`` (None when ``q.kk`` is 0)."""
-    from ...scale import BIG
-
-    from ...scale import BoundedScorer
+    from ...scale import BIG, BoundedScorer
 
     m_v = view.m
     if type(view) is BoundedScorer:  # the prices taken off with the groups' table: one pass less
