@@ -1,0 +1,115 @@
+"""Block passes of the bounded solve: the prices taken off with the groups' table
+(``BoundedScorer.upper(less=)``) and a crowded row's largest suspects, against plain
+recomputations."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mentormatch import pipeline as pl
+from mentormatch import synthetic
+from mentormatch.scale import BIG
+from mentormatch.solvers.bounded import passes, rank
+
+from _support import exact_round as _exact_round, scorer_of as _bounded
+
+U32 = 2.0 ** -24
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_bounds_less_prices_equal_the_bounds_minus_the_prices(seed):
+    """``upper(less=p)`` is ``upper() - p`` within float32 rounding of the largest terms (what
+    the checks' slack covers), removed pairs are exactly ``-BIG - p``, a mentor priced ``+inf``
+    is ``-inf``; on row and column subsets too; and with the margin and that rounding it still
+    bounds every exact score less the price."""
+    mentors, mentees = synthetic.organisation(n_mentees=90, n_mentors=30, seed=seed)
+    mentors["capacity"] = 3
+    prep, eligible, scores = _exact_round(mentors, mentees, None)
+    scorer = _bounded(prep, None)
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.0, 3.0, scorer.m).astype(np.float32)
+    p[rng.random(scorer.m) < 0.1] = np.inf  # mentors with no room
+    rows = np.sort(rng.choice(scorer.n, 40, replace=False))
+    cols = np.sort(rng.choice(scorer.m, 17, replace=False))
+    for view, price in ((scorer, p), (scorer.subset(rows=rows), p), (scorer.subset(cols=cols), p[cols]),
+                        (scorer.subset(rows=rows, cols=cols), p[cols])):
+        plain = view.upper(0, view.n)
+        fused = view.upper(0, view.n, np.empty((view.n, view.m), np.float32), less=price)
+        want = plain - price[None, :]  # (float32, as the passes took it off before)
+        removed = plain < -BIG / 2
+        np.testing.assert_array_equal(fused[removed], want[removed])
+        closed = np.broadcast_to(~np.isfinite(price)[None, :], plain.shape)
+        assert np.all(fused[closed] == -np.inf)
+        live = ~removed & ~closed
+        tolerance = 4 * U32 * (view.largest + float(np.abs(price[np.isfinite(price)]).max()))
+        assert np.all(np.abs(fused[live] - want[live]) <= tolerance)
+    # a bound still: exact score - price <= fused + margin + tolerance on every eligible pair
+    full = scorer.upper(0, scorer.n, less=p)[scorer.inverse].astype(np.float64)
+    exact = scores  # (mentees x mentors, -inf where not eligible)
+    ok = np.isfinite(exact) & np.isfinite(p)[None, :]
+    tolerance = 4 * U32 * (scorer.largest + 3.0)
+    assert np.all((exact - p)[ok] <= full[ok] + scorer.margin + tolerance)
+    assert np.all(full[~np.isfinite(exact)] < -BIG / 2)
+
+
+def _reference(s, rr, cc, keep, crowded, per_row):
+    """Each crowded row's ``per_row`` largest entries of the whole row, ties to the lower
+    column, and the other rows' suspects."""
+    out = set(zip(rr[keep].tolist(), cc[keep].tolist()))
+    for r in crowded.tolist():
+        out |= {(r, int(c)) for c in np.argsort(-s[r], kind="stable")[:per_row]}
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_crowded_rows_largest_suspects_are_its_largest_entries(seed):
+    """Ranked among the suspects (few against the width) or by a partition of the whole row
+    (many), a crowded row keeps its ``per_row`` largest entries; among the suspects, ties go to
+    the lower column; the other rows keep every suspect."""
+    rng = np.random.default_rng(seed)
+    width = [300, 2_000][seed % 2]
+    s = rng.normal(size=(12, width)).astype(np.float32)
+    if seed % 4 >= 2:
+        s = np.round(s * 4) / 4  # many ties
+    s[rng.random(s.shape) < 0.1] = -np.inf
+    per_row = 16
+    for share in (0.02, 0.3, 0.9):  # few suspects a row (ranked among them) ... most of the row
+        limit = np.quantile(s[np.isfinite(s)], 1 - share)
+        limit = np.full(len(s), limit, np.float32)
+        limit[0] = np.inf  # a row with no suspect
+        rr, cc = rank._nonzero(s > limit[:, None])
+        count = np.bincount(rr, minlength=len(s))
+        crowded = np.flatnonzero(count > per_row)
+        keep = np.repeat(count <= per_row, count)
+        got_r, got_c = passes._crowded_best(s, rr, cc, keep, crowded, per_row)
+        assert len(got_r) == int(keep.sum()) + per_row * len(crowded)
+        got = set(zip(got_r.tolist(), got_c.tolist()))
+        assert len(got) == len(got_r)
+        among_suspects = 8 * int((~keep).sum()) < len(crowded) * width
+        want = _reference(s, rr, cc, keep, crowded, per_row)
+        if among_suspects:
+            assert got == want
+        else:  # a partition: the same values (ties may fall on other columns)
+            for r in crowded.tolist():
+                mine = np.sort(s[r, [c for i, c in got if i == r]])
+                np.testing.assert_array_equal(mine, np.sort(s[r])[-per_row:])
+            assert {x for x in got if x[0] not in set(crowded.tolist())} == \
+                {x for x in want if x[0] not in set(crowded.tolist())}
+
+
+def test_the_bounded_solve_keeps_the_exact_optimum_with_crowded_rows(monkeypatch):
+    """With 3 suspects a row per pass most rows crowd; the certified solve on the bounds still
+    ends at the exact optimum."""
+    from mentormatch.solvers import SolverOptions
+    from mentormatch.solvers.bounded import solve_bounded
+
+    monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 3)
+    mentors, mentees = synthetic.organisation(n_mentees=150, n_mentors=40, seed=21)
+    mentors["capacity"] = 4
+    prep, eligible, scores = _exact_round(mentors, mentees, None)
+    reference = pl.solve(prep)
+    scorer = _bounded(prep, None)
+    problem, solution = solve_bounded(scorer, prep.data["mentors"]["capacity"].to_numpy(float),
+                                      options=SolverOptions(top_k=1))
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
