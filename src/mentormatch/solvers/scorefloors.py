@@ -51,7 +51,7 @@ import time
 
 import numpy as np
 
-from .base import PairBonus, SideConstraints, SolverOptions
+from .base import PairBonus, SideConstraints, SolverOptions, proven
 from .floors import group_positions, raise_then_bisect
 from .lagrange import LagrangeResult, _Inner, plain_inner
 
@@ -136,6 +136,8 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     seen = {"negative": False}  # a negative score among a flow's candidates
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen); value: score + bonus
     m = source.n_mentors
+    at_best_U: list = []  # the least bound's flow: (its scale and bonus, its prices)
+    union: list = []  # every flow's chosen pairs (mentee, mentor, plain score)
 
     def time_for_another() -> bool:
         last = seconds[-1] if seconds else 0.0
@@ -159,7 +161,10 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         mt = P.mentee[sol.chosen]
         slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
         if sol.status == "optimal" and sol.bound is not None:
+            if float(sol.bound) < best_U and sol.prices is not None:
+                at_best_U[:] = [scaled, sol.prices]
             best_U = min(best_U, float(sol.bound))
+        union.append((mt, P.mentor[sol.chosen], plain[sol.chosen]))
         meets = bool(np.all(slack >= -tol)) and bool(np.all(np.bincount(mt, minlength=n) <= dem))
         value = float(plain[sol.chosen].sum())
         if bonus is not None:
@@ -183,4 +188,21 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
             "lagrangian_bound": best_U,
             "multipliers": {str(g): float(x) for g, x in zip(groups, lam)},
             "flow_seconds": [round(x, 3) for x in seconds]}
-    return LagrangeResult(i, j, s, on, value, max(best_U, value), cert)
+    bound = max(best_U, value)
+    if at_best_U and not proven(bound, value) and time.perf_counter() < deadline:
+        # the gap left: every pair priced at the best flow's prices, the exact MIP on the pairs
+        # that can still beat the best assignment (scorefloors_mip)
+        from .scorefloors_mip import close_gap
+
+        def meets(mentee, plain) -> bool:
+            return bool(np.all(floor_slack(mentee, plain, pos, size, alpha, n) >= -tol))
+
+        union_pairs = tuple(np.concatenate([u[t] for u in union]) for t in range(3))
+        closing = close_gap(source, cap, demand, side, options, deadline, *at_best_U, best,
+                            union_pairs, bonus, best_U, meets)
+        if closing is not None:
+            cert["closing"] = closing.certificate
+            if closing.value >= value - 1e-12:
+                i, j, s, on, value = closing.i, closing.j, closing.s, closing.chosen, closing.value
+            bound = min(bound, max(closing.bound, value))
+    return LagrangeResult(i, j, s, on, value, bound, cert)
