@@ -136,7 +136,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     seen = {"negative": False}  # a negative score among a flow's candidates
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen); value: score + bonus
     m = source.n_mentors
-    at_best_U: list = []  # the least bound's flow: (its scale and bonus, its prices)
+    at_best_U: list = []  # the least bound's flow: (its scale and bonus, (prices, problem))
     union: list = []  # every flow's chosen pairs (mentee, mentor, plain score)
 
     def time_for_another() -> bool:
@@ -161,8 +161,8 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         mt = P.mentee[sol.chosen]
         slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
         if sol.status == "optimal" and sol.bound is not None:
-            if float(sol.bound) < best_U and sol.prices is not None:
-                at_best_U[:] = [scaled, sol.prices]
+            if float(sol.bound) < best_U:
+                at_best_U[:] = [scaled, (sol.prices, problem)]
             best_U = min(best_U, float(sol.bound))
         union.append((mt, P.mentor[sol.chosen], plain[sol.chosen]))
         meets = bool(np.all(slack >= -tol)) and bool(np.all(np.bincount(mt, minlength=n) <= dem))

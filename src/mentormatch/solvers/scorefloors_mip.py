@@ -66,7 +66,8 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
               deadline: float, scaled: PairBonus, prices, incumbent, union,
               bonus: PairBonus | None, upper: float, slack_ok) -> Closing | None:
     """See the module docstring. ``scaled``: the best flow's scale and bonus (``apply`` gives
-    its scores); ``prices``: its ``(u, p)``; ``incumbent``: ``(value, i, j, s, chosen)`` meeting
+    its scores); ``prices``: ``((u, p) or None, the flow's problem)`` (without prices, the
+    certified flow on that problem gives them); ``incumbent``: ``(value, i, j, s, chosen)`` meeting
     the floors; ``union``: ``(i, j, s)`` of every flow's chosen pairs; ``upper``: the
     Lagrangian's bound; ``slack_ok(mentee, plain score) -> bool``: the floors hold. None when
     the prices are unusable or the kept pairs are too many."""
@@ -76,6 +77,14 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
 
     started = time.perf_counter()
     n, m = source.n_mentees, source.n_mentors
+    prices, flow_problem = prices
+    if prices is None:  # a flow on every pair keeps no prices: the certified flow's
+        from .certify import solve_sparse_certified
+
+        again = solve_sparse_certified(flow_problem, SolverOptions(seed=options.seed), started)
+        if again.status != "optimal" or again.prices is None:
+            return None
+        prices = again.prices
     u, p = (np.asarray(x, float) for x in prices)
     if len(u) != n or len(p) != m or not (np.all(u >= 0) and np.all(p >= 0)
                                         and np.isfinite(u).all() and np.isfinite(p).all()):
