@@ -36,6 +36,12 @@ objective with the bonus; the floors of each flow are checked on the plain score
 (``(flow score - b) / f``), and the best assignment is the one with the largest
 ``score + bonus``. :func:`fold_bonus` turns the engine's bonus into such a ``PairBonus``.
 
+**The gap left** by the flows (the floors' model has an integrality gap: 600 x 200 with a
+priority bonus, LP bound 2747.574, optimum 2747.463) is closed by
+:mod:`mentormatch.solvers.scorefloors_mip`: every pair priced at the least bound's flow prices,
+the pairs that cannot be in a better assignment fixed out, HiGHS's exact MIP on the rest within
+the time left; its bound, with the best value, is a bound over every pair.
+
 Handled: score floors alone (:func:`handles`): one mentor per mentee, unit loads, whole
 capacities, no locks, no ``coverage_first``; an objective bonus when :func:`fold_bonus` can fold
 it; other models stay on the engine's column generation. Scores must be at least 0: ``pair()``'s are (non-negative weights on
