@@ -46,10 +46,6 @@ __all__ = ["Closing", "close_gap", "MAX_COLUMNS"]
 MAX_COLUMNS = 30_000
 #: The first MIP (on the flows' union) gets at most this share of the time left.
 UNION_SHARE = 0.25
-#: The proving MIP stops at this share of the time left to fix the pairs again at a better
-#: assignment it found, at most this many times (600 x 200 with a bonus: 9,703 pairs kept at the
-#: flows' best assignment, about 2,600 at the optimum's value).
-REFIX_SHARE, REFIX_ROUNDS = 0.3, 2
 
 
 @dataclass
@@ -123,36 +119,25 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
     if chosen is not None and v > value + 1e-12:
         value, best = v, (v, cand.i, cand.j, cand.s, chosen)
         best_keys = cand.key[chosen]
-    # 2. every pair priced; the kept ones (with the incumbent's) go to the proving MIP; while
-    # it stops with a better assignment, the pairs are fixed again at that value (fewer kept)
-    bound, cert["mip"], whole = upper, [], False
-    for attempt in range(REFIX_ROUNDS + 1):
-        priced = time.perf_counter()
-        D, kept = _kept_pairs(source, scaled, u, p, cap, dem, value)
-        bound = min(bound, D)
-        step = {"D": D, "pricing_seconds": round(time.perf_counter() - priced, 3)}
-        cert["mip"].append(step)
-        if kept is None:
-            step["kept"] = f"more than {MAX_COLUMNS:,}"
-            break
-        ki, kj, ks = (np.concatenate([a, b[best[4]]]) for a, b in zip(kept, best[1:4]))
-        step["kept"] = int(len(np.unique(ki * m + kj)))
-        if run.left() <= 0.05 or proven(bound, value):
-            break
-        whole = whole or attempt == REFIX_ROUNDS
-        st, cand, chosen, v, b = mip(ki, kj, ks, best_keys, 1.0 if whole else REFIX_SHARE)
-        step.update(status=st, bound=b, value=v)
+    # 2. every pair priced; the kept ones (with the incumbent's) go to the proving MIP
+    priced = time.perf_counter()
+    D, kept = _kept_pairs(source, scaled, u, p, cap, dem, value)
+    cert.update(D=D, pricing_seconds=round(time.perf_counter() - priced, 3))
+    if kept is None:
+        cert["kept"] = f"more than {MAX_COLUMNS:,}"
+        return _done(best, min(upper, D), cert)
+    ki, kj, ks = (np.concatenate([a, b[best[4]]]) for a, b in zip(kept, best[1:4]))
+    cert["kept"] = int(len(np.unique(ki * m + kj)))
+    bound = min(upper, D)
+    if run.left() > 0.05 and not proven(bound, value):
+        st, cand, chosen, v, b = mip(ki, kj, ks, best_keys, 1.0)
+        if chosen is not None and v > value + 1e-12:
+            best = (v, cand.i, cand.j, cand.s, chosen)
+        cert["mip"] = {"status": st, "bound": b, "value": v}
         if math.isfinite(b):
-            # assignments within the kept pairs: at most b; any other: below the value the
-            # pairs were fixed at, which is at most the best value
+            # assignments within the kept pairs: at most b; any other: below the L of the
+            # fixing, which is at most the best value
             bound = min(bound, max(b, value))
-        better = chosen is not None and v > value + 1e-12
-        if better:
-            value, best = v, (v, cand.i, cand.j, cand.s, chosen)
-            best_keys = cand.key[chosen]
-        if st != "time" or whole:
-            break
-        whole = not better  # nothing better in its share: the same pairs, all the time left
     cert["seconds"] = round(time.perf_counter() - started, 3)
     return _done(best, bound, cert)
 
