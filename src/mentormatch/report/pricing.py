@@ -13,8 +13,8 @@ from ..constraints import RULE_WORDS
 from ..errors import MentormatchError
 from .words import short_number
 
-__all__ = ["exact_solver", "solve_objective", "reference_objective", "forced_cost",
-           "forced_cost_bounds", "mentor_loads", "binding_constraints", "alternatives",
+__all__ = ["exact_solver", "solve_objective", "solve_outcome", "reference_objective",
+           "forced_cost", "forced_cost_range", "forced_cost_bounds", "mentor_loads", "binding_constraints", "alternatives",
            "ALTERNATIVE_SOLVE_PAIRS"]
 
 EXACT_SOLVERS = ("flow", "hungarian", "mip", "cpsat")
@@ -41,17 +41,28 @@ def _with(problem, *, locked=None, capacity=None):
                              problem.mentee_rank, problem.mentor_rank)
 
 
-def solve_objective(problem, solver: str, seed: int = 0) -> tuple[float | None, str]:
-    """(objective, status) of ``problem`` solved by ``solver``; (None, message) if infeasible."""
+def solve_outcome(problem, solver: str, seed: int = 0) -> tuple[float | None, float | None, str]:
+    """(objective, bound, status) of ``problem`` solved by ``solver``: the optimum lies between
+    ``objective`` and ``bound`` (equal when ``status`` is ``"optimal"``; ``bound`` None when
+    the solver proved nothing above its answer); (None, None, message) if infeasible."""
     from ..solvers import SolverOptions, get_solver
 
     try:
         sol = get_solver(solver)(problem, SolverOptions(seed=seed))
     except (MentormatchError, ValueError) as exc:
-        return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if sol.status == "infeasible":
-        return None, sol.message or "infeasible"
-    return float(sol.objective), sol.status
+        return None, None, sol.message or "infeasible"
+    value = float(sol.objective)
+    if sol.status == "optimal":
+        return value, value, sol.status
+    return value, None if sol.bound is None else max(float(sol.bound), value), sol.status
+
+
+def solve_objective(problem, solver: str, seed: int = 0) -> tuple[float | None, str]:
+    """(objective, status) of ``problem`` solved by ``solver``; (None, message) if infeasible."""
+    value, _, status = solve_outcome(problem, solver, seed)
+    return value, status
 
 
 def reference_objective(problem, objective: float, status: str, result_solver: str | None,
@@ -68,12 +79,26 @@ def forced_cost(problem, position: int, reference: float, solver: str) -> tuple[
     """Exact drop in the total score when pair ``position`` of ``problem.pairs`` is forced:
     ``reference - objective(problem with that pair locked)``. (None, why) when forcing it is
     infeasible."""
+    low, _, status, found = forced_cost_range(problem, position, (reference, reference), solver)
+    return (low if found else None), status
+
+
+def forced_cost_range(problem, position: int, reference: tuple, solver: str):
+    """``(low, high, status, found)``: the drop in the total score when pair ``position`` is forced,
+    by one re-solve with that pair locked, for an optimum known to lie in ``reference = (low,
+    high)`` (``high`` None: unbounded). Exact (``low == high``) when the reference is and the
+    re-solve is optimal; a re-solve that stops with a gap (a time limit) gives bounds: its
+    optimum lies between its objective and its bound. ``low`` or ``high`` None when no bound
+    gives it; ``(None, None, why, False)`` when forcing the pair is infeasible."""
     locked = problem.locked.copy()
     locked[position] = True
-    value, status = solve_objective(_with(problem, locked=locked), solver)
+    value, bound, status = solve_outcome(_with(problem, locked=locked), solver)
     if value is None:
-        return None, status
-    return reference - value, status
+        return None, None, status, False
+    ref_low, ref_high = reference
+    low = None if bound is None else ref_low - bound
+    high = None if ref_high is None else ref_high - value
+    return low, high, status, True
 
 
 def forced_cost_bounds(problem, solution, position: int) -> tuple[float | None, float | None, str]:
@@ -247,7 +272,7 @@ _ALT_COLUMNS = ["mentor_id", "score", "eligible", "rule", "mentor_load", "mentor
                 "cost", "text", "cost_low", "cost_high"]
 
 
-def _bounds_words(low, high, how: str) -> str:
+def _bounds_words(low, high, how: str, high_how: str = "a swap that holds it") -> str:
     if low is not None and not np.isfinite(low):
         return "cannot be forced: no place is left for it"
     lo = None if low is None else (0.0 if abs(low) < 1e-9 else low)
@@ -256,11 +281,11 @@ def _bounds_words(low, high, how: str) -> str:
         if abs(hi - lo) < 1e-9:
             return f"forcing it lowers the programme's total score by {hi:.4f}"
         return (f"forcing it lowers the programme's total score by at least {lo:.4f} ({how}) "
-                f"and at most {hi:.4f} (a swap that holds it)")
+                f"and at most {hi:.4f} ({high_how})")
     if lo is not None:
         return f"forcing it lowers the programme's total score by at least {lo:.4f} ({how})"
     if hi is not None:
-        return f"forcing it lowers the programme's total score by at most {hi:.4f} (a swap that holds it)"
+        return f"forcing it lowers the programme's total score by at most {hi:.4f} ({high_how})"
     return "the cost of forcing it is not bounded here"
 
 
@@ -329,22 +354,45 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} "
                          f"(bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
-                         f"candidate pairs; this round has {len(P):,})", low, high))
+                         f"candidate pairs; this round has {len(P):,})",
+                         np.nan if low is None else low, np.nan if high is None else high))
             continue
         if ref is None:
-            ref = reference_objective(problem, objective, status, solver, solver_name)
-        cost, why = forced_cost(problem, p, ref, solver_name)
-        if cost is None:
+            ref = _reference_range(problem, data.get("solution"), objective, status, solver,
+                                   solver_name)
+        low, high, why, found = forced_cost_range(problem, p, ref, solver_name)
+        exact = low is not None and high is not None and abs(high - low) <= 1e-9
+        if not found:
             text = f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}"
-        else:
-            cost = max(cost, 0.0) if abs(cost) < 1e-9 else cost
+        elif exact:
+            cost = max(high, 0.0) if abs(high) < 1e-9 else high
             if abs(cost) < 1e-9:
                 verdict = "an equally good alternative: forcing it costs nothing"
             else:
                 verdict = f"forcing it lowers the programme's total score by {cost:.4f}"
             text = f"{mid} (score {sc:.3f}, {state}): {verdict}"
-            if why != "optimal":
-                text += f" (re-solve status {why})"
-        c = np.nan if cost is None else cost
-        rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], c, text, c, c))
+            low = high = cost
+        else:  # a re-solve ended with a gap: its figures are bounds, stated as bounds
+            text = (f"{mid} (score {sc:.3f}, {state}): "
+                    f"{_bounds_words(low, high, 'the re-solve bound', 'the re-solve answer')} "
+                    f"(re-solve status {why}: it stopped with a gap)")
+        c = high if exact else np.nan
+        rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], c, text,
+                     np.nan if low is None else low, np.nan if high is None else high))
     return pd.DataFrame(rows, columns=_ALT_COLUMNS)
+
+
+def _reference_range(problem, solution, objective: float, status: str, result_solver,
+                     solver: str) -> tuple:
+    """``(low, high)`` around the optimum forced alternatives are compared with: the result's
+    objective when it was solved exactly by ``solver`` on the plain scores, else a fresh
+    re-solve, narrowed by the result's own objective and bound (``high`` None: unbounded)."""
+    cert = getattr(solution, "certificate", None) or {}
+    plain = cert.get("objective", "score") == "score"  # a bonus round optimised score + bonus
+    if status == "optimal" and result_solver == solver and plain:
+        return float(objective), float(objective)
+    value, bound, _ = solve_outcome(problem, solver)
+    low = float(objective) if value is None else max(float(objective), value)
+    highs = [b for b in (bound, getattr(solution, "bound", None) if plain else None)
+             if b is not None]
+    return low, (max(min(highs), low) if highs else None)

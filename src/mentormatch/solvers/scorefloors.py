@@ -36,6 +36,12 @@ objective with the bonus; the floors of each flow are checked on the plain score
 (``(flow score - b) / f``), and the best assignment is the one with the largest
 ``score + bonus``. :func:`fold_bonus` turns the engine's bonus into such a ``PairBonus``.
 
+**The gap left** by the flows (the floors' model has an integrality gap: 600 x 200 with a
+priority bonus, LP bound 2747.574, optimum 2747.463) is closed by
+:mod:`mentormatch.solvers.scorefloors_mip`: every pair priced at the least bound's flow prices,
+the pairs that cannot be in a better assignment fixed out, HiGHS's exact MIP on the rest within
+the time left; its bound, with the best value, is a bound over every pair.
+
 Handled: score floors alone (:func:`handles`): one mentor per mentee, unit loads, whole
 capacities, no locks, no ``coverage_first``; an objective bonus when :func:`fold_bonus` can fold
 it; other models stay on the engine's column generation. Scores must be at least 0: ``pair()``'s are (non-negative weights on
@@ -51,7 +57,7 @@ import time
 
 import numpy as np
 
-from .base import PairBonus, SideConstraints, SolverOptions
+from .base import PairBonus, SideConstraints, SolverOptions, proven
 from .floors import group_positions, raise_then_bisect
 from .lagrange import FlowClock, LagrangeResult, _Inner, plain_inner
 
@@ -136,6 +142,8 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     seen = {"negative": False}  # a negative score among a flow's candidates
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen); value: score + bonus
     m = source.n_mentors
+    at_best_U: list = []  # the least bound's flow: (its scale and bonus, (prices, problem))
+    union: list = []  # every flow's chosen pairs (mentee, mentor, plain score)
 
     clock = FlowClock(deadline, MAX_FLOWS)
 
@@ -159,7 +167,10 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         mt = P.mentee[sol.chosen]
         slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
         if sol.status == "optimal" and sol.bound is not None:
+            if float(sol.bound) < best_U:
+                at_best_U[:] = [scaled, (sol.prices, problem)]
             best_U = min(best_U, float(sol.bound))
+        union.append((mt, P.mentor[sol.chosen], plain[sol.chosen]))
         meets = bool(np.all(slack >= -tol)) and bool(np.all(np.bincount(mt, minlength=n) <= dem))
         value = float(plain[sol.chosen].sum())
         if bonus is not None:
@@ -184,4 +195,21 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
             "lagrangian_bound": best_U,
             "multipliers": {str(g): float(x) for g, x in zip(groups, lam)},
             "flow_seconds": [round(x, 3) for x in seconds]}
-    return LagrangeResult(i, j, s, on, value, max(best_U, value), cert)
+    bound = max(best_U, value)
+    if at_best_U and not proven(bound, value) and time.perf_counter() < deadline:
+        # the gap left: every pair priced at the best flow's prices, the exact MIP on the pairs
+        # that can still beat the best assignment (scorefloors_mip)
+        from .scorefloors_mip import close_gap
+
+        def meets(mentee, plain) -> bool:
+            return bool(np.all(floor_slack(mentee, plain, pos, size, alpha, n) >= -tol))
+
+        union_pairs = tuple(np.concatenate([u[t] for u in union]) for t in range(3))
+        closing = close_gap(source, cap, demand, side, options, deadline, *at_best_U, best,
+                            union_pairs, bonus, best_U, meets)
+        if closing is not None:
+            cert["closing"] = closing.certificate
+            if closing.value >= value - 1e-12:
+                i, j, s, on, value = closing.i, closing.j, closing.s, closing.chosen, closing.value
+            bound = min(bound, max(closing.bound, value))
+    return LagrangeResult(i, j, s, on, value, bound, cert)
