@@ -209,6 +209,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
                             union_pairs, bonus, best_U, meets)
         if closing is not None:
             cert["closing"] = closing.certificate
+            cert["timed_out"] = cert["timed_out"] or bool(closing.certificate.get("timed_out"))
             if closing.value >= value - 1e-12:
                 i, j, s, on, value = closing.i, closing.j, closing.s, closing.chosen, closing.value
             bound = min(bound, max(closing.bound, value))

@@ -44,8 +44,11 @@ __all__ = ["Closing", "close_gap", "MAX_COLUMNS"]
 #: The proving MIP runs on at most this many kept pairs; with more the Lagrangian's answer
 #: stands (HiGHS's branch-and-bound on many more columns ends at its time limit, engine.stage).
 MAX_COLUMNS = 30_000
-#: The first MIP (on the flows' union) gets at most this share of the time left.
-UNION_SHARE = 0.25
+#: Work limits, the same on any machine (the time limit stays the outer stop): HiGHS's
+#: branch-and-bound nodes for the first MIP (on the flows' union, a better value quickly) and
+#: for the proving MIP on the kept pairs.
+UNION_NODES = 500
+PROVING_NODES = 50_000
 
 
 @dataclass
@@ -100,12 +103,12 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
     run = Run(source, LinearModel(shell), options, deadline, none, extra)
     cert: dict = {"method": "reduced-cost fixing at the Lagrangian's prices + HiGHS MIP"}
 
-    def mip(i, j, s, start_keys, share: float):
+    def mip(i, j, s, start_keys, max_nodes: int):
         """HiGHS on the pairs ``(i, j, s)`` from the assignment ``start_keys``: (status,
         candidates, chosen or None, value, bound over those pairs)."""
         cand = Candidates(i, j, s, m, none)
         start = np.isin(cand.key, start_keys)
-        st, chosen, b = run.mip(cand, start.astype(float), max(0.05, share * run.left()))
+        st, chosen, b = run.mip(cand, start.astype(float), max_nodes)
         ok = (chosen is not None and run.feasible(cand, chosen)
               and slack_ok(cand.i[chosen], cand.s[chosen]))
         return st, cand, (chosen if ok else None), (run.value(cand, chosen) if ok else -math.inf), b
@@ -114,7 +117,7 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
     best = (value, bi, bj, bs, bon)
     # 1. the flows' union with the incumbent: a better L quickly
     ui, uj, us = (np.concatenate([a, b[bon]]) for a, b in zip(union, (bi, bj, bs)))
-    st, cand, chosen, v, _ = mip(ui, uj, us, best_keys, UNION_SHARE)
+    st, cand, chosen, v, _ = mip(ui, uj, us, best_keys, UNION_NODES)
     cert["union"] = {"pairs": int(len(cand)), "status": st, "value": v}
     if chosen is not None and v > value + 1e-12:
         value, best = v, (v, cand.i, cand.j, cand.s, chosen)
@@ -129,8 +132,8 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
     ki, kj, ks = (np.concatenate([a, b[best[4]]]) for a, b in zip(kept, best[1:4]))
     cert["kept"] = int(len(np.unique(ki * m + kj)))
     bound = min(upper, D)
-    if run.left() > 0.05 and not proven(bound, value):
-        st, cand, chosen, v, b = mip(ki, kj, ks, best_keys, 1.0)
+    if not run.out_of_time(0.05) and not proven(bound, value):
+        st, cand, chosen, v, b = mip(ki, kj, ks, best_keys, PROVING_NODES)
         if chosen is not None and v > value + 1e-12:
             best = (v, cand.i, cand.j, cand.s, chosen)
         cert["mip"] = {"status": st, "bound": b, "value": v}
@@ -139,6 +142,7 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
             # fixing, which is at most the best value
             bound = min(bound, max(b, value))
     cert["seconds"] = round(time.perf_counter() - started, 3)
+    cert["timed_out"] = run.timed_out
     return _done(best, bound, cert)
 
 
