@@ -156,7 +156,7 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
         "eligible_mentors": (eligible_counts if eligible_counts is not None else
                              np.bincount(pairs.mentee, minlength=pairs.n_mentees))[pairs.mentee[chosen]],
         "locked": problem.locked[chosen],
-    })
+    }, copy=False)  # (every column a fresh array: nothing to copy)
     matched = np.zeros(pairs.n_mentees, dtype=bool)
     matched[pairs.mentee[chosen]] = True
     unmatched_idx = np.flatnonzero(~matched)

@@ -74,24 +74,28 @@ def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") 
                                     f"a number (or -inf for ineligible); column {col!r} holds dates "
                                     f"or times ({dtype}), which would be read as nanoseconds"))
     if isinstance(capacity, pd.Series):
-        if pd.isna(capacity.index).any():
+        if capacity.index.hasnans:  # (cached on the index)
             problems.append(Problem("capacity", "capacity", None, None, None,
                                     "a mentor id for every capacity (the index has a missing label)"))
-        num = pd.to_numeric(capacity, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        if isinstance(capacity.dtype, np.dtype) and capacity.dtype.kind in "iuf":  # numbers already
+            num = capacity.to_numpy(dtype=np.float64)
+        else:
+            num = pd.to_numeric(capacity, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         absurd = num > MAX_CAPACITY  # (NaN compares False)
         n_mentees = len(scores)
         total = float(num[np.isfinite(num) & (num > 0)].sum())
         if solver == "hungarian" and total > HUNGARIAN_SLOTS and not absurd.any():
             absurd = num == np.nanmax(num)  # name the largest
-        for m in capacity.index[absurd][:MAX_PROBLEMS]:
+        for k in np.flatnonzero(absurd)[:MAX_PROBLEMS].tolist():  # (by position: labels may repeat)
             limit = (f"capacities summing to at most {HUNGARIAN_SLOTS:,} slots with solver "
                      f"'hungarian', which gives each slot its own column (they sum to {total:,.0f}; "
                      f"a capacity of {n_mentees}, the number of mentees, already means 'no limit'; "
                      "or use solver='flow')"
-                     if capacity[m] <= MAX_CAPACITY else
+                     if num[k] <= MAX_CAPACITY else
                      f"at most {MAX_CAPACITY:,}; any capacity >= the number of mentees ({n_mentees}) "
                      "already means 'no limit'")
-            problems.append(Problem("capacity", "capacity", str(m), None, capacity[m], limit))
+            problems.append(Problem("capacity", "capacity", str(capacity.index[k]), None,
+                                    capacity.iloc[k], limit))
     if problems:
         raise ValidationError(problems)
     if isinstance(forbidden, pd.DataFrame) and forbidden.shape == scores.shape:
