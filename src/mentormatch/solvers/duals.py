@@ -55,12 +55,16 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
     if len(a_tail) > 1 and not bool(np.all(a_tail[1:] >= a_tail[:-1])):
         nc = nc[np.argsort(a_tail, kind="stable")]
         a_tail = mentee[nc]
-    a_ptr = np.searchsorted(a_tail, np.arange(n + 1))  # mentee -> mentor, by mentee
+    a_cnt = np.bincount(a_tail, minlength=n)  # mentee -> mentor, by mentee
+    a_ptr = np.concatenate([[0], np.cumsum(a_cnt)])
     a_head, a_cost = mentor[nc], cost[nc]
     ch = np.flatnonzero(chosen)
-    ch = ch[np.argsort(mentor[ch], kind="stable")]
+    by = mentor[ch]
+    # (a stable sort of small integers is a radix sort)
+    ch = ch[np.argsort(by.astype(np.uint16) if m <= 1 << 16 else by, kind="stable")]
     b_tail = mentor[ch]
-    b_ptr = np.searchsorted(b_tail, np.arange(m + 1))  # mentor -> mentee, by mentor
+    b_cnt = np.bincount(b_tail, minlength=m)  # mentor -> mentee, by mentor
+    b_ptr = np.concatenate([[0], np.cumsum(b_cnt)])
     b_head, b_cost = mentee[ch], -cost[ch]
     if start is not None:
         a_cost = a_cost + pi_i[a_tail] - pi_j[a_head]
@@ -68,8 +72,6 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
     to_j, from_j = pi_t - pi_j[sink_out], np.where(sink_in, pi_j - pi_t, 0)
     to_i, from_i = pi_s - pi_i[src_out], np.where(src_in, pi_i - pi_s, 0)
     s_t, t_s = pi_s - pi_t, pi_t - pi_s
-
-    a_cnt, b_cnt = np.diff(a_ptr), np.diff(b_ptr)
 
     def out_arcs(ptr, cnt_all, all_tails, nodes):  # the arcs leaving ``nodes``, and their tails
         if 3 * len(nodes) > len(ptr):  # most of them: all arcs
