@@ -9,6 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 
+#: up to this many arcs on a side, each sweep relaxes all of them: cheaper than picking out
+#: the few that leave the nodes whose distance fell (about ten numpy calls); the same distances
+#: and sweeps
+ALL_ARCS = 4096
+
+
 # --------------------------------------------------------------------------------------------
 def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen: np.ndarray,
                dem: np.ndarray, cap: np.ndarray, start: tuple | None = None
@@ -74,7 +80,9 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
     s_t, t_s = pi_s - pi_t, pi_t - pi_s
 
     def out_arcs(ptr, cnt_all, all_tails, nodes):  # the arcs leaving ``nodes``, and their tails
-        if 3 * len(nodes) > len(ptr):  # most of them: all arcs
+        # most of them, or few arcs in all: every arc (those of the other tails lower nothing:
+        # their distances did not fall since their arcs were last relaxed)
+        if 3 * len(nodes) > len(ptr) or len(all_tails) <= ALL_ARCS:
             return slice(None), all_tails
         cnt = cnt_all[nodes]
         ends = np.cumsum(cnt)
