@@ -1,7 +1,9 @@
 """The id <-> index encoder."""
 import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
 
-from mentormatch.pairs import Encoder
+from mentormatch.pairs import DenseRows, Encoder
 
 
 def test_encoder_index_is_built_once_and_maps_ids_to_rows():
@@ -10,3 +12,37 @@ def test_encoder_index_is_built_once_and_maps_ids_to_rows():
     assert enc.index == {"b": 0, "a": 1, "c": 2}
     assert enc.encode(["c", "b"]).tolist() == [2, 0]
     assert enc.decode(np.array([1, 2])).tolist() == ["a", "c"]
+
+
+# DenseRows: the forbidden cells as sorted row-major positions, scanned in the mask's own
+# memory order a chunk of rows at a time
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("n, m", [(3, 4), (40, 1), (1, 40), (97, 61), (120_001, 23), (23, 90_001)])
+def test_dense_rows_keep_the_forbidden_cells_in_row_major_order(layout, n, m):
+    # the two large shapes span several chunks of ~a million cells in each memory order
+    rng = np.random.default_rng(n * 7 + m)
+    f = rng.random((n, m)) < 0.01
+    f[rng.integers(0, n), rng.integers(0, m)] = True
+    if layout == "F":
+        f = np.asfortranarray(f)
+    elif layout == "strided":
+        f = np.asfortranarray(np.hstack([f, f]))[:, ::2]
+    rows = DenseRows(np.zeros((n, m)), f)
+    if f.sum() > f.size * DenseRows.SPARSE_SHARE:  # (a tiny mask with its one forced cell)
+        assert rows.mask is not None and rows.keys is None
+    else:
+        np.testing.assert_array_equal(rows.keys, np.flatnonzero(np.ascontiguousarray(f)))
+    np.testing.assert_array_equal(rows.n_forbidden, f.sum(axis=1))
+    assert rows.n_forbidden.dtype == np.int64
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 9), st.integers(1, 9), st.floats(0, 1), st.booleans(), st.integers(0, 2**32 - 1))
+def test_dense_rows_forbidden_cells_as_keys_or_mask(n, m, share, fortran, seed):
+    f = np.random.default_rng(seed).random((n, m)) < share
+    f = np.asfortranarray(f) if fortran else f
+    rows = DenseRows(np.ones((n, m)), f)
+    np.testing.assert_array_equal(rows.n_forbidden, f.sum(axis=1))
+    if rows.mask is None:
+        np.testing.assert_array_equal(rows.keys, np.flatnonzero(np.ascontiguousarray(f)))
+    np.testing.assert_array_equal(rows(slice(0, n)), np.where(f, -np.inf, 1.0))

@@ -84,3 +84,28 @@ def test_absurd_capacities_are_refused(solver, cap, expected):
 def test_a_capacity_above_the_number_of_mentees_is_fine_with_hungarian():
     result = mm.assign(scores(), pd.Series({"m1": 5, "m2": 0}), solver="hungarian")
     assert sorted(result.pairs["mentee_id"]) == ["e1", "e2"]
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float64", "Int64", "object", "str"])
+def test_absurd_capacities_are_refused_in_any_column_type(dtype):
+    # numbers are read directly, anything else through pd.to_numeric: the same finding
+    cap = pd.Series({"m1": 10**12, "m2": 1}).astype(dtype)
+    (p,) = refused(scores(), cap)
+    assert (p.table, p.row_id, p.column) == ("capacity", "m1", "capacity")
+    assert "already means 'no limit'" in p.expected
+    mm.assign(scores(), pd.Series({"m1": 1, "m2": 1}).astype(dtype))  # and a sane one is taken
+
+
+def test_a_capacity_with_a_missing_mentor_id_is_refused():
+    cap = pd.Series([1, 1], index=["m1", None])
+    ps = refused(scores(), cap)
+    assert any(p.table == "capacity" and "missing label" in p.expected for p in ps)
+
+
+def test_every_date_column_among_many_numbers_is_named_in_column_order():
+    s = pd.DataFrame(np.full((2, 40), 0.5), index=["e1", "e2"], columns=[f"m{j}" for j in range(40)])
+    s["m7"] = pd.to_datetime(["2026-01-01", "2026-02-01"])
+    s["m3"] = pd.to_timedelta([1, 2], unit="D")
+    ps = refused(s, pd.Series(1, index=s.columns))
+    assert [p.column for p in ps] == ["m3", "m7"]
+    assert all("nanoseconds" in p.expected for p in ps)

@@ -163,17 +163,20 @@ class DenseRows:
         step = max(1, (1 << 20) // max(width, 1))
         parts, total, most = [], 0, self.SPARSE_SHARE * forbid.size
         for a in range(0, base.shape[0], step):
-            r, c = np.divmod(np.flatnonzero(base[a:a + step]), width)
-            total += len(r)
+            at = np.flatnonzero(base[a:a + step])  # r * width + c, r counted from row a of base
+            total += len(at)
             if total > most:  # dense: keep the mask itself
                 self.mask = forbid
                 self.n_forbidden = np.count_nonzero(forbid, axis=1).astype(np.int64)
                 return
-            r += a
-            parts.append(c * m + r if by_mentor else r * m + c)
+            if by_mentor:  # r a mentor, c a mentee: c * m + (a + r), one division
+                parts.append(at * m - (at // width) * (width * m - 1) + a)
+            else:  # rows of the mask itself (width m): the positions are the keys
+                parts.append(at + a * m)
         keys = np.concatenate(parts)
         self.keys = np.sort(keys) if by_mentor else keys
-        self.n_forbidden = np.bincount(self.keys // m, minlength=n).astype(np.int64)
+        # per mentee row, by the keys' order (no division)
+        self.n_forbidden = np.diff(np.searchsorted(self.keys, np.arange(n + 1, dtype=np.int64) * m))
 
     def __call__(self, rows: slice) -> np.ndarray:
         a, b, _ = rows.indices(self.n_mentees)

@@ -28,4 +28,10 @@ def seeded_order(ids, seed: int) -> np.ndarray:
     values = np.asarray([str(x) for x in ids], dtype=object)
     key = f"{int(seed) % (1 << 64):016x}"[-16:]
     hashed = pd.util.hash_array(values, hash_key=key, categorize=False)
-    return np.lexsort((values.astype(str), hashed)) if len(values) else np.zeros(0, np.int64)
+    if not len(values):
+        return np.zeros(0, np.int64)
+    order = np.argsort(hashed)  # (equal hashes are handled below: any sort will do)
+    h = hashed[order]
+    if bool((h[1:] == h[:-1]).any()):  # a collision of the hash: the ids decide among them
+        return np.lexsort((values.astype(str), hashed))
+    return order  # distinct hashes: the ids never decide, the same order without comparing them

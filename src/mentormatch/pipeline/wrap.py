@@ -110,6 +110,30 @@ def _rank_of_chosen(problem: AssignmentProblem, chosen: np.ndarray) -> np.ndarra
     return out
 
 
+def _sorted(key: np.ndarray) -> bool:
+    return bool(np.all(key[1:] > key[:-1])) if len(key) > 1 else True
+
+
+def _in_caller_order(input_rows, pairs, chosen, pair_df: pd.DataFrame, contrib: pd.DataFrame,
+                     unmatched: pd.DataFrame, unmatched_idx: np.ndarray):
+    """The result's tables in the caller's row order (``input_rows``: each mentee's and each
+    mentor's row in the caller's tables): pairs by mentee row then mentor row, the unmatched
+    (one row per ``unmatched_idx``, in that order) by mentee row. A table already in that order
+    is returned as it is (the dense path passes the identity: no reorder, no copy)."""
+    mentee_rows, mentor_rows = input_rows
+    i_row = mentee_rows[pairs.mentee[chosen]]
+    key = i_row * max(len(mentor_rows), 1) + mentor_rows[pairs.mentor[chosen]]  # one per pair
+    if not _sorted(key):
+        back = np.argsort(key, kind="stable")  # (pairs are distinct: the keys too)
+        pair_df = pair_df.iloc[back].reset_index(drop=True)
+        contrib = contrib.iloc[back].reset_index(drop=True)
+    if len(unmatched):
+        u_row = mentee_rows[unmatched_idx]
+        if not _sorted(u_row):
+            unmatched = unmatched.iloc[np.argsort(u_row, kind="stable")].reset_index(drop=True)
+    return pair_df, contrib, unmatched
+
+
 def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids: Encoder,
           removed: pd.DataFrame, contributions: pd.DataFrame | None, data: dict[str, Any],
           eligible_counts: np.ndarray | None = None) -> Matching:
@@ -132,7 +156,7 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
         "eligible_mentors": (eligible_counts if eligible_counts is not None else
                              np.bincount(pairs.mentee, minlength=pairs.n_mentees))[pairs.mentee[chosen]],
         "locked": problem.locked[chosen],
-    })
+    }, copy=False)  # (every column a fresh array: nothing to copy)
     matched = np.zeros(pairs.n_mentees, dtype=bool)
     matched[pairs.mentee[chosen]] = True
     unmatched_idx = np.flatnonzero(~matched)
@@ -145,14 +169,8 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     contrib = (contributions.iloc[chosen].reset_index(drop=True)
                if contributions is not None else pd.DataFrame(index=range(len(chosen))))
     if "input_rows" in data:  # solved in the seeded order: report in the caller's row order
-        mentee_rows, mentor_rows = data["input_rows"]
-        back = np.lexsort((mentor_rows[pairs.mentor[chosen]], mentee_rows[pairs.mentee[chosen]]))
-        pair_df = pair_df.iloc[back].reset_index(drop=True)
-        contrib = contrib.iloc[back].reset_index(drop=True)
-        if len(unmatched):
-            row_of = dict(zip(mentee_ids.ids.tolist(), mentee_rows.tolist()))
-            unmatched = unmatched.iloc[np.argsort([row_of[x] for x in unmatched["mentee_id"]],
-                                                  kind="stable")].reset_index(drop=True)
+        pair_df, contrib, unmatched = _in_caller_order(data["input_rows"], pairs, chosen, pair_df,
+                                                       contrib, unmatched, unmatched_idx)
     data.update(problem=problem, solution=solution, mentee_ids=mentee_ids, mentor_ids=mentor_ids,
                 removed=removed, n_mentees=pairs.n_mentees, n_mentors=pairs.n_mentors)
     return Matching(pairs=pair_df, unmatched=unmatched, status=solution.status,

@@ -26,6 +26,11 @@ def _missing_labels(labels: pd.Index, table: str, axis: str) -> list[Problem]:
                     "(NaN or None would become the id 'nan')") for k in missing[:MAX_PROBLEMS]]
 
 
+def _dates(dtype) -> bool:
+    """Whether a column of this dtype holds dates or times (read as nanoseconds if taken)."""
+    return dtype.kind in "mM" or isinstance(dtype, pd.DatetimeTZDtype)
+
+
 def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") -> None:
     """Raise a ValidationError for inputs of :func:`mentormatch.assign` that would otherwise be
     misread: a missing label, date or time scores, a forbidden cell that is not True/False,
@@ -58,32 +63,39 @@ def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") 
         return  # assign() names the wrong type itself
     problems = _missing_labels(scores.index, "scores", "mentee (index)")
     problems += _missing_labels(scores.columns, "scores", "mentor (column)")
-    for k, dtype in enumerate(scores.dtypes):
-        if dtype.kind in "mM" or isinstance(dtype, pd.DatetimeTZDtype):
+    # each distinct dtype checked once (a frame of 2,500 float columns has one); the columns
+    # are walked only when one of them is a date or time
+    dtypes = scores.dtypes
+    for k, dtype in enumerate(dtypes if any(map(_dates, set(dtypes.tolist()))) else ()):
+        if _dates(dtype):
             col = scores.columns[k]
             problems.append(Problem("scores", str(col), str(scores.index[0]) if len(scores) else None,
                                     None, str(scores.iat[0, k]) if len(scores) else str(dtype),
                                     f"a number (or -inf for ineligible); column {col!r} holds dates "
                                     f"or times ({dtype}), which would be read as nanoseconds"))
     if isinstance(capacity, pd.Series):
-        if pd.isna(capacity.index).any():
+        if capacity.index.hasnans:  # (cached on the index)
             problems.append(Problem("capacity", "capacity", None, None, None,
                                     "a mentor id for every capacity (the index has a missing label)"))
-        num = pd.to_numeric(capacity, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        if isinstance(capacity.dtype, np.dtype) and capacity.dtype.kind in "iuf":  # numbers already
+            num = capacity.to_numpy(dtype=np.float64)
+        else:
+            num = pd.to_numeric(capacity, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         absurd = num > MAX_CAPACITY  # (NaN compares False)
         n_mentees = len(scores)
         total = float(num[np.isfinite(num) & (num > 0)].sum())
         if solver == "hungarian" and total > HUNGARIAN_SLOTS and not absurd.any():
             absurd = num == np.nanmax(num)  # name the largest
-        for m in capacity.index[absurd][:MAX_PROBLEMS]:
+        for k in np.flatnonzero(absurd)[:MAX_PROBLEMS].tolist():  # (by position: labels may repeat)
             limit = (f"capacities summing to at most {HUNGARIAN_SLOTS:,} slots with solver "
                      f"'hungarian', which gives each slot its own column (they sum to {total:,.0f}; "
                      f"a capacity of {n_mentees}, the number of mentees, already means 'no limit'; "
                      "or use solver='flow')"
-                     if capacity[m] <= MAX_CAPACITY else
+                     if num[k] <= MAX_CAPACITY else
                      f"at most {MAX_CAPACITY:,}; any capacity >= the number of mentees ({n_mentees}) "
                      "already means 'no limit'")
-            problems.append(Problem("capacity", "capacity", str(m), None, capacity[m], limit))
+            problems.append(Problem("capacity", "capacity", str(capacity.index[k]), None,
+                                    capacity.iloc[k], limit))
     if problems:
         raise ValidationError(problems)
     if isinstance(forbidden, pd.DataFrame) and forbidden.shape == scores.shape:
@@ -106,7 +118,7 @@ def _check_forbidden(scores: pd.DataFrame, forbidden: pd.DataFrame) -> None:
                 "forbidden", None, None, None, [str(x) for x in extra[:5]],
                 f"the same {axis} labels as scores: these are not in scores"
                 + (f", and scores' {[str(x) for x in absent[:5]]} are missing" if len(absent) else "")))
-    if all(dtype == np.dtype(bool) for dtype in forbidden.dtypes):
+    if all(dtype == np.dtype(bool) for dtype in set(forbidden.dtypes.tolist())):  # each distinct one
         return  # True and False only, whatever the order of the labels
     f = forbidden.reindex(index=scores.index, columns=scores.columns)
     ok = f.isin([True, False]).to_numpy(dtype=bool)  # 1 and 0 count, as they equal True and False

@@ -1,0 +1,76 @@
+"""The seeded tie order (``pipeline.order.seeded_order``) and the reorder of a result into the
+caller's rows (``pipeline.wrap._in_caller_order``), each against the plain formula it shortcuts:
+the hash then the id by one lexsort, and a lexsort of the pairs' rows with a dict for the
+unmatched."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings, strategies as st
+
+from mentormatch.pairs import Candidates
+from mentormatch.pipeline.order import seeded_order
+from mentormatch.pipeline.wrap import _in_caller_order
+
+
+def _plain_order(ids, seed):
+    values = np.asarray([str(x) for x in ids], dtype=object)
+    key = f"{int(seed) % (1 << 64):016x}"[-16:]
+    hashed = pd.util.hash_array(values, hash_key=key, categorize=False)
+    return np.lexsort((values.astype(str), hashed)) if len(values) else np.zeros(0, np.int64)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=4), st.integers(-5, 5)), max_size=30),
+       st.integers(-(1 << 70), 1 << 70))
+def test_seeded_order_is_the_hash_then_the_id(ids, seed):
+    # repeated ids collide in the hash: then the ids (equal here) and the row decide, as before
+    got = seeded_order(ids, seed)
+    assert got.tolist() == _plain_order(ids, seed).tolist()
+    assert sorted(got.tolist()) == list(range(len(ids)))
+
+
+def test_seeded_order_on_colliding_hashes_falls_back_to_the_ids(monkeypatch):
+    # force every hash equal: the order is then the ids' own order, never the rows'
+    monkeypatch.setattr(pd.util, "hash_array", lambda values, **kw: np.zeros(len(values), np.uint64))
+    ids = ["c", "a", "b", "a2"]
+    assert [ids[k] for k in seeded_order(ids, 3)] == ["a", "a2", "b", "c"]
+
+
+@st.composite
+def wrapped(draw):
+    n = draw(st.integers(1, 6))
+    m = draw(st.integers(1, 5))
+    mask = np.array(draw(st.lists(st.booleans(), min_size=n * m, max_size=n * m))).reshape(n, m)
+    cand = Candidates.from_mask(mask)
+    chosen = np.flatnonzero(np.array(draw(st.lists(st.booleans(), min_size=len(cand),
+                                                   max_size=len(cand))), dtype=bool))
+    chosen = np.array(draw(st.permutations(chosen.tolist())), dtype=np.int64)
+    identity = draw(st.booleans())
+    rows_i = np.arange(n) if identity else np.array(draw(st.permutations(range(n))))
+    rows_j = np.arange(m) if identity else np.array(draw(st.permutations(range(m))))
+    return cand, chosen, rows_i, rows_j
+
+
+@settings(max_examples=150, deadline=None)
+@given(wrapped())
+def test_caller_order_is_the_rows_order(case):
+    cand, chosen, rows_i, rows_j = case
+    ids = np.array([f"e{k}" for k in range(cand.n_mentees)], dtype=object)
+    pair_df = pd.DataFrame({"mentee_id": ids[cand.mentee[chosen]], "k": chosen})
+    contrib = pd.DataFrame({"c": chosen * 2.0})
+    matched = np.zeros(cand.n_mentees, bool)
+    matched[cand.mentee[chosen]] = True
+    unmatched_idx = np.flatnonzero(~matched)
+    unmatched = pd.DataFrame({"mentee_id": ids[unmatched_idx], "reason": "r"})
+    got = _in_caller_order((rows_i, rows_j), cand, chosen, pair_df, contrib, unmatched, unmatched_idx)
+    # the plain formula: lexsort of the pairs' rows, a dict from id to row for the unmatched
+    back = np.lexsort((rows_j[cand.mentor[chosen]], rows_i[cand.mentee[chosen]]))
+    want_pairs = pair_df.iloc[back].reset_index(drop=True)
+    want_contrib = contrib.iloc[back].reset_index(drop=True)
+    row_of = dict(zip(ids.tolist(), rows_i.tolist()))
+    want_un = unmatched.iloc[np.argsort([row_of[x] for x in unmatched["mentee_id"]],
+                                        kind="stable")].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[0], want_pairs)
+    pd.testing.assert_frame_equal(got[1], want_contrib)
+    pd.testing.assert_frame_equal(got[2], want_un)
