@@ -16,12 +16,14 @@ from mentormatch.solvers import AssignmentProblem, SolverOptions
 from mentormatch.solvers import leximin
 from mentormatch.solvers.cpsat import score_scale
 from mentormatch.solvers.leximin import _cp_leximin, _flow_leximin, solve_leximin
+from mentormatch.solvers.leximin_graph import _Residual
 from _support import locked_at_random
 from strategies import assignment_problems, feasible_assignments, violations
 
-#: (window limit, path searches on): one level per min-cost flow, the widest windows, and
-#: min-cost flows only
-MODES = [(2 ** 62, True), (1, True), (2 ** 62, False), (3, False)]
+#: (window limit, path searches on, negative cycles cancelled per level): path searches with
+#: cycle cancelling (the default), then with the widest windows or one level per min-cost flow,
+#: and min-cost flows only
+MODES = [(2 ** 62, True, 16), (2 ** 62, True, 0), (1, True, 0), (2 ** 62, False, 0), (3, False, 0)]
 
 
 def levels(problem: AssignmentProblem, chosen) -> list[int]:
@@ -31,10 +33,10 @@ def levels(problem: AssignmentProblem, chosen) -> list[int]:
                   .astype(np.int64).tolist())
 
 
-def flow_leximin(problem: AssignmentProblem, mode=(2 ** 62, True)):
-    limit, reroute = mode
+def flow_leximin(problem: AssignmentProblem, mode=MODES[0]):
+    limit, reroute, cancel = mode
     with mock.patch.object(leximin, "_WINDOW_LIMIT", limit), \
-            mock.patch.object(leximin, "_REROUTE", reroute):
+            mock.patch.object(leximin, "_REROUTE", reroute), mock.patch.object(leximin, "_CANCEL", cancel):
         return solve_leximin(problem, SolverOptions())
 
 
@@ -113,6 +115,38 @@ def test_modes_agree_on_larger_problems(seed):
                density=0.3)
     results = {mode: levels(p, flow_leximin(p, mode).chosen) for mode in MODES}
     assert len({tuple(v) for v in results.values()}) == 1
+    if seed % 2 == 0:  # two decimals: levels of many pairs, settled by cancelling cycles
+        assert flow_leximin(p).certificate["cycles_cancelled"] > 0
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_residual_potentials_or_a_negative_cycle(seed):
+    """Bellman-Ford on the indexed residual network: potentials under which every residual
+    arc has a non-negative reduced cost, or a cycle of residual arcs of negative cost (the
+    floor is the least cost of a simple path, so a distance below it is such a cycle)."""
+    rng = np.random.default_rng(seed)
+    n_nodes, n_arcs = int(rng.integers(2, 9)), int(rng.integers(1, 25))
+    tail, head = rng.integers(0, n_nodes, n_arcs), rng.integers(0, n_nodes, n_arcs)
+    ucap = rng.integers(1, 3, n_arcs)
+    x = np.minimum(rng.integers(0, 3, n_arcs), ucap)
+    cost = rng.integers(-1, 3, n_arcs)
+    alive = rng.random(n_arcs) < 0.9
+    fw, bw = alive & (x < ucap), alive & (x > 0)
+    floor = -int(np.abs(cost)[fw | bw].sum())  # no simple path costs less
+    d, cycle = _Residual(tail, head, n_nodes).potentials(x, ucap, alive, cost, floor=floor)
+    if d is not None:
+        assert np.all(cost[fw] + d[tail[fw]] - d[head[fw]] >= 0)
+        assert np.all(-cost[bw] + d[head[bw]] - d[tail[bw]] >= 0)
+        return
+    f, b = cycle
+    assert np.all(fw[f]) and np.all(bw[b]) and len(f) + len(b) > 0
+    assert cost[f].sum() - cost[b].sum() < 0
+    out = np.zeros(n_nodes, np.int64)  # a cycle: each node left as often as entered
+    np.add.at(out, tail[f], 1)
+    np.add.at(out, head[b], 1)
+    np.subtract.at(out, head[f], 1)
+    np.subtract.at(out, tail[b], 1)
+    assert not out.any()
 
 
 def test_certificate_and_no_pairs():

@@ -69,7 +69,7 @@ from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import score_scale
 from .diagnose import bipartite_max_flow
 from .fair import _Cp, _left_by_locks, _plain
-from .leximin_graph import _Residual, _residual_potentials
+from .leximin_graph import _Residual
 from .leximin_steps import LexRun, LexSteps, _Final
 
 _INT64_SAFE = 2 ** 62
@@ -81,6 +81,8 @@ _REROUTE = True
 #: wide windows have huge costs, which OR-Tools' cost scaling pays for (a 3,000 x 1,500 round's
 #: 25,686 pairs: 6.1 s CPU with one level a flow, 14.2 s with the widest windows).
 _RECORD_WINDOW = 1
+#: Negative cycles cancelled on one level before a min-cost flow settles it (tests set 0).
+_CANCEL = 16
 
 __all__ = ["solve_leximin"]
 
@@ -145,7 +147,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     steps = LexSteps(n, m, t_low) if record else None
     limit = min(_WINDOW_LIMIT, int(_INT64_SAFE) // (4 * (n_nodes + 1)))
     done = -np.inf  # the counts of the levels <= done are settled (leximin-optimal)
-    solves = reroutes = level_checks = 0
+    solves = reroutes = level_checks = cancelled = 0
 
     def fix_by(arcs, cost, d):
         """Complementary slackness with optimal potentials ``d`` of the flow ``x`` for
@@ -206,23 +208,30 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
                 done = r
                 continue
             alive[at] = True  # the flow, partly rerouted, is still feasible
-            # often the flow is now at the level's least count: Bellman-Ford on its residual
-            # network with cost 1 on the level proves it (no simple path costs less than minus
-            # the level's units: a distance below that is a negative cycle, and then the
-            # min-cost flow below settles the level)
-            arcs = np.flatnonzero(alive)
+            # often the flow is now at the level's least count, or a few negative cycles from
+            # it: Bellman-Ford on its residual network with cost 1 on the level either proves
+            # it (no simple path costs less than minus the level's units: a distance below
+            # that is a negative cycle) or finds such a cycle, which is cancelled (one unit
+            # fewer on the level); past _CANCEL cycles the min-cost flow below settles it
             cost = np.zeros(len(tail), dtype=np.int64)
             cost[at] = 1
-            fw, bw = arcs[x[arcs] < ucap[arcs]], arcs[x[arcs] > 0]
-            d = _residual_potentials(np.concatenate([tail[fw], head[bw]]),
-                                     np.concatenate([head[fw], tail[bw]]),
-                                     np.concatenate([cost[fw], -cost[bw]]), n_nodes,
-                                     floor=-int(x[at].sum()))
+            for k in range(_CANCEL + 1):
+                d, cycle = residual.potentials(x, ucap, alive, cost, floor=-int(x[at].sum()))
+                if d is not None or k == _CANCEL or cost[cycle[0]].sum() >= cost[cycle[1]].sum():
+                    break  # (a cycle that is not negative cannot be: the flow would settle it)
+                x[cycle[0]] += 1
+                x[cycle[1]] -= 1
+                cancelled += 1
             if d is not None:
-                fix_by(arcs, cost, d)
-                level_checks += 1
-                if steps is not None:
-                    steps.window(int(r), int(r), np.array([r]), np.array([1]), d)
+                if not x[at].any():  # every unit went round the level: its minimum is 0
+                    alive[at] = False
+                    if steps is not None:
+                        steps.zero(int(r))
+                else:
+                    fix_by(np.flatnonzero(alive), cost, d)
+                    level_checks += 1
+                    if steps is not None:
+                        steps.window(int(r), int(r), np.array([r]), np.array([1]), d)
                 done = r
                 continue
         # a window of the next levels, minimised lexicographically in one min-cost flow with
@@ -256,10 +265,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
         x[arcs] = mcf.flows(np.arange(len(arcs), dtype=np.int32))
         # optimal potentials from the residual network; by complementary slackness every
         # optimal flow has x = 0 where the reduced cost is > 0 and x = capacity where < 0
-        fw, bw = arcs[x[arcs] < ucap[arcs]], arcs[x[arcs] > 0]
-        d = _residual_potentials(np.concatenate([tail[fw], head[bw]]),
-                                 np.concatenate([head[fw], tail[bw]]),
-                                 np.concatenate([cost[fw], -cost[bw]]), n_nodes)
+        d = residual.potentials(x, ucap, alive, cost)[0]
         fix_by(arcs, cost, d)
         if steps is not None:
             steps.window(int(r), int(lvls[width - 1]), lvls[:width], weights, d)
@@ -270,9 +276,8 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     final = _Final(n, m, P.mentee[pos], P.mentor[pos], alive, forced, x, ucap, is_pair, npair)
     on = np.zeros(npair, bool)
     if not stopped:
-        on[final.forced_pairs] = True
-        picked, ties = final.pick(np.zeros(0, np.int64), np.zeros(0, np.int64))
-        on[final.free[picked[:len(final.free)]]] = True
+        chosen_net, _, ties = final.pick(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        on[chosen_net] = True
     else:
         on = (forced | (alive & (x > 0)))[n:n + npair]
         ties = None
@@ -282,7 +287,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     cert = {"method": "max-flows, residual path searches and min-cost flows with "
                       "complementary-slackness fixing (OR-Tools)",
             "levels": levels, "solves": solves, "max_flows": max_flows, "path_searches": reroutes,
-            "levels_proven_by_potentials": level_checks,
+            "levels_proven_by_potentials": level_checks, "cycles_cancelled": cancelled,
             "matched": int(len(chosen)), "scale": scale, "ties": ties,
             "proven_below": (None if not stopped else
                              float(np.nextafter(done / scale, np.inf)) if np.isfinite(done)

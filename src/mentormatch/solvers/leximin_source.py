@@ -151,11 +151,8 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     M = int(chosen_free.sum())
     keep = (flev >= t_level) & (chosen_free if FIRST == "chosen" else True)
     si, sj, ss = fi[keep], fj[keep], fs[keep]  # the pairs held (free)
-    lock_codes = li * m + lj
     while True:
         cert["rounds"] += 1
-        order = np.lexsort((sj, si))
-        si, sj, ss = si[order], sj[order], ss[order]
         problem = _held(si, sj, ss, li, lj, ls, capacity, demand, n, m)
         left = None if limit is None else max(1e-9, float(limit) - (time.perf_counter() - started))
         sol, run = _flow_leximin(problem, time.perf_counter(), left, scale=scale, record=True)
@@ -165,7 +162,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
         assert run.total == M, "the max-min's pairs were not held"
         t0 = time.perf_counter()
         lex = run.steps.finish()
-        held = np.unique(np.concatenate([si * m + sj, lock_codes]))
+        held = problem.pairs.key  # sorted, locks included
         # below the run's max-min level: closed by its first step, witnessed (no proof needed)
         (vi, vj, vs), (ti, tj, ts), scored = _judge(source, lex, held, m, run.t_low, scale)
         cert["pairs_scored"] += scored
@@ -182,14 +179,12 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
         # proven: the tie rule on the final network and the tight pairs outside
         cert.update(holds=True, coordinates=lex.K, tight_pairs_outside=int(len(ti)))
         final = run.final
-        picked, ties = final.pick(ti, tj)
+        on, extra, ties = final.pick(ti, tj)
         cert["ties"] = ties
-        nf = len(final.free)
-        ci = np.concatenate([li, final.mentee[final.forced_pairs], final.mentee[final.free][picked[:nf]], ti[picked[nf:]]])
-        cj = np.concatenate([lj, final.mentor[final.forced_pairs], final.mentor[final.free][picked[:nf]], tj[picked[nf:]]])
-        order = np.lexsort((np.concatenate([sj, tj]), np.concatenate([si, ti])))
-        ai, aj = np.concatenate([si, ti])[order], np.concatenate([sj, tj])[order]
-        out = _held(ai, aj, np.concatenate([ss, ts])[order], li, lj, ls, capacity, demand, n, m)
+        ci = np.concatenate([li, final.mentee[on], ti[extra]])
+        cj = np.concatenate([lj, final.mentor[on], tj[extra]])
+        out = _held(np.concatenate([si, ti]), np.concatenate([sj, tj]), np.concatenate([ss, ts]),
+                    li, lj, ls, capacity, demand, n, m)
         chosen = np.sort(out.pairs.locate(ci, cj))
         assert np.all(chosen >= 0)
         used, cnt = np.unique(np.round(out.score[chosen] * scale).astype(np.int64), return_counts=True)
@@ -199,7 +194,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
 
 
 def _held(i, j, s, li, lj, ls, capacity, demand, n: int, m: int) -> AssignmentProblem:
-    """The problem of the free pairs ``(i, j, s)`` (sorted by mentee, then mentor) and the locks."""
+    """The problem of the free pairs ``(i, j, s)`` and the locks, sorted by mentee, then mentor."""
     ai, aj = np.concatenate([li, i]), np.concatenate([lj, j])
     order = np.lexsort((aj, ai))
     locked = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
