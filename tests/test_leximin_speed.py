@@ -115,7 +115,7 @@ def test_modes_agree_on_larger_problems(seed):
                density=0.3)
     results = {mode: levels(p, flow_leximin(p, mode).chosen) for mode in MODES}
     assert len({tuple(v) for v in results.values()}) == 1
-    if seed % 2 == 0:  # two decimals: levels of many pairs, settled by cancelling cycles
+    if seed == 0:  # two decimals: a level that path searches leave with a negative cycle
         assert flow_leximin(p).certificate["cycles_cancelled"] > 0
 
 

@@ -183,15 +183,16 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
             # round it: a path mentee -> mentor in the residual network without the level's
             # pairs. If all do, the level's minimum is 0; if its only pair cannot be avoided,
             # the minimum is 1 and that pair is in every optimal flow. Otherwise (a pair that
-            # cannot be avoided among several) the min-cost flow below settles the level.
+            # cannot be avoided among several) the units left are settled below. Every unit
+            # is tried: a level of many units then rarely needs more than potentials.
             alive[at] = False
             avoided = True
             for a in at[x[at] > 0]:
                 path = residual.path(x, ucap, alive, int(tail[a]), int(head[a]))
                 reroutes += 1
-                if path is None:
+                if path is None:  # the others may still go round: fewer units for below
                     avoided = False
-                    break
+                    continue
                 x[a] = 0
                 x[path[0]] += 1
                 x[path[1]] -= 1
