@@ -161,23 +161,32 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
         forced[fix] = True
         np.subtract.at(supplies, tail[fix], ucap[fix])
         np.add.at(supplies, head[fix], ucap[fix])
+    # the pair arcs by level, ascending: the levels are walked in this order, once
+    by_level = n + np.argsort(level[n:n + npair], kind="stable")
+    lv_by = level[by_level]
+    starts = (np.flatnonzero(np.concatenate([[True], lv_by[1:] != lv_by[:-1], [True]]))
+              if npair else np.zeros(1, np.int64))
+    g = 0  # the first group of by_level whose level is open
     stopped = False
     while True:
         if time_limit is not None and time.perf_counter() - started > time_limit:
             stopped = True  # x is a feasible flow of `total` units: the answer so far
             break
-        open_ = alive & is_pair & (level > done)
-        used = open_ & (x > 0)
-        if not used.any():  # no open level is used by this optimal flow: their minima are 0
-            alive[open_] = False
+        # the lowest open level the flow uses; the open levels below it it does not use:
+        # their minima are 0 (and when it uses none, all of them)
+        while g < len(starts) - 1:
+            at = by_level[starts[g]:starts[g + 1]]
+            at = at[alive[at]]
+            if level[by_level[starts[g]]] > done:
+                if np.any(x[at] > 0):
+                    break
+                alive[at] = False
+            g += 1
+        if g == len(starts) - 1:
             break
-        r = level[used].min()
-        below = open_ & (level < r)  # levels the flow does not use: their minima are 0
-        alive[below] = False
-        open_ &= ~below
+        r = level[at[0]]
         if steps is not None:
             steps.zero(int(r) - 1)
-        at = np.flatnonzero(open_ & (level == r))
         if _REROUTE:
             # can the flow avoid level r? Each of its units on a pair of this level must go
             # round it: a path mentee -> mentor in the residual network without the level's
@@ -237,6 +246,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
                 continue
         # a window of the next levels, minimised lexicographically in one min-cost flow with
         # mixed-radix weights: level k weighs prod_{k' > k} (N_k' + 1), N = its most pairs
+        open_ = alive & is_pair & (level > done)
         lvls, counts = np.unique(level[open_], return_counts=True)
         radix = [int(c) + 1 for c in (np.full(len(counts), total) if record else np.minimum(counts, total))]
         width, prod = 0, 1
