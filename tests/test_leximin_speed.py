@@ -115,8 +115,18 @@ def test_modes_agree_on_larger_problems(seed):
                density=0.3)
     results = {mode: levels(p, flow_leximin(p, mode).chosen) for mode in MODES}
     assert len({tuple(v) for v in results.values()}) == 1
-    if seed == 0:  # two decimals: a level that path searches leave with a negative cycle
-        assert flow_leximin(p).certificate["cycles_cancelled"] > 0
+
+
+def test_cancelled_cycles_keep_the_vector():
+    """Two decimals (many pairs a level): some levels keep a negative cycle after the path
+    searches, and cancelling it gives the min-cost flows' vector."""
+    cancelled = 0
+    for seed in range(8):
+        p = medium(seed, 150, 30, 2, demand=1 + (seed == 3), locks=5, density=0.3)
+        sol = flow_leximin(p)
+        cancelled += sol.certificate["cycles_cancelled"]
+        assert levels(p, sol.chosen) == levels(p, flow_leximin(p, (2 ** 62, False, 0)).chosen)
+    assert cancelled > 0
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -159,3 +169,42 @@ def test_certificate_and_no_pairs():
     empty = AssignmentProblem(Candidates.complete(2, 1), np.array([0.4, 0.6]), np.array([0.0]))
     sol = solve_leximin(empty)
     assert sol.chosen.tolist() == [] and sol.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_residual_path_from_both_ends(seed):
+    """The path search (breadth-first from both ends): a path of residual arcs from start to
+    goal when one exists (checked by a closure from start); else ``reached`` holds start, not
+    goal, and no residual arc leaves it (a forced step's potentials)."""
+    rng = np.random.default_rng(seed)
+    n_nodes, n_arcs = int(rng.integers(2, 10)), int(rng.integers(1, 30))
+    tail, head = rng.integers(0, n_nodes, n_arcs), rng.integers(0, n_nodes, n_arcs)
+    ucap = rng.integers(1, 3, n_arcs)
+    x = np.minimum(rng.integers(0, 3, n_arcs), ucap)
+    alive = rng.random(n_arcs) < 0.8
+    start, goal = (int(v) for v in rng.choice(n_nodes, 2, replace=False))
+    fw, bw = alive & (x < ucap), alive & (x > 0)
+    src = np.concatenate([tail[fw], head[bw]])
+    dst = np.concatenate([head[fw], tail[bw]])
+    closure = np.zeros(n_nodes, bool)
+    closure[start] = True
+    for _ in range(n_nodes):
+        closure[dst[closure[src]]] = True
+    residual = _Residual(tail, head, n_nodes)
+    path = residual.path(x, ucap, alive, start, goal)
+    if path is None:
+        assert not closure[goal]
+        r = residual.reached
+        assert r[start] and not r[goal] and not np.any(r[src] & ~r[dst])
+        return
+    f, b = path
+    assert closure[goal] and np.all(fw[f]) and np.all(bw[b])
+    assert len(set(f.tolist())) == len(f) and len(set(b.tolist())) == len(b)  # one unit each
+    net = np.zeros(n_nodes, np.int64)  # out minus in: +1 at start, -1 at goal
+    np.add.at(net, tail[f], 1)
+    np.add.at(net, head[b], 1)
+    np.subtract.at(net, head[f], 1)
+    np.subtract.at(net, tail[b], 1)
+    want = np.zeros(n_nodes, np.int64)
+    want[start], want[goal] = 1, -1
+    assert net.tolist() == want.tolist()

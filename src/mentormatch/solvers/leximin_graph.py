@@ -23,44 +23,69 @@ class _Residual:
         self.out_at = np.searchsorted(tail[self.out], np.arange(n_nodes + 1))
         self.into = np.argsort(head, kind="stable")
         self.into_at = np.searchsorted(head[self.into], np.arange(n_nodes + 1))
+        self.degree = np.diff(self.out_at) + np.diff(self.into_at)
 
     def path(self, x: np.ndarray, ucap: np.ndarray, alive: np.ndarray, start: int, goal: int):
         """A path ``start -> goal`` with room for one more unit of flow on the ``alive`` arcs
         (forward where ``x < ucap``, backward where ``x > 0``): ``(forward arcs, backward
-        arcs)``, or None when there is none."""
+        arcs)``, or None when there is none. Breadth-first from both ends, the side with the
+        fewer arcs to scan first (a mentee's way round a pair is often short from the mentor's
+        end and wide from the mentee's). When there is none, ``reached`` holds the nodes that
+        ``start`` reaches, or all but those that reach ``goal`` (whichever search ended
+        first): either is a forced step's potentials (0 there, 1 elsewhere)."""
         tail, head = self.tail, self.head
-        seen = np.zeros(self.n_nodes, dtype=bool)
-        via = np.full(self.n_nodes, -1, dtype=np.int64)  # the arc a node was reached by
-        ahead = np.zeros(self.n_nodes, dtype=bool)  # ... forward (else backward)
-        seen[start] = True
-        frontier = np.array([start], dtype=np.int64)
-        while len(frontier) and not seen[goal]:
-            fa = _gather(self.out, self.out_at, frontier)
+        seen = [np.zeros(self.n_nodes, dtype=bool), np.zeros(self.n_nodes, dtype=bool)]
+        via = [np.full(self.n_nodes, -1, dtype=np.int64), np.full(self.n_nodes, -1, dtype=np.int64)]
+        ahead = [np.zeros(self.n_nodes, dtype=bool), np.zeros(self.n_nodes, dtype=bool)]
+        seen[0][start] = seen[1][goal] = True
+        front = [np.array([start], dtype=np.int64), np.array([goal], dtype=np.int64)]
+        meet = -1
+        while len(front[0]) and len(front[1]):
+            side = int(self.degree[front[1]].sum() < self.degree[front[0]].sum())
+            f = front[side]
+            # side 0 follows residual arcs out of the frontier, side 1 into it: an arc with
+            # room forward (x < ucap) leads tail -> head, one with flow (x > 0) head -> tail
+            fa = _gather(self.out if side == 0 else self.into, self.out_at if side == 0 else self.into_at, f)
             fa = fa[alive[fa] & (x[fa] < ucap[fa])]
-            ba = _gather(self.into, self.into_at, frontier)
+            ba = _gather(self.into if side == 0 else self.out, self.into_at if side == 0 else self.out_at, f)
             ba = ba[alive[ba] & (x[ba] > 0)]
-            nodes = np.concatenate([head[fa], tail[ba]])
+            nodes = (np.concatenate([head[fa], tail[ba]]) if side == 0
+                     else np.concatenate([tail[fa], head[ba]]))
             arcs = np.concatenate([fa, ba])
-            new = ~seen[nodes]
+            new = ~seen[side][nodes]
             nodes, first = np.unique(nodes[new], return_index=True)
             arcs = arcs[new][first]
-            seen[nodes] = True
-            via[nodes] = arcs
-            ahead[nodes] = first < np.count_nonzero(new[:len(fa)])
-            frontier = nodes
-        if not seen[goal]:
-            self.reached = seen  # the nodes ``start`` reaches: a forced step's potentials
+            seen[side][nodes] = True
+            via[side][nodes] = arcs
+            ahead[side][nodes] = first < np.count_nonzero(new[:len(fa)])
+            front[side] = nodes
+            hit = nodes[seen[1 - side][nodes]]
+            if len(hit):
+                meet = int(hit[0])
+                break
+        if meet < 0:
+            # the nodes start reaches, or all but those that reach goal: a closed set
+            self.reached = seen[0] if not len(front[0]) else ~seen[1]
             return None
         fw, bw = [], []
-        node = goal
-        while node != start:
-            a = int(via[node])
-            if ahead[node]:
+        node = meet
+        while node != start:  # back to start on the arcs that reached each node
+            a = int(via[0][node])
+            if ahead[0][node]:
                 fw.append(a)
                 node = int(tail[a])
             else:
                 bw.append(a)
                 node = int(head[a])
+        node = meet
+        while node != goal:  # on to goal on the arcs that each node reaches it by
+            a = int(via[1][node])
+            if ahead[1][node]:
+                fw.append(a)
+                node = int(head[a])
+            else:
+                bw.append(a)
+                node = int(tail[a])
         return np.array(fw, dtype=np.int64), np.array(bw, dtype=np.int64)
 
     def potentials(self, x: np.ndarray, ucap: np.ndarray, alive: np.ndarray, cost: np.ndarray,
