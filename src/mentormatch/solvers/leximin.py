@@ -226,7 +226,8 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
             cost = np.zeros(len(tail), dtype=np.int64)
             cost[at] = 1
             for k in range(_CANCEL + 1):
-                d, cycle = residual.potentials(x, ucap, alive, cost, floor=-int(x[at].sum()))
+                d, cycle = residual.potentials(x, ucap, alive, cost, floor=-int(x[at].sum()),
+                                               costly=at)
                 if d is not None or k == _CANCEL or cost[cycle[0]].sum() >= cost[cycle[1]].sum():
                     break  # (a cycle that is not negative cannot be: the flow would settle it)
                 x[cycle[0]] += 1
@@ -237,8 +238,9 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
                     alive[at] = False
                     if steps is not None:
                         steps.zero(int(r))
-                else:
-                    fix_by(np.flatnonzero(alive), cost, d)
+                else:  # reduced costs differ from 0 only at the level and where d does
+                    near = np.concatenate([at, residual.arcs_at(np.flatnonzero(d))])
+                    fix_by(np.unique(near[alive[near]]), cost, d)
                     level_checks += 1
                     if steps is not None:
                         steps.window(int(r), int(r), np.array([r]), np.array([1]), d)

@@ -88,10 +88,16 @@ class _Residual:
                 node = int(tail[a])
         return np.array(fw, dtype=np.int64), np.array(bw, dtype=np.int64)
 
+    def arcs_at(self, nodes: np.ndarray) -> np.ndarray:
+        """The arcs into or out of ``nodes`` (an arc between two of them twice)."""
+        return np.concatenate([_gather(self.out, self.out_at, nodes),
+                               _gather(self.into, self.into_at, nodes)])
+
     def potentials(self, x: np.ndarray, ucap: np.ndarray, alive: np.ndarray, cost: np.ndarray,
-                   floor: int | None = None):
+                   floor: int | None = None, costly: np.ndarray | None = None):
         """Shortest-path distances (int64) in the residual network of ``x`` on the ``alive``
-        arcs (forward where ``x < ucap`` at ``cost``, backward where ``x > 0`` at ``-cost``)
+        arcs (forward where ``x < ucap`` at ``cost``, backward where ``x > 0`` at ``-cost``;
+        ``costly``: the arcs of non-zero cost, if known)
         from a virtual root joined to every node by a 0-cost arc: optimal dual potentials of a
         min-cost flow when no cycle is negative. Bellman-Ford, each round vectorised over the
         arcs of the nodes that improved in the round before. ``floor``: no simple path costs
@@ -120,7 +126,9 @@ class _Residual:
             ahead[nodes] = order < len(fa)
             return nodes
 
-        arcs = np.flatnonzero(alive)
+        # from d = 0, only arcs of non-zero cost can lower a node
+        arcs = np.flatnonzero(cost) if costly is None else costly
+        arcs = arcs[alive[arcs]]
         changed = relax(arcs[x[arcs] < ucap[arcs]], arcs[x[arcs] > 0])
         for _ in range(n_nodes + 1):
             if not len(changed):
