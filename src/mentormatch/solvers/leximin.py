@@ -20,12 +20,16 @@ on the free pairs (locked pairs add the same counts to every assignment):
    moved into the node supplies). Let ``r`` be the lowest open level ``x`` uses; the open
    levels below it have minimum 0 (``x`` proves it) and are dropped.
 3. Path search: drop the pairs of level ``r`` and re-route each unit ``x`` has on them along a
-   residual path mentee -> mentor (breadth-first). If all go through, the minimum at ``r`` is
-   0. If the level has a single pair and its unit cannot be re-routed, no flow avoids it (a
-   flow without it would differ from ``x`` by a circulation containing such a path): the
-   minimum is 1 and the pair is forced.
-4. Otherwise a min-cost flow (OR-Tools) minimises the counts of a window of levels from ``r``
-   at once, lexicographically, with mixed-radix weights (level ``k`` weighs
+   residual path mentee -> mentor (breadth-first from both ends). If all go through, the
+   minimum at ``r`` is 0. If the level has a single pair and its unit cannot be re-routed, no
+   flow avoids it (a flow without it would differ from ``x`` by a circulation containing such
+   a path): the minimum is 1 and the pair is forced.
+4. Otherwise the units left on the level are usually its least count: Bellman-Ford with cost
+   1 on the level proves it (optimal potentials: no negative cycle), or finds a negative cycle,
+   which is cancelled (one unit fewer) before trying again (unrecorded runs stop at the first
+   unit that cannot go round, and cancel no cycle, on levels of many units). Past ``_CANCEL``
+   cycles (or with path searches off) a min-cost flow (OR-Tools) minimises the counts of a window of levels
+   from ``r`` at once, lexicographically, with mixed-radix weights (level ``k`` weighs
    ``prod_{k' > k} (N_k' + 1)``, ``N`` bounding its count, as many levels as int64 costs
    allow). Optimal potentials (Bellman-Ford on the residual network) give reduced costs; by
    complementary slackness every optimal flow has the pairs of reduced cost ``> 0`` at 0 and
@@ -44,7 +48,7 @@ the scale path's sources without holding them.
 
 Typical cost (one core; uniform scores, capacity ``5 = n / m``, complete eligibility): 1,000
 mentees x 200 mentors in about 1 s with six-decimal scores (every level distinct: mostly path
-searches), 0.1 s with two decimals; 2,000 x 400 with six decimals in about 6 s.
+searches), 0.2-0.3 s with two decimals; 2,000 x 400 with six decimals in about 3 s (CPU).
 
 With fractional loads or side constraints leximin runs on CP-SAT (the full model with
 ``sum x = M``): for ``r = 1, 2, ...`` minimise ``c_r`` with ``c_1..c_{r-1}`` fixed at their
@@ -83,6 +87,9 @@ _REROUTE = True
 _RECORD_WINDOW = 1
 #: Negative cycles cancelled on one level before a min-cost flow settles it (tests set 0).
 _CANCEL = 16
+#: Unrecorded runs try every unit of a level and cancel cycles only up to this many units (a
+#: level of many more, as with heavy ties, is settled faster with others in one window).
+_FEW_UNITS = 8
 
 __all__ = ["solve_leximin"]
 
@@ -192,16 +199,22 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
             # round it: a path mentee -> mentor in the residual network without the level's
             # pairs. If all do, the level's minimum is 0; if its only pair cannot be avoided,
             # the minimum is 1 and that pair is in every optimal flow. Otherwise (a pair that
-            # cannot be avoided among several) the units left are settled below. Every unit
-            # is tried: a level of many units then rarely needs more than potentials.
+            # cannot be avoided among several) the units left are settled below. When the
+            # steps are recorded (one level a window) or the level has few units, every unit
+            # is tried, and the level then rarely needs more than potentials; otherwise the
+            # first that cannot go round hands the level to a window of many levels.
+            units = at[x[at] > 0]
+            patient = record or len(units) <= _FEW_UNITS
             alive[at] = False
             avoided = True
-            for a in at[x[at] > 0]:
+            for a in units:
                 path = residual.path(x, ucap, alive, int(tail[a]), int(head[a]))
                 reroutes += 1
-                if path is None:  # the others may still go round: fewer units for below
+                if path is None:
                     avoided = False
-                    continue
+                    if patient:  # the others may still go round: fewer units for below
+                        continue
+                    break
                 x[a] = 0
                 x[path[0]] += 1
                 x[path[1]] -= 1
@@ -225,10 +238,11 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
             # fewer on the level); past _CANCEL cycles the min-cost flow below settles it
             cost = np.zeros(len(tail), dtype=np.int64)
             cost[at] = 1
-            for k in range(_CANCEL + 1):
+            for k in range(_CANCEL + 1 if patient else 1):
                 d, cycle = residual.potentials(x, ucap, alive, cost, floor=-int(x[at].sum()),
                                                costly=at)
-                if d is not None or k == _CANCEL or cost[cycle[0]].sum() >= cost[cycle[1]].sum():
+                if (d is not None or k == _CANCEL or not patient
+                        or cost[cycle[0]].sum() >= cost[cycle[1]].sum()):
                     break  # (a cycle that is not negative cannot be: the flow would settle it)
                 x[cycle[0]] += 1
                 x[cycle[1]] -= 1
