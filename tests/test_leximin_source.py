@@ -66,8 +66,10 @@ def on_source(p: AssignmentProblem, top_k: int | None = 1, mode=MODES[0]):
     """Leximin over ``p``'s pairs given as a block scorer and a source (rows of a dense matrix,
     ``-inf`` off the pairs), the max-min's flows on each mentee's ``top_k`` best pairs:
     (solution, positions of its pairs in ``p.pairs``), its pairs rechecked."""
-    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), mock.patch.object(leximin, "_REROUTE", mode[1]), \
-            mock.patch.object(leximin, "_RECORD_WINDOW", mode[2]), mock.patch.object(leximin, "_CANCEL", mode[3]):
+    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), \
+            mock.patch.object(leximin, "_REROUTE", mode[1]), \
+            mock.patch.object(leximin, "_RECORD_WINDOW", mode[2]), \
+            mock.patch.object(leximin, "_CANCEL", mode[3]):
         return _on_source(p, top_k)
 
 

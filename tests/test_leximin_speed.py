@@ -36,7 +36,8 @@ def levels(problem: AssignmentProblem, chosen) -> list[int]:
 def flow_leximin(problem: AssignmentProblem, mode=MODES[0]):
     limit, reroute, cancel = mode
     with mock.patch.object(leximin, "_WINDOW_LIMIT", limit), \
-            mock.patch.object(leximin, "_REROUTE", reroute), mock.patch.object(leximin, "_CANCEL", cancel):
+            mock.patch.object(leximin, "_REROUTE", reroute), \
+            mock.patch.object(leximin, "_CANCEL", cancel):
         return solve_leximin(problem, SolverOptions())
 
 

@@ -28,8 +28,9 @@ on the free pairs (locked pairs add the same counts to every assignment):
    1 on the level proves it (optimal potentials: no negative cycle), or finds a negative cycle,
    which is cancelled (one unit fewer) before trying again (unrecorded runs stop at the first
    unit that cannot go round, and cancel no cycle, on levels of many units). Past ``_CANCEL``
-   cycles (or with path searches off) a min-cost flow (OR-Tools) minimises the counts of a window of levels
-   from ``r`` at once, lexicographically, with mixed-radix weights (level ``k`` weighs
+   cycles (or with path searches off) a min-cost flow (OR-Tools) minimises the counts of a
+   window of levels from ``r`` at once, lexicographically, with mixed-radix weights (level
+   ``k`` weighs
    ``prod_{k' > k} (N_k' + 1)``, ``N`` bounding its count, as many levels as int64 costs
    allow). Optimal potentials (Bellman-Ford on the residual network) give reduced costs; by
    complementary slackness every optimal flow has the pairs of reduced cost ``> 0`` at 0 and

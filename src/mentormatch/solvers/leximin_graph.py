@@ -45,9 +45,11 @@ class _Residual:
             f = front[side]
             # side 0 follows residual arcs out of the frontier, side 1 into it: an arc with
             # room forward (x < ucap) leads tail -> head, one with flow (x > 0) head -> tail
-            fa = _gather(self.out if side == 0 else self.into, self.out_at if side == 0 else self.into_at, f)
+            out, into = (self.out, self.out_at), (self.into, self.into_at)
+            ahead_of, behind_of = (out, into) if side == 0 else (into, out)
+            fa = _gather(*ahead_of, f)
             fa = fa[alive[fa] & (x[fa] < ucap[fa])]
-            ba = _gather(self.into if side == 0 else self.out, self.into_at if side == 0 else self.out_at, f)
+            ba = _gather(*behind_of, f)
             ba = ba[alive[ba] & (x[ba] > 0)]
             nodes = (np.concatenate([head[fa], tail[ba]]) if side == 0
                      else np.concatenate([tail[fa], head[ba]]))

@@ -222,7 +222,8 @@ class _Final:
         self.cap = np.where(alive[snk] | forced[snk], np.maximum(ucap[snk] - fp_j, 0), 0)
         self.fix_i, self.fix_j = forced[src].astype(float), forced[snk].astype(float)
 
-    def pick(self, extra_i: np.ndarray, extra_j: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+    def pick(self, extra_i: np.ndarray, extra_j: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, dict]:
         """The tie rule (:func:`mentormatch.solvers.ties.canonical`) on the final network with
         the free pairs and the ``extra`` pairs (tight pairs from outside: alive in the network
         over every pair). Each pair scores ``1 + [mentee's arc fixed] + [mentor's arc fixed]``,
