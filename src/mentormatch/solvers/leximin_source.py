@@ -23,14 +23,15 @@ on the complete set: the same order and ties whenever the scores have at most si
 Each round scores exactly, on bounds, only the pairs whose bound does not clear them
 (:meth:`~mentormatch.solvers.leximin_steps.Lex.needs_score`).
 
-Cost (synthetic organisations, default features, measured on a loaded 2-core machine): 3,000 x
-1,500 optimal in 39 s CPU (169 s wall): the max-min's 13 flows in 22 s wall, then four rounds of
-the flow leximin on about 26,000 pairs (1,062, 110, 19, then no violators; each round's
-judgement over the 4.5M pairs in 5-10 s). At 20,000 x 5,000 the max-min took 14 min and each
-round of the flow leximin on about 250,000 pairs 10-12 min of wall time (its steps grow with
-the mentees, its networks with the pairs held; each judgement of the 100M pairs 10-16 s): with
-a time limit of 3,000 s it stopped in the fourth round (7,294, 296, 44 violators), "feasible",
-1,366 s CPU, 1.1 GB.
+Cost (synthetic organisations, default features, a 2-core machine loaded 9-19 by other work,
+so CPU is the figure to compare): 3,000 x 1,500 optimal in 22 s CPU (38 s before the path
+searches tried every unit of a level and Bellman-Ford replaced the min-cost flows): the
+max-min's 13 flows, then four rounds of the flow leximin on about 26,000 pairs (1,058, 113,
+18, then no violators; each round's flow leximin 1.6-1.8 s CPU, was 7.7 s). At 20,000 x 5,000
+the max-min takes 12 certified flows (20 min of wall time at that load); the first round's
+flow leximin on 244,223 pairs takes 82 s CPU (was about 300 s: 10-12 min of wall time at
+45 % CPU), 38,360 path searches and 1,269 levels proven by potentials, no min-cost flow; the
+rounds' violators go 7,294, 296, ...; each judgement of the 100M pairs 40-70 s of wall time.
 
 The time limit (``options.time_limit``) covers the max-min and every round; when it stops the
 rounds, the answer is ``"feasible"``: the most pairs and the best worst pair are proven over
