@@ -33,8 +33,8 @@ flow leximin on 244,223 pairs takes 82 s CPU (was about 300 s: 10-12 min of wall
 45 % CPU), 38,360 path searches and 1,269 levels proven by potentials, no min-cost flow.
 Proven optimal in five rounds (7,294, 296, 44, 4, then no violators; 251,800 pairs held, 1,917
 coordinates, 2 tight pairs outside): 417 s CPU and 0.6 GB for the rounds, the pipeline and the
-tie rule, the max-min's flows not counted (read from a cache; before, the rounds alone did not
-finish within 3,000 s).
+tie rule, the max-min's flows not counted (read from a cache). Before, with a limit of 3,000 s
+(max-min included), the first round did not finish at this load, and four did not at load 5.
 
 The time limit (``options.time_limit``) covers the max-min and every round; when it stops the
 rounds, the answer is ``"feasible"``: the most pairs and the best worst pair are proven over
