@@ -56,17 +56,20 @@ def from_the_chosen_pairs(monkeypatch):
 
 
 #: How the flow leximin settles levels: (window limit, path searches on, levels per window when
-#: recording). Path searches make forced steps (and single levels proven by potentials); no
-#: path searches make window steps, of one level or of several.
-MODES = [(2 ** 62, True, 1), (1, False, 1), (2 ** 62, False, 4)]
+#: recording, negative cycles cancelled per level). Path searches make forced steps (and single
+#: levels proven by potentials, after cancelling cycles or by a min-cost flow); no path
+#: searches make window steps, of one level or of several.
+MODES = [(2 ** 62, True, 1, 16), (1, False, 1, 16), (2 ** 62, False, 4, 16), (2 ** 62, True, 1, 0)]
 
 
 def on_source(p: AssignmentProblem, top_k: int | None = 1, mode=MODES[0]):
     """Leximin over ``p``'s pairs given as a block scorer and a source (rows of a dense matrix,
     ``-inf`` off the pairs), the max-min's flows on each mentee's ``top_k`` best pairs:
     (solution, positions of its pairs in ``p.pairs``), its pairs rechecked."""
-    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), mock.patch.object(leximin, "_REROUTE", mode[1]), \
-            mock.patch.object(leximin, "_RECORD_WINDOW", mode[2]):
+    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), \
+            mock.patch.object(leximin, "_REROUTE", mode[1]), \
+            mock.patch.object(leximin, "_RECORD_WINDOW", mode[2]), \
+            mock.patch.object(leximin, "_CANCEL", mode[3]):
         return _on_source(p, top_k)
 
 
@@ -107,7 +110,7 @@ def test_medium_problems_equal_the_complete_set(seed, values):
     steps; demands of two, locks, scarce and ample places; each way of settling levels."""
     p = problem(seed, 30 + 10 * (seed % 2), 9, values, density=0.5, demand=1 + seed % 2,
                 locks=seed % 4, cap=(4, 9)[seed % 3 == 0])
-    sol, pos = on_source(p, mode=MODES[seed % 3])
+    sol, pos = on_source(p, mode=MODES[seed % len(MODES)])
     held = solve_leximin(p)
     assert sol.status == held.status == "optimal"
     assert levels(p, pos) == levels(p, held.chosen)

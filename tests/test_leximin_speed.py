@@ -16,12 +16,14 @@ from mentormatch.solvers import AssignmentProblem, SolverOptions
 from mentormatch.solvers import leximin
 from mentormatch.solvers.cpsat import score_scale
 from mentormatch.solvers.leximin import _cp_leximin, _flow_leximin, solve_leximin
+from mentormatch.solvers.leximin_graph import _Residual
 from _support import locked_at_random
 from strategies import assignment_problems, feasible_assignments, violations
 
-#: (window limit, path searches on): one level per min-cost flow, the widest windows, and
-#: min-cost flows only
-MODES = [(2 ** 62, True), (1, True), (2 ** 62, False), (3, False)]
+#: (window limit, path searches on, negative cycles cancelled per level): path searches with
+#: cycle cancelling (the default), then with the widest windows or one level per min-cost flow,
+#: and min-cost flows only
+MODES = [(2 ** 62, True, 16), (2 ** 62, True, 0), (1, True, 0), (2 ** 62, False, 0), (3, False, 0)]
 
 
 def levels(problem: AssignmentProblem, chosen) -> list[int]:
@@ -31,10 +33,11 @@ def levels(problem: AssignmentProblem, chosen) -> list[int]:
                   .astype(np.int64).tolist())
 
 
-def flow_leximin(problem: AssignmentProblem, mode=(2 ** 62, True)):
-    limit, reroute = mode
+def flow_leximin(problem: AssignmentProblem, mode=MODES[0]):
+    limit, reroute, cancel = mode
     with mock.patch.object(leximin, "_WINDOW_LIMIT", limit), \
-            mock.patch.object(leximin, "_REROUTE", reroute):
+            mock.patch.object(leximin, "_REROUTE", reroute), \
+            mock.patch.object(leximin, "_CANCEL", cancel):
         return solve_leximin(problem, SolverOptions())
 
 
@@ -115,6 +118,48 @@ def test_modes_agree_on_larger_problems(seed):
     assert len({tuple(v) for v in results.values()}) == 1
 
 
+def test_cancelled_cycles_keep_the_vector():
+    """Two decimals (many pairs a level): some levels keep a negative cycle after the path
+    searches, and cancelling it gives the min-cost flows' vector."""
+    cancelled = 0
+    for seed in range(8):
+        p = medium(seed, 150, 30, 2, demand=1 + (seed == 3), locks=5, density=0.3)
+        sol = flow_leximin(p)
+        cancelled += sol.certificate["cycles_cancelled"]
+        assert levels(p, sol.chosen) == levels(p, flow_leximin(p, (2 ** 62, False, 0)).chosen)
+    assert cancelled > 0
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_residual_potentials_or_a_negative_cycle(seed):
+    """Bellman-Ford on the indexed residual network: potentials under which every residual
+    arc has a non-negative reduced cost, or a cycle of residual arcs of negative cost (the
+    floor is the least cost of a simple path, so a distance below it is such a cycle)."""
+    rng = np.random.default_rng(seed)
+    n_nodes, n_arcs = int(rng.integers(2, 9)), int(rng.integers(1, 25))
+    tail, head = rng.integers(0, n_nodes, n_arcs), rng.integers(0, n_nodes, n_arcs)
+    ucap = rng.integers(1, 3, n_arcs)
+    x = np.minimum(rng.integers(0, 3, n_arcs), ucap)
+    cost = rng.integers(-1, 3, n_arcs)
+    alive = rng.random(n_arcs) < 0.9
+    fw, bw = alive & (x < ucap), alive & (x > 0)
+    floor = -int(np.abs(cost)[fw | bw].sum())  # no simple path costs less
+    d, cycle = _Residual(tail, head, n_nodes).potentials(x, ucap, alive, cost, floor=floor)
+    if d is not None:
+        assert np.all(cost[fw] + d[tail[fw]] - d[head[fw]] >= 0)
+        assert np.all(-cost[bw] + d[head[bw]] - d[tail[bw]] >= 0)
+        return
+    f, b = cycle
+    assert np.all(fw[f]) and np.all(bw[b]) and len(f) + len(b) > 0
+    assert cost[f].sum() - cost[b].sum() < 0
+    out = np.zeros(n_nodes, np.int64)  # a cycle: each node left as often as entered
+    np.add.at(out, tail[f], 1)
+    np.add.at(out, head[b], 1)
+    np.subtract.at(out, head[f], 1)
+    np.subtract.at(out, tail[b], 1)
+    assert not out.any()
+
+
 def test_certificate_and_no_pairs():
     p = AssignmentProblem(Candidates.complete(3, 2), np.array([0.5, 0.2, 0.9, 0.9, 0.1, 0.3]),
                           np.array([1.0, 1.0]))
@@ -125,3 +170,42 @@ def test_certificate_and_no_pairs():
     empty = AssignmentProblem(Candidates.complete(2, 1), np.array([0.4, 0.6]), np.array([0.0]))
     sol = solve_leximin(empty)
     assert sol.chosen.tolist() == [] and sol.status == "optimal"
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_residual_path_from_both_ends(seed):
+    """The path search (breadth-first from both ends): a path of residual arcs from start to
+    goal when one exists (checked by a closure from start); else ``reached`` holds start, not
+    goal, and no residual arc leaves it (a forced step's potentials)."""
+    rng = np.random.default_rng(seed)
+    n_nodes, n_arcs = int(rng.integers(2, 10)), int(rng.integers(1, 30))
+    tail, head = rng.integers(0, n_nodes, n_arcs), rng.integers(0, n_nodes, n_arcs)
+    ucap = rng.integers(1, 3, n_arcs)
+    x = np.minimum(rng.integers(0, 3, n_arcs), ucap)
+    alive = rng.random(n_arcs) < 0.8
+    start, goal = (int(v) for v in rng.choice(n_nodes, 2, replace=False))
+    fw, bw = alive & (x < ucap), alive & (x > 0)
+    src = np.concatenate([tail[fw], head[bw]])
+    dst = np.concatenate([head[fw], tail[bw]])
+    closure = np.zeros(n_nodes, bool)
+    closure[start] = True
+    for _ in range(n_nodes):
+        closure[dst[closure[src]]] = True
+    residual = _Residual(tail, head, n_nodes)
+    path = residual.path(x, ucap, alive, start, goal)
+    if path is None:
+        assert not closure[goal]
+        r = residual.reached
+        assert r[start] and not r[goal] and not np.any(r[src] & ~r[dst])
+        return
+    f, b = path
+    assert closure[goal] and np.all(fw[f]) and np.all(bw[b])
+    assert len(set(f.tolist())) == len(f) and len(set(b.tolist())) == len(b)  # one unit each
+    net = np.zeros(n_nodes, np.int64)  # out minus in: +1 at start, -1 at goal
+    np.add.at(net, tail[f], 1)
+    np.add.at(net, head[b], 1)
+    np.subtract.at(net, head[f], 1)
+    np.subtract.at(net, tail[b], 1)
+    want = np.zeros(n_nodes, np.int64)
+    want[start], want[goal] = 1, -1
+    assert net.tolist() == want.tolist()

@@ -20,12 +20,17 @@ on the free pairs (locked pairs add the same counts to every assignment):
    moved into the node supplies). Let ``r`` be the lowest open level ``x`` uses; the open
    levels below it have minimum 0 (``x`` proves it) and are dropped.
 3. Path search: drop the pairs of level ``r`` and re-route each unit ``x`` has on them along a
-   residual path mentee -> mentor (breadth-first). If all go through, the minimum at ``r`` is
-   0. If the level has a single pair and its unit cannot be re-routed, no flow avoids it (a
-   flow without it would differ from ``x`` by a circulation containing such a path): the
-   minimum is 1 and the pair is forced.
-4. Otherwise a min-cost flow (OR-Tools) minimises the counts of a window of levels from ``r``
-   at once, lexicographically, with mixed-radix weights (level ``k`` weighs
+   residual path mentee -> mentor (breadth-first from both ends). If all go through, the
+   minimum at ``r`` is 0. If the level has a single pair and its unit cannot be re-routed, no
+   flow avoids it (a flow without it would differ from ``x`` by a circulation containing such
+   a path): the minimum is 1 and the pair is forced.
+4. Otherwise the units left on the level are usually its least count: Bellman-Ford with cost
+   1 on the level proves it (optimal potentials: no negative cycle), or finds a negative cycle,
+   which is cancelled (one unit fewer) before trying again (unrecorded runs stop at the first
+   unit that cannot go round, and cancel no cycle, on levels of many units). Past ``_CANCEL``
+   cycles (or with path searches off) a min-cost flow (OR-Tools) minimises the counts of a
+   window of levels from ``r`` at once, lexicographically, with mixed-radix weights (level
+   ``k`` weighs
    ``prod_{k' > k} (N_k' + 1)``, ``N`` bounding its count, as many levels as int64 costs
    allow). Optimal potentials (Bellman-Ford on the residual network) give reduced costs; by
    complementary slackness every optimal flow has the pairs of reduced cost ``> 0`` at 0 and
@@ -44,7 +49,7 @@ the scale path's sources without holding them.
 
 Typical cost (one core; uniform scores, capacity ``5 = n / m``, complete eligibility): 1,000
 mentees x 200 mentors in about 1 s with six-decimal scores (every level distinct: mostly path
-searches), 0.1 s with two decimals; 2,000 x 400 with six decimals in about 6 s.
+searches), 0.2-0.3 s with two decimals; 2,000 x 400 with six decimals in about 3 s (CPU).
 
 With fractional loads or side constraints leximin runs on CP-SAT (the full model with
 ``sum x = M``): for ``r = 1, 2, ...`` minimise ``c_r`` with ``c_1..c_{r-1}`` fixed at their
@@ -69,7 +74,7 @@ from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import score_scale
 from .diagnose import bipartite_max_flow
 from .fair import _Cp, _left_by_locks, _plain
-from .leximin_graph import _Residual, _residual_potentials
+from .leximin_graph import _Residual
 from .leximin_steps import LexRun, LexSteps, _Final
 
 _INT64_SAFE = 2 ** 62
@@ -81,6 +86,11 @@ _REROUTE = True
 #: wide windows have huge costs, which OR-Tools' cost scaling pays for (a 3,000 x 1,500 round's
 #: 25,686 pairs: 6.1 s CPU with one level a flow, 14.2 s with the widest windows).
 _RECORD_WINDOW = 1
+#: Negative cycles cancelled on one level before a min-cost flow settles it (tests set 0).
+_CANCEL = 16
+#: Unrecorded runs try every unit of a level and cancel cycles only up to this many units (a
+#: level of many more, as with heavy ties, is settled faster with others in one window).
+_FEW_UNITS = 8
 
 __all__ = ["solve_leximin"]
 
@@ -145,7 +155,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     steps = LexSteps(n, m, t_low) if record else None
     limit = min(_WINDOW_LIMIT, int(_INT64_SAFE) // (4 * (n_nodes + 1)))
     done = -np.inf  # the counts of the levels <= done are settled (leximin-optimal)
-    solves = reroutes = level_checks = 0
+    solves = reroutes = level_checks = cancelled = 0
 
     def fix_by(arcs, cost, d):
         """Complementary slackness with optimal potentials ``d`` of the flow ``x`` for
@@ -159,36 +169,52 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
         forced[fix] = True
         np.subtract.at(supplies, tail[fix], ucap[fix])
         np.add.at(supplies, head[fix], ucap[fix])
+    # the pair arcs by level, ascending: the levels are walked in this order, once
+    by_level = n + np.argsort(level[n:n + npair], kind="stable")
+    lv_by = level[by_level]
+    starts = (np.flatnonzero(np.concatenate([[True], lv_by[1:] != lv_by[:-1], [True]]))
+              if npair else np.zeros(1, np.int64))
+    g = 0  # the first group of by_level whose level is open
     stopped = False
     while True:
         if time_limit is not None and time.perf_counter() - started > time_limit:
             stopped = True  # x is a feasible flow of `total` units: the answer so far
             break
-        open_ = alive & is_pair & (level > done)
-        used = open_ & (x > 0)
-        if not used.any():  # no open level is used by this optimal flow: their minima are 0
-            alive[open_] = False
+        # the lowest open level the flow uses; the open levels below it it does not use:
+        # their minima are 0 (and when it uses none, all of them)
+        while g < len(starts) - 1:
+            at = by_level[starts[g]:starts[g + 1]]
+            at = at[alive[at]]
+            if level[by_level[starts[g]]] > done:
+                if np.any(x[at] > 0):
+                    break
+                alive[at] = False
+            g += 1
+        if g == len(starts) - 1:
             break
-        r = level[used].min()
-        below = open_ & (level < r)  # levels the flow does not use: their minima are 0
-        alive[below] = False
-        open_ &= ~below
+        r = level[at[0]]
         if steps is not None:
             steps.zero(int(r) - 1)
-        at = np.flatnonzero(open_ & (level == r))
         if _REROUTE:
             # can the flow avoid level r? Each of its units on a pair of this level must go
             # round it: a path mentee -> mentor in the residual network without the level's
             # pairs. If all do, the level's minimum is 0; if its only pair cannot be avoided,
             # the minimum is 1 and that pair is in every optimal flow. Otherwise (a pair that
-            # cannot be avoided among several) the min-cost flow below settles the level.
+            # cannot be avoided among several) the units left are settled below. When the
+            # steps are recorded (one level a window) or the level has few units, every unit
+            # is tried, and the level then rarely needs more than potentials; otherwise the
+            # first that cannot go round hands the level to a window of many levels.
+            units = at[x[at] > 0]
+            patient = record or len(units) <= _FEW_UNITS
             alive[at] = False
             avoided = True
-            for a in at[x[at] > 0]:
+            for a in units:
                 path = residual.path(x, ucap, alive, int(tail[a]), int(head[a]))
                 reroutes += 1
                 if path is None:
                     avoided = False
+                    if patient:  # the others may still go round: fewer units for below
+                        continue
                     break
                 x[a] = 0
                 x[path[0]] += 1
@@ -206,27 +232,38 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
                 done = r
                 continue
             alive[at] = True  # the flow, partly rerouted, is still feasible
-            # often the flow is now at the level's least count: Bellman-Ford on its residual
-            # network with cost 1 on the level proves it (no simple path costs less than minus
-            # the level's units: a distance below that is a negative cycle, and then the
-            # min-cost flow below settles the level)
-            arcs = np.flatnonzero(alive)
+            # often the flow is now at the level's least count, or a few negative cycles from
+            # it: Bellman-Ford on its residual network with cost 1 on the level either proves
+            # it (no simple path costs less than minus the level's units: a distance below
+            # that is a negative cycle) or finds such a cycle, which is cancelled (one unit
+            # fewer on the level); past _CANCEL cycles the min-cost flow below settles it
             cost = np.zeros(len(tail), dtype=np.int64)
             cost[at] = 1
-            fw, bw = arcs[x[arcs] < ucap[arcs]], arcs[x[arcs] > 0]
-            d = _residual_potentials(np.concatenate([tail[fw], head[bw]]),
-                                     np.concatenate([head[fw], tail[bw]]),
-                                     np.concatenate([cost[fw], -cost[bw]]), n_nodes,
-                                     floor=-int(x[at].sum()))
+            for k in range(_CANCEL + 1 if patient else 1):
+                d, cycle = residual.potentials(x, ucap, alive, cost, floor=-int(x[at].sum()),
+                                               costly=at)
+                if (d is not None or k == _CANCEL or not patient
+                        or cost[cycle[0]].sum() >= cost[cycle[1]].sum()):
+                    break  # (a cycle that is not negative cannot be: the flow would settle it)
+                x[cycle[0]] += 1
+                x[cycle[1]] -= 1
+                cancelled += 1
             if d is not None:
-                fix_by(arcs, cost, d)
-                level_checks += 1
-                if steps is not None:
-                    steps.window(int(r), int(r), np.array([r]), np.array([1]), d)
+                if not x[at].any():  # every unit went round the level: its minimum is 0
+                    alive[at] = False
+                    if steps is not None:
+                        steps.zero(int(r))
+                else:  # reduced costs differ from 0 only at the level and where d does
+                    near = np.concatenate([at, residual.arcs_at(np.flatnonzero(d))])
+                    fix_by(np.unique(near[alive[near]]), cost, d)
+                    level_checks += 1
+                    if steps is not None:
+                        steps.window(int(r), int(r), np.array([r]), np.array([1]), d)
                 done = r
                 continue
         # a window of the next levels, minimised lexicographically in one min-cost flow with
         # mixed-radix weights: level k weighs prod_{k' > k} (N_k' + 1), N = its most pairs
+        open_ = alive & is_pair & (level > done)
         lvls, counts = np.unique(level[open_], return_counts=True)
         radix = [int(c) + 1 for c in (np.full(len(counts), total) if record else np.minimum(counts, total))]
         width, prod = 0, 1
@@ -256,10 +293,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
         x[arcs] = mcf.flows(np.arange(len(arcs), dtype=np.int32))
         # optimal potentials from the residual network; by complementary slackness every
         # optimal flow has x = 0 where the reduced cost is > 0 and x = capacity where < 0
-        fw, bw = arcs[x[arcs] < ucap[arcs]], arcs[x[arcs] > 0]
-        d = _residual_potentials(np.concatenate([tail[fw], head[bw]]),
-                                 np.concatenate([head[fw], tail[bw]]),
-                                 np.concatenate([cost[fw], -cost[bw]]), n_nodes)
+        d = residual.potentials(x, ucap, alive, cost)[0]
         fix_by(arcs, cost, d)
         if steps is not None:
             steps.window(int(r), int(lvls[width - 1]), lvls[:width], weights, d)
@@ -270,9 +304,8 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     final = _Final(n, m, P.mentee[pos], P.mentor[pos], alive, forced, x, ucap, is_pair, npair)
     on = np.zeros(npair, bool)
     if not stopped:
-        on[final.forced_pairs] = True
-        picked, ties = final.pick(np.zeros(0, np.int64), np.zeros(0, np.int64))
-        on[final.free[picked[:len(final.free)]]] = True
+        chosen_net, _, ties = final.pick(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        on[chosen_net] = True
     else:
         on = (forced | (alive & (x > 0)))[n:n + npair]
         ties = None
@@ -282,7 +315,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     cert = {"method": "max-flows, residual path searches and min-cost flows with "
                       "complementary-slackness fixing (OR-Tools)",
             "levels": levels, "solves": solves, "max_flows": max_flows, "path_searches": reroutes,
-            "levels_proven_by_potentials": level_checks,
+            "levels_proven_by_potentials": level_checks, "cycles_cancelled": cancelled,
             "matched": int(len(chosen)), "scale": scale, "ties": ties,
             "proven_below": (None if not stopped else
                              float(np.nextafter(done / scale, np.inf)) if np.isfinite(done)

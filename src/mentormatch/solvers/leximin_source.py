@@ -23,14 +23,18 @@ on the complete set: the same order and ties whenever the scores have at most si
 Each round scores exactly, on bounds, only the pairs whose bound does not clear them
 (:meth:`~mentormatch.solvers.leximin_steps.Lex.needs_score`).
 
-Cost (synthetic organisations, default features, measured on a loaded 2-core machine): 3,000 x
-1,500 optimal in 39 s CPU (169 s wall): the max-min's 13 flows in 22 s wall, then four rounds of
-the flow leximin on about 26,000 pairs (1,062, 110, 19, then no violators; each round's
-judgement over the 4.5M pairs in 5-10 s). At 20,000 x 5,000 the max-min took 14 min and each
-round of the flow leximin on about 250,000 pairs 10-12 min of wall time (its steps grow with
-the mentees, its networks with the pairs held; each judgement of the 100M pairs 10-16 s): with
-a time limit of 3,000 s it stopped in the fourth round (7,294, 296, 44 violators), "feasible",
-1,366 s CPU, 1.1 GB.
+Cost (synthetic organisations, default features, a 2-core machine loaded 9-19 by other work,
+so CPU is the figure to compare): 3,000 x 1,500 optimal in 22 s CPU (38 s before the path
+searches tried every unit of a level and Bellman-Ford replaced the min-cost flows): the
+max-min's 13 flows, then four rounds of the flow leximin on about 26,000 pairs (1,058, 113,
+18, then no violators; each round's flow leximin 1.6-1.8 s CPU, was 7.7 s). At 20,000 x 5,000
+the max-min takes 12 certified flows (20 min of wall time at that load); the first round's
+flow leximin on 244,223 pairs takes 82 s CPU (was about 300 s: 10-12 min of wall time at
+45 % CPU), 38,360 path searches and 1,269 levels proven by potentials, no min-cost flow.
+Proven optimal in five rounds (7,294, 296, 44, 4, then no violators; 251,800 pairs held, 1,917
+coordinates, 2 tight pairs outside): 417 s CPU and 0.6 GB for the rounds, the pipeline and the
+tie rule, the max-min's flows not counted (read from a cache). Before, with a limit of 3,000 s
+(max-min included), the first round did not finish at this load, and four did not at load 5.
 
 The time limit (``options.time_limit``) covers the max-min and every round; when it stops the
 rounds, the answer is ``"feasible"``: the most pairs and the best worst pair are proven over
@@ -151,26 +155,26 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     M = int(chosen_free.sum())
     keep = (flev >= t_level) & (chosen_free if FIRST == "chosen" else True)
     si, sj, ss = fi[keep], fj[keep], fs[keep]  # the pairs held (free)
-    lock_codes = li * m + lj
     while True:
         cert["rounds"] += 1
-        order = np.lexsort((sj, si))
-        si, sj, ss = si[order], sj[order], ss[order]
         problem = _held(si, sj, ss, li, lj, ls, capacity, demand, n, m)
         left = None if limit is None else max(1e-9, float(limit) - (time.perf_counter() - started))
-        sol, run = _flow_leximin(problem, time.perf_counter(), left, scale=scale, record=True)
+        t_run = time.perf_counter()
+        sol, run = _flow_leximin(problem, t_run, left, scale=scale, record=True)
+        t_run = time.perf_counter() - t_run
         cert["pairs_held"] = int(len(si))
         if run.steps is None or (limit is not None and time.perf_counter() - started > limit):
             return problem, _stopped(problem, sol, started, cert, "the time limit")
         assert run.total == M, "the max-min's pairs were not held"
         t0 = time.perf_counter()
         lex = run.steps.finish()
-        held = np.unique(np.concatenate([si * m + sj, lock_codes]))
+        held = problem.pairs.key  # sorted, locks included
         # below the run's max-min level: closed by its first step, witnessed (no proof needed)
         (vi, vj, vs), (ti, tj, ts), scored = _judge(source, lex, held, m, run.t_low, scale)
         cert["pairs_scored"] += scored
-        log.debug("leximin round %d: %d pairs held, %d coordinates, %d violators, judged in %.2fs",
-                  cert["rounds"], len(si), lex.K, len(vi), time.perf_counter() - t0)
+        log.debug("leximin round %d: %d pairs held, flow leximin in %.2fs, %d coordinates, "
+                  "%d violators, judged in %.2fs", cert["rounds"], len(si), t_run, lex.K, len(vi),
+                  time.perf_counter() - t0)
         if len(vi):
             if cert["rounds"] >= MAX_ROUNDS:
                 return problem, _stopped(problem, sol, started, cert, f"{MAX_ROUNDS} rounds")
@@ -182,14 +186,12 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
         # proven: the tie rule on the final network and the tight pairs outside
         cert.update(holds=True, coordinates=lex.K, tight_pairs_outside=int(len(ti)))
         final = run.final
-        picked, ties = final.pick(ti, tj)
+        on, extra, ties = final.pick(ti, tj)
         cert["ties"] = ties
-        nf = len(final.free)
-        ci = np.concatenate([li, final.mentee[final.forced_pairs], final.mentee[final.free][picked[:nf]], ti[picked[nf:]]])
-        cj = np.concatenate([lj, final.mentor[final.forced_pairs], final.mentor[final.free][picked[:nf]], tj[picked[nf:]]])
-        order = np.lexsort((np.concatenate([sj, tj]), np.concatenate([si, ti])))
-        ai, aj = np.concatenate([si, ti])[order], np.concatenate([sj, tj])[order]
-        out = _held(ai, aj, np.concatenate([ss, ts])[order], li, lj, ls, capacity, demand, n, m)
+        ci = np.concatenate([li, final.mentee[on], ti[extra]])
+        cj = np.concatenate([lj, final.mentor[on], tj[extra]])
+        out = _held(np.concatenate([si, ti]), np.concatenate([sj, tj]), np.concatenate([ss, ts]),
+                    li, lj, ls, capacity, demand, n, m)
         chosen = np.sort(out.pairs.locate(ci, cj))
         assert np.all(chosen >= 0)
         used, cnt = np.unique(np.round(out.score[chosen] * scale).astype(np.int64), return_counts=True)
@@ -199,7 +201,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
 
 
 def _held(i, j, s, li, lj, ls, capacity, demand, n: int, m: int) -> AssignmentProblem:
-    """The problem of the free pairs ``(i, j, s)`` (sorted by mentee, then mentor) and the locks."""
+    """The problem of the free pairs ``(i, j, s)`` and the locks, sorted by mentee, then mentor."""
     ai, aj = np.concatenate([li, i]), np.concatenate([lj, j])
     order = np.lexsort((aj, ai))
     locked = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]

@@ -222,12 +222,19 @@ class _Final:
         self.cap = np.where(alive[snk] | forced[snk], np.maximum(ucap[snk] - fp_j, 0), 0)
         self.fix_i, self.fix_j = forced[src].astype(float), forced[snk].astype(float)
 
-    def pick(self, extra_i: np.ndarray, extra_j: np.ndarray) -> tuple[np.ndarray, dict]:
+    def pick(self, extra_i: np.ndarray, extra_j: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, dict]:
         """The tie rule (:func:`mentormatch.solvers.ties.canonical`) on the final network with
         the free pairs and the ``extra`` pairs (tight pairs from outside: alive in the network
         over every pair). Each pair scores ``1 + [mentee's arc fixed] + [mentor's arc fixed]``,
         so that the optima are exactly the flows that fill the fixed arcs with the most pairs:
-        the network's flows. Returns the picked pairs (free ones first, then the extras)."""
+        the network's flows. Returns the chosen network pairs (forced and picked, ascending),
+        the mask of the extras picked, and the tie rule's record."""
+        picked, info = self._pick(extra_i, extra_j)
+        nf = len(self.free)
+        return np.sort(np.concatenate([self.forced_pairs, self.free[picked[:nf]]])), picked[nf:], info
+
+    def _pick(self, extra_i: np.ndarray, extra_j: np.ndarray) -> tuple[np.ndarray, dict]:
         from .duals import prices
         from .flow import integer_costs, network
         from .ties import canonical
