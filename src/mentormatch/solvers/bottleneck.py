@@ -242,7 +242,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     certified = sol.status == "optimal"
     best = (problem, sol, plain)
     lock_min = float(plain[problem.locked].min()) if problem.locked.any() else np.inf
-    bracket = None
+    bracket, timed_out = None, False
     if M == 0:
         t_star = np.inf
     else:
@@ -255,6 +255,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 closed = True
                 break
             if deadline is not None and time.perf_counter() + 1.2 * flows[-1] > deadline:
+                timed_out = True
                 break  # a time-out: the best witness so far, said to be one
             # halve the bracket; once it is narrow, probe just above the witness: a flow that
             # falls short there proves the witness is the max-min score exactly
@@ -282,10 +283,12 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             "threshold": None if not np.isfinite(t_eff) else t_eff, "weight": W,
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
             "threshold_bracket": bracket, "warm_started_flows": chain.taken,
-            "holds": bool(certified)}
+            "holds": bool(certified), "timed_out": timed_out}
+    stop = ("stopped at the time limit" if timed_out
+            else f"stopped at its work limit ({MAX_FLOWS} flows) before the time limit")
     message = "" if certified else (
-        "stopped at the time limit: the worst pair is at least the threshold, and no assignment's "
-        "worst pair reaches the bracket's upper end" if bracket is not None and bracket[1] > np.nextafter(bracket[0], np.inf)
+        f"{stop}: the worst pair is at least the threshold, and no assignment's worst pair "
+        "reaches the bracket's upper end" if bracket is not None and bracket[1] > np.nextafter(bracket[0], np.inf)
         else "a flow was not certified")
     return out, finish(out, chosen, "optimal" if certified else "feasible", started, "maxmin",
                        certificate=cert, message=message)
