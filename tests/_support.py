@@ -154,6 +154,20 @@ def scorer_of(prep, programme=None) -> BoundedScorer:
                          prep.mentee_ids, prep.mentor_ids)
 
 
+def assert_bounded_solve_is_exact(mentors, mentees):
+    """The certified solve on the scale path's bounds (``solve_bounded``, top_k 1) ends at the
+    complete set's optimum of the same round."""
+    from mentormatch.solvers import SolverOptions
+    from mentormatch.solvers.bounded import solve_bounded
+
+    prep, _, _ = exact_round(mentors, mentees, None)
+    reference = pl.solve(prep)
+    _, solution = solve_bounded(scorer_of(prep, None), prep.data["mentors"]["capacity"].to_numpy(float),
+                                options=SolverOptions(top_k=1))
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
+
+
 # ---------------------------------------------------------------------------------------------
 # issue 23's checks on every source (tests/test_checks_matrix_*.py)
 # ---------------------------------------------------------------------------------------------

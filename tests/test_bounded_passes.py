@@ -11,7 +11,7 @@ from mentormatch import synthetic
 from mentormatch.scale import BIG
 from mentormatch.solvers.bounded import passes, rank
 
-from _support import exact_round as _exact_round, scorer_of as _bounded
+from _support import assert_bounded_solve_is_exact, exact_round as _exact_round, scorer_of as _bounded
 
 U32 = 2.0 ** -24
 
@@ -100,16 +100,7 @@ def test_a_crowded_rows_largest_suspects_are_its_largest_entries(seed):
 def test_the_bounded_solve_keeps_the_exact_optimum_with_crowded_rows(monkeypatch):
     """With 3 suspects a row per pass most rows crowd; the certified solve on the bounds still
     ends at the exact optimum."""
-    from mentormatch.solvers import SolverOptions
-    from mentormatch.solvers.bounded import solve_bounded
-
     monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 3)
     mentors, mentees = synthetic.organisation(n_mentees=150, n_mentors=40, seed=21)
     mentors["capacity"] = 4
-    prep, eligible, scores = _exact_round(mentors, mentees, None)
-    reference = pl.solve(prep)
-    scorer = _bounded(prep, None)
-    problem, solution = solve_bounded(scorer, prep.data["mentors"]["capacity"].to_numpy(float),
-                                      options=SolverOptions(top_k=1))
-    assert solution.status == "optimal"
-    assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
+    assert_bounded_solve_is_exact(mentors, mentees)

@@ -166,21 +166,29 @@ def test_a_share_floor_with_no_mentee_in_a_group_is_answered_above_the_lagrangia
         assert sol.certificate["method"] == "pricing + HiGHS MIP"
 
 
+def _share_floor_without_heuristics(monkeypatch):
+    """3 x 2 with a share floor of 1 per group; the stage's repair and neighbourhood find
+    nothing, so the MIPs alone decide."""
+    from mentormatch.pairs import Candidates
+    from mentormatch.solvers import SideConstraints, stage
+    from mentormatch.solvers.base import AssignmentProblem
+
+    monkeypatch.setattr(stage, "repair", lambda *a: None)
+    monkeypatch.setattr(stage, "neighbourhood", lambda *a: None)
+    return AssignmentProblem(Candidates.complete(3, 2), np.array([0.5, 0.2, 0.4, 0.9, 0.1, 0.3]),
+                             np.array([2.0, 1.0]),
+                             side=SideConstraints(group=np.array([0, 0, 1]), group_names=["a", "b"],
+                                                  share_floor=1.0))
+
+
 @pytest.mark.parametrize("kind", ["array", "blocks"])
 def test_no_time_limit_error_while_time_is_left(kind, monkeypatch):
     """With the heuristics finding nothing and the first MIP giving up without a status the
     engine knows (no solution, no proof), time is left: the stage runs the MIP over every
     eligible pair and answers the brute-force optimum, where it raised TimeLimitError."""
-    from mentormatch.pairs import Candidates
-    from mentormatch.solvers import SideConstraints, relax, stage
-    from mentormatch.solvers.base import AssignmentProblem
+    from mentormatch.solvers import relax
 
-    p = AssignmentProblem(Candidates.complete(3, 2), np.array([0.5, 0.2, 0.4, 0.9, 0.1, 0.3]),
-                          np.array([2.0, 1.0]),
-                          side=SideConstraints(group=np.array([0, 0, 1]), group_names=["a", "b"],
-                                               share_floor=1.0))
-    monkeypatch.setattr(stage, "repair", lambda *a: None)
-    monkeypatch.setattr(stage, "neighbourhood", lambda *a: None)
+    p = _share_floor_without_heuristics(monkeypatch)
     real, calls = relax.Run.mip, []
 
     def gives_up_once(self, *a):
@@ -200,16 +208,9 @@ def test_a_mip_stopped_by_its_time_cap_is_the_time_limit(kind, monkeypatch):
     help' (seen on 150 x 100 with a budget and coverage_first). A MIP that reports 'time' (here
     forced, with nothing found) makes the reason the time limit."""
     from mentormatch.errors import TimeLimitError
-    from mentormatch.pairs import Candidates
-    from mentormatch.solvers import SideConstraints, relax, stage
-    from mentormatch.solvers.base import AssignmentProblem
+    from mentormatch.solvers import relax
 
-    p = AssignmentProblem(Candidates.complete(3, 2), np.array([0.5, 0.2, 0.4, 0.9, 0.1, 0.3]),
-                          np.array([2.0, 1.0]),
-                          side=SideConstraints(group=np.array([0, 0, 1]), group_names=["a", "b"],
-                                               share_floor=1.0))
-    monkeypatch.setattr(stage, "repair", lambda *a: None)
-    monkeypatch.setattr(stage, "neighbourhood", lambda *a: None)
+    p = _share_floor_without_heuristics(monkeypatch)
     monkeypatch.setattr(relax.Run, "mip", lambda self, *a: ("time", None, float("inf")))
     with pytest.raises(TimeLimitError) as info:
         solve_and_recheck(p, source_of(p, kind))

@@ -16,7 +16,7 @@ from mentormatch.scoring import prepare_features
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.bounded import child, market, passes, rank, solve_bounded
 
-from _support import exact_round as _exact_round, scorer_of as _bounded
+from _support import assert_bounded_solve_is_exact, exact_round as _exact_round, scorer_of as _bounded
 
 
 def _org(seed: int, n: int = 90, m: int = 30, holes: bool = False):
@@ -282,13 +282,7 @@ def test_crowded_rows_are_checked_in_full_before_the_certificate_holds(monkeypat
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 3)  # small pools: rows are scanned again, and crowd
     mentors, mentees = _org(seed, n=160, m=40)
     mentors["capacity"] = 4
-    prep, eligible, scores = _exact_round(mentors, mentees, None)
-    reference = pl.solve(prep)
-    scorer = _bounded(prep, None)
-    problem, solution = solve_bounded(scorer, prep.data["mentors"]["capacity"].to_numpy(float),
-                                      options=SolverOptions(top_k=1))
-    assert solution.status == "optimal"
-    assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
+    assert_bounded_solve_is_exact(mentors, mentees)
 
 
 def test_alternatives_are_bounded_not_re_solved_above_the_solve_budget(monkeypatch):
