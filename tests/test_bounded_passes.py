@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.scale import BIG
 from mentormatch.solvers.bounded import passes, rank
