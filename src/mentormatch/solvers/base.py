@@ -245,6 +245,18 @@ def proven(bound: float, value: float, gap: float = OPTIMAL_GAP) -> bool:
     return bound - value <= gap * max(abs(bound), 1e-12) or bound - value <= 1e-9
 
 
+def gap_message(optimal: bool, timed_out: bool, limit: float, otherwise: str) -> str:
+    """Why an answer ended with a gap: "" when optimal; the time limit when it cut the work
+    short (the outer stop), else ``otherwise`` (the work limits that ended it).
+
+    >>> gap_message(False, True, 30, "work limits")
+    'stopped at the time limit (30 s) with a gap'
+    """
+    if optimal:
+        return ""
+    return f"stopped at the time limit ({limit:g} s) with a gap" if timed_out else otherwise
+
+
 def finish(problem: AssignmentProblem, chosen, status: Status, started: float, solver: str,
            bound: float | None = None, certificate: dict | None = None, message: str = "") -> Solution:
     """Build a Solution with the objective recomputed from the chosen pairs."""

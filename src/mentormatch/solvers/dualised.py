@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from . import balanced, floors, lagrange, scorefloors
-from .base import OPTIMAL_GAP, AssignmentProblem, finish, proven
+from .base import OPTIMAL_GAP, AssignmentProblem, finish, gap_message, proven
 from .linear import LinearModel
 from .relax import Candidates, Run
 
@@ -92,9 +92,8 @@ def by_lagrange(source, shell: AssignmentProblem, options, deadline, started, li
     cert = {"optimal_gap": OPTIMAL_GAP, "source": type(source).__name__,
             "random_seed": int(options.seed), **res.certificate}
     timed_out = time.perf_counter() >= deadline or res.certificate.get("timed_out", False)
-    message = "" if optimal else (
-        f"stopped at the time limit ({limit:g} s) with a gap" if timed_out
-        else "the Lagrangian bound and the repaired flow ended with a gap")
+    message = gap_message(optimal, timed_out, limit,
+                          "the Lagrangian bound and the repaired flow ended with a gap")
     cert["message"] = message  # pair()'s result carries the certificate
     if bonus is not None:  # the plain objective reported, score + bonus certified (docstring)
         cert.update(objective="score + bonus", adjusted_objective=res.value,

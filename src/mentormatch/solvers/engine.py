@@ -83,7 +83,7 @@ import numpy as np
 
 from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import balanced, floors, lagrange, register, scorefloors
-from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
+from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, gap_message
 from .dualised import better_of, by_lagrange
 from .linear import FAMILIES, LinearModel
 from .sources import ArraySource, n_pairs
@@ -249,10 +249,9 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         bound = None  # the count was not proven maximal: no bound for the lexicographic goal
     timed_out = time.perf_counter() >= deadline or any(
         cert.get(label, {}).get("timed_out") for label in ("coverage", "score"))
-    message = "" if optimal else (
-        f"stopped at the time limit ({limit:g} s) with a gap" if timed_out
-        else "the search ended with a gap at its work limits (pricing rounds, branching, "
-             "MIP nodes), before the time limit")
+    message = gap_message(optimal, timed_out, limit,
+                          "the search ended with a gap at its work limits (pricing rounds, "
+                          "branching, MIP nodes), before the time limit")
     cert["message"] = message  # pair()'s result carries the certificate
     sol = finish(problem, np.flatnonzero(on), "optimal" if optimal else "feasible", started, "mip",
                  bound=bound, certificate=cert, message=message)
