@@ -3,6 +3,10 @@ sizes, each size in a fresh process, beside the fastest exact peer for ``assign(
 on the capacity-expanded matrix, same matrix, same process). Time must not fall as the size
 grows (within noise); a fall is marked in the table.
 
+Both ``assign()`` and lap are timed by the wall clock and by the process's CPU time: on a shared
+machine the wall clock also counts the time other processes held the cores, which hits a
+0.3-second call and a 12-second call differently; the CPU ratio is the one the load moves least.
+
     python benchmarks/ladder.py --write BENCHMARKS.md
 """
 from __future__ import annotations
@@ -15,8 +19,41 @@ ASSIGN_SIZES = [(200, 50), (500, 125), (1000, 250), (2000, 500), (5000, 1250), (
 PAIR_SIZES = [(1000, 300), (3000, 1000), (10000, 3000), (20000, 5000), (50000, 10000)]
 CAPACITY = 4
 #: Above this many pairs lap.lapjv is timed once (about 12 s at 10,000 x 2,500), below it
-#: the minimum of three runs is kept, as for assign().
+#: the minimum of ``runs(n, m)`` runs is kept, as for assign().
 LAP_ONCE = 10_000_000
+#: Below this many cells each call is timed 20 times (a few milliseconds each: the minimum of
+#: three was mostly noise), above it 3 times.
+FEW_RUNS_CELLS = 1_000_000
+
+
+def runs(n: int, m: int) -> int:
+    return 20 if n * m < FEW_RUNS_CELLS else 3
+
+
+def _clocks(call):
+    """``call()``'s wall and CPU seconds, and what it returned."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = call()
+    return time.perf_counter() - wall, time.process_time() - cpu, out
+
+
+def _lap(s, f):
+    """lap.lapjv on the capacity-expanded matrix as ``run.w_lap`` times it (the expansion
+    counted), with both clocks; the objective recomputed on the scores."""
+    import lap
+    import numpy as np
+
+    from run import check_assignment
+
+    def call():
+        cost = np.repeat(np.where(f, 0.0, -s), CAPACITY, axis=1)  # each mentor CAPACITY slots
+        return lap.lapjv(cost, extend_cost=True)[1]
+
+    wall, cpu, x = _clocks(call)
+    rows = np.flatnonzero(x >= 0)
+    cols = x[rows] // CAPACITY
+    keep = ~f[rows, cols]  # a forbidden pair (cost 0) is no pair
+    return wall, cpu, check_assignment(s, f, rows[keep], cols[keep], CAPACITY)["objective"]
 #: A size whose time is below this share of the previous size's is marked as a fall.
 NOISE = 0.9
 
@@ -24,7 +61,7 @@ NOISE = 0.9
 def _assign(n: int, m: int, out):
     import pandas as pd
 
-    from run import uniform_problem, w_lap  # the same problem as make bench
+    from run import uniform_problem  # the same problem as make bench
     import mentormatch as mm
 
     s, f = uniform_problem(n, m, 0)
@@ -33,18 +70,18 @@ def _assign(n: int, m: int, out):
     forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
     capacity = pd.Series(float(CAPACITY), index=mentors)
     mm.assign(scores.iloc[:5, :3], capacity.iloc[:3])  # imports out of the timing
-    times = []
-    for _ in range(3):
-        t = time.perf_counter()
-        r = mm.assign(scores, capacity, forbidden=forbidden)
-        times.append(time.perf_counter() - t)
-    lap_times, lap_total = [], None
-    for _ in range(1 if n * m * CAPACITY > LAP_ONCE else 3):
-        got = w_lap({"n": n, "m": m, "c": CAPACITY, "seed": 0})
-        lap_times.append(got["time"])
-        lap_total = got["objective"]
-    out.put({"time": min(times), "status": r.status, "objective": r.objective,
-             "lap": min(lap_times), "lap_objective": lap_total})
+    walls, cpus = [], []
+    for _ in range(runs(n, m)):
+        wall, cpu, r = _clocks(lambda: mm.assign(scores, capacity, forbidden=forbidden))
+        walls.append(wall)
+        cpus.append(cpu)
+    lap_walls, lap_cpus, lap_total = [], [], None
+    for _ in range(1 if n * m * CAPACITY > LAP_ONCE else runs(n, m)):
+        wall, cpu, lap_total = _lap(s, f)
+        lap_walls.append(wall)
+        lap_cpus.append(cpu)
+    out.put({"time": min(walls), "cpu": min(cpus), "status": r.status, "objective": r.objective,
+             "lap": min(lap_walls), "lap_cpu": min(lap_cpus), "lap_objective": lap_total})
 
 
 def _pair(n: int, m: int, out):
@@ -76,23 +113,33 @@ def _fall(times: list, t) -> str:
     return "**falls**" if t < NOISE * prev[-1] else "no"
 
 
+def _sizes(text: str) -> list[tuple[int, int]]:
+    """``"200x50,10000x2500"`` -> ``[(200, 50), (10000, 2500)]``."""
+    return [tuple(int(x) for x in size.split("x")) for size in text.split(",")]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", help="replace this file's ladder section with the tables")
     ap.add_argument("--skip-pair", action="store_true")
+    ap.add_argument("--assign-sizes", type=_sizes, default=ASSIGN_SIZES,
+                    help="e.g. 200x50,10000x2500 (default: the whole ladder)")
     a = ap.parse_args(argv)
-    lines = ["### assign(): capacity 4, uniform scores, 1 % forbidden (min of 3 runs)", "",
-             "| size | pairs | mentormatch assign() | status | lap.lapjv, expanded | lap / assign | "
-             "same objective | time falls? |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["### assign(): capacity 4, uniform scores, 1 % forbidden (min of 20 runs below "
+             f"{FEW_RUNS_CELLS:,} pairs, of 3 above; lap once above {LAP_ONCE:,} expanded cells)", "",
+             "| size | pairs | mentormatch assign(), wall | CPU | status | lap.lapjv, expanded, wall | "
+             "CPU | lap / assign, wall | CPU | same objective | time falls? |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     times = []
-    for n, m in ASSIGN_SIZES:
+    for n, m in a.assign_sizes:
         r = _measure(_assign, n, m)
         same = ("yes" if r.get("lap_objective") is not None
                 and abs(r["lap_objective"] - r["objective"]) <= 1e-6 * max(1.0, abs(r["objective"]))
                 else ("" if r.get("lap_objective") is None else "**no**"))
-        line = (f"| {n:,} x {m:,} | {n * m:,} | {r['time'] * 1e3:,.1f} ms | {r['status']} | "
-                f"{r['lap'] * 1e3:,.1f} ms | {r['lap'] / r['time']:.2g}x | {same} | "
+        line = (f"| {n:,} x {m:,} | {n * m:,} | {r['time'] * 1e3:,.1f} ms | {r['cpu'] * 1e3:,.1f} ms | "
+                f"{r['status']} | {r['lap'] * 1e3:,.1f} ms | {r['lap_cpu'] * 1e3:,.1f} ms | "
+                f"{r['lap'] / r['time']:.2g}x | {r['lap_cpu'] / r['cpu']:.2g}x | {same} | "
                 f"{_fall(times, r['time'])} |")
         times.append(r["time"])
         lines.append(line)

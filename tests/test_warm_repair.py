@@ -163,3 +163,17 @@ def test_potentials_that_prove_nothing_leave_it_to_a_cold_solve(unlimited):
     di[0] = 10
     bad = (di, np.zeros(len(cap), np.int64), 0, 0)
     assert warm.repair(i, j, cold.cost, cold.used, np.zeros(len(i), bool), dem, cap, bad) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rank_in_group_is_the_place_in_each_run(seed):
+    """``sparse.rank_in_group`` (the warm repair's layout, the bounded passes) against its
+    definition: on sorted groups, the place counted from the first entry of equal value."""
+    from mentormatch.solvers.sparse import rank_in_group
+
+    rng = np.random.default_rng(seed)
+    for n in (0, 1, 2, 7, 300):
+        group = np.sort(rng.integers(-3, 1 + seed * 4, n))
+        got = rank_in_group(group)
+        want = np.array([k - int(np.flatnonzero(group == g)[0]) for k, g in enumerate(group)], dtype=np.int64)
+        np.testing.assert_array_equal(got, want)

@@ -233,8 +233,8 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
     return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
                  {"scores": scores, "input_rows": rows_in_order},
-                 eligible_counts=(values.shape[1] - removed["forbidden"].to_numpy()
-                                  - removed["ineligible_score"].to_numpy()))
+                 # (the frame is one int64 block: its array costs no column lookups)
+                 eligible_counts=values.shape[1] - removed.to_numpy().sum(axis=1))
 
 
 def _with_every_pair(rows, problem: AssignmentProblem, solution: Solution):

@@ -167,7 +167,7 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
         # exact "score it would have needed" costs one re-solve per mentor: bounded work
         max_solves=int(min(200, max(knobs.REASON_SOLVE_BUDGET // max(len(pairs), 1) - 1, 0))))
     contrib = (contributions.iloc[chosen].reset_index(drop=True)
-               if contributions is not None else pd.DataFrame(index=range(len(chosen))))
+               if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
     if "input_rows" in data:  # solved in the seeded order: report in the caller's row order
         pair_df, contrib, unmatched = _in_caller_order(data["input_rows"], pairs, chosen, pair_df,
                                                        contrib, unmatched, unmatched_idx)

@@ -49,7 +49,9 @@ def unmatched_reasons(
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
     if len(unmatched) == 0:  # everyone matched: nothing to explain, no work on the pairs
-        return pd.DataFrame([], columns=["mentee_id", "reason_code", "reason"])
+        # (one empty object block: half the time of a frame built from an empty list)
+        return pd.DataFrame(np.empty((0, 3), object), columns=["mentee_id", "reason_code", "reason"],
+                            copy=False)
     mentor_load = np.bincount(pair_mentor[chosen], weights=load[pair_mentee[chosen]], minlength=n_mentors)
     weakest = np.full(n_mentors, np.inf)
     np.minimum.at(weakest, pair_mentor[chosen], pair_score[chosen])

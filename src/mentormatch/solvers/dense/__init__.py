@@ -277,17 +277,19 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         ri, rj = rank_i[i], rank_j[j]
         code = ri * m + rj
         order = np.argsort(code)
+        # the pairs in the flow's order, gathered once for the flow, its prices and the rule
+        o_i, o_j, o_s, o_code = ri[order], rj[order], s[order], code[order]
         warm = None
         if last is not None and not everything:  # few violators: repair the last optimum
-            was = member(code[order], last)
-            warm = resolve(ri[order], rj[order], s[order], cap_r, dem_r, was, pot, pot_scale)
+            was = member(o_code, last)
+            warm = resolve(o_i, o_j, o_s, cap_r, dem_r, was, pot, pot_scale)
         if warm is None:
-            res = solve_arrays(ri[order], rj[order], s[order], cap_r, dem_r)
+            res = solve_arrays(o_i, o_j, o_s, cap_r, dem_r)
         else:
             res, rep = warm
             pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
             repairs.append({"round": rounds, "violators": rep.violators, "phases": rep.phases})
-        last = code[order][res.chosen]
+        last = o_code[res.chosen]
         chosen = np.zeros(len(i), dtype=bool)
         chosen[order[res.chosen]] = True
         cert = {"method": "dense_min_cost_flow+dual_check", "scale": res.scale,
@@ -299,16 +301,15 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             cert.update(method="dense_min_cost_flow_all_pairs", holds=res.optimal)
             bound = float(s[chosen].sum()) + res.n_max / res.scale if res.optimal else None
             if res.optimal:  # the tie rule, every pair that can be chosen being here
-                pot = prices(ri[order], rj[order], res.cost, res.chosen, s[order], dem_r, cap_r,
-                             res.scale)[4]
+                pot = prices(o_i, o_j, res.cost, res.chosen, o_s, dem_r, cap_r, res.scale)[4]
                 chosen, cert["ties"] = canonical(ri, rj, s, chosen, cap_r, dem_r, pot, res.scale)
             break
         if not res.optimal or not options.certify:
             bound = None
             break
         start = pot if pot_scale == res.scale else None
-        u_r, p_r, dual_obj, sweeps, pot = prices(ri[order], rj[order], res.cost, res.chosen,
-                                                 s[order], dem_r, cap_r, res.scale, start)
+        u_r, p_r, dual_obj, sweeps, pot = prices(o_i, o_j, res.cost, res.chosen, o_s, dem_r,
+                                                 cap_r, res.scale, start)
         pot_scale = res.scale
         sweeps_total += sweeps
         tol = 1.0 / res.scale
