@@ -44,6 +44,16 @@ the most pairs any assignment can hold. That right-hand side (plus the locked pa
 the small residual network only, in alternating mentor/mentee sweeps (no loop over pairs;
 :mod:`mentormatch.solvers.duals`).
 
+**coverage_first.** The network then splits each mentee's source arc in two, the first unit
+weighted by ``W`` (:func:`mentormatch.solvers.flow.solve_arrays`); the LP gains ``y_i <= 1``
+(the first unit, worth ``W``) and ``z_i <= d_i - 1`` with ``sum_j x_ij = y_i + z_i``, whose dual
+leaves the mentee's price ``u_i`` free (one price for the node, the two arcs' own duals
+``max(0, W + u_i)`` and ``max(0, u_i)``). The check of every pair is the same ``s_ij - u_i - p_j
+<= tol``; only the dual objective changes, derived in :func:`mentormatch.solvers.duals.prices`
+(each mentee's term maximised over its number of mentors), and the bound reported is that
+objective less ``W`` per matched mentee: a bound on the total of any assignment that matches
+as many mentees, which the certificate proves is the most.
+
 The same path serves a dense score matrix or a scorer called block by block of mentee rows
 (:func:`solve_scored`), so that 100,000 x 20,000 candidates never need to exist at once.
 """

@@ -6,6 +6,8 @@ and the prices ``u`` (per mentee) and ``p`` (per mentor) in score units that the
 (:mod:`mentormatch.solvers.ties`) reads its optimal face from."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -196,7 +198,9 @@ def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | 
         if cover:
             rest = u + (dem - 1) * np.maximum(0.0, u)
             term = np.where(matched, np.maximum(-W, rest), np.maximum(0.0, W + rest))
-            obj = float(term[dem > 0].sum() + cap @ p + w.sum())
+            # terms of size W cancel (a full mentor's price near W against its mentees' -W):
+            # each term is exact (integers over a power of two), fsum adds them exactly rounded
+            obj = math.fsum(np.concatenate([term[dem > 0], (cap * p)[cap > 0], w]))
         else:
             obj = float(dem @ u + cap @ p + w.sum())
         if best is None or obj < best[2]:

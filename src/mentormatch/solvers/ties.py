@@ -41,8 +41,9 @@ The result is the unique minimiser of a key sum over a set that every source des
 so every source returns the same pairs, and a permutation of the rows changes nothing (keys
 come from ids, through their ranks, not from row positions). ``certificate["ties"]`` records
 the stages, the pairs that could move, and whether one optimum was isolated (``unique``).
-Locked pairs are outside the rule (they are fixed before solving). ``coverage_first`` (another
-network) is not covered.
+Locked pairs are outside the rule (they are fixed before solving). ``coverage_first``'s network
+(each mentee's source arc split, the first unit weighted: ``canonical(cover=...)``) is covered
+the same way: its face holds the two source arcs with their own reduced costs.
 
 Answers under side constraints
 ------------------------------
