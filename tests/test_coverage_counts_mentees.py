@@ -248,3 +248,23 @@ def test_the_rows_order_changes_nothing(kind):
     assert first.status == again.status == "optimal"
     assert first.certificate["ties"]["movable_pairs"] > 0 and first.certificate["ties"]["unique"]
     assert key(first) == key(again)
+
+
+def test_or_tools_takes_the_weight_at_its_int64_limit():
+    """2,000 mentees, 40 mentors: 2,042 nodes and 2,000 places (11 bits each) make
+    ``Wq * (n_nodes + 1) = 2**61`` exactly, the limit :func:`coverage_scale` allows (as at
+    200,000 x 40,000). OR-Tools solves it (no BAD_COST_RANGE), every mentee that can be matched
+    is (capacities 60: 2,400 places), and the total is the plain optimum's (demand 1, room for
+    all: the same assignment)."""
+    n, m = 2000, 40
+    rng = np.random.default_rng(1)
+    i, j = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    s = rng.random(n * m)
+    cap, dem = np.full(m, 60), np.ones(n, np.int64)
+    scale, wq = coverage_scale(float(s.max()), n + m + 2, n)
+    assert wq * (n + m + 3) <= 2 ** 61 < 2 * wq * (n + m + 3)  # at the limit
+    res = solve_arrays(i, j, s, cap, dem, True)
+    assert res.optimal and res.cover == wq and res.scale == scale
+    assert int(res.chosen.sum()) == n
+    plain = solve_arrays(i, j, s, cap, dem)
+    assert float(s[res.chosen].sum()) == pytest.approx(float(s[plain.chosen].sum()), abs=n / scale)
