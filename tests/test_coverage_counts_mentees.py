@@ -27,7 +27,7 @@ from mentormatch.testing import feasible_assignments, violations
 from _support import on_source, result_positions
 
 
-def _problem(seed: int, n: int = 4, m: int = 3, demand_max: int = 3) -> AssignmentProblem:
+def _problem(seed: int, n: int = 4, m: int = 3, demand_max: int = 3, locks: int = 0) -> AssignmentProblem:
     rng = np.random.default_rng(seed)
     mask = rng.random((n, m)) > rng.choice([0.0, 0.3])
     mask[0, :] = True  # at least one pair
@@ -38,7 +38,13 @@ def _problem(seed: int, n: int = 4, m: int = 3, demand_max: int = 3) -> Assignme
         score = np.round(rng.normal(0.6, 0.8, size=len(pairs)), 3)
     capacity = rng.integers(1, 3, size=m).astype(float)
     demand = rng.integers(1, demand_max + 1, size=n)
-    return AssignmentProblem(pairs, score, capacity, demand=demand, coverage_first=True)
+    locked = np.zeros(len(pairs), bool)
+    if locks:  # on distinct mentees and mentors: always within demands and capacities
+        _, first_of_mentee = np.unique(pairs.mentee, return_index=True)
+        for k in first_of_mentee:
+            if locked.sum() < locks and not np.any(locked & (pairs.mentor == pairs.mentor[k])):
+                locked[k] = True
+    return AssignmentProblem(pairs, score, capacity, demand=demand, locked=locked, coverage_first=True)
 
 
 def _brute(p):
@@ -68,7 +74,9 @@ def _every_source(p) -> dict[str, np.ndarray]:
     dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
     dense[p.pairs.mentee, p.pairs.mentor] = p.score
     src = BlockSource(lambda rows: dense[rows], p.n_mentees, p.n_mentors)
+    lk = np.flatnonzero(p.locked)
     sub, sol = solve_source(src, p.capacity, demand=p.demand, coverage_first=True,
+                            locked=(p.pairs.mentee[lk], p.pairs.mentor[lk]),
                             options=SolverOptions(time_limit=30))
     assert sol.status == "optimal" and sol.certificate["source"] == "BlockSource"
     assert sol.certificate["method"] == "coverage first by a certified flow counting mentees"
@@ -87,6 +95,33 @@ def test_every_source_counts_mentees_then_the_total_against_brute_force(seed):
     first = next(iter(chosen.values()))
     for name, pos in chosen.items():  # one tie rule: the same pairs on every source
         assert pos.tolist() == first.tolist(), name
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_a_locked_mentee_is_matched_already(seed):
+    """With locks, a locked mentee counts as matched: the weight goes to the mentees the locks
+    leave without a mentor (brute force, every source)."""
+    p = _problem(1000 + seed, n=4, m=3, demand_max=3, locks=1 + seed % 2)
+    assert p.locked.any()
+    most, best = _brute(p)
+    chosen = _every_source(p)
+    for name, pos in chosen.items():
+        assert np.all(np.isin(np.flatnonzero(p.locked), pos)), name
+        assert _held_on(p, pos) == (most, pytest.approx(best, abs=1e-9)), name
+    first = next(iter(chosen.values()))
+    for name, pos in chosen.items():
+        assert pos.tolist() == first.tolist(), name
+
+
+def test_a_lock_does_not_earn_a_second_mentor_the_weight():
+    """Mentee 0 (demand 2) is locked to mentor 0 and may also have mentor 1 (0.9); mentee 1
+    has only mentor 1 (0.1). Mentee 0 is matched by its lock, so coverage gives mentor 1 to
+    mentee 1 (the flow weighted every mentee's first free mentor, and took 0.9: one mentee)."""
+    P = Candidates(np.array([0, 0, 1]), np.array([0, 1, 1]), 2, 2)
+    p = AssignmentProblem(P, np.array([0.5, 0.9, 0.1]), np.array([1.0, 1.0]), demand=np.array([2, 1]),
+                          locked=np.array([True, False, False]), coverage_first=True)
+    for name, pos in _every_source(p).items():
+        assert pos.tolist() == [0, 2], name
 
 
 @pytest.mark.parametrize("seed", range(60, 80))
@@ -216,6 +251,14 @@ def test_pair_on_every_source_against_brute_force(seed):
     mentees = mentees.assign(mentors_needed=1 + np.arange(len(mentees)) % 3)
     prog = {"constraints": {"coverage_first": True}}
     complete = pl.prepare(mentors, mentees, prog)
+    if seed % 2:  # a lock on a mentee of demand above 1: matched already, its other mentors free
+        p = complete.problem
+        k = int(np.flatnonzero(p.demand[p.pairs.mentee] > 1)[0])
+        lock = [[complete.mentee_ids.decode([int(p.pairs.mentee[k])])[0],
+                 complete.mentor_ids.decode([int(p.pairs.mentor[k])])[0]]]
+        prog = {"constraints": {"coverage_first": True, "locked": lock}}
+        complete = pl.prepare(mentors, mentees, prog)
+        assert complete.problem.locked.sum() == 1
     p = complete.problem
     assert p.coverage_first and int(p.demand.max()) == 3
     most, best = _brute(p)

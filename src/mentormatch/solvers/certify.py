@@ -69,7 +69,7 @@ from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, integer_costs, network_cover,
-                   solve_flow)
+                   solve_flow, weighted_mentees)
 from .rounds import Outcome, certified_rounds, with_locks
 from .sparse import (BlockScorer, _check, _PairRows, _ScoredRows, _Sparse, _top_k, default_top_k,
                      row_blocks)
@@ -134,7 +134,8 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
     t0 = time.perf_counter()
     sp = _top_k(src, checker.blocks, k, cap, dem, excl_i, excl_col, options.progress, cover)
     say("sparse set: %d pairs (top %d per mentee) in %.2fs", len(sp.i), k, time.perf_counter() - t0)
-    return certified_rounds(sp, cap, dem, checker, options, k, say=say, cover=cover)
+    mask = weighted_mentees(len(dem), excl_i) if cover else None  # (locked mentees: matched)
+    return certified_rounds(sp, cap, dem, checker, options, k, say=say, cover=mask)
 
 
 def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
@@ -273,8 +274,11 @@ def _with_tie_rule(problem: AssignmentProblem, sol: Solution) -> Solution:
     free_idx = np.flatnonzero(~problem.locked)
     pairs = problem.pairs
     i, j, s = pairs.mentee[free_idx], pairs.mentor[free_idx], problem.score[free_idx]
-    cover_first = problem.coverage_first
+    cover_first = (weighted_mentees(pairs.n_mentees, pairs.mentee[lock_pos]) if problem.coverage_first
+                   else False)
     used, scale, _, cover = network_cover(i, j, s, cap, dem, cover_first)
+    if cover:  # one per mentee: none for a mentee a lock matched already
+        cover = np.where(cover_first, cover, 0).astype(np.int64)
     net = free_idx[used]
     i, j, s = i[used], j[used], s[used]
     was = np.isin(net, sol.chosen)

@@ -41,7 +41,8 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
     after a round that moved many prices, the sweeps are about as many as from cold).
 
     ``cover``: ``coverage_first``'s weight (:func:`mentormatch.solvers.flow.coverage_scale`),
-    each mentee's source arc split into a first unit of cost ``-cover`` and the rest at cost 0.
+    one for all or one per mentee (0 for a mentee a lock matched already), each mentee's source
+    arc split into a first unit of cost ``-cover`` and the rest at cost 0.
     An optimal flow fills the first before the rest (else a cycle of cost ``-cover``), so the
     residual arc source -> mentee costs ``-cover`` while the mentee has no mentor (0 after),
     and mentee -> source costs ``cover`` when it has exactly one (0 with more).
@@ -87,9 +88,10 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
         b_cost = b_cost + pi_j[b_tail] - pi_i[b_head]
     to_j, from_j = pi_t - pi_j[sink_out], np.where(sink_in, pi_j - pi_t, 0)
     to_i, from_i = pi_s - pi_i[src_out], np.where(src_in, pi_i - pi_s, 0)
-    if cover:  # coverage_first: the first unit's arc (see above)
-        to_i = to_i - np.where(f[src_out] == 0, cover, 0)
-        from_i = from_i + np.where(f == 1, cover, 0)
+    if cover is not None and np.any(cover):  # coverage_first: the first unit's arc (see above)
+        cw = np.broadcast_to(np.asarray(cover, np.int64), (n,))
+        to_i = to_i - np.where(f[src_out] == 0, cw[src_out], 0)
+        from_i = from_i + np.where(f == 1, cw, 0)
     s_t, t_s = pi_s - pi_t, pi_t - pi_s
 
     def out_arcs(ptr, cnt_all, all_tails, nodes):  # the arcs leaving ``nodes``, and their tails
@@ -168,7 +170,8 @@ def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | 
     People with no room left (``d_i = 0`` or ``c_j = 0``) get price ``+inf``: their pairs cannot
     be used, and the dual objective counts ``0 * inf`` as 0.
 
-    ``cover``: ``coverage_first``'s integer weight (``W = cover / scale`` in score units; the
+    ``cover``: ``coverage_first``'s integer weight, one or one per mentee (``W = cover / scale`` in
+    score units, 0 for a mentee a lock matched already; the
     network of :func:`mentormatch.solvers.flow.solve_arrays` with each mentee's source arc
     split). The objective is then ``max sum s x + W #{i : f_i >= 1}`` with ``f_i = sum_j x_ij
     <= d_i``, and a mentee's price ``u_i`` may be negative, down to ``-W``. The bound: for any
@@ -186,16 +189,17 @@ def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | 
     """
     di, dj, ds, dt, sweeps = potentials(mentee, mentor, cost, chosen, dem, cap, start, cover)
     best = None
-    W = cover / scale
+    has = cover is not None and bool(np.any(cover))
+    W = np.asarray(cover if has else 0, np.float64) / scale
     matched = np.bincount(mentee[chosen], minlength=len(dem)) > 0
     for k_ in sorted({ds, dt}):
-        if cover:  # u_i >= -W costs nothing (its term is 0 either way) and loosens no pair
+        if has:  # u_i >= -W costs nothing (its term is 0 either way) and loosens no pair
             u = np.maximum(-W, (di - k_) / scale)
         else:
             u = np.maximum(0.0, (di - k_) / scale)
         p = np.maximum(0.0, (k_ - dj) / scale)
         w = np.maximum(0.0, score[chosen] - u[mentee[chosen]] - p[mentor[chosen]])
-        if cover:
+        if has:
             rest = u + (dem - 1) * np.maximum(0.0, u)
             term = np.where(matched, np.maximum(-W, rest), np.maximum(0.0, W + rest))
             # terms of size W cancel (a full mentor's price near W against its mentees' -W):

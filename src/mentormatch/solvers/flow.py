@@ -217,6 +217,7 @@ class FlowResult:
     used: np.ndarray  # bool per input pair: in the network at all
     n_max: int
     cover: int = 0  # coverage_first's integer weight per matched mentee (0: none)
+    weights: np.ndarray | None = None  # per mentee: ``cover``, or 0 for one a lock matched already
 
 
 def network(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.ndarray, dem: np.ndarray,
@@ -227,9 +228,11 @@ def network(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.n
     return used, scale, n_max
 
 
-def network_cover(mentee, mentor, score, cap, dem, coverage_first: bool = False):
+def network_cover(mentee, mentor, score, cap, dem, coverage_first=False):
     """:func:`network` and ``coverage_first``'s integer weight per matched mentee (0 without
-    it; :func:`coverage_scale`)."""
+    it; :func:`coverage_scale`). ``coverage_first``: a bool, or the mask of the mentees the
+    weight applies to (:func:`weighted_mentees`)."""
+    coverage_first = coverage_first is not False and coverage_first is not None
     used = np.ones(len(score), dtype=bool) if coverage_first else score > 0
     used &= (dem[mentee] > 0) & (cap[mentor] > 0)
     n_used = int(used.sum())
@@ -242,6 +245,16 @@ def network_cover(mentee, mentor, score, cap, dem, coverage_first: bool = False)
         scale, cover = coverage_scale(max_abs, n_nodes, places)
         return used, scale, n_max, cover
     return used, choose_scale(max_abs, n_nodes, places), n_max, 0
+
+
+def weighted_mentees(n: int, locked_mentees: np.ndarray) -> np.ndarray:
+    """The mentees ``coverage_first``'s weight applies to: those no lock matched already (a
+    locked mentee counts as matched; its free pairs add to the total only).
+
+    >>> weighted_mentees(3, np.array([1, 1])).tolist()
+    [True, False, True]
+    """
+    return np.bincount(np.asarray(locked_mentees, np.int64), minlength=n)[:n] == 0
 
 
 def integer_costs(score: np.ndarray, used: np.ndarray, scale: float) -> np.ndarray:
@@ -263,12 +276,18 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         Score per pair, finite.
     cap, dem : ndarray of int64
         Remaining capacity per mentor and demand per mentee (>= 0).
-    coverage_first : bool
+    coverage_first : bool or ndarray of bool
         Maximise the number of matched mentees first (each mentee's source arc split in two,
-        the first unit carrying the weight ``FlowResult.cover``), then the score.
+        the first unit carrying the weight ``FlowResult.cover``), then the score. An array: the
+        mentees the weight applies to (False for a mentee a lock matched already:
+        :func:`weighted_mentees`); True: every mentee.
     """
     n, m = len(dem), len(cap)
     used, scale, n_max, cover = network_cover(mentee, mentor, score, cap, dem, coverage_first)
+    weights = None
+    if cover:
+        mask = np.ones(n, bool) if coverage_first is True else np.asarray(coverage_first, bool)
+        weights = np.where(mask, cover, 0).astype(np.int64)
     idx = np.flatnonzero(used)
     total_dem = int(dem.sum())
     source, sink = n + m, n + m + 1
@@ -280,14 +299,16 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         jj = np.arange(m, dtype=np.int64)
         tails = np.concatenate([np.full(n, source), mentee[idx], n + jj, [source]])
         heads = np.concatenate([ii, n + mentor[idx], np.full(m, sink), [sink]])
-        first = np.minimum(dem, 1) if cover else dem  # coverage_first: the first unit, weighted
+        # coverage_first: the first unit of a weighted mentee carries the weight
+        first = dem if weights is None else np.where(weights > 0, np.minimum(dem, 1), dem)
         caps = np.concatenate([first, np.ones(len(idx), dtype=np.int64), cap, [total_dem]])
-        costs = np.concatenate([np.full(n, -cover, np.int64), cost[idx], np.zeros(m + 1, np.int64)])
-        if cover:  # the other units, without the weight
-            more = np.flatnonzero(dem > 1)
+        costs = np.concatenate([np.zeros(n, np.int64) if weights is None else -weights, cost[idx],
+                                np.zeros(m + 1, np.int64)])
+        if weights is not None:  # the other units, without the weight
+            more = np.flatnonzero(dem > first)
             tails = np.concatenate([tails, np.full(len(more), source)])
             heads = np.concatenate([heads, more])
-            caps = np.concatenate([caps, dem[more] - 1])
+            caps = np.concatenate([caps, dem[more] - first[more]])
             costs = np.concatenate([costs, np.zeros(len(more), np.int64)])
         smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         supplies = np.zeros(n_nodes, dtype=np.int64)
@@ -303,7 +324,7 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         flows = smcf.flows(np.arange(n, n + len(idx)))
         chosen[idx[flows > 0]] = True
     return FlowResult(chosen, optimal, str(getattr(status, "name", status)), scale, cost, used,
-                      n_max, cover)
+                      n_max, cover, weights)
 
 
 def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
@@ -343,8 +364,10 @@ def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
     pairs = problem.pairs
     free = ~problem.locked
     free_idx = np.flatnonzero(free)
+    cover = (weighted_mentees(pairs.n_mentees, pairs.mentee[lock_pos]) if problem.coverage_first
+             else False)
     res = solve_arrays(pairs.mentee[free_idx], pairs.mentor[free_idx], problem.score[free_idx],
-                       cap, dem, problem.coverage_first)
+                       cap, dem, cover)
     chosen = np.concatenate([lock_pos, free_idx[res.chosen]])
     rounding = res.n_max / res.scale
     certificate = {"method": "min_cost_flow" + ("_coverage_first" if problem.coverage_first else ""),

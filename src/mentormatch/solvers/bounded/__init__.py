@@ -173,8 +173,11 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     checker = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0,
                          settle=Settling() if depth > 0 else None, started=t0,
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
+    from ..flow import weighted_mentees
+
+    mask = weighted_mentees(n, li) if cover else None  # (a locked mentee is matched already)
     return certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=None if cover else resolve,
-                            work=work, say=say, indent="  " * depth, cover=cover)
+                            work=work, say=say, indent="  " * depth, cover=mask)
 
 
 def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: SolverOptions | None = None,
