@@ -17,7 +17,7 @@ from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
-from mentormatch.solvers.certify import solve_flow_any, solve_scored
+from mentormatch.solvers.certify import solve_flow_any
 from mentormatch.solvers.duals import potentials, prices
 from mentormatch.solvers.engine import solve_source
 from mentormatch.solvers.flow import coverage_scale, integer_costs, network_cover, solve_arrays
