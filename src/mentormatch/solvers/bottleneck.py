@@ -153,6 +153,33 @@ class ThresholdRows(BonusRows):
         return ThresholdRows(self.base.bounds_rows(a, b), self.t, self.w)
 
 
+def _coverage_first(scorer, bounded: bool, cap, n: int, m: int, demand, locked, options, started):
+    """``coverage_first`` over every pair of the scorer: one certified flow whose network
+    counts mentees (each mentee's first mentor weighted, :func:`mentormatch.solvers.flow.solve_arrays`),
+    so a mentee of any demand counts once; the bound is on the total of any assignment that
+    matches as many mentees."""
+    from .bounded import solve_bounded
+    from .certify import solve_scored
+
+    t0 = time.perf_counter()
+    if bounded:
+        problem, sol = solve_bounded(scorer, cap, demand=demand, locked=locked, options=options, cover=True)
+    else:
+        problem, sol = solve_scored(scorer, cap, n_mentees=n, n_mentors=m, demand=demand, locked=locked,
+                                    options=options, cover=True)
+    out = AssignmentProblem(problem.pairs, problem.score, cap, problem.demand, locked=problem.locked,
+                            coverage_first=True)
+    held = sol.status == "optimal"
+    chosen = np.asarray(sol.chosen, np.int64)
+    cert = {**sol.certificate, "method": "coverage first by a certified flow counting mentees",
+            "weight": sol.certificate.get("coverage_weight"),
+            "matched": int(len(np.unique(out.pairs.mentee[chosen]))),
+            "flow_seconds": [round(time.perf_counter() - t0, 3)], "holds": bool(held)}
+    return out, finish(out, chosen, "optimal" if held else "feasible", started, "flow",
+                       bound=sol.bound if held else None, certificate=cert,
+                       message="" if held else "the flow was not certified")
+
+
 def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,
                         locked=None, options: SolverOptions | None = None,
                         coverage_only: bool = False) -> tuple[AssignmentProblem, Solution]:
@@ -161,8 +188,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     (final sparse problem with the plain scores, solution). ``status`` is ``"optimal"`` when
     every flow was certified and no threshold lies between the witness and the upper end.
 
-    ``coverage_only``: stop after step 1, whose flow on ``s + W`` is ``coverage_first`` (the
-    most pairs, then the largest total), certified over every pair."""
+    ``coverage_only``: ``coverage_first`` instead (the most mentees, then the largest total), by
+    one certified flow whose network counts mentees (:func:`_coverage_first`)."""
     from .bounded import solve_bounded
     from .bounded.start import PriceChain
     from .certify import solve_scored
@@ -177,6 +204,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     n_max = float(min(dem.sum(), cap.sum()))
     largest = float(scorer.largest) if bounded else float(getattr(scorer, "largest", 0.0) or 0.0)
     flows: list[float] = []
+    if coverage_only:
+        return _coverage_first(scorer, bounded, cap, n, m, demand, locked, options, started)
 
     def weight(top: float) -> float:  # more than any total of scores can change by
         return 2.0 * (n_max + 1.0) * (top + 1.0)
@@ -225,18 +254,6 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             top = max(top, float(np.abs(fin).max(initial=0.0)))
     W = weight(top)
     problem, sol, plain, _ = flow(-np.inf, W)
-    if coverage_only:
-        out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked,
-                                coverage_first=True)
-        held = sol.status == "optimal"
-        cert = {"method": "coverage first by a certified flow on s + W", "weight": W,
-                "matched": int(len(sol.chosen)), "flow_seconds": [round(x, 3) for x in flows],
-                "holds": bool(held)}
-        slack = None if not held or sol.bound is None else max(0.0, sol.bound - sol.objective)
-        chosen = np.asarray(sol.chosen, np.int64)
-        return out, finish(out, chosen, "optimal" if held else "feasible", started, "flow",
-                           bound=None if slack is None else float(plain[chosen].sum()) + slack,
-                           certificate=cert, message="" if held else "the flow was not certified")
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"

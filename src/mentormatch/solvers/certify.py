@@ -44,6 +44,16 @@ the most pairs any assignment can hold. That right-hand side (plus the locked pa
 the small residual network only, in alternating mentor/mentee sweeps (no loop over pairs;
 :mod:`mentormatch.solvers.duals`).
 
+**coverage_first.** The network then splits each mentee's source arc in two, the first unit
+weighted by ``W`` (:func:`mentormatch.solvers.flow.solve_arrays`); the LP gains ``y_i <= 1``
+(the first unit, worth ``W``) and ``z_i <= d_i - 1`` with ``sum_j x_ij = y_i + z_i``, whose dual
+leaves the mentee's price ``u_i`` free (one price for the node, the two arcs' own duals
+``max(0, W + u_i)`` and ``max(0, u_i)``). The check of every pair is the same ``s_ij - u_i - p_j
+<= tol``; only the dual objective changes, derived in :func:`mentormatch.solvers.duals.prices`
+(each mentee's term maximised over its number of mentors), and the bound reported is that
+objective less ``W`` per matched mentee: a bound on the total of any assignment that matches
+as many mentees, which the certificate proves is the most.
+
 The same path serves a dense score matrix or a scorer called block by block of mentee rows
 (:func:`solve_scored`), so that 100,000 x 20,000 candidates never need to exist at once.
 """
@@ -58,8 +68,8 @@ import numpy as np
 from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, integer_costs, network,
-                   solve_flow)
+from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, integer_costs, network_cover,
+                   solve_flow, weighted_mentees)
 from .rounds import Outcome, certified_rounds, with_locks
 from .sparse import (BlockScorer, _check, _PairRows, _ScoredRows, _Sparse, _top_k, default_top_k,
                      row_blocks)
@@ -111,19 +121,21 @@ class RowsChecker:
 
 
 def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_col: np.ndarray,
-               options: SolverOptions) -> Outcome:
+               options: SolverOptions, cover: bool = False) -> Outcome:
     """Solve the free part exactly on a sparse set, growing it until the duals certify it:
     each mentee's ``k`` best pairs, then :func:`mentormatch.solvers.rounds.certified_rounds`
-    with a :class:`RowsChecker`."""
+    with a :class:`RowsChecker`. ``cover``: ``coverage_first`` (the most mentees, then the
+    largest total; the flows' network of :func:`mentormatch.solvers.flow.solve_arrays`)."""
     say = log.info if options.progress else log.debug
     k = options.top_k if options.top_k is not None else default_top_k(cap, dem)
     if k < 1:
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
     checker = RowsChecker(src, excl_i, excl_col, options.progress)
     t0 = time.perf_counter()
-    sp = _top_k(src, checker.blocks, k, cap, dem, excl_i, excl_col, options.progress)
+    sp = _top_k(src, checker.blocks, k, cap, dem, excl_i, excl_col, options.progress, cover)
     say("sparse set: %d pairs (top %d per mentee) in %.2fs", len(sp.i), k, time.perf_counter() - t0)
-    return certified_rounds(sp, cap, dem, checker, options, k, say=say)
+    mask = weighted_mentees(len(dem), excl_i) if cover else None  # (locked mentees: matched)
+    return certified_rounds(sp, cap, dem, checker, options, k, say=say, cover=mask)
 
 
 def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
@@ -132,15 +144,14 @@ def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
 
     Returns status ``"optimal"`` only when the certificate holds; with
     ``options.certify=False`` the sparse optimum comes back as ``"feasible"`` with no bound.
+    ``coverage_first`` counts mentees (:func:`mentormatch.solvers.flow.solve_arrays`): the
+    bound is then on the total of any assignment matching as many mentees.
     """
-    if problem.coverage_first:
-        raise ValueError("the sparse certified path does not support coverage_first; "
-                         "use solver='flow' with top_k=None on a smaller candidate set")
     lock_pos, cap, dem = apply_locks(problem)
     src = _PairRows(problem.pairs, problem.score)
     li = problem.pairs.mentee[lock_pos]
     lcol = lock_pos - src.starts[li]
-    out = _certified(src, cap, dem, li, lcol, options)
+    out = _certified(src, cap, dem, li, lcol, options, problem.coverage_first)
     free_chosen = src.position(out.sparse.i[out.chosen], out.sparse.col[out.chosen])
     chosen = np.concatenate([lock_pos, free_chosen])
     status = "optimal" if out.optimal else "feasible"
@@ -172,7 +183,8 @@ def places_left(li, lj, ls, cap_f, dem, n: int, m: int, ineligible: str):
 
 def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | None = None,
                  n_mentors: int | None = None, demand=None, locked=None,
-                 options: SolverOptions | None = None) -> tuple[AssignmentProblem, Solution]:
+                 options: SolverOptions | None = None,
+                 cover: bool = False) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment from a dense score matrix or a block scorer, without materialising the
     full candidate set.
 
@@ -190,6 +202,10 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
     locked : (mentee_index, mentor_index) arrays, optional; pairs forced into the assignment.
     options : SolverOptions, optional
         ``top_k``, ``certify`` and ``progress`` apply.
+    cover : bool
+        ``coverage_first``: the most matched mentees first (each counted once, whatever its
+        demand), then the largest total; ``solution.bound`` bounds the total of any assignment
+        that matches as many.
 
     Returns
     -------
@@ -222,7 +238,7 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
         ls[li == r] = row[lj[li == r]]
     cap_left, dem_left = places_left(li, lj, ls, cap_f, dem, n_mentees, n_mentors,
                                      "is ineligible (score -inf)")
-    out = _certified(src, cap_left, dem_left, li, lj, options)
+    out = _certified(src, cap_left, dem_left, li, lj, options, cover)
     return with_locks(out, li, lj, ls, cap_f, dem, started)
 
 
@@ -230,9 +246,8 @@ def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Soluti
     """The ``"flow"`` solver: exact by min-cost flow, on every pair up to ``SPARSE_THRESHOLD``
     pairs, above it on each mentee's best pairs with the dual certificate over every pair
     (:func:`solve_sparse_certified`). Both are exact; the threshold is chosen by measured cost.
-    ``coverage_first`` runs a max-flow of least cost on every pair; the solver registered as
-    ``"flow"`` (:mod:`mentormatch.solvers.flowsolver`) sends it to the certified flow on
-    ``s + W`` instead, as on every other source.
+    ``coverage_first`` (any demand) is the flow that counts mentees
+    (:func:`mentormatch.solvers.flow.solve_arrays`) on either path, with the same tie rule.
 
     Examples
     --------
@@ -243,11 +258,11 @@ def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Soluti
     array([1])
     """
     big = len(problem.pairs) > SPARSE_THRESHOLD
-    if (options.top_k is not None or big) and not problem.coverage_first:
+    if options.top_k is not None or big:
         check_supported(problem, "flow")
         return solve_sparse_certified(problem, options, time.perf_counter())
     sol = solve_flow(problem, options)
-    if sol.status != "optimal" or problem.coverage_first:
+    if sol.status != "optimal":
         return sol
     return _with_tie_rule(problem, sol)
 
@@ -259,13 +274,17 @@ def _with_tie_rule(problem: AssignmentProblem, sol: Solution) -> Solution:
     free_idx = np.flatnonzero(~problem.locked)
     pairs = problem.pairs
     i, j, s = pairs.mentee[free_idx], pairs.mentor[free_idx], problem.score[free_idx]
-    used, scale, _ = network(i, j, s, cap, dem)
+    cover_first = (weighted_mentees(pairs.n_mentees, pairs.mentee[lock_pos]) if problem.coverage_first
+                   else False)
+    used, scale, _, cover = network_cover(i, j, s, cap, dem, cover_first)
+    if cover:  # one per mentee: none for a mentee a lock matched already
+        cover = np.where(cover_first, cover, 0).astype(np.int64)
     net = free_idx[used]
     i, j, s = i[used], j[used], s[used]
     was = np.isin(net, sol.chosen)
     cost = integer_costs(s, np.ones(len(s), bool), scale)
-    pot = prices(i, j, cost, was, s, dem, cap, scale)[4]
-    picked, info = canonical(i, j, s, was, cap, dem, pot, scale)
+    pot = prices(i, j, cost, was, s, dem, cap, scale, cover=cover)[4]
+    picked, info = canonical(i, j, s, was, cap, dem, pot, scale, cover=cover)
     chosen = np.sort(np.concatenate([lock_pos, net[picked]]))
     cert = {**(sol.certificate or {}), "ties": info}
     return dataclasses.replace(sol, chosen=chosen, objective=float(problem.score[chosen].sum()),

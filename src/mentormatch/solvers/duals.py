@@ -6,6 +6,8 @@ and the prices ``u`` (per mentee) and ``p`` (per mentor) in score units that the
 (:mod:`mentormatch.solvers.ties`) reads its optimal face from."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -17,7 +19,7 @@ ALL_ARCS = 4096
 
 # --------------------------------------------------------------------------------------------
 def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen: np.ndarray,
-               dem: np.ndarray, cap: np.ndarray, start: tuple | None = None
+               dem: np.ndarray, cap: np.ndarray, start: tuple | None = None, cover: int = 0
                ) -> tuple[np.ndarray, np.ndarray, int, int, int]:
     """Shortest distances from a virtual root in the residual network of an optimal flow.
 
@@ -37,6 +39,13 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
     residual arc has a reduced cost >= 0 prove the flow optimal, and these do; when ``start`` is
     near such potentials, few distances move (a round that adds nothing settles in 1-2 sweeps;
     after a round that moved many prices, the sweeps are about as many as from cold).
+
+    ``cover``: ``coverage_first``'s weight (:func:`mentormatch.solvers.flow.coverage_scale`),
+    one for all or one per mentee (0 for a mentee a lock matched already), each mentee's source
+    arc split into a first unit of cost ``-cover`` and the rest at cost 0.
+    An optimal flow fills the first before the rest (else a cycle of cost ``-cover``), so the
+    residual arc source -> mentee costs ``-cover`` while the mentee has no mentor (0 after),
+    and mentee -> source costs ``cover`` when it has exactly one (0 with more).
 
     Returns
     -------
@@ -79,6 +88,10 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
         b_cost = b_cost + pi_j[b_tail] - pi_i[b_head]
     to_j, from_j = pi_t - pi_j[sink_out], np.where(sink_in, pi_j - pi_t, 0)
     to_i, from_i = pi_s - pi_i[src_out], np.where(src_in, pi_i - pi_s, 0)
+    if cover is not None and np.any(cover):  # coverage_first: the first unit's arc (see above)
+        cw = np.broadcast_to(np.asarray(cover, np.int64), (n,))
+        to_i = to_i - np.where(f[src_out] == 0, cw[src_out], 0)
+        from_i = from_i + np.where(f == 1, cw, 0)
     s_t, t_s = pi_s - pi_t, pi_t - pi_s
 
     def out_arcs(ptr, cnt_all, all_tails, nodes):  # the arcs leaving ``nodes``, and their tails
@@ -147,7 +160,8 @@ def start_from_prices(u: np.ndarray, p: np.ndarray, scale: float) -> tuple:
     return iu, -ip, 0, 0
 
 
-def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | None = None):
+def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | None = None,
+           cover: int = 0):
     """Dual prices ``u`` (per mentee) and ``p`` (per mentor) in score units, their dual
     objective ``sum d u + sum c p + sum_chosen max(0, s - u - p)``, the Bellman-Ford sweeps and
     the integer potentials behind them (a warm ``start`` for the next round, at the same
@@ -155,14 +169,44 @@ def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | 
 
     People with no room left (``d_i = 0`` or ``c_j = 0``) get price ``+inf``: their pairs cannot
     be used, and the dual objective counts ``0 * inf`` as 0.
+
+    ``cover``: ``coverage_first``'s integer weight, one or one per mentee (``W = cover / scale`` in
+    score units, 0 for a mentee a lock matched already; the
+    network of :func:`mentormatch.solvers.flow.solve_arrays` with each mentee's source arc
+    split). The objective is then ``max sum s x + W #{i : f_i >= 1}`` with ``f_i = sum_j x_ij
+    <= d_i``, and a mentee's price ``u_i`` may be negative, down to ``-W``. The bound: for any
+    assignment ``x`` and prices with ``r_ij = s_ij - u_i - p_j``,
+
+        sum s x + W #matched  =  sum_i (u_i f_i + W [f_i >= 1]) + sum_j p_j load_j + sum r x
+                              <= sum_i max(0, W + u_i + (d_i - 1) max(0, u_i))
+                                 + sum_j c_j p_j + sum_{x=1} max(0, r)
+
+    (each mentee's term maximised over ``f_i`` in ``0..d_i``: none, or one then all the others
+    when ``u_i > 0``). The objective returned is that right-hand side (chosen pairs' ``r``)
+    less ``W`` times the mentees the flow matches, computed per mentee (``u_i + (d_i - 1)
+    max(0, u_i)`` for a matched one) so no large number is subtracted: a bound on the total of
+    any assignment that matches at least as many mentees, the lexicographic optimum's included.
     """
-    di, dj, ds, dt, sweeps = potentials(mentee, mentor, cost, chosen, dem, cap, start)
+    di, dj, ds, dt, sweeps = potentials(mentee, mentor, cost, chosen, dem, cap, start, cover)
     best = None
+    has = cover is not None and bool(np.any(cover))
+    W = np.asarray(cover if has else 0, np.float64) / scale
+    matched = np.bincount(mentee[chosen], minlength=len(dem)) > 0
     for k_ in sorted({ds, dt}):
-        u = np.maximum(0.0, (di - k_) / scale)
+        if has:  # u_i >= -W costs nothing (its term is 0 either way) and loosens no pair
+            u = np.maximum(-W, (di - k_) / scale)
+        else:
+            u = np.maximum(0.0, (di - k_) / scale)
         p = np.maximum(0.0, (k_ - dj) / scale)
         w = np.maximum(0.0, score[chosen] - u[mentee[chosen]] - p[mentor[chosen]])
-        obj = float(dem @ u + cap @ p + w.sum())
+        if has:
+            rest = u + (dem - 1) * np.maximum(0.0, u)
+            term = np.where(matched, np.maximum(-W, rest), np.maximum(0.0, W + rest))
+            # terms of size W cancel (a full mentor's price near W against its mentees' -W):
+            # each term is exact (integers over a power of two), fsum adds them exactly rounded
+            obj = math.fsum(np.concatenate([term[dem > 0], (cap * p)[cap > 0], w]))
+        else:
+            obj = float(dem @ u + cap @ p + w.sum())
         if best is None or obj < best[2]:
             best = (u, p, obj)
     u, p, obj = best

@@ -60,11 +60,11 @@ those flows (``score x factor + bonus``; the floors read the plain scores) when
 on the scale path's sources. Balanced loads alone are answered
 the same way, by one certified flow per common load (:mod:`mentormatch.solvers.balanced`).
 
-**coverage_first at scale.** With no side rows, unit loads, whole capacities and one mentor
-per mentee, the most pairs (so the most mentees) and then the largest total are one certified
-flow on ``s + W`` over a block or bound source
-(:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`, its first step). A mentee who
-needs several mentors goes to the stages: the most pairs is not the most mentees then.
+**coverage_first at scale.** With no side rows, unit loads and whole capacities, whatever the
+demands, the most mentees and then the largest total are one certified flow over a block or
+bound source whose network counts each matched mentee once (each mentee's first mentor carries
+the weight: :func:`mentormatch.solvers.flow.solve_arrays`;
+:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer` with ``coverage_only``).
 
 **Work limits, not shares of the clock.** Every decision inside the engine is taken on counts:
 pricing rounds (``relax.MAX_PRICING_ROUNDS``), pairs priced by the branching
@@ -178,9 +178,8 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     size = n_pairs(source)
     if (coverage_first and not shell.side.active() and bonus is None
             and not isinstance(source, ArraySource)
-            and lagrange.plain_inner(capacity, load, False, None, (None, None), demand,
-                                     one_each=True)):
-        # the most pairs, then the largest total: one certified flow on s + W (bottleneck.py)
+            and lagrange.plain_inner(capacity, load, False, None, (None, None))):
+        # the most mentees, then the largest total: one certified flow counting mentees
         from .bottleneck import solve_maxmin_scorer
 
         problem, sol = solve_maxmin_scorer(source.scorer, capacity, n_mentees=n, n_mentors=m,

@@ -21,9 +21,21 @@ Conventions
 * **Non-positive scores.** Without ``coverage_first`` a pair with ``s_k <= 0`` cannot raise the
   total, so it is left out of the network: pairs of score exactly 0 are never chosen (the
   documented tie rule: "adds nothing, not used"). With ``coverage_first`` every eligible pair is
-  kept and the flow is solved lexicographically: OR-Tools' ``solve_max_flow_with_min_cost`` first
-  maximises the number of assigned pairs (= matched mentees when every demand is 1), then the
-  total score among those maximum flows. No big-M constant, so no overflow risk.
+  kept (a pair of score <= 0 may be the one that matches a mentee).
+* **coverage_first counts mentees, in the network** (:func:`coverage_scale`). Each mentee's arc
+  from the source is split in two::
+
+      source --(cap 1,       cost -Wq)--> mentee i      the first mentor: the coverage weight
+      source --(cap d_i - 1, cost 0)----> mentee i      the others: the plain scores only
+
+  so a flow's cost is ``-(sum_k round(s_k * scale) x_k + Wq * #{mentees with a pair})``: the
+  weight counts each matched mentee once, whatever its demand (a flow on ``s + W`` per pair
+  counts pairs). ``Wq = 2**(T + 1 + ceil(log2(P + 1)))`` with ``2**T`` the largest integer pair
+  cost and ``P = min(sum d, sum c)`` the most pairs of any assignment: two assignments' pair
+  costs differ by at most ``2 P 2**T < Wq``, so one more matched mentee outweighs any change of
+  the total, and the min-cost flow is the most mentees first, then the largest total, exactly
+  (in the quantized integers, which every source shares). The bypass stays: a pair that lowers
+  the total and matches no new mentee is not taken.
 * **Ties.** This function returns whichever optimum OR-Tools reaches (deterministic for a
   given input). The ``"flow"`` solver and every pair source then apply the tie rule of
   :mod:`mentormatch.solvers.ties`: among the optima of the quantized problem, the one of least
@@ -63,7 +75,7 @@ from .base import AssignmentProblem, Solution, SolverOptions, finish
 
 log = logging.getLogger(__name__)
 
-#: Candidate sets larger than this use the sparse, certified path (unless coverage_first).
+#: Candidate sets larger than this use the sparse, certified path.
 #: Chosen by measured cost, not by what may be asked (both are exact): at 2,000 x 500 with
 #: capacity 4 (1M pairs) the sparse path takes 0.04 s against 0.43 s for the flow on every pair,
 #: and lap.lapjv 0.12 s on the capacity-expanded matrix; at 1,000 x 250, 0.016 s against 0.08 s.
@@ -75,6 +87,9 @@ SCALE_BITS = 30
 #: scaling (costs times the number of nodes) and for totals over a million pairs in int64.
 COST_LIMIT = 2.0 ** 39
 _INT64_SAFE = 2.0 ** 62
+#: ``coverage_first``'s weight times the nodes (OR-Tools' cost scaling) and times the mentees
+#: (the flow's total) stays within this (:func:`coverage_scale`).
+COVER_BITS = 61
 
 
 def check_supported(problem: AssignmentProblem, solver: str) -> None:
@@ -156,6 +171,40 @@ def choose_scale(max_abs: float, n_nodes: int, n_max: int) -> float:
     return float(2.0 ** (math.floor(math.log2(top)) - magnitude))
 
 
+def coverage_scale(max_abs: float, n_nodes: int, places: int) -> tuple[float, int]:
+    """``coverage_first``'s scale and integer weight ``Wq`` (module docstring, "coverage_first
+    counts mentees"): pair costs up to ``2**T`` and ``Wq = 2**(T + 1 + ceil(log2(places + 1)))``,
+    with ``T`` the largest exponent, at most ``log2(COST_LIMIT)``, for which ``Wq * (n_nodes + 1)
+    <= 2**COVER_BITS``.
+
+    Why that is safe in int64: OR-Tools' cost scaling multiplies each arc's cost by the number
+    of nodes plus one (``<= Wq (n_nodes + 1) <= 2**61``); a flow's cost is at most ``n_mentees
+    Wq + places 2**T <= 2**62``; the potentials (shortest residual distances) of a simple path
+    cross the source at most once (two weighted arcs) and at most ``n_nodes`` pair arcs: ``2 Wq +
+    n_nodes 2**T``. At 200,000 x 40,000 with demands up to 5 (``places <= 10**6``: 20 bits;
+    240,002 nodes: 18 bits), ``T = 22``: scores up to 1 are quantized to ``2**-22``, and ``Wq =
+    2**43``, ``Wq * (n_nodes + 1) <= 2**61``.
+
+    Like :func:`choose_scale` it depends on the scores only through the power of two of the
+    largest magnitude, so every source that holds it finds the same one.
+
+    >>> scale, wq = coverage_scale(0.9, 240_002, 1_000_000)
+    >>> scale == 2.0 ** 22, wq == 2 ** 43
+    (True, True)
+    >>> scale, wq = coverage_scale(3.0, 10, 6)   # small: T = 39, the plain limit
+    >>> scale == 2.0 ** 37, wq == 2 ** (39 + 1 + 3)
+    (True, True)
+    """
+    p_bits = max(0, math.ceil(math.log2(places + 1)))
+    n_bits = math.ceil(math.log2(n_nodes + 1))
+    t = min(int(math.log2(COST_LIMIT)), COVER_BITS - 1 - p_bits - n_bits)
+    if t < 8:
+        raise ValueError(f"coverage_first on {n_nodes:,} nodes and {places:,} places leaves "
+                         f"{t} bits for the scores in int64; split the round into smaller ones")
+    magnitude = math.ceil(math.log2(max_abs)) if max_abs > 0 and np.isfinite(max_abs) else 0
+    return float(2.0 ** (t - magnitude)), int(2 ** (t + 1 + p_bits))
+
+
 @dataclass
 class FlowResult:
     """The optimum of one flow network over explicit pair arrays."""
@@ -167,12 +216,23 @@ class FlowResult:
     cost: np.ndarray  # int64 cost per input pair (-round(score * scale)); 0 for dropped pairs
     used: np.ndarray  # bool per input pair: in the network at all
     n_max: int
+    cover: int = 0  # coverage_first's integer weight per matched mentee (0: none)
+    weights: np.ndarray | None = None  # per mentee: ``cover``, or 0 for one a lock matched already
 
 
 def network(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.ndarray, dem: np.ndarray,
             coverage_first: bool = False) -> tuple[np.ndarray, float, int]:
     """The pairs in the network of :func:`solve_arrays` (bool per pair), the scale of its
     integer costs and ``n_max``, the most pairs any solution can hold."""
+    used, scale, n_max, _ = network_cover(mentee, mentor, score, cap, dem, coverage_first)
+    return used, scale, n_max
+
+
+def network_cover(mentee, mentor, score, cap, dem, coverage_first=False):
+    """:func:`network` and ``coverage_first``'s integer weight per matched mentee (0 without
+    it; :func:`coverage_scale`). ``coverage_first``: a bool, or the mask of the mentees the
+    weight applies to (:func:`weighted_mentees`)."""
+    coverage_first = coverage_first is not False and coverage_first is not None
     used = np.ones(len(score), dtype=bool) if coverage_first else score > 0
     used &= (dem[mentee] > 0) & (cap[mentor] > 0)
     n_used = int(used.sum())
@@ -180,7 +240,21 @@ def network(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.n
     max_abs = float(np.abs(score[used]).max()) if n_used else 0.0
     # the scale from the places (not the pairs held), so that every source finds the same one
     places = int(min(int(dem.sum()), int(cap.sum())))
-    return used, choose_scale(max_abs, len(dem) + len(cap) + 2, places), n_max
+    n_nodes = len(dem) + len(cap) + 2
+    if coverage_first:
+        scale, cover = coverage_scale(max_abs, n_nodes, places)
+        return used, scale, n_max, cover
+    return used, choose_scale(max_abs, n_nodes, places), n_max, 0
+
+
+def weighted_mentees(n: int, locked_mentees: np.ndarray) -> np.ndarray:
+    """The mentees ``coverage_first``'s weight applies to: those no lock matched already (a
+    locked mentee counts as matched; its free pairs add to the total only).
+
+    >>> weighted_mentees(3, np.array([1, 1])).tolist()
+    [True, False, True]
+    """
+    return np.bincount(np.asarray(locked_mentees, np.int64), minlength=n)[:n] == 0
 
 
 def integer_costs(score: np.ndarray, used: np.ndarray, scale: float) -> np.ndarray:
@@ -202,11 +276,18 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         Score per pair, finite.
     cap, dem : ndarray of int64
         Remaining capacity per mentor and demand per mentee (>= 0).
-    coverage_first : bool
-        Maximise the number of pairs first, then the score.
+    coverage_first : bool or ndarray of bool
+        Maximise the number of matched mentees first (each mentee's source arc split in two,
+        the first unit carrying the weight ``FlowResult.cover``), then the score. An array: the
+        mentees the weight applies to (False for a mentee a lock matched already:
+        :func:`weighted_mentees`); True: every mentee.
     """
     n, m = len(dem), len(cap)
-    used, scale, n_max = network(mentee, mentor, score, cap, dem, coverage_first)
+    used, scale, n_max, cover = network_cover(mentee, mentor, score, cap, dem, coverage_first)
+    weights = None
+    if cover:
+        mask = np.ones(n, bool) if coverage_first is True else np.asarray(coverage_first, bool)
+        weights = np.where(mask, cover, 0).astype(np.int64)
     idx = np.flatnonzero(used)
     total_dem = int(dem.sum())
     source, sink = n + m, n + m + 1
@@ -216,21 +297,25 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         smcf = min_cost_flow.SimpleMinCostFlow()
         ii = np.arange(n, dtype=np.int64)
         jj = np.arange(m, dtype=np.int64)
-        tails = np.concatenate([np.full(n, source), mentee[idx], n + jj])
-        heads = np.concatenate([ii, n + mentor[idx], np.full(m, sink)])
-        caps = np.concatenate([dem, np.ones(len(idx), dtype=np.int64), cap])
-        costs = np.concatenate([np.zeros(n, np.int64), cost[idx], np.zeros(m, np.int64)])
-        if not coverage_first:
-            tails = np.append(tails, source)
-            heads = np.append(heads, sink)
-            caps = np.append(caps, total_dem)
-            costs = np.append(costs, 0)
+        tails = np.concatenate([np.full(n, source), mentee[idx], n + jj, [source]])
+        heads = np.concatenate([ii, n + mentor[idx], np.full(m, sink), [sink]])
+        # coverage_first: the first unit of a weighted mentee carries the weight
+        first = dem if weights is None else np.where(weights > 0, np.minimum(dem, 1), dem)
+        caps = np.concatenate([first, np.ones(len(idx), dtype=np.int64), cap, [total_dem]])
+        costs = np.concatenate([np.zeros(n, np.int64) if weights is None else -weights, cost[idx],
+                                np.zeros(m + 1, np.int64)])
+        if weights is not None:  # the other units, without the weight
+            more = np.flatnonzero(dem > first)
+            tails = np.concatenate([tails, np.full(len(more), source)])
+            heads = np.concatenate([heads, more])
+            caps = np.concatenate([caps, dem[more] - first[more]])
+            costs = np.concatenate([costs, np.zeros(len(more), np.int64)])
         smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         supplies = np.zeros(n_nodes, dtype=np.int64)
         supplies[source], supplies[sink] = total_dem, -total_dem
         smcf.set_nodes_supplies(np.arange(n_nodes), supplies)
-        status = smcf.solve_max_flow_with_min_cost() if coverage_first else smcf.solve()
-        if status != smcf.BAD_COST_RANGE:
+        status = smcf.solve()
+        if status != smcf.BAD_COST_RANGE or cover:
             break
         scale /= 64.0  # cannot happen with choose_scale's margins; kept as a safety net
     chosen = np.zeros(len(score), dtype=bool)
@@ -239,7 +324,7 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         flows = smcf.flows(np.arange(n, n + len(idx)))
         chosen[idx[flows > 0]] = True
     return FlowResult(chosen, optimal, str(getattr(status, "name", status)), scale, cost, used,
-                      n_max)
+                      n_max, cover, weights)
 
 
 def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
@@ -247,8 +332,9 @@ def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
 
     The solver registered as ``"flow"`` (:mod:`mentormatch.solvers.flowsolver`) calls
     :func:`mentormatch.solvers.certify.solve_flow_any`, which calls this below
-    ``SPARSE_THRESHOLD`` pairs and the sparse certified path above it; ``coverage_first`` with
-    unit loads goes to the certified flow on ``s + W`` instead.
+    ``SPARSE_THRESHOLD`` pairs and the sparse certified path above it. ``coverage_first`` (any
+    demand) is the network that counts mentees (module docstring); the ``"flow"`` solver sends
+    it through :func:`mentormatch.solvers.bottleneck.solve_held`, the scale path's flows.
 
     Parameters
     ----------
@@ -274,21 +360,23 @@ def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
     """
     started = time.perf_counter()
     check_supported(problem, "flow")
-    if options.top_k is not None and problem.coverage_first:
-        log.info("coverage_first: the sparse path is not certified for it; solving on all pairs")
     lock_pos, cap, dem = apply_locks(problem)
     pairs = problem.pairs
     free = ~problem.locked
     free_idx = np.flatnonzero(free)
+    cover = (weighted_mentees(pairs.n_mentees, pairs.mentee[lock_pos]) if problem.coverage_first
+             else False)
     res = solve_arrays(pairs.mentee[free_idx], pairs.mentor[free_idx], problem.score[free_idx],
-                       cap, dem, problem.coverage_first)
+                       cap, dem, cover)
     chosen = np.concatenate([lock_pos, free_idx[res.chosen]])
     rounding = res.n_max / res.scale
-    certificate = {"method": "min_cost_flow" + ("_max_flow" if problem.coverage_first else ""),
+    certificate = {"method": "min_cost_flow" + ("_coverage_first" if problem.coverage_first else ""),
                    "or_tools_status": res.status, "scale": res.scale,
                    "rounding_bound": rounding, "n_max": res.n_max,
                    "pairs_in_network": int(res.used.sum()), "locked": len(lock_pos),
                    "holds": res.optimal}
+    if res.cover:
+        certificate["coverage_weight"] = res.cover / res.scale
     if not res.optimal:
         # cannot happen for this always-feasible network (x = locks only is feasible)
         return finish(problem, lock_pos, "feasible", started, "flow", None, certificate,

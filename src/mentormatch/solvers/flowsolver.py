@@ -1,12 +1,12 @@
 """The solver registered as ``"flow"``: the exact min-cost flow, one way through at every size.
 
-``coverage_first`` (the most pairs, then the largest total) with unit loads and no side rows is
-the certified flow on ``s + W`` of :func:`mentormatch.solvers.bottleneck.solve_held`, the
-flow the scale path's sources run too, so the tie rule picks the same pairs whatever the
-source. ``coverage_first`` with a mentee who needs several mentors counts mentees, which a flow
-(it counts pairs) does not: the side-constraint engine (:func:`mentormatch.solvers.engine.solve_mip`)
-answers it. Everything else is :func:`mentormatch.solvers.certify.solve_flow_any` (every pair,
-or each mentee's best pairs with the dual certificate over every pair). This module sits above
+``coverage_first`` (the most mentees, then the largest total) with unit loads and no side
+rows, whatever the demands, is the certified flow of
+:func:`mentormatch.solvers.bottleneck.solve_held`, whose network counts each matched mentee once
+(each mentee's first mentor carries the weight: :func:`mentormatch.solvers.flow.solve_arrays`);
+the scale path's sources run the same flow, so the tie rule picks the same pairs whatever the
+source. Everything else is :func:`mentormatch.solvers.certify.solve_flow_any` (every pair, or
+each mentee's best pairs with the dual certificate over every pair). This module sits above
 them, so none imports another.
 """
 from __future__ import annotations
@@ -33,14 +33,14 @@ def solve_flow_solver(problem: AssignmentProblem, options: SolverOptions | None 
     >>> solve_flow_solver(best).chosen.tolist()  # the largest total: one pair
     [0]
     >>> cover = AssignmentProblem(three, best.score, best.capacity, coverage_first=True)
-    >>> solve_flow_solver(cover).chosen.tolist()  # the most pairs first
+    >>> solve_flow_solver(cover).chosen.tolist()  # the most mentees first
+    [1, 2]
+    >>> two = AssignmentProblem(three, np.array([3.0, 2.5, 1.0]), np.array([1.0, 1.0]),
+    ...                         demand=np.array([2, 1]), coverage_first=True)
+    >>> solve_flow_solver(two).chosen.tolist()  # two mentees, not mentee 0's two pairs
     [1, 2]
     """
     options = options or SolverOptions()
-    if problem.coverage_first and bool(np.any(np.asarray(problem.demand) > 1)):
-        from .engine import solve_mip  # the engine imports the flows: not at module level
-
-        return solve_mip(problem, options)
     if (problem.coverage_first and not problem.side.active()
             and bool(np.all(np.asarray(problem.load) == 1))):
         return solve_held(problem, options, coverage_only=True)

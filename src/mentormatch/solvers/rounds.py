@@ -94,7 +94,7 @@ class Outcome:
 
 
 def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, dem, pot, scale,
-              ranks=None) -> tuple[_Sparse, np.ndarray, _Sparse, dict | None]:
+              ranks=None, cover: int = 0) -> tuple[_Sparse, np.ndarray, _Sparse, dict | None]:
     """The tie rule (:mod:`mentormatch.solvers.ties`) on a certified sparse optimum: the pairs
     ``near`` (gathered by the check as maybe tight) with a positive integer gain are returned as
     violators (the optimum is then not yet the integer optimum over every pair: another round);
@@ -106,14 +106,14 @@ def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, d
     codes = (sp.i * width + sp.col)[chosen]
     grown = _merge(sp, _subset(near, gain == 0), width)
     was = np.isin(grown.i * width + grown.col, codes)
-    picked, info = canonical(grown.i, grown.j, grown.s, was, cap, dem, pot, scale, ranks)
+    picked, info = canonical(grown.i, grown.j, grown.s, was, cap, dem, pot, scale, ranks, cover)
     info["tight_pairs_outside"] = int(len(grown.i) - len(sp.i))
     return grown, picked, _subset(near, gain > 0), info
 
 
 def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Checker, options, k: int, *,
                      warm: tuple | None = None, repair: Callable | None = None, work: dict | None = None,
-                     say: Callable = log.debug, indent: str = "") -> Outcome:
+                     say: Callable = log.debug, indent: str = "", cover=None) -> Outcome:
     """Grow the sparse set ``sp`` (sorted by code, as :func:`_merge` leaves it) until the
     prices of its optimum certify it for every pair ``checker`` prices.
 
@@ -123,7 +123,10 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
     later rounds start from the last round's). ``repair(i, j, s, cap, dem, was, pot, scale)``:
     a re-solve of the last optimum with the new pairs, returning ``(FlowResult, repair
     record)`` or None (then the flow is solved cold). ``work``: a dict to add the seconds of
-    the flows, prices, checks and the tie rule to."""
+    the flows, prices, checks and the tie rule to. ``cover``: None, or ``coverage_first``'s mask
+    of weighted mentees (:func:`mentormatch.solvers.flow.weighted_mentees`): the flows count
+    mentees (:func:`mentormatch.solvers.flow.solve_arrays`; no repair) and the bound is on the
+    total of any assignment matching as many (:func:`mentormatch.solvers.duals.prices`)."""
     work = {} if work is None else work
     for key in ("flows", "prices", "checks"):
         work.setdefault(key, 0.0)
@@ -136,7 +139,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
         rounds += 1
         t1 = time.perf_counter()
         res = rep = None
-        if repair is not None and last is not None and pot is not None:
+        if repair is not None and last is not None and pot is not None and cover is None:
             code = sp.i * width + sp.col
             was = np.zeros(len(code), bool)
             was[np.searchsorted(code, last)] = True  # (code is sorted: a merge)
@@ -146,7 +149,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
                 pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
                 repairs.append({"round": rounds, "violators": rep.violators, "phases": rep.phases})
         if res is None:
-            res = solve_arrays(sp.i, sp.j, sp.s, cap, dem)
+            res = solve_arrays(sp.i, sp.j, sp.s, cap, dem, False if cover is None else cover)
         if repair is not None:
             last = (sp.i * width + sp.col)[res.chosen]
         cert = {"method": checker.method, "scale": res.scale, "rounding_bound": res.n_max / res.scale,
@@ -154,6 +157,8 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
                 "violations_added": added, "warm_repairs": repairs,
                 "or_tools_status": res.status if rep is None else "not run: the last optimum repaired",
                 "holds": False}
+        if res.cover:  # coverage_first's weight per matched mentee, in score units
+            cert["coverage_weight"] = res.cover / res.scale
         checker.record(cert, "round")
         if not res.optimal or not options.certify:
             return Outcome(sp, res.chosen, False, cert, None)
@@ -164,7 +169,8 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             start = pot
         else:
             start = start_from_prices(*warm, res.scale)
-        u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap, res.scale, start)
+        u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap, res.scale, start,
+                                             res.weights)
         pot_scale, warm = res.scale, (u, p)
         sweeps_total += sweeps
         tol = 1.0 / res.scale
@@ -189,7 +195,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             t4 = time.perf_counter()
             near = checker.tight(u, p, chosen, TIGHT_GAIN * tol)
             sp, picked, viol, ties = with_ties(sp, res.chosen, near, width, cap, dem, pot, res.scale,
-                                               checker.ranks)
+                                               checker.ranks, res.weights)
             grown = _merge(sp, viol, width)
             checker.tied(ties)
             if ties is not None:

@@ -123,8 +123,9 @@ def _bar(blocks, progress: bool, what: str, total: int | None = None):
 
 
 def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray,
-           excl_col: np.ndarray, progress: bool = False) -> _Sparse:
-    """Each mentee's ``k`` best usable pairs (positive score, room on both sides, not locked)."""
+           excl_col: np.ndarray, progress: bool = False, cover: bool = False) -> _Sparse:
+    """Each mentee's ``k`` best usable pairs (positive score, room on both sides, not locked;
+    with ``cover``, ``coverage_first``, any eligible score: such a pair may match a mentee)."""
     order = np.argsort(excl_i, kind="stable")
     excl_i, excl_col = excl_i[order], excl_col[order]
     parts = []
@@ -145,7 +146,7 @@ def _top_k(src, blocks, k: int, cap: np.ndarray, dem: np.ndarray, excl_i: np.nda
             continue
         part = np.argpartition(s, w - kk, axis=1)[:, w - kk:]
         vals = np.take_along_axis(s, part, axis=1)
-        ok = vals > 0  # only positive pairs can raise the total
+        ok = vals > (-np.inf if cover else 0)  # only positive pairs can raise the total
         r = np.broadcast_to(np.arange(a, b)[:, None], part.shape)[ok]
         c = part[ok]
         parts.append(_Sparse(r, c, jmat[r - a, c], vals[ok]))

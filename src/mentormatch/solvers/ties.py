@@ -41,8 +41,9 @@ The result is the unique minimiser of a key sum over a set that every source des
 so every source returns the same pairs, and a permutation of the rows changes nothing (keys
 come from ids, through their ranks, not from row positions). ``certificate["ties"]`` records
 the stages, the pairs that could move, and whether one optimum was isolated (``unique``).
-Locked pairs are outside the rule (they are fixed before solving). ``coverage_first`` (another
-network) is not covered.
+Locked pairs are outside the rule (they are fixed before solving). ``coverage_first``'s network
+(each mentee's source arc split, the first unit weighted: ``canonical(cover=...)``) is covered
+the same way: its face holds the two source arcs with their own reduced costs.
 
 Answers under side constraints
 ------------------------------
@@ -162,7 +163,8 @@ def _distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
 
 def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen: np.ndarray,
               cap: np.ndarray, dem: np.ndarray, pot: tuple, scale: float,
-              ranks: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, dict]:
+              ranks: tuple[np.ndarray, np.ndarray] | None = None, cover: int = 0
+              ) -> tuple[np.ndarray, dict]:
     """The optimum the tie rule picks (module docstring), from any optimum of the network of
     :func:`mentormatch.solvers.flow.solve_arrays` and potentials that prove it.
 
@@ -180,6 +182,11 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     ranks : (mentee ranks, mentor ranks), optional
         Each index's position in the seeded order of the ids; default the index itself (the
         pipelines solve in that order).
+    cover : int or ndarray of int64
+        ``coverage_first``'s integer weight, one or one per mentee (0: a mentee a lock matched
+        already): each mentee's source arc split into a first unit of cost ``-cover`` and the
+        rest at cost 0, as in
+        :func:`mentormatch.solvers.flow.solve_arrays`; every pair is in the network.
 
     Returns
     -------
@@ -203,7 +210,8 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     n, m = len(dem), len(cap)
     chosen = np.asarray(chosen, dtype=bool)
     ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
-    used = (score > 0) & (dem[mentee] > 0) & (cap[mentor] > 0)
+    has = cover is not None and bool(np.any(cover))
+    used = ((score > 0) | has) & (dem[mentee] > 0) & (cap[mentor] > 0)
     # a pair of positive reduced cost is in no optimum and on no cycle of zero reduced cost:
     # left out, the rule's arrays shrink to the optimal face (10,000 x 2,500 dense: 90,000
     # pairs to about 20,000, 24 ms to 4 ms) and its pick is the same
@@ -223,6 +231,15 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     cap_a = np.concatenate([np.ones(k, np.int64), dem, cap, [total]]).astype(np.int64)
     flow = np.concatenate([np.ones(k, np.int64) * chosen[idx], f, load, [total - int(f.sum())]])
     cost = np.concatenate([-np.round(score[idx] * scale).astype(np.int64), np.zeros(n + m + 1, np.int64)])
+    if has:  # the source arcs split: the first unit (weighted), then the rest
+        cw = np.broadcast_to(np.asarray(cover, np.int64), (n,))
+        first = np.where(cw > 0, np.minimum(dem, 1), dem)
+        cap_a[k:k + n], flow[k:k + n], cost[k:k + n] = first, np.minimum(f, first), -cw
+        tail = np.concatenate([tail, np.full(n, src)])
+        head = np.concatenate([head, np.arange(n)])
+        cap_a = np.concatenate([cap_a, dem - first]).astype(np.int64)
+        flow = np.concatenate([flow, f - np.minimum(f, first)])
+        cost = np.concatenate([cost, np.zeros(n, np.int64)])
     d = np.concatenate([pot[0], pot[1], [pot[2], pot[3]]]).astype(np.int64)
     keep = cap_a > 0
     is_pair = np.arange(len(tail)) < k

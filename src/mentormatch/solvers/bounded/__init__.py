@@ -87,10 +87,12 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
     return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
 
 
-def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap) -> _Sparse:
+def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap,
+                  cover: bool = False) -> _Sparse:
     """The first sparse set: each row's ``k`` best of its pool by ``bound - guide`` (the pool's
     own ranking when ``guide`` is None or the pass's prices) and each mentor's best rows, with
-    exact scores (positive ones kept: only those can raise the total).
+    exact scores (positive ones kept: only those can raise the total; every one with ``cover``,
+    ``coverage_first``, where a pair of score <= 0 may match a mentee).
 
     The mentors' lists give every mentor rivals in the sparse set: ranked by ``bound -
     price``, the mentees' lists leave out the mentors the guide prices high, and ranked by the
@@ -112,11 +114,12 @@ def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int
     code = unique_sorted(np.concatenate([ri * m + rj, mi * m + mj]))
     i, j = code // m, code % m
     s = exact(i, j)
-    keep = s > 0
+    keep = s > (-np.inf if cover else 0)
     return _Sparse(i[keep], j[keep], j[keep], s[keep])
 
 
-def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None) -> Outcome:
+def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None,
+           cover: bool = False) -> Outcome:
     """The rounds on the market left by the locks (``cap``, ``dem``; lock pairs ``li``, ``lj``
     in internal rows), seeded by a first pass. ``given``: the guide's (prices, info) when
     already known (else :func:`.market._guides`). ``depth`` > 0: a sub-market, whose rounds stop
@@ -124,7 +127,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
 
     ``k`` None: each mentee's ``cmax + dmax + 2`` best pairs after a guide (the guided ranking
     puts the pairs the optimum needs near the top), else :func:`default_top_k`; each mentor's
-    ``2 cmax + 2`` best rows at most."""
+    ``2 cmax + 2`` best rows at most. ``cover``: ``coverage_first`` (the flows count mentees,
+    no warm repair); its sub-market solves the plain problem, whose prices only guide."""
     say = log.info if options.progress and depth == 0 else log.debug
     n, m = scorer.n, scorer.m
     t0 = time.perf_counter()
@@ -152,7 +156,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             "flows": 0.0, "prices": 0.0, "checks": 0.0, "check_bound_pairs": 0, "exact_scores": 0.0}
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
-    sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k, cap)
+    sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k, cap, cover)
     if guide_info is not None and inner_info is not None:
         guide_info = {**guide_info, "pools_ranked_by": inner_info, "beside_first_pass": beside}
     if guide_info is not None:
@@ -169,12 +173,15 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     checker = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0,
                          settle=Settling() if depth > 0 else None, started=t0,
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
-    return certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=resolve, work=work, say=say,
-                            indent="  " * depth)
+    from ..flow import weighted_mentees
+
+    mask = weighted_mentees(n, li) if cover else None  # (a locked mentee is matched already)
+    return certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=None if cover else resolve,
+                            work=work, say=say, indent="  " * depth, cover=mask)
 
 
 def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: SolverOptions | None = None,
-                  executor=None) -> tuple[AssignmentProblem, Solution]:
+                  executor=None, cover: bool = False) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment over every pair of a :class:`~mentormatch.scale.BoundedScorer`.
 
     Same contract as :func:`mentormatch.solvers.certify.solve_scored`: returns the final sparse
@@ -186,14 +193,17 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     included) that runs the block passes (bounds, exact scores, the certificate's checks; see
     :mod:`.remote`); None uses :data:`remote.EXECUTOR` (None: this process's threads). The
     result is the same either way.
+
+    ``cover``: ``coverage_first``, as in :func:`mentormatch.solvers.certify.solve_scored`.
     """
     with remote.executing(executor):  # (on Dask, each pass's rows are sent once: remote.sent_once)
         return _solve_bounded(remote.sent_once(scorer), capacity, demand=demand, locked=locked,
-                              options=options)
+                              options=options, cover=cover)
 
 
 def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
-                   options: SolverOptions | None = None) -> tuple[AssignmentProblem, Solution]:
+                   options: SolverOptions | None = None,
+                   cover: bool = False) -> tuple[AssignmentProblem, Solution]:
     options = options or SolverOptions()
     started = time.perf_counter()
     n, m = scorer.n, scorer.m
@@ -226,5 +236,5 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
     start = take_start(m)
     given = None if start is None else (start, {"mentees": 0, "rounds": 0, "seconds": 0.0,
                                                 "warm_start": "an earlier solution's mentor prices"})
-    out = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0, given)
+    out = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0, given, cover)
     return with_locks(out, li, lj, ls, cap_f, dem[scorer.inverse], started, scorer.order)
