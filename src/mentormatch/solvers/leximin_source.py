@@ -139,10 +139,11 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
                       "lexicographic certificate", "maxmin": {k: mm.certificate.get(k) for k in
                                                               ("threshold", "flows", "holds")},
             "rounds": 0, "pairs_held": 0, "violators_added": 0, "pairs_scored": 0,
-            "tight_pairs_outside": 0, "holds": False}
+            "tight_pairs_outside": 0, "holds": False, "timed_out": False}
     if mm.status != "optimal":
         return mm_problem, finish(mm_problem, mm.chosen, "feasible", started, "leximin",
-                                  certificate={**cert, "maxmin": mm.certificate},
+                                  certificate={**cert, "maxmin": mm.certificate,
+                                               "timed_out": bool(mm.certificate.get("timed_out"))},
                                   message="the max-min was not proven: " + (mm.message or ""))
     free = ~lk
     fi, fj, fs = P.mentee[free], P.mentor[free], mm_problem.score[free]
@@ -164,7 +165,8 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
         t_run = time.perf_counter() - t_run
         cert["pairs_held"] = int(len(si))
         if run.steps is None or (limit is not None and time.perf_counter() - started > limit):
-            return problem, _stopped(problem, sol, started, cert, "the time limit")
+            cert["timed_out"] = True
+            return problem, _stopped(problem, sol, started, cert, f"at the time limit ({limit:g} s)")
         assert run.total == M, "the max-min's pairs were not held"
         t0 = time.perf_counter()
         lex = run.steps.finish()
@@ -177,7 +179,8 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
                   time.perf_counter() - t0)
         if len(vi):
             if cert["rounds"] >= MAX_ROUNDS:
-                return problem, _stopped(problem, sol, started, cert, f"{MAX_ROUNDS} rounds")
+                return problem, _stopped(problem, sol, started, cert,
+                                         f"at its work limit ({MAX_ROUNDS} rounds) before the time limit")
             add = top_k(vi, vs, PER_ROW)
             cert["violators_added"] += int(add.sum())
             si, sj, ss = (np.concatenate([si, vi[add]]), np.concatenate([sj, vj[add]]),
@@ -211,9 +214,10 @@ def _held(i, j, s, li, lj, ls, capacity, demand, n: int, m: int) -> AssignmentPr
 
 
 def _stopped(problem, sol: Solution, started: float, cert: dict, why: str) -> Solution:
-    """The run's assignment, ``"feasible"``: leximin-optimal over the pairs held only."""
+    """The run's assignment, ``"feasible"``: leximin-optimal over the pairs held only. ``why``:
+    which limit stopped it (``cert["timed_out"]`` says whether it was the time limit)."""
     return finish(problem, sol.chosen, "feasible", started, "leximin",
                   certificate={**cert, "levels_of_held": sol.certificate.get("levels")},
-                  message=f"stopped by {why} before leximin was proven over every pair: the most "
+                  message=f"stopped {why} before leximin was proven over every pair: the most "
                           "pairs and the best worst pair are proven, the rest of the sorted "
                           "scores only over the pairs held")
