@@ -139,10 +139,16 @@ class ThresholdBounds(BonusBounds):
 
 
 def _raise(up: np.ndarray, margin: float, t: float, w: float) -> np.ndarray:
-    """``u + w [u + margin >= t]`` on the eligible bounds ``up``, in place."""
+    """``u + w [u + margin >= t]`` on the eligible bounds ``up`` (``> -BIG / 2``), in place.
+    (Two passes and one temporary: a boolean index's gather and scatter cost several times
+    more, 16 % of the max-min's CPU at 20,000 x 5,000. The same arithmetic, so the same
+    values.)"""
     from ..scale import BIG
 
-    up[(up > -BIG / 2) & (up + margin >= t)] += w
+    mask = np.add(up, margin) >= t
+    if not t - margin > -BIG / 4:  # else u + margin >= t already means u > -BIG / 2
+        mask &= up > -BIG / 2
+    np.add(up, w, out=up, where=mask)
     return up
 
 
