@@ -163,8 +163,14 @@ class Lex:
             return viol, tight
         q = p[at]
         whole = q == np.floor(q)
-        for k in np.unique(q[whole]).astype(np.int64):  # closed by coordinate k
-            sel = at[whole & (q == k)]
+        # the pairs closed by each coordinate k, grouped by one sort (not a mask over all of
+        # them for each of the K coordinates)
+        qk = q[whole].astype(np.int64)
+        order = np.argsort(qk, kind="stable")
+        by_k, qk = at[whole][order], qk[order]
+        cut = np.flatnonzero(qk[1:] != qk[:-1]) + 1
+        firsts = qk[np.concatenate([[0], cut])] if len(qk) else qk
+        for sel, k in zip(np.split(by_k, cut), firsts.tolist()):
             row = self.rows[k]
             if row[0] == "F":  # 1 + d_i - d_j: positive unless d_i < d_j
                 viol[sel] = (sep[sel] == k) & neg[sel]
