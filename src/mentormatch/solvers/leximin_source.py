@@ -84,11 +84,20 @@ def _judge(source, lex, held: np.ndarray, m: int, t_level: int, scale: int):
     ``(mentee, mentor, score)`` arrays, and the pairs scored exactly."""
 
     def screen(mentees: np.ndarray, up: np.ndarray) -> np.ndarray:
-        rows, cols = up.shape
-        top = np.floor(np.minimum(up, 2.0 ** 52 / scale) * scale).astype(np.int64) + 1
-        need = top >= t_level
-        r, c = np.nonzero(need)
-        need[r, c] = lex.needs_score(np.asarray(mentees, np.int64)[r], c, top[r, c])
+        # a pair's highest possible level: floor(u * scale) + 1 (u capped: whole in float64).
+        # It reaches t_level exactly when u * scale >= t_level - 1 (a whole number), so the
+        # block is compared once, in float64 (exact), and the levels taken where it does
+        x = np.minimum(up, 2.0 ** 52 / scale) * scale
+        if abs(t_level) < 2 ** 52:
+            need = x >= np.float64(t_level - 1)
+            r, c = np.nonzero(need)
+            top = np.floor(x[r, c]).astype(np.int64) + 1
+        else:  # (no pair reaches such a level; the plain way, for completeness)
+            top = np.floor(x).astype(np.int64) + 1
+            need = top >= t_level
+            r, c = np.nonzero(need)
+            top = top[r, c]
+        need[r, c] = lex.needs_score(np.asarray(mentees, np.int64)[r], c, top)
         return need
 
     viol, tight, scored = [], [], 0
