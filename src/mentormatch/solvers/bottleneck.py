@@ -20,6 +20,12 @@ on ``s'_ij = s_ij + W [s_ij >= t]`` maximises first the number of chosen pairs s
    at least that, with the largest total: as no assignment holds more than ``M`` pairs, it has
    no pair below the threshold.
 
+Cost (synthetic organisation seed 1, programme (c), CPU of the whole ``pair()`` on a loaded
+2-core machine): 3,000 x 1,500 in 1.9 s with 3 flows (5.4 s with the 13 flows of bisection
+alone); 20,000 x 5,000 in 92 s with 3 flows (271 s with 12), the same pairs, objective and
+threshold. Each flow costs passes over every pair's bound; the max-flows on the pairs seen
+(29-32 of them) cost little beside one flow.
+
 ``s'`` grows with ``s``, so the bounds of a bounded scorer stay bounds (``u + W [u >= t]``) and
 each flow is certified over every pair as the plain flow is. Handled: one mentor per mentee
 (demands above one too), unit loads, whole capacities, no side constraints, no
