@@ -24,17 +24,19 @@ Each round scores exactly, on bounds, only the pairs whose bound does not clear 
 (:meth:`~mentormatch.solvers.leximin_steps.Lex.needs_score`).
 
 Cost (synthetic organisations, default features, a 2-core machine loaded 9-19 by other work,
-so CPU is the figure to compare): 3,000 x 1,500 optimal in 22 s CPU (38 s before the path
-searches tried every unit of a level and Bellman-Ford replaced the min-cost flows): the
-max-min's 13 flows, then four rounds of the flow leximin on about 26,000 pairs (1,058, 113,
+so CPU is the figure to compare): 3,000 x 1,500 optimal in 11 s CPU (14 s with the judging
+before its one-lookup first differences, 18 s with the max-min's 13 flows, 38 s before the
+path searches tried every unit of a level and Bellman-Ford replaced the min-cost flows): the
+max-min's 3 flows, then four rounds of the flow leximin on about 26,000 pairs (1,058, 113,
 18, then no violators; each round's flow leximin 1.6-1.8 s CPU, was 7.7 s). At 20,000 x 5,000
-the max-min takes 12 certified flows (20 min of wall time at that load); the first round's
-flow leximin on 244,223 pairs takes 82 s CPU (was about 300 s: 10-12 min of wall time at
-45 % CPU), 38,360 path searches and 1,269 levels proven by potentials, no min-cost flow.
-Proven optimal in five rounds (7,294, 296, 44, 4, then no violators; 251,800 pairs held, 1,917
-coordinates, 2 tight pairs outside): 417 s CPU and 0.6 GB for the rounds, the pipeline and the
-tie rule, the max-min's flows not counted (read from a cache). Before, with a limit of 3,000 s
-(max-min included), the first round did not finish at this load, and four did not at load 5.
+the first round's flow leximin on 244,223 pairs takes 82 s CPU (was about 300 s: 10-12 min of
+wall time at 45 % CPU), 38,360 path searches and 1,269 levels proven by potentials, no
+min-cost flow. The whole ``pair()`` is proven optimal in 358 s CPU and 1.1 GB (load 5-10):
+the max-min in 3 certified flows (about 90 s; it took 12 flows and about 270 s before its
+thresholds were guessed from the pairs seen), then five rounds (7,551, 323, 46, 4, then no
+violators; 250,750 pairs held, 1,917 coordinates, 2 tight pairs outside). Before, with a
+limit of 3,000 s (max-min included), the first round did not finish at this load, and four
+did not at load 5.
 
 The time limit (``options.time_limit``) covers the max-min and every round; when it stops the
 rounds, the answer is ``"feasible"``: the most pairs and the best worst pair are proven over
