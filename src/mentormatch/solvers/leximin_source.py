@@ -31,7 +31,8 @@ max-min's 3 flows, then four rounds of the flow leximin on about 26,000 pairs (1
 18, then no violators; each round's flow leximin 1.6-1.8 s CPU, was 7.7 s). At 20,000 x 5,000
 the first round's flow leximin on 244,223 pairs takes 82 s CPU (was about 300 s: 10-12 min of
 wall time at 45 % CPU), 38,360 path searches and 1,269 levels proven by potentials, no
-min-cost flow. The whole ``pair()`` is proven optimal in 358 s CPU and 1.1 GB (load 5-10):
+min-cost flow. The whole ``pair()`` is proven optimal in 305 s CPU and 1.1 GB (load 5-7;
+358 s before the judging's one-lookup first differences and one-compare screen):
 the max-min in 3 certified flows (about 90 s; it took 12 flows and about 270 s before its
 thresholds were guessed from the pairs seen), then five rounds (7,551, 323, 46, 4, then no
 violators; 250,750 pairs held, 1,917 coordinates, 2 tight pairs outside). Before, with a
