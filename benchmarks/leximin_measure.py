@@ -46,12 +46,13 @@ def main() -> None:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     cert = {k: v for k, v in r.certificate.items() if k not in ("levels", "levels_of_held")}
     pairs = r.pairs.sort_values(["mentee_id", "mentor_id"])[["mentee_id", "mentor_id"]]
+    digest = hashlib.sha1(pairs.to_csv(index=False).encode()).hexdigest()[:12]
     print(json.dumps({"size": f"{args.n}x{args.m}", "objective_kind": args.objective,
                       "status": r.status, "wall": round(wall, 1), "cpu": round(cpu, 1),
                       "pairs": len(r.pairs),
                       "worst": float(r.pairs["score"].min()) if len(r.pairs) else None,
                       "objective": float(r.pairs["score"].sum()),
-                      "pairs_sha1": hashlib.sha1(pairs.to_csv(index=False).encode()).hexdigest()[:12],
+                      "pairs_sha1": digest,
                       "maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                       "load": os.getloadavg(), "maxmin_cached": bool(args.maxmin_cache),
                       "certificate": cert}, default=str, indent=1))
