@@ -51,12 +51,8 @@ Typical cost (one core; uniform scores, capacity ``5 = n / m``, complete eligibi
 mentees x 200 mentors in about 1 s with six-decimal scores (every level distinct: mostly path
 searches), 0.2-0.3 s with two decimals; 2,000 x 400 with six decimals in about 3 s (CPU).
 
-With fractional loads or side constraints leximin runs on CP-SAT (the full model with
-``sum x = M``): for ``r = 1, 2, ...`` minimise ``c_r`` with ``c_1..c_{r-1}`` fixed at their
-minima, warm-started from the previous solution; a level that the current solution does not use
-is fixed at 0 without a solve. Each solve is an NP-hard-in-general CP-SAT proof: meant for
-small instances (tens of mentees); when the time limit (default 30 s for the whole sequence)
-stops it, it returns ``"feasible"`` with the levels proven so far.
+With fractional loads or side constraints leximin runs on CP-SAT, one minimisation per used
+level (:mod:`mentormatch.solvers.leximin_cp`): meant for small instances.
 
 With demands above one, the vectors run over pairs, not mentees. The status is ``"optimal"``
 when every step was proven optimal.
@@ -67,13 +63,13 @@ import time
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
-from ortools.sat.python import cp_model
 
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import score_scale
 from .diagnose import bipartite_max_flow
-from .fair import _Cp, _left_by_locks, _plain
+from .fair import _left_by_locks, _plain
+from .leximin_cp import _cp_leximin
 from .leximin_graph import _Residual
 from .leximin_steps import LexRun, LexSteps, _Final
 
@@ -317,6 +313,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
             "levels": levels, "solves": solves, "max_flows": max_flows, "path_searches": reroutes,
             "levels_proven_by_potentials": level_checks, "cycles_cancelled": cancelled,
             "matched": int(len(chosen)), "scale": scale, "ties": ties,
+            "timed_out": stopped,  # the time limit is the flows' only stop
             "proven_below": (None if not stopped else
                              float(np.nextafter(done / scale, np.inf)) if np.isfinite(done)
                              else float(t_low) / scale)}
@@ -362,43 +359,6 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     if _plain(problem):
         return _flow_leximin(problem, started, options.time_limit)
     return _cp_leximin(problem, options, started)
-
-
-def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: float) -> Solution:
-    """Leximin by CP-SAT, one minimisation per used level (any side constraint, any loads)."""
-    cp = _Cp(problem, options, started)
-    b = cp.built
-    count, chosen = cp.max_count()
-    solves = 1
-    levels, stopped, proven_below = {}, False, None
-    for v in np.unique(b.sc):
-        at = np.flatnonzero(b.sc == v)
-        used = int(np.isin(at, chosen).sum())
-        if used == 0:
-            for k in at:
-                b.model.add(b.x[k] == 0)
-            continue
-        if not stopped and cp.out_of_time():
-            stopped = True
-        if not stopped:
-            c, found = cp.run(cp_model.LinearExpr.sum([b.x[k] for k in at]), False)
-            solves += 1
-            if c is None or not cp.proven:
-                stopped = True
-            if c is not None:
-                used, chosen = c, found
-        if stopped and proven_below is None:
-            proven_below = float(v) / b.scale
-        b.model.add(cp_model.LinearExpr.sum([b.x[k] for k in at]) == used)
-        if used:
-            levels[float(v) / b.scale] = used
-    status = "optimal" if cp.proven and not stopped else "feasible"
-    cert = {"method": "CP-SAT, lexicographic minimisation of level counts",
-            "levels": levels, "solves": solves, "matched": int(count), "scale": b.scale,
-            # the level counts below this score are proven leximin-optimal (None: all are)
-            "proven_below": proven_below}
-    return finish(problem, chosen, status, started, "leximin", certificate=cert,
-                  message="" if status == "optimal" else "time limit reached before the last level")
 
 
 register("leximin", solve_leximin)

@@ -24,17 +24,20 @@ Each round scores exactly, on bounds, only the pairs whose bound does not clear 
 (:meth:`~mentormatch.solvers.leximin_steps.Lex.needs_score`).
 
 Cost (synthetic organisations, default features, a 2-core machine loaded 9-19 by other work,
-so CPU is the figure to compare): 3,000 x 1,500 optimal in 22 s CPU (38 s before the path
-searches tried every unit of a level and Bellman-Ford replaced the min-cost flows): the
-max-min's 13 flows, then four rounds of the flow leximin on about 26,000 pairs (1,058, 113,
+so CPU is the figure to compare): 3,000 x 1,500 optimal in 11 s CPU (14 s with the judging
+before its one-lookup first differences, 18 s with the max-min's 13 flows, 38 s before the
+path searches tried every unit of a level and Bellman-Ford replaced the min-cost flows): the
+max-min's 3 flows, then four rounds of the flow leximin on about 26,000 pairs (1,058, 113,
 18, then no violators; each round's flow leximin 1.6-1.8 s CPU, was 7.7 s). At 20,000 x 5,000
-the max-min takes 12 certified flows (20 min of wall time at that load); the first round's
-flow leximin on 244,223 pairs takes 82 s CPU (was about 300 s: 10-12 min of wall time at
-45 % CPU), 38,360 path searches and 1,269 levels proven by potentials, no min-cost flow.
-Proven optimal in five rounds (7,294, 296, 44, 4, then no violators; 251,800 pairs held, 1,917
-coordinates, 2 tight pairs outside): 417 s CPU and 0.6 GB for the rounds, the pipeline and the
-tie rule, the max-min's flows not counted (read from a cache). Before, with a limit of 3,000 s
-(max-min included), the first round did not finish at this load, and four did not at load 5.
+the first round's flow leximin on 244,223 pairs takes 82 s CPU (was about 300 s: 10-12 min of
+wall time at 45 % CPU), 38,360 path searches and 1,269 levels proven by potentials, no
+min-cost flow. The whole ``pair()`` is proven optimal in 305 s CPU and 1.1 GB (load 5-7;
+358 s before the judging's one-lookup first differences and one-compare screen):
+the max-min in 3 certified flows (about 90 s; it took 12 flows and about 270 s before its
+thresholds were guessed from the pairs seen), then five rounds (7,551, 323, 46, 4, then no
+violators; 250,750 pairs held, 1,917 coordinates, 2 tight pairs outside). Before, with a
+limit of 3,000 s (max-min included), the first round did not finish at this load, and four
+did not at load 5.
 
 The time limit (``options.time_limit``) covers the max-min and every round; when it stops the
 rounds, the answer is ``"feasible"``: the most pairs and the best worst pair are proven over
@@ -84,11 +87,20 @@ def _judge(source, lex, held: np.ndarray, m: int, t_level: int, scale: int):
     ``(mentee, mentor, score)`` arrays, and the pairs scored exactly."""
 
     def screen(mentees: np.ndarray, up: np.ndarray) -> np.ndarray:
-        rows, cols = up.shape
-        top = np.floor(np.minimum(up, 2.0 ** 52 / scale) * scale).astype(np.int64) + 1
-        need = top >= t_level
-        r, c = np.nonzero(need)
-        need[r, c] = lex.needs_score(np.asarray(mentees, np.int64)[r], c, top[r, c])
+        # a pair's highest possible level: floor(u * scale) + 1 (u capped: whole in float64).
+        # It reaches t_level exactly when u * scale >= t_level - 1 (a whole number), so the
+        # block is compared once, in float64 (exact), and the levels taken where it does
+        x = np.minimum(up, 2.0 ** 52 / scale) * scale
+        if abs(t_level) < 2 ** 52:
+            need = x >= np.float64(t_level - 1)
+            r, c = np.nonzero(need)
+            top = np.floor(x[r, c]).astype(np.int64) + 1
+        else:  # (no pair reaches such a level; the plain way, for completeness)
+            top = np.floor(x).astype(np.int64) + 1
+            need = top >= t_level
+            r, c = np.nonzero(need)
+            top = top[r, c]
+        need[r, c] = lex.needs_score(np.asarray(mentees, np.int64)[r], c, top)
         return need
 
     viol, tight, scored = [], [], 0
@@ -139,10 +151,11 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
                       "lexicographic certificate", "maxmin": {k: mm.certificate.get(k) for k in
                                                               ("threshold", "flows", "holds")},
             "rounds": 0, "pairs_held": 0, "violators_added": 0, "pairs_scored": 0,
-            "tight_pairs_outside": 0, "holds": False}
+            "tight_pairs_outside": 0, "holds": False, "timed_out": False}
     if mm.status != "optimal":
         return mm_problem, finish(mm_problem, mm.chosen, "feasible", started, "leximin",
-                                  certificate={**cert, "maxmin": mm.certificate},
+                                  certificate={**cert, "maxmin": mm.certificate,
+                                               "timed_out": bool(mm.certificate.get("timed_out"))},
                                   message="the max-min was not proven: " + (mm.message or ""))
     free = ~lk
     fi, fj, fs = P.mentee[free], P.mentor[free], mm_problem.score[free]
@@ -164,7 +177,8 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
         t_run = time.perf_counter() - t_run
         cert["pairs_held"] = int(len(si))
         if run.steps is None or (limit is not None and time.perf_counter() - started > limit):
-            return problem, _stopped(problem, sol, started, cert, "the time limit")
+            cert["timed_out"] = True
+            return problem, _stopped(problem, sol, started, cert, f"at the time limit ({limit:g} s)")
         assert run.total == M, "the max-min's pairs were not held"
         t0 = time.perf_counter()
         lex = run.steps.finish()
@@ -177,7 +191,8 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
                   time.perf_counter() - t0)
         if len(vi):
             if cert["rounds"] >= MAX_ROUNDS:
-                return problem, _stopped(problem, sol, started, cert, f"{MAX_ROUNDS} rounds")
+                return problem, _stopped(problem, sol, started, cert,
+                                         f"at its work limit ({MAX_ROUNDS} rounds) before the time limit")
             add = top_k(vi, vs, PER_ROW)
             cert["violators_added"] += int(add.sum())
             si, sj, ss = (np.concatenate([si, vi[add]]), np.concatenate([sj, vj[add]]),
@@ -211,9 +226,10 @@ def _held(i, j, s, li, lj, ls, capacity, demand, n: int, m: int) -> AssignmentPr
 
 
 def _stopped(problem, sol: Solution, started: float, cert: dict, why: str) -> Solution:
-    """The run's assignment, ``"feasible"``: leximin-optimal over the pairs held only."""
+    """The run's assignment, ``"feasible"``: leximin-optimal over the pairs held only. ``why``:
+    which limit stopped it (``cert["timed_out"]`` says whether it was the time limit)."""
     return finish(problem, sol.chosen, "feasible", started, "leximin",
                   certificate={**cert, "levels_of_held": sol.certificate.get("levels")},
-                  message=f"stopped by {why} before leximin was proven over every pair: the most "
+                  message=f"stopped {why} before leximin was proven over every pair: the most "
                           "pairs and the best worst pair are proven, the rest of the sorted "
                           "scores only over the pairs held")

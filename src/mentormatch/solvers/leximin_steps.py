@@ -112,10 +112,14 @@ class Lex:
             open_ &= ~new
         self.rank = np.empty(N, np.int64)
         self.rank[order] = np.arange(N)
-        self.table = [first]  # sparse table of minima over 2**k neighbours
-        while (1 << len(self.table)) <= len(first):
-            prev, h = self.table[-1], 1 << (len(self.table) - 1)
-            self.table.append(np.minimum(prev[:-h], prev[h:]))
+        table = [first]  # sparse table of minima over 2**k neighbours
+        while (1 << len(table)) <= len(first):
+            prev, h = table[-1], 1 << (len(table) - 1)
+            table.append(np.minimum(prev[:-h], prev[h:]))
+        # as one array (row k padded at its end, never read there): one lookup for all pairs
+        self.table = np.full((len(table), len(first)), self.K, np.int64)
+        for k, row in enumerate(table):
+            self.table[k, :len(row)] = row
         w = [k for k, r in enumerate(self.rows) if r[0] == "W"]
         self.windows = w
         self.first_window_level = (int(self.hi[np.searchsorted(self.seg_pos, w[0]) - 1]) + 1
@@ -135,14 +139,9 @@ class Lex:
         out = np.full(len(a), self.K, np.int64)
         d = hi > lo
         if d.any():
-            span = hi[d] - lo[d]
-            k = np.floor(np.log2(span)).astype(np.int64)
-            res = np.empty(len(span), np.int64)
-            for kk in np.unique(k):
-                at = k == kk
-                t = self.table[kk]
-                res[at] = np.minimum(t[lo[d][at]], t[hi[d][at] - (1 << kk)])
-            out[d] = res
+            lo, hi = lo[d], hi[d]
+            k = np.floor(np.log2(hi - lo)).astype(np.int64)
+            out[d] = np.minimum(self.table[k, lo], self.table[k, hi - np.left_shift(1, k)])
         return out
 
     def position(self, lv: np.ndarray) -> np.ndarray:
@@ -164,8 +163,14 @@ class Lex:
             return viol, tight
         q = p[at]
         whole = q == np.floor(q)
-        for k in np.unique(q[whole]).astype(np.int64):  # closed by coordinate k
-            sel = at[whole & (q == k)]
+        # the pairs closed by each coordinate k, grouped by one sort (not a mask over all of
+        # them for each of the K coordinates)
+        qk = q[whole].astype(np.int64)
+        order = np.argsort(qk, kind="stable")
+        by_k, qk = at[whole][order], qk[order]
+        cut = np.flatnonzero(qk[1:] != qk[:-1]) + 1
+        firsts = qk[np.concatenate([[0], cut])] if len(qk) else qk
+        for sel, k in zip(np.split(by_k, cut), firsts.tolist()):
             row = self.rows[k]
             if row[0] == "F":  # 1 + d_i - d_j: positive unless d_i < d_j
                 viol[sel] = (sep[sel] == k) & neg[sel]
