@@ -291,7 +291,8 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
     problem : AssignmentProblem
     options : SolverOptions, optional
         ``seed``, ``time_limit`` in seconds (default 60, shared by the two stages of
-        ``coverage_first``), ``progress`` (HiGHS's log).
+        ``coverage_first`` and by the re-solves that name the constraint families to blame for
+        an infeasibility), ``progress`` (HiGHS's log).
 
     Returns
     -------
@@ -313,10 +314,14 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
     >>> sol.status, sol.chosen.tolist(), round(sol.objective, 3)
     ('optimal', [1], 0.5)
     """
+    options = options or SolverOptions()
+    # the time limit covers the solve and the diagnosis of an infeasibility (its re-solves)
+    deadline = time.perf_counter() + (DEFAULT_TIME_LIMIT if options.time_limit is None
+                                      else float(options.time_limit))
     try:
         return _solve_problem(problem, options)
     except InfeasibleError as e:
-        raise _diagnosis(problem, e, options or SolverOptions()) from None
+        raise _diagnosis(problem, e, options, deadline) from None
 
 
 def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None,
@@ -337,38 +342,68 @@ def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None,
     return dataclasses.replace(sol, chosen=np.sort(pos))
 
 
-def _blame(problem: AssignmentProblem, options: SolverOptions) -> list[Conflict]:
-    """The constraint families whose removal alone makes the problem feasible."""
+def _blame(problem: AssignmentProblem, options: SolverOptions,
+           deadline: float) -> list[Conflict]:
+    """The constraint families whose removal alone makes the problem feasible: one re-solve per
+    family, each bounded by the engine's work limits, all of them within the caller's time limit
+    (``deadline``, the outer stop). A re-solve that finds an assignment blames its family, one
+    that proves infeasibility clears it; one that ends with neither (the time limit ran out, or
+    the search ended at its work limits) leaves its family undecided, and the conflict says so:
+    neither blamed nor cleared. With the time limit far off, the answer is the same on any
+    machine."""
     import dataclasses
 
     present = [f for f in FAMILIES if f in problem.side.active()
                or (f == "locked" and np.any(problem.locked))]
-    culprits = []
+    culprits, undecided = [], {}
     off = {"min_load": {"min_load": None}, "budget": {"budget": None},
            "reservation": {"reservation": None}, "balanced_load": {"balanced_load": False},
            "score_floor": {"score_floor": None}, "share_floor": {"share_floor": None}}
+    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     for family in present:
         if family == "locked":
             p = dataclasses.replace(problem, locked=np.zeros(len(problem.pairs), bool))
         else:
             p = dataclasses.replace(problem, side=dataclasses.replace(problem.side, **off[family]))
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            undecided[family] = "time"
+            continue
         try:
-            _solve_problem(p, dataclasses.replace(options, time_limit=10.0))
+            _solve_problem(p, dataclasses.replace(options, time_limit=left))
             culprits.append(family)
         except InfeasibleError:
             pass
+        except TimeLimitError as e:
+            undecided[family] = e.reason
+    open_ = ""
+    if undecided:
+        why = (f"the time limit ({limit:g} s) ran out" if "time" in undecided.values() else
+               "the search ended at its work limits")
+        open_ = (f"; whether dropping {' or '.join(undecided)} alone would help was not "
+                 f"decided: {why}")
     if culprits:
         return [Conflict("+".join(culprits),
                          f"no assignment meets all of {', '.join(present)}; dropping any one of "
-                         f"{', '.join(culprits)} alone would make one possible",
+                         f"{', '.join(culprits)} alone would make one possible" + open_,
                          f"relax {' or '.join(culprits)}")]
+    if undecided:
+        cleared = [f for f in present if f not in undecided]
+        return [Conflict("+".join(present),
+                         f"no assignment meets {', '.join(present)} together"
+                         + (f"; dropping {' or '.join(cleared)} alone would not help"
+                            if cleared else "") + open_,
+                         f"relax {' or '.join(undecided)}, or raise the time limit to decide"
+                         if "time" in undecided.values() else
+                         f"relax {' or '.join(undecided)}, or two or more of them")]
     return [Conflict("+".join(present) or "capacity",
                      f"no assignment meets {', '.join(present) or 'the constraints'} together; "
                      "no single one of them is to blame", "relax two or more of them")]
 
 
 def _diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
-               options: SolverOptions | None = None) -> InfeasibleError:
+               options: SolverOptions | None = None,
+               deadline: float | None = None) -> InfeasibleError:
     """``cause``, the engine's proof that ``problem`` is infeasible, with the conflicts of
     :func:`~mentormatch.solvers.diagnose.diagnose` on ``problem`` in front (mentees without a
     eligible pair left out).
@@ -377,14 +412,18 @@ def _diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
     the engine's proof follows the diagnosis; ``cause`` as it is when the diagnosis finds
     nothing. With ``options`` (:func:`solve_mip`, on the caller's problem), the diagnosis
     replaces it, and when it names nothing beyond people who cannot take part, the constraint
-    families to blame follow (:func:`_blame`, one solve per family)."""
+    families to blame follow (:func:`_blame`, one solve per family, all before ``deadline``,
+    the caller's time limit; None: the limit counted from now)."""
     from .diagnose import diagnose
 
     found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
     if options is None:
         return InfeasibleError(found + cause.conflicts) if found else cause
     if not any("cannot take part" not in c.detail for c in found):
-        found += _blame(problem, options)
+        if deadline is None:
+            deadline = time.perf_counter() + (DEFAULT_TIME_LIMIT if options.time_limit is None
+                                              else float(options.time_limit))
+        found += _blame(problem, options, deadline)
     return InfeasibleError(found)
 
 
