@@ -6,6 +6,8 @@ depends on the machine's load (issue 23):
   with the solve itself; one that the time limit (or its work limits) stops leaves its family
   undecided, and the conflict says so, instead of blaming or clearing it (or letting a
   ``TimeLimitError`` through);
+* the Lagrangian fallback after a stalled column generation starts only within the caller's
+  limit and runs to it, never beyond (it had a grace of a tenth of the limit).
 
 A "slow machine" is ``time.perf_counter`` running faster (test_solvers_determinism.py); a
 clock that jumps is an offset added to it at a chosen point."""
@@ -18,9 +20,10 @@ import pytest
 
 from mentormatch.errors import InfeasibleError, TimeLimitError
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, engine
+from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, branch, engine, stage
 from mentormatch.testing import feasible_assignments, violations
 
+from test_solvers_branch import uniform
 from test_solvers_determinism import LIMIT, _same_on_a_slow_machine
 
 
@@ -136,3 +139,64 @@ def test_with_the_time_limit_spent_every_family_is_undecided(monkeypatch):
                       "dropping locked or budget or balanced_load alone would help was not "
                       "decided: the time limit (5 s) ran out")
     assert fix == "relax locked or budget or balanced_load, or raise the time limit to decide"
+
+
+def _stalled(monkeypatch):
+    """A budget instance whose column generation ends with a gap at its work limits (2 nodes,
+    no MIP) and, with the fallback's gap threshold at 0, falls back on the Lagrangian; the
+    clock jumps to ``jump[0]`` (a share of the limit after the start; None: no jump) once the
+    score stage returns. Returns (problem, the fallback's calls as (clock at the call, its
+    deadline, the caller's deadline), jump)."""
+    monkeypatch.setattr(stage, "MIP_MAX_COLUMNS", 0)
+    monkeypatch.setattr(stage, "ALL_PAIRS_AT_MOST", 0)
+    monkeypatch.setattr(branch, "MAX_NODES", 2)
+    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", 0.0)
+    real_clock, real_stage, real_lagrange = time.perf_counter, engine._stage, engine.by_lagrange
+    offset, calls, jump = [0.0], [], [None]
+    monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + offset[0])
+
+    def stage_(deadline, limit, size, *args, **kw):
+        out = real_stage(deadline, limit, size, *args, **kw)
+        if jump[0] is not None:  # the stage ended at ``jump`` of the limit
+            offset[0] = deadline - limit * (1 - jump[0]) - real_clock()
+        return out
+
+    def lagrange_(source, shell, options, deadline, started, limit, **kw):
+        calls.append((time.perf_counter(), deadline, started + limit))
+        return real_lagrange(source, shell, options, deadline, started, limit, **kw)
+
+    monkeypatch.setattr(engine, "_stage", stage_)
+    monkeypatch.setattr(engine, "by_lagrange", lagrange_)
+    return uniform(2, n=60, m=16), calls, jump
+
+
+def test_the_lagrangian_fallback_keeps_to_the_callers_limit(monkeypatch):
+    """The column generation ends with 2 % of the limit left: the fallback runs with the
+    caller's deadline (it had max(deadline, now + 10 % of the limit))."""
+    p, calls, jump = _stalled(monkeypatch)
+    jump[0] = 0.98
+    sol = engine.solve_mip(p, SolverOptions(time_limit=100.0))
+    ((at, deadline, end),) = calls
+    assert at < end and deadline <= end
+    assert sol.status in ("optimal", "feasible")
+
+
+def test_no_lagrangian_fallback_starts_after_the_callers_limit(monkeypatch):
+    """The column generation ended past the limit: no fallback starts, and the answer says the
+    time limit stopped it."""
+    p, calls, jump = _stalled(monkeypatch)
+    jump[0] = 1.01
+    sol = engine.solve_mip(p, SolverOptions(time_limit=100.0))
+    assert calls == [] and sol.status == "feasible"
+    assert sol.message.startswith("stopped at the time limit (100 s)")
+    assert not violations(p, sol.chosen)
+
+
+def test_the_fallback_runs_and_is_the_same_without_the_clock(monkeypatch):
+    """Control: with the limit far off the fallback runs once, with the caller's deadline."""
+    p, calls, jump = _stalled(monkeypatch)
+    sol = engine.solve_mip(p, SolverOptions(time_limit=LIMIT))
+    ((at, deadline, end),) = calls
+    assert deadline == end and "stopped at the time limit" not in (sol.message or "")
+    assert not violations(p, sol.chosen)
+

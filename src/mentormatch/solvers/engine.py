@@ -100,9 +100,10 @@ DEFAULT_TIME_LIMIT = 60.0
 #: Below it the column generation is better (3,000 x 1,500, programme (a): 11 s for a gap of
 #: 0.039 % against 4.6 s for 0.156 %).
 LAGRANGE_PAIRS = 20_000_000
-#: Smaller sources fall back on the Lagrangian when the column generation ends above this gap,
-#: with at least this share of the time limit beyond it.
-LAGRANGE_AFTER_GAP, LAGRANGE_GRACE = 1e-2, 0.1
+#: Smaller sources fall back on the Lagrangian when the column generation ends above this gap
+#: with time left (the column generation keeps half of its time from pricing for it:
+#: ``relax.PRICING_TIME_SHARE``).
+LAGRANGE_AFTER_GAP = 1e-2
 #: A stage that gave up with less than this many seconds left ran out of time.
 TIME_SLACK = 0.1
 #: What to try when the search ended with time left (TimeLimitError, reason "search").
@@ -256,10 +257,12 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     sol = finish(problem, np.flatnonzero(on), "optimal" if optimal else "feasible", started, "mip",
                  bound=bound, certificate=cert, message=message)
     if lagrangian and not optimal and (sol.gap is None or sol.gap > LAGRANGE_AFTER_GAP):
-        # the column generation stalled: the Lagrangian's bound and primal, the better of each
-        early = by_lagrange(source, shell, options,
-                             max(deadline, time.perf_counter() + LAGRANGE_GRACE * limit), started,
-                             limit)
+        # the column generation stalled: the Lagrangian's bound and primal, the better of each,
+        # within the caller's time limit (never beyond it: no flow starts after it)
+        if time.perf_counter() < deadline:
+            early = by_lagrange(source, shell, options, deadline, started, limit)
+        elif not timed_out:  # the time limit, not the work limits, ended the search
+            sol.message = cert["message"] = gap_message(False, True, limit, "")
     if early is not None and not optimal:
         problem, sol = better_of(problem, sol, early, cert)
     return problem, sol
