@@ -187,7 +187,7 @@ def test_no_lagrangian_fallback_starts_after_the_callers_limit(monkeypatch):
     p, calls, jump = _stalled(monkeypatch)
     jump[0] = 1.01
     sol = engine.solve_mip(p, SolverOptions(time_limit=100.0))
-    assert calls == [] and sol.status == "feasible"
+    assert calls == [] and sol.status == "feasible" and sol.certificate["timed_out"] is True
     assert sol.message.startswith("stopped at the time limit (100 s)")
     assert not violations(p, sol.chosen)
 
@@ -198,5 +198,6 @@ def test_the_fallback_runs_and_is_the_same_without_the_clock(monkeypatch):
     sol = engine.solve_mip(p, SolverOptions(time_limit=LIMIT))
     ((at, deadline, end),) = calls
     assert deadline == end and "stopped at the time limit" not in (sol.message or "")
+    assert not sol.certificate.get("timed_out")
     assert not violations(p, sol.chosen)
 

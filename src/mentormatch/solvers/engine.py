@@ -253,7 +253,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     message = gap_message(optimal, timed_out, limit,
                           "the search ended with a gap at its work limits (pricing rounds, "
                           "branching, MIP nodes), before the time limit")
-    cert["message"] = message  # pair()'s result carries the certificate
+    cert["message"], cert["timed_out"] = message, timed_out  # pair()'s result carries it
     sol = finish(problem, np.flatnonzero(on), "optimal" if optimal else "feasible", started, "mip",
                  bound=bound, certificate=cert, message=message)
     if lagrangian and not optimal and (sol.gap is None or sol.gap > LAGRANGE_AFTER_GAP):
@@ -263,6 +263,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
             early = by_lagrange(source, shell, options, deadline, started, limit)
         elif not timed_out:  # the time limit, not the work limits, ended the search
             sol.message = cert["message"] = gap_message(False, True, limit, "")
+            cert["timed_out"] = True
     if early is not None and not optimal:
         problem, sol = better_of(problem, sol, early, cert)
     return problem, sol
