@@ -119,8 +119,8 @@ def test_the_resolves_share_the_callers_time_limit(monkeypatch):
     _conflicts(_locks_against_balance(5, 3), SolverOptions(time_limit=limit))
     (start, first), *resolves = seen  # the caller's solve, then one per family
     assert first == limit and len(resolves) == 3
-    for at, given in resolves:
-        assert at + given <= start + limit + 1e-3
+    for at, given in resolves:  # (the margin: the clock read twice on a loaded machine)
+        assert at + given <= start + limit + 0.1
 
 
 def test_with_the_time_limit_spent_every_family_is_undecided(monkeypatch):
