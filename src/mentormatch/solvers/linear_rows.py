@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from .base import AssignmentProblem, SideConstraints
 
 __all__ = ["Branch", "budget_rounded", "success_probability", "extra_columns", "violations",
-           "most_mentees"]
+           "most_mentees", "ROW_TOL"]
 
 
 def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
@@ -153,26 +153,64 @@ def extra_columns(model) -> tuple[dict, tuple]:
     return starts, (matrix, cat(obj), cat(lo), cat(hi), cat(integer, bool))
 
 
+#: The one feasibility tolerance of a row, in the check of an assignment (:func:`violations`),
+#: in brute force (:mod:`mentormatch.testing.brute`) and in HiGHS
+#: (``primal_feasibility_tolerance``, :func:`mentormatch.solvers.highs.highs_instance`). A row
+#: of :class:`~mentormatch.solvers.linear.LinearModel`, ``sum_k a_k v_k <= b`` in the model's
+#: own units, holds at an assignment when it exceeds ``b`` by at most ``ROW_TOL x max(1, its
+#: largest term |a_k| v_k there)`` (pair columns and y column): HiGHS's own tolerance on a row
+#: whose terms are at most 1, and relative to the row's scale above (rounding in a sum of large
+#: terms stays far below it). The check used to hold a score floor in mean-score units, a
+#: tolerance ``N x |g|`` times HiGHS's on the model's row.
+ROW_TOL = 1e-7
+
+
+def _over(excess, largest) -> np.ndarray:
+    """Rows broken under :data:`ROW_TOL`: ``excess`` (lhs - rhs) above ``ROW_TOL x max(1,
+    largest)``, ``largest`` the row's largest term at the assignment.
+
+    >>> _over(np.array([2e-7, 2e-7, 5e-8]), np.array([1.0, 5.0, 1e-8])).tolist()
+    [True, False, False]
+    """
+    return np.asarray(excess, float) > ROW_TOL * np.maximum(1.0, np.asarray(largest, float))
+
+
+def _largest(at: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """The largest of ``|values|`` per position of ``at`` (0 where none)."""
+    out = np.zeros(size)
+    np.maximum.at(out, at, np.abs(np.asarray(values, float)))
+    return out
+
+
 def violations(model, i, j, s) -> list[str]:
     """The row families that the pairs ``(i[k], j[k])`` of scores ``s[k]`` violate in ``model``,
-    recomputed from the definitions (not from the matrix)."""
+    recomputed from the definitions (not from the matrix), each row of the model held to
+    :data:`ROW_TOL`."""
     p, side = model.problem, model.side
     bad = []
     n_j = np.bincount(j, minlength=model.m).astype(float)
-    load_j = np.bincount(j, weights=np.asarray(p.load, float)[i], minlength=model.m)
-    if np.any(load_j > np.asarray(p.capacity, float) + 1e-7):
+    act = n_j > 0
+    load_i = np.asarray(p.load, float)[i]
+    load_j = np.bincount(j, weights=load_i, minlength=model.m)
+    cap = np.asarray(p.capacity, float)
+    if np.any(_over(load_j - cap, np.maximum(_largest(j, load_i, model.m),
+                                             np.where(act & model.use_y, cap, 0.0)))):
         bad.append("capacity")
     if np.any(np.bincount(i, minlength=model.n) > np.asarray(p.demand) + 1e-9):
         bad.append("mentee")
-    act = n_j > 0
     if np.any(act & (n_j < model.min_load - 1e-9)):
         bad.append("min_load")
-    if model.budget and float(model.fixed[act].sum() + model.per[j].sum()) > float(side.budget) + 1e-6:
-        bad.append("budget")
+    if model.budget:
+        spend = float(model.fixed[act].sum() + model.per[j].sum())
+        scale = max(float(np.abs(model.fixed[act]).max(initial=0.0)),
+                    float(np.abs(model.per[j]).max(initial=0.0)))
+        if _over(spend - float(side.budget), scale):
+            bad.append("budget")
     if len(model.res_rows):
-        earn = model.per * n_j + np.bincount(j, weights=model.bonus[j] * success_probability(s, side),
-                                             minlength=model.m)
-        if np.any(act & (earn < model.res_need - 1e-7)):
+        term = model.per[j] + model.bonus[j] * success_probability(s, side)
+        earn = np.bincount(j, weights=term, minlength=model.m)
+        scale = np.maximum(_largest(j, term, model.m), np.abs(model.res_need))
+        if np.any(act & _over(model.res_need - earn, scale)):
             bad.append("reservation")
     if model.balanced and act.any() and n_j[act].max() - n_j[act].min() > 1:
         bad.append("balanced_load")
@@ -187,10 +225,14 @@ def violations(model, i, j, s) -> list[str]:
         if np.any(got < -model.rhs[model._r("share_floor")] - 1e-9):
             bad.append("share_floor")
     if model.score_floor:
-        per = np.bincount(i, weights=s, minlength=model.n)
-        overall = per.sum() / model.n
-        for q, g in enumerate(model.groups):
-            if per[model.group == g].sum() / model.sizes[q] < float(side.score_floor) * overall - 1e-7:
+        # the model's row: sum_k (alpha |g| - N [mentee of k in g]) s_k <= 0, for each group
+        alpha, N = float(side.score_floor), float(model.n)
+        g = model.group[i]
+        own = np.where(g >= 0, model.gpos[np.maximum(g, 0)], -1)
+        s = np.asarray(s, float)
+        for q in range(len(model.groups)):
+            coef = s * (alpha * model.sizes[q] - N * (own == q))
+            if _over(coef.sum(), np.abs(coef).max(initial=0.0)):
                 bad.append("score_floor")
                 break
     return bad

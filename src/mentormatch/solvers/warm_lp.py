@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .highs import highs_instance, model_status, pass_model
+from .highs import highs_instance, pass_model, run_relaxation
 
 if TYPE_CHECKING:
     from .relax import Candidates, Run
@@ -62,8 +62,7 @@ class WarmLP:
 
     def run(self, time_left: float) -> str:
         self.h.setOptionValue("time_limit", float(time_left))
-        self.h.run()
-        st = model_status(self.h, self.model.rhs)
+        st = run_relaxation(self.h, self.model.rhs)
         if st == "time":
             self.run_.timed_out = True
         return st
