@@ -232,8 +232,9 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         if covering is None:
             raise
         # the first stage's assignment meets every row of the second (the count is its own), so
-        # this is no proof: HiGHS's tolerances disagree with the check of an assignment (scores
-        # near 0 beside large ones under a score floor). That assignment stands, with no bound
+        # this is no proof: HiGHS disagrees with the check of an assignment, though both hold a
+        # row to linear_rows.ROW_TOL (its scaling of a row whose terms are all far below 1 can
+        # still hold it tighter). That assignment stands, with no bound
         cand, on = covering[0], covering[1]
         extra = 0.0 if bonus is None else float(np.sum(bonus(cand.i[on], cand.j[on])))
         value, bound, done, proven_cover = float(cand.s[on].sum()) + extra, None, False, False
