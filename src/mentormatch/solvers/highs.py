@@ -9,7 +9,7 @@ import numpy as np
 
 from .base import SolverOptions
 
-__all__ = ["highs_instance", "pass_model", "model_status", "run_relaxation"]
+__all__ = ["highs_instance", "pass_model", "model_status", "without_presolve"]
 
 _BANNER_SHOWN = False
 
@@ -100,17 +100,15 @@ def model_status(h, rhs: np.ndarray) -> str:
     return str(h.modelStatusToString(s))
 
 
-def run_relaxation(h, rhs: np.ndarray) -> str:
-    """Solve the LP held in ``h``; its status as :func:`model_status` gives it. HiGHS's presolve
-    may call a relaxation infeasible that holds a point within the rows' tolerance
-    (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`; a score floor's row with scores near
-    1e-8 beside 1.9 did, with two mentees matched that meet it by 7e-8): that verdict stands
-    only when the simplex without presolve agrees."""
+def without_presolve(h, rhs: np.ndarray) -> str:
+    """The status of the LP in ``h`` solved again without presolve, asked when HiGHS (with its
+    presolve) called it infeasible: the presolve may call a relaxation infeasible that holds a
+    point within the rows' tolerance (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`; a score
+    floor's row with scores near 1e-8 beside 1.9 did, two mentees matched meeting it by 7e-8).
+    When that run finds a solution, ``h`` keeps it and stays without presolve."""
+    h.setOptionValue("presolve", "off")
     h.run()
     st = model_status(h, rhs)
     if st == "infeasible":
-        h.setOptionValue("presolve", "off")
-        h.run()
-        st = model_status(h, rhs)
         h.setOptionValue("presolve", "choose")
     return st

@@ -155,13 +155,15 @@ def extra_columns(model) -> tuple[dict, tuple]:
 
 #: The one feasibility tolerance of a row, in the check of an assignment (:func:`violations`),
 #: in brute force (:mod:`mentormatch.testing.brute`) and in HiGHS
-#: (``primal_feasibility_tolerance``, :func:`mentormatch.solvers.highs.highs_instance`). A row
-#: of :class:`~mentormatch.solvers.linear.LinearModel`, ``sum_k a_k v_k <= b`` in the model's
-#: own units, holds at an assignment when it exceeds ``b`` by at most ``ROW_TOL x max(1, its
-#: largest term |a_k| v_k there)`` (pair columns and y column): HiGHS's own tolerance on a row
-#: whose terms are at most 1, and relative to the row's scale above (rounding in a sum of large
-#: terms stays far below it). The check used to hold a score floor in mean-score units, a
-#: tolerance ``N x |g|`` times HiGHS's on the model's row.
+#: (``primal_feasibility_tolerance``, :func:`mentormatch.solvers.highs.highs_instance`): a row of
+#: :class:`~mentormatch.solvers.linear.LinearModel`, ``sum_k a_k v_k <= b`` in the model's own
+#: units (loads, counts, money, scores), holds at an assignment when it exceeds ``b`` by at most
+#: ``ROW_TOL``, HiGHS's own test on its unscaled rows. The score floor's row is the one whose
+#: terms grow with the round, ``(alpha |g| - N [k in g]) s_k``: it is held to ``ROW_TOL x
+#: max(1, its largest term)``, so that rounding in a sum of terms of order N stays far below it
+#: (HiGHS scales such a row down before it applies the same tolerance). The check used to hold
+#: a score floor in mean-score units instead, a tolerance ``N x |g|`` times HiGHS's on the
+#: model's row, and a budget to 1e-6.
 ROW_TOL = 1e-7
 
 
@@ -175,13 +177,6 @@ def _over(excess, largest) -> np.ndarray:
     return np.asarray(excess, float) > ROW_TOL * np.maximum(1.0, np.asarray(largest, float))
 
 
-def _largest(at: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
-    """The largest of ``|values|`` per position of ``at`` (0 where none)."""
-    out = np.zeros(size)
-    np.maximum.at(out, at, np.abs(np.asarray(values, float)))
-    return out
-
-
 def violations(model, i, j, s) -> list[str]:
     """The row families that the pairs ``(i[k], j[k])`` of scores ``s[k]`` violate in ``model``,
     recomputed from the definitions (not from the matrix), each row of the model held to
@@ -190,27 +185,20 @@ def violations(model, i, j, s) -> list[str]:
     bad = []
     n_j = np.bincount(j, minlength=model.m).astype(float)
     act = n_j > 0
-    load_i = np.asarray(p.load, float)[i]
-    load_j = np.bincount(j, weights=load_i, minlength=model.m)
+    load_j = np.bincount(j, weights=np.asarray(p.load, float)[i], minlength=model.m)
     cap = np.asarray(p.capacity, float)
-    if np.any(_over(load_j - cap, np.maximum(_largest(j, load_i, model.m),
-                                             np.where(act & model.use_y, cap, 0.0)))):
+    if np.any(load_j - cap > ROW_TOL):
         bad.append("capacity")
     if np.any(np.bincount(i, minlength=model.n) > np.asarray(p.demand) + 1e-9):
         bad.append("mentee")
     if np.any(act & (n_j < model.min_load - 1e-9)):
         bad.append("min_load")
-    if model.budget:
-        spend = float(model.fixed[act].sum() + model.per[j].sum())
-        scale = max(float(np.abs(model.fixed[act]).max(initial=0.0)),
-                    float(np.abs(model.per[j]).max(initial=0.0)))
-        if _over(spend - float(side.budget), scale):
-            bad.append("budget")
+    if model.budget and float(model.fixed[act].sum() + model.per[j].sum()) - float(side.budget) > ROW_TOL:
+        bad.append("budget")
     if len(model.res_rows):
-        term = model.per[j] + model.bonus[j] * success_probability(s, side)
-        earn = np.bincount(j, weights=term, minlength=model.m)
-        scale = np.maximum(_largest(j, term, model.m), np.abs(model.res_need))
-        if np.any(act & _over(model.res_need - earn, scale)):
+        earn = model.per * n_j + np.bincount(j, weights=model.bonus[j] * success_probability(s, side),
+                                             minlength=model.m)
+        if np.any(act & (model.res_need - earn > ROW_TOL)):
             bad.append("reservation")
     if model.balanced and act.any() and n_j[act].max() - n_j[act].min() > 1:
         bad.append("balanced_load")

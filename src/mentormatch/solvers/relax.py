@@ -194,8 +194,11 @@ class Run:
                 grow *= 4
                 i, j, s = self.source.best(grow * FIRST_CANDIDATES)
                 if cand.add(i, j, s) == 0 and before == len(cand):
-                    return None  # every eligible pair is a candidate: proven infeasible
-                continue
+                    if lp.confirm_infeasible():  # the simplex without presolve agrees
+                        return None  # every eligible pair is a candidate: proven infeasible
+                    # else HiGHS's presolve alone called it infeasible: go on from the solution
+                else:
+                    continue
             prices, x_lp = lp.solution()
             viol, total, top, keep = self.price(cand, prices)
             # every price vector >= 0 gives a valid bound: keep the best one seen (column

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .highs import highs_instance, pass_model, run_relaxation
+from .highs import highs_instance, model_status, pass_model, without_presolve
 
 if TYPE_CHECKING:
     from .relax import Candidates, Run
@@ -62,10 +62,20 @@ class WarmLP:
 
     def run(self, time_left: float) -> str:
         self.h.setOptionValue("time_limit", float(time_left))
-        st = run_relaxation(self.h, self.model.rhs)
+        self.h.run()
+        st = model_status(self.h, self.model.rhs)
         if st == "time":
             self.run_.timed_out = True
         return st
+
+    def confirm_infeasible(self) -> bool:
+        """Whether the last run's "infeasible" stands without HiGHS's presolve, asked before it
+        counts as a proof (:func:`~mentormatch.solvers.highs.without_presolve`); when not, the
+        solution that run found is the LP's."""
+        st = without_presolve(self.h, self.model.rhs)
+        if st == "time":
+            self.run_.timed_out = True
+        return st == "infeasible"
 
     def solution(self):
         sol = self.h.getSolution()
