@@ -2,7 +2,7 @@
 depends on the machine's load (issue 23):
 
 * the re-solves that name the constraint families to blame for an infeasibility
-  (``engine._blame``) are bounded by the engine's work limits and share the caller's time limit
+  (``solvers.blame``) are bounded by the engine's work limits and share the caller's time limit
   with the solve itself; one that the time limit (or its work limits) stops leaves its family
   undecided, and the conflict says so, instead of blaming or clearing it (or letting a
   ``TimeLimitError`` through);
@@ -126,13 +126,15 @@ def test_the_resolves_share_the_callers_time_limit(monkeypatch):
 def test_with_the_time_limit_spent_every_family_is_undecided(monkeypatch):
     """The solve itself used the whole limit: no re-solve starts; the error is still the
     proof of infeasibility, with every family undecided and the limit named."""
-    real_blame, real_clock = engine._blame, time.perf_counter
+    from mentormatch.solvers import blame as blaming
+
+    real_blame, real_clock = blaming.blame, time.perf_counter
 
     def blame(*args):
         monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + 10.0)
         return real_blame(*args)
 
-    monkeypatch.setattr(engine, "_blame", blame)
+    monkeypatch.setattr(blaming, "blame", blame)
     ((name, detail, fix),) = _conflicts(_locks_against_balance(5, 3), SolverOptions(time_limit=5))
     assert name == "locked+budget+balanced_load"
     assert detail == ("no assignment meets locked, budget, balanced_load together; whether "

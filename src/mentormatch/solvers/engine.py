@@ -81,12 +81,13 @@ import time
 
 import numpy as np
 
-from ..errors import Conflict, InfeasibleError, TimeLimitError
+from ..errors import InfeasibleError, TimeLimitError
 from . import balanced, floors, lagrange, register, scorefloors
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, gap_message
 from .dualised import better_of, by_lagrange
-from .linear import FAMILIES, LinearModel
+from .linear import LinearModel
 from .sources import ArraySource, n_pairs
+from .blame import diagnosis as _diagnosis
 from .stage import solve_stage
 
 __all__ = ["solve_mip", "OPTIMAL_GAP", "DEFAULT_TIME_LIMIT"]
@@ -345,91 +346,6 @@ def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None,
     import dataclasses
 
     return dataclasses.replace(sol, chosen=np.sort(pos))
-
-
-def _blame(problem: AssignmentProblem, options: SolverOptions,
-           deadline: float) -> list[Conflict]:
-    """The constraint families whose removal alone makes the problem feasible: one re-solve per
-    family, each bounded by the engine's work limits, all of them within the caller's time limit
-    (``deadline``, the outer stop). A re-solve that finds an assignment blames its family, one
-    that proves infeasibility clears it; one that ends with neither (the time limit ran out, or
-    the search ended at its work limits) leaves its family undecided, and the conflict says so:
-    neither blamed nor cleared. With the time limit far off, the answer is the same on any
-    machine."""
-    import dataclasses
-
-    present = [f for f in FAMILIES if f in problem.side.active()
-               or (f == "locked" and np.any(problem.locked))]
-    culprits, undecided = [], {}
-    off = {"min_load": {"min_load": None}, "budget": {"budget": None},
-           "reservation": {"reservation": None}, "balanced_load": {"balanced_load": False},
-           "score_floor": {"score_floor": None}, "share_floor": {"share_floor": None}}
-    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    for family in present:
-        if family == "locked":
-            p = dataclasses.replace(problem, locked=np.zeros(len(problem.pairs), bool))
-        else:
-            p = dataclasses.replace(problem, side=dataclasses.replace(problem.side, **off[family]))
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            undecided[family] = "time"
-            continue
-        try:
-            _solve_problem(p, dataclasses.replace(options, time_limit=left))
-            culprits.append(family)
-        except InfeasibleError:
-            pass
-        except TimeLimitError as e:
-            undecided[family] = e.reason
-    open_ = ""
-    if undecided:
-        why = (f"the time limit ({limit:g} s) ran out" if "time" in undecided.values() else
-               "the search ended at its work limits")
-        open_ = (f"; whether dropping {' or '.join(undecided)} alone would help was not "
-                 f"decided: {why}")
-    if culprits:
-        return [Conflict("+".join(culprits),
-                         f"no assignment meets all of {', '.join(present)}; dropping any one of "
-                         f"{', '.join(culprits)} alone would make one possible" + open_,
-                         f"relax {' or '.join(culprits)}")]
-    if undecided:
-        cleared = [f for f in present if f not in undecided]
-        return [Conflict("+".join(present),
-                         f"no assignment meets {', '.join(present)} together"
-                         + (f"; dropping {' or '.join(cleared)} alone would not help"
-                            if cleared else "") + open_,
-                         f"relax {' or '.join(undecided)}, or raise the time limit to decide"
-                         if "time" in undecided.values() else
-                         f"relax {' or '.join(undecided)}, or two or more of them")]
-    return [Conflict("+".join(present) or "capacity",
-                     f"no assignment meets {', '.join(present) or 'the constraints'} together; "
-                     "no single one of them is to blame", "relax two or more of them")]
-
-
-def _diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
-               options: SolverOptions | None = None,
-               deadline: float | None = None) -> InfeasibleError:
-    """``cause``, the engine's proof that ``problem`` is infeasible, with the conflicts of
-    :func:`~mentormatch.solvers.diagnose.diagnose` on ``problem`` in front (mentees without a
-    eligible pair left out).
-
-    Without ``options`` (:func:`solve_source`, on the problem over every pair of its source),
-    the engine's proof follows the diagnosis; ``cause`` as it is when the diagnosis finds
-    nothing. With ``options`` (:func:`solve_mip`, on the caller's problem), the diagnosis
-    replaces it, and when it names nothing beyond people who cannot take part, the constraint
-    families to blame follow (:func:`_blame`, one solve per family, all before ``deadline``,
-    the caller's time limit; None: the limit counted from now)."""
-    from .diagnose import diagnose
-
-    found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
-    if options is None:
-        return InfeasibleError(found + cause.conflicts) if found else cause
-    if not any("cannot take part" not in c.detail for c in found):
-        if deadline is None:
-            deadline = time.perf_counter() + (DEFAULT_TIME_LIMIT if options.time_limit is None
-                                              else float(options.time_limit))
-        found += _blame(problem, options, deadline)
-    return InfeasibleError(found)
 
 
 register("mip", solve_mip)
