@@ -81,12 +81,13 @@ import time
 
 import numpy as np
 
-from ..errors import Conflict, InfeasibleError, TimeLimitError
+from ..errors import InfeasibleError, TimeLimitError
 from . import balanced, floors, lagrange, register, scorefloors
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, gap_message
 from .dualised import better_of, by_lagrange
-from .linear import FAMILIES, LinearModel
+from .linear import LinearModel
 from .sources import ArraySource, n_pairs
+from .blame import diagnosis as _diagnosis
 from .stage import solve_stage
 
 __all__ = ["solve_mip", "OPTIMAL_GAP", "DEFAULT_TIME_LIMIT"]
@@ -100,9 +101,10 @@ DEFAULT_TIME_LIMIT = 60.0
 #: Below it the column generation is better (3,000 x 1,500, programme (a): 11 s for a gap of
 #: 0.039 % against 4.6 s for 0.156 %).
 LAGRANGE_PAIRS = 20_000_000
-#: Smaller sources fall back on the Lagrangian when the column generation ends above this gap,
-#: with at least this share of the time limit beyond it.
-LAGRANGE_AFTER_GAP, LAGRANGE_GRACE = 1e-2, 0.1
+#: Smaller sources fall back on the Lagrangian when the column generation ends above this gap
+#: with time left (the column generation keeps half of its time from pricing for it:
+#: ``relax.PRICING_TIME_SHARE``).
+LAGRANGE_AFTER_GAP = 1e-2
 #: A stage that gave up with less than this many seconds left ran out of time.
 TIME_SLACK = 0.1
 #: What to try when the search ended with time left (TimeLimitError, reason "search").
@@ -230,8 +232,9 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         if covering is None:
             raise
         # the first stage's assignment meets every row of the second (the count is its own), so
-        # this is no proof: HiGHS's tolerances disagree with the check of an assignment (scores
-        # near 0 beside large ones under a score floor). That assignment stands, with no bound
+        # this is no proof: HiGHS disagrees with the check of an assignment, though both hold a
+        # row to linear_rows.ROW_TOL (its scaling of a row whose terms are all far below 1 can
+        # still hold it tighter). That assignment stands, with no bound
         cand, on = covering[0], covering[1]
         extra = 0.0 if bonus is None else float(np.sum(bonus(cand.i[on], cand.j[on])))
         value, bound, done, proven_cover = float(cand.s[on].sum()) + extra, None, False, False
@@ -251,14 +254,17 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     message = gap_message(optimal, timed_out, limit,
                           "the search ended with a gap at its work limits (pricing rounds, "
                           "branching, MIP nodes), before the time limit")
-    cert["message"] = message  # pair()'s result carries the certificate
+    cert["message"], cert["timed_out"] = message, timed_out  # pair()'s result carries it
     sol = finish(problem, np.flatnonzero(on), "optimal" if optimal else "feasible", started, "mip",
                  bound=bound, certificate=cert, message=message)
     if lagrangian and not optimal and (sol.gap is None or sol.gap > LAGRANGE_AFTER_GAP):
-        # the column generation stalled: the Lagrangian's bound and primal, the better of each
-        early = by_lagrange(source, shell, options,
-                             max(deadline, time.perf_counter() + LAGRANGE_GRACE * limit), started,
-                             limit)
+        # the column generation stalled: the Lagrangian's bound and primal, the better of each,
+        # within the caller's time limit (never beyond it: no flow starts after it)
+        if time.perf_counter() < deadline:
+            early = by_lagrange(source, shell, options, deadline, started, limit)
+        elif not timed_out:  # the time limit, not the work limits, ended the search
+            sol.message = cert["message"] = gap_message(False, True, limit, "")
+            cert["timed_out"] = True
     if early is not None and not optimal:
         problem, sol = better_of(problem, sol, early, cert)
     return problem, sol
@@ -290,7 +296,8 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
     problem : AssignmentProblem
     options : SolverOptions, optional
         ``seed``, ``time_limit`` in seconds (default 60, shared by the two stages of
-        ``coverage_first``), ``progress`` (HiGHS's log).
+        ``coverage_first`` and by the re-solves that name the constraint families to blame for
+        an infeasibility), ``progress`` (HiGHS's log).
 
     Returns
     -------
@@ -312,10 +319,14 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
     >>> sol.status, sol.chosen.tolist(), round(sol.objective, 3)
     ('optimal', [1], 0.5)
     """
+    options = options or SolverOptions()
+    # the time limit covers the solve and the diagnosis of an infeasibility (its re-solves)
+    deadline = time.perf_counter() + (DEFAULT_TIME_LIMIT if options.time_limit is None
+                                      else float(options.time_limit))
     try:
         return _solve_problem(problem, options)
     except InfeasibleError as e:
-        raise _diagnosis(problem, e, options or SolverOptions()) from None
+        raise _diagnosis(problem, e, options, deadline) from None
 
 
 def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None,
@@ -334,57 +345,6 @@ def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None,
     import dataclasses
 
     return dataclasses.replace(sol, chosen=np.sort(pos))
-
-
-def _blame(problem: AssignmentProblem, options: SolverOptions) -> list[Conflict]:
-    """The constraint families whose removal alone makes the problem feasible."""
-    import dataclasses
-
-    present = [f for f in FAMILIES if f in problem.side.active()
-               or (f == "locked" and np.any(problem.locked))]
-    culprits = []
-    off = {"min_load": {"min_load": None}, "budget": {"budget": None},
-           "reservation": {"reservation": None}, "balanced_load": {"balanced_load": False},
-           "score_floor": {"score_floor": None}, "share_floor": {"share_floor": None}}
-    for family in present:
-        if family == "locked":
-            p = dataclasses.replace(problem, locked=np.zeros(len(problem.pairs), bool))
-        else:
-            p = dataclasses.replace(problem, side=dataclasses.replace(problem.side, **off[family]))
-        try:
-            _solve_problem(p, dataclasses.replace(options, time_limit=10.0))
-            culprits.append(family)
-        except InfeasibleError:
-            pass
-    if culprits:
-        return [Conflict("+".join(culprits),
-                         f"no assignment meets all of {', '.join(present)}; dropping any one of "
-                         f"{', '.join(culprits)} alone would make one possible",
-                         f"relax {' or '.join(culprits)}")]
-    return [Conflict("+".join(present) or "capacity",
-                     f"no assignment meets {', '.join(present) or 'the constraints'} together; "
-                     "no single one of them is to blame", "relax two or more of them")]
-
-
-def _diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
-               options: SolverOptions | None = None) -> InfeasibleError:
-    """``cause``, the engine's proof that ``problem`` is infeasible, with the conflicts of
-    :func:`~mentormatch.solvers.diagnose.diagnose` on ``problem`` in front (mentees without a
-    eligible pair left out).
-
-    Without ``options`` (:func:`solve_source`, on the problem over every pair of its source),
-    the engine's proof follows the diagnosis; ``cause`` as it is when the diagnosis finds
-    nothing. With ``options`` (:func:`solve_mip`, on the caller's problem), the diagnosis
-    replaces it, and when it names nothing beyond people who cannot take part, the constraint
-    families to blame follow (:func:`_blame`, one solve per family)."""
-    from .diagnose import diagnose
-
-    found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
-    if options is None:
-        return InfeasibleError(found + cause.conflicts) if found else cause
-    if not any("cannot take part" not in c.detail for c in found):
-        found += _blame(problem, options)
-    return InfeasibleError(found)
 
 
 register("mip", solve_mip)

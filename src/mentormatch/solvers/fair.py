@@ -66,13 +66,17 @@ def _flow_maxmin(problem: AssignmentProblem, options: SolverOptions) -> Solution
 
 
 class _Cp:
-    """CP-SAT steps shared by max-min and leximin, with one time budget."""
+    """CP-SAT steps shared by max-min and leximin, with one time budget: the time limit is
+    their only stop (CP-SAT, on one thread with a fixed seed, gives the same answer on any
+    machine unless the time limit stops it), and when it ends a step short of a proof, or
+    leaves a step unrun, ``timed_out`` is set."""
 
     def __init__(self, problem: AssignmentProblem, options: SolverOptions, started: float):
         self.problem, self.options, self.started = problem, options, started
         self.limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
         self.built = CpsatModel(problem)
         self.proven = True
+        self.timed_out = False  # the time limit ended a step unproven, or left one unrun
 
     def run(self, objective, maximise: bool):
         model = self.built.model
@@ -81,6 +85,8 @@ class _Cp:
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
             raise _infeasible(self.problem, self.options)
+        if status != cp_model.OPTIMAL:  # CP-SAT's only limit is the time
+            self.timed_out = True
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None, None
         self.proven &= status == cp_model.OPTIMAL
@@ -97,19 +103,29 @@ class _Cp:
         return count, chosen
 
     def out_of_time(self) -> bool:
-        return time.perf_counter() - self.started >= self.limit
+        """True when the time limit has passed (recorded: a step it leaves unrun is cut)."""
+        if time.perf_counter() - self.started >= self.limit:
+            self.timed_out = True
+            return True
+        return False
 
 
 def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: float) -> Solution:
+    """The three steps by CP-SAT: ``"optimal"`` when each ran and was proven (however long
+    they took); else ``"feasible"``, ``certificate["timed_out"]`` True and the message saying
+    that the time limit stopped it (CP-SAT's only limit)."""
     cp = _Cp(problem, options, started)
     b = cp.built
     count, chosen = cp.max_count()
-    if count and not cp.out_of_time():
-        lo_v, hi_v = int(b.sc.min()), int(b.sc.max())
-        z = b.model.new_int_var(lo_v, hi_v, "z")
-        for k, v in enumerate(b.x):
-            b.model.add(z <= int(b.sc[k])).only_enforce_if(v)
-        best_z, found = cp.run(z, True)
+    if count:
+        best_z = None
+        if not cp.out_of_time():
+            lo_v, hi_v = int(b.sc.min()), int(b.sc.max())
+            z = b.model.new_int_var(lo_v, hi_v, "z")
+            for k, v in enumerate(b.x):
+                b.model.add(z <= int(b.sc[k])).only_enforce_if(v)
+            best_z, found = cp.run(z, True)
+        total = None
         if best_z is not None:
             chosen = found
             b.model.add(z >= best_z)
@@ -117,15 +133,15 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
                 total, found = cp.run(b.score_expr(), True)
                 if total is not None:
                     chosen = found
-                else:
-                    cp.proven = False
-        else:
-            cp.proven = False
-    status = "optimal" if cp.proven and not cp.out_of_time() else "feasible"
+        cp.proven &= total is not None  # a step left unrun or unfinished proves nothing
+    status = "optimal" if cp.proven else "feasible"
+    message = ("" if cp.proven else
+               f"stopped at the time limit ({cp.limit:g} s) before the three steps were proven")
     cert = {"method": "CP-SAT, three lexicographic solves",
             "threshold": float(problem.score[chosen].min()) if len(chosen) else None,
-            "matched": int(len(chosen)), "scale": b.scale}
-    return finish(problem, chosen, status, started, "maxmin", certificate=cert)
+            "matched": int(len(chosen)), "scale": b.scale, "timed_out": cp.timed_out,
+            "message": message}
+    return finish(problem, chosen, status, started, "maxmin", certificate=cert, message=message)
 
 
 def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:

@@ -9,7 +9,7 @@ import numpy as np
 
 from .base import SolverOptions
 
-__all__ = ["highs_instance", "pass_model", "model_status"]
+__all__ = ["highs_instance", "pass_model", "model_status", "without_presolve"]
 
 _BANNER_SHOWN = False
 
@@ -38,6 +38,11 @@ def _new_highs():
 
 
 def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7):
+    """A quiet HiGHS with the reproducible settings (one thread, the seed), the time left as
+    its limit, the MIP gap, and the rows' feasibility tolerance of the check of an assignment
+    (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`)."""
+    from .linear_rows import ROW_TOL
+
     h = _new_highs()
     h.setOptionValue("output_flag", False)  # HiGHS logs to the console; a user sees a bar
     h.setOptionValue("random_seed", int(options.seed) % (2 ** 31))
@@ -46,6 +51,7 @@ def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7):
     h.setOptionValue("mip_rel_gap", gap)
     h.setOptionValue("mip_abs_gap", 1e-9)
     h.setOptionValue("mip_heuristic_effort", 0.3)
+    h.setOptionValue("primal_feasibility_tolerance", ROW_TOL)
     return h
 
 
@@ -92,3 +98,17 @@ def model_status(h, rhs: np.ndarray) -> str:
     if s == S.kUnboundedOrInfeasible:
         return "infeasible"
     return str(h.modelStatusToString(s))
+
+
+def without_presolve(h, rhs: np.ndarray) -> str:
+    """The status of the LP in ``h`` solved again without presolve, asked when HiGHS (with its
+    presolve) called it infeasible: the presolve may call a relaxation infeasible that holds a
+    point within the rows' tolerance (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`; a score
+    floor's row with scores near 1e-8 beside 1.9 did, two mentees matched meeting it by 7e-8).
+    When that run finds a solution, ``h`` keeps it and stays without presolve."""
+    h.setOptionValue("presolve", "off")
+    h.run()
+    st = model_status(h, rhs)
+    if st == "infeasible":
+        h.setOptionValue("presolve", "choose")
+    return st

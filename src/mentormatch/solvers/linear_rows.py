@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from .base import AssignmentProblem, SideConstraints
 
 __all__ = ["Branch", "budget_rounded", "success_probability", "extra_columns", "violations",
-           "most_mentees"]
+           "most_mentees", "ROW_TOL"]
 
 
 def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
@@ -153,26 +153,52 @@ def extra_columns(model) -> tuple[dict, tuple]:
     return starts, (matrix, cat(obj), cat(lo), cat(hi), cat(integer, bool))
 
 
+#: The one feasibility tolerance of a row, in the check of an assignment (:func:`violations`),
+#: in brute force (:mod:`mentormatch.testing.brute`) and in HiGHS
+#: (``primal_feasibility_tolerance``, :func:`mentormatch.solvers.highs.highs_instance`): a row of
+#: :class:`~mentormatch.solvers.linear.LinearModel`, ``sum_k a_k v_k <= b`` in the model's own
+#: units (loads, counts, money, scores), holds at an assignment when it exceeds ``b`` by at most
+#: ``ROW_TOL``, HiGHS's own test on its unscaled rows. The score floor's row is the one whose
+#: terms grow with the round, ``(alpha |g| - N [k in g]) s_k``: it is held to ``ROW_TOL x
+#: max(1, its largest term)``, so that rounding in a sum of terms of order N stays far below it
+#: (HiGHS scales such a row down before it applies the same tolerance). The check used to hold
+#: a score floor in mean-score units instead, a tolerance ``N x |g|`` times HiGHS's on the
+#: model's row, and a budget to 1e-6.
+ROW_TOL = 1e-7
+
+
+def _over(excess, largest) -> np.ndarray:
+    """Rows broken under :data:`ROW_TOL`: ``excess`` (lhs - rhs) above ``ROW_TOL x max(1,
+    largest)``, ``largest`` the row's largest term at the assignment.
+
+    >>> _over(np.array([2e-7, 2e-7, 5e-8]), np.array([1.0, 5.0, 1e-8])).tolist()
+    [True, False, False]
+    """
+    return np.asarray(excess, float) > ROW_TOL * np.maximum(1.0, np.asarray(largest, float))
+
+
 def violations(model, i, j, s) -> list[str]:
     """The row families that the pairs ``(i[k], j[k])`` of scores ``s[k]`` violate in ``model``,
-    recomputed from the definitions (not from the matrix)."""
+    recomputed from the definitions (not from the matrix), each row of the model held to
+    :data:`ROW_TOL`."""
     p, side = model.problem, model.side
     bad = []
     n_j = np.bincount(j, minlength=model.m).astype(float)
+    act = n_j > 0
     load_j = np.bincount(j, weights=np.asarray(p.load, float)[i], minlength=model.m)
-    if np.any(load_j > np.asarray(p.capacity, float) + 1e-7):
+    cap = np.asarray(p.capacity, float)
+    if np.any(load_j - cap > ROW_TOL):
         bad.append("capacity")
     if np.any(np.bincount(i, minlength=model.n) > np.asarray(p.demand) + 1e-9):
         bad.append("mentee")
-    act = n_j > 0
     if np.any(act & (n_j < model.min_load - 1e-9)):
         bad.append("min_load")
-    if model.budget and float(model.fixed[act].sum() + model.per[j].sum()) > float(side.budget) + 1e-6:
+    if model.budget and float(model.fixed[act].sum() + model.per[j].sum()) - float(side.budget) > ROW_TOL:
         bad.append("budget")
     if len(model.res_rows):
         earn = model.per * n_j + np.bincount(j, weights=model.bonus[j] * success_probability(s, side),
                                              minlength=model.m)
-        if np.any(act & (earn < model.res_need - 1e-7)):
+        if np.any(act & (model.res_need - earn > ROW_TOL)):
             bad.append("reservation")
     if model.balanced and act.any() and n_j[act].max() - n_j[act].min() > 1:
         bad.append("balanced_load")
@@ -187,10 +213,14 @@ def violations(model, i, j, s) -> list[str]:
         if np.any(got < -model.rhs[model._r("share_floor")] - 1e-9):
             bad.append("share_floor")
     if model.score_floor:
-        per = np.bincount(i, weights=s, minlength=model.n)
-        overall = per.sum() / model.n
-        for q, g in enumerate(model.groups):
-            if per[model.group == g].sum() / model.sizes[q] < float(side.score_floor) * overall - 1e-7:
+        # the model's row: sum_k (alpha |g| - N [mentee of k in g]) s_k <= 0, for each group
+        alpha, N = float(side.score_floor), float(model.n)
+        g = model.group[i]
+        own = np.where(g >= 0, model.gpos[np.maximum(g, 0)], -1)
+        s = np.asarray(s, float)
+        for q in range(len(model.groups)):
+            coef = s * (alpha * model.sizes[q] - N * (own == q))
+            if _over(coef.sum(), np.abs(coef).max(initial=0.0)):
                 bad.append("score_floor")
                 break
     return bad

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..solvers.base import AssignmentProblem
+from ..solvers.linear_rows import ROW_TOL
 
 
 @dataclass
@@ -133,7 +134,11 @@ def _evaluate(problem: AssignmentProblem, x: np.ndarray, by_family: bool = False
             in_g = groups[P.mentee] == g
             g_total = (xf * score * in_g) @ np.ones(npairs)
             size = int(np.sum(groups == g))
-            require("score_floor", n * g_total >= side.score_floor * size * total - 1e-7)
+            # the model's row, sum_k (alpha |g| - n [k in g]) s_k x_k <= 0, held to ROW_TOL x
+            # max(1, its largest term): solvers.linear_rows.ROW_TOL, the check's and HiGHS's rule
+            coef = score * (side.score_floor * size - n * in_g)
+            largest = np.maximum(1.0, (xf * np.abs(coef)).max(axis=1, initial=0.0))
+            require("score_floor", side.score_floor * size * total - n * g_total <= ROW_TOL * largest)
     if side.share_floor is not None and groups is not None:
         for g in np.unique(groups[groups >= 0]):
             members = groups == g

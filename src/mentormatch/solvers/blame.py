@@ -1,0 +1,105 @@
+"""Why a problem the engine proved infeasible cannot be solved: the diagnosis's numbers
+(:func:`~mentormatch.solvers.diagnose.diagnose`) and, when they name nothing beyond people who
+cannot take part, the constraint families whose removal alone restores feasibility, each found
+by a re-solve through the engine (:mod:`mentormatch.solvers.engine`) within the caller's time
+limit."""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from ..errors import Conflict, InfeasibleError, TimeLimitError
+from .base import AssignmentProblem, SolverOptions
+from .linear import FAMILIES
+
+__all__ = ["blame", "diagnosis"]
+
+
+def blame(problem: AssignmentProblem, options: SolverOptions,
+          deadline: float) -> list[Conflict]:
+    """The constraint families whose removal alone makes the problem feasible: one re-solve per
+    family, each bounded by the engine's work limits, all of them within the caller's time limit
+    (``deadline``, the outer stop). A re-solve that finds an assignment blames its family, one
+    that proves infeasibility clears it; one that ends with neither (the time limit ran out, or
+    the search ended at its work limits) leaves its family undecided, and the conflict says so:
+    neither blamed nor cleared. With the time limit far off, the answer is the same on any
+    machine."""
+    from . import engine  # the engine imports this module: its names are read at call time
+
+    present = [f for f in FAMILIES if f in problem.side.active()
+               or (f == "locked" and np.any(problem.locked))]
+    culprits, undecided = [], {}
+    off = {"min_load": {"min_load": None}, "budget": {"budget": None},
+           "reservation": {"reservation": None}, "balanced_load": {"balanced_load": False},
+           "score_floor": {"score_floor": None}, "share_floor": {"share_floor": None}}
+    limit = engine.DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    for family in present:
+        if family == "locked":
+            p = dataclasses.replace(problem, locked=np.zeros(len(problem.pairs), bool))
+        else:
+            p = dataclasses.replace(problem, side=dataclasses.replace(problem.side, **off[family]))
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            undecided[family] = "time"
+            continue
+        try:
+            engine._solve_problem(p, dataclasses.replace(options, time_limit=left))
+            culprits.append(family)
+        except InfeasibleError:
+            pass
+        except TimeLimitError as e:
+            undecided[family] = e.reason
+    open_ = ""
+    if undecided:
+        why = (f"the time limit ({limit:g} s) ran out" if "time" in undecided.values() else
+               "the search ended at its work limits")
+        open_ = (f"; whether dropping {' or '.join(undecided)} alone would help was not "
+                 f"decided: {why}")
+    if culprits:
+        return [Conflict("+".join(culprits),
+                         f"no assignment meets all of {', '.join(present)}; dropping any one of "
+                         f"{', '.join(culprits)} alone would make one possible" + open_,
+                         f"relax {' or '.join(culprits)}")]
+    if undecided:
+        cleared = [f for f in present if f not in undecided]
+        return [Conflict("+".join(present),
+                         f"no assignment meets {', '.join(present)} together"
+                         + (f"; dropping {' or '.join(cleared)} alone would not help"
+                            if cleared else "") + open_,
+                         f"relax {' or '.join(undecided)}, or raise the time limit to decide"
+                         if "time" in undecided.values() else
+                         f"relax {' or '.join(undecided)}, or two or more of them")]
+    return [Conflict("+".join(present) or "capacity",
+                     f"no assignment meets {', '.join(present) or 'the constraints'} together; "
+                     "no single one of them is to blame", "relax two or more of them")]
+
+
+def diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
+              options: SolverOptions | None = None,
+              deadline: float | None = None) -> InfeasibleError:
+    """``cause``, the engine's proof that ``problem`` is infeasible, with the conflicts of
+    :func:`~mentormatch.solvers.diagnose.diagnose` on ``problem`` in front (mentees without a
+    eligible pair left out).
+
+    Without ``options`` (:func:`~mentormatch.solvers.engine.solve_source`, on the problem over
+    every pair of its source), the engine's proof follows the diagnosis; ``cause`` as it is
+    when the diagnosis finds nothing. With ``options``
+    (:func:`~mentormatch.solvers.engine.solve_mip`, on the caller's problem), the diagnosis
+    replaces it, and when it names nothing beyond people who cannot take part, the constraint
+    families to blame follow (:func:`blame`, one solve per family, all before ``deadline``,
+    the caller's time limit; None: the limit counted from now)."""
+    from . import engine
+    from .diagnose import diagnose
+
+    found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
+    if options is None:
+        return InfeasibleError(found + cause.conflicts) if found else cause
+    if not any("cannot take part" not in c.detail for c in found):
+        if deadline is None:
+            limit = options.time_limit
+            deadline = time.perf_counter() + (engine.DEFAULT_TIME_LIMIT if limit is None
+                                              else float(limit))
+        found += blame(problem, options, deadline)
+    return InfeasibleError(found)
