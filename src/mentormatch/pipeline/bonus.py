@@ -83,14 +83,18 @@ def _engine_apart(problem: AssignmentProblem, bonus: np.ndarray, options: Solver
     """The engine on the held pairs with the bonus apart (as ``engine.solve_mip`` runs it
     without one), then the tie rule for alike people on ``score + bonus``, as ``_solve`` does
     for the engine's answers."""
+    import time
+
     from ..solvers import alike, engine
 
+    limit = engine.DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    deadline = time.perf_counter() + limit  # the blaming re-solves share the caller's limit
     try:
         sol = engine._solve_problem(problem, options, bonus=bonus)
     except InfeasibleError as e:
         # a bonus changes no feasibility: the error the plain solve raises (the diagnosis, the
         # families to blame, then people's ids), without solving again
-        raise labelled(problem, labels, engine._diagnosis(problem, e, options)) from None
+        raise labelled(problem, labels, engine._diagnosis(problem, e, options, deadline)) from None
     if alike.applies("mip", problem):
         sol = alike.apply(problem, sol, score=problem.score + bonus)
     return sol
