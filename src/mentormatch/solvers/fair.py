@@ -11,8 +11,9 @@ Both first match as many pairs as possible, then care for the worst-off pair.
 3. ``max sum_k score[k] x[k]`` over the assignments with ``M`` pairs, all of score ``>= t``.
 
 On plain problems (unit loads, no side constraints) the three steps are certified min-cost
-flows on ``s + W [s >= t]`` (:func:`mentormatch.solvers.bottleneck.solve_held`: a bisection on
-the threshold ``t`` with witnesses, then the flow at the max-min score), the same flows as on
+flows on ``s + W [s >= t]`` (:func:`mentormatch.solvers.bottleneck.solve_held`: the threshold ``t``
+guessed from the pairs the flows held and proven by a flow just above it, bisection after
+guesses that miss; then the flow at the max-min score), the same flows as on
 the scale path's pair sources, so the documented tie rule picks the same pairs at every size.
 With fractional loads or side constraints the same three steps are CP-SAT solves on the model of
 :class:`~mentormatch.solvers.cpsat_model.CpsatModel`.
