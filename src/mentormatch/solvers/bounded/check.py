@@ -9,43 +9,79 @@ import time
 import numpy as np
 
 from ..sparse import _Sparse, empty
-from .passes import _Exact, _Pool, _scan
-from .rank import _first_k, _member, _nonzero
+from . import cells as cellmod
+from .cells import Cells, group_max, starts, up32
+from .passes import SUSPECTS_PER_ROW, _Exact, _Pool, _scan
+from .rank import _first_k, _member, _nonzero, _rank_in_group
 
 log = logging.getLogger(__name__)
 
 
-def _split(delta: np.ndarray, room: np.ndarray, m: int) -> tuple[float, int, int]:
-    """The cut ``D`` that makes the re-check cheapest: mentors whose price fell by more than
-    ``D`` since the pools were taken (``delta > D``) are checked on every row; rows with less
-    ``room`` than ``D`` are scanned in full. Returns (D, columns, rows)."""
-    d = np.sort(delta[np.isfinite(delta)])
-    cand = np.concatenate([[-np.inf], d])
-    n_cols = len(d) - np.searchsorted(d, cand, side="right")
-    r = np.sort(room)
-    n_fail = np.searchsorted(r, cand, side="left")
-    cost = (len(r) - n_fail) * n_cols + n_fail * m
-    best = int(np.argmin(cost))
-    return float(cand[best]), int(n_cols[best]), int(n_fail[best])
+#: A cell's bound costs about this many times a pair of a pass (a gather of the groups table
+#: and a narrow product): a row whose failing cells would cost more is scanned in full.
+CELL_COST = 2
+
+
+def _cut(delta: np.ndarray, cells: np.ndarray, limit: np.ndarray, m: int) -> float:
+    """The cut ``D`` that makes the re-check of a generation's rows cheapest, estimated on a
+    sample of its rows: the mentors whose price fell by more than ``D`` since (``delta > D``,
+    the hot ones) are checked on every row, and the cells whose floor plus the largest fall of
+    their other mentors exceeds the row's ``limit`` are computed (the whole row, when that
+    costs less). Tried: the top 0, 1, 2, 4, ... of the falls."""
+    d = np.sort(delta[np.isfinite(delta)])[::-1]
+    counts = sorted({0, len(d), *(1 << k for k in range(max(len(d), 1).bit_length()) if 1 << k < len(d))})
+    step = max(1, len(limit) // 2048)
+    cs, ls = cells[::step].astype(np.float64), limit[::step]
+    edges = starts(m)
+    best, best_cost = -np.inf, np.inf
+    for h in counts:
+        cut = float(d[h]) if h < len(d) else -np.inf
+        rest = np.maximum.reduceat(np.where(delta > cut, -np.inf, delta), edges)
+        n_fail = (cs + rest[None, :] > ls[:, None]).sum(axis=1)
+        cost = h + np.minimum(n_fail * (CELL_COST * cellmod.GROUP_WIDTH), m).mean()  # a row's
+        if cost < best_cost:
+            best, best_cost = cut, cost
+    return best
+
+
+def _by_cell(i: np.ndarray, j: np.ndarray, m: int):
+    """Pairs sorted by cell, then row: (rows, mentors, where each cell's pairs start)."""
+    order = np.lexsort((i, j // cellmod.GROUP_WIDTH))
+    i, j = i[order], j[order]
+    return i, j, np.searchsorted(j // cellmod.GROUP_WIDTH, np.arange(len(starts(m)) + 1))
 
 
 class _Certifier:
     """The check of every unchosen pair against the prices ``u``, ``p`` of a round, without a
-    pass over all pairs once the pools fit the prices:
+    pass over all pairs once the pools fit the prices. Each row ``i`` has a generation, whose
+    prices ``p_gen``, and for each cell ``G`` (:mod:`.cells`: ``GROUP_WIDTH`` consecutive
+    mentors) a floor ``c_iG``: every pair outside the row's pool has ``b_ij - p_gen[j] <=
+    c_iG`` (``b``: the bound, ``j`` in ``G``). Then, with ``delta_j = p_gen[j] - p_j``:
 
     - a pair in its row's pool: checked from the pool (bound, then the exact score);
-    - a pair outside the pool has ``bound - p_gen[j] <= floor_i`` (the pool's generation's
-      prices ``p_gen``), so ``bound - p_j - u_i <= floor_i + (p_gen[j] - p_j) - u_i``: cleared
-      when ``p_gen[j] - p_j <= D`` and ``floor_i + D <= u_i + threshold`` (the guard);
-    - the mentors with ``p_gen[j] - p_j > D`` are re-checked on every row of the generation,
-      and the rows the guard misses are scanned in full, which takes their pools afresh
-      under ``p``;
-    - a mentor re-check moves its rows to a new generation: ``p_gen`` with the re-checked
-      mentors' prices set to ``p``, and ``floor_i`` raised to the row's largest ``bound - p_j``
-      over those mentors outside the pool (the pool pairs among them are checked from the
-      pool), so that the next round re-checks only the mentors whose price fell since.
+    - a pair outside the pool, ``j`` in ``G`` and not hot (below)::
 
-    ``D`` is chosen per generation to make the re-check cheapest (:func:`_split`).
+          b_ij - p_j - u_i = (b_ij - p_gen[j]) + delta_j - u_i
+                          <= c_iG + max_{k in G, k not hot} delta_k - u_i
+
+      so it is cleared when ``c_iG + max_{k in G, k not hot} delta_k <= u_i + threshold``
+      (the cell's guard); the cells the guard misses are computed (bounds under ``p``), and
+      a row whose failing cells would cost more than the row is scanned in full, which takes
+      its pool and floors afresh under ``p``;
+    - the hot mentors (``delta_j > D``) are checked by their bounds on every row of the
+      generation (but the pool's pairs, checked from the pool).
+
+    ``D`` is chosen per generation to make the re-check cheapest (:func:`_cut`). After the
+    check the floors still hold, under new generations:
+
+    - a row with computed cells moves to the prices ``p``: a computed cell's floor is its
+      largest entry outside the pool under ``p``; another cell's is ``c_iG + max_{k in G, k
+      not hot} delta_k`` (rounded up to float32), which bounds ``b_ij - p_j`` by the inequality
+      above; the pool's values move by ``delta``;
+    - another row moves to ``p_gen`` with the hot mentors' prices set to ``p``;
+    - in both, a cell with hot mentors takes the larger of its floor and the hot mentors'
+      largest entry outside the pool under ``p`` (the hot re-check's), so that the next round
+      re-checks only the mentors whose price fell since.
 
     As the rounds' checker (:class:`mentormatch.solvers.rounds.Checker`): violators within
     ``near`` of violating join them (1 % of a chosen pair's typical score); ``settle`` (a
@@ -62,7 +98,9 @@ class _Certifier:
         self.li, self.lj = li, lj
         self.rows_rescanned = 0
         self.pairs_rechecked = 0  # pairs of the mentor re-checks
+        self.pairs_in_cells = 0  # pairs of the cells computed
         self.bound_pairs = 0  # pairs whose bound the re-checks computed
+        self.cells = Cells(scorer)
         self.width, self.settle, self.ties = scorer.m, settle, settle is None
         self.ranks = (scorer.order, np.arange(scorer.m)) if settle is None else None
         self.facts = facts or {}
@@ -103,11 +141,72 @@ class _Certifier:
             counts = self.scorer.eligible_counts
             cert.update(pairs_checked=None if counts is None else int(counts.sum()),
                         pairs_scored_exactly=self.exact.computed, rows_scanned_again=self.rows_rescanned,
-                        pairs_rechecked_by_mentor=self.pairs_rechecked, seconds=seconds)
+                        pairs_rechecked_by_mentor=self.pairs_rechecked,
+                        pairs_rechecked_in_cells=self.pairs_in_cells, seconds=seconds)
 
     def note(self) -> str:
         return (f"{self.rows_rescanned} rows scanned in full so far, {self.exact.computed} pairs scored exactly "
                 "so far")
+
+    def _hot(self, rows, hot, p, u, threshold, ex_i, ex_j):
+        """The hot mentors ``hot`` (ascending) on ``rows`` (but each row's pool pairs): the
+        suspects (rows, mentors, crowded rows) and, per row, the largest entry of each cell
+        with hot mentors (in cell order)."""
+        m, pool = self.scorer.m, self.pool
+        in_cols = np.zeros(m, bool)
+        in_cols[hot] = True
+        pc = pool.cols[rows]
+        pr, pk = _nonzero(in_cols[pc])
+        cell = hot // cellmod.GROUP_WIDTH
+        f = _scan(self.scorer.subset(rows=rows, cols=hot), rows, hot, p[hot],
+                  excl_i=np.concatenate([self.li, rows[pr]]), excl_j=np.concatenate([self.lj, pc[pr, pk]]),
+                  chosen_i=ex_i, chosen_j=ex_j, u=u[rows], threshold=threshold, progress=self.progress,
+                  what="certificate: mentors whose price fell",
+                  cell_edges=np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]]))
+        self.pairs_rechecked += len(rows) * len(hot)
+        self.bound_pairs += len(rows) * len(hot)
+        return f.i, f.j, f.crowded, f.cells
+
+    def _cells(self, rows, over, hot, p, u, threshold, ex_i, ex_j):
+        """The cells ``over`` (rows x cells, bool) of ``rows`` computed under ``p``, but the
+        pool pairs, the locks and the ``hot`` mentors: the suspects (rows, mentors; a row with
+        more than ``SUSPECTS_PER_ROW`` keeps its largest and is crowded) and each computed
+        cell's largest entry (rows x cells, float32; the others unset)."""
+        from ...scale import BIG
+
+        m, pool = self.scorer.m, self.pool
+        p32 = p.astype(np.float32)
+        limit = (u + threshold).astype(np.float32)
+        is_hot = np.zeros(m, bool)
+        is_hot[hot] = True
+        pc = pool.cols[rows]
+        locks, chosen = _by_cell(self.li, self.lj, m), _by_cell(ex_i, ex_j, m)
+        out = np.full(over.shape, -np.float32(BIG), np.float32)
+        si, sj, sv = [], [], []
+        for g in np.flatnonzero(over.any(axis=0)).tolist():
+            at = np.flatnonzero(over[:, g])
+            r = rows[at]
+            a, b = g * cellmod.GROUP_WIDTH, min(g * cellmod.GROUP_WIDTH + cellmod.GROUP_WIDTH, m)
+            s = self.cells.bounds(r, a, b, p32)
+            s[:, is_hot[a:b]] = -np.inf
+            ir, ik = _nonzero((pc[at] >= a) & (pc[at] < b))
+            s[ir, pc[at][ir, ik] - a] = -np.inf
+            _out(s, r, locks, g, a)
+            out[at, g] = group_max(s, np.zeros(1, np.int64))[:, 0]
+            _out(s, r, chosen, g, a)
+            sr, sc = _nonzero(s > limit[r][:, None])
+            si.append(r[sr]), sj.append(sc + a), sv.append(s[sr, sc])
+            self.pairs_in_cells += len(r) * (b - a)
+            self.bound_pairs += len(r) * (b - a)
+        if not si:
+            e = np.zeros(0, np.int64)
+            return e, e, e, out
+        gi, gj, gv = np.concatenate(si), np.concatenate(sj), np.concatenate(sv)
+        order = np.lexsort((gj, -gv, gi))
+        gi, gj = gi[order], gj[order]
+        rank = _rank_in_group(gi)
+        keep = rank < SUSPECTS_PER_ROW
+        return gi[keep], gj[keep], np.unique(gi[~keep]), out
 
     def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float):
         from ...scale import BIG
@@ -119,62 +218,71 @@ class _Certifier:
                                               + max(largest(g) for g in pool.prices))
         threshold = tol - slack
         ex_code = np.sort(ex_i * m + ex_j)
-        # the guard, per generation of pools
-        fail, checks = [], []
+        edges = starts(m)
+        p0 = np.where(np.isfinite(p), p, 0.0)
+        # the guard, per generation of pools: the hot mentors, the cells that fail, the rows
+        # scanned in full
+        fail, gens = [], []
         live = np.isfinite(u)
         for g in np.unique(pool.gen[live]).tolist():
             rows = np.flatnonzero((pool.gen == g) & live)
-            delta = np.where(np.isfinite(p), pool.prices[g] - np.where(np.isfinite(p), p, 0.0), -np.inf)
-            room = u[rows] + threshold - pool.floor[rows].astype(np.float64)
-            cut, _, _ = _split(delta, room, m)
-            fail.append(rows[room < cut])
-            cols = np.flatnonzero(delta > cut)
-            if len(cols):
-                checks.append((rows[room >= cut], cols, g))
+            delta = np.where(np.isfinite(p), pool.prices[g] - p0, -np.inf)
+            limit = u[rows] + threshold
+            cut = _cut(delta, pool.cells[rows], limit, m)
+            rest = np.maximum.reduceat(np.where(delta > cut, -np.inf, delta), edges)
+            over = pool.cells[rows] + rest[None, :] > limit[:, None]
+            full = over.sum(axis=1) * (CELL_COST * cellmod.GROUP_WIDTH) > m
+            fail.append(rows[full])
+            gens.append((g, rows[~full], over[~full], np.flatnonzero(delta > cut), rest))
         fail = np.sort(np.concatenate(fail)) if fail else np.zeros(0, np.int64)
         found_i, found_j, crowded = [], [], []
-        # rows scanned in full (their pools taken afresh under p)
+        at_p = None  # the generation of the prices p (made on first use)
+        # rows scanned in full (their pools and cells taken afresh under p)
         if len(fail):
             view = sc.subset(rows=fail)
             f = _scan(view, fail, None, p, excl_i=self.li, excl_j=self.lj, chosen_i=ex_i, chosen_j=ex_j,
-                      pool_size=pool.cols.shape[1],
-                      u=u[fail], threshold=threshold, progress=self.progress,
-                      what="certificate: rows the pools miss")
-            c, v, fl = f.pool
-            pool.cols[fail], pool.vals[fail], pool.floor[fail] = c, v, fl
-            pool.gen[fail] = len(pool.prices)
+                      pool_size=pool.cols.shape[1], u=u[fail], threshold=threshold, progress=self.progress,
+                      what="certificate: rows the pools miss", cell_edges=edges)
+            c, v, _ = f.pool
+            pool.cols[fail], pool.vals[fail], pool.cells[fail] = c, v, f.cells
+            at_p = len(pool.prices)
+            pool.gen[fail] = at_p
             pool.prices.append(p.copy())
             found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
             self.rows_rescanned += len(fail)
             self.bound_pairs += len(fail) * m
-        # mentors whose price fell, on every other row of the generation; their pool pairs are
-        # checked with the pools, and the largest value of the others moves the rows to a new
-        # generation: the old prices but these mentors' new ones, and a floor that covers them
-        # (so that the next round re-checks only the mentors whose price fell since)
-        for rows, cols, g in checks:
-            rows = rows[~_member(rows, fail)]
-            if not len(rows):
+        for g, rows, over, hot, rest in gens:
+            if not len(rows) or not (len(hot) or over.any()):
                 continue
-            in_cols = np.zeros(m, bool)
-            in_cols[cols] = True
+            cells = pool.cells[rows]
+            q = pool.prices[g]
+            if len(hot):  # the hot mentors on every row: their cells' largest entries under p
+                fi, fj, fc, hot_cells = self._hot(rows, hot, p, u, threshold, ex_i, ex_j)
+                found_i.append(fi), found_j.append(fj), crowded.append(fc)
+                q = q.copy()
+                q[hot] = p[hot]
+            moved = over.any(axis=1)  # to the prices p: the failing cells computed, the others moved
+            if moved.any():
+                fi, fj, fc, computed = self._cells(rows[moved], over[moved], hot, p, u, threshold, ex_i, ex_j)
+                found_i.append(fi), found_j.append(fj), crowded.append(fc)
+                shifted = up32(cells[moved].astype(np.float64) + rest[None, :])
+                cells[moved] = np.where(over[moved], computed, shifted)
+            if len(hot):
+                at = np.unique(hot // cellmod.GROUP_WIDTH)
+                cells[:, at] = np.maximum(cells[:, at], hot_cells)
             pc = pool.cols[rows]
-            hit = in_cols[pc]
-            pr, pk = _nonzero(hit)
-            view = sc.subset(rows=rows, cols=cols)
-            f = _scan(view, rows, cols, p[cols], excl_i=np.concatenate([self.li, rows[pr]]),
-                      excl_j=np.concatenate([self.lj, pc[pr, pk]]), chosen_i=ex_i, chosen_j=ex_j,
-                      pool_size=1, u=u[rows], threshold=threshold, progress=self.progress,
-                      what="certificate: mentors whose price fell")
-            found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
-            self.pairs_rechecked += len(rows) * len(cols)
-            self.bound_pairs += len(rows) * len(cols)
-            q = pool.prices[g].copy()
-            q[cols] = p[cols]
+            shift = np.where(moved[:, None], (pool.prices[g] - p0)[pc], (pool.prices[g] - q)[pc])
             with np.errstate(invalid="ignore"):
-                pool.vals[rows] = np.where(hit, pool.vals[rows] + (pool.prices[g] - q)[pc], pool.vals[rows])
-            pool.floor[rows] = np.maximum(pool.floor[rows], f.pool[1][:, 0])
-            pool.gen[rows] = len(pool.prices)
-            pool.prices.append(q)
+                pool.vals[rows] = np.where(np.isfinite(shift), pool.vals[rows] + shift, pool.vals[rows])
+            pool.cells[rows] = cells
+            if moved.any():
+                if at_p is None:
+                    at_p = len(pool.prices)
+                    pool.prices.append(p.copy())
+                pool.gen[rows[moved]] = at_p
+            if len(hot) and not moved.all():
+                pool.gen[rows[~moved]] = len(pool.prices)
+                pool.prices.append(q)
         # the pools of the other rows
         keep = np.ones(n, bool)
         keep[fail] = False
@@ -206,8 +314,8 @@ class _Certifier:
             if len(ri):
                 gi, gj = np.concatenate([gi, ri]), np.concatenate([gj, rj])
                 gain = np.concatenate([gain, self.exact(ri, rj) - u[ri] - p[rj]])
-        log.debug("check: %d suspects scored, %d rows scanned in full, %d mentor re-checks, %d crowded",
-                  len(gi), len(fail), len(checks), len(rescan))
+        log.debug("check: %d suspects scored, %d rows scanned in full, %d pairs in cells, %d crowded",
+                  len(gi), len(fail), self.pairs_in_cells, len(rescan))
         eps = max(tol, float(gain.max(initial=-np.inf)))
         if not (gain > tol).any():
             return empty(), max(eps, 0.0)
@@ -220,3 +328,16 @@ class _Certifier:
             first = _first_k(mi, per_row)
             vi, vj = np.concatenate([vi[~many], mi[first]]), np.concatenate([vj[~many], mj[first]])
         return _Sparse(vi, vj, vj, self.exact(vi, vj)), max(eps, 0.0)
+
+
+def _out(s: np.ndarray, rows: np.ndarray, pairs, g: int, a: int) -> None:
+    """The pairs (rows, mentors, cuts: :func:`_by_cell`) of cell ``g`` among ``rows``
+    (ascending) set to ``-inf`` in ``s``, the cell's bounds of those rows from mentor ``a``."""
+    pi, pj, cuts = pairs
+    lo, hi = cuts[g], cuts[g + 1]
+    if hi == lo:
+        return
+    at = np.searchsorted(rows, pi[lo:hi])
+    hit = at < len(rows)
+    hit[hit] = rows[at[hit]] == pi[lo:hi][hit]
+    s[at[hit], pj[lo:hi][hit] - a] = -np.inf
