@@ -110,5 +110,5 @@ class Cells:
             if removed:
                 out[at[hit], c[lo:hi][hit] - a] = -np.float32(BIG) - less[c[lo:hi][hit]]
             else:
-                out[at[hit], c[lo:hi][hit] - a] += v[hit]
+                out[at[hit], c[lo:hi][hit] - a] += v[lo:hi][hit]
         return out
