@@ -179,25 +179,31 @@ class _Certifier:
         limit = (u + threshold).astype(np.float32)
         is_hot = np.zeros(m, bool)
         is_hot[hot] = True
-        pc = pool.cols[rows]
         locks, chosen = _by_cell(self.li, self.lj, m), _by_cell(ex_i, ex_j, m)
+        size = pool.cols.shape[1]
+        pools = _by_cell(np.repeat(rows, size), pool.cols[rows].reshape(-1), m)
         out = np.full(over.shape, -np.float32(BIG), np.float32)
-        si, sj, sv = [], [], []
-        for g in np.flatnonzero(over.any(axis=0)).tolist():
+        width = cellmod.GROUP_WIDTH
+
+        def cell(g: int):
             at = np.flatnonzero(over[:, g])
             r = rows[at]
-            a, b = g * cellmod.GROUP_WIDTH, min(g * cellmod.GROUP_WIDTH + cellmod.GROUP_WIDTH, m)
+            a, b = g * width, min(g * width + width, m)
             s = self.cells.bounds(r, a, b, p32)
             s[:, is_hot[a:b]] = -np.inf
-            ir, ik = _nonzero((pc[at] >= a) & (pc[at] < b))
-            s[ir, pc[at][ir, ik] - a] = -np.inf
+            _out(s, r, pools, g, a)
             _out(s, r, locks, g, a)
-            out[at, g] = group_max(s, np.zeros(1, np.int64))[:, 0]
+            top = np.maximum(s.max(axis=1), -np.float32(BIG))
             _out(s, r, chosen, g, a)
             sr, sc = _nonzero(s > limit[r][:, None])
-            si.append(r[sr]), sj.append(sc + a), sv.append(s[sr, sc])
-            self.pairs_in_cells += len(r) * (b - a)
-            self.bound_pairs += len(r) * (b - a)
+            return at, g, top, r[sr], sc + a, s[sr, sc], len(r) * (b - a)
+
+        si, sj, sv = [], [], []
+        for at, g, top, ri, rj, rv, pairs in _threads(cell, np.flatnonzero(over.any(axis=0)).tolist()):
+            out[at, g] = top
+            si.append(ri), sj.append(rj), sv.append(rv)
+            self.pairs_in_cells += pairs
+            self.bound_pairs += pairs
         if not si:
             e = np.zeros(0, np.int64)
             return e, e, e, out
@@ -341,3 +347,16 @@ def _out(s: np.ndarray, rows: np.ndarray, pairs, g: int, a: int) -> None:
     hit = at < len(rows)
     hit[hit] = rows[at[hit]] == pi[lo:hi][hit]
     s[at[hit], pj[lo:hi][hit] - a] = -np.inf
+
+
+def _threads(fn, items: list):
+    """``fn`` of each item, in order, on as many threads as cores (up to 4) with BLAS on one
+    thread each (as a pass's blocks: :func:`.passes._over_blocks`)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        yield from pool.map(fn, items)
