@@ -44,6 +44,27 @@ def _cut(delta: np.ndarray, cells: np.ndarray, limit: np.ndarray, m: int) -> flo
     return best
 
 
+#: Rows a time in the cells' float64 sums (a few MB each, not n x cells x 8 bytes at once).
+_ROWS_AT_ONCE = 4096
+
+
+def _failing(cells: np.ndarray, rows: np.ndarray, rest: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Whether each cell of ``rows`` fails its guard: ``cells + rest > limit`` (in float64)."""
+    out = np.empty((len(rows), cells.shape[1]), bool)
+    for a in range(0, len(rows), _ROWS_AT_ONCE):
+        part = cells[rows[a:a + _ROWS_AT_ONCE]].astype(np.float64)
+        np.greater(part + rest[None, :], limit[a:a + _ROWS_AT_ONCE, None], out=out[a:a + _ROWS_AT_ONCE])
+    return out
+
+
+def _moved(cells: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """``cells + rest`` (float64 sums) rounded up to float32: floors moved by the largest fall."""
+    out = np.empty_like(cells)
+    for a in range(0, len(cells), _ROWS_AT_ONCE):
+        out[a:a + _ROWS_AT_ONCE] = up32(cells[a:a + _ROWS_AT_ONCE].astype(np.float64) + rest[None, :])
+    return out
+
+
 def _by_cell(i: np.ndarray, j: np.ndarray, m: int):
     """Pairs sorted by cell, then row: (rows, mentors, where each cell's pairs start)."""
     order = np.lexsort((i, j // cellmod.GROUP_WIDTH))
@@ -236,7 +257,7 @@ class _Certifier:
             limit = u[rows] + threshold
             cut = _cut(delta, pool.cells[rows], limit, m)
             rest = np.maximum.reduceat(np.where(delta > cut, -np.inf, delta), edges)
-            over = pool.cells[rows] + rest[None, :] > limit[:, None]
+            over = _failing(pool.cells, rows, rest, limit)
             full = over.sum(axis=1) * (CELL_COST * cellmod.GROUP_WIDTH) > m
             fail.append(rows[full])
             gens.append((g, rows[~full], over[~full], np.flatnonzero(delta > cut), rest))
@@ -271,8 +292,7 @@ class _Certifier:
             if moved.any():
                 fi, fj, fc, computed = self._cells(rows[moved], over[moved], hot, p, u, threshold, ex_i, ex_j)
                 found_i.append(fi), found_j.append(fj), crowded.append(fc)
-                shifted = up32(cells[moved].astype(np.float64) + rest[None, :])
-                cells[moved] = np.where(over[moved], computed, shifted)
+                cells[moved] = np.where(over[moved], computed, _moved(cells[moved], rest))
             if len(hot):
                 at = np.unique(hot // cellmod.GROUP_WIDTH)
                 cells[:, at] = np.maximum(cells[:, at], hot_cells)
