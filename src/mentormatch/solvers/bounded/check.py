@@ -58,10 +58,14 @@ def _failing(cells: np.ndarray, rows: np.ndarray, rest: np.ndarray, limit: np.nd
 
 
 def _moved(cells: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """``cells + rest`` (float64 sums) rounded up to float32: floors moved by the largest fall."""
+    """``cells + rest`` (float64 sums) rounded up to float32, at least ``-BIG``: floors moved by
+    the largest fall (``rest`` is ``-inf`` in a cell of mentors without room)."""
+    from ...scale import BIG
+
     out = np.empty_like(cells)
     for a in range(0, len(cells), _ROWS_AT_ONCE):
-        out[a:a + _ROWS_AT_ONCE] = up32(cells[a:a + _ROWS_AT_ONCE].astype(np.float64) + rest[None, :])
+        out[a:a + _ROWS_AT_ONCE] = up32(np.maximum(cells[a:a + _ROWS_AT_ONCE].astype(np.float64) + rest[None, :],
+                                                   -BIG))
     return out
 
 
