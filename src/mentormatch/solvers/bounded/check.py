@@ -20,18 +20,19 @@ log = logging.getLogger(__name__)
 #: A cell's bound costs about this many times a pair of a pass (a gather of the groups table
 #: and a narrow product): a row whose failing cells would cost more is scanned in full.
 CELL_COST = 2
+#: Rows of a generation (evenly spaced) on which the cost of a cut is estimated.
+_SAMPLE_ROWS = 2048
 
 
 def _cut(delta: np.ndarray, cells: np.ndarray, limit: np.ndarray, m: int) -> float:
-    """The cut ``D`` that makes the re-check of a generation's rows cheapest, estimated on a
-    sample of its rows: the mentors whose price fell by more than ``D`` since (``delta > D``,
-    the hot ones) are checked on every row, and the cells whose floor plus the largest fall of
-    their other mentors exceeds the row's ``limit`` are computed (the whole row, when that
-    costs less). Tried: the top 0, 1, 2, 4, ... of the falls."""
+    """The cut ``D`` that makes the re-check of rows cheapest (``cells``, ``limit``: a sample
+    of a generation's rows, their floors and limits): the mentors whose price fell by more than
+    ``D`` since (``delta > D``, the hot ones) are checked on every row, and the cells whose floor
+    plus the largest fall of their other mentors exceeds the row's ``limit`` are computed (the
+    whole row, when that costs less). Tried: the top 0, 1, 2, 4, ... of the falls."""
     d = np.sort(delta[np.isfinite(delta)])[::-1]
     counts = sorted({0, len(d), *(1 << k for k in range(max(len(d), 1).bit_length()) if 1 << k < len(d))})
-    step = max(1, len(limit) // 2048)
-    cs, ls = cells[::step].astype(np.float64), limit[::step]
+    cs, ls = cells.astype(np.float64), limit
     edges = starts(m)
     best, best_cost = -np.inf, np.inf
     for h in counts:
@@ -259,7 +260,8 @@ class _Certifier:
             rows = np.flatnonzero((pool.gen == g) & live)
             delta = np.where(np.isfinite(p), pool.prices[g] - p0, -np.inf)
             limit = u[rows] + threshold
-            cut = _cut(delta, pool.cells[rows], limit, m)
+            step = max(1, len(rows) // _SAMPLE_ROWS)
+            cut = _cut(delta, pool.cells[rows[::step]], limit[::step], m)
             rest = np.maximum.reduceat(np.where(delta > cut, -np.inf, delta), edges)
             over = _failing(pool.cells, rows, rest, limit)
             full = over.sum(axis=1) * (CELL_COST * cellmod.GROUP_WIDTH) > m
