@@ -451,11 +451,11 @@ def test_no_sub_market_when_places_fall_short(monkeypatch):
 
 
 def _cut_cost(delta, cells, limit, m, cut, width):
-    """The re-check's cost at ``cut``, in bound pairs a row, by loops: the hot mentors with a
-    finite fall, and each row's failing cells (or the whole row when they cost more)."""
-    from mentormatch.solvers.bounded.check import CELL_COST
+    """The re-check's cost at ``cut``, in a pass's bound pairs a row, by loops: the hot mentors
+    with a finite fall, and each row's failing cells (or the whole row when they cost more)."""
+    from mentormatch.solvers.bounded.check import CELL_COST, HOT_COST
 
-    hot = int((delta[np.isfinite(delta)] > cut).sum())
+    hot = HOT_COST * int((delta[np.isfinite(delta)] > cut).sum())
     total = 0.0
     for r in range(len(limit)):
         n_fail = 0
@@ -673,6 +673,7 @@ def test_re_checked_mentors_move_rows_to_a_new_generation_and_the_certificate_st
 
     monkeypatch.setattr(cellmod, "GROUP_WIDTH", 100 if shape == "one cell" else 3)
     monkeypatch.setattr(check, "CELL_COST", {"cells": 0.5, "hot mentors": 1000, "one cell": 2}[shape])
+    monkeypatch.setattr(check, "HOT_COST", 1.0)
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)
     monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 3)
     rng = np.random.default_rng(seed)
