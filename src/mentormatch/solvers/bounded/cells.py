@@ -1,6 +1,8 @@
 """Cells of the bounded re-checks (:mod:`.check`): a row's pairs in groups of ``GROUP_WIDTH``
 consecutive mentors, each cell's largest ``bound - price`` outside the row's pool (a floor per
-cell, finer than the row's), and the bounds of some rows on one group of mentors.
+cell, finer than the row's), the bounds of some rows on one group of mentors, and the array
+helpers of the re-checks: which cells fail their guard, floors moved by a fall of prices, pairs
+sorted by cell and masked in a cell's bounds, the cells on threads.
 
 A re-check then computes bounds only in the cells whose floor, moved by the largest price fall
 of the group's mentors, may reach a violator, instead of the whole row (:class:`Cells`).
@@ -66,10 +68,10 @@ class Cells:
         if not self.plain:
             return
         self.base = base
-        self.stated = self._by_cell(base.stated)
-        self.blocked = self._by_cell(base.blocked)
+        self.stated = self.by_cell(base.stated)
+        self.blocked = self.by_cell(base.blocked)
 
-    def _by_cell(self, matrix):
+    def by_cell(self, matrix):
         if matrix is None or not matrix.nnz:
             return None
         coo = matrix.tocoo()
@@ -112,3 +114,61 @@ class Cells:
             else:
                 out[at[hit], c[lo:hi][hit] - a] += v[lo:hi][hit]
         return out
+
+
+#: Rows a time in the cells' float64 sums (a few MB each, not n x cells x 8 bytes at once).
+_ROWS_AT_ONCE = 4096
+
+
+def failing(cells: np.ndarray, rows: np.ndarray, rest: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """Whether each cell of ``rows`` fails its guard: ``cells + rest > limit`` (in float64)."""
+    out = np.empty((len(rows), cells.shape[1]), bool)
+    for a in range(0, len(rows), _ROWS_AT_ONCE):
+        part = cells[rows[a:a + _ROWS_AT_ONCE]].astype(np.float64)
+        np.greater(part + rest[None, :], limit[a:a + _ROWS_AT_ONCE, None], out=out[a:a + _ROWS_AT_ONCE])
+    return out
+
+
+def shifted(cells: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """``cells + rest`` (float64 sums) rounded up to float32, at least ``-BIG``: floors moved by
+    the largest fall (``rest`` is ``-inf`` in a cell of mentors without room)."""
+    from ...scale import BIG
+
+    out = np.empty_like(cells)
+    for a in range(0, len(cells), _ROWS_AT_ONCE):
+        out[a:a + _ROWS_AT_ONCE] = up32(np.maximum(cells[a:a + _ROWS_AT_ONCE].astype(np.float64) + rest[None, :],
+                                                   -BIG))
+    return out
+
+
+def by_cell(i: np.ndarray, j: np.ndarray, m: int):
+    """Pairs sorted by cell, then row: (rows, mentors, where each cell's pairs start)."""
+    order = np.lexsort((i, j // GROUP_WIDTH))
+    i, j = i[order], j[order]
+    return i, j, np.searchsorted(j // GROUP_WIDTH, np.arange(len(starts(m)) + 1))
+
+
+def mask_pairs(s: np.ndarray, rows: np.ndarray, pairs, g: int, a: int) -> None:
+    """The pairs (rows, mentors, cuts: :func:`by_cell`) of cell ``g`` among ``rows``
+    (ascending) set to ``-inf`` in ``s``, the cell's bounds of those rows from mentor ``a``."""
+    pi, pj, cuts = pairs
+    lo, hi = cuts[g], cuts[g + 1]
+    if hi == lo:
+        return
+    at = np.searchsorted(rows, pi[lo:hi])
+    hit = at < len(rows)
+    hit[hit] = rows[at[hit]] == pi[lo:hi][hit]
+    s[at[hit], pj[lo:hi][hit] - a] = -np.inf
+
+
+def on_threads(fn, items: list):
+    """``fn`` of each item, in order, on as many threads as cores (up to 4) with BLAS on one
+    thread each (as a pass's blocks: :func:`mentormatch.solvers.bounded.passes._over_blocks`)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_limits
+
+    workers = max(1, min(os.cpu_count() or 1, 4))
+    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        yield from pool.map(fn, items)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..sparse import _Sparse, empty
 from . import cells as cellmod
-from .cells import Cells, group_max, starts, up32
+from .cells import Cells, by_cell, failing, mask_pairs, on_threads, shifted, starts
 from .passes import SUSPECTS_PER_ROW, _Exact, _Pool, _scan
 from .rank import _first_k, _member, _nonzero, _rank_in_group
 
@@ -46,38 +46,6 @@ def _cut(delta: np.ndarray, cells: np.ndarray, limit: np.ndarray, m: int) -> flo
         if cost < best_cost:
             best, best_cost = cut, cost
     return best
-
-
-#: Rows a time in the cells' float64 sums (a few MB each, not n x cells x 8 bytes at once).
-_ROWS_AT_ONCE = 4096
-
-
-def _failing(cells: np.ndarray, rows: np.ndarray, rest: np.ndarray, limit: np.ndarray) -> np.ndarray:
-    """Whether each cell of ``rows`` fails its guard: ``cells + rest > limit`` (in float64)."""
-    out = np.empty((len(rows), cells.shape[1]), bool)
-    for a in range(0, len(rows), _ROWS_AT_ONCE):
-        part = cells[rows[a:a + _ROWS_AT_ONCE]].astype(np.float64)
-        np.greater(part + rest[None, :], limit[a:a + _ROWS_AT_ONCE, None], out=out[a:a + _ROWS_AT_ONCE])
-    return out
-
-
-def _moved(cells: np.ndarray, rest: np.ndarray) -> np.ndarray:
-    """``cells + rest`` (float64 sums) rounded up to float32, at least ``-BIG``: floors moved by
-    the largest fall (``rest`` is ``-inf`` in a cell of mentors without room)."""
-    from ...scale import BIG
-
-    out = np.empty_like(cells)
-    for a in range(0, len(cells), _ROWS_AT_ONCE):
-        out[a:a + _ROWS_AT_ONCE] = up32(np.maximum(cells[a:a + _ROWS_AT_ONCE].astype(np.float64) + rest[None, :],
-                                                   -BIG))
-    return out
-
-
-def _by_cell(i: np.ndarray, j: np.ndarray, m: int):
-    """Pairs sorted by cell, then row: (rows, mentors, where each cell's pairs start)."""
-    order = np.lexsort((i, j // cellmod.GROUP_WIDTH))
-    i, j = i[order], j[order]
-    return i, j, np.searchsorted(j // cellmod.GROUP_WIDTH, np.arange(len(starts(m)) + 1))
 
 
 class _Certifier:
@@ -208,9 +176,9 @@ class _Certifier:
         limit = (u + threshold).astype(np.float32)
         is_hot = np.zeros(m, bool)
         is_hot[hot] = True
-        locks, chosen = _by_cell(self.li, self.lj, m), _by_cell(ex_i, ex_j, m)
+        locks, chosen = by_cell(self.li, self.lj, m), by_cell(ex_i, ex_j, m)
         size = pool.cols.shape[1]
-        pools = _by_cell(np.repeat(rows, size), pool.cols[rows].reshape(-1), m)
+        pools = by_cell(np.repeat(rows, size), pool.cols[rows].reshape(-1), m)
         out = np.full(over.shape, -np.float32(BIG), np.float32)
         width = cellmod.GROUP_WIDTH
 
@@ -220,15 +188,15 @@ class _Certifier:
             a, b = g * width, min(g * width + width, m)
             s = self.cells.bounds(r, a, b, p32)
             s[:, is_hot[a:b]] = -np.inf
-            _out(s, r, pools, g, a)
-            _out(s, r, locks, g, a)
+            mask_pairs(s, r, pools, g, a)
+            mask_pairs(s, r, locks, g, a)
             top = np.maximum(s.max(axis=1), -np.float32(BIG))
-            _out(s, r, chosen, g, a)
+            mask_pairs(s, r, chosen, g, a)
             sr, sc = _nonzero(s > limit[r][:, None])
             return at, g, top, r[sr], sc + a, s[sr, sc], len(r) * (b - a)
 
         si, sj, sv = [], [], []
-        for at, g, top, ri, rj, rv, pairs in _threads(cell, np.flatnonzero(over.any(axis=0)).tolist()):
+        for at, g, top, ri, rj, rv, pairs in on_threads(cell, np.flatnonzero(over.any(axis=0)).tolist()):
             out[at, g] = top
             si.append(ri), sj.append(rj), sv.append(rv)
             self.pairs_in_cells += pairs
@@ -266,7 +234,7 @@ class _Certifier:
             step = max(1, len(rows) // _SAMPLE_ROWS)
             cut = _cut(delta, pool.cells[rows[::step]], limit[::step], m)
             rest = np.maximum.reduceat(np.where(delta > cut, -np.inf, delta), edges)
-            over = _failing(pool.cells, rows, rest, limit)
+            over = failing(pool.cells, rows, rest, limit)
             full = over.sum(axis=1) * (CELL_COST * cellmod.GROUP_WIDTH) > m
             fail.append(rows[full])
             gens.append((g, rows[~full], over[~full], np.flatnonzero(delta > cut), rest))
@@ -301,7 +269,7 @@ class _Certifier:
             if moved.any():
                 fi, fj, fc, computed = self._cells(rows[moved], over[moved], hot, p, u, threshold, ex_i, ex_j)
                 found_i.append(fi), found_j.append(fj), crowded.append(fc)
-                cells[moved] = np.where(over[moved], computed, _moved(cells[moved], rest))
+                cells[moved] = np.where(over[moved], computed, shifted(cells[moved], rest))
             if len(hot):
                 at = np.unique(hot // cellmod.GROUP_WIDTH)
                 cells[:, at] = np.maximum(cells[:, at], hot_cells)
@@ -363,29 +331,3 @@ class _Certifier:
             first = _first_k(mi, per_row)
             vi, vj = np.concatenate([vi[~many], mi[first]]), np.concatenate([vj[~many], mj[first]])
         return _Sparse(vi, vj, vj, self.exact(vi, vj)), max(eps, 0.0)
-
-
-def _out(s: np.ndarray, rows: np.ndarray, pairs, g: int, a: int) -> None:
-    """The pairs (rows, mentors, cuts: :func:`_by_cell`) of cell ``g`` among ``rows``
-    (ascending) set to ``-inf`` in ``s``, the cell's bounds of those rows from mentor ``a``."""
-    pi, pj, cuts = pairs
-    lo, hi = cuts[g], cuts[g + 1]
-    if hi == lo:
-        return
-    at = np.searchsorted(rows, pi[lo:hi])
-    hit = at < len(rows)
-    hit[hit] = rows[at[hit]] == pi[lo:hi][hit]
-    s[at[hit], pj[lo:hi][hit] - a] = -np.inf
-
-
-def _threads(fn, items: list):
-    """``fn`` of each item, in order, on as many threads as cores (up to 4) with BLAS on one
-    thread each (as a pass's blocks: :func:`.passes._over_blocks`)."""
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
-
-    workers = max(1, min(os.cpu_count() or 1, 4))
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        yield from pool.map(fn, items)
