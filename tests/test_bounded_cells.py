@@ -65,12 +65,17 @@ def test_group_max_and_up32_against_loops():
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_the_certified_solve_with_cells_ends_at_the_exact_optimum(monkeypatch, seed):
+@pytest.mark.parametrize("suspects", [64, 1])
+def test_the_certified_solve_with_cells_ends_at_the_exact_optimum(monkeypatch, seed, suspects):
     """Cells of 4 mentors, pools of 2 pairs, one violator a row and round, cheap cells: most
     re-checks compute cells on the scale path's own bounds (stated pairs and removed pairs
     included), moving floors and pools between generations; the certificate must still end at
-    the complete set's optimum, with the same objective when the cells are one a row."""
+    the complete set's optimum, with the same objective when the cells are one a row. With one
+    suspect a row, a cell keeps each row's two largest and the rows it cuts are crowded."""
     import mentormatch.solvers.bounded as bounded
+    from mentormatch.solvers.bounded import passes
+
+    monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", suspects)
 
     mentors, mentees = synthetic.organisation(n_mentees=150, n_mentors=40, seed=seed)
     mentors["capacity"] = 3
@@ -82,6 +87,7 @@ def test_the_certified_solve_with_cells_ends_at_the_exact_optimum(monkeypatch, s
     for width, cost in ((4, 0.5), (4, 2), (100, 2)):
         monkeypatch.setattr(cellmod, "GROUP_WIDTH", width)
         monkeypatch.setattr(check, "CELL_COST", cost)
+        monkeypatch.setattr(check, "FULL_SHARE", 1.0 if cost < 1 else 0.5)
         _, solution = solve_bounded(scorer_of(prep, None), cap, options=SolverOptions(top_k=1))
         assert solution.status == "optimal" and solution.certificate["holds"]
         assert solution.objective == pytest.approx(reference.objective, rel=1e-9)

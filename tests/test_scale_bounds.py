@@ -452,8 +452,8 @@ def test_no_sub_market_when_places_fall_short(monkeypatch):
 
 def _cut_cost(delta, cells, limit, m, cut, width):
     """The re-check's cost at ``cut``, in a pass's bound pairs a row, by loops: the hot mentors
-    with a finite fall, and each row's failing cells (or the whole row when they cost more)."""
-    from mentormatch.solvers.bounded.check import CELL_COST, HOT_COST
+    with a finite fall, and each row's failing cells (or the whole row past FULL_SHARE of it)."""
+    from mentormatch.solvers.bounded.check import CELL_COST, FULL_SHARE, HOT_COST
 
     hot = HOT_COST * int((delta[np.isfinite(delta)] > cut).sum())
     total = 0.0
@@ -463,7 +463,7 @@ def _cut_cost(delta, cells, limit, m, cut, width):
             rest = [d for d in delta[g * width:(g + 1) * width] if not d > cut]
             if cells[r, g] + max(rest, default=-np.inf) > limit[r]:
                 n_fail += 1
-        total += min(n_fail * CELL_COST * width, m)
+        total += m if n_fail * width > FULL_SHARE * m else n_fail * CELL_COST * width
     return hot + (total / len(limit) if len(limit) else 0.0)
 
 
@@ -674,6 +674,7 @@ def test_re_checked_mentors_move_rows_to_a_new_generation_and_the_certificate_st
     monkeypatch.setattr(cellmod, "GROUP_WIDTH", 100 if shape == "one cell" else 3)
     monkeypatch.setattr(check, "CELL_COST", {"cells": 0.5, "hot mentors": 1000, "one cell": 2}[shape])
     monkeypatch.setattr(check, "HOT_COST", 1.0)
+    monkeypatch.setattr(check, "FULL_SHARE", 1.0 if shape == "cells" else 0.5)
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)
     monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 3)
     rng = np.random.default_rng(seed)

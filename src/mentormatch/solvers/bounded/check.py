@@ -11,7 +11,8 @@ import numpy as np
 from ..sparse import _Sparse, empty
 from . import cells as cellmod
 from .cells import Cells, by_cell, failing, mask_pairs, on_threads, shifted, starts
-from .passes import SUSPECTS_PER_ROW, _Exact, _Pool, _scan
+from . import passes
+from .passes import _Exact, _Pool, _scan
 from .rank import _first_k, _member, _nonzero, _rank_in_group
 
 log = logging.getLogger(__name__)
@@ -20,9 +21,20 @@ log = logging.getLogger(__name__)
 #: A cell's bound costs about this many times a pair of a pass, and a hot mentor's (a pass
 #: on a narrow subset of mentors) this many: measured at 20,000 x 20,000 on one core, 4.9-5.3 ns
 #: a pair of a cell, 11.4-12.6 ns of a hot mentor re-check (500 mentors), 5.1-5.2 ns of a row
-#: scanned in full. A row whose failing cells would cost more than the row is scanned in full.
+#: scanned in full.
 CELL_COST = 1.0
 HOT_COST = 2.3
+#: A row whose failing cells hold more than this share of its mentors is scanned in full: as
+#: cheap a pair, and it takes the row's pool and floors afresh under the new prices and ranks
+#: a crowded row's suspects in the pass (computed cells, a row with bounds above its limit
+#: nearly everywhere sent tens of millions of suspects to be ranked: 137 s of checks at the
+#: 4,000-mentee sub-market of 100,000 x 20,000, against 14 s).
+FULL_SHARE = 0.5
+
+
+def _full(n_fail, m: int):
+    """Whether a row with ``n_fail`` failing cells is scanned in full."""
+    return n_fail * cellmod.GROUP_WIDTH > FULL_SHARE * m
 #: Rows of a generation (evenly spaced) on which the cost of a cut is estimated.
 _SAMPLE_ROWS = 2048
 
@@ -32,7 +44,7 @@ def _cut(delta: np.ndarray, cells: np.ndarray, limit: np.ndarray, m: int) -> flo
     of a generation's rows, their floors and limits): the mentors whose price fell by more than
     ``D`` since (``delta > D``, the hot ones) are checked on every row, and the cells whose floor
     plus the largest fall of their other mentors exceeds the row's ``limit`` are computed (the
-    whole row, when that costs less). Tried: the top 0, 1, 2, 4, ... of the falls."""
+    whole row, past ``FULL_SHARE`` of it). Tried: the top 0, 1, 2, 4, ... of the falls."""
     d = np.sort(delta[np.isfinite(delta)])[::-1]
     counts = sorted({0, len(d), *(1 << k for k in range(max(len(d), 1).bit_length()) if 1 << k < len(d))})
     cs, ls = cells.astype(np.float64), limit
@@ -42,7 +54,8 @@ def _cut(delta: np.ndarray, cells: np.ndarray, limit: np.ndarray, m: int) -> flo
         cut = float(d[h]) if h < len(d) else -np.inf
         rest = np.maximum.reduceat(np.where(delta > cut, -np.inf, delta), edges)
         n_fail = (cs + rest[None, :] > ls[:, None]).sum(axis=1)
-        cost = HOT_COST * h + np.minimum(n_fail * (CELL_COST * cellmod.GROUP_WIDTH), m).mean()  # a row's
+        rows = np.where(_full(n_fail, m), m, n_fail * (CELL_COST * cellmod.GROUP_WIDTH))
+        cost = HOT_COST * np.count_nonzero(d > cut) + rows.mean()  # a row's (ties: fewer than h hot)
         if cost < best_cost:
             best, best_cost = cut, cost
     return best
@@ -193,7 +206,14 @@ class _Certifier:
             top = np.maximum(s.max(axis=1), -np.float32(BIG))
             mask_pairs(s, r, chosen, g, a)
             sr, sc = _nonzero(s > limit[r][:, None])
-            return at, g, top, r[sr], sc + a, s[sr, sc], len(r) * (b - a)
+            sv = s[sr, sc]
+            if len(sr) > passes.SUSPECTS_PER_ROW * len(r) // 4 and len(sr):
+                # each row's SUSPECTS_PER_ROW + 1 largest of the cell: a row cut here has more
+                # than SUSPECTS_PER_ROW and is crowded below (all of its suspects, if need be)
+                order = np.lexsort((sc, -sv, sr))
+                keep = order[_rank_in_group(sr[order]) <= passes.SUSPECTS_PER_ROW]
+                sr, sc, sv = sr[keep], sc[keep], sv[keep]
+            return at, g, top, r[sr], sc + a, sv, len(r) * (b - a)
 
         si, sj, sv = [], [], []
         for at, g, top, ri, rj, rv, pairs in on_threads(cell, np.flatnonzero(over.any(axis=0)).tolist()):
@@ -208,7 +228,7 @@ class _Certifier:
         order = np.lexsort((gj, -gv, gi))
         gi, gj = gi[order], gj[order]
         rank = _rank_in_group(gi)
-        keep = rank < SUSPECTS_PER_ROW
+        keep = rank < passes.SUSPECTS_PER_ROW
         return gi[keep], gj[keep], np.unique(gi[~keep]), out
 
     def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float):
@@ -235,7 +255,7 @@ class _Certifier:
             cut = _cut(delta, pool.cells[rows[::step]], limit[::step], m)
             rest = np.maximum.reduceat(np.where(delta > cut, -np.inf, delta), edges)
             over = failing(pool.cells, rows, rest, limit)
-            full = over.sum(axis=1) * (CELL_COST * cellmod.GROUP_WIDTH) > m
+            full = _full(over.sum(axis=1), m)
             fail.append(rows[full])
             gens.append((g, rows[~full], over[~full], np.flatnonzero(delta > cut), rest))
         fail = np.sort(np.concatenate(fail)) if fail else np.zeros(0, np.int64)
