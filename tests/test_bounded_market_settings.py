@@ -21,7 +21,7 @@ def test_a_sub_markets_settings_cover_every_solver_module_it_runs(monkeypatch):
     import mentormatch.solvers.bounded as bounded
     import mentormatch.solvers.engine  # noqa: F401  (loaded, never run by a sub-market)
 
-    monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)  # rows scanned again, cells and mentor re-checks
+    monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)  # rows scanned again and mentor re-checks
     monkeypatch.setattr(market, "GUIDE_PAIRS", 3000)  # a sub-market, not itself guided (no fork)
     monkeypatch.setattr(market, "GUIDE_STEP", 3)
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)

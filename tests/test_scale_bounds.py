@@ -450,54 +450,41 @@ def test_no_sub_market_when_places_fall_short(monkeypatch):
     assert solution.certificate["first_prices"] is None
 
 
-def _cut_cost(delta, cells, limit, m, cut, width):
-    """The re-check's cost at ``cut``, in a pass's bound pairs a row, by loops: the hot mentors
-    with a finite fall, and each row's failing cells (or the whole row past FULL_SHARE of it)."""
-    from mentormatch.solvers.bounded.check import CELL_COST, FULL_SHARE, HOT_COST
-
-    hot = HOT_COST * int((delta[np.isfinite(delta)] > cut).sum())
-    total = 0.0
-    for r in range(len(limit)):
-        n_fail = 0
-        for g in range(cells.shape[1]):
-            rest = [d for d in delta[g * width:(g + 1) * width] if not d > cut]
-            if cells[r, g] + max(rest, default=-np.inf) > limit[r]:
-                n_fail += 1
-        total += m if n_fail * width > FULL_SHARE * m else n_fail * CELL_COST * width
-    return hot + (total / len(limit) if len(limit) else 0.0)
+def _split_cost(delta, room, m, cut):
+    finite = delta[np.isfinite(delta)]
+    cols = int((finite > cut).sum())
+    rows = int((room < cut).sum())
+    return (len(room) - rows) * cols + rows * m, cols, rows
 
 
 @pytest.mark.parametrize("seed", range(12))
-def test_cut_picks_the_cheapest_of_its_candidates(seed, monkeypatch):
-    """The hot mentors' cut: the top 0, 1, 2, 4, ... of the finite price falls, whichever
-    makes the re-check cheapest (recounted by loops); mentors without a price (-inf) are never
-    hot, and those without room in the pools' prices (+inf) always."""
-    from mentormatch.solvers.bounded import cells as cellmod
-    from mentormatch.solvers.bounded.check import _cut
+def test_split_picks_the_cheapest_cut(seed):
+    from mentormatch.solvers.bounded.check import _split
 
     rng = np.random.default_rng(seed)
-    width = int(rng.integers(1, 5))
-    monkeypatch.setattr(cellmod, "GROUP_WIDTH", width)
-    m = int(rng.integers(1, 14))
-    n = int(rng.integers(1, 15))
+    m = int(rng.integers(1, 12))
+    n = int(rng.integers(0, 15))
     delta = rng.normal(size=m)
-    groups = -(-m // width)
-    floors = rng.normal(size=(n, groups)).astype(np.float32)
-    limit = rng.normal(size=n) + 1
-    if seed % 3 == 1:  # ties
-        delta = np.round(delta * 2) / 2
-    if seed % 4 == 2:
+    room = rng.normal(size=n)
+    if seed % 3 == 1:  # ties, between the deltas and between the deltas and the rooms
+        delta, room = np.round(delta * 2) / 2, np.round(room * 2) / 2
+    if seed % 4 == 2:  # mentors without a price (-inf) or without room in the pools' prices (+inf)
         delta[rng.random(m) < 0.3] = -np.inf
         delta[rng.random(m) < 0.2] = np.inf
+        room[rng.random(n) < 0.2] = np.inf
     if seed == 11:
-        delta[:] = -np.inf
-    cut = _cut(delta, floors, limit, m)
-    d = np.sort(delta[np.isfinite(delta)])[::-1]
-    counts = {0, len(d)} | {1 << k for k in range(8) if 1 << k < len(d)}
-    candidates = [float(d[h]) if h < len(d) else -np.inf for h in counts]
+        delta[:] = -np.inf  # nothing finite: only the cut at -inf
+    cut, cols, rows = _split(delta, room, m)
+    finite = delta[np.isfinite(delta)]
+    candidates = np.concatenate([[-np.inf], finite])
     assert cut in candidates
-    cost = _cut_cost(delta, floors, limit, m, cut, width)
-    assert cost == pytest.approx(min(_cut_cost(delta, floors, limit, m, c, width) for c in candidates))
+    cost, want_cols, want_rows = _split_cost(delta, room, m, cut)
+    assert (cols, rows) == (want_cols, want_rows)
+    assert cost == min(_split_cost(delta, room, m, c)[0] for c in candidates)
+    # and no cut at all, anywhere between or beyond the candidates, is cheaper
+    grid = np.concatenate([candidates, room[np.isfinite(room)], [np.inf]])
+    grid = np.unique(np.concatenate([grid, np.nextafter(grid, np.inf), np.nextafter(grid, -np.inf)]))
+    assert cost <= min(_split_cost(delta, room, m, c)[0] for c in grid)
 
 
 @pytest.mark.parametrize("programme", RULES[:2])
@@ -659,22 +646,13 @@ def _slot_optimum(score, cap):
 
 
 @pytest.mark.parametrize("seed", range(30))
-@pytest.mark.parametrize("shape", ["cells", "hot mentors", "one cell"])
-def test_re_checked_mentors_move_rows_to_a_new_generation_and_the_certificate_stays_exact(monkeypatch, seed,
-                                                                                         shape):
-    """Loose, misleading bounds and pools of two pairs a row: most rounds re-check the cells
-    or the mentors whose price fell (``shape``: cheap cells of 3 mentors, or the same where a
-    cell costs so much that the hot mentors take the re-checks, or one cell a row) and move those
-    rows to a new generation of prices and floors. A floor that missed a pair outside the pool
-    (say, a pair chosen in that round and left later, or a cell's floor moved by less than its
-    mentors' fall) would let the certificate hold below the optimum."""
+def test_re_checked_mentors_move_rows_to_a_new_generation_and_the_certificate_stays_exact(monkeypatch, seed):
+    """Loose, misleading bounds and pools of two pairs a row: most rounds re-check the mentors
+    whose price fell and move those rows to a new generation of prices and floors. A floor
+    that missed a pair outside the pool (say, a pair chosen in that round and left later)
+    would let the certificate hold below the optimum."""
     import mentormatch.solvers.bounded as bounded
-    from mentormatch.solvers.bounded import cells as cellmod, check
 
-    monkeypatch.setattr(cellmod, "GROUP_WIDTH", 100 if shape == "one cell" else 3)
-    monkeypatch.setattr(check, "CELL_COST", {"cells": 0.5, "hot mentors": 1000, "one cell": 2}[shape])
-    monkeypatch.setattr(check, "HOT_COST", 1.0)
-    monkeypatch.setattr(check, "FULL_SHARE", 1.0 if shape == "cells" else 0.5)
     monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)
     monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 3)
     rng = np.random.default_rng(seed)
@@ -686,13 +664,8 @@ def test_re_checked_mentors_move_rows_to_a_new_generation_and_the_certificate_st
     problem, solution = solve_bounded(scorer, cap.astype(float), options=SolverOptions(top_k=1))
     assert solution.status == "optimal"
     assert solution.objective == pytest.approx(_slot_optimum(score, cap), rel=1e-9)
-    cert = solution.certificate
-    assert cert["rounds"] >= 2
-    assert cert["rows_scanned_again"] + cert["pairs_rechecked_by_mentor"] + cert["pairs_rechecked_in_cells"] > 0
-    if shape == "cells":
-        assert cert["pairs_rechecked_in_cells"] > 0
-    if shape == "hot mentors":
-        assert cert["pairs_rechecked_by_mentor"] > 0
+    assert solution.certificate["rounds"] >= 2
+    assert solution.certificate["pairs_rechecked_by_mentor"] > 0
 
 
 @pytest.mark.skipif(not child.can_fork(), reason="fork needs Linux and two cores")

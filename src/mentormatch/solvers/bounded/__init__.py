@@ -12,17 +12,17 @@ satisfies the check with its exact score too, so the certificate is the same sta
 every pair.
 
 **One pass, then pools and guards.** One threaded pass over all pairs keeps each mentee's
-``POOL_PER_ROW`` best pairs by ``b_ij - g_j`` (``g``: first prices, below) and, for each cell
-of ``GROUP_WIDTH`` consecutive mentors (:mod:`.cells`), ``c_iG``, a value no other pair of the
-row in the cell exceeds. The first sparse set is each mentee's ``k`` best of the pool and each
-mentor's best rows, scored exactly. After each min-cost flow, the new prices are checked
-without another pass over the 2e9 pairs: the pool pairs directly; every other pair has
-``b_ij - p_j - u_i <= c_iG + max_{k in G} (g_k - p_k) - u_i``, so a whole cell is cleared when
-that is at most the threshold; the mentors whose price fell by more than ``D`` are re-checked
-on every row (and left out of that maximum), the cells the guard misses are computed, and a
-row with too many of them is scanned in full (which takes its pool afresh under the new
-prices). ``D`` makes that re-check cheapest. The re-checked rows move to a new generation
-(:class:`.check._Certifier`), so that the next round re-checks only what moved since.
+``POOL_PER_ROW`` best pairs by ``b_ij - g_j`` (``g``: first prices, below) and ``floor_i``, a
+value no other pair of the row exceeds. The first sparse set is each mentee's ``k`` best of the
+pool and each mentor's best rows, scored exactly. After each min-cost flow, the new prices are
+checked without another pass over the 2e9 pairs: the pool pairs directly; every other pair has
+``b_ij - p_j - u_i <= floor_i + (g_j - p_j) - u_i``, so it is cleared when ``g_j - p_j <= D`` and
+``floor_i + D <= u_i + threshold``; the mentors whose price fell by more than ``D`` are
+re-checked on every row and the rows with less room are scanned in full (which takes their
+pools afresh under the new prices). ``D`` makes that re-check cheapest. A mentor re-check moves
+its rows to a new generation (the old prices with the re-checked mentors' new ones, the floor
+raised to cover those mentors' pairs outside the pool), so that the next round re-checks only
+the mentors whose price fell since.
 
 **First prices from a sub-market** (:mod:`.market`): the same market on every ``GUIDE_STEP``-th
 mentee, solved by this same path until its prices settle (the checker's early exits), ranks the
@@ -50,7 +50,6 @@ from ..base import AssignmentProblem, Solution, SolverOptions
 from ..certify import places_left
 from ..rounds import Outcome, certified_rounds, with_locks
 from ..sparse import _Sparse, default_top_k
-from .cells import starts
 from .check import _Certifier
 from .child import Child
 from . import remote
@@ -79,13 +78,13 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
     try:
         f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
                   dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)",
-                  background=later is not None and later.running, cell_edges=starts(m))
+                  background=later is not None and later.running)
     except BaseException:  # the child is no longer waited for
         if later is not None:
             later.cancel()
         raise
-    cols, vals, _ = f.pool
-    return _Pool(cols, vals.astype(np.float64), f.cells, np.zeros(n, np.int64), [price]), f.mentor_best
+    cols, vals, floor = f.pool
+    return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
 
 
 def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap) -> _Sparse:

@@ -14,7 +14,6 @@ import numpy as np
 from ...pairs import unique_sorted
 from .. import sparse
 from ..sparse import _bar
-from .cells import group_max
 from .rank import _crowded_best, _first_k, _fold, _index_of, _lookup, _nonzero, _row_best
 from .remote import chunks, current, exact_scores, sent, ship, value_of
 
@@ -139,12 +138,11 @@ class _Exact:
 @dataclass
 class _Pool:
     """Each row's ``P`` best pairs by ``bound - price`` under the prices of its generation,
-    and ``cells``: every other pair of the row in cell ``g`` (mentors ``g * GROUP_WIDTH`` on,
-    :mod:`.cells`) has ``bound - price <= cells[row, g]``."""
+    and ``floor``: every other pair of the row has ``bound - price <= floor``."""
 
     cols: np.ndarray  # (n, P) int64, mentors
     vals: np.ndarray  # (n, P) float64, bound - price of the row's generation
-    cells: np.ndarray  # (n, G) float32
+    floor: np.ndarray  # (n,) float32
     gen: np.ndarray  # (n,) int64, index into prices
     prices: list  # per generation, (m,) float64, +inf where a mentor has no room
 
@@ -159,7 +157,6 @@ class _Found:
     crowded: np.ndarray
     pool: tuple | None = None  # (cols, vals, floor)
     mentor_best: tuple | None = None  # (rows, cols): each mentor's best rows
-    cells: np.ndarray | None = None  # (rows, cells): each cell's largest entry outside the pool
 
 
 def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.ndarray):
@@ -178,8 +175,7 @@ def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.nda
 class _ScanSpec:
     """What every block of a pass needs besides the bounds (rows local to the view): the
     prices, the excluded and chosen pairs (sorted by row), the suspects' limits, the dead rows,
-    how many pool entries (``pk``) and best rows per mentor (``kk``) to keep, and the first
-    column of each cell whose largest entry outside the pool is kept (None: none)."""
+    and how many pool entries (``pk``) and best rows per mentor (``kk``) to keep."""
 
     p32: np.ndarray
     ei: np.ndarray
@@ -191,7 +187,6 @@ class _ScanSpec:
     pk: int
     kk: int
     keep_all: bool
-    edges: np.ndarray | None = None
 
     def cut(self, a: int, b: int) -> "_ScanSpec":
         """The same for rows ``a:b`` only, numbered from 0 (a chunk of an executor's pass)."""
@@ -199,8 +194,7 @@ class _ScanSpec:
         clo, chi = np.searchsorted(self.ci, [a, b])
         return _ScanSpec(self.p32, self.ei[lo:hi] - a, self.ej[lo:hi], self.ci[clo:chi] - a, self.cj[clo:chi],
                          None if self.limit is None else self.limit[a:b],
-                         None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all,
-                         self.edges)
+                         None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all)
 
 
 def _mentor_state(m: int, kk: int):
@@ -211,9 +205,8 @@ def _mentor_state(m: int, kk: int):
 
 
 def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
-    """One block (rows ``a:b`` of ``view``) of :func:`_scan`: its (pool, suspects, cells) part,
-    and each mentor's best row of the block folded into ``state`` (None when ``q.kk`` is 0).
-    A cell's largest entry leaves out the block's pool, and counts the chosen pairs."""
+    """One block (rows ``a:b`` of ``view``) of :func:`_scan`: its (pool, suspects) part, and
+    each mentor's best row of the block folded into ``state`` (None when ``q.kk`` is 0)."""
     from ...scale import BIG, BoundedScorer
 
     m_v = view.m
@@ -226,18 +219,12 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     s[q.ei[lo:hi] - a, q.ej[lo:hi]] = -np.inf
     if q.dead is not None:
         s[q.dead[a:b]] = -np.inf
-    out = [None, None, None]  # (pool, suspects, cells) of the block
+    out = [None, None]  # (pool, suspects) of the block
     if q.pk:
         r, c = _row_best(s, q.pk)
         c = c.reshape(b - a, q.pk)
         v = np.take_along_axis(s, c, axis=1)
         out[0] = (c, v, v.min(axis=1))
-    if q.edges is not None:
-        if q.pk:  # the pool left out, then put back
-            np.put_along_axis(s, c, -np.inf, axis=1)
-        out[2] = group_max(s, q.edges)
-        if q.pk:
-            np.put_along_axis(s, c, v, axis=1)
     if q.limit is not None:
         lo, hi = np.searchsorted(q.ci, [a, b])
         if hi > lo:
@@ -294,8 +281,8 @@ def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, backgro
 def scan_task(part, right_t, spec, blocks, width: int):
     """The task of an executor (:mod:`.remote`): the blocks ``blocks`` (rows of ``part``, a
     chunk's bounds; ``right_t``, the mentors' factors, as shipped) of a pass, each computed as
-    a thread here computes it, with BLAS on one thread: each block's (pool, suspects, cells)
-    part and the chunk's state of each mentor's best rows."""
+    a thread here computes it, with BLAS on one thread: each block's (pool, suspects) part
+    and the chunk's state of each mentor's best rows."""
     from threadpoolctl import threadpool_limits
 
     part.right_t = value_of(right_t)
@@ -323,11 +310,11 @@ def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str
     parts, states = [], []
     for c0, fut in _bar(futures, progress, what):
         outs, state = fut.result()
-        for pool_part, sus_part, cell_part in outs:
+        for pool_part, sus_part in outs:
             if sus_part is not None:
                 rr, cc, crowded = sus_part
                 sus_part = (rr + c0, cc, crowded + c0)
-            parts.append((pool_part, sus_part, cell_part))
+            parts.append((pool_part, sus_part))
         if state is not None:
             val, row, floor, _, _ = state
             states.append((val, np.where(np.isfinite(val), row + c0, row), floor, [], []))
@@ -337,16 +324,14 @@ def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str
 def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
           chosen_i=None, chosen_j=None, pool_size: int = 0, u: np.ndarray | None = None,
           threshold: float = 0.0, dead: np.ndarray | None = None, mentor_k: int = 0,
-          keep_all: bool = False, progress: bool = False, what: str = "", background: bool = False,
-          cell_edges: np.ndarray | None = None) -> _Found:
+          keep_all: bool = False, progress: bool = False, what: str = "", background: bool = False) -> _Found:
     """One pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
     for all): ``s = bound - price`` block by block, excluded pairs (the locks; global row,
     mentor) and ``dead`` rows (local) at ``-inf``, at a lower priority when ``background``
     (beside a child process). Collects each row's ``pool_size`` best
     entries, the suspects ``s > u + threshold`` other than the ``chosen`` pairs (a crowded row
     keeps its SUSPECTS_PER_ROW largest unless ``keep_all``), and each mentor's ``mentor_k`` best
-    rows; with ``cell_edges`` (first columns of the view's cells), each row's largest entry
-    of each cell outside its pool.
+    rows.
 
     The blocks run on this process's threads, or on the executor of the solve
     (:mod:`.remote`) when there is one and the view is a plain bounded scorer; the result is
@@ -363,14 +348,14 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
     q = _ScanSpec(price.astype(np.float32), ei, ej, ci, cj,
                   None if u is None else (u + threshold).astype(np.float32), dead,
-                  min(pool_size, m_v), min(mentor_k, n_v), keep_all, cell_edges)
+                  min(pool_size, m_v), min(mentor_k, n_v), keep_all)
     executor = current()
     if executor is not None and blocks and hasattr(view, "bounds_rows"):
         parts, states = _scan_remote(executor, view, q, blocks, progress, what)
     else:
         parts, states = _scan_threads(view, q, blocks, progress, what, background)
-    pools = [part[0] for part in parts if part[0] is not None]
-    sus = [part[1] for part in parts if part[1] is not None]
+    pools = [pool_part for pool_part, _ in parts if pool_part is not None]
+    sus = [sus_part for _, sus_part in parts if sus_part is not None]
     to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
     found = _Found(e, e, e)
     if sus:
@@ -379,9 +364,6 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     if pools:
         c, v, f = (np.concatenate(x) for x in zip(*pools))
         found.pool = (to_col(c), v, f)
-    if cell_edges is not None:
-        found.cells = np.concatenate([part[2] for part in parts]) if parts else np.zeros((0, len(cell_edges)),
-                                                                                         np.float32)
     if q.kk:
         mm, vv, rr = [], [], []
         for val, row, floor, pend_val, pend_row in states:
