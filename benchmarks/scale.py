@@ -72,6 +72,14 @@ def block_cost(scorer, tasks: int = 6, pool: int = 64, mentor_k: int = 12) -> di
             "rows_per_block": blocks[0][1] - blocks[0][0] if blocks else 0, "blocks_per_task": remote.BLOCKS_PER_TASK}
 
 
+def _pairs_digest(pairs) -> str:
+    """SHA-256 of the pairs (mentee id, mentor id), sorted: equal answers, equal digests."""
+    import hashlib
+
+    rows = sorted(zip(pairs["mentee_id"].astype(str), pairs["mentor_id"].astype(str)))
+    return hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in rows).encode()).hexdigest()
+
+
 def worker(spec: dict) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     if spec.get("verbose"):
@@ -111,6 +119,7 @@ def worker(spec: dict) -> dict:
                    gap=result.gap, holds=cert.get("holds"), method=cert.get("method"),
                    rounds=cert.get("rounds"), pairs_scored_exactly=cert.get("pairs_scored_exactly"),
                    pairs_in_sparse=cert.get("pairs_in_sparse"), matched=int(len(result.pairs)),
+                   pairs_sha256=_pairs_digest(result.pairs),
                    work=cert.get("work"), sub_markets=_levels(cert.get("first_prices")),
                    first_prices_seconds=(cert.get("first_prices") or {}).get("seconds"))
         if client is not None:

@@ -135,7 +135,7 @@ def _guides(solve, scorer, cap, dem, depth: int):
     if client is not None:  # one task on a worker, beside the pass's tasks; its scorer sent ahead
         view = market.scorer.view if isinstance(market.scorer, SentOnce) else market.scorer
         sent = client.scatter(view, hash=False)
-        return (inner_guide[0], OnExecutor(executor, _guide_task, _settings(), solve, sent,
+        return (inner_guide[0], OnExecutor(executor, _guide_task, _settings(view), solve, sent,
                                            market._replace(scorer=None), depth, inner_guide), inner_guide[1])
     if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
         return (inner_guide[0], InThread(_guide_on, executor, solve, market, depth, inner_guide),
@@ -149,16 +149,27 @@ def _guide_on(executor, *args):
         return _guide(*args)
 
 
-def _settings() -> dict:
-    """The solvers' module settings as this process has them (every upper-case number of a
-    loaded ``mentormatch.solvers`` or ``mentormatch.scale`` module), for a sub-market solved
-    in another process (:func:`_guide_task`): its blocks, pools and exits are then this
-    process's, and so is its result."""
+#: The modules whose settings a sub-market's solve reads: the bounded solve's own (and its
+#: submodules), the rounds and what they call (flows, prices, warm repairs, sparse sets; not the
+#: tie rule, which a sub-market does not run), and the bounds; :func:`_settings` adds the
+#: scorer's own module (a bonus or threshold folded in). ``tests/test_bounded_market_settings.py``
+#: traces a sub-market's solve and checks that every module of the solvers it runs is here.
+SUB_MARKET_MODULES = ("mentormatch.solvers.bounded", "mentormatch.solvers.base", "mentormatch.solvers.certify",
+                      "mentormatch.solvers.duals", "mentormatch.solvers.flow", "mentormatch.solvers.rounds",
+                      "mentormatch.solvers.sparse", "mentormatch.solvers.warm", "mentormatch.scale")
+
+
+def _settings(scorer=None) -> dict:
+    """The settings a sub-market's solve reads (every upper-case number of the loaded
+    :data:`SUB_MARKET_MODULES` and of ``scorer``'s module) as this process has them, for a
+    sub-market solved in another process (:func:`_guide_task`): its blocks, pools and exits
+    are then this process's, and so is its result."""
     import sys
 
+    names = SUB_MARKET_MODULES + (() if scorer is None else (type(scorer).__module__,))
     out = {}
     for name, module in list(sys.modules.items()):
-        if module is not None and (name.startswith("mentormatch.solvers") or name == "mentormatch.scale"):
+        if module is not None and any(name == x or name.startswith(x + ".") for x in names):
             out.update({(name, k): v for k, v in vars(module).items()
                         if k.isupper() and type(v) in (int, float, bool)})
     return out
