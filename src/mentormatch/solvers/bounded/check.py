@@ -47,6 +47,18 @@ class _Certifier:
 
     ``D`` is chosen per generation to make the re-check cheapest (:func:`_split`).
 
+    **A shifted frame** (``coverage_first``): its prices are of the size of the weight ``W``
+    (an unmatched mentee's ``u_i`` near ``-W``, a full mentor's ``p_j`` near ``W + s``), and the
+    passes compare ``bound - p_j`` with ``u_i + threshold`` in float32, whose error of about
+    ``W 2**-24`` would leave every row to a full scan and every near pair a suspect. The
+    checker fixes a constant ``c`` at its first check (about ``-median(u)``, 0 when that is
+    below 1) and works on ``u' = u + c``, ``p' = p - c`` (the pools' prices, values and floors
+    moved once, in float64): ``s_ij - u_i - p_j = s_ij - u'_i - p'_j`` exactly, so the
+    statement checked is the same, and the float32 error is bounded by the slack
+    ``margin + 4 * 2**-24 * (max bound + max |p'| + max |u'| + max |price any pool was scanned
+    with|)``, of the size of the scores again. The gains of the suspects are computed from
+    the exact scores and the unshifted ``u``, ``p`` in float64.
+
     As the rounds' checker (:class:`mentormatch.solvers.rounds.Checker`): violators within
     ``near`` of violating join them (1 % of a chosen pair's typical score); ``settle`` (a
     sub-market's :class:`~.market.Settling`, None at the top) stops the rounds early and then
@@ -68,6 +80,25 @@ class _Certifier:
         self.facts = facts or {}
         self.started = time.perf_counter() if started is None else started
         self._before_tight = (0, 0)
+        self.shift = None  # the frame's constant c (set at the first check)
+        self.scanned = 0.0  # the largest |price| a pool was scanned with, in its frame
+
+    def _frame(self, u, p):
+        """``u + c``, ``p - c`` in the checker's frame (class docstring), the pools moved to it
+        at the first call."""
+        if self.shift is None:
+            pool = self.pool
+            self.scanned = max(float(np.abs(g[np.isfinite(g)]).max(initial=0.0)) for g in pool.prices)
+            fu = u[np.isfinite(u)]
+            c = float(np.round(-np.median(fu))) if len(fu) else 0.0
+            self.shift = c if abs(c) >= 1.0 else 0.0
+            if self.shift:
+                pool.prices = [g - self.shift for g in pool.prices]
+                pool.vals = pool.vals + self.shift
+                pool.floor = pool.floor.astype(np.float64) + self.shift
+        if not self.shift:
+            return u, p
+        return u + self.shift, p - self.shift
 
     def check(self, u, p, chosen: _Sparse, tol: float, per_row: int):
         ex_i, ex_j = np.concatenate([self.li, chosen.i]), np.concatenate([self.lj, chosen.j])
@@ -114,9 +145,12 @@ class _Certifier:
 
         sc, pool = self.scorer, self.pool
         n, m = sc.n, sc.m
+        u0, p0 = u, p  # (the gains: unshifted, float64)
+        u, p = self._frame(u, p)
         largest = lambda x: float(np.abs(x[np.isfinite(x)]).max(initial=0.0))  # noqa: E731
-        slack = sc.margin + 4 * 2.0 ** -24 * (sc.largest + largest(p) + largest(u)
-                                              + max(largest(g) for g in pool.prices))
+        self.scanned = max(self.scanned, largest(p))  # (this call's scans use p)
+        slack = sc.margin + 4 * 2.0 ** -24 * (sc.largest + largest(p) + largest(u) + self.scanned) \
+            + 2.0 ** -48 * abs(self.shift)  # (the pools moved to the frame in float64)
         threshold = tol - slack
         ex_code = np.sort(ex_i * m + ex_j)
         # the guard, per generation of pools
@@ -191,7 +225,7 @@ class _Certifier:
         code, first = np.unique(gi * m + gj, return_index=True)
         chosen = _member(code, ex_code)
         gi, gj = gi[first][~chosen], gj[first][~chosen]
-        gain = self.exact(gi, gj) - u[gi] - p[gj]
+        gain = self.exact(gi, gj) - u0[gi] - p0[gj]
         # a crowded row without a violator among its most promising suspects: all of them
         crowded = np.concatenate(crowded) if crowded else np.zeros(0, np.int64)
         rescan = np.setdiff1d(crowded, gi[gain > tol])
@@ -205,7 +239,7 @@ class _Certifier:
             ri, rj = ri[new], rj[new]
             if len(ri):
                 gi, gj = np.concatenate([gi, ri]), np.concatenate([gj, rj])
-                gain = np.concatenate([gain, self.exact(ri, rj) - u[ri] - p[rj]])
+                gain = np.concatenate([gain, self.exact(ri, rj) - u0[ri] - p0[rj]])
         log.debug("check: %d suspects scored, %d rows scanned in full, %d mentor re-checks, %d crowded",
                   len(gi), len(fail), len(checks), len(rescan))
         eps = max(tol, float(gain.max(initial=-np.inf)))
