@@ -64,3 +64,27 @@ def test_prices_shifted_by_the_weight_check_as_the_small_ones(seed, bump):
     w2, _ = big.check(u - C, p2 + C, chosen, TOL, 4)
     assert key(w1) == key(w2) and big.shift == C
     assert big.rows_rescanned <= small.rows_rescanned
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_far_price_does_not_widen_every_rows_slack(seed):
+    """Three mentors priced out by 64 or by 2**31 (as a mentor at price 0 sits at ``-W`` in
+    coverage_first's frame, or a full one at ``+W`` in the plain frame): their pairs violate in
+    neither, and the check does the same work and finds the same violators: the slack is per
+    row, not ``2**-22`` times the largest price (at 2**31, about 2**9: every pair a suspect)."""
+    scorer, u, p, make = _checkers(seed, pool=3)
+    assert scorer.largest < 64
+    rng = np.random.default_rng(seed)
+    p = np.where(rng.random(len(p)) < 0.3, p - 0.25, p)
+    out = rng.choice(len(p), 3, replace=False)
+    chosen = check._Sparse(*(np.zeros(0, np.int64),) * 3, np.zeros(0))
+    got = []
+    for far in (64.0, 2.0 ** 31):
+        q = p.copy()
+        q[out] += far
+        c = make()
+        v, e = c.check(u, q, chosen, TOL, 4)
+        assert not np.isin(v.j, out).any()
+        got.append((sorted(zip(v.i.tolist(), v.j.tolist())), e, c.rows_rescanned, c.pairs_rechecked))
+    assert len(got[0][0]) > 0
+    assert got[0] == got[1]
