@@ -47,6 +47,21 @@ class _Certifier:
 
     ``D`` is chosen per generation to make the re-check cheapest (:func:`_split`).
 
+    **A shifted frame** (``coverage_first``): its prices are of the size of the weight ``W``
+    (an unmatched mentee's ``u_i`` near ``-W``, a full mentor's ``p_j`` near ``W + s``), and the
+    passes compare ``bound - p_j`` with ``u_i + threshold`` in float32, whose error of about
+    ``W 2**-24`` would leave every row to a full scan and every near pair a suspect. The
+    checker fixes a constant ``c`` at its first check (about ``-median(u)``, 0 when that is
+    below 1) and works on ``u' = u + c``, ``p' = p - c`` (the pools' prices, values and floors
+    moved once, in float64): ``s_ij - u_i - p_j = s_ij - u'_i - p'_j``, so the statement
+    checked is the same. The float32 error is bounded per row, not by the largest price (a
+    mentor at price 0 sits at ``-c`` in the frame): the passes' threshold is lowered by
+    ``margin + 8 * 2**-24 (max bound + |u'_i| + |tol| + margin)`` and each pool's values and
+    floor carry their own error ``4 * 2**-24 (max |value| + max bound)`` (:meth:`_pool_err`),
+    so a pair outside the pools is cleared only when ``floor_i + err_i + D <= u'_i - rs_i +
+    threshold``. The gains of the suspects are computed from the exact scores and the
+    unshifted ``u``, ``p`` in float64.
+
     As the rounds' checker (:class:`mentormatch.solvers.rounds.Checker`): violators within
     ``near`` of violating join them (1 % of a chosen pair's typical score); ``settle`` (a
     sub-market's :class:`~.market.Settling`, None at the top) stops the rounds early and then
@@ -68,6 +83,25 @@ class _Certifier:
         self.facts = facts or {}
         self.started = time.perf_counter() if started is None else started
         self._before_tight = (0, 0)
+        self.shift = None  # the frame's constant c (set at the first check)
+        self.err = None  # per row: its pool's float32 error (values and floor; set at the first check)
+
+    def _frame(self, u, p):
+        """``u + c``, ``p - c`` in the checker's frame (class docstring), the pools moved to it
+        at the first call."""
+        if self.shift is None:
+            pool = self.pool
+            fu = u[np.isfinite(u)]
+            c = float(np.round(-np.median(fu))) if len(fu) else 0.0
+            self.shift = c if abs(c) >= 1.0 else 0.0
+            self.err = self._pool_err(pool.vals, pool.floor) + 2.0 ** -48 * abs(self.shift)
+            if self.shift:
+                pool.prices = [g - self.shift for g in pool.prices]
+                pool.vals = pool.vals + self.shift
+                pool.floor = pool.floor.astype(np.float64) + self.shift
+        if not self.shift:
+            return u, p
+        return u + self.shift, p - self.shift
 
     def check(self, u, p, chosen: _Sparse, tol: float, per_row: int):
         ex_i, ex_j = np.concatenate([self.li, chosen.i]), np.concatenate([self.lj, chosen.j])
@@ -109,15 +143,33 @@ class _Certifier:
         return (f"{self.rows_rescanned} rows scanned in full so far, {self.exact.computed} pairs scored exactly "
                 "so far")
 
+    def _pool_err(self, vals, floor) -> np.ndarray:
+        """Per row, the float32 error of pool values and a floor computed as ``bound - price``:
+        ``|t - fl(b - fl(q))| <= 2**-24 (|q| + |t|)(1 + 2**-24)`` with ``|q| <= |t| + |b|``, so
+        ``4 * 2**-24 (|t| + max |b|)`` for the row's largest ``|t|`` (no price's size enters)."""
+        from ...scale import BIG
+
+        v = np.where(np.isfinite(vals) & (vals > -BIG / 2), np.abs(vals), 0.0).max(axis=1, initial=0.0)
+        f = np.where(np.isfinite(floor) & (floor > -BIG / 2), np.abs(floor), 0.0)
+        return 4 * 2.0 ** -24 * (np.maximum(v, f) + self.scorer.largest)
+
     def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float):
         from ...scale import BIG
 
         sc, pool = self.scorer, self.pool
         n, m = sc.n, sc.m
+        u0, p0 = u, p  # (the gains: unshifted, float64)
+        u, p = self._frame(u, p)
         largest = lambda x: float(np.abs(x[np.isfinite(x)]).max(initial=0.0))  # noqa: E731
-        slack = sc.margin + 4 * 2.0 ** -24 * (sc.largest + largest(p) + largest(u)
-                                              + max(largest(g) for g in pool.prices))
+        # the float32 passes' error on ``fl(b - fl(p_j)) > fl(u_i + threshold)``: at most
+        # 2**-24 (|p_j| + |b - p_j| + |u_i + threshold|)(1 + 2**-24), and |p_j| <= |g| + |b| + |u_i|
+        # with g = b - p_j - u_i, so a pair with g > tol - margin passes when the threshold is
+        # lower by 8 * 2**-24 (max |b| + |u_i| + |tol| + margin) (the |g| terms: g (1 - 3 2**-24));
+        # per row (``u`` less ``rs``), so that no price's size enters
+        rs = 8 * 2.0 ** -24 * np.abs(np.where(np.isfinite(u), u, 0.0))
+        slack = sc.margin + 8 * 2.0 ** -24 * (sc.largest + abs(tol) + sc.margin) + 2.0 ** -48 * largest(p)
         threshold = tol - slack
+        u = u - rs
         ex_code = np.sort(ex_i * m + ex_j)
         # the guard, per generation of pools
         fail, checks = [], []
@@ -125,7 +177,7 @@ class _Certifier:
         for g in np.unique(pool.gen[live]).tolist():
             rows = np.flatnonzero((pool.gen == g) & live)
             delta = np.where(np.isfinite(p), pool.prices[g] - np.where(np.isfinite(p), p, 0.0), -np.inf)
-            room = u[rows] + threshold - pool.floor[rows].astype(np.float64)
+            room = u[rows] + threshold - pool.floor[rows].astype(np.float64) - self.err[rows]
             cut, _, _ = _split(delta, room, m)
             fail.append(rows[room < cut])
             cols = np.flatnonzero(delta > cut)
@@ -142,6 +194,7 @@ class _Certifier:
                       what="certificate: rows the pools miss")
             c, v, fl = f.pool
             pool.cols[fail], pool.vals[fail], pool.floor[fail] = c, v, fl
+            self.err[fail] = self._pool_err(pool.vals[fail], pool.floor[fail])
             pool.gen[fail] = len(pool.prices)
             pool.prices.append(p.copy())
             found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
@@ -173,6 +226,7 @@ class _Certifier:
             with np.errstate(invalid="ignore"):
                 pool.vals[rows] = np.where(hit, pool.vals[rows] + (pool.prices[g] - q)[pc], pool.vals[rows])
             pool.floor[rows] = np.maximum(pool.floor[rows], f.pool[1][:, 0])
+            self.err[rows] = np.maximum(self.err[rows], self._pool_err(f.pool[1][:, :1], f.pool[1][:, 0]))
             pool.gen[rows] = len(pool.prices)
             pool.prices.append(q)
         # the pools of the other rows
@@ -183,7 +237,7 @@ class _Certifier:
         pc, pv = pool.cols[rows], pool.vals[rows]
         with np.errstate(invalid="ignore"):
             drop = np.vstack(pool.prices) - p[None, :]  # per generation and mentor: p_gen - p
-            ub = pv + drop[pool.gen[rows][:, None], pc] - u[rows, None]
+            ub = pv + drop[pool.gen[rows][:, None], pc] - u[rows, None] + self.err[rows, None]
             over = (pv > -BIG / 2) & (ub > threshold)
         rr, cc = _nonzero(over)
         found_i.append(rows[rr]), found_j.append(pc[rr, cc])
@@ -191,7 +245,7 @@ class _Certifier:
         code, first = np.unique(gi * m + gj, return_index=True)
         chosen = _member(code, ex_code)
         gi, gj = gi[first][~chosen], gj[first][~chosen]
-        gain = self.exact(gi, gj) - u[gi] - p[gj]
+        gain = self.exact(gi, gj) - u0[gi] - p0[gj]
         # a crowded row without a violator among its most promising suspects: all of them
         crowded = np.concatenate(crowded) if crowded else np.zeros(0, np.int64)
         rescan = np.setdiff1d(crowded, gi[gain > tol])
@@ -205,7 +259,7 @@ class _Certifier:
             ri, rj = ri[new], rj[new]
             if len(ri):
                 gi, gj = np.concatenate([gi, ri]), np.concatenate([gj, rj])
-                gain = np.concatenate([gain, self.exact(ri, rj) - u[ri] - p[rj]])
+                gain = np.concatenate([gain, self.exact(ri, rj) - u0[ri] - p0[rj]])
         log.debug("check: %d suspects scored, %d rows scanned in full, %d mentor re-checks, %d crowded",
                   len(gi), len(fail), len(checks), len(rescan))
         eps = max(tol, float(gain.max(initial=-np.inf)))
