@@ -17,16 +17,16 @@ from .linear import FAMILIES
 __all__ = ["blame", "diagnosis"]
 
 
-def blame(problem: AssignmentProblem, options: SolverOptions,
-          deadline: float) -> list[Conflict]:
+def blame(problem: AssignmentProblem, options: SolverOptions, deadline: float, solve,
+          limit: float) -> list[Conflict]:
     """The constraint families whose removal alone makes the problem feasible: one re-solve per
     family, each bounded by the engine's work limits, all of them within the caller's time limit
     (``deadline``, the outer stop). A re-solve that finds an assignment blames its family, one
     that proves infeasibility clears it; one that ends with neither (the time limit ran out, or
     the search ended at its work limits) leaves its family undecided, and the conflict says so:
     neither blamed nor cleared. With the time limit far off, the answer is the same on any
-    machine."""
-    from . import engine  # the engine imports this module: its names are read at call time
+    machine. ``solve(problem, options)`` is the engine's re-solve (passed in: the engine imports
+    this module), ``limit`` the caller's time limit in seconds, for the message."""
 
     present = [f for f in FAMILIES if f in problem.side.active()
                or (f == "locked" and np.any(problem.locked))]
@@ -34,7 +34,6 @@ def blame(problem: AssignmentProblem, options: SolverOptions,
     off = {"min_load": {"min_load": None}, "budget": {"budget": None},
            "reservation": {"reservation": None}, "balanced_load": {"balanced_load": False},
            "score_floor": {"score_floor": None}, "share_floor": {"share_floor": None}}
-    limit = engine.DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     for family in present:
         if family == "locked":
             p = dataclasses.replace(problem, locked=np.zeros(len(problem.pairs), bool))
@@ -45,7 +44,7 @@ def blame(problem: AssignmentProblem, options: SolverOptions,
             undecided[family] = "time"
             continue
         try:
-            engine._solve_problem(p, dataclasses.replace(options, time_limit=left))
+            solve(p, dataclasses.replace(options, time_limit=left))
             culprits.append(family)
         except InfeasibleError:
             pass
@@ -77,8 +76,8 @@ def blame(problem: AssignmentProblem, options: SolverOptions,
 
 
 def diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
-              options: SolverOptions | None = None,
-              deadline: float | None = None) -> InfeasibleError:
+              options: SolverOptions | None = None, deadline: float | None = None, *,
+              solve=None, default_limit: float = 60.0) -> InfeasibleError:
     """``cause``, the engine's proof that ``problem`` is infeasible, with the conflicts of
     :func:`~mentormatch.solvers.diagnose.diagnose` on ``problem`` in front (mentees without a
     eligible pair left out).
@@ -89,17 +88,16 @@ def diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
     (:func:`~mentormatch.solvers.engine.solve_mip`, on the caller's problem), the diagnosis
     replaces it, and when it names nothing beyond people who cannot take part, the constraint
     families to blame follow (:func:`blame`, one solve per family, all before ``deadline``,
-    the caller's time limit; None: the limit counted from now)."""
-    from . import engine
+    the caller's time limit; None: the limit counted from now). ``solve`` and
+    ``default_limit``: the engine's re-solve and its time limit when ``options`` sets none."""
     from .diagnose import diagnose
 
     found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
     if options is None:
         return InfeasibleError(found + cause.conflicts) if found else cause
     if not any("cannot take part" not in c.detail for c in found):
+        limit = default_limit if options.time_limit is None else float(options.time_limit)
         if deadline is None:
-            limit = options.time_limit
-            deadline = time.perf_counter() + (engine.DEFAULT_TIME_LIMIT if limit is None
-                                              else float(limit))
-        found += blame(problem, options, deadline)
+            deadline = time.perf_counter() + limit
+        found += blame(problem, options, deadline, solve, limit)
     return InfeasibleError(found)

@@ -87,7 +87,7 @@ from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finis
 from .dualised import better_of, by_lagrange
 from .linear import LinearModel
 from .sources import ArraySource, n_pairs
-from .blame import diagnosis as _diagnosis
+from . import blame
 from .stage import solve_stage
 
 __all__ = ["solve_mip", "OPTIMAL_GAP", "DEFAULT_TIME_LIMIT"]
@@ -327,6 +327,13 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
         return _solve_problem(problem, options)
     except InfeasibleError as e:
         raise _diagnosis(problem, e, options, deadline) from None
+
+
+def _diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
+               options: SolverOptions | None = None, deadline: float | None = None) -> InfeasibleError:
+    """:func:`mentormatch.solvers.blame.diagnosis` with the engine's re-solve and time limit."""
+    return blame.diagnosis(problem, cause, options, deadline, solve=_solve_problem,
+                           default_limit=DEFAULT_TIME_LIMIT)
 
 
 def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None,

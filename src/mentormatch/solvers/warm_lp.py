@@ -4,24 +4,20 @@ re-solves from the last basis instead of from scratch, and a branch-and-bound no
 :mod:`mentormatch.solvers.branch` from the last node's."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from .highs import highs_instance, model_status, pass_model, without_presolve
 
-if TYPE_CHECKING:
-    from .relax import Candidates, Run
-
 __all__ = ["WarmLP"]
 
 class WarmLP:
-    """The relaxation on the candidates, kept in one HiGHS instance while pricing adds
+    """The relaxation on the candidates (a :class:`~mentormatch.solvers.relax.Candidates`, for
+    a :class:`~mentormatch.solvers.relax.Run`), kept in one HiGHS instance while pricing adds
     columns: each round re-solves from the last basis instead of from scratch. Its pair
     columns are in the order they joined (``keys``); the y/z/L columns sit after the first
     ones, and each pair's linking row (when there are y columns) is added with it."""
 
-    def __init__(self, run: "Run", cand: Candidates):
+    def __init__(self, run, cand):
         self.run_, self.model = run, run.model
         self.i, self.j, self.s, self.locked = cand.i.copy(), cand.j.copy(), cand.s.copy(), cand.locked.copy()
         self.keys = cand.key.copy()
@@ -37,7 +33,7 @@ class WarmLP:
         """LP column of the k-th pair (in joining order)."""
         return np.where(k < self.first, k, k + self.n_extra)
 
-    def add(self, cand: Candidates):
+    def add(self, cand):
         new = ~np.isin(cand.key, self.keys)
         if not new.any():
             return
@@ -129,7 +125,7 @@ class WarmLP:
                                                          extra=self.run_.extra(self.i, self.j))
         return self.model.candidate_bound(A, obj, lo, hi, rhs, prices)
 
-    def on_candidates(self, cand: Candidates, x: np.ndarray) -> np.ndarray:
+    def on_candidates(self, cand, x: np.ndarray) -> np.ndarray:
         order = np.argsort(self.keys)
         pos = order[np.searchsorted(self.keys[order], cand.key)]
         return x[pos]
