@@ -181,3 +181,31 @@ def test_highs_gets_no_floor_on_its_limit():
     st, chosen, bound = run.mip(cand, None)
     assert (st, chosen, bound) == ("time", None, np.inf) and run.timed_out
     assert run.mip_nodes == 0
+
+
+def test_a_limit_passing_while_candidates_join_ends_the_pricing_before_its_next_lp(
+        monkeypatch, clock):
+    """The clock jumps past the deadline while the first round's violators join the candidates
+    (after the pricing's own check of the time): the next LP does not start; the relaxation
+    returned is the first round's (its x read on the grown candidates, the new ones at 0)."""
+    monkeypatch.setattr(relax, "FIRST_CANDIDATES", 1)
+    monkeypatch.setattr(relax, "ADD_PER_MENTEE", 1)
+    p = _budgeted(3, n=60, m=16)
+    untimed = solve_mip(p, SolverOptions(time_limit=1e5))
+    assert untimed.status == "optimal"
+    real_add = relax.Candidates.add
+
+    def add_then_jump(self, *args):
+        out = real_add(self, *args)
+        if not clock.jumped:
+            clock.jump()
+        return out
+
+    monkeypatch.setattr(relax.Candidates, "add", add_then_jump)
+    before = len(clock.runs)
+    started = time.perf_counter()
+    sol = solve_mip(p, SolverOptions(time_limit=LIMIT))
+    runs = clock.runs[before:]
+    assert len(runs) == 1 and runs[0] < started + LIMIT
+    assert sol.certificate["score"]["pricing_rounds"] == 1
+    _assert_stopped_at_the_limit(sol, untimed.objective)

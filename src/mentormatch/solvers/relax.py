@@ -232,7 +232,8 @@ class Run:
     def mip(self, cand: Candidates, start: np.ndarray | None, max_nodes: int = 0):
         """HiGHS's MIP on the candidates from ``start`` (0/1 per candidate, or None): (status,
         chosen mask or None, bound), within ``max_nodes`` branch-and-bound nodes (a work limit;
-        0: ``MIP_MAX_NODES``) and the time left (the outer stop). HiGHS 1.16 may report the optimum's objective while
+        0: ``MIP_MAX_NODES``) and the time left (the outer stop; with none left, no run
+        starts: ``("time", None, inf)``). HiGHS 1.16 may report the optimum's objective while
         handing back the start's columns (its presolve maps the start into the reduced space,
         finds a better point there, and returns the original start: 5 x 3 with fractional
         loads, 4.325 returned for 5.625 reported); when the columns' value is not the
