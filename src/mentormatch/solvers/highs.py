@@ -111,16 +111,17 @@ def model_status(h, rhs: np.ndarray) -> str:
     return str(h.modelStatusToString(s))
 
 
-def without_presolve(h, rhs: np.ndarray, time_left: float) -> str:
+def without_presolve(h, rhs: np.ndarray, time_left: float | None = None) -> str:
     """The status of the LP in ``h`` solved again without presolve, within ``time_left`` seconds
-    (> 0, else :class:`OutOfTime`: no run starts), asked when HiGHS (with its
-    presolve) called it infeasible: the presolve may call a relaxation infeasible that holds a
+    (> 0, else :class:`OutOfTime`: no run starts; None: ``h``'s own limit), asked when HiGHS
+    (with its presolve) called it infeasible: the presolve may call a relaxation infeasible that holds a
     point within the rows' tolerance (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`; a score
     floor's row with scores near 1e-8 beside 1.9 did, two mentees matched meeting it by 7e-8).
     When that run finds a solution, ``h`` keeps it and stays without presolve."""
-    if not time_left > 0:
-        raise OutOfTime
-    h.setOptionValue("time_limit", float(time_left))
+    if time_left is not None:
+        if not time_left > 0:
+            raise OutOfTime
+        h.setOptionValue("time_limit", float(time_left))
     h.setOptionValue("presolve", "off")
     h.run()
     st = model_status(h, rhs)
