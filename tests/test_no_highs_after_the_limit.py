@@ -209,3 +209,36 @@ def test_a_limit_passing_while_candidates_join_ends_the_pricing_before_its_next_
     assert len(runs) == 1 and runs[0] < started + LIMIT
     assert sol.certificate["score"]["pricing_rounds"] == 1
     _assert_stopped_at_the_limit(sol, untimed.objective)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 3])  # (seed 1: the root is whole, no split)
+def test_a_limit_passing_in_the_branching_keeps_the_unsolved_side_at_its_parents_bound(
+        monkeypatch, clock, seed):
+    """branch.search from the root, the clock jumping past the deadline once the first node's
+    side is solved: the next side's LP does not start; it stays open at its parent's bound, so
+    the tree's bound still holds over every assignment (brute force's optimum)."""
+    from mentormatch.solvers import branch
+
+    from test_solvers_branch import _few_candidates, _root, uniform
+    from test_solvers_engine import reference
+
+    _few_candidates(monkeypatch)
+    p = uniform(seed)
+    optimum = reference(p)
+    run, cand, U = _root(p)
+    real_relax, calls = run.relax, []
+
+    def relax_then_jump(*args, **kw):
+        calls.append(time.perf_counter())
+        out = real_relax(*args, **kw)
+        clock.jump()
+        return out
+
+    monkeypatch.setattr(run, "relax", relax_then_jump)
+    run.deadline = time.perf_counter() + LIMIT
+    before = len(clock.runs)
+    tree = branch.search(run, cand, U, 0.0, 1e-9, max_pairs=10 ** 12, max_nodes=60)
+    assert len(calls) == 2 and tree.stopped == "time" and tree.nodes == 1
+    assert all(at < run.deadline for at in clock.runs[before:])
+    assert optimum - 1e-6 <= tree.bound <= U + 1e-9
+    assert run.timed_out and run.model.branch.free  # the model is the root's again

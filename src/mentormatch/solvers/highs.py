@@ -114,9 +114,10 @@ def model_status(h, rhs: np.ndarray) -> str:
 def without_presolve(h, rhs: np.ndarray, time_left: float | None = None) -> str:
     """The status of the LP in ``h`` solved again without presolve, within ``time_left`` seconds
     (> 0, else :class:`OutOfTime`: no run starts; None: ``h``'s own limit), asked when HiGHS
-    (with its presolve) called it infeasible: the presolve may call a relaxation infeasible that holds a
-    point within the rows' tolerance (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`; a score
-    floor's row with scores near 1e-8 beside 1.9 did, two mentees matched meeting it by 7e-8).
+    (with its presolve) called it infeasible: the presolve may call a relaxation infeasible
+    that holds a point within the rows' tolerance
+    (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`; a score floor's row with scores near
+    1e-8 beside 1.9 did, two mentees matched meeting it by 7e-8).
     When that run finds a solution, ``h`` keeps it and stays without presolve."""
     if time_left is not None:
         if not time_left > 0:

@@ -183,7 +183,8 @@ def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label:
     best = None
     if start is not None:
         m = run.source.n_mentors
-        best = np.isin(cand.key, np.asarray(start[0], np.int64) * m + np.asarray(start[1], np.int64))
+        best = np.isin(cand.key,
+                       np.asarray(start[0], np.int64) * m + np.asarray(start[1], np.int64))
         if not run.feasible(cand, best):
             best = None
     if best is None and run.feasible(cand, np.zeros(len(cand), bool)):
