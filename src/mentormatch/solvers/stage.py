@@ -35,7 +35,9 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     """(candidates, chosen mask, objective in the stage's units, bound over every pair, proven);
     the stage's figures go to ``cert[label]``. ``start``: None, or the pairs ``(mentee, mentor,
     score)`` of an assignment known to meet the model (the coverage stage's, for the score
-    stage): they join the candidates and are the first incumbent, when they meet its check."""
+    stage): they join the candidates and are the first incumbent, when they meet its check.
+    No HiGHS run starts past ``deadline``: with no time for the first LP, the answer is ``start``
+    (else the empty assignment) with a bound that needs no solve (:func:`_without_relaxation`)."""
     m = source.n_mentors
     li, lj = lock_pairs
     lock_keys = np.unique(np.asarray(li, np.int64) * m + np.asarray(lj, np.int64))
