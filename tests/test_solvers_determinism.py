@@ -148,16 +148,27 @@ def test_pair_is_the_same_on_a_slow_machine_and_with_rows_shuffled(monkeypatch, 
 def test_a_binding_time_limit_says_so(monkeypatch):
     """When the time limit ends the work, the answer says it stopped at the time limit (and
     only then may it differ from one machine to another): one candidate per mentee to start
-    and one more a pricing round, so the pricing needs many rounds; the clock passes 100 s at
-    each reading, against a limit of 30 s, so the first round is the last."""
+    and one more a pricing round, so the pricing needs many rounds; the clock jumps 100 s once
+    the first round's LP is solved, against a limit of 30 s, so the first round is the last
+    (no HiGHS run starts past the limit: a clock past it before the first LP would leave no
+    round, test_no_highs_after_the_limit.py)."""
     monkeypatch.setattr(stage, "MIP_MAX_COLUMNS", 0)
     monkeypatch.setattr(relax, "FIRST_CANDIDATES", 1)
     monkeypatch.setattr(relax, "ADD_PER_MENTEE", 1)
     p = uniform(1, n=60, m=16)
     untimed = solve_mip(p, SolverOptions(time_limit=LIMIT))
     assert untimed.certificate["score"]["pricing_rounds"] > 1
-    readings = iter(range(10 ** 9))
-    monkeypatch.setattr(time, "perf_counter", lambda: 100.0 * next(readings))
+    from mentormatch.solvers.warm_lp import WarmLP
+
+    real_clock, real_run, offset = time.perf_counter, WarmLP.run, [0.0]
+
+    def run_then_jump(self, time_left):
+        out = real_run(self, time_left)
+        offset[0] = 100.0
+        return out
+
+    monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + offset[0])
+    monkeypatch.setattr(WarmLP, "run", run_then_jump)
     sol = solve_mip(p, SolverOptions(time_limit=30))
     assert sol.certificate["score"]["pricing_rounds"] == 1
     assert sol.certificate["score"]["timed_out"]

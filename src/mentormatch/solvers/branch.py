@@ -56,6 +56,7 @@ import numpy as np
 from .base import proven
 from .heuristics import repair
 from .linear import Branch
+from .highs import OutOfTime
 from .relax import Candidates, NoSolutionOnCandidates, Run
 
 __all__ = ["search", "tree_pairs", "TreeResult", "MAX_NODES", "TREE_RATIO", "TREE_MIN_PAIRS"]
@@ -179,13 +180,22 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
                 stopped = "whole" if node.sums is not None else "unsolved"
                 break
             heapq.heappop(heap)
-            for side in sides:
+            for at, side in enumerate(sides):
                 model.set_branch(side)
                 lp.sync_branch()
                 run.pricing_cap = until
                 solved += 1
                 try:
                     out = run.relax(cand, grow_when_infeasible=False, settle=0.1 * gap)
+                except OutOfTime:
+                    # the caller's deadline passed before this side's LP: it and the sides
+                    # not solved yet keep their parent's bound, unsplit (none was solved)
+                    for t, rest in enumerate(sides[at:]):
+                        heapq.heappush(heap, (-node.bound, solved + t,
+                                              _Node(node.bound, rest, None, None)))
+                    solved -= 1
+                    stopped = "time"
+                    break
                 except NoSolutionOnCandidates:
                     # not solved on the candidates: the side keeps its parent's bound, unsplit
                     heapq.heappush(heap, (-node.bound, solved, _Node(node.bound, side, None, None)))
@@ -201,6 +211,8 @@ def search(run: Run, cand: Candidates, root_bound: float, best_value: float, gap
                 else:
                     heapq.heappush(heap, (-bound, solved, _Node(bound, side, lp.sums(), y_of(),
                                                                 _pick(cand, x))))
+            if stopped == "time":
+                break
     finally:
         model.set_branch(root)
         lp.sync_branch()

@@ -2,14 +2,16 @@
 as arrays (every row ``<= rhs``, maximisation turned into HiGHS's minimisation), and the model
 status in the engine's words ("optimal", "infeasible", "time"; "limit": a work limit such as
 ``mip_max_nodes``). HiGHS is deterministic given its options (one thread, a fixed seed): its
-answer depends on the clock only when ``time_limit`` stops it."""
+answer depends on the clock only when ``time_limit`` stops it. Every run gets the time left to
+the caller's deadline (or less), never a floor: once the deadline has passed, no run starts
+(:class:`OutOfTime`)."""
 from __future__ import annotations
 
 import numpy as np
 
 from .base import SolverOptions
 
-__all__ = ["highs_instance", "pass_model", "model_status", "without_presolve"]
+__all__ = ["OutOfTime", "highs_instance", "pass_model", "model_status", "without_presolve"]
 
 _BANNER_SHOWN = False
 
@@ -37,17 +39,26 @@ def _new_highs():
         _BANNER_SHOWN = True
 
 
+class OutOfTime(Exception):
+    """The caller's deadline passed before a HiGHS run the answer needed: the run was not
+    started (HiGHS would get no time, and a floor on its limit would overrun the deadline)."""
+
+
 def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7):
-    """A quiet HiGHS with the reproducible settings (one thread, the seed), the time left as
-    its limit, the MIP gap, and the rows' feasibility tolerance of the check of an assignment
+    """A quiet HiGHS with the reproducible settings (one thread, the seed), ``time_left`` (> 0:
+    with no time left, the caller starts no run) as its limit, the MIP gap, and the rows'
+    feasibility tolerance of the check of an assignment
     (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`)."""
     from .linear_rows import ROW_TOL
+
+    if not time_left > 0:
+        raise OutOfTime
 
     h = _new_highs()
     h.setOptionValue("output_flag", False)  # HiGHS logs to the console; a user sees a bar
     h.setOptionValue("random_seed", int(options.seed) % (2 ** 31))
     h.setOptionValue("threads", 1)
-    h.setOptionValue("time_limit", max(0.05, float(time_left)))
+    h.setOptionValue("time_limit", float(time_left))
     h.setOptionValue("mip_rel_gap", gap)
     h.setOptionValue("mip_abs_gap", 1e-9)
     h.setOptionValue("mip_heuristic_effort", 0.3)
@@ -100,12 +111,18 @@ def model_status(h, rhs: np.ndarray) -> str:
     return str(h.modelStatusToString(s))
 
 
-def without_presolve(h, rhs: np.ndarray) -> str:
-    """The status of the LP in ``h`` solved again without presolve, asked when HiGHS (with its
-    presolve) called it infeasible: the presolve may call a relaxation infeasible that holds a
-    point within the rows' tolerance (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`; a score
-    floor's row with scores near 1e-8 beside 1.9 did, two mentees matched meeting it by 7e-8).
+def without_presolve(h, rhs: np.ndarray, time_left: float | None = None) -> str:
+    """The status of the LP in ``h`` solved again without presolve, within ``time_left`` seconds
+    (> 0, else :class:`OutOfTime`: no run starts; None: ``h``'s own limit), asked when HiGHS
+    (with its presolve) called it infeasible: the presolve may call a relaxation infeasible
+    that holds a point within the rows' tolerance
+    (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`; a score floor's row with scores near
+    1e-8 beside 1.9 did, two mentees matched meeting it by 7e-8).
     When that run finds a solution, ``h`` keeps it and stays without presolve."""
+    if time_left is not None:
+        if not time_left > 0:
+            raise OutOfTime
+        h.setOptionValue("time_limit", float(time_left))
     h.setOptionValue("presolve", "off")
     h.run()
     st = model_status(h, rhs)

@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from .base import SolverOptions
-from .highs import highs_instance, model_status, pass_model
+from .highs import OutOfTime, highs_instance, model_status, pass_model
 from .linear import LinearModel
 from .sources import top_k
 from .warm_lp import WarmLP
@@ -101,12 +101,14 @@ class Run:
         return self.deadline - time.perf_counter()
 
     def out_of_time(self, margin: float = 0.0) -> bool:
-        """True when less than ``margin`` seconds of the time limit are left, and then recorded
+        """True when less than ``margin`` seconds of the time limit are left (or none at all),
+        and then recorded
         (``timed_out``): the time limit is the outer stop only; every other decision of the
         engine is taken on work counts (pricing rounds, pairs priced, nodes), so an answer
         reached within the limit is the same on any machine, and one the limit cut short says
         so (``"stopped at the time limit"``)."""
-        if self.left() < margin:
+        left = self.left()
+        if left < margin or left <= 0:
             self.timed_out = True
             return True
         return False
@@ -174,19 +176,29 @@ class Run:
         relaxation over every pair is infeasible. When the candidates alone admit no solution,
         more of each mentee's best pairs join, up to every pair; without
         ``grow_when_infeasible``, :class:`NoSolutionOnCandidates` is raised instead. Pricing
-        stops once the bound is within ``settle`` (a share) of the candidates' relaxation."""
+        stops once the bound is within ``settle`` (a share) of the candidates' relaxation.
+        No LP starts past the caller's deadline: the best round so far is returned then (its
+        time limit's, ``timed_out``), or :class:`~mentormatch.solvers.highs.OutOfTime` is raised
+        when no round was solved."""
         grow = 4
-        best = None
+        best = x_lp = None
         rounds = 0
         while True:
+            left = self.left()
+            if not left > 0:
+                self.timed_out = True
+                if best is None:
+                    raise OutOfTime
+                self.floor, self.settled = best[4], False
+                return best[1], best[0], self.lp.on_candidates(cand, x_lp), best[2], best[3]
             self.rounds += 1
             rounds += 1
             if self.lp is None:
-                self.lp = WarmLP(self, cand)
+                self.lp = WarmLP(self, cand, left)
             else:
                 self.lp.add(cand)
             lp = self.lp
-            st = lp.run(max(self.left(), 1.0))
+            st = lp.run(left)
             if st == "infeasible":
                 if not grow_when_infeasible:
                     raise NoSolutionOnCandidates
@@ -220,7 +232,8 @@ class Run:
     def mip(self, cand: Candidates, start: np.ndarray | None, max_nodes: int = 0):
         """HiGHS's MIP on the candidates from ``start`` (0/1 per candidate, or None): (status,
         chosen mask or None, bound), within ``max_nodes`` branch-and-bound nodes (a work limit;
-        0: ``MIP_MAX_NODES``) and the time left (the outer stop). HiGHS 1.16 may report the optimum's objective while
+        0: ``MIP_MAX_NODES``) and the time left (the outer stop; with none left, no run
+        starts: ``("time", None, inf)``). HiGHS 1.16 may report the optimum's objective while
         handing back the start's columns (its presolve maps the start into the reduced space,
         finds a better point there, and returns the original start: 5 x 3 with fractional
         loads, 4.325 returned for 5.625 reported); when the columns' value is not the
@@ -243,8 +256,13 @@ class Run:
 
     def _highs_mip(self, cand, A, obj, lo, hi, integer, rhs, start, max_nodes):
         """One HiGHS MIP run: (status, chosen or None, bound, column values, reported value)."""
-        # HiGHS may overrun its limit by a tenth on large models: keep a margin
-        h = highs_instance(self.options, max(0.9 * self.left(), 0.05), MIP_GAP)
+        # HiGHS may overrun its limit by a tenth on large models: keep a margin; no run starts
+        # past the caller's deadline (status "time", nothing found, no bound)
+        left = self.left()
+        if not left > 0:
+            self.timed_out = True
+            return "time", None, math.inf, None, math.nan
+        h = highs_instance(self.options, 0.9 * left, MIP_GAP)
         h.setOptionValue("mip_max_nodes", int(max_nodes))
         pass_model(h, A, obj, lo, hi, integer, rhs, mip=True)
         if start is not None:

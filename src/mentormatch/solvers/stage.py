@@ -14,6 +14,7 @@ from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import branch, relax
 from .base import OPTIMAL_GAP, proven
 from .heuristics import neighbourhood, repair
+from .highs import OutOfTime
 from .relax import Candidates, Run
 from .sources import n_pairs
 
@@ -34,20 +35,26 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     """(candidates, chosen mask, objective in the stage's units, bound over every pair, proven);
     the stage's figures go to ``cert[label]``. ``start``: None, or the pairs ``(mentee, mentor,
     score)`` of an assignment known to meet the model (the coverage stage's, for the score
-    stage): they join the candidates and are the first incumbent, when they meet its check."""
+    stage): they join the candidates and are the first incumbent, when they meet its check.
+    No HiGHS run starts past ``deadline``: with no time for the first LP, the answer is ``start``
+    (else the empty assignment) with a bound that needs no solve (:func:`_without_relaxation`)."""
     m = source.n_mentors
     li, lj = lock_pairs
     lock_keys = np.unique(np.asarray(li, np.int64) * m + np.asarray(lj, np.int64))
     run = Run(source, model, options, deadline, lock_keys, bonus)
     k = max(relax.FIRST_CANDIDATES, 2 * int(demand_max))
-    cand = Candidates(*source.best(k), m, lock_keys)
+    best_k = source.best(k)
+    cand = Candidates(*best_k, m, lock_keys)
     if len(lock_keys):
         ls = _lock_scores(source, li, lj)
         cand.add(np.asarray(li, np.int64), np.asarray(lj, np.int64), ls)
     if start is not None:
         cand.add(np.asarray(start[0], np.int64), np.asarray(start[1], np.int64),
                  np.asarray(start[2], np.float64))
-    relaxed = run.relax(cand)
+    try:
+        relaxed = run.relax(cand)
+    except OutOfTime:  # the caller's deadline passed before the first LP: no HiGHS run starts
+        return _without_relaxation(run, cand, start, best_k, cert, label)
     if relaxed is None:
         raise InfeasibleError([Conflict(
             "constraints", "the linear relaxation over every eligible pair has no solution, so no "
@@ -167,6 +174,54 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
                    "bound": bound, "branching": branching, "mip_nodes": run.mip_nodes,
                    "timed_out": run.timed_out}
     return cand, best, best_value, bound, done
+
+
+def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label: str):
+    """The stage when the caller's deadline passed before its first LP (no HiGHS run starts
+    then): the given assignment ``start`` when it meets the model, else the empty one when it
+    does, with the bound of each mentee's best pairs (:func:`_best_pairs_bound`); with neither,
+    a ``TimeLimitError`` (the time limit's)."""
+    run.timed_out = True
+    best = None
+    if start is not None:
+        m = run.source.n_mentors
+        best = np.isin(cand.key,
+                       np.asarray(start[0], np.int64) * m + np.asarray(start[1], np.int64))
+        if not run.feasible(cand, best):
+            best = None
+    if best is None and run.feasible(cand, np.zeros(len(cand), bool)):
+        best = np.zeros(len(cand), bool)
+    if best is None:
+        raise TimeLimitError(run.options.time_limit, label,
+                             "raise the time limit or relax the side constraints", reason="time")
+    value = run.value(cand, best)
+    bound = max(_best_pairs_bound(run, best_k), value)
+    cert[label] = {"relaxation": "not solved: the time limit was reached before it",
+                   "mip_status": "not run", "candidates": int(len(cand)),
+                   "pairs_priced": int(run.pairs_priced), "pricing_rounds": run.rounds,
+                   "all_pairs_mip": False, "bound": bound, "branching": None, "mip_nodes": 0,
+                   "timed_out": True}
+    return cand, best, value, bound, proven(bound, value)
+
+
+def _best_pairs_bound(run, best_k) -> float:
+    """A bound needing no solve: each mentee's ``demand`` best positive scores (the coverage
+    stage: the mentees with a pair), from ``best_k``, each mentee's best pairs (at least its
+    demand of them); infinite with a bonus (its pairs' order is not the scores')."""
+    i, j, s = (np.asarray(a) for a in best_k)
+    demand = np.asarray(run.model.problem.demand, np.int64)
+    n = len(demand)
+    if run.model.stage != "score":
+        return float(np.count_nonzero((np.bincount(i.astype(np.int64), minlength=n) > 0)
+                                      & (demand > 0)))
+    if run.bonus is not None:
+        return math.inf
+    i, s = i.astype(np.int64), np.maximum(s.astype(np.float64), 0.0)
+    order = np.lexsort((-s, i))  # by mentee, the best first
+    i, s = i[order], s[order]
+    first = np.searchsorted(i, np.arange(n))
+    rank = np.arange(len(i)) - first[i]
+    return float(s[rank < demand[i]].sum())
 
 
 def _proven_infeasible() -> InfeasibleError:

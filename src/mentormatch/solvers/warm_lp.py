@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .highs import highs_instance, model_status, pass_model, without_presolve
+from .highs import OutOfTime, highs_instance, model_status, pass_model, without_presolve
 
 __all__ = ["WarmLP"]
 
@@ -17,7 +17,7 @@ class WarmLP:
     columns are in the order they joined (``keys``); the y/z/L columns sit after the first
     ones, and each pair's linking row (when there are y columns) is added with it."""
 
-    def __init__(self, run, cand):
+    def __init__(self, run, cand, time_left: float):
         self.run_, self.model = run, run.model
         self.i, self.j, self.s, self.locked = cand.i.copy(), cand.j.copy(), cand.s.copy(), cand.locked.copy()
         self.keys = cand.key.copy()
@@ -25,7 +25,7 @@ class WarmLP:
                                                         extra=run.extra(self.i, self.j))
         self.first = len(self.i)
         self.n_extra = A.shape[1] - self.first
-        self.h = highs_instance(run.options, max(run.left(), 1.0))  # an LP: the gap is unused
+        self.h = highs_instance(run.options, time_left)  # an LP: the gap is unused
         pass_model(self.h, A, obj, lo, hi, integer, rhs, mip=False)
         self._fixed = np.zeros(0, np.int64)  # pairs whose bounds a node set (sync_branch)
 
@@ -57,6 +57,11 @@ class WarmLP:
         self.keys = np.concatenate([self.keys, cand.key[new]])
 
     def run(self, time_left: float) -> str:
+        """The LP solved within ``time_left`` seconds (> 0, else :class:`OutOfTime`, recorded
+        as the time limit's: no run starts past the caller's deadline)."""
+        if not time_left > 0:
+            self.run_.timed_out = True
+            raise OutOfTime
         self.h.setOptionValue("time_limit", float(time_left))
         self.h.run()
         st = model_status(self.h, self.model.rhs)
@@ -67,8 +72,12 @@ class WarmLP:
     def confirm_infeasible(self) -> bool:
         """Whether the last run's "infeasible" stands without HiGHS's presolve, asked before it
         counts as a proof (:func:`~mentormatch.solvers.highs.without_presolve`); when not, the
-        solution that run found is the LP's."""
-        st = without_presolve(self.h, self.model.rhs)
+        solution that run found is the LP's. :class:`OutOfTime` when no time is left for it."""
+        left = self.run_.left()
+        if not left > 0:
+            self.run_.timed_out = True
+            raise OutOfTime
+        st = without_presolve(self.h, self.model.rhs, left)
         if st == "time":
             self.run_.timed_out = True
         return st == "infeasible"
@@ -126,6 +135,10 @@ class WarmLP:
         return self.model.candidate_bound(A, obj, lo, hi, rhs, prices)
 
     def on_candidates(self, cand, x: np.ndarray) -> np.ndarray:
+        """``x`` (per LP pair column) on ``cand``'s pairs; a candidate that joined after the
+        solve reads 0 (the same LP point)."""
         order = np.argsort(self.keys)
-        pos = order[np.searchsorted(self.keys[order], cand.key)]
-        return x[pos]
+        sk = self.keys[order]
+        pos = np.minimum(np.searchsorted(sk, cand.key), max(len(sk) - 1, 0))
+        hit = sk[pos] == cand.key if len(sk) else np.zeros(len(cand.key), bool)
+        return np.where(hit, x[order[pos]] if len(sk) else 0.0, 0.0)
