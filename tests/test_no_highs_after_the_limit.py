@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mentormatch.pairs import Candidates as PairSet
-from mentormatch.solvers import SideConstraints, SolverOptions, engine, relax, stage
+from mentormatch.solvers import SideConstraints, SolverOptions, engine, relax
 from mentormatch.solvers.base import AssignmentProblem
 from mentormatch.solvers.engine import solve_mip
 from mentormatch.solvers.highs import OutOfTime, highs_instance
@@ -63,6 +63,25 @@ def clock(monkeypatch):
         def jumped(self):
             return offset[0] > 0
 
+        def jump_after(self, owner, name: str) -> None:
+            """``owner.name`` (a function or method) jumps the clock once it returns, the
+            first time only."""
+            real = getattr(owner, name)
+
+            def then_jump(*args, **kw):
+                out = real(*args, **kw)
+                if not self.jumped:
+                    self.jump()
+                return out
+
+            monkeypatch.setattr(owner, name, then_jump)
+
+        def solve(self, p):
+            """``solve_mip`` under ``LIMIT``: (solution, the HiGHS runs it started, its start)."""
+            before, started = len(runs), time.perf_counter()
+            sol = solve_mip(p, SolverOptions(time_limit=LIMIT))
+            return sol, runs[before:], started
+
     c = Clock()
     c.runs = runs
     return c
@@ -87,18 +106,8 @@ def test_no_highs_run_starts_after_the_limit_passes_between_the_stages(monkeypat
     p = _budgeted(seed, coverage_first=True)
     untimed = solve_mip(p, SolverOptions(time_limit=1e5))
     assert untimed.status == "optimal"
-    real = stage.solve_stage
-
-    def stage_then_jump(*args, **kw):
-        out = real(*args, **kw)
-        clock.jump()
-        return out
-
-    monkeypatch.setattr(engine, "solve_stage", stage_then_jump)
-    before = len(clock.runs)
-    started = time.perf_counter()
-    sol = solve_mip(p, SolverOptions(time_limit=LIMIT))
-    runs = clock.runs[before:]
+    clock.jump_after(engine, "solve_stage")
+    sol, runs, started = clock.solve(p)
     assert runs, "the coverage stage ran HiGHS"
     assert all(at < started + LIMIT for at in runs)  # every one before the jump
     _assert_stopped_at_the_limit(sol, untimed.objective)
@@ -117,18 +126,8 @@ def test_no_highs_run_starts_after_the_limit_passes_in_the_pricing(monkeypatch, 
     p = _budgeted(3, n=60, m=16)
     untimed = solve_mip(p, SolverOptions(time_limit=1e5))
     assert untimed.status == "optimal" and untimed.certificate["score"]["pricing_rounds"] > 1
-    real_run = WarmLP.run
-
-    def run_then_jump(self, time_left):
-        out = real_run(self, time_left)
-        clock.jump()
-        return out
-
-    monkeypatch.setattr(WarmLP, "run", run_then_jump)
-    before = len(clock.runs)
-    started = time.perf_counter()
-    sol = solve_mip(p, SolverOptions(time_limit=LIMIT))
-    runs = clock.runs[before:]
+    clock.jump_after(WarmLP, "run")
+    sol, runs, started = clock.solve(p)
     assert len(runs) == 1 and runs[0] < started + LIMIT
     assert sol.certificate["score"]["pricing_rounds"] == 1
     _assert_stopped_at_the_limit(sol, untimed.objective)
@@ -141,16 +140,9 @@ def test_with_the_limit_spent_before_the_first_lp_no_highs_run_starts(monkeypatc
     p = _budgeted(seed, n=12, m=5)
     untimed = solve_mip(p, SolverOptions(time_limit=1e5))
     assert untimed.status == "optimal"
-    real = relax.Run.__init__
-
-    def init_then_jump(self, *args, **kw):
-        real(self, *args, **kw)
-        clock.jump()
-
-    monkeypatch.setattr(relax.Run, "__init__", init_then_jump)
-    before = len(clock.runs)
-    sol = solve_mip(p, SolverOptions(time_limit=LIMIT))
-    assert clock.runs[before:] == []
+    clock.jump_after(relax.Run, "__init__")
+    sol, runs, _ = clock.solve(p)
+    assert runs == []
     _assert_stopped_at_the_limit(sol, untimed.objective)
     assert len(sol.chosen) == 0 and sol.objective == 0.0
     # the bound of each mentee's best pairs, recomputed: its (demand =) 1 best score
@@ -193,19 +185,8 @@ def test_a_limit_passing_while_candidates_join_ends_the_pricing_before_its_next_
     p = _budgeted(3, n=60, m=16)
     untimed = solve_mip(p, SolverOptions(time_limit=1e5))
     assert untimed.status == "optimal"
-    real_add = relax.Candidates.add
-
-    def add_then_jump(self, *args):
-        out = real_add(self, *args)
-        if not clock.jumped:
-            clock.jump()
-        return out
-
-    monkeypatch.setattr(relax.Candidates, "add", add_then_jump)
-    before = len(clock.runs)
-    started = time.perf_counter()
-    sol = solve_mip(p, SolverOptions(time_limit=LIMIT))
-    runs = clock.runs[before:]
+    clock.jump_after(relax.Candidates, "add")
+    sol, runs, started = clock.solve(p)
     assert len(runs) == 1 and runs[0] < started + LIMIT
     assert sol.certificate["score"]["pricing_rounds"] == 1
     _assert_stopped_at_the_limit(sol, untimed.objective)
