@@ -68,8 +68,8 @@ import numpy as np
 from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, integer_costs, network_cover,
-                   solve_flow, weighted_mentees)
+from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, cover_weights, integer_costs,
+                   network_cover, solve_flow, weighted_mentees)
 from .rounds import Outcome, certified_rounds, with_locks
 from .sparse import (BlockScorer, _check, _PairRows, _ScoredRows, _Sparse, _top_k, default_top_k,
                      row_blocks)
@@ -277,8 +277,7 @@ def _with_tie_rule(problem: AssignmentProblem, sol: Solution) -> Solution:
     cover_first = (weighted_mentees(pairs.n_mentees, pairs.mentee[lock_pos]) if problem.coverage_first
                    else False)
     used, scale, _, cover = network_cover(i, j, s, cap, dem, cover_first)
-    if cover:  # one per mentee: none for a mentee a lock matched already
-        cover = np.where(cover_first, cover, 0).astype(np.int64)
+    cover = cover_weights(cover_first, cover, len(dem))  # none for a mentee a lock matched
     net = free_idx[used]
     i, j, s = i[used], j[used], s[used]
     was = np.isin(net, sol.chosen)

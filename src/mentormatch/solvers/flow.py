@@ -257,6 +257,20 @@ def weighted_mentees(n: int, locked_mentees: np.ndarray) -> np.ndarray:
     return np.bincount(np.asarray(locked_mentees, np.int64), minlength=n)[:n] == 0
 
 
+def cover_weights(coverage_first, cover: int, n: int) -> np.ndarray | None:
+    """``coverage_first``'s integer weight per mentee: ``cover`` for the mentees the mask
+    ``coverage_first`` holds (True: every one), 0 for the others (a lock matched them); None
+    without a weight.
+
+    >>> cover_weights(np.array([True, False, True]), 8, 3).tolist()
+    [8, 0, 8]
+    """
+    if not cover:
+        return None
+    mask = np.ones(n, bool) if coverage_first is True else np.asarray(coverage_first, bool)
+    return np.where(mask, cover, 0).astype(np.int64)
+
+
 def integer_costs(score: np.ndarray, used: np.ndarray, scale: float) -> np.ndarray:
     """``-round(score * scale)`` on the pairs ``used``, 0 elsewhere (int64)."""
     cost = np.zeros(len(score), dtype=np.int64)
@@ -284,10 +298,7 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
     """
     n, m = len(dem), len(cap)
     used, scale, n_max, cover = network_cover(mentee, mentor, score, cap, dem, coverage_first)
-    weights = None
-    if cover:
-        mask = np.ones(n, bool) if coverage_first is True else np.asarray(coverage_first, bool)
-        weights = np.where(mask, cover, 0).astype(np.int64)
+    weights = cover_weights(coverage_first, cover, n)
     idx = np.flatnonzero(used)
     total_dem = int(dem.sum())
     source, sink = n + m, n + m + 1

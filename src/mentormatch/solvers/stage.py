@@ -17,6 +17,7 @@ from .heuristics import neighbourhood, repair
 from .highs import OutOfTime
 from .relax import Candidates, Run
 from .sources import n_pairs
+from .sparse import rank_in_group
 
 #: Above this many candidate pairs the MIP over all candidates is skipped once an assignment
 #: is known (the neighbourhood MIP still runs).
@@ -219,9 +220,7 @@ def _best_pairs_bound(run, best_k) -> float:
     i, s = i.astype(np.int64), np.maximum(s.astype(np.float64), 0.0)
     order = np.lexsort((-s, i))  # by mentee, the best first
     i, s = i[order], s[order]
-    first = np.searchsorted(i, np.arange(n))
-    rank = np.arange(len(i)) - first[i]
-    return float(s[rank < demand[i]].sum())
+    return float(s[rank_in_group(i) < demand[i]].sum())
 
 
 def _proven_infeasible() -> InfeasibleError:
