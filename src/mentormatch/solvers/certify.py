@@ -89,12 +89,21 @@ class RowsChecker:
     ties = True
     ranks = None
 
-    def __init__(self, src, excl_i: np.ndarray, excl_col: np.ndarray, progress: bool):
+    def __init__(self, src, excl_i: np.ndarray, excl_col: np.ndarray, progress: bool,
+                 deadline: float | None = None):
         self.src, self.excl_i, self.excl_col, self.progress = src, excl_i, excl_col, progress
         self.width = src.width
         self.blocks = row_blocks(src.n_mentees, src.width)
         self.checked = 0
         self.near = None  # the last check's maybe-tight pairs
+        self.deadline = deadline  # the caller's (``time.perf_counter``); None: no limit
+        self.timed_out = False
+
+    def late(self) -> bool:
+        """Whether the caller's deadline has passed (then recorded: ``timed_out``)."""
+        if self.deadline is not None and time.perf_counter() >= self.deadline:
+            self.timed_out = True
+        return self.timed_out
 
     def check(self, u, p, chosen: _Sparse, tol: float, per_row: int):
         ex_i = np.concatenate([self.excl_i, chosen.i])
@@ -110,52 +119,67 @@ class RowsChecker:
         pass
 
     def stop(self, new, size: int) -> bool:
-        return False
+        return self.late()  # no check and no flow past the caller's deadline
 
     def record(self, cert: dict, stage: str) -> None:
         if stage == "holds":
             cert["pairs_checked"] = self.checked
+        if stage == "stopped":
+            cert["timed_out"] = self.timed_out
 
     def note(self) -> str:
         return f"{self.checked} candidate pairs checked"
 
 
 def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_col: np.ndarray,
-               options: SolverOptions, cover: bool = False) -> Outcome:
+               options: SolverOptions, cover: bool = False, deadline: float | None = None) -> Outcome:
     """Solve the free part exactly on a sparse set, growing it until the duals certify it:
     each mentee's ``k`` best pairs, then :func:`mentormatch.solvers.rounds.certified_rounds`
     with a :class:`RowsChecker`. ``cover``: ``coverage_first`` (the most mentees, then the
-    largest total; the flows' network of :func:`mentormatch.solvers.flow.solve_arrays`)."""
+    largest total; the flows' network of :func:`mentormatch.solvers.flow.solve_arrays`).
+    ``deadline`` (``time.perf_counter``; None: none): no flow and no check starts past it; the
+    rounds then stop uncertified with ``certificate["timed_out"]`` (with no flow at all, no pair
+    chosen)."""
     say = log.info if options.progress else log.debug
     k = options.top_k if options.top_k is not None else default_top_k(cap, dem)
     if k < 1:
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
-    checker = RowsChecker(src, excl_i, excl_col, options.progress)
+    checker = RowsChecker(src, excl_i, excl_col, options.progress, deadline)
     t0 = time.perf_counter()
     sp = _top_k(src, checker.blocks, k, cap, dem, excl_i, excl_col, options.progress, cover)
     say("sparse set: %d pairs (top %d per mentee) in %.2fs", len(sp.i), k, time.perf_counter() - t0)
+    if checker.late():  # before the first flow (the rounds look at the clock after each flow)
+        return Outcome(sp, np.zeros(len(sp.i), bool), False,
+                       {"method": checker.method, "top_k": k, "pairs_in_sparse": len(sp.i),
+                        "rounds": 0, "holds": False, "timed_out": True}, None)
     mask = weighted_mentees(len(dem), excl_i) if cover else None  # (locked mentees: matched)
     return certified_rounds(sp, cap, dem, checker, options, k, say=say, cover=mask)
 
 
 def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
-                           started: float) -> Solution:
+                           started: float, deadline: float | None = None) -> Solution:
     """The ``"flow"`` solver on a large candidate set: see the module docstring.
 
     Returns status ``"optimal"`` only when the certificate holds; with
     ``options.certify=False`` the sparse optimum comes back as ``"feasible"`` with no bound.
     ``coverage_first`` counts mentees (:func:`mentormatch.solvers.flow.solve_arrays`): the
     bound is then on the total of any assignment matching as many mentees.
+    ``deadline`` (a ``time.perf_counter`` reading; None: none): a caller's time limit, the
+    outer stop. No flow (and no check of every pair) starts past it: the answer is then
+    ``"feasible"``, the last flow's assignment (the locks alone when no flow ran), with no
+    bound and ``certificate["timed_out"]``.
     """
     lock_pos, cap, dem = apply_locks(problem)
     src = _PairRows(problem.pairs, problem.score)
     li = problem.pairs.mentee[lock_pos]
     lcol = lock_pos - src.starts[li]
-    out = _certified(src, cap, dem, li, lcol, options, problem.coverage_first)
+    out = _certified(src, cap, dem, li, lcol, options, problem.coverage_first, deadline)
     free_chosen = src.position(out.sparse.i[out.chosen], out.sparse.col[out.chosen])
     chosen = np.concatenate([lock_pos, free_chosen])
     status = "optimal" if out.optimal else "feasible"
-    sol = finish(problem, chosen, status, started, "flow", None, out.certificate)
+    note = ("stopped at the caller's deadline before the certificate held"
+            if out.certificate.get("timed_out") else "")
+    sol = finish(problem, chosen, status, started, "flow", None, out.certificate, note)
     sol.prices = out.prices
     if out.bound is not None:
         sol.bound = float(problem.score[lock_pos].sum()) + out.bound

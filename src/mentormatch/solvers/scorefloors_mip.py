@@ -84,7 +84,11 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
     if prices is None:  # a flow on every pair keeps no prices: the certified flow's
         from .certify import solve_sparse_certified
 
-        again = solve_sparse_certified(flow_problem, SolverOptions(seed=options.seed), started)
+        again = solve_sparse_certified(flow_problem, SolverOptions(seed=options.seed), started,
+                                       deadline)
+        if again.certificate.get("timed_out"):  # no flow past the caller's limit: the incumbent
+            return _done(incumbent, upper, {"method": "the certified flow for the prices, stopped "
+                                            "at the time limit", "timed_out": True})
         if again.status != "optimal" or again.prices is None:
             return None
         prices = again.prices
