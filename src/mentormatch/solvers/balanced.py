@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import FlowClock, LagrangeResult, _Inner, plain_inner
+from .lagrange import FlowClock, LagrangeResult, _Inner, one_each, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool,
     """True when the only side row is balanced loads and each level is a plain flow."""
     if set(side.active()) != {"balanced_load"}:
         return False
-    return plain_inner(capacity, load, coverage_first, bonus, locked, demand, one_each=True)
+    return plain_inner(capacity, load, coverage_first, bonus, locked) and one_each(demand)
 
 
 def solve_balanced(source, capacity, demand, side: SideConstraints, options: SolverOptions,

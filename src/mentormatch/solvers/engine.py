@@ -180,7 +180,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     size = n_pairs(source)
     if (coverage_first and not shell.side.active() and bonus is None
             and not isinstance(source, ArraySource)
-            and lagrange.plain_inner(capacity, load, False, None, (None, None))):
+            and lagrange.unit_flow(capacity, load)):
         # the most mentees, then the largest total: one certified flow counting mentees
         from .bottleneck import solve_maxmin_scorer
 

@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import FlowClock, LagrangeResult, _Inner, plain_inner
+from .lagrange import FlowClock, LagrangeResult, _Inner, one_each, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool,
         return False
     if not np.any(np.asarray(side.group) >= 0):  # no group: nothing for the multipliers
         return False
-    return plain_inner(capacity, load, coverage_first, bonus, locked, demand, one_each=True)
+    return plain_inner(capacity, load, coverage_first, bonus, locked) and one_each(demand)
 
 
 def raise_then_bisect(short_at, n_groups: int, first_step, more, met) -> np.ndarray:

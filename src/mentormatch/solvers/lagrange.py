@@ -85,19 +85,24 @@ class FlowClock:
         return True
 
 
-def plain_inner(capacity, load, coverage_first: bool, bonus, locked, demand=None,
-                one_each: bool = False) -> bool:
-    """True when a dualised model's inner problem is a plain certified flow: whole capacities,
-    unit loads, no ``coverage_first``, no objective bonus, no locks (and with ``one_each``, at
-    most one mentor per mentee)."""
+def unit_flow(capacity, load) -> bool:
+    """True when a min-cost flow carries the places exactly: whole capacities, loads all 1."""
     cap = np.asarray(capacity, float)
-    if coverage_first or bonus is not None or np.any(cap != np.round(cap)):
-        return False
-    if one_each and demand is not None and np.any(np.asarray(demand) > 1):
-        return False
-    if load is not None and np.any(np.asarray(load, float) != 1):
+    return bool(np.all(cap == np.round(cap))) and (load is None or bool(np.all(np.asarray(load, float) == 1)))
+
+
+def plain_inner(capacity, load, coverage_first: bool, bonus, locked) -> bool:
+    """True when a dualised model's inner problem is a plain certified flow: a :func:`unit_flow`
+    with no ``coverage_first``, no objective bonus and no locks."""
+    if coverage_first or bonus is not None or not unit_flow(capacity, load):
         return False
     return locked[0] is None or len(locked[0]) == 0
+
+
+def one_each(demand) -> bool:
+    """True when no mentee takes more than one mentor (``demand`` None: one each), as the
+    floors' and balanced loads' Lagrangians need (they count a mentee by its one pair)."""
+    return demand is None or not np.any(np.asarray(demand) > 1)
 
 
 def handles(side: SideConstraints, capacity, load, coverage_first: bool, bonus, locked) -> bool:

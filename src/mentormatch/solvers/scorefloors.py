@@ -59,7 +59,7 @@ import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions, proven
 from .floors import group_positions, raise_then_bisect
-from .lagrange import FlowClock, LagrangeResult, _Inner, plain_inner
+from .lagrange import FlowClock, LagrangeResult, _Inner, one_each, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def handles(side: SideConstraints, capacity, demand, load, coverage_first: bool,
         return False
     if not np.any(np.asarray(side.group) >= 0):
         return False
-    return plain_inner(capacity, load, coverage_first, None, locked, demand, one_each=True)
+    return plain_inner(capacity, load, coverage_first, None, locked) and one_each(demand)
 
 
 def fold_bonus(source, bonus) -> PairBonus | None:
