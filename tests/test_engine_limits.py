@@ -9,8 +9,9 @@ depends on the machine's load (issue 23):
 * the Lagrangian fallback after a stalled column generation starts only within the caller's
   limit and runs to it, never beyond (it had a grace of a tenth of the limit).
 
-A "slow machine" is ``time.perf_counter`` running faster (test_solvers_determinism.py); a
-clock that jumps is an offset added to it at a chosen point."""
+A "slow machine" is ``time.perf_counter`` running faster (test_solvers_determinism.py) and, for
+the blame, HiGHS's time limits cut by as much (HiGHS times itself on the real clock); a clock
+that jumps is an offset added to it at a chosen point."""
 from __future__ import annotations
 
 import time
@@ -24,7 +25,7 @@ from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOption
 from mentormatch.testing import feasible_assignments, violations
 
 from test_solvers_branch import uniform
-from test_solvers_determinism import LIMIT, _same_on_a_slow_machine
+from test_solvers_determinism import LIMIT, _slowed
 
 
 def _locks_against_balance(n: int, m: int, seed: int = 0) -> AssignmentProblem:
@@ -71,13 +72,43 @@ def test_the_blamed_families_are_those_whose_removal_alone_restores_feasibility(
     assert "not decided" not in detail
 
 
+#: The slow machine of the blame's test: this many times slower, for Python's clock and HiGHS's
+#: alike; and a caller's limit (seconds) that it does not reach (the blame takes a few real
+#: seconds, 1,000 real seconds here), while 10 s (each re-solve's own limit before) is 1 ms.
+SLOWER, SLOW_LIMIT = 1e4, 1e7
+
+
+def _on_a_slow_machine(monkeypatch, factor: float = SLOWER):
+    """From now on, a machine ``factor`` times slower: ``time.perf_counter`` runs ``factor``
+    times faster (test_solvers_determinism's slow clock), and every HiGHS time limit is cut by
+    ``factor``: HiGHS times itself on the real clock, and on a machine ``factor`` times slower
+    ``L`` seconds of it do the work of ``L / factor`` seconds here. (The slow clock alone left
+    HiGHS its real seconds: each re-solve's own 10 s was then never short, and the test passed
+    on the code it guards against.)"""
+    import highspy
+
+    _slowed(monkeypatch, factor)
+    real_set = highspy.Highs.setOptionValue
+
+    def set_option(self, name, value):
+        if name == "time_limit":
+            value = float(value) / factor
+        return real_set(self, name, value)
+
+    monkeypatch.setattr(highspy.Highs, "setOptionValue", set_option)
+
+
 def test_the_blame_is_the_same_on_a_slow_machine(monkeypatch):
-    """60 x 16: the same conflicts on the real clock and on one 200x faster (each re-solve had
-    10 s of its own before, 0.05 real seconds on the fast clock); each blamed family's re-solve
-    gives an assignment that meets every constraint left, recomputed."""
+    """60 x 16: the same conflicts on this machine and on one ``SLOWER`` times slower, with a
+    limit neither reaches. Before, each re-solve had 10 s of its own whatever the caller's
+    limit: on the slow machine that is 1 ms here, and the re-solves were cut short (a
+    ``TimeLimitError`` escaped). Each blamed family's re-solve gives an assignment that meets
+    every constraint left, recomputed."""
     p = _locks_against_balance(60, 16)
-    quiet, slow = _same_on_a_slow_machine(
-        monkeypatch, lambda: _conflicts(p, SolverOptions(time_limit=LIMIT)))
+    quiet = _conflicts(p, SolverOptions(time_limit=SLOW_LIMIT))
+    with monkeypatch.context() as mp:
+        _on_a_slow_machine(mp)
+        slow = _conflicts(p, SolverOptions(time_limit=SLOW_LIMIT))
     assert quiet == slow
     ((name, detail, _),) = quiet
     assert name == "locked+balanced_load" and "not decided" not in detail
