@@ -229,7 +229,8 @@ class Run:
                 return best[1], best[0], lp.on_candidates(cand, x_lp), best[2], best[3]
             cand.add(*[np.concatenate([v[t] for v in viol]) for t in range(3)])
 
-    def mip(self, cand: Candidates, start: np.ndarray | None, max_nodes: int = 0):
+    def mip(self, cand: Candidates, start: np.ndarray | None, max_nodes: int = 0,
+            presolve: bool = True):
         """HiGHS's MIP on the candidates from ``start`` (0/1 per candidate, or None): (status,
         chosen mask or None, bound), within ``max_nodes`` branch-and-bound nodes (a work limit;
         0: ``MIP_MAX_NODES``) and the time left (the outer stop; with none left, no run
@@ -237,24 +238,28 @@ class Run:
         handing back the start's columns (its presolve maps the start into the reduced space,
         finds a better point there, and returns the original start: 5 x 3 with fractional
         loads, 4.325 returned for 5.625 reported); when the columns' value is not the
-        reported one, the MIP runs again without the start, whose columns are then its own."""
+        reported one, the MIP runs again without the start, whose columns are then its own.
+        ``presolve=False``: HiGHS's presolve off (asked before an "infeasible" becomes a proof:
+        the presolve may call infeasible a model that holds a point within the rows' tolerance,
+        :func:`~mentormatch.solvers.highs.without_presolve`)."""
         # free aggregate rows are implied by the assignment rows: left out of the MIP
         free = self.model.aggregated and self.model.branch.free
         A, obj, lo, hi, integer, rhs = self.model.matrix(
             cand.i, cand.j, cand.s, cand.locked, extra=self.extra(cand.i, cand.j),
             with_aggregate=not free)
         max_nodes = max_nodes or MIP_MAX_NODES
-        out = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, start, max_nodes)
+        out = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, start, max_nodes, presolve)
         if out[1] is not None and start is not None and not self.out_of_time(0.05):
             x, reported = out[3], out[4]
             if abs(float(obj @ x) - reported) > MIP_VALUE_TOL * max(1.0, abs(reported)):
                 self.stale_starts += 1
-                again = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, None, max_nodes)
+                again = self._highs_mip(cand, A, obj, lo, hi, integer, rhs, None, max_nodes,
+                                        presolve)
                 if again[1] is not None:
                     out = again
         return out[:3]
 
-    def _highs_mip(self, cand, A, obj, lo, hi, integer, rhs, start, max_nodes):
+    def _highs_mip(self, cand, A, obj, lo, hi, integer, rhs, start, max_nodes, presolve=True):
         """One HiGHS MIP run: (status, chosen or None, bound, column values, reported value)."""
         # HiGHS may overrun its limit by a tenth on large models: keep a margin; no run starts
         # past the caller's deadline (status "time", nothing found, no bound)
@@ -264,6 +269,8 @@ class Run:
             return "time", None, math.inf, None, math.nan
         h = highs_instance(self.options, 0.9 * left, MIP_GAP)
         h.setOptionValue("mip_max_nodes", int(max_nodes))
+        if not presolve:
+            h.setOptionValue("presolve", "off")
         pass_model(h, A, obj, lo, hi, integer, rhs, mip=True)
         if start is not None:
             import highspy

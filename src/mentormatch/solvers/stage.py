@@ -106,11 +106,14 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
                 break
             start = None if best is None else best.astype(float)
             st, chosen, b = run.mip(cand, start)
-            if st == "infeasible" and best is None:
+            if st == "infeasible" and best is None and not len(outside[0]) and floor == -math.inf:
                 # every eligible pair is a candidate once no outside pair is left and the
-                # pricing dropped none (its floor): the MIP's infeasibility is then a proof
-                if not len(outside[0]) and floor == -math.inf:
+                # pricing dropped none (its floor): the MIP's infeasibility is then a proof,
+                # once HiGHS's presolve is not alone in finding it (as the LP's, warm_lp)
+                st, chosen, b = run.mip(cand, None, presolve=False)
+                if st == "infeasible":
                     raise _proven_infeasible()
+            if st == "infeasible" and best is None:
                 # candidates alone cannot: every kept outside pair joins
                 grow = cand.add(*(a.astype(np.int64) if t < 2 else a
                                   for t, a in enumerate(outside[:3])))
