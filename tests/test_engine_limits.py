@@ -234,3 +234,50 @@ def test_the_fallback_runs_and_is_the_same_without_the_clock(monkeypatch):
     assert not sol.certificate.get("timed_out")
     assert not violations(p, sol.chosen)
 
+
+
+@pytest.mark.parametrize("jump_at", ["entry", "first flow"])
+def test_the_fallbacks_flows_start_before_the_callers_limit(monkeypatch, jump_at):
+    """The Lagrangian fallback starts with 2 % of the limit left, and the clock passes the
+    limit as the fallback is entered, or once its first flow returns (each mentee's best pair
+    first, on the sparse path: the certified flow takes rounds). No flow starts after (before,
+    the first flow's rounds ran to their certificate whatever the clock); the answer meets the
+    problem and says the time limit stopped it."""
+    from mentormatch.solvers import certify, lagrange, rounds
+
+    p, calls, jump = _stalled(monkeypatch)
+    jump[0] = 0.98
+    if jump_at == "first flow":
+        monkeypatch.setattr(certify, "SPARSE_THRESHOLD", 0)
+        monkeypatch.setattr(certify, "default_top_k", lambda cap, dem: 1)
+    stalled_clock, extra, flows, inside = time.perf_counter, [0.0], [], []
+    monkeypatch.setattr(time, "perf_counter", lambda: stalled_clock() + extra[0])
+
+    def counted(real):
+        def flow(*args, **kw):
+            if inside:
+                flows.append(time.perf_counter())
+            out = real(*args, **kw)
+            if inside and jump_at == "first flow" and not extra[0]:
+                extra[0] = 1e4
+            return out
+        return flow
+
+    monkeypatch.setattr(rounds, "solve_arrays", counted(rounds.solve_arrays))
+    monkeypatch.setattr(certify, "solve_flow", counted(certify.solve_flow))
+    real_lagrange = lagrange.solve_lagrange
+
+    def entered(source, capacity, demand, side, options, deadline, *rest):
+        inside.append(deadline)
+        if jump_at == "entry":
+            extra[0] = 1e4
+        return real_lagrange(source, capacity, demand, side, options, deadline, *rest)
+
+    monkeypatch.setattr(lagrange, "solve_lagrange", entered)
+    sol = engine.solve_mip(p, SolverOptions(time_limit=100.0))
+    (deadline,) = inside
+    assert len(calls) == 1 and all(at < deadline for at in flows)
+    assert len(flows) == (0 if jump_at == "entry" else 1)
+    assert sol.status == "feasible" and sol.certificate["timed_out"] is True
+    assert sol.message.startswith("stopped at the time limit (100 s)")
+    assert not violations(p, sol.chosen)

@@ -207,8 +207,8 @@ def places_left(li, lj, ls, cap_f, dem, n: int, m: int, ineligible: str):
 
 def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | None = None,
                  n_mentors: int | None = None, demand=None, locked=None,
-                 options: SolverOptions | None = None,
-                 cover: bool = False) -> tuple[AssignmentProblem, Solution]:
+                 options: SolverOptions | None = None, cover: bool = False,
+                 deadline: float | None = None) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment from a dense score matrix or a block scorer, without materialising the
     full candidate set.
 
@@ -230,6 +230,9 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
         ``coverage_first``: the most matched mentees first (each counted once, whatever its
         demand), then the largest total; ``solution.bound`` bounds the total of any assignment
         that matches as many.
+    deadline : float, optional
+        A caller's ``time.perf_counter`` deadline: past it no flow and no check starts
+        (``"feasible"``, no bound, ``certificate["timed_out"]``; :func:`solve_sparse_certified`).
 
     Returns
     -------
@@ -262,16 +265,19 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
         ls[li == r] = row[lj[li == r]]
     cap_left, dem_left = places_left(li, lj, ls, cap_f, dem, n_mentees, n_mentors,
                                      "is ineligible (score -inf)")
-    out = _certified(src, cap_left, dem_left, li, lj, options, cover)
+    out = _certified(src, cap_left, dem_left, li, lj, options, cover, deadline)
     return with_locks(out, li, lj, ls, cap_f, dem, started)
 
 
-def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Solution:
+def solve_flow_any(problem: AssignmentProblem, options: SolverOptions,
+                   deadline: float | None = None) -> Solution:
     """The ``"flow"`` solver: exact by min-cost flow, on every pair up to ``SPARSE_THRESHOLD``
     pairs, above it on each mentee's best pairs with the dual certificate over every pair
     (:func:`solve_sparse_certified`). Both are exact; the threshold is chosen by measured cost.
     ``coverage_first`` (any demand) is the flow that counts mentees
     (:func:`mentormatch.solvers.flow.solve_arrays`) on either path, with the same tie rule.
+    ``deadline``: a caller's (:func:`solve_sparse_certified`); past it no flow starts on
+    either path.
 
     Examples
     --------
@@ -282,9 +288,10 @@ def solve_flow_any(problem: AssignmentProblem, options: SolverOptions) -> Soluti
     array([1])
     """
     big = len(problem.pairs) > SPARSE_THRESHOLD
-    if options.top_k is not None or big:
+    late = deadline is not None and time.perf_counter() >= deadline
+    if options.top_k is not None or big or late:  # (late: no flow, the locks alone)
         check_supported(problem, "flow")
-        return solve_sparse_certified(problem, options, time.perf_counter())
+        return solve_sparse_certified(problem, options, time.perf_counter(), deadline)
     sol = solve_flow(problem, options)
     if sol.status != "optimal":
         return sol

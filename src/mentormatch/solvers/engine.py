@@ -262,7 +262,8 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
         # within the caller's time limit (never beyond it: no flow starts after it)
         if time.perf_counter() < deadline:
             early = by_lagrange(source, shell, options, deadline, started, limit)
-        elif not timed_out:  # the time limit, not the work limits, ended the search
+        if early is None and not timed_out and time.perf_counter() >= deadline:
+            # the time limit, not the work limits, ended the search (or cut the fallback short)
             sol.message = cert["message"] = gap_message(False, True, limit, "")
             cert["timed_out"] = True
     if early is not None and not optimal:

@@ -143,8 +143,10 @@ class LagrangeResult:
 class _Inner:
     """The certified flow on ``score + per_mentor`` over every pair of a source."""
 
-    def __init__(self, source, capacity, demand, options: SolverOptions):
+    def __init__(self, source, capacity, demand, options: SolverOptions,
+                 deadline: float | None = None):
         self.source, self.cap = source, np.asarray(capacity, float)
+        self.deadline = deadline  # no flow (or check) past it, on the complete set and blocks
         self.demand = demand
         self.opts = SolverOptions(seed=options.seed, progress=False, certify=True)
         # flows on bounds start from the last one's mentor prices (bounded.start.PriceChain)
@@ -170,10 +172,10 @@ class _Inner:
             pairs = PairSet(src.i[order], src.j[order], n, m)
             problem = AssignmentProblem(pairs, bonus.apply(src.s[order], src.i[order], src.j[order]),
                                         cap, demand=self.demand)
-            return problem, solve_flow_any(problem, self.opts)
+            return problem, solve_flow_any(problem, self.opts, self.deadline)
         if isinstance(src, BlockSource):
             return solve_scored(BonusBlocks(src.scorer, bonus, m), cap, n_mentees=n, n_mentors=m,
-                                demand=self.demand, options=self.opts)
+                                demand=self.demand, options=self.opts, deadline=self.deadline)
         if isinstance(src, BoundedSource):
             from .bounded import solve_bounded
             per = bonus.per_mentor if bonus.per_mentor is not None else np.zeros(m)
@@ -275,7 +277,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     B = budget_rounded(float(side.budget), per, fixed)
     min_load = (np.zeros(m) if side.min_load is None
                 else np.ceil(np.asarray(side.min_load, float) - 1e-9))
-    inner = _Inner(source, cap, demand, options)
+    inner = _Inner(source, cap, demand, options, deadline)
     flows: list[_Flow] = []
     best_U, best_lam = math.inf, None
     best = None  # (value, flow index, chosen mask)
@@ -295,6 +297,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         on = np.zeros(len(P), bool)
         on[sol.chosen] = True
         ok = sol.status == "optimal" and sol.bound is not None
+        clock.timed_out |= bool((sol.certificate or {}).get("timed_out"))
         f = _Flow(lam, P.mentee, P.mentor, plain, on, float(sol.bound) if ok else None,
                   time.perf_counter() - t, closed)
         flows.append(f)
