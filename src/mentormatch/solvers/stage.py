@@ -54,7 +54,7 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
                  np.asarray(start[2], np.float64))
     try:
         relaxed = run.relax(cand)
-    except OutOfTime:  # the caller's deadline passed before the first LP: no HiGHS run starts
+    except OutOfTime:  # the caller's deadline passed before the first LP was priced
         return _without_relaxation(run, cand, start, best_k, cert, label)
     if relaxed is None:
         raise InfeasibleError([Conflict(
