@@ -100,8 +100,8 @@ def plain_inner(capacity, load, coverage_first: bool, bonus, locked) -> bool:
 
 
 def one_each(demand) -> bool:
-    """True when no mentee takes more than one mentor (``demand`` None: one each), as the
-    floors' and balanced loads' Lagrangians need (they count a mentee by its one pair)."""
+    """True when no mentee takes more than one mentor (``demand`` None: one each): the floors'
+    and balanced loads' Lagrangians count a mentee by its one pair."""
     return demand is None or not np.any(np.asarray(demand) > 1)
 
 
@@ -143,11 +143,9 @@ class LagrangeResult:
 class _Inner:
     """The certified flow on ``score + per_mentor`` over every pair of a source."""
 
-    def __init__(self, source, capacity, demand, options: SolverOptions,
-                 deadline: float | None = None):
-        self.source, self.cap = source, np.asarray(capacity, float)
+    def __init__(self, source, capacity, demand, options: SolverOptions, deadline=None):
+        self.source, self.cap, self.demand = source, np.asarray(capacity, float), demand
         self.deadline = deadline  # no flow (or check) past it, on the complete set and blocks
-        self.demand = demand
         self.opts = SolverOptions(seed=options.seed, progress=False, certify=True)
         # flows on bounds start from the last one's mentor prices (bounded.start.PriceChain)
         self.chain = PriceChain()
@@ -397,8 +395,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     bound = max(best_U, value)
     cert = {"method": "lagrangian budget + certified flow", "lambda": best_lam,
             "lambda_primal": flows[k].lam, "flows": len(flows), "budget_rounded": B,
-            "timed_out": clock.timed_out,
-            "lagrangian_bound": best_U,
+            "timed_out": clock.timed_out, "lagrangian_bound": best_U,
             "price_curve": curve_found[0] if curve_found else None,
             "flow_seconds": [round(f.seconds, 3) for f in flows]}
     return LagrangeResult(cand.i, cand.j, cand.s, on, value, bound, cert)
