@@ -65,11 +65,13 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
     """Run the programme; one row per round: round, mentees, mentors, places (the mentors'
     capacities), joiners, leavers (mentees), carried (pairs in force kept), new_pairs,
     unmatched, priority (mentees with priority), seconds, load (1-minute load average at the
-    round's end), status (the round's, or ``error: ...``). ``bonuses=False`` runs without
-    priority and continuity (``priority=None, continuity=False``). ``report`` is called with
-    each row as soon as its round ends. ``coverage_first``: the rules' ``coverage_first`` (the
-    most mentees first, then the largest total); seconds then also has ``cpu`` (user + sys of
-    this process, its threads included) beside it."""
+    round's end), cpu (user + sys seconds of this process, its threads included), flow_rounds,
+    repaired and flow_seconds (the certified flow's rounds, how many were warm repairs, the
+    wall seconds of its flows and repairs, where the certificate has them), status (the
+    round's, or ``error: ...``). ``bonuses=False`` runs without priority and continuity
+    (``priority=None, continuity=False``). ``report`` is called with each row as soon as its
+    round ends. ``coverage_first``: the rules' ``coverage_first`` (the most mentees first, then
+    the largest total)."""
     import mentormatch as mm
     from mentormatch.programme import Programme
 
@@ -107,6 +109,7 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
                 report(row)
             break
         r = prog.rounds[-1]
+        row.update(_flow_rounds(result.certificate))
         row.update(seconds=time.perf_counter() - started, cpu=_cpu() - cpu0, status=result.status, load=_load1(),
                    carried=int(r.pairs["carried"].sum()),
                    new_pairs=int((~r.pairs["carried"]).sum()), unmatched=len(r.unmatched),
@@ -116,6 +119,22 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
             report(row)
         previous = ids
     return out
+
+
+def _flow_rounds(cert) -> dict:
+    """The certified flow's rounds, how many of them were warm repairs and the seconds of its
+    flows and repairs (the first certificate holding ``warm_repairs``, searched depth first);
+    {} when there is none."""
+    if isinstance(cert, dict):
+        if "warm_repairs" in cert and "rounds" in cert:
+            work = cert.get("work") if isinstance(cert.get("work"), dict) else {}
+            return {"flow_rounds": int(cert["rounds"]), "repaired": len(cert["warm_repairs"]),
+                    **({"flow_seconds": float(work["flows"])} if "flows" in work else {})}
+        for value in cert.values():
+            found = _flow_rounds(value)
+            if found:
+                return found
+    return {}
 
 
 def _cpu() -> float:
@@ -170,6 +189,9 @@ def _print(row: dict) -> None:
         f"{row['unmatched']:>6,}  priority {row['priority']:>6,}  ")
     load = "" if row.get("load") is None else f"load {row['load']:.2f}  "
     cpu = "" if row.get("cpu") is None else f"cpu {row['cpu']:8.2f} s  "
+    if "flow_rounds" in row:
+        cpu += f"flow rounds {row['flow_rounds']} (repaired {row['repaired']}"
+        cpu += f", flows {row['flow_seconds']:.2f} s)  " if "flow_seconds" in row else ")  "
     print(f"round {row['round']}: {row['seconds']:8.2f} s  {cpu}{load}places {row['places']:>6,}  "
           f"joiners {row['joiners']:>6,}  "
           f"leavers {row['leavers']:>6,}  {extra}{row['status']}", flush=True)

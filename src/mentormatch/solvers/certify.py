@@ -204,9 +204,9 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
     options : SolverOptions, optional
         ``top_k``, ``certify`` and ``progress`` apply.
     cover : bool
-        The switch ``coverage_first``: the most matched mentees first (each counted once, whatever its
-        demand), then the largest total; ``solution.bound`` bounds the total of any assignment
-        that matches as many.
+        The switch ``coverage_first``: the most matched mentees first (each counted once,
+        whatever its demand), then the largest total; ``solution.bound`` bounds the total of
+        any assignment that matches as many.
 
     Returns
     -------

@@ -42,9 +42,10 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
 
     ``cover``: ``coverage_first``'s weight per mentee, or None (the type is stated in
     :mod:`mentormatch.solvers.flow`), each mentee's source arc split into a first unit of cost
-    ``-cover[i]`` and the rest at cost 0. An optimal flow fills the first before the rest (else a cycle of cost ``-cover``), so the
-    residual arc source -> mentee costs ``-cover`` while the mentee has no mentor (0 after),
-    and mentee -> source costs ``cover`` when it has exactly one (0 with more).
+    ``-cover[i]`` and the rest at cost 0. An optimal flow fills the first before the rest
+    (else a cycle of cost ``-cover[i]``), so the residual arc source -> mentee costs
+    ``-cover[i]`` while the mentee has no mentor (0 after), and mentee -> source costs
+    ``cover[i]`` when it has exactly one (0 with more).
 
     Returns
     -------
