@@ -28,6 +28,13 @@ Measured (2-core machine shared with other work, this script; BENCHMARKS.md has 
         certified flow (before, the LP/MIP engine took 118-125 s a round and left up to 5,300
         places empty). Pairs in force that a manager rejoining puts on the management line end
         (``ineligible``) before the solve at every size.
+    20,000 x 5,000 --coverage-first --no-bonuses, 2026-12-06, load 4-10 (CPU user + sys of the
+        rounds 1-5): 12.2-13.2, 5.4-5.6, 5.6-6.0, 5.4, 5.2-6.1 s before the warm repair worked
+        under coverage, 12.5-14.1, 5.5-6.0, 6.4-6.6, 6.0-6.1, 6.6-6.9 s after (all optimal, the
+        same counts): within the noise of the load; the repair applies in 1-2 of the 4-6
+        certified rounds of each, and pays only with few violators (s18h5's report).
+    With --coverage-first and the bonuses (priority, continuity), round 2 fails: the scale
+    path sends coverage_first with a bonus to the LP/MIP engine, which ends in TimeLimitError.
 """
 from __future__ import annotations
 
