@@ -257,3 +257,49 @@ def test_the_bounds_source_repairs_under_coverage(monkeypatch):
     key = lambda pr, sol: sorted(zip(pr.pairs.mentee[sol.chosen].tolist(), pr.pairs.mentor[sol.chosen].tolist()))
     assert key(problem, hot) == key(problem_cold, cold)
     assert hot.objective == pytest.approx(cold.objective, abs=1e-9)
+
+
+MEDIUM = [(seed, *shape) for seed in range(6) for shape in
+          [(14, 6, 0.5, 1, 3, False), (16, 7, 0.4, 2, 2, True), (20, 5, 0.8, 3, 6, True),
+           (30, 12, 0.3, 3, 4, False)]]
+
+
+@pytest.mark.parametrize("case", MEDIUM)
+@pytest.mark.parametrize("share", [0.0, 0.3, 0.8])
+def test_medium_repairs_under_cover_reach_the_cold_cost(unlimited, case, share):
+    """test_potentials' random instances (up to 30 x 12, demands up to 3, scores shifted so
+    some are negative, a mentee in four counted as locked: weight 0): from the optimum of a
+    share of the pairs (0: the empty flow and its potentials, a whole solve), the repair
+    reaches the cold solve's integer cost on the split network, and its potentials prove it."""
+    from test_potentials import _instance as _random_instance
+
+    i, j, s, cap, dem = _random_instance(*case)
+    s = s - 2.0
+    s[0] = 10.0  # the largest |score|, in every subset (one scale)
+    cap[j[0]] = max(cap[j[0]], 1)
+    cover = coverage_weights(cap, dem, np.arange(0, len(dem), 4))
+    cold = solve_arrays(i, j, s, cap, dem, cover)
+    if share == 0.0:
+        was = np.zeros(len(i), bool)
+        # (zero potentials prove nothing here: the source's arc to each mentee costs -cover[i])
+        pot = potentials(i[:0], j[:0], cold.cost[:0], was[:0], dem, cap, None, cover)[:4]
+        rep = warm.repair(i, j, cold.cost, cold.used, was, dem, cap, pot, cover)
+        res_chosen, res_pot = rep.chosen, rep.pot
+    else:
+        rng = np.random.default_rng(case[0] + 300)
+        old = rng.random(len(i)) < share
+        old[0] = True
+        before = solve_arrays(i[old], j[old], s[old], cap, dem, cover)
+        *_, pot = prices(i[old], j[old], before.cost, before.chosen, s[old], dem, cap, before.scale, cover=cover)
+        was = np.zeros(len(i), bool)
+        was[np.flatnonzero(old)[before.chosen]] = True
+        res, rep = warm.resolve(i, j, s, cap, dem, was, pot, before.scale, cover)
+        assert res.scale == cold.scale and (res.cost == cold.cost).all()
+        res_chosen, res_pot = res.chosen, rep.pot
+    assert not (res_chosen & ~cold.used).any()
+    assert (np.bincount(j[res_chosen], minlength=len(cap)) <= cap).all()
+    assert (np.bincount(i[res_chosen], minlength=len(dem)) <= dem).all()
+    assert _flow_cost(cold.cost, res_chosen, i, cover) == _flow_cost(cold.cost, cold.chosen, i, cover)
+    u = cold.used
+    di, dj, ds, dt, sweeps = potentials(i[u], j[u], cold.cost[u], res_chosen[u], dem, cap, res_pot, cover)
+    assert sweeps == 1 and (di == res_pot[0]).all() and (dj == res_pot[1]).all()
