@@ -53,7 +53,11 @@ from .sparse import rank_in_group
 #: phases grow about as 1.5-2 x the square root of the violators (100,000 x 20,000: 106
 #: violators, 16-21 phases, 1.5-2.5 s against 3-4.5 s for OR-Tools and 0.5-1 s for its
 #: potentials; the 20,000-mentee sub-market's last round: 2,192 violators, 76 phases, 6.7 s
-#: against 2.6 s); each phase is one Dijkstra over the whole sparse network.
+#: against 2.6 s); each phase is one Dijkstra over the whole sparse network. Programme rounds
+#: at 20,000 x 5,000 (about 310,000 pairs after the locks; CPU, s18h5) take more phases per
+#: violator, about 3.5-4 x the square root, plain or coverage_first alike: 2 and 31 violators
+#: (2 and 19 phases) gain 0.4-0.9 s, 89-177 violators (31-57 phases) lose 0.1-0.4 s against a
+#: cold flow (OR-Tools 0.25-0.3 s plain, 0.4-0.6 s under coverage_first, its larger costs).
 MAX_VIOLATORS = 300
 #: Give up (and solve cold) after this many phases.
 MAX_PHASES = 45
