@@ -17,6 +17,7 @@ Usage::
     python benchmarks/rounds.py                               # 5 rounds at 20,000 x 5,000
     python benchmarks/rounds.py --mentees 2000 --mentors 500  # a smaller check
     python benchmarks/rounds.py --no-bonuses                  # without priority, continuity
+    python benchmarks/rounds.py --coverage-first              # rules: the most mentees first
 
 Measured (2-core machine shared with other work, this script; BENCHMARKS.md has the table)::
 
@@ -27,6 +28,13 @@ Measured (2-core machine shared with other work, this script; BENCHMARKS.md has 
         certified flow (before, the LP/MIP engine took 118-125 s a round and left up to 5,300
         places empty). Pairs in force that a manager rejoining puts on the management line end
         (``ineligible``) before the solve at every size.
+    20,000 x 5,000 --coverage-first --no-bonuses, 2026-12-06, load 4-10 (CPU user + sys of the
+        rounds 1-5): 12.2-13.2, 5.4-5.6, 5.6-6.0, 5.4, 5.2-6.1 s before the warm repair worked
+        under coverage, 12.5-14.1, 5.5-6.0, 6.4-6.6, 6.0-6.1, 6.6-6.9 s after (all optimal, the
+        same counts): within the noise of the load; the repair applies in 1-2 of the 4-6
+        certified rounds of each, and pays only with few violators (s18h5's report).
+    With --coverage-first and the bonuses (priority, continuity), round 2 fails: the scale
+    path sends coverage_first with a bonus to the LP/MIP engine, which ends in TimeLimitError.
 """
 from __future__ import annotations
 
@@ -59,19 +67,25 @@ def _clean(mentors: pd.DataFrame, mentees: pd.DataFrame):
 
 
 def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
-           seed: int = 0, bonuses: bool = True, report=None) -> list[dict]:
+           seed: int = 0, bonuses: bool = True, report=None,
+           coverage_first: bool = False) -> list[dict]:
     """Run the programme; one row per round: round, mentees, mentors, places (the mentors'
     capacities), joiners, leavers (mentees), carried (pairs in force kept), new_pairs,
     unmatched, priority (mentees with priority), seconds, load (1-minute load average at the
-    round's end), status (the round's, or ``error: ...``). ``bonuses=False`` runs without
-    priority and continuity (``priority=None, continuity=False``). ``report`` is called with
-    each row as soon as its round ends."""
+    round's end), cpu (user + sys seconds of this process, its threads included), flow_rounds,
+    repaired and flow_seconds (the certified flow's rounds, how many were warm repairs, the
+    wall seconds of its flows and repairs, where the certificate has them), status (the
+    round's, or ``error: ...``). ``bonuses=False`` runs without priority and continuity
+    (``priority=None, continuity=False``). ``report`` is called with each row as soon as its
+    round ends. ``coverage_first``: the rules' ``coverage_first`` (the most mentees first, then
+    the largest total)."""
     import mentormatch as mm
     from mentormatch.programme import Programme
 
     mentor_pool, mentee_pool = mm.synthetic.organisation(
         n_mentees=int(1.5 * n_mentees), n_mentors=int(1.2 * n_mentors), seed=seed)
-    prog = Programme(allow_repeats=True, cooldown_rounds=1,
+    rules = {"constraints": {"coverage_first": True}} if coverage_first else None
+    prog = Programme(rules, allow_repeats=True, cooldown_rounds=1,
                      priority="weight" if bonuses else None, continuity=bonuses)
     rng = np.random.default_rng(seed)
     out: list[dict] = []
@@ -91,7 +105,7 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
                "places": int(mentors["capacity"].sum()),
                "joiners": len(ids - previous) if k else len(ids),
                "leavers": len(previous - ids)}
-        started = time.perf_counter()
+        started, cpu0 = time.perf_counter(), _cpu()
         try:
             result = prog.run_round(mentors, mentees, date=date)
         except Exception as exc:  # reported, not hidden: the run stops at a failed round
@@ -102,7 +116,8 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
                 report(row)
             break
         r = prog.rounds[-1]
-        row.update(seconds=time.perf_counter() - started, status=result.status, load=_load1(),
+        row.update(_flow_rounds(result.certificate))
+        row.update(seconds=time.perf_counter() - started, cpu=_cpu() - cpu0, status=result.status, load=_load1(),
                    carried=int(r.pairs["carried"].sum()),
                    new_pairs=int((~r.pairs["carried"]).sum()), unmatched=len(r.unmatched),
                    priority=int(r.pairs["priority"].sum() + r.unmatched["priority"].sum()))
@@ -111,6 +126,28 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
             report(row)
         previous = ids
     return out
+
+
+def _flow_rounds(cert) -> dict:
+    """The certified flow's rounds, how many of them were warm repairs and the seconds of its
+    flows and repairs (the first certificate holding ``warm_repairs``, searched depth first);
+    {} when there is none."""
+    if isinstance(cert, dict):
+        if "warm_repairs" in cert and "rounds" in cert:
+            work = cert.get("work") if isinstance(cert.get("work"), dict) else {}
+            return {"flow_rounds": int(cert["rounds"]), "repaired": len(cert["warm_repairs"]),
+                    **({"flow_seconds": float(work["flows"])} if "flows" in work else {})}
+        for value in cert.values():
+            found = _flow_rounds(value)
+            if found:
+                return found
+    return {}
+
+
+def _cpu() -> float:
+    """CPU seconds (user + sys) of this process so far, its threads included."""
+    t = os.times()
+    return t.user + t.system
 
 
 def _load1() -> float | None:
@@ -135,13 +172,16 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-bonuses", action="store_true",
                     help="priority=None, continuity=False (joiners and leavers only)")
+    ap.add_argument("--coverage-first", action="store_true",
+                    help="rules with coverage_first (the most mentees first, then the total)")
     ap.add_argument("--write", help="replace this file's rounds section with the table")
     args = ap.parse_args(argv)
     print(f"{args.rounds} rounds at {args.mentees:,} x {args.mentors:,} (seed {args.seed}"
-          f"{', no bonuses' if args.no_bonuses else ''})", flush=True)
+          f"{', no bonuses' if args.no_bonuses else ''}"
+          f"{', coverage_first' if args.coverage_first else ''})", flush=True)
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     rows = rounds(args.mentees, args.mentors, args.rounds, args.seed, not args.no_bonuses,
-                  report=_print)
+                  report=_print, coverage_first=args.coverage_first)
     peak = peak_memory_gib()
     load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(f"peak memory {peak:.2f} GiB; load average {_load(load_before)} before, "
@@ -155,7 +195,11 @@ def _print(row: dict) -> None:
         f"carried {row['carried']:>6,}  new {row['new_pairs']:>6,}  unmatched "
         f"{row['unmatched']:>6,}  priority {row['priority']:>6,}  ")
     load = "" if row.get("load") is None else f"load {row['load']:.2f}  "
-    print(f"round {row['round']}: {row['seconds']:8.2f} s  {load}places {row['places']:>6,}  "
+    cpu = "" if row.get("cpu") is None else f"cpu {row['cpu']:8.2f} s  "
+    if "flow_rounds" in row:
+        cpu += f"flow rounds {row['flow_rounds']} (repaired {row['repaired']}"
+        cpu += f", flows {row['flow_seconds']:.2f} s)  " if "flow_seconds" in row else ")  "
+    print(f"round {row['round']}: {row['seconds']:8.2f} s  {cpu}{load}places {row['places']:>6,}  "
           f"joiners {row['joiners']:>6,}  "
           f"leavers {row['leavers']:>6,}  {extra}{row['status']}", flush=True)
 
@@ -182,7 +226,8 @@ def write_section(path, rows, args, peak, load_before, load_after) -> None:
         rev = "?"
     command = (f"python benchmarks/rounds.py --mentees {args.mentees} --mentors {args.mentors} "
                f"--rounds {args.rounds} --seed {args.seed}"
-               f"{' --no-bonuses' if args.no_bonuses else ''}")
+               f"{' --no-bonuses' if args.no_bonuses else ''}"
+               f"{' --coverage-first' if args.coverage_first else ''}")
     table = ["| round | mentees x mentors | places | joiners | leavers | carried | new pairs "
              "| places left empty | unmatched | priority | time | load | status |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]

@@ -20,7 +20,7 @@ from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
 from mentormatch.solvers.certify import solve_flow_any
 from mentormatch.solvers.duals import potentials, prices
 from mentormatch.solvers.engine import solve_source
-from mentormatch.solvers.flow import coverage_scale, integer_costs, network_cover, solve_arrays
+from mentormatch.solvers.flow import coverage_scale, coverage_weights, integer_costs, network, solve_arrays
 from mentormatch.solvers.sources import BlockSource
 from mentormatch.testing import feasible_assignments, violations
 
@@ -158,8 +158,9 @@ def test_one_mentee_of_demand_two_against_two_mentees():
     p = AssignmentProblem(Candidates(np.array([0, 0, 1]), np.array([0, 1, 0]), 2, 2),
                           np.array([1.0, 1.0, 0.1]), np.array([1.0, 1.0]), demand=np.array([2, 1]),
                           coverage_first=True)
-    res = solve_arrays(p.pairs.mentee, p.pairs.mentor, p.score, np.array([1, 1]), np.array([2, 1]), True)
-    assert res.optimal and np.flatnonzero(res.chosen).tolist() == [1, 2] and res.cover > 0
+    cap, dem = np.array([1, 1]), np.array([2, 1])
+    res = solve_arrays(p.pairs.mentee, p.pairs.mentor, p.score, cap, dem, coverage_weights(cap, dem))
+    assert res.optimal and np.flatnonzero(res.chosen).tolist() == [1, 2] and np.all(res.cover > 0)
     plain = solve_arrays(p.pairs.mentee, p.pairs.mentor, p.score, np.array([1, 1]), np.array([2, 1]))
     assert np.flatnonzero(plain.chosen).tolist() == [0, 1]
 
@@ -195,11 +196,12 @@ def test_the_dual_bound_derivation_by_hand():
     i, j = np.array([0, 0, 1, 2]), np.array([0, 1, 0, 1])
     s = np.array([1.0, 0.8, 0.3, -0.2])
     cap, dem = np.array([1, 1]), np.array([2, 1, 1])
-    res = solve_arrays(i, j, s, cap, dem, True)
+    res = solve_arrays(i, j, s, cap, dem, coverage_weights(cap, dem))
     # two mentors, three mentees: two matched; best is (0, 1) 0.8 + (1, 0) 0.3 = 1.1 against
     # (0, 0) + (2, 1) = 0.8
     assert np.flatnonzero(res.chosen).tolist() == [1, 2]
-    used, scale, _, cover = network_cover(i, j, s, cap, dem, True)
+    cover = coverage_weights(cap, dem)
+    used, scale, _ = network(i, j, s, cap, dem, cover)
     cost = integer_costs(s, used, scale)
     u, p, obj, _, pot = prices(i, j, cost, res.chosen, s, dem, cap, scale, cover=cover)
     assert np.all(s[~res.chosen] - u[i[~res.chosen]] - p[j[~res.chosen]] <= 1.0 / scale)
@@ -306,8 +308,8 @@ def test_or_tools_takes_the_weight_at_its_int64_limit():
     cap, dem = np.full(m, 60), np.ones(n, np.int64)
     scale, wq = coverage_scale(float(s.max()), n + m + 2, n)
     assert wq * (n + m + 3) <= 2 ** 61 < 2 * wq * (n + m + 3)  # at the limit
-    res = solve_arrays(i, j, s, cap, dem, True)
-    assert res.optimal and res.cover == wq and res.scale == scale
+    res = solve_arrays(i, j, s, cap, dem, coverage_weights(cap, dem))
+    assert res.optimal and np.all(res.cover == wq) and res.scale == scale
     assert int(res.chosen.sum()) == n
     plain = solve_arrays(i, j, s, cap, dem)
     assert float(s[res.chosen].sum()) == pytest.approx(float(s[plain.chosen].sum()), abs=n / scale)

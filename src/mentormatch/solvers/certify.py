@@ -68,8 +68,8 @@ import numpy as np
 from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, cover_weights, integer_costs,
-                   network_cover, solve_flow, weighted_mentees)
+from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, coverage_weights, integer_costs,
+                   network, solve_flow)
 from .rounds import Outcome, certified_rounds, with_locks
 from .sparse import (BlockScorer, _check, _PairRows, _ScoredRows, _Sparse, _top_k, default_top_k,
                      row_blocks)
@@ -135,8 +135,9 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
                options: SolverOptions, cover: bool = False, deadline: float | None = None) -> Outcome:
     """Solve the free part exactly on a sparse set, growing it until the duals certify it:
     each mentee's ``k`` best pairs, then :func:`mentormatch.solvers.rounds.certified_rounds`
-    with a :class:`RowsChecker`. ``cover``: ``coverage_first`` (the most mentees, then the
-    largest total; the flows' network of :func:`mentormatch.solvers.flow.solve_arrays`).
+    with a :class:`RowsChecker`. ``cover``: the switch ``coverage_first`` (the most mentees,
+    then the largest total), turned here into the flows' weight per mentee
+    (:func:`mentormatch.solvers.flow.coverage_weights`).
     ``deadline`` (``time.perf_counter``; None: none): no flow and no check starts past it; the
     rounds then stop uncertified with ``certificate["timed_out"]`` (with no flow at all, no pair
     chosen)."""
@@ -152,8 +153,8 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
         return Outcome(sp, np.zeros(len(sp.i), bool), False,
                        {"method": checker.method, "top_k": k, "pairs_in_sparse": len(sp.i),
                         "rounds": 0, "holds": False, "timed_out": True}, None)
-    mask = weighted_mentees(len(dem), excl_i) if cover else None  # (locked mentees: matched)
-    return certified_rounds(sp, cap, dem, checker, options, k, say=say, cover=mask)
+    weights = coverage_weights(cap, dem, excl_i) if cover else None  # (locked mentees: matched)
+    return certified_rounds(sp, cap, dem, checker, options, k, say=say, cover=weights)
 
 
 def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
@@ -227,9 +228,9 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
     options : SolverOptions, optional
         ``top_k``, ``certify`` and ``progress`` apply.
     cover : bool
-        ``coverage_first``: the most matched mentees first (each counted once, whatever its
-        demand), then the largest total; ``solution.bound`` bounds the total of any assignment
-        that matches as many.
+        The switch ``coverage_first``: the most matched mentees first (each counted once,
+        whatever its demand), then the largest total; ``solution.bound`` bounds the total of
+        any assignment that matches as many.
     deadline : float, optional
         A caller's ``time.perf_counter`` deadline: past it no flow and no check starts
         (``"feasible"``, no bound, ``certificate["timed_out"]``; :func:`solve_sparse_certified`).
@@ -305,10 +306,9 @@ def _with_tie_rule(problem: AssignmentProblem, sol: Solution) -> Solution:
     free_idx = np.flatnonzero(~problem.locked)
     pairs = problem.pairs
     i, j, s = pairs.mentee[free_idx], pairs.mentor[free_idx], problem.score[free_idx]
-    cover_first = (weighted_mentees(pairs.n_mentees, pairs.mentee[lock_pos]) if problem.coverage_first
-                   else False)
-    used, scale, _, cover = network_cover(i, j, s, cap, dem, cover_first)
-    cover = cover_weights(cover_first, cover, len(dem))  # none for a mentee a lock matched
+    # (none for a mentee a lock matched)
+    cover = coverage_weights(cap, dem, pairs.mentee[lock_pos]) if problem.coverage_first else None
+    used, scale, _ = network(i, j, s, cap, dem, cover)
     net = free_idx[used]
     i, j, s = i[used], j[used], s[used]
     was = np.isin(net, sol.chosen)

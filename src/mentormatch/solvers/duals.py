@@ -19,8 +19,8 @@ ALL_ARCS = 4096
 
 # --------------------------------------------------------------------------------------------
 def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen: np.ndarray,
-               dem: np.ndarray, cap: np.ndarray, start: tuple | None = None, cover: int = 0
-               ) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+               dem: np.ndarray, cap: np.ndarray, start: tuple | None = None,
+               cover: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, int, int, int]:
     """Shortest distances from a virtual root in the residual network of an optimal flow.
 
     The network is the one of :func:`mentormatch.solvers.flow.solve_arrays` (with bypass); the
@@ -40,12 +40,12 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
     near such potentials, few distances move (a round that adds nothing settles in 1-2 sweeps;
     after a round that moved many prices, the sweeps are about as many as from cold).
 
-    ``cover``: ``coverage_first``'s weight (:func:`mentormatch.solvers.flow.coverage_scale`),
-    one for all or one per mentee (0 for a mentee a lock matched already), each mentee's source
-    arc split into a first unit of cost ``-cover`` and the rest at cost 0.
-    An optimal flow fills the first before the rest (else a cycle of cost ``-cover``), so the
-    residual arc source -> mentee costs ``-cover`` while the mentee has no mentor (0 after),
-    and mentee -> source costs ``cover`` when it has exactly one (0 with more).
+    ``cover``: ``coverage_first``'s weight per mentee, or None (the type is stated in
+    :mod:`mentormatch.solvers.flow`), each mentee's source arc split into a first unit of cost
+    ``-cover[i]`` and the rest at cost 0. An optimal flow fills the first before the rest
+    (else a cycle of cost ``-cover[i]``), so the residual arc source -> mentee costs
+    ``-cover[i]`` while the mentee has no mentor (0 after), and mentee -> source costs
+    ``cover[i]`` when it has exactly one (0 with more).
 
     Returns
     -------
@@ -88,8 +88,8 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
         b_cost = b_cost + pi_j[b_tail] - pi_i[b_head]
     to_j, from_j = pi_t - pi_j[sink_out], np.where(sink_in, pi_j - pi_t, 0)
     to_i, from_i = pi_s - pi_i[src_out], np.where(src_in, pi_i - pi_s, 0)
-    if cover is not None and np.any(cover):  # coverage_first: the first unit's arc (see above)
-        cw = np.broadcast_to(np.asarray(cover, np.int64), (n,))
+    if cover is not None:  # coverage_first: the first unit's arc (see above)
+        cw = np.asarray(cover, np.int64)
         to_i = to_i - np.where(f[src_out] == 0, cw[src_out], 0)
         from_i = from_i + np.where(f == 1, cw, 0)
     s_t, t_s = pi_s - pi_t, pi_t - pi_s
@@ -161,7 +161,7 @@ def start_from_prices(u: np.ndarray, p: np.ndarray, scale: float) -> tuple:
 
 
 def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | None = None,
-           cover: int = 0):
+           cover: np.ndarray | None = None):
     """Dual prices ``u`` (per mentee) and ``p`` (per mentor) in score units, their dual
     objective ``sum d u + sum c p + sum_chosen max(0, s - u - p)``, the Bellman-Ford sweeps and
     the integer potentials behind them (a warm ``start`` for the next round, at the same
@@ -170,8 +170,8 @@ def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | 
     People with no room left (``d_i = 0`` or ``c_j = 0``) get price ``+inf``: their pairs cannot
     be used, and the dual objective counts ``0 * inf`` as 0.
 
-    ``cover``: ``coverage_first``'s integer weight, one or one per mentee (``W = cover / scale`` in
-    score units, 0 for a mentee a lock matched already; the
+    ``cover``: ``coverage_first``'s integer weight per mentee or None (the type is stated in
+    :mod:`mentormatch.solvers.flow`; ``W = cover / scale`` in score units); the
     network of :func:`mentormatch.solvers.flow.solve_arrays` with each mentee's source arc
     split). The objective is then ``max sum s x + W #{i : f_i >= 1}`` with ``f_i = sum_j x_ij
     <= d_i``, and a mentee's price ``u_i`` may be negative, down to ``-W``. The bound: for any
@@ -189,7 +189,7 @@ def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | 
     """
     di, dj, ds, dt, sweeps = potentials(mentee, mentor, cost, chosen, dem, cap, start, cover)
     best = None
-    has = cover is not None and bool(np.any(cover))
+    has = cover is not None
     W = np.asarray(cover if has else 0, np.float64) / scale
     matched = np.bincount(mentee[chosen], minlength=len(dem)) > 0
     for k_ in sorted({ds, dt}):

@@ -36,6 +36,16 @@ Conventions
   the total, and the min-cost flow is the most mentees first, then the largest total, exactly
   (in the quantized integers, which every source shares). The bypass stays: a pair that lowers
   the total and matches no new mentee is not taken.
+
+  **The type ``cover``, everywhere below the entry points** (this function, the potentials
+  and prices of :mod:`mentormatch.solvers.duals`, the tie rule, the certified rounds, the warm
+  repair of :mod:`mentormatch.solvers.warm`): ``None`` without ``coverage_first``, else an int64
+  array with one integer weight per mentee, ``Wq`` for a mentee the weight applies to and 0 for
+  one a lock matched already (it counts as matched; its free pairs add to the total only).
+  :func:`coverage_weights` builds it, once per solve, from the places left after the locks; a
+  ``cover`` array, even all 0, means every eligible pair is in the network. The entry points
+  (``solve_scored``, ``solve_bounded``: ``cover=True``; ``AssignmentProblem.coverage_first``)
+  take the user's switch and convert it there.
 * **Ties.** This function returns whichever optimum OR-Tools reaches (deterministic for a
   given input). The ``"flow"`` solver and every pair source then apply the tie rule of
   :mod:`mentormatch.solvers.ties`: among the optima of the quantized problem, the one of least
@@ -216,59 +226,56 @@ class FlowResult:
     cost: np.ndarray  # int64 cost per input pair (-round(score * scale)); 0 for dropped pairs
     used: np.ndarray  # bool per input pair: in the network at all
     n_max: int
-    cover: int = 0  # coverage_first's integer weight per matched mentee (0: none)
-    weights: np.ndarray | None = None  # per mentee: ``cover``, or 0 for one a lock matched already
+    cover: np.ndarray | None = None  # coverage_first's weight per mentee (module docstring)
+
+
+def _places(cap: np.ndarray, dem: np.ndarray) -> tuple[int, int]:
+    """The network's node count and its places ``min(sum d, sum c)``."""
+    return len(dem) + len(cap) + 2, int(min(int(dem.sum()), int(cap.sum())))
 
 
 def network(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.ndarray, dem: np.ndarray,
-            coverage_first: bool = False) -> tuple[np.ndarray, float, int]:
+            cover: np.ndarray | None = None) -> tuple[np.ndarray, float, int]:
     """The pairs in the network of :func:`solve_arrays` (bool per pair), the scale of its
-    integer costs and ``n_max``, the most pairs any solution can hold."""
-    used, scale, n_max, _ = network_cover(mentee, mentor, score, cap, dem, coverage_first)
-    return used, scale, n_max
-
-
-def network_cover(mentee, mentor, score, cap, dem, coverage_first=False):
-    """:func:`network` and ``coverage_first``'s integer weight per matched mentee (0 without
-    it; :func:`coverage_scale`). ``coverage_first``: a bool, or the mask of the mentees the
-    weight applies to (:func:`weighted_mentees`)."""
-    coverage_first = coverage_first is not False and coverage_first is not None
-    used = np.ones(len(score), dtype=bool) if coverage_first else score > 0
+    integer costs and ``n_max``, the most pairs any solution can hold. ``cover``: the weight
+    per mentee or None (module docstring); a weight above what :func:`coverage_weights` gives
+    for these places is refused (it could overflow int64)."""
+    used = np.ones(len(score), dtype=bool) if cover is not None else score > 0
     used &= (dem[mentee] > 0) & (cap[mentor] > 0)
     n_used = int(used.sum())
     n_max = int(min(int(dem.sum()), int(cap.sum()), n_used))
     max_abs = float(np.abs(score[used]).max()) if n_used else 0.0
     # the scale from the places (not the pairs held), so that every source finds the same one
-    places = int(min(int(dem.sum()), int(cap.sum())))
-    n_nodes = len(dem) + len(cap) + 2
-    if coverage_first:
-        scale, cover = coverage_scale(max_abs, n_nodes, places)
-        return used, scale, n_max, cover
-    return used, choose_scale(max_abs, n_nodes, places), n_max, 0
+    n_nodes, places = _places(cap, dem)
+    if cover is None:
+        return used, choose_scale(max_abs, n_nodes, places), n_max
+    scale, wq = coverage_scale(max_abs, n_nodes, places)
+    if len(cover) != len(dem) or int(np.max(cover, initial=0)) > wq or int(np.min(cover, initial=0)) < 0:
+        raise ValueError(f"cover must hold {len(dem)} integer weights in 0..{wq} (coverage_weights), got "
+                         f"{len(cover)} in {np.min(cover, initial=0)}..{np.max(cover, initial=0)}")
+    return used, scale, n_max
 
 
-def weighted_mentees(n: int, locked_mentees: np.ndarray) -> np.ndarray:
-    """The mentees ``coverage_first``'s weight applies to: those no lock matched already (a
-    locked mentee counts as matched; its free pairs add to the total only).
+def coverage_weights(cap: np.ndarray, dem: np.ndarray, locked_mentees: np.ndarray | None = None) -> np.ndarray:
+    """``cover`` (module docstring): ``coverage_first``'s integer weight per mentee, ``Wq`` of
+    :func:`coverage_scale` for the places ``cap``, ``dem`` (those the locks leave), 0 for the
+    mentees in ``locked_mentees`` (a lock matched them already). ``Wq`` depends on the node
+    count and the places only, not on the scores, so one array serves every round of a solve.
 
-    >>> weighted_mentees(3, np.array([1, 1])).tolist()
-    [True, False, True]
+    >>> w = coverage_weights(np.array([2, 1]), np.array([1, 1, 1]), np.array([1]))
+    >>> w.tolist() == [2 ** 42, 0, 2 ** 42]  # 7 nodes, 3 places: T = 39, Wq = 2**(39 + 1 + 2)
+    True
     """
-    return np.bincount(np.asarray(locked_mentees, np.int64), minlength=n)[:n] == 0
+    n_nodes, places = _places(cap, dem)
+    wq = coverage_scale(1.0, n_nodes, places)[1]
+    n = len(dem)
+    locked = np.zeros(0, np.int64) if locked_mentees is None else np.asarray(locked_mentees, np.int64)
+    return np.where(np.bincount(locked, minlength=n)[:n] == 0, wq, 0).astype(np.int64)
 
 
-def cover_weights(coverage_first, cover: int, n: int) -> np.ndarray | None:
-    """``coverage_first``'s integer weight per mentee: ``cover`` for the mentees the mask
-    ``coverage_first`` holds (True: every one), 0 for the others (a lock matched them); None
-    without a weight.
-
-    >>> cover_weights(np.array([True, False, True]), 8, 3).tolist()
-    [8, 0, 8]
-    """
-    if not cover:
-        return None
-    mask = np.ones(n, bool) if coverage_first is True else np.asarray(coverage_first, bool)
-    return np.where(mask, cover, 0).astype(np.int64)
+def coverage_weight(res: FlowResult) -> float:
+    """The certificate's ``coverage_weight``: the largest weight of ``res.cover`` in score units."""
+    return float(np.max(res.cover, initial=0)) / res.scale
 
 
 def integer_costs(score: np.ndarray, used: np.ndarray, scale: float) -> np.ndarray:
@@ -279,7 +286,7 @@ def integer_costs(score: np.ndarray, used: np.ndarray, scale: float) -> np.ndarr
 
 
 def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.ndarray,
-                 dem: np.ndarray, coverage_first: bool = False) -> FlowResult:
+                 dem: np.ndarray, cover: np.ndarray | None = None) -> FlowResult:
     """Solve ``max sum s x`` s.t. mentor loads ``<= cap``, mentee degrees ``<= dem``, ``x`` in {0,1}.
 
     Parameters
@@ -290,15 +297,14 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         Score per pair, finite.
     cap, dem : ndarray of int64
         Remaining capacity per mentor and demand per mentee (>= 0).
-    coverage_first : bool or ndarray of bool
+    cover : ndarray of int64, optional
+        ``coverage_first``: the weight per mentee (module docstring; :func:`coverage_weights`).
         Maximise the number of matched mentees first (each mentee's source arc split in two,
-        the first unit carrying the weight ``FlowResult.cover``), then the score. An array: the
-        mentees the weight applies to (False for a mentee a lock matched already:
-        :func:`weighted_mentees`); True: every mentee.
+        the first unit carrying its weight), then the score. None: the score alone.
     """
     n, m = len(dem), len(cap)
-    used, scale, n_max, cover = network_cover(mentee, mentor, score, cap, dem, coverage_first)
-    weights = cover_weights(coverage_first, cover, n)
+    used, scale, n_max = network(mentee, mentor, score, cap, dem, cover)
+    weights = None if cover is None else np.asarray(cover, np.int64)
     idx = np.flatnonzero(used)
     total_dem = int(dem.sum())
     source, sink = n + m, n + m + 1
@@ -326,7 +332,7 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         supplies[source], supplies[sink] = total_dem, -total_dem
         smcf.set_nodes_supplies(np.arange(n_nodes), supplies)
         status = smcf.solve()
-        if status != smcf.BAD_COST_RANGE or cover:
+        if status != smcf.BAD_COST_RANGE or weights is not None:
             break
         scale /= 64.0  # cannot happen with choose_scale's margins; kept as a safety net
     chosen = np.zeros(len(score), dtype=bool)
@@ -335,7 +341,7 @@ def solve_arrays(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap:
         flows = smcf.flows(np.arange(n, n + len(idx)))
         chosen[idx[flows > 0]] = True
     return FlowResult(chosen, optimal, str(getattr(status, "name", status)), scale, cost, used,
-                      n_max, cover, weights)
+                      n_max, weights)
 
 
 def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
@@ -375,8 +381,7 @@ def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
     pairs = problem.pairs
     free = ~problem.locked
     free_idx = np.flatnonzero(free)
-    cover = (weighted_mentees(pairs.n_mentees, pairs.mentee[lock_pos]) if problem.coverage_first
-             else False)
+    cover = coverage_weights(cap, dem, pairs.mentee[lock_pos]) if problem.coverage_first else None
     res = solve_arrays(pairs.mentee[free_idx], pairs.mentor[free_idx], problem.score[free_idx],
                        cap, dem, cover)
     chosen = np.concatenate([lock_pos, free_idx[res.chosen]])
@@ -386,8 +391,8 @@ def solve_flow(problem: AssignmentProblem, options: SolverOptions) -> Solution:
                    "rounding_bound": rounding, "n_max": res.n_max,
                    "pairs_in_network": int(res.used.sum()), "locked": len(lock_pos),
                    "holds": res.optimal}
-    if res.cover:
-        certificate["coverage_weight"] = res.cover / res.scale
+    if res.cover is not None:
+        certificate["coverage_weight"] = coverage_weight(res)
     if not res.optimal:
         # cannot happen for this always-feasible network (x = locks only is feasible)
         return finish(problem, lock_pos, "feasible", started, "flow", None, certificate,

@@ -34,7 +34,7 @@ import numpy as np
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, finish
 from .duals import prices, start_from_prices
-from .flow import check_supported, solve_arrays
+from .flow import check_supported, coverage_weight, solve_arrays
 from .sparse import _merge, _Sparse, _subset
 from .ties import TIGHT_GAIN, canonical, integer_gain
 
@@ -94,7 +94,7 @@ class Outcome:
 
 
 def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, dem, pot, scale,
-              ranks=None, cover: int = 0) -> tuple[_Sparse, np.ndarray, _Sparse, dict | None]:
+              ranks=None, cover: np.ndarray | None = None) -> tuple[_Sparse, np.ndarray, _Sparse, dict | None]:
     """The tie rule (:mod:`mentormatch.solvers.ties`) on a certified sparse optimum: the pairs
     ``near`` (gathered by the check as maybe tight) with a positive integer gain are returned as
     violators (the optimum is then not yet the integer optimum over every pair: another round);
@@ -120,13 +120,13 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
     ``cap``, ``dem``: the places left after the locks (the checker excludes the locks' pairs).
     ``options``: ``certify`` (False: the first flow, unproven). ``k``: violators kept per mentee
     and round. ``warm``: prices ``(u, p)`` the first potentials start from (None: from zero;
-    later rounds start from the last round's). ``repair(i, j, s, cap, dem, was, pot, scale)``:
-    a re-solve of the last optimum with the new pairs, returning ``(FlowResult, repair
+    later rounds start from the last round's). ``repair(i, j, s, cap, dem, was, pot, scale,
+    cover)``: a re-solve of the last optimum with the new pairs, returning ``(FlowResult, repair
     record)`` or None (then the flow is solved cold). ``work``: a dict to add the seconds of
-    the flows, prices, checks and the tie rule to. ``cover``: None, or ``coverage_first``'s mask
-    of weighted mentees (:func:`mentormatch.solvers.flow.weighted_mentees`): the flows count
-    mentees (:func:`mentormatch.solvers.flow.solve_arrays`; no repair) and the bound is on the
-    total of any assignment matching as many (:func:`mentormatch.solvers.duals.prices`)."""
+    the flows, prices, checks and the tie rule to. ``cover``: ``coverage_first``'s weight per
+    mentee, or None (the type is stated in :mod:`mentormatch.solvers.flow`): the flows and
+    repairs count mentees (:func:`mentormatch.solvers.flow.solve_arrays`) and the bound is on
+    the total of any assignment matching as many (:func:`mentormatch.solvers.duals.prices`)."""
     work = {} if work is None else work
     for key in ("flows", "prices", "checks"):
         work.setdefault(key, 0.0)
@@ -139,17 +139,17 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
         rounds += 1
         t1 = time.perf_counter()
         res = rep = None
-        if repair is not None and last is not None and pot is not None and cover is None:
+        if repair is not None and last is not None and pot is not None:
             code = sp.i * width + sp.col
             was = np.zeros(len(code), bool)
             was[np.searchsorted(code, last)] = True  # (code is sorted: a merge)
-            fixed = repair(sp.i, sp.j, sp.s, cap, dem, was, pot, pot_scale)
+            fixed = repair(sp.i, sp.j, sp.s, cap, dem, was, pot, pot_scale, cover)
             if fixed is not None:
                 res, rep = fixed
                 pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
                 repairs.append({"round": rounds, "violators": rep.violators, "phases": rep.phases})
         if res is None:
-            res = solve_arrays(sp.i, sp.j, sp.s, cap, dem, False if cover is None else cover)
+            res = solve_arrays(sp.i, sp.j, sp.s, cap, dem, cover)
         if repair is not None:
             last = (sp.i * width + sp.col)[res.chosen]
         cert = {"method": checker.method, "scale": res.scale, "rounding_bound": res.n_max / res.scale,
@@ -157,8 +157,8 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
                 "violations_added": added, "warm_repairs": repairs,
                 "or_tools_status": res.status if rep is None else "not run: the last optimum repaired",
                 "holds": False}
-        if res.cover:  # coverage_first's weight per matched mentee, in score units
-            cert["coverage_weight"] = res.cover / res.scale
+        if res.cover is not None:  # coverage_first's weight per matched mentee, in score units
+            cert["coverage_weight"] = coverage_weight(res)
         checker.record(cert, "round")
         if not res.optimal or not options.certify:
             return Outcome(sp, res.chosen, False, cert, None)
@@ -170,7 +170,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
         else:
             start = start_from_prices(*warm, res.scale)
         u, p, dual_obj, sweeps, pot = prices(sp.i, sp.j, res.cost, res.chosen, sp.s, dem, cap, res.scale, start,
-                                             res.weights)
+                                             res.cover)
         pot_scale, warm = res.scale, (u, p)
         sweeps_total += sweeps
         tol = 1.0 / res.scale
@@ -195,7 +195,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             t4 = time.perf_counter()
             near = checker.tight(u, p, chosen, TIGHT_GAIN * tol)
             sp, picked, viol, ties = with_ties(sp, res.chosen, near, width, cap, dem, pot, res.scale,
-                                               checker.ranks, res.weights)
+                                               checker.ranks, res.cover)
             grown = _merge(sp, viol, width)
             checker.tied(ties)
             if ties is not None:

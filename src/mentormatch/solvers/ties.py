@@ -163,7 +163,7 @@ def _distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
 
 def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen: np.ndarray,
               cap: np.ndarray, dem: np.ndarray, pot: tuple, scale: float,
-              ranks: tuple[np.ndarray, np.ndarray] | None = None, cover: int = 0
+              ranks: tuple[np.ndarray, np.ndarray] | None = None, cover: np.ndarray | None = None
               ) -> tuple[np.ndarray, dict]:
     """The optimum the tie rule picks (module docstring), from any optimum of the network of
     :func:`mentormatch.solvers.flow.solve_arrays` and potentials that prove it.
@@ -182,10 +182,10 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     ranks : (mentee ranks, mentor ranks), optional
         Each index's position in the seeded order of the ids; default the index itself (the
         pipelines solve in that order).
-    cover : int or ndarray of int64
-        ``coverage_first``'s integer weight, one or one per mentee (0: a mentee a lock matched
-        already): each mentee's source arc split into a first unit of cost ``-cover`` and the
-        rest at cost 0, as in
+    cover : ndarray of int64, optional
+        ``coverage_first``'s integer weight per mentee, or None (the type is stated in
+        :mod:`mentormatch.solvers.flow`): each mentee's source arc split into a first unit of
+        cost ``-cover[i]`` and the rest at cost 0, as in
         :func:`mentormatch.solvers.flow.solve_arrays`; every pair is in the network.
 
     Returns
@@ -210,7 +210,7 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     n, m = len(dem), len(cap)
     chosen = np.asarray(chosen, dtype=bool)
     ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
-    has = cover is not None and bool(np.any(cover))
+    has = cover is not None
     used = ((score > 0) | has) & (dem[mentee] > 0) & (cap[mentor] > 0)
     # a pair of positive reduced cost is in no optimum and on no cycle of zero reduced cost:
     # left out, the rule's arrays shrink to the optimal face (10,000 x 2,500 dense: 90,000
@@ -232,7 +232,7 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     flow = np.concatenate([np.ones(k, np.int64) * chosen[idx], f, load, [total - int(f.sum())]])
     cost = np.concatenate([-np.round(score[idx] * scale).astype(np.int64), np.zeros(n + m + 1, np.int64)])
     if has:  # the source arcs split: the first unit (weighted), then the rest
-        cw = np.broadcast_to(np.asarray(cover, np.int64), (n,))
+        cw = np.asarray(cover, np.int64)
         first = np.where(cw > 0, np.minimum(dem, 1), dem)
         cap_a[k:k + n], flow[k:k + n], cost[k:k + n] = first, np.minimum(f, first), -cw
         tail = np.concatenate([tail, np.full(n, src)])

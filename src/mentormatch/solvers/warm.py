@@ -23,6 +23,20 @@ The repair is the primal-dual method (successive shortest paths) started from th
 
 All arithmetic is on the integer costs (exact in float64 below ``2**53``). When the violators
 are many, a cold solve is faster; :func:`repair` then returns None and the caller solves cold.
+
+**coverage_first** (``cover``, the weight per mentee: the type is stated in
+:mod:`mentormatch.solvers.flow`). Each mentee's source arc is two parallel arcs, the first unit
+at cost ``-cover[i]`` and the rest at cost 0. The state keeps one flow ``f_i`` per mentee and
+reads it as the first unit filled before the rest (the cheaper split of the same ``f_i``; the
+potentials of :func:`mentormatch.solvers.duals.potentials` read it so too). In the residual
+network the two parallel arcs of a direction become one arc at the cheaper cost: source ->
+mentee costs ``-cover[i]`` while ``f_i = 0`` (the first unit) and 0 after (the rest); mentee ->
+source costs ``cover[i]`` when ``f_i = 1`` (undoing the first unit) and 0 when ``f_i >= 2``.
+A shortest path takes the cheaper of two parallel arcs, so each push keeps that reading, and
+every residual arc of both parallel pairs keeps a reduced cost ``>= 0`` (the dearer one is
+the cheaper plus ``cover[i] >= 0``): the repaired flow is optimal for the split network and its
+potentials prove it, exactly as without ``cover``. Weights reach about ``2**43``; with the
+potentials they stay far below ``2**53`` (:func:`mentormatch.solvers.flow.coverage_scale`).
 """
 from __future__ import annotations
 
@@ -39,7 +53,11 @@ from .sparse import rank_in_group
 #: phases grow about as 1.5-2 x the square root of the violators (100,000 x 20,000: 106
 #: violators, 16-21 phases, 1.5-2.5 s against 3-4.5 s for OR-Tools and 0.5-1 s for its
 #: potentials; the 20,000-mentee sub-market's last round: 2,192 violators, 76 phases, 6.7 s
-#: against 2.6 s); each phase is one Dijkstra over the whole sparse network.
+#: against 2.6 s); each phase is one Dijkstra over the whole sparse network. Programme rounds
+#: at 20,000 x 5,000 (about 310,000 pairs after the locks; CPU, s18h5) take more phases per
+#: violator, about 3.5-4 x the square root, plain or coverage_first alike: 2 and 31 violators
+#: (2 and 19 phases) gain 0.4-0.9 s, 89-177 violators (31-57 phases) lose 0.1-0.4 s against a
+#: cold flow (OR-Tools 0.25-0.3 s plain, 0.4-0.6 s under coverage_first, its larger costs).
 MAX_VIOLATORS = 300
 #: Give up (and solve cold) after this many phases.
 MAX_PHASES = 45
@@ -50,7 +68,7 @@ class _State:
     nodes are mentees ``0..n-1``, mentors ``n..n+m-1``, the source ``n+m`` and the sink
     ``n+m+1``."""
 
-    def __init__(self, mentee, mentor, cost, used, chosen, dem, cap, pot, viol):
+    def __init__(self, mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover=None):
         self.n, self.m = len(dem), len(cap)
         self.S, self.T = self.n + self.m, self.n + self.m + 1
         self.k = np.flatnonzero(used)  # the pair arcs in the network
@@ -70,6 +88,7 @@ class _State:
         di, dj, ds, dt = pot
         self.pi = np.concatenate([di, dj, [ds, dt]]).astype(np.int64)
         self.excess = np.zeros(self.n + self.m + 2, np.int64)
+        self.cover = None if cover is None else np.asarray(cover, np.int64)  # (module docstring)
         self._layout()
 
     def reduced(self) -> np.ndarray:
@@ -113,14 +132,19 @@ class _State:
         self.ptr_c = self.ptr.astype(np.int32) if small else self.ptr
 
     def graph(self) -> csr_matrix:
-        """The residual network weighted by reduced costs (all >= 0; inf: no room)."""
+        """The residual network weighted by reduced costs (all >= 0; inf: no room). Under
+        ``cover`` the source arcs cost what the module docstring says."""
         n, S, T, pi = self.n, self.S, self.T, self.pi
         rc = self.reduced()
         pi_i, pi_j = pi[:n], pi[n:S]
         inf = np.inf
+        back, out = pi_i - pi[S], pi[S] - pi_i  # mentee -> source, source -> mentee
+        if self.cover is not None:
+            back = back + np.where(self.f == 1, self.cover, 0)
+            out = out - np.where(self.f == 0, self.cover, 0)
         parts = [np.where(self.x, inf, rc), np.where(self.x, -rc, inf),
-                 np.where(self.f > 0, pi_i - pi[S], inf), np.where(self.load < self.cap, pi_j - pi[T], inf),
-                 np.where(self.f < self.dem, pi[S] - pi_i, inf), np.where(self.load > 0, pi[T] - pi_j, inf),
+                 np.where(self.f > 0, back, inf), np.where(self.load < self.cap, pi_j - pi[T], inf),
+                 np.where(self.f < self.dem, out, inf), np.where(self.load > 0, pi[T] - pi_j, inf),
                  [pi[S] - pi[T] if self.byp < self.total else inf], [pi[T] - pi[S] if self.byp > 0 else inf]]
         for at, part in zip(self.parts, parts):
             self.w[at] = part
@@ -150,7 +174,7 @@ class Repair:
     phases: int  # Dijkstra phases
 
 
-def repair(mentee, mentor, cost, used, chosen, dem, cap, pot) -> Repair | None:
+def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray | None = None) -> Repair | None:
     """The optimal flow on the pairs ``used``, from the optimum ``chosen`` of a subset of them
     and its potentials ``pot`` = ``(d_mentee, d_mentor, d_source, d_sink)`` (see
     :func:`mentormatch.solvers.duals.potentials`); None when a cold solve is the better way
@@ -158,12 +182,13 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot) -> Repair | None:
     ``pot`` does not prove ``chosen`` optimal on the old pairs.
 
     ``cost`` is the integer cost of every pair at the scale of ``pot``; the pairs outside the
-    old subset must have ``chosen`` False.
+    old subset must have ``chosen`` False. ``cover``: ``coverage_first``'s weight per mentee or
+    None (module docstring), the same as the one ``chosen`` and ``pot`` were found with.
     """
     viol = used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])  # reduced cost < 0
     if int(np.count_nonzero(viol)) > MAX_VIOLATORS:
         return None
-    st = _State(mentee, mentor, cost, used, chosen, dem, cap, pot, viol)
+    st = _State(mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover)
     viol = st.viol
     st.x[viol] = True
     np.add.at(st.excess, st.n + st.tj[viol], 1)
@@ -202,16 +227,19 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot) -> Repair | None:
     return Repair(out, (pi[:st.n], pi[st.n:st.S], int(pi[st.S]), int(pi[st.T])), len(viol), phases)
 
 
-def resolve(mentee, mentor, score, cap, dem, chosen, pot, scale: float) -> tuple[FlowResult, Repair] | None:
-    """What :func:`mentormatch.solvers.flow.solve_arrays` returns for these pairs, reached by
-    :func:`repair` from the optimum ``chosen`` of a subset of them and its integer potentials
-    ``pot`` at ``scale``; None when the repair does not apply (the costs' scale has changed,
-    or a cold solve is the better way)."""
-    used, new_scale, n_max = network(mentee, mentor, score, cap, dem)
+def resolve(mentee, mentor, score, cap, dem, chosen, pot, scale: float,
+            cover: np.ndarray | None = None) -> tuple[FlowResult, Repair] | None:
+    """What :func:`mentormatch.solvers.flow.solve_arrays` returns for these pairs (with
+    ``cover``, the weight per mentee or None), reached by :func:`repair` from the optimum
+    ``chosen`` of a subset of them and its integer potentials ``pot`` at ``scale``, found with
+    the same ``cover``; None when the repair does not apply (the costs' scale has changed, or a
+    cold solve is the better way)."""
+    used, new_scale, n_max = network(mentee, mentor, score, cap, dem, cover)
     if new_scale != scale:
         return None
     cost = integer_costs(score, used, scale)
-    rep = repair(mentee, mentor, cost, used, chosen, dem, cap, pot)
+    rep = repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover)
     if rep is None:
         return None
-    return FlowResult(rep.chosen, True, "OPTIMAL", scale, cost, used, n_max), rep
+    weights = None if cover is None else np.asarray(cover, np.int64)
+    return FlowResult(rep.chosen, True, "OPTIMAL", scale, cost, used, n_max, weights), rep

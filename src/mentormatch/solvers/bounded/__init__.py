@@ -127,8 +127,9 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
 
     ``k`` None: each mentee's ``cmax + dmax + 2`` best pairs after a guide (the guided ranking
     puts the pairs the optimum needs near the top), else :func:`default_top_k`; each mentor's
-    ``2 cmax + 2`` best rows at most. ``cover``: ``coverage_first`` (the flows count mentees,
-    no warm repair); its sub-market solves the plain problem, whose prices only guide."""
+    ``2 cmax + 2`` best rows at most. ``cover``: the switch ``coverage_first`` (the flows and
+    their warm repairs count mentees); its sub-market solves the plain problem, whose prices
+    only guide."""
     say = log.info if options.progress and depth == 0 else log.debug
     n, m = scorer.n, scorer.m
     t0 = time.perf_counter()
@@ -173,11 +174,11 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     checker = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0,
                          settle=Settling() if depth > 0 else None, started=t0,
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
-    from ..flow import weighted_mentees
+    from ..flow import coverage_weights
 
-    mask = weighted_mentees(n, li) if cover else None  # (a locked mentee is matched already)
-    return certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=None if cover else resolve,
-                            work=work, say=say, indent="  " * depth, cover=mask)
+    weights = coverage_weights(cap, dem, li) if cover else None  # (a locked mentee is matched already)
+    return certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=resolve,
+                            work=work, say=say, indent="  " * depth, cover=weights)
 
 
 def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: SolverOptions | None = None,
