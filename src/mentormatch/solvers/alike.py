@@ -13,11 +13,13 @@ maps an assignment to one of the same total score that meets every constraint th
 which one a MIP or CP-SAT returns depends on its search, on the pair set it was given and on
 the order of its rows.
 
-**Regrouping.** Among alike mentors whose pay does not depend on the scores of their pairs (no
-reservation value with a bonus) and whose mentees all have demand 1 and one same load (1, or
+**Regrouping.** Among alike mentors whose mentees all have demand 1 and one same load (1, or
 any other load all of them share), which mentees share a mentor changes nothing either: every
 score, every mentor's load (so capacities, minimum loads, balance, stipends and budget) and
-every mentee's group stay the same.
+every mentee's group stay the same. One constraint can change: with incentives, a mentor's
+payoff (stipends + bonus x the sum of its pairs' success probabilities) reads the scores of
+*its* pairs, so a regrouping may leave a mentor below its reservation value. It is recomputed
+per mentor on the regrouped pairs (step 2), exactly, not assumed.
 
 **The rule.** The answer is put in a canonical form of its class under these moves:
 
@@ -26,7 +28,11 @@ every mentee's group stay the same.
    seeded-rank order;
 2. in a class of alike mentors that may regroup, only the loads are kept: they are dealt to the
    mentors in seeded-rank order, largest first, and the class's mentees (ordered by class, then
-   rank) fill them in that order;
+   rank) fill them in that order; with incentives, only if every mentor's payoff on the
+   regrouped pairs still reaches its reservation value (to 1e-9, a sum's rounding); otherwise
+   the class keeps step 1's form (``unregrouped`` counts its mentors). The regrouping is one
+   function of the class (its loads and its mentees' classes), so every answer of the class
+   gets the same verdict;
 3. in each class of alike mentees, the places the class holds (their mentors, in seeded-rank
    order) go to the class's lowest seeded ranks, in order; the others stay unmatched.
 
@@ -42,7 +48,10 @@ exactly; nothing of the size of every pair is held), up to :data:`SOURCE_PAIRS`.
 
 Not covered: distinct optima that are not such exchanges (sums that happen to be equal, or
 people alike in scores but not in settings, such as two copies with different minimum loads),
-and answers that depend on time (a time limit, or the engine's budgets measured in seconds:
+regroupings of a class whose canonical regrouping would leave a mentor below its reservation
+value (another grouping may meet every payoff, but finding one is a bin-packing search, so the
+answers of such a class keep their mentors' lists as the search chose them), and answers that
+depend on time (a time limit, or the engine's budgets measured in seconds:
 another run may stop at another assignment).
 """
 from __future__ import annotations
@@ -262,8 +271,10 @@ def canonical_alike(problem: AssignmentProblem, chosen: np.ndarray, ranks: tuple
     chosen : ndarray of int, ascending
     info : dict
         ``alike_mentees``, ``alike_mentors`` (people in a class of two or more), ``moved``
-        (pairs that changed), ``checked`` (every new pair exists with the score of the pair it
-        replaces; when False the answer is returned unchanged).
+        (pairs that changed), ``unregrouped`` (mentors of classes that did not regroup: the
+        regrouping would leave one below its reservation value), ``checked`` (every new pair
+        exists with the score of the pair it replaces; when False the answer is returned
+        unchanged).
 
     Examples
     --------
