@@ -75,20 +75,21 @@ def _exchange(p, chosen, a, b, rnd):
 
     si, sj = within(a), within(b)
     ci, cj = si[p.pairs.mentee[chosen]], sj[p.pairs.mentor[chosen]]
-    # and two mentees of alike mentors swap mentors, where a mentor's pay does not depend on
-    # the scores of its pairs (no reservation value with a bonus) and the mentees of the
-    # mentors' class all have demand 1 and one same load (then it moves one unit of load)
-    paid = "reservation" in p.side.active() and p.side.bonus is not None
-    k = [t for t in range(len(ci)) if not (paid and p.side.bonus[cj[t]] > 0)]
+    # and two mentees of alike mentors swap mentors, where the mentees of the mentors' class
+    # all have demand 1 and one same load (then it moves one unit of load) and the swap leaves
+    # every mentor's payoff at its reservation value or above (a bonus per success)
     loads = {}
     for t in range(len(ci)):
         loads.setdefault(b[cj[t]], set()).add(p.load[ci[t]])
     stuck = {b[cj[t]] for t in range(len(ci)) if p.demand[ci[t]] != 1 or len(loads[b[cj[t]]]) > 1}
-    k = [t for t in k if b[cj[t]] not in stuck]
+    k = [t for t in range(len(ci)) if b[cj[t]] not in stuck]
     pairs = [(t, u) for t in k for u in k if b[cj[t]] == b[cj[u]] and cj[t] != cj[u]]
     if pairs:
         t, u = rnd.choice(pairs)
-        cj[t], cj[u] = cj[u], cj[t]
+        swapped = cj.copy()
+        swapped[t], swapped[u] = cj[u], cj[t]
+        if violations(p, np.sort(p.pairs.locate(ci, swapped))) == []:
+            cj = swapped
     pos = p.pairs.locate(ci, cj)
     assert np.all(pos >= 0)
     return np.sort(pos)
@@ -144,7 +145,14 @@ def test_the_form_keeps_score_and_constraints_and_is_one_per_exchange_class(p, r
         # any exchange of alike people, any regrouping among alike mentors: the same form
         y = _exchange(p, x, a, b, rnd)
         assert violations(p, y) == []  # (the exchange itself is neutral)
-        assert canonical_alike(p, y)[0].tolist() == c.tolist()
+        cy, info_y = canonical_alike(p, y)
+        assert info_y["unregrouped"] == info["unregrouped"]  # a property of the class, not the answer
+        if info["unregrouped"] == 0:
+            assert cy.tolist() == c.tolist()
+        else:  # the documented exception: a class whose canonical regrouping would leave a
+            # mentor below its reservation value keeps its mentors' lists (step 1 only)
+            note(f"not regrouped: {c.tolist()} against {cy.tolist()}")
+            assert violations(p, cy) == [] and np.sort(p.score[cy]).tolist() == np.sort(p.score[c]).tolist()
 
 
 def test_alike_mentors_regroup_mentees_of_one_same_fractional_load():
@@ -163,6 +171,57 @@ def test_alike_mentors_regroup_mentees_of_one_same_fractional_load():
     assert a.tolist() == b.tolist() and info["checked"] and violations(p, a) == []
     for ranks in ((np.array([3, 1, 4, 0, 5, 2]), np.array([1, 0])),):  # any seeded order
         assert canonical_alike(p, first, ranks)[0].tolist() == canonical_alike(p, second, ranks)[0].tolist()
+
+
+def _incentives(s, n, reservation):
+    """``n`` mentees x 2 alike mentors of capacity 2 (mentee i scores ``s[i]`` with both), a
+    bonus of 1 per success and ``reservation`` for each mentor."""
+    return AssignmentProblem(Candidates.complete(n, 2), np.repeat(np.asarray(s, float), 2),
+                             np.array([2.0, 2.0]), side=SideConstraints(
+                                 bonus=np.array([1.0, 1.0]), reservation=np.full(2, reservation)))
+
+
+def test_alike_mentors_with_incentives_regroup_when_every_payoff_still_holds():
+    """Drawn by test_the_solvers_answer_in_form_is_the_same_whatever_the_row_order (2026-12-06,
+    s18): 3 mentees x 2 alike mentors, capacities 2, bonus 1, reservation 0. The MIP gave
+    mentor 1 holding mentees 0 and 1 on one row order and mentees 0 and 2 on another: the same
+    total and loads, but alike mentors with a bonus never regrouped, so each was its own form.
+    A reservation of 0 cannot bind, and one that binds (0.5 below) holds on the regrouping."""
+    p = _incentives([0.673266, 0.673266, 0.342808], 3, 0.0)
+    first, second = np.array([1, 3, 4]), np.array([0, 3, 4])  # the two answers the MIP gave
+    assert violations(p, first) == violations(p, second) == []
+    (a, info), (b, _) = canonical_alike(p, first), canonical_alike(p, second)
+    assert a.tolist() == b.tolist() and info["checked"] and info["unregrouped"] == 0
+    assert violations(p, a) == []
+    options = SolverOptions(time_limit=20)
+    for oi in ([0, 1, 2], [2, 0, 1], [1, 2, 0]):  # the solver on row orders: one answer
+        for oj in ([0, 1], [1, 0]):
+            oi_, oj_ = np.array(oi), np.array(oj)
+            q = _permuted(p, oi_, oj_)
+            cq, _ = canonical_alike(q, get_solver("mip")(q, options).chosen, ranks=(oi_, oj_))
+            back = p.pairs.locate(oi_[q.pairs.mentee[cq]], oj_[q.pairs.mentor[cq]])
+            assert np.sort(back).tolist() == a.tolist()
+    # a binding reservation: 0.3 + 0.3 >= 0.5 and 0.9 + 0.9 >= 0.5, so the regrouping holds
+    p = _incentives([0.3, 0.3, 0.9, 0.9], 4, 0.5)
+    mixed = p.pairs.locate(np.arange(4), np.array([0, 1, 0, 1]))  # {0, 2} and {1, 3}
+    apart = p.pairs.locate(np.arange(4), np.array([0, 0, 1, 1]))  # {0, 1} and {2, 3}
+    assert violations(p, mixed) == violations(p, apart) == []
+    (a, info), (b, _) = canonical_alike(p, mixed), canonical_alike(p, apart)
+    assert a.tolist() == b.tolist() and info["unregrouped"] == 0 and violations(p, a) == []
+
+
+def test_alike_mentors_with_incentives_keep_their_lists_when_the_regrouping_breaks_a_payoff():
+    """Reservation 1: the mentees of 0.3 together would pay 0.6 (the canonical regrouping fills
+    a mentor with one class, then the next), so the class does not regroup; its answers are
+    still put in one form by the exchanges of alike people, and it meets every constraint."""
+    p = _incentives([0.3, 0.3, 0.9, 0.9], 4, 1.0)
+    one = p.pairs.locate(np.arange(4), np.array([0, 1, 0, 1]))
+    other = p.pairs.locate(np.arange(4), np.array([0, 1, 1, 0]))
+    apart = p.pairs.locate(np.arange(4), np.array([0, 0, 1, 1]))
+    assert violations(p, one) == violations(p, other) == [] and violations(p, apart) == ["reservation"]
+    (a, info), (b, _) = canonical_alike(p, one), canonical_alike(p, other)
+    assert info["unregrouped"] == 2 and info["checked"]
+    assert a.tolist() == b.tolist() and violations(p, a) == []
 
 
 def test_a_locked_or_multi_mentor_mentee_is_never_exchanged():
@@ -198,10 +257,16 @@ def test_the_solvers_answer_in_form_is_the_same_whatever_the_row_order(p, rnd, s
     oj = np.array(rnd.sample(range(p.n_mentors), p.n_mentors))
     q = _permuted(p, oi, oj)
     solq = get_solver(solver)(q, options)
-    cq, _ = canonical_alike(q, solq.chosen, ranks=(oi, oj))
+    cq, info_q = canonical_alike(q, solq.chosen, ranks=(oi, oj))
     back = p.pairs.locate(oi[q.pairs.mentee[cq]], oj[q.pairs.mentor[cq]])
     _, kind = classes(p)
-    if _loads_by_class(p, c, kind) == _loads_by_class(p, back, kind):
+    if info["unregrouped"] or info_q["unregrouped"]:
+        # the documented exception: alike mentors whose canonical regrouping would leave one
+        # below its reservation value keep their mentors' lists, which the search chose
+        note(f"not regrouped: {c.tolist()} against {np.sort(back).tolist()}")
+        assert violations(p, back) == []
+        assert p.score[back].sum() == pytest.approx(p.score[c].sum(), rel=1e-9, abs=1e-12)
+    elif _loads_by_class(p, c, kind) == _loads_by_class(p, back, kind):
         assert np.sort(back).tolist() == c.tolist()
     else:  # alike mentors holding other loads (4 and 2 mentees against 3 and 3) is no exchange
         # of alike people: the rule's documented "not covered" case, a tie of the same total

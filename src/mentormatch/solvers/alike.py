@@ -13,11 +13,13 @@ maps an assignment to one of the same total score that meets every constraint th
 which one a MIP or CP-SAT returns depends on its search, on the pair set it was given and on
 the order of its rows.
 
-**Regrouping.** Among alike mentors whose pay does not depend on the scores of their pairs (no
-reservation value with a bonus) and whose mentees all have demand 1 and one same load (1, or
+**Regrouping.** Among alike mentors whose mentees all have demand 1 and one same load (1, or
 any other load all of them share), which mentees share a mentor changes nothing either: every
 score, every mentor's load (so capacities, minimum loads, balance, stipends and budget) and
-every mentee's group stay the same.
+every mentee's group stay the same. One constraint can change: with incentives, a mentor's
+payoff (stipends + bonus x the sum of its pairs' success probabilities) reads the scores of
+*its* pairs, so a regrouping may leave a mentor below its reservation value. It is recomputed
+per mentor on the regrouped pairs (step 2), exactly, not assumed.
 
 **The rule.** The answer is put in a canonical form of its class under these moves:
 
@@ -26,7 +28,11 @@ every mentee's group stay the same.
    seeded-rank order;
 2. in a class of alike mentors that may regroup, only the loads are kept: they are dealt to the
    mentors in seeded-rank order, largest first, and the class's mentees (ordered by class, then
-   rank) fill them in that order;
+   rank) fill them in that order; with incentives, only if every mentor's payoff on the
+   regrouped pairs still reaches its reservation value (to 1e-9, a sum's rounding); otherwise
+   the class keeps step 1's form (``unregrouped`` counts its mentors). The regrouping is one
+   function of the class (its loads and its mentees' classes), so every answer of the class
+   gets the same verdict;
 3. in each class of alike mentees, the places the class holds (their mentors, in seeded-rank
    order) go to the class's lowest seeded ranks, in order; the others stay unmatched.
 
@@ -42,7 +48,10 @@ exactly; nothing of the size of every pair is held), up to :data:`SOURCE_PAIRS`.
 
 Not covered: distinct optima that are not such exchanges (sums that happen to be equal, or
 people alike in scores but not in settings, such as two copies with different minimum loads),
-and answers that depend on time (a time limit, or the engine's budgets measured in seconds:
+regroupings of a class whose canonical regrouping would leave a mentor below its reservation
+value (another grouping may meet every payoff, but finding one is a bin-packing search, so the
+answers of such a class keep their mentors' lists as the search chose them), and answers that
+depend on time (a time limit, or the engine's budgets measured in seconds:
 another run may stop at another assignment).
 """
 from __future__ import annotations
@@ -152,9 +161,10 @@ def _ranks(ranks, n: int, m: int):
     return np.asarray(ri, np.int64), np.asarray(rj, np.int64)
 
 
-def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
-    """The canonical pairs (mentees, mentors) of the assignment ``(ci, cj)`` (module docstring,
-    steps 1 to 3)."""
+def _form(people: AssignmentProblem, a, b, ci, cj, cs, ri, rj):
+    """The canonical pairs (mentees, mentors) of the assignment ``(ci, cj)`` of plain scores
+    ``cs`` (module docstring, steps 1 to 3), and the number of mentors whose class did not
+    regroup because the regrouping would leave one below its reservation value."""
     n, m = len(a), len(b)
     size_b = np.bincount(b, minlength=m)
     count = np.bincount(cj, minlength=m)
@@ -167,12 +177,11 @@ def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
     to = np.empty(m, np.int64)
     to[by_list] = by_rank
     nj = to[cj]
-    # 2. a class of mentors whose pay does not depend on scores, all its mentees of demand 1 and
-    # one same load: only its counts matter, dealt by rank (most first); its mentees fill them
-    side = people.side
-    paid = (np.asarray(side.bonus, float) > 0 if "reservation" in side.active() and side.bonus is not None
-            else np.zeros(m, bool))
-    fixed = paid.copy()
+    # 2. a class of mentors whose mentees all have demand 1 and one same load: only its counts
+    # matter, dealt by rank (most first); its mentees fill them. Where a reservation value reads
+    # the scores (a bonus per success), the class regroups only if every mentor's payoff,
+    # recomputed on the regrouped pairs, still reaches its reservation value
+    fixed = np.zeros(m, bool)
     fixed[cj[np.asarray(people.demand)[ci] != 1]] = True
     stuck = np.zeros(m, bool)  # per class label: some mentor of the class cannot regroup
     np.logical_or.at(stuck, b, fixed)
@@ -182,6 +191,7 @@ def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
     np.maximum.at(hi, b[cj], load_of)
     stuck |= lo < hi
     loose = (size_b[b] > 1) & ~stuck[b]
+    refused = 0
     if loose.any():
         mr = np.flatnonzero(loose)
         ranked = mr[np.lexsort((rj[mr], b[mr]))]
@@ -190,7 +200,15 @@ def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
         load[ranked] = count[most]
         e = np.flatnonzero(loose[cj])
         e = e[np.lexsort((ri[ci[e]], a[ci[e]], b[cj[e]]))]
-        nj[e] = np.repeat(ranked, load[ranked])
+        regrouped = nj.copy()
+        regrouped[e] = np.repeat(ranked, load[ranked])
+        short = _short(people.side, ci, regrouped, cs, m) & loose
+        if short.any():  # such a class keeps step 1's form: its mentors' lists as found
+            bad = np.zeros(m, bool)
+            bad[b[short]] = True
+            refused = int(np.count_nonzero(loose & bad[b]))
+            regrouped = np.where(bad[b[nj]], nj, regrouped)
+        nj = regrouped
     # 3. mentees (demand 1 where a class has several): the class's places to its lowest ranks,
     # in mentor rank order (a mentee's "set" is its one mentor, or none: those come last)
     held = np.bincount(ci, minlength=n)
@@ -204,13 +222,31 @@ def _form(people: AssignmentProblem, a, b, ci, cj, ri, rj):
     give = np.empty(n, np.int64)
     give[member_set] = member_rank
     ni = give[ci]
-    return ni, nj
+    return ni, nj, refused
+
+
+def _short(side, ci, cj, cs, m: int) -> np.ndarray:
+    """Per mentor: active in the pairs ``(ci, cj)`` of plain scores ``cs`` and paid less than
+    its reservation value (the payoff of :mod:`mentormatch.solvers.linear`: fixed stipend +
+    stipend per mentee x its mentees + bonus x the sum of its pairs' success probabilities),
+    beyond 1e-9 (the rounding of a sum taken in another order); none without incentives."""
+    if "reservation" not in side.active() or side.bonus is None:
+        return np.zeros(m, bool)  # the payoff reads no score: the counts, kept, decide it
+    from .linear_rows import success_probability
+
+    def per_mentor(x):
+        return np.zeros(m) if x is None else np.asarray(x, float)
+
+    n_j = np.bincount(cj, minlength=m)
+    earn = (per_mentor(side.stipend_fixed) + per_mentor(side.stipend_per_mentee) * n_j
+            + per_mentor(side.bonus) * np.bincount(cj, weights=success_probability(cs, side), minlength=m))
+    return (n_j > 0) & (np.asarray(side.reservation, float) - earn > 1e-9)
 
 
 def _info(a, b):
     size_a, size_b = np.bincount(a), np.bincount(b)
     return {"alike_mentees": int((size_a[a] > 1).sum()), "alike_mentors": int((size_b[b] > 1).sum()),
-            "moved": 0, "checked": True}
+            "moved": 0, "unregrouped": 0, "checked": True}
 
 
 def canonical_alike(problem: AssignmentProblem, chosen: np.ndarray, ranks: tuple | None = None,
@@ -235,8 +271,10 @@ def canonical_alike(problem: AssignmentProblem, chosen: np.ndarray, ranks: tuple
     chosen : ndarray of int, ascending
     info : dict
         ``alike_mentees``, ``alike_mentors`` (people in a class of two or more), ``moved``
-        (pairs that changed), ``checked`` (every new pair exists with the score of the pair it
-        replaces; when False the answer is returned unchanged).
+        (pairs that changed), ``unregrouped`` (mentors of classes that did not regroup: the
+        regrouping would leave one below its reservation value), ``checked`` (every new pair
+        exists with the score of the pair it replaces; when False the answer is returned
+        unchanged).
 
     Examples
     --------
@@ -257,7 +295,8 @@ def canonical_alike(problem: AssignmentProblem, chosen: np.ndarray, ranks: tuple
     info = _info(a, b)
     if not len(chosen) or (not info["alike_mentees"] and not info["alike_mentors"]):
         return chosen, info
-    ni, nj = _form(problem, a, b, P.mentee[chosen], P.mentor[chosen], ri, rj)
+    ni, nj, info["unregrouped"] = _form(problem, a, b, P.mentee[chosen], P.mentor[chosen],
+                                        problem.score[chosen], ri, rj)
     pos = P.locate(ni, nj)
     ok = bool(np.all(pos >= 0)) and len(np.unique(pos)) == len(pos)
     s = problem.score if score is None else np.asarray(score, np.float64)
@@ -344,7 +383,7 @@ def canonical_on_source(reader, people: AssignmentProblem, chosen: tuple, ranks:
     info = _info(a, b)
     if not len(ci) or (not info["alike_mentees"] and not info["alike_mentors"]):
         return (ci, cj, cs), info
-    ni, nj = _form(people, a, b, ci, cj, ri, rj)
+    ni, nj, info["unregrouped"] = _form(people, a, b, ci, cj, cs, ri, rj)
     want = ni * m + nj
     got = np.asarray(reader.at(ni, nj), np.float64)  # the new pairs' exact scores
     ok = len(np.unique(want)) == len(want) and bool(np.array_equal(got, cs))

@@ -55,9 +55,10 @@ covers the ties that organisations actually hold, people identical in everything
 sees: alike mentees (same eligible mentors at exactly the same scores, demand 1, same load and
 floor group, not locked) and alike mentors (same eligible mentees at the same scores, same
 capacity, minimum load, stipends, bonus and reservation value, not locked) can be exchanged
-without changing the score or any constraint, and alike mentors whose pay does not depend on
-scores (no reservation value with a bonus), with mentees of demand 1 and load 1, can regroup
-their mentees. The answer is put in one canonical form of its class under these moves: within
+without changing the score or any constraint, and alike mentors with mentees of demand 1 and
+one same load can regroup their mentees (with incentives, only where every mentor's payoff,
+recomputed on the regrouped pairs, still reaches its reservation value). The answer is put in
+one canonical form of its class under these moves: within
 each class of alike mentors the mentors' lists of mentees are dealt to the mentors in
 seeded-rank order (longest list first, then a hash of the list), or, where the class may
 regroup, its loads are (largest first) and its mentees fill them in class-then-rank order;
@@ -66,6 +67,7 @@ rank order. Ranks are the same seeded ranks as above, so row order and pair sour
 such a tie. ``certificate["ties"]`` then records ``rule: "alike people"``, how many people are
 alike, how many pairs moved and that each moved pair was checked to exist with the same score.
 Not covered: optima that are not exchanges of alike people (totals that happen to be equal),
+a class of alike mentors whose canonical regrouping would break a reservation value,
 answers stopped by a time limit (another run may stop at another assignment), and the scale
 path above :data:`mentormatch.solvers.alike.SOURCE_PAIRS` eligible pairs (``applied: False``).
 """
