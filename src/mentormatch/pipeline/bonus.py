@@ -6,7 +6,9 @@ The bonus enters the **objective only**; every constraint reads the plain scores
 * the engine (``"mip"``) gets the bonus apart, as the scale path passes it
   (:func:`mentormatch.solvers.engine.solve_source`'s ``bonus``): the reservation values'
   success probabilities and the group score floors read the scores, the objective is
-  ``score + bonus``;
+  ``score + bonus``. (With no side row, the scale path folds the bonus into its scorer for
+  ``coverage_first`` instead, :mod:`mentormatch.solvers.bonus`: the same objective, as no
+  constraint reads the scores);
 * every other solver is run on ``score + bonus`` (a flow, Hungarian, max-min, leximin, CP-SAT,
   stable, the baselines), which is the same thing when no constraint reads the scores. Max-min
   then maximises the worst ``score + bonus`` and then the total ``score + bonus``, as the

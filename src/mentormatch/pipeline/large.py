@@ -261,6 +261,20 @@ def _alike(solver, problem, solution, scorer, data, bonus):
     return alike.on_candidates(problem, solution, pairs, info)
 
 
+def _unfold(problem: AssignmentProblem, solution: Solution, bonus: PairBonus):
+    """A solution on a scorer with ``bonus`` folded in, reported as on every path
+    (:mod:`mentormatch.pipeline.bonus`): the plain scores and objective, no bound; the adjusted
+    objective and bound and the bonus total in the certificate."""
+    extra = bonus.on_pairs(problem.pairs.mentee, problem.pairs.mentor)
+    problem = dataclasses.replace(problem, score=problem.score - extra)
+    chosen = solution.chosen
+    cert = {**(solution.certificate or {}), "objective": "score + bonus",
+            "adjusted_objective": solution.objective, "adjusted_bound": solution.bound,
+            "bonus_total": float(extra[chosen].sum())}
+    return problem, dataclasses.replace(solution, objective=float(problem.score[chosen].sum()),
+                                        bound=None, certificate=cert)
+
+
 def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
     from ..scoring import score_pairs
     from ..solvers.certify import solve_scored
@@ -274,7 +288,11 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
     plain = prepared.solver == "flow" and not data["coverage_first"] and unit
     flows_maxmin = prepared.solver == "maxmin" and not data["coverage_first"] and free
     flows_leximin = prepared.solver == "leximin" and free
-    fold = bonus is not None and (plain or flows_maxmin or flows_leximin)
+    # coverage_first with priority/continuity (an additive term per pair): folded too, so that
+    # the engine's shortcut, the certified flow counting mentees, solves it (not the LP/MIP)
+    cover_fold = (bonus is not None and data["coverage_first"] and free
+                  and bonus.scale_mentee is None and prepared.solver in ("flow", "mip"))
+    fold = bonus is not None and (plain or flows_maxmin or flows_leximin or cover_fold)
     solve_on = scorer
     if fold:
         # a plain flow or max-min with a bonus: the certified flows on score + bonus, the bonus
@@ -287,11 +305,16 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
         from ..solvers.engine import solve_source
 
         problem, solution = solve_source(
-            _source(scorer, n, m), data["capacity"], demand=data["demand"], load=data["load"],
-            locked=data["locked"] or (None, None), side=data["side"],
+            _source(scorer, n, m, solve_on), data["capacity"], demand=data["demand"],
+            load=data["load"], locked=data["locked"] or (None, None), side=data["side"],
             coverage_first=data["coverage_first"],
-            bonus=None if bonus is None else bonus.on_pairs, options=prepared.options)
+            bonus=None if bonus is None or fold else bonus.on_pairs, options=prepared.options)
+        if fold:  # the plain scores back before the tie rule, which takes the bonus apart
+            problem, solution = _unfold(problem, solution, bonus)
+            fold = False
         problem, solution = _alike(prepared.solver, problem, solution, scorer, data, bonus)
+        if cover_fold:
+            bonus = None  # done: _unfold wrote the bonus keys
     elif flows_maxmin:
         # max-min by certified flows on the scorer (solvers/bottleneck.py): no pair list held
         from ..solvers.bottleneck import solve_maxmin_scorer
@@ -351,14 +374,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
         problem, solution = solve_bounded(solve_on, data["capacity"], demand=data["demand"],
                                           locked=data["locked"], options=prepared.options)
     if fold:  # report the plain scores; the adjusted ones certify
-        extra = bonus.on_pairs(problem.pairs.mentee, problem.pairs.mentor)
-        problem = dataclasses.replace(problem, score=problem.score - extra)
-        chosen = solution.chosen
-        cert = {**(solution.certificate or {}), "objective": "score + bonus",
-                "adjusted_objective": solution.objective, "adjusted_bound": solution.bound,
-                "bonus_total": float(extra[chosen].sum())}
-        solution = dataclasses.replace(solution, objective=float(problem.score[chosen].sum()),
-                                       bound=None, certificate=cert)
+        problem, solution = _unfold(problem, solution, bonus)
     elif bonus is not None and solution.certificate is not None:  # the same keys on every source
         ch = solution.chosen
         extra = float(bonus.on_pairs(problem.pairs.mentee[ch], problem.pairs.mentor[ch]).sum())

@@ -1,7 +1,9 @@
 """A :class:`~mentormatch.solvers.base.PairBonus` folded into the scale path's scorers, so that
 a plain flow with a bonus (programme rounds: priority and continuity; ``revise``) is solved by
 the certified min-cost flow on ``score + bonus``, as fast as without it, and plain max-min by
-its certified flows on ``score + bonus`` (the worst ``score + bonus``, then the total). Only
+its certified flows on ``score + bonus`` (the worst ``score + bonus``, then the total), and
+``coverage_first`` by the certified flow counting mentees (the most mentees, then the total
+``score + bonus``). Only
 where no constraint reads the scores: the engine takes a bonus apart
 (:mod:`mentormatch.pipeline.bonus` states the meaning on every source).
 

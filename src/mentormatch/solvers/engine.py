@@ -64,7 +64,10 @@ the same way, by one certified flow per common load (:mod:`mentormatch.solvers.b
 demands, the most mentees and then the largest total are one certified flow over a block or
 bound source whose network counts each matched mentee once (each mentee's first mentor carries
 the weight: :func:`mentormatch.solvers.flow.solve_arrays`;
-:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer` with ``coverage_only``).
+:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer` with ``coverage_only``). The
+shortcut takes no ``bonus`` apart: the scale path folds priority and continuity (a term per
+pair) into the source's scorer first (:mod:`mentormatch.solvers.bonus`), so a programme round
+with ``coverage_first`` is this flow on ``score + bonus``, at any size.
 
 **Work limits, not shares of the clock.** Every decision inside the engine is taken on counts:
 pricing rounds (``relax.MAX_PRICING_ROUNDS``), pairs priced by the branching
