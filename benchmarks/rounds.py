@@ -33,8 +33,11 @@ Measured (2-core machine shared with other work, this script; BENCHMARKS.md has 
         under coverage, 12.5-14.1, 5.5-6.0, 6.4-6.6, 6.0-6.1, 6.6-6.9 s after (all optimal, the
         same counts): within the noise of the load; the repair applies in 1-2 of the 4-6
         certified rounds of each, and pays only with few violators (s18h5's report).
-    With --coverage-first and the bonuses (priority, continuity), round 2 fails: the scale
-    path sends coverage_first with a bonus to the LP/MIP engine, which ends in TimeLimitError.
+    20,000 x 5,000 --coverage-first with the bonuses (priority, continuity), 2026-12-06, load
+        8-11: before, round 2 failed (the scale path sent coverage_first with a bonus to the
+        LP/MIP engine: TimeLimitError after 96 s); now the bonus is merged into the scores there
+        too and the certified flow counting mentees solves every round: all 5 optimal, CPU
+        14.7, 17.0, 10.3, 11.7, 9.0 s (s18h8's report).
 """
 from __future__ import annotations
 
