@@ -73,6 +73,8 @@ def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7,
     h.setOptionValue("primal_feasibility_tolerance", ROW_TOL)
     if unscaled:
         h.setOptionValue("simplex_scale_strategy", 0)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        h.setOptionValue("mip_feasibility_tolerance", ROW_TOL)
     return h
 
 

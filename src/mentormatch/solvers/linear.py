@@ -68,8 +68,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .base import AssignmentProblem
-from .linear_rows import (Branch, budget_rounded, extra_columns, floor_scales, mentee_best,
-                          most_mentees, success_probability, violations)
+from .linear_rows import (ROW_TOL, Branch, budget_rounded, extra_columns, floor_scales,
+                          mentee_best, most_mentees, success_probability, violations)
 
 __all__ = ["LinearModel", "Branch", "success_probability", "FAMILIES"]
 
@@ -349,9 +349,15 @@ class LinearModel:
 
     def candidate_bound(self, A, objective, lower, upper, rhs, prices) -> float:
         """The candidate model's part of the Lagrangian bound: ``rhs . prices`` plus each
-        column's ``max(0, rc) * upper + min(0, rc) * lower``."""
+        column's ``max(0, rc) * upper + min(0, rc) * lower``, plus ``ROW_TOL`` times the score
+        floor rows' prices: an assignment the check passes may exceed each floor row by
+        ``ROW_TOL`` (in the row's scaled units), which the bound then still covers (without it,
+        the bound fell up to 5e-8 below such an assignment where every chosen pair scores near
+        1e-8; the other rows' tolerance covers the rounding of sums of loads and stipends)."""
         rc = objective - A.T @ prices
-        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower)))
+        allowance = (ROW_TOL * float(np.sum(prices[self._r("score_floor")]))
+                     if self.score_floor else 0.0)
+        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower))) + allowance
 
     def pair_reduced_costs(self, mentee, mentor, score, prices: np.ndarray, extra=None) -> np.ndarray:
         """``objective - a . prices`` for any pairs: the rows of :meth:`pair_entries`, term by

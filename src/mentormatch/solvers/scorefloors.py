@@ -14,7 +14,10 @@ of ``g``'s mentees and ``T`` the total score (the row of :mod:`mentormatch.solve
               = sum_ij f_i s_ij x_ij,    f_i = 1 + lambda_g(i) - alpha sum_g lambda_g |g| / N
 
 so ``U(lambda) = max { sum_ij max(f_i, eps) s_ij x_ij : x a capacity flow }`` bounds the optimum
-for every ``lambda >= 0`` (raising a factor to ``eps > 0`` only raises the max; scores are at
+for every ``lambda >= 0``; an assignment that meets a floor only within the rows' tolerance
+(``N G_g - alpha |g| T >= - tol_g``, ``tol_g = ROW_TOL x`` the row's scale,
+:func:`~mentormatch.solvers.linear_rows.floor_scales`) is worth at most ``U(lambda) + sum_g
+lambda_g tol_g / N``, the bound kept (raising a factor to ``eps > 0`` only raises the max; scores are at
 least 0, so ``f s <= max(f, eps) s``). The max is the plain certified flow on scaled scores
 (a :class:`~mentormatch.solvers.base.PairBonus` with ``scale_mentee`` folded into the source's
 scorer, :mod:`mentormatch.solvers.bonus`: a factor ``f >= 0`` times an upper bound of ``s``
@@ -60,10 +63,11 @@ import numpy as np
 from .base import PairBonus, SideConstraints, SolverOptions, proven
 from .floors import group_positions, raise_then_bisect
 from .lagrange import FlowClock, LagrangeResult, _Inner, plain_inner
+from .linear_rows import ROW_TOL, floor_scales, mentee_best
 
 log = logging.getLogger(__name__)
 
-__all__ = ["fold_bonus", "handles", "solve_score_floors"]
+__all__ = ["best_scores", "fold_bonus", "handles", "solve_score_floors"]
 
 #: At most this many inner flows.
 MAX_FLOWS = 16
@@ -113,6 +117,24 @@ def fold_bonus(source, bonus) -> PairBonus | None:
     return None
 
 
+def best_scores(source) -> np.ndarray:
+    """Each mentee's best score over every pair of ``source`` (``-inf``: none), which fixes the
+    scale of the floors' rows (:func:`~mentormatch.solvers.linear_rows.floor_scales`): from the
+    pairs in memory, else from one ``best(1)`` pass.
+
+    >>> from mentormatch.solvers.sources import ArraySource
+    >>> best_scores(ArraySource(np.array([0, 0, 2]), np.array([0, 1, 0]), np.array([.5, .9, .2]),
+    ...                         3, 2)).tolist()
+    [0.9, -inf, 0.2]
+    """
+    from .sources import ArraySource
+
+    if isinstance(source, ArraySource):
+        return mentee_best(source.i, source.s, source.n_mentees)
+    i, _, s = source.best(1)
+    return mentee_best(i, s, source.n_mentees)
+
+
 def floor_slack(mentee: np.ndarray, score: np.ndarray, pos: np.ndarray, size: np.ndarray,
                 alpha: float, n: int) -> np.ndarray:
     """Each group's ``N G_g - alpha |g| T`` for the pairs ``(mentee, score)`` (>= 0: the floor
@@ -137,7 +159,10 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     if hasattr(source, "s") and np.any(np.asarray(source.s) < 0):
         return None  # the scaled bound needs scores >= 0 (see the module docstring)
     inner = _Inner(source, cap, demand, options)
-    tol = 1e-9 * n * max(1.0, float(size.max(initial=1.0)))
+    # the one rule of a row (linear_rows.ROW_TOL): each floor's row, - slack, held to ROW_TOL x
+    # its scale, fixed by each mentee's best score over every pair (linear_rows.floor_scales)
+    best_of = best_scores(source)
+    tol = ROW_TOL * floor_scales(best_of, pos, size, alpha)
     seconds: list[float] = []
     seen = {"negative": False}  # a negative score among a flow's candidates
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen); value: score + bonus
@@ -167,9 +192,13 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         mt = P.mentee[sol.chosen]
         slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
         if sol.status == "optimal" and sol.bound is not None:
-            if float(sol.bound) < best_U:
-                at_best_U[:] = [scaled, (sol.prices, problem)]
-            best_U = min(best_U, float(sol.bound))
+            # an assignment the floors' rule passes falls short of a floor by up to its tol:
+            # worth at most the flow's bound plus sum_g lambda_g tol_g / N (module docstring)
+            allowance = float(lam @ tol) / n
+            U = float(sol.bound) + allowance
+            if U < best_U:
+                at_best_U[:] = [scaled, (sol.prices, problem), allowance]
+            best_U = min(best_U, U)
         union.append((mt, P.mentor[sol.chosen], plain[sol.chosen]))
         meets = bool(np.all(slack >= -tol)) and bool(np.all(np.bincount(mt, minlength=n) <= dem))
         value = float(plain[sol.chosen].sum())
@@ -205,8 +234,9 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
             return bool(np.all(floor_slack(mentee, plain, pos, size, alpha, n) >= -tol))
 
         union_pairs = tuple(np.concatenate([u[t] for u in union]) for t in range(3))
-        closing = close_gap(source, cap, demand, side, options, deadline, *at_best_U, best,
-                            union_pairs, bonus, best_U, meets)
+        scaled_at, prices_at, allowance_at = at_best_U
+        closing = close_gap(source, cap, demand, side, options, deadline, scaled_at, prices_at,
+                            best, union_pairs, bonus, best_U, meets, best_of, allowance_at)
         if closing is not None:
             cert["closing"] = closing.certificate
             cert["timed_out"] = cert["timed_out"] or bool(closing.certificate.get("timed_out"))
