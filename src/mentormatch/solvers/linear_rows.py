@@ -162,10 +162,14 @@ def extra_columns(model) -> tuple[dict, tuple]:
 #: round and shrink with the scores, ``(alpha |g| - N [k in g]) s_k``, is stated in the model
 #: divided by its scale (:func:`floor_scales`: the largest term it can have over every pair of
 #: the problem, fixed by each mentee's best score), so it is held to ``ROW_TOL x`` that scale:
-#: a rule that does not change when every score is multiplied by the same factor, and a row
-#: HiGHS has no reason to scale up (it did, by about 1e8, when every score was near 1e-8, and
-#: held the row far tighter than the check). Before session 18 the row was held to ``ROW_TOL x
-#: max(1, its largest term at the assignment)``: a scale the assignment chose, not the problem.
+#: a rule that does not change when every score is multiplied by the same factor. HiGHS runs
+#: a model with score floors without scaling its rows itself (:func:`mentormatch.solvers.highs.
+#: for_model`), so that it holds the row as the check does (it had scaled it up by about 1e8
+#: when every score was near 1e-8, by about 1e4 beside scores near 1). Before session 18 the
+#: row was held to ``ROW_TOL x max(1, its largest term at the assignment)``: a scale the
+#: assignment chose, not the problem. An assignment the check passes may exceed the row by
+#: ``ROW_TOL``: the bounds add ``ROW_TOL`` x the row's price
+#: (:meth:`~mentormatch.solvers.linear.LinearModel.candidate_bound`).
 ROW_TOL = 1e-7
 
 

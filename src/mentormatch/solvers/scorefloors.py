@@ -14,14 +14,15 @@ of ``g``'s mentees and ``T`` the total score (the row of :mod:`mentormatch.solve
               = sum_ij f_i s_ij x_ij,    f_i = 1 + lambda_g(i) - alpha sum_g lambda_g |g| / N
 
 so ``U(lambda) = max { sum_ij max(f_i, eps) s_ij x_ij : x a capacity flow }`` bounds the optimum
-for every ``lambda >= 0``; an assignment that meets a floor only within the rows' tolerance
-(``N G_g - alpha |g| T >= - tol_g``, ``tol_g = ROW_TOL x`` the row's scale,
-:func:`~mentormatch.solvers.linear_rows.floor_scales`) is worth at most ``U(lambda) + sum_g
-lambda_g tol_g / N``, the bound kept (raising a factor to ``eps > 0`` only raises the max; scores are at
-least 0, so ``f s <= max(f, eps) s``). The max is the plain certified flow on scaled scores
-(a :class:`~mentormatch.solvers.base.PairBonus` with ``scale_mentee`` folded into the source's
-scorer, :mod:`mentormatch.solvers.bonus`: a factor ``f >= 0`` times an upper bound of ``s``
-bounds ``f s``); its certified ``bound`` (over every pair) is used, and the least one seen kept.
+for every ``lambda >= 0`` (raising a factor to ``eps > 0`` only raises the max; scores are at
+least 0, so ``f s <= max(f, eps) s``). An assignment that meets a floor only within the rows'
+tolerance (``N G_g - alpha |g| T >= - tol_g``, ``tol_g = ROW_TOL x`` the row's scale,
+:func:`~mentormatch.solvers.linear_rows.floor_scales`, as the check holds it) is worth at most
+``U(lambda) + sum_g lambda_g tol_g / N``: the bound kept. The max is the plain certified flow
+on scaled scores (a :class:`~mentormatch.solvers.base.PairBonus` with ``scale_mentee`` folded
+into the source's scorer, :mod:`mentormatch.solvers.bonus`: a factor ``f >= 0`` times an upper
+bound of ``s`` bounds ``f s``); its certified ``bound`` (over every pair) is used, and the
+least one seen kept.
 
 The primal: the flow at ``lambda`` is itself an assignment; it meets the floors once the groups
 that fall short weigh enough. As for share floors (:mod:`mentormatch.solvers.floors`), the

@@ -17,15 +17,15 @@ first inequality)::
 
 and every term ``rc_ij - r_i`` is ``<= 0``. An assignment that meets the floors only within
 their tolerance (:data:`~mentormatch.solvers.linear_rows.ROW_TOL` x each row's scale) may
-exceed the first inequality by ``sum_g lambda_g tol_g / N``: ``D`` includes it. So an assignment holding the pair ``(i, j)`` is
-worth at most ``D - r_i + rc_ij``: a pair where that is below the best value known ``L`` is in
-no better assignment. The rest (the *kept* pairs, found by two passes over the source; on
-bounds only pairs whose upper bound could pass are scored exactly) hold every assignment better
-than ``L``. HiGHS's MIP on them (the engine's model, :class:`~mentormatch.solvers.linear.
-LinearModel`, the bonus in the objective, the floors on the plain scores) from the incumbent
-gives an assignment and a bound ``B`` over the kept pairs; the bound over every pair is
-``max(B, L)``, and also at most ``D``. The prices are recomputed here from the source, so the
-argument rests on nothing but ``u, p >= 0``.
+exceed the first inequality by ``sum_g lambda_g tol_g / N``: ``D`` includes it. So an
+assignment holding the pair ``(i, j)`` is worth at most ``D - r_i + rc_ij``: a pair where that
+is below the best value known ``L`` is in no better assignment. The rest (the *kept* pairs,
+found by two passes over the source; on bounds only pairs whose upper bound could pass are
+scored exactly) hold every assignment better than ``L``. HiGHS's MIP on them (the engine's
+model, :class:`~mentormatch.solvers.linear.LinearModel`, the bonus in the objective, the
+floors on the plain scores) from the incumbent gives an assignment and a bound ``B`` over
+the kept pairs; the bound over every pair is ``max(B, L)``, and also at most ``D``. The
+prices are recomputed here from the source, so the argument rests on nothing but ``u, p >= 0``.
 
 The MIP first runs on the union of the Lagrangian's flows (each mentee's few mentors that some
 multiplier preferred: the cycles between the flows on either side of a floor), which finds a
