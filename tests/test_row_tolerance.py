@@ -175,6 +175,25 @@ def test_one_rule_on_mixed_scales(seed):
     assert _assert_one_rule(_mixed(seed)) >= 1  # the empty assignment, at least
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 112])
+def test_the_converse_the_check_fails_where_highs_fixed_calls_it_infeasible(seed):
+    """The rule's other half: an assignment the check fails is infeasible to HiGHS, its pairs
+    fixed, and brute force fails it too (the session 18 hunt: none of the 192,205 assignments
+    the check fails over _mixed(0..300) was feasible to HiGHS; 9,560 passed, all feasible)."""
+    p = _mixed(seed)
+    P = p.pairs
+    bf = feasible_assignments(p)
+    failed = 0
+    for x, feasible in zip(bf.x, bf.feasible):
+        model = LinearModel(p, coverage_at_least=len(np.unique(P.mentee[x])))
+        ok = not model.check(P.mentee, P.mentor, p.score, x)
+        assert ok == bool(feasible), np.flatnonzero(x)
+        if not ok:
+            failed += 1
+            assert _highs(model, p, x) == "infeasible", np.flatnonzero(x)
+    assert failed > 0
+
+
 def test_a_score_stage_that_highs_calls_infeasible_keeps_the_coverage_stages_assignment(monkeypatch):
     """The safeguard behind the rule: should HiGHS still call the score stage's relaxation
     infeasible after the coverage stage found an assignment (forced here), that assignment
