@@ -100,9 +100,8 @@ class LinearModel:
     skip : frozenset of str
         Constraint families left out (to find which ones conflict).
     best : array, optional
-        Each mentee's best score over every pair of the problem, which fixes the scale of the
-        score floor rows (:func:`.linear_rows.floor_scales`); by default, over ``problem``'s
-        pairs (a problem with none, as the engine's, gets it by :meth:`set_floor_scale`).
+        Each mentee's best score over every pair, the scale of the score floor rows (default:
+        over ``problem``'s pairs; the engine's, with none, calls :meth:`set_floor_scale`).
     """
 
     def __init__(self, problem: AssignmentProblem, stage: str = "score",
@@ -223,12 +222,11 @@ class LinearModel:
         self.branch = b
 
     def set_floor_scale(self, best: np.ndarray) -> None:
-        """Fix the scale of the score floor rows from ``best``, each mentee's best score over
-        every pair of the problem (``-inf``: none; :func:`.linear_rows.floor_scales`)."""
+        """The score floor rows' scale from each mentee's best score over every pair
+        (:func:`.linear_rows.floor_scales`)."""
         if self.score_floor:
             own = np.where(self.group >= 0, self.gpos[np.maximum(self.group, 0)], -1)
-            self.floor_scale = floor_scales(np.asarray(best, float), own, self.sizes,
-                                            float(self.side.score_floor))
+            self.floor_scale = floor_scales(best, own, self.sizes, float(self.side.score_floor))
 
     def _r(self, name: str) -> slice:
         b = self.rows[name]
@@ -349,15 +347,13 @@ class LinearModel:
 
     def candidate_bound(self, A, objective, lower, upper, rhs, prices) -> float:
         """The candidate model's part of the Lagrangian bound: ``rhs . prices`` plus each
-        column's ``max(0, rc) * upper + min(0, rc) * lower``, plus ``ROW_TOL`` times the score
-        floor rows' prices: an assignment the check passes may exceed each floor row by
-        ``ROW_TOL`` (in the row's scaled units), which the bound then still covers (without it,
-        the bound fell up to 5e-8 below such an assignment where every chosen pair scores near
-        1e-8; the other rows' tolerance covers the rounding of sums of loads and stipends)."""
+        column's ``max(0, rc) * upper + min(0, rc) * lower``, plus ``ROW_TOL`` x the floor
+        rows' prices: what an assignment the check passes may add by exceeding each floor row by
+        ``ROW_TOL`` (without it, the bound fell up to 5e-8 below such assignments of pairs near
+        1e-8; the other rows' tolerance only covers rounding in sums of loads and stipends)."""
         rc = objective - A.T @ prices
-        allowance = (ROW_TOL * float(np.sum(prices[self._r("score_floor")]))
-                     if self.score_floor else 0.0)
-        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower))) + allowance
+        tol = ROW_TOL * float(np.sum(prices[self._r("score_floor")])) if self.score_floor else 0.0
+        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower))) + tol
 
     def pair_reduced_costs(self, mentee, mentor, score, prices: np.ndarray, extra=None) -> np.ndarray:
         """``objective - a . prices`` for any pairs: the rows of :meth:`pair_entries`, term by

@@ -199,6 +199,7 @@ def floor_scales(best: np.ndarray, own: np.ndarray, sizes: np.ndarray, alpha: fl
     ...              np.array([1, 2]), 1.0).tolist()   # N = 4: 3 x 2.0; max(2 x 2.0, 2 x 3e-8)
     [6.0, 4.0]
     """
+    best = np.asarray(best, float)
     a = np.where(np.isfinite(best), np.abs(best), 0.0)
     own = np.asarray(own, np.int64)
     G, N = len(sizes), len(a)
