@@ -67,7 +67,10 @@ class _Table:
             return self
         value = obj.__dict__[self.name]
         if isinstance(value, Deferred):
-            value = obj.__dict__[self.name] = value.table(self.name)
+            for name in _TABLES:  # every field that waits on it, so that it can be dropped
+                if obj.__dict__.get(name) is value:
+                    obj.__dict__[name] = value.table(name)
+            value = obj.__dict__[self.name]
         return value
 
     def __set__(self, obj, value):
