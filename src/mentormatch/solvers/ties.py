@@ -136,7 +136,7 @@ def _components(tail, head, n_nodes):
     order = np.argsort(tail, kind="stable")
     indptr = np.zeros(n_nodes + 1, np.int32)
     np.cumsum(np.bincount(tail, minlength=n_nodes), out=indptr[1:])
-    g = csr_matrix((np.ones(len(tail)), head[order].astype(np.int32), indptr),
+    g = csr_matrix((np.ones(len(tail), np.int8), head[order].astype(np.int32), indptr),
                    shape=(n_nodes, n_nodes))
     return connected_components(g, directed=True, connection="strong")[1]
 
