@@ -41,7 +41,7 @@ class Deferred:
     ..., "contributions": ...}``, the same DataFrames a path would otherwise build at once. The
     three fields of a :class:`Matching` hold one ``Deferred``; the first read of any of them
     builds all three, once, and stores them in place of it (``assign()`` on 200 x 50: the
-    tables are about a sixth of the call, and a caller who reads only ``status`` or
+    tables are about an eighth of the call, and a caller who reads only ``status`` or
     ``objective`` never pays for them). Whatever ``build`` reads must not change after the
     result is returned (the solver's arrays, settings read at call time)."""
 
