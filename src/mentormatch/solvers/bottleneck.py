@@ -26,6 +26,25 @@ alone); 20,000 x 5,000 in 92 s with 3 flows (271 s with 12), the same pairs, obj
 threshold. Each flow costs passes over every pair's bound; the max-flows on the pairs seen
 (29-32 of them) cost little beside one flow.
 
+**One rule on every source.** A flow on ``s + W [s >= t]`` quantizes ``s + W`` at the scale
+of :func:`mentormatch.solvers.flow.choose_scale`, which follows the power of two of ``W``: the
+size of ``W`` sets how finely the flow (and the tie rule of :mod:`mentormatch.solvers.ties` on
+its optimal face) tells two totals apart. Until s18, ``W = 2 (n_max + 1) (top + 1)`` took
+``top`` from the source: the exact largest ``|s|`` on the complete set and cached blocks, the
+features' bound ``largest`` on bounds (54.1 against 5.23 at the hunt's seed 179, so ``W`` 9,814
+against 1,109 and a quantum 8 times coarser). Two assignments whose totals differ by less than
+the coarser quantum were a tie on bounds and not on the complete set (or the other way), so the
+tie rule picked other pairs of the same total (8 of about 210 hunted cases, a swap of two
+mentees between two mentors). Now only the first flow, which counts (``M``, a first witness, the
+pairs seen), takes its weight from the source; every later flow's, and so the answer's, is
+:func:`threshold_weight` of the problem: ``n_max`` and the power of two of the best score (each
+mentee's best pair is held by every source, the fact the plain flow's scale rests on) or of
+``|t|``. The answer is always the pick of a flow at ``t_eff`` (the max-min, or a lower locked
+score) under that weight: the pick of a flow at a lower threshold under the same weight, when its
+worst pair is ``t_eff``, is the same (its optimal face holds every optimum at ``t_eff`` and its
+pick is one of them); the first flow's, under a source's own weight, is flowed again. So every
+source solves the same integer problem at the end and the tie rule picks the same pairs.
+
 ``s'`` grows with ``s``, so the bounds of a bounded scorer stay bounds (``u + W [u >= t]``) and
 each flow is certified over every pair as the plain flow is. Handled: one mentor per mentee
 (demands above one too), unit loads, whole capacities, no side constraints, no
@@ -34,6 +53,7 @@ each flow is certified over every pair as the plain flow is. Handled: one mentor
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import numpy as np
@@ -44,7 +64,7 @@ from .bonus import BonusBounds, BonusRows
 log = logging.getLogger(__name__)
 
 __all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "solve_held",
-           "solve_maxmin_scorer"]
+           "solve_maxmin_scorer", "threshold_weight"]
 
 #: Below this width of the bracket (relative to the score scale) the next flow probes just
 #: above the witness instead of halving.
@@ -54,6 +74,26 @@ MAX_FLOWS = 64
 #: After this many guesses from the pairs seen proved too low (a flow above the guess found
 #: pairs not seen), the bracket is halved instead (a bound on the flows whatever the pairs).
 MAX_MISSES = 2
+
+
+def threshold_weight(n_max: float, largest: float) -> float:
+    """The weight ``W`` of ``s + W [s >= t]``: ``2**k``, the least power of two with ``2**k >=
+    4 (n_max + 1) 2**e``, ``2**e`` the least power of two at least ``max(1, largest)``.
+
+    ``largest`` bounds ``|s|`` over the flow's pairs, so two assignments of at most ``n_max``
+    pairs differ in total by at most ``2 n_max largest < W / 2``: one more pair at least ``t``
+    outweighs any change of the total, with room for the quantization. It depends on
+    ``largest`` only through its power of two, and a power of two added to a score below it
+    keeps the flow's integer scale (:func:`mentormatch.solvers.flow.choose_scale` of ``W + s``)
+    at ``2**(39 - k - 1)`` on every source.
+
+    >>> threshold_weight(88, 5.2), threshold_weight(88, 7.9), threshold_weight(88, 54.0)
+    (4096.0, 4096.0, 32768.0)
+    >>> threshold_weight(0, 0.0)
+    4.0
+    """
+    e = max(0, math.ceil(math.log2(largest))) if largest > 0 and math.isfinite(largest) else 0
+    return float(2.0 ** (math.ceil(math.log2(float(n_max) + 1.0)) + 2 + e))
 
 
 class HeldRows:
@@ -269,9 +309,6 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     if coverage_only:
         return _coverage_first(scorer, bounded, cap, n, m, demand, locked, options, started)
 
-    def weight(top: float) -> float:  # more than any total of scores can change by
-        return 2.0 * (n_max + 1.0) * (top + 1.0)
-
     def exact(problem) -> np.ndarray:
         """The plain scores of the problem's pairs, looked up (s + W - W is not s in floats)."""
         P = problem.pairs
@@ -314,12 +351,23 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             block = np.asarray(scorer(slice(a, b)))
             fin = block[np.isfinite(block)]
             top = max(top, float(np.abs(fin).max(initial=0.0)))
-    W = weight(top)
-    problem, sol, plain, _ = flow(-np.inf, W)
+    # the first flow only counts (M, a first witness, pairs seen): its weight may come from
+    # this source's bound on |s|; every later flow's comes from the problem (threshold_weight)
+    W0 = threshold_weight(n_max, top)
+    problem, sol, plain, _ = flow(-np.inf, W0)
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"
-    best = (problem, sol, plain)
+    # the best score: each mentee's best pair is held by every source, so every source reads
+    # the same value (the plain flow's scale rests on the same fact)
+    s_plus = float(plain.max(initial=-np.inf)) if len(plain) else 0.0
+
+    def weight(t: float) -> float:
+        """The weight of a flow at ``t``: bounds ``|s|`` over its network's pairs (those at
+        least ``t`` and the positive ones)."""
+        return threshold_weight(n_max, max(s_plus, -t if np.isfinite(t) else 0.0, 0.0))
+
+    best = (problem, sol, plain, W0)
     lock_min = float(plain[problem.locked].min()) if problem.locked.any() else np.inf
     bracket, timed_out = None, False
     seen = _Seen(problem, cap, dem, m)
@@ -329,8 +377,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
         t_star = np.inf
     else:
         lo = float(plain[sol.chosen][free].min())  # reached: this assignment witnesses it
-        hi = float(plain[sol.chosen][free].max()) + max(1.0, abs(top)) * 1e-6  # not reached
-        scale = max(1.0, abs(top))
+        scale = max(1.0, abs(s_plus))  # (the problem's, not this source's bound)
+        hi = float(plain[sol.chosen][free].max()) + scale * 1e-6  # not reached
         closed = False
         while len(flows) < MAX_FLOWS:
             if hi <= np.nextafter(lo, np.inf):  # no threshold lies strictly between: exact
@@ -347,6 +395,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 mid = guess if guess > lo else np.nextafter(lo, np.inf)
             else:  # halve the bracket; once it is narrow, probe just above the witness
                 mid = np.nextafter(lo, np.inf) if hi - lo <= PROBE * scale else 0.5 * (lo + hi)
+            W = weight(mid)
             p2, s2, pl2, above = flow(mid, W)
             seen.add(p2, pl2)
             certified &= s2.status == "optimal"
@@ -354,15 +403,20 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             if int(np.sum(above[s2.chosen][f2])) >= M:
                 misses += int(mid == np.nextafter(lo, np.inf))
                 lo = float(pl2[s2.chosen][f2].min())  # every chosen free pair >= mid: a witness
-                best = (p2, s2, pl2)
+                best = (p2, s2, pl2, W)
             else:
                 hi = mid
         t_star = lo
         certified &= closed
         bracket = (lo, hi)
     t_eff = min(t_star, lock_min)
-    problem, sol, plain = best
-    if t_eff < t_star:  # a lower locked pair: the total among pairs >= that score
+    problem, sol, plain, W = best
+    W_final = weight(t_eff)
+    # the answer is the pick of a flow at t_eff with the problem's weight (the pick of a flow at
+    # a lower threshold whose worst pair is t_eff, with the same weight, is the same: module
+    # docstring, "One rule on every source"); a lower locked pair: the total among pairs >= it
+    if np.isfinite(t_eff) and (t_eff < t_star or W != W_final):
+        W = W_final
         problem, sol, plain, _ = flow(t_eff, W)
         certified &= sol.status == "optimal"
     chosen = np.asarray(sol.chosen, np.int64)
