@@ -6,7 +6,7 @@ set (8 of about 210 max-min cases: two mentees swapped between two mentors). The
 from the source's bound on ``|s|`` (the features' loose bound on bounds, the exact largest score
 elsewhere), and ``W``'s power of two sets the quantum at which the flow and the tie rule tell
 totals apart; near-ties were ties on one source and not on another. Now every flow after the
-first, and the answer, is weighted by :func:`bottleneck.threshold_weight` of the problem.
+first, and the answer, is weighted by :func:`mentormatch.solvers.threshold.threshold_weight` of the problem.
 
 The checks: the solver on a block scorer whose bound on ``|s|`` is loose (as the features' is)
 against the held problem, on additive scores where every swap is a tie but for a few parts in

@@ -37,7 +37,7 @@ the coarser quantum were a tie on bounds and not on the complete set (or the oth
 tie rule picked other pairs of the same total (8 of about 210 hunted cases, a swap of two
 mentees between two mentors). Now only the first flow, which counts (``M``, a first witness, the
 pairs seen), takes its weight from the source; every later flow's, and so the answer's, is
-:func:`threshold_weight` of the problem: ``n_max`` and the power of two of the best score (each
+:func:`~mentormatch.solvers.threshold.threshold_weight` of the problem: ``n_max`` and the power of two of the best score (each
 mentee's best pair is held by every source, the fact the plain flow's scale rests on) or of
 ``|t|``. The answer is always the pick of a flow at ``t_eff`` (the max-min, or a lower locked
 score) under that weight: the pick of a flow at a lower threshold under the same weight, when its
@@ -53,13 +53,13 @@ each flow is certified over every pair as the plain flow is. Handled: one mentor
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 import numpy as np
 
-from .base import AssignmentProblem, PairBonus, Solution, SolverOptions, finish
-from .bonus import BonusBounds, BonusRows
+from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .threshold import (HeldRows, ThresholdBlocks, ThresholdBounds, ThresholdRows,  # noqa: F401
+                        threshold_weight)
 
 log = logging.getLogger(__name__)
 
@@ -74,44 +74,6 @@ MAX_FLOWS = 64
 #: After this many guesses from the pairs seen proved too low (a flow above the guess found
 #: pairs not seen), the bracket is halved instead (a bound on the flows whatever the pairs).
 MAX_MISSES = 2
-
-
-def threshold_weight(n_max: float, largest: float) -> float:
-    """The weight ``W`` of ``s + W [s >= t]``: ``2**k``, the least power of two with ``2**k >=
-    4 (n_max + 1) 2**e``, ``2**e`` the least power of two at least ``max(1, largest)``.
-
-    ``largest`` bounds ``|s|`` over the flow's pairs, so two assignments of at most ``n_max``
-    pairs differ in total by at most ``2 n_max largest < W / 2``: one more pair at least ``t``
-    outweighs any change of the total, with room for the quantization. It depends on
-    ``largest`` only through its power of two, and a power of two added to a score below it
-    keeps the flow's integer scale (:func:`mentormatch.solvers.flow.choose_scale` of ``W + s``)
-    at ``2**(39 - k - 1)`` on every source.
-
-    >>> threshold_weight(88, 5.2), threshold_weight(88, 7.9), threshold_weight(88, 54.0)
-    (4096.0, 4096.0, 32768.0)
-    >>> threshold_weight(0, 0.0)
-    4.0
-    """
-    e = max(0, math.ceil(math.log2(largest))) if largest > 0 and math.isfinite(largest) else 0
-    return float(2.0 ** (math.ceil(math.log2(float(n_max) + 1.0)) + 2 + e))
-
-
-class HeldRows:
-    """A held candidate set as a block scorer: rows ``a:b`` as a dense ``(b - a) x m`` block,
-    ``-inf`` where a pair is not a candidate. What lets :func:`solve_held` run the complete set
-    through the same certified flows as the scale path's scorers."""
-
-    def __init__(self, pairs, score: np.ndarray):
-        self.pairs, self.score = pairs, np.asarray(score, np.float64)
-        self.starts = pairs.starts()
-        self.largest = float(np.abs(self.score).max(initial=0.0))
-
-    def __call__(self, rows: slice) -> np.ndarray:
-        a, b = rows.start, rows.stop
-        lo, hi = int(self.starts[a]), int(self.starts[b])
-        block = np.full((b - a, self.pairs.n_mentors), -np.inf)
-        block[self.pairs.mentee[lo:hi] - a, self.pairs.mentor[lo:hi]] = self.score[lo:hi]
-        return block
 
 
 def solve_held(problem: AssignmentProblem, options: SolverOptions | None = None, *,
@@ -142,74 +104,6 @@ def solve_held(problem: AssignmentProblem, options: SolverOptions | None = None,
     bound = None if sol.bound is None else float(sol.bound)
     return finish(problem, chosen, sol.status, started, sol.solver, bound=bound,
                   certificate=sol.certificate, message=sol.message)
-
-
-class ThresholdBlocks:
-    """``s + weight`` where ``s >= threshold``, else ``s`` (a block scorer: mentee rows)."""
-
-    def __init__(self, scorer, threshold: float, weight: float):
-        self.scorer, self.t, self.w = scorer, threshold, weight
-
-    def __call__(self, rows: slice) -> np.ndarray:
-        block = np.array(self.scorer(rows), dtype=np.float64, copy=True)
-        block[block >= self.t] += self.w  # -inf stays -inf
-        return block
-
-
-class ThresholdBounds(BonusBounds):
-    """A bounded scorer with ``s + weight [s >= threshold]``: the bound ``u`` (with the base's
-    margin) becomes ``u + weight [u + margin >= threshold]``, still a bound."""
-
-    def __init__(self, base, threshold: float, weight: float):
-        super().__init__(base, PairBonus())
-        self.t, self.w = threshold, weight
-
-    @property
-    def _bonus_max(self) -> float:
-        return float(self.w)
-
-    def subset(self, rows=None, cols=None) -> "ThresholdBounds":
-        return ThresholdBounds(self.base.subset(rows=rows, cols=cols), self.t, self.w)
-
-    def upper(self, a: int, b: int, out=None) -> np.ndarray:
-        return _raise(self.base.upper(a, b, out), self.base.margin, self.t, self.w)
-
-    def bounds_rows(self, a: int, b: int) -> "ThresholdRows":
-        """Rows ``a:b`` with the threshold, for a task of a pass on an executor (see
-        :meth:`mentormatch.solvers.bonus.BonusBounds.bounds_rows`)."""
-        return ThresholdRows(self.base.bounds_rows(a, b), self.t, self.w)
-
-    def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
-        s = self.base.exact_scores(row, mentor)
-        return np.where(s >= self.t, s + self.w, s)
-
-
-def _raise(up: np.ndarray, margin: float, t: float, w: float) -> np.ndarray:
-    """``u + w [u + margin >= t]`` on the eligible bounds ``up`` (``> -BIG / 2``), in place.
-    (Two passes and one temporary: a boolean index's gather and scatter cost several times
-    more, 16 % of the max-min's CPU at 20,000 x 5,000. The same arithmetic, so the same
-    values.)"""
-    from ..scale import BIG
-
-    mask = np.add(up, margin) >= t
-    if not t - margin > -BIG / 4:  # else u + margin >= t already means u > -BIG / 2
-        mask &= up > -BIG / 2
-    np.add(up, w, out=up, where=mask)
-    return up
-
-
-class ThresholdRows(BonusRows):
-    """Some rows' bounds with the threshold (:meth:`ThresholdBounds.bounds_rows`): what a task
-    of a bound pass carries, the base's rows and ``(t, w)``."""
-
-    def __init__(self, base, threshold: float, weight: float):
-        self.base, self.t, self.w = base, threshold, weight
-
-    def upper(self, a: int, b: int, out=None) -> np.ndarray:
-        return _raise(self.base.upper(a, b, out), self.base.margin, self.t, self.w)
-
-    def bounds_rows(self, a: int, b: int) -> "ThresholdRows":
-        return ThresholdRows(self.base.bounds_rows(a, b), self.t, self.w)
 
 
 def _coverage_first(scorer, bounded: bool, cap, n: int, m: int, demand, locked, options, started):
