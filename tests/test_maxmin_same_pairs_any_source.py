@@ -42,9 +42,10 @@ def test_the_weight_outweighs_any_change_of_the_total_and_follows_a_power_of_two
     w = bottleneck.threshold_weight(n_max, largest)
     assert w == 2.0 ** round(math.log2(w))  # a power of two: W + s keeps the flow's scale
     # two assignments of at most n_max pairs scoring within [-largest, largest] differ by at most
-    # 2 n_max largest; W exceeds twice that (room for a source holding a max one power lower)
-    assert w >= 4 * (n_max + 1) * max(1.0, largest)
-    assert w < 16 * (n_max + 1) * max(1.0, largest)  # and not needlessly coarse
+    # 2 n_max largest (and n_max quanta once rounded): W exceeds that by 2 (n_max + 1) at least
+    big = max(1.0, largest)
+    assert w >= 2 * (n_max + 1) * (big + 1)
+    assert w < 4 * (n_max + 1) * (2 * big + 1)  # and not needlessly coarse
     # the same within one power of two of the largest score: what sources may disagree on
     up = 2.0 ** math.ceil(math.log2(largest)) if largest > 1 else 1.0
     assert bottleneck.threshold_weight(n_max, up * 0.75 if largest > 1 else 0.5) == w

@@ -29,21 +29,24 @@ threshold. Each flow costs passes over every pair's bound; the max-flows on the 
 **One rule on every source.** A flow on ``s + W [s >= t]`` quantizes ``s + W`` at the scale
 of :func:`mentormatch.solvers.flow.choose_scale`, which follows the power of two of ``W``: the
 size of ``W`` sets how finely the flow (and the tie rule of :mod:`mentormatch.solvers.ties` on
-its optimal face) tells two totals apart. Until s18, ``W = 2 (n_max + 1) (top + 1)`` took
-``top`` from the source: the exact largest ``|s|`` on the complete set and cached blocks, the
-features' bound ``largest`` on bounds (54.1 against 5.23 at the hunt's seed 179, so ``W`` 9,814
-against 1,109 and a quantum 8 times coarser). Two assignments whose totals differ by less than
-the coarser quantum were a tie on bounds and not on the complete set (or the other way), so the
-tie rule picked other pairs of the same total (8 of about 210 hunted cases, a swap of two
-mentees between two mentors). Now only the first flow, which counts (``M``, a first witness, the
-pairs seen), takes its weight from the source; every later flow's, and so the answer's, is
-:func:`~mentormatch.solvers.threshold.threshold_weight` of the problem: ``n_max`` and the power of two of the best score (each
-mentee's best pair is held by every source, the fact the plain flow's scale rests on) or of
-``|t|``. The answer is always the pick of a flow at ``t_eff`` (the max-min, or a lower locked
-score) under that weight: the pick of a flow at a lower threshold under the same weight, when its
-worst pair is ``t_eff``, is the same (its optimal face holds every optimum at ``t_eff`` and its
-pick is one of them); the first flow's, under a source's own weight, is flowed again. So every
-source solves the same integer problem at the end and the tie rule picks the same pairs.
+its optimal face) tells two totals apart. Until s18 every flow's ``W = 2 (n_max + 1) (top + 1)``
+took ``top`` from the source: the exact largest ``|s|`` on the complete set and cached blocks,
+the features' bound ``largest`` on bounds (54.1 against 5.23 at the hunt's seed 179, so ``W``
+9,814 against 1,109 and a quantum 8 times coarser). Two assignments whose totals differ by less
+than the coarser quantum were a tie on bounds and not on the complete set (or the other way), so
+the tie rule picked other pairs of the same total (8 of about 210 hunted cases). Now only the
+first flow, which counts (``M``, a first witness, the pairs seen), keeps that weight; every later
+flow's, and so the answer's, is
+:func:`~mentormatch.solvers.threshold.threshold_weight` of the problem: ``n_max`` and the power
+of two of ``max(best score, -t)``, the best score being the largest any flow has held (each
+mentee's best pair is held by every source, the fact the plain flow's scale rests on). A flow
+that holds a pair above that power of two runs again with the larger weight, so ``W`` always
+dominates the pairs a flow chose. The answer is always the pick of a flow at ``t_eff`` (the
+max-min, or a lower locked score) under the problem's weight: the pick of a flow at a lower
+threshold under the same weight whose worst pair is ``t_eff`` is the same (its optimal face
+holds every optimum at ``t_eff``, and its pick is one of them); the first flow's pick is flowed
+again. So every source solves the same integer problem last and the tie rule picks the same
+pairs.
 
 ``s'`` grows with ``s``, so the bounds of a bounded scorer stay bounds (``u + W [u >= t]``) and
 each flow is certified over every pair as the plain flow is. Handled: one mentor per mentee
@@ -220,21 +223,38 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
 
     chain = PriceChain()  # each flow on bounds starts from the last one's mentor prices
 
-    def flow(t: float, W: float):
-        """(problem with plain scores, solution, whether each pair scores >= t)."""
-        t0 = time.perf_counter()
-        if bounded:
-            # each flow starts from the last one's mentor prices instead of a sub-market's (the
-            # threshold moves few pairs across it; any prices are a valid start, the certificate
-            # is computed afresh)
-            problem, sol = chain.solve(lambda: solve_bounded(
-                ThresholdBounds(scorer, t, W), cap, demand=demand, locked=locked, options=options))
-        else:
-            problem, sol = solve_scored(ThresholdBlocks(scorer, t, W), cap, n_mentees=n,
-                                        n_mentors=m, demand=demand, locked=locked, options=options)
-        flows.append(time.perf_counter() - t0)
-        above = problem.score >= (t + 0.5 * W if np.isfinite(t) else -np.inf)  # given the W
-        return problem, sol, exact(problem), above
+    s_plus = -np.inf  # the best score any flow has held (the problem's best score)
+
+    def weight(t: float) -> float:
+        """The problem's weight at ``t``: ``|s| <= max(best score, -t)`` over the flow's pairs
+        (those at least ``t`` and the positive ones)."""
+        return threshold_weight(n_max, max(s_plus, -t if np.isfinite(t) else 0.0, 0.0))
+
+    def flow(t: float, W: float | None = None):
+        """(problem with plain scores, solution, whether each pair scores >= t, the weight).
+        Without ``W``, the problem's weight at ``t``; a flow that held a pair above the best
+        score's power of two runs again with the larger weight (W must dominate the pairs it
+        chose: module docstring)."""
+        nonlocal s_plus
+        while True:
+            w = weight(t) if W is None else W
+            t0 = time.perf_counter()
+            if bounded:
+                # each flow starts from the last one's mentor prices instead of a sub-market's
+                # (the threshold moves few pairs across it; any prices are a valid start, the
+                # certificate is computed afresh)
+                problem, sol = chain.solve(lambda: solve_bounded(
+                    ThresholdBounds(scorer, t, w), cap, demand=demand, locked=locked, options=options))
+            else:
+                problem, sol = solve_scored(ThresholdBlocks(scorer, t, w), cap, n_mentees=n,
+                                            n_mentors=m, demand=demand, locked=locked, options=options)
+            flows.append(time.perf_counter() - t0)
+            plain = exact(problem)
+            s_plus = max(s_plus, float(plain.max(initial=-np.inf)))
+            if W is not None or weight(t) == w or len(flows) >= MAX_FLOWS:
+                break
+        above = problem.score >= (t + 0.5 * w if np.isfinite(t) else -np.inf)  # given the w
+        return problem, sol, plain, above, w
 
     # 1. the most pairs: the flow on s + W (every eligible pair above -inf)
     top = largest
@@ -246,21 +266,13 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             fin = block[np.isfinite(block)]
             top = max(top, float(np.abs(fin).max(initial=0.0)))
     # the first flow only counts (M, a first witness, pairs seen): its weight may come from
-    # this source's bound on |s|; every later flow's comes from the problem (threshold_weight)
-    W0 = threshold_weight(n_max, top)
-    problem, sol, plain, _ = flow(-np.inf, W0)
+    # this source's bound on |s| (the least that is safe); every later flow's from the problem
+    # (the best score: each mentee's best pair is held by every source, so every source reads
+    # the same value from this flow; the plain flow's scale rests on the same fact)
+    problem, sol, plain, _, W0 = flow(-np.inf, 2.0 * (n_max + 1.0) * (top + 1.0))
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"
-    # the best score: each mentee's best pair is held by every source, so every source reads
-    # the same value (the plain flow's scale rests on the same fact)
-    s_plus = float(plain.max(initial=-np.inf)) if len(plain) else 0.0
-
-    def weight(t: float) -> float:
-        """The weight of a flow at ``t``: bounds ``|s|`` over its network's pairs (those at
-        least ``t`` and the positive ones)."""
-        return threshold_weight(n_max, max(s_plus, -t if np.isfinite(t) else 0.0, 0.0))
-
     best = (problem, sol, plain, W0)
     lock_min = float(plain[problem.locked].min()) if problem.locked.any() else np.inf
     bracket, timed_out = None, False
@@ -289,8 +301,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 mid = guess if guess > lo else np.nextafter(lo, np.inf)
             else:  # halve the bracket; once it is narrow, probe just above the witness
                 mid = np.nextafter(lo, np.inf) if hi - lo <= PROBE * scale else 0.5 * (lo + hi)
-            W = weight(mid)
-            p2, s2, pl2, above = flow(mid, W)
+            p2, s2, pl2, above, W = flow(mid)
             seen.add(p2, pl2)
             certified &= s2.status == "optimal"
             f2 = ~p2.locked[s2.chosen]
@@ -305,13 +316,11 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
         bracket = (lo, hi)
     t_eff = min(t_star, lock_min)
     problem, sol, plain, W = best
-    W_final = weight(t_eff)
     # the answer is the pick of a flow at t_eff with the problem's weight (the pick of a flow at
     # a lower threshold whose worst pair is t_eff, with the same weight, is the same: module
     # docstring, "One rule on every source"); a lower locked pair: the total among pairs >= it
-    if np.isfinite(t_eff) and (t_eff < t_star or W != W_final):
-        W = W_final
-        problem, sol, plain, _ = flow(t_eff, W)
+    if np.isfinite(t_eff) and (t_eff < t_star or W != weight(t_eff)):
+        problem, sol, plain, _, W = flow(t_eff)
         certified &= sol.status == "optimal"
     chosen = np.asarray(sol.chosen, np.int64)
     out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked)

@@ -14,23 +14,26 @@ __all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "t
 
 
 def threshold_weight(n_max: float, largest: float) -> float:
-    """The weight ``W`` of ``s + W [s >= t]``: ``2**k``, the least power of two with ``2**k >=
-    4 (n_max + 1) 2**e``, ``2**e`` the least power of two at least ``max(1, largest)``.
+    """The weight ``W`` of ``s + W [s >= t]``: the least power of two at least ``2 (n_max + 1)
+    (2**e + 1)``, ``2**e`` the least power of two at least ``max(1, largest)``.
 
-    ``largest`` bounds ``|s|`` over the flow's pairs, so two assignments of at most ``n_max``
-    pairs differ in total by at most ``2 n_max largest < W / 2``: one more pair at least ``t``
-    outweighs any change of the total, with room for the quantization. It depends on
-    ``largest`` only through its power of two, and a power of two added to a score below it
-    keeps the flow's integer scale (:func:`mentormatch.solvers.flow.choose_scale` of ``W + s``)
-    at ``2**(39 - k - 1)`` on every source.
+    Why it is enough: ``largest`` bounds ``|s|`` over the pairs the flow chose and ``-t``, so two
+    assignments of at most ``n_max`` pairs of the flow's network (pairs at least ``t``, positive
+    pairs) differ in total by at most ``2 n_max 2**e``, and by ``n_max`` quanta more once
+    rounded; ``W`` exceeds that by at least ``2 (n_max + 1)``, so one more pair at least ``t``
+    outweighs any change of the total. It depends on ``largest`` only through its power of two,
+    and adding it to a score below it keeps the flow's integer scale
+    (:func:`mentormatch.solvers.flow.choose_scale` of ``W + s``) at ``2**-(k + 1)`` of the cost
+    limit for ``W = 2**k``: every source that sees the same power of two solves the same integer
+    problem.
 
     >>> threshold_weight(88, 5.2), threshold_weight(88, 7.9), threshold_weight(88, 54.0)
-    (4096.0, 4096.0, 32768.0)
+    (2048.0, 2048.0, 16384.0)
     >>> threshold_weight(0, 0.0)
     4.0
     """
     e = max(0, math.ceil(math.log2(largest))) if largest > 0 and math.isfinite(largest) else 0
-    return float(2.0 ** (math.ceil(math.log2(float(n_max) + 1.0)) + 2 + e))
+    return float(2.0 ** math.ceil(math.log2(2.0 * (float(n_max) + 1.0) * (2.0 ** e + 1.0))))
 
 
 class HeldRows:
