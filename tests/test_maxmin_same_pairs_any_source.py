@@ -76,12 +76,15 @@ def _additive(seed: int) -> AssignmentProblem:
     return AssignmentProblem(P, s, rng.integers(1, 3, m).astype(float), rng.integers(1, 3, n).astype(float))
 
 
+@pytest.mark.parametrize("shift", [0.0, -1.6])
 @pytest.mark.parametrize("largest", [50.0, 3.0])
 @pytest.mark.parametrize("seed", range(24))
-def test_a_loose_bound_on_the_scores_picks_the_held_problems_pairs(seed, largest):
+def test_a_loose_bound_on_the_scores_picks_the_held_problems_pairs(seed, largest, shift):
     """Fails on the old code for 19 of seeds 0-39 with ``largest`` 50 (its weight 510-1,224
-    against 30-72 on the held problem)."""
+    against 30-72 on the held problem). ``shift``: scores of both signs, so that the weight
+    follows ``-t`` where the threshold is negative."""
     p = _additive(seed)
+    p = AssignmentProblem(p.pairs, p.score + shift, p.capacity, p.demand)
     P = p.pairs
     held = bottleneck.solve_held(p, SolverOptions())
     final, sol = bottleneck.solve_maxmin_scorer(
