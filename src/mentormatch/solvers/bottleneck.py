@@ -266,10 +266,13 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             fin = block[np.isfinite(block)]
             top = max(top, float(np.abs(fin).max(initial=0.0)))
     # the first flow only counts (M, a first witness, pairs seen): its weight may come from
-    # this source's bound on |s| (the least that is safe); every later flow's from the problem
-    # (the best score: each mentee's best pair is held by every source, so every source reads
-    # the same value from this flow; the plain flow's scale rests on the same fact)
-    problem, sol, plain, _, W0 = flow(-np.inf, 2.0 * (n_max + 1.0) * (top + 1.0))
+    # this source's bound on |s|; every later flow's from the problem (the best score: each
+    # mentee's best pair is held by every source, so every source reads the same value from
+    # this flow; the plain flow's scale rests on the same fact). On bounds the least safe weight
+    # (a larger one widens the float32 check's margin); elsewhere ``top`` is the exact largest
+    # |s|, so threshold_weight of it is usually the problem's and the first pick can stand
+    W0 = 2.0 * (n_max + 1.0) * (top + 1.0) if bounded else threshold_weight(n_max, top)
+    problem, sol, plain, _, W0 = flow(-np.inf, W0)
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"
