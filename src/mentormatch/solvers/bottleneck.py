@@ -44,9 +44,13 @@ that holds a pair above that power of two runs again with the larger weight, so 
 dominates the pairs a flow chose. The answer is always the pick of a flow at ``t_eff`` (the
 max-min, or a lower locked score) under the problem's weight: the pick of a flow at a lower
 threshold under the same weight whose worst pair is ``t_eff`` is the same (its optimal face
-holds every optimum at ``t_eff``, and its pick is one of them); the first flow's pick is flowed
-again. So every source solves the same integer problem last and the tie rule picks the same
-pairs.
+holds every optimum at ``t_eff``, and its pick is one of them); the first flow's pick stands
+only when its weight is the problem's (usually so on held pairs and blocks, whose first weight
+comes from the exact largest ``|s|``), else it is flowed again. So every source solves the same
+integer problem last and the tie rule picks the same pairs. The cost is on bounds, where the
+first flow keeps the least safe weight (a larger one widens the float32 check's margin): when
+its pick is the answer, one more flow (the hunt's 30 organisations of 30-120 x 6-25: 90 flows
+against 70; 3,000 x 1,500 and 20,000 x 5,000 (c): 3 flows as before).
 
 ``s'`` grows with ``s``, so the bounds of a bounded scorer stay bounds (``u + W [u >= t]``) and
 each flow is certified over every pair as the plain flow is. Handled: one mentor per mentee
