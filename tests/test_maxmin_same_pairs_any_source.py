@@ -6,7 +6,8 @@ set (8 of about 210 max-min cases: two mentees swapped between two mentors). The
 from the source's bound on ``|s|`` (the features' loose bound on bounds, the exact largest score
 elsewhere), and ``W``'s power of two sets the quantum at which the flow and the tie rule tell
 totals apart; near-ties were ties on one source and not on another. Now every flow after the
-first, and the answer, is weighted by :func:`mentormatch.solvers.threshold.threshold_weight` of the problem.
+first, and the answer, is weighted by :func:`mentormatch.solvers.threshold.threshold_weight` of
+the problem.
 
 The checks: the solver on a block scorer whose bound on ``|s|`` is loose (as the features' is)
 against the held problem, on additive scores where every swap is a tie but for a few parts in
@@ -46,7 +47,8 @@ def test_the_weight_outweighs_any_change_of_the_total_and_follows_a_power_of_two
     big = max(1.0, largest)
     assert w >= 2 * (n_max + 1) * (big + 1)
     assert w < 4 * (n_max + 1) * (2 * big + 1)  # and not needlessly coarse
-    # the same within one power of two of the largest score: what sources may disagree on
+    # the same for any largest score of the same power of two: sources that hold different
+    # best pairs of that power agree
     up = 2.0 ** math.ceil(math.log2(largest)) if largest > 1 else 1.0
     assert bottleneck.threshold_weight(n_max, up * 0.75 if largest > 1 else 0.5) == w
 
