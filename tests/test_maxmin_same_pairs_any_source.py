@@ -160,7 +160,8 @@ def _near_alike(seed: int, step: float = 1e-7):
     # (preferences and managers name the originals' ids: left out)
     mentees = copies(mentees.drop(columns=["manager_id"]).assign(preferences="", manager_suggestions=""),
                      int(rng.integers(2, 5)), "T")
-    mentors = copies(mentors.drop(columns=["manager_id"]).assign(preferences=""), int(rng.integers(2, 4)), "R")
+    mentors = copies(mentors.drop(columns=["manager_id"]).assign(preferences=""),
+                     int(rng.integers(2, 4)), "R")
     mentors = mentors.assign(capacity=rng.integers(1, 3, len(mentors)))
     return mentors, mentees.assign(mentors_needed=rng.integers(1, 3, len(mentees)))
 
