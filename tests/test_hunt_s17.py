@@ -1,5 +1,5 @@
-"""Reproducers found by session 17's random-seed hunt (s17h8) that are not fixed: each pinned by
-a strict xfail with its exact case, to turn into a plain test once fixed."""
+"""Reproducers found by session 17's random-seed hunt (s17h8): each was pinned by a strict xfail
+with its exact case, and is a plain test once fixed."""
 from __future__ import annotations
 
 import numpy as np
@@ -18,16 +18,14 @@ MIXED_112 = [8.92848267285716e-09, 9.693395809702412e-09, 1.583610132003237e-08,
              1.6911537851410214, 1.976739869882264, 1.2640893261253475e-08, 7.82436609406948e-09]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ROW_TOL's rule is not one rule here: the check passes four mentees scoring near 1e-8 "
-    "(the score floor's rows broken by about 5e-8, under ROW_TOL x max(1, largest term)), "
-    "HiGHS takes the point fixed, but calls the relaxation that needs 4 matched infeasible, "
-    "without presolve too (exactly it is: a floor of 1.0 asks each group's mean to be the "
-    "overall mean). test_row_tolerance's docstring claims it never does; its _mixed seeds "
-    "0-29 do not reach this (seed 112 does). The engine keeps the coverage stage's "
-    "assignment then (test_checks_matrix_coverage); its answers on _mixed(0..300) break no "
-    "row, and an 'optimal' value (bound) is at most 5e-8 below brute force's under ROW_TOL."))
 def test_a_point_the_check_passes_is_a_point_of_highss_relaxation():
+    """The check passes four mentees scoring near 1e-8 (the score floor's rows broken by about
+    5e-8, within ROW_TOL x the rows' scales, 2.0 to 7.9: mentee 3's best, 1.98, times its
+    terms' factors); HiGHS took the point fixed, but called the relaxation that needs 4 matched
+    infeasible, without presolve too: it had scaled the floor rows up by about 1e4 (their
+    coefficients span 1e-8 to 1). Models with score floors now run in HiGHS unscaled, each
+    floor row divided by its scale (linear_rows.floor_scales), so HiGHS holds them as the
+    check does. Was a strict xfail (session 17)."""
     g = np.array([0, 2, 2, 1, 2])
     p = AssignmentProblem(Candidates.complete(5, 2), np.array(MIXED_112), np.array([3.0, 2.0]),
                           load=np.array([1.0, 1.0, 1.0, 1.0, 0.5]),
@@ -38,4 +36,7 @@ def test_a_point_the_check_passes_is_a_point_of_highss_relaxation():
     assert not exactly_feasible(p, x)  # within the tolerance, not exactly
     assert model.check(P.mentee, P.mentor, p.score, x) == []
     assert _highs(model, p, x) == "optimal"  # the point itself, fixed
-    assert _highs(model, p, None) == "optimal"  # the relaxation that holds it: "infeasible"
+    assert _highs(model, p, None) == "optimal"  # the relaxation that holds it (was "infeasible")
+    assert model.floor_scale == pytest.approx([1.0 * 1.976739869882264,
+                                               4.0 * 1.976739869882264,
+                                               3.0 * 1.976739869882264], rel=1e-12)

@@ -87,12 +87,13 @@ def _lock_flow(sol) -> int:
 @pytest.mark.parametrize("seed", [588, 777])
 def test_a_lock_below_the_max_min_costs_one_flow_more(seed, monkeypatch):
     """Found by a longer hunt over test_same_answer_whatever_the_guesses's seeds (12 of 3,000,
-    each with a lock): a locked pair below the free pairs' max-min takes a fourth flow (at the
+    each with a lock): a locked pair below the free pairs' max-min takes one more flow (at the
     lock's score), which that test's bound of 3 did not allow; the answers are still
-    enumeration's whatever the guesses."""
+    enumeration's whatever the guesses. (Seed 777 takes 3 in all since s18: its first flow,
+    weighted as the later ones, picks a witness of the max-min already, so no guess is flowed.)"""
     test_same_answer_whatever_the_guesses(seed, monkeypatch)
     sol = _solve(_seeded(seed), monkeypatch, "guess")
-    assert _lock_flow(sol) == 1 and sol.certificate["flows"] == 4
+    assert _lock_flow(sol) == 1 and sol.certificate["flows"] == {588: 4, 777: 3}[seed]
 
 
 def _seeded(seed):

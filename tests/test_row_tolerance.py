@@ -1,15 +1,18 @@
 """One feasibility tolerance for a row, in the check of an assignment and in HiGHS
 (``solvers.linear_rows.ROW_TOL``): a row of the linear model, in the model's own units, holds
 when it exceeds its right-hand side by at most ``ROW_TOL`` (the score floor's row, whose terms
-grow with the round: ``ROW_TOL x max(1, its largest term)``), and HiGHS runs with
-``primal_feasibility_tolerance = ROW_TOL``. So:
+grow with the round and shrink with the scores, is stated divided by its scale, the largest
+term it can have over every pair of the problem: ``linear_rows.floor_scales``), and HiGHS runs
+with ``primal_feasibility_tolerance = ROW_TOL`` and, on a model with score floors, without
+scaling the rows itself (``highs.for_model``). So:
 
 * an assignment that meets every row exactly (rational arithmetic) passes the check;
 * an assignment the check passes is feasible to HiGHS: with its pairs fixed, and as a point of
   the relaxation, which HiGHS then never calls infeasible (``highs.without_presolve``: a verdict
-  of its presolve is a proof only when the simplex agrees). Not where the pairs chosen all score
-  near 1e-8: the hunt of session 17 found a relaxation HiGHS calls infeasible though the check
-  passes a point of it (``_mixed(112)``, pinned by a strict xfail in tests/test_hunt_s17.py).
+  of its presolve is a proof only when the simplex agrees). Where the pairs chosen all score
+  near 1e-8 too: the hunt of session 17 found a relaxation HiGHS called infeasible though the
+  check passed a point of it (``_mixed(112)``, tests/test_hunt_s17.py), because HiGHS scaled
+  the floor's row up; it now runs such models unscaled.
 
 The case that broke it (s16h1, tests/test_checks_matrix_coverage.py): scores near 1e-8 beside
 1.9 under a score floor. The check held the floor in mean-score units (a tolerance ``N x |g|``
@@ -26,7 +29,8 @@ from mentormatch.errors import InfeasibleError
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, relax
 from mentormatch.solvers.engine import solve_mip, solve_source
-from mentormatch.solvers.highs import highs_instance, model_status, pass_model, without_presolve
+from mentormatch.solvers.highs import (for_model, highs_instance, model_status, pass_model,
+                                      without_presolve)
 from mentormatch.solvers.linear import LinearModel
 from mentormatch.testing import feasible_assignments
 
@@ -85,7 +89,7 @@ def _highs(model: LinearModel, p: AssignmentProblem, fixed: np.ndarray | None) -
     if fixed is not None:
         lo, hi = lo.copy(), hi.copy()
         lo[:len(P)] = hi[:len(P)] = fixed.astype(float)
-    h = highs_instance(SolverOptions(), 60.0)
+    h = highs_instance(SolverOptions(), 60.0, unscaled=for_model(model))
     pass_model(h, A, obj, lo, hi, integer, rhs, mip=False)
     h.run()
     st = model_status(h, rhs)  # an "infeasible" counts as the engine counts it (relax.Run.relax)
@@ -95,10 +99,7 @@ def _highs(model: LinearModel, p: AssignmentProblem, fixed: np.ndarray | None) -
 def _assert_one_rule(p: AssignmentProblem) -> int:
     """Every assignment of ``p``: exactly feasible => the check passes it => HiGHS calls it
     feasible, fixed and as a point of the relaxation that needs as many matched mentees (the
-    score stage of coverage_first). Returns how many the check passed.
-
-    Not claimed (and not drawn): a score floor where every score is far below 1 (all near
-    1e-8). HiGHS scales such a row up, all of it, and holds it tighter than ``ROW_TOL``."""
+    score stage of coverage_first). Returns how many the check passed."""
     P = p.pairs
     passed = 0
     for x in feasible_assignments(p).x:
@@ -174,6 +175,25 @@ def test_one_rule_on_mixed_scales(seed):
     assert _assert_one_rule(_mixed(seed)) >= 1  # the empty assignment, at least
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 112])
+def test_the_converse_the_check_fails_where_highs_fixed_calls_it_infeasible(seed):
+    """The rule's other half: an assignment the check fails is infeasible to HiGHS, its pairs
+    fixed, and brute force fails it too (the session 18 hunt: none of the 192,205 assignments
+    the check fails over _mixed(0..300) was feasible to HiGHS; 9,560 passed, all feasible)."""
+    p = _mixed(seed)
+    P = p.pairs
+    bf = feasible_assignments(p)
+    failed = 0
+    for x, feasible in zip(bf.x, bf.feasible):
+        model = LinearModel(p, coverage_at_least=len(np.unique(P.mentee[x])))
+        ok = not model.check(P.mentee, P.mentor, p.score, x)
+        assert ok == bool(feasible), np.flatnonzero(x)
+        if not ok:
+            failed += 1
+            assert _highs(model, p, x) == "infeasible", np.flatnonzero(x)
+    assert failed > 0
+
+
 def test_a_score_stage_that_highs_calls_infeasible_keeps_the_coverage_stages_assignment(monkeypatch):
     """The safeguard behind the rule: should HiGHS still call the score stage's relaxation
     infeasible after the coverage stage found an assignment (forced here), that assignment
@@ -202,24 +222,49 @@ def test_a_score_stage_that_highs_calls_infeasible_keeps_the_coverage_stages_ass
     assert "infeasible, though" in sol.certificate["score"]["relaxation"]
 
 
-@pytest.mark.xfail(strict=True, raises=InfeasibleError, reason="left: a score floor row whose every coefficient is far "
-                   "below 1 (all scores near 1e-8) is scaled up by HiGHS, which then holds it "
-                   "tighter than ROW_TOL and proves infeasible a lock the check and brute force "
-                   "accept (the same on the code before ROW_TOL)")
-def test_a_floor_over_scores_near_1e_8_alone_is_not_called_infeasible():
-    """5 x 3, every score near 1e-8, a score floor of 1.0, four pairs locked: the locked pairs
-    break the floor's row by 2.5e-8, within ROW_TOL, and brute force finds the assignment;
-    the engine raises InfeasibleError (HiGHS, on its scaled row, sees a break of about 1)."""
-    score = np.array([1.81400567e-08, 1.92631927e-08, 1.29891747e-08, 1.67769561e-08,
-                      9.94004576e-09, 1.72712495e-08, 1.72511321e-08, 6.09081525e-09,
-                      1.94386649e-08, 1.01556192e-08, 7.66244109e-09, 1.27962720e-08,
-                      1.43319277e-08, 5.25184393e-09, 7.23009392e-09])
+def _near_1e_8(factor: float = 1.0, locks: bool = True) -> AssignmentProblem:
+    """5 x 3, every score near 1e-8 (times ``factor``), a score floor of 1.0, and (``locks``)
+    four pairs locked that break the floor's row by 2.5e-8, about half its largest term."""
+    score = factor * np.array([1.81400567e-08, 1.92631927e-08, 1.29891747e-08, 1.67769561e-08,
+                               9.94004576e-09, 1.72712495e-08, 1.72511321e-08, 6.09081525e-09,
+                               1.94386649e-08, 1.01556192e-08, 7.66244109e-09, 1.27962720e-08,
+                               1.43319277e-08, 5.25184393e-09, 7.23009392e-09])
     locked = np.zeros(15, bool)
-    locked[[3, 6, 9, 12]] = True
-    p = AssignmentProblem(Candidates.complete(5, 3), score, np.array([3.0, 0.0, 1.0]),
-                          load=np.array([1.0, 0.5, 0.5, 1.0, 1.0]), locked=locked,
-                          side=SideConstraints(group=np.array([2, 0, 2, 2, 2]),
-                                               group_names=["a", "b", "c"], score_floor=1.0))
-    assert feasible_assignments(p).any_feasible
-    sol = solve_mip(p, SolverOptions(time_limit=60))  # raises InfeasibleError today
-    assert sol.status in ("optimal", "feasible")
+    if locks:
+        locked[[3, 6, 9, 12]] = True
+    return AssignmentProblem(Candidates.complete(5, 3), score, np.array([3.0, 0.0, 1.0]),
+                             load=np.array([1.0, 0.5, 0.5, 1.0, 1.0]), locked=locked,
+                             side=SideConstraints(group=np.array([2, 0, 2, 2, 2]),
+                                                  group_names=["a", "b", "c"], score_floor=1.0))
+
+
+@pytest.mark.parametrize("factor", [1.0, 1e8])
+def test_a_floor_over_scores_near_1e_8_alone_is_held_at_its_own_scale(factor):
+    """The row is held to ROW_TOL x its scale, which the problem fixes (the largest term it can
+    have): the same verdicts whatever factor multiplies every score. The locks break the row by
+    half its largest term: the check, brute force and the engine all call them infeasible (the
+    check and brute force used to accept them under ROW_TOL x max(1, ·), while HiGHS, on the
+    row it had scaled up by about 1e8, proved them infeasible: an InfeasibleError brute force
+    contradicted). Without the locks: brute force's optimum, "optimal", on every source."""
+    p = _near_1e_8(factor)
+    P = p.pairs
+    lock = p.locked.copy()
+    model = LinearModel(p)
+    assert model.check(P.mentee, P.mentor, p.score, lock) == ["score_floor"]
+    assert not feasible_assignments(p).any_feasible
+    with pytest.raises(InfeasibleError):
+        solve_mip(p, SolverOptions(time_limit=60))
+    free = _near_1e_8(factor, locks=False)
+    bf = feasible_assignments(free)
+    optimum = bf.best_total
+    for kind in ("array", "blocks", "bounds"):
+        _, sol = solve_source(source_of(free, kind), free.capacity, load=free.load,
+                              side=free.side, options=SolverOptions(time_limit=60))
+        assert sol.status == "optimal" and sol.bound is not None
+        assert sol.objective == pytest.approx(optimum, rel=1e-9, abs=0)
+        assert sol.bound >= optimum * (1 - 1e-9)
+    # the scale: row a (mentee 1 alone): |1 x 1 - 5| x mentee 1's best, 1.73e-8, beside 1 x the
+    # best of the others, 1.94e-8; row c (the other four): 1 x 4 x mentee 1's best beside
+    # |1 x 4 - 5| x their best
+    assert model.floor_scale.tolist() == pytest.approx(
+        [factor * 4 * 1.72712495e-08, factor * 4 * 1.72712495e-08], rel=1e-12)

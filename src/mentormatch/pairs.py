@@ -101,9 +101,10 @@ class Candidates:
     def locate(self, mentee, mentor) -> np.ndarray:
         """Positions of the given pairs in this set, -1 where absent."""
         key = np.asarray(mentee, dtype=np.int64) * self.n_mentors + np.asarray(mentor, dtype=np.int64)
-        pos = np.searchsorted(self.key, key)
+        keys = self.key  # (computed on each access: once here)
+        pos = np.searchsorted(keys, key)
         pos = np.minimum(pos, max(len(self) - 1, 0))
-        found = (len(self) > 0) & (self.key[pos] == key) if len(self) else np.zeros(len(key), bool)
+        found = (len(self) > 0) & (keys[pos] == key) if len(self) else np.zeros(len(key), bool)
         return np.where(found, pos, -1)
 
     def starts(self) -> np.ndarray:

@@ -246,7 +246,8 @@ def _with_every_pair(rows, problem: AssignmentProblem, solution: Solution):
     cand = Candidates.from_mask(eligible)
     pairs = problem.pairs
     locked = np.zeros(len(cand), dtype=bool)
-    locked[cand.locate(pairs.mentee[problem.locked], pairs.mentor[problem.locked])] = True
+    if problem.locked.any():
+        locked[cand.locate(pairs.mentee[problem.locked], pairs.mentor[problem.locked])] = True
     chosen = np.sort(cand.locate(pairs.mentee[solution.chosen], pairs.mentor[solution.chosen]))
     full = AssignmentProblem(cand, work[eligible], problem.capacity, locked=locked)
     return full, dataclasses.replace(solution, chosen=chosen)

@@ -6,7 +6,6 @@ unmatched, the caller's row order), times the whole call, and re-solves a result
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any
 
@@ -15,7 +14,7 @@ import pandas as pd
 
 from .. import pipeline as knobs  # REASON_SOLVE_BUDGET, read at call time (tests patch it there)
 from ..errors import InfeasibleError
-from ..matching import Matching
+from ..matching import Deferred, Matching
 from ..pairs import Encoder
 from ..record import SolveRecord
 from ..report.reasons import unmatched_reasons
@@ -145,38 +144,48 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
 
     ``eligible_counts`` (per mentee) is needed when ``problem`` holds only a sparse subset of the
     eligible pairs (the certified scale path); ranks are then ranks within that subset, which
-    holds each mentee's best pairs, so the top ranks are exact."""
+    holds each mentee's best pairs, so the top ranks are exact.
+
+    The tables (``pairs``, ``unmatched`` with its reasons, ``contributions``) are built on their
+    first read (:class:`~mentormatch.matching.Deferred`), from what is fixed here."""
     chosen = solution.chosen
     pairs = problem.pairs
-    pair_df = pd.DataFrame({
-        "mentee_id": mentee_ids.decode(pairs.mentee[chosen]),
-        "mentor_id": mentor_ids.decode(pairs.mentor[chosen]),
-        "score": problem.score[chosen],
-        "rank": _rank_of_chosen(problem, chosen),
-        "eligible_mentors": (eligible_counts if eligible_counts is not None else
-                             np.bincount(pairs.mentee, minlength=pairs.n_mentees))[pairs.mentee[chosen]],
-        "locked": problem.locked[chosen],
-    }, copy=False)  # (every column a fresh array: nothing to copy)
-    matched = np.zeros(pairs.n_mentees, dtype=bool)
-    matched[pairs.mentee[chosen]] = True
-    unmatched_idx = np.flatnonzero(~matched)
-    unmatched = unmatched_reasons(
-        unmatched_idx, removed, pairs.mentee, pairs.mentor, problem.score, chosen,
-        problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
-        problem.side.active(), problem=problem,
-        # exact "score it would have needed" costs one re-solve per mentor: bounded work
-        max_solves=int(min(200, max(knobs.REASON_SOLVE_BUDGET // max(len(pairs), 1) - 1, 0))))
-    contrib = (contributions.iloc[chosen].reset_index(drop=True)
-               if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
-    if "input_rows" in data:  # solved in the seeded order: report in the caller's row order
-        pair_df, contrib, unmatched = _in_caller_order(data["input_rows"], pairs, chosen, pair_df,
-                                                       contrib, unmatched, unmatched_idx)
+    # exact "score it would have needed" costs one re-solve per mentor: bounded work (the
+    # budget read now, as the call's setting, whenever the tables are built)
+    max_solves = int(min(200, max(knobs.REASON_SOLVE_BUDGET // max(len(pairs), 1) - 1, 0)))
+    input_rows = data.get("input_rows")
+
+    def tables() -> dict[str, pd.DataFrame]:  # built on first read (matching.Deferred)
+        pair_df = pd.DataFrame({
+            "mentee_id": mentee_ids.decode(pairs.mentee[chosen]),
+            "mentor_id": mentor_ids.decode(pairs.mentor[chosen]),
+            "score": problem.score[chosen],
+            "rank": _rank_of_chosen(problem, chosen),
+            "eligible_mentors": (eligible_counts if eligible_counts is not None else
+                                 np.bincount(pairs.mentee, minlength=pairs.n_mentees))[pairs.mentee[chosen]],
+            "locked": problem.locked[chosen],
+        }, copy=False)  # (every column a fresh array: nothing to copy)
+        matched = np.zeros(pairs.n_mentees, dtype=bool)
+        matched[pairs.mentee[chosen]] = True
+        unmatched_idx = np.flatnonzero(~matched)
+        unmatched = unmatched_reasons(
+            unmatched_idx, removed, pairs.mentee, pairs.mentor, problem.score, chosen,
+            problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
+            problem.side.active(), problem=problem, max_solves=max_solves)
+        contrib = (contributions.iloc[chosen].reset_index(drop=True)
+                   if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
+        if input_rows is not None:  # solved in the seeded order: report in the caller's row order
+            pair_df, contrib, unmatched = _in_caller_order(input_rows, pairs, chosen, pair_df,
+                                                           contrib, unmatched, unmatched_idx)
+        return {"pairs": pair_df, "unmatched": unmatched, "contributions": contrib}
+
     data.update(problem=problem, solution=solution, mentee_ids=mentee_ids, mentor_ids=mentor_ids,
                 removed=removed, n_mentees=pairs.n_mentees, n_mentors=pairs.n_mentors)
-    return Matching(pairs=pair_df, unmatched=unmatched, status=solution.status,
+    deferred = Deferred(tables)
+    return Matching(pairs=deferred, unmatched=deferred, status=solution.status,
                     objective=solution.objective, bound=solution.bound, gap=solution.gap,
                     solver=solution.solver, wall_time=solution.wall_time,
-                    certificate=solution.certificate, contributions=contrib,
+                    certificate=solution.certificate, contributions=deferred,
                     record=SolveRecord.from_mapping(data))
 
 
@@ -206,7 +215,11 @@ def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matchin
 
 
 def _timed(result: Matching, started: float) -> Matching:
-    """``wall_time`` is the whole call; the solver's own time stays in the certificate."""
+    """``wall_time`` is the whole call; the solver's own time stays in the certificate.
+    ``result`` is the call's own, fresh from :func:`_wrap`: set in place (a copy would build
+    its tables, which wait for their first read: :class:`mentormatch.matching.Deferred`)."""
     cert = dict(result.certificate or {})
     cert.setdefault("solver_wall_time", result.wall_time)
-    return dataclasses.replace(result, wall_time=time.perf_counter() - started, certificate=cert)
+    result.certificate = cert
+    result.wall_time = time.perf_counter() - started
+    return result

@@ -26,6 +26,32 @@ alone); 20,000 x 5,000 in 92 s with 3 flows (271 s with 12), the same pairs, obj
 threshold. Each flow costs passes over every pair's bound; the max-flows on the pairs seen
 (29-32 of them) cost little beside one flow.
 
+**One rule on every source.** A flow on ``s + W [s >= t]`` quantizes ``s + W`` at the scale
+of :func:`mentormatch.solvers.flow.choose_scale`, which follows the power of two of ``W``: the
+size of ``W`` sets how finely the flow (and the tie rule of :mod:`mentormatch.solvers.ties` on
+its optimal face) tells two totals apart. Until s18 every flow's ``W = 2 (n_max + 1) (top + 1)``
+took ``top`` from the source: the exact largest ``|s|`` on the complete set and cached blocks,
+the features' bound ``largest`` on bounds (54.1 against 5.23 at the hunt's seed 179, so ``W``
+9,814 against 1,109 and a quantum 8 times coarser). Two assignments whose totals differ by less
+than the coarser quantum were a tie on bounds and not on the complete set (or the other way), so
+the tie rule picked other pairs of the same total (8 of about 210 hunted cases). Now only the
+first flow, which counts (``M``, a first witness, the pairs seen), keeps that weight; every later
+flow's, and so the answer's, is
+:func:`~mentormatch.solvers.threshold.threshold_weight` of the problem: ``n_max`` and the power
+of two of ``max(best score, -t)``, the best score being the largest any flow has held (each
+mentee's best pair is held by every source, the fact the plain flow's scale rests on). A flow
+that holds a pair above that power of two runs again with the larger weight, so ``W`` always
+dominates the pairs a flow chose. The answer is always the pick of a flow at ``t_eff`` (the
+max-min, or a lower locked score) under the problem's weight: the pick of a flow at a lower
+threshold under the same weight whose worst pair is ``t_eff`` is the same (its optimal face
+holds every optimum at ``t_eff``, and its pick is one of them); the first flow's pick stands
+only when its weight is the problem's (usually so on held pairs and blocks, whose first weight
+comes from the exact largest ``|s|``), else it is flowed again. So every source solves the same
+integer problem last and the tie rule picks the same pairs. The cost is on bounds, where the
+first flow keeps the least safe weight (a larger one widens the float32 check's margin): when
+its pick is the answer, one more flow (the hunt's 30 organisations of 30-120 x 6-25: 90 flows
+against 70; 3,000 x 1,500 and 20,000 x 5,000 (c): 3 flows as before).
+
 ``s'`` grows with ``s``, so the bounds of a bounded scorer stay bounds (``u + W [u >= t]``) and
 each flow is certified over every pair as the plain flow is. Handled: one mentor per mentee
 (demands above one too), unit loads, whole capacities, no side constraints, no
@@ -38,13 +64,14 @@ import time
 
 import numpy as np
 
-from .base import AssignmentProblem, PairBonus, Solution, SolverOptions, finish
-from .bonus import BonusBounds, BonusRows
+from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .threshold import (HeldRows, ThresholdBlocks, ThresholdBounds, ThresholdRows,  # noqa: F401
+                        threshold_weight)
 
 log = logging.getLogger(__name__)
 
 __all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "solve_held",
-           "solve_maxmin_scorer"]
+           "solve_maxmin_scorer", "threshold_weight"]
 
 #: Below this width of the bracket (relative to the score scale) the next flow probes just
 #: above the witness instead of halving.
@@ -54,24 +81,6 @@ MAX_FLOWS = 64
 #: After this many guesses from the pairs seen proved too low (a flow above the guess found
 #: pairs not seen), the bracket is halved instead (a bound on the flows whatever the pairs).
 MAX_MISSES = 2
-
-
-class HeldRows:
-    """A held candidate set as a block scorer: rows ``a:b`` as a dense ``(b - a) x m`` block,
-    ``-inf`` where a pair is not a candidate. What lets :func:`solve_held` run the complete set
-    through the same certified flows as the scale path's scorers."""
-
-    def __init__(self, pairs, score: np.ndarray):
-        self.pairs, self.score = pairs, np.asarray(score, np.float64)
-        self.starts = pairs.starts()
-        self.largest = float(np.abs(self.score).max(initial=0.0))
-
-    def __call__(self, rows: slice) -> np.ndarray:
-        a, b = rows.start, rows.stop
-        lo, hi = int(self.starts[a]), int(self.starts[b])
-        block = np.full((b - a, self.pairs.n_mentors), -np.inf)
-        block[self.pairs.mentee[lo:hi] - a, self.pairs.mentor[lo:hi]] = self.score[lo:hi]
-        return block
 
 
 def solve_held(problem: AssignmentProblem, options: SolverOptions | None = None, *,
@@ -102,74 +111,6 @@ def solve_held(problem: AssignmentProblem, options: SolverOptions | None = None,
     bound = None if sol.bound is None else float(sol.bound)
     return finish(problem, chosen, sol.status, started, sol.solver, bound=bound,
                   certificate=sol.certificate, message=sol.message)
-
-
-class ThresholdBlocks:
-    """``s + weight`` where ``s >= threshold``, else ``s`` (a block scorer: mentee rows)."""
-
-    def __init__(self, scorer, threshold: float, weight: float):
-        self.scorer, self.t, self.w = scorer, threshold, weight
-
-    def __call__(self, rows: slice) -> np.ndarray:
-        block = np.array(self.scorer(rows), dtype=np.float64, copy=True)
-        block[block >= self.t] += self.w  # -inf stays -inf
-        return block
-
-
-class ThresholdBounds(BonusBounds):
-    """A bounded scorer with ``s + weight [s >= threshold]``: the bound ``u`` (with the base's
-    margin) becomes ``u + weight [u + margin >= threshold]``, still a bound."""
-
-    def __init__(self, base, threshold: float, weight: float):
-        super().__init__(base, PairBonus())
-        self.t, self.w = threshold, weight
-
-    @property
-    def _bonus_max(self) -> float:
-        return float(self.w)
-
-    def subset(self, rows=None, cols=None) -> "ThresholdBounds":
-        return ThresholdBounds(self.base.subset(rows=rows, cols=cols), self.t, self.w)
-
-    def upper(self, a: int, b: int, out=None) -> np.ndarray:
-        return _raise(self.base.upper(a, b, out), self.base.margin, self.t, self.w)
-
-    def bounds_rows(self, a: int, b: int) -> "ThresholdRows":
-        """Rows ``a:b`` with the threshold, for a task of a pass on an executor (see
-        :meth:`mentormatch.solvers.bonus.BonusBounds.bounds_rows`)."""
-        return ThresholdRows(self.base.bounds_rows(a, b), self.t, self.w)
-
-    def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
-        s = self.base.exact_scores(row, mentor)
-        return np.where(s >= self.t, s + self.w, s)
-
-
-def _raise(up: np.ndarray, margin: float, t: float, w: float) -> np.ndarray:
-    """``u + w [u + margin >= t]`` on the eligible bounds ``up`` (``> -BIG / 2``), in place.
-    (Two passes and one temporary: a boolean index's gather and scatter cost several times
-    more, 16 % of the max-min's CPU at 20,000 x 5,000. The same arithmetic, so the same
-    values.)"""
-    from ..scale import BIG
-
-    mask = np.add(up, margin) >= t
-    if not t - margin > -BIG / 4:  # else u + margin >= t already means u > -BIG / 2
-        mask &= up > -BIG / 2
-    np.add(up, w, out=up, where=mask)
-    return up
-
-
-class ThresholdRows(BonusRows):
-    """Some rows' bounds with the threshold (:meth:`ThresholdBounds.bounds_rows`): what a task
-    of a bound pass carries, the base's rows and ``(t, w)``."""
-
-    def __init__(self, base, threshold: float, weight: float):
-        self.base, self.t, self.w = base, threshold, weight
-
-    def upper(self, a: int, b: int, out=None) -> np.ndarray:
-        return _raise(self.base.upper(a, b, out), self.base.margin, self.t, self.w)
-
-    def bounds_rows(self, a: int, b: int) -> "ThresholdRows":
-        return ThresholdRows(self.base.bounds_rows(a, b), self.t, self.w)
 
 
 def _coverage_first(scorer, bounded: bool, cap, n: int, m: int, demand, locked, options, started):
@@ -269,9 +210,6 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     if coverage_only:
         return _coverage_first(scorer, bounded, cap, n, m, demand, locked, options, started)
 
-    def weight(top: float) -> float:  # more than any total of scores can change by
-        return 2.0 * (n_max + 1.0) * (top + 1.0)
-
     def exact(problem) -> np.ndarray:
         """The plain scores of the problem's pairs, looked up (s + W - W is not s in floats)."""
         P = problem.pairs
@@ -289,21 +227,38 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
 
     chain = PriceChain()  # each flow on bounds starts from the last one's mentor prices
 
-    def flow(t: float, W: float):
-        """(problem with plain scores, solution, whether each pair scores >= t)."""
-        t0 = time.perf_counter()
-        if bounded:
-            # each flow starts from the last one's mentor prices instead of a sub-market's (the
-            # threshold moves few pairs across it; any prices are a valid start, the certificate
-            # is computed afresh)
-            problem, sol = chain.solve(lambda: solve_bounded(
-                ThresholdBounds(scorer, t, W), cap, demand=demand, locked=locked, options=options))
-        else:
-            problem, sol = solve_scored(ThresholdBlocks(scorer, t, W), cap, n_mentees=n,
-                                        n_mentors=m, demand=demand, locked=locked, options=options)
-        flows.append(time.perf_counter() - t0)
-        above = problem.score >= (t + 0.5 * W if np.isfinite(t) else -np.inf)  # given the W
-        return problem, sol, exact(problem), above
+    s_plus = -np.inf  # the best score any flow has held (the problem's best score)
+
+    def weight(t: float) -> float:
+        """The problem's weight at ``t``: ``|s| <= max(best score, -t)`` over the flow's pairs
+        (those at least ``t`` and the positive ones)."""
+        return threshold_weight(n_max, max(s_plus, -t if np.isfinite(t) else 0.0, 0.0))
+
+    def flow(t: float, W: float | None = None):
+        """(problem with plain scores, solution, whether each pair scores >= t, the weight).
+        Without ``W``, the problem's weight at ``t``; a flow that held a pair above the best
+        score's power of two runs again with the larger weight (W must dominate the pairs it
+        chose: module docstring)."""
+        nonlocal s_plus
+        while True:
+            w = weight(t) if W is None else W
+            t0 = time.perf_counter()
+            if bounded:
+                # each flow starts from the last one's mentor prices instead of a sub-market's
+                # (the threshold moves few pairs across it; any prices are a valid start, the
+                # certificate is computed afresh)
+                problem, sol = chain.solve(lambda: solve_bounded(
+                    ThresholdBounds(scorer, t, w), cap, demand=demand, locked=locked, options=options))
+            else:
+                problem, sol = solve_scored(ThresholdBlocks(scorer, t, w), cap, n_mentees=n,
+                                            n_mentors=m, demand=demand, locked=locked, options=options)
+            flows.append(time.perf_counter() - t0)
+            plain = exact(problem)
+            s_plus = max(s_plus, float(plain.max(initial=-np.inf)))
+            if W is not None or weight(t) == w or len(flows) >= MAX_FLOWS:
+                break
+        above = problem.score >= (t + 0.5 * w if np.isfinite(t) else -np.inf)  # given the w
+        return problem, sol, plain, above, w
 
     # 1. the most pairs: the flow on s + W (every eligible pair above -inf)
     top = largest
@@ -314,12 +269,18 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             block = np.asarray(scorer(slice(a, b)))
             fin = block[np.isfinite(block)]
             top = max(top, float(np.abs(fin).max(initial=0.0)))
-    W = weight(top)
-    problem, sol, plain, _ = flow(-np.inf, W)
+    # the first flow only counts (M, a first witness, pairs seen): its weight may come from
+    # this source's bound on |s|; every later flow's from the problem (the best score: each
+    # mentee's best pair is held by every source, so every source reads the same value from
+    # this flow; the plain flow's scale rests on the same fact). On bounds the least safe weight
+    # (a larger one widens the float32 check's margin); elsewhere ``top`` is the exact largest
+    # |s|, so threshold_weight of it is usually the problem's and the first pick can stand
+    W0 = 2.0 * (n_max + 1.0) * (top + 1.0) if bounded else threshold_weight(n_max, top)
+    problem, sol, plain, _, W0 = flow(-np.inf, W0)
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"
-    best = (problem, sol, plain)
+    best = (problem, sol, plain, W0)
     lock_min = float(plain[problem.locked].min()) if problem.locked.any() else np.inf
     bracket, timed_out = None, False
     seen = _Seen(problem, cap, dem, m)
@@ -329,8 +290,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
         t_star = np.inf
     else:
         lo = float(plain[sol.chosen][free].min())  # reached: this assignment witnesses it
-        hi = float(plain[sol.chosen][free].max()) + max(1.0, abs(top)) * 1e-6  # not reached
-        scale = max(1.0, abs(top))
+        scale = max(1.0, abs(s_plus))  # (the problem's, not this source's bound)
+        hi = float(plain[sol.chosen][free].max()) + scale * 1e-6  # not reached
         closed = False
         while len(flows) < MAX_FLOWS:
             if hi <= np.nextafter(lo, np.inf):  # no threshold lies strictly between: exact
@@ -347,23 +308,26 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 mid = guess if guess > lo else np.nextafter(lo, np.inf)
             else:  # halve the bracket; once it is narrow, probe just above the witness
                 mid = np.nextafter(lo, np.inf) if hi - lo <= PROBE * scale else 0.5 * (lo + hi)
-            p2, s2, pl2, above = flow(mid, W)
+            p2, s2, pl2, above, W = flow(mid)
             seen.add(p2, pl2)
             certified &= s2.status == "optimal"
             f2 = ~p2.locked[s2.chosen]
             if int(np.sum(above[s2.chosen][f2])) >= M:
                 misses += int(mid == np.nextafter(lo, np.inf))
                 lo = float(pl2[s2.chosen][f2].min())  # every chosen free pair >= mid: a witness
-                best = (p2, s2, pl2)
+                best = (p2, s2, pl2, W)
             else:
                 hi = mid
         t_star = lo
         certified &= closed
         bracket = (lo, hi)
     t_eff = min(t_star, lock_min)
-    problem, sol, plain = best
-    if t_eff < t_star:  # a lower locked pair: the total among pairs >= that score
-        problem, sol, plain, _ = flow(t_eff, W)
+    problem, sol, plain, W = best
+    # the answer is the pick of a flow at t_eff with the problem's weight (the pick of a flow at
+    # a lower threshold whose worst pair is t_eff, with the same weight, is the same: module
+    # docstring, "One rule on every source"); a lower locked pair: the total among pairs >= it
+    if np.isfinite(t_eff) and (t_eff < t_star or W != weight(t_eff)):
+        problem, sol, plain, _, W = flow(t_eff)
         certified &= sol.status == "optimal"
     chosen = np.asarray(sol.chosen, np.int64)
     out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked)

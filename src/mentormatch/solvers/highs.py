@@ -11,7 +11,8 @@ import numpy as np
 
 from .base import SolverOptions
 
-__all__ = ["OutOfTime", "highs_instance", "pass_model", "model_status", "without_presolve"]
+__all__ = ["OutOfTime", "highs_instance", "for_model", "pass_model", "model_status",
+           "without_presolve"]
 
 _BANNER_SHOWN = False
 
@@ -44,11 +45,22 @@ class OutOfTime(Exception):
     started (HiGHS would get no time, and a floor on its limit would overrun the deadline)."""
 
 
-def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7):
+def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7,
+                   unscaled: bool = False):
     """A quiet HiGHS with the reproducible settings (one thread, the seed), ``time_left`` (> 0:
     with no time left, the caller starts no run) as its limit, the MIP gap, and the rows'
     feasibility tolerance of the check of an assignment
-    (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`)."""
+    (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`).
+
+    ``unscaled``: HiGHS keeps the rows as they are passed (no scaling of its own), so that it
+    holds each to ``ROW_TOL`` in the model's units, as the check does, its MIP too
+    (``mip_feasibility_tolerance``, 1e-6 by default); for a model with score floors
+    (:func:`for_model`), whose rows the model scales itself. HiGHS's own scaling multiplies a
+    row by up to about 1/sqrt(its least x its largest coefficient): a floor row over scores
+    near 1e-8 beside scores near 1 was held about 1e4 times tighter than the check
+    (``tests/test_row_tolerance.py``, ``tests/test_hunt_s17.py``). Such a model's objective
+    holds costs near 1e-8 too, below HiGHS's default dual feasibility tolerance (1e-7): every
+    basis looked optimal and the bound fell below assignments worth 5e-8, so it runs at 1e-10."""
     from .linear_rows import ROW_TOL
 
     if not time_left > 0:
@@ -63,7 +75,17 @@ def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7):
     h.setOptionValue("mip_abs_gap", 1e-9)
     h.setOptionValue("mip_heuristic_effort", 0.3)
     h.setOptionValue("primal_feasibility_tolerance", ROW_TOL)
+    if unscaled:
+        h.setOptionValue("simplex_scale_strategy", 0)
+        h.setOptionValue("dual_feasibility_tolerance", 1e-10)
+        h.setOptionValue("mip_feasibility_tolerance", ROW_TOL)
     return h
+
+
+def for_model(model) -> bool:
+    """Whether HiGHS runs ``model`` (a :class:`~mentormatch.solvers.linear.LinearModel`)
+    ``unscaled`` (:func:`highs_instance`): when it has score floor rows."""
+    return bool(model.score_floor)
 
 
 def pass_model(h, A, objective, lower, upper, integer, rhs, mip: bool):

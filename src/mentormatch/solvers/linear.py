@@ -25,7 +25,9 @@ Rows (``n_j = sum_{k: mentor j} x[k]``; ``p[k] = success(score[k])``)::
                  :func:`.linear_rows.most_mentees`: its capacity over the lightest load, at most n)
     link         z[i] - sum_{k: mentee i} x[k] <= 0
     share_floor  - sum_{i in g} matched[i] <= - ceil(beta |g|)     (matched = z, or the pairs' sum)
-    score_floor  sum_k (alpha |g| - N [mentee of k in g]) score[k] x[k] <= 0
+    score_floor  sum_k (alpha |g| - N [mentee of k in g]) score[k] x[k] / S_g <= 0
+                 (S_g: the row's scale, the largest term it can have over every pair of the
+                 problem, from each mentee's best score: :func:`.linear_rows.floor_scales`)
     coverage     - sum_i matched[i] <= - best            (the second stage of coverage_first)
     aggregate    sum_j y[j] - e0 <= active_hi,  - sum_j y[j] - e1 <= - active_lo,
                  sum_k x[k] - e2 <= pairs_hi,   - sum_k x[k] - e3 <= - pairs_lo
@@ -66,8 +68,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from .base import AssignmentProblem
-from .linear_rows import (Branch, budget_rounded, extra_columns, most_mentees, success_probability,
-                          violations)
+from .linear_rows import (ROW_TOL, Branch, budget_rounded, extra_columns, floor_scales,
+                          mentee_best, most_mentees, success_probability, violations)
 
 __all__ = ["LinearModel", "Branch", "success_probability", "FAMILIES"]
 
@@ -97,10 +99,14 @@ class LinearModel:
         Adds the coverage row (the second stage of ``coverage_first``).
     skip : frozenset of str
         Constraint families left out (to find which ones conflict).
+    best : array, optional
+        Each mentee's best score over every pair, the scale of the score floor rows (default:
+        over ``problem``'s pairs; the engine's, with none, calls :meth:`set_floor_scale`).
     """
 
     def __init__(self, problem: AssignmentProblem, stage: str = "score",
-                 coverage_at_least: int | None = None, skip: frozenset = frozenset()):
+                 coverage_at_least: int | None = None, skip: frozenset = frozenset(),
+                 best: np.ndarray | None = None):
         side = problem.side
         self.problem, self.side, self.stage, self.skip = problem, side, stage, skip
         n, m = problem.n_mentees, problem.n_mentors
@@ -183,6 +189,10 @@ class LinearModel:
             rhs[self._r("coverage")] = -float(coverage_at_least)
         self.rhs = rhs
         self.sizes = np.bincount(group[group >= 0], minlength=len(self.gpos))[self.groups]
+        self.floor_scale = np.ones(len(self.groups))
+        if self.score_floor:
+            P = problem.pairs
+            self.set_floor_scale(mentee_best(P.mentee, problem.score, n) if best is None else best)
         self.branch = Branch()
         starts, self._extra = extra_columns(self)  # the y, z, L and e columns
         self.y_at, self.z_at, self.level_at, self.slack_at = (starts[k] for k in
@@ -210,6 +220,13 @@ class LinearModel:
         elif b.on or b.off:
             raise ValueError("mentors are fixed active or inactive only in a model with y columns")
         self.branch = b
+
+    def set_floor_scale(self, best: np.ndarray) -> None:
+        """The score floor rows' scale from each mentee's best score over every pair
+        (:func:`.linear_rows.floor_scales`)."""
+        if self.score_floor:
+            own = np.where(self.group >= 0, self.gpos[np.maximum(self.group, 0)], -1)
+            self.floor_scale = floor_scales(best, own, self.sizes, float(self.side.score_floor))
 
     def _r(self, name: str) -> slice:
         b = self.rows[name]
@@ -273,7 +290,7 @@ class LinearModel:
             G = len(self.groups)
             own = np.where(g >= 0, self.gpos[np.maximum(g, 0)], -1)
             for q in range(G):
-                coef = s * (alpha * self.sizes[q] - N * (own == q))
+                coef = s * (alpha * self.sizes[q] - N * (own == q)) / self.floor_scale[q]
                 on = coef != 0
                 cols.append(k[on]); rows.append(np.full(int(on.sum()), self.rows["score_floor"].start + q))
                 vals.append(coef[on])
@@ -330,9 +347,13 @@ class LinearModel:
 
     def candidate_bound(self, A, objective, lower, upper, rhs, prices) -> float:
         """The candidate model's part of the Lagrangian bound: ``rhs . prices`` plus each
-        column's ``max(0, rc) * upper + min(0, rc) * lower``."""
+        column's ``max(0, rc) * upper + min(0, rc) * lower``, plus ``ROW_TOL`` x the floor
+        rows' prices: what an assignment the check passes may add by exceeding each floor row by
+        ``ROW_TOL`` (without it, the bound fell up to 5e-8 below such assignments of pairs near
+        1e-8; the other rows' tolerance only covers rounding in sums of loads and stipends)."""
         rc = objective - A.T @ prices
-        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower)))
+        tol = ROW_TOL * float(np.sum(prices[self._r("score_floor")])) if self.score_floor else 0.0
+        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower))) + tol
 
     def pair_reduced_costs(self, mentee, mentor, score, prices: np.ndarray, extra=None) -> np.ndarray:
         """``objective - a . prices`` for any pairs: the rows of :meth:`pair_entries`, term by
@@ -372,7 +393,7 @@ class LinearModel:
             if self.coverage_rows:
                 rc += prices[R["coverage"].start]
         if self.score_floor:
-            pf = prices[self._r("score_floor")]
+            pf = prices[self._r("score_floor")] / self.floor_scale
             alpha, N = float(self.side.score_floor), float(self.n)
             own = np.zeros(len(self.gpos) + 1)
             own[self.groups] = pf

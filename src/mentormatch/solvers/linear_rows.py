@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from .base import AssignmentProblem, SideConstraints
 
 __all__ = ["Branch", "budget_rounded", "success_probability", "extra_columns", "violations",
-           "most_mentees", "ROW_TOL"]
+           "most_mentees", "ROW_TOL", "floor_scales", "mentee_best"]
 
 
 def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
@@ -158,23 +158,61 @@ def extra_columns(model) -> tuple[dict, tuple]:
 #: (``primal_feasibility_tolerance``, :func:`mentormatch.solvers.highs.highs_instance`): a row of
 #: :class:`~mentormatch.solvers.linear.LinearModel`, ``sum_k a_k v_k <= b`` in the model's own
 #: units (loads, counts, money, scores), holds at an assignment when it exceeds ``b`` by at most
-#: ``ROW_TOL``, HiGHS's own test on its unscaled rows. The score floor's row is the one whose
-#: terms grow with the round, ``(alpha |g| - N [k in g]) s_k``: it is held to ``ROW_TOL x
-#: max(1, its largest term)``, so that rounding in a sum of terms of order N stays far below it
-#: (HiGHS scales such a row down before it applies the same tolerance). The check used to hold
-#: a score floor in mean-score units instead, a tolerance ``N x |g|`` times HiGHS's on the
-#: model's row, and a budget to 1e-6.
+#: ``ROW_TOL``, HiGHS's own test on its rows. The score floor's row, whose terms grow with the
+#: round and shrink with the scores, ``(alpha |g| - N [k in g]) s_k``, is stated in the model
+#: divided by its scale (:func:`floor_scales`: the largest term it can have over every pair of
+#: the problem, fixed by each mentee's best score), so it is held to ``ROW_TOL x`` that scale:
+#: a rule that does not change when every score is multiplied by the same factor. HiGHS runs
+#: a model with score floors without scaling its rows itself (:func:`mentormatch.solvers.highs.
+#: for_model`), so that it holds the row as the check does (it had scaled it up by about 1e8
+#: when every score was near 1e-8, by about 1e4 beside scores near 1). Before session 18 the
+#: row was held to ``ROW_TOL x max(1, its largest term at the assignment)``: a scale the
+#: assignment chose, not the problem. An assignment the check passes may exceed the row by
+#: ``ROW_TOL``: the bounds add ``ROW_TOL`` x the row's price
+#: (:meth:`~mentormatch.solvers.linear.LinearModel.candidate_bound`).
 ROW_TOL = 1e-7
 
 
-def _over(excess, largest) -> np.ndarray:
-    """Rows broken under :data:`ROW_TOL`: ``excess`` (lhs - rhs) above ``ROW_TOL x max(1,
-    largest)``, ``largest`` the row's largest term at the assignment.
+def mentee_best(mentee, score, n: int) -> np.ndarray:
+    """Each of ``n`` mentees' best score over the pairs ``(mentee[k], score[k])``; ``-inf`` for
+    a mentee with none.
 
-    >>> _over(np.array([2e-7, 2e-7, 5e-8]), np.array([1.0, 5.0, 1e-8])).tolist()
-    [True, False, False]
+    >>> mentee_best(np.array([0, 0, 2]), np.array([0.5, 0.9, -0.2]), 3).tolist()
+    [0.9, -inf, -0.2]
     """
-    return np.asarray(excess, float) > ROW_TOL * np.maximum(1.0, np.asarray(largest, float))
+    best = np.full(int(n), -np.inf)
+    if len(mentee):
+        np.maximum.at(best, np.asarray(mentee, np.int64), np.asarray(score, float))
+    return best
+
+
+def floor_scales(best: np.ndarray, own: np.ndarray, sizes: np.ndarray, alpha: float) -> np.ndarray:
+    """The scale of each score floor row ``q``, ``sum_k (alpha |g_q| - N [mentee of k in g_q])
+    s_k x_k <= 0``: the largest ``|term|`` it can have, ``max_i |alpha |g_q| - N [i in g_q]| x
+    |best_i|``, with ``best_i`` mentee ``i``'s best score over every pair of the problem (0 for
+    a mentee with none) and ``own`` each mentee's group position (-1: none). Fixed by the
+    problem, never by a candidate set or an assignment: the engine's candidates start from each
+    mentee's best pairs (a source's ``best``), so its model, the check and brute force over the
+    complete set find the same scale. 1 where every term is 0 (the row then reads ``0 <= 0``).
+
+    >>> floor_scales(np.array([2.0, 1e-8, 3e-8, -np.inf]), np.array([0, 1, 1, -1]),
+    ...              np.array([1, 2]), 1.0).tolist()   # N = 4: 3 x 2.0; max(2 x 2.0, 2 x 3e-8)
+    [6.0, 4.0]
+    """
+    best = np.asarray(best, float)
+    a = np.where(np.isfinite(best), np.abs(best), 0.0)
+    own = np.asarray(own, np.int64)
+    G, N = len(sizes), len(a)
+    gmax = np.zeros(G + 1)  # position G: the mentees of no group
+    np.maximum.at(gmax, np.where(own >= 0, own, G), a)
+    top = np.argsort(-gmax[:G], kind="stable")[:2]
+    out = np.full(G, gmax[G])  # the best |score| outside each group
+    if G > 1:
+        first, second = gmax[top[0]], gmax[top[1]]
+        out = np.maximum(out, np.where(np.arange(G) == top[0], second, first))
+    c = alpha * np.asarray(sizes, float)
+    scale = np.maximum(c * out, np.abs(c - N) * gmax[:G])
+    return np.where(scale > 0, scale, 1.0)
 
 
 def violations(model, i, j, s) -> list[str]:
@@ -213,14 +251,15 @@ def violations(model, i, j, s) -> list[str]:
         if np.any(got < -model.rhs[model._r("share_floor")] - 1e-9):
             bad.append("share_floor")
     if model.score_floor:
-        # the model's row: sum_k (alpha |g| - N [mentee of k in g]) s_k <= 0, for each group
+        # the model's row, divided by its scale (floor_scales): sum_k (alpha |g| - N [mentee of
+        # k in g]) s_k / S_g <= 0, for each group
         alpha, N = float(side.score_floor), float(model.n)
         g = model.group[i]
         own = np.where(g >= 0, model.gpos[np.maximum(g, 0)], -1)
         s = np.asarray(s, float)
         for q in range(len(model.groups)):
             coef = s * (alpha * model.sizes[q] - N * (own == q))
-            if _over(coef.sum(), np.abs(coef).max(initial=0.0)):
+            if coef.sum() / model.floor_scale[q] > ROW_TOL:
                 bad.append("score_floor")
                 break
     return bad

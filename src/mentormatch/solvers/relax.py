@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from .base import SolverOptions
-from .highs import OutOfTime, highs_instance, model_status, pass_model
+from .highs import OutOfTime, for_model, highs_instance, model_status, pass_model
 from .linear import LinearModel
 from .sources import top_k
 from .warm_lp import WarmLP
@@ -277,7 +277,7 @@ class Run:
         if not left > 0:
             self.timed_out = True
             return "time", None, math.inf, None, math.nan
-        h = highs_instance(self.options, 0.9 * left, MIP_GAP)
+        h = highs_instance(self.options, 0.9 * left, MIP_GAP, unscaled=for_model(self.model))
         h.setOptionValue("mip_max_nodes", int(max_nodes))
         if not presolve:
             h.setOptionValue("presolve", "off")

@@ -15,10 +15,14 @@ of ``g``'s mentees and ``T`` the total score (the row of :mod:`mentormatch.solve
 
 so ``U(lambda) = max { sum_ij max(f_i, eps) s_ij x_ij : x a capacity flow }`` bounds the optimum
 for every ``lambda >= 0`` (raising a factor to ``eps > 0`` only raises the max; scores are at
-least 0, so ``f s <= max(f, eps) s``). The max is the plain certified flow on scaled scores
-(a :class:`~mentormatch.solvers.base.PairBonus` with ``scale_mentee`` folded into the source's
-scorer, :mod:`mentormatch.solvers.bonus`: a factor ``f >= 0`` times an upper bound of ``s``
-bounds ``f s``); its certified ``bound`` (over every pair) is used, and the least one seen kept.
+least 0, so ``f s <= max(f, eps) s``). An assignment that meets a floor only within the rows'
+tolerance (``N G_g - alpha |g| T >= - tol_g``, ``tol_g = ROW_TOL x`` the row's scale,
+:func:`~mentormatch.solvers.linear_rows.floor_scales`, as the check holds it) is worth at most
+``U(lambda) + sum_g lambda_g tol_g / N``: the bound kept. The max is the plain certified flow
+on scaled scores (a :class:`~mentormatch.solvers.base.PairBonus` with ``scale_mentee`` folded
+into the source's scorer, :mod:`mentormatch.solvers.bonus`: a factor ``f >= 0`` times an upper
+bound of ``s`` bounds ``f s``); its certified ``bound`` (over every pair) is used, and the
+least one seen kept.
 
 The primal: the flow at ``lambda`` is itself an assignment; it meets the floors once the groups
 that fall short weigh enough. As for share floors (:mod:`mentormatch.solvers.floors`), the
@@ -60,10 +64,12 @@ import numpy as np
 from .base import PairBonus, SideConstraints, SolverOptions, proven
 from .floors import group_positions, raise_then_bisect
 from .lagrange import FlowClock, LagrangeResult, _Inner, one_each, plain_inner
+from .linear_rows import ROW_TOL, floor_scales, mentee_best
+from .sources import ArraySource
 
 log = logging.getLogger(__name__)
 
-__all__ = ["fold_bonus", "handles", "solve_score_floors"]
+__all__ = ["best_scores", "fold_bonus", "handles", "solve_score_floors"]
 
 #: At most this many inner flows.
 MAX_FLOWS = 16
@@ -113,6 +119,22 @@ def fold_bonus(source, bonus) -> PairBonus | None:
     return None
 
 
+def best_scores(source) -> np.ndarray:
+    """Each mentee's best score over every pair of ``source`` (``-inf``: none), which fixes the
+    scale of the floors' rows (:func:`~mentormatch.solvers.linear_rows.floor_scales`): from the
+    pairs in memory, else from one ``best(1)`` pass.
+
+    >>> from mentormatch.solvers.sources import ArraySource
+    >>> best_scores(ArraySource(np.array([0, 0, 2]), np.array([0, 1, 0]), np.array([.5, .9, .2]),
+    ...                         3, 2)).tolist()
+    [0.9, -inf, 0.2]
+    """
+    if isinstance(source, ArraySource):
+        return mentee_best(source.i, source.s, source.n_mentees)
+    i, _, s = source.best(1)
+    return mentee_best(i, s, source.n_mentees)
+
+
 def floor_slack(mentee: np.ndarray, score: np.ndarray, pos: np.ndarray, size: np.ndarray,
                 alpha: float, n: int) -> np.ndarray:
     """Each group's ``N G_g - alpha |g| T`` for the pairs ``(mentee, score)`` (>= 0: the floor
@@ -137,7 +159,17 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     if hasattr(source, "s") and np.any(np.asarray(source.s) < 0):
         return None  # the scaled bound needs scores >= 0 (see the module docstring)
     inner = _Inner(source, cap, demand, options)
-    tol = 1e-9 * n * max(1.0, float(size.max(initial=1.0)))
+    # the one rule of a row (linear_rows.ROW_TOL): each floor's row, - slack, held to ROW_TOL x
+    # its scale, fixed by each mentee's best score over every pair (linear_rows.floor_scales).
+    # Without a bonus, from the first flow (factors 1), whose candidates start from each
+    # mentee's best pairs: by score on blocks (certify.solve_scored), by the bound on bounds
+    # (a mentee's k best bounds hold its best exact pair unless k others' bounds exceed its
+    # score; the scale is then at most the problem's, and the rule at most stricter). A
+    # pass of best(1) to find them cost 2.0 s of CPU at 3,000 x 1,500 on blocks (the whole
+    # call 2.1 s) and 4.9 s at 20,000 x 5,000 on bounds (17.5 s)
+    from_first_flow = bonus is None and not isinstance(source, ArraySource)
+    best_of = None if from_first_flow else best_scores(source)
+    tol = None if from_first_flow else ROW_TOL * floor_scales(best_of, pos, size, alpha)
     seconds: list[float] = []
     seen = {"negative": False}  # a negative score among a flow's candidates
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen); value: score + bonus
@@ -152,7 +184,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
 
     def flow_at(lam: np.ndarray) -> np.ndarray:
         """Solve at ``lam``; returns each group's slack (and keeps bound and primal)."""
-        nonlocal best_U, best
+        nonlocal best_U, best, best_of, tol
         t = time.perf_counter()
         common = 1.0 - alpha * float(lam @ size) / n
         factor = np.maximum(common + np.where(pos >= 0, lam[np.maximum(pos, 0)], 0.0), EPS)
@@ -164,12 +196,19 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         plain = (problem.score - extra) / factor[P.mentee]
         # (a score of 0 comes back as 0 exactly; the bonus's rounding is far below 1e-9)
         seen["negative"] |= bool(np.any(plain < (0 if bonus is None else -1e-9)))
+        if tol is None:  # the first flow, at factors 1: plain is the scores themselves
+            best_of = mentee_best(P.mentee, plain, n)
+            tol = ROW_TOL * floor_scales(best_of, pos, size, alpha)
         mt = P.mentee[sol.chosen]
         slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
         if sol.status == "optimal" and sol.bound is not None:
-            if float(sol.bound) < best_U:
-                at_best_U[:] = [scaled, (sol.prices, problem)]
-            best_U = min(best_U, float(sol.bound))
+            # an assignment the floors' rule passes falls short of a floor by up to its tol:
+            # worth at most the flow's bound plus sum_g lambda_g tol_g / N (module docstring)
+            allowance = float(lam @ tol) / n
+            U = float(sol.bound) + allowance
+            if U < best_U:
+                at_best_U[:] = [scaled, (sol.prices, problem), allowance]
+            best_U = min(best_U, U)
         union.append((mt, P.mentor[sol.chosen], plain[sol.chosen]))
         meets = bool(np.all(slack >= -tol)) and bool(np.all(np.bincount(mt, minlength=n) <= dem))
         value = float(plain[sol.chosen].sum())
@@ -205,8 +244,9 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
             return bool(np.all(floor_slack(mentee, plain, pos, size, alpha, n) >= -tol))
 
         union_pairs = tuple(np.concatenate([u[t] for u in union]) for t in range(3))
-        closing = close_gap(source, cap, demand, side, options, deadline, *at_best_U, best,
-                            union_pairs, bonus, best_U, meets)
+        scaled_at, prices_at, allowance_at = at_best_U
+        closing = close_gap(source, cap, demand, side, options, deadline, scaled_at, prices_at,
+                            best, union_pairs, bonus, best_U, meets, best_of, allowance_at)
         if closing is not None:
             cert["closing"] = closing.certificate
             cert["timed_out"] = cert["timed_out"] or bool(closing.certificate.get("timed_out"))

@@ -15,15 +15,17 @@ first inequality)::
              = sum_x (u_i + p_j + rc_ij)  <=  D + sum_x (rc_ij - r_i),
     D = sum_i d_i (u_i + r_i) + sum_j c_j p_j
 
-and every term ``rc_ij - r_i`` is ``<= 0``. So an assignment holding the pair ``(i, j)`` is
-worth at most ``D - r_i + rc_ij``: a pair where that is below the best value known ``L`` is in
-no better assignment. The rest (the *kept* pairs, found by two passes over the source; on
-bounds only pairs whose upper bound could pass are scored exactly) hold every assignment better
-than ``L``. HiGHS's MIP on them (the engine's model, :class:`~mentormatch.solvers.linear.
-LinearModel`, the bonus in the objective, the floors on the plain scores) from the incumbent
-gives an assignment and a bound ``B`` over the kept pairs; the bound over every pair is
-``max(B, L)``, and also at most ``D``. The prices are recomputed here from the source, so the
-argument rests on nothing but ``u, p >= 0``.
+and every term ``rc_ij - r_i`` is ``<= 0``. An assignment that meets the floors only within
+their tolerance (:data:`~mentormatch.solvers.linear_rows.ROW_TOL` x each row's scale) may
+exceed the first inequality by ``sum_g lambda_g tol_g / N``: ``D`` includes it. So an
+assignment holding the pair ``(i, j)`` is worth at most ``D - r_i + rc_ij``: a pair where that
+is below the best value known ``L`` is in no better assignment. The rest (the *kept* pairs,
+found by two passes over the source; on bounds only pairs whose upper bound could pass are
+scored exactly) hold every assignment better than ``L``. HiGHS's MIP on them (the engine's
+model, :class:`~mentormatch.solvers.linear.LinearModel`, the bonus in the objective, the
+floors on the plain scores) from the incumbent gives an assignment and a bound ``B`` over
+the kept pairs; the bound over every pair is ``max(B, L)``, and also at most ``D``. The
+prices are recomputed here from the source, so the argument rests on nothing but ``u, p >= 0``.
 
 The MIP first runs on the union of the Lagrangian's flows (each mentee's few mentors that some
 multiplier preferred: the cycles between the flows on either side of a floor), which finds a
@@ -67,13 +69,19 @@ class Closing:
 
 def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOptions,
               deadline: float, scaled: PairBonus, prices, incumbent, union,
-              bonus: PairBonus | None, upper: float, slack_ok) -> Closing | None:
+              bonus: PairBonus | None, upper: float, slack_ok,
+              best_scores: np.ndarray, allowance: float = 0.0) -> Closing | None:
     """See the module docstring. ``scaled``: the best flow's scale and bonus (``apply`` gives
     its scores); ``prices``: ``((u, p) or None, the flow's problem)`` (without prices, the
     certified flow on that problem gives them); ``incumbent``: ``(value, i, j, s, chosen)`` meeting
     the floors; ``union``: ``(i, j, s)`` of every flow's chosen pairs; ``upper``: the
-    Lagrangian's bound; ``slack_ok(mentee, plain score) -> bool``: the floors hold. None when
-    the prices are unusable or the kept pairs are too many."""
+    Lagrangian's bound; ``slack_ok(mentee, plain score) -> bool``: the floors hold;
+    ``best_scores``: each mentee's best score over every pair, which fixes the scale of the
+    floors' rows in the MIP's model (:func:`~mentormatch.solvers.linear_rows.floor_scales`,
+    :func:`~mentormatch.solvers.scorefloors.best_scores`); ``allowance``: what an assignment
+    that meets the floors within their tolerance may add to the Lagrangian at the best flow's
+    multipliers (``sum_g lambda_g tol_g / N``), added to ``D``. None when the prices are
+    unusable or the kept pairs are too many."""
     from ..pairs import Candidates as PairSet
     from .linear import LinearModel
     from .relax import Candidates, Run
@@ -104,7 +112,7 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
     shell = AssignmentProblem(PairSet(np.zeros(0, np.int64), np.zeros(0, np.int64), n, m),
                               np.zeros(0), cap, demand=demand, side=side)
     none = np.zeros(0, np.int64)
-    run = Run(source, LinearModel(shell), options, deadline, none, extra)
+    run = Run(source, LinearModel(shell, best=best_scores), options, deadline, none, extra)
     cert: dict = {"method": "reduced-cost fixing at the Lagrangian's prices + HiGHS MIP"}
 
     def mip(i, j, s, start_keys, max_nodes: int):
@@ -128,7 +136,7 @@ def close_gap(source, capacity, demand, side: SideConstraints, options: SolverOp
         best_keys = cand.key[chosen]
     # 2. every pair priced; the kept ones (with the incumbent's) go to the proving MIP
     priced = time.perf_counter()
-    D, kept = _kept_pairs(source, scaled, u, p, cap, dem, value)
+    D, kept = _kept_pairs(source, scaled, u, p, cap, dem, value, allowance)
     cert.update(D=D, pricing_seconds=round(time.perf_counter() - priced, 3))
     if kept is None:
         cert["kept"] = f"more than {MAX_COLUMNS:,}"
@@ -156,9 +164,10 @@ def _done(best, bound: float, cert: dict) -> Closing:
     return Closing(i, j, s, on, value, max(bound, value), cert)
 
 
-def _kept_pairs(source, scaled: PairBonus, u, p, cap, dem, value: float):
-    """``(D, (i, j, s))``: ``D`` of the module docstring and the pairs with ``D - r_i + rc >=
-    value`` (mentees of demand 0 left out); ``(D, None)`` when those are more than
+def _kept_pairs(source, scaled: PairBonus, u, p, cap, dem, value: float, allowance: float = 0.0):
+    """``(D, (i, j, s))``: ``D`` of the module docstring (plus ``allowance``, see
+    :func:`close_gap`) and the pairs with ``D - r_i + rc >= value`` (mentees of demand 0 left
+    out); ``(D, None)`` when those are more than
     ``MAX_COLUMNS``. Two passes over the source; on bounds, a pair is scored exactly only when
     its upper bound could pass (``rc`` rises with the score: the factors are ``>= 0``)."""
     n = len(u)
@@ -180,7 +189,7 @@ def _kept_pairs(source, scaled: PairBonus, u, p, cap, dem, value: float):
         if len(i):
             np.maximum.at(r, i, rc_of(i, j, s))
     on = dem > 0
-    D = float(dem[on] @ (u[on] + r[on]) + cap @ p)
+    D = float(dem[on] @ (u[on] + r[on]) + cap @ p) + allowance
     tol = 1e-9 * max(1.0, abs(D))
     need = r - (D - value) - tol  # keep (i, j) when rc_ij >= need_i
     need = np.where(on, need, math.inf)

@@ -15,6 +15,7 @@ from . import branch, relax
 from .base import OPTIMAL_GAP, proven
 from .heuristics import neighbourhood, repair
 from .highs import OutOfTime
+from .linear_rows import mentee_best
 from .relax import Candidates, Run
 from .sources import n_pairs
 from .sparse import rank_in_group
@@ -45,6 +46,9 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     run = Run(source, model, options, deadline, lock_keys, bonus)
     k = max(relax.FIRST_CANDIDATES, 2 * int(demand_max))
     best_k = source.best(k)
+    # each mentee's best score over every pair fixes the scale of the score floor rows
+    # (linear_rows.floor_scales), as it does in the check and in brute force
+    model.set_floor_scale(mentee_best(best_k[0], best_k[2], source.n_mentees))
     cand = Candidates(*best_k, m, lock_keys)
     if len(lock_keys):
         ls = _lock_scores(source, li, lj)

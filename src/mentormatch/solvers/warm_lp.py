@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .highs import OutOfTime, highs_instance, model_status, pass_model, without_presolve
+from .highs import (OutOfTime, for_model, highs_instance, model_status, pass_model,
+                    without_presolve)
 
 __all__ = ["WarmLP"]
 
@@ -25,7 +26,8 @@ class WarmLP:
                                                         extra=run.extra(self.i, self.j))
         self.first = len(self.i)
         self.n_extra = A.shape[1] - self.first
-        self.h = highs_instance(run.options, time_left)  # an LP: the gap is unused
+        # an LP: the gap is unused
+        self.h = highs_instance(run.options, time_left, unscaled=for_model(run.model))
         pass_model(self.h, A, obj, lo, hi, integer, rhs, mip=False)
         self._fixed = np.zeros(0, np.int64)  # pairs whose bounds a node set (sync_branch)
 

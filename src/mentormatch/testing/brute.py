@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..solvers.base import AssignmentProblem
-from ..solvers.linear_rows import ROW_TOL
+from ..solvers.linear_rows import ROW_TOL, floor_scales, mentee_best
 
 
 @dataclass
@@ -130,15 +130,20 @@ def _evaluate(problem: AssignmentProblem, x: np.ndarray, by_family: bool = False
     total = xf @ score
     groups = np.asarray(side.group) if side.group is not None else None
     if side.score_floor is not None and groups is not None:
-        for g in np.unique(groups[groups >= 0]):
+        labels = np.unique(groups[groups >= 0])
+        sizes = np.array([int(np.sum(groups == g)) for g in labels])
+        own = np.searchsorted(labels, groups)
+        own = np.where((groups >= 0) & (own < len(labels)), own, -1)
+        # the model's row, sum_k (alpha |g| - n [k in g]) s_k x_k <= 0, held to ROW_TOL x its
+        # scale (the largest term it can have over every pair): linear_rows.floor_scales, the
+        # check's and HiGHS's rule
+        scales = floor_scales(mentee_best(P.mentee, score, n), own, sizes, float(side.score_floor))
+        for q, g in enumerate(labels):
             in_g = groups[P.mentee] == g
             g_total = (xf * score * in_g) @ np.ones(npairs)
-            size = int(np.sum(groups == g))
-            # the model's row, sum_k (alpha |g| - n [k in g]) s_k x_k <= 0, held to ROW_TOL x
-            # max(1, its largest term): solvers.linear_rows.ROW_TOL, the check's and HiGHS's rule
-            coef = score * (side.score_floor * size - n * in_g)
-            largest = np.maximum(1.0, (xf * np.abs(coef)).max(axis=1, initial=0.0))
-            require("score_floor", side.score_floor * size * total - n * g_total <= ROW_TOL * largest)
+            size = int(sizes[q])
+            require("score_floor",
+                    (side.score_floor * size * total - n * g_total) / scales[q] <= ROW_TOL)
     if side.share_floor is not None and groups is not None:
         for g in np.unique(groups[groups >= 0]):
             members = groups == g
