@@ -115,3 +115,52 @@ def test_hard_priority_reports_the_same_bonus_on_every_source():
         for name in ("bonus_total", "adjusted_objective"):
             assert r.certificate[name] == pytest.approx(results["complete"].certificate[name],
                                                         abs=1e-6), (kind, name)
+
+
+def _tiny_scores(factor: float):
+    """6 mentees x 3 mentors (capacities 2, 2, 1), 14 eligible pairs with scores in (0, 1e-8]
+    times ``factor`` (the hunt's seed 17 of its score-floor generator, the floor taken away)."""
+    from mentormatch.pairs import Candidates
+    from mentormatch.solvers import AssignmentProblem
+
+    i = np.array([0, 1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5])
+    j = np.array([1, 1, 2, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
+    s = np.array([6.614807812083428e-09, 9.821950535269892e-09, 9.195115314553041e-09,
+                  8.964929834303091e-09, 6.321595649194305e-09, 8.231785928563768e-09,
+                  3.27448810871695e-09, 5.364371904182264e-10, 9.259928482649185e-09,
+                  6.386493706422542e-09, 5.027526619481013e-09, 1.1003362003805794e-09,
+                  1.1738216531884284e-09, 9.547021593711637e-09])
+    return AssignmentProblem(Candidates(i, j, 6, 3), s * factor, np.array([2.0, 2.0, 1.0]))
+
+
+@pytest.mark.parametrize("factor", [1e2, 1e4])
+def test_the_mip_on_small_scores_is_brute_forces_optimum(factor):
+    """Scores up to 1e-6 and 1e-4: "mip" reaches brute force's optimum (5 pairs, 4.58e-8 x
+    factor) and its bound is above it."""
+    from mentormatch.solvers import SolverOptions, get_solver
+
+    p = _tiny_scores(factor)
+    bf = feasible_assignments(p)
+    best = float(bf.total[bf.feasible].max())
+    sol = get_solver("mip")(p, SolverOptions(time_limit=30))
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(best, rel=1e-9)
+    assert sol.bound >= best * (1 - 1e-9)
+
+
+@pytest.mark.xfail(strict=True, reason="pre-existing (also at 5f4f953): with every score below "
+                   "HiGHS's tolerances (1e-7) the engine's MIP answers 'optimal' with no pair, "
+                   "objective 0 and bound -0.0, under brute force's 4.58e-8 (5 pairs); through "
+                   "assign(solver='mip') 'optimal' at 1.58e-8 with the bound equal to it. The flow "
+                   "gives 4.58e-8. The objective is not scaled before HiGHS (solvers/linear.py, "
+                   "highs.py: not this helper's files)")
+@pytest.mark.parametrize("factor", [1.0, 10.0])
+def test_the_mip_on_scores_near_1e8_is_brute_forces_optimum(factor):
+    from mentormatch.solvers import SolverOptions, get_solver
+
+    p = _tiny_scores(factor)
+    bf = feasible_assignments(p)
+    best = float(bf.total[bf.feasible].max())
+    sol = get_solver("mip")(p, SolverOptions(time_limit=30))
+    assert sol.bound >= best * (1 - 1e-9)  # no proof below the optimum
+    assert sol.status != "optimal" or sol.objective == pytest.approx(best, rel=1e-6)
