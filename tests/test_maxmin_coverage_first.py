@@ -1,0 +1,151 @@
+"""Max-min and leximin with ``coverage_first`` when a mentee needs several mentors (s18h10).
+
+s18h1 found that both solvers ignored ``coverage_first`` once a demand is above one: pairs A-X
+0.9, A-Y 0.8, B-X 0.2, A needing 2, capacities 1: they chose A-X and A-Y (the most pairs),
+leaving B unmatched, where coverage-first (the ``flow`` solver's network counting mentees)
+chooses A-Y and B-X. With demands of one, pairs are mentees and nothing differs.
+
+The intended order, by brute force over every assignment: the most matched mentees first, then
+the plain case's objective among those (the most pairs, then the best worst pair, then the
+total). A solver may honour it or refuse the combination with a ``ValidationError`` naming
+the settings; never answer as if ``coverage_first`` were off.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mentormatch as mm
+from mentormatch import synthetic
+from mentormatch.errors import ValidationError
+from mentormatch.pairs import Candidates
+from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
+from mentormatch.testing.brute import feasible_assignments
+
+from _support import SOURCES, on_source
+
+OBJECTIVES = ("maxmin", "leximin")
+
+
+def _reproducer(coverage_first: bool = True) -> AssignmentProblem:
+    # mentee A = 0 (needs 2), B = 1; mentor X = 0, Y = 1; pairs A-X, A-Y, B-X
+    P = Candidates(np.array([0, 0, 1]), np.array([0, 1, 0]), 2, 2)
+    return AssignmentProblem(P, np.array([0.9, 0.8, 0.2]), np.ones(2), np.array([2.0, 1.0]),
+                             coverage_first=coverage_first)
+
+
+def _intended(problem: AssignmentProblem) -> np.ndarray:
+    """The brute-force optima (rows of assignments): most mentees, then most pairs, then the
+    best worst pair, then the best total (max-min's plain order under coverage first)."""
+    bf = feasible_assignments(problem)
+    P = problem.pairs
+    mentees = np.array([len(np.unique(P.mentee[row])) for row in bf.x])
+    pairs = bf.x.sum(axis=1)
+    key = np.stack([mentees, pairs, np.where(np.isfinite(bf.worst), bf.worst, 0.0), bf.total], axis=1)
+    best = bf.feasible.copy()
+    for c in range(key.shape[1]):
+        top = key[best, c].max()
+        best &= np.isclose(key[:, c], top, rtol=0, atol=1e-9)
+    return bf.x[best]
+
+
+def _honoured_or_refused(problem: AssignmentProblem, objective: str) -> None:
+    try:
+        sol = get_solver(objective)(problem, SolverOptions(seed=0))
+    except ValidationError as e:  # refused: the message names both settings
+        text = str(e)
+        assert "coverage_first" in text and objective in text and "mentors_needed" in text, text
+        return
+    x = np.zeros(len(problem.pairs), bool)
+    x[np.asarray(sol.chosen, np.int64)] = True
+    P = problem.pairs
+    got = (len(np.unique(P.mentee[x])), int(x.sum()))
+    opt = _intended(problem)[0]
+    assert got == (len(np.unique(P.mentee[opt])), int(opt.sum())), \
+        f"{objective} ignored coverage_first: {sorted(np.flatnonzero(x).tolist())}"
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_the_reproducer_is_honoured_or_refused(objective):
+    """On main (s18) both chose A-X and A-Y: 1 mentee matched, against 2 for A-Y and B-X."""
+    p = _reproducer()
+    assert sorted(np.flatnonzero(_intended(p)[0]).tolist()) == [1, 2]  # A-Y and B-X
+    _honoured_or_refused(p, objective)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_without_coverage_first_the_most_pairs_stand(objective):
+    """The plain order (most pairs first) is unchanged: A-X and A-Y."""
+    sol = get_solver(objective)(_reproducer(coverage_first=False), SolverOptions(seed=0))
+    assert sorted(np.asarray(sol.chosen).tolist()) == [0, 1]
+
+
+def _tiny(seed: int, demand_max: int) -> AssignmentProblem:
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(2, 5)), int(rng.integers(1, 4))
+    mask = rng.random((n, m)) < 0.7
+    P = Candidates.from_mask(mask)
+    s = np.round(rng.random(len(P)), 2)
+    return AssignmentProblem(P, s, rng.integers(1, 3, m).astype(float),
+                             rng.integers(1, demand_max + 1, n).astype(float), coverage_first=True)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("seed", range(20))
+def test_tiny_problems_with_demands_above_one_are_honoured_or_refused(objective, seed):
+    p = _tiny(seed, 3)
+    if len(p.pairs) == 0:
+        pytest.skip("no eligible pair")
+    _honoured_or_refused(p, objective)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("seed", range(12))
+def test_with_demands_of_one_coverage_first_is_the_plain_order_and_runs(objective, seed):
+    """Pairs are mentees: the plain max-min/leximin honours coverage_first; no refusal."""
+    p = _tiny(seed, 1)
+    if len(p.pairs) == 0:
+        pytest.skip("no eligible pair")
+    sol = get_solver(objective)(p, SolverOptions(seed=0))
+    x = np.zeros(len(p.pairs), bool)
+    x[np.asarray(sol.chosen, np.int64)] = True
+    opt = _intended(p)[0]
+    assert len(np.unique(p.pairs.mentee[x])) == len(np.unique(p.pairs.mentee[opt]))
+    if objective == "maxmin":
+        assert np.isclose(p.score[x].min(), p.score[opt].min())
+        assert np.isclose(p.score[x].sum(), p.score[opt].sum())
+
+
+def _people():
+    mentors, mentees = synthetic.organisation(n_mentees=8, n_mentors=3, seed=4)
+    return (mentors.assign(capacity=1),
+            mentees.assign(mentors_needed=[2] + [1] * (len(mentees) - 1)))
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("kind", SOURCES)
+def test_pair_on_every_source_never_ignores_coverage_first(objective, kind):
+    mentors, mentees = _people()
+    programme = {"time_limit": 60, "fairness": {"objective": objective},
+                 "constraints": {"coverage_first": True}}
+    with on_source(kind):
+        try:
+            r = mm.pair(mentors, mentees, programme)
+        except ValidationError as e:
+            text = str(e)
+            assert "coverage_first" in text and objective in text and "mentors_needed" in text, text
+            return
+    with on_source(kind):
+        cover = mm.pair(mentors, mentees, {"time_limit": 60, "constraints": {"coverage_first": True}})
+    assert r.pairs["mentee_id"].nunique() == cover.pairs["mentee_id"].nunique(), kind
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("kind", SOURCES)
+def test_pair_with_demands_of_one_runs_on_every_source(objective, kind):
+    mentors, mentees = _people()
+    programme = {"time_limit": 60, "fairness": {"objective": objective},
+                 "constraints": {"coverage_first": True}}
+    with on_source(kind):
+        r = mm.pair(mentors, mentees.assign(mentors_needed=1), programme)
+    assert len(r.pairs) > 0
