@@ -151,3 +151,23 @@ def test_pair_with_demands_of_one_runs_on_every_source(objective, kind):
     with on_source(kind):
         r = mm.pair(mentors, mentees.assign(mentors_needed=1), programme)
     assert len(r.pairs) > 0
+
+
+def test_the_cli_refuses_in_one_paragraph_and_exits_2(tmp_path, capsys, monkeypatch):
+    from mentormatch.cli import main
+
+    monkeypatch.delenv("MENTORMATCH_DEBUG", raising=False)
+    mentors, mentees = _people()
+    mentors.to_csv(tmp_path / "mentors.csv", index=False)
+    mentees.to_csv(tmp_path / "mentees.csv", index=False)
+    (tmp_path / "p.toml").write_text('[fairness]\nobjective = "maxmin"\n\n'
+                                     '[constraints]\ncoverage_first = true\nmanagement_line = false\n')
+    code = main(["pair", "--mentors", str(tmp_path / "mentors.csv"), "--mentees",
+                 str(tmp_path / "mentees.csv"), "--out", str(tmp_path / "out"),
+                 "--programme", str(tmp_path / "p.toml")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and "\n\n" not in err.strip()
+    flat = " ".join(err.split())
+    assert "constraints.coverage_first" in flat and "'maxmin'" in flat and "mentors_needed" in flat
+    assert not (tmp_path / "out" / "pairs.csv").exists()

@@ -20,6 +20,14 @@ With fractional loads or side constraints the same three steps are CP-SAT solves
 
 With demands above one, the threshold runs over pairs, not mentees. The status is
 ``"optimal"`` when every step was proven optimal.
+
+**coverage_first.** With every demand at most one, pairs are mentees: step 1 already matches the
+most mentees, so ``coverage_first`` holds as it is. With a mentee needing several mentors the
+steps count pairs, not mentees (pairs A-X 0.9, A-Y 0.8, B-X 0.2, A needing 2, capacities 1: the
+most pairs are A-X and A-Y, leaving B unmatched, where coverage-first takes A-Y and B-X); the
+flows and CP-SAT steps that would count mentees first are not built yet, so max-min and leximin
+refuse ``coverage_first`` with such a demand (:func:`refuse_cover`), at every size, rather
+than ignore it.
 """
 from __future__ import annotations
 
@@ -28,14 +36,43 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, Problem, ValidationError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import DEFAULT_TIME_LIMIT, _infeasible, _timeout, make_solver
 from .cpsat_model import CpsatModel
 from .diagnose import diagnose
 
-__all__ = ["solve_maxmin"]
+__all__ = ["refuse_cover", "solve_maxmin"]
+
+
+def refuse_cover(solver: str, coverage_first: bool, demand, mentee_ids=None) -> None:
+    """Raise :class:`~mentormatch.errors.ValidationError` when ``solver`` (max-min or leximin)
+    is asked for ``coverage_first`` while a mentee needs more than one mentor (module
+    docstring): the one combination these solvers cannot honour yet. ``mentee_ids``: the ids
+    by mentee code, to name the first such mentee.
+
+    >>> refuse_cover("maxmin", True, np.array([1, 1]))  # demands of one: honoured, no error
+    >>> try:
+    ...     refuse_cover("leximin", True, np.array([1, 2]), ["A", "B"])
+    ... except ValidationError as e:
+    ...     print(e.problems[0].row_id, e.problems[0].column)
+    B constraints.coverage_first
+    """
+    if solver not in ("maxmin", "leximin") or not coverage_first or demand is None:
+        return
+    dem = np.asarray(demand)
+    above = np.flatnonzero(dem > 1)
+    if not len(above):
+        return
+    i = int(above[0])
+    who = None if mentee_ids is None else str(mentee_ids[i])
+    raise ValidationError(Problem(
+        "programme", "constraints.coverage_first", who, None, True,
+        f"false with solver/objective {solver!r} while a mentee's mentors_needed is above 1 "
+        f"({len(above)} mentee(s), the first needing {int(dem[i])}): {solver} counts pairs, not "
+        "mentees, and does not yet match the most mentees first; use objective 'total' (the "
+        "flow counts mentees), or mentors_needed 1, or coverage_first false"))
 
 
 def _plain(problem: AssignmentProblem) -> bool:
@@ -172,6 +209,7 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     """
     options = options or SolverOptions()
     started = time.perf_counter()
+    refuse_cover("maxmin", problem.coverage_first, problem.demand)
     if _plain(problem):
         return _flow_maxmin(problem, options)
     return _cp_maxmin(problem, options, started)
