@@ -55,7 +55,8 @@ def _honoured_or_refused(problem: AssignmentProblem, objective: str) -> None:
     except ValidationError as e:  # refused: the message names both settings
         text = str(e)
         assert "coverage_first" in text and objective in text and "mentors_needed" in text, text
-        return
+        assert objective == "leximin", "max-min honours coverage_first on plain problems"
+        return None
     x = np.zeros(len(problem.pairs), bool)
     x[np.asarray(sol.chosen, np.int64)] = True
     P = problem.pairs
@@ -63,6 +64,10 @@ def _honoured_or_refused(problem: AssignmentProblem, objective: str) -> None:
     opt = _intended(problem)[0]
     assert got == (len(np.unique(P.mentee[opt])), int(opt.sum())), \
         f"{objective} ignored coverage_first: {sorted(np.flatnonzero(x).tolist())}"
+    if objective == "maxmin" and x.any():  # then the best worst pair, then the total
+        assert np.isclose(problem.score[x].min(), problem.score[opt].min(), rtol=0, atol=1e-9)
+        assert np.isclose(problem.score[x].sum(), problem.score[opt].sum(), rtol=0, atol=1e-9)
+    return sol
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
@@ -135,6 +140,7 @@ def test_pair_on_every_source_never_ignores_coverage_first(objective, kind):
         except ValidationError as e:
             text = str(e)
             assert "coverage_first" in text and objective in text and "mentors_needed" in text, text
+            assert objective == "leximin", "max-min honours coverage_first on plain problems"
             return
     with on_source(kind):
         cover = mm.pair(mentors, mentees, {"time_limit": 60, "constraints": {
@@ -160,7 +166,7 @@ def test_the_cli_refuses_in_one_paragraph_and_exits_2(tmp_path, capsys, monkeypa
     mentors, mentees = _people()
     mentors.to_csv(tmp_path / "mentors.csv", index=False)
     mentees.to_csv(tmp_path / "mentees.csv", index=False)
-    (tmp_path / "p.toml").write_text('[fairness]\nobjective = "maxmin"\n\n'
+    (tmp_path / "p.toml").write_text('[fairness]\nobjective = "leximin"\n\n'
                                      '[constraints]\ncoverage_first = true\nmanagement_line = false\n')
     code = main(["pair", "--mentors", str(tmp_path / "mentors.csv"), "--mentees",
                  str(tmp_path / "mentees.csv"), "--out", str(tmp_path / "out"),
@@ -169,5 +175,41 @@ def test_the_cli_refuses_in_one_paragraph_and_exits_2(tmp_path, capsys, monkeypa
     assert code == 2, err
     assert "Traceback" not in err and "\n\n" not in err.strip()
     flat = " ".join(err.split())
-    assert "constraints.coverage_first" in flat and "'maxmin'" in flat and "mentors_needed" in flat
+    assert "constraints.coverage_first" in flat and "'leximin'" in flat and "mentors_needed" in flat
     assert not (tmp_path / "out" / "pairs.csv").exists()
+
+
+def test_maxmin_with_coverage_first_gives_the_same_pairs_on_every_source():
+    """The flows counting mentees (each threshold flow with the coverage weight above the
+    threshold weight) on the complete set, cached blocks and bounds: the same pairs, and as
+    many mentees as coverage-first's flow."""
+    mentors, mentees = _people()
+    programme = {"time_limit": 60, "fairness": {"objective": "maxmin"},
+                 "constraints": {"coverage_first": True, "management_line": False}}
+    res = {}
+    for kind in SOURCES:
+        with on_source(kind):
+            res[kind] = mm.pair(mentors, mentees, programme)
+    key = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))
+    for kind, r in res.items():
+        assert r.status == "optimal", kind
+        assert key(r) == key(res["complete"]), kind
+        assert r.pairs["mentee_id"].nunique() == 3, kind
+        assert r.certificate["threshold"] == res["complete"].certificate["threshold"], kind
+
+
+def test_maxmin_under_a_side_constraint_refuses_coverage_first_with_demands_above_one():
+    """CP-SAT's three steps count pairs: refused (not yet built), never ignored."""
+    p = _reproducer()
+    from mentormatch.solvers import SideConstraints
+
+    side = SideConstraints(min_load=np.array([1.0, 0.0]))
+    p = AssignmentProblem(p.pairs, p.score, p.capacity, p.demand, side=side, coverage_first=True)
+    with pytest.raises(ValidationError, match="coverage_first"):
+        get_solver("maxmin")(p, SolverOptions(seed=0))
+    mentors, mentees = _people()
+    programme = {"time_limit": 60, "fairness": {"objective": "maxmin"},
+                 "constraints": {"coverage_first": True, "management_line": False, "budget": 1e9}}
+    for kind in SOURCES:
+        with on_source(kind), pytest.raises(ValidationError, match="mentors_needed"):
+            mm.pair(mentors, mentees, programme)

@@ -69,7 +69,8 @@ def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProbl
 
     name = _solver_name(rules, side, problem)
     refuse_cover(name, bool(rules.constraints["coverage_first"]), problem.demand,
-                 None if mentee_ids is None else mentee_ids.ids)
+                 None if mentee_ids is None else mentee_ids.ids,
+                 plain=not side.active() and bool(np.all(np.asarray(problem.load) == 1)))
     return name
 
 

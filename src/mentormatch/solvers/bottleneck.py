@@ -104,7 +104,8 @@ def solve_held(problem: AssignmentProblem, options: SolverOptions | None = None,
                                      n_mentees=P.n_mentees, n_mentors=P.n_mentors,
                                      demand=problem.demand,
                                      locked=(P.mentee[lk], P.mentor[lk]) if len(lk) else None,
-                                     options=options, coverage_only=coverage_only)
+                                     options=options, coverage_only=coverage_only,
+                                     cover=bool(problem.coverage_first))
     F = final.pairs
     chosen = P.locate(F.mentee[sol.chosen], F.mentor[sol.chosen])
     assert np.all(chosen >= 0), "a chosen pair outside the held candidates"
@@ -185,7 +186,7 @@ class _Seen:
 
 def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,
                         locked=None, options: SolverOptions | None = None,
-                        coverage_only: bool = False) -> tuple[AssignmentProblem, Solution]:
+                        coverage_only: bool = False, cover: bool = False) -> tuple[AssignmentProblem, Solution]:
     """Max-min over every pair of a block scorer (``rows -> scores``, ``-inf`` where ineligible,
     ``n_mentees`` x ``n_mentors``) or a :class:`mentormatch.scale.BoundedScorer`:
     (final sparse problem with the plain scores, solution). ``status`` is ``"optimal"`` when
@@ -248,10 +249,12 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 # (the threshold moves few pairs across it; any prices are a valid start, the
                 # certificate is computed afresh)
                 problem, sol = chain.solve(lambda: solve_bounded(
-                    ThresholdBounds(scorer, t, w), cap, demand=demand, locked=locked, options=options))
+                    ThresholdBounds(scorer, t, w), cap, demand=demand, locked=locked, options=options,
+                    cover=cover))
             else:
                 problem, sol = solve_scored(ThresholdBlocks(scorer, t, w), cap, n_mentees=n,
-                                            n_mentors=m, demand=demand, locked=locked, options=options)
+                                            n_mentors=m, demand=demand, locked=locked, options=options,
+                                            cover=cover)
             flows.append(time.perf_counter() - t0)
             plain = exact(problem)
             s_plus = max(s_plus, float(plain.max(initial=-np.inf)))
@@ -330,8 +333,9 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
         problem, sol, plain, _, W = flow(t_eff)
         certified &= sol.status == "optimal"
     chosen = np.asarray(sol.chosen, np.int64)
-    out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked)
-    cert = {"method": "max-min by certified flows on s + W [s >= t]", "matched": int(len(chosen)),
+    out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked,
+                            coverage_first=cover)
+    cert = {"method": "max-min by certified flows on s + W [s >= t]" + (", counting mentees" if cover else ""), "matched": int(len(chosen)),
             # the worst chosen pair, locks included
             "threshold": None if not np.isfinite(t_eff) else t_eff, "weight": W,
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],

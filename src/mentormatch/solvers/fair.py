@@ -46,7 +46,8 @@ from .diagnose import diagnose
 __all__ = ["refuse_cover", "solve_maxmin"]
 
 
-def refuse_cover(solver: str, coverage_first: bool, demand, mentee_ids=None) -> None:
+def refuse_cover(solver: str, coverage_first: bool, demand, mentee_ids=None, *,
+                 plain: bool = False) -> None:
     """Raise :class:`~mentormatch.errors.ValidationError` when ``solver`` (max-min or leximin)
     is asked for ``coverage_first`` while a mentee needs more than one mentor (module
     docstring): the one combination these solvers cannot honour yet. ``mentee_ids``: the ids
@@ -60,6 +61,8 @@ def refuse_cover(solver: str, coverage_first: bool, demand, mentee_ids=None) -> 
     B constraints.coverage_first
     """
     if solver not in ("maxmin", "leximin") or not coverage_first or demand is None:
+        return
+    if solver == "maxmin" and plain:  # the certified flows count mentees (module docstring)
         return
     dem = np.asarray(demand)
     above = np.flatnonzero(dem > 1)
@@ -209,9 +212,9 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    refuse_cover("maxmin", problem.coverage_first, problem.demand)
     if _plain(problem):
         return _flow_maxmin(problem, options)
+    refuse_cover("maxmin", problem.coverage_first, problem.demand)  # (not plain: CP-SAT's steps)
     return _cp_maxmin(problem, options, started)
 
 
