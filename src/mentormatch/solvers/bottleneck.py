@@ -54,8 +54,24 @@ against 70; 3,000 x 1,500 and 20,000 x 5,000 (c): 3 flows as before).
 
 ``s'`` grows with ``s``, so the bounds of a bounded scorer stay bounds (``u + W [u >= t]``) and
 each flow is certified over every pair as the plain flow is. Handled: one mentor per mentee
-(demands above one too), unit loads, whole capacities, no side constraints, no
-``coverage_first``; otherwise the pairs are held and :mod:`~mentormatch.solvers.fair` runs.
+(demands above one too), unit loads, whole capacities, no side constraints; otherwise the
+pairs are held and :mod:`~mentormatch.solvers.fair` runs.
+
+**coverage_first** (``cover``): every flow, the counting one included, runs on the network that
+counts mentees (each mentee's source arc split: the first unit weighted by
+:func:`mentormatch.solvers.flow.coverage_weights`, the rest unweighted), so each maximises the
+matched mentees first, then the pairs at least ``t``, then the total: ``M`` is the most pairs
+among the assignments matching the most mentees, and a flow at ``t`` reaching ``M`` such pairs
+is a witness among them. The weights nest: :func:`~mentormatch.solvers.flow.coverage_scale`
+takes the largest ``|s + W|`` (so the power of two of ``W``), quantizes pair costs to at most
+``2**T`` and weights a mentee ``Wq = 2**(T + 1 + ceil(log2(places + 1)))``, above any change of
+the total of ``s + W``; ``W`` is above any change of the total of ``s``. The cost is resolution:
+``Wq (n_nodes + 1) <= 2**61`` bounds ``T``, and ``W`` takes ``log2 W`` of those bits from the
+scores: the scores' quantum is 2**-33 at 6 x 3, 2**-28 at 300 x 80, 2**-19 at 3,000 x 1,500 and
+2**-11 at 20,000 x 5,000 with demands of 2 (2**-33, 2**-28, 2**-24 and 2**-22 without
+``coverage_first``): the mentees, the pairs and the worst pair are exact, the total is optimal
+to that quantum per pair. (The guess from the pairs seen ignores the mentees, so it may be
+too high; a flow there then falls short and lowers the upper end, as any miss does.)
 """
 from __future__ import annotations
 
@@ -193,7 +209,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     every flow was certified and no threshold lies between the witness and the upper end.
 
     ``coverage_only``: ``coverage_first`` instead (the most mentees, then the largest total), by
-    one certified flow whose network counts mentees (:func:`_coverage_first`)."""
+    one certified flow whose network counts mentees (:func:`_coverage_first`). ``cover``:
+    max-min under ``coverage_first``, the most matched mentees first (module docstring)."""
     from .bounded import solve_bounded
     from .bounded.start import PriceChain
     from .certify import solve_scored

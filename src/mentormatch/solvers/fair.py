@@ -21,13 +21,13 @@ With fractional loads or side constraints the same three steps are CP-SAT solves
 With demands above one, the threshold runs over pairs, not mentees. The status is
 ``"optimal"`` when every step was proven optimal.
 
-**coverage_first.** With every demand at most one, pairs are mentees: step 1 already matches the
-most mentees, so ``coverage_first`` holds as it is. With a mentee needing several mentors the
-steps count pairs, not mentees (pairs A-X 0.9, A-Y 0.8, B-X 0.2, A needing 2, capacities 1: the
-most pairs are A-X and A-Y, leaving B unmatched, where coverage-first takes A-Y and B-X); the
-flows and CP-SAT steps that would count mentees first are not built yet, so max-min and leximin
-refuse ``coverage_first`` with such a demand (:func:`refuse_cover`), at every size, rather
-than ignore it.
+**coverage_first.** The most matched mentees first, then the three steps among those
+assignments. With every demand at most one, pairs are mentees and step 1 does it. With a mentee
+needing several mentors (pairs A-X 0.9, A-Y 0.8, B-X 0.2, A needing 2, capacities 1: the most
+pairs are A-X and A-Y, leaving B unmatched; coverage first takes A-Y and B-X), the plain case's
+flows count mentees (:mod:`mentormatch.solvers.bottleneck`, "coverage_first"); CP-SAT's steps
+(side constraints, fractional loads) and leximin do not yet, so they refuse it
+(:func:`refuse_cover`), at every size, rather than ignore it.
 """
 from __future__ import annotations
 
@@ -50,10 +50,12 @@ def refuse_cover(solver: str, coverage_first: bool, demand, mentee_ids=None, *,
                  plain: bool = False) -> None:
     """Raise :class:`~mentormatch.errors.ValidationError` when ``solver`` (max-min or leximin)
     is asked for ``coverage_first`` while a mentee needs more than one mentor (module
-    docstring): the one combination these solvers cannot honour yet. ``mentee_ids``: the ids
-    by mentee code, to name the first such mentee.
+    docstring): leximin, and max-min unless ``plain`` (unit loads, no side constraints: its
+    flows count mentees). ``mentee_ids``: the ids by mentee code, to name the first such
+    mentee.
 
     >>> refuse_cover("maxmin", True, np.array([1, 1]))  # demands of one: honoured, no error
+    >>> refuse_cover("maxmin", True, np.array([1, 2]), plain=True)  # the flows count mentees
     >>> try:
     ...     refuse_cover("leximin", True, np.array([1, 2]), ["A", "B"])
     ... except ValidationError as e:
@@ -73,9 +75,11 @@ def refuse_cover(solver: str, coverage_first: bool, demand, mentee_ids=None, *,
     raise ValidationError(Problem(
         "programme", "constraints.coverage_first", who, None, True,
         f"false with solver/objective {solver!r} while a mentee's mentors_needed is above 1 "
-        f"({len(above)} mentee(s), the first needing {int(dem[i])}): {solver} counts pairs, not "
-        "mentees, and does not yet match the most mentees first; use objective 'total' (the "
-        "flow counts mentees), or mentors_needed 1, or coverage_first false"))
+        f"({len(above)} mentee(s), the first needing {int(dem[i])}): {solver} "
+        + ("" if solver == "leximin" else "under side constraints or fractional loads ")
+        + "counts pairs, not mentees, and does not yet match the most mentees first; use "
+        "objective 'total' or 'maxmin' without side constraints (their flows count mentees), "
+        "or mentors_needed 1, or coverage_first false"))
 
 
 def _plain(problem: AssignmentProblem) -> bool:
