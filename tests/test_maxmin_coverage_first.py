@@ -213,3 +213,30 @@ def test_maxmin_under_a_side_constraint_refuses_coverage_first_with_demands_abov
     for kind in SOURCES:
         with on_source(kind), pytest.raises(ValidationError, match="mentors_needed"):
             mm.pair(mentors, mentees, programme)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_maxmin_with_coverage_first_on_small_organisations_every_source(seed):
+    """Demands 1-2, capacities 1-2: the same pairs on every source, as many mentees as the
+    coverage-first flow, and the worst pair at least that of any assignment matching that many
+    (the coverage-first flow's pick is one)."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(5, 10)), int(rng.integers(2, 5))
+    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=m, seed=100 + seed)
+    mentors = mentors.assign(capacity=rng.integers(1, 3, m))
+    mentees = mentees.assign(mentors_needed=rng.integers(1, 3, n))
+    cons = {"coverage_first": True, "management_line": False}
+    res = {}
+    for kind in SOURCES:
+        with on_source(kind):
+            res[kind] = mm.pair(mentors, mentees, {"time_limit": 60, "constraints": cons,
+                                                   "fairness": {"objective": "maxmin"}})
+    cover = mm.pair(mentors, mentees, {"time_limit": 60, "constraints": cons})
+    key = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))
+    c = res["complete"]
+    assert c.pairs["mentee_id"].nunique() == cover.pairs["mentee_id"].nunique()
+    if len(cover.pairs) and len(c.pairs) == len(cover.pairs):
+        assert c.pairs["score"].min() >= cover.pairs["score"].min() - 1e-12
+    for kind, r in res.items():
+        assert r.status == "optimal", kind
+        assert key(r) == key(c), kind
