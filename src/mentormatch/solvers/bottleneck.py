@@ -202,7 +202,8 @@ class _Seen:
 
 def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,
                         locked=None, options: SolverOptions | None = None,
-                        coverage_only: bool = False, cover: bool = False) -> tuple[AssignmentProblem, Solution]:
+                        coverage_only: bool = False,
+                        cover: bool = False) -> tuple[AssignmentProblem, Solution]:
     """Max-min over every pair of a block scorer (``rows -> scores``, ``-inf`` where ineligible,
     ``n_mentees`` x ``n_mentors``) or a :class:`mentormatch.scale.BoundedScorer`:
     (final sparse problem with the plain scores, solution). ``status`` is ``"optimal"`` when
@@ -352,7 +353,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     chosen = np.asarray(sol.chosen, np.int64)
     out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked,
                             coverage_first=cover)
-    cert = {"method": "max-min by certified flows on s + W [s >= t]" + (", counting mentees" if cover else ""), "matched": int(len(chosen)),
+    method = "max-min by certified flows on s + W [s >= t]" + (", counting mentees" if cover else "")
+    cert = {"method": method, "matched": int(len(chosen)),
             # the worst chosen pair, locks included
             "threshold": None if not np.isfinite(t_eff) else t_eff, "weight": W,
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
