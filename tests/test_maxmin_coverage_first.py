@@ -260,3 +260,20 @@ def test_a_total_rounded_coarser_than_the_gap_is_not_called_optimal(monkeypatch)
     assert coarse.certificate["total_rounding"] > 1e-6 * abs(coarse.objective)
     assert coarse.status == "feasible"
     assert "proven only to within" in coarse.message
+
+
+def test_with_every_demand_one_the_flows_do_not_pay_for_the_coverage_weight(monkeypatch):
+    """With demands of one a pair is a mentee: max-min under coverage_first runs the plain
+    flows (no "counting mentees"), so the narrowed bits that make the weighted total coarse
+    above leave this answer optimal, with the pairs of max-min without coverage_first."""
+    from mentormatch.solvers import flow
+
+    P = Candidates(np.array([0, 0, 1]), np.array([0, 1, 0]), 2, 2)
+    make = lambda cover: AssignmentProblem(P, np.array([0.9, 0.8, 0.2]), np.ones(2), np.ones(2),  # noqa: E731
+                                           coverage_first=cover)
+    monkeypatch.setattr(flow, "COVER_BITS", 22)
+    on = get_solver("maxmin")(make(True), SolverOptions(seed=0))
+    off = get_solver("maxmin")(make(False), SolverOptions(seed=0))
+    assert on.status == off.status == "optimal"
+    assert sorted(on.chosen.tolist()) == sorted(off.chosen.tolist())
+    assert "counting mentees" not in on.certificate["method"]

@@ -70,8 +70,11 @@ the total of ``s + W``; ``W`` is above any change of the total of ``s``. The cos
 scores: the scores' quantum is 2**-33 at 6 x 3, 2**-28 at 300 x 80, 2**-19 at 3,000 x 1,500 and
 2**-11 at 20,000 x 5,000 with demands of 2 (2**-33, 2**-28, 2**-24 and 2**-22 without
 ``coverage_first``): the mentees, the pairs and the worst pair are exact, the total is optimal
-to that quantum per pair. (The guess from the pairs seen ignores the mentees, so it may be
-too high; a flow there then falls short and lowers the upper end, as any miss does.)
+to that quantum per pair: when the chosen pairs times it (``rounding_bound``) exceed 1e-6 of
+the total, the answer is "feasible" with that figure, not "optimal". With every demand 1 a pair
+is a mentee, and the flows run without the weight. (The guess from the pairs seen ignores the
+mentees, so it may be too high; a flow there then falls short and lowers the upper end, as any
+miss does.)
 """
 from __future__ import annotations
 
@@ -225,6 +228,9 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     cap = np.asarray(capacity, float)
     dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
     n_max = float(min(dem.sum(), cap.sum()))
+    # with every demand 1 a pair is a mentee: the flows need not count mentees, and their
+    # coverage weight would only cost the scores' resolution (module docstring)
+    counting = cover and n > 0 and int(dem.max()) > 1
     largest = float(scorer.largest) if bounded else float(getattr(scorer, "largest", 0.0) or 0.0)
     flows: list[float] = []
     if coverage_only:
@@ -269,11 +275,11 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 # certificate is computed afresh)
                 problem, sol = chain.solve(lambda: solve_bounded(
                     ThresholdBounds(scorer, t, w), cap, demand=demand, locked=locked, options=options,
-                    cover=cover))
+                    cover=counting))
             else:
                 problem, sol = solve_scored(ThresholdBlocks(scorer, t, w), cap, n_mentees=n,
                                             n_mentors=m, demand=demand, locked=locked, options=options,
-                                            cover=cover)
+                                            cover=counting)
             flows.append(time.perf_counter() - t0)
             plain = exact(problem)
             s_plus = max(s_plus, float(plain.max(initial=-np.inf)))
@@ -361,7 +367,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     rounding = float((sol.certificate or {}).get("rounding_bound") or 0.0)
     total = math.fsum(plain[chosen].tolist()) if len(chosen) else 0.0
     coarse = certified and rounding > OPTIMAL_GAP * max(1.0, abs(total))
-    method = "max-min by certified flows on s + W [s >= t]" + (", counting mentees" if cover else "")
+    method = "max-min by certified flows on s + W [s >= t]" + (", counting mentees" if counting else "")
     cert = {"method": method, "matched": int(len(chosen)),
             # the worst chosen pair, locks included
             "threshold": None if not np.isfinite(t_eff) else t_eff, "weight": W,
