@@ -106,7 +106,7 @@ def breakdown(r: dict) -> list[str]:
     # (the inner sub-market ran in the top level's process, inside its "before first pass")
     cpu_in = sum(float(w.get("cpu", {}).get(k, 0.0)) for _, w in levels[:2] for k in STAGES)
     if "time" in r:
-        rest_cpu = f"{r['cpu'] - cpu_in:.2f}" if "cpu" in r else "-"
+        rest_cpu = f"{r['cpu'] - cpu_in:.2f}" if "cpu" in r and "cpu" in top else "-"
         lines.append(f"| pair() | rest of pair() | {r['time'] - wall_in:.2f} | {rest_cpu} |")
         lines.append(f"| pair() | whole call | {r['time']:.2f} | " + (f"{r['cpu']:.2f} |" if "cpu" in r else "- |"))
     return lines

@@ -1,4 +1,4 @@
-"""A crowded row's largest suspects taken from the pool's own ranking (``passes._suspects_ranked``):
+"""A crowded row's largest suspects taken from the pool's own ranking (``rank._suspects_ranked``):
 the same suspects as listing every suspect and ranking a crowded row's among them (ties to the
 lower column), whatever the ties, the chosen pairs and the ``-inf`` entries."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mentormatch.solvers.bounded import passes, rank
+from mentormatch.solvers.bounded import rank
 
 
 def _reference(s_after: np.ndarray, limit: np.ndarray, per_row: int):
@@ -48,7 +48,7 @@ def test_ranked_suspects_equal_every_suspect_ranked(seed):
         after = s.copy()
         after[ci, cj] = -np.inf
         above = after > limit[:, None]
-        rr, cc, crowded = passes._suspects_ranked(after, above.copy(), ranked, limit, per_row)
+        rr, cc, crowded = rank._suspects_ranked(after, above.copy(), ranked, limit, per_row)
         got = set(zip(rr.tolist(), cc.tolist()))
         want, want_crowded = _reference(after, limit, per_row)
         assert len(got) == len(rr)  # no pair twice

@@ -14,7 +14,7 @@ import numpy as np
 from ...pairs import unique_sorted
 from .. import sparse
 from ..sparse import _bar
-from .rank import _crowded_best, _first_k, _fold, _index_of, _lookup, _nonzero, _row_best
+from .rank import _crowded_best, _first_k, _fold, _index_of, _lookup, _nonzero, _row_best, _suspects_ranked
 from .remote import chunks, current, exact_scores, sent, ship, value_of
 
 #: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
@@ -269,35 +269,6 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
         if len(pend_val) >= 4 * q.kk:
             _fold(val, row, pend_val, pend_row, floor)
     return out
-
-
-def _suspects_ranked(s: np.ndarray, above: np.ndarray, ranked: np.ndarray, limit: np.ndarray, per_row: int):
-    """The suspects of a block (``above``: ``s > limit``, the chosen pairs already at ``-inf``
-    in ``s``), a crowded row (more than ``per_row``) cut to its ``per_row`` largest, taken from
-    ``ranked``: each row's best entries in descending order (ties to the lower column) before
-    the chosen pairs were set to ``-inf``, at least ``per_row`` more than the row has chosen
-    pairs. Returns (rows, mentors, crowded rows), the rows local to the block.
-
-    Why ``ranked`` holds a crowded row's answer: removing the chosen pairs from a prefix of the
-    row's order leaves a prefix of the order of the others, at least ``per_row`` long; a
-    crowded row has more than ``per_row`` other entries above its limit, so the first
-    ``per_row`` of that prefix are all above it and are its ``per_row`` largest suspects, ties to
-    the lower column (as :func:`.rank._crowded_best` ranks them). So the crowded rows' many
-    suspects are neither listed nor ranked again: at 100,000 x 20,000, the rows a check scans
-    in full are mostly crowded (in the inner sub-market 8,945 of 10,443), and listing and
-    ranking their suspects cost about 11 ns a pair of those rows on top of the 5 ns of the
-    bounds and the pool."""
-    count = np.count_nonzero(above, axis=1)
-    crowded = np.flatnonzero(count > per_row)
-    if len(crowded):
-        above[crowded] = False
-    rr, cc = _nonzero(above)
-    if not len(crowded):
-        return rr, cc, crowded
-    top = ranked[crowded]
-    ok = s[crowded[:, None], top] > limit[crowded, None]  # (the chosen pairs: -inf)
-    take = ok & (np.cumsum(ok, axis=1) <= per_row)
-    return (np.concatenate([rr, np.repeat(crowded, per_row)]), np.concatenate([cc, top[take]]), crowded)
 
 
 def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, background: bool):
