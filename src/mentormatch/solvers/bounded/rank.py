@@ -174,7 +174,7 @@ def _suspects_ranked(s: np.ndarray, above: np.ndarray, ranked: np.ndarray, limit
     in full are mostly crowded (in the inner sub-market 8,945 of 10,443), and listing and
     ranking their suspects cost about 11 ns a pair of those rows on top of the 5 ns of the
     bounds and the pool."""
-    count = np.count_nonzero(above, axis=1)
+    count = above.view(np.uint8).sum(axis=1, dtype=np.int32)  # (half the time of count_nonzero's)
     crowded = np.flatnonzero(count > per_row)
     if len(crowded):
         above[crowded] = False
