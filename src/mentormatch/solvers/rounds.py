@@ -124,8 +124,8 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
     a re-solve of the last optimum with the new pairs, returning ``(FlowResult, repair
     record)`` or None (then the flow is solved cold). ``work``: a dict to add the seconds of
     the flows, prices, checks and the tie rule to (wall time; and under ``work["cpu"]`` this
-    process's CPU time, :func:`time.process_time`, every thread's). ``cover``: None, or ``coverage_first``'s mask
-    of weighted mentees (:func:`mentormatch.solvers.flow.weighted_mentees`): the flows count
+    process's CPU time, :func:`time.process_time`, every thread's). ``cover``: None, or
+    ``coverage_first``'s mask of weighted mentees (:func:`mentormatch.solvers.flow.weighted_mentees`): the flows count
     mentees (:func:`mentormatch.solvers.flow.solve_arrays`; no repair) and the bound is on the
     total of any assignment matching as many (:func:`mentormatch.solvers.duals.prices`)."""
     work = {} if work is None else work

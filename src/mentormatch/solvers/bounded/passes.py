@@ -224,7 +224,7 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     lo, hi = np.searchsorted(q.ci, [a, b])
     # the pool ranks a few more entries a row (the row's chosen pairs, at most ``more``), whose
     # order then gives a crowded row's largest suspects too (:func:`_suspects_ranked`)
-    ranked_suspects = q.limit is not None and not q.keep_all and q.pk >= per_row
+    ranked_suspects = q.limit is not None and not q.keep_all and q.pk >= max(per_row, 1)
     if q.pk:
         want = q.pk
         if ranked_suspects:
