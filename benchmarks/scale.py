@@ -86,13 +86,14 @@ STAGES = ("before_first_pass", "first_pass", "waiting_for_sub_market", "flows", 
 def breakdown(r: dict) -> list[str]:
     """Where a measured call's time went, by stage and level, wall and CPU seconds (the solve's
     ``work`` records: ``cpu`` is the CPU time of the process the level ran in, every thread's).
-    The top level's *before first pass* holds the inner sub-market (solved there first); its
+    The top level's *before first pass* holds the inner sub-markets (solved there first); its
     *waiting* is the wait for the sub-market's child after the first pass; the sub-market's own
     stages ran in that child beside the first pass. *rest of pair()*: validation, features,
     bound models, the result tables (the call's time less the top level's stages)."""
-    levels = [("top level", r.get("work") or {})] + [
-        (name, w) for name, w in zip(("sub-market (beside the first pass)", "inner sub-market"),
-                                     r.get("sub_markets") or [])]
+    subs = r.get("sub_markets") or []
+    names = ["sub-market (beside the first pass)"] + (
+        ["inner sub-market"] if len(subs) == 2 else [f"inner sub-market {k}" for k in range(1, len(subs))])
+    levels = [("top level", r.get("work") or {})] + list(zip(names, subs))
     lines = ["| level | stage | wall s | CPU s |", "|---|---|---|---|"]
     for name, w in levels:
         cpu = w.get("cpu") or {}

@@ -44,6 +44,9 @@ def test_the_breakdown_names_each_level_and_the_rest():
     # (the inner sub-market ran inside the top level's "before first pass")
     assert "| pair() | rest of pair() | 5.00 | 4.80 |" in lines
     assert lines[-1] == "| pair() | whole call | 10.00 | 15.00 |"
+    # three levels below the top (200,000 x 40,000): each named, the deeper ones numbered
+    deep = scale.breakdown({"work": top, "sub_markets": [sub, inner, inner], "time": 10.0, "cpu": 15.0})
+    assert "| inner sub-market 1 | checks | 1.00 | 1.50 |" in deep and "| inner sub-market 2 | checks | 1.00 | 1.50 |" in deep
     # without CPU records (an older solve): no CPU for the rest
     assert "| pair() | rest of pair() | 5.00 | - |" in scale.breakdown(
         {"work": {"first_pass": 2.0, "flows": 3.0}, "time": 10.0, "cpu": 15.0})
