@@ -72,6 +72,47 @@ def block_cost(scorer, tasks: int = 6, pool: int = 64, mentor_k: int = 12) -> di
             "rows_per_block": blocks[0][1] - blocks[0][0] if blocks else 0, "blocks_per_task": remote.BLOCKS_PER_TASK}
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its children waited for."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+STAGES = ("before_first_pass", "first_pass", "waiting_for_sub_market", "flows", "prices", "checks", "ties")
+
+
+def breakdown(r: dict) -> list[str]:
+    """Where a measured call's time went, by stage and level, wall and CPU seconds (the solve's
+    ``work`` records: ``cpu`` is the CPU time of the process the level ran in, every thread's).
+    The top level's *before first pass* holds the inner sub-markets (solved there first); its
+    *waiting* is the wait for the sub-market's child after the first pass; the sub-market's own
+    stages ran in that child beside the first pass. *rest of pair()*: validation, features,
+    bound models, the result tables (the call's time less the top level's stages)."""
+    subs = r.get("sub_markets") or []
+    names = ["sub-market (beside the first pass)"] + (
+        ["inner sub-market"] if len(subs) == 2 else [f"inner sub-market {k}" for k in range(1, len(subs))])
+    levels = [("top level", r.get("work") or {})] + list(zip(names, subs))
+    lines = ["| level | stage | wall s | CPU s |", "|---|---|---|---|"]
+    for name, w in levels:
+        cpu = w.get("cpu") or {}
+        for stage in STAGES:
+            if stage in w or stage in cpu:
+                lines.append(f"| {name} | {stage.replace('_', ' ')} | {float(w.get(stage, 0.0)):.2f} | "
+                             + (f"{float(cpu[stage]):.2f} |" if stage in cpu else "- |"))
+    top = levels[0][1]
+    wall_in = sum(float(top.get(k, 0.0)) for k in STAGES)
+    # the CPU of the top level's process, and of the sub-market's child beside the first pass
+    # (the inner sub-market ran in the top level's process, inside its "before first pass")
+    cpu_in = sum(float(w.get("cpu", {}).get(k, 0.0)) for _, w in levels[:2] for k in STAGES)
+    if "time" in r:
+        rest_cpu = f"{r['cpu'] - cpu_in:.2f}" if "cpu" in r and "cpu" in top else "-"
+        lines.append(f"| pair() | rest of pair() | {r['time'] - wall_in:.2f} | {rest_cpu} |")
+        lines.append(f"| pair() | whole call | {r['time']:.2f} | " + (f"{r['cpu']:.2f} |" if "cpu" in r else "- |"))
+    return lines
+
+
 def _pairs_digest(pairs) -> str:
     """SHA-256 of the pairs (mentee id, mentor id), sorted: equal answers, equal digests."""
     import hashlib
@@ -111,9 +152,11 @@ def worker(spec: dict) -> dict:
         mentors, mentees = synthetic.organisation(n_mentees=spec["n"], n_mentors=spec["m"], seed=spec["seed"])
         mentors["capacity"] = spec["c"]
         out["generate_time"] = time.perf_counter() - t
-        t = time.perf_counter()
+        t, cpu, load = time.perf_counter(), _cpu_seconds(), os.getloadavg()[0]
         result = mm.pair(mentors, mentees)
         out["time"] = time.perf_counter() - t
+        out["cpu"] = _cpu_seconds() - cpu  # this process and its reaped children (the sub-market's)
+        out["load_before"], out["load_after"] = load, os.getloadavg()[0]
         cert = result.certificate or {}
         out.update(status=result.status, objective=float(result.objective), bound=result.bound,
                    gap=result.gap, holds=cert.get("holds"), method=cert.get("method"),
@@ -251,6 +294,7 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=3600)
     p.add_argument("--no-block-cost", action="store_true", help="skip the cost of a block (a second prepare)")
     p.add_argument("--verbose", action="store_true", help="the solve's log on stderr")
+    p.add_argument("--breakdown", action="store_true", help="wall and CPU seconds by stage and level, on stderr")
     p.add_argument("--force-scale", action="store_true", help="the scale path at any size (smoke tests)")
     p.add_argument("--write", metavar="PATH")
     p.add_argument("--json", metavar="PATH", help="also write the measured rows here")
@@ -269,6 +313,8 @@ def main(argv=None) -> int:
         print(f"[scale] {n} x {m} (c={c}) ...", file=sys.stderr, flush=True)
         r = {"n": n, "m": m, "c": c, "workers": args.workers, **measure(spec, args.timeout, args.verbose)}
         print(json.dumps({k: v for k, v in r.items() if k != "sub_markets"}, default=str), file=sys.stderr, flush=True)
+        if args.breakdown and r.get("status_run") == "ok":
+            print("\n".join(breakdown(r)), file=sys.stderr, flush=True)
         rows.append(r)
     lines = [f"`python benchmarks/scale.py {' '.join(args.sizes)}"
              + (f" --workers {args.workers}" if args.workers else "")

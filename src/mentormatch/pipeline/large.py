@@ -189,9 +189,9 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
             "coverage_first": bool(rules.constraints["coverage_first"]),
             "mentee_ids": mentee_ids, "mentor_ids": mentor_ids}
     plain = AssignmentProblem(Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), len(mentees),
-                                         len(mentors)), np.zeros(0), cap, load=load, side=side)
+                                         len(mentors)), np.zeros(0), cap, demand, load=load, side=side)
     return Prepared(None, mentee_ids, mentor_ids, pd.DataFrame(), pd.DataFrame(), data,
-                    _choose_solver(rules, side, plain),
+                    _choose_solver(rules, side, plain, mentee_ids),
                     SolverOptions(seed=rules.seed, progress=True,
                                   time_limit=rules.settings["time_limit"]), scorer)
 
@@ -286,7 +286,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
     unit = (data["load"] is None or bool(np.all(data["load"] == 1))) and bool(np.all(cap == np.round(cap)))
     free = unit and not data["side"].active()  # the certified flows' problems: no side rows
     plain = prepared.solver == "flow" and not data["coverage_first"] and unit
-    flows_maxmin = prepared.solver == "maxmin" and not data["coverage_first"] and free
+    flows_maxmin = prepared.solver == "maxmin" and free  # (coverage_first: flows counting mentees)
     flows_leximin = prepared.solver == "leximin" and free
     # coverage_first with priority/continuity (an additive term per pair): folded too, so that
     # the engine's shortcut, the certified flow counting mentees, solves it (not the LP/MIP)
@@ -321,7 +321,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
         problem, solution = solve_maxmin_scorer(solve_on, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
-                                                options=prepared.options)
+                                                options=prepared.options, cover=data["coverage_first"])
     elif flows_leximin:
         # leximin by the flow leximin on a set of pairs, proven over every pair against its
         # lexicographic certificate (solvers/leximin_source.py): no pair list held; a bonus

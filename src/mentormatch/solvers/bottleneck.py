@@ -54,17 +54,37 @@ against 70; 3,000 x 1,500 and 20,000 x 5,000 (c): 3 flows as before).
 
 ``s'`` grows with ``s``, so the bounds of a bounded scorer stay bounds (``u + W [u >= t]``) and
 each flow is certified over every pair as the plain flow is. Handled: one mentor per mentee
-(demands above one too), unit loads, whole capacities, no side constraints, no
-``coverage_first``; otherwise the pairs are held and :mod:`~mentormatch.solvers.fair` runs.
+(demands above one too), unit loads, whole capacities, no side constraints; otherwise the
+pairs are held and :mod:`~mentormatch.solvers.fair` runs.
+
+**coverage_first** (``cover``): every flow, the counting one included, runs on the network that
+counts mentees (each mentee's source arc split: the first unit weighted by
+:func:`mentormatch.solvers.flow.coverage_weights`, the rest unweighted), so each maximises the
+matched mentees first, then the pairs at least ``t``, then the total: ``M`` is the most pairs
+among the assignments matching the most mentees, and a flow at ``t`` reaching ``M`` such pairs
+is a witness among them. The weights nest: :func:`~mentormatch.solvers.flow.coverage_scale`
+takes the largest ``|s + W|`` (so the power of two of ``W``), quantizes pair costs to at most
+``2**T`` and weights a mentee ``Wq = 2**(T + 1 + ceil(log2(places + 1)))``, above any change of
+the total of ``s + W``; ``W`` is above any change of the total of ``s``. The cost is resolution:
+``Wq (n_nodes + 1) <= 2**61`` bounds ``T``, and ``W`` takes ``log2 W`` of those bits from the
+scores: the scores' quantum is 2**-33 at 6 x 3, 2**-28 at 300 x 80, 2**-19 at 3,000 x 1,500 and
+2**-11 at 20,000 x 5,000 with demands of 2 (2**-33, 2**-28, 2**-24 and 2**-22 without
+``coverage_first``): the mentees, the pairs and the worst pair are exact, the total is optimal
+to that quantum per pair: when the chosen pairs times it (``rounding_bound``) exceed 1e-6 of
+the total, the answer is "feasible" with that figure, not "optimal". With every demand 1 a pair
+is a mentee, and the flows run without the weight. (The guess from the pairs seen ignores the
+mentees, so it may be too high; a flow there then falls short and lowers the upper end, as any
+miss does.)
 """
 from __future__ import annotations
 
 import logging
+import math
 import time
 
 import numpy as np
 
-from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
 from .threshold import (HeldRows, ThresholdBlocks, ThresholdBounds, ThresholdRows,  # noqa: F401
                         threshold_weight)
 
@@ -104,7 +124,8 @@ def solve_held(problem: AssignmentProblem, options: SolverOptions | None = None,
                                      n_mentees=P.n_mentees, n_mentors=P.n_mentors,
                                      demand=problem.demand,
                                      locked=(P.mentee[lk], P.mentor[lk]) if len(lk) else None,
-                                     options=options, coverage_only=coverage_only)
+                                     options=options, coverage_only=coverage_only,
+                                     cover=bool(problem.coverage_first))
     F = final.pairs
     chosen = P.locate(F.mentee[sol.chosen], F.mentor[sol.chosen])
     assert np.all(chosen >= 0), "a chosen pair outside the held candidates"
@@ -185,14 +206,16 @@ class _Seen:
 
 def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,
                         locked=None, options: SolverOptions | None = None,
-                        coverage_only: bool = False) -> tuple[AssignmentProblem, Solution]:
+                        coverage_only: bool = False,
+                        cover: bool = False) -> tuple[AssignmentProblem, Solution]:
     """Max-min over every pair of a block scorer (``rows -> scores``, ``-inf`` where ineligible,
     ``n_mentees`` x ``n_mentors``) or a :class:`mentormatch.scale.BoundedScorer`:
     (final sparse problem with the plain scores, solution). ``status`` is ``"optimal"`` when
     every flow was certified and no threshold lies between the witness and the upper end.
 
     ``coverage_only``: ``coverage_first`` instead (the most mentees, then the largest total), by
-    one certified flow whose network counts mentees (:func:`_coverage_first`)."""
+    one certified flow whose network counts mentees (:func:`_coverage_first`). ``cover``:
+    max-min under ``coverage_first``, the most matched mentees first (module docstring)."""
     from .bounded import solve_bounded
     from .bounded.start import PriceChain
     from .certify import solve_scored
@@ -205,6 +228,9 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     cap = np.asarray(capacity, float)
     dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
     n_max = float(min(dem.sum(), cap.sum()))
+    # with every demand 1 a pair is a mentee: the flows need not count mentees, and their
+    # coverage weight would only cost the scores' resolution (module docstring)
+    counting = cover and n > 0 and int(dem.max()) > 1
     largest = float(scorer.largest) if bounded else float(getattr(scorer, "largest", 0.0) or 0.0)
     flows: list[float] = []
     if coverage_only:
@@ -248,10 +274,12 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 # (the threshold moves few pairs across it; any prices are a valid start, the
                 # certificate is computed afresh)
                 problem, sol = chain.solve(lambda: solve_bounded(
-                    ThresholdBounds(scorer, t, w), cap, demand=demand, locked=locked, options=options))
+                    ThresholdBounds(scorer, t, w), cap, demand=demand, locked=locked, options=options,
+                    cover=counting))
             else:
                 problem, sol = solve_scored(ThresholdBlocks(scorer, t, w), cap, n_mentees=n,
-                                            n_mentors=m, demand=demand, locked=locked, options=options)
+                                            n_mentors=m, demand=demand, locked=locked, options=options,
+                                            cover=counting)
             flows.append(time.perf_counter() - t0)
             plain = exact(problem)
             s_plus = max(s_plus, float(plain.max(initial=-np.inf)))
@@ -330,19 +358,33 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
         problem, sol, plain, _, W = flow(t_eff)
         certified &= sol.status == "optimal"
     chosen = np.asarray(sol.chosen, np.int64)
-    out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked)
-    cert = {"method": "max-min by certified flows on s + W [s >= t]", "matched": int(len(chosen)),
+    out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked,
+                            coverage_first=cover)
+    # the last key, the total, is exact only to the flow's integer step: ``rounding_bound`` (the
+    # chosen pairs times the step) bounds how far it can fall short of the best total among the
+    # assignments that tie on every earlier key. coverage_first's weight above W leaves the
+    # scores few bits at scale (module docstring): beyond OPTIMAL_GAP of the total, not proven
+    rounding = float((sol.certificate or {}).get("rounding_bound") or 0.0)
+    total = math.fsum(plain[chosen].tolist()) if len(chosen) else 0.0
+    coarse = certified and rounding > OPTIMAL_GAP * max(1.0, abs(total))
+    method = "max-min by certified flows on s + W [s >= t]" + (", counting mentees" if counting else "")
+    cert = {"method": method, "matched": int(len(chosen)),
             # the worst chosen pair, locks included
             "threshold": None if not np.isfinite(t_eff) else t_eff, "weight": W,
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
             "threshold_bracket": bracket, "warm_started_flows": chain.taken,
             "max_flows_on_pairs_seen": seen.max_flows, "guesses_missed": int(misses),
-            "holds": bool(certified), "timed_out": timed_out}
+            "holds": bool(certified), "timed_out": timed_out, "total_rounding": rounding}
     stop = ("stopped at the time limit" if timed_out
             else f"stopped at its work limit ({MAX_FLOWS} flows) before the time limit")
     message = "" if certified else (
         f"{stop}: the worst pair is at least the threshold, and no assignment's worst pair "
         "reaches the bracket's upper end" if bracket is not None and bracket[1] > np.nextafter(bracket[0], np.inf)
         else "a flow was not certified")
-    return out, finish(out, chosen, "optimal" if certified else "feasible", started, "maxmin",
+    if coarse:
+        message = (f"the matched count and the worst pair are proven; the total is proven only to "
+                   f"within {rounding:.3g} of the best among the assignments that tie on them (the "
+                   "flow's integer step under coverage_first's weights at this size), more than "
+                   f"{OPTIMAL_GAP:g} of it")
+    return out, finish(out, chosen, "optimal" if certified and not coarse else "feasible", started, "maxmin",
                        certificate=cert, message=message)

@@ -68,7 +68,7 @@ from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import score_scale
 from .diagnose import bipartite_max_flow
-from .fair import _left_by_locks, _plain
+from .fair import _left_by_locks, _plain, refuse_cover
 from .leximin_cp import _cp_leximin
 from .leximin_graph import _Residual
 from .leximin_steps import LexRun, LexSteps, _Final
@@ -356,6 +356,7 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     """
     options = options or SolverOptions()
     started = time.perf_counter()
+    refuse_cover("leximin", problem.coverage_first, problem.demand)  # (fair.py's docstring)
     if _plain(problem):
         return _flow_leximin(problem, started, options.time_limit)
     return _cp_leximin(problem, options, started)

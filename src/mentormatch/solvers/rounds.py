@@ -123,13 +123,16 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
     later rounds start from the last round's). ``repair(i, j, s, cap, dem, was, pot, scale,
     cover)``: a re-solve of the last optimum with the new pairs, returning ``(FlowResult, repair
     record)`` or None (then the flow is solved cold). ``work``: a dict to add the seconds of
-    the flows, prices, checks and the tie rule to. ``cover``: ``coverage_first``'s weight per
-    mentee, or None (the type is stated in :mod:`mentormatch.solvers.flow`): the flows and
-    repairs count mentees (:func:`mentormatch.solvers.flow.solve_arrays`) and the bound is on
+    the flows, prices, checks and the tie rule to (wall time; and under ``work["cpu"]`` this
+    process's CPU time, :func:`time.process_time`, every thread's). ``cover``: ``coverage_first``'s
+    weight per mentee, or None (the type is stated in :mod:`mentormatch.solvers.flow`): the flows
+    and repairs count mentees (:func:`mentormatch.solvers.flow.solve_arrays`) and the bound is on
     the total of any assignment matching as many (:func:`mentormatch.solvers.duals.prices`)."""
     work = {} if work is None else work
+    cpu = work.setdefault("cpu", {})
     for key in ("flows", "prices", "checks"):
         work.setdefault(key, 0.0)
+        cpu.setdefault(key, 0.0)
     width = checker.width
     rounds = added = sweeps_total = 0
     pot, pot_scale = None, 0.0  # the last round's potentials, and their scale
@@ -137,7 +140,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
     repairs = []  # the rounds whose flow was a repair of the round before's
     while True:
         rounds += 1
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         res = rep = None
         if repair is not None and last is not None and pot is not None:
             code = sp.i * width + sp.col
@@ -162,7 +165,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
         checker.record(cert, "round")
         if not res.optimal or not options.certify:
             return Outcome(sp, res.chosen, False, cert, None)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         if warm is None:
             start = None
         elif pot is not None and pot_scale == res.scale:
@@ -174,9 +177,11 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
         pot_scale, warm = res.scale, (u, p)
         sweeps_total += sweeps
         tol = 1.0 / res.scale
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         work["flows"] += t2 - t1
         work["prices"] += t3 - t2
+        cpu["flows"] += c2 - c1
+        cpu["prices"] += c3 - c2
         say("%sround %d: flow on %d pairs in %.2fs (%s), prices in %.2fs (%d sweeps)", indent, rounds, len(sp.i),
             t2 - t1, cert["or_tools_status"] if rep is None else
             "the last round's repaired: %d violators, %d phases" % (rep.violators, rep.phases), t3 - t2, sweeps)
@@ -186,13 +191,14 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
         chosen = _subset(sp, res.chosen)
         viol, eps = checker.check(u, p, chosen, tol, k)
         work["checks"] += time.perf_counter() - t3
+        cpu["checks"] += time.process_time() - c3
         grown = _merge(sp, viol, width)
         new = len(grown.i) - len(sp.i)
         say("%sround %d: check in %.2fs (%s), %d pairs added", indent, rounds, time.perf_counter() - t3,
             checker.note(), new)
         picked, ties = res.chosen, None
         if len(viol.i) == 0 and checker.ties:  # the tie rule (solvers/ties.py): the maybe-tight pairs
-            t4 = time.perf_counter()
+            t4, c4 = time.perf_counter(), time.process_time()
             near = checker.tight(u, p, chosen, TIGHT_GAIN * tol)
             sp, picked, viol, ties = with_ties(sp, res.chosen, near, width, cap, dem, pot, res.scale,
                                                checker.ranks, res.cover)
@@ -200,6 +206,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             checker.tied(ties)
             if ties is not None:
                 work["ties"] = round(time.perf_counter() - t4, 3)
+                cpu["ties"] = round(time.process_time() - c4, 3)
         if len(viol.i) == 0:
             cert.update(holds=True, bellman_ford_sweeps=sweeps_total, dual_objective=dual_obj,
                         max_reduced_gain=eps, tolerance=tol, ties=ties)

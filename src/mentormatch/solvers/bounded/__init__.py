@@ -132,7 +132,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     only guide."""
     say = log.info if options.progress and depth == 0 else log.debug
     n, m = scorer.n, scorer.m
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     inner_info = None
     if given is not None:
         pass_price, later = given[0], Child.done(given)
@@ -144,17 +144,21 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     if k is None:
         k = cmax + dmax + 2 if guided else default_top_k(cap, dem)
     mentor_k = min(k, 2 * cmax + 2)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     exact = _Exact(scorer)
     size = min(m, max(POOL_PER_ROW, k))
     pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
                                     options.progress and depth == 0)
-    t_pass = time.perf_counter()
+    t_pass, c_pass = time.perf_counter(), time.process_time()
     guide, guide_info = (None, None) if later is None else later.result()
-    # where the time went (wall seconds; the bound passes' pairs): for the cost per block
+    # where the time went (wall seconds; the bound passes' pairs): for the cost per block; and
+    # this process's CPU seconds (every thread's; a sub-market in a child or on a worker keeps
+    # its own record, in its info's "work")
     work = {"before_first_pass": round(t1 - t0, 3), "first_pass": round(t_pass - t1, 3),
             "first_pass_pairs": n * m, "waiting_for_sub_market": round(time.perf_counter() - t_pass, 3),
-            "flows": 0.0, "prices": 0.0, "checks": 0.0, "check_bound_pairs": 0, "exact_scores": 0.0}
+            "flows": 0.0, "prices": 0.0, "checks": 0.0, "check_bound_pairs": 0, "exact_scores": 0.0,
+            "cpu": {"before_first_pass": round(c1 - c0, 3), "first_pass": round(c_pass - c1, 3),
+                    "waiting_for_sub_market": round(time.process_time() - c_pass, 3)}}
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
     sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k, cap, cover)

@@ -1,0 +1,279 @@
+"""Max-min and leximin with ``coverage_first`` when a mentee needs several mentors (s18h10).
+
+s18h1 found that both solvers ignored ``coverage_first`` once a demand is above one: pairs A-X
+0.9, A-Y 0.8, B-X 0.2, A needing 2, capacities 1: they chose A-X and A-Y (the most pairs),
+leaving B unmatched, where coverage-first (the ``flow`` solver's network counting mentees)
+chooses A-Y and B-X. With demands of one, pairs are mentees and nothing differs.
+
+The intended order, by brute force over every assignment: the most matched mentees first, then
+the plain case's objective among those (the most pairs, then the best worst pair, then the
+total). A solver may honour it or refuse the combination with a ``ValidationError`` naming
+the settings; never answer as if ``coverage_first`` were off.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mentormatch as mm
+from mentormatch import synthetic
+from mentormatch.errors import ValidationError
+from mentormatch.pairs import Candidates
+from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
+from mentormatch.testing.brute import feasible_assignments
+
+from _support import SOURCES, on_source
+
+OBJECTIVES = ("maxmin", "leximin")
+
+
+def _reproducer(coverage_first: bool = True) -> AssignmentProblem:
+    # mentee A = 0 (needs 2), B = 1; mentor X = 0, Y = 1; pairs A-X, A-Y, B-X
+    P = Candidates(np.array([0, 0, 1]), np.array([0, 1, 0]), 2, 2)
+    return AssignmentProblem(P, np.array([0.9, 0.8, 0.2]), np.ones(2), np.array([2.0, 1.0]),
+                             coverage_first=coverage_first)
+
+
+def _intended(problem: AssignmentProblem) -> np.ndarray:
+    """The brute-force optima (rows of assignments): most mentees, then most pairs, then the
+    best worst pair, then the best total (max-min's plain order under coverage first)."""
+    bf = feasible_assignments(problem)
+    P = problem.pairs
+    mentees = np.array([len(np.unique(P.mentee[row])) for row in bf.x])
+    pairs = bf.x.sum(axis=1)
+    key = np.stack([mentees, pairs, np.where(np.isfinite(bf.worst), bf.worst, 0.0), bf.total], axis=1)
+    best = bf.feasible.copy()
+    for c in range(key.shape[1]):
+        top = key[best, c].max()
+        best &= np.isclose(key[:, c], top, rtol=0, atol=1e-9)
+    return bf.x[best]
+
+
+def _honoured_or_refused(problem: AssignmentProblem, objective: str) -> None:
+    try:
+        sol = get_solver(objective)(problem, SolverOptions(seed=0))
+    except ValidationError as e:  # refused: the message names both settings
+        text = str(e)
+        assert "coverage_first" in text and objective in text and "mentors_needed" in text, text
+        assert objective == "leximin", "max-min honours coverage_first on plain problems"
+        return None
+    x = np.zeros(len(problem.pairs), bool)
+    x[np.asarray(sol.chosen, np.int64)] = True
+    P = problem.pairs
+    got = (len(np.unique(P.mentee[x])), int(x.sum()))
+    opt = _intended(problem)[0]
+    assert got == (len(np.unique(P.mentee[opt])), int(opt.sum())), \
+        f"{objective} ignored coverage_first: {sorted(np.flatnonzero(x).tolist())}"
+    if objective == "maxmin" and x.any():  # then the best worst pair, then the total
+        assert np.isclose(problem.score[x].min(), problem.score[opt].min(), rtol=0, atol=1e-9)
+        assert np.isclose(problem.score[x].sum(), problem.score[opt].sum(), rtol=0, atol=1e-9)
+    return sol
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_the_reproducer_is_honoured_or_refused(objective):
+    """On main (s18) both chose A-X and A-Y: 1 mentee matched, against 2 for A-Y and B-X."""
+    p = _reproducer()
+    assert sorted(np.flatnonzero(_intended(p)[0]).tolist()) == [1, 2]  # A-Y and B-X
+    _honoured_or_refused(p, objective)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_without_coverage_first_the_most_pairs_stand(objective):
+    """The plain order (most pairs first) is unchanged: A-X and A-Y."""
+    sol = get_solver(objective)(_reproducer(coverage_first=False), SolverOptions(seed=0))
+    assert sorted(np.asarray(sol.chosen).tolist()) == [0, 1]
+
+
+def _tiny(seed: int, demand_max: int) -> AssignmentProblem:
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(2, 5)), int(rng.integers(1, 4))
+    mask = rng.random((n, m)) < 0.7
+    P = Candidates.from_mask(mask)
+    s = np.round(rng.random(len(P)), 2)
+    return AssignmentProblem(P, s, rng.integers(1, 3, m).astype(float),
+                             rng.integers(1, demand_max + 1, n).astype(float), coverage_first=True)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("seed", range(20))
+def test_tiny_problems_with_demands_above_one_are_honoured_or_refused(objective, seed):
+    p = _tiny(seed, 3)
+    if len(p.pairs) == 0:
+        pytest.skip("no eligible pair")
+    _honoured_or_refused(p, objective)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("seed", range(12))
+def test_with_demands_of_one_coverage_first_is_the_plain_order_and_runs(objective, seed):
+    """Pairs are mentees: the plain max-min/leximin honours coverage_first; no refusal."""
+    p = _tiny(seed, 1)
+    if len(p.pairs) == 0:
+        pytest.skip("no eligible pair")
+    sol = get_solver(objective)(p, SolverOptions(seed=0))
+    x = np.zeros(len(p.pairs), bool)
+    x[np.asarray(sol.chosen, np.int64)] = True
+    opt = _intended(p)[0]
+    assert len(np.unique(p.pairs.mentee[x])) == len(np.unique(p.pairs.mentee[opt]))
+    if objective == "maxmin":
+        assert np.isclose(p.score[x].min(), p.score[opt].min())
+        assert np.isclose(p.score[x].sum(), p.score[opt].sum())
+
+
+def _people():
+    """6 mentees needing 2 mentors each, 3 mentors of capacity 1: on main max-min matched 2
+    mentees where coverage-first matches 3."""
+    mentors, mentees = synthetic.organisation(n_mentees=6, n_mentors=3, seed=2)
+    return mentors.assign(capacity=1), mentees.assign(mentors_needed=2)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("kind", SOURCES)
+def test_pair_on_every_source_never_ignores_coverage_first(objective, kind):
+    mentors, mentees = _people()
+    programme = {"time_limit": 60, "fairness": {"objective": objective},
+                 "constraints": {"coverage_first": True, "management_line": False}}
+    with on_source(kind):
+        try:
+            r = mm.pair(mentors, mentees, programme)
+        except ValidationError as e:
+            text = str(e)
+            assert "coverage_first" in text and objective in text and "mentors_needed" in text, text
+            assert objective == "leximin", "max-min honours coverage_first on plain problems"
+            return
+    with on_source(kind):
+        cover = mm.pair(mentors, mentees, {"time_limit": 60, "constraints": {
+            "coverage_first": True, "management_line": False}})
+    assert r.pairs["mentee_id"].nunique() == cover.pairs["mentee_id"].nunique(), kind
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("kind", SOURCES)
+def test_pair_with_demands_of_one_runs_on_every_source(objective, kind):
+    mentors, mentees = _people()
+    programme = {"time_limit": 60, "fairness": {"objective": objective},
+                 "constraints": {"coverage_first": True, "management_line": False}}
+    with on_source(kind):
+        r = mm.pair(mentors, mentees.assign(mentors_needed=1), programme)
+    assert len(r.pairs) > 0
+
+
+def test_the_cli_refuses_in_one_paragraph_and_exits_2(tmp_path, capsys, monkeypatch):
+    from mentormatch.cli import main
+
+    monkeypatch.delenv("MENTORMATCH_DEBUG", raising=False)
+    mentors, mentees = _people()
+    mentors.to_csv(tmp_path / "mentors.csv", index=False)
+    mentees.to_csv(tmp_path / "mentees.csv", index=False)
+    (tmp_path / "p.toml").write_text('[fairness]\nobjective = "leximin"\n\n'
+                                     '[constraints]\ncoverage_first = true\nmanagement_line = false\n')
+    code = main(["pair", "--mentors", str(tmp_path / "mentors.csv"), "--mentees",
+                 str(tmp_path / "mentees.csv"), "--out", str(tmp_path / "out"),
+                 "--programme", str(tmp_path / "p.toml")])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and "\n\n" not in err.strip()
+    flat = " ".join(err.split())
+    assert "constraints.coverage_first" in flat and "'leximin'" in flat and "mentors_needed" in flat
+    assert not (tmp_path / "out" / "pairs.csv").exists()
+
+
+def test_maxmin_with_coverage_first_gives_the_same_pairs_on_every_source():
+    """The flows counting mentees (each threshold flow with the coverage weight above the
+    threshold weight) on the complete set, cached blocks and bounds: the same pairs, and as
+    many mentees as coverage-first's flow."""
+    mentors, mentees = _people()
+    programme = {"time_limit": 60, "fairness": {"objective": "maxmin"},
+                 "constraints": {"coverage_first": True, "management_line": False}}
+    res = {}
+    for kind in SOURCES:
+        with on_source(kind):
+            res[kind] = mm.pair(mentors, mentees, programme)
+    key = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))
+    for kind, r in res.items():
+        assert r.status == "optimal", kind
+        assert key(r) == key(res["complete"]), kind
+        assert r.pairs["mentee_id"].nunique() == 3, kind
+        assert r.certificate["threshold"] == res["complete"].certificate["threshold"], kind
+
+
+def test_maxmin_under_a_side_constraint_refuses_coverage_first_with_demands_above_one():
+    """CP-SAT's three steps count pairs: refused (not yet built), never ignored."""
+    p = _reproducer()
+    from mentormatch.solvers import SideConstraints
+
+    side = SideConstraints(min_load=np.array([1.0, 0.0]))
+    p = AssignmentProblem(p.pairs, p.score, p.capacity, p.demand, side=side, coverage_first=True)
+    with pytest.raises(ValidationError, match="coverage_first"):
+        get_solver("maxmin")(p, SolverOptions(seed=0))
+    mentors, mentees = _people()
+    programme = {"time_limit": 60, "fairness": {"objective": "maxmin"},
+                 "constraints": {"coverage_first": True, "management_line": False, "budget": 1e9}}
+    for kind in SOURCES:
+        with on_source(kind), pytest.raises(ValidationError, match="mentors_needed"):
+            mm.pair(mentors, mentees, programme)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_maxmin_with_coverage_first_on_small_organisations_every_source(seed):
+    """Demands 1-2, capacities 1-2: the same pairs on every source, as many mentees as the
+    coverage-first flow, and the worst pair at least that of any assignment matching that many
+    (the coverage-first flow's pick is one)."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(5, 10)), int(rng.integers(2, 5))
+    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=m, seed=100 + seed)
+    mentors = mentors.assign(capacity=rng.integers(1, 3, m))
+    mentees = mentees.assign(mentors_needed=rng.integers(1, 3, n))
+    cons = {"coverage_first": True, "management_line": False}
+    res = {}
+    for kind in SOURCES:
+        with on_source(kind):
+            res[kind] = mm.pair(mentors, mentees, {"time_limit": 60, "constraints": cons,
+                                                   "fairness": {"objective": "maxmin"}})
+    cover = mm.pair(mentors, mentees, {"time_limit": 60, "constraints": cons})
+    key = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))
+    c = res["complete"]
+    assert c.pairs["mentee_id"].nunique() == cover.pairs["mentee_id"].nunique()
+    if len(cover.pairs) and len(c.pairs) == len(cover.pairs):
+        assert c.pairs["score"].min() >= cover.pairs["score"].min() - 1e-12
+    for kind, r in res.items():
+        assert r.status == "optimal", kind
+        assert key(r) == key(c), kind
+
+
+def test_a_total_rounded_coarser_than_the_gap_is_not_called_optimal(monkeypatch):
+    """coverage_first's weight sits above max-min's W, so at scale the flow's integer step for the
+    scores grows (2**-11 at 20,000 x 5,000 with demand 2, by flow.coverage_scale): the total, max-min's
+    last key, is then exact only to ``rounding_bound``. Narrowing the flow's bits here makes that
+    step coarse on the reproducer: the same pairs (the count and the worst pair stay exact), but
+    "feasible" with the rounding stated, not "optimal"."""
+    from mentormatch.solvers import flow
+
+    problem = _reproducer()
+    plain = get_solver("maxmin")(problem, SolverOptions(seed=0))
+    assert plain.status == "optimal"
+    assert plain.certificate["total_rounding"] <= 1e-6 * abs(plain.objective)
+    monkeypatch.setattr(flow, "COVER_BITS", 22)
+    coarse = get_solver("maxmin")(problem, SolverOptions(seed=0))
+    assert sorted(coarse.chosen.tolist()) == sorted(plain.chosen.tolist())
+    assert coarse.certificate["total_rounding"] > 1e-6 * abs(coarse.objective)
+    assert coarse.status == "feasible"
+    assert "proven only to within" in coarse.message
+
+
+def test_with_every_demand_one_the_flows_do_not_pay_for_the_coverage_weight(monkeypatch):
+    """With demands of one a pair is a mentee: max-min under coverage_first runs the plain
+    flows (no "counting mentees"), so the narrowed bits that make the weighted total coarse
+    above leave this answer optimal, with the pairs of max-min without coverage_first."""
+    from mentormatch.solvers import flow
+
+    P = Candidates(np.array([0, 0, 1]), np.array([0, 1, 0]), 2, 2)
+    make = lambda cover: AssignmentProblem(P, np.array([0.9, 0.8, 0.2]), np.ones(2), np.ones(2),  # noqa: E731
+                                           coverage_first=cover)
+    monkeypatch.setattr(flow, "COVER_BITS", 22)
+    on = get_solver("maxmin")(make(True), SolverOptions(seed=0))
+    off = get_solver("maxmin")(make(False), SolverOptions(seed=0))
+    assert on.status == off.status == "optimal"
+    assert sorted(on.chosen.tolist()) == sorted(off.chosen.tolist())
+    assert "counting mentees" not in on.certificate["method"]
