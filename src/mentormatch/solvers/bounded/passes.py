@@ -14,7 +14,7 @@ import numpy as np
 from ...pairs import unique_sorted
 from .. import sparse
 from ..sparse import _bar
-from .rank import _crowded_best, _first_k, _fold, _index_of, _lookup, _nonzero, _row_best, _suspects_ranked
+from .rank import _crowded_best, _first_k, _fold, _index_of, _lookup, _nonzero, _row_best
 from .remote import chunks, current, exact_scores, sent, ship, value_of
 
 #: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
@@ -220,34 +220,22 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     if q.dead is not None:
         s[q.dead[a:b]] = -np.inf
     out = [None, None]  # (pool, suspects) of the block
-    per_row = SUSPECTS_PER_ROW
-    lo, hi = np.searchsorted(q.ci, [a, b])
-    # the pool ranks a few more entries a row (the row's chosen pairs, at most ``more``), whose
-    # order then gives a crowded row's largest suspects too (:func:`_suspects_ranked`)
-    ranked_suspects = q.limit is not None and not q.keep_all and q.pk >= max(per_row, 1)
     if q.pk:
-        want = q.pk
-        if ranked_suspects:
-            more = int(np.bincount(q.ci[lo:hi] - a).max(initial=0)) if hi > lo else 0
-            want = min(q.pk + more, m_v)
-        r, c = _row_best(s, want)
-        ranked = c.reshape(b - a, want)
-        c = ranked[:, :q.pk]
+        r, c = _row_best(s, q.pk)
+        c = c.reshape(b - a, q.pk)
         v = np.take_along_axis(s, c, axis=1)
         out[0] = (c, v, v.min(axis=1))
     if q.limit is not None:
+        lo, hi = np.searchsorted(q.ci, [a, b])
         if hi > lo:
             s[q.ci[lo:hi] - a, q.cj[lo:hi]] = -np.inf  # after the pool: see _scan
-        above = s > q.limit[a:b, None]
-        if ranked_suspects:
-            rr, cc, crowded = _suspects_ranked(s, above, ranked, q.limit[a:b], per_row)
-        else:
-            rr, cc = _nonzero(above)
-            count = np.bincount(rr, minlength=b - a)
-            crowded = np.flatnonzero(count > per_row) if not q.keep_all else count[:0]
-            if len(crowded):  # their per_row largest instead
-                keep = np.repeat(count <= per_row, count)
-                rr, cc = _crowded_best(s, rr, cc, keep, crowded, per_row)
+        rr, cc = _nonzero(s > q.limit[a:b, None])
+        count = np.bincount(rr, minlength=b - a)
+        per_row = SUSPECTS_PER_ROW
+        crowded = np.flatnonzero(count > per_row) if not q.keep_all else count[:0]
+        if len(crowded):  # their per_row largest instead
+            keep = np.repeat(count <= per_row, count)
+            rr, cc = _crowded_best(s, rr, cc, keep, crowded, per_row)
         out[1] = (rr + a, cc, crowded + a)
     if q.kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
         val, row, floor, pend_val, pend_row = state

@@ -1,8 +1,7 @@
 """Sorted-array and ranking helpers of the bounded passes (:mod:`.passes`, :mod:`.check`):
 membership by binary search or index table, each row's ``k`` largest entries, each group's
-first ``k``, a crowded row's largest suspects (ranked among them, or read off the pool's
-ranking), and the fold of each mentor's best rows, all vectorised and deterministic (ties to
-the lower column or row)."""
+first ``k``, a crowded row's largest suspects, and the fold of each mentor's best rows, all
+vectorised and deterministic (ties to the lower column or row)."""
 from __future__ import annotations
 
 import numpy as np
@@ -154,37 +153,6 @@ def _crowded_best(s: np.ndarray, rr: np.ndarray, cc: np.ndarray, keep: np.ndarra
         top = np.argpartition(s[crowded], m_v - per_row, axis=1)[:, -per_row:]
         top_r, top_c = np.repeat(crowded, per_row), top.reshape(-1)
     return np.concatenate([rr[keep], top_r]), np.concatenate([cc[keep], top_c])
-
-
-def _suspects_ranked(s: np.ndarray, above: np.ndarray, ranked: np.ndarray, limit: np.ndarray,
-                     per_row: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The suspects of a block (``above``: ``s > limit``, the chosen pairs already at ``-inf``
-    in ``s``), a crowded row (more than ``per_row``) cut to its ``per_row`` largest, taken from
-    ``ranked``: each row's best entries in descending order (ties to the lower column) before
-    the chosen pairs were set to ``-inf``, at least ``per_row`` more than the row has chosen
-    pairs. Returns (rows, mentors, crowded rows), the rows local to the block; ``above`` is
-    changed (the crowded rows cleared).
-
-    Why ``ranked`` holds a crowded row's answer: removing the chosen pairs from a prefix of the
-    row's order leaves a prefix of the order of the others, at least ``per_row`` long; a
-    crowded row has more than ``per_row`` other entries above its limit, so the first
-    ``per_row`` of that prefix are all above it and are its ``per_row`` largest suspects, ties to
-    the lower column (as :func:`_crowded_best` ranks them). So the crowded rows' many
-    suspects are neither listed nor ranked again: at 100,000 x 20,000, the rows a check scans
-    in full are mostly crowded (in the inner sub-market 8,945 of 10,443), and listing and
-    ranking their suspects cost about 11 ns a pair of those rows on top of the 5 ns of the
-    bounds and the pool."""
-    count = above.view(np.uint8).sum(axis=1, dtype=np.int32)  # (half the time of count_nonzero's)
-    crowded = np.flatnonzero(count > per_row)
-    if len(crowded):
-        above[crowded] = False
-    rr, cc = _nonzero(above)
-    if not len(crowded):
-        return rr, cc, crowded
-    top = ranked[crowded]
-    ok = s[crowded[:, None], top] > limit[crowded, None]  # (the chosen pairs: -inf)
-    take = ok & (np.cumsum(ok, axis=1) <= per_row)
-    return (np.concatenate([rr, np.repeat(crowded, per_row)]), np.concatenate([cc, top[take]]), crowded)
 
 
 # --------------------------------------------------------------------------------------------
