@@ -20,7 +20,7 @@ from mentormatch.scale import BIG
 from mentormatch.solvers import engine
 from mentormatch.solvers.base import PairBonus
 from mentormatch.solvers.bonus import BonusBounds, BonusRows
-from mentormatch.solvers.bottleneck import ThresholdBounds, ThresholdRows
+from mentormatch.solvers.threshold import ThresholdBounds, ThresholdRows
 from mentormatch.solvers.bounded import remote
 
 from _support import Recording, assert_same_result, local_cluster, many_tasks, scorer_of

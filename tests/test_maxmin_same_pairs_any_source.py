@@ -25,7 +25,7 @@ import pytest
 import mentormatch as mm
 from mentormatch import synthetic
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import AssignmentProblem, SolverOptions, bottleneck
+from mentormatch.solvers import AssignmentProblem, SolverOptions, bottleneck, threshold
 
 from _support import SOURCES, on_source
 
@@ -40,7 +40,7 @@ def _key(r) -> tuple:
 @pytest.mark.parametrize("n_max", [0, 1, 7, 88, 1000, 10 ** 6])
 @pytest.mark.parametrize("largest", [0.0, 1e-3, 0.9, 1.0, 4.1, 5.23, 8.0, 54.1, 3e4])
 def test_the_weight_outweighs_any_change_of_the_total_and_follows_a_power_of_two(n_max, largest):
-    w = bottleneck.threshold_weight(n_max, largest)
+    w = threshold.threshold_weight(n_max, largest)
     assert w == 2.0 ** round(math.log2(w))  # a power of two: W + s keeps the flow's scale
     # two assignments of at most n_max pairs scoring within [-largest, largest] differ by at most
     # 2 n_max largest (and n_max quanta once rounded): W exceeds that by 2 (n_max + 1) at least
@@ -50,7 +50,7 @@ def test_the_weight_outweighs_any_change_of_the_total_and_follows_a_power_of_two
     # the same for any largest score of the same power of two: sources that hold different
     # best pairs of that power agree
     up = 2.0 ** math.ceil(math.log2(largest)) if largest > 1 else 1.0
-    assert bottleneck.threshold_weight(n_max, up * 0.75 if largest > 1 else 0.5) == w
+    assert threshold.threshold_weight(n_max, up * 0.75 if largest > 1 else 0.5) == w
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,7 +90,7 @@ def test_a_loose_bound_on_the_scores_picks_the_held_problems_pairs(seed, largest
     P = p.pairs
     held = bottleneck.solve_held(p, SolverOptions())
     final, sol = bottleneck.solve_maxmin_scorer(
-        _Loose(bottleneck.HeldRows(P, p.score), largest), np.floor(p.capacity),
+        _Loose(threshold.HeldRows(P, p.score), largest), np.floor(p.capacity),
         n_mentees=P.n_mentees, n_mentors=P.n_mentors, demand=np.round(p.demand).astype(np.int64))
     got = P.locate(final.pairs.mentee[sol.chosen], final.pairs.mentor[sol.chosen])
     assert held.status == sol.status == "optimal"

@@ -85,13 +85,11 @@ import time
 import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
-from .threshold import (HeldRows, ThresholdBlocks, ThresholdBounds, ThresholdRows,  # noqa: F401
-                        threshold_weight)
+from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, threshold_weight
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "solve_held",
-           "solve_maxmin_scorer", "threshold_weight"]
+__all__ = ["solve_held", "solve_maxmin_scorer"]
 
 #: Below this width of the bracket (relative to the score scale) the next flow probes just
 #: above the witness instead of halving.
