@@ -227,20 +227,14 @@ def _form(people: AssignmentProblem, a, b, ci, cj, cs, ri, rj):
 
 def _short(side, ci, cj, cs, m: int) -> np.ndarray:
     """Per mentor: active in the pairs ``(ci, cj)`` of plain scores ``cs`` and paid less than
-    its reservation value (the payoff of :mod:`mentormatch.solvers.linear`: fixed stipend +
-    stipend per mentee x its mentees + bonus x the sum of its pairs' success probabilities),
-    beyond 1e-9 (the rounding of a sum taken in another order); none without incentives."""
+    its reservation value (:func:`~mentormatch.solvers.linear_rows.mentor_payoffs`) beyond 1e-9
+    (the rounding of a sum taken in another order); none without incentives."""
     if "reservation" not in side.active() or side.bonus is None:
         return np.zeros(m, bool)  # the payoff reads no score: the counts, kept, decide it
-    from .linear_rows import success_probability
+    from .linear_rows import mentor_payoffs
 
-    def per_mentor(x):
-        return np.zeros(m) if x is None else np.asarray(x, float)
-
-    n_j = np.bincount(cj, minlength=m)
-    earn = (per_mentor(side.stipend_fixed) + per_mentor(side.stipend_per_mentee) * n_j
-            + per_mentor(side.bonus) * np.bincount(cj, weights=success_probability(cs, side), minlength=m))
-    return (n_j > 0) & (np.asarray(side.reservation, float) - earn > 1e-9)
+    earn = mentor_payoffs(side, cj, cs, m)
+    return (np.bincount(cj, minlength=m) > 0) & (np.asarray(side.reservation, float) - earn > 1e-9)
 
 
 def _info(a, b):

@@ -14,8 +14,8 @@ import scipy.sparse as sp
 
 from .base import AssignmentProblem, SideConstraints
 
-__all__ = ["Branch", "budget_rounded", "success_probability", "extra_columns", "violations",
-           "most_mentees", "ROW_TOL", "floor_scales", "mentee_best"]
+__all__ = ["Branch", "budget_rounded", "success_probability", "mentor_payoffs", "extra_columns",
+           "violations", "most_mentees", "ROW_TOL", "floor_scales", "mentee_best"]
 
 
 def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
@@ -23,6 +23,18 @@ def success_probability(score: np.ndarray, side: SideConstraints) -> np.ndarray:
     :mod:`mentormatch.solvers.linear`)."""
     scale = side.success_scale if side.success_scale and side.success_scale > 0 else 1.0
     return np.clip(np.asarray(score, dtype=np.float64) / scale, 0.0, 1.0)
+
+
+def mentor_payoffs(side: SideConstraints, mentor: np.ndarray, score: np.ndarray, m: int) -> np.ndarray:
+    """Each mentor's expected payoff from the pairs ``(mentor, score)`` (plain scores): fixed
+    stipend + stipend per mentee x its mentees + bonus x the sum of its pairs' success
+    probabilities (:mod:`mentormatch.solvers.linear`'s reservation rows)."""
+    def per_mentor(x):
+        return np.zeros(m) if x is None else np.asarray(x, float)
+
+    n_j = np.bincount(mentor, minlength=m)
+    return (per_mentor(side.stipend_fixed) + per_mentor(side.stipend_per_mentee) * n_j
+            + per_mentor(side.bonus) * np.bincount(mentor, weights=success_probability(score, side), minlength=m))
 
 
 def budget_rounded(budget: float, per: np.ndarray, fixed: np.ndarray) -> float:
