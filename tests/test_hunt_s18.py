@@ -4,10 +4,9 @@
   sources and with the rows of both tables shuffled, the pairs are brute force's optimum (the
   most mentees, then the largest ``score + bonus``) and the same pairs; demands 1-3, capacities
   1-3, a lock on some seeds.
-* A programme's ``priority="hard"`` round: the same pairs on every source, but the bonus it
-  reports differs (strict xfail: the complete set's offset is ``dominating_offset`` of the
-  scores, the scale path's one from the rules' weights, :func:`mentormatch.programme.rounds.round_bonus`;
-  also at 5f4f953).
+* A programme's ``priority="hard"`` round: the same pairs on every source, and (since s19h2:
+  one offset from the rules and tables, :mod:`mentormatch.programme.offsets`) the same bonus
+  reported; before, the complete set's offset came from its scores.
 * The engine's MIP (``"mip"``) on scores all near 1e-8 (below HiGHS's tolerances): "optimal"
   with no pair and bound -0.0, under brute force's optimum (strict xfail, also at 5f4f953); at
   1e-6 and 1e-4 it is exact.
@@ -108,18 +107,16 @@ def test_hard_priority_gives_the_same_pairs_on_every_source():
         assert r.objective == pytest.approx(results["complete"].objective, abs=1e-9), kind
 
 
-@pytest.mark.xfail(strict=True, reason="pre-existing (also at 5f4f953): priority='hard': the "
-                   "complete set's offset is "
-                   "dominating_offset(problem) (from the scores), the scale path's 1 + n_max x "
-                   "the sum of the weights, so bonus_total and adjusted_objective differ by source "
-                   "(complete 19.149..., blocks/bounds 26.0) for the same pairs")
 def test_hard_priority_reports_the_same_bonus_on_every_source():
-    """pipeline/bonus.py: what the result reports is the same on every source."""
+    """The offset comes from the rules and tables (programme/offsets.py), so what the result
+    reports is the same on every source (before: the complete set's offset came from its
+    scores, 19.149... against 26.0 on blocks and bounds, for the same pairs)."""
     results = {kind: _hard_round_two(kind) for kind in SOURCES}
+    ref = results["complete"]
     for kind, r in results.items():
-        for name in ("bonus_total", "adjusted_objective"):
-            assert r.certificate[name] == pytest.approx(results["complete"].certificate[name],
-                                                        abs=1e-6), (kind, name)
+        assert _key(r) == _key(ref) and r.status == ref.status == "optimal", kind
+        for name in ("bonus_total", "adjusted_objective", "adjusted_bound"):
+            assert r.certificate[name] == pytest.approx(ref.certificate[name], abs=1e-6), (kind, name)
 
 
 def _tiny_scores(factor: float):

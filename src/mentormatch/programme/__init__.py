@@ -37,10 +37,13 @@ Rules of a round (:meth:`Programme.run_round`)
 * Priority: mentees who were left unmatched in the previous round and take part again come first.
   ``priority="weight"`` adds ``priority_weight`` to the score of each of their eligible pairs (in
   the objective only: reported scores stay the feature scores). ``priority="hard"`` adds an offset
-  ``B = 1 + n_max * span`` (``n_max``: most pairs any solution can have; ``span``: the largest score
-  minus ``min(0, smallest score)``) so that one more priority mentee matched is always worth more
-  than any change in the other pairs' total: the solver maximises the number of priority mentees
-  matched first, and the total score second (the lexicographic optimum).
+  ``B = 1 + n_max * span`` (``n_max``: most pairs any solution can have; ``span``: the sum of the
+  weights, which bounds every score, widened by the range of the round's other bonus terms, the
+  priority column and continuity; :mod:`.offsets`) so that one more priority pair is always
+  worth more than any change in the other pairs' total: the solver maximises the number of
+  priority pairs first, and the total score (with the other bonuses) second (the lexicographic
+  optimum). ``B`` comes from the rules and tables, never the scores, so every pair source
+  (the complete set, blocks, bounds) reports the same ``bonus_total``.
 * Continuity (``continuity=True``, needs ``allow_repeats=True``): a mentee whose pair ended and who
   is paired again gets ``continuity_weight`` added to the score of their most recent mentor.
 
@@ -84,7 +87,8 @@ durably; a load verifies every file. Saving what was loaded gives byte-identical
 :func:`convert` copies a store into the other kind. The people tables are not saved (personal
 data): after :meth:`Programme.load`, :meth:`Programme.rematch` needs them passed in.
 
-Modules: :mod:`.ledger` (history, locks), :mod:`.rounds`, :mod:`.rematch`, :mod:`.outcomes`,
+Modules: :mod:`.ledger` (history, locks), :mod:`.offsets` (the lexicographic offsets),
+:mod:`.rounds`, :mod:`.rematch`, :mod:`.outcomes`,
 :mod:`.locks` (locked pairs against the rules), :mod:`.store`, :mod:`.core` (the
 :class:`Programme` facade), :mod:`.tables` (records, columns).
 """

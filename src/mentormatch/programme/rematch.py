@@ -10,6 +10,7 @@ import numpy as np
 from ..errors import MentormatchError, Problem, ValidationError
 from ..matching import Matching
 from . import ledger, locks
+from .offsets import dominating_offset, score_span
 from .rounds import round_rules
 from .tables import as_date
 
@@ -38,9 +39,10 @@ def resolve_with_bonus(prepared, bonus: np.ndarray, subset: np.ndarray | None = 
 
 def _offsets(n_max: int, span: float) -> tuple[float, float]:
     """``(k_off, t_off)``: one more pair in force kept (``k_off``) beats any change of the
-    scores, and matching the mentee (``t_off``) beats any number of pairs kept."""
-    k_off = 1.0 + n_max * max(span, 1e-9)
-    return k_off, (n_max + 1) * (k_off + span) + 1.0
+    scores, and matching the mentee (``t_off``) beats any number of pairs kept
+    (:func:`~mentormatch.programme.offsets.dominating_offset` twice)."""
+    k_off = dominating_offset(n_max, span)
+    return k_off, dominating_offset(n_max + 1, k_off + span)
 
 
 def _solve_complete(base, mentee_id: str, in_force: list, allow_changes: bool) -> Matching:
@@ -64,8 +66,7 @@ def _solve_complete(base, mentee_id: str, in_force: list, allow_changes: bool) -
     keep[keep_pos] = True
     if not allow_changes:
         p.locked = p.locked | keep
-    score = p.score
-    span = float(score.max() - min(0.0, score.min())) if len(score) else 1.0
+    span = score_span(base.data["rules"])  # as at scale: from the rules, not the scores
     n_max = int(min(p.demand[in_play].sum(), max(p.capacity.sum(), 1)))
     k_off, t_off = _offsets(n_max, span)
     bonus = k_off * keep + t_off * (p.pairs.mentee == target)
@@ -102,8 +103,7 @@ def _solve_at_scale(prog: "Programme", base, probe_rules, v_mentors, v_mentees, 
     in_play[e_index[mentee_id]] = True
     in_play[a] = True
     in_play[[e_index[str(e)] for e, _ in user if str(e) in e_index]] = True
-    weights = base.data["rules"].weights
-    span = max(float(sum(w for w in weights.values() if w > 0)), 1e-9)
+    span = score_span(base.data["rules"])
     demand = base.data["demand"]
     need = float(in_play.sum() if demand is None else np.sum(demand[in_play]))
     n_max = int(min(need, max(float(np.sum(base.data["capacity"])), 1.0)))

@@ -13,6 +13,7 @@ from ..errors import Problem, ValidationError
 from ..matching import Matching
 from ..rules import Rules
 from . import ledger, locks
+from .offsets import hard_priority_offset
 from .tables import ROUND_UNMATCHED_COLUMNS, Round, as_date, typed
 
 if TYPE_CHECKING:
@@ -21,14 +22,6 @@ if TYPE_CHECKING:
 
 def copy_table(table):
     return table.copy() if isinstance(table, pd.DataFrame) else table
-
-
-def dominating_offset(problem) -> float:
-    """An offset B with B > n_max * span: one more pair carrying B beats any change in the rest."""
-    s = problem.score
-    span = float(s.max() - min(0.0, float(s.min()))) if len(s) else 1.0
-    n_max = int(min(np.asarray(problem.demand).sum(), max(float(np.sum(problem.capacity)), 1.0)))
-    return 1.0 + n_max * max(span, 1e-9)
 
 
 def run_round(prog: "Programme", mentors, mentees, date) -> Matching:
@@ -153,7 +146,9 @@ def round_bonus(prog: "Programme", prepared, priority_ids: set, carried: set,
                 date: str):
     """The objective bonus (None when all zero): one number per eligible pair of the round's
     problem, or on the scale path a :class:`~mentormatch.pipeline.PairBonus` (per mentee for
-    priority, per listed pair for continuity), which the engine prices at any size."""
+    priority, per listed pair for continuity), which the engine prices at any size. Its terms
+    are the same numbers on every source: ``priority="hard"`` adds
+    :func:`~mentormatch.programme.offsets.hard_priority_offset`, read from the rules and tables."""
     e_index, m_index = prepared.mentee_ids.index, prepared.mentor_ids.index
     a, b = [], []
     if prog.continuity:
@@ -165,28 +160,21 @@ def round_bonus(prog: "Programme", prepared, priority_ids: set, carried: set,
             if e in e_index and m in m_index and e not in paired_now:
                 a.append(e_index[e])
                 b.append(m_index[m])
-    from ..solvers.base import PairBonus
-
     from ..constraints import priority_bonus
+    from ..solvers.base import PairBonus
 
     n_e, n_m = len(prepared.mentee_ids), len(prepared.mentor_ids)
     column = priority_bonus(prepared)  # the mentees' own priority column, within the round
     per = np.zeros(n_e) if column is None else column.per_mentee.copy()
-    if priority_ids:
-        prio = np.isin(prepared.mentee_ids.ids.astype(str), list(priority_ids))
-        if prog.priority == "weight":
-            per[prio] += float(prog.priority_weight)
-        elif prepared.problem is not None:
-            per[prio] += dominating_offset(prepared.problem)
-        else:  # the scale path: the best score a pair can have bounds the span
-            rules = prepared.data["rules"]
-            span = max(float(sum(w for w in rules.weights.values() if w > 0)), 1e-9)
-            cap = np.asarray(prepared.data["capacity"], float)
-            demand = prepared.data["demand"]
-            n_max = int(min(n_e if demand is None else np.sum(demand), max(float(cap.sum()), 1.0)))
-            per[prio] += 1.0 + n_max * span
     bonus = PairBonus(per_mentee=per, mentee=np.asarray(a, np.int64), mentor=np.asarray(b, np.int64),
                       value=np.full(len(a), float(prog.continuity_weight)), n_mentors=n_m)
+    if priority_ids:
+        prio = np.isin(prepared.mentee_ids.ids.astype(str), list(priority_ids))
+        # "hard": above the other terms (the column, continuity), from the rules and tables
+        # alone, so that every pair source adds the same offset
+        add = (float(prog.priority_weight) if prog.priority == "weight" else
+               hard_priority_offset(prepared, others=bonus))
+        bonus = dataclasses.replace(bonus, per_mentee=np.where(prio, per + add, per))
     if not bonus.any():
         return None
     if prepared.problem is not None:  # one number per eligible pair, as the stable path reads
