@@ -261,23 +261,10 @@ def _alike(solver, problem, solution, scorer, data, bonus):
     return alike.on_candidates(problem, solution, pairs, info)
 
 
-def _unfold(problem: AssignmentProblem, solution: Solution, bonus: PairBonus):
-    """A solution on a scorer with ``bonus`` folded in, reported as on every path
-    (:mod:`mentormatch.pipeline.bonus`): the plain scores and objective, no bound; the adjusted
-    objective and bound and the bonus total in the certificate."""
-    extra = bonus.on_pairs(problem.pairs.mentee, problem.pairs.mentor)
-    problem = dataclasses.replace(problem, score=problem.score - extra)
-    chosen = solution.chosen
-    cert = {**(solution.certificate or {}), "objective": "score + bonus",
-            "adjusted_objective": solution.objective, "adjusted_bound": solution.bound,
-            "bonus_total": float(extra[chosen].sum())}
-    return problem, dataclasses.replace(solution, objective=float(problem.score[chosen].sum()),
-                                        bound=None, certificate=cert)
-
-
 def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
     from ..scoring import score_pairs
     from ..solvers.certify import solve_scored
+    from .bonus import plan_bonus, solve_with_bonus
 
     scorer, data = prepared.scorer, dict(prepared.data)
     n, m = len(data["mentees"]), len(data["mentors"])
@@ -286,46 +273,28 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
     unit = (data["load"] is None or bool(np.all(data["load"] == 1))) and bool(np.all(cap == np.round(cap)))
     free = unit and not data["side"].active()  # the certified flows' problems: no side rows
     plain = prepared.solver == "flow" and not data["coverage_first"] and unit
-    flows_maxmin = prepared.solver == "maxmin" and free  # (coverage_first: flows counting mentees)
-    flows_leximin = prepared.solver == "leximin" and free
-    # coverage_first with priority/continuity (an additive term per pair): folded too, so that
-    # the engine's shortcut, the certified flow counting mentees, solves it (not the LP/MIP)
-    cover_fold = (bonus is not None and data["coverage_first"] and free
-                  and bonus.scale_mentee is None and prepared.solver in ("flow", "mip"))
-    fold = bonus is not None and (plain or flows_maxmin or flows_leximin or cover_fold)
-    solve_on = scorer
-    if fold:
-        # a plain flow or max-min with a bonus: the certified flows on score + bonus, the bonus
-        # folded into the scorer (its bounds and exact scores), then the plain scores reported
-        from ..solvers.bonus import BonusBlocks, BonusBounds
-
-        solve_on = (BonusBlocks(scorer, bonus, m) if isinstance(scorer, _BlockScorer)
-                    else BonusBounds(scorer, bonus))
-    if not plain and prepared.solver in ("flow", "mip"):
+    engine = not plain and prepared.solver in ("flow", "mip")
+    flows = free and prepared.solver in ("maxmin", "leximin")  # (coverage_first: flows counting mentees)
+    # how the bonus is applied, once: folded into the scorer, apart in the engine, or held
+    plan = plan_bonus(bonus, prepared.solver, coverage_first=data["coverage_first"], free=free)
+    solve_on = plan.scorer(scorer, m)
+    if engine:
         from ..solvers.engine import solve_source
 
         problem, solution = solve_source(
             _source(scorer, n, m, solve_on), data["capacity"], demand=data["demand"],
             load=data["load"], locked=data["locked"] or (None, None), side=data["side"],
-            coverage_first=data["coverage_first"],
-            bonus=None if bonus is None or fold else bonus.on_pairs, options=prepared.options)
-        if fold:  # the plain scores back before the tie rule, which takes the bonus apart
-            problem, solution = _unfold(problem, solution, bonus)
-            fold = False
-        problem, solution = _alike(prepared.solver, problem, solution, scorer, data, bonus)
-        if cover_fold:
-            bonus = None  # done: _unfold wrote the bonus keys
-    elif flows_maxmin:
+            coverage_first=data["coverage_first"], bonus=plan.engine_term(), options=prepared.options)
+    elif flows and prepared.solver == "maxmin":
         # max-min by certified flows on the scorer (solvers/bottleneck.py): no pair list held
         from ..solvers.bottleneck import solve_maxmin_scorer
 
         problem, solution = solve_maxmin_scorer(solve_on, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options, cover=data["coverage_first"])
-    elif flows_leximin:
+    elif flows:
         # leximin by the flow leximin on a set of pairs, proven over every pair against its
-        # lexicographic certificate (solvers/leximin_source.py): no pair list held; a bonus
-        # folded into the scorer as for max-min
+        # lexicographic certificate (solvers/leximin_source.py): no pair list held
         from ..solvers.leximin_source import solve_leximin_source
 
         problem, solution = solve_leximin_source(solve_on, _source(scorer, n, m, solve_on), data["capacity"],
@@ -335,18 +304,11 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
         # deferred acceptance read lazily: each mentee's next candidates, never every pair
         from ..solvers.stable_rows import solve_stable_rows
 
-        reader = _ScorerRows(scorer, n, m, prepared.mentee_ids, prepared.mentor_ids, bonus)
+        reader = _ScorerRows(scorer, n, m, prepared.mentee_ids, prepared.mentor_ids, plan.bonus)
         problem, solution = solve_stable_rows(
             reader, data["capacity"], demand=data["demand"], load=data["load"],
             locked=data["locked"], coverage_first=data["coverage_first"], side=data["side"],
             options=prepared.options)
-        if bonus is not None:  # preferences by score + bonus; the plain scores reported
-            problem = dataclasses.replace(
-                problem, score=problem.score - bonus.on_pairs(problem.pairs.mentee, problem.pairs.mentor))
-            solution = dataclasses.replace(solution, objective=float(problem.score[solution.chosen].sum()),
-                                           certificate={**solution.certificate,
-                                                        "objective": "score + bonus"})
-            bonus = None  # done: the lines below are for the flows
     elif not plain:
         # CP-SAT's max-min and leximin (side constraints, fractional loads) hold every eligible
         # pair in memory (refused up front when they do not fit)
@@ -355,14 +317,9 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
                                    what=f"solver {prepared.solver!r}"))
         full = dataclasses.replace(full, coverage_first=data["coverage_first"], side=data["side"],
                                    load=data["load"] if data["load"] is not None else full.load)
-        if bonus is not None:  # in the objective only, as on the complete set (pipeline/bonus.py)
-            from .bonus import solve_with_bonus
-
-            solution = solve_with_bonus(full, bonus.on_pairs(full.pairs.mentee, full.pairs.mentor),
-                                        prepared.solver, prepared.options, prepared)
-            bonus = None  # done: its certificate has the bonus keys
-        else:
-            solution = _solve(full, prepared.solver, prepared.options, prepared)
+        solution = (solve_with_bonus(full, bonus.on_pairs(full.pairs.mentee, full.pairs.mentor),
+                                     prepared.solver, prepared.options, prepared)
+                    if plan.how == "held" else _solve(full, prepared.solver, prepared.options, prepared))
         problem = full
     elif isinstance(scorer, _BlockScorer):
         problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),
@@ -373,14 +330,10 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
         problem, solution = solve_bounded(solve_on, data["capacity"], demand=data["demand"],
                                           locked=data["locked"], options=prepared.options)
-    if fold:  # report the plain scores; the adjusted ones certify
-        problem, solution = _unfold(problem, solution, bonus)
-    elif bonus is not None and solution.certificate is not None:  # the same keys on every source
-        ch = solution.chosen
-        extra = float(bonus.on_pairs(problem.pairs.mentee[ch], problem.pairs.mentor[ch]).sum())
-        solution.certificate.update(objective="score + bonus", bonus_total=extra,
-                                    adjusted_objective=float(problem.score[ch].sum()) + extra)
-        solution.certificate.setdefault("adjusted_bound", None)
+    problem = plan.plain_scores(problem)  # the plain scores back before the tie rule
+    if engine:  # the tie rule takes the bonus apart
+        problem, solution = _alike(prepared.solver, problem, solution, scorer, data, plan.bonus)
+    solution = plan.report(problem, solution)  # the same keys on every source
     problem, solution = _with_rows_of_stranded(problem, solution, scorer)
     # contributions only on the pairs the solver kept (each mentee's best pairs and the pairs
     # the certificate added), never on every pair
