@@ -1,5 +1,6 @@
-"""An objective bonus on a held problem (the complete candidate set, or a scale-path round's
-every eligible pair), solved with the same meaning as on blocks and bounds.
+"""An objective bonus (priority, continuity) with one meaning on every pair source: on a held
+problem (the complete candidate set, or a scale-path round's every eligible pair),
+:func:`solve_with_bonus`; on blocks and bounds, :func:`plan_bonus`.
 
 The bonus enters the **objective only**; every constraint reads the plain scores:
 
@@ -8,9 +9,10 @@ The bonus enters the **objective only**; every constraint reads the plain scores
   success probabilities and the group score floors read the scores, the objective is
   ``score + bonus``. Except under ``coverage_first`` with no side row, unit loads and whole
   capacities (:func:`engine_apart`), where no constraint reads the scores: there the engine
-  is run on ``score + bonus``, so that its shortcut, the certified flow counting mentees,
-  solves the round, on every source (the scale path folds the bonus into its scorer,
-  :mod:`mentormatch.solvers.bonus`);
+  is run on ``score + bonus`` on every source, as it runs without a bonus (on blocks and
+  bounds, the bonus folded into the scorer, :mod:`mentormatch.solvers.bonus`, its shortcut:
+  the certified flow counting mentees; on held pairs its LP/MIP, the shortcut reading a
+  scorer);
 * every other solver is run on ``score + bonus`` (a flow, Hungarian, max-min, leximin, CP-SAT,
   stable, the baselines), which is the same thing when no constraint reads the scores. Max-min
   then maximises the worst ``score + bonus`` and then the total ``score + bonus``, as the

@@ -292,7 +292,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
         problem, solution = solve_maxmin_scorer(solve_on, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options, cover=data["coverage_first"])
-    elif flows:
+    elif flows and prepared.solver == "leximin":
         # leximin by the flow leximin on a set of pairs, proven over every pair against its
         # lexicographic certificate (solvers/leximin_source.py): no pair list held
         from ..solvers.leximin_source import solve_leximin_source
