@@ -96,6 +96,13 @@ def _balanced_hint(problem: AssignmentProblem, built: CpsatModel) -> np.ndarray 
     return best
 
 
+#: CP-SAT's linearization for the solve that maximises the matched mentees (coverage_first):
+#: at its default (1) it took 51-56 s to prove the most mentees of a 19 x 7 problem with demands
+#: up to 3, at 2 0.02 s (the relaxation of ``matched_i <= sum of i's pairs`` is then the
+#: flow's, which is tight).
+COVER_LINEARIZATION = 2
+
+
 def make_solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
     """A CP-SAT solver with the reproducible settings described in the module docstring."""
     solver = cp_model.CpSolver()
@@ -199,6 +206,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
         matched = cp_model.LinearExpr.sum([v for v in built.matched() if not isinstance(v, int)])
         model.maximize(matched)
         solver = make_solver(options, limit)
+        solver.parameters.linearization_level = COVER_LINEARIZATION
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
             raise _infeasible(problem, options)

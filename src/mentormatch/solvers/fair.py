@@ -39,7 +39,7 @@ from ortools.sat.python import cp_model
 from ..errors import InfeasibleError, Problem, ValidationError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .cpsat import DEFAULT_TIME_LIMIT, _infeasible, _timeout, make_solver
+from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, _infeasible, _timeout, make_solver
 from .cpsat_model import CpsatModel
 from .diagnose import diagnose
 
@@ -122,11 +122,14 @@ class _Cp:
         self.built = CpsatModel(problem)
         self.proven = True
         self.timed_out = False  # the time limit ended a step unproven, or left one unrun
+        self.covered = None  # coverage_first's most matched mentees (demands above one)
 
-    def run(self, objective, maximise: bool):
+    def run(self, objective, maximise: bool, linearization: int | None = None):
         model = self.built.model
         (model.maximize if maximise else model.minimize)(objective)
         solver = make_solver(self.options, self.limit - (time.perf_counter() - self.started))
+        if linearization is not None:
+            solver.parameters.linearization_level = linearization
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
             raise _infeasible(self.problem, self.options)
@@ -139,7 +142,23 @@ class _Cp:
         self.built.hint(chosen)
         return int(round(solver.objective_value)), chosen
 
+    def max_cover(self) -> None:
+        """``coverage_first`` with a mentee needing several mentors: a first solve maximising
+        the matched mentees, whose count is then a constraint (module docstring). With every
+        demand at most one a pair is a mentee, and :meth:`max_count` does it."""
+        p = self.problem
+        if not p.coverage_first or not np.any(np.asarray(p.demand) > 1):
+            return
+        terms = [v for v in self.built.matched() if not isinstance(v, int)]
+        covered, _ = self.run(cp_model.LinearExpr.sum(terms), True, linearization=COVER_LINEARIZATION)
+        if covered is None:
+            raise _timeout(self.limit)
+        self.built.model.add(cp_model.LinearExpr.sum(terms) >= covered)
+        self.covered = covered
+
     def max_count(self):
+        """The most pairs (after the most mentees under ``coverage_first``), then fixed."""
+        self.max_cover()
         x = self.built.x
         count, chosen = self.run(cp_model.LinearExpr.sum(x), True)
         if count is None:
@@ -182,7 +201,8 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
     status = "optimal" if cp.proven else "feasible"
     message = ("" if cp.proven else
                f"stopped at the time limit ({cp.limit:g} s) before the three steps were proven")
-    cert = {"method": "CP-SAT, three lexicographic solves",
+    cert = {"method": "CP-SAT, three lexicographic solves"
+                      + ("" if cp.covered is None else " after one maximising the matched mentees"),
             "threshold": float(problem.score[chosen].min()) if len(chosen) else None,
             "matched": int(len(chosen)), "scale": b.scale, "timed_out": cp.timed_out,
             "message": message}
@@ -218,7 +238,6 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     started = time.perf_counter()
     if _plain(problem):
         return _flow_maxmin(problem, options)
-    refuse_cover("maxmin", problem.coverage_first, problem.demand)  # (not plain: CP-SAT's steps)
     return _cp_maxmin(problem, options, started)
 
 
