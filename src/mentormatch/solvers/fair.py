@@ -25,9 +25,11 @@ With demands above one, the threshold runs over pairs, not mentees. The status i
 assignments. With every demand at most one, pairs are mentees and step 1 does it. With a mentee
 needing several mentors (pairs A-X 0.9, A-Y 0.8, B-X 0.2, A needing 2, capacities 1: the most
 pairs are A-X and A-Y, leaving B unmatched; coverage first takes A-Y and B-X), the plain case's
-flows count mentees (:mod:`mentormatch.solvers.bottleneck`, "coverage_first"); CP-SAT's steps
-(side constraints, fractional loads) and leximin do not yet, so they refuse it
-(:func:`refuse_cover`), at every size, rather than ignore it.
+flows count mentees (:mod:`mentormatch.solvers.bottleneck`, "coverage_first"), and CP-SAT's
+steps (side constraints, fractional loads; leximin's too) start with a solve maximising the
+matched mentees, whose count is then a constraint. Leximin's flows count mentees as well
+(:mod:`mentormatch.solvers.leximin`). So coverage_first is honoured by both objectives with
+any constraints, at every size.
 """
 from __future__ import annotations
 
@@ -36,50 +38,14 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..errors import InfeasibleError, Problem, ValidationError
+from ..errors import InfeasibleError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, _infeasible, _timeout, make_solver
 from .cpsat_model import CpsatModel
 from .diagnose import diagnose
 
-__all__ = ["refuse_cover", "solve_maxmin"]
-
-
-def refuse_cover(solver: str, coverage_first: bool, demand, mentee_ids=None, *,
-                 plain: bool = False) -> None:
-    """Raise :class:`~mentormatch.errors.ValidationError` when ``solver`` (max-min or leximin)
-    is asked for ``coverage_first`` while a mentee needs more than one mentor (module
-    docstring): leximin, and max-min unless ``plain`` (unit loads, no side constraints: its
-    flows count mentees). ``mentee_ids``: the ids by mentee code, to name the first such
-    mentee.
-
-    >>> refuse_cover("maxmin", True, np.array([1, 1]))  # demands of one: honoured, no error
-    >>> refuse_cover("maxmin", True, np.array([1, 2]), plain=True)  # the flows count mentees
-    >>> try:
-    ...     refuse_cover("leximin", True, np.array([1, 2]), ["A", "B"])
-    ... except ValidationError as e:
-    ...     print(e.problems[0].row_id, e.problems[0].column)
-    B constraints.coverage_first
-    """
-    if solver not in ("maxmin", "leximin") or not coverage_first or demand is None:
-        return
-    if solver == "maxmin" and plain:  # the certified flows count mentees (module docstring)
-        return
-    dem = np.asarray(demand)
-    above = np.flatnonzero(dem > 1)
-    if not len(above):
-        return
-    i = int(above[0])
-    who = None if mentee_ids is None else str(mentee_ids[i])
-    raise ValidationError(Problem(
-        "programme", "constraints.coverage_first", who, None, True,
-        f"false with solver/objective {solver!r} while a mentee's mentors_needed is above 1 "
-        f"({len(above)} mentee(s), the first needing {int(dem[i])}): {solver} "
-        + ("" if solver == "leximin" else "under side constraints or fractional loads ")
-        + "counts pairs, not mentees, and does not yet match the most mentees first; use "
-        "objective 'total' or 'maxmin' without side constraints (their flows count mentees), "
-        "or mentors_needed 1, or coverage_first false"))
+__all__ = ["solve_maxmin"]
 
 
 def _plain(problem: AssignmentProblem) -> bool:

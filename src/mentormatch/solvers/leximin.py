@@ -51,6 +51,19 @@ Typical cost (one core; uniform scores, capacity ``5 = n / m``, complete eligibi
 mentees x 200 mentors in about 1 s with six-decimal scores (every level distinct: mostly path
 searches), 0.2-0.3 s with two decimals; 2,000 x 400 with six decimals in about 3 s (CPU).
 
+**coverage_first** with a mentee needing several mentors: the most matched mentees first,
+then the most pairs, then the leximin order (then the total, which these fix). The source is
+split in two nodes: ``F``, supply ``C`` (the most mentees, a max-flow with each mentee's supply
+cut to 1), with an arc of capacity 1 to each mentee no lock matched, and ``R``, supply ``M - C``,
+with arcs for each mentee's other places. A flow of this network is an assignment matching
+``C`` mentees with ``M`` pairs, and every such assignment is one (a mentee with an ``R`` unit
+and no ``F`` unit would make ``C + 1``). ``M`` stays the most pairs: augmenting paths from a
+flow matching ``C`` mentees never empty a source arc, so some assignment has both maxima. The
+max-min level is searched with the max-flows of this network
+(:func:`~mentormatch.solvers.leximin_graph.cover_max_flow`); the steps below then run on it
+unchanged (a reroute may pass through ``F`` or ``R``: another mentee takes the first unit), and
+the tie rule's network counts mentees (:class:`~mentormatch.solvers.leximin_steps._Final`).
+
 With fractional loads or side constraints leximin runs on CP-SAT, one minimisation per used
 level (:mod:`mentormatch.solvers.leximin_cp`): meant for small instances.
 
