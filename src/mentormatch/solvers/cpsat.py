@@ -103,13 +103,18 @@ def _balanced_hint(problem: AssignmentProblem, built: CpsatModel) -> np.ndarray 
 COVER_LINEARIZATION = 2
 
 
-def make_solver(options: SolverOptions, time_left: float) -> cp_model.CpSolver:
-    """A CP-SAT solver with the reproducible settings described in the module docstring."""
+def make_solver(options: SolverOptions, time_left: float,
+                linearization: int | None = None) -> cp_model.CpSolver:
+    """A CP-SAT solver with the reproducible settings described in the module docstring;
+    ``linearization``: CP-SAT's ``linearization_level`` when not its default
+    (:data:`COVER_LINEARIZATION`)."""
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = int(options.seed)
     solver.parameters.max_time_in_seconds = max(0.01, float(time_left))
     solver.parameters.log_search_progress = bool(options.progress)
+    if linearization is not None:
+        solver.parameters.linearization_level = int(linearization)
     if options.progress:  # the search log beside the progress bars, on stderr: stdout stays the caller's
         solver.parameters.log_to_stdout = False
         solver.log_callback = _to_stderr
@@ -205,8 +210,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     if problem.coverage_first:
         matched = cp_model.LinearExpr.sum([v for v in built.matched() if not isinstance(v, int)])
         model.maximize(matched)
-        solver = make_solver(options, limit)
-        solver.parameters.linearization_level = COVER_LINEARIZATION
+        solver = make_solver(options, limit, COVER_LINEARIZATION)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
             raise _infeasible(problem, options)

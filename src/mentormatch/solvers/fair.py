@@ -93,9 +93,7 @@ class _Cp:
     def run(self, objective, maximise: bool, linearization: int | None = None):
         model = self.built.model
         (model.maximize if maximise else model.minimize)(objective)
-        solver = make_solver(self.options, self.limit - (time.perf_counter() - self.started))
-        if linearization is not None:
-            solver.parameters.linearization_level = linearization
+        solver = make_solver(self.options, self.limit - (time.perf_counter() - self.started), linearization)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
             raise _infeasible(self.problem, self.options)
