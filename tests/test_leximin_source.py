@@ -82,7 +82,7 @@ def _on_source(p: AssignmentProblem, top_k: int | None):
     blocks = lambda rows: dense[rows]
     out, sol = solve_leximin_source(blocks, BlockSource(blocks, n, m), p.capacity, n_mentees=n,
                                     n_mentors=m, demand=p.demand, locked=locked,
-                                    options=SolverOptions(top_k=top_k))
+                                    options=SolverOptions(top_k=top_k), cover=bool(p.coverage_first))
     pos = p.pairs.locate(out.pairs.mentee[sol.chosen], out.pairs.mentor[sol.chosen])
     assert np.all(pos >= 0) and violations(p, pos) == []  # every constraint, recomputed
     assert np.all(p.locked[pos].sum() == p.locked.sum())  # the locks kept
@@ -246,3 +246,91 @@ def test_the_same_pairs_whatever_the_order_of_the_rows(monkeypatch):
     s = pl.pair(mentors.sample(frac=1.0, random_state=2), mentees.sample(frac=1.0, random_state=3), LEXIMIN)
     key = lambda x: sorted(map(tuple, x.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
     assert r.status == s.status == "optimal" and key(r) == key(s)
+
+
+# ---------------------------------------------------------------------------------------------
+# coverage_first with mentees needing several mentors (s19h3): the most matched mentees first
+# ---------------------------------------------------------------------------------------------
+def covering(seed: int, n: int, m: int, values=None, density: float = 0.6, locks: int = 0,
+             cap: int = 4) -> AssignmentProblem:
+    """A random problem with demands of 1 to 3 and coverage_first (locks on mentees of any
+    demand)."""
+    p = problem(seed, n, m, values, density=density, demand=1, cap=cap)
+    rng = np.random.default_rng(500 + seed)
+    demand = rng.integers(1, 4, n).astype(float)
+    locked = locked_at_random(p.pairs, p.capacity, 1, locks, rng)
+    return AssignmentProblem(p.pairs, p.score, p.capacity, demand=demand, locked=locked,
+                             coverage_first=True)
+
+
+def brute_cover(p: AssignmentProblem) -> tuple[int, list[int]]:
+    """Brute force: the most matched mentees, then the most pairs, then the sorted levels."""
+    bf = feasible_assignments(p)
+    rows = bf.x[bf.feasible]
+    mentees = np.array([len(np.unique(p.pairs.mentee[r])) for r in rows])
+    rows = rows[mentees == mentees.max()]
+    count = rows.sum(1)
+    return int(mentees.max()), max(levels(p, np.flatnonzero(r)) for r in rows[count == count.max()])
+
+
+@pytest.mark.parametrize("seed", range(16))
+@pytest.mark.parametrize("values", [None, [0.2, 0.5, 0.7, 0.9]])
+def test_coverage_first_tiny_problems_equal_brute_force_on_the_complete_set_and_a_source(seed, values):
+    """s18 refused these (a ValidationError); the flow leximin's source split in F (the most
+    mentees) and R now solves them, held and over every pair of a source (the rounds starting
+    from the max-min's chosen pairs alone), with the same pairs."""
+    p = covering(seed, 6, 3, values, locks=seed % 3)
+    held = solve_leximin(p)
+    sol, pos = on_source(p, mode=MODES[seed % len(MODES)])
+    mentees, best = brute_cover(p)
+    for chosen in (held.chosen, pos):
+        assert len(np.unique(p.pairs.mentee[np.asarray(chosen, np.int64)])) == mentees
+        assert levels(p, chosen) == best
+    assert sol.status == held.status == "optimal"
+    assert pos.tolist() == np.sort(held.chosen).tolist()
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("values", [None, [0.3, 0.6, 0.9]])
+def test_coverage_first_medium_problems_equal_cpsat_and_the_complete_set(seed, values):
+    """30-40 x 9 with demands 1-3, locks, each way of settling levels: the flow leximin (held
+    and on a source) against CP-SAT's lexicographic steps after its solve maximising the
+    matched mentees, an independent method."""
+    import time
+
+    from mentormatch.solvers.leximin_cp import _cp_leximin
+
+    p = covering(seed, 30 + 10 * (seed % 2), 9, values, density=0.5, locks=seed % 4,
+                 cap=(4, 9)[seed % 3 == 0])
+    mode = MODES[seed % len(MODES)]
+    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), \
+            mock.patch.object(leximin, "_REROUTE", mode[1]), mock.patch.object(leximin, "_CANCEL", mode[3]):
+        held = solve_leximin(p)
+    sol, pos = on_source(p, mode=mode)
+    cp = _cp_leximin(p, SolverOptions(seed=0, time_limit=60), time.perf_counter())
+    assert cp.status == held.status == sol.status == "optimal"
+    count = lambda c: len(np.unique(p.pairs.mentee[np.asarray(c, np.int64)]))  # noqa: E731
+    assert count(held.chosen) == count(pos) == count(cp.chosen)
+    assert levels(p, held.chosen) == levels(p, pos) == levels(p, cp.chosen)
+    assert pos.tolist() == np.sort(held.chosen).tolist()
+
+
+def test_coverage_first_same_pairs_whatever_the_order_of_the_rows(monkeypatch):
+    """Mentees needing 2 mentors, coverage_first, on bounds: the tie rule on the network that
+    counts mentees picks by the ids, not by the rows' order; as many mentees as coverage-first's
+    total flow, more than leximin without coverage_first."""
+    mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=20, seed=4)
+    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
+    mentees = mentees.assign(mentors_needed=2)
+    programme = {**LEXIMIN, "constraints": {"coverage_first": True}}
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 100)
+    monkeypatch.setattr(pl, "USE_BOUNDS", True)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
+    r = pl.pair(mentors, mentees, programme)
+    s = pl.pair(mentors.sample(frac=1.0, random_state=2), mentees.sample(frac=1.0, random_state=3), programme)
+    key = lambda x: sorted(map(tuple, x.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
+    assert r.status == s.status == "optimal" and key(r) == key(s)
+    cover = pl.pair(mentors, mentees, {"constraints": {"coverage_first": True}})
+    plain = pl.pair(mentors, mentees, LEXIMIN)
+    assert r.pairs["mentee_id"].nunique() == cover.pairs["mentee_id"].nunique()
+    assert r.pairs["mentee_id"].nunique() > plain.pairs["mentee_id"].nunique()

@@ -7,8 +7,10 @@ chooses A-Y and B-X. With demands of one, pairs are mentees and nothing differs.
 
 The intended order, by brute force over every assignment: the most matched mentees first, then
 the plain case's objective among those (the most pairs, then the best worst pair, then the
-total). A solver may honour it or refuse the combination with a ``ValidationError`` naming
-the settings; never answer as if ``coverage_first`` were off.
+total for max-min; the sorted scores compared from the worst up for leximin). Session 18
+refused leximin, and max-min under side constraints, with such demands (``fair.refuse_cover``);
+s19h3 solves both (leximin's flows count mentees, CP-SAT's steps start by maximising them), so
+each is checked against brute force here, under a budget too.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from mentormatch import synthetic
 from mentormatch.errors import ValidationError
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
+from mentormatch.testing import violations
 from mentormatch.testing.brute import feasible_assignments
 
 from _support import SOURCES, on_source
@@ -34,48 +37,56 @@ def _reproducer(coverage_first: bool = True) -> AssignmentProblem:
                              coverage_first=coverage_first)
 
 
-def _intended(problem: AssignmentProblem) -> np.ndarray:
-    """The brute-force optima (rows of assignments): most mentees, then most pairs, then the
-    best worst pair, then the best total (max-min's plain order under coverage first)."""
+def _intended(problem: AssignmentProblem, objective: str = "maxmin") -> np.ndarray:
+    """The brute-force optima (rows of assignments): most mentees, then most pairs, then, for
+    max-min, the best worst pair and the best total; for leximin the sorted scores (levels of
+    six decimals, as the solvers compare them) greatest from the worst up."""
     bf = feasible_assignments(problem)
     P = problem.pairs
     mentees = np.array([len(np.unique(P.mentee[row])) for row in bf.x])
     pairs = bf.x.sum(axis=1)
-    key = np.stack([mentees, pairs, np.where(np.isfinite(bf.worst), bf.worst, 0.0), bf.total], axis=1)
     best = bf.feasible.copy()
+    for col in (mentees, pairs):
+        best &= col == col[best].max()
+    if objective == "leximin":
+        vec = [tuple(sorted(np.round(problem.score[row] * 1e6).astype(np.int64).tolist())) for row in bf.x]
+        top = max(vec[k] for k in np.flatnonzero(best))
+        return bf.x[best & np.array([v == top for v in vec])]
+    key = np.stack([np.where(np.isfinite(bf.worst), bf.worst, 0.0), bf.total], axis=1)
     for c in range(key.shape[1]):
         top = key[best, c].max()
         best &= np.isclose(key[:, c], top, rtol=0, atol=1e-9)
     return bf.x[best]
 
 
-def _honoured_or_refused(problem: AssignmentProblem, objective: str) -> None:
-    try:
-        sol = get_solver(objective)(problem, SolverOptions(seed=0))
-    except ValidationError as e:  # refused: the message names both settings
-        text = str(e)
-        assert "coverage_first" in text and objective in text and "mentors_needed" in text, text
-        assert objective == "leximin", "max-min honours coverage_first on plain problems"
-        return None
+def _honoured(problem: AssignmentProblem, objective: str, options: SolverOptions | None = None):
+    """The solver's answer is one of brute force's optima under coverage_first, proven."""
+    sol = get_solver(objective)(problem, options or SolverOptions(seed=0))
     x = np.zeros(len(problem.pairs), bool)
     x[np.asarray(sol.chosen, np.int64)] = True
+    assert violations(problem, np.flatnonzero(x)) == []
     P = problem.pairs
+    opt = _intended(problem, objective)
     got = (len(np.unique(P.mentee[x])), int(x.sum()))
-    opt = _intended(problem)[0]
-    assert got == (len(np.unique(P.mentee[opt])), int(opt.sum())), \
+    assert got == (len(np.unique(P.mentee[opt[0]])), int(opt[0].sum())), \
         f"{objective} ignored coverage_first: {sorted(np.flatnonzero(x).tolist())}"
-    if objective == "maxmin" and x.any():  # then the best worst pair, then the total
-        assert np.isclose(problem.score[x].min(), problem.score[opt].min(), rtol=0, atol=1e-9)
-        assert np.isclose(problem.score[x].sum(), problem.score[opt].sum(), rtol=0, atol=1e-9)
+    if objective == "leximin":
+        assert sorted(np.round(problem.score[x] * 1e6).astype(np.int64).tolist()) == \
+            sorted(np.round(problem.score[opt[0]] * 1e6).astype(np.int64).tolist())
+    elif x.any():  # then the best worst pair, then the total
+        assert np.isclose(problem.score[x].min(), problem.score[opt[0]].min(), rtol=0, atol=1e-9)
+        assert np.isclose(problem.score[x].sum(), problem.score[opt[0]].sum(), rtol=0, atol=1e-9)
+    assert sol.status == "optimal", sol.message
     return sol
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
-def test_the_reproducer_is_honoured_or_refused(objective):
-    """On main (s18) both chose A-X and A-Y: 1 mentee matched, against 2 for A-Y and B-X."""
+def test_the_reproducer_is_honoured(objective):
+    """On s18's base both chose A-X and A-Y: 1 mentee matched, against 2 for A-Y and B-X; s18
+    refused leximin."""
     p = _reproducer()
-    assert sorted(np.flatnonzero(_intended(p)[0]).tolist()) == [1, 2]  # A-Y and B-X
-    _honoured_or_refused(p, objective)
+    assert sorted(np.flatnonzero(_intended(p, objective)[0]).tolist()) == [1, 2]  # A-Y and B-X
+    assert sorted(_honoured(p, objective).chosen.tolist()) == [1, 2]
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
@@ -98,9 +109,8 @@ def _tiny(seed: int, demand_max: int) -> AssignmentProblem:
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
 @pytest.mark.parametrize("seed", range(20))
-def test_tiny_problems_with_demands_above_one_are_honoured_or_refused(objective, seed):
-    p = _tiny(seed, 3)
-    _honoured_or_refused(p, objective)
+def test_tiny_problems_with_demands_above_one_are_honoured(objective, seed):
+    _honoured(_tiny(seed, 3), objective)
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
@@ -139,13 +149,24 @@ def test_maxmin_on_every_source_matches_as_many_mentees_as_coverage_first(kind):
     assert r.pairs["mentee_id"].nunique() == cover.pairs["mentee_id"].nunique() == 3, kind
 
 
-@pytest.mark.parametrize("kind", SOURCES)
-def test_leximin_on_every_source_refuses_coverage_first_with_a_demand_above_one(kind):
+def _key(r):
+    return sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))
+
+
+def test_leximin_on_every_source_matches_as_many_mentees_as_coverage_first():
+    """s18 refused this (ValidationError) on every source; now the flow leximin counts mentees
+    on the complete set and, through the max-min's counting flows and the rounds' certificate,
+    on cached blocks and bounds: the same pairs everywhere, optimal."""
     mentors, mentees = _people()
-    with on_source(kind), pytest.raises(ValidationError) as refused:
-        mm.pair(mentors, mentees, _programme("leximin"))
-    text = str(refused.value)
-    assert "coverage_first" in text and "leximin" in text and "mentors_needed" in text, text
+    res = {}
+    for kind in SOURCES:
+        with on_source(kind):
+            res[kind] = mm.pair(mentors, mentees, _programme("leximin"))
+    cover = mm.pair(mentors, mentees, _programme("total"))
+    for kind, r in res.items():
+        assert r.status == "optimal", (kind, r.message)
+        assert r.pairs["mentee_id"].nunique() == cover.pairs["mentee_id"].nunique() == 3, kind
+        assert _key(r) == _key(res["complete"]), kind
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
@@ -163,10 +184,11 @@ def test_pair_with_demands_of_one_runs_on_every_source(objective, kind):
     assert on.pairs[key].sort_values(key).values.tolist() == off.pairs[key].sort_values(key).values.tolist()
 
 
-def test_the_cli_refuses_in_one_paragraph_and_exits_2(tmp_path, capsys, monkeypatch):
+def test_the_cli_pairs_leximin_with_coverage_first(tmp_path, capsys):
+    """s18's CLI exited 2 with the refusal; now it writes the pairs, 3 mentees matched."""
+    import pandas as pd
     from mentormatch.cli import main
 
-    monkeypatch.delenv("MENTORMATCH_DEBUG", raising=False)
     mentors, mentees = _people()
     mentors.to_csv(tmp_path / "mentors.csv", index=False)
     mentees.to_csv(tmp_path / "mentees.csv", index=False)
@@ -175,12 +197,8 @@ def test_the_cli_refuses_in_one_paragraph_and_exits_2(tmp_path, capsys, monkeypa
     code = main(["pair", "--mentors", str(tmp_path / "mentors.csv"), "--mentees",
                  str(tmp_path / "mentees.csv"), "--out", str(tmp_path / "out"),
                  "--programme", str(tmp_path / "p.toml")])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err and "\n\n" not in err.strip()
-    flat = " ".join(err.split())
-    assert "constraints.coverage_first" in flat and "'leximin'" in flat and "mentors_needed" in flat
-    assert not (tmp_path / "out" / "pairs.csv").exists()
+    assert code == 0, capsys.readouterr().err
+    assert pd.read_csv(tmp_path / "out" / "pairs.csv")["mentee_id"].nunique() == 3
 
 
 def test_maxmin_with_coverage_first_gives_the_same_pairs_on_every_source():
@@ -202,21 +220,54 @@ def test_maxmin_with_coverage_first_gives_the_same_pairs_on_every_source():
         assert r.certificate["threshold"] == res["complete"].certificate["threshold"], kind
 
 
-def test_maxmin_under_a_side_constraint_refuses_coverage_first_with_demands_above_one():
-    """CP-SAT's three steps count pairs: refused (not yet built), never ignored."""
-    p = _reproducer()
+def _budgeted(seed: int) -> AssignmentProblem:
+    """A tiny problem with demands up to 3, capacities up to 2 and a stipend budget that binds
+    (about half the stipends of every mentor's full load)."""
     from mentormatch.solvers import SideConstraints
 
-    side = SideConstraints(min_load=np.array([1.0, 0.0]))
-    p = AssignmentProblem(p.pairs, p.score, p.capacity, p.demand, side=side, coverage_first=True)
-    with pytest.raises(ValidationError, match="coverage_first"):
-        get_solver("maxmin")(p, SolverOptions(seed=0))
+    p = _tiny(seed, 3)
+    rng = np.random.default_rng(1000 + seed)
+    m = p.n_mentors
+    per = np.round(rng.uniform(1, 3, m), 1)
+    fixed = np.round(rng.uniform(0, 2, m), 1)
+    budget = float(np.round(0.5 * (fixed + per * p.capacity).sum(), 1))
+    side = SideConstraints(budget=budget, stipend_fixed=fixed, stipend_per_mentee=per)
+    return AssignmentProblem(p.pairs, p.score, p.capacity, p.demand, side=side, coverage_first=True)
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+@pytest.mark.parametrize("seed", range(16))
+def test_under_a_budget_coverage_first_is_honoured(objective, seed):
+    """CP-SAT's steps (side constraints) start with a solve maximising the matched mentees
+    (s18 refused max-min and leximin here): brute force over every assignment within the
+    budget, the order most mentees, most pairs, then max-min's or leximin's keys."""
+    _honoured(_budgeted(seed), objective)
+
+
+def test_a_budget_that_binds_changes_the_answer_somewhere():
+    """The family above is not vacuous: on some seeds the budget changes brute force's optimum
+    (so the CP-SAT steps must read it)."""
+    changed = 0
+    for seed in range(16):
+        p = _budgeted(seed)
+        free = AssignmentProblem(p.pairs, p.score, p.capacity, p.demand, coverage_first=True)
+        a, b = _intended(p)[0], _intended(free)[0]
+        changed += (len(np.unique(p.pairs.mentee[a])), int(a.sum())) != \
+            (len(np.unique(p.pairs.mentee[b])), int(b.sum()))
+    assert changed >= 3
+
+
+def test_pair_with_a_budget_honours_coverage_first_on_every_source():
+    """``pair()`` with a budget, max-min and coverage_first (s18 refused it with "mentors_needed"):
+    as many mentees as the budgeted coverage-first total, the budget held, on every source."""
     mentors, mentees = _people()
-    programme = {"time_limit": 60, "fairness": {"objective": "maxmin"},
-                 "constraints": {"coverage_first": True, "management_line": False, "budget": 1e9}}
+    cons = {"coverage_first": True, "management_line": False, "budget": 1e9}
+    programme = {"time_limit": 60, "fairness": {"objective": "maxmin"}, "constraints": cons}
     for kind in SOURCES:
-        with on_source(kind), pytest.raises(ValidationError, match="mentors_needed"):
-            mm.pair(mentors, mentees, programme)
+        with on_source(kind):
+            r = mm.pair(mentors, mentees, programme)
+        assert r.status == "optimal", (kind, r.message)
+        assert r.pairs["mentee_id"].nunique() == 3, kind
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -299,7 +299,8 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
         problem, solution = solve_leximin_source(solve_on, _source(scorer, n, m, solve_on), data["capacity"],
                                                  n_mentees=n, n_mentors=m, demand=data["demand"],
-                                                 locked=data["locked"], options=prepared.options)
+                                                 locked=data["locked"], options=prepared.options,
+                                                 cover=data["coverage_first"])
     elif prepared.solver == "stable":
         # deferred acceptance read lazily: each mentee's next candidates, never every pair
         from ..solvers.stable_rows import solve_stable_rows

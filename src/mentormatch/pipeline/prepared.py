@@ -62,16 +62,8 @@ def _side_constraints(rules: Rules, mentees: pd.DataFrame, mentors: pd.DataFrame
 def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProblem,
                    mentee_ids: Encoder | None = None) -> str:
     """The rules' solver, except that the default ``flow`` hands over to the solver that the
-    rules need (documented in the README: nothing is silently ignored). Max-min and leximin
-    with ``coverage_first`` and a demand above one are refused here, on every source
-    (:func:`mentormatch.solvers.fair.refuse_cover`)."""
-    from ..solvers.fair import refuse_cover
-
-    name = _solver_name(rules, side, problem)
-    refuse_cover(name, bool(rules.constraints["coverage_first"]), problem.demand,
-                 None if mentee_ids is None else mentee_ids.ids,
-                 plain=not side.active() and bool(np.all(np.asarray(problem.load) == 1)))
-    return name
+    rules need (documented in the README: nothing is silently ignored)."""
+    return _solver_name(rules, side, problem)
 
 
 def _solver_name(rules: Rules, side: SideConstraints, problem: AssignmentProblem) -> str:

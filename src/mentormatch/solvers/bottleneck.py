@@ -72,9 +72,24 @@ scores: the scores' quantum is 2**-33 at 6 x 3, 2**-28 at 300 x 80, 2**-19 at 3,
 ``coverage_first``): the mentees, the pairs and the worst pair are exact, the total is optimal
 to that quantum per pair: when the chosen pairs times it (``rounding_bound``) exceed 1e-6 of
 the total, the answer is "feasible" with that figure, not "optimal". With every demand 1 a pair
-is a mentee, and the flows run without the weight. (The guess from the pairs seen ignores the
-mentees, so it may be too high; a flow there then falls short and lowers the upper end, as any
-miss does.)
+is a mentee, and the flows run without the weight. The guess from the pairs seen counts mentees
+too (the max-flows of :func:`mentormatch.solvers.leximin_graph.cover_max_flow`: the first
+flow's matched mentees, then ``M`` pairs): until s19 it ignored them, guessed too high, and each
+flow there only lowered the upper end by one score (60 x 20 with demands of 2 on bounds: 64
+flows, the work limit, "feasible"; now 3, "optimal").
+
+**The total under coverage_first** (s19). Once the count and ``t_eff`` are known, and only
+when the nested weights left the total coarser than the gap (``rounding_bound`` above 1e-6 of
+it), one more flow runs at ``t_eff`` with the least weight ``w = 2**e`` at least the best score
+(:func:`~mentormatch.solvers.threshold.score_power`) in place of ``W``. It maximises the
+mentees, then ``total + w x (pairs at least t_eff)``, over every assignment; the assignments
+with ``M`` free pairs all at least ``t_eff`` are among them and are ordered by their total, so
+when its pick has ``M`` such pairs (checked) it is the best total among them, with the count
+and the threshold as constraints rather than weights. Its integer step is the coverage flow's
+for scores up to ``2 w``, not ``W``'s (``n_max`` times finer: about 2**-18 per pair instead of
+2**-1 at 200,000 x 40,000 with demands of 5). When its pick falls short (a long augmenting
+path could trade a pair for a larger total), the nested answer stands, "feasible" with its
+rounding; ``certificate["second_stage"]`` records the attempt.
 """
 from __future__ import annotations
 
@@ -85,7 +100,7 @@ import time
 import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
-from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, threshold_weight
+from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, score_power, threshold_weight
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +180,21 @@ class _Seen:
     their distinct scores, a max-flow each). They are real pairs, so the guess is reached over
     every pair too: it is at most the max-min, and a flow there is a witness."""
 
-    def __init__(self, problem: AssignmentProblem, cap: np.ndarray, dem: np.ndarray, m: int):
+    def __init__(self, problem: AssignmentProblem, cap: np.ndarray, dem: np.ndarray, m: int,
+                 chosen: np.ndarray | None = None):
         P, lk = problem.pairs, problem.locked
         self.m, self.max_flows = m, 0
         self.supply = dem - np.bincount(P.mentee[lk], minlength=len(dem))  # places the locks leave
         self.cap = np.round(cap).astype(np.int64) - np.bincount(P.mentor[lk], minlength=len(cap))
         self.code, self.score = np.zeros(0, np.int64), np.zeros(0)
+        # counting mentees (``chosen``: the first flow's pick, which matches the most): a guess
+        # must also match as many mentees as it, those no lock matched each by a first unit
+        self.first = self.covered = None
+        if chosen is not None:
+            lock_cov = np.bincount(P.mentee[lk], minlength=len(dem)) > 0
+            self.first = ((self.supply > 0) & ~lock_cov).astype(np.int64)
+            mine = P.mentee[chosen]
+            self.covered = int(len(np.unique(mine[~lock_cov[mine]])))
 
     def add(self, problem: AssignmentProblem, plain: np.ndarray) -> None:
         """The free pairs of a flow's problem (``plain``: their exact scores), once each."""
@@ -184,6 +208,7 @@ class _Seen:
         """The largest score in ``[lo, hi)`` at which the pairs seen hold ``M`` free pairs all
         scoring at least it; ``lo`` (a witness's worst pair, its pairs seen) when none above."""
         from .diagnose import bipartite_max_flow
+        from .leximin_graph import cover_max_flow
 
         keep = self.score >= lo  # (pairs above hi count in the matchings, not as candidates)
         i, j = np.divmod(self.code[keep], self.m)
@@ -193,7 +218,11 @@ class _Seen:
         while a < b:
             mid = (a + b + 1) // 2
             k = score >= values[mid]
-            got, _ = bipartite_max_flow(i[k], j[k], self.supply, self.cap)
+            if self.first is None:
+                got, _ = bipartite_max_flow(i[k], j[k], self.supply, self.cap)
+            else:
+                got = cover_max_flow(i[k], j[k], self.first, self.supply - self.first, self.cap,
+                                     self.covered, M - self.covered)[0]
             self.max_flows += 1
             if got >= M:
                 a = mid
@@ -309,7 +338,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     best = (problem, sol, plain, W0)
     lock_min = float(plain[problem.locked].min()) if problem.locked.any() else np.inf
     bracket, timed_out = None, False
-    seen = _Seen(problem, cap, dem, m)
+    seen = _Seen(problem, cap, dem, m, np.asarray(sol.chosen, np.int64) if counting else None)
     seen.add(problem, plain)
     misses = 0  # probes that a guess from the pairs seen sent too low
     if M == 0:
@@ -365,6 +394,26 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     rounding = float((sol.certificate or {}).get("rounding_bound") or 0.0)
     total = math.fsum(plain[chosen].tolist()) if len(chosen) else 0.0
     coarse = certified and rounding > OPTIMAL_GAP * max(1.0, abs(total))
+    second = None
+    if coarse and counting and np.isfinite(t_eff) and not timed_out:
+        # the total in a second stage (module docstring, "The total under coverage_first"):
+        # the flow at t_eff with the least weight above the scores; its pick stands when it
+        # keeps M free pairs at least t_eff (the count and the threshold then hold as
+        # constraints, and it is the best total among such assignments)
+        w2 = score_power(max(s_plus, -t_eff, 0.0))
+        p2, s2, pl2, _, _ = flow(t_eff, w2)
+        c2 = np.asarray(s2.chosen, np.int64)
+        f2 = ~p2.locked[c2]
+        r2 = float((s2.certificate or {}).get("rounding_bound") or 0.0)
+        t2 = math.fsum(pl2[c2].tolist()) if len(c2) else 0.0
+        kept = (s2.status == "optimal" and int(f2.sum()) == M
+                and bool(np.all(pl2[c2][f2] >= t_eff)))
+        second = {"weight": w2, "kept_count_and_threshold": kept, "total_rounding": r2}
+        if kept and r2 <= OPTIMAL_GAP * max(1.0, abs(t2)):
+            problem, sol, plain, W, rounding, total, coarse = p2, s2, pl2, w2, r2, t2, False
+            chosen = c2
+            out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked,
+                                    coverage_first=cover)
     method = "max-min by certified flows on s + W [s >= t]" + (", counting mentees" if counting else "")
     cert = {"method": method, "matched": int(len(chosen)),
             # the worst chosen pair, locks included
@@ -372,7 +421,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
             "threshold_bracket": bracket, "warm_started_flows": chain.taken,
             "max_flows_on_pairs_seen": seen.max_flows, "guesses_missed": int(misses),
-            "holds": bool(certified), "timed_out": timed_out, "total_rounding": rounding}
+            "holds": bool(certified), "timed_out": timed_out, "total_rounding": rounding,
+            "second_stage": second}
     stop = ("stopped at the time limit" if timed_out
             else f"stopped at its work limit ({MAX_FLOWS} flows) before the time limit")
     message = "" if certified else (

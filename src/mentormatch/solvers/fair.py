@@ -25,9 +25,11 @@ With demands above one, the threshold runs over pairs, not mentees. The status i
 assignments. With every demand at most one, pairs are mentees and step 1 does it. With a mentee
 needing several mentors (pairs A-X 0.9, A-Y 0.8, B-X 0.2, A needing 2, capacities 1: the most
 pairs are A-X and A-Y, leaving B unmatched; coverage first takes A-Y and B-X), the plain case's
-flows count mentees (:mod:`mentormatch.solvers.bottleneck`, "coverage_first"); CP-SAT's steps
-(side constraints, fractional loads) and leximin do not yet, so they refuse it
-(:func:`refuse_cover`), at every size, rather than ignore it.
+flows count mentees (:mod:`mentormatch.solvers.bottleneck`, "coverage_first"), and CP-SAT's
+steps (side constraints, fractional loads; leximin's too) start with a solve maximising the
+matched mentees, whose count is then a constraint. Leximin's flows count mentees as well
+(:mod:`mentormatch.solvers.leximin`). So coverage_first is honoured by both objectives with
+any constraints, at every size.
 """
 from __future__ import annotations
 
@@ -36,50 +38,14 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..errors import InfeasibleError, Problem, ValidationError
+from ..errors import InfeasibleError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .cpsat import DEFAULT_TIME_LIMIT, _infeasible, _timeout, make_solver
+from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, _infeasible, _timeout, make_solver
 from .cpsat_model import CpsatModel
 from .diagnose import diagnose
 
-__all__ = ["refuse_cover", "solve_maxmin"]
-
-
-def refuse_cover(solver: str, coverage_first: bool, demand, mentee_ids=None, *,
-                 plain: bool = False) -> None:
-    """Raise :class:`~mentormatch.errors.ValidationError` when ``solver`` (max-min or leximin)
-    is asked for ``coverage_first`` while a mentee needs more than one mentor (module
-    docstring): leximin, and max-min unless ``plain`` (unit loads, no side constraints: its
-    flows count mentees). ``mentee_ids``: the ids by mentee code, to name the first such
-    mentee.
-
-    >>> refuse_cover("maxmin", True, np.array([1, 1]))  # demands of one: honoured, no error
-    >>> refuse_cover("maxmin", True, np.array([1, 2]), plain=True)  # the flows count mentees
-    >>> try:
-    ...     refuse_cover("leximin", True, np.array([1, 2]), ["A", "B"])
-    ... except ValidationError as e:
-    ...     print(e.problems[0].row_id, e.problems[0].column)
-    B constraints.coverage_first
-    """
-    if solver not in ("maxmin", "leximin") or not coverage_first or demand is None:
-        return
-    if solver == "maxmin" and plain:  # the certified flows count mentees (module docstring)
-        return
-    dem = np.asarray(demand)
-    above = np.flatnonzero(dem > 1)
-    if not len(above):
-        return
-    i = int(above[0])
-    who = None if mentee_ids is None else str(mentee_ids[i])
-    raise ValidationError(Problem(
-        "programme", "constraints.coverage_first", who, None, True,
-        f"false with solver/objective {solver!r} while a mentee's mentors_needed is above 1 "
-        f"({len(above)} mentee(s), the first needing {int(dem[i])}): {solver} "
-        + ("" if solver == "leximin" else "under side constraints or fractional loads ")
-        + "counts pairs, not mentees, and does not yet match the most mentees first; use "
-        "objective 'total' or 'maxmin' without side constraints (their flows count mentees), "
-        "or mentors_needed 1, or coverage_first false"))
+__all__ = ["solve_maxmin"]
 
 
 def _plain(problem: AssignmentProblem) -> bool:
@@ -122,11 +88,12 @@ class _Cp:
         self.built = CpsatModel(problem)
         self.proven = True
         self.timed_out = False  # the time limit ended a step unproven, or left one unrun
+        self.covered = None  # coverage_first's most matched mentees (demands above one)
 
-    def run(self, objective, maximise: bool):
+    def run(self, objective, maximise: bool, linearization: int | None = None):
         model = self.built.model
         (model.maximize if maximise else model.minimize)(objective)
-        solver = make_solver(self.options, self.limit - (time.perf_counter() - self.started))
+        solver = make_solver(self.options, self.limit - (time.perf_counter() - self.started), linearization)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
             raise _infeasible(self.problem, self.options)
@@ -139,7 +106,23 @@ class _Cp:
         self.built.hint(chosen)
         return int(round(solver.objective_value)), chosen
 
+    def max_cover(self) -> None:
+        """``coverage_first`` with a mentee needing several mentors: a first solve maximising
+        the matched mentees, whose count is then a constraint (module docstring). With every
+        demand at most one a pair is a mentee, and :meth:`max_count` does it."""
+        p = self.problem
+        if not p.coverage_first or not np.any(np.asarray(p.demand) > 1):
+            return
+        terms = [v for v in self.built.matched() if not isinstance(v, int)]
+        covered, _ = self.run(cp_model.LinearExpr.sum(terms), True, linearization=COVER_LINEARIZATION)
+        if covered is None:
+            raise _timeout(self.limit)
+        self.built.model.add(cp_model.LinearExpr.sum(terms) >= covered)
+        self.covered = covered
+
     def max_count(self):
+        """The most pairs (after the most mentees under ``coverage_first``), then fixed."""
+        self.max_cover()
         x = self.built.x
         count, chosen = self.run(cp_model.LinearExpr.sum(x), True)
         if count is None:
@@ -182,7 +165,8 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
     status = "optimal" if cp.proven else "feasible"
     message = ("" if cp.proven else
                f"stopped at the time limit ({cp.limit:g} s) before the three steps were proven")
-    cert = {"method": "CP-SAT, three lexicographic solves",
+    cert = {"method": "CP-SAT, three lexicographic solves"
+                      + ("" if cp.covered is None else " after one maximising the matched mentees"),
             "threshold": float(problem.score[chosen].min()) if len(chosen) else None,
             "matched": int(len(chosen)), "scale": b.scale, "timed_out": cp.timed_out,
             "message": message}
@@ -218,7 +202,6 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     started = time.perf_counter()
     if _plain(problem):
         return _flow_maxmin(problem, options)
-    refuse_cover("maxmin", problem.coverage_first, problem.demand)  # (not plain: CP-SAT's steps)
     return _cp_maxmin(problem, options, started)
 
 

@@ -51,6 +51,19 @@ Typical cost (one core; uniform scores, capacity ``5 = n / m``, complete eligibi
 mentees x 200 mentors in about 1 s with six-decimal scores (every level distinct: mostly path
 searches), 0.2-0.3 s with two decimals; 2,000 x 400 with six decimals in about 3 s (CPU).
 
+**coverage_first** with a mentee needing several mentors: the most matched mentees first,
+then the most pairs, then the leximin order (then the total, which these fix). The source is
+split in two nodes: ``F``, supply ``C`` (the most mentees, a max-flow with each mentee's supply
+cut to 1), with an arc of capacity 1 to each mentee no lock matched, and ``R``, supply ``M - C``,
+with arcs for each mentee's other places. A flow of this network is an assignment matching
+``C`` mentees with ``M`` pairs, and every such assignment is one (a mentee with an ``R`` unit
+and no ``F`` unit would make ``C + 1``). ``M`` stays the most pairs: augmenting paths from a
+flow matching ``C`` mentees never empty a source arc, so some assignment has both maxima. The
+max-min level is searched with the max-flows of this network
+(:func:`~mentormatch.solvers.leximin_graph.cover_max_flow`); the steps below then run on it
+unchanged (a reroute may pass through ``F`` or ``R``: another mentee takes the first unit), and
+the tie rule's network counts mentees (:class:`~mentormatch.solvers.leximin_steps._Final`).
+
 With fractional loads or side constraints leximin runs on CP-SAT, one minimisation per used
 level (:mod:`mentormatch.solvers.leximin_cp`): meant for small instances.
 
@@ -68,9 +81,9 @@ from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat import score_scale
 from .diagnose import bipartite_max_flow
-from .fair import _left_by_locks, _plain, refuse_cover
+from .fair import _left_by_locks, _plain
 from .leximin_cp import _cp_leximin
-from .leximin_graph import _Residual
+from .leximin_graph import _Residual, cover_max_flow
 from .leximin_steps import LexRun, LexSteps, _Final
 
 _INT64_SAFE = 2 ** 62
@@ -110,42 +123,75 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     free = np.flatnonzero(~locked)
     fi, fj, lv = P.mentee[free], P.mentor[free], sc[free]
 
-    # 1. the most pairs, and the best worst level t (binary search with max-flows)
+    # coverage_first with a mentee needing several mentors: the network counts mentees (module
+    # docstring); with demands of one a pair is a mentee and the plain network does it
+    counting = bool(problem.coverage_first) and bool(np.any(np.asarray(problem.demand) > 1))
+    # 1. the most pairs (under coverage_first: the most mentees, then the most pairs), and the
+    # best worst level t (binary search with max-flows)
     total, flow = bipartite_max_flow(fi, fj, supply, cap)
-    keep = np.ones(len(free), dtype=bool)
     max_flows = 1
+    if counting:
+        lock_cov = np.bincount(P.mentee[locked], minlength=n) > 0  # a lock matched them
+        first = ((supply > 0) & ~lock_cov).astype(np.int64)
+        covered, _ = bipartite_max_flow(fi, fj, first, cap)
+
+        def fits(k):
+            """(whether the pairs ``k`` hold ``covered`` mentees and ``total`` pairs, the flow)"""
+            val, fl, xf, xr = cover_max_flow(fi[k], fj[k], first, supply - first, cap, covered,
+                                             total - covered)
+            return val == total, (fl, xf, xr)
+    else:
+        def fits(k):
+            val, fl = bipartite_max_flow(fi[k], fj[k], supply, cap)
+            return val == total, (fl,)
+    keep = np.ones(len(free), dtype=bool)
+    ok, held = fits(keep) if counting else (True, (flow,))
+    max_flows += int(counting)
+    assert ok, "the most mentees and the most pairs in one flow (augmenting paths keep mentees)"
     if total > 0:
         values = np.unique(lv)
         lo, hi = 0, len(values) - 1
         while lo < hi:
             mid = (lo + hi + 1) // 2
             k = lv >= values[mid]
-            val, fl = bipartite_max_flow(fi[k], fj[k], supply, cap)
+            ok, fl = fits(k)
             max_flows += 1
-            if val == total:
-                lo, keep, flow = mid, k, fl
+            if ok:
+                lo, keep, held = mid, k, fl
             else:
                 hi = mid - 1
+    flow = held[0]
     pos = free[keep]  # the pairs of level >= t, as arcs of the network below
     t_low = int(lv[keep].min()) if keep.any() else 0  # the max-min level, proven
 
     # 2. the network: source -> mentee (demand) -> mentor (1 per pair) -> sink (capacity),
     # exactly `total` units. Arcs found at their bound in every optimal flow of a step leave it:
     # at 0 they are dropped, at capacity they move into the node supplies (pairs: chosen).
+    # Under coverage_first (counting) the source is two nodes: F (supply: the most mentees)
+    # with an arc of capacity 1 to each mentee no lock matched, and R (the other pairs) with
+    # arcs for each mentee's other places, after the mentors' arcs (the pair arcs stay at n..)
     src, snk = n + m, n + m + 1
-    n_nodes = n + m + 2
+    n_nodes = n + m + 2 + int(counting)
     npair = len(pos)
     tail = np.concatenate([np.full(n, src), P.mentee[pos], n + np.arange(m)]).astype(np.int64)
     head = np.concatenate([np.arange(n), n + P.mentor[pos], np.full(m, snk)]).astype(np.int64)
-    ucap = np.concatenate([supply, np.ones(npair, np.int64), cap])
+    ucap = np.concatenate([first if counting else supply, np.ones(npair, np.int64), cap])
     level = np.concatenate([np.full(n, -1), sc[pos], np.full(m, -1)]).astype(np.int64)
+    x = np.concatenate([held[1] if counting else np.bincount(P.mentee[pos], weights=flow, minlength=n),
+                        flow, np.bincount(P.mentor[pos], weights=flow, minlength=m)]).astype(np.int64)
+    if counting:
+        tail = np.concatenate([tail, np.full(n, n + m + 2)])
+        head = np.concatenate([head, np.arange(n)])
+        ucap = np.concatenate([ucap, supply - first])
+        level = np.concatenate([level, np.full(n, -1)])
+        x = np.concatenate([x, held[2]])
     is_pair = np.zeros(len(tail), bool)
     is_pair[n:n + npair] = True
-    x = np.concatenate([np.bincount(P.mentee[pos], weights=flow, minlength=n), flow,
-                        np.bincount(P.mentor[pos], weights=flow, minlength=m)]).astype(np.int64)
     alive = ucap > 0
     supplies = np.zeros(n_nodes, dtype=np.int64)
-    supplies[src], supplies[snk] = total, -total
+    supplies[src], supplies[snk] = (covered, -total) if counting else (total, -total)
+    if counting:
+        supplies[n + m + 2] = total - covered
     forced = np.zeros(len(tail), bool)  # arcs fixed at their capacity (pairs: chosen)
     residual = _Residual(tail, head, n_nodes)
     steps = LexSteps(n, m, t_low) if record else None
@@ -297,7 +343,8 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
 
     # the final network: its flows are exactly the leximin-optimal assignments (each step keeps
     # every optimal one and only those); the tie rule picks one by the pairs' keys
-    final = _Final(n, m, P.mentee[pos], P.mentor[pos], alive, forced, x, ucap, is_pair, npair)
+    final = _Final(n, m, P.mentee[pos], P.mentor[pos], alive, forced, x, ucap, is_pair, npair,
+                   lock_cov if counting else None)
     on = np.zeros(npair, bool)
     if not stopped:
         chosen_net, _, ties = final.pick(np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -356,7 +403,6 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    refuse_cover("leximin", problem.coverage_first, problem.demand)  # (fair.py's docstring)
     if _plain(problem):
         return _flow_leximin(problem, started, options.time_limit)
     return _cp_leximin(problem, options, started)

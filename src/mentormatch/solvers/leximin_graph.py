@@ -1,9 +1,45 @@
 """The residual-network tools of the flow leximin (:mod:`mentormatch.solvers.leximin`): optimal
 potentials by Bellman-Ford (or a negative cycle to cancel), and breadth-first path searches for
-one unit of flow, on arcs indexed once per network."""
+one unit of flow, on arcs indexed once per network; and the max-flow of its network that counts
+mentees (``coverage_first``)."""
 from __future__ import annotations
 
 import numpy as np
+from ortools.graph.python import max_flow
+
+
+def cover_max_flow(mentee: np.ndarray, mentor: np.ndarray, first: np.ndarray, rest: np.ndarray,
+                   cap: np.ndarray, covered: int, more: int):
+    """The max-flow of the network counting mentees (:mod:`mentormatch.solvers.leximin`,
+    "coverage_first"): a node ``F`` of supply ``covered`` joined to each mentee by an arc of
+    capacity ``first[i]`` (0 or 1: its first mentor), a node ``R`` of supply ``more`` joined by
+    arcs of capacity ``rest[i]`` (its other places), one unit per pair, mentor ``j`` to the sink
+    at ``cap[j]``. Its value is ``covered + more`` exactly when some assignment of these pairs
+    gives ``covered`` mentees of ``first`` their first mentor and holds ``covered + more``
+    pairs. Returns (value, flow per pair, flow per ``F`` arc, flow per ``R`` arc).
+
+    >>> v, x, f, r = cover_max_flow(np.array([0, 0, 1]), np.array([0, 1, 0]), np.array([1, 1]),
+    ...                             np.array([1, 0]), np.array([1, 1]), 2, 0)
+    >>> v, x.tolist(), f.tolist(), r.tolist()  # A-Y and B-X: both mentees matched
+    (2, [0, 1, 1], [1, 1], [0, 0])
+    """
+    n, m, k = len(first), len(cap), len(mentee)
+    src, snk, f_node, r_node = n + m, n + m + 1, n + m + 2, n + m + 3
+    tails = np.concatenate([[src, src], np.full(n, f_node), np.full(n, r_node),
+                            np.asarray(mentee), n + np.arange(m)]).astype(np.int32)
+    heads = np.concatenate([[f_node, r_node], np.arange(n), np.arange(n),
+                            n + np.asarray(mentor), np.full(m, snk)]).astype(np.int32)
+    caps = np.concatenate([[max(covered, 0), max(more, 0)], np.maximum(first, 0),
+                           np.maximum(rest, 0), np.ones(k, np.int64),
+                           np.maximum(cap, 0)]).astype(np.int64)
+    smf = max_flow.SimpleMaxFlow()
+    smf.add_arcs_with_capacity(tails, heads, caps)
+    status = smf.solve(src, snk)
+    if status != smf.OPTIMAL:  # pragma: no cover - only on malformed input
+        raise RuntimeError(f"max-flow failed with status {status}")
+    flows = np.asarray(smf.flows(np.arange(len(tails), dtype=np.int32)), np.int64)
+    return (int(smf.optimal_flow()), flows[2 + 2 * n:2 + 2 * n + k], flows[2:2 + n],
+            flows[2 + n:2 + 2 * n])
 
 
 def _gather(order: np.ndarray, starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:

@@ -125,7 +125,7 @@ def _judge(source, lex, held: np.ndarray, m: int, t_level: int, scale: int):
 
 
 def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors: int, demand=None,
-                         locked=None, options: SolverOptions | None = None
+                         locked=None, options: SolverOptions | None = None, cover: bool = False
                          ) -> tuple[AssignmentProblem, Solution]:
     """Leximin over every pair: (the final problem, its solution), as
     :func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer` returns them.
@@ -134,7 +134,10 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     :class:`mentormatch.scale.BoundedScorer`, for the max-min's certified flows; ``source``: the
     same pairs as a pair source (:mod:`mentormatch.solvers.sources`; mentees and mentors by the
     caller's indices), for the rounds' judgement. ``status`` is ``"optimal"`` only when the
-    certificate holds over every pair (see the module docstring)."""
+    certificate holds over every pair (see the module docstring). ``cover``: ``coverage_first``,
+    the most matched mentees first: the max-min's flows and the flow leximin count mentees
+    (:mod:`mentormatch.solvers.leximin`); the steps' potentials of mentees and mentors judge a
+    pair as before (a pair arc touches no source node)."""
     from .bottleneck import solve_maxmin_scorer
     from .leximin import _flow_leximin
 
@@ -143,7 +146,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     limit = options.time_limit
     n, m = n_mentees, n_mentors
     mm_problem, mm = solve_maxmin_scorer(scorer, capacity, n_mentees=n, n_mentors=m, demand=demand,
-                                         locked=locked, options=options)
+                                         locked=locked, options=options, cover=cover)
     P = mm_problem.pairs
     lk = np.asarray(mm_problem.locked, bool)
     li, lj, ls = P.mentee[lk], P.mentor[lk], mm_problem.score[lk]
@@ -170,7 +173,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     si, sj, ss = fi[keep], fj[keep], fs[keep]  # the pairs held (free)
     while True:
         cert["rounds"] += 1
-        problem = _held(si, sj, ss, li, lj, ls, capacity, demand, n, m)
+        problem = _held(si, sj, ss, li, lj, ls, capacity, demand, n, m, cover)
         left = None if limit is None else max(1e-9, float(limit) - (time.perf_counter() - started))
         t_run = time.perf_counter()
         sol, run = _flow_leximin(problem, t_run, left, scale=scale, record=True)
@@ -206,7 +209,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
         ci = np.concatenate([li, final.mentee[on], ti[extra]])
         cj = np.concatenate([lj, final.mentor[on], tj[extra]])
         out = _held(np.concatenate([si, ti]), np.concatenate([sj, tj]), np.concatenate([ss, ts]),
-                    li, lj, ls, capacity, demand, n, m)
+                    li, lj, ls, capacity, demand, n, m, cover)
         chosen = np.sort(out.pairs.locate(ci, cj))
         assert np.all(chosen >= 0)
         used, cnt = np.unique(np.round(out.score[chosen] * scale).astype(np.int64), return_counts=True)
@@ -215,14 +218,15 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
         return out, finish(out, chosen, "optimal", started, "leximin", certificate=cert)
 
 
-def _held(i, j, s, li, lj, ls, capacity, demand, n: int, m: int) -> AssignmentProblem:
+def _held(i, j, s, li, lj, ls, capacity, demand, n: int, m: int, cover: bool = False) -> AssignmentProblem:
     """The problem of the free pairs ``(i, j, s)`` and the locks, sorted by mentee, then mentor."""
     ai, aj = np.concatenate([li, i]), np.concatenate([lj, j])
     order = np.lexsort((aj, ai))
     locked = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
     return AssignmentProblem(Candidates(ai[order], aj[order], n, m), np.concatenate([ls, s])[order],
                              np.asarray(capacity, float),
-                             demand=None if demand is None else np.asarray(demand, float), locked=locked)
+                             demand=None if demand is None else np.asarray(demand, float), locked=locked,
+                             coverage_first=cover)
 
 
 def _stopped(problem, sol: Solution, started: float, cert: dict, why: str) -> Solution:

@@ -213,9 +213,18 @@ class Lex:
 class _Final:
     """The network the flow leximin ends with (pair arcs ``n .. n + npair``): forced pairs in the
     node supplies, free pairs alive, and the source's and sink's arcs alive, fixed at their
-    capacity, or dropped. Its flows are the leximin-optimal assignments."""
+    capacity, or dropped. Its flows are the leximin-optimal assignments.
 
-    def __init__(self, n, m, mentee, mentor, alive, forced, x, ucap, is_pair, npair):
+    Under ``coverage_first`` (``lock_cov``: the mentees a lock matched; the network's source
+    is two nodes, ``F`` with a unit arc per mentee no lock matched and ``R`` with arcs for the
+    other places, after the mentors' arcs) every flow matches the same, largest, number of
+    mentees, and a mentee given an ``R`` unit has its ``F`` unit too (else one more would be
+    matched). The tie rule's network then counts mentees (``cover``): a mentee whose ``F`` arc
+    is fixed weighs ``Wq``, one whose ``F`` arc is free ``Wq / 2`` (so the optima match every
+    fixed one and as many in all as the flows do), one already matched by a lock or a forced
+    pair 0, and one whose ``F`` arc was dropped has no place (it is matched in no flow)."""
+
+    def __init__(self, n, m, mentee, mentor, alive, forced, x, ucap, is_pair, npair, lock_cov=None):
         self.n, self.m, self.mentee, self.mentor = n, m, mentee, mentor
         self.forced_pairs = np.flatnonzero(forced[n:n + npair])
         self.free = np.flatnonzero(alive[n:n + npair] & ~forced[n:n + npair])
@@ -223,9 +232,25 @@ class _Final:
         fp_i = np.bincount(mentee[self.forced_pairs], minlength=n)
         fp_j = np.bincount(mentor[self.forced_pairs], minlength=m)
         src, snk = np.arange(n), n + npair + np.arange(m)
-        self.dem = np.where(alive[src] | forced[src], np.maximum(ucap[src] - fp_i, 0), 0)
         self.cap = np.where(alive[snk] | forced[snk], np.maximum(ucap[snk] - fp_j, 0), 0)
-        self.fix_i, self.fix_j = forced[src].astype(float), forced[snk].astype(float)
+        self.fix_j = forced[snk].astype(float)
+        self._must = self._may = None  # coverage_first's mentees to match, and may match
+        if lock_cov is None:
+            self.dem = np.where(alive[src] | forced[src], np.maximum(ucap[src] - fp_i, 0), 0)
+            self.fix_i = forced[src].astype(float)
+            return
+        rest = n + npair + m + np.arange(n)  # the R arcs
+        places = (np.where(alive[src] | forced[src], ucap[src], 0)
+                  + np.where(alive[rest] | forced[rest], ucap[rest], 0))
+        matched = np.asarray(lock_cov, bool) | (fp_i > 0)  # in every flow, whatever is picked
+        # F dropped, not matched otherwise: matched in no flow, so no R unit either
+        gone = ~matched & ~alive[src] & ~forced[src]
+        self.dem = np.where(gone, 0, np.maximum(places - fp_i, 0))
+        # the mentee's places all filled in every flow: R fixed (then F is used too), or F fixed
+        # and no R arc left free
+        self.fix_i = (forced[rest] | (forced[src] & ~alive[rest])).astype(float)
+        self._must = ~matched & (forced[src] | forced[rest])
+        self._may = ~matched & ~self._must & alive[src]
 
     def pick(self, extra_i: np.ndarray, extra_j: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -241,7 +266,7 @@ class _Final:
 
     def _pick(self, extra_i: np.ndarray, extra_j: np.ndarray) -> tuple[np.ndarray, dict]:
         from .duals import prices
-        from .flow import integer_costs, network
+        from .flow import coverage_weights, integer_costs, network
         from .ties import canonical
 
         i = np.concatenate([self.mentee[self.free], np.asarray(extra_i, np.int64)])
@@ -250,12 +275,17 @@ class _Final:
         if not len(i):
             return was, {"movable_pairs": 0, "stages": 0, "unique": True}
         s = 1.0 + self.fix_i[i] + self.fix_j[j]
-        used, scale, _ = network(i, j, s, self.cap, self.dem)
+        cover = None
+        if self._must is not None:
+            wq = int(coverage_weights(self.cap, self.dem).max(initial=0))
+            cover = np.where(self._must, wq, np.where(self._may, wq // 2, 0)).astype(np.int64)
+        used, scale, _ = network(i, j, s, self.cap, self.dem, cover)
         net = np.flatnonzero(used)
         assert not np.any(was[~used]), "a chosen pair outside the final network"
         cost = integer_costs(s[net], np.ones(len(net), bool), scale)
-        pot = prices(i[net], j[net], cost, was[net], s[net], self.dem, self.cap, scale)[4]
-        picked, info = canonical(i[net], j[net], s[net], was[net], self.cap, self.dem, pot, scale)
+        pot = prices(i[net], j[net], cost, was[net], s[net], self.dem, self.cap, scale, cover=cover)[4]
+        picked, info = canonical(i[net], j[net], s[net], was[net], self.cap, self.dem, pot, scale,
+                                 cover=cover)
         out = np.zeros(len(i), bool)
         out[net[picked]] = True
         return out, info

@@ -10,7 +10,7 @@ import numpy as np
 from .base import PairBonus
 from .bonus import BonusBounds, BonusRows
 
-__all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "threshold_weight"]
+__all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "score_power", "threshold_weight"]
 
 
 def threshold_weight(n_max: float, largest: float) -> float:
@@ -32,8 +32,19 @@ def threshold_weight(n_max: float, largest: float) -> float:
     >>> threshold_weight(0, 0.0)
     4.0
     """
+    top = score_power(largest)
+    return float(2.0 ** math.ceil(math.log2(2.0 * (float(n_max) + 1.0) * (top + 1.0))))
+
+
+def score_power(largest: float) -> float:
+    """``2**e``, the least power of two at least ``max(1, largest)``: what a source's weights
+    read from the scores (every source holding the best pair reads the same).
+
+    >>> score_power(5.2), score_power(0.3), score_power(8.0)
+    (8.0, 1.0, 8.0)
+    """
     e = max(0, math.ceil(math.log2(largest))) if largest > 0 and math.isfinite(largest) else 0
-    return float(2.0 ** math.ceil(math.log2(2.0 * (float(n_max) + 1.0) * (2.0 ** e + 1.0))))
+    return float(2.0 ** e)
 
 
 class HeldRows:
