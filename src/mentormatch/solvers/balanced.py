@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import FlowClock, LagrangeResult, _Inner, one_each, plain_inner
+from .inner import FlowClock, InnerFlow, LagrangeResult, one_each, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def solve_balanced(source, capacity, demand, side: SideConstraints, options: Sol
     n, m = source.n_mentees, source.n_mentors
     cap = np.round(np.asarray(capacity, float)).astype(np.int64)
     dem = np.ones(n) if demand is None else np.asarray(demand, float)
-    inner = _Inner(source, cap.astype(float), demand, options)
+    inner = InnerFlow(source, cap.astype(float), demand, options)
     none = PairBonus(n_mentors=m)
     seconds: list[float] = []
     bounds: dict = {}  # level (or "L+": every level from L) -> certified bound

@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import FlowClock, LagrangeResult, _Inner, one_each, plain_inner
+from .inner import FlowClock, InnerFlow, LagrangeResult, one_each, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def solve_floors(source, capacity, demand, side: SideConstraints, options: Solve
     need = np.ceil(float(side.share_floor) * size - 1e-9)
     cap = np.asarray(capacity, float)
     dem = np.ones(n) if demand is None else np.asarray(demand, float)
-    inner = _Inner(source, cap, demand, options)
+    inner = InnerFlow(source, cap, demand, options)
     seconds: list[float] = []
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen)
 

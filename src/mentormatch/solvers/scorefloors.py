@@ -63,7 +63,7 @@ import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions, proven
 from .floors import group_positions, raise_then_bisect
-from .lagrange import FlowClock, LagrangeResult, _Inner, one_each, plain_inner
+from .inner import FlowClock, InnerFlow, LagrangeResult, one_each, plain_inner
 from .linear_rows import ROW_TOL, floor_scales, mentee_best
 from .sources import ArraySource
 
@@ -158,7 +158,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     dem = np.ones(n) if demand is None else np.asarray(demand, float)
     if hasattr(source, "s") and np.any(np.asarray(source.s) < 0):
         return None  # the scaled bound needs scores >= 0 (see the module docstring)
-    inner = _Inner(source, cap, demand, options)
+    inner = InnerFlow(source, cap, demand, options)
     # the one rule of a row (linear_rows.ROW_TOL): each floor's row, - slack, held to ROW_TOL x
     # its scale, fixed by each mentee's best score over every pair (linear_rows.floor_scales).
     # Without a bonus, from the first flow (factors 1), whose candidates start from each
