@@ -58,14 +58,15 @@ def one_each(demand) -> bool:
 
 @dataclass
 class LagrangeResult:
-    """The best feasible assignment (``chosen`` over the candidate pairs) and the best bound."""
+    """The best feasible assignment (``chosen`` over the candidate pairs) and the best bound
+    (None: the time limit left no flow certified, or a level of balanced loads without one)."""
 
     i: np.ndarray  # candidate pairs (the best primal's flow pairs), plain scores
     j: np.ndarray
     s: np.ndarray
     chosen: np.ndarray  # bool over those pairs: the best feasible assignment
     value: float
-    bound: float
+    bound: float | None
     certificate: dict = field(default_factory=dict)
 
 
@@ -74,7 +75,7 @@ class InnerFlow:
 
     def __init__(self, source, capacity, demand, options: SolverOptions, deadline=None):
         self.source, self.cap, self.demand = source, np.asarray(capacity, float), demand
-        self.deadline = deadline  # no flow (or check) past it, on the complete set and blocks
+        self.deadline = deadline  # no flow (or check) past it, on every source
         self.opts = SolverOptions(seed=options.seed, progress=False, certify=True)
         # flows on bounds start from the last one's mentor prices (bounded.start.PriceChain)
         self.chain = PriceChain()
@@ -107,5 +108,6 @@ class InnerFlow:
             from .bounded import solve_bounded
             per = bonus.per_mentor if bonus.per_mentor is not None else np.zeros(m)
             return self.chain.solve(lambda: solve_bounded(
-                BonusBounds(src.scorer, bonus), cap, demand=self.demand, options=self.opts), per)
+                BonusBounds(src.scorer, bonus), cap, demand=self.demand, options=self.opts,
+                deadline=self.deadline), per)
         raise TypeError(f"unknown pair source {type(src).__name__}")

@@ -168,8 +168,9 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
                    deadline: float, run_factory) -> LagrangeResult | None:
     """Best bound and best feasible assignment by the Lagrangian of the budget row (see the
     module docstring). ``run_factory(mentee, mentor, score)`` gives the engine's ``(Run,
-    Candidates)`` on those pairs, for the repair heuristic. None when no flow was certified or
-    no repaired assignment was found (the engine then keeps its column generation)."""
+    Candidates)`` on those pairs, for the repair heuristic. None when no repaired assignment
+    was found (the engine then keeps its column generation); the bound None when the time limit
+    left no flow certified."""
     from .heuristics import repair
 
     say = log.info if options.progress else log.debug
@@ -295,10 +296,10 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             flow_at(f.lam, closed if f.closed is None else closed | f.closed)
             if best[0] <= before + 1e-12:
                 break
-    if best is None or best_U == math.inf:
+    if best is None:
         return None
     value, k, cand, on = best
-    bound = max(best_U, value)
+    bound = None if best_U == math.inf else max(best_U, value)  # (none certified in the time)
     cert = {"method": "lagrangian budget + certified flow", "lambda": best_lam,
             "lambda_primal": flows[k].lam, "flows": len(flows), "budget_rounded": B,
             "timed_out": clock.timed_out, "lagrangian_bound": best_U,
