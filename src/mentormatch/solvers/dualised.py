@@ -43,6 +43,7 @@ def better_of(problem, sol, more, cert: dict):
         sol.certificate["lagrangian"] = alt.certificate
     if timed and sol.status != "optimal":
         sol.message = sol.certificate["message"] = timed[0]
+        sol.certificate["timed_out"] = True
     if not bounds:
         return problem, sol
     both = min(bounds)
