@@ -16,43 +16,20 @@ import numpy as np
 import pytest
 
 from mentormatch import synthetic
-from mentormatch.solvers import SolverOptions, rounds
+from mentormatch.solvers import SolverOptions
 import mentormatch.solvers.bounded as bounded
 from mentormatch.solvers.timed import Timed
 
-from _support import exact_round, scorer_of
+from _support import exact_round, jumping_clock, scorer_of
 
 JUMP = 1000.0
 
 
 @pytest.fixture
 def clock(monkeypatch):
-    """``jump()`` moves the clock ``JUMP`` s on; ``flows`` holds the clock's reading at the
-    start of every flow of the rounds; ``after_flow`` (a callable) runs once a flow returns."""
-    real_clock, real_flow = time.perf_counter, rounds.solve_arrays
-    offset = [0.0]
-
-    class Clock:
-        flows: list = []
-        after_flow = None
-
-        def jump(self, by: float = JUMP):
-            offset[0] += by
-
-    c = Clock()
-    c.flows = []
-
-    def counted(*args, **kw):
-        c.flows.append(time.perf_counter())
-        out = real_flow(*args, **kw)
-        if c.after_flow is not None:
-            c.after_flow()
-        return out
-
-    monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + offset[0])
-    monkeypatch.setattr(rounds, "solve_arrays", counted)
+    """The fake clock (``_support.jumping_clock``), no sub-market."""
     monkeypatch.setattr(bounded, "_guides", lambda *a: (None, None, None))
-    return c
+    return jumping_clock(monkeypatch, JUMP)
 
 
 def _round(seed: int, n: int = 90, m: int = 30):

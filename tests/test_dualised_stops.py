@@ -21,12 +21,12 @@ import mentormatch as mm
 from mentormatch import pipeline as P
 from mentormatch.errors import TimeLimitError
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import SolverOptions, certify, engine, inner, rounds
+from mentormatch.solvers import SolverOptions, certify, engine, inner
 from mentormatch.solvers.base import AssignmentProblem, SideConstraints
 from mentormatch.solvers.engine import solve_source
 from mentormatch.testing import violations
 
-from _support import force_scale_path, source_of
+from _support import force_scale_path, jumping_clock, source_of
 
 JUMP = 1000.0
 LIMIT = 60.0
@@ -34,36 +34,9 @@ LIMIT = 60.0
 
 @pytest.fixture
 def clock(monkeypatch):
-    """``jump()`` moves the clock ``JUMP`` s on (once: ``jumped`` holds the clock's reading
-    after it); ``flows`` holds the clock's reading at the start of every flow of the rounds;
-    ``after_flow`` (a callable) runs once a flow returns."""
-    real_clock, real_flow = time.perf_counter, rounds.solve_arrays
-    offset = [0.0]
-
-    class Clock:
-        flows: list = []
-        jumped: list = []
-        after_flow = None
-
-        def jump(self):
-            if not self.jumped:
-                offset[0] += JUMP
-                self.jumped.append(time.perf_counter())
-
-    c = Clock()
-    c.flows, c.jumped = [], []
-
-    def counted(*args, **kw):
-        c.flows.append(time.perf_counter())
-        out = real_flow(*args, **kw)
-        if c.after_flow is not None:
-            c.after_flow()
-        return out
-
-    monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + offset[0])
-    monkeypatch.setattr(rounds, "solve_arrays", counted)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)  # the flows' answers at this size
-    return c
+    """The fake clock (``_support.jumping_clock``); the flows' answers at this size."""
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    return jumping_clock(monkeypatch, JUMP)
 
 
 def _instance(seed: int, kind: str, n: int = 40, m: int = 10) -> AssignmentProblem:
