@@ -8,11 +8,13 @@
   make many of them.
 * Issue 23's checks: ``pair()`` on each source (:func:`on_source`) and its result's constraints
   recomputed from the caller's tables (:func:`table_violations`).
+* The fake clock of the time-limit tests (:func:`jumping_clock`): nothing is timed.
 """
 from __future__ import annotations
 
 import contextlib
 import pickle
+import time
 from typing import NamedTuple
 
 import numpy as np
@@ -23,7 +25,7 @@ from mentormatch import pipeline as pl
 from mentormatch.features import Context
 from mentormatch.rules import Rules
 from mentormatch.scale import BoundedScorer
-from mentormatch.solvers import SolverOptions, sparse
+from mentormatch.solvers import SolverOptions, rounds, sparse
 from mentormatch.solvers.bounded import passes, remote
 from mentormatch.solvers.engine import solve_source
 from mentormatch.solvers.sources import ArraySource, BlockSource
@@ -267,3 +269,36 @@ def locked_at_random(pairs, cap, demand: int, locks: int, rng) -> np.ndarray:
         if room[j] >= 1 and need[i] >= 1:
             locked[k], room[j], need[i] = True, room[j] - 1, need[i] - 1
     return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# the fake clock of the time-limit tests
+# ---------------------------------------------------------------------------------------------
+def jumping_clock(monkeypatch, step: float):
+    """``time.perf_counter`` plus an offset: ``jump(by=step)`` moves it on (``jumped`` holds the
+    clock's reading after each jump); ``flows`` holds the clock's reading at the start of every
+    flow of the certified rounds (``rounds.solve_arrays`` wrapped); ``after_flow`` (a callable,
+    None at first) runs once a flow returns."""
+    real_clock, real_flow = time.perf_counter, rounds.solve_arrays
+    offset = [0.0]
+
+    class Clock:
+        def __init__(self):
+            self.flows, self.jumped, self.after_flow = [], [], None
+
+        def jump(self, by: float | None = None):
+            offset[0] += step if by is None else by
+            self.jumped.append(time.perf_counter())
+
+    c = Clock()
+
+    def counted(*args, **kw):
+        c.flows.append(time.perf_counter())
+        out = real_flow(*args, **kw)
+        if c.after_flow is not None:
+            c.after_flow()
+        return out
+
+    monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + offset[0])
+    monkeypatch.setattr(rounds, "solve_arrays", counted)
+    return c

@@ -19,10 +19,10 @@ import pytest
 import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import SolverOptions, certify, engine, rounds
+from mentormatch.solvers import SolverOptions, certify, engine
 from mentormatch.solvers.base import AssignmentProblem
 
-from _support import result_positions, table_violations
+from _support import jumping_clock, result_positions, table_violations
 from test_scorefloors_bonus import _bonus, _case, _milp_optimum
 
 JUMP = 1000.0
@@ -33,32 +33,8 @@ CASES = [(36, 12, 3, 0.97), (60, 20, 5, 0.97)]
 
 @pytest.fixture
 def clock(monkeypatch):
-    """``jump()`` moves the clock ``JUMP`` s on; ``flows`` holds the clock's reading at the
-    start of every flow of the certified rounds; ``after_flow`` (set to a callable) runs once a
-    flow returns."""
-    real_clock, real_flow = time.perf_counter, rounds.solve_arrays
-    offset = [0.0]
-
-    class Clock:
-        flows: list = []
-        after_flow = None
-
-        def jump(self):
-            offset[0] += JUMP
-
-    c = Clock()
-    c.flows = []
-
-    def counted(*args, **kw):
-        c.flows.append(time.perf_counter())
-        out = real_flow(*args, **kw)
-        if c.after_flow is not None:
-            c.after_flow()
-        return out
-
-    monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + offset[0])
-    monkeypatch.setattr(rounds, "solve_arrays", counted)
-    return c
+    """The fake clock (``_support.jumping_clock``): ``jump()`` moves it ``JUMP`` s on."""
+    return jumping_clock(monkeypatch, JUMP)
 
 
 def _problem(seed: int, n: int = 30, m: int = 8) -> AssignmentProblem:

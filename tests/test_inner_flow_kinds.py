@@ -1,10 +1,10 @@
-"""Which models the Lagrangians take (their ``handles``), stated once in ``lagrange``: the inner
-problem must be a plain certified flow (:func:`~mentormatch.solvers.lagrange.plain_inner`: whole
+"""Which models the Lagrangians take (their ``handles``), stated once in ``inner``: the inner
+problem must be a plain certified flow (:func:`~mentormatch.solvers.inner.plain_inner`: whole
 capacities, loads of 1, no ``coverage_first``, no objective bonus, no locks); the floors' and
 balanced loads' also need one mentor per mentee
-(:func:`~mentormatch.solvers.lagrange.one_each`), the budget's does not; the engine's
+(:func:`~mentormatch.solvers.inner.one_each`), the budget's does not; the engine's
 coverage_first shortcut needs only a flow that carries the places exactly
-(:func:`~mentormatch.solvers.lagrange.unit_flow`).
+(:func:`~mentormatch.solvers.inner.unit_flow`).
 
 Every combination of the six properties below, for each of the four Lagrangians, against that
 statement (the decision the ``one_each=`` flag took before; the answers are the same)."""
@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import pytest
 
-from mentormatch.solvers import balanced, floors, lagrange, scorefloors
+from mentormatch.solvers import balanced, floors, inner, lagrange, scorefloors
 from mentormatch.solvers.base import SideConstraints
 
 N, M = 4, 3
@@ -55,9 +55,9 @@ def test_each_lagrangian_takes_exactly_the_plain_flows_it_can_price(kind):
 
 
 def test_the_engine_shortcut_needs_only_whole_places_and_unit_loads():
-    assert lagrange.unit_flow(np.array([2.0, 1.0]), None)
-    assert lagrange.unit_flow(np.array([2.0, 1.0]), np.ones(5))
-    assert not lagrange.unit_flow(np.array([2.0, 1.5]), None)
-    assert not lagrange.unit_flow(np.array([2.0, 1.0]), np.array([1.0, 0.5]))
-    assert lagrange.one_each(None) and lagrange.one_each(np.array([1, 0, 1]))
-    assert not lagrange.one_each(np.array([1, 2]))
+    assert inner.unit_flow(np.array([2.0, 1.0]), None)
+    assert inner.unit_flow(np.array([2.0, 1.0]), np.ones(5))
+    assert not inner.unit_flow(np.array([2.0, 1.5]), None)
+    assert not inner.unit_flow(np.array([2.0, 1.0]), np.array([1.0, 0.5]))
+    assert inner.one_each(None) and inner.one_each(np.array([1, 0, 1]))
+    assert not inner.one_each(np.array([1, 2]))

@@ -87,3 +87,39 @@ def test_no_block_of_a_pricing_pass_starts_past_the_limit(jumping, pass_, block)
     spent = float(np.sum(2.0 * (used > 0) + used))
     assert spent <= p.side.budget + 1e-9
     assert sol.certificate["score"]["pricing_rounds"] == pass_
+
+
+def test_no_pricing_pass_starts_when_the_last_one_says_it_would_end_past_the_limit(monkeypatch):
+    """Each pass takes 12 s on the clock (the pricing's own reserve of the limit off): after the
+    second, 6 s of the 30 s are left, so the third does not start (before, it started and ended
+    6 s past the limit); the answer is from the best round priced, its bound still a bound."""
+    monkeypatch.setattr(relax, "PRICING_TIME_SHARE", 1.0)  # no reserve kept from pricing
+    monkeypatch.setattr(sources, "_CHUNK", 64)
+    monkeypatch.setattr(relax, "FIRST_CANDIDATES", 1)  # several pricing rounds
+    monkeypatch.setattr(relax, "ADD_PER_MENTEE", 1)
+    p = _budgeted(3, n=60, m=16)
+    real_clock, real_price = time.perf_counter, relax.Run.price
+    offset, passes, cost = [0.0], [], [0.0]
+
+    def slow_price(self, *args, **kw):
+        passes.append(time.perf_counter())
+        out = real_price(self, *args, **kw)
+        offset[0] += cost[0]
+        return out
+
+    monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + offset[0])
+    monkeypatch.setattr(relax.Run, "price", slow_price)
+    untimed = solve_mip(p, SolverOptions(time_limit=1e5))
+    assert untimed.status == "optimal" and len(passes) >= 3
+    passes.clear()
+    cost[0] = 12.0
+    sol = solve_mip(p, SolverOptions(time_limit=LIMIT))
+    assert len(passes) == 2
+    assert sol.certificate["score"]["timed_out"] is True  # the time limit stopped the pricing
+    assert sol.bound is not None and sol.bound >= untimed.objective - 1e-9  # still a bound
+    assert sol.objective <= sol.bound + 1e-9
+    if sol.status != "optimal":  # (the MIP on the candidates may still prove it)
+        assert sol.message.startswith(f"stopped at the time limit ({LIMIT:g} s)")
+    used = np.bincount(p.pairs.mentor[sol.chosen], minlength=p.pairs.n_mentors)
+    assert np.all(used <= p.capacity)
+    assert float(np.sum(2.0 * (used > 0) + used)) <= p.side.budget + 1e-9

@@ -15,7 +15,8 @@ from mentormatch import pipeline as pl
 from mentormatch.errors import InfeasibleError
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, get_solver
-from mentormatch.solvers.alike import canonical_alike, classes
+from mentormatch.solvers.alike import canonical_alike
+from mentormatch.solvers.alike_classes import classes
 from mentormatch.testing import (assignment_problems, feasible_assignments, side_constraints,
                                  violations)
 

@@ -285,7 +285,7 @@ def test_flows_on_bounds_start_from_the_last_ones_prices_and_change_nothing(monk
     (moved by each mentor's change of shift) instead of a sub-market's: the same pairs,
     objective, bound and status as cold flows, and the warm starts were taken."""
     import mentormatch.solvers.bounded.start as start
-    from mentormatch.solvers import lagrange
+    from mentormatch.solvers import inner
 
     mentors, mentees = _org(1)
     if "balanced_load" in programme["constraints"]:  # (a level's flow is plain without minimum loads)
@@ -294,14 +294,14 @@ def test_flows_on_bounds_start_from_the_last_ones_prices_and_change_nothing(monk
     monkeypatch.setattr(P, "LARGE_PAIRS", 100)
     monkeypatch.setattr(P, "SCORE_CACHE_PAIRS", 0)
     taken = []
-    real_solve = lagrange._Inner.solve
+    real_solve = inner.InnerFlow.solve
 
     def counting(self, *args):
         out = real_solve(self, *args)
         taken.append(self.warm)
         return out
 
-    monkeypatch.setattr(lagrange._Inner, "solve", counting)
+    monkeypatch.setattr(inner.InnerFlow, "solve", counting)
     warm = mm.pair(mentors, mentees, programme)
     assert warm.certificate["source"] == "BoundedSource"
     assert len(taken) >= 3 and taken[-1] == len(taken) - 1  # every flow after the first

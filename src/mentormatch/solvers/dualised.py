@@ -43,6 +43,7 @@ def better_of(problem, sol, more, cert: dict):
         sol.certificate["lagrangian"] = alt.certificate
     if timed and sol.status != "optimal":
         sol.message = sol.certificate["message"] = timed[0]
+        sol.certificate["timed_out"] = True
     if not bounds:
         return problem, sol
     both = min(bounds)
@@ -88,13 +89,13 @@ def by_lagrange(source, shell: AssignmentProblem, options, deadline, started, li
         return None
     problem = AssignmentProblem(PairSet(res.i, res.j, shell.n_mentees, m), res.s, shell.capacity,
                                 demand=shell.demand, load=shell.load, side=shell.side)
-    optimal = proven(res.bound, res.value)
+    optimal = res.bound is not None and proven(res.bound, res.value)
     cert = {"optimal_gap": OPTIMAL_GAP, "source": type(source).__name__,
             "random_seed": int(options.seed), **res.certificate}
     timed_out = time.perf_counter() >= deadline or res.certificate.get("timed_out", False)
     message = gap_message(optimal, timed_out, limit,
                           "the Lagrangian bound and the repaired flow ended with a gap")
-    cert["message"] = message  # pair()'s result carries the certificate
+    cert["message"], cert["timed_out"] = message, timed_out  # pair()'s result carries them
     if bonus is not None:  # the plain objective reported, score + bonus certified (docstring)
         cert.update(objective="score + bonus", adjusted_objective=res.value,
                     adjusted_bound=res.bound)

@@ -85,7 +85,7 @@ import time
 import numpy as np
 
 from ..errors import InfeasibleError, TimeLimitError
-from . import balanced, floors, lagrange, register, scorefloors
+from . import balanced, floors, inner, lagrange, register, scorefloors
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, gap_message
 from .dualised import better_of, by_lagrange
 from .linear import LinearModel
@@ -183,7 +183,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     size = n_pairs(source)
     if (coverage_first and not shell.side.active() and bonus is None
             and not isinstance(source, ArraySource)
-            and lagrange.unit_flow(capacity, load)):
+            and inner.unit_flow(capacity, load)):
         # the most mentees, then the largest total: one certified flow counting mentees
         from .bottleneck import solve_maxmin_scorer
 

@@ -35,7 +35,7 @@ import time
 import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions
-from .lagrange import FlowClock, LagrangeResult, _Inner, one_each, plain_inner
+from .inner import FlowClock, InnerFlow, LagrangeResult, one_each, plain_inner
 
 log = logging.getLogger(__name__)
 
@@ -102,14 +102,16 @@ def group_positions(group) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def solve_floors(source, capacity, demand, side: SideConstraints, options: SolverOptions,
                  deadline: float) -> LagrangeResult | None:
     """Best bound and best assignment meeting the share floors (see the module docstring); None
-    when no flow was certified or none met the floors in the time."""
+    when no flow met the floors in the time. ``deadline`` (``time.perf_counter``): no flow starts
+    that the last one's time says would end past it, and none runs past it (a flow cut short
+    gives its assignment, no bound); the bound is None when no flow was certified."""
     say = log.info if options.progress else log.debug
     n = source.n_mentees
     groups, size, pos = group_positions(side.group)
     need = np.ceil(float(side.share_floor) * size - 1e-9)
     cap = np.asarray(capacity, float)
     dem = np.ones(n) if demand is None else np.asarray(demand, float)
-    inner = _Inner(source, cap, demand, options)
+    inner = InnerFlow(source, cap, demand, options, deadline)  # (none cut past the deadline)
     seconds: list[float] = []
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen)
 
@@ -130,6 +132,7 @@ def solve_floors(source, capacity, demand, side: SideConstraints, options: Solve
         matched = np.bincount(pos[mt][pos[mt] >= 0], minlength=len(groups)).astype(float)
         if sol.status == "optimal" and sol.bound is not None:
             best_U = min(best_U, float(sol.bound) - float(mu @ need))
+        clock.timed_out |= bool((sol.certificate or {}).get("timed_out"))
         meets = bool(np.all(matched >= need)) and bool(np.all(np.bincount(mt, minlength=n) <= dem))
         value = float(plain[sol.chosen].sum())
         if meets and (best is None or value > best[0] + 1e-12):
@@ -151,11 +154,12 @@ def solve_floors(source, capacity, demand, side: SideConstraints, options: Solve
 
     mu = raise_then_bisect(lambda x: flow_at(x) < need, len(groups), first_step,
                            time_for_another, lambda: best is not None)
-    if best is None or best_U == math.inf:
+    if best is None:
         return None
     value, i, j, s, on = best
+    bound = None if best_U == math.inf else max(best_U, value)  # (no flow certified in the time)
     cert = {"method": "lagrangian share floors + certified flow", "flows": len(seconds),
             "timed_out": clock.timed_out,
             "lagrangian_bound": best_U, "multipliers": {str(g): float(x) for g, x in zip(groups, mu)},
             "flow_seconds": [round(x, 3) for x in seconds]}
-    return LagrangeResult(i, j, s, on, value, max(best_U, value), cert)
+    return LagrangeResult(i, j, s, on, value, bound, cert)

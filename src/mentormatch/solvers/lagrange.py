@@ -40,18 +40,17 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..pairs import Candidates as PairSet
-from .base import AssignmentProblem, PairBonus, SideConstraints, SolverOptions
-from .bounded.start import PriceChain
+from .base import SideConstraints, SolverOptions
+from .inner import FlowClock, InnerFlow, LagrangeResult, plain_inner
 from .linear import budget_rounded
 
 log = logging.getLogger(__name__)
 
-__all__ = ["handles", "solve_lagrange", "LagrangeResult"]
+__all__ = ["handles", "solve_lagrange"]
 
 #: At most this many inner flows (bound and primal together).
 MAX_FLOWS = 24
@@ -65,44 +64,6 @@ LAMBDA_TOL = 1e-5
 #: share): at 20,000 x 5,000 the bound settles within a few flows, the primal (flows at either
 #: end of the bracket, repaired) needs the bracket narrow.
 STALL, STALL_FLOWS, STALL_WIDTH = 1e-7, 3, 1e-3
-
-
-class FlowClock:
-    """Whether one more inner flow may start: at most ``max_flows`` (the work limit, the same
-    on any machine), and none that the time limit would cut, judged by the last flow's
-    seconds times ``margin`` (the outer stop; when it refuses, ``timed_out`` is set and the
-    answer says it stopped at the time limit)."""
-
-    def __init__(self, deadline: float, max_flows: int):
-        self.deadline, self.max_flows, self.timed_out = deadline, max_flows, False
-
-    def another(self, done: int, last: float, margin: float = 1.2) -> bool:
-        if done >= self.max_flows:
-            return False
-        if time.perf_counter() + margin * last >= self.deadline:
-            self.timed_out = True
-            return False
-        return True
-
-
-def unit_flow(capacity, load) -> bool:
-    """True when a min-cost flow carries the places exactly: whole capacities, loads all 1."""
-    cap = np.asarray(capacity, float)
-    return bool(np.all(cap == np.round(cap))) and (load is None or bool(np.all(np.asarray(load, float) == 1)))
-
-
-def plain_inner(capacity, load, coverage_first: bool, bonus, locked) -> bool:
-    """True when a dualised model's inner problem is a plain certified flow: a :func:`unit_flow`
-    with no ``coverage_first``, no objective bonus and no locks."""
-    if coverage_first or bonus is not None or not unit_flow(capacity, load):
-        return False
-    return locked[0] is None or len(locked[0]) == 0
-
-
-def one_each(demand) -> bool:
-    """True when no mentee takes more than one mentor (``demand`` None: one each): the floors'
-    and balanced loads' Lagrangians count a mentee by its one pair."""
-    return demand is None or not np.any(np.asarray(demand) > 1)
 
 
 def handles(side: SideConstraints, capacity, load, coverage_first: bool, bonus, locked) -> bool:
@@ -125,61 +86,6 @@ class _Flow:
     seconds: float
     closed: np.ndarray | None = None  # mentors whose capacity was set to 0 (primal re-solves)
     relaxed: float = 0.0  # sum_j c_j n_j of its assignment
-
-
-@dataclass
-class LagrangeResult:
-    """The best feasible assignment (``chosen`` over the candidate pairs) and the best bound."""
-
-    i: np.ndarray  # candidate pairs (the best primal's flow pairs), plain scores
-    j: np.ndarray
-    s: np.ndarray
-    chosen: np.ndarray  # bool over those pairs: the best feasible assignment
-    value: float
-    bound: float
-    certificate: dict = field(default_factory=dict)
-
-
-class _Inner:
-    """The certified flow on ``score + per_mentor`` over every pair of a source."""
-
-    def __init__(self, source, capacity, demand, options: SolverOptions, deadline=None):
-        self.source, self.cap, self.demand = source, np.asarray(capacity, float), demand
-        self.deadline = deadline  # no flow (or check) past it, on the complete set and blocks
-        self.opts = SolverOptions(seed=options.seed, progress=False, certify=True)
-        # flows on bounds start from the last one's mentor prices (bounded.start.PriceChain)
-        self.chain = PriceChain()
-
-    @property
-    def warm(self) -> int:
-        """The flows on bounds that started from the last one's prices."""
-        return self.chain.taken
-
-    def solve(self, shift: np.ndarray | PairBonus, cap: np.ndarray):
-        """(problem on the final sparse pairs with shifted scores, solution); ``shift``: a
-        price per mentor, or any :class:`PairBonus`."""
-        from .bonus import BonusBlocks, BonusBounds
-        from .certify import solve_flow_any, solve_scored
-        from .sources import ArraySource, BlockSource, BoundedSource
-
-        src, n, m = self.source, self.source.n_mentees, self.source.n_mentors
-        bonus = shift if isinstance(shift, PairBonus) else PairBonus(per_mentor=shift, n_mentors=m)
-        if isinstance(src, ArraySource):
-            key = src.i * m + src.j
-            order = np.argsort(key, kind="stable")
-            pairs = PairSet(src.i[order], src.j[order], n, m)
-            problem = AssignmentProblem(pairs, bonus.apply(src.s[order], src.i[order], src.j[order]),
-                                        cap, demand=self.demand)
-            return problem, solve_flow_any(problem, self.opts, self.deadline)
-        if isinstance(src, BlockSource):
-            return solve_scored(BonusBlocks(src.scorer, bonus, m), cap, n_mentees=n, n_mentors=m,
-                                demand=self.demand, options=self.opts, deadline=self.deadline)
-        if isinstance(src, BoundedSource):
-            from .bounded import solve_bounded
-            per = bonus.per_mentor if bonus.per_mentor is not None else np.zeros(m)
-            return self.chain.solve(lambda: solve_bounded(
-                BonusBounds(src.scorer, bonus), cap, demand=self.demand, options=self.opts), per)
-        raise TypeError(f"unknown pair source {type(src).__name__}")
 
 
 def price_curve(sol, score, chosen_pairs, demand, cap, c, B: float):
@@ -262,8 +168,9 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
                    deadline: float, run_factory) -> LagrangeResult | None:
     """Best bound and best feasible assignment by the Lagrangian of the budget row (see the
     module docstring). ``run_factory(mentee, mentor, score)`` gives the engine's ``(Run,
-    Candidates)`` on those pairs, for the repair heuristic. None when no flow was certified or
-    no repaired assignment was found (the engine then keeps its column generation)."""
+    Candidates)`` on those pairs, for the repair heuristic. None when no repaired assignment
+    was found (the engine then keeps its column generation); the bound None when the time limit
+    left no flow certified."""
     from .heuristics import repair
 
     say = log.info if options.progress else log.debug
@@ -275,7 +182,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     B = budget_rounded(float(side.budget), per, fixed)
     min_load = (np.zeros(m) if side.min_load is None
                 else np.ceil(np.asarray(side.min_load, float) - 1e-9))
-    inner = _Inner(source, cap, demand, options, deadline)
+    inner = InnerFlow(source, cap, demand, options, deadline)
     flows: list[_Flow] = []
     best_U, best_lam = math.inf, None
     best = None  # (value, flow index, chosen mask)
@@ -389,10 +296,10 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             flow_at(f.lam, closed if f.closed is None else closed | f.closed)
             if best[0] <= before + 1e-12:
                 break
-    if best is None or best_U == math.inf:
+    if best is None:
         return None
     value, k, cand, on = best
-    bound = max(best_U, value)
+    bound = None if best_U == math.inf else max(best_U, value)  # (none certified in the time)
     cert = {"method": "lagrangian budget + certified flow", "lambda": best_lam,
             "lambda_primal": flows[k].lam, "flows": len(flows), "budget_rounded": B,
             "timed_out": clock.timed_out, "lagrangian_bound": best_U,

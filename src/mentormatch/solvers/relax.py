@@ -95,6 +95,7 @@ class Run:
         #: work, :func:`mentormatch.solvers.branch.search`); None: only the round limit
         self.pricing_cap: int | None = None
         self.timed_out = False  # the time limit ended some part of the work (out_of_time)
+        self.pass_seconds = 0.0  # the last pricing pass's (none starts that would end past the limit)
         self.reserve = (1.0 - PRICING_TIME_SHARE) * max(self.left(), 0.0)  # kept from pricing
 
     def left(self) -> float:
@@ -180,7 +181,8 @@ class Run:
         more of each mentee's best pairs join, up to every pair; without
         ``grow_when_infeasible``, :class:`NoSolutionOnCandidates` is raised instead. Pricing
         stops once the bound is within ``settle`` (a share) of the candidates' relaxation.
-        No LP and no block of a pricing pass starts past the caller's deadline: the best round
+        No LP and no block of a pricing pass starts past the caller's deadline, and no pass
+        after the first starts when the last one took longer than the time left: the best round
         priced so far is returned then (its time limit's, ``timed_out``), or
         :class:`~mentormatch.solvers.highs.OutOfTime` is raised when no round was priced."""
         grow = 4
@@ -216,8 +218,12 @@ class Run:
                     continue
             prices, x_lp = lp.solution()
             try:
+                if self.left() < self.pass_seconds:
+                    raise OutOfTime  # the last pass says this one would end past the limit
+                t = time.perf_counter()
                 viol, total, top, keep = self.price(cand, prices)
-            except OutOfTime:  # the deadline passed during the pass: the best round before it
+                self.pass_seconds = time.perf_counter() - t
+            except OutOfTime:  # the deadline passed during the pass (or would): the best round
                 self.timed_out = True
                 if best is None:
                     raise

@@ -63,7 +63,7 @@ import numpy as np
 
 from .base import PairBonus, SideConstraints, SolverOptions, proven
 from .floors import group_positions, raise_then_bisect
-from .lagrange import FlowClock, LagrangeResult, _Inner, one_each, plain_inner
+from .inner import FlowClock, InnerFlow, LagrangeResult, one_each, plain_inner
 from .linear_rows import ROW_TOL, floor_scales, mentee_best
 from .sources import ArraySource
 
@@ -147,7 +147,9 @@ def floor_slack(mentee: np.ndarray, score: np.ndarray, pos: np.ndarray, size: np
 def solve_score_floors(source, capacity, demand, side: SideConstraints, options: SolverOptions,
                        deadline: float, bonus: PairBonus | None = None) -> LagrangeResult | None:
     """Best bound and best assignment meeting the score floors (see the module docstring); None
-    when no flow was certified or none met the floors in the time. With ``bonus`` (an objective
+    when no flow met the floors in the time (``deadline``: as in
+    :func:`mentormatch.solvers.floors.solve_floors`; the bound is None when no flow was
+    certified). With ``bonus`` (an objective
     bonus, :func:`fold_bonus`), ``value`` and ``bound`` are of ``score + bonus`` and ``s`` the
     plain scores."""
     say = log.info if options.progress else log.debug
@@ -158,7 +160,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     dem = np.ones(n) if demand is None else np.asarray(demand, float)
     if hasattr(source, "s") and np.any(np.asarray(source.s) < 0):
         return None  # the scaled bound needs scores >= 0 (see the module docstring)
-    inner = _Inner(source, cap, demand, options)
+    inner = InnerFlow(source, cap, demand, options, deadline)  # (none cut past the deadline)
     # the one rule of a row (linear_rows.ROW_TOL): each floor's row, - slack, held to ROW_TOL x
     # its scale, fixed by each mentee's best score over every pair (linear_rows.floor_scales).
     # Without a bonus, from the first flow (factors 1), whose candidates start from each
@@ -201,6 +203,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
             tol = ROW_TOL * floor_scales(best_of, pos, size, alpha)
         mt = P.mentee[sol.chosen]
         slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
+        clock.timed_out |= bool((sol.certificate or {}).get("timed_out"))
         if sol.status == "optimal" and sol.bound is not None:
             # an assignment the floors' rule passes falls short of a floor by up to its tol:
             # worth at most the flow's bound plus sum_g lambda_g tol_g / N (module docstring)
@@ -225,7 +228,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
 
     lam = raise_then_bisect(flow_at, len(groups), lambda: FIRST_STEP, time_for_another,
                             lambda: best is not None)
-    if best is None or best_U == math.inf or seen["negative"]:
+    if best is None or seen["negative"]:
         return None
     value, i, j, s, on = best
     cert = {"method": "lagrangian score floors + certified flow", "flows": len(seconds),
@@ -234,7 +237,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
             "lagrangian_bound": best_U,
             "multipliers": {str(g): float(x) for g, x in zip(groups, lam)},
             "flow_seconds": [round(x, 3) for x in seconds]}
-    bound = max(best_U, value)
+    bound = None if best_U == math.inf else max(best_U, value)  # (none certified in the time)
     if at_best_U and not proven(bound, value) and time.perf_counter() < deadline:
         # the gap left: every pair priced at the best flow's prices, the exact MIP on the pairs
         # that can still beat the best assignment (scorefloors_mip)

@@ -49,13 +49,14 @@ from ...pairs import unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions
 from ..certify import places_left
 from ..rounds import Outcome, certified_rounds, with_locks
-from ..sparse import _Sparse, default_top_k
+from ..sparse import _Sparse, default_top_k, empty
 from .check import _Certifier
 from .child import Child
 from . import remote
 from .market import Settling, _guides
 from .passes import _Exact, _Pool, _scan
 from .start import take_start
+from ..timed import Timed
 from ..warm import resolve
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int
 
 
 def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None,
-           cover: bool = False) -> Outcome:
+           cover: bool = False, deadline: float | None = None) -> Outcome:
     """The rounds on the market left by the locks (``cap``, ``dem``; lock pairs ``li``, ``lj``
     in internal rows), seeded by a first pass. ``given``: the guide's (prices, info) when
     already known (else :func:`.market._guides`). ``depth`` > 0: a sub-market, whose rounds stop
@@ -129,7 +130,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     puts the pairs the optimum needs near the top), else :func:`default_top_k`; each mentor's
     ``2 cmax + 2`` best rows at most. ``cover``: the switch ``coverage_first`` (the flows and
     their warm repairs count mentees); its sub-market solves the plain problem, whose prices
-    only guide."""
+    only guide. ``deadline`` (``time.perf_counter``; None: none): the rounds stop before a step
+    that would end past it (:class:`~mentormatch.solvers.timed.Timed`)."""
     say = log.info if options.progress and depth == 0 else log.debug
     n, m = scorer.n, scorer.m
     t0, c0 = time.perf_counter(), time.process_time()
@@ -178,6 +180,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     checker = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0,
                          settle=Settling() if depth > 0 else None, started=t0,
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
+    if deadline is not None:
+        checker = Timed(checker, deadline)
     from ..flow import coverage_weights
 
     weights = coverage_weights(cap, dem, li) if cover else None  # (a locked mentee is matched already)
@@ -186,7 +190,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
 
 
 def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: SolverOptions | None = None,
-                  executor=None, cover: bool = False) -> tuple[AssignmentProblem, Solution]:
+                  executor=None, cover: bool = False,
+                  deadline: float | None = None) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment over every pair of a :class:`~mentormatch.scale.BoundedScorer`.
 
     Same contract as :func:`mentormatch.solvers.certify.solve_scored`: returns the final sparse
@@ -200,17 +205,26 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     result is the same either way.
 
     ``cover``: ``coverage_first``, as in :func:`mentormatch.solvers.certify.solve_scored`.
+
+    ``deadline``: a ``time.perf_counter`` reading (None: ``options.time_limit`` seconds from
+    the call, or none). The first pass over every pair runs whole; after it no flow and no
+    check starts that would end past the deadline, judged by the last of its kind (with the
+    deadline passed before the first pass: none at all). The answer is then ``"feasible"``:
+    the last flow's assignment (the locks alone when none ran), no bound,
+    ``certificate["timed_out"]``.
     """
     with remote.executing(executor):  # (on Dask, each pass's rows are sent once: remote.sent_once)
         return _solve_bounded(remote.sent_once(scorer), capacity, demand=demand, locked=locked,
-                              options=options, cover=cover)
+                              options=options, cover=cover, deadline=deadline)
 
 
 def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
-                   options: SolverOptions | None = None,
-                   cover: bool = False) -> tuple[AssignmentProblem, Solution]:
+                   options: SolverOptions | None = None, cover: bool = False,
+                   deadline: float | None = None) -> tuple[AssignmentProblem, Solution]:
     options = options or SolverOptions()
     started = time.perf_counter()
+    if deadline is None and options.time_limit is not None:
+        deadline = started + float(options.time_limit)
     n, m = scorer.n, scorer.m
     cap_f = np.asarray(capacity, dtype=np.float64)
     if cap_f.shape != (m,) or np.any(cap_f < 0) or np.any(cap_f != np.round(cap_f)):
@@ -241,5 +255,12 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
     start = take_start(m)
     given = None if start is None else (start, {"mentees": 0, "rounds": 0, "seconds": 0.0,
                                                 "warm_start": "an earlier solution's mentor prices"})
-    out = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0, given, cover)
-    return with_locks(out, li, lj, ls, cap_f, dem[scorer.inverse], started, scorer.order)
+    if deadline is not None and time.perf_counter() >= deadline:  # no pass, no flow: the locks
+        out = Outcome(empty(), np.zeros(0, bool), False, {"method": _Certifier.method, "rounds": 0,
+                                                          "holds": False, "timed_out": True}, None)
+    else:
+        out = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0, given, cover, deadline)
+    problem, sol = with_locks(out, li, lj, ls, cap_f, dem[scorer.inverse], started, scorer.order)
+    if out.certificate.get("timed_out"):
+        sol.message = "stopped at the caller's deadline before the certificate held"
+    return problem, sol

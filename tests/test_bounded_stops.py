@@ -1,0 +1,154 @@
+"""The certified flow on bounds (:func:`mentormatch.solvers.bounded.solve_bounded`) keeps to a
+caller's deadline (its own argument, or ``SolverOptions.time_limit`` from the call): the first
+pass over every pair runs whole, then no flow and no check starts that would end past the
+deadline (:class:`mentormatch.solvers.timed.Timed`), and the answer says so
+(``certificate["timed_out"]``, ``"feasible"``, no bound), with the last flow's assignment.
+
+Nothing here is timed: the clock is ``time.perf_counter`` plus an offset that jumps ``JUMP``
+seconds at a chosen point, and every flow of the rounds is counted with the clock at its start
+(by wrapping ``rounds.solve_arrays``). The sub-market of first prices is left out
+(``bounded._guides``), so that every flow counted is one of the rounds under test."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from mentormatch import synthetic
+from mentormatch.solvers import SolverOptions
+import mentormatch.solvers.bounded as bounded
+from mentormatch.solvers.timed import Timed
+
+from _support import exact_round, jumping_clock, scorer_of
+
+JUMP = 1000.0
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The fake clock (``_support.jumping_clock``), no sub-market."""
+    monkeypatch.setattr(bounded, "_guides", lambda *a: (None, None, None))
+    return jumping_clock(monkeypatch, JUMP)
+
+
+def _round(seed: int, n: int = 90, m: int = 30):
+    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
+    prep, eligible, scores = exact_round(mentors, mentees)
+    return prep, scores, scorer_of(prep), prep.data["mentors"]["capacity"].to_numpy(float)
+
+
+def _assert_meets(problem, sol, scores, cap, locked=None):
+    """Recomputed from the inputs: eligible pairs, their exact scores, capacities, one mentor a
+    mentee, the locks held."""
+    P = problem.pairs
+    i, j = P.mentee[sol.chosen], P.mentor[sol.chosen]
+    assert np.isfinite(scores[i, j]).all()
+    assert scores[i, j].sum() == pytest.approx(sol.objective, abs=1e-9)
+    assert (np.bincount(j, minlength=len(cap)) <= cap).all()
+    assert (np.bincount(i, minlength=scores.shape[0]) <= 1).all()
+    if locked is not None:
+        assert set(zip(*locked)) <= set(zip(i.tolist(), j.tolist()))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("given", ["deadline", "time_limit"])
+def test_no_check_and_no_flow_start_once_the_deadline_passes_between_the_rounds(clock, monkeypatch, seed,
+                                                                                given):
+    """One pair per mentee to start (several rounds untimed): the clock jumps past the deadline
+    once the first flow returns. No check and no second flow: "feasible", the first flow's
+    assignment (it meets the problem), no bound, ``timed_out``; the deadline given as such or
+    as ``SolverOptions.time_limit``."""
+    prep, scores, scorer, cap = _round(seed)
+    untimed = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1))[1]
+    assert untimed.status == "optimal" and untimed.certificate["rounds"] >= 2
+    assert not untimed.certificate.get("timed_out")
+    clock.flows.clear()
+    clock.after_flow = clock.jump
+    checks = []
+    real_check = bounded._Certifier.check
+
+    def counted_check(self, *args):
+        checks.append(time.perf_counter())
+        return real_check(self, *args)
+
+    monkeypatch.setattr(bounded._Certifier, "check", counted_check)
+    if given == "deadline":
+        problem, sol = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1),
+                                             deadline=time.perf_counter() + 60.0)
+    else:
+        problem, sol = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1, time_limit=60.0))
+    assert len(clock.flows) == 1 and checks == []
+    assert sol.status == "feasible" and sol.bound is None
+    assert sol.certificate["timed_out"] is True and sol.certificate["holds"] is False
+    assert "deadline" in sol.message
+    _assert_meets(problem, sol, scores, cap)
+    assert sol.objective <= untimed.objective + 1e-9
+
+
+def test_with_the_deadline_passed_no_pass_and_no_flow_start_and_the_locks_stand_alone(clock, monkeypatch):
+    prep, scores, scorer, cap = _round(3)
+    eligible = np.argwhere(np.isfinite(scores))
+    locked = (eligible[[0, -1], 0], eligible[[0, -1], 1])
+    passes = []
+    monkeypatch.setattr(bounded, "_first_pass", lambda *a, **k: passes.append(1))
+    problem, sol = bounded.solve_bounded(scorer, cap, locked=locked, options=SolverOptions(),
+                                         deadline=time.perf_counter() - 1.0)
+    assert clock.flows == [] and passes == []
+    assert sol.status == "feasible" and sol.bound is None and sol.certificate["timed_out"] is True
+    P = problem.pairs
+    assert sorted(zip(P.mentee[sol.chosen].tolist(), P.mentor[sol.chosen].tolist())) == \
+        sorted(zip(locked[0].tolist(), locked[1].tolist()))
+    _assert_meets(problem, sol, scores, cap, locked)
+
+
+def test_a_deadline_far_off_changes_nothing(clock):
+    prep, scores, scorer, cap = _round(4)
+    a = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1))
+    b = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1, time_limit=1e5))
+    assert b[1].status == a[1].status == "optimal"
+    assert b[1].objective == a[1].objective and b[1].bound == a[1].bound
+    pairs = [(p.pairs.mentee[s.chosen].tolist(), p.pairs.mentor[s.chosen].tolist()) for p, s in (a, b)]
+    assert pairs[0] == pairs[1]
+
+
+class _Steps:
+    """A checker whose check takes ``check_seconds`` on the fake clock and never stops."""
+
+    width, method, ties, ranks = 1, "steps", True, None
+
+    def __init__(self, clock, check_seconds: float):
+        self.clock, self.check_seconds, self.checks = clock, check_seconds, 0
+
+    def check(self, *args):
+        self.checks += 1
+        self.clock.jump(self.check_seconds)
+        return None, 0.0
+
+    def stop(self, new, size):
+        return False
+
+    def record(self, cert, stage):
+        pass
+
+
+def test_a_check_or_a_flow_that_would_end_past_the_deadline_does_not_start(clock):
+    """Judged by the last of its kind: a check of 10 s with 8 s left does not start, nor a flow
+    of 30 s with 20 s left; the first check, with no cost known, starts while time is left."""
+    inner = _Steps(clock, 10.0)
+    t = Timed(inner, time.perf_counter() + 25.0)
+    clock.jump(1.0)  # the first flow: 1 s
+    assert t.stop(None, 5) is False  # the first check: its cost unknown, time left
+    t.check(None, None, None, 0.0, 1)  # 10 s: 14 s left
+    assert t.stop(3, 5) is False  # a flow of 1 s fits
+    clock.jump(6.0)  # the second flow: 6 s, 8 s left
+    assert t.stop(None, 8) is True and t.timed_out  # a check of 10 s would end past it
+    cert = {}
+    t.record(cert, "stopped")
+    assert cert == {"timed_out": True}
+
+    t = Timed(_Steps(clock, 1.0), time.perf_counter() + 50.0)
+    clock.jump(30.0)  # a flow of 30 s, 20 s left
+    assert t.stop(None, 5) is False  # the check (no cost known yet) starts
+    t.check(None, None, None, 0.0, 1)
+    assert t.stop(2, 5) is True  # the next flow of 30 s would not end within 19 s
