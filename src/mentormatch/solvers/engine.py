@@ -92,6 +92,7 @@ from .linear import LinearModel
 from .sources import ArraySource, n_pairs
 from . import blame
 from .stage import solve_stage
+from .unit import scale_inputs, score_unit, unscale_answer
 
 __all__ = ["solve_mip", "OPTIMAL_GAP", "DEFAULT_TIME_LIMIT"]
 
@@ -162,7 +163,19 @@ def _every_pair(source, capacity, *, demand, load, locked, side,
 
 def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, None), side=None,
                   coverage_first: bool = False, bonus=None, options: SolverOptions | None = None):
-    """:func:`solve_source` without the diagnosis of an infeasibility."""
+    """:func:`solve_source` without the diagnosis of an infeasibility, in the engine's unit of
+    score (:mod:`mentormatch.solvers.unit`: a power of two fixed by the scores held in memory)."""
+    factor = score_unit(source.s) if isinstance(source, ArraySource) else 1.0
+    src, side_in, bonus_in = scale_inputs(source, side, bonus, factor)
+    problem, sol = _solve_in_unit(src, capacity, demand=demand, load=load, locked=locked,
+                                  side=side_in, coverage_first=coverage_first, bonus=bonus_in,
+                                  options=options)
+    return unscale_answer(problem, sol, factor, side)
+
+
+def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, None), side=None,
+                   coverage_first: bool = False, bonus=None, options: SolverOptions | None = None):
+    """:func:`_solve_source` on scores in the engine's unit."""
     from ..pairs import Candidates
     from .base import SideConstraints
 

@@ -187,6 +187,8 @@ class LinearModel:
             rhs[self._r("share_floor")] = -np.ceil(float(side.share_floor) * sizes - 1e-9)
         if self.coverage_rows:
             rhs[self._r("coverage")] = -float(coverage_at_least)
+        # the check's floor rows: each may exceed 0 by ROW_TOL (linear_rows.ROW_TOL)
+        rhs[self._r("score_floor")] = ROW_TOL
         self.rhs = rhs
         self.sizes = np.bincount(group[group >= 0], minlength=len(self.gpos))[self.groups]
         self.floor_scale = np.ones(len(self.groups))
@@ -352,8 +354,7 @@ class LinearModel:
         ``ROW_TOL`` (without it, the bound fell up to 5e-8 below such assignments of pairs near
         1e-8; the other rows' tolerance only covers rounding in sums of loads and stipends)."""
         rc = objective - A.T @ prices
-        tol = ROW_TOL * float(np.sum(prices[self._r("score_floor")])) if self.score_floor else 0.0
-        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower))) + tol
+        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower)))
 
     def pair_reduced_costs(self, mentee, mentor, score, prices: np.ndarray, extra=None) -> np.ndarray:
         """``objective - a . prices`` for any pairs: the rows of :meth:`pair_entries`, term by
