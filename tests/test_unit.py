@@ -133,3 +133,33 @@ def test_the_certificate_is_in_the_scores_unit():
     for key in ("lagrangian_bound", "mip_bound", "bound"):
         assert b["score"][key] == a["score"][key] * 2.0 ** 20, key
     assert b["coverage"]["bound"] == a["coverage"]["bound"] == a["matched"] == 4
+
+
+@pytest.mark.parametrize("factor", [2.0 ** -30, 1.0, 2.0 ** 20])
+def test_every_source_gets_the_same_unit_and_answer(factor):
+    """The factor comes from each mentee's best score, on the pairs in memory and on blocks of
+    rows alike, so both sources give the same pairs (scores near 1e-9 x factor under a
+    budget: before, at x 2**-30 and x 1, HiGHS's answer was below brute force's optimum)."""
+    from mentormatch.solvers.engine import solve_source
+    from mentormatch.solvers.unit import source_unit
+
+    from _support import source_of
+
+    rng = np.random.default_rng(11)
+    n, m = 6, 3
+    s = rng.uniform(0.1, 1.0, n * m) * 1e-9 * factor
+    side = SideConstraints(budget=30.0, stipend_fixed=np.array([0.0, 10.0, 20.0]),
+                           stipend_per_mentee=np.array([5.0, 10.0, 5.0]))
+    p = AssignmentProblem(Candidates.complete(n, m), s, np.array([2.0, 2.0, 1.0]), side=side)
+    best = _optimum(p, feasible_assignments(p))
+    answers = []
+    for kind in ("array", "blocks"):
+        src = source_of(p, kind)
+        assert source_unit(src) == score_unit(s.reshape(n, m).max(axis=1))
+        sub, sol = solve_source(src, p.capacity, side=side, options=SolverOptions(time_limit=30))
+        pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
+        assert violations(p, pos) == []
+        assert sol.status == "optimal" and sol.objective == pytest.approx(best, rel=1e-6)
+        assert sol.bound >= best * (1 - 1e-9)
+        answers.append(sorted(pos.tolist()))
+    assert answers[0] == answers[1]

@@ -69,6 +69,12 @@ shortcut takes no ``bonus`` apart: the scale path folds priority and continuity 
 pair) into the source's scorer first (:mod:`mentormatch.solvers.bonus`), so a programme round
 with ``coverage_first`` is this flow on ``score + bonus``, at any size.
 
+**The unit of score.** The engine works on the scores times a power of two that brings the
+largest of the mentees' best scores into ``[1, 2)`` (:mod:`mentormatch.solvers.unit`), and
+divides the answer by it: HiGHS's tolerances and the engine's own are absolute, and with every
+score near 1e-8 they swallowed the objective. Scores times a power of two give the same pairs
+and status, the objective and bound times that power.
+
 **Work limits, not shares of the clock.** Every decision inside the engine is taken on counts:
 pricing rounds (``relax.MAX_PRICING_ROUNDS``), pairs priced by the branching
 (``branch.tree_pairs``), nodes (``branch.MAX_NODES``, ``relax.MIP_MAX_NODES``,

@@ -90,7 +90,16 @@ def scale_inputs(source, side, bonus, factor: float):
         raise TypeError(f"unknown pair source {type(source).__name__}")
     if side is not None:
         side = dataclasses.replace(side, success_scale=float(side.success_scale) * factor)
-    if bonus is not None:
+    owner = getattr(bonus, "__self__", None)
+    if isinstance(owner, PairBonus) and getattr(bonus, "__func__", None) is PairBonus.on_pairs:
+        # a PairBonus stays one (scorefloors.fold_bonus folds it into the flows on any source)
+        def times(a):
+            return None if a is None else np.asarray(a, float) * factor
+
+        bonus = dataclasses.replace(owner, per_mentee=times(owner.per_mentee),
+                                    value=times(owner.value),
+                                    per_mentor=times(owner.per_mentor)).on_pairs
+    elif bonus is not None:
         plain = bonus
 
         def bonus(mentee, mentor):
