@@ -150,14 +150,11 @@ def test_the_mip_on_small_scores_is_brute_forces_optimum(factor):
     assert sol.bound >= best * (1 - 1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="pre-existing (also at 5f4f953): with every score below "
-                   "HiGHS's tolerances (1e-7) the engine's MIP answers 'optimal' with no pair, "
-                   "objective 0 and bound -0.0, under brute force's 4.58e-8 (5 pairs); through "
-                   "assign(solver='mip') 'optimal' at 1.58e-8 with the bound equal to it. The flow "
-                   "gives 4.58e-8. The objective is not scaled before HiGHS (solvers/linear.py, "
-                   "highs.py: not this helper's files)")
 @pytest.mark.parametrize("factor", [1.0, 10.0])
 def test_the_mip_on_scores_near_1e8_is_brute_forces_optimum(factor):
+    """Every score below HiGHS's tolerances (1e-7): the engine's MIP answered "optimal" with no
+    pair and the bound -0.0, under brute force's 4.58e-8 (5 pairs). The engine now works in a
+    unit fixed by the scores (solvers/unit.py): brute force's optimum, proven."""
     from mentormatch.solvers import SolverOptions, get_solver
 
     p = _tiny_scores(factor)
@@ -165,4 +162,6 @@ def test_the_mip_on_scores_near_1e8_is_brute_forces_optimum(factor):
     best = float(bf.total[bf.feasible].max())
     sol = get_solver("mip")(p, SolverOptions(time_limit=30))
     assert sol.bound >= best * (1 - 1e-9)  # no proof below the optimum
-    assert sol.status != "optimal" or sol.objective == pytest.approx(best, rel=1e-6)
+    assert sol.status == "optimal"
+    assert sol.objective == pytest.approx(best, rel=1e-9)
+    assert float(p.score[sol.chosen].sum()) == pytest.approx(sol.objective, rel=1e-12)

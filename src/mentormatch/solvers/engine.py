@@ -69,6 +69,12 @@ shortcut takes no ``bonus`` apart: the scale path folds priority and continuity 
 pair) into the source's scorer first (:mod:`mentormatch.solvers.bonus`), so a programme round
 with ``coverage_first`` is this flow on ``score + bonus``, at any size.
 
+**The unit of score.** The engine works on the scores times a power of two that brings the
+largest of the mentees' best scores into ``[1, 2)`` (:mod:`mentormatch.solvers.unit`), and
+divides the answer by it: HiGHS's tolerances and the engine's own are absolute, and with every
+score near 1e-8 they swallowed the objective. Scores times a power of two give the same pairs
+and status, the objective and bound times that power.
+
 **Work limits, not shares of the clock.** Every decision inside the engine is taken on counts:
 pricing rounds (``relax.MAX_PRICING_ROUNDS``), pairs priced by the branching
 (``branch.tree_pairs``), nodes (``branch.MAX_NODES``, ``relax.MIP_MAX_NODES``,
@@ -92,6 +98,7 @@ from .linear import LinearModel
 from .sources import ArraySource, n_pairs
 from . import blame
 from .stage import solve_stage
+from .unit import scale_inputs, source_unit, unscale_answer
 
 __all__ = ["solve_mip", "OPTIMAL_GAP", "DEFAULT_TIME_LIMIT"]
 
@@ -162,7 +169,32 @@ def _every_pair(source, capacity, *, demand, load, locked, side,
 
 def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, None), side=None,
                   coverage_first: bool = False, bonus=None, options: SolverOptions | None = None):
-    """:func:`solve_source` without the diagnosis of an infeasibility."""
+    """:func:`solve_source` without the diagnosis of an infeasibility, in the engine's unit of
+    score (:mod:`mentormatch.solvers.unit`: a power of two fixed by the mentees' best scores);
+    but the certified flow that counts mentees (no HiGHS) works in the scores' own."""
+    if (coverage_first and not (side is not None and side.active()) and bonus is None
+            and not isinstance(source, ArraySource) and inner.unit_flow(capacity, load)):
+        # the most mentees, then the largest total: one certified flow counting mentees
+        from .bottleneck import solve_maxmin_scorer
+
+        li, lj = (np.zeros(0, np.int64) if x is None else np.asarray(x, np.int64) for x in locked)
+        problem, sol = solve_maxmin_scorer(source.scorer, capacity, n_mentees=source.n_mentees,
+                                           n_mentors=source.n_mentors, demand=demand,
+                                           locked=(li, lj) if len(li) else None,
+                                           options=options or SolverOptions(), coverage_only=True)
+        sol.certificate["source"] = type(source).__name__
+        return problem, sol
+    factor = source_unit(source)
+    src, side_in, bonus_in = scale_inputs(source, side, bonus, factor)
+    problem, sol = _solve_in_unit(src, capacity, demand=demand, load=load, locked=locked,
+                                  side=side_in, coverage_first=coverage_first, bonus=bonus_in,
+                                  options=options)
+    return unscale_answer(problem, sol, factor, side)
+
+
+def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, None), side=None,
+                   coverage_first: bool = False, bonus=None, options: SolverOptions | None = None):
+    """:func:`_solve_source` on scores in the engine's unit."""
     from ..pairs import Candidates
     from .base import SideConstraints
 
@@ -181,17 +213,6 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     proven_cover, at_least = True, None
     dmax = int(np.max(shell.demand, initial=1))
     size = n_pairs(source)
-    if (coverage_first and not shell.side.active() and bonus is None
-            and not isinstance(source, ArraySource)
-            and inner.unit_flow(capacity, load)):
-        # the most mentees, then the largest total: one certified flow counting mentees
-        from .bottleneck import solve_maxmin_scorer
-
-        problem, sol = solve_maxmin_scorer(source.scorer, capacity, n_mentees=n, n_mentors=m,
-                                           demand=demand, locked=(li, lj) if len(li) else None,
-                                           options=options, coverage_only=True)
-        sol.certificate["source"] = type(source).__name__
-        return problem, sol
     lagrangian = lagrange.handles(shell.side, capacity, load, coverage_first, bonus, (li, lj))
     if size > LAGRANGE_PAIRS and lagrangian:
         out = by_lagrange(source, shell, options, deadline, started, limit)

@@ -16,6 +16,17 @@ __all__ = ["OutOfTime", "highs_instance", "for_model", "pass_model", "model_stat
 
 _BANNER_SHOWN = False
 
+#: HiGHS's ``mip_feasibility_tolerance`` for a model with score floors (``unscaled``): its MIP
+#: holds rows to it and also takes it as its epsilon on objective values (reduced-cost fixing,
+#: pruning). A floor can leave an optimum near 1e-8 beside scores near 1 (the largest score is
+#: 1 to 2 in the engine's unit, :mod:`mentormatch.solvers.unit`); at ``ROW_TOL`` (1e-7) HiGHS
+#: called the empty assignment optimal with the bound 0 under assignments worth 2.7e-8 to
+#: 5.8e-8, with no branch-and-bound node (``_mixed`` 112, 205, 250 of
+#: ``tests/test_row_tolerance.py``); at 1e-9 it finds them. The rows it holds to this are the
+#: check's (:class:`~mentormatch.solvers.linear.LinearModel`'s floor rows allow ``ROW_TOL``), so
+#: its answers pass the check and its bound covers every assignment the check passes.
+MIP_FEASIBILITY = 1e-9
+
 
 def _new_highs():
     """A HiGHS instance; the first one of a process is made with standard output closed, so
@@ -53,14 +64,15 @@ def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7,
     (:data:`~mentormatch.solvers.linear_rows.ROW_TOL`).
 
     ``unscaled``: HiGHS keeps the rows as they are passed (no scaling of its own), so that it
-    holds each to ``ROW_TOL`` in the model's units, as the check does, its MIP too
-    (``mip_feasibility_tolerance``, 1e-6 by default); for a model with score floors
+    holds each to ``ROW_TOL`` in the model's units, as the check does, its MIP more tightly
+    (:data:`MIP_FEASIBILITY`; 1e-6 by default); for a model with score floors
     (:func:`for_model`), whose rows the model scales itself. HiGHS's own scaling multiplies a
     row by up to about 1/sqrt(its least x its largest coefficient): a floor row over scores
     near 1e-8 beside scores near 1 was held about 1e4 times tighter than the check
     (``tests/test_row_tolerance.py``, ``tests/test_hunt_s17.py``). Such a model's objective
     holds costs near 1e-8 too, below HiGHS's default dual feasibility tolerance (1e-7): every
-    basis looked optimal and the bound fell below assignments worth 5e-8, so it runs at 1e-10."""
+    basis looked optimal and the bound fell below assignments worth 5e-8, so it runs at 1e-10,
+    and its MIP at :data:`MIP_FEASIBILITY`."""
     from .linear_rows import ROW_TOL
 
     if not time_left > 0:
@@ -78,7 +90,7 @@ def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7,
     if unscaled:
         h.setOptionValue("simplex_scale_strategy", 0)
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        h.setOptionValue("mip_feasibility_tolerance", ROW_TOL)
+        h.setOptionValue("mip_feasibility_tolerance", MIP_FEASIBILITY)
     return h
 
 

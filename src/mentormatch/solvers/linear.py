@@ -25,9 +25,11 @@ Rows (``n_j = sum_{k: mentor j} x[k]``; ``p[k] = success(score[k])``)::
                  :func:`.linear_rows.most_mentees`: its capacity over the lightest load, at most n)
     link         z[i] - sum_{k: mentee i} x[k] <= 0
     share_floor  - sum_{i in g} matched[i] <= - ceil(beta |g|)     (matched = z, or the pairs' sum)
-    score_floor  sum_k (alpha |g| - N [mentee of k in g]) score[k] x[k] / S_g <= 0
+    score_floor  sum_k (alpha |g| - N [mentee of k in g]) score[k] x[k] / S_g <= ROW_TOL
                  (S_g: the row's scale, the largest term it can have over every pair of the
-                 problem, from each mentee's best score: :func:`.linear_rows.floor_scales`)
+                 problem, from each mentee's best score: :func:`.linear_rows.floor_scales`;
+                 ROW_TOL: the check's, so the MIP's bound and the Lagrangian's hold every
+                 assignment it passes; rows of terms near 1e-8 are met only within it)
     coverage     - sum_i matched[i] <= - best            (the second stage of coverage_first)
     aggregate    sum_j y[j] - e0 <= active_hi,  - sum_j y[j] - e1 <= - active_lo,
                  sum_k x[k] - e2 <= pairs_hi,   - sum_k x[k] - e3 <= - pairs_lo
@@ -187,6 +189,7 @@ class LinearModel:
             rhs[self._r("share_floor")] = -np.ceil(float(side.share_floor) * sizes - 1e-9)
         if self.coverage_rows:
             rhs[self._r("coverage")] = -float(coverage_at_least)
+        rhs[self._r("score_floor")] = ROW_TOL  # the check's rows (the module docstring)
         self.rhs = rhs
         self.sizes = np.bincount(group[group >= 0], minlength=len(self.gpos))[self.groups]
         self.floor_scale = np.ones(len(self.groups))
@@ -346,14 +349,11 @@ class LinearModel:
         return A, objective, lower, upper, integer, rhs
 
     def candidate_bound(self, A, objective, lower, upper, rhs, prices) -> float:
-        """The candidate model's part of the Lagrangian bound: ``rhs . prices`` plus each
-        column's ``max(0, rc) * upper + min(0, rc) * lower``, plus ``ROW_TOL`` x the floor
-        rows' prices: what an assignment the check passes may add by exceeding each floor row by
-        ``ROW_TOL`` (without it, the bound fell up to 5e-8 below such assignments of pairs near
-        1e-8; the other rows' tolerance only covers rounding in sums of loads and stipends)."""
+        """The candidate model's part of the Lagrangian bound: ``rhs . prices`` (the floor
+        rows' ``ROW_TOL`` included) plus each column's ``max(0, rc) * upper + min(0, rc) *
+        lower``."""
         rc = objective - A.T @ prices
-        tol = ROW_TOL * float(np.sum(prices[self._r("score_floor")])) if self.score_floor else 0.0
-        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower))) + tol
+        return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower)))
 
     def pair_reduced_costs(self, mentee, mentor, score, prices: np.ndarray, extra=None) -> np.ndarray:
         """``objective - a . prices`` for any pairs: the rows of :meth:`pair_entries`, term by

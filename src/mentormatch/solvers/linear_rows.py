@@ -180,8 +180,9 @@ def extra_columns(model) -> tuple[dict, tuple]:
 #: when every score was near 1e-8, by about 1e4 beside scores near 1). Before session 18 the
 #: row was held to ``ROW_TOL x max(1, its largest term at the assignment)``: a scale the
 #: assignment chose, not the problem. An assignment the check passes may exceed the row by
-#: ``ROW_TOL``: the bounds add ``ROW_TOL`` x the row's price
-#: (:meth:`~mentormatch.solvers.linear.LinearModel.candidate_bound`).
+#: ``ROW_TOL``: the model's floor rows read ``<= ROW_TOL``, so the Lagrangian bound and HiGHS's
+#: MIP bound hold it (a MIP on rows ``<= 0`` called optimal assignments 0.3e-8 to 1.1e-8 below
+#: ones the check passes, ``tests/test_floor_scale.py``).
 ROW_TOL = 1e-7
 
 

@@ -1,0 +1,165 @@
+"""The engine's unit of score (``solvers/unit.py``): every score of a problem times a power of
+two changes neither the "mip" solver's pairs nor its status, and its objective and bound exactly
+by that factor; against brute force at each factor (tiny instances: every assignment
+enumerated). Powers of two keep the arithmetic exact, so the answers are compared exactly."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mentormatch.errors import InfeasibleError
+from mentormatch.pairs import Candidates
+from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, engine, get_solver
+from mentormatch.solvers.unit import score_unit
+from mentormatch.testing import assignment_problems, feasible_assignments, violations
+
+FACTORS = (2.0 ** -30, 1.0, 2.0 ** 20)
+UNIT = settings(max_examples=int(os.environ.get("MATRIX_EXAMPLES", 25)), deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def _times(p: AssignmentProblem, factor: float) -> AssignmentProblem:
+    """``p`` with every score times ``factor``, and the score that means certain success too
+    (a pair's success probability, ``score / success_scale``, stays the same)."""
+    side = dataclasses.replace(p.side, success_scale=p.side.success_scale * factor)
+    return dataclasses.replace(p, score=p.score * factor, side=side)
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=20),
+       st.integers(-60, 60))
+def test_the_unit_brings_the_largest_score_into_one_to_two_and_follows_a_power_of_two(s, k):
+    s = np.asarray(s)
+    f = score_unit(s)
+    top = float(np.abs(s).max())
+    if top == 0:
+        assert f == 1.0
+        return
+    assert 1.0 <= top * f < 2.0
+    assert math.frexp(f)[0] == 0.5  # a power of two
+    assert score_unit(s * 2.0 ** k) == f * 2.0 ** -k
+
+
+def _outcome(p: AssignmentProblem):
+    """("infeasible",) or (chosen, status, objective, bound) of "mip" on ``p``."""
+    try:
+        sol = get_solver("mip")(p, SolverOptions(time_limit=60))
+    except InfeasibleError:
+        return ("infeasible",)
+    assert violations(p, sol.chosen) == []
+    return sol.chosen.tolist(), sol.status, sol.objective, sol.bound
+
+
+def _optimum(p, bf) -> float:
+    ok = bf.feasible
+    if p.coverage_first:  # the most matched mentees first
+        ok = ok & (bf.matched == bf.matched[ok].max())
+    return float(bf.total[ok].max())
+
+
+def _same_answer_at_every_factor(p: AssignmentProblem):
+    bf = feasible_assignments(p)
+    answers = {}
+    for factor in FACTORS:
+        q = _times(p, factor)
+        out = _outcome(q)
+        if out == ("infeasible",):
+            assert not bf.any_feasible, ("InfeasibleError on a feasible instance", factor)
+            answers[factor] = out
+            continue
+        chosen, status, objective, bound = out
+        assert bf.any_feasible, ("an assignment brute force calls infeasible", factor)
+        best = _optimum(p, bf) * factor
+        assert objective == pytest.approx(float(q.score[chosen].sum()), rel=1e-12, abs=0)
+        if bound is not None:
+            assert bound >= best - 1e-9 * abs(best), factor
+        if status == "optimal":
+            assert objective == pytest.approx(best, rel=1e-6, abs=0), factor
+        answers[factor] = (chosen, status, objective / factor,
+                           None if bound is None else bound / factor)
+    assert answers[FACTORS[0]] == answers[1.0] == answers[FACTORS[2]], answers
+
+
+@UNIT
+@given(p=assignment_problems(5, 3, with_locks=True, with_side=True, max_demand=2,
+                             coverage_first=None)
+       | assignment_problems(5, 3, with_locks=True, positive=True, coverage_first=None))
+def test_mip_gives_the_same_answer_whatever_the_scores_unit(p):
+    """Pairs, status, objective and bound (divided by the factor): the same at x 2**-30, x 1
+    and x 2**20, each "optimal" at brute force's optimum, each bound above it. Before the
+    engine worked in its own unit, x 2**-30 (scores near 1e-9) gave the empty assignment,
+    "optimal" with the bound 0."""
+    _same_answer_at_every_factor(p)
+
+
+@pytest.mark.parametrize("forced", [False, True], ids=["size_policy", "lagrangian"])
+def test_the_lagrangians_answers_follow_the_factor_too(forced):
+    """A budget, a score floor and a share floor, each through the column generation and
+    through its Lagrangian (``LAGRANGE_PAIRS = 0``, what a source above 20,000,000 pairs runs)."""
+    rng = np.random.default_rng(5)
+    n, m = 6, 3
+    s = rng.uniform(0.05, 1.0, n * m).round(2)
+    group = np.array([0, 0, 1, 1, 1, -1])
+    sides = [SideConstraints(budget=30.0, stipend_fixed=np.array([0.0, 10.0, 20.0]),
+                             stipend_per_mentee=np.array([5.0, 10.0, 5.0])),
+             SideConstraints(group=group, group_names=["a", "b"], score_floor=0.9),
+             SideConstraints(group=group, group_names=["a", "b"], share_floor=0.5)]
+    with pytest.MonkeyPatch.context() as mp:
+        if forced:
+            mp.setattr(engine, "LAGRANGE_PAIRS", 0)
+        for side in sides:
+            _same_answer_at_every_factor(AssignmentProblem(Candidates.complete(n, m), s,
+                                                           np.array([2.0, 2.0, 1.0]), side=side))
+
+
+def test_the_certificate_is_in_the_scores_unit():
+    """Its score figures (the stage's Lagrangian and MIP bounds) follow the factor, the
+    coverage stage's counts do not, and the unit is recorded."""
+    rng = np.random.default_rng(2)
+    s = rng.uniform(0.1, 1.0, 12)
+    certs = {}
+    for factor in (1.0, 2.0 ** 20):
+        p = AssignmentProblem(Candidates.complete(4, 3), s * factor, np.array([2.0, 1.0, 1.0]),
+                              coverage_first=True,
+                              side=SideConstraints(min_load=np.array([2.0, 0.0, 0.0])))
+        certs[factor] = get_solver("mip")(p, SolverOptions(time_limit=30)).certificate
+    a, b = certs[1.0], certs[2.0 ** 20]
+    assert b["score_unit"] == a["score_unit"] * 2.0 ** -20
+    for key in ("lagrangian_bound", "mip_bound", "bound"):
+        assert b["score"][key] == a["score"][key] * 2.0 ** 20, key
+    assert b["coverage"]["bound"] == a["coverage"]["bound"] == a["matched"] == 4
+
+
+@pytest.mark.parametrize("factor", [2.0 ** -30, 1.0, 2.0 ** 20])
+def test_every_source_gets_the_same_unit_and_answer(factor):
+    """The factor comes from each mentee's best score, on the pairs in memory and on blocks of
+    rows alike, so both sources give the same pairs (scores near 1e-9 x factor under a
+    budget: before, at x 2**-30 and x 1, HiGHS's answer was below brute force's optimum)."""
+    from mentormatch.solvers.engine import solve_source
+    from mentormatch.solvers.unit import source_unit
+
+    from _support import source_of
+
+    rng = np.random.default_rng(11)
+    n, m = 6, 3
+    s = rng.uniform(0.1, 1.0, n * m) * 1e-9 * factor
+    side = SideConstraints(budget=30.0, stipend_fixed=np.array([0.0, 10.0, 20.0]),
+                           stipend_per_mentee=np.array([5.0, 10.0, 5.0]))
+    p = AssignmentProblem(Candidates.complete(n, m), s, np.array([2.0, 2.0, 1.0]), side=side)
+    best = _optimum(p, feasible_assignments(p))
+    answers = []
+    for kind in ("array", "blocks"):
+        src = source_of(p, kind)
+        assert source_unit(src) == score_unit(s.reshape(n, m).max(axis=1))
+        sub, sol = solve_source(src, p.capacity, side=side, options=SolverOptions(time_limit=30))
+        pos = p.pairs.locate(sub.pairs.mentee[sol.chosen], sub.pairs.mentor[sol.chosen])
+        assert violations(p, pos) == []
+        assert sol.status == "optimal" and sol.objective == pytest.approx(best, rel=1e-6)
+        assert sol.bound >= best * (1 - 1e-9)
+        answers.append(sorted(pos.tolist()))
+    assert answers[0] == answers[1]
