@@ -80,6 +80,8 @@ from ortools.graph.python import min_cost_flow
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .duals import ALL_ARCS
+
 #: A pair whose reduced gain ``s - u - p`` exceeds this many quanta (``1 / scale``) may be
 #: tight in integers: sources gather every such pair outside their sparse set. Exactly tight
 #: pairs have a float gain of at least -0.5 quanta (the rounding of ``s * scale``).
@@ -156,26 +158,36 @@ def _movable(tail, head, cap, flow, rc, n_nodes) -> np.ndarray:
 
 def _distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
     """Shortest distances from a virtual root in the residual network of an optimal flow
-    (vectorised Bellman-Ford: no negative cycle, so at most ``n_nodes`` sweeps). The arcs are
-    grouped by head once, so a sweep takes each head's best arc with one ``minimum.reduceat``
-    (``minimum.at`` over the arcs costs about twice as much)."""
+    (vectorised Bellman-Ford: no negative cycle, so at most ``n_nodes`` sweeps). Each sweep
+    relaxes only the arcs leaving the nodes whose distance fell in the sweep before (the other
+    arcs lower nothing new), so it computes the same distances sweep by sweep as relaxing every
+    arc: at 1,000 x 1,000 with scores from 0-3, 96 sweeps of which the later ones move a few
+    nodes out of 2,000 (up to :data:`mentormatch.solvers.duals.ALL_ARCS` arcs every sweep
+    relaxes them all: cheaper than picking out a few)."""
     fwd, bwd = flow < cap, flow > 0
     at = np.concatenate([tail[fwd], head[bwd]])
     ah = np.concatenate([head[fwd], tail[bwd]])
     ac = np.concatenate([cost[fwd], -cost[bwd]])
+    order = np.argsort(at, kind="stable")  # arcs by tail
+    ah, ac = ah[order], ac[order]
+    count = np.bincount(at, minlength=n_nodes)
+    first = np.cumsum(count) - count  # each tail's first arc
     d = np.zeros(n_nodes, np.int64)
-    if not len(at):
-        return d
-    order = np.argsort(ah, kind="stable")
-    at, ah, ac = at[order], ah[order], ac[order]
-    starts = np.flatnonzero(np.concatenate([[True], ah[1:] != ah[:-1]]))
-    heads = ah[starts]
+    tails = all_tails = at[order]  # (every node active in the first sweep: all arcs)
+    pos = slice(None)
     for _ in range(n_nodes + 1):
         new = d.copy()
-        new[heads] = np.minimum(d[heads], np.minimum.reduceat(d[at] + ac, starts))
-        if np.array_equal(new, d):
+        np.minimum.at(new, ah[pos], d[tails] + ac[pos])
+        fell = np.flatnonzero(new < d)
+        if not len(fell):
             return d
         d = new
+        if 3 * len(fell) > n_nodes or len(ah) <= ALL_ARCS:  # most nodes, or few arcs: all
+            pos, tails = slice(None), all_tails
+            continue
+        cnt = count[fell]  # the arcs leaving the nodes whose distance fell
+        pos = np.arange(int(cnt.sum())) + np.repeat(first[fell] - np.cumsum(cnt) + cnt, cnt)
+        tails = np.repeat(fell, cnt)
     raise RuntimeError("the second flow of the tie rule is not optimal (negative cycle)")
 
 
