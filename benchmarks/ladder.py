@@ -58,13 +58,21 @@ def _lap(s, f):
 NOISE = 0.9
 
 
-def _assign(n: int, m: int, out):
+#: ``--ties``: scores rounded down to this many levels (0, 1/4, 1/2, 3/4): integer-like ratings,
+#: where many assignments share the optimum and the tie rule's second flow does the picking
+TIE_LEVELS = 4
+
+
+def _assign(n: int, m: int, out, ties: bool = False):
+    import numpy as np
     import pandas as pd
 
     from run import uniform_problem  # the same problem as make bench
     import mentormatch as mm
 
     s, f = uniform_problem(n, m, 0)
+    if ties:
+        s = np.floor(s * TIE_LEVELS) / TIE_LEVELS
     mentees, mentors = [f"e{i}" for i in range(n)], [f"m{j}" for j in range(m)]
     scores = pd.DataFrame(s, index=mentees, columns=mentors)
     forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
@@ -103,10 +111,10 @@ def _pair(n: int, m: int, out):
              "pairs": len(r.pairs)})
 
 
-def _measure(target, n, m):
+def _measure(target, n, m, *more):
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    p = ctx.Process(target=target, args=(n, m, q))
+    p = ctx.Process(target=target, args=(n, m, q, *more))
     p.start()
     p.join(1800)
     if p.is_alive():
@@ -133,8 +141,11 @@ def main(argv=None):
     ap.add_argument("--skip-pair", action="store_true")
     ap.add_argument("--assign-sizes", type=_sizes, default=ASSIGN_SIZES,
                     help="e.g. 200x50,10000x2500 (default: the whole ladder)")
+    ap.add_argument("--ties", action="store_true",
+                    help=f"scores rounded down to {TIE_LEVELS} levels (many exact ties)")
     a = ap.parse_args(argv)
-    lines = ["### assign(): capacity 4, uniform scores, 1 % forbidden (min of 20 runs below "
+    scores = f"scores in {TIE_LEVELS} levels (ties)" if a.ties else "uniform scores"
+    lines = [f"### assign(): capacity 4, {scores}, 1 % forbidden (min of 20 runs below "
              f"{FEW_RUNS_CELLS:,} pairs, of 3 above; lap once above {LAP_ONCE:,} expanded cells)", "",
              "| size | pairs | mentormatch assign(), wall | CPU | CPU, tables read | status | "
              "lap.lapjv, expanded, wall | CPU | lap / assign, wall | CPU | CPU, tables read | "
@@ -143,7 +154,7 @@ def main(argv=None):
     print("\n".join(lines), flush=True)
     times = []
     for n, m in a.assign_sizes:
-        r = _measure(_assign, n, m)
+        r = _measure(_assign, n, m, a.ties)
         same = ("yes" if r.get("lap_objective") is not None
                 and abs(r["lap_objective"] - r["objective"]) <= 1e-6 * max(1.0, abs(r["objective"]))
                 else ("" if r.get("lap_objective") is None else "**no**"))

@@ -282,3 +282,88 @@ def test_the_rule_on_the_optimal_face_picks_what_it_picks_on_every_pair(monkeypa
         assert _pairs(r) == _pairs(every[source]), source
         assert r.certificate["ties"] == every[source].certificate["ties"], source
         assert r.objective == every[source].objective, source
+
+
+def _residual_network(rng, n_nodes: int, n_arcs: int):
+    """A flow network whose flow is optimal: random integer potentials ``pi`` and arcs whose
+    costs keep every residual arc's reduced cost ``c + pi(tail) - pi(head)`` >= 0 (an arc
+    strictly inside its capacity is tight), with zero-cost arcs and parallel arcs among them."""
+    pi = rng.integers(-50, 50, n_nodes)
+    tail = rng.integers(0, n_nodes, n_arcs)
+    head = rng.integers(0, n_nodes, n_arcs)
+    cap = rng.integers(1, 3, n_arcs)
+    flow = np.where(rng.random(n_arcs) < 0.5, 0, np.where(rng.random(n_arcs) < 0.5, cap, 1))
+    gap = pi[head] - pi[tail]
+    slack = rng.integers(0, 3, n_arcs)
+    cost = np.where(flow == 0, gap + slack, np.where(flow == cap, gap - slack, gap))
+    return tail, head, cap, flow, cost.astype(np.int64)
+
+
+def _shortest_by_plain_sweeps(tail, head, cap, flow, cost, n_nodes):
+    """Bellman-Ford from a virtual root (an arc of cost 0 to every node), every residual arc
+    relaxed in every sweep, in plain Python: the definition ``ties._distances`` must meet."""
+    arcs = [(int(t), int(h), int(c)) for t, h, k, f, c in zip(tail, head, cap, flow, cost) if f < k]
+    arcs += [(int(h), int(t), -int(c)) for t, h, f, c in zip(tail, head, flow, cost) if f > 0]
+    d = [0] * n_nodes
+    for _ in range(n_nodes + 1):
+        new = list(d)
+        for t, h, c in arcs:
+            new[h] = min(new[h], d[t] + c)
+        if new == d:
+            return np.array(d, np.int64)
+        d = new
+    raise AssertionError("negative cycle")
+
+
+@pytest.mark.parametrize("all_arcs", [None, 0])
+@pytest.mark.parametrize("seed", range(12))
+def test_second_flow_distances_are_the_plain_bellman_ford_distances(monkeypatch, seed, all_arcs):
+    """``ties._distances`` relaxes only the arcs out of nodes whose distance fell (above
+    ``duals.ALL_ARCS`` arcs; ``all_arcs=0`` forces that path on every network here): the
+    distances equal plain Bellman-Ford's, and they prove the flow optimal (every residual arc's
+    reduced cost >= 0, each node at 0 or reached by a tight arc)."""
+    from mentormatch.solvers import ties
+
+    if all_arcs is not None:
+        monkeypatch.setattr(ties, "ALL_ARCS", all_arcs)
+    rng = np.random.default_rng(seed)
+    n_nodes = int(rng.integers(2, 60))
+    net = _residual_network(rng, n_nodes, int(rng.integers(1, 8 * n_nodes)))
+    d = ties._distances(*net, n_nodes)
+    assert d.tolist() == _shortest_by_plain_sweeps(*net, n_nodes).tolist()
+    tail, head, cap, flow, cost = net
+    rc = cost + d[tail] - d[head]
+    assert (rc[flow < cap] >= 0).all() and (rc[flow > 0] <= 0).all()
+    assert (d <= 0).all()
+
+
+def test_tied_integer_scores_at_size_give_the_optimum_and_the_same_pairs_in_any_row_order():
+    """``assign()`` on 300 x 60 scores from 0-3 (a large optimal face: the tie rule's second
+    flow has more arcs than ``duals.ALL_ARCS``, so its distances take the path that relaxes
+    only the arcs of nodes that moved): the total equals scipy's linear_sum_assignment on the
+    capacity-expanded matrix, every capacity holds, and shuffling rows and columns gives the
+    same pairs."""
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(5)
+    n, m, c = 300, 60, 4
+    s = rng.integers(0, 4, (n, m)).astype(float)
+    f = rng.random((n, m)) < 0.02
+    ids_e, ids_m = [f"e{k}" for k in range(n)], [f"m{k}" for k in range(m)]
+    scores = pd.DataFrame(s, index=ids_e, columns=ids_m)
+    forbidden = pd.DataFrame(f, index=ids_e, columns=ids_m)
+    cap = pd.Series(float(c), index=ids_m)
+    r = mm.assign(scores, cap, forbidden=forbidden)
+    assert r.status == "optimal"
+    assert r.certificate["ties"]["movable_pairs"] > 4096
+    gain = np.repeat(np.where(f, 0.0, np.maximum(s, 0.0)), c, axis=1)  # each mentor c slots
+    ri, ci = linear_sum_assignment(gain, maximize=True)
+    assert r.objective == pytest.approx(gain[ri, ci].sum(), abs=1e-9)
+    got = r.pairs
+    assert got["score"].sum() == pytest.approx(r.objective, abs=1e-9)
+    assert got["mentor_id"].value_counts().max() <= c and got["mentee_id"].is_unique
+    assert not any(forbidden.at[e, j] for e, j in zip(got["mentee_id"], got["mentor_id"]))
+    pi, pj = rng.permutation(n), rng.permutation(m)
+    again = mm.assign(scores.iloc[pi, pj], cap.iloc[pj], forbidden=forbidden.iloc[pi, pj])
+    pairs = lambda x: sorted(zip(x.pairs["mentee_id"], x.pairs["mentor_id"]))  # noqa: E731
+    assert pairs(again) == pairs(r)
