@@ -233,8 +233,8 @@ class _Seen:
 
 def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,
                         locked=None, options: SolverOptions | None = None,
-                        coverage_only: bool = False,
-                        cover: bool = False) -> tuple[AssignmentProblem, Solution]:
+                        coverage_only: bool = False, cover: bool = False,
+                        exact_total: bool = True) -> tuple[AssignmentProblem, Solution]:
     """Max-min over every pair of a block scorer (``rows -> scores``, ``-inf`` where ineligible,
     ``n_mentees`` x ``n_mentors``) or a :class:`mentormatch.scale.BoundedScorer`:
     (final sparse problem with the plain scores, solution). ``status`` is ``"optimal"`` when
@@ -242,7 +242,9 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
 
     ``coverage_only``: ``coverage_first`` instead (the most mentees, then the largest total), by
     one certified flow whose network counts mentees (:func:`_coverage_first`). ``cover``:
-    max-min under ``coverage_first``, the most matched mentees first (module docstring)."""
+    max-min under ``coverage_first``, the most matched mentees first (module docstring);
+    ``exact_total`` False: no second stage for the total (leximin needs only the count and the
+    threshold: a coarse total then leaves ``certificate["holds"]`` True, the status "feasible")."""
     from .bounded import solve_bounded
     from .bounded.start import PriceChain
     from .certify import solve_scored
@@ -395,7 +397,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     total = math.fsum(plain[chosen].tolist()) if len(chosen) else 0.0
     coarse = certified and rounding > OPTIMAL_GAP * max(1.0, abs(total))
     second = None
-    if coarse and counting and np.isfinite(t_eff) and not timed_out:
+    if coarse and counting and exact_total and np.isfinite(t_eff) and not timed_out:
         # the total in a second stage (module docstring, "The total under coverage_first"):
         # the flow at t_eff with the least weight above the scores; its pick stands when it
         # keeps M free pairs at least t_eff (the count and the threshold then hold as
