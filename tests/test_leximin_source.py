@@ -238,14 +238,21 @@ def test_the_same_pairs_whatever_the_order_of_the_rows(monkeypatch):
     optimal (the 3,000 x 1,500 run had 18 pairs that could move): the tie rule picks one by
     the ids, not by the rows' order."""
     mentors, mentees = synthetic.organisation(n_mentees=120, n_mentors=40, seed=4)
-    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
+    _same_pairs_any_row_order(monkeypatch, mentors.assign(capacity=np.minimum(mentors["capacity"], 2)),
+                              mentees, LEXIMIN)
+
+
+def _same_pairs_any_row_order(monkeypatch, mentors, mentees, programme):
+    """``pair()`` on bounds from 100 pairs, the rows in order and shuffled: optimal, the same
+    pairs; the first result."""
     monkeypatch.setattr(pl, "LARGE_PAIRS", 100)
     monkeypatch.setattr(pl, "USE_BOUNDS", True)
     monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
-    r = pl.pair(mentors, mentees, LEXIMIN)
-    s = pl.pair(mentors.sample(frac=1.0, random_state=2), mentees.sample(frac=1.0, random_state=3), LEXIMIN)
-    key = lambda x: sorted(map(tuple, x.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
+    r = pl.pair(mentors, mentees, programme)
+    s = pl.pair(mentors.sample(frac=1.0, random_state=2), mentees.sample(frac=1.0, random_state=3), programme)
+    key = lambda x: sorted(map(tuple, x.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))  # noqa: E731
     assert r.status == s.status == "optimal" and key(r) == key(s)
+    return r
 
 
 # ---------------------------------------------------------------------------------------------
@@ -322,14 +329,8 @@ def test_coverage_first_same_pairs_whatever_the_order_of_the_rows(monkeypatch):
     mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=20, seed=4)
     mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
     mentees = mentees.assign(mentors_needed=2)
-    programme = {**LEXIMIN, "constraints": {"coverage_first": True}}
-    monkeypatch.setattr(pl, "LARGE_PAIRS", 100)
-    monkeypatch.setattr(pl, "USE_BOUNDS", True)
-    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
-    r = pl.pair(mentors, mentees, programme)
-    s = pl.pair(mentors.sample(frac=1.0, random_state=2), mentees.sample(frac=1.0, random_state=3), programme)
-    key = lambda x: sorted(map(tuple, x.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
-    assert r.status == s.status == "optimal" and key(r) == key(s)
+    r = _same_pairs_any_row_order(monkeypatch, mentors, mentees,
+                                  {**LEXIMIN, "constraints": {"coverage_first": True}})
     cover = pl.pair(mentors, mentees, {"constraints": {"coverage_first": True}})
     plain = pl.pair(mentors, mentees, LEXIMIN)
     assert r.pairs["mentee_id"].nunique() == cover.pairs["mentee_id"].nunique()

@@ -93,24 +93,33 @@ def test_a_coarse_nested_total_is_solved_exactly_in_a_second_stage(monkeypatch, 
     assert p.score[x].sum() == pytest.approx(total, abs=1e-7)
 
 
+def _needing_two():
+    """60 mentees needing 2 mentors each, 20 mentors of capacity at most 2; max-min with
+    coverage_first."""
+    mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=20, seed=4)
+    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
+    programme = {"time_limit": 120, "fairness": {"objective": "maxmin"},
+                 "constraints": {"coverage_first": True, "management_line": False}}
+    return mentors, mentees.assign(mentors_needed=2), programme
+
+
+def _key(r):
+    return sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))
+
+
 def test_the_second_stage_gives_the_same_pairs_on_every_source(monkeypatch):
     """``pair()`` with mentees needing 2 mentors, max-min, coverage_first, the bits narrowed so
     that the second stage runs: the same pairs, optimal, on the complete set, blocks and bounds."""
-    mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=20, seed=4)
-    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
-    mentees = mentees.assign(mentors_needed=2)
-    programme = {"time_limit": 120, "fairness": {"objective": "maxmin"},
-                 "constraints": {"coverage_first": True, "management_line": False}}
+    mentors, mentees, programme = _needing_two()
     full = mm.pair(mentors, mentees, programme)
     monkeypatch.setattr(flow, "COVER_BITS", BITS_PAIR)
-    key = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))  # noqa: E731
     for kind in SOURCES:
         with on_source(kind):
             r = mm.pair(mentors, mentees, programme)
         cert = r.certificate if "second_stage" in r.certificate else r.certificate.get("maxmin", {})
         assert cert.get("second_stage") is not None, kind
         assert r.status == "optimal", kind
-        assert key(r) == key(full), kind
+        assert _key(r) == _key(full), kind
 
 
 #: The bits at which the organisation above needs the second stage (found by a scan).
@@ -121,14 +130,25 @@ def test_maxmin_on_bounds_with_demands_of_two_is_proven_in_few_flows():
     """The organisation above on bounds, full bits: until s19 the guesses from the pairs seen
     ignored the mentees, each flow lowered the bracket's upper end by one score, and the run
     stopped at its 64-flow work limit, "feasible". Now optimal, with the complete set's pairs."""
-    mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=20, seed=4)
-    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
-    mentees = mentees.assign(mentors_needed=2)
-    programme = {"time_limit": 120, "fairness": {"objective": "maxmin"},
-                 "constraints": {"coverage_first": True, "management_line": False}}
+    mentors, mentees, programme = _needing_two()
     full = mm.pair(mentors, mentees, programme)
     with on_source("bounds"):
         r = mm.pair(mentors, mentees, programme)
-    key = lambda x: sorted(map(tuple, x.pairs[["mentee_id", "mentor_id"]].astype(str).to_numpy().tolist()))  # noqa: E731
     assert r.status == full.status == "optimal"
-    assert r.certificate["flows"] < 64 and key(r) == key(full)
+    assert r.certificate["flows"] < 64 and _key(r) == _key(full)
+
+
+@pytest.mark.parametrize("kind", ["blocks", "bounds"])
+def test_leximin_on_a_source_needs_only_the_max_mins_count_and_threshold(monkeypatch, kind):
+    """Leximin on a source starts from the max-min's flows; their total, coarse under narrowed
+    bits, is not what leximin uses (it needs the count and the threshold), so leximin is proven
+    and runs no second stage: the complete set's pairs (the flow leximin, no weights)."""
+    mentors, mentees, programme = _needing_two()
+    programme = {**programme, "fairness": {"objective": "leximin"}}
+    full = mm.pair(mentors, mentees, programme)
+    monkeypatch.setattr(flow, "COVER_BITS", 34)
+    with on_source(kind):
+        r = mm.pair(mentors, mentees, programme)
+    assert r.certificate["maxmin"]["holds"] and r.certificate["holds"]
+    assert r.status == full.status == "optimal"
+    assert _key(r) == _key(full)

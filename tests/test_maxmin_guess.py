@@ -10,6 +10,7 @@ import pytest
 
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SolverOptions, bottleneck
+from mentormatch.solvers.seen import Seen
 
 from test_solvers_fair import instance, reference
 
@@ -32,7 +33,7 @@ def test_the_guess_is_the_max_min_of_the_pairs_seen(seed):
     P = Candidates.from_mask(rng.random((n, m)) < 0.8)
     score = np.round(rng.uniform(0, 1, len(P)), 1)  # coarse: ties
     p = AssignmentProblem(P, score, rng.integers(1, 3, m).astype(float))
-    seen = bottleneck._Seen(p, p.capacity, np.ones(n, np.int64), m)
+    seen = Seen(p, p.capacity, np.ones(n, np.int64), m)
     half = rng.random(len(P)) < 0.5  # seen in two flows' problems, overlapping
     seen.add(AssignmentProblem(Candidates(P.mentee[half], P.mentor[half], n, m), score[half], p.capacity),
              score[half])
@@ -55,7 +56,7 @@ def _solve(p, monkeypatch, how):
         if how == "bisection":
             mp.setattr(bottleneck, "MAX_MISSES", 0)
         elif how == "too low":  # every guess at the witness: each probe finds the pairs itself
-            mp.setattr(bottleneck._Seen, "maxmin", lambda self, M, lo, hi: lo)
+            mp.setattr(Seen, "maxmin", lambda self, M, lo, hi: lo)
         return bottleneck.solve_held(p, SolverOptions())
 
 
@@ -133,7 +134,7 @@ def test_under_coverage_first_the_guess_counts_mentees(seed):
     p = AssignmentProblem(P, score, cap.astype(float), dem.astype(float), coverage_first=True)
     sol = bottleneck.solve_held(p)
     chosen = np.asarray(sol.chosen, np.int64)
-    seen = bottleneck._Seen(p, p.capacity, dem, m, chosen)
+    seen = Seen(p, p.capacity, dem, m, chosen)
     seen.add(p, score)
     M, C = len(chosen), len(np.unique(P.mentee[chosen]))
     assert seen.covered == C

@@ -100,6 +100,7 @@ import time
 import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
+from .seen import Seen
 from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, score_power, threshold_weight
 
 log = logging.getLogger(__name__)
@@ -174,67 +175,10 @@ def _coverage_first(scorer, bounded: bool, cap, n: int, m: int, demand, locked, 
                        message="" if held else "the flow was not certified")
 
 
-class _Seen:
-    """The free pairs of every flow so far, with their exact scores, to guess the max-min from:
-    the largest score ``v`` at which they hold ``M`` free pairs scoring ``>= v`` (bisection over
-    their distinct scores, a max-flow each). They are real pairs, so the guess is reached over
-    every pair too: it is at most the max-min, and a flow there is a witness."""
-
-    def __init__(self, problem: AssignmentProblem, cap: np.ndarray, dem: np.ndarray, m: int,
-                 chosen: np.ndarray | None = None):
-        P, lk = problem.pairs, problem.locked
-        self.m, self.max_flows = m, 0
-        self.supply = dem - np.bincount(P.mentee[lk], minlength=len(dem))  # places the locks leave
-        self.cap = np.round(cap).astype(np.int64) - np.bincount(P.mentor[lk], minlength=len(cap))
-        self.code, self.score = np.zeros(0, np.int64), np.zeros(0)
-        # counting mentees (``chosen``: the first flow's pick, which matches the most): a guess
-        # must also match as many mentees as it, those no lock matched each by a first unit
-        self.first = self.covered = None
-        if chosen is not None:
-            lock_cov = np.bincount(P.mentee[lk], minlength=len(dem)) > 0
-            self.first = ((self.supply > 0) & ~lock_cov).astype(np.int64)
-            mine = P.mentee[chosen]
-            self.covered = int(len(np.unique(mine[~lock_cov[mine]])))
-
-    def add(self, problem: AssignmentProblem, plain: np.ndarray) -> None:
-        """The free pairs of a flow's problem (``plain``: their exact scores), once each."""
-        P, free = problem.pairs, ~problem.locked
-        code = np.concatenate([self.code, P.mentee[free].astype(np.int64) * self.m + P.mentor[free]])
-        score = np.concatenate([self.score, plain[free]])
-        self.code, first = np.unique(code, return_index=True)
-        self.score = score[first]
-
-    def maxmin(self, M: int, lo: float, hi: float) -> float:
-        """The largest score in ``[lo, hi)`` at which the pairs seen hold ``M`` free pairs all
-        scoring at least it; ``lo`` (a witness's worst pair, its pairs seen) when none above."""
-        from .diagnose import bipartite_max_flow
-        from .leximin_graph import cover_max_flow
-
-        keep = self.score >= lo  # (pairs above hi count in the matchings, not as candidates)
-        i, j = np.divmod(self.code[keep], self.m)
-        score = self.score[keep]
-        values = np.unique(np.concatenate([[lo], score[score < hi]]))
-        a, b = 0, len(values) - 1
-        while a < b:
-            mid = (a + b + 1) // 2
-            k = score >= values[mid]
-            if self.first is None:
-                got, _ = bipartite_max_flow(i[k], j[k], self.supply, self.cap)
-            else:
-                got = cover_max_flow(i[k], j[k], self.first, self.supply - self.first, self.cap,
-                                     self.covered, M - self.covered)[0]
-            self.max_flows += 1
-            if got >= M:
-                a = mid
-            else:
-                b = mid - 1
-        return float(values[a])
-
-
 def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,
                         locked=None, options: SolverOptions | None = None,
-                        coverage_only: bool = False,
-                        cover: bool = False) -> tuple[AssignmentProblem, Solution]:
+                        coverage_only: bool = False, cover: bool = False,
+                        exact_total: bool = True) -> tuple[AssignmentProblem, Solution]:
     """Max-min over every pair of a block scorer (``rows -> scores``, ``-inf`` where ineligible,
     ``n_mentees`` x ``n_mentors``) or a :class:`mentormatch.scale.BoundedScorer`:
     (final sparse problem with the plain scores, solution). ``status`` is ``"optimal"`` when
@@ -242,7 +186,9 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
 
     ``coverage_only``: ``coverage_first`` instead (the most mentees, then the largest total), by
     one certified flow whose network counts mentees (:func:`_coverage_first`). ``cover``:
-    max-min under ``coverage_first``, the most matched mentees first (module docstring)."""
+    max-min under ``coverage_first``, the most matched mentees first (module docstring);
+    ``exact_total`` False: no second stage for the total (leximin needs only the count and the
+    threshold: a coarse total then leaves ``certificate["holds"]`` True, the status "feasible")."""
     from .bounded import solve_bounded
     from .bounded.start import PriceChain
     from .certify import solve_scored
@@ -338,7 +284,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     best = (problem, sol, plain, W0)
     lock_min = float(plain[problem.locked].min()) if problem.locked.any() else np.inf
     bracket, timed_out = None, False
-    seen = _Seen(problem, cap, dem, m, np.asarray(sol.chosen, np.int64) if counting else None)
+    seen = Seen(problem, cap, dem, m, np.asarray(sol.chosen, np.int64) if counting else None)
     seen.add(problem, plain)
     misses = 0  # probes that a guess from the pairs seen sent too low
     if M == 0:
@@ -395,7 +341,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     total = math.fsum(plain[chosen].tolist()) if len(chosen) else 0.0
     coarse = certified and rounding > OPTIMAL_GAP * max(1.0, abs(total))
     second = None
-    if coarse and counting and np.isfinite(t_eff) and not timed_out:
+    if coarse and counting and exact_total and np.isfinite(t_eff) and not timed_out:
         # the total in a second stage (module docstring, "The total under coverage_first"):
         # the flow at t_eff with the least weight above the scores; its pick stands when it
         # keeps M free pairs at least t_eff (the count and the threshold then hold as
