@@ -249,6 +249,29 @@ def test_row_best_finds_each_rows_k_largest_values_in_order(seed):
 
 
 @pytest.mark.parametrize("seed", range(4))
+def test_row_best_on_wide_rows_samples_every_32nd_column_and_finds_the_same_k_largest(seed):
+    """Rows wide enough for the sparser sample (``m >= 128 k``, a width that is no multiple of
+    32): each row's ``k`` largest in order, ties to the lower column, as a stable sort gives;
+    rows whose sampled threshold finds too few or too many candidates included."""
+    from mentormatch.solvers.bounded.rank import _row_best
+
+    rng = np.random.default_rng(seed)
+    k, m = 13, 128 * 13 + 37
+    s = rng.standard_normal((12, m)).astype(np.float32)
+    if seed % 2:
+        s = np.round(s * 3) / 3  # many ties
+    s[1] = -np.inf
+    s[2] = 0.25
+    s[3, 7:] = -np.inf  # fewer eligible entries than k
+    s[4, ::32] = 9.0  # the sample holds only the row's largest: too few candidates above it
+    s[5, 1::32] = 9.0  # its largest all outside the sample
+    rows, cols = _row_best(s, k)
+    np.testing.assert_array_equal(rows, np.repeat(np.arange(len(s)), k))
+    for i in range(len(s)):
+        np.testing.assert_array_equal(cols[rows == i], np.argsort(-s[i], kind="stable")[:k])
+
+
+@pytest.mark.parametrize("seed", range(4))
 def test_index_tables_place_pairs_as_binary_search_does(seed):
     """The view-local pairs of a scan, found through index tables, are those a binary search
     finds: the pairs inside the view's rows and mentors, in its indices, sorted by row."""
