@@ -51,7 +51,7 @@ def score_unit(score: np.ndarray) -> float:
     top = float(np.max(np.abs(np.asarray(score, float)), initial=0.0))
     if not (top > 0 and math.isfinite(top)):
         return 1.0
-    return math.ldexp(1.0, 1 - math.frexp(top)[1])
+    return math.ldexp(1.0, min(1 - math.frexp(top)[1], 1000))  # finite below 1e-300
 
 
 def source_unit(source) -> float:
