@@ -102,9 +102,11 @@ def _check(monkeypatch, mentors, mentees, programme, exact, lagrangian_only: boo
             r = mm.pair(mentors, mentees, programme)
         assert (r.data.get("pair_source") or "complete") == kind
         assert calls and all(b is not None for b, _ in calls), kind
+        unit = r.certificate["score_unit"]  # the Lagrangian works in the engine's unit
         for _, res in calls:
             if res is not None:
-                assert res.value <= best + 1e-6 and res.bound >= best - 1e-6, kind
+                value, bound = res.value / unit, res.bound / unit
+                assert value <= best + 1e-6 and bound >= best - 1e-6, kind
         assert table_violations(mentors, mentees, programme, r, complete) == [], kind
         pos = result_positions(complete, r)
         adjusted = float((p.score + extra)[pos].sum())

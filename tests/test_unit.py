@@ -31,7 +31,8 @@ def _times(p: AssignmentProblem, factor: float) -> AssignmentProblem:
     return dataclasses.replace(p, score=p.score * factor, side=side)
 
 
-@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=20),
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False).filter(lambda x: x == 0 or abs(x) > 1e-200),
+                min_size=1, max_size=20),
        st.integers(-60, 60))
 def test_the_unit_brings_the_largest_score_into_one_to_two_and_follows_a_power_of_two(s, k):
     s = np.asarray(s)

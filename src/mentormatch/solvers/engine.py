@@ -184,22 +184,23 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
                                            options=options or SolverOptions(), coverage_only=True)
         sol.certificate["source"] = type(source).__name__
         return problem, sol
+    started = time.perf_counter()  # the time limit counts the pass that finds the unit
     factor = source_unit(source)
     src, side_in, bonus_in = scale_inputs(source, side, bonus, factor)
     problem, sol = _solve_in_unit(src, capacity, demand=demand, load=load, locked=locked,
                                   side=side_in, coverage_first=coverage_first, bonus=bonus_in,
-                                  options=options)
+                                  options=options, started=started)
     return unscale_answer(problem, sol, factor, side)
 
 
 def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, None), side=None,
-                   coverage_first: bool = False, bonus=None, options: SolverOptions | None = None):
-    """:func:`_solve_source` on scores in the engine's unit."""
+                   coverage_first: bool = False, bonus=None, options: SolverOptions | None = None,
+                   started: float):
+    """:func:`_solve_source` on scores in the engine's unit, from ``started`` (the clock)."""
     from ..pairs import Candidates
     from .base import SideConstraints
 
     options = options or SolverOptions()
-    started = time.perf_counter()
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     deadline = started + limit
     n, m = source.n_mentees, source.n_mentors

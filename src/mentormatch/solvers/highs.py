@@ -16,16 +16,34 @@ __all__ = ["OutOfTime", "highs_instance", "for_model", "pass_model", "model_stat
 
 _BANNER_SHOWN = False
 
-#: HiGHS's ``mip_feasibility_tolerance`` for a model with score floors (``unscaled``): its MIP
-#: holds rows to it and also takes it as its epsilon on objective values (reduced-cost fixing,
-#: pruning). A floor can leave an optimum near 1e-8 beside scores near 1 (the largest score is
-#: 1 to 2 in the engine's unit, :mod:`mentormatch.solvers.unit`); at ``ROW_TOL`` (1e-7) HiGHS
-#: called the empty assignment optimal with the bound 0 under assignments worth 2.7e-8 to
-#: 5.8e-8, with no branch-and-bound node (``_mixed`` 112, 205, 250 of
-#: ``tests/test_row_tolerance.py``); at 1e-9 it finds them. The rows it holds to this are the
-#: check's (:class:`~mentormatch.solvers.linear.LinearModel`'s floor rows allow ``ROW_TOL``), so
-#: its answers pass the check and its bound covers every assignment the check passes.
+#: The least ``mip_feasibility_tolerance`` of HiGHS's MIP on a model with score floors
+#: (``unscaled``; :func:`mip_tolerance`): its MIP holds rows to it and also takes it as its
+#: epsilon on objective values (reduced-cost fixing, pruning). A floor can leave an optimum near
+#: 1e-8 beside scores near 1 (the largest score is 1 to 2 in the engine's unit,
+#: :mod:`mentormatch.solvers.unit`); at ``ROW_TOL`` (1e-7) HiGHS called the empty assignment
+#: optimal with the bound 0 under assignments worth 2.7e-8 to 5.8e-8, with no branch-and-bound
+#: node (``_mixed`` 112, 205, 250 of ``tests/test_row_tolerance.py``); at 1e-9 it finds them.
+#: The rows it holds are the check's (the floor rows of
+#: :class:`~mentormatch.solvers.linear.LinearModel` allow ``ROW_TOL``), so its bound covers
+#: every assignment the check passes.
 MIP_FEASIBILITY = 1e-9
+
+
+def mip_tolerance(level: float | None) -> float:
+    """HiGHS's ``mip_feasibility_tolerance`` for a MIP with score floors whose objective is
+    near ``level`` (the value of its start; None: unknown): a hundredth of the engine's
+    optimality gap of it, within ``[MIP_FEASIBILITY, ROW_TOL]``. Tighter than it needs, HiGHS
+    took twice the time on the score floors' closing MIP at 500 x 150 (objective near 470).
+
+    >>> mip_tolerance(None), mip_tolerance(2e-8), mip_tolerance(470.0)
+    (1e-09, 1e-09, 1e-07)
+    """
+    from .base import OPTIMAL_GAP
+    from .linear_rows import ROW_TOL
+
+    if level is None or not np.isfinite(level):
+        return MIP_FEASIBILITY
+    return float(min(ROW_TOL, max(MIP_FEASIBILITY, 1e-2 * OPTIMAL_GAP * abs(level))))
 
 
 def _new_highs():
@@ -57,7 +75,7 @@ class OutOfTime(Exception):
 
 
 def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7,
-                   unscaled: bool = False):
+                   unscaled: bool = False, level: float | None = None):
     """A quiet HiGHS with the reproducible settings (one thread, the seed), ``time_left`` (> 0:
     with no time left, the caller starts no run) as its limit, the MIP gap, and the rows'
     feasibility tolerance of the check of an assignment
@@ -65,14 +83,14 @@ def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7,
 
     ``unscaled``: HiGHS keeps the rows as they are passed (no scaling of its own), so that it
     holds each to ``ROW_TOL`` in the model's units, as the check does, its MIP more tightly
-    (:data:`MIP_FEASIBILITY`; 1e-6 by default); for a model with score floors
+    (:func:`mip_tolerance`; 1e-6 by default); for a model with score floors
     (:func:`for_model`), whose rows the model scales itself. HiGHS's own scaling multiplies a
     row by up to about 1/sqrt(its least x its largest coefficient): a floor row over scores
     near 1e-8 beside scores near 1 was held about 1e4 times tighter than the check
     (``tests/test_row_tolerance.py``, ``tests/test_hunt_s17.py``). Such a model's objective
     holds costs near 1e-8 too, below HiGHS's default dual feasibility tolerance (1e-7): every
     basis looked optimal and the bound fell below assignments worth 5e-8, so it runs at 1e-10,
-    and its MIP at :data:`MIP_FEASIBILITY`."""
+    and its MIP at :func:`mip_tolerance` of ``level`` (the objective's, when known)."""
     from .linear_rows import ROW_TOL
 
     if not time_left > 0:
@@ -90,7 +108,7 @@ def highs_instance(options: SolverOptions, time_left: float, gap: float = 1e-7,
     if unscaled:
         h.setOptionValue("simplex_scale_strategy", 0)
         h.setOptionValue("dual_feasibility_tolerance", 1e-10)
-        h.setOptionValue("mip_feasibility_tolerance", MIP_FEASIBILITY)
+        h.setOptionValue("mip_feasibility_tolerance", mip_tolerance(level))
     return h
 
 

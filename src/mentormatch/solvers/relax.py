@@ -283,7 +283,9 @@ class Run:
         if not left > 0:
             self.timed_out = True
             return "time", None, math.inf, None, math.nan
-        h = highs_instance(self.options, 0.9 * left, MIP_GAP, unscaled=for_model(self.model))
+        level = None if start is None else float(obj[:len(cand)] @ start)
+        h = highs_instance(self.options, 0.9 * left, MIP_GAP, unscaled=for_model(self.model),
+                           level=level)
         h.setOptionValue("mip_max_nodes", int(max_nodes))
         if not presolve:
             h.setOptionValue("presolve", "off")

@@ -13,8 +13,8 @@ the status, and the objective and bound exactly by that factor (``tests/test_uni
 
 The factor comes from each mentee's best score (as the score floors' scales do,
 :func:`~mentormatch.solvers.linear_rows.floor_scales`), the same on every source: from the pairs
-in memory, else from one ``best(1)`` pass (on bounds, only the pairs whose bound could be a
-mentee's best are scored). A source in blocks or through bounds is scaled by folding the factor
+in memory, else from one pass (each row's largest on blocks; on bounds, ``best(1)``: only the
+pairs whose bound could be a mentee's best are scored). A source in blocks or through bounds is scaled by folding the factor
 into its scorer (``PairBonus.scale_mentee``, :mod:`mentormatch.solvers.bonus`), so the
 Lagrangians still see a source of their kind.
 
@@ -51,16 +51,19 @@ def score_unit(score: np.ndarray) -> float:
     top = float(np.max(np.abs(np.asarray(score, float)), initial=0.0))
     if not (top > 0 and math.isfinite(top)):
         return 1.0
-    return math.ldexp(1.0, 1 - math.frexp(top)[1])
+    return math.ldexp(1.0, min(1 - math.frexp(top)[1], 1000))  # finite below 1e-300
 
 
 def source_unit(source) -> float:
     """:func:`score_unit` of each mentee's best score over every pair of ``source``."""
     from .linear_rows import mentee_best
-    from .sources import ArraySource
+    from .sources import ArraySource, BlockSource
 
     if isinstance(source, ArraySource):
         best = mentee_best(source.i, source.s, source.n_mentees)
+    elif isinstance(source, BlockSource):  # each row's largest (-inf: no eligible pair)
+        best = np.concatenate([np.max(source.scorer(slice(a, b)), axis=1, initial=-np.inf)
+                               for a, b in source._rows()] or [np.zeros(0)])
     else:
         i, _, s = source.best(1)
         best = mentee_best(np.asarray(i, np.int64), np.asarray(s, float), source.n_mentees)
