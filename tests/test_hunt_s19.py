@@ -159,3 +159,46 @@ def test_an_infeasible_round_names_the_mentor_by_id_on_the_scale_path(kind):
     e = _infeasible_on(kind)
     assert "'E00003'" in str(e) and "#1" not in str(e)
     assert any("share_floor" in c.constraint or "relaxation" in c.detail for c in e.conflicts)
+
+
+def _budget_case(factor: float):
+    """5 mentees, 2 mentors (synthetic seed 93): E00001 of capacity 1 (stipends 50 + 25 per
+    mentee), E00004 of capacity 0; a budget of 150 (one pair costs 75); every feature weight
+    times ``factor``."""
+    from mentormatch.rules.settings import DEFAULT_WEIGHTS
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=5, n_mentors=2, seed=93)
+    mentors = mentors.assign(capacity=[1, 0], min_capacity=0, stipend_fixed=[50.0, 0.0],
+                             stipend_per_mentee=[25.0, 10.0])
+    programme = {"weights": {k: v * factor for k, v in DEFAULT_WEIGHTS.items()},
+                 "constraints": {"management_line": False, "budget": 150.0}}
+    return mentors, mentees, programme
+
+
+def _budget_checked(factor: float):
+    from mentormatch import pipeline as pl
+    from mentormatch.testing import feasible_assignments
+
+    mentors, mentees, programme = _budget_case(factor)
+    p = pl.prepare(mentors, mentees, programme).problem
+    bf = feasible_assignments(p)
+    best = bf.best_total
+    assert best > 0 and bf.matched[bf.feasible].max() == 1  # one pair fits the budget
+    r = mm.pair(mentors, mentees, programme)
+    assert r.bound >= best * (1 - 1e-9)
+    assert r.status != "optimal" or r.objective == pytest.approx(best, rel=1e-6)
+
+
+@pytest.mark.parametrize("factor", [1.0, 1e-6])
+def test_a_budget_on_small_weights_is_brute_forces_optimum(factor):
+    _budget_checked(factor)
+
+
+@pytest.mark.xfail(strict=True, reason="s19h7 hunt (hunt7 seed 93, weights x 1e-8; 44 of 210 "
+                   "such seeds failed, with budgets, min loads, floors, balanced and fractional "
+                   "loads, locks): scores near 1e-8 and a budget that one pair fits: 'pricing + "
+                   "HiGHS MIP' answers 'optimal' with no pair, objective 0 and bound -0.0, under "
+                   "brute force's 4.55e-8. The s18 xfail's cause (HiGHS's tolerances against an "
+                   "unscaled objective) through pair(). Also at 5cec041")
+def test_a_budget_on_weights_near_1e8_is_brute_forces_optimum():
+    _budget_checked(1e-8)
