@@ -36,15 +36,25 @@ def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labe
 
 
 def labelled(problem: AssignmentProblem, labels, cause: InfeasibleError) -> InfeasibleError:
-    """``cause`` re-diagnosed with the people's ids (``labels``: anything with
-    ``mentee_ids``/``mentor_ids`` encoders; None: ``cause`` as it is), so that its conflicts name
-    people, not indices; ``cause`` when the diagnosis finds nothing."""
+    """``cause`` with its conflicts naming people, not indices (``labels``: anything with
+    ``mentee_ids``/``mentor_ids`` encoders; None: ``cause`` as it is).
+
+    Each conflict of ``cause`` that the diagnosis gives without ids is replaced by the same
+    finding with them; the others (the constraint families to blame, the engine's proof) are
+    kept, in their order: a mentor who "cannot take part" is a conflict only beside the floor
+    that needs them. When ``cause`` holds none of the diagnosis's findings, they go in front
+    (mentees without an eligible pair left out: they are unmatched, not a conflict)."""
     if labels is None:
         return cause
     from ..solvers.diagnose import diagnose
 
-    conflicts = diagnose(problem, labels.mentee_ids.ids, labels.mentor_ids.ids)
-    return InfeasibleError(conflicts) if conflicts else cause
+    key = lambda c: (c.constraint, c.detail, c.relaxation)
+    named = diagnose(problem, labels.mentee_ids.ids, labels.mentor_ids.ids)
+    by_index = dict(zip(map(key, diagnose(problem)), named))  # the same findings, in one order
+    if any(key(c) in by_index for c in cause.conflicts):
+        return InfeasibleError([by_index.get(key(c), c) for c in cause.conflicts])
+    found = [c for c in named if c.constraint != "no_candidate"]
+    return InfeasibleError(found + cause.conflicts) if found else cause
 
 
 def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
