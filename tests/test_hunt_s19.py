@@ -10,6 +10,8 @@
   cached blocks and bounds the mentor is still "mentor #1" (strict xfail).
 * Side constraints with every feature weight times 1e-8 (scores near 1e-8): "optimal" below
   brute force, with no pair under a budget (strict xfails; exact at weights x 1 and x 1e-6).
+* A share floor that the one pair meets, weights x 1e4, on the bounds source: a false
+  ``InfeasibleError`` from the stage's relaxation (strict xfail).
 """
 from __future__ import annotations
 
