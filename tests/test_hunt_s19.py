@@ -9,7 +9,9 @@
   constraints and the mentor by id (``pipeline/wrap.labelled`` kept only the diagnosis); on
   cached blocks and bounds the mentor is still "mentor #1" (strict xfail).
 * Side constraints with every feature weight times 1e-8 (scores near 1e-8): "optimal" below
-  brute force, with no pair under a budget (strict xfails; exact at weights x 1 and x 1e-6).
+  brute force, with no pair under a budget (were strict xfails, also at 5cec041: HiGHS's
+  absolute tolerances against costs near 1e-8; fixed by the engine's unit of score,
+  ``solvers/unit.py``).
 * A share floor that the one pair meets, weights x 1e4, on the bounds source: a false
   ``InfeasibleError`` from the stage's relaxation (strict xfail).
 """
@@ -179,23 +181,11 @@ def _one_pair_fits(p, bf):
 #: name -> (the case at a weight factor, what brute force must find there)
 SMALL_WEIGHTS = {"balanced_lock": (_two_mentees_one_mentor, _both_fit),
                  "budget": (_budget_case, _one_pair_fits)}
-_NEAR_1E8 = ("The s18 xfail's cause (test_hunt_s18: the MIP's objective not scaled before HiGHS, "
-             "costs under its 1e-7 tolerances) reached through pair(); exact at 1e-7 and above. "
-             "Also at 5cec041")
-
-
 @pytest.mark.parametrize("name, factor", [
     ("balanced_lock", 1.0), ("balanced_lock", 1e-6),
-    pytest.param("balanced_lock", 1e-8, marks=pytest.mark.xfail(strict=True, reason=(
-        "s19h7 hunt (hunt7 seed 16, weights x 1e-8): scores 4.2e-8 and 3.4e-8, balanced loads "
-        "and a lock: 'pricing + HiGHS MIP' answers 'optimal' with the locked pair alone, "
-        "objective and bound 4.21e-8, under brute force's 7.62e-8 (both pairs). " + _NEAR_1E8))),
+    ("balanced_lock", 1e-8),
     ("budget", 1.0), ("budget", 1e-6),
-    pytest.param("budget", 1e-8, marks=pytest.mark.xfail(strict=True, reason=(
-        "s19h7 hunt (hunt7 seed 93, weights x 1e-8; 44 of 210 such seeds failed, with budgets, "
-        "min loads, floors, balanced and fractional loads, locks): a budget that one pair fits: "
-        "'optimal' with no pair, objective 0 and bound -0.0, under brute force's 4.55e-8. "
-        + _NEAR_1E8)))])
+    ("budget", 1e-8)])
 def test_side_constraints_on_small_weights_are_brute_forces_optimum(name, factor):
     """Every feature weight times ``factor``: the bound is at least brute force's optimum and
     "optimal" is said only there."""
