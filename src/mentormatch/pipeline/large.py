@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import time
 
 import numpy as np
 import pandas as pd
@@ -371,8 +372,10 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
     else:
         from ..solvers.bounded import solve_bounded
 
+        limit = prepared.options.time_limit  # the rounds keep the caller's time limit
         problem, solution = solve_bounded(solve_on, data["capacity"], demand=data["demand"],
-                                          locked=data["locked"], options=prepared.options)
+                                          locked=data["locked"], options=prepared.options,
+                                          deadline=None if limit is None else time.perf_counter() + limit)
     if fold:  # report the plain scores; the adjusted ones certify
         problem, solution = _unfold(problem, solution, bonus)
     elif bonus is not None and solution.certificate is not None:  # the same keys on every source
