@@ -1,5 +1,5 @@
 """The certified flow on bounds (:func:`mentormatch.solvers.bounded.solve_bounded`) keeps to a
-caller's deadline (its own argument, or ``SolverOptions.time_limit`` from the call): the first
+caller's deadline (``pair()`` passes its ``time_limit`` from the solve's start): the first
 pass over every pair runs whole, then no flow and no check starts that would end past the
 deadline (:class:`mentormatch.solvers.timed.Timed`), and the answer says so
 (``certificate["timed_out"]``, ``"feasible"``, no bound), with the last flow's assignment.
@@ -15,12 +15,14 @@ import time
 import numpy as np
 import pytest
 
-from mentormatch import synthetic
+import mentormatch as mm
+from mentormatch import pipeline as pl, synthetic
 from mentormatch.solvers import SolverOptions
 import mentormatch.solvers.bounded as bounded
 from mentormatch.solvers.timed import Timed
+from mentormatch.testing import violations
 
-from _support import exact_round, jumping_clock, scorer_of
+from _support import exact_round, force_scale_path, jumping_clock, scorer_of
 
 JUMP = 1000.0
 
@@ -52,13 +54,10 @@ def _assert_meets(problem, sol, scores, cap, locked=None):
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.parametrize("given", ["deadline", "time_limit"])
-def test_no_check_and_no_flow_start_once_the_deadline_passes_between_the_rounds(clock, monkeypatch, seed,
-                                                                                given):
+def test_no_check_and_no_flow_start_once_the_deadline_passes_between_the_rounds(clock, monkeypatch, seed):
     """One pair per mentee to start (several rounds untimed): the clock jumps past the deadline
     once the first flow returns. No check and no second flow: "feasible", the first flow's
-    assignment (it meets the problem), no bound, ``timed_out``; the deadline given as such or
-    as ``SolverOptions.time_limit``."""
+    assignment (it meets the problem), no bound, ``timed_out``."""
     prep, scores, scorer, cap = _round(seed)
     untimed = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1))[1]
     assert untimed.status == "optimal" and untimed.certificate["rounds"] >= 2
@@ -73,17 +72,45 @@ def test_no_check_and_no_flow_start_once_the_deadline_passes_between_the_rounds(
         return real_check(self, *args)
 
     monkeypatch.setattr(bounded._Certifier, "check", counted_check)
-    if given == "deadline":
-        problem, sol = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1),
-                                             deadline=time.perf_counter() + 60.0)
-    else:
-        problem, sol = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1, time_limit=60.0))
+    problem, sol = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1),
+                                         deadline=time.perf_counter() + 60.0)
     assert len(clock.flows) == 1 and checks == []
     assert sol.status == "feasible" and sol.bound is None
     assert sol.certificate["timed_out"] is True and sol.certificate["holds"] is False
     assert "deadline" in sol.message
     _assert_meets(problem, sol, scores, cap)
     assert sol.objective <= untimed.objective + 1e-9
+
+
+def test_pair_on_bounds_keeps_the_programmes_time_limit(clock, monkeypatch):
+    """The plain ``pair()`` on bounds (forced small), ``time_limit`` 60 s, one pair per mentee
+    to start: the clock jumps past the limit once the first flow returns. No other flow starts;
+    the answer is "feasible", no bound, ``timed_out``, its pairs eligible and within the
+    capacities, recomputed on the complete set."""
+    mentors, mentees = synthetic.organisation(n_mentees=90, n_mentors=30, seed=5)
+    small = pl.prepare(mentors, mentees)
+    force_scale_path(monkeypatch, True)
+    real = bounded._solve
+
+    def one_each(*args, **kw):  # k = 1: the flow takes rounds
+        args = list(args)
+        args[5] = 1
+        return real(*args, **kw)
+
+    monkeypatch.setattr(bounded, "_solve", one_each)
+    untimed = mm.pair(mentors, mentees, {"time_limit": 60.0})
+    assert untimed.status == "optimal" and untimed.certificate["rounds"] >= 2
+    clock.flows.clear()
+    clock.after_flow = clock.jump
+    r = mm.pair(mentors, mentees, {"time_limit": 60.0})
+    assert len(clock.flows) == 1
+    assert r.status == "feasible" and r.bound is None and r.certificate["timed_out"] is True
+    mentee = np.asarray(small.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
+    mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
+    pos = small.problem.pairs.locate(mentee, mentor)
+    assert np.all(pos >= 0) and violations(small.problem, pos) == []
+    assert float(small.problem.score[pos].sum()) == pytest.approx(r.objective, abs=1e-6)
+    assert r.objective <= untimed.objective + 1e-6
 
 
 def test_with_the_deadline_passed_no_pass_and_no_flow_start_and_the_locks_stand_alone(clock, monkeypatch):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import time
 
 import numpy as np
 import pandas as pd
@@ -329,8 +330,10 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
     else:
         from ..solvers.bounded import solve_bounded
 
+        limit = prepared.options.time_limit  # the rounds keep the caller's time limit
         problem, solution = solve_bounded(solve_on, data["capacity"], demand=data["demand"],
-                                          locked=data["locked"], options=prepared.options)
+                                          locked=data["locked"], options=prepared.options,
+                                          deadline=None if limit is None else time.perf_counter() + limit)
     problem = plan.plain_scores(problem)  # the plain scores back before the tie rule
     if engine:  # the tie rule takes the bonus apart
         problem, solution = _alike(prepared.solver, problem, solution, scorer, data, plan.bonus)

@@ -206,8 +206,8 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
 
     ``cover``: ``coverage_first``, as in :func:`mentormatch.solvers.certify.solve_scored`.
 
-    ``deadline``: a ``time.perf_counter`` reading (None: ``options.time_limit`` seconds from
-    the call, or none). The first pass over every pair runs whole; after it no flow and no
+    ``deadline``: a ``time.perf_counter`` reading, the caller's time limit (None: none;
+    ``pair()`` passes ``time_limit`` seconds from the solve's start). The first pass over every pair runs whole; after it no flow and no
     check starts that would end past the deadline, judged by the last of its kind (with the
     deadline passed before the first pass: none at all). The answer is then ``"feasible"``:
     the last flow's assignment (the locks alone when none ran), no bound,
@@ -223,8 +223,6 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
                    deadline: float | None = None) -> tuple[AssignmentProblem, Solution]:
     options = options or SolverOptions()
     started = time.perf_counter()
-    if deadline is None and options.time_limit is not None:
-        deadline = started + float(options.time_limit)
     n, m = scorer.n, scorer.m
     cap_f = np.asarray(capacity, dtype=np.float64)
     if cap_f.shape != (m,) or np.any(cap_f < 0) or np.any(cap_f != np.round(cap_f)):
