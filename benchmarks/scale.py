@@ -31,6 +31,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 MARK = "@@SCALE@@ "
+#: the programme's time limit for each call: far above any size measured, so every figure is of a
+#: run to its certificate (the default, 60 s, would stop 200,000 x 40,000 part-way)
+TIME_LIMIT = 7200.0
 BEGIN, END = "<!-- scale: begin -->", "<!-- scale: end -->"
 
 
@@ -153,7 +156,7 @@ def worker(spec: dict) -> dict:
         mentors["capacity"] = spec["c"]
         out["generate_time"] = time.perf_counter() - t
         t, cpu, load = time.perf_counter(), _cpu_seconds(), os.getloadavg()[0]
-        result = mm.pair(mentors, mentees)
+        result = mm.pair(mentors, mentees, {"time_limit": TIME_LIMIT})  # certified, not cut short
         out["time"] = time.perf_counter() - t
         out["cpu"] = _cpu_seconds() - cpu  # this process and its reaped children (the sub-market's)
         out["load_before"], out["load_after"] = load, os.getloadavg()[0]

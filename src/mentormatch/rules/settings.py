@@ -17,7 +17,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 _DEFAULTS: dict[str, Any] = {
     "solver": "flow",
     "seed": 0,
-    "time_limit": 30.0,
+    "time_limit": 60.0,  # seconds for the whole solve, the plain flow included (README)
     "framework": "",
     "columns": {},
     "weights": dict(DEFAULT_WEIGHTS),
