@@ -171,7 +171,9 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     -------
     Solution
         ``status`` is ``"optimal"`` only when CP-SAT proves optimality (for the scaled
-        scores), else ``"feasible"`` with ``bound`` and ``gap``. ``certificate``: ``scale``,
+        scores) and ``bound``, the rounding included, is within the 1e-6 gap
+        (:data:`~mentormatch.solvers.base.OPTIMAL_GAP`) of the objective; else ``"feasible"``
+        with ``bound``, ``gap`` and a message saying why. ``certificate``: ``scale``,
         ``rounding_bound``, ``load_scale``, ``cpsat_status``, ``matched`` (coverage_first).
 
     Raises

@@ -49,7 +49,6 @@ Integer scaling. CP-SAT works on integers:
 """
 from __future__ import annotations
 
-import dataclasses  # noqa: F401  (the doctest)
 import math
 from fractions import Fraction
 
@@ -105,7 +104,8 @@ def objective_scale(problem: AssignmentProblem, digits: int | None = None) -> fl
 
     >>> from mentormatch.pairs import Candidates
     >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([0.25, 0.5]), np.array([2.0]))
-    >>> objective_scale(p), objective_scale(dataclasses.replace(p, score=p.score * 2.0 ** -40))
+    >>> tiny = AssignmentProblem(p.pairs, p.score * 2.0 ** -40, p.capacity)
+    >>> objective_scale(p), objective_scale(tiny)
     (100, 21990232555520.0)
     """
     from .linear_rows import mentee_best
