@@ -40,12 +40,6 @@ def test_cpsat_on_scores_cpsat_can_hold_is_brute_forces_optimum(score):
     assert r.status == "optimal" and r.gap <= 1e-6
 
 
-@pytest.mark.xfail(strict=True, reason="s19h7 hunt (hunt3 seed 29, then reduced): scores below "
-                   "CP-SAT's step 1e-6 round to 0, so assign(solver='cpsat') returns no pair, "
-                   "objective 0 (brute force: n x score, every mentee paired) and says 'optimal' "
-                   "with bound n x 5e-7 and gap 1.0: solvers/cpsat.py sets status from CP-SAT's "
-                   "OPTIMAL alone, not from the rounding_bound it reports (max-min answers "
-                   "'feasible' in that case, solvers/bottleneck.py). Also at 5cec041")
 @pytest.mark.parametrize("score", [1.4e-9, 1e-8, 4e-7])
 @pytest.mark.parametrize("n", [1, 3])
 def test_cpsat_says_optimal_only_within_its_gap(score, n):
@@ -63,10 +57,6 @@ def _maxmin_bonus_floor():
     return mentors, mentees, programme
 
 
-@pytest.mark.xfail(strict=True, reason="s19h7 hunt (hunt5 seed 17): max-min with a priority "
-                   "bonus and a score floor is refused (pipeline/bonus.py solve_with_bonus) with a "
-                   "bare ValueError, not a ValidationError naming the settings (fairness.objective, "
-                   "constraints.priority_weight, fairness.score_floor). Also at 5cec041")
 def test_maxmin_with_a_bonus_and_a_score_floor_is_refused_with_a_validation_error():
     mentors, mentees, programme = _maxmin_bonus_floor()
     with pytest.raises(ValidationError, match="score_floor"):
@@ -142,12 +132,6 @@ def test_an_infeasible_round_names_both_conflicting_constraints_and_the_mentor_b
     assert any(c.constraint.startswith("min_load") for c in e.conflicts), text
 
 
-@pytest.mark.xfail(strict=True, reason="s19h7 hunt (hunt6 seed 33): on cached blocks and bounds "
-                   "the InfeasibleError names 'mentor #1' (an index) where the complete set names "
-                   "mentor 'E00003': engine.solve_source diagnoses its problem over every pair "
-                   "without ids (blame.diagnosis -> diagnose(problem)), and pipeline/large.py does "
-                   "not relabel it (pipeline/wrap.labelled, which the complete set uses). Also at "
-                   "5cec041")
 @pytest.mark.parametrize("kind", ["blocks", "bounds"])
 def test_an_infeasible_round_names_the_mentor_by_id_on_the_scale_path(kind):
     e = _infeasible_on(kind)

@@ -20,8 +20,9 @@ The bonus enters the **objective only**; every constraint reads the plain scores
   (:mod:`mentormatch.solvers.bonus`). With a constraint that reads the scores (incentives'
   reservation values with a bonus per success, a score floor) those solvers would read the
   bonus as score, so those that model side constraints (:data:`MODEL_SIDE`: CP-SAT, and
-  max-min and leximin, whose steps under side constraints are CP-SAT's) raise ``ValueError``,
-  naming ``"mip"`` for CP-SAT; the other solvers refuse side constraints themselves.
+  max-min and leximin, whose steps under side constraints are CP-SAT's) raise a
+  ``ValidationError`` naming the settings (the constraint's, the solver's, the bonus's),
+  with ``"mip"`` for CP-SAT; the other solvers refuse side constraints themselves.
 
 What the result reports, the same on every source: the pairs' plain ``score``; ``objective``
 the total plain score of the chosen pairs; ``bound`` and ``gap`` None (a bound on
@@ -43,7 +44,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, Problem, ValidationError
 from ..solvers import AssignmentProblem, Solution, SolverOptions
 from ..solvers.base import PairBonus
 from .wrap import _solve, labelled
@@ -160,17 +161,33 @@ def solve_with_bonus(problem: AssignmentProblem, bonus: np.ndarray, solver: str,
     else:
         reading = reads_scores(problem) if solver in MODEL_SIDE else []
         if reading:
-            fix = ("use solver 'mip' (the default for side constraints), which keeps the bonus in "
-                   "the objective" if solver == "cpsat" else
-                   f"no engine takes {solver} with a bonus apart: drop the bonus (priority_weight "
-                   f"= 0, no continuity) or {' and '.join(reading)} for this round")
-            raise ValueError(
-                f"solver {solver!r} with an objective bonus (priority, continuity) and "
-                f"{' and '.join(reading)}: its model would count the bonus as score in "
-                f"{'that constraint' if len(reading) == 1 else 'those constraints'}; {fix}")
+            raise _refused(problem, solver, reading)
         adjusted = dataclasses.replace(problem, score=problem.score + bonus)
         sol = _solve(adjusted, solver, options, labels)
     return _report_plain(problem, bonus, sol)
+
+
+#: The setting behind each constraint that reads the scores (:func:`reads_scores`).
+_READING_SETTING = {"score_floor": "fairness.score_floor", "reservation": "constraints.incentives"}
+
+
+def _refused(problem: AssignmentProblem, solver: str, reading: list[str]) -> ValidationError:
+    """The refusal of a solver of :data:`MODEL_SIDE` with a bonus and constraints that read the
+    scores: one finding per such constraint, naming its setting, the solver's setting and the
+    bonus's, and the way out (the engine for CP-SAT; for max-min and leximin, which no engine
+    takes with a bonus apart, dropping the bonus or the constraint)."""
+    chosen_by = "solver" if solver == "cpsat" else "fairness.objective"
+    fix = ("use solver 'mip' (the default for side constraints), which keeps the bonus in the "
+           "objective" if solver == "cpsat" else
+           f"no engine takes {solver} with a bonus apart: drop the bonus "
+           f"(constraints.priority_weight = 0, no continuity) or "
+           f"{' and '.join(_READING_SETTING[r] for r in reading)} for this round")
+    values = {"score_floor": problem.side.score_floor, "reservation": True}
+    return ValidationError([Problem(
+        "programme", _READING_SETTING[r], None, None, values[r],
+        f"no {r} with {chosen_by} {solver!r} and an objective bonus (priority, continuity): "
+        f"its model would count the bonus as score in that constraint; {fix}")
+        for r in reading])
 
 
 def _engine_apart(problem: AssignmentProblem, bonus: np.ndarray, options: SolverOptions,

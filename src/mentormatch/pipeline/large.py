@@ -263,6 +263,18 @@ def _alike(solver, problem, solution, scorer, data, bonus):
 
 
 def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
+    """A scale-path round solved and wrapped; an infeasibility names people by id, as on the
+    complete set (the engine diagnoses by index over every pair of its source)."""
+    from ..errors import InfeasibleError
+    from .wrap import relabelled
+
+    try:
+        return _solve_on_source(prepared, bonus)
+    except InfeasibleError as e:
+        raise relabelled(prepared, e) from None
+
+
+def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
     from ..scoring import score_pairs
     from ..solvers.certify import solve_scored
     from .bonus import plan_bonus, solve_with_bonus

@@ -57,6 +57,17 @@ def labelled(problem: AssignmentProblem, labels, cause: InfeasibleError) -> Infe
     return InfeasibleError(found + cause.conflicts) if found else cause
 
 
+def relabelled(labels, cause: InfeasibleError) -> InfeasibleError:
+    """``cause`` naming people by id when it keeps the problem whose indices it names (a
+    :class:`~mentormatch.solvers.blame.Diagnosed` error: the engine's diagnosis on a source of
+    blocks or bounds, over every pair), by :func:`labelled`; else ``cause`` as it is."""
+    from ..solvers.blame import Diagnosed
+
+    if isinstance(cause, Diagnosed) and cause.problem is not None:
+        return labelled(cause.problem, labels, cause)
+    return cause
+
+
 def _rank_of_pairs(problem: AssignmentProblem) -> np.ndarray:
     """Per eligible pair, the mentor's rank among the mentee's eligible mentors (1 = best score;
     tied scores share the best rank of their run, like pandas' ``rank(method="min")``)."""

@@ -14,7 +14,19 @@ from ..errors import Conflict, InfeasibleError, TimeLimitError
 from .base import AssignmentProblem, SolverOptions
 from .linear import FAMILIES
 
-__all__ = ["blame", "diagnosis"]
+__all__ = ["Diagnosed", "blame", "diagnosis"]
+
+
+class Diagnosed(InfeasibleError):
+    """An :class:`~mentormatch.errors.InfeasibleError` whose conflicts name people by index
+    (``"mentor #1"``) in ``problem``, the problem diagnosed: the edge that holds the ids names
+    them (:func:`mentormatch.pipeline.wrap.labelled`), on every pair source alike. ``problem``
+    is None once the error has crossed a process boundary (pickled: its conflicts only)."""
+
+    def __init__(self, conflicts: list[Conflict] | Conflict,
+                 problem: AssignmentProblem | None = None):
+        super().__init__(conflicts)
+        self.problem = problem
 
 
 def blame(problem: AssignmentProblem, options: SolverOptions, deadline: float, solve,
@@ -80,11 +92,12 @@ def diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
               solve=None, default_limit: float = 60.0) -> InfeasibleError:
     """``cause``, the engine's proof that ``problem`` is infeasible, with the conflicts of
     :func:`~mentormatch.solvers.diagnose.diagnose` on ``problem`` in front (mentees without a
-    eligible pair left out).
+    eligible pair left out), as a :class:`Diagnosed` error that keeps ``problem`` so that the
+    pipeline names the people in it by id.
 
     Without ``options`` (:func:`~mentormatch.solvers.engine.solve_source`, on the problem over
-    every pair of its source), the engine's proof follows the diagnosis; ``cause`` as it is
-    when the diagnosis finds nothing. With ``options``
+    every pair of its source), the engine's proof follows the diagnosis; ``cause``'s conflicts
+    as they are when the diagnosis finds nothing. With ``options``
     (:func:`~mentormatch.solvers.engine.solve_mip`, on the caller's problem), the diagnosis
     replaces it, and when it names nothing beyond people who cannot take part, the constraint
     families to blame follow (:func:`blame`, one solve per family, all before ``deadline``,
@@ -94,10 +107,10 @@ def diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
 
     found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
     if options is None:
-        return InfeasibleError(found + cause.conflicts) if found else cause
+        return Diagnosed(found + cause.conflicts if found else cause.conflicts, problem)
     if not any("cannot take part" not in c.detail for c in found):
         limit = default_limit if options.time_limit is None else float(options.time_limit)
         if deadline is None:
             deadline = time.perf_counter() + limit
         found += blame(problem, options, deadline, solve, limit)
-    return InfeasibleError(found)
+    return Diagnosed(found, problem)

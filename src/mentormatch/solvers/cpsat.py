@@ -30,8 +30,8 @@ from ortools.sat.python import cp_model
 
 from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
-from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .cpsat_model import CpsatModel, score_scale
+from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
+from .cpsat_model import CpsatModel, exact_at, objective_scale, score_scale
 from .diagnose import diagnose
 
 __all__ = ["solve_cpsat", "CpsatModel", "score_scale", "DEFAULT_TIME_LIMIT"]
@@ -171,7 +171,9 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     -------
     Solution
         ``status`` is ``"optimal"`` only when CP-SAT proves optimality (for the scaled
-        scores), else ``"feasible"`` with ``bound`` and ``gap``. ``certificate``: ``scale``,
+        scores) and ``bound``, the rounding included, is within the 1e-6 gap
+        (:data:`~mentormatch.solvers.base.OPTIMAL_GAP`) of the objective; else ``"feasible"``
+        with ``bound``, ``gap`` and a message saying why. ``certificate``: ``scale``,
         ``rounding_bound``, ``load_scale``, ``cpsat_status``, ``matched`` (coverage_first).
 
     Raises
@@ -194,7 +196,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     options = options or SolverOptions()
     started = time.perf_counter()
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    built = CpsatModel(problem)
+    built = CpsatModel(problem, scale=objective_scale(problem))
     model = built.model
     cert: dict = {"method": "cp-sat", "scale": built.scale, "load_scale": built.load_scale,
                   "num_workers": 1, "random_seed": int(options.seed)}
@@ -239,18 +241,24 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
             raise _timeout(limit)
     else:
         chosen = built.chosen(solver)
-    optimal = proven and status == cp_model.OPTIMAL
     cert["cpsat_status"] = solver.status_name(status)
-    cert["rounding_bound"] = 0.0 if _exact(problem.score, built.scale) else built.n_max / built.scale
+    cert["rounding_bound"] = 0.0 if exact_at(problem.score, built.scale) else built.n_max / built.scale
+    bound = None  # the count was not proven maximal: no bound for the lexicographic goal
     if proven:
         bound = solver.best_objective_bound / built.scale
         if cert["rounding_bound"]:
             bound += 0.5 * built.n_max / built.scale
-        if optimal and not cert["rounding_bound"]:
+        elif status == cp_model.OPTIMAL:
             bound = float(problem.score[chosen].sum())
-    else:
-        bound = None  # the count was not proven maximal: no bound for the lexicographic goal
-    message = "" if optimal else f"CP-SAT stopped at the time limit ({limit:g} s) without a proof"
+    # "optimal" only within the gap: CP-SAT's proof holds for the rounded scores, and their
+    # rounding bound can exceed the gap (scores far below the integer step)
+    solved = proven and status == cp_model.OPTIMAL
+    value = float(problem.score[chosen].sum()) if len(chosen) else 0.0
+    optimal = solved and bound - value <= OPTIMAL_GAP * max(abs(bound), 1e-12)
+    message = ("" if optimal else
+               f"CP-SAT stopped at the time limit ({limit:g} s) without a proof" if not solved else
+               f"CP-SAT's proof holds for the scores rounded to multiples of 1/{built.scale:.6g}: "
+               f"the optimum is at most {bound:.6g}, the assignment found is worth {value:.6g}")
     return finish(problem, chosen, "optimal" if optimal else "feasible", started, "cpsat",
                   bound=bound, certificate=cert, message=message)
 
@@ -263,11 +271,6 @@ def _hinted(problem: AssignmentProblem, hint: np.ndarray, started: float, cert: 
     return finish(problem, hint, "feasible", started, "cpsat", bound=None, certificate=cert,
                   message=f"CP-SAT found no assignment within {limit:g} s; returning the "
                           "balanced-load flow assignment it was hinted")
-
-
-def _exact(score: np.ndarray, scale: int) -> bool:
-    v = score * scale
-    return bool(np.all(np.abs(v - np.round(v)) <= 1e-9 * np.maximum(1.0, np.abs(v))))
 
 
 def _timeout(limit: float) -> TimeLimitError:

@@ -27,11 +27,20 @@ but have no floor of their own). A mentee is *matched* when it has at least one 
 
 Integer scaling. CP-SAT works on integers:
 
-* scores: ``S`` is the smallest power of ten up to ``10**6`` that makes every score whole (else
-  ``10**6``); the returned objective is recomputed from the chosen pairs in score units. With
-  ``n_max`` the most pairs any assignment can hold, the true optimum exceeds the returned
-  assignment's value by at most ``rounding_bound = n_max / S`` (0 when the scores are exact at
-  scale ``S``), and ``bound = best_objective_bound / S + n_max / (2 S)``.
+* scores, in the fairness solvers' levels (and the reservation rows): :func:`score_scale`, the
+  smallest power of ten up to ``10**6`` that makes every score whole (else ``10**6``); in the
+  score floor's rows, :func:`objective_scale` to at most ``10**6`` in the engine's unit.
+* scores in the total that :func:`~mentormatch.solvers.cpsat.solve_cpsat` maximises:
+  :func:`objective_scale`. The scores as given when a power of ten up to ``10**6`` makes them
+  whole; else the scores in the engine's unit (times the power of two ``u`` of
+  :func:`~mentormatch.solvers.unit.score_unit` that brings the largest mentee's best into
+  ``[1, 2)``), then times the smallest power of ten up to ``10**7`` that makes them whole (else
+  ``10**7``): ``S = u 10**p``. So scores of 1e-9 are solved, not rounded to 0, and scores times
+  ``2**k`` give CP-SAT the same integers (or, both exact, proportional ones). The returned
+  objective is recomputed from the chosen pairs in score units. With ``n_max`` the most pairs
+  any assignment can hold, the true optimum exceeds the returned assignment's value by at most
+  ``rounding_bound = n_max / S`` (0 when the scores are exact at scale ``S``), and
+  ``bound = best_objective_bound / S + n_max / (2 S)``.
 * loads and capacities (fractional: half a slot, 2.5 slots): scaled by the smallest power of ten
   up to ``10**4`` that makes them whole; beyond that, loads are rounded up and capacities down,
   so the scaled constraint never allows more than the real one.
@@ -71,6 +80,52 @@ def score_scale(score: np.ndarray) -> int:
     return s
 
 
+#: The finest power of ten of :func:`objective_scale` on scores in the engine's unit (below 2):
+#: a pair's rounding is then at most 5e-8 of the largest best score, so the rounding bound of a
+#: total stays under the 1e-6 gap unless the chosen pairs average under 5 % of it.
+OBJECTIVE_DIGITS = 7
+
+
+def exact_at(score: np.ndarray, scale: float) -> bool:
+    """Whether ``score * scale`` is whole, to 1e-9 (relative below 1: a score of 1e-12 is not 0).
+
+    >>> exact_at(np.array([0.25, 0.5]), 100), exact_at(np.array([2.5e-10, 1.5e9]), 1)
+    (True, False)
+    """
+    v = np.abs(np.asarray(score, np.float64) * scale)
+    v = v[np.isfinite(v)]
+    return bool(np.all(np.abs(v - np.round(v)) <= 1e-9 * np.minimum(v, 1.0)))
+
+
+def objective_scale(problem: AssignmentProblem, digits: int | None = None) -> float:
+    """The integer scale ``S`` of the scores in the total (see the module docstring);
+    ``digits``: the most powers of ten in the engine's unit (default :data:`OBJECTIVE_DIGITS`;
+    the score floor's rows take 6, to keep their integers as small as they were).
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([0.25, 0.5]), np.array([2.0]))
+    >>> tiny = AssignmentProblem(p.pairs, p.score * 2.0 ** -40, p.capacity)
+    >>> objective_scale(p), objective_scale(tiny)
+    (100, 21990232555520.0)
+    """
+    from .linear_rows import mentee_best
+    from .unit import score_unit
+
+    unit = 1.0
+    whole = next((p for p in range(7) if exact_at(problem.score, 10 ** p)), None)
+    if whole is None:  # in the engine's unit
+        best = mentee_best(problem.pairs.mentee, problem.score, problem.n_mentees)
+        unit = score_unit(best[np.isfinite(best)])
+        most = OBJECTIVE_DIGITS if digits is None else int(digits)
+        whole = next((p for p in range(most + 1)
+                      if exact_at(problem.score * unit, 10 ** p)), most)
+    s = 10 ** whole
+    big = float(np.max(np.abs(problem.score))) if len(problem.score) else 0.0
+    while s > 1 and big * unit * s > 2.0 ** 40:  # keep sums far from int64 overflow
+        s //= 10
+    return s if unit == 1.0 else unit * s
+
+
 class CpsatModel:
     """The CP-SAT model of an :class:`AssignmentProblem`, reused by the fairness solvers.
 
@@ -78,7 +133,8 @@ class CpsatModel:
     ----------
     model : cp_model.CpModel
     x : list of BoolVar, one per pair;  active : list of BoolVar, one per mentor
-    sc : int64 array, the scaled scores ``round(S * score)``;  scale : int, ``S``
+    sc : int64 array, the scaled scores ``round(S * score)``;  scale : ``S`` (:func:`score_scale`
+    unless ``scale`` is given, as :func:`objective_scale` by ``solve_cpsat``)
     n_max : int, an upper bound on the number of pairs in any assignment
     """
 
@@ -86,12 +142,15 @@ class CpsatModel:
                 "share_floor")
 
     def __init__(self, problem: AssignmentProblem, allowed: np.ndarray | None = None,
-                 skip: frozenset[str] = frozenset()):
+                 skip: frozenset[str] = frozenset(), scale: float | None = None):
         self.problem = problem
         P, side = problem.pairs, problem.side
         n, m, npairs = problem.n_mentees, problem.n_mentors, len(P)
         model = self.model = cp_model.CpModel()
-        self.scale = score_scale(problem.score)
+        # the reservation rows keep score_scale (money, to that precision); the score floor's
+        # rows the scores in the engine's unit to 6 digits, so that scores of 1e-9 are not 0
+        level_scale = score_scale(problem.score)
+        self.scale = level_scale if scale is None else scale
         self.sc = np.round(problem.score * self.scale).astype(np.int64)
         x = self.x = [model.new_bool_var(f"x{k}") for k in range(npairs)]
         active = self.active = [model.new_bool_var(f"active{j}") for j in range(m)]
@@ -165,8 +224,8 @@ class CpsatModel:
                 if bonus[j] <= 0 and per[j] <= 0:
                     model.add(active[j] == 0)
                     continue
-                coef = np.floor(self.scale * (per[j] + bonus[j] * prob[idx]) + 1e-9).astype(np.int64)
-                need = int(math.ceil(self.scale * (side.reservation[j] - fixed[j]) - 1e-6))
+                coef = np.floor(level_scale * (per[j] + bonus[j] * prob[idx]) + 1e-9).astype(np.int64)
+                need = int(math.ceil(level_scale * (side.reservation[j] - fixed[j]) - 1e-6))
                 model.add(cp_model.LinearExpr.weighted_sum([x[k] for k in idx], coef.tolist())
                           >= need).only_enforce_if(active[j])
 
@@ -198,9 +257,10 @@ class CpsatModel:
             frac = Fraction(float(side.score_floor)).limit_denominator(10_000)
             p, q = frac.numerator, frac.denominator
             gk = groups[P.mentee]
+            floor_sc = np.round(problem.score * objective_scale(problem, 6)).astype(np.int64)
             for g in np.unique(groups[groups >= 0]):
                 size = int(np.sum(groups == g))
-                coef = q * n * (gk == g) * self.sc - p * size * self.sc
+                coef = q * n * (gk == g) * floor_sc - p * size * floor_sc
                 nz = np.flatnonzero(coef)
                 if len(nz):
                     model.add(cp_model.LinearExpr.weighted_sum([x[k] for k in nz],
