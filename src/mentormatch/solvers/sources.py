@@ -85,6 +85,24 @@ def n_pairs(source) -> int:
     return source.n_mentees * source.n_mentors
 
 
+def block_scorer(source):
+    """The scorer of ``source``'s rows, what the certified flows read: a block or bound source's
+    own; held pairs (:class:`ArraySource`, sorted by mentee) as dense blocks of mentee rows,
+    ``-inf`` off the pairs (:class:`~mentormatch.solvers.threshold.HeldRows`), so every source
+    feeds the flows the same numbers.
+
+    >>> src = ArraySource(np.array([0, 1]), np.array([1, 0]), np.array([0.5, 0.25]), 2, 2)
+    >>> block_scorer(src)(slice(0, 2)).tolist()
+    [[-inf, 0.5], [0.25, -inf]]
+    """
+    if not isinstance(source, ArraySource):
+        return source.scorer
+    from ..pairs import Candidates
+    from .threshold import HeldRows
+
+    return HeldRows(Candidates(source.i, source.j, source.n_mentees, source.n_mentors), source.s)
+
+
 class _ByRows:
     """A source read in blocks of mentee rows from a scorer (the certificate's blocks)."""
 
