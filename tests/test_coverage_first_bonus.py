@@ -47,10 +47,9 @@ def _key(r) -> list:
 @pytest.mark.parametrize("seed", range(8))
 def test_coverage_first_with_a_bonus_on_every_source_against_brute_force(seed, solver):
     """The flow and the engine (``"mip"``: on every source on ``score + bonus``, as without a
-    bonus (``pipeline.bonus.engine_apart``): on the complete set its LP/MIP, whose
-    coverage shortcut skips held pairs, on blocks and bounds the same flow as ``"flow"``; then
-    the tie rule for alike people) reach the brute-force optimum, with the same pairs on every
-    source."""
+    bonus (``pipeline.bonus.engine_apart``): its coverage shortcut, the same flow as
+    ``"flow"``, on every source since s19h8; then the tie rule for alike people) reach the
+    brute-force optimum, with the same pairs on every source."""
     mentors, mentees, programme = _case(seed, solver)
     complete = pl.prepare(mentors, mentees, programme)
     p = complete.problem
@@ -86,8 +85,7 @@ def test_coverage_first_with_a_bonus_on_every_source_against_brute_force(seed, s
         assert cert["adjusted_objective"] == pytest.approx(best, abs=1e-6), kind
         assert cert["bonus_total"] == pytest.approx(float(extra[pos].sum()), abs=1e-9), kind
         assert cert["adjusted_bound"] is not None and cert["adjusted_bound"] >= best - 1e-6, kind
-        if kind != "complete":  # the certified flow counting mentees, not the LP/MIP engine
-            assert cert["method"] == FLOW, kind
+        assert cert["method"] == FLOW, kind  # the certified flow counting mentees, not the LP/MIP
     for kind, r in results.items():
         assert _key(r) == _key(results["complete"]), kind
 
