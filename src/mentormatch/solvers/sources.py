@@ -166,7 +166,10 @@ class BoundedSource(_ByRows):
             kk = min(k, up.shape[1])
             if kk == 0:
                 continue
-            top = np.argpartition(-up, kk - 1, axis=1)[:, :kk]
+            # any kk columns serve (the screen below keeps every pair that could be in the top
+            # k); one column by argmax: argpartition took 2.4 s of best(1)'s 5 s at 20,000 x 5,000
+            top = (np.argmax(up, axis=1)[:, None] if kk == 1
+                   else np.argpartition(-up, kk - 1, axis=1)[:, :kk])
             r = np.repeat(np.arange(b - a), kk)
             cols = top.ravel()
             ok = up[r, cols] > -BIG / 4
