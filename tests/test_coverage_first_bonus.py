@@ -12,7 +12,6 @@ plain objective and the bonus keys of :mod:`mentormatch.pipeline.bonus`.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import mentormatch as mm
@@ -20,7 +19,7 @@ from mentormatch import constraints as C
 from mentormatch import pipeline as pl
 from mentormatch.testing import feasible_assignments
 
-from _support import SOURCES, on_source, result_positions
+from _support import SOURCES, on_source, programme_rounds, result_positions
 
 FLOW = "coverage first by a certified flow counting mentees"
 
@@ -114,26 +113,12 @@ def test_a_programme_round_two_with_coverage_first_and_bonuses_takes_the_certifi
     path forced small: the certified flow counting mentees answers, optimal (before: the LP/MIP
     engine, ``"pricing + HiGHS MIP"``, which at 20,000 x 5,000 ran out of time), with the most
     mentees the complete set matches and the same pairs."""
-    from mentormatch.programme import Programme
-
     mentors, mentees = mm.synthetic.organisation(n_mentees=90, n_mentors=20, seed=3)
     mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
     rules = {"constraints": {"coverage_first": True}}
 
     def run(source):
-        prog = Programme(rules, allow_repeats=True, cooldown_rounds=1, priority="weight",
-                         continuity=True)
-        out = []
-        with on_source(source):
-            for k, date in enumerate(["2027-01-15", "2027-04-15"]):
-                if k:
-                    live = prog.in_force()
-                    ends = np.arange(len(live)) % 3 == 0
-                    prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
-                                                       "mentor_id": live["mentor_id"],
-                                                       "ended": np.where(ends, "2027-04-01", "")}))
-                out.append(prog.run_round(mentors, mentees, date=date))
-        return out
+        return programme_rounds(rules, mentors, mentees, source)
 
     scaled, complete = run(kind), run("complete")
     second = scaled[1]

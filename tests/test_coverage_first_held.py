@@ -15,7 +15,6 @@ continuity included, gives the same pairs and answer.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import mentormatch as mm
@@ -26,7 +25,7 @@ from mentormatch.solvers.engine import solve_mip, solve_source
 from mentormatch.solvers.sources import ArraySource, BlockSource, block_scorer
 from mentormatch.testing import feasible_assignments, violations
 
-from _support import SOURCES, on_source, result_positions
+from _support import SOURCES, on_source, programme_rounds, result_positions
 
 FLOW = "coverage first by a certified flow counting mentees"
 
@@ -144,28 +143,10 @@ def test_programme_rounds_with_bonus_take_the_flow_on_the_complete_set():
     """Rounds 1 and 2 of a programme with priority, continuity and coverage_first, solver
     ``"mip"``: the complete set's rounds take the certified flow counting mentees, as blocks and
     bounds do, with the same pairs and adjusted objective."""
-    from mentormatch.programme import Programme
-
     mentors, mentees = mm.synthetic.organisation(n_mentees=60, n_mentors=15, seed=4)
     mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
     rules = {"constraints": {"coverage_first": True}, "solver": "mip"}
-
-    def run(kind):
-        prog = Programme(rules, allow_repeats=True, cooldown_rounds=1, priority="weight",
-                         continuity=True)
-        out = []
-        with on_source(kind):
-            for k, date in enumerate(["2027-01-15", "2027-04-15"]):
-                if k:
-                    live = prog.in_force()
-                    ends = np.arange(len(live)) % 3 == 0
-                    prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
-                                                       "mentor_id": live["mentor_id"],
-                                                       "ended": np.where(ends, "2027-04-01", "")}))
-                out.append(prog.run_round(mentors, mentees, date=date))
-        return out
-
-    runs = {kind: run(kind) for kind in SOURCES}
+    runs = {kind: programme_rounds(rules, mentors, mentees, kind) for kind in SOURCES}
     second = runs["complete"][1]
     assert second.certificate["objective"] == "score + bonus"
     assert second.certificate["bonus_total"] > 0
