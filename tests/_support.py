@@ -198,6 +198,27 @@ def result_positions(complete, r) -> np.ndarray:
     return complete.problem.pairs.locate(mentee, mentor)
 
 
+def programme_rounds(rules: dict, mentors, mentees, kind: str) -> list:
+    """Rounds 1 and 2 (2027-01-15, 2027-04-15) of a programme with priority by weight and
+    continuity, on source ``kind`` (:func:`on_source`); a third of the pairs in force end
+    before round 2. The results of the two rounds."""
+    from mentormatch.programme import Programme
+
+    prog = Programme(rules, allow_repeats=True, cooldown_rounds=1, priority="weight",
+                     continuity=True)
+    out = []
+    with on_source(kind):
+        for k, date in enumerate(["2027-01-15", "2027-04-15"]):
+            if k:
+                live = prog.in_force()
+                ends = np.arange(len(live)) % 3 == 0
+                prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
+                                                   "mentor_id": live["mentor_id"],
+                                                   "ended": np.where(ends, "2027-04-01", "")}))
+            out.append(prog.run_round(mentors, mentees, date=date))
+    return out
+
+
 def table_violations(mentors, mentees, programme: dict, r, complete) -> list[str]:
     """The constraints that result ``r`` breaks, each recomputed from the caller's tables and
     programme (columns by their documented names), not from the solver's arrays: eligibility

@@ -12,7 +12,6 @@ plain objective and the bonus keys of :mod:`mentormatch.pipeline.bonus`.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import mentormatch as mm
@@ -20,7 +19,7 @@ from mentormatch import constraints as C
 from mentormatch import pipeline as pl
 from mentormatch.testing import feasible_assignments
 
-from _support import SOURCES, on_source, result_positions
+from _support import SOURCES, on_source, programme_rounds, result_positions
 
 FLOW = "coverage first by a certified flow counting mentees"
 
@@ -47,10 +46,9 @@ def _key(r) -> list:
 @pytest.mark.parametrize("seed", range(8))
 def test_coverage_first_with_a_bonus_on_every_source_against_brute_force(seed, solver):
     """The flow and the engine (``"mip"``: on every source on ``score + bonus``, as without a
-    bonus (``pipeline.bonus.engine_apart``): on the complete set its LP/MIP, whose
-    coverage shortcut skips held pairs, on blocks and bounds the same flow as ``"flow"``; then
-    the tie rule for alike people) reach the brute-force optimum, with the same pairs on every
-    source."""
+    bonus (``pipeline.bonus.engine_apart``): its coverage shortcut, the same flow as
+    ``"flow"``, on every source since s19h8; then the tie rule for alike people) reach the
+    brute-force optimum, with the same pairs on every source."""
     mentors, mentees, programme = _case(seed, solver)
     complete = pl.prepare(mentors, mentees, programme)
     p = complete.problem
@@ -86,8 +84,7 @@ def test_coverage_first_with_a_bonus_on_every_source_against_brute_force(seed, s
         assert cert["adjusted_objective"] == pytest.approx(best, abs=1e-6), kind
         assert cert["bonus_total"] == pytest.approx(float(extra[pos].sum()), abs=1e-9), kind
         assert cert["adjusted_bound"] is not None and cert["adjusted_bound"] >= best - 1e-6, kind
-        if kind != "complete":  # the certified flow counting mentees, not the LP/MIP engine
-            assert cert["method"] == FLOW, kind
+        assert cert["method"] == FLOW, kind  # the certified flow counting mentees, not the LP/MIP
     for kind, r in results.items():
         assert _key(r) == _key(results["complete"]), kind
 
@@ -116,26 +113,12 @@ def test_a_programme_round_two_with_coverage_first_and_bonuses_takes_the_certifi
     path forced small: the certified flow counting mentees answers, optimal (before: the LP/MIP
     engine, ``"pricing + HiGHS MIP"``, which at 20,000 x 5,000 ran out of time), with the most
     mentees the complete set matches and the same pairs."""
-    from mentormatch.programme import Programme
-
     mentors, mentees = mm.synthetic.organisation(n_mentees=90, n_mentors=20, seed=3)
     mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
     rules = {"constraints": {"coverage_first": True}}
 
     def run(source):
-        prog = Programme(rules, allow_repeats=True, cooldown_rounds=1, priority="weight",
-                         continuity=True)
-        out = []
-        with on_source(source):
-            for k, date in enumerate(["2027-01-15", "2027-04-15"]):
-                if k:
-                    live = prog.in_force()
-                    ends = np.arange(len(live)) % 3 == 0
-                    prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
-                                                       "mentor_id": live["mentor_id"],
-                                                       "ended": np.where(ends, "2027-04-01", "")}))
-                out.append(prog.run_round(mentors, mentees, date=date))
-        return out
+        return programme_rounds(rules, mentors, mentees, source)
 
     scaled, complete = run(kind), run("complete")
     second = scaled[1]

@@ -60,9 +60,10 @@ those flows (``score x factor + bonus``; the floors read the plain scores) when
 on the scale path's sources. Balanced loads alone are answered
 the same way, by one certified flow per common load (:mod:`mentormatch.solvers.balanced`).
 
-**coverage_first at scale.** With no side rows, unit loads and whole capacities, whatever the
-demands, the most mentees and then the largest total are one certified flow over a block or
-bound source whose network counts each matched mentee once (each mentee's first mentor carries
+**coverage_first at every size.** With no side rows, unit loads and whole capacities, whatever
+the demands, the most mentees and then the largest total are one certified flow over any source
+(held pairs read as blocks of rows, :func:`mentormatch.solvers.sources.block_scorer`) whose
+network counts each matched mentee once (each mentee's first mentor carries
 the weight: :func:`mentormatch.solvers.flow.solve_arrays`;
 :func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer` with ``coverage_only``). The
 shortcut takes no ``bonus`` apart: the scale path folds priority and continuity (a term per
@@ -95,7 +96,7 @@ from . import balanced, floors, inner, lagrange, register, scorefloors
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, gap_message
 from .dualised import better_of, by_lagrange
 from .linear import LinearModel
-from .sources import ArraySource, n_pairs
+from .sources import ArraySource, block_scorer, n_pairs
 from . import blame
 from .stage import solve_stage
 from .unit import scale_inputs, source_unit, unscale_answer
@@ -173,12 +174,13 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
     score (:mod:`mentormatch.solvers.unit`: a power of two fixed by the mentees' best scores);
     but the certified flow that counts mentees (no HiGHS) works in the scores' own."""
     if (coverage_first and not (side is not None and side.active()) and bonus is None
-            and not isinstance(source, ArraySource) and inner.unit_flow(capacity, load)):
-        # the most mentees, then the largest total: one certified flow counting mentees
+            and inner.unit_flow(capacity, load)):
+        # the most mentees, then the largest total: one certified flow counting mentees, on
+        # every source (held pairs read as blocks of rows: the same flow, the same pairs)
         from .bottleneck import solve_maxmin_scorer
 
         li, lj = (np.zeros(0, np.int64) if x is None else np.asarray(x, np.int64) for x in locked)
-        problem, sol = solve_maxmin_scorer(source.scorer, capacity, n_mentees=source.n_mentees,
+        problem, sol = solve_maxmin_scorer(block_scorer(source), capacity, n_mentees=source.n_mentees,
                                            n_mentors=source.n_mentors, demand=demand,
                                            locked=(li, lj) if len(li) else None,
                                            options=options or SolverOptions(), coverage_only=True)

@@ -85,6 +85,24 @@ def n_pairs(source) -> int:
     return source.n_mentees * source.n_mentors
 
 
+def block_scorer(source):
+    """The scorer of ``source``'s rows, what the certified flows read: a block or bound source's
+    own; held pairs (:class:`ArraySource`, sorted by mentee) as dense blocks of mentee rows,
+    ``-inf`` off the pairs (:class:`~mentormatch.solvers.threshold.HeldRows`), so every source
+    feeds the flows the same numbers.
+
+    >>> src = ArraySource(np.array([0, 1]), np.array([1, 0]), np.array([0.5, 0.25]), 2, 2)
+    >>> block_scorer(src)(slice(0, 2)).tolist()
+    [[-inf, 0.5], [0.25, -inf]]
+    """
+    if not isinstance(source, ArraySource):
+        return source.scorer
+    from ..pairs import Candidates
+    from .threshold import HeldRows
+
+    return HeldRows(Candidates(source.i, source.j, source.n_mentees, source.n_mentors), source.s)
+
+
 class _ByRows:
     """A source read in blocks of mentee rows from a scorer (the certificate's blocks)."""
 
@@ -148,7 +166,10 @@ class BoundedSource(_ByRows):
             kk = min(k, up.shape[1])
             if kk == 0:
                 continue
-            top = np.argpartition(-up, kk - 1, axis=1)[:, :kk]
+            # any kk columns serve (the screen below keeps every pair that could be in the top
+            # k); one column by argmax: argpartition took 2.4 s of best(1)'s 5 s at 20,000 x 5,000
+            top = (np.argmax(up, axis=1)[:, None] if kk == 1
+                   else np.argpartition(-up, kk - 1, axis=1)[:, :kk])
             r = np.repeat(np.arange(b - a), kk)
             cols = top.ravel()
             ok = up[r, cols] > -BIG / 4
