@@ -10,9 +10,9 @@ The bonus enters the **objective only**; every constraint reads the plain scores
   ``score + bonus``. Except under ``coverage_first`` with no side row, unit loads and whole
   capacities (:func:`engine_apart`), where no constraint reads the scores: there the engine
   is run on ``score + bonus`` on every source, as it runs without a bonus (on blocks and
-  bounds, the bonus folded into the scorer, :mod:`mentormatch.solvers.bonus`, its shortcut:
-  the certified flow counting mentees; on held pairs its LP/MIP, the shortcut reading a
-  scorer);
+  bounds the bonus folded into the scorer, :mod:`mentormatch.solvers.bonus`; on held pairs
+  the pairs read as rows, :func:`mentormatch.solvers.sources.block_scorer`: on every source
+  its shortcut, the certified flow counting mentees);
 * every other solver is run on ``score + bonus`` (a flow, Hungarian, max-min, leximin, CP-SAT,
   stable, the baselines), which is the same thing when no constraint reads the scores. Max-min
   then maximises the worst ``score + bonus`` and then the total ``score + bonus``, as the
