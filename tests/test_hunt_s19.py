@@ -192,13 +192,7 @@ def _one_and_one_share_floor(factor: float):
 
 @pytest.mark.parametrize("kind, factor", [
     ("complete", 1e4), ("blocks", 1e4), ("bounds", 1.0), ("bounds", 3e3), ("bounds", 3e4),
-    pytest.param("bounds", 1e4, marks=pytest.mark.xfail(strict=True, reason=(
-        "s19h7 hunt (hunt7 seed 49, weights x 1e4; reduced to 1 x 1): on the bounds source "
-        "pair() raises InfeasibleError 'the linear relaxation over every eligible pair has no "
-        "solution' for a share floor the one pair meets (complete set and blocks: optimal, 1 "
-        "pair; bounds at x 3e3 and x 3e4 too; also with balanced loads or a budget beside it). "
-        "Cause not traced (the bounds source's relaxation at that score scale). Also at "
-        "5cec041")))])
+    ("bounds", 1e4)])
 def test_a_share_floor_the_one_pair_meets_is_never_infeasible(kind, factor):
     from _support import on_source
 

@@ -127,13 +127,12 @@ class _ScorerRows:
             vals[ok] = self._plus_bonus(total[ok], cand.mentee[ok], cand.mentor[ok])
             return vals.reshape(len(w), m)[np.searchsorted(w, mentees)]
         from ..scale import BIG
-        from ..solvers.sources import BoundedSource
 
         src = self.source.scorer  # the bounded scorer (with the bonus, if any)
         inner = np.asarray(self.scorer.inverse)[mentees]
         r_sorted = np.unique(inner)
         sub = src.subset(rows=r_sorted)
-        up = sub.upper(0, len(r_sorted)).astype(np.float64) + BoundedSource.MARGIN
+        up = sub.upper(0, len(r_sorted)).astype(np.float64) + sub.margin  # as BoundedSource
         eligible = up > -BIG / 4
         wanted = eligible if screen is None else eligible & screen(np.asarray(sub.order), up)
         vals = np.where(eligible, np.nan, -np.inf)  # NaN: eligible, not scored (screened out)

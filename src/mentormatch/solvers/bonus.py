@@ -70,7 +70,8 @@ class BonusBounds:
                    else np.asarray(bonus.per_mentor, float))
         self.scale = (None if bonus.scale_mentee is None
                       else np.asarray(bonus.scale_mentee, float))
-        self.top = 1.0 if self.scale is None else float(self.scale.max(initial=1.0))
+        # the largest factor in size (below 1 too: the engine's unit may shrink the scores)
+        self.top = 1.0 if self.scale is None else float(np.abs(self.scale).max(initial=0.0))
         has = bonus.value is not None and len(bonus.value)
         self.li = np.asarray(bonus.mentee if has else [], np.int64)
         self.lj = np.asarray(bonus.mentor if has else [], np.int64)

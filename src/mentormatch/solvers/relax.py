@@ -68,6 +68,21 @@ class Candidates:
         return len(self.key)
 
 
+def _missing_join(source, cand: Candidates) -> bool:
+    """Every eligible pair of ``source`` not yet a candidate joins ``cand``; True when any did.
+    Asked before an infeasible relaxation counts as a proof over every pair: ``source.best``
+    then returned no new pair, and it reads a bounds source through its bounds (bounds below
+    the scores once hid the one eligible pair: ``tests/test_bounds_infeasible_scale.py``);
+    ``blocks()`` without a screen yields every eligible pair."""
+    miss = []
+    for i, j, s in source.blocks():
+        out = ~cand.contains(i, j)
+        if out.any():
+            miss.append((np.asarray(i, np.int64)[out], np.asarray(j, np.int64)[out],
+                         np.asarray(s, np.float64)[out]))
+    return bool(miss) and cand.add(*(np.concatenate([p[t] for p in miss]) for t in range(3))) > 0
+
+
 class NoSolutionOnCandidates(Exception):
     """The relaxation has no solution on the candidate pairs alone (other pairs may give one)."""
 
@@ -211,6 +226,8 @@ class Run:
                 grow *= 4
                 i, j, s = self.source.best(grow * FIRST_CANDIDATES)
                 if cand.add(i, j, s) == 0 and before == len(cand):
+                    if _missing_join(self.source, cand):
+                        continue  # best() left out eligible pairs: they join, the LP runs again
                     if lp.confirm_infeasible():  # the simplex without presolve agrees
                         return None  # every eligible pair is a candidate: proven infeasible
                     # else HiGHS's presolve alone called it infeasible: go on from the solution

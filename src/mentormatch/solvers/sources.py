@@ -136,8 +136,13 @@ class BoundedSource(_ByRows):
     ``scorer`` is a :class:`mentormatch.scale.BoundedScorer` (rows in its internal order,
     ``order[r]`` is the mentee of row ``r``)."""
 
-    #: Slack on the float32 bounds, in score units.
-    MARGIN = 1e-4
+    def _upper(self, a: int, b: int) -> np.ndarray:
+        """The float32 bounds of rows ``a:b`` plus the scorer's ``margin`` (each eligible pair's
+        exact score is at most it). The margin is the scorer's, relative to its scores' size: a
+        fixed 1e-4 fell below float32's rounding at scores near 3e4 (weights x 1e4: bound
+        33933.332 under the score 33933.333), the one pair went unseen and the relaxation was
+        called infeasible (``tests/test_bounds_infeasible_scale.py``)."""
+        return self.scorer.upper(a, b).astype(np.float64) + self.scorer.margin
 
     def _exact(self, a: int, mask: np.ndarray) -> Pairs:
         r, c = np.nonzero(mask)
@@ -150,7 +155,7 @@ class BoundedSource(_ByRows):
         from ..scale import BIG
 
         for a, b in self._rows():
-            up = self.scorer.upper(a, b).astype(np.float64) + self.MARGIN
+            up = self._upper(a, b)
             eligible = up > -BIG / 4
             mask = eligible if screen is None else eligible & screen(self.scorer.order[a:b], up)
             yield self._exact(a, mask)
@@ -162,7 +167,7 @@ class BoundedSource(_ByRows):
 
         parts = []
         for a, b in self._rows():
-            up = self.scorer.upper(a, b).astype(np.float64) + self.MARGIN
+            up = self._upper(a, b)
             kk = min(k, up.shape[1])
             if kk == 0:
                 continue
