@@ -1,19 +1,21 @@
-"""Session 19's hunt with random seeds (s19h7), the cases it settled pinned here.
+"""Session 19's hunt with random seeds (s19h7): the defects it found, each pinned here and
+fixed in the same session (each was found also at 5cec041).
 
 * ``assign(solver="cpsat")`` on scores below CP-SAT's integer step (``10**-6``): no pair,
-  objective 0, status "optimal" beside its own gap of 1.0 (strict xfail: the status ignores the
-  ``rounding_bound`` it reports, ``solvers/cpsat.py``).
-* ``pair()`` with max-min, a priority bonus and a score floor: refused with a bare ``ValueError``
-  (pipeline/bonus.py), not the library's ``ValidationError`` (strict xfail).
-* An infeasible round (a minimum load against a share floor): the complete set now names both
-  constraints and the mentor by id (``pipeline/wrap.labelled`` kept only the diagnosis); on
-  cached blocks and bounds the mentor is still "mentor #1" (strict xfail).
-* Side constraints with every feature weight times 1e-8 (scores near 1e-8): "optimal" below
-  brute force, with no pair under a budget (were strict xfails, also at 5cec041: HiGHS's
-  absolute tolerances against costs near 1e-8; fixed by the engine's unit of score,
-  ``solvers/unit.py``).
+  objective 0, "optimal" beside its own gap of 1.0 (fixed: the step from the scores' unit and
+  "optimal" only within the gap, ``solvers/cpsat_model.objective_scale``).
+* ``pair()`` with max-min, a priority bonus and a score floor: a bare ``ValueError`` (fixed: a
+  ``ValidationError`` naming the settings, ``pipeline/bonus.py``).
+* An infeasible round (a minimum load against a share floor): the error named only the mentor,
+  not the share floor (fixed: ``pipeline/wrap.labelled`` keeps the engine's conflicts), and on
+  cached blocks and bounds named the mentor "mentor #1" (fixed: ``wrap.relabelled``).
+* Side constraints with every feature weight times 1e-8: "optimal" below brute force, with no
+  pair under a budget (fixed: HiGHS's absolute tolerances against costs near 1e-8; the engine's
+  unit of score, ``solvers/unit.py``).
 * A share floor that the one pair meets, weights x 1e4, on the bounds source: a false
-  ``InfeasibleError`` from the stage's relaxation (strict xfail).
+  ``InfeasibleError`` (fixed: the bounds' margin scaled with the weights,
+  ``scale.BoundedScorer.margin``, and an infeasible relaxation re-checked over every eligible
+  pair, ``solvers/relax.py``).
 """
 from __future__ import annotations
 
