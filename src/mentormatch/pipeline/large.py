@@ -192,7 +192,7 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
     plain = AssignmentProblem(Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), len(mentees),
                                          len(mentors)), np.zeros(0), cap, demand, load=load, side=side)
     return Prepared(None, mentee_ids, mentor_ids, pd.DataFrame(), pd.DataFrame(), data,
-                    _choose_solver(rules, side, plain, mentee_ids),
+                    _choose_solver(rules, side, plain),
                     SolverOptions(seed=rules.seed, progress=True,
                                   time_limit=rules.settings["time_limit"]), scorer)
 

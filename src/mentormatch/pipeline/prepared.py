@@ -59,14 +59,9 @@ def _side_constraints(rules: Rules, mentees: pd.DataFrame, mentors: pd.DataFrame
     return side
 
 
-def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProblem,
-                   mentee_ids: Encoder | None = None) -> str:
+def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProblem) -> str:
     """The rules' solver, except that the default ``flow`` hands over to the solver that the
     rules need (documented in the README: nothing is silently ignored)."""
-    return _solver_name(rules, side, problem)
-
-
-def _solver_name(rules: Rules, side: SideConstraints, problem: AssignmentProblem) -> str:
     name = rules.solver
     objective = rules.fairness["objective"]
     if objective != "total":

@@ -163,7 +163,7 @@ def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
             "missing": scores.missing[eligible], "requested_solver": rules.solver}
     data.update(problem=problem, mentee_ids=mentee_ids, mentor_ids=mentor_ids, removed=removed)
     return Prepared(problem, mentee_ids, mentor_ids, removed, contributions, data,
-                    _choose_solver(rules, side, problem, mentee_ids),
+                    _choose_solver(rules, side, problem),
                     SolverOptions(seed=rules.seed, time_limit=rules.settings["time_limit"]))
 
 
