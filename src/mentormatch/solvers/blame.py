@@ -95,11 +95,11 @@ def diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
     eligible pair left out), as a :class:`Diagnosed` error that keeps ``problem`` so that the
     pipeline names the people in it by id.
 
-    Without ``options`` (:func:`~mentormatch.solvers.engine.solve_source`, on the problem over
-    every pair of its source), the engine's proof follows the diagnosis; ``cause``'s conflicts
-    as they are when the diagnosis finds nothing. With ``options``
-    (:func:`~mentormatch.solvers.engine.solve_mip`, on the caller's problem), the diagnosis
-    replaces it, and when it names nothing beyond people who cannot take part, the constraint
+    Without ``options``, the engine's proof follows the diagnosis; ``cause``'s conflicts as they
+    are when the diagnosis finds nothing. With ``options`` (the engine's
+    :func:`~mentormatch.solvers.engine.solve_mip` on the caller's problem, and
+    :func:`~mentormatch.solvers.engine.solve_source` on the problem over every pair of its
+    source), the diagnosis replaces it, and when it names nothing beyond people who cannot take part, the constraint
     families to blame follow (:func:`blame`, one solve per family, all before ``deadline``,
     the caller's time limit; None: the limit counted from now). ``solve`` and
     ``default_limit``: the engine's re-solve and its time limit when ``options`` sets none."""

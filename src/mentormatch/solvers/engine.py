@@ -135,9 +135,14 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
     holds the adjusted one.
 
     An :class:`~mentormatch.errors.InfeasibleError` from a source of at most
-    ``DIAGNOSE_PAIRS`` pairs carries the diagnosis's conflicts first, with their numbers (a
-    share floor that needs k places in a group whose eligible pairs offer fewer, ...), then the
-    engine's own proof."""
+    ``DIAGNOSE_PAIRS`` pairs carries the diagnosis's conflicts, with their numbers (a share
+    floor that needs k places in a group whose eligible pairs offer fewer, ...), and when they
+    name nothing beyond people who cannot take part, the constraint families to blame (one
+    re-solve each, within the same time limit): the same words as on a held problem
+    (:func:`solve_mip`). Above that size, the engine's own proof."""
+    options = options or SolverOptions()
+    deadline = time.perf_counter() + (DEFAULT_TIME_LIMIT if options.time_limit is None
+                                      else float(options.time_limit))
     try:
         return _solve_source(source, capacity, demand=demand, load=load, locked=locked, side=side,
                              coverage_first=coverage_first, bonus=bonus, options=options)
@@ -145,7 +150,7 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
         every = None if n_pairs(source) > DIAGNOSE_PAIRS else _every_pair(
             source, capacity, demand=demand, load=load, locked=locked, side=side,
             coverage_first=coverage_first)
-        raise (e if every is None else _diagnosis(every, e)) from None
+        raise (e if every is None else _diagnosis(every, e, options, deadline)) from None
 
 
 def _every_pair(source, capacity, *, demand, load, locked, side,
