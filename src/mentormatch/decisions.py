@@ -124,7 +124,7 @@ def keep_bonus(prepared, mentee: np.ndarray, mentor: np.ndarray):
         high, low = spans
     else:
         data = prepared.data
-        best = float(sum(w for w in data["rules"].weights.values() if w > 0))
+        best = data["rules"].score_span
         demand = data["demand"]
         cap = np.minimum(np.asarray(data["capacity"], np.float64), np.iinfo(np.int32).max)
         n_max = min(float(n_e if demand is None else np.sum(demand)), float(cap.sum()))

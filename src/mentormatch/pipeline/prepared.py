@@ -43,7 +43,7 @@ def _side_constraints(rules: Rules, mentees: pd.DataFrame, mentors: pd.DataFrame
             if name in mentors.columns:
                 setattr(side, name, np.nan_to_num(col(mentors, name), nan=0.0))
         # a pair's success probability is its score as a share of the best possible score
-        side.success_scale = float(sum(w for w in rules.weights.values() if w > 0)) or 1.0
+        side.success_scale = rules.score_span or 1.0
     side.balanced_load = bool(cons["balanced_load"])
     if not math.isnan(fair["score_floor"]) or not math.isnan(fair["share_floor"]):
         g = fair["floor_group"]

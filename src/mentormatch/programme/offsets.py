@@ -4,7 +4,7 @@ every pair source (the complete set, blocks, bounds) adds the same numbers.
 
 Scores are weighted sums of features in [0, 1] with weights >= 0
 (:func:`mentormatch.scoring.score_pairs`), so every pair's score lies in ``[0, W]``,
-``W = sum of the weights`` (:func:`score_span`): a fact of the rules, known before any pair is
+``W = sum of the weights`` (``Rules.score_span``): a fact of the rules, known before any pair is
 scored. An offset ``B = 1 + n_max * span`` on a pair (:func:`dominating_offset`), with
 ``n_max`` the most pairs any assignment can have (:func:`most_pairs`) and ``span`` the widest
 range of what else a pair adds to the objective, is worth more than any change in the total
@@ -14,13 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..rules import Rules
 from ..solvers.base import PairBonus
-
-
-def score_span(rules: Rules) -> float:
-    """The sum of the rules' weights: every score lies in ``[0, score_span(rules)]``."""
-    return float(sum(w for w in rules.weights.values() if w > 0))
 
 
 def most_pairs(mentees, mentors) -> int:
@@ -80,5 +74,5 @@ def hard_priority_offset(prepared, others: PairBonus | None = None) -> float:
     """
     data = prepared.data
     low, high = bonus_range(others)
-    span = max(0.0, score_span(data["rules"]) + high) - min(0.0, low)
+    span = max(0.0, data["rules"].score_span + high) - min(0.0, low)
     return dominating_offset(most_pairs(data["mentees"], data["mentors"]), span)

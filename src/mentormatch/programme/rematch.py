@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import MentormatchError, Problem, ValidationError
 from ..matching import Matching
 from . import ledger, locks
-from .offsets import dominating_offset, score_span
+from .offsets import dominating_offset
 from .rounds import round_rules
 from .tables import as_date
 
@@ -66,7 +66,7 @@ def _solve_complete(base, mentee_id: str, in_force: list, allow_changes: bool) -
     keep[keep_pos] = True
     if not allow_changes:
         p.locked = p.locked | keep
-    span = score_span(base.data["rules"])  # as at scale: from the rules, not the scores
+    span = base.data["rules"].score_span  # as at scale: from the rules, not the scores
     n_max = int(min(p.demand[in_play].sum(), max(p.capacity.sum(), 1)))
     k_off, t_off = _offsets(n_max, span)
     bonus = k_off * keep + t_off * (p.pairs.mentee == target)
@@ -103,7 +103,7 @@ def _solve_at_scale(prog: "Programme", base, probe_rules, v_mentors, v_mentees, 
     in_play[e_index[mentee_id]] = True
     in_play[a] = True
     in_play[[e_index[str(e)] for e, _ in user if str(e) in e_index]] = True
-    span = score_span(base.data["rules"])
+    span = base.data["rules"].score_span
     demand = base.data["demand"]
     need = float(in_play.sum() if demand is None else np.sum(demand[in_play]))
     n_max = int(min(need, max(float(np.sum(base.data["capacity"])), 1.0)))

@@ -132,6 +132,13 @@ class Rules:
     def weights(self) -> dict[str, float]:
         return {k: float(v) for k, v in self.settings["weights"].items()}
 
+    @property
+    def score_span(self) -> float:
+        """The sum of the positive weights: every pair's score (a weighted sum of features in
+        [0, 1], :func:`mentormatch.scoring.score_pairs`) lies in ``[0, score_span]``, a fact
+        known before any pair is scored."""
+        return float(sum(w for w in self.weights.values() if w > 0))
+
     def feature_settings(self, name: str) -> dict[str, Any]:
         return dict(self.settings["features"].get(name, {}))
 

@@ -82,13 +82,13 @@ def scale_inputs(source, side, bonus, factor: float):
     if factor == 1.0:
         return source, side, bonus
     n, m = source.n_mentees, source.n_mentors
-    times = PairBonus(scale_mentee=np.full(n, factor), n_mentors=m)
+    by_factor = PairBonus(scale_mentee=np.full(n, factor), n_mentors=m)
     if isinstance(source, ArraySource):
         scaled = ArraySource(source.i, source.j, source.s * factor, n, m)
     elif isinstance(source, BlockSource):
-        scaled = BlockSource(BonusBlocks(source.scorer, times, m), n, m)
+        scaled = BlockSource(BonusBlocks(source.scorer, by_factor, m), n, m)
     elif isinstance(source, BoundedSource):
-        scaled = BoundedSource(BonusBounds(source.scorer, times), n, m)
+        scaled = BoundedSource(BonusBounds(source.scorer, by_factor), n, m)
     else:
         raise TypeError(f"unknown pair source {type(source).__name__}")
     if side is not None:
