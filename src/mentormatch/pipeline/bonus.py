@@ -13,16 +13,15 @@ The bonus enters the **objective only**; every constraint reads the plain scores
   bounds the bonus folded into the scorer, :mod:`mentormatch.solvers.bonus`; on held pairs
   the pairs read as rows, :func:`mentormatch.solvers.sources.block_scorer`: on every source
   its shortcut, the certified flow counting mentees);
-* every other solver is run on ``score + bonus`` (a flow, Hungarian, max-min, leximin, CP-SAT,
-  stable, the baselines), which is the same thing when no constraint reads the scores. Max-min
-  then maximises the worst ``score + bonus`` and then the total ``score + bonus``, as the
-  scale path's flows on a scorer with the bonus folded in
-  (:mod:`mentormatch.solvers.bonus`). With a constraint that reads the scores (incentives'
-  reservation values with a bonus per success, a score floor) those solvers would read the
-  bonus as score, so those that model side constraints (:data:`MODEL_SIDE`: CP-SAT, and
-  max-min and leximin, whose steps under side constraints are CP-SAT's) raise a
-  ``ValidationError`` naming the settings (the constraint's, the solver's, the bonus's),
-  with ``"mip"`` for CP-SAT; the other solvers refuse side constraints themselves.
+* the solvers that model side constraints (:data:`MODEL_SIDE`: CP-SAT, and max-min and
+  leximin, whose steps under side constraints are CP-SAT's) get the bonus apart too
+  (their ``bonus`` argument): CP-SAT's model reads the plain scores in its constraints
+  (reservation values, score floors) and ``score + bonus`` in its objective (the total;
+  max-min's worst ``score + bonus``, then the total ``score + bonus``; leximin's sorted vector
+  of ``score + bonus``); on a plain problem their flows run on ``score + bonus``, as the scale
+  path's flows on a scorer with the bonus folded in (:mod:`mentormatch.solvers.bonus`);
+* every other solver is run on ``score + bonus`` (a flow, Hungarian, stable, the baselines),
+  which is the same thing: they refuse side constraints, so no constraint reads the scores.
 
 What the result reports, the same on every source: the pairs' plain ``score``; ``objective``
 the total plain score of the chosen pairs; ``bound`` and ``gap`` None (a bound on
@@ -44,27 +43,14 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import InfeasibleError, Problem, ValidationError
+from ..errors import InfeasibleError
 from ..solvers import AssignmentProblem, Solution, SolverOptions
 from ..solvers.base import PairBonus
 from .wrap import _solve, labelled
 
-#: The solvers besides the engine that model side constraints (CP-SAT's model): they read the
-#: scores they are given in those constraints too. The others refuse side constraints.
+#: The solvers besides the engine that model side constraints (CP-SAT's model): they take the
+#: bonus apart (their ``bonus`` argument). The others refuse side constraints.
 MODEL_SIDE = ("cpsat", "maxmin", "leximin")
-
-
-def reads_scores(problem: AssignmentProblem) -> list[str]:
-    """The side constraints of ``problem`` that read the pairs' scores: score floors, and
-    reservation values where some mentor has a bonus per success (else the payoff reads no
-    score)."""
-    side = problem.side
-    out = []
-    if side.reservation is not None and side.bonus is not None and np.any(np.asarray(side.bonus) > 0):
-        out.append("reservation")
-    if side.score_floor is not None:
-        out.append("score_floor")
-    return out
 
 
 def engine_apart(solver: str, coverage_first: bool, free: bool) -> bool:
@@ -158,36 +144,32 @@ def solve_with_bonus(problem: AssignmentProblem, bonus: np.ndarray, solver: str,
     free = problem.integral and not problem.side.active()
     if engine_apart(solver, problem.coverage_first, free):
         sol = _engine_apart(problem, bonus, options, labels)
+    elif solver in MODEL_SIDE:
+        sol = _model_apart(problem, bonus, solver, options, labels)
     else:
-        reading = reads_scores(problem) if solver in MODEL_SIDE else []
-        if reading:
-            raise _refused(problem, solver, reading)
         adjusted = dataclasses.replace(problem, score=problem.score + bonus)
         sol = _solve(adjusted, solver, options, labels)
     return _report_plain(problem, bonus, sol)
 
 
-#: The setting behind each constraint that reads the scores (:func:`reads_scores`).
-_READING_SETTING = {"score_floor": "fairness.score_floor", "reservation": "constraints.incentives"}
+def _model_apart(problem: AssignmentProblem, bonus: np.ndarray, solver: str,
+                 options: SolverOptions, labels) -> Solution:
+    """A solver of :data:`MODEL_SIDE` with the bonus apart (its ``bonus`` argument), an
+    infeasibility named by people and the tie rule for alike people on ``score + bonus``, as
+    ``_solve`` does for the solver without one."""
+    from ..solvers import alike
+    from ..solvers.cpsat import solve_cpsat
+    from ..solvers.fair import solve_maxmin
+    from ..solvers.leximin_cp import solve_leximin_bonus
 
-
-def _refused(problem: AssignmentProblem, solver: str, reading: list[str]) -> ValidationError:
-    """The refusal of a solver of :data:`MODEL_SIDE` with a bonus and constraints that read the
-    scores: one finding per such constraint, naming its setting, the solver's setting and the
-    bonus's, and the way out (the engine for CP-SAT; for max-min and leximin, which no engine
-    takes with a bonus apart, dropping the bonus or the constraint)."""
-    chosen_by = "solver" if solver == "cpsat" else "fairness.objective"
-    fix = ("use solver 'mip' (the default for side constraints), which keeps the bonus in the "
-           "objective" if solver == "cpsat" else
-           f"no engine takes {solver} with a bonus apart: drop the bonus "
-           f"(constraints.priority_weight = 0, no continuity) or "
-           f"{' and '.join(_READING_SETTING[r] for r in reading)} for this round")
-    values = {"score_floor": problem.side.score_floor, "reservation": True}
-    return ValidationError([Problem(
-        "programme", _READING_SETTING[r], None, None, values[r],
-        f"no {r} with {chosen_by} {solver!r} and an objective bonus (priority, continuity): "
-        f"its model would count the bonus as score in that constraint; {fix}")
-        for r in reading])
+    solve = {"cpsat": solve_cpsat, "maxmin": solve_maxmin, "leximin": solve_leximin_bonus}[solver]
+    try:
+        sol = solve(problem, options, bonus)
+    except InfeasibleError as e:
+        raise labelled(problem, labels, e) from None
+    if alike.applies(solver, problem):
+        sol = alike.apply(problem, sol, score=problem.score + bonus)
+    return sol
 
 
 def _engine_apart(problem: AssignmentProblem, bonus: np.ndarray, options: SolverOptions,

@@ -31,7 +31,7 @@ from ortools.sat.python import cp_model
 from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
-from .cpsat_model import CpsatModel, exact_at, objective_scale, score_scale
+from .cpsat_model import CpsatModel, exact_at, score_scale
 from .diagnose import diagnose
 
 __all__ = ["solve_cpsat", "CpsatModel", "score_scale", "DEFAULT_TIME_LIMIT"]
@@ -154,7 +154,8 @@ def _infeasible(problem: AssignmentProblem, options: SolverOptions) -> Infeasibl
     return InfeasibleError(found)
 
 
-def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:
+def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None,
+                bonus: np.ndarray | None = None) -> Solution:
     """Maximise the total score under capacities, demands, locks and every side constraint.
 
     See :mod:`mentormatch.solvers.cpsat_model` for the model and its integer scaling, and the
@@ -166,6 +167,10 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     options : SolverOptions, optional
         ``seed`` (CP-SAT's random seed), ``time_limit`` in seconds (default 30; shared by the
         two solves of ``coverage_first``), ``progress`` (CP-SAT's log).
+    bonus : ndarray, optional
+        One number per pair, in the objective only (:mod:`mentormatch.pipeline.bonus`): the
+        total maximised is ``score + bonus``, every constraint reads the plain scores. The
+        returned ``objective`` and ``bound`` are then on ``score + bonus``.
 
     Returns
     -------
@@ -196,8 +201,9 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     options = options or SolverOptions()
     started = time.perf_counter()
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    built = CpsatModel(problem, scale=objective_scale(problem))
+    built = CpsatModel(problem, bonus=bonus)
     model = built.model
+    goal = built.objective  # what is maximised: the scores, or score + bonus
     cert: dict = {"method": "cp-sat", "scale": built.scale, "load_scale": built.load_scale,
                   "num_workers": 1, "random_seed": int(options.seed)}
     proven = True
@@ -218,7 +224,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
             raise _infeasible(problem, options)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if hint is not None:
-                return _hinted(problem, hint, started, cert, limit)
+                return _hinted(_goal_problem(problem, bonus), hint, started, cert, limit)
             raise _timeout(limit)
         best = int(round(solver.objective_value))
         proven = status == cp_model.OPTIMAL
@@ -236,31 +242,39 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
         if problem.coverage_first:  # the first stage's assignment is still feasible
             chosen, status = first, cp_model.FEASIBLE
         elif hint is not None:
-            return _hinted(problem, hint, started, cert, limit)
+            return _hinted(_goal_problem(problem, bonus), hint, started, cert, limit)
         else:
             raise _timeout(limit)
     else:
         chosen = built.chosen(solver)
     cert["cpsat_status"] = solver.status_name(status)
-    cert["rounding_bound"] = 0.0 if exact_at(problem.score, built.scale) else built.n_max / built.scale
+    cert["rounding_bound"] = 0.0 if exact_at(goal, built.scale) else built.n_max / built.scale
     bound = None  # the count was not proven maximal: no bound for the lexicographic goal
     if proven:
         bound = solver.best_objective_bound / built.scale
         if cert["rounding_bound"]:
             bound += 0.5 * built.n_max / built.scale
         elif status == cp_model.OPTIMAL:
-            bound = float(problem.score[chosen].sum())
+            bound = float(goal[chosen].sum())
     # "optimal" only within the gap: CP-SAT's proof holds for the rounded scores, and their
     # rounding bound can exceed the gap (scores far below the integer step)
     solved = proven and status == cp_model.OPTIMAL
-    value = float(problem.score[chosen].sum()) if len(chosen) else 0.0
+    value = float(goal[chosen].sum()) if len(chosen) else 0.0
     optimal = solved and bound - value <= OPTIMAL_GAP * max(abs(bound), 1e-12)
     message = ("" if optimal else
                f"CP-SAT stopped at the time limit ({limit:g} s) without a proof" if not solved else
                f"CP-SAT's proof holds for the scores rounded to multiples of 1/{built.scale:.6g}: "
                f"the optimum is at most {bound:.6g}, the assignment found is worth {value:.6g}")
-    return finish(problem, chosen, "optimal" if optimal else "feasible", started, "cpsat",
-                  bound=bound, certificate=cert, message=message)
+    return finish(_goal_problem(problem, bonus), chosen, "optimal" if optimal else "feasible",
+                  started, "cpsat", bound=bound, certificate=cert, message=message)
+
+
+def _goal_problem(problem: AssignmentProblem, bonus: np.ndarray | None) -> AssignmentProblem:
+    """``problem`` with the scores it maximised (``score + bonus``), for the answer's objective."""
+    import dataclasses
+
+    return problem if bonus is None else dataclasses.replace(
+        problem, score=problem.score + np.asarray(bonus, np.float64))
 
 
 def _hinted(problem: AssignmentProblem, hint: np.ndarray, started: float, cert: dict,

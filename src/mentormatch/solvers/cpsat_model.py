@@ -4,7 +4,7 @@
 The model (maximisation; ``k`` runs over the candidate pairs, ``j`` over mentors, ``i`` over
 mentees, ``n_j = sum_{k: mentor[k]=j} x[k]`` is mentor ``j``'s number of mentees)::
 
-    maximise    sum_k round(S * score[k]) * x[k]
+    maximise    sum_k round(S * (score[k] + bonus[k])) * x[k]       (bonus: 0 unless given)
     subject to  sum_{k: mentor[k]=j} L(load[mentee[k]]) * x[k] <= C(capacity[j]) * active[j]
                 active[j] <= n_j                                  (active  <=>  n_j >= 1)
                 sum_{k: mentee[k]=i} x[k] <= demand[i]
@@ -22,16 +22,22 @@ mentees, ``n_j = sum_{k: mentor[k]=j} x[k]`` is mentor ``j``'s number of mentees
       share_floor   for each group g:  #{i in g matched} >= ceil(beta * N_g)
       x[k], active[j] in {0, 1}
 
+An objective bonus (priority, continuity: :mod:`mentormatch.pipeline.bonus`) is in the
+objective only: the fairness solvers' levels and the total read ``score + bonus``, every
+constraint above (the reservation values' success probabilities, the score floor's group
+totals) the plain ``score``.
+
 Group codes come from ``side.group`` (``-1``: in no group; such mentees count in ``N`` and ``T``
 but have no floor of their own). A mentee is *matched* when it has at least one pair.
 
 Integer scaling. CP-SAT works on integers:
 
-* scores, in the fairness solvers' levels (and the reservation rows): :func:`score_scale`, the
-  smallest power of ten up to ``10**6`` that makes every score whole (else ``10**6``); in the
-  score floor's rows, :func:`objective_scale` to at most ``10**6`` in the engine's unit.
-* scores in the total that :func:`~mentormatch.solvers.cpsat.solve_cpsat` maximises:
-  :func:`objective_scale`. The scores as given when a power of ten up to ``10**6`` makes them
+* scores in the reservation rows: :func:`score_scale`, the smallest power of ten up to
+  ``10**6`` that makes every score whole (else ``10**6``); in the score floor's rows,
+  :func:`objective_scale` to at most ``10**6`` in the engine's unit.
+* the objective's values (``score + bonus``) in the total that
+  :func:`~mentormatch.solvers.cpsat.solve_cpsat` maximises and in the fairness solvers' levels
+  (max-min's worst pair, leximin's levels): :func:`objective_scale`. The scores as given when a power of ten up to ``10**6`` makes them
   whole; else the scores in the engine's unit (times the power of two ``u`` of
   :func:`~mentormatch.solvers.unit.score_unit` that brings the largest mentee's best into
   ``[1, 2)``), then times the smallest power of ten up to ``10**7`` that makes them whole (else
@@ -97,10 +103,13 @@ def exact_at(score: np.ndarray, scale: float) -> bool:
     return bool(np.all(np.abs(v - np.round(v)) <= 1e-9 * np.minimum(v, 1.0)))
 
 
-def objective_scale(problem: AssignmentProblem, digits: int | None = None) -> float:
+def objective_scale(problem: AssignmentProblem, digits: int | None = None,
+                    score: np.ndarray | None = None) -> float:
     """The integer scale ``S`` of the scores in the total (see the module docstring);
     ``digits``: the most powers of ten in the engine's unit (default :data:`OBJECTIVE_DIGITS`;
-    the score floor's rows take 6, to keep their integers as small as they were).
+    the score floor's rows take 6, to keep their integers as small as they were); ``score``:
+    the values to scale, one per pair (default ``problem.score``; the objective's
+    ``score + bonus`` under an objective bonus).
 
     >>> from mentormatch.pairs import Candidates
     >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([0.25, 0.5]), np.array([2.0]))
@@ -111,16 +120,17 @@ def objective_scale(problem: AssignmentProblem, digits: int | None = None) -> fl
     from .linear_rows import mentee_best
     from .unit import score_unit
 
+    score = problem.score if score is None else np.asarray(score, np.float64)
     unit = 1.0
-    whole = next((p for p in range(7) if exact_at(problem.score, 10 ** p)), None)
+    whole = next((p for p in range(7) if exact_at(score, 10 ** p)), None)
     if whole is None:  # in the engine's unit
-        best = mentee_best(problem.pairs.mentee, problem.score, problem.n_mentees)
+        best = mentee_best(problem.pairs.mentee, score, problem.n_mentees)
         unit = score_unit(best[np.isfinite(best)])
         most = OBJECTIVE_DIGITS if digits is None else int(digits)
         whole = next((p for p in range(most + 1)
-                      if exact_at(problem.score * unit, 10 ** p)), most)
+                      if exact_at(score * unit, 10 ** p)), most)
     s = 10 ** whole
-    big = float(np.max(np.abs(problem.score))) if len(problem.score) else 0.0
+    big = float(np.max(np.abs(score))) if len(score) else 0.0
     while s > 1 and big * unit * s > 2.0 ** 40:  # keep sums far from int64 overflow
         s //= 10
     return s if unit == 1.0 else unit * s
@@ -133,8 +143,10 @@ class CpsatModel:
     ----------
     model : cp_model.CpModel
     x : list of BoolVar, one per pair;  active : list of BoolVar, one per mentor
-    sc : int64 array, the scaled scores ``round(S * score)``;  scale : ``S`` (:func:`score_scale`
-    unless ``scale`` is given, as :func:`objective_scale` by ``solve_cpsat``)
+    objective : float array, the objective's value of each pair: ``score``, or ``score + bonus``
+        when ``bonus`` (one number per pair, in the objective only) is given
+    sc : int64 array, the scaled objective ``round(S * objective)``;  scale : ``S``
+        (:func:`objective_scale` of ``objective`` unless ``scale`` is given)
     n_max : int, an upper bound on the number of pairs in any assignment
     """
 
@@ -142,16 +154,20 @@ class CpsatModel:
                 "share_floor")
 
     def __init__(self, problem: AssignmentProblem, allowed: np.ndarray | None = None,
-                 skip: frozenset[str] = frozenset(), scale: float | None = None):
+                 skip: frozenset[str] = frozenset(), scale: float | None = None,
+                 bonus: np.ndarray | None = None):
         self.problem = problem
         P, side = problem.pairs, problem.side
         n, m, npairs = problem.n_mentees, problem.n_mentors, len(P)
         model = self.model = cp_model.CpModel()
         # the reservation rows keep score_scale (money, to that precision); the score floor's
-        # rows the scores in the engine's unit to 6 digits, so that scores of 1e-9 are not 0
+        # rows the scores in the engine's unit to 6 digits, so that scores of 1e-9 are not 0;
+        # both read the plain scores, the objective score + bonus
         level_scale = score_scale(problem.score)
-        self.scale = level_scale if scale is None else scale
-        self.sc = np.round(problem.score * self.scale).astype(np.int64)
+        self.objective = (problem.score if bonus is None
+                          else problem.score + np.asarray(bonus, np.float64))
+        self.scale = objective_scale(problem, score=self.objective) if scale is None else scale
+        self.sc = np.round(self.objective * self.scale).astype(np.int64)
         x = self.x = [model.new_bool_var(f"x{k}") for k in range(npairs)]
         active = self.active = [model.new_bool_var(f"active{j}") for j in range(m)]
         self.n_max = int(min(npairs, int(np.sum(problem.demand)), int(max_count(problem).sum())))

@@ -21,6 +21,21 @@ With fractional loads or side constraints the same three steps are CP-SAT solves
 With demands above one, the threshold runs over pairs, not mentees. The status is
 ``"optimal"`` when every step was proven optimal.
 
+**CP-SAT's integers.** The steps read the scores at :func:`~mentormatch.solvers.cpsat_model.
+objective_scale`'s ``S`` (exact when a power of ten up to ``10**6`` makes them whole, else in
+the engine's unit, so scores times ``2**k`` give the same integers or proportional ones). Where
+``S`` is not exact, CP-SAT's proof holds for the rounded scores: rounding is monotone, so the
+best worst pair ``t*`` is at most ``(z + 1/2) / S`` (``z`` the proven best rounded worst pair)
+and the best total among the assignments that reach it is at most the proven rounded total
+``/ S + n_max / (2 S)``. The answer is ``"optimal"`` only when both bounds are within the
+1e-6 gap (:data:`~mentormatch.solvers.base.OPTIMAL_GAP`) of what it reaches; the certificate
+keeps them (``threshold_bound``, ``total_bound``).
+
+**An objective bonus** (priority, continuity: :mod:`mentormatch.pipeline.bonus`) given as
+``bonus`` (one number per pair) is in the objective only: steps 2 and 3 read ``score + bonus``
+(the worst ``score + bonus``, then the total), every side constraint the plain scores. On plain
+problems no constraint reads the scores, and the flows run on ``score + bonus``.
+
 **coverage_first.** The most matched mentees first, then the three steps among those
 assignments. With every demand at most one, pairs are mentees and step 1 does it. With a mentee
 needing several mentors (pairs A-X 0.9, A-Y 0.8, B-X 0.2, A needing 2, capacities 1: the most
@@ -40,9 +55,9 @@ from ortools.sat.python import cp_model
 
 from ..errors import InfeasibleError
 from . import register
-from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, _infeasible, _timeout, make_solver
-from .cpsat_model import CpsatModel
+from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
+from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, _goal_problem, _infeasible, _timeout, make_solver
+from .cpsat_model import CpsatModel, exact_at
 from .diagnose import diagnose
 
 __all__ = ["solve_maxmin"]
@@ -82,10 +97,12 @@ class _Cp:
     machine unless the time limit stops it), and when it ends a step short of a proof, or
     leaves a step unrun, ``timed_out`` is set."""
 
-    def __init__(self, problem: AssignmentProblem, options: SolverOptions, started: float):
+    def __init__(self, problem: AssignmentProblem, options: SolverOptions, started: float,
+                 bonus: np.ndarray | None = None):
         self.problem, self.options, self.started = problem, options, started
         self.limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-        self.built = CpsatModel(problem)
+        self.built = CpsatModel(problem, bonus=bonus)  # levels on score + bonus, rows on score
+        self.exact = exact_at(self.built.objective, self.built.scale)
         self.proven = True
         self.timed_out = False  # the time limit ended a step unproven, or left one unrun
         self.covered = None  # coverage_first's most matched mentees (demands above one)
@@ -138,22 +155,26 @@ class _Cp:
         return False
 
 
-def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: float) -> Solution:
+def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: float,
+               bonus: np.ndarray | None = None) -> Solution:
     """The three steps by CP-SAT: ``"optimal"`` when each ran and was proven (however long
-    they took); else ``"feasible"``, ``certificate["timed_out"]`` True and the message saying
-    that the time limit stopped it (CP-SAT's only limit)."""
-    cp = _Cp(problem, options, started)
+    they took) and, where the scores are rounded, their bounds are within the gap (module
+    docstring); else ``"feasible"``, with ``certificate["timed_out"]`` True and the message
+    saying that the time limit stopped it (CP-SAT's only limit), or the bounds the rounding
+    leaves."""
+    cp = _Cp(problem, options, started, bonus)
     b = cp.built
+    goal = b.objective
     count, chosen = cp.max_count()
+    threshold_bound = total_bound = None
     if count:
-        best_z = None
+        best_z = total = None
         if not cp.out_of_time():
             lo_v, hi_v = int(b.sc.min()), int(b.sc.max())
             z = b.model.new_int_var(lo_v, hi_v, "z")
             for k, v in enumerate(b.x):
                 b.model.add(z <= int(b.sc[k])).only_enforce_if(v)
             best_z, found = cp.run(z, True)
-        total = None
         if best_z is not None:
             chosen = found
             b.model.add(z >= best_z)
@@ -162,27 +183,53 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
                 if total is not None:
                     chosen = found
         cp.proven &= total is not None  # a step left unrun or unfinished proves nothing
-    status = "optimal" if cp.proven else "feasible"
-    message = ("" if cp.proven else
-               f"stopped at the time limit ({cp.limit:g} s) before the three steps were proven")
+        if cp.proven:  # the rounding's bounds (module docstring); exact scores: the values
+            threshold_bound = (float(goal[chosen].min()) if cp.exact
+                               else (best_z + 0.5) / b.scale)
+            total_bound = (float(goal[chosen].sum()) if cp.exact
+                           else total / b.scale + 0.5 * b.n_max / b.scale)
+    worst = float(goal[chosen].min()) if len(chosen) else None
+    value = float(goal[chosen].sum()) if len(chosen) else 0.0
+    within = (not len(chosen) or cp.exact
+              or (threshold_bound is not None and proven(threshold_bound, worst)
+                  and proven(total_bound, value)))
+    optimal = cp.proven and within
+    message = ("" if optimal else
+               f"stopped at the time limit ({cp.limit:g} s) before the three steps were proven"
+               if not cp.proven else
+               f"CP-SAT's proof holds for the scores rounded to multiples of 1/{b.scale:.6g}: "
+               f"the best worst pair is at most {threshold_bound:.6g} (found {worst:.6g}), the "
+               f"best total at most {total_bound:.6g} (found {value:.6g})")
     cert = {"method": "CP-SAT, three lexicographic solves"
                       + ("" if cp.covered is None else " after one maximising the matched mentees"),
-            "threshold": float(problem.score[chosen].min()) if len(chosen) else None,
-            "matched": int(len(chosen)), "scale": b.scale, "timed_out": cp.timed_out,
+            "threshold": worst, "threshold_bound": threshold_bound, "total_bound": total_bound,
+            "matched": int(len(chosen)), "scale": b.scale,
+            "rounding": 0.0 if cp.exact else 1.0 / b.scale, "timed_out": cp.timed_out,
             "message": message}
-    return finish(problem, chosen, status, started, "maxmin", certificate=cert, message=message)
+    return finish(_goal_problem(problem, bonus), chosen, "optimal" if optimal else "feasible",
+                  started, "maxmin", certificate=cert, message=message)
 
 
-def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:
+def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = None,
+                 bonus: np.ndarray | None = None) -> Solution:
     """Solver ``"maxmin"``: most pairs, then the best worst pair, then the best total.
 
     See the module docstring for the problem and the method.
 
+    Parameters
+    ----------
+    problem : AssignmentProblem
+    options : SolverOptions, optional
+    bonus : ndarray, optional
+        One number per pair, in the objective only: the worst ``score + bonus``, then the
+        total ``score + bonus`` are maximised; every side constraint reads the plain scores.
+        The returned ``objective`` is then on ``score + bonus``.
+
     Returns
     -------
     Solution
-        ``certificate["threshold"]`` is the lowest chosen score, ``certificate["matched"]``
-        the number of chosen pairs.
+        ``certificate["threshold"]`` is the lowest chosen score (``score + bonus``),
+        ``certificate["matched"]`` the number of chosen pairs.
 
     Raises
     ------
@@ -200,9 +247,9 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    if _plain(problem):
-        return _flow_maxmin(problem, options)
-    return _cp_maxmin(problem, options, started)
+    if _plain(problem):  # no constraint reads the scores: the flows on score + bonus
+        return _flow_maxmin(_goal_problem(problem, bonus), options)
+    return _cp_maxmin(problem, options, started, bonus)
 
 
 register("maxmin", solve_maxmin)

@@ -9,21 +9,52 @@ NP-hard-in-general CP-SAT proof: meant for small instances (tens of mentees). Th
 (default 30 s for the whole sequence) is the only stop: when it ends a solve, or passes before
 the next, the answer is ``"feasible"`` with the levels proven so far (``proven_below``) and
 ``certificate["timed_out"]``.
+
+The levels are the scores at :func:`~mentormatch.solvers.cpsat_model.objective_scale`'s ``S``
+(exact when a power of ten up to ``10**6`` makes them whole, else in the engine's unit: scores
+times ``2**k`` give the same levels). Where ``S`` is not exact, scores closer than ``1/S`` may
+share a level, and the proof holds for the rounded scores: rounding is monotone, so the sorted
+vector found is, entry by entry up to the first where it is ahead, within ``1/S`` of the
+leximin optimum's. ``"optimal"`` then needs ``1/S`` within the 1e-6 gap
+(:data:`~mentormatch.solvers.base.OPTIMAL_GAP`) of the worst chosen value; the certificate
+keeps ``rounding`` (``1/S``, 0 when exact).
+
+An objective bonus (``bonus``, one number per pair: :mod:`mentormatch.pipeline.bonus`) is in
+the levels only (the sorted vector of ``score + bonus``); every side constraint reads the plain
+scores. :func:`solve_leximin_bonus` is solver ``"leximin"`` with such a bonus.
 """
 from __future__ import annotations
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .fair import _Cp
+from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
+from .cpsat import _goal_problem
+from .fair import _Cp, _plain
 
 __all__: list[str] = []
 
 
-def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: float) -> Solution:
+def solve_leximin_bonus(problem: AssignmentProblem, options: SolverOptions | None,
+                        bonus: np.ndarray) -> Solution:
+    """Solver ``"leximin"`` with ``bonus`` (one number per pair) in the objective only: on a
+    plain problem no constraint reads the scores, so the flows run on ``score + bonus``;
+    else the CP-SAT levels read ``score + bonus`` and the side constraints the plain scores.
+    The returned ``objective`` is on ``score + bonus``."""
+    import time
+
+    from .leximin import solve_leximin
+
+    options = options or SolverOptions()
+    if _plain(problem):
+        return solve_leximin(_goal_problem(problem, bonus), options)
+    return _cp_leximin(problem, options, time.perf_counter(), bonus)
+
+
+def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: float,
+                bonus: np.ndarray | None = None) -> Solution:
     """Leximin by CP-SAT, one minimisation per used level (any side constraint, any loads)."""
-    cp = _Cp(problem, options, started)
+    cp = _Cp(problem, options, started, bonus)
     b = cp.built
     count, chosen = cp.max_count()
     solves = 1
@@ -49,13 +80,22 @@ def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: flo
         b.model.add(cp_model.LinearExpr.sum([b.x[k] for k in at]) == used)
         if used:
             levels[float(v) / b.scale] = used
-    status = "optimal" if cp.proven and not stopped else "feasible"
+    finished = cp.proven and not stopped
+    step = 0.0 if cp.exact else 1.0 / b.scale
+    worst = float(np.min(np.abs(b.objective[chosen]))) if len(chosen) else 0.0
+    within = cp.exact or not len(chosen) or proven(worst + step, worst)
+    status = "optimal" if finished and within else "feasible"
     cert = {"method": "CP-SAT, lexicographic minimisation of level counts",
             "levels": levels, "solves": solves, "matched": int(count), "scale": b.scale,
+            "rounding": step,
             # the level counts below this score are proven leximin-optimal (None: all are)
             "proven_below": proven_below,
             # the time limit is CP-SAT's only stop here: any unproven step is one it ended
-            "timed_out": status != "optimal"}
-    return finish(problem, chosen, status, started, "leximin", certificate=cert,
-                  message="" if status == "optimal" else
-                  f"stopped at the time limit ({cp.limit:g} s) before the last level")
+            "timed_out": not finished}
+    message = ("" if status == "optimal" else
+               f"stopped at the time limit ({cp.limit:g} s) before the last level"
+               if not finished else
+               f"CP-SAT's proof holds for the scores rounded to multiples of 1/{b.scale:.6g}, "
+               f"more than the 1e-6 gap of the worst chosen value ({worst:.6g})")
+    return finish(_goal_problem(problem, bonus), chosen, status, started, "leximin",
+                  certificate=cert, message=message)
