@@ -5,7 +5,8 @@ fixed in the same session (each was found also at 5cec041).
   objective 0, "optimal" beside its own gap of 1.0 (fixed: the step from the scores' unit and
   "optimal" only within the gap, ``solvers/cpsat_model.objective_scale``).
 * ``pair()`` with max-min, a priority bonus and a score floor: a bare ``ValueError`` (fixed: a
-  ``ValidationError`` naming the settings, ``pipeline/bonus.py``).
+  ``ValidationError`` naming the settings, ``pipeline/bonus.py``; since s20h3 it is solved,
+  the floor on the plain scores and the bonus in the objective).
 * An infeasible round (a minimum load against a share floor): the error named only the mentor,
   not the share floor (fixed: ``pipeline/wrap.labelled`` keeps the engine's conflicts), and on
   cached blocks and bounds named the mentor "mentor #1" (fixed: ``wrap.relabelled``).
@@ -24,7 +25,6 @@ import pandas as pd
 import pytest
 
 import mentormatch as mm
-from mentormatch.errors import ValidationError
 
 
 def _one_pair(score: float, n: int = 1):
@@ -59,10 +59,33 @@ def _maxmin_bonus_floor():
     return mentors, mentees, programme
 
 
-def test_maxmin_with_a_bonus_and_a_score_floor_is_refused_with_a_validation_error():
+def test_maxmin_with_a_bonus_and_a_score_floor_is_solved_with_the_floor_on_the_plain_scores():
+    """Refused since session 19 (a ValidationError), solved since s20h3: the floor holds on the
+    plain scores (recomputed from the result's pairs), the worst ``score + bonus`` is brute
+    force's, and the status is "optimal"."""
+    from mentormatch import constraints as C
+    from mentormatch import pipeline as pl
+    from mentormatch.testing import feasible_assignments
+
     mentors, mentees, programme = _maxmin_bonus_floor()
-    with pytest.raises(ValidationError, match="score_floor"):
-        mm.pair(mentors, mentees, programme)
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    value = p.score + C.priority_bonus(complete).on_pairs(p.pairs.mentee, p.pairs.mentor)
+    bf = feasible_assignments(p)
+    most = bf.feasible & (bf.x.sum(1) == bf.x.sum(1)[bf.feasible].max())
+    worst = np.where(bf.x, value, np.inf).min(1)
+    r = mm.pair(mentors, mentees, programme)
+    pos = complete.problem.pairs.locate(
+        np.asarray(complete.mentee_ids.encode(list(r.pairs["mentee_id"]))),
+        np.asarray(complete.mentor_ids.encode(list(r.pairs["mentor_id"]))))
+    assert r.status == "optimal" and len(pos) == bf.x.sum(1)[most].max()
+    assert value[pos].min() == pytest.approx(worst[most].max(), abs=1e-9)
+    region = mentees.set_index("id")["region"]
+    per = pd.Series(r.pairs["score"].to_numpy(), index=r.pairs["mentee_id"]).groupby(level=0).sum()
+    per = per.reindex(mentees["id"], fill_value=0.0)
+    for g in region.unique():
+        members = (region == g).to_numpy()
+        assert per[members].mean() >= 0.5 * per.mean() - 1e-9, g
 
 
 def _two_mentees_one_mentor(factor: float):

@@ -167,19 +167,61 @@ def test_every_solver_takes_the_bonus_on_every_source(solver):
             assert r.certificate[name] == pytest.approx(ref.certificate[name], abs=1e-9), (kind, name)
 
 
-@pytest.mark.parametrize("kind", SOURCES)
-@pytest.mark.parametrize("solver,side", [("cpsat", "incentives"), ("cpsat", "score_floor"),
-                                         ("maxmin", "score_floor")])
-def test_a_solver_that_would_count_the_bonus_as_score_raises(kind, solver, side):
-    """CP-SAT's model (and max-min's under side constraints) reads the scores it is given in
-    the constraints too: with a bonus and a constraint that reads scores the request is
-    refused on every source, naming the engine that takes it (CP-SAT) or what to drop."""
-    objective = "maxmin" if solver == "maxmin" else "total"
-    mentors, mentees, programme = _case(24 if side == "incentives" else 0, side, objective=objective,
-                                        solver="flow" if solver == "maxmin" else solver)
-    fix = "use solver 'mip'" if solver == "cpsat" else "drop the bonus"
-    with on_source(kind), pytest.raises(ValueError, match=fix):
-        mm.pair(mentors, mentees, programme)
+def _lex_best(bf, value, objective: str) -> np.ndarray:
+    """Brute force's optimal rows on ``value`` among the feasible ones (the constraints on the
+    plain scores): ``"total"``; ``"maxmin"`` the most pairs, then the worst value, then the
+    total; ``"leximin"`` the most pairs, then the best sorted vector."""
+    ok = bf.feasible.copy()
+    total = bf.x.astype(float) @ value
+    if objective != "total":
+        count = bf.x.sum(1)
+        ok &= count == count[ok].max()
+    if objective == "leximin":
+        vectors = {r: tuple(np.round(np.sort(value[bf.x[r]]), 9)) for r in np.flatnonzero(ok)}
+        best = max(vectors.values())
+        return np.array([r for r, v in vectors.items() if v == best])
+    if objective == "maxmin":
+        worst = np.where(bf.x, value, np.inf).min(1)
+        ok &= worst >= worst[ok].max() - 1e-9
+    return np.flatnonzero(ok & (total >= total[ok].max() - 1e-9))
+
+
+#: (solver or fairness objective, side constraint, seed): cases where the bonus read as score
+#: in the constraint gives another optimum, and the plain scores (no bonus) another still
+MODEL_CASES = [("cpsat", "incentives", 24), ("cpsat", "score_floor", 0),
+               ("maxmin", "score_floor", 0), ("maxmin", "score_floor", 5),
+               ("maxmin", "incentives", 9), ("leximin", "score_floor", 0),
+               ("leximin", "incentives", 9)]
+
+
+@pytest.mark.parametrize("solver,side,seed", MODEL_CASES)
+def test_cpsat_maxmin_and_leximin_take_the_bonus_apart_on_every_source(solver, side, seed):
+    """CP-SAT's model (and max-min's and leximin's steps under side constraints) read the
+    plain scores in the constraint and ``score + bonus`` in the objective: brute force's
+    unique optimum on ``score + bonus`` (max-min: the worst, then the total; leximin: the
+    sorted vector) among the assignments that meet the constraint on the plain scores, on
+    every source, checked from the tables. Before, the request was refused (a
+    ValidationError naming the settings)."""
+    objective = "total" if solver == "cpsat" else solver
+    mentors, mentees, programme = _case(seed, side, objective=objective,
+                                        solver="cpsat" if solver == "cpsat" else "flow")
+    complete = pl.prepare(mentors, mentees, programme)
+    p, extra = complete.problem, _the_bonus(complete)
+    value = p.score + extra
+    bf = feasible_assignments(p)
+    [best] = _lex_best(bf, value, objective)
+    folded = feasible_assignments(dataclasses.replace(p, score=value))
+    assert not folded.any_feasible or best not in _lex_best(folded, value, objective)
+    assert best not in _lex_best(bf, p.score, objective)  # the bonus moves the pairs
+    results = _solve_everywhere(mentors, mentees, programme)
+    for kind, r in results.items():
+        assert r.solver == solver and r.status == "optimal", kind
+        assert table_violations(mentors, mentees, programme, r, complete) == [], kind
+        assert sorted(result_positions(complete, r).tolist()) == np.flatnonzero(bf.x[best]).tolist(), kind
+        _check_reported(r, complete, extra, float(bf.x[best] @ value))
+    # the same pairs whatever the order of the rows
+    r = mm.pair(mentors.iloc[::-1], mentees.sample(frac=1.0, random_state=seed), programme)
+    assert _key(r) == _key(results["complete"])
 
 
 def test_a_bonus_with_a_side_constraint_reading_no_score_keeps_the_mip_and_the_flows_apart():

@@ -151,3 +151,58 @@ def test_a_bonus_that_scales_scores_is_refused_on_every_source(kind):
         prepared = pl.prepare(mentors, mentees, {"constraints": {"coverage_first": True}})
         with pytest.raises(ValueError, match="scale_mentee"):
             pl.solve(prepared, pl.PairBonus(scale_mentee=np.full(6, 2.0), n_mentors=3))
+
+
+@pytest.mark.parametrize("priority", ["hard", "weight"])
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_maxmin_rounds_with_priority_and_a_score_floor_are_brute_forces_optimum(seed, priority):
+    """Max-min rounds under a score floor with priority (s20h3): round 2 is brute force's
+    max-min on ``score + bonus`` (the most pairs, then the worst, then the total) among the
+    assignments that meet the floor on the plain scores, on every source, with the same pairs.
+    The floor binds in each case (without it max-min picks other pairs); with weight 0.7,
+    priority moves seed 3's pairs, and the floor read on ``score + bonus`` would move seeds 4
+    and 5's. Fails on the old code: the round was refused (a ValidationError naming the
+    floor)."""
+    from mentormatch.programme.offsets import hard_priority_offset
+    from mentormatch.solvers.base import PairBonus
+
+    mentors, mentees, rules, _ = _case(seed)
+    rules = {**rules, "constraints": {"management_line": False},
+             "fairness": {"objective": "maxmin", "floor_group": "region", "score_floor": 0.8}}
+    results = {}
+    for kind in SOURCES:
+        prog = Programme(rules, allow_repeats=True, cooldown_rounds=0, priority=priority,
+                         priority_weight=0.7)
+        with on_source(kind):
+            first = prog.run_round(mentors, mentees, date=DATES[0])
+            live = prog.in_force()
+            prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
+                                               "mentor_id": live["mentor_id"], "ended": "2027-03-01"}))
+            results[kind] = (first, prog.run_round(mentors, mentees, date=DATES[1]))
+    complete = pl.prepare(mentors, mentees, rules)
+    p = complete.problem
+    first = results["complete"][0]
+    ids_e = complete.mentee_ids.ids.astype(str)
+    waiting = np.isin(ids_e[p.pairs.mentee], first.unmatched["mentee_id"].astype(str))
+    assert waiting.any()  # round 1 left someone out
+    n, m = p.n_mentees, p.n_mentors
+    add = 0.7 if priority == "weight" else hard_priority_offset(
+        complete, others=PairBonus(per_mentee=np.zeros(n), mentee=np.zeros(0, np.int64),
+                                   mentor=np.zeros(0, np.int64), value=np.zeros(0), n_mentors=m))
+    value = p.score + add * waiting
+    bf = feasible_assignments(p)
+    ok = bf.feasible & (bf.x.sum(1) == bf.x.sum(1)[bf.feasible].max())
+    worst = np.where(bf.x, value, np.inf).min(1)
+    ok &= worst >= worst[ok].max() - 1e-9
+    total = bf.x.astype(float) @ value
+    ok &= total >= total[ok].max() - 1e-9
+    for kind, (_, r) in results.items():
+        pos = result_positions(complete, r)
+        row = np.zeros(len(p.pairs), bool)
+        row[pos] = True
+        hit = np.flatnonzero((bf.x == row).all(axis=1))
+        assert len(hit) == 1 and ok[hit[0]], kind  # meets the floor on the plain scores, max-min
+        assert r.status == "optimal", (kind, r.message)
+        assert r.objective == pytest.approx(float(p.score[pos].sum()), abs=1e-9), kind
+        assert r.certificate["adjusted_objective"] == pytest.approx(float(total[hit[0]]), abs=1e-6)
+        assert _key(r) == _key(results["complete"][1]), kind

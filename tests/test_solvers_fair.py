@@ -130,3 +130,112 @@ def test_plain_leximin_honours_its_time_limit_with_a_feasible_answer():
     a, b = np.sort(p.score[full.chosen]), np.sort(p.score[cut.chosen])
     diff = np.flatnonzero(a != b)
     assert not len(diff) or a[diff[0]] > b[diff[0]]
+
+
+# ---- an objective bonus apart, and CP-SAT's integers in the engine's unit (s20h3) ----------
+
+def _floored(seed: int, k: int = 0):
+    """A 6 x 3 instance with two groups and a score floor of 0.9 (scores times ``2**k``),
+    and a bonus of 0, 0.3 or 0.6 per mentee (priority)."""
+    rng = np.random.default_rng(seed)
+    p = instance(seed, capacity=np.array([2.0, 1.0, 2.0]), density=0.8)
+    p = AssignmentProblem(p.pairs, np.round(rng.uniform(0.1, 1.0, len(p.pairs)), 2) * 2.0 ** k,
+                          p.capacity)
+    p.side = SideConstraints(group=rng.integers(0, 2, p.n_mentees), score_floor=0.9)
+    bonus = rng.choice([0.0, 0.3, 0.6], p.n_mentees)[p.pairs.mentee] * 2.0 ** k
+    return p, bonus
+
+
+def _lex_best(p, value):
+    """Enumeration with the constraints on ``p``'s (plain) scores: the rows of the most pairs,
+    then the max-min rows on ``value`` (worst, then total), and the best sorted vector."""
+    X = feasible_rows(p)
+    X = X[X.sum(1) == X.sum(1).max()]
+    worst = np.where(X, value, np.inf).min(1)
+    ok = worst >= worst.max() - 1e-12
+    total = X.astype(float) @ value
+    maxmin = X[ok & (total >= total[ok].max() - 1e-12)]
+    vectors = [tuple(np.round(np.sort(value[row]), 12)) for row in X]
+    best = max(vectors)
+    return maxmin, X[[v == best for v in vectors]]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_maxmin_and_leximin_take_the_bonus_apart_beside_a_score_floor(seed):
+    """The floor reads the plain scores, the levels ``score + bonus``: enumeration's max-min
+    (worst, then total) and leximin (sorted vector) rows on ``score + bonus`` among the
+    assignments that meet the floor on the plain scores. Before, pipeline/bonus refused this
+    (the solvers had no ``bonus``: a TypeError here)."""
+    from mentormatch.solvers.leximin_cp import solve_leximin_bonus
+
+    p, bonus = _floored(seed)
+    value = p.score + bonus
+    maxmin, lexi = _lex_best(p, value)
+    for sol, best in ((solve_maxmin(p, SolverOptions(), bonus), maxmin),
+                      (solve_leximin_bonus(p, SolverOptions(), bonus), lexi)):
+        row = np.zeros(len(p.pairs), bool)
+        row[sol.chosen] = True
+        assert sol.status == "optimal"
+        assert feasible(p, row[None])[0]  # the floor on the plain scores
+        assert any(np.array_equal(row, b) for b in best), sol.solver
+        assert sol.objective == pytest.approx(value[row].sum())  # on score + bonus
+
+
+def test_the_bonus_read_as_score_in_the_floor_moves_some_cases():
+    """The instances above are not all ones where folding the bonus into the scores gives the
+    same answer: at least one of them has another max-min optimum when the floor reads
+    ``score + bonus``."""
+    moved = 0
+    for seed in range(6):
+        p, bonus = _floored(seed)
+        value = p.score + bonus
+        folded = AssignmentProblem(p.pairs, value, p.capacity, side=p.side)
+        a, b = _lex_best(p, value)[0], _lex_best(folded, value)[0]
+        moved += not (len(a) == len(b) and np.array_equal(a, b))
+    assert moved >= 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_scores_times_a_power_of_two_give_the_same_pairs_under_a_score_floor(seed):
+    """CP-SAT's max-min and leximin steps scale by objective_scale (the engine's unit): scores
+    times ``2**k`` give the same pairs, proven. Fails before at ``k = -30``: a fixed step of
+    1e-6 rounded every score (about 1e-9) to 0."""
+    from mentormatch.solvers.leximin_cp import solve_leximin_bonus
+
+    ref = None
+    for k in (0, -30, 12):
+        p, bonus = _floored(seed, k)
+        got = [solve_maxmin(p, SolverOptions(), bonus), solve_leximin(p, SolverOptions())]
+        if k == 0:
+            maxmin, _ = _lex_best(p, p.score + bonus)
+            _, lexi = _lex_best(p, p.score)
+            assert any(np.array_equal(np.flatnonzero(r), got[0].chosen) for r in maxmin)
+            assert any(np.array_equal(np.flatnonzero(r), got[1].chosen) for r in lexi)
+            ref = [s.chosen.tolist() for s in got]
+            got.append(solve_leximin_bonus(p, SolverOptions(), bonus))
+        assert [s.status for s in got] == ["optimal"] * len(got), k
+        assert [s.chosen.tolist() for s in got[:2]] == ref, k
+
+
+def test_maxmin_says_optimal_only_within_the_gap_its_rounding_leaves():
+    """Scores no power of ten makes whole, a worst pair near 1e-8 of the best: CP-SAT's step
+    (1e-7 of the best) may merge the worst pairs, so the answer is "optimal" only where the
+    bounds it keeps are within 1e-6 of enumeration's optimum, else "feasible" with the bounds.
+    Before, the fixed step rounded the small scores to 0 and said "optimal" at any worst pair."""
+    pairs = Candidates.complete(3, 3)
+    score = np.array([1.0, 1.3e-8 * np.pi, 2.1e-8 * np.e,
+                      0.7, 1.7e-8 * np.pi, 1.1e-8 * np.e,
+                      0.9, 1.9e-8 * np.pi, 1.5e-8 * np.e])
+    p = AssignmentProblem(pairs, score, np.ones(3),
+                          side=SideConstraints(min_load=np.array([0.0, 1.0, 0.0])))
+    maxmin, _ = _lex_best(p, p.score)
+    best_worst = p.score[maxmin[0]].min()
+    sol = solve_maxmin(p)
+    cert = sol.certificate
+    assert cert["threshold_bound"] >= best_worst * (1 - 1e-12)  # a bound, never below
+    assert cert["total_bound"] >= p.score[maxmin[0]].sum() * (1 - 1e-12)
+    worst = p.score[sol.chosen].min()
+    if sol.status == "optimal":
+        assert best_worst - worst <= 1e-6 * best_worst
+    else:
+        assert "rounded" in sol.message and cert["rounding"] > 0
