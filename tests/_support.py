@@ -323,3 +323,26 @@ def jumping_clock(monkeypatch, step: float):
     monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + offset[0])
     monkeypatch.setattr(rounds, "solve_arrays", counted)
     return c
+
+
+def best_rows(x: np.ndarray, feasible: np.ndarray, value: np.ndarray, objective: str) -> np.ndarray:
+    """Brute force's optimal assignments: the rows of ``x`` (assignments x pairs, bool) among
+    the ``feasible`` ones that are best on ``value`` (one number per pair) for ``objective``:
+    ``"total"``; ``"maxmin"`` the most pairs, then the largest worst value, then the total;
+    ``"leximin"`` the most pairs, then the lexicographically largest sorted vector (to nine
+    decimals). Values are at least 0 (ties to a relative 1e-9)."""
+    ok = np.asarray(feasible, bool).copy()
+    if not ok.any():
+        return np.zeros(0, np.int64)
+    total = x.astype(float) @ value
+    if objective != "total":
+        count = x.sum(1)
+        ok &= count == count[ok].max()
+    if objective == "leximin":
+        vectors = {r: tuple(np.round(np.sort(value[x[r]]), 9)) for r in np.flatnonzero(ok)}
+        best = max(vectors.values())
+        return np.array([r for r, v in vectors.items() if v == best], np.int64)
+    if objective == "maxmin":
+        worst = np.where(x, value, np.inf).min(1)
+        ok &= worst >= worst[ok].max() * (1 - 1e-9)  # (relative: values may be tiny)
+    return np.flatnonzero(ok & (total >= total[ok].max() * (1 - 1e-9)))

@@ -20,7 +20,7 @@ from mentormatch import pipeline as pl
 from mentormatch.errors import InfeasibleError
 from mentormatch.testing import feasible_assignments
 
-from _support import SOURCES, on_source, result_positions, table_violations
+from _support import SOURCES, best_rows, on_source, result_positions, table_violations
 
 
 def _case(seed: int, side: str, objective: str = "total", solver: str = "flow"):
@@ -168,22 +168,7 @@ def test_every_solver_takes_the_bonus_on_every_source(solver):
 
 
 def _lex_best(bf, value, objective: str) -> np.ndarray:
-    """Brute force's optimal rows on ``value`` among the feasible ones (the constraints on the
-    plain scores): ``"total"``; ``"maxmin"`` the most pairs, then the worst value, then the
-    total; ``"leximin"`` the most pairs, then the best sorted vector."""
-    ok = bf.feasible.copy()
-    total = bf.x.astype(float) @ value
-    if objective != "total":
-        count = bf.x.sum(1)
-        ok &= count == count[ok].max()
-    if objective == "leximin":
-        vectors = {r: tuple(np.round(np.sort(value[bf.x[r]]), 9)) for r in np.flatnonzero(ok)}
-        best = max(vectors.values())
-        return np.array([r for r, v in vectors.items() if v == best])
-    if objective == "maxmin":
-        worst = np.where(bf.x, value, np.inf).min(1)
-        ok &= worst >= worst[ok].max() - 1e-9
-    return np.flatnonzero(ok & (total >= total[ok].max() - 1e-9))
+    return best_rows(bf.x, bf.feasible, value, objective)
 
 
 #: (solver or fairness objective, side constraint, seed): cases where the bonus read as score

@@ -21,7 +21,7 @@ from mentormatch.cli import main
 from mentormatch.errors import InfeasibleError
 from mentormatch.testing import feasible_assignments
 
-from _support import on_source, result_positions, table_violations
+from _support import best_rows, on_source, result_positions, table_violations
 from test_hunt_s19 import _maxmin_bonus_floor, _min_load_against_a_share_floor
 
 SOURCES = ["complete", "blocks", "bounds"]
@@ -47,17 +47,7 @@ def _brute_best(mentors, mentees, programme, objective: str) -> list:
     p = complete.problem
     value = p.score + C.priority_bonus(complete).on_pairs(p.pairs.mentee, p.pairs.mentor)
     bf = feasible_assignments(p)
-    ok = bf.feasible.copy()
-    if objective != "total":
-        ok &= bf.x.sum(1) == bf.x.sum(1)[ok].max()
-    if objective == "leximin":
-        vec = {r: tuple(np.round(np.sort(value[bf.x[r]]), 9)) for r in np.flatnonzero(ok)}
-        return [np.flatnonzero(bf.x[r]).tolist() for r, v in vec.items() if v == max(vec.values())]
-    if objective == "maxmin":
-        worst = np.where(bf.x, value, np.inf).min(1)
-        ok &= worst >= worst[ok].max() - 1e-9
-    total = bf.x.astype(float) @ value
-    return [np.flatnonzero(bf.x[r]).tolist() for r in np.flatnonzero(ok & (total >= total[ok].max() - 1e-9))]
+    return [np.flatnonzero(bf.x[r]).tolist() for r in best_rows(bf.x, bf.feasible, value, objective)]
 
 
 @pytest.mark.parametrize("objective", ["maxmin", "leximin"])

@@ -12,6 +12,7 @@ from mentormatch.solvers.base import AssignmentProblem
 from mentormatch.solvers.fair import _cp_maxmin, solve_maxmin
 from mentormatch.solvers.leximin import solve_leximin
 
+from _support import best_rows
 from test_solvers_cpsat import all_assignments, feasible
 
 
@@ -147,17 +148,11 @@ def _floored(seed: int, k: int = 0):
 
 
 def _lex_best(p, value):
-    """Enumeration with the constraints on ``p``'s (plain) scores: the rows of the most pairs,
-    then the max-min rows on ``value`` (worst, then total), and the best sorted vector."""
+    """Enumeration with the constraints on ``p``'s (plain) scores: the max-min rows on
+    ``value`` (most pairs, worst, total) and the leximin rows (most pairs, sorted vector)."""
     X = feasible_rows(p)
-    X = X[X.sum(1) == X.sum(1).max()]
-    worst = np.where(X, value, np.inf).min(1)
-    ok = worst >= worst.max() - 1e-12
-    total = X.astype(float) @ value
-    maxmin = X[ok & (total >= total[ok].max() - 1e-12)]
-    vectors = [tuple(np.round(np.sort(value[row]), 12)) for row in X]
-    best = max(vectors)
-    return maxmin, X[[v == best for v in vectors]]
+    ok = np.ones(len(X), bool)
+    return X[best_rows(X, ok, value, "maxmin")], X[best_rows(X, ok, value, "leximin")]
 
 
 @pytest.mark.parametrize("seed", range(6))

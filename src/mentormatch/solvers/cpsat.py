@@ -31,7 +31,7 @@ from ortools.sat.python import cp_model
 from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
-from .cpsat_model import CpsatModel, exact_at, score_scale
+from .cpsat_model import CpsatModel, exact_at, objective_scale, score_scale
 from .diagnose import diagnose
 
 __all__ = ["solve_cpsat", "CpsatModel", "score_scale", "DEFAULT_TIME_LIMIT"]
@@ -201,9 +201,10 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     options = options or SolverOptions()
     started = time.perf_counter()
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    built = CpsatModel(problem, bonus=bonus)
+    maximised = _goal_problem(problem, bonus)  # its scores: the scores, or score + bonus
+    built = CpsatModel(problem, bonus=bonus, scale=objective_scale(maximised))
     model = built.model
-    goal = built.objective  # what is maximised: the scores, or score + bonus
+    goal = built.objective
     cert: dict = {"method": "cp-sat", "scale": built.scale, "load_scale": built.load_scale,
                   "num_workers": 1, "random_seed": int(options.seed)}
     proven = True
@@ -224,7 +225,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
             raise _infeasible(problem, options)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if hint is not None:
-                return _hinted(_goal_problem(problem, bonus), hint, started, cert, limit)
+                return _hinted(maximised, hint, started, cert, limit)
             raise _timeout(limit)
         best = int(round(solver.objective_value))
         proven = status == cp_model.OPTIMAL
@@ -242,7 +243,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
         if problem.coverage_first:  # the first stage's assignment is still feasible
             chosen, status = first, cp_model.FEASIBLE
         elif hint is not None:
-            return _hinted(_goal_problem(problem, bonus), hint, started, cert, limit)
+            return _hinted(maximised, hint, started, cert, limit)
         else:
             raise _timeout(limit)
     else:
@@ -265,8 +266,8 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
                f"CP-SAT stopped at the time limit ({limit:g} s) without a proof" if not solved else
                f"CP-SAT's proof holds for the scores rounded to multiples of 1/{built.scale:.6g}: "
                f"the optimum is at most {bound:.6g}, the assignment found is worth {value:.6g}")
-    return finish(_goal_problem(problem, bonus), chosen, "optimal" if optimal else "feasible",
-                  started, "cpsat", bound=bound, certificate=cert, message=message)
+    return finish(maximised, chosen, "optimal" if optimal else "feasible", started, "cpsat",
+                  bound=bound, certificate=cert, message=message)
 
 
 def _goal_problem(problem: AssignmentProblem, bonus: np.ndarray | None) -> AssignmentProblem:
