@@ -234,3 +234,28 @@ def test_maxmin_says_optimal_only_within_the_gap_its_rounding_leaves():
         assert best_worst - worst <= 1e-6 * best_worst
     else:
         assert "rounded" in sol.message and cert["rounding"] > 0
+
+
+def test_leximin_says_optimal_only_within_the_gap_its_rounding_leaves():
+    """The same scores for leximin's CP-SAT levels: "feasible" (the step, 1e-7 of the best,
+    is above 1e-6 of the worst chosen value), and the sorted vector found is, entry by entry up
+    to the first where it is ahead, within the step of enumeration's leximin optimum (what the
+    rounding guarantees). Before, every small score shared the level 0 and it said "optimal"."""
+    pairs = Candidates.complete(3, 3)
+    score = np.array([1.0, 1.3e-8 * np.pi, 2.1e-8 * np.e,
+                      0.7, 1.7e-8 * np.pi, 1.1e-8 * np.e,
+                      0.9, 1.9e-8 * np.pi, 1.5e-8 * np.e])
+    p = AssignmentProblem(pairs, score, np.ones(3),
+                          side=SideConstraints(min_load=np.array([0.0, 1.0, 0.0])))
+    X = feasible_rows(p)
+    vectors = sorted(tuple(np.sort(p.score[row])) for row in X[X.sum(1) == X.sum(1).max()])
+    best = np.array(vectors[-1])
+    sol = solve_leximin(p)
+    step = sol.certificate["rounding"]
+    assert sol.status == "feasible" and step > 0 and "rounded" in sol.message
+    found = np.sort(p.score[sol.chosen])
+    assert len(found) == len(best)
+    for a, b in zip(found, best):
+        if a > b:
+            break
+        assert b - a <= step
