@@ -212,17 +212,22 @@ def test_scores_times_a_power_of_two_give_the_same_pairs_under_a_score_floor(see
         assert [s.chosen.tolist() for s in got[:2]] == ref, k
 
 
+def _below_the_step() -> AssignmentProblem:
+    """3 x 3, scores no power of ten makes whole, most near 1e-8 of the best (1.0), a minimum
+    load (so CP-SAT's steps run)."""
+    score = np.array([1.0, 1.3e-8 * np.pi, 2.1e-8 * np.e,
+                      0.7, 1.7e-8 * np.pi, 1.1e-8 * np.e,
+                      0.9, 1.9e-8 * np.pi, 1.5e-8 * np.e])
+    return AssignmentProblem(Candidates.complete(3, 3), score, np.ones(3),
+                             side=SideConstraints(min_load=np.array([0.0, 1.0, 0.0])))
+
+
 def test_maxmin_says_optimal_only_within_the_gap_its_rounding_leaves():
     """Scores no power of ten makes whole, a worst pair near 1e-8 of the best: CP-SAT's step
     (1e-7 of the best) may merge the worst pairs, so the answer is "optimal" only where the
     bounds it keeps are within 1e-6 of enumeration's optimum, else "feasible" with the bounds.
     Before, the fixed step rounded the small scores to 0 and said "optimal" at any worst pair."""
-    pairs = Candidates.complete(3, 3)
-    score = np.array([1.0, 1.3e-8 * np.pi, 2.1e-8 * np.e,
-                      0.7, 1.7e-8 * np.pi, 1.1e-8 * np.e,
-                      0.9, 1.9e-8 * np.pi, 1.5e-8 * np.e])
-    p = AssignmentProblem(pairs, score, np.ones(3),
-                          side=SideConstraints(min_load=np.array([0.0, 1.0, 0.0])))
+    p = _below_the_step()
     maxmin, _ = _lex_best(p, p.score)
     best_worst = p.score[maxmin[0]].min()
     sol = solve_maxmin(p)
@@ -241,12 +246,7 @@ def test_leximin_says_optimal_only_within_the_gap_its_rounding_leaves():
     is above 1e-6 of the worst chosen value), and the sorted vector found is, entry by entry up
     to the first where it is ahead, within the step of enumeration's leximin optimum (what the
     rounding guarantees). Before, every small score shared the level 0 and it said "optimal"."""
-    pairs = Candidates.complete(3, 3)
-    score = np.array([1.0, 1.3e-8 * np.pi, 2.1e-8 * np.e,
-                      0.7, 1.7e-8 * np.pi, 1.1e-8 * np.e,
-                      0.9, 1.9e-8 * np.pi, 1.5e-8 * np.e])
-    p = AssignmentProblem(pairs, score, np.ones(3),
-                          side=SideConstraints(min_load=np.array([0.0, 1.0, 0.0])))
+    p = _below_the_step()
     X = feasible_rows(p)
     vectors = sorted(tuple(np.sort(p.score[row])) for row in X[X.sum(1) == X.sum(1).max()])
     best = np.array(vectors[-1])
