@@ -221,3 +221,25 @@ def test_the_bounds_give_the_unit_of_the_mentees_best_scores_with_one_exact_scor
     assert source_unit(BoundedSource(scorer, n, m)) == score_unit(best[np.isfinite(best)])
     if kind == "band":
         assert scorer.scored == int(np.isfinite(best).sum())
+
+
+@pytest.mark.parametrize("k", [-30, -8, 0, 3, 20])
+def test_the_features_bounds_give_the_complete_sets_unit(k):
+    """The scale path's own bounds (``BoundedScorer``, its margin) at weights x 2**k: the unit
+    on bounds is the complete set's (each mentee's best over its pairs) at every k."""
+    import mentormatch as mm
+    from mentormatch import pipeline as pl
+    from mentormatch.rules.settings import DEFAULT_WEIGHTS
+    from mentormatch.solvers.sources import ArraySource, BoundedSource
+    from mentormatch.solvers.unit import source_unit
+
+    from _support import scorer_of
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=12, seed=5)
+    programme = {"weights": {f: w * 2.0 ** k for f, w in DEFAULT_WEIGHTS.items()}}
+    prep = pl.prepare(mentors, mentees, programme)
+    P = prep.problem.pairs
+    held = source_unit(ArraySource(P.mentee, P.mentor, prep.problem.score, P.n_mentees, P.n_mentors))
+    sc = scorer_of(prep, programme)
+    assert source_unit(BoundedSource(sc, sc.n, sc.m)) == held
+    assert held == score_unit(prep.problem.score)  # scores >= 0: the largest best is the largest
