@@ -215,7 +215,7 @@ def test_the_bounds_give_the_unit_of_the_mentees_best_scores_with_one_exact_scor
     exact[rng.random((n, m)) < 0.3] = -np.inf
     exact[rng.random(n) < 0.1] = -np.inf  # rows with no eligible pair
     spread = np.abs(exact[np.isfinite(exact)]).max(initial=1.0)
-    loose = spread * (rng.uniform(0, 2, (n, m)) if kind == "loose" else rng.uniform(0, 1e-2, (n, m)))
+    loose = spread * rng.uniform(0, 2 if kind == "loose" else 1e-2, (n, m))
     scorer = _Bounds(exact, loose)
     best = exact.max(axis=1)
     assert source_unit(BoundedSource(scorer, n, m)) == score_unit(best[np.isfinite(best)])
@@ -239,7 +239,8 @@ def test_the_features_bounds_give_the_complete_sets_unit(k):
     programme = {"weights": {f: w * 2.0 ** k for f, w in DEFAULT_WEIGHTS.items()}}
     prep = pl.prepare(mentors, mentees, programme)
     P = prep.problem.pairs
-    held = source_unit(ArraySource(P.mentee, P.mentor, prep.problem.score, P.n_mentees, P.n_mentors))
+    held = source_unit(ArraySource(P.mentee, P.mentor, prep.problem.score, P.n_mentees,
+                                   P.n_mentors))
     sc = scorer_of(prep, programme)
     assert source_unit(BoundedSource(sc, sc.n, sc.m)) == held
     assert held == score_unit(prep.problem.score)  # scores >= 0: the largest best is the largest

@@ -15,9 +15,9 @@ The factor comes from each mentee's best score (as the score floors' scales do,
 :func:`~mentormatch.solvers.linear_rows.floor_scales`), the same on every source: from the pairs
 in memory, else from one pass (each row's largest on blocks; on bounds, each row's largest bound
 and the exact score of its pair, and only where those leave the binade open, the exact best of
-the rows that could reach it: ``_largest_best_on_bounds``). A source in blocks or through bounds is scaled by folding the factor
-into its scorer (``PairBonus.scale_mentee``, :mod:`mentormatch.solvers.bonus`), so the
-Lagrangians still see a source of their kind.
+the rows that could reach it: ``_largest_best_on_bounds``). A source in blocks or through
+bounds is scaled by folding the factor into its scorer (``PairBonus.scale_mentee``,
+:mod:`mentormatch.solvers.bonus`), so the Lagrangians still see a source of their kind.
 
 What the scores' unit reaches, and so what is scaled with them: the pair scores, the objective
 bonus (priority, continuity), and ``SideConstraints.success_scale`` (a pair's success
@@ -75,12 +75,11 @@ def _largest_best_on_bounds(source) -> float:
     BoundedSource (:func:`score_unit` reads only that binade), 0 when every best is 0 or no
     mentee has a pair; exact scores only where the bounds leave the binade open.
 
-    Each row's best lies in ``[low, high]`` (:meth:`~mentormatch.solvers.sources.BoundedSource.
-    best_within`), so its size in ``[a, b]``. With ``A`` the largest ``a`` and ``T`` the power of
-    two just above it, a row with ``b < T`` cannot lift the largest size out of ``[A, T)``;
-    only the rows with ``b >= T`` (with ``b > 0``) are scored exactly (:meth:`~mentormatch.solvers.sources.
-    BoundedSource.best_of_rows`), and the largest of ``A`` and their sizes is in the binade of the
-    largest size. The same unit as ``best(1)``'s pairs give (``tests/test_unit.py``), without
+    Each row's best lies in ``[low, high]`` (``BoundedSource.best_within``), so its size in
+    ``[a, b]``. With ``A`` the largest ``a`` and ``T`` the power of two just above it, a row with
+    ``b < T`` cannot lift the largest size out of ``[A, T)``; only the rows with ``b >= T`` (and
+    ``b > 0``) are scored exactly (``BoundedSource.best_of_rows``), and the largest of ``A`` and
+    their sizes is in the binade of the largest size. The same unit as ``best(1)``'s pairs give (``tests/test_unit.py``), without
     scoring every pair whose bound reaches a row's first exact score (3.1 of best(1)'s 5.5 s
     at 20,000 x 5,000)."""
     low, high = source.best_within()
