@@ -20,7 +20,8 @@ from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
 from mentormatch.solvers.certify import solve_flow_any
 from mentormatch.solvers.duals import potentials, prices
 from mentormatch.solvers.engine import solve_source
-from mentormatch.solvers.flow import coverage_scale, coverage_weights, integer_costs, network, solve_arrays
+from mentormatch.solvers.flow import network, solve_arrays
+from mentormatch.solvers.quantize import coverage_scale, coverage_weights, integer_costs
 from mentormatch.solvers.sources import BlockSource
 from mentormatch.testing import feasible_assignments, violations
 

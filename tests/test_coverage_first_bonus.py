@@ -1,7 +1,7 @@
 """``coverage_first`` with an objective bonus (priority, continuity: issue 23 item 3, s18h8).
 
 The bonus is a per-pair additive term, so on the scale path it is folded into the scorer (blocks
-and bounds) and the certified flow that counts mentees (``flow.coverage_weights``) solves the
+and bounds) and the certified flow that counts mentees (``quantize.coverage_weights``) solves the
 round, as it does without a bonus; before, the round went to the LP/MIP engine, which at
 20,000 x 5,000 ended in ``TimeLimitError`` in round 2 of ``benchmarks/rounds.py --coverage-first``.
 

@@ -5,7 +5,7 @@ pairs at least the threshold, the total): at 200,000 x 40,000 with demands of 5 
 exact only to 2**-1 per pair, so s18 answered "feasible" with ``certificate["total_rounding"]``.
 Now, when that rounding exceeds the gap, one more flow at the max-min threshold with the least
 weight above the scores gives the total at the coverage flow's step, and its pick stands when it
-keeps the count and the threshold (checked). The narrowing of ``flow.COVER_BITS`` makes the
+keeps the count and the threshold (checked). The narrowing of ``quantize.COVER_BITS`` makes the
 nested weights coarse on small problems, as at scale; the answers are checked against an
 independent solver (HiGHS through scipy.optimize.milp): the most mentees, then the most pairs,
 then the threshold (no assignment with those counts reaches a higher worst pair), then the total.
@@ -20,7 +20,7 @@ from scipy.sparse import csr_matrix, hstack, identity, vstack
 import mentormatch as mm
 from mentormatch import synthetic
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import AssignmentProblem, SolverOptions, flow, get_solver
+from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver, quantize
 from mentormatch.testing import violations
 
 from _support import SOURCES, on_source
@@ -79,7 +79,7 @@ def test_a_coarse_nested_total_is_solved_exactly_in_a_second_stage(monkeypatch, 
     total of HiGHS. On s18's code these answers were "feasible"."""
     p = _problem(seed)
     full = get_solver("maxmin")(p, SolverOptions(seed=0))
-    monkeypatch.setattr(flow, "COVER_BITS", bits)
+    monkeypatch.setattr(quantize, "COVER_BITS", bits)
     sol = get_solver("maxmin")(p, SolverOptions(seed=0))
     stage = sol.certificate["second_stage"]
     assert stage is not None and stage["kept_count_and_threshold"]
@@ -112,7 +112,7 @@ def test_the_second_stage_gives_the_same_pairs_on_every_source(monkeypatch):
     that the second stage runs: the same pairs, optimal, on the complete set, blocks and bounds."""
     mentors, mentees, programme = _needing_two()
     full = mm.pair(mentors, mentees, programme)
-    monkeypatch.setattr(flow, "COVER_BITS", BITS_PAIR)
+    monkeypatch.setattr(quantize, "COVER_BITS", BITS_PAIR)
     for kind in SOURCES:
         with on_source(kind):
             r = mm.pair(mentors, mentees, programme)
@@ -146,7 +146,7 @@ def test_leximin_on_a_source_needs_only_the_max_mins_count_and_threshold(monkeyp
     mentors, mentees, programme = _needing_two()
     programme = {**programme, "fairness": {"objective": "leximin"}}
     full = mm.pair(mentors, mentees, programme)
-    monkeypatch.setattr(flow, "COVER_BITS", 34)
+    monkeypatch.setattr(quantize, "COVER_BITS", 34)
     with on_source(kind):
         r = mm.pair(mentors, mentees, programme)
     assert r.certificate["maxmin"]["holds"] and r.certificate["holds"]

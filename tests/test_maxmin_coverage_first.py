@@ -299,17 +299,17 @@ def test_maxmin_with_coverage_first_on_small_organisations_every_source(seed):
 
 def test_a_total_rounded_coarser_than_the_gap_is_not_called_optimal(monkeypatch):
     """coverage_first's weight sits above max-min's W, so at scale the flow's integer step for the
-    scores grows (2**-11 at 20,000 x 5,000 with demand 2, by flow.coverage_scale): the total, max-min's
+    scores grows (2**-11 at 20,000 x 5,000 with demand 2, by quantize.coverage_scale): the total, max-min's
     last key, is then exact only to ``rounding_bound``. Narrowing the flow's bits here makes that
     step coarse on the reproducer: the same pairs (the count and the worst pair stay exact), but
     "feasible" with the rounding stated, not "optimal"."""
-    from mentormatch.solvers import flow
+    from mentormatch.solvers import quantize
 
     problem = _reproducer()
     plain = get_solver("maxmin")(problem, SolverOptions(seed=0))
     assert plain.status == "optimal"
     assert plain.certificate["total_rounding"] <= 1e-6 * abs(plain.objective)
-    monkeypatch.setattr(flow, "COVER_BITS", 22)
+    monkeypatch.setattr(quantize, "COVER_BITS", 22)
     coarse = get_solver("maxmin")(problem, SolverOptions(seed=0))
     assert sorted(coarse.chosen.tolist()) == sorted(plain.chosen.tolist())
     assert coarse.certificate["total_rounding"] > 1e-6 * abs(coarse.objective)
@@ -321,12 +321,12 @@ def test_with_every_demand_one_the_flows_do_not_pay_for_the_coverage_weight(monk
     """With demands of one a pair is a mentee: max-min under coverage_first runs the plain
     flows (no "counting mentees"), so the narrowed bits that make the weighted total coarse
     above leave this answer optimal, with the pairs of max-min without coverage_first."""
-    from mentormatch.solvers import flow
+    from mentormatch.solvers import quantize
 
     P = Candidates(np.array([0, 0, 1]), np.array([0, 1, 0]), 2, 2)
     make = lambda cover: AssignmentProblem(P, np.array([0.9, 0.8, 0.2]), np.ones(2), np.ones(2),  # noqa: E731
                                            coverage_first=cover)
-    monkeypatch.setattr(flow, "COVER_BITS", 22)
+    monkeypatch.setattr(quantize, "COVER_BITS", 22)
     on = get_solver("maxmin")(make(True), SolverOptions(seed=0))
     off = get_solver("maxmin")(make(False), SolverOptions(seed=0))
     assert on.status == off.status == "optimal"

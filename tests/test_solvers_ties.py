@@ -17,7 +17,7 @@ from mentormatch.pairs import Candidates, DenseRows
 from mentormatch.solvers import AssignmentProblem, SolverOptions, certify
 from mentormatch.solvers.certify import solve_flow_any, solve_scored
 from mentormatch.solvers.dense import solve_dense
-from mentormatch.solvers.flow import SCALE_BITS, choose_scale
+from mentormatch.solvers.quantize import SCALE_BITS, choose_scale
 from mentormatch.solvers.ties import canonical, key_bits, pair_key
 from mentormatch.testing import feasible_assignments
 

@@ -164,3 +164,83 @@ def test_every_source_gets_the_same_unit_and_answer(factor):
         assert sol.bound >= best * (1 - 1e-9)
         answers.append(sorted(pos.tolist()))
     assert answers[0] == answers[1]
+
+
+class _Bounds:
+    """A bounded scorer over a dense matrix (``-inf``: ineligible) whose float32 bounds sit
+    ``loose`` above the exact scores (a row's bound may exceed its best by far), counting the
+    pairs it scores exactly; internal rows in reverse mentee order."""
+
+    def __init__(self, exact: np.ndarray, loose: np.ndarray):
+        from mentormatch.scale import BIG
+
+        self.exact, self.margin, self.scored = exact, 0.0, 0
+        n = exact.shape[0]
+        self.order = np.arange(n)[::-1].copy()
+        up = np.where(np.isfinite(exact), exact + loose, -BIG).astype(np.float32)
+        # float32 rounding covered as BoundedScorer.margin covers it: the bound rounded up
+        self.up = np.where(up.astype(np.float64) < np.where(np.isfinite(exact), exact, -BIG),
+                           np.nextafter(up, np.float32(np.inf)), up)
+
+    def upper(self, a: int, b: int) -> np.ndarray:
+        return self.up[self.order[a:b]]
+
+    def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        self.scored += len(row)
+        return self.exact[self.order[np.asarray(row, np.int64)], np.asarray(mentor, np.int64)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1),
+       st.sampled_from(["plain", "negative", "powers", "loose", "band"]))
+def test_the_bounds_give_the_unit_of_the_mentees_best_scores_with_one_exact_score_a_row(seed, kind):
+    """On bounds the unit is read from each row's largest bound and the exact score of its pair,
+    scoring more only where they leave the binade of the largest best open: the same unit as
+    each mentee's exact best gives (which blocks and the pairs in memory use), on negative
+    scores, rows with no pair, bests at powers of two and bounds far above the scores. When the
+    bounds settle the binade ("band": every bound inside it), one exact score a row; before,
+    ``best(1)`` scored that pair and again every pair whose bound reached its score."""
+    from mentormatch.solvers.sources import BoundedSource
+    from mentormatch.solvers.unit import source_unit
+
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 30)), int(rng.integers(1, 12))
+    exact = rng.uniform(0.0, 1.0, (n, m)) * 2.0 ** int(rng.integers(-40, 17))  # above -BIG / 4
+    if kind == "band":  # every bound below 0.5: the largest best's binade is [0.25, 0.5)
+        exact = rng.uniform(0.3, 0.45, (n, m))
+    if kind == "negative":
+        exact -= rng.uniform(0.0, 2.0) * exact.max()
+    if kind == "powers":  # bests at and just below powers of two
+        exact = np.ldexp(1.0, rng.integers(-3, 3, (n, m))) * rng.choice([1.0, 1 - 2 ** -40], (n, m))
+    exact[rng.random((n, m)) < 0.3] = -np.inf
+    exact[rng.random(n) < 0.1] = -np.inf  # rows with no eligible pair
+    spread = np.abs(exact[np.isfinite(exact)]).max(initial=1.0)
+    loose = spread * rng.uniform(0, 2 if kind == "loose" else 1e-2, (n, m))
+    scorer = _Bounds(exact, loose)
+    best = exact.max(axis=1)
+    assert source_unit(BoundedSource(scorer, n, m)) == score_unit(best[np.isfinite(best)])
+    if kind == "band":
+        assert scorer.scored == int(np.isfinite(best).sum())
+
+
+@pytest.mark.parametrize("k", [-30, -8, 0, 3, 20])
+def test_the_features_bounds_give_the_complete_sets_unit(k):
+    """The scale path's own bounds (``BoundedScorer``, its margin) at weights x 2**k: the unit
+    on bounds is the complete set's (each mentee's best over its pairs) at every k."""
+    import mentormatch as mm
+    from mentormatch import pipeline as pl
+    from mentormatch.rules.settings import DEFAULT_WEIGHTS
+    from mentormatch.solvers.sources import ArraySource, BoundedSource
+    from mentormatch.solvers.unit import source_unit
+
+    from _support import scorer_of
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=12, seed=5)
+    programme = {"weights": {f: w * 2.0 ** k for f, w in DEFAULT_WEIGHTS.items()}}
+    prep = pl.prepare(mentors, mentees, programme)
+    P = prep.problem.pairs
+    held = source_unit(ArraySource(P.mentee, P.mentor, prep.problem.score, P.n_mentees,
+                                   P.n_mentors))
+    sc = scorer_of(prep, programme)
+    assert source_unit(BoundedSource(sc, sc.n, sc.m)) == held
+    assert held == score_unit(prep.problem.score)  # scores >= 0: the largest best is the largest

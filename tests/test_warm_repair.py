@@ -8,7 +8,8 @@ import pytest
 
 from mentormatch.solvers import warm
 from mentormatch.solvers.certify import potentials, prices
-from mentormatch.solvers.flow import integer_costs, network, solve_arrays
+from mentormatch.solvers.flow import network, solve_arrays
+from mentormatch.solvers.quantize import integer_costs
 from test_potentials import _instance as _random_instance
 
 
@@ -131,7 +132,7 @@ def test_a_repair_moves_a_mentee_to_make_room_and_proves_the_result(unlimited):
 def test_a_new_largest_score_changes_the_scale_and_leaves_it_to_a_cold_solve(unlimited):
     i = np.array([0, 1], np.int64)
     j = np.array([0, 0], np.int64)
-    s = np.array([5.0, 9000.0])  # past 2**9 the quantum doubles (flow.choose_scale)
+    s = np.array([5.0, 9000.0])  # past 2**9 the quantum doubles (quantize.choose_scale)
     cap, dem = np.array([1], np.int64), np.array([1, 1], np.int64)
     old = np.array([True, False])
     before = solve_arrays(i[old], j[old], s[old], cap, dem)

@@ -17,7 +17,8 @@ from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SolverOptions, warm
 from mentormatch.solvers.bounded import solve_bounded
 from mentormatch.solvers.duals import potentials, prices
-from mentormatch.solvers.flow import apply_locks, coverage_weights, network, solve_arrays
+from mentormatch.solvers.flow import apply_locks, network, solve_arrays
+from mentormatch.solvers.quantize import coverage_weights
 from mentormatch.solvers.rounds import certified_rounds
 from mentormatch.solvers.sparse import _merge, _Sparse, empty
 from mentormatch.solvers.ties import canonical

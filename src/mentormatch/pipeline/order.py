@@ -12,7 +12,7 @@ def seeded_order(ids, seed: int) -> np.ndarray:
     this order (an index is a rank); ``assign()`` passes the ranks to the solver.
 
     Second half (:mod:`mentormatch.solvers.ties`): scores are quantized once (one power of two,
-    :func:`mentormatch.solvers.flow.choose_scale`) and among the assignments of equal optimal
+    :func:`mentormatch.solvers.quantize.choose_scale`) and among the assignments of equal optimal
     total the one of least sum of a per-pair key, a hash of the mentee's and the mentor's
     ranks, is returned, by a second min-cost flow on the optimal face. So the pairs depend on
     the ids, the scores and the seed only: shuffling the rows gives the same pairs, every pair

@@ -27,7 +27,7 @@ threshold. Each flow costs passes over every pair's bound; the max-flows on the 
 (29-32 of them) cost little beside one flow.
 
 **One rule on every source.** A flow on ``s + W [s >= t]`` quantizes ``s + W`` at the scale
-of :func:`mentormatch.solvers.flow.choose_scale`, which follows the power of two of ``W``: the
+of :func:`mentormatch.solvers.quantize.choose_scale`, which follows the power of two of ``W``: the
 size of ``W`` sets how finely the flow (and the tie rule of :mod:`mentormatch.solvers.ties` on
 its optimal face) tells two totals apart. Until s18 every flow's ``W = 2 (n_max + 1) (top + 1)``
 took ``top`` from the source: the exact largest ``|s|`` on the complete set and cached blocks,
@@ -59,10 +59,10 @@ pairs are held and :mod:`~mentormatch.solvers.fair` runs.
 
 **coverage_first** (``cover``): every flow, the counting one included, runs on the network that
 counts mentees (each mentee's source arc split: the first unit weighted by
-:func:`mentormatch.solvers.flow.coverage_weights`, the rest unweighted), so each maximises the
+:func:`mentormatch.solvers.quantize.coverage_weights`, the rest unweighted), so each maximises the
 matched mentees first, then the pairs at least ``t``, then the total: ``M`` is the most pairs
 among the assignments matching the most mentees, and a flow at ``t`` reaching ``M`` such pairs
-is a witness among them. The weights nest: :func:`~mentormatch.solvers.flow.coverage_scale`
+is a witness among them. The weights nest: :func:`~mentormatch.solvers.quantize.coverage_scale`
 takes the largest ``|s + W|`` (so the power of two of ``W``), quantizes pair costs to at most
 ``2**T`` and weights a mentee ``Wq = 2**(T + 1 + ceil(log2(places + 1)))``, above any change of
 the total of ``s + W``; ``W`` is above any change of the total of ``s``. The cost is resolution:

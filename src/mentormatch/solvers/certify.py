@@ -68,8 +68,8 @@ import numpy as np
 from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, coverage_weights, integer_costs,
-                   network, solve_flow)
+from .flow import SPARSE_THRESHOLD, apply_locks, check_supported, network, solve_flow
+from .quantize import coverage_weights, integer_costs
 from .rounds import Outcome, certified_rounds, with_locks
 from .sparse import (BlockScorer, _check, _PairRows, _ScoredRows, _Sparse, _top_k, default_top_k,
                      row_blocks)
@@ -137,7 +137,7 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
     each mentee's ``k`` best pairs, then :func:`mentormatch.solvers.rounds.certified_rounds`
     with a :class:`RowsChecker`. ``cover``: the switch ``coverage_first`` (the most mentees,
     then the largest total), turned here into the flows' weight per mentee
-    (:func:`mentormatch.solvers.flow.coverage_weights`).
+    (:func:`mentormatch.solvers.quantize.coverage_weights`).
     ``deadline`` (``time.perf_counter``; None: none): no flow and no check starts past it; the
     rounds then stop uncertified with ``certificate["timed_out"]`` (with no flow at all, no pair
     chosen)."""

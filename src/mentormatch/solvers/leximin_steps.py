@@ -266,7 +266,8 @@ class _Final:
 
     def _pick(self, extra_i: np.ndarray, extra_j: np.ndarray) -> tuple[np.ndarray, dict]:
         from .duals import prices
-        from .flow import coverage_weights, integer_costs, network
+        from .flow import network
+        from .quantize import coverage_weights, integer_costs
         from .ties import canonical
 
         i = np.concatenate([self.mentee[self.free], np.asarray(extra_i, np.int64)])

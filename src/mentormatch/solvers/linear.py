@@ -58,9 +58,9 @@ is at least the value of every feasible assignment, whatever pairs it uses: pair
 candidates contribute ``max(0, rc)``. :meth:`LinearModel.pair_reduced_costs` prices any pairs,
 so the engine can compute ``U`` over all pairs of any source, block by block.
 
-The terms beside the pair columns (the success link, the budget's rounding, :class:`Branch`, the
-``y``, ``z``, ``L`` and ``e`` columns, the check of an assignment) are in
-:mod:`mentormatch.solvers.linear_rows`.
+The pair columns' entries and reduced costs are in :mod:`mentormatch.solvers.linear_pairs`; the
+terms beside them (the success link, the budget's rounding, :class:`Branch`, the ``y``, ``z``,
+``L`` and ``e`` columns, the check of an assignment) in :mod:`mentormatch.solvers.linear_rows`.
 """
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from . import linear_pairs
 from .base import AssignmentProblem
 from .linear_rows import (ROW_TOL, Branch, budget_rounded, extra_columns, floor_scales,
                           mentee_best, most_mentees, success_probability, violations)
@@ -177,19 +178,19 @@ class LinearModel:
         self.most_active, self.most_pairs = float(m), float(demand.sum())
 
         rhs = np.zeros(at)
-        rhs[self._r("mentee")] = demand
-        rhs[self._r("capacity")] = 0.0 if self.use_y else np.asarray(problem.capacity, float)
+        rhs[self.row_slice("mentee")] = demand
+        rhs[self.row_slice("capacity")] = 0.0 if self.use_y else np.asarray(problem.capacity, float)
         if self.budget:
-            rhs[self._r("budget")] = budget_rounded(float(side.budget), self.per, self.fixed)
+            rhs[self.row_slice("budget")] = budget_rounded(float(side.budget), self.per, self.fixed)
         if self.balanced:
-            rhs[self._r("balanced_hi")] = 1.0 + self.top
-            rhs[self._r("balanced_lo")] = self.top
+            rhs[self.row_slice("balanced_hi")] = 1.0 + self.top
+            rhs[self.row_slice("balanced_lo")] = self.top
         if self.share:
             sizes = np.bincount(group[group >= 0], minlength=len(self.gpos))[self.groups]
-            rhs[self._r("share_floor")] = -np.ceil(float(side.share_floor) * sizes - 1e-9)
+            rhs[self.row_slice("share_floor")] = -np.ceil(float(side.share_floor) * sizes - 1e-9)
         if self.coverage_rows:
-            rhs[self._r("coverage")] = -float(coverage_at_least)
-        rhs[self._r("score_floor")] = ROW_TOL  # the check's rows (the module docstring)
+            rhs[self.row_slice("coverage")] = -float(coverage_at_least)
+        rhs[self.row_slice("score_floor")] = ROW_TOL  # the check's rows (the module docstring)
         self.rhs = rhs
         self.sizes = np.bincount(group[group >= 0], minlength=len(self.gpos))[self.groups]
         self.floor_scale = np.ones(len(self.groups))
@@ -212,7 +213,7 @@ class LinearModel:
         hi_a = self.most_active if b.active_hi is None else float(b.active_hi)
         lo_p = 0.0 if b.pairs_lo is None else float(b.pairs_lo)
         hi_p = self.most_pairs if b.pairs_hi is None else float(b.pairs_hi)
-        self.rhs[self._r("aggregate")] = [hi_a, -lo_a, hi_p, -lo_p]
+        self.rhs[self.row_slice("aggregate")] = [hi_a, -lo_a, hi_p, -lo_p]
         _, obj, lo, hi, _ = self._extra
         obj[self.slack_at:self.slack_at + 4] = -float(b.penalty)
         if self.use_y:
@@ -231,12 +232,13 @@ class LinearModel:
             own = np.where(self.group >= 0, self.gpos[np.maximum(self.group, 0)], -1)
             self.floor_scale = floor_scales(best, own, self.sizes, float(self.side.score_floor))
 
-    def _r(self, name: str) -> slice:
+    def row_slice(self, name: str) -> slice:
+        """The rows of family ``name`` (a key of ``rows``)."""
         b = self.rows[name]
         return slice(b.start, b.start + b.count)
 
     # ---------------------------------------------------------------------------------------
-    # the pair columns (the others: linear_rows.extra_columns)
+    # the pair columns (linear_pairs; the others: linear_rows.extra_columns)
     # ---------------------------------------------------------------------------------------
     @property
     def monotone(self) -> bool:
@@ -246,62 +248,9 @@ class LinearModel:
 
     def pair_entries(self, mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray,
                      extra: np.ndarray | None = None):
-        """The non-zeros of the pair columns ``(mentee[k], mentor[k])``: (column k, row, value)
-        arrays, and each column's objective (plus ``extra``, a bonus in the objective only)."""
-        i = np.asarray(mentee, np.int64)
-        j = np.asarray(mentor, np.int64)
-        s = np.asarray(score, np.float64)
-        K = len(i)
-        k = np.arange(K, dtype=np.int64)
-        cols, rows, vals = [k, k], [self.rows["mentee"].start + i, self.rows["capacity"].start + j], \
-            [np.ones(K), np.asarray(self.problem.load, float)[i]]
-        if len(self.min_rows):
-            on = self.min_pos[j] >= 0
-            cols.append(k[on]); rows.append(self.rows["min_load"].start + self.min_pos[j[on]])
-            vals.append(np.full(int(on.sum()), -1.0))
-        if self.budget:
-            on = self.per[j] != 0
-            cols.append(k[on]); rows.append(np.full(int(on.sum()), self.rows["budget"].start))
-            vals.append(self.per[j[on]])
-        if len(self.res_rows):
-            on = self.res_pos[j] >= 0
-            jj = j[on]
-            cols.append(k[on]); rows.append(self.rows["reservation"].start + self.res_pos[jj])
-            vals.append(-(self.per[jj] + self.bonus[jj] * success_probability(s[on], self.side)))
-        if self.balanced:
-            cols += [k, k]
-            rows += [self.rows["balanced_hi"].start + j, self.rows["balanced_lo"].start + j]
-            vals += [np.ones(K), -np.ones(K)]
-        g = self.group[i]
-        if self.use_z:
-            cols.append(k); rows.append(self.rows["link"].start + i); vals.append(-np.ones(K))
-        else:
-            if self.share:
-                on = g >= 0
-                cols.append(k[on]); rows.append(self.rows["share_floor"].start + self.gpos[g[on]])
-                vals.append(-np.ones(int(on.sum())))
-            if self.coverage_rows:
-                cols.append(k); rows.append(np.full(K, self.rows["coverage"].start))
-                vals.append(-np.ones(K))
-        if self.aggregated:
-            at = self.rows["aggregate"].start
-            cols += [k, k]
-            rows += [np.full(K, at + 2), np.full(K, at + 3)]
-            vals += [np.ones(K), -np.ones(K)]
-        if self.score_floor:
-            alpha, N = float(self.side.score_floor), float(self.n)
-            G = len(self.groups)
-            own = np.where(g >= 0, self.gpos[np.maximum(g, 0)], -1)
-            for q in range(G):
-                coef = s * (alpha * self.sizes[q] - N * (own == q)) / self.floor_scale[q]
-                on = coef != 0
-                cols.append(k[on]); rows.append(np.full(int(on.sum()), self.rows["score_floor"].start + q))
-                vals.append(coef[on])
-        objective = s.copy() if self.stage == "score" else (
-            np.zeros(K) if self.use_z else np.ones(K))
-        if extra is not None and self.stage == "score":
-            objective = objective + extra
-        return (np.concatenate(cols), np.concatenate(rows), np.concatenate(vals)), objective
+        """The non-zeros of the pair columns and their objective
+        (:func:`.linear_pairs.pair_entries`)."""
+        return linear_pairs.pair_entries(self, mentee, mentor, score, extra)
 
     # ---------------------------------------------------------------------------------------
     # the model on a candidate set, and prices
@@ -340,7 +289,7 @@ class LinearModel:
             if not self.branch.free:
                 raise ValueError("the model is restricted to a node: its rows cannot be left out")
             rows = np.ones(A.shape[0], bool)
-            rows[self._r("aggregate")] = False
+            rows[self.row_slice("aggregate")] = False
             cols = np.ones(A.shape[1], bool)
             cols[K + self.slack_at:K + self.slack_at + 4] = False
             A = A[np.flatnonzero(rows)][:, np.flatnonzero(cols)].tocsc()
@@ -356,49 +305,9 @@ class LinearModel:
         return float(rhs @ prices + np.sum(np.where(rc > 0, rc * upper, rc * lower)))
 
     def pair_reduced_costs(self, mentee, mentor, score, prices: np.ndarray, extra=None) -> np.ndarray:
-        """``objective - a . prices`` for any pairs: the rows of :meth:`pair_entries`, term by
-        term, without building the matrix (a test holds the two equal)."""
-        i = np.asarray(mentee, np.int64)
-        j = np.asarray(mentor, np.int64)
-        s = np.asarray(score, np.float64)
-        R = self.rows
-        rc = s.copy() if self.stage == "score" else (np.zeros(len(s)) if self.use_z else np.ones(len(s)))
-        if extra is not None and self.stage == "score":
-            rc += extra
-        rc -= prices[R["mentee"].start + i]
-        rc -= np.asarray(self.problem.load, float)[i] * prices[R["capacity"].start + j]
-        if len(self.min_rows):
-            pm = np.zeros(self.m)
-            pm[self.min_rows] = prices[self._r("min_load")]
-            rc += pm[j]
-        if self.budget:
-            rc -= self.per[j] * prices[R["budget"].start]
-        if len(self.res_rows):
-            pr = np.zeros(self.m)
-            pr[self.res_rows] = prices[self._r("reservation")]
-            rc += pr[j] * (self.per[j] + self.bonus[j] * success_probability(s, self.side))
-        if self.balanced:
-            rc -= prices[R["balanced_hi"].start + j] - prices[R["balanced_lo"].start + j]
-        if self.aggregated:
-            at = R["aggregate"].start
-            rc -= prices[at + 2] - prices[at + 3]
-        g = self.group[i]
-        if self.use_z:
-            rc += prices[R["link"].start + i]
-        else:
-            if self.share:
-                ps = np.zeros(len(self.gpos) + 1)
-                ps[self.groups] = prices[self._r("share_floor")]
-                rc += np.where(g >= 0, ps[np.maximum(g, 0)], 0.0)
-            if self.coverage_rows:
-                rc += prices[R["coverage"].start]
-        if self.score_floor:
-            pf = prices[self._r("score_floor")] / self.floor_scale
-            alpha, N = float(self.side.score_floor), float(self.n)
-            own = np.zeros(len(self.gpos) + 1)
-            own[self.groups] = pf
-            rc -= s * (alpha * float(pf @ self.sizes) - N * np.where(g >= 0, own[np.maximum(g, 0)], 0.0))
-        return rc
+        """``objective - a . prices`` for any pairs, term by term
+        (:func:`.linear_pairs.pair_reduced_costs`)."""
+        return linear_pairs.pair_reduced_costs(self, mentee, mentor, score, prices, extra)
 
     def pair_reduced_costs_by_matrix(self, mentee, mentor, score, prices, extra=None) -> np.ndarray:
         """The same, from the matrix entries (the reference for the test)."""

@@ -254,14 +254,14 @@ def violations(model, i, j, s) -> list[str]:
     if model.balanced and act.any() and n_j[act].max() - n_j[act].min() > 1:
         bad.append("balanced_load")
     matched = np.bincount(i, minlength=model.n) > 0
-    if model.coverage_rows and matched.sum() < -model.rhs[model._r("coverage")][0] - 1e-9:
+    if model.coverage_rows and matched.sum() < -model.rhs[model.row_slice("coverage")][0] - 1e-9:
         # the second stage of coverage_first: at least the first stage's count matched (an
         # assignment rounded down from the relaxation can lose mentees under fractional loads)
         bad.append("coverage")
     if model.share:
         got = np.bincount(model.gpos[model.group[matched & (model.group >= 0)]],
                           minlength=len(model.groups))
-        if np.any(got < -model.rhs[model._r("share_floor")] - 1e-9):
+        if np.any(got < -model.rhs[model.row_slice("share_floor")] - 1e-9):
             bad.append("share_floor")
     if model.score_floor:
         # the model's row, divided by its scale (floor_scales): sum_k (alpha |g| - N [mentee of

@@ -347,7 +347,7 @@ class Run:
         if m.aggregated:
             # the slacks that make the aggregate rows hold (zero inside the rows' bounds)
             a, p = float((n_j > 0).sum()) if m.use_y else 0.0, float(on.sum())
-            hi_a, neg_lo_a, hi_p, neg_lo_p = m.rhs[m._r("aggregate")]
+            hi_a, neg_lo_a, hi_p, neg_lo_p = m.rhs[m.row_slice("aggregate")]
             out.append(np.array([max(0.0, a - hi_a), max(0.0, -a - neg_lo_a),
                                  max(0.0, p - hi_p), max(0.0, -p - neg_lo_p)]))
         return np.concatenate(out) if out else np.zeros(0)

@@ -160,6 +160,45 @@ class BoundedSource(_ByRows):
             mask = eligible if screen is None else eligible & screen(self.scorer.order[a:b], up)
             yield self._exact(a, mask)
 
+    def best_within(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of the internal order, ``(low, high)`` around its best exact score: ``high``
+        the row's largest bound, ``low`` the exact score of that pair (``-inf`` for both: no
+        eligible pair). One pass over the bounds and one exact score a row, where ``best(1)``
+        scores every pair whose bound reaches ``low``."""
+        from ..scale import BIG
+
+        n = self.n_mentees
+        col, high = np.zeros(n, np.int64), np.full(n, -np.inf)
+        for a, b in self._rows():
+            up = self._upper(a, b)
+            if up.shape[1] == 0:
+                continue
+            col[a:b] = np.argmax(up, axis=1)
+            high[a:b] = up[np.arange(b - a), col[a:b]]
+        high[high <= -BIG / 4] = -np.inf
+        rows = np.flatnonzero(high > -np.inf)
+        low = np.full(n, -np.inf)
+        low[rows] = self.scorer.exact_scores(rows, col[rows])  # one call: its overhead once
+        return low, high
+
+    def best_of_rows(self, rows: np.ndarray, low: np.ndarray) -> np.ndarray:
+        """The best exact score of each of ``rows`` (internal order, increasing, each with an
+        eligible pair), given ``low`` (one a row: an exact score the row reaches); only the
+        pairs whose bound reaches it are scored."""
+        from ..scale import BIG
+
+        out = np.full(len(rows), -np.inf)
+        for a, b in self._rows():
+            lo, hi = np.searchsorted(rows, [a, b])
+            if lo == hi:
+                continue
+            r = rows[lo:hi] - a
+            up = self._upper(a, b)[r]
+            rr, c = np.nonzero((up >= low[lo:hi, None]) & (up > -BIG / 4))
+            s = self.scorer.exact_scores(r[rr] + a, c)
+            np.maximum.at(out, lo + rr, s)
+        return out
+
     def best(self, k: int) -> Pairs:
         """Each mentee's ``k`` best pairs: the pairs whose bound reaches the k-th best exact
         score among the mentee's k best bounds are scored exactly."""

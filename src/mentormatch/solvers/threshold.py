@@ -23,7 +23,7 @@ def threshold_weight(n_max: float, largest: float) -> float:
     rounded; ``W`` exceeds that by at least ``2 (n_max + 1)``, so one more pair at least ``t``
     outweighs any change of the total. It depends on ``largest`` only through its power of two,
     and adding it to a score below it keeps the flow's integer scale
-    (:func:`mentormatch.solvers.flow.choose_scale` of ``W + s``) at ``2**-(k + 1)`` of the cost
+    (:func:`mentormatch.solvers.quantize.choose_scale` of ``W + s``) at ``2**-(k + 1)`` of the cost
     limit for ``W = 2**k``: every source that sees the same power of two solves the same integer
     problem.
 

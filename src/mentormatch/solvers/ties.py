@@ -3,7 +3,7 @@ whatever the pair source.
 
 Every source (the complete candidate set, cached blocks, bounds, ``assign()``'s dense matrix)
 solves the same integer problem: scores quantized once, ``cost = -round(s * scale)`` with one
-power-of-two ``scale`` (:func:`mentormatch.solvers.flow.choose_scale`: ``2**36`` for scores
+power-of-two ``scale`` (:func:`mentormatch.solvers.quantize.choose_scale`: ``2**36`` for scores
 below 8), so "equal score" means one thing everywhere.
 Where several assignments reach the optimum, each source would return whichever its flow
 reached first. This module picks one by a rule that depends on the optimal *set* only.

@@ -36,7 +36,7 @@ A shortest path takes the cheaper of two parallel arcs, so each push keeps that 
 every residual arc of both parallel pairs keeps a reduced cost ``>= 0`` (the dearer one is
 the cheaper plus ``cover[i] >= 0``): the repaired flow is optimal for the split network and its
 potentials prove it, exactly as without ``cover``. Weights reach about ``2**43``; with the
-potentials they stay far below ``2**53`` (:func:`mentormatch.solvers.flow.coverage_scale`).
+potentials they stay far below ``2**53`` (:func:`mentormatch.solvers.quantize.coverage_scale`).
 """
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from .flow import FlowResult, integer_costs, network
+from .flow import FlowResult, network
+from .quantize import integer_costs
 from .sparse import rank_in_group
 
 #: Repair only when the violators are at most this many (else a cold solve is faster). The

@@ -182,7 +182,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
     if deadline is not None:
         checker = Timed(checker, deadline)
-    from ..flow import coverage_weights
+    from ..quantize import coverage_weights
 
     weights = coverage_weights(cap, dem, li) if cover else None  # (a locked mentee is matched already)
     return certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=resolve,
