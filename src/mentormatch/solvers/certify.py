@@ -70,7 +70,7 @@ from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .flow import (SPARSE_THRESHOLD, apply_locks, check_supported, coverage_weights, integer_costs,
                    network, solve_flow)
-from .rounds import Outcome, certified_rounds, stopped_bound, with_locks
+from .rounds import STOPPED, Outcome, certified_rounds, stopped_bound, with_locks
 from .sparse import (BlockScorer, _check, _PairRows, _ScoredRows, _Sparse, _top_k, default_top_k,
                      row_blocks)
 from .ties import TIGHT_GAIN, canonical
@@ -185,8 +185,7 @@ def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
     free_chosen = src.position(out.sparse.i[out.chosen], out.sparse.col[out.chosen])
     chosen = np.concatenate([lock_pos, free_chosen])
     status = "optimal" if out.optimal else "feasible"
-    note = ("stopped at the caller's deadline before the certificate held"
-            if out.certificate.get("timed_out") else "")
+    note = STOPPED if out.certificate.get("timed_out") else ""
     sol = finish(problem, chosen, status, started, "flow", None, out.certificate, note)
     sol.prices = out.prices
     if out.bound is not None:

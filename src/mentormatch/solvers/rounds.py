@@ -86,6 +86,10 @@ class Checker(Protocol):
         """The checks' work so far, in a few words for the log."""
 
 
+#: A solution's message when the rounds stopped at a caller's deadline.
+STOPPED = "stopped at the caller's deadline before the certificate held"
+
+
 @dataclass
 class Outcome:
     """The rounds' answer: the final sparse set and its chosen pairs (bool), whether the
@@ -275,7 +279,7 @@ def with_locks(out: Outcome, li: np.ndarray, lj: np.ndarray, ls: np.ndarray, cap
     """The rounds' answer as the final sparse problem (the locked pairs ``li``, ``lj`` with scores
     ``ls``, and the rounds' sparse set, in pair order; capacities ``cap``, demands ``dem``) and its
     solution: ``"optimal"`` when the certificate holds, the bound with the locks' scores, the
-    prices. ``order``: the caller's mentee of each of the rounds' rows (None: the same)."""
+    prices; :data:`STOPPED` as its message when they stopped at a deadline. ``order``: the caller's mentee of each of the rounds' rows (None: the same)."""
     sp = out.sparse
     n, m = len(dem), len(cap)
     rows = np.concatenate([li, sp.i])
@@ -289,7 +293,7 @@ def with_locks(out: Outcome, li: np.ndarray, lj: np.ndarray, ls: np.ndarray, cap
     problem = AssignmentProblem(pairs, all_s[by_pair], cap, dem, locked=is_lock[by_pair])
     check_supported(problem, "flow")
     sol = finish(problem, np.flatnonzero(is_chosen[by_pair]), "optimal" if out.optimal else "feasible", started,
-                 "flow", None, out.certificate)
+                 "flow", None, out.certificate, STOPPED if out.certificate.get("timed_out") else "")
     if out.bound is not None:
         sol.bound = float(ls.sum()) + out.bound
     if out.optimal and out.prices is not None:

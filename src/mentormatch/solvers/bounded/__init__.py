@@ -292,7 +292,4 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
         out = _stopped_early(scorer, cap_left, dem_left, empty(), {"method": _Certifier.method, "rounds": 0})
     else:
         out = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0, given, cover, deadline)
-    problem, sol = with_locks(out, li, lj, ls, cap_f, dem[scorer.inverse], started, scorer.order)
-    if out.certificate.get("timed_out"):
-        sol.message = "stopped at the caller's deadline before the certificate held"
-    return problem, sol
+    return with_locks(out, li, lj, ls, cap_f, dem[scorer.inverse], started, scorer.order)
