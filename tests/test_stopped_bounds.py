@@ -95,6 +95,18 @@ def _bounded(scorer, cap, dem, cover=False, top_k=1, deadline=None):
     return sol, problem.pairs.mentee[sol.chosen], problem.pairs.mentor[sol.chosen]
 
 
+def _jump_after(monkeypatch, clock, owner, name: str) -> None:
+    """``owner.name`` (a function or method) jumps the clock once it returns."""
+    real = getattr(owner, name)
+
+    def then_jump(*args, **kw):
+        out = real(*args, **kw)
+        clock.jump()
+        return out
+
+    monkeypatch.setattr(owner, name, then_jump)
+
+
 @pytest.fixture
 def clock(monkeypatch):
     """The fake clock, no sub-market (the stops inside it have their own test)."""
@@ -120,14 +132,7 @@ def test_bounds_stopped_between_the_rounds_report_a_bound_over_every_pair(clock,
     if where == "after the first flow":
         clock.after_flow = clock.jump
     else:
-        real = bounded._Certifier.check
-
-        def then_jump(self, *args):
-            out = real(self, *args)
-            clock.jump()
-            return out
-
-        monkeypatch.setattr(bounded._Certifier, "check", then_jump)
+        _jump_after(monkeypatch, clock, bounded._Certifier, "check")
     sol, i, j = _bounded(scorer, cap, dem, cover, deadline=time.perf_counter() + 60.0)
     assert len(clock.flows) == 1
     _assert_honest(sol, best, scores, cap, dem, i, j)
@@ -141,14 +146,7 @@ def test_bounds_stopped_before_the_first_flow_keep_the_pools_bound(clock, monkey
     scores, scorer, cap = _round(seed)
     dem = _demand(seed, len(scores))
     best = milp_optimum(scores, cap, dem)
-    real = bounded._first_pass
-
-    def then_jump(*args, **kw):
-        out = real(*args, **kw)
-        clock.jump()
-        return out
-
-    monkeypatch.setattr(bounded, "_first_pass", then_jump)
+    _jump_after(monkeypatch, clock, bounded, "_first_pass")
     clock.flows.clear()
     sol, i, j = _bounded(scorer, cap, dem, top_k=None, deadline=time.perf_counter() + 60.0)
     assert clock.flows == [] and len(sol.chosen) == 0
@@ -248,14 +246,7 @@ def test_the_complete_set_and_blocks_stopped_after_a_check_report_its_bound(monk
     untimed = solve()[0]
     assert untimed.status == "optimal" and untimed.certificate["rounds"] >= 2
     assert untimed.objective == pytest.approx(best, abs=1e-6)
-    real = certify.RowsChecker.check
-
-    def then_jump(self, *args):
-        out = real(self, *args)
-        clock.jump()
-        return out
-
-    monkeypatch.setattr(certify.RowsChecker, "check", then_jump)
+    _jump_after(monkeypatch, clock, certify.RowsChecker, "check")
     clock.flows.clear()
     sol, i, j = solve(time.perf_counter() + 60.0)
     assert len(clock.flows) == 1
