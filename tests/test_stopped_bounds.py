@@ -17,6 +17,7 @@ import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
+import mentormatch as mm
 from mentormatch import synthetic
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import SolverOptions, certify
@@ -24,7 +25,7 @@ from mentormatch.solvers.base import AssignmentProblem
 import mentormatch.solvers.bounded as bounded
 from mentormatch.solvers.bounded import child, market, passes
 
-from _support import exact_round, jumping_clock, scorer_of
+from _support import exact_round, force_scale_path, jumping_clock, scorer_of
 
 JUMP = 1000.0
 
@@ -251,3 +252,33 @@ def test_the_complete_set_and_blocks_stopped_after_a_check_report_its_bound(monk
     sol, i, j = solve(time.perf_counter() + 60.0)
     assert len(clock.flows) == 1
     _assert_honest(sol, best, scores, cap, dem, i, j)
+
+
+def test_pair_stopped_in_its_first_pass_says_why_each_mentee_is_unmatched(clock, monkeypatch):
+    """``pair()`` on bounds (forced small), the limit passing as the first pass begins: no
+    flow, the locks alone (none), a bound at least the optimum; every mentee with an eligible
+    mentor is unmatched with the reason ``"time_limit"`` (before: "no eligible mentor", or, for
+    the first rows, their every eligible pair scored after the limit to name full mentors)."""
+    from mentormatch import pipeline as pl
+
+    mentors, mentees = synthetic.organisation(n_mentees=90, n_mentors=30, seed=6)
+    small = pl.prepare(mentors, mentees)
+    untimed = mm.pair(mentors, mentees, {"time_limit": 60.0})
+    force_scale_path(monkeypatch, True)
+    real = bounded._first_pass
+
+    def jump_then_pass(*args, **kw):
+        clock.jump()
+        return real(*args, **kw)
+
+    monkeypatch.setattr(bounded, "_first_pass", jump_then_pass)
+    clock.flows.clear()
+    r = mm.pair(mentors, mentees, {"time_limit": 60.0})
+    assert clock.flows == [] and len(r.pairs) == 0
+    assert r.status == "feasible" and r.certificate["timed_out"] is True
+    assert r.bound >= untimed.objective - 1e-6 and untimed.status == "optimal"
+    eligible = np.bincount(small.problem.pairs.mentee, minlength=len(mentees)) > 0
+    has = set(np.asarray(small.mentee_ids.ids)[eligible].tolist())
+    u = r.unmatched.set_index("mentee_id")["reason_code"]
+    assert len(u) == len(mentees) and len(has) > 0
+    assert all(code == ("time_limit" if who in has else "no_eligible_mentor") for who, code in u.items())
