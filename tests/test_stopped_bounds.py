@@ -282,3 +282,31 @@ def test_pair_stopped_in_its_first_pass_says_why_each_mentee_is_unmatched(clock,
     u = r.unmatched.set_index("mentee_id")["reason_code"]
     assert len(u) == len(mentees) and len(has) > 0
     assert all(code == ("time_limit" if who in has else "no_eligible_mentor") for who, code in u.items())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_budgets_lagrangian_keeps_the_bound_of_a_stopped_inner_flow(monkeypatch, seed):
+    """The budget's Lagrangian (forced small) on blocks (pairs in memory are solved whole at
+    this size), one pair per mentee to start: the clock jumps
+    past the limit after the first inner flow's first check of every pair, so that flow stops
+    uncertified. Its bound still bounds the shifted problem, so ``lambda B`` plus it bounds the
+    budget problem: the answer is "feasible", stopped, with a bound at least the optimum of the
+    full model (scipy's ``milp``, ``test_solvers_engine.reference``). Before: no bound."""
+    from mentormatch.solvers import engine
+    from mentormatch.solvers.engine import solve_source
+    from mentormatch.solvers.sources import BlockSource
+    from test_solvers_engine import instance, reference
+
+    clock = jumping_clock(monkeypatch, JUMP)
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(certify, "default_top_k", lambda cap, dem: 1)
+    p = instance(seed, n=50, m=12, density=0.7)
+    dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    src = BlockSource(lambda rows: dense[rows], p.n_mentees, p.n_mentors)
+    best = reference(p)
+    _jump_after(monkeypatch, clock, certify.RowsChecker, "check")
+    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=60.0))
+    assert sol.certificate["method"] == "lagrangian budget + certified flow"
+    assert sol.status == "feasible" and sol.certificate["timed_out"] is True
+    assert sol.bound is not None and sol.bound >= best - 1e-6 and sol.bound >= sol.objective - 1e-9
