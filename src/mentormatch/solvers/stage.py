@@ -17,7 +17,7 @@ from .heuristics import neighbourhood, repair
 from .highs import OutOfTime
 from .linear_rows import mentee_best
 from .relax import Candidates, Run
-from .sources import n_pairs
+from .sources import ArraySource, n_pairs
 from .sparse import rank_in_group
 
 #: Above this many candidate pairs the MIP over all candidates is skipped once an assignment
@@ -41,14 +41,16 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     No HiGHS run starts past ``deadline``: with no time for the first LP, the answer is ``start``
     (else the empty assignment) with a bound that needs no solve (:func:`_without_relaxation`);
     with less than ``pass_seconds`` left before the stage (the caller's estimate of a pass over
-    every pair; 0: the deadline passed), and no lock or score floor (which need a pass), that
+    every pair; 0: the deadline passed), on blocks or bounds (pairs in memory give their best
+    pairs, and a tighter bound, at once), and no lock or score floor (which need a pass), that
     answer comes at once, without the pass for each mentee's best pairs. ``source``: in the
     engine's unit (:mod:`mentormatch.solvers.unit`: every score below 2)."""
     m = source.n_mentors
     li, lj = lock_pairs
     lock_keys = np.unique(np.asarray(li, np.int64) * m + np.asarray(lj, np.int64))
     run = Run(source, model, options, deadline, lock_keys, bonus)
-    if not len(lock_keys) and not model.score_floor and run.out_of_time(pass_seconds):
+    if (not isinstance(source, ArraySource) and not len(lock_keys) and not model.score_floor
+            and run.out_of_time(pass_seconds)):
         # late already, or would be after the pass: none (no lock score, no floor scale needed)
         e = np.zeros(0, np.int64)
         cand = Candidates(e, e, np.zeros(0), m, lock_keys)
