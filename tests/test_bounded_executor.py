@@ -238,7 +238,7 @@ def test_a_sub_market_task_runs_with_the_callers_settings_and_its_passes_here(mo
     monkeypatch.setattr(remote, "EXECUTOR", object())  # would be used by a pass if not overridden
     seen = {}
 
-    def solve(sub, cap, dem, li, lj, k, options, depth, given):
+    def solve(sub, cap, dem, li, lj, k, options, depth, given, deadline=None):
         seen.update(pool=bounded.POOL_PER_ROW, settled=market.GUIDE_SETTLED, executor=remote.current())
         raise RuntimeError("stop here")
 

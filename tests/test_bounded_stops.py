@@ -1,8 +1,8 @@
 """The certified flow on bounds (:func:`mentormatch.solvers.bounded.solve_bounded`) keeps to a
-caller's deadline (``pair()`` passes its ``time_limit`` from the solve's start): the first
-pass over every pair runs whole, then no flow and no check starts that would end past the
-deadline (:class:`mentormatch.solvers.timed.Timed`), and the answer says so
-(``certificate["timed_out"]``, ``"feasible"``, no bound), with the last flow's assignment.
+caller's deadline (``pair()`` passes its ``time_limit`` from the solve's start): no flow and no
+check starts that would end past the deadline (:class:`mentormatch.solvers.timed.Timed`), and
+the answer says so (``certificate["timed_out"]``, ``"feasible"``), with the last flow's
+assignment and a bound at least the optimum (:func:`mentormatch.solvers.rounds.stopped_bound`).
 
 Nothing here is timed: the clock is ``time.perf_counter`` plus an offset that jumps ``JUMP``
 seconds at a chosen point, and every flow of the rounds is counted with the clock at its start
@@ -57,7 +57,7 @@ def _assert_meets(problem, sol, scores, cap, locked=None):
 def test_no_check_and_no_flow_start_once_the_deadline_passes_between_the_rounds(clock, monkeypatch, seed):
     """One pair per mentee to start (several rounds untimed): the clock jumps past the deadline
     once the first flow returns. No check and no second flow: "feasible", the first flow's
-    assignment (it meets the problem), no bound, ``timed_out``."""
+    assignment (it meets the problem), a bound at least the optimum, ``timed_out``."""
     prep, scores, scorer, cap = _round(seed)
     untimed = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1))[1]
     assert untimed.status == "optimal" and untimed.certificate["rounds"] >= 2
@@ -75,7 +75,7 @@ def test_no_check_and_no_flow_start_once_the_deadline_passes_between_the_rounds(
     problem, sol = bounded.solve_bounded(scorer, cap, options=SolverOptions(top_k=1),
                                          deadline=time.perf_counter() + 60.0)
     assert len(clock.flows) == 1 and checks == []
-    assert sol.status == "feasible" and sol.bound is None
+    assert sol.status == "feasible" and sol.bound >= untimed.objective - 1e-9 >= sol.objective - 1e-9
     assert sol.certificate["timed_out"] is True and sol.certificate["holds"] is False
     assert "deadline" in sol.message
     _assert_meets(problem, sol, scores, cap)
@@ -85,8 +85,8 @@ def test_no_check_and_no_flow_start_once_the_deadline_passes_between_the_rounds(
 def test_pair_on_bounds_keeps_the_programmes_time_limit(clock, monkeypatch):
     """The plain ``pair()`` on bounds (forced small), ``time_limit`` 60 s, one pair per mentee
     to start: the clock jumps past the limit once the first flow returns. No other flow starts;
-    the answer is "feasible", no bound, ``timed_out``, its pairs eligible and within the
-    capacities, recomputed on the complete set."""
+    the answer is "feasible", ``timed_out``, with a bound at least the optimum and its gap, its
+    pairs eligible and within the capacities, recomputed on the complete set."""
     mentors, mentees = synthetic.organisation(n_mentees=90, n_mentors=30, seed=5)
     small = pl.prepare(mentors, mentees)
     force_scale_path(monkeypatch, True)
@@ -104,7 +104,8 @@ def test_pair_on_bounds_keeps_the_programmes_time_limit(clock, monkeypatch):
     clock.after_flow = clock.jump
     r = mm.pair(mentors, mentees, {"time_limit": 60.0})
     assert len(clock.flows) == 1
-    assert r.status == "feasible" and r.bound is None and r.certificate["timed_out"] is True
+    assert r.status == "feasible" and r.certificate["timed_out"] is True
+    assert r.bound >= untimed.objective - 1e-6 and r.gap == pytest.approx((r.bound - r.objective) / abs(r.bound))
     mentee = np.asarray(small.mentee_ids.encode(list(r.pairs["mentee_id"])), np.int64)
     mentor = np.asarray(small.mentor_ids.encode(list(r.pairs["mentor_id"])), np.int64)
     pos = small.problem.pairs.locate(mentee, mentor)
@@ -117,12 +118,15 @@ def test_with_the_deadline_passed_no_pass_and_no_flow_start_and_the_locks_stand_
     prep, scores, scorer, cap = _round(3)
     eligible = np.argwhere(np.isfinite(scores))
     locked = (eligible[[0, -1], 0], eligible[[0, -1], 1])
+    best = bounded.solve_bounded(scorer, cap, locked=locked, options=SolverOptions())[1]
+    clock.flows.clear()
     passes = []
     monkeypatch.setattr(bounded, "_first_pass", lambda *a, **k: passes.append(1))
     problem, sol = bounded.solve_bounded(scorer, cap, locked=locked, options=SolverOptions(),
                                          deadline=time.perf_counter() - 1.0)
     assert clock.flows == [] and passes == []
-    assert sol.status == "feasible" and sol.bound is None and sol.certificate["timed_out"] is True
+    assert sol.status == "feasible" and sol.certificate["timed_out"] is True
+    assert best.status == "optimal" and sol.bound >= best.objective - 1e-9
     P = problem.pairs
     assert sorted(zip(P.mentee[sol.chosen].tolist(), P.mentor[sol.chosen].tolist())) == \
         sorted(zip(locked[0].tolist(), locked[1].tolist()))

@@ -59,7 +59,8 @@ def _assert_meets_the_problem(p: AssignmentProblem, chosen: np.ndarray):
 def test_no_flow_starts_once_the_deadline_passes_between_the_rounds(monkeypatch, clock, seed):
     """One pair per mentee to start (several rounds untimed): the clock jumps past the deadline
     once the first flow returns. No check and no second flow: "feasible", the first flow's
-    assignment (it meets the problem), no bound, ``timed_out``."""
+    assignment (it meets the problem), ``timed_out``, and no bound: no check of every pair ran
+    for its prices (the bound of a stop after a check: ``test_stopped_bounds.py``)."""
     monkeypatch.setattr(certify, "default_top_k", lambda cap, dem: 1)
     p = _problem(seed)
     untimed = certify.solve_sparse_certified(p, SolverOptions(), time.perf_counter())
@@ -82,7 +83,9 @@ def test_with_the_deadline_passed_no_flow_starts_and_the_locks_stand_alone(clock
     sol = certify.solve_sparse_certified(p, SolverOptions(), time.perf_counter(),
                                          time.perf_counter() - 1.0)
     assert clock.flows == []
-    assert sol.status == "feasible" and sol.bound is None and sol.certificate["timed_out"] is True
+    assert sol.status == "feasible" and sol.certificate["timed_out"] is True
+    best = certify.solve_sparse_certified(p, SolverOptions(), time.perf_counter())
+    assert best.status == "optimal" and sol.bound >= best.objective - 1e-9  # each row's best pair
     assert sol.chosen.tolist() == np.flatnonzero(p.locked).tolist()
     assert sol.certificate["rounds"] == 0
 

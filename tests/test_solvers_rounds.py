@@ -58,6 +58,9 @@ class DenseChecker:
     def tight(self, u, p, chosen, gain):
         return self._pairs(self._gain(u, p, chosen), gain)
 
+    def ceiling(self, u, p):  # exact: each row's largest s - u - p (mentors with places)
+        return self._gain(u, p, _Sparse(*(np.zeros(0, np.int64),) * 3, np.zeros(0))).max(axis=1, initial=-np.inf)
+
     def tied(self, ties):
         self.tie_records.append(ties)
 
@@ -138,8 +141,29 @@ def test_a_stop_before_the_check_returns_the_first_prices_unproven():
     checker = DenseChecker(s, stop=lambda new, size: asked.append(new) or new is None)
     out = certified_rounds(_seed(s, cap, dem), cap, dem, checker, SolverOptions(), 1)
     assert asked == [None] and checker.stages == ["round", "stopped"]
-    assert not out.optimal and out.bound is None and not out.certificate["holds"]
+    assert not out.optimal and not out.certificate["holds"]
     assert out.prices is not None and out.certificate["rounds"] == 1
+    assert out.bound >= _brute(s, cap, dem) - 1e-9  # the stopped rounds' bound (stopped_bound)
+
+
+@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("when", ["before the first check", "after the first check", "before the second check"])
+def test_a_stop_anywhere_gives_a_bound_at_least_brute_forces_optimum(seed, when):
+    """The bound of rounds stopped uncertified (:func:`rounds.stopped_bound`, from the
+    checker's ceiling of each row) is at least the brute-force optimum, with demands up to 2."""
+    s, cap, dem = _instance(seed)
+    if seed % 3 == 0:
+        dem = np.where(np.arange(len(dem)) % 2, 2, dem)
+    calls = []
+    stop_at = {"before the first check": 1, "after the first check": 2, "before the second check": 3}[when]
+    checker = DenseChecker(s, stop=lambda new, size: calls.append(new) or len(calls) == stop_at)
+    out = certified_rounds(_seed(s, cap, dem), cap, dem, checker, SolverOptions(), 1)
+    if out.optimal:  # certified before that stop
+        assert out.bound >= _brute(s, cap, dem) - 1e-9
+        return
+    assert "stopped" in checker.stages
+    assert out.bound is not None and out.bound >= _brute(s, cap, dem) - 1e-9
+    assert out.bound >= float(out.sparse.s[out.chosen].sum()) - 1e-9
 
 
 def test_a_stop_after_a_check_sees_the_pairs_it_added():
@@ -150,6 +174,7 @@ def test_a_stop_after_a_check_sees_the_pairs_it_added():
     assert checker.stages == ["round", "stopped"] and not out.optimal and out.prices is not None
     (before, _), (new, size) = asked
     assert before is None and size == 3 and new >= 1  # each mentee's best (mentor 0), then more
+    assert out.bound >= _brute(s, cap, dem) - 1e-9
     full = certified_rounds(_seed(s, cap, dem), cap, dem, DenseChecker(s), SolverOptions(), 1)
     assert full.optimal and full.certificate["rounds"] >= 2
     assert full.sparse.s[full.chosen].sum() == pytest.approx(_brute(s, cap, dem))

@@ -210,7 +210,11 @@ def _with_rows_of_stranded(problem: AssignmentProblem, solution: Solution, score
     """Unmatched mentees with eligible mentors but no pair in the solver's set (every mentor of
     theirs full, for example of locked pairs, so no pair of theirs was worth keeping): their
     eligible pairs join the problem, unchosen, so that their reason names those mentors and
-    their places ("capacity taken"), never "no eligible mentor"."""
+    their places ("capacity taken"), never "no eligible mentor". None when the solve stopped at
+    its time limit: their reason says so (:func:`~mentormatch.report.reasons.unmatched_reasons`'s
+    ``not_reached``), and no row is scored past the limit."""
+    if (solution.certificate or {}).get("timed_out"):
+        return problem, solution
     P = problem.pairs
     has = np.bincount(P.mentee, minlength=P.n_mentees) > 0
     matched = np.zeros(P.n_mentees, bool)

@@ -7,7 +7,7 @@ import pandas as pd
 from ..constraints import RULE_WORDS
 
 REASON_CODES = ("no_mentors", "no_eligible_mentor", "no_capacity", "capacity_taken", "no_gain",
-                "trade_off", "none_needed")
+                "trade_off", "none_needed", "time_limit")
 
 
 def _fmt(x: float) -> str:
@@ -29,6 +29,7 @@ def unmatched_reasons(
     side_constraints: list[str],
     problem=None,
     max_solves: int = 200,
+    not_reached: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per unmatched mentee: ``mentee_id``, ``reason_code``, ``reason``.
 
@@ -46,6 +47,10 @@ def unmatched_reasons(
         score the mentee would have needed: see :func:`needed_scores`. At most ``max_solves``
         re-solves are spent; beyond that the mentees' best few mentors are checked and the
         reason says so.
+    not_reached : bool per mentee, optional
+        The mentees with eligible mentors but no pair in the solver's set because the solve
+        stopped at its time limit before it considered them: their reason says so
+        (``"time_limit"``), never "no eligible mentor".
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
     if len(unmatched) == 0:  # everyone matched: nothing to explain, no work on the pairs
@@ -70,6 +75,10 @@ def unmatched_reasons(
             continue
         if n_mentors == 0:
             rows.append((mentee_ids[i], "no_mentors", "no mentors take part in the programme"))
+            continue
+        if len(js) == 0 and not_reached is not None and not_reached[i]:
+            rows.append((mentee_ids[i], "time_limit", "not paired: the solve stopped at its time limit "
+                         "before it considered this mentee's eligible mentors (raise time_limit)"))
             continue
         if len(js) == 0:
             counts = removed.iloc[i] if len(removed.columns) else pd.Series(dtype=int)

@@ -70,10 +70,11 @@ from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .flow import SPARSE_THRESHOLD, apply_locks, check_supported, network, solve_flow
 from .quantize import coverage_weights, integer_costs
-from .rounds import Outcome, certified_rounds, with_locks
+from .rounds import STOPPED, Outcome, certified_rounds, stopped_bound, with_locks
 from .sparse import (BlockScorer, _check, _PairRows, _ScoredRows, _Sparse, _top_k, default_top_k,
                      row_blocks)
 from .ties import TIGHT_GAIN, canonical
+from .timed import Timed
 from .duals import potentials, prices, start_from_prices  # noqa: F401  (also imported from here)
 
 log = logging.getLogger(__name__)
@@ -89,28 +90,28 @@ class RowsChecker:
     ties = True
     ranks = None
 
-    def __init__(self, src, excl_i: np.ndarray, excl_col: np.ndarray, progress: bool,
-                 deadline: float | None = None):
+    def __init__(self, src, excl_i: np.ndarray, excl_col: np.ndarray, progress: bool):
         self.src, self.excl_i, self.excl_col, self.progress = src, excl_i, excl_col, progress
         self.width = src.width
         self.blocks = row_blocks(src.n_mentees, src.width)
         self.checked = 0
         self.near = None  # the last check's maybe-tight pairs
-        self.deadline = deadline  # the caller's (``time.perf_counter``); None: no limit
-        self.timed_out = False
-
-    def late(self) -> bool:
-        """Whether the caller's deadline has passed (then recorded: ``timed_out``)."""
-        if self.deadline is not None and time.perf_counter() >= self.deadline:
-            self.timed_out = True
-        return self.timed_out
+        self.last = None  # the last check's prices (u, p) and its largest s - u - p
 
     def check(self, u, p, chosen: _Sparse, tol: float, per_row: int):
         ex_i = np.concatenate([self.excl_i, chosen.i])
         ex_c = np.concatenate([self.excl_col, chosen.col])
         viol, eps, self.checked, self.near = _check(self.src, self.blocks, u, p, ex_i, ex_c, tol, self.progress,
                                                     per_row=per_row, tight=TIGHT_GAIN * tol)
+        self.last = (u, p, eps)
         return viol, eps
+
+    def ceiling(self, u, p):
+        """The last check's largest ``s - u - p`` over every unchosen pair, for every row, when
+        ``(u, p)`` are the prices it checked (the same arrays); otherwise None (no pass)."""
+        if self.last is None or self.last[0] is not u or self.last[1] is not p:
+            return None
+        return np.full(self.src.n_mentees, self.last[2])
 
     def tight(self, u, p, chosen: _Sparse, gain: float) -> _Sparse:
         return self.near  # (gathered by the check just before, at ``TIGHT_GAIN * tol``)
@@ -119,13 +120,11 @@ class RowsChecker:
         pass
 
     def stop(self, new, size: int) -> bool:
-        return self.late()  # no check and no flow past the caller's deadline
+        return False  # (a caller's deadline: :class:`~mentormatch.solvers.timed.Timed` around it)
 
     def record(self, cert: dict, stage: str) -> None:
         if stage == "holds":
             cert["pairs_checked"] = self.checked
-        if stage == "stopped":
-            cert["timed_out"] = self.timed_out
 
     def note(self) -> str:
         return f"{self.checked} candidate pairs checked"
@@ -138,21 +137,29 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
     with a :class:`RowsChecker`. ``cover``: the switch ``coverage_first`` (the most mentees,
     then the largest total), turned here into the flows' weight per mentee
     (:func:`mentormatch.solvers.quantize.coverage_weights`).
-    ``deadline`` (``time.perf_counter``; None: none): no flow and no check starts past it; the
-    rounds then stop uncertified with ``certificate["timed_out"]`` (with no flow at all, no pair
-    chosen)."""
+    ``deadline`` (``time.perf_counter``; None: none): no flow and no check starts that would
+    end past it, judged by the last of its kind (:class:`~mentormatch.solvers.timed.Timed`);
+    the rounds then stop uncertified with ``certificate["timed_out"]`` and, once a check has
+    run, a bound (:func:`mentormatch.solvers.rounds.stopped_bound`: the check's largest
+    violation on every row); with no flow at all, no pair chosen and the bound of each row's
+    best pair."""
     say = log.info if options.progress else log.debug
     k = options.top_k if options.top_k is not None else default_top_k(cap, dem)
     if k < 1:
         raise ValueError(f"SolverOptions.top_k must be >= 1 or None, got {k}")
-    checker = RowsChecker(src, excl_i, excl_col, options.progress, deadline)
+    rows = RowsChecker(src, excl_i, excl_col, options.progress)
+    checker = rows if deadline is None else Timed(rows, deadline)
     t0 = time.perf_counter()
-    sp = _top_k(src, checker.blocks, k, cap, dem, excl_i, excl_col, options.progress, cover)
+    sp = _top_k(src, rows.blocks, k, cap, dem, excl_i, excl_col, options.progress, cover)
     say("sparse set: %d pairs (top %d per mentee) in %.2fs", len(sp.i), k, time.perf_counter() - t0)
-    if checker.late():  # before the first flow (the rounds look at the clock after each flow)
+    if deadline is not None and checker.late():  # before the first flow (the rounds look after it)
+        # each row's best usable pair is in ``sp`` (``_top_k``): with u = p = 0, a bound
+        best = np.full(len(dem), -np.inf)
+        np.maximum.at(best, sp.i, sp.s)
+        bound = stopped_bound(best, 0.0, dem, int(min(dem.sum(), cap.sum())))
         return Outcome(sp, np.zeros(len(sp.i), bool), False,
                        {"method": checker.method, "top_k": k, "pairs_in_sparse": len(sp.i),
-                        "rounds": 0, "holds": False, "timed_out": True}, None)
+                        "rounds": 0, "holds": False, "timed_out": True}, bound)
     weights = coverage_weights(cap, dem, excl_i) if cover else None  # (locked mentees: matched)
     return certified_rounds(sp, cap, dem, checker, options, k, say=say, cover=weights)
 
@@ -166,9 +173,9 @@ def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
     ``coverage_first`` counts mentees (:func:`mentormatch.solvers.flow.solve_arrays`): the
     bound is then on the total of any assignment matching as many mentees.
     ``deadline`` (a ``time.perf_counter`` reading; None: none): a caller's time limit, the
-    outer stop. No flow (and no check of every pair) starts past it: the answer is then
-    ``"feasible"``, the last flow's assignment (the locks alone when no flow ran), with no
-    bound and ``certificate["timed_out"]``.
+    outer stop. No flow (and no check of every pair) starts that would end past it: the answer
+    is then ``"feasible"``, the last flow's assignment (the locks alone when no flow ran), with
+    ``certificate["timed_out"]`` and a bound once a check of every pair has run (:func:`_certified`).
     """
     lock_pos, cap, dem = apply_locks(problem)
     src = _PairRows(problem.pairs, problem.score)
@@ -178,8 +185,7 @@ def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
     free_chosen = src.position(out.sparse.i[out.chosen], out.sparse.col[out.chosen])
     chosen = np.concatenate([lock_pos, free_chosen])
     status = "optimal" if out.optimal else "feasible"
-    note = ("stopped at the caller's deadline before the certificate held"
-            if out.certificate.get("timed_out") else "")
+    note = STOPPED if out.certificate.get("timed_out") else ""
     sol = finish(problem, chosen, status, started, "flow", None, out.certificate, note)
     sol.prices = out.prices
     if out.bound is not None:
@@ -232,8 +238,9 @@ def solve_scored(score: np.ndarray | BlockScorer, capacity, *, n_mentees: int | 
         whatever its demand), then the largest total; ``solution.bound`` bounds the total of
         any assignment that matches as many.
     deadline : float, optional
-        A caller's ``time.perf_counter`` deadline: past it no flow and no check starts
-        (``"feasible"``, no bound, ``certificate["timed_out"]``; :func:`solve_sparse_certified`).
+        A caller's ``time.perf_counter`` deadline: no flow and no check starts that would end
+        past it (``"feasible"``, ``certificate["timed_out"]``, a bound once a check has run;
+        :func:`solve_sparse_certified`).
 
     Returns
     -------

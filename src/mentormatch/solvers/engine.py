@@ -210,6 +210,9 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
     options = options or SolverOptions()
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     deadline = started + limit
+    # the unit's pass over every pair (none for pairs in memory): a stage whose own first pass
+    # (each mentee's best pairs) would end past the deadline by that measure answers at once
+    pass_seconds = 0.0 if isinstance(source, ArraySource) else time.perf_counter() - started
     n, m = source.n_mentees, source.n_mentors
     li = np.zeros(0, np.int64) if locked[0] is None else np.asarray(locked[0], np.int64)
     lj = np.zeros(0, np.int64) if locked[1] is None else np.asarray(locked[1], np.int64)
@@ -249,7 +252,7 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
     if coverage_first:
         covering = _stage(deadline, limit, size,
             source, LinearModel(shell, stage="coverage"), options, deadline, cert, "coverage",
-            (li, lj), None, dmax)
+            (li, lj), None, dmax, pass_seconds=pass_seconds)
         _, _, covered, _, proven_cover = covering
         at_least = int(round(covered))
         cert["matched"] = at_least
@@ -259,7 +262,7 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
     try:
         cand, on, value, bound, done = _stage(deadline, limit, size,
             source, LinearModel(shell, coverage_at_least=at_least), options, deadline, cert,
-            "score", (li, lj), bonus, dmax, start=start)
+            "score", (li, lj), bonus, dmax, start=start, pass_seconds=pass_seconds)
     except InfeasibleError:
         if covering is None:
             raise
@@ -303,7 +306,7 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
     return problem, sol
 
 
-def _stage(deadline: float, limit: float, size: int, *args, start=None):
+def _stage(deadline: float, limit: float, size: int, *args, start=None, pass_seconds: float = 0.0):
     """:func:`~mentormatch.solvers.stage.solve_stage`, its ``TimeLimitError`` saying what
     ended the search: the time limit, or (time left) a search that found nothing and proved
     nothing, on a source of ``size`` pairs (above ``stage.ALL_PAIRS_AT_MOST``, the MIP over
@@ -311,7 +314,7 @@ def _stage(deadline: float, limit: float, size: int, *args, start=None):
     from .stage import ALL_PAIRS_AT_MOST
 
     try:
-        return solve_stage(*args, start=start)
+        return solve_stage(*args, start=start, pass_seconds=pass_seconds)
     except TimeLimitError as e:
         if e.reason == "time" or time.perf_counter() >= deadline - TIME_SLACK:
             raise TimeLimitError(limit, e.stage, e.advice, reason="time") from None

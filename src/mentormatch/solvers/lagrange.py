@@ -21,6 +21,8 @@ The max is the plain certified flow on the shifted scores ``s_ij - lambda c_j`` 
 out pairs whose shifted score is ``<= 0`` and may leave mentees unmatched, which is the same max
 (no ``coverage_first`` here). Its certified ``bound`` (over every pair, rounding included) is
 used, so ``U(lambda)`` is a valid upper bound for every ``lambda >= 0``; the best one is kept.
+A flow stopped by the time limit gives a looser bound on that max
+(:func:`mentormatch.solvers.rounds.stopped_bound`), so its ``U`` is valid too.
 ``U`` is convex in ``lambda`` with subgradient ``B - sum_j c_j n_j(x_lambda)``: ``lambda`` is
 found by a knapsack estimate from the unconstrained flow, then safeguarded secant/bisection steps
 on that subgradient.
@@ -206,10 +208,11 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         f = _Flow(lam, P.mentee, P.mentor, plain, on, float(sol.bound) if ok else None,
                   time.perf_counter() - t, closed)
         flows.append(f)
-        if closed is None and ok:
-            U = lam * B + f.inner_bound
+        if closed is None and sol.bound is not None:  # certified, or a stopped flow's (rounds.stopped_bound)
+            U = lam * B + float(sol.bound)
             if U < best_U:
                 best_U, best_lam = U, lam
+        if closed is None and ok:
             if lam == 0.0:  # one flow's prices bound every lambda at once
                 curve = price_curve(sol, problem.score[sol.chosen],
                                     (P.mentee[sol.chosen], P.mentor[sol.chosen]), demand, cap, c, B)

@@ -67,6 +67,13 @@ class Checker(Protocol):
     def tied(self, ties: dict | None) -> None:
         """The tie rule's record (None: it found violators), to add the gather's own counts to."""
 
+    def ceiling(self, u: np.ndarray, p: np.ndarray) -> np.ndarray | None:
+        """Per mentee ``i``, a number at least ``s_ij - u_i - p_j`` for every free pair ``(i, j)``
+        not chosen by the flow that priced ``(u, p)`` (mentors with no places left excluded), found
+        without another pass over every pair; None when the checker has none (then a stop
+        reports no bound). Used only when the rounds stop uncertified
+        (:func:`stopped_bound`)."""
+
     def stop(self, new: int | None, size: int) -> bool:
         """Whether to stop with the round's prices and no certificate: before the check
         (``new`` None) or after a check that added ``new`` pairs to ``size``."""
@@ -79,11 +86,16 @@ class Checker(Protocol):
         """The checks' work so far, in a few words for the log."""
 
 
+#: A solution's message when the rounds stopped at a caller's deadline.
+STOPPED = "stopped at the caller's deadline before the certificate held"
+
+
 @dataclass
 class Outcome:
     """The rounds' answer: the final sparse set and its chosen pairs (bool), whether the
-    certificate holds, the certificate, the bound over the free part (None unless it holds)
-    and the prices ``(u, p)`` of the last round (None when the flow was not priced)."""
+    certificate holds, the certificate, the bound over the free part (the certificate's when
+    it holds; when the rounds stopped uncertified, :func:`stopped_bound`'s or None) and the
+    prices ``(u, p)`` of the last round (None when the flow was not priced)."""
 
     sparse: _Sparse
     chosen: np.ndarray
@@ -91,6 +103,41 @@ class Outcome:
     certificate: dict
     bound: float | None
     prices: tuple | None = None
+
+
+def stopped_bound(e: np.ndarray | None, dual_obj: float, dem: np.ndarray, n_max: int) -> float | None:
+    """A bound over the free part for rounds that stop uncertified (a deadline): the round's
+    dual objective (:func:`mentormatch.solvers.duals.prices`) plus ``sum_i d_i max(0, e_i)``
+    (``e``: :meth:`Checker.ceiling` of the round's prices ``u``, ``p``), or plus ``n_max max_i
+    max(0, e_i)`` when that is less. With no flow yet, ``u = 0``, any prices ``p >= 0`` and the
+    dual objective ``sum_j c_j p_j`` (no chosen pair), the same statement: a Lagrangian bound.
+
+    Why it holds: ``e_i >= s_ij - u_i - p_j`` on every unchosen pair of row ``i`` and ``w_ij =
+    max(0, s_ij - u_i - p_j)`` on the chosen ones, so for any assignment ``x`` (row sums
+    ``f_i <= d_i``, column sums ``<= c_j``)::
+
+        sum s x  <=  sum_ij x_ij (u_i + p_j) + sum_chosen w + sum_unchosen x_ij e_i
+                 <=  [sum_i d_i u_i + sum_j c_j p_j + sum_chosen w] + sum_i f_i e_i
+
+    with ``u, p >= 0``; the bracket is the dual objective and ``sum_i f_i e_i <= min(sum_i d_i
+    e_i, n_max max e)``. Under ``coverage_first`` the bracket is the dual objective of
+    :func:`~mentormatch.solvers.duals.prices` (``u_i`` may be negative there; its derivation
+    bounds ``sum_{x=1} r`` by the chosen pairs' ``w`` and the unchosen pairs' ``r``, here at
+    most ``e_i`` each), so the sum bounds the total of any assignment matching as many mentees
+    as the flow, the lexicographic optimum's included. None when ``e`` is None.
+
+    >>> stopped_bound(np.array([0.5, -1.0, 2.0]), 10.0, np.array([1, 1, 0]), 5)
+    10.5
+    >>> stopped_bound(np.array([0.5, 0.25]), 10.0, np.array([3, 3]), 2)
+    11.0
+    """
+    if e is None:
+        return None
+    live = dem > 0
+    e = np.maximum(0.0, np.asarray(e, np.float64)[live])
+    if not np.all(np.isfinite(e)):
+        return None
+    return float(dual_obj + min(float(dem[live] @ e), n_max * float(e.max(initial=0.0))))
 
 
 def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, dem, pot, scale,
@@ -138,6 +185,15 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
     pot, pot_scale = None, 0.0  # the last round's potentials, and their scale
     last = None  # the last round's chosen pair codes (for a repair)
     repairs = []  # the rounds whose flow was a repair of the round before's
+    held = None  # the prices (u, p), dual objective and n_max of the last round checked
+
+    def stopped(cert, chosen, u, p, dual_obj, n_max):  # uncertified: the least bound found
+        checker.record(cert, "stopped")
+        found = [b for b in (stopped_bound(checker.ceiling(uq, pq), obj, dem, n) for uq, pq, obj, n in
+                             ([(u, p, dual_obj, n_max)] + ([held] if held is not None else [])))
+                 if b is not None]
+        return Outcome(sp, chosen, False, cert, min(found) if found else None, (u, p))
+
     while True:
         rounds += 1
         t1, c1 = time.perf_counter(), time.process_time()
@@ -186,8 +242,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             t2 - t1, cert["or_tools_status"] if rep is None else
             "the last round's repaired: %d violators, %d phases" % (rep.violators, rep.phases), t3 - t2, sweeps)
         if checker.stop(None, len(sp.i)):
-            checker.record(cert, "stopped")
-            return Outcome(sp, res.chosen, False, cert, None, (u, p))
+            return stopped(cert, res.chosen, u, p, dual_obj, res.n_max)
         chosen = _subset(sp, res.chosen)
         viol, eps = checker.check(u, p, chosen, tol, k)
         work["checks"] += time.perf_counter() - t3
@@ -213,8 +268,8 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             checker.record(cert, "holds")
             return Outcome(sp, picked, True, cert, dual_obj + eps * res.n_max, (u, p))
         if checker.stop(new, len(sp.i)):
-            checker.record(cert, "stopped")
-            return Outcome(sp, res.chosen, False, cert, None, (u, p))
+            return stopped(cert, res.chosen, u, p, dual_obj, res.n_max)
+        held = (u, p, dual_obj, res.n_max)
         added += len(viol.i)
         sp = grown
 
@@ -224,7 +279,7 @@ def with_locks(out: Outcome, li: np.ndarray, lj: np.ndarray, ls: np.ndarray, cap
     """The rounds' answer as the final sparse problem (the locked pairs ``li``, ``lj`` with scores
     ``ls``, and the rounds' sparse set, in pair order; capacities ``cap``, demands ``dem``) and its
     solution: ``"optimal"`` when the certificate holds, the bound with the locks' scores, the
-    prices. ``order``: the caller's mentee of each of the rounds' rows (None: the same)."""
+    prices; :data:`STOPPED` as its message when they stopped at a deadline. ``order``: the caller's mentee of each of the rounds' rows (None: the same)."""
     sp = out.sparse
     n, m = len(dem), len(cap)
     rows = np.concatenate([li, sp.i])
@@ -238,7 +293,7 @@ def with_locks(out: Outcome, li: np.ndarray, lj: np.ndarray, ls: np.ndarray, cap
     problem = AssignmentProblem(pairs, all_s[by_pair], cap, dem, locked=is_lock[by_pair])
     check_supported(problem, "flow")
     sol = finish(problem, np.flatnonzero(is_chosen[by_pair]), "optimal" if out.optimal else "feasible", started,
-                 "flow", None, out.certificate)
+                 "flow", None, out.certificate, STOPPED if out.certificate.get("timed_out") else "")
     if out.bound is not None:
         sol.bound = float(ls.sum()) + out.bound
     if out.optimal and out.prices is not None:

@@ -17,7 +17,7 @@ from .heuristics import neighbourhood, repair
 from .highs import OutOfTime
 from .linear_rows import mentee_best
 from .relax import Candidates, Run
-from .sources import n_pairs
+from .sources import ArraySource, n_pairs
 from .sparse import rank_in_group
 
 #: Above this many candidate pairs the MIP over all candidates is skipped once an assignment
@@ -33,17 +33,31 @@ ALL_PAIRS_AT_MOST = MIP_MAX_COLUMNS
 
 
 def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus, demand_max,
-                start=None):
+                start=None, pass_seconds: float = 0.0):
     """(candidates, chosen mask, objective in the stage's units, bound over every pair, proven);
     the stage's figures go to ``cert[label]``. ``start``: None, or the pairs ``(mentee, mentor,
     score)`` of an assignment known to meet the model (the coverage stage's, for the score
     stage): they join the candidates and are the first incumbent, when they meet its check.
     No HiGHS run starts past ``deadline``: with no time for the first LP, the answer is ``start``
-    (else the empty assignment) with a bound that needs no solve (:func:`_without_relaxation`)."""
+    (else the empty assignment) with a bound that needs no solve (:func:`_without_relaxation`);
+    with less than ``pass_seconds`` left before the stage (the caller's estimate of a pass over
+    every pair; 0: the deadline passed), on blocks or bounds (pairs in memory give their best
+    pairs, and a tighter bound, at once), and no lock or score floor (which need a pass), that
+    answer comes at once, without the pass for each mentee's best pairs. ``source``: in the
+    engine's unit (:mod:`mentormatch.solvers.unit`: every score below 2)."""
     m = source.n_mentors
     li, lj = lock_pairs
     lock_keys = np.unique(np.asarray(li, np.int64) * m + np.asarray(lj, np.int64))
     run = Run(source, model, options, deadline, lock_keys, bonus)
+    if (not isinstance(source, ArraySource) and not len(lock_keys) and not model.score_floor
+            and run.out_of_time(pass_seconds)):
+        # late already, or would be after the pass: none (no lock score, no floor scale needed)
+        e = np.zeros(0, np.int64)
+        cand = Candidates(e, e, np.zeros(0), m, lock_keys)
+        if start is not None:
+            cand.add(np.asarray(start[0], np.int64), np.asarray(start[1], np.int64),
+                     np.asarray(start[2], np.float64))
+        return _without_relaxation(run, cand, start, None, cert, label)
     k = max(relax.FIRST_CANDIDATES, 2 * int(demand_max))
     best_k = source.best(k)
     # each mentee's best score over every pair fixes the scale of the score floor rows
@@ -187,8 +201,9 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
 def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label: str):
     """The stage when the caller's deadline passed before its first LP (no HiGHS run starts
     then): the given assignment ``start`` when it meets the model, else the empty one when it
-    does, with the bound of each mentee's best pairs (:func:`_best_pairs_bound`); with neither,
-    a ``TimeLimitError`` (the time limit's)."""
+    does, with the bound of each mentee's best pairs (:func:`_best_pairs_bound`; ``best_k``
+    None, no pass made: :func:`_unit_bound`); with neither, a ``TimeLimitError`` (the time
+    limit's)."""
     run.timed_out = True
     best = None
     if start is not None:
@@ -203,13 +218,33 @@ def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label:
         raise TimeLimitError(run.options.time_limit, label,
                              "raise the time limit or relax the side constraints", reason="time")
     value = run.value(cand, best)
-    bound = max(_best_pairs_bound(run, best_k), value)
+    bound = max(_unit_bound(run) if best_k is None else _best_pairs_bound(run, best_k), value)
     cert[label] = {"relaxation": "not solved: the time limit was reached before it",
                    "mip_status": "not run", "candidates": int(len(cand)),
                    "pairs_priced": int(run.pairs_priced), "pricing_rounds": run.rounds,
                    "all_pairs_mip": False, "bound": bound, "branching": None, "mip_nodes": 0,
                    "timed_out": True}
     return cand, best, value, bound, proven(bound, value)
+
+
+def _unit_bound(run) -> float:
+    """A bound needing no pass: in the engine's unit every score is below 2 (the largest of
+    the mentees' best scores lies in ``[1, 2)``, :func:`mentormatch.solvers.unit.score_unit`),
+    so ``2 sum_i d_i`` (the coverage stage: the mentees with a demand); infinite with a bonus.
+
+    >>> from types import SimpleNamespace as N
+    >>> demand = np.array([1, 2, 0])
+    >>> _unit_bound(N(model=N(problem=N(demand=demand), stage="score"), bonus=None))
+    6.0
+    >>> _unit_bound(N(model=N(problem=N(demand=demand), stage="coverage"), bonus=None))
+    2.0
+    """
+    demand = np.asarray(run.model.problem.demand, np.int64)
+    if run.model.stage != "score":
+        return float(np.count_nonzero(demand > 0))
+    if run.bonus is not None:
+        return math.inf
+    return 2.0 * float(np.maximum(demand, 0).sum())
 
 
 def _best_pairs_bound(run, best_k) -> float:

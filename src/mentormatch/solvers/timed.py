@@ -3,7 +3,13 @@ deadline, for any pair source: :class:`Timed` wraps the source's checker, and it
 the rounds before a step that would end past the deadline, judged by the last step of its kind
 (the check of every pair by the last check; the next flow by the last flow and its prices; the
 first check only by the clock). The rounds then return the last flow's assignment, a feasible
-one with no certificate, and ``certificate["timed_out"]`` says why."""
+one with no certificate but a bound where the checker gives one
+(:func:`mentormatch.solvers.rounds.stopped_bound`), and ``certificate["timed_out"]`` says why.
+
+This is the one deadline of the certified rounds on every source: the complete set and the
+blocks (:func:`mentormatch.solvers.certify._certified`) and the bounds
+(:mod:`mentormatch.solvers.bounded`, whose first pass and sub-markets read the same
+deadline) wrap their checkers in it."""
 from __future__ import annotations
 
 import time
@@ -20,6 +26,7 @@ class Timed:
     ...     def check(self, *a): return None, 0.0
     ...     def stop(self, new, size): return False
     ...     def record(self, cert, stage): pass
+    ...     def ceiling(self, u, p): return None
     >>> t = Timed(Never(), time.perf_counter() - 1.0)
     >>> t.stop(None, 10), t.timed_out
     (True, True)
@@ -42,6 +49,16 @@ class Timed:
         out = self.inner.check(u, p, chosen, tol, per_row)
         self.check_seconds = time.perf_counter() - t
         return out
+
+    def late(self) -> bool:
+        """Whether the deadline has passed (then recorded: ``timed_out``); for the steps before
+        the rounds (the first flow starts only when this is False)."""
+        if time.perf_counter() >= self.deadline:
+            self.timed_out = True
+        return self.timed_out
+
+    def ceiling(self, u, p):
+        return self.inner.ceiling(u, p)
 
     def tight(self, u, p, chosen, gain: float):
         return self.inner.tight(u, p, chosen, gain)

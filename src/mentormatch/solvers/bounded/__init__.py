@@ -48,13 +48,13 @@ from ...errors import Conflict, InfeasibleError
 from ...pairs import unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions
 from ..certify import places_left
-from ..rounds import Outcome, certified_rounds, with_locks
+from ..rounds import Outcome, certified_rounds, stopped_bound, with_locks
 from ..sparse import _Sparse, default_top_k, empty
 from .check import _Certifier
 from .child import Child
 from . import remote
 from .market import Settling, _guides
-from .passes import _Exact, _Pool, _scan
+from .passes import PassStopped, _Exact, _Pool, _scan
 from .start import take_start
 from ..timed import Timed
 from ..warm import resolve
@@ -69,17 +69,18 @@ POOL_PER_ROW = 64
 # the first pass and the first sparse set; a level's rounds
 # --------------------------------------------------------------------------------------------
 def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
-                progress: bool):
+                progress: bool, deadline: float | None = None):
     """The pools (each row's ``size`` best pairs by ``bound - pass_price``) and each mentor's
     ``mentor_k`` best rows (rows, mentors), in one pass over all pairs; at a lower priority
-    while ``later`` runs in a child beside it, which is ended if the pass fails."""
+    while ``later`` runs in a child beside it, which is ended if the pass fails or stops at
+    ``deadline`` (:class:`.passes.PassStopped`)."""
     n, m = scorer.n, scorer.m
     price = np.zeros(m) if pass_price is None else np.asarray(pass_price, np.float64)
     price = np.where(cap > 0, price, np.inf)
     try:
         f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
                   dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)",
-                  background=later is not None and later.running)
+                  background=later is not None and later.running, deadline=deadline)
     except BaseException:  # the child is no longer waited for
         if later is not None:
             later.cancel()
@@ -119,6 +120,26 @@ def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int
     return _Sparse(i[keep], j[keep], j[keep], s[keep])
 
 
+def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, prices=()) -> Outcome:
+    """The rounds' answer when the deadline comes before their first flow: no pair chosen,
+    ``cert`` (``timed_out``) and a Lagrangian bound (:func:`~mentormatch.solvers.rounds.stopped_bound`
+    with ``u = 0``): from the pools (``checker``, :meth:`.check._Certifier.ceiling`) under each
+    of ``prices`` (mentor prices, ``>= 0``; the least bound is kept), or, before the pools
+    exist, from the bounds' size alone: every eligible score is at most ``largest + margin``
+    (:class:`mentormatch.scale.BoundedScorer`), and no assignment holds more than ``n_max =
+    min(sum d, sum c)`` pairs."""
+    n_max = int(min(dem.sum(), cap.sum()))
+    found = [n_max * max(0.0, float(scorer.largest + scorer.margin))]
+    has = cap > 0
+    for p in prices if checker is not None else ():
+        p = np.where(has, np.maximum(0.0, np.zeros(len(cap)) if p is None else p), np.inf)
+        b = stopped_bound(checker.ceiling(np.zeros(len(dem)), p), float(cap[has] @ p[has]), dem, n_max)
+        if b is not None:
+            found.append(b)
+    cert.update(holds=False, timed_out=True)
+    return Outcome(sp, np.zeros(len(sp.i), bool), False, cert, min(found))
+
+
 def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None,
            cover: bool = False, deadline: float | None = None) -> Outcome:
     """The rounds on the market left by the locks (``cap``, ``dem``; lock pairs ``li``, ``lj``
@@ -139,7 +160,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     if given is not None:
         pass_price, later = given[0], Child.done(given)
     else:
-        pass_price, later, inner_info = _guides(_solve, scorer, cap, dem, depth)
+        pass_price, later, inner_info = _guides(_solve, scorer, cap, dem, depth, deadline)
     beside = later is not None and later.running
     guided = later is not None
     cmax, dmax = int(np.max(cap, initial=0)), int(np.max(dem, initial=1))
@@ -149,8 +170,13 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     t1, c1 = time.perf_counter(), time.process_time()
     exact = _Exact(scorer)
     size = min(m, max(POOL_PER_ROW, k))
-    pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
-                                    options.progress and depth == 0)
+    try:
+        pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
+                                        options.progress and depth == 0, deadline)
+    except PassStopped:  # (the sub-market beside it ended too)
+        say("%sthe first pass stopped at the caller's deadline", "  " * depth)
+        return _stopped_early(scorer, cap, dem, empty(), {"method": _Certifier.method, "rounds": 0,
+                                                          "first_pass": "stopped at the deadline"})
     t_pass, c_pass = time.perf_counter(), time.process_time()
     guide, guide_info = (None, None) if later is None else later.result()
     # where the time went (wall seconds; the bound passes' pairs): for the cost per block; and
@@ -182,6 +208,11 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
     if deadline is not None:
         checker = Timed(checker, deadline)
+        if checker.late():  # no time for the first flow
+            cert = {"method": _Certifier.method, "top_k": k, "pairs_in_sparse": len(sp.i), "rounds": 0}
+            checker.record(cert, "round")
+            checker.record(cert, "stopped")
+            return _stopped_early(scorer, cap, dem, sp, cert, checker, (pool.prices[0], guide))
     from ..quantize import coverage_weights
 
     weights = coverage_weights(cap, dem, li) if cover else None  # (a locked mentee is matched already)
@@ -207,11 +238,15 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     ``cover``: ``coverage_first``, as in :func:`mentormatch.solvers.certify.solve_scored`.
 
     ``deadline``: a ``time.perf_counter`` reading, the caller's time limit (None: none;
-    ``pair()`` passes ``time_limit`` seconds from the solve's start). The first pass over every pair runs whole; after it no flow and no
-    check starts that would end past the deadline, judged by the last of its kind (with the
-    deadline passed before the first pass: none at all). The answer is then ``"feasible"``:
-    the last flow's assignment (the locks alone when none ran), no bound,
-    ``certificate["timed_out"]``.
+    ``pair()`` passes ``time_limit`` seconds from the solve's start). The sub-markets of first
+    prices stop at it (their last prices guide), the first pass takes no block past it, and
+    after it no flow and no check starts that would end past the deadline, judged by the last
+    of its kind (with the deadline passed before the first pass: none at all). The answer is
+    then ``"feasible"``, ``certificate["timed_out"]``: the last flow's assignment (the locks
+    alone when none ran) and a bound (:func:`~mentormatch.solvers.rounds.stopped_bound`, from
+    the round's prices and the pools, :meth:`.check._Certifier.ceiling`; before the first flow,
+    from the pass's or the sub-market's prices; before the pools, every pair at the bounds'
+    largest value).
     """
     with remote.executing(executor):  # (on Dask, each pass's rows are sent once: remote.sent_once)
         return _solve_bounded(remote.sent_once(scorer), capacity, demand=demand, locked=locked,
@@ -254,11 +289,7 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
     given = None if start is None else (start, {"mentees": 0, "rounds": 0, "seconds": 0.0,
                                                 "warm_start": "an earlier solution's mentor prices"})
     if deadline is not None and time.perf_counter() >= deadline:  # no pass, no flow: the locks
-        out = Outcome(empty(), np.zeros(0, bool), False, {"method": _Certifier.method, "rounds": 0,
-                                                          "holds": False, "timed_out": True}, None)
+        out = _stopped_early(scorer, cap_left, dem_left, empty(), {"method": _Certifier.method, "rounds": 0})
     else:
         out = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0, given, cover, deadline)
-    problem, sol = with_locks(out, li, lj, ls, cap_f, dem[scorer.inverse], started, scorer.order)
-    if out.certificate.get("timed_out"):
-        sol.message = "stopped at the caller's deadline before the certificate held"
-    return problem, sol
+    return with_locks(out, li, lj, ls, cap_f, dem[scorer.inverse], started, scorer.order)

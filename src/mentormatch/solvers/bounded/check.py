@@ -127,6 +127,33 @@ class _Certifier:
     def stop(self, new: int | None, size: int) -> bool:
         return self.settle is not None and self.settle(new, size)
 
+    def ceiling(self, u, p) -> np.ndarray:
+        """Per row, at least ``s_ij - u_i - p_j`` on every pair outside the locks (mentors with
+        a finite price ``p_j``, the others having no places), from the pools alone (no pass):
+        a row's pair in its pool has ``b_ij - p_j = val + (q_j - p_j)`` (``q``: the pool's
+        generation's prices, ``val = b_ij - q_j``); one outside it has ``b_ij - q_j <=
+        floor_i``, so ``b_ij - p_j <= floor_i + max_j (q_j - p_j)``; the float32 error of the
+        values and the floor (:meth:`_pool_err`) and the bound's ``margin`` (``s_ij <= b_ij +
+        margin``) are added. In the checker's frame (class docstring) when it has one:
+        ``s - u - p = s - u' - p'``. Rows with no pair: ``-inf``."""
+        from ...scale import BIG
+
+        pool = self.pool
+        c = self.shift or 0.0
+        err = self._pool_err(pool.vals, pool.floor) if self.err is None else self.err
+        pf = np.where(np.isfinite(p), p - c, np.nan)  # (the frame's; mentors with no places: nan)
+        gens = np.vstack(pool.prices)
+        with np.errstate(invalid="ignore"):
+            drop = gens - pf[None, :]  # per generation and mentor: q_j - p_j
+            drop = np.where(np.isfinite(gens) & np.isfinite(pf)[None, :], drop, -np.inf)
+            most = drop.max(axis=1)  # per generation
+            vals = pool.vals + drop[pool.gen[:, None], pool.cols]
+            vals = np.where(pool.vals > -BIG / 2, vals, -np.inf)
+        floor = pool.floor.astype(np.float64)
+        outside = np.where(floor > -BIG / 2, floor + most[pool.gen], -np.inf)
+        top = np.maximum(vals.max(axis=1, initial=-np.inf), outside)
+        return top + err + self.scorer.margin - (u + c)
+
     def record(self, cert: dict, stage: str) -> None:
         seconds = round(time.perf_counter() - self.started, 3)
         if stage == "round":

@@ -77,10 +77,12 @@ def _market(scorer, cap, dem, divide_places: bool = False) -> _Market | None:
     return _Market(scorer.subset(rows=rows), cap, dem[rows] * GUIDE_STEP, GUIDE_STEP, 1)
 
 
-def _guide(solve, market: _Market, depth: int, given=None):
+def _guide(solve, market: _Market, depth: int, given=None, deadline: float | None = None):
     """Prices for a first pass: the sub-market ``market`` (see :func:`_market`), solved by
     ``solve`` (the bounded solve of one level; guided by ``given``, or by its own sub-market when
-    still large) until its prices settle (:class:`Settling`).
+    still large) until its prices settle (:class:`Settling`) or the caller's ``deadline``
+    (``time.perf_counter``, the same reading in a forked child) comes: its last prices then, or
+    none when it stopped before its first flow.
     Returns (prices, info), or (None, None) when it has none. Settled, not merely early: at
     100,000 x 20,000 (capacity 5) the prices of a sub-market stopped after 3 rounds made the
     full market take 10 rounds and 333 s, against 3 rounds and about 100 s with settled ones.
@@ -93,7 +95,8 @@ def _guide(solve, market: _Market, depth: int, given=None):
     t = time.perf_counter()
     e = np.zeros(0, np.int64)
     sub = market.scorer
-    out = solve(sub, market.cap, market.dem, e, e, None, SolverOptions(progress=False), depth + 1, given)
+    out = solve(sub, market.cap, market.dem, e, e, None, SolverOptions(progress=False), depth + 1, given,
+                deadline=deadline)
     cert = out.certificate
     if out.prices is None:
         return None, None
@@ -105,7 +108,7 @@ def _guide(solve, market: _Market, depth: int, given=None):
     return p, info
 
 
-def _guides(solve, scorer, cap, dem, depth: int):
+def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
     """The prices of a level's first pass, and how to get the prices its first sparse set is
     ranked by: (pass prices, Child giving (prices, info), the inner sub-market's info), each
     None when there is none.
@@ -127,20 +130,21 @@ def _guides(solve, scorer, cap, dem, depth: int):
         return None, None, None
     inner = _market(market.scorer, market.cap, market.dem, divide_places=True)
     if inner is None:
-        g = _guide(solve, market, depth)
+        g = _guide(solve, market, depth, None, deadline)
         return g[0], Child.done(g), None
-    inner_guide = _guide(solve, inner, depth + 1)
+    inner_guide = _guide(solve, inner, depth + 1, None, deadline)
     executor = current()
     client = dask_client(executor)
     if client is not None:  # one task on a worker, beside the pass's tasks; its scorer sent ahead
         view = market.scorer.view if isinstance(market.scorer, SentOnce) else market.scorer
         sent = client.scatter(view, hash=False)
         return (inner_guide[0], OnExecutor(executor, _guide_task, _settings(view), solve, sent,
-                                           market._replace(scorer=None), depth, inner_guide), inner_guide[1])
-    if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
-        return (inner_guide[0], InThread(_guide_on, executor, solve, market, depth, inner_guide),
+                                           market._replace(scorer=None), depth, inner_guide, deadline),
                 inner_guide[1])
-    return inner_guide[0], Child(_guide, solve, market, depth, inner_guide), inner_guide[1]
+    if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
+        return (inner_guide[0], InThread(_guide_on, executor, solve, market, depth, inner_guide, deadline),
+                inner_guide[1])
+    return inner_guide[0], Child(_guide, solve, market, depth, inner_guide, deadline), inner_guide[1]
 
 
 def _guide_on(executor, *args):
@@ -176,7 +180,7 @@ def _settings(scorer=None) -> dict:
     return out
 
 
-def _guide_task(settings: dict, solve, scorer, market: _Market, depth: int, inner_guide):
+def _guide_task(settings: dict, solve, scorer, market: _Market, depth: int, inner_guide, deadline=None):
     """:func:`_guide` as a task of a worker process (a Dask cluster's): with the caller's
     ``settings`` (:func:`_settings`) and its block passes on this process's threads. The
     caller's process keeps only the first pass's bookkeeping; the sub-market's flows and memory
@@ -191,7 +195,7 @@ def _guide_task(settings: dict, solve, scorer, market: _Market, depth: int, inne
                 before[(name, key)] = getattr(module, key)
                 setattr(module, key, value)
         with here():
-            return _guide(solve, market._replace(scorer=scorer), depth, inner_guide)
+            return _guide(solve, market._replace(scorer=scorer), depth, inner_guide, deadline)
     finally:
         for (name, key), value in before.items():
             setattr(importlib.import_module(name), key, value)

@@ -61,12 +61,18 @@ def _yield_cpu() -> None:
         pass
 
 
-def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: bool = False):
+class PassStopped(Exception):
+    """A pass over the blocks ended at its ``deadline`` (:func:`_over_blocks`), unfinished."""
+
+
+def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: bool = False,
+                 deadline: float | None = None):
     """``fn(a, b, buffer)`` of every block, in order, on as many threads as cores (up to 4),
     with BLAS on one thread each (numpy releases the GIL in the products and element-wise
     passes) and a float32 buffer of the widest block per thread, so that no pass allocates
     (and page-faults) a block's worth of memory per block. ``background``: the threads run
-    at a lower priority (:func:`_yield_cpu`)."""
+    at a lower priority (:func:`_yield_cpu`). ``deadline`` (``time.perf_counter``; None:
+    none): no block starts past it, and the pass raises :class:`PassStopped`."""
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
@@ -79,6 +85,8 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: 
             local.buffer = np.empty((rows, width), dtype=np.float32)
             if background:
                 _yield_cpu()
+        if deadline is not None and time.perf_counter() >= deadline:
+            raise PassStopped(what)
         return fn(ab[0], ab[1], local.buffer)
 
     workers = max(1, min(os.cpu_count() or 1, 4))
@@ -259,7 +267,8 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     return out
 
 
-def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, background: bool):
+def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, background: bool,
+                  deadline: float | None = None):
     """The blocks of a pass on this process's threads: each block's part, and the threads'
     mentor states (each thread takes its blocks in row order, so a tie with the thread's
     ``kk``-th best is a later row and loses)."""
@@ -275,7 +284,7 @@ def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, backgro
             state = local.state
         return _scan_block(view, a, b, buffer, q, state)
 
-    return list(_over_blocks(block, blocks, progress, what, view.m, background)), states
+    return list(_over_blocks(block, blocks, progress, what, view.m, background, deadline)), states
 
 
 def scan_task(part, right_t, spec, blocks, width: int):
@@ -297,7 +306,8 @@ def scan_task(part, right_t, spec, blocks, width: int):
     return outs, state
 
 
-def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str):
+def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str,
+                 deadline: float | None = None):
     """The blocks of a pass on ``executor``, in chunks of whole blocks (:func:`.remote.chunks`):
     the same parts and mentor states as :func:`_scan_threads` (each chunk's rows in order),
     with the rows numbered in the view again."""
@@ -309,6 +319,10 @@ def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str
                                             [(a - c0, b - c0) for a, b in chunk], view.m)))
     parts, states = [], []
     for c0, fut in _bar(futures, progress, what):
+        if deadline is not None and time.perf_counter() >= deadline:
+            for _, f in futures:
+                f.cancel()
+            raise PassStopped(what)
         outs, state = fut.result()
         for pool_part, sus_part in outs:
             if sus_part is not None:
@@ -324,7 +338,8 @@ def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str
 def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *, excl_i, excl_j,
           chosen_i=None, chosen_j=None, pool_size: int = 0, u: np.ndarray | None = None,
           threshold: float = 0.0, dead: np.ndarray | None = None, mentor_k: int = 0,
-          keep_all: bool = False, progress: bool = False, what: str = "", background: bool = False) -> _Found:
+          keep_all: bool = False, progress: bool = False, what: str = "", background: bool = False,
+          deadline: float | None = None) -> _Found:
     """One pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
     for all): ``s = bound - price`` block by block, excluded pairs (the locks; global row,
     mentor) and ``dead`` rows (local) at ``-inf``, at a lower priority when ``background``
@@ -335,7 +350,8 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
 
     The blocks run on this process's threads, or on the executor of the solve
     (:mod:`.remote`) when there is one and the view is a plain bounded scorer; the result is
-    the same.
+    the same. ``deadline`` (``time.perf_counter``; None: none): no block (or chunk's result)
+    is taken past it, and :class:`PassStopped` is raised.
 
     The chosen pairs stay in the pools: a pool's floor must bound every pair outside it that
     a later round may leave unchosen."""
@@ -351,9 +367,9 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
                   min(pool_size, m_v), min(mentor_k, n_v), keep_all)
     executor = current()
     if executor is not None and blocks and hasattr(view, "bounds_rows"):
-        parts, states = _scan_remote(executor, view, q, blocks, progress, what)
+        parts, states = _scan_remote(executor, view, q, blocks, progress, what, deadline)
     else:
-        parts, states = _scan_threads(view, q, blocks, progress, what, background)
+        parts, states = _scan_threads(view, q, blocks, progress, what, background, deadline)
     pools = [pool_part for pool_part, _ in parts if pool_part is not None]
     sus = [sus_part for _, sus_part in parts if sus_part is not None]
     to_col = (lambda c: c) if cols is None else (lambda c: cols[c])

@@ -1,0 +1,312 @@
+"""A plain flow stopped by a caller's deadline reports a bound (:func:`mentormatch.solvers.rounds.stopped_bound`)
+on every source, and the bound holds: it is at least the optimum over every pair, found here by
+an independent solver (scipy's ``milp`` on the full model, every eligible pair a variable), and at
+least the stopped answer's own objective.
+
+The stops, on fake clocks (``_support.jumping_clock``, no sleep): after the first flow (before
+its check), after the first check (before the second flow), after the first pass (before any
+flow), inside the first pass (between its blocks) and inside the sub-markets of first prices.
+With ``coverage_first`` the bound is on the total of any assignment matching as many mentees as
+the flow: at least the lexicographic optimum's total (two ``milp`` solves)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import csr_matrix
+
+import mentormatch as mm
+from mentormatch import synthetic
+from mentormatch.pairs import Candidates
+from mentormatch.solvers import SolverOptions, certify
+from mentormatch.solvers.base import AssignmentProblem
+import mentormatch.solvers.bounded as bounded
+from mentormatch.solvers.bounded import child, market, passes
+
+from _support import exact_round, force_scale_path, jumping_clock, scorer_of
+
+JUMP = 1000.0
+
+
+def milp_optimum(scores: np.ndarray, cap: np.ndarray, dem: np.ndarray, cover: bool = False) -> float:
+    """The optimum of ``max sum s x`` over every eligible pair (``s > -inf``), rows at most
+    ``dem``, columns at most ``cap``, binary ``x``, by scipy's HiGHS MIP; with ``cover``, the
+    largest total among the assignments matching the most mentees."""
+    i, j = np.nonzero(np.isfinite(scores))
+    s = scores[i, j]
+    n, m, k = *scores.shape, len(s)
+    rows = csr_matrix((np.ones(k), (i, np.arange(k))), shape=(n, k))
+    cols = csr_matrix((np.ones(k), (j, np.arange(k))), shape=(m, k))
+    cons = [LinearConstraint(rows, 0, dem), LinearConstraint(cols, 0, cap)]
+    if not cover:
+        out = milp(-s, constraints=cons, integrality=np.ones(k), bounds=Bounds(0, 1))
+        assert out.success
+        return -out.fun
+    # matched mentees y_i <= row sum, y_i <= 1: first the most of them, then the total
+    a = csr_matrix(np.hstack([-rows.toarray(), np.eye(n)]))
+    big = [LinearConstraint(csr_matrix(np.hstack([rows.toarray(), np.zeros((n, n))])), 0, dem),
+           LinearConstraint(csr_matrix(np.hstack([cols.toarray(), np.zeros((m, n))])), 0, cap),
+           LinearConstraint(a, -np.inf, 0)]
+    first = milp(np.concatenate([np.zeros(k), -np.ones(n)]), constraints=big,
+                 integrality=np.ones(k + n), bounds=Bounds(0, 1))
+    assert first.success
+    most = round(-first.fun)
+    count = LinearConstraint(np.concatenate([np.zeros(k), np.ones(n)])[None, :], most, np.inf)
+    out = milp(np.concatenate([-s, np.zeros(n)]), constraints=big + [count], integrality=np.ones(k + n),
+               bounds=Bounds(0, 1))
+    assert out.success
+    return -out.fun
+
+
+def _round(seed: int, n: int = 90, m: int = 30):
+    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
+    prep, eligible, scores = exact_round(mentors, mentees)
+    return scores, scorer_of(prep), prep.data["mentors"]["capacity"].to_numpy(float)
+
+
+def _demand(seed: int, n: int) -> np.ndarray:
+    """One mentor a mentee, or two for every third mentee (odd seeds)."""
+    dem = np.ones(n, np.int64)
+    if seed % 2:
+        dem[::3] = 2
+    return dem
+
+
+def _assert_honest(sol, best: float, scores, cap, dem, chosen_i, chosen_j):
+    """Stopped: "feasible", ``timed_out``, the message; a bound at least ``best`` (the
+    independent optimum) and the objective; the pairs eligible, within the places, their
+    scores summing to the objective."""
+    assert sol.status == "feasible" and sol.certificate["timed_out"] is True
+    assert "deadline" in sol.message
+    assert sol.bound is not None and np.isfinite(sol.bound)
+    assert sol.bound >= best - 1e-9 * max(1.0, abs(best))
+    assert sol.bound >= sol.objective - 1e-9
+    assert sol.gap == pytest.approx(max(0.0, (sol.bound - sol.objective) / abs(sol.bound)))
+    assert np.isfinite(scores[chosen_i, chosen_j]).all()
+    assert scores[chosen_i, chosen_j].sum() == pytest.approx(sol.objective, abs=1e-9)
+    assert (np.bincount(chosen_j, minlength=len(cap)) <= cap).all()
+    assert (np.bincount(chosen_i, minlength=len(dem)) <= dem).all()
+
+
+def _bounded(scorer, cap, dem, cover=False, top_k=1, deadline=None):
+    problem, sol = bounded.solve_bounded(scorer, cap, demand=dem, options=SolverOptions(top_k=top_k),
+                                         cover=cover, deadline=deadline)
+    return sol, problem.pairs.mentee[sol.chosen], problem.pairs.mentor[sol.chosen]
+
+
+def _jump_after(monkeypatch, clock, owner, name: str) -> None:
+    """``owner.name`` (a function or method) jumps the clock once it returns."""
+    real = getattr(owner, name)
+
+    def then_jump(*args, **kw):
+        out = real(*args, **kw)
+        clock.jump()
+        return out
+
+    monkeypatch.setattr(owner, name, then_jump)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The fake clock, no sub-market (the stops inside it have their own test)."""
+    monkeypatch.setattr(bounded, "_guides", lambda *a: (None, None, None))
+    return jumping_clock(monkeypatch, JUMP)
+
+
+@pytest.mark.parametrize("cover", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("where", ["after the first flow", "after the first check"])
+def test_bounds_stopped_between_the_rounds_report_a_bound_over_every_pair(clock, monkeypatch, seed, where,
+                                                                          cover):
+    """The bounds source, one pair per mentee to start (several rounds untimed): the clock
+    jumps past the deadline after the first flow (the check is refused: the bound comes from
+    the pools) or after the first check (the second flow is refused)."""
+    scores, scorer, cap = _round(seed)
+    dem = _demand(seed, len(scores))
+    best = milp_optimum(scores, cap, dem, cover)
+    untimed = _bounded(scorer, cap, dem, cover)[0]
+    assert untimed.status == "optimal" and untimed.certificate["rounds"] >= 2
+    assert untimed.objective == pytest.approx(best, abs=1e-6)
+    clock.flows.clear()
+    if where == "after the first flow":
+        clock.after_flow = clock.jump
+    else:
+        _jump_after(monkeypatch, clock, bounded._Certifier, "check")
+    sol, i, j = _bounded(scorer, cap, dem, cover, deadline=time.perf_counter() + 60.0)
+    assert len(clock.flows) == 1
+    _assert_honest(sol, best, scores, cap, dem, i, j)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_bounds_stopped_before_the_first_flow_keep_the_pools_bound(clock, monkeypatch, seed):
+    """The clock jumps once the first pass returns: no flow; the locks alone (none here) and
+    a Lagrangian bound from the pools under the pass's prices, tighter than every pair at the
+    bounds' largest value."""
+    scores, scorer, cap = _round(seed)
+    dem = _demand(seed, len(scores))
+    best = milp_optimum(scores, cap, dem)
+    _jump_after(monkeypatch, clock, bounded, "_first_pass")
+    clock.flows.clear()
+    sol, i, j = _bounded(scorer, cap, dem, top_k=None, deadline=time.perf_counter() + 60.0)
+    assert clock.flows == [] and len(sol.chosen) == 0
+    _assert_honest(sol, best, scores, cap, dem, i, j)
+    n_max = min(dem.sum(), cap.sum())
+    assert sol.bound < n_max * (scorer.largest + scorer.margin)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_first_pass_stops_between_its_blocks(clock, monkeypatch, seed):
+    """Blocks of 10 rows; the clock jumps after the first block: no other block starts, no
+    flow; the locks alone and the bound of every pair at the bounds' largest value."""
+    scores, scorer, cap = _round(seed)
+    dem = _demand(seed, len(scores))
+    eligible = np.argwhere(np.isfinite(scores))
+    locked = (eligible[[0, -1], 0], eligible[[0, -1], 1])
+    monkeypatch.setattr(passes, "_pass_blocks", lambda n, w: [(a, min(a + 10, n)) for a in range(0, n, 10)])
+    real, blocks = passes._scan_block, []
+
+    def then_jump(view, a, b, *args):
+        out = real(view, a, b, *args)
+        blocks.append(a)
+        if len(blocks) == 1:
+            clock.jump()
+        return out
+
+    monkeypatch.setattr(passes, "_scan_block", then_jump)
+    clock.flows.clear()
+    problem, sol = bounded.solve_bounded(scorer, cap, demand=dem, locked=locked, options=SolverOptions(),
+                                         deadline=time.perf_counter() + 60.0)
+    assert clock.flows == [] and len(blocks) <= 2  # (the other thread's block may have begun)
+    P = problem.pairs
+    i, j = P.mentee[sol.chosen], P.mentor[sol.chosen]
+    assert sorted(zip(i.tolist(), j.tolist())) == sorted(zip(locked[0].tolist(), locked[1].tolist()))
+    fixed = scores.copy()  # the optimum with the locks kept: their rows and places taken out
+    fixed[locked[0], :] = -np.inf
+    dem_left, cap_left = dem.copy(), cap.copy()
+    dem_left[locked[0]] -= 1
+    np.subtract.at(cap_left, locked[1], 1)
+    best = milp_optimum(fixed, cap_left, dem_left) + scores[locked].sum()
+    _assert_honest(sol, best, scores, cap, dem, i, j)
+
+
+def test_the_sub_markets_stop_at_the_deadline(monkeypatch):
+    """Sub-markets forced on (in this process), the clock jumps after the first flow (the
+    inner sub-market's): no other flow starts (the inner one stops, the outer one and the
+    first pass stop before their first block), and the answer is the bound of every pair at
+    the bounds' largest value."""
+    clock = jumping_clock(monkeypatch, JUMP)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(market, "GUIDE_MIN_PLACES", 0.0)
+    monkeypatch.setattr(child, "ENABLED", False)
+    scores, scorer, cap = _round(4, n=120, m=30)
+    cap = np.maximum(cap, 5)  # (every mentor at least GUIDE_STEP places: the inner market divides them)
+    dem = np.ones(len(scores), np.int64)
+    best = milp_optimum(scores, cap, dem)
+    sub = []
+    real = market._guide
+    monkeypatch.setattr(market, "_guide", lambda *a: sub.append(a[2]) or real(*a))
+    untimed = _bounded(scorer, cap, dem, top_k=None)[0]
+    assert untimed.status == "optimal" and len(sub) == 2  # the inner and the outer sub-market
+    clock.flows.clear()
+    clock.after_flow = clock.jump
+    sol, i, j = _bounded(scorer, cap, dem, top_k=None, deadline=time.perf_counter() + 60.0)
+    assert len(clock.flows) == 1 and len(sol.chosen) == 0
+    _assert_honest(sol, best, scores, cap, dem, i, j)
+
+
+def _complete(scores, cap, dem, cover):
+    n, m = scores.shape
+    i, j = np.nonzero(np.isfinite(scores))
+    return AssignmentProblem(Candidates(i, j, n, m), scores[i, j], cap, dem, coverage_first=cover)
+
+
+@pytest.mark.parametrize("cover", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("source", ["complete", "blocks"])
+def test_the_complete_set_and_blocks_stopped_after_a_check_report_its_bound(monkeypatch, seed, source, cover):
+    """One pair per mentee to start; the clock jumps after the first check of every pair, so
+    the second flow is refused: the bound is the round's dual objective plus the check's
+    largest violation on every pair that can be matched."""
+    clock = jumping_clock(monkeypatch, JUMP)
+    monkeypatch.setattr(certify, "default_top_k", lambda cap, dem: 1)
+    scores, _, cap = _round(seed)
+    dem = _demand(seed, len(scores))
+    best = milp_optimum(scores, cap, dem, cover)
+
+    def solve(deadline=None):
+        if source == "complete":
+            p = _complete(scores, cap, dem, cover)
+            sol = certify.solve_sparse_certified(p, SolverOptions(), time.perf_counter(), deadline)
+            return sol, p.pairs.mentee[sol.chosen], p.pairs.mentor[sol.chosen]
+        p, sol = certify.solve_scored(lambda rows: scores[rows], cap, n_mentees=len(scores),
+                                      n_mentors=len(cap), demand=dem, cover=cover, deadline=deadline)
+        return sol, p.pairs.mentee[sol.chosen], p.pairs.mentor[sol.chosen]
+
+    untimed = solve()[0]
+    assert untimed.status == "optimal" and untimed.certificate["rounds"] >= 2
+    assert untimed.objective == pytest.approx(best, abs=1e-6)
+    _jump_after(monkeypatch, clock, certify.RowsChecker, "check")
+    clock.flows.clear()
+    sol, i, j = solve(time.perf_counter() + 60.0)
+    assert len(clock.flows) == 1
+    _assert_honest(sol, best, scores, cap, dem, i, j)
+
+
+def test_pair_stopped_in_its_first_pass_says_why_each_mentee_is_unmatched(clock, monkeypatch):
+    """``pair()`` on bounds (forced small), the limit passing as the first pass begins: no
+    flow, the locks alone (none), a bound at least the optimum; every mentee with an eligible
+    mentor is unmatched with the reason ``"time_limit"`` (before: "no eligible mentor", or, for
+    the first rows, their every eligible pair scored after the limit to name full mentors)."""
+    from mentormatch import pipeline as pl
+
+    mentors, mentees = synthetic.organisation(n_mentees=90, n_mentors=30, seed=6)
+    small = pl.prepare(mentors, mentees)
+    untimed = mm.pair(mentors, mentees, {"time_limit": 60.0})
+    force_scale_path(monkeypatch, True)
+    real = bounded._first_pass
+
+    def jump_then_pass(*args, **kw):
+        clock.jump()
+        return real(*args, **kw)
+
+    monkeypatch.setattr(bounded, "_first_pass", jump_then_pass)
+    clock.flows.clear()
+    r = mm.pair(mentors, mentees, {"time_limit": 60.0})
+    assert clock.flows == [] and len(r.pairs) == 0
+    assert r.status == "feasible" and r.certificate["timed_out"] is True
+    assert r.bound >= untimed.objective - 1e-6 and untimed.status == "optimal"
+    eligible = np.bincount(small.problem.pairs.mentee, minlength=len(mentees)) > 0
+    has = set(np.asarray(small.mentee_ids.ids)[eligible].tolist())
+    u = r.unmatched.set_index("mentee_id")["reason_code"]
+    assert len(u) == len(mentees) and len(has) > 0
+    assert all(code == ("time_limit" if who in has else "no_eligible_mentor") for who, code in u.items())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_budgets_lagrangian_keeps_the_bound_of_a_stopped_inner_flow(monkeypatch, seed):
+    """The budget's Lagrangian (forced small) on blocks (pairs in memory are solved whole at
+    this size), one pair per mentee to start: the clock jumps
+    past the limit after the first inner flow's first check of every pair, so that flow stops
+    uncertified. Its bound still bounds the shifted problem, so ``lambda B`` plus it bounds the
+    budget problem: the answer is "feasible", stopped, with a bound at least the optimum of the
+    full model (scipy's ``milp``, ``test_solvers_engine.reference``). Before: no bound."""
+    from mentormatch.solvers import engine
+    from mentormatch.solvers.engine import solve_source
+    from mentormatch.solvers.sources import BlockSource
+    from test_solvers_engine import instance, reference
+
+    clock = jumping_clock(monkeypatch, JUMP)
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(certify, "default_top_k", lambda cap, dem: 1)
+    p = instance(seed, n=50, m=12, density=0.7)
+    dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    src = BlockSource(lambda rows: dense[rows], p.n_mentees, p.n_mentors)
+    best = reference(p)
+    _jump_after(monkeypatch, clock, certify.RowsChecker, "check")
+    sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=60.0))
+    assert sol.certificate["method"] == "lagrangian budget + certified flow"
+    assert sol.status == "feasible" and sol.certificate["timed_out"] is True
+    assert sol.bound is not None and sol.bound >= best - 1e-6 and sol.bound >= sol.objective - 1e-9
