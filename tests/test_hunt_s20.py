@@ -1,0 +1,105 @@
+"""Session 20's hunt with fresh random seeds (s20h7): the defects it found, each pinned here (a
+plain test where fixed in the session, else a strict xfail naming the file to fix).
+
+* The CLI's summary called the total "optimal" whatever the status and the objective (a
+  leximin round's total, below the best total, was "optimal total ... over random") and printed
+  "+nan% over random" when random pairs nobody (every capacity 0). Fixed in ``cli.py``.
+* Locks beyond a mentor's capacity: ``assign()`` named the mentor by index ("mentor 1");
+  ``pair()`` named it twice on the complete set (by id, then "mentor 2", an index of the seeded
+  order) and only by index, under another constraint family, on blocks and bounds. Not fixed
+  here: ``solvers/flow.apply_locks`` states the locks' check a second time (the diagnosis,
+  ``solvers/diagnose.py``, states it with ids and the family ``locked``).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mentormatch as mm
+from mentormatch.errors import InfeasibleError
+
+from _support import on_source
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "mentormatch.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def _tables_to_csv(tmp_path, mentors, mentees):
+    mentors.to_csv(tmp_path / "mentors.csv", index=False)
+    mentees.to_csv(tmp_path / "mentees.csv", index=False)
+    return ["--mentors", str(tmp_path / "mentors.csv"), "--mentees", str(tmp_path / "mentees.csv")]
+
+
+def test_the_cli_never_calls_a_leximin_total_optimal(tmp_path):
+    """Synthetic seed 5 (4 mentees, 2 mentors): leximin's total 15.4968 lies below the best total
+    16.0614 with the same number of pairs, so its total is not "optimal"; before, the summary
+    said "(optimal total is ...% over random)"."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=4, n_mentors=2, seed=5)
+    plain = {"constraints": {"management_line": False}}
+    best = mm.pair(mentors, mentees, plain)
+    fair = mm.pair(mentors, mentees, {**plain, "fairness": {"objective": "leximin"}})
+    assert fair.objective < best.objective - 0.5 and len(fair.pairs) == len(best.pairs)
+    (tmp_path / "p.toml").write_text('[constraints]\nmanagement_line = false\n'
+                                     '[fairness]\nobjective = "leximin"\n')
+    p = _cli("pair", *_tables_to_csv(tmp_path, mentors, mentees), "--out", str(tmp_path / "o"),
+             "--programme", str(tmp_path / "p.toml"))
+    assert p.returncode == 0, p.stderr
+    assert f"total {fair.objective:.4f}" in p.stdout
+    assert "random assignment" in p.stdout and "optimal total" not in p.stdout
+
+
+def test_the_cli_states_no_percentage_of_a_random_total_of_zero(tmp_path):
+    """Every capacity 0: nobody is paired, by the solver or at random; before, the summary said
+    "+nan% over random"."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=3, n_mentors=2, seed=8)
+    p = _cli("pair", *_tables_to_csv(tmp_path, mentors.assign(capacity=0), mentees),
+             "--out", str(tmp_path / "o"))
+    assert p.returncode == 0, p.stderr
+    assert "pairs: 0" in p.stdout and "random assignment" in p.stdout
+    assert not re.search(r"\bnan\b", p.stdout, re.IGNORECASE), p.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# locks beyond a mentor's capacity: the mentor named by id, once, on every source
+# ---------------------------------------------------------------------------------------------
+_BY_INDEX = re.compile(r"\b(mentor|mentee) #?\d")
+
+
+def _two_locks_on_one_place():
+    """4 mentees, 3 mentors of capacity 1 (synthetic seed 5); mentees E00001 and E00003 both
+    locked to mentor E00002: the locks alone are infeasible."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=4, n_mentors=3, seed=5)
+    mentor = mentors["id"][0]
+    programme = {"constraints": {"management_line": False,
+                                 "locked": [[mentees["id"][0], mentor], [mentees["id"][1], mentor]]}}
+    return mentors.assign(capacity=1), mentees, programme, mentor
+
+
+@pytest.mark.xfail(strict=True, reason="solvers/flow.apply_locks raises its own conflict (mentor "
+                   "by index, family 'capacity') beside or instead of the diagnosis's (by id, "
+                   "family 'locked'); wrap.labelled keeps both on the complete set")
+@pytest.mark.parametrize("kind", ["complete", "blocks", "bounds"])
+def test_locks_beyond_a_capacity_name_the_mentor_by_id_once_on_every_source(kind):
+    mentors, mentees, programme, mentor = _two_locks_on_one_place()
+    with on_source(kind), pytest.raises(InfeasibleError) as err:
+        mm.pair(mentors, mentees, programme)
+    text = str(err.value)
+    assert f"'{mentor}'" in text and not _BY_INDEX.search(text), text
+    assert [c.constraint for c in err.value.conflicts] == ["locked"], text
+
+
+@pytest.mark.xfail(strict=True, reason="solvers/flow.apply_locks names the mentor by index; "
+                   "assign() does not relabel it with the scores' column names")
+def test_assign_names_a_mentor_whose_locks_exceed_its_capacity_by_its_column():
+    scores = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], index=["a", "b"], columns=["X", "Y"])
+    with pytest.raises(InfeasibleError) as err:
+        mm.assign(scores, pd.Series({"X": 1, "Y": 1}), locked=[("a", "Y"), ("b", "Y")])
+    text = str(err.value)
+    assert "'Y'" in text and not _BY_INDEX.search(text), text
