@@ -103,3 +103,38 @@ def test_assign_names_a_mentor_whose_locks_exceed_its_capacity_by_its_column():
         mm.assign(scores, pd.Series({"X": 1, "Y": 1}), locked=[("a", "Y"), ("b", "Y")])
     text = str(err.value)
     assert "'Y'" in text and not _BY_INDEX.search(text), text
+
+
+# ---------------------------------------------------------------------------------------------
+# a locked pair that a rule removes: the same error, by id and rule, on every source
+# ---------------------------------------------------------------------------------------------
+def _lock_removed_by(rule: str):
+    """3 mentees and 2 mentors (synthetic seed 21), mentee E00001 locked to the first mentor,
+    and ``rule`` removing that pair: forbidden, min_score above every score, or the management
+    line (the mentor made the mentee's manager)."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=3, n_mentors=2, seed=21)
+    e, m = mentees["id"][0], mentors["id"][0]
+    cons = {"management_line": rule == "management_line", "locked": [[e, m]]}
+    if rule == "forbidden":
+        cons["forbidden"] = [[e, m]]
+    elif rule == "min_score":
+        cons["min_score"] = 100.0
+    else:
+        mentees = mentees.assign(manager_id=np.where(mentees["id"] == e, m, mentees["manager_id"]))
+    return mentors.assign(capacity=2), mentees, {"constraints": cons}, e, m
+
+
+@pytest.mark.parametrize("rule", ["forbidden", "min_score", "management_line"])
+@pytest.mark.parametrize("kind", ["blocks", "bounds"])
+def test_a_locked_pair_a_rule_removes_gets_the_complete_sets_error_on_the_scale_path(kind, rule):
+    """Before (aa4959b), blocks and bounds said "locked pair (mentee 2, mentor 0) is ineligible
+    (score -inf)" (indices of the seeded order, no rule; family 'eligibility'), the complete set
+    "locked pair (E00001, E00003) is ineligible: rule 'forbidden' removes it" (family 'locked')."""
+    mentors, mentees, programme, e, m = _lock_removed_by(rule)
+    with pytest.raises(InfeasibleError) as whole:
+        mm.pair(mentors, mentees, programme)
+    assert f"({e}, {m})" in str(whole.value) and repr(rule) in str(whole.value)
+    with on_source(kind), pytest.raises(InfeasibleError) as err:
+        mm.pair(mentors, mentees, programme)
+    assert str(err.value) == str(whole.value) and not _BY_INDEX.search(str(err.value))
+    assert [c.constraint for c in err.value.conflicts] == ["locked"]

@@ -22,7 +22,7 @@ from ..rules import Rules
 from ..solvers import AssignmentProblem, SideConstraints, Solution, SolverOptions
 from ..solvers.base import PairBonus
 from .prepared import Prepared, _choose_solver, _side_constraints
-from .reader import _evaluate, _ScorerRows
+from .reader import _evaluate, _ScorerRows, refuse_ineligible_locks_of
 from .wrap import _solve, _wrap
 
 
@@ -172,6 +172,7 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
     locked = None
     if rules.constraints["locked"]:
         locked = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
+        refuse_ineligible_locks_of(mentees, mentors, rules, context, mentee_ids, mentor_ids, *locked)
     scorer = None
     plain = (rules.solver == "flow" and not side.active() and not rules.constraints["coverage_first"]
              and (load is None or np.all(load == 1)))
