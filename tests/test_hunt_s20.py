@@ -138,3 +138,21 @@ def test_a_locked_pair_a_rule_removes_gets_the_complete_sets_error_on_the_scale_
         mm.pair(mentors, mentees, programme)
     assert str(err.value) == str(whole.value) and not _BY_INDEX.search(str(err.value))
     assert [c.constraint for c in err.value.conflicts] == ["locked"]
+
+
+@pytest.mark.parametrize("kind", ["blocks", "bounds"])
+def test_a_locked_pair_below_min_score_under_incentives_is_infeasible_not_a_time_out(kind):
+    """Hunt seed 5025 (weights x 1e-7, so min_score 0.4 removes every pair): before, blocks and
+    bounds raised TimeLimitError ("ended with time left ... none was proven impossible") after
+    the engine's search, where the complete set proves the lock ineligible."""
+    from mentormatch.rules.settings import DEFAULT_WEIGHTS
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=1, n_mentors=3, seed=21)
+    programme = {"weights": {k: v * 1e-7 for k, v in DEFAULT_WEIGHTS.items()},
+                 "constraints": {"management_line": False, "min_score": 0.4, "incentives": True,
+                                 "locked": [[mentees["id"][0], mentors["id"][2]]]}}
+    mentors = mentors.assign(capacity=[3, 2, 1], min_capacity=0, bonus=[0.0, 800.0, 0.0],
+                             reservation_value=[400.0, 0.0, 400.0])
+    with on_source(kind), pytest.raises(InfeasibleError) as err:
+        mm.pair(mentors, mentees, programme)
+    assert "'min_score' removes it" in str(err.value)
