@@ -197,3 +197,28 @@ def test_why_not_names_people_by_id_when_the_pair_cannot_be_forced(case):
     mentors, mentees, programme, e, m = _why_not_cases()[case]
     verdict = mm.pair(mentors, mentees, programme).explain(e, mentor=m).verdict
     assert verdict.startswith("cannot be forced") and not _BY_INDEX.search(verdict), verdict
+
+
+# ---------------------------------------------------------------------------------------------
+# a refusal that depends on the source: max-min, a score floor and a priority bonus
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="pipeline/tables.solve drops a bonus that is 0 on every "
+                   "eligible pair (here: no pair is eligible) and solves; blocks and bounds "
+                   "(pipeline/bonus.plan_bonus) decide on the PairBonus as given and refuse max-min "
+                   "+ score_floor + bonus with a ValidationError: one rule for every source")
+def test_maxmin_with_a_score_floor_and_a_priority_bonus_gets_one_outcome_on_every_source():
+    """4 mentees, 2 mentors (synthetic seed 3), every mentee priority 1, min_score 100 (no pair
+    eligible), max-min with a score floor: the complete set answers "optimal", no pair; blocks
+    and bounds refuse the settings (hunt seeds 8105 and 8107, programme rounds)."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=4, n_mentors=2, seed=3)
+    programme = {"constraints": {"management_line": False, "min_score": 100.0},
+                 "fairness": {"objective": "maxmin", "floor_group": "region", "score_floor": 0.3}}
+    outcomes = set()
+    for kind in ("complete", "blocks", "bounds"):
+        with on_source(kind):
+            try:
+                r = mm.pair(mentors, mentees.assign(priority=1.0), programme)
+                outcomes.add((r.status, len(r.pairs)))
+            except mm.ValidationError as e:
+                outcomes.add(("refused", str(e)))
+    assert len(outcomes) == 1, outcomes
