@@ -222,3 +222,39 @@ def test_maxmin_with_a_score_floor_and_a_priority_bonus_gets_one_outcome_on_ever
             except mm.ValidationError as e:
                 outcomes.add(("refused", str(e)))
     assert len(outcomes) == 1, outcomes
+
+
+# ---------------------------------------------------------------------------------------------
+# an HR export's ids: one id in two Unicode forms
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("table", ["mentees", "mentors"])
+def test_one_id_in_two_unicode_forms_is_a_validation_error_naming_both_rows(table):
+    """'Zoë' composed (NFC) and 'Zoe' + a combining diaeresis (NFD) print alike; before, they
+    were two people whose pairs no reader could tell apart (and 'E001 ' beside 'E001' was
+    already refused). Distinct ids with accents ('Zoé', 'José') stay accepted."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=4, n_mentors=3, seed=5)
+    programme = {"constraints": {"management_line": False}}
+    frame = mentees if table == "mentees" else mentors
+    ids = ["Zoë", "Zoe\u0308", "José", "李"][:len(frame)]
+    renamed = frame.assign(id=ids)
+    if table == "mentors":  # nobody names the old ids
+        mentees = mentees.assign(manager_id="", preferences="", manager_suggestions="")
+        renamed = renamed.assign(manager_id="")
+    args = (mentors, renamed) if table == "mentees" else (renamed, mentees)
+    with pytest.raises(mm.ValidationError) as err:
+        mm.pair(*args, programme)
+    text = str(err.value)
+    assert "two Unicode forms" in text and "row 0" in text and "row 1" in text, text
+    fine = frame.assign(id=["Zoë", "Zoé", "José", "李"][:len(frame)])
+    if table == "mentors":
+        fine = fine.assign(manager_id="")
+    r = mm.pair(*((mentors, fine) if table == "mentees" else (fine, mentees)), programme)
+    assert sorted(set(r.pairs["mentee_id"]) | set(r.unmatched["mentee_id"])) == sorted(
+        (fine if table == "mentees" else mentees)["id"])
+
+
+def test_one_id_in_two_unicode_forms_is_refused_by_the_cli_with_exit_2(tmp_path):
+    mentors, mentees = mm.synthetic.organisation(n_mentees=4, n_mentors=3, seed=5)
+    p = _cli("pair", *_tables_to_csv(tmp_path, mentors, mentees.assign(id=["Zoë", "Zoe\u0308", "José", "李"])),
+             "--out", str(tmp_path / "o"))
+    assert p.returncode == 2 and "two Unicode forms" in p.stderr and "Traceback" not in p.stderr, p.stderr

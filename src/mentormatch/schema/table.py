@@ -3,6 +3,8 @@ lists, and the checks between columns of one row. ``validate.validate_tables`` r
 table, then the checks between the tables (``across``)."""
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
@@ -63,7 +65,34 @@ def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
                     + ", ".join(rep.where(o) for o in others[:5]))
 
         rep.rows("id", later, raw, expected)
+    _check_unicode_forms(rep, ids, raw, missing | ids.duplicated(keep=False).to_numpy())
     return ids
+
+
+def _check_unicode_forms(rep: _Report, ids: pd.Series, raw: pd.Series, skip: np.ndarray) -> None:
+    """Ids that are one id in another Unicode form ('Zoë' composed, and 'Zoe' + a combining
+    diaeresis, as some exports write it): they print alike, so two of them would be two people
+    no reader can tell apart. Only the non-ASCII ids are normalised (NFC)."""
+    wide = ~skip & ~ids.fillna("").str.isascii().to_numpy(dtype=bool)
+    if not wide.any():
+        return
+    cells = ids.to_numpy(dtype=object)
+    forms = cells.copy()
+    forms[wide] = [unicodedata.normalize("NFC", c) for c in cells[wide]]  # (the non-ASCII ids only)
+    forms[skip] = None
+    clash = pd.Series(forms).duplicated(keep=False).to_numpy() & ~skip
+    if not clash.any():
+        return
+    positions = np.flatnonzero(clash)
+    groups = pd.Series(positions).groupby(forms[clash], sort=False).indices
+
+    def expected(k: int) -> str:
+        others = [int(positions[p]) for p in groups[forms[k]] if positions[p] != k]
+        return (f"a unique id within {rep.table}; {cells[k]!r} and the id on "
+                + ", ".join(rep.where(o) for o in others[:5])
+                + " are one id written in two Unicode forms (normalise the export to NFC)")
+
+    rep.rows("id", clash, raw, expected)
 
 
 def _check_numeric(rep: _Report, name: str, raw: pd.Series, kind: str, low, high,
