@@ -65,29 +65,31 @@ def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
                     + ", ".join(rep.where(o) for o in others[:5]))
 
         rep.rows("id", later, raw, expected)
-    _check_unicode_forms(rep, ids, raw, missing | ids.duplicated(keep=False).to_numpy())
+    _check_unicode_forms(rep, ids, raw)
     return ids
 
 
-def _check_unicode_forms(rep: _Report, ids: pd.Series, raw: pd.Series, skip: np.ndarray) -> None:
+def _check_unicode_forms(rep: _Report, ids: pd.Series, raw: pd.Series) -> None:
     """Ids that are one id in another Unicode form ('Zoë' composed, and 'Zoe' + a combining
     diaeresis, as some exports write it): they print alike, so two of them would be two people
-    no reader can tell apart. Only the non-ASCII ids are normalised (NFC)."""
-    wide = ~skip & ~ids.fillna("").str.isascii().to_numpy(dtype=bool)
-    if not wide.any():
+    no reader can tell apart. An ASCII id is its own normal form, so only the non-ASCII ids
+    are normalised (NFC) and compared."""
+    if "".join(ids.dropna().tolist()).isascii():  # (one pass in C: the usual case)
         return
     cells = ids.to_numpy(dtype=object)
-    forms = cells.copy()
-    forms[wide] = [unicodedata.normalize("NFC", c) for c in cells[wide]]  # (the non-ASCII ids only)
-    forms[skip] = None
-    clash = pd.Series(forms).duplicated(keep=False).to_numpy() & ~skip
-    if not clash.any():
+    skip = ids.isna().to_numpy() | ids.duplicated(keep=False).to_numpy()  # (told already)
+    wide = np.flatnonzero(~skip & ~ids.fillna("").str.isascii().to_numpy(dtype=bool))
+    forms = pd.Series([unicodedata.normalize("NFC", c) for c in cells[wide]], dtype=object)
+    hit = forms.duplicated(keep=False).to_numpy()
+    if not hit.any():
         return
-    positions = np.flatnonzero(clash)
-    groups = pd.Series(positions).groupby(forms[clash], sort=False).indices
+    clash = np.zeros(len(cells), dtype=bool)
+    clash[wide[hit]] = True
+    form_of = dict(zip(wide[hit].tolist(), forms[hit]))
+    groups = pd.Series(wide[hit]).groupby(forms[hit].to_numpy(), sort=False).indices
 
     def expected(k: int) -> str:
-        others = [int(positions[p]) for p in groups[forms[k]] if positions[p] != k]
+        others = [int(wide[hit][p]) for p in groups[form_of[k]] if wide[hit][p] != k]
         return (f"a unique id within {rep.table}; {cells[k]!r} and the id on "
                 + ", ".join(rep.where(o) for o in others[:5])
                 + " are one id written in two Unicode forms (normalise the export to NFC)")
