@@ -258,3 +258,37 @@ def test_one_id_in_two_unicode_forms_is_refused_by_the_cli_with_exit_2(tmp_path)
     p = _cli("pair", *_tables_to_csv(tmp_path, mentors, mentees.assign(id=["Zoë", "Zoe\u0308", "José", "李"])),
              "--out", str(tmp_path / "o"))
     assert p.returncode == 2 and "two Unicode forms" in p.stderr and "Traceback" not in p.stderr, p.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# assign(): bad settings and capacities
+# ---------------------------------------------------------------------------------------------
+def _two_by_two():
+    return (pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], index=["a", "b"], columns=["X", "Y"]),
+            pd.Series({"X": 1, "Y": 1}))
+
+
+@pytest.mark.xfail(strict=True, reason="pipeline/matrix.assign passes time_limit to SolverOptions "
+                   "unchecked: 0, -1, nan and 'x' are silently ignored, where pair() refuses them "
+                   "('expected a number of seconds > 0')")
+@pytest.mark.parametrize("limit", [0, -1.0, float("nan"), "x"])
+def test_assign_refuses_a_time_limit_that_pair_refuses(limit):
+    scores, capacity = _two_by_two()
+    with pytest.raises(mm.ValidationError, match="time_limit"):
+        mm.assign(scores, capacity, time_limit=limit)
+
+
+@pytest.mark.xfail(strict=True, reason="schema/scores.check_assign_inputs lets a fractional "
+                   "capacity through; the solver raises a bare ValueError ('capacity must be 2 "
+                   "whole numbers >= 0') naming no mentor")
+def test_assign_answers_or_names_a_fractional_capacity():
+    """The docstring asks for "one non-negative number per column": a capacity of 1.5 either
+    holds (at most 1 mentee: every load is 1) or is a ValidationError naming the mentor and
+    the value; never a bare ValueError."""
+    scores, _ = _two_by_two()
+    try:
+        r = mm.assign(scores, pd.Series({"X": 1.5, "Y": 1}))
+    except mm.ValidationError as err:
+        assert "'X'" in str(err) and "1.5" in str(err), str(err)
+    else:
+        assert (r.pairs["mentor_id"] == "X").sum() <= 1 and len(r.pairs) == 2
