@@ -172,7 +172,6 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
     locked = None
     if rules.constraints["locked"]:
         locked = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
-        refuse_ineligible_locks_of(mentees, mentors, rules, context, mentee_ids, mentor_ids, *locked)
     scorer = None
     plain = (rules.solver == "flow" and not side.active() and not rules.constraints["coverage_first"]
              and (load is None or np.all(load == 1)))
@@ -185,6 +184,8 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
         scorer = bounded_scorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
     if scorer is None:
         scorer = _BlockScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
+    if locked is not None:
+        refuse_ineligible_locks_of(scorer, rules, mentee_ids, mentor_ids, *locked)
     data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,
             "requested_solver": rules.solver, "scale_path": True, "demand": demand, "locked": locked,
             "capacity": cap, "load": load, "side": side,

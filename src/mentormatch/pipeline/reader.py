@@ -46,14 +46,18 @@ def refuse_ineligible_locks(a: np.ndarray, b: np.ndarray, which: np.ndarray, nam
             f"ineligible: rule {rule!r} removes it", f"drop the lock or turn off {rule!r}"))
 
 
-def refuse_ineligible_locks_of(mentees, mentors, rules: Rules, context, mentee_ids: Encoder,
-                               mentor_ids: Encoder, a: np.ndarray, b: np.ndarray) -> None:
+def refuse_ineligible_locks_of(scorer, rules: Rules, mentee_ids: Encoder, mentor_ids: Encoder,
+                               a: np.ndarray, b: np.ndarray) -> None:
     """:func:`refuse_ineligible_locks` on the scale path: the locked pairs alone evaluated by
-    every eligibility rule (a few pairs; no candidate set)."""
-    keys, inverse = np.unique(a * len(mentors) + b, return_inverse=True)
-    cand = Candidates(keys // len(mentors), keys % len(mentors), len(mentees), len(mentors))
-    which, names, _ = _evaluate(mentees, mentors, rules, context, None, mentee_ids, mentor_ids,
-                                None, None, rules.constraints["min_score"], cand)
+    every eligibility rule (a few pairs; no candidate set), with the features the round's
+    scorer prepared (on its tables and context) and its org-chart pairs where it keeps them."""
+    n, m = len(scorer.mentees), len(scorer.mentors)
+    keys, inverse = np.unique(a * m + b, return_inverse=True)
+    cand = Candidates(keys // m, keys % m, n, m)
+    which, names, _ = _evaluate(scorer.mentees, scorer.mentors, rules, scorer.context, scorer.features,
+                                mentee_ids, mentor_ids, getattr(scorer, "line", None),
+                                getattr(scorer, "forbidden", None), rules.constraints["min_score"],
+                                cand)
     refuse_ineligible_locks(a, b, which[inverse.ravel()], names, mentee_ids, mentor_ids)
 
 
