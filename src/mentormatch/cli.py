@@ -37,11 +37,14 @@ def _print_summary(result, baseline=None, out=None, stream=sys.stdout) -> None:
         w(f"random assignment: not computed ({baseline})\n")
     elif baseline is not None:
         b = baseline.summary()
-        lift = s["objective"] / b["objective"] - 1 if b["objective"] > 0 else float("nan")
+        # the lift of this total, never called "optimal" (a "feasible" answer, or a fairness
+        # objective, is not the best total), and no percentage of a random total of 0
+        lift = (f"this total is {s['objective'] / b['objective'] - 1:+.1%} over random"
+                if b["objective"] > 0 else "no lift in percent: random's total is not above 0")
         seed = baseline.record.baseline_seed or 0
         w(f"random assignment (seed {seed}, same people and constraints): "
           f"mean score {b['mean_score']:.4f}, {b['matched_mentees']} matched, total {b['objective']:.4f} "
-          f"(optimal total is {lift:+.1%} over random)\n")
+          f"({lift})\n")
     gap = "" if result.gap is None else f", gap {result.gap:.2e}"
     cert = result.certificate or {}
     w(f"solver: {s['solver']}, status {s['status']}{gap}, {s['wall_time_s']:.2f} s"

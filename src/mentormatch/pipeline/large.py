@@ -22,7 +22,7 @@ from ..rules import Rules
 from ..solvers import AssignmentProblem, SideConstraints, Solution, SolverOptions
 from ..solvers.base import PairBonus
 from .prepared import Prepared, _choose_solver, _side_constraints
-from .reader import _evaluate, _ScorerRows
+from .reader import _evaluate, _ScorerRows, refuse_ineligible_locks_of
 from .wrap import _solve, _wrap
 
 
@@ -184,6 +184,8 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
         scorer = bounded_scorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
     if scorer is None:
         scorer = _BlockScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
+    if locked is not None:
+        refuse_ineligible_locks_of(scorer, rules, mentee_ids, mentor_ids, *locked)
     data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,
             "requested_solver": rules.solver, "scale_path": True, "demand": demand, "locked": locked,
             "capacity": cap, "load": load, "side": side,

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import constraints as C
+from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates, Encoder
 from ..rules import Rules
 from ..solvers.base import PairBonus
@@ -28,6 +29,36 @@ def _evaluate(mentees, mentors, rules: Rules, context, features, mentee_ids, men
         masks["min_score"] = scores.total < min_score
     which, names = C.first_rule(masks, len(cand))
     return which, names, scores.total
+
+
+def refuse_ineligible_locks(a: np.ndarray, b: np.ndarray, which: np.ndarray, names: list[str],
+                            mentee_ids: Encoder, mentor_ids: Encoder) -> None:
+    """Raise :class:`~mentormatch.errors.InfeasibleError` for the first locked pair (mentees
+    ``a``, mentors ``b``, in the programme's order) that a rule removes (``which``: per lock
+    the index into ``names`` of the first rule removing it, -1 none), by id and rule, in the
+    same words on the complete set and on the scale path."""
+    bad = np.flatnonzero(which >= 0)
+    if len(bad):
+        k = int(bad[0])
+        rule = names[which[k]]
+        raise InfeasibleError(Conflict(
+            "locked", f"locked pair ({mentee_ids.ids[a[k]]!s}, {mentor_ids.ids[b[k]]!s}) is "
+            f"ineligible: rule {rule!r} removes it", f"drop the lock or turn off {rule!r}"))
+
+
+def refuse_ineligible_locks_of(scorer, rules: Rules, mentee_ids: Encoder, mentor_ids: Encoder,
+                               a: np.ndarray, b: np.ndarray) -> None:
+    """:func:`refuse_ineligible_locks` on the scale path: the locked pairs alone evaluated by
+    every eligibility rule (a few pairs; no candidate set), with the features the round's
+    scorer prepared (on its tables and context) and its org-chart pairs where it keeps them."""
+    n, m = len(scorer.mentees), len(scorer.mentors)
+    keys, inverse = np.unique(a * m + b, return_inverse=True)
+    cand = Candidates(keys // m, keys % m, n, m)
+    which, names, _ = _evaluate(scorer.mentees, scorer.mentors, rules, scorer.context, scorer.features,
+                                mentee_ids, mentor_ids, getattr(scorer, "line", None),
+                                getattr(scorer, "forbidden", None), rules.constraints["min_score"],
+                                cand)
+    refuse_ineligible_locks(a, b, which[inverse.ravel()], names, mentee_ids, mentor_ids)
 
 
 class _ScorerRows:

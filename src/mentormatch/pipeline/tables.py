@@ -14,7 +14,6 @@ import pandas as pd
 
 from .. import constraints as C
 from .. import pipeline as knobs  # LARGE_PAIRS, read at call time (tests patch it there)
-from ..errors import Conflict, InfeasibleError
 from ..features import Context
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
@@ -25,6 +24,7 @@ from .bonus import solve_with_bonus
 from .large import _prepare_large, _solve_large
 from .order import seeded_order
 from .prepared import Prepared, _choose_solver, _side_constraints
+from .reader import refuse_ineligible_locks
 from .wrap import _solve, _timed, _wrap
 
 
@@ -138,15 +138,8 @@ def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
     lock_mask = np.zeros(len(cand), dtype=bool)
     if rules.constraints["locked"]:
         a, b = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
-        pos = cand.locate(a, b)
-        if (pos < 0).any():
-            k = int(np.flatnonzero(pos < 0)[0])
-            full_pos = complete.locate(a[k:k + 1], b[k:k + 1])[0]
-            rule = names[which[full_pos]]
-            raise InfeasibleError(Conflict(
-                "locked", f"locked pair ({mentee_ids.ids[a[k]]!s}, {mentor_ids.ids[b[k]]!s}) is "
-                f"ineligible: rule {rule!r} removes it", f"drop the lock or turn off {rule!r}"))
-        lock_mask[pos] = True
+        refuse_ineligible_locks(a, b, which[complete.locate(a, b)], names, mentee_ids, mentor_ids)
+        lock_mask[cand.locate(a, b)] = True
 
     side = _side_constraints(rules, mentees, mentors)
     demand = (np.nan_to_num(mentees["mentors_needed"].to_numpy(dtype=float), nan=1.0).astype(np.int64)

@@ -3,6 +3,8 @@ lists, and the checks between columns of one row. ``validate.validate_tables`` r
 table, then the checks between the tables (``across``)."""
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
@@ -63,7 +65,36 @@ def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
                     + ", ".join(rep.where(o) for o in others[:5]))
 
         rep.rows("id", later, raw, expected)
+    _check_unicode_forms(rep, ids, raw)
     return ids
+
+
+def _check_unicode_forms(rep: _Report, ids: pd.Series, raw: pd.Series) -> None:
+    """Ids that are one id in another Unicode form ('Zoë' composed, and 'Zoe' + a combining
+    diaeresis, as some exports write it): they print alike, so two of them would be two people
+    no reader can tell apart. An ASCII id is its own normal form, so only the non-ASCII ids
+    are normalised (NFC) and compared."""
+    if "".join(ids.dropna().tolist()).isascii():  # (one pass in C: the usual case)
+        return
+    cells = ids.to_numpy(dtype=object)
+    skip = ids.isna().to_numpy() | ids.duplicated(keep=False).to_numpy()  # (told already)
+    wide = np.flatnonzero(~skip & ~ids.fillna("").str.isascii().to_numpy(dtype=bool))
+    forms = pd.Series([unicodedata.normalize("NFC", c) for c in cells[wide]], dtype=object)
+    hit = forms.duplicated(keep=False).to_numpy()
+    if not hit.any():
+        return
+    clash = np.zeros(len(cells), dtype=bool)
+    clash[wide[hit]] = True
+    form_of = dict(zip(wide[hit].tolist(), forms[hit]))
+    groups = pd.Series(wide[hit]).groupby(forms[hit].to_numpy(), sort=False).indices
+
+    def expected(k: int) -> str:
+        others = [int(wide[hit][p]) for p in groups[form_of[k]] if wide[hit][p] != k]
+        return (f"a unique id within {rep.table}; {cells[k]!r} and the id on "
+                + ", ".join(rep.where(o) for o in others[:5])
+                + " are one id written in two Unicode forms (normalise the export to NFC)")
+
+    rep.rows("id", clash, raw, expected)
 
 
 def _check_numeric(rep: _Report, name: str, raw: pd.Series, kind: str, low, high,
