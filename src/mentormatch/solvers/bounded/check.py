@@ -55,6 +55,8 @@ def _bands(delta: np.ndarray, room: np.ndarray, m: int, most: int) -> tuple[np.n
     order = np.argsort(room, kind="stable")
     r = room[order]
     n_rows = len(r)
+    if not n_rows:
+        return order, 0, []
     edges = np.unique(np.linspace(0, n_rows, min(n_rows, BAND_EDGES) + 1).astype(np.int64))
     e = len(edges)
     low = r[np.minimum(edges, n_rows - 1)]  # a band from edge a has rooms >= low[a]
