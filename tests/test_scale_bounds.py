@@ -473,6 +473,23 @@ def test_no_sub_market_when_places_fall_short(monkeypatch):
     assert solution.certificate["first_prices"] is None
 
 
+def _deltas_and_rooms(seed: int, rows: int):
+    """A re-check's mentors (how far each price fell, ``delta``) and rows (``room``), with ties
+    and infinities on some seeds: (mentors, delta, room)."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 12))
+    n = int(rng.integers(0, rows))
+    delta = rng.normal(size=m)
+    room = rng.normal(size=n)
+    if seed % 3 == 1:  # ties, between the deltas and between the deltas and the rooms
+        delta, room = np.round(delta * 2) / 2, np.round(room * 2) / 2
+    if seed % 4 == 2:  # mentors without a price (-inf) or without room in the pools' prices (+inf)
+        delta[rng.random(m) < 0.3] = -np.inf
+        delta[rng.random(m) < 0.2] = np.inf
+        room[rng.random(n) < 0.2] = np.inf
+    return m, delta, room
+
+
 def _split_cost(delta, room, m, cut):
     finite = delta[np.isfinite(delta)]
     cols = int((finite > cut).sum())
@@ -485,7 +502,8 @@ def _bands_cost(delta, room, m, full, bands, extra):
     the fixed charge of each band with mentors to check beyond the first."""
     finite = delta[np.isfinite(delta)]
     cols = [int((finite > low).sum()) for _, _, low in bands]
-    return full * m + sum((b - a) * c for (a, b, _), c in zip(bands, cols)) + extra * max(0, sum(c > 0 for c in cols) - 1)
+    pairs = full * m + sum((b - a) * c for (a, b, _), c in zip(bands, cols))
+    return pairs + extra * max(0, sum(c > 0 for c in cols) - 1)
 
 
 @pytest.mark.parametrize("seed", range(16))
@@ -498,18 +516,8 @@ def test_bands_cover_every_pair_to_re_check_at_the_least_cost(seed):
 
     from mentormatch.solvers.bounded import check
 
-    rng = np.random.default_rng(seed)
-    m = int(rng.integers(1, 12))
-    n = int(rng.integers(0, 13))
-    most = 1 + seed % 4
-    delta = rng.normal(size=m)
-    room = rng.normal(size=n)
-    if seed % 3 == 1:  # ties, between the deltas and between the deltas and the rooms
-        delta, room = np.round(delta * 2) / 2, np.round(room * 2) / 2
-    if seed % 4 == 2:  # mentors without a price (-inf) or without room in the pools' prices (+inf)
-        delta[rng.random(m) < 0.3] = -np.inf
-        delta[rng.random(m) < 0.2] = np.inf
-        room[rng.random(n) < 0.2] = np.inf
+    m, delta, room = _deltas_and_rooms(seed, 13)
+    n, most = len(room), 1 + seed % 4
     extra = check.BAND_ROWS * m
     order, full, bands = check._bands(delta, room, m, most)
     assert sorted(order.tolist()) == list(range(n)) and len(bands) <= most
@@ -554,17 +562,8 @@ def test_bands_need_fewer_bound_pairs_than_one_cut_on_a_staircase():
 def test_split_picks_the_cheapest_cut(seed):
     from mentormatch.solvers.bounded.check import _split
 
-    rng = np.random.default_rng(seed)
-    m = int(rng.integers(1, 12))
-    n = int(rng.integers(0, 15))
-    delta = rng.normal(size=m)
-    room = rng.normal(size=n)
-    if seed % 3 == 1:  # ties, between the deltas and between the deltas and the rooms
-        delta, room = np.round(delta * 2) / 2, np.round(room * 2) / 2
-    if seed % 4 == 2:  # mentors without a price (-inf) or without room in the pools' prices (+inf)
-        delta[rng.random(m) < 0.3] = -np.inf
-        delta[rng.random(m) < 0.2] = np.inf
-        room[rng.random(n) < 0.2] = np.inf
+    m, delta, room = _deltas_and_rooms(seed, 15)
+    n = len(room)
     if seed == 11:
         delta[:] = -np.inf  # nothing finite: only the cut at -inf
     cut, cols, rows = _split(delta, room, m)
