@@ -97,7 +97,10 @@ class _Certifier:
       over those mentors outside the pool (the pool pairs among them are checked from the
       pool), so that the next round re-checks only the mentors whose price fell since.
 
-    ``D`` is chosen per generation to make the re-check cheapest (:func:`_split`).
+    ``D`` is chosen per band of a generation's rows by room, up to ``ROOM_BANDS`` bands, to make
+    the re-check cheapest (:func:`_bands`; one cut, :func:`_split`, once the generations are
+    many): a band's rows have at least its ``D`` of room, so the pairs outside the band's
+    mentors are cleared by the guard.
 
     **A shifted frame** (``coverage_first``): its prices are of the size of the weight ``W``
     (an unmatched mentee's ``u_i`` near ``-W``, a full mentor's ``p_j`` near ``W + s``), and the
