@@ -473,20 +473,12 @@ def test_no_sub_market_when_places_fall_short(monkeypatch):
     assert solution.certificate["first_prices"] is None
 
 
-def _split_cost(delta, room, m, cut):
-    finite = delta[np.isfinite(delta)]
-    cols = int((finite > cut).sum())
-    rows = int((room < cut).sum())
-    return (len(room) - rows) * cols + rows * m, cols, rows
-
-
-@pytest.mark.parametrize("seed", range(12))
-def test_split_picks_the_cheapest_cut(seed):
-    from mentormatch.solvers.bounded.check import _split
-
+def _deltas_and_rooms(seed: int, rows: int):
+    """A re-check's mentors (how far each price fell, ``delta``) and rows (``room``), with ties
+    and infinities on some seeds: (mentors, delta, room)."""
     rng = np.random.default_rng(seed)
     m = int(rng.integers(1, 12))
-    n = int(rng.integers(0, 15))
+    n = int(rng.integers(0, rows))
     delta = rng.normal(size=m)
     room = rng.normal(size=n)
     if seed % 3 == 1:  # ties, between the deltas and between the deltas and the rooms
@@ -495,6 +487,86 @@ def test_split_picks_the_cheapest_cut(seed):
         delta[rng.random(m) < 0.3] = -np.inf
         delta[rng.random(m) < 0.2] = np.inf
         room[rng.random(n) < 0.2] = np.inf
+    return m, delta, room
+
+
+def _split_cost(delta, room, m, cut):
+    finite = delta[np.isfinite(delta)]
+    cols = int((finite > cut).sum())
+    rows = int((room < cut).sum())
+    return (len(room) - rows) * cols + rows * m, cols, rows
+
+
+def _bands_cost(delta, room, m, full, bands, extra):
+    """Bound pairs of a cover (rows in room order: ``full`` scanned in full, then the bands), and
+    the fixed charge of each band with mentors to check beyond the first."""
+    finite = delta[np.isfinite(delta)]
+    cols = [int((finite > low).sum()) for _, _, low in bands]
+    pairs = full * m + sum((b - a) * c for (a, b, _), c in zip(bands, cols))
+    return pairs + extra * max(0, sum(c > 0 for c in cols) - 1)
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_bands_cover_every_pair_to_re_check_at_the_least_cost(seed):
+    """The re-check's bands (:func:`check._bands`): every row scanned in full or in a band whose
+    lowest room is at most its own (so every mentor with ``delta_j > room_i`` is re-checked on
+    row ``i``), and the cover is the cheapest of all prefixes and up to ``most`` contiguous bands,
+    found by brute force (or of the bands alone, ``full=False``); with one band, no dearer than
+    the one cut of :func:`check._split`."""
+    import itertools
+
+    from mentormatch.solvers.bounded import check
+
+    m, delta, room = _deltas_and_rooms(seed, 13)
+    n, most = len(room), 1 + seed % 4
+    full_scans = seed % 5 != 0
+    extra = check.BAND_ROWS * m
+    order, full, bands = check._bands(delta, room, m, most, full=full_scans)
+    assert full_scans or full == 0
+    assert sorted(order.tolist()) == list(range(n)) and len(bands) <= most
+    r = room[order]
+    assert np.all(r[:-1] <= r[1:])
+    at = full
+    for a, b, low in bands:  # contiguous to the last row; each band's rooms at least its own
+        assert a == at and b > a and low <= r[a:b].min()
+        at = b
+    assert at == n
+    cost = _bands_cost(delta, room, m, full, bands, extra)
+    brute = []
+    for f in range(n + 1) if full_scans else [0]:
+        for k in range(0, min(most, n - f) + 1):
+            for cuts in itertools.combinations(range(f + 1, n), max(k - 1, 0)):
+                if k == 0 and f < n:
+                    continue
+                ends = [f, *cuts, n] if k else [f]
+                parts = [(a, b, float(r[a])) for a, b in zip(ends[:-1], ends[1:])]
+                brute.append(_bands_cost(delta, room, m, f, parts, extra))
+    assert cost == min(brute)
+    if most == 1 and full_scans:
+        assert cost <= _split_cost(delta, room, m, check._split(delta, room, m)[0])[0]
+
+
+def test_bands_need_fewer_bound_pairs_than_one_cut_on_a_staircase():
+    """Rows whose room and mentors whose price fall spread evenly: a pair needs a check only
+    where ``delta_j > room_i``, about half of them; one cut covers it by a rectangle."""
+    from mentormatch.solvers.bounded import check
+
+    m, n = 2000, 5000
+    delta = np.linspace(-1.0, 1.0, m)
+    room = np.linspace(-1.0, 1.0, n)
+    staircase = int((delta[None, :] > room[:, None]).sum())
+    one = _split_cost(delta, room, m, check._split(delta, room, m)[0])[0]
+    order, full, bands = check._bands(delta, room, m, check.ROOM_BANDS)
+    cost = _bands_cost(delta, room, m, full, bands, 0)
+    assert staircase <= cost < 0.8 * one  # (6 bands: about 7/12 of the pairs, one cut 3/4)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_split_picks_the_cheapest_cut(seed):
+    from mentormatch.solvers.bounded.check import _split
+
+    m, delta, room = _deltas_and_rooms(seed, 15)
+    n = len(room)
     if seed == 11:
         delta[:] = -np.inf  # nothing finite: only the cut at -inf
     cut, cols, rows = _split(delta, room, m)

@@ -19,7 +19,8 @@ checked without another pass over the 2e9 pairs: the pool pairs directly; every 
 ``b_ij - p_j - u_i <= floor_i + (g_j - p_j) - u_i``, so it is cleared when ``g_j - p_j <= D`` and
 ``floor_i + D <= u_i + threshold``; the mentors whose price fell by more than ``D`` are
 re-checked on every row and the rows with less room are scanned in full (which takes their
-pools afresh under the new prices). ``D`` makes that re-check cheapest. A mentor re-check moves
+pools afresh under the new prices). ``D`` is chosen per band of rows by room to make that
+re-check cheapest (:func:`.check._bands`). A mentor re-check moves
 its rows to a new generation (the old prices with the re-checked mentors' new ones, the floor
 raised to cover those mentors' pairs outside the pool), so that the next round re-checks only
 the mentors whose price fell since.
