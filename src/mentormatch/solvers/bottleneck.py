@@ -78,18 +78,20 @@ flow's matched mentees, then ``M`` pairs): until s19 it ignored them, guessed to
 flow there only lowered the upper end by one score (60 x 20 with demands of 2 on bounds: 64
 flows, the work limit, "feasible"; now 3, "optimal").
 
-**The total under coverage_first** (s19). Once the count and ``t_eff`` are known, and only
-when the nested weights left the total coarser than the gap (``rounding_bound`` above 1e-6 of
-it), one more flow runs at ``t_eff`` with the least weight ``w = 2**e`` at least the best score
-(:func:`~mentormatch.solvers.threshold.score_power`) in place of ``W``. It maximises the
-mentees, then ``total + w x (pairs at least t_eff)``, over every assignment; the assignments
-with ``M`` free pairs all at least ``t_eff`` are among them and are ordered by their total, so
-when its pick has ``M`` such pairs (checked) it is the best total among them, with the count
-and the threshold as constraints rather than weights. Its integer step is the coverage flow's
-for scores up to ``2 w``, not ``W``'s (``n_max`` times finer: about 2**-18 per pair instead of
-2**-1 at 200,000 x 40,000 with demands of 5). When its pick falls short (a long augmenting
-path could trade a pair for a larger total), the nested answer stands, "feasible" with its
-rounding; ``certificate["second_stage"]`` records the attempt.
+**The total** (s20). Once the count and ``t_eff`` are known, and only when the nested
+weights left the total coarser than the gap (``rounding_bound`` above 1e-6 of it: under
+coverage_first at scale, or ``W`` large beside the scores), one more certified flow runs with
+the earlier keys fixed as constraints, not weights
+(:func:`mentormatch.solvers.maxmin_total.solve_total`): supplies ``C`` (a first unit per
+matched mentee) and ``M - C``, only pairs at least ``t_eff``, no bypass. Its flows are exactly
+the assignments that tie on the count, the pairs and the worst pair, so its optimum is the best
+total among them, at the plain flow's scale (``M / scale`` far below the gap); it starts from
+the last flow's pairs and the pairs seen, prices every pair of the source and applies the tie
+rule on its optimal face. ``certificate["second_stage"]`` records it (counts, rounds,
+violators added, ``holds``). Should it not be proven (a time-out, its round limit), the nested
+answer stands, "feasible" with its rounding. (s19's second stage, a flow at ``t_eff`` with a
+smaller weight, kept coverage_first's step: 2**-18 per pair at 200,000 x 40,000 with demands
+of 5, still above the gap.)
 """
 from __future__ import annotations
 
@@ -101,7 +103,7 @@ import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
 from .seen import Seen
-from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, score_power, threshold_weight
+from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, threshold_weight
 
 log = logging.getLogger(__name__)
 
@@ -341,25 +343,15 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     total = math.fsum(plain[chosen].tolist()) if len(chosen) else 0.0
     coarse = certified and rounding > OPTIMAL_GAP * max(1.0, abs(total))
     second = None
-    if coarse and counting and exact_total and np.isfinite(t_eff) and not timed_out:
-        # the total in a second stage (module docstring, "The total under coverage_first"):
-        # the flow at t_eff with the least weight above the scores; its pick stands when it
-        # keeps M free pairs at least t_eff (the count and the threshold then hold as
-        # constraints, and it is the best total among such assignments)
-        w2 = score_power(max(s_plus, -t_eff, 0.0))
-        p2, s2, pl2, _, _ = flow(t_eff, w2)
-        c2 = np.asarray(s2.chosen, np.int64)
-        f2 = ~p2.locked[c2]
-        r2 = float((s2.certificate or {}).get("rounding_bound") or 0.0)
-        t2 = math.fsum(pl2[c2].tolist()) if len(c2) else 0.0
-        kept = (s2.status == "optimal" and int(f2.sum()) == M
-                and bool(np.all(pl2[c2][f2] >= t_eff)))
-        second = {"weight": w2, "kept_count_and_threshold": kept, "total_rounding": r2}
-        if kept and r2 <= OPTIMAL_GAP * max(1.0, abs(t2)):
-            problem, sol, plain, W, rounding, total, coarse = p2, s2, pl2, w2, r2, t2, False
-            chosen = c2
-            out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked,
-                                    coverage_first=cover)
+    if coarse and exact_total and np.isfinite(t_eff) and not timed_out:
+        # the total with the earlier keys fixed as constraints (module docstring, "The total";
+        # solvers/maxmin_total.py): one more certified flow, with no weight, at the plain scale
+        second, done = _fixed_total(scorer, bounded, problem, sol, plain, seen, cap, dem, counting,
+                                    cover, t_eff, max(s_plus, -t_eff, 0.0), n, m, deadline)
+        if done is not None:
+            out, chosen, total = done
+            rounding = second["total_rounding"]
+            coarse = rounding > OPTIMAL_GAP * max(1.0, abs(total))
     method = "max-min by certified flows on s + W [s >= t]" + (", counting mentees" if counting else "")
     cert = {"method": method, "matched": int(len(chosen)),
             # the worst chosen pair, locks included
@@ -382,3 +374,43 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                    f"{OPTIMAL_GAP:g} of it")
     return out, finish(out, chosen, "optimal" if certified and not coarse else "feasible", started, "maxmin",
                        certificate=cert, message=message)
+
+
+def _fixed_total(scorer, bounded: bool, problem, sol, plain, seen: Seen, cap, dem, counting: bool,
+                 cover: bool, t: float, top: float, n: int, m: int, deadline):
+    """The total with the count, the pairs and the threshold fixed (``t``: the answer's worst
+    pair), over every pair (:func:`mentormatch.solvers.maxmin_total.solve_total`, from the
+    last flow's pairs and the pairs seen): (its record, and (final problem, chosen, total) when
+    proven, else None)."""
+    from .leximin_source import _held
+    from .maxmin_total import FixedCounts, solve_total
+    from .sources import BlockSource, BoundedSource
+
+    P, lk = problem.pairs, np.asarray(problem.locked, bool)
+    li, lj, ls = P.mentee[lk], P.mentor[lk], plain[lk]
+    supply = dem - np.bincount(li, minlength=n)
+    room = np.round(cap).astype(np.int64) - np.bincount(lj, minlength=m)
+    lock_cov = np.bincount(li, minlength=n) > 0
+    first = ((supply > 0) & ~lock_cov).astype(np.int64) if counting else np.zeros(n, np.int64)
+    chosen = np.asarray(sol.chosen, np.int64)
+    free = chosen[~lk[chosen]]
+    mine = np.unique(P.mentee[free])
+    fc = FixedCounts(cap=room, supply=supply.astype(np.int64), first=first,
+                     C=int(first[mine].sum()), M=int(len(free)), t=float(t), top=float(top),
+                     locks=np.sort(li.astype(np.int64) * m + lj))
+    si, sj = np.divmod(seen.code, m)
+    start = (np.concatenate([P.mentee[~lk], si]), np.concatenate([P.mentor[~lk], sj]),
+             np.concatenate([plain[~lk], seen.score]))
+    source = BoundedSource(scorer, n, m) if bounded else BlockSource(scorer, n, m)
+    t0 = time.perf_counter()
+    res = solve_total(source, fc, start, n_mentees=n, n_mentors=m, bounded=bounded, deadline=deadline)
+    record = {**res.record, "counts": {"mentees": fc.C, "pairs": fc.M}, "threshold": float(t),
+              "seconds": round(time.perf_counter() - t0, 3)}
+    if not res.holds:
+        return record, None
+    out = _held(res.i, res.j, res.s, li, lj, ls, cap, problem.demand, n, m, cover)
+    ci = np.concatenate([li, res.i[res.chosen]])
+    cj = np.concatenate([lj, res.j[res.chosen]])
+    picked = np.sort(out.pairs.locate(ci, cj))
+    assert np.all(picked >= 0), "a chosen pair outside the final pairs"
+    return record, (out, picked, math.fsum(out.score[picked].tolist()))
