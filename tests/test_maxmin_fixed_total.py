@@ -12,6 +12,7 @@ problems, as at scale; every answer is checked against brute force (tiny) or HiG
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mentormatch as mm
@@ -25,6 +26,7 @@ from mentormatch.solvers.threshold import HeldRows
 from mentormatch.testing import feasible_assignments, violations
 
 from _support import SOURCES, on_source, result_positions
+from test_maxmin_cover_total import _problem
 
 #: Bits at which the nested flows' total is coarser than the gap on these small problems (the
 #: s19 second stage then answered "feasible" too: checked on its code).
@@ -33,7 +35,7 @@ NARROW = 24
 
 def _order(p: AssignmentProblem):
     """Brute force's max-min order over every feasible assignment: (mentees, pairs, worst pair,
-    total) of the best, and the mask of the assignments reaching it."""
+    total) of the best."""
     bf = feasible_assignments(p)
     P = p.pairs
     mentees = np.array([len(np.unique(P.mentee[row])) for row in bf.x])
@@ -45,7 +47,7 @@ def _order(p: AssignmentProblem):
     top = bf.total[best].max()
     best &= np.isclose(bf.total, top, rtol=0, atol=1e-9)
     k = int(np.flatnonzero(best)[0])
-    return (int(mentees[k]), int(pairs[k]), float(worst[k]), float(top)), best
+    return int(mentees[k]), int(pairs[k]), float(worst[k]), float(top)
 
 
 def _org(seed: int):
@@ -77,7 +79,7 @@ def test_pair_with_a_coarse_nested_total_is_brute_forces_optimum_on_every_source
     mentors, mentees, rules = _org(seed)
     complete = pl.prepare(mentors, mentees, rules)
     p = complete.problem
-    (C, M, worst, total), _ = _order(p)
+    C, M, worst, total = _order(p)
     full = mm.pair(mentors, mentees, rules)
     monkeypatch.setattr(flow, "COVER_BITS", NARROW)
     for kind in SOURCES:
@@ -130,38 +132,31 @@ def _blocks_maxmin(p: AssignmentProblem):
 def test_tiny_problems_with_locks_and_ties_against_brute_force(monkeypatch, seed):
     """The held problem and a block scorer: brute force's order, optimal, the same pairs."""
     p = _tiny(seed)
-    (C, M, worst, total), best = _order(p)
+    C, M, worst, total = _order(p)
     monkeypatch.setattr(flow, "COVER_BITS", NARROW)
     held = get_solver("maxmin")(p, SolverOptions(seed=0))
     pos, blocks = _blocks_maxmin(p)
     for sol, x in ((held, np.asarray(held.chosen, np.int64)), (blocks, pos)):
         assert violations(p, x) == []
-        row = np.zeros(len(p.pairs), bool)
-        row[x] = True
         assert len(np.unique(p.pairs.mentee[x])) == C and len(x) == M
+        if M:
+            assert p.score[x].min() == pytest.approx(worst, abs=1e-12)
         assert p.score[x].sum() == pytest.approx(total, abs=1e-9)
         assert sol.status == "optimal", sol.message
         assert sol.certificate["second_stage"]["holds"]  # the nested total was coarse
     assert sorted(held.chosen.tolist()) == sorted(pos.tolist())
 
 
-def _random(seed: int, n: int = 40, m: int = 12) -> AssignmentProblem:
-    rng = np.random.default_rng(seed)
-    mask = rng.random((n, m)) < 0.5
-    mask[np.arange(n), rng.integers(0, m, n)] = True
-    P = Candidates.from_mask(mask)
-    return AssignmentProblem(P, rng.random(len(P)), rng.integers(1, 4, m).astype(float),
-                             rng.integers(1, 4, n).astype(float), coverage_first=True)
-
-
 @pytest.mark.parametrize("seed", range(4))
 def test_the_rounds_find_the_pairs_a_small_start_misses(seed):
     """solve_total from the witness's pairs alone on blocks: its pricing adds the violators,
-    and the answer is the one from every pair held (same pairs) with the best total; the count
-    and the threshold are met."""
+    and the answer is the one from every pair held (the same pairs, though scores of one
+    decimal tie: the tie rule on the optimal face, with the tight pairs outside gathered) with
+    the best total; the count and the threshold are met."""
     from mentormatch.solvers.maxmin_total import FixedCounts, solve_total
 
-    p = _random(seed)
+    p = _problem(seed, 40, 12)
+    p = AssignmentProblem(p.pairs, np.round(p.score, 1), p.capacity, p.demand, coverage_first=True)  # ties
     P = p.pairs
     sol = get_solver("maxmin")(p, SolverOptions(seed=0))
     x = np.asarray(sol.chosen, np.int64)
@@ -184,3 +179,44 @@ def test_the_rounds_find_the_pairs_a_small_start_misses(seed):
     assert len(np.unique(P.mentee[chosen])) == C and len(chosen) == len(x)
     assert p.score[chosen].min() >= t
     assert p.score[chosen].sum() == pytest.approx(p.score[x].sum(), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_row_order_does_not_change_the_pairs_on_bounds(monkeypatch, seed):
+    """The mentees' rows reversed, the nested total coarse, on bounds: the same pairs (the tie
+    rule on the fixed-count flow's optimal face keys pairs by the ids' seeded ranks)."""
+    mentors, mentees, rules = _org(seed)
+    monkeypatch.setattr(flow, "COVER_BITS", NARROW)
+    with on_source("bounds"):
+        a = mm.pair(mentors, mentees, rules)
+        b = mm.pair(mentors, mentees.iloc[::-1].reset_index(drop=True), rules)
+    assert a.status == b.status == "optimal"
+    assert _stage(a)["holds"] and _stage(b)["holds"]
+    assert _key(a) == _key(b)
+
+
+def _clones():
+    """Five mentees, four of them the same person under other ids (every score tied), demands
+    1-3, three mentors of capacity 1-2: many assignments tie on every key."""
+    mentors, mentees = synthetic.organisation(n_mentees=3, n_mentors=3, seed=5)
+    rows = pd.concat([mentees.iloc[[0]]] * 4 + [mentees.iloc[[1]]], ignore_index=True)
+    rows = rows.assign(id=[f"C{k}" for k in range(len(rows))], mentors_needed=[2, 2, 1, 2, 3])
+    rules = {"time_limit": 60, "fairness": {"objective": "maxmin"},
+             "constraints": {"coverage_first": True, "management_line": False}}
+    return mentors.assign(capacity=[2, 2, 1]), rows, rules
+
+
+def test_tied_clones_get_the_same_pairs_on_every_source_and_row_order(monkeypatch):
+    """Ties on every key: the tie rule on the fixed-count flow's optimal face (keys from the
+    ids' seeded ranks) picks the same pairs on the three sources, rows reversed or not."""
+    mentors, mentees, rules = _clones()
+    monkeypatch.setattr(flow, "COVER_BITS", NARROW)
+    keys = set()
+    for kind in SOURCES:
+        with on_source(kind):
+            for rows in (mentees, mentees.iloc[::-1].reset_index(drop=True)):
+                r = mm.pair(mentors, rows, rules)
+                assert r.status == "optimal", kind
+                assert _stage(r)["ties"]["movable_pairs"] > 0, kind  # the rule had a choice
+                keys.add(tuple(_key(r)))
+    assert len(keys) == 1
