@@ -343,7 +343,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     total = math.fsum(plain[chosen].tolist()) if len(chosen) else 0.0
     coarse = certified and rounding > OPTIMAL_GAP * max(1.0, abs(total))
     second = None
-    if coarse and exact_total and np.isfinite(t_eff) and not timed_out:
+    if (coarse and exact_total and np.isfinite(t_eff) and not timed_out
+            and (deadline is None or time.perf_counter() < deadline)):
         # the total with the earlier keys fixed as constraints (module docstring, "The total";
         # solvers/maxmin_total.py): one more certified flow, with no weight, at the plain scale
         second, done = _fixed_total(scorer, bounded, problem, sol, plain, seen, cap, dem, counting,
