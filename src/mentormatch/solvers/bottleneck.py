@@ -102,6 +102,7 @@ import time
 import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
+from .maxmin_total import fixed_total
 from .seen import Seen
 from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, threshold_weight
 
@@ -347,7 +348,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             and (deadline is None or time.perf_counter() < deadline)):
         # the total with the earlier keys fixed as constraints (module docstring, "The total";
         # solvers/maxmin_total.py): one more certified flow, with no weight, at the plain scale
-        second, done = _fixed_total(scorer, bounded, problem, sol, plain, seen, cap, dem, counting,
+        second, done = fixed_total(scorer, bounded, problem, sol, plain, seen, cap, dem, counting,
                                     cover, t_eff, max(s_plus, -t_eff, 0.0), n, m, deadline)
         if done is not None:
             out, chosen, total = done
@@ -376,42 +377,3 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     return out, finish(out, chosen, "optimal" if certified and not coarse else "feasible", started, "maxmin",
                        certificate=cert, message=message)
 
-
-def _fixed_total(scorer, bounded: bool, problem, sol, plain, seen: Seen, cap, dem, counting: bool,
-                 cover: bool, t: float, top: float, n: int, m: int, deadline):
-    """The total with the count, the pairs and the threshold fixed (``t``: the answer's worst
-    pair), over every pair (:func:`mentormatch.solvers.maxmin_total.solve_total`, from the
-    last flow's pairs and the pairs seen): (its record, and (final problem, chosen, total) when
-    proven, else None)."""
-    from .leximin_source import _held
-    from .maxmin_total import FixedCounts, solve_total
-    from .sources import BlockSource, BoundedSource
-
-    P, lk = problem.pairs, np.asarray(problem.locked, bool)
-    li, lj, ls = P.mentee[lk], P.mentor[lk], plain[lk]
-    supply = dem - np.bincount(li, minlength=n)
-    room = np.round(cap).astype(np.int64) - np.bincount(lj, minlength=m)
-    lock_cov = np.bincount(li, minlength=n) > 0
-    first = ((supply > 0) & ~lock_cov).astype(np.int64) if counting else np.zeros(n, np.int64)
-    chosen = np.asarray(sol.chosen, np.int64)
-    free = chosen[~lk[chosen]]
-    mine = np.unique(P.mentee[free])
-    fc = FixedCounts(cap=room, supply=supply.astype(np.int64), first=first,
-                     C=int(first[mine].sum()), M=int(len(free)), t=float(t), top=float(top),
-                     locks=np.sort(li.astype(np.int64) * m + lj))
-    si, sj = np.divmod(seen.code, m)
-    start = (np.concatenate([P.mentee[~lk], si]), np.concatenate([P.mentor[~lk], sj]),
-             np.concatenate([plain[~lk], seen.score]))
-    source = BoundedSource(scorer, n, m) if bounded else BlockSource(scorer, n, m)
-    t0 = time.perf_counter()
-    res = solve_total(source, fc, start, n_mentees=n, n_mentors=m, bounded=bounded, deadline=deadline)
-    record = {**res.record, "counts": {"mentees": fc.C, "pairs": fc.M}, "threshold": float(t),
-              "seconds": round(time.perf_counter() - t0, 3)}
-    if not res.holds:
-        return record, None
-    out = _held(res.i, res.j, res.s, li, lj, ls, cap, problem.demand, n, m, cover)
-    ci = np.concatenate([li, res.i[res.chosen]])
-    cj = np.concatenate([lj, res.j[res.chosen]])
-    picked = np.sort(out.pairs.locate(ci, cj))
-    assert np.all(picked >= 0), "a chosen pair outside the final pairs"
-    return record, (out, picked, math.fsum(out.score[picked].tolist()))

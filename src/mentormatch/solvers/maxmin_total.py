@@ -35,6 +35,7 @@ face, which every source describes alike: the same pairs on every source and in 
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -45,7 +46,7 @@ from .flow import choose_scale
 from .sources import top_k
 from .ties import _distances, key_bits, pick_on_face
 
-__all__ = ["FixedCounts", "TotalResult", "solve_total"]
+__all__ = ["FixedCounts", "TotalResult", "fixed_total", "solve_total"]
 
 #: Violators added per mentee and round (the largest gains).
 PER_ROW = 8
@@ -214,3 +215,43 @@ def solve_total(source, fc: FixedCounts, start: tuple, *, n_mentees: int, n_ment
     rec.update(holds=True, ties=ties)
     return TotalResult(i2, j2, s2, flow[:kk] > 0, True, rec)
 
+
+def fixed_total(scorer, bounded: bool, problem, sol, plain, seen, cap, dem, counting: bool,
+                 cover: bool, t: float, top: float, n: int, m: int, deadline):
+    """Max-min's total (:mod:`mentormatch.solvers.bottleneck`) with the count, the pairs and the
+    threshold of its answer fixed (``t``: the answer's worst pair), over every pair of the
+    scorer, by :func:`solve_total` from the answer flow's pairs (``problem``, ``sol``, exact
+    scores ``plain``) and the pairs its guesses saw (``seen``,
+    :class:`mentormatch.solvers.seen.Seen`): (its record, and (final problem, chosen, total)
+    when proven, else None)."""
+    from .leximin_source import _held
+    from .sources import BlockSource, BoundedSource
+
+    P, lk = problem.pairs, np.asarray(problem.locked, bool)
+    li, lj, ls = P.mentee[lk], P.mentor[lk], plain[lk]
+    supply = dem - np.bincount(li, minlength=n)
+    room = np.round(cap).astype(np.int64) - np.bincount(lj, minlength=m)
+    lock_cov = np.bincount(li, minlength=n) > 0
+    first = ((supply > 0) & ~lock_cov).astype(np.int64) if counting else np.zeros(n, np.int64)
+    chosen = np.asarray(sol.chosen, np.int64)
+    free = chosen[~lk[chosen]]
+    mine = np.unique(P.mentee[free])
+    fc = FixedCounts(cap=room, supply=supply.astype(np.int64), first=first,
+                     C=int(first[mine].sum()), M=int(len(free)), t=float(t), top=float(top),
+                     locks=np.sort(li.astype(np.int64) * m + lj))
+    si, sj = np.divmod(seen.code, m)
+    start = (np.concatenate([P.mentee[~lk], si]), np.concatenate([P.mentor[~lk], sj]),
+             np.concatenate([plain[~lk], seen.score]))
+    source = BoundedSource(scorer, n, m) if bounded else BlockSource(scorer, n, m)
+    t0 = time.perf_counter()
+    res = solve_total(source, fc, start, n_mentees=n, n_mentors=m, bounded=bounded, deadline=deadline)
+    record = {**res.record, "counts": {"mentees": fc.C, "pairs": fc.M}, "threshold": float(t),
+              "seconds": round(time.perf_counter() - t0, 3)}
+    if not res.holds:
+        return record, None
+    out = _held(res.i, res.j, res.s, li, lj, ls, cap, problem.demand, n, m, cover)
+    ci = np.concatenate([li, res.i[res.chosen]])
+    cj = np.concatenate([lj, res.j[res.chosen]])
+    picked = np.sort(out.pairs.locate(ci, cj))
+    assert np.all(picked >= 0), "a chosen pair outside the final pairs"
+    return record, (out, picked, math.fsum(out.score[picked].tolist()))
