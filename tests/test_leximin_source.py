@@ -12,7 +12,7 @@ import pytest
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import AssignmentProblem, SolverOptions, leximin, leximin_source
+from mentormatch.solvers import AssignmentProblem, SolverOptions, leximin_levels, leximin_source
 from mentormatch.solvers.leximin import solve_leximin
 from mentormatch.solvers.leximin_source import solve_leximin_source
 from mentormatch.solvers.leximin_steps import LexSteps
@@ -66,10 +66,10 @@ def on_source(p: AssignmentProblem, top_k: int | None = 1, mode=MODES[0]):
     """Leximin over ``p``'s pairs given as a block scorer and a source (rows of a dense matrix,
     ``-inf`` off the pairs), the max-min's flows on each mentee's ``top_k`` best pairs:
     (solution, positions of its pairs in ``p.pairs``), its pairs rechecked."""
-    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), \
-            mock.patch.object(leximin, "_REROUTE", mode[1]), \
-            mock.patch.object(leximin, "_RECORD_WINDOW", mode[2]), \
-            mock.patch.object(leximin, "_CANCEL", mode[3]):
+    with mock.patch.object(leximin_levels, "_WINDOW_LIMIT", mode[0]), \
+            mock.patch.object(leximin_levels, "_REROUTE", mode[1]), \
+            mock.patch.object(leximin_levels, "_RECORD_WINDOW", mode[2]), \
+            mock.patch.object(leximin_levels, "_CANCEL", mode[3]):
         return _on_source(p, top_k)
 
 
@@ -310,8 +310,8 @@ def test_coverage_first_medium_problems_equal_cpsat_and_the_complete_set(seed, v
     p = covering(seed, 30 + 10 * (seed % 2), 9, values, density=0.5, locks=seed % 4,
                  cap=(4, 9)[seed % 3 == 0])
     mode = MODES[seed % len(MODES)]
-    with mock.patch.object(leximin, "_WINDOW_LIMIT", mode[0]), \
-            mock.patch.object(leximin, "_REROUTE", mode[1]), mock.patch.object(leximin, "_CANCEL", mode[3]):
+    with mock.patch.object(leximin_levels, "_WINDOW_LIMIT", mode[0]), \
+            mock.patch.object(leximin_levels, "_REROUTE", mode[1]), mock.patch.object(leximin_levels, "_CANCEL", mode[3]):
         held = solve_leximin(p)
     sol, pos = on_source(p, mode=mode)
     cp = _cp_leximin(p, SolverOptions(seed=0, time_limit=60), time.perf_counter())

@@ -13,9 +13,11 @@ from hypothesis import given, settings, strategies as st
 from mentormatch.errors import InfeasibleError
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SolverOptions
-from mentormatch.solvers import leximin
+from mentormatch.solvers import leximin_levels
 from mentormatch.solvers.cpsat import score_scale
-from mentormatch.solvers.leximin import _cp_leximin, _flow_leximin, solve_leximin
+from mentormatch.solvers.leximin import solve_leximin
+from mentormatch.solvers.leximin_cp import _cp_leximin
+from mentormatch.solvers.leximin_flow import _flow_leximin
 from mentormatch.solvers.leximin_graph import _Residual
 from _support import locked_at_random
 from strategies import assignment_problems, feasible_assignments, violations
@@ -35,9 +37,9 @@ def levels(problem: AssignmentProblem, chosen) -> list[int]:
 
 def flow_leximin(problem: AssignmentProblem, mode=MODES[0]):
     limit, reroute, cancel = mode
-    with mock.patch.object(leximin, "_WINDOW_LIMIT", limit), \
-            mock.patch.object(leximin, "_REROUTE", reroute), \
-            mock.patch.object(leximin, "_CANCEL", cancel):
+    with mock.patch.object(leximin_levels, "_WINDOW_LIMIT", limit), \
+            mock.patch.object(leximin_levels, "_REROUTE", reroute), \
+            mock.patch.object(leximin_levels, "_CANCEL", cancel):
         return solve_leximin(problem, SolverOptions())
 
 

@@ -297,12 +297,13 @@ def test_maxmin_with_coverage_first_on_small_organisations_every_source(seed):
         assert key(r) == key(c), kind
 
 
-def test_a_total_rounded_coarser_than_the_gap_is_not_called_optimal(monkeypatch):
+def test_a_total_rounded_coarser_than_the_gap_is_made_exact_by_the_fixed_count_flow(monkeypatch):
     """coverage_first's weight sits above max-min's W, so at scale the flow's integer step for the
-    scores grows (2**-11 at 20,000 x 5,000 with demand 2, by quantize.coverage_scale): the total, max-min's
-    last key, is then exact only to ``rounding_bound``. Narrowing the flow's bits here makes that
-    step coarse on the reproducer: the same pairs (the count and the worst pair stay exact), but
-    "feasible" with the rounding stated, not "optimal"."""
+    scores grows (2**-11 at 20,000 x 5,000 with demand 2, by quantize.coverage_scale): the nested
+    flows' total, max-min's last key, is exact only to ``rounding_bound``. Narrowing the flow's
+    bits makes that step coarse on the reproducer; the final flow with the counts and the
+    threshold fixed (solvers/maxmin_total.py, no weights) proves the total: the same pairs,
+    "optimal" (s19: "feasible" with the rounding stated)."""
     from mentormatch.solvers import quantize
 
     problem = _reproducer()
@@ -312,6 +313,24 @@ def test_a_total_rounded_coarser_than_the_gap_is_not_called_optimal(monkeypatch)
     monkeypatch.setattr(quantize, "COVER_BITS", 22)
     coarse = get_solver("maxmin")(problem, SolverOptions(seed=0))
     assert sorted(coarse.chosen.tolist()) == sorted(plain.chosen.tolist())
+    stage = coarse.certificate["second_stage"]
+    assert stage["holds"] and stage["counts"] == {"mentees": 2, "pairs": 2}
+    assert coarse.certificate["total_rounding"] <= 1e-6 * abs(coarse.objective)
+    assert coarse.status == "optimal", coarse.message
+
+
+def test_when_the_fixed_count_flow_is_not_proven_the_coarse_total_is_not_called_optimal(monkeypatch):
+    """The honest fallback: the final flow finds no assignment among its pairs (forced here),
+    so the nested answer stands, "feasible" with its rounding stated."""
+    from mentormatch.solvers import maxmin_total, quantize
+
+    problem = _reproducer()
+    plain = get_solver("maxmin")(problem, SolverOptions(seed=0))
+    monkeypatch.setattr(quantize, "COVER_BITS", 22)
+    monkeypatch.setattr(maxmin_total, "_flow", lambda *a: None)
+    coarse = get_solver("maxmin")(problem, SolverOptions(seed=0))
+    assert sorted(coarse.chosen.tolist()) == sorted(plain.chosen.tolist())
+    assert not coarse.certificate["second_stage"]["holds"]
     assert coarse.certificate["total_rounding"] > 1e-6 * abs(coarse.objective)
     assert coarse.status == "feasible"
     assert "proven only to within" in coarse.message

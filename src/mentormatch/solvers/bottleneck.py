@@ -78,18 +78,25 @@ flow's matched mentees, then ``M`` pairs): until s19 it ignored them, guessed to
 flow there only lowered the upper end by one score (60 x 20 with demands of 2 on bounds: 64
 flows, the work limit, "feasible"; now 3, "optimal").
 
-**The total under coverage_first** (s19). Once the count and ``t_eff`` are known, and only
-when the nested weights left the total coarser than the gap (``rounding_bound`` above 1e-6 of
-it), one more flow runs at ``t_eff`` with the least weight ``w = 2**e`` at least the best score
-(:func:`~mentormatch.solvers.threshold.score_power`) in place of ``W``. It maximises the
-mentees, then ``total + w x (pairs at least t_eff)``, over every assignment; the assignments
-with ``M`` free pairs all at least ``t_eff`` are among them and are ordered by their total, so
-when its pick has ``M`` such pairs (checked) it is the best total among them, with the count
-and the threshold as constraints rather than weights. Its integer step is the coverage flow's
-for scores up to ``2 w``, not ``W``'s (``n_max`` times finer: about 2**-18 per pair instead of
-2**-1 at 200,000 x 40,000 with demands of 5). When its pick falls short (a long augmenting
-path could trade a pair for a larger total), the nested answer stands, "feasible" with its
-rounding; ``certificate["second_stage"]`` records the attempt.
+**The total** (s20). Once the count and ``t_eff`` are known, and only when the nested
+weights left the total coarser than the gap (``rounding_bound`` above 1e-6 of it: under
+coverage_first at scale, or ``W`` large beside the scores), one more certified flow runs with
+the earlier keys fixed as constraints, not weights
+(:func:`mentormatch.solvers.maxmin_total.solve_total`): supplies ``C`` (a first unit per
+matched mentee) and ``M - C``, only pairs at least ``t_eff``, no bypass. Its flows are exactly
+the assignments that tie on the count, the pairs and the worst pair, so its optimum is the best
+total among them, at the plain flow's scale (``M / scale`` far below the gap); it starts from
+the last flow's pairs and the pairs seen, prices every pair of the source and applies the tie
+rule on its optimal face. ``certificate["second_stage"]`` records it (counts, rounds,
+violators added, ``holds``). Should it not be proven (a time-out, its round limit), the nested
+answer stands, "feasible" with its rounding. (s19's second stage, a flow at ``t_eff`` with a
+smaller weight, kept coverage_first's step: 2**-18 per pair at 200,000 x 40,000 with demands
+of 5, still above the gap.) Measured (synthetic seed 1, coverage_first, CPU of the whole
+``pair()``, load 10-22): 20,000 x 5,000 with demands of 5 on bounds, s19 "feasible" (rounding
+3.3; its second stage's pick fell short of the count), 4 flows, 231 s; now "optimal" (rounding
+2e-7, a total 0.024 higher), 3 flows and the fixed-count flow in one round (95,328 pairs scored
+exactly, 10 s), 180 s. 3,000 x 1,500 with demands of 3 on blocks: 12.4 s (4 flows) -> 11.5 s
+(3 flows, the fixed-count flow in 2 rounds), both "optimal", the same objective.
 """
 from __future__ import annotations
 
@@ -100,8 +107,9 @@ import time
 import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
+from .maxmin_total import fixed_total
 from .seen import Seen
-from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, score_power, threshold_weight
+from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, threshold_weight
 
 log = logging.getLogger(__name__)
 
@@ -341,25 +349,16 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     total = math.fsum(plain[chosen].tolist()) if len(chosen) else 0.0
     coarse = certified and rounding > OPTIMAL_GAP * max(1.0, abs(total))
     second = None
-    if coarse and counting and exact_total and np.isfinite(t_eff) and not timed_out:
-        # the total in a second stage (module docstring, "The total under coverage_first"):
-        # the flow at t_eff with the least weight above the scores; its pick stands when it
-        # keeps M free pairs at least t_eff (the count and the threshold then hold as
-        # constraints, and it is the best total among such assignments)
-        w2 = score_power(max(s_plus, -t_eff, 0.0))
-        p2, s2, pl2, _, _ = flow(t_eff, w2)
-        c2 = np.asarray(s2.chosen, np.int64)
-        f2 = ~p2.locked[c2]
-        r2 = float((s2.certificate or {}).get("rounding_bound") or 0.0)
-        t2 = math.fsum(pl2[c2].tolist()) if len(c2) else 0.0
-        kept = (s2.status == "optimal" and int(f2.sum()) == M
-                and bool(np.all(pl2[c2][f2] >= t_eff)))
-        second = {"weight": w2, "kept_count_and_threshold": kept, "total_rounding": r2}
-        if kept and r2 <= OPTIMAL_GAP * max(1.0, abs(t2)):
-            problem, sol, plain, W, rounding, total, coarse = p2, s2, pl2, w2, r2, t2, False
-            chosen = c2
-            out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked,
-                                    coverage_first=cover)
+    if (coarse and exact_total and np.isfinite(t_eff) and not timed_out
+            and (deadline is None or time.perf_counter() < deadline)):
+        # the total with the earlier keys fixed as constraints (module docstring, "The total";
+        # solvers/maxmin_total.py): one more certified flow, with no weight, at the plain scale
+        second, done = fixed_total(scorer, bounded, problem, sol, plain, seen, cap, dem, counting,
+                                    cover, t_eff, max(s_plus, -t_eff, 0.0), n, m, deadline)
+        if done is not None:
+            out, chosen, total = done
+            rounding = second["total_rounding"]
+            coarse = rounding > OPTIMAL_GAP * max(1.0, abs(total))
     method = "max-min by certified flows on s + W [s >= t]" + (", counting mentees" if counting else "")
     cert = {"method": method, "matched": int(len(chosen)),
             # the worst chosen pair, locks included
@@ -382,3 +381,4 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                    f"{OPTIMAL_GAP:g} of it")
     return out, finish(out, chosen, "optimal" if certified and not coarse else "feasible", started, "maxmin",
                        certificate=cert, message=message)
+

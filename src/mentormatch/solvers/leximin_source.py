@@ -139,7 +139,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     (:mod:`mentormatch.solvers.leximin`); the steps' potentials of mentees and mentors judge a
     pair as before (a pair arc touches no source node)."""
     from .bottleneck import solve_maxmin_scorer
-    from .leximin import _flow_leximin
+    from .leximin_flow import _flow_leximin
 
     options = options or SolverOptions()
     started = time.perf_counter()

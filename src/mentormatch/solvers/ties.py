@@ -275,6 +275,24 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     keep = cap_a > 0
     is_pair = np.arange(len(tail)) < k
     tail, head, cap_a, flow, cost, is_pair = (x[keep] for x in (tail, head, cap_a, flow, cost, is_pair))
+    key_ri, key_rj = ri[mentee[idx]], rj[mentor[idx]]
+    flow, info = pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj,
+                              key_bits(n_nodes, int(min(total, int(cap.sum())))), n_nodes)
+    pos = np.flatnonzero(is_pair)  # pair arcs -> idx
+    out = chosen.copy()
+    out[idx] = flow[pos] > 0
+    return out, info
+
+
+def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits: int, n_nodes: int
+                 ) -> tuple[np.ndarray, dict]:
+    """Steps 2-4 of the rule (module docstring) on any min-cost flow network given as arcs
+    (``tail``, ``head``, capacity ``cap_a``, an optimal ``flow``, integer ``cost``), with integer
+    node potentials ``d`` proving it optimal: the flow of least key sum among the optima, and
+    the rule's record. The pair arcs (``is_pair``) come first, their ranks ``key_ri``,
+    ``key_rj`` in that order; ``bits``: :func:`key_bits` of the network. :func:`canonical`
+    builds the plain (or coverage_first) network; max-min's total with its counts fixed
+    (:mod:`mentormatch.solvers.maxmin_total`) builds its own."""
     rc = cost + d[tail] - d[head]
     if np.any(rc[flow < cap_a] < 0) or np.any(rc[flow > 0] > 0):
         raise ValueError("the potentials do not prove the assignment optimal over these pairs")
@@ -287,9 +305,6 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     else:
         move = np.zeros(len(tail), dtype=bool)
     info = {"movable_pairs": int((move & is_pair).sum()), "stages": 0, "unique": True}
-    pos = np.flatnonzero(is_pair)  # pair arcs -> idx
-    key_ri, key_rj = ri[mentee[idx]], rj[mentor[idx]]
-    bits = key_bits(n_nodes, int(min(total, int(cap.sum()))))
     while (move & is_pair).any():
         if info["stages"] == MAX_STAGES:
             info["unique"] = False
@@ -322,6 +337,4 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
         rc2 = key + dist[st] - dist[sh]
         move = np.zeros(len(tail), dtype=bool)
         move[sub] = _movable(st, sh, cap_a[sub], flow[sub], rc2, n_sub)
-    out = chosen.copy()
-    out[idx] = flow[pos] > 0
-    return out, info
+    return flow, info
