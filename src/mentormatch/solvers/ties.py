@@ -241,51 +241,60 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     chosen = np.asarray(chosen, dtype=bool)
     ri, rj = ranks if ranks is not None else (np.arange(n), np.arange(m))
     has = cover is not None
+    gain = integer_gain(score, mentee, mentor, pot, scale)  # minus each pair arc's reduced cost
     used = ((score > 0) | has) & (dem[mentee] > 0) & (cap[mentor] > 0)
     # a pair of positive reduced cost is in no optimum and on no cycle of zero reduced cost:
     # left out, the rule's arrays shrink to the optimal face (10,000 x 2,500 dense: 90,000
     # pairs to about 20,000, 24 ms to 4 ms) and its pick is the same
     if FACE_ONLY:
-        used &= integer_gain(score, mentee, mentor, pot, scale) >= 0
+        used &= gain >= 0
     used |= chosen
-    idx = np.flatnonzero(used)
-    # arcs in the seeded order, by (mentee rank, mentor rank): one key, distinct per pair
-    idx = idx[np.argsort(ri[mentee[idx]].astype(np.int64) * m + rj[mentor[idx]], kind="stable")]
-    k = len(idx)
     f = np.bincount(mentee[chosen], minlength=n)
     load = np.bincount(mentor[chosen], minlength=m)
     total = int(dem.sum())
     src, snk = n + m, n + m + 1
     n_nodes = n + m + 2
-    tail = np.concatenate([mentee[idx], np.full(n, src), n + np.arange(m), [src]])
-    head = np.concatenate([n + mentor[idx], np.arange(n), np.full(m, snk), [snk]])
-    cap_a = np.concatenate([np.ones(k, np.int64), dem, cap, [total]]).astype(np.int64)
-    flow = np.concatenate([np.ones(k, np.int64) * chosen[idx], f, load, [total - int(f.sum())]])
-    cost = np.concatenate([-np.round(score[idx] * scale).astype(np.int64), np.zeros(n + m + 1, np.int64)])
+    # the arcs other than pairs: source -> mentee, mentor -> sink, the bypass
+    h_tail = np.concatenate([np.full(n, src), n + np.arange(m), [src]])
+    h_head = np.concatenate([np.arange(n), np.full(m, snk), [snk]])
+    h_cap = np.concatenate([dem, cap, [total]]).astype(np.int64)
+    h_flow = np.concatenate([f, load, [total - int(f.sum())]])
+    h_cost = np.zeros(n + m + 1, np.int64)
     if has:  # the source arcs split: the first unit (weighted), then the rest
         cw = np.asarray(cover, np.int64)
         first = np.where(cw > 0, np.minimum(dem, 1), dem)
-        cap_a[k:k + n], flow[k:k + n], cost[k:k + n] = first, np.minimum(f, first), -cw
-        tail = np.concatenate([tail, np.full(n, src)])
-        head = np.concatenate([head, np.arange(n)])
-        cap_a = np.concatenate([cap_a, dem - first]).astype(np.int64)
-        flow = np.concatenate([flow, f - np.minimum(f, first)])
-        cost = np.concatenate([cost, np.zeros(n, np.int64)])
+        h_cap[:n], h_flow[:n], h_cost[:n] = first, np.minimum(f, first), -cw
+        h_tail = np.concatenate([h_tail, np.full(n, src)])
+        h_head = np.concatenate([h_head, np.arange(n)])
+        h_cap = np.concatenate([h_cap, dem - first]).astype(np.int64)
+        h_flow = np.concatenate([h_flow, f - np.minimum(f, first)])
+        h_cost = np.concatenate([h_cost, np.zeros(n, np.int64)])
     d = np.concatenate([pot[0], pot[1], [pot[2], pot[3]]]).astype(np.int64)
-    keep = cap_a > 0
-    is_pair = np.arange(len(tail)) < k
-    tail, head, cap_a, flow, cost, is_pair = (x[keep] for x in (tail, head, cap_a, flow, cost, is_pair))
-    rc = cost + d[tail] - d[head]
-    if np.any(rc[flow < cap_a] < 0) or np.any(rc[flow > 0] > 0):
+    h_keep = h_cap > 0
+    h_tail, h_head, h_cap, h_flow, h_cost = (x[h_keep] for x in (h_tail, h_head, h_cap, h_flow, h_cost))
+    h_rc = h_cost + d[h_tail] - d[h_head]
+    # a pair arc (capacity 1) has reduced cost -gain: an unused pair must not have a negative
+    # one, a chosen pair not a positive one
+    if (np.any(h_rc[h_flow < h_cap] < 0) or np.any(h_rc[h_flow > 0] > 0)
+            or np.any(gain[used & ~chosen] > 0) or np.any(gain[chosen] < 0)):
         raise ValueError("the potentials do not prove the assignment optimal over these pairs")
     # an optimum differs from this one along a cycle of zero reduced cost, which takes an
     # unchosen pair of reduced cost 0, or drops a chosen pair worth 0: without either the
-    # optimum is unique (the common case; no components pass)
-    if (np.any(is_pair & (rc == 0) & (flow == 0))
-            or np.any(is_pair & (flow > 0) & (cost == 0))):
-        move = _movable(tail, head, cap_a, flow, rc, n_nodes)
-    else:
-        move = np.zeros(len(tail), dtype=bool)
+    # optimum is unique (the common case; no components pass, and no network built)
+    if not (np.any(used & ~chosen & (gain == 0)) or np.any(np.round(score[chosen] * scale) == 0)):
+        return chosen.copy(), {"movable_pairs": 0, "stages": 0, "unique": True}
+    idx = np.flatnonzero(used)
+    # arcs in the seeded order, by (mentee rank, mentor rank): one key, distinct per pair
+    idx = idx[np.argsort(ri[mentee[idx]].astype(np.int64) * m + rj[mentor[idx]], kind="stable")]
+    k = len(idx)
+    tail = np.concatenate([mentee[idx], h_tail])
+    head = np.concatenate([n + mentor[idx], h_head])
+    cap_a = np.concatenate([np.ones(k, np.int64), h_cap])
+    flow = np.concatenate([chosen[idx].astype(np.int64), h_flow])
+    cost = np.concatenate([-np.round(score[idx] * scale).astype(np.int64), h_cost])
+    is_pair = np.arange(len(tail)) < k
+    rc = cost + d[tail] - d[head]
+    move = _movable(tail, head, cap_a, flow, rc, n_nodes)
     info = {"movable_pairs": int((move & is_pair).sum()), "stages": 0, "unique": True}
     pos = np.flatnonzero(is_pair)  # pair arcs -> idx
     key_ri, key_rj = ri[mentee[idx]], rj[mentor[idx]]
