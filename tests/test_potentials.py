@@ -196,3 +196,13 @@ def test_potentials_with_demand_at_most_one_sweep_the_mentors_alone_to_the_same_
     finally:
         duals.UNIT_ARCS = saved
     assert np.concatenate(generic[:2] + (generic[2:4],)).tolist() == want
+
+
+@pytest.mark.parametrize("n, m", [(3, 0), (0, 2), (0, 0)])
+def test_potentials_without_mentees_or_mentors_are_zero_on_both_sweeps(n, m, monkeypatch):
+    none = np.zeros(0, np.int64)
+    for unit_arcs in (duals.UNIT_ARCS, -1):
+        monkeypatch.setattr(duals, "UNIT_ARCS", unit_arcs)
+        di, dj, ds, dt, _ = potentials(none, none, none, np.zeros(0, bool), np.ones(n, np.int64),
+                                       np.ones(m, np.int64))
+        assert di.tolist() == [0] * n and dj.tolist() == [0] * m and (ds, dt) == (0, 0)

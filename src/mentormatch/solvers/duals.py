@@ -210,7 +210,9 @@ def _unit_potentials(mentee, mentor, cost, chosen, dem, cap):
         new_s = min(ds, int((d + to_source).min(initial=none)), dt if t_to_s else none)
         new_t = min(dt, int(d[to_sink].min(initial=none)), ds if s_to_t else none)
         if new_s == ds and new_t == dt and bool((new == d).all()):
-            di = np.where(mate >= 0, d[np.maximum(mate, 0)] + back, np.where(f < dem, ds, 0))
+            di = np.where(f < dem, ds, 0).astype(np.int64)
+            on = mate >= 0
+            di[on] = d[mate[on]] + back[on]
             return np.minimum(di, 0), d, ds, dt, sweep
         d, ds, dt = new, new_s, new_t
     raise RuntimeError("Bellman-Ford did not converge: the flow passed in is not optimal")
