@@ -282,7 +282,9 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
         raise ValueError("the potentials do not prove the assignment optimal over these pairs")
     # an optimum differs from this one along a cycle of zero reduced cost, which takes an
     # unchosen pair of reduced cost 0, or drops a chosen pair worth 0: without either the
-    # optimum is unique (the common case; no components pass, and no network built)
+    # optimum is unique, and no network is built (rare with shortest distances for
+    # potentials: each node's way in from its tree parent is tight, so the components
+    # decide, on float scores in one pass)
     if not (np.any(used & ~chosen & (gain == 0)) or np.any(np.round(score[chosen] * scale) == 0)):
         return chosen.copy(), {"movable_pairs": 0, "stages": 0, "unique": True}
     idx = np.flatnonzero(used)
