@@ -115,7 +115,9 @@ def test_warm_started_potentials_leave_no_residual_arc_negative_and_price_the_sa
     assert potentials(i, j, cost, chosen, dem, cap, cold[4])[4] == 1
 
 
-def test_a_flow_that_is_not_optimal_is_refused():
+@pytest.mark.parametrize("unit_arcs", [duals.UNIT_ARCS, -1])  # demand 1: both sweeps
+def test_a_flow_that_is_not_optimal_is_refused(monkeypatch, unit_arcs):
+    monkeypatch.setattr(duals, "UNIT_ARCS", unit_arcs)
     i, j, s, cost, chosen, cap, dem, _ = _solved(3, 12, 5, 0.6, 1, 3, False)
     # leaving out a chosen pair (score > 0) frees its mentee and mentor: the residual cycle
     # source -> mentee -> mentor -> sink -> source then costs -score * scale < 0
@@ -150,11 +152,57 @@ def test_potentials_on_pairs_in_any_order_and_any_start_are_the_exact_distances(
     assert np.concatenate([di, dj, [ds, dt]]).tolist() == want.tolist()
     # relaxing only the arcs of the nodes whose distance fell (what larger networks do) gives
     # the same distances in the same sweeps as relaxing every arc
-    saved = duals.ALL_ARCS
+    # (the generic sweeps, also where demand <= 1 would take _unit_potentials)
+    saved = duals.ALL_ARCS, duals.UNIT_ARCS
     try:
+        duals.UNIT_ARCS = -1
+        every = potentials(i, j, cost, chosen, dem, cap, start)
         duals.ALL_ARCS = 0
         picked = potentials(i, j, cost, chosen, dem, cap, start)
     finally:
-        duals.ALL_ARCS = saved
+        duals.ALL_ARCS, duals.UNIT_ARCS = saved
+    assert np.concatenate(every[:2] + (every[2:4],)).tolist() == want.tolist()
     assert np.concatenate(picked[:2] + (picked[2:4],)).tolist() == want.tolist()
-    assert picked[4] == sweeps
+    assert picked[4] == every[4]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 14), st.integers(1, 7), st.floats(0.2, 0.9),
+       st.integers(0, 4), st.booleans(), st.booleans(), st.booleans())
+def test_potentials_with_demand_at_most_one_sweep_the_mentors_alone_to_the_same_distances(
+        seed, n, m, density, cmax, ties, zero_demand, every_pair):
+    # demand 0 or 1 (assign()'s problems), mentors with no room, and, as the dense path
+    # passes them, pairs left out of the network (cost 0) among the arcs: _unit_potentials
+    # gives the distances of a plain Bellman-Ford over the explicit arcs, as the generic
+    # sweeps do
+    i, j, s, cap, dem = _instance(seed, n, m, density, 1, cmax, ties)
+    rng = np.random.default_rng(seed)
+    if zero_demand:
+        dem[rng.random(len(dem)) < 0.3] = 0
+    res = solve_arrays(i, j, s, cap, dem)
+    assert res.optimal
+    keep = np.ones(len(i), bool) if every_pair else res.used
+    i, j, cost, chosen = i[keep], j[keep], res.cost[keep], res.chosen[keep]
+    n, m = len(dem), len(cap)
+    want = _reference(_residual_arcs(i, j, cost, chosen, dem, cap), n + m + 2)
+    assert len(i) <= duals.UNIT_ARCS  # (the path under test)
+    di, dj, ds, dt, sweeps = potentials(i, j, cost, chosen, dem, cap)
+    assert np.concatenate([di, dj, [ds, dt]]).tolist() == want
+    assert sweeps >= 1
+    saved = duals.UNIT_ARCS
+    try:
+        duals.UNIT_ARCS = -1
+        generic = potentials(i, j, cost, chosen, dem, cap)
+    finally:
+        duals.UNIT_ARCS = saved
+    assert np.concatenate(generic[:2] + (generic[2:4],)).tolist() == want
+
+
+@pytest.mark.parametrize("n, m", [(3, 0), (0, 2), (0, 0)])
+def test_potentials_without_mentees_or_mentors_are_zero_on_both_sweeps(n, m, monkeypatch):
+    none = np.zeros(0, np.int64)
+    for unit_arcs in (duals.UNIT_ARCS, -1):
+        monkeypatch.setattr(duals, "UNIT_ARCS", unit_arcs)
+        di, dj, ds, dt, _ = potentials(none, none, none, np.zeros(0, bool), np.ones(n, np.int64),
+                                       np.ones(m, np.int64))
+        assert di.tolist() == [0] * n and dj.tolist() == [0] * m and (ds, dt) == (0, 0)

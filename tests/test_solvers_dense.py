@@ -537,3 +537,36 @@ def test_assign_checks_the_scores_in_the_first_pass_as_in_a_pass_of_its_own(seed
     pd.testing.assert_frame_equal(r1.pairs, r2.pairs)
     pd.testing.assert_frame_equal(r1.record.removed, r2.record.removed)
     assert r1.record.removed["ineligible_score"].sum() == int((np.isneginf(s) & ~f).sum())
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_flow_on_costs_divided_by_their_common_factor_gives_the_same_pairs(seed, monkeypatch):
+    """Scores on a few levels: the dense path hands OR-Tools its costs divided by their
+    greatest common divisor (``solve_arrays(common_factor=True)``). That flow's optimum has the
+    undivided optimum's cost, and after the tie rule the pairs, the objective and the bound
+    are those of the flow on the costs as they are."""
+    rng = np.random.default_rng(seed)
+    n, m = 60, 15
+    s = np.floor(rng.random((n, m)) * 4) / 4  # quarters: every cost a multiple of 2**-2 * scale
+    s[rng.random((n, m)) < 0.05] = -np.inf
+    cap = rng.integers(1, 5, m)
+    i, j = np.nonzero(np.isfinite(s))
+    args = (i, j, s[i, j], cap.astype(np.int64), np.ones(n, np.int64))
+    plain, divided = flow.solve_arrays(*args), flow.solve_arrays(*args, common_factor=True)
+    assert plain.optimal and divided.optimal
+    assert int(np.gcd.reduce(plain.cost)) > 1  # (the case under test: a common factor)
+    np.testing.assert_array_equal(divided.cost, plain.cost)  # the costs kept are undivided
+    assert int(divided.cost[divided.chosen].sum()) == int(plain.cost[plain.chosen].sum())
+    assert (np.bincount(j[divided.chosen], minlength=m) <= cap).all()
+    assert (np.bincount(i[divided.chosen], minlength=n) <= 1).all()
+
+    problem, sol = solve_dense(DenseRows(s), cap)
+    undivided = flow.solve_arrays
+    monkeypatch.setattr("mentormatch.solvers.dense.solve_arrays",
+                        lambda *a, common_factor=False: undivided(*a))
+    problem0, sol0 = solve_dense(DenseRows(s), cap)
+    got = problem.pairs.mentee[sol.chosen], problem.pairs.mentor[sol.chosen]
+    want = problem0.pairs.mentee[sol0.chosen], problem0.pairs.mentor[sol0.chosen]
+    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+    assert (sol.objective, sol.bound) == (sol0.objective, sol0.bound)
+    assert sol.objective == pytest.approx(_optimum(s, np.zeros_like(s, bool), cap), abs=1e-9)

@@ -367,3 +367,16 @@ def test_tied_integer_scores_at_size_give_the_optimum_and_the_same_pairs_in_any_
     again = mm.assign(scores.iloc[pi, pj], cap.iloc[pj], forbidden=forbidden.iloc[pi, pj])
     pairs = lambda x: sorted(zip(x.pairs["mentee_id"], x.pairs["mentor_id"]))  # noqa: E731
     assert pairs(again) == pairs(r)
+
+
+@pytest.mark.parametrize("pot, arc", [
+    ((np.array([0, 0]), np.array([0, 0]), 0, 0), "an unchosen pair of positive gain"),
+    ((np.array([0, 0]), np.array([-2**30, -2**30]), 5, -2**30), "a full source arc of positive reduced cost"),
+])
+def test_potentials_that_do_not_prove_the_optimum_are_refused(pot, arc):
+    """Every arc is checked, the pairs' and the source's, sink's and bypass's, before the rule
+    decides whether anything can move: two mentees, two mentors, every score 1."""
+    i, j = np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])
+    s, c, d = np.ones(4), np.ones(2, np.int64), np.ones(2, np.int64)
+    with pytest.raises(ValueError, match="do not prove"):
+        canonical(i, j, s, np.array([True, False, False, True]), c, d, pot, 2.0**30)

@@ -15,6 +15,13 @@ import numpy as np
 #: the few that leave the nodes whose distance fell (about ten numpy calls); the same distances
 #: and sweeps
 ALL_ARCS = 4096
+#: Up to this many pairs, a cold :func:`potentials` with every demand at most 1 sweeps the
+#: graph of the mentors, the source and the sink alone (:func:`_unit_potentials`), every arc
+#: each sweep. CPU time on ``assign()``'s candidates (uniform scores, capacity 4): 200 x 50,
+#: 1,689 pairs, 0.52 ms against 0.35; 500 x 125, 1.00 against 0.68; 1,000 x 250, 1.69 against
+#: 1.34; 2,000 x 500 (17,839 pairs), 3.12 against 3.31, where the sweeps over the nodes
+#: whose distance fell win.
+UNIT_ARCS = 1 << 14
 
 
 # --------------------------------------------------------------------------------------------
@@ -53,6 +60,9 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
     d_source, d_sink : int
     sweeps : int
     """
+    if (start is None and cover is None and len(mentee) <= UNIT_ARCS
+            and int(np.max(dem, initial=0)) <= 1):
+        return _unit_potentials(mentee, mentor, cost, chosen, dem, cap)
     n, m = len(dem), len(cap)
     f = np.bincount(mentee[chosen], minlength=n)
     load = np.bincount(mentor[chosen], minlength=m)
@@ -151,6 +161,60 @@ def potentials(mentee: np.ndarray, mentor: np.ndarray, cost: np.ndarray, chosen:
         if not len(act[0]) and not dirty[1]:
             di, dj = d
             return di + pi_i, dj + pi_j, hub[0] + pi_s, hub[1] + pi_t, sweep
+    raise RuntimeError("Bellman-Ford did not converge: the flow passed in is not optimal")
+
+
+def _unit_potentials(mentee, mentor, cost, chosen, dem, cap):
+    """:func:`potentials` (cold, no ``cover``) when every mentee has demand at most 1: the same
+    shortest distances, by sweeps over the mentors, the source and the sink alone.
+
+    With demand <= 1 a mentee's residual arcs in are few and fixed: from its one mentor
+    (``j(i) -> i``, cost ``-c_ij(i)``) when matched, from the source (cost 0) when unmatched
+    with room, and the root's (0). So its distance is ``min(0, d(j(i)) - c_ij(i))``, or
+    ``min(0, d_source)``, or 0, and each path through it is one arc of a smaller graph: ``j(i)
+    -> j`` of cost ``c_ij - c_ij(i)`` for each unchosen pair ``(i, j)`` of a matched mentee,
+    ``source -> j`` of cost ``min c_ij`` over the unmatched mentees with room, ``j(i) ->
+    source`` of cost ``-c_ij(i)``, and the root's ``min(0, min_i c_ij)`` per mentor. Each sweep
+    relaxes every arc of that graph in a third of the numpy calls of a sweep of
+    :func:`potentials` (as many sweeps: a sweep there relaxes both halves)."""
+    n, m = len(dem), len(cap)
+    f = np.bincount(mentee[chosen], minlength=n)
+    load = np.bincount(mentor[chosen], minlength=m)
+    matched, total = int(f.sum()), int(dem.sum())
+    s_to_t, t_to_s = matched > 0, matched < total  # the bypass's residual arcs
+    none = np.iinfo(np.int64).max >> 2  # no arc (a sum with it stays far from overflow)
+    ch = np.flatnonzero(chosen)
+    mate = np.full(n, -1, np.int64)  # each matched mentee's mentor
+    mate[mentee[ch]] = mentor[ch]
+    back = np.zeros(n, np.int64)  # the cost of the arc from it: j(i) -> i
+    back[mentee[ch]] = -cost[ch]
+    nc = np.flatnonzero(~chosen)
+    ti, hj, c = mentee[nc], mentor[nc], cost[nc]
+    root = np.zeros(m, np.int64)  # root -> any mentee (0) -> j
+    np.minimum.at(root, hj, c)
+    room = (f < dem)[ti]  # source -> unmatched mentee (0) -> j
+    from_source = np.full(m, none)
+    np.minimum.at(from_source, hj[room], c[room])
+    to_source = np.full(m, none)  # j -> its mentee -> source (0)
+    np.minimum.at(to_source, mentor[ch], -cost[ch])
+    via = mate[ti] >= 0  # j(i) -> i -> j
+    a_tail, a_head, a_cost = mate[ti[via]], hj[via], back[ti[via]] + c[via]
+    to_sink = np.flatnonzero(load < cap)  # j -> sink (0)
+    from_sink = load > 0  # sink -> j (0)
+    d, ds, dt = root, 0, 0
+    for sweep in range(1, m + 4):
+        new = d.copy()
+        np.minimum.at(new, a_head, d[a_tail] + a_cost)
+        np.minimum(new, ds + from_source, out=new)
+        new[from_sink] = np.minimum(new[from_sink], dt)
+        new_s = min(ds, int((d + to_source).min(initial=none)), dt if t_to_s else none)
+        new_t = min(dt, int(d[to_sink].min(initial=none)), ds if s_to_t else none)
+        if new_s == ds and new_t == dt and bool((new == d).all()):
+            di = np.where(f < dem, ds, 0).astype(np.int64)
+            on = mate >= 0
+            di[on] = d[mate[on]] + back[on]
+            return np.minimum(di, 0), d, ds, dt, sweep
+        d, ds, dt = new, new_s, new_t
     raise RuntimeError("Bellman-Ford did not converge: the flow passed in is not optimal")
 
 

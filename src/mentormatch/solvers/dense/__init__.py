@@ -284,7 +284,8 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             was = member(o_code, last)
             warm = resolve(o_i, o_j, o_s, cap_r, dem_r, was, pot, pot_scale)
         if warm is None:
-            res = solve_arrays(o_i, o_j, o_s, cap_r, dem_r)
+            # (the tie rule follows a certified optimum: any optimum of the flow will do)
+            res = solve_arrays(o_i, o_j, o_s, cap_r, dem_r, common_factor=options.certify)
         else:
             res, rep = warm
             pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
