@@ -278,9 +278,6 @@ def _two_by_two():
             pd.Series({"X": 1, "Y": 1}))
 
 
-@pytest.mark.xfail(strict=True, reason="pipeline/matrix.assign passes time_limit to SolverOptions "
-                   "unchecked: 0, -1, nan and 'x' are silently ignored, where pair() refuses them "
-                   "('expected a number of seconds > 0')")
 @pytest.mark.parametrize("limit", [0, -1.0, float("nan"), "x"])
 def test_assign_refuses_a_time_limit_that_pair_refuses(limit):
     scores, capacity = _two_by_two()
@@ -288,9 +285,6 @@ def test_assign_refuses_a_time_limit_that_pair_refuses(limit):
         mm.assign(scores, capacity, time_limit=limit)
 
 
-@pytest.mark.xfail(strict=True, reason="schema/scores.check_assign_inputs lets a fractional "
-                   "capacity through; the solver raises a bare ValueError ('capacity must be 2 "
-                   "whole numbers >= 0') naming no mentor")
 def test_assign_answers_or_names_a_fractional_capacity():
     """The docstring asks for "one non-negative number per column": a capacity of 1.5 either
     holds (at most 1 mentee: every load is 1) or is a ValidationError naming the mentor and

@@ -50,13 +50,15 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
         Mentees x mentors (index = mentee ids, columns = mentor ids, always this way round).
         ``-inf`` marks an ineligible pair; NaN is an error (say -inf if you mean ineligible).
     capacity : Series
-        Indexed by mentor id, one non-negative number per column of ``scores``.
+        Indexed by mentor id, one whole number >= 0 (mentees) per column of ``scores``.
     forbidden : DataFrame of bool, optional
         Shaped and labelled like ``scores``; True = the pair may not be made.
     solver : str
         A name from ``mentormatch.solvers.SOLVERS``; unknown names raise.
     locked : sequence of (mentee_id, mentor_id)
         Pairs that must be in the result.
+    time_limit : float, optional
+        Seconds (> 0) for the solve; None: the solver's default.
 
     Returns
     -------
@@ -71,6 +73,11 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     """
     started = time.perf_counter()
     get_solver(solver)  # unknown name: raise before any work
+    from ..rules.check import TIME_LIMIT_EXPECTED, is_time_limit
+
+    if time_limit is not None and not is_time_limit(time_limit):
+        raise ValidationError(Problem("assign", "time_limit", None, None, time_limit,
+                                      f"None (the default) or {TIME_LIMIT_EXPECTED}"))
     from ..schema.scores import check_assign_inputs  # issue 20: inputs assign() would misread
 
     check_assign_inputs(scores, capacity, forbidden, solver)
@@ -263,7 +270,7 @@ def _capacity_in_order(capacity: pd.Series, mentor_ids: Encoder) -> np.ndarray |
     if idx.tolist() != mentor_ids.ids.tolist():
         return None
     values = capacity.to_numpy(dtype=np.float64)
-    if not (np.isfinite(values).all() and (values >= 0).all()):
+    if not (np.isfinite(values).all() and (values >= 0).all() and (values == np.floor(values)).all()):
         return None
     return values
 
@@ -291,8 +298,9 @@ def _capacity_series(capacity, mentor_ids: Encoder) -> np.ndarray:
         m = cap.index[cap.index.duplicated()][0]
         raise ValidationError(Problem("capacity", "capacity", m, None, m, "one entry per mentor"))
     num = pd.to_numeric(cap, errors="coerce")
-    bad = num.isna() | (num < 0) | np.isinf(num)
-    if bad.any():
-        raise ValidationError([Problem("capacity", "capacity", m, None, cap[m], "a finite number >= 0")
+    bad = num.isna() | (num < 0) | np.isinf(num) | (num != np.floor(num))
+    if bad.any():  # assign() has no loads: a capacity counts mentees
+        raise ValidationError([Problem("capacity", "capacity", m, None, cap[m],
+                                       "a whole number of mentees >= 0")
                                for m in cap.index[bad][:20]])
     return num.reindex(mentor_ids.ids).to_numpy(dtype=np.float64)

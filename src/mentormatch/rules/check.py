@@ -13,6 +13,14 @@ from .settings import _FAIRNESS_OBJECTIVES
 
 #: a plain number setting: (check, what is expected)
 _NUMBER = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number")
+#: What a ``time_limit`` must be, in the rules and in ``assign()``.
+TIME_LIMIT_EXPECTED = "a number of seconds > 0 (e.g. time_limit = 30)"
+
+
+def is_time_limit(t) -> bool:
+    """Whether ``t`` is a valid ``time_limit``: a number of seconds above 0 (not NaN, not a
+    bool). ``inf`` is allowed: no limit."""
+    return _NUMBER[0](t) and t > 0 and not math.isnan(t)
 
 
 def _suggest_column(name: str, known) -> str:
@@ -78,8 +86,8 @@ def check_settings(s: Mapping[str, Any], source: str) -> list[Problem]:
     if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
         bad("seed", s["seed"], "an integer")
     t = s["time_limit"]
-    if not (_NUMBER[0](t) and t > 0 and not math.isnan(t)):
-        bad("time_limit", t, "a number of seconds > 0 (e.g. time_limit = 30)")
+    if not is_time_limit(t):
+        bad("time_limit", t, TIME_LIMIT_EXPECTED)
     problems += _check_columns(s, source)
     fw = s["framework"]
     if isinstance(fw, Mapping):
