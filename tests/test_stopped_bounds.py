@@ -235,6 +235,30 @@ def test_the_sub_markets_stop_at_the_deadline(monkeypatch):
     _assert_honest(sol, best, scores, cap, dem, i, j)
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_slow_sub_market_leaves_the_pass_time_for_an_assignment(monkeypatch, seed):
+    """Sub-markets forced on (in this process), every flow taking 35 fake seconds, limit 60 s:
+    the sub-markets stop at half the time left (:data:`market.GUIDE_SHARE`), so the first
+    pass runs whole and the full market's first flow gives an assignment (before: the
+    sub-markets' two flows took the limit, the pass stopped before its first block, no pairs); the pairs eligible and
+    within the places, the bound at least ``milp``'s optimum."""
+    clock = jumping_clock(monkeypatch, 35.0)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(market, "GUIDE_MIN_PLACES", 0.0)
+    monkeypatch.setattr(child, "ENABLED", False)
+    scores, scorer, cap = _round(seed, n=120, m=30)
+    cap = np.maximum(cap, 5)  # (every mentor at least GUIDE_STEP places: the inner market divides them)
+    dem = np.ones(len(scores), np.int64)
+    best = milp_optimum(scores, cap, dem)
+    clock.after_flow = clock.jump
+    sol, i, j = _bounded(scorer, cap, dem, top_k=None, deadline=time.perf_counter() + 60.0)
+    assert len(sol.chosen) > 0
+    if sol.status == "optimal":
+        assert sol.objective == pytest.approx(best, abs=1e-6)
+    else:
+        _assert_honest(sol, best, scores, cap, dem, i, j)
+
+
 def _complete(scores, cap, dem, cover):
     n, m = scores.shape
     i, j = np.nonzero(np.isfinite(scores))
