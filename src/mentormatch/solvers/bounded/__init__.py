@@ -159,8 +159,10 @@ def _late_assignment(out: Outcome, cap, dem, weights) -> Outcome:
     the market, whatever the flow chooses."""
     if not len(out.sparse.i):
         return out
+    t = time.perf_counter()
     res = solve_arrays(out.sparse.i, out.sparse.j, out.sparse.s, cap, dem, weights)
-    out.certificate.update(late_flow={"pairs": len(out.sparse.i), "or_tools_status": res.status})
+    out.certificate.update(late_flow={"pairs": len(out.sparse.i), "or_tools_status": res.status,
+                                      "seconds": round(time.perf_counter() - t, 3)})
     return replace(out, chosen=res.chosen)
 
 
@@ -278,11 +280,14 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
 
     ``deadline``: a ``time.perf_counter`` reading, the caller's time limit (None: none;
     ``pair()`` passes ``time_limit`` seconds from the solve's start). The sub-markets of first
-    prices stop at it (their last prices guide), the first pass takes no block past it, and
-    after it no flow and no check starts that would end past the deadline, judged by the last
-    of its kind (with the deadline passed before the first pass: none at all). The answer is
-    then ``"feasible"``, ``certificate["timed_out"]``: the last flow's assignment (the locks
-    alone when none ran) and a bound (:func:`~mentormatch.solvers.rounds.stopped_bound`, from
+    prices stop at half the time left (:data:`.market.GUIDE_SHARE`; their last prices guide),
+    the first pass takes no block past the deadline, and after it no flow and no check starts
+    that would end past the deadline, judged by the last of its kind (with the deadline passed
+    before the first pass: none at all). The answer is then ``"feasible"``,
+    ``certificate["timed_out"]``: the last flow's assignment, or, stopped before the rounds'
+    first flow, one flow on the first sparse set (on the pools of the rows scanned when the
+    pass was cut short; the other rows unmatched; ``certificate["late_flow"]``), the locks
+    alone when the pass scanned no row; and a bound (:func:`~mentormatch.solvers.rounds.stopped_bound`, from
     the round's prices and the pools, :meth:`.check._Certifier.ceiling`; before the first flow,
     from the pass's or the sub-market's prices; before the pools, every pair at the bounds'
     largest value).
