@@ -139,27 +139,41 @@ def test_bounds_stopped_between_the_rounds_report_a_bound_over_every_pair(clock,
     _assert_honest(sol, best, scores, cap, dem, i, j)
 
 
+def _late_flows(monkeypatch) -> list:
+    """The flows of a stopped solve's one late assignment (``bounded.solve_arrays`` wrapped):
+    their pair counts."""
+    real, seen = getattr(bounded, "solve_arrays", None), []  # (none before it was written)
+    monkeypatch.setattr(bounded, "solve_arrays", lambda i, *a: seen.append(len(i)) or real(i, *a), raising=False)
+    return seen
+
+
+@pytest.mark.parametrize("cover", [False, True])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_bounds_stopped_before_the_first_flow_keep_the_pools_bound(clock, monkeypatch, seed):
-    """The clock jumps once the first pass returns: no flow; the locks alone (none here) and
-    a Lagrangian bound from the pools under the pass's prices, tighter than every pair at the
+def test_bounds_stopped_before_the_first_flow_answer_one_flow_and_the_pools_bound(clock, monkeypatch, seed,
+                                                                                 cover):
+    """The clock jumps once the first pass returns: no round's flow; one flow on the first
+    sparse set gives an assignment (before: the locks alone, none here) and the bound is the
+    Lagrangian one from the pools under the pass's prices, tighter than every pair at the
     bounds' largest value."""
     scores, scorer, cap = _round(seed)
     dem = _demand(seed, len(scores))
-    best = milp_optimum(scores, cap, dem)
+    best = milp_optimum(scores, cap, dem, cover)
     _jump_after(monkeypatch, clock, bounded, "_first_pass")
+    late = _late_flows(monkeypatch)
     clock.flows.clear()
-    sol, i, j = _bounded(scorer, cap, dem, top_k=None, deadline=time.perf_counter() + 60.0)
-    assert clock.flows == [] and len(sol.chosen) == 0
+    sol, i, j = _bounded(scorer, cap, dem, cover, top_k=None, deadline=time.perf_counter() + 60.0)
+    assert len(sol.chosen) > 0 and clock.flows == [] and len(late) == 1
     _assert_honest(sol, best, scores, cap, dem, i, j)
     n_max = min(dem.sum(), cap.sum())
     assert sol.bound < n_max * (scorer.largest + scorer.margin)
 
 
+@pytest.mark.parametrize("cover", [False, True])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_the_first_pass_stops_between_its_blocks(clock, monkeypatch, seed):
+def test_the_first_pass_stops_between_its_blocks(clock, monkeypatch, seed, cover):
     """Blocks of 10 rows; the clock jumps after the first block: no other block starts, no
-    flow; the locks alone and the bound of every pair at the bounds' largest value."""
+    round's flow; the locks and one flow on the pools of the rows scanned (before: the locks
+    alone), every other row unmatched; a bound at least the optimum with the locks kept."""
     scores, scorer, cap = _round(seed)
     dem = _demand(seed, len(scores))
     eligible = np.argwhere(np.isfinite(scores))
@@ -175,19 +189,24 @@ def test_the_first_pass_stops_between_its_blocks(clock, monkeypatch, seed):
         return out
 
     monkeypatch.setattr(passes, "_scan_block", then_jump)
+    late = _late_flows(monkeypatch)
     clock.flows.clear()
     problem, sol = bounded.solve_bounded(scorer, cap, demand=dem, locked=locked, options=SolverOptions(),
-                                         deadline=time.perf_counter() + 60.0)
-    assert clock.flows == [] and len(blocks) <= 2  # (the other thread's block may have begun)
+                                         cover=cover, deadline=time.perf_counter() + 60.0)
     P = problem.pairs
     i, j = P.mentee[sol.chosen], P.mentor[sol.chosen]
-    assert sorted(zip(i.tolist(), j.tolist())) == sorted(zip(locked[0].tolist(), locked[1].tolist()))
+    pairs = set(zip(i.tolist(), j.tolist()))
+    locks = set(zip(locked[0].tolist(), locked[1].tolist()))
+    scanned = set(scorer.order[:10].tolist())  # (the pass's rows are the scorer's internal order)
+    assert locks <= pairs and len(pairs) > len(locks)
+    assert clock.flows == [] and len(blocks) <= 2 and len(late) == 1  # (the other thread's block may have begun)
+    assert {a for a, _ in pairs - locks} <= scanned
     fixed = scores.copy()  # the optimum with the locks kept: their rows and places taken out
     fixed[locked[0], :] = -np.inf
     dem_left, cap_left = dem.copy(), cap.copy()
     dem_left[locked[0]] -= 1
     np.subtract.at(cap_left, locked[1], 1)
-    best = milp_optimum(fixed, cap_left, dem_left) + scores[locked].sum()
+    best = milp_optimum(fixed, cap_left, dem_left, cover) + scores[locked].sum()
     _assert_honest(sol, best, scores, cap, dem, i, j)
 
 
@@ -214,6 +233,30 @@ def test_the_sub_markets_stop_at_the_deadline(monkeypatch):
     sol, i, j = _bounded(scorer, cap, dem, top_k=None, deadline=time.perf_counter() + 60.0)
     assert len(clock.flows) == 1 and len(sol.chosen) == 0
     _assert_honest(sol, best, scores, cap, dem, i, j)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_a_slow_sub_market_leaves_the_pass_time_for_an_assignment(monkeypatch, seed):
+    """Sub-markets forced on (in this process), every flow taking 35 fake seconds, limit 60 s:
+    the sub-markets stop at half the time left (:data:`market.GUIDE_SHARE`), so the first
+    pass runs whole and the full market's first flow gives an assignment (before: the
+    sub-markets' two flows took the limit, the pass stopped before its first block, no pairs); the pairs eligible and
+    within the places, the bound at least ``milp``'s optimum."""
+    clock = jumping_clock(monkeypatch, 35.0)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)
+    monkeypatch.setattr(market, "GUIDE_MIN_PLACES", 0.0)
+    monkeypatch.setattr(child, "ENABLED", False)
+    scores, scorer, cap = _round(seed, n=120, m=30)
+    cap = np.maximum(cap, 5)  # (every mentor at least GUIDE_STEP places: the inner market divides them)
+    dem = np.ones(len(scores), np.int64)
+    best = milp_optimum(scores, cap, dem)
+    clock.after_flow = clock.jump
+    sol, i, j = _bounded(scorer, cap, dem, top_k=None, deadline=time.perf_counter() + 60.0)
+    assert len(sol.chosen) > 0
+    if sol.status == "optimal":
+        assert sol.objective == pytest.approx(best, abs=1e-6)
+    else:
+        _assert_honest(sol, best, scores, cap, dem, i, j)
 
 
 def _complete(scores, cap, dem, cover):

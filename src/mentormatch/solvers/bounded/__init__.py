@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -49,6 +50,7 @@ from ...errors import Conflict, InfeasibleError
 from ...pairs import unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions
 from ..certify import places_left
+from ..flow import solve_arrays
 from ..rounds import Outcome, certified_rounds, stopped_bound, with_locks
 from ..sparse import _Sparse, default_top_k, empty
 from .check import _Certifier
@@ -82,9 +84,12 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
         f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
                   dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)",
                   background=later is not None and later.running, deadline=deadline)
-    except BaseException:  # the child is no longer waited for
+    except BaseException as err:  # the child is no longer waited for
         if later is not None:
             later.cancel()
+        if isinstance(err, PassStopped) and err.found is not None and err.found.pool is not None:
+            cols, vals, floor = err.found.pool  # the pools of the rows scanned
+            err.pool = _Pool(cols, vals.astype(np.float64), floor, np.zeros(len(floor), np.int64), [price])
         raise
     cols, vals, floor = f.pool
     return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
@@ -103,7 +108,7 @@ def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int
     such a mentor would be priced at nothing in the first round."""
     from ...scale import BIG
 
-    n, m = scorer.n, scorer.m
+    n, m = len(pool.cols), scorer.m  # (the rows of the pool: the first rows of a pass cut short)
     cols, size = pool.cols, pool.cols.shape[1]
     rank = pool.vals
     if guide is not None:  # by the later prices (the same ranking when they are the pass's)
@@ -121,24 +126,44 @@ def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int
     return _Sparse(i[keep], j[keep], j[keep], s[keep])
 
 
-def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, prices=()) -> Outcome:
+def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, prices=(),
+                   rows: int | None = None) -> Outcome:
     """The rounds' answer when the deadline comes before their first flow: no pair chosen,
     ``cert`` (``timed_out``) and a Lagrangian bound (:func:`~mentormatch.solvers.rounds.stopped_bound`
     with ``u = 0``): from the pools (``checker``, :meth:`.check._Certifier.ceiling`) under each
     of ``prices`` (mentor prices, ``>= 0``; the least bound is kept), or, before the pools
     exist, from the bounds' size alone: every eligible score is at most ``largest + margin``
     (:class:`mentormatch.scale.BoundedScorer`), and no assignment holds more than ``n_max =
-    min(sum d, sum c)`` pairs."""
+    min(sum d, sum c)`` pairs. ``rows``: the rows with a pool (the first ones; None: all), when
+    the pass was cut short: every other row's pairs count at that largest value."""
     n_max = int(min(dem.sum(), cap.sum()))
-    found = [n_max * max(0.0, float(scorer.largest + scorer.margin))]
+    top = max(0.0, float(scorer.largest + scorer.margin))
+    found = [n_max * top]
     has = cap > 0
     for p in prices if checker is not None else ():
         p = np.where(has, np.maximum(0.0, np.zeros(len(cap)) if p is None else p), np.inf)
-        b = stopped_bound(checker.ceiling(np.zeros(len(dem)), p), float(cap[has] @ p[has]), dem, n_max)
+        e = checker.ceiling(np.zeros(len(dem) if rows is None else rows), p)
+        # rows past a pass cut short (no pool): every pair's score is at most ``top`` and p >= 0
+        e = np.concatenate([e, np.full(len(dem) - len(e), top)])
+        b = stopped_bound(e, float(cap[has] @ p[has]), dem, n_max)
         if b is not None:
             found.append(b)
     cert.update(holds=False, timed_out=True)
     return Outcome(sp, np.zeros(len(sp.i), bool), False, cert, min(found))
+
+
+def _late_assignment(out: Outcome, cap, dem, weights) -> Outcome:
+    """``out`` (:func:`_stopped_early`, a stop before the first flow) with an assignment: one
+    min-cost flow on its sparse set (the first sparse set, or that of the rows a pass cut short
+    scanned; the others unmatched), uncertified. The bound stays: it bounds every assignment of
+    the market, whatever the flow chooses."""
+    if not len(out.sparse.i):
+        return out
+    t = time.perf_counter()
+    res = solve_arrays(out.sparse.i, out.sparse.j, out.sparse.s, cap, dem, weights)
+    out.certificate.update(late_flow={"pairs": len(out.sparse.i), "or_tools_status": res.status,
+                                      "seconds": round(time.perf_counter() - t, 3)})
+    return replace(out, chosen=res.chosen)
 
 
 def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None,
@@ -174,10 +199,18 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     try:
         pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
                                         options.progress and depth == 0, deadline)
-    except PassStopped:  # (the sub-market beside it ended too)
+    except PassStopped as stop:  # (the sub-market beside it ended too)
         say("%sthe first pass stopped at the caller's deadline", "  " * depth)
-        return _stopped_early(scorer, cap, dem, empty(), {"method": _Certifier.method, "rounds": 0,
-                                                          "first_pass": "stopped at the deadline"})
+        cert = {"method": _Certifier.method, "rounds": 0, "first_pass": "stopped at the deadline",
+                "rows_scanned": stop.rows_done}
+        part = getattr(stop, "pool", None)
+        if depth > 0 or part is None:  # (a sub-market's answer gives prices only: no flow)
+            return _stopped_early(scorer, cap, dem, empty(), cert)
+        # the rows scanned: each one's best pairs of its pool (the pass's ranking), one flow
+        sp = _first_sparse(scorer, exact, part, None, None, min(size, default_top_k(cap, dem)), cap, cover)
+        checker = _Certifier(scorer, exact, part, li, lj, False)
+        out = _stopped_early(scorer, cap, dem, sp, cert, checker, (part.prices[0], None), stop.rows_done)
+        return _late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
     t_pass, c_pass = time.perf_counter(), time.process_time()
     guide, guide_info = (None, None) if later is None else later.result()
     # where the time went (wall seconds; the bound passes' pairs): for the cost per block; and
@@ -213,12 +246,19 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             cert = {"method": _Certifier.method, "top_k": k, "pairs_in_sparse": len(sp.i), "rounds": 0}
             checker.record(cert, "round")
             checker.record(cert, "stopped")
-            return _stopped_early(scorer, cap, dem, sp, cert, checker, (pool.prices[0], guide))
-    from ..quantize import coverage_weights
-
-    weights = coverage_weights(cap, dem, li) if cover else None  # (a locked mentee is matched already)
+            out = _stopped_early(scorer, cap, dem, sp, cert, checker, (pool.prices[0], guide))
+            return out if depth > 0 else _late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
+    weights = _weights(cap, dem, li, cover)
     return certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=resolve,
                             work=work, say=say, indent="  " * depth, cover=weights)
+
+
+def _weights(cap, dem, li, cover: bool):
+    """``coverage_first``'s weight per mentee, or None (:func:`~mentormatch.solvers.quantize.coverage_weights`;
+    a locked mentee is matched already)."""
+    from ..quantize import coverage_weights
+
+    return coverage_weights(cap, dem, li) if cover else None
 
 
 def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: SolverOptions | None = None,
@@ -240,11 +280,14 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
 
     ``deadline``: a ``time.perf_counter`` reading, the caller's time limit (None: none;
     ``pair()`` passes ``time_limit`` seconds from the solve's start). The sub-markets of first
-    prices stop at it (their last prices guide), the first pass takes no block past it, and
-    after it no flow and no check starts that would end past the deadline, judged by the last
-    of its kind (with the deadline passed before the first pass: none at all). The answer is
-    then ``"feasible"``, ``certificate["timed_out"]``: the last flow's assignment (the locks
-    alone when none ran) and a bound (:func:`~mentormatch.solvers.rounds.stopped_bound`, from
+    prices stop at half the time left (:data:`.market.GUIDE_SHARE`; their last prices guide),
+    the first pass takes no block past the deadline, and after it no flow and no check starts
+    that would end past the deadline, judged by the last of its kind (with the deadline passed
+    before the first pass: none at all). The answer is then ``"feasible"``,
+    ``certificate["timed_out"]``: the last flow's assignment, or, stopped before the rounds'
+    first flow, one flow on the first sparse set (on the pools of the rows scanned when the
+    pass was cut short; the other rows unmatched; ``certificate["late_flow"]``), the locks
+    alone when the pass scanned no row; and a bound (:func:`~mentormatch.solvers.rounds.stopped_bound`, from
     the round's prices and the pools, :meth:`.check._Certifier.ceiling`; before the first flow,
     from the pass's or the sub-market's prices; before the pools, every pair at the bounds'
     largest value).

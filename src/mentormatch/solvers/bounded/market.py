@@ -128,6 +128,7 @@ def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
     market = _market(scorer, cap, dem)
     if market is None:
         return None, None, None
+    deadline = _guide_deadline(deadline)
     inner = _market(market.scorer, market.cap, market.dem, divide_places=True)
     if inner is None:
         g = _guide(solve, market, depth, None, deadline)
@@ -145,6 +146,21 @@ def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
         return (inner_guide[0], InThread(_guide_on, executor, solve, market, depth, inner_guide, deadline),
                 inner_guide[1])
     return inner_guide[0], Child(_guide, solve, market, depth, inner_guide, deadline), inner_guide[1]
+
+
+#: The share of the time left that a level's sub-markets may take when the caller has a
+#: deadline: they only guide the first pass, which needs the rest for an assignment
+#: (stopped, a sub-market's last prices, or none, guide the pass).
+GUIDE_SHARE = 0.5
+
+
+def _guide_deadline(deadline: float | None) -> float | None:
+    """The deadline of a level's sub-markets: :data:`GUIDE_SHARE` of the time left before the
+    caller's ``deadline`` (``time.perf_counter``; None: none)."""
+    if deadline is None:
+        return None
+    now = time.perf_counter()
+    return now + GUIDE_SHARE * max(0.0, deadline - now)
 
 
 def _guide_on(executor, *args):

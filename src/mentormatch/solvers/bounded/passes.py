@@ -62,7 +62,16 @@ def _yield_cpu() -> None:
 
 
 class PassStopped(Exception):
-    """A pass over the blocks ended at its ``deadline`` (:func:`_over_blocks`), unfinished."""
+    """A pass over the blocks ended at its ``deadline`` (:func:`_over_blocks`), unfinished.
+    ``parts``: the results of the blocks before the first one not taken, in order (set by the
+    pass that stopped); ``found``, ``rows_done``: what :func:`_scan` made of them (the pools of
+    its first ``rows_done`` rows; no suspects, no mentors' best rows)."""
+
+    def __init__(self, what: str):
+        super().__init__(what)
+        self.parts: list = []
+        self.found: "_Found | None" = None
+        self.rows_done = 0
 
 
 def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: bool = False,
@@ -284,7 +293,14 @@ def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, backgro
             state = local.state
         return _scan_block(view, a, b, buffer, q, state)
 
-    return list(_over_blocks(block, blocks, progress, what, view.m, background, deadline)), states
+    parts = []
+    try:
+        for part in _over_blocks(block, blocks, progress, what, view.m, background, deadline):
+            parts.append(part)
+    except PassStopped as stop:
+        stop.parts = parts
+        raise
+    return parts, states
 
 
 def scan_task(part, right_t, spec, blocks, width: int):
@@ -322,7 +338,9 @@ def _scan_remote(executor, view, q: _ScanSpec, blocks, progress: bool, what: str
         if deadline is not None and time.perf_counter() >= deadline:
             for _, f in futures:
                 f.cancel()
-            raise PassStopped(what)
+            stop = PassStopped(what)
+            stop.parts = parts
+            raise stop
         outs, state = fut.result()
         for pool_part, sus_part in outs:
             if sus_part is not None:
@@ -366,20 +384,22 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
                   None if u is None else (u + threshold).astype(np.float32), dead,
                   min(pool_size, m_v), min(mentor_k, n_v), keep_all)
     executor = current()
-    if executor is not None and blocks and hasattr(view, "bounds_rows"):
-        parts, states = _scan_remote(executor, view, q, blocks, progress, what, deadline)
-    else:
-        parts, states = _scan_threads(view, q, blocks, progress, what, background, deadline)
-    pools = [pool_part for pool_part, _ in parts if pool_part is not None]
-    sus = [sus_part for _, sus_part in parts if sus_part is not None]
     to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
+    try:
+        if executor is not None and blocks and hasattr(view, "bounds_rows"):
+            parts, states = _scan_remote(executor, view, q, blocks, progress, what, deadline)
+        else:
+            parts, states = _scan_threads(view, q, blocks, progress, what, background, deadline)
+    except PassStopped as stop:  # the pools of the rows scanned (the blocks are taken in order)
+        stop.found, stop.rows_done = _Found(e, e, e), sum(b - a for a, b in blocks[:len(stop.parts)])
+        _with_pools(stop.found, stop.parts, to_col)
+        raise
+    sus = [sus_part for _, sus_part in parts if sus_part is not None]
     found = _Found(e, e, e)
     if sus:
         rr, cc, crowded = (np.concatenate(x) for x in zip(*sus))
         found = _Found(rows[rr], to_col(cc), rows[crowded])
-    if pools:
-        c, v, f = (np.concatenate(x) for x in zip(*pools))
-        found.pool = (to_col(c), v, f)
+    _with_pools(found, parts, to_col)
     if q.kk:
         mm, vv, rr = [], [], []
         for val, row, floor, pend_val, pend_row in states:
@@ -393,3 +413,11 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         keep = _first_k(mm, q.kk)
         found.mentor_best = (rows[rr[keep]], to_col(mm[keep]))
     return found
+
+
+def _with_pools(found: _Found, parts: list, to_col) -> None:
+    """``found.pool``: the blocks' pool parts (``parts``, in row order) joined, when any."""
+    pools = [pool_part for pool_part, _ in parts if pool_part is not None]
+    if pools:
+        c, v, f = (np.concatenate(x) for x in zip(*pools))
+        found.pool = (to_col(c), v, f)
