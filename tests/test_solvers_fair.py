@@ -161,13 +161,13 @@ def test_maxmin_and_leximin_take_the_bonus_apart_beside_a_score_floor(seed):
     (worst, then total) and leximin (sorted vector) rows on ``score + bonus`` among the
     assignments that meet the floor on the plain scores. Before, pipeline/bonus refused this
     (the solvers had no ``bonus``: a TypeError here)."""
-    from mentormatch.solvers.leximin_cp import solve_leximin_bonus
+    from mentormatch.solvers.leximin import solve_leximin
 
     p, bonus = _floored(seed)
     value = p.score + bonus
     maxmin, lexi = _lex_best(p, value)
     for sol, best in ((solve_maxmin(p, SolverOptions(), bonus), maxmin),
-                      (solve_leximin_bonus(p, SolverOptions(), bonus), lexi)):
+                      (solve_leximin(p, SolverOptions(), bonus), lexi)):
         row = np.zeros(len(p.pairs), bool)
         row[sol.chosen] = True
         assert sol.status == "optimal"
@@ -195,7 +195,7 @@ def test_scores_times_a_power_of_two_give_the_same_pairs_under_a_score_floor(see
     """CP-SAT's max-min and leximin steps scale by objective_scale (the engine's unit): scores
     times ``2**k`` give the same pairs, proven. Fails before at ``k = -30``: a fixed step of
     1e-6 rounded every score (about 1e-9) to 0."""
-    from mentormatch.solvers.leximin_cp import solve_leximin_bonus
+    from mentormatch.solvers.leximin import solve_leximin
 
     ref = None
     for k in (0, -30, 12):
@@ -207,7 +207,7 @@ def test_scores_times_a_power_of_two_give_the_same_pairs_under_a_score_floor(see
             assert any(np.array_equal(np.flatnonzero(r), got[0].chosen) for r in maxmin)
             assert any(np.array_equal(np.flatnonzero(r), got[1].chosen) for r in lexi)
             ref = [s.chosen.tolist() for s in got]
-            got.append(solve_leximin_bonus(p, SolverOptions(), bonus))
+            got.append(solve_leximin(p, SolverOptions(), bonus))
         assert [s.status for s in got] == ["optimal"] * len(got), k
         assert [s.chosen.tolist() for s in got[:2]] == ref, k
 

@@ -160,9 +160,9 @@ def _model_apart(problem: AssignmentProblem, bonus: np.ndarray, solver: str,
     from ..solvers import alike
     from ..solvers.cpsat import solve_cpsat
     from ..solvers.fair import solve_maxmin
-    from ..solvers.leximin_cp import solve_leximin_bonus
+    from ..solvers.leximin import solve_leximin
 
-    solve = {"cpsat": solve_cpsat, "maxmin": solve_maxmin, "leximin": solve_leximin_bonus}[solver]
+    solve = {"cpsat": solve_cpsat, "maxmin": solve_maxmin, "leximin": solve_leximin}[solver]
     try:
         sol = solve(problem, options, bonus)
     except InfeasibleError as e:

@@ -151,6 +151,19 @@ def grow(problem: AssignmentProblem, mentee: np.ndarray, mentor: np.ndarray,
     return grown, was[:len(P)]
 
 
+def held_problem(i, j, s, li, lj, ls, capacity, demand, n: int, m: int, cover: bool = False) -> AssignmentProblem:
+    """The problem of the free pairs ``(i, j, s)`` and the locks ``(li, lj, ls)``, sorted by
+    mentee, then mentor: what a source's rounds hold, for a solver of held problems (leximin's
+    and max-min's total's rounds on every source)."""
+    ai, aj = np.concatenate([li, i]), np.concatenate([lj, j])
+    order = np.lexsort((aj, ai))
+    locked = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
+    return AssignmentProblem(Candidates(ai[order], aj[order], n, m), np.concatenate([ls, s])[order],
+                             np.asarray(capacity, float),
+                             demand=None if demand is None else np.asarray(demand, float), locked=locked,
+                             coverage_first=cover)
+
+
 @dataclass(frozen=True)
 class PairBonus:
     """An objective bonus that works at every size (``pipeline.solve(prepared, bonus)``): ``per_mentee[i]`` on every pair of mentee

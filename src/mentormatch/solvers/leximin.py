@@ -84,8 +84,11 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions
+from .cpsat import _goal_problem
 from .fair import _plain
 from .leximin_cp import _cp_leximin
 from .leximin_flow import _flow_leximin
@@ -93,11 +96,16 @@ from .leximin_flow import _flow_leximin
 __all__ = ["solve_leximin"]
 
 
-def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:
+def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = None,
+                  bonus: np.ndarray | None = None) -> Solution:
     """Solver ``"leximin"``: most pairs, then the lexicographically best sorted score vector.
 
     See the module docstring for the problem, the method and its cost. Works with every side
-    constraint that :mod:`~mentormatch.solvers.cpsat` models.
+    constraint that :mod:`~mentormatch.solvers.cpsat` models. ``bonus`` (one number per pair,
+    :mod:`mentormatch.pipeline.bonus`): in the objective only, the sorted vector of
+    ``score + bonus``; on a plain problem no constraint reads the scores, so the flows run on
+    ``score + bonus``, else the CP-SAT levels read ``score + bonus`` and the side constraints
+    the plain scores. The returned ``objective`` is then on ``score + bonus``.
 
     Returns
     -------
@@ -122,8 +130,9 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     options = options or SolverOptions()
     started = time.perf_counter()
     if _plain(problem):
-        return _flow_leximin(problem, started, options.time_limit)
-    return _cp_leximin(problem, options, started)
+        goal = problem if bonus is None else _goal_problem(problem, bonus)
+        return _flow_leximin(goal, started, options.time_limit)
+    return _cp_leximin(problem, options, started, bonus)
 
 
 register("leximin", solve_leximin)

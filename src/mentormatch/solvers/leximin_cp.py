@@ -21,7 +21,7 @@ keeps ``rounding`` (``1/S``, 0 when exact).
 
 An objective bonus (``bonus``, one number per pair: :mod:`mentormatch.pipeline.bonus`) is in
 the levels only (the sorted vector of ``score + bonus``); every side constraint reads the plain
-scores. :func:`solve_leximin_bonus` is solver ``"leximin"`` with such a bonus.
+scores. :func:`mentormatch.solvers.leximin.solve_leximin` takes such a bonus.
 """
 from __future__ import annotations
 
@@ -33,22 +33,6 @@ from .cpsat import _goal_problem
 from .fair import _Cp, _plain
 
 __all__: list[str] = []
-
-
-def solve_leximin_bonus(problem: AssignmentProblem, options: SolverOptions | None,
-                        bonus: np.ndarray) -> Solution:
-    """Solver ``"leximin"`` with ``bonus`` (one number per pair) in the objective only: on a
-    plain problem no constraint reads the scores, so the flows run on ``score + bonus``;
-    else the CP-SAT levels read ``score + bonus`` and the side constraints the plain scores.
-    The returned ``objective`` is on ``score + bonus``."""
-    import time
-
-    from .leximin import solve_leximin
-
-    options = options or SolverOptions()
-    if _plain(problem):
-        return solve_leximin(_goal_problem(problem, bonus), options)
-    return _cp_leximin(problem, options, time.perf_counter(), bonus)
 
 
 def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: float,

@@ -51,8 +51,7 @@ import time
 
 import numpy as np
 
-from ..pairs import Candidates
-from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .base import AssignmentProblem, Solution, SolverOptions, finish, held_problem
 from .sources import top_k
 
 log = logging.getLogger(__name__)
@@ -174,7 +173,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     si, sj, ss = fi[keep], fj[keep], fs[keep]  # the pairs held (free)
     while True:
         cert["rounds"] += 1
-        problem = _held(si, sj, ss, li, lj, ls, capacity, demand, n, m, cover)
+        problem = held_problem(si, sj, ss, li, lj, ls, capacity, demand, n, m, cover)
         left = None if limit is None else max(1e-9, float(limit) - (time.perf_counter() - started))
         t_run = time.perf_counter()
         sol, run = _flow_leximin(problem, t_run, left, scale=scale, record=True)
@@ -209,7 +208,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
         cert["ties"] = ties
         ci = np.concatenate([li, final.mentee[on], ti[extra]])
         cj = np.concatenate([lj, final.mentor[on], tj[extra]])
-        out = _held(np.concatenate([si, ti]), np.concatenate([sj, tj]), np.concatenate([ss, ts]),
+        out = held_problem(np.concatenate([si, ti]), np.concatenate([sj, tj]), np.concatenate([ss, ts]),
                     li, lj, ls, capacity, demand, n, m, cover)
         chosen = np.sort(out.pairs.locate(ci, cj))
         assert np.all(chosen >= 0)
@@ -217,17 +216,6 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
         cert.update(levels={float(v) / scale: int(c) for v, c in zip(used, cnt)}, scale=scale,
                     matched=int(len(chosen)), maxmin={**cert["maxmin"], "holds": True})
         return out, finish(out, chosen, "optimal", started, "leximin", certificate=cert)
-
-
-def _held(i, j, s, li, lj, ls, capacity, demand, n: int, m: int, cover: bool = False) -> AssignmentProblem:
-    """The problem of the free pairs ``(i, j, s)`` and the locks, sorted by mentee, then mentor."""
-    ai, aj = np.concatenate([li, i]), np.concatenate([lj, j])
-    order = np.lexsort((aj, ai))
-    locked = np.concatenate([np.ones(len(li), bool), np.zeros(len(i), bool)])[order]
-    return AssignmentProblem(Candidates(ai[order], aj[order], n, m), np.concatenate([ls, s])[order],
-                             np.asarray(capacity, float),
-                             demand=None if demand is None else np.asarray(demand, float), locked=locked,
-                             coverage_first=cover)
 
 
 def _stopped(problem, sol: Solution, started: float, cert: dict, why: str) -> Solution:

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from .base import held_problem
 from .quantize import choose_scale
 from .sources import top_k
 from .ties import _distances, key_bits, pick_on_face
@@ -224,7 +225,6 @@ def fixed_total(scorer, bounded: bool, problem, sol, plain, seen, cap, dem, coun
     scores ``plain``) and the pairs its guesses saw (``seen``,
     :class:`mentormatch.solvers.seen.Seen`): (its record, and (final problem, chosen, total)
     when proven, else None)."""
-    from .leximin_source import _held
     from .sources import BlockSource, BoundedSource
 
     P, lk = problem.pairs, np.asarray(problem.locked, bool)
@@ -249,7 +249,7 @@ def fixed_total(scorer, bounded: bool, problem, sol, plain, seen, cap, dem, coun
               "seconds": round(time.perf_counter() - t0, 3)}
     if not res.holds:
         return record, None
-    out = _held(res.i, res.j, res.s, li, lj, ls, cap, problem.demand, n, m, cover)
+    out = held_problem(res.i, res.j, res.s, li, lj, ls, cap, problem.demand, n, m, cover)
     ci = np.concatenate([li, res.i[res.chosen]])
     cj = np.concatenate([lj, res.j[res.chosen]])
     picked = np.sort(out.pairs.locate(ci, cj))
