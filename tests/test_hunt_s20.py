@@ -98,11 +98,15 @@ def _two_locks_on_one_place():
     return mentors.assign(capacity=1), mentees, programme, mentor
 
 
+@pytest.mark.parametrize("solver", ["flow", "greedy", "random", "hungarian", "mip"])
 @pytest.mark.parametrize("kind", ["complete", "blocks", "bounds"])
-def test_locks_beyond_a_capacity_name_the_mentor_by_id_once_on_every_source(kind):
+def test_locks_beyond_a_capacity_name_the_mentor_by_id_once_on_every_source(kind, solver):
+    """Before: "mentor 2 has 2 locked pairs but capacity 1" (flow, hungarian; family 'capacity')
+    or "mentor 2's locked mentees need 2 of capacity 1" (greedy, random), beside the diagnosis's
+    finding by id on the complete set."""
     mentors, mentees, programme, mentor = _two_locks_on_one_place()
     with on_source(kind), pytest.raises(InfeasibleError) as err:
-        mm.pair(mentors, mentees, programme)
+        mm.pair(mentors, mentees, {**programme, "solver": solver})
     text = str(err.value)
     assert f"'{mentor}'" in text and not _BY_INDEX.search(text), text
     assert [c.constraint for c in err.value.conflicts] == ["locked"], text
@@ -132,6 +136,15 @@ def test_assign_names_a_mentee_whose_locks_exceed_its_demand_by_its_row(solver):
                   solver=solver)
     text = str(err.value)
     assert "mentee 'b' is locked to 2 mentors" in text and not _BY_INDEX.search(text), text
+
+
+def test_solver_stable_refuses_locks_before_checking_them_on_every_source():
+    """Locks beyond a capacity with solver "stable": the setting is refused (deferred acceptance
+    takes no locked pairs) on every source, before the locks' places are checked."""
+    mentors, mentees, programme, _ = _two_locks_on_one_place()
+    for kind in ("complete", "blocks", "bounds"):
+        with on_source(kind), pytest.raises(mm.ValidationError, match="expected no locked pairs"):
+            mm.pair(mentors, mentees, {**programme, "solver": "stable"})
 
 
 def test_assign_names_a_mentor_whose_locks_exceed_its_capacity_by_its_column():

@@ -289,8 +289,10 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
 
     scorer, data = prepared.scorer, dict(prepared.data)
     n, m = len(data["mentees"]), len(data["mentors"])
-    if data["locked"] is not None:  # locks beyond a place: the complete set's findings, here in
-        # the round's order (the sources' own orders would name other people), by id in the end
+    if data["locked"] is not None and prepared.solver != "stable":
+        # locks beyond a place: the complete set's findings, here in the round's order (the
+        # bounds' own row order would name other people), by id in the end; "stable" refuses
+        # locks as a setting first, as on the complete set
         alone = locks_alone(*data["locked"], n, data["capacity"], data["demand"], data["load"])
         if found := lock_conflicts(alone):
             raise Diagnosed(found, alone)
