@@ -13,12 +13,18 @@ Fixed (each test fails on aa4959b):
   ``refuse_ineligible_locks``, one statement for both paths).
 * One id in two Unicode forms (NFC 'Zoë' and NFD 'Zoe' + U+0308) was two people who print alike
   (``schema/table.py``).
+* Locks beyond a mentor's capacity or a mentee's demand were named by index ("mentor 2"), and
+  twice on the complete set (s20h8: ``solvers/flow.apply_locks`` raises the diagnosis's
+  ``locked`` findings, ``solvers/blame.named`` puts the ids in, for ``pair()`` on every source,
+  ``assign()`` and "why not X").
+* "Why not X" on blocks and bounds for a pair the solver was not given (a mentor of capacity 0,
+  a mentee its locks fill) answered "not among the pairs the solver was given" (s20h8:
+  ``report/pricing``, the locks checked with the pair, its score read from the pair source).
+* Max-min + score floor + priority bonus: refused on blocks and bounds, solved on the complete
+  set (s20h3 took the bonus apart in CP-SAT's max-min and dropped the refusal everywhere).
 
-Pinned (strict xfails, routed in their reasons): locks beyond a capacity or a demand named by
-index and twice (``solvers/flow.apply_locks``); "why not X" with no answer on blocks and bounds
-for a pair that cannot be forced; max-min + score floor + bonus refused on blocks and bounds
-but solved on the complete set when no pair is eligible; ``assign()`` ignoring a bad
-``time_limit`` and raising a bare ValueError on a fractional capacity.
+Pinned (strict xfails, routed in their reasons): ``assign()`` ignoring a bad ``time_limit`` and
+raising a bare ValueError on a fractional capacity.
 """
 from __future__ import annotations
 
@@ -92,21 +98,55 @@ def _two_locks_on_one_place():
     return mentors.assign(capacity=1), mentees, programme, mentor
 
 
-@pytest.mark.xfail(strict=True, reason="solvers/flow.apply_locks raises its own conflict (mentor "
-                   "by index, family 'capacity') beside or instead of the diagnosis's (by id, "
-                   "family 'locked'); wrap.labelled keeps both on the complete set")
+@pytest.mark.parametrize("solver", ["flow", "greedy", "random", "hungarian", "mip"])
 @pytest.mark.parametrize("kind", ["complete", "blocks", "bounds"])
-def test_locks_beyond_a_capacity_name_the_mentor_by_id_once_on_every_source(kind):
+def test_locks_beyond_a_capacity_name_the_mentor_by_id_once_on_every_source(kind, solver):
+    """Before: "mentor 2 has 2 locked pairs but capacity 1" (flow, hungarian; family 'capacity')
+    or "mentor 2's locked mentees need 2 of capacity 1" (greedy, random), beside the diagnosis's
+    finding by id on the complete set."""
     mentors, mentees, programme, mentor = _two_locks_on_one_place()
     with on_source(kind), pytest.raises(InfeasibleError) as err:
-        mm.pair(mentors, mentees, programme)
+        mm.pair(mentors, mentees, {**programme, "solver": solver})
     text = str(err.value)
     assert f"'{mentor}'" in text and not _BY_INDEX.search(text), text
     assert [c.constraint for c in err.value.conflicts] == ["locked"], text
 
 
-@pytest.mark.xfail(strict=True, reason="solvers/flow.apply_locks names the mentor by index; "
-                   "assign() does not relabel it with the scores' column names")
+@pytest.mark.parametrize("kind", ["complete", "blocks", "bounds"])
+def test_locks_beyond_a_mentees_demand_name_the_mentee_by_id_once_on_every_source(kind):
+    """Mentee E00001 locked to two mentors (demand 1): before, "mentee 0 has 2 locked pairs but
+    needs only 1" (by index; twice on the complete set, beside the diagnosis's by id)."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=4, n_mentors=3, seed=5)
+    e = mentees["id"][0]
+    programme = {"constraints": {"management_line": False,
+                                 "locked": [[e, mentors["id"][0]], [e, mentors["id"][1]]]}}
+    with on_source(kind), pytest.raises(InfeasibleError) as err:
+        mm.pair(mentors.assign(capacity=2), mentees, programme)
+    text = str(err.value)
+    assert f"mentee '{e}' is locked to 2 mentors but needs only 1" in text, text
+    assert not _BY_INDEX.search(text), text
+    assert [c.constraint for c in err.value.conflicts] == ["locked"], text
+
+
+@pytest.mark.parametrize("solver", ["flow", "hungarian"])
+def test_assign_names_a_mentee_whose_locks_exceed_its_demand_by_its_row(solver):
+    scores = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], index=["a", "b"], columns=["X", "Y"])
+    with pytest.raises(InfeasibleError) as err:
+        mm.assign(scores, pd.Series({"X": 2, "Y": 2}), locked=[("b", "X"), ("b", "Y")],
+                  solver=solver)
+    text = str(err.value)
+    assert "mentee 'b' is locked to 2 mentors" in text and not _BY_INDEX.search(text), text
+
+
+def test_solver_stable_refuses_locks_before_checking_them_on_every_source():
+    """Locks beyond a capacity with solver "stable": the setting is refused (deferred acceptance
+    takes no locked pairs) on every source, before the locks' places are checked."""
+    mentors, mentees, programme, _ = _two_locks_on_one_place()
+    for kind in ("complete", "blocks", "bounds"):
+        with on_source(kind), pytest.raises(mm.ValidationError, match="expected no locked pairs"):
+            mm.pair(mentors, mentees, {**programme, "solver": "stable"})
+
+
 def test_assign_names_a_mentor_whose_locks_exceed_its_capacity_by_its_column():
     scores = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]], index=["a", "b"], columns=["X", "Y"])
     with pytest.raises(InfeasibleError) as err:
@@ -183,10 +223,6 @@ def _why_not_cases():
     return {"capacity_0": zero, "locked_mentee": locked}
 
 
-@pytest.mark.xfail(strict=True, reason="report/explain._why_not on the scale path: a pair outside "
-                   "the solver's candidates (mentor of capacity 0, mentee filled by locks) gets "
-                   "'not among the pairs the solver was given' where the complete set answers "
-                   "'cannot be forced: ...'")
 @pytest.mark.parametrize("case", ["capacity_0", "locked_mentee"])
 @pytest.mark.parametrize("kind", ["blocks", "bounds"])
 def test_why_not_a_mentor_who_cannot_be_forced_gets_the_same_answer_on_every_source(kind, case):
@@ -197,11 +233,12 @@ def test_why_not_a_mentor_who_cannot_be_forced_gets_the_same_answer_on_every_sou
     with on_source(kind):
         here = mm.pair(mentors, mentees, programme).explain(e, mentor=m)
     assert here.verdict.startswith("cannot be forced"), here.verdict
+    # the same answer, word for word: the reason by id, the scores, the priced row
+    assert here.verdict == whole.verdict and here.score == whole.score
+    assert here.alternatives["text"].tolist() == whole.alternatives["text"].tolist()
+    assert here.alternatives["score"].tolist() == whole.alternatives["score"].tolist()
 
 
-@pytest.mark.xfail(strict=True, reason="solvers/flow.apply_locks: the forced re-solve's conflict "
-                   "names the mentee or mentor by index ('mentee 0 has 2 locked pairs', 'mentor 2 "
-                   "has 1 locked pairs but capacity 0'), and report/pricing quotes it")
 @pytest.mark.parametrize("case", ["capacity_0", "locked_mentee"])
 def test_why_not_names_people_by_id_when_the_pair_cannot_be_forced(case):
     mentors, mentees, programme, e, m = _why_not_cases()[case]
@@ -212,10 +249,6 @@ def test_why_not_names_people_by_id_when_the_pair_cannot_be_forced(case):
 # ---------------------------------------------------------------------------------------------
 # a refusal that depends on the source: max-min, a score floor and a priority bonus
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="pipeline/tables.solve drops a bonus that is 0 on every "
-                   "eligible pair (here: no pair is eligible) and solves; blocks and bounds "
-                   "(pipeline/bonus.plan_bonus) decide on the PairBonus as given and refuse max-min "
-                   "+ score_floor + bonus with a ValidationError: one rule for every source")
 def test_maxmin_with_a_score_floor_and_a_priority_bonus_gets_one_outcome_on_every_source():
     """4 mentees, 2 mentors (synthetic seed 3), every mentee priority 1, min_score 100 (no pair
     eligible), max-min with a score floor: the complete set answers "optimal", no pair; blocks
@@ -232,6 +265,27 @@ def test_maxmin_with_a_score_floor_and_a_priority_bonus_gets_one_outcome_on_ever
             except mm.ValidationError as e:
                 outcomes.add(("refused", str(e)))
     assert len(outcomes) == 1, outcomes
+
+
+def test_maxmin_with_a_score_floor_and_a_priority_bonus_is_solved_alike_on_every_source():
+    """The same settings with eligible pairs and unequal priorities: before, every source
+    refused them; now one answer everywhere, and the floor holds on the plain scores (each
+    region's mean score >= 0.3 x the overall mean, recomputed from the pairs)."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=4, n_mentors=2, seed=3)
+    mentees = mentees.assign(priority=[1.0, 0.0, 2.0, 0.5])
+    programme = {"constraints": {"management_line": False},
+                 "fairness": {"objective": "maxmin", "floor_group": "region", "score_floor": 0.3}}
+    answers = []
+    for kind in ("complete", "blocks", "bounds"):
+        with on_source(kind):
+            r = mm.pair(mentors, mentees, programme)
+        pairs = r.pairs.sort_values(["mentee_id", "mentor_id"]).reset_index(drop=True)
+        answers.append((r.status, pairs[["mentee_id", "mentor_id"]].values.tolist(),
+                        round(r.objective, 9)))
+        region = pairs["mentee_id"].map(mentees.set_index("id")["region"])
+        assert (pairs.groupby(region)["score"].mean() >= 0.3 * pairs["score"].mean() - 1e-9).all()
+    assert answers[0][0] == "optimal" and len(answers[0][1]) == 4
+    assert answers[1:] == answers[:1] * 2, answers
 
 
 # ---------------------------------------------------------------------------------------------

@@ -120,5 +120,7 @@ def test_baselines_reject_side_constraints_and_bad_locks():
             solver(problem, SolverOptions())
     locked = AssignmentProblem(pairs, np.ones(2), np.array([1.0]), locked=np.ones(2, bool))
     for solver in (rand, greedy):
-        with pytest.raises(InfeasibleError, match="mentor 0's locked mentees need 2 of capacity 1"):
+        with pytest.raises(InfeasibleError, match=r"mentor #0 has 2 locked pairs \(load 2\) but "
+                           "capacity 1") as err:
             solver(locked, SolverOptions())
+        assert [c.constraint for c in err.value.conflicts] == ["locked"]  # the diagnosis's

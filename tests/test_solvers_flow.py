@@ -266,7 +266,7 @@ def test_solve_scored_with_locks():
     ref = flow(AssignmentProblem(full, dense.ravel(), capacity.astype(float), locked=locked),
                SolverOptions())
     assert sol.objective == pytest.approx(ref.objective, rel=1e-12)
-    with pytest.raises(InfeasibleError, match="mentor 3 has 2 locked pairs but capacity 1"):
+    with pytest.raises(InfeasibleError, match=r"mentor #3 has 2 locked pairs \(load 2\) but capacity 1"):
         solve_scored(dense, np.full(12, 1), locked=lock)
 
 
@@ -308,8 +308,12 @@ def test_lock_beyond_capacity_names_mentor_and_numbers():
     locked[[0, 2, 4]] = True  # three mentees locked to mentor 0
     problem = AssignmentProblem(pairs, np.ones(6), np.array([2.0, 1.0]), locked=locked)
     for solver in (flow, hungarian):
-        with pytest.raises(InfeasibleError, match="mentor 0 has 3 locked pairs but capacity 2"):
+        with pytest.raises(InfeasibleError, match=r"mentor #0 has 3 locked pairs \(load 3\) but "
+                           "capacity 2") as err:
             solver(problem, SolverOptions())
+        # the diagnosis's finding, once, with the problem it indexes (the pipeline names by id)
+        assert [c.constraint for c in err.value.conflicts] == ["locked"]
+        assert err.value.problem is problem
 
 
 def test_side_constraints_and_fractions_point_to_cpsat():

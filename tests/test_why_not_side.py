@@ -113,8 +113,8 @@ def test_a_re_solve_with_a_gap_gives_bounds_that_hold(case):
     result, bf, optimum = _case(case)
     real = pricing.solve_outcome
 
-    def with_gap(problem, solver, seed=0):
-        value, bound, status = real(problem, solver, seed)
+    def with_gap(problem, solver, seed=0, **kw):
+        value, bound, status = real(problem, solver, seed, **kw)
         if value is None:
             return value, bound, status
         # a worse answer, as a time limit would leave it, with the true optimum as its bound

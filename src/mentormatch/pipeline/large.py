@@ -282,11 +282,20 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
 def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
     from ..scoring import score_pairs
+    from ..solvers.blame import Diagnosed
     from ..solvers.certify import solve_scored
+    from ..solvers.diagnose import lock_conflicts, locks_alone
     from .bonus import plan_bonus, solve_with_bonus
 
     scorer, data = prepared.scorer, dict(prepared.data)
     n, m = len(data["mentees"]), len(data["mentors"])
+    if data["locked"] is not None and prepared.solver != "stable":
+        # locks beyond a place: the complete set's findings, here in the round's order (the
+        # bounds' own row order would name other people), by id in the end; "stable" refuses
+        # locks as a setting first, as on the complete set
+        alone = locks_alone(*data["locked"], n, data["capacity"], data["demand"], data["load"])
+        if found := lock_conflicts(alone):
+            raise Diagnosed(found, alone)
     # unit loads and whole capacities, as AssignmentProblem.integral: the certified flows' units
     cap = np.asarray(data["capacity"], np.float64)
     unit = (data["load"] is None or bool(np.all(data["load"] == 1))) and bool(np.all(cap == np.round(cap)))

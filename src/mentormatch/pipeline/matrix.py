@@ -14,7 +14,7 @@ from ..matching import Matching
 from ..pairs import Candidates, Encoder
 from ..solvers import AssignmentProblem, Solution, SolverOptions, get_solver
 from .order import seeded_order
-from .wrap import _solve, _timed, _wrap
+from .wrap import Ids, _solve, _timed, _wrap, relabelled
 
 
 def _labels(index, table: str, axis: str) -> Encoder:
@@ -141,7 +141,7 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     lock_mask[cand.locate(lock_i, lock_j)] = True
     problem = AssignmentProblem(cand, work[eligible2d], cap, locked=lock_mask,
                                 coverage_first=coverage_first)
-    solution = _solve(problem, solver, options)
+    solution = _solve(problem, solver, options, Ids(mentee_ids, mentor_ids))  # conflicts by id
     return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None, order_data),
                   started)
 
@@ -228,9 +228,13 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
     def check(screen):  # raises on NaN or +inf, naming the cells, before the solver goes on
         found.append(_check_scores(values, mentee_ids, mentor_ids, screen))
 
-    problem, solution = solve_dense(rows, cap, locked=(lock_i, lock_j), mentee_rank=_rank(seeded[0]),
-                                    mentor_rank=_rank(seeded[1]), options=options,
-                                    check_scores=check if removed is None else None)
+    try:
+        problem, solution = solve_dense(rows, cap, locked=(lock_i, lock_j),
+                                        mentee_rank=_rank(seeded[0]), mentor_rank=_rank(seeded[1]),
+                                        options=options,
+                                        check_scores=check if removed is None else None)
+    except InfeasibleError as e:  # the locks' conflicts, by index in the caller's order: by id
+        raise relabelled(Ids(mentee_ids, mentor_ids), e) from None
     if removed is None:
         removed = _removed(rows, found[0])
     from ..solvers.flow import SPARSE_THRESHOLD

@@ -7,7 +7,7 @@ unmatched, the caller's row order), times the whole call, and re-solves a result
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,14 @@ from ..pairs import Encoder
 from ..record import SolveRecord
 from ..report.reasons import unmatched_reasons
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
+
+
+class Ids(NamedTuple):
+    """The people's ids of a round, as :func:`_solve` and :func:`labelled` read them (the
+    pipeline's prepared rounds carry the same two encoders)."""
+
+    mentee_ids: Encoder
+    mentor_ids: Encoder
 
 
 def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labels=None):
@@ -37,24 +45,13 @@ def _solve(problem: AssignmentProblem, solver: str, options: SolverOptions, labe
 
 def labelled(problem: AssignmentProblem, labels, cause: InfeasibleError) -> InfeasibleError:
     """``cause`` with its conflicts naming people, not indices (``labels``: anything with
-    ``mentee_ids``/``mentor_ids`` encoders; None: ``cause`` as it is).
-
-    Each conflict of ``cause`` that the diagnosis gives without ids is replaced by the same
-    finding with them; the others (the constraint families to blame, the engine's proof) are
-    kept, in their order: a mentor who "cannot take part" is a conflict only beside the floor
-    that needs them. When ``cause`` holds none of the diagnosis's findings, they go in front
-    (mentees without an eligible pair left out: they are unmatched, not a conflict)."""
+    ``mentee_ids``/``mentor_ids`` encoders; None: ``cause`` as it is), by
+    :func:`mentormatch.solvers.blame.named`."""
     if labels is None:
         return cause
-    from ..solvers.diagnose import diagnose
+    from ..solvers.blame import named
 
-    key = lambda c: (c.constraint, c.detail, c.relaxation)
-    named = diagnose(problem, labels.mentee_ids.ids, labels.mentor_ids.ids)
-    by_index = dict(zip(map(key, diagnose(problem)), named))  # the same findings, in one order
-    if any(key(c) in by_index for c in cause.conflicts):
-        return InfeasibleError([by_index.get(key(c), c) for c in cause.conflicts])
-    found = [c for c in named if c.constraint != "no_candidate"]
-    return InfeasibleError(found + cause.conflicts) if found else cause
+    return named(problem, labels.mentee_ids.ids, labels.mentor_ids.ids, cause)
 
 
 def relabelled(labels, cause: InfeasibleError) -> InfeasibleError:

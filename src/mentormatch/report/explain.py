@@ -270,6 +270,8 @@ def _why_not(data, problem, chosen, i, jj, mine, own, n_eligible, objective, sta
     if len(priced):
         row = priced.iloc[0]
         verdict = str(row.text).split("): ", 1)[-1] if "): " in str(row.text) else str(row.text)
+        if score is None and np.isfinite(row.score):  # the scale path: read from the pair source
+            score = float(row.score)
     elif p < 0:
         verdict = "the pair is not among the pairs the solver was given"
     else:

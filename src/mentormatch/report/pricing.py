@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..constraints import RULE_WORDS
-from ..errors import MentormatchError
+from ..errors import InfeasibleError, MentormatchError
 from .words import short_number
 
 __all__ = ["exact_solver", "solve_objective", "solve_outcome", "reference_objective",
@@ -41,15 +41,20 @@ def _with(problem, *, locked=None, capacity=None):
                              problem.mentee_rank, problem.mentor_rank)
 
 
-def solve_outcome(problem, solver: str, seed: int = 0) -> tuple[float | None, float | None, str]:
+def solve_outcome(problem, solver: str, seed: int = 0,
+                  ids=None) -> tuple[float | None, float | None, str]:
     """(objective, bound, status) of ``problem`` solved by ``solver``: the optimum lies between
     ``objective`` and ``bound`` (equal when ``status`` is ``"optimal"``; ``bound`` None when
-    the solver proved nothing above its answer); (None, None, message) if infeasible."""
+    the solver proved nothing above its answer); (None, None, message) if infeasible, the
+    message naming people by id when ``ids`` (mentee ids, mentor ids) are given."""
     from ..solvers import SolverOptions, get_solver
+    from ..solvers.blame import named
 
     try:
         sol = get_solver(solver)(problem, SolverOptions(seed=seed))
     except (MentormatchError, ValueError) as exc:
+        if ids is not None and isinstance(exc, InfeasibleError):
+            exc = named(problem, *ids, exc)
         return None, None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if sol.status == "infeasible":
         return None, None, sol.message or "infeasible"
@@ -83,16 +88,17 @@ def forced_cost(problem, position: int, reference: float, solver: str) -> tuple[
     return (low if found else None), status
 
 
-def forced_cost_range(problem, position: int, reference: tuple, solver: str):
+def forced_cost_range(problem, position: int, reference: tuple, solver: str, ids=None):
     """``(low, high, status, found)``: the drop in the total score when pair ``position`` is forced,
     by one re-solve with that pair locked, for an optimum known to lie in ``reference = (low,
     high)`` (``high`` None: unbounded). Exact (``low == high``) when the reference is and the
     re-solve is optimal; a re-solve that stops with a gap (a time limit) gives bounds: its
     optimum lies between its objective and its bound. ``low`` or ``high`` None when no bound
-    gives it; ``(None, None, why, False)`` when forcing the pair is infeasible."""
+    gives it; ``(None, None, why, False)`` when forcing the pair is infeasible (``why`` naming
+    people by id when ``ids``, mentee ids and mentor ids, are given)."""
     locked = problem.locked.copy()
     locked[position] = True
-    value, bound, status = solve_outcome(_with(problem, locked=locked), solver)
+    value, bound, status = solve_outcome(_with(problem, locked=locked), solver, ids=ids)
     if value is None:
         return None, None, status, False
     ref_low, ref_high = reference
@@ -318,6 +324,9 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         starts = P.starts()
         own = np.arange(starts[i], starts[i + 1])
         js, s, rule = P.mentor[own], problem.score[own], np.full(len(own), -1)
+        outside = _asked_outside(data, i, only, js)
+        if outside is not None:  # the scale path: a mentor asked about outside the solver's pairs
+            js, s, rule = np.append(js, only), np.append(s, outside), np.append(rule, -1)
         keep = np.ones(len(js), bool)
     keep &= ~np.isin(js, list(current))
     if only is not None:
@@ -343,12 +352,14 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
                          np.nan, np.nan))
             continue
         p = int(P.locate(np.array([i]), np.array([jj]))[0])
+        state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
         if p < 0:
-            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given",
+            why = _locks_refuse(problem, i, jj, data["mentee_ids"].ids, m_ids)
+            text = (f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}" if why else
+                    f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given")
+            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan, text,
                          np.nan, np.nan))
             continue
-        state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
         if len(P) > ALTERNATIVE_SOLVE_PAIRS:  # one re-solve per alternative: bounds instead
             low, high, how = forced_cost_bounds(problem, data["solution"], p)
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
@@ -360,7 +371,8 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         if ref is None:
             ref = _reference_range(problem, data.get("solution"), objective, status, solver,
                                    solver_name)
-        low, high, why, found = forced_cost_range(problem, p, ref, solver_name)
+        low, high, why, found = forced_cost_range(problem, p, ref, solver_name,
+                                                  (data["mentee_ids"].ids, m_ids))
         exact = low is not None and high is not None and abs(high - low) <= 1e-9
         if not found:
             text = f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}"
@@ -380,6 +392,30 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], c, text,
                      np.nan if low is None else low, np.nan if high is None else high))
     return pd.DataFrame(rows, columns=_ALT_COLUMNS)
+
+
+def _asked_outside(data, i: int, only: int | None, own_mentors: np.ndarray) -> float | None:
+    """The score of the pair (mentee ``i``, mentor ``only``) read from the round's pair source
+    when the solver was not given it (the scale path: its candidates leave out the pairs of a
+    mentor with no place and of a mentee its locks fill) and it is eligible; else None."""
+    reader = data.get("pair_reader")
+    if only is None or reader is None or np.isin(only, own_mentors):
+        return None
+    score = float(reader().at(np.array([i]), np.array([only]))[0])
+    return score if np.isfinite(score) else None
+
+
+def _locks_refuse(problem, i: int, j: int, mentee_ids, mentor_ids) -> str | None:
+    """Why the locks alone forbid forcing the pair (``i``, ``j``) outside ``problem``'s pairs
+    (the words of the forced re-solve on the complete set: the diagnosis's ``locked`` findings,
+    by id), or None when they allow it. No re-solve: the locked pairs and this one only."""
+    from ..solvers.diagnose import lock_conflicts, locks_alone
+
+    P, locked = problem.pairs, np.asarray(problem.locked, bool)
+    alone = locks_alone(np.append(P.mentee[locked], i), np.append(P.mentor[locked], j),
+                        P.n_mentees, problem.capacity, problem.demand, problem.load)
+    found = lock_conflicts(alone, mentee_ids, mentor_ids)
+    return str(InfeasibleError(found)).splitlines()[0] if found else None
 
 
 def _reference_range(problem, solution, objective: float, status: str, result_solver,

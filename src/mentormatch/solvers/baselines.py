@@ -13,9 +13,10 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import Conflict, InfeasibleError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .blame import Diagnosed
+from .diagnose import lock_conflicts
 
 
 def _start(problem: AssignmentProblem, solver: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -30,16 +31,8 @@ def _start(problem: AssignmentProblem, solver: str) -> tuple[np.ndarray, np.ndar
     used = np.bincount(pairs.mentor[lock_pos], weights=problem.load[pairs.mentee[lock_pos]],
                        minlength=pairs.n_mentors)
     cap = problem.capacity - used
-    conflicts = [Conflict("capacity", f"mentor {j}'s locked mentees need {used[j]:g} of "
-                          f"capacity {problem.capacity[j]:g}",
-                          "raise the capacity or unlock some pairs")
-                 for j in np.flatnonzero(cap < -1e-9)]
-    conflicts += [Conflict("demand", f"mentee {i} has {int(problem.demand[i]) - int(dem[i])} "
-                           f"locked pairs but needs only {problem.demand[i]}",
-                           "raise the demand or unlock some pairs")
-                  for i in np.flatnonzero(dem < 0)]
-    if conflicts:
-        raise InfeasibleError(conflicts)
+    if np.any(cap < -1e-9) or np.any(dem < 0):  # the diagnosis's findings, as every solver's
+        raise Diagnosed(lock_conflicts(problem), problem)
     return lock_pos, cap, dem
 
 

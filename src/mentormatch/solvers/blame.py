@@ -14,7 +14,7 @@ from ..errors import Conflict, InfeasibleError, TimeLimitError
 from .base import AssignmentProblem, SolverOptions
 from .linear import FAMILIES
 
-__all__ = ["Diagnosed", "blame", "diagnosis"]
+__all__ = ["Diagnosed", "blame", "diagnosis", "named"]
 
 
 class Diagnosed(InfeasibleError):
@@ -107,10 +107,34 @@ def diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
 
     found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
     if options is None:
-        return Diagnosed(found + cause.conflicts if found else cause.conflicts, problem)
+        return Diagnosed(found + [c for c in cause.conflicts if c not in found], problem)
     if not any("cannot take part" not in c.detail for c in found):
         limit = default_limit if options.time_limit is None else float(options.time_limit)
         if deadline is None:
             deadline = time.perf_counter() + limit
         found += blame(problem, options, deadline, solve, limit)
     return Diagnosed(found, problem)
+
+
+def named(problem: AssignmentProblem, mentee_ids, mentor_ids,
+          cause: InfeasibleError) -> InfeasibleError:
+    """``cause`` with its conflicts naming people by their ids (``mentee_ids``, ``mentor_ids``:
+    one per index of ``problem``), not by index; a :class:`Diagnosed` cause that keeps its own
+    problem is read in that one.
+
+    Each conflict of ``cause`` that the diagnosis gives without ids is replaced by the same
+    finding with them; the others (the constraint families to blame, the engine's proof) are
+    kept, in their order: a mentor who "cannot take part" is a conflict only beside the floor
+    that needs them. When ``cause`` holds none of the diagnosis's findings, they go in front
+    (mentees without an eligible pair left out: they are unmatched, not a conflict)."""
+    from .diagnose import diagnose
+
+    if isinstance(cause, Diagnosed) and cause.problem is not None:
+        problem = cause.problem
+    key = lambda c: (c.constraint, c.detail, c.relaxation)
+    by_id = diagnose(problem, mentee_ids, mentor_ids)
+    by_index = dict(zip(map(key, diagnose(problem)), by_id))  # the same findings, in one order
+    if any(key(c) in by_index for c in cause.conflicts):
+        return InfeasibleError([by_index.get(key(c), c) for c in cause.conflicts])
+    found = [c for c in by_id if c.constraint != "no_candidate"]
+    return InfeasibleError(found + cause.conflicts) if found else cause

@@ -22,7 +22,7 @@ from ortools.graph.python import max_flow
 from ..errors import Conflict
 from .base import AssignmentProblem
 
-__all__ = ["diagnose", "bipartite_max_flow", "max_count"]
+__all__ = ["diagnose", "lock_conflicts", "locks_alone", "bipartite_max_flow", "max_count"]
 
 _SHOW = 5  # names listed in one message before "and N more"
 
@@ -100,6 +100,48 @@ def max_count(problem: AssignmentProblem, pairs_mask: np.ndarray | None = None) 
     return out
 
 
+def lock_conflicts(problem: AssignmentProblem, mentee_labels=None,
+                   mentor_labels=None) -> list[Conflict]:
+    """The ``locked`` findings of :func:`diagnose`: each mentor whose locked pairs' loads exceed
+    its capacity, each mentee locked to more mentors than its demand (what every solver's lock
+    check raises, :func:`mentormatch.solvers.flow.apply_locks`, so that the edge holding the ids
+    names the people: :func:`mentormatch.solvers.blame.named`)."""
+    out: list[Conflict] = []
+    P = problem.pairs
+    locked = np.asarray(problem.locked, bool)
+    load_pair = problem.load[P.mentee]
+    lock_load = np.bincount(P.mentor[locked], weights=load_pair[locked], minlength=P.n_mentors)
+    lock_count = np.bincount(P.mentor[locked], minlength=P.n_mentors)
+    for j in np.flatnonzero(lock_load > problem.capacity + 1e-9):
+        who = _who(mentor_labels, j, "mentor")
+        over = math.ceil(lock_load[j] - problem.capacity[j] - 1e-9)
+        out.append(Conflict(
+            "locked",
+            f"{who} has {lock_count[j]} locked pairs (load {lock_load[j]:g}) "
+            f"but capacity {problem.capacity[j]:g}",
+            f"drop {over} lock(s) on {who} or raise its capacity to {lock_load[j]:g}"))
+    lock_per_mentee = np.bincount(P.mentee[locked], minlength=P.n_mentees)
+    for i in np.flatnonzero(lock_per_mentee > problem.demand):
+        who = _who(mentee_labels, i, "mentee")
+        out.append(Conflict(
+            "locked",
+            f"{who} is locked to {lock_per_mentee[i]} mentors but needs only "
+            f"{problem.demand[i]}",
+            f"drop {lock_per_mentee[i] - problem.demand[i]} lock(s) on {who}"))
+    return out
+
+
+def locks_alone(mentee, mentor, n_mentees: int, capacity, demand=None, load=None) -> AssignmentProblem:
+    """The problem of the locked pairs (``mentee``, ``mentor`` index arrays; repeats counted
+    once) alone, each locked: its :func:`lock_conflicts` are the round's, without a candidate
+    set (the scale path, and "why not X" for a pair the solver was not given)."""
+    from ..pairs import Candidates
+
+    pairs = Candidates.from_arrays(mentee, mentor, n_mentees, len(capacity))
+    return AssignmentProblem(pairs, np.zeros(len(pairs)), np.asarray(capacity, np.float64),
+                             demand, load, np.ones(len(pairs), bool))
+
+
 def diagnose(problem: AssignmentProblem, mentee_labels=None, mentor_labels=None) -> list[Conflict]:
     """Explain, with numbers, why the hard constraints of ``problem`` cannot all hold.
 
@@ -164,26 +206,8 @@ def diagnose(problem: AssignmentProblem, mentee_labels=None, mentor_labels=None)
             f"{_listing(mentee_labels, none, 'mentee')}",
             "relax the eligibility rules that remove their pairs"))
 
-    # locks against capacity and demand
-    lock_load = np.bincount(P.mentor[locked], weights=load_pair[locked], minlength=m)
+    out += lock_conflicts(problem, mentee_labels, mentor_labels)
     lock_count = np.bincount(P.mentor[locked], minlength=m)
-    for j in np.flatnonzero(lock_load > problem.capacity + 1e-9):
-        who = _who(mentor_labels, j, "mentor")
-        over = math.ceil(lock_load[j] - problem.capacity[j] - 1e-9)
-        out.append(Conflict(
-            "locked",
-            f"{who} has {lock_count[j]} locked pairs (load {lock_load[j]:g}) "
-            f"but capacity {problem.capacity[j]:g}",
-            f"drop {over} lock(s) on {who} or raise its capacity to {lock_load[j]:g}"))
-    lock_per_mentee = np.bincount(P.mentee[locked], minlength=n)
-    for i in np.flatnonzero(lock_per_mentee > problem.demand):
-        who = _who(mentee_labels, i, "mentee")
-        out.append(Conflict(
-            "locked",
-            f"{who} is locked to {lock_per_mentee[i]} mentors but needs only "
-            f"{problem.demand[i]}",
-            f"drop {lock_per_mentee[i] - problem.demand[i]} lock(s) on {who}"))
-
     forced = lock_count > 0
     reach = max_count(problem)
 

@@ -59,8 +59,10 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from ..errors import Conflict, InfeasibleError
+
 from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .blame import Diagnosed
+from .diagnose import lock_conflicts
 from .quantize import choose_scale, coverage_scale, coverage_weights, integer_costs, network_size
 
 log = logging.getLogger(__name__)
@@ -109,7 +111,8 @@ def apply_locks(problem: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, np.
     ------
     InfeasibleError
         When the locks give a mentor more mentees than their capacity, or a mentee more mentors
-        than their demand; every such person is named with the numbers.
+        than their demand: a :class:`~mentormatch.solvers.blame.Diagnosed` error holding the
+        diagnosis's ``locked`` findings (every such person, by index, with the numbers).
     """
     pairs = problem.pairs
     lock_pos = np.flatnonzero(problem.locked)
@@ -117,16 +120,10 @@ def apply_locks(problem: AssignmentProblem) -> tuple[np.ndarray, np.ndarray, np.
     dem = np.round(np.asarray(problem.demand)).astype(np.int64)
     by_mentor = np.bincount(pairs.mentor[lock_pos], minlength=pairs.n_mentors)
     by_mentee = np.bincount(pairs.mentee[lock_pos], minlength=pairs.n_mentees)
-    conflicts = [
-        Conflict("capacity", f"mentor {j} has {by_mentor[j]} locked pairs but capacity {cap[j]}",
-                 "raise the mentor's capacity or unlock some of their pairs")
-        for j in np.flatnonzero(by_mentor > cap)]
-    conflicts += [
-        Conflict("demand", f"mentee {i} has {by_mentee[i]} locked pairs but needs only {dem[i]}",
-                 "raise the mentee's demand or unlock some of their pairs")
-        for i in np.flatnonzero(by_mentee > dem)]
-    if conflicts:
-        raise InfeasibleError(conflicts)
+    if np.any(by_mentor > cap) or np.any(by_mentee > dem):
+        # the diagnosis's own findings, by index in ``problem``: the edge holding the ids names
+        # the people (blame.named), on every source and in "why not X" alike
+        raise Diagnosed(lock_conflicts(problem), problem)
     return lock_pos, cap - by_mentor, dem - by_mentee
 
 
