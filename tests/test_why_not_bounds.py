@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.report import pricing
-from mentormatch.report.pricing import forced_cost, forced_cost_bounds
+from mentormatch.report.forced import forced_cost, forced_cost_bounds
 from mentormatch.solvers import SolverOptions, get_solver
 from mentormatch.solvers.certify import solve_sparse_certified
 from mentormatch.testing import assignment_problems, feasible_assignments

@@ -25,7 +25,7 @@ from hypothesis import assume, given, note
 
 import mentormatch as mm
 from mentormatch import pipeline as pl
-from mentormatch.report import pricing
+from mentormatch.report import forced, pricing
 from mentormatch.testing import feasible_assignments
 
 from test_checks_matrix_tiny import TINY, tables_and_programme
@@ -111,7 +111,7 @@ def test_a_re_solve_with_a_gap_gives_bounds_that_hold(case):
     """A re-solve that stops with a gap (its answer feasible, not proven) must not be reported
     as the exact cost: the cost's low and high ends then hold the exact drop between them."""
     result, bf, optimum = _case(case)
-    real = pricing.solve_outcome
+    real = forced.solve_outcome
 
     def with_gap(problem, solver, seed=0, **kw):
         value, bound, status = real(problem, solver, seed, **kw)
@@ -120,7 +120,7 @@ def test_a_re_solve_with_a_gap_gives_bounds_that_hold(case):
         # a worse answer, as a time limit would leave it, with the true optimum as its bound
         return value - 0.5, value + 0.25, "feasible"
 
-    with mock.patch.object(pricing, "solve_outcome", with_gap):
+    with mock.patch.object(forced, "solve_outcome", with_gap):
         for mentee, mentor, p in _asked(result):
             row = _priced(result, mentee, mentor)
             best = _forced_best(bf, p)
