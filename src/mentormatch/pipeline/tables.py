@@ -6,6 +6,7 @@ the scale path (:mod:`mentormatch.pipeline.large`).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -79,10 +80,21 @@ def pair(mentors, mentees, programme=None, *, framework=None, org=None,
     from ..solvers.bounded import remote
 
     started = time.perf_counter()
-    prepared = prepare(mentors, mentees, programme, framework=framework, org=org)
+    prepared = _limit_from(prepare(mentors, mentees, programme, framework=framework, org=org), started)
     # the mentees' priority column, as a bonus that works at every size
     with remote.executing(executor):
         return _timed(solve(prepared, C.priority_bonus(prepared)), started)
+
+
+def _limit_from(prepared: Prepared, started: float) -> Prepared:
+    """``prepared`` with its time limit counted from ``started`` (the call of :func:`pair`, a
+    ``time.perf_counter`` reading): the solver gets what the preparation left, at least a
+    millisecond (then it stops at its first chance)."""
+    limit = prepared.options.time_limit
+    if limit is None:
+        return prepared
+    left = max(1e-3, float(limit) - (time.perf_counter() - started))
+    return dataclasses.replace(prepared, options=dataclasses.replace(prepared.options, time_limit=left))
 
 
 def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Prepared:

@@ -66,6 +66,13 @@ log = logging.getLogger(__name__)
 
 #: Pairs kept per mentee from the first pass (the pool; at least ``top_k``).
 POOL_PER_ROW = 64
+#: Seconds per pair of a first sparse set for its exact scores and one min-cost flow on it
+#: (about 2 us the flow, 1-3 us the scores at 100,000 x 20,000 on 2 cores): with a deadline,
+#: the first pass stops that long before it (at most :data:`RESERVE_SHARE` of the time left),
+#: and a late sparse set keeps fewer pairs per row when the time left is shorter.
+LATE_PAIR_SECONDS = 5e-6
+#: The largest share of the time left that the first pass leaves to the first flow.
+RESERVE_SHARE = 0.5
 
 
 # --------------------------------------------------------------------------------------------
@@ -93,6 +100,24 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
         raise
     cols, vals, floor = f.pool
     return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
+
+
+def _fitting_k(k: int, rows: int, deadline: float | None) -> int:
+    """``k``, or fewer (at least 1) so that a sparse set of ``rows`` rows of that many pairs is
+    scored and its flow solved before ``deadline`` (:data:`LATE_PAIR_SECONDS`)."""
+    if deadline is None:
+        return k
+    left = max(0.0, deadline - time.perf_counter())
+    return int(max(1, min(k, left // (LATE_PAIR_SECONDS * max(rows, 1)))))
+
+
+def _pass_deadline(deadline: float | None, pairs: int) -> float | None:
+    """When the first pass stops: ``deadline`` less the time of the first flow on ``pairs``
+    pairs, at most :data:`RESERVE_SHARE` of the time left."""
+    if deadline is None:
+        return None
+    left = max(0.0, deadline - time.perf_counter())
+    return deadline - min(LATE_PAIR_SECONDS * pairs, RESERVE_SHARE * left)
 
 
 def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap,
@@ -196,9 +221,11 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     t1, c1 = time.perf_counter(), time.process_time()
     exact = _Exact(scorer)
     size = min(m, max(POOL_PER_ROW, k))
+    # a sub-market's answer gives prices only (no late flow): its pass may take all its time
+    pass_deadline = deadline if depth > 0 else _pass_deadline(deadline, n * k + m * mentor_k)
     try:
         pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
-                                        options.progress and depth == 0, deadline)
+                                        options.progress and depth == 0, pass_deadline)
     except PassStopped as stop:  # (the sub-market beside it ended too)
         say("%sthe first pass stopped at the caller's deadline", "  " * depth)
         cert = {"method": _Certifier.method, "rounds": 0, "first_pass": "stopped at the deadline",
@@ -207,7 +234,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         if depth > 0 or part is None:  # (a sub-market's answer gives prices only: no flow)
             return _stopped_early(scorer, cap, dem, empty(), cert)
         # the rows scanned: each one's best pairs of its pool (the pass's ranking), one flow
-        sp = _first_sparse(scorer, exact, part, None, None, min(size, default_top_k(cap, dem)), cap, cover)
+        k_late = _fitting_k(min(size, default_top_k(cap, dem)), stop.rows_done, deadline)
+        sp = _first_sparse(scorer, exact, part, None, None, k_late, cap, cover)
         checker = _Certifier(scorer, exact, part, li, lj, False)
         out = _stopped_early(scorer, cap, dem, sp, cert, checker, (part.prices[0], None), stop.rows_done)
         return _late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
@@ -223,6 +251,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                     "waiting_for_sub_market": round(time.process_time() - c_pass, 3)}}
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
+    if depth == 0:  # (the pass kept time for the first flow; a late sub-market took some)
+        k = _fitting_k(k, n, deadline)
     sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k, cap, cover)
     if guide_info is not None and inner_info is not None:
         guide_info = {**guide_info, "pools_ranked_by": inner_info, "beside_first_pass": beside}
