@@ -353,3 +353,75 @@ def test_a_budgets_lagrangian_keeps_the_bound_of_a_stopped_inner_flow(monkeypatc
     assert sol.certificate["method"] == "lagrangian budget + certified flow"
     assert sol.status == "feasible" and sol.certificate["timed_out"] is True
     assert sol.bound is not None and sol.bound >= best - 1e-6 and sol.bound >= sol.objective - 1e-9
+
+
+@pytest.mark.parametrize("cover", [False, True])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_first_pass_keeps_time_for_the_late_flow(clock, monkeypatch, seed, cover):
+    """Blocks of 10 rows, each 8 fake seconds; a flow takes ``LATE_PAIR_SECONDS`` (0.1 fake s
+    here) a pair; limit 60 s, so the nine blocks would not fit. The pass stops at the deadline
+    less the first flow's time (at most half the time left: 30 s here), and the late sparse set
+    keeps what fits in the rest: the answer (one late flow on the rows scanned) comes back by
+    the deadline (before: the pass ran to 64 s and the flow past it), and it is honest."""
+    scores, scorer, cap = _round(seed)
+    dem = _demand(seed, len(scores))
+    best = milp_optimum(scores, cap, dem, cover)
+    per_pair = 0.1
+    monkeypatch.setattr(bounded, "LATE_PAIR_SECONDS", per_pair, raising=False)
+    monkeypatch.setattr(passes, "_pass_blocks", lambda n, w: [(a, min(a + 10, n)) for a in range(0, n, 10)])
+    real_block, real_flow, late = passes._scan_block, bounded.solve_arrays, []
+
+    def slow_block(*args):
+        out = real_block(*args)
+        clock.jump(8.0)
+        return out
+
+    def slow_flow(i, *args):
+        late.append(len(i))
+        clock.jump(per_pair * len(i))
+        return real_flow(i, *args)
+
+    monkeypatch.setattr(passes, "_scan_block", slow_block)
+    monkeypatch.setattr(bounded, "solve_arrays", slow_flow)
+    clock.flows.clear()
+    deadline = time.perf_counter() + 60.0
+    sol, i, j = _bounded(scorer, cap, dem, cover, top_k=None, deadline=deadline)
+    assert time.perf_counter() <= deadline
+    assert clock.flows == [] and len(late) == 1 and len(sol.chosen) > 0
+    assert 0 < sol.certificate["rows_scanned"] < len(scores)
+    _assert_honest(sol, best, scores, cap, dem, i, j)
+
+
+@pytest.mark.parametrize("taken", [50.0, 70.0])
+def test_pair_counts_its_time_limit_from_the_call(clock, monkeypatch, taken):
+    """``pair()`` on bounds (forced small) whose preparation takes ``taken`` fake seconds of a
+    60 s limit: the solver's deadline is 60 s from the call (before: 60 s from the solve's
+    start; spent, a millisecond after the preparation), and with the limit spent before the solve the answer is stopped ("feasible",
+    ``timed_out``, a bound at least the untimed optimum; before: "optimal", the limit ignored)."""
+    from mentormatch.pipeline import tables
+
+    mentors, mentees = synthetic.organisation(n_mentees=90, n_mentors=30, seed=6)
+    untimed = mm.pair(mentors, mentees, {"time_limit": 60.0})
+    assert untimed.status == "optimal"
+    force_scale_path(monkeypatch, True)
+    real_prepare, real_solve, deadlines = tables.prepare, bounded.solve_bounded, []
+
+    def slow_prepare(*args, **kw):
+        out = real_prepare(*args, **kw)
+        clock.jump(taken)
+        return out
+
+    def seen(*args, deadline=None, **kw):
+        deadlines.append(deadline)
+        return real_solve(*args, deadline=deadline, **kw)
+
+    monkeypatch.setattr(tables, "prepare", slow_prepare)
+    monkeypatch.setattr(bounded, "solve_bounded", seen)
+    called = time.perf_counter()
+    r = mm.pair(mentors, mentees, {"time_limit": 60.0})
+    # (spent: the solver gets a millisecond, so the deadline is just after the preparation)
+    assert len(deadlines) == 1 and deadlines[0] <= called + max(60.0, taken) + (1e-3 if taken < 60 else 0.5)
+    if taken > 60.0:
+        assert r.status == "feasible" and r.certificate["timed_out"] is True
+        assert r.bound >= untimed.objective - 1e-6
+        assert r.objective <= r.bound + 1e-9
