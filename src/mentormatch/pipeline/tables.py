@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import constraints as C
 from .. import pipeline as knobs  # LARGE_PAIRS, read at call time (tests patch it there)
+from ..errors import TimeLimitError
 from ..features import Context
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
@@ -80,10 +81,16 @@ def pair(mentors, mentees, programme=None, *, framework=None, org=None,
     from ..solvers.bounded import remote
 
     started = time.perf_counter()
-    prepared = _limit_from(prepare(mentors, mentees, programme, framework=framework, org=org), started)
+    prepared = prepare(mentors, mentees, programme, framework=framework, org=org)
+    limit = prepared.options.time_limit
     # the mentees' priority column, as a bonus that works at every size
     with remote.executing(executor):
-        return _timed(solve(prepared, C.priority_bonus(prepared)), started)
+        try:
+            return _timed(solve(_limit_from(prepared, started), C.priority_bonus(prepared)), started)
+        except TimeLimitError as err:  # it names the caller's limit, not what preparing left
+            if limit is None:
+                raise
+            raise type(err)(limit, err.stage, err.advice, err.reason) from err
 
 
 def _limit_from(prepared: Prepared, started: float) -> Prepared:
