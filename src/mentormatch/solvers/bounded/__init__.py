@@ -208,21 +208,23 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     n, m = scorer.n, scorer.m
     t0, c0 = time.perf_counter(), time.process_time()
     inner_info = None
+    # the time kept for the first flow (the sub-markets and the first pass share the rest);
+    # none on a sub-market, whose answer gives prices only (no late flow)
+    cmax, dmax = int(np.max(cap, initial=0)), int(np.max(dem, initial=1))
+    k_est = default_top_k(cap, dem) if k is None else k
+    pass_deadline = deadline if depth > 0 else _pass_deadline(deadline, n * k_est + m * min(k_est, 2 * cmax + 2))
     if given is not None:
         pass_price, later = given[0], Child.done(given)
     else:
-        pass_price, later, inner_info = _guides(_solve, scorer, cap, dem, depth, deadline)
+        pass_price, later, inner_info = _guides(_solve, scorer, cap, dem, depth, pass_deadline)
     beside = later is not None and later.running
     guided = later is not None
-    cmax, dmax = int(np.max(cap, initial=0)), int(np.max(dem, initial=1))
     if k is None:
         k = cmax + dmax + 2 if guided else default_top_k(cap, dem)
     mentor_k = min(k, 2 * cmax + 2)
     t1, c1 = time.perf_counter(), time.process_time()
     exact = _Exact(scorer)
     size = min(m, max(POOL_PER_ROW, k))
-    # a sub-market's answer gives prices only (no late flow): its pass may take all its time
-    pass_deadline = deadline if depth > 0 else _pass_deadline(deadline, n * k + m * mentor_k)
     try:
         pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
                                         options.progress and depth == 0, pass_deadline)
