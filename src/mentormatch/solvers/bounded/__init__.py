@@ -313,7 +313,9 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     ``deadline``: a ``time.perf_counter`` reading, the caller's time limit (None: none;
     ``pair()`` passes ``time_limit`` seconds from the solve's start). The sub-markets of first
     prices stop at half the time left (:data:`.market.GUIDE_SHARE`; their last prices guide),
-    the first pass takes no block past the deadline, and after it no flow and no check starts
+    the first pass takes no block past the deadline less the time kept for the first flow
+    (:data:`LATE_PAIR_SECONDS` a pair, at most :data:`RESERVE_SHARE` of the time left; the
+    sub-markets share the time before it), and after it no flow and no check starts
     that would end past the deadline, judged by the last of its kind (with the deadline passed
     before the first pass: none at all). The answer is then ``"feasible"``,
     ``certificate["timed_out"]``: the last flow's assignment, or, stopped before the rounds'
