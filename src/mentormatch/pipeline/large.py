@@ -75,6 +75,34 @@ class _BlockScorer:
         self.eligible_counts[r] = eligible.reshape(len(r), m).sum(axis=1)
         return np.where(eligible, total, -np.inf).reshape(len(r), m)
 
+    def unit_bounds(self):
+        """A :class:`~mentormatch.scale.BoundedScorer` of these tables without the rules that
+        only remove pairs and that bounds cannot carry (``same_team``, ``min_score``): each
+        eligible pair's score is within its bounds, so the engine's unit needs no extra pass
+        over the blocks (:mod:`mentormatch.solvers.unit`). None with a cache (the unit's pass
+        fills it for the passes after) or when the bounds cannot carry a rule (a feature's own
+        ineligibility rule); built once."""
+        if not hasattr(self, "_unit_bounds"):
+            self._unit_bounds = None
+            if self.cache is None:
+                from ..scale import bounded_scorer
+
+                cons = {**self.rules.constraints, "same_team": False, "min_score": float("nan")}
+                self._unit_bounds = bounded_scorer(
+                    self.mentees, self.mentors, Rules({**self.rules.settings, "constraints": cons}),
+                    self.context, self.mentee_ids, self.mentor_ids, self.features)
+        return self._unit_bounds
+
+    def judged_scores(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        """The exact scores of the given pairs, ``-inf`` where a rule removes the pair."""
+        m = len(self.mentors)
+        code = np.asarray(mentee, np.int64) * m + np.asarray(mentor, np.int64)
+        if not len(code):
+            return np.zeros(0)
+        uniq, back = np.unique(code, return_inverse=True)
+        which, _, total = self.evaluate(Candidates(uniq // m, uniq % m, len(self.mentees), m))
+        return np.where(which < 0, total, -np.inf)[back.ravel()]
+
     def evaluate(self, cand: Candidates) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Any candidate pairs (sorted by mentee, then mentor): per pair the first rule that
         removes it (-1: eligible), the rules' names, and the scores."""
