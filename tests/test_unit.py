@@ -305,7 +305,7 @@ def test_blocks_without_a_cache_give_the_complete_sets_unit_without_a_pass(k, ru
     from the bounds of ``_BlockScorer.unit_bounds``, no block scored for it."""
     import mentormatch as mm
     from mentormatch import pipeline as pl
-    from mentormatch.pipeline.large import _BlockScorer
+    from mentormatch.pipeline.blocks import _BlockScorer
     from mentormatch.rules.settings import DEFAULT_WEIGHTS
     from mentormatch.solvers.sources import ArraySource, BlockSource
     from mentormatch.solvers.unit import source_unit

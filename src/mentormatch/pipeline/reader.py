@@ -1,6 +1,6 @@
 """A scale-path round's eligible pairs on demand, never all at once: the pair reader
 (:class:`~mentormatch.solvers.rows.PairReader`) that the solver ``stable`` and the random and
-greedy baselines read there, over the round's block scorer (``large._BlockScorer``) or bounded
+greedy baselines read there, over the round's block scorer (``blocks._BlockScorer``) or bounded
 scorer (:class:`mentormatch.scale.BoundedScorer`)."""
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class _ScorerRows:
 
         self.scorer, self.n_mentees, self.n_mentors, self.bonus = scorer, n, m, bonus
         self.mentee_ids, self.mentor_ids = mentee_ids, mentor_ids
-        self.blocky = hasattr(scorer, "evaluate")  # a block scorer (large._BlockScorer)
+        self.blocky = hasattr(scorer, "evaluate")  # a block scorer (blocks._BlockScorer)
         if bonus is None:
             self.source = (BlockSource(scorer, n, m) if self.blocky
                            else BoundedSource(scorer, n, m))
