@@ -244,3 +244,87 @@ def test_the_features_bounds_give_the_complete_sets_unit(k):
     sc = scorer_of(prep, programme)
     assert source_unit(BoundedSource(sc, sc.n, sc.m)) == held
     assert held == score_unit(prep.problem.score)  # scores >= 0: the largest best is the largest
+
+
+class _Blocks:
+    """A block scorer over a dense matrix (``-inf``: ineligible) whose ``unit_bounds`` bound a
+    superset of its pairs (``extra``: pairs a rule beyond the bounds removes, with scores above
+    every kept one, as ``same_team`` may remove a row's best), counting the blocks it scores."""
+
+    def __init__(self, exact: np.ndarray, extra: np.ndarray, loose: np.ndarray):
+        self.exact, self.blocks = exact, 0
+        self.bounds = _Bounds(np.where(np.isfinite(extra), extra, exact), loose)
+
+    def __call__(self, rows: slice) -> np.ndarray:
+        self.blocks += 1
+        return self.exact[rows]
+
+    def unit_bounds(self):
+        return self.bounds
+
+    def judged_scores(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        return self.exact[np.asarray(mentee, np.int64), np.asarray(mentor, np.int64)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1), st.sampled_from(["plain", "negative", "loose", "removed"]))
+def test_blocks_with_bounds_give_the_unit_of_the_mentees_best_scores_without_a_pass(seed, kind):
+    """Blocks without a cache read the unit from bounds of the same tables without the rules
+    that only remove pairs (``_BlockScorer.unit_bounds``): the unit of each mentee's exact best
+    over its eligible pairs, when a removed pair has the row's largest bound (its score above
+    the row's best, even the largest in size) or the row keeps no pair at all, and no block is
+    scored (before, one pass over every block)."""
+    from mentormatch.solvers.sources import BlockSource
+    from mentormatch.solvers.unit import source_unit
+
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 30)), int(rng.integers(1, 12))
+    exact = rng.uniform(0.0, 1.0, (n, m)) * 2.0 ** int(rng.integers(-40, 17))
+    if kind == "negative":
+        exact -= rng.uniform(0.0, 2.0) * exact.max()
+    exact[rng.random((n, m)) < 0.3] = -np.inf
+    extra = np.full((n, m), -np.inf)
+    removed = rng.random((n, m)) < (0.5 if kind == "removed" else 0.1)
+    top = np.abs(exact[np.isfinite(exact)]).max(initial=1.0)
+    extra[removed] = top * rng.uniform(1.0, 8.0, int(removed.sum()))  # above every kept score
+    exact[removed] = -np.inf
+    exact[rng.random(n) < 0.1] = -np.inf  # rows with no eligible pair (some with removed ones)
+    spread = max(top, np.abs(extra[np.isfinite(extra)]).max(initial=0.0))
+    loose = spread * rng.uniform(0, 2 if kind == "loose" else 1e-2, (n, m))
+    scorer = _Blocks(exact, extra, loose)
+    best = exact.max(axis=1)
+    assert source_unit(BlockSource(scorer, n, m)) == score_unit(best[np.isfinite(best)])
+    assert scorer.blocks == 0
+
+
+@pytest.mark.parametrize("k", [-30, 0, 20])
+@pytest.mark.parametrize("rules", ["same_team", "min_score"])
+def test_blocks_without_a_cache_give_the_complete_sets_unit_without_a_pass(k, rules):
+    """The scale path's blocks without a cache (``same_team`` or ``min_score`` force blocks) at
+    weights x 2**k: the unit is the complete set's (each mentee's best eligible score), read
+    from the bounds of ``_BlockScorer.unit_bounds``, no block scored for it."""
+    import mentormatch as mm
+    from mentormatch import pipeline as pl
+    from mentormatch.pipeline.blocks import _BlockScorer
+    from mentormatch.rules.settings import DEFAULT_WEIGHTS
+    from mentormatch.solvers.sources import ArraySource, BlockSource
+    from mentormatch.solvers.unit import source_unit
+
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=12, seed=5)
+    cons = {"same_team": True} if rules == "same_team" else {"min_score": 0.45 * 2.0 ** k}
+    programme = {"weights": {f: w * 2.0 ** k for f, w in DEFAULT_WEIGHTS.items()},
+                 "constraints": cons}
+    prep = pl.prepare(mentors, mentees, programme)
+    P = prep.problem.pairs
+    held = source_unit(ArraySource(P.mentee, P.mentor, prep.problem.score, P.n_mentees,
+                                   P.n_mentors))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pl, "LARGE_PAIRS", 0)
+        mp.setattr(pl, "SCORE_CACHE_PAIRS", 0)
+        big = pl.prepare(mentors, mentees, programme)
+        sc = big.scorer
+        assert isinstance(sc, _BlockScorer) and sc.cache is None
+        scored = []
+        mp.setattr(sc, "_score", lambda rows: scored.append(rows) or _BlockScorer._score(sc, rows))
+        assert source_unit(BlockSource(sc, P.n_mentees, P.n_mentors)) == held
+    assert scored == []

@@ -1,7 +1,7 @@
 """The scale path: above ``LARGE_PAIRS`` pairs no complete candidate set is built.
 
-Scores come block by block of mentee rows (:class:`_BlockScorer`, cached up to
-``SCORE_CACHE_PAIRS``) or from the features' bounds (:mod:`mentormatch.scale`); each mentee's
+Scores come block by block of mentee rows (:class:`~mentormatch.pipeline.blocks._BlockScorer`,
+cached up to ``SCORE_CACHE_PAIRS``) or from the features' bounds (:mod:`mentormatch.scale`); each mentee's
 best pairs are solved and the optimum is certified against every pair with dual prices.
 """
 from __future__ import annotations
@@ -15,75 +15,15 @@ import pandas as pd
 
 from .. import constraints as C
 from .. import pipeline as knobs  # USE_BOUNDS, SCORE_CACHE_PAIRS, STRANDED_ROWS, read at call time
-from ..features import Context
 from ..matching import Matching
-from ..pairs import Candidates, Encoder
+from ..pairs import Candidates
 from ..rules import Rules
 from ..solvers import AssignmentProblem, SideConstraints, Solution, SolverOptions
 from ..solvers.base import PairBonus
 from .prepared import Prepared, _choose_solver, _side_constraints
-from .reader import _evaluate, _ScorerRows, refuse_ineligible_locks_of
+from .blocks import _BlockScorer
+from .reader import _ScorerRows, refuse_ineligible_locks_of
 from .wrap import _solve, _wrap
-
-
-class _BlockScorer:
-    """Scores of blocks of mentee rows against every mentor, ``-inf`` where a rule removes the
-    pair; counts per mentee how many candidates each rule removed (for unmatched reasons)."""
-
-    def __init__(self, mentees, mentors, rules: Rules, context: Context, mentee_ids: Encoder,
-                 mentor_ids: Encoder):
-        from ..scoring import prepare_features
-
-        self.mentees, self.mentors, self.rules = mentees, mentors, rules
-        self.mentee_ids, self.mentor_ids = mentee_ids, mentor_ids
-        self.context = context
-        self.features = prepare_features(mentees, mentors, rules, context)
-        cons = rules.constraints
-        self.line = (C.management_line_pairs(mentees, mentors) if cons.get("management_line", True)
-                     else None)
-        self.forbidden = (C.id_pairs(cons["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden")
-                          if cons.get("forbidden") else None)
-        self.min_score = cons["min_score"]
-        self.rule_names: list[str] = []
-        self.removed: dict[str, np.ndarray] = {}
-        self.eligible_counts = np.zeros(len(mentees), dtype=np.int64)
-        # The certificate asks for each block again; below this size the blocks are kept
-        # (8 bytes a pair) rather than scored a second time.
-        self.cache: dict[tuple[int, int], np.ndarray] | None = (
-            {} if len(mentees) * len(mentors) <= knobs.SCORE_CACHE_PAIRS else None)
-
-    def __call__(self, rows: slice) -> np.ndarray:
-        key = (rows.start, rows.stop)
-        if self.cache is not None and key in self.cache:
-            return self.cache[key]
-        block = self._score(rows)
-        if self.cache is not None:
-            self.cache[key] = block
-        return block
-
-    def _score(self, rows: slice) -> np.ndarray:
-        n, m = len(self.mentees), len(self.mentors)
-        r = np.arange(rows.start, rows.stop, dtype=np.int64)
-        cand = Candidates(np.repeat(r, m), np.tile(np.arange(m, dtype=np.int64), len(r)), n, m)
-        which, names, total = self.evaluate(cand)
-        for k, name in enumerate(names):
-            if name not in self.removed:
-                self.removed[name] = np.zeros(n, dtype=np.int64)
-                self.rule_names.append(name)
-            self.removed[name][r] = (which == k).reshape(len(r), m).sum(axis=1)
-        eligible = which < 0
-        self.eligible_counts[r] = eligible.reshape(len(r), m).sum(axis=1)
-        return np.where(eligible, total, -np.inf).reshape(len(r), m)
-
-    def evaluate(self, cand: Candidates) -> tuple[np.ndarray, list[str], np.ndarray]:
-        """Any candidate pairs (sorted by mentee, then mentor): per pair the first rule that
-        removes it (-1: eligible), the rules' names, and the scores."""
-        return _evaluate(self.mentees, self.mentors, self.rules, self.context, self.features,
-                         self.mentee_ids, self.mentor_ids, self.line, self.forbidden, self.min_score,
-                         cand)
-
-    def removed_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({name: self.removed[name] for name in self.rule_names})
 
 
 #: Peak bytes per eligible pair of a solver that holds every pair (CP-SAT's max-min and leximin,
@@ -183,7 +123,8 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
 
         scorer = bounded_scorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
     if scorer is None:
-        scorer = _BlockScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids)
+        scorer = _BlockScorer(mentees, mentors, rules, context, mentee_ids, mentor_ids,
+                              cache=n_pairs <= knobs.SCORE_CACHE_PAIRS)
     if locked is not None:
         refuse_ineligible_locks_of(scorer, rules, mentee_ids, mentor_ids, *locked)
     data = {"mentees": mentees, "mentors": mentors, "rules": rules, "framework": fw,

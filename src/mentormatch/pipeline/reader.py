@@ -1,6 +1,6 @@
 """A scale-path round's eligible pairs on demand, never all at once: the pair reader
 (:class:`~mentormatch.solvers.rows.PairReader`) that the solver ``stable`` and the random and
-greedy baselines read there, over the round's block scorer (``large._BlockScorer``) or bounded
+greedy baselines read there, over the round's block scorer (``blocks._BlockScorer``) or bounded
 scorer (:class:`mentormatch.scale.BoundedScorer`)."""
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ class _ScorerRows:
 
         self.scorer, self.n_mentees, self.n_mentors, self.bonus = scorer, n, m, bonus
         self.mentee_ids, self.mentor_ids = mentee_ids, mentor_ids
-        self.blocky = hasattr(scorer, "evaluate")  # a block scorer (large._BlockScorer)
+        self.blocky = hasattr(scorer, "evaluate")  # a block scorer (blocks._BlockScorer)
         if bonus is None:
             self.source = (BlockSource(scorer, n, m) if self.blocky
                            else BoundedSource(scorer, n, m))
@@ -109,15 +109,24 @@ class _ScorerRows:
         return s
 
     def at(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
+        which, _, total, (i, j) = self.judged(mentee, mentor)
+        return np.where(which < 0, self._plus_bonus(total, i, j), -np.inf)
+
+    def judged(self, mentee: np.ndarray, mentor: np.ndarray):
+        """The given pairs judged by every eligibility rule: ``(which, names, total, (mentee,
+        mentor))``, ``which`` per pair the index into ``names`` of the first rule removing it
+        (-1: eligible), ``total`` its score without the bonus, as the complete set's
+        ``which_rule`` and ``scores.total`` (so "why not X" names the same rule on every source)."""
         m = self.n_mentors
-        code = np.asarray(mentee, np.int64) * m + np.asarray(mentor, np.int64)
+        mentee, mentor = np.asarray(mentee, np.int64), np.asarray(mentor, np.int64)
+        code = mentee * m + mentor
         if not len(code):
-            return np.zeros(0)
+            return np.full(0, -1), [], np.zeros(0), (mentee, mentor)
         uniq, back = np.unique(code, return_inverse=True)
         cand = Candidates(uniq // m, uniq % m, self.n_mentees, m)
         s = self.scorer
         if self.blocky:
-            which, _, total = s.evaluate(cand)
+            which, names, total = s.evaluate(cand)
         else:
             if self._rules is None:  # the rules' pair lists, once
                 cons = s.rules.constraints
@@ -126,11 +135,11 @@ class _ScorerRows:
                     if cons.get("management_line", True) else None,
                     C.id_pairs(cons["forbidden"], self.mentee_ids, self.mentor_ids,
                                "constraints.forbidden") if cons.get("forbidden") else None)
-            which, _, total = _evaluate(s.mentees, s.mentors, s.rules, s.context, s.features,
-                                        self.mentee_ids, self.mentor_ids, *self._rules,
-                                        s.rules.constraints["min_score"], cand)
-        out = np.where(which < 0, self._plus_bonus(total, cand.mentee, cand.mentor), -np.inf)
-        return out[back]
+            which, names, total = _evaluate(s.mentees, s.mentors, s.rules, s.context, s.features,
+                                            self.mentee_ids, self.mentor_ids, *self._rules,
+                                            s.rules.constraints["min_score"], cand)
+        back = back.ravel()
+        return which[back], names, total[back], (mentee, mentor)
 
     def rows(self, mentees: np.ndarray, screen=None) -> np.ndarray:
         mentees = np.asarray(mentees, np.int64)

@@ -118,7 +118,13 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         js, s, rule = P.mentor[own], problem.score[own], np.full(len(own), -1)
         outside = _asked_outside(data, i, only, js)
         if outside is not None:  # the scale path: a mentor asked about outside the solver's pairs
-            js, s, rule = np.append(js, only), np.append(s, outside), np.append(rule, -1)
+            score, rname = outside
+            r = -1
+            if rname is not None:  # ineligible: the rule by name, as the complete set's rows
+                names = list(names or [])
+                names += [rname] if rname not in names else []
+                r = names.index(rname)
+            js, s, rule = np.append(js, only), np.append(s, score), np.append(rule, r)
         keep = np.ones(len(js), bool)
     keep &= ~np.isin(js, list(current))
     if only is not None:
@@ -186,15 +192,23 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     return pd.DataFrame(rows, columns=_ALT_COLUMNS)
 
 
-def _asked_outside(data, i: int, only: int | None, own_mentors: np.ndarray) -> float | None:
-    """The score of the pair (mentee ``i``, mentor ``only``) read from the round's pair source
-    when the solver was not given it (the scale path: its candidates leave out the pairs of a
-    mentor with no place and of a mentee its locks fill) and it is eligible; else None."""
+def _asked_outside(data, i: int, only: int | None,
+                   own_mentors: np.ndarray) -> tuple[float, str | None] | None:
+    """``(score, rule)`` of the pair (mentee ``i``, mentor ``only``) read from the round's pair
+    source when the solver was not given it (the scale path: its candidates leave out the
+    ineligible pairs, those of a mentor with no place and of a mentee its locks fill); ``rule``
+    the name of the first rule removing it (its score then without the bonus, as on the
+    complete set), None when it is eligible. None when not asked, or the mentee themself (the
+    complete set lists no such row)."""
     reader = data.get("pair_reader")
     if only is None or reader is None or np.isin(only, own_mentors):
         return None
-    score = float(reader().at(np.array([i]), np.array([only]))[0])
-    return score if np.isfinite(score) else None
+    rows = reader()
+    which, names, total, _ = rows.judged(np.array([i]), np.array([only]))
+    if which[0] < 0:
+        return float(rows.at(np.array([i]), np.array([only]))[0]), None
+    rule = names[int(which[0])]
+    return None if rule == "same_person" else (float(total[0]), rule)
 
 
 def _locks_refuse(problem, i: int, j: int, mentee_ids, mentor_ids) -> str | None:

@@ -165,6 +165,15 @@ class BoundedSource(_ByRows):
         the row's largest bound, ``low`` the exact score of that pair (``-inf`` for both: no
         eligible pair). One pass over the bounds and one exact score a row, where ``best(1)``
         scores every pair whose bound reaches ``low``."""
+        col, high = self.top_bounds()
+        rows = np.flatnonzero(high > -np.inf)
+        low = np.full(self.n_mentees, -np.inf)
+        low[rows] = self.scorer.exact_scores(rows, col[rows])  # one call: its overhead once
+        return low, high
+
+    def top_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of the internal order, ``(col, high)``: the mentor of its largest bound and
+        that bound (``-inf``: no eligible pair). One pass over the bounds, no exact score."""
         from ..scale import BIG
 
         n = self.n_mentees
@@ -176,15 +185,13 @@ class BoundedSource(_ByRows):
             col[a:b] = np.argmax(up, axis=1)
             high[a:b] = up[np.arange(b - a), col[a:b]]
         high[high <= -BIG / 4] = -np.inf
-        rows = np.flatnonzero(high > -np.inf)
-        low = np.full(n, -np.inf)
-        low[rows] = self.scorer.exact_scores(rows, col[rows])  # one call: its overhead once
-        return low, high
+        return col, high
 
-    def best_of_rows(self, rows: np.ndarray, low: np.ndarray) -> np.ndarray:
-        """The best exact score of each of ``rows`` (internal order, increasing, each with an
-        eligible pair), given ``low`` (one a row: an exact score the row reaches); only the
-        pairs whose bound reaches it are scored."""
+    def best_of_rows(self, rows: np.ndarray, low: np.ndarray, exact=None) -> np.ndarray:
+        """The best exact score of each of ``rows`` (internal order, increasing), given ``low``
+        (one a row: an exact score the row reaches, or ``-inf``); only the pairs whose bound
+        reaches it are scored, by ``exact(rows, mentors)`` (default the scorer's
+        ``exact_scores``; ``-inf`` for a pair a rule beyond the bounds removes)."""
         from ..scale import BIG
 
         out = np.full(len(rows), -np.inf)
@@ -195,7 +202,7 @@ class BoundedSource(_ByRows):
             r = rows[lo:hi] - a
             up = self._upper(a, b)[r]
             rr, c = np.nonzero((up >= low[lo:hi, None]) & (up > -BIG / 4))
-            s = self.scorer.exact_scores(r[rr] + a, c)
+            s = (self.scorer.exact_scores if exact is None else exact)(r[rr] + a, c)
             np.maximum.at(out, lo + rr, s)
         return out
 

@@ -13,9 +13,11 @@ the status, and the objective and bound exactly by that factor (``tests/test_uni
 
 The factor comes from each mentee's best score (as the score floors' scales do,
 :func:`~mentormatch.solvers.linear_rows.floor_scales`), the same on every source: from the pairs
-in memory, else from one pass (each row's largest on blocks; on bounds, each row's largest bound
-and the exact score of its pair, and only where those leave the binade open, the exact best of
-the rows that could reach it: ``_largest_best_on_bounds``). A source in blocks or through
+in memory, else from one pass (on bounds, each row's largest bound and the exact score of its
+pair, and only where those leave the binade open, the exact best of the rows that could reach
+it: ``_largest_best_on_bounds``; on blocks without a cache the same over bounds of the same
+tables without the rules that only remove pairs, ``_largest_best_on_block_bounds``; else each
+row's largest, block by block). A source in blocks or through
 bounds is scaled by folding the factor into its scorer (``PairBonus.scale_mentee``,
 :mod:`mentormatch.solvers.bonus`), so the Lagrangians still see a source of their kind.
 
@@ -62,7 +64,11 @@ def source_unit(source) -> float:
 
     if isinstance(source, ArraySource):
         best = mentee_best(source.i, source.s, source.n_mentees)
-    elif isinstance(source, BlockSource):  # each row's largest (-inf: no eligible pair)
+    elif isinstance(source, BlockSource):
+        top = _largest_best_on_block_bounds(source)
+        if top is not None:
+            return score_unit(np.array([top]))
+        # each row's largest (-inf: no eligible pair)
         best = np.concatenate([np.max(source.scorer(slice(a, b)), axis=1, initial=-np.inf)
                                for a, b in source._rows()] or [np.zeros(0)])
     else:
@@ -83,16 +89,52 @@ def _largest_best_on_bounds(source) -> float:
     scoring every pair whose bound reaches a row's first exact score (3.1 of best(1)'s 5.5 s
     at 20,000 x 5,000)."""
     low, high = source.best_within()
-    has = np.isfinite(high)  # (low and high are -inf together)
-    size_low = np.where(~has, 0.0, np.where(low >= 0, low, np.where(high <= 0, -high, 0.0)))
-    size_high = np.where(has, np.maximum(np.abs(low), np.abs(high)), 0.0)
+    return _largest_best(low, high, source.best_of_rows)
+
+
+def _largest_best_on_block_bounds(source) -> float | None:
+    """:func:`_largest_best_on_bounds` for a BlockSource whose scorer offers bounds of its
+    scores (``_BlockScorer.unit_bounds``: the same tables without the rules that only remove
+    pairs), None otherwise (a cache, a bonus folded in, a rule the bounds cannot carry: one
+    pass over the blocks then). A rule beyond the bounds may remove a row's best-bound pair:
+    that row's ``low`` is ``-inf`` (it may even have no eligible pair), so it lifts nothing
+    and is scored exactly, by the block scorer, wherever its bound could leave the binade."""
+    from .sources import BoundedSource
+
+    scorer = source.scorer
+    bounds = scorer.unit_bounds() if hasattr(scorer, "unit_bounds") else None
+    if bounds is None:
+        return None
+    on = BoundedSource(bounds, source.n_mentees, source.n_mentors)
+    col, high = on.top_bounds()
+    rows = np.flatnonzero(high > -np.inf)
+    order = np.asarray(bounds.order, np.int64)
+    low = np.full(len(high), -np.inf)
+    low[rows] = scorer.judged_scores(order[rows], col[rows])
+
+    def exact(r, c):
+        return scorer.judged_scores(order[r], c)
+
+    return _largest_best(low, high, lambda r, lo: on.best_of_rows(r, lo, exact))
+
+
+def _largest_best(low: np.ndarray, high: np.ndarray, best_of_rows) -> float:
+    """The rule of :func:`_largest_best_on_bounds`: per row ``high`` bounds its best score and
+    ``low`` is an exact score of an eligible pair of it (``-inf``: none known, when ``high``
+    is ``-inf`` no eligible pair); ``best_of_rows(rows, low)`` the exact best of those rows
+    (``-inf``: none)."""
+    has = np.isfinite(high)
+    known = has & np.isfinite(low)
+    size_low = np.where(~known, 0.0, np.where(low >= 0, low, np.where(high <= 0, -high, 0.0)))
+    size_high = np.where(has, np.maximum(np.abs(low), np.abs(high)), 0.0)  # inf: low unknown
     A = float(np.max(size_low, initial=0.0))
     T = math.ldexp(1.0, math.frexp(A)[1]) if A > 0 else 0.0  # A in [T / 2, T)
     rows = np.flatnonzero(has & (size_high >= T) & (size_high > 0))
     if not len(rows):
         return A
-    exact = source.best_of_rows(rows, low[rows])
-    return max(A, float(np.max(np.abs(exact), initial=0.0)))
+    exact = best_of_rows(rows, low[rows])
+    exact = np.abs(exact[np.isfinite(exact)])
+    return max(A, float(np.max(exact, initial=0.0)))
 
 
 def scale_inputs(source, side, bonus, factor: float):
