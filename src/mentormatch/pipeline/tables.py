@@ -6,7 +6,6 @@ the scale path (:mod:`mentormatch.pipeline.large`).
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 
@@ -15,7 +14,6 @@ import pandas as pd
 
 from .. import constraints as C
 from .. import pipeline as knobs  # LARGE_PAIRS, read at call time (tests patch it there)
-from ..errors import TimeLimitError
 from ..features import Context
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
@@ -82,26 +80,9 @@ def pair(mentors, mentees, programme=None, *, framework=None, org=None,
 
     started = time.perf_counter()
     prepared = prepare(mentors, mentees, programme, framework=framework, org=org)
-    limit = prepared.options.time_limit
     # the mentees' priority column, as a bonus that works at every size
     with remote.executing(executor):
-        try:
-            return _timed(solve(_limit_from(prepared, started), C.priority_bonus(prepared)), started)
-        except TimeLimitError as err:  # it names the caller's limit, not what preparing left
-            if limit is None:
-                raise
-            raise type(err)(limit, err.stage, err.advice, err.reason) from err
-
-
-def _limit_from(prepared: Prepared, started: float) -> Prepared:
-    """``prepared`` with its time limit counted from ``started`` (the call of :func:`pair`, a
-    ``time.perf_counter`` reading): the solver gets what the preparation left, at least a
-    millisecond (then it stops at its first chance)."""
-    limit = prepared.options.time_limit
-    if limit is None:
-        return prepared
-    left = max(1e-3, float(limit) - (time.perf_counter() - started))
-    return dataclasses.replace(prepared, options=dataclasses.replace(prepared.options, time_limit=left))
+        return _timed(solve(prepared, C.priority_bonus(prepared)), started)
 
 
 def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Prepared:
