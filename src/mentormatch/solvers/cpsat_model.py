@@ -103,6 +103,11 @@ def exact_at(score: np.ndarray, scale: float) -> bool:
     return bool(np.all(np.abs(v - np.round(v)) <= 1e-9 * np.minimum(v, 1.0)))
 
 
+def open_pairs(problem: AssignmentProblem) -> np.ndarray:
+    """The pairs whose mentor has a place (capacity above 0): the others are never chosen."""
+    return np.asarray(problem.capacity, float)[problem.pairs.mentor] > 0
+
+
 def objective_scale(problem: AssignmentProblem, digits: int | None = None,
                     score: np.ndarray | None = None) -> float:
     """The integer scale ``S`` of the scores in the total (see the module docstring);
@@ -116,6 +121,9 @@ def objective_scale(problem: AssignmentProblem, digits: int | None = None,
     >>> tiny = AssignmentProblem(p.pairs, p.score * 2.0 ** -40, p.capacity)
     >>> objective_scale(p), objective_scale(tiny)
     (100, 21990232555520.0)
+    >>> shut = AssignmentProblem(Candidates.complete(1, 2), np.array([0.5, 6.2e-9]), np.array([0.0, 1.0]))
+    >>> bool(objective_scale(shut) * 6.2e-9 > 1e6)  # the closed mentor's 0.5 coarsens nothing
+    True
     """
     from .linear_rows import mentee_best
     from .unit import score_unit
@@ -123,14 +131,17 @@ def objective_scale(problem: AssignmentProblem, digits: int | None = None,
     score = problem.score if score is None else np.asarray(score, np.float64)
     unit = 1.0
     whole = next((p for p in range(7) if exact_at(score, 10 ** p)), None)
+    # a pair of a mentor of capacity 0 is never chosen: its score must not coarsen the others'
+    # (:class:`CpsatModel` gives it no weight)
+    room = open_pairs(problem)
     if whole is None:  # in the engine's unit
-        best = mentee_best(problem.pairs.mentee, score, problem.n_mentees)
+        best = mentee_best(problem.pairs.mentee[room], score[room], problem.n_mentees)
         unit = score_unit(best[np.isfinite(best)])
         most = OBJECTIVE_DIGITS if digits is None else int(digits)
         whole = next((p for p in range(most + 1)
                       if exact_at(score * unit, 10 ** p)), most)
     s = 10 ** whole
-    big = float(np.max(np.abs(score))) if len(score) else 0.0
+    big = float(np.max(np.abs(score[room]), initial=0.0))
     while s > 1 and big * unit * s > 2.0 ** 40:  # keep sums far from int64 overflow
         s //= 10
     return s if unit == 1.0 else unit * s
@@ -167,7 +178,9 @@ class CpsatModel:
         self.objective = (problem.score if bonus is None
                           else problem.score + np.asarray(bonus, np.float64))
         self.scale = objective_scale(problem, score=self.objective) if scale is None else scale
-        self.sc = np.round(self.objective * self.scale).astype(np.int64)
+        # (no weight on a pair of a mentor with no place: never chosen, and its score may be
+        # far above the scale's range, :func:`objective_scale`)
+        self.sc = np.where(open_pairs(problem), np.round(self.objective * self.scale), 0).astype(np.int64)
         x = self.x = [model.new_bool_var(f"x{k}") for k in range(npairs)]
         active = self.active = [model.new_bool_var(f"active{j}") for j in range(m)]
         self.n_max = int(min(npairs, int(np.sum(problem.demand)), int(max_count(problem).sum())))
@@ -273,7 +286,8 @@ class CpsatModel:
             frac = Fraction(float(side.score_floor)).limit_denominator(10_000)
             p, q = frac.numerator, frac.denominator
             gk = groups[P.mentee]
-            floor_sc = np.round(problem.score * objective_scale(problem, 6)).astype(np.int64)
+            floor_sc = np.where(open_pairs(problem), np.round(problem.score * objective_scale(problem, 6)),
+                                0).astype(np.int64)  # (a closed mentor's pair is never chosen)
             for g in np.unique(groups[groups >= 0]):
                 size = int(np.sum(groups == g))
                 coef = q * n * (gk == g) * floor_sc - p * size * floor_sc
