@@ -67,17 +67,6 @@ MAX_ROUNDS = 200
 FIRST = "sparse"
 
 
-def level_scale(largest: float) -> int:
-    """The levels' integer scale: ``10**6``, fewer powers of ten while ``largest * scale``
-    exceeds ``2**40`` (as :func:`mentormatch.solvers.cpsat.score_scale`).
-
-    >>> level_scale(6.0), level_scale(5e6)
-    (1000000, 100000)
-    """
-    s = 10 ** 6
-    while s > 1 and abs(largest) * s > 2.0 ** 40:
-        s //= 10
-    return s
 
 
 def _judge(source, lex, held: np.ndarray, m: int, t_level: int, scale: int):
@@ -138,7 +127,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     (:mod:`mentormatch.solvers.leximin`); the steps' potentials of mentees and mentors judge a
     pair as before (a pair arc touches no source node)."""
     from .bottleneck import solve_maxmin_scorer
-    from .leximin_flow import _flow_leximin
+    from .leximin_flow import _flow_leximin, level_scale
 
     options = options or SolverOptions()
     started = time.perf_counter()
