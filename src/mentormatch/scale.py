@@ -37,8 +37,12 @@ from .rules import Rules
 __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
 
 #: Added (negated) to the bound of a pair a rule removes; a bound below ``-BIG / 2`` means
-#: "ineligible". Scores are sums of weights x values in [0, 1], far below this.
-BIG = 1.0e7
+#: "ineligible", also once a pass has taken prices off it (``bound - price``). So it must stay
+#: far above every score and every price: under coverage_first the prices carry the coverage
+#: weight (mentees x the largest score: 1.6e7 at 89 mentees and weights x 3e4), which made a
+#: removed pair's ``-1e7 - price`` pass for eligible (session 21's hunt). float32 holds 1e20
+#: with room (sums of 1e18 such terms stay finite) and absorbs any score or price below 1e12.
+BIG = 1.0e20
 _U32 = 2.0 ** -24  # unit roundoff of float32
 #: Largest groups x mentors table of the keyed terms (float32): 1 GiB. Past it the keyed terms
 #: become one-hot columns of the product, about as much memory at 1,000,000 x 200,000 (a
