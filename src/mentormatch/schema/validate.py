@@ -101,7 +101,11 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
             continue
         frames[table], reps[table] = _validate_one(raw, table, options)
         used = raw.attrs.get("encoding")
-        if used not in (None, "utf-8", "utf-8-sig"):
+        if used == "xlsx":  # a workbook has no text encoding: a note only when one was set
+            if encoding:
+                notes.append(f"{table}: {raw.attrs['source']} is a workbook: input.encoding "
+                             f"({encoding}) applies to CSV files only and was not used")
+        elif used not in (None, "utf-8", "utf-8-sig"):
             notes.append(f"{table}: {raw.attrs['source']} read as {used}"
                          + ("" if encoding else " (not UTF-8; set input.encoding to choose)"))
     if len(frames) == 2 and all("id" in f.columns and len(f) for f in frames.values()):
