@@ -1,7 +1,7 @@
 """One pass over rows of a bounded scorer, for :mod:`mentormatch.solvers.bounded`: each row's
 pool (its best pairs by ``bound - price``) and floor, the suspects of a price check, and each
 mentor's best rows, block by block on this process's threads or on an executor
-(:mod:`.remote`); with the exact-score cache. The array helpers are in :mod:`.rank`."""
+(:mod:`.remote`). The array helpers are in :mod:`.rank`; the exact-score cache in :mod:`.exact`."""
 from __future__ import annotations
 
 import os
