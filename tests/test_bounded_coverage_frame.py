@@ -10,7 +10,7 @@ import pytest
 
 from mentormatch import synthetic
 from mentormatch.solvers import SolverOptions
-from mentormatch.solvers.bounded import check, passes, solve_bounded
+from mentormatch.solvers.bounded import check, exact, solve_bounded
 from mentormatch.solvers.bounded import _first_pass
 
 from _support import exact_round, scorer_of
@@ -33,7 +33,7 @@ def _checkers(seed: int, pool: int):
 
     def make():
         pl, _ = _first_pass(scorer, None, None, pool, 0, cap, dem, e, e, False)
-        return check._Certifier(scorer, passes._Exact(scorer), pl, e, e, False)
+        return check._Certifier(scorer, exact._Exact(scorer), pl, e, e, False)
     return scorer, u, p, make
 
 

@@ -57,7 +57,8 @@ from .check import _Certifier
 from .child import Child
 from . import remote
 from .market import Settling, _guides
-from .passes import PassStopped, _Exact, _Pool, _scan
+from .exact import _Exact
+from .passes import PassStopped, _Pool, _scan
 from .start import take_start
 from ..timed import Timed
 from ..warm import resolve

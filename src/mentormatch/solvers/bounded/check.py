@@ -9,7 +9,8 @@ import time
 import numpy as np
 
 from ..sparse import _Sparse, empty
-from .passes import _Exact, _Pool, _scan
+from .exact import _Exact
+from .passes import _Pool, _scan
 from .rank import _first_k, _member, _nonzero
 
 log = logging.getLogger(__name__)

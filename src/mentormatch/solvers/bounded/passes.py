@@ -1,7 +1,7 @@
 """One pass over rows of a bounded scorer, for :mod:`mentormatch.solvers.bounded`: each row's
 pool (its best pairs by ``bound - price``) and floor, the suspects of a price check, and each
 mentor's best rows, block by block on this process's threads or on an executor
-(:mod:`.remote`); with the exact-score cache. The array helpers are in :mod:`.rank`."""
+(:mod:`.remote`). The array helpers are in :mod:`.rank`; the exact-score cache in :mod:`.exact`."""
 from __future__ import annotations
 
 import os
@@ -11,11 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...pairs import unique_sorted
 from .. import sparse
 from ..sparse import _bar
-from .rank import _crowded_best, _first_k, _fold, _index_of, _lookup, _nonzero, _row_best
-from .remote import chunks, current, exact_scores, sent, ship, value_of
+from .rank import _crowded_best, _first_k, _fold, _index_of, _nonzero, _row_best
+from .remote import chunks, current, ship, value_of
 
 #: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
 #: mentee's suspects are looked at (only when none of these violates).
@@ -101,55 +100,6 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: 
     workers = max(1, min(os.cpu_count() or 1, 4))
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
         yield from _bar(pool.map(run, blocks), progress, what, total=len(blocks))
-
-
-class _Exact:
-    """Exact scores already computed, by pair code, so that a pair is scored once per solve."""
-
-    def __init__(self, scorer):
-        self.scorer, self.m = scorer, scorer.m
-        self.code = np.zeros(0, np.int64)
-        self.value = np.zeros(0)
-        self.computed = 0
-        self.seconds = 0.0  # spent scoring
-        self.kit = None  # (executor, the scorer's lookup tables shipped to it)
-
-    def __call__(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        code = i.astype(np.int64) * self.m + j
-        pos, known = _lookup(self.code, code)
-        out = np.empty(len(code))
-        out[known] = self.value[pos[known]]
-        if not known.all():
-            new_code = unique_sorted(code[~known])
-            t = time.perf_counter()
-            fresh = self._score(new_code // self.m, new_code % self.m)
-            self.seconds += time.perf_counter() - t
-            self.computed += len(new_code)
-            out[~known] = fresh[np.searchsorted(new_code, code[~known])]
-            merged = np.concatenate([self.code, new_code])
-            order = np.argsort(merged, kind="stable")
-            self.code = merged[order]
-            self.value = np.concatenate([self.value, fresh])[order]
-        return out
-
-    def _score(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Exact scores: on the solve's executor in chunks (:mod:`.remote`) when there is one
-        and the batch is large; else a large batch in two halves on two threads (the
-        extractors' numpy work releases the GIL: about 20 % faster at a million pairs)."""
-        executor = current()
-        if executor is not None and sent(len(i)) and hasattr(self.scorer, "exact_kit"):
-            if self.kit is None or self.kit[0] is not executor:  # the lookup tables, sent once
-                self.kit = (executor, ship(executor, self.scorer.exact_kit()))
-            return exact_scores(executor, self.kit[1], i, j)
-        if len(i) < 200_000 or (os.cpu_count() or 1) < 2:
-            return self.scorer.exact_scores(i, j)
-        from concurrent.futures import ThreadPoolExecutor
-
-        half = len(i) // 2
-        with ThreadPoolExecutor(2) as pool:
-            parts = list(pool.map(lambda sl: self.scorer.exact_scores(i[sl], j[sl]),
-                                  [slice(0, half), slice(half, None)]))
-        return np.concatenate(parts)
 
 
 @dataclass
