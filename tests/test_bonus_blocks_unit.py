@@ -13,13 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mentormatch as mm
-from mentormatch import pipeline as pl
 from mentormatch.pipeline.blocks import _BlockScorer
 from mentormatch.rules.settings import DEFAULT_WEIGHTS
 from mentormatch.solvers.base import PairBonus
 from mentormatch.solvers.bonus import BonusBlocks
 from mentormatch.solvers.sources import BlockSource
 from mentormatch.solvers.unit import score_unit, source_unit
+
+from _support import uncached_blocks
 
 
 def _bonus(rng, n: int, m: int, top: float, kind: str) -> PairBonus:
@@ -47,12 +48,7 @@ def test_bonus_blocks_give_the_full_passs_unit_without_a_pass(seed, kind, rule):
     cons = {"same_team": True} if rule == "same_team" else {"min_score": 0.45 * 2.0 ** k}
     programme = {"weights": {f: w * 2.0 ** k for f, w in DEFAULT_WEIGHTS.items()},
                  "constraints": cons}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pl, "LARGE_PAIRS", 0)
-        mp.setattr(pl, "SCORE_CACHE_PAIRS", 0)
-        big = pl.prepare(mentors, mentees, programme)
-    sc = big.scorer
-    assert isinstance(sc, _BlockScorer) and sc.cache is None
+    sc = uncached_blocks(mentors, mentees, programme)
     bonus = _bonus(rng, n, m, 2.0 ** k, kind)
     folded = BonusBlocks(sc, bonus, m)
     full = np.vstack([folded(slice(a, min(a + 7, n))) for a in range(0, n, 7)])  # the full pass
