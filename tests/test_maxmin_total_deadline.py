@@ -76,3 +76,48 @@ def test_no_flow_starts_past_the_deadline(monkeypatch):
                       bounded=False, deadline=time.perf_counter() - 1.0)
     assert not res.holds and res.record["rounds"] == 0 and src.yielded == 0
     assert res.record["stopped"] == "the time limit"
+
+
+def _bounds_case(seed: int):
+    """A round (90 x 30, demands 1-2) as a dense matrix and as the scale path's bounds, and
+    the counts max-min fixes on it (from the held solver on the complete set)."""
+    from mentormatch import synthetic
+    from mentormatch.pairs import Candidates
+
+    from _support import exact_round, scorer_of
+
+    mentors, mentees = synthetic.organisation(n_mentees=90, n_mentors=30, seed=seed)
+    prep, eligible, scores = exact_round(mentors, mentees)
+    n, m = scores.shape
+    dem = np.where(np.arange(n) % 3 == 0, 2, 1)
+    cap = prep.data["mentors"]["capacity"].to_numpy(float)
+    P = Candidates.from_mask(eligible)
+    p = AssignmentProblem(P, scores[eligible], cap, dem.astype(float), coverage_first=True)
+    x = np.asarray(get_solver("maxmin")(p, SolverOptions(seed=0)).chosen, np.int64)
+    fc = FixedCounts(cap=cap.astype(np.int64), supply=dem.astype(np.int64), first=np.ones(n, np.int64),
+                     C=len(np.unique(P.mentee[x])), M=len(x), t=float(p.score[x].min()),
+                     top=float(p.score.max()), locks=np.zeros(0, np.int64))
+    return p, x, fc, scorer_of(prep)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_on_bounds_the_same_pairs_as_on_the_complete_matrix(seed):
+    """solve_total from the witness's pairs on the scale path's bounds (exact scores only where
+    a bound passes the screen) and on the complete matrix (blocks): proven, the same pairs
+    (the tie rule on the optimal face), the witness's total (the held max-min's, the best
+    among the assignments with its counts)."""
+    from mentormatch.solvers.sources import BoundedSource
+
+    p, x, fc, scorer = _bounds_case(seed)
+    P, n, m = p.pairs, p.n_mentees, p.n_mentors
+    start = (P.mentee[x], P.mentor[x], p.score[x])
+    on_bounds = solve_total(BoundedSource(scorer, n, m), fc, start, n_mentees=n, n_mentors=m, bounded=True)
+    every = solve_total(BlockSource(HeldRows(P, p.score), n, m), fc, start, n_mentees=n, n_mentors=m,
+                        bounded=False)
+    assert on_bounds.holds and every.holds
+    pick = lambda r: sorted(zip(r.i[r.chosen].tolist(), r.j[r.chosen].tolist()))  # noqa: E731
+    assert pick(on_bounds) == pick(every)
+    chosen = P.locate(on_bounds.i[on_bounds.chosen], on_bounds.j[on_bounds.chosen])
+    assert np.all(chosen >= 0)
+    assert p.score[chosen].sum() == pytest.approx(p.score[x].sum(), abs=1e-9)
+
