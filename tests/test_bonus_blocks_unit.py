@@ -64,3 +64,44 @@ def test_bonus_blocks_give_the_full_passs_unit_without_a_pass(seed, kind, rule):
         got = folded.judged_scores(i, j)
         assert np.array_equal(got, full[i, j])
     assert scored == []
+
+
+def _add_bonus_by_copies(up, per_row, shift, r, c, v, scale_row=None):
+    """The bonus on float32 bounds as boolean-indexed copies do it (the code before s21): the
+    reference for the in-place version."""
+    from mentormatch.scale import BIG
+
+    keep = up > -BIG / 2
+    if scale_row is not None:
+        up[keep] *= np.broadcast_to(scale_row[:, None].astype(up.dtype), up.shape)[keep]
+    up[keep] += np.broadcast_to(per_row[:, None], up.shape)[keep]
+    if shift is not None:
+        up[keep] += np.broadcast_to(shift[None, :], up.shape)[keep]
+    if len(r):
+        ok = keep[r, c]
+        np.add.at(up, (r[ok], c[ok]), v[ok])
+    return up
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2 ** 32 - 1))
+def test_the_bonus_on_bounds_is_added_in_place_to_the_same_numbers(seed):
+    """``solvers/bonus._add_bonus`` (every BonusBounds and BonusRows bound) adds the bonus in
+    place with ``where=``: bit for bit the numbers of boolean-indexed copies (float64 sums
+    rounded to float32), ineligible entries untouched, scores from 1e-8 to 1e4."""
+    from mentormatch.scale import BIG
+    from mentormatch.solvers.bonus import _add_bonus
+
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 40)), int(rng.integers(1, 30))
+    up = (rng.random((n, m)) * 10 ** rng.uniform(-8, 4)).astype(np.float32)
+    up[rng.random((n, m)) < 0.3] = -BIG
+    per = rng.normal(size=n) * 10 ** rng.uniform(-8, 4)
+    shift = rng.normal(size=m) if seed % 2 else None
+    scale = rng.random(n) * 2 if seed % 3 == 0 else None
+    k = int(rng.integers(0, 10))
+    r, c, v = rng.integers(0, n, k), rng.integers(0, m, k), rng.random(k)
+    want = _add_bonus_by_copies(up.copy(), per, shift, r, c, v, scale)
+    got = _add_bonus(up.copy(), per, shift, r, c, v, scale)
+    assert got.dtype == np.float32 and np.array_equal(got, want)
+    assert np.array_equal(got <= -BIG / 2, up <= -BIG / 2)
