@@ -71,7 +71,7 @@ def _clean(mentors: pd.DataFrame, mentees: pd.DataFrame):
 
 def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
            seed: int = 0, bonuses: bool = True, report=None,
-           coverage_first: bool = False) -> list[dict]:
+           coverage_first: bool = False, time_limit: float | None = None) -> list[dict]:
     """Run the programme; one row per round: round, mentees, mentors, places (the mentors'
     capacities), joiners, leavers (mentees), carried (pairs in force kept), new_pairs,
     unmatched, priority (mentees with priority), seconds, load (1-minute load average at the
@@ -81,13 +81,18 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
     round's, or ``error: ...``). ``bonuses=False`` runs without priority and continuity
     (``priority=None, continuity=False``). ``report`` is called with each row as soon as its
     round ends. ``coverage_first``: the rules' ``coverage_first`` (the most mentees first, then
-    the largest total)."""
+    the largest total). ``time_limit``: the rules' ``time_limit`` (seconds; None: the
+    default). A round that is not optimal also gets ``message`` (the result's) and
+    ``timed_out`` (the certificate's)."""
     import mentormatch as mm
     from mentormatch.programme import Programme
 
     mentor_pool, mentee_pool = mm.synthetic.organisation(
         n_mentees=int(1.5 * n_mentees), n_mentors=int(1.2 * n_mentors), seed=seed)
-    rules = {"constraints": {"coverage_first": True}} if coverage_first else None
+    rules = {"constraints": {"coverage_first": True}} if coverage_first else {}
+    if time_limit is not None:
+        rules["time_limit"] = float(time_limit)
+    rules = rules or None
     prog = Programme(rules, allow_repeats=True, cooldown_rounds=1,
                      priority="weight" if bonuses else None, continuity=bonuses)
     rng = np.random.default_rng(seed)
@@ -124,6 +129,9 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
                    carried=int(r.pairs["carried"].sum()),
                    new_pairs=int((~r.pairs["carried"]).sum()), unmatched=len(r.unmatched),
                    priority=int(r.pairs["priority"].sum() + r.unmatched["priority"].sum()))
+        if result.status != "optimal":  # why not: the answer says (a time-out, a gap)
+            row.update(message=str((result.certificate or {}).get("message") or ""),
+                       timed_out=bool((result.certificate or {}).get("timed_out")))
         out.append(row)
         if report:
             report(row)
@@ -177,6 +185,8 @@ def main(argv=None) -> None:
                     help="priority=None, continuity=False (joiners and leavers only)")
     ap.add_argument("--coverage-first", action="store_true",
                     help="rules with coverage_first (the most mentees first, then the total)")
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="the rules' time_limit in seconds (default: the library's)")
     ap.add_argument("--write", help="replace this file's rounds section with the table")
     args = ap.parse_args(argv)
     print(f"{args.rounds} rounds at {args.mentees:,} x {args.mentors:,} (seed {args.seed}"
@@ -184,7 +194,7 @@ def main(argv=None) -> None:
           f"{', coverage_first' if args.coverage_first else ''})", flush=True)
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     rows = rounds(args.mentees, args.mentors, args.rounds, args.seed, not args.no_bonuses,
-                  report=_print, coverage_first=args.coverage_first)
+                  report=_print, coverage_first=args.coverage_first, time_limit=args.time_limit)
     peak = peak_memory_gib()
     load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(f"peak memory {peak:.2f} GiB; load average {_load(load_before)} before, "
@@ -205,6 +215,8 @@ def _print(row: dict) -> None:
     print(f"round {row['round']}: {row['seconds']:8.2f} s  {cpu}{load}places {row['places']:>6,}  "
           f"joiners {row['joiners']:>6,}  "
           f"leavers {row['leavers']:>6,}  {extra}{row['status']}", flush=True)
+    if "message" in row:
+        print(f"    timed_out {row['timed_out']}: {row['message']}", flush=True)
 
 
 def _load(avg) -> str:

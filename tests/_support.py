@@ -65,6 +65,20 @@ def force_scale_path(monkeypatch, bounds: bool) -> str:
     return "BoundedSource" if bounds else "BlockSource"
 
 
+def uncached_blocks(mentors, mentees, programme=None):
+    """The scale path's block scorer of a round (``pipeline/blocks.py``'s ``_BlockScorer``)
+    without a score cache, from any size: each block scored anew when asked, and its unit read
+    from bounds (``unit_bounds``)."""
+    from mentormatch.pipeline.blocks import _BlockScorer
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pl, "LARGE_PAIRS", 0)
+        mp.setattr(pl, "SCORE_CACHE_PAIRS", 0)
+        sc = pl.prepare(mentors, mentees, programme).scorer
+    assert isinstance(sc, _BlockScorer) and sc.cache is None
+    return sc
+
+
 def recheck_pairs(small, r, whole) -> np.ndarray:
     """The pairs of result ``r`` located in the complete set's problem (``small``, from
     ``pipeline.prepare``): every constraint recomputed there, the objective their scores, and

@@ -307,6 +307,8 @@ def test_blocks_without_a_cache_give_the_complete_sets_unit_without_a_pass(k, ru
     from mentormatch import pipeline as pl
     from mentormatch.pipeline.blocks import _BlockScorer
     from mentormatch.rules.settings import DEFAULT_WEIGHTS
+
+    from _support import uncached_blocks
     from mentormatch.solvers.sources import ArraySource, BlockSource
     from mentormatch.solvers.unit import source_unit
 
@@ -318,12 +320,8 @@ def test_blocks_without_a_cache_give_the_complete_sets_unit_without_a_pass(k, ru
     P = prep.problem.pairs
     held = source_unit(ArraySource(P.mentee, P.mentor, prep.problem.score, P.n_mentees,
                                    P.n_mentors))
+    sc = uncached_blocks(mentors, mentees, programme)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pl, "LARGE_PAIRS", 0)
-        mp.setattr(pl, "SCORE_CACHE_PAIRS", 0)
-        big = pl.prepare(mentors, mentees, programme)
-        sc = big.scorer
-        assert isinstance(sc, _BlockScorer) and sc.cache is None
         scored = []
         mp.setattr(sc, "_score", lambda rows: scored.append(rows) or _BlockScorer._score(sc, rows))
         assert source_unit(BlockSource(sc, P.n_mentees, P.n_mentors)) == held

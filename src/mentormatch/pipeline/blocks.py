@@ -16,7 +16,8 @@ from .reader import _evaluate
 
 class _BlockScorer:
     """Scores of blocks of mentee rows against every mentor, ``-inf`` where a rule removes the
-    pair; counts per mentee how many candidates each rule removed (for unmatched reasons)."""
+    pair; counts per mentee how many candidates each rule removed and how many are eligible
+    (for unmatched reasons; ``eligible_counts`` is -1 for a row never scored yet)."""
 
     def __init__(self, mentees, mentors, rules: Rules, context: Context, mentee_ids: Encoder,
                  mentor_ids: Encoder, cache: bool = True):
@@ -34,7 +35,9 @@ class _BlockScorer:
         self.min_score = cons["min_score"]
         self.rule_names: list[str] = []
         self.removed: dict[str, np.ndarray] = {}
-        self.eligible_counts = np.zeros(len(mentees), dtype=np.int64)
+        # per mentee its eligible mentors, counted when its block is first scored; -1 until then
+        # (a solve stopped before it: the count is not known, never "no eligible mentor")
+        self.eligible_counts = np.full(len(mentees), -1, dtype=np.int64)
         # The certificate asks for each block again; with ``cache`` (the round's pairs up to
         # ``SCORE_CACHE_PAIRS``) the blocks are kept (8 bytes a pair), not scored a second time.
         self.cache: dict[tuple[int, int], np.ndarray] | None = {} if cache else None

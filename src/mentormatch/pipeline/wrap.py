@@ -160,9 +160,10 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     it gains the fields every path sets and becomes the result's ``record`` (a key that is no
     field raises, so each one is declared there with its type and meaning).
 
-    ``eligible_counts`` (per mentee) is needed when ``problem`` holds only a sparse subset of the
-    eligible pairs (the certified scale path); ranks are then ranks within that subset, which
-    holds each mentee's best pairs, so the top ranks are exact.
+    ``eligible_counts`` (per mentee; -1: not counted, its pairs never scored) is needed when
+    ``problem`` holds only a sparse subset of the eligible pairs (the certified scale path);
+    ranks are then ranks within that subset, which holds each mentee's best pairs, so the top
+    ranks are exact.
 
     The tables (``pairs``, ``unmatched`` with its reasons, ``contributions``) are built on their
     first read (:class:`~mentormatch.matching.Deferred`), from what is fixed here."""
@@ -173,10 +174,11 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     max_solves = int(min(200, max(knobs.REASON_SOLVE_BUDGET // max(len(pairs), 1) - 1, 0)))
     input_rows = data.get("input_rows")
     # a solve stopped at its time limit before it considered some mentees' pairs (the scale
-    # path's first pass cut short): those with eligible mentors are "not reached"
+    # path's first pass cut short): those with eligible mentors, or whose mentors were never
+    # counted (-1: blocks never scored), are "not reached"
     not_reached = None
     if eligible_counts is not None and (solution.certificate or {}).get("timed_out"):
-        not_reached = (np.asarray(eligible_counts) > 0) & (np.bincount(pairs.mentee, minlength=pairs.n_mentees) == 0)
+        not_reached = (np.asarray(eligible_counts) != 0) & (np.bincount(pairs.mentee, minlength=pairs.n_mentees) == 0)
 
     def tables() -> dict[str, pd.DataFrame]:  # built on first read (matching.Deferred)
         pair_df = pd.DataFrame({

@@ -48,9 +48,9 @@ def unmatched_reasons(
         re-solves are spent; beyond that the mentees' best few mentors are checked and the
         reason says so.
     not_reached : bool per mentee, optional
-        The mentees with eligible mentors but no pair in the solver's set because the solve
-        stopped at its time limit before it considered them: their reason says so
-        (``"time_limit"``), never "no eligible mentor".
+        The mentees with eligible mentors (or whose pairs were never scored) but no pair in
+        the solver's set because the solve stopped at its time limit before it considered
+        them: their reason says so (``"time_limit"``), never "no eligible mentor".
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
     if len(unmatched) == 0:  # everyone matched: nothing to explain, no work on the pairs
@@ -78,7 +78,7 @@ def unmatched_reasons(
             continue
         if len(js) == 0 and not_reached is not None and not_reached[i]:
             rows.append((mentee_ids[i], "time_limit", "not paired: the solve stopped at its time limit "
-                         "before it considered this mentee's eligible mentors (raise time_limit)"))
+                         "before it considered this mentee's mentors (raise time_limit)"))
             continue
         if len(js) == 0:
             counts = removed.iloc[i] if len(removed.columns) else pd.Series(dtype=int)

@@ -115,10 +115,11 @@ def _flow(tail, head, cap, cost, supplies) -> np.ndarray | None:
 
 
 def _price(source, bounded: bool, d: np.ndarray, scale: float, fc: FixedCounts, held: np.ndarray,
-           n: int, m: int):
+           n: int, m: int, deadline: float | None = None):
     """Every pair of ``source`` at least ``t``, free, of people with places left and outside the
     held codes, with its integer gain ``round(s scale) - d_i + d_j`` >= 0: (mentee, mentor,
-    score, gain) arrays, and the pairs scored."""
+    score, gain) arrays, and the pairs scored. ``deadline`` (a ``time.perf_counter``
+    reading): no block starts past it, and the pass answers None (cut short: no proof)."""
     di, dj = d[:n], d[n:n + m]
     room_i, room_j = fc.supply > 0, fc.cap > 0
 
@@ -129,7 +130,15 @@ def _price(source, bounded: bool, d: np.ndarray, scale: float, fc: FixedCounts, 
         return need & room_i[mentees][:, None] & room_j[None, :]
 
     parts, scored = [], 0
-    for a, b, s in source.blocks(screen if bounded else None):
+    blocks = source.blocks(screen if bounded else None)
+    while True:
+        if deadline is not None and time.perf_counter() > deadline:
+            blocks.close()
+            return None
+        try:
+            a, b, s = next(blocks)
+        except StopIteration:
+            break
         scored += len(a)
         keep = (s >= fc.t) & room_i[a] & room_j[b]
         a, b, s = a[keep], b[keep], s[keep]
@@ -161,8 +170,10 @@ def solve_total(source, fc: FixedCounts, start: tuple, *, n_mentees: int, n_ment
     """The best total among the assignments with the counts of ``fc`` (module docstring), over
     every pair of ``source`` (mentees and mentors by the caller's indices), starting from the
     free pairs ``start = (mentee, mentor, exact score)`` (a witness of the counts among them).
-    ``holds`` False when the rounds stopped (deadline, :data:`MAX_ROUNDS`) or the held set had
-    no such assignment; then ``chosen`` is empty."""
+    ``holds`` False when the rounds stopped (``deadline``, a ``time.perf_counter`` reading: no
+    flow and no block of a pricing pass starts past it; :data:`MAX_ROUNDS`) or the held set had
+    no such assignment; then ``chosen`` is empty. The record keeps each round's flow and
+    pricing seconds."""
     n, m = n_mentees, n_mentors
     i, j, s = (np.asarray(x) for x in start)
     keep = s >= fc.t
@@ -172,10 +183,15 @@ def solve_total(source, fc: FixedCounts, start: tuple, *, n_mentees: int, n_ment
     scale = choose_scale(fc.top, n_nodes, fc.M)
     rec = {"method": "the best total with the counts and the threshold fixed (supplies C and M - C)",
            "scale": scale, "total_rounding": fc.M / scale, "rounds": 0, "violators_added": 0,
-           "pairs_scored": 0, "tight_pairs_outside": 0, "holds": False}
+           "pairs_scored": 0, "tight_pairs_outside": 0, "holds": False, "flow_seconds": [],
+           "pricing_seconds": []}
     empty = np.zeros(0, bool)
     while True:
+        if deadline is not None and time.perf_counter() > deadline:
+            rec["stopped"] = "the time limit"
+            return TotalResult(i, j, s, empty, False, rec)
         rec["rounds"] += 1
+        t0 = time.perf_counter()
         tail, head, cap, cost, supplies = _network(i, j, s, fc, scale, n, m)
         flow = _flow(tail, head, cap, cost, supplies)
         if flow is None:
@@ -183,13 +199,19 @@ def solve_total(source, fc: FixedCounts, start: tuple, *, n_mentees: int, n_ment
             return TotalResult(i, j, s, empty, False, rec)
         d = _distances(tail, head, cap, flow, cost, n_nodes)
         held = i * m + j
-        vi, vj, vs, gain, scored = _price(source, bounded, d, scale, fc, held, n, m)
+        t1 = time.perf_counter()
+        priced = _price(source, bounded, d, scale, fc, held, n, m, deadline)
+        rec["flow_seconds"].append(round(t1 - t0, 3))
+        rec["pricing_seconds"].append(round(time.perf_counter() - t1, 3))
+        if priced is None:
+            rec["stopped"] = "the time limit (inside a pricing pass)"
+            return TotalResult(i, j, s, empty, False, rec)
+        vi, vj, vs, gain, scored = priced
         rec["pairs_scored"] += int(scored)
         viol = gain > 0
         if viol.any():
-            late = deadline is not None and time.perf_counter() > deadline
-            if late or rec["rounds"] >= MAX_ROUNDS:
-                rec["stopped"] = "the time limit" if late else f"its work limit ({MAX_ROUNDS} rounds)"
+            if rec["rounds"] >= MAX_ROUNDS:  # (the deadline: before the next flow)
+                rec["stopped"] = f"its work limit ({MAX_ROUNDS} rounds)"
                 return TotalResult(i, j, s, empty, False, rec)
             vi, vj, vs, g = vi[viol], vj[viol], vs[viol], gain[viol]
             add = top_k(vi, g.astype(np.float64), PER_ROW)
