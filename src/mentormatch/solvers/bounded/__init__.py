@@ -332,6 +332,24 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
                               options=options, cover=cover, deadline=deadline)
 
 
+#: Rows of bounds computed at once to read the locked pairs' bounds (float32: 40 MB a 500 rows at
+#: 20,000 mentors): a programme's second round locks the carried pairs of 32,000 rows, whose
+#: bounds at once took 2.6 GB (s21h8).
+LOCK_ROWS = 500
+
+
+def _locked_bounds(scorer, li: np.ndarray, lj: np.ndarray) -> np.ndarray:
+    """The bounds of the locked pairs ``(li, lj)`` (internal rows, sorted by row), a block of
+    :data:`LOCK_ROWS` locked rows at a time."""
+    rows = np.unique(li)
+    out = np.empty(len(li), np.float32)
+    for a in range(0, len(rows), LOCK_ROWS):
+        part = rows[a:a + LOCK_ROWS]
+        lo, hi = np.searchsorted(li, part[0], side="left"), np.searchsorted(li, part[-1], side="right")
+        out[lo:hi] = scorer.subset(rows=part).upper(0, len(part))[np.searchsorted(part, li[lo:hi]), lj[lo:hi]]
+    return out
+
+
 def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
                    options: SolverOptions | None = None, cover: bool = False,
                    deadline: float | None = None) -> tuple[AssignmentProblem, Solution]:
@@ -352,8 +370,7 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
     lock_order = np.lexsort((lj, li))
     li, lj = li[lock_order], lj[lock_order]
     if len(li):
-        rows = np.unique(li)
-        eligible = scorer.subset(rows=rows).upper(0, len(rows))[np.searchsorted(rows, li), lj] > -BIG / 2
+        eligible = _locked_bounds(scorer, li, lj) > -BIG / 2
         if not eligible.all():
             bad = int(np.flatnonzero(~eligible)[0])
             raise InfeasibleError(Conflict("eligibility", f"locked pair (mentee {li[bad]}, mentor "
