@@ -88,6 +88,9 @@ from .duals import ALL_ARCS
 TIGHT_GAIN = -0.75
 #: Second flows at most; each one shrinks the face. Reaching it is recorded (``unique`` False).
 MAX_STAGES = 6
+#: The second flow starts from about this many arcs per tail, those of smallest key
+#: (:func:`second_flow`); the others join when their reduced cost shows they may be needed.
+FACE_START = 8
 #: Only the pairs that can be in an optimum (chosen, or of integer gain >= 0) enter the rule;
 #: the pick is the same as from every pair (tests switch it off to compare).
 FACE_ONLY = True
@@ -156,7 +159,7 @@ def _movable(tail, head, cap, flow, rc, n_nodes) -> np.ndarray:
     return zero & (lab[tail] == lab[head])
 
 
-def _distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
+def residual_distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
     """Shortest distances from a virtual root in the residual network of an optimal flow
     (vectorised Bellman-Ford: no negative cycle, so at most ``n_nodes`` sweeps). Each sweep
     relaxes only the arcs leaving the nodes whose distance fell in the sweep before (the other
@@ -284,6 +287,46 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     return out, info
 
 
+def second_flow(tail, head, cap, flow, key, supply, n_nodes: int, bits: int
+                ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The least key sum over the face (arcs ``tail -> head``, capacity ``cap``, node
+    ``supply``), from its feasible ``flow``: an optimal flow, its residual distances
+    (:func:`residual_distances`, potentials proving it) and the flows solved.
+
+    Any optimum will do (the rule's next step works on the set of optima, the same from any
+    of them), so the flow need not see every arc: it starts from the arcs of small key (those
+    below ``2**bits * FACE_START / degree``: about :data:`FACE_START` per tail; every arc of key
+    0, that is every arc that is not a pair's; the arcs carrying ``flow``, so that it is
+    feasible), and the distances of its optimum price every other arc; an arc of negative
+    reduced cost joins and the flow is solved again, until none: then the distances prove the
+    flow optimal over every arc (the dense certificate's argument, on the face). At 2,000 x 500
+    with scores in 4 levels, 247,737 arcs: 17,869 arcs and one flow, 19 ms against 82 ms for
+    the flow and the distances on every arc."""
+    n_tails = int(np.count_nonzero(np.bincount(tail, minlength=n_nodes)))
+    limit = 2.0 ** bits * FACE_START * max(n_tails, 1) / max(len(tail), 1)
+    held = (key < limit) | (flow > 0)
+    solves = 0
+    while True:
+        solves += 1
+        part = np.flatnonzero(held)
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        arcs = smcf.add_arcs_with_capacity_and_unit_cost(tail[part], head[part], cap[part], key[part])
+        smcf.set_nodes_supplies(np.arange(n_nodes), supply)
+        status = smcf.solve()
+        if status != smcf.OPTIMAL:  # cannot happen: the given flow is feasible on these arcs
+            raise RuntimeError(f"the tie rule's second flow returned {status}")
+        out = np.zeros_like(flow)
+        out[part] = smcf.flows(arcs)
+        dist = residual_distances(tail[part], head[part], cap[part], out[part], key[part], n_nodes)
+        if len(part) == len(tail):
+            return out, dist, solves
+        # an arc left out carries no flow: it breaks the proof iff its reduced cost is < 0
+        join = ~held & (key + dist[tail] - dist[head] < 0)
+        if not join.any():
+            return out, dist, solves
+        held |= join
+
+
 def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits: int, n_nodes: int
                  ) -> tuple[np.ndarray, dict]:
     """Steps 2-4 of the rule (module docstring) on any min-cost flow network given as arcs
@@ -324,16 +367,10 @@ def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits
         sp = is_pair[sub]
         key[sp] = (pair_key(key_ri[sub[sp]], key_rj[sub[sp]], info["stages"])
                    >> np.uint64(64 - bits)).astype(np.int64)
-        smcf = min_cost_flow.SimpleMinCostFlow()
-        arcs = smcf.add_arcs_with_capacity_and_unit_cost(st, sh, cap_a[sub], key)
-        smcf.set_nodes_supplies(np.arange(n_sub), supply)
-        status = smcf.solve()
-        if status != smcf.OPTIMAL:  # cannot happen: the given optimum is a feasible flow
-            raise RuntimeError(f"the tie rule's second flow returned {status}")
         flow = flow.copy()
-        flow[sub] = smcf.flows(arcs)
+        flow[sub], dist, info["second_flow_rounds"] = second_flow(st, sh, cap_a[sub], flow[sub], key,
+                                                                  supply, n_sub, bits)
         # the second flow's own optimal face: what can still move at the same key sum
-        dist = _distances(st, sh, cap_a[sub], flow[sub], key, n_sub)
         rc2 = key + dist[st] - dist[sh]
         move = np.zeros(len(tail), dtype=bool)
         move[sub] = _movable(st, sh, cap_a[sub], flow[sub], rc2, n_sub)
