@@ -135,12 +135,34 @@ def integer_gain(score: np.ndarray, mentee: np.ndarray, mentor: np.ndarray, pot:
     return np.round(np.asarray(score) * scale).astype(np.int64) - di[mentee] + dj[mentor]
 
 
+def by_tail(tail: np.ndarray, n_nodes: int) -> np.ndarray:
+    """``np.argsort(tail, kind="stable")`` for node numbers below ``n_nodes``: as 16-bit
+    integers when they fit, which NumPy sorts by radix (250,000 arcs: 1 ms against 15 ms)."""
+    if n_nodes <= 1 << 16:
+        return np.argsort(np.asarray(tail).astype(np.uint16), kind="stable")
+    return np.argsort(tail, kind="stable")
+
+
+def pair_order(first: np.ndarray, second: np.ndarray, n_first: int, n_second: int) -> np.ndarray:
+    """``np.argsort(first * n_second + second, kind="stable")`` for ``first < n_first``,
+    ``second < n_second``: two stable passes of :func:`by_tail` (least significant first) when
+    both fit in 16 bits (250,000 pairs: 3 ms against 19 ms).
+
+    >>> pair_order(np.array([1, 0, 1, 0]), np.array([0, 2, 1, 1]), 2, 3).tolist()
+    [3, 1, 0, 2]
+    """
+    if max(n_first, n_second) > 1 << 16:
+        return np.argsort(np.asarray(first, np.int64) * n_second + second, kind="stable")
+    order = by_tail(second, n_second)
+    return order[by_tail(np.asarray(first)[order], n_first)]
+
+
 def _components(tail, head, n_nodes):
     """Strongly connected component label per node of the arcs ``tail -> head``. The CSR
     arrays are built here (arcs by tail, a counting sort): from (tail, head) pairs scipy's
     COO conversion costs as much as the components on a few hundred nodes."""
     tail, head = np.asarray(tail, np.int64), np.asarray(head, np.int64)
-    order = np.argsort(tail, kind="stable")
+    order = by_tail(tail, n_nodes)
     indptr = np.zeros(n_nodes + 1, np.int32)
     np.cumsum(np.bincount(tail, minlength=n_nodes), out=indptr[1:])
     g = csr_matrix((np.ones(len(tail), np.int8), head[order].astype(np.int32), indptr),
@@ -171,7 +193,7 @@ def residual_distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
     at = np.concatenate([tail[fwd], head[bwd]])
     ah = np.concatenate([head[fwd], tail[bwd]])
     ac = np.concatenate([cost[fwd], -cost[bwd]])
-    order = np.argsort(at, kind="stable")  # arcs by tail
+    order = by_tail(at, n_nodes)  # arcs by tail
     ah, ac = ah[order], ac[order]
     count = np.bincount(at, minlength=n_nodes)
     first = np.cumsum(count) - count  # each tail's first arc
@@ -253,7 +275,7 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     used |= chosen
     idx = np.flatnonzero(used)
     # arcs in the seeded order, by (mentee rank, mentor rank): one key, distinct per pair
-    idx = idx[np.argsort(ri[mentee[idx]].astype(np.int64) * m + rj[mentor[idx]], kind="stable")]
+    idx = idx[pair_order(ri[mentee[idx]], rj[mentor[idx]], n, m)]
     k = len(idx)
     f = np.bincount(mentee[chosen], minlength=n)
     load = np.bincount(mentor[chosen], minlength=m)
