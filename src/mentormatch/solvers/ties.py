@@ -31,7 +31,9 @@ The rule
    key, :func:`pair_key` of the mentee's and the mentor's seeded ranks
    (:func:`mentormatch.pipeline.seeded_order`, a keyed hash of the ids) and the stage. Its
    flows are exactly the optima of step 1 (every arc on it has reduced cost 0, so the
-   objective stays optimal); its optimum minimises the sum of keys among them.
+   objective stays optimal); its optimum minimises the sum of keys among them. It is solved
+   from each node's arcs of smallest key, the others priced by its distances and added when
+   needed (:func:`second_flow`), which reaches the same set of optima.
 4. **Until one is left.** The keys are random-like, so the least sum is nearly always reached
    by one assignment; step 2 on the second flow (its own potentials, by Bellman-Ford on its
    small residual network) proves it. If not, steps 3-4 repeat on the second flow's own
