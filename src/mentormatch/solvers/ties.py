@@ -250,7 +250,8 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     chosen : ndarray of bool, the picked optimum
     info : dict
         ``movable_pairs`` (pairs whose choice differs between optima), ``stages`` (second
-        flows run), ``unique`` (one optimum isolated).
+        flows run), ``unique`` (one optimum isolated), ``second_flow_solves`` (OR-Tools solves in
+        them: :func:`second_flow`).
 
     Examples
     --------
@@ -371,7 +372,8 @@ def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits
         move = _movable(tail, head, cap_a, flow, rc, n_nodes)
     else:
         move = np.zeros(len(tail), dtype=bool)
-    info = {"movable_pairs": int((move & is_pair).sum()), "stages": 0, "unique": True}
+    info = {"movable_pairs": int((move & is_pair).sum()), "stages": 0, "unique": True,
+            "second_flow_solves": 0}
     while (move & is_pair).any():
         if info["stages"] == MAX_STAGES:
             info["unique"] = False
@@ -392,8 +394,8 @@ def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits
         key[sp] = (pair_key(key_ri[sub[sp]], key_rj[sub[sp]], info["stages"])
                    >> np.uint64(64 - bits)).astype(np.int64)
         flow = flow.copy()
-        flow[sub], dist, info["second_flow_rounds"] = second_flow(st, sh, cap_a[sub], flow[sub], key,
-                                                                  supply, n_sub, bits)
+        flow[sub], dist, solves = second_flow(st, sh, cap_a[sub], flow[sub], key, supply, n_sub, bits)
+        info["second_flow_solves"] += solves
         # the second flow's own optimal face: what can still move at the same key sum
         rc2 = key + dist[st] - dist[sh]
         move = np.zeros(len(tail), dtype=bool)
