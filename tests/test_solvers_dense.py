@@ -570,3 +570,21 @@ def test_the_flow_on_costs_divided_by_their_common_factor_gives_the_same_pairs(s
     assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
     assert (sol.objective, sol.bound) == (sol0.objective, sol0.bound)
     assert sol.objective == pytest.approx(_optimum(s, np.zeros_like(s, bool), cap), abs=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_member_and_pair_order_agree_with_numpy_on_both_of_their_paths(seed):
+    """``passes.member`` (a mask over a small key range, or a binary search over a wide one)
+    equals ``np.isin``; ``ties.pair_order`` (two 16-bit radix passes, or one sort of the codes
+    when a side has more than 65,536 values) equals the stable argsort of the codes."""
+    from mentormatch.solvers.dense.passes import member
+    from mentormatch.solvers.ties import pair_order
+
+    rng = np.random.default_rng(seed)
+    for span in (1_000, 10**12):  # the mask, the search
+        held = np.unique(rng.integers(0, span, 300))
+        key = np.concatenate([rng.integers(-5, span + 5, 2_000), held[:50]])
+        assert member(key, held).tolist() == np.isin(key, held).tolist()
+    for n, m in ((300, 40), (70_000, 3)):
+        a, b = rng.integers(0, n, 5_000), rng.integers(0, m, 5_000)
+        assert pair_order(a, b, n, m).tolist() == np.argsort(a * m + b, kind="stable").tolist()

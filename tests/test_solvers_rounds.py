@@ -245,3 +245,40 @@ def test_a_sub_markets_early_exits(monkeypatch):
     assert not settle(500, 1000) and not settle(None, 1000)  # many added: check the next round
     assert not settle(100, 1000) and settle(None, 1000)  # few: the next round stops unchecked
     assert settle(10, 1000)  # settled: stop after this check
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rounds_on_costs_divided_by_their_common_factor_give_the_same_pairs(seed, monkeypatch):
+    """Scores on a few levels, on the sparse certified path (``top_k`` forces it): the rounds'
+    flow takes its costs divided by their common factor (the tie rule follows it), and the
+    pairs, objective and bound are those of the flow on the costs as they are; the objective
+    is scipy's linear_sum_assignment optimum on the capacity-expanded matrix."""
+    from scipy.optimize import linear_sum_assignment
+
+    from mentormatch.solvers import flow, rounds
+    from mentormatch.solvers.certify import solve_flow_any
+
+    rng = np.random.default_rng(seed)
+    n, m = 50, 12
+    s = np.floor(rng.random((n, m)) * 4) / 4 + 0.25
+    elig = rng.random((n, m)) > 0.05
+    cap = rng.integers(1, 5, m).astype(float)
+    prob = AssignmentProblem(Candidates.from_mask(elig), s[elig], cap)
+    divided = []
+    undivided = flow.solve_arrays
+
+    def spy(*a, common_factor=False):
+        divided.append(common_factor)
+        return undivided(*a, common_factor=common_factor)
+
+    monkeypatch.setattr(rounds, "solve_arrays", spy)
+    sol = solve_flow_any(prob, SolverOptions(top_k=2))
+    assert any(divided)  # (the case under test: the rounds asked for the divided costs)
+    monkeypatch.setattr(rounds, "solve_arrays", lambda *a, common_factor=False: undivided(*a))
+    sol0 = solve_flow_any(prob, SolverOptions(top_k=2))
+    assert sol.status == sol0.status == "optimal"
+    assert sol.chosen.tolist() == sol0.chosen.tolist()
+    assert (sol.objective, sol.bound) == (sol0.objective, sol0.bound)
+    cost = np.repeat(np.where(elig, -s, 0.0), cap.astype(int), axis=1)
+    r, c = linear_sum_assignment(cost)
+    assert sol.objective == pytest.approx(-cost[r, c].sum(), abs=1e-9)

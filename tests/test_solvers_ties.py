@@ -301,7 +301,7 @@ def _residual_network(rng, n_nodes: int, n_arcs: int):
 
 def _shortest_by_plain_sweeps(tail, head, cap, flow, cost, n_nodes):
     """Bellman-Ford from a virtual root (an arc of cost 0 to every node), every residual arc
-    relaxed in every sweep, in plain Python: the definition ``ties._distances`` must meet."""
+    relaxed in every sweep, in plain Python: the definition ``ties.residual_distances`` must meet."""
     arcs = [(int(t), int(h), int(c)) for t, h, k, f, c in zip(tail, head, cap, flow, cost) if f < k]
     arcs += [(int(h), int(t), -int(c)) for t, h, f, c in zip(tail, head, flow, cost) if f > 0]
     d = [0] * n_nodes
@@ -318,7 +318,7 @@ def _shortest_by_plain_sweeps(tail, head, cap, flow, cost, n_nodes):
 @pytest.mark.parametrize("all_arcs", [None, 0])
 @pytest.mark.parametrize("seed", range(12))
 def test_second_flow_distances_are_the_plain_bellman_ford_distances(monkeypatch, seed, all_arcs):
-    """``ties._distances`` relaxes only the arcs out of nodes whose distance fell (above
+    """``ties.residual_distances`` relaxes only the arcs out of nodes whose distance fell (above
     ``duals.ALL_ARCS`` arcs; ``all_arcs=0`` forces that path on every network here): the
     distances equal plain Bellman-Ford's, and they prove the flow optimal (every residual arc's
     reduced cost >= 0, each node at 0 or reached by a tight arc)."""
@@ -329,7 +329,7 @@ def test_second_flow_distances_are_the_plain_bellman_ford_distances(monkeypatch,
     rng = np.random.default_rng(seed)
     n_nodes = int(rng.integers(2, 60))
     net = _residual_network(rng, n_nodes, int(rng.integers(1, 8 * n_nodes)))
-    d = ties._distances(*net, n_nodes)
+    d = ties.residual_distances(*net, n_nodes)
     assert d.tolist() == _shortest_by_plain_sweeps(*net, n_nodes).tolist()
     tail, head, cap, flow, cost = net
     rc = cost + d[tail] - d[head]
@@ -380,3 +380,49 @@ def test_potentials_that_do_not_prove_the_optimum_are_refused(pot, arc):
     s, c, d = np.ones(4), np.ones(2, np.int64), np.ones(2, np.int64)
     with pytest.raises(ValueError, match="do not prove"):
         canonical(i, j, s, np.array([True, False, False, True]), c, d, pot, 2.0**30)
+
+
+@pytest.mark.parametrize("start", [1, 8])
+@pytest.mark.parametrize("seed", range(10))
+def test_second_flow_from_a_few_arcs_reaches_the_least_key_sum_over_every_arc(monkeypatch, seed, start):
+    """``ties.second_flow`` solves on each tail's arcs of smallest key and adds the arcs its
+    distances price below 0 (``FACE_START=1`` forces such rounds): its key sum equals the
+    least over every arc by scipy's ``milp`` (HiGHS), the flow meets every capacity and node
+    supply, and the distances it returns prove it optimal over every arc."""
+    from scipy.optimize import LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    from mentormatch.solvers import ties
+
+    monkeypatch.setattr(ties, "FACE_START", start)
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(4, 40)), int(rng.integers(2, 12))
+    ii, jj = np.nonzero(rng.random((n, m)) < 0.6)
+    tail, head = ii.astype(np.int64), (n + jj).astype(np.int64)
+    cap = np.ones(len(tail), np.int64)
+    bits = 20
+    key = (pair_key(ii, jj) >> np.uint64(64 - bits)).astype(np.int64)
+    # a feasible flow: a greedy matching, each mentor taking up to 3; its supplies define the face
+    load, flow = np.zeros(m, np.int64), np.zeros(len(tail), np.int64)
+    taken = np.zeros(n, bool)
+    for a in rng.permutation(len(tail)):
+        if not taken[ii[a]] and load[jj[a]] < 3:
+            taken[ii[a]], load[jj[a]], flow[a] = True, load[jj[a]] + 1, 1
+    n_nodes = n + m
+    supply = np.zeros(n_nodes, np.int64)
+    np.add.at(supply, tail, flow)
+    np.subtract.at(supply, head, flow)
+    out, dist, solves = ties.second_flow(tail, head, cap, flow, key, supply, n_nodes, bits)
+    net = np.zeros(n_nodes, np.int64)
+    np.add.at(net, tail, out)
+    np.subtract.at(net, head, out)
+    assert net.tolist() == supply.tolist() and ((out >= 0) & (out <= cap)).all()
+    rc = key + dist[tail] - dist[head]
+    assert (rc[out < cap] >= 0).all() and (rc[out > 0] <= 0).all()
+    a = coo_matrix((np.ones(len(tail)), (tail, np.arange(len(tail)))), shape=(n_nodes, len(tail)))
+    b = coo_matrix((np.ones(len(tail)), (head, np.arange(len(tail)))), shape=(n_nodes, len(tail)))
+    best = milp(key.astype(float), constraints=LinearConstraint((a - b).tocsr(), supply, supply),
+                integrality=np.ones(len(tail)), bounds=(0, 1))
+    assert best.status == 0 and int(key @ out) == round(best.fun)
+    if start == 1 and seed == 0:
+        assert solves > 1  # the rounds that add arcs ran

@@ -23,7 +23,7 @@ flows' second stage there), so ``M / scale`` is far below the gap.
 
 **Over every pair.** The flow runs on a held set (the last max-min flow's pairs at least ``t``
 and the pairs its guesses saw, a witness among them); its potentials ``d`` (shortest residual
-distances, :func:`mentormatch.solvers.ties._distances`, integers) price every pair of the source
+distances, :func:`mentormatch.solvers.ties.residual_distances`, integers) price every pair of the source
 at least ``t``: a pair outside the held set with ``round(s scale) - d_i + d_j > 0`` is a violator
 (each mentee's best :data:`PER_ROW` join, next round); with none, the integer optimum over the
 held set is the integer optimum over every pair (the potentials stay feasible for the larger
@@ -45,7 +45,7 @@ from ortools.graph.python import min_cost_flow
 from .base import held_problem
 from .quantize import choose_scale
 from .sources import top_k
-from .ties import _distances, key_bits, pick_on_face
+from .ties import residual_distances, key_bits, pick_on_face
 
 __all__ = ["FixedCounts", "TotalResult", "fixed_total", "solve_total"]
 
@@ -197,7 +197,7 @@ def solve_total(source, fc: FixedCounts, start: tuple, *, n_mentees: int, n_ment
         if flow is None:
             rec["stopped"] = "no assignment with these counts among the pairs held"
             return TotalResult(i, j, s, empty, False, rec)
-        d = _distances(tail, head, cap, flow, cost, n_nodes)
+        d = residual_distances(tail, head, cap, flow, cost, n_nodes)
         held = i * m + j
         t1 = time.perf_counter()
         priced = _price(source, bounded, d, scale, fc, held, n, m, deadline)

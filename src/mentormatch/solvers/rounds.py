@@ -208,7 +208,11 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
                 pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
                 repairs.append({"round": rounds, "violators": rep.violators, "phases": rep.phases})
         if res is None:
-            res = solve_arrays(sp.i, sp.j, sp.s, cap, dem, cover)
+            # the costs divided by their common factor: any optimum will do when the tie rule
+            # follows (certified, and the checker applies it; a stop at the time limit returns
+            # the flow's own optimum, as the rule's docstring says)
+            res = solve_arrays(sp.i, sp.j, sp.s, cap, dem, cover,
+                               common_factor=bool(options.certify and checker.ties))
         if repair is not None:
             last = (sp.i * width + sp.col)[res.chosen]
         cert = {"method": checker.method, "scale": res.scale, "rounding_bound": res.n_max / res.scale,

@@ -31,7 +31,9 @@ The rule
    key, :func:`pair_key` of the mentee's and the mentor's seeded ranks
    (:func:`mentormatch.pipeline.seeded_order`, a keyed hash of the ids) and the stage. Its
    flows are exactly the optima of step 1 (every arc on it has reduced cost 0, so the
-   objective stays optimal); its optimum minimises the sum of keys among them.
+   objective stays optimal); its optimum minimises the sum of keys among them. It is solved
+   from each node's arcs of smallest key, the others priced by its distances and added when
+   needed (:func:`second_flow`), which reaches the same set of optima.
 4. **Until one is left.** The keys are random-like, so the least sum is nearly always reached
    by one assignment; step 2 on the second flow (its own potentials, by Bellman-Ford on its
    small residual network) proves it. If not, steps 3-4 repeat on the second flow's own
@@ -88,6 +90,9 @@ from .duals import ALL_ARCS
 TIGHT_GAIN = -0.75
 #: Second flows at most; each one shrinks the face. Reaching it is recorded (``unique`` False).
 MAX_STAGES = 6
+#: The second flow starts from about this many arcs per tail, those of smallest key
+#: (:func:`second_flow`); the others join when their reduced cost shows they may be needed.
+FACE_START = 8
 #: Only the pairs that can be in an optimum (chosen, or of integer gain >= 0) enter the rule;
 #: the pick is the same as from every pair (tests switch it off to compare).
 FACE_ONLY = True
@@ -132,12 +137,34 @@ def integer_gain(score: np.ndarray, mentee: np.ndarray, mentor: np.ndarray, pot:
     return np.round(np.asarray(score) * scale).astype(np.int64) - di[mentee] + dj[mentor]
 
 
+def by_tail(tail: np.ndarray, n_nodes: int) -> np.ndarray:
+    """``np.argsort(tail, kind="stable")`` for node numbers below ``n_nodes``: as 16-bit
+    integers when they fit, which NumPy sorts by radix (250,000 arcs: 1 ms against 15 ms)."""
+    if n_nodes <= 1 << 16:
+        return np.argsort(np.asarray(tail).astype(np.uint16), kind="stable")
+    return np.argsort(tail, kind="stable")
+
+
+def pair_order(first: np.ndarray, second: np.ndarray, n_first: int, n_second: int) -> np.ndarray:
+    """``np.argsort(first * n_second + second, kind="stable")`` for ``first < n_first``,
+    ``second < n_second``: two stable passes of :func:`by_tail` (least significant first) when
+    both fit in 16 bits (250,000 pairs: 3 ms against 19 ms).
+
+    >>> pair_order(np.array([1, 0, 1, 0]), np.array([0, 2, 1, 1]), 2, 3).tolist()
+    [3, 1, 0, 2]
+    """
+    if max(n_first, n_second) > 1 << 16:
+        return np.argsort(np.asarray(first, np.int64) * n_second + second, kind="stable")
+    order = by_tail(second, n_second)
+    return order[by_tail(np.asarray(first)[order], n_first)]
+
+
 def _components(tail, head, n_nodes):
     """Strongly connected component label per node of the arcs ``tail -> head``. The CSR
     arrays are built here (arcs by tail, a counting sort): from (tail, head) pairs scipy's
     COO conversion costs as much as the components on a few hundred nodes."""
     tail, head = np.asarray(tail, np.int64), np.asarray(head, np.int64)
-    order = np.argsort(tail, kind="stable")
+    order = by_tail(tail, n_nodes)
     indptr = np.zeros(n_nodes + 1, np.int32)
     np.cumsum(np.bincount(tail, minlength=n_nodes), out=indptr[1:])
     g = csr_matrix((np.ones(len(tail), np.int8), head[order].astype(np.int32), indptr),
@@ -156,7 +183,7 @@ def _movable(tail, head, cap, flow, rc, n_nodes) -> np.ndarray:
     return zero & (lab[tail] == lab[head])
 
 
-def _distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
+def residual_distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
     """Shortest distances from a virtual root in the residual network of an optimal flow
     (vectorised Bellman-Ford: no negative cycle, so at most ``n_nodes`` sweeps). Each sweep
     relaxes only the arcs leaving the nodes whose distance fell in the sweep before (the other
@@ -168,7 +195,7 @@ def _distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
     at = np.concatenate([tail[fwd], head[bwd]])
     ah = np.concatenate([head[fwd], tail[bwd]])
     ac = np.concatenate([cost[fwd], -cost[bwd]])
-    order = np.argsort(at, kind="stable")  # arcs by tail
+    order = by_tail(at, n_nodes)  # arcs by tail
     ah, ac = ah[order], ac[order]
     count = np.bincount(at, minlength=n_nodes)
     first = np.cumsum(count) - count  # each tail's first arc
@@ -223,7 +250,8 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     chosen : ndarray of bool, the picked optimum
     info : dict
         ``movable_pairs`` (pairs whose choice differs between optima), ``stages`` (second
-        flows run), ``unique`` (one optimum isolated).
+        flows run), ``unique`` (one optimum isolated), ``second_flow_solves`` (OR-Tools solves in
+        them: :func:`second_flow`).
 
     Examples
     --------
@@ -250,7 +278,7 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     used |= chosen
     idx = np.flatnonzero(used)
     # arcs in the seeded order, by (mentee rank, mentor rank): one key, distinct per pair
-    idx = idx[np.argsort(ri[mentee[idx]].astype(np.int64) * m + rj[mentor[idx]], kind="stable")]
+    idx = idx[pair_order(ri[mentee[idx]], rj[mentor[idx]], n, m)]
     k = len(idx)
     f = np.bincount(mentee[chosen], minlength=n)
     load = np.bincount(mentor[chosen], minlength=m)
@@ -284,6 +312,46 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     return out, info
 
 
+def second_flow(tail, head, cap, flow, key, supply, n_nodes: int, bits: int
+                ) -> tuple[np.ndarray, np.ndarray, int]:
+    """The least key sum over the face (arcs ``tail -> head``, capacity ``cap``, node
+    ``supply``), from its feasible ``flow``: an optimal flow, its residual distances
+    (:func:`residual_distances`, potentials proving it) and the flows solved.
+
+    Any optimum will do (the rule's next step works on the set of optima, the same from any
+    of them), so the flow need not see every arc: it starts from the arcs of small key (those
+    below ``2**bits * FACE_START / degree``: about :data:`FACE_START` per tail; every arc of key
+    0, that is every arc that is not a pair's; the arcs carrying ``flow``, so that it is
+    feasible), and the distances of its optimum price every other arc; an arc of negative
+    reduced cost joins and the flow is solved again, until none: then the distances prove the
+    flow optimal over every arc (the dense certificate's argument, on the face). At 2,000 x 500
+    with scores in 4 levels, 247,737 arcs: 17,869 arcs and one flow, 19 ms against 82 ms for
+    the flow and the distances on every arc."""
+    n_tails = int(np.count_nonzero(np.bincount(tail, minlength=n_nodes)))
+    limit = 2.0 ** bits * FACE_START * max(n_tails, 1) / max(len(tail), 1)
+    held = (key < limit) | (flow > 0)
+    solves = 0
+    while True:
+        solves += 1
+        part = np.flatnonzero(held)
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        arcs = smcf.add_arcs_with_capacity_and_unit_cost(tail[part], head[part], cap[part], key[part])
+        smcf.set_nodes_supplies(np.arange(n_nodes), supply)
+        status = smcf.solve()
+        if status != smcf.OPTIMAL:  # cannot happen: the given flow is feasible on these arcs
+            raise RuntimeError(f"the tie rule's second flow returned {status}")
+        out = np.zeros_like(flow)
+        out[part] = smcf.flows(arcs)
+        dist = residual_distances(tail[part], head[part], cap[part], out[part], key[part], n_nodes)
+        if len(part) == len(tail):
+            return out, dist, solves
+        # an arc left out carries no flow: it breaks the proof iff its reduced cost is < 0
+        join = ~held & (key + dist[tail] - dist[head] < 0)
+        if not join.any():
+            return out, dist, solves
+        held |= join
+
+
 def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits: int, n_nodes: int
                  ) -> tuple[np.ndarray, dict]:
     """Steps 2-4 of the rule (module docstring) on any min-cost flow network given as arcs
@@ -304,7 +372,8 @@ def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits
         move = _movable(tail, head, cap_a, flow, rc, n_nodes)
     else:
         move = np.zeros(len(tail), dtype=bool)
-    info = {"movable_pairs": int((move & is_pair).sum()), "stages": 0, "unique": True}
+    info = {"movable_pairs": int((move & is_pair).sum()), "stages": 0, "unique": True,
+            "second_flow_solves": 0}
     while (move & is_pair).any():
         if info["stages"] == MAX_STAGES:
             info["unique"] = False
@@ -324,16 +393,10 @@ def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits
         sp = is_pair[sub]
         key[sp] = (pair_key(key_ri[sub[sp]], key_rj[sub[sp]], info["stages"])
                    >> np.uint64(64 - bits)).astype(np.int64)
-        smcf = min_cost_flow.SimpleMinCostFlow()
-        arcs = smcf.add_arcs_with_capacity_and_unit_cost(st, sh, cap_a[sub], key)
-        smcf.set_nodes_supplies(np.arange(n_sub), supply)
-        status = smcf.solve()
-        if status != smcf.OPTIMAL:  # cannot happen: the given optimum is a feasible flow
-            raise RuntimeError(f"the tie rule's second flow returned {status}")
         flow = flow.copy()
-        flow[sub] = smcf.flows(arcs)
+        flow[sub], dist, solves = second_flow(st, sh, cap_a[sub], flow[sub], key, supply, n_sub, bits)
+        info["second_flow_solves"] += solves
         # the second flow's own optimal face: what can still move at the same key sum
-        dist = _distances(st, sh, cap_a[sub], flow[sub], key, n_sub)
         rc2 = key + dist[st] - dist[sh]
         move = np.zeros(len(tail), dtype=bool)
         move[sub] = _movable(st, sh, cap_a[sub], flow[sub], rc2, n_sub)

@@ -69,7 +69,7 @@ from ..warm import resolve
 from ..certify import places_left
 from ..duals import prices
 from ..flow import solve_arrays
-from ..ties import TIGHT_GAIN, canonical, integer_gain
+from ..ties import TIGHT_GAIN, canonical, integer_gain, pair_order
 from .passes import (GROUPS_PER_SLOT, Walk, above, all_pairs, check_above_low, check_pass, member,
                      thresholds, tie_key)
 
@@ -338,7 +338,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             s = np.concatenate([s, walk.at(ti, tj)])
             chosen = np.concatenate([chosen, np.zeros(len(ti), bool)])
             if len(ti):  # (the pairs worked on are kept sorted by (mentee, mentor))
-                order = np.argsort(i * m + j, kind="stable")
+                order = pair_order(i, j, n, m)
                 i, j, s, chosen = i[order], j[order], s[order], chosen[order]
             chosen, ties = canonical(rank_i[i], rank_j[j], s, chosen, cap_r, dem_r, pot, res.scale)
             ties["tight_pairs_outside"] = len(ti)
