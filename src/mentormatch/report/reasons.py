@@ -30,6 +30,7 @@ def unmatched_reasons(
     problem=None,
     max_solves: int = 200,
     not_reached: np.ndarray | None = None,
+    stopped: bool = False,
 ) -> pd.DataFrame:
     """One row per unmatched mentee: ``mentee_id``, ``reason_code``, ``reason``.
 
@@ -51,6 +52,10 @@ def unmatched_reasons(
         The mentees with eligible mentors but no pair in the solver's set because the solve
         stopped at its time limit before it considered them: their reason says so
         (``"time_limit"``), never "no eligible mentor".
+    stopped : bool
+        The solve stopped at its time limit unproven (not "optimal"): a mentee left out while an
+        eligible mentor has room for them is ``"time_limit"`` too, not a "trade_off" or "no_gain"
+        (those are statements about an optimum, and none was proven).
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
     if len(unmatched) == 0:  # everyone matched: nothing to explain, no work on the pairs
@@ -95,6 +100,13 @@ def unmatched_reasons(
                          f"(largest capacity {capacity[js].max():g}, needs {load[i]:g})"))
             continue
         free = ~full[js] & (capacity[js] - mentor_load[js] >= load[i] - 1e-9)
+        if stopped and free.any():
+            k = int(np.argmax(np.where(free, ss, -np.inf)))
+            rows.append((mentee_ids[i], "time_limit",
+                         f"not paired: the solve stopped at its time limit before it proved the best "
+                         f"assignment; eligible mentor {mentor_ids[js[k]]!s} has a free place (pair "
+                         f"score {_fmt(ss[k])}) (raise time_limit)"))
+            continue
         if side_constraints and free.any():
             k = int(np.argmax(np.where(free, ss, -np.inf)))
             rows.append((mentee_ids[i], "trade_off",
