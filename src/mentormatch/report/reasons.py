@@ -100,19 +100,16 @@ def unmatched_reasons(
                          f"(largest capacity {capacity[js].max():g}, needs {load[i]:g})"))
             continue
         free = ~full[js] & (capacity[js] - mentor_load[js] >= load[i] - 1e-9)
-        if stopped and free.any():
+        if free.any() and (stopped or side_constraints):
             k = int(np.argmax(np.where(free, ss, -np.inf)))
-            rows.append((mentee_ids[i], "time_limit",
-                         f"not paired: the solve stopped at its time limit before it proved the best "
-                         f"assignment; eligible mentor {mentor_ids[js[k]]!s} has a free place (pair "
-                         f"score {_fmt(ss[k])}) (raise time_limit)"))
-            continue
-        if side_constraints and free.any():
-            k = int(np.argmax(np.where(free, ss, -np.inf)))
-            rows.append((mentee_ids[i], "trade_off",
-                         f"excluded by the {' and '.join(side_constraints)} trade-off: eligible mentor "
-                         f"{mentor_ids[js[k]]!s} has a free place (pair score {_fmt(ss[k])}) but "
-                         f"pairing them would break or worsen the {'/'.join(side_constraints)} terms"))
+            room = f"eligible mentor {mentor_ids[js[k]]!s} has a free place (pair score {_fmt(ss[k])})"
+            if stopped:  # no optimum was proven: no trade-off can be claimed
+                rows.append((mentee_ids[i], "time_limit", "not paired: the solve stopped at its time "
+                             f"limit before it proved the best assignment; {room} (raise time_limit)"))
+            else:
+                rows.append((mentee_ids[i], "trade_off",
+                             f"excluded by the {' and '.join(side_constraints)} trade-off: {room} but "
+                             f"pairing them would break or worsen the {'/'.join(side_constraints)} terms"))
             continue
         if free.any():
             k = int(np.argmax(np.where(free, ss, -np.inf)))
