@@ -177,7 +177,8 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     # path's first pass cut short): those with eligible mentors, or whose mentors were never
     # counted (-1: blocks never scored), are "not reached"
     not_reached = None
-    if eligible_counts is not None and (solution.certificate or {}).get("timed_out"):
+    timed_out = bool((solution.certificate or {}).get("timed_out"))
+    if eligible_counts is not None and timed_out:
         not_reached = (np.asarray(eligible_counts) != 0) & (np.bincount(pairs.mentee, minlength=pairs.n_mentees) == 0)
 
     def tables() -> dict[str, pd.DataFrame]:  # built on first read (matching.Deferred)
@@ -196,7 +197,8 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
         unmatched = unmatched_reasons(
             unmatched_idx, removed, pairs.mentee, pairs.mentor, problem.score, chosen,
             problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
-            problem.side.active(), problem=problem, max_solves=max_solves, not_reached=not_reached)
+            problem.side.active(), problem=problem, max_solves=max_solves, not_reached=not_reached,
+            stopped=timed_out and solution.status != "optimal")
         contrib = (contributions.iloc[chosen].reset_index(drop=True)
                    if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
         if input_rows is not None:  # solved in the seeded order: report in the caller's row order

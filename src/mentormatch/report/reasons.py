@@ -30,6 +30,7 @@ def unmatched_reasons(
     problem=None,
     max_solves: int = 200,
     not_reached: np.ndarray | None = None,
+    stopped: bool = False,
 ) -> pd.DataFrame:
     """One row per unmatched mentee: ``mentee_id``, ``reason_code``, ``reason``.
 
@@ -51,6 +52,10 @@ def unmatched_reasons(
         The mentees with eligible mentors (or whose pairs were never scored) but no pair in
         the solver's set because the solve stopped at its time limit before it considered
         them: their reason says so (``"time_limit"``), never "no eligible mentor".
+    stopped : bool
+        The solve stopped at its time limit unproven (not "optimal"): a mentee left out while an
+        eligible mentor has room for them is ``"time_limit"`` too, not a "trade_off" or "no_gain"
+        (those are statements about an optimum, and none was proven).
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
     if len(unmatched) == 0:  # everyone matched: nothing to explain, no work on the pairs
@@ -95,12 +100,16 @@ def unmatched_reasons(
                          f"(largest capacity {capacity[js].max():g}, needs {load[i]:g})"))
             continue
         free = ~full[js] & (capacity[js] - mentor_load[js] >= load[i] - 1e-9)
-        if side_constraints and free.any():
+        if free.any() and (stopped or side_constraints):
             k = int(np.argmax(np.where(free, ss, -np.inf)))
-            rows.append((mentee_ids[i], "trade_off",
-                         f"excluded by the {' and '.join(side_constraints)} trade-off: eligible mentor "
-                         f"{mentor_ids[js[k]]!s} has a free place (pair score {_fmt(ss[k])}) but "
-                         f"pairing them would break or worsen the {'/'.join(side_constraints)} terms"))
+            room = f"eligible mentor {mentor_ids[js[k]]!s} has a free place (pair score {_fmt(ss[k])})"
+            if stopped:  # no optimum was proven: no trade-off can be claimed
+                rows.append((mentee_ids[i], "time_limit", "not paired: the solve stopped at its time "
+                             f"limit before it proved the best assignment; {room} (raise time_limit)"))
+            else:
+                rows.append((mentee_ids[i], "trade_off",
+                             f"excluded by the {' and '.join(side_constraints)} trade-off: {room} but "
+                             f"pairing them would break or worsen the {'/'.join(side_constraints)} terms"))
             continue
         if free.any():
             k = int(np.argmax(np.where(free, ss, -np.inf)))
