@@ -107,12 +107,10 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     # the scale path's solver held only its candidates: a re-solve on them alone would price a
     # forced pair against too few pairs. Priced on every eligible pair where a re-solve of them
     # is possible, else (``restricted``) with bounds valid over every pair
-    restricted = False
+    restricted = None  # why not every pair, on the scale path
     if data.get("pair_reader") is not None:
-        every = _every_pair(data, problem, chosen)
-        if every is None:
-            restricted = True
-        else:
+        every, restricted = _every_pair(data, problem, chosen)
+        if every is not None:
             problem, chosen = every
             solution = dataclasses.replace(solution, chosen=chosen)
     P = problem.pairs
@@ -167,7 +165,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
         if p < 0:
             why = _locks_refuse(problem, i, jj, data["mentee_ids"].ids, m_ids)
-            if why or not restricted:
+            if why or restricted is None:
                 text = (f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}" if why else
                         f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given")
                 rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan, text,
@@ -179,8 +177,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}, {state}): "
                          f"{_bounds_words(low, high, how, 'a re-solve on the solver pairs with it held')}"
-                         f" (bounds: the round's eligible pairs are too many to re-solve, above "
-                         f"{ALTERNATIVE_SOLVE_PAIRS:,})",
+                         f" (bounds: {restricted})",
                          np.nan if low is None else low, np.nan if high is None else high))
             continue
         if len(P) > ALTERNATIVE_SOLVE_PAIRS:  # one re-solve per alternative: bounds instead
@@ -236,12 +233,12 @@ def _asked_outside(data, i: int, only: int | None,
 
 
 def _every_pair(data, problem, chosen: np.ndarray):
-    """``(problem, chosen)`` over every eligible pair of a scale-path round: the solved problem
-    (its capacities, locks, side constraints, loads) with the pairs its solver was not given
-    joined, unchosen, and the solution's pairs at their new positions; None when those pairs
-    are more than :data:`ALTERNATIVE_SOLVE_PAIRS` (a re-solve each would be too dear) or do
-    not fit in memory. The solution stays the same assignment: its certificate covers every
-    pair, so it is optimal on the grown problem too."""
+    """``((problem, chosen), None)`` over every eligible pair of a scale-path round: the solved
+    problem (its capacities, locks, side constraints, loads) with the pairs its solver was not
+    given joined, unchosen, and the solution's pairs at their new positions; ``(None, why)``
+    when those pairs are more than :data:`ALTERNATIVE_SOLVE_PAIRS` (a re-solve each would be
+    too dear) or do not fit in memory. The solution stays the same assignment: its
+    certificate covers every pair, so it is optimal on the grown problem too."""
     from ..errors import ValidationError
     from ..solvers.base import grow
 
@@ -249,16 +246,19 @@ def _every_pair(data, problem, chosen: np.ndarray):
     counts = getattr(reader, "eligible_counts", None)
     size = (int(np.sum(counts)) if counts is not None
             else problem.pairs.n_mentees * problem.pairs.n_mentors)
-    if size > ALTERNATIVE_SOLVE_PAIRS or "full_problem" not in data:
-        return None
+    if "full_problem" not in data:
+        return None, "the round's eligible pairs are not held for a re-solve"
+    if size > ALTERNATIVE_SOLVE_PAIRS:
+        return None, (f"exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} eligible "
+                      f"pairs; this round has {size:,}")
     try:
         full = data["full_problem"]()
     except ValidationError:  # (check_fits: not in memory)
-        return None
+        return None, f"this round's {size:,} eligible pairs do not fit in memory for a re-solve"
     F = full.pairs
     new = problem.pairs.locate(F.mentee, F.mentor) < 0
     grown, was = grow(problem, F.mentee[new], F.mentor[new], full.score[new])
-    return grown, np.sort(was[chosen])
+    return (grown, np.sort(was[chosen])), None
 
 
 def _restricted_bounds(problem, solution, chosen, i: int, j: int, score: float, p: int,
