@@ -5,8 +5,10 @@ Before (ecc604c): a pair outside the candidates whose locks allow it answered "o
 candidate pairs the solver was given", and a pair inside them was priced by a re-solve on the
 candidates alone, called exact, and could be too dear (forcing it moves another mentee to a
 mentor outside the candidates). Now the scale path prices on every eligible pair where a
-re-solve of them is possible (the complete set's answer, word for word), else with bounds
-valid over every pair (``report/pricing._restricted_bounds``), stated as bounds.
+re-solve of them is possible (the complete set's answer, word for word); beyond that, one
+"why not X" re-solves the round on its pair source with the pair locked
+(``report/forced.forced_on_source``, the same answer); beyond that too, bounds valid over
+every pair (``report/pricing._restricted_bounds``), stated as bounds.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import numpy as np
 import pytest
 
 import mentormatch as mm
-from mentormatch.report import pricing
+from mentormatch.report import forced, pricing
 
 from _support import on_source
 
@@ -73,11 +75,17 @@ def _questions(result, mentees, mentors):
             yield e, mt, bool(inside)
 
 
+@pytest.mark.parametrize("how", ["every pair", "source re-solve"])
 @pytest.mark.parametrize("locked", [False, True])
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("kind", ["blocks", "bounds"])
 @pytest.mark.parametrize("seed", [1, 4])
-def test_why_not_on_the_scale_path_is_the_complete_sets_answer(seed, kind, reverse, locked):
+def test_why_not_on_the_scale_path_is_the_complete_sets_answer(seed, kind, reverse, locked, how,
+                                                               monkeypatch):
+    """``how``: the round's 60 eligible pairs priced together, or (the limit forced to 10) each
+    question a re-solve of the round on its pair source with the pair locked."""
+    if how == "source re-solve":
+        monkeypatch.setattr(pricing, "ALTERNATIVE_SOLVE_PAIRS", 10)
     mentors, mentees, programme = _case(seed, locked)
     cost = _brute(mentors, mentees, programme)
     whole = mm.pair(mentors, mentees, programme)
@@ -103,13 +111,15 @@ def test_why_not_on_the_scale_path_is_the_complete_sets_answer(seed, kind, rever
 @pytest.mark.parametrize("seed", [1, 4])
 def test_why_not_beyond_a_re_solve_of_every_pair_states_bounds_that_hold(seed, kind, limit,
                                                                          monkeypatch):
-    """The round's 60 eligible pairs taken as too many to re-solve (the limit forced to 50: a
-    re-solve on the solver's pairs gives the upper bound; to 10: a swap does): every answer is
-    a pair of bounds around brute force's cost (or the cost itself when they meet), never
-    "outside the candidate pairs", and "cannot be forced" only where the locks forbid it."""
+    """The round's 60 eligible pairs taken as too many to re-solve, together or on the pair
+    source (the limits forced to 50: a re-solve on the solver's pairs gives the upper bound;
+    to 10: a swap does): every answer is a pair of bounds around brute force's cost (or the
+    cost itself when they meet), never "outside the candidate pairs", and "cannot be forced"
+    only where the locks forbid it."""
     mentors, mentees, programme = _case(seed, True)
     cost = _brute(mentors, mentees, programme)
     monkeypatch.setattr(pricing, "ALTERNATIVE_SOLVE_PAIRS", limit)
+    monkeypatch.setattr(forced, "SOURCE_RESOLVE_PAIRS", limit)
     with on_source(kind):
         r = mm.pair(mentors, mentees, programme)
     outside = bounded = 0

@@ -15,8 +15,9 @@ import pandas as pd
 
 from ..constraints import RULE_WORDS
 from ..errors import InfeasibleError
+from . import forced
 from .forced import (_reference_range, exact_solver, forced_cost_bounds, forced_cost_range,
-                     mentor_loads)
+                     forced_on_source, mentor_loads, plain_round)
 from .words import short_number
 
 __all__ = ["binding_constraints", "alternatives", "ALTERNATIVE_SOLVE_PAIRS"]
@@ -171,7 +172,10 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
                 rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan, text,
                              np.nan, np.nan))
                 continue
-        if restricted:  # bounds over every pair, from the solver's pairs and its prices
+        priced = None
+        if restricted is not None and only is not None:  # one question: the round re-solved
+            priced = forced_on_source(data, problem, solution, objective, status, solver, i, jj)
+        if restricted is not None and priced is None:  # bounds over every pair
             low, high, how = _restricted_bounds(problem, solution, chosen, i, jj, sc, p, objective,
                                                 solver_name)
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
@@ -180,7 +184,10 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
                          f" (bounds: {restricted})",
                          np.nan if low is None else low, np.nan if high is None else high))
             continue
-        if len(P) > ALTERNATIVE_SOLVE_PAIRS:  # one re-solve per alternative: bounds instead
+        # one re-solve per alternative listed: bounds above the limit; one question (``only``)
+        # on a plain round is re-solved up to SOURCE_RESOLVE_PAIRS, as on the scale path
+        one = only is not None and plain_round(problem, solution) and len(P) <= forced.SOURCE_RESOLVE_PAIRS
+        if priced is None and len(P) > ALTERNATIVE_SOLVE_PAIRS and not one:
             low, high, how = forced_cost_bounds(problem, solution, p)
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} "
@@ -188,10 +195,11 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
                          f"candidate pairs; this round has {len(P):,})",
                          np.nan if low is None else low, np.nan if high is None else high))
             continue
-        if ref is None:
-            ref = _reference_range(problem, solution, objective, status, solver, solver_name)
-        low, high, why, found = forced_cost_range(problem, p, ref, solver_name,
-                                                  (data["mentee_ids"].ids, m_ids))
+        if priced is None:
+            if ref is None:
+                ref = _reference_range(problem, solution, objective, status, solver, solver_name)
+            priced = forced_cost_range(problem, p, ref, solver_name, (data["mentee_ids"].ids, m_ids))
+        low, high, why, found = priced
         exact = low is not None and high is not None and abs(high - low) <= 1e-9
         if not found:
             text = f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}"
