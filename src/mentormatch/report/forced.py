@@ -1,7 +1,8 @@
 """The exact drop in the programme's total score when another pair is forced: one exact
 re-solve each (:func:`forced_cost_range`), or valid bounds without a re-solve for rounds too
-large to re-solve once per alternative (:func:`forced_cost_bounds`), against a reference
-optimum (:func:`reference_objective`, :func:`_reference_range`). The table of alternatives that
+large to re-solve once per alternative (:func:`forced_cost_bounds`), or one re-solve of a
+scale-path round on its pair source for one question (:func:`forced_on_source`), against a
+reference optimum (:func:`reference_objective`, :func:`_reference_range`). The table of alternatives that
 reads them is :mod:`mentormatch.report.pricing`.
 
 Works on the pieces of a result (the solved problem, its solution); never imports the result

@@ -57,9 +57,13 @@ def case_only(ids: pd.Series) -> dict[int, list[int]]:
         cells[wide] = [unicodedata.normalize("NFC", c) for c in cells[wide]]
         text = pd.Series(cells, dtype=object)
     rows = np.flatnonzero(present)
+    folded = text.str.lower()
+    near = folded.duplicated(keep=False).to_numpy()  # (one pass; the rest on these rows only)
+    if not near.any():
+        return {}
+    rows, text, folded = rows[near], text[near], folded[near]
     first = ~text.duplicated(keep="first").to_numpy()
-    rows, text = rows[first], text[first]
-    return _sharing(rows, text.str.lower().to_numpy(dtype=object))
+    return _sharing(rows[first], folded[first].to_numpy(dtype=object))
 
 
 def _sharing(rows: np.ndarray, keys: np.ndarray) -> dict[int, list[int]]:
