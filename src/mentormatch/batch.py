@@ -210,8 +210,11 @@ def split_by_group(mentors: pd.DataFrame, mentees: pd.DataFrame, group: str,
 
     rules = Rules.coerce(programme)
     mentor_cols, mentee_cols = rules.column_maps()
+    # the programme's reading settings ([input]: trim_ids, case_sensitive_ids, ...) hold at the
+    # split as in each group's pair(); the org chart and group columns are each group's
+    reading = {k: v for k, v in rules.input_options().items() if k not in ("org", "groups")}
     mentors, mentees = validate_tables(mentors, mentees, mentor_columns=mentor_cols or None,
-                                       mentee_columns=mentee_cols or None)
+                                       mentee_columns=mentee_cols or None, **reading)
     _check_group(mentors, group, "mentors")
     _check_group(mentees, group, "mentees")
     rules = rules.replace(columns={})

@@ -75,6 +75,8 @@ def _run_pair(args) -> int:
     programme = Rules.coerce(args.programme)
     if args.encoding is not None:
         programme = programme.replace(input={"encoding": args.encoding})
+    if args.case_sensitive_ids:
+        programme = programme.replace(input={"case_sensitive_ids": True})
     framework = args.framework
     if args.pathways is not None:  # an own framework from two CSV files
         framework = {"requirements": args.framework, "pathways": args.pathways}
@@ -162,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                "(the management line through people in neither table)")
     a.add_argument("--encoding", default=None, help="the input files' encoding (default: recognise "
                                                     "UTF-8, UTF-16 and cp1252)")
+    a.add_argument("--case-sensitive-ids", action="store_true",
+                   help="ids that differ only in case (E001, e001) are two people (default: refused; "
+                        "[input] case_sensitive_ids)")
     a.add_argument("--seed", type=int, default=0, help="seed of the random baseline in the summary")
     a.set_defaults(run=_run_pair)
     r = sub.add_parser("revise", help="re-pair after accept/decline decisions, with the fewest changes")

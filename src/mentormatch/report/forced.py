@@ -1,7 +1,8 @@
 """The exact drop in the programme's total score when another pair is forced: one exact
 re-solve each (:func:`forced_cost_range`), or valid bounds without a re-solve for rounds too
-large to re-solve once per alternative (:func:`forced_cost_bounds`), against a reference
-optimum (:func:`reference_objective`, :func:`_reference_range`). The table of alternatives that
+large to re-solve once per alternative (:func:`forced_cost_bounds`), or one re-solve of a
+scale-path round on its pair source for one question (:func:`forced_on_source`), against a
+reference optimum (:func:`reference_objective`, :func:`_reference_range`). The table of alternatives that
 reads them is :mod:`mentormatch.report.pricing`.
 
 Works on the pieces of a result (the solved problem, its solution); never imports the result
@@ -15,7 +16,7 @@ from ..errors import InfeasibleError, MentormatchError
 
 __all__ = ["EXACT_SOLVERS", "exact_solver", "solve_objective", "solve_outcome",
            "reference_objective", "forced_cost", "forced_cost_range", "forced_cost_bounds",
-           "mentor_loads"]
+           "forced_on_source", "plain_round", "mentor_loads", "SOURCE_RESOLVE_PAIRS"]
 
 EXACT_SOLVERS = ("flow", "hungarian", "mip", "cpsat")
 
@@ -221,6 +222,74 @@ def _violated(problem, chosen: np.ndarray) -> bool:
     if not problem.side.active():
         return False
     return bool(LinearModel(problem).check(P.mentee, P.mentor, problem.score, mask))
+
+
+#: Up to this many pairs in a plain round (:func:`plain_round`), "why not X" about one pair
+#: re-solves the round with the pair locked, above :data:`report.pricing.ALTERNATIVE_SOLVE_PAIRS`
+#: too: on the complete set its pairs, on the scale path its pair source
+#: (:func:`forced_on_source`, mentees x mentors counted): the exact cost. Above it, bounds. Measured at 5,000 x 1,000
+#: (synthetic seed 3, capacity 5, on bounds; load 19): the locked re-solve 1.3 s CPU, pair()
+#: 1.9 s. Not tuned further.
+SOURCE_RESOLVE_PAIRS = 25_000_000
+
+
+def plain_round(problem, solution) -> bool:
+    """Whether the round is the plain flow's problem: no side constraint, bonus or
+    coverage_first, unit loads (one re-solve of it is a flow, whatever its size)."""
+    cert = getattr(solution, "certificate", None) or {}
+    return (not problem.side.active() and problem.integral and not problem.coverage_first
+            and cert.get("objective", "score") == "score")
+
+
+def forced_on_source(data, problem, solution, objective: float, status: str, solver, i: int,
+                     j: int):
+    """``(low, high, status, found)`` as :func:`forced_cost_range` gives them, for a plain
+    scale-path round (no side constraint, bonus or coverage_first; unit loads) of at most
+    :data:`SOURCE_RESOLVE_PAIRS` pairs: the round re-solved by the certified flow on its pair
+    source (every eligible pair, never held at once) with its locks and (``i``, ``j``)
+    locked, against the round's optimum (its own objective when the flow proved it; else one
+    more re-solve without the pair). None where this does not apply (bounds instead). The
+    locks must allow the pair (:func:`mentormatch.solvers.diagnose.lock_conflicts`): with
+    no side constraint the re-solve is then feasible."""
+    from ..solvers import SolverOptions
+
+    reader = data.get("pair_reader")
+    P = problem.pairs
+    if (reader is None or not plain_round(problem, solution)
+            or P.n_mentees * P.n_mentors > SOURCE_RESOLVE_PAIRS):
+        return None
+    rows = reader()
+    locks = np.asarray(problem.locked, bool)
+    options = SolverOptions(seed=getattr(data.get("rules"), "seed", 0))
+
+    def solve(extra: bool) -> tuple[float, float | None, str]:
+        li, lj = P.mentee[locks], P.mentor[locks]
+        if extra:
+            li, lj = np.append(li, i), np.append(lj, j)
+        if rows.blocky:
+            from ..solvers.certify import solve_scored
+
+            _, sol = solve_scored(rows.scorer, problem.capacity, n_mentees=P.n_mentees,
+                                  n_mentors=P.n_mentors, demand=problem.demand, locked=(li, lj),
+                                  options=options)
+        else:
+            from ..solvers.bounded import solve_bounded
+
+            _, sol = solve_bounded(rows.scorer, problem.capacity, demand=problem.demand,
+                                   locked=(li, lj), options=options)
+        value = float(sol.objective)
+        bound = value if sol.status == "optimal" else (None if sol.bound is None else float(sol.bound))
+        return value, bound, sol.status
+
+    if status == "optimal" and solver == "flow":
+        ref = (float(objective), float(objective))
+    else:
+        value, bound, _ = solve(False)
+        ref = (max(value, float(objective)), bound)
+    value, bound, how = solve(True)
+    low = None if bound is None else ref[0] - bound
+    high = None if ref[1] is None else ref[1] - value
+    return low, high, how, True
 
 
 def mentor_loads(problem, chosen: np.ndarray) -> np.ndarray:

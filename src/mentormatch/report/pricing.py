@@ -8,13 +8,16 @@ result class.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
 from ..constraints import RULE_WORDS
 from ..errors import InfeasibleError
+from . import forced
 from .forced import (_reference_range, exact_solver, forced_cost_bounds, forced_cost_range,
-                     mentor_loads)
+                     forced_on_source, mentor_loads, plain_round)
 from .words import short_number
 
 __all__ = ["binding_constraints", "alternatives", "ALTERNATIVE_SOLVE_PAIRS"]
@@ -98,10 +101,20 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     forcing it (columns ``_ALT_COLUMNS``); ``only``: price just that mentor index."""
     if n <= 0:
         return pd.DataFrame(columns=_ALT_COLUMNS)
-    P = problem.pairs
     m_ids = data["mentor_ids"].ids
     complete, scores = data.get("complete"), data.get("scores")
     which, names = data.get("which_rule"), data.get("rule_names")
+    solution = data.get("solution")
+    # the scale path's solver held only its candidates: a re-solve on them alone would price a
+    # forced pair against too few pairs. Priced on every eligible pair where a re-solve of them
+    # is possible, else (``restricted``) with bounds valid over every pair
+    restricted = None  # why not every pair, on the scale path
+    if data.get("pair_reader") is not None:
+        every, restricted = _every_pair(data, problem, chosen)
+        if every is not None:
+            problem, chosen = every
+            solution = dataclasses.replace(solution, chosen=chosen)
+    P = problem.pairs
     current = set(P.mentor[chosen[P.mentee[chosen] == i]].tolist())
     m = P.n_mentors
     if complete is not None and scores is not None and which is not None:
@@ -153,24 +166,40 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
         if p < 0:
             why = _locks_refuse(problem, i, jj, data["mentee_ids"].ids, m_ids)
-            text = (f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}" if why else
-                    f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given")
-            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan, text,
-                         np.nan, np.nan))
+            if why or restricted is None:
+                text = (f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}" if why else
+                        f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given")
+                rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan, text,
+                             np.nan, np.nan))
+                continue
+        priced = None
+        if restricted is not None and only is not None:  # one question: the round re-solved
+            priced = forced_on_source(data, problem, solution, objective, status, solver, i, jj)
+        if restricted is not None and priced is None:  # bounds over every pair
+            low, high, how = _restricted_bounds(problem, solution, chosen, i, jj, sc, p, objective,
+                                                solver_name)
+            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+                         f"{mid} (score {sc:.3f}, {state}): "
+                         f"{_bounds_words(low, high, how, 'a re-solve on the solver pairs with it held')}"
+                         f" (bounds: {restricted})",
+                         np.nan if low is None else low, np.nan if high is None else high))
             continue
-        if len(P) > ALTERNATIVE_SOLVE_PAIRS:  # one re-solve per alternative: bounds instead
-            low, high, how = forced_cost_bounds(problem, data["solution"], p)
+        # one re-solve per alternative listed: bounds above the limit; one question (``only``)
+        # on a plain round is re-solved up to SOURCE_RESOLVE_PAIRS, as on the scale path
+        one = only is not None and plain_round(problem, solution) and len(P) <= forced.SOURCE_RESOLVE_PAIRS
+        if priced is None and len(P) > ALTERNATIVE_SOLVE_PAIRS and not one:
+            low, high, how = forced_cost_bounds(problem, solution, p)
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} "
                          f"(bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
                          f"candidate pairs; this round has {len(P):,})",
                          np.nan if low is None else low, np.nan if high is None else high))
             continue
-        if ref is None:
-            ref = _reference_range(problem, data.get("solution"), objective, status, solver,
-                                   solver_name)
-        low, high, why, found = forced_cost_range(problem, p, ref, solver_name,
-                                                  (data["mentee_ids"].ids, m_ids))
+        if priced is None:
+            if ref is None:
+                ref = _reference_range(problem, solution, objective, status, solver, solver_name)
+            priced = forced_cost_range(problem, p, ref, solver_name, (data["mentee_ids"].ids, m_ids))
+        low, high, why, found = priced
         exact = low is not None and high is not None and abs(high - low) <= 1e-9
         if not found:
             text = f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}"
@@ -209,6 +238,62 @@ def _asked_outside(data, i: int, only: int | None,
         return float(rows.at(np.array([i]), np.array([only]))[0]), None
     rule = names[int(which[0])]
     return None if rule == "same_person" else (float(total[0]), rule)
+
+
+def _every_pair(data, problem, chosen: np.ndarray):
+    """``((problem, chosen), None)`` over every eligible pair of a scale-path round: the solved
+    problem (its capacities, locks, side constraints, loads) with the pairs its solver was not
+    given joined, unchosen, and the solution's pairs at their new positions; ``(None, why)``
+    when those pairs are more than :data:`ALTERNATIVE_SOLVE_PAIRS` (a re-solve each would be
+    too dear) or do not fit in memory. The solution stays the same assignment: its
+    certificate covers every pair, so it is optimal on the grown problem too."""
+    from ..errors import ValidationError
+    from ..solvers.base import grow
+
+    reader = data["pair_reader"]()
+    counts = getattr(reader, "eligible_counts", None)
+    size = (int(np.sum(counts)) if counts is not None
+            else problem.pairs.n_mentees * problem.pairs.n_mentors)
+    if "full_problem" not in data:
+        return None, "the round's eligible pairs are not held for a re-solve"
+    if size > ALTERNATIVE_SOLVE_PAIRS:
+        return None, (f"exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} eligible "
+                      f"pairs; this round has {size:,}")
+    try:
+        full = data["full_problem"]()
+    except ValidationError:  # (check_fits: not in memory)
+        return None, f"this round's {size:,} eligible pairs do not fit in memory for a re-solve"
+    F = full.pairs
+    new = problem.pairs.locate(F.mentee, F.mentor) < 0
+    grown, was = grow(problem, F.mentee[new], F.mentor[new], full.score[new])
+    return (grown, np.sort(was[chosen])), None
+
+
+def _restricted_bounds(problem, solution, chosen, i: int, j: int, score: float, p: int,
+                       objective: float, solver: str):
+    """``(low, high, how)``: bounds on the drop in the total score when (``i``, ``j``) is forced,
+    on a scale-path round whose every pair is too many to re-solve; ``p`` its position in
+    ``problem`` (the solver's pairs), or -1 when it is not among them.
+
+    * ``low``: :func:`forced_cost_bounds`'s (the certificate's dual prices hold over every
+      pair: no assignment holding the pair beats ``bound - (u_i + p_j - s_ij)``).
+    * ``high``: the drop of an assignment over the solver's pairs with the pair joined and held
+      (a re-solve on them up to :data:`ALTERNATIVE_SOLVE_PAIRS` pairs, else
+      :func:`forced_cost_bounds`'s swap); every such assignment is one of the round's. None
+      when neither finds one (which proves nothing: the round's other pairs may hold it)."""
+    from ..solvers.base import grow
+
+    if p < 0:
+        problem, was = grow(problem, np.array([i]), np.array([j]), np.array([score]))
+        chosen = np.sort(was[chosen])
+        p = int(problem.pairs.locate(np.array([i]), np.array([j]))[0])
+    held = dataclasses.replace(solution, chosen=chosen)
+    low, high, how = forced_cost_bounds(problem, held, p)
+    if len(problem.pairs) <= ALTERNATIVE_SOLVE_PAIRS and not np.isin(p, chosen):
+        _, resolved, _, found = forced_cost_range(problem, p, (objective, objective), solver)
+        if found and resolved is not None:
+            high = resolved if high is None else min(high, resolved)
+    return low, high, how
 
 
 def _locks_refuse(problem, i: int, j: int, mentee_ids, mentor_ids) -> str | None:

@@ -45,6 +45,7 @@ TOML shape (every section and key optional; defaults shown by ``Rules().to_dict(
     encoding = ""              # "" recognises UTF-8, UTF-16 (BOM) and cp1252; or e.g. "cp1252"
     decimal = "."              # "," for numbers written with a decimal comma
     trim_ids = false           # strip spaces around ids instead of refusing them
+    case_sensitive_ids = false # true: "E001" and "e001" are two people (else refused as one id)
     unknown_managers = "error" # "chain_end": a manager in neither table ends the chain (noted)
     capacity = nan             # every mentor's capacity when the table has no capacity column
     org = ""                   # org chart file: id, manager_id for everyone (or pair(org=...))

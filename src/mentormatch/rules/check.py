@@ -204,6 +204,9 @@ def _check_input(s: Mapping[str, Any], source: str) -> list[Problem]:
         problems.append(Problem(source, "input.decimal", None, None, inp["decimal"], "'.' or ','"))
     if not isinstance(inp["trim_ids"], bool):
         problems.append(Problem(source, "input.trim_ids", None, None, inp["trim_ids"], "true or false"))
+    if not isinstance(inp["case_sensitive_ids"], bool):
+        problems.append(Problem(source, "input.case_sensitive_ids", None, None,
+                                inp["case_sensitive_ids"], "true or false"))
     if inp["unknown_managers"] not in UNKNOWN_MANAGERS:
         problems.append(Problem(source, "input.unknown_managers", None, None, inp["unknown_managers"],
                                 f"one of {list(UNKNOWN_MANAGERS)}"

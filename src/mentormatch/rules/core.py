@@ -125,6 +125,7 @@ class Rules:
         return {"org": org if org is not None else (inp["org"] or None),
                 "encoding": inp["encoding"] or None, "decimal": inp["decimal"],
                 "trim_ids": inp["trim_ids"], "unknown_managers": inp["unknown_managers"],
+                "case_sensitive_ids": inp["case_sensitive_ids"],
                 "capacity": None if math.isnan(inp["capacity"]) else inp["capacity"],
                 "groups": tuple(dict.fromkeys(groups))}
 

@@ -46,6 +46,7 @@ _DEFAULTS: dict[str, Any] = {
         "encoding": "",
         "decimal": ".",
         "trim_ids": False,
+        "case_sensitive_ids": False,
         "unknown_managers": "error",
         "capacity": math.nan,
         "org": "",

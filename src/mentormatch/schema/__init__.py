@@ -33,14 +33,14 @@ the range 0..5 and flags a fractional value below 1 in a table whose other trait
 tables is <= 1 the personality feature reads them on the 0-1 scale.
 
 Reading options (``validate_tables``; a programme's ``[input]`` section): ``encoding``,
-``decimal``, ``trim_ids``, ``unknown_managers``, ``capacity``, and the org chart ``org``. What
-reading decided is in ``attrs["notes"]``; ``attrs["encoding"]`` and ``attrs["sha256"]`` describe
+``decimal``, ``trim_ids``, ``case_sensitive_ids``, ``unknown_managers``, ``capacity``, and the
+org chart ``org``. What reading decided is in ``attrs["notes"]``; ``attrs["encoding"]`` and ``attrs["sha256"]`` describe
 the file.
 
 The package: ``columns`` (the canonical columns), ``cells`` (cell conversion), ``read``
 (files and DataFrames, the header mapping), ``csvfile`` (a CSV's encoding, delimiter and
 quoting), ``orgchart`` (managers, cycles, the management graph), ``table`` (one table on
-its own), ``across`` (the checks between the tables) and ``validate`` (both tables:
+its own), ``ids`` (ids one to a reader: two Unicode forms or cases), ``across`` (the checks between the tables) and ``validate`` (both tables:
 ``validate_tables``).
 """
 from __future__ import annotations

@@ -45,7 +45,9 @@ class InputOptions:
     ``encoding``: None to recognise UTF-8 (with or without BOM), UTF-16 (BOM) and cp1252;
     ``decimal``: "." or "," (a decimal comma in numeric cells); ``trim_ids``: strip spaces around
     ids instead of refusing them; ``unknown_managers``: "error" or "chain_end"; ``capacity``: the
-    capacity of every mentor when the mentors table has no capacity column (None: required).
+    capacity of every mentor when the mentors table has no capacity column (None: required);
+    ``case_sensitive_ids``: ids that differ only in case ("E001", "e001") are two people, on
+    purpose (by default they are refused: a reader takes them for one).
     """
 
     encoding: str | None = None
@@ -53,6 +55,7 @@ class InputOptions:
     trim_ids: bool = False
     unknown_managers: str = "error"
     capacity: float | None = None
+    case_sensitive_ids: bool = False
 
 
 def _numeric(raw: pd.Series, decimal: str = ".") -> tuple[np.ndarray, np.ndarray]:

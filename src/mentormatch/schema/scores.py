@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError
 from .columns import MAX_PROBLEMS
+from .ids import FORMS_WORDS, unicode_forms
 
 #: the largest capacity taken at face value: any capacity >= the number of mentees already
 #: means "no limit", and beyond 2**31 a capacity is a unit error, not a programme
@@ -26,6 +27,21 @@ def _missing_labels(labels: pd.Index, table: str, axis: str) -> list[Problem]:
                     "(NaN or None would become the id 'nan')") for k in missing[:MAX_PROBLEMS]]
 
 
+def _two_forms(labels: pd.Index, table: str, axis: str) -> list[Problem]:
+    """The labels that are another label in another Unicode form (:mod:`.ids`, the rule the
+    tables' ids follow): two people a reader cannot tell apart."""
+    texts = [str(x) for x in labels.tolist()]
+    if "".join(texts).isascii():  # (one pass in C: the usual case)
+        return []
+    found = unicode_forms(pd.Series(texts, dtype=object))
+    column = axis.startswith("mentor")
+    return [Problem(table, texts[k] if column else None, None if column else texts[k], None, texts[k],
+                    f"unique {axis} ids; {texts[k]!r} and the id at position "
+                    + ", ".join(f"{o} ({texts[o]!r})" for o in others[:5])
+                    + f" (counting from 0) {FORMS_WORDS}")
+            for k, others in list(found.items())[:MAX_PROBLEMS]]
+
+
 def _dates(dtype) -> bool:
     """Whether a column of this dtype holds dates or times (read as nanoseconds if taken)."""
     return dtype.kind in "mM" or isinstance(dtype, pd.DatetimeTZDtype)
@@ -33,7 +49,7 @@ def _dates(dtype) -> bool:
 
 def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") -> None:
     """Raise a ValidationError for inputs of :func:`mentormatch.assign` that would otherwise be
-    misread: a missing label, date or time scores, a forbidden cell that is not True/False,
+    misread: a missing label, one label in two Unicode forms, date or time scores, a forbidden cell that is not True/False,
     forbidden labels that differ from the scores', or a capacity no solver should take.
 
     Parameters
@@ -63,6 +79,8 @@ def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") 
         return  # assign() names the wrong type itself
     problems = _missing_labels(scores.index, "scores", "mentee (index)")
     problems += _missing_labels(scores.columns, "scores", "mentor (column)")
+    problems += _two_forms(scores.index, "scores", "mentee (index)")
+    problems += _two_forms(scores.columns, "scores", "mentor (column)")
     # each distinct dtype checked once (a frame of 2,500 float columns has one); the columns
     # are walked only when one of them is a date or time
     dtypes = scores.dtypes

@@ -3,14 +3,13 @@ lists, and the checks between columns of one row. ``validate.validate_tables`` r
 table, then the checks between the tables (``across``)."""
 from __future__ import annotations
 
-import unicodedata
-
 import numpy as np
 import pandas as pd
 
 from .cells import InputOptions, _Report, _as_text, _exploded, _idlist, _isin, _numeric
 from .columns import (_NUMERIC, BIG_FIVE, COLUMN_BY_NAME, COMPETENCY_PREFIX, COMPETENCY_RANGE, Column,
                       _close, _table_columns, _time_zones)
+from .ids import CASE_WORDS, FORMS_WORDS, case_only, unicode_forms
 
 
 def _check_headers(rep: _Report, headers: list[str], mine: dict[str, Column]) -> None:
@@ -65,36 +64,30 @@ def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
                     + ", ".join(rep.where(o) for o in others[:5]))
 
         rep.rows("id", later, raw, expected)
-    _check_unicode_forms(rep, ids, raw)
+    _check_alike(rep, ids, raw)
     return ids
 
 
-def _check_unicode_forms(rep: _Report, ids: pd.Series, raw: pd.Series) -> None:
-    """Ids that are one id in another Unicode form ('Zoë' composed, and 'Zoe' + a combining
-    diaeresis, as some exports write it): they print alike, so two of them would be two people
-    no reader can tell apart. An ASCII id is its own normal form, so only the non-ASCII ids
-    are normalised (NFC) and compared."""
-    if "".join(ids.dropna().tolist()).isascii():  # (one pass in C: the usual case)
-        return
+def _check_alike(rep: _Report, ids: pd.Series, raw: pd.Series) -> None:
+    """Ids that are one id to a reader (:mod:`.ids`): in two Unicode forms, always refused;
+    differing only in case, refused unless ``input.case_sensitive_ids`` says they are two
+    people on purpose. Each row is named with the other rows of its id."""
     cells = ids.to_numpy(dtype=object)
-    skip = ids.isna().to_numpy() | ids.duplicated(keep=False).to_numpy()  # (told already)
-    wide = np.flatnonzero(~skip & ~ids.fillna("").str.isascii().to_numpy(dtype=bool))
-    forms = pd.Series([unicodedata.normalize("NFC", c) for c in cells[wide]], dtype=object)
-    hit = forms.duplicated(keep=False).to_numpy()
-    if not hit.any():
-        return
-    clash = np.zeros(len(cells), dtype=bool)
-    clash[wide[hit]] = True
-    form_of = dict(zip(wide[hit].tolist(), forms[hit]))
-    groups = pd.Series(wide[hit]).groupby(forms[hit].to_numpy(), sort=False).indices
+    clashes = [(unicode_forms(ids), FORMS_WORDS)]
+    if not rep.options.case_sensitive_ids:
+        clashes.append((case_only(ids), CASE_WORDS))
+    for found, words in clashes:
+        if not found:
+            continue
+        mask = np.zeros(len(cells), dtype=bool)
+        mask[list(found)] = True
 
-    def expected(k: int) -> str:
-        others = [int(wide[hit][p]) for p in groups[form_of[k]] if wide[hit][p] != k]
-        return (f"a unique id within {rep.table}; {cells[k]!r} and the id on "
-                + ", ".join(rep.where(o) for o in others[:5])
-                + " are one id written in two Unicode forms (normalise the export to NFC)")
+        def expected(k: int, found=found, words=words) -> str:
+            return (f"a unique id within {rep.table}; {cells[k]!r} and the id on "
+                    + ", ".join(f"{rep.where(o)} ({cells[o]!r})" for o in found[k][:5])
+                    + f" {words}")
 
-    rep.rows("id", clash, raw, expected)
+        rep.rows("id", mask, raw, expected)
 
 
 def _check_numeric(rep: _Report, name: str, raw: pd.Series, kind: str, low, high,

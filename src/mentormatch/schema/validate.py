@@ -19,7 +19,7 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
                     mentee_columns: Mapping[str, str] | None = None,
                     org=None, encoding: str | None = None, decimal: str = ".",
                     trim_ids: bool = False, unknown_managers: str = "error",
-                    capacity: float | None = None,
+                    capacity: float | None = None, case_sensitive_ids: bool = False,
                     groups: Sequence[str] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read and validate the mentors and mentees tables; return canonical copies.
 
@@ -49,6 +49,9 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
         taken as the top of that person's chain, cleared and listed in ``attrs["notes"]``.
     capacity : float, optional
         Every mentor's capacity when the mentors table has no ``capacity`` column.
+    case_sensitive_ids : bool
+        Take ids that differ only in case ("E001" and "e001") as two people. By default two
+        such ids in one table are an error naming both rows: an export may mean one person.
     groups : sequence of str
         Group columns the programme audits or puts floors on (``fairness.groups``,
         ``fairness.floor_group``): each must be a column of the mentees table, by its name after
@@ -74,7 +77,7 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
         latitude without longitude; mixed Big Five scales; an unknown time zone; an unknown or
         repeated id in a preference list; a manager that is nobody; a person with two different
         managers; a management chain with a cycle; ``min_capacity`` above ``capacity``; an id
-        with spaces around it; one id in both tables with attributes that differ; an org chart
+        with spaces around it; two ids that differ only in case or Unicode form; one id in both tables with attributes that differ; an org chart
         that misses a person, names an unknown manager or has a cycle.
 
     Examples
@@ -86,7 +89,7 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
     >>> m["capacity"].dtype, e.loc[0, "preferences"]
     (dtype('float64'), ('007',))
     """
-    options = _options(encoding, decimal, trim_ids, unknown_managers, capacity)
+    options = _options(encoding, decimal, trim_ids, unknown_managers, capacity, case_sensitive_ids)
     maps = {"mentors": {**(columns or {}), **(mentor_columns or {})} or None,
             "mentees": {**(columns or {}), **(mentee_columns or {})} or None}
     problems: list[Problem] = []
@@ -137,7 +140,8 @@ def _check_groups(rep: _Report, headers: list[str], groups: Sequence[str],
                             f"fairness.floor_group name it{hint}", line=rep.header_line)
 
 
-def _options(encoding, decimal, trim_ids, unknown_managers, capacity) -> InputOptions:
+def _options(encoding, decimal, trim_ids, unknown_managers, capacity,
+             case_sensitive_ids=False) -> InputOptions:
     """The reading options, each checked: a wrong one names its value and the choices."""
     problems = []
     if encoding is not None:
@@ -152,6 +156,9 @@ def _options(encoding, decimal, trim_ids, unknown_managers, capacity) -> InputOp
         problems.append(Problem("arguments", "decimal", None, None, decimal, "'.' or ','"))
     if not isinstance(trim_ids, bool):
         problems.append(Problem("arguments", "trim_ids", None, None, trim_ids, "true or false"))
+    if not isinstance(case_sensitive_ids, bool):
+        problems.append(Problem("arguments", "case_sensitive_ids", None, None, case_sensitive_ids,
+                                "true or false"))
     if unknown_managers not in UNKNOWN_MANAGERS:
         problems.append(Problem("arguments", "unknown_managers", None, None, unknown_managers,
                                 f"one of {list(UNKNOWN_MANAGERS)}"))
@@ -161,4 +168,4 @@ def _options(encoding, decimal, trim_ids, unknown_managers, capacity) -> InputOp
     if problems:
         raise ValidationError(problems)
     return InputOptions(encoding, decimal, trim_ids, unknown_managers,
-                        None if capacity is None else float(capacity))
+                        None if capacity is None else float(capacity), case_sensitive_ids)

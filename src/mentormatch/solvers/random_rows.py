@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import Conflict, InfeasibleError
 from .rows import PairReader
 
 __all__ = ["random_rows", "place_locks"]
@@ -27,8 +26,14 @@ DRAWS = 4
 
 def place_locks(reader: PairReader, capacity, demand, load, locked) -> tuple:
     """The locked pairs that are eligible, placed first: ``(lock_i, lock_j, lock_s, cap, dem)``
-    with the capacity and demand left. Raises :class:`InfeasibleError` when the locks overfill
-    a mentor or a mentee (as the baselines on a problem do)."""
+    with the capacity and demand left. Raises :class:`~mentormatch.errors.InfeasibleError` when
+    the locks overfill a mentor or a mentee: the diagnosis's ``locked`` findings
+    (:func:`~mentormatch.solvers.diagnose.lock_conflicts`, the rule every solver states), by
+    index until an edge holding the ids names the people. (The callers check the locks first:
+    ``pair()`` before a scale-path baseline, ``baselines._start`` on a problem.)"""
+    from .blame import Diagnosed
+    from .diagnose import lock_conflicts, locks_alone
+
     n, m = reader.n_mentees, reader.n_mentors
     cap0 = np.asarray(capacity, np.float64)
     dem = np.ones(n, np.int64) if demand is None else np.round(np.asarray(demand)).astype(np.int64)
@@ -41,17 +46,11 @@ def place_locks(reader: PairReader, capacity, demand, load, locked) -> tuple:
         ls = reader.at(li, lj)
         ok = ls > -np.inf  # as on the problem of every eligible pair: only eligible pairs
         li, lj, ls = li[ok], lj[ok], ls[ok]
-    used = np.bincount(lj, weights=load[li], minlength=m)
-    cap = cap0 - used
+    alone = locks_alone(li, lj, n, cap0, dem, load)
+    if found := lock_conflicts(alone):
+        raise Diagnosed(found, alone)
+    cap = cap0 - np.bincount(lj, weights=load[li], minlength=m)
     dem = dem - np.bincount(li, minlength=n)
-    conflicts = [Conflict("capacity", f"mentor {j}'s locked mentees need {used[j]:g} of "
-                          f"capacity {cap0[j]:g}", "raise the capacity or unlock some pairs")
-                 for j in np.flatnonzero(cap < -1e-9)]
-    conflicts += [Conflict("demand", f"mentee {i} has more locked pairs than it needs",
-                           "raise the demand or unlock some pairs")
-                  for i in np.flatnonzero(dem < 0)]
-    if conflicts:
-        raise InfeasibleError(conflicts)
     return li, lj, ls, cap, dem
 
 

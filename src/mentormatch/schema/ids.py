@@ -1,0 +1,80 @@
+"""Ids that are one id to a reader but two to a computer: one id in two Unicode forms ('Zoë'
+composed, and 'Zoe' + a combining diaeresis, as some exports write it), or in two cases
+('E00001' and 'e00001', which an HR export may mean as one person or as two). The rule is
+stated here once; the tables (``table._check_ids``, the org chart's too) and
+:func:`mentormatch.assign`'s labels (``scores.check_assign_inputs``) apply it."""
+from __future__ import annotations
+
+import unicodedata
+
+import numpy as np
+import pandas as pd
+
+#: the words of each clash, after "'x' and the id on ... ": what they are, and the fix
+FORMS_WORDS = "are one id written in two Unicode forms (normalise the ids to NFC)"
+CASE_WORDS = ("differ only in case: write one person's id alike everywhere, or, if they are two "
+              "people, set input.case_sensitive_ids = true")
+
+
+def unicode_forms(ids: pd.Series) -> dict[int, list[int]]:
+    """Positions of the ids that are another present id in another Unicode form, each mapped
+    to the positions of the others (exact repeats and missing ids are left to the caller's own
+    checks). An ASCII id is its own normal form, so only the non-ASCII ids are normalised (NFC)
+    and compared.
+
+    >>> unicode_forms(pd.Series(["Zoë", "Zoe\\u0308", "José"], dtype=object))
+    {0: [1], 1: [0]}
+    """
+    if "".join(ids.dropna().tolist()).isascii():  # (one pass in C: the usual case)
+        return {}
+    cells = ids.to_numpy(dtype=object)
+    skip = ids.isna().to_numpy() | ids.duplicated(keep=False).to_numpy()
+    wide = np.flatnonzero(~skip & ~ids.fillna("").str.isascii().to_numpy(dtype=bool))
+    forms = np.array([unicodedata.normalize("NFC", c) for c in cells[wide]], dtype=object)
+    return _sharing(wide, forms)
+
+
+def case_only(ids: pd.Series) -> dict[int, list[int]]:
+    """Positions of the ids that differ from another present id only in case, each mapped to
+    the positions of the others: of each id written the same way more than once only its first
+    row counts (the repeats are the caller's), and ids one Unicode form apart are
+    :func:`unicode_forms`' (the case is compared on the NFC form, by ``str.lower``).
+
+    >>> case_only(pd.Series(["E00001", "e00001", "E00002", "E00001"], dtype=object))
+    {0: [1], 1: [0]}
+    """
+    present = ids.notna().to_numpy()
+    if not present.any():
+        return {}
+    text = ids[present].astype(object)
+    joined = "".join(text.tolist())  # (one pass in C)
+    if joined.isascii():
+        if joined == joined.upper() or joined == joined.lower():
+            return {}  # every id in one case (the usual export): none differs only in case
+    else:  # an ASCII id is its own normal form: the others normalised
+        cells = text.to_numpy(dtype=object, copy=True)
+        wide = np.flatnonzero(~text.str.isascii().to_numpy(dtype=bool))
+        cells[wide] = [unicodedata.normalize("NFC", c) for c in cells[wide]]
+        text = pd.Series(cells, dtype=object)
+    rows = np.flatnonzero(present)
+    folded = text.str.lower()
+    near = folded.duplicated(keep=False).to_numpy()  # (one pass; the rest on these rows only)
+    if not near.any():
+        return {}
+    rows, text, folded = rows[near], text[near], folded[near]
+    first = ~text.duplicated(keep="first").to_numpy()
+    return _sharing(rows[first], folded[first].to_numpy(dtype=object))
+
+
+def _sharing(rows: np.ndarray, keys: np.ndarray) -> dict[int, list[int]]:
+    """``rows`` whose key another row shares, each mapped to the other rows of that key."""
+    hit = pd.Series(keys, dtype=object).duplicated(keep=False).to_numpy()
+    if not hit.any():
+        return {}
+    groups = pd.Series(rows[hit]).groupby(keys[hit], sort=False).indices
+    out: dict[int, list[int]] = {}
+    for members in groups.values():
+        mine = rows[hit][members].tolist()
+        for k in mine:
+            out[int(k)] = [int(o) for o in mine if o != k]
+    return dict(sorted(out.items()))
