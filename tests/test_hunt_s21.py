@@ -17,10 +17,9 @@ Fixed (each fails at ecc604c, where it was found):
   ineligibility on values moved by the coverage frame's prices: ``scale.BIG`` is now 1e20).
 * An XLSX table noted as "not UTF-8; set input.encoding to choose" (``schema/validate.py``).
 
-Pinned (strict xfail, routed in its reason; fails at ecc604c, where it was found):
-
 * A matched mentee's alternatives: every kind of mentor on the complete set, the solver's
-  candidates only on blocks and bounds (``report/pricing.py``).
+  candidates only on blocks and bounds; now the mentee's whole row judged from the round's pair
+  source (``report/pricing._row_judged``).
 
 Guards (pass): tiny rounds drawn at random (side constraints, bonuses, locks, capacity 0, weights
 x 1e-7 and x 3e4, max-min and leximin with coverage_first) give brute force's optimum, one answer
@@ -253,10 +252,6 @@ def _explained_round(seed: int):
     return mentors, mentees, {"constraints": {"management_line": bool(rng.random() < 0.5)}}
 
 
-@pytest.mark.xfail(strict=True, reason="s21h6 (report/pricing.alternatives): on the complete set a "
-                   "matched mentee's alternatives are its best mentors of every kind (ineligible "
-                   "ones with their rule, mentors of capacity 0 'cannot be forced'); on blocks and "
-                   "bounds only the solver's candidate pairs, so those rows are missing")
 @pytest.mark.parametrize("kind", ["blocks", "bounds"])
 @pytest.mark.parametrize("seed", [21602, 21607])
 def test_a_matched_mentees_alternatives_are_the_same_on_every_source(seed, kind):

@@ -125,6 +125,11 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         keep = np.ones(m, bool)
         if names and "same_person" in names:
             keep &= rule != names.index("same_person")
+    elif data.get("pair_reader") is not None and only is None:
+        # the scale path: the mentee's whole row judged from the round's pair source, so the
+        # list is the complete set's (ineligible mentors with their rule, mentors with no place)
+        js, s, rule, names = _row_judged(data, i, m, names)
+        keep = np.ones(len(js), bool)
     else:
         starts = P.starts()
         own = np.arange(starts[i], starts[i + 1])
@@ -219,6 +224,22 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], c, text,
                      np.nan if low is None else low, np.nan if high is None else high))
     return pd.DataFrame(rows, columns=_ALT_COLUMNS)
+
+
+def _row_judged(data, i: int, m: int, names):
+    """Mentee ``i`` against every mentor, read from the round's pair source: ``(mentors,
+    scores, rules, names)`` as the complete set's rows (``scores.total``, without the bonus;
+    ``rules`` indices into ``names``, -1 eligible), the mentee themself left out."""
+    rows = data["pair_reader"]()
+    js = np.arange(m)
+    which, rnames, total, _ = rows.judged(np.full(m, i), js)
+    names = list(names or [])
+    names += [r for r in rnames if r not in names]
+    at = np.array([names.index(r) for r in rnames] + [-1], np.int64)  # (-1: eligible)
+    which = np.asarray(which, np.int64)
+    rule = at[np.where(which < 0, len(rnames), which)]
+    keep = np.ones(m, bool) if "same_person" not in names else rule != names.index("same_person")
+    return js[keep], np.asarray(total, np.float64)[keep], rule[keep], names
 
 
 def _asked_outside(data, i: int, only: int | None,
