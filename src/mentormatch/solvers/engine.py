@@ -141,8 +141,7 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
     re-solve each, within the same time limit): the same words as on a held problem
     (:func:`solve_mip`). Above that size, the engine's own proof."""
     options = options or SolverOptions()
-    deadline = time.perf_counter() + (DEFAULT_TIME_LIMIT if options.time_limit is None
-                                      else float(options.time_limit))
+    deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
     try:
         return _solve_source(source, capacity, demand=demand, load=load, locked=locked, side=side,
                              coverage_first=coverage_first, bonus=bonus, options=options)
@@ -209,7 +208,7 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
 
     options = options or SolverOptions()
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    deadline = started + limit
+    deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (from pair()'s call when set)
     # the unit's pass over every pair (none for pairs in memory): a stage whose own first pass
     # (each mentee's best pairs) would end past the deadline by that measure answers at once
     pass_seconds = 0.0 if isinstance(source, ArraySource) else time.perf_counter() - started
@@ -357,8 +356,7 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
     """
     options = options or SolverOptions()
     # the time limit covers the solve and the diagnosis of an infeasibility (its re-solves)
-    deadline = time.perf_counter() + (DEFAULT_TIME_LIMIT if options.time_limit is None
-                                      else float(options.time_limit))
+    deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
     try:
         return _solve_problem(problem, options)
     except InfeasibleError as e:

@@ -140,6 +140,21 @@ def stopped_bound(e: np.ndarray | None, dual_obj: float, dem: np.ndarray, n_max:
     return float(dual_obj + min(float(dem[live] @ e), n_max * float(e.max(initial=0.0))))
 
 
+def least_stopped_bound(ceiling: Callable, tries, dem: np.ndarray) -> float | None:
+    """The least :func:`stopped_bound` over ``tries``, each ``(u, p, dual_obj, n_max)`` with
+    ``e = ceiling(u, p)``: a stop's bounds under several prices (the current round's and the
+    last checked round's; before the first flow, the pass's and the guide's) each hold, so the
+    least does. None when no try gives one.
+
+    >>> least_stopped_bound(lambda u, p: u + 1, [(np.ones(2), None, 5.0, 2),
+    ...                                           (np.zeros(2), None, 6.0, 2)], np.ones(2, int))
+    8.0
+    """
+    found = [b for b in (stopped_bound(ceiling(u, p), obj, dem, n) for u, p, obj, n in tries)
+             if b is not None]
+    return min(found) if found else None
+
+
 def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, dem, pot, scale,
               ranks=None, cover: np.ndarray | None = None) -> tuple[_Sparse, np.ndarray, _Sparse, dict | None]:
     """The tie rule (:mod:`mentormatch.solvers.ties`) on a certified sparse optimum: the pairs
@@ -189,10 +204,8 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
 
     def stopped(cert, chosen, u, p, dual_obj, n_max):  # uncertified: the least bound found
         checker.record(cert, "stopped")
-        found = [b for b in (stopped_bound(checker.ceiling(uq, pq), obj, dem, n) for uq, pq, obj, n in
-                             ([(u, p, dual_obj, n_max)] + ([held] if held is not None else [])))
-                 if b is not None]
-        return Outcome(sp, chosen, False, cert, min(found) if found else None, (u, p))
+        tries = [(u, p, dual_obj, n_max)] + ([held] if held is not None else [])
+        return Outcome(sp, chosen, False, cert, least_stopped_bound(checker.ceiling, tries, dem), (u, p))
 
     while True:
         rounds += 1
