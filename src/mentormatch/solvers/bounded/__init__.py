@@ -317,7 +317,7 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     ``cover``: ``coverage_first``, as in :func:`mentormatch.solvers.certify.solve_scored`.
 
     ``deadline``: a ``time.perf_counter`` reading, the caller's time limit (None: none;
-    ``pair()`` passes ``time_limit`` seconds from the solve's start). The sub-markets of first
+    ``pair()`` passes ``time_limit`` seconds from its call: ``SolverOptions.deadline``). The sub-markets of first
     prices stop at half the time left (:data:`.market.GUIDE_SHARE`; their last prices guide),
     the first pass takes no block past the deadline less the time kept for the first flow
     (:data:`LATE_PAIR_SECONDS` a pair, at most :data:`RESERVE_SHARE` of the time left; the
@@ -329,8 +329,8 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     pass was cut short; the other rows unmatched; ``certificate["late_flow"]``), the locks
     alone when the pass scanned no row; and a bound (:func:`~mentormatch.solvers.rounds.stopped_bound`, from
     the round's prices and the pools, :meth:`.check._Certifier.ceiling`; before the first flow,
-    from the pass's or the sub-market's prices; before the pools, every pair at the bounds'
-    largest value).
+    from the pass's or the sub-market's prices; the rows without a pool by their own ceilings,
+    :func:`.ceiling.row_ceilings`, at most the bounds' largest value).
     """
     with remote.executing(executor):  # (on Dask, each pass's rows are sent once: remote.sent_once)
         return _solve_bounded(remote.sent_once(scorer), capacity, demand=demand, locked=locked,
