@@ -145,3 +145,28 @@ def test_every_cp_sat_run_gets_the_time_left_from_the_call(monkeypatch, solver):
     assert given and max(given) <= LIMIT - 50.0
     assert r.status == quick.status and r.objective == pytest.approx(quick.objective, abs=1e-9)
     assert r.pairs[["mentee_id", "mentor_id"]].equals(quick.pairs[["mentee_id", "mentor_id"]])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_an_optimal_answer_is_not_said_to_be_cut_short(monkeypatch, seed):
+    """The engine (a budget and minimum loads), the clock jumping past the limit as each of its
+    stages returns: the answer the stage proved is "optimal" (``milp``'s optimum), and
+    ``timed_out`` is False with no "stopped" message (before: ``timed_out`` True beside
+    "optimal", so ``pair()`` would have named its unmatched mentees "time_limit")."""
+    from mentormatch.solvers import engine
+    from test_solvers_engine import instance, reference
+
+    clock = jumping_clock(monkeypatch, 1000.0)
+    real = engine.solve_stage
+
+    def then_jump(*args, **kw):
+        out = real(*args, **kw)
+        clock.jump()
+        return out
+
+    monkeypatch.setattr(engine, "solve_stage", then_jump)
+    p = instance(seed)
+    sol = engine.solve_mip(p, SolverOptions(time_limit=LIMIT))
+    assert clock.jumped, "no stage ran"
+    assert sol.status == "optimal" and sol.objective == pytest.approx(reference(p), abs=1e-6)
+    assert sol.certificate["timed_out"] is False and sol.message == ""

@@ -283,8 +283,9 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
         bound = None  # a bound on score + bonus says nothing about the plain score
     elif not proven_cover:
         bound = None  # the count was not proven maximal: no bound for the lexicographic goal
-    timed_out = time.perf_counter() >= deadline or any(
-        cert.get(label, {}).get("timed_out") for label in ("coverage", "score"))
+    # (an optimal answer was not cut short, whenever it ended)
+    timed_out = not optimal and (time.perf_counter() >= deadline or any(
+        cert.get(label, {}).get("timed_out") for label in ("coverage", "score")))
     message = gap_message(optimal, timed_out, limit,
                           "the search ended with a gap at its work limits (pricing rounds, "
                           "branching, MIP nodes), before the time limit")
