@@ -14,16 +14,19 @@ used here). For any set ``J`` of mentors the largest of a sum is at most the sum
     max_{j in J} B_ij <= sum_t L_it (max_J R_tj if L_it >= 0 else min_J R_tj)
                          + max_J T_k(i)j + max(0, max_J S_ij)
 
-(``S_ij`` is 0 off the stated pairs, so ``max(0, .)`` of the stated entries bounds it). Each
-product of two float32 numbers is exact in float64, and the float64 sum of the ``d + 3`` terms
-is off by at most ``(d + 3) 2**-53`` times their sizes' sum: :func:`row_ceilings` adds four
-times that. So ``s_ij <= row_ceilings(...)[i]`` for every eligible pair with ``j in J``.
+(``S_ij`` is 0 off the stated pairs, so ``max(0, .)`` of the stated entries bounds it). The
+float64 sum of the ``d + 3`` terms (products of float32 numbers) is off by at most about
+``(d + 3) 2**-53`` times the sum of their sizes, each at most ``|L_it| max(|max_J R_tj|, |min_J
+R_tj|)``: :func:`row_ceilings` adds four times that. So ``s_ij <= row_ceilings(...)[i]`` for every eligible pair with ``j in J``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 __all__ = ["row_ceilings"]
+
+#: Rows of the factors copied to float64 at a time.
+ROWS = 8192
 
 
 def row_ceilings(scorer, cols: np.ndarray | None = None) -> np.ndarray | None:
@@ -54,18 +57,25 @@ def row_ceilings(scorer, cols: np.ndarray | None = None) -> np.ndarray | None:
     keep = np.ones(view.m, bool) if cols is None else np.asarray(cols, bool)
     if not keep.any():
         return np.full(view.n, -np.inf)
-    left = np.asarray(view.left, np.float64)
     right = np.asarray(view.right_t, np.float64)[:, keep]
-    terms = np.where(left >= 0, left * right.max(axis=1), left * right.min(axis=1))
-    table = view.table if view.table_cols is None else view.table[:, view.table_cols]
-    group = np.asarray(table[:, keep], np.float64).max(axis=1)[view.key_sorted]
+    hi, lo = right.max(axis=1), right.min(axis=1)
+    size = np.maximum(np.abs(hi), np.abs(lo))
+    terms, sizes = np.empty(view.n), np.empty(view.n)
+    for a in range(0, view.n, ROWS):  # (float64 copies of a few rows at a time)
+        left = np.asarray(view.left[a:a + ROWS], np.float64)
+        up = np.maximum(left, 0.0)
+        terms[a:a + ROWS] = up @ hi + (left - up) @ lo
+        sizes[a:a + ROWS] = np.abs(left) @ size
+    cols_ = np.flatnonzero(keep) if view.table_cols is None else np.asarray(view.table_cols)[keep]
+    step = max(1, (1 << 22) // max(len(cols_), 1))  # (a few groups at a time: max is exact in float32)
+    group = np.concatenate([view.table[g:g + step][:, cols_].max(axis=1)
+                            for g in range(0, len(view.table), step)]).astype(np.float64)[view.key_sorted]
     stated = np.zeros(view.n)
     if view.stated.nnz:
-        st = view.stated.tocsc()[:, np.flatnonzero(keep)].tocsr()
+        st = view.stated if keep.all() else view.stated.tocsc()[:, np.flatnonzero(keep)].tocsr()
         rows = np.flatnonzero(np.diff(st.indptr) > 0)
         if len(rows):
             stated[rows] = np.maximum.reduceat(np.asarray(st.data, np.float64), st.indptr[rows])
         stated = np.maximum(stated, 0.0)
-    sizes = np.abs(terms).sum(axis=1) + np.abs(group) + stated
-    guard = 4 * (left.shape[1] + 3) * 2.0 ** -53 * sizes
-    return terms.sum(axis=1) + group + stated + guard + view.margin
+    guard = 4 * (view.left.shape[1] + 3) * 2.0 ** -53 * (sizes + np.abs(group) + stated)
+    return terms + group + stated + guard + view.margin
