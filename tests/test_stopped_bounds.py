@@ -430,3 +430,30 @@ def test_a_solve_stopped_before_its_pass_bounds_each_row_by_its_own_ceiling(seed
     _assert_honest(sol, best, scores, cap, dem, i, j)
     n_max = min(dem.sum(), cap.sum())
     assert sol.bound < 0.99 * n_max * (scorer.largest + scorer.margin)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_rows_ceiling_bounds_its_scores_with_a_bonus_folded_in(seed):
+    """With a bonus folded in (priority per mentee, a price per mentor, listed continuity
+    pairs: :class:`~mentormatch.solvers.bonus.BonusBounds`), each row's ceiling is at least
+    every eligible pair's exact score plus its bonus, and below the view's largest value plus
+    its margin on average."""
+    from mentormatch.solvers.base import PairBonus
+    from mentormatch.solvers.bonus import BonusBounds
+    from mentormatch.solvers.bounded.ceiling import row_ceilings
+
+    mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=25, seed=seed)
+    prep, eligible, scores = exact_round(mentors, mentees)
+    rng = np.random.default_rng(seed)
+    n, m = scores.shape
+    li, lj = rng.integers(0, n, 15), rng.integers(0, m, 15)
+    bonus = PairBonus(per_mentee=rng.uniform(0, 2, n) * (rng.random(n) < 0.5), mentee=li, mentor=lj,
+                      value=rng.uniform(-1, 3, 15), n_mentors=m, per_mentor=rng.uniform(-0.5, 0.5, m))
+    view = BonusBounds(scorer_of(prep), bonus)
+    i, j = np.nonzero(eligible)
+    full = np.full((n, m), -np.inf)
+    full[i, j] = scores[i, j] + bonus.on_pairs(i, j)
+    has = np.arange(m) % 4 != 1
+    rows = full[view.order][:, has]
+    ceil = row_ceilings(view, has)
+    assert np.all(ceil >= rows.max(axis=1)) and np.mean(ceil) < view.largest + view.margin

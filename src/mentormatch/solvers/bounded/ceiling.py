@@ -32,8 +32,9 @@ ROWS = 8192
 def row_ceilings(scorer, cols: np.ndarray | None = None) -> np.ndarray | None:
     """Per internal row of ``scorer``, a number at least the exact score of each of its eligible
     pairs with the mentors ``cols`` (bool per mentor of the view; None: all): see the module
-    docstring. None for a view whose bounds are not the scorer's own sum (a bonus or a
-    threshold folded in): the caller then keeps the bounds' largest value.
+    docstring; with a bonus folded in (:class:`~mentormatch.solvers.bonus.BonusBounds`), that
+    ceiling with the row's bonus (:func:`_with_bonus`). None for another view (a threshold
+    folded in): the caller then keeps the bounds' largest value.
 
     >>> from mentormatch import synthetic
     >>> from mentormatch.features import Context
@@ -50,8 +51,11 @@ def row_ceilings(scorer, cols: np.ndarray | None = None) -> np.ndarray | None:
     (True, True)
     """
     from ...scale import BoundedScorer
+    from ..bonus import BonusBounds
 
     view = getattr(scorer, "view", scorer)  # (a remote.SentOnce: the view it sends)
+    if type(view) is BonusBounds:
+        return _with_bonus(view, cols)
     if type(view) is not BoundedScorer:
         return None
     keep = np.ones(view.m, bool) if cols is None else np.asarray(cols, bool)
@@ -79,3 +83,26 @@ def row_ceilings(scorer, cols: np.ndarray | None = None) -> np.ndarray | None:
         stated = np.maximum(stated, 0.0)
     guard = 4 * (view.left.shape[1] + 3) * 2.0 ** -53 * (sizes + np.abs(group) + stated)
     return terms + group + stated + guard + view.margin
+
+
+def _with_bonus(view, cols: np.ndarray | None) -> np.ndarray | None:
+    """:func:`row_ceilings` of a :class:`~mentormatch.solvers.bonus.BonusBounds` (a bonus
+    folded in): a pair scores ``a_i s_ij + per_i + pm_j + v_ij`` (``a_i >= 0`` the row's scale,
+    1 without one; ``v`` the listed pairs' values, 0 elsewhere), so the base's ceiling ``c_i``
+    gives ``a_i c_i + per_i + max_J pm_j + max(0, max_J v_ij)`` (float64 sums of four terms,
+    four times their rounding added)."""
+    base = row_ceilings(view.base, cols)
+    if base is None:
+        return None
+    keep = np.ones(view.m, bool) if cols is None else np.asarray(cols, bool)
+    mentee = np.asarray(view.base.order, np.int64)
+    scaled = base if view.scale is None else view.scale[mentee] * base
+    shift = view._shift()
+    top = 0.0 if shift is None or not keep.any() else float(np.max(shift[keep]))
+    listed = np.zeros(view.n)
+    on = (view.lc >= 0) & (view.lr >= 0)
+    on[on] &= keep[view.lc[on]]
+    np.maximum.at(listed, view.lr[on], view.lv[on])
+    per = view.per[mentee]
+    guard = 4 * 4 * 2.0 ** -53 * (np.abs(scaled) + np.abs(per) + abs(top) + listed)
+    return scaled + per + top + listed + guard
