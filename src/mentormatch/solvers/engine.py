@@ -190,7 +190,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
                                            options=options or SolverOptions(), coverage_only=True)
         sol.certificate["source"] = type(source).__name__
         return problem, sol
-    started = time.perf_counter()  # the time limit counts the pass that finds the unit
+    started = time.perf_counter()  # the limit counts the unit's pass (from pair()'s call when set)
     factor = source_unit(source)
     src, side_in, bonus_in = scale_inputs(source, side, bonus, factor)
     problem, sol = _solve_in_unit(src, capacity, demand=demand, load=load, locked=locked,
