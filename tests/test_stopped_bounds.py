@@ -392,3 +392,68 @@ def test_the_first_pass_keeps_time_for_the_late_flow(clock, monkeypatch, seed, c
     assert clock.flows == [] and len(late) == 1 and len(sol.chosen) > 0
     assert 0 < sol.certificate["rows_scanned"] < len(scores)
     _assert_honest(sol, best, scores, cap, dem, i, j)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 7])
+@pytest.mark.parametrize("weights", [None, {"geography": 3.0, "preference": 0.5}])
+def test_each_rows_ceiling_bounds_its_exact_scores(seed, weights):
+    """:func:`bounded.ceiling.row_ceilings` (no pass over the pairs) is at least every eligible
+    exact score of its row (the complete set's), on the mentors asked for and on a subset of
+    rows and mentors (a sub-market's view), and on average below the bounds' largest value."""
+    from mentormatch.solvers.bounded.ceiling import row_ceilings
+
+    programme = None if weights is None else {"weights": weights, "constraints": {"mentor_level_above": True}}
+    mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=25, seed=seed)
+    prep, eligible, scores = exact_round(mentors, mentees, programme)
+    scorer = scorer_of(prep, programme)
+    rows = scores[scorer.order]  # the scorer's internal order
+    has = np.arange(scores.shape[1]) % 3 != 0  # the mentors asked for
+    ceil = row_ceilings(scorer, has)
+    best = np.where(np.isfinite(rows[:, has]), rows[:, has], -np.inf).max(axis=1)
+    assert np.all(ceil >= best) and np.mean(ceil) < scorer.largest + scorer.margin
+    r, c = np.arange(0, len(rows), 2), np.flatnonzero(has)[::2]
+    part = row_ceilings(scorer.subset(rows=r, cols=c))
+    assert np.all(part >= np.where(np.isfinite(rows[np.ix_(r, c)]), rows[np.ix_(r, c)], -np.inf).max(axis=1))
+
+
+@pytest.mark.parametrize("cover", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_solve_stopped_before_its_pass_bounds_each_row_by_its_own_ceiling(seed, cover):
+    """The deadline passed before the first pass: no pass, no flow, the locks alone (none) and
+    a bound from each row's own ceiling (before: every pair at the bounds' largest value,
+    ``n_max (largest + margin)``): at least ``milp``'s optimum, below the old bound."""
+    scores, scorer, cap = _round(seed)
+    dem = _demand(seed, len(scores))
+    best = milp_optimum(scores, cap, dem, cover)
+    sol, i, j = _bounded(scorer, cap, dem, cover, deadline=time.perf_counter() - 1.0)
+    assert len(sol.chosen) == 0
+    _assert_honest(sol, best, scores, cap, dem, i, j)
+    n_max = min(dem.sum(), cap.sum())
+    assert sol.bound < 0.99 * n_max * (scorer.largest + scorer.margin)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_rows_ceiling_bounds_its_scores_with_a_bonus_folded_in(seed):
+    """With a bonus folded in (priority per mentee, a price per mentor, listed continuity
+    pairs: :class:`~mentormatch.solvers.bonus.BonusBounds`), each row's ceiling is at least
+    every eligible pair's exact score plus its bonus, and below the view's largest value plus
+    its margin on average."""
+    from mentormatch.solvers.base import PairBonus
+    from mentormatch.solvers.bonus import BonusBounds
+    from mentormatch.solvers.bounded.ceiling import row_ceilings
+
+    mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=25, seed=seed)
+    prep, eligible, scores = exact_round(mentors, mentees)
+    rng = np.random.default_rng(seed)
+    n, m = scores.shape
+    li, lj = rng.integers(0, n, 15), rng.integers(0, m, 15)
+    bonus = PairBonus(per_mentee=rng.uniform(0, 2, n) * (rng.random(n) < 0.5), mentee=li, mentor=lj,
+                      value=rng.uniform(-1, 3, 15), n_mentors=m, per_mentor=rng.uniform(-0.5, 0.5, m))
+    view = BonusBounds(scorer_of(prep), bonus)
+    i, j = np.nonzero(eligible)
+    full = np.full((n, m), -np.inf)
+    full[i, j] = scores[i, j] + bonus.on_pairs(i, j)
+    has = np.arange(m) % 4 != 1
+    rows = full[view.order][:, has]
+    ceil = row_ceilings(view, has)
+    assert np.all(ceil >= rows.max(axis=1)) and np.mean(ceil) < view.largest + view.margin

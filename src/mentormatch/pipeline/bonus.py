@@ -181,8 +181,8 @@ def _engine_apart(problem: AssignmentProblem, bonus: np.ndarray, options: Solver
 
     from ..solvers import alike, engine
 
-    limit = engine.DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    deadline = time.perf_counter() + limit  # the blaming re-solves share the caller's limit
+    # the blaming re-solves share the caller's limit (from pair()'s call when set)
+    deadline = options.deadline(time.perf_counter(), engine.DEFAULT_TIME_LIMIT)
     try:
         sol = engine._solve_problem(problem, options, bonus=bonus)
     except InfeasibleError as e:

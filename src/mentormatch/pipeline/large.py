@@ -294,14 +294,15 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
     elif isinstance(scorer, _BlockScorer):
         problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),
                                          n_mentors=len(data["mentors"]), demand=data["demand"],
-                                         locked=data["locked"], options=prepared.options)
+                                         locked=data["locked"], options=prepared.options,
+                                         deadline=prepared.options.deadline(time.perf_counter()))
     else:
         from ..solvers.bounded import solve_bounded
 
-        limit = prepared.options.time_limit  # the rounds keep the caller's time limit
+        # the rounds keep the caller's time limit (from pair()'s call when set)
         problem, solution = solve_bounded(solve_on, data["capacity"], demand=data["demand"],
                                           locked=data["locked"], options=prepared.options,
-                                          deadline=None if limit is None else time.perf_counter() + limit)
+                                          deadline=prepared.options.deadline(time.perf_counter()))
     problem = plan.plain_scores(problem)  # the plain scores back before the tie rule
     if engine:  # the tie rule takes the bonus apart
         problem, solution = _alike(prepared.solver, problem, solution, scorer, data, plan.bonus)

@@ -6,6 +6,7 @@ the scale path (:mod:`mentormatch.pipeline.large`).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -80,6 +81,10 @@ def pair(mentors, mentees, programme=None, *, framework=None, org=None,
 
     started = time.perf_counter()
     prepared = prepare(mentors, mentees, programme, framework=framework, org=org)
+    # the time limit counts from this call: reading, validating and scoring count too (the
+    # limit itself stays the user's: messages quote it)
+    prepared = dataclasses.replace(prepared, options=dataclasses.replace(prepared.options,
+                                                                         started=started))
     # the mentees' priority column, as a bonus that works at every size
     with remote.executing(executor):
         return _timed(solve(prepared, C.priority_bonus(prepared)), started)

@@ -220,6 +220,25 @@ class SolverOptions:
     # (more than flow.SPARSE_THRESHOLD pairs); an int k forces it with each mentee's k best pairs.
     top_k: int | None = None
     certify: bool = True  # sparse path: prove optimality against every candidate pair
+    #: The ``time.perf_counter`` reading from which ``time_limit`` counts: ``pair()`` sets its
+    #: call's start, so that reading, validating and scoring count too; None: each solver's own
+    #: start. Apart from ``time_limit``, which stays the user's (every message quotes it).
+    started: float | None = None
+
+    def deadline(self, start: float, default: float | None = None) -> float | None:
+        """When the time limit ends, as a ``time.perf_counter`` reading: ``time_limit`` seconds
+        (``default`` when it is None; None then: no limit) from :attr:`started`, or from
+        ``start`` (the solver's own start) when that is None.
+
+        >>> SolverOptions(time_limit=10).deadline(100.0), SolverOptions().deadline(100.0, 60)
+        (110.0, 160.0)
+        >>> SolverOptions(time_limit=10, started=95.0).deadline(100.0)
+        105.0
+        """
+        limit = default if self.time_limit is None else float(self.time_limit)
+        if limit is None:
+            return None
+        return (start if self.started is None else self.started) + limit
 
 
 @dataclass

@@ -56,7 +56,8 @@ def blame(problem: AssignmentProblem, options: SolverOptions, deadline: float, s
             undecided[family] = "time"
             continue
         try:
-            solve(p, dataclasses.replace(options, time_limit=left))
+            # the time left, from the re-solve's own start
+            solve(p, dataclasses.replace(options, time_limit=left, started=None))
             culprits.append(family)
         except InfeasibleError:
             pass
@@ -101,7 +102,7 @@ def diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
     :func:`~mentormatch.solvers.engine.solve_source` on the problem over every pair of its
     source), the diagnosis replaces it, and when it names nothing beyond people who cannot take part, the constraint
     families to blame follow (:func:`blame`, one solve per family, all before ``deadline``,
-    the caller's time limit; None: the limit counted from now). ``solve`` and
+    the caller's time limit; None: the limit counted from now, or from ``options.started``). ``solve`` and
     ``default_limit``: the engine's re-solve and its time limit when ``options`` sets none."""
     from .diagnose import diagnose
 
@@ -111,7 +112,7 @@ def diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
     if not any("cannot take part" not in c.detail for c in found):
         limit = default_limit if options.time_limit is None else float(options.time_limit)
         if deadline is None:
-            deadline = time.perf_counter() + limit
+            deadline = options.deadline(time.perf_counter(), default_limit)
         found += blame(problem, options, deadline, solve, limit)
     return Diagnosed(found, problem)
 

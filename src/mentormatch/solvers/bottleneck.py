@@ -203,7 +203,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
 
     options = options or SolverOptions()
     started = time.perf_counter()
-    deadline = None if options.time_limit is None else started + float(options.time_limit)
+    deadline = options.deadline(started)  # (from pair()'s call when set)
     bounded = hasattr(scorer, "upper")
     n, m = n_mentees, n_mentors
     cap = np.asarray(capacity, float)

@@ -201,6 +201,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     options = options or SolverOptions()
     started = time.perf_counter()
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (from pair()'s call when set)
     maximised = _goal_problem(problem, bonus)  # its scores: the scores, or score + bonus
     built = CpsatModel(problem, bonus=bonus, scale=objective_scale(maximised))
     model = built.model
@@ -219,7 +220,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     if problem.coverage_first:
         matched = cp_model.LinearExpr.sum([v for v in built.matched() if not isinstance(v, int)])
         model.maximize(matched)
-        solver = make_solver(options, limit, COVER_LINEARIZATION)
+        solver = make_solver(options, deadline - time.perf_counter(), COVER_LINEARIZATION)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
             raise _infeasible(problem, options)
@@ -235,7 +236,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
         built.hint(first)
 
     model.maximize(built.score_expr())
-    solver = make_solver(options, limit - (time.perf_counter() - started))
+    solver = make_solver(options, deadline - time.perf_counter())
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
         raise _infeasible(problem, options)

@@ -53,7 +53,7 @@ def better_of(problem, sol, more, cert: dict):
         sol.bound = both
     if proven(both, figures(sol)[0]):
         sol.status, sol.message = "optimal", ""
-        sol.certificate["message"] = ""
+        sol.certificate["message"], sol.certificate["timed_out"] = "", False
     return problem, sol
 
 
@@ -92,7 +92,8 @@ def by_lagrange(source, shell: AssignmentProblem, options, deadline, started, li
     optimal = res.bound is not None and proven(res.bound, res.value)
     cert = {"optimal_gap": OPTIMAL_GAP, "source": type(source).__name__,
             "random_seed": int(options.seed), **res.certificate}
-    timed_out = time.perf_counter() >= deadline or res.certificate.get("timed_out", False)
+    timed_out = not optimal and (time.perf_counter() >= deadline
+                                 or bool(res.certificate.get("timed_out", False)))
     message = gap_message(optimal, timed_out, limit,
                           "the Lagrangian bound and the repaired flow ended with a gap")
     cert["message"], cert["timed_out"] = message, timed_out  # pair()'s result carries them

@@ -141,8 +141,7 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
     re-solve each, within the same time limit): the same words as on a held problem
     (:func:`solve_mip`). Above that size, the engine's own proof."""
     options = options or SolverOptions()
-    deadline = time.perf_counter() + (DEFAULT_TIME_LIMIT if options.time_limit is None
-                                      else float(options.time_limit))
+    deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
     try:
         return _solve_source(source, capacity, demand=demand, load=load, locked=locked, side=side,
                              coverage_first=coverage_first, bonus=bonus, options=options)
@@ -191,7 +190,7 @@ def _solve_source(source, capacity, *, demand=None, load=None, locked=(None, Non
                                            options=options or SolverOptions(), coverage_only=True)
         sol.certificate["source"] = type(source).__name__
         return problem, sol
-    started = time.perf_counter()  # the time limit counts the pass that finds the unit
+    started = time.perf_counter()  # the limit counts the unit's pass (from pair()'s call when set)
     factor = source_unit(source)
     src, side_in, bonus_in = scale_inputs(source, side, bonus, factor)
     problem, sol = _solve_in_unit(src, capacity, demand=demand, load=load, locked=locked,
@@ -209,7 +208,7 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
 
     options = options or SolverOptions()
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    deadline = started + limit
+    deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (from pair()'s call when set)
     # the unit's pass over every pair (none for pairs in memory): a stage whose own first pass
     # (each mentee's best pairs) would end past the deadline by that measure answers at once
     pass_seconds = 0.0 if isinstance(source, ArraySource) else time.perf_counter() - started
@@ -284,8 +283,9 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
         bound = None  # a bound on score + bonus says nothing about the plain score
     elif not proven_cover:
         bound = None  # the count was not proven maximal: no bound for the lexicographic goal
-    timed_out = time.perf_counter() >= deadline or any(
-        cert.get(label, {}).get("timed_out") for label in ("coverage", "score"))
+    # (an optimal answer was not cut short, whenever it ended)
+    timed_out = not optimal and (time.perf_counter() >= deadline or any(
+        cert.get(label, {}).get("timed_out") for label in ("coverage", "score")))
     message = gap_message(optimal, timed_out, limit,
                           "the search ended with a gap at its work limits (pricing rounds, "
                           "branching, MIP nodes), before the time limit")
@@ -357,8 +357,7 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
     """
     options = options or SolverOptions()
     # the time limit covers the solve and the diagnosis of an infeasibility (its re-solves)
-    deadline = time.perf_counter() + (DEFAULT_TIME_LIMIT if options.time_limit is None
-                                      else float(options.time_limit))
+    deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
     try:
         return _solve_problem(problem, options)
     except InfeasibleError as e:

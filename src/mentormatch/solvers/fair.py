@@ -101,6 +101,7 @@ class _Cp:
                  bonus: np.ndarray | None = None):
         self.problem, self.options, self.started = problem, options, started
         self.limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+        self.deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (messages quote the limit)
         self.built = CpsatModel(problem, bonus=bonus)  # levels on score + bonus, rows on score
         self.exact = exact_at(self.built.objective, self.built.scale)
         self.proven = True
@@ -110,7 +111,7 @@ class _Cp:
     def run(self, objective, maximise: bool, linearization: int | None = None):
         model = self.built.model
         (model.maximize if maximise else model.minimize)(objective)
-        solver = make_solver(self.options, self.limit - (time.perf_counter() - self.started), linearization)
+        solver = make_solver(self.options, self.deadline - time.perf_counter(), linearization)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
             raise _infeasible(self.problem, self.options)
@@ -149,7 +150,7 @@ class _Cp:
 
     def out_of_time(self) -> bool:
         """True when the time limit has passed (recorded: a step it leaves unrun is cut)."""
-        if time.perf_counter() - self.started >= self.limit:
+        if time.perf_counter() >= self.deadline:
             self.timed_out = True
             return True
         return False

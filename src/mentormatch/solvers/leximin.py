@@ -131,7 +131,8 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     started = time.perf_counter()
     if _plain(problem):
         goal = problem if bonus is None else _goal_problem(problem, bonus)
-        return _flow_leximin(goal, started, options.time_limit)
+        return _flow_leximin(goal, started, options.time_limit,
+                             deadline=options.deadline(started))
     return _cp_leximin(problem, options, started, bonus)
 
 

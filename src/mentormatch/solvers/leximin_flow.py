@@ -56,10 +56,12 @@ def levels_scale(score: np.ndarray) -> int:
     return s
 
 def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float | None = None,
-                  scale: int | None = None, record: bool = False):
+                  scale: int | None = None, record: bool = False, deadline: float | None = None):
     """Leximin on plain problems by a sequence of network flows (see the module docstring).
-    With a ``time_limit``, the levels are settled until it passes; the flow then held is a
-    feasible assignment with the most pairs whose counts on the settled levels are optimal.
+    With a ``time_limit``, the levels are settled until it passes (``deadline``, a
+    ``time.perf_counter`` reading, when given: the limit counted from the caller's start;
+    else ``started + time_limit``); the flow then held is a feasible assignment with the most
+    pairs whose counts on the settled levels are optimal (its message quotes ``time_limit``).
 
     ``scale``: the levels' integer scale (default :func:`levels_scale` of the scores).
     ``record``: also return a :class:`LexRun`, the steps as a certificate that pairs outside
@@ -147,7 +149,9 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     residual = _Residual(tail, head, n_nodes)
     steps = LexSteps(n, m, t_low) if record else None
     net = LexNet(tail, head, ucap, level, x, alive, forced, supplies, is_pair, n_nodes, residual)
-    stopped, done, work = settle(net, n, npair, total, steps, record, started, time_limit)
+    if deadline is None and time_limit is not None:
+        deadline = started + float(time_limit)
+    stopped, done, work = settle(net, n, npair, total, steps, record, deadline)
     x = net.x
 
     # the final network: its flows are exactly the leximin-optimal assignments (each step keeps

@@ -54,9 +54,9 @@ class LexNet:
 
 
 def settle(net: LexNet, n: int, npair: int, total: int, steps: LexSteps | None, record: bool,
-           started: float, time_limit: float | None) -> tuple[bool, float, dict]:
+           deadline: float | None) -> tuple[bool, float, dict]:
     """Steps 2-4: settle the levels in ascending order until none the flow uses is open, or
-    the time limit passes. Returns whether it stopped at the limit, the highest settled level
+    the ``deadline`` (a ``time.perf_counter`` reading; None: none) passes. Returns whether it stopped at the limit, the highest settled level
     (``-inf`` when none) and the counts of the work (``solves``, ``path_searches``,
     ``levels_proven_by_potentials``, ``cycles_cancelled``). ``steps``: the record of the
     certificate (``record``), or None."""
@@ -87,7 +87,7 @@ def settle(net: LexNet, n: int, npair: int, total: int, steps: LexSteps | None, 
     g = 0  # the first group of by_level whose level is open
     stopped = False
     while True:
-        if time_limit is not None and time.perf_counter() - started > time_limit:
+        if deadline is not None and time.perf_counter() > deadline:
             stopped = True  # x is a feasible flow of `total` units: the answer so far
             break
         # the lowest open level the flow uses; the open levels below it it does not use:

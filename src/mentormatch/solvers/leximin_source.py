@@ -132,6 +132,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     options = options or SolverOptions()
     started = time.perf_counter()
     limit = options.time_limit
+    deadline = options.deadline(started)  # (from pair()'s call when set; messages quote the limit)
     n, m = n_mentees, n_mentors
     mm_problem, mm = solve_maxmin_scorer(scorer, capacity, n_mentees=n, n_mentors=m, demand=demand,
                                          locked=locked, options=options, cover=cover,
@@ -163,12 +164,11 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     while True:
         cert["rounds"] += 1
         problem = held_problem(si, sj, ss, li, lj, ls, capacity, demand, n, m, cover)
-        left = None if limit is None else max(1e-9, float(limit) - (time.perf_counter() - started))
         t_run = time.perf_counter()
-        sol, run = _flow_leximin(problem, t_run, left, scale=scale, record=True)
+        sol, run = _flow_leximin(problem, t_run, limit, scale=scale, record=True, deadline=deadline)
         t_run = time.perf_counter() - t_run
         cert["pairs_held"] = int(len(si))
-        if run.steps is None or (limit is not None and time.perf_counter() - started > limit):
+        if run.steps is None or (deadline is not None and time.perf_counter() > deadline):
             cert["timed_out"] = True
             return problem, _stopped(problem, sol, started, cert, f"at the time limit ({limit:g} s)")
         assert run.total == M, "the max-min's pairs were not held"

@@ -107,9 +107,11 @@ class Outcome:
 
 def stopped_bound(e: np.ndarray | None, dual_obj: float, dem: np.ndarray, n_max: int) -> float | None:
     """A bound over the free part for rounds that stop uncertified (a deadline): the round's
-    dual objective (:func:`mentormatch.solvers.duals.prices`) plus ``sum_i d_i max(0, e_i)``
-    (``e``: :meth:`Checker.ceiling` of the round's prices ``u``, ``p``), or plus ``n_max max_i
-    max(0, e_i)`` when that is less. With no flow yet, ``u = 0``, any prices ``p >= 0`` and the
+    dual objective (:func:`mentormatch.solvers.duals.prices`) plus the most ``sum_i f_i
+    max(0, e_i)`` can be with ``0 <= f_i <= d_i`` and ``sum f_i <= n_max`` (``e``:
+    :meth:`Checker.ceiling` of the round's prices ``u``, ``p``; the rows by ``e`` descending,
+    each filled in turn: at most both ``sum_i d_i max(0, e_i)`` and ``n_max max_i max(0, e_i)``).
+    With no flow yet, ``u = 0``, any prices ``p >= 0`` and the
     dual objective ``sum_j c_j p_j`` (no chosen pair), the same statement: a Lagrangian bound.
 
     Why it holds: ``e_i >= s_ij - u_i - p_j`` on every unchosen pair of row ``i`` and ``w_ij =
@@ -119,8 +121,8 @@ def stopped_bound(e: np.ndarray | None, dual_obj: float, dem: np.ndarray, n_max:
         sum s x  <=  sum_ij x_ij (u_i + p_j) + sum_chosen w + sum_unchosen x_ij e_i
                  <=  [sum_i d_i u_i + sum_j c_j p_j + sum_chosen w] + sum_i f_i e_i
 
-    with ``u, p >= 0``; the bracket is the dual objective and ``sum_i f_i e_i <= min(sum_i d_i
-    e_i, n_max max e)``. Under ``coverage_first`` the bracket is the dual objective of
+    with ``u, p >= 0``; the bracket is the dual objective, and ``f_i <= d_i``, ``sum_i f_i <=
+    n_max`` (no assignment holds more pairs). Under ``coverage_first`` the bracket is the dual objective of
     :func:`~mentormatch.solvers.duals.prices` (``u_i`` may be negative there; its derivation
     bounds ``sum_{x=1} r`` by the chosen pairs' ``w`` and the unchosen pairs' ``r``, here at
     most ``e_i`` each), so the sum bounds the total of any assignment matching as many mentees
@@ -130,6 +132,8 @@ def stopped_bound(e: np.ndarray | None, dual_obj: float, dem: np.ndarray, n_max:
     10.5
     >>> stopped_bound(np.array([0.5, 0.25]), 10.0, np.array([3, 3]), 2)
     11.0
+    >>> stopped_bound(np.array([0.5, 0.25, 0.125]), 10.0, np.array([1, 2, 2]), 2)  # 0.5 + 0.25
+    10.75
     """
     if e is None:
         return None
@@ -137,7 +141,26 @@ def stopped_bound(e: np.ndarray | None, dual_obj: float, dem: np.ndarray, n_max:
     e = np.maximum(0.0, np.asarray(e, np.float64)[live])
     if not np.all(np.isfinite(e)):
         return None
-    return float(dual_obj + min(float(dem[live] @ e), n_max * float(e.max(initial=0.0))))
+    order = np.argsort(-e, kind="stable")
+    d = np.asarray(dem, np.float64)[live][order]
+    before = np.concatenate([[0.0], np.cumsum(d)[:-1]])
+    f = np.clip(float(n_max) - before, 0.0, d)  # the largest e_i filled first
+    return float(dual_obj + f @ e[order])
+
+
+def least_stopped_bound(ceiling: Callable, tries, dem: np.ndarray) -> float | None:
+    """The least :func:`stopped_bound` over ``tries``, each ``(u, p, dual_obj, n_max)`` with
+    ``e = ceiling(u, p)``: a stop's bounds under several prices (the current round's and the
+    last checked round's; before the first flow, the pass's and the guide's) each hold, so the
+    least does. None when no try gives one.
+
+    >>> least_stopped_bound(lambda u, p: u + 1, [(np.ones(2), None, 5.0, 2),
+    ...                                           (np.zeros(2), None, 6.0, 2)], np.ones(2, int))
+    8.0
+    """
+    found = [b for b in (stopped_bound(ceiling(u, p), obj, dem, n) for u, p, obj, n in tries)
+             if b is not None]
+    return min(found) if found else None
 
 
 def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, dem, pot, scale,
@@ -189,10 +212,8 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
 
     def stopped(cert, chosen, u, p, dual_obj, n_max):  # uncertified: the least bound found
         checker.record(cert, "stopped")
-        found = [b for b in (stopped_bound(checker.ceiling(uq, pq), obj, dem, n) for uq, pq, obj, n in
-                             ([(u, p, dual_obj, n_max)] + ([held] if held is not None else [])))
-                 if b is not None]
-        return Outcome(sp, chosen, False, cert, min(found) if found else None, (u, p))
+        tries = [(u, p, dual_obj, n_max)] + ([held] if held is not None else [])
+        return Outcome(sp, chosen, False, cert, least_stopped_bound(checker.ceiling, tries, dem), (u, p))
 
     while True:
         rounds += 1

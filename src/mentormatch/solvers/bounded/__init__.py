@@ -51,8 +51,9 @@ from ...pairs import unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions
 from ..certify import places_left
 from ..flow import solve_arrays
-from ..rounds import Outcome, certified_rounds, stopped_bound, with_locks
+from ..rounds import Outcome, certified_rounds, least_stopped_bound, with_locks
 from ..sparse import _Sparse, default_top_k, empty
+from .ceiling import row_ceilings
 from .check import _Certifier
 from .child import Child
 from . import remote
@@ -155,27 +156,32 @@ def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int
 def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, prices=(),
                    rows: int | None = None) -> Outcome:
     """The rounds' answer when the deadline comes before their first flow: no pair chosen,
-    ``cert`` (``timed_out``) and a Lagrangian bound (:func:`~mentormatch.solvers.rounds.stopped_bound`
-    with ``u = 0``): from the pools (``checker``, :meth:`.check._Certifier.ceiling`) under each
-    of ``prices`` (mentor prices, ``>= 0``; the least bound is kept), or, before the pools
-    exist, from the bounds' size alone: every eligible score is at most ``largest + margin``
-    (:class:`mentormatch.scale.BoundedScorer`), and no assignment holds more than ``n_max =
-    min(sum d, sum c)`` pairs. ``rows``: the rows with a pool (the first ones; None: all), when
-    the pass was cut short: every other row's pairs count at that largest value."""
+    ``cert`` (``timed_out``) and the least Lagrangian bound
+    (:func:`~mentormatch.solvers.rounds.least_stopped_bound`, with ``u = 0``) under no prices
+    and under each of ``prices`` (mentor prices, made ``>= 0``): the rows with a pool by its
+    ceiling (``checker``, :meth:`.check._Certifier.ceiling`), every other row by its own
+    ceiling without a pass (:func:`.ceiling.row_ceilings` over the mentors with a place, at
+    most the bounds' largest value ``largest + margin``), which is at least ``s_ij - p_j`` for
+    each of its eligible pairs since ``p >= 0``; no assignment holds more than ``n_max =
+    min(sum d, sum c)`` pairs. ``rows``: the rows with a pool (the first ones; None: all; none
+    without ``checker``), when the pass was cut short."""
     n_max = int(min(dem.sum(), cap.sum()))
-    top = max(0.0, float(scorer.largest + scorer.margin))
-    found = [n_max * top]
     has = cap > 0
+    top = max(0.0, float(scorer.largest + scorer.margin))
+    own = row_ceilings(scorer, has)
+    rest = np.full(len(dem), top) if own is None else np.clip(own, 0.0, top)
+    done = 0 if checker is None else len(dem) if rows is None else rows
+
+    def ceiling(u, p):
+        e = checker.ceiling(u[:done], p) if done else np.zeros(0)
+        return np.concatenate([e, rest[len(e):]])
+
+    tries = [(np.zeros(len(dem)), np.where(has, 0.0, np.inf), 0.0, n_max)]
     for p in prices if checker is not None else ():
         p = np.where(has, np.maximum(0.0, np.zeros(len(cap)) if p is None else p), np.inf)
-        e = checker.ceiling(np.zeros(len(dem) if rows is None else rows), p)
-        # rows past a pass cut short (no pool): every pair's score is at most ``top`` and p >= 0
-        e = np.concatenate([e, np.full(len(dem) - len(e), top)])
-        b = stopped_bound(e, float(cap[has] @ p[has]), dem, n_max)
-        if b is not None:
-            found.append(b)
+        tries.append((np.zeros(len(dem)), p, float(cap[has] @ p[has]), n_max))
     cert.update(holds=False, timed_out=True)
-    return Outcome(sp, np.zeros(len(sp.i), bool), False, cert, min(found))
+    return Outcome(sp, np.zeros(len(sp.i), bool), False, cert, least_stopped_bound(ceiling, tries, dem))
 
 
 def _late_assignment(out: Outcome, cap, dem, weights) -> Outcome:
@@ -312,7 +318,7 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     ``cover``: ``coverage_first``, as in :func:`mentormatch.solvers.certify.solve_scored`.
 
     ``deadline``: a ``time.perf_counter`` reading, the caller's time limit (None: none;
-    ``pair()`` passes ``time_limit`` seconds from the solve's start). The sub-markets of first
+    ``pair()`` passes ``time_limit`` seconds from its call: ``SolverOptions.deadline``). The sub-markets of first
     prices stop at half the time left (:data:`.market.GUIDE_SHARE`; their last prices guide),
     the first pass takes no block past the deadline less the time kept for the first flow
     (:data:`LATE_PAIR_SECONDS` a pair, at most :data:`RESERVE_SHARE` of the time left; the
@@ -324,8 +330,8 @@ def solve_bounded(scorer, capacity, *, demand=None, locked=None, options: Solver
     pass was cut short; the other rows unmatched; ``certificate["late_flow"]``), the locks
     alone when the pass scanned no row; and a bound (:func:`~mentormatch.solvers.rounds.stopped_bound`, from
     the round's prices and the pools, :meth:`.check._Certifier.ceiling`; before the first flow,
-    from the pass's or the sub-market's prices; before the pools, every pair at the bounds'
-    largest value).
+    from the pass's or the sub-market's prices; the rows without a pool by their own ceilings,
+    :func:`.ceiling.row_ceilings`, at most the bounds' largest value).
     """
     with remote.executing(executor):  # (on Dask, each pass's rows are sent once: remote.sent_once)
         return _solve_bounded(remote.sent_once(scorer), capacity, demand=demand, locked=locked,
