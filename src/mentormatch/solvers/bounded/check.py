@@ -114,7 +114,7 @@ class _Certifier:
       when ``p_gen[j] - p_j <= D`` and ``floor_i + D <= u_i + threshold`` (the guard);
     - the mentors with ``p_gen[j] - p_j > D`` are re-checked on every row of the generation,
       and the rows the guard misses are scanned in full, which takes their pools afresh
-      under ``p``;
+      under ``p`` (their suspects are read from those pools: :func:`_pool_suspects`);
     - a mentor re-check moves its rows to a new generation: ``p_gen`` with the re-checked
       mentors' prices set to ``p``, and ``floor_i`` raised to the row's largest ``bound - p_j``
       over those mentors outside the pool (the pool pairs among them are checked from the
