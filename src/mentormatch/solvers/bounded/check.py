@@ -86,6 +86,25 @@ def _bands(delta: np.ndarray, room: np.ndarray, m: int, most: int,
     return order, int(edges[b]), bands[::-1]
 
 
+def _pool_suspects(rows, cols, vals, floor, limit, ex_code, m: int):
+    """The suspects of rows scanned in full, from their fresh pools (``cols``, ``vals`` (the
+    pass's float32 ``bound - p_j``), ``floor``; one row of each per row of ``rows``) instead of
+    the pass: the pool entries above the row's ``limit`` (``u_i + threshold``, compared in
+    float32 as the pass does) that are not in ``ex_code`` (the locks and chosen pairs, sorted
+    codes ``i * m + j``), and the rows whose pool may miss some (``floor > limit``; a pool
+    that holds the whole row misses none): crowded, as the pass marks a row with more suspects
+    than it keeps. Each row's pool holds its best pairs, so a row not crowded has every
+    suspect there; a crowded one has its most promising, the pool's. At 100,000 x 20,000
+    (the inner sub-market) the pass's own suspects took 60-70 % of these scans' time: most
+    such rows are crowded (every pair of a low ``u_i`` is above its limit)."""
+    lim = np.asarray(limit, np.float32)
+    r, k = _nonzero(vals > lim[:, None])
+    gi, gj = rows[r], cols[r, k]
+    keep = ~_member(gi * m + gj, ex_code)
+    crowded = rows[floor > lim] if cols.shape[1] < m else rows[:0]
+    return gi[keep], gj[keep], crowded
+
+
 class _Certifier:
     """The check of every unchosen pair against the prices ``u``, ``p`` of a round, without a
     pass over all pairs once the pools fit the prices:
@@ -96,7 +115,7 @@ class _Certifier:
       when ``p_gen[j] - p_j <= D`` and ``floor_i + D <= u_i + threshold`` (the guard);
     - the mentors with ``p_gen[j] - p_j > D`` are re-checked on every row of the generation,
       and the rows the guard misses are scanned in full, which takes their pools afresh
-      under ``p``;
+      under ``p`` (their suspects are read from those pools: :func:`_pool_suspects`);
     - a mentor re-check moves its rows to a new generation: ``p_gen`` with the re-checked
       mentors' prices set to ``p``, and ``floor_i`` raised to the row's largest ``bound - p_j``
       over those mentors outside the pool (the pool pairs among them are checked from the
@@ -289,16 +308,15 @@ class _Certifier:
         # rows scanned in full (their pools taken afresh under p)
         if len(fail):
             view = sc.subset(rows=fail)
-            f = _scan(view, fail, None, p, excl_i=self.li, excl_j=self.lj, chosen_i=ex_i, chosen_j=ex_j,
-                      pool_size=pool.cols.shape[1],
-                      u=u[fail], threshold=threshold, progress=self.progress,
-                      what="certificate: rows the pools miss")
+            f = _scan(view, fail, None, p, excl_i=self.li, excl_j=self.lj, pool_size=pool.cols.shape[1],
+                      progress=self.progress, what="certificate: rows the pools miss")
             c, v, fl = f.pool
+            si, sj, sc_crowded = _pool_suspects(fail, c, v, fl, u[fail] + threshold, ex_code, m)
             pool.cols[fail], pool.vals[fail], pool.floor[fail] = c, v, fl
             self.err[fail] = self._pool_err(pool.vals[fail], pool.floor[fail])
             pool.gen[fail] = len(pool.prices)
             pool.prices.append(p.copy())
-            found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
+            found_i.append(si), found_j.append(sj), crowded.append(sc_crowded)
             self.rows_rescanned += len(fail)
             self.bound_pairs += len(fail) * m
         # mentors whose price fell, on every other row of the generation; their pool pairs are
