@@ -24,9 +24,12 @@ With demands above one, the threshold runs over pairs, not mentees. The status i
 **CP-SAT's integers.** The steps read the scores at :func:`~mentormatch.solvers.cpsat_model.
 objective_scale`'s ``S`` (exact when a power of ten up to ``10**6`` makes them whole, else in
 the engine's unit, so scores times ``2**k`` give the same integers or proportional ones). Where
-``S`` is not exact, CP-SAT's proof holds for the rounded scores: rounding is monotone, so the
-best worst pair ``t*`` is at most ``(z + 1/2) / S`` (``z`` the proven best rounded worst pair)
-and the best total among the assignments that reach it is at most the proven rounded total
+``S`` is not exact, CP-SAT's proof holds for the rounded scores. Max-min's worst pair reads
+the levels of :func:`~mentormatch.solvers.cpsat_model.levels`: ``S``'s integers, with a level
+split at 30 significant bits where ``1/S`` is not within the gap of its least value (scores of
+mixed magnitudes, 6.2e-9 beside 0.5). The levels are monotone, so the best worst pair ``t*``
+(the value of some pair) is at most the largest value at the proven best level ``z``, and the
+best total among the assignments that reach it is at most the proven rounded total
 ``/ S + n_max / (2 S)``. The answer is ``"optimal"`` only when both bounds are within the
 1e-6 gap (:data:`~mentormatch.solvers.base.OPTIMAL_GAP`) of what it reaches; the certificate
 keeps them (``threshold_bound``, ``total_bound``).
@@ -56,8 +59,8 @@ from ortools.sat.python import cp_model
 from ..errors import InfeasibleError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
-from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, _goal_problem, _infeasible, _timeout, make_solver
-from .cpsat_model import CpsatModel, exact_at
+from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, _infeasible, _timeout, make_solver
+from .cpsat_model import CpsatModel, exact_at, levels, open_pairs
 from .diagnose import diagnose
 
 __all__ = ["solve_maxmin"]
@@ -169,11 +172,11 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
     threshold_bound = total_bound = None
     if count:
         best_z = total = None
+        lv = levels(b)  # the scale's integers, split where too coarse for the worst pair
         if not cp.out_of_time():
-            lo_v, hi_v = int(b.sc.min()), int(b.sc.max())
-            z = b.model.new_int_var(lo_v, hi_v, "z")
+            z = b.model.new_int_var(int(lv.key.min()), int(lv.key.max()), "z")
             for k, v in enumerate(b.x):
-                b.model.add(z <= int(b.sc[k])).only_enforce_if(v)
+                b.model.add(z <= int(lv.key[k])).only_enforce_if(v)
             best_z, found = cp.run(z, True)
         if best_z is not None:
             chosen = found
@@ -184,8 +187,11 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
                     chosen = found
         cp.proven &= total is not None  # a step left unrun or unfinished proves nothing
         if cp.proven:  # the rounding's bounds (module docstring); exact scores: the values
+            # t* is the value of some pair at the best key (keys are monotone): at most the
+            # largest value there
+            at_best = (lv.key == best_z) & open_pairs(problem)
             threshold_bound = (float(goal[chosen].min()) if cp.exact
-                               else (best_z + 0.5) / b.scale)
+                               else float(goal[at_best].max()))
             total_bound = (float(goal[chosen].sum()) if cp.exact
                            else total / b.scale + 0.5 * b.n_max / b.scale)
     worst = float(goal[chosen].min()) if len(chosen) else None
@@ -206,7 +212,7 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
             "matched": int(len(chosen)), "scale": b.scale,
             "rounding": 0.0 if cp.exact else 1.0 / b.scale, "timed_out": cp.timed_out,
             "message": message}
-    return finish(_goal_problem(problem, bonus), chosen, "optimal" if optimal else "feasible",
+    return finish(goal_problem(problem, bonus), chosen, "optimal" if optimal else "feasible",
                   started, "maxmin", certificate=cert, message=message)
 
 
@@ -248,7 +254,7 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     options = options or SolverOptions()
     started = time.perf_counter()
     if _plain(problem):  # no constraint reads the scores: the flows on score + bonus
-        return _flow_maxmin(_goal_problem(problem, bonus), options)
+        return _flow_maxmin(goal_problem(problem, bonus), options)
     return _cp_maxmin(problem, options, started, bonus)
 
 
