@@ -39,8 +39,20 @@ def _problem(seed: int) -> AssignmentProblem:
     return AssignmentProblem(Candidates.complete(n, m), score, cap + 0.5, load=load)
 
 
-def _most(bf):
-    return bf.feasible & (bf.matched == bf.matched[bf.feasible].max())
+def _solved(seed: int, solve):
+    """``(problem, brute force, solution, the assignments with the most pairs)``; None after
+    checking that an instance brute force finds infeasible raises InfeasibleError."""
+    p = _problem(seed)
+    bf = feasible_assignments(p)
+    if not bf.any_feasible:
+        with pytest.raises(InfeasibleError):
+            solve(p)
+        return None
+    sol = solve(p)
+    most = bf.feasible & (bf.matched == bf.matched[bf.feasible].max())
+    assert len(sol.chosen) == bf.matched[most][0]
+    assert sol.status == "optimal", sol.message
+    return p, bf, sol, most
 
 
 def test_the_xfail_case_is_proven():
@@ -59,18 +71,10 @@ def test_the_xfail_case_is_proven():
 def test_maxmin_on_mixed_magnitudes_against_brute_force(seed):
     """The most pairs, the best worst pair to its exact value, the best total among those:
     "optimal" with a threshold bound within 1e-6 of the worst pair."""
-    p = _problem(seed)
-    bf = feasible_assignments(p)
-    if not bf.any_feasible:
-        with pytest.raises(InfeasibleError):
-            solve_maxmin(p)
+    solved = _solved(seed, solve_maxmin)
+    if solved is None or not len(solved[2].chosen):
         return
-    sol = solve_maxmin(p)
-    most = _most(bf)
-    assert len(sol.chosen) == bf.matched[most][0]
-    assert sol.status == "optimal", sol.message
-    if not len(sol.chosen):
-        return
+    p, bf, sol, most = solved
     best = bf.worst[most].max()
     worst = p.score[sol.chosen].min()
     assert worst >= best * (1 - 1e-6) - 1e-12, (worst, best)
@@ -84,16 +88,10 @@ def test_maxmin_on_mixed_magnitudes_against_brute_force(seed):
 def test_leximin_on_mixed_magnitudes_against_brute_force(seed):
     """The most pairs, then the best ascending vector of the exact scores: "optimal" and equal
     (entry by entry within 1e-6) to brute force's best vector."""
-    p = _problem(seed)
-    bf = feasible_assignments(p)
-    if not bf.any_feasible:
-        with pytest.raises(InfeasibleError):
-            solve_leximin(p)
+    solved = _solved(seed, solve_leximin)
+    if solved is None:
         return
-    sol = solve_leximin(p)
-    most = _most(bf)
-    assert len(sol.chosen) == bf.matched[most][0]
-    assert sol.status == "optimal", sol.message
+    p, bf, sol, most = solved
     best = max(tuple(np.sort(p.score[bf.x[k]])) for k in np.flatnonzero(most))
     got = np.sort(p.score[sol.chosen])
     assert np.allclose(got, best, rtol=1e-6, atol=0), (got, best)

@@ -159,7 +159,8 @@ def solve_held(scorer, data: dict, solve, what: str,
         if count != tried:
             tried = count
             large.check_fits(f"{what} (the pairs scoring at least {tau:.6g}, where its optimum is "
-                             f"proven to lie, of {eligible:,})", count, large.REFUSAL_INSTEAD)
+                             f"proven to lie, of {eligible:,})", count, large.REFUSAL_INSTEAD,
+                             large.BYTES_PER_CPSAT_PAIR)
             problem = large.problem_of(scorer, data, data["side"], tau)
             try:
                 solution = solve(problem, left())
@@ -175,7 +176,8 @@ def solve_held(scorer, data: dict, solve, what: str,
                 return last[0], _unproven(last[1], last[2], limit)
         target = 4 * max(count, target)
         tau = _lower(sv, target, ceiling)
-    problem = large._full_problem(scorer, data, side=data["side"], what=what)
+    problem = large._full_problem(scorer, data, side=data["side"], what=what,
+                                  per_pair=large.BYTES_PER_CPSAT_PAIR)
     return problem, solve(problem, left())
 
 

@@ -30,6 +30,10 @@ from .wrap import _solve, _wrap
 #: under side constraints or fractional loads), as measured when stable and max-min held them:
 #: 228 and 199 at 6,000 x 1,000, scoring included.
 BYTES_PER_HELD_PAIR = 230
+#: Peak bytes per pair of CP-SAT's max-min and leximin on the pairs they hold: 763 to build the
+#: model (one variable and one threshold row a pair), 4,292 at the peak of its first solve
+#: (100,000 pairs, 1,000 x 100 with a share floor; s21h5).
+BYTES_PER_CPSAT_PAIR = 4300
 
 
 def available_memory() -> float:
@@ -49,12 +53,14 @@ def available_memory() -> float:
         return float("inf")
 
 
-def check_fits(what: str, pairs: int, instead: str) -> None:
+def check_fits(what: str, pairs: int, instead: str, per_pair: float | None = None) -> None:
     """Raise :class:`~mentormatch.errors.TooLargeError` when holding ``pairs`` eligible pairs
-    (:data:`BYTES_PER_HELD_PAIR` each) would not fit in the memory available now."""
+    (``per_pair`` bytes each, default :data:`BYTES_PER_HELD_PAIR`) would not fit in the memory
+    available now."""
     from ..errors import TooLargeError
 
-    needed, available = float(pairs) * BYTES_PER_HELD_PAIR, available_memory()
+    per_pair = BYTES_PER_HELD_PAIR if per_pair is None else per_pair
+    needed, available = float(pairs) * per_pair, available_memory()
     if needed > 0.8 * available:
         raise TooLargeError(what, pairs, needed, available, instead)
 
@@ -67,7 +73,8 @@ REFUSAL_INSTEAD = ("solvers 'flow' and 'mip' (with any side constraint, floor or
                    "(mentormatch.pair_many with a group column)")
 
 
-def _full_problem(scorer, data: dict, side=None, what: str = "this request") -> AssignmentProblem:
+def _full_problem(scorer, data: dict, side=None, what: str = "this request",
+                  per_pair: float | None = None) -> AssignmentProblem:
     """Every eligible pair of a scale-path round, from the cached block scores: what CP-SAT's
     max-min and leximin hold under side constraints or fractional loads when no threshold is
     proven (:mod:`mentormatch.pipeline.held`), and checks of small rounds
@@ -77,7 +84,7 @@ def _full_problem(scorer, data: dict, side=None, what: str = "this request") -> 
     n, m = len(data["mentees"]), len(data["mentors"])
     # the bounded scorer counts the eligible pairs up front; the block scorer as it scores
     counts = None if isinstance(scorer, _BlockScorer) else getattr(scorer, "eligible_counts", None)
-    check_fits(what, int(np.sum(counts)) if counts is not None else n * m, REFUSAL_INSTEAD)
+    check_fits(what, int(np.sum(counts)) if counts is not None else n * m, REFUSAL_INSTEAD, per_pair)
     return problem_of(scorer, data, side)
 
 
@@ -327,7 +334,8 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
 
         if plan.how == "held" or "full_problem" in data:
             full = held(data["full_problem"]() if "full_problem" in data
-                        else _full_problem(scorer, data, side=data["side"], what=what))
+                        else _full_problem(scorer, data, side=data["side"], what=what,
+                                           per_pair=BYTES_PER_CPSAT_PAIR))
             solution = (solve_with_bonus(full, bonus.on_pairs(full.pairs.mentee, full.pairs.mentor),
                                          prepared.solver, quiet, prepared)
                         if plan.how == "held" else _solve(full, prepared.solver, quiet, prepared))
