@@ -165,7 +165,7 @@ def test_maxmin_and_leximin_on_every_source_against_brute_force(case, objective)
     for kind, r in results.items():
         assert not isinstance(r, Exception), (kind, "InfeasibleError on a feasible instance", r)
         assert table_violations(mentors, mentees, programme, r, complete) == [], kind
-        assert r.status == "optimal", (kind, r.certificate, p.score.tolist())
+        assert r.status == "optimal", (kind, r.certificate)
         pos = result_positions(complete, r)
         assert len(pos) == bf.matched[most][0], (kind, "the most pairs")
         got = level(np.sort(p.score[pos]))

@@ -1,6 +1,6 @@
 """CP-SAT's max-min and leximin (side constraints, fractional loads) on scores of mixed
 magnitudes (0.5 beside 6.2e-9 and 1e-9): the integer scale's level 0 holds the tiny scores, so
-the levels are split where too coarse (``cpsat_model.levels``), and the answers are proven
+the levels are split where too coarse (``cpsat_levels.levels``), and the answers are proven
 against brute force on the exact values, not only "feasible" (session 20's strict xfail)."""
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def test_leximin_on_mixed_magnitudes_against_brute_force(seed):
 def test_levels_split_only_where_too_coarse():
     """Scores with six decimals (exact at the scale) keep the scale's integers; mixed
     magnitudes split level 0 and only it, monotone in the score."""
-    from mentormatch.solvers.cpsat_model import levels
+    from mentormatch.solvers.cpsat_levels import levels
 
     plain = CpsatModel(AssignmentProblem(Candidates.complete(3, 1), np.array([0.5, 0.25, 0.125]),
                                          np.array([3.0])))
@@ -117,3 +117,21 @@ def test_levels_split_only_where_too_coarse():
     assert len(np.unique(lv.key)) == distinct  # here every distinct value is a level of its own
     big = score >= 0.25
     assert np.array_equal(np.unique(lv.key[big]).size, np.unique(b.sc[big]).size)
+
+
+def test_the_total_is_proven_below_the_scale_by_a_finer_solve():
+    """The score floor's case the hunt found (3 mentors, two with no place; the open mentor's
+    pairs near 6.2e-9 and one of 0.5, a score floor that keeps 0.5 out): the threshold is
+    proven by the split levels, the total (about 6.2e-9, below the first scale's rounding bound
+    of 2.5e-8) by a second solve at a finer scale: "optimal" against brute force (old code:
+    "feasible")."""
+    score = np.array([6.2074e-9, 0.5, 0.5, 6.3e-9, 0.5, 0.5, 0.5, 0.5, 0.5])
+    side = SideConstraints(group=np.array([0, 0, 1]), score_floor=0.5)
+    p = AssignmentProblem(Candidates.complete(3, 3), score, np.array([1.0, 0.0, 0.0]), side=side)
+    bf = feasible_assignments(p)
+    most = bf.feasible & (bf.matched == bf.matched[bf.feasible].max())
+    best = bf.worst[most].max()
+    sol = solve_maxmin(p)
+    assert sol.status == "optimal", sol.message
+    assert p.score[sol.chosen].min() == pytest.approx(best, rel=1e-6)
+    assert sol.objective == pytest.approx(bf.total[most & (bf.worst >= best)].max(), rel=1e-6)

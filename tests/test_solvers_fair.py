@@ -243,7 +243,7 @@ def test_maxmin_says_optimal_only_within_the_gap_its_rounding_leaves():
 
 def test_leximin_says_optimal_only_within_the_gap_its_rounding_leaves():
     """The same scores for leximin's CP-SAT levels: the scale's step (1e-7 of the best) is
-    above 1e-6 of the small scores, so their level is split (``cpsat_model.levels``) and the
+    above 1e-6 of the small scores, so their level is split (``cpsat_levels.levels``) and the
     answer is "optimal", its sorted vector enumeration's leximin optimum to 1e-6 entry by entry,
     its certificate's ``rounding`` within the gap of the worst chosen value. Before session 20
     every small score shared the level 0 and it said "optimal" wrongly; in session 20 it said

@@ -25,7 +25,7 @@ With demands above one, the threshold runs over pairs, not mentees. The status i
 objective_scale`'s ``S`` (exact when a power of ten up to ``10**6`` makes them whole, else in
 the engine's unit, so scores times ``2**k`` give the same integers or proportional ones). Where
 ``S`` is not exact, CP-SAT's proof holds for the rounded scores. Max-min's worst pair reads
-the levels of :func:`~mentormatch.solvers.cpsat_model.levels`: ``S``'s integers, with a level
+the levels of :func:`~mentormatch.solvers.cpsat_levels.levels`: ``S``'s integers, with a level
 split at 30 significant bits where ``1/S`` is not within the gap of its least value (scores of
 mixed magnitudes, 6.2e-9 beside 0.5). The levels are monotone, so the best worst pair ``t*``
 (the value of some pair) is at most the largest value at the proven best level ``z``, and the
@@ -60,7 +60,8 @@ from ..errors import InfeasibleError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
 from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, _infeasible, _timeout, make_solver
-from .cpsat_model import CpsatModel, exact_at, levels, open_pairs
+from .cpsat_levels import levels
+from .cpsat_model import CpsatModel, exact_at, open_pairs
 from .diagnose import diagnose
 
 __all__ = ["solve_maxmin"]
@@ -158,6 +159,33 @@ class _Cp:
         return False
 
 
+#: The finer total's integers stay below ``2**TOTAL_BITS`` summed over every allowed pair.
+TOTAL_BITS = 50
+
+
+def _finer_total(cp: "_Cp", allowed: np.ndarray):
+    """Max-min's total again at a finer scale when the first one's rounding bound
+    (``n_max / (2 S)``) is not within the gap of the total found (a worst pair far below the
+    largest score: the threshold holds the total down): the scale ``S2``, a power of two, as
+    fine as keeps the most pairs' sum of the ``allowed`` pairs' integers under
+    ``2**TOTAL_BITS``; the pairs below the threshold get no weight (never chosen). ``(chosen,
+    bound)`` when proven, None when no finer scale exists or the time limit ended it."""
+    b = cp.built
+    room = allowed & open_pairs(cp.problem)
+    weight = float(np.sum(np.abs(b.objective[room])))  # CP-SAT checks the sum of every coefficient
+    if weight <= 0:
+        return None
+    fine = 2.0 ** np.floor(np.log2(2.0 ** TOTAL_BITS / weight))
+    if fine <= b.scale:
+        return None
+    sc = np.where(room, np.round(b.objective * fine), 0).astype(np.int64)
+    total, found = cp.run(cp_model.LinearExpr.weighted_sum(b.x, sc.tolist()), True)
+    if total is None or not cp.proven:
+        return None
+    exact = exact_at(b.objective[room], fine)
+    return found, float(b.objective[found].sum() if exact else total / fine + 0.5 * b.n_max / fine)
+
+
 def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: float,
                bonus: np.ndarray | None = None) -> Solution:
     """The three steps by CP-SAT: ``"optimal"`` when each ran and was proven (however long
@@ -194,6 +222,10 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
                                else float(goal[at_best].max()))
             total_bound = (float(goal[chosen].sum()) if cp.exact
                            else total / b.scale + 0.5 * b.n_max / b.scale)
+            if not proven(total_bound, float(goal[chosen].sum())) and not cp.out_of_time():
+                finer = _finer_total(cp, lv.key >= best_z)
+                if finer is not None:
+                    chosen, total_bound = finer
     worst = float(goal[chosen].min()) if len(chosen) else None
     value = float(goal[chosen].sum()) if len(chosen) else 0.0
     within = (not len(chosen) or cp.exact

@@ -13,7 +13,7 @@ the next, the answer is ``"feasible"`` with the levels proven so far (``proven_b
 The levels are the scores at :func:`~mentormatch.solvers.cpsat_model.objective_scale`'s ``S``
 (exact when a power of ten up to ``10**6`` makes them whole, else in the engine's unit: scores
 times ``2**k`` give the same levels), a level split at 30 significant bits where ``1/S`` is not
-within the 1e-6 gap of its least value (:func:`~mentormatch.solvers.cpsat_model.levels`: scores
+within the 1e-6 gap of its least value (:func:`~mentormatch.solvers.cpsat_levels.levels`: scores
 of mixed magnitudes, 6.2e-9 beside 0.5). Where ``S`` is not exact, scores of one level count
 as one, and the proof holds for the levels: they are monotone, so the sorted vector found is,
 entry by entry up to the first where it is ahead, within its level's width of the leximin
@@ -31,7 +31,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .base import AssignmentProblem, Solution, SolverOptions, finish
-from .cpsat_model import levels as levels_of
+from .cpsat_levels import levels as levels_of
 from .cpsat import goal_problem
 from .fair import _Cp, _plain
 
