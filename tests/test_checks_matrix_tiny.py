@@ -158,14 +158,17 @@ def test_maxmin_and_leximin_on_every_source_against_brute_force(case, objective)
         return
     most = bf.feasible & (bf.matched == bf.matched[bf.feasible].max())
     # scores compared in the solvers' integer units (solvers.cpsat.score_scale, the rounding their
-    # certificates report): two scores closer than that are one level
+    # certificates report): two scores closer than that are one level; below 1e-3 (scores of
+    # mixed magnitudes: 6.2e-9 beside 0.5) CP-SAT (any side constraint) splits the level
+    # (solvers.cpsat_levels) and the scores compare as they are (the plain flows do not)
     scale = score_scale(p.score)
-    level = lambda v: np.round(np.asarray(v, float) * scale)
+    fine = 1e-3 if p.side.active() or not np.all(p.load == 1) else 0.0
+    level = lambda v: np.where(np.abs(v) >= fine, np.round(np.asarray(v, float) * scale), v)
     vectors = [tuple(level(np.sort(p.score[bf.x[k]]))) for k in np.flatnonzero(most)]
     for kind, r in results.items():
         assert not isinstance(r, Exception), (kind, "InfeasibleError on a feasible instance", r)
         assert table_violations(mentors, mentees, programme, r, complete) == [], kind
-        assert r.status == "optimal", (kind, r.certificate)
+        assert r.status == "optimal", kind
         pos = result_positions(complete, r)
         assert len(pos) == bf.matched[most][0], (kind, "the most pairs")
         got = level(np.sort(p.score[pos]))

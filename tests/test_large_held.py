@@ -1,8 +1,10 @@
 """CP-SAT's max-min and leximin under side constraints on the scale path (forced small with
-``_support.on_source``): they hold only the pairs scoring at least a threshold when the proof of
-``pipeline/held.py`` holds (their answer reaches the score-free bounds on the count), with the
-same answer as the complete set's model of every pair; else every pair, as before; and no
-search log the user did not ask for."""
+``_support.on_source``), on a machine where every eligible pair would not fit (forced with
+``large.available_memory``): they hold only the pairs scoring at least a threshold when the
+proof of ``pipeline/held.py`` holds (their answer reaches the score-free bounds on the count),
+with the same answer as the complete set's model of every pair; else they are refused, as
+before; where every pair fits, every pair is held; and no search log the user did not ask
+for."""
 from __future__ import annotations
 
 import numpy as np
@@ -34,6 +36,12 @@ def _programme(objective: str, kind: str) -> dict:
             "constraints": {"budget": 10_000.0}}  # loose: the count is not limited by it
 
 
+def _short_of_every_pair(monkeypatch, eligible: int) -> None:
+    """Memory for one pair fewer than every eligible pair (CP-SAT's bytes a pair)."""
+    monkeypatch.setattr(large, "available_memory",
+                        lambda: (eligible - 1) * large.BYTES_PER_CPSAT_PAIR / 0.8)
+
+
 def _prepared(mentors, mentees, kind):
     if kind == "fractional":
         mentees = mentees.assign(load=np.where(np.arange(len(mentees)) % 3 == 0, 0.5, 1.0))
@@ -45,7 +53,7 @@ def _prepared(mentors, mentees, kind):
 @pytest.mark.parametrize("source", ["blocks", "bounds"])
 @pytest.mark.parametrize("kind", ["share", "budget"])
 @pytest.mark.parametrize("objective", ["maxmin", "leximin"])
-def test_held_pairs_give_the_full_models_answer(source, kind, objective):
+def test_held_pairs_give_the_full_models_answer(monkeypatch, source, kind, objective):
     """Fewer pairs held than eligible, exactly those scoring at least the threshold (counted on
     the complete set), and the complete set's answer: status, the most pairs, the worst pair,
     the total (max-min) or the sorted scores (leximin). Old code: every pair held, no
@@ -54,10 +62,12 @@ def test_held_pairs_give_the_full_models_answer(source, kind, objective):
     programme = _programme(objective, kind)
     complete = pl.prepare(mentors, mentees, programme)
     full = pl.pair(mentors, mentees, programme)
+    p = complete.problem
     with on_source(source):
+        assert "held" not in pl.pair(mentors, mentees, programme).certificate  # every pair fits
+        _short_of_every_pair(monkeypatch, len(p.pairs))
         r = pl.pair(mentors, mentees, programme)
     info = r.certificate["held"]
-    p = complete.problem
     assert info["eligible_pairs"] == len(p.pairs)
     assert info["pairs"] == int(np.sum(p.score >= info["threshold"])) < len(p.pairs)
     assert r.status == full.status == "optimal"
@@ -72,36 +82,39 @@ def test_held_pairs_give_the_full_models_answer(source, kind, objective):
         assert np.allclose(got, want, rtol=1e-6)
 
 
-def test_a_count_below_the_bound_holds_every_pair():
+def test_a_count_below_the_bound_is_refused_where_every_pair_does_not_fit(monkeypatch):
     """A budget that keeps the most pairs below the score-free bound: nothing is proven by a
-    threshold, so every eligible pair is held (no ``held`` entry), and the answer is the
-    complete set's."""
+    threshold, so every eligible pair is needed: held where they fit (the complete set's
+    answer), refused where they do not."""
     mentors, mentees = _tables(4, n=24, m=10)
     mentors = mentors.assign(stipend_fixed=50.0, stipend_per_mentee=10.0)
     programme = {"fairness": {"objective": "maxmin"}, "constraints": {"budget": 300.0}}
     full = pl.pair(mentors, mentees, programme)
+    eligible = len(pl.prepare(mentors, mentees, programme).problem.pairs)
     with on_source("blocks"):
         r = pl.pair(mentors, mentees, programme)
+        _short_of_every_pair(monkeypatch, eligible)
+        with pytest.raises(TooLargeError):
+            pl.pair(mentors, mentees, programme)
     assert "held" not in r.certificate
     assert r.status == full.status == "optimal"
     assert len(r.pairs) == len(full.pairs) < 24
     assert r.objective == pytest.approx(full.objective, rel=1e-6)
 
 
-@pytest.mark.parametrize("seed", [3, 4])
-def test_fractional_loads_held_or_not_give_the_full_models_answer(seed):
-    """Fractional loads (the bound counts the lightest loads at every mentor, so the proof may
-    or may not hold): the complete set's answer either way, and when held, exactly the pairs
-    scoring at least the threshold."""
-    mentors, mentees = _prepared(*_tables(seed, n=24, m=10), "fractional")
+def test_fractional_loads_held_give_the_full_models_answer(monkeypatch):
+    """Fractional loads (the bound counts the lightest loads at every mentor, so the proof
+    holds only where the count reaches it, as here): exactly the pairs scoring at least the
+    threshold, and the complete set's answer."""
+    mentors, mentees = _prepared(*_tables(4, n=24, m=10), "fractional")
     programme = _programme("maxmin", "fractional")
     complete = pl.prepare(mentors, mentees, programme)
     full = pl.pair(mentors, mentees, programme)
     with on_source("bounds"):
+        _short_of_every_pair(monkeypatch, len(complete.problem.pairs))
         r = pl.pair(mentors, mentees, programme)
-    if "held" in r.certificate:
-        tau = r.certificate["held"]["threshold"]
-        assert r.certificate["held"]["pairs"] == int(np.sum(complete.problem.score >= tau))
+    tau = r.certificate["held"]["threshold"]
+    assert r.certificate["held"]["pairs"] == int(np.sum(complete.problem.score >= tau))
     assert r.status == full.status == "optimal"
     assert len(r.pairs) == len(full.pairs)
     assert r.objective == pytest.approx(full.objective, rel=1e-6)

@@ -1,6 +1,8 @@
 """The pairs that CP-SAT's max-min and leximin hold on the scale path (side constraints or
-fractional loads): those scoring at least a threshold ``tau`` (and the locked pairs), not every
-eligible pair, when a proof allows it.
+fractional loads) when every eligible pair would not fit: those scoring at least a threshold
+``tau`` (and the locked pairs), when a proof allows it. Where every pair fits they are all held
+(:mod:`mentormatch.pipeline.large`): CP-SAT's choice among equal optima depends on the pairs of
+its model, so only the complete set's model gives the complete set's pairs.
 
 **The proof.** Let ``U`` bound the pairs of any assignment, read from the demands, the
 eligible counts and the capacities (no score: :func:`count_bounds`), and under
@@ -151,7 +153,9 @@ def solve_held(scorer, data: dict, solve, what: str,
     most, mentees = count_bounds(sv, data["demand"], data["load"], data["capacity"])
     open_ = (sv.eligible > 0) & ((np.ones(n) if data["demand"] is None else data["demand"]) > 0)
     ceiling = float(sv.best[open_].min()) if np.any(open_) else -np.inf
-    target = FIRST_PER_PAIR * max(most, 1)
+    # no more pairs than fit (then every pair, where they fit, is tried last)
+    room = int(0.8 * large.available_memory() / large.BYTES_PER_CPSAT_PAIR)
+    target = min(FIRST_PER_PAIR * max(most, 1), room)
     tau, tried, last = _lower(sv, target, ceiling), -1, None
     eligible = int(sv.eligible.sum())
     while np.isfinite(tau):
@@ -174,8 +178,9 @@ def solve_held(scorer, data: dict, solve, what: str,
                 last = problem, solution, held
             if left() <= 0 and last is not None:
                 return last[0], _unproven(last[1], last[2], limit)
-        target = 4 * max(count, target)
-        tau = _lower(sv, target, ceiling)
+        target = min(4 * max(count, target), room)
+        lower = _lower(sv, target, ceiling)
+        tau = lower if lower < tau else -np.inf  # no lower threshold fits: every pair, below
     problem = large._full_problem(scorer, data, side=data["side"], what=what,
                                   per_pair=large.BYTES_PER_CPSAT_PAIR)
     return problem, solve(problem, left())

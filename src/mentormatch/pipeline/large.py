@@ -61,8 +61,20 @@ def check_fits(what: str, pairs: int, instead: str, per_pair: float | None = Non
 
     per_pair = BYTES_PER_HELD_PAIR if per_pair is None else per_pair
     needed, available = float(pairs) * per_pair, available_memory()
-    if needed > 0.8 * available:
+    if not fits(pairs, per_pair):
         raise TooLargeError(what, pairs, needed, available, instead)
+
+
+def fits(pairs: int, per_pair: float) -> bool:
+    """Whether ``pairs`` pairs of ``per_pair`` bytes fit in 80 % of the memory available now."""
+    return float(pairs) * per_pair <= 0.8 * available_memory()
+
+
+def eligible_pairs(scorer, n: int, m: int) -> int:
+    """The eligible pairs of a round: counted up front by the bounded scorer, at most ``n m``
+    for the block scorer (it counts as it scores)."""
+    counts = None if isinstance(scorer, _BlockScorer) else getattr(scorer, "eligible_counts", None)
+    return int(np.sum(counts)) if counts is not None else n * m
 
 
 #: What works instead when every eligible pair would not fit (the refusal's advice).
@@ -82,9 +94,7 @@ def _full_problem(scorer, data: dict, side=None, what: str = "this request",
     instead (:class:`_ScorerRows`). Refused up front (:func:`check_fits`) when the pairs would
     not fit in memory."""
     n, m = len(data["mentees"]), len(data["mentors"])
-    # the bounded scorer counts the eligible pairs up front; the block scorer as it scores
-    counts = None if isinstance(scorer, _BlockScorer) else getattr(scorer, "eligible_counts", None)
-    check_fits(what, int(np.sum(counts)) if counts is not None else n * m, REFUSAL_INSTEAD, per_pair)
+    check_fits(what, eligible_pairs(scorer, n, m), REFUSAL_INSTEAD, per_pair)
     return problem_of(scorer, data, side)
 
 
@@ -321,10 +331,11 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
             locked=data["locked"], coverage_first=data["coverage_first"], side=data["side"],
             options=prepared.options)
     elif not plain:
-        # CP-SAT's max-min and leximin (side constraints, fractional loads) hold the pairs above
-        # a proven threshold (pipeline/held.py), else every eligible pair (refused up front when
-        # they do not fit); the scale path's progress bars are not CP-SAT's search log: the
-        # complete set writes none, and no setting of the rules asks for one
+        # CP-SAT's max-min and leximin (side constraints, fractional loads) hold every eligible
+        # pair where they fit (the complete set's model: the same pairs), else the pairs above a
+        # proven threshold (pipeline/held.py), refused up front when those do not fit either;
+        # the scale path's progress bars are not CP-SAT's search log: the complete set writes
+        # none, and no setting of the rules asks for one
         quiet = dataclasses.replace(prepared.options, progress=False)
         what = f"solver {prepared.solver!r}"
 
@@ -332,7 +343,8 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
             return dataclasses.replace(full, coverage_first=data["coverage_first"], side=data["side"],
                                        load=data["load"] if data["load"] is not None else full.load)
 
-        if plan.how == "held" or "full_problem" in data:
+        if (plan.how == "held" or "full_problem" in data
+                or fits(eligible_pairs(scorer, n, m), BYTES_PER_CPSAT_PAIR)):
             full = held(data["full_problem"]() if "full_problem" in data
                         else _full_problem(scorer, data, side=data["side"], what=what,
                                            per_pair=BYTES_PER_CPSAT_PAIR))
