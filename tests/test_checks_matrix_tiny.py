@@ -140,11 +140,6 @@ def test_side_constraints_on_every_source_against_brute_force(case):
             assert _key(r) == _key(results["complete"]), kind
 
 
-@pytest.mark.xfail(strict=True, reason="s20h3 made CP-SAT's max-min and leximin say 'optimal' only "
-                   "when the rounding of their integer scale leaves a gap of at most 1e-6: with float "
-                   "scores of mixed magnitudes (0.5 beside 6.2e-9, one mentor, budget 0) they now say "
-                   "'feasible' where brute force shows the answer optimal; a finer second solve at the "
-                   "worst pair's own scale is the fix (session 20's note)")
 @TINY
 @given(tables_and_programme(families=SIDE + ("none",), at_most=1, coverage=False),
        st.sampled_from(["maxmin", "leximin"]))
@@ -163,9 +158,12 @@ def test_maxmin_and_leximin_on_every_source_against_brute_force(case, objective)
         return
     most = bf.feasible & (bf.matched == bf.matched[bf.feasible].max())
     # scores compared in the solvers' integer units (solvers.cpsat.score_scale, the rounding their
-    # certificates report): two scores closer than that are one level
+    # certificates report): two scores closer than that are one level; below 1e-3 (scores of
+    # mixed magnitudes: 6.2e-9 beside 0.5) CP-SAT (any side constraint) splits the level
+    # (solvers.cpsat_levels) and the scores compare as they are (the plain flows do not)
     scale = score_scale(p.score)
-    level = lambda v: np.round(np.asarray(v, float) * scale)
+    fine = 1e-3 if p.side.active() or not np.all(p.load == 1) else 0.0
+    level = lambda v: np.where(np.abs(v) >= fine, np.round(np.asarray(v, float) * scale), v)
     vectors = [tuple(level(np.sort(p.score[bf.x[k]]))) for k in np.flatnonzero(most)]
     for kind, r in results.items():
         assert not isinstance(r, Exception), (kind, "InfeasibleError on a feasible instance", r)

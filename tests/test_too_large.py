@@ -20,17 +20,23 @@ def small_machine(monkeypatch):
     monkeypatch.setattr(large, "available_memory", lambda: 20 * 1024.0 ** 2)  # 20 MiB: 120,000 pairs need 26 MiB
 
 
-def test_leximin_under_side_constraints_is_refused_with_the_estimate(small_machine):
+def test_leximin_under_side_constraints_is_refused_with_the_estimate(monkeypatch):
+    """Leximin under side constraints holds the pairs scoring at least a proven threshold
+    (pipeline/held.py), counted from the scores' histogram before any is held: refused when
+    even those do not fit (here room for 400 pairs), with the count and the threshold."""
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
+    monkeypatch.setattr(large, "available_memory", lambda: 400 * large.BYTES_PER_CPSAT_PAIR / 0.8)
     mentors, mentees = synthetic.organisation(n_mentees=600, n_mentors=200, seed=3)
     with pytest.raises(TooLargeError) as info:
         pl.pair(mentors, mentees, {"fairness": {"objective": "leximin", "groups": ["gender"]},
                                    "constraints": {"balanced_load": True}})
     err = info.value
     assert isinstance(err, MentormatchError)
-    assert 0.9 * 600 * 200 <= err.pairs <= 600 * 200  # eligible pairs (exact or at most all)
-    assert err.needed == err.pairs * large.BYTES_PER_HELD_PAIR
+    assert 400 < err.pairs < 0.9 * 600 * 200  # the pairs above the threshold, not every pair
+    assert "scoring at least" in str(err)
+    assert err.needed == err.pairs * large.BYTES_PER_CPSAT_PAIR  # CP-SAT's model and search
     text = str(err)
-    assert "MiB available" in text and "solver 'leximin'" in text and "pair_many" in text
+    assert "available" in text and "solver 'leximin'" in text and "pair_many" in text
     assert "'flow' and 'mip'" in text and "'stable'" in text and "baselines" in text
     assert "'leximin' (unit loads, no side constraint)" in text
     assert pickle.loads(pickle.dumps(err)).pairs == err.pairs

@@ -107,15 +107,15 @@ class StoreError(ValidationError):
 
 
 class TooLargeError(MentormatchError):
-    """A request that needs every eligible pair in memory at once (``what``), on a round whose
-    pairs do not fit: raised before any allocation, with the estimate and what to do instead.
-    ``pairs``: eligible pairs; ``needed`` and ``available``: bytes."""
+    """A request that needs many eligible pairs in memory at once (``what``: every one, or
+    those where its optimum is proven to lie), on a round whose pairs do not fit: raised before any allocation, with the estimate and what to do instead.
+    ``pairs``: the eligible pairs it needs; ``needed`` and ``available``: bytes."""
 
     def __init__(self, what: str, pairs: int, needed: float, available: float, instead: str):
         self.what, self.pairs, self.needed, self.available, self.instead = (
             what, int(pairs), float(needed), float(available), instead)
         super().__init__(
-            f"{what} needs every eligible pair in memory at once: {self.pairs:,} pairs, about "
+            f"{what} needs {self.pairs:,} eligible pairs in memory at once, about "
             f"{_size(self.needed)}, and this machine has {_size(self.available)} available; "
             f"{instead}")
 

@@ -30,6 +30,10 @@ from .wrap import _solve, _wrap
 #: under side constraints or fractional loads), as measured when stable and max-min held them:
 #: 228 and 199 at 6,000 x 1,000, scoring included.
 BYTES_PER_HELD_PAIR = 230
+#: Peak bytes per pair of CP-SAT's max-min and leximin on the pairs they hold: 763 to build the
+#: model (one variable and one threshold row a pair), 4,292 at the peak of its first solve
+#: (100,000 pairs, 1,000 x 100 with a share floor; s21h5).
+BYTES_PER_CPSAT_PAIR = 4300
 
 
 def available_memory() -> float:
@@ -49,55 +53,102 @@ def available_memory() -> float:
         return float("inf")
 
 
-def check_fits(what: str, pairs: int, instead: str) -> None:
+def check_fits(what: str, pairs: int, instead: str, per_pair: float | None = None) -> None:
     """Raise :class:`~mentormatch.errors.TooLargeError` when holding ``pairs`` eligible pairs
-    (:data:`BYTES_PER_HELD_PAIR` each) would not fit in the memory available now."""
+    (``per_pair`` bytes each, default :data:`BYTES_PER_HELD_PAIR`) would not fit in the memory
+    available now."""
     from ..errors import TooLargeError
 
-    needed, available = float(pairs) * BYTES_PER_HELD_PAIR, available_memory()
-    if needed > 0.8 * available:
+    per_pair = BYTES_PER_HELD_PAIR if per_pair is None else per_pair
+    needed, available = float(pairs) * per_pair, available_memory()
+    if not fits(pairs, per_pair):
         raise TooLargeError(what, pairs, needed, available, instead)
 
 
-def _full_problem(scorer, data: dict, side=None, what: str = "this request") -> AssignmentProblem:
+def fits(pairs: int, per_pair: float) -> bool:
+    """Whether ``pairs`` pairs of ``per_pair`` bytes fit in 80 % of the memory available now."""
+    return float(pairs) * per_pair <= 0.8 * available_memory()
+
+
+def eligible_pairs(scorer, n: int, m: int) -> int:
+    """The eligible pairs of a round: counted up front by the bounded scorer, at most ``n m``
+    for the block scorer (it counts as it scores)."""
+    counts = None if isinstance(scorer, _BlockScorer) else getattr(scorer, "eligible_counts", None)
+    return int(np.sum(counts)) if counts is not None else n * m
+
+
+#: What works instead when every eligible pair would not fit (the refusal's advice).
+REFUSAL_INSTEAD = ("solvers 'flow' and 'mip' (with any side constraint, floor or bonus), 'maxmin' and "
+                   "'leximin' (unit loads, no side constraint), 'stable' and the random and greedy "
+                   "baselines work on this round without holding every pair; for max-min or leximin "
+                   "under side constraints or fractional loads, pair smaller groups "
+                   "(mentormatch.pair_many with a group column)")
+
+
+def _full_problem(scorer, data: dict, side=None, what: str = "this request",
+                  per_pair: float | None = None) -> AssignmentProblem:
     """Every eligible pair of a scale-path round, from the cached block scores: what CP-SAT's
-    max-min and leximin need under side constraints or fractional loads (and checks of small
-    rounds, ``record.full_problem``). The stable, greedy and random solvers read the pairs on
-    demand instead (:class:`_ScorerRows`). Refused up front (:func:`check_fits`) when the pairs
-    would not fit in memory."""
+    max-min and leximin hold under side constraints or fractional loads when no threshold is
+    proven (:mod:`mentormatch.pipeline.held`), and checks of small rounds
+    (``record.full_problem``). The stable, greedy and random solvers read the pairs on demand
+    instead (:class:`_ScorerRows`). Refused up front (:func:`check_fits`) when the pairs would
+    not fit in memory."""
+    n, m = len(data["mentees"]), len(data["mentors"])
+    check_fits(what, eligible_pairs(scorer, n, m), REFUSAL_INSTEAD, per_pair)
+    return problem_of(scorer, data, side)
+
+
+def problem_of(scorer, data: dict, side=None, at_least: float = -np.inf) -> AssignmentProblem:
+    """The eligible pairs of a scale-path round scoring at least ``at_least`` (every one by
+    default) and the locked pairs, exactly scored, block by block (on bounds, only the pairs
+    whose bound reaches ``at_least`` are scored), in (mentee, mentor) order."""
     from ..solvers.certify import row_blocks
 
     n, m = len(data["mentees"]), len(data["mentors"])
-    # the bounded scorer counts the eligible pairs up front; the block scorer as it scores
-    counts = None if isinstance(scorer, _BlockScorer) else getattr(scorer, "eligible_counts", None)
-    check_fits(what, int(np.sum(counts)) if counts is not None else n * m,
-               "solvers 'flow' and 'mip' (with any side constraint, floor or bonus), 'maxmin' and "
-               "'leximin' (unit loads, no side constraint), 'stable' and the random and greedy "
-               "baselines work on this round without holding every pair; for max-min or leximin "
-               "under side constraints or fractional loads, pair smaller groups "
-               "(mentormatch.pair_many with a group column)")
+    locks = np.zeros(n, bool)
+    key = np.zeros(0, np.int64)
+    if data["locked"] is not None:
+        li, lj = (np.asarray(a, np.int64) for a in data["locked"])
+        locks[li] = True
+        key = np.sort(li * m + lj)
+
+    def keep(i, j, s):
+        ok = s >= at_least
+        if len(key):
+            ok |= locks[i] & np.isin(i * m + j, key)
+        return i[ok], j[ok], s[ok]
+
     parts_i, parts_j, parts_s = [], [], []
     if isinstance(scorer, _BlockScorer):
         for a, b in row_blocks(n, m):  # the certificate's blocks, so the cache serves them
             block = scorer(slice(a, b))
             r, c = np.nonzero(np.isfinite(block))
-            parts_i.append(r + a)
-            parts_j.append(c)
-            parts_s.append(block[r, c])
-    else:  # exact scores of every eligible pair, block by block
-        for i, j, s in _source(scorer, n, m).blocks():
+            i, j, s = keep(r + a, c, block[r, c])
             parts_i.append(i)
             parts_j.append(j)
             parts_s.append(s)
-    mentee, mentor = np.concatenate(parts_i).astype(np.int64), np.concatenate(parts_j).astype(np.int64)
+    else:  # exact scores of the eligible pairs whose bound reaches the threshold
+        def screen(rows, up):
+            mask = up >= at_least
+            for r in np.flatnonzero(locks[rows]):
+                mask[r, key[key // m == rows[r]] % m] = True
+            return mask
+
+        for i, j, s in _source(scorer, n, m).blocks(None if at_least == -np.inf else screen):
+            i, j, s = keep(i, j, s)
+            parts_i.append(i)
+            parts_j.append(j)
+            parts_s.append(s)
+    mentee = np.concatenate(parts_i).astype(np.int64) if parts_i else np.zeros(0, np.int64)
+    mentor = np.concatenate(parts_j).astype(np.int64) if parts_j else np.zeros(0, np.int64)
     order = np.lexsort((mentor, mentee))  # the bounds' blocks run in their own row order
     cand = Candidates(mentee[order], mentor[order], n, m)
-    parts_s = [np.concatenate(parts_s)[order]]
+    score = (np.concatenate(parts_s) if parts_s else np.zeros(0))[order]
     locked = np.zeros(len(cand), dtype=bool)
     if data["locked"] is not None:
         pos = cand.locate(*data["locked"])
         locked[pos[pos >= 0]] = True
-    return AssignmentProblem(cand, np.concatenate(parts_s), data["capacity"], demand=data["demand"],
+    return AssignmentProblem(cand, score, data["capacity"], demand=data["demand"],
                              locked=locked, side=side if side is not None else SideConstraints())
 
 
@@ -281,16 +332,37 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
             options=prepared.options)
     elif not plain:
         # CP-SAT's max-min and leximin (side constraints, fractional loads) hold every eligible
-        # pair in memory (refused up front when they do not fit)
-        full = (data["full_problem"]() if "full_problem" in data
-                else _full_problem(scorer, data, side=data["side"],
-                                   what=f"solver {prepared.solver!r}"))
-        full = dataclasses.replace(full, coverage_first=data["coverage_first"], side=data["side"],
-                                   load=data["load"] if data["load"] is not None else full.load)
-        solution = (solve_with_bonus(full, bonus.on_pairs(full.pairs.mentee, full.pairs.mentor),
-                                     prepared.solver, prepared.options, prepared)
-                    if plan.how == "held" else _solve(full, prepared.solver, prepared.options, prepared))
-        problem = full
+        # pair where they fit (the complete set's model: the same pairs), else the pairs above a
+        # proven threshold (pipeline/held.py), refused up front when those do not fit either;
+        # the scale path's progress bars are not CP-SAT's search log: the complete set writes
+        # none, and no setting of the rules asks for one
+        quiet = dataclasses.replace(prepared.options, progress=False)
+        what = f"solver {prepared.solver!r}"
+
+        def held(full: AssignmentProblem) -> AssignmentProblem:
+            return dataclasses.replace(full, coverage_first=data["coverage_first"], side=data["side"],
+                                       load=data["load"] if data["load"] is not None else full.load)
+
+        if (plan.how == "held" or "full_problem" in data
+                or fits(eligible_pairs(scorer, n, m), BYTES_PER_CPSAT_PAIR)):
+            full = held(data["full_problem"]() if "full_problem" in data
+                        else _full_problem(scorer, data, side=data["side"], what=what,
+                                           per_pair=BYTES_PER_CPSAT_PAIR))
+            solution = (solve_with_bonus(full, bonus.on_pairs(full.pairs.mentee, full.pairs.mentor),
+                                         prepared.solver, quiet, prepared)
+                        if plan.how == "held" else _solve(full, prepared.solver, quiet, prepared))
+            problem = full
+        else:
+            from .held import solve_above_threshold
+
+            if quiet.started is None:  # the tries share one deadline (and quote the user's limit)
+                quiet = dataclasses.replace(quiet, started=time.perf_counter())
+
+            def solve(part: AssignmentProblem, left: float) -> Solution:
+                return _solve(held(part), prepared.solver, quiet, prepared)
+
+            problem, solution = solve_above_threshold(scorer, data, solve, what, quiet)
+            problem = held(problem)
     elif isinstance(scorer, _BlockScorer):
         problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),
                                          n_mentors=len(data["mentors"]), demand=data["demand"],

@@ -34,7 +34,7 @@ from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finis
 from .cpsat_model import CpsatModel, exact_at, objective_scale, score_scale
 from .diagnose import diagnose
 
-__all__ = ["solve_cpsat", "CpsatModel", "score_scale", "DEFAULT_TIME_LIMIT"]
+__all__ = ["solve_cpsat", "CpsatModel", "score_scale", "DEFAULT_TIME_LIMIT", "goal_problem"]
 
 DEFAULT_TIME_LIMIT = 30.0
 
@@ -202,7 +202,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     started = time.perf_counter()
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (from pair()'s call when set)
-    maximised = _goal_problem(problem, bonus)  # its scores: the scores, or score + bonus
+    maximised = goal_problem(problem, bonus)  # its scores: the scores, or score + bonus
     built = CpsatModel(problem, bonus=bonus, scale=objective_scale(maximised))
     model = built.model
     goal = built.objective
@@ -271,8 +271,16 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
                   bound=bound, certificate=cert, message=message)
 
 
-def _goal_problem(problem: AssignmentProblem, bonus: np.ndarray | None) -> AssignmentProblem:
-    """``problem`` with the scores it maximised (``score + bonus``), for the answer's objective."""
+def goal_problem(problem: AssignmentProblem, bonus: np.ndarray | None) -> AssignmentProblem:
+    """``problem`` with the scores its objective reads (``score + bonus``; ``problem`` itself
+    when ``bonus`` is None): the answer's objective of CP-SAT and the fairness solvers, whose
+    side constraints read the plain scores.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(1, 2), np.array([0.5, 0.25]), np.ones(2))
+    >>> goal_problem(p, None) is p, goal_problem(p, np.array([0.0, 1.0])).score.tolist()
+    (True, [0.5, 1.25])
+    """
     import dataclasses
 
     return problem if bonus is None else dataclasses.replace(

@@ -24,9 +24,12 @@ With demands above one, the threshold runs over pairs, not mentees. The status i
 **CP-SAT's integers.** The steps read the scores at :func:`~mentormatch.solvers.cpsat_model.
 objective_scale`'s ``S`` (exact when a power of ten up to ``10**6`` makes them whole, else in
 the engine's unit, so scores times ``2**k`` give the same integers or proportional ones). Where
-``S`` is not exact, CP-SAT's proof holds for the rounded scores: rounding is monotone, so the
-best worst pair ``t*`` is at most ``(z + 1/2) / S`` (``z`` the proven best rounded worst pair)
-and the best total among the assignments that reach it is at most the proven rounded total
+``S`` is not exact, CP-SAT's proof holds for the rounded scores. Max-min's worst pair reads
+the levels of :func:`~mentormatch.solvers.cpsat_levels.levels`: ``S``'s integers, with a level
+split at 30 significant bits where ``1/S`` is not within the gap of its least value (scores of
+mixed magnitudes, 6.2e-9 beside 0.5). The levels are monotone, so the best worst pair ``t*``
+(the value of some pair) is at most the largest value at the proven best level ``z``, and the
+best total among the assignments that reach it is at most the proven rounded total
 ``/ S + n_max / (2 S)``. The answer is ``"optimal"`` only when both bounds are within the
 1e-6 gap (:data:`~mentormatch.solvers.base.OPTIMAL_GAP`) of what it reaches; the certificate
 keeps them (``threshold_bound``, ``total_bound``).
@@ -56,8 +59,9 @@ from ortools.sat.python import cp_model
 from ..errors import InfeasibleError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
-from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, _goal_problem, _infeasible, _timeout, make_solver
-from .cpsat_model import CpsatModel, exact_at
+from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, _infeasible, _timeout, make_solver
+from .cpsat_levels import levels
+from .cpsat_model import CpsatModel, exact_at, open_pairs
 from .diagnose import diagnose
 
 __all__ = ["solve_maxmin"]
@@ -156,6 +160,33 @@ class _Cp:
         return False
 
 
+#: The finer total's integers stay below ``2**TOTAL_BITS`` summed over every allowed pair.
+TOTAL_BITS = 50
+
+
+def _finer_total(cp: "_Cp", allowed: np.ndarray):
+    """Max-min's total again at a finer scale when the first one's rounding bound
+    (``n_max / (2 S)``) is not within the gap of the total found (a worst pair far below the
+    largest score: the threshold holds the total down): the scale ``S2``, a power of two, as
+    fine as keeps the most pairs' sum of the ``allowed`` pairs' integers under
+    ``2**TOTAL_BITS``; the pairs below the threshold get no weight (never chosen). ``(chosen,
+    bound)`` when proven, None when no finer scale exists or the time limit ended it."""
+    b = cp.built
+    room = allowed & open_pairs(cp.problem)
+    weight = float(np.sum(np.abs(b.objective[room])))  # CP-SAT checks the sum of every coefficient
+    if weight <= 0:
+        return None
+    fine = 2.0 ** np.floor(np.log2(2.0 ** TOTAL_BITS / weight))
+    if fine <= b.scale:
+        return None
+    sc = np.where(room, np.round(b.objective * fine), 0).astype(np.int64)
+    total, found = cp.run(cp_model.LinearExpr.weighted_sum(b.x, sc.tolist()), True)
+    if total is None or not cp.proven:
+        return None
+    exact = exact_at(b.objective[room], fine)
+    return found, float(b.objective[found].sum() if exact else total / fine + 0.5 * b.n_max / fine)
+
+
 def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: float,
                bonus: np.ndarray | None = None) -> Solution:
     """The three steps by CP-SAT: ``"optimal"`` when each ran and was proven (however long
@@ -170,11 +201,11 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
     threshold_bound = total_bound = None
     if count:
         best_z = total = None
+        lv = levels(b)  # the scale's integers, split where too coarse for the worst pair
         if not cp.out_of_time():
-            lo_v, hi_v = int(b.sc.min()), int(b.sc.max())
-            z = b.model.new_int_var(lo_v, hi_v, "z")
+            z = b.model.new_int_var(int(lv.key.min()), int(lv.key.max()), "z")
             for k, v in enumerate(b.x):
-                b.model.add(z <= int(b.sc[k])).only_enforce_if(v)
+                b.model.add(z <= int(lv.key[k])).only_enforce_if(v)
             best_z, found = cp.run(z, True)
         if best_z is not None:
             chosen = found
@@ -185,10 +216,17 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
                     chosen = found
         cp.proven &= total is not None  # a step left unrun or unfinished proves nothing
         if cp.proven:  # the rounding's bounds (module docstring); exact scores: the values
+            # t* is the value of some pair at the best key (keys are monotone): at most the
+            # largest value there
+            at_best = (lv.key == best_z) & open_pairs(problem)
             threshold_bound = (float(goal[chosen].min()) if cp.exact
-                               else (best_z + 0.5) / b.scale)
+                               else float(goal[at_best].max()))
             total_bound = (float(goal[chosen].sum()) if cp.exact
                            else total / b.scale + 0.5 * b.n_max / b.scale)
+            if not proven(total_bound, float(goal[chosen].sum())) and not cp.out_of_time():
+                finer = _finer_total(cp, lv.key >= best_z)
+                if finer is not None:
+                    chosen, total_bound = finer
     worst = float(goal[chosen].min()) if len(chosen) else None
     value = float(goal[chosen].sum()) if len(chosen) else 0.0
     within = (not len(chosen) or cp.exact
@@ -207,7 +245,7 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
             "matched": int(len(chosen)), "scale": b.scale,
             "rounding": 0.0 if cp.exact else 1.0 / b.scale, "timed_out": cp.timed_out,
             "message": message}
-    return finish(_goal_problem(problem, bonus), chosen, "optimal" if optimal else "feasible",
+    return finish(goal_problem(problem, bonus), chosen, "optimal" if optimal else "feasible",
                   started, "maxmin", certificate=cert, message=message)
 
 
@@ -249,7 +287,7 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     options = options or SolverOptions()
     started = time.perf_counter()
     if _plain(problem):  # no constraint reads the scores: the flows on score + bonus
-        return _flow_maxmin(_goal_problem(problem, bonus), options)
+        return _flow_maxmin(goal_problem(problem, bonus), options)
     return _cp_maxmin(problem, options, started, bonus)
 
 

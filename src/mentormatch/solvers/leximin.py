@@ -88,7 +88,7 @@ import numpy as np
 
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions
-from .cpsat import _goal_problem
+from .cpsat import goal_problem
 from .fair import _plain
 from .leximin_cp import _cp_leximin
 from .leximin_flow import _flow_leximin
@@ -130,7 +130,7 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     options = options or SolverOptions()
     started = time.perf_counter()
     if _plain(problem):
-        goal = problem if bonus is None else _goal_problem(problem, bonus)
+        goal = goal_problem(problem, bonus)
         return _flow_leximin(goal, started, options.time_limit,
                              deadline=options.deadline(started))
     return _cp_leximin(problem, options, started, bonus)

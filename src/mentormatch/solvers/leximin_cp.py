@@ -12,12 +12,14 @@ the next, the answer is ``"feasible"`` with the levels proven so far (``proven_b
 
 The levels are the scores at :func:`~mentormatch.solvers.cpsat_model.objective_scale`'s ``S``
 (exact when a power of ten up to ``10**6`` makes them whole, else in the engine's unit: scores
-times ``2**k`` give the same levels). Where ``S`` is not exact, scores closer than ``1/S`` may
-share a level, and the proof holds for the rounded scores: rounding is monotone, so the sorted
-vector found is, entry by entry up to the first where it is ahead, within ``1/S`` of the
-leximin optimum's. ``"optimal"`` then needs ``1/S`` within the 1e-6 gap
-(:data:`~mentormatch.solvers.base.OPTIMAL_GAP`) of the worst chosen value; the certificate
-keeps ``rounding`` (``1/S``, 0 when exact).
+times ``2**k`` give the same levels), a level split at 30 significant bits where ``1/S`` is not
+within the 1e-6 gap of its least value (:func:`~mentormatch.solvers.cpsat_levels.levels`: scores
+of mixed magnitudes, 6.2e-9 beside 0.5). Where ``S`` is not exact, scores of one level count
+as one, and the proof holds for the levels: they are monotone, so the sorted vector found is,
+entry by entry up to the first where it is ahead, within its level's width of the leximin
+optimum's. ``"optimal"`` then needs each chosen value's level width within the 1e-6 gap
+(:data:`~mentormatch.solvers.base.OPTIMAL_GAP`) of it; the certificate keeps ``rounding`` (the
+widest level used, 0 when exact).
 
 An objective bonus (``bonus``, one number per pair: :mod:`mentormatch.pipeline.bonus`) is in
 the levels only (the sorted vector of ``score + bonus``); every side constraint reads the plain
@@ -28,8 +30,9 @@ from __future__ import annotations
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
-from .cpsat import _goal_problem
+from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .cpsat_levels import levels as levels_of
+from .cpsat import goal_problem
 from .fair import _Cp, _plain
 
 __all__: list[str] = []
@@ -42,9 +45,11 @@ def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: flo
     b = cp.built
     count, chosen = cp.max_count()
     solves = 1
+    lv = levels_of(b)  # the scale's integers, split where too coarse for their values
     levels, stopped, proven_below = {}, False, None
-    for v in np.unique(b.sc):
-        at = np.flatnonzero(b.sc == v)
+    for v in np.unique(lv.key):
+        at = np.flatnonzero(lv.key == v)
+        label = float(lv.label[at[0]])
         used = int(np.isin(at, chosen).sum())
         if used == 0:
             for k in at:
@@ -60,14 +65,14 @@ def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: flo
             if c is not None:
                 used, chosen = c, found
         if stopped and proven_below is None:
-            proven_below = float(v) / b.scale
+            proven_below = label
         b.model.add(cp_model.LinearExpr.sum([b.x[k] for k in at]) == used)
         if used:
-            levels[float(v) / b.scale] = used
+            levels[label] = used
     finished = cp.proven and not stopped
-    step = 0.0 if cp.exact else 1.0 / b.scale
+    step = float(lv.width[chosen].max(initial=0.0))  # the widest level used
     worst = float(np.min(np.abs(b.objective[chosen]))) if len(chosen) else 0.0
-    within = cp.exact or not len(chosen) or proven(worst + step, worst)
+    within = cp.exact or lv.within(chosen, b.objective)
     status = "optimal" if finished and within else "feasible"
     cert = {"method": "CP-SAT, lexicographic minimisation of level counts",
             "levels": levels, "solves": solves, "matched": int(count), "scale": b.scale,
@@ -80,6 +85,6 @@ def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: flo
                f"stopped at the time limit ({cp.limit:g} s) before the last level"
                if not finished else
                f"CP-SAT's proof holds for the scores rounded to multiples of 1/{b.scale:.6g}, "
-               f"more than the 1e-6 gap of the worst chosen value ({worst:.6g})")
-    return finish(_goal_problem(problem, bonus), chosen, status, started, "leximin",
+               f"more than the 1e-6 gap of the chosen values (the worst {worst:.6g})")
+    return finish(goal_problem(problem, bonus), chosen, status, started, "leximin",
                   certificate=cert, message=message)

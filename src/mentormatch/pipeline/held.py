@@ -1,0 +1,204 @@
+"""The pairs that CP-SAT's max-min and leximin hold on the scale path (side constraints or
+fractional loads) when every eligible pair would not fit: those scoring at least a threshold
+``tau`` (and the locked pairs), when a proof allows it. Where every pair fits they are all held
+(:mod:`mentormatch.pipeline.large`): CP-SAT's choice among equal optima depends on the pairs of
+its model, so only the complete set's model gives the complete set's pairs.
+
+**The proof.** Let ``U`` bound the pairs of any assignment, read from the demands, the
+eligible counts and the capacities (no score: :func:`count_bounds`), and under
+``coverage_first`` let ``C`` be the number of mentees with an eligible pair and a demand. Solve
+max-min (or leximin) on ``H = {pairs scoring >= tau} + locked``. When its answer ``A`` has ``U``
+pairs (and, under coverage_first, ``C`` mentees), ``A`` meets every constraint of the whole
+problem (a constraint is a property of the chosen pairs) and has its most pairs (mentees). Every
+optimal assignment of the whole problem has as many, and its worst pair ``t*`` is at least
+``A``'s worst, at least ``tau`` (``A`` is one of the assignments step 2 compares; leximin's
+first entry is that same ``t*``): every pair of it scores at least ``tau``, so it lies in
+``H``. So ``H`` and the whole problem have the same optima (count, ``t*``, total; leximin's
+sorted vector), and a bound proven on ``H`` holds for the whole problem, even when the time
+limit stopped the solve. When ``A`` falls short of ``U`` (or ``C``), or ``H`` admits no
+assignment, nothing is proven: ``tau`` is lowered so that about four times as many pairs are
+held, up to every eligible pair (then :func:`~mentormatch.pipeline.large.check_fits` may
+refuse, as before). Cases that end there: a budget, minimum loads, balanced loads or an
+infeasibility that keep the most pairs below ``U``.
+
+**Counting before scoring.** One pass over the pairs records a histogram of their scores (on the
+bounds source: of their upper bounds, never below the exact scores) on ``[0, score_span]``, each
+mentee's best and eligible count. The pairs above a threshold are counted from it (an upper
+bound) before any is held, and that count is what ``check_fits`` judges.
+
+Not reduced (every eligible pair held, as before): a round with an objective bonus held in the
+model (the levels read ``score + bonus``, the threshold here reads the scores).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..errors import InfeasibleError
+from ..solvers import AssignmentProblem, Solution
+
+#: Bins of the score histogram on ``[0, score_span]``.
+BINS = 4096
+#: The first threshold holds about this many pairs per pair of ``U`` (then four times more a step).
+FIRST_PER_PAIR = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class Survey:
+    """One pass over a round's eligible pairs: ``tail[b]`` bounds the pairs scoring at least
+    ``edges[b]`` (a suffix sum of the histogram), ``best`` each mentee's best score (or bound),
+    ``eligible`` each mentee's eligible pairs, ``by_mentor`` each mentor's."""
+
+    edges: np.ndarray
+    tail: np.ndarray
+    best: np.ndarray
+    eligible: np.ndarray
+    by_mentor: np.ndarray
+
+    def at_least(self, tau: float) -> int:
+        """An upper bound on the pairs scoring at least ``tau``."""
+        b = int(np.searchsorted(self.edges, tau, side="right")) - 1
+        return int(self.tail[max(b, 0)])
+
+
+def survey(scorer, source, n: int, span: float) -> Survey:
+    """The histogram, best scores and eligible counts of every eligible pair (one pass)."""
+    from .blocks import _BlockScorer
+
+    edges = np.linspace(0.0, max(float(span), 1e-300), BINS + 1)
+    hist = np.zeros(BINS, np.int64)
+    best = np.full(n, -np.inf)
+    eligible = np.zeros(n, np.int64)
+    by_mentor = np.zeros(source.n_mentors, np.int64)
+    top = edges[-1]
+    if isinstance(scorer, _BlockScorer):
+        for i, j, s in source.blocks():
+            hist += np.histogram(np.clip(s, 0.0, top), bins=edges)[0]
+            np.maximum.at(best, i, s)
+            eligible += np.bincount(i, minlength=n)
+            by_mentor += np.bincount(j, minlength=source.n_mentors)
+    else:  # the bounds (with the source's margin), in the scorer's row order
+        from ..scale import BIG
+        from ..solvers.certify import row_blocks
+
+        for a, b in row_blocks(n, source.n_mentors):
+            up = scorer.upper(a, b).astype(np.float64) + scorer.margin
+            ok = up > -BIG / 4
+            hist += np.histogram(np.clip(up[ok], 0.0, top), bins=edges)[0]
+            rows = scorer.order[a:b]
+            best[rows] = np.where(ok.any(axis=1), np.where(ok, up, -np.inf).max(axis=1, initial=-np.inf),
+                                  -np.inf)
+            eligible[rows] = ok.sum(axis=1)
+            by_mentor += ok.sum(axis=0)
+    tail = np.cumsum(hist[::-1])[::-1]
+    return Survey(edges[:-1], tail, best, eligible, by_mentor)
+
+
+def count_bounds(survey_: Survey, demand, load, capacity) -> tuple[int, int]:
+    """``(U, C)``: at most ``U`` pairs in any assignment (each mentee at most its demand and its
+    eligible pairs; each mentor at most its eligible pairs and as many of the lightest loads as
+    fit its capacity), and ``C`` the mentees with a demand and an eligible pair (no score read).
+
+    >>> s = Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(3), np.array([2, 0, 5]), np.array([1, 2]))
+    >>> count_bounds(s, np.array([1, 1, 2]), None, np.array([2.0, 1.5]))
+    (2, 2)
+    """
+    n = len(survey_.eligible)
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
+    can = (dem > 0) & (survey_.eligible > 0)
+    by_mentees = int(np.minimum(dem, survey_.eligible)[can].sum())
+    loads = np.sort((np.ones(n) if load is None else np.asarray(load, float))[can])
+    fits = np.searchsorted(np.cumsum(loads), np.asarray(capacity, float) + 1e-9, side="right")
+    return min(by_mentees, int(np.minimum(fits, survey_.by_mentor).sum())), int(can.sum())
+
+
+def _lower(survey_: Survey, target: int, ceiling: float) -> float:
+    """The largest bin edge at most ``ceiling`` above which about ``target`` pairs score
+    (``-inf``: every pair)."""
+    b = int(np.searchsorted(-survey_.tail, -target, side="right")) - 1  # tail is non-increasing
+    if b <= 0:
+        return -np.inf
+    return min(float(survey_.edges[b]), ceiling)
+
+
+def proves(problem: AssignmentProblem, solution: Solution, most: int, mentees: int,
+           cover: bool) -> bool:
+    """Whether ``solution`` reaches the score-free bounds (the module docstring's proof)."""
+    chosen = solution.chosen
+    if len(chosen) != most:
+        return False
+    return not cover or len(np.unique(problem.pairs.mentee[chosen])) == mentees
+
+
+def solve_above_threshold(scorer, data: dict, solve, what: str,
+                          options) -> tuple[AssignmentProblem, Solution]:
+    """Max-min or leximin (``solve(problem, time_left) -> Solution``) on the pairs scoring at
+    least a threshold, lowered until the module docstring's proof holds, else on every eligible
+    pair (refused by ``check_fits`` when they do not fit). The tries share the deadline of
+    ``options`` (:class:`~mentormatch.solvers.SolverOptions`: its ``time_limit``, default
+    CP-SAT's, from its ``started``, ``pair()``'s call); when it passes before a proof, the last try's answer (it meets every
+    constraint) is returned "feasible", with no bound. The certificate's ``held`` records the
+    threshold, the pairs held, ``U`` and the eligible pairs."""
+    import time
+
+    from ..solvers.cpsat import DEFAULT_TIME_LIMIT
+    from . import large
+
+    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
+    left = lambda: deadline - time.perf_counter()
+    n, m = len(data["mentees"]), len(data["mentors"])
+    source = large._source(scorer, n, m)
+    sv = survey(scorer, source, n, data["rules"].score_span)
+    most, mentees = count_bounds(sv, data["demand"], data["load"], data["capacity"])
+    open_ = (sv.eligible > 0) & ((np.ones(n) if data["demand"] is None else data["demand"]) > 0)
+    ceiling = float(sv.best[open_].min()) if np.any(open_) else -np.inf
+    # no more pairs than fit (then every pair, where they fit, is tried last)
+    room = int(0.8 * large.available_memory() / large.BYTES_PER_CPSAT_PAIR)
+    target = min(FIRST_PER_PAIR * max(most, 1), room)
+    tau, tried, last = _lower(sv, target, ceiling), -1, None
+    eligible = int(sv.eligible.sum())
+    while np.isfinite(tau):
+        count = sv.at_least(tau)
+        if count != tried:
+            tried = count
+            large.check_fits(f"{what} (the pairs scoring at least {tau:.6g}, where its optimum is "
+                             f"proven to lie, of {eligible:,})", count, large.REFUSAL_INSTEAD,
+                             large.BYTES_PER_CPSAT_PAIR)
+            problem = large.problem_of(scorer, data, data["side"], tau)
+            try:
+                solution = solve(problem, left())
+            except InfeasibleError:  # maybe for want of the pairs left out: nothing proven
+                solution = None
+            held = {"threshold": tau, "pairs": len(problem.pairs), "most_pairs": most,
+                    "eligible_pairs": eligible}
+            if solution is not None and proves(problem, solution, most, mentees, data["coverage_first"]):
+                return problem, _with(solution, held=held)
+            if solution is not None:
+                last = problem, solution, held
+            if left() <= 0 and last is not None:
+                return last[0], _unproven(last[1], last[2], limit)
+        target = min(4 * max(count, target), room)
+        lower = _lower(sv, target, ceiling)
+        tau = lower if lower < tau else -np.inf  # no lower threshold fits: every pair, below
+    problem = large._full_problem(scorer, data, side=data["side"], what=what,
+                                  per_pair=large.BYTES_PER_CPSAT_PAIR)
+    return problem, solve(problem, left())
+
+
+def _with(solution: Solution, **entries) -> Solution:
+    return dataclasses.replace(solution, certificate={**(solution.certificate or {}), **entries})
+
+
+def _unproven(solution: Solution, held: dict, limit: float) -> Solution:
+    """A try's answer when the time limit passed before the proof: it meets every constraint,
+    but its count was not shown to be the most, so no bound of its holds for every pair."""
+    message = (f"stopped at the time limit ({limit:g} s) while holding the pairs scoring at least "
+               f"{held['threshold']:.6g}: the answer meets every constraint, but with "
+               f"{len(solution.chosen)} pairs of at most {held['most_pairs']} it is not proven "
+               "to have the most, and no bound is given")
+    return dataclasses.replace(
+        _with(solution, held=held, timed_out=True, threshold_bound=None, total_bound=None,
+              message=message),
+        status="feasible", bound=None, message=message)

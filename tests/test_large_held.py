@@ -1,0 +1,162 @@
+"""CP-SAT's max-min and leximin under side constraints on the scale path (forced small with
+``_support.on_source``), on a machine where every eligible pair would not fit (forced with
+``large.available_memory``): they hold only the pairs scoring at least a threshold when the
+proof of ``pipeline/held.py`` holds (their answer reaches the score-free bounds on the count),
+with the same answer as the complete set's model of every pair; else they are refused, as
+before; where every pair fits, every pair is held; and no search log the user did not ask
+for."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mentormatch import pipeline as pl
+from mentormatch import synthetic
+from mentormatch.errors import TooLargeError
+from mentormatch.pipeline import held, large
+
+from _support import on_source, result_positions, table_violations
+
+FLOORS = {"groups": ["gender"], "floor_group": "gender", "share_floor": 0.4}
+
+
+def _tables(seed: int, n: int = 40, m: int = 14):
+    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(mentees))  # rows shuffled: the same answer whatever the order
+    return mentors, mentees.iloc[order].reset_index(drop=True)
+
+
+def _programme(objective: str, kind: str) -> dict:
+    if kind == "share":
+        return {"fairness": {"objective": objective, **FLOORS}}
+    if kind == "fractional":  # fractional loads: CP-SAT without any side row
+        return {"fairness": {"objective": objective, "groups": ["gender"]}}
+    return {"fairness": {"objective": objective, "groups": ["gender"]},
+            "constraints": {"budget": 10_000.0}}  # loose: the count is not limited by it
+
+
+def _short_of_every_pair(monkeypatch, eligible: int) -> None:
+    """Memory for one pair fewer than every eligible pair (CP-SAT's bytes a pair)."""
+    monkeypatch.setattr(large, "available_memory",
+                        lambda: (eligible - 1) * large.BYTES_PER_CPSAT_PAIR / 0.8)
+
+
+def _prepared(mentors, mentees, kind):
+    if kind == "fractional":
+        mentees = mentees.assign(load=np.where(np.arange(len(mentees)) % 3 == 0, 0.5, 1.0))
+    if kind == "budget":
+        mentors = mentors.assign(stipend_fixed=50.0, stipend_per_mentee=10.0)
+    return mentors, mentees
+
+
+@pytest.mark.parametrize("source", ["blocks", "bounds"])
+@pytest.mark.parametrize("kind", ["share", "budget"])
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+def test_held_pairs_give_the_full_models_answer(monkeypatch, source, kind, objective):
+    """Fewer pairs held than eligible, exactly those scoring at least the threshold (counted on
+    the complete set), and the complete set's answer: status, the most pairs, the worst pair,
+    the total (max-min) or the sorted scores (leximin). Old code: every pair held, no
+    ``held`` in the certificate."""
+    mentors, mentees = _prepared(*_tables(3), kind)
+    programme = _programme(objective, kind)
+    complete = pl.prepare(mentors, mentees, programme)
+    full = pl.pair(mentors, mentees, programme)
+    p = complete.problem
+    with on_source(source):
+        assert "held" not in pl.pair(mentors, mentees, programme).certificate  # every pair fits
+        _short_of_every_pair(monkeypatch, len(p.pairs))
+        r = pl.pair(mentors, mentees, programme)
+    info = r.certificate["held"]
+    assert info["eligible_pairs"] == len(p.pairs)
+    assert info["pairs"] == int(np.sum(p.score >= info["threshold"])) < len(p.pairs)
+    assert r.status == full.status == "optimal"
+    assert table_violations(mentors, mentees, programme, r, complete) == []
+    pos = result_positions(complete, r)
+    assert len(pos) == len(full.pairs) == info["most_pairs"]
+    got, want = np.sort(p.score[pos]), np.sort(p.score[result_positions(complete, full)])
+    assert got[0] == pytest.approx(want[0], rel=1e-9)
+    if objective == "maxmin":
+        assert r.objective == pytest.approx(full.objective, rel=1e-6)
+    else:
+        assert np.allclose(got, want, rtol=1e-6)
+
+
+def test_a_count_below_the_bound_is_refused_where_every_pair_does_not_fit(monkeypatch):
+    """A budget that keeps the most pairs below the score-free bound: nothing is proven by a
+    threshold, so every eligible pair is needed: held where they fit (the complete set's
+    answer), refused where they do not."""
+    mentors, mentees = _tables(4, n=24, m=10)
+    mentors = mentors.assign(stipend_fixed=50.0, stipend_per_mentee=10.0)
+    programme = {"fairness": {"objective": "maxmin"}, "constraints": {"budget": 300.0}}
+    full = pl.pair(mentors, mentees, programme)
+    eligible = len(pl.prepare(mentors, mentees, programme).problem.pairs)
+    with on_source("blocks"):
+        r = pl.pair(mentors, mentees, programme)
+        _short_of_every_pair(monkeypatch, eligible)
+        with pytest.raises(TooLargeError):
+            pl.pair(mentors, mentees, programme)
+    assert "held" not in r.certificate
+    assert r.status == full.status == "optimal"
+    assert len(r.pairs) == len(full.pairs) < 24
+    assert r.objective == pytest.approx(full.objective, rel=1e-6)
+
+
+def test_fractional_loads_held_give_the_full_models_answer(monkeypatch):
+    """Fractional loads (the bound counts the lightest loads at every mentor, so the proof
+    holds only where the count reaches it, as here): exactly the pairs scoring at least the
+    threshold, and the complete set's answer."""
+    mentors, mentees = _prepared(*_tables(4, n=24, m=10), "fractional")
+    programme = _programme("maxmin", "fractional")
+    complete = pl.prepare(mentors, mentees, programme)
+    full = pl.pair(mentors, mentees, programme)
+    with on_source("bounds"):
+        _short_of_every_pair(monkeypatch, len(complete.problem.pairs))
+        r = pl.pair(mentors, mentees, programme)
+    tau = r.certificate["held"]["threshold"]
+    assert r.certificate["held"]["pairs"] == int(np.sum(complete.problem.score >= tau))
+    assert r.status == full.status == "optimal"
+    assert len(r.pairs) == len(full.pairs)
+    assert r.objective == pytest.approx(full.objective, rel=1e-6)
+
+
+def test_refused_by_the_pairs_above_the_threshold(monkeypatch):
+    """The refusal counts the pairs above the threshold (from the histogram), not every pair:
+    a machine with room for the held pairs but not for every pair runs; one with room for
+    neither refuses, naming the threshold."""
+    mentors, mentees = _tables(3)
+    programme = _programme("maxmin", "share")
+    with on_source("bounds"):
+        monkeypatch.setattr(large, "available_memory", lambda: 400 * large.BYTES_PER_CPSAT_PAIR / 0.8)
+        r = pl.pair(mentors, mentees, programme)
+        assert r.status == "optimal" and r.certificate["held"]["pairs"] <= 400
+        monkeypatch.setattr(large, "available_memory", lambda: 50 * large.BYTES_PER_CPSAT_PAIR / 0.8)
+        with pytest.raises(TooLargeError) as info:
+            pl.pair(mentors, mentees, programme)
+    assert "scoring at least" in str(info.value) and info.value.pairs < 40 * 14
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+def test_no_search_log_on_the_scale_path(capfd, objective):
+    """The complete set writes no CP-SAT log; the scale path (whose own progress bars are on)
+    wrote CP-SAT's whole search log to stderr (old code)."""
+    mentors, mentees = synthetic.organisation(n_mentees=12, n_mentors=6, seed=2)
+    programme = {"fairness": {"objective": objective, **FLOORS}}
+    small = pl.pair(mentors, mentees, programme)
+    capfd.readouterr()
+    with on_source("blocks"):
+        large_ = pl.pair(mentors, mentees, programme)
+    err = capfd.readouterr().err
+    assert "CP-SAT" not in err and "#Bound" not in err and "#Done" not in err, err[:400]
+    assert large_.status == small.status == "optimal"
+    assert sorted(map(tuple, large_.pairs[["mentee_id", "mentor_id"]].to_numpy())) == \
+        sorted(map(tuple, small.pairs[["mentee_id", "mentor_id"]].to_numpy()))
+
+
+def test_count_bounds_read_no_score():
+    """U: each mentee at most its demand and eligible pairs, each mentor at most its eligible
+    pairs and the lightest loads that fit; C: the mentees with a demand and an eligible pair."""
+    s = held.Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(4), np.array([3, 0, 1, 2]),
+                    np.array([2, 4]))
+    assert held.count_bounds(s, np.array([2, 1, 1, 0]), None, np.array([5.0, 1.0])) == (3, 2)
+    assert held.count_bounds(s, None, np.array([0.5, 1.0, 0.5, 1.0]), np.array([1.0, 1.0])) == (3, 3)
