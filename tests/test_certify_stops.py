@@ -59,8 +59,10 @@ def _assert_meets_the_problem(p: AssignmentProblem, chosen: np.ndarray):
 def test_no_flow_starts_once_the_deadline_passes_between_the_rounds(monkeypatch, clock, seed):
     """One pair per mentee to start (several rounds untimed): the clock jumps past the deadline
     once the first flow returns. No check and no second flow: "feasible", the first flow's
-    assignment (it meets the problem), ``timed_out``, and no bound: no check of every pair ran
-    for its prices (the bound of a stop after a check: ``test_stopped_bounds.py``)."""
+    assignment (it meets the problem), ``timed_out``, and a bound at least the optimum with no
+    check of every pair (each row's best usable score less its price and the least mentor
+    price: ``RowsChecker.ceiling``; before session 21 no bound; the bound of a stop after a
+    check: ``test_stopped_bounds.py``)."""
     monkeypatch.setattr(certify, "default_top_k", lambda cap, dem: 1)
     p = _problem(seed)
     untimed = certify.solve_sparse_certified(p, SolverOptions(), time.perf_counter())
@@ -71,7 +73,8 @@ def test_no_flow_starts_once_the_deadline_passes_between_the_rounds(monkeypatch,
     deadline = time.perf_counter() + 60.0
     sol = certify.solve_sparse_certified(p, SolverOptions(), time.perf_counter(), deadline)
     assert len(clock.flows) == 1 and clock.flows[0] < deadline
-    assert sol.status == "feasible" and sol.bound is None
+    assert sol.status == "feasible" and sol.bound is not None
+    assert sol.bound >= untimed.objective - 1e-9 * max(1.0, abs(untimed.objective))
     assert sol.certificate["timed_out"] is True and sol.certificate["holds"] is False
     assert "deadline" in sol.message
     _assert_meets_the_problem(p, sol.chosen)

@@ -97,6 +97,7 @@ class RowsChecker:
         self.checked = 0
         self.near = None  # the last check's maybe-tight pairs
         self.last = None  # the last check's prices (u, p) and its largest s - u - p
+        self.best = None  # each row's best usable score (the first sparse set's), once known
 
     def check(self, u, p, chosen: _Sparse, tol: float, per_row: int):
         ex_i = np.concatenate([self.excl_i, chosen.i])
@@ -107,11 +108,22 @@ class RowsChecker:
         return viol, eps
 
     def ceiling(self, u, p):
-        """The last check's largest ``s - u - p`` over every unchosen pair, for every row, when
-        ``(u, p)`` are the prices it checked (the same arrays); otherwise None (no pass)."""
-        if self.last is None or self.last[0] is not u or self.last[1] is not p:
-            return None
-        return np.full(self.src.n_mentees, self.last[2])
+        """Per row, at least ``s - u - p`` on every unchosen usable pair: the last check's
+        largest violation when ``(u, p)`` are the prices it checked (the same arrays); and,
+        once the first sparse set gave each row's best usable score ``b_i`` (:attr:`best`),
+        ``b_i - u_i - min_j p_j`` over the mentors with places (``s_ij <= b_i``, ``p_j >= min
+        p``), which needs no check: a flow stopped before its first check still has a bound.
+        None when neither is known."""
+        out = None
+        if self.best is not None:
+            fin = np.asarray(p, np.float64)[np.isfinite(p)]
+            low = float(fin.min()) if len(fin) else 0.0
+            with np.errstate(invalid="ignore"):
+                out = np.where(np.isfinite(self.best), self.best - np.asarray(u, np.float64) - low, -np.inf)
+        if self.last is not None and self.last[0] is u and self.last[1] is p:
+            eps = np.full(self.src.n_mentees, self.last[2])
+            out = eps if out is None else np.minimum(out, eps)
+        return out
 
     def tight(self, u, p, chosen: _Sparse, gain: float) -> _Sparse:
         return self.near  # (gathered by the check just before, at ``TIGHT_GAIN * tol``)
@@ -152,10 +164,12 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
     t0 = time.perf_counter()
     sp = _top_k(src, rows.blocks, k, cap, dem, excl_i, excl_col, options.progress, cover)
     say("sparse set: %d pairs (top %d per mentee) in %.2fs", len(sp.i), k, time.perf_counter() - t0)
+    # each row's best usable pair is in ``sp`` (``_top_k``): the ceiling of a stop before a check
+    best = np.full(len(dem), -np.inf)
+    np.maximum.at(best, sp.i, sp.s)
+    rows.best = best
     if deadline is not None and checker.late():  # before the first flow (the rounds look after it)
-        # each row's best usable pair is in ``sp`` (``_top_k``): with u = p = 0, a bound
-        best = np.full(len(dem), -np.inf)
-        np.maximum.at(best, sp.i, sp.s)
+        # with u = p = 0, a bound
         bound = stopped_bound(best, 0.0, dem, int(min(dem.sum(), cap.sum())))
         return Outcome(sp, np.zeros(len(sp.i), bool), False,
                        {"method": checker.method, "top_k": k, "pairs_in_sparse": len(sp.i),
