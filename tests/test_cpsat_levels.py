@@ -5,8 +5,10 @@ against brute force on the exact values, not only "feasible" (session 20's stric
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+import mentormatch as mm
 from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SideConstraints
 from mentormatch.errors import InfeasibleError
@@ -135,3 +137,32 @@ def test_the_total_is_proven_below_the_scale_by_a_finer_solve():
     assert sol.status == "optimal", sol.message
     assert p.score[sol.chosen].min() == pytest.approx(best, rel=1e-6)
     assert sol.objective == pytest.approx(bf.total[most & (bf.worst >= best)].max(), rel=1e-6)
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+@pytest.mark.parametrize("kind", ["complete", "blocks", "bounds"])
+def test_far_apart_geography_scores_of_1e14_are_not_one_level(objective, kind):
+    """A New York mentor (2 places) for mentees in London, Sydney and Singapore, balanced loads
+    (CP-SAT), geography only: the far pairs score 1.2e-14 (Singapore) and 3.2e-15 (Sydney).
+    The levels' and the worst pair's proofs had an absolute slack of 1e-9 (``base.proven``),
+    which made the two one level: Sydney's 3.2e-15 was called the optimal worst pair (found by
+    the matrix test's saved example at session 21's merge). Now Singapore, on every source."""
+    from _support import on_source
+
+    common = dict(years_experience=0.0, level=0, gender="female", openness=1.0,
+                  conscientiousness=1.0, extraversion=1.0, agreeableness=1.0, neuroticism=1.0)
+    at = {"London": ("Europe/London", 51.5074, -0.1278, "EMEA"),
+          "New York": ("America/New_York", 40.7128, -74.006, "AMER"),
+          "Sydney": ("Australia/Sydney", -33.8688, 151.2093, "APAC"),
+          "Singapore": ("Asia/Singapore", 1.3521, 103.8198, "APAC")}
+    row = lambda i, city, **x: dict(id=i, timezone=at[city][0], latitude=at[city][1],  # noqa: E731
+                                    longitude=at[city][2], region=at[city][3], **common, **x)
+    mentors = pd.DataFrame([row("M000", "London", capacity=0.0), row("M538", "New York", capacity=2.0)])
+    mentees = pd.DataFrame([row("E068", "London"), row("E173", "Sydney"), row("E000", "Singapore")])
+    programme = {"weights": {"geography": 0.5}, "time_limit": 60, "fairness": {"objective": objective},
+                 "constraints": {"management_line": False, "balanced_load": True}}
+    with on_source(kind):
+        r = mm.pair(mentors, mentees, programme)
+    assert r.status == "optimal"
+    assert sorted(r.pairs["mentee_id"]) == ["E000", "E068"]
+    assert r.pairs["score"].min() == pytest.approx(1.2030480836045925e-14, rel=1e-6)
