@@ -51,3 +51,24 @@ def test_crowded_rows_rescanned_by_chunks_find_the_same_violators(seed, monkeypa
     (v1, e1, r1), (v2, e2, r2) = got
     assert len(r1) == 1 and r1[0] >= 1 and r2 == [1] * r1[0]  # the crowded rows were rescanned
     assert v1 == v2 and e1 == e2
+
+
+def test_the_exact_cache_stops_growing_at_its_cap_and_scores_the_same(monkeypatch):
+    """``exact.CACHE_PAIRS``: beyond it a pair is scored again, not kept; the values are those
+    of an uncapped cache and of the scorer itself (s21h9: the cache held every pair a threshold
+    flow's certificate scored, 18.6 million at 40,000 x 8,000)."""
+    mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=20, seed=4)
+    prep, _, _ = exact_round(mentors, mentees, None)
+    scorer = scorer_of(prep, None)
+    rng = np.random.default_rng(4)
+    batches = [(rng.integers(0, scorer.n, 300), rng.integers(0, scorer.m, 300)) for _ in range(4)]
+    free = exact._Exact(scorer)
+    monkeypatch.setattr(exact, "CACHE_PAIRS", 400)
+    capped = exact._Exact(scorer)
+    for i, j in batches:
+        a, b = free(i, j), capped(i, j)
+        want = scorer.exact_scores(i, j)
+        assert np.array_equal(a, b, equal_nan=True)
+        np.testing.assert_allclose(b, want, rtol=0, atol=1e-12)
+        assert len(capped.code) <= 400 and len(capped.code) == len(capped.value)
+    assert len(free.code) > 400  # the cap was reached
