@@ -9,27 +9,21 @@ import numpy as np
 import pytest
 
 from mentormatch import synthetic
-from mentormatch.solvers import SolverOptions
-from mentormatch.solvers.bounded import _first_pass, check, exact, passes, solve_bounded
+from mentormatch.solvers.bounded import check, exact, passes
 
 from _support import exact_round, scorer_of
+from test_bounded_coverage_frame import _checkers
 
 TOL = 2.0 ** -20
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_crowded_rows_rescanned_by_chunks_find_the_same_violators(seed, monkeypatch):
-    mentors, mentees = synthetic.organisation(n_mentees=120, n_mentors=30, seed=seed)
-    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
-    prep, _, _ = exact_round(mentors, mentees, None)
-    scorer = scorer_of(prep, None)
-    cap = prep.data["mentors"]["capacity"].to_numpy(float)
-    _, sol = solve_bounded(scorer, cap, options=SolverOptions(top_k=1))
-    u, p = sol.prices[0][scorer.order], sol.prices[1]
+    scorer, u, p, make = _checkers(seed, pool=1)  # (the coverage-frame tests' setup)
     rng = np.random.default_rng(seed)
     # a few mentors a little cheaper: some violators, and rows near violating without one
     p = np.where(rng.random(len(p)) < 0.1, p - 0.001, p)
-    dem, e = np.ones(scorer.n, np.int64), np.zeros(0, np.int64)
+    e = np.zeros(0, np.int64)
     chosen = check._Sparse(e, e, e, np.full(0, 1.0))
     monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 2)  # rows with more suspects: crowded
     rescans = []
@@ -44,8 +38,7 @@ def test_crowded_rows_rescanned_by_chunks_find_the_same_violators(seed, monkeypa
     for chunk in (1 << 40, scorer.m):  # every crowded row at once; one row a chunk
         monkeypatch.setattr(check, "RESCAN_PAIRS", chunk)
         rescans.clear()
-        pl, _ = _first_pass(scorer, None, None, 1, 0, cap, dem, e, e, False)
-        c = check._Certifier(scorer, exact._Exact(scorer), pl, e, e, False)
+        c = make()
         v, eps = c.check(u, p, chosen, TOL, 2)
         got.append((sorted(zip(v.i.tolist(), v.j.tolist())), eps, list(rescans)))
     (v1, e1, r1), (v2, e2, r2) = got
