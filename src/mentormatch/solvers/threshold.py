@@ -105,6 +105,11 @@ class ThresholdBounds(BonusBounds):
         s = self.base.exact_scores(row, mentor)
         return np.where(s >= self.t, s + self.w, s)
 
+    def plain_scores(self, values: np.ndarray) -> np.ndarray:
+        """The plain scores (to within a rounding) of the flow's values ``s + w [s >= t]``: what
+        the certificate sizes its "near a violation" from (:meth:`.bounded.check._Certifier.check`)."""
+        return np.where(values >= self.t + 0.5 * self.w, values - self.w, values)
+
 
 def _raise(up: np.ndarray, margin: float, t: float, w: float) -> np.ndarray:
     """``u + w [u + margin >= t]`` on the eligible bounds ``up`` (``> -BIG / 2``), in place.

@@ -12,6 +12,12 @@ from .rank import _lookup
 from .remote import current, exact_scores, sent, ship
 
 
+#: At most this many pairs are kept (16 bytes each): the pairs a threshold flow's certificate
+#: scores grow like rows x mentors (``s + W``'s float32 margin; 18.6 million at 40,000 x 8,000,
+#: the cache and its merge 0.7 GB); beyond it a pair asked again is scored again (the same value).
+CACHE_PAIRS = 1 << 24
+
+
 class _Exact:
     """Exact scores already computed, by pair code, so that a pair is scored once per solve."""
 
@@ -35,6 +41,8 @@ class _Exact:
             self.seconds += time.perf_counter() - t
             self.computed += len(new_code)
             out[~known] = fresh[np.searchsorted(new_code, code[~known])]
+            if len(self.code) + len(new_code) > CACHE_PAIRS:  # full: scored again if asked again
+                return out
             merged = np.concatenate([self.code, new_code])
             order = np.argsort(merged, kind="stable")
             self.code = merged[order]
