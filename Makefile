@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HYPOTHESIS_PROFILE ?= ci
+# test workers (pytest-xdist): one a core; each test file runs whole on one worker, in order
+TEST_WORKERS ?= auto
 
 .PHONY: demo test bench clean
 
@@ -19,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/mentormatch demo --out out/demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile=$(HYPOTHESIS_PROFILE)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --hypothesis-profile=$(HYPOTHESIS_PROFILE) -n $(TEST_WORKERS) --dist loadfile
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[test,bench]"
