@@ -131,31 +131,33 @@ def proves(problem: AssignmentProblem, solution: Solution, most: int, mentees: i
     return not cover or len(np.unique(problem.pairs.mentee[chosen])) == mentees
 
 
-def solve_above_threshold(scorer, data: dict, solve, what: str,
-                          options) -> tuple[AssignmentProblem, Solution]:
+def solve_above_threshold(scorer, data: dict, solve, options, *, source, room: int, fits,
+                          problem_of, every) -> tuple[AssignmentProblem, Solution]:
     """Max-min or leximin (``solve(problem, time_left) -> Solution``) on the pairs scoring at
     least a threshold, lowered until the module docstring's proof holds, else on every eligible
-    pair (refused by ``check_fits`` when they do not fit). The tries share the deadline of
+    pair (``every()``, which refuses when they do not fit). The tries share the deadline of
     ``options`` (:class:`~mentormatch.solvers.SolverOptions`: its ``time_limit``, default
-    CP-SAT's, from its ``started``, ``pair()``'s call); when it passes before a proof, the last try's answer (it meets every
-    constraint) is returned "feasible", with no bound. The certificate's ``held`` records the
-    threshold, the pairs held, ``U`` and the eligible pairs."""
+    CP-SAT's, from its ``started``, ``pair()``'s call); when it passes before a proof, the last
+    try's answer (it meets every constraint) is returned "feasible", with no bound. The
+    certificate's ``held`` records the threshold, the pairs held, ``U`` and the eligible pairs.
+
+    The caller (:mod:`mentormatch.pipeline.large`) gives the round's pair ``source``, the most
+    pairs that fit in memory (``room``), ``fits(count, words)`` (refuses when ``count`` pairs do
+    not fit) and ``problem_of(tau)`` (the pairs scoring at least ``tau`` and the locks), so this
+    module imports nothing of it."""
     import time
 
     from ..solvers.cpsat import DEFAULT_TIME_LIMIT
-    from . import large
 
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
-    left = lambda: deadline - time.perf_counter()
-    n, m = len(data["mentees"]), len(data["mentors"])
-    source = large._source(scorer, n, m)
+    left = lambda: deadline - time.perf_counter()  # noqa: E731
+    n = len(data["mentees"])
     sv = survey(scorer, source, n, data["rules"].score_span)
     most, mentees = count_bounds(sv, data["demand"], data["load"], data["capacity"])
     open_ = (sv.eligible > 0) & ((np.ones(n) if data["demand"] is None else data["demand"]) > 0)
     ceiling = float(sv.best[open_].min()) if np.any(open_) else -np.inf
     # no more pairs than fit (then every pair, where they fit, is tried last)
-    room = int(0.8 * large.available_memory() / large.BYTES_PER_CPSAT_PAIR)
     target = min(FIRST_PER_PAIR * max(most, 1), room)
     tau, tried, last = _lower(sv, target, ceiling), -1, None
     eligible = int(sv.eligible.sum())
@@ -163,10 +165,9 @@ def solve_above_threshold(scorer, data: dict, solve, what: str,
         count = sv.at_least(tau)
         if count != tried:
             tried = count
-            large.check_fits(f"{what} (the pairs scoring at least {tau:.6g}, where its optimum is "
-                             f"proven to lie, of {eligible:,})", count, large.REFUSAL_INSTEAD,
-                             large.BYTES_PER_CPSAT_PAIR)
-            problem = large.problem_of(scorer, data, data["side"], tau)
+            fits(count, f"the pairs scoring at least {tau:.6g}, where its optimum is proven to "
+                        f"lie, of {eligible:,}")
+            problem = problem_of(tau)
             try:
                 solution = solve(problem, left())
             except InfeasibleError:  # maybe for want of the pairs left out: nothing proven
@@ -182,8 +183,7 @@ def solve_above_threshold(scorer, data: dict, solve, what: str,
         target = min(4 * max(count, target), room)
         lower = _lower(sv, target, ceiling)
         tau = lower if lower < tau else -np.inf  # no lower threshold fits: every pair, below
-    problem = large._full_problem(scorer, data, side=data["side"], what=what,
-                                  per_pair=large.BYTES_PER_CPSAT_PAIR)
+    problem = every()
     return problem, solve(problem, left())
 
 

@@ -361,7 +361,13 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
             def solve(part: AssignmentProblem, left: float) -> Solution:
                 return _solve(held(part), prepared.solver, quiet, prepared)
 
-            problem, solution = solve_above_threshold(scorer, data, solve, what, quiet)
+            per = BYTES_PER_CPSAT_PAIR
+            problem, solution = solve_above_threshold(
+                scorer, data, solve, quiet, source=_source(scorer, n, m),
+                room=int(0.8 * available_memory() / per),
+                fits=lambda count, words: check_fits(f"{what} ({words})", count, REFUSAL_INSTEAD, per),
+                problem_of=lambda tau: problem_of(scorer, data, data["side"], tau),
+                every=lambda: _full_problem(scorer, data, side=data["side"], what=what, per_pair=per))
             problem = held(problem)
     elif isinstance(scorer, _BlockScorer):
         problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),
