@@ -30,7 +30,7 @@ def _problem(seed: int = 1) -> AssignmentProblem:
 
 def _clock_jumps_after(monkeypatch, steps: int, by: float = 1e4):
     """The clock jumps ``by`` seconds once ``steps`` CP-SAT steps have run."""
-    real_run, real_clock, offset, done = fair._Cp.run, time.perf_counter, [0.0], [0]
+    real_run, real_clock, offset, done = fair.CpRun.run, time.perf_counter, [0.0], [0]
 
     def run(self, objective, maximise):
         out = real_run(self, objective, maximise)
@@ -39,7 +39,7 @@ def _clock_jumps_after(monkeypatch, steps: int, by: float = 1e4):
             offset[0] = by
         return out
 
-    monkeypatch.setattr(fair._Cp, "run", run)
+    monkeypatch.setattr(fair.CpRun, "run", run)
     monkeypatch.setattr(fair.time, "perf_counter", lambda: real_clock() + offset[0])
 
 

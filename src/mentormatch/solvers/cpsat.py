@@ -147,7 +147,7 @@ def _blame(problem: AssignmentProblem, options: SolverOptions) -> list[Conflict]
                      "relax two or more of them")]
 
 
-def _infeasible(problem: AssignmentProblem, options: SolverOptions) -> InfeasibleError:
+def infeasible_error(problem: AssignmentProblem, options: SolverOptions) -> InfeasibleError:
     found = [c for c in diagnose(problem) if c.constraint != "no_candidate"]
     if not any(("cannot take part" not in c.detail) for c in found):
         found += _blame(problem, options)
@@ -223,11 +223,11 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
         solver = make_solver(options, deadline - time.perf_counter(), COVER_LINEARIZATION)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
-            raise _infeasible(problem, options)
+            raise infeasible_error(problem, options)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if hint is not None:
                 return _hinted(maximised, hint, started, cert, limit)
-            raise _timeout(limit)
+            raise timeout_error(limit)
         best = int(round(solver.objective_value))
         proven = status == cp_model.OPTIMAL
         cert["matched"] = best
@@ -239,14 +239,14 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     solver = make_solver(options, deadline - time.perf_counter())
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE:
-        raise _infeasible(problem, options)
+        raise infeasible_error(problem, options)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         if problem.coverage_first:  # the first stage's assignment is still feasible
             chosen, status = first, cp_model.FEASIBLE
         elif hint is not None:
             return _hinted(maximised, hint, started, cert, limit)
         else:
-            raise _timeout(limit)
+            raise timeout_error(limit)
     else:
         chosen = built.chosen(solver)
     cert["cpsat_status"] = solver.status_name(status)
@@ -297,7 +297,7 @@ def _hinted(problem: AssignmentProblem, hint: np.ndarray, started: float, cert: 
                           "balanced-load flow assignment it was hinted")
 
 
-def _timeout(limit: float) -> TimeLimitError:
+def timeout_error(limit: float) -> TimeLimitError:
     """A time-out with no assignment found and none proven impossible: never called infeasible."""
     return TimeLimitError(limit, "CP-SAT", "raise the time limit or relax the side constraints", reason="time")
 

@@ -59,7 +59,8 @@ from ortools.sat.python import cp_model
 from ..errors import InfeasibleError
 from . import register
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, proven
-from .cpsat import COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, _infeasible, _timeout, make_solver
+from .cpsat import (COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, infeasible_error, make_solver,
+                    timeout_error)
 from .cpsat_levels import levels
 from .cpsat_model import CpsatModel, exact_at, open_pairs
 from .diagnose import diagnose
@@ -67,7 +68,7 @@ from .diagnose import diagnose
 __all__ = ["solve_maxmin"]
 
 
-def _plain(problem: AssignmentProblem) -> bool:
+def plain_problem(problem: AssignmentProblem) -> bool:
     return (not problem.side.active() and bool(np.all(problem.load == 1)))
 
 
@@ -95,7 +96,7 @@ def _flow_maxmin(problem: AssignmentProblem, options: SolverOptions) -> Solution
     return solve_held(problem, options)
 
 
-class _Cp:
+class CpRun:
     """CP-SAT steps shared by max-min and leximin, with one time budget: the time limit is
     their only stop (CP-SAT, on one thread with a fixed seed, gives the same answer on any
     machine unless the time limit stops it), and when it ends a step short of a proof, or
@@ -118,7 +119,7 @@ class _Cp:
         solver = make_solver(self.options, self.deadline - time.perf_counter(), linearization)
         status = solver.solve(model)
         if status == cp_model.INFEASIBLE:
-            raise _infeasible(self.problem, self.options)
+            raise infeasible_error(self.problem, self.options)
         if status != cp_model.OPTIMAL:  # CP-SAT's only limit is the time
             self.timed_out = True
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -138,7 +139,7 @@ class _Cp:
         terms = [v for v in self.built.matched() if not isinstance(v, int)]
         covered, _ = self.run(cp_model.LinearExpr.sum(terms), True, linearization=COVER_LINEARIZATION)
         if covered is None:
-            raise _timeout(self.limit)
+            raise timeout_error(self.limit)
         self.built.model.add(cp_model.LinearExpr.sum(terms) >= covered)
         self.covered = covered
 
@@ -148,7 +149,7 @@ class _Cp:
         x = self.built.x
         count, chosen = self.run(cp_model.LinearExpr.sum(x), True)
         if count is None:
-            raise _timeout(self.limit)
+            raise timeout_error(self.limit)
         self.built.model.add(cp_model.LinearExpr.sum(x) >= count)
         return count, chosen
 
@@ -164,7 +165,7 @@ class _Cp:
 TOTAL_BITS = 50
 
 
-def _finer_total(cp: "_Cp", allowed: np.ndarray):
+def _finer_total(cp: "CpRun", allowed: np.ndarray):
     """Max-min's total again at a finer scale when the first one's rounding bound
     (``n_max / (2 S)``) is not within the gap of the total found (a worst pair far below the
     largest score: the threshold holds the total down): the scale ``S2``, a power of two, as
@@ -200,7 +201,7 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
     docstring); else ``"feasible"``, with ``certificate["timed_out"]`` True and the message
     saying that the time limit stopped it (CP-SAT's only limit), or the bounds the rounding
     leaves."""
-    cp = _Cp(problem, options, started, bonus)
+    cp = CpRun(problem, options, started, bonus)
     b = cp.built
     goal = b.objective
     count, chosen = cp.max_count()
@@ -292,7 +293,7 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    if _plain(problem):  # no constraint reads the scores: the flows on score + bonus
+    if plain_problem(problem):  # no constraint reads the scores: the flows on score + bonus
         return _flow_maxmin(goal_problem(problem, bonus), options)
     return _cp_maxmin(problem, options, started, bonus)
 

@@ -89,7 +89,7 @@ import numpy as np
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions
 from .cpsat import goal_problem
-from .fair import _plain
+from .fair import plain_problem
 from .leximin_cp import _cp_leximin
 from .leximin_flow import _flow_leximin
 
@@ -129,7 +129,7 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    if _plain(problem):
+    if plain_problem(problem):
         goal = goal_problem(problem, bonus)
         return _flow_leximin(goal, started, options.time_limit,
                              deadline=options.deadline(started))

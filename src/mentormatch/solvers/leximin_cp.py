@@ -33,7 +33,7 @@ from ortools.sat.python import cp_model
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat_levels import levels as levels_of
 from .cpsat import goal_problem
-from .fair import _Cp, _plain
+from .fair import CpRun
 
 __all__: list[str] = []
 
@@ -41,7 +41,7 @@ __all__: list[str] = []
 def _cp_leximin(problem: AssignmentProblem, options: SolverOptions, started: float,
                 bonus: np.ndarray | None = None) -> Solution:
     """Leximin by CP-SAT, one minimisation per used level (any side constraint, any loads)."""
-    cp = _Cp(problem, options, started, bonus)
+    cp = CpRun(problem, options, started, bonus)
     b = cp.built
     count, chosen = cp.max_count()
     solves = 1
