@@ -56,3 +56,20 @@ def test_why_not_an_ineligible_pair_names_the_rule_on_every_source(kind, rule):
     assert here.alternatives["text"].tolist() == whole.alternatives["text"].tolist()
     assert here.alternatives["rule"].tolist() == whole.alternatives["rule"].tolist()
     np.testing.assert_allclose(here.alternatives["score"], whole.alternatives["score"], atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["complete", "blocks", "bounds"])
+def test_why_not_a_mentor_with_no_place_says_so_not_as_a_lock(kind):
+    """A mentor of capacity 0 asked about: "has no place (capacity 0)" on every source. Before
+    (s21h7's hunt), the complete set spoke of the forced pair as the user's lock ("has 1 locked
+    pairs (load 1) but capacity 0 (to fix: drop 1 lock(s) ...)"), though the user set none."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=12, n_mentors=4, seed=3)
+    mentors = mentors.assign(capacity=[2, 0, 2, 2], min_capacity=0)
+    programme = {"constraints": {"management_line": False}}
+    with on_source(kind):
+        r = mm.pair(mentors, mentees, programme)
+    closed = mentors.loc[1, "id"]
+    for e in r.pairs["mentee_id"].iloc[:3]:
+        text = str(r.explain(e, closed))
+        assert f"cannot be forced: mentor '{closed}' has no place (capacity 0)" in text, text
+        assert "lock" not in text.split("\n")[0], text

@@ -169,6 +169,11 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             continue
         p = int(P.locate(np.array([i]), np.array([jj]))[0])
         state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
+        if problem.capacity[jj] <= 0:  # no place at all: said so, not as a conflict of locks
+            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+                         f"{mid} (score {sc:.3f}, {state}): cannot be forced: mentor {mid!r} "
+                         "has no place (capacity 0)", np.nan, np.nan))
+            continue
         if p < 0:
             why = _locks_refuse(problem, i, jj, data["mentee_ids"].ids, m_ids)
             if why or restricted is None:
