@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import mentormatch as mm
-from mentormatch.errors import InfeasibleError
+from mentormatch.errors import InfeasibleError, ValidationError
 
 from _support import on_source
 
@@ -167,3 +167,26 @@ def test_place_locks_raises_the_diagnosis_lock_findings(locks):
         place_locks(ProblemRows(p), p.capacity, None, None, (li, lj))
     expected = lock_conflicts(locks_alone(li, lj, 3, p.capacity))
     assert expected and err.value.conflicts == expected
+
+
+def test_a_mentee_id_that_differs_from_a_mentor_id_only_in_case_is_refused_unless_set():
+    """Across the tables (an id in both is one person): the mentee 'e00004' beside the mentor
+    'E00004' is refused on the mentee's row, naming the mentor's; the setting takes them as two
+    people; the same id in both tables (one person) stays accepted."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=6, n_mentors=3, seed=3)
+    programme = {"constraints": {"management_line": False}}
+    same = mentees.copy()
+    same.loc[2, "id"] = mentors.loc[1, "id"]
+    shared = {c: mentors.loc[1, c] for c in mentors.columns if c in same.columns and c != "id"}
+    for c, v in shared.items():
+        same.loc[2, c] = v
+    assert mm.pair(mentors, same, programme).status == "optimal"
+    other = mentees.copy()
+    other.loc[2, "id"] = mentors.loc[1, "id"].lower()
+    with pytest.raises(ValidationError) as err:
+        mm.pair(mentors, other, programme)
+    text = str(err.value)
+    assert "mentees" in text and repr(other.loc[2, "id"]) in text and repr(mentors.loc[1, "id"]) in text
+    assert "case_sensitive_ids" in text
+    r = mm.pair(mentors, other, {**programme, "input": {"case_sensitive_ids": True}})
+    assert r.status == "optimal" and len(r.pairs) + len(r.unmatched) == len(other)

@@ -35,6 +35,35 @@ def _check_id_lists(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -
 _PER_ROLE = {"preferences", "manager_suggestions"}
 
 
+def _check_case_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
+    """A mentee id that differs only in case from a mentor id ("e00001" beside the mentor
+    "E00001"): one person to a reader, two to the tables (an id in both tables is one person).
+    Refused on the mentee's row unless ``input.case_sensitive_ids`` (the rule of
+    :func:`.ids.case_only`, applied across the tables; within one table ``table._check_alike``)."""
+    from .ids import CASE_WORDS, case_only
+
+    em, rm = reps["mentees"], reps["mentors"]
+    if em.options.case_sensitive_ids:
+        return
+    mentor_ids = frames["mentors"]["id"].dropna().drop_duplicates()
+    mentee_ids = frames["mentees"]["id"]
+    joined = pd.Series(np.concatenate([mentor_ids.to_numpy(dtype=object),  # (no frames' attrs)
+                                       mentee_ids.to_numpy(dtype=object)]), dtype=object)
+    found = case_only(joined)
+    k0 = len(mentor_ids)
+    for pos, others in list(found.items()):
+        if pos < k0:
+            continue
+        mine = [o for o in others if o < k0]  # the mentors it differs from only in case
+        if not mine:
+            continue
+        r = pos - k0
+        k = int(mentor_ids.index[mine[0]])
+        em.add("id", r, mentee_ids.iloc[r],
+               f"the id of the mentor on mentors {rm.where(k)} ({mentor_ids.iloc[mine[0]]!r}) "
+               f"written alike, or another person's id: the two {CASE_WORDS}")
+
+
 def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
     """An id in both tables is one person: the attributes both tables give must agree."""
     mentors, mentees = frames["mentors"], frames["mentees"]
@@ -89,6 +118,7 @@ def _check_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report],
                   org=None, columns=None, options: InputOptions | None = None) -> list[str]:
     """Checks between the two tables (and the org chart); returns notes for the result."""
     _check_id_lists(frames, reps)
+    _check_case_across(frames, reps)
     _check_same_person(frames, reps)
     _check_trait_scales(frames, reps)
     if org is None:
