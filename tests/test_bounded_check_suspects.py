@@ -1,9 +1,9 @@
 """The suspects of the rows a check scans in full, taken from their fresh pools
-(:func:`mentormatch.solvers.bounded.check._pool_suspects`), against every pair of the rows."""
+(:func:`mentormatch.solvers.bounded.recheck._pool_suspects`), against every pair of the rows."""
 import numpy as np
 import pytest
 
-from mentormatch.solvers.bounded.check import _pool_suspects
+from mentormatch.solvers.bounded.recheck import _pool_suspects
 
 
 def _pools(s: np.ndarray, size: int):

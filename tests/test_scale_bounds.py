@@ -508,14 +508,14 @@ def _bands_cost(delta, room, m, full, bands, extra):
 
 @pytest.mark.parametrize("seed", range(16))
 def test_bands_cover_every_pair_to_re_check_at_the_least_cost(seed):
-    """The re-check's bands (:func:`check._bands`): every row scanned in full or in a band whose
+    """The re-check's bands (:func:`recheck._bands`): every row scanned in full or in a band whose
     lowest room is at most its own (so every mentor with ``delta_j > room_i`` is re-checked on
     row ``i``), and the cover is the cheapest of all prefixes and up to ``most`` contiguous bands,
     found by brute force (or of the bands alone, ``full=False``); with one band, no dearer than
-    the one cut of :func:`check._split`."""
+    the one cut of :func:`recheck._split`."""
     import itertools
 
-    from mentormatch.solvers.bounded import check
+    from mentormatch.solvers.bounded import recheck as check
 
     m, delta, room = _deltas_and_rooms(seed, 13)
     n, most = len(room), 1 + seed % 4
@@ -549,7 +549,7 @@ def test_bands_cover_every_pair_to_re_check_at_the_least_cost(seed):
 def test_bands_need_fewer_bound_pairs_than_one_cut_on_a_staircase():
     """Rows whose room and mentors whose price fall spread evenly: a pair needs a check only
     where ``delta_j > room_i``, about half of them; one cut covers it by a rectangle."""
-    from mentormatch.solvers.bounded import check
+    from mentormatch.solvers.bounded import recheck as check
 
     m, n = 2000, 5000
     delta = np.linspace(-1.0, 1.0, m)
