@@ -1,6 +1,6 @@
 """CP-SAT's max-min and leximin under side constraints on the scale path (forced small with
 ``_support.on_source``), on a machine where every eligible pair would not fit (forced with
-``large.available_memory``): they hold only the pairs scoring at least a threshold when the
+``memory.available_memory``): they hold only the pairs scoring at least a threshold when the
 proof of ``pipeline/held.py`` holds (their answer reaches the score-free bounds on the count),
 with the same answer as the complete set's model of every pair; else they are refused, as
 before; where every pair fits, every pair is held; and no search log the user did not ask
@@ -13,7 +13,7 @@ import pytest
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.errors import TooLargeError
-from mentormatch.pipeline import held, large
+from mentormatch.pipeline import held, large, memory
 
 from _support import on_source, result_positions, table_violations
 
@@ -38,8 +38,8 @@ def _programme(objective: str, kind: str) -> dict:
 
 def _short_of_every_pair(monkeypatch, eligible: int) -> None:
     """Memory for one pair fewer than every eligible pair (CP-SAT's bytes a pair)."""
-    monkeypatch.setattr(large, "available_memory",
-                        lambda: (eligible - 1) * large.BYTES_PER_CPSAT_PAIR / 0.8)
+    monkeypatch.setattr(memory, "available_memory",
+                        lambda: (eligible - 1) * memory.BYTES_PER_CPSAT_PAIR / 0.8)
 
 
 def _prepared(mentors, mentees, kind):
@@ -127,10 +127,10 @@ def test_refused_by_the_pairs_above_the_threshold(monkeypatch):
     mentors, mentees = _tables(3)
     programme = _programme("maxmin", "share")
     with on_source("bounds"):
-        monkeypatch.setattr(large, "available_memory", lambda: 400 * large.BYTES_PER_CPSAT_PAIR / 0.8)
+        monkeypatch.setattr(memory, "available_memory", lambda: 400 * memory.BYTES_PER_CPSAT_PAIR / 0.8)
         r = pl.pair(mentors, mentees, programme)
         assert r.status == "optimal" and r.certificate["held"]["pairs"] <= 400
-        monkeypatch.setattr(large, "available_memory", lambda: 50 * large.BYTES_PER_CPSAT_PAIR / 0.8)
+        monkeypatch.setattr(memory, "available_memory", lambda: 50 * memory.BYTES_PER_CPSAT_PAIR / 0.8)
         with pytest.raises(TooLargeError) as info:
             pl.pair(mentors, mentees, programme)
     assert "scoring at least" in str(info.value) and info.value.pairs < 40 * 14

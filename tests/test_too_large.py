@@ -11,13 +11,13 @@ import pytest
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.errors import MentormatchError, TooLargeError
-from mentormatch.pipeline import large
+from mentormatch.pipeline import large, memory
 
 
 @pytest.fixture
 def small_machine(monkeypatch):
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
-    monkeypatch.setattr(large, "available_memory", lambda: 20 * 1024.0 ** 2)  # 20 MiB: 120,000 pairs need 26 MiB
+    monkeypatch.setattr(memory, "available_memory", lambda: 20 * 1024.0 ** 2)  # 20 MiB: 120,000 pairs need 26 MiB
 
 
 def test_leximin_under_side_constraints_is_refused_with_the_estimate(monkeypatch):
@@ -25,7 +25,7 @@ def test_leximin_under_side_constraints_is_refused_with_the_estimate(monkeypatch
     (pipeline/held.py), counted from the scores' histogram before any is held: refused when
     even those do not fit (here room for 400 pairs), with the count and the threshold."""
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
-    monkeypatch.setattr(large, "available_memory", lambda: 400 * large.BYTES_PER_CPSAT_PAIR / 0.8)
+    monkeypatch.setattr(memory, "available_memory", lambda: 400 * memory.BYTES_PER_CPSAT_PAIR / 0.8)
     mentors, mentees = synthetic.organisation(n_mentees=600, n_mentors=200, seed=3)
     with pytest.raises(TooLargeError) as info:
         pl.pair(mentors, mentees, {"fairness": {"objective": "leximin", "groups": ["gender"]},
@@ -34,7 +34,7 @@ def test_leximin_under_side_constraints_is_refused_with_the_estimate(monkeypatch
     assert isinstance(err, MentormatchError)
     assert 400 < err.pairs < 0.9 * 600 * 200  # the pairs above the threshold, not every pair
     assert "scoring at least" in str(err)
-    assert err.needed == err.pairs * large.BYTES_PER_CPSAT_PAIR  # CP-SAT's model and search
+    assert err.needed == err.pairs * memory.BYTES_PER_CPSAT_PAIR  # CP-SAT's model and search
     text = str(err)
     assert "available" in text and "solver 'leximin'" in text and "pair_many" in text
     assert "'flow' and 'mip'" in text and "'stable'" in text and "baselines" in text
@@ -66,7 +66,7 @@ def test_leximin_runs_where_every_pair_would_not_fit(monkeypatch):
     (solvers/leximin_source.py): it runs where every pair would not fit (here 12,000 pairs on a
     machine said to have room for 9,000), and it is proven."""
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
-    monkeypatch.setattr(large, "available_memory", lambda: 9000 * large.BYTES_PER_HELD_PAIR / 0.8)
+    monkeypatch.setattr(memory, "available_memory", lambda: 9000 * memory.BYTES_PER_HELD_PAIR / 0.8)
     mentors, mentees = synthetic.organisation(n_mentees=120, n_mentors=100, seed=3)
     result = pl.pair(mentors, mentees, {"fairness": {"objective": "leximin", "groups": ["gender"]}})
     assert result.status == "optimal" and result.certificate["holds"]

@@ -17,7 +17,7 @@ first entry is that same ``t*``): every pair of it scores at least ``tau``, so i
 sorted vector), and a bound proven on ``H`` holds for the whole problem, even when the time
 limit stopped the solve. When ``A`` falls short of ``U`` (or ``C``), or ``H`` admits no
 assignment, nothing is proven: ``tau`` is lowered so that about four times as many pairs are
-held, up to every eligible pair (then :func:`~mentormatch.pipeline.large.check_fits` may
+held, up to every eligible pair (then :func:`~mentormatch.pipeline.memory.check_fits` may
 refuse, as before). Cases that end there: a budget, minimum loads, balanced loads or an
 infeasibility that keep the most pairs below ``U``.
 
@@ -131,8 +131,8 @@ def proves(problem: AssignmentProblem, solution: Solution, most: int, mentees: i
     return not cover or len(np.unique(problem.pairs.mentee[chosen])) == mentees
 
 
-def solve_above_threshold(scorer, data: dict, solve, options, *, source, room: int, fits,
-                          problem_of, every) -> tuple[AssignmentProblem, Solution]:
+def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, source, problem_of,
+                          every) -> tuple[AssignmentProblem, Solution]:
     """Max-min or leximin (``solve(problem, time_left) -> Solution``) on the pairs scoring at
     least a threshold, lowered until the module docstring's proof holds, else on every eligible
     pair (``every()``, which refuses when they do not fit). The tries share the deadline of
@@ -141,13 +141,13 @@ def solve_above_threshold(scorer, data: dict, solve, options, *, source, room: i
     try's answer (it meets every constraint) is returned "feasible", with no bound. The
     certificate's ``held`` records the threshold, the pairs held, ``U`` and the eligible pairs.
 
-    The caller (:mod:`mentormatch.pipeline.large`) gives the round's pair ``source``, the most
-    pairs that fit in memory (``room``), ``fits(count, words)`` (refuses when ``count`` pairs do
-    not fit) and ``problem_of(tau)`` (the pairs scoring at least ``tau`` and the locks), so this
-    module imports nothing of it."""
+    The caller (:mod:`mentormatch.pipeline.large`) gives the round's pair ``source`` and
+    ``problem_of(tau)`` (the pairs scoring at least ``tau`` and the locks), so this module
+    imports nothing of it; memory is :mod:`mentormatch.pipeline.memory`'s."""
     import time
 
     from ..solvers.cpsat import DEFAULT_TIME_LIMIT
+    from .memory import BYTES_PER_CPSAT_PAIR, REFUSAL_INSTEAD, available_memory, check_fits
 
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
@@ -158,6 +158,7 @@ def solve_above_threshold(scorer, data: dict, solve, options, *, source, room: i
     open_ = (sv.eligible > 0) & ((np.ones(n) if data["demand"] is None else data["demand"]) > 0)
     ceiling = float(sv.best[open_].min()) if np.any(open_) else -np.inf
     # no more pairs than fit (then every pair, where they fit, is tried last)
+    room = int(0.8 * available_memory() / BYTES_PER_CPSAT_PAIR)
     target = min(FIRST_PER_PAIR * max(most, 1), room)
     tau, tried, last = _lower(sv, target, ceiling), -1, None
     eligible = int(sv.eligible.sum())
@@ -165,8 +166,8 @@ def solve_above_threshold(scorer, data: dict, solve, options, *, source, room: i
         count = sv.at_least(tau)
         if count != tried:
             tried = count
-            fits(count, f"the pairs scoring at least {tau:.6g}, where its optimum is proven to "
-                        f"lie, of {eligible:,}")
+            check_fits(f"{what} (the pairs scoring at least {tau:.6g}, where its optimum is "
+                       f"proven to lie, of {eligible:,})", count, REFUSAL_INSTEAD, BYTES_PER_CPSAT_PAIR)
             problem = problem_of(tau)
             try:
                 solution = solve(problem, left())

@@ -24,50 +24,7 @@ from .prepared import Prepared, _choose_solver, _side_constraints
 from .blocks import _BlockScorer
 from .reader import _ScorerRows, refuse_ineligible_locks_of
 from .wrap import _solve, _wrap
-
-
-#: Peak bytes per eligible pair of a solver that holds every pair (CP-SAT's max-min and leximin,
-#: under side constraints or fractional loads), as measured when stable and max-min held them:
-#: 228 and 199 at 6,000 x 1,000, scoring included.
-BYTES_PER_HELD_PAIR = 230
-#: Peak bytes per pair of CP-SAT's max-min and leximin on the pairs they hold: 763 to build the
-#: model (one variable and one threshold row a pair), 4,292 at the peak of its first solve
-#: (100,000 pairs, 1,000 x 100 with a share floor; s21h5).
-BYTES_PER_CPSAT_PAIR = 4300
-
-
-def available_memory() -> float:
-    """Bytes this process may still allocate: Linux's MemAvailable, else the physical memory."""
-    import os
-
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024.0
-    except OSError:
-        pass
-    try:
-        return float(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return float("inf")
-
-
-def check_fits(what: str, pairs: int, instead: str, per_pair: float | None = None) -> None:
-    """Raise :class:`~mentormatch.errors.TooLargeError` when holding ``pairs`` eligible pairs
-    (``per_pair`` bytes each, default :data:`BYTES_PER_HELD_PAIR`) would not fit in the memory
-    available now."""
-    from ..errors import TooLargeError
-
-    per_pair = BYTES_PER_HELD_PAIR if per_pair is None else per_pair
-    needed, available = float(pairs) * per_pair, available_memory()
-    if not fits(pairs, per_pair):
-        raise TooLargeError(what, pairs, needed, available, instead)
-
-
-def fits(pairs: int, per_pair: float) -> bool:
-    """Whether ``pairs`` pairs of ``per_pair`` bytes fit in 80 % of the memory available now."""
-    return float(pairs) * per_pair <= 0.8 * available_memory()
+from .memory import BYTES_PER_CPSAT_PAIR, REFUSAL_INSTEAD, check_fits, fits
 
 
 def eligible_pairs(scorer, n: int, m: int) -> int:
@@ -75,14 +32,6 @@ def eligible_pairs(scorer, n: int, m: int) -> int:
     for the block scorer (it counts as it scores)."""
     counts = None if isinstance(scorer, _BlockScorer) else getattr(scorer, "eligible_counts", None)
     return int(np.sum(counts)) if counts is not None else n * m
-
-
-#: What works instead when every eligible pair would not fit (the refusal's advice).
-REFUSAL_INSTEAD = ("solvers 'flow' and 'mip' (with any side constraint, floor or bonus), 'maxmin' and "
-                   "'leximin' (unit loads, no side constraint), 'stable' and the random and greedy "
-                   "baselines work on this round without holding every pair; for max-min or leximin "
-                   "under side constraints or fractional loads, pair smaller groups "
-                   "(mentormatch.pair_many with a group column)")
 
 
 def _full_problem(scorer, data: dict, side=None, what: str = "this request",
@@ -361,13 +310,11 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
             def solve(part: AssignmentProblem, left: float) -> Solution:
                 return _solve(held(part), prepared.solver, quiet, prepared)
 
-            per = BYTES_PER_CPSAT_PAIR
             problem, solution = solve_above_threshold(
-                scorer, data, solve, quiet, source=_source(scorer, n, m),
-                room=int(0.8 * available_memory() / per),
-                fits=lambda count, words: check_fits(f"{what} ({words})", count, REFUSAL_INSTEAD, per),
+                scorer, data, solve, quiet, what, source=_source(scorer, n, m),
                 problem_of=lambda tau: problem_of(scorer, data, data["side"], tau),
-                every=lambda: _full_problem(scorer, data, side=data["side"], what=what, per_pair=per))
+                every=lambda: _full_problem(scorer, data, side=data["side"], what=what,
+                                            per_pair=BYTES_PER_CPSAT_PAIR))
             problem = held(problem)
     elif isinstance(scorer, _BlockScorer):
         problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),
