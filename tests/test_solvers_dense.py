@@ -574,11 +574,10 @@ def test_the_flow_on_costs_divided_by_their_common_factor_gives_the_same_pairs(s
 
 @pytest.mark.parametrize("seed", range(4))
 def test_member_and_pair_order_agree_with_numpy_on_both_of_their_paths(seed):
-    """``passes.member`` (a mask over a small key range, or a binary search over a wide one)
-    equals ``np.isin``; ``ties.pair_order`` (two 16-bit radix passes, or one sort of the codes
+    """``keys.member`` (a mask over a small key range, or a binary search over a wide one)
+    equals ``np.isin``; ``keys.pair_order`` (two 16-bit radix passes, or one sort of the codes
     when a side has more than 65,536 values) equals the stable argsort of the codes."""
-    from mentormatch.solvers.dense.passes import member
-    from mentormatch.solvers.ties import pair_order
+    from mentormatch.solvers.keys import member, pair_order
 
     rng = np.random.default_rng(seed)
     for span in (1_000, 10**12):  # the mask, the search

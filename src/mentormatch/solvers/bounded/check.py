@@ -8,10 +8,11 @@ import time
 
 import numpy as np
 
+from ..keys import member
 from ..sparse import _Sparse, empty
 from .exact import _Exact
 from .passes import _Pool, _scan
-from .rank import _first_k, _member, _nonzero
+from .rank import _first_k, _nonzero
 from .recheck import ROOM_BANDS, _bands, _pool_suspects, _split
 
 log = logging.getLogger(__name__)
@@ -248,7 +249,7 @@ class _Certifier:
         # generation: the old prices but these mentors' new ones, and a floor that covers them
         # (so that the next round re-checks only the mentors whose price fell since)
         for rows, cols, g in checks:
-            rows = rows[~_member(rows, fail)]
+            rows = rows[~member(rows, fail)]
             if not len(rows):
                 continue
             in_cols = np.zeros(m, bool)
@@ -286,7 +287,7 @@ class _Certifier:
         found_i.append(rows[rr]), found_j.append(pc[rr, cc])
         gi, gj = np.concatenate(found_i), np.concatenate(found_j)
         code, first = np.unique(gi * m + gj, return_index=True)
-        chosen = _member(code, ex_code)
+        chosen = member(code, ex_code)
         gi, gj = gi[first][~chosen], gj[first][~chosen]
         gain = self.exact(gi, gj) - u0[gi] - p0[gj]
         # a crowded row without a violator among its most promising suspects: all of them
@@ -306,7 +307,7 @@ class _Certifier:
             self.bound_pairs += len(part) * m
             ri, rj = f.i, f.j
             code_r = ri * m + rj
-            new = ~(_member(code_r, code) | _member(code_r, ex_code))
+            new = ~(member(code_r, code) | member(code_r, ex_code))
             ri, rj = ri[new], rj[new]
             if len(ri):
                 g = self.exact(ri, rj) - u0[ri] - p0[rj]

@@ -18,11 +18,6 @@ def _lookup(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.nd
     return pos, sorted_values[np.minimum(pos, len(sorted_values) - 1)] == x
 
 
-def _member(x: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
-    """``np.isin(x, sorted_values)`` for ascending ``sorted_values``."""
-    return _lookup(sorted_values, x)[1]
-
-
 def _first_k(group: np.ndarray, k: int) -> np.ndarray:
     """For entries sorted by ``group`` (ascending), whether each is among its group's first
     ``k``."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rank import _member, _nonzero
+from ..keys import member
+from .rank import _nonzero
 
 
 def _split(delta: np.ndarray, room: np.ndarray, m: int) -> tuple[float, int, int]:
@@ -91,6 +92,6 @@ def _pool_suspects(rows, cols, vals, floor, limit, ex_code, m: int):
     lim = np.asarray(limit, np.float32)
     r, k = _nonzero(vals > lim[:, None])
     gi, gj = rows[r], cols[r, k]
-    keep = ~_member(gi * m + gj, ex_code)
+    keep = ~member(gi * m + gj, ex_code)
     crowded = rows[floor > lim] if cols.shape[1] < m else rows[:0]
     return gi[keep], gj[keep], crowded

@@ -69,9 +69,10 @@ from ..warm import resolve
 from ..certify import places_left
 from ..duals import prices
 from ..flow import solve_arrays
-from ..ties import TIGHT_GAIN, canonical, integer_gain, pair_order
-from .passes import (GROUPS_PER_SLOT, Walk, above, all_pairs, check_above_low, check_pass, member,
-                     thresholds, tie_key)
+from ..keys import member, pair_order
+from ..ties import TIGHT_GAIN, canonical, integer_gain
+from .passes import (GROUPS_PER_SLOT, Walk, above, all_pairs, check_above_low, check_pass, thresholds,
+                     tie_key)
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...pairs import DenseRows, unique_sorted
+from ..keys import member
 from ..ties import pair_key
 
 #: Elements of the matrix worked on at a time: 128K float64 (1 MB) stays in cache.
@@ -17,9 +18,6 @@ TIE_SLACK = 1 << 16
 #: The check gathers single cells (:func:`check_above_low`) while they are at most this share
 #: of the matrix; a gathered cell costs about what ten cells of a pass in memory order do.
 CHECK_SHARE = 1 / 16
-#: :func:`member` marks a mask of the sorted keys' range when it is at most this many cells
-#: per key looked up or held (a bool each), else searches.
-MEMBER_MASK = 8
 #: Groups per candidate slot in the threshold pass: ``G = GROUPS_PER_SLOT * k`` groups of
 #: mentors; more groups give a tighter threshold (fewer spare candidates) for a larger table.
 GROUPS_PER_SLOT = 4
@@ -87,26 +85,6 @@ def _gather(a: np.ndarray, flat, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         return a[i, j]
     line, by_row = flat
     return line.take(i * a.shape[1] + j if by_row else j * a.shape[0] + i)
-
-
-def member(key: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    """``np.isin(key, sorted_keys)`` for a sorted int64 array, by binary search; by a mask
-    over the sorted keys' range when that range is at most :data:`MEMBER_MASK` times the
-    keys' count (a binary search in keys out of order misses the cache: 250,000 keys in 18,000,
-    20 ms against 2 ms)."""
-    if not len(sorted_keys):
-        return np.zeros(len(key), dtype=bool)
-    lo, hi = int(sorted_keys[0]), int(sorted_keys[-1])
-    if hi - lo < MEMBER_MASK * (len(key) + len(sorted_keys)):
-        mask = np.zeros(hi - lo + 1, dtype=bool)
-        mask[sorted_keys - lo] = True
-        key = np.asarray(key)
-        inside = (key >= lo) & (key <= hi)
-        out = np.zeros(len(key), dtype=bool)
-        out[inside] = mask[key[inside] - lo]
-        return out
-    pos = np.minimum(np.searchsorted(sorted_keys, key), len(sorted_keys) - 1)
-    return sorted_keys[pos] == key
 
 
 def thresholds(walk: Walk, k: int, cap: np.ndarray, dem: np.ndarray,
