@@ -12,7 +12,7 @@ import numpy as np
 
 from .cpsat_model import CpsatModel, open_pairs
 
-__all__ = ["Levels", "levels", "fine_round", "FINE_BITS"]
+__all__ = ["Levels", "levels", "fine_round", "within_gap", "FINE_BITS"]
 
 
 #: Significant bits of a refined level (:func:`levels`): a relative width of ``2**-30``, about
@@ -33,7 +33,7 @@ def fine_round(value: np.ndarray) -> np.ndarray:
     return np.ldexp(np.round(np.ldexp(m, FINE_BITS)), e - FINE_BITS)
 
 
-def _within_gap(value: np.ndarray, width: np.ndarray) -> np.ndarray:
+def within_gap(value: np.ndarray, width: np.ndarray) -> np.ndarray:
     """Whether ``value + width`` proves ``value`` to the relative gap (elementwise), with no
     absolute slack: :func:`~mentormatch.solvers.base.proven`'s 1e-9 would merge every score
     below it (geography's 1.2e-14 and 3.2e-15 far apart, session 21's merge: max-min and leximin
@@ -59,7 +59,7 @@ class Levels:
     def within(self, chosen: np.ndarray, value: np.ndarray) -> bool:
         """Whether every chosen pair's level is within the 1e-6 gap of its value: then a
         lexicographic proof on the levels is one on the values (rounding is monotone)."""
-        return bool(np.all(_within_gap(np.abs(value[chosen]), self.width[chosen])))
+        return bool(np.all(within_gap(np.abs(value[chosen]), self.width[chosen])))
 
 
 def _spread(key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,7 +95,7 @@ def levels(built: CpsatModel) -> Levels:
     if not np.any(room):
         return Levels(sc, width, sc / scale, False)
     inv, lo, hi = _spread(sc[room], v[room])
-    split = ~_within_gap(np.abs(lo), hi - lo)
+    split = ~within_gap(np.abs(lo), hi - lo)
     refined = bool(np.any(split))
     key, label = sc, sc / scale
     if refined:

@@ -58,10 +58,10 @@ from ortools.sat.python import cp_model
 
 from ..errors import InfeasibleError
 from . import register
-from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, proven
+from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
 from .cpsat import (COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, infeasible_error, make_solver,
                     timeout_error)
-from .cpsat_levels import levels
+from .cpsat_levels import levels, within_gap
 from .cpsat_model import CpsatModel, exact_at, open_pairs
 from .diagnose import diagnose
 
@@ -188,12 +188,6 @@ def _finer_total(cp: "CpRun", allowed: np.ndarray):
     return found, float(b.objective[found].sum() if exact else total / fine + 0.5 * b.n_max / fine)
 
 
-def _worst_proven(bound: float, worst: float) -> bool:
-    """The worst pair proven to the relative gap, with no absolute slack (scores of 1e-14 are
-    not all one: :func:`mentormatch.solvers.cpsat_levels.levels` splits them apart)."""
-    return bound - worst <= OPTIMAL_GAP * abs(bound)
-
-
 def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: float,
                bonus: np.ndarray | None = None) -> Solution:
     """The three steps by CP-SAT: ``"optimal"`` when each ran and was proven (however long
@@ -237,7 +231,7 @@ def _cp_maxmin(problem: AssignmentProblem, options: SolverOptions, started: floa
     worst = float(goal[chosen].min()) if len(chosen) else None
     value = float(goal[chosen].sum()) if len(chosen) else 0.0
     within = (not len(chosen) or cp.exact
-              or (threshold_bound is not None and _worst_proven(threshold_bound, worst)
+              or (threshold_bound is not None and bool(within_gap(worst, threshold_bound - worst))
                   and proven(total_bound, value)))
     optimal = cp.proven and within
     message = ("" if optimal else
