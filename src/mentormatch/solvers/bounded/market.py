@@ -175,7 +175,8 @@ def _guide_on(executor, *args):
 #: scorer's own module (a bonus or threshold folded in). ``tests/test_bounded_market_settings.py``
 #: traces a sub-market's solve and checks that every module of the solvers it runs is here.
 SUB_MARKET_MODULES = ("mentormatch.solvers.bounded", "mentormatch.solvers.base", "mentormatch.solvers.certify",
-                      "mentormatch.solvers.duals", "mentormatch.solvers.flow", "mentormatch.solvers.quantize",
+                      "mentormatch.solvers.duals", "mentormatch.solvers.flow", "mentormatch.solvers.keys",
+                      "mentormatch.solvers.quantize",
                       "mentormatch.solvers.rounds", "mentormatch.solvers.sparse", "mentormatch.solvers.warm",
                       "mentormatch.scale")
 
