@@ -160,3 +160,73 @@ def test_count_bounds_read_no_score():
                     np.array([2, 4]))
     assert held.count_bounds(s, np.array([2, 1, 1, 0]), None, np.array([5.0, 1.0])) == (3, 2)
     assert held.count_bounds(s, None, np.array([0.5, 1.0, 0.5, 1.0]), np.array([1.0, 1.0])) == (3, 3)
+
+
+def _stopped_after_the_first_try(monkeypatch, mentors, mentees, programme, eligible: int):
+    """``pair()`` on blocks with memory for one pair fewer than every eligible pair, the fake
+    clock jumping past the limit as the first try's proof is judged: the time-out answer."""
+    from _support import jumping_clock
+
+    clock = jumping_clock(monkeypatch, 0.0)
+    real = held.proves
+
+    def then_late(*args):
+        out = real(*args)
+        clock.jump(10_000.0)
+        return out
+
+    monkeypatch.setattr(held, "proves", then_late)
+    with on_source("blocks"):
+        _short_of_every_pair(monkeypatch, eligible)
+        return pl.pair(mentors, mentees, programme)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6, 7])
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+def test_a_stop_before_the_proof_has_bounds_over_every_assignment(monkeypatch, seed, objective):
+    """A budget keeps the most pairs below ``U`` (no try proves), the limit passes after the
+    first try: the answer is "feasible", stopped, within every constraint (recomputed from the
+    tables), and its bounds hold over brute force's every feasible assignment of the complete
+    set: ``bound`` (= ``total_bound``) at least the largest total, ``threshold_bound`` at least
+    the best worst pair among the assignments with the most pairs (max-min's ``t*``, leximin's
+    first entry). Old code: ``bound`` None, no gap."""
+    from mentormatch.testing.brute import feasible_assignments
+
+    mentors, mentees = _tables(seed, n=7, m=4)
+    mentors = mentors.assign(stipend_fixed=50.0, stipend_per_mentee=10.0)
+    programme = {"fairness": {"objective": objective}, "constraints": {"budget": 130.0},
+                 "time_limit": 60.0}
+    complete = pl.prepare(mentors, mentees, programme)
+    brute = feasible_assignments(complete.problem)
+    ok = brute.feasible
+    most = int(brute.matched[ok].max())
+    t_star = float(brute.worst[ok & (brute.matched == most)].max())
+    r = _stopped_after_the_first_try(monkeypatch, mentors, mentees, programme,
+                                     len(complete.problem.pairs))
+    cert = r.certificate
+    assert r.status == "feasible" and cert["timed_out"] is True and "held" in cert
+    assert table_violations(mentors, mentees, programme, r, complete) == []
+    assert r.bound is not None and r.gap is not None and r.bound == cert["total_bound"]
+    assert r.bound >= float(brute.total[ok].max()) - 1e-9 and r.bound >= r.objective - 1e-9
+    assert cert["threshold_bound"] >= t_star - 1e-9
+    assert len(r.pairs) <= cert["held"]["most_pairs"] and most <= cert["held"]["most_pairs"]
+    assert "stopped at the time limit (60 s)" in r.certificate["message"]
+
+
+def test_a_stop_before_the_proof_bounds_the_complete_sets_optimum(monkeypatch):
+    """The same stop at 40 x 14 (a budget that binds): ``bound`` at least the complete set's
+    max-min total (CP-SAT's proven optimum), ``threshold_bound`` at least its worst pair."""
+    mentors, mentees = _tables(3)
+    mentors = mentors.assign(stipend_fixed=50.0, stipend_per_mentee=10.0)
+    programme = {"fairness": {"objective": "maxmin"}, "constraints": {"budget": 600.0},
+                 "time_limit": 60.0}
+    full = pl.pair(mentors, mentees, programme)
+    complete = pl.prepare(mentors, mentees, programme)
+    assert full.status == "optimal"
+    r = _stopped_after_the_first_try(monkeypatch, mentors, mentees, programme,
+                                     len(complete.problem.pairs))
+    assert r.status == "feasible" and r.certificate["timed_out"] is True
+    assert table_violations(mentors, mentees, programme, r, complete) == []
+    assert r.bound >= full.objective - 1e-9 and r.bound >= r.objective - 1e-9
+    assert r.certificate["threshold_bound"] >= full.certificate["threshold"] - 1e-9
+    assert 0 <= r.gap < 1

@@ -138,7 +138,8 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     pair (``every()``, which refuses when they do not fit). The tries share the deadline of
     ``options`` (:class:`~mentormatch.solvers.SolverOptions`: its ``time_limit``, default
     CP-SAT's, from its ``started``, ``pair()``'s call); when it passes before a proof, the last
-    try's answer (it meets every constraint) is returned "feasible", with no bound. The
+    try's answer (it meets every constraint) is returned "feasible", with the survey's bounds
+    over every pair (:func:`stopped_bounds`). The
     certificate's ``held`` records the threshold, the pairs held, ``U`` and the eligible pairs.
 
     The caller (:mod:`mentormatch.pipeline.large`) gives the round's pair ``source`` and
@@ -180,7 +181,7 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
             if solution is not None:
                 last = problem, solution, held
             if left() <= 0 and last is not None:
-                return last[0], _unproven(last[1], last[2], limit)
+                return last[0], _unproven(last[1], last[2], limit, sv, data["demand"])
         target = min(4 * max(count, target), room)
         lower = _lower(sv, target, ceiling)
         tau = lower if lower < tau else -np.inf  # no lower threshold fits: every pair, below
@@ -192,14 +193,54 @@ def _with(solution: Solution, **entries) -> Solution:
     return dataclasses.replace(solution, certificate={**(solution.certificate or {}), **entries})
 
 
-def _unproven(solution: Solution, held: dict, limit: float) -> Solution:
+def stopped_bounds(survey_: Survey, demand, matched: int, most: int) -> tuple[float, float]:
+    """``(threshold_bound, total_bound)`` for every assignment of the whole problem, read from
+    the survey alone, when a try found an assignment of ``matched`` pairs (so the most pairs
+    ``M >= matched``) and ``most`` is ``U``:
+
+    - **the worst pair.** Max-min's (and leximin's first entry) ``t*`` is the worst of an
+      assignment of ``M`` pairs, each scoring at least ``t*``: the histogram's bins from
+      ``t*``'s on hold at least ``M >= matched`` pairs. So ``t*``'s bin is at most the last bin
+      ``B`` whose tail holds ``matched`` pairs, and ``t*`` is below that bin's upper edge (one
+      bin more for the histogram's rounding at the edges; the largest best score when ``B`` is
+      the last bin, into which scores above the span are clipped).
+    - **the total.** Each pair of mentee ``i`` scores at most ``best_i``, mentee ``i`` holds at
+      most ``min(d_i, eligible_i)`` pairs and any assignment at most ``U``: the rows filled
+      highest first (:func:`mentormatch.solvers.rounds.stopped_bound` with no prices).
+
+    >>> s = Survey(np.array([0.0, 1.0, 2.0, 3.0]), np.array([6, 4, 2, 1]), np.array([3.5, 2.0, 1.5]),
+    ...            np.array([3, 2, 1]), np.array([3, 3]))
+    >>> stopped_bounds(s, None, 2, 3)  # bins from 2.0 hold 2 pairs: t* < 2.0 + two bins
+    (3.5, 7.0)
+    >>> stopped_bounds(s, np.array([2, 1, 1]), 4, 4)  # t* < 1.0 + two bins; 2 x 3.5 + 2.0 + 1.5
+    (3.0, 10.5)
+    """
+    from ..solvers.rounds import stopped_bound
+
+    finite = survey_.best[np.isfinite(survey_.best)]
+    top = float(finite.max()) if len(finite) else 0.0
+    last = int(np.flatnonzero(survey_.tail >= max(matched, 1))[-1]) if survey_.tail[0] >= max(matched, 1) else 0
+    width = float(survey_.edges[1] - survey_.edges[0]) if len(survey_.edges) > 1 else np.inf
+    worst = top if last + 1 >= len(survey_.edges) else min(top, float(survey_.edges[last]) + 2 * width)
+    n = len(survey_.best)
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
+    total = stopped_bound(survey_.best, 0.0, np.minimum(dem, survey_.eligible), most)
+    return worst, float(total)
+
+
+def _unproven(solution: Solution, held: dict, limit: float, survey_: Survey, demand) -> Solution:
     """A try's answer when the time limit passed before the proof: it meets every constraint,
-    but its count was not shown to be the most, so no bound of its holds for every pair."""
+    but its count was not shown to be the most, so no bound of the try holds for every pair.
+    The survey's bounds do (:func:`stopped_bounds`): the worst pair's (``threshold_bound``) and
+    the total's (``total_bound``, also ``bound``: the gap is the total's), with ``U`` on the count."""
+    worst, total = stopped_bounds(survey_, demand, len(solution.chosen), held["most_pairs"])
+    total = max(total, solution.objective)  # (the same sum, rounded otherwise)
     message = (f"stopped at the time limit ({limit:g} s) while holding the pairs scoring at least "
                f"{held['threshold']:.6g}: the answer meets every constraint, but with "
                f"{len(solution.chosen)} pairs of at most {held['most_pairs']} it is not proven "
-               "to have the most, and no bound is given")
+               f"to have the most; over every pair the worst pair is at most {worst:.6g} and the "
+               f"total at most {total:.6g}")
     return dataclasses.replace(
-        _with(solution, held=held, timed_out=True, threshold_bound=None, total_bound=None,
+        _with(solution, held=held, timed_out=True, threshold_bound=worst, total_bound=total,
               message=message),
-        status="feasible", bound=None, message=message)
+        status="feasible", bound=total, message=message)
