@@ -30,7 +30,7 @@ from ortools.sat.python import cp_model
 
 from ..errors import Conflict, InfeasibleError, TimeLimitError
 from . import register
-from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
+from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish, proven
 from .cpsat_model import CpsatModel, exact_at, objective_scale, score_scale
 from .diagnose import diagnose
 
@@ -203,12 +203,20 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (from pair()'s call when set)
     maximised = goal_problem(problem, bonus)  # its scores: the scores, or score + bonus
+    cert: dict = {"method": "cp-sat", "num_workers": 1, "random_seed": int(options.seed)}
+    start = _flow_start(maximised, options, started, limit)
+    if start is not None:  # a plain problem: the flow's optimum (or its stop) is CP-SAT's hint
+        cert["start"] = {"solver": "flow", "status": start.status, "objective": start.objective,
+                         "bound": start.bound}
+        if time.perf_counter() >= deadline:  # no CP-SAT model is built or solved past the deadline
+            return _from_start(maximised, problem, start, None, None, started, cert, limit)
     built = CpsatModel(problem, bonus=bonus, scale=objective_scale(maximised))
     model = built.model
     goal = built.objective
-    cert: dict = {"method": "cp-sat", "scale": built.scale, "load_scale": built.load_scale,
-                  "num_workers": 1, "random_seed": int(options.seed)}
+    cert.update(scale=built.scale, load_scale=built.load_scale)
     proven = True
+    if start is not None:
+        built.hint(start.chosen)
     hint = _balanced_hint(problem, built) if problem.side.balanced_load else None
     if hint is not None:
         built.hint(hint)
@@ -227,6 +235,8 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if hint is not None:
                 return _hinted(maximised, hint, started, cert, limit)
+            if start is not None:
+                return _from_start(maximised, problem, start, None, None, started, cert, limit)
             raise timeout_error(limit)
         best = int(round(solver.objective_value))
         proven = status == cp_model.OPTIMAL
@@ -245,6 +255,8 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
             chosen, status = first, cp_model.FEASIBLE
         elif hint is not None:
             return _hinted(maximised, hint, started, cert, limit)
+        elif start is not None:
+            return _from_start(maximised, problem, start, None, None, started, cert, limit)
         else:
             raise timeout_error(limit)
     else:
@@ -258,6 +270,9 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
             bound += 0.5 * built.n_max / built.scale
         elif status == cp_model.OPTIMAL:
             bound = float(goal[chosen].sum())
+    if start is not None:  # the flow's answer where better, its bound where lower
+        return _from_start(maximised, problem, start, chosen, bound, started, cert, limit,
+                           solved=proven and status == cp_model.OPTIMAL)
     # "optimal" only within the gap: CP-SAT's proof holds for the rounded scores, and their
     # rounding bound can exceed the gap (scores far below the integer step)
     solved = proven and status == cp_model.OPTIMAL
@@ -285,6 +300,65 @@ def goal_problem(problem: AssignmentProblem, bonus: np.ndarray | None) -> Assign
 
     return problem if bonus is None else dataclasses.replace(
         problem, score=problem.score + np.asarray(bonus, np.float64))
+
+
+def _flow_start(problem: AssignmentProblem, options: SolverOptions, started: float,
+                limit: float) -> Solution | None:
+    """For a plain problem (no side constraint, unit loads, whole capacities), the ``"flow"``
+    solver's answer on the objective's scores under CP-SAT's deadline (``limit`` from
+    ``options.started``, else from ``started``): CP-SAT's hint, and the answer when CP-SAT
+    finds nothing better in time. Its bound (the flow's dual certificate over every pair, or a
+    stop's bound) holds for every assignment, CP-SAT's optimum included. None for any other
+    problem, and when the flow finds the locks infeasible (CP-SAT's diagnosis then speaks)."""
+    if problem.side.active() or not problem.integral:
+        return None
+    import dataclasses
+
+    from .flowsolver import solve_flow_solver
+
+    timed = dataclasses.replace(options, time_limit=limit,
+                                started=started if options.started is None else options.started)
+    try:
+        return solve_flow_solver(problem, timed)
+    except InfeasibleError:
+        return None
+
+
+def _from_start(problem: AssignmentProblem, original: AssignmentProblem, start: Solution,
+                chosen: np.ndarray | None, bound: float | None, started: float, cert: dict,
+                limit: float, solved: bool = False) -> Solution:
+    """CP-SAT's answer (``chosen``, ``bound``; None when it found none in time) beside the
+    flow's (:func:`_flow_start`): the better assignment (``coverage_first``: the more matched
+    mentees first), the lower bound. The flow's bound bounds the total of any assignment (under
+    ``coverage_first``, of any matching as many mentees: used only when the flow's count is
+    proven, its status "optimal"). "optimal" when the bound is within the gap of the answer:
+    a proof, whichever solver gave it."""
+    cover = original.coverage_first
+    mentee = problem.pairs.mentee
+
+    def key(c) -> tuple:
+        c = np.asarray(c, np.int64)
+        return (len(np.unique(mentee[c])) if cover else 0, float(problem.score[c].sum()))
+
+    found = chosen is not None
+    if not found or key(start.chosen) > key(chosen):
+        chosen = start.chosen
+    flow_bound = start.bound if (not cover or start.status == "optimal") else None
+    if flow_bound is not None:
+        bound = flow_bound if bound is None else min(bound, flow_bound)
+    value = float(problem.score[chosen].sum()) if len(chosen) else 0.0
+    optimal = bound is not None and proven(bound, value)
+    if not found:
+        cert["cpsat_status"] = "UNKNOWN"
+    message = ("" if optimal else
+               f"CP-SAT found no assignment within {limit:g} s; returning the min-cost flow's "
+               "assignment it was hinted" + ("" if bound is None else " (bound: the flow's)")
+               if not found else
+               f"CP-SAT stopped at the time limit ({limit:g} s) without a proof" if not solved else
+               f"CP-SAT's proof holds for the rounded scores: the optimum is at most {bound:.6g}, "
+               f"the assignment found is worth {value:.6g}")
+    return finish(problem, chosen, "optimal" if optimal else "feasible", started, "cpsat",
+                  bound=bound, certificate=cert, message=message)
 
 
 def _hinted(problem: AssignmentProblem, hint: np.ndarray, started: float, cert: dict,

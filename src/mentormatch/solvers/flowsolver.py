@@ -8,8 +8,16 @@ the scale path's sources run the same flow, so the tie rule picks the same pairs
 source. Everything else is :func:`mentormatch.solvers.certify.solve_flow_any` (every pair, or
 each mentee's best pairs with the dual certificate over every pair). This module sits above
 them, so none imports another.
+
+``SolverOptions.time_limit`` (counted from ``SolverOptions.started``, ``pair()``'s call, when
+set) is the outer stop of both: no flow and no check of every pair starts past it, and a stop
+answers "feasible" with ``certificate["timed_out"]`` and a bound (the locks alone when no flow
+ran). A flow on every pair (up to ``SPARSE_THRESHOLD`` pairs) is one call that cannot be cut:
+it runs whole when it starts before the deadline.
 """
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -44,7 +52,9 @@ def solve_flow_solver(problem: AssignmentProblem, options: SolverOptions | None 
     if (problem.coverage_first and not problem.side.active()
             and bool(np.all(np.asarray(problem.load) == 1))):
         return solve_held(problem, options, coverage_only=True)
-    return solve_flow_any(problem, options)
+    # the caller's limit (from pair()'s call when set): no flow starts past it (the locks
+    # alone, with a bound, when it has passed already)
+    return solve_flow_any(problem, options, options.deadline(time.perf_counter()))
 
 
 register("flow", solve_flow_solver)
