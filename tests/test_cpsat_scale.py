@@ -59,13 +59,19 @@ def test_scores_times_a_power_of_two_give_the_same_pairs(seed, k):
 @pytest.mark.parametrize("n", [1, 3])
 def test_a_step_too_coarse_for_the_scores_says_feasible_with_its_bound(n):
     """The status rule alone (the step forced back to the old 1e-6): CP-SAT's OPTIMAL on scores
-    rounded to 0 is "feasible", with a bound above brute force's optimum and the gap it leaves."""
+    rounded to 0 is "feasible", with a bound above brute force's optimum and the gap it leaves
+    (CP-SAT alone: this plain problem's flow start taken away). With it, the flow's certificate
+    proves the optimum: "optimal", every pair taken."""
     p = AssignmentProblem(Candidates.complete(n, 1), np.full(n, 1e-8), np.array([float(n)]))
     with mock.patch.object(cpsat, "objective_scale", lambda problem: 10 ** 6):
-        sol = solve_cpsat(p)
+        with mock.patch.object(cpsat, "_flow_start", lambda *args: None):
+            sol = solve_cpsat(p)
+        started = solve_cpsat(p)
     assert sol.certificate["cpsat_status"] == "OPTIMAL" and sol.status == "feasible"
     assert sol.bound >= n * 1e-8 and sol.gap > 1e-6
     assert "rounded" in sol.message
+    assert started.status == "optimal" and started.objective == pytest.approx(n * 1e-8, rel=1e-12)
+    assert started.bound >= n * 1e-8 * (1 - 1e-12) and len(started.chosen) == n
 
 
 @pytest.mark.parametrize("seed", range(4))

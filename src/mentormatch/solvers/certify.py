@@ -67,7 +67,7 @@ import numpy as np
 
 from ..errors import Conflict, InfeasibleError
 from ..pairs import Candidates
-from .base import AssignmentProblem, Solution, SolverOptions, finish
+from .base import AssignmentProblem, Solution, SolverOptions, finish, gap_message
 from .flow import SPARSE_THRESHOLD, apply_locks, check_supported, network, solve_flow
 from .quantize import coverage_weights, integer_costs
 from .rounds import STOPPED, Outcome, certified_rounds, stopped_bound, with_locks
@@ -199,7 +199,11 @@ def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,
     free_chosen = src.position(out.sparse.i[out.chosen], out.sparse.col[out.chosen])
     chosen = np.concatenate([lock_pos, free_chosen])
     status = "optimal" if out.optimal else "feasible"
-    note = STOPPED if out.certificate.get("timed_out") else ""
+    note = ""
+    if out.certificate.get("timed_out"):  # the user's limit quoted where there is one
+        note = (STOPPED if options.time_limit is None else
+                gap_message(False, True, float(options.time_limit), STOPPED))
+        out.certificate["message"] = note
     sol = finish(problem, chosen, status, started, "flow", None, out.certificate, note)
     sol.prices = out.prices
     if out.bound is not None:
