@@ -126,7 +126,7 @@ def test_an_infeasible_relaxation_is_rechecked_over_every_eligible_pair(monkeypa
     relaxation on no candidate is infeasible, which is no proof; every eligible pair of the
     source joins first, and the answer is brute force's. Fails at 5cec041 (InfeasibleError)."""
     monkeypatch.setattr(sources.BoundedSource, "best",
-                        lambda self, k: (np.zeros(0, np.int64), np.zeros(0, np.int64),
-                                         np.zeros(0)))
+                        lambda self, k, *deadline: (np.zeros(0, np.int64), np.zeros(0, np.int64),
+                                                    np.zeros(0)))
     r, best = _against_brute_force(*_one_and_one(1.0), "bounds")
     assert len(r.pairs) == 1 and r.status == "optimal"

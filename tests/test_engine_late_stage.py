@@ -69,7 +69,7 @@ def test_a_stage_after_the_deadline_makes_no_pass(monkeypatch, seed, source_kind
     monkeypatch.setattr(engine, "by_lagrange", late)
     passes = []
     real_best = type(src).best
-    monkeypatch.setattr(type(src), "best", lambda self, k: passes.append(k) or real_best(self, k))
+    monkeypatch.setattr(type(src), "best", lambda self, k, *a: passes.append(k) or real_best(self, k, *a))
     sub, sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=60.0))
     assert passes == []
     assert sol.status == "feasible" and sol.certificate["timed_out"] is True
@@ -90,7 +90,7 @@ def test_a_stage_whose_pass_would_end_past_the_deadline_makes_none(monkeypatch, 
     monkeypatch.setattr(engine, "by_lagrange", lambda *a, **k: None)
     passes = []
     real_best = type(src).best
-    monkeypatch.setattr(type(src), "best", lambda self, k: passes.append(k) or real_best(self, k))
+    monkeypatch.setattr(type(src), "best", lambda self, k, *a: passes.append(k) or real_best(self, k, *a))
     for seconds, runs in ((10.0, True), (40.0, False)):
         clock = jumping_clock(monkeypatch, seconds)
         real_unit = engine.source_unit
@@ -103,3 +103,47 @@ def test_a_stage_whose_pass_would_end_past_the_deadline_makes_none(monkeypatch, 
             continue
         assert passes == [] and len(sol.chosen) == 0 and sol.certificate["timed_out"] is True
         assert sol.status == "feasible" and sol.bound >= best - 1e-9
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_pass_the_deadline_overtakes_stops_between_blocks(monkeypatch, seed):
+    """Blocks of 10 rows, each block of the stage's pass for each mentee's best pairs taking
+    25 s of the 60 s limit (the clock jumps as it is read): the pass starts in time and stops
+    after the block that crosses the deadline (3 of 4 blocks read; before: every block, past the
+    limit); the answer is the empty assignment, "feasible", stopped at the time limit, with a
+    bound over every pair (the best pairs of the mentees read, the unit's bound for the others)
+    at least ``milp``'s optimum."""
+    from mentormatch.solvers import certify
+
+    p = _instance(seed)
+    best = _balanced_optimum(p)
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(engine, "by_lagrange", lambda *a, **k: None)
+    monkeypatch.setattr(certify, "row_blocks", lambda n, w: [(a, min(a + 10, n)) for a in range(0, n, 10)])
+    dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    clock = jumping_clock(monkeypatch, 25.0)
+    in_pass, read = [False], []
+
+    def rows(sl):
+        if in_pass[0]:
+            read.append(sl.start)
+            clock.jump()
+        return dense[sl]
+
+    real_best = sources.BlockSource.best
+
+    def watched(self, k, *args):
+        in_pass[0] = True
+        try:
+            return real_best(self, k, *args)
+        finally:
+            in_pass[0] = False
+
+    monkeypatch.setattr(sources.BlockSource, "best", watched)
+    src = sources.BlockSource(rows, p.n_mentees, p.n_mentors)
+    sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=60.0))[1]
+    assert read == [0, 10, 20]
+    assert sol.status == "feasible" and sol.certificate["timed_out"] is True
+    assert "stopped at the time limit" in sol.message
+    assert len(sol.chosen) == 0 and sol.bound is not None and sol.bound >= best - 1e-9

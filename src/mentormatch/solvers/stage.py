@@ -17,7 +17,7 @@ from .heuristics import neighbourhood, repair
 from .highs import OutOfTime
 from .linear_rows import mentee_best
 from .relax import Candidates, Run
-from .sources import ArraySource, n_pairs
+from .sources import ArraySource, PassCut, n_pairs
 from .sparse import rank_in_group
 
 #: Above this many candidate pairs the MIP over all candidates is skipped once an assignment
@@ -49,8 +49,9 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     li, lj = lock_pairs
     lock_keys = np.unique(np.asarray(li, np.int64) * m + np.asarray(lj, np.int64))
     run = Run(source, model, options, deadline, lock_keys, bonus)
-    if (not isinstance(source, ArraySource) and not len(lock_keys) and not model.score_floor
-            and run.out_of_time(pass_seconds)):
+    # (a lock's score or a score floor's scale needs the whole pass)
+    cuttable = not isinstance(source, ArraySource) and not len(lock_keys) and not model.score_floor
+    if cuttable and run.out_of_time(pass_seconds):
         # late already, or would be after the pass: none (no lock score, no floor scale needed)
         e = np.zeros(0, np.int64)
         cand = Candidates(e, e, np.zeros(0), m, lock_keys)
@@ -59,7 +60,14 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
                      np.asarray(start[2], np.float64))
         return _without_relaxation(run, cand, start, None, cert, label)
     k = max(relax.FIRST_CANDIDATES, 2 * int(demand_max))
-    best_k = source.best(k)
+    try:  # no block of the pass starts past the deadline, where the stage can answer without it
+        best_k = source.best(k, deadline) if cuttable and deadline is not None else source.best(k)
+    except PassCut as cut:  # the mentees read have their best pairs; the others, the unit's bound
+        cand = Candidates(*cut.pairs, m, lock_keys)
+        if start is not None:
+            cand.add(np.asarray(start[0], np.int64), np.asarray(start[1], np.int64),
+                     np.asarray(start[2], np.float64))
+        return _without_relaxation(run, cand, start, cut.pairs, cert, label, unread=~cut.scanned)
     # each mentee's best score over every pair fixes the scale of the score floor rows
     # (linear_rows.floor_scales), as it does in the check and in brute force
     model.set_floor_scale(mentee_best(best_k[0], best_k[2], source.n_mentees))
@@ -198,12 +206,14 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
     return cand, best, best_value, bound, done
 
 
-def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label: str):
+def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label: str,
+                        unread: np.ndarray | None = None):
     """The stage when the caller's deadline passed before its first LP (no HiGHS run starts
     then): the given assignment ``start`` when it meets the model, else the empty one when it
     does, with the bound of each mentee's best pairs (:func:`_best_pairs_bound`; ``best_k``
-    None, no pass made: :func:`_unit_bound`); with neither, a ``TimeLimitError`` (the time
-    limit's)."""
+    None, no pass made: :func:`_unit_bound`; a pass cut short, ``unread`` the mentees it did
+    not read: the first for the mentees read, the second for the others); with neither, a
+    ``TimeLimitError`` (the time limit's)."""
     run.timed_out = True
     best = None
     if start is not None:
@@ -218,7 +228,9 @@ def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label:
         raise TimeLimitError(run.options.time_limit, label,
                              "raise the time limit or relax the side constraints", reason="time")
     value = run.value(cand, best)
-    bound = max(_unit_bound(run) if best_k is None else _best_pairs_bound(run, best_k), value)
+    bound = (_unit_bound(run) if best_k is None else
+             _best_pairs_bound(run, best_k) + (0.0 if unread is None else _unit_bound(run, unread)))
+    bound = max(bound, value)
     cert[label] = {"relaxation": "not solved: the time limit was reached before it",
                    "mip_status": "not run", "candidates": int(len(cand)),
                    "pairs_priced": int(run.pairs_priced), "pricing_rounds": run.rounds,
@@ -227,10 +239,11 @@ def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label:
     return cand, best, value, bound, proven(bound, value)
 
 
-def _unit_bound(run) -> float:
+def _unit_bound(run, rows: np.ndarray | None = None) -> float:
     """A bound needing no pass: in the engine's unit every score is below 2 (the largest of
     the mentees' best scores lies in ``[1, 2)``, :func:`mentormatch.solvers.unit.score_unit`),
     so ``2 sum_i d_i`` (the coverage stage: the mentees with a demand); infinite with a bonus.
+    ``rows`` (a mask of mentees; None: every mentee): the same over those mentees' pairs.
 
     >>> from types import SimpleNamespace as N
     >>> demand = np.array([1, 2, 0])
@@ -240,6 +253,8 @@ def _unit_bound(run) -> float:
     2.0
     """
     demand = np.asarray(run.model.problem.demand, np.int64)
+    if rows is not None:
+        demand = demand[rows]
     if run.model.stage != "score":
         return float(np.count_nonzero(demand > 0))
     if run.bonus is not None:
