@@ -10,11 +10,15 @@ class.
 """
 from __future__ import annotations
 
+import dataclasses
+import time
+
 import numpy as np
 
 from ..errors import InfeasibleError, MentormatchError
 
-__all__ = ["EXACT_SOLVERS", "exact_solver", "solve_objective", "solve_outcome",
+__all__ = ["EXACT_SOLVERS", "exact_solver", "solve_objective", "solve_outcome", "resolve_options",
+           "past_limit",
            "reference_objective", "forced_cost", "forced_cost_range", "forced_cost_bounds",
            "forced_on_source", "plain_round", "mentor_loads", "SOURCE_RESOLVE_PAIRS"]
 
@@ -42,17 +46,45 @@ def _with(problem, *, locked=None, capacity=None):
                              problem.mentee_rank, problem.mentor_rank)
 
 
+def resolve_options(data):
+    """The options of one explanation's re-solves: the round's time limit (the programme's
+    ``time_limit``; none recorded, as for ``assign()``: each solver's default), counted from
+    now, the explanation's call: its re-solves share it, none starts past it
+    (:func:`past_limit`), and one it stops answers with a gap (bounds, stated as bounds).
+
+    >>> resolve_options({}).time_limit is None
+    True
+    """
+    from ..solvers import SolverOptions
+
+    rules = data.get("rules")
+    limit = None if rules is None else rules.settings.get("time_limit")
+    if limit is None:
+        return SolverOptions()
+    return SolverOptions(time_limit=float(limit), started=time.perf_counter())
+
+
+def past_limit(options) -> bool:
+    """Whether the time limit of ``options`` (:func:`resolve_options`) has passed."""
+    if options is None:
+        return False
+    deadline = options.deadline(time.perf_counter())
+    return deadline is not None and options.started is not None and time.perf_counter() >= deadline
+
+
 def solve_outcome(problem, solver: str, seed: int = 0,
-                  ids=None) -> tuple[float | None, float | None, str]:
+                  ids=None, options=None) -> tuple[float | None, float | None, str]:
     """(objective, bound, status) of ``problem`` solved by ``solver``: the optimum lies between
     ``objective`` and ``bound`` (equal when ``status`` is ``"optimal"``; ``bound`` None when
     the solver proved nothing above its answer); (None, None, message) if infeasible, the
-    message naming people by id when ``ids`` (mentee ids, mentor ids) are given."""
+    message naming people by id when ``ids`` (mentee ids, mentor ids) are given. ``options``:
+    :func:`resolve_options`' (its time limit; ``seed`` is this call's)."""
     from ..solvers import SolverOptions, get_solver
     from ..solvers.blame import named
 
+    options = SolverOptions(seed=seed) if options is None else dataclasses.replace(options, seed=seed)
     try:
-        sol = get_solver(solver)(problem, SolverOptions(seed=seed))
+        sol = get_solver(solver)(problem, options)
     except (MentormatchError, ValueError) as exc:
         if ids is not None and isinstance(exc, InfeasibleError):
             exc = named(problem, *ids, exc)
@@ -89,17 +121,20 @@ def forced_cost(problem, position: int, reference: float, solver: str) -> tuple[
     return (low if found else None), status
 
 
-def forced_cost_range(problem, position: int, reference: tuple, solver: str, ids=None):
+def forced_cost_range(problem, position: int, reference: tuple, solver: str, ids=None,
+                      options=None):
     """``(low, high, status, found)``: the drop in the total score when pair ``position`` is forced,
     by one re-solve with that pair locked, for an optimum known to lie in ``reference = (low,
     high)`` (``high`` None: unbounded). Exact (``low == high``) when the reference is and the
     re-solve is optimal; a re-solve that stops with a gap (a time limit) gives bounds: its
     optimum lies between its objective and its bound. ``low`` or ``high`` None when no bound
     gives it; ``(None, None, why, False)`` when forcing the pair is infeasible (``why`` naming
-    people by id when ``ids``, mentee ids and mentor ids, are given)."""
+    people by id when ``ids``, mentee ids and mentor ids, are given). ``options``: the
+    re-solve's time limit (:func:`resolve_options`)."""
     locked = problem.locked.copy()
     locked[position] = True
-    value, bound, status = solve_outcome(_with(problem, locked=locked), solver, ids=ids)
+    value, bound, status = solve_outcome(_with(problem, locked=locked), solver, ids=ids,
+                                         options=options)
     if value is None:
         return None, None, status, False
     ref_low, ref_high = reference
@@ -242,7 +277,7 @@ def plain_round(problem, solution) -> bool:
 
 
 def forced_on_source(data, problem, solution, objective: float, status: str, solver, i: int,
-                     j: int):
+                     j: int, limits=None):
     """``(low, high, status, found)`` as :func:`forced_cost_range` gives them, for a plain
     scale-path round (no side constraint, bonus or coverage_first; unit loads) of at most
     :data:`SOURCE_RESOLVE_PAIRS` pairs: the round re-solved by the certified flow on its pair
@@ -250,7 +285,8 @@ def forced_on_source(data, problem, solution, objective: float, status: str, sol
     locked, against the round's optimum (its own objective when the flow proved it; else one
     more re-solve without the pair). None where this does not apply (bounds instead). The
     locks must allow the pair (:func:`mentormatch.solvers.diagnose.lock_conflicts`): with
-    no side constraint the re-solve is then feasible."""
+    no side constraint the re-solve is then feasible. ``limits``: the re-solves' time limit
+    (:func:`resolve_options`): a re-solve it stops gives bounds."""
     from ..solvers import SolverOptions
 
     reader = data.get("pair_reader")
@@ -260,7 +296,8 @@ def forced_on_source(data, problem, solution, objective: float, status: str, sol
         return None
     rows = reader()
     locks = np.asarray(problem.locked, bool)
-    options = SolverOptions(seed=getattr(data.get("rules"), "seed", 0))
+    options = dataclasses.replace(limits or SolverOptions(), seed=getattr(data.get("rules"), "seed", 0))
+    deadline = lambda: options.deadline(time.perf_counter())  # noqa: E731  (None: no limit)
 
     def solve(extra: bool) -> tuple[float, float | None, str]:
         li, lj = P.mentee[locks], P.mentor[locks]
@@ -271,12 +308,12 @@ def forced_on_source(data, problem, solution, objective: float, status: str, sol
 
             _, sol = solve_scored(rows.scorer, problem.capacity, n_mentees=P.n_mentees,
                                   n_mentors=P.n_mentors, demand=problem.demand, locked=(li, lj),
-                                  options=options)
+                                  options=options, deadline=deadline())
         else:
             from ..solvers.bounded import solve_bounded
 
             _, sol = solve_bounded(rows.scorer, problem.capacity, demand=problem.demand,
-                                   locked=(li, lj), options=options)
+                                   locked=(li, lj), options=options, deadline=deadline())
         value = float(sol.objective)
         bound = value if sol.status == "optimal" else (None if sol.bound is None else float(sol.bound))
         return value, bound, sol.status
@@ -298,7 +335,7 @@ def mentor_loads(problem, chosen: np.ndarray) -> np.ndarray:
 
 
 def _reference_range(problem, solution, objective: float, status: str, result_solver,
-                     solver: str) -> tuple:
+                     solver: str, options=None) -> tuple:
     """``(low, high)`` around the optimum forced alternatives are compared with: the result's
     objective when it was solved exactly by ``solver`` on the plain scores, else a fresh
     re-solve, narrowed by the result's own objective and bound (``high`` None: unbounded)."""
@@ -306,7 +343,8 @@ def _reference_range(problem, solution, objective: float, status: str, result_so
     plain = cert.get("objective", "score") == "score"  # a bonus round optimised score + bonus
     if status == "optimal" and result_solver == solver and plain:
         return float(objective), float(objective)
-    value, bound, _ = solve_outcome(problem, solver)
+    value, bound, _ = ((None, None, "") if past_limit(options) else
+                       solve_outcome(problem, solver, options=options))
     low = float(objective) if value is None else max(float(objective), value)
     highs = [b for b in (bound, getattr(solution, "bound", None) if plain else None)
              if b is not None]

@@ -149,6 +149,10 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         keep &= js == only
     js, s, rule = js[keep], s[keep], rule[keep]
     order = np.lexsort((m_ids[js].astype(str), -s))[:n]
+    # the re-solves share the round's time limit from this call; none starts past it
+    limits = forced.resolve_options(data)
+    late = (f"bounds: the time limit ({limits.time_limit:g} s) passed before its re-solve"
+            if limits.time_limit is not None else "")
     load = mentor_loads(problem, chosen)
     solver_name = exact_solver(problem, solver)
     ref = None
@@ -183,11 +187,13 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
                              np.nan, np.nan))
                 continue
         priced = None
-        if restricted is not None and only is not None:  # one question: the round re-solved
-            priced = forced_on_source(data, problem, solution, objective, status, solver, i, jj)
+        if restricted is not None and only is not None and not forced.past_limit(limits):
+            # one question: the round re-solved
+            priced = forced_on_source(data, problem, solution, objective, status, solver, i, jj,
+                                      limits)
         if restricted is not None and priced is None:  # bounds over every pair
             low, high, how = _restricted_bounds(problem, solution, chosen, i, jj, sc, p, objective,
-                                                solver_name)
+                                                solver_name, limits)
             rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}, {state}): "
                          f"{_bounds_words(low, high, how, 'a re-solve on the solver pairs with it held')}"
@@ -205,10 +211,18 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
                          f"candidate pairs; this round has {len(P):,})",
                          np.nan if low is None else low, np.nan if high is None else high))
             continue
+        if priced is None and forced.past_limit(limits):  # no re-solve past the limit: bounds
+            low, high, how = forced_cost_bounds(problem, solution, p)
+            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+                         f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} ({late})",
+                         np.nan if low is None else low, np.nan if high is None else high))
+            continue
         if priced is None:
             if ref is None:
-                ref = _reference_range(problem, solution, objective, status, solver, solver_name)
-            priced = forced_cost_range(problem, p, ref, solver_name, (data["mentee_ids"].ids, m_ids))
+                ref = _reference_range(problem, solution, objective, status, solver, solver_name,
+                                       limits)
+            priced = forced_cost_range(problem, p, ref, solver_name, (data["mentee_ids"].ids, m_ids),
+                                       limits)
         low, high, why, found = priced
         exact = low is not None and high is not None and abs(high - low) <= 1e-9
         if not found:
@@ -296,7 +310,7 @@ def _every_pair(data, problem, chosen: np.ndarray):
 
 
 def _restricted_bounds(problem, solution, chosen, i: int, j: int, score: float, p: int,
-                       objective: float, solver: str):
+                       objective: float, solver: str, limits=None):
     """``(low, high, how)``: bounds on the drop in the total score when (``i``, ``j``) is forced,
     on a scale-path round whose every pair is too many to re-solve; ``p`` its position in
     ``problem`` (the solver's pairs), or -1 when it is not among them.
@@ -315,8 +329,10 @@ def _restricted_bounds(problem, solution, chosen, i: int, j: int, score: float, 
         p = int(problem.pairs.locate(np.array([i]), np.array([j]))[0])
     held = dataclasses.replace(solution, chosen=chosen)
     low, high, how = forced_cost_bounds(problem, held, p)
-    if len(problem.pairs) <= ALTERNATIVE_SOLVE_PAIRS and not np.isin(p, chosen):
-        _, resolved, _, found = forced_cost_range(problem, p, (objective, objective), solver)
+    if (len(problem.pairs) <= ALTERNATIVE_SOLVE_PAIRS and not np.isin(p, chosen)
+            and not forced.past_limit(limits)):  # (``limits``: the re-solve's time limit)
+        _, resolved, _, found = forced_cost_range(problem, p, (objective, objective), solver,
+                                                  options=limits)
         if found and resolved is not None:
             high = resolved if high is None else min(high, resolved)
     return low, high, how
