@@ -200,7 +200,7 @@ def test_the_reason_budget_counts_the_solve_of_the_optimum_it_starts_from(monkey
 
     seen = []
     monkeypatch.setattr(reasons, "_exact_capacity_reasons",
-                        lambda rows, pending, problem, ids, max_solves: seen.append(max_solves))
+                        lambda rows, pending, problem, ids, max_solves, **kw: seen.append(max_solves))
     dense = np.random.default_rng(7).uniform(0.1, 1.0, (9, 3))
     scores = pd.DataFrame(dense, index=[f"e{i}" for i in range(9)], columns=[f"m{j}" for j in range(3)])
     monkeypatch.setattr(pipeline, "REASON_SOLVE_BUDGET", dense.size * (solves + 1))

@@ -101,3 +101,46 @@ def test_why_not_past_the_limit_says_bounds(monkeypatch):
     assert "the time limit (60 s) passed before its re-solve" in priced.text
     assert np.isnan(priced.cost_low) or priced.cost_low <= cost + 1e-6
     assert np.isnan(priced.cost_high) or priced.cost_high >= cost - 1e-6
+
+
+@pytest.mark.parametrize("jump_at", [1, 2])
+def test_unmatched_reasons_past_the_limit_say_the_check_stopped(monkeypatch, jump_at):
+    """More mentees than places: the "capacity_taken" reasons' exact re-solves share the
+    round's limit (60 s) from the tables' build; the clock passes it as the optimum's re-solve
+    returns, or the first mentor's: no re-solve starts after it; a figure given is the
+    exact one (``needed_scores`` with no limit) and the text says the check stopped; the
+    mentees none of whose mentors was checked say so, with no figure (old code: every
+    re-solve ran past the limit, all stated as complete)."""
+    import re
+
+    from mentormatch.report import reasons
+    from mentormatch.solvers import SOLVERS, get_solver
+
+    mentors, mentees = synthetic.organisation(n_mentees=40, n_mentors=6, seed=5)
+    r = mm.pair(mentors, mentees, {"time_limit": 60.0})
+    problem = r.data["problem"]
+    m_ids = r.data["mentor_ids"]
+    n_m = problem.n_mentors
+    exact = dict(zip(range(n_m), reasons.needed_scores(problem, np.arange(n_m))))
+    clock = jumping_clock(monkeypatch, 1000.0)
+    flow, solves = get_solver("flow"), []
+
+    def counted(problem, options=None):
+        out = flow(problem, options)
+        solves.append(1)
+        if len(solves) == jump_at:
+            clock.jump()
+        return out
+
+    monkeypatch.setitem(SOLVERS, "flow", counted)
+    got = r.unmatched.set_index("mentee_id")["reason"]
+    assert len(solves) == jump_at  # none past the limit
+    assert got.str.contains(r"exact check stopped at the time limit \(60 s\)").all()
+    figures = got[got.str.contains("would have needed|a tie")]
+    assert len(figures) == (0 if jump_at == 1 else len(got))  # (every mentee: that mentor)
+    for text in figures:
+        need = re.search(r"(?:at least ([0-9.]+) with mentor (\S+) )|(?:mentor (\S+) \(score ([0-9.]+)\))", text)
+        if need.group(1) is not None:
+            j = int(m_ids.encode([need.group(2)])[0])
+            assert float(need.group(1)) == pytest.approx(exact[j], abs=1e-3)
+    assert got[~got.index.isin(figures.index)].str.contains("before this mentee's mentors").all()

@@ -198,7 +198,8 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
             unmatched_idx, removed, pairs.mentee, pairs.mentor, problem.score, chosen,
             problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
             problem.side.active(), problem=problem, max_solves=max_solves, not_reached=not_reached,
-            stopped=timed_out and solution.status != "optimal")
+            stopped=timed_out and solution.status != "optimal",
+            time_limit=getattr(data.get("rules"), "settings", {}).get("time_limit"))
         contrib = (contributions.iloc[chosen].reset_index(drop=True)
                    if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
         if input_rows is not None:  # solved in the seeded order: report in the caller's row order

@@ -31,6 +31,7 @@ def unmatched_reasons(
     max_solves: int = 200,
     not_reached: np.ndarray | None = None,
     stopped: bool = False,
+    time_limit: float | None = None,
 ) -> pd.DataFrame:
     """One row per unmatched mentee: ``mentee_id``, ``reason_code``, ``reason``.
 
@@ -56,6 +57,10 @@ def unmatched_reasons(
         The solve stopped at its time limit unproven (not "optimal"): a mentee left out while an
         eligible mentor has room for them is ``"time_limit"`` too, not a "trade_off" or "no_gain"
         (those are statements about an optimum, and none was proven).
+    time_limit : float, optional
+        The round's time limit: the exact "capacity_taken" re-solves share it, counted from
+        this call; none starts past it, and the reasons of the mentors left unchecked say so
+        (the approximate text, never a figure that was not computed).
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
     if len(unmatched) == 0:  # everyone matched: nothing to explain, no work on the pairs
@@ -127,7 +132,7 @@ def unmatched_reasons(
                      f"{mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at capacity "
                      f"{capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
     if pending and problem is not None and max_solves > 0 and _plain(problem):
-        _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves)
+        _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves, time_limit=time_limit)
     return pd.DataFrame(rows, columns=["mentee_id", "reason_code", "reason"])
 
 
@@ -136,7 +141,7 @@ def _plain(problem) -> bool:
 
 
 def needed_scores(problem, mentors: np.ndarray, objective: float | None = None,
-                  solver: str = "flow") -> np.ndarray:
+                  solver: str = "flow", options=None) -> np.ndarray:
     """For each mentor ``j`` in ``mentors``: the smallest score a pair (i, j) with an unmatched,
     unit-load mentee ``i`` needs for forcing it not to lower the optimum,
 
@@ -144,29 +149,38 @@ def needed_scores(problem, mentors: np.ndarray, objective: float | None = None,
 
     exactly (two optimal solves). Forcing (i, j) at score s gives s + OPT(capacity_j - 1),
     and ``i``, unmatched, is on no alternating path, so X_j does not depend on ``i``.
-    ``inf`` where ``j``'s places are all locked or it has none.
+    ``inf`` where ``j``'s places are all locked or it has none. ``options``: the re-solves'
+    (a time limit from ``options.started``): none starts past it, and ``NaN`` where a re-solve
+    did not run or did not prove its optimum (no figure is claimed).
     """
     from ..solvers import SolverOptions, get_solver
     from ..solvers.base import AssignmentProblem
+    from .forced import past_limit
 
+    options = options or SolverOptions()
     solve = get_solver(solver)
     if objective is None:
-        objective = solve(problem, SolverOptions()).objective
+        objective = solve(problem, options).objective
     P = problem.pairs
     locked_load = np.bincount(P.mentor[problem.locked], minlength=P.n_mentors)
     out = np.full(len(mentors), np.inf)
     for n, j in enumerate(np.asarray(mentors, dtype=np.int64)):
         if problem.capacity[j] - 1 < locked_load[j] - 1e-9:
             continue
+        if past_limit(options):
+            out[n:][np.isinf(out[n:])] = np.nan  # (the places of those left are not read)
+            break
         cap = problem.capacity.copy()
         cap[j] -= 1
         reduced = AssignmentProblem(P, problem.score, cap, problem.demand, problem.load,
                                     problem.locked, problem.coverage_first, problem.side)
-        out[n] = objective - solve(reduced, SolverOptions()).objective
+        sol = solve(reduced, options)
+        out[n] = objective - sol.objective if sol.status == "optimal" else np.nan
     return out
 
 
-def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int, top: int = 3) -> None:
+def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int, top: int = 3,
+                            time_limit: float | None = None) -> None:
     needed_all = np.unique(np.concatenate([js for _, _, js, _ in pending]))
     partial = len(needed_all) > max_solves
     if partial:  # each mentee's best few mentors, most-shared first, up to the cap
@@ -175,24 +189,43 @@ def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int,
         needed = uniq[np.argsort(-counts, kind="stable")[:max_solves]]
     else:
         needed = needed_all
+    import time
+
     from ..solvers import SolverOptions, get_solver
 
-    objective = get_solver("flow")(problem, SolverOptions()).objective
-    x = dict(zip(needed.tolist(), needed_scores(problem, needed, objective).tolist()))
+    # the round's limit, from this call, shared by the re-solves (none past it)
+    options = (SolverOptions() if time_limit is None else
+               SolverOptions(time_limit=float(time_limit), started=time.perf_counter()))
+    first = get_solver("flow")(problem, options)
+    if first.status != "optimal":  # stopped: no exact figure can be given
+        x = dict.fromkeys(needed.tolist(), np.nan)
+    else:
+        x = dict(zip(needed.tolist(),
+                     needed_scores(problem, needed, first.objective, options=options).tolist()))
+    cut = sum(np.isnan(v) for v in x.values())
+    x = {j: v for j, v in x.items() if not np.isnan(v)}
     for row, i, js, ss in pending:
         have = np.array([j in x for j in js])
+        xs = np.array([x.get(j, np.inf) for j in js])
+        if cut and not (have & np.isfinite(xs)).any():  # said, not left silent
+            rows[row] = (rows[row][0], "capacity_taken", f"{rows[row][2]} (exact check stopped at "
+                         f"the time limit ({time_limit:g} s) before this mentee's mentors)")
+            continue
         if not have.any():
             continue
-        xs = np.array([x.get(j, np.inf) for j in js])
         if not np.isfinite(xs).any():
             continue
         # the closest call: the mentor where the score falls least short of what was needed
         k = int(np.argmin(np.where(have & np.isfinite(xs), xs - ss, np.inf)))
         j, need, s = js[k], xs[k], ss[k]
         scope = (f"all {len(js)} eligible mentors are full with better-scoring pairs"
-                 if not partial else f"its {int(have.sum())} best-scoring eligible mentors checked "
+                 if not partial and not cut else
+                 f"its {int(have.sum())} best-scoring eligible mentors checked "
                  f"are full with better-scoring pairs (exact check of all {len(needed_all)} mentors "
-                 f"skipped at this scale: over the cap of {max_solves} re-solves)")
+                 f"skipped at this scale: over the cap of {max_solves} re-solves)" if not cut else
+                 f"its {int(have.sum())} eligible mentors checked are full with better-scoring "
+                 f"pairs (exact check stopped at the time limit ({time_limit:g} s): {cut} of "
+                 f"{len(needed)} mentors not checked)")
         if need - s <= 1e-9 * max(1.0, abs(need)):
             text = (f"{scope}: a tie: pairing it with mentor {mentor_ids[j]!s} (score {_fmt(s)}) "
                     f"would give the same total score, and the tie went against it (ties are "
