@@ -19,6 +19,12 @@ is returned (``"feasible"``, no bound) when CP-SAT finds nothing within the time
 mentees x 50 mentors (two-decimal uniform scores, capacity 15, min_load 5) the shared-level
 model with this hint is proven optimal in about 20 s, where the former model (separate lo/hi
 bounds, no hint) stopped at 30 s with a gap of 0.17 %.
+
+A plain problem (no side constraint, unit loads, whole capacities) starts from the ``"flow"``
+solver's answer under the same deadline (:func:`_flow_start`): CP-SAT's hint, its bound (the
+flow's certificate over every pair, or a stop's bound) and the answer when CP-SAT finds nothing
+better in time, so a time-out answers with an assignment and a bound, as ``"mip"`` does, never
+``TimeLimitError``; and once the deadline has passed no CP-SAT model is built.
 """
 from __future__ import annotations
 
