@@ -162,8 +162,9 @@ def test_count_bounds_read_no_score():
     assert held.count_bounds(s, None, np.array([0.5, 1.0, 0.5, 1.0]), np.array([1.0, 1.0])) == (3, 3)
 
 
-def _stopped_after_the_first_try(monkeypatch, mentors, mentees, programme, eligible: int):
-    """``pair()`` on blocks with memory for one pair fewer than every eligible pair, the fake
+def _stopped_after_the_first_try(monkeypatch, mentors, mentees, programme, eligible: int,
+                                 source: str = "blocks"):
+    """``pair()`` on ``source`` with memory for one pair fewer than every eligible pair, the fake
     clock jumping past the limit as the first try's proof is judged: the time-out answer."""
     from _support import jumping_clock
 
@@ -176,7 +177,7 @@ def _stopped_after_the_first_try(monkeypatch, mentors, mentees, programme, eligi
         return out
 
     monkeypatch.setattr(held, "proves", then_late)
-    with on_source("blocks"):
+    with on_source(source):
         _short_of_every_pair(monkeypatch, eligible)
         return pl.pair(mentors, mentees, programme)
 
@@ -213,9 +214,11 @@ def test_a_stop_before_the_proof_has_bounds_over_every_assignment(monkeypatch, s
     assert "stopped at the time limit (60 s)" in r.certificate["message"]
 
 
-def test_a_stop_before_the_proof_bounds_the_complete_sets_optimum(monkeypatch):
-    """The same stop at 40 x 14 (a budget that binds): ``bound`` at least the complete set's
-    max-min total (CP-SAT's proven optimum), ``threshold_bound`` at least its worst pair."""
+@pytest.mark.parametrize("source", ["blocks", "bounds"])
+def test_a_stop_before_the_proof_bounds_the_complete_sets_optimum(monkeypatch, source):
+    """The same stop at 40 x 14 (a budget that binds) on blocks and bounds (whose survey reads
+    the bounds): ``bound`` at least the complete set's max-min total (CP-SAT's proven
+    optimum), ``threshold_bound`` at least its worst pair."""
     mentors, mentees = _tables(3)
     mentors = mentors.assign(stipend_fixed=50.0, stipend_per_mentee=10.0)
     programme = {"fairness": {"objective": "maxmin"}, "constraints": {"budget": 600.0},
@@ -224,7 +227,7 @@ def test_a_stop_before_the_proof_bounds_the_complete_sets_optimum(monkeypatch):
     complete = pl.prepare(mentors, mentees, programme)
     assert full.status == "optimal"
     r = _stopped_after_the_first_try(monkeypatch, mentors, mentees, programme,
-                                     len(complete.problem.pairs))
+                                     len(complete.problem.pairs), source)
     assert r.status == "feasible" and r.certificate["timed_out"] is True
     assert table_violations(mentors, mentees, programme, r, complete) == []
     assert r.bound >= full.objective - 1e-9 and r.bound >= r.objective - 1e-9
