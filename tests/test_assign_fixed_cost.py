@@ -59,9 +59,9 @@ def test_a_late_read_gives_the_tables_of_the_call_and_its_settings(monkeypatch):
     seen = []
     real = reasons._exact_capacity_reasons
 
-    def spy(rows, pending, problem, ids, max_solves):
+    def spy(rows, pending, problem, ids, max_solves, **kw):
         seen.append(max_solves)
-        return real(rows, pending, problem, ids, max_solves)
+        return real(rows, pending, problem, ids, max_solves, **kw)
 
     monkeypatch.setattr(reasons, "_exact_capacity_reasons", spy)
     scores, cap = _frame(1, n=9, m=3)
