@@ -233,3 +233,35 @@ def test_a_stop_before_the_proof_bounds_the_complete_sets_optimum(monkeypatch, s
     assert r.bound >= full.objective - 1e-9 and r.bound >= r.objective - 1e-9
     assert r.certificate["threshold_bound"] >= full.certificate["threshold"] - 1e-9
     assert 0 <= r.gap < 1
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_a_stop_before_the_proof_under_coverage_first_with_demands(monkeypatch, seed):
+    """``coverage_first`` with mentees needing two mentors: the optimum first matches the most
+    mentees, so its pair count is known only to reach the try's matched mentees (not its
+    pairs); the stopped answer's bounds hold over brute force's every feasible assignment:
+    ``threshold_bound`` at least the best worst pair among those with the most mentees, then the
+    most pairs; ``bound`` at least every total."""
+    from mentormatch.testing.brute import feasible_assignments
+
+    mentors, mentees = _tables(seed, n=5, m=4)
+    mentors = mentors.assign(stipend_fixed=50.0, stipend_per_mentee=10.0)
+    mentees = mentees.assign(mentors_needed=[2, 2, 1, 1, 1])
+    programme = {"fairness": {"objective": "maxmin"}, "time_limit": 60.0,
+                 "constraints": {"budget": 130.0, "coverage_first": True}}
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    brute = feasible_assignments(p)
+    ok = brute.feasible
+    onehot = np.zeros((len(p.pairs), p.n_mentees))
+    onehot[np.arange(len(p.pairs)), p.pairs.mentee] = 1
+    mentees_matched = (brute.x.astype(float) @ onehot > 0).sum(axis=1)
+    top = ok & (mentees_matched == mentees_matched[ok].max())
+    top &= brute.matched == brute.matched[top].max()
+    t_star = float(brute.worst[top].max())
+    r = _stopped_after_the_first_try(monkeypatch, mentors, mentees, programme, len(p.pairs))
+    cert = r.certificate
+    assert r.status == "feasible" and cert["timed_out"] is True and "held" in cert
+    assert table_violations(mentors, mentees, programme, r, complete) == []
+    assert r.bound >= float(brute.total[ok].max()) - 1e-9 and r.bound >= r.objective - 1e-9
+    assert cert["threshold_bound"] >= t_star - 1e-9

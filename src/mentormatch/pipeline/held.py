@@ -181,7 +181,8 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
             if solution is not None:
                 last = problem, solution, held
             if left() <= 0 and last is not None:
-                return last[0], _unproven(last[1], last[2], limit, sv, data["demand"])
+                return last[0], _unproven(last[0], last[1], last[2], limit, sv, data["demand"],
+                                          data["coverage_first"])
         target = min(4 * max(count, target), room)
         lower = _lower(sv, target, ceiling)
         tau = lower if lower < tau else -np.inf  # no lower threshold fits: every pair, below
@@ -195,8 +196,9 @@ def _with(solution: Solution, **entries) -> Solution:
 
 def stopped_bounds(survey_: Survey, demand, matched: int, most: int) -> tuple[float, float]:
     """``(threshold_bound, total_bound)`` for every assignment of the whole problem, read from
-    the survey alone, when a try found an assignment of ``matched`` pairs (so the most pairs
-    ``M >= matched``) and ``most`` is ``U``:
+    the survey alone, when the optimum is known to hold at least ``matched`` pairs (a try's
+    count, ``M >= matched``; under ``coverage_first`` its matched mentees, which the optimum
+    reaches first) and ``most`` is ``U``:
 
     - **the worst pair.** Max-min's (and leximin's first entry) ``t*`` is the worst of an
       assignment of ``M`` pairs, each scoring at least ``t*``: the histogram's bins from
@@ -228,12 +230,15 @@ def stopped_bounds(survey_: Survey, demand, matched: int, most: int) -> tuple[fl
     return worst, float(total)
 
 
-def _unproven(solution: Solution, held: dict, limit: float, survey_: Survey, demand) -> Solution:
+def _unproven(problem: AssignmentProblem, solution: Solution, held: dict, limit: float,
+              survey_: Survey, demand, cover: bool) -> Solution:
     """A try's answer when the time limit passed before the proof: it meets every constraint,
     but its count was not shown to be the most, so no bound of the try holds for every pair.
     The survey's bounds do (:func:`stopped_bounds`): the worst pair's (``threshold_bound``) and
     the total's (``total_bound``, also ``bound``: the gap is the total's), with ``U`` on the count."""
-    worst, total = stopped_bounds(survey_, demand, len(solution.chosen), held["most_pairs"])
+    chosen = solution.chosen
+    matched = len(np.unique(problem.pairs.mentee[chosen])) if cover else len(chosen)
+    worst, total = stopped_bounds(survey_, demand, matched, held["most_pairs"])
     total = max(total, solution.objective)  # (the same sum, rounded otherwise)
     message = (f"stopped at the time limit ({limit:g} s) while holding the pairs scoring at least "
                f"{held['threshold']:.6g}: the answer meets every constraint, but with "
