@@ -12,8 +12,21 @@ import pandas as pd
 
 #: the words of each clash, after "'x' and the id on ... ": what they are, and the fix
 FORMS_WORDS = "are one id written in two Unicode forms (normalise the ids to NFC)"
-CASE_WORDS = ("differ only in case: write one person's id alike everywhere, or, if they are two "
-              "people, set input.case_sensitive_ids = true")
+
+
+def case_words(fix: str) -> str:
+    """The words of a case clash, ending with ``fix``: how the caller says that the two ids are
+    two people (the tables' setting, or :func:`mentormatch.assign`'s keyword).
+
+    >>> case_words("pass case_sensitive_ids=True")[-52:]
+    'if they are two people, pass case_sensitive_ids=True'
+    """
+    return ("differ only in case: write one person's id alike everywhere, or, if they are two "
+            f"people, {fix}")
+
+
+#: the tables' case clash (their setting ``input.case_sensitive_ids``)
+CASE_WORDS = case_words("set input.case_sensitive_ids = true")
 
 
 def unicode_forms(ids: pd.Series) -> dict[int, list[int]]:
