@@ -322,10 +322,10 @@ def test_second_flow_distances_are_the_plain_bellman_ford_distances(monkeypatch,
     ``duals.ALL_ARCS`` arcs; ``all_arcs=0`` forces that path on every network here): the
     distances equal plain Bellman-Ford's, and they prove the flow optimal (every residual arc's
     reduced cost >= 0, each node at 0 or reached by a tight arc)."""
-    from mentormatch.solvers import residual
+    from mentormatch.solvers import duals, residual
 
     if all_arcs is not None:
-        monkeypatch.setattr(residual, "ALL_ARCS", all_arcs)
+        monkeypatch.setattr(duals, "ALL_ARCS", all_arcs)
     rng = np.random.default_rng(seed)
     n_nodes = int(rng.integers(2, 60))
     net = _residual_network(rng, n_nodes, int(rng.integers(1, 8 * n_nodes)))

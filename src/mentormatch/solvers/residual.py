@@ -10,7 +10,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .duals import ALL_ARCS
+from . import duals
 from .keys import by_tail
 
 __all__ = ["strong_components", "movable_arcs", "residual_distances"]
@@ -66,7 +66,7 @@ def residual_distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
         if not len(fell):
             return d
         d = new
-        if 3 * len(fell) > n_nodes or len(ah) <= ALL_ARCS:  # most nodes, or few arcs: all
+        if 3 * len(fell) > n_nodes or len(ah) <= duals.ALL_ARCS:  # most nodes, or few arcs: all
             pos, tails = slice(None), all_tails
             continue
         cnt = count[fell]  # the arcs leaving the nodes whose distance fell
