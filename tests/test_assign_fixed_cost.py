@@ -12,7 +12,7 @@ import pytest
 
 import mentormatch as mm
 from mentormatch.matching import Deferred
-from mentormatch.solvers import ties
+from mentormatch.solvers import residual
 
 TABLES = ("pairs", "unmatched", "contributions")
 
@@ -124,7 +124,7 @@ def test_components_are_the_strongly_connected_ones(seed):
     n = int(rng.integers(1, 14))
     k = int(rng.integers(0, 3 * n))
     tail, head = rng.integers(0, n, k), rng.integers(0, n, k)  # parallel arcs and loops too
-    lab = ties._components(tail, head, n)
+    lab = residual.strong_components(tail, head, n)
     r = _reach(tail, head, n)
     same = r & r.T
     assert np.array_equal(lab[:, None] == lab[None, :], same)

@@ -190,3 +190,58 @@ def test_a_mentee_id_that_differs_from_a_mentor_id_only_in_case_is_refused_unles
     assert "case_sensitive_ids" in text
     r = mm.pair(mentors, other, {**programme, "input": {"case_sensitive_ids": True}})
     assert r.status == "optimal" and len(r.pairs) + len(r.unmatched) == len(other)
+
+
+# ---------------------------------------------------------------------------------------------
+# assign(): labels that differ only in case (the tables' rule, ``ids.case_only``); each test
+# fails on dd02548 (assign() took 'E1' and 'e1' as two people and had no such keyword)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", ["flow", "hungarian", "mip"])
+@pytest.mark.parametrize("axis", ["index", "columns"])
+def test_assign_refuses_labels_differing_only_in_case_naming_both(axis, solver):
+    labels = ["Ann", "bob", "ANN"]
+    s = pd.DataFrame(np.arange(9.0).reshape(3, 3), index=["a", "b", "c"], columns=["X", "Y", "Z"])
+    s = s.set_axis(labels, axis=axis)
+    cap = pd.Series(1, index=s.columns)
+    with pytest.raises(mm.ValidationError) as err:
+        mm.assign(s, cap, solver=solver)
+    found = err.value.problems
+    assert len(found) == 2 and all("only in case" in p.expected for p in found), found
+    named = [p.row_id if axis == "index" else p.column for p in found]
+    assert named == ["Ann", "ANN"] and all(p.table == "scores" for p in found)
+    assert "position 2 ('ANN')" in found[0].expected and "position 0 ('Ann')" in found[1].expected
+    assert all("case_sensitive_ids=True" in p.expected for p in found)
+
+
+@pytest.mark.parametrize("axis", ["index", "columns"])
+def test_assign_case_sensitive_ids_takes_them_as_two_people(axis):
+    """With the keyword the two labels are two people: the optimum of the 3 x 3 matrix (brute
+    force over the six permutations, unique), the same whatever the row order."""
+    rng = np.random.default_rng(7)
+    values = rng.random((3, 3))
+    s = pd.DataFrame(values, index=["a", "b", "c"], columns=["X", "Y", "Z"])
+    s = s.set_axis(["Ann", "bob", "ANN"], axis=axis)
+    import itertools
+
+    best = max(itertools.permutations(range(3)), key=lambda p: sum(values[i, p[i]] for i in range(3)))
+    want = sorted((s.index[i], s.columns[best[i]]) for i in range(3))
+    for frame in (s, s.iloc[::-1, ::-1]):
+        r = mm.assign(frame, pd.Series(1, index=frame.columns), case_sensitive_ids=True)
+        assert sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].values.tolist())) == want
+        assert r.objective == pytest.approx(sum(values[i, best[i]] for i in range(3)))
+
+
+def test_assign_case_is_compared_on_the_unicode_normal_form():
+    s = pd.DataFrame([[1.0, 2.0], [3.0, 1.0]], index=["ZOË", "zoe\u0308"], columns=["m1", "m2"])
+    with pytest.raises(mm.ValidationError, match="only in case"):
+        mm.assign(s, pd.Series({"m1": 1, "m2": 1}))
+    r = mm.assign(s, pd.Series({"m1": 1, "m2": 1}), case_sensitive_ids=True)
+    assert r.objective == pytest.approx(5.0)
+
+
+def test_assign_case_sensitive_ids_that_is_not_true_or_false_is_refused():
+    s = pd.DataFrame([[1.0]], index=["e1"], columns=["m1"])
+    with pytest.raises(mm.ValidationError) as err:
+        mm.assign(s, pd.Series({"m1": 1}), case_sensitive_ids="yes")
+    p = err.value.problems[0]
+    assert p.column == "case_sensitive_ids" and p.value == "yes" and "True or False" in p.expected

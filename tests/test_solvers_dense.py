@@ -368,9 +368,9 @@ def test_the_check_on_the_cells_above_the_thresholds_equals_the_pass(seed, monke
     """The reduced gains checked only where ``low - u > p`` (the other pairs are bounded)
     lead to the same rounds, pairs and bound as the pass over every pair."""
     import mentormatch.solvers.dense as dense
-    import mentormatch.solvers.dense.passes as passes
+    import mentormatch.solvers.dense.check as check
 
-    monkeypatch.setattr(passes, "CHECK_SHARE", 1.0)  # small matrices: gather whatever it takes
+    monkeypatch.setattr(check, "CHECK_SHARE", 1.0)  # small matrices: gather whatever it takes
     monkeypatch.setattr(dense, "ALL_PAIRS_SHARE", 2.0)  # and never switch to every pair
     s, f, cap = _instance(seed, n=70, m=20, ties=seed % 2 == 1, forbid=0.1)
     s = s + np.linspace(0, 1, 20)[None, :] * (seed % 3)  # popular mentors: several rounds

@@ -301,7 +301,7 @@ def _residual_network(rng, n_nodes: int, n_arcs: int):
 
 def _shortest_by_plain_sweeps(tail, head, cap, flow, cost, n_nodes):
     """Bellman-Ford from a virtual root (an arc of cost 0 to every node), every residual arc
-    relaxed in every sweep, in plain Python: the definition ``ties.residual_distances`` must meet."""
+    relaxed in every sweep, in plain Python: the definition ``residual.residual_distances`` must meet."""
     arcs = [(int(t), int(h), int(c)) for t, h, k, f, c in zip(tail, head, cap, flow, cost) if f < k]
     arcs += [(int(h), int(t), -int(c)) for t, h, f, c in zip(tail, head, flow, cost) if f > 0]
     d = [0] * n_nodes
@@ -318,18 +318,18 @@ def _shortest_by_plain_sweeps(tail, head, cap, flow, cost, n_nodes):
 @pytest.mark.parametrize("all_arcs", [None, 0])
 @pytest.mark.parametrize("seed", range(12))
 def test_second_flow_distances_are_the_plain_bellman_ford_distances(monkeypatch, seed, all_arcs):
-    """``ties.residual_distances`` relaxes only the arcs out of nodes whose distance fell (above
+    """``residual.residual_distances`` relaxes only the arcs out of nodes whose distance fell (above
     ``duals.ALL_ARCS`` arcs; ``all_arcs=0`` forces that path on every network here): the
     distances equal plain Bellman-Ford's, and they prove the flow optimal (every residual arc's
     reduced cost >= 0, each node at 0 or reached by a tight arc)."""
-    from mentormatch.solvers import ties
+    from mentormatch.solvers import duals, residual
 
     if all_arcs is not None:
-        monkeypatch.setattr(ties, "ALL_ARCS", all_arcs)
+        monkeypatch.setattr(duals, "ALL_ARCS", all_arcs)
     rng = np.random.default_rng(seed)
     n_nodes = int(rng.integers(2, 60))
     net = _residual_network(rng, n_nodes, int(rng.integers(1, 8 * n_nodes)))
-    d = ties.residual_distances(*net, n_nodes)
+    d = residual.residual_distances(*net, n_nodes)
     assert d.tolist() == _shortest_by_plain_sweeps(*net, n_nodes).tolist()
     tail, head, cap, flow, cost = net
     rc = cost + d[tail] - d[head]

@@ -19,7 +19,7 @@ Every eligibility rule is carried exactly (sparse pairs for the management line,
 and people in both tables; mentee-key x mentor tables for level rules; mentor masks for
 readiness), so that ``bound > -BIG / 2`` if and only if the pair is eligible, and the counts of
 pairs each rule removes (for the reasons of unmatched mentees) are computed without a pass over
-the pairs. Settings the bound cannot carry (``same_team``, ``min_score``, a custom feature's own
+the pairs (the rules of the tables and the counts: :mod:`mentormatch.scale_rules`). Settings the bound cannot carry (``same_team``, ``min_score``, a custom feature's own
 ineligibility) make :func:`bounded_scorer` return None, and ``pair()`` scores every pair exactly.
 """
 from __future__ import annotations
@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .constraints import id_pairs, management_line_pairs
 from .features import Context
 from .features.base import KeyedMask, row_keys
 from .pairs import Candidates, Encoder, unique_sorted
 from .rules import Rules
+from .scale_rules import removal_counts, table_rules
 
 __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
 
@@ -64,11 +64,6 @@ def _csr_rows(matrix, a: int, b: int):
 
 class _Unsupported(Exception):
     pass
-
-
-def _sparse_rule(a: np.ndarray, b: np.ndarray, m: int) -> np.ndarray:
-    """Pair codes ``i * m + j`` of a rule's pairs, sorted and unique."""
-    return unique_sorted(np.asarray(a, dtype=np.int64) * m + np.asarray(b, dtype=np.int64))
 
 
 class BoundedScorer:
@@ -109,20 +104,7 @@ class BoundedScorer:
         # rules in the order of constraints.rule_masks, then the features' own
         self.rule_names: list[str] = []
         rule_parts: list[tuple[str, object]] = []
-        as_mentor = pd.Index(mentor_ids.ids).get_indexer(mentee_ids.ids)  # a hash join, not n x m
-        same = np.flatnonzero(as_mentor >= 0)
-        rule_parts.append(("same_person", _sparse_rule(same, as_mentor[same], m)))
-        if cons.get("management_line", True):
-            rule_parts.append(("management_line", _sparse_rule(*management_line_pairs(mentees, mentors), m)))
-        if cons.get("mentor_level_above", False) and "level" in mentees.columns and "level" in mentors.columns:
-            le = mentees["level"].to_numpy(dtype=float)
-            lm = mentors["level"].to_numpy(dtype=float)
-            key, first = row_keys(le)
-            table = ~(lm[None, :] > le[first][:, None]) & ~np.isnan(le[first])[:, None] & ~np.isnan(lm)[None, :]
-            rule_parts.append(("mentor_level_above", KeyedMask(key, table)))
-        if cons.get("forbidden"):
-            a, b = id_pairs(cons["forbidden"], mentee_ids, mentor_ids, "constraints.forbidden")
-            rule_parts.append(("forbidden", _sparse_rule(a, b, m)))
+        rule_parts += table_rules(mentees, mentors, cons, mentee_ids, mentor_ids)
         prepared = self.features.prepared
         extractors = self.features.extractors
         for name, prep in prepared.items():
@@ -169,7 +151,7 @@ class BoundedScorer:
                 keyed.append((part.key, np.where(part.table, -BIG, 0.0)))
             else:
                 sparse_rules.append(part)
-        self.removed, self.eligible_counts = _removal_counts(rule_parts, self.rule_names, n, m)
+        self.removed, self.eligible_counts = removal_counts(rule_parts, self.rule_names, n, m)
         # the keyed terms: one table over the groups of mentees with equal keys, when it is small
         self.key = np.zeros(n, dtype=np.int64)
         self.table = np.zeros((1, m), dtype=np.float32)
@@ -342,48 +324,6 @@ class BoundedScorer:
 
     def removed_frame(self) -> pd.DataFrame:
         return pd.DataFrame({name: self.removed[k] for k, name in enumerate(self.rule_names)})
-
-
-def _removal_counts(rule_parts, names: list[str], n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per rule (in ``names`` order) and mentee, the pairs it removes that no earlier rule
-    removed, and per mentee the eligible pairs; by groups of mentees with equal keys for the
-    keyed rules and by the listed pairs of the sparse rules, never a pass over all pairs."""
-    counts = np.zeros((len(names), n), dtype=np.int64)
-    keyed = [(names.index(name), part) for name, part in rule_parts if isinstance(part, KeyedMask)]
-    sparse = [(names.index(name), part) for name, part in rule_parts if not isinstance(part, KeyedMask)]
-    order = [names.index(name) for name, _ in rule_parts]  # a rule's position in the order
-    position = {r: order.index(r) for r in set(order)}
-    if keyed:
-        inverse, first = row_keys(*[part.key for _, part in keyed])
-        per_group = np.zeros((len(first), len(names)), dtype=np.int64)
-        for g, row in enumerate(first):
-            claim = np.full(m, -1)
-            for t in sorted(range(len(keyed)), key=lambda t: position[keyed[t][0]], reverse=True):
-                r, part = keyed[t]  # later rules first, so that the first rule has the last word
-                claim[part.table[part.key[row]]] = r
-            per_group[g] = np.bincount(claim[claim >= 0], minlength=len(names))
-        counts += per_group[inverse].T
-    if sparse:
-        codes = unique_sorted(np.concatenate([c for _, c in sparse]))
-        i, j = codes // m, codes % m
-        first_sparse = np.full(len(codes), -1)
-        first_pos = np.full(len(codes), np.iinfo(np.int64).max)
-        for r, c in sparse:
-            inside = np.isin(codes, c)
-            better = inside & (position[r] < first_pos)
-            first_sparse[better], first_pos[better] = r, position[r]
-        keyed_claim = np.full(len(codes), -1)
-        keyed_pos = np.full(len(codes), np.iinfo(np.int64).max)
-        for r, part in keyed:
-            inside = part.table[part.key[i], j]
-            better = inside & (position[r] < keyed_pos)
-            keyed_claim[better], keyed_pos[better] = r, position[r]
-        by_sparse = first_pos < keyed_pos
-        np.add.at(counts, (first_sparse[by_sparse], i[by_sparse]), 1)
-        undo = by_sparse & (keyed_claim >= 0)  # counted by a later keyed rule above
-        np.add.at(counts, (keyed_claim[undo], i[undo]), -1)
-    eligible = m - counts.sum(axis=0)
-    return counts, eligible
 
 
 def bounded_scorer(mentees, mentors, rules: Rules, context: Context, mentee_ids: Encoder,

@@ -37,7 +37,8 @@ def _labels(index, table: str, axis: str) -> Encoder:
 
 def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | None = None,
            solver: str = "flow", *, locked: Sequence[tuple[str, str]] = (),
-           coverage_first: bool = False, seed: int = 0, time_limit: float | None = None) -> Matching:
+           coverage_first: bool = False, seed: int = 0, time_limit: float | None = None,
+           case_sensitive_ids: bool = False) -> Matching:
     """Pair mentees with mentors on scores the caller computed.
 
     Solves ``max sum_ij scores[i, j] x_ij`` subject to ``sum_i x_ij <= capacity[j]``,
@@ -59,6 +60,10 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
         Pairs that must be in the result.
     time_limit : float, optional
         Seconds (> 0) for the solve; None: the solver's default.
+    case_sensitive_ids : bool
+        False (the default): labels of one axis that differ only in case ("E001" and "e001")
+        are refused as one id written two ways, as ``pair()`` refuses such ids unless
+        ``input.case_sensitive_ids``; True: they are two people.
 
     Returns
     -------
@@ -78,9 +83,12 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     if time_limit is not None and not is_time_limit(time_limit):
         raise ValidationError(Problem("assign", "time_limit", None, None, time_limit,
                                       f"None (the default) or {TIME_LIMIT_EXPECTED}"))
+    if not isinstance(case_sensitive_ids, bool):
+        raise ValidationError(Problem("assign", "case_sensitive_ids", None, None, case_sensitive_ids,
+                                      "True or False"))
     from ..schema.scores import check_assign_inputs  # issue 20: inputs assign() would misread
 
-    check_assign_inputs(scores, capacity, forbidden, solver)
+    check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids)
     if not isinstance(scores, pd.DataFrame):
         raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
                                       "a DataFrame, mentees x mentors"))

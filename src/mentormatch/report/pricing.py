@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from ..constraints import RULE_WORDS
-from ..errors import InfeasibleError
 from . import forced
 from .forced import (_reference_range, exact_solver, forced_cost_bounds, forced_cost_range,
                      forced_on_source, mentor_loads, plain_round)
@@ -173,19 +172,14 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             continue
         p = int(P.locate(np.array([i]), np.array([jj]))[0])
         state = f"mentor full ({lc} places)" if full else f"mentor has room ({lc} places)"
-        if problem.capacity[jj] <= 0:  # no place at all: said so, not as a conflict of locks
-            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}, {state}): cannot be forced: mentor {mid!r} "
-                         "has no place (capacity 0)", np.nan, np.nan))
+        # the locks (the question's pair among them) first, on every source: no re-solve
+        why = _locks_refuse(problem, i, jj, data["mentee_ids"].ids, m_ids)
+        if why or (p < 0 and restricted is None):
+            text = (f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}" if why else
+                    f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given")
+            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan, text,
+                         np.nan, np.nan))
             continue
-        if p < 0:
-            why = _locks_refuse(problem, i, jj, data["mentee_ids"].ids, m_ids)
-            if why or restricted is None:
-                text = (f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}" if why else
-                        f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given")
-                rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan, text,
-                             np.nan, np.nan))
-                continue
         priced = None
         if restricted is not None and only is not None and not forced.past_limit(limits):
             # one question: the round re-solved
@@ -339,13 +333,15 @@ def _restricted_bounds(problem, solution, chosen, i: int, j: int, score: float, 
 
 
 def _locks_refuse(problem, i: int, j: int, mentee_ids, mentor_ids) -> str | None:
-    """Why the locks alone forbid forcing the pair (``i``, ``j``) outside ``problem``'s pairs
-    (the words of the forced re-solve on the complete set: the diagnosis's ``locked`` findings,
-    by id), or None when they allow it. No re-solve: the locked pairs and this one only."""
+    """Why the locks forbid forcing the pair (``i``, ``j``), in or outside ``problem``'s pairs
+    (the diagnosis's ``locked`` findings by id, the pair worded as the question's:
+    :func:`~mentormatch.solvers.diagnose.lock_conflicts`' ``asked``), or None when they allow
+    it. No re-solve: the locked pairs and this one only."""
     from ..solvers.diagnose import lock_conflicts, locks_alone
 
     P, locked = problem.pairs, np.asarray(problem.locked, bool)
     alone = locks_alone(np.append(P.mentee[locked], i), np.append(P.mentor[locked], j),
                         P.n_mentees, problem.capacity, problem.demand, problem.load)
-    found = lock_conflicts(alone, mentee_ids, mentor_ids)
-    return str(InfeasibleError(found)).splitlines()[0] if found else None
+    asked = int(alone.pairs.locate(np.array([i]), np.array([j]))[0])
+    found = lock_conflicts(alone, mentee_ids, mentor_ids, asked=asked)
+    return "; ".join(map(str, found)) if found else None

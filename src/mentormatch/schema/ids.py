@@ -12,8 +12,21 @@ import pandas as pd
 
 #: the words of each clash, after "'x' and the id on ... ": what they are, and the fix
 FORMS_WORDS = "are one id written in two Unicode forms (normalise the ids to NFC)"
-CASE_WORDS = ("differ only in case: write one person's id alike everywhere, or, if they are two "
-              "people, set input.case_sensitive_ids = true")
+
+
+def case_words(fix: str) -> str:
+    """The words of a case clash, ending with ``fix``: how the caller says that the two ids are
+    two people (the tables' setting, or :func:`mentormatch.assign`'s keyword).
+
+    >>> case_words("pass case_sensitive_ids=True")[-52:]
+    'if they are two people, pass case_sensitive_ids=True'
+    """
+    return ("differ only in case: write one person's id alike everywhere, or, if they are two "
+            f"people, {fix}")
+
+
+#: the tables' case clash (their setting ``input.case_sensitive_ids``)
+CASE_WORDS = case_words("set input.case_sensitive_ids = true")
 
 
 def unicode_forms(ids: pd.Series) -> dict[int, list[int]]:
@@ -43,27 +56,32 @@ def case_only(ids: pd.Series) -> dict[int, list[int]]:
     >>> case_only(pd.Series(["E00001", "e00001", "E00002", "E00001"], dtype=object))
     {0: [1], 1: [0]}
     """
-    present = ids.notna().to_numpy()
-    if not present.any():
-        return {}
-    text = ids[present].astype(object)
-    joined = "".join(text.tolist())  # (one pass in C)
-    if joined.isascii():
-        if joined == joined.upper() or joined == joined.lower():
-            return {}  # every id in one case (the usual export): none differs only in case
-    else:  # an ASCII id is its own normal form: the others normalised
-        cells = text.to_numpy(dtype=object, copy=True)
-        wide = np.flatnonzero(~text.str.isascii().to_numpy(dtype=bool))
-        cells[wide] = [unicodedata.normalize("NFC", c) for c in cells[wide]]
-        text = pd.Series(cells, dtype=object)
-    rows = np.flatnonzero(present)
-    folded = text.str.lower()
-    near = folded.duplicated(keep=False).to_numpy()  # (one pass; the rest on these rows only)
-    if not near.any():
-        return {}
-    rows, text, folded = rows[near], text[near], folded[near]
-    first = ~text.duplicated(keep="first").to_numpy()
-    return _sharing(rows[first], folded[first].to_numpy(dtype=object))
+    cells = ids.tolist()
+    try:
+        joined = "".join(cells)  # (one pass in C; a missing id raises)
+    except TypeError:
+        joined = None
+    if joined is not None and joined.isascii() and (joined == joined.upper() or joined == joined.lower()):
+        return {}  # every id in one case (the usual export): none differs only in case
+    if joined is not None and joined.isascii() and "\0" not in joined:
+        folded = "\0".join(cells).lower().split("\0")  # (one pass in C, as str.lower per id)
+        if len(set(folded)) == len(set(cells)):
+            return {}  # no two distinct ids fold alike
+    # the clashes by dictionaries over the ids (a few hundred labels of assign() in a quarter
+    # of pandas' string methods' time)
+    first: dict[str, int] = {}  # each id (NFC) at its first row
+    for k, c in enumerate(cells):
+        if isinstance(c, str):
+            first.setdefault(c if c.isascii() else unicodedata.normalize("NFC", c), k)
+    folded: dict[str, list[int]] = {}
+    for text, k in first.items():
+        folded.setdefault(text.lower(), []).append(k)
+    out: dict[int, list[int]] = {}
+    for rows in folded.values():
+        if len(rows) > 1:
+            for k in rows:
+                out[k] = [o for o in rows if o != k]
+    return dict(sorted(out.items()))
 
 
 def _sharing(rows: np.ndarray, keys: np.ndarray) -> dict[int, list[int]]:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..errors import Problem, ValidationError
 from .columns import MAX_PROBLEMS
-from .ids import FORMS_WORDS, unicode_forms
+from .ids import FORMS_WORDS, case_only, case_words, unicode_forms
 
 #: the largest capacity taken at face value: any capacity >= the number of mentees already
 #: means "no limit", and beyond 2**31 a capacity is a unit error, not a programme
@@ -27,19 +27,25 @@ def _missing_labels(labels: pd.Index, table: str, axis: str) -> list[Problem]:
                     "(NaN or None would become the id 'nan')") for k in missing[:MAX_PROBLEMS]]
 
 
-def _two_forms(labels: pd.Index, table: str, axis: str) -> list[Problem]:
-    """The labels that are another label in another Unicode form (:mod:`.ids`, the rule the
-    tables' ids follow): two people a reader cannot tell apart."""
+#: how assign()'s caller says that labels differing only in case are two people
+ASSIGN_CASE_WORDS = case_words("pass case_sensitive_ids=True")
+
+
+def _alike(labels: pd.Index, table: str, axis: str, case_sensitive: bool) -> list[Problem]:
+    """The labels that are another label to a reader (:mod:`.ids`, the rule the tables' ids
+    follow): in another Unicode form, always; differing only in case, unless ``case_sensitive``
+    (``assign(case_sensitive_ids=True)``) says they are two people."""
     texts = [str(x) for x in labels.tolist()]
-    if "".join(texts).isascii():  # (one pass in C: the usual case)
-        return []
-    found = unicode_forms(pd.Series(texts, dtype=object))
     column = axis.startswith("mentor")
+    series = pd.Series(texts, dtype=object)
+    clashes = [] if "".join(texts).isascii() else [(unicode_forms(series), FORMS_WORDS)]
+    if not case_sensitive:
+        clashes.append((case_only(series), ASSIGN_CASE_WORDS))
     return [Problem(table, texts[k] if column else None, None if column else texts[k], None, texts[k],
                     f"unique {axis} ids; {texts[k]!r} and the id at position "
                     + ", ".join(f"{o} ({texts[o]!r})" for o in others[:5])
-                    + f" (counting from 0) {FORMS_WORDS}")
-            for k, others in list(found.items())[:MAX_PROBLEMS]]
+                    + f" (counting from 0) {words}")
+            for found, words in clashes for k, others in list(found.items())[:MAX_PROBLEMS]]
 
 
 def _dates(dtype) -> bool:
@@ -47,10 +53,12 @@ def _dates(dtype) -> bool:
     return dtype.kind in "mM" or isinstance(dtype, pd.DatetimeTZDtype)
 
 
-def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") -> None:
+def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow",
+                        case_sensitive_ids: bool = False) -> None:
     """Raise a ValidationError for inputs of :func:`mentormatch.assign` that would otherwise be
-    misread: a missing label, one label in two Unicode forms, date or time scores, a forbidden cell that is not True/False,
-    forbidden labels that differ from the scores', or a capacity no solver should take.
+    misread: a missing label, one label in two Unicode forms or (unless ``case_sensitive_ids``)
+    in two cases, date or time scores, a forbidden cell that is not True/False, forbidden labels
+    that differ from the scores', or a capacity no solver should take.
 
     Parameters
     ----------
@@ -63,6 +71,9 @@ def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") 
     solver : str
         The solver's name: ``"hungarian"`` gives each slot a column, so capacities summing to
         more than ``HUNGARIAN_SLOTS`` are refused there.
+    case_sensitive_ids : bool
+        Whether labels that differ only in case ("E001", "e001") are two people (else refused,
+        as the tables' ids are without ``input.case_sensitive_ids``).
 
     Examples
     --------
@@ -79,8 +90,8 @@ def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow") 
         return  # assign() names the wrong type itself
     problems = _missing_labels(scores.index, "scores", "mentee (index)")
     problems += _missing_labels(scores.columns, "scores", "mentor (column)")
-    problems += _two_forms(scores.index, "scores", "mentee (index)")
-    problems += _two_forms(scores.columns, "scores", "mentor (column)")
+    problems += _alike(scores.index, "scores", "mentee (index)", case_sensitive_ids)
+    problems += _alike(scores.columns, "scores", "mentor (column)", case_sensitive_ids)
     # each distinct dtype checked once (a frame of 2,500 float columns has one); the columns
     # are walked only when one of them is a date or time
     dtypes = scores.dtypes

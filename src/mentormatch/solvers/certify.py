@@ -70,7 +70,7 @@ from ..pairs import Candidates
 from .base import AssignmentProblem, Solution, SolverOptions, finish, gap_message
 from .flow import SPARSE_THRESHOLD, apply_locks, check_supported, network, solve_flow
 from .quantize import coverage_weights, integer_costs
-from .rounds import STOPPED, Outcome, certified_rounds, stopped_bound, with_locks
+from .rounds import STOPPED, Outcome, ceiling_from_best, certified_rounds, stopped_bound, with_locks
 from .sparse import (BlockScorer, _check, _PairRows, _ScoredRows, _Sparse, _top_k, default_top_k,
                      row_blocks)
 from .ties import TIGHT_GAIN, canonical
@@ -114,12 +114,7 @@ class RowsChecker:
         ``b_i - u_i - min_j p_j`` over the mentors with places (``s_ij <= b_i``, ``p_j >= min
         p``), which needs no check: a flow stopped before its first check still has a bound.
         None when neither is known."""
-        out = None
-        if self.best is not None:
-            fin = np.asarray(p, np.float64)[np.isfinite(p)]
-            low = float(fin.min()) if len(fin) else 0.0
-            with np.errstate(invalid="ignore"):
-                out = np.where(np.isfinite(self.best), self.best - np.asarray(u, np.float64) - low, -np.inf)
+        out = None if self.best is None else ceiling_from_best(self.best, u, p)
         if self.last is not None and self.last[0] is u and self.last[1] is p:
             eps = np.full(self.src.n_mentees, self.last[2])
             out = eps if out is None else np.minimum(out, eps)

@@ -101,33 +101,58 @@ def max_count(problem: AssignmentProblem, pairs_mask: np.ndarray | None = None) 
 
 
 def lock_conflicts(problem: AssignmentProblem, mentee_labels=None,
-                   mentor_labels=None) -> list[Conflict]:
+                   mentor_labels=None, asked: int | None = None) -> list[Conflict]:
     """The ``locked`` findings of :func:`diagnose`: each mentor whose locked pairs' loads exceed
     its capacity, each mentee locked to more mentors than its demand (what every solver's lock
     check raises, :func:`mentormatch.solvers.flow.apply_locks`, so that the edge holding the ids
-    names the people: :func:`mentormatch.solvers.blame.named`)."""
+    names the people: :func:`mentormatch.solvers.blame.named`).
+
+    ``asked``: the position in ``problem.pairs`` of a pair that a question forces ("why not
+    X": locked in ``problem`` beside the user's locks). A finding it takes part in is worded
+    from the question, not as a lock the user set: its mentor has no place (capacity 0), or
+    no place left beside the user's locks; its mentee's locks already give it every mentor it
+    needs. Every caller of "why not X" gets these words, on every source.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(2, 2), np.ones(4), np.array([0.0, 1.0]),
+    ...                       locked=np.array([True, False, False, True]))
+    >>> [str(c) for c in lock_conflicts(p, ["e1", "e2"], ["m1", "m2"], asked=0)]
+    ["mentor 'm1' has no place (capacity 0) (to fix: raise the capacity of mentor 'm1')"]
+    >>> [c.detail for c in lock_conflicts(p, ["e1", "e2"], ["m1", "m2"])]
+    ["mentor 'm1' has 1 locked pairs (load 1) but capacity 0"]
+    """
     out: list[Conflict] = []
     P = problem.pairs
     locked = np.asarray(problem.locked, bool)
     load_pair = problem.load[P.mentee]
     lock_load = np.bincount(P.mentor[locked], weights=load_pair[locked], minlength=P.n_mentors)
     lock_count = np.bincount(P.mentor[locked], minlength=P.n_mentors)
+    ai, aj = (-1, -1) if asked is None else (int(P.mentee[asked]), int(P.mentor[asked]))
     for j in np.flatnonzero(lock_load > problem.capacity + 1e-9):
         who = _who(mentor_labels, j, "mentor")
-        over = math.ceil(lock_load[j] - problem.capacity[j] - 1e-9)
-        out.append(Conflict(
-            "locked",
-            f"{who} has {lock_count[j]} locked pairs (load {lock_load[j]:g}) "
-            f"but capacity {problem.capacity[j]:g}",
-            f"drop {over} lock(s) on {who} or raise its capacity to {lock_load[j]:g}"))
+        cap = problem.capacity[j]
+        over = math.ceil(lock_load[j] - cap - 1e-9)
+        fix = f"drop {over} lock(s) on {who} or raise its capacity to {lock_load[j]:g}"
+        if j == aj and cap <= 1e-9:
+            out.append(Conflict("locked", f"{who} has no place (capacity {max(cap, 0.0):g})",
+                                f"raise the capacity of {who}"))
+        elif j == aj:
+            out.append(Conflict(
+                "locked", f"{who} has no place left: its {lock_count[j] - 1} locked pairs (load "
+                f"{lock_load[j] - load_pair[asked]:g}) fill its capacity {cap:g}", fix))
+        else:
+            out.append(Conflict("locked", f"{who} has {lock_count[j]} locked pairs (load "
+                                          f"{lock_load[j]:g}) but capacity {cap:g}", fix))
     lock_per_mentee = np.bincount(P.mentee[locked], minlength=P.n_mentees)
     for i in np.flatnonzero(lock_per_mentee > problem.demand):
         who = _who(mentee_labels, i, "mentee")
-        out.append(Conflict(
-            "locked",
-            f"{who} is locked to {lock_per_mentee[i]} mentors but needs only "
-            f"{problem.demand[i]}",
-            f"drop {lock_per_mentee[i] - problem.demand[i]} lock(s) on {who}"))
+        fix = f"drop {lock_per_mentee[i] - problem.demand[i]} lock(s) on {who}"
+        if i == ai:
+            out.append(Conflict("locked", f"{who} is locked to {lock_per_mentee[i] - 1} mentors, "
+                                          f"all it needs ({problem.demand[i]})", fix))
+        else:
+            out.append(Conflict("locked", f"{who} is locked to {lock_per_mentee[i]} mentors but "
+                                          f"needs only {problem.demand[i]}", fix))
     return out
 
 

@@ -5,8 +5,9 @@
 lexicographically among the assignments with ``M`` pairs: the worst pair as good as possible,
 then the second worst, and so on. Equivalently (same length ``M``), with ``v_1 < v_2 < ...`` the
 distinct scores and ``c_r`` the number of chosen pairs of score ``v_r``, it minimises
-``(c_1, c_2, ...)`` lexicographically (levels compared after scaling scores to integers as
-:mod:`mentormatch.solvers.cpsat` does: exact for scores with at most six decimals).
+``(c_1, c_2, ...)`` lexicographically (the flows compare levels: integer keys of the scores,
+:mod:`mentormatch.solvers.leximin_keys`, exact for scores with at most six decimals, and each
+level within the 1e-6 gap of its least score otherwise, so that "optimal" holds to the gap).
 
 On plain problems (unit loads, no side constraints) leximin is exact with network flows only,
 on the free pairs (locked pairs add the same counts to every assignment):
@@ -76,7 +77,8 @@ method; :mod:`~mentormatch.solvers.leximin_flow` runs the flow leximin on a held
 the network, step 5 and the answer); :mod:`~mentormatch.solvers.leximin_levels` settles the
 levels (steps 2-4) and holds the tuning switches (``_WINDOW_LIMIT``, ``_REROUTE``,
 ``_RECORD_WINDOW``, ``_CANCEL``, ``_FEW_UNITS``); :mod:`~mentormatch.solvers.leximin_graph`
-the max-flows and residual searches; :mod:`~mentormatch.solvers.leximin_steps` the recorded
+the max-flows and residual searches; :mod:`~mentormatch.solvers.leximin_keys` the levels'
+integer keys; :mod:`~mentormatch.solvers.leximin_steps` the recorded
 certificate and the final network; :mod:`~mentormatch.solvers.leximin_source` leximin over
 every pair of a pair source; :mod:`~mentormatch.solvers.leximin_cp` the CP-SAT steps.
 """

@@ -9,51 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from .base import AssignmentProblem, finish
-from .cpsat_model import _power_scale
 from .diagnose import bipartite_max_flow
 from .fair import _left_by_locks
 from .leximin_graph import _Residual, cover_max_flow
+from .leximin_keys import key_labels, level_keys, levels_scale
 from .leximin_levels import LexNet, settle
 from .leximin_steps import LexRun, LexSteps, _Final
 
-__all__ = ["_flow_leximin", "level_scale", "levels_scale"]
+__all__ = ["_flow_leximin"]
 
-
-def level_scale(largest: float) -> int:
-    """The levels' integer scale for scores whose largest magnitude is ``largest``: ``10**6``
-    times the power of two ``2**k`` (``k >= 0``) that brings ``largest`` into ``[1, 2)`` when it
-    is below 1, so that scores of 1e-7 keep six significant digits instead of all rounding to
-    the levels 0 and 1e-6 (session 21's hunt: a false "optimal"); then fewer powers of ten while
-    ``largest * scale`` exceeds ``2**40`` (the networks' integer sums). Scores of magnitude 1 and
-    above keep ``10**6``, as before.
-
-    >>> level_scale(6.0), level_scale(5e6), level_scale(4.7e-7)
-    (1000000, 100000, 4194304000000)
-    """
-    largest = abs(float(largest))
-    s = 10 ** 6
-    if 0.0 < largest < 1.0:
-        s *= 2 ** int(-np.floor(np.log2(largest)))
-    while s > 1 and largest * s > 2.0 ** 40:
-        s //= 10
-    return s
-
-
-def levels_scale(score: np.ndarray) -> int:
-    """The default levels' scale of a held problem's scores: the smallest power of ten up to
-    ``10**6`` that makes every score whole (ratings keep small integers), else
-    :func:`level_scale` of the largest magnitude.
-
-    >>> levels_scale(np.array([1.0, 3.0])), levels_scale(np.array([2.6e-7, 4.7e-7]))
-    (1, 4194304000000)
-    """
-    s, exact = _power_scale(score, 6)
-    big = float(np.max(np.abs(score))) if len(score) else 0.0
-    if not exact:
-        return level_scale(big)
-    while s > 1 and big * s > 2.0 ** 40:
-        s //= 10
-    return s
 
 def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float | None = None,
                   scale: int | None = None, record: bool = False, deadline: float | None = None):
@@ -63,7 +27,10 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     else ``started + time_limit``); the flow then held is a feasible assignment with the most
     pairs whose counts on the settled levels are optimal (its message quotes ``time_limit``).
 
-    ``scale``: the levels' integer scale (default :func:`levels_scale` of the scores).
+    ``scale``: the levels' integer scale (default
+    :func:`~mentormatch.solvers.leximin_keys.levels_scale` of the scores); the levels are the
+    keys :func:`~mentormatch.solvers.leximin_keys.level_keys` (a coarse level split), unless
+    the default scale makes every score whole (then ``round(score * scale)``).
     ``record``: also return a :class:`LexRun`, the steps as a certificate that pairs outside
     the problem can be judged against (:mod:`.leximin_steps`); the windows' radices then bound
     a level's count by the most pairs, not by the pairs held, so that they hold for any pairs."""
@@ -71,8 +38,16 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
     n, m = problem.n_mentees, problem.n_mentors
     locked, cap, supply = _left_by_locks(problem)
     cap, supply = np.maximum(cap, 0), np.maximum(supply, 0)
-    scale = levels_scale(problem.score) if scale is None else int(scale)
-    sc = np.round(problem.score * scale).astype(np.int64)
+    exact = False
+    if scale is None:
+        scale, exact = levels_scale(problem.score)
+    scale = int(scale)
+    sc = (np.round(problem.score * scale).astype(np.int64) if exact
+          else level_keys(problem.score, scale))
+
+    def label(keys) -> np.ndarray:  # the scores the levels stand for
+        keys = np.asarray(keys, np.int64)
+        return keys / scale if exact else key_labels(keys, scale)
     free = np.flatnonzero(~locked)
     fi, fj, lv = P.mentee[free], P.mentor[free], sc[free]
 
@@ -167,7 +142,7 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
         ties = None
     chosen = np.concatenate([np.flatnonzero(locked), pos[np.flatnonzero(on)]])
     used, cnt = np.unique(sc[chosen], return_counts=True)
-    levels = {float(v) / scale: int(c) for v, c in zip(used, cnt)}
+    levels = {float(v): int(c) for v, c in zip(label(used), cnt)}
     cert = {"method": "max-flows, residual path searches and min-cost flows with "
                       "complementary-slackness fixing (OR-Tools)",
             "levels": levels, "solves": work["solves"], "max_flows": max_flows,
@@ -177,8 +152,8 @@ def _flow_leximin(problem: AssignmentProblem, started: float, time_limit: float 
             "matched": int(len(chosen)), "scale": scale, "ties": ties,
             "timed_out": stopped,  # the time limit is the flows' only stop
             "proven_below": (None if not stopped else
-                             float(np.nextafter(done / scale, np.inf)) if np.isfinite(done)
-                             else float(t_low) / scale)}
+                             float(np.nextafter(label([done])[0], np.inf)) if np.isfinite(done)
+                             else float(label([t_low])[0]))}
     if stopped:
         sol = finish(problem, chosen, "feasible", started, "leximin", certificate=cert,
                      message=f"stopped at the time limit ({time_limit:g} s): the most pairs and "

@@ -18,8 +18,11 @@ optimal assignment uses, so the tie rule sees the whole optimal set and picks th
 complete set's flow leximin picks. Pairs below ``t`` are in no leximin-optimal assignment (the
 max-min flow witnesses ``M`` pairs at ``t`` or above).
 
-Levels are the scores times ``10**6`` rounded (fewer powers of ten for scores above 10**6), as
-on the complete set: the same order and ties whenever the scores have at most six decimals.
+Levels are :func:`~mentormatch.solvers.leximin_keys.level_keys` at
+:func:`~mentormatch.solvers.leximin_keys.level_scale` (six significant digits of the largest
+score, a coarse level split at 30 significant bits), a function of each score alone, so that
+pairs outside the run are judged in the run's levels: the same order and ties as on the
+complete set whenever the scores have at most six decimals.
 Each round scores exactly, on bounds, only the pairs whose bound does not clear them
 (:meth:`~mentormatch.solvers.leximin_steps.Lex.needs_score`).
 
@@ -52,6 +55,7 @@ import time
 import numpy as np
 
 from .base import AssignmentProblem, Solution, SolverOptions, finish, held_problem
+from .leximin_keys import key_floor, key_labels, level_keys, level_scale
 from .sources import top_k
 
 log = logging.getLogger(__name__)
@@ -74,27 +78,25 @@ def _judge(source, lex, held: np.ndarray, m: int, t_level: int, scale: int):
     ``mentee * m + mentor``, locks included), judged by ``lex``: (violators, tight pairs) as
     ``(mentee, mentor, score)`` arrays, and the pairs scored exactly."""
 
+    lowest = key_floor(t_level, scale)
+
     def screen(mentees: np.ndarray, up: np.ndarray) -> np.ndarray:
-        # a pair's highest possible level: floor(u * scale) + 1 (u capped: whole in float64).
-        # It reaches t_level exactly when u * scale >= t_level - 1 (a whole number), so the
-        # block is compared once, in float64 (exact), and the levels taken where it does
-        x = np.minimum(up, 2.0 ** 52 / scale) * scale
-        if abs(t_level) < 2 ** 52:
-            need = x >= np.float64(t_level - 1)
-            r, c = np.nonzero(need)
-            top = np.floor(x[r, c]).astype(np.int64) + 1
-        else:  # (no pair reaches such a level; the plain way, for completeness)
-            top = np.floor(x).astype(np.int64) + 1
-            need = top >= t_level
-            r, c = np.nonzero(need)
-            top = top[r, c]
+        # a pair's highest possible level: the key of its bound (the keys are monotone). The
+        # block is compared once with the least score of level t_level, and the keys are
+        # taken where a pair may reach it
+        need = up >= lowest
+        r, c = np.nonzero(need)
+        top = level_keys(up[r, c], scale)
+        reach = top >= t_level
+        need[r[~reach], c[~reach]] = False
+        r, c, top = r[reach], c[reach], top[reach]
         need[r, c] = lex.needs_score(np.asarray(mentees, np.int64)[r], c, top)
         return need
 
     viol, tight, scored = [], [], 0
     for i, j, s in source.blocks(screen):
         scored += len(i)
-        lv = np.round(s * scale).astype(np.int64)
+        lv = level_keys(s, scale)
         code = i * m + j
         at = np.minimum(np.searchsorted(held, code), max(len(held) - 1, 0))
         keep = (lv >= t_level) & ~((held[at] == code) if len(held) else np.zeros(len(i), bool))
@@ -127,7 +129,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     (:mod:`mentormatch.solvers.leximin`); the steps' potentials of mentees and mentors judge a
     pair as before (a pair arc touches no source node)."""
     from .bottleneck import solve_maxmin_scorer
-    from .leximin_flow import _flow_leximin, level_scale
+    from .leximin_flow import _flow_leximin
 
     options = options or SolverOptions()
     started = time.perf_counter()
@@ -154,7 +156,7 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     fi, fj, fs = P.mentee[free], P.mentor[free], mm_problem.score[free]
     chosen_free = np.isin(np.flatnonzero(free), mm.chosen)
     scale = level_scale(float(np.abs(mm_problem.score).max(initial=0.0)))
-    flev = np.round(fs * scale).astype(np.int64)
+    flev = level_keys(fs, scale)
     # the pairs held first: the max-min's at its worst chosen level or above (a lock below the
     # max-min lowers the chosen free pairs' worst too: its flow is the total at the lock's score)
     t_level = int(flev[chosen_free].min()) if chosen_free.any() else np.iinfo(np.int64).max
@@ -201,8 +203,8 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
                     li, lj, ls, capacity, demand, n, m, cover)
         chosen = np.sort(out.pairs.locate(ci, cj))
         assert np.all(chosen >= 0)
-        used, cnt = np.unique(np.round(out.score[chosen] * scale).astype(np.int64), return_counts=True)
-        cert.update(levels={float(v) / scale: int(c) for v, c in zip(used, cnt)}, scale=scale,
+        used, cnt = np.unique(level_keys(out.score[chosen], scale), return_counts=True)
+        cert.update(levels={float(v): int(c) for v, c in zip(key_labels(used, scale), cnt)}, scale=scale,
                     matched=int(len(chosen)), maxmin={**cert["maxmin"], "holds": True})
         return out, finish(out, chosen, "optimal", started, "leximin", certificate=cert)
 

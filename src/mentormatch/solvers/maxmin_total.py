@@ -23,7 +23,7 @@ flows' second stage there), so ``M / scale`` is far below the gap.
 
 **Over every pair.** The flow runs on a held set (the last max-min flow's pairs at least ``t``
 and the pairs its guesses saw, a witness among them); its potentials ``d`` (shortest residual
-distances, :func:`mentormatch.solvers.ties.residual_distances`, integers) price every pair of the source
+distances, :func:`mentormatch.solvers.residual.residual_distances`, integers) price every pair of the source
 at least ``t``: a pair outside the held set with ``round(s scale) - d_i + d_j > 0`` is a violator
 (each mentee's best :data:`PER_ROW` join, next round); with none, the integer optimum over the
 held set is the integer optimum over every pair (the potentials stay feasible for the larger
@@ -45,7 +45,8 @@ from ortools.graph.python import min_cost_flow
 from .base import held_problem
 from .quantize import choose_scale
 from .sources import top_k
-from .ties import residual_distances, key_bits, pick_on_face
+from .residual import residual_distances
+from .ties import key_bits, pick_on_face
 
 __all__ = ["FixedCounts", "TotalResult", "fixed_total", "solve_total"]
 

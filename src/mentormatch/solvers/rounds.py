@@ -148,6 +148,26 @@ def stopped_bound(e: np.ndarray | None, dual_obj: float, dem: np.ndarray, n_max:
     return float(dual_obj + f @ e[order])
 
 
+def ceiling_from_best(best: np.ndarray, u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Per row ``i``, ``b_i - u_i - min_j p_j`` over the mentors with a finite price (those with
+    places): at least ``s_ij - u_i - p_j`` on every pair of the row with such a mentor whose
+    score is at most ``b_i`` (``best``: each row's best usable score, or a number above it;
+    ``-inf``, a row with no usable pair, stays ``-inf``). The :meth:`Checker.ceiling` of a
+    per-row best, stated once for the sources that know one without a pass: the first sparse
+    set's exact bests (:class:`mentormatch.solvers.certify.RowsChecker`) and the bound
+    factors' ceilings (:func:`mentormatch.solvers.bounded.ceiling.row_ceilings`, the rows a
+    first pass did not scan).
+
+    >>> ceiling_from_best(np.array([3.0, -np.inf]), np.array([1.0, 0.0]),
+    ...                   np.array([0.5, np.inf, 2.0])).tolist()
+    [1.5, -inf]
+    """
+    fin = np.asarray(p, np.float64)[np.isfinite(p)]
+    low = float(fin.min()) if len(fin) else 0.0
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(best), best - np.asarray(u, np.float64) - low, -np.inf)
+
+
 def least_stopped_bound(ceiling: Callable, tries, dem: np.ndarray) -> float | None:
     """The least :func:`stopped_bound` over ``tries``, each ``(u, p, dual_obj, n_max)`` with
     ``e = ceiling(u, p)``: a stop's bounds under several prices (the current round's and the

@@ -80,11 +80,9 @@ import math
 import numpy as np
 
 from ortools.graph.python import min_cost_flow
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
-from .duals import ALL_ARCS
-from .keys import by_tail, pair_order
+from .keys import pair_order
+from .residual import movable_arcs, residual_distances
 
 #: A pair whose reduced gain ``s - u - p`` exceeds this many quanta (``1 / scale``) may be
 #: tight in integers: sources gather every such pair outside their sparse set. Exactly tight
@@ -137,65 +135,6 @@ def integer_gain(score: np.ndarray, mentee: np.ndarray, mentor: np.ndarray, pot:
     would improve the integer optimum (a violator); 0: tight; negative: never in an optimum."""
     di, dj = pot[0], pot[1]
     return np.round(np.asarray(score) * scale).astype(np.int64) - di[mentee] + dj[mentor]
-
-
-def _components(tail, head, n_nodes):
-    """Strongly connected component label per node of the arcs ``tail -> head``. The CSR
-    arrays are built here (arcs by tail, a counting sort): from (tail, head) pairs scipy's
-    COO conversion costs as much as the components on a few hundred nodes."""
-    tail, head = np.asarray(tail, np.int64), np.asarray(head, np.int64)
-    order = by_tail(tail, n_nodes)
-    indptr = np.zeros(n_nodes + 1, np.int32)
-    np.cumsum(np.bincount(tail, minlength=n_nodes), out=indptr[1:])
-    g = csr_matrix((np.ones(len(tail), np.int8), head[order].astype(np.int32), indptr),
-                   shape=(n_nodes, n_nodes))
-    return connected_components(g, directed=True, connection="strong")[1]
-
-
-def _movable(tail, head, cap, flow, rc, n_nodes) -> np.ndarray:
-    """Arcs whose flow differs between optima: reduced cost 0 and both ends in one strongly
-    connected component of the residual arcs of reduced cost 0."""
-    zero = rc == 0
-    fwd = zero & (flow < cap)
-    bwd = zero & (flow > 0)
-    lab = _components(np.concatenate([tail[fwd], head[bwd]]), np.concatenate([head[fwd], tail[bwd]]),
-                      n_nodes)
-    return zero & (lab[tail] == lab[head])
-
-
-def residual_distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
-    """Shortest distances from a virtual root in the residual network of an optimal flow
-    (vectorised Bellman-Ford: no negative cycle, so at most ``n_nodes`` sweeps). Each sweep
-    relaxes only the arcs leaving the nodes whose distance fell in the sweep before (the other
-    arcs lower nothing new), so it computes the same distances sweep by sweep as relaxing every
-    arc: at 1,000 x 1,000 with scores from 0-3, 96 sweeps of which the later ones move a few
-    nodes out of 2,000 (up to :data:`mentormatch.solvers.duals.ALL_ARCS` arcs every sweep
-    relaxes them all: cheaper than picking out a few)."""
-    fwd, bwd = flow < cap, flow > 0
-    at = np.concatenate([tail[fwd], head[bwd]])
-    ah = np.concatenate([head[fwd], tail[bwd]])
-    ac = np.concatenate([cost[fwd], -cost[bwd]])
-    order = by_tail(at, n_nodes)  # arcs by tail
-    ah, ac = ah[order], ac[order]
-    count = np.bincount(at, minlength=n_nodes)
-    first = np.cumsum(count) - count  # each tail's first arc
-    d = np.zeros(n_nodes, np.int64)
-    tails = all_tails = at[order]  # (every node active in the first sweep: all arcs)
-    pos = slice(None)
-    for _ in range(n_nodes + 1):
-        new = d.copy()
-        np.minimum.at(new, ah[pos], d[tails] + ac[pos])
-        fell = np.flatnonzero(new < d)
-        if not len(fell):
-            return d
-        d = new
-        if 3 * len(fell) > n_nodes or len(ah) <= ALL_ARCS:  # most nodes, or few arcs: all
-            pos, tails = slice(None), all_tails
-            continue
-        cnt = count[fell]  # the arcs leaving the nodes whose distance fell
-        pos = np.arange(int(cnt.sum())) + np.repeat(first[fell] - np.cumsum(cnt) + cnt, cnt)
-        tails = np.repeat(fell, cnt)
-    raise RuntimeError("the second flow of the tie rule is not optimal (negative cycle)")
 
 
 def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen: np.ndarray,
@@ -349,7 +288,7 @@ def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits
     # optimum is unique (the common case; no components pass)
     if (np.any(is_pair & (rc == 0) & (flow == 0))
             or np.any(is_pair & (flow > 0) & (cost == 0))):
-        move = _movable(tail, head, cap_a, flow, rc, n_nodes)
+        move = movable_arcs(tail, head, cap_a, flow, rc, n_nodes)
     else:
         move = np.zeros(len(tail), dtype=bool)
     info = {"movable_pairs": int((move & is_pair).sum()), "stages": 0, "unique": True,
@@ -379,5 +318,5 @@ def pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits
         # the second flow's own optimal face: what can still move at the same key sum
         rc2 = key + dist[st] - dist[sh]
         move = np.zeros(len(tail), dtype=bool)
-        move[sub] = _movable(st, sh, cap_a[sub], flow[sub], rc2, n_sub)
+        move[sub] = movable_arcs(st, sh, cap_a[sub], flow[sub], rc2, n_sub)
     return flow, info

@@ -51,7 +51,7 @@ from ...pairs import unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions
 from ..certify import places_left
 from ..flow import solve_arrays
-from ..rounds import Outcome, certified_rounds, least_stopped_bound, with_locks
+from ..rounds import Outcome, ceiling_from_best, certified_rounds, least_stopped_bound, with_locks
 from ..sparse import _Sparse, default_top_k, empty
 from .ceiling import row_ceilings
 from .check import _Certifier
@@ -161,9 +161,9 @@ def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, pric
     and under each of ``prices`` (mentor prices, made ``>= 0``): the rows with a pool by its
     ceiling (``checker``, :meth:`.check._Certifier.ceiling`), every other row by its own
     ceiling without a pass (:func:`.ceiling.row_ceilings` over the mentors with a place, at
-    most the bounds' largest value ``largest + margin``), which is at least ``s_ij - p_j`` for
-    each of its eligible pairs since ``p >= 0``; no assignment holds more than ``n_max =
-    min(sum d, sum c)`` pairs. ``rows``: the rows with a pool (the first ones; None: all; none
+    most the bounds' largest value ``largest + margin``, less the least price:
+    :func:`~mentormatch.solvers.rounds.ceiling_from_best`), which is at least ``s_ij - p_j`` for
+    each of its eligible pairs; no assignment holds more than ``n_max = min(sum d, sum c)`` pairs. ``rows``: the rows with a pool (the first ones; None: all; none
     without ``checker``), when the pass was cut short."""
     n_max = int(min(dem.sum(), cap.sum()))
     has = cap > 0
@@ -174,7 +174,7 @@ def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, pric
 
     def ceiling(u, p):
         e = checker.ceiling(u[:done], p) if done else np.zeros(0)
-        return np.concatenate([e, rest[len(e):]])
+        return np.concatenate([e, ceiling_from_best(rest[len(e):], u[len(e):], p)])
 
     tries = [(np.zeros(len(dem)), np.where(has, 0.0, np.inf), 0.0, n_max)]
     for p in prices if checker is not None else ():

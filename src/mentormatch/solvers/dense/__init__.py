@@ -71,8 +71,8 @@ from ..duals import prices
 from ..flow import solve_arrays
 from ..keys import member, pair_order
 from ..ties import TIGHT_GAIN, canonical, integer_gain
-from .passes import (GROUPS_PER_SLOT, Walk, above, all_pairs, check_above_low, check_pass, thresholds,
-                     tie_key)
+from .check import check_above_low, check_pass
+from .passes import GROUPS_PER_SLOT, Walk, above, all_pairs, thresholds, tie_key
 
 log = logging.getLogger(__name__)
 
