@@ -28,4 +28,11 @@ static inline void mm_col_max(const float *restrict x, float *restrict top, int3
         best[j] = b ^ ((b ^ r) & mask);
     }
 }
+/* Asks for the cache line at p ahead of its use (the next row, while this one is worked on
+   from the cache), where the compiler can; else nothing. */
+#if defined(__GNUC__) || defined(__clang__)
+#define mm_prefetch(p) __builtin_prefetch((p), 0, 3)
+#else
+#define mm_prefetch(p) ((void)(p))
+#endif
 #endif

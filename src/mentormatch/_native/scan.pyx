@@ -17,6 +17,7 @@ cdef extern from "loops.h" nogil:
     enum: MM_CHUNK  # columns tested together before any is looked at one by one
     bint mm_any_above(const float* x, float cut)
     void mm_col_max(const float* x, float* top, int32_t* best, Py_ssize_t m, int32_t r)
+    void mm_prefetch(const float* p)
 
 
 cdef struct Entry:
@@ -212,6 +213,9 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
             j = 0
             while j < m:
                 stop = j + MM_CHUNK
+                if r + 1 < n:  # the next row's chunk, on its way while this row is worked on
+                    mm_prefetch(x + m + j)
+                    mm_prefetch(x + m + j + 16)
                 if stop > m or mm_any_above(x + j, cut):
                     if stop > m:
                         stop = m
