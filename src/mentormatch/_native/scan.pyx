@@ -161,22 +161,23 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
     """The loop over the rows (see :func:`scan_block`); -1 when out of memory.
 
     A row at a time: each column's maximum (reading the row from memory; the chosen pairs at
-    ``-inf`` for it), then, from the cache, the pool's threshold from a sample of the columns
-    (as :func:`mentormatch.solvers.bounded.rank._row_best` takes it: about ``3 pk`` entries
-    above it), the entries above that threshold (the candidates, ranked by a heap) and above
-    the limit (the suspects), gathered a chunk of columns at a time where any is above."""
+    ``-inf`` for it), then, from the cache (the next row's chunks asked for meanwhile), the
+    pool's threshold from a sample of the columns (as
+    :func:`mentormatch.solvers.bounded.rank._row_best` takes it: about ``3 pk`` entries above
+    it), and the entries above it (into the pool's heap, whose root then raises the threshold)
+    and above the limit (the suspects), looked at one by one only in a chunk of columns where
+    any is above."""
     cdef Py_ssize_t r, j, t, stop, at = 0, lo, w, nc, ns, step = 0, q = 0
     cdef float* x
     cdef float v, thr, lim, cut
     cdef bint sampled = pk > 0 and m >= 16 * pk
     cdef Entry* h = <Entry*> malloc((max(pk, per_row) + 1) * sizeof(Entry))
     cdef float* qh = <float*> malloc((m // 8 + 2) * sizeof(float))
-    cdef Entry* cand = <Entry*> malloc(m * sizeof(Entry))
     cdef int64_t* susc = <int64_t*> malloc(m * sizeof(int64_t))
     cdef int64_t* tmp = <int64_t*> malloc((per_row + 1) * sizeof(int64_t))
     cdef float* saved = <float*> malloc((n_chosen + 1) * sizeof(float))
     cdef int rc = 0
-    if h == NULL or qh == NULL or cand == NULL or susc == NULL or tmp == NULL or saved == NULL:
+    if h == NULL or qh == NULL or susc == NULL or tmp == NULL or saved == NULL:
         rc = -1
     if sampled:  # (the sample of _row_best: every 32nd column where rows are wide, else every 8th)
         step, q = (32, max(1, 3 * pk // 32)) if m >= 128 * pk else (8, max(1, 2 * pk // 8))
@@ -222,25 +223,27 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
                     for t in range(j, stop):  # (a branch: about 1 % of the entries pass)
                         v = x[t]
                         if v > cut:
-                            if v > thr:
-                                cand[nc].v = v
-                                cand[nc].c = t
-                                nc += 1
+                            if v > thr:  # into the pool's heap: filling, or above its root
+                                if nc < pk:
+                                    h[nc].v = v
+                                    h[nc].c = t
+                                    _sift_up(h, nc)
+                                    nc += 1
+                                    if nc == pk:
+                                        thr = h[0].v
+                                else:  # (a tie has a higher column: it ranks after the root)
+                                    h[0].v = v
+                                    h[0].c = t
+                                    _sift_down(h, pk, 0)
+                                    thr = h[0].v
+                                cut = thr if thr < lim else lim
                             if v > lim:
                                 susc[ns] = t
                                 ns += 1
                 j = stop
         if pk:
-            if nc < pk:  # too few above the threshold: every entry ranks
+            if nc < pk:  # too few above the sample's threshold: every entry ranks
                 _heap_row(x, m, pk, h)
-            else:  # the candidates, in column order
-                for t in range(pk):
-                    h[t] = cand[t]
-                    _sift_up(h, t)
-                for t in range(pk, nc):
-                    if cand[t].v > h[0].v:
-                        h[0] = cand[t]
-                        _sift_down(h, pk, 0)
             _drain(h, pk, pool_c + r * pk, pool_v + r * pk)
             floor[r] = pool_v[r * pk + pk - 1]
         if sus:
@@ -278,7 +281,6 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
                 break
     free(h)
     free(qh)
-    free(cand)
     free(susc)
     free(tmp)
     free(saved)
