@@ -307,6 +307,10 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
     cdef bint sus = limit is not None
     if pk > m or pk < 0 or per_row < 1 or (sus and limit.shape[0] != n) or ci.shape[0] != cj.shape[0]:
         raise ValueError(f"scan_block: pk {pk}, per_row {per_row}, limit or chosen pairs do not fit a block of {n} x {m}")
+    if ci.shape[0]:  # (written through: out of the block would write past it)
+        ci_a, cj_a = np.asarray(ci), np.asarray(cj)
+        if ci_a[0] < 0 or ci_a[-1] >= n or cj_a.min() < 0 or cj_a.max() >= m or np.any(ci_a[1:] < ci_a[:-1]):
+            raise ValueError(f"scan_block: chosen pairs outside a block of {n} x {m} or rows not ascending")
     pool_c = np.empty((n, pk), np.int64)
     pool_v = np.empty((n, pk), np.float32)
     floor = np.empty(n, np.float32)
