@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import _native
+from ..._native import scan_kernel
 from .rank import _crowded_best, _nonzero, _row_best
 
 
@@ -69,7 +69,7 @@ def scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray, cj: n
          per_row: int, keep_all: bool, above: np.ndarray | None):
     """:func:`numpy_scan`, by the compiled kernel where it was built and ``s`` is a C-ordered
     float32 block (the kernel finds every column's first best row; those not asked are 0)."""
-    kernel = _native.scan_kernel()
+    kernel = scan_kernel()
     if (kernel is None or s.dtype != np.float32 or not s.flags.c_contiguous or not s.flags.writeable
             or (limit is not None and limit.dtype != np.float32)):
         return numpy_scan(s, pk, limit, ci, cj, per_row, keep_all, above)

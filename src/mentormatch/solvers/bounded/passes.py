@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import sparse
 from ..sparse import _bar
-from . import blockscan
+from .blockscan import scan as _scan_rows
 from .rank import _first_k, _fold, _index_of
 from .remote import chunks, current, ship, value_of
 
@@ -192,8 +192,8 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     if q.kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
         val, row, floor, pend_val, pend_row = state
         above = np.maximum(floor, -BIG / 2)
-    pool, sus, tops = blockscan.scan(s, q.pk, limit, q.ci[clo:chi] - a, q.cj[clo:chi], SUSPECTS_PER_ROW,
-                                     q.keep_all, above)
+    pool, sus, tops = _scan_rows(s, q.pk, limit, q.ci[clo:chi] - a, q.cj[clo:chi], SUSPECTS_PER_ROW,
+                                 q.keep_all, above)
     if sus is not None:
         rr, cc, crowded = sus
         sus = (rr + a, cc, crowded + a)
