@@ -71,7 +71,7 @@ def scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray, cj: n
     float32 block (the kernel finds every column's first best row; those not asked are 0)."""
     kernel = scan_kernel()
     if (kernel is None or s.dtype != np.float32 or not s.flags.c_contiguous or not s.flags.writeable
-            or (limit is not None and limit.dtype != np.float32)):
+            or (limit is not None and (limit.dtype != np.float32 or not limit.flags.c_contiguous))):
         return numpy_scan(s, pk, limit, ci, cj, per_row, keep_all, above)
     pool, suspects, tops = kernel.scan_block(s, pk, limit, np.ascontiguousarray(ci, np.int64),
                                              np.ascontiguousarray(cj, np.int64), per_row, keep_all, above is not None)
