@@ -8,6 +8,9 @@ The environment variable ``MENTORMATCH_NATIVE``, read once (at the first use):
 - ``0``: the numpy code, always;
 - ``1``: the compiled kernels, and an error if they were not built.
 
+A kernel takes what it was written for (the block kernel: C-ordered float32 blocks); any other
+input goes to the numpy code, with the same answers.
+
 :func:`scan_kernel` gives the kernel of a bound pass's block (:mod:`.scan`), or None for the numpy
 code (:func:`mentormatch.solvers.bounded.blockscan.numpy_scan`).
 """
