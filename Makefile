@@ -13,7 +13,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# (the optional compiled kernels are built here too: setup.py, src/mentormatch/_native)
+$(STAMP): pyproject.toml setup.py $(wildcard src/mentormatch/_native/*.pyx src/mentormatch/_native/*.h) | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 

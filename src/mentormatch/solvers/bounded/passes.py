@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import sparse
 from ..sparse import _bar
-from .rank import _crowded_best, _first_k, _fold, _index_of, _nonzero, _row_best
+from .blockscan import scan as _scan_rows
+from .rank import _first_k, _fold, _index_of
 from .remote import chunks, current, ship, value_of
 
 #: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
@@ -176,7 +177,6 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     each mentor's best row of the block folded into ``state`` (None when ``q.kk`` is 0)."""
     from ...scale import BIG, BoundedScorer
 
-    m_v = view.m
     if type(view) is BoundedScorer:  # the prices taken off with the groups' table: one pass less
         s = view.upper(a, b, buffer, less=q.p32)
     else:  # a scorer with a bonus or threshold folded in
@@ -186,44 +186,24 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     s[q.ei[lo:hi] - a, q.ej[lo:hi]] = -np.inf
     if q.dead is not None:
         s[q.dead[a:b]] = -np.inf
-    out = [None, None]  # (pool, suspects) of the block
-    if q.pk:
-        r, c = _row_best(s, q.pk)
-        c = c.reshape(b - a, q.pk)
-        v = np.take_along_axis(s, c, axis=1)
-        out[0] = (c, v, v.min(axis=1))
-    if q.limit is not None:
-        lo, hi = np.searchsorted(q.ci, [a, b])
-        if hi > lo:
-            s[q.ci[lo:hi] - a, q.cj[lo:hi]] = -np.inf  # after the pool: see _scan
-        rr, cc = _nonzero(s > q.limit[a:b, None])
-        count = np.bincount(rr, minlength=b - a)
-        per_row = SUSPECTS_PER_ROW
-        crowded = np.flatnonzero(count > per_row) if not q.keep_all else count[:0]
-        if len(crowded):  # their per_row largest instead
-            keep = np.repeat(count <= per_row, count)
-            rr, cc = _crowded_best(s, rr, cc, keep, crowded, per_row)
-        out[1] = (rr + a, cc, crowded + a)
+    limit = None if q.limit is None else q.limit[a:b]
+    clo, chi = np.searchsorted(q.ci, [a, b]) if limit is not None else (0, 0)
+    above = None
     if q.kk:  # each mentor's best row of the block, where it can enter the mentor's kk best
         val, row, floor, pend_val, pend_row = state
-        top = s.max(axis=0)
-        good = top > np.maximum(floor, -BIG / 2)
-        best = np.zeros(m_v, np.int64)  # the first row of each column that attains the maximum
-        at = np.flatnonzero(good)
-        if 8 * len(at) < m_v:  # (the usual case once the mentors' lists fill)
-            best[at] = np.argmax(s[:, at], axis=0)
-        else:  # row by row from the last, so that the first row attaining it is written last:
-            # 40 % less time than the nonzero entries of ``s == top`` (1.3 against 2.1 ms a block)
-            hit = np.empty(m_v, bool)
-            for r in range(b - a - 1, -1, -1):
-                np.equal(s[r], top, out=hit)
-                best[hit] = r
-            best[~good] = 0
-        pend_val.append(np.where(good, top, -np.inf))
+        above = np.maximum(floor, -BIG / 2)
+    pool, sus, tops = _scan_rows(s, q.pk, limit, q.ci[clo:chi] - a, q.cj[clo:chi], SUSPECTS_PER_ROW,
+                                 q.keep_all, above)
+    if sus is not None:
+        rr, cc, crowded = sus
+        sus = (rr + a, cc, crowded + a)
+    if q.kk:
+        top, best = tops
+        pend_val.append(np.where(top > above, top, -np.inf))
         pend_row.append(best + a)
         if len(pend_val) >= 4 * q.kk:
             _fold(val, row, pend_val, pend_row, floor)
-    return out
+    return [pool, sus]
 
 
 def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, background: bool,

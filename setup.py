@@ -1,0 +1,18 @@
+"""The optional compiled kernels (:mod:`mentormatch._native`); everything else is declared in
+pyproject.toml. ``optional=True``: where the extension cannot be built (no C compiler, no
+Cython), the install goes on and the library runs its numpy code, with identical answers.
+Portable flags only (no OpenMP, no -march=native)."""
+from setuptools import Extension, setup
+
+try:
+    from Cython.Build import cythonize
+except ImportError:  # no Cython: the numpy code only
+    extensions = []
+else:
+    extensions = cythonize([Extension("mentormatch._native.scan", ["src/mentormatch/_native/scan.pyx"],
+                                      depends=["src/mentormatch/_native/loops.h"], optional=True)],
+                           language_level=3, quiet=True)
+    for ext in extensions:
+        ext.optional = True
+
+setup(ext_modules=extensions)

@@ -1,0 +1,52 @@
+"""Optional compiled kernels (Cython, built by ``pip install``), each the twin of a numpy
+function that gives identical answers: a machine without a C compiler installs and runs on
+the numpy code.
+
+The environment variable ``MENTORMATCH_NATIVE``, read once (at the first use):
+
+- unset or empty: the compiled kernels where they were built, else the numpy code;
+- ``0``: the numpy code, always;
+- ``1``: the compiled kernels, and an error if they were not built.
+
+A kernel takes what it was written for (the block kernel: C-ordered float32 blocks); any other
+input goes to the numpy code, with the same answers.
+
+:func:`scan_kernel` gives the kernel of a bound pass's block (:mod:`.scan`), or None for the numpy
+code (:func:`mentormatch.solvers.bounded.blockscan.numpy_scan`).
+"""
+from __future__ import annotations
+
+import os
+
+#: the environment variable that chooses between compiled and numpy code
+SWITCH = "MENTORMATCH_NATIVE"
+
+_chosen: dict = {}
+
+
+def _wanted() -> bool | None:
+    """True: the kernels are required; False: never used; None: used when built."""
+    value = os.environ.get(SWITCH, "").strip()
+    if value in ("", "0", "1"):
+        return None if not value else value == "1"
+    raise ValueError(f"environment variable {SWITCH}={value!r}: expected 0 (the numpy code), 1 (the "
+                     "compiled kernels, which must be built) or nothing (the compiled kernels where built)")
+
+
+def scan_kernel():
+    """The compiled block kernel (the module :mod:`mentormatch._native.scan`), or None when
+    the numpy code is to run (see the module's docstring); decided once a process."""
+    if "scan" not in _chosen:
+        wanted = _wanted()
+        module = None
+        if wanted is not False:
+            try:
+                from . import scan as module
+            except ImportError as err:
+                if wanted:
+                    raise ImportError(f"{SWITCH}=1 asks for the compiled kernels, but mentormatch._native.scan "
+                                      f"was not built ({err}); reinstall with a C compiler "
+                                      "(pip install -e .) or unset it") from err
+                module = None
+        _chosen["scan"] = module
+    return _chosen["scan"]

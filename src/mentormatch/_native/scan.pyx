@@ -1,0 +1,352 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""What a bound pass keeps of one block ``s`` (rows x mentors, float32, C order) after the
+product, in one read of each row: the row's ``pk`` best entries (its pool), the entries above
+the row's limit (the suspects, a crowded row's ``per_row`` largest), and each column's maximum
+and the first row attaining it. The compiled twin of
+:func:`mentormatch.solvers.bounded.blockscan.numpy_scan`, whose docstring states the outputs;
+the two give identical arrays (ties to the lower column, then the lower row). Plain C loops
+(the two that read a whole row are in ``loops.h``, in a form the compiler vectorises), the
+GIL released: a pass runs its blocks on threads."""
+from libc.math cimport INFINITY
+from libc.stdint cimport int32_t, int64_t
+from libc.stdlib cimport free, malloc, realloc
+
+import numpy as np
+
+cdef extern from "loops.h" nogil:
+    enum: MM_CHUNK  # columns tested together before any is looked at one by one
+    bint mm_any_above(const float* x, float cut)
+    void mm_col_max(const float* x, float* top, int32_t* best, Py_ssize_t m, int32_t r)
+    void mm_prefetch(const float* p)
+
+
+cdef struct Entry:
+    float v
+    int64_t c
+
+
+cdef struct Buf:  # a growing list of (row, column)
+    int64_t* r
+    int64_t* c
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef inline bint _worse(Entry a, Entry b) noexcept nogil:
+    """``a`` ranks after ``b``: a smaller value, or equal and a higher column."""
+    return a.v < b.v or (a.v == b.v and a.c > b.c)
+
+
+cdef inline void _sift_down(Entry* h, Py_ssize_t n, Py_ssize_t i) noexcept nogil:
+    cdef Entry e = h[i]
+    cdef Py_ssize_t child
+    while True:
+        child = 2 * i + 1
+        if child >= n:
+            break
+        if child + 1 < n and _worse(h[child + 1], h[child]):
+            child += 1
+        if not _worse(h[child], e):
+            break
+        h[i] = h[child]
+        i = child
+    h[i] = e
+
+
+cdef inline void _sift_up(Entry* h, Py_ssize_t i) noexcept nogil:
+    cdef Entry e = h[i]
+    cdef Py_ssize_t parent
+    while i > 0:
+        parent = (i - 1) // 2
+        if not _worse(e, h[parent]):
+            break
+        h[i] = h[parent]
+        i = parent
+    h[i] = e
+
+
+cdef inline void _drain(Entry* h, Py_ssize_t n, int64_t* cols, float* vals) noexcept nogil:
+    """The heap's entries, best first (the worst is popped first and written last)."""
+    while n > 0:
+        n -= 1
+        cols[n] = h[0].c
+        if vals != NULL:
+            vals[n] = h[0].v
+        h[0] = h[n]
+        _sift_down(h, n, 0)
+
+
+cdef inline int _push(Buf* b, int64_t r, int64_t c) noexcept nogil:
+    cdef Py_ssize_t cap
+    cdef int64_t* nr
+    cdef int64_t* nc
+    if b.n == b.cap:
+        cap = 2 * b.cap + 1024
+        nr = <int64_t*> realloc(b.r, cap * sizeof(int64_t))
+        if nr == NULL:
+            return -1
+        b.r = nr
+        nc = <int64_t*> realloc(b.c, cap * sizeof(int64_t))
+        if nc == NULL:
+            return -1
+        b.c = nc
+        b.cap = cap
+    b.r[b.n] = r
+    b.c[b.n] = c
+    b.n += 1
+    return 0
+
+
+cdef float _sample_kth(const float* x, Py_ssize_t m, Py_ssize_t step, Py_ssize_t q, float* h) noexcept nogil:
+    """The ``q``-th largest of ``x[0], x[step], ...`` (at least ``q`` of them), by a heap of
+    values (``h``, room for ``q``; its root the smallest)."""
+    cdef Py_ssize_t j, n = 0, i, child
+    cdef float v, e
+    j = 0
+    while j < m:
+        v = x[j]
+        if n < q:  # sift up
+            i = n
+            n += 1
+            while i > 0 and v < h[(i - 1) // 2]:
+                h[i] = h[(i - 1) // 2]
+                i = (i - 1) // 2
+            h[i] = v
+        elif v > h[0]:  # sift down from the root
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= q:
+                    break
+                if child + 1 < q and h[child + 1] < h[child]:
+                    child += 1
+                if not h[child] < v:
+                    break
+                h[i] = h[child]
+                i = child
+            h[i] = v
+        j += step
+    return h[0]
+
+
+cdef void _heap_row(const float* x, Py_ssize_t m, Py_ssize_t k, Entry* h) noexcept nogil:
+    """The ``k`` best entries of a whole row into the heap ``h`` (every entry ranked)."""
+    cdef Py_ssize_t j, t, stop
+    cdef float thr, v
+    for j in range(k):
+        h[j].v = x[j]
+        h[j].c = j
+        _sift_up(h, j)
+    thr = h[0].v
+    j = k
+    while j < m:
+        stop = j + MM_CHUNK
+        if stop > m or mm_any_above(x + j, thr):
+            if stop > m:
+                stop = m
+            for t in range(j, stop):
+                v = x[t]
+                if v > thr:  # (a tie has a higher column: it ranks after the root)
+                    h[0].v = v
+                    h[0].c = t
+                    _sift_down(h, k, 0)
+                    thr = h[0].v
+        j = stop
+
+
+cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* pool_c, float* pool_v,
+               float* floor, bint sus, const float* limit, const int64_t* ci, const int64_t* cj,
+               Py_ssize_t n_chosen, Py_ssize_t per_row, bint keep_all, Buf* kept, Buf* crowded_top,
+               Buf* crowded, float* top, int32_t* best) noexcept nogil:
+    """The loop over the rows (see :func:`scan_block`); -1 when out of memory.
+
+    A row at a time: each column's maximum (reading the row from memory; the chosen pairs at
+    ``-inf`` for it), then, from the cache (the next row's chunks asked for meanwhile), the
+    pool's threshold from a sample of the columns (as
+    :func:`mentormatch.solvers.bounded.rank._row_best` takes it: about ``3 pk`` entries above
+    it), and the entries above it (into the pool's heap, whose root then raises the threshold)
+    and above the limit (the suspects), looked at one by one only in a chunk of columns where
+    any is above."""
+    cdef Py_ssize_t r, j, t, stop, at = 0, lo, w, nc, ns, step = 0, q = 0
+    cdef float* x
+    cdef float v, thr, lim, cut
+    cdef bint sampled = pk > 0 and m >= 16 * pk
+    cdef Entry* h = <Entry*> malloc((max(pk, per_row) + 1) * sizeof(Entry))
+    cdef float* qh = <float*> malloc((m // 8 + 2) * sizeof(float))
+    cdef int64_t* susc = <int64_t*> malloc(m * sizeof(int64_t))
+    cdef int64_t* tmp = <int64_t*> malloc((per_row + 1) * sizeof(int64_t))
+    cdef float* saved = <float*> malloc((n_chosen + 1) * sizeof(float))
+    cdef int rc = 0
+    if h == NULL or qh == NULL or susc == NULL or tmp == NULL or saved == NULL:
+        rc = -1
+    if sampled:  # (the sample of _row_best: every 32nd column where rows are wide, else every 8th)
+        step, q = (32, max(1, 3 * pk // 32)) if m >= 128 * pk else (8, max(1, 2 * pk // 8))
+    for r in range(n if rc == 0 else 0):
+        x = s + r * m
+        lim = limit[r] if sus else INFINITY
+        lo = at
+        while at < n_chosen and ci[at] == r:
+            at += 1
+        if top != NULL:  # each column's maximum and the first row attaining it
+            if sus:
+                for t in range(lo, at):
+                    saved[t] = x[cj[t]]
+                    x[cj[t]] = -INFINITY
+            if r == 0:
+                for j in range(m):
+                    top[j] = x[j]
+                    best[j] = 0
+            else:
+                mm_col_max(x, top, best, m, <int32_t> r)
+            if sus:  # (the pool keeps them; in reverse, should a pair come twice)
+                t = at - 1
+                while t >= lo:
+                    x[cj[t]] = saved[t]
+                    t -= 1
+        thr = INFINITY
+        if sampled:
+            thr = _sample_kth(x, m, step, q, qh)
+        elif pk:
+            thr = -INFINITY
+        nc = ns = 0
+        if pk or sus:
+            cut = thr if thr < lim else lim
+            j = 0
+            while j < m:
+                stop = j + MM_CHUNK
+                if r + 1 < n:  # the next row's chunk, on its way while this row is worked on
+                    mm_prefetch(x + m + j)
+                    mm_prefetch(x + m + j + 16)
+                if stop > m or mm_any_above(x + j, cut):
+                    if stop > m:
+                        stop = m
+                    for t in range(j, stop):  # (a branch: about 1 % of the entries pass)
+                        v = x[t]
+                        if v > cut:
+                            if v > thr:  # into the pool's heap: filling, or above its root
+                                if nc < pk:
+                                    h[nc].v = v
+                                    h[nc].c = t
+                                    _sift_up(h, nc)
+                                    nc += 1
+                                    if nc == pk:
+                                        thr = h[0].v
+                                else:  # (a tie has a higher column: it ranks after the root)
+                                    h[0].v = v
+                                    h[0].c = t
+                                    _sift_down(h, pk, 0)
+                                    thr = h[0].v
+                                cut = thr if thr < lim else lim
+                            if v > lim:
+                                susc[ns] = t
+                                ns += 1
+                j = stop
+        if pk:
+            if nc < pk:  # too few above the sample's threshold: every entry ranks
+                _heap_row(x, m, pk, h)
+            _drain(h, pk, pool_c + r * pk, pool_v + r * pk)
+            floor[r] = pool_v[r * pk + pk - 1]
+        if sus:
+            for t in range(lo, at):  # the chosen pairs leave the row (after its pool) and its suspects
+                x[cj[t]] = -INFINITY
+            if at > lo:
+                w = 0
+                for t in range(ns):
+                    if x[susc[t]] > lim:
+                        susc[w] = susc[t]
+                        w += 1
+                ns = w
+            if not keep_all and ns > per_row:  # a crowded row: its per_row largest suspects
+                for t in range(per_row):
+                    h[t].v = x[susc[t]]
+                    h[t].c = susc[t]
+                    _sift_up(h, t)
+                for t in range(per_row, ns):
+                    v = x[susc[t]]
+                    if v > h[0].v:
+                        h[0].v = v
+                        h[0].c = susc[t]
+                        _sift_down(h, per_row, 0)
+                _drain(h, per_row, tmp, NULL)
+                for t in range(per_row):
+                    if _push(crowded_top, r, tmp[t]):
+                        rc = -1
+                if _push(crowded, r, 0):
+                    rc = -1
+            else:
+                for t in range(ns):
+                    if _push(kept, r, susc[t]):
+                        rc = -1
+            if rc:
+                break
+    free(h)
+    free(qh)
+    free(susc)
+    free(tmp)
+    free(saved)
+    return rc
+
+
+cdef object _array(Buf* b, bint rows):
+    out = np.empty(b.n, np.int64)
+    cdef int64_t[::1] o = out
+    cdef int64_t* src = b.r if rows else b.c
+    cdef Py_ssize_t t
+    for t in range(b.n):
+        o[t] = src[t]
+    return out
+
+
+def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int64_t[::1] ci,
+               const int64_t[::1] cj, Py_ssize_t per_row, bint keep_all, bint want_top):
+    """``(pool, suspects, tops)`` of the block ``s``, as
+    :func:`mentormatch.solvers.bounded.blockscan.numpy_scan` (``limit`` None: no suspects;
+    ``ci``, ``cj``: the chosen pairs, rows local to the block and ascending). ``s`` is changed
+    as there: the chosen pairs become ``-inf`` when there is a ``limit``."""
+    cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
+    cdef bint sus = limit is not None
+    if pk > m or pk < 0 or per_row < 1 or (sus and limit.shape[0] != n) or ci.shape[0] != cj.shape[0]:
+        raise ValueError(f"scan_block: pk {pk}, per_row {per_row}, limit or chosen pairs do not fit a block of {n} x {m}")
+    if ci.shape[0]:  # (written through: out of the block would write past it)
+        ci_a, cj_a = np.asarray(ci), np.asarray(cj)
+        if ci_a[0] < 0 or ci_a[-1] >= n or cj_a.min() < 0 or cj_a.max() >= m or np.any(ci_a[1:] < ci_a[:-1]):
+            raise ValueError(f"scan_block: chosen pairs outside a block of {n} x {m} or rows not ascending")
+    pool_c = np.empty((n, pk), np.int64)
+    pool_v = np.empty((n, pk), np.float32)
+    floor = np.empty(n, np.float32)
+    top = np.empty(m if want_top else 0, np.float32)
+    best = np.empty(m if want_top else 0, np.int32)
+    cdef int64_t[:, ::1] pc = pool_c
+    cdef float[:, ::1] pv = pool_v
+    cdef float[::1] fl = floor, tp = top
+    cdef int32_t[::1] bs = best
+    cdef Buf kept, crowded_top, crowded
+    kept.r = kept.c = crowded_top.r = crowded_top.c = crowded.r = crowded.c = NULL
+    kept.n = kept.cap = crowded_top.n = crowded_top.cap = crowded.n = crowded.cap = 0
+    cdef float* sp = &s[0, 0] if n and m else NULL
+    cdef const float* lp = &limit[0] if sus and n else NULL
+    cdef const int64_t* cip = &ci[0] if ci.shape[0] else NULL
+    cdef const int64_t* cjp = &cj[0] if cj.shape[0] else NULL
+    cdef int64_t* pcp = &pc[0, 0] if n and pk else NULL
+    cdef float* pvp = &pv[0, 0] if n and pk else NULL
+    cdef float* flp = &fl[0] if n else NULL
+    cdef float* tpp = &tp[0] if want_top and m else NULL
+    cdef int32_t* bsp = &bs[0] if want_top and m else NULL
+    cdef int rc = 0
+    if n and m:
+        with nogil:
+            rc = _rows(sp, n, m, pk, pcp, pvp, flp, sus, lp, cip, cjp, ci.shape[0], per_row, keep_all,
+                       &kept, &crowded_top, &crowded, tpp, bsp)
+    try:
+        if rc:
+            raise MemoryError("scan_block: no memory for a block's suspects")
+        pool = (pool_c, pool_v, floor) if pk else None
+        suspects = None
+        if sus:
+            rr = np.concatenate([_array(&kept, True), _array(&crowded_top, True)])
+            cc = np.concatenate([_array(&kept, False), _array(&crowded_top, False)])
+            suspects = (rr, cc, _array(&crowded, True))
+        tops = (top, best.astype(np.int64)) if want_top else None
+        return pool, suspects, tops
+    finally:
+        free(kept.r); free(kept.c); free(crowded_top.r); free(crowded_top.c); free(crowded.r); free(crowded.c)

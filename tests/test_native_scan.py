@@ -1,0 +1,162 @@
+"""The compiled block kernel (:mod:`mentormatch._native.scan`) against its numpy twin
+(:func:`mentormatch.solvers.bounded.blockscan.numpy_scan`): the same arrays, element for
+element and in the same order, on blocks with ties, ``-inf``, dead rows, chosen pairs and
+crowded rows; ``pair()`` on the bounds source gives the same pairs either way; and the
+``MENTORMATCH_NATIVE`` switch.
+
+Where the kernel was not built (no C compiler) the comparisons are skipped, except under
+``CI``, where the build is part of the install (``make test``) and its absence fails."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from mentormatch import _native, synthetic
+from mentormatch.solvers.bounded import blockscan, passes
+
+from _support import on_source
+
+try:
+    from mentormatch._native import scan as native
+except ImportError:  # no compiler where this was installed
+    native = None
+    if os.environ.get("CI"):
+        raise
+
+needs_native = pytest.mark.skipif(native is None, reason="mentormatch._native.scan was not built")
+
+
+def _block(rng, n: int, m: int, ties: bool):
+    """A block of ``bound - price``: normal values (rounded to quarters: many ties), about a
+    tenth ``-inf``, a dead row, a row of one value and a row with fewer finite entries than a
+    pool, and rows whose largest entries sit outside a sample of every 8th or 32nd column."""
+    s = rng.standard_normal((n, m)).astype(np.float32)
+    if ties:
+        s = np.round(s * 4) / 4
+    s[rng.random((n, m)) < 0.1] = -np.inf
+    s[1] = -np.inf
+    s[2] = 0.5
+    s[3, 5:] = -np.inf
+    s[4, 1::32] = 9.0
+    s[5, ::8] = 9.0
+    return s
+
+
+def _compare(s, pk, limit, ci, cj, per_row, keep_all, above):
+    """Both implementations on copies of ``s``: the same outputs (dtype, shape, values, order)
+    and the same block after (the chosen pairs at ``-inf`` when there is a limit)."""
+    a, b = s.copy(), s.copy()
+    want = blockscan.numpy_scan(a, pk, limit, ci, cj, per_row, keep_all, above)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(_native._chosen, "scan", native)
+        got = blockscan.scan(b, pk, limit, ci, cj, per_row, keep_all, above)
+    for part_want, part_got in zip(want, got):
+        assert (part_want is None) == (part_got is None)
+        for x, y in zip(part_want or (), part_got or ()):
+            assert x.dtype == y.dtype and x.shape == y.shape
+            np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(a, b)
+    return want
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(12))
+def test_the_kernel_gives_the_numpy_scans_arrays(seed):
+    """Pools by every ranking of the numpy code (``k`` 1; rows narrower than ``16 k``: every
+    entry ranked; a sample of every 8th column; of every 32nd), suspects with crowded rows (few
+    suspects a row, ranked among themselves, and most of a row) or ``keep_all``, chosen pairs
+    (one twice), each column's first best row above a floor: the same arrays both ways."""
+    rng = np.random.default_rng(seed)
+    ties = seed % 2 == 1
+    n = int(rng.integers(6, 40))
+    crowded_seen = 0
+    for m, pk in ((300, 1), (300, 40), (2_000, 13), (3_000, 20), (130, 0)):
+        s = _block(rng, n, m, ties)
+        for share in (0.01, 0.2, 0.9):  # the suspects' share of each row
+            limit = np.quantile(s[np.isfinite(s)], 1 - share).astype(np.float32) + np.zeros(n, np.float32)
+            limit[0] = np.inf  # a row with no suspect
+            limit[6] = -np.inf  # every finite entry a suspect
+            ci = np.sort(rng.integers(0, n, 2 * n))
+            cj = rng.integers(0, m, 2 * n)
+            ci, cj = np.append(ci, [n - 1, n - 1]), np.append(cj, [7 % m, 7 % m])  # a pair twice
+            above = rng.normal(-1.0, 1.0, m).astype(np.float32)
+            above[: m // 3] = -np.inf  # every column
+            for per_row in (3, 16):
+                pool, sus, tops = _compare(s, pk, limit, ci, cj, per_row, False, above)
+                crowded_seen += len(sus[2])
+            _compare(s, pk, limit, ci, cj, 16, True, None)
+            _compare(s, pk, None, ci, cj, 16, False, above)
+        if pk:  # the pool is each row's pk largest, descending, ties to the lower column
+            pool, _, _ = _compare(s, pk, None, ci[:0], cj[:0], 16, False, None)
+            for i in range(n):
+                np.testing.assert_array_equal(pool[0][i], np.argsort(-s[i], kind="stable")[:pk])
+    assert crowded_seen > 0
+
+
+@needs_native
+def test_the_kernel_reads_the_first_row_attaining_a_columns_maximum():
+    """Ties down a column go to the first row (as ``np.argmax``); a column of ``-inf`` to row
+    0; a column whose best is a chosen pair takes its next best row."""
+    s = np.array([[1.0, -np.inf, 2.0, 5.0],
+                  [3.0, -np.inf, 2.0, 4.0],
+                  [3.0, -np.inf, 1.0, 1.0]], np.float32)
+    ci, cj = np.array([0]), np.array([3])
+    _, _, (top, best) = _compare(s, 0, np.full(3, 10.0, np.float32), ci, cj, 4, False, np.full(4, -9.0, np.float32))
+    np.testing.assert_array_equal(top, [3.0, -np.inf, 2.0, 4.0])
+    np.testing.assert_array_equal(best, [1, 0, 0, 1])
+
+
+@needs_native
+@pytest.mark.parametrize("seed", [3])
+def test_pair_on_the_bounds_source_gives_the_same_pairs_native_or_numpy(monkeypatch, seed):
+    """``pair()`` on the features' bounds, with wide enough rows that the kernel samples columns
+    and few suspects a row (crowded rows): the same pairs, objective and bound with the kernel
+    and with the numpy code."""
+    monkeypatch.setattr(passes, "SUSPECTS_PER_ROW", 4)
+    mentors, mentees = synthetic.organisation(n_mentees=1_400, n_mentors=1_100, seed=seed)
+    mentors["capacity"] = 1
+    import mentormatch as mm
+
+    calls = []
+
+    class Counted:  # the kernel, counting its blocks (so that the comparison is not of one path)
+        @staticmethod
+        def scan_block(s, pk, limit, *rest):
+            calls.append((s.shape[1], pk, limit is not None))
+            return native.scan_block(s, pk, limit, *rest)
+
+    results = []
+    for kernel in (Counted, None):
+        monkeypatch.setitem(_native._chosen, "scan", kernel)
+        with on_source("bounds"):
+            results.append(mm.pair(mentors, mentees))
+    a, b = results
+    assert any(m >= 16 * pk > 0 for m, pk, _ in calls) and any(sus for _, _, sus in calls)
+    assert a.certificate["method"] == "sparse_min_cost_flow+dual_check_on_bounds"
+    assert a.status == b.status == "optimal"
+    pairs = lambda r: sorted(zip(r.pairs["mentee_id"], r.pairs["mentor_id"]))
+    assert pairs(a) == pairs(b)
+    assert a.objective == b.objective and a.bound == b.bound
+
+
+@pytest.mark.parametrize("value, want", [("0", "numpy"), ("", "built"), ("1", "built"), ("yes", "error")])
+def test_the_switch_chooses_the_code_once(monkeypatch, value, want):
+    """``MENTORMATCH_NATIVE``: 0 the numpy code; unset the kernel where built; 1 the kernel or
+    an error naming the switch when it was not built; anything else an error naming it. Read
+    once: a later change of the variable changes nothing."""
+    monkeypatch.setattr(_native, "_chosen", {})
+    monkeypatch.setenv(_native.SWITCH, value)
+    if want == "error":
+        with pytest.raises(ValueError, match="MENTORMATCH_NATIVE='yes'"):
+            _native.scan_kernel()
+        return
+    if want == "built" and value == "1" and native is None:
+        with pytest.raises(ImportError, match="MENTORMATCH_NATIVE=1"):
+            _native.scan_kernel()
+        return
+    first = _native.scan_kernel()
+    assert first is (None if want == "numpy" else native)
+    monkeypatch.setenv(_native.SWITCH, "1" if want == "numpy" else "0")
+    assert _native.scan_kernel() is first
