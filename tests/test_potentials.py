@@ -115,9 +115,11 @@ def test_warm_started_potentials_leave_no_residual_arc_negative_and_price_the_sa
     assert potentials(i, j, cost, chosen, dem, cap, cold[4])[4] == 1
 
 
+@pytest.mark.parametrize("dense_cells", [duals.UNIT_DENSE_CELLS, -1])
 @pytest.mark.parametrize("unit_arcs", [duals.UNIT_ARCS, -1])  # demand 1: both sweeps
-def test_a_flow_that_is_not_optimal_is_refused(monkeypatch, unit_arcs):
+def test_a_flow_that_is_not_optimal_is_refused(monkeypatch, unit_arcs, dense_cells):
     monkeypatch.setattr(duals, "UNIT_ARCS", unit_arcs)
+    monkeypatch.setattr(duals, "UNIT_DENSE_CELLS", dense_cells)
     i, j, s, cost, chosen, cap, dem, _ = _solved(3, 12, 5, 0.6, 1, 3, False)
     # leaving out a chosen pair (score > 0) frees its mentee and mentor: the residual cycle
     # source -> mentee -> mentor -> sink -> source then costs -score * scale < 0
@@ -189,20 +191,26 @@ def test_potentials_with_demand_at_most_one_sweep_the_mentors_alone_to_the_same_
     di, dj, ds, dt, sweeps = potentials(i, j, cost, chosen, dem, cap)
     assert np.concatenate([di, dj, [ds, dt]]).tolist() == want
     assert sweeps >= 1
-    saved = duals.UNIT_ARCS
+    saved = duals.UNIT_ARCS, duals.UNIT_DENSE_CELLS
     try:
+        duals.UNIT_DENSE_CELLS = -1  # the sweeps by gathers, not the small matrix
+        gathered = potentials(i, j, cost, chosen, dem, cap)
         duals.UNIT_ARCS = -1
         generic = potentials(i, j, cost, chosen, dem, cap)
     finally:
-        duals.UNIT_ARCS = saved
+        duals.UNIT_ARCS, duals.UNIT_DENSE_CELLS = saved
     assert np.concatenate(generic[:2] + (generic[2:4],)).tolist() == want
+    # the matrix's sweeps are the same Jacobi steps as the gathers': as many of them
+    assert np.concatenate(gathered[:2] + (gathered[2:4],)).tolist() == want
+    assert gathered[4] == sweeps
 
 
 @pytest.mark.parametrize("n, m", [(3, 0), (0, 2), (0, 0)])
 def test_potentials_without_mentees_or_mentors_are_zero_on_both_sweeps(n, m, monkeypatch):
     none = np.zeros(0, np.int64)
-    for unit_arcs in (duals.UNIT_ARCS, -1):
+    for unit_arcs, dense_cells in ((duals.UNIT_ARCS, duals.UNIT_DENSE_CELLS), (duals.UNIT_ARCS, -1), (-1, -1)):
         monkeypatch.setattr(duals, "UNIT_ARCS", unit_arcs)
+        monkeypatch.setattr(duals, "UNIT_DENSE_CELLS", dense_cells)
         di, dj, ds, dt, _ = potentials(none, none, none, np.zeros(0, bool), np.ones(n, np.int64),
                                        np.ones(m, np.int64))
         assert di.tolist() == [0] * n and dj.tolist() == [0] * m and (ds, dt) == (0, 0)

@@ -587,3 +587,72 @@ def test_member_and_pair_order_agree_with_numpy_on_both_of_their_paths(seed):
     for n, m in ((300, 40), (70_000, 3)):
         a, b = rng.integers(0, n, 5_000), rng.integers(0, m, 5_000)
         assert pair_order(a, b, n, m).tolist() == np.argsort(a * m + b, kind="stable").tolist()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pair_order_of_distinct_pairs_from_their_buckets_is_the_stable_argsort(seed, monkeypatch):
+    """``keys.pair_order`` reads distinct pairs filling their range off a bucket per code, and
+    falls back to its sorts when a code repeats or the range is wide: every way, the stable
+    argsort of the codes."""
+    from mentormatch.solvers import keys
+
+    rng = np.random.default_rng(seed)
+    for n, m, k in ((200, 50, 1_700), (2_000, 500, 250_000), (3, 4, 12), (70_000, 3, 100_000)):
+        code = rng.choice(n * m, k, replace=False)
+        a, b = np.divmod(code, m)
+        want = np.argsort(code, kind="stable").tolist()
+        assert keys.pair_order(a, b, n, m).tolist() == want
+        twice = np.concatenate([code, code[: k // 4]])  # repeated codes: the sorts
+        assert keys.pair_order(*np.divmod(twice, m), n, m).tolist() == np.argsort(twice, kind="stable").tolist()
+        monkeypatch.setattr(keys, "PAIR_BUCKET", 0)  # the sorts alone agree too
+        assert keys.pair_order(a, b, n, m).tolist() == want
+        monkeypatch.setattr(keys, "PAIR_BUCKET", 8)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_best_per_mentee_keeps_the_pairs_of_the_lexicographic_order(seed):
+    """At most ``limit`` pairs per mentee, by score then :func:`tie_key`: the pairs kept are
+    those of ``np.lexsort((key, -score, mentee))`` cut at ``limit`` per mentee (scores on four
+    levels: long runs of ties)."""
+    from mentormatch.solvers.dense.passes import best_per_mentee, tie_key
+
+    rng = np.random.default_rng(seed)
+    n, m, limit = 40, 30, int(rng.integers(1, 6))
+    code = rng.choice(n * m, 600, replace=False)
+    i, j = np.divmod(code, m)
+    s = np.floor(rng.random(len(i)) * 4) / 4
+    ranks = (rng.permutation(n), rng.permutation(m))
+    gi, gj, gs = best_per_mentee(i, j, s, ranks, limit, m)
+    order = np.lexsort((tie_key(ranks[0][i], ranks[1][j]), -s, i))
+    first = np.searchsorted(i[order], i[order])
+    kept = order[np.arange(len(order)) - first < limit]
+    want = sorted(zip(i[kept].tolist(), j[kept].tolist()))
+    assert list(zip(gi.tolist(), gj.tolist())) == want
+    assert gs.tolist() == [s[np.flatnonzero((i == a) & (j == b))[0]] for a, b in want]
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("seed", range(3))
+def test_the_checks_return_each_cell_with_its_score_and_reduced_gain(seed, layout, monkeypatch):
+    """``check_pass`` and ``check_above_low`` return the cells' scores beside their reduced
+    gains (the tie rule reads the tight cells' scores from them): each one the matrix's own
+    cell, each gain ``s - u - p``."""
+    from mentormatch.solvers.dense import check as dense_check
+    from mentormatch.solvers.dense.check import check_above_low, check_pass
+    from mentormatch.solvers.dense.passes import Walk
+
+    monkeypatch.setattr(dense_check, "CHECK_SHARE", 1.0)  # (the cells gathered, however many)
+    rng = np.random.default_rng(seed)
+    v = np.asarray(np.floor(rng.random((30, 12)) * 4) / 4, order=layout)
+    walk = Walk(DenseRows(v))
+    u, p = rng.random(30) * 0.5, rng.random(12) * 0.5
+    i, j, r, s = check_pass(walk, u, p, -1e-9)
+    assert len(i) and s.tolist() == v[i, j].tolist()
+    assert np.array_equal(r, v[i, j] - u[i] - p[j])
+    ci, cj = np.divmod(rng.choice(30 * 12, 50, replace=False), 12)
+    chosen = rng.random(50) < 0.3
+    got = check_above_low(walk, u, p, np.full(30, 1.0), ci, cj, v[ci, cj], chosen, np.ones(12), -1e-9)
+    assert got is not None
+    gi, gj, gr, gs = got
+    assert len(gi) and gs.tolist() == v[gi, gj].tolist()
+    assert np.array_equal(gr, v[gi, gj] - u[gi] - p[gj])

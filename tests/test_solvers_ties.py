@@ -426,3 +426,27 @@ def test_second_flow_from_a_few_arcs_reaches_the_least_key_sum_over_every_arc(mo
     assert best.status == 0 and int(key @ out) == round(best.fun)
     if start == 1 and seed == 0:
         assert solves > 1  # the rounds that add arcs ran
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_strong_components_of_arcs_held_twice_are_networkx_components(seed):
+    """``residual.strong_components`` merges parallel arcs before scipy's strong components, which go
+    wrong on a CSR graph holding an arc twice (coverage_first's two source arcs of a mentee
+    are such a pair): the partition is networkx's."""
+    import networkx as nx
+
+    from mentormatch.solvers.residual import strong_components
+
+    rng = np.random.default_rng(seed)
+    n_nodes = int(rng.integers(5, 60))
+    n_arcs = int(rng.integers(n_nodes, 6 * n_nodes))
+    tail, head = rng.integers(0, n_nodes, n_arcs), rng.integers(0, n_nodes, n_arcs)
+    tail, head = np.concatenate([tail, tail[: n_arcs // 3]]), np.concatenate([head, head[: n_arcs // 3]])
+    assert len(set(zip(tail.tolist(), head.tolist()))) < len(tail)  # (arcs held twice)
+    lab = strong_components(tail, head, n_nodes)
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n_nodes))
+    g.add_edges_from(zip(tail.tolist(), head.tolist()))
+    want = {frozenset(c) for c in nx.strongly_connected_components(g)}
+    got = {frozenset(np.flatnonzero(lab == x).tolist()) for x in np.unique(lab)}
+    assert got == want

@@ -22,6 +22,10 @@ ALL_ARCS = 4096
 #: 1.34; 2,000 x 500 (17,839 pairs), 3.12 against 3.31, where the sweeps over the nodes
 #: whose distance fell win.
 UNIT_ARCS = 1 << 14
+#: Up to this many cells of the (mentors + 2)^2 matrix of least arc costs, the sweeps of
+#: :func:`_unit_potentials` are one matrix sum and minimum each (:func:`_dense_sweeps`)
+#: instead of a handful of gathers and scatters.
+UNIT_DENSE_CELLS = 1 << 14
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,20 +205,55 @@ def _unit_potentials(mentee, mentor, cost, chosen, dem, cap):
     a_tail, a_head, a_cost = mate[ti[via]], hj[via], back[ti[via]] + c[via]
     to_sink = np.flatnonzero(load < cap)  # j -> sink (0)
     from_sink = load > 0  # sink -> j (0)
-    d, ds, dt = root, 0, 0
+    if (m + 2) ** 2 <= UNIT_DENSE_CELLS:
+        d, ds, dt, sweep = _dense_sweeps(root, (a_tail, a_head, a_cost), from_source, from_sink,
+                                         to_source, to_sink, s_to_t, t_to_s, none)
+    else:
+        d, ds, dt = root, 0, 0
+        for sweep in range(1, m + 4):
+            new = d.copy()
+            np.minimum.at(new, a_head, d[a_tail] + a_cost)
+            np.minimum(new, ds + from_source, out=new)
+            new[from_sink] = np.minimum(new[from_sink], dt)
+            new_s = min(ds, int((d + to_source).min(initial=none)), dt if t_to_s else none)
+            new_t = min(dt, int(d[to_sink].min(initial=none)), ds if s_to_t else none)
+            if new_s == ds and new_t == dt and bool((new == d).all()):
+                break
+            d, ds, dt = new, new_s, new_t
+        else:
+            raise RuntimeError("Bellman-Ford did not converge: the flow passed in is not optimal")
+    di = np.where(f < dem, ds, 0).astype(np.int64)
+    on = mate >= 0
+    di[on] = d[mate[on]] + back[on]
+    return np.minimum(di, 0), d, ds, dt, sweep
+
+
+def _dense_sweeps(root, arcs, from_source, from_sink, to_source, to_sink, s_to_t: bool,
+                  t_to_s: bool, none: int):
+    """The sweeps of :func:`_unit_potentials` on its graph held as a (m + 2) x (m + 2) matrix
+    of least arc costs (mentors, then the source and the sink; ``none`` where there is no
+    arc): each sweep is one sum and one column minimum, the same Jacobi step (every node from
+    the last sweep's distances), so the same distances after the same number of sweeps."""
+    m = len(root)
+    src, snk, size = m, m + 1, m + 2
+    a_tail, a_head, a_cost = arcs
+    w = np.full(size * size, none, np.int64)
+    np.minimum.at(w, a_tail * size + a_head, a_cost)  # parallel arcs: the cheapest
+    w = w.reshape(size, size)
+    w[src, :m] = from_source
+    w[snk, np.flatnonzero(from_sink)] = 0
+    w[:m, src] = to_source
+    w[to_sink, snk] = 0
+    if t_to_s:
+        w[snk, src] = 0
+    if s_to_t:
+        w[src, snk] = 0
+    d = np.concatenate([root, [0, 0]]).astype(np.int64)
     for sweep in range(1, m + 4):
-        new = d.copy()
-        np.minimum.at(new, a_head, d[a_tail] + a_cost)
-        np.minimum(new, ds + from_source, out=new)
-        new[from_sink] = np.minimum(new[from_sink], dt)
-        new_s = min(ds, int((d + to_source).min(initial=none)), dt if t_to_s else none)
-        new_t = min(dt, int(d[to_sink].min(initial=none)), ds if s_to_t else none)
-        if new_s == ds and new_t == dt and bool((new == d).all()):
-            di = np.where(f < dem, ds, 0).astype(np.int64)
-            on = mate >= 0
-            di[on] = d[mate[on]] + back[on]
-            return np.minimum(di, 0), d, ds, dt, sweep
-        d, ds, dt = new, new_s, new_t
+        new = np.minimum(d, (d[:, None] + w).min(axis=0))
+        if bool((new == d).all()):
+            return d[:m], int(d[src]), int(d[snk]), sweep
+        d = new
     raise RuntimeError("Bellman-Ford did not converge: the flow passed in is not optimal")
 
 

@@ -9,6 +9,9 @@ import numpy as np
 #: :func:`member` marks a mask of the sorted keys' range when it is at most this many cells
 #: per key looked up or held (a bool each), else searches.
 MEMBER_MASK = 8
+#: :func:`pair_order` reads distinct pairs off a bucket per code when the codes' range is at
+#: most this many cells per pair (a bool and an int32 each), else sorts.
+PAIR_BUCKET = 8
 
 
 def member(key: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
@@ -41,12 +44,25 @@ def by_tail(tail: np.ndarray, n_nodes: int) -> np.ndarray:
 
 def pair_order(first: np.ndarray, second: np.ndarray, n_first: int, n_second: int) -> np.ndarray:
     """``np.argsort(first * n_second + second, kind="stable")`` for ``first < n_first``,
-    ``second < n_second``: two stable passes of :func:`by_tail` (least significant first) when
-    both fit in 16 bits (250,000 pairs: 3 ms against 19 ms).
+    ``second < n_second``: for distinct pairs that fill at least 1 / :data:`PAIR_BUCKET` of
+    their range, a bucket per code; else two stable passes of :func:`by_tail` (least
+    significant first) when both fit in 16 bits (250,000 pairs: 3 ms against 19 ms).
 
     >>> pair_order(np.array([1, 0, 1, 0]), np.array([0, 2, 1, 1]), 2, 3).tolist()
     [3, 1, 0, 2]
     """
+    size = n_first * n_second
+    if len(first) and size <= PAIR_BUCKET * len(first):
+        # a bucket per code: distinct codes are read off in order, in one pass over the range
+        # (250,000 pairs in 2,000 x 500: 3 ms against 7 ms); repeated codes go the other way
+        code = np.asarray(first, np.int64) * n_second + second
+        seen = np.zeros(size, dtype=bool)
+        seen[code] = True
+        codes = np.flatnonzero(seen)
+        if len(codes) == len(code):
+            at = np.empty(size, np.int32 if len(code) < 1 << 31 else np.int64)
+            at[code] = np.arange(len(code), dtype=at.dtype)
+            return at[codes].astype(np.intp)
     if max(n_first, n_second) > 1 << 16:
         return np.argsort(np.asarray(first, np.int64) * n_second + second, kind="stable")
     order = by_tail(second, n_second)

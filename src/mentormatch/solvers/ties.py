@@ -197,7 +197,9 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     used |= chosen
     idx = np.flatnonzero(used)
     # arcs in the seeded order, by (mentee rank, mentor rank): one key, distinct per pair
-    idx = idx[pair_order(ri[mentee[idx]], rj[mentor[idx]], n, m)]
+    key_ri, key_rj = ri[mentee[idx]], rj[mentor[idx]]
+    order = pair_order(key_ri, key_rj, n, m)
+    idx, key_ri, key_rj = idx[order], key_ri[order], key_rj[order]
     k = len(idx)
     f = np.bincount(mentee[chosen], minlength=n)
     load = np.bincount(mentor[chosen], minlength=m)
@@ -219,15 +221,14 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
         flow = np.concatenate([flow, f - np.minimum(f, first)])
         cost = np.concatenate([cost, np.zeros(n, np.int64)])
     d = np.concatenate([pot[0], pot[1], [pot[2], pot[3]]]).astype(np.int64)
-    keep = cap_a > 0
     is_pair = np.arange(len(tail)) < k
-    tail, head, cap_a, flow, cost, is_pair = (x[keep] for x in (tail, head, cap_a, flow, cost, is_pair))
-    key_ri, key_rj = ri[mentee[idx]], rj[mentor[idx]]
+    if not cap_a[k:].all():  # arcs of no capacity out (the pair arcs' is 1)
+        keep = cap_a > 0
+        tail, head, cap_a, flow, cost, is_pair = (x[keep] for x in (tail, head, cap_a, flow, cost, is_pair))
     flow, info = pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj,
                               key_bits(n_nodes, int(min(total, int(cap.sum())))), n_nodes)
-    pos = np.flatnonzero(is_pair)  # pair arcs -> idx
     out = chosen.copy()
-    out[idx] = flow[pos] > 0
+    out[idx] = flow[:k] > 0  # (the pair arcs, first and all kept)
     return out, info
 
 

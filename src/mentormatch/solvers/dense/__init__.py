@@ -318,25 +318,25 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         u, p = u_r[rank_i], p_r[rank_j]
         floor = TIGHT_GAIN * tol  # the pairs that may be tight come too, for the tie rule
         got = check_above_low(walk, u, p, low, i, j, s, chosen, cap, floor)
-        ci, cj, r = got if got is not None else check_pass(walk, u, p, floor)
+        ci, cj, r, cs = got if got is not None else check_pass(walk, u, p, floor)
         cert["check"] = "cells above the thresholds" if got is not None else "pass over every pair"
         key = ci * m + cj
         keep = ~member(key, (i * m + j)[chosen]) & ~member(key, lock_key) & walk.allowed(ci, cj)
-        ci, cj, r = ci[keep], cj[keep], r[keep]
+        ci, cj, r, cs = ci[keep], cj[keep], r[keep], cs[keep]
         eps = float(r.max(initial=0.0))
         bad = r > tol
         if not bad.any():
             # the tie rule: pairs of positive integer gain are violators after all; else the
             # tight ones outside join and the rule picks the optimum (solvers/ties.py)
-            gain = integer_gain(walk.at(ci, cj), rank_i[ci], rank_j[cj], pot, res.scale)
+            gain = integer_gain(cs, rank_i[ci], rank_j[cj], pot, res.scale)
             bad = gain > 0
         if not bad.any():
             tight = gain == 0
-            ti, tj = ci[tight], cj[tight]
+            ti, tj, ts = ci[tight], cj[tight], cs[tight]
             new = ~member(ti * m + tj, i * m + j)
             ti, tj = ti[new], tj[new]
             i, j = np.concatenate([i, ti]), np.concatenate([j, tj])
-            s = np.concatenate([s, walk.at(ti, tj)])
+            s = np.concatenate([s, ts[new]])
             chosen = np.concatenate([chosen, np.zeros(len(ti), bool)])
             if len(ti):  # (the pairs worked on are kept sorted by (mentee, mentor))
                 order = pair_order(i, j, n, m)

@@ -14,10 +14,10 @@ CHECK_SHARE = 1 / 16
 
 
 def check_pass(walk: Walk, u: np.ndarray, p: np.ndarray, floor: float = 0.0
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every pair with ``s - u - p > floor`` (forbidden and chosen ones included; the caller
-    filters), and that reduced gain, in one pass in memory order. ``floor`` below 0 (a fraction
-    of a quantum) also finds the pairs that may be tight, for the tie rule."""
+    filters), that reduced gain and the score, in one pass in memory order. ``floor`` below 0
+    (a fraction of a quantum) also finds the pairs that may be tight, for the tie rule."""
     u0 = u
     if floor:
         u = u + floor  # s - (u + floor) - p > 0; the gain itself is recomputed below
@@ -39,12 +39,15 @@ def check_pass(walk: Walk, u: np.ndarray, p: np.ndarray, floor: float = 0.0
             parts.append(walk.pairs(a, flat))
     if not parts:
         e = np.zeros(0, np.int64)
-        return e, e, np.zeros(0)
+        return e, e, np.zeros(0), np.zeros(0)
     i = np.concatenate([q[0] for q in parts])
     j = np.concatenate([q[1] for q in parts])
-    r = walk.at(i, j) - u0[i] - p[j]  # the reduced gain, in the order of the docstring
+    s = walk.at(i, j)
+    r = s - u0[i] - p[j]  # the reduced gain, in the order of the docstring
     keep = r > floor
-    return i[keep], j[keep], r[keep]
+    if keep.all():  # (the usual case: the pass's own test rarely rounds the other way)
+        return i, j, r, s
+    return i[keep], j[keep], r[keep], s[keep]
 
 
 def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray, floor: float = 0.0):
@@ -57,7 +60,8 @@ def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray, flo
 
     At 10,000 x 2,500 (capacity 4, uniform scores), about 4,400 cells instead of 25 million.
     Exact in floating point: ``s <= low`` gives ``fl(s - u) <= fl(low - u)``. With ``floor``
-    (below 0), the pairs with ``s - u - p > floor``: those that may be tight too."""
+    (below 0), the pairs with ``s - u - p > floor``: those that may be tight too. Returned as
+    :func:`check_pass` returns them (pairs, reduced gains, scores)."""
     n, m = walk.n, walk.m
     with np.errstate(invalid="ignore"):
         d = low - u
@@ -72,10 +76,11 @@ def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray, flo
     cj = np.repeat(open_j, count)
     first = np.repeat(np.cumsum(count) - count, count)
     ci = order[np.arange(total) - first]
-    r = walk.at(ci, cj) - u[ci] - p[cj]
+    cs = walk.at(ci, cj)
+    r = cs - u[ci] - p[cj]
     free = ~chosen
     rs = s[free] - u[i[free]] - p[j[free]]
-    ci, cj, r = (np.concatenate([ci, i[free]]), np.concatenate([cj, j[free]]),
-                 np.concatenate([r, rs]))
+    ci, cj, r, cs = (np.concatenate([ci, i[free]]), np.concatenate([cj, j[free]]),
+                     np.concatenate([r, rs]), np.concatenate([cs, s[free]]))
     keep = r > floor
-    return ci[keep], cj[keep], r[keep]
+    return ci[keep], cj[keep], r[keep], cs[keep]

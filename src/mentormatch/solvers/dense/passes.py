@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...pairs import DenseRows, unique_sorted
-from ..keys import member
+from ..keys import by_tail, member
 from ..ties import pair_key
 
 #: Elements of the matrix worked on at a time: 128K float64 (1 MB) stays in cache.
@@ -297,7 +297,12 @@ def best_per_mentee(i, j, s, ranks, limit: int, m: int, gain=None):
         over = counts[i] > limit
         oi = np.flatnonzero(over)
         key = tie_key(ranks[0][i[oi]], ranks[1][j[oi]])
-        order = oi[np.lexsort((key, -g[oi], i[oi]))]
+        # np.lexsort((key, -g, i)) as three stable sorts, the last a radix sort of the mentees
+        # (33,000 pairs: 5.0 ms against 7.6 ms)
+        order = np.argsort(key, kind="stable")
+        order = order[np.argsort(-g[oi][order], kind="stable")]
+        mentees = i[oi][order]
+        order = oi[order[by_tail(mentees, int(mentees.max()) + 1)]]
         first = np.searchsorted(i[order], i[order])
         keep = np.flatnonzero(~over)
         keep = np.concatenate([keep, order[np.arange(len(order)) - first < limit]])
