@@ -161,13 +161,15 @@ def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, pric
     and under each of ``prices`` (mentor prices, made ``>= 0``): the rows with a pool by its
     ceiling (``checker``, :meth:`.check._Certifier.ceiling`), every other row by its own
     ceiling without a pass (:func:`.ceiling.row_ceilings` over the mentors with a place, at
-    most the bounds' largest value ``largest + margin``), which is at least ``s_ij - p_j`` for
+    most the bounds' largest value ``largest + margin``, a threshold's lift ``w`` added:
+    :class:`~mentormatch.solvers.threshold.ThresholdBounds`), which is at least ``s_ij - p_j`` for
     each of its eligible pairs since ``p >= 0``; no assignment holds more than ``n_max =
     min(sum d, sum c)`` pairs. ``rows``: the rows with a pool (the first ones; None: all; none
     without ``checker``), when the pass was cut short."""
     n_max = int(min(dem.sum(), cap.sum()))
     has = cap > 0
-    top = max(0.0, float(scorer.largest + scorer.margin))
+    # (a threshold's lift: a pair reaching it scores w above its stored bound)
+    top = max(0.0, float(scorer.largest + scorer.margin + getattr(scorer, "lift", (0.0, 0.0))[1]))
     own = row_ceilings(scorer, has)
     rest = np.full(len(dem), top) if own is None else np.clip(own, 0.0, top)
     done = 0 if checker is None else len(dem) if rows is None else rows

@@ -141,10 +141,13 @@ def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.nda
 @dataclass
 class _ScanSpec:
     """What every block of a pass needs besides the bounds (rows local to the view): the
-    prices, the excluded and chosen pairs (sorted by row), the suspects' limits, the dead rows,
-    and how many pool entries (``pk``) and best rows per mentor (``kk``) to keep."""
+    prices (and, for a view with a lift, :class:`mentormatch.solvers.threshold.ThresholdBounds`,
+    the lifted ones: ``price - w`` in float64, rounded once), the excluded and chosen pairs
+    (sorted by row), the suspects' limits, the dead rows, and how many pool entries (``pk``)
+    and best rows per mentor (``kk``) to keep."""
 
     p32: np.ndarray
+    lifted: np.ndarray | None
     ei: np.ndarray
     ej: np.ndarray
     ci: np.ndarray
@@ -159,7 +162,8 @@ class _ScanSpec:
         """The same for rows ``a:b`` only, numbered from 0 (a chunk of an executor's pass)."""
         lo, hi = np.searchsorted(self.ei, [a, b])
         clo, chi = np.searchsorted(self.ci, [a, b])
-        return _ScanSpec(self.p32, self.ei[lo:hi] - a, self.ej[lo:hi], self.ci[clo:chi] - a, self.cj[clo:chi],
+        return _ScanSpec(self.p32, self.lifted, self.ei[lo:hi] - a, self.ej[lo:hi], self.ci[clo:chi] - a,
+                         self.cj[clo:chi],
                          None if self.limit is None else self.limit[a:b],
                          None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all)
 
@@ -179,7 +183,9 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     m_v = view.m
     if type(view) is BoundedScorer:  # the prices taken off with the groups' table: one pass less
         s = view.upper(a, b, buffer, less=q.p32)
-    else:  # a scorer with a bonus or threshold folded in
+    elif q.lifted is not None:  # a threshold's weight taken off the prices of the pairs reaching it
+        s = view.less(a, b, buffer, q.p32, q.lifted)
+    else:  # a scorer with a bonus folded in
         s = view.upper(a, b, buffer)
         np.subtract(s, q.p32[None, :], out=s)
     lo, hi = np.searchsorted(q.ei, [a, b])
@@ -330,7 +336,9 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     ei, ej = _local(rows, cols, excl_i, excl_j)
     e = np.zeros(0, np.int64)
     ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
-    q = _ScanSpec(price.astype(np.float32), ei, ej, ci, cj,
+    lift = getattr(view, "lift", None)  # (t, w) of a threshold's flow, or None
+    lifted = None if lift is None else (np.asarray(price, np.float64) - lift[1]).astype(np.float32)
+    q = _ScanSpec(price.astype(np.float32), lifted, ei, ej, ci, cj,
                   None if u is None else (u + threshold).astype(np.float32), dead,
                   min(pool_size, m_v), min(mentor_k, n_v), keep_all)
     executor = current()
