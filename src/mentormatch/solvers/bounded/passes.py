@@ -147,7 +147,6 @@ class _ScanSpec:
     and best rows per mentor (``kk``) to keep."""
 
     p32: np.ndarray
-    lifted: np.ndarray | None
     ei: np.ndarray
     ej: np.ndarray
     ci: np.ndarray
@@ -157,15 +156,16 @@ class _ScanSpec:
     pk: int
     kk: int
     keep_all: bool
+    lifted: np.ndarray | None = None
 
     def cut(self, a: int, b: int) -> "_ScanSpec":
         """The same for rows ``a:b`` only, numbered from 0 (a chunk of an executor's pass)."""
         lo, hi = np.searchsorted(self.ei, [a, b])
         clo, chi = np.searchsorted(self.ci, [a, b])
-        return _ScanSpec(self.p32, self.lifted, self.ei[lo:hi] - a, self.ej[lo:hi], self.ci[clo:chi] - a,
-                         self.cj[clo:chi],
+        return _ScanSpec(self.p32, self.ei[lo:hi] - a, self.ej[lo:hi], self.ci[clo:chi] - a, self.cj[clo:chi],
                          None if self.limit is None else self.limit[a:b],
-                         None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all)
+                         None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all,
+                         self.lifted)
 
 
 def _mentor_state(m: int, kk: int):
@@ -338,9 +338,9 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
     lift = getattr(view, "lift", None)  # (t, w) of a threshold's flow, or None
     lifted = None if lift is None else (np.asarray(price, np.float64) - lift[1]).astype(np.float32)
-    q = _ScanSpec(price.astype(np.float32), lifted, ei, ej, ci, cj,
+    q = _ScanSpec(price.astype(np.float32), ei, ej, ci, cj,
                   None if u is None else (u + threshold).astype(np.float32), dead,
-                  min(pool_size, m_v), min(mentor_k, n_v), keep_all)
+                  min(pool_size, m_v), min(mentor_k, n_v), keep_all, lifted)
     executor = current()
     to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
     try:
