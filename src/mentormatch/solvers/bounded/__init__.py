@@ -87,7 +87,10 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
     while ``later`` runs in a child beside it, which is ended if the pass fails or stops at
     ``deadline`` (:class:`.passes.PassStopped`)."""
     n, m = scorer.n, scorer.m
-    price = np.zeros(m) if pass_price is None else np.asarray(pass_price, np.float64)
+    # no prices: 0 on the plain scores; with a threshold's lift, w (its pairs reaching t then
+    # rank by their plain bound, and the pools hold numbers of that size, not of w)
+    none = getattr(scorer, "lift", (0.0, 0.0))[1]
+    price = np.full(m, float(none)) if pass_price is None else np.asarray(pass_price, np.float64)
     price = np.where(cap > 0, price, np.inf)
     try:
         f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
