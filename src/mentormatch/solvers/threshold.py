@@ -1,6 +1,7 @@
 """The scorers of max-min's flows on ``s + W [s >= t]`` (:mod:`mentormatch.solvers.bottleneck`)
 and their weight ``W``: a held candidate set as a block scorer, the threshold on blocks, on
-bounds and on a task's rows of bounds."""
+bounds (``W`` kept out of the float32 bounds: taken off the prices, :class:`ThresholdBounds`)
+and on a task's rows of bounds."""
 from __future__ import annotations
 
 import math
@@ -10,7 +11,8 @@ import numpy as np
 from .base import PairBonus
 from .bonus import BonusBounds, BonusRows
 
-__all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "score_power", "threshold_weight"]
+__all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "lift_weight", "score_power",
+           "threshold_weight"]
 
 
 def threshold_weight(n_max: float, largest: float) -> float:
@@ -76,6 +78,13 @@ class ThresholdBlocks:
         block = np.array(self.scorer(rows), dtype=np.float64, copy=True)
         block[block >= self.t] += self.w  # -inf stays -inf
         return block
+
+
+def lift_weight(scorer) -> float:
+    """The weight ``w`` a bounded scorer's lift (:class:`ThresholdBounds`) adds to the pairs
+    whose bound reaches its threshold, above their stored bound; 0 for a scorer without one."""
+    lift = getattr(scorer, "lift", None)
+    return 0.0 if lift is None else float(lift[1])
 
 
 class ThresholdBounds(BonusBounds):

@@ -61,6 +61,7 @@ from .market import Settling, _guides
 from .exact import _Exact
 from .passes import PassStopped, _Pool, _scan
 from .start import take_start
+from ..threshold import lift_weight
 from ..timed import Timed
 from ..warm import resolve
 
@@ -87,10 +88,8 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
     while ``later`` runs in a child beside it, which is ended if the pass fails or stops at
     ``deadline`` (:class:`.passes.PassStopped`)."""
     n, m = scorer.n, scorer.m
-    # no prices: 0 on the plain scores; with a threshold's lift, w (its pairs reaching t then
-    # rank by their plain bound, and the pools hold numbers of that size, not of w)
-    none = getattr(scorer, "lift", (0.0, 0.0))[1]
-    price = np.full(m, float(none)) if pass_price is None else np.asarray(pass_price, np.float64)
+    # no prices: 0, or a threshold's lift w (its pools then hold plain-sized numbers, not w's)
+    price = np.full(m, lift_weight(scorer)) if pass_price is None else np.asarray(pass_price, np.float64)
     price = np.where(cap > 0, price, np.inf)
     try:
         f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
@@ -171,8 +170,7 @@ def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, pric
     without ``checker``), when the pass was cut short."""
     n_max = int(min(dem.sum(), cap.sum()))
     has = cap > 0
-    # (a threshold's lift: a pair reaching it scores w above its stored bound)
-    top = max(0.0, float(scorer.largest + scorer.margin + getattr(scorer, "lift", (0.0, 0.0))[1]))
+    top = max(0.0, float(scorer.largest + scorer.margin + lift_weight(scorer)))
     own = row_ceilings(scorer, has)
     rest = np.full(len(dem), top) if own is None else np.clip(own, 0.0, top)
     done = 0 if checker is None else len(dem) if rows is None else rows

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..keys import member
 from ..sparse import _Sparse, empty
+from ..threshold import lift_weight
 from .exact import _Exact
 from .passes import _Pool, _scan
 from .rank import _first_k, _nonzero
@@ -207,9 +208,8 @@ class _Certifier:
         # per row (``u`` less ``rs``), so that no price's size enters
         rs = 8 * 2.0 ** -24 * np.abs(np.where(np.isfinite(u), u, 0.0))
         # (a lift, threshold.ThresholdBounds: the prices less w in float64 first)
-        w = getattr(sc, "lift", (0.0, 0.0))[1]
         slack = (sc.margin + 8 * 2.0 ** -24 * (sc.largest + abs(tol) + sc.margin)
-                 + 2.0 ** -48 * (largest(p) + abs(w)))
+                 + 2.0 ** -48 * (largest(p) + abs(lift_weight(sc))))
         threshold = tol - slack
         u = u - rs
         ex_code = np.sort(ex_i * m + ex_j)

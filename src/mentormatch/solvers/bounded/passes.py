@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import sparse
 from ..sparse import _bar
+from ..threshold import lift_weight
 from .rank import _crowded_best, _first_k, _fold, _index_of, _nonzero, _row_best
 from .remote import chunks, current, ship, value_of
 
@@ -336,8 +337,8 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     ei, ej = _local(rows, cols, excl_i, excl_j)
     e = np.zeros(0, np.int64)
     ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
-    lift = getattr(view, "lift", None)  # (t, w) of a threshold's flow, or None
-    lifted = None if lift is None else (np.asarray(price, np.float64) - lift[1]).astype(np.float32)
+    w = lift_weight(view)  # a threshold's flow: its pairs reaching t get the price less w
+    lifted = None if not hasattr(view, "lift") else (np.asarray(price, np.float64) - w).astype(np.float32)
     q = _ScanSpec(price.astype(np.float32), ei, ej, ci, cj,
                   None if u is None else (u + threshold).astype(np.float32), dead,
                   min(pool_size, m_v), min(mentor_k, n_v), keep_all, lifted)
