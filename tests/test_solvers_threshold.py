@@ -13,9 +13,10 @@ scores of 0-9), most pairs of a row became suspects scored exactly, and max-min 
 * ``solve_bounded`` of the flow on ``s + W [s >= t]`` equals scipy's ``linear_sum_assignment``
   on the same lexicographic problem (the most pairs at least ``t``, then the largest total),
   built from the exact scores in float64 (the places expanded: a row per unit of demand, a
-  column per place and one per unit left unmatched), for a small and a large ``W``, and a large ``W`` no longer sends most
-  eligible pairs to the exact scores (pools of 8 pairs a row of 100, as 64 of 20,000 at scale;
-  fewer places than mentees, as the synthetic organisations at scale).
+  column per place and one per unit left unmatched), for a small and a large ``W``, and a
+  large ``W`` no longer sends most eligible pairs to the exact scores (pools of 8 pairs a row
+  of 100, as 64 of 20,000 at scale; fewer places than mentees, as the synthetic organisations
+  at scale).
 """
 from __future__ import annotations
 
@@ -98,7 +99,7 @@ def test_the_stored_bounds_stay_plain_and_a_pass_takes_w_off_the_price(case, w):
 
 @pytest.mark.parametrize("t", [-np.inf, 4.3])  # 4.3: 88 pairs of 99, a lower total
 @pytest.mark.parametrize("demand", [1, 2])
-def test_the_threshold_flow_on_bounds_is_the_lexicographic_optimum_and_w_does_not_flood_the_exact_scores(case, t, demand):
+def test_the_threshold_flow_on_bounds_is_lexicographic_optimal_and_w_spares_the_exact_scores(case, t, demand):
     sc, mentee, mentor, s, cap = case
     dem = np.full(sc.n, demand, np.int64)
     count, total = _lexicographic_lsa(mentee, mentor, s, t, cap, dem)
