@@ -48,12 +48,20 @@ holds every optimum at ``t_eff``, and its pick is one of them); the first flow's
 only when its weight is the problem's (usually so on held pairs and blocks, whose first weight
 comes from the exact largest ``|s|``), else it is flowed again. So every source solves the same
 integer problem last and the tie rule picks the same pairs. The cost is on bounds, where the
-first flow keeps the least safe weight (a larger one widens the float32 check's margin): when
+first flow keeps the least safe weight (until s22 a larger one widened the float32 check's
+margin; ``W`` is no longer in the float32 bounds, below): when
 its pick is the answer, one more flow (the hunt's 30 organisations of 30-120 x 6-25: 90 flows
 against 70; 3,000 x 1,500 and 20,000 x 5,000 (c): 3 flows as before).
 
-``s'`` grows with ``s``, so the bounds of a bounded scorer stay bounds (``u + W [u >= t]``) and
-each flow is certified over every pair as the plain flow is. Handled: one mentor per mentee
+``s'`` grows with ``s``, so a bound ``u`` of ``s`` gives one of ``s'`` (``u + W [u + margin >=
+t]``) and each flow is certified over every pair as the plain flow is. On bounds ``W`` stays out
+of the float32 numbers (:class:`~mentormatch.solvers.threshold.ThresholdBounds`): the passes
+take it off the price of the pairs whose bound reaches ``t``, and the flow's optimal prices hold
+the same ``W``, so it cancels before the rounding. Added to the float32 bounds (until s22), its
+rounding (about ``W 2**-22``: 0.18 at 20,000 x 5,000, about 1 at 100,000 x 20,000, against
+scores of 0-9) made most pairs of a row suspects: 100,000 x 20,000 was killed at 19 GB; now
+1.74 GiB at its peak and 158 s CPU (20,000 x 5,000: 0.85 -> 0.63 GiB, 54 -> 29 s; the same
+pairs). Handled: one mentor per mentee
 (demands above one too), unit loads, whole capacities, no side constraints; otherwise the
 pairs are held and :mod:`~mentormatch.solvers.fair` runs.
 
@@ -282,7 +290,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     # this source's bound on |s|; every later flow's from the problem (the best score: each
     # mentee's best pair is held by every source, so every source reads the same value from
     # this flow; the plain flow's scale rests on the same fact). On bounds the least safe weight
-    # (a larger one widens the float32 check's margin); elsewhere ``top`` is the exact largest
+    # (from the features' loose bound on |s|); elsewhere ``top`` is the exact largest
     # |s|, so threshold_weight of it is usually the problem's and the first pick can stand
     W0 = 2.0 * (n_max + 1.0) * (top + 1.0) if bounded else threshold_weight(n_max, top)
     problem, sol, plain, _, W0 = flow(-np.inf, W0)

@@ -1,6 +1,7 @@
 """The scorers of max-min's flows on ``s + W [s >= t]`` (:mod:`mentormatch.solvers.bottleneck`)
 and their weight ``W``: a held candidate set as a block scorer, the threshold on blocks, on
-bounds and on a task's rows of bounds."""
+bounds (``W`` kept out of the float32 bounds: taken off the prices, :class:`ThresholdBounds`)
+and on a task's rows of bounds."""
 from __future__ import annotations
 
 import math
@@ -10,7 +11,8 @@ import numpy as np
 from .base import PairBonus
 from .bonus import BonusBounds, BonusRows
 
-__all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "score_power", "threshold_weight"]
+__all__ = ["HeldRows", "ThresholdBlocks", "ThresholdBounds", "ThresholdRows", "lift_weight", "score_power",
+           "threshold_weight"]
 
 
 def threshold_weight(n_max: float, largest: float) -> float:
@@ -78,23 +80,65 @@ class ThresholdBlocks:
         return block
 
 
+def lift_weight(scorer) -> float:
+    """The weight ``w`` a bounded scorer's lift (:class:`ThresholdBounds`) adds to the pairs
+    whose bound reaches its threshold, above their stored bound; 0 for a scorer without one."""
+    lift = getattr(scorer, "lift", None)
+    return 0.0 if lift is None else float(lift[1])
+
+
 class ThresholdBounds(BonusBounds):
-    """A bounded scorer with ``s + weight [s >= threshold]``: the bound ``u`` (with the base's
-    margin) becomes ``u + weight [u + margin >= threshold]``, still a bound."""
+    """A bounded scorer for the flow on ``s + weight [s >= threshold]`` whose float32 bounds are
+    the base's plain ones: the weight is taken off the price instead (the **lift**).
+
+    The checks of :mod:`mentormatch.solvers.bounded` compare ``bound - p_j`` with ``u_i +
+    tol``. Folding ``w`` into the float32 bound (``u + w [u + margin >= t]``, until s22) made
+    every bound as large as ``w`` (about ``2 n_max`` times the largest score: 2**21 at 100,000
+    x 20,000), so its rounding, about ``w 2**-22``, entered the margin and the checks' slack
+    (0.18 at 20,000 x 5,000, about 1 at 100,000 x 20,000, against scores of 0-9): most of a
+    row became a suspect, and max-min at 100,000 x 20,000 ran out of memory. The optimal
+    prices of these flows hold the same ``w`` (a mentor every unmatched mentee wants is priced
+    near ``w + s``), so in ``s + w [s >= t] - p_j`` it cancels: a pass computes ``bound -
+    (p_j - w)`` on the pairs whose bound reaches ``t`` (``bound + margin >= t``) and ``bound -
+    p_j`` on the others (:meth:`less`), the price less ``w`` taken in float64 and rounded once.
+    Every number of the float32 arithmetic is then of the size of the plain scores and prices;
+    the check's statement is the same (``s + w [s >= t] - p_j <= bound + margin - (p_j - w [bound
+    + margin >= t])``), and so is the flow.
+
+    So :meth:`upper`, :attr:`largest` and :attr:`margin` are the base's (the stored bounds);
+    a score of the flow (:meth:`exact_scores`) is at most ``upper + margin + w`` where the
+    bound reaches ``t``, and :attr:`lift` tells a pass ``(t, w)``."""
 
     def __init__(self, base, threshold: float, weight: float):
         super().__init__(base, PairBonus())
         self.t, self.w = threshold, weight
 
     @property
-    def _bonus_max(self) -> float:
-        return float(self.w)
+    def lift(self) -> tuple[float, float]:
+        """``(t, w)``: the pairs whose bound reaches ``t`` score ``w`` more (class docstring)."""
+        return self.t, self.w
+
+    @property
+    def largest(self) -> float:
+        """No eligible pair's stored bound is larger in size (the base's: plain scores)."""
+        return self.base.largest
+
+    @property
+    def margin(self) -> float:
+        """The base's: the stored bounds are the base's, unchanged."""
+        return self.base.margin
 
     def subset(self, rows=None, cols=None) -> "ThresholdBounds":
         return ThresholdBounds(self.base.subset(rows=rows, cols=cols), self.t, self.w)
 
     def upper(self, a: int, b: int, out=None) -> np.ndarray:
-        return _raise(self.base.upper(a, b, out), self.base.margin, self.t, self.w)
+        return self.base.upper(a, b, out)
+
+    def less(self, a: int, b: int, out, price: np.ndarray, lifted: np.ndarray) -> np.ndarray:
+        """``bound - price`` of rows ``a:b`` (float32, in ``out``), with the lifted price
+        ``lifted`` (``price - w`` in float64, rounded to float32) on the pairs whose bound
+        reaches the threshold: what a pass compares (class docstring)."""
+        return _less(self.base, a, b, out, self.t, price, lifted)
 
     def bounds_rows(self, a: int, b: int) -> "ThresholdRows":
         """Rows ``a:b`` with the threshold, for a task of a pass on an executor (see
@@ -111,29 +155,45 @@ class ThresholdBounds(BonusBounds):
         return np.where(values >= self.t + 0.5 * self.w, values - self.w, values)
 
 
-def _raise(up: np.ndarray, margin: float, t: float, w: float) -> np.ndarray:
-    """``u + w [u + margin >= t]`` on the eligible bounds ``up`` (``> -BIG / 2``), in place.
-    (Two passes and one temporary: a boolean index's gather and scatter cost several times
-    more, 16 % of the max-min's CPU at 20,000 x 5,000. The same arithmetic, so the same
-    values.)"""
-    from ..scale import BIG
+def _less(base, a: int, b: int, out, t: float, price: np.ndarray, lifted: np.ndarray) -> np.ndarray:
+    """``base``'s bounds of rows ``a:b`` less ``lifted`` where ``bound + margin >= t`` (every
+    eligible pair at ``t = -inf``), less ``price`` elsewhere, in place (float32). Removed pairs
+    stay below ``-BIG / 2`` whichever price they get (``|price| <= BIG / 4``)."""
+    from ..scale import BIG, BoundedScorer
 
+    margin = base.margin
+    if not t - margin > -BIG / 4:  # every eligible pair reaches t: one price for all
+        if type(base) is BoundedScorer:  # (taken off with the groups' table: one pass less)
+            return base.upper(a, b, out, less=lifted)
+        up = base.upper(a, b, out)
+        return np.subtract(up, lifted[None, :], out=up)
+    up = base.upper(a, b, out)
+    # (float32 comparisons: rounding is monotone, so a pair with bound + margin >= t in the
+    # reals is in the mask; two passes and one temporary, as the bound with w added took)
     mask = np.add(up, margin) >= t
-    if not t - margin > -BIG / 4:  # else u + margin >= t already means u > -BIG / 2
-        mask &= up > -BIG / 2
-    np.add(up, w, out=up, where=mask)
+    np.subtract(up, lifted[None, :], out=up, where=mask)
+    np.logical_not(mask, out=mask)
+    np.subtract(up, price[None, :], out=up, where=mask)
     return up
 
 
 class ThresholdRows(BonusRows):
     """Some rows' bounds with the threshold (:meth:`ThresholdBounds.bounds_rows`): what a task
-    of a bound pass carries, the base's rows and ``(t, w)``."""
+    of a bound pass carries, the base's rows and ``(t, w)``; its bounds are the base's and its
+    :meth:`less` is :meth:`ThresholdBounds.less` on these rows."""
 
     def __init__(self, base, threshold: float, weight: float):
         self.base, self.t, self.w = base, threshold, weight
 
+    @property
+    def lift(self) -> tuple[float, float]:
+        return self.t, self.w
+
     def upper(self, a: int, b: int, out=None) -> np.ndarray:
-        return _raise(self.base.upper(a, b, out), self.base.margin, self.t, self.w)
+        return self.base.upper(a, b, out)
+
+    def less(self, a: int, b: int, out, price: np.ndarray, lifted: np.ndarray) -> np.ndarray:
+        return _less(self.base, a, b, out, self.t, price, lifted)
 
     def bounds_rows(self, a: int, b: int) -> "ThresholdRows":
         return ThresholdRows(self.base.bounds_rows(a, b), self.t, self.w)

@@ -61,6 +61,7 @@ from .market import Settling, _guides
 from .exact import _Exact
 from .passes import PassStopped, _Pool, _scan
 from .start import take_start
+from ..threshold import lift_weight
 from ..timed import Timed
 from ..warm import resolve
 
@@ -87,7 +88,8 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
     while ``later`` runs in a child beside it, which is ended if the pass fails or stops at
     ``deadline`` (:class:`.passes.PassStopped`)."""
     n, m = scorer.n, scorer.m
-    price = np.zeros(m) if pass_price is None else np.asarray(pass_price, np.float64)
+    # no prices: 0, or a threshold's lift w (its pools then hold plain-sized numbers, not w's)
+    price = np.full(m, lift_weight(scorer)) if pass_price is None else np.asarray(pass_price, np.float64)
     price = np.where(cap > 0, price, np.inf)
     try:
         f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
@@ -161,13 +163,15 @@ def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, pric
     and under each of ``prices`` (mentor prices, made ``>= 0``): the rows with a pool by its
     ceiling (``checker``, :meth:`.check._Certifier.ceiling`), every other row by its own
     ceiling without a pass (:func:`.ceiling.row_ceilings` over the mentors with a place, at
-    most the bounds' largest value ``largest + margin``, less the least price:
+    most the bounds' largest value ``largest + margin``, a threshold's lift ``w`` added
+    (:class:`~mentormatch.solvers.threshold.ThresholdBounds`), less the least price:
     :func:`~mentormatch.solvers.rounds.ceiling_from_best`), which is at least ``s_ij - p_j`` for
-    each of its eligible pairs; no assignment holds more than ``n_max = min(sum d, sum c)`` pairs. ``rows``: the rows with a pool (the first ones; None: all; none
+    each of its eligible pairs; no assignment holds more than ``n_max = min(sum d, sum c)``
+    pairs. ``rows``: the rows with a pool (the first ones; None: all; none
     without ``checker``), when the pass was cut short."""
     n_max = int(min(dem.sum(), cap.sum()))
     has = cap > 0
-    top = max(0.0, float(scorer.largest + scorer.margin))
+    top = max(0.0, float(scorer.largest + scorer.margin + lift_weight(scorer)))
     own = row_ceilings(scorer, has)
     rest = np.full(len(dem), top) if own is None else np.clip(own, 0.0, top)
     done = 0 if checker is None else len(dem) if rows is None else rows

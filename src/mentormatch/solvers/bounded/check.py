@@ -10,6 +10,7 @@ import numpy as np
 
 from ..keys import member
 from ..sparse import _Sparse, empty
+from ..threshold import lift_weight
 from .exact import _Exact
 from .passes import _Pool, _scan
 from .rank import _first_k, _nonzero
@@ -69,6 +70,14 @@ class _Certifier:
     so a pair outside the pools is cleared only when ``floor_i + err_i + D <= u'_i - rs_i +
     threshold``. The gains of the suspects are computed from the exact scores and the
     unshifted ``u``, ``p`` in float64.
+
+    **A lift** (max-min's flows on ``s + w [s >= t]``,
+    :class:`mentormatch.solvers.threshold.ThresholdBounds`): the stored bounds are the plain
+    scores' and the passes take ``w`` off the price of the pairs whose bound reaches ``t``
+    (``bound - (p_j - w)``); the optimal prices hold the same ``w``, so with the frame above
+    every float32 number stays of the size of the plain scores, and the bounds' ``margin`` and
+    ``largest`` are the plain ones (until s22 ``w`` was in the bounds: a margin of about ``w
+    2**-22``, most pairs of a row suspects at 100,000 x 20,000).
 
     As the rounds' checker (:class:`mentormatch.solvers.rounds.Checker`): violators within
     ``near`` of violating join them (:data:`NEAR_SHARE` of a chosen pair's typical score);
@@ -206,7 +215,9 @@ class _Certifier:
         # lower by 8 * 2**-24 (max |b| + |u_i| + |tol| + margin) (the |g| terms: g (1 - 3 2**-24));
         # per row (``u`` less ``rs``), so that no price's size enters
         rs = 8 * 2.0 ** -24 * np.abs(np.where(np.isfinite(u), u, 0.0))
-        slack = sc.margin + 8 * 2.0 ** -24 * (sc.largest + abs(tol) + sc.margin) + 2.0 ** -48 * largest(p)
+        # (a lift, threshold.ThresholdBounds: the prices less w in float64 first)
+        slack = (sc.margin + 8 * 2.0 ** -24 * (sc.largest + abs(tol) + sc.margin)
+                 + 2.0 ** -48 * (largest(p) + abs(lift_weight(sc))))
         threshold = tol - slack
         u = u - rs
         ex_code = np.sort(ex_i * m + ex_j)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import sparse
 from ..sparse import _bar
+from ..threshold import lift_weight
 from .blockscan import scan as _scan_rows
 from .rank import _first_k, _fold, _index_of
 from .remote import chunks, current, ship, value_of
@@ -142,8 +143,10 @@ def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.nda
 @dataclass
 class _ScanSpec:
     """What every block of a pass needs besides the bounds (rows local to the view): the
-    prices, the excluded and chosen pairs (sorted by row), the suspects' limits, the dead rows,
-    and how many pool entries (``pk``) and best rows per mentor (``kk``) to keep."""
+    prices (and, for a view with a lift, :class:`mentormatch.solvers.threshold.ThresholdBounds`,
+    the lifted ones: ``price - w`` in float64, rounded once), the excluded and chosen pairs
+    (sorted by row), the suspects' limits, the dead rows, and how many pool entries (``pk``)
+    and best rows per mentor (``kk``) to keep."""
 
     p32: np.ndarray
     ei: np.ndarray
@@ -155,6 +158,7 @@ class _ScanSpec:
     pk: int
     kk: int
     keep_all: bool
+    lifted: np.ndarray | None = None
 
     def cut(self, a: int, b: int) -> "_ScanSpec":
         """The same for rows ``a:b`` only, numbered from 0 (a chunk of an executor's pass)."""
@@ -162,7 +166,8 @@ class _ScanSpec:
         clo, chi = np.searchsorted(self.ci, [a, b])
         return _ScanSpec(self.p32, self.ei[lo:hi] - a, self.ej[lo:hi], self.ci[clo:chi] - a, self.cj[clo:chi],
                          None if self.limit is None else self.limit[a:b],
-                         None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all)
+                         None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all,
+                         self.lifted)
 
 
 def _mentor_state(m: int, kk: int):
@@ -179,7 +184,9 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
 
     if type(view) is BoundedScorer:  # the prices taken off with the groups' table: one pass less
         s = view.upper(a, b, buffer, less=q.p32)
-    else:  # a scorer with a bonus or threshold folded in
+    elif q.lifted is not None:  # a threshold's weight taken off the prices of the pairs reaching it
+        s = view.less(a, b, buffer, q.p32, q.lifted)
+    else:  # a scorer with a bonus folded in
         s = view.upper(a, b, buffer)
         np.subtract(s, q.p32[None, :], out=s)
     lo, hi = np.searchsorted(q.ei, [a, b])
@@ -310,9 +317,11 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     ei, ej = _local(rows, cols, excl_i, excl_j)
     e = np.zeros(0, np.int64)
     ci, cj = _local(rows, cols, e if chosen_i is None else chosen_i, e if chosen_j is None else chosen_j)
+    w = lift_weight(view)  # a threshold's flow: its pairs reaching t get the price less w
+    lifted = None if not hasattr(view, "lift") else (np.asarray(price, np.float64) - w).astype(np.float32)
     q = _ScanSpec(price.astype(np.float32), ei, ej, ci, cj,
                   None if u is None else (u + threshold).astype(np.float32), dead,
-                  min(pool_size, m_v), min(mentor_k, n_v), keep_all)
+                  min(pool_size, m_v), min(mentor_k, n_v), keep_all, lifted)
     executor = current()
     to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
     try:
