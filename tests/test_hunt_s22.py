@@ -1,0 +1,108 @@
+"""Session 22's hunt with fresh random seeds (s22h7), through the public API: ``pair()`` on the
+three pair sources and two row orders (the size paths forced small), ``assign()``, the audit and
+the HTML report, the command line, against brute force or scipy's ``milp`` on the whole model
+with the constraints recomputed from the caller's tables.
+
+Fixed (each test below fails at dd02548, where it was found):
+
+* A mentor's capacity of 2**63 or more in a people table: ``pair()`` answered "the constraints
+  cannot all hold: " (an ``InfeasibleError`` naming nothing, on a feasible round) after a
+  RuntimeWarning from the int64 cast of the capacity in ``solvers/flow.apply_locks``; on blocks
+  and bounds a bare ``ValueError: math domain error``; ``assign()``
+  already refused capacities above ``MAX_CAPACITY`` (2**31 - 1). Now the mentors table refuses
+  them too, naming the row and the line (``schema/table.py``; ``MAX_CAPACITY`` moved to
+  ``schema/columns.py``, stated once for both).
+* The audit's (and the HTML report's) incentives were ``bonus x the sum of the pair scores``:
+  money times a score from 0 to the sum of the weights (6 by default), six times the expected
+  bonus that the incentives constraint reads (``bonus x the sum of the success probabilities``,
+  each ``clip(score / score_span, 0, 1)``); and its stipends were ``stipend_per_mentee x load``
+  with ``fixed`` paid when the load is above 0, where the budget counts mentees and active
+  mentors (a mentee of load 0.5 is paid in full). Now both as the constraints count them
+  (``report/audit.py``).
+
+Guards (pass at dd02548 too): ``pair()`` with one to three side constraints (budget, minimum
+loads, incentives, fractional loads, demands, score and share floors, coverage_first) on 8-40
+mentees gives ``milp``'s optimum on the whole model, every constraint held, a bound at least that
+optimum and "infeasible" only where ``milp`` proves it, the same answer on every source and row
+order; ``assign()`` on random matrices (ties, tiny and huge scores, -inf, forbidden cells,
+capacity 0, coverage_first, every exact solver) is ``milp``'s optimum, the same pairs with its rows
+and columns permuted.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mentormatch as mm
+from mentormatch import pipeline as pl
+from mentormatch.errors import ValidationError
+
+from _support import SOURCES, on_source, result_positions, table_violations
+
+
+# ---------------------------------------------------------------------------------------------
+# a capacity beyond int64 in the mentors table (fixed: schema/table.py)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", SOURCES)
+@pytest.mark.parametrize("capacity", [2.0 ** 63, 1e19])
+def test_a_capacity_beyond_int64_is_refused_naming_the_row_not_called_infeasible(kind, capacity):
+    """12 mentees, 5 mentors (synthetic seed 22), mentor E00007's capacity 2**63 or 1e19: at
+    dd02548 "the constraints cannot all hold: " with nothing named (a RuntimeWarning from the
+    int64 cast first); ``assign()`` refused the same capacity. Now a ValidationError naming the
+    mentors table, the row and the column, on every source (blocks and bounds raised a bare
+    ``ValueError: math domain error``); 2**31 - 1 still pairs."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=12, n_mentors=5, seed=22)
+    mentors = mentors.assign(capacity=mentors["capacity"].astype(float))
+    big = mentors.copy()
+    big.loc[2, "capacity"] = capacity
+    with on_source(kind):
+        with pytest.raises(ValidationError) as info:
+            mm.pair(big, mentees)
+        mentors.loc[2, "capacity"] = 2.0 ** 31 - 1
+        r = mm.pair(mentors, mentees)
+    p = info.value.problems[0]
+    assert (p.table, p.row_id, p.column) == ("mentors", "E00007", "capacity"), p
+    assert "at most 2,147,483,647" in str(info.value)
+    assert r.status == "optimal" and len(r.pairs) + len(r.unmatched) == len(mentees)
+
+
+# ---------------------------------------------------------------------------------------------
+# the audit's incentives and stipends, as the constraints count them (fixed: report/audit.py)
+# ---------------------------------------------------------------------------------------------
+def _expected_money(mentors, r, programme) -> pd.DataFrame:
+    """Per mentor, from the caller's tables: the stipend (fixed when the mentor has a pair, plus
+    per mentee x mentees) and the incentive (bonus x the sum of the pairs' success
+    probabilities, each the score over the sum of the positive weights, clipped to [0, 1])."""
+    span = mm.Rules.coerce(programme).score_span
+    mt = mentors.set_index(mentors["id"].astype(str))
+    j = r.pairs["mentor_id"].astype(str)
+    count = j.value_counts().reindex(mt.index, fill_value=0)
+    success = pd.Series(np.clip(r.pairs["score"].to_numpy(float) / span, 0, 1)).groupby(j.to_numpy()).sum()
+    return pd.DataFrame({"stipend": mt["stipend_fixed"] * (count > 0) + mt["stipend_per_mentee"] * count,
+                         "incentive": mt["bonus"] * success.reindex(mt.index, fill_value=0.0)})
+
+
+@pytest.mark.parametrize("kind", SOURCES)
+def test_the_audits_incentives_and_stipends_are_what_the_constraints_count(kind, tmp_path):
+    """40 mentees (every third of load 0.5), 10 mentors (synthetic seed 2205), a budget: the
+    audit's per-mentor stipend and incentive, its totals and the HTML report's "incentives
+    total" are recomputed from the tables (at dd02548 the incentive was bonus x the sum of the
+    scores, 4.6x to 6x these; a mentee of load 0.5 paid half a stipend)."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=10, seed=2205)
+    mentees = mentees.assign(load=np.where(np.arange(40) % 3 == 0, 0.5, 1.0))
+    programme = {"constraints": {"budget": 9000.0}}
+    with on_source(kind):
+        r = mm.pair(mentors, mentees, programme)
+    want = _expected_money(mentors, r, programme)
+    a = r.audit(seeds=1)
+    got = a.mentors.set_index(a.mentors["mentor_id"].astype(str))
+    np.testing.assert_allclose(got["stipend"], want.loc[got.index, "stipend"], rtol=1e-9)
+    np.testing.assert_allclose(got["incentive"], want.loc[got.index, "incentive"], rtol=1e-9)
+    b = dict(a.budget.itertuples(index=False))
+    assert b["stipends_paid"] == pytest.approx(want["stipend"].sum(), rel=1e-12)
+    assert b["stipends_paid"] <= 9000.0 + 1e-6
+    assert b["incentives_total"] == pytest.approx(want["incentive"].sum(), rel=1e-12)
+    r.to_html(tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text()
+    assert f'<td data-l="metric">incentives total</td><td data-l="value">{want["incentive"].sum():,.0f}</td>' in page
