@@ -179,3 +179,53 @@ def test_a_pairs_rank_counts_every_eligible_mentor_on_every_source(kind):
     assert r.pairs["rank"].tolist() == want.tolist()
     e = "E00001"
     assert "ranked 2nd of 6 eligible mentors" in str(r.explain(e))
+
+
+# ---------------------------------------------------------------------------------------------
+# a solver of plain assignments asked for side constraints (fixed: pipeline/prepared.py)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("solver", ["hungarian", "stable", "random", "greedy"])
+@pytest.mark.parametrize("rule", ["budget", "share_floor", "loads"])
+def test_a_plain_solver_asked_for_side_constraints_is_one_validation_error_naming_the_setting(solver, rule):
+    """12 mentees, 5 mentors (synthetic seed 22), ``solver`` with a budget, a share floor or
+    fractional loads: at dd02548 "hungarian" raised a bare ``ValueError`` ("cannot impose the
+    side constraints budget; use solver='cpsat'"), "random" and "greedy" a ``ValueError``
+    ("does not model the side constraints"), "stable" a ``ValidationError`` on the table
+    "problem", column "side" or "load". Now one ``ValidationError`` naming the programme's
+    ``solver`` and the solvers that impose the rule ('mip', the engine at every size, first).
+    "random" and "greedy" take fractional loads, as before."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=12, n_mentors=5, seed=22)
+    programme = {"solver": solver, "constraints": {"management_line": False}}
+    if rule == "budget":
+        programme["constraints"]["budget"] = 1000.0
+    elif rule == "share_floor":
+        programme["fairness"] = {"floor_group": "region", "share_floor": 0.3}
+    else:
+        mentees = mentees.assign(load=0.5)
+    if rule == "loads" and solver in ("random", "greedy"):
+        r = mm.pair(mentors, mentees, programme)
+        assert r.solver == solver and len(r.pairs) + len(r.unmatched) == len(mentees)
+        return
+    with pytest.raises(ValidationError) as info:
+        mm.pair(mentors, mentees, programme)
+    p = info.value.problems[0]
+    assert (p.table, p.column, p.value) == ("programme", "solver", solver), p
+    assert "'mip'" in p.expected
+
+
+# ---------------------------------------------------------------------------------------------
+# input.capacity beside a capacity column (fixed: schema/validate.py)
+# ---------------------------------------------------------------------------------------------
+def test_input_capacity_beside_a_capacity_column_is_said_unused(tmp_path):
+    """``[input] capacity = 3`` fills a missing capacity column only (README); with the mentors
+    table's own column it was silently unused at dd02548 (no note). Now a note says so, and the
+    pairs are those of the table's capacities; without the column it gives every mentor 3."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=12, n_mentors=5, seed=22)
+    mentors.to_csv(tmp_path / "mentors.csv", index=False)
+    r = mm.pair(tmp_path / "mentors.csv", mentees, {"input": {"capacity": 3}})
+    plain = mm.pair(mentors, mentees)
+    assert r.pairs[["mentee_id", "mentor_id"]].equals(plain.pairs[["mentee_id", "mentor_id"]])
+    assert any("input.capacity (3) was not used" in n and "mentors.csv" in n for n in r.notes), r.notes
+    filled = mm.pair(mentors.drop(columns=["capacity", "min_capacity"]), mentees, {"input": {"capacity": 3}})
+    assert not any("input.capacity" in n for n in filled.notes)
+    assert filled.pairs["mentor_id"].value_counts().max() == 3
