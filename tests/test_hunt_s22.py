@@ -229,3 +229,28 @@ def test_input_capacity_beside_a_capacity_column_is_said_unused(tmp_path):
     filled = mm.pair(mentors.drop(columns=["capacity", "min_capacity"]), mentees, {"input": {"capacity": 3}})
     assert not any("input.capacity" in n for n in filled.notes)
     assert filled.pairs["mentor_id"].value_counts().max() == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# one role off the bundled framework turns competency off for everyone (said now:
+# pipeline/tables.framework_note)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", SOURCES)
+def test_one_role_off_the_bundled_framework_is_said_in_the_notes(kind):
+    """40 mentees, 10 mentors (synthetic seed 22), one mentee's role 'Account Exec' instead of
+    'ae': the bundled sales framework is then not used at all, so competency (weight 2 of 6) is
+    neutral for every pair and 28 pairs change; at dd02548 nothing said so (no note, and the
+    report's feature table read "40 of 40 mentees with data"). Now a note names the role. The
+    same tables with the role right, or with competency weighted 0, have no such note."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=40, n_mentors=10, seed=22)
+    typo = mentees.assign(role=mentees["role"].astype(object))
+    typo.loc[1, "role"] = "Account Exec"
+    with on_source(kind):
+        r = mm.pair(mentors, typo)
+        right = mm.pair(mentors, mentees)
+        off = mm.pair(mentors, typo, {"weights": {"competency": 0.0}})
+    assert np.allclose(r.contributions["competency"], 1.0)  # weight 2 x neutral 0.5, every pair
+    assert not np.allclose(right.contributions["competency"], 1.0)
+    said = [n for n in r.notes if "competency is neutral" in n]
+    assert len(said) == 1 and "'Account Exec'" in said[0] and "mentees" in said[0], r.notes
+    assert not any("competency" in n for n in right.notes + off.notes)
