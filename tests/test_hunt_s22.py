@@ -36,6 +36,9 @@ Fixed (each test below fails at dd02548, where it was found):
   rules" ("same people and constraints") that broke the budget (10,250 spent of 4,000), and
   called the optimum 42 % worse; now they name the side rules the random pairing does not keep
   (``report/words.random_rules``).
+* Score floors stopped at the time limit: "feasible ... stopped at the time limit with a gap"
+  with no bound and no gap (the stopped flow's bound was dropped, only optimal flows counted);
+  now the stopped flow's bound counts (``solvers/scorefloors.py``).
 
 Routed, not fixed (strict xfail): on blocks and bounds a pair's ``rank`` (and the explanation's
 "ranked k-th of N eligible mentors") counts only the solver's candidate pairs, so a mentor of
