@@ -39,6 +39,9 @@ Fixed (each test below fails at dd02548, where it was found):
 * Score floors stopped at the time limit: "feasible ... stopped at the time limit with a gap"
   with no bound and no gap (the stopped flow's bound was dropped, only optimal flows counted);
   now the stopped flow's bound counts (``solvers/scorefloors.py``).
+* A decision naming no one of the round: the error named "programme, column
+  'constraints.locked[0]'" (the decision had become a lock); now the decisions file, its line
+  and column (``decisions.read_decisions``).
 
 Routed, not fixed (strict xfail): on blocks and bounds a pair's ``rank`` (and the explanation's
 "ranked k-th of N eligible mentors") counts only the solver's candidate pairs, so a mentor of
@@ -444,3 +447,26 @@ def test_score_floors_stopped_at_the_time_limit_keep_a_bound_over_every_pair(kin
     assert r.status == "feasible" and r.certificate["timed_out"] is True
     assert r.bound is not None and r.bound >= best - 1e-6 * max(1.0, best)
     assert r.gap is not None and 0 <= r.gap <= 1
+
+
+# ---------------------------------------------------------------------------------------------
+# a decision naming no one of the round (fixed: decisions.read_decisions)
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("column", ["mentee_id", "mentor_id"])
+def test_a_decision_naming_no_one_of_the_round_is_refused_on_its_line(column, tmp_path):
+    """30 mentees, 8 mentors (synthetic seed 3): a decisions CSV whose second row names 'NOPE'.
+    At dd02548 the error named the programme ("programme, row id 'NOPE', column
+    'constraints.locked[0]'": the decision became a lock), a setting the user never wrote. Now
+    the decisions file, its line and column."""
+    mentors, mentees = mm.synthetic.organisation(n_mentees=30, n_mentors=8, seed=3)
+    r = mm.pair(mentors, mentees)
+    first = r.pairs.iloc[0]
+    rows = pd.DataFrame({"mentee_id": [first["mentee_id"]] * 2, "mentor_id": [first["mentor_id"]] * 2,
+                         "decision": ["accept", "decline"]})
+    rows.loc[1, column] = "NOPE"
+    rows.to_csv(tmp_path / "decisions.csv", index=False)
+    with pytest.raises(ValidationError) as info:
+        r.revise(tmp_path / "decisions.csv")
+    p = info.value.problems[0]
+    assert (p.table, p.line, p.column, p.value) == (str(tmp_path / "decisions.csv"), 3, column, "NOPE"), p
+    assert r.revise(rows.iloc[:1]).status == "optimal"
