@@ -41,8 +41,10 @@ def _print_summary(result, baseline=None, out=None, stream=sys.stdout) -> None:
         # objective, is not the best total), and no percentage of a random total of 0
         lift = (f"this total is {s['objective'] / b['objective'] - 1:+.1%} over random"
                 if b["objective"] > 0 else "no lift in percent: random's total is not above 0")
+        from .report.words import random_rules
+
         seed = baseline.record.baseline_seed or 0
-        w(f"random assignment (seed {seed}, same people and constraints): "
+        w(f"random assignment (seed {seed}, the same people {random_rules(result.record.problem.side.active())}): "
           f"mean score {b['mean_score']:.4f}, {b['matched_mentees']} matched, total {b['objective']:.4f} "
           f"({lift})\n")
     gap = "" if result.gap is None else f", gap {result.gap:.2e}"

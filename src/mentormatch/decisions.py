@@ -34,13 +34,14 @@ __all__ = ["DECISIONS", "DECISION_COLUMNS", "read_decisions", "revise", "keep_bo
 DECISIONS = ("accept", "decline")
 
 
-def read_decisions(decisions, table: str = "decisions") -> pd.DataFrame:
+def read_decisions(decisions, table: str = "decisions", known: tuple | None = None) -> pd.DataFrame:
     """Validate a decisions table (a DataFrame or the path of a CSV).
 
     Returns a new DataFrame with text columns ``mentee_id``, ``mentor_id``, ``decision``
     (lower case). Refuses, naming the line, column, value and what was expected: a missing
-    column, an empty id, a decision other than accept/decline, and one pair decided twice
-    differently (the same decision twice is kept once).
+    column, an empty id, a decision other than accept/decline, one pair decided twice
+    differently (the same decision twice is kept once), and with ``known`` (the round's mentee
+    ids and mentor ids, as text) an id that is neither.
 
     >>> read_decisions(pd.DataFrame({"mentee_id": ["E1"], "mentor_id": ["M1"],
     ...                              "decision": [" Accept"]})).decision.tolist()
@@ -72,9 +73,12 @@ def read_decisions(decisions, table: str = "decisions") -> pd.DataFrame:
     problems = []
     for k, row in enumerate(out.itertuples(index=False)):
         line = k + 2  # the header is line 1
-        for col in ("mentee_id", "mentor_id"):
+        for col, ids in zip(("mentee_id", "mentor_id"), known or (None, None)):
             if getattr(row, col) == "":
                 problems.append(Problem(table, col, row.mentee_id or None, line, "", "an id"))
+            elif ids is not None and getattr(row, col) not in ids:
+                problems.append(Problem(table, col, row.mentee_id or None, line, getattr(row, col),
+                                        f"the id of a {col[:-3]} of this round"))
         if row.decision not in DECISIONS:
             problems.append(Problem(table, "decision", row.mentee_id or None, line,
                                     frame["decision"].iloc[k], "accept or decline"))
@@ -163,7 +167,9 @@ def revise(data: dict, proposal: pd.DataFrame, decisions) -> Matching:
     """
     from .pipeline import prepare, solve
 
-    d = read_decisions(decisions)
+    # an id of no one in the round is named on its line here (not as a lock of the programme)
+    known = tuple(frozenset(data[t]["id"].astype(str)) for t in ("mentees", "mentors"))
+    d = read_decisions(decisions, known=known)
     rules = data["rules"]
     cons = rules.constraints
     acc = d.loc[d["decision"] == "accept", ["mentee_id", "mentor_id"]].to_numpy().tolist()

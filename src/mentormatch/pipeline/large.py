@@ -97,8 +97,11 @@ def problem_of(scorer, data: dict, side=None, at_least: float = -np.inf) -> Assi
     if data["locked"] is not None:
         pos = cand.locate(*data["locked"])
         locked[pos[pos >= 0]] = True
-    return AssignmentProblem(cand, score, data["capacity"], demand=data["demand"],
-                             locked=locked, side=side if side is not None else SideConstraints())
+    # the round's loads and coverage_first too: a check or the audit's price of fairness on
+    # this problem solves the round's own problem (without them it solved another one)
+    return AssignmentProblem(cand, score, data["capacity"], demand=data["demand"], load=data["load"],
+                             locked=locked, coverage_first=data["coverage_first"],
+                             side=side if side is not None else SideConstraints())
 
 
 def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, mentor_ids) -> Prepared:

@@ -68,7 +68,22 @@ def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProbl
         return objective
     if name == "flow" and (side.active() or not problem.integral):
         return "mip"
+    needs = list(side.active()) + ([] if problem.integral or name in ("random", "greedy")
+                                   else ["fractional loads or capacities"])
+    if name in UNCONSTRAINED_SOLVERS and needs:
+        # refused here, naming the programme's setting, as one ValidationError whichever
+        # solver (each refused on its own terms, ValueError or "problem, column 'side'")
+        raise ValidationError(Problem(
+            "programme", "solver", None, None, name,
+            f"a solver that imposes {', '.join(needs)}: 'flow' (the default, which hands over to "
+            f"'mip', the engine for side constraints at every size), 'mip' or 'cpsat'; solver "
+            f"{name!r} cannot"))
     return name
+
+
+#: The solvers of a plain assignment (capacities, eligibility, locks): no side constraint, and
+#: whole loads for the exact ones (``random`` and ``greedy`` take fractional loads).
+UNCONSTRAINED_SOLVERS = ("hungarian", "stable", "random", "greedy")
 
 
 @dataclass

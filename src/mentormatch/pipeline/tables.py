@@ -49,6 +49,26 @@ def resolve_framework(framework, mentees: pd.DataFrame, mentors: pd.DataFrame):
     return CareerFramework.load(framework)  # issue 20: TOML, or {requirements, pathways} CSVs
 
 
+def framework_note(framework, fw, mentees: pd.DataFrame, mentors: pd.DataFrame) -> str | None:
+    """The note when :func:`resolve_framework` left the bundled framework out (``framework``
+    not given, ``fw`` None) although the tables have roles: competency is then neutral for every
+    pair, which one misspelt role among the sales roles would otherwise do silently."""
+    if framework not in (None, "") or fw is not None:
+        return None
+    from ..careers import CareerFramework
+
+    known = set(CareerFramework.sales().roles)
+    roles = {t: sorted(set(df["role"].dropna().astype(str)) - {""}) for t, df in
+             (("mentees", mentees), ("mentors", mentors)) if "role" in df.columns}
+    if not any(roles.values()):
+        return None
+    unknown = "; ".join(f"{t}: {', '.join(repr(r) for r in rs if r not in known)}"
+                        for t, rs in roles.items() if set(rs) - known)
+    return (f"competency is neutral (0.5) for every pair: no career framework, as the bundled "
+            f"sales framework's roles ({', '.join(sorted(known))}) do not include every role of "
+            f"the tables ({unknown}); correct the roles or name a framework (framework=...)")
+
+
 def pair(mentors, mentees, programme=None, *, framework=None, org=None,
          executor=None) -> Matching:
     """Pair mentees with mentors: validate, score every eligible pair, solve exactly.
@@ -123,8 +143,11 @@ def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
 
     mentee_ids = Encoder.from_ids(mentees["id"])
     mentor_ids = Encoder.from_ids(mentors["id"])
-    fw = resolve_framework(framework if framework is not None else rules.framework_source(),
-                           mentees, mentors)  # issue 20: the programme may name the framework
+    asked = framework if framework is not None else rules.framework_source()
+    fw = resolve_framework(asked, mentees, mentors)  # issue 20: the programme may name the framework
+    note = framework_note(asked, fw, mentees, mentors) if rules.weights.get("competency", 0) > 0 else None
+    if note is not None:  # (the result's notes are the mentees table's)
+        mentees.attrs["notes"] = [*mentees.attrs.get("notes", []), note]
     context = Context(framework=fw)
     if len(mentees) * len(mentors) > knobs.LARGE_PAIRS:
         return _prepare_large(mentors, mentees, rules, fw, context, mentee_ids, mentor_ids)

@@ -33,7 +33,7 @@ class Audit:
     fairness: pd.DataFrame  # attribute, group, mentees, matched, matched_share, mean_score, min_score
     price_of_fairness: pd.DataFrame  # constraints, total_with, total_without, price, price_share
     load: pd.DataFrame  # load, mentors
-    mentors: pd.DataFrame  # mentor_id, capacity, load, mean_score, stipend, incentive
+    mentors: pd.DataFrame  # mentor_id, capacity, load, mean_score, stipend, incentive (bonus x expected successes)
     budget: pd.DataFrame  # metric, value
     blocking: pd.DataFrame  # metric, value
     random_scores: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
@@ -204,11 +204,13 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
 
     fixed, per = col("stipend_fixed"), col("stipend_per_mentee")
     b_rows = []
+    active = cnt > 0  # as the budget counts them: a mentor with a pair (a mentee of load 0 too)
     if fixed is not None or per is not None:
-        stipend = (fixed if fixed is not None else 0.0) * (load > 0) + (per if per is not None else 0.0) * load
+        # paid per mentee, whatever the mentee's load (the budget's row, solvers.linear)
+        stipend = (fixed if fixed is not None else 0.0) * active + (per if per is not None else 0.0) * cnt
         per_mentor["stipend"] = stipend
         b_rows.append(("stipends_paid", float(stipend.sum())))
-        b_rows.append(("active_mentors", int((load > 0).sum())))
+        b_rows.append(("active_mentors", int(active.sum())))
         budget = getattr(data.get("rules"), "constraints", {}).get("budget", np.nan) \
             if data.get("rules") is not None else np.nan
         if budget is not None and not np.isnan(budget):
@@ -216,8 +218,17 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
             b_rows.append(("budget_used_share", float(stipend.sum() / budget) if budget else np.nan))
     bonus = col("bonus")
     if bonus is not None:
-        per_mentor["incentive"] = bonus * sum_score
-        b_rows.append(("incentives_total", float((bonus * sum_score).sum())))
+        # bonus x expected successes: each pair's success probability by the documented link
+        # (solvers.linear_rows.success_probability, the one the reservation values read)
+        from ..solvers.base import SideConstraints
+        from ..solvers.linear_rows import success_probability
+
+        rules = data.get("rules")
+        link = SideConstraints(success_scale=(rules.score_span if rules is not None else 0.0) or 1.0)
+        successes = np.bincount(P.mentor[chosen], weights=success_probability(problem.score[chosen], link),
+                                minlength=P.n_mentors)
+        per_mentor["incentive"] = bonus * successes
+        b_rows.append(("incentives_total", float((bonus * successes).sum())))
     budget_df = pd.DataFrame(b_rows, columns=["metric", "value"])
 
     # ---- blocking pairs (stability with preferences from the scores)

@@ -24,6 +24,7 @@ from .page import CSS, JS, capped_note, esc, fmt, labels, people, shown_of, tabl
 from .phrases import protected_notes
 from .plans import plans as _plans
 from .reasons import partial_reasons
+from .words import random_rules
 from .sections import (GLOSSARY, about_section, coverage, geo_values, named, outcomes_section,
                        pairs_section, roster, sensitivity_section, unmatched_section)
 
@@ -124,11 +125,12 @@ def render(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, contributio
     lift_df = a.lift
     cmp_parts = []
     rnd = lift_df.loc[lift_df["method"] == "random"] if len(lift_df) else lift_df
+    side_rules = data["problem"].side.active() if data.get("problem") is not None else []
     if len(rnd):
         r = rnd.iloc[0]
         cmp_parts.append(
             f"<p>This pairing's total match score is {fmt(objective)}. Pairing the same people at "
-            f"random under the same rules gives {fmt(float(r.total_mean))} on average "
+            f"random {esc(random_rules(side_rules))} gives {fmt(float(r.total_mean))} on average "
             f"(over {int(r.runs)} draws, spread {fmt(float(r.total_std))}), with "
             f"{fmt(float(r.matched))} mentees matched against {matched:,} here: this pairing is "
             f"{objective / r.total_mean - 1:+.0%} on the total.</p>" if r.total_mean > 0 else "")

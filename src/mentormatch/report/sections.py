@@ -223,7 +223,8 @@ GLOSSARY = [
     ("proven best", "the solver proved that no other pairing under the same rules has a higher "
      "total match score."),
     ("compared with random", "how much higher the total match score is than pairing the same "
-     "people at random under the same rules (mean of several random draws)."),
+     "people at random under the same capacities and eligibility (mean of several random draws); "
+     "a random pairing keeps no budget, floor, minimum load or reservation value."),
     ("matched share", "the share of a group's mentees who have a mentor."),
     ("flagged group", f"a group whose matched share is under {FLAG_RATIO:g} x the share for everyone."),
     ("blocking pair", "a mentee and a mentor, not paired, who would each rather be with the other "

@@ -38,6 +38,22 @@ def listing(parts: list[str], conj: str = "and") -> str:
     return ", ".join(parts[:-1]) + f" {conj} " + parts[-1]
 
 
+def random_rules(active: list[str]) -> str:
+    """Which rules a random baseline pairing keeps, in words: baselines run on the same people,
+    capacities, eligible pairs and locks, never under the side constraints (``active``, the
+    names of ``SideConstraints.active()``; :func:`mentormatch.pipeline.baseline`).
+
+    >>> random_rules([])
+    'under the same rules'
+    >>> random_rules(["budget", "share_floor"])
+    'under the same capacities and eligibility, without the budget and share floor rules this pairing keeps'
+    """
+    if not active:
+        return "under the same rules"
+    return (f"under the same capacities and eligibility, without the {listing([in_words(a) for a in active])} "
+            f"rule{'s' if len(active) > 1 else ''} this pairing keeps")
+
+
 def ordinal(n: int) -> str:
     """1st, 2nd, 3rd, 4th, 11th, 21st."""
     n = int(n)

@@ -62,6 +62,10 @@ COLUMN_BY_NAME = {c.name: c for c in COLUMNS}
 COMPETENCY_PREFIX = "comp_"
 TABLES = ("mentors", "mentees")
 MAX_PROBLEMS = 50  # per table and per check: keeps messages readable and the loops short
+#: the largest capacity taken at face value (``assign()``'s and the mentors table's): any
+#: capacity >= the number of mentees already means "no limit", and beyond 2**31 a capacity is a
+#: unit error, not a programme (the solvers count places in int64)
+MAX_CAPACITY = 2**31 - 1
 COMPETENCY_RANGE = (0.0, 5.0)
 _NUMERIC = ("float", "int")
 _DATAFRAME_SOURCE = "<DataFrame>"

@@ -7,12 +7,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import Problem, ValidationError
-from .columns import MAX_PROBLEMS
+from .columns import MAX_CAPACITY, MAX_PROBLEMS
 from .ids import FORMS_WORDS, case_only, case_words, unicode_forms
 
-#: the largest capacity taken at face value: any capacity >= the number of mentees already
-#: means "no limit", and beyond 2**31 a capacity is a unit error, not a programme
-MAX_CAPACITY = 2**31 - 1
 #: solver "hungarian" gives each slot of a mentor a column of the matrix it solves: past this many
 #: slots in all, the matrix no longer fits in memory
 HUNGARIAN_SLOTS = 10_000_000

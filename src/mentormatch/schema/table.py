@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from .cells import InputOptions, _Report, _as_text, _exploded, _idlist, _isin, _numeric
-from .columns import (_NUMERIC, BIG_FIVE, COLUMN_BY_NAME, COMPETENCY_PREFIX, COMPETENCY_RANGE, Column,
-                      _close, _table_columns, _time_zones)
+from .columns import (_NUMERIC, BIG_FIVE, COLUMN_BY_NAME, COMPETENCY_PREFIX, COMPETENCY_RANGE,
+                      MAX_CAPACITY, Column, _close, _table_columns, _time_zones)
 from .ids import CASE_WORDS, FORMS_WORDS, case_only, unicode_forms
 
 
@@ -216,6 +216,12 @@ def _check_rows(rep: _Report, frame: pd.DataFrame, numbers: dict[str, np.ndarray
         lat, lon = ~np.isnan(numbers["latitude"]), ~np.isnan(numbers["longitude"])
         rep.rows("longitude", lat & ~lon, frame["longitude"], "a longitude, as the row has a latitude")
         rep.rows("latitude", lon & ~lat, frame["latitude"], "a latitude, as the row has a longitude")
+    if "capacity" in numbers:
+        with np.errstate(invalid="ignore"):
+            absurd = numbers["capacity"] > MAX_CAPACITY  # (an infinite one is reported on its own)
+        rep.rows("capacity", absurd & np.isfinite(numbers["capacity"]), frame["capacity"],
+                 f"at most {MAX_CAPACITY:,}; a capacity of the number of mentees already means "
+                 "'no limit'")
     if "min_capacity" in numbers and "capacity" in numbers:
         low, cap = numbers["min_capacity"], numbers["capacity"]
         with np.errstate(invalid="ignore"):

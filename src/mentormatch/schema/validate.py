@@ -103,6 +103,10 @@ def validate_tables(mentors, mentees, columns: Mapping[str, str] | None = None, 
             problems += exc.problems
             continue
         frames[table], reps[table] = _validate_one(raw, table, options)
+        if table == "mentors" and options.capacity is not None and "capacity" in raw.columns:
+            # input.capacity fills a missing column only: said, never silently unused
+            notes.append(f"mentors: input.capacity ({options.capacity:g}) was not used: "
+                         f"the mentors table ({raw.attrs.get('source', 'a DataFrame')}) has a capacity column")
         used = raw.attrs.get("encoding")
         if used == "xlsx":  # a workbook has no text encoding: a note only when one was set
             if encoding:

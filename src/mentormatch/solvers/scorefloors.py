@@ -176,7 +176,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
     seen = {"negative": False}  # a negative score among a flow's candidates
     best_U, best = math.inf, None  # best: (value, i, j, s, chosen); value: score + bonus
     m = source.n_mentors
-    at_best_U: list = []  # the least bound's flow: (its scale and bonus, (prices, problem))
+    at_best_U: list = []  # the least bound's optimal flow: scale and bonus, (prices, problem), allowance, U
     union: list = []  # every flow's chosen pairs (mentee, mentor, plain score)
 
     clock = FlowClock(deadline, MAX_FLOWS)
@@ -204,13 +204,15 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
         mt = P.mentee[sol.chosen]
         slack = floor_slack(mt, plain[sol.chosen], pos, size, alpha, n)
         clock.timed_out |= bool((sol.certificate or {}).get("timed_out"))
-        if sol.status == "optimal" and sol.bound is not None:
+        if sol.bound is not None and math.isfinite(sol.bound):
             # an assignment the floors' rule passes falls short of a floor by up to its tol:
-            # worth at most the flow's bound plus sum_g lambda_g tol_g / N (module docstring)
+            # worth at most the flow's bound plus sum_g lambda_g tol_g / N (module docstring).
+            # A flow stopped at the time limit still bounds its scaled problem over every pair
+            # (so the answer keeps a bound); only an optimal flow's prices close the gap
             allowance = float(lam @ tol) / n
             U = float(sol.bound) + allowance
-            if U < best_U:
-                at_best_U[:] = [scaled, (sol.prices, problem), allowance]
+            if sol.status == "optimal" and (not at_best_U or U < at_best_U[3]):
+                at_best_U[:] = [scaled, (sol.prices, problem), allowance, U]
             best_U = min(best_U, U)
         union.append((mt, P.mentor[sol.chosen], plain[sol.chosen]))
         meets = bool(np.all(slack >= -tol)) and bool(np.all(np.bincount(mt, minlength=n) <= dem))
@@ -247,7 +249,7 @@ def solve_score_floors(source, capacity, demand, side: SideConstraints, options:
             return bool(np.all(floor_slack(mentee, plain, pos, size, alpha, n) >= -tol))
 
         union_pairs = tuple(np.concatenate([u[t] for u in union]) for t in range(3))
-        scaled_at, prices_at, allowance_at = at_best_U
+        scaled_at, prices_at, allowance_at, _ = at_best_U
         closing = close_gap(source, cap, demand, side, options, deadline, scaled_at, prices_at,
                             best, union_pairs, bonus, best_U, meets, best_of, allowance_at)
         if closing is not None:
