@@ -23,7 +23,7 @@ from mentormatch.pairs import Candidates
 from mentormatch.solvers import SolverOptions, certify
 from mentormatch.solvers.base import AssignmentProblem
 import mentormatch.solvers.bounded as bounded
-from mentormatch.solvers.bounded import child, market, passes
+from mentormatch.solvers.bounded import child, late, market, passes
 
 from _support import exact_round, force_scale_path, jumping_clock, scorer_of
 
@@ -140,10 +140,10 @@ def test_bounds_stopped_between_the_rounds_report_a_bound_over_every_pair(clock,
 
 
 def _late_flows(monkeypatch) -> list:
-    """The flows of a stopped solve's one late assignment (``bounded.solve_arrays`` wrapped):
+    """The flows of a stopped solve's one late assignment (``bounded.late.solve_arrays`` wrapped):
     their pair counts."""
-    real, seen = getattr(bounded, "solve_arrays", None), []  # (none before it was written)
-    monkeypatch.setattr(bounded, "solve_arrays", lambda i, *a: seen.append(len(i)) or real(i, *a), raising=False)
+    real, seen = late.solve_arrays, []
+    monkeypatch.setattr(late, "solve_arrays", lambda i, *a: seen.append(len(i)) or real(i, *a))
     return seen
 
 
@@ -369,9 +369,9 @@ def test_the_first_pass_keeps_time_for_the_late_flow(clock, monkeypatch, seed, c
     dem = _demand(seed, len(scores))
     best = milp_optimum(scores, cap, dem, cover)
     per_pair = 0.1
-    monkeypatch.setattr(bounded, "LATE_PAIR_SECONDS", per_pair, raising=False)
+    monkeypatch.setattr(late, "LATE_PAIR_SECONDS", per_pair)
     monkeypatch.setattr(passes, "_pass_blocks", lambda n, w: [(a, min(a + 10, n)) for a in range(0, n, 10)])
-    real_block, real_flow, late = passes._scan_block, bounded.solve_arrays, []
+    real_block, real_flow, flows = passes._scan_block, late.solve_arrays, []
 
     def slow_block(*args):
         out = real_block(*args)
@@ -379,17 +379,17 @@ def test_the_first_pass_keeps_time_for_the_late_flow(clock, monkeypatch, seed, c
         return out
 
     def slow_flow(i, *args):
-        late.append(len(i))
+        flows.append(len(i))
         clock.jump(per_pair * len(i))
         return real_flow(i, *args)
 
     monkeypatch.setattr(passes, "_scan_block", slow_block)
-    monkeypatch.setattr(bounded, "solve_arrays", slow_flow)
+    monkeypatch.setattr(late, "solve_arrays", slow_flow)
     clock.flows.clear()
     deadline = time.perf_counter() + 60.0
     sol, i, j = _bounded(scorer, cap, dem, cover, top_k=None, deadline=deadline)
     assert time.perf_counter() <= deadline
-    assert clock.flows == [] and len(late) == 1 and len(sol.chosen) > 0
+    assert clock.flows == [] and len(flows) == 1 and len(sol.chosen) > 0
     assert 0 < sol.certificate["rows_scanned"] < len(scores)
     _assert_honest(sol, best, scores, cap, dem, i, j)
 

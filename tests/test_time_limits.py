@@ -17,7 +17,7 @@ from mentormatch import pipeline as pl, synthetic
 from mentormatch.pipeline import tables
 from mentormatch.solvers import SolverOptions
 import mentormatch.solvers.bounded as bounded
-from mentormatch.solvers.bounded import passes
+from mentormatch.solvers.bounded import late, passes
 
 from _support import exact_round, force_scale_path, jumping_clock, recheck_pairs
 from test_stopped_bounds import milp_optimum
@@ -60,9 +60,9 @@ def test_pair_on_bounds_answers_within_the_limit_from_the_call(monkeypatch, seed
     clock = jumping_clock(monkeypatch, 0.0)
     force_scale_path(monkeypatch, True)
     monkeypatch.setattr(bounded, "_guides", lambda *a: (None, None, None))
-    monkeypatch.setattr(bounded, "LATE_PAIR_SECONDS", 0.1)
+    monkeypatch.setattr(late, "LATE_PAIR_SECONDS", 0.1)
     monkeypatch.setattr(passes, "_pass_blocks", lambda n, w: [(a, min(a + 10, n)) for a in range(0, n, 10)])
-    real_block, real_flow = passes._scan_block, bounded.solve_arrays
+    real_block, real_flow = passes._scan_block, late.solve_arrays
 
     def slow_block(*args):
         out = real_block(*args)
@@ -74,7 +74,7 @@ def test_pair_on_bounds_answers_within_the_limit_from_the_call(monkeypatch, seed
         return real_flow(i, *args)
 
     monkeypatch.setattr(passes, "_scan_block", slow_block)
-    monkeypatch.setattr(bounded, "solve_arrays", slow_flow)
+    monkeypatch.setattr(late, "solve_arrays", slow_flow)
     _slow_preparation(monkeypatch, clock, 30.0)
     called = time.perf_counter()
     r = mm.pair(mentors, mentees, {"time_limit": LIMIT})

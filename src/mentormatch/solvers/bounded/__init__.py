@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
 
 import numpy as np
 
@@ -50,12 +49,11 @@ from ...errors import Conflict, InfeasibleError
 from ...pairs import unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions
 from ..certify import places_left
-from ..flow import solve_arrays
-from ..rounds import Outcome, ceiling_from_best, certified_rounds, least_stopped_bound, with_locks
+from ..rounds import Outcome, certified_rounds, with_locks
 from ..sparse import _Sparse, default_top_k, empty
-from .ceiling import row_ceilings
 from .check import _Certifier
 from .child import Child
+from .late import fitting_k, late_assignment, pass_deadline, stopped_early
 from . import remote
 from .market import Settling, _guides
 from .exact import _Exact
@@ -69,13 +67,6 @@ log = logging.getLogger(__name__)
 
 #: Pairs kept per mentee from the first pass (the pool; at least ``top_k``).
 POOL_PER_ROW = 64
-#: Seconds per pair of a first sparse set for its exact scores and one min-cost flow on it
-#: (about 2 us the flow, 1-3 us the scores at 100,000 x 20,000 on 2 cores): with a deadline,
-#: the first pass stops that long before it (at most :data:`RESERVE_SHARE` of the time left),
-#: and a late sparse set keeps fewer pairs per row when the time left is shorter.
-LATE_PAIR_SECONDS = 5e-6
-#: The largest share of the time left that the first pass leaves to the first flow.
-RESERVE_SHARE = 0.5
 
 
 # --------------------------------------------------------------------------------------------
@@ -104,24 +95,6 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
         raise
     cols, vals, floor = f.pool
     return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
-
-
-def _fitting_k(k: int, rows: int, deadline: float | None) -> int:
-    """``k``, or fewer (at least 1) so that a sparse set of ``rows`` rows of that many pairs is
-    scored and its flow solved before ``deadline`` (:data:`LATE_PAIR_SECONDS`)."""
-    if deadline is None:
-        return k
-    left = max(0.0, deadline - time.perf_counter())
-    return int(max(1, min(k, left // (LATE_PAIR_SECONDS * max(rows, 1)))))
-
-
-def _pass_deadline(deadline: float | None, pairs: int) -> float | None:
-    """When the first pass stops: ``deadline`` less the time of the first flow on ``pairs``
-    pairs, at most :data:`RESERVE_SHARE` of the time left."""
-    if deadline is None:
-        return None
-    left = max(0.0, deadline - time.perf_counter())
-    return deadline - min(LATE_PAIR_SECONDS * pairs, RESERVE_SHARE * left)
 
 
 def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap,
@@ -155,53 +128,6 @@ def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int
     return _Sparse(i[keep], j[keep], j[keep], s[keep])
 
 
-def _stopped_early(scorer, cap, dem, sp: _Sparse, cert: dict, checker=None, prices=(),
-                   rows: int | None = None) -> Outcome:
-    """The rounds' answer when the deadline comes before their first flow: no pair chosen,
-    ``cert`` (``timed_out``) and the least Lagrangian bound
-    (:func:`~mentormatch.solvers.rounds.least_stopped_bound`, with ``u = 0``) under no prices
-    and under each of ``prices`` (mentor prices, made ``>= 0``): the rows with a pool by its
-    ceiling (``checker``, :meth:`.check._Certifier.ceiling`), every other row by its own
-    ceiling without a pass (:func:`.ceiling.row_ceilings` over the mentors with a place, at
-    most the bounds' largest value ``largest + margin``, a threshold's lift ``w`` added
-    (:class:`~mentormatch.solvers.threshold.ThresholdBounds`), less the least price:
-    :func:`~mentormatch.solvers.rounds.ceiling_from_best`), which is at least ``s_ij - p_j`` for
-    each of its eligible pairs; no assignment holds more than ``n_max = min(sum d, sum c)``
-    pairs. ``rows``: the rows with a pool (the first ones; None: all; none
-    without ``checker``), when the pass was cut short."""
-    n_max = int(min(dem.sum(), cap.sum()))
-    has = cap > 0
-    top = max(0.0, float(scorer.largest + scorer.margin + lift_weight(scorer)))
-    own = row_ceilings(scorer, has)
-    rest = np.full(len(dem), top) if own is None else np.clip(own, 0.0, top)
-    done = 0 if checker is None else len(dem) if rows is None else rows
-
-    def ceiling(u, p):
-        e = checker.ceiling(u[:done], p) if done else np.zeros(0)
-        return np.concatenate([e, ceiling_from_best(rest[len(e):], u[len(e):], p)])
-
-    tries = [(np.zeros(len(dem)), np.where(has, 0.0, np.inf), 0.0, n_max)]
-    for p in prices if checker is not None else ():
-        p = np.where(has, np.maximum(0.0, np.zeros(len(cap)) if p is None else p), np.inf)
-        tries.append((np.zeros(len(dem)), p, float(cap[has] @ p[has]), n_max))
-    cert.update(holds=False, timed_out=True)
-    return Outcome(sp, np.zeros(len(sp.i), bool), False, cert, least_stopped_bound(ceiling, tries, dem))
-
-
-def _late_assignment(out: Outcome, cap, dem, weights) -> Outcome:
-    """``out`` (:func:`_stopped_early`, a stop before the first flow) with an assignment: one
-    min-cost flow on its sparse set (the first sparse set, or that of the rows a pass cut short
-    scanned; the others unmatched), uncertified. The bound stays: it bounds every assignment of
-    the market, whatever the flow chooses."""
-    if not len(out.sparse.i):
-        return out
-    t = time.perf_counter()
-    res = solve_arrays(out.sparse.i, out.sparse.j, out.sparse.s, cap, dem, weights)
-    out.certificate.update(late_flow={"pairs": len(out.sparse.i), "or_tools_status": res.status,
-                                      "seconds": round(time.perf_counter() - t, 3)})
-    return replace(out, chosen=res.chosen)
-
-
 def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None,
            cover: bool = False, deadline: float | None = None) -> Outcome:
     """The rounds on the market left by the locks (``cap``, ``dem``; lock pairs ``li``, ``lj``
@@ -223,11 +149,11 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     # none on a sub-market, whose answer gives prices only (no late flow)
     cmax, dmax = int(np.max(cap, initial=0)), int(np.max(dem, initial=1))
     k_est = default_top_k(cap, dem) if k is None else k
-    pass_deadline = deadline if depth > 0 else _pass_deadline(deadline, n * k_est + m * min(k_est, 2 * cmax + 2))
+    pass_stop = deadline if depth > 0 else pass_deadline(deadline, n * k_est + m * min(k_est, 2 * cmax + 2))
     if given is not None:
         pass_price, later = given[0], Child.done(given)
     else:
-        pass_price, later, inner_info = _guides(_solve, scorer, cap, dem, depth, pass_deadline)
+        pass_price, later, inner_info = _guides(_solve, scorer, cap, dem, depth, pass_stop)
     beside = later is not None and later.running
     guided = later is not None
     if k is None:
@@ -238,20 +164,20 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     size = min(m, max(POOL_PER_ROW, k))
     try:
         pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
-                                        options.progress and depth == 0, pass_deadline)
+                                        options.progress and depth == 0, pass_stop)
     except PassStopped as stop:  # (the sub-market beside it ended too)
         say("%sthe first pass stopped at the caller's deadline", "  " * depth)
         cert = {"method": _Certifier.method, "rounds": 0, "first_pass": "stopped at the deadline",
                 "rows_scanned": stop.rows_done}
         part = getattr(stop, "pool", None)
         if depth > 0 or part is None:  # (a sub-market's answer gives prices only: no flow)
-            return _stopped_early(scorer, cap, dem, empty(), cert)
+            return stopped_early(scorer, cap, dem, empty(), cert)
         # the rows scanned: each one's best pairs of its pool (the pass's ranking), one flow
-        k_late = _fitting_k(min(size, default_top_k(cap, dem)), stop.rows_done, deadline)
+        k_late = fitting_k(min(size, default_top_k(cap, dem)), stop.rows_done, deadline)
         sp = _first_sparse(scorer, exact, part, None, None, k_late, cap, cover)
         checker = _Certifier(scorer, exact, part, li, lj, False)
-        out = _stopped_early(scorer, cap, dem, sp, cert, checker, (part.prices[0], None), stop.rows_done)
-        return _late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
+        out = stopped_early(scorer, cap, dem, sp, cert, checker, (part.prices[0], None), stop.rows_done)
+        return late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
     t_pass, c_pass = time.perf_counter(), time.process_time()
     guide, guide_info = (None, None) if later is None else later.result()
     # where the time went (wall seconds; the bound passes' pairs): for the cost per block; and
@@ -265,7 +191,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
     if depth == 0:  # (the pass kept time for the first flow; a late sub-market took some)
-        k = _fitting_k(k, n, deadline)
+        k = fitting_k(k, n, deadline)
     sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k, cap, cover)
     if guide_info is not None and inner_info is not None:
         guide_info = {**guide_info, "pools_ranked_by": inner_info, "beside_first_pass": beside}
@@ -289,8 +215,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             cert = {"method": _Certifier.method, "top_k": k, "pairs_in_sparse": len(sp.i), "rounds": 0}
             checker.record(cert, "round")
             checker.record(cert, "stopped")
-            out = _stopped_early(scorer, cap, dem, sp, cert, checker, (pool.prices[0], guide))
-            return out if depth > 0 else _late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
+            out = stopped_early(scorer, cap, dem, sp, cert, checker, (pool.prices[0], guide))
+            return out if depth > 0 else late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
     weights = _weights(cap, dem, li, cover)
     return certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=resolve,
                             work=work, say=say, indent="  " * depth, cover=weights)
@@ -395,7 +321,7 @@ def _solve_bounded(scorer, capacity, *, demand=None, locked=None,
     given = None if start is None else (start, {"mentees": 0, "rounds": 0, "seconds": 0.0,
                                                 "warm_start": "an earlier solution's mentor prices"})
     if deadline is not None and time.perf_counter() >= deadline:  # no pass, no flow: the locks
-        out = _stopped_early(scorer, cap_left, dem_left, empty(), {"method": _Certifier.method, "rounds": 0})
+        out = stopped_early(scorer, cap_left, dem_left, empty(), {"method": _Certifier.method, "rounds": 0})
     else:
         out = _solve(scorer, cap_left, dem_left, li, lj, k, options, 0, given, cover, deadline)
     return with_locks(out, li, lj, ls, cap_f, dem[scorer.inverse], started, scorer.order)

@@ -1,7 +1,7 @@
 """Each row's ceiling without a pass over its pairs: a number at least every eligible exact score
 of a row of a :class:`mentormatch.scale.BoundedScorer` against a set of mentors, from the
 scorer's factors alone (``O(n d + groups x m)``, no bound of any pair computed). For the rows a
-first pass cut short never scanned (:func:`mentormatch.solvers.bounded._stopped_early`), which
+first pass cut short never scanned (:func:`mentormatch.solvers.bounded.late.stopped_early`), which
 otherwise count every pair at the bounds' largest value.
 
 Why it holds. The scorer's bound of pair ``(i, j)`` is ``b_ij = sum_t L_it R_tj + T_k(i)j +
