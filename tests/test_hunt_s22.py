@@ -43,9 +43,11 @@ Fixed (each test below fails at dd02548, where it was found):
   'constraints.locked[0]'" (the decision had become a lock); now the decisions file, its line
   and column (``decisions.read_decisions``).
 
-Routed, not fixed (strict xfail): on blocks and bounds a pair's ``rank`` (and the explanation's
-"ranked k-th of N eligible mentors") counts only the solver's candidate pairs, so a mentor of
-capacity 0 (or, at scale, a high-priced one) scoring higher is not counted.
+* On blocks and bounds a pair's ``rank`` (and the explanation's "ranked k-th of N eligible
+  mentors") counted only the solver's candidate pairs, so a mentor of capacity 0 (or, at scale,
+  a high-priced one) scoring higher was not counted (routed by s22h7; the lead:
+  ``pipeline/ranks.py`` counts it over the round's pair source, and the explanation reads the
+  pairs table's rank).
 
 Guards (pass at dd02548 too): ``pair()`` with one to three side constraints (budget, minimum
 loads, incentives, fractional loads, score and share floors) on 8-40 mentees gives the whole
@@ -176,13 +178,9 @@ def test_the_price_of_the_side_constraints_keeps_the_rounds_fractional_loads(kin
 
 
 # ---------------------------------------------------------------------------------------------
-# a pair's rank among the mentee's eligible mentors on blocks and bounds (NOT fixed: routed)
+# a pair's rank among the mentee's eligible mentors on blocks and bounds (fixed by the lead:
+# pipeline/ranks.py counts it over the round's pair source)
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason="DEFECT (routed, s22h7): on blocks and bounds a pair's rank "
-                   "counts only the solver's candidate pairs (each mentee's best by score less "
-                   "price; mentors with no place never among them), while eligible_mentors and the "
-                   "explanation's alternatives count every eligible mentor: pipeline/wrap._wrap's "
-                   "rank needs the mentee's whole row from the pair source")
 @pytest.mark.parametrize("kind", ["blocks", "bounds"])
 def test_a_pairs_rank_counts_every_eligible_mentor_on_every_source(kind):
     """11 mentees, 6 mentors of capacities 3, 1, 1, 2, 0, 0 (synthetic seed 22608; hunt seeds
@@ -206,6 +204,27 @@ def test_a_pairs_rank_counts_every_eligible_mentor_on_every_source(kind):
     assert r.pairs["rank"].tolist() == want.tolist()
     e = "E00001"
     assert "ranked 2nd of 6 eligible mentors" in str(r.explain(e))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("kind", ["blocks", "bounds"])
+def test_every_pairs_rank_on_a_source_is_the_complete_sets(kind, seed):
+    """Random organisations (seeds 0-5, 30-50 mentees), a third of the mentors at capacity 0,
+    demands up to 2: each chosen pair's rank on blocks and bounds is 1 + the eligible pairs of
+    its mentee scoring strictly above it, recomputed from the complete set's scores."""
+    rng = np.random.default_rng(seed)
+    mentors, mentees = mm.synthetic.organisation(n_mentees=30 + 4 * seed, n_mentors=12, seed=2260 + seed)
+    cap = rng.integers(1, 4, len(mentors))
+    cap[rng.random(len(mentors)) < 1 / 3] = 0
+    mentors = mentors.assign(capacity=cap, min_capacity=0)
+    complete = pl.prepare(mentors, mentees)
+    p = complete.problem
+    with on_source(kind):
+        r = mm.pair(mentors, mentees)
+    pos = result_positions(complete, r)
+    mentee = p.pairs.mentee[pos]
+    beaten = (p.score[None, :] > p.score[pos, None]) & (p.pairs.mentee[None, :] == mentee[:, None])
+    assert len(pos) and r.pairs["rank"].tolist() == (1 + beaten.sum(axis=1)).tolist()
 
 
 # ---------------------------------------------------------------------------------------------

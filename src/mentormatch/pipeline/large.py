@@ -25,6 +25,7 @@ from .blocks import _BlockScorer
 from .reader import _ScorerRows, refuse_ineligible_locks_of
 from .wrap import _solve, _wrap
 from .memory import BYTES_PER_CPSAT_PAIR, REFUSAL_INSTEAD, check_fits, fits
+from .ranks import ranks_on_source
 
 
 def eligible_pairs(scorer, n: int, m: int) -> int:
@@ -352,4 +353,5 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
     data["full_problem"] = functools.cache(
         lambda: _full_problem(scorer, data, what="the problem of every eligible pair"))
     return _wrap(problem, solution, prepared.mentee_ids, prepared.mentor_ids, scorer.removed_frame(),
-                 contributions, data, eligible_counts=scorer.eligible_counts)
+                 contributions, data, eligible_counts=scorer.eligible_counts,
+                 ranks=lambda mentee, score: ranks_on_source(_source(scorer, n, m), mentee, score))

@@ -153,7 +153,7 @@ def _in_caller_order(input_rows, pairs, chosen, pair_df: pd.DataFrame, contrib: 
 
 def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids: Encoder,
           removed: pd.DataFrame, contributions: pd.DataFrame | None, data: dict[str, Any],
-          eligible_counts: np.ndarray | None = None) -> Matching:
+          eligible_counts: np.ndarray | None = None, ranks=None) -> Matching:
     """Turn a solver's index arrays into the result: ids, ranks, reasons for the unmatched.
 
     ``data`` is the path's working dictionary of :class:`~mentormatch.record.SolveRecord` fields;
@@ -162,8 +162,10 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
 
     ``eligible_counts`` (per mentee; -1: not counted, its pairs never scored) is needed when
     ``problem`` holds only a sparse subset of the eligible pairs (the certified scale path);
-    ranks are then ranks within that subset, which holds each mentee's best pairs, so the top
-    ranks are exact.
+    ``ranks`` (chosen pairs' mentees and scores -> their ranks among every eligible pair:
+    :func:`~mentormatch.pipeline.ranks.ranks_on_source`) then counts each rank over the round's
+    pair source, not over that subset (which leaves out mentors with no place, and ranks by score
+    less price); without it, ranks are counted over ``problem``'s pairs.
 
     The tables (``pairs``, ``unmatched`` with its reasons, ``contributions``) are built on their
     first read (:class:`~mentormatch.matching.Deferred`), from what is fixed here."""
@@ -186,7 +188,8 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
             "mentee_id": mentee_ids.decode(pairs.mentee[chosen]),
             "mentor_id": mentor_ids.decode(pairs.mentor[chosen]),
             "score": problem.score[chosen],
-            "rank": _rank_of_chosen(problem, chosen),
+            "rank": (_rank_of_chosen(problem, chosen) if ranks is None
+                     else ranks(pairs.mentee[chosen], problem.score[chosen])),
             "eligible_mentors": (eligible_counts if eligible_counts is not None else
                                  np.bincount(pairs.mentee, minlength=pairs.n_mentees))[pairs.mentee[chosen]],
             "locked": problem.locked[chosen],

@@ -205,6 +205,7 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
     others = [str(m_ids.ids[P.mentor[p]]) for p in mine if p != pos]
 
     feats, rank, score, j = _breakdown(data, problem, i, pos, own)
+    rank = _table_rank(pairs, mentee_id, m_ids, j, rank)
     alt = _alternatives(data, problem, chosen, i, j, pos, objective, status, solver, alternatives)
     binding = binding_constraints(problem, chosen, pos, m_ids.ids) if pos is not None else []
     each = []
@@ -213,6 +214,7 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
             if p == pos:
                 continue
             f2, r2, s2, j2 = _breakdown(data, problem, i, p, own)
+            r2 = _table_rank(pairs, mentee_id, m_ids, j2, r2)
             each.append(Explanation(mentee_id, str(m_ids.ids[j2]), s2, r2, n_eligible, f2,
                                     pd.DataFrame(columns=alt.columns),
                                     binding_constraints(problem, chosen, p, m_ids.ids)))
@@ -221,6 +223,18 @@ def explain(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective:
     for e in [x] + each:
         e.names = names
     return x
+
+
+def _table_rank(pairs: pd.DataFrame, mentee_id: str, m_ids, j: int | None, rank: int | None):
+    """A chosen pair's rank as the result's ``pairs`` table states it (one rule for both: on
+    the scale path it is counted over every eligible pair of the source,
+    :mod:`mentormatch.pipeline.ranks`, where ``problem`` holds only the solver's candidates);
+    ``rank`` when the table has no such row."""
+    if j is None or "rank" not in pairs.columns:
+        return rank
+    hit = pairs.loc[(pairs["mentee_id"].astype(str) == mentee_id)
+                    & (pairs["mentor_id"].astype(str) == str(m_ids.ids[j])), "rank"]
+    return int(hit.iloc[0]) if len(hit) else rank
 
 
 _FEATURE_COLUMNS = ["feature", "weight", "value", "contribution", "missing", "text"]

@@ -1,0 +1,67 @@
+"""Each chosen pair's rank among its mentee's eligible mentors, read from a pair source.
+
+The rank of a pair ``(i, j)`` is ``1 +`` the number of mentors ``j'`` eligible for ``i`` with
+``s_ij' > s_ij`` (tied scores share the best rank, like pandas' ``rank(method="min")``): the
+complete set counts it over the pairs it holds (:func:`mentormatch.pipeline.wrap._rank_of_pairs`).
+A scale-path round holds only the solver's candidates (each mentee's best pairs by score *less
+price*, and never a mentor with no place), so a rank counted there can be too small
+(``tests/test_hunt_s22.py``); here it is counted over the source's every eligible pair instead:
+the source's blocks screened to the pairs whose upper bound reaches the mentee's least chosen
+score (only those can beat a chosen pair), scored exactly, counted. Blocks of cached exact
+scores are read whole. One pass over the bounds; the exact scores are those of the pairs above
+each mentee's chosen ones.
+
+>>> import numpy as np
+>>> from mentormatch.solvers.sources import ArraySource
+>>> source = ArraySource(np.array([0, 0, 0, 1, 1]), np.array([0, 1, 2, 0, 2]),
+...                      np.array([3.0, 5.0, 3.0, 1.0, 2.0]), 2, 3)
+>>> ranks_on_source(source, np.array([0, 1]), np.array([3.0, 2.0])).tolist()
+[2, 1]
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def ranks_on_source(source, mentee: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """The rank of each chosen pair (its ``mentee`` and exact ``score``, one entry a pair)
+    among every eligible pair of ``source`` (``blocks(screen)``: exact scores, ``-inf`` or
+    absent where a rule removes a pair)."""
+    mentee = np.asarray(mentee, np.int64)
+    score = np.asarray(score, np.float64)
+    above = np.zeros(len(mentee), np.int64)
+    if not len(mentee):
+        return above + 1
+    n = int(max(mentee.max() + 1, getattr(source, "n_mentees", 0)))
+    low = np.full(n, np.inf)
+    np.minimum.at(low, mentee, score)  # a pair above none of a mentee's chosen ones counts for none
+
+    def screen(rows: np.ndarray, up: np.ndarray) -> np.ndarray:
+        return up >= low[rows][:, None]
+
+    by = np.argsort(mentee, kind="stable")
+    sorted_mentee = mentee[by]
+    for i, _, s in source.blocks(screen):
+        keep = s > low[i]
+        i, s = i[keep], s[keep]
+        if not len(i):
+            continue
+        # the chosen pairs of this block's mentees
+        lo = np.searchsorted(sorted_mentee, i.min())
+        hi = np.searchsorted(sorted_mentee, i.max(), side="right")
+        mine = by[lo:hi]
+        mine = mine[np.isin(mentee[mine], i)]
+        if not len(mine):
+            continue
+        # block pairs and chosen pairs in one order: by mentee, score descending, a chosen pair
+        # before the block's pairs of its own score (ties do not beat it)
+        all_i = np.concatenate([i, mentee[mine]])
+        all_s = np.concatenate([s, score[mine]])
+        is_block = np.concatenate([np.ones(len(i), np.int64), np.zeros(len(mine), np.int64)])
+        order = np.lexsort((is_block, -all_s, all_i))
+        seen = np.cumsum(is_block[order])  # block pairs up to each position
+        start = np.searchsorted(all_i[order], all_i[order])  # each mentee's first position
+        before = seen - is_block[order] - np.where(start > 0, seen[start - 1], 0)
+        chosen_at = np.flatnonzero(is_block[order] == 0)
+        above[mine[order[chosen_at] - len(i)]] += before[chosen_at]
+    return above + 1
