@@ -41,7 +41,9 @@ def ranks_on_source(source, mentee: np.ndarray, score: np.ndarray) -> np.ndarray
 
     by = np.argsort(mentee, kind="stable")
     sorted_mentee = mentee[by]
-    for i, _, s in source.blocks(screen):
+    # bounds: only the pairs whose bound reaches ``low``, in float32 (BoundedSource.above)
+    blocks = source.above(low) if hasattr(source, "above") else source.blocks(screen)
+    for i, _, s in blocks:
         keep = s > low[i]
         i, s = i[keep], s[keep]
         if not len(i):
