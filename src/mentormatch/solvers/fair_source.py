@@ -1,0 +1,283 @@
+"""Max-min and leximin under side constraints on a pair source, at any size, holding no more
+pairs than the engine's candidates: what the scale path answers where CP-SAT's model of the
+pairs it would hold does not fit in memory (:mod:`mentormatch.pipeline.held`).
+
+The objectives are those of :mod:`mentormatch.solvers.fair` (max-min: the most pairs ``M*``,
+then the best worst pair ``t*``, then the best total ``T*``) and
+:mod:`mentormatch.solvers.leximin_cp` (the most pairs, then the sorted scores), under every
+constraint. The method, in three steps:
+
+1. **A feasible plan.** The engine (:func:`mentormatch.solvers.engine.solve_source`: pricing over
+   every pair of the source, the Lagrangians of a budget or floors at scale) gives an
+   assignment ``A0`` that meets every constraint, and ``B``, a bound on the total of EVERY
+   assignment that meets them.
+2. **The fairest assignment with the plan's loads.** With unit loads and whole capacities, the
+   certified max-min flows (:func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`), or
+   the flow leximin (:func:`mentormatch.solvers.leximin_source.solve_leximin_source`), run over
+   every pair with each mentor's capacity set to its load in ``A0``. ``A0`` holds those loads,
+   so the flows reach ``|A0|`` pairs, every mentor at its load of ``A0``: the same mentors
+   active with the same loads, so the same stipends (budget), minimum and balanced loads hold.
+   A constraint that reads which mentees are matched or their scores (share and score floors,
+   reservation values) is checked from its definition
+   (:func:`mentormatch.solvers.linear_rows.violations`); the flows' answer is kept only when
+   it meets every constraint, with at least ``A0``'s pairs, a worst pair at least ``A0``'s
+   (leximin: a sorted vector at least ``A0``'s). Otherwise ``A0`` stands.
+3. **Bounds that hold over every pair**, from one pass over the source (on bounds, of the
+   pairs' upper bounds, never below the exact scores): each mentee's and mentor's eligible
+   pairs and best score.
+
+   * the count: ``M* <= U``, the least of ``sum_i min(d_i, e_i)`` (mentees), ``sum_j min(k_j,
+     f_j)`` (mentors, ``k_j`` the most mentees its capacity takes) and, under a budget, the
+     fractional knapsack of places: an active mentor ``j`` with ``n_j`` mentees spends at least
+     ``c_j n_j``, ``c_j = per_j + fixed_j / k_j`` (:mod:`mentormatch.solvers.lagrange`), so at
+     most the places the cheapest ``c_j`` buy, with ``n_j <= min(k_j, f_j)``;
+   * the worst pair: an optimum has ``M* >= |A|`` pairs, each at least ``t*``; a mentee whose
+     best is below ``t*`` holds none of them and another at most ``d_i``; a mentor at most
+     ``min(k_j, f_j)``. So ``t* <= max {t : sum_{i: best_i >= t} d_i >= |A|}``, and the same
+     over mentors;
+   * the total: ``T* <= B`` (the optimum meets every constraint).
+
+   ``"optimal"`` (max-min only) needs the count at ``U``, the worst pair within the 1e-6 gap
+   of its bound and the total within the gap of ``B``; otherwise ``"feasible"``, with ``bound``
+   ``B`` (so ``gap`` is the total's) and the certificate's ``count_bound`` and
+   ``threshold_bound``. Under ``coverage_first`` (the most mentees first) the count and the
+   worst pair are not bounded (None); ``B`` still bounds the total.
+
+No step holds every pair: the engine's candidates, the flows' sparse pairs and one pass of
+per-row and per-mentor figures. The status never claims more than these bounds prove.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+
+from .base import OPTIMAL_GAP, AssignmentProblem, SideConstraints, Solution, SolverOptions, finish, proven
+
+__all__ = ["Figures", "count_bound", "solve_fair_source", "source_figures", "threshold_bound"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Figures:
+    """One pass over a source: per mentee its eligible pairs and best score, per mentor the
+    same (``-inf``: no eligible pair). On bounds, upper bounds (valid for the bounds here)."""
+
+    eligible: np.ndarray
+    best: np.ndarray
+    by_mentor: np.ndarray
+    best_by_mentor: np.ndarray
+
+
+def source_figures(source) -> Figures:
+    """:class:`Figures` of every eligible pair of ``source`` (one pass; on a
+    :class:`~mentormatch.solvers.sources.BoundedSource` its bounds, no exact score)."""
+    from .sources import BoundedSource
+
+    n, m = source.n_mentees, source.n_mentors
+    eligible, by_mentor = np.zeros(n, np.int64), np.zeros(m, np.int64)
+    best, best_j = np.full(n, -np.inf), np.full(m, -np.inf)
+    if isinstance(source, BoundedSource):
+        from ..scale import BIG
+
+        sc = source.scorer
+        for a, b in source._rows():
+            up = sc.upper(a, b)  # float32; the margin added below, on the reductions
+            ok = up > -BIG / 4
+            rows = sc.order[a:b]
+            eligible[rows] = ok.sum(axis=1)
+            by_mentor += ok.sum(axis=0)
+            np.copyto(up, -np.inf, where=~ok)
+            best[rows] = up.max(axis=1, initial=-np.inf)
+            np.maximum(best_j, up.max(axis=0, initial=-np.inf), out=best_j)
+        best = best + sc.margin  # (-inf stays -inf)
+        best_j = best_j + sc.margin
+    else:
+        for i, j, s in source.blocks():
+            eligible += np.bincount(i, minlength=n)
+            by_mentor += np.bincount(j, minlength=m)
+            np.maximum.at(best, i, s)
+            np.maximum.at(best_j, j, s)
+    return Figures(eligible, best, by_mentor, best_j)
+
+
+def most_places(capacity, load, n_mentees: int) -> np.ndarray:
+    """The most mentees each mentor's capacity takes: ``floor(capacity / lightest load)``."""
+    cap = np.asarray(capacity, float)
+    light = 1.0 if load is None or not len(load) else float(np.min(load))
+    if light <= 0:
+        return np.full(len(cap), n_mentees, np.int64)
+    return np.minimum(np.floor(cap / light + 1e-9), n_mentees).astype(np.int64)
+
+
+def count_bound(fig: Figures, capacity, demand, load, side: SideConstraints | None) -> int:
+    """``U``, at least the pairs of any assignment meeting the constraints (module docstring).
+
+    >>> f = Figures(np.array([2, 2, 2]), np.zeros(3), np.array([3, 3]), np.zeros(2))
+    >>> count_bound(f, np.array([2.0, 2.0]), None, None, None)
+    3
+    >>> s = SideConstraints(budget=700.0, stipend_fixed=np.array([500.0, 100.0]),
+    ...                     stipend_per_mentee=np.array([250.0, 250.0]))
+    >>> count_bound(f, np.array([2.0, 2.0]), None, None, s)  # 300 a place, then 500: 2 places
+    2
+    """
+    n = len(fig.eligible)
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
+    by_mentees = int(np.minimum(np.maximum(dem, 0), fig.eligible).sum())
+    places = np.minimum(most_places(capacity, load, n), fig.by_mentor)
+    out = min(by_mentees, int(places.sum()))
+    if side is not None and side.budget is not None:
+        from .linear_rows import budget_rounded
+
+        m = len(places)
+        fixed = np.zeros(m) if side.stipend_fixed is None else np.asarray(side.stipend_fixed, float)
+        per = np.zeros(m) if side.stipend_per_mentee is None else np.asarray(side.stipend_per_mentee, float)
+        k = np.maximum(most_places(capacity, load, n), 1)
+        c = per + fixed / k
+        B = budget_rounded(float(side.budget), per, fixed)
+        order = np.argsort(c, kind="stable")
+        take = places[order].astype(float)
+        spend = np.cumsum(take * c[order])
+        whole = int(np.searchsorted(spend, B + 1e-9 * max(1.0, abs(B)), side="right"))
+        got = float(take[:whole].sum())
+        if whole < m and c[order[whole]] > 0:  # the first mentor the budget cannot fill
+            left = B - (float(spend[whole - 1]) if whole else 0.0)
+            got += min(float(take[whole]), max(left, 0.0) / float(c[order[whole]]))
+        elif whole < m:
+            got += float(take[whole:].sum())
+        out = min(out, int(np.floor(got + 1e-9)))
+    return out
+
+
+def threshold_bound(fig: Figures, count: int, capacity, demand, load) -> float | None:
+    """The least ``t`` above which no assignment holds ``count`` pairs (module docstring):
+    a bound on the best worst pair of every assignment of at least ``count`` pairs; None when
+    ``count`` is 0.
+
+    >>> f = Figures(np.ones(3, np.int64), np.array([0.9, 0.5, 0.7]), np.array([3, 3]),
+    ...             np.array([0.9, 0.6]))
+    >>> threshold_bound(f, 2, np.array([1.0, 1.0]), None, None)  # second mentee best, mentor 0.6
+    0.6
+    """
+    if count <= 0:
+        return None
+    n = len(fig.best)
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
+
+    def kth(values, weights) -> float:
+        order = np.argsort(-values, kind="stable")
+        reach = np.cumsum(weights[order])
+        k = int(np.searchsorted(reach, count))  # the first prefix that holds ``count``
+        return float(values[order][k]) if k < len(values) else -np.inf
+
+    by_mentees = kth(fig.best, np.minimum(np.maximum(dem, 0), fig.eligible))
+    places = np.minimum(most_places(capacity, load, n), fig.by_mentor)
+    return min(by_mentees, kth(fig.best_by_mentor, places))
+
+
+def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, load=None,
+                      locked=None, side: SideConstraints | None = None, coverage_first: bool = False,
+                      options: SolverOptions | None = None, figures: Figures | None = None
+                      ) -> tuple[AssignmentProblem, Solution]:
+    """Max-min (``objective`` "maxmin") or leximin ("leximin") under side constraints over
+    every pair of ``source`` (``scorer``: its block scorer or bounded scorer, for the flows),
+    by the module docstring's steps: (the problem of the answer's pairs, its solution).
+    ``figures``: the source's :class:`Figures` when a pass already made them.
+
+    Raises the engine's :class:`~mentormatch.errors.InfeasibleError` (a proof) or
+    :class:`~mentormatch.errors.TimeLimitError` (nothing found in the time)."""
+    from .engine import solve_source
+    from .inner import unit_flow
+    from .linear import LinearModel
+    from .linear_rows import violations
+
+    options = options or SolverOptions()
+    started = time.perf_counter()
+    side = side or SideConstraints()
+    n, m = source.n_mentees, source.n_mentors
+    lk = (None, None) if locked is None else locked
+    problem0, sol0 = solve_source(source, capacity, demand=demand, load=load, locked=lk, side=side,
+                                  coverage_first=coverage_first, options=options)
+    P0 = problem0.pairs
+    a_i, a_j = P0.mentee[sol0.chosen], P0.mentor[sol0.chosen]
+    a_s = problem0.score[sol0.chosen]
+    answer = (problem0, np.asarray(sol0.chosen, np.int64))
+    steps = {"plan": {"pairs": int(len(a_i)), "worst": float(a_s.min()) if len(a_s) else None,
+                      "total": float(a_s.sum()), "status": sol0.status,
+                      "message": sol0.message}}
+    shell = AssignmentProblem(P0.__class__(np.zeros(0, np.int64), np.zeros(0, np.int64), n, m),
+                              np.zeros(0), capacity, demand=demand, load=load, side=side,
+                              coverage_first=coverage_first)
+    deadline = options.deadline(started)
+    if (len(a_i) and unit_flow(capacity, load)
+            and (deadline is None or time.perf_counter() < deadline)):
+        loads = np.bincount(a_j, minlength=m).astype(float)
+        problem1, sol1 = _flows(objective, scorer, source, loads, n, m, demand, locked, options,
+                                coverage_first)
+        P1 = problem1.pairs
+        b_i, b_j, b_s = P1.mentee[sol1.chosen], P1.mentor[sol1.chosen], problem1.score[sol1.chosen]
+        bad = violations(LinearModel(shell), b_i, b_j, b_s)
+        better = _at_least(np.sort(b_s), np.sort(a_s), objective)
+        steps["flows"] = {"pairs": int(len(b_i)), "worst": float(b_s.min()) if len(b_s) else None,
+                          "total": float(b_s.sum()), "violations": bad, "kept": not bad and better,
+                          "status": sol1.status, "timed_out": bool((sol1.certificate or {}).get("timed_out"))}
+        if not bad and better:
+            answer = (problem1, np.asarray(sol1.chosen, np.int64))
+    problem, chosen = answer
+    s = problem.score[chosen]
+    fig = figures if figures is not None else source_figures(source)
+    count_ub = None if coverage_first else count_bound(fig, capacity, demand, load, side)
+    worst = float(s.min()) if len(s) else None
+    t_ub = None if coverage_first else threshold_bound(fig, len(s), capacity, demand, load)
+    total_ub = sol0.bound  # every assignment meeting the constraints, the optimum's included
+    value = float(s.sum())
+    optimal = (objective == "maxmin" and count_ub is not None and len(s) == count_ub
+               and total_ub is not None and proven(total_ub, value)
+               and (worst is None or (t_ub is not None and t_ub - worst <= OPTIMAL_GAP * max(abs(t_ub), 1e-12))))
+    timed_out = bool((sol0.certificate or {}).get("timed_out")) or bool(steps.get("flows", {}).get("timed_out"))
+    message = "" if optimal else (
+        f"{objective} under side constraints at this size: an assignment meeting every "
+        f"constraint with {len(s):,} pairs (at most {_fmt(count_ub)}), worst pair "
+        f"{_fmt(worst)} (the best possible at most {_fmt(t_ub)}) and total {value:.6g} (at most "
+        f"{_fmt(total_ub)}), not proven optimal"
+        + (" (stopped at the time limit)" if timed_out else ""))
+    cert = {"method": "the engine's plan, then the certified fairness flows at its loads "
+                      "(solvers/fair_source.py)",
+            "matched": int(len(s)), "threshold": worst, "count_bound": count_ub,
+            "threshold_bound": t_ub, "total_bound": total_ub, "steps": steps,
+            "timed_out": timed_out and not optimal, "message": message}
+    out = dataclasses.replace(problem, side=side, load=problem.load if load is None else load,
+                              coverage_first=coverage_first)
+    sol = finish(out, chosen, "optimal" if optimal else "feasible", started, objective,
+                 bound=total_ub, certificate=cert, message=message)
+    return out, sol
+
+
+def _fmt(x) -> str:
+    return "unknown" if x is None else (f"{x:,}" if isinstance(x, (int, np.integer)) else f"{x:.6g}")
+
+
+def _at_least(new: np.ndarray, old: np.ndarray, objective: str) -> bool:
+    """Whether sorted scores ``new`` are at least ``old`` in the objective's order: more pairs,
+    then (max-min) a worst pair at least as good, (leximin) a sorted vector at least as good."""
+    if len(new) != len(old):
+        return len(new) > len(old)
+    if not len(new):
+        return True
+    if objective == "maxmin":
+        return bool(new[0] >= old[0])
+    diff = np.flatnonzero(new != old)
+    return not len(diff) or bool(new[diff[0]] > old[diff[0]])
+
+
+def _flows(objective, scorer, source, loads, n, m, demand, locked, options, cover):
+    """The fairness flows over every pair with each mentor's capacity at the plan's load."""
+    if objective == "maxmin":
+        from .bottleneck import solve_maxmin_scorer
+
+        return solve_maxmin_scorer(scorer, loads, n_mentees=n, n_mentors=m, demand=demand,
+                                   locked=locked, options=options, cover=cover)
+    from .leximin_source import solve_leximin_source
+
+    return solve_leximin_source(scorer, source, loads, n_mentees=n, n_mentors=m, demand=demand,
+                                locked=locked, options=options, cover=cover)
