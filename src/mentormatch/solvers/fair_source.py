@@ -22,6 +22,13 @@ constraint. The method, in three steps:
    (:func:`mentormatch.solvers.linear_rows.violations`); the flows' answer is kept only when
    it meets every constraint, with at least ``A0``'s pairs, a worst pair at least ``A0``'s
    (leximin: a sorted vector at least ``A0``'s). Otherwise ``A0`` stands.
+
+   The engine maximises the total, not the count: under a stipend budget (with minimum loads)
+   alone, a second plan buys the most places (:func:`knapsack_plan`: the cheapest places
+   first, ties to the engine's mentors) and the flows run at its loads too; fewer stipends
+   than planned may be paid where the flows fill fewer places, never more. The answer is the
+   best of these in the objective's order (more pairs, then the worst pair; leximin: the
+   sorted scores) among those that meet every constraint.
 3. **Bounds that hold over every pair**, from one pass over the source (on bounds, of the
    pairs' upper bounds, never below the exact scores): each mentee's and mentor's eligible
    pairs and best score.
@@ -55,7 +62,8 @@ import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, SideConstraints, Solution, SolverOptions, finish, proven
 
-__all__ = ["Figures", "count_bound", "solve_fair_source", "source_figures", "threshold_bound"]
+__all__ = ["Figures", "count_bound", "knapsack_plan", "solve_fair_source", "source_figures",
+           "threshold_bound"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,6 +157,53 @@ def count_bound(fig: Figures, capacity, demand, load, side: SideConstraints | No
     return out
 
 
+def knapsack_plan(fig: Figures, capacity, demand, side: SideConstraints, prefer=None):
+    """The most places a stipend budget buys (with minimum loads), as each mentor's load: the
+    mentors by cost a place ``c_j`` (:func:`count_bound`), ties by ``prefer`` (larger first:
+    the engine's loads) then index, each taken whole while its stipends fit, then as many
+    places as the rest of the budget pays (never below its minimum load); at most the places
+    the mentees with an eligible pair need. None when the only side rows are not a budget
+    (with minimum loads): their loads are not a knapsack.
+
+    >>> f = Figures(np.ones(5, np.int64), np.zeros(5), np.array([5, 5, 5]), np.zeros(3))
+    >>> s = SideConstraints(budget=1000.0, stipend_fixed=np.array([500.0, 100.0, 100.0]),
+    ...                     stipend_per_mentee=np.full(3, 250.0))
+    >>> knapsack_plan(f, np.array([2.0, 2.0, 1.0]), None, s).tolist()  # 600 for two, 350 for one
+    [0.0, 2.0, 1.0]
+    """
+    if "budget" not in side.active() or not set(side.active()) <= {"budget", "min_load"}:
+        return None
+    n, m = len(fig.eligible), len(fig.by_mentor)
+    from .linear_rows import budget_rounded
+
+    fixed = np.zeros(m) if side.stipend_fixed is None else np.asarray(side.stipend_fixed, float)
+    per = np.zeros(m) if side.stipend_per_mentee is None else np.asarray(side.stipend_per_mentee, float)
+    low = (np.zeros(m) if side.min_load is None
+           else np.ceil(np.asarray(side.min_load, float) - 1e-9))
+    places = np.minimum(most_places(capacity, None, n), fig.by_mentor).astype(np.int64)
+    c = per + fixed / np.maximum(places, 1)
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
+    need = int(np.minimum(np.maximum(dem, 0), fig.eligible).sum())
+    pref = np.zeros(m) if prefer is None else np.asarray(prefer, float)
+    order = np.lexsort((np.arange(m), -pref, c))
+    left = budget_rounded(float(side.budget), per, fixed)
+    loads = np.zeros(m)
+    for j in order[places[order] > 0].tolist():  # the mentors with a place, cheapest first
+        if need <= 0:
+            break
+        k = min(int(places[j]), need)
+        if per[j] > 0:
+            k = min(k, int(np.floor((left - fixed[j]) / per[j] + 1e-9)))
+        elif fixed[j] > left + 1e-9:
+            k = 0
+        if k <= 0 or k < low[j]:
+            continue
+        loads[j] = k
+        left -= fixed[j] + per[j] * k
+        need -= k
+    return loads
+
+
 def threshold_bound(fig: Figures, count: int, capacity, demand, load) -> float | None:
     """The least ``t`` above which no assignment holds ``count`` pairs (module docstring):
     a bound on the best worst pair of every assignment of at least ``count`` pairs; None when
@@ -209,23 +264,36 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
                               np.zeros(0), capacity, demand=demand, load=load, side=side,
                               coverage_first=coverage_first)
     deadline = options.deadline(started)
-    if (len(a_i) and unit_flow(capacity, load)
-            and (deadline is None or time.perf_counter() < deadline)):
-        loads = np.bincount(a_j, minlength=m).astype(float)
+    fig = figures if figures is not None else source_figures(source)
+    plans = []
+    if len(a_i) and unit_flow(capacity, load):
+        a_loads = np.bincount(a_j, minlength=m).astype(float)
+        plans.append(("flows", a_loads))
+        if locked is None and not coverage_first:
+            most = knapsack_plan(fig, capacity, demand, side, prefer=a_loads)
+            if most is not None and most.sum() > a_loads.sum():
+                plans.append(("most_places", most))
+    best_s = np.sort(a_s)
+    for name, loads in plans:
+        if deadline is not None and time.perf_counter() >= deadline:
+            break
         problem1, sol1 = _flows(objective, scorer, source, loads, n, m, demand, locked, options,
                                 coverage_first)
         P1 = problem1.pairs
         b_i, b_j, b_s = P1.mentee[sol1.chosen], P1.mentor[sol1.chosen], problem1.score[sol1.chosen]
         bad = violations(LinearModel(shell), b_i, b_j, b_s)
-        better = _at_least(np.sort(b_s), np.sort(a_s), objective)
-        steps["flows"] = {"pairs": int(len(b_i)), "worst": float(b_s.min()) if len(b_s) else None,
-                          "total": float(b_s.sum()), "violations": bad, "kept": not bad and better,
-                          "status": sol1.status, "timed_out": bool((sol1.certificate or {}).get("timed_out"))}
+        better = _at_least(np.sort(b_s), best_s, objective)
+        steps[name] = {"places": int(loads.sum()), "pairs": int(len(b_i)),
+                       "worst": float(b_s.min()) if len(b_s) else None, "total": float(b_s.sum()),
+                       "violations": bad, "kept": not bad and better, "status": sol1.status,
+                       "timed_out": bool((sol1.certificate or {}).get("timed_out"))}
         if not bad and better:
-            answer = (problem1, np.asarray(sol1.chosen, np.int64))
+            answer, best_s = (problem1, np.asarray(sol1.chosen, np.int64)), np.sort(b_s)
+            for earlier in steps.values():  # the last kept is the answer
+                if earlier is not steps[name] and "kept" in earlier:
+                    earlier["kept"] = False
     problem, chosen = answer
     s = problem.score[chosen]
-    fig = figures if figures is not None else source_figures(source)
     count_ub = None if coverage_first else count_bound(fig, capacity, demand, load, side)
     worst = float(s.min()) if len(s) else None
     t_ub = None if coverage_first else threshold_bound(fig, len(s), capacity, demand, load)
@@ -234,7 +302,8 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     optimal = (objective == "maxmin" and count_ub is not None and len(s) == count_ub
                and total_ub is not None and proven(total_ub, value)
                and (worst is None or (t_ub is not None and t_ub - worst <= OPTIMAL_GAP * max(abs(t_ub), 1e-12))))
-    timed_out = bool((sol0.certificate or {}).get("timed_out")) or bool(steps.get("flows", {}).get("timed_out"))
+    timed_out = bool((sol0.certificate or {}).get("timed_out")) or any(
+        bool(v.get("timed_out")) for k, v in steps.items() if k != "plan")
     message = "" if optimal else (
         f"{objective} under side constraints at this size: an assignment meeting every "
         f"constraint with {len(s):,} pairs (at most {_fmt(count_ub)}), worst pair "
