@@ -215,3 +215,24 @@ def test_the_survey_counts_bound_the_pairs_above_every_edge():
     assert sv.tail[0] == len(every)
     fig = sv.figures()
     assert isinstance(fig, Figures) and fig.best_by_mentor.max() == pytest.approx(every.max())
+
+
+@pytest.mark.parametrize("source", ["blocks", "bounds"])
+def test_coverage_first_meets_every_constraint_and_bounds_the_total(monkeypatch, source):
+    """Under ``coverage_first`` the count and the worst pair are not bounded (None), and
+    ``bound`` is at least the best total of any assignment meeting the constraints (milp)."""
+    mentors, mentees = _tables(6)
+    programme = _programme("maxmin", "budget")
+    programme["constraints"]["coverage_first"] = True
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    with on_source(source):
+        _room_for_fewer(monkeypatch, len(p.pairs))
+        r = pl.pair(mentors, mentees, programme)
+    assert table_violations(mentors, mentees, programme, r, complete) == []
+    c = r.certificate
+    assert c["count_bound"] is None and c["threshold_bound"] is None
+    plain = dict(programme, fairness={"objective": "total"})
+    best = pl.pair(mentors, mentees, {**plain, "constraints": {"budget": 300.0}})
+    assert best.status == "optimal" and best.objective <= r.bound + 1e-6
+    assert r.status == "feasible"

@@ -283,6 +283,9 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
         b_i, b_j, b_s = P1.mentee[sol1.chosen], P1.mentor[sol1.chosen], problem1.score[sol1.chosen]
         bad = violations(LinearModel(shell), b_i, b_j, b_s)
         better = _at_least(np.sort(b_s), best_s, objective)
+        if coverage_first:  # the most mentees first
+            got, had = len(np.unique(b_i)), len(np.unique(_mentees(answer)))
+            better = got > had or (got == had and better)
         steps[name] = {"places": int(loads.sum()), "pairs": int(len(b_i)),
                        "worst": float(b_s.min()) if len(b_s) else None, "total": float(b_s.sum()),
                        "violations": bad, "kept": not bad and better, "status": sol1.status,
@@ -320,6 +323,12 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     sol = finish(out, chosen, "optimal" if optimal else "feasible", started, objective,
                  bound=total_ub, certificate=cert, message=message)
     return out, sol
+
+
+def _mentees(answer) -> np.ndarray:
+    """The mentees of an answer ``(problem, chosen)``."""
+    problem, chosen = answer
+    return problem.pairs.mentee[chosen]
 
 
 def _fmt(x) -> str:
