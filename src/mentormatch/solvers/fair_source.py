@@ -259,7 +259,7 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     answer = (problem0, np.asarray(sol0.chosen, np.int64))
     steps = {"plan": {"pairs": int(len(a_i)), "worst": float(a_s.min()) if len(a_s) else None,
                       "total": float(a_s.sum()), "status": sol0.status,
-                      "message": sol0.message}}
+                      "message": sol0.message, "seconds": round(time.perf_counter() - started, 3)}}
     shell = AssignmentProblem(P0.__class__(np.zeros(0, np.int64), np.zeros(0, np.int64), n, m),
                               np.zeros(0), capacity, demand=demand, load=load, side=side,
                               coverage_first=coverage_first)
@@ -277,6 +277,7 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     for name, loads in plans:
         if deadline is not None and time.perf_counter() >= deadline:
             break
+        begun = time.perf_counter()
         problem1, sol1 = _flows(objective, scorer, source, loads, n, m, demand, locked, options,
                                 coverage_first)
         P1 = problem1.pairs
@@ -289,7 +290,8 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
         steps[name] = {"places": int(loads.sum()), "pairs": int(len(b_i)),
                        "worst": float(b_s.min()) if len(b_s) else None, "total": float(b_s.sum()),
                        "violations": bad, "kept": not bad and better, "status": sol1.status,
-                       "timed_out": bool((sol1.certificate or {}).get("timed_out"))}
+                       "timed_out": bool((sol1.certificate or {}).get("timed_out")),
+                       "seconds": round(time.perf_counter() - begun, 3)}
         if not bad and better:
             answer, best_s = (problem1, np.asarray(sol1.chosen, np.int64)), np.sort(b_s)
             for earlier in steps.values():  # the last kept is the answer
