@@ -135,26 +135,37 @@ def count_bound(fig: Figures, capacity, demand, load, side: SideConstraints | No
     places = np.minimum(most_places(capacity, load, n), fig.by_mentor)
     out = min(by_mentees, int(places.sum()))
     if side is not None and side.budget is not None:
-        from .linear_rows import budget_rounded
-
-        m = len(places)
-        fixed = np.zeros(m) if side.stipend_fixed is None else np.asarray(side.stipend_fixed, float)
-        per = np.zeros(m) if side.stipend_per_mentee is None else np.asarray(side.stipend_per_mentee, float)
-        k = np.maximum(most_places(capacity, load, n), 1)
-        c = per + fixed / k
-        B = budget_rounded(float(side.budget), per, fixed)
-        order = np.argsort(c, kind="stable")
-        take = places[order].astype(float)
-        spend = np.cumsum(take * c[order])
-        whole = int(np.searchsorted(spend, B + 1e-9 * max(1.0, abs(B)), side="right"))
-        got = float(take[:whole].sum())
-        if whole < m and c[order[whole]] > 0:  # the first mentor the budget cannot fill
-            left = B - (float(spend[whole - 1]) if whole else 0.0)
-            got += min(float(take[whole]), max(left, 0.0) / float(c[order[whole]]))
-        elif whole < m:
-            got += float(take[whole:].sum())
-        out = min(out, int(np.floor(got + 1e-9)))
+        c, B = _place_costs(capacity, load, n, side)
+        out = min(out, int(np.floor(_places_bought(places, c, B) + 1e-9)))
     return out
+
+
+def _place_costs(capacity, load, n: int, side: SideConstraints) -> tuple[np.ndarray, float]:
+    """``(c, B)``: each mentor's least stipend a mentee, ``c_j = per_j + fixed_j / k_j``, and
+    the budget rounded down to what whole stipends spend (``linear_rows.budget_rounded``)."""
+    from .linear_rows import budget_rounded
+
+    k = np.maximum(most_places(capacity, load, n), 1)
+    m = len(k)
+    fixed = np.zeros(m) if side.stipend_fixed is None else np.asarray(side.stipend_fixed, float)
+    per = np.zeros(m) if side.stipend_per_mentee is None else np.asarray(side.stipend_per_mentee, float)
+    return per + fixed / k, budget_rounded(float(side.budget), per, fixed)
+
+
+def _places_bought(places: np.ndarray, c: np.ndarray, B: float) -> float:
+    """The fractional knapsack: the most of ``places`` (per mentor) that ``B`` buys at ``c``
+    a place, the cheapest first."""
+    order = np.argsort(c, kind="stable")
+    take = places[order].astype(float)
+    spend = np.cumsum(take * c[order])
+    whole = int(np.searchsorted(spend, B + 1e-9 * max(1.0, abs(B)), side="right"))
+    got = float(take[:whole].sum())
+    if whole < len(take) and c[order[whole]] > 0:  # the first mentor the budget cannot fill
+        left = B - (float(spend[whole - 1]) if whole else 0.0)
+        got += min(float(take[whole]), max(left, 0.0) / float(c[order[whole]]))
+    elif whole < len(take):
+        got += float(take[whole:].sum())
+    return got
 
 
 def knapsack_plan(fig: Figures, capacity, demand, side: SideConstraints, prefer=None):
@@ -204,14 +215,19 @@ def knapsack_plan(fig: Figures, capacity, demand, side: SideConstraints, prefer=
     return loads
 
 
-def threshold_bound(fig: Figures, count: int, capacity, demand, load) -> float | None:
+def threshold_bound(fig: Figures, count: int, capacity, demand, load,
+                    side: SideConstraints | None = None) -> float | None:
     """The least ``t`` above which no assignment holds ``count`` pairs (module docstring):
     a bound on the best worst pair of every assignment of at least ``count`` pairs; None when
-    ``count`` is 0.
+    ``count`` is 0. Under a budget, also the least ``t`` above which the places of the mentors
+    whose best reaches ``t`` cannot be bought ``count`` times (:func:`count_bound`'s knapsack).
 
     >>> f = Figures(np.ones(3, np.int64), np.array([0.9, 0.5, 0.7]), np.array([3, 3]),
     ...             np.array([0.9, 0.6]))
     >>> threshold_bound(f, 2, np.array([1.0, 1.0]), None, None)  # second mentee best, mentor 0.6
+    0.6
+    >>> s = SideConstraints(budget=100.0, stipend_fixed=np.zeros(2), stipend_per_mentee=np.array([60.0, 40.0]))
+    >>> threshold_bound(f, 2, np.array([2.0, 2.0]), None, None, s)  # mentor 0 alone buys 1.67
     0.6
     """
     if count <= 0:
@@ -227,7 +243,21 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load) -> float |
 
     by_mentees = kth(fig.best, np.minimum(np.maximum(dem, 0), fig.eligible))
     places = np.minimum(most_places(capacity, load, n), fig.by_mentor)
-    return min(by_mentees, kth(fig.best_by_mentor, places))
+    out = min(by_mentees, kth(fig.best_by_mentor, places))
+    if side is not None and side.budget is not None and np.isfinite(out):
+        c, B = _place_costs(capacity, load, n, side)
+        levels = np.unique(fig.best_by_mentor[np.isfinite(fig.best_by_mentor)])
+        lo, hi = 0, len(levels) - 1  # the largest level whose mentors buy ``count`` places
+        if hi < 0 or _places_bought(np.where(fig.best_by_mentor >= levels[0], places, 0), c, B) + 1e-9 < count:
+            return out  # (never so when an assignment of ``count`` pairs meets the budget)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if _places_bought(np.where(fig.best_by_mentor >= levels[mid], places, 0), c, B) + 1e-9 >= count:
+                lo = mid
+            else:
+                hi = mid - 1
+        out = min(out, float(levels[lo]))
+    return out
 
 
 def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, load=None,
@@ -301,7 +331,7 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     s = problem.score[chosen]
     count_ub = None if coverage_first else count_bound(fig, capacity, demand, load, side)
     worst = float(s.min()) if len(s) else None
-    t_ub = None if coverage_first else threshold_bound(fig, len(s), capacity, demand, load)
+    t_ub = None if coverage_first else threshold_bound(fig, len(s), capacity, demand, load, side)
     total_ub = sol0.bound  # every assignment meeting the constraints, the optimum's included
     value = float(s.sum())
     optimal = (objective == "maxmin" and count_ub is not None and len(s) == count_ub
