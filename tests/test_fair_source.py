@@ -239,3 +239,31 @@ def test_coverage_first_meets_every_constraint_and_bounds_the_total(monkeypatch,
     best = pl.pair(mentors, mentees, {**plain, "constraints": {"budget": 300.0}})
     assert best.status == "optimal" and best.objective <= r.bound + 1e-6
     assert r.status == "feasible"
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+def test_the_most_places_a_budget_buys_come_before_the_engines_total(objective):
+    """The engine maximises the total: two pairs with the expensive, better mentor (10.0).
+    Max-min and leximin want the most pairs first: three places of the cheap mentor and one of
+    the expensive one (the budget's knapsack plan), as ``milp``'s lexicographic optimum."""
+    from mentormatch.solvers.fair_source import solve_fair_source
+    from mentormatch.solvers.sources import block_scorer
+
+    n = 5
+    P = Candidates.complete(n, 2)  # pairs (i, 0), (i, 1) for each mentee i
+    score = np.where(P.mentor == 0, 1.0 + 0.01 * P.mentee, 5.0 - 0.01 * P.mentee)
+    side = SideConstraints(budget=60.0, stipend_fixed=np.zeros(2), stipend_per_mentee=np.array([10.0, 30.0]))
+    p = AssignmentProblem(P, score, np.array([3.0, 3.0]), side=side)
+    source = ArraySource(P.mentee, P.mentor, score, n, 2)
+    problem, sol = solve_fair_source(source, block_scorer(source), p.capacity, objective=objective,
+                                     side=side)
+    M, t, T = _lexicographic_milp(p, {})
+    Q = problem.pairs
+    i, j = Q.mentee[sol.chosen], Q.mentor[sol.chosen]
+    assert M == 4 and len(sol.chosen) == M and sol.certificate["steps"]["plan"]["pairs"] == 2
+    assert sol.certificate["steps"]["most_places"]["kept"]
+    assert float(np.sum(np.where(j == 0, 10.0, 30.0))) <= 60.0
+    assert np.bincount(j, minlength=2).tolist() == [3, 1] and len(set(i)) == 4
+    assert float(problem.score[sol.chosen].min()) == pytest.approx(t)
+    if objective == "maxmin":
+        assert sol.objective == pytest.approx(T)

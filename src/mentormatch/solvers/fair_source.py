@@ -60,6 +60,7 @@ import time
 
 import numpy as np
 
+from ..pairs import Candidates
 from .base import OPTIMAL_GAP, AssignmentProblem, SideConstraints, Solution, SolverOptions, finish, proven
 
 __all__ = ["Figures", "count_bound", "knapsack_plan", "solve_fair_source", "source_figures",
@@ -290,7 +291,7 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     steps = {"plan": {"pairs": int(len(a_i)), "worst": float(a_s.min()) if len(a_s) else None,
                       "total": float(a_s.sum()), "status": sol0.status,
                       "message": sol0.message, "seconds": round(time.perf_counter() - started, 3)}}
-    shell = AssignmentProblem(P0.__class__(np.zeros(0, np.int64), np.zeros(0, np.int64), n, m),
+    shell = AssignmentProblem(Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), n, m),
                               np.zeros(0), capacity, demand=demand, load=load, side=side,
                               coverage_first=coverage_first)
     deadline = options.deadline(started)
@@ -298,11 +299,11 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     plans = []
     if len(a_i) and unit_flow(capacity, load):
         a_loads = np.bincount(a_j, minlength=m).astype(float)
-        plans.append(("flows", a_loads))
-        if locked is None and not coverage_first:
+        if locked is None and not coverage_first:  # more places first: more pairs come first
             most = knapsack_plan(fig, capacity, demand, side, prefer=a_loads)
             if most is not None and most.sum() > a_loads.sum():
                 plans.append(("most_places", most))
+        plans.append(("flows", a_loads))
     best_s = np.sort(a_s)
     for name, loads in plans:
         if deadline is not None and time.perf_counter() >= deadline:
@@ -327,6 +328,8 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
             for earlier in steps.values():  # the last kept is the answer
                 if earlier is not steps[name] and "kept" in earlier:
                     earlier["kept"] = False
+        if name == "most_places" and not bad and len(b_i) > len(a_i):
+            break  # more pairs than the engine's loads hold: their flows cannot beat it
     problem, chosen = answer
     s = problem.score[chosen]
     count_ub = None if coverage_first else count_bound(fig, capacity, demand, load, side)
