@@ -98,21 +98,28 @@ def survey(scorer, source, n: int, span: float) -> Survey:
             np.maximum.at(best_j, j, s)
             eligible += np.bincount(i, minlength=n)
             by_mentor += np.bincount(j, minlength=m)
-    else:  # the bounds (with the source's margin), in the scorer's row order
+    else:  # the bounds (with the source's margin), in the scorer's row order, in float32 and
+        # in place (a value within 1e-6 below an edge counts above it: float32's rounding of
+        # the sum and the product is far less)
         from ..scale import BIG
         from ..solvers.certify import row_blocks
 
         margin = float(scorer.margin)
+        add, times = np.float32(margin), np.float32(BINS / edges[-1] * (1.0 + 1e-6))
         for a, b in row_blocks(n, m):
             up = scorer.upper(a, b)
             ok = up > -BIG / 4
-            count(up[ok] + np.float64(margin))
             rows = scorer.order[a:b]
             eligible[rows] = ok.sum(axis=1)
             by_mentor += ok.sum(axis=0)
             np.copyto(up, -np.inf, where=~ok)
             best[rows] = up.max(axis=1, initial=-np.inf) + margin
             np.maximum(best_j, up.max(axis=0, initial=-np.inf) + margin, out=best_j)
+            np.add(up, add, out=up)
+            np.multiply(up, times, out=up)
+            np.clip(up, 0, BINS - 1, out=up)  # -inf (not eligible) to bin 0, taken off below
+            hist[:] += np.bincount(up.astype(np.int32).ravel(), minlength=BINS)
+            hist[0] -= up.size - int(eligible[rows].sum())
     tail = np.cumsum(hist[::-1])[::-1]
     return Survey(edges[:-1], tail, best, eligible, by_mentor, best_j)
 
