@@ -18,7 +18,7 @@ from mentormatch import synthetic
 from mentormatch.pairs import Candidates
 from mentormatch.pipeline import held, memory
 from mentormatch.solvers import AssignmentProblem, SideConstraints
-from mentormatch.solvers.fair_source import Figures, count_bound, source_figures, threshold_bound
+from mentormatch.solvers.fair_bounds import Figures, count_bound, source_figures, threshold_bound
 from mentormatch.solvers.sources import ArraySource
 from mentormatch.testing.brute import feasible_assignments
 

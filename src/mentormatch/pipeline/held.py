@@ -60,7 +60,7 @@ class Survey:
 
     def figures(self):
         """The same pass's figures for :mod:`mentormatch.solvers.fair_source`'s bounds."""
-        from ..solvers.fair_source import Figures
+        from ..solvers.fair_bounds import Figures
 
         return Figures(self.eligible, self.best, self.by_mentor, self.best_by_mentor)
 
@@ -173,7 +173,7 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     ``beyond(survey)``, when given, answers instead of a refusal: where the next try's pairs (or
     every pair) would not fit, and at once where the side constraints alone keep every
     assignment below ``U`` (a budget's knapsack of places:
-    :func:`mentormatch.solvers.fair_source.count_bound`), so that no try could prove anything.
+    :func:`mentormatch.solvers.fair_bounds.count_bound`), so that no try could prove anything.
 
     The caller (:mod:`mentormatch.pipeline.large`) gives the round's pair ``source`` and
     ``problem_of(tau)`` (the pairs scoring at least ``tau`` and the locks), so this module
@@ -190,7 +190,7 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     sv = survey(scorer, source, n, data["rules"].score_span)
     most, mentees = count_bounds(sv, data["demand"], data["load"], data["capacity"])
     if beyond is not None and not data["coverage_first"]:
-        from ..solvers.fair_source import count_bound
+        from ..solvers.fair_bounds import count_bound
 
         if count_bound(sv.figures(), data["capacity"], data["demand"], data["load"],
                        data["side"]) < most:
