@@ -58,12 +58,16 @@ def source_figures(source) -> Figures:
 
 
 def most_places(capacity, load, n_mentees: int) -> np.ndarray:
-    """The most mentees each mentor's capacity takes: ``floor(capacity / lightest load)``."""
+    """The most mentees each mentor's capacity takes (:func:`~mentormatch.solvers.linear_rows.
+    most_mentees`: ``floor(capacity / lightest load)``, at most the mentees)."""
+    from ..pairs import Candidates
+    from .base import AssignmentProblem
+    from .linear_rows import most_mentees
+
     cap = np.asarray(capacity, float)
-    light = 1.0 if load is None or not len(load) else float(np.min(load))
-    if light <= 0:
-        return np.full(len(cap), n_mentees, np.int64)
-    return np.minimum(np.floor(cap / light + 1e-9), n_mentees).astype(np.int64)
+    none = np.zeros(0, np.int64)
+    return most_mentees(AssignmentProblem(Candidates(none, none, n_mentees, len(cap)), np.zeros(0),
+                                          cap, load=load))
 
 
 def count_bound(fig: Figures, capacity, demand, load, side: SideConstraints | None) -> int:
