@@ -178,7 +178,8 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
     ...             np.array([0.9, 0.6]))
     >>> threshold_bound(f, 2, np.array([1.0, 1.0]), None, None)  # second mentee best, mentor 0.6
     0.6
-    >>> s = SideConstraints(budget=100.0, stipend_fixed=np.zeros(2), stipend_per_mentee=np.array([60.0, 40.0]))
+    >>> s = SideConstraints(budget=100.0, stipend_fixed=np.zeros(2),
+    ...                     stipend_per_mentee=np.array([60.0, 40.0]))
     >>> threshold_bound(f, 2, np.array([2.0, 2.0]), None, None, s)  # mentor 0 alone buys 1.67
     0.6
     """
@@ -199,12 +200,16 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
     if side is not None and side.budget is not None and np.isfinite(out):
         c, B = _place_costs(capacity, load, n, side)
         levels = np.unique(fig.best_by_mentor[np.isfinite(fig.best_by_mentor)])
-        lo, hi = 0, len(levels) - 1  # the largest level whose mentors buy ``count`` places
-        if hi < 0 or _places_bought(np.where(fig.best_by_mentor >= levels[0], places, 0), c, B) + 1e-9 < count:
+
+        def buys(level: float) -> bool:  # the mentors whose best reaches it buy ``count``
+            return _places_bought(np.where(fig.best_by_mentor >= level, places, 0), c, B) + 1e-9 >= count
+
+        lo, hi = 0, len(levels) - 1  # the largest level that buys ``count`` places
+        if hi < 0 or not buys(levels[0]):
             return out  # (never so when an assignment of ``count`` pairs meets the budget)
         while lo < hi:
             mid = (lo + hi + 1) // 2
-            if _places_bought(np.where(fig.best_by_mentor >= levels[mid], places, 0), c, B) + 1e-9 >= count:
+            if buys(levels[mid]):
                 lo = mid
             else:
                 hi = mid - 1

@@ -63,7 +63,8 @@ import time
 import numpy as np
 
 from ..pairs import Candidates
-from .base import OPTIMAL_GAP, AssignmentProblem, SideConstraints, Solution, SolverOptions, finish, proven
+from .base import (OPTIMAL_GAP, AssignmentProblem, SideConstraints, Solution, SolverOptions, finish,
+                   proven)
 from .fair_bounds import Figures, count_bound, knapsack_plan, source_figures, threshold_bound
 
 __all__ = ["solve_fair_source"]
@@ -145,9 +146,10 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     t_ub = None if coverage_first else threshold_bound(fig, len(s), capacity, demand, load, side)
     total_ub = sol0.bound  # every assignment meeting the constraints, the optimum's included
     value = float(s.sum())
+    worst_proven = worst is None or (t_ub is not None
+                                     and t_ub - worst <= OPTIMAL_GAP * max(abs(t_ub), 1e-12))
     optimal = (objective == "maxmin" and count_ub is not None and len(s) == count_ub
-               and total_ub is not None and proven(total_ub, value)
-               and (worst is None or (t_ub is not None and t_ub - worst <= OPTIMAL_GAP * max(abs(t_ub), 1e-12))))
+               and total_ub is not None and proven(total_ub, value) and worst_proven)
     timed_out = bool((sol0.certificate or {}).get("timed_out")) or any(
         bool(v.get("timed_out")) for k, v in steps.items() if k != "plan")
     message = "" if optimal else (
