@@ -2,9 +2,9 @@
 ``_support.on_source``), on a machine where every eligible pair would not fit (forced with
 ``memory.available_memory``): they hold only the pairs scoring at least a threshold when the
 proof of ``pipeline/held.py`` holds (their answer reaches the score-free bounds on the count),
-with the same answer as the complete set's model of every pair; else they are refused, as
-before; where every pair fits, every pair is held; and no search log the user did not ask
-for."""
+with the same answer as the complete set's model of every pair; else the engine's plan and the
+fairness flows answer (solvers/fair_source.py; refused in s21); where every pair fits, every
+pair is held; and no search log the user did not ask for."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,7 +12,6 @@ import pytest
 
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
-from mentormatch.errors import TooLargeError
 from mentormatch.pipeline import held, large, memory
 
 from _support import on_source, result_positions, table_violations
@@ -82,24 +81,31 @@ def test_held_pairs_give_the_full_models_answer(monkeypatch, source, kind, objec
         assert np.allclose(got, want, rtol=1e-6)
 
 
-def test_a_count_below_the_bound_is_refused_where_every_pair_does_not_fit(monkeypatch):
+def test_a_count_below_the_bound_answers_where_every_pair_does_not_fit(monkeypatch):
     """A budget that keeps the most pairs below the score-free bound: nothing is proven by a
-    threshold, so every eligible pair is needed: held where they fit (the complete set's
-    answer), refused where they do not."""
+    threshold, so every eligible pair is held where they fit (the complete set's answer); where
+    they do not, no threshold is tried (the budget's knapsack of places is below ``U``) and the
+    engine's plan with the flows answers (refused before, s21), meeting every constraint, with
+    bounds that hold against the complete set's optimum."""
     mentors, mentees = _tables(4, n=24, m=10)
     mentors = mentors.assign(stipend_fixed=50.0, stipend_per_mentee=10.0)
     programme = {"fairness": {"objective": "maxmin"}, "constraints": {"budget": 300.0}}
     full = pl.pair(mentors, mentees, programme)
-    eligible = len(pl.prepare(mentors, mentees, programme).problem.pairs)
+    complete = pl.prepare(mentors, mentees, programme)
+    eligible = len(complete.problem.pairs)
     with on_source("blocks"):
         r = pl.pair(mentors, mentees, programme)
         _short_of_every_pair(monkeypatch, eligible)
-        with pytest.raises(TooLargeError):
-            pl.pair(mentors, mentees, programme)
+        short = pl.pair(mentors, mentees, programme)
     assert "held" not in r.certificate
     assert r.status == full.status == "optimal"
     assert len(r.pairs) == len(full.pairs) < 24
     assert r.objective == pytest.approx(full.objective, rel=1e-6)
+    c = short.certificate
+    assert "held" not in c and table_violations(mentors, mentees, programme, short, complete) == []
+    assert len(short.pairs) <= len(full.pairs) <= c["count_bound"]
+    assert float(full.pairs["score"].min()) <= c["threshold_bound"] + 1e-9
+    assert full.objective <= short.bound + 1e-9
 
 
 def test_fractional_loads_held_give_the_full_models_answer(monkeypatch):
@@ -120,20 +126,25 @@ def test_fractional_loads_held_give_the_full_models_answer(monkeypatch):
     assert r.objective == pytest.approx(full.objective, rel=1e-6)
 
 
-def test_refused_by_the_pairs_above_the_threshold(monkeypatch):
-    """The refusal counts the pairs above the threshold (from the histogram), not every pair:
-    a machine with room for the held pairs but not for every pair runs; one with room for
-    neither refuses, naming the threshold."""
+def test_held_by_the_pairs_above_the_threshold_else_answered_by_the_flows(monkeypatch):
+    """Memory is judged by the pairs above the threshold (from the histogram), not every pair:
+    a machine with room for the held pairs but not for every pair holds them (proven optimal);
+    one with room for neither answers by the engine's plan and the flows (refused before,
+    s21), meeting every constraint, with bounds that hold against the held optimum."""
     mentors, mentees = _tables(3)
     programme = _programme("maxmin", "share")
+    complete = pl.prepare(mentors, mentees, programme)
     with on_source("bounds"):
         monkeypatch.setattr(memory, "available_memory", lambda: 400 * memory.BYTES_PER_CPSAT_PAIR / 0.8)
         r = pl.pair(mentors, mentees, programme)
         assert r.status == "optimal" and r.certificate["held"]["pairs"] <= 400
         monkeypatch.setattr(memory, "available_memory", lambda: 50 * memory.BYTES_PER_CPSAT_PAIR / 0.8)
-        with pytest.raises(TooLargeError) as info:
-            pl.pair(mentors, mentees, programme)
-    assert "scoring at least" in str(info.value) and info.value.pairs < 40 * 14
+        short = pl.pair(mentors, mentees, programme)
+    c = short.certificate
+    assert "held" not in c and table_violations(mentors, mentees, programme, short, complete) == []
+    assert len(short.pairs) <= len(r.pairs) <= c["count_bound"]
+    assert float(r.pairs["score"].min()) <= c["threshold_bound"] + 1e-9
+    assert r.objective <= short.bound + 1e-9
 
 
 @pytest.mark.parametrize("objective", ["maxmin", "leximin"])

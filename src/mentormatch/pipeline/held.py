@@ -48,13 +48,21 @@ FIRST_PER_PAIR = 8
 class Survey:
     """One pass over a round's eligible pairs: ``tail[b]`` bounds the pairs scoring at least
     ``edges[b]`` (a suffix sum of the histogram), ``best`` each mentee's best score (or bound),
-    ``eligible`` each mentee's eligible pairs, ``by_mentor`` each mentor's."""
+    ``eligible`` each mentee's eligible pairs, ``by_mentor`` each mentor's, ``best_by_mentor``
+    each mentor's best score (or bound; ``-inf``: none)."""
 
     edges: np.ndarray
     tail: np.ndarray
     best: np.ndarray
     eligible: np.ndarray
     by_mentor: np.ndarray
+    best_by_mentor: np.ndarray | None = None
+
+    def figures(self):
+        """The same pass's figures for :mod:`mentormatch.solvers.fair_source`'s bounds."""
+        from ..solvers.fair_bounds import Figures
+
+        return Figures(self.eligible, self.best, self.by_mentor, self.best_by_mentor)
 
     def at_least(self, tau: float) -> int:
         """An upper bound on the pairs scoring at least ``tau``."""
@@ -63,36 +71,57 @@ class Survey:
 
 
 def survey(scorer, source, n: int, span: float) -> Survey:
-    """The histogram, best scores and eligible counts of every eligible pair (one pass)."""
+    """The histogram, best scores and eligible counts of every eligible pair (one pass). The
+    bins by one multiply and ``bincount`` (``np.histogram`` with a clip cost 142 s CPU over the
+    2e9 bounds of 100,000 x 20,000), nudged up by 1e-12 of the value so that one on a bin's
+    edge is never counted below it: ``tail`` stays a bound on the pairs above each edge."""
     from .blocks import _BlockScorer
 
     edges = np.linspace(0.0, max(float(span), 1e-300), BINS + 1)
     hist = np.zeros(BINS, np.int64)
     best = np.full(n, -np.inf)
     eligible = np.zeros(n, np.int64)
-    by_mentor = np.zeros(source.n_mentors, np.int64)
-    top = edges[-1]
+    m = source.n_mentors
+    by_mentor = np.zeros(m, np.int64)
+    best_j = np.full(m, -np.inf)
+    per_bin = BINS / edges[-1] * (1.0 + 1e-12)
+
+    def count(values):
+        b = np.multiply(values, per_bin, dtype=np.float64)
+        np.clip(b, 0, BINS - 1, out=b)
+        hist[:] += np.bincount(b.astype(np.int64), minlength=BINS)
+
     if isinstance(scorer, _BlockScorer):
         for i, j, s in source.blocks():
-            hist += np.histogram(np.clip(s, 0.0, top), bins=edges)[0]
+            count(s)
             np.maximum.at(best, i, s)
+            np.maximum.at(best_j, j, s)
             eligible += np.bincount(i, minlength=n)
-            by_mentor += np.bincount(j, minlength=source.n_mentors)
-    else:  # the bounds (with the source's margin), in the scorer's row order
+            by_mentor += np.bincount(j, minlength=m)
+    else:  # the bounds (with the source's margin), in the scorer's row order, in float32 and
+        # in place (a value within 1e-6 below an edge counts above it: float32's rounding of
+        # the sum and the product is far less)
         from ..scale import BIG
         from ..solvers.certify import row_blocks
 
-        for a, b in row_blocks(n, source.n_mentors):
-            up = scorer.upper(a, b).astype(np.float64) + scorer.margin
+        margin = float(scorer.margin)
+        add, times = np.float32(margin), np.float32(BINS / edges[-1] * (1.0 + 1e-6))
+        for a, b in row_blocks(n, m):
+            up = scorer.upper(a, b)
             ok = up > -BIG / 4
-            hist += np.histogram(np.clip(up[ok], 0.0, top), bins=edges)[0]
             rows = scorer.order[a:b]
-            best[rows] = np.where(ok.any(axis=1), np.where(ok, up, -np.inf).max(axis=1, initial=-np.inf),
-                                  -np.inf)
             eligible[rows] = ok.sum(axis=1)
             by_mentor += ok.sum(axis=0)
+            np.copyto(up, -np.inf, where=~ok)
+            best[rows] = up.max(axis=1, initial=-np.inf) + margin
+            np.maximum(best_j, up.max(axis=0, initial=-np.inf) + margin, out=best_j)
+            np.add(up, add, out=up)
+            np.multiply(up, times, out=up)
+            np.clip(up, 0, BINS - 1, out=up)  # -inf (not eligible) to bin 0, taken off below
+            hist[:] += np.bincount(up.astype(np.int32).ravel(), minlength=BINS)
+            hist[0] -= up.size - int(eligible[rows].sum())
     tail = np.cumsum(hist[::-1])[::-1]
-    return Survey(edges[:-1], tail, best, eligible, by_mentor)
+    return Survey(edges[:-1], tail, best, eligible, by_mentor, best_j)
 
 
 def count_bounds(survey_: Survey, demand, load, capacity) -> tuple[int, int]:
@@ -132,7 +161,7 @@ def proves(problem: AssignmentProblem, solution: Solution, most: int, mentees: i
 
 
 def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, source, problem_of,
-                          every) -> tuple[AssignmentProblem, Solution]:
+                          every, beyond=None) -> tuple[AssignmentProblem, Solution]:
     """Max-min or leximin (``solve(problem, time_left) -> Solution``) on the pairs scoring at
     least a threshold, lowered until the module docstring's proof holds, else on every eligible
     pair (``every()``, which refuses when they do not fit). The tries share the deadline of
@@ -142,13 +171,18 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     over every pair (:func:`stopped_bounds`). The
     certificate's ``held`` records the threshold, the pairs held, ``U`` and the eligible pairs.
 
+    ``beyond(survey)``, when given, answers instead of a refusal: where the next try's pairs (or
+    every pair) would not fit, and at once where the side constraints alone keep every
+    assignment below ``U`` (a budget's knapsack of places:
+    :func:`mentormatch.solvers.fair_bounds.count_bound`), so that no try could prove anything.
+
     The caller (:mod:`mentormatch.pipeline.large`) gives the round's pair ``source`` and
     ``problem_of(tau)`` (the pairs scoring at least ``tau`` and the locks), so this module
     imports nothing of it; memory is :mod:`mentormatch.pipeline.memory`'s."""
     import time
 
     from ..solvers.cpsat import DEFAULT_TIME_LIMIT
-    from .memory import BYTES_PER_CPSAT_PAIR, REFUSAL_INSTEAD, available_memory, check_fits
+    from .memory import BYTES_PER_CPSAT_PAIR, REFUSAL_INSTEAD, available_memory, check_fits, fits
 
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
@@ -156,6 +190,12 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     n = len(data["mentees"])
     sv = survey(scorer, source, n, data["rules"].score_span)
     most, mentees = count_bounds(sv, data["demand"], data["load"], data["capacity"])
+    if beyond is not None and not data["coverage_first"]:
+        from ..solvers.fair_bounds import count_bound
+
+        if count_bound(sv.figures(), data["capacity"], data["demand"], data["load"],
+                       data["side"]) < most:
+            return beyond(sv)  # no answer on held pairs reaches U: nothing to prove there
     open_ = (sv.eligible > 0) & ((np.ones(n) if data["demand"] is None else data["demand"]) > 0)
     ceiling = float(sv.best[open_].min()) if np.any(open_) else -np.inf
     # no more pairs than fit (then every pair, where they fit, is tried last)
@@ -167,6 +207,8 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
         count = sv.at_least(tau)
         if count != tried:
             tried = count
+            if beyond is not None and not fits(count, BYTES_PER_CPSAT_PAIR):
+                return beyond(sv)
             check_fits(f"{what} (the pairs scoring at least {tau:.6g}, where its optimum is "
                        f"proven to lie, of {eligible:,})", count, REFUSAL_INSTEAD, BYTES_PER_CPSAT_PAIR)
             problem = problem_of(tau)
@@ -186,6 +228,8 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
         target = min(4 * max(count, target), room)
         lower = _lower(sv, target, ceiling)
         tau = lower if lower < tau else -np.inf  # no lower threshold fits: every pair, below
+    if beyond is not None and not fits(eligible, BYTES_PER_CPSAT_PAIR):
+        return beyond(sv)
     problem = every()
     return problem, solve(problem, left())
 

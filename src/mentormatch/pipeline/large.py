@@ -286,7 +286,8 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
     elif not plain:
         # CP-SAT's max-min and leximin (side constraints, fractional loads) hold every eligible
         # pair where they fit (the complete set's model: the same pairs), else the pairs above a
-        # proven threshold (pipeline/held.py), refused up front when those do not fit either;
+        # proven threshold (pipeline/held.py); where those do not fit either, the engine's plan
+        # and the fairness flows at its loads, with bounds (solvers/fair_source.py);
         # the scale path's progress bars are not CP-SAT's search log: the complete set writes
         # none, and no setting of the rules asks for one
         quiet = dataclasses.replace(prepared.options, progress=False)
@@ -314,11 +315,20 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
             def solve(part: AssignmentProblem, left: float) -> Solution:
                 return _solve(held(part), prepared.solver, quiet, prepared)
 
+            def beyond(survey):  # where CP-SAT's pairs do not fit: the engine and the flows
+                from ..solvers.fair_source import solve_fair_source
+
+                return solve_fair_source(
+                    _source(scorer, n, m), scorer, data["capacity"], objective=prepared.solver,
+                    demand=data["demand"], load=data["load"], locked=data["locked"],
+                    side=data["side"], coverage_first=data["coverage_first"], options=quiet,
+                    figures=survey.figures())
+
             problem, solution = solve_above_threshold(
                 scorer, data, solve, quiet, what, source=_source(scorer, n, m),
                 problem_of=lambda tau: problem_of(scorer, data, data["side"], tau),
                 every=lambda: _full_problem(scorer, data, side=data["side"], what=what,
-                                            per_pair=BYTES_PER_CPSAT_PAIR))
+                                            per_pair=BYTES_PER_CPSAT_PAIR), beyond=beyond)
             problem = held(problem)
     elif isinstance(scorer, _BlockScorer):
         problem, solution = solve_scored(solve_on, data["capacity"], n_mentees=len(data["mentees"]),

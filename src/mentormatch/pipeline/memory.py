@@ -52,6 +52,6 @@ def fits(pairs: int, per_pair: float) -> bool:
 #: What works instead when every eligible pair would not fit (the refusal's advice).
 REFUSAL_INSTEAD = ("solvers 'flow' and 'mip' (with any side constraint, floor or bonus), 'maxmin' and "
                    "'leximin' (unit loads, no side constraint), 'stable' and the random and greedy "
-                   "baselines work on this round without holding every pair; for max-min or leximin "
-                   "under side constraints or fractional loads, pair smaller groups "
-                   "(mentormatch.pair_many with a group column)")
+                   "baselines work on this round without holding every pair, and so do max-min and "
+                   "leximin under side constraints without an objective bonus; for those with one, "
+                   "pair smaller groups (mentormatch.pair_many with a group column)")
