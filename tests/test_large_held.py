@@ -188,6 +188,11 @@ def _stopped_after_the_first_try(monkeypatch, mentors, mentees, programme, eligi
         return out
 
     monkeypatch.setattr(held, "proves", then_late)
+    # the held tries, not the engine's route (solvers/fair_source.py, which answers at once
+    # where a budget's knapsack proves the tries cannot reach U): this stop is the tries'
+    from mentormatch.solvers import fair_bounds
+
+    monkeypatch.setattr(fair_bounds, "count_bound", lambda *a: np.inf)
     with on_source(source):
         _short_of_every_pair(monkeypatch, eligible)
         return pl.pair(mentors, mentees, programme)
