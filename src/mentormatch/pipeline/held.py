@@ -75,15 +75,13 @@ def survey(scorer, source, n: int, span: float) -> Survey:
     bins by one multiply and ``bincount`` (``np.histogram`` with a clip cost 142 s CPU over the
     2e9 bounds of 100,000 x 20,000), nudged up by 1e-12 of the value so that one on a bin's
     edge is never counted below it: ``tail`` stays a bound on the pairs above each edge."""
+    from ..solvers.fair_bounds import FigureSums
     from .blocks import _BlockScorer
 
     edges = np.linspace(0.0, max(float(span), 1e-300), BINS + 1)
     hist = np.zeros(BINS, np.int64)
-    best = np.full(n, -np.inf)
-    eligible = np.zeros(n, np.int64)
     m = source.n_mentors
-    by_mentor = np.zeros(m, np.int64)
-    best_j = np.full(m, -np.inf)
+    sums = FigureSums(n, m)  # each mentee's and mentor's eligible pairs and best, beside
     per_bin = BINS / edges[-1] * (1.0 + 1e-12)
 
     def count(values):
@@ -91,13 +89,11 @@ def survey(scorer, source, n: int, span: float) -> Survey:
         np.clip(b, 0, BINS - 1, out=b)
         hist[:] += np.bincount(b.astype(np.int64), minlength=BINS)
 
+    margin = 0.0
     if isinstance(scorer, _BlockScorer):
         for i, j, s in source.blocks():
             count(s)
-            np.maximum.at(best, i, s)
-            np.maximum.at(best_j, j, s)
-            eligible += np.bincount(i, minlength=n)
-            by_mentor += np.bincount(j, minlength=m)
+            sums.add_pairs(i, j, s)
     else:  # the bounds (with the source's margin), in the scorer's row order, in float32 and
         # in place (a value within 1e-6 below an edge counts above it: float32's rounding of
         # the sum and the product is far less)
@@ -108,20 +104,16 @@ def survey(scorer, source, n: int, span: float) -> Survey:
         add, times = np.float32(margin), np.float32(BINS / edges[-1] * (1.0 + 1e-6))
         for a, b in row_blocks(n, m):
             up = scorer.upper(a, b)
-            ok = up > -BIG / 4
             rows = scorer.order[a:b]
-            eligible[rows] = ok.sum(axis=1)
-            by_mentor += ok.sum(axis=0)
-            np.copyto(up, -np.inf, where=~ok)
-            best[rows] = up.max(axis=1, initial=-np.inf) + margin
-            np.maximum(best_j, up.max(axis=0, initial=-np.inf) + margin, out=best_j)
+            sums.add_bounds(rows, up, up > -BIG / 4)  # (up is -inf where not eligible now)
             np.add(up, add, out=up)
             np.multiply(up, times, out=up)
             np.clip(up, 0, BINS - 1, out=up)  # -inf (not eligible) to bin 0, taken off below
             hist[:] += np.bincount(up.astype(np.int32).ravel(), minlength=BINS)
-            hist[0] -= up.size - int(eligible[rows].sum())
+            hist[0] -= up.size - int(sums.eligible[rows].sum())
+    fig = sums.figures(margin)
     tail = np.cumsum(hist[::-1])[::-1]
-    return Survey(edges[:-1], tail, best, eligible, by_mentor, best_j)
+    return Survey(edges[:-1], tail, fig.best, fig.eligible, fig.by_mentor, fig.best_by_mentor)
 
 
 def count_bounds(survey_: Survey, demand, load, capacity) -> tuple[int, int]:

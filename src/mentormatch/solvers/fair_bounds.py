@@ -11,7 +11,7 @@ import numpy as np
 
 from .base import SideConstraints
 
-__all__ = ["Figures", "count_bound", "knapsack_plan", "most_places", "source_figures", "threshold_bound"]
+__all__ = ["FigureSums", "Figures", "count_bound", "knapsack_plan", "most_places", "source_figures", "threshold_bound"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,36 +25,53 @@ class Figures:
     best_by_mentor: np.ndarray
 
 
+class FigureSums:
+    """:class:`Figures` summed block by block over one pass (:func:`source_figures`; the
+    held tries' survey, :func:`mentormatch.pipeline.held.survey`, adds its histogram beside
+    it): blocks of exact pairs (:meth:`add_pairs`) or of float32 bounds (:meth:`add_bounds`)."""
+
+    def __init__(self, n: int, m: int):
+        self.eligible, self.by_mentor = np.zeros(n, np.int64), np.zeros(m, np.int64)
+        self.best, self.best_j = np.full(n, -np.inf), np.full(m, -np.inf)
+
+    def add_pairs(self, i: np.ndarray, j: np.ndarray, s: np.ndarray) -> None:
+        """Eligible pairs ``(i, j)`` with exact scores ``s``."""
+        self.eligible += np.bincount(i, minlength=len(self.eligible))
+        self.by_mentor += np.bincount(j, minlength=len(self.by_mentor))
+        np.maximum.at(self.best, i, s)
+        np.maximum.at(self.best_j, j, s)
+
+    def add_bounds(self, rows: np.ndarray, up: np.ndarray, ok: np.ndarray) -> None:
+        """A block of bounds ``up`` (rows ``rows`` of the mentees, every mentor; ``ok`` its
+        eligible pairs), set to ``-inf`` where not ``ok`` (in place)."""
+        self.eligible[rows] = ok.sum(axis=1)
+        self.by_mentor += ok.sum(axis=0)
+        np.copyto(up, -np.inf, where=~ok)
+        self.best[rows] = up.max(axis=1, initial=-np.inf)
+        np.maximum(self.best_j, up.max(axis=0, initial=-np.inf), out=self.best_j)
+
+    def figures(self, margin: float = 0.0) -> Figures:
+        """The sums, each best score raised by ``margin`` (a bound's; ``-inf`` stays)."""
+        return Figures(self.eligible, self.best + margin, self.by_mentor, self.best_j + margin)
+
+
 def source_figures(source) -> Figures:
     """:class:`Figures` of every eligible pair of ``source`` (one pass; on a
     :class:`~mentormatch.solvers.sources.BoundedSource` its bounds, no exact score)."""
     from .sources import BoundedSource
 
-    n, m = source.n_mentees, source.n_mentors
-    eligible, by_mentor = np.zeros(n, np.int64), np.zeros(m, np.int64)
-    best, best_j = np.full(n, -np.inf), np.full(m, -np.inf)
-    if isinstance(source, BoundedSource):
-        from ..scale import BIG
-
-        sc = source.scorer
-        for a, b in source._rows():
-            up = sc.upper(a, b)  # float32; the margin added below, on the reductions
-            ok = up > -BIG / 4
-            rows = sc.order[a:b]
-            eligible[rows] = ok.sum(axis=1)
-            by_mentor += ok.sum(axis=0)
-            np.copyto(up, -np.inf, where=~ok)
-            best[rows] = up.max(axis=1, initial=-np.inf)
-            np.maximum(best_j, up.max(axis=0, initial=-np.inf), out=best_j)
-        best = best + sc.margin  # (-inf stays -inf)
-        best_j = best_j + sc.margin
-    else:
+    sums = FigureSums(source.n_mentees, source.n_mentors)
+    if not isinstance(source, BoundedSource):
         for i, j, s in source.blocks():
-            eligible += np.bincount(i, minlength=n)
-            by_mentor += np.bincount(j, minlength=m)
-            np.maximum.at(best, i, s)
-            np.maximum.at(best_j, j, s)
-    return Figures(eligible, best, by_mentor, best_j)
+            sums.add_pairs(i, j, s)
+        return sums.figures()
+    from ..scale import BIG
+
+    sc = source.scorer
+    for a, b in source._rows():
+        up = sc.upper(a, b)  # float32; the margin added on the reductions
+        sums.add_bounds(sc.order[a:b], up, up > -BIG / 4)
+    return sums.figures(sc.margin)
 
 
 def most_places(capacity, load, n_mentees: int) -> np.ndarray:
@@ -99,9 +116,15 @@ def _place_costs(capacity, load, n: int, side: SideConstraints) -> tuple[np.ndar
 
     k = np.maximum(most_places(capacity, load, n), 1)
     m = len(k)
+    fixed, per = _stipends(side, m)
+    return per + fixed / k, budget_rounded(float(side.budget), per, fixed)
+
+
+def _stipends(side: SideConstraints, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each mentor's fixed and per-mentee stipend (0 where not set)."""
     fixed = np.zeros(m) if side.stipend_fixed is None else np.asarray(side.stipend_fixed, float)
     per = np.zeros(m) if side.stipend_per_mentee is None else np.asarray(side.stipend_per_mentee, float)
-    return per + fixed / k, budget_rounded(float(side.budget), per, fixed)
+    return fixed, per
 
 
 def _places_bought(places: np.ndarray, c: np.ndarray, B: float) -> float:
@@ -139,8 +162,7 @@ def knapsack_plan(fig: Figures, capacity, demand, side: SideConstraints, prefer=
     n, m = len(fig.eligible), len(fig.by_mentor)
     from .linear_rows import budget_rounded
 
-    fixed = np.zeros(m) if side.stipend_fixed is None else np.asarray(side.stipend_fixed, float)
-    per = np.zeros(m) if side.stipend_per_mentee is None else np.asarray(side.stipend_per_mentee, float)
+    fixed, per = _stipends(side, m)
     low = (np.zeros(m) if side.min_load is None
            else np.ceil(np.asarray(side.min_load, float) - 1e-9))
     places = np.minimum(most_places(capacity, None, n), fig.by_mentor).astype(np.int64)
