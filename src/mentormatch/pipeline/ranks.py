@@ -32,7 +32,7 @@ def ranks_on_source(source, mentee: np.ndarray, score: np.ndarray) -> np.ndarray
     above = np.zeros(len(mentee), np.int64)
     if not len(mentee):
         return above + 1
-    n = int(max(mentee.max() + 1, getattr(source, "n_mentees", 0)))
+    n = source.n_mentees
     low = np.full(n, np.inf)
     np.minimum.at(low, mentee, score)  # a pair above none of a mentee's chosen ones counts for none
 
