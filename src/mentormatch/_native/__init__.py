@@ -50,3 +50,24 @@ def scan_kernel():
                 module = None
         _chosen["scan"] = module
     return _chosen["scan"]
+
+
+def flow_kernel():
+    """The compiled warm repair of a min-cost flow (the module :mod:`mentormatch._native.flow`),
+    or None: then :mod:`mentormatch.solvers.warm` repairs by scipy's Dijkstra phases, up to
+    fewer violators (the same optimal flows; the pairs after the tie rule are the same).
+    Decided once a process, as :func:`scan_kernel`."""
+    if "flow" not in _chosen:
+        wanted = _wanted()
+        module = None
+        if wanted is not False:
+            try:
+                from . import flow as module
+            except ImportError as err:
+                if wanted:
+                    raise ImportError(f"{SWITCH}=1 asks for the compiled kernels, but mentormatch._native.flow "
+                                      f"was not built ({err}); reinstall with a C compiler "
+                                      "(pip install -e .) or unset it") from err
+                module = None
+        _chosen["flow"] = module
+    return _chosen["flow"]

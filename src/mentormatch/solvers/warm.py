@@ -46,6 +46,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from .._native import flow_kernel
 from .flow import FlowResult, network
 from .quantize import integer_costs
 from .sparse import rank_in_group
@@ -62,6 +63,9 @@ from .sparse import rank_in_group
 MAX_VIOLATORS = 300
 #: Give up (and solve cold) after this many phases.
 MAX_PHASES = 45
+#: The compiled repair (any number of violators) gives up, and the flow is solved cold, past
+#: this many arc scans per arc of the network.
+MAX_SCANS = 40
 
 
 class _State:
@@ -172,7 +176,7 @@ class Repair:
     chosen: np.ndarray  # bool per pair
     pot: tuple  # integer potentials (per mentee, per mentor, source, sink), a certificate
     violators: int  # pairs whose reduced cost was < 0 under the old potentials
-    phases: int  # Dijkstra phases
+    phases: int  # Dijkstra phases (the compiled repair: one a shortest path)
 
 
 def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray | None = None) -> Repair | None:
@@ -187,6 +191,9 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray 
     None (module docstring), the same as the one ``chosen`` and ``pot`` were found with.
     """
     viol = used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])  # reduced cost < 0
+    kernel = flow_kernel()
+    if kernel is not None:
+        return _compiled(kernel, mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover)
     if int(np.count_nonzero(viol)) > MAX_VIOLATORS:
         return None
     st = _State(mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover)
@@ -226,6 +233,26 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray 
     out[st.k] = st.x
     pi = st.pi
     return Repair(out, (pi[:st.n], pi[st.n:st.S], int(pi[st.S]), int(pi[st.T])), len(viol), phases)
+
+
+def _compiled(kernel, mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover) -> Repair | None:
+    """:func:`repair` by the compiled kernel (:mod:`mentormatch._native.flow`): one shortest
+    path per violator, each a heap Dijkstra that stops at the first deficit, so the work
+    follows the paths' reach, not the violators times the network; None (solve cold) past
+    :data:`MAX_SCANS` arc scans a network arc, or when ``pot`` proves nothing."""
+    k = np.flatnonzero(used)
+    x = chosen[k].astype(np.uint8)
+    pi = np.concatenate([pot[0], pot[1], [pot[2], pot[3]]]).astype(np.int64)
+    arr = lambda a: np.ascontiguousarray(a, np.int64)  # noqa: E731
+    n, m = len(dem), len(cap)
+    limit = MAX_SCANS * (len(k) + n + m + 2)
+    status, paths, _scans = kernel.repair(arr(mentee[k]), arr(mentor[k]), arr(cost[k]), x, arr(dem), arr(cap), pi,
+                                          None if cover is None else arr(cover), np.flatnonzero(viol[k]), limit)
+    if status != kernel.OPTIMAL:
+        return None
+    out = chosen.copy()
+    out[k] = x.astype(bool)
+    return Repair(out, (pi[:n], pi[n:n + m], int(pi[n + m]), int(pi[n + m + 1])), int(np.count_nonzero(viol)), paths)
 
 
 def resolve(mentee, mentor, score, cap, dem, chosen, pot, scale: float,

@@ -1,0 +1,206 @@
+"""The compiled warm repair (:mod:`mentormatch._native.flow`, through
+:func:`mentormatch.solvers.warm.repair`) against independent solvers: on random networks (ties,
+capacities, demands above 1, ``coverage_first``) it reaches OR-Tools' optimal objective from a
+smaller set's optimum, its potentials prove the flow optimal (every residual arc's reduced cost
+recomputed here from the inputs, and complementary slackness), it refuses potentials that prove
+nothing, and ``pair()`` on the bounds source gives the same pairs with it and without it.
+
+Where the kernel was not built (no C compiler) the tests are skipped, except under ``CI``,
+where the build is part of the install (``make test``) and its absence fails."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+from mentormatch import _native, synthetic
+from mentormatch.solvers import warm
+from mentormatch.solvers.duals import potentials
+from mentormatch.solvers.flow import network, solve_arrays
+from mentormatch.solvers.quantize import coverage_weights, integer_costs
+
+from _support import on_source
+
+try:
+    from mentormatch._native import flow as native
+except ImportError:  # no compiler where this was installed
+    native = None
+    if os.environ.get("CI"):
+        raise
+
+needs_native = pytest.mark.skipif(native is None, reason="mentormatch._native.flow was not built")
+
+
+@pytest.fixture
+def kernel(monkeypatch):
+    """The compiled repair, whatever ``MENTORMATCH_NATIVE`` says."""
+    monkeypatch.setitem(_native._chosen, "flow", native)
+    return native
+
+
+def _market(rng, n: int, m: int, density: float, cover: bool):
+    """Random pairs (scores on quarters: many ties; some <= 0), capacities 0..3, demands 0..2."""
+    mask = rng.random((n, m)) < density
+    mentee, mentor = np.nonzero(mask)
+    score = np.round(rng.normal(1.0, 1.0, len(mentee)) * 4) / 4
+    cap = rng.integers(0, 4, m).astype(np.int64)
+    dem = rng.choice([0, 1, 1, 1, 2], n).astype(np.int64)
+    w = coverage_weights(cap, dem, np.zeros(0, np.int64)) if cover else None
+    return mentee.astype(np.int64), mentor.astype(np.int64), score, cap, dem, w
+
+
+def _total(res, cost, cover, mentee, dem):
+    """The flow's cost recomputed: the pairs' integer costs less the weight of each mentee it
+    matches (coverage_first)."""
+    total = int(cost[res].sum())
+    if cover is not None:
+        total -= int(cover[np.bincount(mentee[res], minlength=len(dem)) > 0].sum())
+    return total
+
+
+def _assert_proof(mentee, mentor, cost, used, x, dem, cap, pot, cover):
+    """Feasible, and every residual arc of the network has a reduced cost ``c(a, b) + pi(a) -
+    pi(b) >= 0`` (complementary slackness: a pair with flow has a reduced cost <= 0, one without
+    >= 0), recomputed from the inputs."""
+    di, dj, ds, dt = pot
+    assert not np.any(x & ~used)
+    f = np.bincount(mentee[x], minlength=len(dem))
+    load = np.bincount(mentor[x], minlength=len(cap))
+    assert np.all(f <= dem) and np.all(load <= cap)
+    rc = cost + di[mentee] - dj[mentor]
+    assert np.all(rc[used & ~x] >= 0) and np.all(rc[x] <= 0)
+    w = np.zeros(len(dem), np.int64) if cover is None else cover
+    out = np.where(f == 0, -w, 0) + ds - di  # source -> mentee, while it has room
+    back = np.where(f == 1, w, 0) + di - ds  # mentee -> source, while it has flow
+    assert np.all(out[f < dem] >= 0) and np.all(back[f > 0] >= 0)
+    assert np.all((dj - dt)[load < cap] >= 0) and np.all((dt - dj)[load > 0] >= 0)
+    matched, total = int(f.sum()), int(dem.sum())
+    assert matched == 0 or ds - dt >= 0  # the bypass source -> sink has room (it carries total - matched)
+    assert matched == total or dt - ds >= 0  # and flow
+
+
+def _warm_case(rng, n, m, density, cover, keep):
+    """The optimum (OR-Tools) and potentials of a random ``keep`` share of a market's pairs, and
+    what repairing it on all of them must give."""
+    mentee, mentor, score, cap, dem, w = _market(rng, n, m, density, cover)
+    used, scale, _ = network(mentee, mentor, score, cap, dem, w)
+    sub = rng.random(len(score)) < keep
+    sub[np.argmax(np.where(used, np.abs(score), -1.0))] = True  # the same largest score: the same scale
+    old = solve_arrays(mentee[sub], mentor[sub], score[sub], cap, dem, w)
+    assert scale == old.scale
+    cost = integer_costs(score, used, scale)
+    chosen = np.zeros(len(score), bool)
+    chosen[np.flatnonzero(sub)[old.chosen]] = True
+    pot = potentials(mentee[sub], mentor[sub], old.cost, old.chosen, dem, cap, cover=w)[:4]
+    return mentee, mentor, score, cap, dem, w, used, cost, chosen, pot
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(40))
+def test_the_repair_reaches_or_tools_optimum_with_a_proof(kernel, seed):
+    """From the optimum of a random share of the pairs (many violators: far beyond
+    ``MAX_VIOLATORS`` on the larger markets), the compiled repair's flow has OR-Tools' optimal
+    cost on all of them, and its potentials prove it."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(3, 60)), int(rng.integers(2, 25))
+    cover = seed % 3 == 2
+    case = _warm_case(rng, n, m, float(rng.uniform(0.1, 0.9)), cover, float(rng.uniform(0.0, 0.9)))
+    mentee, mentor, score, cap, dem, w, used, cost, chosen, pot = case
+    rep = warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot, w)
+    assert rep is not None
+    cold = solve_arrays(mentee, mentor, score, cap, dem, w)
+    assert _total(rep.chosen, cost, w, mentee, dem) == _total(cold.chosen, cost, w, mentee, dem)
+    _assert_proof(mentee, mentor, cost, used, rep.chosen, dem, cap, rep.pot, w)
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(10))
+def test_the_repair_agrees_with_the_scipy_phases_and_linear_sum_assignment(kernel, monkeypatch, seed):
+    """Demand 1 and capacity 1: the repaired flow's score equals ``linear_sum_assignment``'s
+    maximum on the matrix (pairs absent: 0, which a maximum leaves unused) and the scipy phases'
+    repair (warm.py without the kernel) reaches the same cost."""
+    rng = np.random.default_rng(100 + seed)
+    n, m = int(rng.integers(5, 40)), int(rng.integers(5, 40))
+    mentee, mentor, score, _, _, _ = _market(rng, n, m, 0.5, False)
+    cap, dem = np.ones(m, np.int64), np.ones(n, np.int64)
+    used, scale, _ = network(mentee, mentor, score, cap, dem)
+    sub = rng.random(len(score)) < 0.5
+    sub[np.argmax(np.where(used, np.abs(score), -1.0))] = True  # the same largest score: the same scale
+    old = solve_arrays(mentee[sub], mentor[sub], score[sub], cap, dem)
+    assert old.scale == scale
+    cost = integer_costs(score, used, scale)
+    chosen = np.zeros(len(score), bool)
+    chosen[np.flatnonzero(sub)[old.chosen]] = True
+    pot = potentials(mentee[sub], mentor[sub], old.cost, old.chosen, dem, cap)[:4]
+    rep = warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot)
+    matrix = np.zeros((n, m))
+    matrix[mentee[used], mentor[used]] = -cost[used]  # the integer scores
+    r, c = linear_sum_assignment(matrix, maximize=True)
+    assert -int(cost[rep.chosen].sum()) == int(matrix[r, c].sum())
+    monkeypatch.setitem(_native._chosen, "flow", None)
+    monkeypatch.setattr(warm, "MAX_VIOLATORS", 10 ** 6)
+    monkeypatch.setattr(warm, "MAX_PHASES", 10 ** 6)
+    numpy_rep = warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot)
+    assert int(cost[numpy_rep.chosen].sum()) == int(cost[rep.chosen].sum())
+
+
+@needs_native
+def test_the_kernel_refuses_potentials_that_prove_nothing(kernel):
+    """Potentials under which a residual arc of the old flow has a negative reduced cost (a
+    chosen pair made dearer than its mentor's potential allows): no repair (the caller solves
+    cold), as the scipy phases refuse them."""
+    rng = np.random.default_rng(7)
+    mentee, mentor, score, cap, dem, w, used, cost, chosen, pot = _warm_case(rng, 30, 10, 0.6, False, 0.5)
+    assert chosen.any()
+    di, dj, ds, dt = (np.array(p, copy=True) if np.ndim(p) else p for p in pot)
+    bad = (di, dj, ds + 10 ** 6, dt)  # the source's arc to a mentee with room: reduced cost < 0
+    assert np.any(np.bincount(mentee[chosen], minlength=len(dem)) < dem)
+    assert warm.repair(mentee, mentor, cost, used, chosen, dem, cap, bad) is None
+
+
+@needs_native
+def test_the_kernel_gives_up_past_its_scan_limit(kernel, monkeypatch):
+    """Past ``MAX_SCANS`` arc scans a network arc the repair returns None (a cold solve)."""
+    rng = np.random.default_rng(11)
+    case = _warm_case(rng, 50, 20, 0.6, False, 0.1)
+    mentee, mentor, score, cap, dem, w, used, cost, chosen, pot = case
+    assert warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot) is not None
+    monkeypatch.setattr(warm, "MAX_SCANS", 0)
+    assert warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot) is None
+
+
+@needs_native
+@pytest.mark.parametrize("seed", [3])
+def test_pair_gives_the_same_pairs_with_or_without_the_compiled_repair(monkeypatch, seed):
+    """``pair()`` on the bounds source (the scale path's certified rounds, forced small): the
+    same pairs and objective with the compiled repair (which ran) and with the scipy phases and
+    cold flows, both proven optimal."""
+    mentors, mentees = synthetic.organisation(n_mentees=1_400, n_mentors=600, seed=seed)
+    import mentormatch as mm
+
+    calls = []
+
+    class Counted:  # the kernel, counting its repairs (so that the comparison is not of one path)
+        OPTIMAL = native.OPTIMAL
+
+        @staticmethod
+        def repair(*args):
+            out = native.repair(*args)
+            calls.append(out)
+            return out
+
+    results = []
+    for k in (Counted, None):
+        monkeypatch.setitem(_native._chosen, "flow", k)
+        with on_source("bounds"):
+            results.append(mm.pair(mentors, mentees))
+    a, b = results
+    assert any(status == native.OPTIMAL and paths > 0 for status, paths, _ in calls)
+    assert a.status == b.status == "optimal"
+    pairs = lambda r: sorted(zip(r.pairs["mentee_id"], r.pairs["mentor_id"]))
+    assert pairs(a) == pairs(b)
+    assert a.objective == b.objective
+    # (the bounds come from different, equally valid prices: they may differ in the last bits)
+    assert 0 <= a.bound - a.objective <= 1e-6 and 0 <= b.bound - b.objective <= 1e-6
