@@ -35,8 +35,9 @@ needs_native = pytest.mark.skipif(native is None, reason="mentormatch._native.fl
 
 @pytest.fixture
 def kernel(monkeypatch):
-    """The compiled repair, whatever ``MENTORMATCH_NATIVE`` says."""
+    """The compiled repair, whatever ``MENTORMATCH_NATIVE`` says, for any number of violators."""
     monkeypatch.setitem(_native._chosen, "flow", native)
+    monkeypatch.setattr(warm, "MAX_NATIVE_VIOLATORS", 10 ** 9)
     return native
 
 
@@ -162,12 +163,14 @@ def test_the_kernel_refuses_potentials_that_prove_nothing(kernel):
 
 @needs_native
 def test_the_kernel_gives_up_past_its_scan_limit(kernel, monkeypatch):
-    """Past ``MAX_SCANS`` arc scans a network arc the repair returns None (a cold solve)."""
+    """Past ``MAX_SCANS`` arc scans a network arc (and ``MIN_SCANS``) the repair returns None
+    (a cold solve)."""
     rng = np.random.default_rng(11)
     case = _warm_case(rng, 50, 20, 0.6, False, 0.1)
     mentee, mentor, score, cap, dem, w, used, cost, chosen, pot = case
     assert warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot) is not None
     monkeypatch.setattr(warm, "MAX_SCANS", 0)
+    monkeypatch.setattr(warm, "MIN_SCANS", 0)
     assert warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot) is None
 
 

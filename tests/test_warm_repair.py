@@ -3,9 +3,12 @@ potentials, the optimum after pairs are added, checked against a cold OR-Tools s
 whole set and against the potentials' own proof."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
+from mentormatch import _native
 from mentormatch.solvers import warm
 from mentormatch.solvers.certify import potentials, prices
 from mentormatch.solvers.flow import network, solve_arrays
@@ -29,6 +32,25 @@ SHAPES = [(14, 6, 0.5, 1, 3, False),  # mentees outnumber the places
           (20, 5, 0.8, 1, 6, True),
           (30, 12, 0.3, 3, 4, False)]
 CASES = [(seed, *shape) for seed in range(8) for shape in SHAPES]
+
+
+@pytest.fixture(autouse=True, params=["scipy", "compiled"])
+def path(request, monkeypatch):
+    """Every test on both repairs: the scipy phases and the compiled kernel
+    (:mod:`mentormatch._native.flow`; skipped where it was not built, except under ``CI``)."""
+    kernel = None
+    if request.param == "compiled":
+        kernel = _native.flow_kernel() if _native._wanted() is not False else None
+        if kernel is None:
+            try:
+                from mentormatch._native import flow as kernel
+            except ImportError:
+                if os.environ.get("CI"):
+                    raise
+                pytest.skip("mentormatch._native.flow was not built")
+    monkeypatch.setitem(_native._chosen, "flow", kernel)
+    monkeypatch.setattr(warm, "MAX_NATIVE_VIOLATORS", 10 ** 9)
+    return request.param
 
 
 def _feasible(i, j, chosen, used, cap, dem):
@@ -142,6 +164,8 @@ def test_a_new_largest_score_changes_the_scale_and_leaves_it_to_a_cold_solve(unl
 
 
 def test_too_many_violators_or_phases_leave_it_to_a_cold_solve(monkeypatch):
+    """The scipy phases' limits (the compiled repair's: tests/test_native_flow.py)."""
+    monkeypatch.setitem(_native._chosen, "flow", None)
     i, j, s, cap, dem = _instance(0, 14, 6, 0.5, 1, 3, False)
     cold = solve_arrays(i, j, s, cap, dem)
     zero = (np.zeros(len(dem), np.int64), np.zeros(len(cap), np.int64), 0, 0)

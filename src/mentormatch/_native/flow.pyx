@@ -153,148 +153,213 @@ cdef bint _feasible(Net* g) noexcept nogil:
     return ok
 
 
+# The members of a hub's out arcs (the sink's: mentors with flow, keyed by ``pi``; the
+# source's: mentees with room, keyed by ``pi`` less the arc's cost), an indexed binary max-heap
+# on (key, lower node first), so that a Dijkstra reads them best first and stops early instead
+# of scanning every mentor or mentee.
+cdef struct Hub:
+    int64_t* heap  # node ids (mentee i, or mentor j as j)
+    int64_t* pos  # per node: its place in heap, or -1
+    Py_ssize_t size
+    bint sink
+
+
+cdef inline bint _member(Net* g, Hub* h, int64_t a) noexcept nogil:
+    if h.sink:
+        return g.load[a] > 0
+    return g.f[a] < g.dem[a]
+
+
+cdef inline int64_t _key(Net* g, Hub* h, int64_t a) noexcept nogil:
+    """Larger is better: the arc hub -> a has reduced cost ``pi(hub) - key``."""
+    if h.sink:
+        return g.pi[g.n + a]
+    return g.pi[a] - _out_cost(g, a)
+
+
+cdef inline bint _above(Net* g, Hub* h, int64_t a, int64_t b) noexcept nogil:
+    cdef int64_t ka = _key(g, h, a), kb = _key(g, h, b)
+    return ka > kb or (ka == kb and a < b)
+
+
+cdef void _sift(Net* g, Hub* h, Py_ssize_t i) noexcept nogil:
+    """Restore the heap at place ``i`` (up, then down)."""
+    cdef int64_t a = h.heap[i]
+    cdef Py_ssize_t parent, child
+    while i > 0:
+        parent = (i - 1) >> 1
+        if not _above(g, h, a, h.heap[parent]):
+            break
+        h.heap[i] = h.heap[parent]
+        h.pos[h.heap[i]] = i
+        i = parent
+    while True:
+        child = 2 * i + 1
+        if child >= h.size:
+            break
+        if child + 1 < h.size and _above(g, h, h.heap[child + 1], h.heap[child]):
+            child += 1
+        if not _above(g, h, h.heap[child], a):
+            break
+        h.heap[i] = h.heap[child]
+        h.pos[h.heap[i]] = i
+        i = child
+    h.heap[i] = a
+    h.pos[a] = i
+
+
+cdef void _fix(Net* g, Hub* h, int64_t a) noexcept nogil:
+    """After ``a``'s key or membership may have changed."""
+    cdef Py_ssize_t i = h.pos[a]
+    cdef int64_t last
+    if _member(g, h, a):
+        if i < 0:
+            i = h.size
+            h.size += 1
+            h.heap[i] = a
+            h.pos[a] = i
+        _sift(g, h, i)
+    elif i >= 0:
+        h.pos[a] = -1
+        h.size -= 1
+        if i < h.size:
+            last = h.heap[h.size]
+            h.heap[i] = last
+            h.pos[last] = i
+            _sift(g, h, i)
+
+
+cdef struct Search:
+    int64_t* dist
+    int64_t* pred
+    int64_t* pred_k
+    uint8_t* done
+    int64_t* touched
+    Py_ssize_t n_touched
+    int64_t* hk  # the lazy heap: (distance, entry); entry < N a node, N + p a source hub place, N + n + p a sink's
+    int64_t* hv
+    Py_ssize_t size
+
+
+cdef inline void _relax(Search* q, int64_t v, int64_t w, int64_t u, int64_t k) noexcept nogil:
+    if w < q.dist[v] and not q.done[v]:
+        if q.dist[v] == BIG:
+            q.touched[q.n_touched] = v
+            q.n_touched += 1
+        q.dist[v], q.pred[v], q.pred_k[v] = w, u, k
+        _push(q.hk, q.hv, &q.size, w, v)
+
+
 cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, int64_t* paths, int64_t* scans) noexcept nogil:
     cdef Py_ssize_t N = g.n + g.m + 2, n = g.n, m = g.m, S = g.S, T = g.T
     cdef int64_t* pi = g.pi
-    cdef int64_t* dist = <int64_t*> malloc(N * sizeof(int64_t))
-    cdef int64_t* pred = <int64_t*> malloc(N * sizeof(int64_t))
-    cdef int64_t* pred_k = <int64_t*> malloc(N * sizeof(int64_t))
-    cdef uint8_t* done = <uint8_t*> malloc(N)
-    cdef int64_t* touched = <int64_t*> malloc(N * sizeof(int64_t))
+    cdef Search q
+    cdef Hub src, snk
+    q.dist = <int64_t*> malloc(N * sizeof(int64_t))
+    q.pred = <int64_t*> malloc(N * sizeof(int64_t))
+    q.pred_k = <int64_t*> malloc(N * sizeof(int64_t))
+    q.done = <uint8_t*> malloc(N)
+    q.touched = <int64_t*> malloc(N * sizeof(int64_t))
     cdef int64_t* settled = <int64_t*> malloc(N * sizeof(int64_t))
-    # a lazy heap: at most one entry per arc scan, and the start
-    cdef Py_ssize_t heap_cap = g.P + 2 * (n + m) + 8
-    cdef int64_t* hk = <int64_t*> malloc(heap_cap * sizeof(int64_t))
-    cdef int64_t* hv = <int64_t*> malloc(heap_cap * sizeof(int64_t))
-    cdef Py_ssize_t size, n_touched, n_settled, a, q
-    cdef int64_t s, t, u, v, k, w, du, D
+    # at most one entry per arc scan, per hub place, and the start
+    cdef Py_ssize_t heap_cap = g.P + 3 * (n + m) + 16
+    q.hk = <int64_t*> malloc(heap_cap * sizeof(int64_t))
+    q.hv = <int64_t*> malloc(heap_cap * sizeof(int64_t))
+    src.heap = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    src.pos = <int64_t*> malloc((n + 1) * sizeof(int64_t))
+    snk.heap = <int64_t*> malloc((m + 1) * sizeof(int64_t))
+    snk.pos = <int64_t*> malloc((m + 1) * sizeof(int64_t))
+    src.size, snk.size, src.sink, snk.sink = 0, 0, False, True
+    cdef Py_ssize_t n_settled, a, b, r
+    cdef int64_t s, t, u, v, k, du, D, hub_d
     cdef int status = ST_OPTIMAL
-    if dist == NULL or pred == NULL or pred_k == NULL or done == NULL or touched == NULL or settled == NULL \
-            or hk == NULL or hv == NULL:
+    if q.dist == NULL or q.pred == NULL or q.pred_k == NULL or q.done == NULL or q.touched == NULL \
+            or settled == NULL or q.hk == NULL or q.hv == NULL or src.heap == NULL or src.pos == NULL \
+            or snk.heap == NULL or snk.pos == NULL:
         status = -1
     else:
         for a in range(N):
-            dist[a] = BIG
-            done[a] = 0
+            q.dist[a] = BIG
+            q.done[a] = 0
+        for a in range(n):
+            src.pos[a] = -1
+            _fix(g, &src, a)
+        for a in range(m):
+            snk.pos[a] = -1
+            _fix(g, &snk, a)
         for s in range(N):
             while excess[s] > 0 and status == ST_OPTIMAL:
                 # Dijkstra from s until a deficit is settled
-                size = 0
-                dist[s] = 0
-                pred[s] = -1
-                touched[0] = s
-                n_touched, n_settled = 1, 0
-                _push(hk, hv, &size, 0, s)
+                q.size = 0
+                q.dist[s] = 0
+                q.pred[s] = -1
+                q.touched[0] = s
+                q.n_touched, n_settled = 1, 0
+                _push(q.hk, q.hv, &q.size, 0, s)
                 t = -1
-                while size > 0:
-                    du, u = hk[0], hv[0]
-                    _pop(hk, hv, &size)
-                    if done[u] or du > dist[u]:
+                while q.size > 0:
+                    du, u = q.hk[0], q.hv[0]
+                    _pop(q.hk, q.hv, &q.size)
+                    if u >= N:  # a hub's arc to the member at a place of its heap; then its children
+                        scans[0] += 1
+                        if u < N + n:
+                            r, hub_d = u - N, q.dist[S]
+                            _relax(&q, src.heap[r], du, S, -1)
+                            for b in range(2 * r + 1, min(2 * r + 3, src.size)):
+                                _push(q.hk, q.hv, &q.size, hub_d + pi[S] - _key(g, &src, src.heap[b]), N + b)
+                        else:
+                            r, hub_d = u - N - n, q.dist[T]
+                            _relax(&q, n + snk.heap[r], du, T, -1)
+                            for b in range(2 * r + 1, min(2 * r + 3, snk.size)):
+                                _push(q.hk, q.hv, &q.size, hub_d + pi[T] - _key(g, &snk, snk.heap[b]), N + n + b)
                         continue
-                    done[u] = 1
+                    if q.done[u] or du > q.dist[u]:
+                        continue
+                    q.done[u] = 1
                     settled[n_settled] = u
                     n_settled += 1
                     if excess[u] < 0:
                         t = u
                         break
-                    # the residual arcs out of u: (head v, cost w reduced, pair k or -1)
+                    # the residual arcs out of u, at their reduced costs
                     if u < n:
                         scans[0] += g.ptr_i[u + 1] - g.ptr_i[u] + 1
-                        for q in range(g.ptr_i[u], g.ptr_i[u + 1]):
-                            k = g.arcs_i[q]
-                            if g.x[k]:
-                                continue
-                            v = n + g.tj[k]
-                            w = du + g.c[k] + pi[u] - pi[v]
-                            if w < dist[v] and not done[v]:
-                                if dist[v] == BIG:
-                                    touched[n_touched] = v
-                                    n_touched += 1
-                                dist[v], pred[v], pred_k[v] = w, u, k
-                                _push(hk, hv, &size, w, v)
+                        for b in range(g.ptr_i[u], g.ptr_i[u + 1]):
+                            k = g.arcs_i[b]
+                            if not g.x[k]:
+                                v = n + g.tj[k]
+                                _relax(&q, v, du + g.c[k] + pi[u] - pi[v], u, k)
                         if g.f[u] > 0:
-                            v = S
-                            w = du + _back_cost(g, u) + pi[u] - pi[S]
-                            if w < dist[v] and not done[v]:
-                                if dist[v] == BIG:
-                                    touched[n_touched] = v
-                                    n_touched += 1
-                                dist[v], pred[v], pred_k[v] = w, u, -1
-                                _push(hk, hv, &size, w, v)
+                            _relax(&q, S, du + _back_cost(g, u) + pi[u] - pi[S], u, -1)
                     elif u < S:
                         scans[0] += g.ptr_j[u - n + 1] - g.ptr_j[u - n] + 1
-                        for q in range(g.ptr_j[u - n], g.ptr_j[u - n + 1]):
-                            k = g.arcs_j[q]
-                            if not g.x[k]:
-                                continue
-                            v = g.ti[k]
-                            w = du - g.c[k] + pi[u] - pi[v]
-                            if w < dist[v] and not done[v]:
-                                if dist[v] == BIG:
-                                    touched[n_touched] = v
-                                    n_touched += 1
-                                dist[v], pred[v], pred_k[v] = w, u, k
-                                _push(hk, hv, &size, w, v)
+                        for b in range(g.ptr_j[u - n], g.ptr_j[u - n + 1]):
+                            k = g.arcs_j[b]
+                            if g.x[k]:
+                                v = g.ti[k]
+                                _relax(&q, v, du - g.c[k] + pi[u] - pi[v], u, k)
                         if g.load[u - n] < g.cap[u - n]:
-                            v = T
-                            w = du + pi[u] - pi[T]
-                            if w < dist[v] and not done[v]:
-                                if dist[v] == BIG:
-                                    touched[n_touched] = v
-                                    n_touched += 1
-                                dist[v], pred[v], pred_k[v] = w, u, -1
-                                _push(hk, hv, &size, w, v)
-                    elif u == S:
-                        scans[0] += n + 1
-                        for v in range(n):
-                            if g.f[v] < g.dem[v]:
-                                w = du + _out_cost(g, v) + pi[S] - pi[v]
-                                if w < dist[v] and not done[v]:
-                                    if dist[v] == BIG:
-                                        touched[n_touched] = v
-                                        n_touched += 1
-                                    dist[v], pred[v], pred_k[v] = w, u, -1
-                                    _push(hk, hv, &size, w, v)
+                            _relax(&q, T, du + pi[u] - pi[T], u, -1)
+                    elif u == S:  # its arcs to the mentees best first (above), and the bypass
+                        if src.size:
+                            _push(q.hk, q.hv, &q.size, du + pi[S] - _key(g, &src, src.heap[0]), N)
                         if g.byp < g.total:
-                            v = T
-                            w = du + pi[S] - pi[T]
-                            if w < dist[v] and not done[v]:
-                                if dist[v] == BIG:
-                                    touched[n_touched] = v
-                                    n_touched += 1
-                                dist[v], pred[v], pred_k[v] = w, u, -1
-                                _push(hk, hv, &size, w, v)
+                            _relax(&q, T, du + pi[S] - pi[T], u, -1)
                     else:  # the sink
-                        scans[0] += m + 1
-                        for a in range(m):
-                            if g.load[a] > 0:
-                                v = n + a
-                                w = du + pi[T] - pi[v]
-                                if w < dist[v] and not done[v]:
-                                    if dist[v] == BIG:
-                                        touched[n_touched] = v
-                                        n_touched += 1
-                                    dist[v], pred[v], pred_k[v] = w, u, -1
-                                    _push(hk, hv, &size, w, v)
+                        if snk.size:
+                            _push(q.hk, q.hv, &q.size, du + pi[T] - _key(g, &snk, snk.heap[0]), N + n)
                         if g.byp > 0:
-                            v = S
-                            w = du + pi[T] - pi[S]
-                            if w < dist[v] and not done[v]:
-                                if dist[v] == BIG:
-                                    touched[n_touched] = v
-                                    n_touched += 1
-                                dist[v], pred[v], pred_k[v] = w, u, -1
-                                _push(hk, hv, &size, w, v)
+                            _relax(&q, S, du + pi[T] - pi[S], u, -1)
                 if t < 0:
                     status = ST_STUCK
                 else:
-                    D = dist[t]
+                    D = q.dist[t]
                     for a in range(n_settled):  # every reduced cost stays >= 0; the path's are 0
                         v = settled[a]
-                        pi[v] += dist[v] - D
+                        pi[v] += q.dist[v] - D
                     v = t
                     while v != s:  # one unit along the path
-                        u, k = pred[v], pred_k[v]
+                        u, k = q.pred[v], q.pred_k[v]
                         if k >= 0:
                             g.x[k] = 1 - g.x[k]
                         elif u == S and v < n:
@@ -313,22 +378,39 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, int64_t* paths, int6
                     excess[s] -= 1
                     excess[t] += 1
                     paths[0] += 1
-                for a in range(n_touched):
-                    v = touched[a]
-                    dist[v] = BIG
-                    done[v] = 0
+                    for a in range(n_settled):  # the hubs' keys and members that moved
+                        v = settled[a]
+                        if v < n:
+                            _fix(g, &src, v)
+                        elif v < S:
+                            _fix(g, &snk, v - n)
+                    v = t
+                    while v != s:
+                        if v < n:
+                            _fix(g, &src, v)
+                        elif v < S:
+                            _fix(g, &snk, v - n)
+                        v = q.pred[v]
+                for a in range(q.n_touched):
+                    v = q.touched[a]
+                    q.dist[v] = BIG
+                    q.done[v] = 0
                 if scans[0] > max_scans and status == ST_OPTIMAL:
                     status = ST_GAVE_UP
             if status != ST_OPTIMAL:
                 break
-    free(dist)
-    free(pred)
-    free(pred_k)
-    free(done)
-    free(touched)
+    free(q.dist)
+    free(q.pred)
+    free(q.pred_k)
+    free(q.done)
+    free(q.touched)
     free(settled)
-    free(hk)
-    free(hv)
+    free(q.hk)
+    free(q.hv)
+    free(src.heap)
+    free(src.pos)
+    free(snk.heap)
+    free(snk.pos)
     return status
 
 

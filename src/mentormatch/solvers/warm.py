@@ -63,9 +63,20 @@ from .sparse import rank_in_group
 MAX_VIOLATORS = 300
 #: Give up (and solve cold) after this many phases.
 MAX_PHASES = 45
-#: The compiled repair (any number of violators) gives up, and the flow is solved cold, past
-#: this many arc scans per arc of the network.
+#: The compiled repair (:mod:`mentormatch._native.flow`, where built) takes the place of the
+#: scipy phases up to this many violators. One shortest path a violator, each a heap Dijkstra
+#: that stops at the first deficit; it scans about 15,000 arcs a path at 4,000 x 20,000,
+#: 74,000 at 20,000 x 20,000 and 186,000 at 100,000 x 20,000 (the scale path's levels at
+#: 100,000 x 20,000, s23h1), so it beats a cold flow and its prices up to about 800 violators
+#: at every level (196 violators at the top level: 1.3 s of CPU against 2.4 s for the scipy
+#: phases and 3.9 + 0.9 s for OR-Tools and its prices; 6,669 in the 20,000-mentee
+#: sub-market: 10.9 s against 2.3 + 0.4 s).
+MAX_NATIVE_VIOLATORS = 600
+#: The compiled repair gives up, and the flow is solved cold, past
+#: this many arc scans per arc of the network, plus :data:`MIN_SCANS` (a few milliseconds: a
+#: small network's repair is cheap however many times it scans it).
 MAX_SCANS = 40
+MIN_SCANS = 1 << 20
 
 
 class _State:
@@ -183,18 +194,20 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray 
     """The optimal flow on the pairs ``used``, from the optimum ``chosen`` of a subset of them
     and its potentials ``pot`` = ``(d_mentee, d_mentor, d_source, d_sink)`` (see
     :func:`mentormatch.solvers.duals.potentials`); None when a cold solve is the better way
-    (more than :data:`MAX_VIOLATORS` violators, more than :data:`MAX_PHASES` phases) or when
-    ``pot`` does not prove ``chosen`` optimal on the old pairs.
+    (more than :data:`MAX_VIOLATORS` violators, more than :data:`MAX_PHASES` phases; with the
+    compiled kernel, more than :data:`MAX_NATIVE_VIOLATORS` violators or :data:`MAX_SCANS` arc
+    scans) or when ``pot`` does not prove ``chosen`` optimal on the old pairs.
 
     ``cost`` is the integer cost of every pair at the scale of ``pot``; the pairs outside the
     old subset must have ``chosen`` False. ``cover``: ``coverage_first``'s weight per mentee or
     None (module docstring), the same as the one ``chosen`` and ``pot`` were found with.
     """
     viol = used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])  # reduced cost < 0
+    count = int(np.count_nonzero(viol))
     kernel = flow_kernel()
-    if kernel is not None:
+    if kernel is not None and count <= MAX_NATIVE_VIOLATORS:
         return _compiled(kernel, mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover)
-    if int(np.count_nonzero(viol)) > MAX_VIOLATORS:
+    if count > MAX_VIOLATORS:
         return None
     st = _State(mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover)
     viol = st.viol
@@ -239,13 +252,14 @@ def _compiled(kernel, mentee, mentor, cost, used, chosen, dem, cap, pot, viol, c
     """:func:`repair` by the compiled kernel (:mod:`mentormatch._native.flow`): one shortest
     path per violator, each a heap Dijkstra that stops at the first deficit, so the work
     follows the paths' reach, not the violators times the network; None (solve cold) past
-    :data:`MAX_SCANS` arc scans a network arc, or when ``pot`` proves nothing."""
+    :data:`MAX_SCANS` arc scans a network arc (and :data:`MIN_SCANS`), or when ``pot`` proves
+    nothing."""
     k = np.flatnonzero(used)
     x = chosen[k].astype(np.uint8)
     pi = np.concatenate([pot[0], pot[1], [pot[2], pot[3]]]).astype(np.int64)
     arr = lambda a: np.ascontiguousarray(a, np.int64)  # noqa: E731
     n, m = len(dem), len(cap)
-    limit = MAX_SCANS * (len(k) + n + m + 2)
+    limit = MAX_SCANS * (len(k) + n + m + 2) + MIN_SCANS
     status, paths, _scans = kernel.repair(arr(mentee[k]), arr(mentor[k]), arr(cost[k]), x, arr(dem), arr(cap), pi,
                                           None if cover is None else arr(cover), np.flatnonzero(viol[k]), limit)
     if status != kernel.OPTIMAL:
