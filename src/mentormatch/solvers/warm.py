@@ -24,6 +24,14 @@ The repair is the primal-dual method (successive shortest paths) started from th
 All arithmetic is on the integer costs (exact in float64 below ``2**53``). When the violators
 are many, a cold solve is faster; :func:`repair` then returns None and the caller solves cold.
 
+Where the compiled kernel is built (:func:`mentormatch._native.flow_kernel`), it replaces the
+phases: the same primal-dual method one unit at a time, each shortest path a heap Dijkstra that
+stops at the first deficit and raises only the potentials of the nodes it settled (in int64),
+the source's and sink's arcs read best first; the end state is checked arc by arc (feasible,
+every residual arc's reduced cost ``>= 0``). It returns an optimal flow and potentials that
+prove it, as the phases do (not necessarily the same optimum: the tie rule that follows makes
+the pairs the same). ``MENTORMATCH_NATIVE=0`` keeps the phases.
+
 **coverage_first** (``cover``, the weight per mentee: the type is stated in
 :mod:`mentormatch.solvers.flow`). Each mentee's source arc is two parallel arcs, the first unit
 at cost ``-cover[i]`` and the rest at cost 0. The state keeps one flow ``f_i`` per mentee and
