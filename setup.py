@@ -10,7 +10,8 @@ except ImportError:  # no Cython: the numpy code only
     extensions = []
 else:
     extensions = cythonize([Extension("mentormatch._native.scan", ["src/mentormatch/_native/scan.pyx"],
-                                      depends=["src/mentormatch/_native/loops.h"], optional=True)],
+                                      depends=["src/mentormatch/_native/loops.h"], optional=True),
+                            Extension("mentormatch._native.assign", ["src/mentormatch/_native/assign.pyx"], optional=True)],
                            language_level=3, quiet=True)
     for ext in extensions:
         ext.optional = True

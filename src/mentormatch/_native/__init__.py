@@ -12,10 +12,13 @@ A kernel takes what it was written for (the block kernel: C-ordered float32 bloc
 input goes to the numpy code, with the same answers.
 
 :func:`scan_kernel` gives the kernel of a bound pass's block (:mod:`.scan`), or None for the numpy
-code (:func:`mentormatch.solvers.bounded.blockscan.numpy_scan`).
+code (:func:`mentormatch.solvers.bounded.blockscan.numpy_scan`); :func:`assign_kernel` the
+assignment flow of ``assign()``'s rounds (:mod:`.assign`), or None for OR-Tools' flow
+(:func:`mentormatch.solvers.dense.flow.round_flow`).
 """
 from __future__ import annotations
 
+import importlib
 import os
 
 #: the environment variable that chooses between compiled and numpy code
@@ -33,20 +36,32 @@ def _wanted() -> bool | None:
                      "compiled kernels, which must be built) or nothing (the compiled kernels where built)")
 
 
-def scan_kernel():
-    """The compiled block kernel (the module :mod:`mentormatch._native.scan`), or None when
-    the numpy code is to run (see the module's docstring); decided once a process."""
-    if "scan" not in _chosen:
+def _kernel(name: str):
+    """The compiled module ``mentormatch._native.<name>``, or None when the numpy code is to
+    run (see the module's docstring); decided once a process per kernel."""
+    if name not in _chosen:
         wanted = _wanted()
         module = None
         if wanted is not False:
             try:
-                from . import scan as module
+                module = importlib.import_module(f"{__name__}.{name}")
             except ImportError as err:
                 if wanted:
-                    raise ImportError(f"{SWITCH}=1 asks for the compiled kernels, but mentormatch._native.scan "
+                    raise ImportError(f"{SWITCH}=1 asks for the compiled kernels, but mentormatch._native.{name} "
                                       f"was not built ({err}); reinstall with a C compiler "
                                       "(pip install -e .) or unset it") from err
                 module = None
-        _chosen["scan"] = module
-    return _chosen["scan"]
+        _chosen[name] = module
+    return _chosen[name]
+
+
+def scan_kernel():
+    """The compiled block kernel (the module :mod:`mentormatch._native.scan`), or None when
+    the numpy code is to run (see the module's docstring); decided once a process."""
+    return _kernel("scan")
+
+
+def assign_kernel():
+    """The compiled assignment flow (the module :mod:`mentormatch._native.assign`), or None
+    for OR-Tools' flow (:func:`mentormatch.solvers.flow.solve_arrays`); decided once a process."""
+    return _kernel("assign")

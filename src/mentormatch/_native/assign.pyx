@@ -1,0 +1,201 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""An exact min-cost flow for the capacitated assignment on explicit pairs, the compiled twin of
+OR-Tools' solve in :func:`mentormatch.solvers.flow.solve_arrays` for unit demands (the network
+of that module: source -> mentee (capacity 1) -> mentor (capacity 1 per pair, integer cost
+``c_k < 0``) -> sink (capacity ``c_j``), with the bypass, so that a mentee may stay unmatched).
+
+Successive shortest paths, one mentee at a time (Jonker-Volgenant's augmentation with
+capacities): with the mentees processed so far matched optimally and node potentials ``pi``
+under which every residual arc has a reduced cost ``c(a, b) + pi_a - pi_b >= 0``, a Dijkstra
+search from the next mentee over the residual arcs (mentee -> mentor on its unchosen pairs,
+mentor -> its mentees back at ``-c``, mentor -> sink while it has room, mentee -> sink: staying
+unmatched, at 0) stops when the sink is reached; the path is flipped and the scanned nodes'
+potentials move by ``d(v) - d(sink)``, which keeps every reduced cost >= 0. After the last mentee
+the flow is a min-cost flow of the network: an optimum of the assignment (which one among
+several, the tie rule decides after: :mod:`mentormatch.solvers.ties`), and the potentials prove
+it. Plain C loops, the GIL released, no allocation inside the loop."""
+from libc.stdint cimport int64_t
+
+import numpy as np
+
+
+cdef inline void _push(int64_t* hk, int64_t* hv, Py_ssize_t* size, int64_t key, int64_t node) noexcept nogil:
+    cdef Py_ssize_t i = size[0], p
+    size[0] += 1
+    while i > 0:
+        p = (i - 1) >> 1
+        if hk[p] <= key:
+            break
+        hk[i] = hk[p]
+        hv[i] = hv[p]
+        i = p
+    hk[i] = key
+    hv[i] = node
+
+
+cdef inline void _pop(int64_t* hk, int64_t* hv, Py_ssize_t* size) noexcept nogil:
+    """Remove the root (the caller read it first)."""
+    cdef Py_ssize_t n = size[0] - 1, i = 0, c
+    cdef int64_t key = hk[n], node = hv[n]
+    size[0] = n
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and hk[c + 1] < hk[c]:
+            c += 1
+        if hk[c] >= key:
+            break
+        hk[i] = hk[c]
+        hv[i] = hv[c]
+        i = c
+    if n > 0:
+        hk[i] = key
+        hv[i] = node
+
+
+def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[::1] cost,
+                const int64_t[::1] cap, const int64_t[::1] dem):
+    """A min-cost flow of the network above on the pairs ``k`` of mentee ``i`` at
+    ``ptr[i]:ptr[i + 1]`` (mentors ``head``, integer costs ``cost``, mentors' capacities ``cap``,
+    mentees' demands ``dem`` in {0, 1}; a mentee of demand 0 is left unmatched).
+
+    Returns ``(chosen, pi_mentee, pi_mentor, pi_sink)``: a uint8 per pair, and potentials under
+    which every residual arc has a reduced cost ``c(a, b) + pi_a - pi_b >= 0`` (the source's
+    is not needed: the bypass and the source arcs are the mentees' arcs to the sink)."""
+    cdef Py_ssize_t n = dem.shape[0], m = cap.shape[0], n_arcs = head.shape[0]
+    if ptr.shape[0] != n + 1 or cost.shape[0] != n_arcs or ptr[n] != n_arcs:
+        raise ValueError("flow_assign: ptr must hold n_mentees + 1 offsets ending at the pair count")
+    cdef Py_ssize_t t = n + m, n_nodes = n + m + 1
+    chosen_a = np.zeros(n_arcs, np.uint8)
+    pi_a = np.zeros(n_nodes, np.int64)
+    tail_a = np.repeat(np.arange(n, dtype=np.int64), np.diff(np.asarray(ptr)))
+    mate_a = np.full(n, -1, np.int64)  # the chosen pair of each mentee, -1: none
+    indeg = np.bincount(np.asarray(head), minlength=m)[:m] if n_arcs else np.zeros(m, np.int64)
+    room = np.minimum(indeg, np.maximum(np.asarray(cap), 0)).astype(np.int64)
+    slot_start_a = np.zeros(m + 1, np.int64)
+    np.cumsum(room, out=slot_start_a[1:])
+    slots_a = np.zeros(max(int(slot_start_a[m]), 1), np.int64)  # each mentor's mentees
+    count_a = np.zeros(m, np.int64)
+    where_a = np.zeros(n, np.int64)  # a mentee's position in its mentor's slots
+    dist_a = np.zeros(n_nodes, np.int64)
+    seen_a = np.zeros(n_nodes, np.int64)  # the search that last labelled a node (0: none)
+    done_a = np.zeros(n_nodes, np.uint8)
+    pred_a = np.zeros(n_nodes, np.int64)  # the node before; for a mentor, the pair arc
+    scanned_a = np.zeros(n_nodes, np.int64)
+    heap_size = n_arcs + 3 * n + m + 4
+    hk_a = np.zeros(heap_size, np.int64)
+    hv_a = np.zeros(heap_size, np.int64)
+    cdef unsigned char[::1] chosen = chosen_a
+    cdef int64_t[::1] pi = pi_a, mate = mate_a, slot_start = slot_start_a, slots = slots_a
+    cdef int64_t[::1] count = count_a, where = where_a, dist = dist_a, seen = seen_a
+    cdef int64_t[::1] tail = tail_a
+    cdef int64_t[::1] pred = pred_a, scanned = scanned_a, hk = hk_a, hv = hv_a
+    cdef unsigned char[::1] done = done_a
+    cdef Py_ssize_t i0, i, j, k, v, u, q, n_scanned, hsize
+    cdef int64_t d, nd, top, dt, stamp = 0, old
+    with nogil:
+        for i0 in range(n):
+            if dem[i0] <= 0:
+                continue
+            # a fresh mentee: no residual arc enters it, so its potential is free; the least
+            # that keeps its arcs' reduced costs >= 0
+            top = pi[t]
+            for k in range(ptr[i0], ptr[i0 + 1]):
+                if pi[n + head[k]] - cost[k] > top:
+                    top = pi[n + head[k]] - cost[k]
+            pi[i0] = top
+            stamp += 1
+            hsize = 0
+            n_scanned = 0
+            dist[i0] = 0
+            seen[i0] = stamp
+            pred[i0] = -1
+            _push(&hk[0], &hv[0], &hsize, 0, i0)
+            while hsize > 0:
+                d = hk[0]
+                v = hv[0]
+                _pop(&hk[0], &hv[0], &hsize)
+                if done[v] or d > dist[v]:
+                    continue
+                if v == t:
+                    break
+                done[v] = 1
+                scanned[n_scanned] = v
+                n_scanned += 1
+                if v < n:  # a mentee: its unchosen pairs, and staying unmatched
+                    for k in range(ptr[v], ptr[v + 1]):
+                        if k == mate[v]:
+                            continue
+                        u = n + head[k]
+                        if done[u]:
+                            continue
+                        nd = d + cost[k] + pi[v] - pi[u]
+                        if seen[u] != stamp or nd < dist[u]:
+                            seen[u] = stamp
+                            dist[u] = nd
+                            pred[u] = k
+                            _push(&hk[0], &hv[0], &hsize, nd, u)
+                    nd = d + pi[v] - pi[t]
+                    if seen[t] != stamp or nd < dist[t]:
+                        seen[t] = stamp
+                        dist[t] = nd
+                        pred[t] = v
+                        _push(&hk[0], &hv[0], &hsize, nd, t)
+                else:  # a mentor: to the sink while it has room; back to its mentees
+                    j = v - n
+                    if count[j] < cap[j]:
+                        nd = d + pi[v] - pi[t]
+                        if seen[t] != stamp or nd < dist[t]:
+                            seen[t] = stamp
+                            dist[t] = nd
+                            pred[t] = v
+                            _push(&hk[0], &hv[0], &hsize, nd, t)
+                    for q in range(slot_start[j], slot_start[j] + count[j]):
+                        u = slots[q]
+                        if done[u]:
+                            continue
+                        nd = d - cost[mate[u]] + pi[v] - pi[u]
+                        if seen[u] != stamp or nd < dist[u]:
+                            seen[u] = stamp
+                            dist[u] = nd
+                            pred[u] = v
+                            _push(&hk[0], &hv[0], &hsize, nd, u)
+            # the sink is always reached (the fresh mentee may stay unmatched)
+            dt = dist[t]
+            for q in range(n_scanned):
+                v = scanned[q]
+                pi[v] += dist[v] - dt
+                done[v] = 0
+            # flip the path, from the sink back: each mentee on it takes the arc leaving it
+            # (a pair, or the sink: unmatched) and leaves the one it came by
+            v = pred[t]
+            if v >= n:  # a mentor with room takes the mentee of the pair that reached it
+                k = pred[v]
+                v = tail[k]
+            else:  # a mentee leaves its pair for nothing (unmatched)
+                k = -1
+            while True:  # mentee v leaves its pair (if any) and takes pair k (-1: none)
+                old = mate[v]
+                if old >= 0:
+                    j = head[old]
+                    chosen[old] = 0
+                    q = where[v]
+                    count[j] -= 1
+                    u = slots[slot_start[j] + count[j]]
+                    slots[q] = u
+                    where[u] = q
+                if k >= 0:
+                    j = head[k]
+                    chosen[k] = 1
+                    q = slot_start[j] + count[j]
+                    slots[q] = v
+                    where[v] = q
+                    count[j] += 1
+                mate[v] = k
+                if v == i0:
+                    break
+                k = pred[pred[v]]  # v was reached back from its old mentor, reached by pair k
+                v = tail[k]
+    return chosen_a.view(bool), pi_a[:n], pi_a[n:t], int(pi_a[t])
+
