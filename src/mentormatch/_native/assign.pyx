@@ -141,6 +141,8 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
                         seen[t] = stamp
                         dist[t] = nd
                         pred[t] = v
+                        if nd == d:  # no label is below d: the sink is reached
+                            break
                         _push(&hk[0], &hv[0], &hsize, nd, t)
                 else:  # a mentor: to the sink while it has room; back to its mentees
                     j = v - n
@@ -150,6 +152,8 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
                             seen[t] = stamp
                             dist[t] = nd
                             pred[t] = v
+                            if nd == d:  # no label is below d: the sink is reached
+                                break
                             _push(&hk[0], &hv[0], &hsize, nd, t)
                     for q in range(slot_start[j], slot_start[j] + count[j]):
                         u = slots[q]
@@ -199,3 +203,104 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
                 v = tail[k]
     return chosen_a.view(bool), pi_a[:n], pi_a[n:t], int(pi_a[t])
 
+
+
+def strong_components(const int64_t[::1] ptr, const int64_t[::1] adj):
+    """A strongly connected component label per node of the graph whose node ``v`` has arcs to
+    ``adj[ptr[v]:ptr[v + 1]]`` (Tarjan's algorithm, iterative). Labels are 0.. in the order the
+    components close; only which nodes share a label means anything (as with scipy's)."""
+    cdef Py_ssize_t n = ptr.shape[0] - 1
+    label_a = np.full(n, -1, np.int64)
+    index_a = np.full(n, -1, np.int64)
+    low_a = np.zeros(n, np.int64)
+    stack_a = np.zeros(max(n, 1), np.int64)
+    calls_a = np.zeros(max(n, 1), np.int64)
+    pos_a = np.zeros(max(n, 1), np.int64)
+    on_a = np.zeros(max(n, 1), np.uint8)
+    cdef int64_t[::1] label = label_a, index = index_a, low = low_a, stack = stack_a
+    cdef int64_t[::1] calls = calls_a, pos = pos_a
+    cdef unsigned char[::1] on = on_a
+    cdef Py_ssize_t root, v, w, top = 0, depth, counter = 0, comp = 0
+    with nogil:
+        for root in range(n):
+            if index[root] >= 0:
+                continue
+            depth = 0
+            calls[0] = root
+            pos[root] = ptr[root]
+            index[root] = low[root] = counter
+            counter += 1
+            stack[top] = root
+            top += 1
+            on[root] = 1
+            while depth >= 0:
+                v = calls[depth]
+                if pos[v] < ptr[v + 1]:
+                    w = adj[pos[v]]
+                    pos[v] += 1
+                    if index[w] < 0:  # descend
+                        index[w] = low[w] = counter
+                        counter += 1
+                        pos[w] = ptr[w]
+                        stack[top] = w
+                        top += 1
+                        on[w] = 1
+                        depth += 1
+                        calls[depth] = w
+                    elif on[w] and index[w] < low[v]:
+                        low[v] = index[w]
+                    continue
+                if low[v] == index[v]:  # v roots a component: pop it
+                    while True:
+                        top -= 1
+                        w = stack[top]
+                        on[w] = 0
+                        label[w] = comp
+                        if w == v:
+                            break
+                    comp += 1
+                depth -= 1
+                if depth >= 0 and low[v] < low[calls[depth]]:
+                    low[calls[depth]] = low[v]
+    return label_a
+
+
+def shortest_from_root(const int64_t[::1] ptr, const int64_t[::1] adj, const int64_t[::1] cost):
+    """Shortest distances from a virtual root joined to every node at cost 0, over the arcs
+    ``v -> adj[k]`` of cost ``cost[k]`` for ``k`` in ``ptr[v]:ptr[v + 1]`` (a queue of the nodes
+    whose distance fell, Bellman-Ford's fixed point: the same distances as its sweeps). None when
+    a negative cycle exists."""
+    cdef Py_ssize_t n = ptr.shape[0] - 1
+    dist_a = np.zeros(n, np.int64)
+    queue_a = np.arange(max(n, 1), dtype=np.int64)
+    inq_a = np.ones(max(n, 1), np.uint8)
+    count_a = np.zeros(max(n, 1), np.int64)
+    cdef int64_t[::1] dist = dist_a, queue = queue_a, count = count_a
+    cdef unsigned char[::1] inq = inq_a
+    cdef Py_ssize_t head = 0, size = n, v, w, k
+    cdef int64_t nd
+    cdef bint cycle = False
+    with nogil:
+        while size > 0:
+            v = queue[head]
+            head += 1
+            if head == n:
+                head = 0
+            size -= 1
+            inq[v] = 0
+            for k in range(ptr[v], ptr[v + 1]):
+                w = adj[k]
+                nd = dist[v] + cost[k]
+                if nd < dist[w]:
+                    dist[w] = nd
+                    if not inq[w]:
+                        count[w] += 1
+                        if count[w] > n:  # fell more than n times: a negative cycle
+                            cycle = True
+                            break
+                        inq[w] = 1
+                        queue[(head + size) % n] = w
+                        size += 1
+            if cycle:
+                break
+    return None if cycle else dist_a
