@@ -54,6 +54,27 @@ cdef inline void _pop(int64_t* hk, int64_t* hv, Py_ssize_t* size) noexcept nogil
         hv[i] = node
 
 
+cdef struct Search:  # one Dijkstra search: labels, the search's stamp, and its heap
+    int64_t* dist
+    int64_t* seen  # the search that last labelled a node
+    int64_t* pred
+    int64_t* hk
+    int64_t* hv
+    Py_ssize_t size
+    int64_t stamp
+
+
+cdef inline bint _label(Search* s, Py_ssize_t u, int64_t nd, int64_t by) noexcept nogil:
+    """Label node ``u`` with ``nd``, reached by ``by``, when that lowers its label (True)."""
+    if s.seen[u] == s.stamp and nd >= s.dist[u]:
+        return False
+    s.seen[u] = s.stamp
+    s.dist[u] = nd
+    s.pred[u] = by
+    _push(s.hk, s.hv, &s.size, nd, u)
+    return True
+
+
 def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[::1] cost,
                 const int64_t[::1] cap, const int64_t[::1] dem):
     """A min-cost flow of the network above on the pairs ``k`` of mentee ``i`` at
@@ -92,8 +113,10 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
     cdef int64_t[::1] tail = tail_a
     cdef int64_t[::1] pred = pred_a, scanned = scanned_a, hk = hk_a, hv = hv_a
     cdef unsigned char[::1] done = done_a
-    cdef Py_ssize_t i0, i, j, k, v, u, q, n_scanned, hsize
-    cdef int64_t d, nd, top, dt, stamp = 0, old
+    cdef Py_ssize_t i0, j, k, v, u, q, n_scanned
+    cdef int64_t d, top, dt, old
+    cdef Search s
+    s.dist, s.seen, s.pred, s.hk, s.hv, s.size, s.stamp = &dist[0], &seen[0], &pred[0], &hk[0], &hv[0], 0, 0
     with nogil:
         for i0 in range(n):
             if dem[i0] <= 0:
@@ -105,17 +128,14 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
                 if pi[n + head[k]] - cost[k] > top:
                     top = pi[n + head[k]] - cost[k]
             pi[i0] = top
-            stamp += 1
-            hsize = 0
+            s.stamp += 1
+            s.size = 0
             n_scanned = 0
-            dist[i0] = 0
-            seen[i0] = stamp
-            pred[i0] = -1
-            _push(&hk[0], &hv[0], &hsize, 0, i0)
-            while hsize > 0:
+            _label(&s, i0, 0, -1)
+            while s.size > 0:
                 d = hk[0]
                 v = hv[0]
-                _pop(&hk[0], &hv[0], &hsize)
+                _pop(&hk[0], &hv[0], &s.size)
                 if done[v] or d > dist[v]:
                     continue
                 if v == t:
@@ -125,46 +145,19 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
                 n_scanned += 1
                 if v < n:  # a mentee: its unchosen pairs, and staying unmatched
                     for k in range(ptr[v], ptr[v + 1]):
-                        if k == mate[v]:
-                            continue
                         u = n + head[k]
-                        if done[u]:
-                            continue
-                        nd = d + cost[k] + pi[v] - pi[u]
-                        if seen[u] != stamp or nd < dist[u]:
-                            seen[u] = stamp
-                            dist[u] = nd
-                            pred[u] = k
-                            _push(&hk[0], &hv[0], &hsize, nd, u)
-                    nd = d + pi[v] - pi[t]
-                    if seen[t] != stamp or nd < dist[t]:
-                        seen[t] = stamp
-                        dist[t] = nd
-                        pred[t] = v
-                        if nd == d:  # no label is below d: the sink is reached
-                            break
-                        _push(&hk[0], &hv[0], &hsize, nd, t)
+                        if k != mate[v] and not done[u]:
+                            _label(&s, u, d + cost[k] + pi[v] - pi[u], k)
+                    if _label(&s, t, d + pi[v] - pi[t], v) and dist[t] == d:
+                        break  # no label is below d: the sink is reached
                 else:  # a mentor: to the sink while it has room; back to its mentees
                     j = v - n
-                    if count[j] < cap[j]:
-                        nd = d + pi[v] - pi[t]
-                        if seen[t] != stamp or nd < dist[t]:
-                            seen[t] = stamp
-                            dist[t] = nd
-                            pred[t] = v
-                            if nd == d:  # no label is below d: the sink is reached
-                                break
-                            _push(&hk[0], &hv[0], &hsize, nd, t)
+                    if count[j] < cap[j] and _label(&s, t, d + pi[v] - pi[t], v) and dist[t] == d:
+                        break
                     for q in range(slot_start[j], slot_start[j] + count[j]):
                         u = slots[q]
-                        if done[u]:
-                            continue
-                        nd = d - cost[mate[u]] + pi[v] - pi[u]
-                        if seen[u] != stamp or nd < dist[u]:
-                            seen[u] = stamp
-                            dist[u] = nd
-                            pred[u] = v
-                            _push(&hk[0], &hv[0], &hsize, nd, u)
+                        if not done[u]:
+                            _label(&s, u, d - cost[mate[u]] + pi[v] - pi[u], v)
             # the sink is always reached (the fresh mentee may stay unmatched)
             dt = dist[t]
             for q in range(n_scanned):
