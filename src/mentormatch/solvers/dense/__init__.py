@@ -24,7 +24,9 @@ blocks, with no transposed or reordered copy, and there are two passes, not thre
 2. **Candidates.** A second pass keeps every eligible pair with ``s_ij >= L_i`` and
    ``s_ij > 0``: each mentee's ``k`` best pairs at least, a few more with ties (long runs of
    equal scores are thinned by :func:`tie_key`).
-3. **Flow and prices** on the candidates, in the seeded order (below).
+3. **Flow and prices** on the candidates, in the seeded order (below); the flow is the compiled
+   one of :mod:`mentormatch._native.assign` where built (:func:`.flow.round_flow`), else
+   OR-Tools'; the tie rule makes the pairs the same either way.
 4. **Check** without a pass: a pair outside the candidates scores at most its mentee's
    threshold, so its reduced gain is at most ``L_i - u_i - p_j``; only the cells where that
    is positive are read (a few thousand at 10,000 x 2,500), and the pass over every pair
