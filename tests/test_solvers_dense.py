@@ -560,15 +560,21 @@ def test_the_flow_on_costs_divided_by_their_common_factor_gives_the_same_pairs(s
     assert (np.bincount(j[divided.chosen], minlength=m) <= cap).all()
     assert (np.bincount(i[divided.chosen], minlength=n) <= 1).all()
 
+    # the rounds' flow: the compiled one where built (its own optimum, then the same tie rule),
+    # OR-Tools' on divided costs, OR-Tools' on the costs as they are
+    problem2, sol2 = solve_dense(DenseRows(s), cap)
+    monkeypatch.setattr("mentormatch.solvers.dense.flow.assign_kernel", lambda: None)
     problem, sol = solve_dense(DenseRows(s), cap)
+    assert sol.certificate["flow"] == "or-tools"
     undivided = flow.solve_arrays
-    monkeypatch.setattr("mentormatch.solvers.dense.solve_arrays",
+    monkeypatch.setattr("mentormatch.solvers.dense.flow.solve_arrays",
                         lambda *a, common_factor=False: undivided(*a))
     problem0, sol0 = solve_dense(DenseRows(s), cap)
     got = problem.pairs.mentee[sol.chosen], problem.pairs.mentor[sol.chosen]
-    want = problem0.pairs.mentee[sol0.chosen], problem0.pairs.mentor[sol0.chosen]
-    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
-    assert (sol.objective, sol.bound) == (sol0.objective, sol0.bound)
+    for p_, s_ in ((problem0, sol0), (problem2, sol2)):
+        want = p_.pairs.mentee[s_.chosen], p_.pairs.mentor[s_.chosen]
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+        assert (sol.objective, sol.bound) == (s_.objective, s_.bound)
     assert sol.objective == pytest.approx(_optimum(s, np.zeros_like(s, bool), cap), abs=1e-9)
 
 

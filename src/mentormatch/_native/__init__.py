@@ -15,7 +15,8 @@ input goes to the numpy code, with the same answers.
 code (:func:`mentormatch.solvers.bounded.blockscan.numpy_scan`). :func:`flow_kernel` gives the
 warm repair of a min-cost flow (:mod:`.flow`), or None for the scipy phases of
 :mod:`mentormatch.solvers.warm` (the same optimal flows, for fewer violators: a cold solve
-beyond).
+beyond). :func:`assign_kernel` gives the assignment flow of ``assign()``'s rounds
+(:mod:`.assign`), or None for OR-Tools' flow (:func:`mentormatch.solvers.dense.flow.round_flow`).
 """
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ def _wanted() -> bool | None:
 
 
 def _kernel(name: str):
-    """The compiled module ``mentormatch._native.<name>``, or None when the numpy code is to run
-    (see the module's docstring); decided once a process."""
+    """The compiled module ``mentormatch._native.<name>``, or None when the numpy code is to
+    run (see the module's docstring); decided once a process per kernel."""
     if name not in _chosen:
         wanted = _wanted()
         module = None
@@ -67,3 +68,9 @@ def flow_kernel():
     fewer violators (the same optimal flows; the pairs after the tie rule are the same).
     Decided once a process, as :func:`scan_kernel`."""
     return _kernel("flow")
+
+
+def assign_kernel():
+    """The compiled assignment flow (the module :mod:`mentormatch._native.assign`), or None
+    for OR-Tools' flow (:func:`mentormatch.solvers.flow.solve_arrays`); decided once a process."""
+    return _kernel("assign")

@@ -3,13 +3,17 @@ and max-min's fixed-total flow (:mod:`mentormatch.solvers.maxmin_total`): which 
 change their flow between optima (strongly connected components of the residual arcs of
 reduced cost 0), and shortest distances from a virtual root (integer potentials that prove a
 flow optimal). Arcs are parallel arrays ``tail``, ``head``, ``cap``, ``flow`` (and ``cost``
-or reduced costs ``rc``) over ``n_nodes`` nodes."""
+or reduced costs ``rc``) over ``n_nodes`` nodes. Both run compiled where built
+(:mod:`mentormatch._native.assign`: Tarjan's components, a queue of the nodes whose distance
+fell), else in numpy and scipy, with the same answers (the same distances; labels that group
+the same nodes)."""
 from __future__ import annotations
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .._native import assign_kernel
 from . import duals
 from .keys import by_tail
 
@@ -24,6 +28,9 @@ def strong_components(tail, head, n_nodes):
     holds an arc twice (random graphs of 250 nodes: 6 or 42 components where there is one)."""
     tail, head = np.asarray(tail, np.int64), np.asarray(head, np.int64)
     order = by_tail(tail, n_nodes)
+    kernel = assign_kernel()
+    if kernel is not None:
+        return kernel.strong_components(_offsets(tail, n_nodes), np.ascontiguousarray(head[order]))
     indptr = np.zeros(n_nodes + 1, np.int32)
     np.cumsum(np.bincount(tail, minlength=n_nodes), out=indptr[1:])
     # float64 data: no conversion inside connected_components (which merged the parallel
@@ -59,6 +66,12 @@ def residual_distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
     ac = np.concatenate([cost[fwd], -cost[bwd]])
     order = by_tail(at, n_nodes)  # arcs by tail
     ah, ac = ah[order], ac[order]
+    kernel = assign_kernel()
+    if kernel is not None:
+        d = kernel.shortest_from_root(_offsets(at, n_nodes), ah.astype(np.int64), ac.astype(np.int64))
+        if d is None:
+            raise RuntimeError("the flow is not optimal: its residual network has a negative cycle")
+        return d
     count = np.bincount(at, minlength=n_nodes)
     first = np.cumsum(count) - count  # each tail's first arc
     d = np.zeros(n_nodes, np.int64)
@@ -78,3 +91,10 @@ def residual_distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
         pos = np.arange(int(cnt.sum())) + np.repeat(first[fell] - np.cumsum(cnt) + cnt, cnt)
         tails = np.repeat(fell, cnt)
     raise RuntimeError("the flow is not optimal: its residual network has a negative cycle")
+
+
+def _offsets(tail: np.ndarray, n_nodes: int) -> np.ndarray:
+    """Each node's first arc among the arcs sorted by tail, and the arc count last (CSR)."""
+    ptr = np.zeros(n_nodes + 1, np.int64)
+    np.cumsum(np.bincount(tail, minlength=n_nodes), out=ptr[1:])
+    return ptr

@@ -24,7 +24,9 @@ blocks, with no transposed or reordered copy, and there are two passes, not thre
 2. **Candidates.** A second pass keeps every eligible pair with ``s_ij >= L_i`` and
    ``s_ij > 0``: each mentee's ``k`` best pairs at least, a few more with ties (long runs of
    equal scores are thinned by :func:`tie_key`).
-3. **Flow and prices** on the candidates, in the seeded order (below).
+3. **Flow and prices** on the candidates, in the seeded order (below); the flow is the compiled
+   one of :mod:`mentormatch._native.assign` where built (:func:`.flow.round_flow`), else
+   OR-Tools'; the tie rule makes the pairs the same either way.
 4. **Check** without a pass: a pair outside the candidates scores at most its mentee's
    threshold, so its reduced gain is at most ``L_i - u_i - p_j``; only the cells where that
    is positive are read (a few thousand at 10,000 x 2,500), and the pass over every pair
@@ -68,10 +70,10 @@ from ..base import AssignmentProblem, Solution, SolverOptions, finish
 from ..warm import resolve
 from ..certify import places_left
 from ..duals import prices
-from ..flow import solve_arrays
 from ..keys import member, pair_order
 from ..ties import TIGHT_GAIN, canonical, integer_gain
 from .check import check_above_low, check_pass
+from .flow import round_flow
 from .passes import GROUPS_PER_SLOT, Walk, above, all_pairs, thresholds, tie_key
 
 log = logging.getLogger(__name__)
@@ -280,13 +282,13 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         order = np.argsort(code)
         # the pairs in the flow's order, gathered once for the flow, its prices and the rule
         o_i, o_j, o_s, o_code = ri[order], rj[order], s[order], code[order]
-        warm = None
+        warm, flow_by = None, "the last optimum repaired"
         if last is not None and not everything:  # few violators: repair the last optimum
             was = member(o_code, last)
             warm = resolve(o_i, o_j, o_s, cap_r, dem_r, was, pot, pot_scale)
         if warm is None:
             # (the tie rule follows a certified optimum: any optimum of the flow will do)
-            res = solve_arrays(o_i, o_j, o_s, cap_r, dem_r, common_factor=options.certify)
+            res, flow_by = round_flow(o_i, o_j, o_s, cap_r, dem_r, common_factor=options.certify)
         else:
             res, rep = warm
             pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
@@ -298,7 +300,9 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
                 "rounding_bound": res.n_max / res.scale, "n_max": res.n_max, "top_k": k,
                 "pairs_in_sparse": len(i), "rounds": rounds, "violations_added": added,
                 "warm_repairs": repairs, "holds": False,
-                "or_tools_status": res.status if warm is None else "not run: the last optimum repaired"}
+                "flow": flow_by,
+                "or_tools_status": res.status if flow_by == "or-tools" else (
+                    "not run: the last optimum repaired" if warm else "not run: the compiled flow")}
         if everything:  # OR-Tools' optimum over every pair that can raise the total
             cert.update(method="dense_min_cost_flow_all_pairs", holds=res.optimal)
             bound = float(s[chosen].sum()) + res.n_max / res.scale if res.optimal else None
