@@ -244,8 +244,9 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
     if first is not None:
         early = by_lagrange(source, shell, options, deadline, started, limit, kind=first,
                             bonus=folded if first == "score" else None)
+        # a stop with no bound goes on to the column generation's stop, which has one
         if early is not None and (early[1].status == "optimal" or size > LAGRANGE_PAIRS
-                                  or time.perf_counter() >= deadline):
+                                  or time.perf_counter() >= deadline and early[1].bound is not None):
             return early
     covering = None
     if coverage_first:
