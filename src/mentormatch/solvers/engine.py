@@ -274,6 +274,10 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
         extra = 0.0 if bonus is None else float(np.sum(bonus(cand.i[on], cand.j[on])))
         value, bound, done, proven_cover = float(cand.s[on].sum()) + extra, None, False, False
         cert["score"] = {"relaxation": "infeasible, though the first stage's assignment meets it"}
+    except TimeLimitError:
+        if early is None:
+            raise
+        return early  # the flows' answer stands: the column generation found none in time
     problem = AssignmentProblem(Candidates(cand.i, cand.j, n, m), cand.s, capacity, demand=demand,
                                 load=load, locked=cand.locked, coverage_first=coverage_first,
                                 side=side or SideConstraints())
