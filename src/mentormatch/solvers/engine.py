@@ -244,8 +244,9 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
     if first is not None:
         early = by_lagrange(source, shell, options, deadline, started, limit, kind=first,
                             bonus=folded if first == "score" else None)
+        # a stop with no bound goes on to the column generation's stop, which has one
         if early is not None and (early[1].status == "optimal" or size > LAGRANGE_PAIRS
-                                  or time.perf_counter() >= deadline):
+                                  or time.perf_counter() >= deadline and early[1].bound is not None):
             return early
     covering = None
     if coverage_first:
@@ -273,6 +274,10 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
         extra = 0.0 if bonus is None else float(np.sum(bonus(cand.i[on], cand.j[on])))
         value, bound, done, proven_cover = float(cand.s[on].sum()) + extra, None, False, False
         cert["score"] = {"relaxation": "infeasible, though the first stage's assignment meets it"}
+    except TimeLimitError:
+        if early is None:
+            raise
+        return early  # the flows' answer stands: the column generation found none in time
     problem = AssignmentProblem(Candidates(cand.i, cand.j, n, m), cand.s, capacity, demand=demand,
                                 load=load, locked=cand.locked, coverage_first=coverage_first,
                                 side=side or SideConstraints())
