@@ -127,8 +127,8 @@ def test_a_second_stage_that_highs_calls_infeasible_keeps_the_first_stages_assig
         if r.status == "optimal":
             assert r.pairs["mentee_id"].nunique() == most, kind
             assert r.objective == pytest.approx(optimum, abs=1e-9), kind
-        else:
-            assert r.bound is None, kind
+        else:  # a bound, where given, holds over the lexicographic optimum's total
+            assert r.bound is None or r.bound >= optimum - 1e-9, kind
 
 
 @pytest.mark.parametrize("kind", ["array", "blocks"])

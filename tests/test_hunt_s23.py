@@ -10,13 +10,13 @@ Fixed (fails at ab53104, where it was found):
   engine returned that answer at once past the deadline), where every other side constraint's
   stop has one. Now the engine goes on to the column generation's stop, which has a bound, and
   keeps the better of the two (``solvers/engine.py``).
+* ``coverage_first`` stopped by the time limit: "feasible", bound None (routed; the lead):
+  ``solvers/engine.py`` dropped the score stage's bound when the count was not proven, though
+  that stage's model only asks for the count of an assignment found, so its bound holds over
+  the lexicographic optimum's total. The bound is kept now.
 
 Found, not fixed (strict xfails, each naming the defect):
 
-* ``coverage_first`` stopped by the time limit: "feasible", bound None
-  (``solvers/engine.py`` drops the score stage's bound when the count is not proven, though
-  that stage's model only asks for the count of an assignment found, so its bound still holds
-  over the lexicographic optimum's total).
 * Max-min and leximin stopped by the time limit: "feasible", bound None and gap None on every
   source.
 * Under max-min, "why not X" prices the forced pair on the plain total: "forcing it lowers the
@@ -179,9 +179,6 @@ def test_a_tiny_time_limit_answers_honestly_on_every_family(name, kind):
         assert r.status == "feasible" and r.gap is not None
 
 
-@pytest.mark.xfail(strict=True, reason="coverage_first stopped by the time limit answers 'feasible' with "
-                   "bound None: solvers/engine.py sets bound None when the coverage count is not proven, "
-                   "though the score stage's bound (over assignments of at least the count found) holds")
 @pytest.mark.parametrize("kind", SOURCES)
 def test_coverage_first_stopped_by_the_time_limit_has_a_bound(kind):
     """``_organisation(2301)``, a budget and ``coverage_first``, 0.01 s: "feasible", 0 pairs,

@@ -286,8 +286,9 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
         cert["objective"] = "score + bonus"
         cert["adjusted_objective"], cert["adjusted_bound"] = value, bound
         bound = None  # a bound on score + bonus says nothing about the plain score
-    elif not proven_cover:
-        bound = None  # the count was not proven maximal: no bound for the lexicographic goal
+    # (a count not proven maximal keeps the score stage's bound: that stage asks only for the
+    # count of an assignment found, so the lexicographic optimum, whose count is at least that,
+    # is one of its assignments and its total is within the bound)
     # (an optimal answer was not cut short, whenever it ended)
     timed_out = not optimal and (time.perf_counter() >= deadline or any(
         cert.get(label, {}).get("timed_out") for label in ("coverage", "score")))
