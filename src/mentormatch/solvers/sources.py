@@ -32,7 +32,7 @@ Screen = Callable[[int, int, np.ndarray], np.ndarray]
 _CHUNK = 1 << 20
 #: Pairs scored exactly in one call by :meth:`BoundedSource.above` (about 150 bytes a pair while
 #: scored).
-ABOVE_BATCH = 1 << 18
+ABOVE_BATCH = 1 << 19
 
 
 def top_k(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
@@ -186,10 +186,13 @@ class BoundedSource(_ByRows):
         by mentee then mentor."""
         if mask is not None:
             r, c = np.nonzero(mask)
-        s = self.scorer.exact_scores(r + a, c)
-        mentee = self.scorer.order[r + a].astype(np.int64)
-        order = np.lexsort((c, mentee))
-        return mentee[order], c[order].astype(np.int64), s[order]
+        r = r + a
+        mentee = self.scorer.order[r].astype(np.int64)
+        # sorted once here: ``exact_scores`` sorts its pairs by mentee and mentor too, which
+        # costs a pass over sorted ones (a second sort took 3 s of the ranks at 100,000 x 20,000)
+        order = np.argsort(mentee * self.n_mentors + c, kind="stable")
+        mentee, r, c = mentee[order], r[order], c[order].astype(np.int64)
+        return mentee, c, self.scorer.exact_scores(r, c)
 
     def blocks(self, screen: Screen | None = None) -> Iterator[Pairs]:
         from ..scale import BIG
