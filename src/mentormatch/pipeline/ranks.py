@@ -9,7 +9,15 @@ price*, and never a mentor with no place), so a rank counted there can be too sm
 the source's blocks screened to the pairs whose upper bound reaches the mentee's least chosen
 score (only those can beat a chosen pair), scored exactly, counted. Blocks of cached exact
 scores are read whole. One pass over the bounds; the exact scores are those of the pairs above
-each mentee's chosen ones.
+each mentee's chosen ones, in batches of many blocks
+(:meth:`~mentormatch.solvers.sources.BoundedSource.above`); a mentee with
+one chosen pair (the usual case) has its pairs above counted by ``bincount``, a mentee with
+several by one sort of its pairs and its chosen ones.
+
+Cost at 100,000 x 20,000 (capacity 5, 99,995 pairs, ranks mean 136, max 13,828): 12 s CPU
+where it took 26 (the same ranks; loaded host), about half of it the bound pass's product (the
+floor of a pass over the bounds) and most of the rest the exact scores of the pairs the bounds
+keep.
 
 >>> import numpy as np
 >>> from mentormatch.solvers.sources import ArraySource
