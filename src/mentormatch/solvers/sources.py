@@ -216,6 +216,8 @@ class BoundedSource(_ByRows):
         mentee index, the features' chunk loop) were paid 2,000 times at 100,000 x 20,000, and
         a feature builds its lookup table only for a call with enough pairs to pay for it
         (:func:`mentormatch.scoring.score_pairs`), else computes every pair's value."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from threadpoolctl import ThreadpoolController
 
         from .bounded.blockscan import scan
@@ -230,21 +232,32 @@ class BoundedSource(_ByRows):
         # the process's loaded libraries (31 ms; it was built a block, 2,000 times)
         blas = ThreadpoolController()
         rows, cols, held = [], [], 0
-        for a, b in self._rows():
-            if not (lim[a:b] < np.inf).any():
-                continue
-            with blas.limit(limits=1, user_api="blas"):
-                s = self.scorer.upper(a, b, buffer)
-            _, (rr, cc, _), _ = scan(s, 0, np.ascontiguousarray(lim[a:b]), none, none, max(1, s.shape[1]), True, None)
-            if len(rr):
-                rows.append(rr + a)
-                cols.append(cc)
-                held += len(rr)
-            if held >= ABOVE_BATCH:
-                yield self._exact(0, None, np.concatenate(rows), np.concatenate(cols))
-                rows, cols, held = [], [], 0
-        if held:
-            yield self._exact(0, None, np.concatenate(rows), np.concatenate(cols))
+        pending = None  # the batch being scored on the second thread
+        # a batch is scored on a second thread while this one reads the next blocks' bounds
+        # (the same CPU, less wall time: only that thread scores, so the features' lookup
+        # tables are built by one thread)
+        with ThreadPoolExecutor(1) as worker:
+            for a, b in self._rows():
+                if not (lim[a:b] < np.inf).any():
+                    continue
+                with blas.limit(limits=1, user_api="blas"):
+                    s = self.scorer.upper(a, b, buffer)
+                _, (rr, cc, _), _ = scan(s, 0, np.ascontiguousarray(lim[a:b]), none, none, max(1, s.shape[1]), True, None)
+                if len(rr):
+                    rows.append(rr + a)
+                    cols.append(cc)
+                    held += len(rr)
+                if held >= ABOVE_BATCH:
+                    if pending is not None:
+                        yield pending.result()
+                    pending = worker.submit(self._exact, 0, None, np.concatenate(rows), np.concatenate(cols))
+                    rows, cols, held = [], [], 0
+            if held:
+                if pending is not None:
+                    yield pending.result()
+                pending = worker.submit(self._exact, 0, None, np.concatenate(rows), np.concatenate(cols))
+            if pending is not None:
+                yield pending.result()
 
     def best_within(self) -> tuple[np.ndarray, np.ndarray]:
         """Per row of the internal order, ``(low, high)`` around its best exact score: ``high``
