@@ -30,6 +30,9 @@ Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 Screen = Callable[[int, int, np.ndarray], np.ndarray]
 
 _CHUNK = 1 << 20
+#: Pairs scored exactly in one call by :meth:`BoundedSource.above` (about 150 bytes a pair while
+#: scored).
+ABOVE_BATCH = 1 << 19
 
 
 def top_k(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
@@ -183,10 +186,13 @@ class BoundedSource(_ByRows):
         by mentee then mentor."""
         if mask is not None:
             r, c = np.nonzero(mask)
-        s = self.scorer.exact_scores(r + a, c)
-        mentee = self.scorer.order[r + a].astype(np.int64)
-        order = np.lexsort((c, mentee))
-        return mentee[order], c[order].astype(np.int64), s[order]
+        r = r + a
+        mentee = self.scorer.order[r].astype(np.int64)
+        # sorted once here: ``exact_scores`` sorts its pairs by mentee and mentor too, which is
+        # then a pass over sorted ones (a lexsort of its output was a second sort of every pair)
+        order = np.argsort(mentee * self.n_mentors + c, kind="stable")
+        mentee, r, c = mentee[order], r[order], c[order].astype(np.int64)
+        return mentee, c, self.scorer.exact_scores(r, c)
 
     def blocks(self, screen: Screen | None = None) -> Iterator[Pairs]:
         from ..scale import BIG
@@ -198,13 +204,21 @@ class BoundedSource(_ByRows):
             yield self._exact(a, mask)
 
     def above(self, low: np.ndarray) -> Iterator[Pairs]:
-        """Per block, the eligible pairs whose bound reaches ``low`` of their mentee (one a
-        mentee; ``inf``: none), exact scores (``-inf`` where a rule beyond the bounds removes
-        the pair): every pair with a score above ``low`` is among them. The float32 bounds
-        against float32 limits below ``low - margin`` (rounded down), through the bound
-        pass's block scan (:mod:`.bounded.blockscan`: the compiled kernel where built), with no
-        float64 copy of a block."""
-        from threadpoolctl import threadpool_limits
+        """The eligible pairs whose bound reaches ``low`` of their mentee (one a mentee;
+        ``inf``: none), with exact scores (``-inf`` where a rule beyond the bounds removes the
+        pair), in batches of about ``ABOVE_BATCH`` pairs, each sorted by mentee then mentor:
+        every pair with a score above ``low`` is among them. The float32 bounds against float32
+        limits below ``low - margin`` (rounded down), through the bound pass's block scan
+        (:mod:`.bounded.blockscan`: the compiled kernel where built), with no float64 copy of a
+        block.
+
+        The pairs of many blocks are scored in one call: a call's fixed costs (the candidates'
+        mentee index, the features' chunk loop) were paid 2,000 times at 100,000 x 20,000, and
+        a feature builds its lookup table only for a call with enough pairs to pay for it
+        (:func:`mentormatch.scoring.score_pairs`), else computes every pair's value."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpoolctl import ThreadpoolController
 
         from .bounded.blockscan import scan
 
@@ -213,16 +227,37 @@ class BoundedSource(_ByRows):
         lim = np.nextafter(lim, np.float32(-np.inf))  # below low - margin whatever the rounding
         none = np.zeros(0, np.int64)
         buffer = np.empty((max((b - a for a, b in self._rows()), default=0), self.n_mentors), np.float32)
-        for a, b in self._rows():
-            if not (lim[a:b] < np.inf).any():
-                continue
-            # BLAS on one thread, as the bound passes run it: on its threads a block's product
-            # took 4x the CPU (20,000 x 5,000: 1.0 against 0.23 s)
-            with threadpool_limits(limits=1, user_api="blas"):
-                s = self.scorer.upper(a, b, buffer)
-            _, (rr, cc, _), _ = scan(s, 0, np.ascontiguousarray(lim[a:b]), none, none, max(1, s.shape[1]), True, None)
-            if len(rr):
-                yield self._exact(a, None, rr, cc)
+        # BLAS on one thread, as the bound passes run it: on its threads a block's product took
+        # 4x the CPU (20,000 x 5,000: 1.0 against 0.23 s). One controller: building one reads
+        # the process's loaded libraries (31 ms; it was built a block, 2,000 times)
+        blas = ThreadpoolController()
+        rows, cols, held = [], [], 0
+        pending = None  # the batch being scored on the second thread
+        # a batch is scored on a second thread while this one reads the next blocks' bounds
+        # (the same CPU, less wall time: only that thread scores, so the features' lookup
+        # tables are built by one thread)
+        with ThreadPoolExecutor(1) as worker:
+            for a, b in self._rows():
+                if not (lim[a:b] < np.inf).any():
+                    continue
+                with blas.limit(limits=1, user_api="blas"):
+                    s = self.scorer.upper(a, b, buffer)
+                _, (rr, cc, _), _ = scan(s, 0, np.ascontiguousarray(lim[a:b]), none, none, max(1, s.shape[1]), True, None)
+                if len(rr):
+                    rows.append(rr + a)
+                    cols.append(cc)
+                    held += len(rr)
+                if held >= ABOVE_BATCH:
+                    if pending is not None:
+                        yield pending.result()
+                    pending = worker.submit(self._exact, 0, None, np.concatenate(rows), np.concatenate(cols))
+                    rows, cols, held = [], [], 0
+            if held:
+                if pending is not None:
+                    yield pending.result()
+                pending = worker.submit(self._exact, 0, None, np.concatenate(rows), np.concatenate(cols))
+            if pending is not None:
+                yield pending.result()
 
     def best_within(self) -> tuple[np.ndarray, np.ndarray]:
         """Per row of the internal order, ``(low, high)`` around its best exact score: ``high``
