@@ -23,6 +23,7 @@ from ..solvers import AssignmentProblem, SolverOptions
 from ..solvers.base import PairBonus
 from .bonus import solve_with_bonus
 from .large import _prepare_large, _solve_large
+from .notes import city_notes, setting_notes
 from .order import seeded_order
 from .prepared import Prepared, _choose_solver, _side_constraints
 from .reader import refuse_ineligible_locks
@@ -128,6 +129,11 @@ def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Pr
     mentors, mentees = validate_tables(mentors, mentees, mentor_columns=mentor_cols or None,
                                        mentee_columns=mentee_cols or None,
                                        **rules.input_options(org))  # [input] settings, org chart
+    # settings the tables leave without effect, said (rows named by their file lines, so here,
+    # before the rows are reordered)
+    extra = city_notes(mentors, mentees, rules) + setting_notes(mentees, rules)
+    if extra:
+        mentees.attrs["notes"] = [*mentees.attrs.get("notes", []), *extra]
     # the tie rule: solve in a seeded order of the ids, so row order never decides a tie
     mentee_rows = seeded_order(mentees["id"], rules.seed)
     mentor_rows = seeded_order(mentors["id"], rules.seed)

@@ -1,0 +1,128 @@
+"""Nothing silent, limits that hold (session 23): settings the tables leave without effect are
+noted (naming the setting, the value, the rows), a contradiction of settings is refused (also
+on the command line, exit 2 and one paragraph), and time limits count from the call."""
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mentormatch as mm
+from mentormatch.errors import ValidationError
+from mentormatch.report.export import write_csv
+
+
+def _tables(n_mentees=12, n_mentors=5, seed=1):
+    return mm.synthetic.organisation(n_mentees=n_mentees, n_mentors=n_mentors, seed=seed)
+
+
+def _notes_with(result, word):
+    return [n for n in result.notes if word in n]
+
+
+# -- a city nobody knows ------------------------------------------------------------------
+
+def test_an_unresolvable_city_is_noted_naming_the_column_value_row_and_line(tmp_path):
+    mentors, mentees = _tables()
+    mentees = mentees.copy()
+    mentees.loc[[2, 5], ["latitude", "longitude"]] = np.nan
+    mentees.loc[[2, 5], "city"] = "Atlantisville"
+    mentees.loc[[2, 5], "country"] = "GB"
+    path = write_csv(mentees, tmp_path / "mentees.csv")
+    result = mm.pair(mentors, path, {"weights": {"geography": 1.0, "experience": 1.0}})
+    notes = _notes_with(result, "Atlantisville")
+    assert len(notes) == 1, result.notes
+    note = notes[0]
+    for word in ("mentees", "'city'", "(GB)", "2 row(s)", "latitude"):
+        assert word in note
+    # rows by id and file line (header = line 1)
+    for r in (2, 5):
+        assert f"id {mentees.loc[r, 'id']!r} (line {r + 2})" in note
+    # the rows are still paired or unmatched with a reason: a note, not a refusal
+    out = set(result.pairs["mentee_id"]) | set(result.unmatched["mentee_id"])
+    assert out == set(mentees["id"])
+
+
+def test_a_known_city_a_city_with_coordinates_or_a_remote_geography_gives_no_city_note():
+    mentors, mentees = _tables()
+    mentees = mentees.copy()
+    mentees.loc[1, "city"] = "Atlantisville"  # latitude/longitude still given: not needed
+    mentees.loc[3, ["latitude", "longitude"]] = np.nan  # London, resolved
+    result = mm.pair(mentors, mentees, {"weights": {"geography": 1.0}})
+    assert not _notes_with(result, "city"), result.notes
+    mentees.loc[1, ["latitude", "longitude"]] = np.nan
+    remote = mm.pair(mentors, mentees, {"weights": {"geography": 1.0},
+                                        "features": {"geography": {"mode": "remote"}}})
+    assert not _notes_with(remote, "city"), remote.notes
+    hybrid = mm.pair(mentors, mentees, {"weights": {"geography": 1.0}})
+    assert len(_notes_with(hybrid, "Atlantisville")) == 1
+    off = mm.pair(mentors, mentees, {"weights": {"experience": 1.0}})
+    assert not _notes_with(off, "Atlantisville")
+
+
+# -- settings the tables leave without effect -------------------------------------------
+
+def test_floor_group_without_a_floor_is_noted_and_the_pairs_are_the_unconstrained_ones():
+    mentors, mentees = _tables(20, 6)
+    plain = mm.pair(mentors, mentees)
+    grouped = mm.pair(mentors, mentees, {"fairness": {"floor_group": "region"}})
+    notes = _notes_with(grouped, "floor_group")
+    assert len(notes) == 1 and "'region'" in notes[0] and "score_floor" in notes[0]
+    assert not _notes_with(plain, "floor_group")
+    assert grouped.pairs[["mentee_id", "mentor_id"]].equals(plain.pairs[["mentee_id", "mentor_id"]])
+    floored = mm.pair(mentors, mentees, {"fairness": {"floor_group": "region", "share_floor": 0.5}})
+    assert not _notes_with(floored, "floor_group")
+
+
+@pytest.mark.parametrize("priority", [None, 0.0])
+def test_priority_weight_without_a_priority_is_noted_with_its_value(priority):
+    mentors, mentees = _tables()
+    if priority is not None:
+        mentees = mentees.assign(priority=priority)
+    result = mm.pair(mentors, mentees, {"constraints": {"priority_weight": 2.5}})
+    notes = _notes_with(result, "priority_weight")
+    assert len(notes) == 1 and "(2.5)" in notes[0]
+    assert ("no priority column" if priority is None else "above 0") in notes[0]
+    used = mm.pair(mentors, mentees.assign(priority=[1.0] + [0.0] * (len(mentees) - 1)),
+                   {"constraints": {"priority_weight": 2.5}})
+    assert not _notes_with(used, "priority_weight")
+
+
+# -- a solver the fairness objective would leave unused ---------------------------------
+
+@pytest.mark.parametrize("solver,objective", [("stable", "leximin"), ("hungarian", "maxmin"),
+                                              ("maxmin", "leximin"), ("cpsat", "maxmin")])
+def test_a_solver_beside_a_fairness_objective_is_refused_naming_both(solver, objective):
+    mentors, mentees = _tables()
+    with pytest.raises(ValidationError) as info:
+        mm.pair(mentors, mentees, {"solver": solver, "fairness": {"objective": objective}})
+    (problem,) = info.value.problems
+    assert problem.column == "solver" and problem.value == solver
+    assert f"fairness.objective = {objective!r}" in problem.expected
+
+
+@pytest.mark.parametrize("solver,objective", [("flow", "leximin"), ("maxmin", "maxmin"),
+                                              ("leximin", "total"), ("stable", "total")])
+def test_a_solver_the_objective_agrees_with_is_accepted(solver, objective):
+    mentors, mentees = _tables()
+    result = mm.pair(mentors, mentees, {"solver": solver, "fairness": {"objective": objective}})
+    expected = solver if objective == "total" else objective
+    assert result.solver == expected
+
+
+def test_the_command_line_refuses_the_solver_beside_leximin_with_exit_2_and_one_paragraph(tmp_path):
+    mentors, mentees = _tables()
+    m = write_csv(mentors, tmp_path / "mentors.csv")
+    e = write_csv(mentees, tmp_path / "mentees.csv")
+    toml = tmp_path / "p.toml"
+    toml.write_text('solver = "stable"\n[fairness]\nobjective = "leximin"\n')
+    p = subprocess.run([sys.executable, "-m", "mentormatch.cli", "pair", "--mentors", str(m),
+                        "--mentees", str(e), "--out", str(tmp_path / "out"), "--programme", str(toml)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert "Traceback" not in p.stderr
+    text = p.stderr.strip()
+    assert "\n\n" not in text and text.startswith("mentormatch: invalid input")
+    assert "'stable'" in text and "leximin" in text and "solver" in text
