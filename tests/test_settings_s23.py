@@ -126,3 +126,75 @@ def test_the_command_line_refuses_the_solver_beside_leximin_with_exit_2_and_one_
     text = p.stderr.strip()
     assert "\n\n" not in text and text.startswith("mentormatch: invalid input")
     assert "'stable'" in text and "leximin" in text and "solver" in text
+
+
+# -- assign(): the limit counts from the call and the result carries it -----------------
+
+def _scores(n=40, m=10, seed=0):
+    rng = np.random.default_rng(seed)
+    s = pd.DataFrame(rng.random((n, m)), index=[f"e{i}" for i in range(n)],
+                     columns=[f"m{j}" for j in range(m)])
+    return s, pd.Series(3, index=s.columns)
+
+
+def _optimum(s, cap):
+    from scipy.optimize import linear_sum_assignment
+
+    expanded = np.repeat(s.to_numpy(), cap.to_numpy(), axis=1)
+    r, c = linear_sum_assignment(expanded, maximize=True)
+    return float(expanded[r, c].sum())
+
+
+def test_assign_gives_the_solver_its_limit_counted_from_the_call(monkeypatch):
+    import time
+
+    from mentormatch import solvers
+    from mentormatch.solvers import get_solver
+
+    seen = []
+    flow = get_solver("hungarian")
+
+    def spy(problem, options):
+        seen.append((options, time.perf_counter()))
+        return flow(problem, options)
+
+    monkeypatch.setitem(solvers.SOLVERS, "spy_s23", spy)
+    s, cap = _scores()
+    before = time.perf_counter()
+    mm.assign(s, cap, solver="spy_s23", time_limit=5.0)
+    ((options, at),) = seen
+    assert options.time_limit == 5.0
+    assert options.started is not None and before <= options.started <= at
+
+
+@pytest.mark.parametrize("solver", ["flow", "mip", "cpsat", "hungarian"])
+def test_assign_records_its_limit_and_explanations_share_it(solver):
+    from mentormatch.report.forced import resolve_options
+
+    s, cap = _scores(12, 4)
+    result = mm.assign(s, cap, solver=solver, time_limit=0.75)
+    assert result.record.time_limit == 0.75
+    assert resolve_options(result.data).time_limit == 0.75
+    assert mm.assign(s, cap, solver=solver).record.time_limit is None
+
+
+def test_an_assign_explanation_stops_its_re_solves_at_the_calls_limit():
+    s, cap = _scores(12, 4)
+    result = mm.assign(s, cap, time_limit=1e-6)  # one flow over every pair: runs whole
+    assert result.status == "optimal"
+    text = str(result.explain(result.pairs["mentee_id"].iloc[0]))
+    assert "the time limit (1e-06 s) passed before its re-solve" in text
+
+
+def test_assign_mip_stopped_at_its_limit_answers_feasible_with_a_bound_and_every_row():
+    s, cap = _scores(40, 10)
+    result = mm.assign(s, cap, solver="mip", time_limit=1e-6)
+    best = _optimum(s, cap)
+    assert result.status == "feasible" and result.bound is not None
+    assert result.bound >= best - 1e-9 and result.objective <= best + 1e-9
+    got = sum(s.loc[a, b] for a, b in zip(result.pairs["mentee_id"], result.pairs["mentor_id"]))
+    assert result.objective == pytest.approx(got)
+    out = list(result.pairs["mentee_id"]) + list(result.unmatched["mentee_id"])
+    assert sorted(out) == sorted(s.index)
+    left = set(result.unmatched["mentee_id"]) - set(result.pairs["mentee_id"])
+    assert (result.unmatched.set_index("mentee_id").loc[sorted(left), "reason_code"] == "time_limit").all()

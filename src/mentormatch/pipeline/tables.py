@@ -141,6 +141,7 @@ def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Pr
     mentors = mentors.iloc[mentor_rows].reset_index(drop=True)
     prepared = _prepare_ordered(mentors, mentees, rules, framework)
     prepared.data["input_rows"] = (mentee_rows, mentor_rows)
+    prepared.data["time_limit"] = rules.settings["time_limit"]  # the round's, for its re-solves
     return prepared
 
 
