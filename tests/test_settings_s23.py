@@ -294,3 +294,16 @@ def test_side_constraints_are_prepared_whole_at_a_passed_limit(monkeypatch):
         assert "before the pairs were scored" not in (result.certificate or {}).get("message", "")
         out = list(result.pairs["mentee_id"]) + list(result.unmatched["mentee_id"])
         assert sorted(set(out)) == sorted(mentees["id"])
+
+
+def test_assign_cpsat_stopped_at_its_limit_gives_time_limit_reasons_not_no_gain():
+    """CP-SAT (and its flow start) stopped before any pair: the unmatched were not shown to
+    gain nothing, so their reason is the time limit (was "no_gain": "scores 0.935 (not above
+    0)")."""
+    s, cap = _scores(60, 15)
+    result = mm.assign(s, cap, solver="cpsat", time_limit=1e-6)
+    assert result.status == "feasible" and result.certificate["timed_out"] is True
+    assert result.bound >= _optimum(s, cap) - 1e-9
+    left = result.unmatched.set_index("mentee_id")
+    unpaired = sorted(set(s.index) - set(result.pairs["mentee_id"]))
+    assert len(unpaired) and (left.loc[unpaired, "reason_code"] == "time_limit").all()
