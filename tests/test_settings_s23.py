@@ -307,3 +307,41 @@ def test_assign_cpsat_stopped_at_its_limit_gives_time_limit_reasons_not_no_gain(
     left = result.unmatched.set_index("mentee_id")
     unpaired = sorted(set(s.index) - set(result.pairs["mentee_id"]))
     assert len(unpaired) and (left.loc[unpaired, "reason_code"] == "time_limit").all()
+
+
+# -- the two count bounds: one fact, two codings (held.count_bounds, fair_bounds.count_bound) --
+
+def test_the_held_count_bound_is_valid_and_never_looser_than_fair_bounds_count_bound():
+    """Brute force (scipy milp) on 150 tiny rounds: the most pairs of any assignment <= held's
+    U <= count_bound's U with no side constraint: count_bound cannot replace held's count
+    without its mentor term (fair_bounds.py's change, reported)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from mentormatch.pipeline import held
+    from mentormatch.solvers.fair_bounds import count_bound
+
+    rng = np.random.default_rng(23)
+    for _ in range(150):
+        n, m = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+        ok = rng.random((n, m)) < 0.6
+        demand = rng.integers(0, 3, n)
+        load = np.ones(n) if rng.random() < 0.4 else rng.choice([0.5, 1.0, 1.5], n)
+        cap = rng.choice([0.0, 1.0, 1.5, 2.0, 3.0], m)
+        i, j = np.nonzero(ok)
+        most = 0
+        if len(i):
+            rows = [np.eye(n)[i].T, (np.eye(m)[j] * load[i][:, None]).T]
+            res = milp(-np.ones(len(i)), integrality=np.ones(len(i)), bounds=Bounds(0, 1),
+                       constraints=[LinearConstraint(rows[0], 0, demand),
+                                    LinearConstraint(rows[1], 0, cap)])
+            most = int(round(-res.fun))
+        sv = held.Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(n), ok.sum(axis=1), ok.sum(axis=0))
+        u_held, _ = held.count_bounds(sv, demand, load, cap)
+        u_fair = count_bound(sv.figures(), cap, demand, load, None)
+        assert most <= u_held <= u_fair
+    # held's mentor term (the lightest loads of the mentees who can be matched) is the tighter,
+    # even with whole loads: a mentee needing 2, one mentor of capacity 2 and one of 0
+    sv = held.Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(2), np.array([2, 2]), np.array([2, 2]))
+    demand, cap = np.array([2, 0]), np.array([2.0, 0.0])
+    assert held.count_bounds(sv, demand, None, cap) == (1, 1)
+    assert count_bound(sv.figures(), cap, demand, None, None) == 2
