@@ -345,3 +345,20 @@ def test_the_held_count_bound_is_valid_and_never_looser_than_fair_bounds_count_b
     demand, cap = np.array([2, 0]), np.array([2.0, 0.0])
     assert held.count_bounds(sv, demand, None, cap) == (1, 1)
     assert count_bound(sv.figures(), cap, demand, None, None) == 2
+
+
+def test_the_scale_path_stops_before_its_scorer_as_the_complete_set_does(monkeypatch):
+    from mentormatch import pipeline
+
+    mentors, mentees = _tables(40, 12, seed=4)
+    full = mm.pair(mentors, mentees)
+    (lock,) = full.pairs[["mentee_id", "mentor_id"]].head(1).to_numpy().tolist()
+    programme = {"constraints": {"locked": [lock]}, "time_limit": 1e-6}
+    complete = mm.pair(mentors, mentees, programme)
+    monkeypatch.setattr(pipeline, "LARGE_PAIRS", 100)
+    asked = _spy_scoring(monkeypatch)
+    large = mm.pair(mentors, mentees, programme)
+    assert asked == [len(mentors)]
+    assert large.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist() == [lock]
+    assert (large.status, large.objective, large.bound) == (complete.status, complete.objective, complete.bound)
+    assert sorted(large.unmatched["mentee_id"]) == sorted(complete.unmatched["mentee_id"])

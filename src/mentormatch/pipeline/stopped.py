@@ -1,6 +1,6 @@
 """A round whose time limit passed before its pairs were scored (``pair()``'s limit counts from
-the call: reading and validating count too). Scoring every pair of the complete set is then not
-started: the answer is the locked pairs alone (scored and checked by every rule, as always),
+the call: reading and validating count too). Scoring the pairs (every pair of the complete set,
+or the scale path's scorer) is then not started: the answer is the locked pairs alone (scored and checked by every rule, as always),
 every other mentee unmatched with the reason ``"time_limit"``, "feasible" with a bound over
 every assignment, which needs no score: each pair scores at most ``score_span`` (the sum of the
 positive weights, :attr:`mentormatch.rules.Rules.score_span`) and mentee ``i`` holds at most

@@ -166,8 +166,6 @@ def _prepare_ordered(mentors, mentees, rules: Rules, framework, deadline=None) -
     if note is not None:  # (the result's notes are the mentees table's)
         mentees.attrs["notes"] = [*mentees.attrs.get("notes", []), note]
     context = Context(framework=fw)
-    if len(mentees) * len(mentors) > knobs.LARGE_PAIRS:
-        return _prepare_large(mentors, mentees, rules, fw, context, mentee_ids, mentor_ids)
     demand, load = demand_and_load(mentees)
 
     def stop():  # past the limit before the pairs are scored: they are not (None: go on)
@@ -176,6 +174,8 @@ def _prepare_ordered(mentors, mentees, rules: Rules, framework, deadline=None) -
 
     if (stopped := stop()) is not None:  # (reading and validating took the limit)
         return stopped
+    if len(mentees) * len(mentors) > knobs.LARGE_PAIRS:
+        return _prepare_large(mentors, mentees, rules, fw, context, mentee_ids, mentor_ids)
     complete = Candidates.complete(len(mentees), len(mentors))
     masks = C.rule_masks(mentees, mentors, complete, rules.constraints, mentee_ids, mentor_ids)
     if (stopped := stop()) is not None:  # (... and the rules' masks)
