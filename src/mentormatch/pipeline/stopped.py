@@ -1,9 +1,10 @@
 """A round whose time limit passed before its pairs were scored (``pair()``'s limit counts from
-the call: reading and validating count too). Scoring the pairs (every pair of the complete set,
-or the scale path's scorer) is then not started: the answer is the locked pairs alone (scored and checked by every rule, as always),
-every other mentee unmatched with the reason ``"time_limit"``, "feasible" with a bound over
-every assignment, which needs no score: each pair scores at most ``score_span`` (the sum of the
-positive weights, :attr:`mentormatch.rules.Rules.score_span`) and mentee ``i`` holds at most
+the call: reading and validating count too). Scoring the pairs (every pair of the complete
+set, or the scale path's scorer) is then not started: the answer is the locked pairs alone
+(the locked mentees' rows scored and checked by every rule, as always), every other mentee
+unmatched with the reason ``"time_limit"``, "feasible" with a bound over every assignment that
+needs no score: each pair scores at most ``score_span`` (the sum of the positive weights,
+:attr:`mentormatch.rules.Rules.score_span`) and mentee ``i`` holds at most
 ``min(d_i, n_mentors)`` pairs.
 
 Only where the locks alone meet every constraint: no side constraint (a budget, minimum loads,
