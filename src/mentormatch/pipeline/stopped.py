@@ -19,7 +19,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from .. import constraints as C
+from ..constraints import first_rule, id_pairs, removal_counts, rule_masks
 from ..pairs import Candidates, Encoder
 from ..rules import Rules
 from ..solvers import AssignmentProblem, Solution, SolverOptions
@@ -41,7 +41,7 @@ def stopped_round(mentors, mentees, rules: Rules, context, framework, mentee_ids
     dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
     a = b = np.zeros(0, np.int64)
     if rules.constraints["locked"]:
-        a, b = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
+        a, b = id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")
     keys = np.unique(a * m + b)
     weight = np.ones(n) if load is None else np.asarray(load, float)
     taken = np.bincount(keys % m, weights=weight[keys // m], minlength=m)
@@ -56,12 +56,12 @@ def stopped_round(mentors, mentees, rules: Rules, context, framework, mentee_ids
     # ranks and eligible counts exact
     rows = np.unique(keys // m)
     block = Candidates(np.repeat(rows, m), np.tile(np.arange(m, dtype=np.int64), len(rows)), n, m)
-    masks = C.rule_masks(mentees, mentors, block, rules.constraints, mentee_ids, mentor_ids)
+    masks = rule_masks(mentees, mentors, block, rules.constraints, mentee_ids, mentor_ids)
     scores = score_pairs(mentees, mentors, block, rules, context)
     masks.update(scores.ineligible)
     if not math.isnan(rules.constraints["min_score"]):
         masks["min_score"] = scores.total < rules.constraints["min_score"]
-    which, names = C.first_rule(masks, len(block))
+    which, names = first_rule(masks, len(block))
     refuse_ineligible_locks(a, b, which[block.locate(a, b)], names, mentee_ids, mentor_ids)
     eligible = which < 0
     cand = block.subset(eligible)
@@ -82,7 +82,7 @@ def stopped_round(mentors, mentees, rules: Rules, context, framework, mentee_ids
     solution = Solution(chosen, "feasible", objective, bound, 0.0, solver,
                         {"timed_out": True, "message": message, "stopped": "preparation"},
                         message)
-    removed = C.removal_counts(which, names, block)  # (0 for the rows not read)
+    removed = removal_counts(which, names, block)  # (0 for the rows not read)
     contributions = pd.DataFrame(scores.contributions[eligible], columns=scores.features)
     counts = np.full(n, -1, np.int64)  # -1: not counted, the row never scored
     counts[rows] = np.bincount(cand.mentee, minlength=n)[rows]
