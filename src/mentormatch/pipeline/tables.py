@@ -128,8 +128,9 @@ def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Pr
 
 
 def _prepare(mentors, mentees, programme, framework, org, started: float | None = None) -> Prepared:
-    """:func:`prepare`; with ``started`` (``pair()``'s call), the pairs of the complete set
-    are not scored once the rules' time limit from it has passed (:mod:`.stopped`)."""
+    """:func:`prepare`; with ``started`` (``pair()``'s call), the pairs are not scored (on
+    the complete set or the scale path) once the rules' time limit from it has passed: the
+    locks alone answer (:mod:`.stopped`)."""
     from ..schema import validate_tables
 
     rules = Rules.coerce(programme)
