@@ -18,7 +18,7 @@ EVERY_PATH = {"problem", "solution", "mentee_ids", "mentor_ids", "n_mentees", "n
               "removed", "input_rows", "scores", "scale_path"}
 #: pair(), whatever its source
 PAIR = {"mentees", "mentors", "rules", "framework", "requested_solver", "rule_names",
-        "all_contributions", "missing"}
+        "all_contributions", "missing", "time_limit"}  # (assign(): time_limit only when given)
 COMPLETE = {"complete", "eligible", "which_rule"}
 SCALE = {"pair_source", "full_problem", "pair_reader", "capacity", "side", "coverage_first"}
 

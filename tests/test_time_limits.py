@@ -26,15 +26,16 @@ LIMIT = 60.0
 
 
 def _slow_preparation(monkeypatch, clock, seconds: float) -> None:
-    """``pair()``'s preparation (``tables.prepare``) takes ``seconds`` of the fake clock."""
-    real = tables.prepare
+    """``pair()``'s preparation (``tables._prepare``, what ``prepare`` runs, with the call's
+    start) takes ``seconds`` of the fake clock, after its own checks of the limit."""
+    real = tables._prepare
 
     def slow(*args, **kw):
         out = real(*args, **kw)
         clock.jump(seconds)
         return out
 
-    monkeypatch.setattr(tables, "prepare", slow)
+    monkeypatch.setattr(tables, "_prepare", slow)
 
 
 def test_options_count_the_limit_from_started():

@@ -83,6 +83,11 @@ class SolveRecord(Mapping):
         "``pair()``: the scoring result (total, values, contributions, missing, the prepared "
         "features), on the complete candidate set, or on the scale path on the pairs of "
         "``problem``. ``assign()``: the caller's score DataFrame (mentees x mentors).")
+    time_limit: float | None = _field(
+        "The call's time limit in seconds, which the result's explanations and unmatched reasons "
+        "give their own re-solves (each counted from its own call): ``pair()``: the rules' "
+        "``time_limit``; ``assign()``: its ``time_limit`` argument (None: each solver's default).")
+
     # -- pair(): people tables, rules ----------------------------------------------------------
     mentees: pd.DataFrame | None = _field(
         "``pair()``: the validated mentee table, in the order solved. None from ``assign()``.")

@@ -121,6 +121,11 @@ def count_bounds(survey_: Survey, demand, load, capacity) -> tuple[int, int]:
     eligible pairs; each mentor at most its eligible pairs and as many of the lightest loads as
     fit its capacity), and ``C`` the mentees with a demand and an eligible pair (no score read).
 
+    :func:`mentormatch.solvers.fair_bounds.count_bound` bounds the same count under side
+    constraints (a budget's knapsack) with a looser mentor term, ``floor(capacity / lightest
+    load)`` over every mentee: both hold, and with no side constraint this ``U`` is never
+    above it (``tests/test_settings_s23.py``). One count would need that mentor term there.
+
     >>> s = Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(3), np.array([2, 0, 5]), np.array([1, 2]))
     >>> count_bounds(s, np.array([1, 1, 2]), None, np.array([2.0, 1.5]))
     (2, 2)

@@ -20,7 +20,7 @@ from ..pairs import Candidates
 from ..rules import Rules
 from ..solvers import AssignmentProblem, SideConstraints, Solution, SolverOptions
 from ..solvers.base import PairBonus
-from .prepared import Prepared, _choose_solver, _side_constraints
+from .prepared import Prepared, _choose_solver, _side_constraints, demand_and_load
 from .blocks import _BlockScorer
 from .reader import _ScorerRows, refuse_ineligible_locks_of
 from .wrap import _solve, _wrap
@@ -109,10 +109,7 @@ def _prepare_large(mentors, mentees, rules: Rules, fw, context, mentee_ids, ment
     n_pairs = len(mentees) * len(mentors)
     side = _side_constraints(rules, mentees, mentors)
     cap = mentors["capacity"].to_numpy(dtype=float)
-    load = (np.nan_to_num(mentees["load"].to_numpy(dtype=float), nan=1.0)
-            if "load" in mentees.columns else None)
-    demand = (np.nan_to_num(mentees["mentors_needed"].to_numpy(dtype=float), nan=1.0).astype(np.int64)
-              if "mentors_needed" in mentees.columns else None)
+    demand, load = demand_and_load(mentees)
     locked = None
     if rules.constraints["locked"]:
         locked = C.id_pairs(rules.constraints["locked"], mentee_ids, mentor_ids, "constraints.locked")

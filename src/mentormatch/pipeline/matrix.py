@@ -59,7 +59,11 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     locked : sequence of (mentee_id, mentor_id)
         Pairs that must be in the result.
     time_limit : float, optional
-        Seconds (> 0) for the solve; None: the solver's default.
+        Seconds (> 0) for the whole call, counted from it as ``pair()``'s (checking the inputs
+        counts too); None: the solver's default. A solve stopped by it answers "feasible" with
+        a bound where the solver has one; one pass that has started (each mentee's best pairs,
+        a flow over them) runs whole, so the call may end that much after the limit. The
+        result records it (``record.time_limit``): its explanations' re-solves share it.
     case_sensitive_ids : bool
         False (the default): labels of one axis that differ only in case ("E001" and "e001")
         are refused as one id written two ways, as ``pair()`` refuses such ids unless
@@ -124,7 +128,8 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     # the tie rule (seeded_order): ties are decided by a seeded order of the ids, never by rows
     mentee_rows = seeded_order(mentee_ids.ids, seed)
     mentor_rows = seeded_order(mentor_ids.ids, seed)
-    options = SolverOptions(seed=seed, time_limit=time_limit)
+    # the limit counts from this call, as pair()'s: checking the inputs counts too
+    options = SolverOptions(seed=seed, time_limit=time_limit, started=started)
     if dense:
         # solved on the caller's matrix in its memory order, the seeded order given to the
         # solver as ranks (no reordered copy); certified against every pair
@@ -137,7 +142,7 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     cap = cap[mentor_rows]
     mentee_ids = Encoder.from_ids(mentee_ids.ids[mentee_rows])
     mentor_ids = Encoder.from_ids(mentor_ids.ids[mentor_rows])
-    order_data = {"scores": scores, "input_rows": (mentee_rows, mentor_rows)}
+    order_data = {"scores": scores, "input_rows": (mentee_rows, mentor_rows), "time_limit": time_limit}
     # rows of the matrix with -inf where forbidden, a block at a time: no full-size copy
     rows, removed, lock_i, lock_j = _rows_and_locks(values, forbid, has_neginf, locked,
                                                     mentee_ids, mentor_ids)
@@ -256,7 +261,7 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
         problem, solution = _with_every_pair(rows, problem, solution)
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
     return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
-                 {"scores": scores, "input_rows": rows_in_order},
+                 {"scores": scores, "input_rows": rows_in_order, "time_limit": options.time_limit},
                  # (the frame is one int64 block: its array costs no column lookups)
                  eligible_counts=values.shape[1] - removed.to_numpy().sum(axis=1))
 

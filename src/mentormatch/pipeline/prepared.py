@@ -59,6 +59,16 @@ def _side_constraints(rules: Rules, mentees: pd.DataFrame, mentors: pd.DataFrame
     return side
 
 
+def demand_and_load(mentees: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Each mentee's demand (``mentors_needed``, whole, 1 where empty) and ``load`` (1 where
+    empty), None where the table has no such column."""
+    demand = (np.nan_to_num(mentees["mentors_needed"].to_numpy(dtype=float), nan=1.0).astype(np.int64)
+              if "mentors_needed" in mentees.columns else None)
+    load = (np.nan_to_num(mentees["load"].to_numpy(dtype=float), nan=1.0)
+            if "load" in mentees.columns else None)
+    return demand, load
+
+
 def _choose_solver(rules: Rules, side: SideConstraints, problem: AssignmentProblem) -> str:
     """The rules' solver, except that the default ``flow`` hands over to the solver that the
     rules need (documented in the README: nothing is silently ignored)."""
@@ -103,3 +113,6 @@ class Prepared:
     solver: str
     options: SolverOptions
     scorer: Any = None  # the scale path: a _BlockScorer or a scale.BoundedScorer
+    #: ``(solution, eligible counts)`` when the time limit passed before the pairs were
+    #: scored (:mod:`mentormatch.pipeline.stopped`): the locks alone, "feasible" with a bound
+    stopped: Any = None

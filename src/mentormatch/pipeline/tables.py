@@ -23,9 +23,11 @@ from ..solvers import AssignmentProblem, SolverOptions
 from ..solvers.base import PairBonus
 from .bonus import solve_with_bonus
 from .large import _prepare_large, _solve_large
+from .notes import city_notes, setting_notes
 from .order import seeded_order
-from .prepared import Prepared, _choose_solver, _side_constraints
+from .prepared import Prepared, _choose_solver, _side_constraints, demand_and_load
 from .reader import refuse_ineligible_locks
+from .stopped import past, stopped_round
 from .wrap import _solve, _timed, _wrap
 
 
@@ -100,9 +102,10 @@ def pair(mentors, mentees, programme=None, *, framework=None, org=None,
     from ..solvers.bounded import remote
 
     started = time.perf_counter()
-    prepared = prepare(mentors, mentees, programme, framework=framework, org=org)
     # the time limit counts from this call: reading, validating and scoring count too (the
-    # limit itself stays the user's: messages quote it)
+    # limit itself stays the user's: messages quote it); past it before the pairs are scored,
+    # they are not (pipeline/stopped.py)
+    prepared = _prepare(mentors, mentees, programme, framework, org, started)
     prepared = dataclasses.replace(prepared, options=dataclasses.replace(prepared.options,
                                                                          started=started))
     # the mentees' priority column, as a bonus that works at every size
@@ -121,6 +124,13 @@ def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Pr
         The eligible pairs and their scores as an :class:`AssignmentProblem`, the solver the
         rules call for, and what the result needs; :func:`solve` turns it into a Matching.
     """
+    return _prepare(mentors, mentees, programme, framework, org)
+
+
+def _prepare(mentors, mentees, programme, framework, org, started: float | None = None) -> Prepared:
+    """:func:`prepare`; with ``started`` (``pair()``'s call), the pairs are not scored (on
+    the complete set or the scale path) once the rules' time limit from it has passed: the
+    locks alone answer (:mod:`.stopped`)."""
     from ..schema import validate_tables
 
     rules = Rules.coerce(programme)
@@ -128,17 +138,25 @@ def prepare(mentors, mentees, programme=None, *, framework=None, org=None) -> Pr
     mentors, mentees = validate_tables(mentors, mentees, mentor_columns=mentor_cols or None,
                                        mentee_columns=mentee_cols or None,
                                        **rules.input_options(org))  # [input] settings, org chart
+    # settings the tables leave without effect, said (rows named by their file lines, so here,
+    # before the rows are reordered)
+    extra = city_notes(mentors, mentees, rules) + setting_notes(mentees, rules)
+    if extra:
+        mentees.attrs["notes"] = [*mentees.attrs.get("notes", []), *extra]
     # the tie rule: solve in a seeded order of the ids, so row order never decides a tie
     mentee_rows = seeded_order(mentees["id"], rules.seed)
     mentor_rows = seeded_order(mentors["id"], rules.seed)
     mentees = mentees.iloc[mentee_rows].reset_index(drop=True)
     mentors = mentors.iloc[mentor_rows].reset_index(drop=True)
-    prepared = _prepare_ordered(mentors, mentees, rules, framework)
+    limit = float(rules.settings["time_limit"])
+    deadline = started + limit if started is not None and math.isfinite(limit) else None
+    prepared = _prepare_ordered(mentors, mentees, rules, framework, deadline)
     prepared.data["input_rows"] = (mentee_rows, mentor_rows)
+    prepared.data["time_limit"] = rules.settings["time_limit"]  # the round's, for its re-solves
     return prepared
 
 
-def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
+def _prepare_ordered(mentors, mentees, rules: Rules, framework, deadline=None) -> Prepared:
     from ..scoring import score_pairs
 
     mentee_ids = Encoder.from_ids(mentees["id"])
@@ -149,10 +167,20 @@ def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
     if note is not None:  # (the result's notes are the mentees table's)
         mentees.attrs["notes"] = [*mentees.attrs.get("notes", []), note]
     context = Context(framework=fw)
+    demand, load = demand_and_load(mentees)
+
+    def stop():  # past the limit before the pairs are scored: they are not (None: go on)
+        return (stopped_round(mentors, mentees, rules, context, fw, mentee_ids, mentor_ids,
+                              demand, load) if past(deadline) else None)
+
+    if (stopped := stop()) is not None:  # (reading and validating took the limit)
+        return stopped
     if len(mentees) * len(mentors) > knobs.LARGE_PAIRS:
         return _prepare_large(mentors, mentees, rules, fw, context, mentee_ids, mentor_ids)
     complete = Candidates.complete(len(mentees), len(mentors))
     masks = C.rule_masks(mentees, mentors, complete, rules.constraints, mentee_ids, mentor_ids)
+    if (stopped := stop()) is not None:  # (... and the rules' masks)
+        return stopped
     scores = score_pairs(mentees, mentors, complete, rules, context)
     masks.update(scores.ineligible)
     min_score = rules.constraints["min_score"]
@@ -170,10 +198,6 @@ def _prepare_ordered(mentors, mentees, rules: Rules, framework) -> Prepared:
         lock_mask[cand.locate(a, b)] = True
 
     side = _side_constraints(rules, mentees, mentors)
-    demand = (np.nan_to_num(mentees["mentors_needed"].to_numpy(dtype=float), nan=1.0).astype(np.int64)
-              if "mentors_needed" in mentees.columns else None)
-    load = (np.nan_to_num(mentees["load"].to_numpy(dtype=float), nan=1.0)
-            if "load" in mentees.columns else None)
     problem = AssignmentProblem(cand, scores.total[eligible], mentors["capacity"].to_numpy(dtype=float),
                                 demand=demand, load=load, locked=lock_mask,
                                 coverage_first=bool(rules.constraints["coverage_first"]), side=side)
@@ -214,6 +238,11 @@ def solve(prepared: Prepared, bonus: "np.ndarray | PairBonus | None" = None) -> 
         raise ValueError("PairBonus.scale_mentee scales the engine's inner problems (score "
                          "floors); an objective bonus adds to the score: use per_mentee, "
                          "per_mentor or listed pairs")
+    if prepared.stopped is not None:  # the limit passed before the pairs were scored
+        solution, counts = prepared.stopped
+        return _wrap(prepared.problem, solution, prepared.mentee_ids, prepared.mentor_ids,
+                     prepared.removed, prepared.contributions, dict(prepared.data),
+                     eligible_counts=counts)
     if prepared.scorer is not None:
         if bonus is not None and not isinstance(bonus, PairBonus):
             raise ValueError("at this size a bonus must be a PairBonus (per mentee and per listed "

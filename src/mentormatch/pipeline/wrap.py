@@ -17,6 +17,7 @@ from ..errors import InfeasibleError
 from ..matching import Deferred, Matching
 from ..pairs import Encoder
 from ..record import SolveRecord
+from ..report.forced import round_limit
 from ..report.reasons import unmatched_reasons
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
 
@@ -202,7 +203,7 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
             problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
             problem.side.active(), problem=problem, max_solves=max_solves, not_reached=not_reached,
             stopped=timed_out and solution.status != "optimal",
-            time_limit=getattr(data.get("rules"), "settings", {}).get("time_limit"))
+            time_limit=round_limit(data))
         contrib = (contributions.iloc[chosen].reset_index(drop=True)
                    if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
         if input_rows is not None:  # solved in the seeded order: report in the caller's row order

@@ -30,7 +30,9 @@ class Audit:
     histogram: pd.DataFrame  # bin_left, bin_right, optimal, random_mean
     lift: pd.DataFrame  # method, runs, total_mean, total_std, total_min, total_max, mean_score, matched, lift
     top_choice: pd.DataFrame  # top_k, mentees, share
-    fairness: pd.DataFrame  # attribute, group, mentees, matched, matched_share, mean_score, min_score
+    # attribute, group, mentees, matched, matched_share, mean_score, min_score (per matched
+    # mentee, each counted once by their best pair: see audit())
+    fairness: pd.DataFrame
     price_of_fairness: pd.DataFrame  # constraints, total_with, total_without, price, price_share
     load: pd.DataFrame  # load, mentors
     mentors: pd.DataFrame  # mentor_id, capacity, load, mean_score, stipend, incentive (bonus x expected successes)
@@ -105,7 +107,12 @@ def audit(data: dict, pairs: pd.DataFrame, unmatched: pd.DataFrame, objective: f
         DataFrames: ``scores`` (describe), ``histogram`` (optimal vs mean random counts per bin),
         ``lift`` (total score of the result vs random, greedy, stable: mean, spread, lift ratio),
         ``top_choice`` (share of mentees with one of their top-1/3 mentors), ``fairness`` (per
-        group attribute: matched share, mean and minimum score), ``price_of_fairness`` (total
+        group attribute: its mentees, those matched and their share, and ``mean_score`` and
+        ``min_score`` over the group's matched mentees, each mentee counted once by their best
+        pair: a mentee with several mentors (``mentors_needed`` above 1) by the best of them,
+        an unmatched one not at all; so not the measure of ``fairness.score_floor``, which is
+        the group's total score of every pair per member, unmatched members included,
+        :mod:`mentormatch.solvers.scorefloors`), ``price_of_fairness`` (total
         score with and without side constraints), ``load`` (mentors per load), ``mentors``
         (per mentor load, stipend, incentive), ``budget``, ``blocking``.
     """

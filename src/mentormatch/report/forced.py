@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InfeasibleError, MentormatchError
 
-__all__ = ["EXACT_SOLVERS", "exact_solver", "solve_objective", "solve_outcome", "resolve_options",
+__all__ = ["EXACT_SOLVERS", "exact_solver", "solve_objective", "solve_outcome", "resolve_options", "round_limit",
            "past_limit",
            "reference_objective", "forced_cost", "forced_cost_range", "forced_cost_bounds",
            "forced_on_source", "plain_round", "mentor_loads", "SOURCE_RESOLVE_PAIRS"]
@@ -47,8 +47,8 @@ def _with(problem, *, locked=None, capacity=None):
 
 
 def resolve_options(data):
-    """The options of one explanation's re-solves: the round's time limit (the programme's
-    ``time_limit``; none recorded, as for ``assign()``: each solver's default), counted from
+    """The options of one explanation's re-solves: the round's time limit (:func:`round_limit`:
+    the programme's ``time_limit`` or ``assign()``'s; none: each solver's default), counted from
     now, the explanation's call: its re-solves share it, none starts past it
     (:func:`past_limit`), and one it stops answers with a gap (bounds, stated as bounds).
 
@@ -57,11 +57,24 @@ def resolve_options(data):
     """
     from ..solvers import SolverOptions
 
-    rules = data.get("rules")
-    limit = None if rules is None else rules.settings.get("time_limit")
+    limit = round_limit(data)
     if limit is None:
         return SolverOptions()
     return SolverOptions(time_limit=float(limit), started=time.perf_counter())
+
+
+def round_limit(data) -> float | None:
+    """The round's time limit in seconds (``SolveRecord.time_limit``: the rules' for
+    ``pair()``, the argument for ``assign()``), else the rules' (a record built by hand); None:
+    each solver's default.
+
+    >>> round_limit({"time_limit": 0.5}), round_limit({})
+    (0.5, None)
+    """
+    limit = data.get("time_limit")
+    if limit is None and data.get("rules") is not None:
+        limit = data.get("rules").settings.get("time_limit")
+    return None if limit is None else float(limit)
 
 
 def past_limit(options) -> bool:

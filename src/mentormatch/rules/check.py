@@ -104,6 +104,14 @@ def check_settings(s: Mapping[str, Any], source: str) -> list[Problem]:
     if fair["objective"] not in _FAIRNESS_OBJECTIVES:
         bad("fairness.objective", fair["objective"], f"one of {list(_FAIRNESS_OBJECTIVES)}"
                                                      f"{_suggest(fair['objective'], _FAIRNESS_OBJECTIVES)}")
+    if (fair["objective"] in _FAIRNESS_OBJECTIVES[1:] and isinstance(s["solver"], str)
+            and s["solver"] in known and s["solver"] not in ("flow", fair["objective"])):
+        # the fairness objective decides the solver; another named solver would go unused
+        bad("solver", s["solver"],
+            f"'flow' (the default) or {fair['objective']!r}: fairness.objective = "
+            f"{fair['objective']!r} is solved by the {fair['objective']!r} solver (CP-SAT or the "
+            f"engine's flows under side constraints), so solver {s['solver']!r} would not be "
+            f"used; or set fairness.objective = 'total' to solve with {s['solver']!r}")
     groups = fair["groups"]
     if isinstance(groups, str):
         bad("fairness.groups", groups, f"a list of column names, e.g. groups = [{groups!r}]")

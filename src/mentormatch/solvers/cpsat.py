@@ -284,6 +284,8 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     solved = proven and status == cp_model.OPTIMAL
     value = float(goal[chosen].sum()) if len(chosen) else 0.0
     optimal = solved and bound - value <= OPTIMAL_GAP * max(abs(bound), 1e-12)
+    if not solved:  # the time limit ended it
+        cert["timed_out"] = True
     message = ("" if optimal else
                f"CP-SAT stopped at the time limit ({limit:g} s) without a proof" if not solved else
                f"CP-SAT's proof holds for the scores rounded to multiples of 1/{built.scale:.6g}: "
@@ -356,6 +358,8 @@ def _from_start(problem: AssignmentProblem, original: AssignmentProblem, start: 
     optimal = bound is not None and proven(bound, value)
     if not found:
         cert["cpsat_status"] = "UNKNOWN"
+    if not optimal and not solved:  # the time limit ended it: the reasons must not claim more
+        cert["timed_out"] = True
     message = ("" if optimal else
                f"CP-SAT found no assignment within {limit:g} s; returning the min-cost flow's "
                "assignment it was hinted" + ("" if bound is None else " (bound: the flow's)")
@@ -372,6 +376,7 @@ def _hinted(problem: AssignmentProblem, hint: np.ndarray, started: float, cert: 
     """The hint of :func:`_balanced_hint` (it meets every constraint) when CP-SAT found nothing
     better in time: feasible, no bound."""
     cert["cpsat_status"] = "UNKNOWN"
+    cert["timed_out"] = True
     return finish(problem, hint, "feasible", started, "cpsat", bound=None, certificate=cert,
                   message=f"CP-SAT found no assignment within {limit:g} s; returning the "
                           "balanced-load flow assignment it was hinted")
