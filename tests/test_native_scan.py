@@ -197,7 +197,8 @@ def test_a_pass_with_the_rest_in_the_scan_gives_the_bounds_of_upper(native_on, m
         lo, hi = np.searchsorted(ei, [a, b])
         old[ei[lo:hi] - a, ej[lo:hi]] = -np.inf
         old_state = passes._mentor_state(sc.m, 4)
-        want, _, tops = blockscan.numpy_scan(old.copy(), 16, None, ei[:0], ej[:0], 4, False, np.maximum(old_state[2], -5e19))
+        floor = np.maximum(old_state[2], -5e19)
+        want, _, tops = blockscan.numpy_scan(old.copy(), 16, None, ei[:0], ej[:0], 4, False, floor)
         for x, y in zip(pool, want):
             np.testing.assert_array_equal(x, y)
         assert np.isneginf(old[bi[:20] - a, bj[:20]][(bi[:20] >= a) & (bi[:20] < b)]).all()
