@@ -67,18 +67,19 @@ log = logging.getLogger(__name__)
 
 #: Pairs kept per mentee from the first pass (the pool; at least ``top_k``).
 POOL_PER_ROW = 64
-#: A guided sub-market's first sparse set keeps this many times the ``cmax + dmax + 2`` best
-#: pairs a mentee of a guided level keeps (its checks still add ``cmax + dmax + 2`` a row). The
-#: first flow's prices are the guide's moved to the sparse set's duals, and a mentor with few
-#: rivals there moves far: at 100,000 x 20,000 (the outer sub-market, 20,000 mentees of demand
-#: 5) with 12 a mentee, 3,137 mentors' first prices fell by more than 0.2 from the inner
-#: level's and 906 rose (prices near 3.3; the inner prices are within 0.043 of the outer's
-#: last ones, root mean square), and 77 % of the first check's violators lay outside the
-#: pools; with 18, 758 fell and 40 rose, 69 % outside, 4 rounds and 16.5 s CPU against 5 and
-#: 21.5 s (s23h8, the sub-market alone, load 15-17). The top level keeps its own; it then
-#: took 4 rounds, not 3 (about 3.4 s CPU more), and ``pair()`` 59.2 s CPU against 63.6 s
-#: (side by side, load 14-20) and 60.8 against 67.0 (one after the other), the same pairs.
-SUB_MARKET_K_FACTOR = 1.5
+#: A guided level's first sparse set (a sub-market's or the top level's, ranked by a guide's
+#: prices) keeps this many times the ``cmax + dmax + 2`` best pairs a mentee (its checks still
+#: add ``cmax + dmax + 2`` a row). The first flow's prices are the guide's moved to the sparse
+#: set's duals, and a mentor with few rivals there moves far: at 100,000 x 20,000 (the outer
+#: sub-market, 20,000 mentees of demand 5) with 12 a mentee, 3,137 mentors' first prices fell
+#: by more than 0.2 from the inner level's and 906 rose (prices near 3.3; the inner prices are
+#: within 0.043 of the outer's last ones, root mean square), and 77 % of the first check's
+#: violators lay outside the pools; with 18, 758 fell and 40 rose, 69 % outside, 4 rounds and
+#: 16.5 s CPU against 5 and 21.5 s (the sub-market alone, load 15-17). ``pair()`` (load 14-20,
+#: the same pairs): on the sub-markets only, 59.2 s CPU against 63.6 s side by side (60.8
+#: against 67.0 one after the other), the top level then taking 4 rounds, not 3; on every
+#: guided level, 60.9 s against 64.2 s side by side, the top level in 3 rounds (s23h8).
+GUIDED_K_FACTOR = 1.5
 
 
 # --------------------------------------------------------------------------------------------
@@ -202,9 +203,9 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                     "waiting_for_sub_market": round(time.process_time() - c_pass, 3)}}
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
+    k_first = int(round(GUIDED_K_FACTOR * k)) if guide is not None and options.top_k is None else k
     if depth == 0:  # (the pass kept time for the first flow; a late sub-market took some)
-        k = fitting_k(k, n, deadline)
-    k_first = int(round(SUB_MARKET_K_FACTOR * k)) if depth > 0 and guide is not None and options.top_k is None else k
+        k, k_first = fitting_k(k, n, deadline), fitting_k(k_first, n, deadline)
     sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k_first, cap, cover)
     if guide_info is not None and inner_info is not None:
         guide_info = {**guide_info, "pools_ranked_by": inner_info, "beside_first_pass": beside}

@@ -1,7 +1,7 @@
-"""A guided sub-market's first sparse set (``bounded.SUB_MARKET_K_FACTOR``): each of its mentees
-keeps that many times the ``cmax + dmax + 2`` best pairs of a guided level (the top level and
-an unguided sub-market keep their own), and the answer is the complete set's optimum whatever
-the factor."""
+"""A guided level's first sparse set (``bounded.GUIDED_K_FACTOR``): each of its mentees keeps
+that many times the ``cmax + dmax + 2`` best pairs (the top level guided by a sub-market and the
+guided sub-markets; an unguided level keeps its own top_k), and the answer is the complete set's
+optimum whatever the factor."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,10 +17,10 @@ from _support import exact_round, scorer_of
 
 
 @pytest.mark.parametrize("factor", [1.0, 1.5, 2.0])
-def test_a_guided_sub_markets_first_sparse_set_and_the_same_optimum(monkeypatch, factor):
+def test_a_guided_levels_first_sparse_set_and_the_same_optimum(monkeypatch, factor):
     monkeypatch.setattr(market, "GUIDE_PAIRS", 0)  # sub-markets from any size: two levels at least
     monkeypatch.setattr(market, "GUIDE_STEP", 3)
-    monkeypatch.setattr(bounded, "SUB_MARKET_K_FACTOR", factor)
+    monkeypatch.setattr(bounded, "GUIDED_K_FACTOR", factor)
     mentors, mentees = synthetic.organisation(n_mentees=150, n_mentors=40, seed=7)
     mentors["capacity"] = 4
     prep, _, _ = exact_round(mentors, mentees)
@@ -47,8 +47,8 @@ def test_a_guided_sub_markets_first_sparse_set_and_the_same_optimum(monkeypatch,
     assert solution.status == "optimal"
     assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
     top = [s for s in seen if s[0] == sc.n]
-    assert len(top) == 1 and top[0][3] == 4 + 1 + 2  # the top level: cmax + dmax + 2, guided
-    guided_subs = [s for s in seen if s[0] < sc.n and s[2]]
-    assert guided_subs
-    for n_sub, cmax, _, k in guided_subs:
-        assert k == int(round(factor * (cmax + demand[n_sub] + 2)))
+    assert len(top) == 1 and top[0][2]  # the top level, guided by a sub-market
+    guided = [s for s in seen if s[2]]
+    assert len(guided) >= 2  # the top level and a sub-market guided by an inner one
+    for n_level, cmax, _, k in guided:
+        assert k == int(round(factor * (cmax + demand[n_level] + 2)))
