@@ -78,7 +78,8 @@ POOL_PER_ROW = 64
 #: 16.5 s CPU against 5 and 21.5 s (the sub-market alone, load 15-17). ``pair()`` (load 14-20,
 #: the same pairs): on the sub-markets only, 59.2 s CPU against 63.6 s side by side (60.8
 #: against 67.0 one after the other), the top level then taking 4 rounds, not 3; on every
-#: guided level, 60.9 s against 64.2 s side by side, the top level in 3 rounds (s23h8).
+#: guided level, 60.9 s against 64.2 s side by side, the top level in 3 rounds; against
+#: ab53104 (1.0) side by side at load 10-12, 60.7 s against 66.1 s and 269 s wall against 286 (s23h8).
 GUIDED_K_FACTOR = 1.5
 
 
