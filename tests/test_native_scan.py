@@ -95,6 +95,117 @@ def test_the_kernel_gives_the_numpy_scans_arrays(seed):
     assert crowded_seen > 0
 
 
+def _rest(rng, n: int, m: int):
+    """A :class:`~mentormatch.scale.BlockRest` of a block: a few group runs, stated pairs, and
+    removed pairs set (some twice: the later value holds, some ``-inf``)."""
+    from mentormatch.scale import BlockRest
+
+    cuts = np.sort(rng.choice(np.arange(1, n), size=min(3, n - 1), replace=False))
+    edges = np.concatenate([[0], cuts, [n]]).astype(np.int64)
+    adds = rng.standard_normal((len(edges) - 1, m)).astype(np.float32)
+    code = np.unique(rng.integers(0, n * m, 3 * n))
+    inc = (code // m, code % m, rng.standard_normal(len(code)).astype(np.float32))
+    pr = np.sort(rng.integers(0, n, 2 * n))
+    pc = rng.integers(0, m, 2 * n)
+    pr, pc = np.append(pr, [n - 1, n - 1]), np.append(pc, [3 % m, 3 % m])  # a pair twice, last -inf
+    pv = np.append(np.float32(-1e20) - rng.random(2 * n).astype(np.float32), [7.0, -np.inf]).astype(np.float32)
+    return BlockRest(edges, adds, inc, (pr, pc, pv))
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(6))
+def test_the_kernel_adds_the_rest_of_the_bound_as_numpy_does(seed):
+    """The rest of the bound (groups' rows, stated pairs, removed pairs) added by the kernel as
+    it reads each row: the same outputs and the same block after as the numpy twin, which adds
+    it first (:meth:`~mentormatch.scale.BlockRest.apply`); the block after is the product plus
+    the rest, computed here pair by pair."""
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(6, 40))
+    for m, pk in ((300, 40), (3_000, 20)):
+        s = _block(rng, n, m, seed % 2 == 1)
+        rest = _rest(rng, n, m)
+        want = s.copy()
+        for g in range(len(rest.adds)):
+            for r in range(rest.edges[g], rest.edges[g + 1]):
+                want[r] = want[r] + rest.adds[g]
+        for r, c, v in zip(*rest.inc):
+            want[r, c] = want[r, c] + v
+        for r, c, v in zip(*rest.put):
+            want[r, c] = v
+        limit = np.quantile(want[np.isfinite(want)], 0.9).astype(np.float32) + np.zeros(n, np.float32)
+        above = rng.normal(-1.0, 1.0, m).astype(np.float32)
+        a, b = s.copy(), s.copy()
+        e = np.zeros(0, np.int64)
+        out_np = blockscan.numpy_scan(a, pk, limit, e, e, 4, False, above, rest)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setitem(_native._chosen, "scan", native)
+            out_k = blockscan.scan(b, pk, limit, e, e, 4, False, above, rest)
+        np.testing.assert_array_equal(a, want)
+        np.testing.assert_array_equal(b, want)
+        plain = blockscan.numpy_scan(want.copy(), pk, limit, e, e, 4, False, above)
+        for x, y, z in zip(out_np, out_k, plain):
+            for u, v, w in zip(x, y, z):
+                np.testing.assert_array_equal(u, v)
+                np.testing.assert_array_equal(u, w)
+
+
+@needs_native
+def test_the_kernel_refuses_a_rest_that_does_not_fit_the_block():
+    """Runs that do not cover the block's rows, or stated pairs outside it: a ValueError
+    (written through, they would write past the block)."""
+    from mentormatch.scale import BlockRest
+
+    s = np.zeros((4, 8), np.float32)
+    e = np.zeros(0, np.int64)
+    bad_runs = BlockRest(np.array([0, 3]), np.zeros((1, 8), np.float32), None, None)
+    bad_inc = BlockRest(np.array([0, 4]), np.zeros((1, 8), np.float32),
+                        (np.array([5]), np.array([0]), np.ones(1, np.float32)), None)
+    for rest in (bad_runs, bad_inc):
+        with pytest.raises(ValueError, match="scan_block"):
+            native.scan_block(s, 2, None, e, e, 4, False, False, rest)
+
+
+@needs_native
+@pytest.mark.parametrize("native_on", [True, False])
+def test_a_pass_with_the_rest_in_the_scan_gives_the_bounds_of_upper(native_on, monkeypatch):
+    """A first pass's blocks on a scorer with groups, stated and removed pairs, prices and
+    excluded pairs: the product with the rest added by the block scan (the kernel or numpy)
+    gives the same pools, mentors' best rows and block as :meth:`BoundedScorer.upper` less the
+    prices with the excluded pairs at ``-inf`` (the order before the fold)."""
+    import mentormatch.pipeline as pl
+
+    mentors, mentees = synthetic.organisation(n_mentees=600, n_mentors=400, seed=4)
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 0)
+    monkeypatch.setattr(pl, "USE_BOUNDS", True)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
+    sc = pl.prepare(mentors, mentees).scorer
+    assert len(sc.runs) > 3 and sc.stated.nnz and sc.blocked is not None and sc.blocked.nnz
+    monkeypatch.setitem(_native._chosen, "scan", native if native_on else None)
+    rng = np.random.default_rng(0)
+    p32 = rng.random(sc.m).astype(np.float32) * 3
+    ex = np.unique(rng.integers(0, sc.n * sc.m, 500))
+    ei, ej = ex // sc.m, ex % sc.m
+    bi, bj = sc.blocked.nonzero()
+    ei, ej = np.concatenate([ei, bi[:20]]), np.concatenate([ej, bj[:20]])  # removed and excluded: -inf
+    order = np.lexsort((ej, ei))
+    ei, ej = ei[order], ej[order]
+    q = passes._ScanSpec(p32, ei, ej, ei[:0], ej[:0], None, None, 16, 4, False)
+    for a, b in ((0, 130), (130, 600)):
+        state = passes._mentor_state(sc.m, 4)
+        pool, _ = passes._scan_block(sc, a, b, np.empty((b - a, sc.m), np.float32), q, state)
+        old = sc.upper(a, b, less=p32)
+        lo, hi = np.searchsorted(ei, [a, b])
+        old[ei[lo:hi] - a, ej[lo:hi]] = -np.inf
+        old_state = passes._mentor_state(sc.m, 4)
+        floor = np.maximum(old_state[2], -5e19)
+        want, _, tops = blockscan.numpy_scan(old.copy(), 16, None, ei[:0], ej[:0], 4, False, floor)
+        for x, y in zip(pool, want):
+            np.testing.assert_array_equal(x, y)
+        assert np.isneginf(old[bi[:20] - a, bj[:20]][(bi[:20] >= a) & (bi[:20] < b)]).all()
+        top = np.where(tops[0] > -5e19, tops[0], -np.inf)
+        np.testing.assert_array_equal(state[3][-1], top)
+
+
 @needs_native
 def test_the_kernel_reads_the_first_row_attaining_a_columns_maximum():
     """Ties down a column go to the first row (as ``np.argmax``); a column of ``-inf`` to row

@@ -24,6 +24,8 @@ ineligibility) make :func:`bounded_scorer` return None, and ``pair()`` scores ev
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -60,6 +62,31 @@ def _csr_rows(matrix, a: int, b: int):
     if hi == lo:
         return None
     return np.repeat(np.arange(b - a), np.diff(ptr[a:b + 1])), matrix.indices[lo:hi], matrix.data[lo:hi]
+
+
+class BlockRest(NamedTuple):
+    """What :meth:`BoundedScorer.upper` adds to the product ``L @ R`` of a block of rows
+    (:meth:`BoundedScorer.upper_split`), in this order: ``adds[g]`` (float32, one a mentor) to
+    the rows ``edges[g]:edges[g + 1]`` (a group run: the groups' table row, less the pass's
+    prices), the stated pairs ``inc`` (rows, columns, float32 values; a CSR's: no pair twice)
+    added, and the removed pairs ``put`` (rows, columns, float32 values) set; rows numbered from
+    the block's first, ascending in ``inc`` and ``put``; ``inc``, ``put`` None when empty."""
+
+    edges: np.ndarray
+    adds: np.ndarray
+    inc: tuple | None
+    put: tuple | None
+
+    def apply(self, s: np.ndarray) -> np.ndarray:
+        """``s`` (the block's product, float32) with the rest added, in place (a pair twice in
+        ``put``: its last value)."""
+        for g in range(len(self.adds)):
+            s[self.edges[g]:self.edges[g + 1]] += self.adds[g]
+        if self.inc is not None:
+            s[self.inc[0], self.inc[1]] += self.inc[2]
+        if self.put is not None:
+            s[self.put[0], self.put[1]] = self.put[2]
+        return s
 
 
 class _Unsupported(Exception):
@@ -222,24 +249,31 @@ class BoundedScorer:
         first pass's block). Its float32 rounding differs from the bound's less the prices by a
         few units of the largest term, which the checks' slack covers
         (:mod:`mentormatch.solvers.bounded.check`); removed pairs are ``-BIG - less`` as
-        before."""
+        before. The product, then :meth:`BlockRest.apply` of :meth:`upper_split`'s rest."""
+        s, rest = self.upper_split(a, b, out, less)
+        return rest.apply(s)
+
+    def upper_split(self, a: int, b: int, out: np.ndarray | None = None,
+                    less: np.ndarray | None = None) -> tuple[np.ndarray, "BlockRest"]:
+        """:meth:`upper` in two parts: the product ``L @ R`` of rows ``a:b`` (in ``out``) and the
+        rest to add to it (:class:`BlockRest`: the groups' table rows less ``less``, the stated
+        pairs, the removed pairs), for a pass whose compiled block kernel adds the rest to each
+        row while the row is in the cache (:mod:`mentormatch.solvers.bounded.blockscan`): one
+        read and write of the block less than adding it here."""
         out = np.matmul(self.left[a:b], self.right_t, out=None if out is None else out[:b - a])
-        lo, hi = np.searchsorted(self.runs, [a, b], side="right")
-        edges = [a, *self.runs[lo:hi].tolist(), b]
-        for r0, r1 in zip(edges[:-1], edges[1:]):  # a few groups per block
-            if r1 > r0:
-                row = self.table[self.key_sorted[r0]]
-                row = row if self.table_cols is None else row[self.table_cols]
-                out[r0 - a:r1 - a] += row if less is None else row - less
-        if self.stated.nnz:
-            part = _csr_rows(self.stated, a, b)
-            if part is not None:
-                out[part[0], part[1]] += part[2]
+        lo, hi = np.searchsorted(self.runs, a, side="right"), np.searchsorted(self.runs, b, side="left")
+        edges = np.array([a, *self.runs[lo:hi].tolist(), b] if b > a else [a], np.int64) - a
+        rows = [self.table[k] for k in self.key_sorted[edges[:-1] + a]]
+        rows = [r if self.table_cols is None else r[self.table_cols] for r in rows]
+        adds = np.array([r if less is None else r - less for r in rows], np.float32).reshape(len(rows), self.m)
+        inc = _csr_rows(self.stated, a, b) if self.stated.nnz else None
+        put = None
         if self.blocked is not None:
             part = _csr_rows(self.blocked, a, b)
             if part is not None:
-                out[part[0], part[1]] = -np.float32(BIG) if less is None else -np.float32(BIG) - less[part[1]]
-        return out
+                value = -np.float32(BIG) if less is None else -np.float32(BIG) - less[part[1]]
+                put = (part[0], part[1], np.broadcast_to(np.asarray(value, np.float32), part[1].shape))
+        return out, BlockRest(edges, adds, inc, put)
 
     def subset(self, rows: np.ndarray | None = None, cols: np.ndarray | None = None) -> "BoundedScorer":
         """The same bounds on some internal rows (ascending) and some mentors: row ``r`` of

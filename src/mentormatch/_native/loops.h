@@ -1,4 +1,4 @@
-/* The two loops of mentormatch._native.scan that read a whole row, in plain C so that the
+/* The loops of mentormatch._native.scan that read a whole row, in plain C so that the
    compiler vectorises them (portable: no intrinsics, no -march flags). */
 #ifndef MENTORMATCH_NATIVE_LOOPS_H
 #define MENTORMATCH_NATIVE_LOOPS_H
@@ -28,6 +28,13 @@ static inline void mm_col_max(const float *restrict x, float *restrict top, int3
         best[j] = b ^ ((b ^ r) & mask);
     }
 }
+/* x[j] += a[j] for j < m (a group run's table row, less the prices, added to a row of the
+   product while the row is in the cache; the same float adds as numpy's). */
+static inline void mm_add(float *restrict x, const float *restrict a, ptrdiff_t m) {
+    for (ptrdiff_t j = 0; j < m; j++)
+        x[j] += a[j];
+}
+
 /* Asks for the cache line at p ahead of its use (the next row, while this one is worked on
    from the cache), where the compiler can; else nothing. */
 #if defined(__GNUC__) || defined(__clang__)

@@ -17,12 +17,27 @@ cdef extern from "loops.h" nogil:
     enum: MM_CHUNK  # columns tested together before any is looked at one by one
     bint mm_any_above(const float* x, float cut)
     void mm_col_max(const float* x, float* top, int32_t* best, Py_ssize_t m, int32_t r)
+    void mm_add(float* x, const float* a, Py_ssize_t m)
     void mm_prefetch(const float* p)
 
 
 cdef struct Entry:
     float v
     int64_t c
+
+
+cdef struct Rest:  # what is added to the block's product first (scale.BlockRest), rows ascending
+    const int64_t* edges  # run g: rows edges[g]:edges[g + 1]
+    const float* adds  # run g's row: adds + g * m
+    Py_ssize_t n_runs
+    const int64_t* inc_r
+    const int64_t* inc_c
+    const float* inc_v
+    Py_ssize_t n_inc
+    const int64_t* put_r
+    const int64_t* put_c
+    const float* put_v
+    Py_ssize_t n_put
 
 
 cdef struct Buf:  # a growing list of (row, column)
@@ -157,17 +172,19 @@ cdef void _heap_row(const float* x, Py_ssize_t m, Py_ssize_t k, Entry* h) noexce
 cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* pool_c, float* pool_v,
                float* floor, bint sus, const float* limit, const int64_t* ci, const int64_t* cj,
                Py_ssize_t n_chosen, Py_ssize_t per_row, bint keep_all, Buf* kept, Buf* crowded_top,
-               Buf* crowded, float* top, int32_t* best) noexcept nogil:
+               Buf* crowded, float* top, int32_t* best, Rest* rest) noexcept nogil:
     """The loop over the rows (see :func:`scan_block`); -1 when out of memory.
 
-    A row at a time: each column's maximum (reading the row from memory; the chosen pairs at
+    A row at a time: the rest of the bound added (``rest``: its group run's row, then its
+    stated pairs added and its removed pairs set, in the order of ``BlockRest.apply``), each
+    column's maximum (reading the row from memory; the chosen pairs at
     ``-inf`` for it), then, from the cache (the next row's chunks asked for meanwhile), the
     pool's threshold from a sample of the columns (as
     :func:`mentormatch.solvers.bounded.rank._row_best` takes it: about ``3 pk`` entries above
     it), and the entries above it (into the pool's heap, whose root then raises the threshold)
     and above the limit (the suspects), looked at one by one only in a chunk of columns where
     any is above."""
-    cdef Py_ssize_t r, j, t, stop, at = 0, lo, w, nc, ns, step = 0, q = 0
+    cdef Py_ssize_t r, j, t, stop, at = 0, lo, w, nc, ns, step = 0, q = 0, run = 0, ii = 0, ip = 0
     cdef float* x
     cdef float v, thr, lim, cut
     cdef bint sampled = pk > 0 and m >= 16 * pk
@@ -187,6 +204,16 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
         lo = at
         while at < n_chosen and ci[at] == r:
             at += 1
+        if rest.n_runs:  # the rest of the bound (the row read from memory once, here)
+            while run + 1 < rest.n_runs and rest.edges[run + 1] <= r:
+                run += 1
+            mm_add(x, rest.adds + run * m, m)
+        while ii < rest.n_inc and rest.inc_r[ii] == r:
+            x[rest.inc_c[ii]] += rest.inc_v[ii]
+            ii += 1
+        while ip < rest.n_put and rest.put_r[ip] == r:
+            x[rest.put_c[ip]] = rest.put_v[ip]
+            ip += 1
         if top != NULL:  # each column's maximum and the first row attaining it
             if sus:
                 for t in range(lo, at):
@@ -297,20 +324,52 @@ cdef object _array(Buf* b, bint rows):
     return out
 
 
+def _check_pairs(r, c, Py_ssize_t n, Py_ssize_t m, str what, v=None):
+    """Pairs written through (rows ascending, inside the block; as many values ``v``): else a
+    ValueError."""
+    r, c = np.asarray(r), np.asarray(c)
+    if len(r) != len(c) or (v is not None and len(v) != len(r)) or (len(r) and (r[0] < 0 or r[-1] >= n or c.min() < 0 or c.max() >= m
+                                        or np.any(r[1:] < r[:-1]))):
+        raise ValueError(f"scan_block: {what} outside a block of {n} x {m} or rows not ascending")
+
+
 def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int64_t[::1] ci,
-               const int64_t[::1] cj, Py_ssize_t per_row, bint keep_all, bint want_top):
+               const int64_t[::1] cj, Py_ssize_t per_row, bint keep_all, bint want_top, rest=None):
     """``(pool, suspects, tops)`` of the block ``s``, as
     :func:`mentormatch.solvers.bounded.blockscan.numpy_scan` (``limit`` None: no suspects;
-    ``ci``, ``cj``: the chosen pairs, rows local to the block and ascending). ``s`` is changed
-    as there: the chosen pairs become ``-inf`` when there is a ``limit``."""
+    ``ci``, ``cj``: the chosen pairs, rows local to the block and ascending; ``rest``: a
+    :class:`mentormatch.scale.BlockRest` added to ``s`` first, or None). ``s`` is changed as
+    there: the rest added, the chosen pairs ``-inf`` when there is a ``limit``."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
     cdef bint sus = limit is not None
     if pk > m or pk < 0 or per_row < 1 or (sus and limit.shape[0] != n) or ci.shape[0] != cj.shape[0]:
         raise ValueError(f"scan_block: pk {pk}, per_row {per_row}, limit or chosen pairs do not fit a block of {n} x {m}")
     if ci.shape[0]:  # (written through: out of the block would write past it)
-        ci_a, cj_a = np.asarray(ci), np.asarray(cj)
-        if ci_a[0] < 0 or ci_a[-1] >= n or cj_a.min() < 0 or cj_a.max() >= m or np.any(ci_a[1:] < ci_a[:-1]):
-            raise ValueError(f"scan_block: chosen pairs outside a block of {n} x {m} or rows not ascending")
+        _check_pairs(ci, cj, n, m, "chosen pairs")
+    cdef Rest rs
+    rs.n_runs = rs.n_inc = rs.n_put = 0
+    cdef const int64_t[::1] edges, inc_r, inc_c, put_r, put_c
+    cdef const float[:, ::1] adds
+    cdef const float[::1] inc_v, put_v
+    if rest is not None:
+        adds = np.ascontiguousarray(rest.adds, np.float32)
+        edges = np.ascontiguousarray(rest.edges, np.int64)
+        if adds.shape[0] and (adds.shape[1] != m or edges.shape[0] != adds.shape[0] + 1 or edges[0] != 0
+                              or edges[adds.shape[0]] != n or np.any(np.diff(rest.edges) <= 0)):
+            raise ValueError(f"scan_block: the rest's group runs do not fit a block of {n} x {m}")
+        rs.n_runs = adds.shape[0]
+        if rs.n_runs:
+            rs.adds, rs.edges = &adds[0, 0], &edges[0]
+        if rest.inc is not None and len(rest.inc[0]):
+            _check_pairs(rest.inc[0], rest.inc[1], n, m, "stated pairs", rest.inc[2])
+            inc_r, inc_c = np.ascontiguousarray(rest.inc[0], np.int64), np.ascontiguousarray(rest.inc[1], np.int64)
+            inc_v = np.ascontiguousarray(rest.inc[2], np.float32)
+            rs.inc_r, rs.inc_c, rs.inc_v, rs.n_inc = &inc_r[0], &inc_c[0], &inc_v[0], inc_r.shape[0]
+        if rest.put is not None and len(rest.put[0]):
+            _check_pairs(rest.put[0], rest.put[1], n, m, "removed pairs", rest.put[2])
+            put_r, put_c = np.ascontiguousarray(rest.put[0], np.int64), np.ascontiguousarray(rest.put[1], np.int64)
+            put_v = np.ascontiguousarray(rest.put[2], np.float32)
+            rs.put_r, rs.put_c, rs.put_v, rs.n_put = &put_r[0], &put_c[0], &put_v[0], put_r.shape[0]
     pool_c = np.empty((n, pk), np.int64)
     pool_v = np.empty((n, pk), np.float32)
     floor = np.empty(n, np.float32)
@@ -336,7 +395,7 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
     if n and m:
         with nogil:
             rc = _rows(sp, n, m, pk, pcp, pvp, flp, sus, lp, cip, cjp, ci.shape[0], per_row, keep_all,
-                       &kept, &crowded_top, &crowded, tpp, bsp)
+                       &kept, &crowded_top, &crowded, tpp, bsp, &rs)
     try:
         if rc:
             raise MemoryError("scan_block: no memory for a block's suspects")

@@ -67,6 +67,20 @@ log = logging.getLogger(__name__)
 
 #: Pairs kept per mentee from the first pass (the pool; at least ``top_k``).
 POOL_PER_ROW = 64
+#: A guided level's first sparse set (a sub-market's or the top level's, ranked by a guide's
+#: prices) keeps this many times the ``cmax + dmax + 2`` best pairs a mentee (its checks still
+#: add ``cmax + dmax + 2`` a row). The first flow's prices are the guide's moved to the sparse
+#: set's duals, and a mentor with few rivals there moves far: at 100,000 x 20,000 (the outer
+#: sub-market, 20,000 mentees of demand 5) with 12 a mentee, 3,137 mentors' first prices fell
+#: by more than 0.2 from the inner level's and 906 rose (prices near 3.3; the inner prices are
+#: within 0.043 of the outer's last ones, root mean square), and 77 % of the first check's
+#: violators lay outside the pools; with 18, 758 fell and 40 rose, 69 % outside, 4 rounds and
+#: 16.5 s CPU against 5 and 21.5 s (the sub-market alone, load 15-17). ``pair()`` (load 14-20,
+#: the same pairs): on the sub-markets only, 59.2 s CPU against 63.6 s side by side (60.8
+#: against 67.0 one after the other), the top level then taking 4 rounds, not 3; on every
+#: guided level, 60.9 s against 64.2 s side by side, the top level in 3 rounds; against
+#: ab53104 (1.0) side by side at load 10-12, 60.7 s against 66.1 s and 269 s wall against 286 (s23h8).
+GUIDED_K_FACTOR = 1.5
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,16 +204,17 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                     "waiting_for_sub_market": round(time.process_time() - c_pass, 3)}}
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
+    k_first = int(round(GUIDED_K_FACTOR * k)) if guide is not None and options.top_k is None else k
     if depth == 0:  # (the pass kept time for the first flow; a late sub-market took some)
-        k = fitting_k(k, n, deadline)
-    sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k, cap, cover)
+        k, k_first = fitting_k(k, n, deadline), fitting_k(k_first, n, deadline)
+    sp = _first_sparse(scorer, exact, pool, mentor_best, guide, k_first, cap, cover)
     if guide_info is not None and inner_info is not None:
         guide_info = {**guide_info, "pools_ranked_by": inner_info, "beside_first_pass": beside}
     if guide_info is not None:
         say("%sfirst prices from a sub-market of %d mentees in %.2fs (%d rounds)", "  " * depth,
             guide_info["mentees"], guide_info["seconds"], guide_info["rounds"])
     say("%ssparse set: %d pairs (top %d of %d per mentee by the bound%s) in %.2fs", "  " * depth, len(sp.i),
-        k, size, " less the sub-market's prices" if guide is not None else "", time.perf_counter() - t1)
+        k_first, size, " less the sub-market's prices" if guide is not None else "", time.perf_counter() - t1)
     warm = None  # prices to start the first potentials from: the guide's
     if guide is not None:
         gp = np.where(cap > 0, guide, 0.0)

@@ -12,9 +12,11 @@ from .rank import _crowded_best, _nonzero, _row_best
 
 
 def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray, cj: np.ndarray,
-               per_row: int, keep_all: bool, above: np.ndarray | None):
+               per_row: int, keep_all: bool, above: np.ndarray | None, rest=None):
     """``(pool, suspects, tops)`` of a block ``s`` (rows x mentors, float32), each None when
-    not asked for:
+    not asked for, after ``rest`` (a :class:`mentormatch.scale.BlockRest`, None: none) is added
+    to ``s`` (in place: ``s`` the product, the rest the groups' rows, stated and removed pairs
+    of the bound; :meth:`~mentormatch.scale.BoundedScorer.upper_split`):
 
     - ``pool`` (``pk`` > 0): each row's ``pk`` largest entries, in descending order, ties to the
       lower column: their columns (rows x ``pk``, int64), values (float32) and the last value
@@ -31,6 +33,8 @@ def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray,
 
     ``s`` holds no NaN; its chosen pairs are set to ``-inf`` when there is a ``limit``."""
     n, m = s.shape
+    if rest is not None:
+        rest.apply(s)
     pool = suspects = tops = None
     if pk:
         _, c = _row_best(s, pk)
@@ -66,15 +70,17 @@ def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray,
 
 
 def scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray, cj: np.ndarray,
-         per_row: int, keep_all: bool, above: np.ndarray | None):
+         per_row: int, keep_all: bool, above: np.ndarray | None, rest=None):
     """:func:`numpy_scan`, by the compiled kernel where it was built and ``s`` is a C-ordered
-    float32 block (the kernel finds every column's first best row; those not asked are 0)."""
+    float32 block (the kernel finds every column's first best row; those not asked are 0; it
+    adds ``rest`` to each row as it first reads it: one read and write of the block less)."""
     kernel = scan_kernel()
     if (kernel is None or s.dtype != np.float32 or not s.flags.c_contiguous or not s.flags.writeable
             or (limit is not None and (limit.dtype != np.float32 or not limit.flags.c_contiguous))):
-        return numpy_scan(s, pk, limit, ci, cj, per_row, keep_all, above)
+        return numpy_scan(s, pk, limit, ci, cj, per_row, keep_all, above, rest)
     pool, suspects, tops = kernel.scan_block(s, pk, limit, np.ascontiguousarray(ci, np.int64),
-                                             np.ascontiguousarray(cj, np.int64), per_row, keep_all, above is not None)
+                                             np.ascontiguousarray(cj, np.int64), per_row, keep_all, above is not None,
+                                             rest)
     if tops is not None:
         tops[1][~(tops[0] > above)] = 0
     return pool, suspects, tops

@@ -182,17 +182,25 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     each mentor's best row of the block folded into ``state`` (None when ``q.kk`` is 0)."""
     from ...scale import BIG, BoundedScorer
 
-    if type(view) is BoundedScorer:  # the prices taken off with the groups' table: one pass less
-        s = view.upper(a, b, buffer, less=q.p32)
-    elif q.lifted is not None:  # a threshold's weight taken off the prices of the pairs reaching it
-        s = view.less(a, b, buffer, q.p32, q.lifted)
-    else:  # a scorer with a bonus folded in
-        s = view.upper(a, b, buffer)
-        np.subtract(s, q.p32[None, :], out=s)
+    rest = None
     lo, hi = np.searchsorted(q.ei, [a, b])
-    s[q.ei[lo:hi] - a, q.ej[lo:hi]] = -np.inf
-    if q.dead is not None:
-        s[q.dead[a:b]] = -np.inf
+    if type(view) is BoundedScorer and (q.dead is None or not q.dead[a:b].any()):
+        # the product here; the groups' rows less the prices, the stated and removed pairs and
+        # then the excluded ones (-inf) added by the block scan, each row while in the cache
+        s, rest = view.upper_split(a, b, buffer, less=q.p32)
+        if hi > lo:
+            rest = rest._replace(put=_then(rest.put, q.ei[lo:hi] - a, q.ej[lo:hi]))
+    else:
+        if type(view) is BoundedScorer:  # the prices taken off with the groups' table: one pass less
+            s = view.upper(a, b, buffer, less=q.p32)
+        elif q.lifted is not None:  # a threshold's weight taken off the prices of the pairs reaching it
+            s = view.less(a, b, buffer, q.p32, q.lifted)
+        else:  # a scorer with a bonus folded in
+            s = view.upper(a, b, buffer)
+            np.subtract(s, q.p32[None, :], out=s)
+        s[q.ei[lo:hi] - a, q.ej[lo:hi]] = -np.inf
+        if q.dead is not None:
+            s[q.dead[a:b]] = -np.inf
     limit = None if q.limit is None else q.limit[a:b]
     clo, chi = np.searchsorted(q.ci, [a, b]) if limit is not None else (0, 0)
     above = None
@@ -200,7 +208,7 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
         val, row, floor, pend_val, pend_row = state
         above = np.maximum(floor, -BIG / 2)
     pool, sus, tops = _scan_rows(s, q.pk, limit, q.ci[clo:chi] - a, q.cj[clo:chi], SUSPECTS_PER_ROW,
-                                 q.keep_all, above)
+                                 q.keep_all, above, rest)
     if sus is not None:
         rr, cc, crowded = sus
         sus = (rr + a, cc, crowded + a)
@@ -211,6 +219,17 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
         if len(pend_val) >= 4 * q.kk:
             _fold(val, row, pend_val, pend_row, floor)
     return [pool, sus]
+
+
+def _then(put, ri: np.ndarray, rj: np.ndarray):
+    """``put`` (a block's removed pairs, as :class:`mentormatch.scale.BlockRest` has them, or
+    None) followed by the pairs ``ri``, ``rj`` at ``-inf``, rows ascending (a pair in both: -inf,
+    as set after)."""
+    r, c, v = (ri, rj, np.full(len(ri), -np.inf, np.float32))
+    if put is not None:
+        r, c, v = np.concatenate([put[0], r]), np.concatenate([put[1], c]), np.concatenate([put[2], v])
+    order = np.argsort(r, kind="stable")
+    return r[order], c[order], v[order]
 
 
 def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, background: bool,
