@@ -116,6 +116,8 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     best_s = np.sort(a_s)
     for name, loads in plans:
         if deadline is not None and time.perf_counter() >= deadline:
+            steps[name] = {"places": int(loads.sum()), "kept": False, "timed_out": True,
+                           "seconds": 0.0}  # not started: the time limit had passed
             break
         begun = time.perf_counter()
         problem1, sol1 = _flows(objective, scorer, source, loads, n, m, demand, locked, options,
@@ -143,21 +145,32 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     s = problem.score[chosen]
     count_ub = None if coverage_first else count_bound(fig, capacity, demand, load, side)
     worst = float(s.min()) if len(s) else None
-    t_ub = None if coverage_first else threshold_bound(fig, len(s), capacity, demand, load, side)
+    # the optimum holds at least the answer's pairs, and at least one when any (its worst pair)
+    t_ub = None if coverage_first else threshold_bound(fig, max(len(s), 1), capacity, demand, load,
+                                                       side)
     total_ub = sol0.bound  # every assignment meeting the constraints, the optimum's included
     value = float(s.sum())
     worst_proven = worst is None or (t_ub is not None
                                      and t_ub - worst <= OPTIMAL_GAP * max(abs(t_ub), 1e-12))
     optimal = (objective == "maxmin" and count_ub is not None and len(s) == count_ub
                and total_ub is not None and proven(total_ub, value) and worst_proven)
-    timed_out = bool((sol0.certificate or {}).get("timed_out")) or any(
-        bool(v.get("timed_out")) for k, v in steps.items() if k != "plan")
-    message = "" if optimal else (
-        f"{objective} under side constraints at this size: an assignment meeting every "
-        f"constraint with {len(s):,} pairs (at most {_fmt(count_ub)}), worst pair "
-        f"{_fmt(worst)} (the best possible at most {_fmt(t_ub)}) and total {value:.6g} (at most "
-        f"{_fmt(total_ub)}), not proven optimal"
-        + (" (stopped at the time limit)" if timed_out else ""))
+    plan_stopped = bool((sol0.certificate or {}).get("timed_out"))
+    stopped = [k for k, v in steps.items() if (plan_stopped if k == "plan" else v.get("timed_out"))]
+    timed_out = bool(stopped)
+    found = (f"an assignment meeting every constraint with {len(s):,} pairs (at most "
+             f"{_fmt(count_ub)}), worst pair {_fmt(worst)} (the best possible at most "
+             f"{_fmt(t_ub)}) and total {value:.6g} (at most {_fmt(total_ub)})")
+    if optimal:
+        message = ""
+    elif timed_out:  # where it stopped, what it holds (the bounds hold over every assignment)
+        where = ("in the engine's plan" if stopped[0] == "plan" else
+                 "in the fairness flows at the plan's loads" + (
+                     " (the plan's own assignment stands)" if answer[0] is problem0 else ""))
+        limit = "" if options.time_limit is None else f" ({float(options.time_limit):g} s)"
+        message = (f"{objective} under side constraints stopped at the time limit{limit} {where}: "
+                   f"{found}; not proven optimal")
+    else:
+        message = f"{objective} under side constraints at this size: {found}, not proven optimal"
     cert = {"method": "the engine's plan, then the certified fairness flows at its loads "
                       "(solvers/fair_source.py)",
             "matched": int(len(s)), "threshold": worst, "count_bound": count_ub,
