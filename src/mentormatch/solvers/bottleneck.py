@@ -105,6 +105,18 @@ of 5, still above the gap.) Measured (synthetic seed 1, coverage_first, CPU of t
 2e-7, a total 0.024 higher), 3 flows and the fixed-count flow in one round (95,328 pairs scored
 exactly, 10 s), 180 s. 3,000 x 1,500 with demands of 3 on blocks: 12.4 s (4 flows) -> 11.5 s
 (3 flows, the fixed-count flow in 2 rounds), both "optimal", the same objective.
+
+**The time limit** (s23). Every flow gets the caller's deadline (``options``: from ``pair()``'s
+call when set), the first, the probes and the last (until s23 a flow once begun ran to its end:
+at 100,000 x 20,000 under a budget the first flow at the plan's loads ran 45+ minutes past a
+600 s limit). A flow stopped by it answers "feasible" with an assignment that meets the
+capacities and demands and proves only what it holds: a probe that holds ``M`` pairs at least
+its threshold (matching as many mentees under ``coverage_first``) still witnesses it and raises
+the lower end; one that falls short proves nothing (the upper end moves down only on a proven
+flow: a stopped flow's shortfall is the clock's, not the pairs'); a stopped first flow proves no
+count (``certificate["count_proven"]`` False: no bisection, no bracket); a stopped last flow
+leaves the best witness (not the tie rule's pick, so "feasible"). The message says where it
+stopped and what holds.
 """
 from __future__ import annotations
 

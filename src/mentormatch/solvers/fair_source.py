@@ -54,6 +54,25 @@ constraint. The method, in three steps:
 
 No step holds every pair: the engine's candidates, the flows' sparse pairs and one pass of
 per-row and per-mentor figures. The status never claims more than these bounds prove.
+
+**The time limit** reaches every step: the engine's (its own stop: what it found, possibly
+nothing, and its bound ``B``), every max-min flow and leximin round at the plan's loads
+(:mod:`mentormatch.solvers.bottleneck`'s "The time limit": a stopped flow's assignment is a
+candidate like any other, checked and compared; a stopped probe proves nothing), and no plan's
+flows start past it. The answer is then the best assignment found that meets every constraint
+(at least ``A0``), "feasible", with the bounds above (each holds over every assignment whatever
+stopped), and a message naming the limit and the step it stopped in.
+
+**Leximin is never "optimal" here**, and the three bounds cannot make it so: an assignment
+with the most pairs, the best worst pair and the best total may still not be leximin-optimal.
+With scores ``(1, 2, 4)`` and ``(1, 3, 3)`` both reachable, both hold three pairs, the worst 1
+and the total 7, and only the second is leximin. In general, if ``L`` is above ``A`` in the
+leximin order (the same count), first differing at the ``k``-th smallest score, ``L`` totals
+more than ``a_1 + ... + a_{k-1} + (M - k + 1) a_k``, which is at most ``A``'s total, equal only
+when ``a_k = ... = a_M``. So ``A``'s total reaching ``B`` rules out every such ``L`` only when
+all of ``A``'s pairs tie (``k`` may be 1), and then only beyond the gap. A proof needs the leximin certificate over every pair at
+the plan's loads (:mod:`mentormatch.solvers.leximin_source`) AND a proof that no other loads
+do better, which the knapsack does not give.
 """
 from __future__ import annotations
 
