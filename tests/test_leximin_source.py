@@ -172,6 +172,8 @@ def test_a_time_out_before_the_max_min_proves_nothing_it_did_not_reach():
                                     n_mentors=m, options=SolverOptions(time_limit=1e-9))
     held = solve_leximin(p)
     assert sol.status == "feasible" and sol.certificate["timed_out"] and "time limit" in sol.message
+    mm = sol.certificate["maxmin"]  # its first flow was cut too (ab53104: it ran to its end)
+    assert not mm["holds"] and mm.get("count_proven") is False and mm["threshold_bracket"] is None
     assert len(sol.chosen) <= len(held.chosen)
     Q = out.pairs
     assert np.all(np.bincount(Q.mentor[sol.chosen], minlength=m) <= p.capacity)
