@@ -485,3 +485,20 @@ def test_a_stopped_probe_proves_nothing(monkeypatch, seed, k):
     if c["threshold_bracket"] is not None:
         lo, hi = c["threshold_bracket"]
         assert lo <= t + 1e-9 and t < hi
+
+
+def test_a_fixed_stipend_is_spread_over_the_mentees_a_mentor_can_have():
+    """The budget's cost a place ``per_j + fixed_j / k_j`` takes ``k_j`` as the mentees a
+    mentor can have (its capacity AND its eligible mentees): mentor 0 (capacity 4, one eligible
+    mentee, a fixed stipend of 40) costs 40 a place, not 10, so a budget of 30 buys one place
+    (mentor 1's), the most pairs of any assignment (brute force). ab53104 said 2."""
+    P = Candidates(np.array([0, 1, 2]), np.array([0, 1, 1]), 3, 2)
+    side = SideConstraints(budget=30.0, stipend_fixed=np.array([40.0, 0.0]),
+                           stipend_per_mentee=np.array([0.0, 15.0]))
+    p = AssignmentProblem(P, np.array([3.0, 1.0, 2.0]), np.array([4.0, 1.0]), side=side)
+    fig = source_figures(ArraySource(P.mentee, P.mentor, p.score, 3, 2))
+    brute = feasible_assignments(p)
+    best = int(brute.x.sum(axis=1)[brute.feasible].max())
+    assert best == 1 == count_bound(fig, p.capacity, None, None, side)
+    worst = max(p.score[x].min() for x in brute.x[brute.feasible] if x.sum() >= 1)
+    assert worst == 2.0 == threshold_bound(fig, 1, p.capacity, None, None, side)  # (3.0 is mentor 0's)
