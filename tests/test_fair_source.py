@@ -270,3 +270,235 @@ def test_the_most_places_a_budget_buys_come_before_the_engines_total(objective):
     assert float(problem.score[sol.chosen].min()) == pytest.approx(t)
     if objective == "maxmin":
         assert sol.objective == pytest.approx(T)
+
+
+class _Clock:
+    """``time.perf_counter`` that jumps ``JUMP`` seconds ahead when :meth:`jump` is called (the
+    time limit then passes at that point of the run, whatever the machine's speed)."""
+
+    JUMP = 1e7
+
+    def __init__(self, monkeypatch):
+        import time
+
+        self.real, self.offset = time.perf_counter, 0.0
+        monkeypatch.setattr(time, "perf_counter", lambda: self.real() + self.offset)
+
+    def jump(self) -> None:
+        self.offset = self.JUMP
+
+    @property
+    def jumped(self) -> bool:
+        return self.offset > 0
+
+
+def _stop_at(monkeypatch, clock: _Clock, where: str, k: int) -> dict:
+    """Make the time limit pass at the ``k``-th (1-based; 0: never) ``where``: "flow" (a max-min
+    flow's start: bottleneck's threshold scorer made), "read" (the first block a max-min flow on
+    blocks reads) or "round" (a leximin round's flow leximin). Returns the counts of flows and
+    rounds and, as ``"after"``, the statuses of the certified flows run after the jump
+    (solve_bounded and solve_scored, the flows' solvers)."""
+    from mentormatch.solvers import bottleneck, bounded, certify, leximin_flow
+
+    seen = {"flow": 0, "round": 0, "after": []}
+
+    def counted(cls, on_read):
+        class Hooked(cls):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                seen["flow"] += 1
+                self._hook = where in ("flow", "read") and seen["flow"] == k
+                if self._hook and not on_read:
+                    clock.jump()
+
+            def __call__(self, rows):
+                if self._hook and on_read:
+                    clock.jump()
+                return super().__call__(rows)
+
+        return Hooked
+
+    monkeypatch.setattr(bottleneck, "ThresholdBlocks", counted(bottleneck.ThresholdBlocks, where == "read"))
+    monkeypatch.setattr(bottleneck, "ThresholdBounds", counted(bottleneck.ThresholdBounds, False))
+    inner = leximin_flow._flow_leximin
+
+    def round_(*args, **kwargs):
+        seen["round"] += 1
+        if where == "round" and seen["round"] == k:
+            clock.jump()
+        return inner(*args, **kwargs)
+
+    monkeypatch.setattr(leximin_flow, "_flow_leximin", round_)
+    for module, name in ((bounded, "solve_bounded"), (certify, "solve_scored")):
+        def recorded(*args, _f=getattr(module, name), **kwargs):
+            problem, sol = _f(*args, **kwargs)
+            if clock.jumped:
+                seen["after"].append(sol.status)
+            return problem, sol
+
+        monkeypatch.setattr(module, name, recorded)
+    return seen
+
+
+def _count_flows(mentors, mentees, programme, source, eligible: int) -> tuple[int, int]:
+    """(max-min flows, leximin rounds) of an unstopped run (so that the stops below fall in it)."""
+    with pytest.MonkeyPatch.context() as mp:
+        seen = _stop_at(mp, _Clock(mp), "flow", 0)
+        with on_source(source):
+            _room_for_fewer(mp, eligible)
+            r = pl.pair(mentors, mentees, programme)
+    assert r.status == "feasible" and not r.certificate["timed_out"]
+    return seen["flow"], seen["round"]
+
+
+def _check_stopped(r, mentors, mentees, programme, complete, optimum) -> None:
+    """A stopped answer: every constraint recomputed from the tables, no row lost, "feasible"
+    with the time limit said, bounds at least milp's lexicographic optimum ``(M, t, T)``, the
+    answer at least the engine's plan in the objective's order."""
+    M, t, T = optimum
+    assert table_violations(mentors, mentees, programme, r, complete) == []
+    assert len(r.pairs) + len(r.unmatched) == len(mentees)
+    assert sorted(r.pairs["mentee_id"].tolist() + r.unmatched["mentee_id"].tolist()) == sorted(
+        mentees["id"].tolist())
+    c = r.certificate
+    assert r.status == "feasible" and c["timed_out"]
+    assert "stopped at the time limit (1000 s)" in c["message"]
+    got = np.sort(complete.problem.score[result_positions(complete, r)])
+    assert len(got) <= M <= c["count_bound"]
+    assert t <= c["threshold_bound"] + 1e-9
+    assert r.bound is not None and T <= r.bound + 1e-6 * abs(r.bound)
+    assert r.objective <= r.bound + 1e-9
+    plan = c["steps"]["plan"]
+    assert len(got) >= plan["pairs"]
+    if len(got) == plan["pairs"] and len(got):
+        assert got[0] >= plan["worst"] - 1e-9
+
+
+@pytest.mark.parametrize("source", ["blocks", "bounds"])
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+def test_a_stop_in_any_max_min_flow_stays_honest(monkeypatch, objective, source):
+    """The time limit passing at the start of max-min flows at the plan's loads (the first
+    (the count), probes of the bisection (forced: ``MAX_MISSES`` 0), the last; ab53104 gave these flows no deadline, so a
+    flow begun ran to its end: at 100,000 x 20,000 45+ minutes). Every flow after the stop is
+    stopped (fails at ab53104: they ran "optimal"), and the answer keeps every constraint and
+    row, says the limit stopped it, with bounds that hold against milp's optimum."""
+    from mentormatch.solvers import bottleneck
+
+    monkeypatch.setattr(bottleneck, "MAX_MISSES", 0)  # bisection from the start: more probes
+    mentors, mentees = _tables(5)
+    programme = {**_programme(objective, "budget"), "time_limit": 1000}
+    complete = pl.prepare(mentors, mentees, programme)
+    optimum = _lexicographic_milp(complete.problem, programme)
+    flows, _ = _count_flows(mentors, mentees, programme, source, len(complete.problem.pairs))
+    assert flows >= 5
+    for k in sorted({1, 2, flows // 2, flows - 1, flows}):
+        with pytest.MonkeyPatch.context() as mp:
+            clock = _Clock(mp)
+            after = _stop_at(mp, clock, "flow", k)["after"]
+            with on_source(source):
+                _room_for_fewer(mp, len(complete.problem.pairs))
+                r = pl.pair(mentors, mentees, programme)
+        assert clock.jumped
+        assert after and "optimal" not in after, (k, after)
+        _check_stopped(r, mentors, mentees, programme, complete, optimum)
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+def test_a_stop_inside_a_flow_and_in_a_leximin_round_stays_honest(monkeypatch, objective):
+    """The limit passing while a flow reads its first block (blocks), and, for leximin, in its
+    first and second rounds: the same honest answer."""
+    mentors, mentees = _tables(4)
+    programme = {**_programme(objective, "budget"), "time_limit": 1000}
+    complete = pl.prepare(mentors, mentees, programme)
+    optimum = _lexicographic_milp(complete.problem, programme)
+    flows, rounds = _count_flows(mentors, mentees, programme, "blocks", len(complete.problem.pairs))
+    stops = [("read", k) for k in sorted({1, 2, flows})]
+    stops += [("round", k) for k in range(1, min(rounds, 2) + 1)]
+    for where, k in stops:
+        with pytest.MonkeyPatch.context() as mp:
+            clock = _Clock(mp)
+            after = _stop_at(mp, clock, where, k)["after"]
+            with on_source("blocks"):
+                _room_for_fewer(mp, len(complete.problem.pairs))
+                r = pl.pair(mentors, mentees, programme)
+        assert clock.jumped and "optimal" not in after, (where, k, after)
+        _check_stopped(r, mentors, mentees, programme, complete, optimum)
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+def test_a_stop_before_the_engines_plan_answers_with_its_bound(monkeypatch, objective):
+    """The limit passed before the engine's plan exists: the engine's own stop (what it found,
+    possibly nothing, and its bound), every row kept, bounds that hold."""
+    mentors, mentees = _tables(3)
+    programme = {**_programme(objective, "budget"), "time_limit": 1000}
+    complete = pl.prepare(mentors, mentees, programme)
+    optimum = _lexicographic_milp(complete.problem, programme)
+    from mentormatch.solvers import engine
+
+    with pytest.MonkeyPatch.context() as mp:
+        clock = _Clock(mp)
+        inner = engine.solve_source
+
+        def late(*args, **kwargs):
+            clock.jump()
+            return inner(*args, **kwargs)
+
+        mp.setattr(engine, "solve_source", late)
+        with on_source("bounds"):
+            _room_for_fewer(mp, len(complete.problem.pairs))
+            r = pl.pair(mentors, mentees, programme)
+    assert clock.jumped
+    _check_stopped(r, mentors, mentees, programme, complete, optimum)
+    assert "in the engine's plan" in r.certificate["message"]
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6, 7])
+@pytest.mark.parametrize("seed", range(10))
+def test_a_stopped_probe_proves_nothing(monkeypatch, seed, k):
+    """Max-min by flows alone (``bottleneck.solve_held``): the limit passing at the k-th flow's
+    start. What the certificate still claims holds against milp: the count when it says it is
+    proven, the worst pair at most the best (a witness), and the best below the bracket's upper
+    end (a stopped probe must not narrow it: the lead's reverted try did). Never "optimal"."""
+    from mentormatch.solvers import SolverOptions, bottleneck
+
+    rng = np.random.default_rng(seed)
+    n, m = 14, 5
+    P = Candidates.complete(n, m)
+    keep = rng.random(len(P)) < 0.6
+    P = Candidates(P.mentee[keep], P.mentor[keep], n, m)
+    p = AssignmentProblem(P, np.round(rng.uniform(0, 5, len(P)), 3), rng.integers(1, 4, m).astype(float))
+    M, t, _ = _lexicographic_milp(p, {})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(bottleneck, "MAX_MISSES", 0)  # bisection from the start: more probes
+        clock = _Clock(mp)
+        after = _stop_at(mp, clock, "flow", k)["after"]
+        sol = bottleneck.solve_held(p, SolverOptions(time_limit=1000))
+    c = sol.certificate
+    assert clock.jumped and "optimal" not in after
+    assert sol.status == "feasible" and c["timed_out"] and sol.message.startswith("stopped at the time limit")
+    x = sol.chosen
+    assert np.all(np.bincount(P.mentor[x], minlength=m) <= p.capacity)
+    assert np.all(np.bincount(P.mentee[x], minlength=n) <= 1)
+    assert len(x) <= M and (not c["count_proven"] or len(x) == M)
+    if len(x):
+        assert p.score[x].min() <= t + 1e-9
+    if c["threshold_bracket"] is not None:
+        lo, hi = c["threshold_bracket"]
+        assert lo <= t + 1e-9 and t < hi
+
+
+def test_a_fixed_stipend_is_spread_over_the_mentees_a_mentor_can_have():
+    """The budget's cost a place ``per_j + fixed_j / k_j`` takes ``k_j`` as the mentees a
+    mentor can have (its capacity AND its eligible mentees): mentor 0 (capacity 4, one eligible
+    mentee, a fixed stipend of 40) costs 40 a place, not 10, so a budget of 30 buys one place
+    (mentor 1's), the most pairs of any assignment (brute force). ab53104 said 2."""
+    P = Candidates(np.array([0, 1, 2]), np.array([0, 1, 1]), 3, 2)
+    side = SideConstraints(budget=30.0, stipend_fixed=np.array([40.0, 0.0]),
+                           stipend_per_mentee=np.array([0.0, 15.0]))
+    p = AssignmentProblem(P, np.array([3.0, 1.0, 2.0]), np.array([4.0, 1.0]), side=side)
+    fig = source_figures(ArraySource(P.mentee, P.mentor, p.score, 3, 2))
+    brute = feasible_assignments(p)
+    best = int(brute.x.sum(axis=1)[brute.feasible].max())
+    assert best == 1 == count_bound(fig, p.capacity, None, None, side)
+    worst = max(p.score[x].min() for x in brute.x[brute.feasible] if x.sum() >= 1)
+    assert worst == 2.0 == threshold_bound(fig, 1, p.capacity, None, None, side)  # (3.0 is mentor 0's)

@@ -131,7 +131,38 @@ def test_the_rounds_add_violators_and_see_tight_pairs():
     assert seen["violators"] > 0 and seen["tight"] > 0
 
 
-def test_a_time_out_is_feasible_with_the_max_min_proven():
+def test_a_time_out_in_the_rounds_is_feasible_with_the_max_min_proven(monkeypatch):
+    """The limit passing as the first round's flow leximin starts (the max-min's flows done):
+    "feasible", the most pairs and the best worst pair those of the complete set's leximin."""
+    import time
+
+    from mentormatch.solvers import leximin_flow
+
+    p = problem(3, 60, 12, None, density=0.6)
+    n, m = p.n_mentees, p.n_mentors
+    dense = np.full((n, m), -np.inf)
+    dense[p.pairs.mentee, p.pairs.mentor] = p.score
+    blocks = lambda rows: dense[rows]
+    real, inner, late = time.perf_counter, leximin_flow._flow_leximin, [0.0]
+
+    def first_round(*args, **kwargs):
+        late[0] = 1e7  # the clock jumps past the limit
+        return inner(*args, **kwargs)
+
+    monkeypatch.setattr(time, "perf_counter", lambda: real() + late[0])
+    monkeypatch.setattr(leximin_flow, "_flow_leximin", first_round)
+    out, sol = solve_leximin_source(blocks, BlockSource(blocks, n, m), p.capacity, n_mentees=n,
+                                    n_mentors=m, options=SolverOptions(time_limit=1000))
+    held = solve_leximin(p)
+    assert late[0] and sol.status == "feasible" and sol.certificate["timed_out"] and sol.message
+    assert len(sol.chosen) == len(held.chosen)  # the most pairs
+    assert out.score[sol.chosen].min() == pytest.approx(p.score[held.chosen].min())  # max-min
+
+
+def test_a_time_out_before_the_max_min_proves_nothing_it_did_not_reach():
+    """At 1e-9 s the limit has passed before the max-min's first flow (s23: every flow has the
+    deadline; until then the max-min ran to its end past it): "feasible", stopped at the time
+    limit, at most the most pairs, within the capacities."""
     p = problem(3, 60, 12, None, density=0.6)
     n, m = p.n_mentees, p.n_mentors
     dense = np.full((n, m), -np.inf)
@@ -140,9 +171,13 @@ def test_a_time_out_is_feasible_with_the_max_min_proven():
     out, sol = solve_leximin_source(blocks, BlockSource(blocks, n, m), p.capacity, n_mentees=n,
                                     n_mentors=m, options=SolverOptions(time_limit=1e-9))
     held = solve_leximin(p)
-    assert sol.status == "feasible" and sol.message
-    assert len(sol.chosen) == len(held.chosen)  # the most pairs
-    assert out.score[sol.chosen].min() == pytest.approx(p.score[held.chosen].min())  # max-min
+    assert sol.status == "feasible" and sol.certificate["timed_out"] and "time limit" in sol.message
+    mm = sol.certificate["maxmin"]  # its first flow was cut too (ab53104: it ran to its end)
+    assert not mm["holds"] and mm.get("count_proven") is False and mm["threshold_bracket"] is None
+    assert len(sol.chosen) <= len(held.chosen)
+    Q = out.pairs
+    assert np.all(np.bincount(Q.mentor[sol.chosen], minlength=m) <= p.capacity)
+    assert np.all(dense[Q.mentee[sol.chosen], Q.mentor[sol.chosen]] == out.score[sol.chosen])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -105,6 +105,18 @@ of 5, still above the gap.) Measured (synthetic seed 1, coverage_first, CPU of t
 2e-7, a total 0.024 higher), 3 flows and the fixed-count flow in one round (95,328 pairs scored
 exactly, 10 s), 180 s. 3,000 x 1,500 with demands of 3 on blocks: 12.4 s (4 flows) -> 11.5 s
 (3 flows, the fixed-count flow in 2 rounds), both "optimal", the same objective.
+
+**The time limit** (s23). Every flow gets the caller's deadline (``options``: from ``pair()``'s
+call when set), the first, the probes and the last (until s23 a flow once begun ran to its end:
+at 100,000 x 20,000 under a budget the first flow at the plan's loads ran 45+ minutes past a
+600 s limit). A flow stopped by it answers "feasible" with an assignment that meets the
+capacities and demands and proves only what it holds: a probe that holds ``M`` pairs at least
+its threshold (matching as many mentees under ``coverage_first``) still witnesses it and raises
+the lower end; one that falls short proves nothing (the upper end moves down only on a proven
+flow: a stopped flow's shortfall is the clock's, not the pairs'); a stopped first flow proves no
+count (``certificate["count_proven"]`` False: no bisection, no bracket); a stopped last flow
+leaves the best witness (not the tie rule's pick, so "feasible"). The message says where it
+stopped and what holds.
 """
 from __future__ import annotations
 
@@ -253,7 +265,9 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
         """(problem with plain scores, solution, whether each pair scores >= t, the weight).
         Without ``W``, the problem's weight at ``t``; a flow that held a pair above the best
         score's power of two runs again with the larger weight (W must dominate the pairs it
-        chose: module docstring)."""
+        chose: module docstring). Each flow gets the deadline: a stopped one answers
+        ``"feasible"`` with ``certificate["timed_out"]`` (its assignment meets the capacities
+        and demands, a witness of what it holds, no proof of what it does not)."""
         nonlocal s_plus
         while True:
             w = weight(t) if W is None else W
@@ -264,15 +278,16 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 # certificate is computed afresh)
                 problem, sol = chain.solve(lambda: solve_bounded(
                     ThresholdBounds(scorer, t, w), cap, demand=demand, locked=locked, options=options,
-                    cover=counting))
+                    cover=counting, deadline=deadline))
             else:
                 problem, sol = solve_scored(ThresholdBlocks(scorer, t, w), cap, n_mentees=n,
                                             n_mentors=m, demand=demand, locked=locked, options=options,
-                                            cover=counting)
+                                            cover=counting, deadline=deadline)
             flows.append(time.perf_counter() - t0)
             plain = exact(problem)
             s_plus = max(s_plus, float(plain.max(initial=-np.inf)))
-            if W is not None or weight(t) == w or len(flows) >= MAX_FLOWS:
+            if (W is not None or weight(t) == w or len(flows) >= MAX_FLOWS
+                    or _stopped(sol)):  # (no second flow past the deadline)
                 break
         above = problem.score >= (t + 0.5 * w if np.isfinite(t) else -np.inf)  # given the w
         return problem, sol, plain, above, w
@@ -297,9 +312,12 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"
+    # M is the most pairs only when the first flow is proven; a stopped one found M, no more
+    counted, timed_out = certified, _stopped(sol)
+    covered = _mentees(problem, sol)  # (coverage_first's first key: a witness must match as many)
     best = (problem, sol, plain, W0)
     lock_min = float(plain[problem.locked].min()) if problem.locked.any() else np.inf
-    bracket, timed_out = None, False
+    bracket = None
     seen = Seen(problem, cap, dem, m, np.asarray(sol.chosen, np.int64) if counting else None)
     seen.add(problem, plain)
     misses = 0  # probes that a guess from the pairs seen sent too low
@@ -308,9 +326,11 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     else:
         lo = float(plain[sol.chosen][free].min())  # reached: this assignment witnesses it
         scale = max(1.0, abs(s_plus))  # (the problem's, not this source's bound)
-        hi = float(plain[sol.chosen][free].max()) + scale * 1e-6  # not reached
+        # not reached, when the first flow is proven (the best total of M pairs: M pairs all
+        # above its best chosen pair would total more)
+        hi = float(plain[sol.chosen][free].max()) + scale * 1e-6
         closed = False
-        while len(flows) < MAX_FLOWS:
+        while counted and not timed_out and len(flows) < MAX_FLOWS:
             if hi <= np.nextafter(lo, np.inf):  # no threshold lies strictly between: exact
                 closed = True
                 break
@@ -327,25 +347,38 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 mid = np.nextafter(lo, np.inf) if hi - lo <= PROBE * scale else 0.5 * (lo + hi)
             p2, s2, pl2, above, W = flow(mid)
             seen.add(p2, pl2)
-            certified &= s2.status == "optimal"
+            proven = s2.status == "optimal"
+            certified &= proven
             f2 = ~p2.locked[s2.chosen]
-            if int(np.sum(above[s2.chosen][f2])) >= M:
+            if int(np.sum(above[s2.chosen][f2])) >= M and (not counting or _mentees(p2, s2) >= covered):
+                # every chosen free pair >= mid: a witness, whether the flow was proven or not
                 misses += int(mid == np.nextafter(lo, np.inf))
-                lo = float(pl2[s2.chosen][f2].min())  # every chosen free pair >= mid: a witness
+                lo = float(pl2[s2.chosen][f2].min())
                 best = (p2, s2, pl2, W)
-            else:
+            elif proven:  # no assignment of M pairs reaches mid
                 hi = mid
+            if not proven:  # stopped (or not certified) short of mid: it proves nothing
+                timed_out |= _stopped(s2)
+                break
         t_star = lo
         certified &= closed
-        bracket = (lo, hi)
+        bracket = (lo, hi) if counted else None
     t_eff = min(t_star, lock_min)
     problem, sol, plain, W = best
     # the answer is the pick of a flow at t_eff with the problem's weight (the pick of a flow at
     # a lower threshold whose worst pair is t_eff, with the same weight, is the same: module
-    # docstring, "One rule on every source"); a lower locked pair: the total among pairs >= it
+    # docstring, "One rule on every source"); a lower locked pair: the total among pairs >= it.
+    # After a stop, none: the best witness stands (not the tie rule's pick: not "optimal")
     if np.isfinite(t_eff) and (t_eff < t_star or W != weight(t_eff)):
-        problem, sol, plain, _, W = flow(t_eff)
-        certified &= sol.status == "optimal"
+        if timed_out or (deadline is not None and time.perf_counter() >= deadline):
+            timed_out, certified = True, False
+        else:
+            p3, s3, pl3, _, W3 = flow(t_eff)
+            if _stopped(s3):  # stopped: its pick may hold fewer pairs; the witness stands
+                timed_out, certified = True, False
+            else:
+                problem, sol, plain, W = p3, s3, pl3, W3
+                certified &= sol.status == "optimal"
     chosen = np.asarray(sol.chosen, np.int64)
     out = AssignmentProblem(problem.pairs, plain, cap, problem.demand, locked=problem.locked,
                             coverage_first=cover)
@@ -374,14 +407,24 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             "flows": len(flows), "flow_seconds": [round(x, 3) for x in flows],
             "threshold_bracket": bracket, "warm_started_flows": chain.taken,
             "max_flows_on_pairs_seen": seen.max_flows, "guesses_missed": int(misses),
-            "holds": bool(certified), "timed_out": timed_out, "total_rounding": rounding,
+            "holds": bool(certified), "count_proven": bool(counted), "timed_out": timed_out,
+            "total_rounding": rounding,
             "second_stage": second}
     stop = ("stopped at the time limit" if timed_out
             else f"stopped at its work limit ({MAX_FLOWS} flows) before the time limit")
-    message = "" if certified else (
-        f"{stop}: the worst pair is at least the threshold, and no assignment's worst pair "
-        "reaches the bracket's upper end" if bracket is not None and bracket[1] > np.nextafter(bracket[0], np.inf)
-        else "a flow was not certified")
+    if certified:
+        message = ""
+    elif not counted:
+        message = (f"{stop} in the first flow: {M:,} pairs meeting the capacities, neither the "
+                   "most pairs nor the best worst pair proven" if timed_out
+                   else "a flow was not certified")
+    elif bracket is not None and bracket[1] > np.nextafter(bracket[0], np.inf):
+        message = (f"{stop}: the most pairs ({M:,}) is proven, the worst pair is at least the "
+                   "threshold, and no assignment's worst pair reaches the bracket's upper end")
+    else:
+        message = (f"{stop} before the final flow: the most pairs and the worst pair are proven, "
+                   "the total is a witness's, not proven the best" if timed_out
+                   else "a flow was not certified")
     if coarse:
         message = (f"the matched count and the worst pair are proven; the total is proven only to "
                    f"within {rounding:.3g} of the best among the assignments that tie on them (the "
@@ -390,3 +433,12 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     return out, finish(out, chosen, "optimal" if certified and not coarse else "feasible", started, "maxmin",
                        certificate=cert, message=message)
 
+
+def _stopped(sol: Solution) -> bool:
+    """Whether a flow was stopped by the deadline (its answer feasible, not proven)."""
+    return bool((sol.certificate or {}).get("timed_out"))
+
+
+def _mentees(problem: AssignmentProblem, sol: Solution) -> int:
+    """The mentees a flow's pick matches."""
+    return int(len(np.unique(problem.pairs.mentee[sol.chosen])))

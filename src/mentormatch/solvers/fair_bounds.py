@@ -104,20 +104,21 @@ def count_bound(fig: Figures, capacity, demand, load, side: SideConstraints | No
     places = np.minimum(most_places(capacity, load, n), fig.by_mentor)
     out = min(by_mentees, int(places.sum()))
     if side is not None and side.budget is not None:
-        c, B = _place_costs(capacity, load, n, side)
+        c, B = _place_costs(places, side)
         out = min(out, int(np.floor(_places_bought(places, c, B) + 1e-9)))
     return out
 
 
-def _place_costs(capacity, load, n: int, side: SideConstraints) -> tuple[np.ndarray, float]:
-    """``(c, B)``: each mentor's least stipend a mentee, ``c_j = per_j + fixed_j / k_j``, and
-    the budget rounded down to what whole stipends spend (``linear_rows.budget_rounded``)."""
+def _place_costs(places: np.ndarray, side: SideConstraints) -> tuple[np.ndarray, float]:
+    """``(c, B)``: each mentor's least stipend a mentee, ``c_j = per_j + fixed_j / k_j`` with
+    ``k_j`` its most mentees (``places``: at most its capacity takes and its eligible mentees:
+    an active mentor with ``n_j <= k_j`` mentees spends ``n_j (per_j + fixed_j / n_j) >= n_j
+    c_j``), and the budget rounded down to what whole stipends spend
+    (``linear_rows.budget_rounded``)."""
     from .linear_rows import budget_rounded
 
-    k = np.maximum(most_places(capacity, load, n), 1)
-    m = len(k)
-    fixed, per = _stipends(side, m)
-    return per + fixed / k, budget_rounded(float(side.budget), per, fixed)
+    fixed, per = _stipends(side, len(places))
+    return per + fixed / np.maximum(places, 1), budget_rounded(float(side.budget), per, fixed)
 
 
 def _stipends(side: SideConstraints, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -160,18 +161,15 @@ def knapsack_plan(fig: Figures, capacity, demand, side: SideConstraints, prefer=
     if "budget" not in side.active() or not set(side.active()) <= {"budget", "min_load"}:
         return None
     n, m = len(fig.eligible), len(fig.by_mentor)
-    from .linear_rows import budget_rounded
-
     fixed, per = _stipends(side, m)
     low = (np.zeros(m) if side.min_load is None
            else np.ceil(np.asarray(side.min_load, float) - 1e-9))
     places = np.minimum(most_places(capacity, None, n), fig.by_mentor).astype(np.int64)
-    c = per + fixed / np.maximum(places, 1)
+    c, left = _place_costs(places, side)
     dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
     need = int(np.minimum(np.maximum(dem, 0), fig.eligible).sum())
     pref = np.zeros(m) if prefer is None else np.asarray(prefer, float)
     order = np.lexsort((np.arange(m), -pref, c))
-    left = budget_rounded(float(side.budget), per, fixed)
     loads = np.zeros(m)
     for j in order[places[order] > 0].tolist():  # the mentors with a place, cheapest first
         if need <= 0:
@@ -220,7 +218,7 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
     places = np.minimum(most_places(capacity, load, n), fig.by_mentor)
     out = min(by_mentees, kth(fig.best_by_mentor, places))
     if side is not None and side.budget is not None and np.isfinite(out):
-        c, B = _place_costs(capacity, load, n, side)
+        c, B = _place_costs(places, side)
         levels = np.unique(fig.best_by_mentor[np.isfinite(fig.best_by_mentor)])
 
         def buys(level: float) -> bool:  # the mentors whose best reaches it buy ``count``

@@ -54,6 +54,25 @@ constraint. The method, in three steps:
 
 No step holds every pair: the engine's candidates, the flows' sparse pairs and one pass of
 per-row and per-mentor figures. The status never claims more than these bounds prove.
+
+**The time limit** reaches every step: the engine's (its own stop: what it found, possibly
+nothing, and its bound ``B``), every max-min flow and leximin round at the plan's loads
+(:mod:`mentormatch.solvers.bottleneck`'s "The time limit": a stopped flow's assignment is a
+candidate like any other, checked and compared; a stopped probe proves nothing), and no plan's
+flows start past it. The answer is then the best assignment found that meets every constraint
+(at least ``A0``), "feasible", with the bounds above (each holds over every assignment whatever
+stopped), and a message naming the limit and the step it stopped in.
+
+**Leximin is never "optimal" here**, and the three bounds cannot make it so: an assignment
+with the most pairs, the best worst pair and the best total may still not be leximin-optimal.
+With scores ``(1, 2, 4)`` and ``(1, 3, 3)`` both reachable, both hold three pairs, the worst 1
+and the total 7, and only the second is leximin. In general, if ``L`` is above ``A`` in the
+leximin order (the same count), first differing at the ``k``-th smallest score, ``L`` totals
+more than ``a_1 + ... + a_{k-1} + (M - k + 1) a_k``, which is at most ``A``'s total, equal only
+when ``a_k = ... = a_M``. So ``A``'s total reaching ``B`` rules out every such ``L`` only when
+all of ``A``'s pairs tie (``k`` may be 1), and then only beyond the gap. A proof needs the leximin certificate over every pair at
+the plan's loads (:mod:`mentormatch.solvers.leximin_source`) AND a proof that no other loads
+do better, which the knapsack does not give.
 """
 from __future__ import annotations
 
@@ -116,6 +135,8 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     best_s = np.sort(a_s)
     for name, loads in plans:
         if deadline is not None and time.perf_counter() >= deadline:
+            steps[name] = {"places": int(loads.sum()), "kept": False, "timed_out": True,
+                           "seconds": 0.0}  # not started: the time limit had passed
             break
         begun = time.perf_counter()
         problem1, sol1 = _flows(objective, scorer, source, loads, n, m, demand, locked, options,
@@ -143,21 +164,32 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     s = problem.score[chosen]
     count_ub = None if coverage_first else count_bound(fig, capacity, demand, load, side)
     worst = float(s.min()) if len(s) else None
-    t_ub = None if coverage_first else threshold_bound(fig, len(s), capacity, demand, load, side)
+    # the optimum holds at least the answer's pairs, and at least one when any (its worst pair)
+    t_ub = None if coverage_first else threshold_bound(fig, max(len(s), 1), capacity, demand, load,
+                                                       side)
     total_ub = sol0.bound  # every assignment meeting the constraints, the optimum's included
     value = float(s.sum())
     worst_proven = worst is None or (t_ub is not None
                                      and t_ub - worst <= OPTIMAL_GAP * max(abs(t_ub), 1e-12))
     optimal = (objective == "maxmin" and count_ub is not None and len(s) == count_ub
                and total_ub is not None and proven(total_ub, value) and worst_proven)
-    timed_out = bool((sol0.certificate or {}).get("timed_out")) or any(
-        bool(v.get("timed_out")) for k, v in steps.items() if k != "plan")
-    message = "" if optimal else (
-        f"{objective} under side constraints at this size: an assignment meeting every "
-        f"constraint with {len(s):,} pairs (at most {_fmt(count_ub)}), worst pair "
-        f"{_fmt(worst)} (the best possible at most {_fmt(t_ub)}) and total {value:.6g} (at most "
-        f"{_fmt(total_ub)}), not proven optimal"
-        + (" (stopped at the time limit)" if timed_out else ""))
+    plan_stopped = bool((sol0.certificate or {}).get("timed_out"))
+    stopped = [k for k, v in steps.items() if (plan_stopped if k == "plan" else v.get("timed_out"))]
+    timed_out = bool(stopped)
+    found = (f"an assignment meeting every constraint with {len(s):,} pairs (at most "
+             f"{_fmt(count_ub)}), worst pair {_fmt(worst)} (the best possible at most "
+             f"{_fmt(t_ub)}) and total {value:.6g} (at most {_fmt(total_ub)})")
+    if optimal:
+        message = ""
+    elif timed_out:  # where it stopped, what it holds (the bounds hold over every assignment)
+        where = ("in the engine's plan" if stopped[0] == "plan" else
+                 "in the fairness flows at the plan's loads" + (
+                     " (the plan's own assignment stands)" if answer[0] is problem0 else ""))
+        limit = "" if options.time_limit is None else f" ({float(options.time_limit):g} s)"
+        message = (f"{objective} under side constraints stopped at the time limit{limit} {where}: "
+                   f"{found}; not proven optimal")
+    else:
+        message = f"{objective} under side constraints at this size: {found}, not proven optimal"
     cert = {"method": "the engine's plan, then the certified fairness flows at its loads "
                       "(solvers/fair_source.py)",
             "matched": int(len(s)), "threshold": worst, "count_bound": count_ub,
