@@ -79,13 +79,14 @@ def _lexicographic_milp(p: AssignmentProblem, programme: dict):
             row([(np.flatnonzero(members[P.mentee]), 1.0)],
                 float(np.ceil(side.share_floor * members.sum() - 1e-9)), np.inf)
     integrality = np.r_[np.ones(K + m), 0]
-    big = float(s.max() - s.min() + 1.0)
+    big = float(s.max() - s.min() + 1.0)  # (z, the worst pair, may reach max + 1: s23h7
+    # found it capped at +big, below t*, where every score is far above 0)
 
     def solve(c, extra=()):
         A = csr_matrix(np.array(rows + [e[0] for e in extra]))
         cons = LinearConstraint(A, np.array(lo + [e[1] for e in extra]), np.array(hi + [e[2] for e in extra]))
         res = milp(-c, constraints=cons, integrality=integrality,
-                   bounds=Bounds(np.r_[np.zeros(K + m), -big], np.r_[np.ones(K + m), big]))
+                   bounds=Bounds(np.r_[np.zeros(K + m), -big], np.r_[np.ones(K + m), max(big, float(s.max()) + 1.0)]))
         assert res.status == 0, res.message
         return -res.fun, res.x
 
