@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import SideConstraints, SolverOptions
+from .base import SideConstraints, SolverOptions, proven
 from .inner import FlowClock, InnerFlow, LagrangeResult, plain_inner
 from .linear import budget_rounded
 
@@ -86,7 +86,7 @@ class _Flow:
     chosen: np.ndarray  # bool over those pairs
     inner_bound: float | None  # certified bound on the shifted problem (None: not certified)
     seconds: float
-    closed: np.ndarray | None = None  # mentors whose capacity was set to 0 (primal re-solves)
+    caps: np.ndarray | None = None  # the capacities of a primal-only flow (None: the model's)
     relaxed: float = 0.0  # sum_j c_j n_j of its assignment
 
 
@@ -166,6 +166,17 @@ def _fill(cand, on: np.ndarray, cap, demand, per, fixed, budget: float, run) -> 
     return out if run.feasible(cand, out) else on
 
 
+def _plan(source, cap, demand, side: SideConstraints, best, m: int) -> np.ndarray | None:
+    """The most places the budget buys, as capacities (:func:`~mentormatch.solvers.fair_bounds.
+    knapsack_plan`, from one pass of each mentee's and mentor's eligible pairs), ties to the
+    best primal's mentors; None when it buys no place."""
+    from .fair_bounds import knapsack_plan, source_figures
+
+    prefer = None if best is None else np.bincount(best[2].j[best[3]], minlength=m)
+    loads = knapsack_plan(source_figures(source), cap, demand, side, prefer=prefer)
+    return None if loads is None or not loads.any() else loads
+
+
 def solve_lagrange(source, capacity, demand, side: SideConstraints, options: SolverOptions,
                    deadline: float, run_factory) -> LagrangeResult | None:
     """Best bound and best feasible assignment by the Lagrangian of the budget row (see the
@@ -194,11 +205,12 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     def time_for_another() -> bool:
         return clock.another(len(flows), flows[-1].seconds if flows else 0.0)
 
-    def flow_at(lam: float, closed: np.ndarray | None = None) -> _Flow:
+    def flow_at(lam: float, caps: np.ndarray | None = None) -> _Flow:
+        """The flow at ``lam``; with ``caps`` (capacities at most the model's) a primal-only
+        flow: its bound is no bound on the model."""
         nonlocal best_U, best_lam
         t = time.perf_counter()
-        cap_now = cap if closed is None else np.where(closed, 0.0, cap)
-        problem, sol = inner.solve(-lam * c, cap_now)
+        problem, sol = inner.solve(-lam * c, cap if caps is None else caps)
         P = problem.pairs
         plain = problem.score + lam * c[P.mentor]
         on = np.zeros(len(P), bool)
@@ -206,13 +218,13 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         ok = sol.status == "optimal" and sol.bound is not None
         clock.timed_out |= bool((sol.certificate or {}).get("timed_out"))
         f = _Flow(lam, P.mentee, P.mentor, plain, on, float(sol.bound) if ok else None,
-                  time.perf_counter() - t, closed)
+                  time.perf_counter() - t, caps)
         flows.append(f)
-        if closed is None and sol.bound is not None:  # certified, or a stopped flow's (rounds.stopped_bound)
+        if caps is None and sol.bound is not None:  # certified, or a stopped flow's (rounds.stopped_bound)
             U = lam * B + float(sol.bound)
             if U < best_U:
                 best_U, best_lam = U, lam
-        if closed is None and ok:
+        if caps is None and ok:
             if lam == 0.0:  # one flow's prices bound every lambda at once
                 curve = price_curve(sol, problem.score[sol.chosen],
                                     (P.mentee[sol.chosen], P.mentor[sol.chosen]), demand, cap, c, B)
@@ -266,7 +278,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
                 hi, g_hi = lam, g
             else:
                 lo, g_lo = lam, g
-            if best is not None and best_U - best[0] <= 1e-6 * max(abs(best_U), 1e-12):
+            if best is not None and proven(best_U, best[0]):
                 break
             # the estimate is close (0.14 % above the best lambda at 20,000 x 5,000): until the
             # bracket has a flow on each side, step away from it by STEP, doubling the step
@@ -285,6 +297,14 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             # secant on the subgradient, kept inside the bracket's middle 80 %
             t = g_lo / (g_lo - g_hi) if g_hi != g_lo else 0.5
             lam = lo + min(max(t, 0.1), 0.9) * (hi - lo)
+    # the knapsack plan's primal: the plain flow with each mentor's capacity at the plan's load
+    primal_from = "lagrangian"
+    if (g_lo < 0 and not (best is not None and proven(best_U, best[0])) and time_for_another()
+            and (plan := _plan(source, cap, demand, side, best, m)) is not None):
+        before = -math.inf if best is None else best[0]
+        flow_at(0.0, plan)
+        if best is not None and best[0] > before + 1e-12:
+            primal_from = "knapsack plan"
     # the best primal again with the mentors its repair dropped closed, a few times
     if best is not None:
         for _ in range(CLOSING_ROUNDS):
@@ -296,7 +316,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             if not closed.any() or not time_for_another():
                 break
             before = best[0]
-            flow_at(f.lam, closed if f.closed is None else closed | f.closed)
+            flow_at(f.lam, np.where(closed, 0.0, cap if f.caps is None else f.caps))
             if best[0] <= before + 1e-12:
                 break
     if best is None:
@@ -304,7 +324,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     value, k, cand, on = best
     bound = None if best_U == math.inf else max(best_U, value)  # (none certified in the time)
     cert = {"method": "lagrangian budget + certified flow", "lambda": best_lam,
-            "lambda_primal": flows[k].lam, "flows": len(flows), "budget_rounded": B,
+            "lambda_primal": flows[k].lam, "primal": primal_from, "flows": len(flows), "budget_rounded": B,
             "timed_out": clock.timed_out, "lagrangian_bound": best_U,
             "price_curve": curve_found[0] if curve_found else None,
             "flow_seconds": [round(f.seconds, 3) for f in flows]}
