@@ -56,8 +56,8 @@ def test_the_plan_reaches_optima_the_lagrangians_primal_missed(monkeypatch, seed
     sol = _solve(p)
     best = reference(p)
     _checked(p, sol, best)
-    assert sol.certificate["primal"] == "knapsack plan"
     assert sol.objective == pytest.approx(best, abs=1e-9)
+    assert sol.certificate["primal"] == "knapsack plan"
 
 
 def test_the_plan_is_skipped_when_the_budget_does_not_bind(monkeypatch):
