@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import time
 
@@ -39,7 +40,8 @@ def _programme(kind: str, mentors, mentees):
 
 
 #: The certificate's figures printed under a row with ``--cert`` (the route's own, when it has them).
-CERT_KEYS = ("method", "source", "primal", "flows", "flow_seconds", "lambda", "lambda_primal")
+CERT_KEYS = ("method", "source", "primal", "flows", "flow_seconds", "lambda", "lambda_primal",
+             "lagrangian_bound", "score_unit", "timed_out", "message")
 
 
 def _run(spec, out):
@@ -47,6 +49,10 @@ def _run(spec, out):
     from mentormatch.solvers import relax, stage
 
     n, m, kind, peer, limit = spec
+    if os.environ.get("PROGRAMMES_LOG"):  # e.g. mentormatch.solvers.lagrange: each flow's figures
+        import logging
+        logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger(os.environ["PROGRAMMES_LOG"]).setLevel(logging.DEBUG)
     mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=1)
     prog = _programme(kind, mentors, mentees)
     prog["time_limit"] = limit

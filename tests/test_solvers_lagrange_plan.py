@@ -35,11 +35,17 @@ def _checked(p, sol, best):
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_the_plan_primal_is_never_worse_than_the_lagrangians_alone(monkeypatch, seed):
-    """Per-mentee and fixed stipends, minimum loads (``instance``): with the plan the objective
-    is at least the one without it (the plan switched off), both feasible and within the bound."""
+@pytest.mark.parametrize("stipends", ["both", "fixed", "per"])
+def test_the_plan_primal_is_never_worse_than_the_lagrangians_alone(monkeypatch, seed, stipends):
+    """Per-mentee and fixed stipends (or either alone, the budget scaled to bind), minimum loads
+    (``instance``): with the plan the objective is at least the one without it (the plan
+    switched off), both feasible and within the bound."""
     monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
     p = instance(seed, n=120, m=25, density=0.5)
+    if stipends != "both":
+        gone = "stipend_per_mentee" if stipends == "fixed" else "stipend_fixed"
+        setattr(p.side, gone, np.zeros(p.n_mentors))
+        p.side.budget *= 0.4 if stipends == "fixed" else 0.6
     best = reference(p)
     new = _checked(p, _solve(p), best)
     monkeypatch.setattr(lagrange, "_plan", lambda *a: None)

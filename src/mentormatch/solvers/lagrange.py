@@ -94,7 +94,9 @@ class _Flow:
     inner_bound: float | None  # certified bound on the shifted problem (None: not certified)
     seconds: float
     caps: np.ndarray | None = None  # the capacities of a primal-only flow (None: the model's)
+    origin: str = "lagrangian"  # "knapsack plan": the plan's flow or a re-solve of it
     relaxed: float = 0.0  # sum_j c_j n_j of its assignment
+    primal: tuple | None = None  # (value, candidates, chosen mask) of its repaired assignment
 
 
 def price_curve(sol, score, chosen_pairs, demand, cap, c, B: float):
@@ -212,7 +214,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     def time_for_another() -> bool:
         return clock.another(len(flows), flows[-1].seconds if flows else 0.0)
 
-    def flow_at(lam: float, caps: np.ndarray | None = None) -> _Flow:
+    def flow_at(lam: float, caps: np.ndarray | None = None, origin: str = "lagrangian") -> _Flow:
         """The flow at ``lam``; with ``caps`` (capacities at most the model's) a primal-only
         flow: its bound is no bound on the model."""
         nonlocal best_U, best_lam
@@ -225,7 +227,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         ok = sol.status == "optimal" and sol.bound is not None
         clock.timed_out |= bool((sol.certificate or {}).get("timed_out"))
         f = _Flow(lam, P.mentee, P.mentor, plain, on, float(sol.bound) if ok else None,
-                  time.perf_counter() - t, caps)
+                  time.perf_counter() - t, caps, origin)
         flows.append(f)
         if caps is None and sol.bound is not None:  # certified, or a stopped flow's (rounds.stopped_bound)
             U = lam * B + float(sol.bound)
@@ -240,9 +242,9 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
                     curve_found.append(curve)
         f.relaxed = float(c[f.j[f.chosen]].sum())
         _primal(len(flows) - 1)
-        for g in flows[:-1]:  # only the best primal's flow keeps its pairs (memory at scale)
+        for g in flows[:-1]:  # the best primal's and the last flow keep pairs (memory at scale)
             if best is None or g is not flows[best[1]]:
-                g.i = g.j = g.s = g.chosen = None
+                g.i = g.j = g.s = g.chosen = g.primal = None
         say("lagrange: lambda %.6g, %d pairs, relaxed cost %.6g of %.6g, U %.6g, best %.6g, %.2fs",
             lam, int(on.sum()), relaxed_cost(f), B, best_U,
             -math.inf if best is None else best[0], f.seconds)
@@ -261,6 +263,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             return
         fixed_on = _fill(cand, fixed_on, cap, demand, per, fixed, B, run)
         value = float(cand.s[fixed_on].sum())
+        f.primal = (value, cand, fixed_on)
         if best is None or value > best[0] + 1e-12:
             best = (value, k, cand, fixed_on)
 
@@ -304,34 +307,40 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             # secant on the subgradient, kept inside the bracket's middle 80 %
             t = g_lo / (g_lo - g_hi) if g_hi != g_lo else 0.5
             lam = lo + min(max(t, 0.1), 0.9) * (hi - lo)
-    # the knapsack plan's primal: the plain flow with each mentor's capacity at the plan's load
-    primal_from = "lagrangian"
-    if (g_lo < 0 and not (best is not None and proven(best_U, best[0])) and time_for_another()
-            and (plan := _plan(source, cap, demand, side, best, m)) is not None):
-        before = -math.inf if best is None else best[0]
-        flow_at(0.0, plan)
-        if best is not None and best[0] > before + 1e-12:
-            primal_from = "knapsack plan"
-    # the best primal again with the mentors its repair dropped closed, a few times
-    if best is not None:
+
+    def close(k: int):
+        """Flow ``k``'s primal again with the mentors its repair dropped closed, while that
+        improves it (at most CLOSING_ROUNDS re-solves)."""
         for _ in range(CLOSING_ROUNDS):
-            value, k, cand, on = best
             f = flows[k]
+            if f.primal is None:
+                return
+            value, cand, on = f.primal
             n_j = np.bincount(f.j[f.chosen], minlength=m)
             kept = np.bincount(cand.j[on], minlength=m)
             closed = (n_j > 0) & (kept == 0) | (n_j > 0) & (n_j < min_load)
             if not closed.any() or not time_for_another():
-                break
-            before = best[0]
-            flow_at(f.lam, np.where(closed, 0.0, cap if f.caps is None else f.caps))
-            if best[0] <= before + 1e-12:
-                break
+                return
+            g = flow_at(f.lam, np.where(closed, 0.0, cap if f.caps is None else f.caps), f.origin)
+            if g.primal is None or g.primal[0] <= value + 1e-12:
+                return
+            k = len(flows) - 1
+
+    if best is not None:
+        close(best[1])
+    # the knapsack plan's primal (after the Lagrangian's, which it cannot make worse): the plain
+    # flow with each mentor's capacity at the plan's load, then its own re-solves
+    if (g_lo < 0 and not (best is not None and proven(best_U, best[0])) and time_for_another()
+            and (plan := _plan(source, cap, demand, side, best, m)) is not None):
+        flow_at(0.0, plan, "knapsack plan")
+        close(len(flows) - 1)
     if best is None:
         return None
     value, k, cand, on = best
     bound = None if best_U == math.inf else max(best_U, value)  # (none certified in the time)
     cert = {"method": "lagrangian budget + certified flow", "lambda": best_lam,
-            "lambda_primal": flows[k].lam, "primal": primal_from, "flows": len(flows), "budget_rounded": B,
+            "lambda_primal": flows[k].lam, "primal": flows[k].origin, "flows": len(flows),
+            "budget_rounded": B,
             "timed_out": clock.timed_out, "lagrangian_bound": best_U,
             "price_curve": curve_found[0] if curve_found else None,
             "flow_seconds": [round(f.seconds, 3) for f in flows]}
