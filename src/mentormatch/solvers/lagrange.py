@@ -331,7 +331,9 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         close(best[1])
     # the knapsack plan's primal (after the Lagrangian's, which it cannot make worse): the plain
     # flow with each mentor's capacity at the plan's load, then its own re-solves
-    if (g_lo < 0 and not (best is not None and proven(best_U, best[0])) and time_for_another()
+    # (its figures' pass, under a flow's time, and the flow: time for two flows)
+    if (g_lo < 0 and not (best is not None and proven(best_U, best[0]))
+            and clock.another(len(flows), flows[-1].seconds, margin=2.4)
             and (plan := _plan(source, cap, demand, side, best, m)) is not None):
         flow_at(0.0, plan, "knapsack plan")
         close(len(flows) - 1)
