@@ -116,6 +116,9 @@ def price_curve(sol, score, chosen_pairs, demand, cap, c, B: float):
     if sol.prices is None or not cert.get("holds") or sol.bound is None:
         return None
     u, p = (np.asarray(x, float) for x in sol.prices)
+    # weak duality below needs u >= 0 (a row sum f_i <= d_i gives f_i u_i <= d_i u_i only then);
+    # raising a negative u_i to 0 keeps every inequality above
+    u = np.maximum(u, 0.0)
     d = np.asarray(demand, float) if demand is not None else np.ones(len(u))
     use_p = cap > 0  # a mentor with no place takes no pair, whatever its price
     p = np.where(use_p, p, 0.0)
