@@ -180,9 +180,9 @@ def _fill(cand, on: np.ndarray, cap, demand, per, fixed, budget: float, run) -> 
 
 
 def _plan(source, cap, demand, side: SideConstraints, best, m: int) -> np.ndarray | None:
-    """The most places the budget buys, as capacities (:func:`~mentormatch.solvers.fair_bounds.
-    knapsack_plan`, from one pass of each mentee's and mentor's eligible pairs), ties to the
-    best primal's mentors; None when it buys no place."""
+    """The most places the budget buys, as capacities
+    (:func:`~mentormatch.solvers.fair_bounds.knapsack_plan`, from one pass of each mentee's and
+    mentor's eligible pairs), ties to the best primal's mentors; None when it buys no place."""
     from .fair_bounds import knapsack_plan, source_figures
 
     prefer = None if best is None else np.bincount(best[2].j[best[3]], minlength=m)
