@@ -212,6 +212,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     flows: list[_Flow] = []
     best_U, best_lam = math.inf, None
     best = None  # (value, flow index, chosen mask)
+    held: list[_Flow] = []  # flows whose pairs are kept for their re-solves
     curve_found = []  # (lambda, bound) from the first flow's prices
     clock = FlowClock(deadline, MAX_FLOWS)
 
@@ -246,8 +247,8 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
                     curve_found.append(curve)
         f.relaxed = float(c[f.j[f.chosen]].sum())
         _primal(len(flows) - 1)
-        for g in flows[:-1]:  # the best primal's and the last flow keep pairs (memory at scale)
-            if best is None or g is not flows[best[1]]:
+        for g in flows[:-1]:  # the best primal's, a held and the last flow keep pairs (memory)
+            if (best is None or g is not flows[best[1]]) and not any(g is h for h in held):
                 g.i = g.j = g.s = g.chosen = g.primal = None
         say("lagrange: lambda %.6g, %d pairs, relaxed cost %.6g of %.6g, U %.6g, best %.6g, %.2fs",
             lam, int(on.sum()), relaxed_cost(f), B, best_U,
@@ -330,16 +331,21 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
                 return
             k = len(flows) - 1
 
-    if best is not None:
-        close(best[1])
-    # the knapsack plan's primal (after the Lagrangian's, which it cannot make worse): the plain
-    # flow with each mentor's capacity at the plan's load, then its own re-solves
-    # (its figures' pass, under a flow's time, and the flow: time for two flows)
+    # the knapsack plan's primal: the plain flow with each mentor's capacity at the plan's load,
+    # then its own re-solves (its figures' pass, under a flow's time, and the flow: time for two
+    # flows); before the Lagrangian's re-solves, which follow from its own best flow (held), so
+    # the plan never makes the answer worse when both have the time (at 100,000 x 20,000 the
+    # Lagrangian's re-solves ended at the time limit)
+    lagrangian_best = None if best is None else best[1]
     if (g_lo < 0 and not (best is not None and proven(best_U, best[0]))
             and clock.another(len(flows), flows[-1].seconds, margin=2.4)
             and (plan := _plan(source, cap, demand, side, best, m)) is not None):
+        if lagrangian_best is not None:
+            held.append(flows[lagrangian_best])
         flow_at(0.0, plan, "knapsack plan")
         close(len(flows) - 1)
+    if lagrangian_best is not None:
+        close(lagrangian_best)
     if best is None:
         return None
     value, k, cand, on = best
