@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import time
 
@@ -38,11 +39,20 @@ def _programme(kind: str, mentors, mentees):
     return {"fairness": {"objective": "maxmin", "groups": ["gender"]}}
 
 
+#: The certificate's figures printed under a row with ``--cert`` (the route's own, when it has them).
+CERT_KEYS = ("method", "source", "primal", "flows", "flow_seconds", "lambda", "lambda_primal",
+             "lagrangian_bound", "score_unit", "timed_out", "message")
+
+
 def _run(spec, out):
     import mentormatch as mm
     from mentormatch.solvers import relax, stage
 
     n, m, kind, peer, limit = spec
+    if os.environ.get("PROGRAMMES_LOG"):  # e.g. mentormatch.solvers.lagrange: each flow's figures
+        import logging
+        logging.basicConfig(format="%(asctime)s %(name)s %(message)s")
+        logging.getLogger(os.environ["PROGRAMMES_LOG"]).setLevel(logging.DEBUG)
     mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=1)
     prog = _programme(kind, mentors, mentees)
     prog["time_limit"] = limit
@@ -55,13 +65,14 @@ def _run(spec, out):
         stage.MIP_MAX_COLUMNS = 10 ** 9  # and the MIP over all of them,
         branch.MAX_NODES = 0  # HiGHS alone: none of the engine's own branching,
         scorefloors.handles = balanced.handles = lambda *a: False  # nor its flows first
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     try:
         r = mm.pair(mentors, mentees, prog)
-        row = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap}
+        row = {"status": r.status, "objective": r.objective, "bound": r.bound, "gap": r.gap,
+               "cert": {k: r.certificate.get(k) for k in CERT_KEYS if k in r.certificate}}
     except Exception as e:  # a peer that fails is recorded, not hidden
         row = {"status": f"{type(e).__name__}: {str(e)[:160]}"}
-    row.update(time=time.perf_counter() - t,
+    row.update(time=time.perf_counter() - t, cpu=time.process_time() - cpu,
                peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     out.put(row)
 
@@ -89,6 +100,8 @@ def main(argv=None):
     ap.add_argument("--peers", nargs="*", default=[])
     ap.add_argument("--kinds", default="abcde")
     ap.add_argument("--write", help="replace this file's programmes section with the table")
+    ap.add_argument("--cert", action="store_true", help="print the certificate's figures "
+                    "(CERT_KEYS) under each row")
     a = ap.parse_args(argv)
     lines = ["| size | programme | solver | status | time (s) | objective | bound | gap | peak MiB |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -109,6 +122,8 @@ def main(argv=None):
                         f"{fmt(r.get('peak_mib'), 0)} |")
                 lines.append(line)
                 print(line, flush=True)
+                if a.cert:
+                    print(f"<!-- CPU {fmt(r.get('cpu'))} s; {r.get('cert')} -->", flush=True)
     if a.write:
         write_section(a.write, lines, a)
 
