@@ -25,9 +25,10 @@ def _paragraph(exc: BaseException) -> str:
     return textwrap.fill(f"mentormatch: {kind}: {exc}", width=100)
 
 
-def _print_summary(result, baseline=None, out=None, stream=sys.stdout) -> None:
+def _print_summary(result, baseline=None, out=None, stream=None) -> None:
     s = result.summary()
-    w = stream.write
+    w = (stream or sys.stdout).write  # (sys.stdout at the call: a default bound at import kept
+    # the stream of whoever imported the module first, e.g. an earlier test's capture)
     w(f"people in: {s['mentees']} mentees, {s['mentors']} mentors\n")
     w(f"pairs: {s['pairs']} ({s['matched_mentees']} mentees matched)\n")
     reasons = ", ".join(f"{k}: {v}" for k, v in s["unmatched_by_reason"].items()) or "none"
