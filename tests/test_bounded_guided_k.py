@@ -4,13 +4,11 @@ guided sub-markets; an unguided level keeps its own top_k), and the answer is th
 optimum whatever the factor."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import mentormatch.solvers.bounded as bounded
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
-from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.bounded import child, market, solve_bounded
 
 from _support import exact_round, scorer_of

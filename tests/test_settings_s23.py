@@ -1,7 +1,6 @@
 """Nothing silent, limits that hold (session 23): settings the tables leave without effect are
 noted (naming the setting, the value, the rows), a contradiction of settings is refused (also
 on the command line, exit 2 and one paragraph), and time limits count from the call."""
-import math
 import subprocess
 import sys
 
