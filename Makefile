@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 # (the optional compiled kernels are built here too: setup.py, src/mentormatch/_native)
-$(STAMP): pyproject.toml setup.py $(wildcard src/mentormatch/_native/*.pyx src/mentormatch/_native/*.h) | $(BIN)/python
+$(STAMP): pyproject.toml setup.py $(wildcard src/mentormatch/_native/*.pyx src/mentormatch/_native/*.pxi src/mentormatch/_native/*.h) | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 

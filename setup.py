@@ -11,8 +11,10 @@ except ImportError:  # no Cython: the numpy code only
 else:
     extensions = cythonize([Extension("mentormatch._native.scan", ["src/mentormatch/_native/scan.pyx"],
                                       depends=["src/mentormatch/_native/loops.h"], optional=True),
-                            Extension("mentormatch._native.flow", ["src/mentormatch/_native/flow.pyx"], optional=True),
-                            Extension("mentormatch._native.assign", ["src/mentormatch/_native/assign.pyx"], optional=True)],
+                            Extension("mentormatch._native.flow", ["src/mentormatch/_native/flow.pyx"],
+                                      depends=["src/mentormatch/_native/heap.pxi"], optional=True),
+                            Extension("mentormatch._native.assign", ["src/mentormatch/_native/assign.pyx"],
+                                      depends=["src/mentormatch/_native/heap.pxi"], optional=True)],
                            language_level=3, quiet=True)
     for ext in extensions:
         ext.optional = True

@@ -19,39 +19,7 @@ from libc.stdint cimport int64_t
 import numpy as np
 
 
-cdef inline void _push(int64_t* hk, int64_t* hv, Py_ssize_t* size, int64_t key, int64_t node) noexcept nogil:
-    cdef Py_ssize_t i = size[0], p
-    size[0] += 1
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= key:
-            break
-        hk[i] = hk[p]
-        hv[i] = hv[p]
-        i = p
-    hk[i] = key
-    hv[i] = node
-
-
-cdef inline void _pop(int64_t* hk, int64_t* hv, Py_ssize_t* size) noexcept nogil:
-    """Remove the root (the caller read it first)."""
-    cdef Py_ssize_t n = size[0] - 1, i = 0, c
-    cdef int64_t key = hk[n], node = hv[n]
-    size[0] = n
-    while True:
-        c = 2 * i + 1
-        if c >= n:
-            break
-        if c + 1 < n and hk[c + 1] < hk[c]:
-            c += 1
-        if hk[c] >= key:
-            break
-        hk[i] = hk[c]
-        hv[i] = hv[c]
-        i = c
-    if n > 0:
-        hk[i] = key
-        hv[i] = node
+include "heap.pxi"
 
 
 cdef struct Search:  # one Dijkstra search: labels, the search's stamp, and its heap
