@@ -10,7 +10,13 @@ under which every residual arc has a reduced cost ``c(a, b) + pi_a - pi_b >= 0``
 search from the next mentee over the residual arcs (mentee -> mentor on its unchosen pairs,
 mentor -> its mentees back at ``-c``, mentor -> sink while it has room, mentee -> sink: staying
 unmatched, at 0) stops when the sink is reached; the path is flipped and the scanned nodes'
-potentials move by ``d(v) - d(sink)``, which keeps every reduced cost >= 0. After the last mentee
+potentials move by ``d(v) - d(sink)``, which keeps every reduced cost >= 0. Among nodes of equal
+label the heap (``heap.pxi``: the lower number first) settles mentors before mentees: the nodes
+go in as ``mentor``, ``m`` (the sink), ``m + 1 + mentee``. On tied scores a search's labels are
+mostly equal, and mentor-first reaches a mentor with room, so the sink, after a few nodes where
+mentee-first settled the whole plateau of equal labels first (the ladder's 2,000 x 500 with
+scores in 4 levels, 16,000 pairs: 155 ms to 2.0 ms; 200 x 50: 1.8 to 0.08 ms; the same
+cost, another optimum maybe: the tie rule picks after). After the last mentee
 the flow is a min-cost flow of the network: an optimum of the assignment (which one among
 several, the tie rule decides after: :mod:`mentormatch.solvers.ties`), and the potentials prove
 it. Plain C loops, the GIL released, no allocation inside the loop."""
@@ -30,6 +36,8 @@ cdef struct Search:  # one Dijkstra search: labels, the search's stamp, and its 
     int64_t* hv
     Py_ssize_t size
     int64_t stamp
+    int64_t n  # mentees and mentors: the heap's numbers (module docstring)
+    int64_t m
 
 
 cdef inline bint _label(Search* s, Py_ssize_t u, int64_t nd, int64_t by) noexcept nogil:
@@ -39,7 +47,7 @@ cdef inline bint _label(Search* s, Py_ssize_t u, int64_t nd, int64_t by) noexcep
     s.seen[u] = s.stamp
     s.dist[u] = nd
     s.pred[u] = by
-    _push(s.hk, s.hv, &s.size, nd, u)
+    _push(s.hk, s.hv, &s.size, nd, u - s.n if u >= s.n else u + s.m + 1)  # mentors first
     return True
 
 
@@ -85,6 +93,7 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
     cdef int64_t d, top, dt, old
     cdef Search s
     s.dist, s.seen, s.pred, s.hk, s.hv, s.size, s.stamp = &dist[0], &seen[0], &pred[0], &hk[0], &hv[0], 0, 0
+    s.n, s.m = n, m
     with nogil:
         for i0 in range(n):
             if dem[i0] <= 0:
@@ -102,7 +111,7 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
             _label(&s, i0, 0, -1)
             while s.size > 0:
                 d = hk[0]
-                v = hv[0]
+                v = hv[0] + n if hv[0] <= m else hv[0] - m - 1
                 _pop(&hk[0], &hv[0], &s.size)
                 if done[v] or d > dist[v]:
                     continue
