@@ -81,6 +81,7 @@ import numpy as np
 
 from ortools.graph.python import min_cost_flow
 
+from . import ties_unit
 from .keys import pair_order
 from .residual import movable_arcs, residual_distances
 
@@ -201,11 +202,28 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     order = pair_order(key_ri, key_rj, n, m)
     idx, key_ri, key_rj = idx[order], key_ri[order], key_rj[order]
     k = len(idx)
-    f = np.bincount(mentee[chosen], minlength=n)
-    load = np.bincount(mentor[chosen], minlength=m)
     total = int(dem.sum())
     src, snk = n + m, n + m + 1
     n_nodes = n + m + 2
+    bits = key_bits(n_nodes, int(min(total, int(cap.sum()))))
+    if ties_unit.applies(dem, cover) and (ranks is None or _permutations(ri, rj, n, m)):
+        # the compiled pick (mentormatch.solvers.ties_unit), in the seeded order: the pairs are
+        # sorted by (mentee rank, mentor rank), the people numbered by rank
+        by_rank = [np.empty_like(x) for x in (dem, cap, pot[0], pot[1])]
+        for out_, rank, x in zip(by_rank, (ri, rj, ri, rj), (dem, cap, pot[0], pot[1])):
+            out_[rank] = x
+        got = ties_unit.pick(key_ri, key_rj, -np.round(score[idx] * scale).astype(np.int64),
+                             chosen[idx], by_rank[0].astype(np.int64), by_rank[1].astype(np.int64),
+                             (by_rank[2], by_rank[3], pot[2], pot[3]),
+                             lambda stage, at: (pair_key(key_ri[at], key_rj[at], stage)
+                                                >> np.uint64(64 - bits)).astype(np.int64),
+                             bits, MAX_STAGES, FACE_START)
+        if got is not None:
+            out = chosen.copy()
+            out[idx] = got[0]
+            return out, got[1]
+    f = np.bincount(mentee[chosen], minlength=n)
+    load = np.bincount(mentor[chosen], minlength=m)
     tail = np.concatenate([mentee[idx], np.full(n, src), n + np.arange(m), [src]])
     head = np.concatenate([n + mentor[idx], np.arange(n), np.full(m, snk), [snk]])
     cap_a = np.concatenate([np.ones(k, np.int64), dem, cap, [total]]).astype(np.int64)
@@ -225,11 +243,18 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
     if not cap_a[k:].all():  # arcs of no capacity out (the pair arcs' is 1)
         keep = cap_a > 0
         tail, head, cap_a, flow, cost, is_pair = (x[keep] for x in (tail, head, cap_a, flow, cost, is_pair))
-    flow, info = pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj,
-                              key_bits(n_nodes, int(min(total, int(cap.sum())))), n_nodes)
+    flow, info = pick_on_face(tail, head, cap_a, flow, cost, is_pair, d, key_ri, key_rj, bits,
+                              n_nodes)
     out = chosen.copy()
     out[idx] = flow[:k] > 0  # (the pair arcs, first and all kept)
     return out, info
+
+
+def _permutations(ri: np.ndarray, rj: np.ndarray, n: int, m: int) -> bool:
+    """Whether the ranks are permutations of ``0..n-1`` and ``0..m-1`` (the compiled pick
+    numbers people by rank)."""
+    return all(len(r) == size and (not size or np.bincount(r, minlength=size).max() == 1)
+               for r, size in ((np.asarray(ri), n), (np.asarray(rj), m)))
 
 
 def second_flow(tail, head, cap, flow, key, supply, n_nodes: int, bits: int

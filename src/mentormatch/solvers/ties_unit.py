@@ -1,0 +1,162 @@
+"""The tie rule's pick (:func:`mentormatch.solvers.ties.canonical`) by the compiled assignment
+flow (:mod:`mentormatch._native.assign`), when every demand is at most 1 and there is no
+``coverage_first`` weight: the same pairs as steps 2-4 of the rule (:mod:`.ties`), without the
+network of arcs, OR-Tools' second flows or the residual distances.
+
+Why the pick is the same
+------------------------
+The rule returns, at each stage ``s``, the flow of least sum of keys ``key_s`` over the set
+``F_s`` of the last stage's optima (``F_1``: the optima of the assignment); it needs the set,
+not a description by moving arcs. Complementary slackness describes ``F_s`` exactly from any
+potentials ``pi`` that prove one of its flows optimal: a flow is in ``F_s`` iff it is feasible,
+carries nothing on an arc of positive reduced cost, fills every arc of negative reduced cost,
+and is free on the arcs of reduced cost 0. With every demand at most 1 those bounds are bounds
+on pairs (left out, kept chosen, free), on mentees (matched, unmatched, free: the arc from the
+source, or in the compiled flow's network the mentee's arc to the sink, which is staying
+unmatched) and on mentors (empty, full, free). The first stage reads them from the
+certificate's potentials (the bypass source -> sink of negative or positive reduced cost makes
+every mentee unmatched or matched); a later stage from the compiled flow's own potentials.
+
+The compiled flow has no lower bounds, so "matched" and "full" are asked for by a bonus: each
+free pair's cost is ``key - M * (1 if its mentee must be matched) - M * (1 if its mentor must
+be full)``, ``M`` more than any two flows' key sums can differ (``(places + 1) * 2**bits``).
+A flow's bonus is at most ``M`` times the mentees that must be matched plus the places of the
+mentors that must be full, and reaches it iff every bound holds; ``F_s`` is not empty (it holds
+the flow given), so a least-cost flow reaches it, and then has the least key sum among the
+flows of ``F_s``. That is the rule's second flow, whatever flow solves it.
+
+Whether the optimum is unique (step 2) is a property of the set of optimal assignments too:
+a pair's choice differs between optima iff the pair lies on a cycle of reduced cost 0 in the
+residual network of any optimum, in any network with the same assignments and costs; here the
+compiled flow's network (mentees, mentors, the sink), with the certificate's potentials of the
+mentees and mentors and the sink's (they prove the same optimum there: a mentee's arc to the
+sink has reduced cost ``d_i - d_sink``, which the source's arcs bound by ``d_source``), then
+with each stage's own. So the stages, ``unique`` and ``movable_pairs`` are the rule's;
+``second_flow_solves`` counts the compiled solves (one a stage).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._native import assign_kernel
+
+#: The pick runs compiled when ``6 * (nodes + 2) * (M + 2**bits)`` stays below this (no
+#: overflow of the flow's int64 labels); else the rule's own second flows.
+LABEL_ROOM = 1 << 62
+
+
+def applies(dem: np.ndarray, cover) -> bool:
+    """Whether :func:`pick` can run: the kernel is built, no ``cover`` and demands <= 1."""
+    return cover is None and assign_kernel() is not None and int(np.max(dem, initial=0)) <= 1
+
+
+def check_potentials(a, b, x, rc, dem, cap, d_s, d_t, pi_i, pi_j) -> None:
+    """The ValueError of :func:`mentormatch.solvers.ties.pick_on_face` when the certificate's
+    potentials do not prove the optimum: on the pairs (``rc`` of the pair arcs, ``x`` chosen),
+    the source's arcs to the mentees, the mentors' to the sink and the bypass."""
+    f = np.bincount(a[x], minlength=len(dem))
+    load = np.bincount(b[x], minlength=len(cap))
+    rc_i, rc_j = d_s - pi_i, pi_j - d_t
+    matched, total = int(f.sum()), int(dem.sum())
+    if ((rc[~x] < 0).any() or (rc[x] > 0).any()
+            or ((f < dem) & (rc_i < 0)).any() or ((f > 0) & (rc_i > 0)).any()
+            or ((load < cap) & (rc_j < 0)).any() or ((load > 0) & (rc_j > 0)).any()
+            or (matched > 0 and d_s - d_t < 0) or (matched < total and d_s - d_t > 0)):
+        raise ValueError("the potentials do not prove the assignment optimal over these pairs")
+
+
+def movable(a, b, x, rc, pi_i, pi_j, pi_t, dem, cap) -> np.ndarray:
+    """The pairs whose choice differs between optima: reduced cost 0 and both ends in one
+    strongly connected component of the residual arcs of reduced cost 0 of the compiled flow's
+    network (mentee ``i`` is node ``i``, mentor ``j`` node ``n + j``, the sink ``n + m``)."""
+    if not (rc == 0).any():
+        return np.zeros(len(a), dtype=bool)
+    c64 = np.ascontiguousarray
+    return assign_kernel().movable_pairs(c64(a, np.int64), c64(b, np.int64),
+                                         c64(x, bool).view(np.uint8), c64(rc, np.int64),
+                                         c64(pi_i, np.int64), c64(pi_j, np.int64), int(pi_t),
+                                         c64(dem, np.int64), c64(cap, np.int64))
+
+
+def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
+    """A least-cost flow of the compiled flow's network on the pairs ``a -> b`` of cost ``c``
+    (grouped by mentee), and potentials that prove it, as
+    :func:`mentormatch.solvers.ties.second_flow` finds it: from the pairs of small ``key``
+    (about ``face_start`` a mentee: :data:`~mentormatch.solvers.ties.FACE_START`) and those of the flow ``x``
+    (which meets every bound, so the bonus is reached on them), the others joining while one
+    has a negative reduced cost under the flow's potentials. Then the potentials prove the
+    flow optimal over every pair (a pair left out carries nothing)."""
+    n = len(dem)
+    n_tails = int(np.count_nonzero(np.bincount(a, minlength=n)))
+    limit = 2.0 ** bits * face_start * max(n_tails, 1) / max(len(a), 1)
+    held = (key < limit) | x
+    while True:
+        part = np.flatnonzero(held)
+        ptr = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(a[part], minlength=n), out=ptr[1:])
+        got, p_i, p_j, p_t = kernel.flow_assign(ptr, np.ascontiguousarray(b[part], np.int64),
+                                                np.ascontiguousarray(c[part], np.int64),
+                                                np.ascontiguousarray(room, np.int64), dem)
+        join = ~held & (c + p_i[a] - p_j[b] < 0)
+        if not join.any():
+            y = np.zeros(len(a), dtype=bool)
+            y[part] = got
+            return y, p_i, p_j, p_t
+        held |= join
+
+
+def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_start: int):
+    """Steps 2-4 of the rule on the pairs ``a`` (mentee), ``b`` (mentor), grouped by mentee,
+    of integer ``cost`` and chosen ``x``, with the certificate's potentials ``pot`` (mentees',
+    mentors', source's, sink's) in the same numbering; ``keys(stage, k)`` gives the stage's
+    keys of the pairs ``k``. Returns (the picked flow, its record as
+    :func:`mentormatch.solvers.ties.pick_on_face` gives it), or None when ``M`` would overflow
+    (the caller runs the rule's own second flows)."""
+    n, m = len(dem), len(cap)
+    pi_i, pi_j = np.asarray(pot[0], np.int64), np.asarray(pot[1], np.int64)
+    d_s, d_t = int(pot[2]), int(pot[3])
+    rc = cost + pi_i[a] - pi_j[b]
+    check_potentials(a, b, x, rc, dem, cap, d_s, d_t, pi_i, pi_j)
+    move = movable(a, b, x, rc, pi_i, pi_j, d_t, dem, cap)
+    info = {"movable_pairs": int(move.sum()), "stages": 0, "unique": True, "second_flow_solves": 0}
+    if not info["movable_pairs"]:
+        return x, info
+    # the first stage's bounds, from the certificate's network (the source's arcs, the bypass)
+    rc_i, rc_j, rc_b = d_s - pi_i, pi_j - d_t, d_s - d_t
+    must_i = (rc_i < 0) | (rc_b > 0)
+    out_i = (rc_i > 0) | (rc_b < 0) | (dem <= 0)
+    final = x & (rc < 0)  # kept chosen: each takes its mentee and a place of its mentor
+    must_j = rc_j < 0
+    room = np.where(rc_j > 0, 0, cap) - np.bincount(b[final], minlength=m)
+    kernel = assign_kernel()
+    live = np.flatnonzero(rc == 0)  # the free pairs
+    while True:
+        if info["stages"] == max_stages:
+            info["unique"] = False
+            return x, info
+        info["stages"] += 1
+        info["second_flow_solves"] += 1
+        done_i = np.bincount(a[final], minlength=n) > 0
+        dem_s = np.where(out_i | done_i, 0, 1).astype(np.int64)
+        live = live[(dem_s[a[live]] > 0) & (room[b[live]] > 0)]
+        la, lb = a[live], b[live]
+        places = min(int(dem_s.sum()), int(room.sum()))
+        big = (places + 1) << bits
+        if 6 * (n + m + 2) * (big + (1 << bits)) >= LABEL_ROOM:
+            return None
+        key = keys(info["stages"], live)
+        c = key - big * (must_i[la].astype(np.int64) + must_j[lb])
+        y, p_i, p_j, p_t = _least(la, lb, c, key, x[live], room, dem_s, bits, face_start, kernel)
+        x = final.copy()
+        x[live] = y
+        rc = c + p_i[la] - p_j[lb]
+        if not movable(la, lb, y, rc, p_i, p_j, p_t, dem_s, room).any():
+            return x, info
+        # the next stage's bounds, from this stage's potentials (module docstring)
+        kept = live[rc < 0]
+        final[kept] = True
+        live = live[rc == 0]
+        out_i |= (dem_s > 0) & (p_i < p_t)
+        must_i = (dem_s > 0) & (p_i > p_t)
+        must_j = p_j < p_t
+        room = np.where(p_j > p_t, 0, room) - np.bincount(b[kept], minlength=m)
