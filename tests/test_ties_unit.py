@@ -1,0 +1,183 @@
+"""The tie rule's compiled pick for unit demands (:mod:`mentormatch.solvers.ties_unit`) and the
+compiled unit potentials (:func:`mentormatch._native.assign.unit_potentials`): the same pairs,
+status, objective and tie record (but ``second_flow_solves``) as the rule's own second flows
+on OR-Tools, over scores in 1-10 levels, ``-inf``, zero scores, forbidden pairs and
+capacities 0-3; with keys of 1-3 bits (forced: many stages) wherever the rule isolates one
+optimum; the overflow guard falling back; the pick against brute force on tiny instances; and
+the potentials equal to the numpy sweeps' (distances and sweeps)."""
+from __future__ import annotations
+
+import itertools
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+import mentormatch as mm
+from mentormatch.solvers import duals, ties, ties_unit
+from mentormatch.solvers.flow import solve_arrays
+
+try:
+    from mentormatch._native import assign as native
+except ImportError:  # no compiler where this was installed
+    native = None
+    if os.environ.get("CI"):
+        raise
+
+pytestmark = pytest.mark.skipif(native is None, reason="mentormatch._native.assign was not built")
+
+
+def _case(rng):
+    """A small assign() input with many exact ties."""
+    n, m = int(rng.integers(2, 50)), int(rng.integers(1, 16))
+    levels = int(rng.choice([1, 2, 3, 4, 10]))
+    s = np.ceil(rng.random((n, m)) * levels) / levels
+    if rng.random() < 0.3:
+        s[rng.random((n, m)) < 0.2] = -np.inf
+    if rng.random() < 0.2:
+        s[rng.random((n, m)) < 0.2] = 0.0
+    scores = pd.DataFrame(s, index=[f"e{i}" for i in range(n)], columns=[f"m{j}" for j in range(m)])
+    cap = pd.Series(rng.integers(0, 4, m), index=scores.columns)
+    forbidden = (pd.DataFrame(rng.random((n, m)) < 0.1, index=scores.index, columns=scores.columns)
+                 if rng.random() < 0.3 else None)
+    return scores, cap, forbidden
+
+
+def _answer(scores, cap, forbidden):
+    r = mm.assign(scores, cap, forbidden=forbidden)
+    record = dict(r.certificate.get("ties") or {})
+    record.pop("second_flow_solves", None)
+    pairs = sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].values.tolist()))
+    return pairs, r.status, r.objective, record
+
+
+@pytest.mark.parametrize("bits", [None, 1, 2, 3])
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_pick_is_the_rules_pick(monkeypatch, seed, bits):
+    """Compiled pick against the rule's OR-Tools second flows, on the same certified optimum;
+    ``bits`` forces short keys, so that many key sums tie and the rule runs several stages
+    (where even the sixth stage leaves several optima, ``unique`` is False and either flow's
+    optimum is the rule's: only the record is compared there)."""
+    if bits is not None:
+        monkeypatch.setattr(ties, "key_bits", lambda *a: bits)
+    applies = ties_unit.applies
+    rng = np.random.default_rng(seed)
+    moved, stages = 0, set()
+    for _ in range(25):
+        case = _case(rng)
+        monkeypatch.setattr(ties_unit, "applies", applies)
+        new = _answer(*case)
+        monkeypatch.setattr(ties_unit, "applies", lambda *a: False)
+        old = _answer(*case)
+        assert new[3] == old[3]
+        assert new[1:3] == old[1:3]
+        if new[3].get("unique", True):
+            assert new[0] == old[0]
+        moved += new[3].get("movable_pairs", 0) > 0
+        stages.add(new[3].get("stages"))
+    assert moved >= 12  # the ties are real
+    if bits is not None:
+        assert max(stages) >= 3
+
+
+def test_compiled_pick_falls_back_when_its_bonus_could_overflow(monkeypatch):
+    """``LABEL_ROOM`` tiny: :func:`ties_unit.pick` declines and the rule's own flows pick."""
+    rng = np.random.default_rng(11)
+    monkeypatch.setattr(ties_unit, "LABEL_ROOM", 1)
+    calls = []
+    second = ties.second_flow
+    monkeypatch.setattr(ties, "second_flow", lambda *a: calls.append(1) or second(*a))
+    got = [_answer(*_case(rng)) for _ in range(10)]
+    monkeypatch.setattr(ties_unit, "LABEL_ROOM", 1 << 62)
+    rng = np.random.default_rng(11)
+    want = [_answer(*_case(rng)) for _ in range(10)]
+    assert got == want and calls
+
+
+def _key_sum_brute_force(s, cap, levels_key):
+    """The optima of the assignment (each mentee one mentor at most) by enumeration, and among
+    them the least sum of ``levels_key`` over the pairs."""
+    n, m = s.shape
+    best, picks = None, []
+    for choice in itertools.product(range(-1, m), repeat=n):
+        load = np.bincount([c for c in choice if c >= 0], minlength=m)
+        if (load > cap).any() or any(c >= 0 and not s[i, c] > 0 for i, c in enumerate(choice)):
+            continue
+        total = round(sum(s[i, c] for i, c in enumerate(choice) if c >= 0), 9)
+        key = sum(int(levels_key[i, c]) for i, c in enumerate(choice) if c >= 0)
+        if best is None or (total, -key) > best:
+            best, picks = (total, -key), [choice]
+        elif (total, -key) == best:
+            picks.append(choice)
+    return best, picks
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_pick_is_the_least_key_sum_among_the_optima_by_brute_force(seed):
+    """On tiny tied instances, ``canonical`` (compiled pick) returns an optimum of least stage-1
+    key sum, the brute force's when that least sum is reached once."""
+    rng = np.random.default_rng(100 + seed)
+    n, m = int(rng.integers(2, 6)), int(rng.integers(1, 4))
+    s = np.ceil(rng.random((n, m)) * 2) / 2
+    cap = rng.integers(0, 3, m).astype(np.int64)
+    dem = np.ones(n, np.int64)
+    i, j = (x.ravel() for x in np.meshgrid(np.arange(n), np.arange(m), indexing="ij"))
+    res = solve_arrays(i, j, s[i, j], cap, dem)
+    pot = duals.prices(i, j, res.cost, res.chosen, s[i, j], dem, cap, res.scale)[4]
+    chosen, info = ties.canonical(i, j, s[i, j], res.chosen, cap, dem, pot, res.scale)
+    bits = ties.key_bits(n + m + 2, int(min(dem.sum(), cap.sum())))
+    key = (ties.pair_key(i, j, 1) >> np.uint64(64 - bits)).astype(np.int64).reshape(n, m)
+    (total, neg_key), picks = _key_sum_brute_force(s, cap, key)
+    assert round(float(s[i, j][chosen].sum()), 9) == total
+    assert int(key[i[chosen], j[chosen]].sum()) == -neg_key
+    if len(picks) == 1:
+        want = sorted((a, c) for a, c in enumerate(picks[0]) if c >= 0)
+        assert sorted(zip(i[chosen].tolist(), j[chosen].tolist())) == want
+
+
+@pytest.mark.parametrize("levels", [0, 2, 5])
+def test_unit_potentials_are_the_numpy_sweeps(monkeypatch, levels):
+    """Distances of the mentees, mentors, source and sink, and the sweeps, equal the numpy
+    sweeps' on optimal flows (OR-Tools') of random networks, from a few mentors (the dense
+    sweeps) to more than 126 (the sparse ones); the flow is checked optimal first by scipy on
+    the capacity-expanded matrix."""
+    rng = np.random.default_rng(levels)
+    kernel_on = duals.assign_kernel
+    for t in range(60):
+        n, m = (int(rng.integers(1, 40)), int(rng.integers(1, 15))) if t % 4 else (
+            int(rng.integers(100, 300)), int(rng.integers(127, 150)))
+        ii, jj = np.nonzero(rng.random((n, m)) < rng.uniform(0.2, 1))
+        s = rng.random(len(ii))
+        if levels:
+            s = np.ceil(s * levels) / levels
+        cap = rng.integers(0, 4, m).astype(np.int64)
+        dem = rng.integers(0, 2, n).astype(np.int64)
+        res = solve_arrays(ii, jj, s, cap, dem)
+        if t < 10 and len(ii):  # the flow is an optimum: scipy on the expanded places
+            gain = np.zeros((n, m))
+            gain[ii, jj] = np.where(res.used, -res.cost, 0) * dem[ii]
+            cols = np.repeat(np.arange(m), cap)
+            full = np.concatenate([gain[:, cols], np.zeros((n, n))], axis=1)
+            r, c = linear_sum_assignment(-full)
+            assert int(full[r, c].sum()) == int(-res.cost[res.chosen].sum())
+        got = duals._unit_potentials(ii, jj, res.cost, res.chosen, dem, cap)
+        monkeypatch.setattr(duals, "assign_kernel", lambda: None)
+        want = duals._unit_potentials(ii, jj, res.cost, res.chosen, dem, cap)
+        monkeypatch.setattr(duals, "assign_kernel", kernel_on)
+        assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+        assert got[2:] == want[2:]
+
+
+def test_unit_potentials_find_a_flow_that_is_not_optimal():
+    """A chosen pair worth less than an unchosen one of the same mentee and an empty mentor:
+    a cycle of negative cost, so the labels keep falling: None from the kernel, and the
+    caller's RuntimeError."""
+    i, j = np.array([0, 0]), np.array([0, 1])
+    cost = np.array([-1, -5], np.int64)
+    chosen = np.array([True, False])
+    dem, cap = np.ones(1, np.int64), np.ones(2, np.int64)
+    assert native.unit_potentials(i, j, cost, chosen.view(np.uint8), dem, cap) is None
+    with pytest.raises(RuntimeError, match="not optimal"):
+        duals._unit_potentials(i, j, cost, chosen, dem, cap)
