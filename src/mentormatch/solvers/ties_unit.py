@@ -40,6 +40,11 @@ import numpy as np
 
 from .._native import assign_kernel
 
+#: The compiled second flow takes at most this many pairs at its start (about ``face_start``
+#: per mentee with a free pair, and the chosen ones); above, the rule's own second flows on
+#: OR-Tools: the compiled flow is the faster up to about this size, as for the first flow
+#: (:data:`mentormatch.solvers.dense.flow.NATIVE_PAIRS`).
+PICK_PAIRS = 50_000
 #: The pick runs compiled when ``6 * (nodes + 2) * (M + 2**bits)`` stays below this (no
 #: overflow of the flow's int64 labels); else the rule's own second flows.
 LABEL_ROOM = 1 << 62
@@ -111,7 +116,8 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
     mentors', source's, sink's) in the same numbering; ``keys(stage, k)`` gives the stage's
     keys of the pairs ``k``. Returns (the picked flow, its record as
     :func:`mentormatch.solvers.ties.pick_on_face` gives it), or None when ``M`` would overflow
-    (the caller runs the rule's own second flows)."""
+    or the second flow would start from more than :data:`PICK_PAIRS` pairs (the caller runs
+    the rule's own second flows)."""
     n, m = len(dem), len(cap)
     pi_i, pi_j = np.asarray(pot[0], np.int64), np.asarray(pot[1], np.int64)
     d_s, d_t = int(pot[2]), int(pot[3])
@@ -130,6 +136,8 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
     room = np.where(rc_j > 0, 0, cap) - np.bincount(b[final], minlength=m)
     kernel = assign_kernel()
     live = np.flatnonzero(rc == 0)  # the free pairs
+    if face_start * np.count_nonzero(np.bincount(a[live], minlength=n)) + int(x.sum()) > PICK_PAIRS:
+        return None
     while True:
         if info["stages"] == max_stages:
             info["unique"] = False
