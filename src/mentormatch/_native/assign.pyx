@@ -235,44 +235,56 @@ def strong_components(const int64_t[::1] ptr, const int64_t[::1] adj):
     return label_a
 
 
+cdef bint _least_labels(const int64_t[::1] ptr, const int64_t[::1] adj, const int64_t[::1] cost,
+                        int64_t[::1] dist, int64_t[::1] hops, int64_t[::1] queue,
+                        unsigned char[::1] inq) noexcept nogil:
+    """Lower each node's label (``dist``, then ``hops``: its arcs, fewest among equal distances)
+    to the least over the paths from any node's starting label (``hops`` 0 there), over the arcs
+    ``v -> adj[k]`` of cost ``cost[k]`` for ``k`` in ``ptr[v]:ptr[v + 1]``: a queue of the
+    nodes whose label fell, Bellman-Ford's fixed point. True when a label needs more arcs than
+    there are nodes: a cycle of negative cost (the labels would fall forever). ``queue`` and
+    ``inq`` hold a place and a flag per node."""
+    cdef Py_ssize_t n = ptr.shape[0] - 1, head = 0, count = n, v, w, k
+    cdef int64_t nd, nh
+    for v in range(n):  # every node in the queue once, at the start
+        queue[v] = v
+        inq[v] = 1
+    while count > 0:
+        v = queue[head]
+        head += 1
+        if head == n:
+            head = 0
+        count -= 1
+        inq[v] = 0
+        for k in range(ptr[v], ptr[v + 1]):
+            w = adj[k]
+            nd = dist[v] + cost[k]
+            nh = hops[v] + 1
+            if nd < dist[w] or (nd == dist[w] and nh < hops[w]):
+                if nh > n:
+                    return True
+                dist[w], hops[w] = nd, nh
+                if not inq[w]:
+                    inq[w] = 1
+                    queue[(head + count) % n] = w
+                    count += 1
+    return False
+
+
 def shortest_from_root(const int64_t[::1] ptr, const int64_t[::1] adj, const int64_t[::1] cost):
     """Shortest distances from a virtual root joined to every node at cost 0, over the arcs
-    ``v -> adj[k]`` of cost ``cost[k]`` for ``k`` in ``ptr[v]:ptr[v + 1]`` (a queue of the nodes
-    whose distance fell, Bellman-Ford's fixed point: the same distances as its sweeps). None when
-    a negative cycle exists."""
+    ``v -> adj[k]`` of cost ``cost[k]`` for ``k`` in ``ptr[v]:ptr[v + 1]`` (:func:`_least_labels`:
+    the same distances as Bellman-Ford's sweeps). None when a negative cycle exists."""
     cdef Py_ssize_t n = ptr.shape[0] - 1
     dist_a = np.zeros(n, np.int64)
-    queue_a = np.arange(max(n, 1), dtype=np.int64)
-    inq_a = np.ones(max(n, 1), np.uint8)
-    count_a = np.zeros(max(n, 1), np.int64)
-    cdef int64_t[::1] dist = dist_a, queue = queue_a, count = count_a
+    hops_a = np.zeros(n, np.int64)
+    queue_a = np.zeros(max(n, 1), np.int64)
+    inq_a = np.zeros(max(n, 1), np.uint8)
+    cdef int64_t[::1] dist = dist_a, hops = hops_a, queue = queue_a
     cdef unsigned char[::1] inq = inq_a
-    cdef Py_ssize_t head = 0, size = n, v, w, k
-    cdef int64_t nd
-    cdef bint cycle = False
+    cdef bint cycle
     with nogil:
-        while size > 0:
-            v = queue[head]
-            head += 1
-            if head == n:
-                head = 0
-            size -= 1
-            inq[v] = 0
-            for k in range(ptr[v], ptr[v + 1]):
-                w = adj[k]
-                nd = dist[v] + cost[k]
-                if nd < dist[w]:
-                    dist[w] = nd
-                    if not inq[w]:
-                        count[w] += 1
-                        if count[w] > n:  # fell more than n times: a negative cycle
-                            cycle = True
-                            break
-                        inq[w] = 1
-                        queue[(head + size) % n] = w
-                        size += 1
-            if cycle:
-                break
+        cycle = _least_labels(ptr, adj, cost, dist, hops, queue, inq)
     return None if cycle else dist_a
 
 
@@ -308,14 +320,14 @@ def unit_potentials(const int64_t[::1] mentee, const int64_t[::1] mentor, const 
     adj_a = np.zeros(max(n_arcs_max, 1), np.int64)
     acost_a = np.zeros(max(n_arcs_max, 1), np.int64)
     queue_a = np.zeros(size, np.int64)
-    inq_a = np.ones(size, np.uint8)
+    inq_a = np.zeros(size, np.uint8)
     di_a = np.zeros(n, np.int64)
     cdef int64_t[::1] f = f_a, mate = mate_a, back = back_a, load = load_a, dist = dist_a
     cdef int64_t[::1] hops = hops_a, from_source = from_source_a, to_source = to_source_a
     cdef int64_t[::1] ptr = ptr_a, adj = adj_a, acost = acost_a, queue = queue_a, di = di_a
     cdef unsigned char[::1] inq = inq_a
-    cdef Py_ssize_t k, i, j, v, w, q, head = 0, count = size
-    cdef int64_t matched = 0, total = 0, nd, nh, c, worst = 0
+    cdef Py_ssize_t k, i, j, v
+    cdef int64_t matched = 0, total = 0, c, worst = 0
     cdef bint s_to_t, t_to_s, cycle = False
     with nogil:
         for k in range(n_pairs):
@@ -374,30 +386,7 @@ def unit_potentials(const int64_t[::1] mentee, const int64_t[::1] mentor, const 
             adj[queue[src]], acost[queue[src]] = snk, 0
         if t_to_s:
             adj[queue[snk]], acost[queue[snk]] = src, 0
-        for v in range(size):  # every node in the queue once, at the start
-            queue[v] = v
-        while count > 0:
-            v = queue[head]
-            head += 1
-            if head == size:
-                head = 0
-            count -= 1
-            inq[v] = 0
-            for q in range(ptr[v], ptr[v + 1]):
-                w = adj[q]
-                nd = dist[v] + acost[q]
-                nh = hops[v] + 1
-                if nd < dist[w] or (nd == dist[w] and nh < hops[w]):
-                    if nh > size:  # a path longer than the nodes: a cycle that lowers labels
-                        cycle = True
-                        break
-                    dist[w], hops[w] = nd, nh
-                    if not inq[w]:
-                        inq[w] = 1
-                        queue[(head + count) % size] = w
-                        count += 1
-            if cycle:
-                break
+        cycle = _least_labels(ptr, adj, acost, dist, hops, queue, inq)
         if not cycle:
             for v in range(size):
                 if hops[v] > worst:
