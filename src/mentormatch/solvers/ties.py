@@ -33,7 +33,10 @@ The rule
    flows are exactly the optima of step 1 (every arc on it has reduced cost 0, so the
    objective stays optimal); its optimum minimises the sum of keys among them. It is solved
    from each node's arcs of smallest key, the others priced by its distances and added when
-   needed (:func:`second_flow`), which reaches the same set of optima.
+   needed (:func:`second_flow`), which reaches the same set of optima. With every demand at
+   most 1 and no ``cover`` the compiled assignment flow solves it instead, on bounds read from
+   complementary slackness (:mod:`mentormatch.solvers.ties_unit`, which says why the pick is the
+   same; 2,000 x 500 with scores in 4 levels: the rule 71 ms to about 50).
 4. **Until one is left.** The keys are random-like, so the least sum is nearly always reached
    by one assignment; step 2 on the second flow (its own potentials, by Bellman-Ford on its
    small residual network) proves it. If not, steps 3-4 repeat on the second flow's own
