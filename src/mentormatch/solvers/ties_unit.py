@@ -87,10 +87,10 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
     """A least-cost flow of the compiled flow's network on the pairs ``a -> b`` of cost ``c``
     (grouped by mentee), and potentials that prove it, as
     :func:`mentormatch.solvers.ties.second_flow` finds it: from the pairs of small ``key``
-    (about ``face_start`` a mentee: :data:`~mentormatch.solvers.ties.FACE_START`) and those of the flow ``x``
-    (which meets every bound, so the bonus is reached on them), the others joining while one
-    has a negative reduced cost under the flow's potentials. Then the potentials prove the
-    flow optimal over every pair (a pair left out carries nothing)."""
+    (about ``face_start`` a mentee: :data:`~mentormatch.solvers.ties.FACE_START`) and those of
+    the flow ``x`` (which meets every bound, so the bonus is reached on them), the others
+    joining while one has a negative reduced cost under the flow's potentials. Then the
+    potentials prove the flow optimal over every pair (a pair left out carries nothing)."""
     n = len(dem)
     n_tails = int(np.count_nonzero(np.bincount(a, minlength=n)))
     limit = 2.0 ** bits * face_start * max(n_tails, 1) / max(len(a), 1)
