@@ -1,0 +1,206 @@
+""""Why not X" under ``fairness.objective`` maxmin and leximin (``report/forced_fair.py``): the
+forced pair is priced by the programme's own objective, re-solved with the pair locked.
+
+References: brute force over every assignment on tiny rounds (the most pairs, then the worst
+pair and the total for max-min, the ascending sorted scores for leximin), and three HiGHS MILPs
+(``test_hunt_s23.lex_milp``) with a budget or minimum loads. Each stated figure (the forced
+optimum's worst pair, the total's drop, the first sorted score that changes) is recomputed
+from the inputs; bounds (no re-solve: the round above the re-solve limit, the time limit
+past) must hold the forced optimum's worst pair. Every source (complete set, blocks, bounds,
+forced small) gives the same words and figures.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import mentormatch as mm
+from mentormatch import pipeline as pl
+from mentormatch.report import forced, pricing
+
+from _support import SOURCES, on_source
+from test_checks_matrix_small import _organisation
+from test_hunt_s23 import lex_milp
+
+
+def brute(p, force=None):
+    """Every assignment of ``p`` (unit loads, capacities, demands, locks; ``force`` a position
+    held too) as (pairs, ascending scores); None when none is feasible."""
+    P, s = p.pairs, np.asarray(p.score, float)
+    starts = P.starts()
+    held = np.asarray(p.locked, bool).copy()
+    if force is not None:
+        held[force] = True
+    options = []
+    for i in range(P.n_mentees):
+        own = list(range(starts[i], starts[i + 1]))
+        must = [q for q in own if held[q]]
+        rows = [c for r in range(int(p.demand[i]) + 1) for c in itertools.combinations(own, r)
+                if all(q in c for q in must)]
+        options.append(rows)
+    out = []
+    for combo in itertools.product(*options):
+        chosen = np.array([q for c in combo for q in c], np.int64)
+        if np.any(np.bincount(P.mentor[chosen], minlength=P.n_mentors) > p.capacity + 1e-9):
+            continue
+        out.append((len(chosen), np.sort(s[chosen])))
+    return out or None
+
+
+def best(found, objective):
+    """The optimum among ``brute``'s assignments: max-min's (pairs, worst, total), leximin's
+    (pairs, sorted scores)."""
+    if objective == "maxmin":
+        key = lambda a: (a[0], a[1][0] if a[0] else np.inf, a[1].sum())  # noqa: E731
+    else:
+        key = lambda a: (a[0], tuple(a[1]))  # noqa: E731
+    return max(found, key=key)
+
+
+def first_change(ref, new, objective):
+    depth = 1 if objective == "maxmin" else min(len(ref), len(new))
+    for k in range(depth):
+        if abs(ref[k] - new[k]) > 1e-6 * max(1.0, abs(ref[k])):
+            return k
+    return None
+
+
+def check_row(a, ref, new, objective):
+    """The alternative's row against the reference's and the forced optimum's (pairs, sorted
+    scores): the worst pair, the total's drop, and the figure the words name."""
+    text = a["text"]
+    assert a["worst_low"] == pytest.approx(new[1][0], abs=1e-9) == a["worst_high"], text
+    assert a["cost"] == pytest.approx(ref[1].sum() - new[1].sum(), abs=1e-6), text
+    if new[0] < ref[0]:
+        assert f"({new[0]} instead of {ref[0]})" in text
+        return
+    k = first_change(ref[1], new[1], objective)
+    if k is not None:
+        assert f"from {ref[1][k]:.4f} to {new[1][k]:.4f}" in text, text
+        assert ("worst pair score" in text) == (k == 0), text
+    elif objective == "maxmin" and ref[1].sum() - new[1].sum() > 1e-9:
+        assert f"lowers the programme's total score by {ref[1].sum() - new[1].sum():.4f}" in text
+    else:
+        assert "equally good" in text, text
+    assert "bounds" not in text
+
+
+def _round(seed, objective, n=None, m=None):
+    rng = np.random.default_rng(seed)
+    mentors, mentees = mm.synthetic.organisation(
+        n_mentees=n or int(rng.integers(5, 8)), n_mentors=m or int(rng.integers(2, 4)), seed=seed)
+    mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], int(rng.integers(1, 3))))
+    return mentors, mentees, {"fairness": {"objective": objective}}
+
+
+def _questions(r, complete):
+    """Every (mentee, mentor) of an eligible pair the answer does not hold, with its position."""
+    p = complete.problem
+    have = set(zip(r.pairs["mentee_id"].astype(str), r.pairs["mentor_id"].astype(str)))
+    out = []
+    for q in range(len(p.pairs)):
+        e = str(complete.mentee_ids.ids[p.pairs.mentee[q]])
+        j = str(complete.mentor_ids.ids[p.pairs.mentor[q]])
+        if (e, j) not in have:
+            out.append((e, j, q))
+    return out
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+@pytest.mark.parametrize("seed", [2400, 2401, 2402, 2404, 2406, 2407, 2411, 2414])
+def test_why_not_states_the_change_in_the_programmes_objective_against_brute_force(seed, objective):
+    """Tiny rounds (5-7 mentees, 2-3 mentors, capacity 1-2): every eligible pair the answer
+    does not hold, asked "why not": its worst pair, total and first changed figure are the
+    brute-force optimum's with the pair forced, on every source with the same words."""
+    mentors, mentees, programme = _round(seed, objective)
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    ref = best(brute(p), objective)
+    texts = {}
+    for kind in SOURCES:
+        with on_source(kind):
+            r = mm.pair(mentors, mentees, programme)
+            assert r.status == "optimal" and r.objective == pytest.approx(ref[1].sum(), abs=1e-6)
+            for e, j, q in _questions(r, complete):
+                a = r.explain(e, mentor=j).alternatives.iloc[0]
+                found = brute(p, force=q)
+                if found is None:
+                    assert "cannot be forced" in a["text"]
+                else:
+                    check_row(a, ref, best(found, objective), objective)
+                texts.setdefault((e, j), []).append((a["text"], a["cost"], a["worst_low"]))
+    assert texts
+    for key, seen in texts.items():
+        assert len(seen) == len(SOURCES) and len(set(map(str, seen))) == 1, (key, seen)
+
+
+@pytest.mark.parametrize("kind", SOURCES)
+@pytest.mark.parametrize("seed", [2410, 2411, 2412, 2413])
+def test_why_not_under_maxmin_with_side_constraints_against_milp(seed, kind):
+    """Max-min with a budget or minimum loads (8-12 mentees): each listed alternative's forced
+    worst pair and total drop are three MILPs' with the pair forced (``lex_milp``)."""
+    rng = np.random.default_rng(seed)
+    mentors, mentees = _organisation(seed, n=int(rng.integers(8, 13)), m=int(rng.integers(3, 6)))
+    mentors = mentors.assign(min_capacity=0)
+    rules = [{"budget": float(rng.integers(400, 1500))}, {}][seed % 2]
+    if seed % 2:
+        mentors = mentors.assign(min_capacity=np.minimum(1, mentors["capacity"]))
+    programme = {"constraints": rules, "fairness": {"objective": "maxmin"}}
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    M, t, T = lex_milp(p)
+    checked = 0
+    with on_source(kind):
+        r = mm.pair(mentors, mentees, programme)
+        assert r.status == "optimal" and r.objective == pytest.approx(T, abs=1e-6)
+        for e, j, q in _questions(r, complete)[:: max(1, len(p.pairs) // 12)]:
+            a = r.explain(e, mentor=j).alternatives.iloc[0]
+            out = lex_milp(p, force=[q])
+            if out is None:
+                assert "cannot be forced" in a["text"], a["text"]
+                continue
+            m2, t2, T2 = out
+            assert a["worst_low"] == pytest.approx(t2, abs=1e-6) == a["worst_high"], a["text"]
+            assert a["cost"] == pytest.approx(T - T2, abs=1e-6), a["text"]
+            if m2 == M and t2 < t - 1e-6:
+                assert f"from {t:.4f} to {t2:.4f}" in a["text"], a["text"]
+            checked += 1
+    assert checked > 0
+
+
+@pytest.mark.parametrize("how", ["too_large", "past_limit"])
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+@pytest.mark.parametrize("seed", [2420, 2421, 2422])
+def test_bounds_without_a_re_solve_hold_the_forced_optimums_worst_pair(monkeypatch, seed,
+                                                                         objective, how):
+    """No exact re-solve (the round above the re-solve limit, or the time limit past): the
+    stated bounds hold the brute-force forced optimum's worst pair, are said to be bounds, and
+    claim no total; below the optimum's worst pair the words say the objective falls."""
+    mentors, mentees, programme = _round(seed, objective, n=6, m=3)
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    ref = best(brute(p), objective)
+    r = mm.pair(mentors, mentees, programme)
+    if how == "too_large":
+        monkeypatch.setattr(pricing, "ALTERNATIVE_SOLVE_PAIRS", 0)
+    else:
+        monkeypatch.setattr(forced, "past_limit", lambda options: True)
+    checked = 0
+    for e, j, q in _questions(r, complete):
+        a = r.explain(e, mentor=j).alternatives.iloc[0]
+        if "cannot be forced" in a["text"]:
+            continue
+        assert "(bounds:" in a["text"] and np.isnan(a["cost"]), a["text"]
+        found = brute(p, force=q)
+        assert found is not None
+        new = best(found, objective)
+        assert new[1][0] <= a["worst_high"] + 1e-9, a["text"]
+        assert a["worst_high"] == pytest.approx(p.score[q])
+        if not np.isnan(a["worst_low"]):
+            assert a["worst_low"] <= new[1][0] + 1e-9, a["text"]
+        if p.score[q] < ref[1][0] - 1e-6:
+            assert "lowers" in a["text"], a["text"]
+        checked += 1
+    assert checked > 0
