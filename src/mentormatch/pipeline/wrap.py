@@ -18,6 +18,7 @@ from ..matching import Deferred, Matching
 from ..pairs import Encoder
 from ..record import SolveRecord
 from ..report.forced import round_limit
+from ..report.pricing import every_pair
 from ..report.reasons import unmatched_reasons
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
 
@@ -203,7 +204,10 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
             problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
             problem.side.active(), problem=problem, max_solves=max_solves, not_reached=not_reached,
             stopped=timed_out and solution.status != "optimal",
-            time_limit=round_limit(data))
+            time_limit=round_limit(data), solver=solution.solver,
+            optimal=solution.status == "optimal",
+            every_pair=(None if data.get("pair_reader") is None else
+                        lambda: every_pair(data, problem, chosen)))
         contrib = (contributions.iloc[chosen].reset_index(drop=True)
                    if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
         if input_rows is not None:  # solved in the seeded order: report in the caller's row order

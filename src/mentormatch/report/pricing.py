@@ -20,7 +20,7 @@ from .forced import (_reference_range, exact_solver, forced_cost_bounds, forced_
 from .forced_fair import FAIR_OBJECTIVES, price_fair
 from .words import short_number
 
-__all__ = ["binding_constraints", "alternatives", "ALTERNATIVE_SOLVE_PAIRS"]
+__all__ = ["binding_constraints", "alternatives", "every_pair", "ALTERNATIVE_SOLVE_PAIRS"]
 
 
 def binding_constraints(problem, chosen: np.ndarray, position: int, mentor_ids) -> list[str]:
@@ -127,7 +127,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     # is possible, else (``restricted``) with bounds valid over every pair
     restricted = None  # why not every pair, on the scale path
     if data.get("pair_reader") is not None:
-        every, restricted = _every_pair(data, problem, chosen)
+        every, restricted = every_pair(data, problem, chosen)
         if every is not None:
             problem, chosen = every
             solution = dataclasses.replace(solution, chosen=chosen)
@@ -304,7 +304,7 @@ def _asked_outside(data, i: int, only: int | None,
     return None if rule == "same_person" else (float(total[0]), rule)
 
 
-def _every_pair(data, problem, chosen: np.ndarray):
+def every_pair(data, problem, chosen: np.ndarray):
     """``((problem, chosen), None)`` over every eligible pair of a scale-path round: the solved
     problem (its capacities, locks, side constraints, loads) with the pairs its solver was not
     given joined, unchosen, and the solution's pairs at their new positions; ``(None, why)``

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..constraints import RULE_WORDS
+from .forced_fair import FAIR_OBJECTIVES
 
 REASON_CODES = ("no_mentors", "no_eligible_mentor", "no_capacity", "capacity_taken", "no_gain",
                 "trade_off", "none_needed", "time_limit")
@@ -32,6 +33,9 @@ def unmatched_reasons(
     not_reached: np.ndarray | None = None,
     stopped: bool = False,
     time_limit: float | None = None,
+    solver: str | None = None,
+    optimal: bool = False,
+    every_pair=None,
 ) -> pd.DataFrame:
     """One row per unmatched mentee: ``mentee_id``, ``reason_code``, ``reason``.
 
@@ -61,8 +65,27 @@ def unmatched_reasons(
         The round's time limit: the exact "capacity_taken" re-solves share it, counted from
         this call; none starts past it, and the reasons of the mentors left unchecked say so
         (the approximate text, never a figure that was not computed).
+    solver, optimal : str, bool
+        The solver that made the answer and whether it proved it optimal. Under ``"maxmin"``
+        and ``"leximin"`` the objective is not the total, so no score "needed" by the total is
+        stated: the closest call of a "capacity_taken" mentee is priced in that objective
+        instead, by the solver's own re-solves with the pair locked
+        (:func:`mentormatch.report.forced_fair.forced_standing`, up to ``max_solves``; only
+        against a proven answer). "Full with better-scoring pairs" is said only where every
+        eligible mentor's weakest pair scores at least this mentee's (side constraints and
+        the fairness objectives can keep a weaker pair).
+    every_pair : callable, optional
+        The scale path's: ``() -> ((problem, chosen), why)`` over every eligible pair
+        (:func:`mentormatch.report.pricing.every_pair`). Under the fairness objectives the
+        reasons then read every eligible pair, as on the complete set (the fair sources hold
+        fewer: "all 1 eligible mentors" where the complete set said 2).
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
+    if len(unmatched) and solver in FAIR_OBJECTIVES and every_pair is not None:
+        every, _ = every_pair()
+        if every is not None:  # every eligible pair, the answer's at their positions there
+            problem, chosen = every
+            pair_mentee, pair_mentor, pair_score = problem.pairs.mentee, problem.pairs.mentor, problem.score
     if len(unmatched) == 0:  # everyone matched: nothing to explain, no work on the pairs
         # (one empty object block: half the time of a frame built from an empty list)
         return pd.DataFrame(np.empty((0, 3), object), columns=["mentee_id", "reason_code", "reason"],
@@ -127,13 +150,67 @@ def unmatched_reasons(
         pending.append((len(rows), i, js, ss))
         k = int(np.argmax(ss))
         j = js[k]
+        better = bool(np.all(weakest[js] >= ss - 1e-12))  # (else a weaker pair was kept)
         rows.append((mentee_ids[i], "capacity_taken",
-                     f"all {len(js)} eligible mentors are full with better-scoring pairs: the best match, "
-                     f"{mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at capacity "
-                     f"{capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
-    if pending and problem is not None and max_solves > 0 and _plain(problem):
+                     f"all {len(js)} eligible mentors are full{' with better-scoring pairs' * better}: "
+                     f"the best match, {mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at "
+                     f"capacity {capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
+    fair = solver if solver in FAIR_OBJECTIVES else None
+    if pending and problem is not None and max_solves > 0 and fair is not None:
+        if optimal and not stopped:
+            _fair_capacity_reasons(rows, pending, problem, chosen, mentor_ids, fair, max_solves,
+                                   time_limit)
+    elif pending and problem is not None and max_solves > 0 and _plain(problem):
         _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves, time_limit=time_limit)
     return pd.DataFrame(rows, columns=["mentee_id", "reason_code", "reason"])
+
+
+def _fair_capacity_reasons(rows, pending, problem, chosen, mentor_ids, solver: str,
+                           max_solves: int, time_limit: float | None, top: int = 3) -> None:
+    """Under max-min or leximin: each "capacity_taken" mentee's closest call, among its ``top``
+    best-scoring eligible mentors (at most ``max_solves`` re-solves in all, the mentees in
+    order), is the pair whose forcing leaves the best objective (the solver's re-solve with it
+    locked, :func:`~.forced_fair.forced_standing`), stated in that objective
+    (:func:`~.forced_fair.fair_verdict`). Mentees past the budget or the time limit keep the
+    approximate text, which then says why no figure is given."""
+    import time
+
+    from ..solvers import SolverOptions
+    from .forced import past_limit
+    from .forced_fair import fair_verdict, forced_standing, standing
+
+    options = (SolverOptions() if time_limit is None else
+               SolverOptions(time_limit=float(time_limit), started=time.perf_counter()))
+    reference = standing(problem, chosen)
+    P = problem.pairs
+    spent = 0
+    for row, i, js, ss in pending:
+        order = np.argsort(-ss, kind="stable")[:top]
+        if spent + len(order) > max_solves or past_limit(options):
+            why = (f"the time limit ({time_limit:g} s)" if past_limit(options) else
+                   f"the cap of {max_solves} re-solves")
+            rows[row] = (rows[row][0], "capacity_taken",
+                         f"{rows[row][2]} (its closest call under {solver} not priced: {why})")
+            continue
+        best = None
+        for k in order:
+            q = int(P.locate(np.array([i]), np.array([js[k]]))[0])
+            new, how, _ = forced_standing(problem, q, solver, options)
+            spent += 1
+            if new is None or how != "optimal":
+                continue
+            key = (new.pairs, tuple(new.scores[:1]) if solver == "maxmin" else tuple(new.scores),
+                   new.total)
+            if best is None or key > best[0]:
+                best = (key, k, new)
+        if best is None:
+            continue
+        _, k, new = best
+        verdict = fair_verdict(reference, new, solver).verdict
+        rows[row] = (rows[row][0], "capacity_taken",
+                     f"all {len(js)} eligible mentors are full; the closest call, mentor "
+                     f"{mentor_ids[js[k]]!s} (score {_fmt(ss[k])} with this mentee, the least "
+                     f"harm of its {len(order)} best): {verdict}")
 
 
 def _plain(problem) -> bool:
