@@ -207,7 +207,9 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
             time_limit=round_limit(data), solver=solution.solver,
             optimal=solution.status == "optimal",
             every_pair=(None if data.get("pair_reader") is None else
-                        lambda: every_pair(data, problem, chosen)))
+                        lambda: every_pair(data, problem, chosen)),
+            optimum=(float(solution.objective) if solution.solver == "flow" and solution.status == "optimal"
+                     and (solution.certificate or {}).get("objective", "score") == "score" else None))
         contrib = (contributions.iloc[chosen].reset_index(drop=True)
                    if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
         if input_rows is not None:  # solved in the seeded order: report in the caller's row order

@@ -17,12 +17,15 @@ import numpy as np
 
 from ..errors import InfeasibleError, MentormatchError
 
-__all__ = ["EXACT_SOLVERS", "exact_solver", "solve_objective", "solve_outcome", "resolve_options", "round_limit",
+__all__ = ["EXACT_SOLVERS", "FAIR_OBJECTIVES", "exact_solver", "solve_objective", "solve_outcome", "resolve_options", "round_limit",
            "past_limit",
            "reference_objective", "forced_cost", "forced_cost_range", "forced_cost_bounds",
            "forced_on_source", "plain_round", "mentor_loads", "SOURCE_RESOLVE_PAIRS"]
 
 EXACT_SOLVERS = ("flow", "hungarian", "mip", "cpsat")
+#: The result solvers whose objective is not the total score: their own re-solves price a pair
+#: (:mod:`.forced_fair`).
+FAIR_OBJECTIVES = ("maxmin", "leximin")
 
 
 def exact_solver(problem, solver: str | None = None) -> str:
@@ -35,8 +38,6 @@ def exact_solver(problem, solver: str | None = None) -> str:
     >>> exact_solver(None, "maxmin"), exact_solver(None, "leximin")
     ('maxmin', 'leximin')
     """
-    from .forced_fair import FAIR_OBJECTIVES
-
     if solver in FAIR_OBJECTIVES:  # the objective is not the total: its own solver prices it
         return solver
     constrained = problem.side.active() or not problem.integral
@@ -302,8 +303,6 @@ SOURCE_RESOLVE_PAIRS = 25_000_000
 def plain_round(problem, solution) -> bool:
     """Whether the round is the plain flow's problem: no side constraint, bonus or
     coverage_first, unit loads (one re-solve of it is a flow, whatever its size)."""
-    from .forced_fair import FAIR_OBJECTIVES
-
     cert = getattr(solution, "certificate", None) or {}
     return (not problem.side.active() and problem.integral and not problem.coverage_first
             and cert.get("objective", "score") == "score"

@@ -26,13 +26,13 @@ import dataclasses
 
 import numpy as np
 
+from . import forced
+from .forced import FAIR_OBJECTIVES, _swap
 from .words import ordinal
 
 __all__ = ["FAIR_OBJECTIVES", "Standing", "standing", "reference_standing", "forced_standing",
            "fair_verdict", "fair_bounds", "FairPrice", "price_fair"]
 
-#: The result solvers whose objective is not the total score: their own re-solves price a pair.
-FAIR_OBJECTIVES = ("maxmin", "leximin")
 _NAMES = {"maxmin": "max-min", "leximin": "leximin"}
 #: Two scores within this relative distance are one level (the solvers' 1e-6 optimality gap).
 _SAME = 1e-6
@@ -98,11 +98,9 @@ def reference_standing(problem, solution, status: str, solver: str, options=None
     """The optimum's :class:`Standing` that forced pairs are compared with: the answer's when
     it is proven optimal, else one re-solve's when that one is; None when neither is (the
     time limit past or the re-solve stopped: bounds instead)."""
-    from .forced import past_limit
-
     if status == "optimal":
         return standing(problem, solution.chosen)
-    if past_limit(options):
+    if forced.past_limit(options):
         return None
     sol, _ = _solve(problem, solver, options)
     return standing(problem, sol.chosen) if sol is not None and sol.status == "optimal" else None
@@ -171,8 +169,6 @@ def fair_bounds(problem, solution, position: int | None, solver: str, reference:
     :func:`mentormatch.report.forced.forced_cost_bounds`, when it has as many pairs as the
     proven optimum ``reference`` (None: not proven, no lower bound). Below the optimum's worst
     pair, forcing the pair lowers the objective whatever the rest, and the words say so."""
-    from .forced import _swap
-
     name = _NAMES[solver]
     # (the pair, of score ``score`` when outside ``problem``, is among the forced assignment's)
     high = float(problem.score[position] if score is None else score)
@@ -201,12 +197,10 @@ def price_fair(problem, solution, position: int, i: int, j: int, score: float, s
     either stops with a gap; else (the reason, said after the bounds) :func:`fair_bounds`,
     with ``held``: a re-solve on ``problem``'s pairs with the pair joined and held as the
     witness (an assignment of the round, as the scale path's solver pairs are its pairs)."""
-    from .forced import past_limit
-
     if bounds is not None:  # no exact re-solve: bounds on the objective
         reference = standing(problem, solution.chosen) if status == "optimal" else None
         witness = None
-        if held and not past_limit(options):
+        if held and not forced.past_limit(options):
             witness = _held_witness(problem, i, j, score, solver, options)
         price = fair_bounds(problem, solution, position if position >= 0 else None, solver,
                             reference, witness, score)
