@@ -292,3 +292,35 @@ def test_full_with_better_scoring_pairs_is_said_only_when_true(seed):
         assert np.all(weakest[p.pairs.mentor[own]] >= p.score[own] - 1e-12), u.reason
         said += 1
     assert len(r.unmatched) > 0
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+@pytest.mark.parametrize("seed", [2400, 2404])
+def test_a_stopped_re_solve_gives_bounds_stated_as_bounds(monkeypatch, seed, objective):
+    """The forced re-solve stops with a gap (its status "feasible", its assignment kept): the
+    text says so, claims no total, and its bounds hold the brute-force forced worst pair."""
+    from mentormatch.solvers import SOLVERS, get_solver
+
+    mentors, mentees, programme = _round(seed, objective, n=7, m=3)
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    r = mm.pair(mentors, mentees, programme)
+    solve = get_solver(objective)
+
+    def stopped(problem, options=None):
+        import dataclasses
+
+        return dataclasses.replace(solve(problem, options), status="feasible")
+
+    monkeypatch.setitem(SOLVERS, objective, stopped)
+    checked = 0
+    for e, j, q in _questions(r, complete):
+        a = r.explain(e, mentor=j).alternatives.iloc[0]
+        found = brute(p, force=q)
+        if found is None:
+            continue
+        new = best(found, objective)
+        assert "(bounds: the re-solve stopped with a gap)" in a["text"] and np.isnan(a["cost"]), a["text"]
+        assert a["worst_low"] - 1e-9 <= new[1][0] <= a["worst_high"] + 1e-9, a["text"]
+        checked += 1
+    assert checked > 0

@@ -179,12 +179,15 @@ def fair_bounds(problem, solution, position: int | None, solver: str, reference:
     if witness is not None and reference is not None and witness[0].pairs == reference.pairs > 0:
         low, how = min(witness[0].worst, high), witness[1]
     text = f"with it forced, the worst pair score is at most {high:.4f} (the pair's own score)"
-    if low is not None:
+    if low is not None and high - low <= 1e-12:
+        text = (f"with it forced, the worst pair score is {high:.4f} (at most the pair's own score, "
+                f"reached by {how} with {reference.pairs} pairs)")
+    elif low is not None:
         text += f" and at least {low:.4f} ({how}, {reference.pairs} pairs)"
     best = None if reference is None else reference.worst
     if best is not None and high < best - _SAME * max(1.0, abs(best)):
-        text = (f"forcing it lowers {name}'s objective: {text}, below the optimum's {best:.4f} "
-                f"(or it leaves fewer pairs)")
+        text = (f"forcing it lowers {name}'s objective: {text}, below the optimum's {best:.4f}"
+                + (" (or it leaves fewer pairs)" if low is None else ""))
     return FairPrice(text, None, low, high)
 
 
