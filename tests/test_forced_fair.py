@@ -324,3 +324,32 @@ def test_a_stopped_re_solve_gives_bounds_stated_as_bounds(monkeypatch, seed, obj
         assert a["worst_low"] - 1e-9 <= new[1][0] <= a["worst_high"] + 1e-9, a["text"]
         checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+@pytest.mark.parametrize("seed", [2400, 2404, 2411])
+def test_why_not_with_an_objective_bonus_reads_score_plus_bonus(seed, objective):
+    """A round solved with an objective bonus (``pipeline.solve(prepared, bonus)``, as priority
+    and continuity do): the objective is on score + bonus, and so is the forced re-solve's
+    worst pair (brute force on score + bonus with the pair forced); the text says so."""
+    import dataclasses
+
+    mentors, mentees, programme = _round(seed, objective, n=7, m=3)
+    prepared = pl.prepare(mentors, mentees, programme)
+    p = prepared.problem
+    bonus = np.round(np.random.default_rng(seed).uniform(0, 1.5, len(p.score)), 3)
+    r = pl.solve(prepared, bonus)
+    goal = dataclasses.replace(p, score=p.score + bonus)
+    ref = best(brute(goal), objective)
+    checked = 0
+    for e, j, q in _questions(r, prepared):
+        a = r.explain(e, mentor=j).alternatives.iloc[0]
+        found = brute(goal, force=q)
+        if found is None:
+            continue
+        new = best(found, objective)
+        assert "(scores plus the round's bonus)" in a["text"], a["text"]
+        assert a["worst_low"] == pytest.approx(new[1][0], abs=1e-9) == a["worst_high"], a["text"]
+        assert a["cost"] == pytest.approx(ref[1].sum() - new[1].sum(), abs=1e-6), a["text"]
+        checked += 1
+    assert checked > 0

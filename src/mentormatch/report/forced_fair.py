@@ -69,22 +69,31 @@ class FairPrice:
     worst_high: float | None = None
 
 
-def standing(problem, chosen) -> Standing:
-    """The :class:`Standing` of the assignment ``chosen`` (positions in ``problem.pairs``)."""
+def standing(problem, chosen, bonus=None) -> Standing:
+    """The :class:`Standing` of the assignment ``chosen`` (positions in ``problem.pairs``), on
+    the scores plus ``bonus`` (one number per pair: the round's objective bonus) when given."""
     chosen = np.asarray(chosen, dtype=np.int64)
-    return Standing(len(chosen), np.sort(np.asarray(problem.score, float)[chosen]))
+    goal = np.asarray(problem.score, float) + (0.0 if bonus is None else np.asarray(bonus, float))
+    return Standing(len(chosen), np.sort(goal[chosen]))
 
 
-def _solve(problem, solver: str, options, ids=None):
-    """``(solution, None)`` of ``problem`` by ``solver``, or ``(None, why)`` when infeasible
-    (``why`` naming people by id when ``ids``, mentee and mentor ids, are given)."""
+def _solve(problem, solver: str, options, ids=None, bonus=None):
+    """``(solution, None)`` of ``problem`` by ``solver`` (with the objective ``bonus``, as
+    :mod:`mentormatch.pipeline.bonus` runs it), or ``(None, why)`` when infeasible (``why``
+    naming people by id when ``ids``, mentee and mentor ids, are given)."""
     from ..errors import InfeasibleError, MentormatchError
     from ..solvers import SolverOptions, get_solver
     from ..solvers.blame import named
 
     options = options or SolverOptions()
     try:
-        sol = get_solver(solver)(problem, options)
+        if bonus is None:
+            sol = get_solver(solver)(problem, options)
+        else:
+            from ..solvers.fair import solve_maxmin
+            from ..solvers.leximin import solve_leximin
+
+            sol = {"maxmin": solve_maxmin, "leximin": solve_leximin}[solver](problem, options, bonus)
     except (MentormatchError, ValueError) as exc:
         if ids is not None and isinstance(exc, InfeasibleError):
             exc = named(problem, *ids, exc)
@@ -94,29 +103,30 @@ def _solve(problem, solver: str, options, ids=None):
     return sol, None
 
 
-def reference_standing(problem, solution, status: str, solver: str, options=None) -> Standing | None:
+def reference_standing(problem, solution, status: str, solver: str, options=None,
+                       bonus=None) -> Standing | None:
     """The optimum's :class:`Standing` that forced pairs are compared with: the answer's when
     it is proven optimal, else one re-solve's when that one is; None when neither is (the
     time limit past or the re-solve stopped: bounds instead)."""
     if status == "optimal":
-        return standing(problem, solution.chosen)
+        return standing(problem, solution.chosen, bonus)
     if forced.past_limit(options):
         return None
-    sol, _ = _solve(problem, solver, options)
-    return standing(problem, sol.chosen) if sol is not None and sol.status == "optimal" else None
+    sol, _ = _solve(problem, solver, options, bonus=bonus)
+    return standing(problem, sol.chosen, bonus) if sol is not None and sol.status == "optimal" else None
 
 
-def forced_standing(problem, position: int, solver: str, options=None, ids=None):
+def forced_standing(problem, position: int, solver: str, options=None, ids=None, bonus=None):
     """``(standing, status, why)`` of the round re-solved by ``solver`` (the answer's own) with
     pair ``position`` locked besides its locks: ``standing`` of its assignment (the optimum's
     when ``status`` is ``"optimal"``, else a feasible assignment that holds the pair);
     ``(None, None, why)`` when forcing it is infeasible."""
     locked = np.asarray(problem.locked, bool).copy()
     locked[position] = True
-    sol, why = _solve(dataclasses.replace(problem, locked=locked), solver, options, ids)
+    sol, why = _solve(dataclasses.replace(problem, locked=locked), solver, options, ids, bonus)
     if sol is None:
         return None, None, why
-    return standing(problem, sol.chosen), sol.status, None
+    return standing(problem, sol.chosen, bonus), sol.status, None
 
 
 def _first_change(ref: Standing, new: Standing, solver: str) -> int | None:
@@ -162,7 +172,8 @@ def fair_verdict(ref: Standing, new: Standing, solver: str) -> FairPrice:
 
 
 def fair_bounds(problem, solution, position: int | None, solver: str, reference: Standing | None,
-                witness: tuple[Standing, str] | None = None, score: float | None = None) -> FairPrice:
+                witness: tuple[Standing, str] | None = None, score: float | None = None,
+                bonus=None) -> FairPrice:
     """Bounds on the forced optimum's worst pair without an exact re-solve (module docstring):
     at most the pair's own score; at least the worst pair of ``witness`` (a feasible
     assignment holding the pair, and how it was found), or else of the swap of
@@ -171,10 +182,11 @@ def fair_bounds(problem, solution, position: int | None, solver: str, reference:
     pair, forcing the pair lowers the objective whatever the rest, and the words say so."""
     name = _NAMES[solver]
     # (the pair, of score ``score`` when outside ``problem``, is among the forced assignment's)
-    high = float(problem.score[position] if score is None else score)
+    high = float(problem.score[position] + (0.0 if bonus is None else bonus[position])
+                 if score is None else score)
     if witness is None and position is not None:
         swapped = _swap(problem, np.asarray(solution.chosen, np.int64), position)
-        witness = None if swapped is None else (standing(problem, swapped), "a swap that holds it")
+        witness = None if swapped is None else (standing(problem, swapped, bonus), "a swap that holds it")
     low = how = None
     if witness is not None and reference is not None and witness[0].pairs == reference.pairs > 0:
         low, how = min(witness[0].worst, high), witness[1]
@@ -192,32 +204,44 @@ def fair_bounds(problem, solution, position: int | None, solver: str, reference:
 
 
 def price_fair(problem, solution, position: int, i: int, j: int, score: float, solver: str,
-               status: str, cache: dict, options, ids, bounds: str | None, held: bool) -> FairPrice:
+               status: str, cache: dict, options, ids, bounds: str | None, held: bool,
+               bonus=None) -> FairPrice:
     """One alternative (mentee ``i``, mentor ``j``, of ``score``; ``position`` in
     ``problem.pairs``, -1 outside them: the scale path's solver pairs) priced under ``solver``'s
     objective. ``bounds`` None: exact, by :func:`forced_standing` against
     :func:`reference_standing` (kept in ``cache`` for the other alternatives), bounds where
     either stops with a gap; else (the reason, said after the bounds) :func:`fair_bounds`,
     with ``held``: a re-solve on ``problem``'s pairs with the pair joined and held as the
-    witness (an assignment of the round, as the scale path's solver pairs are its pairs)."""
+    witness (an assignment of the round, as the scale path's solver pairs are its pairs).
+    ``bonus``: the round's objective bonus per pair of ``problem`` (priority, continuity): the
+    objective reads score + bonus, and so do the figures, which say so."""
+    price = _price_fair(problem, solution, position, i, j, score, solver, status, cache, options,
+                        ids, bounds, held, bonus)
+    if bonus is None or price.cost is None and price.worst_high is None:
+        return price
+    return dataclasses.replace(price, verdict=f"{price.verdict} (scores plus the round's bonus)")
+
+
+def _price_fair(problem, solution, position, i, j, score, solver, status, cache, options, ids,
+                bounds, held, bonus) -> FairPrice:
     if bounds is not None:  # no exact re-solve: bounds on the objective
-        reference = standing(problem, solution.chosen) if status == "optimal" else None
+        reference = standing(problem, solution.chosen, bonus) if status == "optimal" else None
         witness = None
         if held and not forced.past_limit(options):
             witness = _held_witness(problem, i, j, score, solver, options)
         price = fair_bounds(problem, solution, position if position >= 0 else None, solver,
-                            reference, witness, score)
+                            reference, witness, None if bonus is not None else score, bonus)
         return dataclasses.replace(price, verdict=f"{price.verdict} ({bounds})")
     if "reference" not in cache:
-        cache["reference"] = reference_standing(problem, solution, status, solver, options)
+        cache["reference"] = reference_standing(problem, solution, status, solver, options, bonus)
     reference = cache["reference"]
-    new, how, why = forced_standing(problem, position, solver, options, ids)
+    new, how, why = forced_standing(problem, position, solver, options, ids, bonus)
     if new is None:
         return FairPrice(f"cannot be forced: {why}")
     if reference is not None and how == "optimal":
         return fair_verdict(reference, new, solver)
     price = fair_bounds(problem, solution, position, solver, reference,
-                        (new, f"the re-solve's answer, status {how}"))
+                        (new, f"the re-solve's answer, status {how}"), bonus=bonus)
     stopped = "the re-solve" if how != "optimal" else "the re-solve without the pair"
     return dataclasses.replace(price, verdict=f"{price.verdict} (bounds: {stopped} stopped with a gap)")
 

@@ -175,6 +175,11 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     fair = solver_name if solver_name in FAIR_OBJECTIVES else None  # the objective priced
     ref = None
     fair_ref: dict = {}  # the fairness objective's reference standing, found once
+    bonus = None  # the objective bonus per pair of ``problem`` (False: one not held per pair)
+    if fair is not None and (solution.certificate or {}).get("objective", "score") != "score":
+        held_bonus = data.get("bonus")
+        bonus = (np.asarray(held_bonus, float) if held_bonus is not None and restricted is None
+                 and np.shape(held_bonus) == np.shape(problem.score) else False)
     rows = []
     for k in order:
         jj, sc, r = int(js[k]), float(s[k]), int(rule[k])
@@ -205,9 +210,16 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
                       f"bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
                       f"candidate pairs; this round has {len(P):,}" if len(P) > ALTERNATIVE_SOLVE_PAIRS
                       else late if forced.past_limit(limits) else None)
+            if bonus is False:  # an objective bonus not held per pair here: no figure
+                rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+                                 f"{mid} (score {sc:.3f}, {state}): not priced: the round's {fair} "
+                                 f"objective adds a bonus (priority, continuity) that is not held "
+                                 f"per pair here", np.nan, np.nan))
+                continue
             price = price_fair(problem, solution, p, i, jj, sc, fair, status, fair_ref, limits,
                                (data["mentee_ids"].ids, m_ids), bounds,
-                               held=restricted is not None and len(P) <= ALTERNATIVE_SOLVE_PAIRS)
+                               held=restricted is not None and len(P) <= ALTERNATIVE_SOLVE_PAIRS,
+                               bonus=bonus)
             rows.append(_fair_row(mid, sc, load[jj], problem.capacity[jj], state, price))
             continue
         priced = None
