@@ -108,6 +108,15 @@ def _questions(r, complete):
     return out
 
 
+def _asked(r, prepared, p, objective):
+    """For each of :func:`_questions`: the "why not" row and the brute-force optimum of ``p``
+    with the pair forced (None: infeasible)."""
+    for e, j, q in _questions(r, prepared):
+        a = r.explain(e, mentor=j).alternatives.iloc[0]
+        found = brute(p, force=q)
+        yield a, (None if found is None else best(found, objective))
+
+
 @pytest.mark.parametrize("objective", ["maxmin", "leximin"])
 @pytest.mark.parametrize("seed", [2400, 2401, 2402, 2404, 2406, 2407, 2411, 2414])
 def test_why_not_states_the_change_in_the_programmes_objective_against_brute_force(seed, objective):
@@ -314,12 +323,9 @@ def test_a_stopped_re_solve_gives_bounds_stated_as_bounds(monkeypatch, seed, obj
 
     monkeypatch.setitem(SOLVERS, objective, stopped)
     checked = 0
-    for e, j, q in _questions(r, complete):
-        a = r.explain(e, mentor=j).alternatives.iloc[0]
-        found = brute(p, force=q)
-        if found is None:
+    for a, new in _asked(r, complete, p, objective):
+        if new is None:
             continue
-        new = best(found, objective)
         assert "(bounds: the re-solve stopped with a gap)" in a["text"] and np.isnan(a["cost"]), a["text"]
         assert a["worst_low"] - 1e-9 <= new[1][0] <= a["worst_high"] + 1e-9, a["text"]
         checked += 1
@@ -342,12 +348,9 @@ def test_why_not_with_an_objective_bonus_reads_score_plus_bonus(seed, objective)
     goal = dataclasses.replace(p, score=p.score + bonus)
     ref = best(brute(goal), objective)
     checked = 0
-    for e, j, q in _questions(r, prepared):
-        a = r.explain(e, mentor=j).alternatives.iloc[0]
-        found = brute(goal, force=q)
-        if found is None:
+    for a, new in _asked(r, prepared, goal, objective):
+        if new is None:
             continue
-        new = best(found, objective)
         assert "(scores plus the round's bonus)" in a["text"], a["text"]
         assert a["worst_low"] == pytest.approx(new[1][0], abs=1e-9) == a["worst_high"], a["text"]
         assert a["cost"] == pytest.approx(ref[1].sum() - new[1].sum(), abs=1e-6), a["text"]
