@@ -356,3 +356,36 @@ def test_why_not_with_an_objective_bonus_reads_score_plus_bonus(seed, objective)
         assert a["cost"] == pytest.approx(ref[1].sum() - new[1].sum(), abs=1e-6), a["text"]
         checked += 1
     assert checked > 0
+
+
+@pytest.mark.parametrize("seed", [2470, 2472, 2474])
+def test_unmatched_closest_call_under_maxmin_with_minimum_loads_against_milp(seed):
+    """Max-min with minimum loads (CP-SAT's three steps): each "capacity_taken" mentee's
+    closest call states the figures of three MILPs with that pair forced (``lex_milp``):
+    fewer pairs, or the worst pair it falls to, or the worst pair kept."""
+    rng = np.random.default_rng(seed)
+    mentors, mentees = _organisation(seed, n=int(rng.integers(10, 16)), m=int(rng.integers(3, 5)))
+    mentors = mentors.assign(min_capacity=np.minimum(1, mentors["capacity"]))
+    programme = {"fairness": {"objective": "maxmin"}}
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    M, t, T = lex_milp(p)
+    r = mm.pair(mentors, mentees, programme)
+    assert r.status == "optimal" and r.objective == pytest.approx(T, abs=1e-6)
+    checked = 0
+    for u in r.unmatched.itertuples():
+        assert "would have needed a score" not in u.reason, u.reason
+        if "the closest call, mentor " not in u.reason:
+            continue
+        j = u.reason.split("the closest call, mentor ", 1)[1].split(" ", 1)[0]
+        i = complete.mentee_ids.encode([u.mentee_id])[0]
+        q = int(p.pairs.locate(np.array([i]), complete.mentor_ids.encode([j]))[0])
+        m2, t2, T2 = lex_milp(p, force=[q])
+        if m2 < M:
+            assert f"({m2} instead of {M})" in u.reason, u.reason
+        elif t2 < t - 1e-6:
+            assert f"from {t:.4f} to {t2:.4f}" in u.reason and f"{abs(T - T2):.4f}" in u.reason, u.reason
+        else:
+            assert f"stays {t:.4f}" in u.reason and f"by {T - T2:.4f}" in u.reason, u.reason
+        checked += 1
+    assert checked > 0
