@@ -18,6 +18,7 @@ from ..matching import Deferred, Matching
 from ..pairs import Encoder
 from ..record import SolveRecord
 from ..report.forced import round_limit
+from ..report.pricing import every_pair
 from ..report.reasons import unmatched_reasons
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
 
@@ -184,6 +185,8 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     if eligible_counts is not None and timed_out:
         not_reached = (np.asarray(eligible_counts) != 0) & (np.bincount(pairs.mentee, minlength=pairs.n_mentees) == 0)
 
+    plain_goal = (solution.certificate or {}).get("objective", "score") == "score"  # (no bonus)
+
     def tables() -> dict[str, pd.DataFrame]:  # built on first read (matching.Deferred)
         pair_df = pd.DataFrame({
             "mentee_id": mentee_ids.decode(pairs.mentee[chosen]),
@@ -203,7 +206,12 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
             problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
             problem.side.active(), problem=problem, max_solves=max_solves, not_reached=not_reached,
             stopped=timed_out and solution.status != "optimal",
-            time_limit=round_limit(data))
+            time_limit=round_limit(data), solver=solution.solver,
+            optimal=solution.status == "optimal" and plain_goal,
+            every_pair=(None if data.get("pair_reader") is None else
+                        lambda: every_pair(data, problem, chosen)),
+            optimum=(float(solution.objective) if solution.solver == "flow" and solution.status == "optimal"
+                     and plain_goal else None))
         contrib = (contributions.iloc[chosen].reset_index(drop=True)
                    if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
         if input_rows is not None:  # solved in the seeded order: report in the caller's row order

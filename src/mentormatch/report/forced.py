@@ -17,18 +17,29 @@ import numpy as np
 
 from ..errors import InfeasibleError, MentormatchError
 
-__all__ = ["EXACT_SOLVERS", "exact_solver", "solve_objective", "solve_outcome", "resolve_options", "round_limit",
+__all__ = ["EXACT_SOLVERS", "FAIR_OBJECTIVES", "exact_solver", "solve_objective", "solve_outcome", "resolve_options", "round_limit",
            "past_limit",
            "reference_objective", "forced_cost", "forced_cost_range", "forced_cost_bounds",
            "forced_on_source", "plain_round", "mentor_loads", "SOURCE_RESOLVE_PAIRS"]
 
 EXACT_SOLVERS = ("flow", "hungarian", "mip", "cpsat")
+#: The result solvers whose objective is not the total score: their own re-solves price a pair
+#: (:mod:`.forced_fair`).
+FAIR_OBJECTIVES = ("maxmin", "leximin")
 
 
 def exact_solver(problem, solver: str | None = None) -> str:
     """The solver used to price alternatives: the result's own when it is exact for the
     problem, else the one that models it exactly: the flow for plain problems, the engine
-    (``"mip"``, proven bounds over every pair) with side constraints or fractional loads."""
+    (``"mip"``, proven bounds over every pair) with side constraints or fractional loads. Under
+    ``fairness.objective`` maxmin or leximin, that solver (:mod:`.forced_fair`: its objective
+    is priced, not the total).
+
+    >>> exact_solver(None, "maxmin"), exact_solver(None, "leximin")
+    ('maxmin', 'leximin')
+    """
+    if solver in FAIR_OBJECTIVES:  # the objective is not the total: its own solver prices it
+        return solver
     constrained = problem.side.active() or not problem.integral
     if solver in EXACT_SOLVERS and not (solver in ("flow", "hungarian") and constrained):
         return solver
@@ -215,6 +226,14 @@ def forced_cost_bounds(problem, solution, position: int) -> tuple[float | None, 
 def _swap_drop(problem, chosen: np.ndarray, position: int, objective: float) -> float | None:
     """The drop of the swap assignment of :func:`forced_cost_bounds` for an unchosen pair
     (None: none found)."""
+    swapped = _swap(problem, chosen, position)
+    return None if swapped is None else objective - float(problem.score[swapped].sum())
+
+
+def _swap(problem, chosen: np.ndarray, position: int) -> np.ndarray | None:
+    """The swap assignment of :func:`forced_cost_bounds` that holds the unchosen pair
+    ``position`` (positions in ``problem.pairs``), meeting every constraint (recomputed);
+    None when none is found."""
     P, score, locked = problem.pairs, problem.score, problem.locked
     i, j = int(P.mentee[position]), int(P.mentor[position])
     keep = np.ones(len(chosen), bool)
@@ -251,7 +270,7 @@ def _swap_drop(problem, chosen: np.ndarray, position: int, objective: float) -> 
             options.insert(0, np.concatenate([base, [row[np.argmax(score[row])]]]))
     for candidate in options:
         if not _violated(problem, candidate):
-            return objective - float(score[candidate].sum())
+            return candidate
     return None
 
 
@@ -286,7 +305,8 @@ def plain_round(problem, solution) -> bool:
     coverage_first, unit loads (one re-solve of it is a flow, whatever its size)."""
     cert = getattr(solution, "certificate", None) or {}
     return (not problem.side.active() and problem.integral and not problem.coverage_first
-            and cert.get("objective", "score") == "score")
+            and cert.get("objective", "score") == "score"
+            and getattr(solution, "solver", None) not in FAIR_OBJECTIVES)
 
 
 def forced_on_source(data, problem, solution, objective: float, status: str, solver, i: int,

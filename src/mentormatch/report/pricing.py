@@ -17,9 +17,10 @@ from ..constraints import RULE_WORDS
 from . import forced
 from .forced import (_reference_range, exact_solver, forced_cost_bounds, forced_cost_range,
                      forced_on_source, mentor_loads, plain_round)
+from .forced_fair import FAIR_OBJECTIVES, price_fair
 from .words import short_number
 
-__all__ = ["binding_constraints", "alternatives", "ALTERNATIVE_SOLVE_PAIRS"]
+__all__ = ["binding_constraints", "alternatives", "every_pair", "ALTERNATIVE_SOLVE_PAIRS"]
 
 
 def binding_constraints(problem, chosen: np.ndarray, position: int, mentor_ids) -> list[str]:
@@ -68,8 +69,25 @@ def binding_constraints(problem, chosen: np.ndarray, position: int, mentor_ids) 
 #: ``cost`` is the exact drop in the total score when the alternative is forced (one re-solve);
 #: ``cost_low`` and ``cost_high`` bound it (equal to ``cost`` when it is exact; see
 #: :func:`forced_cost_bounds` for rounds too large to re-solve).
+#: Under ``fairness.objective`` maxmin or leximin the text states the change in that objective
+#: (:mod:`mentormatch.report.forced_fair`), ``cost`` the total's as a secondary figure (exact
+#: only), and ``worst_low``/``worst_high`` bound the worst pair score of the optimum with the
+#: alternative forced (NaN under the total objective, or when not bounded).
 _ALT_COLUMNS = ["mentor_id", "score", "eligible", "rule", "mentor_load", "mentor_capacity",
-                "cost", "text", "cost_low", "cost_high"]
+                "cost", "text", "cost_low", "cost_high", "worst_low", "worst_high"]
+
+
+def _row(*cells, worst_low=None, worst_high=None) -> tuple:
+    """One row of ``_ALT_COLUMNS`` (the fairness columns NaN unless given)."""
+    return (*cells, np.nan if worst_low is None else worst_low,
+            np.nan if worst_high is None else worst_high)
+
+
+def _fair_row(mid, sc, load, cap, state, price) -> tuple:
+    """A row priced under a fairness objective (:class:`~.forced_fair.FairPrice`)."""
+    cost = np.nan if price.cost is None else price.cost
+    return _row(mid, sc, True, "", load, cap, cost, f"{mid} (score {sc:.3f}, {state}): {price.verdict}",
+                cost, cost, worst_low=price.worst_low, worst_high=price.worst_high)
 
 
 def _bounds_words(low, high, how: str, high_how: str = "a swap that holds it") -> str:
@@ -109,7 +127,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     # is possible, else (``restricted``) with bounds valid over every pair
     restricted = None  # why not every pair, on the scale path
     if data.get("pair_reader") is not None:
-        every, restricted = _every_pair(data, problem, chosen)
+        every, restricted = every_pair(data, problem, chosen)
         if every is not None:
             problem, chosen = every
             solution = dataclasses.replace(solution, chosen=chosen)
@@ -154,7 +172,14 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             if limits.time_limit is not None else "")
     load = mentor_loads(problem, chosen)
     solver_name = exact_solver(problem, solver)
+    fair = solver_name if solver_name in FAIR_OBJECTIVES else None  # the objective priced
     ref = None
+    fair_ref: dict = {}  # the fairness objective's reference standing, found once
+    bonus = None  # the objective bonus per pair of ``problem`` (False: one not held per pair)
+    if fair is not None and (solution.certificate or {}).get("objective", "score") != "score":
+        held_bonus = data.get("bonus")
+        bonus = (np.asarray(held_bonus, float) if held_bonus is not None and restricted is None
+                 and np.shape(held_bonus) == np.shape(problem.score) else False)
     rows = []
     for k in order:
         jj, sc, r = int(js[k]), float(s[k]), int(rule[k])
@@ -166,7 +191,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             words = RULE_WORDS.get(rname, f"is removed by rule {rname!r}")
             words = words.replace("are ", "is ", 1).replace("were ", "was ", 1)
             words = words.replace("are the mentee themself", "is the mentee themself")
-            rows.append((mid, sc, False, rname, load[jj], problem.capacity[jj], np.nan,
+            rows.append(_row(mid, sc, False, rname, load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}): ineligible, {words} (rule {rname!r})",
                          np.nan, np.nan))
             continue
@@ -177,8 +202,25 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         if why or (p < 0 and restricted is None):
             text = (f"{mid} (score {sc:.3f}, {state}): cannot be forced: {why}" if why else
                     f"{mid} (score {sc:.3f}): outside the candidate pairs the solver was given")
-            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan, text,
+            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan, text,
                          np.nan, np.nan))
+            continue
+        if fair is not None:  # the programme's own objective (max-min, leximin), not the total
+            bounds = (f"bounds: {restricted}" if restricted is not None else
+                      f"bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
+                      f"candidate pairs; this round has {len(P):,}" if len(P) > ALTERNATIVE_SOLVE_PAIRS
+                      else late if forced.past_limit(limits) else None)
+            if bonus is False:  # an objective bonus not held per pair here: no figure
+                rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+                                 f"{mid} (score {sc:.3f}, {state}): not priced: the round's {fair} "
+                                 f"objective adds a bonus (priority, continuity) that is not held "
+                                 f"per pair here", np.nan, np.nan))
+                continue
+            price = price_fair(problem, solution, p, i, jj, sc, fair, status, fair_ref, limits,
+                               (data["mentee_ids"].ids, m_ids), bounds,
+                               held=restricted is not None and len(P) <= ALTERNATIVE_SOLVE_PAIRS,
+                               bonus=bonus)
+            rows.append(_fair_row(mid, sc, load[jj], problem.capacity[jj], state, price))
             continue
         priced = None
         if restricted is not None and only is not None and not forced.past_limit(limits):
@@ -188,7 +230,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         if restricted is not None and priced is None:  # bounds over every pair
             low, high, how = _restricted_bounds(problem, solution, chosen, i, jj, sc, p, objective,
                                                 solver_name, limits)
-            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}, {state}): "
                          f"{_bounds_words(low, high, how, 'a re-solve on the solver pairs with it held')}"
                          f" (bounds: {restricted})",
@@ -199,7 +241,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         one = only is not None and plain_round(problem, solution) and len(P) <= forced.SOURCE_RESOLVE_PAIRS
         if priced is None and len(P) > ALTERNATIVE_SOLVE_PAIRS and not one:
             low, high, how = forced_cost_bounds(problem, solution, p)
-            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} "
                          f"(bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
                          f"candidate pairs; this round has {len(P):,})",
@@ -207,7 +249,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             continue
         if priced is None and forced.past_limit(limits):  # no re-solve past the limit: bounds
             low, high, how = forced_cost_bounds(problem, solution, p)
-            rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
+            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                          f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} ({late})",
                          np.nan if low is None else low, np.nan if high is None else high))
             continue
@@ -234,7 +276,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
                     f"{_bounds_words(low, high, 'the re-solve bound', 'the re-solve answer')} "
                     f"(re-solve status {why}: it stopped with a gap)")
         c = high if exact else np.nan
-        rows.append((mid, sc, True, "", load[jj], problem.capacity[jj], c, text,
+        rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], c, text,
                      np.nan if low is None else low, np.nan if high is None else high))
     return pd.DataFrame(rows, columns=_ALT_COLUMNS)
 
@@ -274,7 +316,7 @@ def _asked_outside(data, i: int, only: int | None,
     return None if rule == "same_person" else (float(total[0]), rule)
 
 
-def _every_pair(data, problem, chosen: np.ndarray):
+def every_pair(data, problem, chosen: np.ndarray):
     """``((problem, chosen), None)`` over every eligible pair of a scale-path round: the solved
     problem (its capacities, locks, side constraints, loads) with the pairs its solver was not
     given joined, unchosen, and the solution's pairs at their new positions; ``(None, why)``

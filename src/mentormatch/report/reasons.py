@@ -5,6 +5,14 @@ import numpy as np
 import pandas as pd
 
 from ..constraints import RULE_WORDS
+from .forced_fair import FAIR_OBJECTIVES
+
+#: At most this many re-solves price the "capacity_taken" mentees' closest calls under max-min
+#: and leximin (each a whole fairness solve, three a mentee: about 40 ms each at 200 x 50,
+#: where 124 re-solves took 4.7 s CPU for 61 mentees against 0.17 s for the plain flow's
+#: figures); the mentees past it (in the solved order) say so. A count, never a time: the
+#: text does not depend on the machine.
+FAIR_REASON_SOLVES = 24
 
 REASON_CODES = ("no_mentors", "no_eligible_mentor", "no_capacity", "capacity_taken", "no_gain",
                 "trade_off", "none_needed", "time_limit")
@@ -32,6 +40,10 @@ def unmatched_reasons(
     not_reached: np.ndarray | None = None,
     stopped: bool = False,
     time_limit: float | None = None,
+    solver: str | None = None,
+    optimal: bool = False,
+    every_pair=None,
+    optimum: float | None = None,
 ) -> pd.DataFrame:
     """One row per unmatched mentee: ``mentee_id``, ``reason_code``, ``reason``.
 
@@ -61,8 +73,31 @@ def unmatched_reasons(
         The round's time limit: the exact "capacity_taken" re-solves share it, counted from
         this call; none starts past it, and the reasons of the mentors left unchecked say so
         (the approximate text, never a figure that was not computed).
+    solver, optimal : str, bool
+        The solver that made the answer and whether it proved it optimal. Under ``"maxmin"``
+        and ``"leximin"`` the objective is not the total, so no score "needed" by the total is
+        stated: the closest call of a "capacity_taken" mentee is priced in that objective
+        instead, by the solver's own re-solves with the pair locked
+        (:func:`mentormatch.report.forced_fair.forced_standing`, up to ``max_solves`` and
+        :data:`FAIR_REASON_SOLVES`; only against a proven answer). "Full with better-scoring pairs" is said only where every
+        eligible mentor's weakest pair scores at least this mentee's (side constraints and
+        the fairness objectives can keep a weaker pair).
+    every_pair : callable, optional
+        The scale path's: ``() -> ((problem, chosen), why)`` over every eligible pair
+        (:func:`mentormatch.report.pricing.every_pair`). Under the fairness objectives the
+        reasons then read every eligible pair, as on the complete set (the fair sources hold
+        fewer: "all 1 eligible mentors" where the complete set said 2).
+    optimum : float, optional
+        The plain flow's optimum of ``problem`` when the answer is that flow's, proven (no
+        bonus): the exact "capacity_taken" reasons then start from it instead of solving the
+        round once more (a third of their cost at 1,000 x 300).
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
+    if len(unmatched) and solver in FAIR_OBJECTIVES and every_pair is not None:
+        every, _ = every_pair()
+        if every is not None:  # every eligible pair, the answer's at their positions there
+            problem, chosen = every
+            pair_mentee, pair_mentor, pair_score = problem.pairs.mentee, problem.pairs.mentor, problem.score
     if len(unmatched) == 0:  # everyone matched: nothing to explain, no work on the pairs
         # (one empty object block: half the time of a frame built from an empty list)
         return pd.DataFrame(np.empty((0, 3), object), columns=["mentee_id", "reason_code", "reason"],
@@ -127,13 +162,68 @@ def unmatched_reasons(
         pending.append((len(rows), i, js, ss))
         k = int(np.argmax(ss))
         j = js[k]
+        better = bool(np.all(weakest[js] >= ss - 1e-12))  # (else a weaker pair was kept)
         rows.append((mentee_ids[i], "capacity_taken",
-                     f"all {len(js)} eligible mentors are full with better-scoring pairs: the best match, "
-                     f"{mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at capacity "
-                     f"{capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
-    if pending and problem is not None and max_solves > 0 and _plain(problem):
-        _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves, time_limit=time_limit)
+                     f"all {len(js)} eligible mentors are full{' with better-scoring pairs' * better}: "
+                     f"the best match, {mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at "
+                     f"capacity {capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
+    fair = solver if solver in FAIR_OBJECTIVES else None
+    if pending and problem is not None and max_solves > 0 and fair is not None:
+        if optimal and not stopped:
+            _fair_capacity_reasons(rows, pending, problem, chosen, mentor_ids, fair,
+                                   min(max_solves, FAIR_REASON_SOLVES), time_limit)
+    elif pending and problem is not None and max_solves > 0 and _plain(problem):
+        _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves, time_limit=time_limit,
+                                optimum=optimum)
     return pd.DataFrame(rows, columns=["mentee_id", "reason_code", "reason"])
+
+
+def _fair_capacity_reasons(rows, pending, problem, chosen, mentor_ids, solver: str,
+                           max_solves: int, time_limit: float | None, top: int = 3) -> None:
+    """Under max-min or leximin: each "capacity_taken" mentee's closest call, among its ``top``
+    best-scoring eligible mentors (at most ``max_solves`` re-solves in all, the mentees in
+    order), is the pair whose forcing leaves the best objective (the solver's re-solve with it
+    locked, :func:`~.forced_fair.forced_standing`), stated in that objective
+    (:func:`~.forced_fair.fair_verdict`). Mentees past the budget or the time limit keep the
+    approximate text, which then says why no figure is given."""
+    import time
+
+    from ..solvers import SolverOptions
+    from .forced import past_limit
+    from .forced_fair import fair_verdict, forced_standing, standing
+
+    options = (SolverOptions() if time_limit is None else
+               SolverOptions(time_limit=float(time_limit), started=time.perf_counter()))
+    reference = standing(problem, chosen)
+    P = problem.pairs
+    spent = 0
+    for row, i, js, ss in pending:
+        order = np.argsort(-ss, kind="stable")[:top]
+        if spent + len(order) > max_solves or past_limit(options):
+            why = (f"the time limit ({time_limit:g} s)" if past_limit(options) else
+                   f"the cap of {max_solves} re-solves")
+            rows[row] = (rows[row][0], "capacity_taken",
+                         f"{rows[row][2]} (its closest call under {solver} not priced: {why})")
+            continue
+        best = None
+        for k in order:
+            q = int(P.locate(np.array([i]), np.array([js[k]]))[0])
+            new, how, _ = forced_standing(problem, q, solver, options)
+            spent += 1
+            if new is None or how != "optimal":
+                continue
+            key = (new.pairs, tuple(new.scores[:1]) if solver == "maxmin" else tuple(new.scores),
+                   new.total)
+            if best is None or key > best[0]:
+                best = (key, k, new)
+        if best is None:
+            continue
+        _, k, new = best
+        verdict = fair_verdict(reference, new, solver).verdict
+        rows[row] = (rows[row][0], "capacity_taken",
+                     f"all {len(js)} eligible mentors are full; the closest call, mentor "
+                     f"{mentor_ids[js[k]]!s} (score {_fmt(ss[k])} with this mentee, the least "
+                     f"harm of its {len(order)} best): {verdict}")
 
 
 def _plain(problem) -> bool:
@@ -180,7 +270,7 @@ def needed_scores(problem, mentors: np.ndarray, objective: float | None = None,
 
 
 def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int, top: int = 3,
-                            time_limit: float | None = None) -> None:
+                            time_limit: float | None = None, optimum: float | None = None) -> None:
     needed_all = np.unique(np.concatenate([js for _, _, js, _ in pending]))
     partial = len(needed_all) > max_solves
     if partial:  # each mentee's best few mentors, most-shared first, up to the cap
@@ -196,17 +286,23 @@ def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int,
     # the round's limit, from this call, shared by the re-solves (none past it)
     options = (SolverOptions() if time_limit is None else
                SolverOptions(time_limit=float(time_limit), started=time.perf_counter()))
-    first = get_solver("flow")(problem, options)
-    if first.status != "optimal":  # stopped: no exact figure can be given
-        x = dict.fromkeys(needed.tolist(), np.nan)
+    if optimum is None:  # (the answer is not the plain flow's proven optimum: solved here)
+        first = get_solver("flow")(problem, options)
+        optimum = first.objective if first.status == "optimal" else None
+    if optimum is None:  # stopped: no exact figure can be given
+        values = np.full(len(needed), np.nan)
     else:
-        x = dict(zip(needed.tolist(),
-                     needed_scores(problem, needed, first.objective, options=options).tolist()))
-    cut = sum(np.isnan(v) for v in x.values())
-    x = {j: v for j, v in x.items() if not np.isnan(v)}
+        values = needed_scores(problem, needed, optimum, options=options)
+    cut = int(np.isnan(values).sum())
+    # per mentor: whether it was checked (a figure, inf included) and its figure
+    checked = np.zeros(problem.pairs.n_mentors, bool)
+    figure = np.full(problem.pairs.n_mentors, np.inf)
+    ok = ~np.isnan(values)
+    checked[needed[ok]] = True
+    figure[needed[ok]] = values[ok]
     for row, i, js, ss in pending:
-        have = np.array([j in x for j in js])
-        xs = np.array([x.get(j, np.inf) for j in js])
+        have = checked[js]
+        xs = figure[js]
         if cut and not (have & np.isfinite(xs)).any():  # said, not left silent
             rows[row] = (rows[row][0], "capacity_taken", f"{rows[row][2]} (exact check stopped at "
                          f"the time limit ({time_limit:g} s) before this mentee's mentors)")
