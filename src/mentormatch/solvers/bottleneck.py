@@ -120,7 +120,7 @@ import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
 from .bottleneck_cover import solve_coverage_first
-from .bottleneck_stops import late, maxmin_message, mentees, stopped
+from .bottleneck_stops import late, maxmin_message, mentees, probe_proves, stopped
 from .maxmin_total import fixed_total
 from .seen import Seen
 from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, threshold_weight
@@ -315,18 +315,19 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 mid = np.nextafter(lo, np.inf) if hi - lo <= PROBE * scale else 0.5 * (lo + hi)
             p2, s2, pl2, above, W = flow(mid)
             seen.add(p2, pl2)
-            proven = s2.status == "optimal"
-            certified &= proven
             f2 = ~p2.locked[s2.chosen]
-            if int(np.sum(above[s2.chosen][f2])) >= M and (not counting or mentees(p2, s2) >= covered):
-                # every chosen free pair >= mid: a witness, whether the flow was proven or not
+            # every chosen free pair >= mid (as many mentees): a witness, proven or not
+            witness = (int(np.sum(above[s2.chosen][f2])) >= M
+                       and (not counting or mentees(p2, s2) >= covered))
+            if witness:
                 misses += int(mid == np.nextafter(lo, np.inf))
                 lo = float(pl2[s2.chosen][f2].min())
                 best = (p2, s2, pl2, W)
-            elif proven:  # no assignment of M pairs reaches mid
+            lower, ends = probe_proves(s2, witness)  # (bottleneck_stops: the time limit's rules)
+            if lower:  # no assignment of M pairs reaches mid
                 hi = mid
-            if not proven:  # stopped (or not certified) short of mid: it proves nothing
-                timed_out |= stopped(s2)
+            if ends:  # stopped (or not certified): no further probe
+                certified, timed_out = False, timed_out or stopped(s2)
                 break
         t_star = lo
         certified &= closed

@@ -14,9 +14,10 @@ leaves the best witness (not the tie rule's pick, so "feasible"). coverage_first
 (s24) follows the same rules: stopped, it is "feasible", its assignment meets the capacities
 and demands, and its bound is the stopped rounds' (:func:`mentormatch.solvers.rounds.
 stopped_bound`: over every assignment matching at least as many mentees, the lexicographic
-optimum's included), or none. No flow starts past the deadline, and a flow on blocks reads no
-block past it (:func:`mentormatch.solvers.certify._certified`). The message says where it
-stopped and what holds (:func:`maxmin_message`).
+optimum's included), or none. No probe or last flow starts past the deadline (:func:`late`),
+and a flow on blocks reads no block past it (:func:`mentormatch.solvers.certify._certified`,
+s24: its first pass scored every block before it looked). What a probe proves is
+:func:`probe_proves`; the message says where it stopped and what holds (:func:`maxmin_message`).
 """
 from __future__ import annotations
 
@@ -26,12 +27,30 @@ import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution
 
-__all__ = ["late", "maxmin_message", "mentees", "stopped"]
+__all__ = ["late", "maxmin_message", "mentees", "probe_proves", "stopped"]
 
 
 def stopped(sol: Solution) -> bool:
     """Whether a flow was stopped by the deadline (its answer feasible, not proven)."""
     return bool((sol.certificate or {}).get("timed_out"))
+
+
+def probe_proves(sol: Solution, witness: bool) -> tuple[bool, bool]:
+    """What a probe's flow at threshold ``mid`` proves (the module docstring's rules):
+    ``(lower, ends)``, whether the bracket's upper end falls to ``mid`` (only a proven flow
+    that holds no witness: no assignment of ``M`` pairs reaches ``mid``) and whether the
+    bisection ends (a flow not proven: stopped by the deadline, or not certified). A witness
+    raises the lower end whether proven or not (the caller's step).
+
+    >>> import dataclasses
+    >>> short = Solution(np.zeros(0, np.int64), "feasible", 0.0, None, 0.0, "flow", {"timed_out": True})
+    >>> probe_proves(short, witness=False)  # a stopped flow's shortfall is the clock's
+    (False, True)
+    >>> probe_proves(dataclasses.replace(short, status="optimal", certificate={}), witness=False)
+    (True, False)
+    """
+    proven = sol.status == "optimal"
+    return proven and not witness, not proven
 
 
 def late(deadline: float | None, ahead: float = 0.0) -> bool:
