@@ -6,6 +6,7 @@ against the lexicographic optimum found by ``scipy.optimize.milp`` over every pa
 only where those bounds meet the answer. Also the bounds' functions against brute force."""
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -503,3 +504,68 @@ def test_a_fixed_stipend_is_spread_over_the_mentees_a_mentor_can_have():
     assert best == 1 == count_bound(fig, p.capacity, None, None, side)
     worst = max(p.score[x].min() for x in brute.x[brute.feasible] if x.sum() >= 1)
     assert worst == 2.0 == threshold_bound(fig, 1, p.capacity, None, None, side)  # (3.0 is mentor 0's)
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_the_worst_pair_bound_from_each_mentors_best_scores_holds_and_is_tighter(seed):
+    """``threshold_bound`` from each mentor's ``k`` best scores (s24; ``k`` 1: its best alone,
+    the bound until then) against brute force, with and without the budget, demands of 1-2:
+    at least the best worst pair of every assignment of at least ``count`` pairs, never above
+    the ``k`` 1 bound, never looser as ``k`` grows."""
+    p = _tiny(seed)
+    rng = np.random.default_rng(1000 + seed)
+    dem = rng.integers(1, 3, p.n_mentees)
+    p = dataclasses.replace(p, demand=dem)
+    P = p.pairs
+    src = ArraySource(P.mentee, P.mentor, p.score, P.n_mentees, P.n_mentors)
+    brute = feasible_assignments(p)
+    plain = feasible_assignments(dataclasses.replace(p, side=SideConstraints()))
+    for side, bf in ((p.side, brute), (None, plain)):
+        counts = bf.x.sum(axis=1)[bf.feasible]
+        for count in range(1, int(counts.max(initial=0)) + 1):
+            best = max(p.score[x].min() for x in bf.x[bf.feasible] if x.sum() >= count)
+            bounds = [threshold_bound(source_figures(src, k), count, p.capacity, dem, None, side)
+                      for k in (1, 2, 3, 5)]
+            assert best <= bounds[-1] + 1e-12
+            assert all(b >= a - 1e-12 for a, b in zip(bounds[1:], bounds)), bounds
+
+
+def test_a_mentor_with_one_high_pair_no_longer_counts_its_places_there():
+    """Two mentors of capacity 2, four mentees each best at 0.9: mentor 0 has three pairs at
+    0.9, mentor 1 one (mentee 2) and the rest at 0.1. Four pairs need two of mentor 1's: the
+    best worst pair is 0.1 (brute force). From each mentor's best alone the bound was 0.9
+    (673effe: ``source_figures`` kept no more); from its two best, 0.1."""
+    P = Candidates.complete(4, 2)
+    score = np.where(P.mentor == 0, np.where(P.mentee == 2, 0.1, 0.9), np.where(P.mentee == 2, 0.9, 0.1))
+    p = AssignmentProblem(P, score, np.array([2.0, 2.0]))
+    brute = feasible_assignments(p)
+    best = max(p.score[x].min() for x in brute.x[brute.feasible] if x.sum() >= 4)
+    src = ArraySource(P.mentee, P.mentor, score, 4, 2)
+    assert best == 0.1
+    assert threshold_bound(source_figures(src, 1), 4, p.capacity, None, None) == 0.9
+    assert threshold_bound(source_figures(src, 2), 4, p.capacity, None, None) == 0.1
+
+
+@pytest.mark.parametrize("source", ["blocks", "bounds"])
+def test_each_mentors_best_scores_by_blocks_and_bounds_are_its_best(source):
+    """The pass's kept scores per mentor (exact pairs on blocks, float32 bounds on bounds) are
+    at least that mentor's ``k`` best exact scores, in order (each a valid bound of its rank)."""
+    mentors, mentees = synthetic.organisation(n_mentees=60, n_mentors=20, seed=7)
+    with on_source(source):
+        prepared = pl.prepare(mentors, mentees, {"constraints": {"balanced_load": True}})
+    from mentormatch.pipeline.large import _source, problem_of
+
+    n, m = len(mentees), len(mentors)
+    sv = held.survey(prepared.scorer, _source(prepared.scorer, n, m), n,
+                     prepared.data["rules"].score_span, 3)
+    every = problem_of(prepared.scorer, prepared.data)
+    top = sv.figures().mentor_top()
+    assert top.shape == (m, 3) and np.all(top[:, :-1] >= top[:, 1:])
+    for j in range(m):
+        exact = np.sort(every.score[every.pairs.mentor == j])[::-1][:3]
+        kept = top[j, :len(exact)]
+        if source == "blocks":
+            assert np.array_equal(kept, exact)
+        else:
+            assert np.all(kept >= exact - 1e-9)
+        assert np.all(np.isneginf(top[j, len(exact):]))

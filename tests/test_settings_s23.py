@@ -308,12 +308,12 @@ def test_assign_cpsat_stopped_at_its_limit_gives_time_limit_reasons_not_no_gain(
     assert len(unpaired) and (left.loc[unpaired, "reason_code"] == "time_limit").all()
 
 
-# -- the two count bounds: one fact, two codings (held.count_bounds, fair_bounds.count_bound) --
+# -- the count bound: one fact, one coding (fair_bounds.most_pairs; held.count_bounds reads it) --
 
-def test_the_held_count_bound_is_valid_and_never_looser_than_fair_bounds_count_bound():
+def test_the_count_bound_is_valid_and_held_and_fair_bounds_give_the_same():
     """Brute force (scipy milp) on 150 tiny rounds: the most pairs of any assignment <= held's
-    U <= count_bound's U with no side constraint: count_bound cannot replace held's count
-    without its mentor term (fair_bounds.py's change, reported)."""
+    U == count_bound's U with no side constraint (s24: one function, held's tighter mentor
+    term; until then count_bound was looser, below)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     from mentormatch.pipeline import held
@@ -337,13 +337,14 @@ def test_the_held_count_bound_is_valid_and_never_looser_than_fair_bounds_count_b
         sv = held.Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(n), ok.sum(axis=1), ok.sum(axis=0))
         u_held, _ = held.count_bounds(sv, demand, load, cap)
         u_fair = count_bound(sv.figures(), cap, demand, load, None)
-        assert most <= u_held <= u_fair
-    # held's mentor term (the lightest loads of the mentees who can be matched) is the tighter,
-    # even with whole loads: a mentee needing 2, one mentor of capacity 2 and one of 0
+        assert most <= u_held == u_fair
+    # the mentor term counts the lightest loads of the mentees who can be matched, even with
+    # whole loads: a mentee needing 2, one mentor of capacity 2 and one of 0: the true most is
+    # 1 (673effe: count_bound 2)
     sv = held.Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(2), np.array([2, 2]), np.array([2, 2]))
     demand, cap = np.array([2, 0]), np.array([2.0, 0.0])
     assert held.count_bounds(sv, demand, None, cap) == (1, 1)
-    assert count_bound(sv.figures(), cap, demand, None, None) == 2
+    assert count_bound(sv.figures(), cap, demand, None, None) == 1
 
 
 def test_the_scale_path_stops_before_its_scorer_as_the_complete_set_does(monkeypatch):

@@ -1,7 +1,7 @@
 """A scale-path round's scores block by block of mentee rows (:class:`_BlockScorer`): every
 pair of the rows judged by the eligibility rules and scored exactly, the blocks cached (up to
 ``SCORE_CACHE_PAIRS`` pairs: :mod:`mentormatch.pipeline.large` decides), and bounds of its
-scores for the engine's unit."""
+scores for the engine's unit and, before any is scored, their ceiling."""
 from __future__ import annotations
 
 import numpy as np
@@ -41,6 +41,15 @@ class _BlockScorer:
         # The certificate asks for each block again; with ``cache`` (the round's pairs up to
         # ``SCORE_CACHE_PAIRS``) the blocks are kept (8 bytes a pair), not scored a second time.
         self.cache: dict[tuple[int, int], np.ndarray] | None = {} if cache else None
+
+    @property
+    def score_ceiling(self) -> float:
+        """No pair scores more: the sum of the positive weights (:attr:`mentormatch.rules.Rules.
+        score_span`), known before any pair is scored. What bounds the rows a pass stopped by
+        the time limit did not read (:func:`mentormatch.solvers.certify._certified`), as for a
+        stopped preparation (:mod:`mentormatch.pipeline.stopped`). A wrapper that adds to the
+        scores (a bonus, a threshold's weight) does not carry it, so has no such bound."""
+        return self.rules.score_span
 
     def __call__(self, rows: slice) -> np.ndarray:
         key = (rows.start, rows.stop)

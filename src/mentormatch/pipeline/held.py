@@ -49,7 +49,8 @@ class Survey:
     """One pass over a round's eligible pairs: ``tail[b]`` bounds the pairs scoring at least
     ``edges[b]`` (a suffix sum of the histogram), ``best`` each mentee's best score (or bound),
     ``eligible`` each mentee's eligible pairs, ``by_mentor`` each mentor's, ``best_by_mentor``
-    each mentor's best score (or bound; ``-inf``: none)."""
+    each mentor's best score (or bound; ``-inf``: none), ``top_by_mentor`` its best few
+    (:class:`mentormatch.solvers.fair_bounds.Figures`)."""
 
     edges: np.ndarray
     tail: np.ndarray
@@ -57,12 +58,14 @@ class Survey:
     eligible: np.ndarray
     by_mentor: np.ndarray
     best_by_mentor: np.ndarray | None = None
+    top_by_mentor: np.ndarray | None = None
 
     def figures(self):
         """The same pass's figures for :mod:`mentormatch.solvers.fair_source`'s bounds."""
         from ..solvers.fair_bounds import Figures
 
-        return Figures(self.eligible, self.best, self.by_mentor, self.best_by_mentor)
+        return Figures(self.eligible, self.best, self.by_mentor, self.best_by_mentor,
+                       self.top_by_mentor)
 
     def at_least(self, tau: float) -> int:
         """An upper bound on the pairs scoring at least ``tau``."""
@@ -70,7 +73,7 @@ class Survey:
         return int(self.tail[max(b, 0)])
 
 
-def survey(scorer, source, n: int, span: float) -> Survey:
+def survey(scorer, source, n: int, span: float, per_mentor: int = 1) -> Survey:
     """The histogram, best scores and eligible counts of every eligible pair (one pass). The
     bins by one multiply and ``bincount`` (``np.histogram`` with a clip cost 142 s CPU over the
     2e9 bounds of 100,000 x 20,000), nudged up by 1e-12 of the value so that one on a bin's
@@ -81,7 +84,8 @@ def survey(scorer, source, n: int, span: float) -> Survey:
     edges = np.linspace(0.0, max(float(span), 1e-300), BINS + 1)
     hist = np.zeros(BINS, np.int64)
     m = source.n_mentors
-    sums = FigureSums(n, m)  # each mentee's and mentor's eligible pairs and best, beside
+    sums = FigureSums(n, m, per_mentor)  # each mentee's and mentor's eligible pairs and best
+    # (each mentor's ``per_mentor`` best), beside
     per_bin = BINS / edges[-1] * (1.0 + 1e-12)
 
     def count(values):
@@ -113,30 +117,28 @@ def survey(scorer, source, n: int, span: float) -> Survey:
             hist[0] -= up.size - int(sums.eligible[rows].sum())
     fig = sums.figures(margin)
     tail = np.cumsum(hist[::-1])[::-1]
-    return Survey(edges[:-1], tail, fig.best, fig.eligible, fig.by_mentor, fig.best_by_mentor)
+    return Survey(edges[:-1], tail, fig.best, fig.eligible, fig.by_mentor, fig.best_by_mentor,
+                  fig.top_by_mentor)
 
 
 def count_bounds(survey_: Survey, demand, load, capacity) -> tuple[int, int]:
-    """``(U, C)``: at most ``U`` pairs in any assignment (each mentee at most its demand and its
-    eligible pairs; each mentor at most its eligible pairs and as many of the lightest loads as
-    fit its capacity), and ``C`` the mentees with a demand and an eligible pair (no score read).
-
-    :func:`mentormatch.solvers.fair_bounds.count_bound` bounds the same count under side
-    constraints (a budget's knapsack) with a looser mentor term, ``floor(capacity / lightest
-    load)`` over every mentee: both hold, and with no side constraint this ``U`` is never
-    above it (``tests/test_settings_s23.py``). One count would need that mentor term there.
+    """``(U, C)``: at most ``U`` pairs in any assignment
+    (:func:`mentormatch.solvers.fair_bounds.most_pairs`: each mentee at most its demand and its
+    eligible pairs; each mentor at most its eligible mentees and as many of the lightest loads of
+    the mentees who can be matched as fit its capacity; the one count, which ``count_bound``
+    tightens under a budget), and ``C`` the mentees with a demand and an eligible pair (no
+    score read).
 
     >>> s = Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(3), np.array([2, 0, 5]), np.array([1, 2]))
     >>> count_bounds(s, np.array([1, 1, 2]), None, np.array([2.0, 1.5]))
     (2, 2)
     """
+    from ..solvers.fair_bounds import most_pairs
+
     n = len(survey_.eligible)
     dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
     can = (dem > 0) & (survey_.eligible > 0)
-    by_mentees = int(np.minimum(dem, survey_.eligible)[can].sum())
-    loads = np.sort((np.ones(n) if load is None else np.asarray(load, float))[can])
-    fits = np.searchsorted(np.cumsum(loads), np.asarray(capacity, float) + 1e-9, side="right")
-    return min(by_mentees, int(np.minimum(fits, survey_.by_mentor).sum())), int(can.sum())
+    return most_pairs(survey_.figures(), capacity, demand, load), int(can.sum())
 
 
 def _lower(survey_: Survey, target: int, ceiling: float) -> float:
@@ -179,13 +181,14 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     import time
 
     from ..solvers.cpsat import DEFAULT_TIME_LIMIT
+    from ..solvers.fair_bounds import per_mentor
     from .memory import BYTES_PER_CPSAT_PAIR, REFUSAL_INSTEAD, available_memory, check_fits, fits
 
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
     left = lambda: deadline - time.perf_counter()  # noqa: E731
     n = len(data["mentees"])
-    sv = survey(scorer, source, n, data["rules"].score_span)
+    sv = survey(scorer, source, n, data["rules"].score_span, per_mentor(data["capacity"]))
     most, mentees = count_bounds(sv, data["demand"], data["load"], data["capacity"])
     if beyond is not None and not data["coverage_first"]:
         from ..solvers.fair_bounds import count_bound

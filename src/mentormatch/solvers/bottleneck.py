@@ -106,17 +106,9 @@ of 5, still above the gap.) Measured (synthetic seed 1, coverage_first, CPU of t
 exactly, 10 s), 180 s. 3,000 x 1,500 with demands of 3 on blocks: 12.4 s (4 flows) -> 11.5 s
 (3 flows, the fixed-count flow in 2 rounds), both "optimal", the same objective.
 
-**The time limit** (s23). Every flow gets the caller's deadline (``options``: from ``pair()``'s
-call when set), the first, the probes and the last (until s23 a flow once begun ran to its end:
-at 100,000 x 20,000 under a budget the first flow at the plan's loads ran 45+ minutes past a
-600 s limit). A flow stopped by it answers "feasible" with an assignment that meets the
-capacities and demands and proves only what it holds: a probe that holds ``M`` pairs at least
-its threshold (matching as many mentees under ``coverage_first``) still witnesses it and raises
-the lower end; one that falls short proves nothing (the upper end moves down only on a proven
-flow: a stopped flow's shortfall is the clock's, not the pairs'); a stopped first flow proves no
-count (``certificate["count_proven"]`` False: no bisection, no bracket); a stopped last flow
-leaves the best witness (not the tie rule's pick, so "feasible"). The message says where it
-stopped and what holds.
+**The time limit** reaches every flow: the rules of a stop (what a stopped flow still proves)
+are :mod:`mentormatch.solvers.bottleneck_stops`'s; ``coverage_only`` is
+:mod:`mentormatch.solvers.bottleneck_cover`'s one flow.
 """
 from __future__ import annotations
 
@@ -127,6 +119,8 @@ import time
 import numpy as np
 
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
+from .bottleneck_cover import solve_coverage_first
+from .bottleneck_stops import late, maxmin_message, mentees, probe_proves, stopped
 from .maxmin_total import fixed_total
 from .seen import Seen
 from .threshold import HeldRows, ThresholdBlocks, ThresholdBounds, threshold_weight
@@ -176,33 +170,6 @@ def solve_held(problem: AssignmentProblem, options: SolverOptions | None = None,
                   certificate=sol.certificate, message=sol.message)
 
 
-def _coverage_first(scorer, bounded: bool, cap, n: int, m: int, demand, locked, options, started):
-    """``coverage_first`` over every pair of the scorer: one certified flow whose network
-    counts mentees (each mentee's first mentor weighted, :func:`mentormatch.solvers.flow.solve_arrays`),
-    so a mentee of any demand counts once; the bound is on the total of any assignment that
-    matches as many mentees."""
-    from .bounded import solve_bounded
-    from .certify import solve_scored
-
-    t0 = time.perf_counter()
-    if bounded:
-        problem, sol = solve_bounded(scorer, cap, demand=demand, locked=locked, options=options, cover=True)
-    else:
-        problem, sol = solve_scored(scorer, cap, n_mentees=n, n_mentors=m, demand=demand, locked=locked,
-                                    options=options, cover=True)
-    out = AssignmentProblem(problem.pairs, problem.score, cap, problem.demand, locked=problem.locked,
-                            coverage_first=True)
-    held = sol.status == "optimal"
-    chosen = np.asarray(sol.chosen, np.int64)
-    cert = {**sol.certificate, "method": "coverage first by a certified flow counting mentees",
-            "weight": sol.certificate.get("coverage_weight"),
-            "matched": int(len(np.unique(out.pairs.mentee[chosen]))),
-            "flow_seconds": [round(time.perf_counter() - t0, 3)], "holds": bool(held)}
-    return out, finish(out, chosen, "optimal" if held else "feasible", started, "flow",
-                       bound=sol.bound if held else None, certificate=cert,
-                       message="" if held else "the flow was not certified")
-
-
 def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, demand=None,
                         locked=None, options: SolverOptions | None = None,
                         coverage_only: bool = False, cover: bool = False,
@@ -213,7 +180,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     every flow was certified and no threshold lies between the witness and the upper end.
 
     ``coverage_only``: ``coverage_first`` instead (the most mentees, then the largest total), by
-    one certified flow whose network counts mentees (:func:`_coverage_first`). ``cover``:
+    one certified flow whose network counts mentees (:mod:`~mentormatch.solvers.bottleneck_cover`). ``cover``:
     max-min under ``coverage_first``, the most matched mentees first (module docstring);
     ``exact_total`` False: no second stage for the total (leximin needs only the count and the
     threshold: a coarse total then leaves ``certificate["holds"]`` True, the status "feasible")."""
@@ -235,7 +202,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     largest = float(scorer.largest) if bounded else float(getattr(scorer, "largest", 0.0) or 0.0)
     flows: list[float] = []
     if coverage_only:
-        return _coverage_first(scorer, bounded, cap, n, m, demand, locked, options, started)
+        return solve_coverage_first(scorer, bounded, cap, n, m, demand, locked, options, started,
+                                    deadline)
 
     def exact(problem) -> np.ndarray:
         """The plain scores of the problem's pairs, looked up (s + W - W is not s in floats)."""
@@ -287,7 +255,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             plain = exact(problem)
             s_plus = max(s_plus, float(plain.max(initial=-np.inf)))
             if (W is not None or weight(t) == w or len(flows) >= MAX_FLOWS
-                    or _stopped(sol)):  # (no second flow past the deadline)
+                    or stopped(sol)):  # (no second flow past the deadline)
                 break
         above = problem.score >= (t + 0.5 * w if np.isfinite(t) else -np.inf)  # given the w
         return problem, sol, plain, above, w
@@ -313,8 +281,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     M = int(free.sum())
     certified = sol.status == "optimal"
     # M is the most pairs only when the first flow is proven; a stopped one found M, no more
-    counted, timed_out = certified, _stopped(sol)
-    covered = _mentees(problem, sol)  # (coverage_first's first key: a witness must match as many)
+    counted, timed_out = certified, stopped(sol)
+    covered = mentees(problem, sol)  # (coverage_first's first key: a witness must match as many)
     best = (problem, sol, plain, W0)
     lock_min = float(plain[problem.locked].min()) if problem.locked.any() else np.inf
     bracket = None
@@ -334,7 +302,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             if hi <= np.nextafter(lo, np.inf):  # no threshold lies strictly between: exact
                 closed = True
                 break
-            if deadline is not None and time.perf_counter() + 1.2 * flows[-1] > deadline:
+            if late(deadline, 1.2 * flows[-1]):
                 timed_out = True
                 break  # a time-out: the best witness so far, said to be one
             if misses < MAX_MISSES:
@@ -347,18 +315,19 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
                 mid = np.nextafter(lo, np.inf) if hi - lo <= PROBE * scale else 0.5 * (lo + hi)
             p2, s2, pl2, above, W = flow(mid)
             seen.add(p2, pl2)
-            proven = s2.status == "optimal"
-            certified &= proven
             f2 = ~p2.locked[s2.chosen]
-            if int(np.sum(above[s2.chosen][f2])) >= M and (not counting or _mentees(p2, s2) >= covered):
-                # every chosen free pair >= mid: a witness, whether the flow was proven or not
+            # every chosen free pair >= mid (as many mentees): a witness, proven or not
+            witness = (int(np.sum(above[s2.chosen][f2])) >= M
+                       and (not counting or mentees(p2, s2) >= covered))
+            if witness:
                 misses += int(mid == np.nextafter(lo, np.inf))
                 lo = float(pl2[s2.chosen][f2].min())
                 best = (p2, s2, pl2, W)
-            elif proven:  # no assignment of M pairs reaches mid
+            lower, ends = probe_proves(s2, witness)  # (bottleneck_stops: the time limit's rules)
+            if lower:  # no assignment of M pairs reaches mid
                 hi = mid
-            if not proven:  # stopped (or not certified) short of mid: it proves nothing
-                timed_out |= _stopped(s2)
+            if ends:  # stopped (or not certified): no further probe
+                certified, timed_out = False, timed_out or stopped(s2)
                 break
         t_star = lo
         certified &= closed
@@ -370,11 +339,11 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     # docstring, "One rule on every source"); a lower locked pair: the total among pairs >= it.
     # After a stop, none: the best witness stands (not the tie rule's pick: not "optimal")
     if np.isfinite(t_eff) and (t_eff < t_star or W != weight(t_eff)):
-        if timed_out or (deadline is not None and time.perf_counter() >= deadline):
+        if timed_out or late(deadline):
             timed_out, certified = True, False
         else:
             p3, s3, pl3, _, W3 = flow(t_eff)
-            if _stopped(s3):  # stopped: its pick may hold fewer pairs; the witness stands
+            if stopped(s3):  # stopped: its pick may hold fewer pairs; the witness stands
                 timed_out, certified = True, False
             else:
                 problem, sol, plain, W = p3, s3, pl3, W3
@@ -391,7 +360,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     coarse = certified and rounding > OPTIMAL_GAP * max(1.0, abs(total))
     second = None
     if (coarse and exact_total and np.isfinite(t_eff) and not timed_out
-            and (deadline is None or time.perf_counter() < deadline)):
+            and not late(deadline)):
         # the total with the earlier keys fixed as constraints (module docstring, "The total";
         # solvers/maxmin_total.py): one more certified flow, with no weight, at the plain scale
         second, done = fixed_total(scorer, bounded, problem, sol, plain, seen, cap, dem, counting,
@@ -410,35 +379,9 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             "holds": bool(certified), "count_proven": bool(counted), "timed_out": timed_out,
             "total_rounding": rounding,
             "second_stage": second}
-    stop = ("stopped at the time limit" if timed_out
-            else f"stopped at its work limit ({MAX_FLOWS} flows) before the time limit")
-    if certified:
-        message = ""
-    elif not counted:
-        message = (f"{stop} in the first flow: {M:,} pairs meeting the capacities, neither the "
-                   "most pairs nor the best worst pair proven" if timed_out
-                   else "a flow was not certified")
-    elif bracket is not None and bracket[1] > np.nextafter(bracket[0], np.inf):
-        message = (f"{stop}: the most pairs ({M:,}) is proven, the worst pair is at least the "
-                   "threshold, and no assignment's worst pair reaches the bracket's upper end")
-    else:
-        message = (f"{stop} before the final flow: the most pairs and the worst pair are proven, "
-                   "the total is a witness's, not proven the best" if timed_out
-                   else "a flow was not certified")
-    if coarse:
-        message = (f"the matched count and the worst pair are proven; the total is proven only to "
-                   f"within {rounding:.3g} of the best among the assignments that tie on them (the "
-                   "flow's integer step under coverage_first's weights at this size), more than "
-                   f"{OPTIMAL_GAP:g} of it")
+    message = maxmin_message(certified=certified, counted=counted, timed_out=timed_out,
+                             bracket=bracket, most=M, max_flows=MAX_FLOWS, coarse=coarse,
+                             rounding=rounding)
     return out, finish(out, chosen, "optimal" if certified and not coarse else "feasible", started, "maxmin",
                        certificate=cert, message=message)
 
-
-def _stopped(sol: Solution) -> bool:
-    """Whether a flow was stopped by the deadline (its answer feasible, not proven)."""
-    return bool((sol.certificate or {}).get("timed_out"))
-
-
-def _mentees(problem: AssignmentProblem, sol: Solution) -> int:
-    """The mentees a flow's pick matches."""
-    return int(len(np.unique(problem.pairs.mentee[sol.chosen])))

@@ -149,7 +149,10 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
     the rounds then stop uncertified with ``certificate["timed_out"]`` and, once a check has
     run, a bound (:func:`mentormatch.solvers.rounds.stopped_bound`: the check's largest
     violation on every row); with no flow at all, no pair chosen and the bound of each row's
-    best pair."""
+    best pair. A block scorer's first pass (each mentee's best pairs) reads no block past the
+    deadline: the rows it did not read are bounded by the scorer's ``score_ceiling`` (no pair
+    scores more; :class:`mentormatch.pipeline.blocks._BlockScorer`'s is the sum of the positive
+    weights, as for a stopped preparation, :mod:`mentormatch.pipeline.stopped`), else no bound."""
     say = log.info if options.progress else log.debug
     k = options.top_k if options.top_k is not None else default_top_k(cap, dem)
     if k < 1:
@@ -157,20 +160,43 @@ def _certified(src, cap: np.ndarray, dem: np.ndarray, excl_i: np.ndarray, excl_c
     rows = RowsChecker(src, excl_i, excl_col, options.progress)
     checker = rows if deadline is None else Timed(rows, deadline)
     t0 = time.perf_counter()
-    sp = _top_k(src, rows.blocks, k, cap, dem, excl_i, excl_col, options.progress, cover)
+    # a block scorer's pass scores its pairs: none is read past the deadline (_Until)
+    reading = _Until(rows.blocks, deadline) if deadline is not None and callable(
+        getattr(src, "score", None)) else None
+    sp = _top_k(src, rows.blocks if reading is None else reading, k, cap, dem, excl_i, excl_col,
+                options.progress, cover)
     say("sparse set: %d pairs (top %d per mentee) in %.2fs", len(sp.i), k, time.perf_counter() - t0)
     # each row's best usable pair is in ``sp`` (``_top_k``): the ceiling of a stop before a check
     best = np.full(len(dem), -np.inf)
     np.maximum.at(best, sp.i, sp.s)
+    if reading is not None and reading.cut is not None:  # rows not read: the scorer's ceiling
+        best[reading.cut:] = getattr(src.score, "score_ceiling", np.inf)  # (inf: no bound)
     rows.best = best
     if deadline is not None and checker.late():  # before the first flow (the rounds look after it)
         # with u = p = 0, a bound
         bound = stopped_bound(best, 0.0, dem, int(min(dem.sum(), cap.sum())))
         return Outcome(sp, np.zeros(len(sp.i), bool), False,
                        {"method": checker.method, "top_k": k, "pairs_in_sparse": len(sp.i),
-                        "rounds": 0, "holds": False, "timed_out": True}, bound)
+                        "rounds": 0, "holds": False, "timed_out": True,
+                        "rows_read": len(dem) if reading is None or reading.cut is None
+                        else int(reading.cut)}, bound)
     weights = coverage_weights(cap, dem, excl_i) if cover else None  # (locked mentees: matched)
     return certified_rounds(sp, cap, dem, checker, options, k, say=say, cover=weights)
+
+
+class _Until:
+    """The blocks ``(a, b)`` of a pass, none begun at or past ``deadline`` (a
+    ``time.perf_counter`` reading); ``cut``: the first row not read (None: every row was)."""
+
+    def __init__(self, blocks, deadline: float):
+        self.blocks, self.deadline, self.cut = blocks, deadline, None
+
+    def __iter__(self):
+        for a, b in self.blocks:
+            if time.perf_counter() >= self.deadline:
+                self.cut = a
+                return
+            yield a, b
 
 
 def solve_sparse_certified(problem: AssignmentProblem, options: SolverOptions,

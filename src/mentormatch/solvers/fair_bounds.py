@@ -11,28 +11,44 @@ import numpy as np
 
 from .base import SideConstraints
 
-__all__ = ["FigureSums", "Figures", "count_bound", "knapsack_plan", "most_places", "source_figures", "threshold_bound"]
+__all__ = ["FigureSums", "Figures", "TOP_PER_MENTOR", "count_bound", "knapsack_plan", "mentor_places", "most_pairs",
+           "most_places", "per_mentor", "source_figures", "threshold_bound"]
+
+
+#: At most this many best scores kept per mentor (:class:`FigureSums`; the rest of a mentor's
+#: places are counted at its last kept score: any number is valid, more is tighter).
+TOP_PER_MENTOR = 8
 
 
 @dataclasses.dataclass(frozen=True)
 class Figures:
     """One pass over a source: per mentee its eligible pairs and best score, per mentor the
-    same (``-inf``: no eligible pair). On bounds, upper bounds (valid for the bounds here)."""
+    same (``-inf``: no eligible pair) and, in ``top_by_mentor`` (``m x k``, descending,
+    ``-inf`` padded; None: ``best_by_mentor`` alone), its ``k`` best scores. On bounds, upper
+    bounds (valid for the bounds here)."""
 
     eligible: np.ndarray
     best: np.ndarray
     by_mentor: np.ndarray
     best_by_mentor: np.ndarray
+    top_by_mentor: np.ndarray | None = None
+
+    def mentor_top(self) -> np.ndarray:
+        """Each mentor's best scores as kept, ``m x k`` (``k >= 1``), descending."""
+        return (self.best_by_mentor[:, None] if self.top_by_mentor is None
+                else self.top_by_mentor)
 
 
 class FigureSums:
     """:class:`Figures` summed block by block over one pass (:func:`source_figures`; the
     held tries' survey, :func:`mentormatch.pipeline.held.survey`, adds its histogram beside
-    it): blocks of exact pairs (:meth:`add_pairs`) or of float32 bounds (:meth:`add_bounds`)."""
+    it): blocks of exact pairs (:meth:`add_pairs`) or of float32 bounds (:meth:`add_bounds`);
+    each mentor's ``per_mentor`` best scores beside its best."""
 
-    def __init__(self, n: int, m: int):
+    def __init__(self, n: int, m: int, per_mentor: int = 1):
         self.eligible, self.by_mentor = np.zeros(n, np.int64), np.zeros(m, np.int64)
         self.best, self.best_j = np.full(n, -np.inf), np.full(m, -np.inf)
+        self.top = np.full((m, max(int(per_mentor), 1)), -np.inf)
 
     def add_pairs(self, i: np.ndarray, j: np.ndarray, s: np.ndarray) -> None:
         """Eligible pairs ``(i, j)`` with exact scores ``s``."""
@@ -40,6 +56,16 @@ class FigureSums:
         self.by_mentor += np.bincount(j, minlength=len(self.by_mentor))
         np.maximum.at(self.best, i, s)
         np.maximum.at(self.best_j, j, s)
+        if self.top.shape[1] == 1 or not len(i):
+            return
+        new = s > self.top[j, -1]  # (the later blocks: few beat a mentor's k-th kept)
+        lo, m = int(i.min()), len(self.best_j)
+        if 8 * np.count_nonzero(new) > len(i) and (int(i.max()) + 1 - lo) * m <= 4 * len(i):
+            block = np.full((int(i.max()) + 1 - lo, m), -np.inf)  # many, in a block of rows:
+            block[i - lo, j] = s  # each mentor's k best in it first (_top_block)
+            self._top_block(block, block.max(axis=0, initial=-np.inf))
+        else:
+            self._keep(np.asarray(j, np.int64)[new], np.asarray(s, np.float64)[new])
 
     def add_bounds(self, rows: np.ndarray, up: np.ndarray, ok: np.ndarray) -> None:
         """A block of bounds ``up`` (rows ``rows`` of the mentees, every mentor; ``ok`` its
@@ -48,19 +74,67 @@ class FigureSums:
         self.by_mentor += ok.sum(axis=0)
         np.copyto(up, -np.inf, where=~ok)
         self.best[rows] = up.max(axis=1, initial=-np.inf)
-        np.maximum(self.best_j, up.max(axis=0, initial=-np.inf), out=self.best_j)
+        col = up.max(axis=0, initial=-np.inf)
+        np.maximum(self.best_j, col, out=self.best_j)
+        if self.top.shape[1] > 1:
+            self._top_block(up, col)
+
+    def _top_block(self, up: np.ndarray, col: np.ndarray) -> None:
+        """Merge a dense block (mentee rows x every mentor, ``-inf`` where not eligible; ``col``
+        its column maxima) into each mentor's ``k`` best."""
+        k = self.top.shape[1]
+        cols = np.flatnonzero(col > self.top[:, -1])
+        if len(cols):  # only the mentors whose block best beats their k-th kept
+            sub = up[:, cols]
+            above = sub > self.top[cols, -1].astype(sub.dtype)
+            if len(sub) > k and np.count_nonzero(above) > 2 * k * len(cols):
+                # many (the first blocks): each column's k best in the block, then merged
+                part = np.partition(sub, len(sub) - k, axis=0)[len(sub) - k:]
+                both = np.concatenate([self.top[cols], part.T.astype(np.float64)], axis=1)
+                self.top[cols] = -np.sort(-both, axis=1)[:, :k]
+            else:
+                r, c = np.divmod(np.flatnonzero(above), len(cols))
+                self._keep(cols[c], sub[r, c].astype(np.float64))
+
+    def _keep(self, j: np.ndarray, s: np.ndarray) -> None:
+        """Merge scores ``s`` of mentors ``j`` into each mentor's ``k`` best."""
+        k = self.top.shape[1]
+        if k == 1:
+            return  # (best_j)
+        new = s > self.top[j, -1]
+        if not new.any():
+            return
+        j, s = j[new], s[new]
+        touched = np.unique(j)
+        jj = np.concatenate([np.repeat(touched, k), j])
+        ss = np.concatenate([self.top[touched].ravel(), s])
+        order = np.lexsort((-ss, jj))
+        jj, ss = jj[order], ss[order]
+        first = np.searchsorted(jj, touched)
+        rank = np.arange(len(jj)) - np.repeat(first, np.diff(np.r_[first, len(jj)]))
+        take = rank < k  # (each touched mentor has its k kept ones: the first k fill its row)
+        self.top[jj[take], rank[take]] = ss[take]
 
     def figures(self, margin: float = 0.0) -> Figures:
         """The sums, each best score raised by ``margin`` (a bound's; ``-inf`` stays)."""
-        return Figures(self.eligible, self.best + margin, self.by_mentor, self.best_j + margin)
+        top = None if self.top.shape[1] == 1 else self.top + margin
+        return Figures(self.eligible, self.best + margin, self.by_mentor, self.best_j + margin, top)
 
 
-def source_figures(source) -> Figures:
+def per_mentor(capacity) -> int:
+    """How many best scores a pass keeps per mentor (:class:`FigureSums`): the largest whole
+    capacity, at least 1 and at most ``TOP_PER_MENTOR``."""
+    cap = np.asarray(capacity, float)
+    return int(np.clip(np.floor(cap.max(initial=1.0) + 1e-9), 1, TOP_PER_MENTOR))
+
+
+def source_figures(source, per_mentor: int = 1) -> Figures:
     """:class:`Figures` of every eligible pair of ``source`` (one pass; on a
-    :class:`~mentormatch.solvers.sources.BoundedSource` its bounds, no exact score)."""
+    :class:`~mentormatch.solvers.sources.BoundedSource` its bounds, no exact score), each
+    mentor's ``per_mentor`` best scores kept."""
     from .sources import BoundedSource
 
-    sums = FigureSums(source.n_mentees, source.n_mentors)
+    sums = FigureSums(source.n_mentees, source.n_mentors, per_mentor)
     if not isinstance(source, BoundedSource):
         for i, j, s in source.blocks():
             sums.add_pairs(i, j, s)
@@ -87,8 +161,42 @@ def most_places(capacity, load, n_mentees: int) -> np.ndarray:
                                           cap, load=load))
 
 
+def mentor_places(fig: Figures, capacity, demand, load) -> np.ndarray:
+    """Each mentor's most mentees in any assignment: as many of the lightest loads of the
+    mentees that can be matched at all (a demand and an eligible pair) as fit its capacity, and
+    at most its eligible mentees (a mentee takes a mentor once, whatever its demand). No score
+    is read.
+
+    >>> f = Figures(np.array([2, 2]), np.zeros(2), np.array([2, 2]), np.zeros(2))
+    >>> mentor_places(f, np.array([2.0, 0.0]), np.array([2, 0]), None).tolist()  # one mentee asks
+    [1, 0]
+    """
+    n = len(fig.eligible)
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
+    can = (dem > 0) & (np.asarray(fig.eligible) > 0)
+    loads = np.sort((np.ones(n) if load is None else np.asarray(load, float))[can])
+    fits = np.searchsorted(np.cumsum(loads), np.asarray(capacity, float) + 1e-9, side="right")
+    return np.minimum(fits, np.asarray(fig.by_mentor)).astype(np.int64)
+
+
+def most_pairs(fig: Figures, capacity, demand, load) -> int:
+    """``U`` before any side constraint: at most ``sum_i min(d_i, e_i)`` pairs (each mentee its
+    demand and its eligible pairs) and ``sum_j`` :func:`mentor_places` (each mentor). No score
+    is read (:mod:`mentormatch.pipeline.held` proves its tries with it).
+
+    >>> f = Figures(np.array([2, 2]), np.zeros(2), np.array([2, 2]), np.zeros(2))
+    >>> most_pairs(f, np.array([2.0, 0.0]), np.array([2, 0]), None)  # the true most: 1
+    1
+    """
+    n = len(fig.eligible)
+    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
+    by_mentees = int(np.minimum(np.maximum(dem, 0), fig.eligible).sum())
+    return min(by_mentees, int(mentor_places(fig, capacity, demand, load).sum()))
+
+
 def count_bound(fig: Figures, capacity, demand, load, side: SideConstraints | None) -> int:
-    """``U``, at least the pairs of any assignment meeting the constraints (module docstring).
+    """``U``, at least the pairs of any assignment meeting the constraints (module docstring):
+    :func:`most_pairs` and, under a budget, the places it buys (a fractional knapsack).
 
     >>> f = Figures(np.array([2, 2, 2]), np.zeros(3), np.array([3, 3]), np.zeros(2))
     >>> count_bound(f, np.array([2.0, 2.0]), None, None, None)
@@ -98,12 +206,9 @@ def count_bound(fig: Figures, capacity, demand, load, side: SideConstraints | No
     >>> count_bound(f, np.array([2.0, 2.0]), None, None, s)  # 300 a place, then 500: 2 places
     2
     """
-    n = len(fig.eligible)
-    dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
-    by_mentees = int(np.minimum(np.maximum(dem, 0), fig.eligible).sum())
-    places = np.minimum(most_places(capacity, load, n), fig.by_mentor)
-    out = min(by_mentees, int(places.sum()))
+    out = most_pairs(fig, capacity, demand, load)
     if side is not None and side.budget is not None:
+        places = mentor_places(fig, capacity, demand, load)
         c, B = _place_costs(places, side)
         out = min(out, int(np.floor(_places_bought(places, c, B) + 1e-9)))
     return out
@@ -189,10 +294,29 @@ def knapsack_plan(fig: Figures, capacity, demand, side: SideConstraints, prefer=
 
 def threshold_bound(fig: Figures, count: int, capacity, demand, load,
                     side: SideConstraints | None = None) -> float | None:
-    """The least ``t`` above which no assignment holds ``count`` pairs (module docstring):
-    a bound on the best worst pair of every assignment of at least ``count`` pairs; None when
-    ``count`` is 0. Under a budget, also the least ``t`` above which the places of the mentors
-    whose best reaches ``t`` cannot be bought ``count`` times (:func:`count_bound`'s knapsack).
+    """A bound on the best worst pair of every assignment of at least ``count`` pairs (None
+    when ``count`` is 0): the least of three, each the largest ``t`` that some necessary
+    condition on ``count`` pairs all scoring at least ``t`` allows.
+
+    Let ``A`` hold ``count`` pairs or more, its worst ``w``; mentor ``j`` holds ``n_j`` of them.
+
+    - *Mentees*: mentee ``i`` holds at most ``min(d_i, e_i)`` pairs, none when its best is
+      below ``w``; so the mentees whose best reaches ``w`` supply ``count``.
+    - *Mentors*: ``n_j <= k_j`` (:func:`mentor_places`) and ``n_j <= c_j(w)``, its pairs scoring
+      at least ``w``. With ``v_1 >= ... >= v_K`` its ``K`` best kept scores
+      (:attr:`Figures.top_by_mentor`; ``K`` 1: its best), weigh ``v_r`` by 1 for ``r < K`` and
+      ``r <= k_j``, and ``v_K`` by ``max(0, k_j - K + 1)``: the weight at values ``>= t`` is
+      at least ``min(k_j, c_j(t))`` (if ``v_K >= t`` it is ``k_j``; else every score at least
+      ``t`` is among ``v_1..v_{K-1}`` and the weight counts them, up to ``k_j``). So the
+      weights at values ``>= w`` add up to ``sum_j n_j >= count``: ``w`` is at most the
+      ``count``-th largest of the weighted values. Keeping more scores a mentor tightens this:
+      a mentor with one high score and a second low one no longer counts its places at the
+      high one (s24; ``K`` 1 was the bound until then).
+    - *A budget*: mentor ``j`` spends at least ``c_j n_j`` (:func:`count_bound`), with ``n_j``
+      at most its weight at values ``>= w``; so that weight, bought by the fractional knapsack,
+      reaches ``count``: ``w`` is at most the largest value where it does.
+
+    On bounds the scores are upper bounds: each ``c_j(t)`` only grows, and every step holds.
 
     >>> f = Figures(np.ones(3, np.int64), np.array([0.9, 0.5, 0.7]), np.array([3, 3]),
     ...             np.array([0.9, 0.6]))
@@ -202,6 +326,10 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
     ...                     stipend_per_mentee=np.array([60.0, 40.0]))
     >>> threshold_bound(f, 2, np.array([2.0, 2.0]), None, None, s)  # mentor 0 alone buys 1.67
     0.6
+    >>> top = np.array([[0.9, 0.9], [0.9, 0.1]])  # mentor 1: one pair at 0.9, the rest 0.1
+    >>> g = Figures(np.full(4, 2), np.full(4, 0.9), np.array([4, 4]), top[:, 0], top)
+    >>> threshold_bound(g, 4, np.array([2.0, 2.0]), None, None)  # (its best alone: 0.9)
+    0.1
     """
     if count <= 0:
         return None
@@ -215,14 +343,18 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
         return float(values[order][k]) if k < len(values) else -np.inf
 
     by_mentees = kth(fig.best, np.minimum(np.maximum(dem, 0), fig.eligible))
-    places = np.minimum(most_places(capacity, load, n), fig.by_mentor)
-    out = min(by_mentees, kth(fig.best_by_mentor, places))
+    places = mentor_places(fig, capacity, demand, load)
+    top = fig.mentor_top()
+    weight = _top_weights(places, top.shape[1])
+    values, weights = top.ravel(), weight.ravel()
+    out = min(by_mentees, kth(values, weights))
     if side is not None and side.budget is not None and np.isfinite(out):
         c, B = _place_costs(places, side)
-        levels = np.unique(fig.best_by_mentor[np.isfinite(fig.best_by_mentor)])
+        levels = np.unique(values[np.isfinite(values)])
 
-        def buys(level: float) -> bool:  # the mentors whose best reaches it buy ``count``
-            return _places_bought(np.where(fig.best_by_mentor >= level, places, 0), c, B) + 1e-9 >= count
+        def buys(level: float) -> bool:  # each mentor's weight at values >= level buys ``count``
+            reach = (weight * (top >= level)).sum(axis=1)
+            return _places_bought(reach, c, B) + 1e-9 >= count
 
         lo, hi = 0, len(levels) - 1  # the largest level that buys ``count`` places
         if hi < 0 or not buys(levels[0]):
@@ -235,3 +367,17 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
                 hi = mid - 1
         out = min(out, float(levels[lo]))
     return out
+
+
+def _top_weights(places: np.ndarray, k: int) -> np.ndarray:
+    """``m x k``: the weight of each kept score (:func:`threshold_bound`): 1 for the first
+    ``k - 1`` up to a mentor's places, the rest of its places on the last.
+
+    >>> _top_weights(np.array([0, 1, 3, 5]), 3).tolist()
+    [[0, 0, 0], [1, 0, 0], [1, 1, 1], [1, 1, 3]]
+    """
+    places = np.asarray(places, np.int64)
+    r = np.arange(k)[None, :]
+    w = (r < places[:, None]).astype(np.int64)
+    w[:, -1] = np.maximum(places - (k - 1), 0)
+    return w

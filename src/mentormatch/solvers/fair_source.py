@@ -35,15 +35,18 @@ constraint. The method, in three steps:
    each mentee's and mentor's eligible pairs and best score.
 
    * the count: ``M* <= U``, the least of ``sum_i min(d_i, e_i)`` (mentees), ``sum_j min(k_j,
-     f_j)`` (mentors, ``k_j`` the most mentees its capacity takes) and, under a budget, the
+     f_j)`` (mentors, ``k_j`` the most of the lightest loads of the mentees who can be matched
+     that its capacity takes: :func:`~mentormatch.solvers.fair_bounds.mentor_places`) and,
+     under a budget, the
      fractional knapsack of places: an active mentor ``j`` with ``n_j`` mentees spends at least
      ``c_j n_j``, ``c_j = per_j + fixed_j / k_j`` (:mod:`mentormatch.solvers.lagrange`), so at
      most the places the cheapest ``c_j`` buy, with ``n_j <= min(k_j, f_j)``;
    * the worst pair: an optimum has ``M* >= |A|`` pairs, each at least ``t*``; a mentee whose
      best is below ``t*`` holds none of them and another at most ``d_i``; a mentor at most
      ``min(k_j, f_j)``. So ``t* <= max {t : sum_{i: best_i >= t} d_i >= |A|}``, and the same
-     over mentors; under a budget, the mentors whose best reaches ``t*`` must buy ``|A|``
-     places (the knapsack above, over those mentors alone);
+     over mentors, each counted by its best kept scores (a mentor holds at most its places and
+     its pairs at least ``t*``: :func:`~mentormatch.solvers.fair_bounds.threshold_bound`);
+     under a budget, those places at least ``t*`` must buy ``|A|`` (the knapsack above);
    * the total: ``T* <= B`` (the optimum meets every constraint).
 
    ``"optimal"`` (max-min only) needs the count at ``U``, the worst pair within the 1e-6 gap
@@ -57,7 +60,7 @@ per-row and per-mentor figures. The status never claims more than these bounds p
 
 **The time limit** reaches every step: the engine's (its own stop: what it found, possibly
 nothing, and its bound ``B``), every max-min flow and leximin round at the plan's loads
-(:mod:`mentormatch.solvers.bottleneck`'s "The time limit": a stopped flow's assignment is a
+(:mod:`mentormatch.solvers.bottleneck_stops`, "The time limit": a stopped flow's assignment is a
 candidate like any other, checked and compared; a stopped probe proves nothing), and no plan's
 flows start past it. The answer is then the best assignment found that meets every constraint
 (at least ``A0``), "feasible", with the bounds above (each holds over every assignment whatever
@@ -84,7 +87,7 @@ import numpy as np
 from ..pairs import Candidates
 from .base import (OPTIMAL_GAP, AssignmentProblem, SideConstraints, Solution, SolverOptions, finish,
                    proven)
-from .fair_bounds import Figures, count_bound, knapsack_plan, source_figures, threshold_bound
+from .fair_bounds import Figures, count_bound, knapsack_plan, per_mentor, source_figures, threshold_bound
 
 __all__ = ["solve_fair_source"]
 
@@ -123,7 +126,7 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
                               np.zeros(0), capacity, demand=demand, load=load, side=side,
                               coverage_first=coverage_first)
     deadline = options.deadline(started)
-    fig = figures if figures is not None else source_figures(source)
+    fig = figures if figures is not None else source_figures(source, per_mentor(capacity))
     plans = []
     if len(a_i) and unit_flow(capacity, load):
         a_loads = np.bincount(a_j, minlength=m).astype(float)
