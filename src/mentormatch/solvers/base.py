@@ -262,6 +262,8 @@ class Solution:
     def gap(self) -> float | None:
         if self.bound is None:
             return None
+        if self.bound == float("inf"):  # (inf / inf is nan, and max(0, nan) would read 0)
+            return float("inf")
         denom = max(abs(self.bound), 1e-12)
         return max(0.0, (self.bound - self.objective) / denom)
 
