@@ -305,17 +305,19 @@ def _copied_people(seed: int):
     return mt.assign(capacity=np.minimum(mt["capacity"], 2)), me
 
 
-def _rank_rename(ids, prefix: str, reverse: bool) -> dict:
-    """New ids whose seeded ranks (``seeded_order``, seed 0) are the old ones' (or reversed)."""
+def _rank_rename(ids, prefix: str, reverse: bool, seed: int = 0) -> dict:
+    """New ids whose seeded ranks (``seeded_order`` with the rules' ``seed``) are the old ones'
+    (or reversed)."""
     ids = list(ids)
     rank = np.empty(len(ids), np.int64)
-    rank[seeded_order(ids, 0)] = np.arange(len(ids))
+    rank[seeded_order(ids, seed)] = np.arange(len(ids))
     pool = [f"{prefix}{k:05d}" for k in range(len(ids))]
-    by_rank = [pool[k] for k in seeded_order(pool, 0)]
+    by_rank = [pool[k] for k in seeded_order(pool, seed)]
     return {a: by_rank[len(ids) - 1 - r if reverse else r] for a, r in zip(ids, rank)}
 
 
-TIE_PROGRAMMES = {"plain": {}, "budget": {"constraints": {"budget": 500.0}},
+TIE_PROGRAMMES = {"plain": {}, "plain_seed_7": {"seed": 7}, "budget_seed_7": {"seed": 7, "constraints": {"budget": 500.0}},
+                  "budget": {"constraints": {"budget": 500.0}},
                   "balanced_load": {"constraints": {"balanced_load": True}},
                   "incentives": {"constraints": {"incentives": True}},
                   "coverage_first": {"constraints": {"coverage_first": True, "budget": 500.0}},
@@ -337,8 +339,9 @@ def test_ties_follow_the_seeded_ranks_of_the_ids_not_rows_or_names(seed, name):
     rng = np.random.default_rng(seed)
     answers = {}
     for how in ("same", "keep", "reverse"):
-        a = {} if how == "same" else _rank_rename(mentors["id"], "Q", how == "reverse")
-        b = {} if how == "same" else _rank_rename(mentees["id"], "R", how == "reverse")
+        seeded = programme.get("seed", 0)
+        a = {} if how == "same" else _rank_rename(mentors["id"], "Q", how == "reverse", seeded)
+        b = {} if how == "same" else _rank_rename(mentees["id"], "R", how == "reverse", seeded)
         back = {v: k for k, v in {**a, **b}.items()}
         mt = mentors.assign(id=mentors["id"].map(a)) if a else mentors
         me = mentees.assign(id=mentees["id"].map(b)) if b else mentees
