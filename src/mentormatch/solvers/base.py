@@ -262,6 +262,8 @@ class Solution:
     def gap(self) -> float | None:
         if self.bound is None:
             return None
+        if self.bound == float("inf"):  # (inf / inf is nan, and max(0, nan) would read 0)
+            return float("inf")
         denom = max(abs(self.bound), 1e-12)
         return max(0.0, (self.bound - self.objective) / denom)
 
@@ -273,7 +275,14 @@ OPTIMAL_GAP = 1e-6
 
 
 def proven(bound: float, value: float, gap: float = OPTIMAL_GAP) -> bool:
-    """True when ``bound`` proves ``value`` optimal: within ``gap`` of it (relative), or 1e-9."""
+    """True when ``bound`` proves ``value`` optimal: within ``gap`` of it (relative), or 1e-9.
+    An infinite bound proves nothing (the relative test alone would read ``inf <= inf``).
+
+    >>> proven(10.0, 10.0 - 1e-7), proven(float("inf"), 0.0)
+    (True, False)
+    """
+    if bound == float("inf"):
+        return False
     return bound - value <= gap * max(abs(bound), 1e-12) or bound - value <= 1e-9
 
 
