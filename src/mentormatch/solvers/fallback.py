@@ -1,0 +1,157 @@
+"""What a solve stopped by its time limit answers when its search found nothing in time: an
+assignment known to meet every constraint without a search, and a bound that needs no solve.
+
+Issue 23: "A time limit returns the best feasible assignment found, with its bound and gap".
+Two steps need no search and take milliseconds on a held problem:
+
+* **the plain flow** (:func:`plain_flow`): the min-cost flow over each mentee's best
+  ``FALLBACK_K`` pairs (``max(FALLBACK_K, 2 x the largest demand)``) and the locks, with the
+  capacities in whole places (``floor(capacity / heaviest load)``, so any loads fit) and the
+  demands the locks leave. Kept when it meets every side row, recomputed from the definitions
+  (:func:`mentormatch.solvers.linear_rows.violations`); else the locks alone when they do
+  (:func:`known_feasible`). With a share floor the empty assignment never meets it, and the plain
+  optimum often does: before, a share floor at a short limit raised ``TimeLimitError`` where this
+  assignment was at hand.
+* **a bound over every pair** (:func:`no_solve_bound`): any assignment that meets the capacities
+  and demands is worth at most ``sum_i`` (mentee ``i``'s ``d_i`` best positive scores), and at
+  most ``sum_j`` (mentor ``j``'s ``k_j`` best positive scores, ``k_j`` the most mentees its
+  capacity takes); the least of the two. Side constraints only remove assignments, so it bounds
+  every objective's total (max-min's and leximin's included, whose optimum is one assignment).
+
+>>> from mentormatch.pairs import Candidates
+>>> p = AssignmentProblem(Candidates.complete(2, 2), np.array([0.9, 0.5, 0.8, 0.1]), np.ones(2))
+>>> sorted(plain_flow(p).tolist()), no_solve_bound(p)
+([1, 2], 1.4)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import AssignmentProblem
+
+__all__ = ["FALLBACK_K", "known_feasible", "no_solve_bound", "plain_flow"]
+
+#: Each mentee's best pairs the fallback flow reads (the engine's first candidates are as many).
+FALLBACK_K = 12
+
+
+def _top_positive(group: np.ndarray, score: np.ndarray, take: np.ndarray) -> float:
+    """``sum_g`` of group ``g``'s ``take[g]`` best positive scores (``group[k]`` the group of
+    pair ``k``)."""
+    from .sparse import rank_in_group
+
+    s = np.maximum(np.asarray(score, np.float64), 0.0)
+    g = np.asarray(group, np.int64)
+    order = np.lexsort((-s, g))  # by group, the best first
+    g, s = g[order], s[order]
+    return float(s[rank_in_group(g) < np.asarray(take)[g]].sum())
+
+
+def no_solve_bound(problem: AssignmentProblem, score: np.ndarray | None = None) -> float:
+    """A bound on the total of ``score`` (default the problem's; ``score + bonus`` for a bonus
+    objective) over every assignment of ``problem``'s pairs that meets its capacities and
+    demands (module docstring): no solve, one sort of the pairs.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(3, 1), np.array([3.0, 2.0, -1.0]), np.ones(1))
+    >>> no_solve_bound(p)  # one mentor, one place: its best pair
+    3.0
+    """
+    from .linear_rows import most_mentees
+
+    P = problem.pairs
+    s = problem.score if score is None else np.asarray(score, np.float64)
+    if not len(s):
+        return 0.0
+    by_mentee = _top_positive(P.mentee, s, np.maximum(np.round(problem.demand), 0).astype(np.int64))
+    by_mentor = _top_positive(P.mentor, s, most_mentees(problem).astype(np.int64))
+    return min(by_mentee, by_mentor)
+
+
+def plain_flow(problem: AssignmentProblem, score: np.ndarray | None = None,
+               k: int = FALLBACK_K) -> np.ndarray | None:
+    """Positions (ascending) of the plain flow's assignment over each mentee's best pairs of
+    ``score`` (default the problem's) and the locks: capacities in whole places, demands and
+    locks kept, no side row (module docstring). None when the locks alone exceed a capacity or
+    a demand (the solver's diagnosis then speaks)."""
+    from .flow import solve_arrays
+    from .sources import top_k
+
+    P = problem.pairs
+    s = problem.score if score is None else np.asarray(score, np.float64)
+    locked = np.zeros(len(P), bool) if problem.locked is None else np.asarray(problem.locked, bool)
+    heavy = float(np.max(np.asarray(problem.load, float), initial=1.0))
+    places = np.floor(np.asarray(problem.capacity, float) / max(heavy, 1e-12) + 1e-9)
+    cap = places.astype(np.int64) - np.bincount(P.mentor[locked], minlength=P.n_mentors)
+    dem = (np.round(np.asarray(problem.demand)).astype(np.int64)
+           - np.bincount(P.mentee[locked], minlength=P.n_mentees))
+    if np.any(cap < 0) or np.any(dem < 0):
+        return None
+    kk = max(int(k), 2 * int(np.max(dem, initial=1)))
+    free = np.flatnonzero(~locked)
+    pick = free[top_k(P.mentee[free], s[free], kk)]
+    res = solve_arrays(P.mentee[pick], P.mentor[pick], s[pick], cap, dem)
+    if not res.optimal:
+        return None
+    return np.sort(np.concatenate([np.flatnonzero(locked), pick[res.chosen]]))
+
+
+def known_feasible(problem: AssignmentProblem, score: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, str] | None:
+    """An assignment of ``problem`` known to meet every constraint with no search: the plain
+    flow's (:func:`plain_flow` on ``score``, default the problem's) when it meets every row,
+    else the locks alone when they do; ``(positions, "plain flow" | "locks only")``, or None
+    when neither does. Rows recomputed from their definitions
+    (:func:`mentormatch.solvers.linear_rows.violations`: capacities with the loads, demands,
+    minimum loads, budget, reservation values, balanced loads, share and score floors).
+
+    >>> from mentormatch.pairs import Candidates
+    >>> from mentormatch.solvers import SideConstraints
+    >>> g = SideConstraints(group=np.array([0, 1]), group_names=["a", "b"], share_floor=1.0)
+    >>> p = AssignmentProblem(Candidates.complete(2, 2), np.array([0.9, 0.5, 0.8, 0.1]),
+    ...                       np.ones(2), side=g)
+    >>> chosen, origin = known_feasible(p)
+    >>> chosen.tolist(), origin
+    ([1, 2], 'plain flow')
+    """
+    from .linear import LinearModel
+    from .linear_rows import violations
+
+    P = problem.pairs
+    model = LinearModel(problem)
+    locked = np.zeros(len(P), bool) if problem.locked is None else np.asarray(problem.locked, bool)
+    flow = plain_flow(problem, score)
+    for chosen, origin in ((flow, "plain flow"), (np.flatnonzero(locked), "locks only")):
+        if chosen is None:
+            continue
+        if not violations(model, P.mentee[chosen], P.mentor[chosen], problem.score[chosen]):
+            return chosen, origin
+    return None
+
+
+def flow_on_candidates(run, cand) -> np.ndarray | None:
+    """The engine's stage (:mod:`mentormatch.solvers.stage`) when its deadline passed before the
+    first LP: :func:`plain_flow` over the candidates ``cand`` (each mentee's best pairs and the
+    locks, in the engine's unit) as a mask of ``cand``, when it meets every row of the stage's
+    model (``run.feasible``: the side rows, and under ``coverage_first`` the count), or once the
+    engine's repair (:func:`mentormatch.solvers.heuristics.repair`: pairs dropped for a budget,
+    minimum loads, reservation values) makes it; else None.
+    The flow maximises the plain scores: with a bonus, only a feasible start."""
+    from ..pairs import Candidates as Pairs
+
+    shell = run.model.problem
+    n, m = shell.n_mentees, shell.n_mentors
+    if not len(cand):
+        return None
+    problem = AssignmentProblem(Pairs(cand.i, cand.j, n, m), cand.s, shell.capacity,
+                                demand=shell.demand, load=shell.load, locked=cand.locked)
+    chosen = plain_flow(problem)
+    if chosen is None:
+        return None
+    on = np.zeros(len(cand), bool)
+    on[chosen] = True
+    if run.feasible(cand, on):
+        return on
+    from .heuristics import repair  # a budget, minimum loads, reservation values: pairs dropped
+
+    return repair(run, cand, on)
