@@ -15,7 +15,8 @@ fix it, then maximise the score.
 ``balanced_load`` (with unit loads, alone or with ``min_load``) starts from a hint: the best
 over the levels L of the assignment where every mentor that can take part has L or L + 1
 mentees, a min-cost flow with lower bounds each. It meets every constraint, so it is also what
-is returned (``"feasible"``, no bound) when CP-SAT finds nothing within the time limit. At 500
+is returned (``"feasible"``, with a bound that needs no solve) when CP-SAT finds nothing within
+the time limit. At 500
 mentees x 50 mentors (two-decimal uniform scores, capacity 15, min_load 5) the shared-level
 model with this hint is proven optimal in about 20 s, where the former model (separate lo/hi
 bounds, no hint) stopped at 30 s with a gap of 0.17 %.
@@ -40,9 +41,22 @@ from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finis
 from .cpsat_model import CpsatModel, exact_at, objective_scale, score_scale
 from .diagnose import diagnose
 
-__all__ = ["solve_cpsat", "CpsatModel", "score_scale", "DEFAULT_TIME_LIMIT", "goal_problem"]
+__all__ = ["solve_cpsat", "CpsatModel", "score_scale", "DEFAULT_TIME_LIMIT", "goal_problem",
+           "no_time_to_build"]
 
 DEFAULT_TIME_LIMIT = 30.0
+#: CPU seconds a pair of building CP-SAT's model takes, at least (measured 5.4-10 us a pair from
+#: 120 x 30 to 800 x 200 with a share floor, a budget or a score floor): no model is built when
+#: less of the time limit is left than the model's pairs times this (:func:`no_time_to_build`).
+BUILD_SECONDS_PER_PAIR = 5e-6
+
+
+def no_time_to_build(problem: AssignmentProblem, deadline: float) -> bool:
+    """Whether the time left before ``deadline`` is below the least time building CP-SAT's model
+    of ``problem`` takes (:data:`BUILD_SECONDS_PER_PAIR`): the deadline passed, or will pass
+    before the search can start (400 x 100 with a share floor at a limit of 0.05 s: 0.5 s of CPU
+    building a model that then had no time)."""
+    return time.perf_counter() + BUILD_SECONDS_PER_PAIR * len(problem.score) >= deadline
 
 
 def _balanced_hint(problem: AssignmentProblem, built: CpsatModel) -> np.ndarray | None:
@@ -191,8 +205,11 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     ------
     InfeasibleError
         When CP-SAT proves that no assignment meets the constraints, with the findings of
-        :func:`~mentormatch.solvers.diagnose.diagnose` (or the families to blame), or when the
-        time limit passes before any assignment is found.
+        :func:`~mentormatch.solvers.diagnose.diagnose` (or the families to blame).
+    TimeLimitError
+        When the time limit passes before any assignment is found and neither the plain flow's
+        assignment nor the locks alone meet every constraint (with either, that one is the
+        answer, ``"feasible"`` with a bound: :func:`~mentormatch.solvers.fallback.stopped_answer`).
 
     Examples
     --------
@@ -216,6 +233,8 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
                          "bound": start.bound}
         if time.perf_counter() >= deadline:  # no CP-SAT model is built or solved past the deadline
             return _from_start(maximised, problem, start, None, None, started, cert, limit)
+    elif no_time_to_build(problem, deadline):  # nor with side constraints: an assignment
+        return _stopped(problem, maximised, started, limit)  # known to meet them, else the time-out
     built = CpsatModel(problem, bonus=bonus, scale=objective_scale(maximised))
     model = built.model
     goal = built.objective
@@ -243,7 +262,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
                 return _hinted(maximised, hint, started, cert, limit)
             if start is not None:
                 return _from_start(maximised, problem, start, None, None, started, cert, limit)
-            raise timeout_error(limit)
+            return _stopped(problem, maximised, started, limit)
         best = int(round(solver.objective_value))
         proven = status == cp_model.OPTIMAL
         cert["matched"] = best
@@ -264,7 +283,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
         elif start is not None:
             return _from_start(maximised, problem, start, None, None, started, cert, limit)
         else:
-            raise timeout_error(limit)
+            return _stopped(problem, maximised, started, limit)
     else:
         chosen = built.chosen(solver)
     cert["cpsat_status"] = solver.status_name(status)
@@ -374,12 +393,27 @@ def _from_start(problem: AssignmentProblem, original: AssignmentProblem, start: 
 def _hinted(problem: AssignmentProblem, hint: np.ndarray, started: float, cert: dict,
             limit: float) -> Solution:
     """The hint of :func:`_balanced_hint` (it meets every constraint) when CP-SAT found nothing
-    better in time: feasible, no bound."""
+    better in time: feasible, with the bound that needs no solve
+    (:func:`mentormatch.solvers.fallback.no_solve_bound`)."""
+    from .fallback import no_solve_bound
+
     cert["cpsat_status"] = "UNKNOWN"
     cert["timed_out"] = True
-    return finish(problem, hint, "feasible", started, "cpsat", bound=None, certificate=cert,
+    return finish(problem, hint, "feasible", started, "cpsat", bound=no_solve_bound(problem),
+                  certificate=cert,
                   message=f"CP-SAT found no assignment within {limit:g} s; returning the "
                           "balanced-load flow assignment it was hinted")
+
+
+def _stopped(problem: AssignmentProblem, maximised: AssignmentProblem, started: float,
+             limit: float) -> Solution:
+    """CP-SAT found no assignment before the time limit (or it passed before the model was
+    built): an assignment known to meet every constraint, "feasible" with a bound that needs no
+    solve (:func:`mentormatch.solvers.fallback.stopped_answer`), else the time-out."""
+    from .fallback import stopped_answer
+
+    return stopped_answer(problem, maximised, started, "cpsat", limit, timeout_error(limit),
+                          "in CP-SAT")
 
 
 def timeout_error(limit: float) -> TimeLimitError:

@@ -56,11 +56,11 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, TimeLimitError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
 from .cpsat import (COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, infeasible_error, make_solver,
-                    timeout_error)
+                    no_time_to_build, timeout_error)
 from .cpsat_levels import levels, within_gap
 from .cpsat_model import CpsatModel, exact_at, open_pairs
 from .diagnose import diagnose
@@ -96,6 +96,29 @@ def _flow_maxmin(problem: AssignmentProblem, options: SolverOptions) -> Solution
     return solve_held(problem, options)
 
 
+def _limit(options: SolverOptions) -> float:
+    """The time limit the messages quote (CP-SAT's default when none was given)."""
+    return DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+
+
+def better_than_none(problem: AssignmentProblem, goal: AssignmentProblem, sol: Solution,
+                     started: float, solver: str, options: SolverOptions) -> Solution:
+    """``sol``, or when the time limit stopped it with no pair while some could be made (its
+    first flow or step never ran), the assignment :func:`~mentormatch.solvers.fallback.
+    stopped_answer` knows to meet every constraint: more pairs come first in both objectives."""
+    from .fallback import stopped_answer
+
+    cert = sol.certificate or {}
+    if len(sol.chosen) or not cert.get("timed_out") or not len(problem.pairs):
+        return sol
+    try:
+        alt = stopped_answer(problem, goal, started, solver, _limit(options), RuntimeError(),
+                             "in its first step")
+    except RuntimeError:
+        return sol
+    return alt if len(alt.chosen) else sol
+
+
 class CpRun:
     """CP-SAT steps shared by max-min and leximin, with one time budget: the time limit is
     their only stop (CP-SAT, on one thread with a fixed seed, gives the same answer on any
@@ -107,6 +130,8 @@ class CpRun:
         self.problem, self.options, self.started = problem, options, started
         self.limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
         self.deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (messages quote the limit)
+        if no_time_to_build(problem, self.deadline):  # (400 x 100: 0.5 s of CPU building a
+            raise timeout_error(self.limit)  # model after a limit of 1e-6 s)
         self.built = CpsatModel(problem, bonus=bonus)  # levels on score + bonus, rows on score
         self.exact = exact_at(self.built.objective, self.built.scale)
         self.proven = True
@@ -285,11 +310,22 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     >>> sol.chosen.tolist(), sol.certificate["threshold"]
     ([1, 2], 0.5)
     """
+    from .fair_claims import with_claims
+    from .fallback import stopped_answer
+
     options = options or SolverOptions()
     started = time.perf_counter()
-    if plain_problem(problem):  # no constraint reads the scores: the flows on score + bonus
-        return _flow_maxmin(goal_problem(problem, bonus), options)
-    return _cp_maxmin(problem, options, started, bonus)
+    goal = goal_problem(problem, bonus)
+    try:
+        if plain_problem(problem):  # no constraint reads the scores: the flows on score + bonus
+            sol = _flow_maxmin(goal, options)
+        else:
+            sol = _cp_maxmin(problem, options, started, bonus)
+    except TimeLimitError as e:  # nothing found in time: an assignment known to meet every row
+        sol = stopped_answer(problem, goal, started, "maxmin", _limit(options), e, "in CP-SAT's first step")
+    sol = better_than_none(problem, goal, sol, started, "maxmin", options)
+    # the count, worst pair and total bounds every route carries (solvers/fair_claims.py)
+    return with_claims(problem, goal, sol)
 
 
 register("maxmin", solve_maxmin)

@@ -155,3 +155,25 @@ def flow_on_candidates(run, cand) -> np.ndarray | None:
     from .heuristics import repair  # a budget, minimum loads, reservation values: pairs dropped
 
     return repair(run, cand, on)
+
+
+def stopped_answer(problem: AssignmentProblem, goal: AssignmentProblem, started: float,
+                   solver: str, limit: float, error: Exception, what: str) -> "Solution":
+    """The answer of a search that the time limit stopped before it found an assignment
+    (``what``: where, for the message): :func:`known_feasible`'s assignment of ``problem``
+    (``goal``: the same pairs scored as the objective reads them), ``"feasible"`` with
+    :func:`no_solve_bound` on the objective's total, ``certificate["timed_out"]`` and
+    ``["fallback"]`` saying which; ``error`` (the time-out, never an infeasibility) is raised
+    when neither the plain flow's assignment nor the locks alone meet every constraint."""
+    from .base import finish
+
+    found = known_feasible(problem, goal.score)
+    if found is None:
+        raise error
+    chosen, origin = found
+    message = (f"stopped at the time limit ({limit:g} s) {what} before an assignment was found: "
+               f"the {origin}'s assignment, which meets every constraint, not proven optimal")
+    cert = {"method": f"{origin} (the time limit stopped {solver})", "fallback": origin,
+            "timed_out": True, "message": message}
+    return finish(goal, chosen, "feasible", started, solver, bound=no_solve_bound(goal),
+                  certificate=cert, message=message)

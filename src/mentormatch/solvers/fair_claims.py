@@ -1,0 +1,113 @@
+"""The bounds a max-min or leximin answer carries, stated once for every route: the held
+problem (:mod:`mentormatch.solvers.fair`, :mod:`mentormatch.solvers.leximin`: the complete set
+and ``assign()``) and the pair source under side constraints
+(:mod:`mentormatch.solvers.fair_source`).
+
+Three figures, each holding over every assignment that meets the constraints, whatever stopped
+the search (:mod:`mentormatch.solvers.fair_bounds` proves the first two from one pass's
+figures):
+
+* ``count_bound``: at least the most pairs ``M*``; the answer's count where a solve proved it;
+* ``threshold_bound``: at least the best worst pair ``t*`` of any assignment with at least the
+  answer's pairs; the answer's worst pair where a solve proved it, the top of a proven bracket;
+* ``total_bound``: at least the total of the optimum (an assignment that meets every
+  constraint): the plain total's bound, the answer's total where a solve proved the optimum.
+
+Under ``coverage_first`` the count and the worst pair are not bounded (None): the optimum's
+count is the most pairs among the assignments that match the most mentees, not of every one.
+The record's ``bound`` is ``total_bound`` (so ``gap`` is the total's), as on every route: before
+s24 the held problem's answers carried none, optimal or stopped.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .base import AssignmentProblem, Solution
+
+__all__ = ["Claims", "claims", "with_claims"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Claims:
+    """Bounds over every assignment that meets the constraints (module docstring); None: not
+    bounded."""
+
+    count_bound: int | None
+    threshold_bound: float | None
+    total_bound: float | None
+
+
+def _least(*xs):
+    xs = [x for x in xs if x is not None]
+    return min(xs) if xs else None
+
+
+def claims(fig, capacity, demand, load, side, matched: int, coverage_first: bool, *,
+           total_bound: float | None, proven_count: int | None = None,
+           proven_threshold: float | None = None) -> Claims:
+    """The bounds of an answer with ``matched`` pairs: the figures' (``fig``,
+    :func:`~mentormatch.solvers.fair_bounds.source_figures`), lowered to what a solve proved
+    (``proven_count``, ``proven_threshold``); ``total_bound``, the caller's bound on the total
+    of every assignment meeting the constraints.
+
+    >>> from mentormatch.solvers.fair_bounds import Figures
+    >>> f = Figures(np.ones(3, np.int64), np.array([0.9, 0.5, 0.7]), np.array([3, 3]),
+    ...             np.array([0.9, 0.6]))
+    >>> claims(f, np.array([1.0, 1.0]), None, None, None, 2, False, total_bound=1.6)
+    Claims(count_bound=2, threshold_bound=0.6, total_bound=1.6)
+    >>> claims(f, np.array([1.0, 1.0]), None, None, None, 2, True, total_bound=1.6)
+    Claims(count_bound=None, threshold_bound=None, total_bound=1.6)
+    """
+    from .fair_bounds import count_bound, threshold_bound
+
+    if coverage_first:
+        return Claims(None, None, total_bound)
+    count = _least(count_bound(fig, capacity, demand, load, side), proven_count)
+    # the optimum holds at least the answer's pairs, and at least one when any (its worst pair)
+    t = _least(threshold_bound(fig, max(matched, 1), capacity, demand, load, side), proven_threshold)
+    return Claims(None if count is None else int(count), t, total_bound)
+
+
+def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Solution) -> Solution:
+    """``sol``, a max-min or leximin answer on the held ``problem`` (``goal``: the same pairs
+    scored as the objective reads them, ``score + bonus`` with a bonus), with :func:`claims`'s
+    bounds in its certificate and ``total_bound`` as its ``bound``. Proven by the solve: an
+    ``"optimal"`` answer's count, worst pair and total (its certificate's ``total_bound`` where
+    the scores were rounded); a bracket (max-min's flows) tops the worst pair; CP-SAT's
+    ``threshold_bound`` and ``total_bound`` where it proved them. The total's bound otherwise:
+    :func:`mentormatch.solvers.fallback.no_solve_bound` (no solve).
+
+    >>> from mentormatch.pairs import Candidates
+    >>> from mentormatch.solvers.fair import solve_maxmin
+    >>> p = AssignmentProblem(Candidates.complete(2, 2), np.array([1.0, 0.3, 0.6, 0.05]), np.ones(2))
+    >>> sol = solve_maxmin(p)
+    >>> sol.status, sol.bound, sol.certificate["count_bound"], sol.certificate["threshold_bound"]
+    ('optimal', 0.8999999999999999, 2, 0.3)
+    """
+    from .fair_bounds import source_figures
+    from .fallback import no_solve_bound
+    from .sources import ArraySource
+
+    cert = dict(sol.certificate or {})
+    P = goal.pairs
+    chosen = np.asarray(sol.chosen, np.int64)
+    optimal = sol.status == "optimal"
+    worst = float(goal.score[chosen].min()) if len(chosen) else None
+    bracket = cert.get("threshold_bracket") if cert.get("count_proven") else None
+    proven_t = _least(worst if optimal else None, None if bracket is None else float(bracket[1]),
+                      cert.get("threshold_bound"))
+    total = _least(no_solve_bound(goal),
+                   cert.get("total_bound") if cert.get("total_bound") is not None else
+                   (sol.objective if optimal else None))
+    if total is not None:
+        total = max(total, sol.objective)  # (the answer is one assignment: never below it)
+    fig = source_figures(ArraySource(P.mentee, P.mentor, goal.score, P.n_mentees, P.n_mentors))
+    c = claims(fig, problem.capacity, problem.demand, problem.load, problem.side, len(chosen),
+               bool(problem.coverage_first), total_bound=total,
+               proven_count=len(chosen) if optimal or cert.get("count_proven") else None,
+               proven_threshold=proven_t)
+    cert.update(count_bound=c.count_bound, threshold_bound=c.threshold_bound,
+                total_bound=c.total_bound)
+    return dataclasses.replace(sol, bound=c.total_bound, certificate=cert)
