@@ -21,6 +21,14 @@ With fractional loads or side constraints the same three steps are CP-SAT solves
 With demands above one, the threshold runs over pairs, not mentees. The status is
 ``"optimal"`` when every step was proven optimal.
 
+**What every answer carries** (s24). The certificate's ``count_bound``, ``threshold_bound`` and
+``total_bound``, and ``bound`` = ``total_bound`` (so ``gap`` is the total's), as on the pair
+source's route: :func:`mentormatch.solvers.fair_claims.with_claims` states them once. When the
+time limit stops the search before it found an assignment (CP-SAT's first step, or a first flow
+that never ran), the answer is one known to meet every constraint without a search (the plain
+flow's, else the locks alone: :func:`mentormatch.solvers.fallback.stopped_answer`),
+``"feasible"``; ``TimeLimitError`` only when neither meets them.
+
 **CP-SAT's integers.** The steps read the scores at :func:`~mentormatch.solvers.cpsat_model.
 objective_scale`'s ``S`` (exact when a power of ten up to ``10**6`` makes them whole, else in
 the engine's unit, so scores times ``2**k`` give the same integers or proportional ones). Where
@@ -294,12 +302,16 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     -------
     Solution
         ``certificate["threshold"]`` is the lowest chosen score (``score + bonus``),
-        ``certificate["matched"]`` the number of chosen pairs.
+        ``certificate["matched"]`` the number of chosen pairs; ``count_bound``,
+        ``threshold_bound``, ``total_bound`` (= ``bound``) hold over every assignment.
 
     Raises
     ------
     InfeasibleError
         When the locks or side constraints cannot hold, with the diagnosis.
+    TimeLimitError
+        When the time limit passes before any assignment is found and none is known to meet
+        every constraint (module docstring, "What every answer carries").
 
     Examples
     --------

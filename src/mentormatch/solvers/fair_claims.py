@@ -77,7 +77,8 @@ def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Soluti
     ``"optimal"`` answer's count, worst pair and total (its certificate's ``total_bound`` where
     the scores were rounded); a bracket (max-min's flows) tops the worst pair; CP-SAT's
     ``threshold_bound`` and ``total_bound`` where it proved them. The total's bound otherwise:
-    :func:`mentormatch.solvers.fallback.no_solve_bound` (no solve).
+    :func:`mentormatch.solvers.fallback.figures_bound` (no solve) from the figures of the
+    count and the worst pair.
 
     >>> from mentormatch.pairs import Candidates
     >>> from mentormatch.solvers.fair import solve_maxmin
@@ -87,7 +88,7 @@ def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Soluti
     ('optimal', 0.8999999999999999, 2, 0.3)
     """
     from .fair_bounds import source_figures
-    from .fallback import no_solve_bound
+    from .fallback import figures_bound
     from .sources import ArraySource
 
     cert = dict(sol.certificate or {})
@@ -98,12 +99,12 @@ def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Soluti
     bracket = cert.get("threshold_bracket") if cert.get("count_proven") else None
     proven_t = _least(worst if optimal else None, None if bracket is None else float(bracket[1]),
                       cert.get("threshold_bound"))
-    total = _least(no_solve_bound(goal),
+    fig = source_figures(ArraySource(P.mentee, P.mentor, goal.score, P.n_mentees, P.n_mentors))
+    total = _least(figures_bound(fig, goal),
                    cert.get("total_bound") if cert.get("total_bound") is not None else
                    (sol.objective if optimal else None))
     if total is not None:
         total = max(total, sol.objective)  # (the answer is one assignment: never below it)
-    fig = source_figures(ArraySource(P.mentee, P.mentor, goal.score, P.n_mentees, P.n_mentors))
     c = claims(fig, problem.capacity, problem.demand, problem.load, problem.side, len(chosen),
                bool(problem.coverage_first), total_bound=total,
                proven_count=len(chosen) if optimal or cert.get("count_proven") else None,
