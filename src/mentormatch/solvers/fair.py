@@ -104,27 +104,33 @@ def _flow_maxmin(problem: AssignmentProblem, options: SolverOptions) -> Solution
     return solve_held(problem, options)
 
 
-def _limit(options: SolverOptions) -> float:
-    """The time limit the messages quote (CP-SAT's default when none was given)."""
-    return DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-
-
-def better_than_none(problem: AssignmentProblem, goal: AssignmentProblem, sol: Solution,
-                     started: float, solver: str, options: SolverOptions) -> Solution:
-    """``sol``, or when the time limit stopped it with no pair while some could be made (its
-    first flow or step never ran), the assignment :func:`~mentormatch.solvers.fallback.
-    stopped_answer` knows to meet every constraint: more pairs come first in both objectives."""
+def answered(problem: AssignmentProblem, options: SolverOptions, bonus, solver: str, flows,
+             cpsat) -> Solution:
+    """Max-min's or leximin's answer (``solver``): ``flows(goal, started)`` on a plain problem (``goal``:
+    the pairs scored as the objective reads them), else ``cpsat(started)``; then what every
+    answer carries (module docstring, "What every answer carries"): when the time limit stopped
+    the search with no pair while an assignment meeting every constraint is known, that one
+    (more pairs come first in both objectives), and the bounds of
+    :func:`~mentormatch.solvers.fair_claims.with_claims`."""
+    from .fair_claims import with_claims
     from .fallback import stopped_answer
 
-    cert = sol.certificate or {}
-    if len(sol.chosen) or not cert.get("timed_out") or not len(problem.pairs):
-        return sol
+    started = time.perf_counter()
+    goal = goal_problem(problem, bonus)
+    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     try:
-        alt = stopped_answer(problem, goal, started, solver, _limit(options), RuntimeError(),
-                             "in its first step")
-    except RuntimeError:
-        return sol
-    return alt if len(alt.chosen) else sol
+        sol = flows(goal, started) if plain_problem(problem) else cpsat(started)
+    except TimeLimitError as e:  # nothing found in time: an assignment known to meet every row
+        sol = stopped_answer(problem, goal, started, solver, limit, e, "in CP-SAT's first step")
+    cert = sol.certificate or {}
+    if not len(sol.chosen) and cert.get("timed_out") and len(problem.pairs):
+        try:  # (a first flow that never ran)
+            alt = stopped_answer(problem, goal, started, solver, limit, RuntimeError(),
+                                 "in its first step")
+            sol = alt if len(alt.chosen) else sol
+        except RuntimeError:
+            pass
+    return with_claims(problem, goal, sol)
 
 
 class CpRun:
@@ -322,22 +328,10 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     >>> sol.chosen.tolist(), sol.certificate["threshold"]
     ([1, 2], 0.5)
     """
-    from .fair_claims import with_claims
-    from .fallback import stopped_answer
-
     options = options or SolverOptions()
-    started = time.perf_counter()
-    goal = goal_problem(problem, bonus)
-    try:
-        if plain_problem(problem):  # no constraint reads the scores: the flows on score + bonus
-            sol = _flow_maxmin(goal, options)
-        else:
-            sol = _cp_maxmin(problem, options, started, bonus)
-    except TimeLimitError as e:  # nothing found in time: an assignment known to meet every row
-        sol = stopped_answer(problem, goal, started, "maxmin", _limit(options), e, "in CP-SAT's first step")
-    sol = better_than_none(problem, goal, sol, started, "maxmin", options)
-    # the count, worst pair and total bounds every route carries (solvers/fair_claims.py)
-    return with_claims(problem, goal, sol)
+    # no constraint reads the scores of a plain problem: the flows on score + bonus
+    return answered(problem, options, bonus, "maxmin", lambda goal, started: _flow_maxmin(goal, options),
+                    lambda started: _cp_maxmin(problem, options, started, bonus))
 
 
 register("maxmin", solve_maxmin)

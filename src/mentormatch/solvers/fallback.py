@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import AssignmentProblem
+from .base import AssignmentProblem, Solution
 
 __all__ = ["FALLBACK_K", "figures_bound", "flow_on_candidates", "known_feasible", "no_solve_bound",
            "plain_flow", "stopped_answer"]
@@ -162,7 +162,7 @@ def flow_on_candidates(run, cand) -> np.ndarray | None:
 
 
 def stopped_answer(problem: AssignmentProblem, goal: AssignmentProblem, started: float,
-                   solver: str, limit: float, error: Exception, what: str) -> "Solution":
+                   solver: str, limit: float, error: Exception, what: str) -> Solution:
     """The answer of a search that the time limit stopped before it found an assignment
     (``what``: where, for the message): :func:`known_feasible`'s assignment of ``problem``
     (``goal``: the same pairs scored as the objective reads them), ``"feasible"`` with

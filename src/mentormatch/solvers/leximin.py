@@ -84,15 +84,11 @@ every pair of a pair source; :mod:`~mentormatch.solvers.leximin_cp` the CP-SAT s
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions
-from .cpsat import goal_problem
-from ..errors import TimeLimitError
-from .fair import _limit, better_than_none, plain_problem
+from .fair import answered
 from .leximin_cp import _cp_leximin
 from .leximin_flow import _flow_leximin
 
@@ -130,23 +126,11 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     >>> sorted(solve_leximin(p).chosen.tolist())
     [1, 3, 8]
     """
-    from .fair_claims import with_claims
-    from .fallback import stopped_answer
-
     options = options or SolverOptions()
-    started = time.perf_counter()
-    goal = goal_problem(problem, bonus)
-    try:
-        if plain_problem(problem):
-            sol = _flow_leximin(goal, started, options.time_limit,
-                                deadline=options.deadline(started))
-        else:
-            sol = _cp_leximin(problem, options, started, bonus)
-    except TimeLimitError as e:  # nothing found in time: an assignment known to meet every row
-        sol = stopped_answer(problem, goal, started, "leximin", _limit(options), e, "in CP-SAT's first step")
-    sol = better_than_none(problem, goal, sol, started, "leximin", options)
-    # the count, worst pair and total bounds every route carries (solvers/fair_claims.py)
-    return with_claims(problem, goal, sol)
+    return answered(problem, options, bonus, "leximin",
+                    lambda goal, started: _flow_leximin(goal, started, options.time_limit,
+                                                        deadline=options.deadline(started)),
+                    lambda started: _cp_leximin(problem, options, started, bonus))
 
 
 register("leximin", solve_leximin)
