@@ -280,3 +280,34 @@ def test_maxmin_stopped_at_its_kth_flow_carries_bounds_over_every_assignment(mon
     assert c["count_bound"] >= M and c["threshold_bound"] >= t - 1e-9
     if seen["flows"] >= k:  # the clock jumped inside the run: nothing after it is claimed
         assert r.status == "feasible" and c["timed_out"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cpsat_on_a_plain_problem_at_a_tiny_limit_answers_the_plain_flow(seed):
+    s, cap = _matrix(seed)
+    scores, capacity = _frame(s, cap)
+    r = mm.assign(scores, capacity, solver="cpsat", time_limit=1e-6)
+    optimum = _milp_total(_problem(s, cap))
+    assert len(r.pairs) > 0 and r.pairs["mentee_id"].is_unique  # (main: no pair)
+    load = r.pairs["mentor_id"].value_counts()
+    assert all(load[k] <= capacity[k] for k in load.index)
+    got = [scores.at[e, j] for e, j in zip(r.pairs["mentee_id"], r.pairs["mentor_id"])]
+    assert np.all(np.isfinite(got)) and sum(got) == pytest.approx(r.objective)
+    _check_claims(r.status, r.objective, r.bound, optimum)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_maxmin_answer_at_its_three_bounds_is_optimal_and_leximins_is_not_claimed(seed):
+    # every eligible pair scores 1: the most pairs is every place, the worst pair 1 and the
+    # total the count, all three reached by the plain flow the time limit leaves
+    rng = np.random.default_rng(seed)
+    s = np.where(rng.random((20, 4)) < 0.2, -np.inf, 1.0)
+    cap = np.full(4, 3.0)
+    scores, capacity = _frame(s, cap)
+    M, t, T = _lex_optimum(_problem(s, cap))
+    r = mm.assign(scores, capacity, solver="maxmin", time_limit=1e-6)
+    assert len(r.pairs) == M and r.objective == pytest.approx(T)
+    assert r.status == "optimal" and r.gap <= OPTIMAL_GAP  # (main: "feasible", bound None)
+    assert r.certificate["count_bound"] == M and r.certificate["threshold_bound"] == t
+    lex = mm.assign(scores, capacity, solver="leximin", time_limit=1e-6)
+    assert lex.bound >= lex.objective and lex.status in ("optimal", "feasible")

@@ -335,8 +335,10 @@ def _flow_start(problem: AssignmentProblem, options: SolverOptions, started: flo
     solver's answer on the objective's scores under CP-SAT's deadline (``limit`` from
     ``options.started``, else from ``started``): CP-SAT's hint, and the answer when CP-SAT
     finds nothing better in time. Its bound (the flow's dual certificate over every pair, or a
-    stop's bound) holds for every assignment, CP-SAT's optimum included. None for any other
-    problem, and when the flow finds the locks infeasible (CP-SAT's diagnosis then speaks)."""
+    stop's bound) holds for every assignment, CP-SAT's optimum included; a flow stopped before
+    it chose a pair gives way to :func:`mentormatch.solvers.fallback.plain_flow`'s assignment
+    (with the stop's bound). None for any other problem, and when the flow finds the locks
+    infeasible (CP-SAT's diagnosis then speaks)."""
     if problem.side.active() or not problem.integral:
         return None
     import dataclasses
@@ -346,9 +348,17 @@ def _flow_start(problem: AssignmentProblem, options: SolverOptions, started: flo
     timed = dataclasses.replace(options, time_limit=limit,
                                 started=started if options.started is None else options.started)
     try:
-        return solve_flow_solver(problem, timed)
+        start = solve_flow_solver(problem, timed)
     except InfeasibleError:
         return None
+    if not len(start.chosen) and len(problem.pairs):  # stopped before its first flow: the plain
+        from .fallback import plain_flow  # flow over each mentee's best pairs (milliseconds)
+
+        chosen = plain_flow(problem)
+        if chosen is not None and len(chosen):
+            start = dataclasses.replace(start, chosen=chosen,
+                                        objective=float(problem.score[chosen].sum()))
+    return start
 
 
 def _from_start(problem: AssignmentProblem, original: AssignmentProblem, start: Solution,

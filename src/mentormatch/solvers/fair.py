@@ -130,7 +130,7 @@ def answered(problem: AssignmentProblem, options: SolverOptions, bonus, solver: 
             sol = alt if len(alt.chosen) else sol
         except RuntimeError:
             pass
-    return with_claims(problem, goal, sol)
+    return with_claims(problem, goal, sol, solver)
 
 
 class CpRun:

@@ -26,7 +26,7 @@ import numpy as np
 
 from .base import AssignmentProblem, Solution
 
-__all__ = ["Claims", "claims", "with_claims"]
+__all__ = ["Claims", "claims", "meets", "with_claims"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,13 +70,15 @@ def claims(fig, capacity, demand, load, side, matched: int, coverage_first: bool
     return Claims(None if count is None else int(count), t, total_bound)
 
 
-def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Solution) -> Solution:
+def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Solution,
+                objective: str) -> Solution:
     """``sol``, a max-min or leximin answer on the held ``problem`` (``goal``: the same pairs
     scored as the objective reads them, ``score + bonus`` with a bonus), with :func:`claims`'s
     bounds in its certificate and ``total_bound`` as its ``bound``. Proven by the solve: an
     ``"optimal"`` answer's count, worst pair and total (its certificate's ``total_bound`` where
     the scores were rounded); a bracket (max-min's flows) tops the worst pair; CP-SAT's
-    ``threshold_bound`` and ``total_bound`` where it proved them. The total's bound otherwise:
+    ``threshold_bound`` and ``total_bound`` where it proved them. A max-min answer that reaches
+    all three (:func:`meets`) is ``"optimal"``, as on the source's route. The total's bound otherwise:
     :func:`mentormatch.solvers.fallback.figures_bound` (no solve) from the figures of the
     count and the worst pair.
 
@@ -111,4 +113,29 @@ def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Soluti
                proven_threshold=proven_t)
     cert.update(count_bound=c.count_bound, threshold_bound=c.threshold_bound,
                 total_bound=c.total_bound)
-    return dataclasses.replace(sol, bound=c.total_bound, certificate=cert)
+    status, message = sol.status, sol.message
+    if objective == "maxmin" and status != "optimal" and meets(c, len(chosen), worst, sol.objective):
+        # the three bounds prove it (as on the source's route); leximin's cannot (fair_source)
+        status, message = "optimal", ""
+        cert.update(proven_by="count, worst pair and total at their bounds", timed_out=False,
+                    message="")
+    return dataclasses.replace(sol, status=status, message=message, bound=c.total_bound,
+                               certificate=cert)
+
+
+def meets(c: Claims, matched: int, worst: float | None, total: float) -> bool:
+    """Whether an answer with ``matched`` pairs, worst pair ``worst`` and total ``total``
+    reaches the bounds ``c`` (the worst pair and the total within the 1e-6 gap): then it is a
+    max-min optimum (the most pairs, the best worst pair, the best total). Leximin's order is
+    finer: these three do not prove it (:mod:`mentormatch.solvers.fair_source`).
+
+    >>> meets(Claims(2, 0.5, 1.5), 2, 0.5, 1.5), meets(Claims(3, 0.5, 1.5), 2, 0.5, 1.5)
+    (True, False)
+    """
+    from .base import OPTIMAL_GAP, proven
+
+    if c.count_bound is None or c.total_bound is None or matched != c.count_bound:
+        return False
+    worst_ok = worst is None or (c.threshold_bound is not None and c.threshold_bound - worst
+                                 <= OPTIMAL_GAP * max(abs(c.threshold_bound), 1e-12))
+    return worst_ok and proven(c.total_bound, total)

@@ -82,10 +82,9 @@ import time
 import numpy as np
 
 from ..pairs import Candidates
-from .base import (OPTIMAL_GAP, AssignmentProblem, SideConstraints, Solution, SolverOptions, finish,
-                   proven)
+from .base import AssignmentProblem, SideConstraints, Solution, SolverOptions, finish
 from .fair_bounds import Figures, knapsack_plan, source_figures
-from .fair_claims import claims
+from .fair_claims import claims, meets
 
 __all__ = ["solve_fair_source"]
 
@@ -169,10 +168,7 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     count_ub, t_ub, total_ub = c.count_bound, c.threshold_bound, c.total_bound
     worst = float(s.min()) if len(s) else None
     value = float(s.sum())
-    worst_proven = worst is None or (t_ub is not None
-                                     and t_ub - worst <= OPTIMAL_GAP * max(abs(t_ub), 1e-12))
-    optimal = (objective == "maxmin" and count_ub is not None and len(s) == count_ub
-               and total_ub is not None and proven(total_ub, value) and worst_proven)
+    optimal = objective == "maxmin" and meets(c, len(s), worst, value)
     plan_stopped = bool((sol0.certificate or {}).get("timed_out"))
     stopped = [k for k, v in steps.items() if (plan_stopped if k == "plan" else v.get("timed_out"))]
     timed_out = bool(stopped)
