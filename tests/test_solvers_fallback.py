@@ -311,3 +311,17 @@ def test_a_maxmin_answer_at_its_three_bounds_is_optimal_and_leximins_is_not_clai
     assert r.certificate["count_bound"] == M and r.certificate["threshold_bound"] == t
     lex = mm.assign(scores, capacity, solver="leximin", time_limit=1e-6)
     assert lex.bound >= lex.objective and lex.status in ("optimal", "feasible")
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("solver", ["cpsat", "maxmin", "leximin"])
+def test_a_budget_at_a_tiny_limit_answers_the_flow_within_the_places_it_buys(seed, solver):
+    s, cap = _matrix(seed)
+    m = s.shape[1]
+    p = _problem(s, cap, SideConstraints(budget=15.0, stipend_fixed=np.full(m, 2.0),
+                                         stipend_per_mentee=np.full(m, 1.0)))
+    optimum = _milp_total(p)
+    sol = get_solver(solver)(p, SolverOptions(time_limit=1e-6))
+    assert len(sol.chosen) > 0 and _violations(p, sol.chosen) == []  # (main: TimeLimitError)
+    assert sol.objective == pytest.approx(float(p.score[sol.chosen].sum()))
+    _check_claims(sol.status, sol.objective, sol.bound, optimum)

@@ -8,8 +8,9 @@ Two steps need no search and take milliseconds on a held problem:
   ``FALLBACK_K`` pairs (``max(FALLBACK_K, 2 x the largest demand)``) and the locks, with the
   capacities in whole places (``floor(capacity / heaviest load)``, so any loads fit) and the
   demands the locks leave. Kept when it meets every side row, recomputed from the definitions
-  (:func:`mentormatch.solvers.linear_rows.violations`); else the locks alone when they do
-  (:func:`known_feasible`). With a share floor the empty assignment never meets it, and the plain
+  (:func:`mentormatch.solvers.linear_rows.violations`); under a stipend budget, else the same
+  flow within the places the budget buys (:func:`mentormatch.solvers.fair_bounds.knapsack_plan`);
+  else the locks alone when they do (:func:`known_feasible`). With a share floor the empty assignment never meets it, and the plain
   optimum often does: before, a share floor at a short limit raised ``TimeLimitError`` where this
   assignment was at hand.
 * **a bound over every pair** (:func:`no_solve_bound`): any assignment that meets the capacities
@@ -24,6 +25,8 @@ Two steps need no search and take milliseconds on a held problem:
 ([1, 2], 1.4)
 """
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -104,8 +107,9 @@ def known_feasible(problem: AssignmentProblem, score: np.ndarray | None = None
                    ) -> tuple[np.ndarray, str] | None:
     """An assignment of ``problem`` known to meet every constraint with no search: the plain
     flow's (:func:`plain_flow` on ``score``, default the problem's) when it meets every row,
-    else the locks alone when they do; ``(positions, "plain flow" | "locks only")``, or None
-    when neither does. Rows recomputed from their definitions
+    else (a budget) the same flow within the places the budget buys, else the locks alone when
+    they do; ``(positions, "plain flow" | "budget plan's flow" | "locks only")``, or None when
+    none does. Rows recomputed from their definitions
     (:func:`mentormatch.solvers.linear_rows.violations`: capacities with the loads, demands,
     minimum loads, budget, reservation values, balanced loads, share and score floors).
 
@@ -124,13 +128,37 @@ def known_feasible(problem: AssignmentProblem, score: np.ndarray | None = None
     P = problem.pairs
     model = LinearModel(problem)
     locked = np.zeros(len(P), bool) if problem.locked is None else np.asarray(problem.locked, bool)
-    flow = plain_flow(problem, score)
-    for chosen, origin in ((flow, "plain flow"), (np.flatnonzero(locked), "locks only")):
+
+    def tries():
+        flow = plain_flow(problem, score)
+        yield flow, "plain flow"
+        planned = _budget_plan(problem, flow)
+        if planned is not None:
+            yield plain_flow(dataclasses.replace(problem, capacity=planned), score), "budget plan's flow"
+        yield np.flatnonzero(locked), "locks only"
+
+    for chosen, origin in tries():
         if chosen is None:
             continue
         if not violations(model, P.mentee[chosen], P.mentor[chosen], problem.score[chosen]):
             return chosen, origin
     return None
+
+
+def _budget_plan(problem: AssignmentProblem, flow: np.ndarray | None) -> np.ndarray | None:
+    """Under a stipend budget (with minimum loads), the capacities of
+    :func:`mentormatch.solvers.fair_bounds.knapsack_plan` (the most places the budget buys, ties
+    to the mentors of the plain ``flow``), unit loads only; None otherwise: a flow within them
+    pays at most the planned stipends."""
+    from .fair_bounds import knapsack_plan, source_figures
+    from .sources import ArraySource
+
+    side, P = problem.side, problem.pairs
+    if "budget" not in side.active() or not problem.integral:
+        return None
+    prefer = None if flow is None else np.bincount(P.mentor[flow], minlength=P.n_mentors)
+    fig = source_figures(ArraySource(P.mentee, P.mentor, problem.score, P.n_mentees, P.n_mentors))
+    return knapsack_plan(fig, problem.capacity, problem.demand, side, prefer=prefer)
 
 
 def flow_on_candidates(run, cand) -> np.ndarray | None:
