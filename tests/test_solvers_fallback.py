@@ -325,3 +325,23 @@ def test_a_budget_at_a_tiny_limit_answers_the_flow_within_the_places_it_buys(see
     assert len(sol.chosen) > 0 and _violations(p, sol.chosen) == []  # (main: TimeLimitError)
     assert sol.objective == pytest.approx(float(p.score[sol.chosen].sum()))
     _check_claims(sol.status, sol.objective, sol.bound, optimum)
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+@pytest.mark.parametrize("seed", [3, 4])
+def test_optimal_fair_answers_carry_the_same_bounds_on_every_source(objective, seed):
+    from mentormatch import synthetic
+
+    from _support import on_source
+
+    mentors, mentees = synthetic.organisation(n_mentees=40, n_mentors=12, seed=seed)
+    got = []
+    for kind in ("complete", "blocks", "bounds"):
+        with on_source(kind):
+            r = mm.pair(mentors, mentees, {"fairness": {"objective": objective}})
+        c = r.certificate
+        got.append((r.status, round(r.objective, 9), None if r.bound is None else round(r.bound, 9),
+                    c.get("count_bound"), c.get("threshold_bound")))
+    assert got[0][0] == "optimal" and got[0][2] == got[0][1]  # (main: bound None)
+    assert got[0][3] == len(r.pairs) and got[0][4] == pytest.approx(r.pairs["score"].min())
+    assert got[1:] == [got[0], got[0]]

@@ -26,7 +26,7 @@ import numpy as np
 
 from .base import AssignmentProblem, Solution
 
-__all__ = ["Claims", "claims", "meets", "with_claims"]
+__all__ = ["Claims", "claims", "meets", "proven_claims", "with_claims"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,3 +139,24 @@ def meets(c: Claims, matched: int, worst: float | None, total: float) -> bool:
     worst_ok = worst is None or (c.threshold_bound is not None and c.threshold_bound - worst
                                  <= OPTIMAL_GAP * max(abs(c.threshold_bound), 1e-12))
     return worst_ok and proven(c.total_bound, total)
+
+
+def proven_claims(problem: AssignmentProblem, sol: Solution) -> Solution:
+    """``sol``, a plain max-min or leximin answer on a pair source (the scale path's flows:
+    :func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`,
+    :func:`mentormatch.solvers.leximin_source.solve_leximin_source`), with the bounds its
+    solve proved, which need no pass over the source: an ``"optimal"`` answer's count, worst
+    pair and total (``bound`` its total), as :func:`with_claims` gives the same answer on the
+    complete set. Other answers keep what they had (a pass over every pair for the figures'
+    bounds is not made after a stop: left)."""
+    if sol.status != "optimal":
+        return sol
+    chosen = np.asarray(sol.chosen, np.int64)
+    s = problem.score[chosen]
+    cert = dict(sol.certificate or {})
+    cert.update(count_bound=None if problem.coverage_first else int(len(chosen)),
+                threshold_bound=(None if problem.coverage_first or not len(s) else
+                                 float(cert.get("threshold") if cert.get("threshold") is not None
+                                       else s.min())),
+                total_bound=float(sol.objective))
+    return dataclasses.replace(sol, bound=float(sol.objective), certificate=cert)
