@@ -103,8 +103,9 @@ def test_assign_cpsat_on_a_plain_problem_answers_at_a_short_limit(monkeypatch):
 @pytest.mark.parametrize("seed", range(3))
 def test_no_cpsat_model_past_the_deadline(monkeypatch, seed):
     """The deadline passes while the objective's scores are read (a fake clock jumping 10 s of
-    a 5 s limit): the flow starts no flow (the locks alone, none here) and gives its bound, and
-    no CP-SAT solve is made: "feasible", the bound at least ``milp``'s optimum. Old code: a
+    a 5 s limit): the flow starts no flow and gives its bound, the plain flow over each mentee's
+    best pairs its assignment (s24), and no CP-SAT solve is made: "feasible", the bound at least
+    ``milp``'s optimum. Old code: a
     CP-SAT solve of at least 0.01 s after the deadline."""
     p, s, cap, dem = _problem(seed)
     best = milp_optimum(s, cap, dem)
@@ -125,5 +126,8 @@ def test_no_cpsat_model_past_the_deadline(monkeypatch, seed):
     monkeypatch.setattr(cpsat, "make_solver", counted)
     sol = cpsat.solve_cpsat(p, SolverOptions(time_limit=5.0))
     assert not made
-    assert sol.status == "feasible" and len(sol.chosen) == 0
+    # the flow stopped before any pair: the plain flow over each mentee's best pairs stands in
+    # (s24, fallback.plain_flow; before, no pair), within the capacities and demands
+    assert sol.status == "feasible" and _within(p, sol.chosen)
+    assert sol.objective == pytest.approx(float(p.score[sol.chosen].sum())) and sol.objective <= best + 1e-9
     assert sol.bound is not None and sol.bound >= best - 1e-6

@@ -135,8 +135,9 @@ def test_no_highs_run_starts_after_the_limit_passes_in_the_pricing(monkeypatch, 
 
 @pytest.mark.parametrize("seed", [0, 4])
 def test_with_the_limit_spent_before_the_first_lp_no_highs_run_starts(monkeypatch, clock, seed):
-    """The clock past the deadline before the first LP: no HiGHS run at all; the empty
-    assignment (it meets the model: no floors) with the bound of each mentee's best pairs."""
+    """The clock past the deadline before the first LP: no HiGHS run at all; the plain flow
+    over each mentee's best pairs, repaired to the budget (s24; before, the empty assignment),
+    meeting every row recomputed here, with the bound of each mentee's best pairs."""
     p = _budgeted(seed, n=12, m=5)
     untimed = solve_mip(p, SolverOptions(time_limit=1e5))
     assert untimed.status == "optimal"
@@ -144,7 +145,12 @@ def test_with_the_limit_spent_before_the_first_lp_no_highs_run_starts(monkeypatc
     sol, runs, _ = clock.solve(p)
     assert runs == []
     _assert_stopped_at_the_limit(sol, untimed.objective)
-    assert len(sol.chosen) == 0 and sol.objective == 0.0
+    i, j = p.pairs.mentee[sol.chosen], p.pairs.mentor[sol.chosen]
+    load = np.bincount(j, minlength=p.n_mentors)
+    assert np.all(load <= p.capacity) and np.all(np.bincount(i, minlength=p.n_mentees) <= 1)
+    side = p.side
+    assert side.stipend_fixed[load > 0].sum() + side.stipend_per_mentee[j].sum() <= side.budget + 1e-9
+    assert sol.objective == pytest.approx(float(p.score[sol.chosen].sum()))
     # the bound of each mentee's best pairs, recomputed: its (demand =) 1 best score
     best = np.zeros(p.pairs.n_mentees)
     np.maximum.at(best, p.pairs.mentee, p.score)

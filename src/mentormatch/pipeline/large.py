@@ -248,6 +248,8 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
     # how the bonus is applied, once: folded into the scorer, apart in the engine, or held
     plan = plan_bonus(bonus, prepared.solver, coverage_first=data["coverage_first"], free=free)
     solve_on = plan.scorer(scorer, m)
+    from ..solvers.fair_claims import proven_claims
+
     if engine:
         from ..solvers.engine import solve_source
 
@@ -262,6 +264,7 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
         problem, solution = solve_maxmin_scorer(solve_on, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options, cover=data["coverage_first"])
+        solution = proven_claims(problem, solution)  # the complete set's bounds (fair_claims.py)
     elif flows and prepared.solver == "leximin":
         # leximin by the flow leximin on a set of pairs, proven over every pair against its
         # lexicographic certificate (solvers/leximin_source.py): no pair list held
@@ -271,6 +274,7 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
                                                  n_mentees=n, n_mentors=m, demand=data["demand"],
                                                  locked=data["locked"], options=prepared.options,
                                                  cover=data["coverage_first"])
+        solution = proven_claims(problem, solution)  # the complete set's bounds (fair_claims.py)
     elif prepared.solver == "stable":
         # deferred acceptance read lazily: each mentee's next candidates, never every pair
         from ..solvers.stable_rows import solve_stable_rows

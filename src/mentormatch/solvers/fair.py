@@ -21,6 +21,14 @@ With fractional loads or side constraints the same three steps are CP-SAT solves
 With demands above one, the threshold runs over pairs, not mentees. The status is
 ``"optimal"`` when every step was proven optimal.
 
+**What every answer carries** (s24). The certificate's ``count_bound``, ``threshold_bound`` and
+``total_bound``, and ``bound`` = ``total_bound`` (so ``gap`` is the total's), as on the pair
+source's route: :func:`mentormatch.solvers.fair_claims.with_claims` states them once. When the
+time limit stops the search before it found an assignment (CP-SAT's first step, or a first flow
+that never ran), the answer is one known to meet every constraint without a search (the plain
+flow's, else the locks alone: :func:`mentormatch.solvers.fallback.stopped_answer`),
+``"feasible"``; ``TimeLimitError`` only when neither meets them.
+
 **CP-SAT's integers.** The steps read the scores at :func:`~mentormatch.solvers.cpsat_model.
 objective_scale`'s ``S`` (exact when a power of ten up to ``10**6`` makes them whole, else in
 the engine's unit, so scores times ``2**k`` give the same integers or proportional ones). Where
@@ -56,11 +64,11 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, TimeLimitError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
 from .cpsat import (COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, infeasible_error, make_solver,
-                    timeout_error)
+                    no_time_to_build, timeout_error)
 from .cpsat_levels import levels, within_gap
 from .cpsat_model import CpsatModel, exact_at, open_pairs
 from .diagnose import diagnose
@@ -96,6 +104,35 @@ def _flow_maxmin(problem: AssignmentProblem, options: SolverOptions) -> Solution
     return solve_held(problem, options)
 
 
+def answered(problem: AssignmentProblem, options: SolverOptions, bonus, solver: str, flows,
+             cpsat) -> Solution:
+    """Max-min's or leximin's answer (``solver``): ``flows(goal, started)`` on a plain problem (``goal``:
+    the pairs scored as the objective reads them), else ``cpsat(started)``; then what every
+    answer carries (module docstring, "What every answer carries"): when the time limit stopped
+    the search with no pair while an assignment meeting every constraint is known, that one
+    (more pairs come first in both objectives), and the bounds of
+    :func:`~mentormatch.solvers.fair_claims.with_claims`."""
+    from .fair_claims import with_claims
+    from .fallback import stopped_answer
+
+    started = time.perf_counter()
+    goal = goal_problem(problem, bonus)
+    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    try:
+        sol = flows(goal, started) if plain_problem(problem) else cpsat(started)
+    except TimeLimitError as e:  # nothing found in time: an assignment known to meet every row
+        sol = stopped_answer(problem, goal, started, solver, limit, e, "in CP-SAT's first step")
+    cert = sol.certificate or {}
+    if not len(sol.chosen) and cert.get("timed_out") and len(problem.pairs):
+        try:  # (a first flow that never ran)
+            alt = stopped_answer(problem, goal, started, solver, limit, RuntimeError(),
+                                 "in its first step")
+            sol = alt if len(alt.chosen) else sol
+        except RuntimeError:
+            pass
+    return with_claims(problem, goal, sol, solver)
+
+
 class CpRun:
     """CP-SAT steps shared by max-min and leximin, with one time budget: the time limit is
     their only stop (CP-SAT, on one thread with a fixed seed, gives the same answer on any
@@ -107,6 +144,8 @@ class CpRun:
         self.problem, self.options, self.started = problem, options, started
         self.limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
         self.deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (messages quote the limit)
+        if no_time_to_build(problem, self.deadline):  # (400 x 100: 0.5 s of CPU building a
+            raise timeout_error(self.limit)  # model after a limit of 1e-6 s)
         self.built = CpsatModel(problem, bonus=bonus)  # levels on score + bonus, rows on score
         self.exact = exact_at(self.built.objective, self.built.scale)
         self.proven = True
@@ -269,12 +308,16 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     -------
     Solution
         ``certificate["threshold"]`` is the lowest chosen score (``score + bonus``),
-        ``certificate["matched"]`` the number of chosen pairs.
+        ``certificate["matched"]`` the number of chosen pairs; ``count_bound``,
+        ``threshold_bound``, ``total_bound`` (= ``bound``) hold over every assignment.
 
     Raises
     ------
     InfeasibleError
         When the locks or side constraints cannot hold, with the diagnosis.
+    TimeLimitError
+        When the time limit passes before any assignment is found and none is known to meet
+        every constraint (module docstring, "What every answer carries").
 
     Examples
     --------
@@ -286,10 +329,9 @@ def solve_maxmin(problem: AssignmentProblem, options: SolverOptions | None = Non
     ([1, 2], 0.5)
     """
     options = options or SolverOptions()
-    started = time.perf_counter()
-    if plain_problem(problem):  # no constraint reads the scores: the flows on score + bonus
-        return _flow_maxmin(goal_problem(problem, bonus), options)
-    return _cp_maxmin(problem, options, started, bonus)
+    # no constraint reads the scores of a plain problem: the flows on score + bonus
+    return answered(problem, options, bonus, "maxmin", lambda goal, started: _flow_maxmin(goal, options),
+                    lambda started: _cp_maxmin(problem, options, started, bonus))
 
 
 register("maxmin", solve_maxmin)

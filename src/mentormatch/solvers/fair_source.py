@@ -85,9 +85,9 @@ import time
 import numpy as np
 
 from ..pairs import Candidates
-from .base import (OPTIMAL_GAP, AssignmentProblem, SideConstraints, Solution, SolverOptions, finish,
-                   proven)
-from .fair_bounds import Figures, count_bound, knapsack_plan, per_mentor, source_figures, threshold_bound
+from .base import AssignmentProblem, SideConstraints, Solution, SolverOptions, finish
+from .fair_bounds import Figures, knapsack_plan, per_mentor, source_figures
+from .fair_claims import claims, meets
 
 __all__ = ["solve_fair_source"]
 
@@ -165,17 +165,13 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
             break  # more pairs than the engine's loads hold: their flows cannot beat it
     problem, chosen = answer
     s = problem.score[chosen]
-    count_ub = None if coverage_first else count_bound(fig, capacity, demand, load, side)
+    # the bounds every max-min and leximin route carries (solvers/fair_claims.py); the total's:
+    # the engine's, over every assignment meeting the constraints, the optimum's included
+    c = claims(fig, capacity, demand, load, side, len(s), coverage_first, total_bound=sol0.bound)
+    count_ub, t_ub, total_ub = c.count_bound, c.threshold_bound, c.total_bound
     worst = float(s.min()) if len(s) else None
-    # the optimum holds at least the answer's pairs, and at least one when any (its worst pair)
-    t_ub = None if coverage_first else threshold_bound(fig, max(len(s), 1), capacity, demand, load,
-                                                       side)
-    total_ub = sol0.bound  # every assignment meeting the constraints, the optimum's included
     value = float(s.sum())
-    worst_proven = worst is None or (t_ub is not None
-                                     and t_ub - worst <= OPTIMAL_GAP * max(abs(t_ub), 1e-12))
-    optimal = (objective == "maxmin" and count_ub is not None and len(s) == count_ub
-               and total_ub is not None and proven(total_ub, value) and worst_proven)
+    optimal = objective == "maxmin" and meets(c, len(s), worst, value)
     plan_stopped = bool((sol0.certificate or {}).get("timed_out"))
     stopped = [k for k, v in steps.items() if (plan_stopped if k == "plan" else v.get("timed_out"))]
     timed_out = bool(stopped)

@@ -84,14 +84,11 @@ every pair of a pair source; :mod:`~mentormatch.solvers.leximin_cp` the CP-SAT s
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions
-from .cpsat import goal_problem
-from .fair import plain_problem
+from .fair import answered
 from .leximin_cp import _cp_leximin
 from .leximin_flow import _flow_leximin
 
@@ -130,12 +127,10 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     [1, 3, 8]
     """
     options = options or SolverOptions()
-    started = time.perf_counter()
-    if plain_problem(problem):
-        goal = goal_problem(problem, bonus)
-        return _flow_leximin(goal, started, options.time_limit,
-                             deadline=options.deadline(started))
-    return _cp_leximin(problem, options, started, bonus)
+    return answered(problem, options, bonus, "leximin",
+                    lambda goal, started: _flow_leximin(goal, started, options.time_limit,
+                                                        deadline=options.deadline(started)),
+                    lambda started: _cp_leximin(problem, options, started, bonus))
 
 
 register("leximin", solve_leximin)

@@ -209,8 +209,9 @@ def solve_stage(source, model, options, deadline, cert, label, lock_pairs, bonus
 def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label: str,
                         unread: np.ndarray | None = None):
     """The stage when the caller's deadline passed before its first LP (no HiGHS run starts
-    then): the given assignment ``start`` when it meets the model, else the empty one when it
-    does, with the bound of each mentee's best pairs (:func:`_best_pairs_bound`; ``best_k``
+    then): the given assignment ``start`` when it meets the model, else the plain flow on the
+    candidates when it does (:func:`mentormatch.solvers.fallback.flow_on_candidates`), else the
+    empty one when it does, with the bound of each mentee's best pairs (:func:`_best_pairs_bound`; ``best_k``
     None, no pass made: :func:`_unit_bound`; a pass cut short, ``unread`` the mentees it did
     not read: the first for the mentees read, the second for the others); with neither, a
     ``TimeLimitError`` (the time limit's)."""
@@ -222,6 +223,10 @@ def _without_relaxation(run, cand: Candidates, start, best_k, cert: dict, label:
                        np.asarray(start[0], np.int64) * m + np.asarray(start[1], np.int64))
         if not run.feasible(cand, best):
             best = None
+    if best is None:  # the plain flow on the candidates, when it meets every row (milliseconds)
+        from .fallback import flow_on_candidates
+
+        best = flow_on_candidates(run, cand)
     if best is None and run.feasible(cand, np.zeros(len(cand), bool)):
         best = np.zeros(len(cand), bool)
     if best is None:
