@@ -232,7 +232,9 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray 
     viol = used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])  # reduced cost < 0
     count = int(np.count_nonzero(viol))
     kernel = flow_kernel()
-    if kernel is not None and count <= max(NATIVE_SHARE * np.count_nonzero(used), NATIVE_FLOOR):
+    if kernel is not None:  # (where built, it beats the scipy phases at any count)
+        if count > max(NATIVE_SHARE * np.count_nonzero(used), NATIVE_FLOOR):
+            return None
         return _compiled(kernel, mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover)
     if count > MAX_VIOLATORS:
         return None
