@@ -21,7 +21,7 @@ from mentormatch.solvers.duals import potentials
 from mentormatch.solvers.flow import network, solve_arrays
 from mentormatch.solvers.quantize import coverage_weights, integer_costs
 
-from _support import on_source
+from _support import kernel_mode, on_source
 
 try:
     from mentormatch._native import flow as native
@@ -39,12 +39,7 @@ def kernel(request, monkeypatch):
     as routed (phases from every excess, then one search a unit once phases move little), in
     phases throughout, and one search a unit throughout."""
     monkeypatch.setitem(_native._chosen, "flow", native)
-    monkeypatch.setattr(warm, "NATIVE_SHARE", 10 ** 9)
-    monkeypatch.setattr(warm, "MAX_SCANS", 10 ** 6)  # (correctness here; the budget has its own test)
-    if request.param == "phases":
-        monkeypatch.setattr(warm, "MIN_BATCH_PATHS", 0)
-    if request.param == "one":
-        monkeypatch.setattr(warm, "BATCH_SHARE", 0.0)
+    kernel_mode(monkeypatch, request.param)
     return native
 
 
@@ -92,7 +87,12 @@ def _assert_proof(mentee, mentor, cost, used, x, dem, cap, pot, cover):
 def _warm_case(rng, n, m, density, cover, keep):
     """The optimum (OR-Tools) and potentials of a random ``keep`` share of a market's pairs, and
     what repairing it on all of them must give."""
-    mentee, mentor, score, cap, dem, w = _market(rng, n, m, density, cover)
+    return _warm_from(rng, *_market(rng, n, m, density, cover), keep)
+
+
+def _warm_from(rng, mentee, mentor, score, cap, dem, w, keep):
+    """The optimum and potentials of a random ``keep`` share of these pairs (with the largest
+    score, so the scale is the same), and what repairing it on all of them must give."""
     used, scale, _ = network(mentee, mentor, score, cap, dem, w)
     sub = rng.random(len(score)) < keep
     sub[np.argmax(np.where(used, np.abs(score), -1.0))] = True  # the same largest score: the same scale
@@ -167,16 +167,7 @@ def _crowded_case(rng, cover: bool, keep: float, dmax: int = 5):
     dem = rng.integers(1, dmax + 1, n).astype(np.int64)
     cap = rng.choice([0, 1, 1, 1, 2], m).astype(np.int64)
     w = coverage_weights(cap, dem, np.zeros(0, np.int64)) if cover else None
-    used, scale, _ = network(mentee, mentor, score, cap, dem, w)
-    sub = rng.random(len(score)) < keep
-    sub[np.argmax(np.where(used, np.abs(score), -1.0))] = True  # the same largest score: the same scale
-    old = solve_arrays(mentee[sub], mentor[sub], score[sub], cap, dem, w)
-    assert scale == old.scale
-    cost = integer_costs(score, used, scale)
-    chosen = np.zeros(len(score), bool)
-    chosen[np.flatnonzero(sub)[old.chosen]] = True
-    pot = potentials(mentee[sub], mentor[sub], old.cost, old.chosen, dem, cap, cover=w)[:4]
-    return mentee, mentor, score, cap, dem, w, used, cost, chosen, pot
+    return _warm_from(rng, mentee, mentor, score, cap, dem, w, keep)
 
 
 @needs_native

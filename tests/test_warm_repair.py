@@ -13,6 +13,7 @@ from mentormatch.solvers import warm
 from mentormatch.solvers.certify import potentials, prices
 from mentormatch.solvers.flow import network, solve_arrays
 from mentormatch.solvers.quantize import integer_costs
+from _support import kernel_mode
 from test_potentials import _instance as _random_instance
 
 
@@ -50,12 +51,7 @@ def path(request, monkeypatch):
                     raise
                 pytest.skip("mentormatch._native.flow was not built")
     monkeypatch.setitem(_native._chosen, "flow", kernel)
-    monkeypatch.setattr(warm, "NATIVE_SHARE", 10 ** 9)
-    monkeypatch.setattr(warm, "MAX_SCANS", 10 ** 6)  # (correctness here; the budget has its own test)
-    if request.param == "compiled-phases":
-        monkeypatch.setattr(warm, "MIN_BATCH_PATHS", 0)
-    if request.param == "compiled-one":
-        monkeypatch.setattr(warm, "BATCH_SHARE", 0.0)
+    kernel_mode(monkeypatch, request.param.removeprefix("compiled-"))
     return request.param
 
 

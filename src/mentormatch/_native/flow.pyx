@@ -163,6 +163,21 @@ cdef inline bint _above(Net* g, Hub* h, int64_t a, int64_t b) noexcept nogil:
     return ka > kb or (ka == kb and a < b)
 
 
+cdef void _rebuild(Net* g, Hub* h, Py_ssize_t count) noexcept nogil:
+    """The heap of the hub's members anew (``count`` candidates; bottom-up, linear): after a
+    phase has moved many keys at once."""
+    cdef Py_ssize_t a, i
+    h.size = 0
+    for a in range(count):
+        h.pos[a] = -1
+        if _member(g, h, a):
+            h.heap[h.size] = a
+            h.pos[a] = h.size
+            h.size += 1
+    for i in range(h.size // 2 - 1, -1, -1):
+        _down(g, h, i)
+
+
 cdef void _down(Net* g, Hub* h, Py_ssize_t i) noexcept nogil:
     """Sift the member at place ``i`` down."""
     cdef int64_t a = h.heap[i]
@@ -182,25 +197,10 @@ cdef void _down(Net* g, Hub* h, Py_ssize_t i) noexcept nogil:
     h.pos[a] = i
 
 
-cdef void _rebuild(Net* g, Hub* h, Py_ssize_t count) noexcept nogil:
-    """The heap of the hub's members anew (``count`` candidates; bottom-up, linear): after a
-    phase has moved many keys at once."""
-    cdef Py_ssize_t a, i
-    h.size = 0
-    for a in range(count):
-        h.pos[a] = -1
-        if _member(g, h, a):
-            h.heap[h.size] = a
-            h.pos[a] = h.size
-            h.size += 1
-    for i in range(h.size // 2 - 1, -1, -1):
-        _down(g, h, i)
-
-
 cdef void _sift(Net* g, Hub* h, Py_ssize_t i) noexcept nogil:
     """Restore the heap at place ``i`` (up, then down)."""
     cdef int64_t a = h.heap[i]
-    cdef Py_ssize_t parent, child
+    cdef Py_ssize_t parent
     while i > 0:
         parent = (i - 1) >> 1
         if not _above(g, h, a, h.heap[parent]):
@@ -208,19 +208,9 @@ cdef void _sift(Net* g, Hub* h, Py_ssize_t i) noexcept nogil:
         h.heap[i] = h.heap[parent]
         h.pos[h.heap[i]] = i
         i = parent
-    while True:
-        child = 2 * i + 1
-        if child >= h.size:
-            break
-        if child + 1 < h.size and _above(g, h, h.heap[child + 1], h.heap[child]):
-            child += 1
-        if not _above(g, h, h.heap[child], a):
-            break
-        h.heap[i] = h.heap[child]
-        h.pos[h.heap[i]] = i
-        i = child
     h.heap[i] = a
     h.pos[a] = i
+    _down(g, h, i)
 
 
 cdef void _fix(Net* g, Hub* h, int64_t a) noexcept nogil:
