@@ -9,6 +9,7 @@
 * Issue 23's checks: ``pair()`` on each source (:func:`on_source`) and its result's constraints
   recomputed from the caller's tables (:func:`table_violations`).
 * The fake clock of the time-limit tests (:func:`jumping_clock`): nothing is timed.
+* The compiled warm repair's modes (:func:`kernel_mode`).
 """
 from __future__ import annotations
 
@@ -360,3 +361,18 @@ def best_rows(x: np.ndarray, feasible: np.ndarray, value: np.ndarray, objective:
         worst = np.where(x, value, np.inf).min(1)
         ok &= worst >= worst[ok].max() * (1 - 1e-9)  # (relative: values may be tiny)
     return np.flatnonzero(ok & (total >= total[ok].max() * (1 - 1e-9)))
+
+
+def kernel_mode(monkeypatch, mode: str) -> None:
+    """The compiled warm repair (:mod:`mentormatch.solvers.warm`) for any number of violators and
+    scans (tests of its answers; the route and the budget have their own tests), in ``mode``:
+    ``"phases"`` (searches from every excess throughout), ``"one"`` (one search a unit
+    throughout), anything else as routed."""
+    from mentormatch.solvers import warm
+
+    monkeypatch.setattr(warm, "NATIVE_SHARE", 10 ** 9)
+    monkeypatch.setattr(warm, "MAX_SCANS", 10 ** 6)
+    if mode == "phases":
+        monkeypatch.setattr(warm, "MIN_BATCH_PATHS", 0)
+    if mode == "one":
+        monkeypatch.setattr(warm, "BATCH_SHARE", 0.0)

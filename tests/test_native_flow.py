@@ -21,7 +21,7 @@ from mentormatch.solvers.duals import potentials
 from mentormatch.solvers.flow import network, solve_arrays
 from mentormatch.solvers.quantize import coverage_weights, integer_costs
 
-from _support import on_source
+from _support import kernel_mode, on_source
 
 try:
     from mentormatch._native import flow as native
@@ -33,11 +33,13 @@ except ImportError:  # no compiler where this was installed
 needs_native = pytest.mark.skipif(native is None, reason="mentormatch._native.flow was not built")
 
 
-@pytest.fixture
-def kernel(monkeypatch):
-    """The compiled repair, whatever ``MENTORMATCH_NATIVE`` says, for any number of violators."""
+@pytest.fixture(params=["routed", "phases", "one"])
+def kernel(request, monkeypatch):
+    """The compiled repair, whatever ``MENTORMATCH_NATIVE`` says, for any number of violators:
+    as routed (phases from every excess, then one search a unit once phases move little), in
+    phases throughout, and one search a unit throughout."""
     monkeypatch.setitem(_native._chosen, "flow", native)
-    monkeypatch.setattr(warm, "MAX_NATIVE_VIOLATORS", 10 ** 9)
+    kernel_mode(monkeypatch, request.param)
     return native
 
 
@@ -85,7 +87,12 @@ def _assert_proof(mentee, mentor, cost, used, x, dem, cap, pot, cover):
 def _warm_case(rng, n, m, density, cover, keep):
     """The optimum (OR-Tools) and potentials of a random ``keep`` share of a market's pairs, and
     what repairing it on all of them must give."""
-    mentee, mentor, score, cap, dem, w = _market(rng, n, m, density, cover)
+    return _warm_from(rng, *_market(rng, n, m, density, cover), keep)
+
+
+def _warm_from(rng, mentee, mentor, score, cap, dem, w, keep):
+    """The optimum and potentials of a random ``keep`` share of these pairs (with the largest
+    score, so the scale is the same), and what repairing it on all of them must give."""
     used, scale, _ = network(mentee, mentor, score, cap, dem, w)
     sub = rng.random(len(score)) < keep
     sub[np.argmax(np.where(used, np.abs(score), -1.0))] = True  # the same largest score: the same scale
@@ -147,6 +154,91 @@ def test_the_repair_agrees_with_the_scipy_phases_and_linear_sum_assignment(kerne
     assert int(cost[numpy_rep.chosen].sum()) == int(cost[rep.chosen].sum())
 
 
+def _crowded_case(rng, cover: bool, keep: float, dmax: int = 5):
+    """A market shaped like the scale path's inner level: rows with a demand of up to 5, most
+    columns with room for 1, scores continuous (no ties) or on quarters; the optimum and
+    potentials of a ``keep`` share of its pairs, so that 1 - ``keep`` of them are new."""
+    n, m = int(rng.integers(10, 120)), int(rng.integers(20, 300))
+    mask = rng.random((n, m)) < rng.uniform(0.05, 0.4)
+    mentee, mentor = (a.astype(np.int64) for a in np.nonzero(mask))
+    score = rng.gamma(2.0, 1.0, len(mentee))
+    if rng.random() < 0.3:
+        score = np.round(score * 4) / 4
+    dem = rng.integers(1, dmax + 1, n).astype(np.int64)
+    cap = rng.choice([0, 1, 1, 1, 2], m).astype(np.int64)
+    w = coverage_weights(cap, dem, np.zeros(0, np.int64)) if cover else None
+    return _warm_from(rng, mentee, mentor, score, cap, dem, w, keep)
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(24))
+def test_many_violators_on_crowded_rows_reach_or_tools_optimum_with_a_proof(kernel, seed):
+    """50-100 % of the pairs new, rows with demands up to 5 (the sub-markets' rounds have
+    thousands of violators, ten a row at the inner level): the repair's flow has OR-Tools' cold
+    optimal cost, its potentials prove it (recomputed from the inputs), with ``coverage_first``
+    on a third of the seeds."""
+    rng = np.random.default_rng(500 + seed)
+    case = _crowded_case(rng, seed % 3 == 1, float(rng.uniform(0.0, 0.5)))
+    mentee, mentor, score, cap, dem, w, used, cost, chosen, pot = case
+    rep = warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot, w)
+    assert rep is not None and rep.violators > 0
+    cold = solve_arrays(mentee, mentor, score, cap, dem, w)
+    assert cold.optimal
+    assert _total(rep.chosen, cost, w, mentee, dem) == _total(cold.chosen, cost, w, mentee, dem)
+    _assert_proof(mentee, mentor, cost, used, rep.chosen, dem, cap, rep.pot, w)
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(8))
+def test_the_kernel_moves_at_most_the_demand_of_the_rows_with_a_violator(seed):
+    """The lift: a mentee with several violators holds at most its demand in excess, so the
+    kernel moves at most the demand of the mentees with a violator, not a unit a violator (the
+    kernel called as warm.py calls it; its result still OR-Tools' cost)."""
+    rng = np.random.default_rng(700 + seed)
+    mentee, mentor, score, cap, dem, w, used, cost, chosen, pot = _crowded_case(rng, False, 0.2, dmax=1)
+    viol = used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])
+    bound = int(dem[np.unique(mentee[viol])].sum())
+    assert int(viol.sum()) > bound  # (several violators a row)
+    k = np.flatnonzero(used)
+    x = chosen[k].astype(np.uint8)
+    pi = np.concatenate([pot[0], pot[1], [pot[2], pot[3]]]).astype(np.int64)
+    out = native.repair(mentee[k], mentor[k], cost[k], x, dem, cap, pi, None, np.flatnonzero(viol[k]), 10 ** 12)
+    assert out[0] == native.OPTIMAL
+    assert 0 < out[1] <= bound
+    cold = solve_arrays(mentee, mentor, score, cap, dem)
+    assert int(cost[k][x.astype(bool)].sum()) == int(cold.cost[cold.chosen].sum())
+
+
+def test_the_route_takes_the_kernel_for_few_violators_and_a_cold_solve_for_many(monkeypatch):
+    """:func:`mentormatch.solvers.warm.repair` calls the kernel when the violators are at most
+    ``NATIVE_SHARE`` of the pairs (or ``NATIVE_FLOOR``), and otherwise neither it nor the scipy
+    phases past ``MAX_VIOLATORS``: None, a cold solve."""
+    calls = []
+
+    class Counted:
+        OPTIMAL = 0
+
+        @staticmethod
+        def repair(*args):
+            calls.append(len(args[8]))
+            return 0, 0, 0, 0
+
+    monkeypatch.setitem(_native._chosen, "flow", Counted)
+    monkeypatch.setattr(warm, "MAX_VIOLATORS", 0)
+    rng = np.random.default_rng(5)
+    mentee, mentor, score, cap, dem, w, used, cost, chosen, pot = _crowded_case(rng, False, 0.3)
+    count = int((used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])).sum())
+    pairs = int(used.sum())
+    assert count > 1
+    monkeypatch.setattr(warm, "NATIVE_FLOOR", 0)
+    monkeypatch.setattr(warm, "NATIVE_SHARE", count / pairs)
+    assert warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot) is not None and calls == [count]
+    monkeypatch.setattr(warm, "NATIVE_SHARE", (count - 1) / pairs)
+    assert warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot) is None and calls == [count]
+    monkeypatch.setattr(warm, "NATIVE_FLOOR", count)
+    assert warm.repair(mentee, mentor, cost, used, chosen, dem, cap, pot) is not None and calls == [count, count]
+
+
 @needs_native
 def test_the_kernel_refuses_potentials_that_prove_nothing(kernel):
     """Potentials under which a residual arc of the old flow has a negative reduced cost (a
@@ -200,7 +292,7 @@ def test_pair_gives_the_same_pairs_with_or_without_the_compiled_repair(monkeypat
         with on_source("bounds"):
             results.append(mm.pair(mentors, mentees))
     a, b = results
-    assert any(status == native.OPTIMAL and paths > 0 for status, paths, _ in calls)
+    assert any(status == native.OPTIMAL and paths > 0 for status, paths, *_ in calls)
     assert a.status == b.status == "optimal"
     pairs = lambda r: sorted(zip(r.pairs["mentee_id"], r.pairs["mentor_id"]))
     assert pairs(a) == pairs(b)

@@ -13,6 +13,7 @@ from mentormatch.solvers import warm
 from mentormatch.solvers.certify import potentials, prices
 from mentormatch.solvers.flow import network, solve_arrays
 from mentormatch.solvers.quantize import integer_costs
+from _support import kernel_mode
 from test_potentials import _instance as _random_instance
 
 
@@ -34,12 +35,13 @@ SHAPES = [(14, 6, 0.5, 1, 3, False),  # mentees outnumber the places
 CASES = [(seed, *shape) for seed in range(8) for shape in SHAPES]
 
 
-@pytest.fixture(autouse=True, params=["scipy", "compiled"])
+@pytest.fixture(autouse=True, params=["scipy", "compiled", "compiled-phases", "compiled-one"])
 def path(request, monkeypatch):
     """Every test on both repairs: the scipy phases and the compiled kernel
-    (:mod:`mentormatch._native.flow`; skipped where it was not built, except under ``CI``)."""
+    (:mod:`mentormatch._native.flow`; skipped where it was not built, except under ``CI``), the
+    kernel as routed, in phases throughout, and one search a unit throughout."""
     kernel = None
-    if request.param == "compiled":
+    if request.param.startswith("compiled"):
         kernel = _native.flow_kernel() if _native._wanted() is not False else None
         if kernel is None:
             try:
@@ -49,7 +51,7 @@ def path(request, monkeypatch):
                     raise
                 pytest.skip("mentormatch._native.flow was not built")
     monkeypatch.setitem(_native._chosen, "flow", kernel)
-    monkeypatch.setattr(warm, "MAX_NATIVE_VIOLATORS", 10 ** 9)
+    kernel_mode(monkeypatch, request.param.removeprefix("compiled-"))
     return request.param
 
 

@@ -25,12 +25,18 @@ All arithmetic is on the integer costs (exact in float64 below ``2**53``). When 
 are many, a cold solve is faster; :func:`repair` then returns None and the caller solves cold.
 
 Where the compiled kernel is built (:func:`mentormatch._native.flow_kernel`), it replaces the
-phases: the same primal-dual method one unit at a time, each shortest path a heap Dijkstra that
-stops at the first deficit and raises only the potentials of the nodes it settled (in int64),
-the source's and sink's arcs read best first; the end state is checked arc by arc (feasible,
-every residual arc's reduced cost ``>= 0``). It returns an optimal flow and potentials that
-prove it, as the phases do (not necessarily the same optimum: the tie rule that follows makes
-the pairs the same). ``MENTORMATCH_NATIVE=0`` keeps the phases.
+phases and, when the violators are few for the pairs, the cold solve: the same primal-dual
+method in int64. It first takes the violators' units back and raises instead the potential of
+each mentee with a violator by its largest violation (every arc out of it then has a reduced
+cost ``>= 0``), giving back the pairs that no longer pay and filling its source arc where that
+turned negative: the excess is then at most the demand of those mentees, not one unit a
+violator. Then phases: a heap Dijkstra from every excess at once (the source's and sink's arcs
+read best first) settles enough deficits, the settled nodes' potentials move, and a blocking
+flow sends units along the arcs it made tight; once phases move little, one search a unit,
+each stopping at the first deficit. The end state is checked arc by arc (feasible, every
+residual arc's reduced cost ``>= 0``). It returns an optimal flow and potentials that prove it,
+as the phases do (not necessarily the same optimum: the tie rule that follows makes the pairs
+the same). ``MENTORMATCH_NATIVE=0`` keeps the phases.
 
 **coverage_first** (``cover``, the weight per mentee: the type is stated in
 :mod:`mentormatch.solvers.flow`). Each mentee's source arc is two parallel arcs, the first unit
@@ -72,19 +78,34 @@ MAX_VIOLATORS = 300
 #: Give up (and solve cold) after this many phases.
 MAX_PHASES = 45
 #: The compiled repair (:mod:`mentormatch._native.flow`, where built) takes the place of the
-#: scipy phases up to this many violators. One shortest path a violator, each a heap Dijkstra
-#: that stops at the first deficit; it scans about 15,000 arcs a path at 4,000 x 20,000,
-#: 74,000 at 20,000 x 20,000 and 186,000 at 100,000 x 20,000 (the scale path's levels at
-#: 100,000 x 20,000, s23h1), so it beats a cold flow and its prices up to about 800 violators
-#: at every level (196 violators at the top level: 1.3 s of CPU against 2.4 s for the scipy
-#: phases and 3.9 + 0.9 s for OR-Tools and its prices; 6,669 in the 20,000-mentee
-#: sub-market: 10.9 s against 2.3 + 0.4 s).
-MAX_NATIVE_VIOLATORS = 600
-#: The compiled repair gives up, and the flow is solved cold, past
-#: this many arc scans per arc of the network, plus :data:`MIN_SCANS` (a few milliseconds: a
-#: small network's repair is cheap however many times it scans it).
-MAX_SCANS = 40
+#: scipy phases and of a cold solve when the violators are at most this share of the pairs (or
+#: at most :data:`NATIVE_FLOOR`). Measured on the rounds of ``pair()`` at 100,000 x 20,000 (CPU,
+#: s24h1, load 11-15; OR-Tools cold + its prices): 24 violators in 1.4M pairs 0.36 s against
+#: 4.0 s; 1,182 in 850,000 (the 20,000-mentee sub-market's last round) 0.81 s against 2.4 s;
+#: 3,693 in 309,000 (the 4,000-row inner level's last) 0.24 s against 0.74 s; but 13,802 in
+#: 1.38M 4.8 s against 4.0 s, 32,836 in 834,000 3.4 s against 1.9 s and 41,802 in 162,000 1.6 s
+#: against 0.4 s. The repair's work follows the excess it has to move and the reach of its
+#: searches, a cold solve's the pairs; the share keeps the first rows and leaves the others to
+#: a cold solve, and :data:`MAX_SCANS` stops a repair that costs more than planned. The floor is
+#: the count the kernel of s23h1 took at any size (one search a violator); this one is faster
+#: at every count measured.
+NATIVE_SHARE = 0.008
+NATIVE_FLOOR = 600
+#: The compiled repair gives up, and the flow is solved cold, past this many arc scans per arc
+#: of the network, plus :data:`MIN_SCANS` (a few milliseconds: a small network's repair is cheap
+#: however many times it scans it). A scan costs about 20-30 ns, a cold solve and its prices
+#: about 2.5-3 us a pair (the measures above): past 80 scans an arc a repair has spent more than
+#: half a cold solve; the repairs that win take 6-42.
+MAX_SCANS = 80
 MIN_SCANS = 1 << 20
+#: The compiled repair's phases (:func:`mentormatch._native.flow.repair`): a search from every
+#: excess at once settles deficits worth :data:`BATCH_SHARE` of the excess left, then a
+#: blocking flow on the tight arcs; once a phase moves fewer than :data:`MIN_BATCH_PATHS`
+#: units, one search a unit from there on (each stops at the first deficit, a local search).
+#: Measured as above (1,182 and 3,693 violators): one search a unit throughout, 1.06 and 0.68 s;
+#: phases until they move fewer than 300, 0.81 and 0.24 s.
+BATCH_SHARE = 1.0
+MIN_BATCH_PATHS = 300
 
 
 class _State:
@@ -195,7 +216,7 @@ class Repair:
     chosen: np.ndarray  # bool per pair
     pot: tuple  # integer potentials (per mentee, per mentor, source, sink), a certificate
     violators: int  # pairs whose reduced cost was < 0 under the old potentials
-    phases: int  # Dijkstra phases (the compiled repair: one a shortest path)
+    phases: int  # Dijkstra phases (the compiled repair: its searches, from every excess or one)
 
 
 def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray | None = None) -> Repair | None:
@@ -203,8 +224,8 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray 
     and its potentials ``pot`` = ``(d_mentee, d_mentor, d_source, d_sink)`` (see
     :func:`mentormatch.solvers.duals.potentials`); None when a cold solve is the better way
     (more than :data:`MAX_VIOLATORS` violators, more than :data:`MAX_PHASES` phases; with the
-    compiled kernel, more than :data:`MAX_NATIVE_VIOLATORS` violators or :data:`MAX_SCANS` arc
-    scans) or when ``pot`` does not prove ``chosen`` optimal on the old pairs.
+    compiled kernel, violators above :data:`NATIVE_SHARE` of the pairs or more than
+    :data:`MAX_SCANS` arc scans) or when ``pot`` does not prove ``chosen`` optimal on the old pairs.
 
     ``cost`` is the integer cost of every pair at the scale of ``pot``; the pairs outside the
     old subset must have ``chosen`` False. ``cover``: ``coverage_first``'s weight per mentee or
@@ -213,7 +234,9 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray 
     viol = used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])  # reduced cost < 0
     count = int(np.count_nonzero(viol))
     kernel = flow_kernel()
-    if kernel is not None and count <= MAX_NATIVE_VIOLATORS:
+    if kernel is not None:  # (where built, it beats the scipy phases at any count)
+        if count > max(NATIVE_SHARE * np.count_nonzero(used), NATIVE_FLOOR):
+            return None
         return _compiled(kernel, mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover)
     if count > MAX_VIOLATORS:
         return None
@@ -257,24 +280,30 @@ def repair(mentee, mentor, cost, used, chosen, dem, cap, pot, cover: np.ndarray 
 
 
 def _compiled(kernel, mentee, mentor, cost, used, chosen, dem, cap, pot, viol, cover) -> Repair | None:
-    """:func:`repair` by the compiled kernel (:mod:`mentormatch._native.flow`): one shortest
-    path per violator, each a heap Dijkstra that stops at the first deficit, so the work
-    follows the paths' reach, not the violators times the network; None (solve cold) past
-    :data:`MAX_SCANS` arc scans a network arc (and :data:`MIN_SCANS`), or when ``pot`` proves
-    nothing."""
+    """:func:`repair` by the compiled kernel (:mod:`mentormatch._native.flow`): each mentee with
+    a violator gives back the pairs its raised potential no longer pays for, then the excess
+    moves in phases of shortest paths (:data:`BATCH_SHARE`, :data:`MIN_BATCH_PATHS`), so the work
+    follows the excess and the searches' reach, not the violators times the network; None (solve
+    cold) past :data:`MAX_SCANS` arc scans a network arc (and :data:`MIN_SCANS`), or when ``pot``
+    proves nothing. The pairs go in by (mentee, mentor), whatever their order here, so the
+    same pairs give the same optimum."""
     k = np.flatnonzero(used)
+    n, m = len(dem), len(cap)
+    code = mentee[k].astype(np.int64) * m + mentor[k]
+    if np.any(code[1:] < code[:-1]):  # (the scale path's pairs come sorted)
+        k = k[np.argsort(code, kind="stable")]
     x = chosen[k].astype(np.uint8)
     pi = np.concatenate([pot[0], pot[1], [pot[2], pot[3]]]).astype(np.int64)
     arr = lambda a: np.ascontiguousarray(a, np.int64)  # noqa: E731
-    n, m = len(dem), len(cap)
     limit = MAX_SCANS * (len(k) + n + m + 2) + MIN_SCANS
-    status, paths, _scans = kernel.repair(arr(mentee[k]), arr(mentor[k]), arr(cost[k]), x, arr(dem), arr(cap), pi,
-                                          None if cover is None else arr(cover), np.flatnonzero(viol[k]), limit)
+    status, paths, _scans, phases = kernel.repair(arr(mentee[k]), arr(mentor[k]), arr(cost[k]), x, arr(dem), arr(cap),
+                                                  pi, None if cover is None else arr(cover), np.flatnonzero(viol[k]),
+                                                  limit, BATCH_SHARE, MIN_BATCH_PATHS)
     if status != kernel.OPTIMAL:
         return None
     out = chosen.copy()
     out[k] = x.astype(bool)
-    return Repair(out, (pi[:n], pi[n:n + m], int(pi[n + m]), int(pi[n + m + 1])), int(np.count_nonzero(viol)), paths)
+    return Repair(out, (pi[:n], pi[n:n + m], int(pi[n + m]), int(pi[n + m + 1])), int(np.count_nonzero(viol)), phases)
 
 
 def resolve(mentee, mentor, score, cap, dem, chosen, pot, scale: float,
