@@ -323,7 +323,7 @@ def every_pair(data, problem, chosen: np.ndarray):
     when those pairs are more than :data:`ALTERNATIVE_SOLVE_PAIRS` (a re-solve each would be
     too dear) or do not fit in memory. The solution stays the same assignment: its
     certificate covers every pair, so it is optimal on the grown problem too."""
-    from ..errors import ValidationError
+    from ..errors import TooLargeError, ValidationError
     from ..solvers.base import grow
 
     reader = data["pair_reader"]()
@@ -337,7 +337,7 @@ def every_pair(data, problem, chosen: np.ndarray):
                       f"pairs; this round has {size:,}")
     try:
         full = data["full_problem"]()
-    except ValidationError:  # (check_fits: not in memory)
+    except (TooLargeError, ValidationError):  # (check_fits: not in memory)
         return None, f"this round's {size:,} eligible pairs do not fit in memory for a re-solve"
     F = full.pairs
     new = problem.pairs.locate(F.mentee, F.mentor) < 0

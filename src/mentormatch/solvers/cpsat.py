@@ -35,7 +35,7 @@ import time
 import numpy as np
 from ortools.sat.python import cp_model
 
-from ..errors import Conflict, InfeasibleError, TimeLimitError
+from ..errors import Conflict, InfeasibleError
 from . import register
 from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat_model import CpsatModel, exact_at, objective_scale, score_scale
@@ -271,11 +271,6 @@ def goal_problem(problem: AssignmentProblem, bonus: np.ndarray | None) -> Assign
 
     return problem if bonus is None else dataclasses.replace(
         problem, score=problem.score + np.asarray(bonus, np.float64))
-
-
-def timeout_error(limit: float) -> TimeLimitError:
-    """A time-out with no assignment found and none proven impossible: never called infeasible."""
-    return TimeLimitError(limit, "CP-SAT", "raise the time limit or relax the side constraints", reason="time")
 
 
 register("cpsat", solve_cpsat)

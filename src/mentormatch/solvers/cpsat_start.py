@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, TimeLimitError
 from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
 from .cpsat_model import CpsatModel
 
@@ -162,8 +162,12 @@ def _stopped(problem: AssignmentProblem, maximised: AssignmentProblem, started: 
     """CP-SAT found no assignment before the time limit (or it passed before the model was
     built): an assignment known to meet every constraint, "feasible" with a bound that needs no
     solve (:func:`mentormatch.solvers.fallback.stopped_answer`), else the time-out."""
-    from .cpsat import timeout_error
     from .fallback import stopped_answer
 
     return stopped_answer(problem, maximised, started, "cpsat", limit, timeout_error(limit),
                           "in CP-SAT")
+
+
+def timeout_error(limit: float) -> TimeLimitError:
+    """A time-out with no assignment found and none proven impossible: never called infeasible."""
+    return TimeLimitError(limit, "CP-SAT", "raise the time limit or relax the side constraints", reason="time")

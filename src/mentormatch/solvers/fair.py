@@ -68,7 +68,8 @@ from ..errors import InfeasibleError, TimeLimitError
 from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
 from .cpsat import (COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, infeasible_error, make_solver,
-                    no_time_to_build, timeout_error)
+                    no_time_to_build)
+from .cpsat_start import timeout_error
 from .cpsat_levels import levels, within_gap
 from .cpsat_model import CpsatModel, exact_at, open_pairs
 from .diagnose import diagnose

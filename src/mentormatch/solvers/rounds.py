@@ -229,6 +229,10 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
     last = None  # the last round's chosen pair codes (for a repair)
     repairs = []  # the rounds whose flow was a repair of the round before's
     held = None  # the prices (u, p), dual objective and n_max of the last round checked
+    # the most pairs any assignment over the checker's pairs holds: the tails ``eps * most`` and
+    # the stopped bounds' sum range over every pair priced, not the sparse network's (whose
+    # ``n_max`` may be lower: it counts the pairs in the network)
+    most = int(min(np.sum(dem), np.sum(cap)))
 
     def stopped(cert, chosen, u, p, dual_obj, n_max):  # uncertified: the least bound found
         checker.record(cert, "stopped")
@@ -287,7 +291,7 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             t2 - t1, cert["or_tools_status"] if rep is None else
             "the last round's repaired: %d violators, %d phases" % (rep.violators, rep.phases), t3 - t2, sweeps)
         if checker.stop(None, len(sp.i)):
-            return stopped(cert, res.chosen, u, p, dual_obj, res.n_max)
+            return stopped(cert, res.chosen, u, p, dual_obj, most)
         chosen = _subset(sp, res.chosen)
         viol, eps = checker.check(u, p, chosen, tol, k)
         work["checks"] += time.perf_counter() - t3
@@ -311,10 +315,10 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             cert.update(holds=True, bellman_ford_sweeps=sweeps_total, dual_objective=dual_obj,
                         max_reduced_gain=eps, tolerance=tol, ties=ties)
             checker.record(cert, "holds")
-            return Outcome(sp, picked, True, cert, dual_obj + eps * res.n_max, (u, p))
+            return Outcome(sp, picked, True, cert, dual_obj + eps * most, (u, p))
         if checker.stop(new, len(sp.i)):
-            return stopped(cert, res.chosen, u, p, dual_obj, res.n_max)
-        held = (u, p, dual_obj, res.n_max)
+            return stopped(cert, res.chosen, u, p, dual_obj, most)
+        held = (u, p, dual_obj, most)
         added += len(viol.i)
         sp = grown
 

@@ -347,7 +347,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
                 i, j, s, chosen = i[order], j[order], s[order], chosen[order]
             chosen, ties = canonical(rank_i[i], rank_j[j], s, chosen, cap_r, dem_r, pot, res.scale)
             ties["tight_pairs_outside"] = len(ti)
-            bound = dual_obj + eps * res.n_max
+            bound = dual_obj + eps * int(min(dem_r.sum(), cap_r.sum()))  # (every pair: not the network's n_max)
             cert.update(holds=True, pairs_checked=n * m, bellman_ford_sweeps=sweeps_total,
                         dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol, ties=ties)
             held = (u, p)
