@@ -14,10 +14,16 @@ each mentee's chosen ones, in batches of many blocks
 one chosen pair (the usual case) has its pairs above counted by ``bincount``, a mentee with
 several by one sort of its pairs and its chosen ones.
 
-Cost at 100,000 x 20,000 (capacity 5, 99,995 pairs, ranks mean 136, max 13,828): 12 s CPU
-where it took 26 (the same ranks; loaded host), about half of it the bound pass's product (the
-floor of a pass over the bounds) and most of the rest the exact scores of the pairs the bounds
-keep.
+A plain certified flow's answer comes with its proof (:class:`Proven`: every pair outside the
+solver's own has ``s_ij <= u_i + p_j + eps``), so a pair above ``low_i`` has a mentor priced
+above ``low_i - u_i - eps``: the bound pass reads, per mentee, only the mentors priced above
+that floor (about 42 % of them at 20,000 x 5,000), and the solver's own pairs below it whose
+score comes near ``low_i`` (a second chosen pair of a mentee of demand 2 can be one).
+
+Cost at 100,000 x 20,000 (capacity 5, 99,995 pairs, ranks mean 136, max 13,828): 9.7-10.1 s
+CPU with the proof, 11.2-11.5 without (the same ranks; loaded host, load 15-18; 26 s before
+session 23): the bound product about 2.6 s of it (4.6 without), the exact scores of the pairs
+the bounds keep about 5 s (on a second thread).
 
 >>> import numpy as np
 >>> from mentormatch.solvers.sources import ArraySource
