@@ -158,6 +158,8 @@ def test_above_with_prices_reads_the_pairs_above_the_floors_and_the_given_ones(s
 
     every = read(None)
     got = read((floor, price, gi, gj))
+    # no mentor priced at any mentee's floor: none of the pass's pairs, the given ones only
+    assert read((np.full(n, np.inf), np.zeros(m), gi, gj)).keys() == set(code.tolist())
     keep = {c: s for c, s in every.items() if not (p[c % m] < floor[c // m]) and not np.isnan(floor[c // m])}
     keep.update({c: s for c, s in every.items() if np.isnan(floor[c // m])})
     mine = {c: got[c] for c in code.tolist()}

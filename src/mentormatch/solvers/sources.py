@@ -275,7 +275,7 @@ class BoundedSource(_ByRows):
         k = len(price) - np.searchsorted(np.sort(price), np.where(np.isnan(need), -np.inf, need), side="left")
         live = np.flatnonzero(wanted & (k > 0))
         live = live[np.argsort(k[live], kind="stable")]
-        for band in np.array_split(live, min(PRICE_BANDS, len(live))):
+        for band in (np.array_split(live, min(PRICE_BANDS, len(live))) if len(live) else []):
             band = np.sort(band)  # (the internal order: a block's rows share a few groups)
             width = int(k[band].max())
             view = self.scorer.subset(rows=band, cols=by_price[:width])
