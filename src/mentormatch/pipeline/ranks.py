@@ -20,10 +20,10 @@ above ``low_i - u_i - eps``: the bound pass reads, per mentee, only the mentors 
 that floor (about 42 % of them at 20,000 x 5,000), and the solver's own pairs below it whose
 score comes near ``low_i`` (a second chosen pair of a mentee of demand 2 can be one).
 
-Cost at 100,000 x 20,000 (capacity 5, 99,995 pairs, ranks mean 136, max 13,828): 9.7-10.1 s
-CPU with the proof, 11.2-11.5 without (the same ranks; loaded host, load 15-18; 26 s before
-session 23): the bound product about 2.6 s of it (4.6 without), the exact scores of the pairs
-the bounds keep about 5 s (on a second thread).
+Cost at 100,000 x 20,000 (capacity 5, 99,995 pairs, ranks mean 136, max 13,828): 9.1-9.6 s
+CPU with the proof against 10.7-10.8 without (load 5.6; 9.7-10.1 against 11.2-11.5 at load
+15-18; 26 s before session 23; the same ranks): the bound product about 2.6 s of it (4.6
+without), the exact scores of the pairs the bounds keep about 5 s (on a second thread).
 
 >>> import numpy as np
 >>> from mentormatch.solvers.sources import ArraySource
