@@ -92,7 +92,9 @@ def breakdown(r: dict) -> list[str]:
     The top level's *before first pass* holds the inner sub-markets (solved there first); its
     *waiting* is the wait for the sub-market's child after the first pass; the sub-market's own
     stages ran in that child beside the first pass. *rest of pair()*: validation, features,
-    bound models, the result tables (the call's time less the top level's stages)."""
+    bound models, the contributions (the call's time less the top level's stages); *tables'
+    first read*: after the call, the result's tables (built on their first read: the ranks over
+    every eligible pair, the unmatched mentees' reasons)."""
     subs = r.get("sub_markets") or []
     names = ["sub-market (beside the first pass)"] + (
         ["inner sub-market"] if len(subs) == 2 else [f"inner sub-market {k}" for k in range(1, len(subs))])
@@ -113,6 +115,8 @@ def breakdown(r: dict) -> list[str]:
         rest_cpu = f"{r['cpu'] - cpu_in:.2f}" if "cpu" in r and "cpu" in top else "-"
         lines.append(f"| pair() | rest of pair() | {r['time'] - wall_in:.2f} | {rest_cpu} |")
         lines.append(f"| pair() | whole call | {r['time']:.2f} | " + (f"{r['cpu']:.2f} |" if "cpu" in r else "- |"))
+    if "tables_time" in r:
+        lines.append(f"| result | tables' first read (ranks, reasons) | {r['tables_time']:.2f} | {r['tables_cpu']:.2f} |")
     return lines
 
 
@@ -160,6 +164,11 @@ def worker(spec: dict) -> dict:
         out["time"] = time.perf_counter() - t
         out["cpu"] = _cpu_seconds() - cpu  # this process and its reaped children (the sub-market's)
         out["load_before"], out["load_after"] = load, os.getloadavg()[0]
+        # the result's tables are built on their first read (the ranks over every eligible
+        # pair, the unmatched mentees' reasons): timed apart, as a caller reading the pairs pays it
+        t, cpu = time.perf_counter(), _cpu_seconds()
+        len(result.pairs)
+        out["tables_time"], out["tables_cpu"] = time.perf_counter() - t, _cpu_seconds() - cpu
         cert = result.certificate or {}
         out.update(status=result.status, objective=float(result.objective), bound=result.bound,
                    gap=result.gap, holds=cert.get("holds"), method=cert.get("method"),

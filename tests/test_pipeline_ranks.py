@@ -116,3 +116,123 @@ def test_every_rank_on_blocks_and_bounds_is_the_complete_sets(kind, case, seed, 
     if case == "ties":  # the case holds ties among the pairs above some chosen pair, or at it
         same = (p.pairs.mentee[None, :] == mentee[:, None]) & (p.score[None, :] == p.score[pos, None])
         assert (same.sum(axis=1) > 1).any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_above_with_prices_reads_the_pairs_above_the_floors_and_the_given_ones(seed, monkeypatch):
+    """``BoundedSource.above(low, (floor, price, mentee, mentor))`` on a bound source of 60-80
+    mentees x 40 mentors, in bands of rows forced to 1-5: the pairs it scores are the pairs
+    ``above(low)`` scores whose mentor's price reaches the mentee's floor (prices with ties,
+    NaN and inf; floors -inf, NaN, inf and finite), and the given pairs besides, each with the
+    same exact score."""
+    from mentormatch.pipeline import large
+
+    monkeypatch.setattr(sources, "PRICE_BANDS", 1 + seed % 5)
+    rng = np.random.default_rng(seed)
+    mentors, mentees = mm.synthetic.organisation(n_mentees=60 + 4 * seed, n_mentors=40, seed=2400 + seed)
+    with on_source("bounds"):
+        prepared = pl.prepare(mentors, mentees, {"constraints": {"management_line": False}})
+    n, m = len(mentees), len(mentors)
+    source = large._source(prepared.scorer, n, m)
+    best, _ = source.best_within()
+    low = np.empty(n)
+    low[prepared.scorer.order] = best - rng.random(n) * 0.4
+    low[rng.random(n) < 0.1] = np.inf
+    price = rng.integers(0, 6, m) / 4.0
+    price[rng.random(m) < 0.1] = np.nan
+    price[rng.random(m) < 0.1] = np.inf
+    floor = rng.integers(-1, 7, n) / 4.0
+    floor[rng.random(n) < 0.1] = -np.inf
+    floor[rng.random(n) < 0.05] = np.nan
+    floor[rng.random(n) < 0.05] = np.inf
+    gi, gj = rng.integers(0, n, 30), rng.integers(0, m, 30)
+    code = np.unique(gi * m + gj)
+    p = np.where(np.isnan(price), np.inf, price)
+    code = code[p[code % m] < floor[code // m]]  # (the caller gives pairs below the floor)
+    gi, gj = code // m, code % m
+
+    def read(beyond):
+        parts = list(source.above(low, beyond))
+        i, j, s = (np.concatenate([q[t] for q in parts]) for t in range(3))
+        return dict(zip((i * m + j).tolist(), s.tolist()))
+
+    every = read(None)
+    got = read((floor, price, gi, gj))
+    # no mentor priced at any mentee's floor: none of the pass's pairs, the given ones only
+    assert read((np.full(n, np.inf), np.zeros(m), gi, gj)).keys() == set(code.tolist())
+    keep = {c: s for c, s in every.items() if not (p[c % m] < floor[c // m]) and not np.isnan(floor[c // m])}
+    keep.update({c: s for c, s in every.items() if np.isnan(floor[c // m])})
+    mine = {c: got[c] for c in code.tolist()}
+    assert len(keep) < len(every) and len(mine)
+    assert {c: s for c, s in got.items() if c not in mine} == keep
+    assert np.allclose(list(mine.values()), prepared.scorer.exact_scores(
+        prepared.scorer.inverse[gi], gj), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("case", CASES)
+def test_ranks_read_with_the_certificates_prices_are_the_complete_sets(case, seed, monkeypatch):
+    """On bounds, a plain certified flow hands its prices to the ranks (a :class:`Proven`,
+    the pass then skips the mentors priced below each mentee's floor): each rank is still 1 +
+    the eligible pairs of its mentee scoring strictly above it, recomputed from the complete
+    set's scores, and the pass scores fewer pairs than without the prices. With a priority
+    bonus (the solve's scores are not the ranked ones) no prices are handed over."""
+    from mentormatch.pipeline import large
+    from mentormatch.pipeline.ranks import Proven
+
+    seen = []
+    real = large.ranks_on_source
+
+    def spy(source, mentee, score, proof=None):
+        counted = []
+        above = source.above
+
+        def counting(low, beyond=None):
+            for part in above(low, beyond):
+                counted.append(len(part[0]))
+                yield part
+
+        source.above = counting
+        got = real(source, mentee, score, proof)
+        without = sum(len(q[0]) for q in above(np.asarray(_low(source, mentee, score))))
+        seen.append((proof, sum(counted), without))
+        return got
+
+    monkeypatch.setattr(large, "ranks_on_source", spy)
+    mentors, mentees, programme = _round(seed, case)
+    complete = pl.prepare(mentors, mentees, programme)
+    p = complete.problem
+    with on_source("bounds"):
+        r = mm.pair(mentors, mentees, programme)
+    pos = result_positions(complete, r)
+    mentee = p.pairs.mentee[pos]
+    want = _brute(p.pairs.mentee, p.score, mentee, r.pairs["score"].to_numpy())
+    assert r.pairs["rank"].tolist() == want.tolist()
+    (proof, read, without), = seen
+    if case == "priority":
+        assert proof is None
+    else:
+        assert isinstance(proof, Proven) and r.status == "optimal"
+        assert read <= without
+
+
+def _low(source, mentee, score):
+    low = np.full(source.n_mentees, np.inf)
+    np.minimum.at(low, np.asarray(mentee, np.int64), np.asarray(score, np.float64))
+    return low
+
+
+def test_proven_floors_leave_no_room_below_a_pair_above_low():
+    """``Proven.floors``: ``low - u - eps`` less a guard, so a pair with ``s <= u + p + eps``
+    and ``s > low`` has ``p`` above its floor even at the rounding's edge; ``-inf`` where the
+    price or ``low`` is not finite."""
+    from mentormatch.pipeline.ranks import Proven
+
+    u = np.array([1.0, np.inf, 0.3, -np.inf, 2.5])
+    low = np.array([3.0, 2.0, np.inf, 1.0, 0.1 + 0.2])
+    f = Proven(u, np.zeros(3), 1e-9, (np.zeros(0), np.zeros(0), np.zeros(0))).floors(low)
+    assert f[0] < 3.0 - 1.0 - 1e-9 and f[0] > 3.0 - 1.0 - 2e-9
+    assert np.isneginf(f[1:4]).all()
+    # s = low + tiny above, p at the least price its inequality allows: above the floor
+    s = np.nextafter(low[4], np.inf)
+    assert s - u[4] - 1e-9 >= f[4]

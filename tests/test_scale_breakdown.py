@@ -30,6 +30,9 @@ def test_a_forced_scale_run_records_cpu_by_stage(tmp_path):
     assert "| top level | flows |" in proc.stderr and "| pair() | whole call |" in proc.stderr
     rest = [x for x in proc.stderr.splitlines() if x.startswith("| pair() | rest of pair() |")]
     assert len(rest) == 1 and float(rest[0].split("|")[4]) >= 0
+    # the tables' first read (the ranks over every eligible pair), after the call, apart
+    assert r["tables_time"] >= 0 and r["tables_cpu"] >= 0
+    assert sum(x.startswith("| result | tables' first read") for x in proc.stderr.splitlines()) == 1
 
 
 def test_the_breakdown_names_each_level_and_the_rest():

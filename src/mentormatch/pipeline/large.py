@@ -25,7 +25,7 @@ from .blocks import _BlockScorer
 from .reader import _ScorerRows, refuse_ineligible_locks_of
 from .wrap import _solve, _wrap
 from .memory import BYTES_PER_CPSAT_PAIR, REFUSAL_INSTEAD, check_fits, fits
-from .ranks import ranks_on_source
+from .ranks import proven, ranks_on_source
 
 
 def eligible_pairs(scorer, n: int, m: int) -> int:
@@ -363,6 +363,8 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
     # (a pass over the cached blocks, or exact scores block by block, and 24 bytes a pair)
     data["full_problem"] = functools.cache(
         lambda: _full_problem(scorer, data, what="the problem of every eligible pair"))
+    # a plain flow's proof (its scores are the ranked ones) leaves mentors out of the ranks' pass
+    proof = proven(problem, solution) if plain and plan.how == "none" else None
     return _wrap(problem, solution, prepared.mentee_ids, prepared.mentor_ids, scorer.removed_frame(),
                  contributions, data, eligible_counts=scorer.eligible_counts,
-                 ranks=lambda mentee, score: ranks_on_source(_source(scorer, n, m), mentee, score))
+                 ranks=lambda mentee, score: ranks_on_source(_source(scorer, n, m), mentee, score, proof))

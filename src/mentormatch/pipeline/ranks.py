@@ -14,10 +14,16 @@ each mentee's chosen ones, in batches of many blocks
 one chosen pair (the usual case) has its pairs above counted by ``bincount``, a mentee with
 several by one sort of its pairs and its chosen ones.
 
-Cost at 100,000 x 20,000 (capacity 5, 99,995 pairs, ranks mean 136, max 13,828): 12 s CPU
-where it took 26 (the same ranks; loaded host), about half of it the bound pass's product (the
-floor of a pass over the bounds) and most of the rest the exact scores of the pairs the bounds
-keep.
+A plain certified flow's answer comes with its proof (:class:`Proven`: every pair outside the
+solver's own has ``s_ij <= u_i + p_j + eps``), so a pair above ``low_i`` has a mentor priced
+above ``low_i - u_i - eps``: the bound pass reads, per mentee, only the mentors priced above
+that floor (about 42 % of them at 20,000 x 5,000), and the solver's own pairs below it whose
+score comes near ``low_i`` (a second chosen pair of a mentee of demand 2 can be one).
+
+Cost at 100,000 x 20,000 (capacity 5, 99,995 pairs, ranks mean 136, max 13,828): 9.1-9.6 s
+CPU with the proof against 10.7-10.8 without (load 5.6; 9.7-10.1 against 11.2-11.5 at load
+15-18; 26 s before session 23; the same ranks): the bound product about 2.6 s of it (4.6
+without), the exact scores of the pairs the bounds keep about 5 s (on a second thread).
 
 >>> import numpy as np
 >>> from mentormatch.solvers.sources import ArraySource
@@ -28,13 +34,56 @@ keep.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
-def ranks_on_source(source, mentee: np.ndarray, score: np.ndarray) -> np.ndarray:
+class Proven(NamedTuple):
+    """What a certified solve proved of the scores the ranks count: every eligible pair
+    ``(i, j)`` but the pairs ``held`` (mentee, mentor: the solver's own, which the proof leaves
+    out: locks and the chosen pairs of its last check) has ``s_ij <= u_i + p_j + eps`` (the
+    dual prices ``u``, ``p``, ``+inf`` for people with no room, and the largest gain its
+    check found, ``eps``). So a pair above ``low_i`` has ``p_j > low_i - u_i - eps``: the
+    mentors priced below that are not read (:meth:`floors`). ``held``: (mentee, mentor, score)
+    arrays; of them, the pairs below the floor whose score comes within a rounding of ``low``
+    are read (scored again by the source, as every other pair it counts)."""
+
+    u: np.ndarray
+    p: np.ndarray
+    eps: float
+    held: tuple
+
+    def floors(self, low: np.ndarray) -> np.ndarray:
+        """Per mentee, a price below which no mentor's pair scores above ``low`` (outside
+        ``held``): ``low - u - eps``, less a float64 rounding guard; ``-inf`` where ``u`` or
+        ``low`` is not finite (no statement, or no chosen pair)."""
+        u = np.asarray(self.u, np.float64)
+        ok = np.isfinite(u) & np.isfinite(low)
+        lo, uu = np.where(ok, low, 0.0), np.where(ok, u, 0.0)
+        guard = 2.0 ** -40 * (np.abs(lo) + np.abs(uu) + abs(self.eps) + 1.0)
+        return np.where(ok, lo - uu - self.eps - guard, -np.inf)
+
+
+def proven(problem, solution) -> Proven | None:
+    """The :class:`Proven` of a plain certified flow's answer (``"optimal"``, its certificate
+    holding, its prices kept), whose scores are ``problem``'s (no bonus in the solve), or None.
+    The held pairs are ``problem``'s: every pair the rounds solved on, the locks among them."""
+    cert = solution.certificate or {}
+    if (solution.status != "optimal" or solution.prices is None or not cert.get("holds")
+            or cert.get("max_reduced_gain") is None):
+        return None
+    u, p = solution.prices
+    return Proven(np.asarray(u, np.float64), np.asarray(p, np.float64), float(cert["max_reduced_gain"]),
+                  (problem.pairs.mentee, problem.pairs.mentor, problem.score))
+
+
+def ranks_on_source(source, mentee: np.ndarray, score: np.ndarray,
+                    proven: Proven | None = None) -> np.ndarray:
     """The rank of each chosen pair (its ``mentee`` and exact ``score``, one entry a pair)
     among every eligible pair of ``source`` (``blocks(screen)``: exact scores, ``-inf`` or
-    absent where a rule removes a pair)."""
+    absent where a rule removes a pair). ``proven``: the solve's certificate (:class:`Proven`),
+    whose prices leave out of a bound source's pass the mentors that cannot score above."""
     mentee = np.asarray(mentee, np.int64)
     score = np.asarray(score, np.float64)
     if not len(mentee):
@@ -53,8 +102,22 @@ def ranks_on_source(source, mentee: np.ndarray, score: np.ndarray) -> np.ndarray
     def screen(rows: np.ndarray, up: np.ndarray) -> np.ndarray:
         return up >= low[rows][:, None]
 
-    # bounds: only the pairs whose bound reaches ``low``, in float32 (BoundedSource.above)
-    blocks = source.above(low) if hasattr(source, "above") else source.blocks(screen)
+    # bounds: only the pairs whose bound reaches ``low``, in float32 (BoundedSource.above),
+    # and with a proof, of the mentors priced above each mentee's floor (and the held pairs
+    # below it, which the proof leaves out)
+    if hasattr(source, "above"):
+        beyond = None
+        if proven is not None:
+            floor = proven.floors(low)
+            hi, hj = (np.asarray(x, np.int64) for x in proven.held[:2])
+            hs = np.asarray(proven.held[2], np.float64)
+            price = np.where(np.isnan(proven.p), np.inf, proven.p)
+            near = hs >= low[hi] - 2.0 ** -30 * (1.0 + np.abs(np.where(np.isfinite(low[hi]), low[hi], 0.0)))
+            below = (price[hj] < floor[hi]) & near
+            beyond = (floor, price, hi[below], hj[below])
+        blocks = source.above(low, beyond)
+    else:
+        blocks = source.blocks(screen)
     for i, _, s in blocks:
         keep = s > low[i]
         i, s = i[keep], s[keep]

@@ -33,6 +33,9 @@ _CHUNK = 1 << 20
 #: Pairs scored exactly in one call by :meth:`BoundedSource.above` (about 150 bytes a pair while
 #: scored).
 ABOVE_BATCH = 1 << 19
+#: The bands of rows of :meth:`BoundedSource.above` with mentor prices: each band's product is
+#: as wide as the most mentors one of its rows needs (rows of equal count a band).
+PRICE_BANDS = 16
 
 
 def top_k(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
@@ -203,14 +206,22 @@ class BoundedSource(_ByRows):
             mask = eligible if screen is None else eligible & screen(self.scorer.order[a:b], up)
             yield self._exact(a, mask)
 
-    def above(self, low: np.ndarray) -> Iterator[Pairs]:
+    def above(self, low: np.ndarray, beyond: tuple | None = None) -> Iterator[Pairs]:
         """The eligible pairs whose bound reaches ``low`` of their mentee (one a mentee;
         ``inf``: none), with exact scores (``-inf`` where a rule beyond the bounds removes the
         pair), in batches of about ``ABOVE_BATCH`` pairs, each sorted by mentee then mentor:
         every pair with a score above ``low`` is among them. The float32 bounds against float32
         limits below ``low - margin`` (rounded down), through the bound pass's block scan
-        (:mod:`.bounded.blockscan`: the compiled kernel where built), with no float64 copy of a
-        block.
+        (:mod:`.bounded.blockscan`: the compiled kernel where built, which adds the bound's
+        rest to each row while it reads it), with no float64 copy of a block.
+
+        ``beyond``: ``(floor, price, mentee, mentor)``, one a mentee, one a mentor, and pairs:
+        the pairs with ``price[j] < floor[i]`` are left out, unread, but for the pairs given,
+        which are read whatever their bound (the caller has proven that none of the others
+        scores above ``low``: :class:`mentormatch.pipeline.ranks.Proven`). The mentors
+        are then read by price, highest first (NaN counts as highest), and the rows in
+        :data:`PRICE_BANDS` bands of the mentors they need, each band's product as wide as its
+        widest row (:meth:`_bands`).
 
         The pairs of many blocks are scored in one call: a call's fixed costs (the candidates'
         mentee index, the features' chunk loop) were paid 2,000 times at 100,000 x 20,000, and
@@ -220,33 +231,25 @@ class BoundedSource(_ByRows):
 
         from threadpoolctl import ThreadpoolController
 
-        from .bounded.blockscan import scan
-
-        order = self.scorer.order
-        lim = (np.asarray(low, np.float64) - self.scorer.margin)[order].astype(np.float32)
-        lim = np.nextafter(lim, np.float32(-np.inf))  # below low - margin whatever the rounding
-        none = np.zeros(0, np.int64)
-        buffer = np.empty((max((b - a for a, b in self._rows()), default=0), self.n_mentors), np.float32)
         # BLAS on one thread, as the bound passes run it: on its threads a block's product took
         # 4x the CPU (20,000 x 5,000: 1.0 against 0.23 s). One controller: building one reads
         # the process's loaded libraries (31 ms; it was built a block, 2,000 times)
         blas = ThreadpoolController()
+        order = self.scorer.order
+        lim = (np.asarray(low, np.float64) - self.scorer.margin)[order].astype(np.float32)
+        lim = np.nextafter(lim, np.float32(-np.inf))  # below low - margin whatever the rounding
+        parts = (self._screened(blas, self.scorer, np.arange(self.n_mentees), None, lim, None) if beyond is None
+                 else self._bands(blas, lim, np.asarray(low, np.float64)[order] < np.inf, *beyond))
         rows, cols, held = [], [], 0
         pending = None  # the batch being scored on the second thread
         # a batch is scored on a second thread while this one reads the next blocks' bounds
         # (the same CPU, less wall time: only that thread scores, so the features' lookup
         # tables are built by one thread)
         with ThreadPoolExecutor(1) as worker:
-            for a, b in self._rows():
-                if not (lim[a:b] < np.inf).any():
-                    continue
-                with blas.limit(limits=1, user_api="blas"):
-                    s = self.scorer.upper(a, b, buffer)
-                _, (rr, cc, _), _ = scan(s, 0, np.ascontiguousarray(lim[a:b]), none, none, max(1, s.shape[1]), True, None)
-                if len(rr):
-                    rows.append(rr + a)
-                    cols.append(cc)
-                    held += len(rr)
+            for rr, cc in parts:
+                rows.append(rr)
+                cols.append(cc)
+                held += len(rr)
                 if held >= ABOVE_BATCH:
                     if pending is not None:
                         yield pending.result()
@@ -258,6 +261,56 @@ class BoundedSource(_ByRows):
                 pending = worker.submit(self._exact, 0, None, np.concatenate(rows), np.concatenate(cols))
             if pending is not None:
                 yield pending.result()
+
+    def _bands(self, blas, lim: np.ndarray, wanted: np.ndarray, floor: np.ndarray, price: np.ndarray,
+               mentee: np.ndarray, mentor: np.ndarray):
+        """:meth:`_screened` of the ``wanted`` rows (internal order) in :data:`PRICE_BANDS` bands of equal
+        rows by the number of mentors each needs (those with ``price >= floor`` of its mentee),
+        each band on its rows and the band's most needed mentors by price, highest first; the
+        pairs past a row's own mentors are dropped; then the pairs ``mentee``, ``mentor``."""
+        price = np.where(np.isnan(price), np.inf, np.asarray(price, np.float64))
+        by_price = np.argsort(-price, kind="stable")  # the mentors, highest price first
+        need = np.asarray(floor, np.float64)[self.scorer.order]
+        # per row, its mentors: the first ``k`` by price (NaN floor: every mentor)
+        k = len(price) - np.searchsorted(np.sort(price), np.where(np.isnan(need), -np.inf, need), side="left")
+        live = np.flatnonzero(wanted & (k > 0))
+        live = live[np.argsort(k[live], kind="stable")]
+        for band in (np.array_split(live, min(PRICE_BANDS, len(live))) if len(live) else []):
+            band = np.sort(band)  # (the internal order: a block's rows share a few groups)
+            width = int(k[band].max())
+            view = self.scorer.subset(rows=band, cols=by_price[:width])
+            yield from self._screened(blas, view, band, by_price[:width], lim[band], k[band])
+        if len(mentee):
+            yield self.scorer.inverse[np.asarray(mentee, np.int64)], np.asarray(mentor, np.int64)
+
+    def _screened(self, blas, view, rows: np.ndarray, cols: np.ndarray | None, lim: np.ndarray,
+                  width: np.ndarray | None):
+        """Per block of ``view``'s rows, the pairs whose float32 bound is above ``lim`` (one a
+        row of ``view``), as (rows, mentors) of this source's scorer (``rows``: the scorer's
+        row of each of ``view``'s, ``cols`` its mentor of each of ``view``'s, None: the same);
+        ``width`` (one a row): only the row's first that many of ``view``'s mentors. ``blas``:
+        the process's ``threadpoolctl.ThreadpoolController``."""
+        from ..scale import BoundedScorer
+        from .bounded.blockscan import scan
+        from .sparse import row_blocks
+
+        none = np.zeros(0, np.int64)
+        blocks = row_blocks(view.n, view.m)
+        buffer = np.empty(max((b - a for a, b in blocks), default=0) * view.m, np.float32)
+        split = type(view) is BoundedScorer
+        for a, b in blocks:
+            if not (lim[a:b] < np.inf).any():
+                continue
+            out = buffer[:(b - a) * view.m].reshape(b - a, view.m)
+            with blas.limit(limits=1, user_api="blas"):
+                s, rest = view.upper_split(a, b, out) if split else (view.upper(a, b, out), None)
+            _, (rr, cc, _), _ = scan(s, 0, np.ascontiguousarray(lim[a:b]), none, none, max(1, s.shape[1]),
+                                     True, None, rest)
+            if width is not None:
+                keep = cc < width[a:b][rr]
+                rr, cc = rr[keep], cc[keep]
+            if len(rr):
+                yield rows[rr + a], (cc if cols is None else cols[cc])
 
     def best_within(self) -> tuple[np.ndarray, np.ndarray]:
         """Per row of the internal order, ``(low, high)`` around its best exact score: ``high``
