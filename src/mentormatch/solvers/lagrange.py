@@ -74,6 +74,11 @@ LAMBDA_TOL = 1e-5
 #: share): at 20,000 x 5,000 the bound settles within a few flows, the primal (flows at either
 #: end of the bracket, repaired) needs the bracket narrow.
 STALL, STALL_FLOWS, STALL_WIDTH = 1e-7, 3, 1e-3
+#: Each mentee's best pairs that the repair and the fill of every flow's assignment may use
+#: beside the flow's chosen pairs (one pass of the source, before the first repair): a number
+#: fixed by the model, not by the source, so the route's answer is the same on the complete
+#: set, on blocks and on bounds.
+FILL_PAIRS = 12
 
 
 def handles(side: SideConstraints, capacity, load, coverage_first: bool, bonus, locked) -> bool:
@@ -152,31 +157,95 @@ def price_curve(sol, score, chosen_pairs, demand, cap, c, B: float):
 def _fill(cand, on: np.ndarray, cap, demand, per, fixed, budget: float, run) -> np.ndarray:
     """The budget a repaired assignment leaves, spent greedily: the best-scoring candidate pairs
     of mentees with a place left, with mentors already active and below capacity (no new fixed
-    stipend, no new minimum load), while their stipend fits. Ties by (mentee, mentor)."""
+    stipend, no new minimum load), while their stipend fits. Ties by (mentee, mentor).
+
+    The greedy is sequential (a pair is taken when, at its turn, its mentee and mentor have
+    room and its stipend fits what is left), but its decisions are read a window of pairs at
+    a time: in a window of pairs that could still be taken, every pair before the first that
+    would fail (its mentee's or mentor's earlier pairs in the window fill the room left, or the
+    stipends so far exceed the budget left) is taken, and that one is refused; the next window
+    starts after it. Each window ends at a mentee or mentor that fills, or at the budget: the
+    same pairs as the pair-by-pair loop, in numpy."""
     m = len(cap)
     n_j = np.bincount(cand.j[on], minlength=m)
     spent = float(fixed[n_j > 0].sum() + per[cand.j[on]].sum())
     slack = budget - spent
     held = np.bincount(cand.i[on], minlength=len(demand))
-    can = (~on & (held[cand.i] < np.asarray(demand)[cand.i]) & (n_j[cand.j] > 0)
+    dem = np.asarray(demand)
+    can = (~on & (held[cand.i] < dem[cand.i]) & (n_j[cand.j] > 0)
            & (n_j[cand.j] < cap[cand.j]) & (per[cand.j] <= slack + 1e-9) & (cand.s > 0))
     idx = np.flatnonzero(can)
     if not len(idx):
         return on
     idx = idx[np.lexsort((cand.key[idx], -cand.s[idx]))]
     out = on.copy()
-    n_j = n_j.astype(np.int64)
+    room_i = (dem - held).astype(np.int64)
+    room_j = (cap - n_j).astype(np.int64)
     cheapest = float(per[cand.j[idx]].min())
-    for k in idx.tolist():  # only the pairs that could still be added, best first
-        i, j = int(cand.i[k]), int(cand.j[k])
-        if held[i] < demand[i] and n_j[j] < cap[j] and per[j] <= slack + 1e-9:
-            out[k] = True
-            held[i] += 1
-            n_j[j] += 1
-            slack -= float(per[j])
-            if slack < cheapest - 1e-9:
-                break
+    pos, width = 0, 256
+    while pos < len(idx) and slack >= cheapest - 1e-9:
+        win = idx[pos:pos + width]
+        ii, jj = cand.i[win], cand.j[win]
+        live = (room_i[ii] > 0) & (room_j[jj] > 0) & (per[jj] <= slack + 1e-9)
+        w, ii, jj = win[live], ii[live], jj[live]
+        cost = np.cumsum(per[jj])
+        ok = ((_occurrence(ii) < room_i[ii]) & (_occurrence(jj) < room_j[jj])
+              & (cost <= slack + 1e-9))
+        q = int(np.argmin(ok)) if not ok.all() else len(w)
+        take = w[:q]
+        out[take] = True
+        np.subtract.at(room_i, ii[:q], 1)
+        np.subtract.at(room_j, jj[:q], 1)
+        if q:
+            slack -= float(cost[q - 1])
+        if q == len(w):  # the whole window taken or refused
+            pos += len(win)
+            width *= 2
+        else:  # pair w[q] refused; the next window after it
+            pos += int(np.flatnonzero(live)[q]) + 1
+            width = max(64, width // 2)
     return out if run.feasible(cand, out) else on
+
+
+def _occurrence(x: np.ndarray) -> np.ndarray:
+    """For each entry, how many entries before it hold the same value.
+
+    >>> _occurrence(np.array([3, 1, 3, 3, 1])).tolist()
+    [0, 0, 1, 2, 1]
+    """
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    start = np.ones(len(x), bool)
+    start[1:] = xs[1:] != xs[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(len(x)), 0))
+    occ = np.empty(len(x), np.int64)
+    occ[order] = np.arange(len(x)) - first
+    return occ
+
+
+def _pool(source, k: int, deadline: float):
+    """Each mentee's ``k`` best pairs ``(mentee, mentor, score)`` over every pair of the source,
+    sorted by (mentee, mentor), ties at the k-th score to the lower mentor on every source (the
+    complete set's pairs sorted first when they are not); and whether the deadline cut the pass
+    (then only the mentees read have theirs)."""
+    from .sources import ArraySource, PassCut, top_k
+
+    if isinstance(source, ArraySource):
+        i, j, s = source.i, source.j, source.s
+        key = i * source.n_mentors + j
+        if len(key) > 1 and not np.all(key[1:] > key[:-1]):
+            order = np.argsort(key, kind="stable")
+            i, j, s = i[order], j[order], s[order]
+        keep = top_k(i, s, k)
+        return (i[keep], j[keep], s[keep]), False
+    try:
+        i, j, s = source.best(k, deadline)
+        cut = False
+    except PassCut as stop:
+        (i, j, s), cut = stop.pairs, True
+    i, j, s = np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(s, np.float64)
+    order = np.argsort(i * source.n_mentors + j, kind="stable")
+    return (i[order], j[order], s[order]), cut
 
 
 def _plan(source, cap, demand, side: SideConstraints, best, m: int) -> np.ndarray | None:
@@ -211,6 +280,10 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     inner = InnerFlow(source, cap, demand, options, deadline)
     flows: list[_Flow] = []
     best_U, best_lam = math.inf, None
+    # the least lambda B + (a certified flow's optimum on the shifted scores): the search's
+    # decisions read it, not best_U, whose certified bounds and price curve differ by source
+    # (a sparse set's rounding tail, a flow's prices): the same flows on every source
+    best_dual = math.inf
     best = None  # (value, flow index, chosen mask)
     held: list[_Flow] = []  # flows whose pairs are kept for their re-solves
     curve_found = []  # (lambda, bound) from the first flow's prices
@@ -222,7 +295,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     def flow_at(lam: float, caps: np.ndarray | None = None, origin: str = "lagrangian") -> _Flow:
         """The flow at ``lam``; with ``caps`` (capacities at most the model's) a primal-only
         flow: its bound is no bound on the model."""
-        nonlocal best_U, best_lam
+        nonlocal best_U, best_lam, best_dual
         t = time.perf_counter()
         problem, sol = inner.solve(-lam * c, cap if caps is None else caps)
         P = problem.pairs
@@ -239,6 +312,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             if U < best_U:
                 best_U, best_lam = U, lam
         if caps is None and ok:
+            best_dual = min(best_dual, lam * B + math.fsum(problem.score[sol.chosen].tolist()))
             if lam == 0.0:  # one flow's prices bound every lambda at once
                 curve = price_curve(sol, problem.score[sol.chosen],
                                     (P.mentee[sol.chosen], P.mentor[sol.chosen]), demand, cap, c, B)
@@ -258,10 +332,22 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     def relaxed_cost(f: _Flow) -> float:
         return f.relaxed
 
+    pool: list = []  # each mentee's FILL_PAIRS best pairs (one pass, at the first repair)
+
     def _primal(k: int):
+        """Flow ``k``'s assignment repaired and filled, on its chosen pairs and the pool: the
+        same pairs whatever the source (the flows' chosen pairs are: the tie rule)."""
         nonlocal best
         f = flows[k]
-        run, cand = run_factory(f.i, f.j, f.s)
+        if not pool:
+            pairs, cut = _pool(source, FILL_PAIRS, deadline)
+            clock.timed_out |= cut
+            pool.append(pairs)
+        (pi, pj, ps), on_flow = pool[0], f.chosen
+        # the pool's exact scores first: a chosen pair in both keeps the pool's
+        run, cand = run_factory(np.concatenate([pi, f.i[on_flow]]),
+                                np.concatenate([pj, f.j[on_flow]]),
+                                np.concatenate([ps, f.s[on_flow]]))
         on = np.isin(cand.key, f.i[f.chosen] * m + f.j[f.chosen])
         fixed_on = repair(run, cand, on)
         if fixed_on is None:
@@ -284,16 +370,16 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         ratio, spend = r[order], np.cumsum(c[f0.j[on]][order])
         k = int(np.searchsorted(spend, -g_lo - 1e-9))
         lam = float(ratio[min(k, len(ratio) - 1)]) if len(ratio) else 0.0
-        g_hi, history, step = None, [best_U], STEP
+        g_hi, history, step = None, [best_dual], STEP
         while lam > 0 and time_for_another():
             f = flow_at(lam)
-            history.append(best_U)
+            history.append(best_dual)
             g = B - relaxed_cost(f)
             if g >= 0:
                 hi, g_hi = lam, g
             else:
                 lo, g_lo = lam, g
-            if best is not None and proven(best_U, best[0]):
+            if best is not None and proven(best_dual, best[0]):
                 break
             # the estimate is close (0.14 % above the best lambda at 20,000 x 5,000): until the
             # bracket has a flow on each side, step away from it by STEP, doubling the step
@@ -307,7 +393,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             if width <= LAMBDA_TOL or g_hi == 0:
                 break
             if (width <= STALL_WIDTH and len(history) >= STALL_FLOWS
-                    and history[-STALL_FLOWS] - best_U <= STALL * abs(best_U)):
+                    and history[-STALL_FLOWS] - best_dual <= STALL * abs(best_dual)):
                 break  # the bound has settled and the primal's flows are near the best lambda
             # secant on the subgradient, kept inside the bracket's middle 80 %
             t = g_lo / (g_lo - g_hi) if g_hi != g_lo else 0.5
@@ -337,7 +423,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     # the plan never makes the answer worse when both have the time (at 100,000 x 20,000 the
     # Lagrangian's re-solves ended at the time limit)
     lagrangian_best = None if best is None else best[1]
-    if (g_lo < 0 and not (best is not None and proven(best_U, best[0]))
+    if (g_lo < 0 and not (best is not None and proven(best_dual, best[0]))
             and clock.another(len(flows), flows[-1].seconds, margin=2.4)
             and (plan := _plan(source, cap, demand, side, best, m)) is not None):
         if lagrangian_best is not None:
