@@ -106,31 +106,48 @@ class _Flow:
 
 
 def price_curve(sol, score, chosen_pairs, demand, cap, c, B: float):
-    """``(lambda, bound)``: the least of the bounds ``D(lambda)`` that one certified flow's dual
-    prices give for EVERY ``lambda >= 0`` (None without prices or a certificate).
+    """``(lambda, bound)``: the least of the bounds ``D(lambda)`` that the certified flow at
+    ``lambda = 0`` gives by its dual prices for EVERY ``lambda >= 0`` (None without prices or
+    a certificate). ``chosen_pairs`` = (mentees, mentors) of the flow's chosen pairs, ``score``
+    their scores.
 
-    The flow at ``lambda_0`` has prices ``u, p`` with ``s_ij - lambda_0 c_j <= u_i + p_j + eps``
-    on every unchosen pair of the source. For any ``lambda``, ``p'_j = max(0, p_j - (lambda -
-    lambda_0) c_j)`` keeps ``s_ij - lambda c_j <= u_i + p'_j + eps`` (both cases of the max), and
-    the chosen pairs take ``w'_ij = max(0, s_ij - lambda c_j - u_i - p'_j)``; weak duality on the
-    shifted flow gives ``U(lambda) <= D(lambda) = lambda B + sum_i d_i u_i + sum_j cap_j p'_j +
-    sum_chosen w'_ij + eps n_max``. ``D`` is convex in ``lambda``: a ternary search finds its
-    least value. ``chosen_pairs`` = (mentees, mentors) of the flow's chosen pairs, ``score`` their own
-    (shifted) scores."""
+    Why it holds, for any prices the certificate allows. The certificate says that on every
+    unchosen pair of the source ``s_ij - u_i - p_j <= eps`` (``eps = max_reduced_gain >= 0``),
+    and nothing more: prices are fixed only up to such facts (``u + t``, ``p - t`` meet them as
+    well as ``u``, ``p``), so the bound may assume no sign. Take ``u'_i = max(0, u_i)`` and, for
+    a ``lambda >= 0``, ``p'_j = max(0, p_j - lambda c_j)``: then ``s_ij - lambda c_j - u'_i -
+    p'_j <= eps`` on every unchosen pair (raising a price keeps the inequality; ``p'_j`` is at
+    least ``p_j - lambda c_j``), and ``w'_ij = max(0, s_ij - lambda c_j - u'_i - p'_j)`` on the
+    chosen ones. For any assignment ``x`` (``f_i = sum_j x_ij <= d_i``, ``n_j = sum_i x_ij <=
+    cap_j``, ``x <= 1``, at most ``n_max`` pairs)::
+
+        sum (s - lambda c) x  =  sum_i u'_i f_i + sum_j p'_j n_j + sum x (s - lambda c - u' - p')
+                             <=  sum_i d_i u'_i + sum_j cap_j p'_j + sum_chosen w' + eps n_max
+
+    where the step needs ``u' >= 0`` and ``p' >= 0`` (a row sum at most ``d_i`` times a price
+    is at most ``d_i`` times it only for a price ``>= 0``: with ``u_i < 0`` a mentee left
+    unmatched makes the left side larger, and the shifted prices above gave bounds far below
+    the optimum; ``tests/test_solvers_lagrange_bounds.py``). With the budget row's
+    ``lambda B >= lambda sum_j c_j n_j`` (module docstring), every feasible assignment scores at
+    most ``D(lambda) = lambda B + sum_i d_i u'_i + sum_j cap_j p'_j + sum_chosen w'_ij + eps
+    n_max``. Mentors with no place (``cap_j = 0``) take no pair: their price is read as 0. ``D``
+    is convex in ``lambda`` (a sum of maxima of affine terms): a ternary search finds its least
+    value."""
     cert = sol.certificate or {}
     if sol.prices is None or not cert.get("holds") or sol.bound is None:
         return None
     u, p = (np.asarray(x, float) for x in sol.prices)
-    # weak duality below needs u >= 0 (a row sum f_i <= d_i gives f_i u_i <= d_i u_i only then);
-    # raising a negative u_i to 0 keeps every inequality above
-    u = np.maximum(u, 0.0)
+    u = np.maximum(u, 0.0)  # u' (docstring): weak duality needs it, any certificate allows it
     d = np.asarray(demand, float) if demand is not None else np.ones(len(u))
     use_p = cap > 0  # a mentor with no place takes no pair, whatever its price
     p = np.where(use_p, p, 0.0)
     if not (np.isfinite(u[d > 0]).all() and np.isfinite(p).all()):
         return None
     base = float(d[d > 0] @ u[d > 0])
-    tail = float(cert.get("max_reduced_gain", 0.0)) * float(cert.get("n_max", 0))
+    # eps times the most pairs any assignment of the source holds (the certificate's n_max
+    # counts the pairs of its own network, which may be fewer)
+    most = min(float(d[d > 0].sum()), float(cap[use_p].sum()))
+    tail = max(0.0, float(cert.get("max_reduced_gain", 0.0))) * most
     (ch_i, ch_j), ch_s = chosen_pairs, score  # the chosen pairs: (mentee, mentor), score
 
     def D(lam: float) -> float:
@@ -340,9 +357,12 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         nonlocal best
         f = flows[k]
         if not pool:
+            t = time.perf_counter()
             pairs, cut = _pool(source, FILL_PAIRS, deadline)
             clock.timed_out |= cut
             pool.append(pairs)
+            say("lagrange: each mentee's %d best pairs (%d) in %.2fs%s", FILL_PAIRS, len(pairs[0]),
+                time.perf_counter() - t, ", cut by the time limit" if cut else "")
         (pi, pj, ps), on_flow = pool[0], f.chosen
         # the pool's exact scores first: a chosen pair in both keeps the pool's
         run, cand = run_factory(np.concatenate([pi, f.i[on_flow]]),
