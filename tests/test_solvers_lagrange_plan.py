@@ -87,7 +87,7 @@ def test_the_same_pairs_on_every_source_and_any_row_order(monkeypatch, seed, bud
     """pair() on the complete set, and on the scale path forced small (cached blocks, feature
     bounds; the mentees' rows reversed): the same pairs, found by the same primal, meeting the
     budget and minimum loads. Before the repair and the fill drew on a candidate set of their
-    own (each mentee's ``FILL_PAIRS`` best pairs), the complete set gave other pairs when the
+    own (the chosen pairs of every flow so far), the complete set gave other pairs when the
     answer was "feasible" (seed 1: 46.116 there against 42.739 on blocks and bounds)."""
     mentors, mentees = _org(seed)
     programme = {"constraints": {"budget": budget}}

@@ -67,7 +67,7 @@ def _key(r) -> list:
        min_loads=st.booleans(), two=st.booleans(), share=st.sampled_from([0.3, 0.5, 0.8]),
        order=st.integers(0, 2 ** 32 - 1))
 # the complete set gave other pairs than blocks and bounds here before the Lagrangian's repair
-# and fill drew on each mentee's FILL_PAIRS best pairs (the flow's final pairs before)
+# and fill drew on the flows' chosen pairs (each flow's final sparse pairs before)
 @example(seed=2, n=40, m=12, family="synthetic", min_loads=True, two=False, share=0.5, order=0)
 @example(seed=5, n=40, m=12, family="synthetic", min_loads=True, two=False, share=0.5, order=1)
 def test_every_source_and_row_order_against_the_full_model(forced, seed, n, m, family, min_loads,
