@@ -438,4 +438,21 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             "timed_out": clock.timed_out, "lagrangian_bound": best_U,
             "price_curve": curve_found[0] if curve_found else None,
             "flow_seconds": [round(f.seconds, 3) for f in flows]}
-    return LagrangeResult(cand.i, cand.j, cand.s, on, value, bound, cert)
+    i, j, s, chosen = _reported(cand, on, flows[k], m)
+    return LagrangeResult(i, j, s, chosen, value, bound, cert)
+
+
+def _reported(cand, on: np.ndarray, f: _Flow, m: int):
+    """The answer's pairs: the candidates (the chosen pairs of the flows, ``on`` the
+    assignment) and the final sparse pairs of the flow it came from (each mentee's best pairs
+    and those its certificate added), so that every mentee's pairs reach the result's reasons
+    and explanations as on the other routes (without them, each mentee left out had its row
+    scored anew: 2.3 against 0.7 GiB at 20,000 x 5,000). Sorted by key; ``on`` carried over."""
+    if f.i is None:  # (its pairs were released: the candidates alone)
+        return cand.i, cand.j, cand.s, on
+    i = np.concatenate([cand.i, f.i])
+    j = np.concatenate([cand.j, f.j])
+    s = np.concatenate([cand.s, f.s])
+    mark = np.concatenate([on, np.zeros(len(f.i), bool)])
+    _, first = np.unique(i * m + j, return_index=True)  # a candidate's own entry first
+    return i[first], j[first], s[first], mark[first]
