@@ -9,7 +9,7 @@ or at the engine's size policy (column generation). Against scipy's milp on the 
 * objective <= milp's optimum <= bound; "optimal" exactly when the gap is within 1e-6;
 * the same pairs, status and objective on every source and whatever the rows' order.
 
-The vectorised fill of the Lagrangian's primal (``lagrange._fill``) against the pair-by-pair
+The vectorised fill of the Lagrangian's primal (``budget_fill.fill``) against the pair-by-pair
 greedy it replaced, on random candidate sets."""
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.rules import Rules
-from mentormatch.solvers import engine, lagrange
+from mentormatch.solvers import budget_fill, engine
 
 from _support import SOURCES, on_source, result_positions, table_violations
 from test_checks_matrix_small import full_model_optimum
@@ -162,6 +162,6 @@ def test_the_vectorised_fill_is_the_pair_by_pair_greedy(seed, n, m, levels, spen
     n_j = np.bincount(cand.j[on], minlength=m)
     spent = float(fixed[n_j > 0].sum() + per[cand.j[on]].sum())
     budget = spent + spend * float(per.sum() + 1.0)
-    got = lagrange._fill(cand, on, cap, demand, per, fixed, budget, _Feasible)
+    got = budget_fill.fill(cand, on, cap, demand, per, fixed, budget, _Feasible)
     want = _greedy(cand, on, cap, demand, per, fixed, budget)
     np.testing.assert_array_equal(got, want)

@@ -30,11 +30,11 @@ on that subgradient.
 The primal: each flow's assignment, with the fixed stipends counted per active mentor, repaired
 by :func:`mentormatch.solvers.heuristics.repair` (mentors below their minimum load dropped, then
 the pairs that save the most money per score lost while over the budget), the budget left spent
-on active mentors (:func:`_fill`); at the best one the dropped mentors are closed and the flow
-solved again, a few times. Then, when the budget binds and time is left, one more candidate:
-the plain flow with each mentor's capacity at the knapsack plan's load
-(:func:`~mentormatch.solvers.fair_bounds.knapsack_plan`: the most places the budget buys,
-cheapest ``per + fixed / places`` first, from one pass of each mentor's eligible pairs; the flow
+on active mentors (:func:`~mentormatch.solvers.budget_fill.fill`); at the best one the dropped
+mentors are closed and the flow solved again, a few times. Then, when the budget binds and
+time is left, one more candidate: the plain flow with each mentor's capacity at the knapsack
+plan's load (:func:`~mentormatch.solvers.fair_bounds.knapsack_plan`: the most places the
+budget buys, cheapest ``per + fixed / places`` first, from one pass of each mentor's eligible pairs; the flow
 fills at most the planned places, so it spends at most the plan), repaired, filled and re-solved
 the same way; it comes last, so it can only improve the answer. At 20,000 x 5,000
 (programme (a)) the answer went from 54,391.9 to 54,584.5 with it (bound 54,592.7: gap 0.37 %
@@ -67,6 +67,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import SideConstraints, SolverOptions, proven
+from .budget_fill import fill
 from .inner import FlowClock, InnerFlow, LagrangeResult, plain_inner
 from .linear import budget_rounded
 
@@ -178,75 +179,6 @@ def price_curve(sol, score, chosen_pairs, demand, cap, c, B: float):
     return best[1], best[0]
 
 
-def _fill(cand, on: np.ndarray, cap, demand, per, fixed, budget: float, run) -> np.ndarray:
-    """The budget a repaired assignment leaves, spent greedily: the best-scoring candidate pairs
-    of mentees with a place left, with mentors already active and below capacity (no new fixed
-    stipend, no new minimum load), while their stipend fits. Ties by (mentee, mentor).
-
-    The greedy is sequential (a pair is taken when, at its turn, its mentee and mentor have
-    room and its stipend fits what is left), but its decisions are read a window of pairs at
-    a time: in a window of pairs that could still be taken, every pair before the first that
-    would fail (its mentee's or mentor's earlier pairs in the window fill the room left, or the
-    stipends so far exceed the budget left) is taken, and that one is refused; the next window
-    starts after it. Each window ends at a mentee or mentor that fills, or at the budget: the
-    same pairs as the pair-by-pair loop, in numpy."""
-    m = len(cap)
-    n_j = np.bincount(cand.j[on], minlength=m)
-    spent = float(fixed[n_j > 0].sum() + per[cand.j[on]].sum())
-    slack = budget - spent
-    held = np.bincount(cand.i[on], minlength=len(demand))
-    dem = np.asarray(demand)
-    can = (~on & (held[cand.i] < dem[cand.i]) & (n_j[cand.j] > 0)
-           & (n_j[cand.j] < cap[cand.j]) & (per[cand.j] <= slack + 1e-9) & (cand.s > 0))
-    idx = np.flatnonzero(can)
-    if not len(idx):
-        return on
-    idx = idx[np.lexsort((cand.key[idx], -cand.s[idx]))]
-    out = on.copy()
-    room_i = (dem - held).astype(np.int64)
-    room_j = (cap - n_j).astype(np.int64)
-    cheapest = float(per[cand.j[idx]].min())
-    pos, width = 0, 256
-    while pos < len(idx) and slack >= cheapest - 1e-9:
-        win = idx[pos:pos + width]
-        ii, jj = cand.i[win], cand.j[win]
-        live = (room_i[ii] > 0) & (room_j[jj] > 0) & (per[jj] <= slack + 1e-9)
-        w, ii, jj = win[live], ii[live], jj[live]
-        cost = np.cumsum(per[jj])
-        ok = ((_occurrence(ii) < room_i[ii]) & (_occurrence(jj) < room_j[jj])
-              & (cost <= slack + 1e-9))
-        q = int(np.argmin(ok)) if not ok.all() else len(w)
-        take = w[:q]
-        out[take] = True
-        np.subtract.at(room_i, ii[:q], 1)
-        np.subtract.at(room_j, jj[:q], 1)
-        if q:
-            slack -= float(cost[q - 1])
-        if q == len(w):  # the whole window taken or refused
-            pos += len(win)
-            width *= 2
-        else:  # pair w[q] refused; the next window after it
-            pos += int(np.flatnonzero(live)[q]) + 1
-            width = max(64, width // 2)
-    return out if run.feasible(cand, out) else on
-
-
-def _occurrence(x: np.ndarray) -> np.ndarray:
-    """For each entry, how many entries before it hold the same value.
-
-    >>> _occurrence(np.array([3, 1, 3, 3, 1])).tolist()
-    [0, 0, 1, 2, 1]
-    """
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    start = np.ones(len(x), bool)
-    start[1:] = xs[1:] != xs[:-1]
-    first = np.maximum.accumulate(np.where(start, np.arange(len(x)), 0))
-    occ = np.empty(len(x), np.int64)
-    occ[order] = np.arange(len(x)) - first
-    return occ
-
-
 def _plan(source, cap, demand, side: SideConstraints, best, m: int) -> np.ndarray | None:
     """The most places the budget buys, as capacities
     (:func:`~mentormatch.solvers.fair_bounds.knapsack_plan`, from one pass of each mentee's and
@@ -348,7 +280,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         fixed_on = repair(run, cand, on)
         if fixed_on is None:
             return
-        fixed_on = _fill(cand, fixed_on, cap, demand, per, fixed, B, run)
+        fixed_on = fill(cand, fixed_on, cap, demand, per, fixed, B, run)
         value = float(cand.s[fixed_on].sum())
         f.primal = (value, cand, fixed_on)
         if best is None or value > best[0] + 1e-12:
