@@ -27,19 +27,18 @@ A flow stopped by the time limit gives a looser bound on that max
 found by a knapsack estimate from the unconstrained flow, then safeguarded secant/bisection steps
 on that subgradient.
 
-The primal: each flow's assignment, with the fixed stipends counted per active mentor, repaired
-by :func:`mentormatch.solvers.heuristics.repair` (mentors below their minimum load dropped, then
-the pairs that save the most money per score lost while over the budget), the budget left spent
-on active mentors (:func:`~mentormatch.solvers.budget_fill.fill`); at the best one the dropped
-mentors are closed and the flow solved again, a few times. Then, when the budget binds and
-time is left, one more candidate: the plain flow with each mentor's capacity at the knapsack
-plan's load (:func:`~mentormatch.solvers.fair_bounds.knapsack_plan`: the most places the
-budget buys, cheapest ``per + fixed / places`` first, from one pass of each mentor's eligible pairs; the flow
-fills at most the planned places, so it spends at most the plan), repaired, filled and re-solved
-the same way; it comes last, so it can only improve the answer. At 20,000 x 5,000
-(programme (a)) the answer went from 54,391.9 to 54,584.5 with it (bound 54,592.7: gap 0.37 %
-to 0.015 %). The best feasible assignment and the best bound are kept; ``optimal`` only at a
-gap of at most ``OPTIMAL_GAP``.
+The primal: each flow's assignment, with the fixed stipends counted per active mentor, repaired by
+:func:`mentormatch.solvers.heuristics.repair` (mentors below their minimum load dropped, then the
+pairs that save the most money per score lost while over the budget), the budget left spent on
+active mentors (:func:`~mentormatch.solvers.budget_fill.fill`); at the best one the dropped mentors
+are closed and the flow solved again, a few times. Then, when the budget binds and time is left,
+one more candidate: the plain flow with each mentor's capacity at the knapsack plan's load
+(:func:`~mentormatch.solvers.fair_bounds.knapsack_plan`: the most places the budget buys, cheapest
+``per + fixed / places`` first, from one pass of each mentor's eligible pairs; the flow fills at
+most the planned places, so it spends at most the plan), repaired, filled and re-solved the same
+way; it comes last, so it can only improve the answer. At 20,000 x 5,000 (programme (a)) the answer
+went from 54,391.9 to 54,584.5 with it (bound 54,592.7: gap 0.37 % to 0.015 %). The best feasible
+assignment and the best bound are kept; ``optimal`` only at a gap of at most ``OPTIMAL_GAP``.
 
 The same pairs on every source. The flows' chosen pairs are the same on the complete set, on
 blocks and on bounds (the certified optimum under the tie rule, :mod:`.ties`); their final
