@@ -27,19 +27,30 @@ A flow stopped by the time limit gives a looser bound on that max
 found by a knapsack estimate from the unconstrained flow, then safeguarded secant/bisection steps
 on that subgradient.
 
-The primal: each flow's assignment, with the fixed stipends counted per active mentor, repaired
-by :func:`mentormatch.solvers.heuristics.repair` (mentors below their minimum load dropped, then
-the pairs that save the most money per score lost while over the budget), the budget left spent
-on active mentors (:func:`_fill`); at the best one the dropped mentors are closed and the flow
-solved again, a few times. Then, when the budget binds and time is left, one more candidate:
-the plain flow with each mentor's capacity at the knapsack plan's load
-(:func:`~mentormatch.solvers.fair_bounds.knapsack_plan`: the most places the budget buys,
-cheapest ``per + fixed / places`` first, from one pass of each mentor's eligible pairs; the flow
-fills at most the planned places, so it spends at most the plan), repaired, filled and re-solved
-the same way; it comes last, so it can only improve the answer. At 20,000 x 5,000
-(programme (a)) the answer went from 54,391.9 to 54,584.5 with it (bound 54,592.7: gap 0.37 %
-to 0.015 %). The best feasible assignment and the best bound are kept; ``optimal`` only at a
-gap of at most ``OPTIMAL_GAP``.
+The primal: each flow's assignment, with the fixed stipends counted per active mentor, repaired by
+:func:`mentormatch.solvers.heuristics.repair` (mentors below their minimum load dropped, then the
+pairs that save the most money per score lost while over the budget), the budget left spent on
+active mentors (:func:`~mentormatch.solvers.budget_fill.fill`); at the best one the dropped mentors
+are closed and the flow solved again, a few times. Then, when the budget binds and time is left,
+one more candidate: the plain flow with each mentor's capacity at the knapsack plan's load
+(:func:`~mentormatch.solvers.fair_bounds.knapsack_plan`: the most places the budget buys, cheapest
+``per + fixed / places`` first, from one pass of each mentor's eligible pairs; the flow fills at
+most the planned places, so it spends at most the plan), repaired, filled and re-solved the same
+way; it comes last, so it can only improve the answer. At 20,000 x 5,000 (programme (a)) the answer
+went from 54,391.9 to 54,584.5 with it (bound 54,592.7: gap 0.37 % to 0.015 %). The best feasible
+assignment and the best bound are kept; ``optimal`` only at a gap of at most ``OPTIMAL_GAP``.
+
+The same pairs on every source. The flows' chosen pairs are the same on the complete set, on
+blocks and on bounds (the certified optimum under the tie rule, :mod:`.ties`); their final
+sparse pairs are not (every pair on the complete set, a subset elsewhere). So the repair and
+the fill draw only on the chosen pairs of every flow so far (each flow's own and the earlier
+ones', an earlier flow's score kept for a pair chosen again), and the search decides on the
+flows' optima (``lambda B`` plus the certified flow's value), not on their bounds (a sparse
+set's rounding tail and the price curve differ by source): the whole route is a function of
+the inputs. (When the repair and fill drew on each flow's final pairs, one instance gave
+46.116 on the complete set and 42.739 on blocks and bounds. Each mentee's 12 best pairs from
+one pass of the source gave the same pairs too, at 46.116, but the pass cost 6 s of CPU at
+20,000 x 5,000 (36-39 s in all) for the same answer there.)
 
 Handled: a budget (fixed and per-mentee stipends) and minimum loads, unit loads, whole
 capacities, no locks, no ``coverage_first`` and no objective bonus (:func:`handles`); other
@@ -55,6 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import SideConstraints, SolverOptions, proven
+from .budget_fill import fill
 from .inner import FlowClock, InnerFlow, LagrangeResult, plain_inner
 from .linear import budget_rounded
 
@@ -101,31 +113,48 @@ class _Flow:
 
 
 def price_curve(sol, score, chosen_pairs, demand, cap, c, B: float):
-    """``(lambda, bound)``: the least of the bounds ``D(lambda)`` that one certified flow's dual
-    prices give for EVERY ``lambda >= 0`` (None without prices or a certificate).
+    """``(lambda, bound)``: the least of the bounds ``D(lambda)`` that the certified flow at
+    ``lambda = 0`` gives by its dual prices for EVERY ``lambda >= 0`` (None without prices or
+    a certificate). ``chosen_pairs`` = (mentees, mentors) of the flow's chosen pairs, ``score``
+    their scores.
 
-    The flow at ``lambda_0`` has prices ``u, p`` with ``s_ij - lambda_0 c_j <= u_i + p_j + eps``
-    on every unchosen pair of the source. For any ``lambda``, ``p'_j = max(0, p_j - (lambda -
-    lambda_0) c_j)`` keeps ``s_ij - lambda c_j <= u_i + p'_j + eps`` (both cases of the max), and
-    the chosen pairs take ``w'_ij = max(0, s_ij - lambda c_j - u_i - p'_j)``; weak duality on the
-    shifted flow gives ``U(lambda) <= D(lambda) = lambda B + sum_i d_i u_i + sum_j cap_j p'_j +
-    sum_chosen w'_ij + eps n_max``. ``D`` is convex in ``lambda``: a ternary search finds its
-    least value. ``chosen_pairs`` = (mentees, mentors) of the flow's chosen pairs, ``score`` their own
-    (shifted) scores."""
+    Why it holds, for any prices the certificate allows. The certificate says that on every
+    unchosen pair of the source ``s_ij - u_i - p_j <= eps`` (``eps = max_reduced_gain >= 0``),
+    and nothing more: prices are fixed only up to such facts (``u + t``, ``p - t`` meet them as
+    well as ``u``, ``p``), so the bound may assume no sign. Take ``u'_i = max(0, u_i)`` and, for
+    a ``lambda >= 0``, ``p'_j = max(0, p_j - lambda c_j)``: then ``s_ij - lambda c_j - u'_i -
+    p'_j <= eps`` on every unchosen pair (raising a price keeps the inequality; ``p'_j`` is at
+    least ``p_j - lambda c_j``), and ``w'_ij = max(0, s_ij - lambda c_j - u'_i - p'_j)`` on the
+    chosen ones. For any assignment ``x`` (``f_i = sum_j x_ij <= d_i``, ``n_j = sum_i x_ij <=
+    cap_j``, ``x <= 1``, at most ``n_max`` pairs)::
+
+        sum (s - lambda c) x  =  sum_i u'_i f_i + sum_j p'_j n_j + sum x (s - lambda c - u' - p')
+                             <=  sum_i d_i u'_i + sum_j cap_j p'_j + sum_chosen w' + eps n_max
+
+    where the step needs ``u' >= 0`` and ``p' >= 0`` (a row sum at most ``d_i`` times a price
+    is at most ``d_i`` times it only for a price ``>= 0``: with ``u_i < 0`` a mentee left
+    unmatched makes the left side larger, and the shifted prices above gave bounds far below
+    the optimum; ``tests/test_solvers_lagrange_bounds.py``). With the budget row's
+    ``lambda B >= lambda sum_j c_j n_j`` (module docstring), every feasible assignment scores at
+    most ``D(lambda) = lambda B + sum_i d_i u'_i + sum_j cap_j p'_j + sum_chosen w'_ij + eps
+    n_max``. Mentors with no place (``cap_j = 0``) take no pair: their price is read as 0. ``D``
+    is convex in ``lambda`` (a sum of maxima of affine terms): a ternary search finds its least
+    value."""
     cert = sol.certificate or {}
     if sol.prices is None or not cert.get("holds") or sol.bound is None:
         return None
     u, p = (np.asarray(x, float) for x in sol.prices)
-    # weak duality below needs u >= 0 (a row sum f_i <= d_i gives f_i u_i <= d_i u_i only then);
-    # raising a negative u_i to 0 keeps every inequality above
-    u = np.maximum(u, 0.0)
+    u = np.maximum(u, 0.0)  # u' (docstring): weak duality needs it, any certificate allows it
     d = np.asarray(demand, float) if demand is not None else np.ones(len(u))
     use_p = cap > 0  # a mentor with no place takes no pair, whatever its price
     p = np.where(use_p, p, 0.0)
     if not (np.isfinite(u[d > 0]).all() and np.isfinite(p).all()):
         return None
     base = float(d[d > 0] @ u[d > 0])
-    tail = float(cert.get("max_reduced_gain", 0.0)) * float(cert.get("n_max", 0))
+    # eps times the most pairs any assignment of the source holds (the certificate's n_max
+    # counts the pairs of its own network, which may be fewer)
+    most = min(float(d[d > 0].sum()), float(cap[use_p].sum()))
+    tail = max(0.0, float(cert.get("max_reduced_gain", 0.0))) * most
     (ch_i, ch_j), ch_s = chosen_pairs, score  # the chosen pairs: (mentee, mentor), score
 
     def D(lam: float) -> float:
@@ -147,36 +176,6 @@ def price_curve(sol, score, chosen_pairs, demand, cap, c, B: float):
     lam = 0.5 * (lo + hi)
     best = min((D(0.0), 0.0), (D(lam), lam))
     return best[1], best[0]
-
-
-def _fill(cand, on: np.ndarray, cap, demand, per, fixed, budget: float, run) -> np.ndarray:
-    """The budget a repaired assignment leaves, spent greedily: the best-scoring candidate pairs
-    of mentees with a place left, with mentors already active and below capacity (no new fixed
-    stipend, no new minimum load), while their stipend fits. Ties by (mentee, mentor)."""
-    m = len(cap)
-    n_j = np.bincount(cand.j[on], minlength=m)
-    spent = float(fixed[n_j > 0].sum() + per[cand.j[on]].sum())
-    slack = budget - spent
-    held = np.bincount(cand.i[on], minlength=len(demand))
-    can = (~on & (held[cand.i] < np.asarray(demand)[cand.i]) & (n_j[cand.j] > 0)
-           & (n_j[cand.j] < cap[cand.j]) & (per[cand.j] <= slack + 1e-9) & (cand.s > 0))
-    idx = np.flatnonzero(can)
-    if not len(idx):
-        return on
-    idx = idx[np.lexsort((cand.key[idx], -cand.s[idx]))]
-    out = on.copy()
-    n_j = n_j.astype(np.int64)
-    cheapest = float(per[cand.j[idx]].min())
-    for k in idx.tolist():  # only the pairs that could still be added, best first
-        i, j = int(cand.i[k]), int(cand.j[k])
-        if held[i] < demand[i] and n_j[j] < cap[j] and per[j] <= slack + 1e-9:
-            out[k] = True
-            held[i] += 1
-            n_j[j] += 1
-            slack -= float(per[j])
-            if slack < cheapest - 1e-9:
-                break
-    return out if run.feasible(cand, out) else on
 
 
 def _plan(source, cap, demand, side: SideConstraints, best, m: int) -> np.ndarray | None:
@@ -211,6 +210,10 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     inner = InnerFlow(source, cap, demand, options, deadline)
     flows: list[_Flow] = []
     best_U, best_lam = math.inf, None
+    # the least lambda B + (a certified flow's optimum on the shifted scores): the search's
+    # decisions read it, not best_U, whose certified bounds and price curve differ by source
+    # (a sparse set's rounding tail, a flow's prices): the same flows on every source
+    best_dual = math.inf
     best = None  # (value, flow index, chosen mask)
     held: list[_Flow] = []  # flows whose pairs are kept for their re-solves
     curve_found = []  # (lambda, bound) from the first flow's prices
@@ -222,7 +225,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     def flow_at(lam: float, caps: np.ndarray | None = None, origin: str = "lagrangian") -> _Flow:
         """The flow at ``lam``; with ``caps`` (capacities at most the model's) a primal-only
         flow: its bound is no bound on the model."""
-        nonlocal best_U, best_lam
+        nonlocal best_U, best_lam, best_dual
         t = time.perf_counter()
         problem, sol = inner.solve(-lam * c, cap if caps is None else caps)
         P = problem.pairs
@@ -239,6 +242,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             if U < best_U:
                 best_U, best_lam = U, lam
         if caps is None and ok:
+            best_dual = min(best_dual, lam * B + math.fsum(problem.score[sol.chosen].tolist()))
             if lam == 0.0:  # one flow's prices bound every lambda at once
                 curve = price_curve(sol, problem.score[sol.chosen],
                                     (P.mentee[sol.chosen], P.mentor[sol.chosen]), demand, cap, c, B)
@@ -258,15 +262,24 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     def relaxed_cost(f: _Flow) -> float:
         return f.relaxed
 
+    pool: list = []  # the chosen pairs of every flow so far: (mentee, mentor, score)
+
     def _primal(k: int):
+        """Flow ``k``'s assignment repaired and filled, on the chosen pairs of every flow so
+        far: the same pairs whatever the source (the flows' chosen pairs are: the tie rule)."""
         nonlocal best
         f = flows[k]
-        run, cand = run_factory(f.i, f.j, f.s)
+        got = (f.i[f.chosen], f.j[f.chosen], f.s[f.chosen])
+        if pool:  # an earlier flow's score first (the same pair, the same order on any source)
+            got = tuple(np.concatenate([a, b]) for a, b in zip(pool[0], got))
+        _, first = np.unique(got[0] * m + got[1], return_index=True)
+        pool[:] = [tuple(x[first] for x in got)]
+        run, cand = run_factory(*pool[0])
         on = np.isin(cand.key, f.i[f.chosen] * m + f.j[f.chosen])
         fixed_on = repair(run, cand, on)
         if fixed_on is None:
             return
-        fixed_on = _fill(cand, fixed_on, cap, demand, per, fixed, B, run)
+        fixed_on = fill(cand, fixed_on, cap, demand, per, fixed, B, run)
         value = float(cand.s[fixed_on].sum())
         f.primal = (value, cand, fixed_on)
         if best is None or value > best[0] + 1e-12:
@@ -284,16 +297,16 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
         ratio, spend = r[order], np.cumsum(c[f0.j[on]][order])
         k = int(np.searchsorted(spend, -g_lo - 1e-9))
         lam = float(ratio[min(k, len(ratio) - 1)]) if len(ratio) else 0.0
-        g_hi, history, step = None, [best_U], STEP
+        g_hi, history, step = None, [best_dual], STEP
         while lam > 0 and time_for_another():
             f = flow_at(lam)
-            history.append(best_U)
+            history.append(best_dual)
             g = B - relaxed_cost(f)
             if g >= 0:
                 hi, g_hi = lam, g
             else:
                 lo, g_lo = lam, g
-            if best is not None and proven(best_U, best[0]):
+            if best is not None and proven(best_dual, best[0]):
                 break
             # the estimate is close (0.14 % above the best lambda at 20,000 x 5,000): until the
             # bracket has a flow on each side, step away from it by STEP, doubling the step
@@ -307,7 +320,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             if width <= LAMBDA_TOL or g_hi == 0:
                 break
             if (width <= STALL_WIDTH and len(history) >= STALL_FLOWS
-                    and history[-STALL_FLOWS] - best_U <= STALL * abs(best_U)):
+                    and history[-STALL_FLOWS] - best_dual <= STALL * abs(best_dual)):
                 break  # the bound has settled and the primal's flows are near the best lambda
             # secant on the subgradient, kept inside the bracket's middle 80 %
             t = g_lo / (g_lo - g_hi) if g_hi != g_lo else 0.5
@@ -337,7 +350,7 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
     # the plan never makes the answer worse when both have the time (at 100,000 x 20,000 the
     # Lagrangian's re-solves ended at the time limit)
     lagrangian_best = None if best is None else best[1]
-    if (g_lo < 0 and not (best is not None and proven(best_U, best[0]))
+    if (g_lo < 0 and not (best is not None and proven(best_dual, best[0]))
             and clock.another(len(flows), flows[-1].seconds, margin=2.4)
             and (plan := _plan(source, cap, demand, side, best, m)) is not None):
         if lagrangian_best is not None:
@@ -356,4 +369,21 @@ def solve_lagrange(source, capacity, demand, side: SideConstraints, options: Sol
             "timed_out": clock.timed_out, "lagrangian_bound": best_U,
             "price_curve": curve_found[0] if curve_found else None,
             "flow_seconds": [round(f.seconds, 3) for f in flows]}
-    return LagrangeResult(cand.i, cand.j, cand.s, on, value, bound, cert)
+    i, j, s, chosen = _reported(cand, on, flows[k], m)
+    return LagrangeResult(i, j, s, chosen, value, bound, cert)
+
+
+def _reported(cand, on: np.ndarray, f: _Flow, m: int):
+    """The answer's pairs: the candidates (the chosen pairs of the flows, ``on`` the
+    assignment) and the final sparse pairs of the flow it came from (each mentee's best pairs
+    and those its certificate added), so that every mentee's pairs reach the result's reasons
+    and explanations as on the other routes (without them, each mentee left out had its row
+    scored anew: 2.3 against 0.7 GiB at 20,000 x 5,000). Sorted by key; ``on`` carried over."""
+    if f.i is None:  # (its pairs were released: the candidates alone)
+        return cand.i, cand.j, cand.s, on
+    i = np.concatenate([cand.i, f.i])
+    j = np.concatenate([cand.j, f.j])
+    s = np.concatenate([cand.s, f.s])
+    mark = np.concatenate([on, np.zeros(len(f.i), bool)])
+    _, first = np.unique(i * m + j, return_index=True)  # a candidate's own entry first
+    return i[first], j[first], s[first], mark[first]
