@@ -14,7 +14,9 @@ else:
                             Extension("mentormatch._native.flow", ["src/mentormatch/_native/flow.pyx"],
                                       depends=["src/mentormatch/_native/heap.pxi"], optional=True),
                             Extension("mentormatch._native.assign", ["src/mentormatch/_native/assign.pyx"],
-                                      depends=["src/mentormatch/_native/heap.pxi"], optional=True)],
+                                      depends=["src/mentormatch/_native/heap.pxi",
+                                               "src/mentormatch/_native/assign_graph.pxi"],
+                                      optional=True)],
                            language_level=3, quiet=True)
     for ext in extensions:
         ext.optional = True

@@ -71,6 +71,9 @@ def flow_kernel():
 
 
 def assign_kernel():
-    """The compiled assignment flow (the module :mod:`mentormatch._native.assign`), or None
-    for OR-Tools' flow (:func:`mentormatch.solvers.flow.solve_arrays`); decided once a process."""
+    """The compiled routines of ``assign()``'s small path (the module
+    :mod:`mentormatch._native.assign`: the assignment flow, the unit potentials, strong
+    components, residual distances and the tie rule's movable pairs), or None for the numpy and
+    OR-Tools routes (:func:`mentormatch.solvers.flow.solve_arrays`, :mod:`mentormatch.solvers.duals`,
+    :mod:`mentormatch.solvers.residual`); decided once a process."""
     return _kernel("assign")
