@@ -376,3 +376,21 @@ def kernel_mode(monkeypatch, mode: str) -> None:
         monkeypatch.setattr(warm, "MIN_BATCH_PATHS", 0)
     if mode == "one":
         monkeypatch.setattr(warm, "BATCH_SHARE", 0.0)
+
+
+class JumpClock:
+    """``time.perf_counter`` that jumps ``JUMP`` seconds ahead when :meth:`jump` is called (the
+    time limit then passes at that point of the run, whatever the machine's speed)."""
+
+    JUMP = 1e7
+
+    def __init__(self, monkeypatch):
+        self.real, self.offset = time.perf_counter, 0.0
+        monkeypatch.setattr(time, "perf_counter", lambda: self.real() + self.offset)
+
+    def jump(self) -> None:
+        self.offset = self.JUMP
+
+    @property
+    def jumped(self) -> bool:
+        return self.offset > 0

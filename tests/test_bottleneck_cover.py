@@ -19,27 +19,10 @@ from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SolverOptions, bottleneck, bounded, certify
 from mentormatch.testing import feasible_assignments, violations
 
-from _support import on_source, result_positions, table_violations
+from _support import JumpClock, on_source, result_positions, table_violations
 
 
-class _Clock:
-    """``time.perf_counter`` that jumps far ahead when :meth:`jump` is called."""
-
-    def __init__(self, monkeypatch):
-        import time
-
-        self.real, self.offset = time.perf_counter, 0.0
-        monkeypatch.setattr(time, "perf_counter", lambda: self.real() + self.offset)
-
-    def jump(self) -> None:
-        self.offset = 1e7
-
-    @property
-    def jumped(self) -> bool:
-        return self.offset > 0
-
-
-def _stop_at(monkeypatch, clock: _Clock, where: str) -> dict:
+def _stop_at(monkeypatch, clock: JumpClock, where: str) -> dict:
     """The limit passes at the flow's start ("start": its solver called) or at its first
     block read ("read1": the scorer it was given, called). Records the statuses of the
     flows that end after the jump (``"after"``) and the blocks read after it (``"reads"``)."""
@@ -126,7 +109,7 @@ def test_a_stopped_coverage_first_flow_stays_honest(monkeypatch, seed, source, w
     complete = pl.prepare(mentors, mentees, PROGRAMME)
     C, T = _lexicographic(complete.problem)
     with pytest.MonkeyPatch.context() as mp:
-        clock = _Clock(mp)
+        clock = JumpClock(mp)
         seen = _stop_at(mp, clock, where)
         with on_source(source):
             r = pl.pair(mentors, mentees, PROGRAMME)
@@ -166,7 +149,7 @@ def test_a_stopped_coverage_first_flow_against_brute_force(seed, where):
     most = int(bf.matched[bf.feasible].max())
     best = float(bf.total[bf.feasible & (bf.matched == most)].max())
     with pytest.MonkeyPatch.context() as mp:
-        clock = _Clock(mp)
+        clock = JumpClock(mp)
         seen = _stop_at(mp, clock, where)
         sol = bottleneck.solve_held(p, SolverOptions(time_limit=1000), coverage_only=True)
     assert clock.jumped and "optimal" not in seen["after"] and seen["reads"] == 0

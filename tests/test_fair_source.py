@@ -23,7 +23,7 @@ from mentormatch.solvers.fair_bounds import Figures, count_bound, source_figures
 from mentormatch.solvers.sources import ArraySource
 from mentormatch.testing.brute import feasible_assignments
 
-from _support import on_source, result_positions, table_violations
+from _support import JumpClock, on_source, result_positions, table_violations
 
 
 def _tables(seed: int, n: int = 24, m: int = 10, kind: str = "budget"):
@@ -274,27 +274,7 @@ def test_the_most_places_a_budget_buys_come_before_the_engines_total(objective):
         assert sol.objective == pytest.approx(T)
 
 
-class _Clock:
-    """``time.perf_counter`` that jumps ``JUMP`` seconds ahead when :meth:`jump` is called (the
-    time limit then passes at that point of the run, whatever the machine's speed)."""
-
-    JUMP = 1e7
-
-    def __init__(self, monkeypatch):
-        import time
-
-        self.real, self.offset = time.perf_counter, 0.0
-        monkeypatch.setattr(time, "perf_counter", lambda: self.real() + self.offset)
-
-    def jump(self) -> None:
-        self.offset = self.JUMP
-
-    @property
-    def jumped(self) -> bool:
-        return self.offset > 0
-
-
-def _stop_at(monkeypatch, clock: _Clock, where: str, k: int) -> dict:
+def _stop_at(monkeypatch, clock: JumpClock, where: str, k: int) -> dict:
     """Make the time limit pass at the ``k``-th (1-based; 0: never) ``where``: "flow" (a max-min
     flow's start: bottleneck's threshold scorer made), "read" (the first block a max-min flow on
     blocks reads) or "round" (a leximin round's flow leximin). Returns the counts of flows and
@@ -345,7 +325,7 @@ def _stop_at(monkeypatch, clock: _Clock, where: str, k: int) -> dict:
 def _count_flows(mentors, mentees, programme, source, eligible: int) -> tuple[int, int]:
     """(max-min flows, leximin rounds) of an unstopped run (so that the stops below fall in it)."""
     with pytest.MonkeyPatch.context() as mp:
-        seen = _stop_at(mp, _Clock(mp), "flow", 0)
+        seen = _stop_at(mp, JumpClock(mp), "flow", 0)
         with on_source(source):
             _room_for_fewer(mp, eligible)
             r = pl.pair(mentors, mentees, programme)
@@ -395,7 +375,7 @@ def test_a_stop_in_any_max_min_flow_stays_honest(monkeypatch, objective, source)
     assert flows >= 5
     for k in sorted({1, 2, flows // 2, flows - 1, flows}):
         with pytest.MonkeyPatch.context() as mp:
-            clock = _Clock(mp)
+            clock = JumpClock(mp)
             after = _stop_at(mp, clock, "flow", k)["after"]
             with on_source(source):
                 _room_for_fewer(mp, len(complete.problem.pairs))
@@ -418,7 +398,7 @@ def test_a_stop_inside_a_flow_and_in_a_leximin_round_stays_honest(monkeypatch, o
     stops += [("round", k) for k in range(1, min(rounds, 2) + 1)]
     for where, k in stops:
         with pytest.MonkeyPatch.context() as mp:
-            clock = _Clock(mp)
+            clock = JumpClock(mp)
             after = _stop_at(mp, clock, where, k)["after"]
             with on_source("blocks"):
                 _room_for_fewer(mp, len(complete.problem.pairs))
@@ -438,7 +418,7 @@ def test_a_stop_before_the_engines_plan_answers_with_its_bound(monkeypatch, obje
     from mentormatch.solvers import engine
 
     with pytest.MonkeyPatch.context() as mp:
-        clock = _Clock(mp)
+        clock = JumpClock(mp)
         inner = engine.solve_source
 
         def late(*args, **kwargs):
@@ -472,7 +452,7 @@ def test_a_stopped_probe_proves_nothing(monkeypatch, seed, k):
     M, t, _ = _lexicographic_milp(p, {})
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(bottleneck, "MAX_MISSES", 0)  # bisection from the start: more probes
-        clock = _Clock(mp)
+        clock = JumpClock(mp)
         after = _stop_at(mp, clock, "flow", k)["after"]
         sol = bottleneck.solve_held(p, SolverOptions(time_limit=1000))
     c = sol.certificate

@@ -10,8 +10,6 @@ bound (None), stopped or optimal; a share floor at a tiny limit raised ``TimeLim
 "mip", "cpsat", "maxmin" and "leximin" although the plain flow's assignment met it."""
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,6 +22,7 @@ from mentormatch.pairs import Candidates
 from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, get_solver
 from mentormatch.solvers.base import OPTIMAL_GAP
 
+from _support import JumpClock
 from test_fair_source import _lexicographic_milp
 
 
@@ -239,17 +238,6 @@ def test_maxmin_and_leximin_answers_carry_count_worst_and_total_bounds(seed, obj
         assert r.status == "optimal"
 
 
-class _Clock:
-    """``time.perf_counter`` that jumps far ahead when :meth:`jump` is called."""
-
-    def __init__(self, monkeypatch):
-        self.real, self.offset = time.perf_counter, 0.0
-        monkeypatch.setattr(time, "perf_counter", lambda: self.real() + self.offset)
-
-    def jump(self) -> None:
-        self.offset = 1e7
-
-
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_maxmin_stopped_at_its_kth_flow_carries_bounds_over_every_assignment(monkeypatch, seed, k):
@@ -257,7 +245,7 @@ def test_maxmin_stopped_at_its_kth_flow_carries_bounds_over_every_assignment(mon
 
     s, cap = _matrix(seed, n=14, m=5)
     scores, capacity = _frame(s, cap)
-    clock = _Clock(monkeypatch)
+    clock = JumpClock(monkeypatch)
     seen = {"flows": 0}
     inner = bottleneck.ThresholdBlocks
 
