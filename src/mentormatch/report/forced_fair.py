@@ -132,12 +132,10 @@ def forced_standing(problem, position: int, solver: str, options=None, ids=None,
 def _first_change(ref: Standing, new: Standing, solver: str) -> int | None:
     """The first sorted position where ``new`` differs from ``ref`` by more than the gap (the
     worst pair only, for max-min); None when they agree there."""
-    depth = 1 if solver == "maxmin" else min(ref.pairs, new.pairs)
-    for k in range(min(depth, ref.pairs, new.pairs)):
-        a, b = float(ref.scores[k]), float(new.scores[k])
-        if abs(a - b) > _SAME * max(1.0, abs(a)):
-            return k
-    return None
+    depth = min(1 if solver == "maxmin" else ref.pairs, ref.pairs, new.pairs)
+    a = np.asarray(ref.scores[:depth], float)
+    apart = np.abs(a - np.asarray(new.scores[:depth], float)) > _SAME * np.maximum(1.0, np.abs(a))
+    return int(np.argmax(apart)) if apart.any() else None
 
 
 def fair_verdict(ref: Standing, new: Standing, solver: str) -> FairPrice:
