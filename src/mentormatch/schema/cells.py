@@ -29,8 +29,17 @@ def _as_text(raw: pd.Series) -> pd.Series:
         texts = np.full(len(raw), np.nan, dtype=object)
         texts[mask] = [str(x) for x in cells[mask]]
         out = pd.Series(texts, dtype="str")
-    blank = (out.str.strip() == "").fillna(False).to_numpy(dtype=bool)
+    blank = _blank(out.to_numpy(dtype=object))
     return out.mask(blank) if blank.any() else out
+
+
+def _blank(cells: np.ndarray) -> np.ndarray:
+    """True where a cell is text of whitespace alone, ``""`` included: ``cell.strip() == ""``
+    (``str.strip`` removes what ``str.isspace`` calls whitespace), tested without a stripped
+    copy of every cell (``Series.str.strip`` made one per cell, in Python); False where the
+    cell is not text (missing)."""
+    return np.fromiter((isinstance(c, str) and (not c or c.isspace()) for c in cells),
+                       dtype=bool, count=len(cells))
 
 
 #: what ``input.unknown_managers`` may say: refuse a manager id that is nobody, or take it as the
