@@ -18,8 +18,9 @@ EVERY_PATH = {"problem", "solution", "mentee_ids", "mentor_ids", "n_mentees", "n
               "removed", "input_rows", "scores", "scale_path"}
 #: pair(), whatever its source
 PAIR = {"mentees", "mentors", "rules", "framework", "requested_solver", "rule_names",
-        "all_contributions", "missing", "time_limit"}  # (assign(): time_limit only when given)
-COMPLETE = {"complete", "eligible", "which_rule"}
+        "time_limit"}  # (assign(): time_limit only when given)
+#: the scale path's scores are read from ``scores`` (ScoresOnRead), scored at first read
+COMPLETE = {"complete", "eligible", "which_rule", "all_contributions", "missing"}
 SCALE = {"pair_source", "full_problem", "pair_reader", "capacity", "side", "coverage_first"}
 
 
@@ -74,8 +75,10 @@ def test_pair_keeps_the_same_fields_on_every_source(org, monkeypatch, source, pr
     assert (rec.problem.pairs.n_mentees, rec.problem.pairs.n_mentors) == (len(mentees), len(mentors))
     assert len(rec.solution.chosen) == len(result.pairs)
     assert sorted(rec.mentee_ids.ids.astype(str)) == sorted(mentees["id"].astype(str))
-    assert len(rec.all_contributions) == len(rec.problem.pairs)
-    assert rec.missing.shape[0] == len(rec.problem.pairs)
+    contributions = rec.all_contributions if source == "complete" else rec.scores.contributions
+    missing = rec.missing if source == "complete" else rec.scores.missing
+    assert len(contributions) == len(rec.problem.pairs)
+    assert missing.shape[0] == len(rec.problem.pairs)
     assert len(rec.removed) == len(mentees)
     rows_e, rows_m = rec.input_rows  # the caller's row of each id, in the order solved
     assert (mentees["id"].astype(str).to_numpy()[rows_e] == rec.mentee_ids.ids.astype(str)).all()

@@ -82,7 +82,8 @@ class SolveRecord(Mapping):
     scores: Scores | pd.DataFrame | None = _field(
         "``pair()``: the scoring result (total, values, contributions, missing, the prepared "
         "features), on the complete candidate set, or on the scale path on the pairs of "
-        "``problem``. ``assign()``: the caller's score DataFrame (mentees x mentors).")
+        "``problem``, scored at the first read of its arrays (:class:`~mentormatch.scoring."
+        "ScoresOnRead`). ``assign()``: the caller's score DataFrame (mentees x mentors).")
     time_limit: float | None = _field(
         "The call's time limit in seconds, which the result's explanations and unmatched reasons "
         "give their own re-solves (each counted from its own call): ``pair()``: the rules' "
@@ -104,11 +105,13 @@ class SolveRecord(Mapping):
         "``pair()``: the names of the eligibility rules, in the order they are applied (the first "
         "that removes a pair is counted for it); ``which_rule`` indexes it.")
     all_contributions: pd.DataFrame | None = _field(
-        "``pair()``: per pair of ``problem`` (chosen or not), one column per feature (weight x "
-        "value). None from ``assign()``.")
+        "``pair()`` on the complete candidate set: per pair of ``problem`` (chosen or not), one "
+        "column per feature (weight x value). None on the scale path (``scores.contributions``, "
+        "scored when first read) and from ``assign()``.")
     missing: np.ndarray | None = _field(
-        "``pair()``: bool, pairs of ``problem`` x features: the feature's value was missing and "
-        "its neutral value was used.")
+        "``pair()`` on the complete candidate set: bool, pairs of ``problem`` x features: the "
+        "feature's value was missing and its neutral value was used. None on the scale path "
+        "(``scores.missing``, scored when first read).")
     bonus: np.ndarray | None = _field(
         "``pair()`` on the complete candidate set, when ``solve()`` was given an objective bonus: "
         "the bonus per pair of ``problem``. None otherwise.")

@@ -340,7 +340,7 @@ class BoundedScorer:
     def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         """The exact scores (float64) of eligible pairs given by internal row and mentor, in
         any order."""
-        from .scoring import score_pairs
+        from .scoring import score_totals
 
         if not len(row):
             return np.zeros(0)
@@ -352,8 +352,8 @@ class BoundedScorer:
         by_pair = np.argsort(mentee * m_people + mentor, kind="stable")  # (mentee, mentor) order
         cand = Candidates(mentee[by_pair], mentor[by_pair], n_people, m_people)
         out = np.empty(len(mentee))
-        out[by_pair] = score_pairs(self.mentees, self.mentors, cand, self.rules, self.context,
-                                   prepared=self.features).total
+        out[by_pair] = score_totals(self.mentees, self.mentors, cand, self.rules, self.context,
+                                    prepared=self.features)
         return out
 
     def removed_frame(self) -> pd.DataFrame:

@@ -23,10 +23,14 @@ Every form has ``gather(mentee, mentor) -> float64 array`` (NaN = unknown, as ``
 report the exact pair. A form may also offer ``rows(mentees)``: the values of the given
 mentees with every mentor, row after row (the complete set of pairs), or None; a keyed table
 then copies whole rows of a (mentee group x mentor) table instead of gathering pair by pair.
+A form may offer ``weighted(weight, neutral)``: the same form over ``weight * value`` with
+``neutral`` for NaN, whose ``gather`` is a pair's contribution to the score, to the bit (the
+same two operations on the same numbers, done once per entry instead of once per pair): the
+totals-only scoring (:func:`mentormatch.scoring.score_totals`) adds them straight up.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +45,14 @@ MAX_ROW_TABLE_ENTRIES = 1 << 22
 def _bad(values: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return ~np.isnan(values) & ((values < 0) | (values > 1))
+
+
+def _weighted(values: np.ndarray, weight: float, neutral: float) -> np.ndarray:
+    """``weight * value`` with ``neutral`` for NaN, as scoring computes a contribution:
+    ``np.where(isnan, neutral, v)``, then ``*= weight``."""
+    out = np.where(np.isnan(values), neutral, values)
+    out *= weight
+    return out
 
 
 @dataclass
@@ -91,6 +103,10 @@ class PairTable:
             where += mentor
             idx += np.take(self._col, where)
         return np.take(self.table, idx)
+
+    def weighted(self, weight: float, neutral: float) -> "PairTable":
+        """This table over ``weight * value``, ``neutral`` for NaN (see the module)."""
+        return replace(self, table=_weighted(self.table, weight, neutral))
 
     def rows(self, mentees: np.ndarray) -> np.ndarray | None:
         """The values of ``mentees`` with every mentor, row after row (flat), copied from a
@@ -150,6 +166,11 @@ class SparsePairs:
             return None if not _bad(np.array([self.default]))[0] else (0, 0, self.default)
         k = int(np.flatnonzero(bad)[0])
         return int(self._mentee[k]), int(self._mentor[k]), float(self._values[k])
+
+    def weighted(self, weight: float, neutral: float) -> "SparsePairs":
+        """These pairs over ``weight * value``, ``neutral`` for NaN (see the module)."""
+        return replace(self, default=float(_weighted(np.array([self.default]), weight, neutral)[0]),
+                       values=_weighted(np.asarray(self.values, np.float64), weight, neutral))
 
     def gather(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         out = np.full(len(mentee), self.default, dtype=np.float64)

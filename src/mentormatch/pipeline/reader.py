@@ -19,16 +19,18 @@ def _evaluate(mentees, mentors, rules: Rules, context, features, mentee_ids, men
               forbidden, min_score, cand: Candidates):
     """The eligibility rules and the scores of any candidate pairs: ``(which, names, total)``,
     ``which`` the first rule that removes each pair (-1: eligible)."""
-    from ..scoring import score_pairs
+    from ..scoring import feature_rules, prepare_features, score_totals
 
     masks = C.rule_masks(mentees, mentors, cand, rules.constraints, mentee_ids, mentor_ids,
                          line_pairs=line, forbidden_pairs=forbidden)
-    scores = score_pairs(mentees, mentors, cand, rules, context, prepared=features)
-    masks.update(scores.ineligible)
+    if features is None:
+        features = prepare_features(mentees, mentors, rules, context)
+    total = score_totals(mentees, mentors, cand, rules, context, prepared=features)
+    masks.update(feature_rules(cand, features))
     if not math.isnan(min_score):
-        masks["min_score"] = scores.total < min_score
+        masks["min_score"] = total < min_score
     which, names = C.first_rule(masks, len(cand))
-    return which, names, scores.total
+    return which, names, total
 
 
 def refuse_ineligible_locks(a: np.ndarray, b: np.ndarray, which: np.ndarray, names: list[str],

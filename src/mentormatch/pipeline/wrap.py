@@ -7,7 +7,7 @@ unmatched, the caller's row order), times the whole call, and re-solves a result
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -154,7 +154,8 @@ def _in_caller_order(input_rows, pairs, chosen, pair_df: pd.DataFrame, contrib: 
 
 
 def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids: Encoder,
-          removed: pd.DataFrame, contributions: pd.DataFrame | None, data: dict[str, Any],
+          removed: pd.DataFrame, contributions: "pd.DataFrame | Callable[[np.ndarray], pd.DataFrame] | None",
+          data: dict[str, Any],
           eligible_counts: np.ndarray | None = None, ranks=None) -> Matching:
     """Turn a solver's index arrays into the result: ids, ranks, reasons for the unmatched.
 
@@ -168,6 +169,9 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     :func:`~mentormatch.pipeline.ranks.ranks_on_source`) then counts each rank over the round's
     pair source, not over that subset (which leaves out mentors with no place, and ranks by score
     less price); without it, ranks are counted over ``problem``'s pairs.
+
+    ``contributions``: one row per pair of ``problem``, or a function of the chosen positions
+    giving their rows (the scale path scores only the reported pairs), or None (no features).
 
     The tables (``pairs``, ``unmatched`` with its reasons, ``contributions``) are built on their
     first read (:class:`~mentormatch.matching.Deferred`), from what is fixed here."""
@@ -212,8 +216,9 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
                         lambda: every_pair(data, problem, chosen)),
             optimum=(float(solution.objective) if solution.solver == "flow" and solution.status == "optimal"
                      and plain_goal else None))
-        contrib = (contributions.iloc[chosen].reset_index(drop=True)
-                   if contributions is not None else pd.DataFrame(index=pd.RangeIndex(len(chosen))))
+        contrib = (pd.DataFrame(index=pd.RangeIndex(len(chosen))) if contributions is None
+                   else contributions(chosen) if callable(contributions)
+                   else contributions.iloc[chosen].reset_index(drop=True))
         if input_rows is not None:  # solved in the seeded order: report in the caller's row order
             pair_df, contrib, unmatched = _in_caller_order(input_rows, pairs, chosen, pair_df,
                                                            contrib, unmatched, unmatched_idx)
