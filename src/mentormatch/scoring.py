@@ -321,11 +321,12 @@ def score_totals(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candi
     --------
     >>> import pandas as pd
     >>> from mentormatch.pairs import Candidates
-    >>> mentees = pd.DataFrame({"id": ["E1"], "years_experience": [2.0], "level": [1.0]})
-    >>> mentors = pd.DataFrame({"id": ["M1"], "years_experience": [8.0], "level": [2.0]})
-    >>> score_totals(mentees, mentors, Candidates.complete(1, 1),
-    ...              Rules.from_dict({"weights": {"experience": 2.0}})).tolist()
-    [2.0]
+    >>> people = pd.DataFrame({"id": ["A", "B"], "years_experience": [2.0, 9.0], "level": [1.0, 3.0]})
+    >>> rules = Rules.from_dict({"weights": {"experience": 2.0, "readiness": 0.5}})
+    >>> pairs = Candidates.complete(2, 2)
+    >>> totals = score_totals(people, people, pairs, rules)
+    >>> totals.tolist() == score_pairs(people, people, pairs, rules).total.tolist()
+    True
     """
     context = context if context is not None else Context()
     if prepared is None:
