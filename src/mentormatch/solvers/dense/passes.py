@@ -109,13 +109,18 @@ def thresholds(walk: Walk, k: int, cap: np.ndarray, dem: np.ndarray,
         group[by_rank] = np.arange(n_open) * groups // n_open
         rows = walk.rows
         if walk.by_mentor and screen is None and n * m <= _BLOCK_ELEMENTS:
-            # the whole matrix in cache: its columns in rank order, one reduceat over the
-            # groups (a Python loop over the columns was most of this pass at 200 x 50)
-            ends = np.searchsorted(group[by_rank], np.arange(1, groups))
+            # the whole matrix in cache: its columns in rank order, each group's maxima by
+            # its first column, then its second, ... (a Python loop over the columns was most
+            # of this pass at 200 x 50: 41 us against 17; numpy's reduceat takes 66)
+            starts = np.searchsorted(group[by_rank], np.arange(groups))
+            size = np.diff(starts, append=n_open)
             blk = walk.lines[by_rank]  # a copy, mentors in rank order
             if rows.mask is not None:
                 blk[rows.mask.T[by_rank]] = -np.inf
-            best = np.maximum.reduceat(blk, np.concatenate([[0], ends]), axis=0)
+            best = blk[starts]
+            for o in range(1, int(size.max())):
+                g = np.flatnonzero(size > o)
+                best[g] = np.maximum(best[g], blk[starts[g] + o])
             _drop_forbidden_best(walk, best, group)
             low = np.partition(best, groups - k, axis=0)[groups - k]
         elif walk.by_mentor:
