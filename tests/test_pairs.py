@@ -46,3 +46,25 @@ def test_dense_rows_forbidden_cells_as_keys_or_mask(n, m, share, fortran, seed):
     if rows.mask is None:
         np.testing.assert_array_equal(rows.keys, np.flatnonzero(np.ascontiguousarray(f)))
     np.testing.assert_array_equal(rows(slice(0, n)), np.where(f, -np.inf, 1.0))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_candidates_from_a_mask_are_numpys_nonzero_in_any_layout(seed):
+    """``Candidates.from_mask`` (row-major positions and row counts, no division) lists the
+    pairs of ``np.nonzero``: sorted by mentee then mentor, int64, in every memory layout,
+    empty rows, columns and masks included."""
+    from mentormatch.pairs import Candidates
+
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        n, m = (int(x) for x in rng.integers(0, 12, 2))
+        mask = rng.random((n, m)) < rng.random()
+        if rng.random() < 0.4:
+            mask = np.asfortranarray(mask)
+        if rng.random() < 0.3:
+            mask = mask[::-1]  # neither C- nor F-ordered rows
+        c = Candidates.from_mask(mask)
+        i, j = np.nonzero(mask)
+        assert c.mentee.dtype == c.mentor.dtype == np.dtype(np.int64)
+        assert c.mentee.tolist() == i.tolist() and c.mentor.tolist() == j.tolist()
+        assert (c.n_mentees, c.n_mentors) == (n, m)

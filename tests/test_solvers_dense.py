@@ -662,3 +662,66 @@ def test_the_checks_return_each_cell_with_its_score_and_reduced_gain(seed, layou
     gi, gj, gr, gs = got
     assert len(gi) and gs.tolist() == v[gi, gj].tolist()
     assert np.array_equal(gr, v[gi, gj] - u[gi] - p[gj])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_thresholds_of_a_matrix_in_cache_equal_the_pass_column_by_column(seed, monkeypatch):
+    """A matrix read by mentor that fits in one block takes each group's maxima column by column
+    over the groups at once; the loop over the columns (larger matrices) gives the same
+    thresholds: ties, -inf, forbidden cells as positions and as a mask, closed mentors, mentees
+    with no room, any number of groups per column."""
+    from mentormatch.solvers.dense import passes
+
+    rng = np.random.default_rng(seed)
+    for _ in range(10):
+        n, m = int(rng.integers(1, 60)), int(rng.integers(1, 40))
+        s = np.floor(rng.random((n, m)) * rng.choice([3, 1000])) / 3 - 0.2
+        s[rng.random((n, m)) < 0.1] = -np.inf
+        f = rng.random((n, m)) < rng.choice([0.0, 0.02, 0.3])  # none, positions, a mask
+        rows = DenseRows(np.asfortranarray(s), np.asfortranarray(f) if rng.random() < 0.8 else None)
+        walk = Walk(rows)
+        assert walk.by_mentor or min(n, m) == 1  # (one line: either order)
+        cap, dem = rng.integers(0, 4, m), rng.integers(0, 2, n)
+        rank, k = rng.permutation(m), int(rng.integers(1, 6))
+        in_cache = thresholds(walk, k, cap, dem, rank)
+        monkeypatch.setattr(passes, "_BLOCK_ELEMENTS", 0)  # (the walk's blocks stay as they were)
+        by_column = thresholds(walk, k, cap, dem, rank)
+        monkeypatch.undo()
+        np.testing.assert_array_equal(in_cache, by_column)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("seed", range(8))
+def test_every_pair_returns_every_eligible_pair_and_the_same_solution(seed, layout):
+    """``solve_dense(every_pair=True)`` (``assign()`` on small matrices): the problem holds every
+    eligible pair in row-major order with its score and the locks; the solution (pairs, status,
+    objective, bound, certificate) is the one on the pairs worked on, and the optimum of scipy
+    on the capacity-expanded matrix when nothing is locked."""
+    s, f, cap = _instance(seed, n=30, m=9, ties=seed % 2 == 0, cap_hi=4)
+    rng = np.random.default_rng(seed)
+    li, lj = [], []
+    if seed % 3 == 0:  # a few locks on eligible pairs, within the capacities
+        room = cap.copy()
+        for i in rng.permutation(30)[:4].tolist():
+            ok = np.flatnonzero(np.isfinite(s[i]) & ~f[i] & (room > 0))
+            if len(ok):
+                li.append(i)
+                lj.append(int(ok[0]))
+                room[ok[0]] -= 1
+    lock = (np.array(li, np.int64), np.array(lj, np.int64))
+    rows = DenseRows(_layout(s, layout), _layout(f, layout))
+    p1, s1 = solve_dense(rows, cap, locked=lock)
+    p2, s2 = solve_dense(rows, cap, locked=lock, every_pair=True)
+    eligible = np.isfinite(s) & ~f
+    np.testing.assert_array_equal(p2.pairs.mentee * 9 + p2.pairs.mentor, np.flatnonzero(eligible))
+    np.testing.assert_array_equal(p2.score, s[eligible])
+    np.testing.assert_array_equal(p2.capacity, cap)
+    chosen1 = sorted(zip(p1.pairs.mentee[s1.chosen].tolist(), p1.pairs.mentor[s1.chosen].tolist()))
+    chosen2 = sorted(zip(p2.pairs.mentee[s2.chosen].tolist(), p2.pairs.mentor[s2.chosen].tolist()))
+    assert chosen1 == chosen2
+    assert sorted(zip(p2.pairs.mentee[p2.locked].tolist(), p2.pairs.mentor[p2.locked].tolist())) == sorted(zip(li, lj))
+    assert (s2.status, s2.objective, s2.bound, s2.gap) == (s1.status, s1.objective, s1.bound, s1.gap)
+    assert s2.certificate == s1.certificate and s2.status == "optimal"
+    _check_feasible(s, f, cap, p2, s2, lock)
+    if not li:
+        assert s2.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)

@@ -1,7 +1,6 @@
 """``assign()``: pair mentees with mentors on a score matrix the caller computed."""
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Sequence
 
@@ -12,7 +11,7 @@ from .. import constraints as C
 from ..errors import Conflict, InfeasibleError, Problem, ValidationError
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
-from ..solvers import AssignmentProblem, Solution, SolverOptions, get_solver
+from ..solvers import AssignmentProblem, SolverOptions, get_solver
 from .order import seeded_order
 from .wrap import Ids, _solve, _timed, _wrap, relabelled
 
@@ -238,6 +237,7 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
     matrix and indices (no reordered copy), the seeded tie order passed as ranks. With
     ``has_neginf`` None the scores are not checked yet: the solver's first pass checks them."""
     from ..solvers.dense import solve_dense
+    from ..solvers.flow import SPARSE_THRESHOLD
 
     rows, removed, lock_i, lock_j = _rows_and_locks(values, forbid, has_neginf, locked,
                                                     mentee_ids, mentor_ids)
@@ -250,36 +250,21 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
         problem, solution = solve_dense(rows, cap, locked=(lock_i, lock_j),
                                         mentee_rank=_rank(seeded[0]), mentor_rank=_rank(seeded[1]),
                                         options=options,
-                                        check_scores=check if removed is None else None)
+                                        check_scores=check if removed is None else None,
+                                        # small: the result holds every eligible pair, so that
+                                        # the reasons for the unmatched (re-solves of "the score
+                                        # it would have needed") and the explanations see every
+                                        # option, as the solver's pairs hold each mentee's best few
+                                        every_pair=values.size <= SPARSE_THRESHOLD)
     except InfeasibleError as e:  # the locks' conflicts, by index in the caller's order: by id
         raise relabelled(Ids(mentee_ids, mentor_ids), e) from None
     if removed is None:
         removed = _removed(rows, found[0])
-    from ..solvers.flow import SPARSE_THRESHOLD
-
-    if values.size <= SPARSE_THRESHOLD:  # small: the result holds every eligible pair
-        problem, solution = _with_every_pair(rows, problem, solution)
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
     return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
                  {"scores": scores, "input_rows": rows_in_order, "time_limit": options.time_limit},
                  # (the frame is one int64 block: its array costs no column lookups)
                  eligible_counts=values.shape[1] - removed.to_numpy().sum(axis=1))
-
-
-def _with_every_pair(rows, problem: AssignmentProblem, solution: Solution):
-    """The same solution on the complete set of eligible pairs: on small inputs the reasons
-    for the unmatched (re-solves of "the score it would have needed") and the explanations
-    then see every option, as the solver's pairs hold only each mentee's best few."""
-    work = rows(slice(0, rows.n_mentees))
-    eligible = work > -np.inf
-    cand = Candidates.from_mask(eligible)
-    pairs = problem.pairs
-    locked = np.zeros(len(cand), dtype=bool)
-    if problem.locked.any():
-        locked[cand.locate(pairs.mentee[problem.locked], pairs.mentor[problem.locked])] = True
-    chosen = np.sort(cand.locate(pairs.mentee[solution.chosen], pairs.mentor[solution.chosen]))
-    full = AssignmentProblem(cand, work[eligible], problem.capacity, locked=locked)
-    return full, dataclasses.replace(solution, chosen=chosen)
 
 
 def _capacity_in_order(capacity: pd.Series, mentor_ids: Encoder) -> np.ndarray | None:

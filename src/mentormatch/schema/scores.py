@@ -147,7 +147,10 @@ def _check_forbidden(scores: pd.DataFrame, forbidden: pd.DataFrame) -> None:
                 "forbidden", None, None, None, [str(x) for x in extra[:5]],
                 f"the same {axis} labels as scores: these are not in scores"
                 + (f", and scores' {[str(x) for x in absent[:5]]} are missing" if len(absent) else "")))
-    if all(dtype == np.dtype(bool) for dtype in set(forbidden.dtypes.tolist())):  # each distinct one
+    # every column bool exactly when the columns read as one array are bool (pandas reads bool
+    # with any other dtype as object): then a view of the usual single bool block, where
+    # ``dtypes`` built a Series (half of this check at 200 x 50)
+    if forbidden.shape[1] == 0 or forbidden.to_numpy().dtype == np.dtype(bool):
         return  # True and False only, whatever the order of the labels
     f = forbidden.reindex(index=scores.index, columns=scores.columns)
     ok = f.isin([True, False]).to_numpy(dtype=bool)  # 1 and 0 count, as they equal True and False

@@ -180,8 +180,8 @@ def _complete_rows(walk: Walk, i, j, s, chosen, locks, low: np.ndarray, cap: np.
 
 
 def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_rank=None,
-                mentor_rank=None, options: SolverOptions | None = None, check_scores=None
-                ) -> tuple[AssignmentProblem, Solution]:
+                mentor_rank=None, options: SolverOptions | None = None, check_scores=None,
+                every_pair: bool = False) -> tuple[AssignmentProblem, Solution]:
     """Exact assignment on a dense score matrix, certified against every pair.
 
     Solves ``max sum s_ij x_ij`` subject to ``sum_i x_ij <= capacity[j]``, ``sum_j x_ij <=
@@ -208,12 +208,17 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         or everywhere when the pass read no cells); it raises to stop the solve. Then
         ``rows`` may hold NaN and ``+inf`` until it has been called. Not with ``locked``
         (the locked cells are read first).
+    every_pair : bool
+        Return every eligible pair of the matrix as the problem (small matrices: the reasons
+        for the unmatched and the explanations then see every option) instead of the pairs
+        worked on; the same solution.
 
     Returns
     -------
     problem : AssignmentProblem
         The pairs worked on (locks, candidates, pairs the certificate added, and the pairs
-        that make each mentee's list complete above its chosen pair), in the caller's indices.
+        that make each mentee's list complete above its chosen pair), in the caller's indices;
+        with ``every_pair``, every eligible pair (each row's, in row-major order).
     solution : Solution
         ``status="optimal"`` when ``certificate["holds"]``.
 
@@ -372,6 +377,10 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         order = np.argsort(i * m + j, kind="stable")
         i, j, s = i[order], j[order], s[order]
 
+    if every_pair:
+        pairs, all_s, is_chosen, is_lock = _every_pair(rows, li, lj, i[chosen], j[chosen])
+        return _finish(AssignmentProblem(pairs, all_s, cap_f, dem, locked=is_lock), is_chosen,
+                       bound, ls, held, started, cert)
     if len(li):
         all_i = np.concatenate([li, i])
         all_j = np.concatenate([lj, j])
@@ -385,11 +394,33 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         is_lock = np.zeros(len(i), bool)
     all_i, all_j, all_s, is_chosen, is_lock = _complete_rows(walk, all_i, all_j, all_s, is_chosen,
                                                              is_lock, low, cap)
-    pairs = Candidates(all_i, all_j, n, m)
-    problem = AssignmentProblem(pairs, all_s, cap_f, dem, locked=is_lock)
+    problem = AssignmentProblem(Candidates(all_i, all_j, n, m), all_s, cap_f, dem, locked=is_lock)
+    return _finish(problem, is_chosen, bound, ls, held, started, cert)
+
+
+def _finish(problem: AssignmentProblem, is_chosen: np.ndarray, bound, ls: np.ndarray, held,
+            started: float, cert: dict) -> tuple[AssignmentProblem, Solution]:
+    """The problem and its solution: when the check held (``bound`` not None), "optimal" with
+    the bound (the locks' scores added to the flow's) and the prices it held under; else
+    "feasible" without a bound."""
     status = "optimal" if bound is not None else "feasible"
     sol = finish(problem, np.flatnonzero(is_chosen), status, started, "flow", None, cert)
     if bound is not None:
         sol.bound = float(ls.sum()) + bound
         sol.prices = held
     return problem, sol
+
+
+def _every_pair(rows: DenseRows, li: np.ndarray, lj: np.ndarray, ci: np.ndarray, cj: np.ndarray):
+    """Every eligible pair of the matrix (row-major), their scores, and which are chosen (the
+    locks ``li, lj`` and the flow's pairs ``ci, cj``) and locked."""
+    work = rows(slice(0, rows.n_mentees))
+    eligible = work > -np.inf
+    pairs = Candidates.from_mask(eligible)
+    is_lock = np.zeros(len(pairs), dtype=bool)
+    is_chosen = np.zeros(len(pairs), dtype=bool)
+    if len(li):
+        is_lock[pairs.locate(li, lj)] = True
+        is_chosen[is_lock] = True
+    is_chosen[pairs.locate(ci, cj)] = True
+    return pairs, work[eligible], is_chosen, is_lock
