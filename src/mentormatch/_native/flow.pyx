@@ -24,12 +24,6 @@ at cost ``-cover[i]``, the rest at 0: the residual costs are those of the module
    path takes the unit.
 
    (:file:`flow_phases.pxi`.)
-3. Or, with ``scaling=True``, a warm cost-scaling solve instead of the phases
-   (:func:`_scaling`, :file:`flow_scaling.pxi`): push-relabel refines on the costs times the
-   nodes + 1, ``eps`` from the largest violation down by ``factor``, global price updates, then
-   integer potentials by a label-correcting pass. Measured slower than a cold OR-Tools solve
-   on the rounds of ``pair()`` (s25h1), so :mod:`mentormatch.solvers.warm` does not route to
-   it; it is kept as the exact, checked alternative for the rounds with many violators.
 
 The end state is checked arc by arc: feasible, and every residual arc's reduced cost ``>= 0``,
 which proves it optimal. The GIL is released for the whole solve."""
@@ -213,21 +207,20 @@ cdef inline void _send(Net* g, int64_t u, int64_t v, int64_t k) noexcept nogil:
         g.byp -= 1
 
 
-cdef int64_t _lift(Net* g, int64_t* excess, const int64_t* viol, Py_ssize_t n_viol) noexcept nogil:
+cdef void _lift(Net* g, int64_t* excess, const int64_t* viol, Py_ssize_t n_viol) noexcept nogil:
     """Take the violators' units back and raise instead the potential of each mentee with a
     violator by its largest violation, so that every arc out of it has a reduced cost >= 0;
     then saturate the arcs into it that this made negative (the pairs it keeps by less than the
     raise, which it gives back, and its source arc while it has room). A mentee with ten
     violators then holds at most its demand in excess instead of ten units, each of which a
     shortest path would have had to carry back: the excess is at most the demand of the
-    mentees with a violator, and every residual arc keeps a reduced cost >= 0. Returns the
-    largest raise (0 when there was no memory for it)."""
+    mentees with a violator, and every residual arc keeps a reduced cost >= 0."""
     cdef Py_ssize_t a, b, n = g.n, S = g.S
-    cdef int64_t k, i, j, rc, largest = 0
+    cdef int64_t k, i, j, rc
     cdef int64_t* pi = g.pi
     cdef int64_t* raise_by = <int64_t*> malloc((n + 1) * sizeof(int64_t))
     if raise_by == NULL:  # (then the violators' units stay, as set: still a valid start)
-        return 0
+        return
     for a in range(n):
         raise_by[a] = 0
     for a in range(n_viol):  # undo the violators' units; each mentee's largest violation
@@ -242,7 +235,6 @@ cdef int64_t _lift(Net* g, int64_t* excess, const int64_t* viol, Py_ssize_t n_vi
     for i in range(n):
         if raise_by[i] == 0:
             continue
-        largest = max(largest, raise_by[i])
         pi[i] += raise_by[i]
         for b in range(g.ptr_i[i], g.ptr_i[i + 1]):
             k = g.arcs_i[b]
@@ -256,31 +248,26 @@ cdef int64_t _lift(Net* g, int64_t* excess, const int64_t* viol, Py_ssize_t n_vi
             excess[i] += 1
             excess[S] -= 1
     free(raise_by)
-    return largest
 
 
 include "flow_phases.pxi"
-include "flow_scaling.pxi"
 
 
 def repair(const int64_t[::1] ti, const int64_t[::1] tj, const int64_t[::1] c, uint8_t[::1] x,
            const int64_t[::1] dem, const int64_t[::1] cap, int64_t[::1] pi, cover, const int64_t[::1] viol,
-           int64_t max_scans, double batch=1.0, int64_t min_paths=0, bint scaling=False, int64_t factor=8, double eps_share=1.0, int64_t update_every=0):
+           int64_t max_scans, double batch=1.0, int64_t min_paths=0):
     """Repair the optimal flow ``x`` (0/1 per pair arc ``ti -> tj``, cost ``c``) of the pairs
     outside ``viol`` into an optimal flow of all of them, in place, with ``pi`` (potentials of
     the ``n + m + 2`` nodes, proving ``x`` optimal on the old pairs) updated in place into a
     proof of the new optimum. ``viol``: the new pairs whose reduced cost is < 0 (their ``x`` is
     0); ``cover``: ``coverage_first``'s weight per mentee (int64) or None.
 
-    ``batch``, ``min_paths``: the phases' (:func:`_solve`); ``scaling``: the cost-scaling solve
-    instead (:func:`_scaling`: ``eps`` starts at ``eps_share`` times the largest violation and
-    is divided by ``factor`` each refine; a global price update every ``update_every``
-    relabels, 0: every ``n + m + 2``).
+    ``batch``, ``min_paths``: the phases' (:func:`_solve`).
 
     Returns ``(status, paths, scans, phases)``: :data:`OPTIMAL` (checked: the flow is feasible
     and every residual arc has a reduced cost >= 0), :data:`NOT_A_PROOF`, :data:`STUCK` or
     :data:`GAVE_UP` (then ``x`` and ``pi`` hold a partial state); the units sent (shortest
-    paths, or pushes under ``scaling``); the arcs scanned; the searches (or the refines)."""
+    paths); the arcs scanned; the searches."""
     cdef Net g
     cdef Py_ssize_t n = dem.shape[0], m = cap.shape[0], P = ti.shape[0], k, a
     cdef int64_t[::1] cover_v
@@ -291,7 +278,7 @@ def repair(const int64_t[::1] ti, const int64_t[::1] tj, const int64_t[::1] c, u
     cdef int64_t[::1] arcs_i = np.empty(max(P, 1), np.int64)
     cdef int64_t[::1] arcs_j = np.empty(max(P, 1), np.int64)
     cdef int64_t[::1] excess = np.zeros(n + m + 2, np.int64)
-    cdef int64_t paths = 0, scans = 0, matched = 0, phases = 0, largest = 0
+    cdef int64_t paths = 0, scans = 0, matched = 0, phases = 0
     cdef int status = ST_OPTIMAL
     if tj.shape[0] != P or c.shape[0] != P or x.shape[0] != P or pi.shape[0] != n + m + 2:
         raise ValueError("repair: the pair arrays must have one length and pi n + m + 2 entries")
@@ -343,12 +330,8 @@ def repair(const int64_t[::1] ti, const int64_t[::1] tj, const int64_t[::1] c, u
         if not _proof(&g):  # (the violators' reverse arcs have a reduced cost > 0)
             status = ST_NOT_A_PROOF
         else:
-            largest = _lift(&g, &excess[0], &viol[0] if viol.shape[0] else NULL, viol.shape[0])
-            if scaling:
-                status = _scaling(&g, &excess[0], max_scans, <int64_t> (eps_share * largest), factor,
-                                  update_every if update_every > 0 else n + m + 2, &paths, &scans, &phases)
-            else:
-                status = _solve(&g, &excess[0], max_scans, batch, min_paths, &paths, &scans, &phases)
+            _lift(&g, &excess[0], &viol[0] if viol.shape[0] else NULL, viol.shape[0])
+            status = _solve(&g, &excess[0], max_scans, batch, min_paths, &paths, &scans, &phases)
             if status == ST_OPTIMAL and not (_proof(&g) and _feasible(&g)):
                 status = ST_NOT_A_PROOF  # (cannot happen: every step keeps the reduced costs >= 0)
     if status < 0:
