@@ -11,6 +11,7 @@ import numpy as np
 from ..keys import member
 from ..sparse import _Sparse, empty
 from ..threshold import lift_weight
+from ..ties import TIGHT_GAIN
 from .exact import _Exact
 from .passes import _Pool, _scan
 from .rank import _first_k, _nonzero
@@ -101,6 +102,8 @@ class _Certifier:
         self.started = time.perf_counter() if started is None else started
         self._before_tight = (0, 0)
         self.shift = None  # the frame's constant c (set at the first check)
+        self.near = None  # the last check's maybe-tight pairs, with its (u, p, chosen) (see tight)
+        self.gathered = None  # (set by each call: __call__)
         self.err = None  # per row: its pool's float32 error (values and floor; set at the first check)
 
     def _frame(self, u, p):
@@ -127,7 +130,11 @@ class _Certifier:
         plain = getattr(self.scorer, "plain_scores", None)
         s = chosen.s if plain is None else plain(np.asarray(chosen.s, np.float64))
         near = NEAR_SHARE * float(np.median(np.abs(s))) if len(s) else 0.0
-        viol, eps = self(u, p, ex_i, ex_j, tol, per_row, near)
+        # the tie rule's maybe-tight pairs in the same pass (when it runs: a check without
+        # violators is followed by :meth:`tight` at these prices)
+        gather = TIGHT_GAIN * tol if self.ties else None
+        viol, eps = self(u, p, ex_i, ex_j, tol, per_row, near, gather)
+        self.near = None if self.gathered is None else (u, p, chosen, gather, self.gathered)
         work = self.facts.get("work")
         if work is not None:
             work["check_bound_pairs"], work["exact_scores"] = self.bound_pairs, self.exact.seconds
@@ -135,6 +142,9 @@ class _Certifier:
 
     def tight(self, u, p, chosen: _Sparse, gain: float) -> _Sparse:
         self._before_tight = (self.rows_rescanned, self.pairs_rechecked)
+        last = self.near
+        if last is not None and last[0] is u and last[1] is p and last[2] is chosen and last[3] == gain:
+            return last[4]  # (gathered by the check of these prices: :meth:`__call__`'s ``gather``)
         ex_i, ex_j = np.concatenate([self.li, chosen.i]), np.concatenate([self.lj, chosen.j])
         return self(u, p, ex_i, ex_j, gain, self.scorer.m, 0.0)[0]
 
@@ -201,9 +211,16 @@ class _Certifier:
         f = np.where(np.isfinite(floor) & (floor > -BIG / 2), np.abs(floor), 0.0)
         return 4 * 2.0 ** -24 * (np.maximum(v, f) + self.scorer.largest)
 
-    def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float):
+    def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float, gather: float | None = None):
+        """The violators (``s - u - p > tol``, joined by those within ``near``; at most
+        ``per_row`` a row) and ``eps``. ``gather`` (below ``tol``; None: none): the passes look
+        for pairs of gain above it too, and when no pair violates, :attr:`gathered` is every
+        unchosen pair with ``s - u - p > gather`` (the tie rule's, as a call with ``tol =
+        gather``, ``near = 0`` and no row limit finds them), else None."""
         from ...scale import BIG
 
+        self.gathered = None
+        low = tol if gather is None else min(tol, gather)  # (what the passes must not miss)
         sc, pool = self.scorer, self.pool
         n, m = sc.n, sc.m
         u0, p0 = u, p  # (the gains: unshifted, float64)
@@ -218,7 +235,7 @@ class _Certifier:
         # (a lift, threshold.ThresholdBounds: the prices less w in float64 first)
         slack = (sc.margin + 8 * 2.0 ** -24 * (sc.largest + abs(tol) + sc.margin)
                  + 2.0 ** -48 * (largest(p) + abs(lift_weight(sc))))
-        threshold = tol - slack
+        threshold = low - slack
         u = u - rs
         ex_code = np.sort(ex_i * m + ex_j)
         # the guard, per generation of pools
@@ -312,6 +329,7 @@ class _Certifier:
         # a crowded row without a violator among its most promising suspects: all of them
         crowded = np.concatenate(crowded) if crowded else np.zeros(0, np.int64)
         rescan = np.setdiff1d(crowded, gi[gain > tol])
+        keep_above = tol - near if gather is None else min(tol - near, gather)
         # their suspects a chunk of rows at a time, keeping the pairs within ``near`` of
         # violating (the only ones the rest reads, beside the largest gain): a crowded row's
         # suspects can be most of the row, so all of them at once grow like rows x m (max-min's
@@ -331,13 +349,16 @@ class _Certifier:
             if len(ri):
                 g = self.exact(ri, rj) - u0[ri] - p0[rj]
                 top, scored = max(top, float(g.max())), scored + len(ri)
-                near_ = g > tol - near
+                near_ = g > keep_above
                 gi, gj = np.concatenate([gi, ri[near_]]), np.concatenate([gj, rj[near_]])
                 gain = np.concatenate([gain, g[near_]])
         log.debug("check: %d suspects scored, %d rows scanned in full, %d mentor re-checks, %d crowded",
                   scored, len(fail), len(checks), len(rescan))
         eps = max(tol, float(gain.max(initial=-np.inf)), top)
         if not (gain > tol).any():
+            if gather is not None:
+                tight = gain > gather
+                self.gathered = _Sparse(gi[tight], gj[tight], gj[tight], self.exact(gi[tight], gj[tight]))
             return empty(), max(eps, 0.0)
         add = gain > tol - near
         vi, vj, vg = gi[add], gj[add], gain[add]
