@@ -397,7 +397,8 @@ def pair_keys(const int64_t[::1] a, const int64_t[::1] b, uint64_t stage, int bi
     cdef uint64_t x, shift = 64 - bits
     with nogil:
         for k in range(size):
-            x = (<uint64_t>a[k]) * 0x9E3779B97F4A7C15ULL + <uint64_t>b[k] + stage * 0xD1B54A32D192ED03ULL
+            x = ((<uint64_t>a[k]) * 0x9E3779B97F4A7C15ULL + <uint64_t>b[k]
+                 + stage * 0xD1B54A32D192ED03ULL)
             x ^= x >> 30
             x *= 0xBF58476D1CE4E5B9ULL
             x ^= x >> 27

@@ -129,8 +129,9 @@ def stage_keys(rank_i: np.ndarray, rank_j: np.ndarray, stage: int, bits: int) ->
     """The keys of a second flow: the top ``bits`` bits of :func:`pair_key`, int64 (compiled
     where built: :func:`mentormatch._native.assign.pair_keys`, the same numbers).
 
-    >>> int(stage_keys(np.array([3]), np.array([5]), 1, 8)[0]) == int(pair_key(np.array([3]), np.array([5]), 1)[0] >> np.uint64(56))
-    True
+    >>> a, b = np.array([3, 4]), np.array([5, 0])
+    >>> (stage_keys(a, b, 1, 8) == (pair_key(a, b, 1) >> np.uint64(56)).astype(np.int64)).all()
+    np.True_
     """
     kernel = assign_kernel()
     if kernel is not None:
