@@ -179,3 +179,135 @@ def test_unit_potentials_find_a_flow_that_is_not_optimal():
     assert native.unit_potentials(i, j, cost, chosen.view(np.uint8), dem, cap) is None
     with pytest.raises(RuntimeError, match="not optimal"):
         duals._unit_potentials(i, j, cost, chosen, dem, cap)
+
+
+def _network(rng, demand_max=1):
+    """An optimum of a random tied network (1-3 score levels, -inf, zero scores, people of no
+    room), its certificate's potentials, and shuffled seeded ranks: ``canonical``'s inputs."""
+    n, m = int(rng.integers(2, 40)), int(rng.integers(1, 14))
+    levels = int(rng.integers(1, 4))
+    i, j = (x.ravel() for x in np.meshgrid(np.arange(n), np.arange(m), indexing="ij"))
+    keep = rng.random(len(i)) < rng.uniform(0.5, 1)
+    i, j = i[keep], j[keep]
+    s = np.ceil(rng.random(len(i)) * levels) / levels
+    s[rng.random(len(i)) < 0.1] = 0.0
+    cap = rng.integers(0, 4, m).astype(np.int64)
+    dem = rng.integers(0, demand_max + 1, n).astype(np.int64)
+    res = solve_arrays(i, j, s, cap, dem)
+    pot = duals.prices(i, j, res.cost, res.chosen, s, dem, cap, res.scale)[4]
+    s[~res.used & (rng.random(len(i)) < 0.5)] = -np.inf  # pairs the flow never had
+    ranks = (rng.permutation(n), rng.permutation(m))
+    return (i, j, s, res.chosen, cap, dem, pot, res.scale), ranks
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_face_pairs_are_the_numpy_gathering_in_the_seeded_order(seed):
+    """The compiled gathering (:func:`mentormatch._native.assign.face_pairs`): the same pairs
+    in the same order, ranks and integer costs as the numpy path of ``canonical``
+    (integer gain >= 0 or chosen, sorted by (mentee rank, mentor rank))."""
+    rng = np.random.default_rng(200 + seed)
+    for _ in range(20):
+        (i, j, s, chosen, cap, dem, pot, scale), (ri, rj) = _network(rng, 4)
+        used = (s > 0) & (dem[i] > 0) & (cap[j] > 0)
+        with np.errstate(invalid="ignore"):
+            used &= ties.integer_gain(s, i, j, pot, scale) >= 0
+        used |= chosen
+        want = np.flatnonzero(used)
+        want = want[np.lexsort((rj[j[want]], ri[i[want]]))]
+        idx, a, b, cost = native.face_pairs(i, j, s, chosen.view(np.uint8), dem, cap,
+                                            pot[0].astype(np.int64), pot[1].astype(np.int64),
+                                            scale, ri, rj)
+        assert idx.tolist() == want.tolist()
+        assert a.tolist() == ri[i[want]].tolist() and b.tolist() == rj[j[want]].tolist()
+        assert cost.tolist() == (-np.round(s[want] * scale).astype(np.int64)).tolist()
+
+
+def test_pair_keys_are_pair_key_s_top_bits():
+    """The compiled keys equal :func:`ties.pair_key`'s top ``bits`` bits, for every width."""
+    rng = np.random.default_rng(5)
+    a, b = rng.integers(0, 1 << 40, 500), rng.integers(0, 1 << 40, 500)
+    for stage in (0, 1, 6, 1 << 40):
+        for bits in (1, 2, 3, 8, 33, 40, 63):
+            want = (ties.pair_key(a, b, stage) >> np.uint64(64 - bits)).astype(np.int64)
+            assert native.pair_keys(a, b, stage, bits).tolist() == want.tolist()
+            assert ties.stage_keys(a, b, stage, bits).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("bits", [None, 1, 2, 3])
+@pytest.mark.parametrize("seed", range(3))
+def test_canonical_is_the_same_with_the_numpy_gathering(monkeypatch, seed, bits):
+    """``canonical`` with the compiled gathering and keys against the numpy ones (the kernel
+    hidden from :mod:`ties` alone): the same pairs and record, every field, on demands 0-4
+    (demand > 1: the rule's own second flows), shuffled ranks, 1-3-bit keys."""
+    if bits is not None:
+        monkeypatch.setattr(ties, "key_bits", lambda *a: bits)
+    rng = np.random.default_rng(300 + seed)
+    stages = set()
+    for t in range(25):
+        args, ranks = _network(rng, 1 if t % 2 else 4)
+        got = ties.canonical(*args, ranks=ranks)
+        monkeypatch.setattr(ties, "assign_kernel", lambda: None)
+        with np.errstate(invalid="ignore"):  # (numpy's gains of the -inf pairs, then left out)
+            want = ties.canonical(*args, ranks=ranks)
+        monkeypatch.undo()
+        if bits is not None:
+            monkeypatch.setattr(ties, "key_bits", lambda *a: bits)
+        assert got[0].tolist() == want[0].tolist() and got[1] == want[1]
+        stages.add(got[1]["stages"])
+    assert max(stages) >= (3 if bits is not None else 1)
+
+
+def test_compiled_pick_runs_where_the_old_label_guard_declined(monkeypatch):
+    """Keys of 50 bits on small networks: ``8 (M + 2**bits)`` fits in int64 while the guard
+    before (``6 * nodes * (M + 2**bits) < 2**62``) declined, so the compiled pick now runs (no
+    OR-Tools second flow), and its pairs and record are the rule's own flows'."""
+    monkeypatch.setattr(ties, "key_bits", lambda *a: 50)
+    calls = []
+    second = ties.second_flow
+    monkeypatch.setattr(ties, "second_flow", lambda *a: calls.append(1) or second(*a))
+    rng = np.random.default_rng(21)
+    applies = ties_unit.applies
+    moved = 0
+    for _ in range(15):
+        case = _case(rng)
+        calls.clear()
+        new = _answer(*case)
+        assert not calls
+        monkeypatch.setattr(ties_unit, "applies", lambda *a: False)
+        old = _answer(*case)
+        monkeypatch.setattr(ties_unit, "applies", applies)
+        assert new[1:] == old[1:]
+        if new[3].get("unique", True):
+            assert new[0] == old[0]
+        moved += new[3].get("movable_pairs", 0) > 0
+    assert moved >= 5
+
+
+class _Skewed:
+    """The kernel with ``flow_assign``'s mentee potentials raised by one: they no longer prove
+    its flow optimal (a mentee's arcs to the sink and pairs are off by one)."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+    def __getattr__(self, name):
+        return getattr(self.kernel, name)
+
+    def flow_assign(self, *args):
+        chosen, p_i, p_j, p_t = self.kernel.flow_assign(*args)
+        return chosen, p_i + 7, p_j, p_t
+
+
+def test_a_stage_flow_its_potentials_do_not_prove_falls_back(monkeypatch):
+    """:func:`ties_unit.pick` checks the stage's potentials: potentials that do not prove the
+    flow make it decline, and the rule's own flows give the pairs (the same as without the
+    fault)."""
+    rng = np.random.default_rng(31)
+    cases = [_case(rng) for _ in range(12)]
+    want = [_answer(*case) for case in cases]
+    monkeypatch.setattr(ties_unit, "assign_kernel", lambda: _Skewed(native))
+    calls = []
+    second = ties.second_flow
+    monkeypatch.setattr(ties, "second_flow", lambda *a: calls.append(1) or second(*a))
+    got = [_answer(*case) for case in cases]
+    assert got == want and calls

@@ -42,12 +42,17 @@ from .._native import assign_kernel
 
 #: The compiled second flow takes at most this many pairs at its start (about ``face_start``
 #: per mentee with a free pair, and the chosen ones); above, the rule's own second flows on
-#: OR-Tools: the compiled flow is the faster up to about this size, as for the first flow
-#: (:data:`mentormatch.solvers.dense.flow.NATIVE_PAIRS`).
-PICK_PAIRS = 50_000
-#: The pick runs compiled when ``6 * (nodes + 2) * (M + 2**bits)`` stays below this (no
-#: overflow of the flow's int64 labels); else the rule's own second flows.
+#: OR-Tools. Measured up to 10,000 x 2,500 with scores in 4 levels (6.2 million pairs on the
+#: face, 90,282 at the start): the pick 2.5 s of CPU against 3.4-4.0 s for the rule's own flows
+#: (which work on every pair of the face in numpy); larger starts are not measured.
+PICK_PAIRS = 200_000
+#: The pick runs compiled when ``8 * (M + 2**bits)`` stays below this; else the rule's own
+#: second flows. Every label and potential of :func:`mentormatch._native.assign.flow_assign`
+#: on the pick's network stays within that (:func:`_least`), far inside int64 (with
+#: :func:`mentormatch.solvers.ties.key_bits`' keys, ``8 * (M + 2**bits) <= 2**64 / nodes``).
 LABEL_ROOM = 1 << 62
+#: Potentials the pick reads must be inside this, so that no reduced cost it computes wraps.
+POTENTIAL_ROOM = 1 << 61
 
 
 def applies(dem: np.ndarray, cover) -> bool:
@@ -90,7 +95,16 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
     (about ``face_start`` a mentee: :data:`~mentormatch.solvers.ties.FACE_START`) and those of
     the flow ``x`` (which meets every bound, so the bonus is reached on them), the others
     joining while one has a negative reduced cost under the flow's potentials. Then the
-    potentials prove the flow optimal over every pair (a pair left out carries nothing)."""
+    potentials prove the flow optimal over every pair (a pair left out carries nothing).
+
+    The kernel's numbers stay small: costs lie in ``[-2M, 2**bits)``; every mentor here has
+    room (``room > 0`` on each pair); the sink's potential stays 0 (it is never scanned), a
+    mentor's falls from 0 but a full one's is at least ``pi_u + c_uj >= -2M`` (``pi_u >= 0``:
+    each mentee's arc to the sink), a mentee's is at most ``2M`` (a fresh one's start, or
+    ``pi_j - c_uj`` for its mentor); a search's labels are at most its sink's, at most the
+    fresh mentee's potential. So each label ``d + c + pi_v - pi_u`` and each partial sum is
+    below ``8 (M + 2**bits)`` (:data:`LABEL_ROOM`); :func:`pick` checks the potentials it
+    gets prove the flow all the same."""
     n = len(dem)
     n_tails = int(np.count_nonzero(np.bincount(a, minlength=n)))
     limit = 2.0 ** bits * face_start * max(n_tails, 1) / max(len(a), 1)
@@ -107,7 +121,11 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
             y = np.zeros(len(a), dtype=bool)
             y[part] = got
             return y, p_i, p_j, p_t
-        held |= join
+        # each flow starts afresh: twice the pairs a mentee next time, so that few flows run
+        # (10,000 x 2,500 with scores in 4 levels: 90,282 pairs, then 746 and 1 joined, three
+        # flows of about 300 ms; now two)
+        limit *= 2
+        held |= join | (key < limit)
 
 
 def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_start: int):
@@ -150,14 +168,21 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
         la, lb = a[live], b[live]
         places = min(int(dem_s.sum()), int(room.sum()))
         big = (places + 1) << bits
-        if 6 * (n + m + 2) * (big + (1 << bits)) >= LABEL_ROOM:
+        if 8 * (big + (1 << bits)) >= LABEL_ROOM:
             return None
         key = keys(info["stages"], live)
         c = key - big * (must_i[la].astype(np.int64) + must_j[lb])
         y, p_i, p_j, p_t = _least(la, lb, c, key, x[live], room, dem_s, bits, face_start, kernel)
+        if max(np.abs(p_i).max(initial=0), np.abs(p_j).max(initial=0), abs(p_t)) >= POTENTIAL_ROOM:
+            return None
+        rc = c + p_i[la] - p_j[lb]
+        try:  # the flow is the stage's optimum iff its potentials prove it (the bound above
+            # keeps the kernel's labels from wrapping; this does not rely on it)
+            check_potentials(la, lb, y, rc, dem_s, room, p_t, p_t, p_i, p_j)
+        except ValueError:
+            return None
         x = final.copy()
         x[live] = y
-        rc = c + p_i[la] - p_j[lb]
         if not movable(la, lb, y, rc, p_i, p_j, p_t, dem_s, room).any():
             return x, info
         # the next stage's bounds, from this stage's potentials (module docstring)
