@@ -245,3 +245,43 @@ def test_why_not_under_a_priority_bonus_is_priced_alike_on_every_source(seed, ob
                 assert a["cost"] == pytest.approx(ref[1].sum() - new[1].sum(), abs=1e-6), a["text"]
             texts.setdefault((e, j), {})[kind] = a["text"]
     assert texts and all(len(set(v.values())) == 1 for v in texts.values()), texts
+
+
+@pytest.mark.parametrize("kind", ["blocks", "bounds"])
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+def test_why_not_under_a_bonus_above_the_re_solve_limit_states_bounds(objective, kind, monkeypatch):
+    """The same rounds with every pair above the re-solve limit (``ALTERNATIVE_SOLVE_PAIRS``
+    forced to 3): "why not X" states bounds on the forced optimum's worst ``score + bonus``
+    (brute force with the pair forced lies within them), and states some. 31cb7f7: "not
+    priced", no figure."""
+    import dataclasses
+
+    from mentormatch.constraints import priority_bonus
+    from mentormatch.report import pricing
+
+    monkeypatch.setattr(pricing, "ALTERNATIVE_SOLVE_PAIRS", 3)
+    bounded = 0
+    for seed in (2400, 2404, 2411):
+        mentors, mentees = mm.synthetic.organisation(n_mentees=7, n_mentors=3, seed=seed)
+        mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
+        mentees = mentees.assign(priority=(np.arange(len(mentees)) % 3 == 0).astype(float))
+        programme = {"fairness": {"objective": objective}}
+        complete = pl.prepare(mentors, mentees, programme)
+        p = complete.problem
+        goal = dataclasses.replace(p, score=p.score + priority_bonus(complete).on_pairs(p.pairs.mentee, p.pairs.mentor))
+        with on_source(kind):
+            r = mm.pair(mentors, mentees, programme)
+        have = set(zip(r.pairs["mentee_id"].astype(str), r.pairs["mentor_id"].astype(str)))
+        for q in range(len(p.pairs)):
+            e = str(complete.mentee_ids.ids[p.pairs.mentee[q]])
+            j = str(complete.mentor_ids.ids[p.pairs.mentor[q]])
+            found = None if (e, j) in have else brute(goal, force=q)
+            if found is None:
+                continue
+            a = r.explain(e, mentor=j).alternatives.iloc[0]
+            worst = best(found, objective)[1][0]
+            lo, hi = a["worst_low"], a["worst_high"]
+            assert np.isnan(lo) or lo <= worst + 1e-9, a["text"]
+            assert np.isnan(hi) or worst <= hi + 1e-9, a["text"]
+            bounded += not (np.isnan(lo) and np.isnan(hi))
+    assert bounded > 0

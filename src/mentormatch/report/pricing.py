@@ -315,13 +315,11 @@ def _asked_outside(data, i: int, only: int | None,
 
 
 def objective_bonus(data, problem) -> np.ndarray | bool:
-    """The round's objective bonus (priority, continuity) on each pair of ``problem``
-    (``data["bonus"]``): on the scale path its :class:`~mentormatch.solvers.base.PairBonus`
-    (per mentee and per listed pair, so any pair's is known: every eligible pair's, or the
-    solver's pairs' where every pair is too many), on the complete set its array (one per pair
-    of the solved problem); False when it does not cover ``problem``'s pairs. So a forced pair
-    under max-min or leximin is priced with the bonus on every source, in the same words and
-    figures (until s25, "not priced" on blocks and bounds)."""
+    """The round's objective bonus (priority, continuity) on each pair of ``problem``, from
+    ``data["bonus"]``: the scale path's ``PairBonus`` (any pair's), the complete set's array (one
+    per pair of the solved problem); False when it does not cover ``problem``'s pairs. So "why
+    not X" under max-min/leximin is priced alike on every source (until s25: "not priced" on
+    blocks and bounds)."""
     held = data.get("bonus")
     if hasattr(held, "on_pairs"):
         return np.asarray(held.on_pairs(problem.pairs.mentee, problem.pairs.mentor), float)
