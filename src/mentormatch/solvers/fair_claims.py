@@ -176,7 +176,8 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
     worst = float(goal.score[chosen].min()) if len(chosen) else None
     counted, bracket_top = _proven(cert, optimal)
     proven_t = _least(worst if optimal else None, bracket_top, cert.get("threshold_bound"))
-    total = _least(figures_bound(fig, goal),
+    by_figures = figures_bound(fig, goal)  # (inf: rows at no known ceiling, no bound)
+    total = _least(by_figures if np.isfinite(by_figures) else None,
                    cert.get("total_bound") if cert.get("total_bound") is not None else
                    (sol.objective if optimal else None))
     if total is not None:
