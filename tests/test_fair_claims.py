@@ -35,7 +35,7 @@ from mentormatch.solvers.sources import ArraySource, BlockSource
 
 from _support import SOURCES, on_source, result_positions, table_violations
 from test_checks_matrix_small import _organisation
-from test_forced_fair import best, brute
+from test_forced_fair import _questions, best, brute
 from test_hunt_s23 import _accounted, lex_milp
 from test_hunt_s24 import _pair_jumping, _reads_to_try
 
@@ -206,14 +206,10 @@ def test_figures_of_unread_rows_bound_every_figure():
 # ---------------------------------------------------------------------------------------------
 # "why not X" under a bonus, on every source
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
-@pytest.mark.parametrize("seed", [2400, 2404, 2411])
-def test_why_not_under_a_priority_bonus_is_priced_alike_on_every_source(seed, objective):
-    """A priority column (an objective bonus per mentee) under max-min or leximin: every
-    eligible pair the answer does not hold, asked "why not", is priced on score + bonus (the
-    forced optimum's worst pair and the total's drop by brute force with the pair forced) in
-    the same words on the complete set, blocks and bounds. 31cb7f7: "not priced" on blocks and
-    bounds."""
+def _bonus_round(seed: int, objective: str):
+    """7 mentees, 3 mentors of capacity <= 2, a priority column on every third mentee (an
+    objective bonus per mentee): (mentors, mentees, programme, complete, goal), ``goal`` the
+    complete set's problem scored score + bonus."""
     import dataclasses
 
     from mentormatch.constraints import priority_bonus
@@ -224,18 +220,25 @@ def test_why_not_under_a_priority_bonus_is_priced_alike_on_every_source(seed, ob
     programme = {"fairness": {"objective": objective}}
     complete = pl.prepare(mentors, mentees, programme)
     p = complete.problem
-    goal = dataclasses.replace(p, score=p.score + priority_bonus(complete).on_pairs(p.pairs.mentee, p.pairs.mentor))
+    bonus = priority_bonus(complete).on_pairs(p.pairs.mentee, p.pairs.mentor)
+    return mentors, mentees, programme, complete, dataclasses.replace(p, score=p.score + bonus)
+
+
+@pytest.mark.parametrize("objective", ["maxmin", "leximin"])
+@pytest.mark.parametrize("seed", [2400, 2404, 2411])
+def test_why_not_under_a_priority_bonus_is_priced_alike_on_every_source(seed, objective):
+    """A priority column (an objective bonus per mentee) under max-min or leximin: every
+    eligible pair the answer does not hold, asked "why not", is priced on score + bonus (the
+    forced optimum's worst pair and the total's drop by brute force with the pair forced) in
+    the same words on the complete set, blocks and bounds. 31cb7f7: "not priced" on blocks and
+    bounds."""
+    mentors, mentees, programme, complete, goal = _bonus_round(seed, objective)
     ref = best(brute(goal), objective)
     texts: dict = {}
     for kind in SOURCES:
         with on_source(kind):
             r = mm.pair(mentors, mentees, programme)
-        have = set(zip(r.pairs["mentee_id"].astype(str), r.pairs["mentor_id"].astype(str)))
-        for q in range(len(p.pairs)):
-            e = str(complete.mentee_ids.ids[p.pairs.mentee[q]])
-            j = str(complete.mentor_ids.ids[p.pairs.mentor[q]])
-            if (e, j) in have:
-                continue
+        for e, j, q in _questions(r, complete):  # (every eligible pair the answer does not hold)
             a = r.explain(e, mentor=j).alternatives.iloc[0]
             found = brute(goal, force=q)
             if found is not None and "cannot be forced" not in a["text"]:
@@ -254,28 +257,16 @@ def test_why_not_under_a_bonus_above_the_re_solve_limit_states_bounds(objective,
     forced to 3): "why not X" states bounds on the forced optimum's worst ``score + bonus``
     (brute force with the pair forced lies within them), and states some. 31cb7f7: "not
     priced", no figure."""
-    import dataclasses
-
-    from mentormatch.constraints import priority_bonus
     from mentormatch.report import pricing
 
     monkeypatch.setattr(pricing, "ALTERNATIVE_SOLVE_PAIRS", 3)
     bounded = 0
     for seed in (2400, 2404, 2411):
-        mentors, mentees = mm.synthetic.organisation(n_mentees=7, n_mentors=3, seed=seed)
-        mentors = mentors.assign(capacity=np.minimum(mentors["capacity"], 2))
-        mentees = mentees.assign(priority=(np.arange(len(mentees)) % 3 == 0).astype(float))
-        programme = {"fairness": {"objective": objective}}
-        complete = pl.prepare(mentors, mentees, programme)
-        p = complete.problem
-        goal = dataclasses.replace(p, score=p.score + priority_bonus(complete).on_pairs(p.pairs.mentee, p.pairs.mentor))
+        mentors, mentees, programme, complete, goal = _bonus_round(seed, objective)
         with on_source(kind):
             r = mm.pair(mentors, mentees, programme)
-        have = set(zip(r.pairs["mentee_id"].astype(str), r.pairs["mentor_id"].astype(str)))
-        for q in range(len(p.pairs)):
-            e = str(complete.mentee_ids.ids[p.pairs.mentee[q]])
-            j = str(complete.mentor_ids.ids[p.pairs.mentor[q]])
-            found = None if (e, j) in have else brute(goal, force=q)
+        for e, j, q in _questions(r, complete):
+            found = brute(goal, force=q)
             if found is None:
                 continue
             a = r.explain(e, mentor=j).alternatives.iloc[0]
