@@ -268,14 +268,7 @@ def test_locked_pairs_under_a_budget_stopped_early_answer_with_the_locks(kind):
     assert set(map(tuple, locks)) <= set(map(tuple, r.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))
 
 
-_NO_BOUND_ON_SOURCE = pytest.mark.xfail(
-    strict=True, reason="max-min and leximin stopped inside their flows on blocks and bounds answer "
-    "'feasible' with bound None (a bound needs a pass over the source after the limit; "
-    "solvers/bottleneck.py; the complete set's stop has one since s24h8's fair_claims)")
-
-
-@pytest.mark.parametrize("kind", [k if k == "complete" else pytest.param(k, marks=_NO_BOUND_ON_SOURCE)
-                                  for k in SOURCES])
+@pytest.mark.parametrize("kind", SOURCES)
 @pytest.mark.parametrize("objective", ["maxmin", "leximin"])
 def test_maxmin_and_leximin_stopped_inside_a_flow_have_a_bound(objective, kind):
     """``_organisation(2417)`` (24 x 5), plain tables, the clock jumping at each sampled read:

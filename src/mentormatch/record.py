@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # annotations only: this module imports nothing of the pipeli
     from .rules import Rules
     from .scoring import Scores
     from .solvers import AssignmentProblem, SideConstraints, Solution
+    from .solvers.base import PairBonus
 
 
 def _field(doc: str, default: Any = None) -> Any:
@@ -112,9 +113,10 @@ class SolveRecord(Mapping):
         "``pair()`` on the complete candidate set: bool, pairs of ``problem`` x features: the "
         "feature's value was missing and its neutral value was used. None on the scale path "
         "(``scores.missing``, scored when first read).")
-    bonus: np.ndarray | None = _field(
-        "``pair()`` on the complete candidate set, when ``solve()`` was given an objective bonus: "
-        "the bonus per pair of ``problem``. None otherwise.")
+    bonus: np.ndarray | PairBonus | None = _field(
+        "``pair()``, when ``solve()`` was given an objective bonus: on the complete candidate set "
+        "the bonus per pair of ``problem``; on the scale path the round's ``PairBonus`` (per "
+        "mentee and listed pair: any pair's by ``on_pairs``). None otherwise.")
     # -- pair() on the complete candidate set (at most pipeline.LARGE_PAIRS pairs) -------------
     complete: Candidates | None = _field(
         "Complete candidate set only: every (mentee, mentor) pair. None on the scale path and "

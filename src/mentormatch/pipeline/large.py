@@ -248,7 +248,12 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
     # how the bonus is applied, once: folded into the scorer, apart in the engine, or held
     plan = plan_bonus(bonus, prepared.solver, coverage_first=data["coverage_first"], free=free)
     solve_on = plan.scorer(scorer, m)
-    from ..solvers.fair_claims import proven_claims
+    from ..solvers.fair_claims import source_claims
+
+    def claimed(problem, solution):  # the complete set's bounds on every stop (fair_claims.py)
+        unread = scorer.eligible_counts < 0 if isinstance(scorer, _BlockScorer) else None
+        return source_claims(problem, solution, _source(scorer, n, m, solve_on), prepared.solver,
+                             unread=unread, ceiling=getattr(solve_on, "score_ceiling", np.inf))
 
     if engine:
         from ..solvers.engine import solve_source
@@ -264,7 +269,7 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
         problem, solution = solve_maxmin_scorer(solve_on, data["capacity"], n_mentees=n, n_mentors=m,
                                                 demand=data["demand"], locked=data["locked"],
                                                 options=prepared.options, cover=data["coverage_first"])
-        solution = proven_claims(problem, solution)  # the complete set's bounds (fair_claims.py)
+        solution = claimed(problem, solution)
     elif flows and prepared.solver == "leximin":
         # leximin by the flow leximin on a set of pairs, proven over every pair against its
         # lexicographic certificate (solvers/leximin_source.py): no pair list held
@@ -274,7 +279,7 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
                                                  n_mentees=n, n_mentors=m, demand=data["demand"],
                                                  locked=data["locked"], options=prepared.options,
                                                  cover=data["coverage_first"])
-        solution = proven_claims(problem, solution)  # the complete set's bounds (fair_claims.py)
+        solution = claimed(problem, solution)
     elif prepared.solver == "stable":
         # deferred acceptance read lazily: each mentee's next candidates, never every pair
         from ..solvers.stable_rows import solve_stable_rows
@@ -357,6 +362,8 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
     def contributions(chosen: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(scores.contributions_of(chosen), columns=scores.features)
 
+    if plan.bonus is not None:  # the objective bonus of any pair, for "why not X" (report/pricing.py)
+        data["bonus"] = plan.bonus
     data.update(scores=scores, rule_names=scorer.rule_names,
                 pair_source="blocks" if isinstance(scorer, _BlockScorer) else "bounds")
     # baselines read every eligible pair on demand (pipeline.baseline, the audit), never at once

@@ -177,9 +177,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     fair_ref: dict = {}  # the fairness objective's reference standing, found once
     bonus = None  # the objective bonus per pair of ``problem`` (False: one not held per pair)
     if fair is not None and (solution.certificate or {}).get("objective", "score") != "score":
-        held_bonus = data.get("bonus")
-        bonus = (np.asarray(held_bonus, float) if held_bonus is not None and restricted is None
-                 and np.shape(held_bonus) == np.shape(problem.score) else False)
+        bonus = objective_bonus(data, problem)
     rows = []
     for k in order:
         jj, sc, r = int(js[k]), float(s[k]), int(rule[k])
@@ -314,6 +312,20 @@ def _asked_outside(data, i: int, only: int | None,
         return float(rows.at(np.array([i]), np.array([only]))[0]), None
     rule = names[int(which[0])]
     return None if rule == "same_person" else (float(total[0]), rule)
+
+
+def objective_bonus(data, problem) -> np.ndarray | bool:
+    """The round's objective bonus (priority, continuity) on each pair of ``problem``, from
+    ``data["bonus"]``: the scale path's ``PairBonus`` (any pair's), the complete set's array (one
+    per pair of the solved problem); False when it does not cover ``problem``'s pairs. So "why
+    not X" under max-min/leximin is priced alike on every source (until s25: "not priced" on
+    blocks and bounds)."""
+    held = data.get("bonus")
+    if hasattr(held, "on_pairs"):
+        return np.asarray(held.on_pairs(problem.pairs.mentee, problem.pairs.mentor), float)
+    if held is not None and np.shape(held) == np.shape(problem.score):
+        return np.asarray(held, float)
+    return False
 
 
 def every_pair(data, problem, chosen: np.ndarray):

@@ -24,9 +24,9 @@ import dataclasses
 
 import numpy as np
 
-from .base import AssignmentProblem, Solution
+from .base import AssignmentProblem, Solution, proven
 
-__all__ = ["Claims", "claims", "meets", "proven_claims", "with_claims"]
+__all__ = ["Claims", "at_best", "at_bound_note", "claimed", "claims", "meets", "source_claims", "with_claims"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,13 +74,8 @@ def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Soluti
                 objective: str) -> Solution:
     """``sol``, a max-min or leximin answer on the held ``problem`` (``goal``: the same pairs
     scored as the objective reads them, ``score + bonus`` with a bonus), with :func:`claims`'s
-    bounds in its certificate and ``total_bound`` as its ``bound``. Proven by the solve: an
-    ``"optimal"`` answer's count, worst pair and total (its certificate's ``total_bound`` where
-    the scores were rounded); a bracket (max-min's flows) tops the worst pair; CP-SAT's
-    ``threshold_bound`` and ``total_bound`` where it proved them. A max-min answer that reaches
-    all three (:func:`meets`) is ``"optimal"``, as on the source's route. The total's bound otherwise:
-    :func:`mentormatch.solvers.fallback.figures_bound` (no solve) from the figures of the
-    count and the worst pair.
+    bounds in its certificate and ``total_bound`` as its ``bound`` (:func:`claimed`, from one
+    pass's figures of ``goal``).
 
     >>> from mentormatch.pairs import Candidates
     >>> from mentormatch.solvers.fair import solve_maxmin
@@ -90,38 +85,130 @@ def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Soluti
     ('optimal', 0.8999999999999999, 2, 0.3)
     """
     from .fair_bounds import per_mentor, source_figures
-    from .fallback import figures_bound
     from .sources import ArraySource
 
-    cert = dict(sol.certificate or {})
     P = goal.pairs
-    chosen = np.asarray(sol.chosen, np.int64)
-    optimal = sol.status == "optimal"
-    worst = float(goal.score[chosen].min()) if len(chosen) else None
-    bracket = cert.get("threshold_bracket") if cert.get("count_proven") else None
-    proven_t = _least(worst if optimal else None, None if bracket is None else float(bracket[1]),
-                      cert.get("threshold_bound"))
     fig = source_figures(ArraySource(P.mentee, P.mentor, goal.score, P.n_mentees, P.n_mentors),
                          per_mentor(problem.capacity))
-    total = _least(figures_bound(fig, goal),
+    return claimed(fig, problem, goal, sol, objective)
+
+
+def _proven(cert: dict, optimal: bool) -> tuple[bool, float | None]:
+    """What a max-min or leximin solve proved, from its certificate (leximin's: its max-min's,
+    ``cert["maxmin"]``): whether its count is the most, and a bound on the worst pair (a
+    proven max-min's threshold, or the top of a proven bracket)."""
+    inner = cert.get("maxmin") if isinstance(cert.get("maxmin"), dict) else {}
+    if inner.get("holds") and inner.get("threshold") is not None:
+        return True, float(inner["threshold"])  # (leximin's max-min proven: M and t*)
+    for c in (cert, inner):
+        if c.get("count_proven"):
+            bracket = c.get("threshold_bracket")
+            return True, None if bracket is None else float(bracket[1])
+    return optimal, None
+
+
+def at_best(fig, goal: AssignmentProblem, chosen: np.ndarray) -> str | None:
+    """Which side proves the answer ``chosen`` (positions of ``goal``'s pairs) optimal in both
+    objectives, with no search: ``"mentee"`` when every mentee holds its most pairs
+    ``min(d_i, e_i)``, each scoring its best ``best_i``; ``"mentor"`` (not under
+    ``coverage_first``) when every mentor holds its most mentees ``k_j``
+    (:func:`~mentormatch.solvers.fair_bounds.mentor_places`), each scoring its best; else
+    None. ``fig``: exact figures of every pair (on bounds, upper bounds, which this rarely
+    meets: then nothing is claimed).
+
+    Proof (the mentee side; the mentor side is the same by mentor): any assignment gives mentee
+    ``i`` at most ``min(d_i, e_i)`` pairs, each at most ``best_i``: it holds at most as many
+    pairs (and matches at most as many mentees), and with as many, as many as this answer for
+    each mentee, so its sorted scores are below this answer's one by one. So this answer is
+    first in leximin's order (the most pairs, then the sorted scores), and in max-min's (the
+    most pairs, the worst pair, the total). A leximin answer "feasible" at gap 0 (its total at
+    the bound of every assignment's, s24's finding: every pair at 5 of 5) is optimal so.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> from mentormatch.solvers.fair_bounds import source_figures
+    >>> from mentormatch.solvers.sources import ArraySource
+    >>> p = AssignmentProblem(Candidates.complete(3, 1), np.array([5.0, 5.0, 2.0]), np.ones(1) * 2)
+    >>> fig = source_figures(ArraySource(p.pairs.mentee, p.pairs.mentor, p.score, 3, 1))
+    >>> at_best(fig, p, np.array([0, 1])), at_best(fig, p, np.array([0, 2]))
+    ('mentor', None)
+    """
+    from .fair_bounds import mentor_places
+
+    P = goal.pairs
+    chosen = np.asarray(chosen, np.int64)
+    i, j, s = P.mentee[chosen], P.mentor[chosen], goal.score[chosen]
+    dem = np.maximum(np.round(np.asarray(goal.demand, float)), 0).astype(np.int64)
+    most_i = np.minimum(dem, fig.eligible)
+    if (np.array_equal(np.bincount(i, minlength=P.n_mentees), most_i)
+            and np.all(s >= fig.best[i])):
+        return "mentee"
+    if goal.coverage_first:
+        return None
+    most_j = mentor_places(fig, goal.capacity, goal.demand, goal.load)
+    if np.array_equal(np.bincount(j, minlength=P.n_mentors), most_j) and np.all(s >= fig.best_by_mentor[j]):
+        return "mentor"
+    return None
+
+
+def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solution,
+            objective: str) -> Solution:
+    """``sol`` (max-min or leximin, ``objective``) with :func:`claims`'s bounds from the
+    figures ``fig`` of every pair of ``goal`` (``problem``'s pairs scored as the objective
+    reads them) in its certificate and ``total_bound`` as its ``bound``. Proven by the solve:
+    an ``"optimal"`` answer's count, worst pair and total (its certificate's ``total_bound``
+    where the scores were rounded); a bracket (max-min's flows) tops the worst pair; CP-SAT's
+    ``threshold_bound`` and ``total_bound`` where it proved them. An answer is ``"optimal"``
+    (in either objective) when :func:`at_best` proves it, and a max-min answer when it reaches
+    all three bounds (:func:`meets`), as on the source's route. The total's bound otherwise:
+    :func:`mentormatch.solvers.fallback.figures_bound` (no solve) from the figures of the count
+    and the worst pair. A leximin answer left "feasible" whose total reaches its bound says
+    why (the bound is the total's; the sorted scores are not proven)."""
+    from .fallback import figures_bound
+
+    cert = dict(sol.certificate or {})
+    chosen = np.asarray(sol.chosen, np.int64)
+    status, message = sol.status, sol.message
+    if status == "feasible" and (side := at_best(fig, goal, chosen)) is not None:
+        status, message = "optimal", ""  # (its total is the optimum's: the bound)
+        cert.update(proven_by=f"every {side} holds its most pairs, each at its best score",
+                    timed_out=False, message="", total_bound=float(sol.objective))
+    optimal = status == "optimal"
+    worst = float(goal.score[chosen].min()) if len(chosen) else None
+    counted, bracket_top = _proven(cert, optimal)
+    proven_t = _least(worst if optimal else None, bracket_top, cert.get("threshold_bound"))
+    by_figures = figures_bound(fig, goal)  # (inf: rows at no known ceiling, no bound)
+    total = _least(by_figures if np.isfinite(by_figures) else None,
                    cert.get("total_bound") if cert.get("total_bound") is not None else
                    (sol.objective if optimal else None))
     if total is not None:
         total = max(total, sol.objective)  # (the answer is one assignment: never below it)
     c = claims(fig, problem.capacity, problem.demand, problem.load, problem.side, len(chosen),
                bool(problem.coverage_first), total_bound=total,
-               proven_count=len(chosen) if optimal or cert.get("count_proven") else None,
+               proven_count=len(chosen) if optimal or counted else None,
                proven_threshold=proven_t)
     cert.update(count_bound=c.count_bound, threshold_bound=c.threshold_bound,
                 total_bound=c.total_bound)
-    status, message = sol.status, sol.message
     if objective == "maxmin" and status != "optimal" and meets(c, len(chosen), worst, sol.objective):
         # the three bounds prove it (as on the source's route); leximin's cannot (fair_source)
         status, message = "optimal", ""
         cert.update(proven_by="count, worst pair and total at their bounds", timed_out=False,
                     message="")
+    if status != "optimal" and c.total_bound is not None and proven(c.total_bound, sol.objective):
+        why = at_bound_note(objective)  # (gap 0, "feasible": why)
+        message = f"{message}; {why}" if message else why
+        cert["message"] = message
     return dataclasses.replace(sol, status=status, message=message, bound=c.total_bound,
                                certificate=cert)
+
+
+def at_bound_note(objective: str) -> str:
+    """Why an answer whose total reaches its bound (gap 0) is still "feasible": the bound is the
+    total's; leximin's sorted scores, or max-min's count and worst pair, are not proven by it
+    (:mod:`mentormatch.solvers.fair_source`: ``(1, 2, 4)`` and ``(1, 3, 3)`` tie on the total)."""
+    if objective == "leximin":
+        return ("the total is at its bound (the best of every assignment's), but the bound is the "
+                "total's: the sorted scores beyond the worst pair are not proven leximin-optimal")
+    return "the total is at its bound, but the most pairs or the best worst pair is not proven"
 
 
 def meets(c: Claims, matched: int, worst: float | None, total: float) -> bool:
@@ -142,22 +229,70 @@ def meets(c: Claims, matched: int, worst: float | None, total: float) -> bool:
     return worst_ok and proven(c.total_bound, total)
 
 
-def proven_claims(problem: AssignmentProblem, sol: Solution) -> Solution:
+def source_claims(problem: AssignmentProblem, sol: Solution, source, objective: str, *,
+                  unread: np.ndarray | None = None, ceiling: float = np.inf) -> Solution:
     """``sol``, a plain max-min or leximin answer on a pair source (the scale path's flows:
     :func:`mentormatch.solvers.bottleneck.solve_maxmin_scorer`,
-    :func:`mentormatch.solvers.leximin_source.solve_leximin_source`), with the bounds its
-    solve proved, which need no pass over the source: an ``"optimal"`` answer's count, worst
-    pair and total (``bound`` its total), as :func:`with_claims` gives the same answer on the
-    complete set. Other answers keep what they had (a pass over every pair for the figures'
-    bounds is not made after a stop: left)."""
-    if sol.status != "optimal":
-        return sol
-    chosen = np.asarray(sol.chosen, np.int64)
-    s = problem.score[chosen]
-    cert = dict(sol.certificate or {})
-    cert.update(count_bound=None if problem.coverage_first else int(len(chosen)),
-                threshold_bound=(None if problem.coverage_first or not len(s) else
-                                 float(cert.get("threshold") if cert.get("threshold") is not None
-                                       else s.min())),
-                total_bound=float(sol.objective))
-    return dataclasses.replace(sol, bound=float(sol.objective), certificate=cert)
+    :func:`mentormatch.solvers.leximin_source.solve_leximin_source`; ``problem`` its final
+    sparse problem, scored as the flows read them), with the bounds :func:`with_claims` gives
+    the same answer on the complete set. An ``"optimal"`` answer's count, worst pair and total
+    need no pass over the source. Any other (a stop inside a flow, a work limit) gets them
+    from one pass's figures of every pair (:func:`source_figures_read`: on blocks the cached
+    rows, on bounds the bounds), then :func:`claimed`, as on the complete set: a finite bound
+    on every source (until s25, None on blocks and bounds).
+
+    ``unread``: the mentees whose rows no pass read (a first pass cut by the time limit), none
+    scored now: bounded by ``ceiling`` (no pair scores more; ``inf``: no bound on the total)."""
+    if sol.status == "optimal":
+        chosen = np.asarray(sol.chosen, np.int64)
+        s = problem.score[chosen]
+        cert = dict(sol.certificate or {})
+        cert.update(count_bound=None if problem.coverage_first else int(len(chosen)),
+                    threshold_bound=(None if problem.coverage_first or not len(s) else
+                                     float(cert.get("threshold") if cert.get("threshold") is not None
+                                           else s.min())),
+                    total_bound=float(sol.objective))
+        return dataclasses.replace(sol, bound=float(sol.objective), certificate=cert)
+    from .fair_bounds import per_mentor
+
+    fig = source_figures_read(source, per_mentor(problem.capacity), unread, ceiling)
+    return claimed(fig, problem, problem, sol, objective)
+
+
+def source_figures_read(source, per_mentor: int = 1, unread: np.ndarray | None = None,
+                        ceiling: float = np.inf):
+    """:func:`~mentormatch.solvers.fair_bounds.source_figures` of ``source`` where the mentees
+    ``unread`` (a mask; ``source`` then a
+    :class:`~mentormatch.solvers.sources.BlockSource`, whose blocks of rows
+    (:func:`~mentormatch.solvers.certify.row_blocks`) holding one are not read) are not read: each counted eligible with every mentor, at ``ceiling``. Upper
+    bounds of the figures of every pair, so every bound of :mod:`fair_bounds` from them holds.
+
+    >>> from mentormatch.solvers.sources import BlockSource
+    >>> dense = np.array([[2.0, -np.inf], [1.0, -np.inf]])
+    >>> src = BlockSource(lambda rows: dense[rows], 2, 2)
+    >>> f = source_figures_read(src, 1, np.array([False, False]))  # every row: source_figures
+    >>> f.eligible.tolist(), f.best.tolist(), f.by_mentor.tolist(), f.best_by_mentor.tolist()
+    ([1, 1], [2.0, 1.0], [2, 0], [2.0, -inf])
+    """
+    from .fair_bounds import Figures, FigureSums, source_figures
+
+    if unread is None or not np.any(unread):
+        return source_figures(source, per_mentor)
+    from .certify import row_blocks
+
+    n, m = source.n_mentees, source.n_mentors
+    sums = FigureSums(n, m, per_mentor)
+    for a, b in row_blocks(n, m):
+        if not np.any(unread[a:b]):
+            block = source.scorer(slice(a, b))  # (cached where the pass read it)
+            r, c = np.nonzero(block > -np.inf)
+            sums.add_pairs((r + a).astype(np.int64), c.astype(np.int64), block[r, c].astype(np.float64))
+    fig = sums.figures()
+    u = int(np.count_nonzero(unread))
+    eligible, best = fig.eligible.copy(), fig.best.copy()
+    eligible[unread], best[unread] = m, ceiling
+    top = fig.mentor_top()
+    k = min(u, top.shape[1])  # the first k of each mentor's kept scores: the unread rows'
+    top = np.concatenate([np.full((m, k), ceiling), top[:, :top.shape[1] - k]], axis=1)
+    return Figures(eligible, best, fig.by_mentor + u, np.maximum(fig.best_by_mentor, ceiling),
+                   None if fig.top_by_mentor is None else top)

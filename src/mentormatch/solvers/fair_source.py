@@ -66,7 +66,9 @@ flows start past it. The answer is then the best assignment found that meets eve
 (at least ``A0``), "feasible", with the bounds above (each holds over every assignment whatever
 stopped), and a message naming the limit and the step it stopped in.
 
-**Leximin is never "optimal" here**, and the three bounds cannot make it so: an assignment
+**Leximin is "optimal" here only when every mentee (or every mentor) holds its most pairs,
+each at its best score** (:func:`~mentormatch.solvers.fair_claims.at_best`: then no assignment
+is above it in either order; s25). The three bounds cannot make it so: an assignment
 with the most pairs, the best worst pair and the best total may still not be leximin-optimal.
 With scores ``(1, 2, 4)`` and ``(1, 3, 3)`` both reachable, both hold three pairs, the worst 1
 and the total 7, and only the second is leximin. In general, if ``L`` is above ``A`` in the
@@ -75,7 +77,8 @@ more than ``a_1 + ... + a_{k-1} + (M - k + 1) a_k``, which is at most ``A``'s to
 when ``a_k = ... = a_M``. So ``A``'s total reaching ``B`` rules out every such ``L`` only when
 all of ``A``'s pairs tie (``k`` may be 1), and then only beyond the gap. A proof needs the leximin certificate over every pair at
 the plan's loads (:mod:`mentormatch.solvers.leximin_source`) AND a proof that no other loads
-do better, which the knapsack does not give.
+do better, which the knapsack does not give. A leximin answer whose total reaches ``B``
+stays "feasible" at gap 0 and its message says why (the bound is the total's).
 """
 from __future__ import annotations
 
@@ -86,8 +89,9 @@ import numpy as np
 
 from ..pairs import Candidates
 from .base import AssignmentProblem, SideConstraints, Solution, SolverOptions, finish
+from .base import proven as proven_total
 from .fair_bounds import Figures, knapsack_plan, per_mentor, source_figures
-from .fair_claims import claims, meets
+from .fair_claims import at_best, at_bound_note, claims, meets
 
 __all__ = ["solve_fair_source"]
 
@@ -167,11 +171,18 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
     s = problem.score[chosen]
     # the bounds every max-min and leximin route carries (solvers/fair_claims.py); the total's:
     # the engine's, over every assignment meeting the constraints, the optimum's included
-    c = claims(fig, capacity, demand, load, side, len(s), coverage_first, total_bound=sol0.bound)
-    count_ub, t_ub, total_ub = c.count_bound, c.threshold_bound, c.total_bound
     worst = float(s.min()) if len(s) else None
     value = float(s.sum())
-    optimal = objective == "maxmin" and meets(c, len(s), worst, value)
+    # every mentee (or mentor) at its most pairs, each at its best: optimal in either order
+    # (fair_claims.at_best; exact figures only), the three figures then the answer's
+    whole = dataclasses.replace(problem, capacity=np.asarray(capacity, float), load=load,
+                                coverage_first=coverage_first)
+    best_side = at_best(fig, whole, chosen)
+    proven = {} if best_side is None else {"proven_count": len(s), "proven_threshold": worst}
+    c = claims(fig, capacity, demand, load, side, len(s), coverage_first,
+               total_bound=sol0.bound if best_side is None else value, **proven)
+    count_ub, t_ub, total_ub = c.count_bound, c.threshold_bound, c.total_bound
+    optimal = best_side is not None or (objective == "maxmin" and meets(c, len(s), worst, value))
     plan_stopped = bool((sol0.certificate or {}).get("timed_out"))
     stopped = [k for k, v in steps.items() if (plan_stopped if k == "plan" else v.get("timed_out"))]
     timed_out = bool(stopped)
@@ -189,6 +200,8 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
                    f"{found}; not proven optimal")
     else:
         message = f"{objective} under side constraints at this size: {found}, not proven optimal"
+    if not optimal and total_ub is not None and proven_total(total_ub, value):
+        message = f"{message}; {at_bound_note(objective)}"  # (gap 0, "feasible": why)
     cert = {"method": "the engine's plan, then the certified fairness flows at its loads "
                       "(solvers/fair_source.py)",
             "matched": int(len(s)), "threshold": worst, "count_bound": count_ub,
