@@ -352,6 +352,9 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
     # the certificate added), never on every pair
     scores = score_pairs(data["mentees"], data["mentors"], problem.pairs, data["rules"],
                          scorer.context, prepared=scorer.features)
+    if plan.how == "folded":  # (score + bonus) - bonus is off by a rounding: the exact scores,
+        # which the ranks compare with every pair's exact score (a pair is not above itself)
+        problem = dataclasses.replace(problem, score=np.asarray(scores.total, np.float64))
     contributions = pd.DataFrame(scores.contributions, columns=scores.features)
     data.update(scores=scores, all_contributions=contributions, missing=scores.missing,
                 rule_names=scorer.rule_names,
