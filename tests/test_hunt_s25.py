@@ -379,3 +379,45 @@ def test_weights_written_in_any_order_score_every_pair_to_the_bit():
     assert a.contributions.to_csv() == b.contributions.to_csv()
     assert pl.prepare(mentors, mentees, {"weights": forward}).problem.score.tobytes() == \
         pl.prepare(mentors, mentees, {"weights": backward}).problem.score.tobytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# time limits: fairness objectives under side constraints, stopped at any clock read
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("objective, family, cover, kind", [("maxmin", "budget", True, "complete"),
+                                                            ("leximin", "budget_min_load", False, "bounds")])
+def test_fairness_under_side_constraints_stopped_at_any_clock_read(objective, family, cover, kind):
+    """Max-min and leximin with a budget (and ``coverage_first``), or minimum loads, the clock
+    jumping past the limit at sampled reads (test_hunt_s24's clock): never an exception (the
+    empty assignment meets these), every constraint recomputed from the tables, no more pairs
+    than ``lex_milp``'s most, "optimal" only with its count and worst pair, and the bounds given
+    at least ``lex_milp``'s figures (max-min's total too)."""
+    from test_checks_matrix_small import _organisation, _programmes
+    from test_hunt_s23 import _accounted, lex_milp
+    from test_hunt_s24 import _pair_jumping, _reads_to_try
+
+    from _support import table_violations
+
+    mentors, mentees = _organisation(2511, n=15, m=5)
+    mentors, mentees, programme = _programmes(mentors, mentees)[family]
+    programme = {**programme, "time_limit": 30.0, "fairness": {"objective": objective}}
+    if cover:
+        programme["constraints"] = {**programme.get("constraints", {}), "coverage_first": True}
+    complete = pl.prepare(mentors, mentees, programme)
+    M, t, T = lex_milp(complete.problem)
+    _, n = _pair_jumping(mentors, mentees, programme, kind, None)
+    for k in [None, *_reads_to_try(n, 4)]:
+        r, _ = _pair_jumping(mentors, mentees, programme, kind, k)
+        assert not isinstance(r, Exception), f"read {k}: {r!r}"
+        assert _accounted(r, mentees) and table_violations(mentors, mentees, programme, r, complete) == [], k
+        got = np.sort(complete.problem.score[result_positions(complete, r)])
+        assert len(got) <= M, k
+        if r.status == "optimal":
+            assert len(got) == M and got[0] == pytest.approx(t, rel=1e-6), k
+        c = r.certificate or {}
+        if c.get("count_bound") is not None:
+            assert c["count_bound"] >= M, k
+        if c.get("threshold_bound") is not None and len(got) == M:
+            assert c["threshold_bound"] >= t - 1e-6, k
+        if objective == "maxmin" and r.bound is not None:
+            assert r.bound >= T - 1e-6, k
