@@ -1,6 +1,8 @@
-"""Session 25's hunt (s25h8), through the public API: pair ranks on every pair source with an
-objective bonus, "why not X" under max-min and leximin, ...; each against brute force, scipy's
-``milp`` or figures recomputed from the caller's tables.
+"""Session 25's hunt (s25h8), through the public API and a second process: ranks on every pair
+source, what unmatched mentees are told, "why not X" under max-min and leximin, the public HR
+table, saves killed part-way and rounds resumed from the store, fairness objectives stopped
+at any clock read; each against brute force, scipy's ``milp`` or figures recomputed from the
+caller's tables.
 
 Fixed (fails at 31cb7f7, where it was found):
 
@@ -10,8 +12,21 @@ Fixed (fails at 31cb7f7, where it was found):
   rounding; the rank counts every pair scoring strictly above the chosen score, the chosen
   pair's own exact score among them. The answer's scores are now the exact plain scores
   (``pipeline/large.py``), so ranks and scores equal the complete set's, bit for bit.
+* A programme loaded from its store (folder or SQLite) scored every pair in the last bits
+  differently from the live programme: the store writes the rules with their keys sorted, and
+  a score was summed in the order the weights were written. The built-in features are now
+  summed in one order whatever the order written (``rules/core.py``), so a resumed round is
+  the live one to the bit (ties are decided on exact scores).
+* An unmatched mentee whose mentors' weakest pairs only tie theirs was told "all N eligible
+  mentors are full with better-scoring pairs: a tie: ... would give the same total score"
+  (82 of the 97 unmatched of the README's HR run); now "full with pairs scoring at least as
+  well" (``report/reasons.py``).
 
-Guards (pass at 31cb7f7 too): ...
+Guards (pass at 31cb7f7 too): ranks against brute force with locks, forbidden pairs, demand 2
+and ``coverage_first`` on every source; the score an unmatched mentee needed against
+enumeration; why-not figures under max-min and leximin (plain, a budget, a mentor with no
+place) against enumeration on the complete set and bounds; the HR run with shuffled rows;
+max-min and leximin under side constraints stopped at sampled clock reads.
 """
 from __future__ import annotations
 
