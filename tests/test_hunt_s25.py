@@ -328,11 +328,6 @@ prog.save(store)
 """
 
 
-def _programme_state(prog):
-    return (prog.history.to_csv(), prog.outcomes.to_csv(),
-            tuple((r.number, r.date, r.pairs.to_csv(), r.unmatched.to_csv()) for r in prog.rounds))
-
-
 @pytest.mark.parametrize("store", ["folder", "db.sqlite"])
 def test_a_save_killed_part_way_then_resumed_is_the_live_programme(tmp_path, store):
     """Round 1 saved; another process loads it, runs round 2 and is killed (``os._exit``)
@@ -347,6 +342,7 @@ def test_a_save_killed_part_way_then_resumed_is_the_live_programme(tmp_path, sto
 
     from mentormatch.programme import Programme
     from mentormatch.programme.store import files
+    from test_hunt_s24 import _state as _programme_state  # (history, outcomes, rounds as text)
 
     mentors, mentees = mm.synthetic.organisation(n_mentees=18, n_mentors=6, seed=2550)
     prog = Programme({}, allow_repeats=True, cooldown_rounds=1, continuity=True, priority="weight")
