@@ -26,12 +26,13 @@ RULES = Rules.from_dict({"weights": {"experience": 1.0, "geography": 0.5, "perso
 
 def test_totals_contributions_and_missing_flags():
     s = score_pairs(MENTEES, MENTORS, ALL, RULES, Context())
-    assert s.features == ["experience", "geography", "personality", "preference"]
+    # (the built-in features in their own order, whatever the order written: rules.weights)
+    assert s.features == ["geography", "experience", "personality", "preference"]
     np.testing.assert_allclose(s.contributions.sum(axis=1), s.total)
     np.testing.assert_allclose(s.contributions, s.values * s.weights)
     assert s.total.shape == (6,) and not np.isnan(s.values).any()
     # E2 has no years/level: experience neutral and flagged; E3 has no time zone or openness
-    exp, geo, per = 0, 1, 2
+    geo, exp, per = 0, 1, 2
     assert s.missing[[2, 3], exp].all() and not s.missing[[0, 1, 4, 5], exp].any()
     assert s.missing[[4, 5], geo].all() and s.missing[[4, 5], per].all()
     assert (s.values[s.missing[:, exp], exp] == 0.5).all()

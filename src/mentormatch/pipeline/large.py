@@ -223,7 +223,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
 
 def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
-    from ..scoring import ScoresOnRead
+    from ..scoring import ScoresOnRead, score_totals
     from ..solvers.blame import Diagnosed
     from ..solvers.certify import solve_scored
     from ..solvers.diagnose import lock_conflicts, locks_alone
@@ -361,6 +361,12 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
 
     def contributions(chosen: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(scores.contributions_of(chosen), columns=scores.features)
+
+    if plan.how == "folded":  # (score + bonus) - bonus is off by a rounding: the exact scores,
+        # which the ranks compare with every pair's exact score (a pair is not above itself)
+        problem = dataclasses.replace(problem, score=score_totals(
+            data["mentees"], data["mentors"], problem.pairs, data["rules"], scorer.context,
+            prepared=scorer.features))
 
     if plan.bonus is not None:  # the objective bonus of any pair, for "why not X" (report/pricing.py)
         data["bonus"] = plan.bonus

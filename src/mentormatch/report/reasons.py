@@ -163,8 +163,10 @@ def unmatched_reasons(
         k = int(np.argmax(ss))
         j = js[k]
         better = bool(np.all(weakest[js] >= ss - 1e-12))  # (else a weaker pair was kept)
+        full_with = ("" if not better else " with better-scoring pairs"
+                     if np.all(weakest[js] > ss + 1e-12) else " with pairs scoring at least as well")
         rows.append((mentee_ids[i], "capacity_taken",
-                     f"all {len(js)} eligible mentors are full{' with better-scoring pairs' * better}: "
+                     f"all {len(js)} eligible mentors are full{full_with}: "
                      f"the best match, {mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at "
                      f"capacity {capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
     fair = solver if solver in FAIR_OBJECTIVES else None
@@ -323,6 +325,7 @@ def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int,
                  f"pairs (exact check stopped at the time limit ({time_limit:g} s): {cut} of "
                  f"{len(needed)} mentors not checked)")
         if need - s <= 1e-9 * max(1.0, abs(need)):
+            scope = scope.replace("with better-scoring pairs", "with pairs scoring at least as well")
             text = (f"{scope}: a tie: pairing it with mentor {mentor_ids[j]!s} (score {_fmt(s)}) "
                     f"would give the same total score, and the tie went against it (ties are "
                     f"decided by a seeded order of the ids, never by row order: "

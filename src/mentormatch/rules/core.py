@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from ..errors import Problem, ValidationError
 from .check import _suggest, check_settings
-from .settings import _DEFAULTS, _REMOVED
+from .settings import _DEFAULTS, _REMOVED, DEFAULT_WEIGHTS
 
 
 @dataclass
@@ -131,7 +131,13 @@ class Rules:
 
     @property
     def weights(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.settings["weights"].items()}
+        """Feature -> weight, the built-in features in :data:`DEFAULT_WEIGHTS`' order whatever
+        the order written, then the others as written: a score is summed in this order, so a
+        programme saved (its tables sorted by name) and loaded, or written in another order,
+        scores every pair to the same bit, and ties fall alike."""
+        given = self.settings["weights"]
+        order = [k for k in DEFAULT_WEIGHTS if k in given] + [k for k in given if k not in DEFAULT_WEIGHTS]
+        return {k: float(given[k]) for k in order}
 
     @property
     def score_span(self) -> float:
