@@ -117,3 +117,9 @@ def test_the_audit_reads_the_same_baselines_on_every_source():
         assert list(lifts[name]["method"]) == ["result", "random", "greedy", "stable"]
         np.testing.assert_allclose(lifts[name]["total_mean"], lifts["complete"]["total_mean"],
                                    rtol=1e-12)
+        # each baseline's bound (main: none) and gap, the same on every source
+        np.testing.assert_allclose(lifts[name]["bound"], lifts["complete"]["bound"], rtol=1e-9)
+        np.testing.assert_allclose(lifts[name]["gap"], lifts["complete"]["gap"], rtol=1e-9)
+    base = lifts["complete"].set_index("method").loc[["random", "greedy", "stable"]]
+    assert np.all(np.isfinite(base["bound"])) and np.all(base["bound"] >= base["total_max"] - 1e-9)
+    np.testing.assert_allclose(base["gap"], (base["bound"] - base["total_mean"]) / base["bound"])

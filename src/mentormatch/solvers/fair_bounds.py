@@ -11,7 +11,7 @@ import numpy as np
 
 from .base import SideConstraints
 
-__all__ = ["FigureSums", "Figures", "TOP_PER_MENTOR", "count_bound", "knapsack_plan", "mentor_places", "most_pairs",
+__all__ = ["FigureSums", "Figures", "TOP_PER_MENTOR", "best_pairs_figures", "count_bound", "knapsack_plan", "mentor_places", "most_pairs",
            "per_mentee", "per_mentor", "source_figures", "threshold_bound",
            "total_bound"]
 
@@ -193,6 +193,40 @@ def mentor_places(fig: Figures, capacity, demand, load) -> np.ndarray:
     loads = np.sort((np.ones(n) if load is None else np.asarray(load, float))[can])
     fits = np.searchsorted(np.cumsum(loads), np.asarray(capacity, float) + 1e-9, side="right")
     return np.minimum(fits, np.asarray(fig.by_mentor)).astype(np.int64)
+
+
+def best_pairs_figures(best, n: int, m: int, capacity, demand) -> Figures:
+    """:class:`Figures` valid over every pair of a source, read from ``best`` (``(mentee,
+    mentor, score)``: each mentee's ``k`` best pairs, or all it has, for some ``k``; a source's
+    ``best(k)``), with no other pass. The mentees' kept scores are exact; a mentee holding the
+    most pairs there may have more (its eligible pairs counted as ``m``). A mentor's pairs
+    outside ``best`` belong to those mentees and score at most the best of their least kept
+    scores, ``T``: so its ``r``-th best score over every pair is at most the larger of its
+    ``r``-th there and ``T``, and its eligible mentees at most its pairs there plus those
+    mentees.
+
+    >>> f = best_pairs_figures((np.array([0, 1]), np.array([0, 0]), np.array([0.9, 0.4])), 2, 2,
+    ...                        np.ones(2), None)
+    >>> f.best_by_mentor.tolist(), f.by_mentor.tolist()  # mentor 1: at most 0.9, two mentees
+    ([0.9, 0.9], [2, 2])
+    """
+    i, j, s = (np.asarray(a) for a in best)
+    i, j, s = i.astype(np.int64), j.astype(np.int64), s.astype(np.float64)
+    sums = FigureSums(n, m, per_mentor(capacity), per_mentee(demand))
+    sums.add_pairs(i, j, s)
+    fig = sums.figures()
+    held = np.bincount(i, minlength=n)
+    cut = (held > 0) & (held >= held.max(initial=0))  # may have pairs outside ``best``
+    if not cut.any():
+        return fig
+    least = np.full(n, np.inf)
+    np.minimum.at(least, i, s)
+    t = float(least[cut].max())
+    return dataclasses.replace(
+        fig, eligible=np.where(cut, np.maximum(fig.eligible, m), fig.eligible),
+        by_mentor=np.minimum(fig.by_mentor + int(cut.sum()), n),
+        best_by_mentor=np.maximum(fig.best_by_mentor, t),
+        top_by_mentor=None if fig.top_by_mentor is None else np.maximum(fig.top_by_mentor, t))
 
 
 def most_pairs(fig: Figures, capacity, demand, load) -> int:

@@ -268,15 +268,12 @@ def _unit_bound(run, rows: np.ndarray | None = None) -> float:
 
 def _best_pairs_bound(run, best_k) -> float:
     """A bound needing no solve from ``best_k``, each mentee's best pairs (at least its demand
-    of them, or all it has): the bound of :func:`mentormatch.solvers.fair_bounds.total_bound`
-    (the least of the mentees' side and the mentors') over every pair of those mentees (the
-    coverage stage: the mentees with a pair); infinite with a bonus (its pairs' order is not
-    the scores'). The mentees' side is read from ``best_k`` alone. A mentor's pairs outside it
-    belong to the mentees holding the most pairs there (the others hold all theirs), and score
-    at most the best of those mentees' least kept scores, ``T``: so mentor ``j``'s ``r``-th
-    best score over every pair is at most the larger of its ``r``-th in ``best_k`` and ``T``,
-    and its eligible mentees at most its pairs there plus those mentees. (Until s25 the
-    mentees' side alone: 579 on a 120 x 30 instance whose optimum is 439.)
+    of them, or all it has): :func:`mentormatch.solvers.fair_bounds.total_bound` (the least of
+    the mentees' side and the mentors') over every pair of those mentees, from the figures
+    ``best_k`` proves (:func:`~mentormatch.solvers.fair_bounds.best_pairs_figures`); the
+    coverage stage: the mentees with a pair; infinite with a bonus (its pairs' order is not the
+    scores'). (Until s25 the mentees' side alone: 579 on a 120 x 30 instance whose optimum is
+    439.)
 
     >>> from types import SimpleNamespace as N
     >>> from mentormatch.pairs import Candidates
@@ -286,32 +283,17 @@ def _best_pairs_bound(run, best_k) -> float:
     >>> _best_pairs_bound(run, (np.arange(3), np.zeros(3), p.score))  # one place: 3, not 6
     3.0
     """
-    import dataclasses
+    from .fair_bounds import best_pairs_figures, total_bound
 
-    from .fair_bounds import FigureSums, per_mentee, per_mentor, total_bound
-
-    i, j, s = (np.asarray(a) for a in best_k)
     problem = run.model.problem
     demand = np.asarray(problem.demand, np.int64)
-    n, m = len(demand), len(np.asarray(problem.capacity))
-    i, j = i.astype(np.int64), j.astype(np.int64)
     if run.model.stage != "score":
-        return float(np.count_nonzero((np.bincount(i, minlength=n) > 0) & (demand > 0)))
+        i = np.asarray(best_k[0], np.int64)
+        return float(np.count_nonzero((np.bincount(i, minlength=len(demand)) > 0) & (demand > 0)))
     if run.bonus is not None:
         return math.inf
-    sums = FigureSums(n, m, per_mentor(problem.capacity), per_mentee(demand))
-    sums.add_pairs(i, j, s.astype(np.float64))
-    fig = sums.figures()
-    held = np.bincount(i, minlength=n)
-    cut = (held > 0) & (held >= held.max(initial=0))  # may have pairs outside best_k
-    if cut.any():
-        least = np.full(n, np.inf)
-        np.minimum.at(least, i, s.astype(np.float64))
-        t = float(least[cut].max())
-        fig = dataclasses.replace(
-            fig, by_mentor=np.minimum(fig.by_mentor + int(cut.sum()), n),
-            best_by_mentor=np.maximum(fig.best_by_mentor, t),
-            top_by_mentor=None if fig.top_by_mentor is None else np.maximum(fig.top_by_mentor, t))
+    fig = best_pairs_figures(best_k, len(demand), len(np.asarray(problem.capacity)),
+                             problem.capacity, demand)
     return total_bound(fig, problem.capacity, demand, problem.load)
 
 
