@@ -20,24 +20,27 @@ from .blame import Diagnosed
 from .diagnose import lock_conflicts
 
 
-def baseline_bound(problem: AssignmentProblem) -> float:
+def baseline_bound(problem: AssignmentProblem) -> float | None:
     """A bound on the total score of every assignment of ``problem``'s pairs that meets its
-    capacities and demands (a baseline's problem has no side constraint): the least of the
-    mentees' side and the mentors', from each mentee's best pairs
-    (:func:`mentormatch.solvers.baselines_rows.reader_bound`, as on a pair reader: the same
-    bound on every source), no solve; so a baseline's gap states how far at most it is from the
-    optimum.
+    capacities and demands (a baseline's problem has no side constraint), so that a baseline's
+    gap states how far at most it is from the optimum: the least of the mentees' side and the
+    mentors' (:func:`mentormatch.solvers.fair_bounds.total_bound`) over one pass's figures, no
+    sort and no solve (0.07 s of CPU at 9 million pairs, where the greedy takes 0.19 s; each
+    mentee's 16 best pairs, as on a reader, took 4 s to select). None with a NaN score.
 
     >>> from mentormatch.pairs import Candidates
     >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([0.9, 0.5]), np.ones(1))
     >>> baseline_bound(p)  # one place
     0.9
     """
-    from .baselines_rows import BestKept, reader_bound
-    from .rows import ProblemRows
+    from .fair_bounds import source_figures, total_bound
+    from .sources import ArraySource
 
-    return reader_bound(BestKept(ProblemRows(problem)), problem.capacity, problem.demand,
-                        problem.load)
+    P, s = problem.pairs, np.asarray(problem.score, np.float64)
+    if np.isnan(s).any():
+        return None
+    fig = source_figures(ArraySource(P.mentee, P.mentor, s, P.n_mentees, P.n_mentors))
+    return total_bound(fig, problem.capacity, problem.demand, problem.load)
 
 
 def _start(problem: AssignmentProblem, solver: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

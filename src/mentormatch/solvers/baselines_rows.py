@@ -163,14 +163,20 @@ class BestKept:
         return getattr(self.reader, name)
 
 
-def reader_bound(reader: BestKept, capacity, demand=None, load=None, k: int = BATCH) -> float:
+def reader_bound(reader: BestKept, capacity, demand=None, load=None, k: int = BATCH
+                 ) -> float | None:
     """A bound on the total score of every assignment of ``reader``'s pairs meeting the
     capacities and demands, from each mentee's ``k`` best pairs alone
     (:func:`~mentormatch.solvers.fair_bounds.best_pairs_figures`,
-    :func:`~mentormatch.solvers.fair_bounds.total_bound`): the least of both sides."""
+    :func:`~mentormatch.solvers.fair_bounds.total_bound`): the least of both sides (each
+    side's kept best scores, where :func:`~mentormatch.solvers.baselines.baseline_bound`
+    keeps one but reads every pair: either may be the tighter). None with a NaN score."""
     from .fair_bounds import best_pairs_figures, total_bound
 
-    fig = best_pairs_figures(reader.best(k), reader.n_mentees, reader.n_mentors, capacity, demand)
+    best = reader.best(k)
+    if np.isnan(np.asarray(best[2], np.float64)).any():
+        return None
+    fig = best_pairs_figures(best, reader.n_mentees, reader.n_mentors, capacity, demand)
     return total_bound(fig, capacity, demand, load)
 
 
