@@ -33,7 +33,8 @@ def baseline_bound(problem: AssignmentProblem) -> float | None:
     >>> baseline_bound(p)  # one place
     0.9
     """
-    from .fair_bounds import source_figures, total_bound
+    from .fair_bounds import total_bound
+    from .figures import source_figures
     from .sources import ArraySource
 
     P, s = problem.pairs, np.asarray(problem.score, np.float64)

@@ -8,8 +8,9 @@
   :func:`~mentormatch.solvers.baselines._greedy_take`.
 * :func:`~mentormatch.solvers.random_rows.random_rows` (re-exported here) is the random
   baseline itself.
-* :func:`reader_bound`: the bound every baseline on a reader carries, from each mentee's best
-  pairs (:class:`BestKept`: the pass the baseline makes for them anyway).
+* Every baseline on a reader carries :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound`
+  over each mentee's best pairs (:class:`~mentormatch.solvers.rows.BestKept`: the pass the
+  baseline makes for them anyway).
 """
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ import numpy as np
 
 from .baselines import _TOL, _greedy_take
 from .random_rows import place_locks, random_rows
-from .rows import PairReader
+from .rows import BestKept, PairReader
 
-__all__ = ["BestKept", "greedy_rows", "random_rows", "place_locks", "reader_bound", "solve_on_reader"]
+__all__ = ["greedy_rows", "random_rows", "place_locks", "solve_on_reader"]
 
 #: Pairs each mentee holds beyond those the current band needs.
 BATCH = 16
@@ -146,40 +147,6 @@ def _rescore(reader, who, t, strict, low, last_s, last_j, more, cap, thr, shrink
     return tuple(np.concatenate([p[k] for p in out]) for k in range(3))
 
 
-class BestKept:
-    """A pair reader whose ``best(k)`` is read once for each ``k`` and kept (the baseline and
-    its bound, :func:`reader_bound`, share the pass); everything else is the reader's."""
-
-    def __init__(self, reader: PairReader):
-        self.reader, self.kept = reader, {}
-        self.n_mentees, self.n_mentors = reader.n_mentees, reader.n_mentors
-
-    def best(self, k: int):
-        if k not in self.kept:
-            self.kept[k] = self.reader.best(k)
-        return self.kept[k]
-
-    def __getattr__(self, name):
-        return getattr(self.reader, name)
-
-
-def reader_bound(reader: BestKept, capacity, demand=None, load=None, k: int = BATCH
-                 ) -> float | None:
-    """A bound on the total score of every assignment of ``reader``'s pairs meeting the
-    capacities and demands, from each mentee's ``k`` best pairs alone
-    (:func:`~mentormatch.solvers.fair_bounds.best_pairs_figures`,
-    :func:`~mentormatch.solvers.fair_bounds.total_bound`): the least of both sides (each
-    side's kept best scores, where :func:`~mentormatch.solvers.baselines.baseline_bound`
-    keeps one but reads every pair: either may be the tighter). None with a NaN score."""
-    from .fair_bounds import best_pairs_figures, total_bound
-
-    best = reader.best(k)
-    if np.isnan(np.asarray(best[2], np.float64)).any():
-        return None
-    fig = best_pairs_figures(best, reader.n_mentees, reader.n_mentors, capacity, demand)
-    return total_bound(fig, capacity, demand, load)
-
-
 def solve_on_reader(name: str, reader: PairReader, capacity, *, demand=None, load=None,
                     locked=None, coverage_first: bool = False, seed: int = 0):
     """A baseline (``"random"``, ``"greedy"`` or ``"stable"``) over every eligible pair of
@@ -187,7 +154,8 @@ def solve_on_reader(name: str, reader: PairReader, capacity, *, demand=None, loa
     ``without_side()``). Returns ``(problem, solution)``: the problem of the pairs read (each
     mentee's ``BATCH`` best pairs, the chosen ones among them: a chosen pair among the best has
     its exact rank in a result, one below them counts as ``BATCH + 1``) and the solution on it,
-    status ``"feasible"``, with :func:`reader_bound` over every pair of ``reader``.
+    status ``"feasible"``, with :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound` over
+    every pair of ``reader`` (from each mentee's ``BATCH`` best).
 
     Raises
     ------
@@ -218,6 +186,9 @@ def solve_on_reader(name: str, reader: PairReader, capacity, *, demand=None, loa
         raise ValueError(f"baseline {name!r} is not one of ['random', 'greedy', 'stable']")
     problem, pos = read_problem(reader, *read, capacity, demand=demand, load=load, locked=locked,
                                 chosen=chosen[:2])
-    bound = reader_bound(reader, capacity, demand, load)
+    from .fair_bounds import best_pairs_bound
+
+    bound = best_pairs_bound(reader.best(BATCH), reader.n_mentees, reader.n_mentors, capacity,
+                             demand, load)
     return problem, finish(problem, pos, "feasible", started, name, bound, cert)
 

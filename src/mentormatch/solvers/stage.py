@@ -268,9 +268,8 @@ def _unit_bound(run, rows: np.ndarray | None = None) -> float:
 
 def _best_pairs_bound(run, best_k) -> float:
     """A bound needing no solve from ``best_k``, each mentee's best pairs (at least its demand
-    of them, or all it has): :func:`mentormatch.solvers.fair_bounds.total_bound` (the least of
-    the mentees' side and the mentors') over every pair of those mentees, from the figures
-    ``best_k`` proves (:func:`~mentormatch.solvers.fair_bounds.best_pairs_figures`); the
+    of them, or all it has): :func:`mentormatch.solvers.fair_bounds.best_pairs_bound` (the
+    least of the mentees' side and the mentors') over every pair of those mentees; the
     coverage stage: the mentees with a pair; infinite with a bonus (its pairs' order is not the
     scores'). (Until s25 the mentees' side alone: 579 on a 120 x 30 instance whose optimum is
     439.)
@@ -283,7 +282,7 @@ def _best_pairs_bound(run, best_k) -> float:
     >>> _best_pairs_bound(run, (np.arange(3), np.zeros(3), p.score))  # one place: 3, not 6
     3.0
     """
-    from .fair_bounds import best_pairs_figures, total_bound
+    from .fair_bounds import best_pairs_bound
 
     problem = run.model.problem
     demand = np.asarray(problem.demand, np.int64)
@@ -292,9 +291,9 @@ def _best_pairs_bound(run, best_k) -> float:
         return float(np.count_nonzero((np.bincount(i, minlength=len(demand)) > 0) & (demand > 0)))
     if run.bonus is not None:
         return math.inf
-    fig = best_pairs_figures(best_k, len(demand), len(np.asarray(problem.capacity)),
-                             problem.capacity, demand)
-    return total_bound(fig, problem.capacity, demand, problem.load)
+    bound = best_pairs_bound(best_k, len(demand), len(np.asarray(problem.capacity)),
+                             problem.capacity, demand, problem.load)
+    return math.inf if bound is None else bound  # (a NaN score: nothing known)
 
 
 def _proven_infeasible() -> InfeasibleError:
