@@ -9,11 +9,14 @@
 * Issue 23's checks: ``pair()`` on each source (:func:`on_source`) and its result's constraints
   recomputed from the caller's tables (:func:`table_violations`).
 * The fake clock of the time-limit tests (:func:`jumping_clock`): nothing is timed.
-* The compiled warm repair's modes (:func:`kernel_mode`).
+* The compiled warm repair's modes (:func:`kernel_mode`); an optional compiled kernel, or None
+  where it was not built (:func:`native_kernel`).
 """
 from __future__ import annotations
 
 import contextlib
+import importlib
+import os
 import pickle
 import time
 from typing import NamedTuple
@@ -361,6 +364,18 @@ def best_rows(x: np.ndarray, feasible: np.ndarray, value: np.ndarray, objective:
         worst = np.where(x, value, np.inf).min(1)
         ok &= worst >= worst[ok].max() * (1 - 1e-9)  # (relative: values may be tiny)
     return np.flatnonzero(ok & (total >= total[ok].max() * (1 - 1e-9)))
+
+
+def native_kernel(name: str):
+    """The optional compiled kernel ``mentormatch._native.<name>``, or None where it was not
+    built (no C compiler where this was installed); under ``CI``, where the build is part of
+    the install (``make test``), its absence fails."""
+    try:
+        return importlib.import_module(f"mentormatch._native.{name}")
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        return None
 
 
 def kernel_mode(monkeypatch, mode: str) -> None:

@@ -55,6 +55,18 @@ def test_unreadable_file_exits_2(args, tmp_path):
     assert p.returncode == 2 and "Traceback" not in p.stderr and "m.csv" in p.stderr
 
 
+@pytest.mark.parametrize("flag, value", [("--mentees", "0"), ("--mentors", "-3")])
+def test_demo_bad_count_names_the_flag(flag, value, tmp_path):
+    """A bad count on the command line is named as the user typed it (the flag and its value),
+    not as the generator's argument (``n_mentees``); exit 2, one paragraph, no file written."""
+    p = run("demo", flag, value, "--out", str(tmp_path / "d"))
+    assert p.returncode == 2
+    line = p.stderr.strip()
+    assert "Traceback" not in line and "\n\n" not in line
+    assert flag in line and f"got {value}" in line and "n_mentee" not in line and "n_mentor" not in line
+    assert not (tmp_path / "d").exists()
+
+
 def test_pair_with_an_org_chart_and_an_encoding(tmp_path):
     """--org carries the management line through a director in neither table; --encoding is
     used and named; without --org the error names the option."""

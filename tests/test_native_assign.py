@@ -11,7 +11,6 @@ Where the kernels were not built (no C compiler) the comparisons are skipped, ex
 from __future__ import annotations
 
 import itertools
-import os
 
 import numpy as np
 import pandas as pd
@@ -23,12 +22,9 @@ from scipy.sparse.csgraph import connected_components
 import mentormatch as mm
 from mentormatch import _native
 
-try:
-    from mentormatch._native import assign as native
-except ImportError:  # no compiler where this was installed
-    native = None
-    if os.environ.get("CI"):
-        raise
+from _support import native_kernel
+
+native = native_kernel("assign")
 
 pytestmark = pytest.mark.skipif(native is None, reason="mentormatch._native.assign was not built")
 

@@ -9,8 +9,6 @@ Where the kernel was not built (no C compiler) the tests are skipped, except und
 where the build is part of the install (``make test``) and its absence fails."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
@@ -21,14 +19,9 @@ from mentormatch.solvers.duals import potentials
 from mentormatch.solvers.flow import network, solve_arrays
 from mentormatch.solvers.quantize import coverage_weights, integer_costs
 
-from _support import kernel_mode, on_source
+from _support import kernel_mode, native_kernel, on_source
 
-try:
-    from mentormatch._native import flow as native
-except ImportError:  # no compiler where this was installed
-    native = None
-    if os.environ.get("CI"):
-        raise
+native = native_kernel("flow")
 
 needs_native = pytest.mark.skipif(native is None, reason="mentormatch._native.flow was not built")
 

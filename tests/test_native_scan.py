@@ -8,22 +8,15 @@ Where the kernel was not built (no C compiler) the comparisons are skipped, exce
 ``CI``, where the build is part of the install (``make test``) and its absence fails."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
 from mentormatch import _native, synthetic
 from mentormatch.solvers.bounded import blockscan, passes
 
-from _support import on_source
+from _support import native_kernel, on_source
 
-try:
-    from mentormatch._native import scan as native
-except ImportError:  # no compiler where this was installed
-    native = None
-    if os.environ.get("CI"):
-        raise
+native = native_kernel("scan")
 
 needs_native = pytest.mark.skipif(native is None, reason="mentormatch._native.scan was not built")
 

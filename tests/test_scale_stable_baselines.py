@@ -117,3 +117,11 @@ def test_the_audit_reads_the_same_baselines_on_every_source():
         assert list(lifts[name]["method"]) == ["result", "random", "greedy", "stable"]
         np.testing.assert_allclose(lifts[name]["total_mean"], lifts["complete"]["total_mean"],
                                    rtol=1e-12)
+    # each baseline's bound (main: none) and gap: at least every baseline's total and the
+    # result's (the optimum under more constraints); on a reader from each mentee's best pairs
+    for name in SOURCES:
+        lift = lifts[name].set_index("method")
+        base = lift.loc[["random", "greedy", "stable"]]
+        assert np.all(np.isfinite(base["bound"]))
+        assert np.all(base["bound"] >= np.maximum(base["total_max"], lift.at["result", "total_mean"]) - 1e-9)
+        np.testing.assert_allclose(base["gap"], (base["bound"] - base["total_mean"]) / base["bound"])

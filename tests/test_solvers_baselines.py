@@ -31,7 +31,10 @@ def make(seed: int, n: int = 40, m: int = 12, loads: bool = False) -> Assignment
 
 def assert_feasible(problem: AssignmentProblem, sol) -> None:
     ch = sol.chosen
-    assert len(np.unique(ch)) == len(ch) and sol.status == "feasible" and sol.bound is None
+    assert len(np.unique(ch)) == len(ch) and sol.status == "feasible"
+    # a bound on every assignment's total (main: None), so a gap (recomputed here)
+    assert sol.bound is not None and sol.bound >= sol.objective - 1e-9
+    assert sol.gap == pytest.approx(max(0.0, (sol.bound - sol.objective) / max(abs(sol.bound), 1e-12)))
     used = np.bincount(problem.pairs.mentor[ch], weights=problem.load[problem.pairs.mentee[ch]],
                        minlength=problem.n_mentors)
     assert np.all(used <= problem.capacity + 1e-9)
@@ -124,3 +127,46 @@ def test_baselines_reject_side_constraints_and_bad_locks():
                            "capacity 1") as err:
             solver(locked, SolverOptions())
         assert [c.constraint for c in err.value.conflicts] == ["locked"]  # the diagnosis's
+
+
+def _milp_optimum(problem: AssignmentProblem) -> float:
+    """The best total over every pair: capacities with loads, demands, locks (scipy's milp)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_matrix
+
+    P, K = problem.pairs, len(problem.pairs)
+    A = np.zeros((P.n_mentees + P.n_mentors, K))
+    A[P.mentee, np.arange(K)] = 1.0
+    A[P.n_mentees + P.mentor, np.arange(K)] = problem.load[P.mentee]
+    hi = np.r_[np.asarray(problem.demand, float), problem.capacity]
+    lo = np.asarray(problem.locked, float)
+    res = milp(-problem.score, integrality=np.ones(K), bounds=Bounds(lo, 1),
+               constraints=LinearConstraint(csr_matrix(A), -np.inf, hi + 1e-9))
+    assert res.status == 0
+    return -res.fun
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("loads", [False, True])
+def test_every_baseline_bounds_the_optimum_the_same_on_a_reader(seed, loads):
+    """Random, greedy (and stable, unit demands and loads) carry a bound at least milp's
+    optimum, on the complete set and on a pair reader of the same pairs (there from each
+    mentee's best pairs alone; main: None)."""
+    from mentormatch.solvers.baselines_rows import solve_on_reader
+    from mentormatch.solvers.rows import ProblemRows
+
+    p = make(seed, loads=loads)
+    optimum = _milp_optimum(p)
+    names = ["random", "greedy"]
+    if not loads:
+        p = AssignmentProblem(p.pairs, p.score, p.capacity)  # stable: unit demands, no locks
+        optimum = _milp_optimum(p)
+        names.append("stable")
+    for name in names:
+        sol = get_solver(name)(p, SolverOptions(seed=seed))
+        assert sol.objective <= optimum + 1e-9 <= sol.bound + 2e-9, name
+        locked = None if not p.locked.any() else (p.pairs.mentee[p.locked], p.pairs.mentor[p.locked])
+        _, on_reader = solve_on_reader(name, ProblemRows(p), p.capacity, demand=p.demand,
+                                       load=None if not loads else p.load, locked=locked, seed=seed)
+        assert on_reader.objective == pytest.approx(sol.objective), name
+        assert on_reader.objective <= optimum + 1e-9 <= on_reader.bound + 2e-9, name

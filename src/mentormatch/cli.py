@@ -98,7 +98,16 @@ def _run_demo(args) -> int:
     from .pipeline import pair
     from .report.export import write_csv
 
-    mentors, mentees = synthetic.organisation(n_mentees=args.mentees, n_mentors=args.mentors, seed=args.seed)
+    from .errors import Problem, ValidationError
+
+    flags = {"n_mentees": "--mentees", "n_mentors": "--mentors", "seed": "--seed"}
+    try:
+        mentors, mentees = synthetic.organisation(n_mentees=args.mentees, n_mentors=args.mentors,
+                                                  seed=args.seed)
+    except ValidationError as exc:  # the generator's argument names, as the flags the user typed
+        raise ValidationError([Problem(f"command line: {flags[p.column]}", None, None, None,
+                                       p.value, p.expected) if p.column in flags else p
+                               for p in exc.problems]) from None
     out = Path(args.out)
     inputs = [write_csv(mentors, out / "mentors.csv"), write_csv(mentees, out / "mentees.csv")]
     result = pair(mentors, mentees, programme=args.programme)

@@ -1,6 +1,9 @@
 """The audit's baselines: seeded random, greedy and stable assignments of the same eligible
 pairs, capacities and locks, side constraints left out, and the lift of the result over them
-(its total score against theirs) with the score histogram against the mean random run.
+(its total score against theirs) with the score histogram against the mean random run. Each
+baseline carries its solver's bound on the total of every assignment of the same pairs without
+the side constraints (:func:`mentormatch.solvers.baselines.baseline_bound`), and so its gap: how
+far at most it is from that optimum.
 
 Over every eligible pair: a scale-path round's solver problem holds only each mentee's best
 pairs, which would flatter the baselines, so there they read every pair on demand.
@@ -63,12 +66,18 @@ def _baseline_runner(data, problem):
     return run
 
 
+def _bound(sol) -> float:
+    """A baseline's bound, NaN where its solver gives none."""
+    return np.nan if sol.bound is None else float(sol.bound)
+
+
 def lift_tables(data: dict, problem, pairs: pd.DataFrame, score: np.ndarray, objective: float,
                 seeds: int, bins: int, baselines: tuple[str, ...],
                 notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """(lift, histogram, random scores): the result's total against ``seeds`` random runs (seeds
-    ``0 .. seeds-1``) and the greedy and stable baselines named in ``baselines``, and the
-    histogram of the result's pair scores (``score``, aligned with ``pairs``) against the mean
+    ``0 .. seeds-1``) and the greedy and stable baselines named in ``baselines``, each with its
+    ``bound`` and ``gap`` (the random row's: its mean total's; NaN on the result's row, whose
+    own bound holds under the side constraints the baselines leave out), and the histogram of the result's pair scores (``score``, aligned with ``pairs``) against the mean
     random run in ``bins`` bins. What could not be run is said in ``notes`` (appended to).
 
     Raises
@@ -77,7 +86,7 @@ def lift_tables(data: dict, problem, pairs: pd.DataFrame, score: np.ndarray, obj
         When ``baselines`` names one that is not in ``BASELINES``.
     """
     run = _baseline_runner(data, problem)
-    rand_totals, rand_matched, rand_scores = [], [], []
+    rand_totals, rand_matched, rand_scores, rand_bound = [], [], [], np.nan
     if run is None:
         notes.append("baselines over every eligible pair are not available: this result's pair "
                      "reader was not transferred (it cannot be pickled)")
@@ -93,15 +102,18 @@ def lift_tables(data: dict, problem, pairs: pd.DataFrame, score: np.ndarray, obj
             notes.append(why)
             break
         rand_totals.append(sol.objective)
+        rand_bound = _bound(sol)  # (every draw's: the same pairs)
         rand_matched.append(len(np.unique(base.pairs.mentee[sol.chosen])))
         rand_scores.append(base.score[sol.chosen])
     random_scores = np.concatenate(rand_scores) if rand_scores else np.zeros(0)
     rows = [("result", 1, objective, 0.0, objective, objective,
-             float(score.mean()) if len(score) else 0.0, int(pairs["mentee_id"].nunique()) if len(pairs) else 0)]
+             float(score.mean()) if len(score) else 0.0, int(pairs["mentee_id"].nunique()) if len(pairs) else 0,
+             np.nan)]
     if rand_totals:
         t = np.asarray(rand_totals)
         rows.append(("random", len(t), t.mean(), t.std(ddof=1) if len(t) > 1 else 0.0, t.min(), t.max(),
-                     float(random_scores.mean()) if len(random_scores) else 0.0, float(np.mean(rand_matched))))
+                     float(random_scores.mean()) if len(random_scores) else 0.0, float(np.mean(rand_matched)),
+                     rand_bound))
     for name in [b for b in ("greedy", "stable") if b in baselines] if run is not None else ():
         base, sol, why = run(name, 0)
         if sol is None:
@@ -109,12 +121,16 @@ def lift_tables(data: dict, problem, pairs: pd.DataFrame, score: np.ndarray, obj
             continue
         sc = base.score[sol.chosen]
         rows.append((name, 1, sol.objective, 0.0, sol.objective, sol.objective,
-                     float(sc.mean()) if len(sc) else 0.0, len(np.unique(base.pairs.mentee[sol.chosen]))))
+                     float(sc.mean()) if len(sc) else 0.0, len(np.unique(base.pairs.mentee[sol.chosen])),
+                     _bound(sol)))
     lift = pd.DataFrame(rows, columns=["method", "runs", "total_mean", "total_std", "total_min",
-                                       "total_max", "mean_score", "matched"])
+                                       "total_max", "mean_score", "matched", "bound"])
     with np.errstate(divide="ignore", invalid="ignore"):
         lift["lift"] = np.where(lift["total_mean"] > 0, objective / lift["total_mean"], np.nan)
     lift["gain"] = objective - lift["total_mean"]
+    with np.errstate(divide="ignore", invalid="ignore"):  # (Solution.gap's rule, on the mean)
+        lift["gap"] = np.maximum(0.0, (lift["bound"] - lift["total_mean"])
+                                 / np.maximum(lift["bound"].abs(), 1e-12))
 
     # ---- histogram: result vs the mean random run
     if len(score) or len(random_scores):

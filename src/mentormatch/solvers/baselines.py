@@ -2,9 +2,10 @@
 
 Both respect every hard constraint of :class:`~mentormatch.solvers.base.AssignmentProblem`
 (eligibility, mentor capacity with mentee loads, mentee demand, locks) and return status
-``"feasible"`` with no bound: they prove nothing about optimality. Side constraints are not
-modelled, so a problem that has any raises ``ValueError`` (strip them first, as
-``mentormatch.pipeline.baseline`` does).
+``"feasible"``: they prove nothing about optimality. Each carries a bound on the total of every
+assignment of the same pairs (:func:`baseline_bound`: one pass, no solve), so its gap says at
+most how far it is from the optimum. Side constraints are not modelled, so a problem that has
+any raises ``ValueError`` (strip them first, as ``mentormatch.pipeline.baseline`` does).
 """
 from __future__ import annotations
 
@@ -17,6 +18,30 @@ from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .blame import Diagnosed
 from .diagnose import lock_conflicts
+
+
+def baseline_bound(problem: AssignmentProblem) -> float | None:
+    """A bound on the total score of every assignment of ``problem``'s pairs that meets its
+    capacities and demands (a baseline's problem has no side constraint), so that a baseline's
+    gap states how far at most it is from the optimum: the least of the mentees' side and the
+    mentors' (:func:`mentormatch.solvers.fair_bounds.total_bound`) over one pass's figures, no
+    sort and no solve (0.07 s of CPU at 9 million pairs, where the greedy takes 0.19 s; each
+    mentee's 16 best pairs, as on a reader, took 4 s to select). None with a NaN score.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([0.9, 0.5]), np.ones(1))
+    >>> baseline_bound(p)  # one place
+    0.9
+    """
+    from .fair_bounds import total_bound
+    from .figures import source_figures
+    from .sources import ArraySource
+
+    P, s = problem.pairs, np.asarray(problem.score, np.float64)
+    if np.isnan(s).any():
+        return None
+    fig = source_figures(ArraySource(P.mentee, P.mentor, s, P.n_mentees, P.n_mentors))
+    return total_bound(fig, problem.capacity, problem.demand, problem.load)
 
 
 def _start(problem: AssignmentProblem, solver: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -50,7 +75,7 @@ def solve_random(problem: AssignmentProblem, options: SolverOptions) -> Solution
     Returns
     -------
     Solution
-        Status ``"feasible"``, bound ``None``. The same seed gives the same pairs.
+        Status ``"feasible"``, bound :func:`baseline_bound`. The same seed gives the same pairs.
     """
     from .random_rows import random_rows
     from .rows import ProblemRows
@@ -61,7 +86,7 @@ def solve_random(problem: AssignmentProblem, options: SolverOptions) -> Solution
     lock_pos = np.flatnonzero(problem.locked)
     i, j, _ = random_rows(ProblemRows(problem), problem.capacity, problem.demand, problem.load,
                           (pairs.mentee[lock_pos], pairs.mentor[lock_pos]), seed=options.seed)
-    return finish(problem, pairs.locate(i, j), "feasible", started, "random", None,
+    return finish(problem, pairs.locate(i, j), "feasible", started, "random", baseline_bound(problem),
                   {"method": "random", "seed": options.seed})
 
 
@@ -81,7 +106,7 @@ def solve_greedy(problem: AssignmentProblem, options: SolverOptions) -> Solution
     Returns
     -------
     Solution
-        Status ``"feasible"``, bound ``None``. Deterministic.
+        Status ``"feasible"``, bound :func:`baseline_bound`. Deterministic.
     """
     started = time.perf_counter()
     lock_pos, cap, dem = _start(problem, "greedy")
@@ -94,7 +119,8 @@ def solve_greedy(problem: AssignmentProblem, options: SolverOptions) -> Solution
     taken = _greedy_take(keep, pairs.mentee, pairs.mentor, problem.score,
                          np.asarray(problem.load, dtype=np.float64), cap.copy(), dem.copy())
     chosen = np.concatenate([lock_pos, taken])
-    return finish(problem, chosen, "feasible", started, "greedy", None, {"method": "greedy"})
+    return finish(problem, chosen, "feasible", started, "greedy", baseline_bound(problem),
+                  {"method": "greedy"})
 
 
 #: The capacity tolerance of the greedy rule: a mentor has room when remaining >= load - _TOL.

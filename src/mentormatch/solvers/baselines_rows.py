@@ -8,6 +8,9 @@
   :func:`~mentormatch.solvers.baselines._greedy_take`.
 * :func:`~mentormatch.solvers.random_rows.random_rows` (re-exported here) is the random
   baseline itself.
+* Every baseline on a reader carries :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound`
+  over each mentee's best pairs (:class:`~mentormatch.solvers.rows.BestKept`: the pass the
+  baseline makes for them anyway).
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import numpy as np
 
 from .baselines import _TOL, _greedy_take
 from .random_rows import place_locks, random_rows
-from .rows import PairReader
+from .rows import BestKept, PairReader
 
 __all__ = ["greedy_rows", "random_rows", "place_locks", "solve_on_reader"]
 
@@ -151,7 +154,8 @@ def solve_on_reader(name: str, reader: PairReader, capacity, *, demand=None, loa
     ``without_side()``). Returns ``(problem, solution)``: the problem of the pairs read (each
     mentee's ``BATCH`` best pairs, the chosen ones among them: a chosen pair among the best has
     its exact rank in a result, one below them counts as ``BATCH + 1``) and the solution on it,
-    status ``"feasible"``, no bound.
+    status ``"feasible"``, with :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound` over
+    every pair of ``reader`` (from each mentee's ``BATCH`` best).
 
     Raises
     ------
@@ -164,6 +168,7 @@ def solve_on_reader(name: str, reader: PairReader, capacity, *, demand=None, loa
     from .rows import read_problem
 
     started = time.perf_counter()
+    reader = reader if isinstance(reader, BestKept) else BestKept(reader)
     if name == "stable":
         from .stable_rows import solve_stable_rows
 
@@ -181,5 +186,9 @@ def solve_on_reader(name: str, reader: PairReader, capacity, *, demand=None, loa
         raise ValueError(f"baseline {name!r} is not one of ['random', 'greedy', 'stable']")
     problem, pos = read_problem(reader, *read, capacity, demand=demand, load=load, locked=locked,
                                 chosen=chosen[:2])
-    return problem, finish(problem, pos, "feasible", started, name, None, cert)
+    from .fair_bounds import best_pairs_bound
+
+    bound = best_pairs_bound(reader.best(BATCH), reader.n_mentees, reader.n_mentors, capacity,
+                             demand, load)
+    return problem, finish(problem, pos, "feasible", started, name, bound, cert)
 

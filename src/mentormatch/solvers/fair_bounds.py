@@ -2,163 +2,19 @@
 (:mod:`mentormatch.solvers.fair_source` states the proofs): one pass's figures per mentee and
 mentor, the most pairs any assignment holds (a stipend budget's fractional knapsack of places
 included), the best worst pair of any assignment of a given count, and the places a budget buys
-(:func:`knapsack_plan`, a plan for the flows)."""
+(:func:`knapsack_plan`, a plan for the flows). The figures themselves, and the pass that
+reads them, are :mod:`mentormatch.solvers.figures` (re-exported here)."""
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 
 from .base import SideConstraints
+from .figures import (FigureSums, Figures, TOP_PER_MENTOR, best_pairs_figures, per_mentee,  # noqa: F401
+                      per_mentor, source_figures)
 
-__all__ = ["FigureSums", "Figures", "TOP_PER_MENTOR", "count_bound", "knapsack_plan", "mentor_places", "most_pairs",
-           "most_places", "per_mentor", "source_figures", "threshold_bound"]
-
-
-#: At most this many best scores kept per mentor (:class:`FigureSums`; the rest of a mentor's
-#: places are counted at its last kept score: any number is valid, more is tighter).
-TOP_PER_MENTOR = 8
-
-
-@dataclasses.dataclass(frozen=True)
-class Figures:
-    """One pass over a source: per mentee its eligible pairs and best score, per mentor the
-    same (``-inf``: no eligible pair) and, in ``top_by_mentor`` (``m x k``, descending,
-    ``-inf`` padded; None: ``best_by_mentor`` alone), its ``k`` best scores. On bounds, upper
-    bounds (valid for the bounds here)."""
-
-    eligible: np.ndarray
-    best: np.ndarray
-    by_mentor: np.ndarray
-    best_by_mentor: np.ndarray
-    top_by_mentor: np.ndarray | None = None
-
-    def mentor_top(self) -> np.ndarray:
-        """Each mentor's best scores as kept, ``m x k`` (``k >= 1``), descending."""
-        return (self.best_by_mentor[:, None] if self.top_by_mentor is None
-                else self.top_by_mentor)
-
-
-class FigureSums:
-    """:class:`Figures` summed block by block over one pass (:func:`source_figures`; the
-    held tries' survey, :func:`mentormatch.pipeline.held.survey`, adds its histogram beside
-    it): blocks of exact pairs (:meth:`add_pairs`) or of float32 bounds (:meth:`add_bounds`);
-    each mentor's ``per_mentor`` best scores beside its best."""
-
-    def __init__(self, n: int, m: int, per_mentor: int = 1):
-        self.eligible, self.by_mentor = np.zeros(n, np.int64), np.zeros(m, np.int64)
-        self.best, self.best_j = np.full(n, -np.inf), np.full(m, -np.inf)
-        self.top = np.full((m, max(int(per_mentor), 1)), -np.inf)
-
-    def add_pairs(self, i: np.ndarray, j: np.ndarray, s: np.ndarray) -> None:
-        """Eligible pairs ``(i, j)`` with exact scores ``s``."""
-        self.eligible += np.bincount(i, minlength=len(self.eligible))
-        self.by_mentor += np.bincount(j, minlength=len(self.by_mentor))
-        np.maximum.at(self.best, i, s)
-        np.maximum.at(self.best_j, j, s)
-        if self.top.shape[1] == 1 or not len(i):
-            return
-        new = s > self.top[j, -1]  # (the later blocks: few beat a mentor's k-th kept)
-        lo, m = int(i.min()), len(self.best_j)
-        if 8 * np.count_nonzero(new) > len(i) and (int(i.max()) + 1 - lo) * m <= 4 * len(i):
-            block = np.full((int(i.max()) + 1 - lo, m), -np.inf)  # many, in a block of rows:
-            block[i - lo, j] = s  # each mentor's k best in it first (_top_block)
-            self._top_block(block, block.max(axis=0, initial=-np.inf))
-        else:
-            self._keep(np.asarray(j, np.int64)[new], np.asarray(s, np.float64)[new])
-
-    def add_bounds(self, rows: np.ndarray, up: np.ndarray, ok: np.ndarray) -> None:
-        """A block of bounds ``up`` (rows ``rows`` of the mentees, every mentor; ``ok`` its
-        eligible pairs), set to ``-inf`` where not ``ok`` (in place)."""
-        self.eligible[rows] = ok.sum(axis=1)
-        self.by_mentor += ok.sum(axis=0)
-        np.copyto(up, -np.inf, where=~ok)
-        self.best[rows] = up.max(axis=1, initial=-np.inf)
-        col = up.max(axis=0, initial=-np.inf)
-        np.maximum(self.best_j, col, out=self.best_j)
-        if self.top.shape[1] > 1:
-            self._top_block(up, col)
-
-    def _top_block(self, up: np.ndarray, col: np.ndarray) -> None:
-        """Merge a dense block (mentee rows x every mentor, ``-inf`` where not eligible; ``col``
-        its column maxima) into each mentor's ``k`` best."""
-        k = self.top.shape[1]
-        cols = np.flatnonzero(col > self.top[:, -1])
-        if len(cols):  # only the mentors whose block best beats their k-th kept
-            sub = up[:, cols]
-            above = sub > self.top[cols, -1].astype(sub.dtype)
-            if len(sub) > k and np.count_nonzero(above) > 2 * k * len(cols):
-                # many (the first blocks): each column's k best in the block, then merged
-                part = np.partition(sub, len(sub) - k, axis=0)[len(sub) - k:]
-                both = np.concatenate([self.top[cols], part.T.astype(np.float64)], axis=1)
-                self.top[cols] = -np.sort(-both, axis=1)[:, :k]
-            else:
-                r, c = np.divmod(np.flatnonzero(above), len(cols))
-                self._keep(cols[c], sub[r, c].astype(np.float64))
-
-    def _keep(self, j: np.ndarray, s: np.ndarray) -> None:
-        """Merge scores ``s`` of mentors ``j`` into each mentor's ``k`` best."""
-        k = self.top.shape[1]
-        if k == 1:
-            return  # (best_j)
-        new = s > self.top[j, -1]
-        if not new.any():
-            return
-        j, s = j[new], s[new]
-        touched = np.unique(j)
-        jj = np.concatenate([np.repeat(touched, k), j])
-        ss = np.concatenate([self.top[touched].ravel(), s])
-        order = np.lexsort((-ss, jj))
-        jj, ss = jj[order], ss[order]
-        first = np.searchsorted(jj, touched)
-        rank = np.arange(len(jj)) - np.repeat(first, np.diff(np.r_[first, len(jj)]))
-        take = rank < k  # (each touched mentor has its k kept ones: the first k fill its row)
-        self.top[jj[take], rank[take]] = ss[take]
-
-    def figures(self, margin: float = 0.0) -> Figures:
-        """The sums, each best score raised by ``margin`` (a bound's; ``-inf`` stays)."""
-        top = None if self.top.shape[1] == 1 else self.top + margin
-        return Figures(self.eligible, self.best + margin, self.by_mentor, self.best_j + margin, top)
-
-
-def per_mentor(capacity) -> int:
-    """How many best scores a pass keeps per mentor (:class:`FigureSums`): the largest whole
-    capacity, at least 1 and at most ``TOP_PER_MENTOR``."""
-    cap = np.asarray(capacity, float)
-    return int(np.clip(np.floor(cap.max(initial=1.0) + 1e-9), 1, TOP_PER_MENTOR))
-
-
-def source_figures(source, per_mentor: int = 1) -> Figures:
-    """:class:`Figures` of every eligible pair of ``source`` (one pass; on a
-    :class:`~mentormatch.solvers.sources.BoundedSource` its bounds, no exact score), each
-    mentor's ``per_mentor`` best scores kept."""
-    from .sources import BoundedSource
-
-    sums = FigureSums(source.n_mentees, source.n_mentors, per_mentor)
-    if not isinstance(source, BoundedSource):
-        for i, j, s in source.blocks():
-            sums.add_pairs(i, j, s)
-        return sums.figures()
-    from ..scale import BIG
-
-    sc = source.scorer
-    for a, b in source._rows():
-        up = sc.upper(a, b)  # float32; the margin added on the reductions
-        sums.add_bounds(sc.order[a:b], up, up > -BIG / 4)
-    return sums.figures(sc.margin)
-
-
-def most_places(capacity, load, n_mentees: int) -> np.ndarray:
-    """The most mentees each mentor's capacity takes (:func:`~mentormatch.solvers.linear_rows.
-    most_mentees`: ``floor(capacity / lightest load)``, at most the mentees)."""
-    from ..pairs import Candidates
-    from .base import AssignmentProblem
-    from .linear_rows import most_mentees
-
-    cap = np.asarray(capacity, float)
-    none = np.zeros(0, np.int64)
-    return most_mentees(AssignmentProblem(Candidates(none, none, n_mentees, len(cap)), np.zeros(0),
-                                          cap, load=load))
+__all__ = ["FigureSums", "Figures", "TOP_PER_MENTOR", "best_pairs_figures", "count_bound",
+           "knapsack_plan", "mentor_places", "most_pairs", "per_mentee", "per_mentor",
+           "source_figures", "threshold_bound", "total_bound", "best_pairs_bound"]
 
 
 def mentor_places(fig: Figures, capacity, demand, load) -> np.ndarray:
@@ -251,7 +107,8 @@ def _places_bought(places: np.ndarray, c: np.ndarray, B: float) -> float:
 
 def knapsack_plan(fig: Figures, capacity, demand, side: SideConstraints, prefer=None):
     """The most places a stipend budget buys (with minimum loads), as each mentor's load: the
-    mentors by cost a place ``c_j`` (:func:`count_bound`), ties by ``prefer`` (larger first:
+    mentors by cost a place ``c_j`` (:func:`count_bound`, over each mentor's most mentees,
+    :func:`mentor_places`), ties by ``prefer`` (larger first:
     the engine's loads) then index, each taken whole while its stipends fit, then as many
     places as the rest of the budget pays (never below its minimum load); at most the places
     the mentees with an eligible pair need. None when the only side rows are not a budget
@@ -269,7 +126,10 @@ def knapsack_plan(fig: Figures, capacity, demand, side: SideConstraints, prefer=
     fixed, per = _stipends(side, m)
     low = (np.zeros(m) if side.min_load is None
            else np.ceil(np.asarray(side.min_load, float) - 1e-9))
-    places = np.minimum(most_places(capacity, None, n), fig.by_mentor).astype(np.int64)
+    # each mentor's most mentees, and the cost of a place, as count_bound reads them: a mentee
+    # with no demand is no place (until s25 ``most_places``, which counted them: a mentor
+    # eligible to many of them looked cheap, and was planned places no mentee could take)
+    places = mentor_places(fig, capacity, demand, None)
     c, left = _place_costs(places, side)
     dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
     need = int(np.minimum(np.maximum(dem, 0), fig.eligible).sum())
@@ -300,8 +160,11 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
 
     Let ``A`` hold ``count`` pairs or more, its worst ``w``; mentor ``j`` holds ``n_j`` of them.
 
-    - *Mentees*: mentee ``i`` holds at most ``min(d_i, e_i)`` pairs, none when its best is
-      below ``w``; so the mentees whose best reaches ``w`` supply ``count``.
+    - *Mentees*: mentee ``i`` holds at most ``min(d_i, e_i)`` pairs, and at most as many as
+      score at least ``w``; with its kept best scores (:attr:`Figures.top_by_mentee`) weighed
+      as the mentors' below (its ``min(d_i, e_i)`` in place of ``k_j``), the weights at values
+      ``>= w`` add up to ``count``. (Until s25 each mentee counted ``min(d_i, e_i)`` pairs at
+      its best score: a mentee asking for 3 with one good pair counted 3 good ones.)
     - *Mentors*: ``n_j <= k_j`` (:func:`mentor_places`) and ``n_j <= c_j(w)``, its pairs scoring
       at least ``w``. With ``v_1 >= ... >= v_K`` its ``K`` best kept scores
       (:attr:`Figures.top_by_mentor`; ``K`` 1: its best), weigh ``v_r`` by 1 for ``r < K`` and
@@ -342,7 +205,9 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
         k = int(np.searchsorted(reach, count))  # the first prefix that holds ``count``
         return float(values[order][k]) if k < len(values) else -np.inf
 
-    by_mentees = kth(fig.best, np.minimum(np.maximum(dem, 0), fig.eligible))
+    top_i = fig.mentee_top()
+    by_mentees = kth(top_i.ravel(), _top_weights(np.minimum(np.maximum(dem, 0), fig.eligible),
+                                                 top_i.shape[1]).ravel())
     places = mentor_places(fig, capacity, demand, load)
     top = fig.mentor_top()
     weight = _top_weights(places, top.shape[1])
@@ -367,6 +232,46 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
                 hi = mid - 1
         out = min(out, float(levels[lo]))
     return out
+
+
+def total_bound(fig: Figures, capacity, demand, load) -> float:
+    """A bound on the total score of every assignment that meets the capacities and demands
+    (side constraints only remove assignments, so it bounds every objective's total, max-min's
+    and leximin's included): the least of the two sides. Mentee ``i`` holds at most ``min(d_i,
+    e_i)`` pairs, its ``r``-th best scoring at most its ``r``-th best kept score
+    (:attr:`Figures.top_by_mentee`; the places beyond the kept ones at the last kept,
+    :func:`_top_weights`); mentor ``j`` at most :func:`mentor_places`, the same over its kept
+    scores; each score counted at ``max(0, .)`` (an assignment may leave a pair out). On bounds
+    (figures of upper bounds) still a bound.
+
+    >>> f = Figures(np.array([2, 1]), np.array([0.9, 0.5]), np.array([2, 1]), np.array([0.9, 0.5]),
+    ...             np.array([[0.9, 0.5], [0.1, -np.inf]]), np.array([[0.9, 0.1], [0.5, -np.inf]]))
+    >>> total_bound(f, np.array([2.0, 1.0]), np.array([2, 1]), None)  # mentees 1.0 + 0.5
+    1.5
+    """
+    n = len(fig.eligible)
+    dem = np.ones(n, np.int64) if demand is None else np.round(np.asarray(demand, float)).astype(np.int64)
+
+    def side(top: np.ndarray, places: np.ndarray) -> float:
+        return float((_top_weights(places, top.shape[1]) * np.maximum(top, 0.0)).sum())
+
+    return min(side(fig.mentee_top(), np.minimum(np.maximum(dem, 0), fig.eligible)),
+               side(fig.mentor_top(), mentor_places(fig, capacity, demand, load)))
+
+
+def best_pairs_bound(best, n: int, m: int, capacity, demand, load) -> float | None:
+    """:func:`total_bound` over every pair of a source from ``best``, each mentee's best pairs
+    alone (:func:`~mentormatch.solvers.figures.best_pairs_figures`): the bound of a baseline on
+    a pair reader and of the engine's stage stopped before its first LP. None with a NaN score.
+
+    >>> best = (np.arange(3), np.zeros(3, np.int64), np.array([3.0, 2.0, 1.0]))
+    >>> best_pairs_bound(best, 3, 1, np.ones(1), None, None)  # one place: 3, not 6
+    3.0
+    """
+    if np.isnan(np.asarray(best[2], np.float64)).any():
+        return None
+    fig = best_pairs_figures(best, n, m, capacity, demand)
+    return total_bound(fig, capacity, demand, load)
 
 
 def _top_weights(places: np.ndarray, k: int) -> np.ndarray:

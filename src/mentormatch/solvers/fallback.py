@@ -14,9 +14,10 @@ Two steps need no search and take milliseconds on a held problem:
   optimum often does: before, a share floor at a short limit raised ``TimeLimitError`` where this
   assignment was at hand.
 * **a bound over every pair** (:func:`no_solve_bound`): any assignment that meets the capacities
-  and demands is worth at most ``sum_i min(d_i, e_i) max(0, best_i)`` (``e_i`` mentee ``i``'s
-  eligible pairs, ``best_i`` its best score), and at most the same over mentors (``min(k_j,
-  f_j)`` places, ``k_j`` the most mentees its capacity takes); the least of the two. Side constraints only remove assignments, so it bounds
+  and demands is worth at most the sum of each mentee's ``min(d_i, e_i)`` best scores
+  (``e_i`` its eligible pairs; each at ``max(0, .)``), and at most the same over mentors (each
+  its most mentees' worth); the least of the two
+  (:func:`mentormatch.solvers.fair_bounds.total_bound`). Side constraints only remove assignments, so it bounds
   every objective's total (max-min's and leximin's included, whose optimum is one assignment).
 
 >>> from mentormatch.pairs import Candidates
@@ -41,18 +42,12 @@ FALLBACK_K = 12
 
 def figures_bound(fig, problem: AssignmentProblem) -> float:
     """The module docstring's bound from one pass's figures (``fig``,
-    :func:`~mentormatch.solvers.fair_bounds.source_figures`): ``sum_i min(d_i, e_i) max(0,
-    best_i)`` and ``sum_j min(k_j, f_j) max(0, best_j)`` (``e``, ``f``: eligible pairs; ``k_j``
-    the most mentees mentor ``j``'s capacity takes), the least of the two. Exact for the mentee
-    side with demands of one; on bounds (figures of upper bounds) still a bound."""
-    from .linear_rows import most_mentees
+    :func:`~mentormatch.solvers.fair_bounds.source_figures`), stated once in
+    :func:`~mentormatch.solvers.fair_bounds.total_bound` (the least of the mentees' side and the
+    mentors'), with ``problem``'s capacities, demands and loads."""
+    from .fair_bounds import total_bound
 
-    dem = np.maximum(np.round(np.asarray(problem.demand, float)), 0)
-    take_i = np.minimum(dem, fig.eligible)
-    take_j = np.minimum(most_mentees(problem).astype(float), fig.by_mentor)
-    by_mentee = float(np.sum(np.where(take_i > 0, take_i * np.maximum(fig.best, 0.0), 0.0)))
-    by_mentor = float(np.sum(np.where(take_j > 0, take_j * np.maximum(fig.best_by_mentor, 0.0), 0.0)))
-    return min(by_mentee, by_mentor)
+    return total_bound(fig, problem.capacity, problem.demand, problem.load)
 
 
 def no_solve_bound(problem: AssignmentProblem, score: np.ndarray | None = None) -> float:
@@ -66,12 +61,13 @@ def no_solve_bound(problem: AssignmentProblem, score: np.ndarray | None = None) 
     >>> no_solve_bound(p)  # one mentor, one place: its best pair
     3.0
     """
-    from .fair_bounds import source_figures
+    from .fair_bounds import per_mentee, per_mentor, source_figures
     from .sources import ArraySource
 
     P = problem.pairs
     s = problem.score if score is None else np.asarray(score, np.float64)
-    fig = source_figures(ArraySource(P.mentee, P.mentor, s, P.n_mentees, P.n_mentors))
+    fig = source_figures(ArraySource(P.mentee, P.mentor, s, P.n_mentees, P.n_mentors),
+                         per_mentor(problem.capacity), per_mentee(problem.demand))
     return figures_bound(fig, problem)
 
 

@@ -17,9 +17,10 @@ NEIGHBOURHOOD_COLUMNS = 20_000
 
 def repair(run: "Run", cand: Candidates, on: np.ndarray) -> np.ndarray | None:
     """The primal heuristic: make an assignment meet the constraints by dropping pairs, or
-    None. Mentors below their minimum load or reservation value lose all their pairs; while the
-    budget is exceeded, the pair that saves the most money per score lost goes (a mentor's
-    last mentee also saves the fixed stipend). Floors are not repaired (dropping cannot help)."""
+    None. Mentors below their minimum load or reservation value lose all their pairs; over the
+    budget, the pairs are kept by :func:`within_budget` (the most score per money first, then
+    refilled; never below the pairs kept best score first). Floors are not repaired (dropping
+    cannot help)."""
     m = run.model
     on = on.copy()
     for _ in range(3):
@@ -39,19 +40,72 @@ def repair(run: "Run", cand: Candidates, on: np.ndarray) -> np.ndarray | None:
                 short |= (n_j > 0) & (earn < m.res_need - 1e-7)
             on &= ~(short[cand.j] & ~cand.locked)
         if "budget" in m.check(cand.i, cand.j, cand.s, on):
-            idx = np.flatnonzero(on & ~cand.locked)
-            n_j = np.bincount(cand.j[on], minlength=m.m)
-            spent = float(m.fixed[n_j > 0].sum() + m.per[cand.j[on]].sum())
-            over = spent - float(m.side.budget)
-            # drop the cheapest score per unit saved first (vectorised ranking, then a scan
-            # over the ranked pairs only as far as the overspend needs)
-            saves = m.per[cand.j[idx]] + np.where(n_j[cand.j[idx]] == 1, m.fixed[cand.j[idx]], 0.0)
-            value = cand.s[idx] / np.maximum(saves, 1e-12)
-            order = np.argsort(value, kind="stable")
-            cum = np.cumsum(saves[order])
-            k = int(np.searchsorted(cum, over - 1e-9)) + 1
-            on[idx[order[:k]]] = False
+            on = within_budget(cand, on, m.fixed, m.per, float(m.side.budget))
     return on if run.feasible(cand, on) else None
+
+
+def within_budget(cand: Candidates, on: np.ndarray, fixed: np.ndarray, per: np.ndarray,
+                  budget: float) -> np.ndarray:
+    """The pairs of ``on`` kept within ``budget`` (a mentor's fixed stipend paid once it has a
+    mentee, ``per`` a mentee): the locked ones, then the others in one of two orders, each
+    pair kept when its stipends still fit (:func:`_keep_in_order`), the better total of the two
+    orders: the most score per money first (a pair's money: its mentor's ``per`` and its share
+    of the fixed stipend over the mentor's pairs in ``on``), and the best score first. (Until
+    s25 the pairs saving the most money per score went first, each counted at ``per`` unless
+    its mentor's last: over a mentor's fixed stipend that dropped every pair, s25h7's test.)
+
+    >>> from types import SimpleNamespace as N
+    >>> c = N(i=np.arange(4), j=np.array([0, 0, 1, 1]), s=np.array([3.0, 3.0, 1.0, 1.0]),
+    ...       locked=np.zeros(4, bool))
+    >>> within_budget(c, np.ones(4, bool), np.array([10.0, 0.0]), np.ones(2), 3.0).tolist()
+    [False, False, True, True]
+    """
+    on = np.asarray(on, bool)
+    locked = on & np.asarray(cand.locked, bool)
+    free = np.flatnonzero(on & ~locked)
+    n_j = np.bincount(cand.j[on], minlength=len(fixed))
+    paid = np.bincount(cand.j[locked], minlength=len(fixed)) > 0  # (their fixed stipend is due)
+    share = np.where(paid, 0.0, fixed / np.maximum(n_j, 1))
+    money = per[cand.j[free]] + share[cand.j[free]]
+    ratio = cand.s[free] / np.maximum(money, 1e-12)
+    best, best_value = locked.copy(), -np.inf
+    for key in (ratio, cand.s[free]):  # (ties: the better score, then the position)
+        keep = _keep_in_order(free[np.lexsort((free, -cand.s[free], -key))], cand.j, fixed, per,
+                              paid, budget - float(fixed[paid].sum() + per[cand.j[locked]].sum()))
+        value = float(cand.s[keep].sum())
+        if value > best_value:
+            best, best_value = locked.copy(), value
+            best[keep] = True
+    return best
+
+
+def _keep_in_order(order: np.ndarray, mentor: np.ndarray, fixed: np.ndarray, per: np.ndarray,
+                   paid: np.ndarray, left: float) -> np.ndarray:
+    """The positions of ``order`` a scan keeps: each when its stipends (``per``, and its
+    mentor's ``fixed`` unless ``paid`` or already opened by the scan) fit in ``left``. The
+    longest prefix that fits at once (numpy); past it, one step per pair until nothing left can
+    fit (the budget has bound by then: few pairs)."""
+    paid = paid.copy()
+    j = mentor[order]
+    first = np.zeros(len(order), bool)
+    first[np.unique(j, return_index=True)[1]] = True
+    cost = per[j] + np.where(first & ~paid[j], fixed[j], 0.0)
+    tol = 1e-9 * max(1.0, abs(left))
+    whole = int(np.searchsorted(np.cumsum(cost), left + tol, side="right"))
+    kept = [order[:whole]]
+    paid[j[:whole]] = True
+    left -= float(cost[:whole].sum())
+    rest = order[whole:]
+    cheapest = float(per[mentor[rest]].min(initial=np.inf))
+    for p in rest.tolist():
+        if left + tol < cheapest:
+            break
+        c = per[mentor[p]] + (0.0 if paid[mentor[p]] else fixed[mentor[p]])
+        if c <= left + tol:
+            kept.append(np.array([p]))
+            paid[mentor[p]] = True
+            left -= c
+    return np.concatenate(kept).astype(np.int64)
 
 
 def neighbourhood(run: "Run", cand: Candidates, x: np.ndarray) -> np.ndarray | None:

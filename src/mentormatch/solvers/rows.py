@@ -27,6 +27,24 @@ from .base import AssignmentProblem
 from .sources import Pairs, Screen, top_k
 
 
+class BestKept:
+    """A pair reader whose ``best(k)`` is read once for each ``k`` and kept (a baseline on a
+    reader and its bound, :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound`, share the
+    pass); everything else is the reader's."""
+
+    def __init__(self, reader: PairReader):
+        self.reader, self.kept = reader, {}
+        self.n_mentees, self.n_mentors = reader.n_mentees, reader.n_mentors
+
+    def best(self, k: int):
+        if k not in self.kept:
+            self.kept[k] = self.reader.best(k)
+        return self.kept[k]
+
+    def __getattr__(self, name):
+        return getattr(self.reader, name)
+
+
 class PairReader(Protocol):
     n_mentees: int
     n_mentors: int

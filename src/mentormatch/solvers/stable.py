@@ -183,8 +183,10 @@ def blocking_pairs(problem: AssignmentProblem, chosen: np.ndarray,
 def solve_stable(problem: AssignmentProblem, options: SolverOptions | None = None) -> Solution:
     """Solver ``"stable"``: the mentee-optimal stable matching (see the module docstring).
 
-    Status is ``"feasible"``: the matching is stable, not score-optimal. The certificate
-    holds ``blocking_pairs`` (0, recounted from the result) and ``proposals``.
+    Status is ``"feasible"``: the matching is stable, not score-optimal; its bound
+    (:func:`~mentormatch.solvers.baselines.baseline_bound`) and gap say at most how far from
+    the best total. The certificate holds ``blocking_pairs`` (0, recounted from the result) and
+    ``proposals``.
 
     Raises
     ------
@@ -195,7 +197,9 @@ def solve_stable(problem: AssignmentProblem, options: SolverOptions | None = Non
     started = time.perf_counter()
     chosen, proposals = stable_match(problem)
     blocking = len(blocking_pairs(problem, chosen))
-    return finish(problem, chosen, "feasible", started, "stable",
+    from .baselines import baseline_bound
+
+    return finish(problem, chosen, "feasible", started, "stable", baseline_bound(problem),
                   certificate={"method": "deferred acceptance (mentee-proposing)",
                                "blocking_pairs": blocking, "proposals": proposals,
                                "optimal_for": "mentees"},

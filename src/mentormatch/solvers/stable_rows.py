@@ -347,7 +347,9 @@ def solve_stable_rows(reader: PairReader, capacity, *, demand=None, load=None, l
     :func:`~mentormatch.solvers.stable.solve_stable` on the problem of every eligible pair,
     without holding them. Returns the problem of the pairs read (the matching's among them) and
     the solution, whose certificate holds ``blocking_pairs`` (recounted over every eligible
-    pair, :func:`count_blocking`) and ``proposals``.
+    pair, :func:`count_blocking`) and ``proposals``; its bound is
+    :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound` over every pair (from each
+    mentee's ``BATCH`` best).
 
     Raises
     ------
@@ -358,12 +360,18 @@ def solve_stable_rows(reader: PairReader, capacity, *, demand=None, load=None, l
     started = time.perf_counter()
     check_scope(demand, load, 0 if locked is None else len(locked[0]), coverage_first,
                 side.active() if side is not None else [])
+    from .fair_bounds import best_pairs_bound
+    from .rows import BestKept
+
+    reader = reader if isinstance(reader, BestKept) else BestKept(reader)
     read, chosen, proposals = stable_rows(reader, capacity, demand, mentee_rank, mentor_rank)
     match = tuple(a[chosen] for a in read)
     blocking = count_blocking(reader, match, capacity, mentee_rank, mentor_rank)
     problem, pos = read_problem(reader, *read, capacity, demand=demand, load=load,
                                 chosen=match[:2])
     solution = finish(problem, pos, "feasible", started, "stable",
+                      best_pairs_bound(reader.best(BATCH), reader.n_mentees, reader.n_mentors,
+                                       capacity, demand, load),
                       certificate={"method": "deferred acceptance (mentee-proposing), read lazily",
                                    "blocking_pairs": blocking, "proposals": proposals,
                                    "optimal_for": "mentees", "pairs_read": len(problem.pairs)},

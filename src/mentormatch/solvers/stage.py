@@ -18,7 +18,6 @@ from .highs import OutOfTime
 from .linear_rows import mentee_best
 from .relax import Candidates, Run
 from .sources import ArraySource, PassCut, n_pairs
-from .sparse import rank_in_group
 
 #: Above this many candidate pairs the MIP over all candidates is skipped once an assignment
 #: is known (the neighbourhood MIP still runs).
@@ -268,21 +267,33 @@ def _unit_bound(run, rows: np.ndarray | None = None) -> float:
 
 
 def _best_pairs_bound(run, best_k) -> float:
-    """A bound needing no solve: each mentee's ``demand`` best positive scores (the coverage
-    stage: the mentees with a pair), from ``best_k``, each mentee's best pairs (at least its
-    demand of them); infinite with a bonus (its pairs' order is not the scores')."""
-    i, j, s = (np.asarray(a) for a in best_k)
-    demand = np.asarray(run.model.problem.demand, np.int64)
-    n = len(demand)
+    """A bound needing no solve from ``best_k``, each mentee's best pairs (at least its demand
+    of them, or all it has): :func:`mentormatch.solvers.fair_bounds.best_pairs_bound` (the
+    least of the mentees' side and the mentors') over every pair of those mentees; the
+    coverage stage: the mentees with a pair; infinite with a bonus (its pairs' order is not the
+    scores'). (Until s25 the mentees' side alone: 579 on a 120 x 30 instance whose optimum is
+    439.)
+
+    >>> from types import SimpleNamespace as N
+    >>> from mentormatch.pairs import Candidates
+    >>> from mentormatch.solvers.base import AssignmentProblem
+    >>> p = AssignmentProblem(Candidates.complete(3, 1), np.array([3.0, 2.0, 1.0]), np.ones(1))
+    >>> run = N(model=N(problem=p, stage="score"), bonus=None)
+    >>> _best_pairs_bound(run, (np.arange(3), np.zeros(3), p.score))  # one place: 3, not 6
+    3.0
+    """
+    from .fair_bounds import best_pairs_bound
+
+    problem = run.model.problem
+    demand = np.asarray(problem.demand, np.int64)
     if run.model.stage != "score":
-        return float(np.count_nonzero((np.bincount(i.astype(np.int64), minlength=n) > 0)
-                                      & (demand > 0)))
+        i = np.asarray(best_k[0], np.int64)
+        return float(np.count_nonzero((np.bincount(i, minlength=len(demand)) > 0) & (demand > 0)))
     if run.bonus is not None:
         return math.inf
-    i, s = i.astype(np.int64), np.maximum(s.astype(np.float64), 0.0)
-    order = np.lexsort((-s, i))  # by mentee, the best first
-    i, s = i[order], s[order]
-    return float(s[rank_in_group(i) < demand[i]].sum())
+    bound = best_pairs_bound(best_k, len(demand), len(np.asarray(problem.capacity)),
+                             problem.capacity, demand, problem.load)
+    return math.inf if bound is None else bound  # (a NaN score: nothing known)
 
 
 def _proven_infeasible() -> InfeasibleError:
