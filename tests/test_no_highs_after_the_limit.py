@@ -151,10 +151,18 @@ def test_with_the_limit_spent_before_the_first_lp_no_highs_run_starts(monkeypatc
     side = p.side
     assert side.stipend_fixed[load > 0].sum() + side.stipend_per_mentee[j].sum() <= side.budget + 1e-9
     assert sol.objective == pytest.approx(float(p.score[sol.chosen].sum()))
-    # the bound of each mentee's best pairs, recomputed: its (demand =) 1 best score
+    # the bound of each mentee's best pairs (s25: the least of the two sides), recomputed: the
+    # mentees' (demand 1: each one's best score) and the mentors' (each one's best scores, as
+    # many as its places), each score at max(0, .); never below the untimed optimum
+    pos = np.maximum(p.score, 0.0)
     best = np.zeros(p.pairs.n_mentees)
-    np.maximum.at(best, p.pairs.mentee, p.score)
-    assert sol.bound == pytest.approx(best.sum(), abs=1e-9)
+    np.maximum.at(best, p.pairs.mentee, pos)
+    mentors = 0.0
+    for jj in range(p.n_mentors):
+        top = np.sort(pos[p.pairs.mentor == jj])[::-1]
+        mentors += float(top[:int(p.capacity[jj])].sum())
+    assert sol.bound == pytest.approx(min(best.sum(), mentors), abs=1e-9)
+    assert sol.bound >= untimed.objective - 1e-9
 
 
 def test_highs_gets_no_floor_on_its_limit():

@@ -147,9 +147,9 @@ def test_every_solver_takes_the_bonus_on_every_source(solver):
     complete = pl.prepare(mentors, mentees, programme)
     p, extra = complete.problem, _the_bonus(complete)
     results = _solve_everywhere(mentors, mentees, programme)
+    bf = feasible_assignments(p)
+    value = bf.x.astype(float) @ (p.score + extra)
     if solver in ("hungarian", "cpsat"):
-        bf = feasible_assignments(p)
-        value = bf.x.astype(float) @ (p.score + extra)
         best = _unique_best(bf, value)
         plain = bf.x.astype(float) @ p.score
         assert plain[best] < plain[bf.feasible].max() - 1e-9  # the bonus moves the pairs
@@ -163,8 +163,17 @@ def test_every_solver_takes_the_bonus_on_every_source(solver):
         # the same report on every source (before s19h2, "stable" on blocks and bounds had no
         # bonus keys)
         assert r.bound is None and r.gap is None, kind
-        for name in ("bonus_total", "adjusted_objective", "adjusted_bound"):
+        for name in ("bonus_total", "adjusted_objective"):
             assert r.certificate[name] == pytest.approx(ref.certificate[name], abs=1e-9), (kind, name)
+        # the adjusted bound: a baseline's at least the brute-force optimum of score + bonus; the
+        # same on every source for the other solvers (s25: a baseline's bound on a pair reader
+        # comes from each mentee's 16 best pairs, on the complete set from one pass: both
+        # bounds, not always the same figure; left open)
+        bound = r.certificate["adjusted_bound"]
+        if solver in ("greedy", "stable"):  # (a bound over every assignment)
+            assert bound >= value[bf.feasible].max() - 1e-9, kind
+        else:
+            assert bound == pytest.approx(ref.certificate["adjusted_bound"], abs=1e-9), kind
 
 
 def _lex_best(bf, value, objective: str) -> np.ndarray:
