@@ -58,7 +58,7 @@ def test_the_kernel_keeps_the_numpy_pool_pairs(seed):
     some = rng.permutation(n)[: n // 2]
     with np.errstate(invalid="ignore"):
         ub = vals + (np.vstack(gens) - p)[gen[:, None], cols] - u[:, None] + err[:, None]
-    ties = np.unique(ub[np.isfinite(ub)])
+    ties = np.unique(ub[np.isfinite(ub) & (vals > -BIG / 2)])  # (each some live pair's exact value)
     assert len(ties) > 10
     for threshold in [*rng.choice(ties, 6), -np.inf, np.inf]:
         for rs in (rows, some):
@@ -68,14 +68,15 @@ def test_the_kernel_keeps_the_numpy_pool_pairs(seed):
                 assert x.dtype == y.dtype == np.int64
                 np.testing.assert_array_equal(x, y)
             with np.errstate(invalid="ignore"):
-                brute = [(i, int(c)) for i in rs for e, c in enumerate(cols[i])
-                         if vals[i, e] > -BIG / 2 and ((vals[i, e] + (gens[gen[i]][c] - p[c])) - u[i]) + err[i] > threshold]
+                brute = [(i, int(c)) for i in rs for e, c in enumerate(cols[i]) if vals[i, e] > -BIG / 2
+                         and ((vals[i, e] + (gens[gen[i]][c] - p[c])) - u[i]) + err[i] > threshold]
             assert list(zip(got[0].tolist(), got[1].tolist())) == brute
         if np.isfinite(threshold):  # (the tie itself is not kept; just below it is)
-            at = (rows[:, None] * 0 + 1) * (ub == threshold)
-            got_i, got_j = native.pool_over(rows, cols, vals, gen, gens, p, u, err, threshold, -BIG / 2)
-            below = native.pool_over(rows, cols, vals, gen, gens, p, u, err, np.nextafter(threshold, -np.inf), -BIG / 2)
-            assert len(below[0]) - len(got_i) == int((at & (vals > -BIG / 2)).sum())
+            at = int(((ub == threshold) & (vals > -BIG / 2)).sum())
+            kept = native.pool_over(rows, cols, vals, gen, gens, p, u, err, threshold, -BIG / 2)[0]
+            below = native.pool_over(rows, cols, vals, gen, gens, p, u, err, np.nextafter(threshold, -np.inf),
+                                     -BIG / 2)[0]
+            assert at >= 1 and len(below) - len(kept) == at
 
 
 @needs_native

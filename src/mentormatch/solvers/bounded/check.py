@@ -12,9 +12,9 @@ from ..keys import member
 from ..sparse import _Sparse, empty
 from ..threshold import lift_weight
 from ..ties import TIGHT_GAIN
-from . import poolcheck
 from .exact import _Exact
 from .passes import _Pool, _scan
+from .poolcheck import over as pool_pairs_over, top as pool_tops
 from .rank import _first_k, _nonzero
 from .recheck import ROOM_BANDS, _bands, _pool_suspects, _split
 
@@ -190,7 +190,7 @@ class _Certifier:
             most = np.where(np.isfinite(gens) & np.isfinite(pf)[None, :], drop, -np.inf).max(axis=1)
         floor = pool.floor.astype(np.float64)
         outside = np.where(floor > -BIG / 2, floor + most[pool.gen], -np.inf)
-        top = np.maximum(poolcheck.top(pool.cols, pool.vals, pool.gen, pool.prices, pf, -BIG / 2), outside)
+        top = np.maximum(pool_tops(pool.cols, pool.vals, pool.gen, pool.prices, pf, -BIG / 2), outside)
         return top + err + self.scorer.margin - (u + c)
 
     def record(self, cert: dict, stage: str) -> None:
@@ -323,7 +323,7 @@ class _Certifier:
         keep[fail] = False
         keep &= live
         rows = np.flatnonzero(keep)
-        oi, oj = poolcheck.over(rows, pool.cols, pool.vals, pool.gen, pool.prices, p, u, self.err, threshold,
+        oi, oj = pool_pairs_over(rows, pool.cols, pool.vals, pool.gen, pool.prices, p, u, self.err, threshold,
                                 -BIG / 2)  # (bound <= val + (p_gen - p) + err)
         found_i.append(oi), found_j.append(oj)
         gi, gj = np.concatenate(found_i), np.concatenate(found_j)
