@@ -10,7 +10,8 @@ except ImportError:  # no Cython: the numpy code only
     extensions = []
 else:
     extensions = cythonize([Extension("mentormatch._native.scan", ["src/mentormatch/_native/scan.pyx"],
-                                      depends=["src/mentormatch/_native/loops.h"], optional=True),
+                                      depends=["src/mentormatch/_native/loops.h",
+                                               "src/mentormatch/_native/pools.pxi"], optional=True),
                             Extension("mentormatch._native.flow", ["src/mentormatch/_native/flow.pyx"],
                                       depends=["src/mentormatch/_native/heap.pxi",
                                                "src/mentormatch/_native/flow_phases.pxi"], optional=True),

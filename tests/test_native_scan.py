@@ -226,6 +226,8 @@ def test_pair_on_the_bounds_source_gives_the_same_pairs_native_or_numpy(monkeypa
     calls = []
 
     class Counted:  # the kernel, counting its blocks (so that the comparison is not of one path)
+        pool_over, pool_top = staticmethod(native.pool_over), staticmethod(native.pool_top)
+
         @staticmethod
         def scan_block(s, pk, limit, *rest):
             calls.append((s.shape[1], pk, limit is not None))

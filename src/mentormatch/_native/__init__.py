@@ -57,7 +57,8 @@ def _kernel(name: str):
 
 
 def scan_kernel():
-    """The compiled block kernel (the module :mod:`mentormatch._native.scan`), or None when
+    """The compiled block kernel (the module :mod:`mentormatch._native.scan`, which also holds
+    the bounds checker's pool reads: :mod:`mentormatch.solvers.bounded.poolcheck`), or None when
     the numpy code is to run (see the module's docstring); decided once a process."""
     return _kernel("scan")
 

@@ -6,7 +6,8 @@ and the first row attaining it. The compiled twin of
 :func:`mentormatch.solvers.bounded.blockscan.numpy_scan`, whose docstring states the outputs;
 the two give identical arrays (ties to the lower column, then the lower row). Plain C loops
 (the two that read a whole row are in ``loops.h``, in a form the compiler vectorises), the
-GIL released: a pass runs its blocks on threads."""
+GIL released: a pass runs its blocks on threads. Also the checker's reads of its pools
+(``pool_over``, ``pool_top``: ``pools.pxi``)."""
 from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t
 from libc.stdlib cimport free, malloc, realloc
@@ -409,3 +410,6 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
         return pool, suspects, tops
     finally:
         free(kept.r); free(kept.c); free(crowded_top.r); free(crowded_top.c); free(crowded.r); free(crowded.c)
+
+
+include "pools.pxi"  # (the bounds checker's reads of its pools: pool_over, pool_top)

@@ -14,6 +14,7 @@ from ..threshold import lift_weight
 from ..ties import TIGHT_GAIN
 from .exact import _Exact
 from .passes import _Pool, _scan
+from .poolcheck import over as pool_pairs_over, top as pool_tops
 from .rank import _first_k, _nonzero
 from .recheck import ROOM_BANDS, _bands, _pool_suspects, _split
 
@@ -186,13 +187,10 @@ class _Certifier:
         gens = np.vstack(pool.prices)
         with np.errstate(invalid="ignore"):
             drop = gens - pf[None, :]  # per generation and mentor: q_j - p_j
-            drop = np.where(np.isfinite(gens) & np.isfinite(pf)[None, :], drop, -np.inf)
-            most = drop.max(axis=1)  # per generation
-            vals = pool.vals + drop[pool.gen[:, None], pool.cols]
-            vals = np.where(pool.vals > -BIG / 2, vals, -np.inf)
+            most = np.where(np.isfinite(gens) & np.isfinite(pf)[None, :], drop, -np.inf).max(axis=1)
         floor = pool.floor.astype(np.float64)
         outside = np.where(floor > -BIG / 2, floor + most[pool.gen], -np.inf)
-        top = np.maximum(vals.max(axis=1, initial=-np.inf), outside)
+        top = np.maximum(pool_tops(pool.cols, pool.vals, pool.gen, pool.prices, pf, -BIG / 2), outside)
         return top + err + self.scorer.margin - (u + c)
 
     def record(self, cert: dict, stage: str) -> None:
@@ -325,13 +323,9 @@ class _Certifier:
         keep[fail] = False
         keep &= live
         rows = np.flatnonzero(keep)
-        pc, pv = pool.cols[rows], pool.vals[rows]
-        with np.errstate(invalid="ignore"):
-            drop = np.vstack(pool.prices) - p[None, :]  # per generation and mentor: p_gen - p
-            ub = pv + drop[pool.gen[rows][:, None], pc] - u[rows, None] + self.err[rows, None]
-            over = (pv > -BIG / 2) & (ub > threshold)
-        rr, cc = _nonzero(over)
-        found_i.append(rows[rr]), found_j.append(pc[rr, cc])
+        oi, oj = pool_pairs_over(rows, pool.cols, pool.vals, pool.gen, pool.prices, p, u, self.err, threshold,
+                                -BIG / 2)  # (bound <= val + (p_gen - p) + err)
+        found_i.append(oi), found_j.append(oj)
         gi, gj = np.concatenate(found_i), np.concatenate(found_j)
         code, first = np.unique(gi * m + gj, return_index=True)
         chosen = member(code, ex_code)
