@@ -1,4 +1,4 @@
-"""The totals-only scoring (scoring.score_totals) equals score_pairs' total to the bit, on random
+"""The totals-only scoring (scoring_totals.score_totals) equals score_pairs' total to the bit, on random
 organisations with missing values, every feature and its settings, custom features (with and
 without lookup tables, eight features and more), complete and sparse pair sets; the features'
 eligibility masks alone (feature_rules) equal score_pairs'; the scale path's scores on first
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import mentormatch as mm
-from mentormatch import pipeline, scoring
+from mentormatch import pipeline, scoring, scoring_totals
 from mentormatch.careers import CareerFramework
 from mentormatch.features import FEATURES, Context
 from mentormatch.features.tables import PairTable, SparsePairs, keyed_pair_table
@@ -107,7 +107,7 @@ def test_totals_equal_score_pairs_total_to_the_bit(seed, case, tables, monkeypat
     empty = complete.subset(np.zeros(len(complete), bool))
     for cand in (complete, sparse, empty):
         want = scoring.score_pairs(mentees, mentors, cand, rules, context, prepared=prep)
-        got = scoring.score_totals(mentees, mentors, cand, rules, context, prepared=prep)
+        got = scoring_totals.score_totals(mentees, mentors, cand, rules, context, prepared=prep)
         assert got.shape == (len(cand),)
         assert np.array_equal(_bits(got), _bits(want.total))
         # and the total is the sum of the per-feature path's contributions, recomputed
@@ -124,7 +124,7 @@ def test_totals_equal_score_pairs_total_to_the_bit(seed, case, tables, monkeypat
         for rule, mask in want.ineligible.items():
             assert np.array_equal(rules_only[rule], mask)
     if seed == 0:  # without prepared features: prepared here, the same numbers
-        got = scoring.score_totals(mentees, mentors, sparse, rules, context)
+        got = scoring_totals.score_totals(mentees, mentors, sparse, rules, context)
         assert np.array_equal(_bits(got), _bits(scoring.score_pairs(mentees, mentors, sparse, rules, context).total))
 
 
@@ -167,7 +167,7 @@ def test_scores_on_read_equal_score_pairs_and_score_only_what_is_asked(seed, mon
     rng = np.random.default_rng(seed)
     cand = complete.subset(rng.random(len(complete)) < 0.5)
     want = scoring.score_pairs(mentees, mentors, cand, rules, context, prepared=prep)
-    lazy = scoring.ScoresOnRead(mentees, mentors, cand, rules, context, prep)
+    lazy = scoring_totals.ScoresOnRead(mentees, mentors, cand, rules, context, prep)
     assert lazy.features == want.features and np.array_equal(lazy.weights, want.weights)
     assert lazy.prepared is prep.prepared
     scored = []

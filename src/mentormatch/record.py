@@ -83,7 +83,7 @@ class SolveRecord(Mapping):
     scores: Scores | pd.DataFrame | None = _field(
         "``pair()``: the scoring result (total, values, contributions, missing, the prepared "
         "features), on the complete candidate set, or on the scale path on the pairs of "
-        "``problem``, scored at the first read of its arrays (:class:`~mentormatch.scoring."
+        "``problem``, scored at the first read of its arrays (:class:`~mentormatch.scoring_totals."
         "ScoresOnRead`). ``assign()``: the caller's score DataFrame (mentees x mentors).")
     time_limit: float | None = _field(
         "The call's time limit in seconds, which the result's explanations and unmatched reasons "

@@ -340,7 +340,7 @@ class BoundedScorer:
     def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         """The exact scores (float64) of eligible pairs given by internal row and mentor, in
         any order."""
-        from .scoring import score_totals
+        from .scoring_totals import score_totals
 
         if not len(row):
             return np.zeros(0)

@@ -26,7 +26,7 @@ then copies whole rows of a (mentee group x mentor) table instead of gathering p
 A form may offer ``weighted(weight, neutral)``: the same form over ``weight * value`` with
 ``neutral`` for NaN, whose ``gather`` is a pair's contribution to the score, to the bit (the
 same two operations on the same numbers, done once per entry instead of once per pair): the
-totals-only scoring (:func:`mentormatch.scoring.score_totals`) adds them straight up.
+totals-only scoring (:func:`mentormatch.scoring_totals.score_totals`) adds them straight up.
 """
 from __future__ import annotations
 

@@ -223,7 +223,7 @@ def _solve_large(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matchi
 
 
 def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Matching:
-    from ..scoring import ScoresOnRead, score_totals
+    from ..scoring_totals import ScoresOnRead, score_totals
     from ..solvers.blame import Diagnosed
     from ..solvers.certify import solve_scored
     from ..solvers.diagnose import lock_conflicts, locks_alone

@@ -24,7 +24,7 @@ Cost at 100,000 x 20,000 (capacity 5, 99,995 pairs, ranks mean 136, max 13,828):
 CPU with the proof against 10.7-10.8 without (load 5.6; 9.7-10.1 against 11.2-11.5 at load
 15-18; 26 s before session 23; the same ranks): the bound product about 2.6 s of it (4.6
 without), the exact scores of the pairs the bounds keep about 5 s (on a second thread). Those
-scores are totals only since session 25 (:func:`mentormatch.scoring.score_totals`): 17.5
+scores are totals only since session 25 (:func:`mentormatch.scoring_totals.score_totals`): 17.5
 million pairs in 2.7-2.9 s CPU against 4.7-5.1, the whole pass 7.7-8.0 s against 9.8-10.1 (the
 same dump, load 16-17, the same ranks).
 

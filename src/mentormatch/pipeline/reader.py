@@ -19,7 +19,8 @@ def _evaluate(mentees, mentors, rules: Rules, context, features, mentee_ids, men
               forbidden, min_score, cand: Candidates):
     """The eligibility rules and the scores of any candidate pairs: ``(which, names, total)``,
     ``which`` the first rule that removes each pair (-1: eligible)."""
-    from ..scoring import feature_rules, prepare_features, score_totals
+    from ..scoring import feature_rules, prepare_features
+    from ..scoring_totals import score_totals
 
     masks = C.rule_masks(mentees, mentors, cand, rules.constraints, mentee_ids, mentor_ids,
                          line_pairs=line, forbidden_pairs=forbidden)
