@@ -130,6 +130,15 @@ def prepare_features(mentees: pd.DataFrame, mentors: pd.DataFrame, rules: Rules,
                                          for name, ex in extractors.items()})
 
 
+def scoring_inputs(mentees: pd.DataFrame, mentors: pd.DataFrame, rules: Rules, context: Context | None,
+                   prepared: "PreparedFeatures | None"):
+    """What a scoring pass reads: the extractors and their prepared arrays (``prepared``, else
+    prepared now in ``context``, default ``Context()``), the features summed and their weights."""
+    if prepared is None:
+        prepared = prepare_features(mentees, mentors, rules, context if context is not None else Context())
+    return (prepared.extractors, prepared.prepared) + scored_features(rules)
+
+
 def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candidates, rules: Rules,
                 context: Context | None = None, block_rows: int = 4096,
                 prepared: "PreparedFeatures | None" = None) -> Scores:
@@ -170,11 +179,7 @@ def score_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candid
     >>> s.features, s.total.tolist()
     (['experience'], [2.0])
     """
-    context = context if context is not None else Context()
-    if prepared is None:
-        prepared = prepare_features(mentees, mentors, rules, context)
-    extractors, prepared = prepared.extractors, prepared.prepared
-    features, weights = scored_features(rules)
+    extractors, prepared, features, weights = scoring_inputs(mentees, mentors, rules, context, prepared)
     n_pairs = len(candidates)
     with _small_pages():
         values = np.empty((n_pairs, len(features)), dtype=np.float64)

@@ -12,7 +12,7 @@ import pandas as pd
 from .features import Context
 from .pairs import Candidates
 from .rules import Rules
-from .scoring import PreparedFeatures, Scores, prepare_features, scored_features
+from .scoring import PreparedFeatures, Scores, scored_features, scoring_inputs
 
 __all__ = ["ScoresOnRead", "score_totals"]
 
@@ -95,11 +95,7 @@ def score_totals(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candi
     """
     from .scoring import _CHUNK, _chunk_values, _small_pages, _table, _table_limit  # (at call time)
 
-    context = context if context is not None else Context()
-    if prepared is None:
-        prepared = prepare_features(mentees, mentors, rules, context)
-    extractors, prepared = prepared.extractors, prepared.prepared
-    features, weights = scored_features(rules)
+    extractors, prepared, features, weights = scoring_inputs(mentees, mentors, rules, context, prepared)
     n_pairs = len(candidates)
     with _small_pages():
         total = np.zeros(n_pairs, dtype=np.float64)
