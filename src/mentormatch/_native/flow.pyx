@@ -337,3 +337,4 @@ def repair(const int64_t[::1] ti, const int64_t[::1] tj, const int64_t[::1] c, u
     if status < 0:
         raise MemoryError("repair: no memory for the search")
     return status, int(paths), int(scans), int(phases)
+include "potentials.pxi"  # (the dual potentials of an optimal flow: potentials)
