@@ -216,10 +216,10 @@ def test_the_route_takes_the_kernel_for_few_violators_and_a_cold_solve_for_many(
             calls.append(len(args[8]))
             return 0, 0, 0, 0
 
-    monkeypatch.setitem(_native._chosen, "flow", Counted)
-    monkeypatch.setattr(warm, "MAX_VIOLATORS", 0)
     rng = np.random.default_rng(5)
     mentee, mentor, score, cap, dem, w, used, cost, chosen, pot = _crowded_case(rng, False, 0.3)
+    monkeypatch.setitem(_native._chosen, "flow", Counted)  # (after the case's potentials)
+    monkeypatch.setattr(warm, "MAX_VIOLATORS", 0)
     count = int((used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])).sum())
     pairs = int(used.sum())
     assert count > 1
@@ -272,6 +272,7 @@ def test_pair_gives_the_same_pairs_with_or_without_the_compiled_repair(monkeypat
 
     class Counted:  # the kernel, counting its repairs (so that the comparison is not of one path)
         OPTIMAL = native.OPTIMAL
+        potentials = staticmethod(native.potentials)
 
         @staticmethod
         def repair(*args):

@@ -18,6 +18,8 @@ from mentormatch.solvers import duals
 from mentormatch.solvers.flow import solve_arrays
 from mentormatch.solvers.quantize import coverage_weights
 
+from test_potentials import _reference, _residual_arcs
+
 
 @pytest.fixture(scope="module")
 def kernel():
@@ -33,49 +35,6 @@ def kernel():
 def _run(kernel, i, j, cost, chosen, dem, cap, start=None, cover=None):
     return kernel.potentials(i.astype(np.int64), j.astype(np.int64), cost.astype(np.int64),
                              chosen.astype(np.uint8), dem.astype(np.int64), cap.astype(np.int64), start, cover)
-
-
-def _arcs(i, j, cost, chosen, dem, cap, cover=None):
-    """Every residual arc (tail, head, cost) of the network of ``solve_arrays`` with its bypass
-    and, under ``cover``, each source arc split (the first unit at ``-cover``); nodes are the
-    mentees 0..n-1, the mentors n..n+m-1, the source n+m and the sink n+m+1."""
-    n, m = len(dem), len(cap)
-    src, snk = n + m, n + m + 1
-    f = np.bincount(i[chosen], minlength=n)
-    load = np.bincount(j[chosen], minlength=m)
-    w = np.zeros(n, np.int64) if cover is None else np.asarray(cover, np.int64)
-    arcs = [(n + b, a, -c) if x else (a, n + b, c)
-            for a, b, c, x in zip(i.tolist(), j.tolist(), cost.tolist(), chosen.tolist())]
-    for a in range(n):
-        if f[a] < dem[a]:
-            arcs.append((src, a, -int(w[a]) if f[a] == 0 else 0))
-        if f[a] > 0:
-            arcs.append((a, src, int(w[a]) if f[a] == 1 else 0))
-    for b in range(m):
-        if load[b] < cap[b]:
-            arcs.append((n + b, snk, 0))
-        if load[b] > 0:
-            arcs.append((snk, n + b, 0))
-    if f.sum() > 0:
-        arcs.append((src, snk, 0))
-    if f.sum() < dem.sum():
-        arcs.append((snk, src, 0))
-    return arcs
-
-
-def _least(arcs, start):
-    """For each node v the least ``start(u) + dist(u, v)`` (u = v included), by plain
-    Bellman-Ford sweeps over every arc: what the potentials from ``start`` are."""
-    d = [int(x) for x in start]
-    for _ in range(len(d) + 1):
-        changed = False
-        for a, b, c in arcs:
-            if d[a] + c < d[b]:
-                d[b] = d[a] + c
-                changed = True
-        if not changed:
-            return d
-    raise AssertionError("negative cycle")
 
 
 def _flat(got):
@@ -116,17 +75,17 @@ def test_kernel_gives_the_numpy_twins_potentials_cold_and_from_the_last_round(
     args = (i[first][keep], j[first][keep], cost[keep], chosen[keep], dem, cap)
     cold = _run(kernel, *args, cover=cover)
     assert _flat(cold) == _flat(duals.numpy_potentials(*args, cover=cover))
-    assert _flat(cold) == _least(_arcs(*args, cover), np.zeros(n + m + 2, np.int64))
+    assert _flat(cold) == _reference(_residual_arcs(*args, cover), n + m + 2)
     keep, cost, chosen = _optimum(i, j, s, cap, dem, cover, every_pair)
     args = (i[keep], j[keep], cost[keep], chosen[keep], dem, cap)
-    arcs = _arcs(*args, cover)
+    arcs = _residual_arcs(*args, cover)
     randoms = (rng.integers(-10 ** 6, 10 ** 6, n), rng.integers(-10 ** 6, 10 ** 6, m),
                int(rng.integers(-99, 99)), int(rng.integers(-99, 99)))
     for start in (cold[:4], randoms):
         got = _run(kernel, *args, start=start, cover=cover)
         assert _flat(got) == _flat(duals.numpy_potentials(*args, start=start, cover=cover))
         flat = np.concatenate([start[0], start[1], [start[2], start[3]]])
-        assert _flat(got) == _least(arcs, flat)
+        assert _flat(got) == _reference(arcs, n + m + 2, flat)
         pot = _flat(got)
         assert min((c + pot[a] - pot[b] for a, b, c in arcs), default=0) >= 0  # a proof of optimality
         again = _run(kernel, *args, start=got[:4], cover=cover)  # nothing left to correct: one pass
@@ -152,7 +111,8 @@ def test_kernel_on_long_chains_of_a_larger_network_routed_as_potentials_is(kerne
         monkeypatch.setitem(_native._chosen, "flow", module)
         routed[name] = [_flat(duals.potentials(*args, start, cover)) for start in (None, pot)]
     assert routed["kernel"] == routed["numpy"]
-    arcs = _arcs(*args, cover)
+    assert routed["kernel"] == [_flat(_run(kernel, *args, start=start, cover=cover)) for start in (None, pot)]
+    arcs = _residual_arcs(*args, cover)
     for flat in routed["kernel"]:
         assert min(c + flat[a] - flat[b] for a, b, c in arcs) >= 0
 

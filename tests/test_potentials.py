@@ -22,21 +22,24 @@ def _instance(seed: int, n: int, m: int, density: float, dmax: int, cmax: int, t
     return i.astype(np.int64), j.astype(np.int64), s, cap.astype(np.int64), dem.astype(np.int64)
 
 
-def _residual_arcs(i, j, cost, chosen, dem, cap):
+def _residual_arcs(i, j, cost, chosen, dem, cap, cover=None):
     """Every residual arc (tail, head, cost) of the network of ``solve_arrays`` with its
-    bypass; nodes are mentees 0..n-1, mentors n..n+m-1, source n+m, sink n+m+1."""
+    bypass and, under ``cover`` (coverage_first's weight per mentee), each source arc split
+    (the first unit at ``-cover``); nodes are mentees 0..n-1, mentors n..n+m-1, source n+m,
+    sink n+m+1."""
     n, m = len(dem), len(cap)
     src, snk = n + m, n + m + 1
     f = np.bincount(i[chosen], minlength=n)
     load = np.bincount(j[chosen], minlength=m)
+    w = np.zeros(n, np.int64) if cover is None else np.asarray(cover, np.int64)
     arcs = []
     for a, b, c, x in zip(i.tolist(), j.tolist(), cost.tolist(), chosen.tolist()):
         arcs.append((n + b, a, -c) if x else (a, n + b, c))
     for a in range(n):
         if f[a] < dem[a]:
-            arcs.append((src, a, 0))
+            arcs.append((src, a, -int(w[a]) if f[a] == 0 else 0))
         if f[a] > 0:
-            arcs.append((a, src, 0))
+            arcs.append((a, src, int(w[a]) if f[a] == 1 else 0))
     for b in range(m):
         if load[b] < cap[b]:
             arcs.append((n + b, snk, 0))
@@ -49,9 +52,10 @@ def _residual_arcs(i, j, cost, chosen, dem, cap):
     return arcs
 
 
-def _reference(arcs, n_nodes):
-    """Plain Bellman-Ford from a virtual root joined to every node by a 0-cost arc."""
-    d = [0] * n_nodes
+def _reference(arcs, n_nodes, start=None):
+    """Plain Bellman-Ford from a virtual root joined to every node by a 0-cost arc (by an arc of
+    cost ``start[v]`` into each node ``v``: for each ``v``, the least ``start(u) + dist(u, v)``)."""
+    d = [0] * n_nodes if start is None else [int(x) for x in start]
     for _ in range(n_nodes + 1):
         changed = False
         for a, b, c in arcs:

@@ -15,7 +15,8 @@ input goes to the numpy code, with the same answers.
 code (:func:`mentormatch.solvers.bounded.blockscan.numpy_scan`). :func:`flow_kernel` gives the
 warm repair of a min-cost flow (:mod:`.flow`), or None for the scipy phases of
 :mod:`mentormatch.solvers.warm` (the same optimal flows, for fewer violators: a cold solve
-beyond). :func:`assign_kernel` gives the assignment flow of ``assign()``'s rounds
+beyond); the same module computes the dual potentials of an optimal flow (the numpy twin:
+:func:`mentormatch.solvers.duals.numpy_potentials`). :func:`assign_kernel` gives the assignment flow of ``assign()``'s rounds
 (:mod:`.assign`), or None for OR-Tools' flow (:func:`mentormatch.solvers.dense.flow.round_flow`).
 """
 from __future__ import annotations
@@ -66,7 +67,8 @@ def scan_kernel():
 def flow_kernel():
     """The compiled warm repair of a min-cost flow (the module :mod:`mentormatch._native.flow`),
     or None: then :mod:`mentormatch.solvers.warm` repairs by scipy's Dijkstra phases, up to
-    fewer violators (the same optimal flows; the pairs after the tie rule are the same).
+    fewer violators (the same optimal flows; the pairs after the tie rule are the same), and
+    :func:`mentormatch.solvers.duals.potentials` runs its numpy sweeps (the same potentials).
     Decided once a process, as :func:`scan_kernel`."""
     return _kernel("flow")
 
