@@ -35,6 +35,7 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/rounds.py --write BENCHMARKS.md
 	$(BIN)/python benchmarks/ladder.py --write BENCHMARKS.md
 	$(BIN)/python benchmarks/batch.py --quiet --write BENCHMARKS.md
+	$(BIN)/python benchmarks/scoring_target.py --write BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) out

@@ -77,3 +77,19 @@ def test_scale_benchmark_smoke(tmp_path):
     assert [r["status"] for r in rows] == ["optimal", "optimal"] and all(r["holds"] for r in rows)
     assert all(r["work"]["first_pass_pairs"] == r["n"] * r["m"] for r in rows)
     assert all(r["block_cost"]["seconds_per_million_pairs"] > 0 for r in rows)
+
+
+def test_scoring_target_benchmark_smoke(tmp_path):
+    """``benchmarks/scoring_target.py`` (the issue's scoring target) at a tiny size: both spans
+    measured, both totals equal to ``score_pairs``'s at the check size, the section written
+    with the ratio."""
+    out = tmp_path / "B.md"
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "scoring_target.py"), "--size", "60x20",
+                           "--check", "30x10", "--repeats", "1", "--write", str(out)],
+                          capture_output=True, text=True, timeout=600, cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    check = next(x for x in proc.stdout.splitlines() if x.startswith("check at 30 x 10"))
+    assert [float(v.split()[-1]) for v in check.split(": ", 1)[1].split(", ")] <= [1e-9, 1e-9], check
+    text = out.read_text()
+    assert "<!-- scoring_target: begin -->" in text and "<!-- scoring_target: end -->" in text
+    assert "60 mentees x 20 mentors (1,200 pairs)" in text and "score_totals / numpy on tables:" in text

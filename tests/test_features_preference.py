@@ -105,3 +105,45 @@ def test_mutual_beats_one_sided_beats_unranked(n_e, n_m, data):
     for k in range(n_e):
         if not e_lists[k] and not any(mentee_ids[k] in lst for lst in m_lists):
             assert np.all(v[i == k] == 0)
+
+
+def _ranks_by_explode(lists, other_ids, shape, transpose=False):
+    """rank_matrix's former reading: ``explode``, ``groupby(level=0).cumcount``, then the best
+    rank of a repeated id by ``groupby().min()`` (the fast paths must give the same matrix)."""
+    import scipy.sparse as sp
+
+    flat = lists.explode().dropna()
+    owner = flat.index.to_numpy(dtype=np.int64)
+    rank = flat.groupby(level=0).cumcount().to_numpy(dtype=np.float64) + 1.0
+    other = pd.Index(np.asarray(list(other_ids), dtype=object).astype(str)).get_indexer(
+        flat.to_numpy(dtype=object).astype(str)) if len(flat) else np.zeros(0, dtype=np.int64)
+    keep = other >= 0
+    rows, cols = (other[keep], owner[keep]) if transpose else (owner[keep], other[keep])
+    best = pd.Series(rank[keep]).groupby([rows, cols]).min()
+    return sp.csr_array((best.to_numpy(), (best.index.get_level_values(0), best.index.get_level_values(1))),
+                        shape=shape)
+
+
+@pytest.mark.parametrize("index", [None, [3, 1, 0, 2]])  # a RangeIndex; owners out of order
+@pytest.mark.parametrize("transpose", [False, True])
+def test_rank_matrix_equals_the_exploded_reading(index, transpose):
+    lists = pd.Series([("b", "x", "b", "a"), (), ("c", None, "a"), ("a", "c")], index=index)
+    n = 4
+    got, lengths = rank_matrix(lists, ["a", "b", "c"], (n, 3) if not transpose else (3, n), transpose)
+    want = _ranks_by_explode(lists, ["a", "b", "c"], (n, 3) if not transpose else (3, n), transpose)
+    np.testing.assert_array_equal(got.toarray(), want.toarray())
+    assert lengths.tolist() == [4.0, 0.0, 3.0, 2.0]
+
+
+def test_validated_lists_and_text_lists_score_alike():
+    """The validated tuples (read as they are) and the same lists as ';' text (split) or as
+    lists with a non-text id give the same values."""
+    e = pd.DataFrame({"id": ["E1", "E2", "7"], "preferences": [("M2", "M1"), (), ("M1",)],
+                      "manager_suggestions": [(), ("M1",), ()]})
+    m = pd.DataFrame({"id": ["M1", "M2"], "preferences": [("E1", "7"), ()]})
+    _, v = _all(mentees=e, mentors=m)
+    e_text = e.assign(preferences=["M2;M1", "", "M1"], manager_suggestions=["", "M1", ""])
+    m_mixed = m.assign(preferences=[["E1", 7], []])
+    _, w = _all(mentees=e_text, mentors=m_mixed)
+    np.testing.assert_array_equal(v, w)
+    assert v[0, 0] > v[0, 1] > 0 and v[2, 0] > 0.6  # E1's 2nd and 1st choices; 7 and M1 mutual

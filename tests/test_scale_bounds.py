@@ -842,3 +842,15 @@ def test_the_locked_pairs_bounds_read_a_few_rows_at_a_time_equal_the_whole_matri
     np.testing.assert_array_equal(got, whole[li, lj])
     assert ((got > -BIG / 2) == eligible[scorer.order[li], lj]).all()
     assert (got <= -BIG / 2).any()
+
+
+def test_sparse_rule_membership_equals_isin():
+    """scale_rules._within (a binary search in the sorted listed codes) answers as np.isin, on
+    unsorted, repeated and empty lists."""
+    from mentormatch.scale_rules import _within
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        codes = rng.integers(0, 60, rng.integers(0, 50))
+        listed = rng.integers(0, 60, rng.integers(0, 50))
+        np.testing.assert_array_equal(_within(codes, listed), np.isin(codes, listed))

@@ -93,6 +93,26 @@ class _Unsupported(Exception):
     pass
 
 
+def _left_factors(n: int, lefts: list, row: np.ndarray) -> np.ndarray:
+    """The mentees' factors of the bound product (float64, ``n`` rows): each feature's left
+    factor times its weight (``(factor, weight)``; weight None: as it is), then the row terms
+    and a column of ones; written into one array (``np.column_stack`` of the weighted copies
+    allocated the 50 MB of factors at 100,000 x 20,000 twice)."""
+    d = sum(a.shape[1] for a, _ in lefts) + 2
+    left = np.empty((n, d))
+    c = 0
+    for a, w in lefts:
+        k = a.shape[1]
+        if w is None:
+            left[:, c:c + k] = a
+        else:
+            np.multiply(a, w, out=left[:, c:c + k])
+        c += k
+    left[:, c] = row
+    left[:, c + 1] = 1.0
+    return left
+
+
 class BoundedScorer:
     """Bounds of blocks of mentee rows and exact scores of chosen pairs; see the module text.
 
@@ -157,7 +177,7 @@ class BoundedScorer:
                 continue
             self.exact = self.exact and model.exact
             if model.left is not None and model.left.shape[1]:
-                lefts.append(np.asarray(model.left, dtype=np.float64) * w)
+                lefts.append((np.asarray(model.left, dtype=np.float64), w))
                 rights.append(np.asarray(model.right, dtype=np.float64))
             if model.row is not None:
                 row += w * np.asarray(model.row, dtype=np.float64)
@@ -200,9 +220,9 @@ class BoundedScorer:
                     table_max = max(table_max, float(part.max(initial=0.0)))
             else:  # too many groups: one-hot columns of the product instead
                 for k, tab in keyed:
-                    lefts.append(np.eye(tab.shape[0])[k])
+                    lefts.append((np.eye(tab.shape[0])[k], None))
                     rights.append(tab.T)
-        left = np.column_stack(lefts + [row, np.ones(n)])
+        left = _left_factors(n, lefts, row)
         right = np.column_stack(rights + [np.ones(m), col])
         # float32 rounding (inputs 2u a product, a sum of d + 3 terms, the stated pairs): the
         # rows of -BIG (ineligible pairs) are left out, as they add exact zeros to the others
@@ -212,7 +232,8 @@ class BoundedScorer:
         # by the column terms (weights x 1e4: a margin of 51 on scores near 3.4e4)
         d = left.shape[1]
         right_max = np.where(right > -BIG / 2, np.abs(right), 0.0).max(axis=0, initial=0.0)
-        magnitude = float((np.abs(left) @ right_max).max(initial=0.0) + table_max)
+        left32 = left.astype(np.float32)  # (before |left| is taken in its place)
+        magnitude = float((np.abs(left, out=left) @ right_max).max(initial=0.0) + table_max)
         stated_max = float(np.abs(stated.data).max(initial=0.0)) if stated.nnz else 0.0
         # relative only (an absolute 1e-9 was 3% of the engine's unit at weights x 1e-8), with
         # float32's underflow below its smallest normal number
@@ -224,7 +245,7 @@ class BoundedScorer:
         self.inverse[self.order] = np.arange(n)
         self.key_sorted = self.key[self.order]
         self.runs = np.flatnonzero(np.diff(self.key_sorted)) + 1  # where a new group starts
-        self.left = np.ascontiguousarray(left[self.order], dtype=np.float32)
+        self.left = left32[self.order]  # (rounded, then reordered: a float32 copy, not a float64 one)
         self.right_t = np.ascontiguousarray(right.T, dtype=np.float32)
         self.stated = stated[self.order].astype(np.float32).tocsr()
         self.stated.sort_indices()

@@ -21,6 +21,17 @@ def _sparse_rule(a: np.ndarray, b: np.ndarray, m: int) -> np.ndarray:
     return unique_sorted(np.asarray(a, dtype=np.int64) * m + np.asarray(b, dtype=np.int64))
 
 
+def _within(codes: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """Which of ``codes`` are among ``listed`` (pair codes), by a binary search in the sorted
+    codes: ``np.isin`` took 0.12 s for the 300,000 management-line pairs at 100,000 x 20,000,
+    this a few milliseconds."""
+    listed = unique_sorted(listed)
+    if not len(listed):
+        return np.zeros(len(codes), dtype=bool)
+    at = np.minimum(np.searchsorted(listed, codes), len(listed) - 1)
+    return listed[at] == codes
+
+
 def table_rules(mentees: pd.DataFrame, mentors: pd.DataFrame, cons: dict, mentee_ids: Encoder,
                 mentor_ids: Encoder) -> list[tuple[str, object]]:
     """``(rule name, pairs)`` of the rules the tables and constraints give, in the order of
@@ -70,7 +81,7 @@ def removal_counts(rule_parts, names: list[str], n: int, m: int) -> tuple[np.nda
         first_sparse = np.full(len(codes), -1)
         first_pos = np.full(len(codes), np.iinfo(np.int64).max)
         for r, c in sparse:
-            inside = np.isin(codes, c)
+            inside = _within(codes, c)
             better = inside & (position[r] < first_pos)
             first_sparse[better], first_pos[better] = r, position[r]
         keyed_claim = np.full(len(codes), -1)

@@ -26,11 +26,15 @@ from the exploded lists, and read at the candidate pairs in one gather.
 """
 from __future__ import annotations
 
+from itertools import chain
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from . import register_feature
+from ..pairs import unique_sorted
+from ..schema.cells import _exploded
 from .base import BoundModel, Context, check_number, setting_error
 
 
@@ -47,9 +51,12 @@ def _lists(frame: pd.DataFrame, column: str) -> pd.Series:
             return tuple(x.strip() for x in v.split(";") if x.strip())
         return ()
 
+    cells = frame[column].to_numpy(dtype=object)
+    if set(map(type, cells)) <= {tuple} and set(map(type, chain.from_iterable(cells))) <= {str}:
+        # the validated form (tuples of str), as it is: checked in two C-level passes
+        return pd.Series(cells, index=pd.RangeIndex(len(frame)), dtype=object)
     return pd.Series([v if type(v) is tuple and not v else as_tuple(v)  # most: () after validation
-                      for v in frame[column].to_numpy(dtype=object)],
-                     index=pd.RangeIndex(len(frame)), dtype=object)
+                      for v in cells], index=pd.RangeIndex(len(frame)), dtype=object)
 
 
 def rank_matrix(lists: pd.Series, other_ids, shape: tuple[int, int], transpose: bool = False):
@@ -78,16 +85,19 @@ def rank_matrix(lists: pd.Series, other_ids, shape: tuple[int, int], transpose: 
     >>> r.toarray().tolist(), n.tolist()
     ([[2.0, 1.0], [0.0, 0.0]], [2.0, 0.0])
     """
-    lengths = lists.map(len).to_numpy(dtype=np.float64)
-    flat = lists.explode().dropna()
+    lengths = np.fromiter(map(len, lists.to_numpy(dtype=object)), dtype=np.float64, count=len(lists))
+    flat = _exploded(lists)
     owner = flat.index.to_numpy(dtype=np.int64)
-    rank = flat.groupby(level=0).cumcount().to_numpy(dtype=np.float64) + 1.0
+    if np.all(owner[1:] >= owner[:-1]):  # each owner's ids together (a RangeIndex): its k-th
+        rank = (np.arange(len(owner)) - np.searchsorted(owner, owner)).astype(np.float64) + 1.0
+    else:
+        rank = flat.groupby(level=0).cumcount().to_numpy(dtype=np.float64) + 1.0
     other = pd.Index(np.asarray(list(other_ids), dtype=object).astype(str)).get_indexer(
         flat.to_numpy(dtype=object).astype(str)) if len(flat) else np.zeros(0, dtype=np.int64)
     keep = other >= 0
     owner, other, rank = owner[keep], other[keep], rank[keep]
     rows, cols = (other, owner) if transpose else (owner, other)
-    if len(rows):
+    if len(rows) and len(unique_sorted(rows * shape[1] + cols)) < len(rows):
         # a repeated id keeps its first (best) rank: building from coordinates would add them up
         best = pd.Series(rank).groupby([rows, cols]).min()
         rows = best.index.get_level_values(0).to_numpy(dtype=np.int64)
