@@ -41,6 +41,7 @@ microseconds: at 100,000 x 20,000 the exact extractors see a few million pairs, 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import numpy as np
@@ -57,7 +58,7 @@ from .late import fitting_k, late_assignment, pass_deadline, stopped_early
 from . import remote
 from .market import Settling, _guides
 from .exact import _Exact
-from .passes import PassStopped, _Pool, _scan
+from .passes import PassStopped, _Pool, _scan, _yield_cpu
 from .start import take_start
 from ..threshold import lift_weight
 from ..timed import Timed
@@ -111,20 +112,14 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
     return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
 
 
-def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap,
-                  cover: bool = False) -> _Sparse:
-    """The first sparse set: each row's ``k`` best of its pool by ``bound - guide`` (the pool's
-    own ranking when ``guide`` is None or the pass's prices) and each mentor's best rows, with
-    exact scores (positive ones kept: only those can raise the total; every one with ``cover``,
-    ``coverage_first``, where a pair of score <= 0 may match a mentee).
-
-    The mentors' lists give every mentor rivals in the sparse set: ranked by ``bound -
-    price``, the mentees' lists leave out the mentors the guide prices high, and ranked by the
-    bound alone, when mentees outnumber the places, the mentors nobody ranks high; either way
-    such a mentor would be priced at nothing in the first round."""
+def _candidates(pool: _Pool, mentor_best, guide, k: int, cap, m: int) -> np.ndarray:
+    """The codes (``row * m + mentor``, sorted) of the first sparse set's pairs before their
+    exact scores (:func:`_first_sparse`): each row's ``k`` best of its pool by ``bound - guide``
+    (the pool's own ranking when ``guide`` is None or the pass's prices) and each mentor's
+    best rows."""
     from ...scale import BIG
 
-    n, m = len(pool.cols), scorer.m  # (the rows of the pool: the first rows of a pass cut short)
+    n = len(pool.cols)  # (the rows of the pool: the first rows of a pass cut short)
     cols, size = pool.cols, pool.cols.shape[1]
     rank = pool.vals
     if guide is not None:  # by the later prices (the same ranking when they are the pass's)
@@ -135,11 +130,57 @@ def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int
     ri = np.broadcast_to(np.arange(n)[:, None], top.shape)[ok]
     rj = np.take_along_axis(cols, top, axis=1)[ok]
     mi, mj = mentor_best if mentor_best is not None else (ri[:0], rj[:0])
-    code = unique_sorted(np.concatenate([ri * m + rj, mi * m + mj]))
+    return unique_sorted(np.concatenate([ri * m + rj, mi * m + mj]))
+
+
+def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap,
+                  cover: bool = False) -> _Sparse:
+    """The first sparse set: the pairs of :func:`_candidates` with exact scores (positive ones
+    kept: only those can raise the total; every one with ``cover``, ``coverage_first``, where a
+    pair of score <= 0 may match a mentee).
+
+    The mentors' lists give every mentor rivals in the sparse set: ranked by ``bound -
+    price``, the mentees' lists leave out the mentors the guide prices high, and ranked by the
+    bound alone, when mentees outnumber the places, the mentors nobody ranks high; either way
+    such a mentor would be priced at nothing in the first round."""
+    m = scorer.m
+    code = _candidates(pool, mentor_best, guide, k, cap, m)
     i, j = code // m, code % m
     s = exact(i, j)
     keep = s > (-np.inf if cover else 0)
     return _Sparse(i[keep], j[keep], j[keep], s[keep])
+
+
+class _ScoredEarly:
+    """The exact scores of the first sparse set's likely pairs, computed on a thread at a lower
+    priority while a level waits for the sub-market whose prices rank that set (:func:`_solve`):
+    the pairs of :func:`_candidates` by the pass's own ranking (by the inner sub-market's
+    prices). The sparse set is then ranked by the outer sub-market's prices, and most of its
+    pairs are already in ``exact``'s cache; the rest are scored then. The same pairs are scored
+    whether or not the sub-market runs beside (a forked child or in this process), so that the
+    certificate's counts do not depend on it. :meth:`join` waits for the thread and raises its
+    error."""
+
+    def __init__(self, exact: _Exact, code: np.ndarray):
+        self.error = None
+        self.seconds = 0.0
+
+        def run():
+            t = time.perf_counter()
+            try:
+                _yield_cpu()  # (the sub-market beside it is on the critical path)
+                exact(code // exact.m, code % exact.m)
+            except BaseException as exc:  # noqa: BLE001 - raised by join()
+                self.error = exc
+            self.seconds = time.perf_counter() - t
+
+        self.thread = threading.Thread(target=run, name="mentormatch early exact scores", daemon=True)
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None,
@@ -193,15 +234,28 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         out = stopped_early(scorer, cap, dem, sp, cert, checker, (part.prices[0], None), stop.rows_done)
         return late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
     t_pass, c_pass = time.perf_counter(), time.process_time()
-    guide, guide_info = (None, None) if later is None else later.result()
+    early = None  # the pass ranked by the inner sub-market's prices, the sparse set by the outer's
+    if inner_info is not None:
+        k_early = int(round(GUIDED_K_FACTOR * k)) if options.top_k is None else k
+        early = _ScoredEarly(exact, _candidates(pool, mentor_best, None, k_early, cap, m))
+    try:
+        guide, guide_info = (None, None) if later is None else later.result()
+    finally:
+        if early is not None:
+            early.join()
+    t_prices, c_prices = time.perf_counter(), time.process_time()
     # where the time went (wall seconds; the bound passes' pairs): for the cost per block; and
     # this process's CPU seconds (every thread's; a sub-market in a child or on a worker keeps
-    # its own record, in its info's "work")
+    # its own record, in its info's "work"); "first_sparse": from the sub-market's prices to
+    # the first flow
     work = {"before_first_pass": round(t1 - t0, 3), "first_pass": round(t_pass - t1, 3),
-            "first_pass_pairs": n * m, "waiting_for_sub_market": round(time.perf_counter() - t_pass, 3),
-            "flows": 0.0, "prices": 0.0, "checks": 0.0, "check_bound_pairs": 0, "exact_scores": 0.0,
+            "first_pass_pairs": n * m, "waiting_for_sub_market": round(t_prices - t_pass, 3),
+            "first_sparse": 0.0, "flows": 0.0, "prices": 0.0, "checks": 0.0, "check_bound_pairs": 0,
+            "exact_scores": 0.0,
             "cpu": {"before_first_pass": round(c1 - c0, 3), "first_pass": round(c_pass - c1, 3),
-                    "waiting_for_sub_market": round(time.process_time() - c_pass, 3)}}
+                    "waiting_for_sub_market": round(c_prices - c_pass, 3)}}
+    if early is not None:  # (its seconds are also in "exact_scores")
+        work["first_sparse_scored_early"] = round(early.seconds, 3)
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
     k_first = int(round(GUIDED_K_FACTOR * k)) if guide is not None and options.top_k is None else k
@@ -221,6 +275,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         gu = np.zeros(n)
         np.maximum.at(gu, sp.i, sp.s - gp[sp.j])
         warm = (gu, gp)
+    work["first_sparse"] = round(time.perf_counter() - t_prices, 3)
+    work["cpu"]["first_sparse"] = round(time.process_time() - c_prices, 3)
     checker = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0,
                          settle=Settling() if depth > 0 else None, started=t0,
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
