@@ -5,6 +5,8 @@ scores only the pairs they miss, and the answer is the complete set's optimum, w
 sub-market runs in a forked child or in this process."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,8 @@ from mentormatch import synthetic
 from mentormatch.solvers.bounded import child, market, solve_bounded
 
 from _support import exact_round, scorer_of
+
+EARLY = "mentormatch early exact scores"  # the thread's name (bounded.first._ScoredEarly)
 
 
 def _setup(monkeypatch):
@@ -25,14 +29,15 @@ def _setup(monkeypatch):
     return prep, scorer_of(prep), prep.data["mentors"]["capacity"].to_numpy(float)
 
 
-def test_the_pass_ranked_pairs_are_scored_before_the_outer_prices(monkeypatch):
+def test_the_pass_ranked_pairs_are_scored_while_the_level_waits_for_the_outer_prices(monkeypatch):
     prep, sc, cap = _setup(monkeypatch)
     reference = pl.solve(prep)
-    events = []  # ("exact", level's mentees, codes) | ("prices",) | ("sparse", mentees, args)
+    events = []  # ("exact", level's mentees, codes, thread) | ("prices",) | ("sparse", mentees, args)
 
     class Recorded(bounded._Exact):
         def __call__(self, i, j):
-            events.append(("exact", self.scorer.n, np.asarray(i, np.int64) * self.m + j))
+            events.append(("exact", self.scorer.n, np.asarray(i, np.int64) * self.m + j,
+                           threading.current_thread().name))
             return super().__call__(i, j)
 
     result = child.Child.result
@@ -57,11 +62,17 @@ def test_the_pass_ranked_pairs_are_scored_before_the_outer_prices(monkeypatch):
     assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
 
     at = next(x for x, e in enumerate(events) if e[0] == "sparse" and e[1] == sc.n)  # the top level's
-    waited = max(x for x in range(at) if events[x][0] == "prices")  # its wait for the outer prices
+    assert any(e[0] == "prices" for e in events[:at])  # (it waited for the outer prices)
     pool, mentor_best, guide, k = events[at][2]
     assert guide is not None and not np.array_equal(guide, pool.prices[0])  # ranked by other prices
-    early = [e[2] for e in events[:waited] if e[0] == "exact" and e[1] == sc.n]
-    assert early, "nothing scored at the top level before the outer prices"
+    # scored on the level's own thread beside the wait (which ends when the prices are read and
+    # that thread is done), before the first sparse set; nothing else scored at the top between
+    # its pass and the first sparse set
+    top = [x for x, e in enumerate(events) if e[0] == "exact" and e[1] == sc.n]
+    beside = [x for x in top if events[x][3] == EARLY]
+    assert beside, "nothing scored at the top level while it waited for the outer prices"
+    assert max(beside) < at and all(x in beside for x in top if x < at)
+    early = [events[x][2] for x in beside]
     early = np.unique(np.concatenate(early))
     # every pair a row's k best by the pass's ranking (strictly above its k-th value), and each
     # mentor's best rows; nothing else
@@ -75,10 +86,7 @@ def test_the_pass_ranked_pairs_are_scored_before_the_outer_prices(monkeypatch):
     allowed = np.unique(np.concatenate([(rows * sc.m + cols).ravel(), must]))
     assert np.isin(early, allowed).all() and len(early) <= len(vals) * k + len(mentor_best[0])
     # the first sparse set (after the prices) scores only the pairs the early scores missed
-    later = [e[2] for e in events[waited:at + 1] if e[0] == "exact" and e[1] == sc.n]
-    after = [e[2] for e in events[at + 1:] if e[0] == "exact" and e[1] == sc.n]
-    assert not later  # (nothing between the prices and the first sparse set)
-    first = after[0]  # its own call
+    first = events[min(x for x in top if x > at)][2]  # its own call
     fresh = np.setdiff1d(first, early)
     assert len(fresh) < len(np.unique(first))  # most were scored early
     assert solution.certificate["work"]["first_sparse_scored_early"] >= 0
