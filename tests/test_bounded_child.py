@@ -92,13 +92,14 @@ def test_a_first_pass_that_fails_ends_the_child_beside_it(monkeypatch):
     from types import SimpleNamespace
 
     import mentormatch.solvers.bounded as bounded
+    from mentormatch.solvers.bounded import first
 
     def boom(*args, **kwargs):
         raise MemoryError("the pass ran out of memory")
 
     later = child.Child(time.sleep, 60, fork=True)
     proc = later.proc
-    monkeypatch.setattr(bounded, "_scan", boom)
+    monkeypatch.setattr(first, "_scan", boom)
     one = np.ones(2, np.int64)
     e = np.zeros(0, np.int64)
     with pytest.raises(MemoryError, match="out of memory"):

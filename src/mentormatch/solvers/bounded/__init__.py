@@ -27,7 +27,10 @@ the mentors whose price fell since.
 
 **First prices from a sub-market** (:mod:`.market`): the same market on every ``GUIDE_STEP``-th
 mentee, solved by this same path until its prices settle (the checker's early exits), ranks the
-first pass by ``b_ij - g_j``; the first potentials start from its prices.
+first pass by ``b_ij - g_j``; the first potentials start from its prices. With two levels of
+sub-markets, the inner one ranks the pass and the outer one (beside the pass) the first sparse
+set; while the level waits for the outer prices, it scores the pairs the pass's ranking would
+put in that set (:class:`.first._ScoredEarly`), most of those the outer prices then choose.
 
 **Warm rounds.** A round whose check found few violating pairs (the last one, typically: about
 a hundred among 30,000 pairs added) does not solve the flow again from cold:
@@ -46,20 +49,19 @@ import time
 import numpy as np
 
 from ...errors import Conflict, InfeasibleError
-from ...pairs import unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions
 from ..certify import places_left
 from ..rounds import Outcome, certified_rounds, with_locks
-from ..sparse import _Sparse, default_top_k, empty
+from ..sparse import default_top_k, empty
 from .check import _Certifier
 from .child import Child
 from .late import fitting_k, late_assignment, pass_deadline, stopped_early
 from . import remote
 from .market import Settling, _guides
 from .exact import _Exact
-from .passes import PassStopped, _Pool, _scan
+from .first import _candidates, _first_pass, _first_sparse, _ScoredEarly
+from .passes import PassStopped
 from .start import take_start
-from ..threshold import lift_weight
 from ..timed import Timed
 from ..warm import resolve
 
@@ -84,64 +86,8 @@ GUIDED_K_FACTOR = 1.5
 
 
 # --------------------------------------------------------------------------------------------
-# the first pass and the first sparse set; a level's rounds
+# a level's rounds
 # --------------------------------------------------------------------------------------------
-def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
-                progress: bool, deadline: float | None = None):
-    """The pools (each row's ``size`` best pairs by ``bound - pass_price``) and each mentor's
-    ``mentor_k`` best rows (rows, mentors), in one pass over all pairs; at a lower priority
-    while ``later`` runs in a child beside it, which is ended if the pass fails or stops at
-    ``deadline`` (:class:`.passes.PassStopped`)."""
-    n, m = scorer.n, scorer.m
-    # no prices: 0, or a threshold's lift w (its pools then hold plain-sized numbers, not w's)
-    price = np.full(m, lift_weight(scorer)) if pass_price is None else np.asarray(pass_price, np.float64)
-    price = np.where(cap > 0, price, np.inf)
-    try:
-        f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
-                  dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)",
-                  background=later is not None and later.running, deadline=deadline)
-    except BaseException as err:  # the child is no longer waited for
-        if later is not None:
-            later.cancel()
-        if isinstance(err, PassStopped) and err.found is not None and err.found.pool is not None:
-            cols, vals, floor = err.found.pool  # the pools of the rows scanned
-            err.pool = _Pool(cols, vals.astype(np.float64), floor, np.zeros(len(floor), np.int64), [price])
-        raise
-    cols, vals, floor = f.pool
-    return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
-
-
-def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap,
-                  cover: bool = False) -> _Sparse:
-    """The first sparse set: each row's ``k`` best of its pool by ``bound - guide`` (the pool's
-    own ranking when ``guide`` is None or the pass's prices) and each mentor's best rows, with
-    exact scores (positive ones kept: only those can raise the total; every one with ``cover``,
-    ``coverage_first``, where a pair of score <= 0 may match a mentee).
-
-    The mentors' lists give every mentor rivals in the sparse set: ranked by ``bound -
-    price``, the mentees' lists leave out the mentors the guide prices high, and ranked by the
-    bound alone, when mentees outnumber the places, the mentors nobody ranks high; either way
-    such a mentor would be priced at nothing in the first round."""
-    from ...scale import BIG
-
-    n, m = len(pool.cols), scorer.m  # (the rows of the pool: the first rows of a pass cut short)
-    cols, size = pool.cols, pool.cols.shape[1]
-    rank = pool.vals
-    if guide is not None:  # by the later prices (the same ranking when they are the pass's)
-        rank = rank + np.where(cap > 0, pool.prices[0] - guide, 0.0)[cols]
-    kk = min(k, size)
-    top = np.argpartition(rank, size - kk, axis=1)[:, size - kk:]
-    ok = np.take_along_axis(pool.vals, top, axis=1) > -BIG / 2
-    ri = np.broadcast_to(np.arange(n)[:, None], top.shape)[ok]
-    rj = np.take_along_axis(cols, top, axis=1)[ok]
-    mi, mj = mentor_best if mentor_best is not None else (ri[:0], rj[:0])
-    code = unique_sorted(np.concatenate([ri * m + rj, mi * m + mj]))
-    i, j = code // m, code % m
-    s = exact(i, j)
-    keep = s > (-np.inf if cover else 0)
-    return _Sparse(i[keep], j[keep], j[keep], s[keep])
-
-
 def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, depth: int, given=None,
            cover: bool = False, deadline: float | None = None) -> Outcome:
     """The rounds on the market left by the locks (``cap``, ``dem``; lock pairs ``li``, ``lj``
@@ -193,15 +139,28 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         out = stopped_early(scorer, cap, dem, sp, cert, checker, (part.prices[0], None), stop.rows_done)
         return late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
     t_pass, c_pass = time.perf_counter(), time.process_time()
-    guide, guide_info = (None, None) if later is None else later.result()
+    early = None  # the pass ranked by the inner sub-market's prices, the sparse set by the outer's
+    if inner_info is not None:
+        k_early = int(round(GUIDED_K_FACTOR * k)) if options.top_k is None else k
+        early = _ScoredEarly(exact, _candidates(pool, mentor_best, None, k_early, cap, m))
+    try:
+        guide, guide_info = (None, None) if later is None else later.result()
+    finally:
+        if early is not None:
+            early.join()
+    t_prices, c_prices = time.perf_counter(), time.process_time()
     # where the time went (wall seconds; the bound passes' pairs): for the cost per block; and
     # this process's CPU seconds (every thread's; a sub-market in a child or on a worker keeps
-    # its own record, in its info's "work")
+    # its own record, in its info's "work"); "first_sparse": from the sub-market's prices to
+    # the first flow
     work = {"before_first_pass": round(t1 - t0, 3), "first_pass": round(t_pass - t1, 3),
-            "first_pass_pairs": n * m, "waiting_for_sub_market": round(time.perf_counter() - t_pass, 3),
-            "flows": 0.0, "prices": 0.0, "checks": 0.0, "check_bound_pairs": 0, "exact_scores": 0.0,
+            "first_pass_pairs": n * m, "waiting_for_sub_market": round(t_prices - t_pass, 3),
+            "first_sparse": 0.0, "flows": 0.0, "prices": 0.0, "checks": 0.0, "check_bound_pairs": 0,
+            "exact_scores": 0.0,
             "cpu": {"before_first_pass": round(c1 - c0, 3), "first_pass": round(c_pass - c1, 3),
-                    "waiting_for_sub_market": round(time.process_time() - c_pass, 3)}}
+                    "waiting_for_sub_market": round(c_prices - c_pass, 3)}}
+    if early is not None:  # (its seconds are also in "exact_scores")
+        work["first_sparse_scored_early"] = round(early.seconds, 3)
     if guide is None and guided and options.top_k is None:  # the sub-market found no prices
         k = min(size, default_top_k(cap, dem))
     k_first = int(round(GUIDED_K_FACTOR * k)) if guide is not None and options.top_k is None else k
@@ -221,6 +180,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         gu = np.zeros(n)
         np.maximum.at(gu, sp.i, sp.s - gp[sp.j])
         warm = (gu, gp)
+    work["first_sparse"] = round(time.perf_counter() - t_prices, 3)
+    work["cpu"]["first_sparse"] = round(time.process_time() - c_prices, 3)
     checker = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0,
                          settle=Settling() if depth > 0 else None, started=t0,
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})

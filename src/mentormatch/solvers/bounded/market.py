@@ -119,12 +119,14 @@ def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
     on a Dask cluster, as one task on a worker, while the other workers take the pass's tasks;
     on another executor, on a thread of this process, whose flows then share its GIL with the
     pass's bookkeeping); its prices then rank each mentee's pool for the first sparse set and
-    start the potentials. At 100,000 x 20,000 (capacity 5): the sub-market alone 16.5 s and the pass
-    alone 9.9 s one after the other, 21-22 s side by side (the pass's threads at a lower
-    priority take the core the sub-market's flows, one thread each, leave idle); the pools
-    ranked by the inner prices need about 20,000 more rows scanned in full over the rounds
-    (about 1.5 s). Ranked by the inner sub-market's prices from before they settle (to start
-    the pass sooner), the full market took 131 s and more: the pass needs settled prices."""
+    start the potentials (while the level waits for them, it scores the pairs the pass's own
+    ranking would put in that set: :class:`.first._ScoredEarly`). At 100,000 x 20,000
+    (capacity 5): the sub-market alone 16.5 s and the pass alone 9.9 s one after the other,
+    21-22 s side by side (the pass's threads at a lower priority take the core the
+    sub-market's flows, one thread each, leave idle); the pools ranked by the inner prices
+    need about 20,000 more rows scanned in full over the rounds (about 1.5 s). Ranked by the
+    inner sub-market's prices from before they settle (to start the pass sooner), the full
+    market took 131 s and more: the pass needs settled prices."""
     market = _market(scorer, cap, dem)
     if market is None:
         return None, None, None

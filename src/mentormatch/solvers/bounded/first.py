@@ -1,0 +1,114 @@
+"""The first pass and the first sparse set of a level of :mod:`mentormatch.solvers.bounded`: each
+mentee's pool (its best pairs by ``bound - price``, one pass over all pairs) and each mentor's
+best rows (:func:`_first_pass`); the pairs of the first sparse set chosen from them
+(:func:`_candidates`) and scored exactly (:func:`_first_sparse`); and those pairs by the pass's
+own ranking scored while the level waits for the prices that rank the set (:class:`_ScoredEarly`)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from ...pairs import unique_sorted
+from ..sparse import _Sparse
+from ..threshold import lift_weight
+from .child import Child
+from .exact import _Exact
+from .passes import PassStopped, _Pool, _scan, _yield_cpu
+
+
+def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
+                progress: bool, deadline: float | None = None):
+    """The pools (each row's ``size`` best pairs by ``bound - pass_price``) and each mentor's
+    ``mentor_k`` best rows (rows, mentors), in one pass over all pairs; at a lower priority
+    while ``later`` runs in a child beside it, which is ended if the pass fails or stops at
+    ``deadline`` (:class:`.passes.PassStopped`)."""
+    n, m = scorer.n, scorer.m
+    # no prices: 0, or a threshold's lift w (its pools then hold plain-sized numbers, not w's)
+    price = np.full(m, lift_weight(scorer)) if pass_price is None else np.asarray(pass_price, np.float64)
+    price = np.where(cap > 0, price, np.inf)
+    try:
+        f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
+                  dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)",
+                  background=later is not None and later.running, deadline=deadline)
+    except BaseException as err:  # the child is no longer waited for
+        if later is not None:
+            later.cancel()
+        if isinstance(err, PassStopped) and err.found is not None and err.found.pool is not None:
+            cols, vals, floor = err.found.pool  # the pools of the rows scanned
+            err.pool = _Pool(cols, vals.astype(np.float64), floor, np.zeros(len(floor), np.int64), [price])
+        raise
+    cols, vals, floor = f.pool
+    return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
+
+
+def _candidates(pool: _Pool, mentor_best, guide, k: int, cap, m: int) -> np.ndarray:
+    """The codes (``row * m + mentor``, sorted) of the first sparse set's pairs before their
+    exact scores (:func:`_first_sparse`): each row's ``k`` best of its pool by ``bound - guide``
+    (the pool's own ranking when ``guide`` is None or the pass's prices) and each mentor's
+    best rows."""
+    from ...scale import BIG
+
+    n = len(pool.cols)  # (the rows of the pool: the first rows of a pass cut short)
+    cols, size = pool.cols, pool.cols.shape[1]
+    rank = pool.vals
+    if guide is not None:  # by the later prices (the same ranking when they are the pass's)
+        rank = rank + np.where(cap > 0, pool.prices[0] - guide, 0.0)[cols]
+    kk = min(k, size)
+    top = np.argpartition(rank, size - kk, axis=1)[:, size - kk:]
+    ok = np.take_along_axis(pool.vals, top, axis=1) > -BIG / 2
+    ri = np.broadcast_to(np.arange(n)[:, None], top.shape)[ok]
+    rj = np.take_along_axis(cols, top, axis=1)[ok]
+    mi, mj = mentor_best if mentor_best is not None else (ri[:0], rj[:0])
+    return unique_sorted(np.concatenate([ri * m + rj, mi * m + mj]))
+
+
+def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap,
+                  cover: bool = False) -> _Sparse:
+    """The first sparse set: the pairs of :func:`_candidates` with exact scores (positive ones
+    kept: only those can raise the total; every one with ``cover``, ``coverage_first``, where a
+    pair of score <= 0 may match a mentee).
+
+    The mentors' lists give every mentor rivals in the sparse set: ranked by ``bound -
+    price``, the mentees' lists leave out the mentors the guide prices high, and ranked by the
+    bound alone, when mentees outnumber the places, the mentors nobody ranks high; either way
+    such a mentor would be priced at nothing in the first round."""
+    m = scorer.m
+    code = _candidates(pool, mentor_best, guide, k, cap, m)
+    i, j = code // m, code % m
+    s = exact(i, j)
+    keep = s > (-np.inf if cover else 0)
+    return _Sparse(i[keep], j[keep], j[keep], s[keep])
+
+
+class _ScoredEarly:
+    """The exact scores of the first sparse set's likely pairs, computed on a thread at a lower
+    priority while a level waits for the sub-market whose prices rank that set
+    (:func:`mentormatch.solvers.bounded._solve`): the pairs of :func:`_candidates` by the
+    pass's own ranking (by the inner sub-market's prices). The sparse set is then ranked by the
+    outer sub-market's prices, and most of its pairs are already in ``exact``'s cache; the rest
+    are scored then. The same pairs are scored whether or not the sub-market runs beside (a
+    forked child or in this process), so that the certificate's counts do not depend on it.
+    :meth:`join` waits for the thread and raises its error."""
+
+    def __init__(self, exact: _Exact, code: np.ndarray):
+        self.error = None
+        self.seconds = 0.0
+
+        def run():
+            t = time.perf_counter()
+            try:
+                _yield_cpu()  # (the sub-market beside it is on the critical path)
+                exact(code // exact.m, code % exact.m)
+            except BaseException as exc:  # noqa: BLE001 - raised by join()
+                self.error = exc
+            self.seconds = time.perf_counter() - t
+
+        self.thread = threading.Thread(target=run, name="mentormatch early exact scores", daemon=True)
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
