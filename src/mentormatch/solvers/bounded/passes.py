@@ -75,6 +75,27 @@ class PassStopped(Exception):
         self.rows_done = 0
 
 
+_BLAS = []  # the process's threadpoolctl controller, built once (blas_controller)
+
+
+def blas_controller():
+    """The process's ``threadpoolctl.ThreadpoolController``, built at the first call: building
+    one reads the process's loaded libraries (3 ms CPU, 5-30 ms wall), and ``threadpool_limits``
+    builds one each time, which the passes did once a pass (at 100,000 x 20,000 a few hundred:
+    the checks' re-checks are 10-25 passes a check). The BLAS the passes use is numpy's, loaded
+    with it, so before the first call; a forked child (:mod:`.child`) keeps the same libraries."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0]
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread (a pass's products run on its own threads)."""
+    return blas_controller().limit(limits=1, user_api="blas")
+
+
 def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: bool = False,
                  deadline: float | None = None):
     """``fn(a, b, buffer)`` of every block, in order, on as many threads as cores (up to 4),
@@ -84,8 +105,6 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: 
     at a lower priority (:func:`_yield_cpu`). ``deadline`` (``time.perf_counter``; None:
     none): no block starts past it, and the pass raises :class:`PassStopped`."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
 
     rows = max((b - a for a, b in blocks), default=0)
     local = threading.local()
@@ -100,7 +119,7 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: 
         return fn(ab[0], ab[1], local.buffer)
 
     workers = max(1, min(os.cpu_count() or 1, 4))
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+    with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
         yield from _bar(pool.map(run, blocks), progress, what, total=len(blocks))
 
 
@@ -264,12 +283,10 @@ def scan_task(part, right_t, spec, blocks, width: int):
     chunk's bounds; ``right_t``, the mentors' factors, as shipped) of a pass, each computed as
     a thread here computes it, with BLAS on one thread: each block's (pool, suspects) part
     and the chunk's state of each mentor's best rows."""
-    from threadpoolctl import threadpool_limits
-
     part.right_t = value_of(right_t)
     rows = max((b - a for a, b in blocks), default=0)
     state = _mentor_state(part.m, spec.kk) if spec.kk else None
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         buffer = np.empty((rows, width), dtype=np.float32)
         outs = [_scan_block(part, a, b, buffer, spec, state) for a, b in blocks]
     if state is not None and state[3]:  # the block bests still pending
