@@ -229,12 +229,12 @@ class BoundedSource(_ByRows):
         (:func:`mentormatch.scoring.score_pairs`), else computes every pair's value."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from threadpoolctl import ThreadpoolController
+        from .bounded.passes import blas_controller
 
         # BLAS on one thread, as the bound passes run it: on its threads a block's product took
-        # 4x the CPU (20,000 x 5,000: 1.0 against 0.23 s). One controller: building one reads
-        # the process's loaded libraries (31 ms; it was built a block, 2,000 times)
-        blas = ThreadpoolController()
+        # 4x the CPU (20,000 x 5,000: 1.0 against 0.23 s). One controller, the process's:
+        # building one reads the loaded libraries (31 ms; it was built a block, 2,000 times)
+        blas = blas_controller()
         order = self.scorer.order
         lim = (np.asarray(low, np.float64) - self.scorer.margin)[order].astype(np.float32)
         lim = np.nextafter(lim, np.float32(-np.inf))  # below low - margin whatever the rounding

@@ -75,24 +75,73 @@ class PassStopped(Exception):
         self.rows_done = 0
 
 
+_BLAS = []  # the process's threadpoolctl controller, built once (blas_controller)
+
+
+def blas_controller():
+    """The process's ``threadpoolctl.ThreadpoolController``, built at the first call: building
+    one reads the process's loaded libraries (3 ms CPU, 5-30 ms wall), and ``threadpool_limits``
+    builds one each time, which the passes did once a pass (at 100,000 x 20,000 a few hundred:
+    the checks' re-checks are 10-25 passes a check). The BLAS the passes use is numpy's, loaded
+    with it, so before the first call; a forked child (:mod:`.child`) keeps the same libraries."""
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0]
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread (a pass's products run on its own threads)."""
+    return blas_controller().limit(limits=1, user_api="blas")
+
+
+#: A pass's threads take their block buffers from those of the passes before (the smallest
+#: that fits) and give them back at its end; at most this many are kept. A fresh buffer is
+#: page-faulted at its first write: 1.8 ms CPU for 16 MB against 0.35 ms reused, once per
+#: thread and pass, and the checks' re-checks are 10-25 passes a check.
+KEEP_BUFFERS = 4
+_BUFFERS: list = []
+_BUFFERS_LOCK = threading.Lock()
+
+
+def _take_buffer(size: int) -> np.ndarray:
+    """A float32 buffer of at least ``size`` entries, kept from an earlier pass or new."""
+    with _BUFFERS_LOCK:
+        for k, b in enumerate(_BUFFERS):  # (ascending size)
+            if b.size >= size:
+                return _BUFFERS.pop(k)
+    return np.empty(size, np.float32)
+
+
+def _give_back(buffers: list) -> None:
+    """The buffers of a pass that ended, kept for the next (the ``KEEP_BUFFERS`` largest)."""
+    with _BUFFERS_LOCK:
+        _BUFFERS.extend(buffers)
+        _BUFFERS.sort(key=lambda b: b.size)
+        del _BUFFERS[:-KEEP_BUFFERS]
+
+
 def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: bool = False,
                  deadline: float | None = None):
     """``fn(a, b, buffer)`` of every block, in order, on as many threads as cores (up to 4),
     with BLAS on one thread each (numpy releases the GIL in the products and element-wise
-    passes) and a float32 buffer of the widest block per thread, so that no pass allocates
-    (and page-faults) a block's worth of memory per block. ``background``: the threads run
-    at a lower priority (:func:`_yield_cpu`). ``deadline`` (``time.perf_counter``; None:
-    none): no block starts past it, and the pass raises :class:`PassStopped`."""
+    passes) and a float32 buffer of the widest block per thread (:func:`_take_buffer`), so
+    that no pass allocates (and page-faults) a block's worth of memory per block. ``background``:
+    the threads run at a lower priority (:func:`_yield_cpu`). ``deadline``
+    (``time.perf_counter``; None: none): no block starts past it, and the pass raises
+    :class:`PassStopped`."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from threadpoolctl import threadpool_limits
 
     rows = max((b - a for a, b in blocks), default=0)
     local = threading.local()
+    taken = []
 
     def run(ab):
         if not hasattr(local, "buffer"):
-            local.buffer = np.empty((rows, width), dtype=np.float32)
+            flat = _take_buffer(rows * width)
+            taken.append(flat)
+            local.buffer = flat[:rows * width].reshape(rows, width)
             if background:
                 _yield_cpu()
         if deadline is not None and time.perf_counter() >= deadline:
@@ -100,8 +149,11 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: 
         return fn(ab[0], ab[1], local.buffer)
 
     workers = max(1, min(os.cpu_count() or 1, 4))
-    with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        yield from _bar(pool.map(run, blocks), progress, what, total=len(blocks))
+    try:
+        with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+            yield from _bar(pool.map(run, blocks), progress, what, total=len(blocks))
+    finally:  # (the threads have ended: the executor waited for them)
+        _give_back(taken)
 
 
 @dataclass
@@ -264,12 +316,10 @@ def scan_task(part, right_t, spec, blocks, width: int):
     chunk's bounds; ``right_t``, the mentors' factors, as shipped) of a pass, each computed as
     a thread here computes it, with BLAS on one thread: each block's (pool, suspects) part
     and the chunk's state of each mentor's best rows."""
-    from threadpoolctl import threadpool_limits
-
     part.right_t = value_of(right_t)
     rows = max((b - a for a, b in blocks), default=0)
     state = _mentor_state(part.m, spec.kk) if spec.kk else None
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread():
         buffer = np.empty((rows, width), dtype=np.float32)
         outs = [_scan_block(part, a, b, buffer, spec, state) for a, b in blocks]
     if state is not None and state[3]:  # the block bests still pending
