@@ -181,8 +181,10 @@ def best_pairs_figures(best, n: int, m: int, capacity, demand) -> Figures:
     most pairs there may have more (its eligible pairs counted as ``m``). A mentor's pairs
     outside ``best`` belong to those mentees and score at most the best of their least kept
     scores, ``T``: so its ``r``-th best score over every pair is at most the larger of its
-    ``r``-th there and ``T``, and its eligible mentees at most its pairs there plus those
-    mentees.
+    ``r``-th there and ``T``, and its eligible mentees at most its pairs there with the other
+    mentees plus those mentees. The same figures whichever of a tie at a mentee's last kept
+    score ``best`` holds (a tied pair left out scores at most ``T``), so every source reads
+    the same ones.
 
     >>> f = best_pairs_figures((np.array([0, 1]), np.array([0, 0]), np.array([0.9, 0.4])), 2, 2,
     ...                        np.ones(2), None)
@@ -201,8 +203,12 @@ def best_pairs_figures(best, n: int, m: int, capacity, demand) -> Figures:
     least = np.full(n, np.inf)
     np.minimum.at(least, i, s)
     t = float(least[cut].max())
+    # a mentor's eligible mentees: those of the rows held whole (all their pairs are here), and
+    # at most every cut row (counted so, not by its pairs here: whichever of a tie at its last
+    # kept score were taken, the same count)
+    whole = np.bincount(j[~cut[i]], minlength=m)
     return dataclasses.replace(
         fig, eligible=np.where(cut, np.maximum(fig.eligible, m), fig.eligible),
-        by_mentor=np.minimum(fig.by_mentor + int(cut.sum()), n),
+        by_mentor=np.minimum(whole + int(cut.sum()), n),
         best_by_mentor=np.maximum(fig.best_by_mentor, t),
         top_by_mentor=None if fig.top_by_mentor is None else np.maximum(fig.top_by_mentor, t))
