@@ -27,7 +27,7 @@ import numpy as np
 from .base import AssignmentProblem, Solution, proven
 from .figures import ceiling_figures
 
-__all__ = ["Claims", "at_best", "at_bound_note", "claimed", "claims", "lifted_total", "meets", "source_claims",
+__all__ = ["Claims", "NOT_THE_PICK", "at_best", "at_bound_note", "claimed", "claims", "lifted_total", "meets", "source_claims",
            "with_claims"]
 
 
@@ -39,6 +39,15 @@ class Claims:
     count_bound: int | None
     threshold_bound: float | None
     total_bound: float | None
+
+
+#: What a stopped answer proven optimal by :func:`at_best` or :func:`meets` says of its pairs
+#: (``certificate["ties"]``): an optimum, not the tie rule's pick, which only the unlimited
+#: solve applies (its last flow, or leximin's final network), so an unlimited run may hold other
+#: pairs of the same value (s26: until then nothing said so).
+NOT_THE_PICK = {"rule": "the tie rule's pick among the optima", "applied": False,
+                "why": "proven optimal after the search stopped: an optimum, not necessarily the "
+                       "pairs an unlimited run picks among optima of the same value"}
 
 
 def _least(*xs):
@@ -86,12 +95,12 @@ def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Soluti
     >>> sol.status, sol.bound, sol.certificate["count_bound"], sol.certificate["threshold_bound"]
     ('optimal', 0.8999999999999999, 2, 0.3)
     """
-    from .fair_bounds import per_mentor, source_figures
+    from .fair_bounds import per_mentee, per_mentor, source_figures
     from .sources import ArraySource
 
     P = goal.pairs
     fig = source_figures(ArraySource(P.mentee, P.mentor, goal.score, P.n_mentees, P.n_mentors),
-                         per_mentor(problem.capacity))
+                         per_mentor(problem.capacity), per_mentee(problem.demand))
     return claimed(fig, problem, goal, sol, objective)
 
 
@@ -163,8 +172,10 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
     (in either objective) when :func:`at_best` proves it, and a max-min answer when it reaches
     all three bounds (:func:`meets`), as on the source's route. The total's bound otherwise:
     the least of :func:`mentormatch.solvers.fallback.figures_bound` (no solve) from the figures
-    of the count and the worst pair, and :func:`lifted_total` (the first flow's bound). A leximin answer left "feasible" whose total reaches its bound says
-    why (the bound is the total's; the sorted scores are not proven)."""
+    of the count and the worst pair, and :func:`lifted_total` (the first flow's bound). A
+    leximin answer left "feasible" whose total reaches its bound says why (the bound is the
+    total's; the sorted scores are not proven). An answer proven here after a stop is an
+    optimum, not the tie rule's pick: ``certificate["ties"]`` is :data:`NOT_THE_PICK`."""
     from .fallback import figures_bound
 
     cert = dict(sol.certificate or {})
@@ -173,7 +184,8 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
     if status == "feasible" and (side := at_best(fig, goal, chosen)) is not None:
         status, message = "optimal", ""  # (its total is the optimum's: the bound)
         cert.update(proven_by=f"every {side} holds its most pairs, each at its best score",
-                    timed_out=False, message="", total_bound=float(sol.objective))
+                    timed_out=False, message="", total_bound=float(sol.objective),
+                    ties=NOT_THE_PICK)
     optimal = status == "optimal"
     worst = float(goal.score[chosen].min()) if len(chosen) else None
     counted, bracket_top = _proven(cert, optimal)
@@ -195,7 +207,7 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
         # the three bounds prove it (as on the source's route); leximin's cannot (fair_source)
         status, message = "optimal", ""
         cert.update(proven_by="count, worst pair and total at their bounds", timed_out=False,
-                    message="")
+                    message="", ties=NOT_THE_PICK)
     if status != "optimal" and c.total_bound is not None and proven(c.total_bound, sol.objective):
         why = at_bound_note(objective)  # (gap 0, "feasible": why)
         message = f"{message}; {why}" if message else why
