@@ -150,8 +150,8 @@ def _milp_optimum(problem: AssignmentProblem) -> float:
 @pytest.mark.parametrize("loads", [False, True])
 def test_every_baseline_bounds_the_optimum_the_same_on_a_reader(seed, loads):
     """Random, greedy (and stable, unit demands and loads) carry a bound at least milp's
-    optimum, on the complete set and on a pair reader of the same pairs (there from each
-    mentee's best pairs alone; main: None)."""
+    optimum, on the complete set and on a pair reader of the same pairs, the same figure on
+    both (each mentee's best pairs alone; s25: None on a reader, then another figure)."""
     from mentormatch.solvers.baselines_rows import solve_on_reader
     from mentormatch.solvers.rows import ProblemRows
 
@@ -170,3 +170,35 @@ def test_every_baseline_bounds_the_optimum_the_same_on_a_reader(seed, loads):
                                        load=None if not loads else p.load, locked=locked, seed=seed)
         assert on_reader.objective == pytest.approx(sol.objective), name
         assert on_reader.objective <= optimum + 1e-9 <= on_reader.bound + 2e-9, name
+        # one rule on every source (s26: the complete set read one pass, a reader each
+        # mentee's 16 best pairs: both bounds, not the same figure)
+        assert on_reader.bound == pytest.approx(sol.bound, abs=1e-9), name
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_baseline_bound_is_one_figure_with_ties_past_the_16_best(seed):
+    """Rows longer than the 16 best pairs a bound reads, their scores tied in steps of 0.1
+    (so the 16th best is a tie, taken in any order by the complete set's partition and by the
+    reader's sort): the same bound on both, at least milp's optimum, and the partition keeps
+    the same scores as a full sort."""
+    from mentormatch.solvers.baselines import baseline_bound, best_per_mentee
+    from mentormatch.solvers.baselines_rows import solve_on_reader
+    from mentormatch.solvers.rows import ProblemRows
+    from mentormatch.solvers.sources import top_k
+
+    rng = np.random.default_rng(seed)
+    n, m = 7, 24
+    keep = rng.random(n * m) < 0.9
+    P = Candidates(np.repeat(np.arange(n), m)[keep], np.tile(np.arange(m), n)[keep], n, m)
+    score = np.round(rng.random(len(P)), 1)
+    p = AssignmentProblem(P, score, rng.integers(0, 3, m).astype(float),
+                          demand=rng.integers(1, 4, n))
+    kept = best_per_mentee(P, score, 16)
+    by_sort = np.flatnonzero(top_k(P.mentee, score, 16))
+    assert np.array_equal(P.mentee[kept], P.mentee[by_sort])
+    assert np.array_equal(np.sort(score[kept] + 10 * P.mentee[kept]),
+                          np.sort(score[by_sort] + 10 * P.mentee[by_sort]))
+    bound = baseline_bound(p)
+    assert bound >= _milp_optimum(p) - 1e-9
+    _, on_reader = solve_on_reader("greedy", ProblemRows(p), p.capacity, demand=p.demand)
+    assert on_reader.bound == pytest.approx(bound, abs=1e-12)

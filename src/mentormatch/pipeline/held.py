@@ -49,8 +49,8 @@ class Survey:
     """One pass over a round's eligible pairs: ``tail[b]`` bounds the pairs scoring at least
     ``edges[b]`` (a suffix sum of the histogram), ``best`` each mentee's best score (or bound),
     ``eligible`` each mentee's eligible pairs, ``by_mentor`` each mentor's, ``best_by_mentor``
-    each mentor's best score (or bound; ``-inf``: none), ``top_by_mentor`` its best few
-    (:class:`mentormatch.solvers.fair_bounds.Figures`)."""
+    each mentor's best score (or bound; ``-inf``: none), ``top_by_mentor`` its best few, and
+    ``top_by_mentee`` each mentee's (:class:`mentormatch.solvers.fair_bounds.Figures`)."""
 
     edges: np.ndarray
     tail: np.ndarray
@@ -59,13 +59,14 @@ class Survey:
     by_mentor: np.ndarray
     best_by_mentor: np.ndarray | None = None
     top_by_mentor: np.ndarray | None = None
+    top_by_mentee: np.ndarray | None = None
 
     def figures(self):
         """The same pass's figures for :mod:`mentormatch.solvers.fair_source`'s bounds."""
         from ..solvers.fair_bounds import Figures
 
         return Figures(self.eligible, self.best, self.by_mentor, self.best_by_mentor,
-                       self.top_by_mentor)
+                       self.top_by_mentor, self.top_by_mentee)
 
     def at_least(self, tau: float) -> int:
         """An upper bound on the pairs scoring at least ``tau``."""
@@ -73,7 +74,7 @@ class Survey:
         return int(self.tail[max(b, 0)])
 
 
-def survey(scorer, source, n: int, span: float, per_mentor: int = 1) -> Survey:
+def survey(scorer, source, n: int, span: float, per_mentor: int = 1, per_mentee: int = 1) -> Survey:
     """The histogram, best scores and eligible counts of every eligible pair (one pass). The
     bins by one multiply and ``bincount`` (``np.histogram`` with a clip cost 142 s CPU over the
     2e9 bounds of 100,000 x 20,000), nudged up by 1e-12 of the value so that one on a bin's
@@ -84,8 +85,8 @@ def survey(scorer, source, n: int, span: float, per_mentor: int = 1) -> Survey:
     edges = np.linspace(0.0, max(float(span), 1e-300), BINS + 1)
     hist = np.zeros(BINS, np.int64)
     m = source.n_mentors
-    sums = FigureSums(n, m, per_mentor)  # each mentee's and mentor's eligible pairs and best
-    # (each mentor's ``per_mentor`` best), beside
+    sums = FigureSums(n, m, per_mentor, per_mentee)  # each mentee's and mentor's eligible pairs
+    # and best (each mentor's ``per_mentor`` best, each mentee's ``per_mentee``), beside
     per_bin = BINS / edges[-1] * (1.0 + 1e-12)
 
     def count(values):
@@ -118,7 +119,7 @@ def survey(scorer, source, n: int, span: float, per_mentor: int = 1) -> Survey:
     fig = sums.figures(margin)
     tail = np.cumsum(hist[::-1])[::-1]
     return Survey(edges[:-1], tail, fig.best, fig.eligible, fig.by_mentor, fig.best_by_mentor,
-                  fig.top_by_mentor)
+                  fig.top_by_mentor, fig.top_by_mentee)
 
 
 def count_bounds(survey_: Survey, demand, load, capacity) -> tuple[int, int]:
@@ -181,14 +182,15 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     import time
 
     from ..solvers.cpsat import DEFAULT_TIME_LIMIT
-    from ..solvers.fair_bounds import per_mentor
+    from ..solvers.fair_bounds import per_mentee, per_mentor
     from .memory import BYTES_PER_CPSAT_PAIR, REFUSAL_INSTEAD, available_memory, check_fits, fits
 
     limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
     left = lambda: deadline - time.perf_counter()  # noqa: E731
     n = len(data["mentees"])
-    sv = survey(scorer, source, n, data["rules"].score_span, per_mentor(data["capacity"]))
+    sv = survey(scorer, source, n, data["rules"].score_span, per_mentor(data["capacity"]),
+                per_mentee(data["demand"]))
     most, mentees = count_bounds(sv, data["demand"], data["load"], data["capacity"])
     if beyond is not None and not data["coverage_first"]:
         from ..solvers.fair_bounds import count_bound

@@ -192,6 +192,8 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     plain_goal = (solution.certificate or {}).get("objective", "score") == "score"  # (no bonus)
 
     def tables() -> dict[str, pd.DataFrame]:  # built on first read (matching.Deferred)
+        from ..report.pricing import objective_bonus  # (the objective's bonus per pair)
+
         pair_df = pd.DataFrame({
             "mentee_id": mentee_ids.decode(pairs.mentee[chosen]),
             "mentor_id": mentor_ids.decode(pairs.mentor[chosen]),
@@ -215,7 +217,8 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
             every_pair=(None if data.get("pair_reader") is None else
                         lambda: every_pair(data, problem, chosen)),
             optimum=(float(solution.objective) if solution.solver == "flow" and solution.status == "optimal"
-                     and plain_goal else None))
+                     and plain_goal else None),
+            bonus=None if plain_goal else objective_bonus(data, problem))
         contrib = (pd.DataFrame(index=pd.RangeIndex(len(chosen))) if contributions is None
                    else contributions(chosen) if callable(contributions)
                    else contributions.iloc[chosen].reset_index(drop=True))

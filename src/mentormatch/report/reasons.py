@@ -44,6 +44,7 @@ def unmatched_reasons(
     optimal: bool = False,
     every_pair=None,
     optimum: float | None = None,
+    bonus: np.ndarray | bool | None = None,
 ) -> pd.DataFrame:
     """One row per unmatched mentee: ``mentee_id``, ``reason_code``, ``reason``.
 
@@ -91,6 +92,12 @@ def unmatched_reasons(
         The plain flow's optimum of ``problem`` when the answer is that flow's, proven (no
         bonus): the exact "capacity_taken" reasons then start from it instead of solving the
         round once more (a third of their cost at 1,000 x 300).
+    bonus : array or False, optional
+        The objective's bonus (priority, continuity) on each pair of ``problem``, when the
+        answer maximised ``score + bonus``: the exact "capacity_taken" figures of the total are
+        then priced in that objective (:func:`needed_scores` on ``score + bonus``, less the
+        pair's bonus: the score the pair would have needed); False: a bonus not held per pair,
+        so no figure is stated (until s26 the plain total's figure was stated under a bonus).
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
     if len(unmatched) and solver in FAIR_OBJECTIVES and every_pair is not None:
@@ -174,9 +181,10 @@ def unmatched_reasons(
         if optimal and not stopped:
             _fair_capacity_reasons(rows, pending, problem, chosen, mentor_ids, fair,
                                    min(max_solves, FAIR_REASON_SOLVES), time_limit)
-    elif pending and problem is not None and max_solves > 0 and _plain(problem):
+    elif (pending and problem is not None and max_solves > 0 and _plain(problem)
+          and bonus is not False):
         _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves, time_limit=time_limit,
-                                optimum=optimum)
+                                optimum=optimum, bonus=bonus)
     return pd.DataFrame(rows, columns=["mentee_id", "reason_code", "reason"])
 
 
@@ -272,7 +280,15 @@ def needed_scores(problem, mentors: np.ndarray, objective: float | None = None,
 
 
 def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int, top: int = 3,
-                            time_limit: float | None = None, optimum: float | None = None) -> None:
+                            time_limit: float | None = None, optimum: float | None = None,
+                            bonus: np.ndarray | None = None) -> None:
+    """The exact "capacity_taken" figures (:func:`needed_scores`), in the objective solved:
+    with a ``bonus`` (per pair of ``problem``) on ``score + bonus``, each pair's need then
+    less its own bonus (forcing ``(i, j)`` at score ``s`` gives ``s + b_ij + OPT(c_j - 1)``)."""
+    if bonus is not None:
+        import dataclasses
+
+        problem = dataclasses.replace(problem, score=np.asarray(problem.score, float) + bonus)
     needed_all = np.unique(np.concatenate([js for _, _, js, _ in pending]))
     partial = len(needed_all) > max_solves
     if partial:  # each mentee's best few mentors, most-shared first, up to the cap
@@ -305,6 +321,8 @@ def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int,
     for row, i, js, ss in pending:
         have = checked[js]
         xs = figure[js]
+        if bonus is not None:  # (the score needed: the objective's need less the pair's bonus)
+            xs = xs - bonus[problem.pairs.locate(np.full(len(js), i), js)]
         if cut and not (have & np.isfinite(xs)).any():  # said, not left silent
             rows[row] = (rows[row][0], "capacity_taken", f"{rows[row][2]} (exact check stopped at "
                          f"the time limit ({time_limit:g} s) before this mentee's mentors)")

@@ -3,8 +3,8 @@
 Both respect every hard constraint of :class:`~mentormatch.solvers.base.AssignmentProblem`
 (eligibility, mentor capacity with mentee loads, mentee demand, locks) and return status
 ``"feasible"``: they prove nothing about optimality. Each carries a bound on the total of every
-assignment of the same pairs (:func:`baseline_bound`: one pass, no solve), so its gap says at
-most how far it is from the optimum. Side constraints are not modelled, so a problem that has
+assignment of the same pairs (:func:`baseline_bound`: from each mentee's best pairs, no solve,
+the same figure on every source), so its gap says at most how far it is from the optimum. Side constraints are not modelled, so a problem that has
 any raises ``ValueError`` (strip them first, as ``mentormatch.pipeline.baseline`` does).
 """
 from __future__ import annotations
@@ -23,25 +23,71 @@ from .diagnose import lock_conflicts
 def baseline_bound(problem: AssignmentProblem) -> float | None:
     """A bound on the total score of every assignment of ``problem``'s pairs that meets its
     capacities and demands (a baseline's problem has no side constraint), so that a baseline's
-    gap states how far at most it is from the optimum: the least of the mentees' side and the
-    mentors' (:func:`mentormatch.solvers.fair_bounds.total_bound`) over one pass's figures, no
-    sort and no solve (0.07 s of CPU at 9 million pairs, where the greedy takes 0.19 s; each
-    mentee's 16 best pairs, as on a reader, took 4 s to select). None with a NaN score.
+    gap states how far at most it is from the optimum: the one rule of every source,
+    :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound` over each mentee's
+    :data:`~mentormatch.solvers.baselines_rows.BATCH` best pairs (:func:`best_per_mentee`, as a
+    pair reader's ``best``), so the complete set, blocks and bounds state the same figure (until
+    s26 one pass over every pair here: a bound too, not the same one). None with a NaN score.
 
     >>> from mentormatch.pairs import Candidates
     >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([0.9, 0.5]), np.ones(1))
     >>> baseline_bound(p)  # one place
     0.9
     """
-    from .fair_bounds import total_bound
-    from .figures import source_figures
-    from .sources import ArraySource
+    from .baselines_rows import BATCH
+    from .fair_bounds import best_pairs_bound
 
     P, s = problem.pairs, np.asarray(problem.score, np.float64)
     if np.isnan(s).any():
         return None
-    fig = source_figures(ArraySource(P.mentee, P.mentor, s, P.n_mentees, P.n_mentors))
-    return total_bound(fig, problem.capacity, problem.demand, problem.load)
+    keep = best_per_mentee(P, s, BATCH)
+    return best_pairs_bound((P.mentee[keep], P.mentor[keep], s[keep]), P.n_mentees, P.n_mentors,
+                            problem.capacity, problem.demand, problem.load)
+
+
+#: Padded cells a block of long rows takes at once (:func:`best_per_mentee`).
+PAD_CELLS = 1 << 22
+
+
+def best_per_mentee(pairs, score: np.ndarray, k: int) -> np.ndarray:
+    """Positions of each mentee's ``k`` best pairs (all of a mentee with at most ``k``; ties at
+    the ``k``-th score taken in any order: :func:`~mentormatch.solvers.figures.best_pairs_figures`
+    reads the same figures whichever are taken), by a partition of each long row (padded
+    blocks of rows, no sort of every pair: 0.2 s of CPU at 9 million pairs where a lexsort took
+    4 s), in mentee order.
+
+    >>> from mentormatch.pairs import Candidates
+    >>> P = Candidates(np.array([0, 0, 0, 1]), np.array([0, 1, 2, 0]), 2, 3)
+    >>> best_per_mentee(P, np.array([0.1, 0.9, 0.5, 0.3]), 2).tolist()
+    [1, 2, 3]
+    """
+    starts = pairs.starts()
+    lengths = np.diff(starts)
+    long = np.flatnonzero(lengths > k)
+    keep = np.repeat(lengths <= k, lengths)  # (the long rows' best set below)
+    if not len(long):
+        return np.flatnonzero(keep)
+    order = long[np.argsort(lengths[long], kind="stable")]  # (similar widths share a block)
+    widths = lengths[order]
+    a = 0
+    while a < len(order):
+        b = min(a + max(1, PAD_CELLS // int(widths[a])), len(order))
+        while b > a + 1 and (b - a) * int(widths[b - 1]) > PAD_CELLS:  # (the widest sets it)
+            b = a + max(1, PAD_CELLS // int(widths[b - 1]))
+        rows, width = order[a:b], int(widths[b - 1])
+        first = int(starts[rows[0]])
+        if widths[a] == width and rows[-1] - rows[0] == len(rows) - 1:  # consecutive, as wide
+            top = np.argpartition(score[first:first + len(rows) * width].reshape(len(rows), width),
+                                  width - k, axis=1)[:, width - k:]
+            keep[(first + width * np.arange(len(rows))[:, None] + top).ravel()] = True
+        else:
+            cells = starts[rows][:, None] + np.arange(width)[None, :]
+            inside = np.arange(width)[None, :] < lengths[rows][:, None]
+            vals = np.where(inside, score[np.minimum(cells, len(score) - 1)], -np.inf)
+            top = np.argpartition(vals, width - k, axis=1)[:, width - k:]
+            keep[np.take_along_axis(cells, top, axis=1).ravel()] = True
+        a = b
+    return np.flatnonzero(keep)
 
 
 def _start(problem: AssignmentProblem, solver: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -58,6 +58,27 @@ class BonusBlocks:
                 np.asarray(self.bonus.value, float)[on]
         return block  # -inf + bonus stays -inf
 
+    @property
+    def score_ceiling(self) -> float:
+        """No pair scores more: the base's ``score_ceiling`` ``S`` (known before any pair is
+        scored) with the bonus, ``a_i s + per_i + pm_j + v_ij <= max_i a_i S + max per + max pm
+        + max(0, max v)`` (``a_i >= 0``; ``v``: the listed pairs' values, 0 elsewhere). What
+        bounds the rows a pass stopped by the time limit did not read, as for the base (until
+        s26 the wrapper had none: no total bound on blocks with a folded bonus and a cut first
+        pass). ``AttributeError`` where the base has none."""
+        S = getattr(self.scorer, "score_ceiling", None)
+        if S is None:
+            raise AttributeError("score_ceiling")
+        b = self.bonus
+        a = np.ones(1) if b.scale_mentee is None else np.asarray(b.scale_mentee, float)
+        out = max(float(a.max(initial=1.0)) * S, float(a.min(initial=1.0)) * S)
+        for part in (b.per_mentee, b.per_mentor):
+            if part is not None and len(part):
+                out += float(np.max(part))
+        if b.value is not None and len(b.value):
+            out += max(0.0, float(np.max(b.value)))
+        return out
+
     def unit_bounds(self):
         """Bounds of ``score + bonus`` for the engine's unit (:mod:`mentormatch.solvers.unit`):
         the base scorer's bounds (``_BlockScorer.unit_bounds``) with the bonus added as

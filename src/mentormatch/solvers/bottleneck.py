@@ -277,6 +277,9 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     # |s|, so threshold_weight of it is usually the problem's and the first pick can stand
     W0 = 2.0 * (n_max + 1.0) * (top + 1.0) if bounded else threshold_weight(n_max, top)
     problem, sol, plain, _, W0 = flow(-np.inf, W0)
+    # its bound on s + W0 over every assignment (certified or stopped), which bounds a stop's
+    # total with no pass (fair_claims.lifted_total); not where the flows count mentees
+    first_bound = None if counting or sol.bound is None else [float(sol.bound), float(W0)]
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"
@@ -377,7 +380,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             "threshold_bracket": bracket, "warm_started_flows": chain.taken,
             "max_flows_on_pairs_seen": seen.max_flows, "guesses_missed": int(misses),
             "holds": bool(certified), "count_proven": bool(counted), "timed_out": timed_out,
-            "total_rounding": rounding,
+            "total_rounding": rounding, "first_flow_bound": first_bound,
             "second_stage": second}
     message = maxmin_message(certified=certified, counted=counted, timed_out=timed_out,
                              bracket=bracket, most=M, max_flows=MAX_FLOWS, coarse=coarse,

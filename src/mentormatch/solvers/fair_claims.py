@@ -25,8 +25,10 @@ import dataclasses
 import numpy as np
 
 from .base import AssignmentProblem, Solution, proven
+from .figures import ceiling_figures
 
-__all__ = ["Claims", "at_best", "at_bound_note", "claimed", "claims", "meets", "source_claims", "with_claims"]
+__all__ = ["Claims", "NOT_THE_PICK", "at_best", "at_bound_note", "claimed", "claims", "lifted_total", "meets", "source_claims",
+           "with_claims"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +39,15 @@ class Claims:
     count_bound: int | None
     threshold_bound: float | None
     total_bound: float | None
+
+
+#: What a stopped answer proven optimal by :func:`at_best` or :func:`meets` says of its pairs
+#: (``certificate["ties"]``): an optimum, not the tie rule's pick, which only the unlimited
+#: solve applies (its last flow, or leximin's final network), so an unlimited run may hold other
+#: pairs of the same value (s26: until then nothing said so).
+NOT_THE_PICK = {"rule": "the tie rule's pick among the optima", "applied": False,
+                "why": "proven optimal after the search stopped: an optimum, not necessarily the "
+                       "pairs an unlimited run picks among optima of the same value"}
 
 
 def _least(*xs):
@@ -84,12 +95,12 @@ def with_claims(problem: AssignmentProblem, goal: AssignmentProblem, sol: Soluti
     >>> sol.status, sol.bound, sol.certificate["count_bound"], sol.certificate["threshold_bound"]
     ('optimal', 0.8999999999999999, 2, 0.3)
     """
-    from .fair_bounds import per_mentor, source_figures
+    from .fair_bounds import per_mentee, per_mentor, source_figures
     from .sources import ArraySource
 
     P = goal.pairs
     fig = source_figures(ArraySource(P.mentee, P.mentor, goal.score, P.n_mentees, P.n_mentors),
-                         per_mentor(problem.capacity))
+                         per_mentor(problem.capacity), per_mentee(problem.demand))
     return claimed(fig, problem, goal, sol, objective)
 
 
@@ -160,9 +171,11 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
     ``threshold_bound`` and ``total_bound`` where it proved them. An answer is ``"optimal"``
     (in either objective) when :func:`at_best` proves it, and a max-min answer when it reaches
     all three bounds (:func:`meets`), as on the source's route. The total's bound otherwise:
-    :func:`mentormatch.solvers.fallback.figures_bound` (no solve) from the figures of the count
-    and the worst pair. A leximin answer left "feasible" whose total reaches its bound says
-    why (the bound is the total's; the sorted scores are not proven)."""
+    the least of :func:`mentormatch.solvers.fallback.figures_bound` (no solve) from the figures
+    of the count and the worst pair, and :func:`lifted_total` (the first flow's bound). A
+    leximin answer left "feasible" whose total reaches its bound says why (the bound is the
+    total's; the sorted scores are not proven). An answer proven here after a stop is an
+    optimum, not the tie rule's pick: ``certificate["ties"]`` is :data:`NOT_THE_PICK`."""
     from .fallback import figures_bound
 
     cert = dict(sol.certificate or {})
@@ -171,7 +184,8 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
     if status == "feasible" and (side := at_best(fig, goal, chosen)) is not None:
         status, message = "optimal", ""  # (its total is the optimum's: the bound)
         cert.update(proven_by=f"every {side} holds its most pairs, each at its best score",
-                    timed_out=False, message="", total_bound=float(sol.objective))
+                    timed_out=False, message="", total_bound=float(sol.objective),
+                    ties=NOT_THE_PICK)
     optimal = status == "optimal"
     worst = float(goal.score[chosen].min()) if len(chosen) else None
     counted, bracket_top = _proven(cert, optimal)
@@ -179,7 +193,8 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
     by_figures = figures_bound(fig, goal)  # (inf: rows at no known ceiling, no bound)
     total = _least(by_figures if np.isfinite(by_figures) else None,
                    cert.get("total_bound") if cert.get("total_bound") is not None else
-                   (sol.objective if optimal else None))
+                   (sol.objective if optimal else None),
+                   None if optimal else lifted_total(cert, len(chosen)))
     if total is not None:
         total = max(total, sol.objective)  # (the answer is one assignment: never below it)
     c = claims(fig, problem.capacity, problem.demand, problem.load, problem.side, len(chosen),
@@ -192,13 +207,41 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
         # the three bounds prove it (as on the source's route); leximin's cannot (fair_source)
         status, message = "optimal", ""
         cert.update(proven_by="count, worst pair and total at their bounds", timed_out=False,
-                    message="")
+                    message="", ties=NOT_THE_PICK)
     if status != "optimal" and c.total_bound is not None and proven(c.total_bound, sol.objective):
         why = at_bound_note(objective)  # (gap 0, "feasible": why)
         message = f"{message}; {why}" if message else why
         cert["message"] = message
     return dataclasses.replace(sol, status=status, message=message, bound=c.total_bound,
                                certificate=cert)
+
+
+def lifted_total(cert: dict, matched: int) -> float | None:
+    """A bound on the total of the max-min and the leximin optimum from the first flow of
+    :func:`~mentormatch.solvers.bottleneck.solve_maxmin_scorer` (``cert["first_flow_bound"]``,
+    or its max-min's, ``cert["maxmin"]``: ``[B, W]``, the flow's bound ``B`` on ``s + W`` over
+    every assignment, certified or stopped) and the answer's ``matched`` pairs; None without
+    one. No pass: at 100,000 x 20,000 on bounds the figures' pass after a stop cost ~31 s CPU.
+
+    Why it holds: at ``t = -inf`` every eligible pair scores ``s + W`` in that flow, so every
+    assignment ``x`` meeting the capacities, demands and locks has ``T(x) + W |x| <= B``. Both
+    optima hold the most pairs ``M*`` (the first key of either order), at least the answer's
+    ``matched`` (one assignment): ``T* <= B - W M* <= B - W matched``. ``B`` and ``W matched``
+    are about ``W M`` in size: four units of its float64 rounding are added.
+
+    >>> lifted_total({"maxmin": {"first_flow_bound": [1003.5, 100.0]}}, 10)
+    3.5000000000004547
+    >>> lifted_total({}, 10) is None
+    True
+    """
+    inner = cert.get("maxmin") if isinstance(cert.get("maxmin"), dict) else {}
+    kept = cert.get("first_flow_bound") or inner.get("first_flow_bound")
+    if kept is None:
+        return None
+    B, W = (float(x) for x in kept)
+    if not (np.isfinite(B) and np.isfinite(W)):
+        return None
+    return float(B - W * matched + 4 * np.spacing(max(abs(B), abs(W * matched), 1.0)))
 
 
 def at_bound_note(objective: str) -> str:
@@ -237,9 +280,12 @@ def source_claims(problem: AssignmentProblem, sol: Solution, source, objective: 
     sparse problem, scored as the flows read them), with the bounds :func:`with_claims` gives
     the same answer on the complete set. An ``"optimal"`` answer's count, worst pair and total
     need no pass over the source. Any other (a stop inside a flow, a work limit) gets them
-    from one pass's figures of every pair (:func:`source_figures_read`: on blocks the cached
-    rows, on bounds the bounds), then :func:`claimed`, as on the complete set: a finite bound
-    on every source (until s25, None on blocks and bounds).
+    from figures of every pair, then :func:`claimed`, as on the complete set: a finite bound
+    on every source (until s25, None on blocks and bounds). On blocks one pass's figures
+    (:func:`source_figures_read`: the cached rows); on bounds none after the limit (s26: the
+    bounds' pass cost 1.6-1.8 s CPU at 20,000 x 5,000 and ~31 s at 100,000 x 20,000 past the
+    limit): the figures the scorer states up front (:func:`~mentormatch.solvers.figures.
+    ceiling_figures`) and the first flow's bound on the total (:func:`lifted_total`).
 
     ``unread``: the mentees whose rows no pass read (a first pass cut by the time limit), none
     scored now: bounded by ``ceiling`` (no pair scores more; ``inf``: no bound on the total)."""
@@ -253,14 +299,18 @@ def source_claims(problem: AssignmentProblem, sol: Solution, source, objective: 
                                            else s.min())),
                     total_bound=float(sol.objective))
         return dataclasses.replace(sol, bound=float(sol.objective), certificate=cert)
-    from .fair_bounds import per_mentor
+    from .fair_bounds import per_mentee, per_mentor
+    from .sources import BoundedSource
 
-    fig = source_figures_read(source, per_mentor(problem.capacity), unread, ceiling)
+    fig = ceiling_figures(source.scorer) if isinstance(source, BoundedSource) else None
+    if fig is None:
+        fig = source_figures_read(source, per_mentor(problem.capacity), unread, ceiling,
+                                  per_mentee(problem.demand))
     return claimed(fig, problem, problem, sol, objective)
 
 
 def source_figures_read(source, per_mentor: int = 1, unread: np.ndarray | None = None,
-                        ceiling: float = np.inf):
+                        ceiling: float = np.inf, per_mentee: int = 1):
     """:func:`~mentormatch.solvers.fair_bounds.source_figures` of ``source`` where the mentees
     ``unread`` (a mask; ``source`` then a
     :class:`~mentormatch.solvers.sources.BlockSource`, whose blocks of rows
@@ -277,11 +327,11 @@ def source_figures_read(source, per_mentor: int = 1, unread: np.ndarray | None =
     from .fair_bounds import Figures, FigureSums, source_figures
 
     if unread is None or not np.any(unread):
-        return source_figures(source, per_mentor)
+        return source_figures(source, per_mentor, per_mentee)
     from .certify import row_blocks
 
     n, m = source.n_mentees, source.n_mentors
-    sums = FigureSums(n, m, per_mentor)
+    sums = FigureSums(n, m, per_mentor, per_mentee)
     for a, b in row_blocks(n, m):
         if not np.any(unread[a:b]):
             block = source.scorer(slice(a, b))  # (cached where the pass read it)
@@ -294,5 +344,8 @@ def source_figures_read(source, per_mentor: int = 1, unread: np.ndarray | None =
     top = fig.mentor_top()
     k = min(u, top.shape[1])  # the first k of each mentor's kept scores: the unread rows'
     top = np.concatenate([np.full((m, k), ceiling), top[:, :top.shape[1] - k]], axis=1)
+    top_i = None if fig.top_by_mentee is None else fig.top_by_mentee.copy()
+    if top_i is not None:
+        top_i[unread] = ceiling
     return Figures(eligible, best, fig.by_mentor + u, np.maximum(fig.best_by_mentor, ceiling),
-                   None if fig.top_by_mentor is None else top)
+                   None if fig.top_by_mentor is None else top, top_i)

@@ -90,7 +90,7 @@ import numpy as np
 from ..pairs import Candidates
 from .base import AssignmentProblem, SideConstraints, Solution, SolverOptions, finish
 from .base import proven as proven_total
-from .fair_bounds import Figures, knapsack_plan, per_mentor, source_figures
+from .fair_bounds import Figures, knapsack_plan, per_mentee, per_mentor, source_figures
 from .fair_claims import at_best, at_bound_note, claims, meets
 
 __all__ = ["solve_fair_source"]
@@ -130,7 +130,8 @@ def solve_fair_source(source, scorer, capacity, *, objective: str, demand=None, 
                               np.zeros(0), capacity, demand=demand, load=load, side=side,
                               coverage_first=coverage_first)
     deadline = options.deadline(started)
-    fig = figures if figures is not None else source_figures(source, per_mentor(capacity))
+    fig = (figures if figures is not None
+           else source_figures(source, per_mentor(capacity), per_mentee(demand)))
     plans = []
     if len(a_i) and unit_flow(capacity, load):
         a_loads = np.bincount(a_j, minlength=m).astype(float)

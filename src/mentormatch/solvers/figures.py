@@ -9,8 +9,8 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["FigureSums", "Figures", "TOP_PER_MENTOR", "best_pairs_figures", "per_mentee",
-           "per_mentor", "source_figures"]
+__all__ = ["FigureSums", "Figures", "TOP_PER_MENTOR", "best_pairs_figures", "ceiling_figures",
+           "per_mentee", "per_mentor", "source_figures"]
 
 
 #: At most this many best scores kept per mentor, and per mentee (:class:`FigureSums`; the rest
@@ -181,8 +181,10 @@ def best_pairs_figures(best, n: int, m: int, capacity, demand) -> Figures:
     most pairs there may have more (its eligible pairs counted as ``m``). A mentor's pairs
     outside ``best`` belong to those mentees and score at most the best of their least kept
     scores, ``T``: so its ``r``-th best score over every pair is at most the larger of its
-    ``r``-th there and ``T``, and its eligible mentees at most its pairs there plus those
-    mentees.
+    ``r``-th there and ``T``, and its eligible mentees at most its pairs there with the other
+    mentees plus those mentees. The same figures whichever of a tie at a mentee's last kept
+    score ``best`` holds (a tied pair left out scores at most ``T``), so every source reads
+    the same ones.
 
     >>> f = best_pairs_figures((np.array([0, 1]), np.array([0, 0]), np.array([0.9, 0.4])), 2, 2,
     ...                        np.ones(2), None)
@@ -201,8 +203,51 @@ def best_pairs_figures(best, n: int, m: int, capacity, demand) -> Figures:
     least = np.full(n, np.inf)
     np.minimum.at(least, i, s)
     t = float(least[cut].max())
+    # a mentor's eligible mentees: those of the rows held whole (all their pairs are here), and
+    # at most every cut row (counted so, not by its pairs here: whichever of a tie at its last
+    # kept score were taken, the same count)
+    whole = np.bincount(j[~cut[i]], minlength=m)
     return dataclasses.replace(
         fig, eligible=np.where(cut, np.maximum(fig.eligible, m), fig.eligible),
-        by_mentor=np.minimum(fig.by_mentor + int(cut.sum()), n),
+        by_mentor=np.minimum(whole + int(cut.sum()), n),
         best_by_mentor=np.maximum(fig.best_by_mentor, t),
         top_by_mentor=None if fig.top_by_mentor is None else np.maximum(fig.top_by_mentor, t))
+
+
+def ceiling_figures(scorer) -> Figures | None:
+    """:class:`Figures` of every pair of a bounded scorer with no pass over its pairs (a stop's
+    figures on bounds, :func:`mentormatch.solvers.fair_claims.source_claims`): each mentee's
+    eligible pairs as the scorer counted them up front and its best at most its row ceiling
+    (:func:`mentormatch.solvers.bounded.ceiling.row_ceilings`, from the scorer's factors);
+    each mentor's eligible mentees at most those with an eligible pair, its best at most the
+    largest ceiling. Upper bounds of a pass's figures (looser), so every bound from them
+    holds. None for another view (no ceiling).
+
+    >>> from mentormatch import synthetic
+    >>> from mentormatch.features import Context
+    >>> from mentormatch.pipeline import prepare
+    >>> from mentormatch.scale import bounded_scorer
+    >>> from mentormatch.solvers.sources import BoundedSource
+    >>> mentors, mentees = synthetic.organisation(n_mentees=40, n_mentors=12, seed=1)
+    >>> p = prepare(mentors, mentees)
+    >>> sc = bounded_scorer(p.data["mentees"], p.data["mentors"], p.data["rules"],
+    ...                     Context(framework=p.data["framework"]), p.mentee_ids, p.mentor_ids)
+    >>> f, g = ceiling_figures(sc), source_figures(BoundedSource(sc, 40, 12))
+    >>> bool(np.all(f.best >= g.best)), bool(np.all(f.best_by_mentor >= g.best_by_mentor))
+    (True, True)
+    >>> bool(np.all(f.eligible == g.eligible)), bool(np.all(f.by_mentor >= g.by_mentor))
+    (True, True)
+    """
+    from .bounded.ceiling import row_ceilings
+
+    ceil = row_ceilings(scorer)
+    if ceil is None:
+        return None
+    eligible = np.asarray(scorer.eligible_counts, np.int64)
+    best = np.full(len(eligible), -np.inf)
+    best[np.asarray(scorer.order)] = ceil
+    best[eligible <= 0] = -np.inf
+    top = float(best.max(initial=-np.inf))
+    m = int(scorer.m)
+    return Figures(eligible, best, np.full(m, int(np.count_nonzero(eligible > 0)), np.int64),
+                   np.full(m, top))
