@@ -19,6 +19,9 @@ Fixed (fails at 24a9b46, where it was found):
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,6 +33,8 @@ from mentormatch.rules import Rules
 from mentormatch.solvers import engine
 
 from _support import SOURCES, on_source, result_positions, table_violations
+
+SRC = str(Path(mm.__file__).resolve().parents[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,3 +165,47 @@ def test_a_budget_forced_to_scale_uses_its_time_as_the_complete_set_does(monkeyp
         assert r.status == "optimal" and r.objective == pytest.approx(best, abs=1e-6), (kind, r.gap)
         keys.add(tuple(sorted(zip(r.pairs["mentee_id"], r.pairs["mentor_id"]))))
     assert len(keys) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# bad cells: every message names its row's id, wherever the id column stands
+# ---------------------------------------------------------------------------------------------
+HR = Path("/work/shared/data/ibm_hr_attrition.csv")
+HR_COLUMNS = {"EmployeeNumber": "id", "TotalWorkingYears": "years_experience", "JobLevel": "level",
+              "YearsAtCompany": "tenure_years", "Slots": "capacity", "Age": "age"}
+
+
+@pytest.mark.skipif(not HR.exists(), reason="the public HR table is not on this machine")
+def test_a_bad_cell_left_of_the_id_column_names_its_row_id_from_the_shell(tmp_path):
+    """The HR export's first column is ``Age``, its id (``EmployeeNumber``) the tenth: a bad
+    age (a column checked before the ids were read) named the line but not the row's id, where
+    a bad cell right of the ids named both (``schema/table.py`` now reads the ids first). From
+    the shell: exit 2, one paragraph, the table, the id, the line, the column, the value and
+    the range."""
+    import subprocess
+    import sys
+
+    hr = pd.read_csv(HR, dtype=str).drop_duplicates(subset="EmployeeNumber")
+    mentors = hr[hr.JobLevel.astype(int) >= 4].head(20).assign(Slots="2")
+    mentees = hr[hr.JobLevel.astype(int) == 1].head(40).reset_index(drop=True)
+    mentees.loc[13, "Age"] = "200"
+    mentees.loc[17, "TotalWorkingYears"] = "ten"
+    mentors.to_csv(tmp_path / "mentors.csv", index=False)
+    mentees.to_csv(tmp_path / "mentees.csv", index=False)
+    (tmp_path / "p.toml").write_text("[columns]\n" + "".join(f'{k} = "{v}"\n' for k, v in HR_COLUMNS.items())
+                                     + "[weights]\nexperience = 1.0\n")
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-m", "mentormatch", "pair", "--mentors", "mentors.csv",
+                           "--mentees", "mentees.csv", "--programme", "p.toml", "--out", "out"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    text = " ".join(done.stderr.split())
+    assert "Traceback" not in text and done.stderr.strip().count("\n\n") == 0
+    age_id, years_id = mentees.loc[13, "EmployeeNumber"], mentees.loc[17, "EmployeeNumber"]
+    assert (f"mentees, row id '{age_id}', line 15, column 'age': got '200', expected a value "
+            "between 14 and 100") in text
+    assert f"mentees, row id '{years_id}', line 19, column 'years_experience': got 'ten'" in text
+    with pytest.raises(mm.ValidationError) as err:  # the same from DataFrames: the id, no line
+        mm.pair(mentors, mentees, {"columns": HR_COLUMNS, "weights": {"experience": 1.0}})
+    ages = [p for p in err.value.problems if p.column == "age"]
+    assert [(p.row_id, p.value) for p in ages] == [(age_id, "200")]
