@@ -209,3 +209,91 @@ def test_a_bad_cell_left_of_the_id_column_names_its_row_id_from_the_shell(tmp_pa
         mm.pair(mentors, mentees, {"columns": HR_COLUMNS, "weights": {"experience": 1.0}})
     ages = [p for p in err.value.problems if p.column == "age"]
     assert [(p.row_id, p.value) for p in ages] == [(age_id, "200")]
+
+
+# ---------------------------------------------------------------------------------------------
+# programme rounds: decisions and priority against milp, on every source (guards)
+# ---------------------------------------------------------------------------------------------
+def _lexicographic_milp(p, first: np.ndarray, low: np.ndarray, high: np.ndarray):
+    """scipy's milp on the complete problem ``p``: the most pairs marked ``first``, then the
+    largest total score, each pair's ``x`` within ``[low, high]``: (count, total)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    K, n, m = len(p.pairs), p.n_mentees, p.n_mentors
+    A = np.zeros((n + m, K))
+    A[p.pairs.mentee, np.arange(K)] = 1.0
+    A[n + p.pairs.mentor, np.arange(K)] = p.load[p.pairs.mentee]
+    weight = 1.0 + float(np.abs(p.score).sum())  # one more marked pair outweighs any total
+    res = milp(-(p.score + weight * first), integrality=np.ones(K), bounds=Bounds(low, high),
+               constraints=LinearConstraint(A, -np.inf, np.r_[p.demand, p.capacity]))
+    x = res.x > 0.5
+    return int(first[x].sum()), float(p.score[x].sum())
+
+
+def test_decisions_keep_the_most_pending_pairs_then_the_best_total_on_every_source():
+    """Accepted pairs kept, declined ones gone, then the most pending pairs kept and the best
+    total (``decisions.revise``), against milp's lexicographic optimum, each mentee accounted
+    for, on every pair source."""
+    rng = np.random.default_rng(3)
+    mentors, mentees = mm.synthetic.organisation(n_mentees=14, n_mentors=4, seed=3)
+    mentors, mentees = mentors.assign(preferences="", min_capacity=0), mentees.assign(preferences="")
+    mentees = mentees.assign(mentors_needed=rng.choice([1, 2], len(mentees)))
+    proposal = mm.pair(mentors, mentees).pairs[["mentee_id", "mentor_id"]]
+    decided = rng.choice(["accept", "decline", "pending"], len(proposal), p=[0.3, 0.3, 0.4])
+    decisions = proposal.assign(decision=decided)[decided != "pending"]
+    complete = pl.prepare(mentors, mentees)
+    p = complete.problem
+    at = p.pairs.locate(complete.mentee_ids.encode(list(proposal.mentee_id)),
+                        complete.mentor_ids.encode(list(proposal.mentor_id)))
+    state = np.full(len(p.pairs), "", object)
+    state[at] = decided
+    assert {"accept", "decline", "pending"} <= set(state)
+    pending = (state == "pending").astype(float)
+    want = _lexicographic_milp(p, pending, (state == "accept").astype(float),
+                               (state != "decline").astype(float))
+    for kind in SOURCES:
+        with on_source(kind):
+            r = mm.pair(mentors, mentees).revise(decisions)
+        pos = result_positions(complete, r)
+        assert set(np.flatnonzero(state == "accept")) <= set(pos), kind
+        assert not set(np.flatnonzero(state == "decline")) & set(pos), kind
+        assert set(r.pairs.mentee_id) | set(r.unmatched.mentee_id) == set(mentees.id), kind
+        got = (int(pending[pos].sum()), float(p.score[pos].sum()))
+        assert got[0] == want[0] and got[1] == pytest.approx(want[1], abs=1e-6), kind
+
+
+def test_hard_priority_matches_the_most_left_out_then_the_best_total_on_every_source():
+    """Round 1 on half the mentees leaves some out; round 2 (every mentee, more places) under
+    ``priority="hard"``: round 1's pairs kept, the most of those left out matched, then the
+    best total, against milp; the same pairs on every source."""
+    from mentormatch.programme import Programme
+
+    rng = np.random.default_rng(4)
+    mentors, mentees = mm.synthetic.organisation(n_mentees=18, n_mentors=4, seed=4)
+    mentors = mentors.assign(preferences="", min_capacity=0, capacity=rng.integers(1, 3, 4).astype(float))
+    mentees = mentees.assign(preferences="")
+    wider = mentors.assign(capacity=mentors.capacity + rng.integers(1, 3, 4))
+    rounds = {}
+    for kind in SOURCES:
+        with on_source(kind):
+            prog = Programme(priority="hard")
+            first = prog.run_round(mentors, mentees.iloc[:9], date="2027-01-15")
+            rounds[kind] = (first, prog.run_round(wider, mentees, date="2027-04-15"))
+    first = rounds["complete"][0]
+    assert len(first.unmatched)  # someone to put first
+    complete = pl.prepare(wider, mentees)
+    p = complete.problem
+    e = complete.mentee_ids.decode(p.pairs.mentee).astype(str)
+    j = complete.mentor_ids.decode(p.pairs.mentor).astype(str)
+    held = set(zip(first.pairs.mentee_id.astype(str), first.pairs.mentor_id.astype(str)))
+    kept = np.array([pair in held for pair in zip(e, j)], float)
+    left_out = np.isin(e, first.unmatched.mentee_id.astype(str)).astype(float)
+    want = _lexicographic_milp(p, left_out, kept, np.ones(len(p.pairs)))
+    keys = set()
+    for kind, (_, r) in rounds.items():
+        pos = result_positions(complete, r)
+        assert kept[pos].sum() == kept.sum(), kind
+        got = (int(left_out[pos].sum()), float(p.score[pos].sum()))
+        assert got[0] == want[0] and got[1] == pytest.approx(want[1], abs=1e-6), kind
+        keys.add(tuple(sorted(zip(r.pairs.mentee_id, r.pairs.mentor_id))))
+    assert len(keys) == 1
