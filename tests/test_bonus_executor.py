@@ -38,6 +38,7 @@ def _scale_small(monkeypatch):
     monkeypatch.setattr(pl, "USE_BOUNDS", True)
     monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
     monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", float("inf"))  # the Lagrangian's passes alone
     many_tasks(monkeypatch)
 
 

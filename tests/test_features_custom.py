@@ -73,12 +73,12 @@ def test_registered_feature_scored_with_contributions_missing_and_rule(tenure_fe
     rules = Rules.from_dict({"weights": {"test_tenure_gap": 2.0, "shared_language": 1.0},
                              "features": {"test_tenure_gap": {"scale": 4.0, "min_gap": 0.0}}})
     s = score_pairs(MENTEES, MENTORS, ALL, rules, Context())
-    assert s.features == ["test_tenure_gap", "shared_language"]
+    assert s.features == ["shared_language", "test_tenure_gap"]  # features not built in: by name
     # tenure gaps: E1: 8, 1; E2: 5, -2; E3 unknown -> neutral 0.5, flagged
-    np.testing.assert_allclose(s.values[:, 0], [1.0, 0.25, 1.0, 0.0, 0.5, 0.5])
-    assert s.missing[:, 0].tolist() == [False] * 4 + [True] * 2
+    np.testing.assert_allclose(s.values[:, 1], [1.0, 0.25, 1.0, 0.0, 0.5, 0.5])
+    assert s.missing[:, 1].tolist() == [False] * 4 + [True] * 2
     # languages: E1 shares French with M1 and English with M2; E2 German with M2; E3 none listed
-    np.testing.assert_allclose(s.values[:, 1], [1.0, 1.0, 0.0, 1.0, 0.5, 0.5])
+    np.testing.assert_allclose(s.values[:, 0], [1.0, 1.0, 0.0, 1.0, 0.5, 0.5])
     np.testing.assert_allclose(s.contributions.sum(axis=1), s.total)
     np.testing.assert_allclose(s.total, [3.0, 1.5, 2.0, 1.0, 1.5, 1.5])
     assert s.ineligible["test_tenure_gap.min"].tolist() == [False, False, False, True, False, False]

@@ -21,6 +21,13 @@ from _support import force_scale_path
 from test_solvers_engine import instance, reference
 
 
+@pytest.fixture(autouse=True)
+def _lagrangian_alone(monkeypatch):
+    """The Lagrangian's own answer: no column generation after it on a large source
+    (``engine.LAGRANGE_AFTER_GAP``; a test below sets its own)."""
+    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", float("inf"))
+
+
 def _meets(p, mentee, mentor):
     """The constraints, recomputed from the inputs for an assignment given as index arrays."""
     side = p.side

@@ -18,6 +18,13 @@ from test_solvers_engine import instance, reference
 from test_solvers_lagrange import _meets, _org
 
 
+@pytest.fixture(autouse=True)
+def _lagrangian_alone(monkeypatch):
+    """The Lagrangian's own answer: no column generation after it on a large source
+    (``engine.LAGRANGE_AFTER_GAP``; a test below sets its own)."""
+    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", float("inf"))
+
+
 def _solve(p):
     sol = solve_mip(p, SolverOptions(time_limit=60))
     assert sol.certificate["method"] == "lagrangian budget + certified flow"

@@ -55,7 +55,8 @@ class Scores:
         True where the neutral value was used.
     features : list of str
         Column order: the features with weight > 0, in the order of the rules' weights
-        (:attr:`mentormatch.rules.Rules.weights`: the built-in features in their own order).
+        (:attr:`mentormatch.rules.Rules.weights`: the built-in features in their own order, then
+        the others by name).
     weights : ndarray, shape (n_features,)
     ineligible : dict of str to ndarray of bool
         Rule name (``"experience.junior_mentor"``, ``"readiness.min"``, ...) -> True per pair

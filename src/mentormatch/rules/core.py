@@ -131,12 +131,12 @@ class Rules:
 
     @property
     def weights(self) -> dict[str, float]:
-        """Feature -> weight, the built-in features in :data:`DEFAULT_WEIGHTS`' order whatever
-        the order written, then the others as written: a score is summed in this order, so a
-        programme saved (its tables sorted by name) and loaded, or written in another order,
-        scores every pair to the same bit, and ties fall alike."""
+        """Feature -> weight, the built-in features in :data:`DEFAULT_WEIGHTS`' order, then the
+        others (registered features) in name order, whatever the order written: a score is
+        summed in this order, so a programme saved (its tables sorted by name) and loaded, or
+        written in another order, scores every pair to the same bit, and ties fall alike."""
         given = self.settings["weights"]
-        order = [k for k in DEFAULT_WEIGHTS if k in given] + [k for k in given if k not in DEFAULT_WEIGHTS]
+        order = [k for k in DEFAULT_WEIGHTS if k in given] + sorted(k for k in given if k not in DEFAULT_WEIGHTS)
         return {k: float(given[k]) for k in order}
 
     @property

@@ -167,7 +167,9 @@ def _validate_one(frame: pd.DataFrame, table: str,
         return frame, rep
     out: dict[str, pd.Series | np.ndarray] = {}
     numbers: dict[str, np.ndarray] = {}
-    for name in headers:
+    # the ids first, wherever their column is, so that every problem names its row's id
+    first = [h for h in headers if getattr(mine.get(h), "kind", None) == "id"]
+    for name in first + [h for h in headers if h not in first]:
         raw = frame[name].reset_index(drop=True)
         col = mine.get(name)
         if name.startswith(COMPETENCY_PREFIX) and len(name) > len(COMPETENCY_PREFIX):
@@ -187,7 +189,7 @@ def _validate_one(frame: pd.DataFrame, table: str,
             out[name] = _as_text(raw)
     _check_rows(rep, frame, numbers)
     result = pd.DataFrame({k: (v if isinstance(v, pd.Series) else pd.Series(v, dtype=np.float64))
-                           for k, v in out.items()})
+                           for k, v in ((h, out[h]) for h in headers)})
     result.index = pd.RangeIndex(len(result))
     result.attrs = {"lines": rep.lines, "source": rep.source, "table": table,
                     "encoding": frame.attrs.get("encoding"), "header_line": rep.header_line,
