@@ -16,7 +16,8 @@ from mentormatch.solvers.duals import potentials, prices, prices_at
 from mentormatch.solvers.flow import network
 from mentormatch.solvers.quantize import integer_costs
 
-pytestmark = pytest.mark.skipif(assign_kernel() is None, reason="the compiled flow is not in use (not built, or MENTORMATCH_NATIVE=0)")
+pytestmark = pytest.mark.skipif(assign_kernel() is None,
+                                reason="the compiled flow is not in use (not built, or MENTORMATCH_NATIVE=0)")
 
 
 def _instance(seed):
