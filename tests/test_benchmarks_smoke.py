@@ -93,3 +93,29 @@ def test_scoring_target_benchmark_smoke(tmp_path):
     text = out.read_text()
     assert "<!-- scoring_target: begin -->" in text and "<!-- scoring_target: end -->" in text
     assert "60 mentees x 20 mentors (1,200 pairs)" in text and "score_totals / numpy on tables:" in text
+
+
+def _ladder(tmp_path, *flags):
+    out = tmp_path / "B.md"
+    out.write_text("# Benchmarks\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "ladder.py"), "--skip-pair",
+                           "--assign-sizes", "6x3", *flags, "--write", str(out)],
+                          capture_output=True, text=True, timeout=600, cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = out.read_text()
+    assert text.count("<!-- ladder: begin -->") == 1 and text.startswith("# Benchmarks")
+    return text[text.index("<!-- ladder: begin -->"):]
+
+
+def test_the_ladder_writes_assign_on_uniform_and_on_tied_scores_as_two_tables(tmp_path):
+    """``benchmarks/ladder.py``: by default one table on uniform scores and one on scores in
+    4 levels (ties), in its one section, each row optimal with lap's objective; ``--ties``
+    writes the ties table alone."""
+    section = _ladder(tmp_path)
+    titles = [x for x in section.splitlines() if x.startswith("### assign()")]
+    assert len(titles) == 2 and "uniform scores" in titles[0] and "(ties)" in titles[1], titles
+    rows = [x for x in section.splitlines() if x.startswith("| 6 x 3 ")]
+    assert len(rows) == 2 and all("| optimal |" in x and "| yes |" in x for x in rows), rows
+    ties_only = _ladder(tmp_path, "--ties")
+    titles = [x for x in ties_only.splitlines() if x.startswith("### assign()")]
+    assert len(titles) == 1 and "(ties)" in titles[0], titles

@@ -332,6 +332,20 @@ def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | 
     any assignment that matches at least as many mentees, the lexicographic optimum's included.
     """
     di, dj, ds, dt, sweeps = potentials(mentee, mentor, cost, chosen, dem, cap, start, cover)
+    return (*prices_at((di, dj, ds, dt), mentee, mentor, chosen, score, dem, cap, scale, cover),
+            sweeps, (di, dj, ds, dt))
+
+
+def prices_at(pot: tuple, mentee, mentor, chosen, score, dem, cap, scale,
+              cover: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """:func:`prices`' ``u``, ``p`` and dual objective from integer potentials ``pot``
+    (mentees', mentors', source's, sink's) at ``scale`` that prove the flow ``chosen``
+    optimal: those :func:`potentials` finds, or a compiled flow's own
+    (:func:`mentormatch.solvers.dense.flow.round_flow`), with no sweep. Any prices ``u, p >=
+    0`` bound every assignment (the docstring of :func:`prices`); potentials that prove the
+    flow optimal make the dual objective the flow's integer optimum, rounding aside, whichever
+    they are."""
+    di, dj, ds, dt = pot
     best = None
     has = cover is not None
     W = np.asarray(cover if has else 0, np.float64) / scale
@@ -356,4 +370,4 @@ def prices(mentee, mentor, cost, chosen, score, dem, cap, scale, start: tuple | 
     u, p, obj = best
     u = np.where(dem > 0, u, np.inf)
     p = np.where(cap > 0, p, np.inf)
-    return u, p, obj, sweeps, (di, dj, ds, dt)
+    return u, p, obj

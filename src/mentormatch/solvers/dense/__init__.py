@@ -26,7 +26,11 @@ blocks, with no transposed or reordered copy, and there are two passes, not thre
    equal scores are thinned by :func:`tie_key`).
 3. **Flow and prices** on the candidates, in the seeded order (below); the flow is the compiled
    one of :mod:`mentormatch._native.assign` where built (:func:`.flow.round_flow`), else
-   OR-Tools'; the tie rule makes the pairs the same either way.
+   OR-Tools'; the tie rule makes the pairs the same either way. The prices come from the
+   compiled flow's own potentials (no Bellman-Ford sweep: ``bellman_ford_sweeps`` counts only
+   the rounds that needed one, OR-Tools' and the warm repairs'); they may differ from the
+   shortest distances', but any potentials that prove the flow optimal give the same optimal
+   face (the tie rule's pick) and, rounding aside, the same dual objective.
 4. **Check** without a pass: a pair outside the candidates scores at most its mentee's
    threshold, so its reduced gain is at most ``L_i - u_i - p_j``; only the cells where that
    is positive are read (a few thousand at 10,000 x 2,500), and the pass over every pair
@@ -69,7 +73,7 @@ from ...pairs import Candidates, DenseRows, unique_sorted
 from ..base import AssignmentProblem, Solution, SolverOptions, finish
 from ..warm import resolve
 from ..certify import places_left
-from ..duals import prices
+from ..duals import prices, prices_at
 from ..keys import member, pair_order
 from ..ties import TIGHT_GAIN, canonical, integer_gain
 from .check import check_above_low, check_pass
@@ -236,13 +240,13 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         order = np.argsort(code)
         # the pairs in the flow's order, gathered once for the flow, its prices and the rule
         o_i, o_j, o_s, o_code = ri[order], rj[order], s[order], code[order]
-        warm, flow_by = None, "the last optimum repaired"
+        warm, flow_by, proven = None, "the last optimum repaired", None
         if last is not None and not everything:  # few violators: repair the last optimum
             was = member(o_code, last)
             warm = resolve(o_i, o_j, o_s, cap_r, dem_r, was, pot, pot_scale)
         if warm is None:
             # (the tie rule follows a certified optimum: any optimum of the flow will do)
-            res, flow_by = round_flow(o_i, o_j, o_s, cap_r, dem_r, common_factor=options.certify)
+            res, flow_by, proven = round_flow(o_i, o_j, o_s, cap_r, dem_r, common_factor=options.certify)
         else:
             res, rep = warm
             pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
@@ -261,15 +265,19 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             cert.update(method="dense_min_cost_flow_all_pairs", holds=res.optimal)
             bound = float(s[chosen].sum()) + res.n_max / res.scale if res.optimal else None
             if res.optimal:  # the tie rule, every pair that can be chosen being here
-                pot = prices(o_i, o_j, res.cost, res.chosen, o_s, dem_r, cap_r, res.scale)[4]
+                pot = proven or prices(o_i, o_j, res.cost, res.chosen, o_s, dem_r, cap_r, res.scale)[4]
                 chosen, cert["ties"] = canonical(ri, rj, s, chosen, cap_r, dem_r, pot, res.scale)
             break
         if not res.optimal or not options.certify:
             bound = None
             break
-        start = pot if pot_scale == res.scale else None
-        u_r, p_r, dual_obj, sweeps, pot = prices(o_i, o_j, res.cost, res.chosen, o_s, dem_r,
-                                                 cap_r, res.scale, start)
+        if proven is not None:  # the compiled flow's own potentials prove it: no sweep
+            pot, sweeps = proven, 0
+            u_r, p_r, dual_obj = prices_at(pot, o_i, o_j, res.chosen, o_s, dem_r, cap_r, res.scale)
+        else:
+            start = pot if pot_scale == res.scale else None
+            u_r, p_r, dual_obj, sweeps, pot = prices(o_i, o_j, res.cost, res.chosen, o_s, dem_r,
+                                                     cap_r, res.scale, start)
         pot_scale = res.scale
         sweeps_total += sweeps
         tol = 1.0 / res.scale

@@ -26,13 +26,24 @@ NATIVE_STATUS = "OPTIMAL"
 
 
 def round_flow(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.ndarray,
-               dem: np.ndarray, *, common_factor: bool = False) -> tuple[FlowResult, str]:
+               dem: np.ndarray, *, common_factor: bool = False) -> tuple[FlowResult, str, tuple | None]:
     """An optimum of :func:`mentormatch.solvers.flow.solve_arrays`'s network (no
-    ``coverage_first``) and which flow found it (``"compiled"`` or ``"or-tools"``).
-    ``common_factor`` is OR-Tools' (its docstring); the compiled flow needs none."""
+    ``coverage_first``), which flow found it (``"compiled"`` or ``"or-tools"``) and, from the
+    compiled flow, the integer potentials that prove it (mentees', mentors', source's, sink's,
+    as :func:`mentormatch.solvers.duals.potentials` gives them; None from OR-Tools, which
+    exposes none). ``common_factor`` is OR-Tools' (its docstring); the compiled flow needs none.
+
+    The compiled flow's network has no source: a mentee stays unmatched by an arc to the sink
+    at cost 0. Giving the source the sink's potential makes its arcs' reduced costs those of
+    the mentees' arcs to the sink, and the bypass's 0: every residual arc of the full network
+    has a reduced cost >= 0 (an unmatched mentee's ``pi_t - pi_i >= 0``, a matched one's
+    ``pi_i - pi_t >= 0``). Only the arcs of the network are covered: a pair of score <= 0 (or
+    of a person with no place) is no arc, and the prices that :func:`~mentormatch.solvers.duals.prices_at`
+    makes (``u, p >= 0``) give it no gain."""
     kernel = assign_kernel()
     if kernel is None or len(score) > NATIVE_PAIRS or int(np.max(dem, initial=0)) > 1:
-        return solve_arrays(mentee, mentor, score, cap, dem, common_factor=common_factor), "or-tools"
+        return (solve_arrays(mentee, mentor, score, cap, dem, common_factor=common_factor),
+                "or-tools", None)
     used, scale, n_max = network(mentee, mentor, score, cap, dem)
     cost = integer_costs(score, used, scale)
     idx = np.flatnonzero(used)
@@ -43,8 +54,10 @@ def round_flow(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: n
     n = len(dem)
     ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(tails, minlength=n), out=ptr[1:])
-    got = kernel.flow_assign(ptr, np.ascontiguousarray(mentor[idx], np.int64), cost[idx],
-                             np.ascontiguousarray(cap, np.int64), np.ascontiguousarray(dem, np.int64))[0]
+    got, pi_i, pi_j, pi_t = kernel.flow_assign(ptr, np.ascontiguousarray(mentor[idx], np.int64), cost[idx],
+                                               np.ascontiguousarray(cap, np.int64),
+                                               np.ascontiguousarray(dem, np.int64))
     chosen = np.zeros(len(score), dtype=bool)
     chosen[idx[got]] = True
-    return FlowResult(chosen, True, NATIVE_STATUS, scale, cost, used, n_max), "compiled"
+    return (FlowResult(chosen, True, NATIVE_STATUS, scale, cost, used, n_max), "compiled",
+            (pi_i, pi_j, pi_t, pi_t))
