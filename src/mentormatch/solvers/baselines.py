@@ -25,7 +25,7 @@ def baseline_bound(problem: AssignmentProblem) -> float | None:
     capacities and demands (a baseline's problem has no side constraint), so that a baseline's
     gap states how far at most it is from the optimum: the one rule of every source,
     :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound` over each mentee's
-    :data:`~mentormatch.solvers.baselines_rows.BATCH` best pairs (:func:`best_per_mentee`, as a
+    :data:`~mentormatch.solvers.figures.BEST_PAIRS` best pairs (:func:`best_per_mentee`, as a
     pair reader's ``best``), so the complete set, blocks and bounds state the same figure (until
     s26 one pass over every pair here: a bound too, not the same one). None with a NaN score.
 
@@ -34,13 +34,13 @@ def baseline_bound(problem: AssignmentProblem) -> float | None:
     >>> baseline_bound(p)  # one place
     0.9
     """
-    from .baselines_rows import BATCH
     from .fair_bounds import best_pairs_bound
+    from .figures import BEST_PAIRS
 
     P, s = problem.pairs, np.asarray(problem.score, np.float64)
     if np.isnan(s).any():
         return None
-    keep = best_per_mentee(P, s, BATCH)
+    keep = best_per_mentee(P, s, BEST_PAIRS)
     return best_pairs_bound((P.mentee[keep], P.mentor[keep], s[keep]), P.n_mentees, P.n_mentors,
                             problem.capacity, problem.demand, problem.load)
 

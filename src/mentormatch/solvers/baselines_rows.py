@@ -155,7 +155,7 @@ def solve_on_reader(name: str, reader: PairReader, capacity, *, demand=None, loa
     mentee's ``BATCH`` best pairs, the chosen ones among them: a chosen pair among the best has
     its exact rank in a result, one below them counts as ``BATCH + 1``) and the solution on it,
     status ``"feasible"``, with :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound` over
-    every pair of ``reader`` (from each mentee's ``BATCH`` best).
+    every pair of ``reader`` (from each mentee's ``BEST_PAIRS`` best).
 
     Raises
     ------
@@ -187,8 +187,9 @@ def solve_on_reader(name: str, reader: PairReader, capacity, *, demand=None, loa
     problem, pos = read_problem(reader, *read, capacity, demand=demand, load=load, locked=locked,
                                 chosen=chosen[:2])
     from .fair_bounds import best_pairs_bound
+    from .figures import BEST_PAIRS
 
-    bound = best_pairs_bound(reader.best(BATCH), reader.n_mentees, reader.n_mentors, capacity,
+    bound = best_pairs_bound(reader.best(BEST_PAIRS), reader.n_mentees, reader.n_mentors, capacity,
                              demand, load)
     return problem, finish(problem, pos, "feasible", started, name, bound, cert)
 

@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["FigureSums", "Figures", "TOP_PER_MENTOR", "best_pairs_figures", "ceiling_figures",
+__all__ = ["BEST_PAIRS", "FigureSums", "Figures", "TOP_PER_MENTOR", "best_pairs_figures", "ceiling_figures",
            "per_mentee", "per_mentor", "source_figures"]
 
 
@@ -17,6 +17,10 @@ __all__ = ["FigureSums", "Figures", "TOP_PER_MENTOR", "best_pairs_figures", "cei
 #: of a mentor's places, or a mentee's demand, are counted at its last kept score: any number is
 #: valid, more is tighter).
 TOP_PER_MENTOR = 8
+#: Each mentee's best pairs a baseline's bound reads (:func:`best_pairs_figures`), the same on
+#: every source: the complete set (:func:`mentormatch.solvers.baselines.baseline_bound`) and a
+#: pair reader (``baselines_rows``, ``stable_rows``: their first batch).
+BEST_PAIRS = 16
 
 
 @dataclasses.dataclass(frozen=True)

@@ -349,7 +349,7 @@ def solve_stable_rows(reader: PairReader, capacity, *, demand=None, load=None, l
     the solution, whose certificate holds ``blocking_pairs`` (recounted over every eligible
     pair, :func:`count_blocking`) and ``proposals``; its bound is
     :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound` over every pair (from each
-    mentee's ``BATCH`` best).
+    mentee's ``BEST_PAIRS`` best).
 
     Raises
     ------
@@ -361,6 +361,7 @@ def solve_stable_rows(reader: PairReader, capacity, *, demand=None, load=None, l
     check_scope(demand, load, 0 if locked is None else len(locked[0]), coverage_first,
                 side.active() if side is not None else [])
     from .fair_bounds import best_pairs_bound
+    from .figures import BEST_PAIRS
     from .rows import BestKept
 
     reader = reader if isinstance(reader, BestKept) else BestKept(reader)
@@ -370,7 +371,7 @@ def solve_stable_rows(reader: PairReader, capacity, *, demand=None, load=None, l
     problem, pos = read_problem(reader, *read, capacity, demand=demand, load=load,
                                 chosen=match[:2])
     solution = finish(problem, pos, "feasible", started, "stable",
-                      best_pairs_bound(reader.best(BATCH), reader.n_mentees, reader.n_mentors,
+                      best_pairs_bound(reader.best(BEST_PAIRS), reader.n_mentees, reader.n_mentors,
                                        capacity, demand, load),
                       certificate={"method": "deferred acceptance (mentee-proposing), read lazily",
                                    "blocking_pairs": blocking, "proposals": proposals,
