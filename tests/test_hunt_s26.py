@@ -297,3 +297,23 @@ def test_hard_priority_matches_the_most_left_out_then_the_best_total_on_every_so
         assert got[0] == want[0] and got[1] == pytest.approx(want[1], abs=1e-6), kind
         keys.add(tuple(sorted(zip(r.pairs.mentee_id, r.pairs.mentor_id))))
     assert len(keys) == 1
+
+
+def test_a_budget_forced_to_scale_cut_by_the_limit_after_the_lagrangian_says_so(monkeypatch):
+    """The column generation after the Lagrangian ended by the time limit (its stage raising
+    as the clock would): the Lagrangian's answer stands, "feasible" with its bound, and says
+    it was stopped at the time limit (it had said "ended with a gap", as with time left)."""
+    from mentormatch.errors import TimeLimitError
+
+    mentors, mentees, programme = _budget_round(2521)
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+
+    def out_of_time(*args, **kwargs):
+        raise TimeLimitError(120.0, "score", "", reason="time")
+
+    monkeypatch.setattr(engine, "_stage", out_of_time)
+    r = mm.pair(mentors, mentees, programme)
+    assert r.status == "feasible" and r.certificate["method"] == "lagrangian budget + certified flow"
+    assert r.bound is not None and r.gap > engine.LAGRANGE_AFTER_GAP
+    assert r.certificate["timed_out"] is True
+    assert r.certificate["message"].startswith("stopped at the time limit"), r.certificate["message"]
