@@ -179,9 +179,11 @@ HR_COLUMNS = {"EmployeeNumber": "id", "TotalWorkingYears": "years_experience", "
 def test_a_bad_cell_left_of_the_id_column_names_its_row_id_from_the_shell(tmp_path):
     """The HR export's first column is ``Age``, its id (``EmployeeNumber``) the tenth: a bad
     age (a column checked before the ids were read) named the line but not the row's id, where
-    a bad cell right of the ids named both (``schema/table.py`` now reads the ids first). From
-    the shell: exit 2, one paragraph, the table, the id, the line, the column, the value and
-    the range."""
+    a bad cell right of the ids named both (``schema/table.py`` now reads the ids first); and
+    a column renamed by ``columns=`` was named only by its canonical name, which the file does
+    not have (now also by the file's header: ``Problem.header``). From the shell: exit 2, one
+    paragraph, the table, the id, the line, the column and its header, the value and the
+    range."""
     import subprocess
     import sys
 
@@ -202,13 +204,14 @@ def test_a_bad_cell_left_of_the_id_column_names_its_row_id_from_the_shell(tmp_pa
     text = " ".join(done.stderr.split())
     assert "Traceback" not in text and done.stderr.strip().count("\n\n") == 0
     age_id, years_id = mentees.loc[13, "EmployeeNumber"], mentees.loc[17, "EmployeeNumber"]
-    assert (f"mentees, row id '{age_id}', line 15, column 'age': got '200', expected a value "
-            "between 14 and 100") in text
-    assert f"mentees, row id '{years_id}', line 19, column 'years_experience': got 'ten'" in text
+    assert (f"mentees, row id '{age_id}', line 15, column 'age' (header 'Age'): got '200', "
+            "expected a value between 14 and 100") in text
+    assert (f"mentees, row id '{years_id}', line 19, column 'years_experience' (header "
+            "'TotalWorkingYears'): got 'ten'") in text
     with pytest.raises(mm.ValidationError) as err:  # the same from DataFrames: the id, no line
         mm.pair(mentors, mentees, {"columns": HR_COLUMNS, "weights": {"experience": 1.0}})
     ages = [p for p in err.value.problems if p.column == "age"]
-    assert [(p.row_id, p.value) for p in ages] == [(age_id, "200")]
+    assert [(p.row_id, p.value, p.header) for p in ages] == [(age_id, "200", "Age")]
 
 
 # ---------------------------------------------------------------------------------------------
