@@ -179,9 +179,11 @@ HR_COLUMNS = {"EmployeeNumber": "id", "TotalWorkingYears": "years_experience", "
 def test_a_bad_cell_left_of_the_id_column_names_its_row_id_from_the_shell(tmp_path):
     """The HR export's first column is ``Age``, its id (``EmployeeNumber``) the tenth: a bad
     age (a column checked before the ids were read) named the line but not the row's id, where
-    a bad cell right of the ids named both (``schema/table.py`` now reads the ids first). From
-    the shell: exit 2, one paragraph, the table, the id, the line, the column, the value and
-    the range."""
+    a bad cell right of the ids named both (``schema/table.py`` now reads the ids first); and
+    a column renamed by ``columns=`` was named only by its canonical name, which the file does
+    not have (now also by the file's header: ``Problem.header``). From the shell: exit 2, one
+    paragraph, the table, the id, the line, the column and its header, the value and the
+    range."""
     import subprocess
     import sys
 
@@ -202,13 +204,14 @@ def test_a_bad_cell_left_of_the_id_column_names_its_row_id_from_the_shell(tmp_pa
     text = " ".join(done.stderr.split())
     assert "Traceback" not in text and done.stderr.strip().count("\n\n") == 0
     age_id, years_id = mentees.loc[13, "EmployeeNumber"], mentees.loc[17, "EmployeeNumber"]
-    assert (f"mentees, row id '{age_id}', line 15, column 'age': got '200', expected a value "
-            "between 14 and 100") in text
-    assert f"mentees, row id '{years_id}', line 19, column 'years_experience': got 'ten'" in text
+    assert (f"mentees, row id '{age_id}', line 15, column 'age' (header 'Age'): got '200', "
+            "expected a value between 14 and 100") in text
+    assert (f"mentees, row id '{years_id}', line 19, column 'years_experience' (header "
+            "'TotalWorkingYears'): got 'ten'") in text
     with pytest.raises(mm.ValidationError) as err:  # the same from DataFrames: the id, no line
         mm.pair(mentors, mentees, {"columns": HR_COLUMNS, "weights": {"experience": 1.0}})
     ages = [p for p in err.value.problems if p.column == "age"]
-    assert [(p.row_id, p.value) for p in ages] == [(age_id, "200")]
+    assert [(p.row_id, p.value, p.header) for p in ages] == [(age_id, "200", "Age")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,3 +300,23 @@ def test_hard_priority_matches_the_most_left_out_then_the_best_total_on_every_so
         assert got[0] == want[0] and got[1] == pytest.approx(want[1], abs=1e-6), kind
         keys.add(tuple(sorted(zip(r.pairs.mentee_id, r.pairs.mentor_id))))
     assert len(keys) == 1
+
+
+def test_a_budget_forced_to_scale_cut_by_the_limit_after_the_lagrangian_says_so(monkeypatch):
+    """The column generation after the Lagrangian ended by the time limit (its stage raising
+    as the clock would): the Lagrangian's answer stands, "feasible" with its bound, and says
+    it was stopped at the time limit (it had said "ended with a gap", as with time left)."""
+    from mentormatch.errors import TimeLimitError
+
+    mentors, mentees, programme = _budget_round(2521)
+    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+
+    def out_of_time(*args, **kwargs):
+        raise TimeLimitError(120.0, "score", "", reason="time")
+
+    monkeypatch.setattr(engine, "_stage", out_of_time)
+    r = mm.pair(mentors, mentees, programme)
+    assert r.status == "feasible" and r.certificate["method"] == "lagrangian budget + certified flow"
+    assert r.bound is not None and r.gap > engine.LAGRANGE_AFTER_GAP
+    assert r.certificate["timed_out"] is True
+    assert r.certificate["message"].startswith("stopped at the time limit"), r.certificate["message"]

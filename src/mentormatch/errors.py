@@ -19,6 +19,7 @@ class Problem:
     line: int | None  # 1-based data line in the file (header is line 1, first row line 2)
     value: object
     expected: str
+    header: str | None = None  # the file's own header of ``column``, when columns= renamed it
 
     def __str__(self) -> str:
         where = [self.table]
@@ -27,7 +28,8 @@ class Problem:
         if self.line is not None:
             where.append(f"line {self.line}")
         if self.column is not None:
-            where.append(f"column {self.column!r}")
+            where.append(f"column {self.column!r}"
+                         + (f" (header {self.header!r})" if self.header is not None else ""))
         return f"{', '.join(where)}: got {self.value!r}, expected {self.expected}"
 
 

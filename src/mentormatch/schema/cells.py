@@ -158,6 +158,7 @@ class _Report:
         self.lines = None if lines is None else np.asarray(lines, dtype=np.int64)
         self.header_line = frame.attrs.get("header_line")
         self.source = frame.attrs.get("source", _DATAFRAME_SOURCE)
+        self.headers = dict(frame.attrs.get("headers") or {})  # column -> the file's own header
         self.ids: np.ndarray | None = None
         self.managers: np.ndarray | None = None  # manager id by row, once the org chart is read
         self.problems: list[Problem] = []
@@ -176,7 +177,8 @@ class _Report:
                 line = int(self.lines[k])
             elif row_id is None:
                 expected += f" (row {k} of the DataFrame, counting from 0)"
-        self.problems.append(Problem(self.table, column, row_id, line, _shown(value), expected))
+        self.problems.append(Problem(self.table, column, row_id, line, _shown(value), expected,
+                                     self.headers.get(column)))
 
     def rows(self, column: str | None, mask: np.ndarray, raw: pd.Series,
              expected: str | Callable[[int], str]) -> None:

@@ -225,5 +225,6 @@ def read_table(source, table: str, columns: Mapping[str, str] | None = None, *,
     frame.index = pd.RangeIndex(len(frame))
     digest = source.attrs.get("sha256") if isinstance(source, pd.DataFrame) else _sha256(where)
     frame.attrs = {"lines": lines, "source": where, "table": table, "header_line": header_line,
-                   "encoding": used, "sha256": digest}
+                   "encoding": used, "sha256": digest,
+                   "headers": {new: old for old, new in zip(headers, renamed) if new != old}}
     return frame

@@ -193,7 +193,7 @@ def _validate_one(frame: pd.DataFrame, table: str,
     result.index = pd.RangeIndex(len(result))
     result.attrs = {"lines": rep.lines, "source": rep.source, "table": table,
                     "encoding": frame.attrs.get("encoding"), "header_line": rep.header_line,
-                    "sha256": frame.attrs.get("sha256")}
+                    "sha256": frame.attrs.get("sha256"), "headers": rep.headers}
     return result, rep
 
 

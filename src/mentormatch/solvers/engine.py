@@ -285,9 +285,13 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
         extra = 0.0 if bonus is None else float(np.sum(bonus(cand.i[on], cand.j[on])))
         value, bound, done, proven_cover = float(cand.s[on].sum()) + extra, None, False, False
         cert["score"] = {"relaxation": "infeasible, though the first stage's assignment meets it"}
-    except TimeLimitError:
+    except TimeLimitError as e:
         if early is None:
             raise
+        if early is budget_first and e.reason == "time":  # (it had time left when it ended)
+            cut = early[1]
+            cut.message = cut.certificate["message"] = gap_message(False, True, limit, "")
+            cut.certificate["timed_out"] = True
         return early  # the flows' answer stands: the column generation found none in time
     problem = AssignmentProblem(Candidates(cand.i, cand.j, n, m), cand.s, capacity, demand=demand,
                                 load=load, locked=cand.locked, coverage_first=coverage_first,
