@@ -16,6 +16,7 @@ from ..threshold import lift_weight
 from .child import Child
 from .exact import _Exact
 from .passes import PassStopped, _Pool, _scan, _yield_cpu
+from .remote import current, executing, here
 
 
 def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
@@ -89,18 +90,21 @@ class _ScoredEarly:
     pass's own ranking (by the inner sub-market's prices). The sparse set is then ranked by the
     outer sub-market's prices, and most of its pairs are already in ``exact``'s cache; the rest
     are scored then. The same pairs are scored whether or not the sub-market runs beside (a
-    forked child or in this process), so that the certificate's counts do not depend on it.
+    forked child or in this process), so that the certificate's counts do not depend on it;
+    on the caller's executor, as the first sparse set would score them (:mod:`.remote`).
     :meth:`join` waits for the thread and raises its error."""
 
     def __init__(self, exact: _Exact, code: np.ndarray):
         self.error = None
         self.seconds = 0.0
+        executor = current()  # (the caller's: a thread starts with the module default)
 
         def run():
             t = time.perf_counter()
             try:
                 _yield_cpu()  # (the sub-market beside it is on the critical path)
-                exact(code // exact.m, code % exact.m)
+                with executing(executor) if executor is not None else here():
+                    exact(code // exact.m, code % exact.m)
             except BaseException as exc:  # noqa: BLE001 - raised by join()
                 self.error = exc
             self.seconds = time.perf_counter() - t
