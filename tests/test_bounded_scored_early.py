@@ -104,3 +104,27 @@ def test_the_same_pairs_scored_with_the_sub_market_forked_or_not(monkeypatch):
         certs[forked] = (solution.certificate["pairs_scored_exactly"], solution.objective,
                          sorted(zip(P.mentee[solution.chosen], P.mentor[solution.chosen])))
     assert certs[True] == certs[False]
+
+
+def test_the_early_scores_go_to_the_callers_executor(monkeypatch):
+    """A thread starts with the module's default executor; the early scores go where the first
+    sparse set's would (here: a thread pool given to ``solve_bounded``, every batch sent)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mentormatch.solvers.bounded import exact as exact_module
+    from mentormatch.solvers.bounded import remote
+
+    prep, sc, cap = _setup(monkeypatch)
+    monkeypatch.setattr(remote, "PAIRS_PER_TASK", 1)  # every batch of exact scores to the executor
+    sent = []  # the threads whose exact scores went to an executor
+    real = exact_module.exact_scores
+
+    def spy(executor, kit, i, j):
+        sent.append(threading.current_thread().name)
+        return real(executor, kit, i, j)
+
+    monkeypatch.setattr(exact_module, "exact_scores", spy)
+    with ThreadPoolExecutor(2) as pool:
+        _, solution = solve_bounded(sc, cap, executor=pool)
+    assert solution.status == "optimal"
+    assert EARLY in sent
