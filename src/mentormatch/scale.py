@@ -93,24 +93,35 @@ class _Unsupported(Exception):
     pass
 
 
-def _left_factors(n: int, lefts: list, row: np.ndarray) -> np.ndarray:
-    """The mentees' factors of the bound product (float64, ``n`` rows): each feature's left
-    factor times its weight (``(factor, weight)``; weight None: as it is), then the row terms
-    and a column of ones; written into one array (``np.column_stack`` of the weighted copies
-    allocated the 50 MB of factors at 100,000 x 20,000 twice)."""
+def _left_factors(lefts: list, row: np.ndarray, right_max: np.ndarray,
+                  inverse: np.ndarray) -> tuple[np.ndarray, float]:
+    """The mentees' factors of the bound product, float32, row ``inverse[i]`` for mentee ``i``
+    (the internal order), and the largest ``|left| @ right_max`` of a mentee (float64): each
+    feature's left factor times its weight (``(factor, weight)``; weight None: as it is), the
+    row terms and a column of ones. Built a few thousand rows at a time in one float64 buffer:
+    the whole float64 matrix, its weighted copies, its ``|left|`` and its reordered copy were
+    four 50 MB arrays at 100,000 x 20,000."""
+    n = len(row)
     d = sum(a.shape[1] for a, _ in lefts) + 2
-    left = np.empty((n, d))
-    c = 0
-    for a, w in lefts:
-        k = a.shape[1]
-        if w is None:
-            left[:, c:c + k] = a
-        else:
-            np.multiply(a, w, out=left[:, c:c + k])
-        c += k
-    left[:, c] = row
-    left[:, c + 1] = 1.0
-    return left
+    out = np.empty((n, d), dtype=np.float32)
+    buf = np.empty((min(n, 4096), d))
+    largest = 0.0
+    for a0 in range(0, n, len(buf) or 1):
+        b0 = min(a0 + len(buf), n)
+        part = buf[:b0 - a0]
+        c = 0
+        for a, w in lefts:
+            k = a.shape[1]
+            if w is None:
+                part[:, c:c + k] = a[a0:b0]
+            else:
+                np.multiply(a[a0:b0], w, out=part[:, c:c + k])
+            c += k
+        part[:, c] = row[a0:b0]
+        part[:, c + 1] = 1.0
+        out[inverse[a0:b0]] = part  # (rounded to float32 as astype rounds)
+        largest = max(largest, float((np.abs(part, out=part) @ right_max).max(initial=0.0)))
+    return out, largest
 
 
 class BoundedScorer:
@@ -222,30 +233,28 @@ class BoundedScorer:
                 for k, tab in keyed:
                     lefts.append((np.eye(tab.shape[0])[k], None))
                     rights.append(tab.T)
-        left = _left_factors(n, lefts, row)
         right = np.column_stack(rights + [np.ones(m), col])
-        # float32 rounding (inputs 2u a product, a sum of d + 3 terms, the stated pairs): the
-        # rows of -BIG (ineligible pairs) are left out, as they add exact zeros to the others
-        # magnitude: no eligible pair's sum of |left term x right term| is larger, taken per
-        # term (each term's largest right factor), so that it scales with the weights: the
-        # product of the largest left sum and the largest right entry multiplied the row terms
-        # by the column terms (weights x 1e4: a margin of 51 on scores near 3.4e4)
-        d = left.shape[1]
-        right_max = np.where(right > -BIG / 2, np.abs(right), 0.0).max(axis=0, initial=0.0)
-        left32 = left.astype(np.float32)  # (before |left| is taken in its place)
-        magnitude = float((np.abs(left, out=left) @ right_max).max(initial=0.0) + table_max)
-        stated_max = float(np.abs(stated.data).max(initial=0.0)) if stated.nnz else 0.0
-        # relative only (an absolute 1e-9 was 3% of the engine's unit at weights x 1e-8), with
-        # float32's underflow below its smallest normal number
-        self.margin = 1.01 * (d + 5) * (_U32 * (magnitude + stated_max) + 2.0 ** -126)
-        self.largest = magnitude + stated_max  # no eligible pair's bound is larger in size
         # internal order: mentees sorted by group, so that a block of rows shares a few groups
         self.order = np.argsort(self.key, kind="stable")
         self.inverse = np.empty(n, dtype=np.int64)
         self.inverse[self.order] = np.arange(n)
         self.key_sorted = self.key[self.order]
         self.runs = np.flatnonzero(np.diff(self.key_sorted)) + 1  # where a new group starts
-        self.left = left32[self.order]  # (rounded, then reordered: a float32 copy, not a float64 one)
+        # float32 rounding (inputs 2u a product, a sum of d + 3 terms, the stated pairs): the
+        # rows of -BIG (ineligible pairs) are left out, as they add exact zeros to the others
+        # magnitude: no eligible pair's sum of |left term x right term| is larger, taken per
+        # term (each term's largest right factor), so that it scales with the weights: the
+        # product of the largest left sum and the largest right entry multiplied the row terms
+        # by the column terms (weights x 1e4: a margin of 51 on scores near 3.4e4)
+        right_max = np.where(right > -BIG / 2, np.abs(right), 0.0).max(axis=0, initial=0.0)
+        self.left, left_max = _left_factors(lefts, row, right_max, self.inverse)
+        d = self.left.shape[1]
+        magnitude = float(left_max + table_max)
+        stated_max = float(np.abs(stated.data).max(initial=0.0)) if stated.nnz else 0.0
+        # relative only (an absolute 1e-9 was 3% of the engine's unit at weights x 1e-8), with
+        # float32's underflow below its smallest normal number
+        self.margin = 1.01 * (d + 5) * (_U32 * (magnitude + stated_max) + 2.0 ** -126)
+        self.largest = magnitude + stated_max  # no eligible pair's bound is larger in size
         self.right_t = np.ascontiguousarray(right.T, dtype=np.float32)
         self.stated = stated[self.order].astype(np.float32).tocsr()
         self.stated.sort_indices()

@@ -44,11 +44,17 @@ def resolve_framework(framework, mentees: pd.DataFrame, mentors: pd.DataFrame):
         roles = set()
         for df in (mentees, mentors):
             if "role" in df.columns:
-                roles |= set(df["role"].dropna().astype(str)) - {""}
+                roles |= _roles(df)
         if framework == "sales" or (roles and roles <= set(sales.roles)):
             return sales
         return None
     return CareerFramework.load(framework)  # issue 20: TOML, or {requirements, pathways} CSVs
+
+
+def _roles(df: pd.DataFrame) -> set[str]:
+    """The roles of a table's ``role`` column, as text (empty left out); read from an object
+    array, as iterating a text Series boxes each cell in Python (18 ms at 100,000 rows)."""
+    return set(df["role"].dropna().astype(str).to_numpy(dtype=object)) - {""}
 
 
 def framework_note(framework, fw, mentees: pd.DataFrame, mentors: pd.DataFrame) -> str | None:
@@ -60,8 +66,8 @@ def framework_note(framework, fw, mentees: pd.DataFrame, mentors: pd.DataFrame) 
     from ..careers import CareerFramework
 
     known = set(CareerFramework.sales().roles)
-    roles = {t: sorted(set(df["role"].dropna().astype(str)) - {""}) for t, df in
-             (("mentees", mentees), ("mentors", mentors)) if "role" in df.columns}
+    roles = {t: sorted(_roles(df)) for t, df in (("mentees", mentees), ("mentors", mentors))
+             if "role" in df.columns}
     if not any(roles.values()):
         return None
     unknown = "; ".join(f"{t}: {', '.join(repr(r) for r in rs if r not in known)}"
@@ -144,8 +150,9 @@ def _prepare(mentors, mentees, programme, framework, org, started: float | None 
     if extra:
         mentees.attrs["notes"] = [*mentees.attrs.get("notes", []), *extra]
     # the tie rule: solve in a seeded order of the ids, so row order never decides a tie
-    mentee_rows = seeded_order(mentees["id"], rules.seed)
-    mentor_rows = seeded_order(mentors["id"], rules.seed)
+    # (the ids as object arrays: iterating a text Series boxes each cell in Python)
+    mentee_rows = seeded_order(mentees["id"].to_numpy(dtype=object), rules.seed)
+    mentor_rows = seeded_order(mentors["id"].to_numpy(dtype=object), rules.seed)
     mentees = mentees.iloc[mentee_rows].reset_index(drop=True)
     mentors = mentors.iloc[mentor_rows].reset_index(drop=True)
     limit = float(rules.settings["time_limit"])
@@ -159,8 +166,8 @@ def _prepare(mentors, mentees, programme, framework, org, started: float | None 
 def _prepare_ordered(mentors, mentees, rules: Rules, framework, deadline=None) -> Prepared:
     from ..scoring import score_pairs
 
-    mentee_ids = Encoder.from_ids(mentees["id"])
-    mentor_ids = Encoder.from_ids(mentors["id"])
+    mentee_ids = Encoder.from_ids(mentees["id"].to_numpy(dtype=object))
+    mentor_ids = Encoder.from_ids(mentors["id"].to_numpy(dtype=object))
     asked = framework if framework is not None else rules.framework_source()
     fw = resolve_framework(asked, mentees, mentors)  # issue 20: the programme may name the framework
     note = framework_note(asked, fw, mentees, mentors) if rules.weights.get("competency", 0) > 0 else None
