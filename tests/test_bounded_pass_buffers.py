@@ -1,4 +1,4 @@
-"""A bound pass's fixed costs (:mod:`mentormatch.solvers.bounded.passes`): one threadpoolctl
+"""A bound pass's fixed costs (:mod:`mentormatch.solvers.bounded.workspace`): one threadpoolctl
 controller per process (not one a pass), and block buffers kept from the passes before. Each
 test pins what a pass reads against a recomputation from the bounds, so that a buffer left
 dirty by an earlier pass, or a BLAS limit not in force, would show."""
@@ -10,7 +10,7 @@ import threadpoolctl
 
 from mentormatch import synthetic
 from mentormatch.solvers import sparse
-from mentormatch.solvers.bounded import passes
+from mentormatch.solvers.bounded import passes, workspace
 
 from _support import exact_round as _exact_round, scorer_of as _bounded
 
@@ -52,13 +52,13 @@ def test_a_pass_on_dirty_kept_buffers_reads_what_the_bounds_say(small_blocks, mo
     rng = np.random.default_rng(seed)
     price = rng.uniform(0.0, 2.0, scorer.m)
     u = rng.uniform(0.5, 3.0, scorer.n)
-    monkeypatch.setattr(passes, "_BUFFERS", [])
+    monkeypatch.setattr(workspace, "_BUFFERS", [])
     fresh = _pass(scorer, price, u)
-    assert 1 <= len(passes._BUFFERS) <= passes.KEEP_BUFFERS  # (given back at the pass's end)
+    assert 1 <= len(workspace._BUFFERS) <= workspace.KEEP_BUFFERS  # (given back at the pass's end)
     dirty = [np.full(4096, np.nan, np.float32), np.full(4096, 1e30, np.float32)]
-    monkeypatch.setattr(passes, "_BUFFERS", list(dirty))
+    monkeypatch.setattr(workspace, "_BUFFERS", list(dirty))
     again = _pass(scorer, price, u)
-    assert any(b is d for b in passes._BUFFERS for d in dirty)  # the pass took and gave them back
+    assert any(b is d for b in workspace._BUFFERS for d in dirty)  # the pass took and gave them back
     for a, b in zip(fresh.pool, again.pool):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(fresh.i, again.i)
@@ -82,14 +82,14 @@ def test_passes_build_one_blas_controller_and_hold_blas_to_one_thread(small_bloc
             super().__init__(*args, **kwargs)
 
     monkeypatch.setattr(threadpoolctl, "ThreadpoolController", Counted)
-    monkeypatch.setattr(passes, "_BLAS", [])
+    monkeypatch.setattr(workspace, "_BLAS", [])
     before = [x["num_threads"] for x in threadpoolctl.threadpool_info() if x["user_api"] == "blas"]
     built.clear()
     seen = []
     scan_block = passes._scan_block
 
     def spy(*args):
-        seen.extend(x.num_threads for x in passes.blas_controller().select(user_api="blas").lib_controllers)
+        seen.extend(x.num_threads for x in workspace.blas_controller().select(user_api="blas").lib_controllers)
         return scan_block(*args)
 
     monkeypatch.setattr(passes, "_scan_block", spy)

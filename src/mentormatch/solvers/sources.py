@@ -229,7 +229,7 @@ class BoundedSource(_ByRows):
         (:func:`mentormatch.scoring.score_pairs`), else computes every pair's value."""
         from concurrent.futures import ThreadPoolExecutor
 
-        from .bounded.passes import blas_controller
+        from .bounded.workspace import blas_controller
 
         # BLAS on one thread, as the bound passes run it: on its threads a block's product took
         # 4x the CPU (20,000 x 5,000: 1.0 against 0.23 s). One controller, the process's:

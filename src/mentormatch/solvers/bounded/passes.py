@@ -17,6 +17,7 @@ from ..threshold import lift_weight
 from .blockscan import scan as _scan_rows
 from .rank import _first_k, _fold, _index_of
 from .remote import chunks, current, ship, value_of
+from .workspace import give_back, one_blas_thread, take_buffer
 
 #: Bound-suspect pairs scored exactly per mentee and check pass before the rest of that
 #: mentee's suspects are looked at (only when none of these violates).
@@ -75,58 +76,11 @@ class PassStopped(Exception):
         self.rows_done = 0
 
 
-_BLAS = []  # the process's threadpoolctl controller, built once (blas_controller)
-
-
-def blas_controller():
-    """The process's ``threadpoolctl.ThreadpoolController``, built at the first call: building
-    one reads the process's loaded libraries (3 ms CPU, 5-30 ms wall), and ``threadpool_limits``
-    builds one each time, which the passes did once a pass (at 100,000 x 20,000 a few hundred:
-    the checks' re-checks are 10-25 passes a check). The BLAS the passes use is numpy's, loaded
-    with it, so before the first call; a forked child (:mod:`.child`) keeps the same libraries."""
-    if not _BLAS:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS.append(ThreadpoolController())
-    return _BLAS[0]
-
-
-def one_blas_thread():
-    """A context in which BLAS runs on one thread (a pass's products run on its own threads)."""
-    return blas_controller().limit(limits=1, user_api="blas")
-
-
-#: A pass's threads take their block buffers from those of the passes before (the smallest
-#: that fits) and give them back at its end; at most this many are kept. A fresh buffer is
-#: page-faulted at its first write: 1.8 ms CPU for 16 MB against 0.35 ms reused, once per
-#: thread and pass, and the checks' re-checks are 10-25 passes a check.
-KEEP_BUFFERS = 4
-_BUFFERS: list = []
-_BUFFERS_LOCK = threading.Lock()
-
-
-def _take_buffer(size: int) -> np.ndarray:
-    """A float32 buffer of at least ``size`` entries, kept from an earlier pass or new."""
-    with _BUFFERS_LOCK:
-        for k, b in enumerate(_BUFFERS):  # (ascending size)
-            if b.size >= size:
-                return _BUFFERS.pop(k)
-    return np.empty(size, np.float32)
-
-
-def _give_back(buffers: list) -> None:
-    """The buffers of a pass that ended, kept for the next (the ``KEEP_BUFFERS`` largest)."""
-    with _BUFFERS_LOCK:
-        _BUFFERS.extend(buffers)
-        _BUFFERS.sort(key=lambda b: b.size)
-        del _BUFFERS[:-KEEP_BUFFERS]
-
-
 def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: bool = False,
                  deadline: float | None = None):
     """``fn(a, b, buffer)`` of every block, in order, on as many threads as cores (up to 4),
     with BLAS on one thread each (numpy releases the GIL in the products and element-wise
-    passes) and a float32 buffer of the widest block per thread (:func:`_take_buffer`), so
+    passes) and a float32 buffer of the widest block per thread (:func:`.workspace.take_buffer`), so
     that no pass allocates (and page-faults) a block's worth of memory per block. ``background``:
     the threads run at a lower priority (:func:`_yield_cpu`). ``deadline``
     (``time.perf_counter``; None: none): no block starts past it, and the pass raises
@@ -139,7 +93,7 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: 
 
     def run(ab):
         if not hasattr(local, "buffer"):
-            flat = _take_buffer(rows * width)
+            flat = take_buffer(rows * width)
             taken.append(flat)
             local.buffer = flat[:rows * width].reshape(rows, width)
             if background:
@@ -153,7 +107,7 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: 
         with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
             yield from _bar(pool.map(run, blocks), progress, what, total=len(blocks))
     finally:  # (the threads have ended: the executor waited for them)
-        _give_back(taken)
+        give_back(taken)
 
 
 @dataclass
