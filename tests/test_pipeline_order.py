@@ -1,5 +1,5 @@
 """The seeded tie order (``pipeline.order.seeded_order``) and the reorder of a result into the
-caller's rows (``pipeline.wrap._in_caller_order``), each against the plain formula it shortcuts:
+caller's rows (``pipeline.wrap._pairs_in_caller_order``, ``_unmatched_in_caller_order``), each against the plain formula it shortcuts:
 the hash then the id by one lexsort, and a lexsort of the pairs' rows with a dict for the
 unmatched."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from mentormatch.pairs import Candidates
 from mentormatch.pipeline.order import seeded_order
-from mentormatch.pipeline.wrap import _in_caller_order
+from mentormatch.pipeline.wrap import _pairs_in_caller_order, _unmatched_in_caller_order
 
 
 def _plain_order(ids, seed):
@@ -63,7 +63,8 @@ def test_caller_order_is_the_rows_order(case):
     matched[cand.mentee[chosen]] = True
     unmatched_idx = np.flatnonzero(~matched)
     unmatched = pd.DataFrame({"mentee_id": ids[unmatched_idx], "reason": "r"})
-    got = _in_caller_order((rows_i, rows_j), cand, chosen, pair_df, contrib, unmatched, unmatched_idx)
+    got = (*_pairs_in_caller_order((rows_i, rows_j), cand, chosen, pair_df, contrib),
+           _unmatched_in_caller_order((rows_i, rows_j), unmatched, unmatched_idx))
     # the plain formula: lexsort of the pairs' rows, a dict from id to row for the unmatched
     back = np.lexsort((rows_j[cand.mentor[chosen]], rows_i[cand.mentee[chosen]]))
     want_pairs = pair_df.iloc[back].reset_index(drop=True)

@@ -37,13 +37,15 @@ def _with_names(frame: pd.DataFrame, data: Mapping) -> pd.DataFrame:
 
 
 class Deferred:
-    """A result's tables until first read: ``build()`` returns ``{"pairs": ..., "unmatched":
-    ..., "contributions": ...}``, the same DataFrames a path would otherwise build at once. The
-    three fields of a :class:`Matching` hold one ``Deferred``; the first read of any of them
-    builds all three, once, and stores them in place of it (``assign()`` on 200 x 50: the
-    tables are about an eighth of the call, and a caller who reads only ``status`` or
-    ``objective`` never pays for them). Whatever ``build`` reads must not change after the
-    result is returned (the solver's arrays, settings read at call time)."""
+    """Some of a result's tables until first read: ``build()`` returns them by name (``"pairs"``,
+    ``"unmatched"``, ``"contributions"``), the same DataFrames a path would otherwise build at
+    once. The fields of a :class:`Matching` that one ``Deferred`` builds hold it; the first read
+    of any of them builds them all, once, and stores them in its place (``assign()`` on 200 x
+    50: the tables are about an eighth of the call, and a caller who reads only ``status`` or
+    ``objective`` never pays for them). :func:`mentormatch.pipeline.wrap._wrap` builds the
+    unmatched with their reasons (which may re-solve) apart from the pairs. Whatever ``build``
+    reads must not change after the result is returned (the solver's arrays, settings read at
+    call time)."""
 
     __slots__ = ("_build", "_tables")
 

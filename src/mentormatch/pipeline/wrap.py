@@ -133,12 +133,11 @@ def _sorted(key: np.ndarray) -> bool:
     return bool(np.all(key[1:] > key[:-1])) if len(key) > 1 else True
 
 
-def _in_caller_order(input_rows, pairs, chosen, pair_df: pd.DataFrame, contrib: pd.DataFrame,
-                     unmatched: pd.DataFrame, unmatched_idx: np.ndarray):
-    """The result's tables in the caller's row order (``input_rows``: each mentee's and each
-    mentor's row in the caller's tables): pairs by mentee row then mentor row, the unmatched
-    (one row per ``unmatched_idx``, in that order) by mentee row. A table already in that order
-    is returned as it is (the dense path passes the identity: no reorder, no copy)."""
+def _pairs_in_caller_order(input_rows, pairs, chosen, pair_df: pd.DataFrame, contrib: pd.DataFrame):
+    """The pairs and their contributions in the caller's row order (``input_rows``: each
+    mentee's and each mentor's row in the caller's tables): by mentee row then mentor row. Tables
+    already in that order are returned as they are (the dense path passes the identity: no
+    reorder, no copy)."""
     mentee_rows, mentor_rows = input_rows
     i_row = mentee_rows[pairs.mentee[chosen]]
     key = i_row * max(len(mentor_rows), 1) + mentor_rows[pairs.mentor[chosen]]  # one per pair
@@ -146,11 +145,16 @@ def _in_caller_order(input_rows, pairs, chosen, pair_df: pd.DataFrame, contrib: 
         back = np.argsort(key, kind="stable")  # (pairs are distinct: the keys too)
         pair_df = pair_df.iloc[back].reset_index(drop=True)
         contrib = contrib.iloc[back].reset_index(drop=True)
+    return pair_df, contrib
+
+
+def _unmatched_in_caller_order(input_rows, unmatched: pd.DataFrame, unmatched_idx: np.ndarray):
+    """The unmatched (one row per ``unmatched_idx``, in that order) by the caller's mentee row."""
     if len(unmatched):
-        u_row = mentee_rows[unmatched_idx]
+        u_row = input_rows[0][unmatched_idx]
         if not _sorted(u_row):
             unmatched = unmatched.iloc[np.argsort(u_row, kind="stable")].reset_index(drop=True)
-    return pair_df, contrib, unmatched
+    return unmatched
 
 
 def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids: Encoder,
@@ -173,8 +177,9 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     ``contributions``: one row per pair of ``problem``, or a function of the chosen positions
     giving their rows (the scale path scores only the reported pairs), or None (no features).
 
-    The tables (``pairs``, ``unmatched`` with its reasons, ``contributions``) are built on their
-    first read (:class:`~mentormatch.matching.Deferred`), from what is fixed here."""
+    The tables are built on their first read (:class:`~mentormatch.matching.Deferred`), from
+    what is fixed here: ``pairs`` and ``contributions`` together, ``unmatched`` with its reasons
+    on its own."""
     chosen = solution.chosen
     pairs = problem.pairs
     # exact "score it would have needed" costs one re-solve per mentor: bounded work (the
@@ -191,9 +196,7 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
 
     plain_goal = (solution.certificate or {}).get("objective", "score") == "score"  # (no bonus)
 
-    def tables() -> dict[str, pd.DataFrame]:  # built on first read (matching.Deferred)
-        from ..report.pricing import objective_bonus  # (the objective's bonus per pair)
-
+    def pair_tables() -> dict[str, pd.DataFrame]:  # built on first read (matching.Deferred)
         pair_df = pd.DataFrame({
             "mentee_id": mentee_ids.decode(pairs.mentee[chosen]),
             "mentor_id": mentor_ids.decode(pairs.mentor[chosen]),
@@ -204,6 +207,16 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
                                  np.bincount(pairs.mentee, minlength=pairs.n_mentees))[pairs.mentee[chosen]],
             "locked": problem.locked[chosen],
         }, copy=False)  # (every column a fresh array: nothing to copy)
+        contrib = (pd.DataFrame(index=pd.RangeIndex(len(chosen))) if contributions is None
+                   else contributions(chosen) if callable(contributions)
+                   else contributions.iloc[chosen].reset_index(drop=True))
+        if input_rows is not None:  # solved in the seeded order: report in the caller's row order
+            pair_df, contrib = _pairs_in_caller_order(input_rows, pairs, chosen, pair_df, contrib)
+        return {"pairs": pair_df, "contributions": contrib}
+
+    def unmatched_table() -> dict[str, pd.DataFrame]:  # built on its own first read
+        from ..report.pricing import objective_bonus  # (the objective's bonus per pair)
+
         matched = np.zeros(pairs.n_mentees, dtype=bool)
         matched[pairs.mentee[chosen]] = True
         unmatched_idx = np.flatnonzero(~matched)
@@ -219,18 +232,17 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
             optimum=(float(solution.objective) if solution.solver == "flow" and solution.status == "optimal"
                      and plain_goal else None),
             bonus=None if plain_goal else objective_bonus(data, problem))
-        contrib = (pd.DataFrame(index=pd.RangeIndex(len(chosen))) if contributions is None
-                   else contributions(chosen) if callable(contributions)
-                   else contributions.iloc[chosen].reset_index(drop=True))
-        if input_rows is not None:  # solved in the seeded order: report in the caller's row order
-            pair_df, contrib, unmatched = _in_caller_order(input_rows, pairs, chosen, pair_df,
-                                                           contrib, unmatched, unmatched_idx)
-        return {"pairs": pair_df, "unmatched": unmatched, "contributions": contrib}
+        if input_rows is not None:
+            unmatched = _unmatched_in_caller_order(input_rows, unmatched, unmatched_idx)
+        return {"unmatched": unmatched}
 
     data.update(problem=problem, solution=solution, mentee_ids=mentee_ids, mentor_ids=mentor_ids,
                 removed=removed, n_mentees=pairs.n_mentees, n_mentors=pairs.n_mentors)
-    deferred = Deferred(tables)
-    return Matching(pairs=deferred, unmatched=deferred, status=solution.status,
+    # the pairs and their contributions on their first read; the unmatched on theirs (their
+    # reasons may re-solve: up to 200 exact re-solves under max-min or leximin, which a caller
+    # reading only the pairs never pays for)
+    deferred, reasons = Deferred(pair_tables), Deferred(unmatched_table)
+    return Matching(pairs=deferred, unmatched=reasons, status=solution.status,
                     objective=solution.objective, bound=solution.bound, gap=solution.gap,
                     solver=solution.solver, wall_time=solution.wall_time,
                     certificate=solution.certificate, contributions=deferred,
