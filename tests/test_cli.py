@@ -11,9 +11,16 @@ def run(*args, cwd=None):
                           text=True, cwd=cwd, timeout=300)
 
 
-def test_demo_writes_files_whose_rows_add_up(tmp_path):
-    out = tmp_path / "demo"
-    p = run("demo", "--out", str(out))
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One ``demo`` run (its folder and the process) for the tests that read its files; they only
+    read them."""
+    out = tmp_path_factory.mktemp("cli") / "demo"
+    return out, run("demo", "--out", str(out))
+
+
+def test_demo_writes_files_whose_rows_add_up(demo, tmp_path):
+    out, p = demo
     assert p.returncode == 0, p.stderr
     pairs = pd.read_csv(out / "pairs.csv", dtype=str)
     unmatched = pd.read_csv(out / "unmatched.csv", dtype=str)
@@ -29,9 +36,9 @@ def test_demo_writes_files_whose_rows_add_up(tmp_path):
     assert (again / "pairs.csv").read_bytes() == (out / "pairs.csv").read_bytes()
 
 
-def test_pair_on_csv_files_then_bad_input_exits_2_without_traceback(tmp_path):
-    out = tmp_path / "demo"
-    assert run("demo", "--out", str(out)).returncode == 0
+def test_pair_on_csv_files_then_bad_input_exits_2_without_traceback(demo, tmp_path):
+    out, p = demo
+    assert p.returncode == 0, p.stderr
     ok = run("pair", "--mentors", str(out / "mentors.csv"), "--mentees", str(out / "mentees.csv"),
              "--out", str(tmp_path / "r"))
     assert ok.returncode == 0, ok.stderr

@@ -167,9 +167,11 @@ def _near_alike(seed: int, step: float = 1e-7):
 
 
 @pytest.mark.parametrize("seed", range(32))
-def test_near_alike_people_get_the_same_pairs_on_every_source(seed):
+def test_near_alike_people_get_the_same_pairs_on_every_source(monkeypatch, seed):
     """On the old code the bounds source chose other pairs at 6 of these 32 seeds (2, 8, 9, 22,
     25, 28; and 33 beyond them)."""
+    # the pairs are read, not the unmatched reasons: no exact re-solves for them (half the time)
+    monkeypatch.setattr("mentormatch.pipeline.REASON_SOLVE_BUDGET", 0)
     mentors, mentees = _near_alike(seed)
     programme = {**MAXMIN, "constraints": {"management_line": False}}
     res = _on_every_source(mentors, mentees, programme)

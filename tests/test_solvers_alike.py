@@ -377,6 +377,8 @@ def _pairs(r):
 @pytest.mark.parametrize("kind", ["budget", "share_floor", "score_floor", "balanced", "min_load",
                                   "incentives", "coverage_budget", "maxmin_floor", "cpsat"])
 def test_pair_gives_the_same_pairs_whatever_the_row_order_and_the_source(monkeypatch, kind):
+    # the pairs are read, not the unmatched reasons: no exact re-solves for them (60 % of the time)
+    monkeypatch.setattr(pl, "REASON_SOLVE_BUDGET", 0)
     mentors, mentees = _duplicated(2)
     prog = _programme(kind, mentors, mentees)
     prog["time_limit"] = 60
