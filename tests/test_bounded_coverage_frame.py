@@ -32,7 +32,7 @@ def _checkers(seed: int, pool: int):
     e = np.zeros(0, np.int64)
 
     def make():
-        pl, _ = _first_pass(scorer, None, None, pool, 0, cap, dem, e, e, False)
+        pl, _, _ = _first_pass(scorer, None, None, pool, 0, cap, dem, e, e, False)
         return check._Certifier(scorer, exact._Exact(scorer), pl, e, e, False)
     return scorer, u, p, make
 

@@ -55,7 +55,7 @@ def _checker(scorer, pool: int):
     cap = np.full(scorer.m, 3.0)
     dem = np.ones(scorer.n, np.int64)
     e = np.zeros(0, np.int64)
-    pl, _ = _first_pass(scorer, None, None, pool, 0, cap, dem, e, e, False)
+    pl, _, _ = _first_pass(scorer, None, None, pool, 0, cap, dem, e, e, False)
     return check._Certifier(scorer, exact._Exact(scorer), pl, e, e, False)
 
 

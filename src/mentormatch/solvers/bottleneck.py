@@ -280,6 +280,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     # its bound on s + W0 over every assignment (certified or stopped), which bounds a stop's
     # total with no pass (fair_claims.lifted_total); not where the flows count mentees
     first_bound = None if counting or sol.bound is None else [float(sol.bound), float(W0)]
+    # on bounds, its first pass's mentor ceilings (each mentor's best bound), for the same
+    first_ceilings = (sol.certificate or {}).get("mentor_ceilings")
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"
@@ -382,6 +384,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             "holds": bool(certified), "count_proven": bool(counted), "timed_out": timed_out,
             "total_rounding": rounding, "first_flow_bound": first_bound,
             "second_stage": second}
+    if first_ceilings is not None:  # (popped by the claims: fair_claims.source_claims)
+        cert["mentor_ceilings"] = first_ceilings
     message = maxmin_message(certified=certified, counted=counted, timed_out=timed_out,
                              bracket=bracket, most=M, max_flows=MAX_FLOWS, coarse=coarse,
                              rounding=rounding)

@@ -288,7 +288,15 @@ def source_claims(problem: AssignmentProblem, sol: Solution, source, objective: 
     ceiling_figures`) and the first flow's bound on the total (:func:`lifted_total`).
 
     ``unread``: the mentees whose rows no pass read (a first pass cut by the time limit), none
-    scored now: bounded by ``ceiling`` (no pair scores more; ``inf``: no bound on the total)."""
+    scored now: bounded by ``ceiling`` (no pair scores more; ``inf``: no bound on the total).
+
+    On bounds, each mentor's best score is bounded by its ceiling from the first flow's pass
+    (``certificate["mentor_ceilings"]``, or its max-min's; :func:`.bounded.passes._mentor_ceiling`)
+    and its locked pairs, where the pass ran whole: the mentors' side of the total's bound
+    (s26: from the largest row ceiling alone, a gap of 44 % at 20,000 x 5,000 stopped in the
+    first flow). The array is taken out of the certificate."""
+    cert, mentor_ceilings = _without_ceilings(sol.certificate)
+    sol = dataclasses.replace(sol, certificate=cert)
     if sol.status == "optimal":
         chosen = np.asarray(sol.chosen, np.int64)
         s = problem.score[chosen]
@@ -302,11 +310,39 @@ def source_claims(problem: AssignmentProblem, sol: Solution, source, objective: 
     from .fair_bounds import per_mentee, per_mentor
     from .sources import BoundedSource
 
-    fig = ceiling_figures(source.scorer) if isinstance(source, BoundedSource) else None
+    fig = None
+    if isinstance(source, BoundedSource):
+        fig = ceiling_figures(source.scorer, _with_locks(mentor_ceilings, problem))
     if fig is None:
         fig = source_figures_read(source, per_mentor(problem.capacity), unread, ceiling,
                                   per_mentee(problem.demand))
     return claimed(fig, problem, problem, sol, objective)
+
+
+def _without_ceilings(cert: dict | None) -> tuple[dict | None, np.ndarray | None]:
+    """The certificate without the first pass's mentor ceilings (its own, or its max-min's:
+    ``"maxmin"``), and the ceilings (None: none)."""
+    if cert is None:
+        return None, None
+    cert = dict(cert)
+    out = cert.pop("mentor_ceilings", None)
+    if isinstance(cert.get("maxmin"), dict) and "mentor_ceilings" in cert["maxmin"]:
+        inner = dict(cert["maxmin"])
+        got = inner.pop("mentor_ceilings")
+        cert["maxmin"] = inner
+        out = got if out is None else out
+    return cert, out
+
+
+def _with_locks(mentor_ceilings: np.ndarray | None, problem: AssignmentProblem) -> np.ndarray | None:
+    """Each mentor's best score over every pair: its ceiling from a first pass (none of the
+    locks: the pass leaves them out) or a locked pair's score, the larger."""
+    if mentor_ceilings is None:
+        return None
+    out = np.array(mentor_ceilings, np.float64)
+    lk = np.asarray(problem.locked, bool) if problem.locked is not None else np.zeros(len(problem.score), bool)
+    np.maximum.at(out, problem.pairs.mentor[lk], np.asarray(problem.score, np.float64)[lk])
+    return out
 
 
 def source_figures_read(source, per_mentor: int = 1, unread: np.ndarray | None = None,

@@ -218,14 +218,16 @@ def best_pairs_figures(best, n: int, m: int, capacity, demand) -> Figures:
         top_by_mentor=None if fig.top_by_mentor is None else np.maximum(fig.top_by_mentor, t))
 
 
-def ceiling_figures(scorer) -> Figures | None:
+def ceiling_figures(scorer, mentor_best: np.ndarray | None = None) -> Figures | None:
     """:class:`Figures` of every pair of a bounded scorer with no pass over its pairs (a stop's
     figures on bounds, :func:`mentormatch.solvers.fair_claims.source_claims`): each mentee's
     eligible pairs as the scorer counted them up front and its best at most its row ceiling
     (:func:`mentormatch.solvers.bounded.ceiling.row_ceilings`, from the scorer's factors);
     each mentor's eligible mentees at most those with an eligible pair, its best at most the
-    largest ceiling. Upper bounds of a pass's figures (looser), so every bound from them
-    holds. None for another view (no ceiling).
+    largest ceiling, and at most ``mentor_best`` (per mentor, at least each of its pairs'
+    scores: a first pass's mentor ceilings with the locks; None: not known). Upper bounds of a
+    pass's figures (looser), so every bound from them holds. None for another view (no
+    ceiling).
 
     >>> from mentormatch import synthetic
     >>> from mentormatch.features import Context
@@ -251,7 +253,8 @@ def ceiling_figures(scorer) -> Figures | None:
     best = np.full(len(eligible), -np.inf)
     best[np.asarray(scorer.order)] = ceil
     best[eligible <= 0] = -np.inf
-    top = float(best.max(initial=-np.inf))
     m = int(scorer.m)
-    return Figures(eligible, best, np.full(m, int(np.count_nonzero(eligible > 0)), np.int64),
-                   np.full(m, top))
+    by_mentor = np.full(m, float(best.max(initial=-np.inf)))
+    if mentor_best is not None:
+        by_mentor = np.minimum(by_mentor, np.asarray(mentor_best, np.float64))
+    return Figures(eligible, best, np.full(m, int(np.count_nonzero(eligible > 0)), np.int64), by_mentor)

@@ -59,7 +59,7 @@ from .late import fitting_k, late_assignment, pass_deadline, stopped_early
 from . import remote
 from .market import Settling, _guides
 from .exact import _Exact
-from .first import _candidates, _first_pass, _first_sparse, _ScoredEarly
+from .first import _candidates, _first_pass, _first_sparse, _ScoredEarly, _with_ceilings
 from .passes import PassStopped
 from .start import take_start
 from ..timed import Timed
@@ -123,7 +123,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     exact = _Exact(scorer)
     size = min(m, max(POOL_PER_ROW, k))
     try:
-        pool, mentor_best = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
+        pool, mentor_best, ceiling = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
                                         options.progress and depth == 0, pass_stop)
     except PassStopped as stop:  # (the sub-market beside it ended too)
         say("%sthe first pass stopped at the caller's deadline", "  " * depth)
@@ -192,10 +192,12 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             checker.record(cert, "round")
             checker.record(cert, "stopped")
             out = stopped_early(scorer, cap, dem, sp, cert, checker, (pool.prices[0], guide))
-            return out if depth > 0 else late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
+            return out if depth > 0 else _with_ceilings(late_assignment(out, cap, dem, _weights(cap, dem, li, cover)),
+                                                        scorer, ceiling, depth)
     weights = _weights(cap, dem, li, cover)
-    return certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=resolve,
-                            work=work, say=say, indent="  " * depth, cover=weights)
+    return _with_ceilings(certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=resolve,
+                                           work=work, say=say, indent="  " * depth, cover=weights),
+                          scorer, ceiling, depth)
 
 
 def _weights(cap, dem, li, cover: bool):

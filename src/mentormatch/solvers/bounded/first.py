@@ -21,8 +21,9 @@ from .remote import current, executing, here
 
 def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
                 progress: bool, deadline: float | None = None):
-    """The pools (each row's ``size`` best pairs by ``bound - pass_price``) and each mentor's
-    ``mentor_k`` best rows (rows, mentors), in one pass over all pairs; at a lower priority
+    """The pools (each row's ``size`` best pairs by ``bound - pass_price``), each mentor's
+    ``mentor_k`` best rows (rows, mentors) and its ceiling (:func:`.passes._mentor_ceiling`), in
+    one pass over all pairs; at a lower priority
     while ``later`` runs in a child beside it, which is ended if the pass fails or stops at
     ``deadline`` (:class:`.passes.PassStopped`)."""
     n, m = scorer.n, scorer.m
@@ -41,7 +42,19 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
             err.pool = _Pool(cols, vals.astype(np.float64), floor, np.zeros(len(floor), np.int64), [price])
         raise
     cols, vals, floor = f.pool
-    return _Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best
+    return (_Pool(cols, vals.astype(np.float64), floor, np.zeros(n, np.int64), [price]), f.mentor_best,
+            f.mentor_ceiling)
+
+
+def _with_ceilings(out, scorer, ceiling, depth: int):
+    """``out`` (a level's :class:`~mentormatch.solvers.rounds.Outcome`) with its first pass's
+    mentor ceilings in its certificate (``"mentor_ceilings"``, every pair's but the locks') on
+    max-min's first flow (the top level of a lift at ``t = -inf``), whose stop's bounds read
+    them (:mod:`mentormatch.solvers.fair_claims`); no other certificate holds the array."""
+    lift = getattr(scorer, "lift", None)
+    if depth == 0 and ceiling is not None and lift is not None and lift[0] == -np.inf:
+        out.certificate["mentor_ceilings"] = ceiling
+    return out
 
 
 def _candidates(pool: _Pool, mentor_best, guide, k: int, cap, m: int) -> np.ndarray:
