@@ -5,7 +5,7 @@ scorer's row ceilings and eligible counts. Each mentor's best score was the larg
 for every mentor, so where the first flow itself stopped the total's bound came from the
 mentees' side alone (gap 42-44 % at 20,000 x 5,000 and 100,000 x 20,000). The first pass of
 that flow now keeps each mentor's ceiling (its best ``bound - price`` plus the price, with the
-float32 rounding and the scorer's margin: :func:`mentormatch.solvers.bounded.passes._mentor_ceiling`),
+float32 rounding and the scorer's margin: :func:`mentormatch.solvers.bounded.ceiling.mentor_ceilings`),
 and the stop's figures read it (:func:`mentormatch.solvers.fair_claims.source_claims`).
 
 Pinned (each fails on s26merge at 230f961):

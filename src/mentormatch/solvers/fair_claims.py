@@ -291,7 +291,7 @@ def source_claims(problem: AssignmentProblem, sol: Solution, source, objective: 
     scored now: bounded by ``ceiling`` (no pair scores more; ``inf``: no bound on the total).
 
     On bounds, each mentor's best score is bounded by its ceiling from the first flow's pass
-    (``certificate["mentor_ceilings"]``, or its max-min's; :func:`.bounded.passes._mentor_ceiling`)
+    (``certificate["mentor_ceilings"]``, or its max-min's; :func:`.bounded.ceiling.mentor_ceilings`)
     and its locked pairs, where the pass ran whole: the mentors' side of the total's bound
     (s26: from the largest row ceiling alone, a gap of 44 % at 20,000 x 5,000 stopped in the
     first flow). The array is taken out of the certificate."""

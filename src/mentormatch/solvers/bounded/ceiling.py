@@ -106,3 +106,25 @@ def _with_bonus(view, cols: np.ndarray | None) -> np.ndarray | None:
     per = view.per[mentee]
     guard = 4 * 4 * 2.0 ** -53 * (np.abs(scaled) + np.abs(per) + abs(top) + listed)
     return scaled + per + top + listed + guard
+
+
+def mentor_ceilings(view, q, mm: np.ndarray, vv: np.ndarray) -> np.ndarray:
+    """Each mentor's ceiling over the rows a pass scanned (``-inf``: none eligible there), from
+    its best value ``vv`` (mentors ``mm``, each's first the largest; ``q`` the pass's
+    :class:`.passes._ScanSpec`): at least the exact score of each of its pairs there that the
+    pass did not set to ``-inf`` (the locks, dead rows). For a stop's bounds on bounds with no
+    pass after it (:func:`mentormatch.solvers.fair_claims.source_claims`); beside the row
+    ceilings above, the mentors' side from what a pass saw.
+
+    Why it holds: every pair's value is its float32 bound ``U`` less the price taken off
+    (``L_j``: the price, or at a lift's ``t = -inf`` the lifted one), within ``delta = 8 *
+    2**-24 (largest + |L_j|)`` (a few float32 roundings of numbers of those sizes, whichever
+    route the block took), at most the mentor's best value; and a score is at most ``U +
+    margin``. Not the ``k``-th best's bound: a block gives each mentor only its best row."""
+    lift = getattr(view, "lift", None)
+    taken = q.lifted if lift is not None and lift[0] == -np.inf else q.p32  # (else p >= p - w)
+    first = np.r_[True, mm[1:] != mm[:-1]] if len(mm) else np.zeros(0, bool)
+    out = np.full(view.m, -np.inf)
+    j, L = mm[first], taken[mm[first]].astype(np.float64)
+    out[j] = vv[first].astype(np.float64) + L + 8 * 2.0 ** -24 * (float(view.largest) + np.abs(L)) + view.margin
+    return out

@@ -22,7 +22,7 @@ from .remote import current, executing, here
 def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
                 progress: bool, deadline: float | None = None):
     """The pools (each row's ``size`` best pairs by ``bound - pass_price``), each mentor's
-    ``mentor_k`` best rows (rows, mentors) and its ceiling (:func:`.passes._mentor_ceiling`), in
+    ``mentor_k`` best rows (rows, mentors) and its ceiling (:func:`.ceiling.mentor_ceilings`), in
     one pass over all pairs; at a lower priority
     while ``later`` runs in a child beside it, which is ended if the pass fails or stops at
     ``deadline`` (:class:`.passes.PassStopped`)."""

@@ -15,6 +15,7 @@ from .. import sparse
 from ..sparse import _bar
 from ..threshold import lift_weight
 from .blockscan import scan as _scan_rows
+from .ceiling import mentor_ceilings
 from .rank import _first_k, _fold, _index_of
 from .remote import chunks, current, ship, value_of
 from .workspace import give_back, one_blas_thread, take_buffer
@@ -375,28 +376,8 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         mm, rr = mm[order].astype(np.int64), rr[order].astype(np.int64)
         keep = _first_k(mm, q.kk)
         found.mentor_best = (rows[rr[keep]], to_col(mm[keep]))
-        found.mentor_ceiling = _mentor_ceiling(view, q, mm[keep], vv[order][keep])
+        found.mentor_ceiling = mentor_ceilings(view, q, mm[keep], vv[order][keep])
     return found
-
-
-def _mentor_ceiling(view, q: _ScanSpec, mm: np.ndarray, vv: np.ndarray) -> np.ndarray:
-    """Each mentor's ceiling over the rows a pass scanned (``-inf``: none eligible there), from
-    its best value ``vv`` (mentors ``mm``, each's first the largest): at least the exact score of
-    each of its pairs there that the pass did not set to ``-inf`` (the locks, dead rows). For a
-    stop's bounds on bounds with no pass after it (:func:`mentormatch.solvers.fair_claims.source_claims`).
-
-    Why it holds: every pair's value is its float32 bound ``U`` less the price taken off
-    (``L_j``: the price, or at a lift's ``t = -inf`` the lifted one), within ``delta = 8 *
-    2**-24 (largest + |L_j|)`` (a few float32 roundings of numbers of those sizes, whichever
-    route the block took), at most the mentor's best value; and a score is at most ``U +
-    margin``. Not the ``k``-th best's bound: a block gives each mentor only its best row."""
-    lift = getattr(view, "lift", None)
-    taken = q.lifted if lift is not None and lift[0] == -np.inf else q.p32  # (else p >= p - w)
-    first = np.r_[True, mm[1:] != mm[:-1]] if len(mm) else np.zeros(0, bool)
-    out = np.full(view.m, -np.inf)
-    j, L = mm[first], taken[mm[first]].astype(np.float64)
-    out[j] = vv[first].astype(np.float64) + L + 8 * 2.0 ** -24 * (float(view.largest) + np.abs(L)) + view.margin
-    return out
 
 
 def _with_pools(found: _Found, parts: list, to_col) -> None:
