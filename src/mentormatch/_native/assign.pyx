@@ -179,3 +179,4 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
 
 
 include "assign_graph.pxi"
+include "assign_dense.pxi"

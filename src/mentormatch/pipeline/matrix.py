@@ -12,6 +12,7 @@ from ..errors import Conflict, InfeasibleError, Problem, ValidationError
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
+from ..solvers.dense.small import applies as small_applies
 from .order import seeded_order
 from .wrap import Ids, _solve, _timed, _wrap, relabelled
 
@@ -129,6 +130,10 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     mentor_rows = seeded_order(mentor_ids.ids, seed)
     # the limit counts from this call, as pair()'s: checking the inputs counts too
     options = SolverOptions(seed=seed, time_limit=time_limit, started=started)
+    if dense and not locked and time_limit is None and small_applies(values.size):
+        # one compiled flow over every pair (solvers/dense/small.py): the same pairs
+        return _timed(_assign_small(scores, values, forbid, has_neginf, cap, mentee_ids, mentor_ids,
+                                    mentee_rows, mentor_rows), started)
     if dense:
         # solved on the caller's matrix in its memory order, the seeded order given to the
         # solver as ranks (no reordered copy); certified against every pair
@@ -264,6 +269,22 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
     return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
                  {"scores": scores, "input_rows": rows_in_order, "time_limit": options.time_limit},
                  # (the frame is one int64 block: its array costs no column lookups)
+                 eligible_counts=values.shape[1] - removed.to_numpy().sum(axis=1))
+
+
+def _assign_small(scores, values, forbid, has_neginf: bool, cap, mentee_ids: Encoder,
+                  mentor_ids: Encoder, mentee_rows: np.ndarray, mentor_rows: np.ndarray) -> Matching:
+    """``assign(solver="flow")`` on a small matrix with no locks and no time limit:
+    :func:`mentormatch.solvers.dense.small.solve_small`, the result as :func:`_assign_dense`'s."""
+    from ..pairs import DenseRows
+    from ..solvers.dense.small import solve_small
+
+    problem, solution = solve_small(values, forbid, cap, _rank(mentee_rows), _rank(mentor_rows),
+                                    mentee_rows)
+    removed = _removed(DenseRows(values, forbid), has_neginf)
+    rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
+    return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
+                 {"scores": scores, "input_rows": rows_in_order, "time_limit": None},
                  eligible_counts=values.shape[1] - removed.to_numpy().sum(axis=1))
 
 
