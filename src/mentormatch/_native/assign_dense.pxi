@@ -1,6 +1,6 @@
 # (included by assign.pyx: the small-problem path of assign(), on the dense matrix itself;
 # the module's imports are in scope)
-from libc.math cimport rint
+from libc.math cimport INFINITY, rint
 from libc.stdint cimport INT64_MAX
 
 
@@ -48,9 +48,9 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     the arcs of reduced cost 0 go through :func:`strong_components` and an unchosen tight arc
     inside a component can move (the tie rule has something to pick).
 
-    Returns ``(mate, pi_mentee, pi_mentor, pi_sink, movable)``: each mentee's mentor (-1:
-    unmatched), potentials as :func:`flow_assign`'s, and how many unchosen arcs lie on a cycle
-    of reduced cost 0 (:func:`_movable`; 0: the optimum is unique)."""
+    Returns ``(mate, pi_mentee, pi_mentor, pi_sink, movable, n_arcs)``: each mentee's mentor
+    (-1: unmatched), potentials as :func:`flow_assign`'s, how many unchosen arcs lie on a cycle
+    of reduced cost 0 (:func:`_movable`; 0: the optimum is unique) and the arcs."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
     if order.shape[0] != n or cap.shape[0] != m:
         raise ValueError("dense_flow: order must hold n_mentees entries and cap n_mentors")
@@ -77,7 +77,7 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     cdef int64_t[::1] slot_start = slot_start_a, slots = slots_a, where = where_a
     cdef unsigned char[::1] done = done_a
     cdef Py_ssize_t i, j, q, a, v, u, n_reached, best_j, k, old
-    cdef int64_t pi_t = 0, c, top, dt, d, best, g, tight = 0, bad = 0, via_t
+    cdef int64_t pi_t = 0, c, top, dt, d, best, g, tight = 0, bad = 0, via_t, n_arcs = 0
     cdef double x
     with nogil:
         for i in range(n):
@@ -85,6 +85,7 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                 x = s[i, j]
                 if x > 0 and cap[j] > 0 and not (has_forbid and forbid[i, j]):
                     cost[i, j] = -<int64_t>rint(x * scale)
+                    n_arcs += 1
                 else:
                     cost[i, j] = INT64_MAX
         for a in range(n):
@@ -191,7 +192,7 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     if bad:
         raise RuntimeError(f"dense_flow: {bad} pairs of positive gain after the flow (a bug)")
     movable = _movable(cost, mate, pi_i, pi_j, pi_t, count, cap, slot_start, slots, tight) if tight else 0
-    return mate_a, pi_i_a, pi_j_a, int(pi_t), int(movable)
+    return mate_a, pi_i_a, pi_j_a, int(pi_t), int(movable), int(n_arcs)
 
 
 cdef Py_ssize_t _movable(int64_t[:, ::1] cost, int64_t[::1] mate, int64_t[::1] pi_i,
@@ -240,3 +241,49 @@ cdef Py_ssize_t _movable(int64_t[:, ::1] cost, int64_t[::1] mate, int64_t[::1] p
             if adj[q] < t and label[adj[q]] == label[i]:
                 k += 1
     return k
+
+
+def dense_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
+                const int64_t[::1] mate, const double[::1] u, const double[::1] p):
+    """Every eligible pair of the dense matrix (not forbidden, score > -inf), row-major, in one
+    pass: ``(mentee, mentor, score, chosen, n_forbidden, n_ineligible, max_gain)``, ``chosen``
+    where ``mate`` (:func:`dense_flow`'s) says so, each mentee's forbidden cells and its other
+    cells scored -inf (``assign()``'s ``removed`` counts), and the largest reduced gain
+    ``s - u_i - p_j`` of an unchosen pair (0.0 at least): the float check of the certificate."""
+    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j, e = 0
+    cdef double x, g, top = 0.0
+    nf_a = np.zeros(n, np.int64)
+    nx_a = np.zeros(n, np.int64)
+    cdef int64_t[::1] nf = nf_a, nx = nx_a
+    with nogil:
+        for i in range(n):
+            for j in range(m):
+                if has_forbid and forbid[i, j]:
+                    nf[i] += 1
+                elif not s[i, j] > -INFINITY:
+                    nx[i] += 1
+    total = n * m - int(nf_a.sum()) - int(nx_a.sum())
+    mentee_a = np.empty(total, np.int64)
+    mentor_a = np.empty(total, np.int64)
+    score_a = np.empty(total, np.float64)
+    chosen_a = np.zeros(total, np.uint8)
+    cdef int64_t[::1] mentee = mentee_a, mentor = mentor_a
+    cdef double[::1] score = score_a
+    cdef unsigned char[::1] chosen = chosen_a
+    with nogil:
+        for i in range(n):
+            for j in range(m):
+                x = s[i, j]
+                if (has_forbid and forbid[i, j]) or not x > -INFINITY:
+                    continue
+                mentee[e] = i
+                mentor[e] = j
+                score[e] = x
+                if mate[i] == j:
+                    chosen[e] = 1
+                else:
+                    g = x - u[i] - p[j]
+                    if g > top:
+                        top = g
+                e += 1
+    return mentee_a, mentor_a, score_a, chosen_a.view(bool), nf_a, nx_a, top

@@ -130,7 +130,7 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     mentor_rows = seeded_order(mentor_ids.ids, seed)
     # the limit counts from this call, as pair()'s: checking the inputs counts too
     options = SolverOptions(seed=seed, time_limit=time_limit, started=started)
-    if dense and not locked and time_limit is None and small_applies(values.size):
+    if dense and has_neginf is not None and not locked and time_limit is None and small_applies(values.size):
         # one compiled flow over every pair (solvers/dense/small.py): the same pairs
         return _timed(_assign_small(scores, values, forbid, has_neginf, cap, mentee_ids, mentor_ids,
                                     mentee_rows, mentor_rows), started)
@@ -202,8 +202,13 @@ def _removed(rows, has_neginf: bool) -> pd.DataFrame:
     """Per mentee, the pairs taken out: forbidden, and (not forbidden) scored -inf."""
     n_forbidden = rows.n_forbidden
     n_neginf = rows.row_counts(-np.inf) if has_neginf else n_forbidden  # forbidden or -inf
+    return _removed_frame(n_forbidden, n_neginf - n_forbidden)
+
+
+def _removed_frame(n_forbidden: np.ndarray, n_ineligible: np.ndarray) -> pd.DataFrame:
+    """:func:`_removed`'s frame from its two counts per mentee."""
     # one int64 block (a third less time than a frame built column by column)
-    return pd.DataFrame(np.stack([n_forbidden, n_neginf - n_forbidden], axis=1).astype(np.int64),
+    return pd.DataFrame(np.stack([n_forbidden, n_ineligible], axis=1).astype(np.int64),
                         columns=_REMOVED_COLUMNS, copy=False)
 
 
@@ -276,12 +281,11 @@ def _assign_small(scores, values, forbid, has_neginf: bool, cap, mentee_ids: Enc
                   mentor_ids: Encoder, mentee_rows: np.ndarray, mentor_rows: np.ndarray) -> Matching:
     """``assign(solver="flow")`` on a small matrix with no locks and no time limit:
     :func:`mentormatch.solvers.dense.small.solve_small`, the result as :func:`_assign_dense`'s."""
-    from ..pairs import DenseRows
     from ..solvers.dense.small import solve_small
 
-    problem, solution = solve_small(values, forbid, cap, _rank(mentee_rows), _rank(mentor_rows),
-                                    mentee_rows)
-    removed = _removed(DenseRows(values, forbid), has_neginf)
+    problem, solution, counts = solve_small(values, forbid, cap, _rank(mentee_rows),
+                                            _rank(mentor_rows), mentee_rows)
+    removed = _removed_frame(*counts)
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
     return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
                  {"scores": scores, "input_rows": rows_in_order, "time_limit": None},

@@ -31,21 +31,20 @@ from ..duals import prices_at
 from ..quantize import choose_scale, network_size
 from ..ties import canonical
 
-#: Up to this many cells (mentees x mentors), ``assign()`` takes this path when the compiled
-#: kernel is built (and no locks, no ``coverage_first``, no time limit). CPU time of the whole
-#: ``assign()`` call, uniform scores, capacity 4, 1 % forbidden: see :func:`applies`.
-SMALL_CELLS = 40_000
-
-
 def applies(n_cells: int) -> bool:
-    """Whether :func:`solve_small` is the faster path for a matrix of ``n_cells`` cells: the
-    compiled kernel is built and the matrix is at most :data:`SMALL_CELLS` cells."""
-    return n_cells <= SMALL_CELLS and assign_kernel() is not None
+    """Whether ``assign()`` takes this path on a matrix of ``n_cells`` cells: the compiled
+    kernel is built and the result is to hold every eligible pair anyway (at most
+    :data:`mentormatch.solvers.flow.SPARSE_THRESHOLD` cells, as ``solve_dense(every_pair=...)``
+    is asked), so the two paths return the same problem. (The caller also asks for no locks,
+    no ``coverage_first``, no time limit and scores already checked.)"""
+    from ..flow import SPARSE_THRESHOLD  # (read at the call: tests force the other path)
+
+    return n_cells <= SPARSE_THRESHOLD and assign_kernel() is not None
 
 
 def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndarray,
                 mentee_rank: np.ndarray, mentor_rank: np.ndarray, mentee_order: np.ndarray
-                ) -> tuple[AssignmentProblem, Solution]:
+                ) -> tuple[AssignmentProblem, Solution, tuple[np.ndarray, np.ndarray]]:
     """Exact assignment on a small dense matrix, certified against every pair, the tie rule's
     optimum: ``solve_dense(DenseRows(values, forbid), capacity, mentee_rank=...,
     mentor_rank=..., every_pair=True)``'s answer (module docstring), demand 1, no locks.
@@ -53,7 +52,9 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     ``values`` (mentees x mentors, float64, any layout, ``-inf`` = ineligible, no NaN or
     ``+inf``: the caller checked), ``forbid`` (bool, the same shape, or None), ``capacity``
     (whole numbers >= 0, one per mentor), the seeded ranks and ``mentee_order`` (the mentees
-    in rank order: the order the flow takes them in)."""
+    in rank order: the order the flow takes them in). Also returns each mentee's count of
+    forbidden cells and of other cells scored ``-inf`` (``assign()``'s ``removed``), counted in
+    the same pass as the pairs."""
     started = time.perf_counter()
     kernel = assign_kernel()
     n, m = values.shape
@@ -61,47 +62,41 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     dem = np.ones(n, np.int64)
     has = forbid is not None
     fb = forbid.view(np.uint8) if has else np.zeros((1, 1), np.uint8)
-    top = kernel.dense_top(values, fb, has, cap)
     n_nodes, places = network_size(cap, dem)
-    scale = choose_scale(top, n_nodes, places)
-    mate, pi_i, pi_j, pi_t, movable = kernel.dense_flow(values, fb, has,
-                                                        mentee_order.astype(np.int64), cap, scale)
-    # every eligible pair, row-major (as solve_dense's every_pair): the problem's pairs
-    eligible = values > -np.inf
-    if has:
-        eligible &= ~forbid
-    pairs = Candidates.from_mask(eligible)
-    score = values[eligible]
-    matched = np.flatnonzero(mate >= 0)
-    is_chosen = np.zeros(len(pairs), dtype=bool)
-    is_chosen[pairs.locate(matched, mate[matched])] = True
+    scale = choose_scale(kernel.dense_top(values, fb, has, cap), n_nodes, places)
+    mate, pi_i, pi_j, pi_t, movable, n_arcs = kernel.dense_flow(
+        values, fb, has, mentee_order.astype(np.int64), cap, scale)
     pot = (pi_i, pi_j, pi_t, pi_t)  # the source at the sink's (round_flow's docstring)
     ties = {"movable_pairs": 0, "stages": 0, "unique": True, "second_flow_solves": 0}
-    if movable:  # the tie rule, on every pair: the tight ones are all here
-        is_chosen, ties = canonical(pairs.mentee, pairs.mentor, score, is_chosen, cap, dem, pot,
-                                    scale, ranks=(mentee_rank, mentor_rank))
+    if movable:  # the tie rule, on every pair (the tight ones are all there)
+        i, j, score, chosen, n_forbidden, n_neginf, _ = kernel.dense_pairs(
+            values, fb, has, mate, np.zeros(n), np.zeros(m))
+        chosen, ties = canonical(i, j, score, chosen, cap, dem, pot, scale,
+                                 ranks=(mentee_rank, mentor_rank))
+        mate = np.full(n, -1, np.int64)
+        mate[i[chosen]] = j[chosen]
     ties["tight_pairs_outside"] = 0
-    u, p, dual_obj = prices_at(pot, pairs.mentee, pairs.mentor, is_chosen, score, dem, cap, scale)
-    # the float check over every pair (the kernel's integer one proved the flow): its largest
-    # reduced gain enters the bound
-    with np.errstate(invalid="ignore"):  # inf - inf for a mentor with no place: no gain
-        gain = score - u[pairs.mentee] - p[pairs.mentor]
-    gain[is_chosen] = 0.0
-    eps = float(np.nanmax(gain, initial=0.0)) if len(gain) else 0.0
+    # the prices on the chosen pairs (all prices_at reads), then every pair in one pass: the
+    # pairs returned, and the float check whose largest reduced gain enters the bound
+    ci = np.flatnonzero(mate >= 0)
+    cj = mate[ci]
+    u, p, dual_obj = prices_at(pot, ci, cj, np.ones(len(ci), bool), values[ci, cj], dem, cap, scale)
+    i, j, score, chosen, n_forbidden, n_neginf, eps = kernel.dense_pairs(values, fb, has, mate, u, p)
     tol = 1.0 / scale
-    n_max = int(min(n, int(cap.sum()), int(((score > 0) & (cap[pairs.mentor] > 0)).sum())))
+    n_max = int(min(n, int(cap.sum()), n_arcs))
     cert = {"method": "dense_flow_every_pair", "scale": scale, "rounding_bound": n_max / scale,
-            "n_max": n_max, "top_k": None, "pairs_in_sparse": len(pairs), "rounds": 1,
+            "n_max": n_max, "top_k": None, "pairs_in_sparse": len(i), "rounds": 1,
             "violations_added": 0, "warm_repairs": [], "holds": eps <= tol, "flow": "compiled dense",
             "or_tools_status": "not run: the compiled flow",
             "check": "every pair, in the kernel (integers) and after it (floats)",
             "pairs_checked": n * m, "bellman_ford_sweeps": 0, "dual_objective": dual_obj,
             "max_reduced_gain": eps, "tolerance": tol, "ties": ties}
-    problem = AssignmentProblem(pairs, score, capacity, dem, locked=np.zeros(len(pairs), bool))
+    problem = AssignmentProblem(Candidates(i, j, n, m), score, capacity, dem,
+                                locked=np.zeros(len(i), bool))
     holds = cert["holds"]
-    sol = finish(problem, np.flatnonzero(is_chosen), "optimal" if holds else "feasible", started,
+    sol = finish(problem, np.flatnonzero(chosen), "optimal" if holds else "feasible", started,
                  "flow", None, cert)
     if holds:
         sol.bound = dual_obj + eps * int(min(n, int(cap.sum())))
         sol.prices = (u, p)
-    return problem, sol
+    return problem, sol, (n_forbidden, n_neginf)

@@ -1,0 +1,175 @@
+"""``solvers.dense.small``: ``assign()``'s small-problem path (one compiled flow over every pair).
+Exact against scipy on the capacity-expanded matrix and brute force, the same pairs whatever the
+row and column order, the same answer as ``solve_dense`` (tied scores: the tie rule's pick) on
+hundreds of small problems, and the inputs refused with the messages of the other path. No
+timings (the speed is in benchmarks/ladder.py)."""
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linear_sum_assignment
+
+import mentormatch as mm
+from mentormatch._native import assign_kernel
+from mentormatch.errors import ValidationError
+from mentormatch.pipeline import matrix
+
+pytestmark = pytest.mark.skipif(assign_kernel() is None, reason="the compiled kernels are not built")
+
+
+def _frames(s, f=None, cap=None):
+    n, m = s.shape
+    scores = pd.DataFrame(s, index=[f"e{i}" for i in range(n)], columns=[f"m{j}" for j in range(m)])
+    forbidden = None if f is None else pd.DataFrame(f, index=scores.index, columns=scores.columns)
+    capacity = pd.Series(np.asarray(cap, float), index=scores.columns)
+    return scores, capacity, forbidden
+
+
+def _instance(seed, n, m, levels=0):
+    rng = np.random.default_rng(seed)
+    s = rng.random((n, m)) * 2 - 0.3  # some scores <= 0 too
+    if levels:
+        s = np.floor(s * levels) / levels
+    s[rng.random((n, m)) < 0.08] = -np.inf
+    f = rng.random((n, m)) < 0.05
+    cap = rng.integers(0, 4, m)  # capacity 0 mentors too
+    return s, f, cap
+
+
+def _solve(scores, capacity, forbidden, small: bool, monkeypatch, seed=0):
+    monkeypatch.setattr(matrix, "small_applies", lambda cells: small)
+    return mm.assign(scores, capacity, forbidden=forbidden, seed=seed)
+
+
+def _pairs(r):
+    return sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].values.tolist()))
+
+
+def _recomputed(r, s, f, cap):
+    """The objective from the pairs, the constraints checked on the inputs."""
+    i = r.pairs["mentee_id"].str[1:].astype(int).to_numpy()
+    j = r.pairs["mentor_id"].str[1:].astype(int).to_numpy()
+    assert len(np.unique(i)) == len(i)
+    assert (np.bincount(j, minlength=len(cap)) <= cap).all()
+    assert np.isfinite(s[i, j]).all() and not f[i, j].any()
+    return float(s[i, j].sum())
+
+
+def _expanded_optimum(s, f, cap):
+    n, m = s.shape
+    w = np.where(f | ~np.isfinite(s), -1e6, s)[:, np.repeat(np.arange(m), cap)]
+    w = np.hstack([w, np.zeros((n, n))])  # staying unmatched
+    r, c = linear_sum_assignment(w, maximize=True)
+    return float(w[r, c].sum())
+
+
+def test_the_small_path_is_taken_and_certified():
+    s, f, cap = _instance(0, 30, 8)
+    r = mm.assign(*_frames(s, f, cap)[:2], forbidden=_frames(s, f, cap)[2])
+    assert r.certificate["method"] == "dense_flow_every_pair"
+    assert r.status == "optimal" and r.certificate["holds"]
+    assert r.bound >= r.objective - 1e-9 and r.bound - r.objective <= 1e-6
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_optimum_of_scipy_on_the_expanded_matrix(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    s, f, cap = _instance(seed, int(rng.integers(1, 60)), int(rng.integers(1, 15)),
+                          levels=[0, 2, 4, 0][seed % 4])
+    r = _solve(*_frames(s, f, cap), True, monkeypatch)
+    got = _recomputed(r, s, f, cap)
+    assert abs(got - r.objective) <= 1e-9
+    assert abs(got - _expanded_optimum(s, f, cap)) <= 1e-9
+    assert r.status == "optimal" and r.bound >= got - 1e-9
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_brute_force_on_tiny_instances(seed, monkeypatch):
+    rng = np.random.default_rng(100 + seed)
+    n, m = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    s, f, cap = _instance(100 + seed, n, m, levels=2 if seed % 2 else 0)
+    best = 0.0
+    for pick in itertools.product(range(-1, m), repeat=n):
+        pick = np.array(pick)
+        on = pick >= 0
+        rows, cols = np.flatnonzero(on), pick[on]
+        if (np.bincount(cols, minlength=m) > cap).any() or f[rows, cols].any():
+            continue
+        if not np.isfinite(s[rows, cols]).all():
+            continue
+        best = max(best, float(s[rows, cols].sum()))
+    r = _solve(*_frames(s, f, cap), True, monkeypatch)
+    assert abs(_recomputed(r, s, f, cap) - best) <= 1e-9
+
+
+def test_the_same_answer_as_solve_dense_on_hundreds_of_tied_problems(monkeypatch):
+    """The pick of the tie rule, the tables and the status equal those of the other path."""
+    rng = np.random.default_rng(7)
+    picked_by_rule = 0
+    for trial in range(300):
+        n, m = int(rng.integers(1, 40)), int(rng.integers(1, 12))
+        s, f, cap = _instance(1000 + trial, n, m, levels=[2, 3, 4, 0][trial % 4])
+        scores, capacity, forbidden = _frames(s, f if trial % 2 else None, cap)
+        seed = int(rng.integers(0, 5))
+        a = _solve(scores, capacity, forbidden, True, monkeypatch, seed)
+        b = _solve(scores, capacity, forbidden, False, monkeypatch, seed)
+        assert a.certificate["method"] == "dense_flow_every_pair"
+        assert b.certificate["method"] != "dense_flow_every_pair"
+        assert _pairs(a) == _pairs(b), trial
+        assert a.status == b.status and abs(a.objective - b.objective) <= 1e-9
+        pa = a.pairs.sort_values("mentee_id").reset_index(drop=True)
+        pb = b.pairs.sort_values("mentee_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(pa, pb)
+        ua = a.unmatched.sort_values("mentee_id").reset_index(drop=True)
+        ub = b.unmatched.sort_values("mentee_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(ua, ub)
+        picked_by_rule += not a.certificate["ties"]["movable_pairs"] == 0
+    assert picked_by_rule > 50  # the tie rule had something to pick in many of them
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_row_and_column_permutations_give_the_same_pairs(seed):
+    rng = np.random.default_rng(seed)
+    s, f, cap = _instance(200 + seed, 30, 9, levels=2 if seed % 2 else 0)
+    scores, capacity, forbidden = _frames(s, f, cap)
+    base = _pairs(mm.assign(scores, capacity, forbidden=forbidden))
+    for _ in range(3):
+        rows, cols = rng.permutation(scores.index), rng.permutation(scores.columns)
+        r = mm.assign(scores.loc[rows, cols], capacity[cols].sample(frac=1, random_state=seed),
+                      forbidden=forbidden.loc[rows, cols])
+        assert r.certificate["method"] == "dense_flow_every_pair"
+        assert _pairs(r) == base
+
+
+def test_negative_scores_capacity_zero_and_nothing_eligible():
+    s = np.array([[-1.0, -0.5], [0.7, -np.inf], [-np.inf, -np.inf], [0.2, 0.9]])
+    scores, capacity, _ = _frames(s, None, [1, 0])
+    r = mm.assign(scores, capacity)
+    assert r.certificate["method"] == "dense_flow_every_pair"
+    assert _pairs(r) == [("e1", "m0")]  # m1 has no place; scores <= 0 are never made
+    assert set(r.unmatched["mentee_id"]) == {"e0", "e2", "e3"}
+    assert r.objective == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_nan_and_inf_are_refused_with_the_messages_of_the_other_path(bad, monkeypatch):
+    s, f, cap = _instance(5, 10, 4)
+    s[3, 2] = bad
+    messages = []
+    for small in (True, False):
+        monkeypatch.setattr(matrix, "small_applies", lambda cells, small=small: small)
+        with pytest.raises(ValidationError) as err:
+            mm.assign(*_frames(s, f, cap)[:2], forbidden=_frames(s, f, cap)[2])
+        messages.append(str(err.value))
+    assert messages[0] == messages[1] and "e3" in messages[0] and "m2" in messages[0]
+
+
+def test_locks_and_time_limits_take_the_other_path():
+    s, f, cap = _instance(6, 10, 4)
+    scores, capacity, forbidden = _frames(s, f, np.maximum(cap, 1))
+    i, j = np.argwhere(np.isfinite(s) & ~f & (s > 0))[0]
+    locked = mm.assign(scores, capacity, forbidden=forbidden, locked=[(f"e{i}", f"m{j}")])
+    limited = mm.assign(scores, capacity, forbidden=forbidden, time_limit=60)
+    assert locked.certificate["method"] != "dense_flow_every_pair"
+    assert limited.certificate["method"] != "dense_flow_every_pair"
