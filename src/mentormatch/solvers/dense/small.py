@@ -31,6 +31,7 @@ from ..duals import prices_at
 from ..quantize import choose_scale, network_size
 from ..ties import canonical
 
+
 def applies(n_cells: int) -> bool:
     """Whether ``assign()`` takes this path on a matrix of ``n_cells`` cells: the compiled
     kernel is built and the result is to hold every eligible pair anyway (at most
