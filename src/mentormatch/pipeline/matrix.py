@@ -132,7 +132,7 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     options = SolverOptions(seed=seed, time_limit=time_limit, started=started)
     if dense and has_neginf is not None and not locked and time_limit is None and small_applies(values.size):
         # one compiled flow over every pair (solvers/dense/small.py): the same pairs
-        return _timed(_assign_small(scores, values, forbid, has_neginf, cap, mentee_ids, mentor_ids,
+        return _timed(_assign_small(scores, values, forbid, cap, mentee_ids, mentor_ids,
                                     mentee_rows, mentor_rows), started)
     if dense:
         # solved on the caller's matrix in its memory order, the seeded order given to the
@@ -277,19 +277,19 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
                  eligible_counts=values.shape[1] - removed.to_numpy().sum(axis=1))
 
 
-def _assign_small(scores, values, forbid, has_neginf: bool, cap, mentee_ids: Encoder,
-                  mentor_ids: Encoder, mentee_rows: np.ndarray, mentor_rows: np.ndarray) -> Matching:
-    """``assign(solver="flow")`` on a small matrix with no locks and no time limit:
-    :func:`mentormatch.solvers.dense.small.solve_small`, the result as :func:`_assign_dense`'s."""
+def _assign_small(scores, values, forbid, cap, mentee_ids: Encoder, mentor_ids: Encoder,
+                  mentee_rows: np.ndarray, mentor_rows: np.ndarray) -> Matching:
+    """``assign(solver="flow")`` on a small matrix with no locks and no time limit, its scores
+    checked: :func:`mentormatch.solvers.dense.small.solve_small`, the result as
+    :func:`_assign_dense`'s (the same problem, pairs and ``removed`` counts)."""
     from ..solvers.dense.small import solve_small
 
     problem, solution, counts = solve_small(values, forbid, cap, _rank(mentee_rows),
                                             _rank(mentor_rows), mentee_rows)
-    removed = _removed_frame(*counts)
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
-    return _wrap(problem, solution, mentee_ids, mentor_ids, removed, None,
+    return _wrap(problem, solution, mentee_ids, mentor_ids, _removed_frame(*counts), None,
                  {"scores": scores, "input_rows": rows_in_order, "time_limit": None},
-                 eligible_counts=values.shape[1] - removed.to_numpy().sum(axis=1))
+                 eligible_counts=values.shape[1] - counts[0] - counts[1])
 
 
 def _capacity_in_order(capacity: pd.Series, mentor_ids: Encoder) -> np.ndarray | None:
