@@ -40,7 +40,11 @@ def applies(n_cells: int) -> bool:
     no ``coverage_first``, no time limit and scores already checked.)"""
     from ..flow import SPARSE_THRESHOLD  # (read at the call: tests force the other path)
 
-    return n_cells <= SPARSE_THRESHOLD and assign_kernel() is not None
+    if n_cells > SPARSE_THRESHOLD:
+        return False
+    kernel = assign_kernel()
+    # (a module built before this path has no dense_flow: the other path, the same pairs)
+    return kernel is not None and hasattr(kernel, "dense_flow")
 
 
 def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndarray,
