@@ -151,7 +151,7 @@ class Matching:
         """Mentees who need several mentors (``mentors_needed``) and got some, but fewer:
         mentee_id, mentors_needed, mentors_got, reason_code, reason. Those with none are in
         ``unmatched``."""
-        from .report.reasons import PARTIAL_COLUMNS, partial_reasons
+        from .report.partial import PARTIAL_COLUMNS, partial_reasons
 
         rec = self.record
         if rec.problem is None or rec.solution is None:

@@ -7,12 +7,18 @@ needs no score: each pair scores at most ``score_span`` (the sum of the positive
 :attr:`mentormatch.rules.Rules.score_span`) and mentee ``i`` holds at most
 ``min(d_i, n_mentors)`` pairs.
 
+Under an objective bonus (priority, continuity: :func:`with_bonus`) the answer reads as every
+bonus answer does (:mod:`mentormatch.pipeline.bonus`): its bound is on ``score + bonus``, in
+``certificate["adjusted_bound"]``, each pair at most ``score_span`` plus its mentee's largest
+bonus (until s27: the plain bound alone, stated as the answer's).
+
 Only where the locks alone meet every constraint: no side constraint (a budget, minimum loads,
 floors, balanced loads, incentives), whole loads and the locks within the capacities and
 demands; otherwise the round is prepared whole (the solver then answers at once, with its own
 bound, or names the conflict)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -94,6 +100,55 @@ def stopped_round(mentors, mentees, rules: Rules, context, framework, mentee_ids
     return Prepared(problem, mentee_ids, mentor_ids, removed, contributions, data, solver,
                     SolverOptions(seed=rules.seed, time_limit=limit),
                     stopped=(solution, counts))
+
+
+def with_bonus(prepared: Prepared, solution: Solution, bonus) -> Solution:
+    """The stopped answer (the locks alone, :func:`stopped_round`) under the objective
+    ``bonus`` (a :class:`~mentormatch.solvers.base.PairBonus`, or one number per pair of the
+    stopped problem: its locked mentees' rows), as :mod:`mentormatch.pipeline.bonus` reports
+    one: ``objective`` the plain total, ``bound`` None, ``certificate["adjusted_objective"]``
+    and ``["adjusted_bound"]`` on ``score + bonus``.
+
+    Why the bound holds: every assignment holds the locks and, mentee ``i``, at most ``r_i =
+    min(d_i, n_mentors) - locks_i`` more pairs, each scoring at most ``score_span`` plus its
+    bonus, at most ``B_i``: ``per_mentee_i + max(0, largest listed value of i)`` (each pair's
+    bonus is ``per_mentee_i`` plus its listed value, or 0), or the largest of the row's array
+    entries; each counted at ``max(0, .)`` (a pair may be left out). No bound where the bonus
+    of a mentee with room is not known (an array holds the locked rows alone): then the
+    message says so."""
+    from ..solvers.base import PairBonus
+
+    if bonus is None or not (bonus.any() if isinstance(bonus, PairBonus) else np.any(bonus)):
+        return solution
+    p, chosen = prepared.problem, np.asarray(solution.chosen, np.int64)
+    n, m = p.pairs.n_mentees, p.pairs.n_mentors
+    if isinstance(bonus, PairBonus):
+        on = bonus.on_pairs(p.pairs.mentee, p.pairs.mentor)
+        top = np.zeros(n) if bonus.per_mentee is None else np.asarray(bonus.per_mentee, float).copy()
+        if bonus.value is not None and len(bonus.value):
+            listed = np.zeros(n)
+            np.maximum.at(listed, np.asarray(bonus.mentee, np.int64), np.asarray(bonus.value, float))
+            top += listed
+    else:
+        on = np.asarray(bonus, float)
+        top = np.full(n, np.nan)  # (an array: only the rows it covers are known)
+        np.fmax.at(top, p.pairs.mentee, on)
+    dem = np.ones(n, np.int64) if p.demand is None else np.asarray(p.demand, np.int64)
+    room = np.maximum(np.minimum(dem, m) - np.bincount(p.pairs.mentee[p.locked], minlength=n), 0)
+    span = float(prepared.data["rules"].score_span)
+    adjusted = float((p.score + on)[chosen].sum())
+    per = np.maximum(span + top[room > 0], 0.0)
+    known = bool(np.all(np.isfinite(per)))
+    bound = adjusted + float(room[room > 0] @ per) if known else None
+    message = solution.message + (
+        f"; with the round's bonus, every assignment scores at most {bound:.6g} on score + bonus "
+        f"(each pair at most {span:g} plus its mentee's largest bonus)" if known else
+        "; no bound on score + bonus: the bonus of the mentees with no locked pair is not known "
+        "before their pairs are scored")
+    cert = dict(solution.certificate or {})
+    cert.update(objective="score + bonus", adjusted_objective=adjusted, adjusted_bound=bound,
+                bonus_total=float(on[chosen].sum()), message=message)
+    return dataclasses.replace(solution, bound=None, certificate=cert, message=message)
 
 
 def past(deadline: float | None) -> bool:

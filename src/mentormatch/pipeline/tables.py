@@ -28,6 +28,7 @@ from .order import seeded_order
 from .prepared import Prepared, _choose_solver, _side_constraints, demand_and_load
 from .reader import refuse_ineligible_locks
 from .stopped import past, stopped_round
+from .stopped import with_bonus as stopped_with_bonus
 from .wrap import _solve, _timed, _wrap
 
 
@@ -247,9 +248,9 @@ def solve(prepared: Prepared, bonus: "np.ndarray | PairBonus | None" = None) -> 
                          "per_mentor or listed pairs")
     if prepared.stopped is not None:  # the limit passed before the pairs were scored
         solution, counts = prepared.stopped
-        return _wrap(prepared.problem, solution, prepared.mentee_ids, prepared.mentor_ids,
-                     prepared.removed, prepared.contributions, dict(prepared.data),
-                     eligible_counts=counts)
+        data = dict(prepared.data) if bonus is None else {**prepared.data, "bonus": bonus}
+        return _wrap(prepared.problem, stopped_with_bonus(prepared, solution, bonus), prepared.mentee_ids, prepared.mentor_ids,
+                     prepared.removed, prepared.contributions, data, eligible_counts=counts)
     if prepared.scorer is not None:
         if bonus is not None and not isinstance(bonus, PairBonus):
             raise ValueError("at this size a bonus must be a PairBonus (per mentee and per listed "

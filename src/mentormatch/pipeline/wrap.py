@@ -226,12 +226,12 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
             problem.side.active(), problem=problem, max_solves=max_solves, not_reached=not_reached,
             stopped=timed_out and solution.status != "optimal",
             time_limit=round_limit(data), solver=solution.solver,
-            optimal=solution.status == "optimal" and plain_goal,
+            optimal=solution.status == "optimal",  # (read under max-min/leximin only)
             every_pair=(None if data.get("pair_reader") is None else
                         lambda: every_pair(data, problem, chosen)),
             optimum=(float(solution.objective) if solution.solver == "flow" and solution.status == "optimal"
                      and plain_goal else None),
-            bonus=None if plain_goal else objective_bonus(data, problem))
+            bonus=None if plain_goal else lambda grown: objective_bonus(data, grown))
         if input_rows is not None:
             unmatched = _unmatched_in_caller_order(input_rows, unmatched, unmatched_idx)
         return {"unmatched": unmatched}

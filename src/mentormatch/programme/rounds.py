@@ -60,7 +60,8 @@ def run_round(prog: "Programme", mentors, mentees, date) -> Matching:
     priority_ids = priority_mentees(prog, mentee_set, set(active_rows["mentee_id"]))
     # one solve: the priority/continuity bonus enters the objective, the scores stay plain
     bonus = round_bonus(prog, prepared, priority_ids, carried, date)
-    if prepared.solver == "stable" and prepared.scorer is None and np.any(prepared.problem.locked):
+    if (prepared.solver == "stable" and prepared.scorer is None and prepared.stopped is None
+            and np.any(prepared.problem.locked)):
         result = _solve_stable_with_locks(prepared, bonus)
     else:
         result = solve(prepared, bonus)
@@ -177,7 +178,9 @@ def round_bonus(prog: "Programme", prepared, priority_ids: set, carried: set,
         bonus = dataclasses.replace(bonus, per_mentee=np.where(prio, per + add, per))
     if not bonus.any():
         return None
-    if prepared.problem is not None:  # one number per eligible pair, as the stable path reads
+    if prepared.problem is not None and prepared.stopped is None:  # one number per eligible
+        # pair, as the stable path reads (a stopped round's pairs are its locks': the bonus of
+        # the others bounds its answer, pipeline.stopped.with_bonus)
         return bonus.on_pairs(prepared.problem.pairs.mentee, prepared.problem.pairs.mentor)
     return bonus
 

@@ -23,7 +23,7 @@ from .audit import FLAG_RATIO, Audit, audit as _audit
 from .page import CSS, JS, capped_note, esc, fmt, labels, people, shown_of, table, who
 from .phrases import protected_notes
 from .plans import plans as _plans
-from .reasons import partial_reasons
+from .partial import partial_reasons
 from .words import random_rules
 from .sections import (GLOSSARY, about_section, coverage, geo_values, named, outcomes_section,
                        pairs_section, roster, sensitivity_section, unmatched_section)

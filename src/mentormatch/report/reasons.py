@@ -7,13 +7,6 @@ import pandas as pd
 from ..constraints import RULE_WORDS
 from .forced_fair import FAIR_OBJECTIVES
 
-#: At most this many re-solves price the "capacity_taken" mentees' closest calls under max-min
-#: and leximin (each a whole fairness solve, three a mentee: about 40 ms each at 200 x 50,
-#: where 124 re-solves took 4.7 s CPU for 61 mentees against 0.17 s for the plain flow's
-#: figures); the mentees past it (in the solved order) say so. A count, never a time: the
-#: text does not depend on the machine.
-FAIR_REASON_SOLVES = 24
-
 REASON_CODES = ("no_mentors", "no_eligible_mentor", "no_capacity", "capacity_taken", "no_gain",
                 "trade_off", "none_needed", "time_limit")
 
@@ -78,9 +71,10 @@ def unmatched_reasons(
         The solver that made the answer and whether it proved it optimal. Under ``"maxmin"``
         and ``"leximin"`` the objective is not the total, so no score "needed" by the total is
         stated: the closest call of a "capacity_taken" mentee is priced in that objective
-        instead, by the solver's own re-solves with the pair locked
-        (:func:`mentormatch.report.forced_fair.forced_standing`, up to ``max_solves`` and
-        :data:`FAIR_REASON_SOLVES`; only against a proven answer). "Full with better-scoring pairs" is said only where every
+        instead (:func:`mentormatch.report.reasons_fair.fair_capacity_reasons`: the solver's
+        own re-solves with the pair locked, up to ``max_solves`` and
+        :data:`~mentormatch.report.reasons_fair.FAIR_REASON_SOLVES`, against a proven answer;
+        else bounds, stated as bounds). "Full with better-scoring pairs" is said only where every
         eligible mentor's weakest pair scores at least this mentee's (side constraints and
         the fairness objectives can keep a weaker pair).
     every_pair : callable, optional
@@ -92,12 +86,14 @@ def unmatched_reasons(
         The plain flow's optimum of ``problem`` when the answer is that flow's, proven (no
         bonus): the exact "capacity_taken" reasons then start from it instead of solving the
         round once more (a third of their cost at 1,000 x 300).
-    bonus : array or False, optional
+    bonus : array, False or callable, optional
         The objective's bonus (priority, continuity) on each pair of ``problem``, when the
-        answer maximised ``score + bonus``: the exact "capacity_taken" figures of the total are
-        then priced in that objective (:func:`needed_scores` on ``score + bonus``, less the
-        pair's bonus: the score the pair would have needed); False: a bonus not held per pair,
-        so no figure is stated (until s26 the plain total's figure was stated under a bonus).
+        answer maximised ``score + bonus``, or a function of the problem giving it (called on
+        the problem the reasons read: every eligible pair's under the fairness objectives).
+        The exact "capacity_taken" figures of the total are then priced in that objective
+        (:func:`needed_scores` on ``score + bonus``, less the pair's bonus: the score the pair
+        would have needed), and so are max-min's and leximin's (on ``score + bonus``, which
+        the words say); False: a bonus not held per pair, so no figure is stated.
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
     if len(unmatched) and solver in FAIR_OBJECTIVES and every_pair is not None:
@@ -109,6 +105,8 @@ def unmatched_reasons(
         # (one empty object block: half the time of a frame built from an empty list)
         return pd.DataFrame(np.empty((0, 3), object), columns=["mentee_id", "reason_code", "reason"],
                             copy=False)
+    if callable(bonus):
+        bonus = bonus(problem) if problem is not None else False
     mentor_load = np.bincount(pair_mentor[chosen], weights=load[pair_mentee[chosen]], minlength=n_mentors)
     weakest = np.full(n_mentors, np.inf)
     np.minimum.at(weakest, pair_mentor[chosen], pair_score[chosen])
@@ -177,63 +175,17 @@ def unmatched_reasons(
                      f"the best match, {mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at "
                      f"capacity {capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
     fair = solver if solver in FAIR_OBJECTIVES else None
-    if pending and problem is not None and max_solves > 0 and fair is not None:
-        if optimal and not stopped:
-            _fair_capacity_reasons(rows, pending, problem, chosen, mentor_ids, fair,
-                                   min(max_solves, FAIR_REASON_SOLVES), time_limit)
+    if pending and problem is not None and fair is not None and bonus is not False:
+        from .reasons_fair import FAIR_REASON_SOLVES, fair_capacity_reasons
+
+        fair_capacity_reasons(rows, pending, problem, chosen, mentor_ids, fair,
+                              min(max_solves, FAIR_REASON_SOLVES), time_limit,
+                              optimal and not stopped, bonus)
     elif (pending and problem is not None and max_solves > 0 and _plain(problem)
           and bonus is not False):
         _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves, time_limit=time_limit,
                                 optimum=optimum, bonus=bonus)
     return pd.DataFrame(rows, columns=["mentee_id", "reason_code", "reason"])
-
-
-def _fair_capacity_reasons(rows, pending, problem, chosen, mentor_ids, solver: str,
-                           max_solves: int, time_limit: float | None, top: int = 3) -> None:
-    """Under max-min or leximin: each "capacity_taken" mentee's closest call, among its ``top``
-    best-scoring eligible mentors (at most ``max_solves`` re-solves in all, the mentees in
-    order), is the pair whose forcing leaves the best objective (the solver's re-solve with it
-    locked, :func:`~.forced_fair.forced_standing`), stated in that objective
-    (:func:`~.forced_fair.fair_verdict`). Mentees past the budget or the time limit keep the
-    approximate text, which then says why no figure is given."""
-    import time
-
-    from ..solvers import SolverOptions
-    from .forced import past_limit
-    from .forced_fair import fair_verdict, forced_standing, standing
-
-    options = (SolverOptions() if time_limit is None else
-               SolverOptions(time_limit=float(time_limit), started=time.perf_counter()))
-    reference = standing(problem, chosen)
-    P = problem.pairs
-    spent = 0
-    for row, i, js, ss in pending:
-        order = np.argsort(-ss, kind="stable")[:top]
-        if spent + len(order) > max_solves or past_limit(options):
-            why = (f"the time limit ({time_limit:g} s)" if past_limit(options) else
-                   f"the cap of {max_solves} re-solves")
-            rows[row] = (rows[row][0], "capacity_taken",
-                         f"{rows[row][2]} (its closest call under {solver} not priced: {why})")
-            continue
-        best = None
-        for k in order:
-            q = int(P.locate(np.array([i]), np.array([js[k]]))[0])
-            new, how, _ = forced_standing(problem, q, solver, options)
-            spent += 1
-            if new is None or how != "optimal":
-                continue
-            key = (new.pairs, tuple(new.scores[:1]) if solver == "maxmin" else tuple(new.scores),
-                   new.total)
-            if best is None or key > best[0]:
-                best = (key, k, new)
-        if best is None:
-            continue
-        _, k, new = best
-        verdict = fair_verdict(reference, new, solver).verdict
-        rows[row] = (rows[row][0], "capacity_taken",
-                     f"all {len(js)} eligible mentors are full; the closest call, mentor "
-                     f"{mentor_ids[js[k]]!s} (score {_fmt(ss[k])} with this mentee, the least "
-                     f"harm of its {len(order)} best): {verdict}")
 
 
 def _plain(problem) -> bool:
@@ -352,57 +304,3 @@ def _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves: int,
             text = (f"{scope}: it would have needed a score of at least {_fmt(need)} with mentor "
                     f"{mentor_ids[j]!s} (it scores {_fmt(s)} with them, {_fmt(need - s)} short)")
         rows[row] = (rows[row][0], "capacity_taken", text)
-
-
-PARTIAL_COLUMNS = ["mentee_id", "mentors_needed", "mentors_got", "reason_code", "reason"]
-
-
-def partial_reasons(problem, chosen: np.ndarray, mentee_ids: np.ndarray,
-                    mentor_ids: np.ndarray) -> pd.DataFrame:
-    """The mentees who need several mentors and got some, but fewer than they need: one row
-    each (``PARTIAL_COLUMNS``), with why no further mentor was added, in the terms of
-    :func:`unmatched_reasons` (no other eligible mentor, trade_off, no_gain, capacity_taken).
-    Mentees with no mentor at all are in ``unmatched`` instead."""
-    P = problem.pairs
-    chosen = np.asarray(chosen, dtype=np.int64)
-    demand = np.asarray(problem.demand, dtype=np.int64)
-    got = np.bincount(P.mentee[chosen], minlength=P.n_mentees)
-    short = np.flatnonzero((got > 0) & (got < demand))
-    if not len(short):
-        return pd.DataFrame(columns=PARTIAL_COLUMNS)
-    load = np.bincount(P.mentor[chosen], weights=problem.load[P.mentee[chosen]], minlength=P.n_mentors)
-    weakest = np.full(P.n_mentors, np.inf)
-    np.minimum.at(weakest, P.mentor[chosen], problem.score[chosen])
-    on = np.zeros(len(P), bool)
-    on[chosen] = True
-    starts = P.starts()
-    side = problem.side.active()
-    rows = []
-    for i in short.tolist():
-        own = np.arange(starts[i], starts[i + 1])
-        other = own[~on[own]]
-        js, ss = P.mentor[other], problem.score[other]
-        head = f"needs {demand[i]} mentors, got {got[i]}"
-        if not len(js):
-            rows.append((mentee_ids[i], demand[i], got[i], "no_eligible_mentor",
-                         f"{head}: no other eligible mentor (all {len(own)} eligible mentors are already its mentors)"))
-            continue
-        free = problem.capacity[js] - load[js] >= problem.load[i] - 1e-9
-        if free.any():
-            k = int(np.argmax(np.where(free, ss, -np.inf)))
-            if side:
-                rows.append((mentee_ids[i], demand[i], got[i], "trade_off",
-                             f"{head}: excluded by the {' and '.join(side)} trade-off: eligible mentor "
-                             f"{mentor_ids[js[k]]!s} has a free place (pair score {_fmt(ss[k])})"))
-            else:
-                rows.append((mentee_ids[i], demand[i], got[i], "no_gain",
-                             f"{head}: the best other mentor with a free place, {mentor_ids[js[k]]!s}, "
-                             f"scores {_fmt(ss[k])} (not above 0), so adding them adds nothing"))
-            continue
-        k = int(np.argmax(ss))
-        j = js[k]
-        rows.append((mentee_ids[i], demand[i], got[i], "capacity_taken",
-                     f"{head}: its other {len(js)} eligible mentors are full with better-scoring pairs: "
-                     f"the best, {mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at capacity "
-                     f"{problem.capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
-    return pd.DataFrame(rows, columns=PARTIAL_COLUMNS)

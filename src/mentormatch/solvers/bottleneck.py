@@ -282,6 +282,7 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
     first_bound = None if counting or sol.bound is None else [float(sol.bound), float(W0)]
     # on bounds, its first pass's mentor ceilings (each mentor's best bound), for the same
     first_ceilings = (sol.certificate or {}).get("mentor_ceilings")
+    first_rows = (sol.certificate or {}).get("row_ceilings")  # (a first pass cut short: its rows')
     free = ~problem.locked[sol.chosen]
     M = int(free.sum())
     certified = sol.status == "optimal"
@@ -386,6 +387,8 @@ def solve_maxmin_scorer(scorer, capacity, *, n_mentees: int, n_mentors: int, dem
             "second_stage": second}
     if first_ceilings is not None:  # (popped by the claims: fair_claims.source_claims)
         cert["mentor_ceilings"] = first_ceilings
+    if first_rows is not None:  # (the same)
+        cert["row_ceilings"] = first_rows
     message = maxmin_message(certified=certified, counted=counted, timed_out=timed_out,
                              bracket=bracket, most=M, max_flows=MAX_FLOWS, coarse=coarse,
                              rounding=rounding)

@@ -234,7 +234,7 @@ def threshold_bound(fig: Figures, count: int, capacity, demand, load,
     return out
 
 
-def total_bound(fig: Figures, capacity, demand, load) -> float:
+def total_bound(fig: Figures, capacity, demand, load, most: int | None = None) -> float:
     """A bound on the total score of every assignment that meets the capacities and demands
     (side constraints only remove assignments, so it bounds every objective's total, max-min's
     and leximin's included): the least of the two sides. Mentee ``i`` holds at most ``min(d_i,
@@ -242,18 +242,32 @@ def total_bound(fig: Figures, capacity, demand, load) -> float:
     (:attr:`Figures.top_by_mentee`; the places beyond the kept ones at the last kept,
     :func:`_top_weights`); mentor ``j`` at most :func:`mentor_places`, the same over its kept
     scores; each score counted at ``max(0, .)`` (an assignment may leave a pair out). On bounds
-    (figures of upper bounds) still a bound.
+    (figures of upper bounds) still a bound. ``most``: at least the pairs of every assignment
+    bounded (:func:`count_bound`): each side then counts only its ``most`` largest places (an
+    assignment's pairs are ``most`` of them at most, each at most its place's score), a bound
+    still; at 20,000 x 5,000 after a first pass cut short, 13,519 places against 20,000
+    mentees' row ceilings.
 
     >>> f = Figures(np.array([2, 1]), np.array([0.9, 0.5]), np.array([2, 1]), np.array([0.9, 0.5]),
     ...             np.array([[0.9, 0.5], [0.1, -np.inf]]), np.array([[0.9, 0.1], [0.5, -np.inf]]))
     >>> total_bound(f, np.array([2.0, 1.0]), np.array([2, 1]), None)  # mentees 1.0 + 0.5
     1.5
+    >>> total_bound(f, np.array([2.0, 1.0]), np.array([2, 1]), None, most=1)  # its best pair
+    0.9
     """
     n = len(fig.eligible)
     dem = np.ones(n, np.int64) if demand is None else np.round(np.asarray(demand, float)).astype(np.int64)
 
     def side(top: np.ndarray, places: np.ndarray) -> float:
-        return float((_top_weights(places, top.shape[1]) * np.maximum(top, 0.0)).sum())
+        w, v = _top_weights(places, top.shape[1]), np.maximum(top, 0.0)
+        if most is None:
+            return float((w * v).sum())
+        on = w > 0
+        w, v = w[on], v[on]
+        order = np.argsort(-v, kind="stable")
+        w, v = w[order], v[order]
+        before = np.cumsum(w) - w  # (the places above each value)
+        return float(np.minimum(w, np.maximum(int(most) - before, 0)) @ v)
 
     return min(side(fig.mentee_top(), np.minimum(np.maximum(dem, 0), fig.eligible)),
                side(fig.mentor_top(), mentor_places(fig, capacity, demand, load)))

@@ -25,7 +25,7 @@ import dataclasses
 import numpy as np
 
 from .base import AssignmentProblem, Solution, proven
-from .figures import ceiling_figures
+from .figures import ceiling_figures, first_pass_ceilings
 
 __all__ = ["Claims", "NOT_THE_PICK", "at_best", "at_bound_note", "claimed", "claims", "lifted_total", "meets", "source_claims",
            "with_claims"]
@@ -176,6 +176,7 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
     leximin answer left "feasible" whose total reaches its bound says why (the bound is the
     total's; the sorted scores are not proven). An answer proven here after a stop is an
     optimum, not the tie rule's pick: ``certificate["ties"]`` is :data:`NOT_THE_PICK`."""
+    from .fair_bounds import count_bound
     from .fallback import figures_bound
 
     cert = dict(sol.certificate or {})
@@ -190,7 +191,10 @@ def claimed(fig, problem: AssignmentProblem, goal: AssignmentProblem, sol: Solut
     worst = float(goal.score[chosen].min()) if len(chosen) else None
     counted, bracket_top = _proven(cert, optimal)
     proven_t = _least(worst if optimal else None, bracket_top, cert.get("threshold_bound"))
-    by_figures = figures_bound(fig, goal)  # (inf: rows at no known ceiling, no bound)
+    # (inf: rows at no known ceiling, no bound); an assignment holds at most count_bound pairs,
+    # whatever coverage_first ranks first: only that many of the figures' places count
+    most = count_bound(fig, problem.capacity, problem.demand, problem.load, problem.side)
+    by_figures = figures_bound(fig, goal, most)
     total = _least(by_figures if np.isfinite(by_figures) else None,
                    cert.get("total_bound") if cert.get("total_bound") is not None else
                    (sol.objective if optimal else None),
@@ -294,8 +298,11 @@ def source_claims(problem: AssignmentProblem, sol: Solution, source, objective: 
     (``certificate["mentor_ceilings"]``, or its max-min's; :func:`.bounded.ceiling.mentor_ceilings`)
     and its locked pairs, where the pass ran whole: the mentors' side of the total's bound
     (s26: from the largest row ceiling alone, a gap of 44 % at 20,000 x 5,000 stopped in the
-    first flow). The array is taken out of the certificate."""
-    cert, mentor_ceilings = _without_ceilings(sol.certificate)
+    first flow). Where that pass was cut short, the rows it scanned are bounded by their best
+    pairs (``certificate["row_ceilings"]``, :func:`.bounded.late.scanned_ceilings`) instead of
+    their factor ceilings, and the total by the count (:func:`claimed`). The arrays are taken
+    out of the certificate."""
+    cert, mentor_best, mentee_best = first_pass_ceilings(sol.certificate, problem, getattr(source, "scorer", None))
     sol = dataclasses.replace(sol, certificate=cert)
     if sol.status == "optimal":
         chosen = np.asarray(sol.chosen, np.int64)
@@ -312,37 +319,11 @@ def source_claims(problem: AssignmentProblem, sol: Solution, source, objective: 
 
     fig = None
     if isinstance(source, BoundedSource):
-        fig = ceiling_figures(source.scorer, _with_locks(mentor_ceilings, problem))
+        fig = ceiling_figures(source.scorer, mentor_best, mentee_best)
     if fig is None:
         fig = source_figures_read(source, per_mentor(problem.capacity), unread, ceiling,
                                   per_mentee(problem.demand))
     return claimed(fig, problem, problem, sol, objective)
-
-
-def _without_ceilings(cert: dict | None) -> tuple[dict | None, np.ndarray | None]:
-    """The certificate without the first pass's mentor ceilings (its own, or its max-min's:
-    ``"maxmin"``), and the ceilings (None: none)."""
-    if cert is None:
-        return None, None
-    cert = dict(cert)
-    out = cert.pop("mentor_ceilings", None)
-    if isinstance(cert.get("maxmin"), dict) and "mentor_ceilings" in cert["maxmin"]:
-        inner = dict(cert["maxmin"])
-        got = inner.pop("mentor_ceilings")
-        cert["maxmin"] = inner
-        out = got if out is None else out
-    return cert, out
-
-
-def _with_locks(mentor_ceilings: np.ndarray | None, problem: AssignmentProblem) -> np.ndarray | None:
-    """Each mentor's best score over every pair: its ceiling from a first pass (none of the
-    locks: the pass leaves them out) or a locked pair's score, the larger."""
-    if mentor_ceilings is None:
-        return None
-    out = np.array(mentor_ceilings, np.float64)
-    lk = np.asarray(problem.locked, bool) if problem.locked is not None else np.zeros(len(problem.score), bool)
-    np.maximum.at(out, problem.pairs.mentor[lk], np.asarray(problem.score, np.float64)[lk])
-    return out
 
 
 def source_figures_read(source, per_mentor: int = 1, unread: np.ndarray | None = None,

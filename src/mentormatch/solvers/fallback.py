@@ -40,14 +40,15 @@ __all__ = ["FALLBACK_K", "figures_bound", "flow_on_candidates", "known_feasible"
 FALLBACK_K = 12
 
 
-def figures_bound(fig, problem: AssignmentProblem) -> float:
+def figures_bound(fig, problem: AssignmentProblem, most: int | None = None) -> float:
     """The module docstring's bound from one pass's figures (``fig``,
     :func:`~mentormatch.solvers.fair_bounds.source_figures`), stated once in
     :func:`~mentormatch.solvers.fair_bounds.total_bound` (the least of the mentees' side and the
-    mentors'), with ``problem``'s capacities, demands and loads."""
+    mentors'), with ``problem``'s capacities, demands and loads; ``most``: at least the pairs of
+    every assignment, when known."""
     from .fair_bounds import total_bound
 
-    return total_bound(fig, problem.capacity, problem.demand, problem.load)
+    return total_bound(fig, problem.capacity, problem.demand, problem.load, most)
 
 
 def no_solve_bound(problem: AssignmentProblem, score: np.ndarray | None = None) -> float:

@@ -10,7 +10,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["BEST_PAIRS", "FigureSums", "Figures", "TOP_PER_MENTOR", "best_pairs_figures", "ceiling_figures",
-           "per_mentee", "per_mentor", "source_figures"]
+           "first_pass_ceilings", "per_mentee", "per_mentor", "source_figures"]
 
 
 #: At most this many best scores kept per mentor, and per mentee (:class:`FigureSums`; the rest
@@ -218,14 +218,17 @@ def best_pairs_figures(best, n: int, m: int, capacity, demand) -> Figures:
         top_by_mentor=None if fig.top_by_mentor is None else np.maximum(fig.top_by_mentor, t))
 
 
-def ceiling_figures(scorer, mentor_best: np.ndarray | None = None) -> Figures | None:
+def ceiling_figures(scorer, mentor_best: np.ndarray | None = None,
+                    mentee_best: np.ndarray | None = None) -> Figures | None:
     """:class:`Figures` of every pair of a bounded scorer with no pass over its pairs (a stop's
     figures on bounds, :func:`mentormatch.solvers.fair_claims.source_claims`): each mentee's
     eligible pairs as the scorer counted them up front and its best at most its row ceiling
     (:func:`mentormatch.solvers.bounded.ceiling.row_ceilings`, from the scorer's factors);
     each mentor's eligible mentees at most those with an eligible pair, its best at most the
     largest ceiling, and at most ``mentor_best`` (per mentor, at least each of its pairs'
-    scores: a first pass's mentor ceilings with the locks; None: not known). Upper bounds of a
+    scores: a first pass's mentor ceilings with the locks; None: not known); each mentee's best
+    at most ``mentee_best`` too (by mentee, at least each of its pairs' scores in any assignment:
+    the rows a first pass cut short scanned, with the locks; ``inf`` elsewhere). Upper bounds of a
     pass's figures (looser), so every bound from them holds. None for another view (no
     ceiling).
 
@@ -252,9 +255,49 @@ def ceiling_figures(scorer, mentor_best: np.ndarray | None = None) -> Figures | 
     eligible = np.asarray(scorer.eligible_counts, np.int64)
     best = np.full(len(eligible), -np.inf)
     best[np.asarray(scorer.order)] = ceil
+    if mentee_best is not None:
+        best = np.minimum(best, np.asarray(mentee_best, np.float64))
     best[eligible <= 0] = -np.inf
     m = int(scorer.m)
     by_mentor = np.full(m, float(best.max(initial=-np.inf)))
     if mentor_best is not None:
         by_mentor = np.minimum(by_mentor, np.asarray(mentor_best, np.float64))
     return Figures(eligible, best, np.full(m, int(np.count_nonzero(eligible > 0)), np.int64), by_mentor)
+
+
+def first_pass_ceilings(cert: dict | None, problem, scorer) -> tuple[dict | None, np.ndarray | None,
+                                                                   np.ndarray | None]:
+    """``(cert, mentor_best, mentee_best)``: the certificate of a max-min or leximin answer on
+    bounds without the ceilings its first pass kept (its own, or its max-min's: ``"maxmin"``),
+    and from them (None: none kept) each mentor's best score over every pair (the pass's
+    mentor ceilings, :func:`.bounded.ceiling.mentor_ceilings`, ran whole) and each mentee's (a
+    pass cut short: the rows it scanned, :func:`.bounded.late.scanned_ceilings`, by ``scorer``'s
+    row order; ``inf`` elsewhere), each raised to the scores of its locked pairs (the passes
+    leave the locks out), for :func:`ceiling_figures`."""
+    cert, mentors = _without(cert, "mentor_ceilings")
+    cert, rows = _without(cert, "row_ceilings")
+    lk = (np.zeros(len(problem.score), bool) if problem.locked is None else np.asarray(problem.locked, bool))
+    s, P = np.asarray(problem.score, np.float64)[lk], problem.pairs
+    if mentors is not None:
+        mentors = np.array(mentors, np.float64)
+        np.maximum.at(mentors, P.mentor[lk], s)
+    if rows is not None and scorer is not None:
+        by_mentee = np.full(len(rows), np.inf)
+        by_mentee[np.asarray(scorer.order)] = np.asarray(rows, np.float64)
+        np.maximum.at(by_mentee, P.mentee[lk], s)
+        rows = by_mentee
+    return cert, mentors, (rows if scorer is not None else None)
+
+
+def _without(cert: dict | None, key: str) -> tuple[dict | None, np.ndarray | None]:
+    """The certificate without ``key`` (its own, or its max-min's), and its value (None: none)."""
+    if cert is None:
+        return None, None
+    cert = dict(cert)
+    out = cert.pop(key, None)
+    if isinstance(cert.get("maxmin"), dict) and key in cert["maxmin"]:
+        inner = dict(cert["maxmin"])
+        got = inner.pop(key)
+        cert["maxmin"] = inner
+        out = got if out is None else out
+    return cert, out

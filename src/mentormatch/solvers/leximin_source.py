@@ -145,7 +145,8 @@ def solve_leximin_source(scorer, source, capacity, *, n_mentees: int, n_mentors:
     cert = {"method": "the flow leximin on a set of pairs, proven over every pair by its "
                       "lexicographic certificate", "maxmin": {k: mm.certificate.get(k) for k in
                                                               ("threshold", "flows", "holds",
-                                                                     "first_flow_bound", "mentor_ceilings")
+                                                                     "first_flow_bound", "mentor_ceilings",
+                                                                     "row_ceilings")
                                                               if k in mm.certificate},
             "rounds": 0, "pairs_held": 0, "violators_added": 0, "pairs_scored": 0,
             "tight_pairs_outside": 0, "holds": False, "timed_out": False}

@@ -55,7 +55,7 @@ from ..rounds import Outcome, certified_rounds, with_locks
 from ..sparse import default_top_k, empty
 from .check import _Certifier
 from .child import Child
-from .late import fitting_k, late_assignment, pass_deadline, stopped_early
+from .late import fitting_k, late_assignment, pass_deadline, scanned_ceilings, stopped_early
 from . import remote
 from .market import Settling, _guides
 from .exact import _Exact
@@ -137,6 +137,9 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
         sp = _first_sparse(scorer, exact, part, None, None, k_late, cap, cover)
         checker = _Certifier(scorer, exact, part, li, lj, False)
         out = stopped_early(scorer, cap, dem, sp, cert, checker, (part.prices[0], None), stop.rows_done)
+        rows_seen = scanned_ceilings(scorer, checker, stop.rows_done, cap)
+        if rows_seen is not None:  # (max-min's first flow: popped by its claims, fair_claims.py)
+            out.certificate["row_ceilings"] = rows_seen
         return late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
     t_pass, c_pass = time.perf_counter(), time.process_time()
     early = None  # the pass ranked by the inner sub-market's prices, the sparse set by the outer's
