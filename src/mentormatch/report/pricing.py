@@ -47,6 +47,13 @@ def _fair_row(mid, sc, load, cap, state, price) -> tuple:
                 cost, cost, worst_low=price.worst_low, worst_high=price.worst_high)
 
 
+def _bounded_row(mid, sc, load, cap, state, low, high, words: str, why: str) -> tuple:
+    """A row whose cost is bounded, not found exactly: ``words`` the bounds, ``why`` the reason
+    for bounds."""
+    return _row(mid, sc, True, "", load, cap, np.nan, f"{mid} (score {sc:.3f}, {state}): {words} ({why})",
+                np.nan if low is None else low, np.nan if high is None else high)
+
+
 def _bounds_words(low, high, how: str, high_how: str = "a swap that holds it") -> str:
     if low is not None and not np.isfinite(low):
         return "cannot be forced: no place is left for it"
@@ -127,6 +134,8 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     limits = forced.resolve_options(data)
     late = (f"bounds: the time limit ({limits.time_limit:g} s) passed before its re-solve"
             if limits.time_limit is not None else "")
+    skipped = (f"exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} candidate pairs; "
+               f"this round has {len(P):,}")
     load = mentor_loads(problem, chosen)
     solver_name = exact_solver(problem, solver)
     fair = solver_name if solver_name in FAIR_OBJECTIVES else None  # the objective priced
@@ -162,8 +171,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             continue
         if fair is not None:  # the programme's own objective (max-min, leximin), not the total
             bounds = (f"bounds: {restricted}" if restricted is not None else
-                      f"bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
-                      f"candidate pairs; this round has {len(P):,}" if len(P) > ALTERNATIVE_SOLVE_PAIRS
+                      f"bounds: {skipped}" if len(P) > ALTERNATIVE_SOLVE_PAIRS
                       else late if forced.past_limit(limits) else None)
             if bonus is False:  # an objective bonus not held per pair here: no figure
                 rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
@@ -185,28 +193,21 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         if restricted is not None and priced is None:  # bounds over every pair
             low, high, how = _restricted_bounds(problem, solution, chosen, i, jj, sc, p, objective,
                                                 solver_name, limits)
-            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}, {state}): "
-                         f"{_bounds_words(low, high, how, 'a re-solve on the solver pairs with it held')}"
-                         f" (bounds: {restricted})",
-                         np.nan if low is None else low, np.nan if high is None else high))
+            words = _bounds_words(low, high, how, "a re-solve on the solver pairs with it held")
+            rows.append(_bounded_row(mid, sc, load[jj], problem.capacity[jj], state, low, high,
+                                     words, f"bounds: {restricted}"))
             continue
-        # one re-solve per alternative listed: bounds above the limit; one question (``only``)
-        # on a plain round is re-solved up to SOURCE_RESOLVE_PAIRS, as on the scale path
+        # one re-solve per alternative listed: bounds above the limit (one question, ``only``,
+        # on a plain round is re-solved up to SOURCE_RESOLVE_PAIRS, as on the scale path) or
+        # past the time limit
         one = only is not None and plain_round(problem, solution) and len(P) <= forced.SOURCE_RESOLVE_PAIRS
-        if priced is None and len(P) > ALTERNATIVE_SOLVE_PAIRS and not one:
+        why = (None if priced is not None else
+               f"bounds: {skipped}" if len(P) > ALTERNATIVE_SOLVE_PAIRS and not one else
+               late if forced.past_limit(limits) else None)
+        if why is not None:
             low, high, how = forced_cost_bounds(problem, solution, p)
-            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} "
-                         f"(bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
-                         f"candidate pairs; this round has {len(P):,})",
-                         np.nan if low is None else low, np.nan if high is None else high))
-            continue
-        if priced is None and forced.past_limit(limits):  # no re-solve past the limit: bounds
-            low, high, how = forced_cost_bounds(problem, solution, p)
-            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} ({late})",
-                         np.nan if low is None else low, np.nan if high is None else high))
+            rows.append(_bounded_row(mid, sc, load[jj], problem.capacity[jj], state, low, high,
+                                     _bounds_words(low, high, how), why))
             continue
         if priced is None:
             if ref is None:
