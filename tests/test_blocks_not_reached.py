@@ -13,7 +13,7 @@ import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.pipeline.blocks import _BlockScorer
-from mentormatch.solvers import alike, engine, sparse
+from mentormatch.solvers import alike, route, sparse
 
 from _support import force_scale_path, jumping_clock
 
@@ -34,14 +34,14 @@ def test_rows_never_scored_are_not_reached_after_a_time_out(monkeypatch, seed):
     monkeypatch.setattr(alike, "SOURCE_PAIRS", 0)  # (the tie rule's pass would score every block)
     monkeypatch.setattr(sparse, "_BLOCK_ELEMENTS", 300)  # blocks of 10 rows
     clock = jumping_clock(monkeypatch, 1000.0)
-    real_unit = engine.source_unit
+    real_unit = route.source_unit
 
     def unit_then_jump(source):
         out = real_unit(source)
         clock.jump()  # the limit passes once the unit is known, before the first pass
         return out
 
-    monkeypatch.setattr(engine, "source_unit", unit_then_jump)
+    monkeypatch.setattr(route, "source_unit", unit_then_jump)
     scored = []
     real_score = _BlockScorer._score
     monkeypatch.setattr(_BlockScorer, "_score", lambda self, rows: scored.append(rows) or real_score(self, rows))

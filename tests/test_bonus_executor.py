@@ -17,7 +17,7 @@ import pytest
 import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.scale import BIG
-from mentormatch.solvers import engine
+from mentormatch.solvers import route
 from mentormatch.solvers.base import PairBonus
 from mentormatch.solvers.bonus import BonusBounds, BonusRows
 from mentormatch.solvers.threshold import ThresholdBounds, ThresholdRows
@@ -37,8 +37,8 @@ def _scale_small(monkeypatch):
     monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
     monkeypatch.setattr(pl, "USE_BOUNDS", True)
     monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
-    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", float("inf"))  # the Lagrangian's passes alone
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_AFTER_GAP", float("inf"))  # the Lagrangian's passes alone
     many_tasks(monkeypatch)
 
 

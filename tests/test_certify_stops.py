@@ -19,7 +19,7 @@ import pytest
 import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import SolverOptions, certify, engine
+from mentormatch.solvers import SolverOptions, certify, route
 from mentormatch.solvers.base import AssignmentProblem
 
 from _support import jumping_clock, result_positions, table_violations
@@ -108,7 +108,7 @@ def _closing_case(monkeypatch, case):
     n, m, seed, floor = case
     mentors, mentees, programme = _case(seed, n, m, floor)
     complete = pl.prepare(mentors, mentees, programme)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", -1)  # the Lagrangian's answer is returned
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", -1)  # the Lagrangian's answer is returned
     return mentors, mentees, programme, complete
 
 

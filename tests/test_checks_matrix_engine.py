@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from mentormatch.errors import InfeasibleError
-from mentormatch.solvers import SolverOptions, engine
+from mentormatch.solvers import SolverOptions, route
 from mentormatch.solvers.engine import solve_source
 from mentormatch.testing import (assignment_problems, feasible_assignments, side_constraints,
                                  violations)
@@ -59,7 +59,7 @@ def _solved(p, kind: str, forced: bool, bf):
     None when it proves the problem infeasible, which brute force must agree with."""
     with pytest.MonkeyPatch.context() as mp:
         if forced:
-            mp.setattr(engine, "LAGRANGE_PAIRS", 0)
+            mp.setattr(route, "LAGRANGE_PAIRS", 0)
         try:
             sol = solve_and_recheck(p, source_of(p, kind))
         except InfeasibleError as e:
@@ -156,7 +156,7 @@ def test_a_share_floor_with_no_mentee_in_a_group_is_answered_above_the_lagrangia
     from mentormatch.solvers import SideConstraints
     from mentormatch.solvers.base import AssignmentProblem
 
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = AssignmentProblem(Candidates.complete(3, 2), np.array([0.5, 0.2, 0.4, 0.9, 0.1, 0.3]),
                           np.array([1.0, 1.0]),
                           side=SideConstraints(group=np.full(3, -1), group_names=["g0"], share_floor=0.5))

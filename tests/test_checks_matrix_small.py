@@ -27,7 +27,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.rules import Rules
-from mentormatch.solvers import engine
+from mentormatch.solvers import route
 
 from _support import SOURCES, on_source, result_positions, table_violations
 
@@ -151,10 +151,10 @@ def _key(r) -> list:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_every_source_against_the_full_model(monkeypatch, name, forced):
     """At the engine's size policy (column generation here), and with the sizes above
-    ``engine.LAGRANGE_PAIRS`` forced (the Lagrangians and flows a large round runs, where the
+    ``route.LAGRANGE_PAIRS`` forced (the Lagrangians and flows a large round runs, where the
     family has one)."""
     if forced:
-        monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+        monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     mentors, mentees, programme = CASES[name]
     programme = {**programme, "time_limit": 120}
     complete = pl.prepare(mentors, mentees, programme)

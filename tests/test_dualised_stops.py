@@ -21,7 +21,7 @@ import mentormatch as mm
 from mentormatch import pipeline as P
 from mentormatch.errors import TimeLimitError
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import SolverOptions, certify, engine, inner
+from mentormatch.solvers import SolverOptions, certify, inner, route
 from mentormatch.solvers.base import AssignmentProblem, SideConstraints
 from mentormatch.solvers.engine import solve_source
 from mentormatch.testing import violations
@@ -35,7 +35,7 @@ LIMIT = 60.0
 @pytest.fixture
 def clock(monkeypatch):
     """The fake clock (``_support.jumping_clock``); the flows' answers at this size."""
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     return jumping_clock(monkeypatch, JUMP)
 
 

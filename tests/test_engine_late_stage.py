@@ -15,7 +15,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
 
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import SolverOptions, engine, sources
+from mentormatch.solvers import SolverOptions, route, sources
 from mentormatch.solvers.base import AssignmentProblem, SideConstraints
 from mentormatch.solvers.engine import solve_source
 
@@ -65,7 +65,7 @@ def test_a_stage_after_the_deadline_makes_no_pass(monkeypatch, seed, source_kind
     """(Pairs in memory give each mentee's best pairs at once, and their tighter bound:
     ``test_no_highs_after_the_limit``.)"""
     clock = jumping_clock(monkeypatch, JUMP)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = _instance(seed)
     src = source_of(p, source_kind)
     untimed = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=60.0))[1]
@@ -76,7 +76,7 @@ def test_a_stage_after_the_deadline_makes_no_pass(monkeypatch, seed, source_kind
         clock.jump()
         return None
 
-    monkeypatch.setattr(engine, "by_lagrange", late)
+    monkeypatch.setattr(route, "by_lagrange", late)
     passes = []
     real_best = type(src).best
     monkeypatch.setattr(type(src), "best", lambda self, k, *a: passes.append(k) or real_best(self, k, *a))
@@ -96,18 +96,18 @@ def test_a_stage_whose_pass_would_end_past_the_deadline_makes_none(monkeypatch, 
     p = _instance(seed)
     src = source_of(p, "blocks")
     best = _balanced_optimum(p)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
-    monkeypatch.setattr(engine, "by_lagrange", lambda *a, **k: None)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "by_lagrange", lambda *a, **k: None)
     passes = []
     real_best = type(src).best
     monkeypatch.setattr(type(src), "best", lambda self, k, *a: passes.append(k) or real_best(self, k, *a))
     for seconds, runs in ((10.0, True), (40.0, False)):
         clock = jumping_clock(monkeypatch, seconds)
-        real_unit = engine.source_unit
-        monkeypatch.setattr(engine, "source_unit", lambda s: (clock.jump(), real_unit(s))[1])
+        real_unit = route.source_unit
+        monkeypatch.setattr(route, "source_unit", lambda s: (clock.jump(), real_unit(s))[1])
         passes.clear()
         sol = solve_source(src, p.capacity, side=p.side, options=SolverOptions(time_limit=60.0))[1]
-        monkeypatch.setattr(engine, "source_unit", real_unit)
+        monkeypatch.setattr(route, "source_unit", real_unit)
         if runs:
             assert passes and sol.objective == pytest.approx(best, abs=1e-6)
             continue
@@ -127,8 +127,8 @@ def test_a_pass_the_deadline_overtakes_stops_between_blocks(monkeypatch, seed):
 
     p = _instance(seed)
     best = _balanced_optimum(p)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
-    monkeypatch.setattr(engine, "by_lagrange", lambda *a, **k: None)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "by_lagrange", lambda *a, **k: None)
     monkeypatch.setattr(certify, "row_blocks", lambda n, w: [(a, min(a + 10, n)) for a in range(0, n, 10)])
     dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
     dense[p.pairs.mentee, p.pairs.mentor] = p.score

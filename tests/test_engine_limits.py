@@ -21,7 +21,7 @@ import pytest
 
 from mentormatch.errors import InfeasibleError, TimeLimitError
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, branch, engine, stage
+from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, branch, engine, route, stage
 from mentormatch.testing import feasible_assignments, violations
 
 from test_solvers_branch import uniform
@@ -183,8 +183,8 @@ def _stalled(monkeypatch):
     monkeypatch.setattr(stage, "MIP_MAX_COLUMNS", 0)
     monkeypatch.setattr(stage, "ALL_PAIRS_AT_MOST", 0)
     monkeypatch.setattr(branch, "MAX_NODES", 2)
-    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", 0.0)
-    real_clock, real_stage, real_lagrange = time.perf_counter, engine._stage, engine.by_lagrange
+    monkeypatch.setattr(route, "LAGRANGE_AFTER_GAP", 0.0)
+    real_clock, real_stage, real_lagrange = time.perf_counter, route._stage, route.by_lagrange
     offset, calls, jump = [0.0], [], [None]
     monkeypatch.setattr(time, "perf_counter", lambda: real_clock() + offset[0])
 
@@ -198,8 +198,8 @@ def _stalled(monkeypatch):
         calls.append((time.perf_counter(), deadline, started + limit))
         return real_lagrange(source, shell, options, deadline, started, limit, **kw)
 
-    monkeypatch.setattr(engine, "_stage", stage_)
-    monkeypatch.setattr(engine, "by_lagrange", lagrange_)
+    monkeypatch.setattr(route, "_stage", stage_)
+    monkeypatch.setattr(route, "by_lagrange", lagrange_)
     return uniform(2, n=60, m=16), calls, jump
 
 

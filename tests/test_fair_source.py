@@ -218,8 +218,8 @@ def test_the_survey_counts_bound_the_pairs_above_every_edge(source):
     every = problem_of(prepared.scorer, prepared.data).score
     for tau in itertools.chain(sv.edges[::97], every[::7]):
         assert sv.at_least(float(tau)) >= int(np.sum(every >= tau))
-    assert sv.tail[0] == int(sv.eligible.sum()) >= len(every)
-    fig = sv.figures()
+    assert sv.tail[0] == int(sv.figures.eligible.sum()) >= len(every)
+    fig = sv.figures
     assert isinstance(fig, Figures) and fig.best_by_mentor.max() >= every.max()
     assert np.all(fig.best[fig.eligible > 0] >= np.maximum.reduceat(every, np.r_[0, np.flatnonzero(np.diff(
         problem_of(prepared.scorer, prepared.data).pairs.mentee)) + 1]))
@@ -539,7 +539,7 @@ def test_each_mentors_best_scores_by_blocks_and_bounds_are_its_best(source):
     sv = held.survey(prepared.scorer, _source(prepared.scorer, n, m), n,
                      prepared.data["rules"].score_span, 3)
     every = problem_of(prepared.scorer, prepared.data)
-    top = sv.figures().mentor_top()
+    top = sv.figures.mentor_top()
     assert top.shape == (m, 3) and np.all(top[:, :-1] >= top[:, 1:])
     for j in range(m):
         exact = np.sort(every.score[every.pairs.mentor == j])[::-1][:3]

@@ -9,9 +9,9 @@ Fixed (fails at ab53104, where it was found):
   every source (``solvers/balanced.py`` gives no bound when a level's flow was cut, and the
   engine returned that answer at once past the deadline), where every other side constraint's
   stop has one. Now the engine goes on to the column generation's stop, which has a bound, and
-  keeps the better of the two (``solvers/engine.py``).
+  keeps the better of the two (``solvers/route.py``).
 * ``coverage_first`` stopped by the time limit: "feasible", bound None (routed; the lead):
-  ``solvers/engine.py`` dropped the score stage's bound when the count was not proven, though
+  ``solvers/route.py`` dropped the score stage's bound when the count was not proven, though
   that stage's model only asks for the count of an assignment found, so its bound holds over
   the lexicographic optimum's total. The bound is kept now.
 * Max-min and leximin stopped by the time limit: "feasible", bound None and gap None on every
@@ -136,7 +136,7 @@ def _key(r) -> list:
 
 
 # ---------------------------------------------------------------------------------------------
-# time limits: every stop has a bound (balanced loads fixed: solvers/engine.py)
+# time limits: every stop has a bound (balanced loads fixed: solvers/route.py)
 # ---------------------------------------------------------------------------------------------
 STOP_CASES = _programmes(*_organisation(2301, n=24, m=8))
 

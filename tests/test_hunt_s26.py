@@ -10,12 +10,12 @@ Fixed (fails at 24a9b46, where it was found):
   ones were summed in the order written), so resumed rounds could pick other pairs. Features
   that are not built in are now summed in name order, whatever the order written
   (``rules/core.py``).
-* The budget route of large rounds (``engine.LAGRANGE_PAIRS``, forced to 0 here) answered
+* The budget route of large rounds (``route.LAGRANGE_PAIRS``, forced to 0 here) answered
   "feasible" with a 1-8 % gap after 0.1 s of a 120 s limit on 24 x 7 rounds where the complete
   set's route proves the optimum: the Lagrangian's dual has a gap where fixed stipends are
   spread over empty places, and nothing followed it. The column generation now follows from
   its assignment when it ends above ``LAGRANGE_AFTER_GAP`` with time left
-  (``solvers/engine.py``), as the Lagrangian follows the column generation on smaller rounds.
+  (``solvers/route.py``), as the Lagrangian follows the column generation on smaller rounds.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.features import FEATURES, register_feature
 from mentormatch.rules import Rules
-from mentormatch.solvers import engine
+from mentormatch.solvers import route
 
 from _support import SOURCES, on_source, result_positions, table_violations
 
@@ -152,7 +152,7 @@ def test_a_budget_forced_to_scale_uses_its_time_as_the_complete_set_does(monkeyp
     best = full_model_optimum(complete.problem, scale)
     reference = mm.pair(mentors, mentees, programme)  # the engine's own size policy
     assert reference.status == "optimal" and reference.objective == pytest.approx(best, abs=1e-6)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     shuffled = mentees.sample(frac=1.0, random_state=seed)
     keys = set()
     for kind, rows in [(k, mentees) for k in SOURCES] + [("bounds", shuffled)]:
@@ -161,7 +161,7 @@ def test_a_budget_forced_to_scale_uses_its_time_as_the_complete_set_does(monkeyp
         assert table_violations(mentors, mentees, programme, r, complete) == [], kind
         got = float(complete.problem.score[result_positions(complete, r)].sum())
         assert r.objective == pytest.approx(got, abs=1e-9), kind
-        assert r.bound >= best - 1e-6 and r.gap <= engine.LAGRANGE_AFTER_GAP, (kind, r.gap)
+        assert r.bound >= best - 1e-6 and r.gap <= route.LAGRANGE_AFTER_GAP, (kind, r.gap)
         assert r.status == "optimal" and r.objective == pytest.approx(best, abs=1e-6), (kind, r.gap)
         keys.add(tuple(sorted(zip(r.pairs["mentee_id"], r.pairs["mentor_id"]))))
     assert len(keys) == 1
@@ -309,14 +309,14 @@ def test_a_budget_forced_to_scale_cut_by_the_limit_after_the_lagrangian_says_so(
     from mentormatch.errors import TimeLimitError
 
     mentors, mentees, programme = _budget_round(2521)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
 
     def out_of_time(*args, **kwargs):
         raise TimeLimitError(120.0, "score", "", reason="time")
 
-    monkeypatch.setattr(engine, "_stage", out_of_time)
+    monkeypatch.setattr(route, "_stage", out_of_time)
     r = mm.pair(mentors, mentees, programme)
     assert r.status == "feasible" and r.certificate["method"] == "lagrangian budget + certified flow"
-    assert r.bound is not None and r.gap > engine.LAGRANGE_AFTER_GAP
+    assert r.bound is not None and r.gap > route.LAGRANGE_AFTER_GAP
     assert r.certificate["timed_out"] is True
     assert r.certificate["message"].startswith("stopped at the time limit"), r.certificate["message"]

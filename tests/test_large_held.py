@@ -13,6 +13,7 @@ import pytest
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.pipeline import held, large, memory
+from mentormatch.solvers.figures import Figures
 
 from _support import on_source, result_positions, table_violations
 
@@ -170,8 +171,8 @@ def test_no_search_log_on_the_scale_path(capfd, objective):
 def test_count_bounds_read_no_score():
     """U: each mentee at most its demand and eligible pairs, each mentor at most its eligible
     pairs and the lightest loads that fit; C: the mentees with a demand and an eligible pair."""
-    s = held.Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(4), np.array([3, 0, 1, 2]),
-                    np.array([2, 4]))
+    s = held.Survey(np.zeros(1), np.zeros(1, np.int64),
+                    Figures(np.array([3, 0, 1, 2]), np.zeros(4), np.array([2, 4]), np.zeros(2)))
     assert held.count_bounds(s, np.array([2, 1, 1, 0]), None, np.array([5.0, 1.0])) == (3, 2)
     assert held.count_bounds(s, None, np.array([0.5, 1.0, 0.5, 1.0]), np.array([1.0, 1.0])) == (3, 3)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from mentormatch.pairs import Candidates as PairSet
-from mentormatch.solvers import SideConstraints, SolverOptions, engine, relax
+from mentormatch.solvers import SideConstraints, SolverOptions, relax, route
 from mentormatch.solvers.base import AssignmentProblem
 from mentormatch.solvers.engine import solve_mip
 from mentormatch.solvers.highs import OutOfTime, highs_instance
@@ -106,7 +106,7 @@ def test_no_highs_run_starts_after_the_limit_passes_between_the_stages(monkeypat
     p = _budgeted(seed, coverage_first=True)
     untimed = solve_mip(p, SolverOptions(time_limit=1e5))
     assert untimed.status == "optimal"
-    clock.jump_after(engine, "solve_stage")
+    clock.jump_after(route, "solve_stage")
     sol, runs, started = clock.solve(p)
     assert runs, "the coverage stage ran HiGHS"
     assert all(at < started + LIMIT for at in runs)  # every one before the jump

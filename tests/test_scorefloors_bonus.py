@@ -21,7 +21,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 import mentormatch as mm
 from mentormatch import constraints as C
 from mentormatch import pipeline as pl
-from mentormatch.solvers import SideConstraints, engine, scorefloors
+from mentormatch.solvers import SideConstraints, route, scorefloors
 from mentormatch.testing import feasible_assignments
 
 from _support import SOURCES, on_source, result_positions, table_violations
@@ -95,7 +95,7 @@ def _check(monkeypatch, mentors, mentees, programme, exact, lagrangian_only: boo
     free = dataclasses.replace(p, side=SideConstraints())
     assert exact(free, p.score + extra) > best + 1e-6  # the floor binds
     if lagrangian_only:
-        monkeypatch.setattr(engine, "LAGRANGE_PAIRS", -1)  # the Lagrangian's answer is returned
+        monkeypatch.setattr(route, "LAGRANGE_PAIRS", -1)  # the Lagrangian's answer is returned
     for kind in SOURCES:
         calls = _spy(monkeypatch)
         with on_source(kind):

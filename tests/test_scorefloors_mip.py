@@ -18,7 +18,7 @@ import pytest
 
 import mentormatch as mm
 from mentormatch import pipeline as pl
-from mentormatch.solvers import engine
+from mentormatch.solvers import route
 from mentormatch.solvers.base import OPTIMAL_GAP, PairBonus
 from mentormatch.solvers.floors import group_positions
 from mentormatch.solvers.scorefloors_mip import _kept_pairs
@@ -69,7 +69,7 @@ def test_score_floors_with_a_bonus_are_proven_optimal(monkeypatch, n, m, seed, f
     p = complete.problem
     objective = p.score + _bonus(complete)
     best = _milp_optimum(p, objective)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", -1)  # the Lagrangian's answer is returned
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", -1)  # the Lagrangian's answer is returned
     closed = 0
     for kind in SOURCES:
         with on_source(kind):

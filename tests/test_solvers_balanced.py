@@ -9,7 +9,7 @@ import pytest
 
 import mentormatch as mm
 from mentormatch import pipeline as P
-from mentormatch.solvers import SolverOptions, engine
+from mentormatch.solvers import SolverOptions, route
 from mentormatch.testing import violations
 
 from _support import force_scale_path, recheck_pairs, solve_and_recheck, source_of
@@ -54,7 +54,7 @@ def _instance(seed, n=14, m=6):
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("kind", ["array", "blocks"])
 def test_balanced_loads_hold_against_the_exact_optimum(monkeypatch, seed, kind):
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)  # the flows' answer alone
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)  # the flows' answer alone
     p = _instance(seed)
     best = _reference(p)
     sol, _ = solve_and_recheck(p, source_of(p, kind))  # balanced, recomputed
@@ -89,7 +89,7 @@ def test_pair_on_the_scale_path_keeps_loads_balanced(monkeypatch, bounds):
     small = P.prepare(mentors, mentees, programme)
     whole = mm.pair(mentors, mentees, programme)
     source = force_scale_path(monkeypatch, bounds)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     r = mm.pair(mentors, mentees, programme)
     assert r.certificate["source"] == source
     assert r.certificate["method"] == "balanced loads by a certified flow per level"

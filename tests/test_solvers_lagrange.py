@@ -10,7 +10,7 @@ import pytest
 
 import mentormatch as mm
 from mentormatch import pipeline as P
-from mentormatch.solvers import SolverOptions, engine
+from mentormatch.solvers import SolverOptions, route
 from mentormatch.solvers.base import PairBonus
 from mentormatch.solvers.bonus import BonusBlocks, BonusBounds
 from mentormatch.solvers.certify import solve_flow_any, solve_scored
@@ -24,8 +24,8 @@ from test_solvers_engine import instance, reference
 @pytest.fixture(autouse=True)
 def _lagrangian_alone(monkeypatch):
     """The Lagrangian's own answer: no column generation after it on a large source
-    (``engine.LAGRANGE_AFTER_GAP``; a test below sets its own)."""
-    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", float("inf"))
+    (``route.LAGRANGE_AFTER_GAP``; a test below sets its own)."""
+    monkeypatch.setattr(route, "LAGRANGE_AFTER_GAP", float("inf"))
 
 
 def _meets(p, mentee, mentor):
@@ -46,7 +46,7 @@ def _meets(p, mentee, mentor):
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("kind", ["array", "blocks"])
 def test_the_lagrangian_bound_holds_over_every_assignment(monkeypatch, seed, kind):
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = instance(seed, n=50, m=12, density=0.7)
     dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
     dense[p.pairs.mentee, p.pairs.mentor] = p.score
@@ -66,7 +66,7 @@ def test_the_lagrangian_bound_holds_over_every_assignment(monkeypatch, seed, kin
 
 
 def test_without_a_binding_budget_the_flow_optimum_is_proven(monkeypatch):
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = instance(2, n=40, m=10)
     p.side.budget, p.side.min_load = 1e9, np.zeros(p.n_mentors)
     sol = solve_mip(p, SolverOptions(time_limit=30))
@@ -82,7 +82,7 @@ def test_after_a_stalled_column_generation_the_better_of_both_holds(monkeypatch,
     the better feasible one."""
     from mentormatch.solvers import branch, stage
 
-    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", -1.0)
+    monkeypatch.setattr(route, "LAGRANGE_AFTER_GAP", -1.0)
     monkeypatch.setattr(stage, "MIP_MAX_COLUMNS", 0)
     monkeypatch.setattr(stage, "ALL_PAIRS_AT_MOST", 0)
     monkeypatch.setattr(branch, "MAX_NODES", 2)
@@ -115,7 +115,7 @@ def test_the_scale_path_bound_holds_against_the_full_model(monkeypatch, seed, bo
     small = P.prepare(mentors, mentees, programme)
     full = small.problem
     best = reference(full)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     source = force_scale_path(monkeypatch, bounds)
     r = mm.pair(mentors, mentees, programme)
     assert r.certificate["method"] == "lagrangian budget + certified flow"
@@ -191,7 +191,7 @@ def test_side_rows_it_does_not_price_stay_on_the_column_generation(monkeypatch):
     the column generation, whatever the size."""
     import dataclasses
 
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = instance(1, n=30, m=8)
     q = dataclasses.replace(p, side=dataclasses.replace(p.side, reservation=np.zeros(p.n_mentors),
                                                           bonus=np.ones(p.n_mentors)))
@@ -265,7 +265,7 @@ def test_the_share_floor_lagrangian_holds_against_the_full_model(monkeypatch, se
     the full model), its assignment meets every floor recomputed from the inputs."""
     from mentormatch.testing import violations
 
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = _share_instance(seed)
     dense = np.full((p.n_mentees, p.n_mentors), -np.inf)
     dense[p.pairs.mentee, p.pairs.mentor] = p.score
@@ -297,7 +297,7 @@ def test_flows_on_bounds_start_from_the_last_ones_prices_and_change_nothing(monk
     mentors, mentees = _org(1)
     if "balanced_load" in programme["constraints"]:  # (a level's flow is plain without minimum loads)
         mentors = mentors.assign(min_capacity=0)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     monkeypatch.setattr(P, "LARGE_PAIRS", 100)
     monkeypatch.setattr(P, "SCORE_CACHE_PAIRS", 0)
     taken = []

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import mentormatch as mm
-from mentormatch.solvers import SolverOptions, engine, lagrange
+from mentormatch.solvers import SolverOptions, lagrange, route
 from mentormatch.solvers.engine import solve_mip
 
 from _support import force_scale_path
@@ -21,8 +21,8 @@ from test_solvers_lagrange import _meets, _org
 @pytest.fixture(autouse=True)
 def _lagrangian_alone(monkeypatch):
     """The Lagrangian's own answer: no column generation after it on a large source
-    (``engine.LAGRANGE_AFTER_GAP``; a test below sets its own)."""
-    monkeypatch.setattr(engine, "LAGRANGE_AFTER_GAP", float("inf"))
+    (``route.LAGRANGE_AFTER_GAP``; a test below sets its own)."""
+    monkeypatch.setattr(route, "LAGRANGE_AFTER_GAP", float("inf"))
 
 
 def _solve(p):
@@ -47,7 +47,7 @@ def test_the_plan_primal_is_never_worse_than_the_lagrangians_alone(monkeypatch, 
     """Per-mentee and fixed stipends (or either alone, the budget scaled to bind), minimum loads
     (``instance``): with the plan the objective is at least the one without it (the plan
     switched off), both feasible and within the bound."""
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = instance(seed, n=120, m=25, density=0.5)
     if stipends != "both":
         gone = "stipend_per_mentee" if stipends == "fixed" else "stipend_fixed"
@@ -64,7 +64,7 @@ def test_the_plan_primal_is_never_worse_than_the_lagrangians_alone(monkeypatch, 
 def test_the_plan_reaches_optima_the_lagrangians_primal_missed(monkeypatch, seed, n, m):
     """Instances where the Lagrangian's repaired flows stopped short of the optimum (25.465 of
     26.047, 54.613 of 55.136, 59.270 of 59.293 before the plan): the plan's flow reaches it."""
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = instance(seed, n=n, m=m, density=0.7 if n == 50 else 0.5)
     sol = _solve(p)
     best = reference(p)
@@ -74,7 +74,7 @@ def test_the_plan_reaches_optima_the_lagrangians_primal_missed(monkeypatch, seed
 
 
 def test_the_plan_is_skipped_when_the_budget_does_not_bind(monkeypatch):
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = instance(2, n=40, m=10)
     p.side.budget = 1e9
     asked = []
@@ -98,7 +98,7 @@ def test_the_same_pairs_on_every_source_and_any_row_order(monkeypatch, seed, bud
     answer was "feasible" (seed 1: 46.116 there against 42.739 on blocks and bounds)."""
     mentors, mentees = _org(seed)
     programme = {"constraints": {"budget": budget}}
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     got, primal = [], set()
     for bounds, rows in [(None, mentees), (False, mentees), (True, mentees),
                          (True, mentees.iloc[::-1]), (None, mentees.sample(frac=1.0, random_state=seed))]:

@@ -1,7 +1,7 @@
 """Properties of the engine's answers to a stipend budget (fixed and per-mentee stipends, either
 or both), minimum loads and incentives against reservation values, drawn by hypothesis, on
 every pair source (the complete set, cached blocks, bounds) and under shuffled mentee rows;
-with the budget's Lagrangian forced (``engine.LAGRANGE_PAIRS = 0``, the route of large rounds)
+with the budget's Lagrangian forced (``route.LAGRANGE_PAIRS = 0``, the route of large rounds)
 or at the engine's size policy (column generation). Against scipy's milp on the full model
 (``full_model_optimum``), every constraint recomputed from the caller's tables:
 
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import mentormatch as mm
 from mentormatch import pipeline as pl
 from mentormatch.rules import Rules
-from mentormatch.solvers import budget_fill, engine
+from mentormatch.solvers import budget_fill, route
 
 from _support import SOURCES, on_source, result_positions, table_violations
 from test_checks_matrix_small import full_model_optimum
@@ -75,8 +75,8 @@ def test_every_source_and_row_order_against_the_full_model(forced, seed, n, m, f
     case = budget_round(seed, n, m, family, min_loads, two, share)
     with pytest.MonkeyPatch.context() as mp:
         if forced:  # the Lagrangian alone (no column generation after it: test_hunt_s26)
-            mp.setattr(engine, "LAGRANGE_PAIRS", 0)
-            mp.setattr(engine, "LAGRANGE_AFTER_GAP", float("inf"))
+            mp.setattr(route, "LAGRANGE_PAIRS", 0)
+            mp.setattr(route, "LAGRANGE_AFTER_GAP", float("inf"))
         _every_source(*case, family, order, forced)
 
 

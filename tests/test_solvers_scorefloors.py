@@ -9,7 +9,7 @@ import pytest
 
 import mentormatch as mm
 from mentormatch import pipeline as P
-from mentormatch.solvers import SolverOptions, engine
+from mentormatch.solvers import SolverOptions, route
 from mentormatch.solvers.certify import solve_flow_any
 from mentormatch.solvers.engine import solve_source
 from mentormatch.testing import violations
@@ -82,7 +82,7 @@ def test_the_score_floor_lagrangian_holds_against_the_full_model(seed, kind):
 
 def test_the_lagrangian_runs_first_and_names_itself(monkeypatch):
     """Above LAGRANGE_PAIRS the engine answers with the score floors' Lagrangian alone."""
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     p = _binding(3)
     _, sol = solve_source(source_of(p, "array"), p.capacity, side=p.side,
                           options=SolverOptions(time_limit=30))

@@ -337,13 +337,13 @@ def test_a_budgets_lagrangian_keeps_the_bound_of_a_stopped_inner_flow(monkeypatc
     uncertified. Its bound still bounds the shifted problem, so ``lambda B`` plus it bounds the
     budget problem: the answer is "feasible", stopped, with a bound at least the optimum of the
     full model (scipy's ``milp``, ``test_solvers_engine.reference``). Before: no bound."""
-    from mentormatch.solvers import engine
+    from mentormatch.solvers import route
     from mentormatch.solvers.engine import solve_source
     from mentormatch.solvers.sources import BlockSource
     from test_solvers_engine import instance, reference
 
     clock = jumping_clock(monkeypatch, JUMP)
-    monkeypatch.setattr(engine, "LAGRANGE_PAIRS", 0)
+    monkeypatch.setattr(route, "LAGRANGE_PAIRS", 0)
     monkeypatch.setattr(certify, "default_top_k", lambda cap, dem: 1)
     p = instance(seed, n=50, m=12, density=0.7)
     dense = np.full((p.n_mentees, p.n_mentors), -np.inf)

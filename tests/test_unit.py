@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mentormatch.errors import InfeasibleError
 from mentormatch.pairs import Candidates
-from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, engine, get_solver
+from mentormatch.solvers import AssignmentProblem, SideConstraints, SolverOptions, get_solver, route
 from mentormatch.solvers.unit import score_unit
 from mentormatch.testing import assignment_problems, feasible_assignments, violations
 
@@ -112,7 +112,7 @@ def test_the_lagrangians_answers_follow_the_factor_too(forced):
              SideConstraints(group=group, group_names=["a", "b"], share_floor=0.5)]
     with pytest.MonkeyPatch.context() as mp:
         if forced:
-            mp.setattr(engine, "LAGRANGE_PAIRS", 0)
+            mp.setattr(route, "LAGRANGE_PAIRS", 0)
         for side in sides:
             _same_answer_at_every_factor(AssignmentProblem(Candidates.complete(n, m), s,
                                                            np.array([2.0, 2.0, 1.0]), side=side))

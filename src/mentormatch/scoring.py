@@ -371,9 +371,7 @@ def candidate_top_k(score: np.ndarray, candidates: Candidates, k: int) -> Candid
         raise ValueError(f"score has shape {score.shape}; expected ({len(candidates)},), one per pair")
     if int(k) < 1:
         raise ValueError(f"k must be >= 1; got {k!r}")
-    order = np.lexsort((candidates.mentor, -np.nan_to_num(score, nan=-np.inf), candidates.mentee))
-    starts = candidates.starts()
-    position = np.arange(len(order)) - starts[candidates.mentee[order]]
-    keep = np.zeros(len(candidates), dtype=bool)
-    keep[order[position < int(k)]] = True
-    return candidates.subset(keep)
+    from .solvers.topk import top_k
+
+    # (pairs sorted by mentee then mentor: ties by position are ties by mentor index)
+    return candidates.subset(top_k(candidates.mentee, np.nan_to_num(score, nan=-np.inf), int(k)))

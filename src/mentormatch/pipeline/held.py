@@ -37,6 +37,7 @@ import numpy as np
 
 from ..errors import InfeasibleError
 from ..solvers import AssignmentProblem, Solution
+from ..solvers.figures import Figures
 
 #: Bins of the score histogram on ``[0, score_span]``.
 BINS = 4096
@@ -47,26 +48,14 @@ FIRST_PER_PAIR = 8
 @dataclasses.dataclass(frozen=True)
 class Survey:
     """One pass over a round's eligible pairs: ``tail[b]`` bounds the pairs scoring at least
-    ``edges[b]`` (a suffix sum of the histogram), ``best`` each mentee's best score (or bound),
-    ``eligible`` each mentee's eligible pairs, ``by_mentor`` each mentor's, ``best_by_mentor``
-    each mentor's best score (or bound; ``-inf``: none), ``top_by_mentor`` its best few, and
-    ``top_by_mentee`` each mentee's (:class:`mentormatch.solvers.fair_bounds.Figures`)."""
+    ``edges[b]`` (a suffix sum of the histogram); ``figures`` the same pass's counts and best
+    scores per mentee and per mentor (:class:`mentormatch.solvers.figures.Figures`: each
+    mentee's eligible pairs and best score (or bound), each mentor's, and their best few), the
+    inputs of the bounds of :mod:`mentormatch.solvers.fair_bounds`."""
 
     edges: np.ndarray
     tail: np.ndarray
-    best: np.ndarray
-    eligible: np.ndarray
-    by_mentor: np.ndarray
-    best_by_mentor: np.ndarray | None = None
-    top_by_mentor: np.ndarray | None = None
-    top_by_mentee: np.ndarray | None = None
-
-    def figures(self):
-        """The same pass's figures for :mod:`mentormatch.solvers.fair_source`'s bounds."""
-        from ..solvers.fair_bounds import Figures
-
-        return Figures(self.eligible, self.best, self.by_mentor, self.best_by_mentor,
-                       self.top_by_mentor, self.top_by_mentee)
+    figures: Figures
 
     def at_least(self, tau: float) -> int:
         """An upper bound on the pairs scoring at least ``tau``."""
@@ -116,10 +105,8 @@ def survey(scorer, source, n: int, span: float, per_mentor: int = 1, per_mentee:
             np.clip(up, 0, BINS - 1, out=up)  # -inf (not eligible) to bin 0, taken off below
             hist[:] += np.bincount(up.astype(np.int32).ravel(), minlength=BINS)
             hist[0] -= up.size - int(sums.eligible[rows].sum())
-    fig = sums.figures(margin)
     tail = np.cumsum(hist[::-1])[::-1]
-    return Survey(edges[:-1], tail, fig.best, fig.eligible, fig.by_mentor, fig.best_by_mentor,
-                  fig.top_by_mentor, fig.top_by_mentee)
+    return Survey(edges[:-1], tail, sums.figures(margin))
 
 
 def count_bounds(survey_: Survey, demand, load, capacity) -> tuple[int, int]:
@@ -130,16 +117,17 @@ def count_bounds(survey_: Survey, demand, load, capacity) -> tuple[int, int]:
     tightens under a budget), and ``C`` the mentees with a demand and an eligible pair (no
     score read).
 
-    >>> s = Survey(np.zeros(1), np.zeros(1, np.int64), np.zeros(3), np.array([2, 0, 5]), np.array([1, 2]))
+    >>> fig = Figures(np.array([2, 0, 5]), np.zeros(3), np.array([1, 2]), np.zeros(2))
+    >>> s = Survey(np.zeros(1), np.zeros(1, np.int64), fig)
     >>> count_bounds(s, np.array([1, 1, 2]), None, np.array([2.0, 1.5]))
     (2, 2)
     """
     from ..solvers.fair_bounds import most_pairs
 
-    n = len(survey_.eligible)
+    n = len(survey_.figures.eligible)
     dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
-    can = (dem > 0) & (survey_.eligible > 0)
-    return most_pairs(survey_.figures(), capacity, demand, load), int(can.sum())
+    can = (dem > 0) & (survey_.figures.eligible > 0)
+    return most_pairs(survey_.figures, capacity, demand, load), int(can.sum())
 
 
 def _lower(survey_: Survey, target: int, ceiling: float) -> float:
@@ -191,20 +179,21 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     n = len(data["mentees"])
     sv = survey(scorer, source, n, data["rules"].score_span, per_mentor(data["capacity"]),
                 per_mentee(data["demand"]))
+    fig = sv.figures
     most, mentees = count_bounds(sv, data["demand"], data["load"], data["capacity"])
     if beyond is not None and not data["coverage_first"]:
         from ..solvers.fair_bounds import count_bound
 
-        if count_bound(sv.figures(), data["capacity"], data["demand"], data["load"],
+        if count_bound(fig, data["capacity"], data["demand"], data["load"],
                        data["side"]) < most:
             return beyond(sv)  # no answer on held pairs reaches U: nothing to prove there
-    open_ = (sv.eligible > 0) & ((np.ones(n) if data["demand"] is None else data["demand"]) > 0)
-    ceiling = float(sv.best[open_].min()) if np.any(open_) else -np.inf
+    open_ = (fig.eligible > 0) & ((np.ones(n) if data["demand"] is None else data["demand"]) > 0)
+    ceiling = float(fig.best[open_].min()) if np.any(open_) else -np.inf
     # no more pairs than fit (then every pair, where they fit, is tried last)
     room = int(0.8 * available_memory() / BYTES_PER_CPSAT_PAIR)
     target = min(FIRST_PER_PAIR * max(most, 1), room)
     tau, tried, last = _lower(sv, target, ceiling), -1, None
-    eligible = int(sv.eligible.sum())
+    eligible = int(fig.eligible.sum())
     while np.isfinite(tau):
         count = sv.at_least(tau)
         if count != tried:
@@ -256,8 +245,8 @@ def stopped_bounds(survey_: Survey, demand, matched: int, most: int) -> tuple[fl
       most ``min(d_i, eligible_i)`` pairs and any assignment at most ``U``: the rows filled
       highest first (:func:`mentormatch.solvers.rounds.stopped_bound` with no prices).
 
-    >>> s = Survey(np.array([0.0, 1.0, 2.0, 3.0]), np.array([6, 4, 2, 1]), np.array([3.5, 2.0, 1.5]),
-    ...            np.array([3, 2, 1]), np.array([3, 3]))
+    >>> fig = Figures(np.array([3, 2, 1]), np.array([3.5, 2.0, 1.5]), np.array([3, 3]), np.zeros(2))
+    >>> s = Survey(np.array([0.0, 1.0, 2.0, 3.0]), np.array([6, 4, 2, 1]), fig)
     >>> stopped_bounds(s, None, 2, 3)  # bins from 2.0 hold 2 pairs: t* < 2.0 + two bins
     (3.5, 7.0)
     >>> stopped_bounds(s, np.array([2, 1, 1]), 4, 4)  # t* < 1.0 + two bins; 2 x 3.5 + 2.0 + 1.5
@@ -265,14 +254,15 @@ def stopped_bounds(survey_: Survey, demand, matched: int, most: int) -> tuple[fl
     """
     from ..solvers.rounds import stopped_bound
 
-    finite = survey_.best[np.isfinite(survey_.best)]
+    fig = survey_.figures
+    finite = fig.best[np.isfinite(fig.best)]
     top = float(finite.max()) if len(finite) else 0.0
     last = int(np.flatnonzero(survey_.tail >= max(matched, 1))[-1]) if survey_.tail[0] >= max(matched, 1) else 0
     width = float(survey_.edges[1] - survey_.edges[0]) if len(survey_.edges) > 1 else np.inf
     worst = top if last + 1 >= len(survey_.edges) else min(top, float(survey_.edges[last]) + 2 * width)
-    n = len(survey_.best)
+    n = len(fig.best)
     dem = np.ones(n, np.int64) if demand is None else np.asarray(demand, np.int64)
-    total = stopped_bound(survey_.best, 0.0, np.minimum(dem, survey_.eligible), most)
+    total = stopped_bound(fig.best, 0.0, np.minimum(dem, fig.eligible), most)
     return worst, float(total)
 
 

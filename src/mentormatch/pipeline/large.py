@@ -328,7 +328,7 @@ def _solve_on_source(prepared: Prepared, bonus: "PairBonus | None" = None) -> Ma
                     _source(scorer, n, m), scorer, data["capacity"], objective=prepared.solver,
                     demand=data["demand"], load=data["load"], locked=data["locked"],
                     side=data["side"], coverage_first=data["coverage_first"], options=quiet,
-                    figures=survey.figures())
+                    figures=survey.figures)
 
             problem, solution = solve_above_threshold(
                 scorer, data, solve, quiet, what, source=_source(scorer, n, m),

@@ -16,7 +16,7 @@ import pandas as pd
 from .phrases import pair_phrases, protected_notes, score_rows
 from .pricing import alternatives as _alternatives
 from .forced import exact_solver, forced_cost
-from .pricing import binding_constraints
+from .binding import binding_constraints
 from .words import ordinal
 
 __all__ = ["Explanation", "explain", "explain_all", "pair_phrases", "exact_solver", "forced_cost",

@@ -1,7 +1,7 @@
 """Pricing the alternatives to a pair: the table of other mentors for a mentee, each with the
 drop in the programme's total score when it is forced (:mod:`mentormatch.report.forced`: one
-exact re-solve each, or bounds above :data:`ALTERNATIVE_SOLVE_PAIRS`), and the constraints that
-bind on a pair.
+exact re-solve each, or bounds above :data:`ALTERNATIVE_SOLVE_PAIRS`). The constraints that bind
+on a chosen pair are :mod:`mentormatch.report.binding`'s.
 
 Works on the pieces of a result (its ``data`` dict, the solved problem); never imports the
 result class.
@@ -20,50 +20,7 @@ from .forced import (_reference_range, exact_solver, forced_cost_bounds, forced_
 from .forced_fair import FAIR_OBJECTIVES, price_fair
 from .words import short_number
 
-__all__ = ["binding_constraints", "alternatives", "every_pair", "ALTERNATIVE_SOLVE_PAIRS"]
-
-
-def binding_constraints(problem, chosen: np.ndarray, position: int, mentor_ids) -> list[str]:
-    """Plain-words constraints that bind on the chosen pair at ``position`` of problem.pairs."""
-    P = problem.pairs
-    i, j = int(P.mentee[position]), int(P.mentor[position])
-    load = mentor_loads(problem, chosen)
-    out = []
-    if load[j] >= problem.capacity[j] - 1e-9:
-        out.append(f"mentor {mentor_ids[j]} is at capacity "
-                   f"({short_number(load[j], 2)} of {short_number(problem.capacity[j], 2)})")
-    if problem.locked[position]:
-        out.append("the pair is locked by the programme")
-    side = problem.side
-    if side.min_load is not None and side.min_load[j] > 0 and load[j] <= side.min_load[j] + 1e-9:
-        out.append(f"mentor {mentor_ids[j]} is at its minimum load ({short_number(side.min_load[j])})")
-    if side.budget is not None:
-        active = load > 0
-        spent = float(((side.stipend_fixed if side.stipend_fixed is not None else 0) * active).sum()
-                      + ((side.stipend_per_mentee if side.stipend_per_mentee is not None else 0) * load).sum())
-        if spent >= side.budget * (1 - 1e-6):
-            out.append(f"the budget is used up ({spent:,.0f} of {side.budget:,.0f})")
-    if side.group is not None and (side.score_floor is not None or side.share_floor is not None):
-        g = int(side.group[i])
-        if g >= 0:
-            name = side.group_names[g] if side.group_names else str(g)
-            mt = P.mentee[chosen]
-            sc = problem.score[chosen]
-            in_g = side.group[mt] == g
-            if side.score_floor is not None and len(sc) and in_g.any():
-                overall, mean_g = float(sc.mean()), float(sc[in_g].mean())
-                floor = side.score_floor * overall
-                state = "binds" if mean_g <= floor + 1e-6 * max(1.0, abs(floor)) else "is active"
-                out.append(f"the score floor for group {name} {state} (group mean {mean_g:.3f}, "
-                           f"floor {side.score_floor:g} x overall mean {overall:.3f} = {floor:.3f})")
-            if side.share_floor is not None:
-                members = int((side.group == g).sum())
-                matched = len(np.unique(mt[in_g]))
-                share = matched / members if members else 1.0
-                state = "binds" if share <= side.share_floor + 1.0 / max(members, 1) - 1e-9 else "is active"
-                out.append(f"the matched-share floor for group {name} {state} ({matched} of {members} "
-                           f"= {share:.0%}, floor {side.share_floor:.0%})")
-    return out
+__all__ = ["alternatives", "every_pair", "ALTERNATIVE_SOLVE_PAIRS"]
 
 
 #: ``cost`` is the exact drop in the total score when the alternative is forced (one re-solve);
@@ -88,6 +45,13 @@ def _fair_row(mid, sc, load, cap, state, price) -> tuple:
     cost = np.nan if price.cost is None else price.cost
     return _row(mid, sc, True, "", load, cap, cost, f"{mid} (score {sc:.3f}, {state}): {price.verdict}",
                 cost, cost, worst_low=price.worst_low, worst_high=price.worst_high)
+
+
+def _bounded_row(mid, sc, load, cap, state, low, high, words: str, why: str) -> tuple:
+    """A row whose cost is bounded, not found exactly: ``words`` the bounds, ``why`` the reason
+    for bounds."""
+    return _row(mid, sc, True, "", load, cap, np.nan, f"{mid} (score {sc:.3f}, {state}): {words} ({why})",
+                np.nan if low is None else low, np.nan if high is None else high)
 
 
 def _bounds_words(low, high, how: str, high_how: str = "a swap that holds it") -> str:
@@ -170,6 +134,8 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     limits = forced.resolve_options(data)
     late = (f"bounds: the time limit ({limits.time_limit:g} s) passed before its re-solve"
             if limits.time_limit is not None else "")
+    skipped = (f"exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} candidate pairs; "
+               f"this round has {len(P):,}")
     load = mentor_loads(problem, chosen)
     solver_name = exact_solver(problem, solver)
     fair = solver_name if solver_name in FAIR_OBJECTIVES else None  # the objective priced
@@ -205,8 +171,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             continue
         if fair is not None:  # the programme's own objective (max-min, leximin), not the total
             bounds = (f"bounds: {restricted}" if restricted is not None else
-                      f"bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
-                      f"candidate pairs; this round has {len(P):,}" if len(P) > ALTERNATIVE_SOLVE_PAIRS
+                      f"bounds: {skipped}" if len(P) > ALTERNATIVE_SOLVE_PAIRS
                       else late if forced.past_limit(limits) else None)
             if bonus is False:  # an objective bonus not held per pair here: no figure
                 rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
@@ -228,28 +193,21 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
         if restricted is not None and priced is None:  # bounds over every pair
             low, high, how = _restricted_bounds(problem, solution, chosen, i, jj, sc, p, objective,
                                                 solver_name, limits)
-            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}, {state}): "
-                         f"{_bounds_words(low, high, how, 'a re-solve on the solver pairs with it held')}"
-                         f" (bounds: {restricted})",
-                         np.nan if low is None else low, np.nan if high is None else high))
+            words = _bounds_words(low, high, how, "a re-solve on the solver pairs with it held")
+            rows.append(_bounded_row(mid, sc, load[jj], problem.capacity[jj], state, low, high,
+                                     words, f"bounds: {restricted}"))
             continue
-        # one re-solve per alternative listed: bounds above the limit; one question (``only``)
-        # on a plain round is re-solved up to SOURCE_RESOLVE_PAIRS, as on the scale path
+        # one re-solve per alternative listed: bounds above the limit (one question, ``only``,
+        # on a plain round is re-solved up to SOURCE_RESOLVE_PAIRS, as on the scale path) or
+        # past the time limit
         one = only is not None and plain_round(problem, solution) and len(P) <= forced.SOURCE_RESOLVE_PAIRS
-        if priced is None and len(P) > ALTERNATIVE_SOLVE_PAIRS and not one:
+        why = (None if priced is not None else
+               f"bounds: {skipped}" if len(P) > ALTERNATIVE_SOLVE_PAIRS and not one else
+               late if forced.past_limit(limits) else None)
+        if why is not None:
             low, high, how = forced_cost_bounds(problem, solution, p)
-            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} "
-                         f"(bounds: exact re-solves are skipped above {ALTERNATIVE_SOLVE_PAIRS:,} "
-                         f"candidate pairs; this round has {len(P):,})",
-                         np.nan if low is None else low, np.nan if high is None else high))
-            continue
-        if priced is None and forced.past_limit(limits):  # no re-solve past the limit: bounds
-            low, high, how = forced_cost_bounds(problem, solution, p)
-            rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
-                         f"{mid} (score {sc:.3f}, {state}): {_bounds_words(low, high, how)} ({late})",
-                         np.nan if low is None else low, np.nan if high is None else high))
+            rows.append(_bounded_row(mid, sc, load[jj], problem.capacity[jj], state, low, high,
+                                     _bounds_words(low, high, how), why))
             continue
         if priced is None:
             if ref is None:

@@ -235,7 +235,7 @@ def apply(problem: AssignmentProblem, solution: Solution, score: np.ndarray | No
 #: Above this many eligible pairs the scale path's answers are left as the engine found them:
 #: the rule reads every pair once for its classes, which on bounds means scoring each one
 #: exactly; ``certificate["ties"]`` says so. The engine's own column generation stops at the
-#: same size (``engine.LAGRANGE_PAIRS``).
+#: same size (``route.LAGRANGE_PAIRS``).
 SOURCE_PAIRS = 20_000_000
 
 

@@ -18,6 +18,7 @@ from . import register
 from .base import AssignmentProblem, Solution, SolverOptions, finish
 from .blame import Diagnosed
 from .diagnose import lock_conflicts
+from .topk import top_k
 
 
 def baseline_bound(problem: AssignmentProblem) -> float | None:
@@ -25,9 +26,10 @@ def baseline_bound(problem: AssignmentProblem) -> float | None:
     capacities and demands (a baseline's problem has no side constraint), so that a baseline's
     gap states how far at most it is from the optimum: the one rule of every source,
     :func:`~mentormatch.solvers.fair_bounds.best_pairs_bound` over each mentee's
-    :data:`~mentormatch.solvers.figures.BEST_PAIRS` best pairs (:func:`best_per_mentee`, as a
-    pair reader's ``best``), so the complete set, blocks and bounds state the same figure (until
-    s26 one pass over every pair here: a bound too, not the same one). None with a NaN score.
+    :data:`~mentormatch.solvers.figures.BEST_PAIRS` best pairs
+    (:func:`~mentormatch.solvers.topk.top_k`, as a pair reader's ``best``), so the complete
+    set, blocks and bounds state the same figure (until s26 one pass over every pair here: a
+    bound too, not the same one). None with a NaN score.
 
     >>> from mentormatch.pairs import Candidates
     >>> p = AssignmentProblem(Candidates.complete(2, 1), np.array([0.9, 0.5]), np.ones(1))
@@ -40,54 +42,9 @@ def baseline_bound(problem: AssignmentProblem) -> float | None:
     P, s = problem.pairs, np.asarray(problem.score, np.float64)
     if np.isnan(s).any():
         return None
-    keep = best_per_mentee(P, s, BEST_PAIRS)
+    keep = top_k(P.mentee, s, BEST_PAIRS)
     return best_pairs_bound((P.mentee[keep], P.mentor[keep], s[keep]), P.n_mentees, P.n_mentors,
                             problem.capacity, problem.demand, problem.load)
-
-
-#: Padded cells a block of long rows takes at once (:func:`best_per_mentee`).
-PAD_CELLS = 1 << 22
-
-
-def best_per_mentee(pairs, score: np.ndarray, k: int) -> np.ndarray:
-    """Positions of each mentee's ``k`` best pairs (all of a mentee with at most ``k``; ties at
-    the ``k``-th score taken in any order: :func:`~mentormatch.solvers.figures.best_pairs_figures`
-    reads the same figures whichever are taken), by a partition of each long row (padded
-    blocks of rows, no sort of every pair: 0.2 s of CPU at 9 million pairs where a lexsort took
-    4 s), in mentee order.
-
-    >>> from mentormatch.pairs import Candidates
-    >>> P = Candidates(np.array([0, 0, 0, 1]), np.array([0, 1, 2, 0]), 2, 3)
-    >>> best_per_mentee(P, np.array([0.1, 0.9, 0.5, 0.3]), 2).tolist()
-    [1, 2, 3]
-    """
-    starts = pairs.starts()
-    lengths = np.diff(starts)
-    long = np.flatnonzero(lengths > k)
-    keep = np.repeat(lengths <= k, lengths)  # (the long rows' best set below)
-    if not len(long):
-        return np.flatnonzero(keep)
-    order = long[np.argsort(lengths[long], kind="stable")]  # (similar widths share a block)
-    widths = lengths[order]
-    a = 0
-    while a < len(order):
-        b = min(a + max(1, PAD_CELLS // int(widths[a])), len(order))
-        while b > a + 1 and (b - a) * int(widths[b - 1]) > PAD_CELLS:  # (the widest sets it)
-            b = a + max(1, PAD_CELLS // int(widths[b - 1]))
-        rows, width = order[a:b], int(widths[b - 1])
-        first = int(starts[rows[0]])
-        if widths[a] == width and rows[-1] - rows[0] == len(rows) - 1:  # consecutive, as wide
-            top = np.argpartition(score[first:first + len(rows) * width].reshape(len(rows), width),
-                                  width - k, axis=1)[:, width - k:]
-            keep[(first + width * np.arange(len(rows))[:, None] + top).ravel()] = True
-        else:
-            cells = starts[rows][:, None] + np.arange(width)[None, :]
-            inside = np.arange(width)[None, :] < lengths[rows][:, None]
-            vals = np.where(inside, score[np.minimum(cells, len(score) - 1)], -np.inf)
-            top = np.argpartition(vals, width - k, axis=1)[:, width - k:]
-            keep[np.take_along_axis(cells, top, axis=1).ravel()] = True
-        a = b
-    return np.flatnonzero(keep)
 
 
 def _start(problem: AssignmentProblem, solver: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

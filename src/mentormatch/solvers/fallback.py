@@ -79,7 +79,7 @@ def plain_flow(problem: AssignmentProblem, score: np.ndarray | None = None,
     locks kept, no side row (module docstring). None when the locks alone exceed a capacity or
     a demand (the solver's diagnosis then speaks)."""
     from .flow import solve_arrays
-    from .sources import top_k
+    from .topk import top_k
 
     P = problem.pairs
     s = problem.score if score is None else np.asarray(score, np.float64)

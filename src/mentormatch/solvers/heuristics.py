@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .relax import Candidates, Run
-from .sources import top_k
+from .topk import top_k
 
 #: The neighbourhood MIP: each open mentee's best candidates it may choose from, and its
 #: branch-and-bound nodes (a work limit, not a share of the time: the same inputs give the same

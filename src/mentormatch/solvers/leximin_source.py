@@ -56,7 +56,7 @@ import numpy as np
 
 from .base import AssignmentProblem, Solution, SolverOptions, finish, held_problem
 from .leximin_keys import key_floor, key_labels, level_keys, level_scale
-from .sources import top_k
+from .topk import top_k
 
 log = logging.getLogger(__name__)
 

@@ -44,9 +44,9 @@ from ortools.graph.python import min_cost_flow
 
 from .base import held_problem
 from .quantize import choose_scale
-from .sources import top_k
 from .residual import residual_distances
 from .ties import key_bits, pick_on_face
+from .topk import top_k
 
 __all__ = ["FixedCounts", "TotalResult", "fixed_total", "solve_total"]
 

@@ -12,7 +12,7 @@ import numpy as np
 from .base import SolverOptions
 from .highs import OutOfTime, for_model, highs_instance, model_status, pass_model
 from .linear import LinearModel
-from .sources import top_k
+from .topk import top_k
 from .warm_lp import WarmLP
 
 #: Each mentee's best pairs that start the candidate set.

@@ -5,7 +5,7 @@ A *pair reader* answers four questions about the eligible (mentee, mentor) pairs
 scores exact:
 
 * ``best(k)``: each mentee's ``k`` best pairs, as arrays ``(mentee, mentor, score)`` sorted by
-  mentee, ties of score by mentor index (the order of :func:`~mentormatch.solvers.sources.top_k`);
+  mentee, ties of score by mentor index (the order of :func:`~mentormatch.solvers.topk.top_k`);
 * ``rows(mentees, screen=None)``: the scores of whole rows, ``(len(mentees), n_mentors)``,
   ``-inf`` where a rule removes the pair (one row is one vectorised pass over the mentors);
   given a screen (as for ``blocks``), a reader with bounds may leave the eligible pairs the
@@ -24,7 +24,8 @@ from typing import Iterator, Protocol
 import numpy as np
 
 from .base import AssignmentProblem
-from .sources import Pairs, Screen, top_k
+from .sources import Pairs, Screen
+from .topk import top_k
 
 
 class BestKept:

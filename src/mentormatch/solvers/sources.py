@@ -24,6 +24,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .topk import top_k
+
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 #: Given a block's mentees (one per row) and upper bounds ``(rows, n_mentors)`` on its scores,
 #: the mask of pairs that must be scored exactly.
@@ -36,21 +38,6 @@ ABOVE_BATCH = 1 << 19
 #: The bands of rows of :meth:`BoundedSource.above` with mentor prices: each band's product is
 #: as wide as the most mentors one of its rows needs (rows of equal count a band).
 PRICE_BANDS = 16
-
-
-def top_k(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
-    """A mask of each mentee's ``k`` best pairs (pairs sorted by mentee; ties by position)."""
-    n = len(mentee)
-    if n == 0:
-        return np.zeros(0, bool)
-    order = np.lexsort((-score, mentee))
-    m_sorted = mentee[order]
-    first = np.ones(n, bool)
-    first[1:] = m_sorted[1:] != m_sorted[:-1]
-    start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    keep = np.zeros(n, bool)
-    keep[order[(np.arange(n) - start) < k]] = True
-    return keep
 
 
 def _top_k_arrays(i: np.ndarray, j: np.ndarray, s: np.ndarray, k: int) -> Pairs:
