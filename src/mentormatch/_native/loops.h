@@ -7,19 +7,58 @@
 
 #define MM_CHUNK 32
 
-/* Whether any of x[0..MM_CHUNK) is above cut. */
+/* The whole-row loops below are built twice where GCC can (function multi-versioning on
+   x86-64 with glibc's ifunc): an AVX2 clone, which the loader picks on a CPU that has it, and
+   the portable SSE2 one (the default) for any other. The same C, so the same results: these
+   loops only compare, select and add floats (nothing for the compiler to contract into an
+   FMA). At 100,000 x 20,000 on one core (AMD EPYC, Zen 4), the block scan after the product
+   took 1.16 ns a pair with SSE2 and 0.92 with the AVX2 clones, of about 2.8 ns a bound pair
+   (the product, OpenBLAS's sgemm, the rest: 1.55 ns). A dispatched call costs an indirect
+   call, so each clone does a whole row, never a chunk. Elsewhere (clang, another compiler,
+   another architecture, no glibc): the default only. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__) \
+    && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define MM_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef MM_CLONES
+#define MM_CLONES
+#endif
+
+/* Whether any of x[0..MM_CHUNK) is above cut (as a count: GCC 12's AVX2 code for "hit |=" chains
+   byte blends, for "hit +=" subtracts the compare masks). */
 static inline int mm_any_above(const float *restrict x, float cut) {
     int hit = 0;
     for (int t = 0; t < MM_CHUNK; t++)
-        hit |= x[t] > cut;
-    return hit;
+        hit += x[t] > cut;
+    return hit != 0;
+}
+
+/* From column j of a row of m (x), the first whole chunk of MM_CHUNK columns with an entry
+   above cut, or the start of the last part chunk (columns past the last whole one), or m:
+   the chunks skipped hold nothing above cut. Asks for the same columns of the next row
+   (next; NULL: none) meanwhile, which the row after reads from memory. */
+MM_CLONES static ptrdiff_t mm_skip(const float *restrict x, ptrdiff_t j, ptrdiff_t m, float cut,
+                                   const float *next) {
+    for (; j + MM_CHUNK <= m; j += MM_CHUNK) {
+#if defined(__GNUC__) || defined(__clang__)
+        if (next != NULL) {
+            __builtin_prefetch(next + j, 0, 3);
+            __builtin_prefetch(next + j + 16, 0, 3);
+        }
+#endif
+        if (mm_any_above(x + j, cut))
+            return j;
+    }
+    return j;
 }
 
 /* Each column's maximum so far and the first row attaining it, updated with row r (x): a
    later row takes a column only when strictly above. (The row's choice by a mask, not a
    branch: GCC 12 vectorises this form at -O3, not "g ? r : best[j]".) */
-static inline void mm_col_max(const float *restrict x, float *restrict top, int32_t *restrict best,
-                              ptrdiff_t m, int32_t r) {
+MM_CLONES static void mm_col_max(const float *restrict x, float *restrict top, int32_t *restrict best,
+                                 ptrdiff_t m, int32_t r) {
     for (ptrdiff_t j = 0; j < m; j++) {
         float v = x[j], t = top[j];
         int32_t b = best[j];
@@ -30,16 +69,8 @@ static inline void mm_col_max(const float *restrict x, float *restrict top, int3
 }
 /* x[j] += a[j] for j < m (a group run's table row, less the prices, added to a row of the
    product while the row is in the cache; the same float adds as numpy's). */
-static inline void mm_add(float *restrict x, const float *restrict a, ptrdiff_t m) {
+MM_CLONES static void mm_add(float *restrict x, const float *restrict a, ptrdiff_t m) {
     for (ptrdiff_t j = 0; j < m; j++)
         x[j] += a[j];
 }
-
-/* Asks for the cache line at p ahead of its use (the next row, while this one is worked on
-   from the cache), where the compiler can; else nothing. */
-#if defined(__GNUC__) || defined(__clang__)
-#define mm_prefetch(p) __builtin_prefetch((p), 0, 3)
-#else
-#define mm_prefetch(p) ((void)(p))
-#endif
 #endif

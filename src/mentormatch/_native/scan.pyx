@@ -19,7 +19,7 @@ cdef extern from "loops.h" nogil:
     bint mm_any_above(const float* x, float cut)
     void mm_col_max(const float* x, float* top, int32_t* best, Py_ssize_t m, int32_t r)
     void mm_add(float* x, const float* a, Py_ssize_t m)
-    void mm_prefetch(const float* p)
+    Py_ssize_t mm_skip(const float* x, Py_ssize_t j, Py_ssize_t m, float cut, const float* next)
 
 
 cdef struct Entry:
@@ -241,11 +241,11 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
             cut = thr if thr < lim else lim
             j = 0
             while j < m:
-                stop = j + MM_CHUNK
-                if r + 1 < n:  # the next row's chunk, on its way while this row is worked on
-                    mm_prefetch(x + m + j)
-                    mm_prefetch(x + m + j + 16)
-                if stop > m or mm_any_above(x + j, cut):
+                # the next chunk with an entry above the cut, or the last part one (the next
+                # row's columns asked for meanwhile, on their way while this row is worked on)
+                j = mm_skip(x, j, m, cut, x + m if r + 1 < n else NULL)
+                if j < m:
+                    stop = j + MM_CHUNK
                     if stop > m:
                         stop = m
                     for t in range(j, stop):  # (a branch: about 1 % of the entries pass)
@@ -268,7 +268,7 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
                             if v > lim:
                                 susc[ns] = t
                                 ns += 1
-                j = stop
+                    j = stop
         if pk:
             if nc < pk:  # too few above the sample's threshold: every entry ranks
                 _heap_row(x, m, pk, h)
