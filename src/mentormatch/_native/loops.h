@@ -73,4 +73,72 @@ MM_CLONES static void mm_add(float *restrict x, const float *restrict a, ptrdiff
     for (ptrdiff_t j = 0; j < m; j++)
         x[j] += a[j];
 }
+/* Coded terms of the bound (scale.BoundedScorer: a group of the mentors' factor columns whose
+   rows take at most MM_CODES patterns, such as a trait's one-hot bins): x[j] += a[j] (a NULL:
+   none), then x[j] += t[g * MM_CODES + codes[g * m + j]] for g = 0 .. n_codes - 1, in that
+   order, each a float32 add (the order of BlockRest.apply, so the same floats). The AVX2 form
+   looks each group up for 8 columns at once (one permute of the group's 8 values): 13 groups
+   cost 0.8-0.96 ns a pair on one core here, 5 groups 0.55 (the row's read and write included),
+   where they cost OpenBLAS's sgemm 2.5 cycles a pair (1.6 ns for 67 columns, 0.7 for 27); the
+   portable form looks up one entry at a time, 7 ns a pair for 13 groups, so a scorer codes
+   its groups only where mm_codes_fast() (an x86-64 CPU with AVX2, GCC or clang). */
+#define MM_CODES 8
+
+static inline void mm_codes_plain(float *restrict x, const float *restrict a, const float *restrict t,
+                                  const uint8_t *restrict codes, ptrdiff_t n_codes, ptrdiff_t m,
+                                  ptrdiff_t j) {
+    for (; j < m; j++) {
+        float v = a != NULL ? x[j] + a[j] : x[j];
+        for (ptrdiff_t g = 0; g < n_codes; g++)
+            v += t[g * MM_CODES + codes[g * m + j]];
+        x[j] = v;
+    }
+}
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#include <immintrin.h>
+#define MM_HAVE_CODES_AVX2 1
+__attribute__((target("avx2"))) static void mm_codes_avx2(float *restrict x, const float *restrict a,
+                                                          const float *restrict t,
+                                                          const uint8_t *restrict codes,
+                                                          ptrdiff_t n_codes, ptrdiff_t m) {
+    ptrdiff_t j = 0;
+    for (; j + 8 <= m; j += 8) {
+        __m256 v = _mm256_loadu_ps(x + j);
+        if (a != NULL)
+            v = _mm256_add_ps(v, _mm256_loadu_ps(a + j));
+        for (ptrdiff_t g = 0; g < n_codes; g++) {
+            __m256i c = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(codes + g * m + j)));
+            v = _mm256_add_ps(v, _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + g * MM_CODES), c));
+        }
+        _mm256_storeu_ps(x + j, v);
+    }
+    mm_codes_plain(x, a, t, codes, n_codes, m, j);
+}
+#endif
+
+/* Whether mm_codes runs its AVX2 form on this CPU. */
+static int mm_codes_fast(void) {
+#ifdef MM_HAVE_CODES_AVX2
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return known;
+#else
+    return 0;
+#endif
+}
+
+static void mm_codes(float *restrict x, const float *restrict a, const float *restrict t,
+                     const uint8_t *restrict codes, ptrdiff_t n_codes, ptrdiff_t m) {
+#ifdef MM_HAVE_CODES_AVX2
+    if (mm_codes_fast()) {
+        mm_codes_avx2(x, a, t, codes, n_codes, m);
+        return;
+    }
+#endif
+    mm_codes_plain(x, a, t, codes, n_codes, m, 0);
+}
 #endif
