@@ -56,13 +56,15 @@ MAX_TABLE_ENTRIES = 1 << 28
 #: ``CODED_MIN_COLUMNS`` columns: each mentor gets the code of its pattern, each mentee a
 #: lookup row of ``CODES`` values (its factors times each pattern, in float64, rounded once),
 #: and the block kernel adds ``lookup[i, code_j]`` 8 columns at once (``_native/loops.h``,
-#: ``mm_codes``). Measured on one core at 100,000 x 20,000: sgemm 1.6 ns a pair with the 67
-#: columns, 0.7 with the 27 left once personality's 40 leave, and the 5 groups' adds about 0.4
-#: ns beside the table's add. A group of 3-4 columns (competency's levels) costs sgemm about
-#: what its lookup costs, so it stays. Only where the compiled kernel does it fast
-#: (``scan.codes_fast``: AVX2): elsewhere one entry at a time costs more than the product.
+#: ``mm_codes``). Measured on one core at 100,000 x 20,000 (67 columns): sgemm 1.6 ns a pair,
+#: 0.7 with the 27 left once personality's 40 leave (5 groups, their adds about 0.4 ns beside
+#: the table's add); a first pass's block 3.2 ms a million pairs, 2.45-2.55 so, 2.33-2.43 with
+#: competency's levels coded too (runs of 3-4 columns: 13 groups, one column left, the mentors'
+#: column terms, a product sgemm does slowly, 1.15 ns a pair: a plain multiply instead). Only
+#: where the compiled kernel does it fast (``scan.codes_fast``: AVX2): elsewhere one entry at a
+#: time costs more than the product.
 CODES = 8
-CODED_MIN_COLUMNS = 6
+CODED_MIN_COLUMNS = 3
 
 
 def _zero(out: np.ndarray) -> np.ndarray:
@@ -379,6 +381,8 @@ class BoundedScorer:
         out = None if out is None else out[:b - a]
         if self.codes is None:
             out = np.matmul(self.left[a:b], self.right_t, out=out)
+        elif len(self.rest_cols) == 1:  # (a product of one column: sgemm took 1.15 ns a pair)
+            out = np.multiply(self.left_rest[a:b], self._right_rest(), out=out)
         elif len(self.rest_cols):
             out = np.matmul(self.left_rest[a:b], self._right_rest(), out=out)
         else:
