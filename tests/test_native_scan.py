@@ -143,6 +143,54 @@ def test_the_kernel_adds_the_rest_of_the_bound_as_numpy_does(seed):
 
 
 @needs_native
+@pytest.mark.parametrize("seed", range(6))
+def test_the_kernel_adds_coded_groups_as_numpy_does(seed):
+    """Coded groups of the bound (``BlockRest.codes``, ``lookup``: each mentor's code, each
+    row's values by code), after the group runs or alone, on widths that are not a multiple of
+    8 (the kernel's last columns one at a time): the same outputs and block as the numpy twin,
+    and the block is the product plus the rest computed pair by pair in the documented order
+    (runs, groups in order, stated pairs, removed pairs), float32 add after add."""
+    rng = np.random.default_rng(300 + seed)
+    n = int(rng.integers(6, 30))
+    for m, pk, runs in ((301, 40, True), (3_005, 20, seed % 2 == 0), (7, 3, True)):
+        s = _block(rng, n, m, seed % 2 == 1)
+        rest = _rest(rng, n, m)
+        groups = int(rng.integers(1, 6))
+        codes = rng.integers(0, 8, (groups, m)).astype(np.uint8)
+        lookup = (rng.standard_normal((n, groups, 8)) * 10.0 ** rng.integers(-3, 3)).astype(np.float32)
+        rest = rest._replace(codes=codes, lookup=lookup)
+        if not runs:
+            rest = rest._replace(edges=np.zeros(1, np.int64), adds=np.zeros((0, m), np.float32))
+        want = s.copy()
+        for r in range(n):
+            for c in range(m):
+                v = want[r, c]
+                for g in range(len(rest.adds)):
+                    if rest.edges[g] <= r < rest.edges[g + 1]:
+                        v = np.float32(v + rest.adds[g, c])
+                for g in range(groups):
+                    v = np.float32(v + lookup[r, g, codes[g, c]])
+                want[r, c] = v
+        for r, c, v in zip(*rest.inc):
+            want[r, c] = want[r, c] + v
+        for r, c, v in zip(*rest.put):
+            want[r, c] = v
+        limit = np.quantile(want[np.isfinite(want)], 0.9).astype(np.float32) + np.zeros(n, np.float32)
+        above = rng.normal(-1.0, 1.0, m).astype(np.float32)
+        a, b = s.copy(), s.copy()
+        e = np.zeros(0, np.int64)
+        out_np = blockscan.numpy_scan(a, pk, limit, e, e, 4, False, above, rest)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setitem(_native._chosen, "scan", native)
+            out_k = blockscan.scan(b, pk, limit, e, e, 4, False, above, rest)
+        np.testing.assert_array_equal(a, want)
+        np.testing.assert_array_equal(b, want)
+        for x, y in zip(out_np, out_k):
+            for u, v in zip(x, y):
+                np.testing.assert_array_equal(u, v)
+
+
+@needs_native
 def test_the_kernel_refuses_a_rest_that_does_not_fit_the_block():
     """Runs that do not cover the block's rows, or stated pairs outside it: a ValueError
     (written through, they would write past the block)."""
@@ -153,7 +201,11 @@ def test_the_kernel_refuses_a_rest_that_does_not_fit_the_block():
     bad_runs = BlockRest(np.array([0, 3]), np.zeros((1, 8), np.float32), None, None)
     bad_inc = BlockRest(np.array([0, 4]), np.zeros((1, 8), np.float32),
                         (np.array([5]), np.array([0]), np.ones(1, np.float32)), None)
-    for rest in (bad_runs, bad_inc):
+    bad_code = BlockRest(np.array([0, 4]), np.zeros((1, 8), np.float32), None, None,
+                         np.full((1, 8), 8, np.uint8), np.zeros((4, 1, 8), np.float32))
+    bad_lookup = BlockRest(np.array([0, 4]), np.zeros((1, 8), np.float32), None, None,
+                           np.zeros((2, 8), np.uint8), np.zeros((3, 2, 8), np.float32))
+    for rest in (bad_runs, bad_inc, bad_code, bad_lookup):
         with pytest.raises(ValueError, match="scan_block"):
             native.scan_block(s, 2, None, e, e, 4, False, False, rest)
 

@@ -184,6 +184,48 @@ def test_keyed_terms_as_one_hot_columns_bound_and_solve_as_the_table_does(monkey
     _check_solution(prep, scores, problem, solution, reference.objective)
 
 
+@pytest.mark.parametrize("holes", [False, True])
+def test_coded_groups_bound_and_solve_as_the_whole_product_does(monkeypatch, holes):
+    """Runs of the mentors' factor columns with at most 8 patterns (personality's bins; with
+    missing traits a run ends earlier, and may take the next trait's columns) leave the product
+    for a lookup by code (``scale.CODES``), wherever the kernel is fast or not (forced here):
+    each mentor's pattern is its factors exactly; the same eligibility, bounds that hold every
+    exact score and equal the whole product's within the float32 margin; a subset's and a
+    task's rows (``subset``, ``bounds_rows``) the same floats as the whole; the same certified
+    optimum."""
+    import mentormatch.scale as scale
+
+    mentors, mentees = _org(21, n=140, m=45, holes=holes)
+    prep, eligible, scores = _exact_round(mentors, mentees, None)
+    monkeypatch.setattr(scale, "_codes_fast", lambda: False)
+    whole = _bounded(prep)
+    monkeypatch.setattr(scale, "_codes_fast", lambda: True)
+    coded = _bounded(prep)
+    assert whole.codes is None and coded.codes is not None and len(coded.codes) >= 4
+    right = coded.right_t.T
+    coded_cols = np.setdiff1d(np.arange(right.shape[1]), coded.rest_cols)
+    assert len(coded_cols) >= 30 and coded.margin == whole.margin
+    for g, (cols, codes, patterns) in enumerate(scale._coded_groups(right)):
+        np.testing.assert_array_equal(patterns[codes], right[:, cols])
+        np.testing.assert_array_equal(codes, coded.codes[g])
+        want = coded.left[:, cols].astype(np.float64) @ patterns.T.astype(np.float64)
+        np.testing.assert_allclose(coded.lookup[:, g, :len(patterns)], want, rtol=2.0 ** -23, atol=0)
+    bound = coded.upper(0, coded.n)[coded.inverse].astype(np.float64)
+    ref = whole.upper(0, whole.n)[whole.inverse].astype(np.float64)
+    assert np.array_equal(bound > -BIG / 2, eligible)
+    assert (bound[eligible] + coded.margin >= scores[eligible]).all()
+    np.testing.assert_allclose(bound[eligible], ref[eligible], rtol=0, atol=coded.margin)
+    rows, cols = np.arange(3, coded.n, 4), np.arange(1, coded.m, 3)
+    full = coded.upper(0, coded.n)
+    np.testing.assert_array_equal(coded.subset(rows=rows, cols=cols).upper(0, len(rows)), full[rows][:, cols])
+    part = coded.bounds_rows(20, 60)
+    part.right_t = coded.right_t
+    np.testing.assert_array_equal(part.upper(0, 40), full[20:60])
+    reference = pl.solve(prep)
+    problem, solution = solve_bounded(coded, prep.data["mentors"]["capacity"].to_numpy(float))
+    _check_solution(prep, scores, problem, solution, reference.objective)
+
+
 def test_bounded_solve_keeps_locked_pairs():
     mentors, mentees = _org(10, n=80, m=25)
     prep, eligible, scores = _exact_round(mentors, mentees, None)

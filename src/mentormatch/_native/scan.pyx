@@ -9,7 +9,7 @@ the two give identical arrays (ties to the lower column, then the lower row). Pl
 GIL released: a pass runs its blocks on threads. Also the checker's reads of its pools
 (``pool_over``, ``pool_top``: ``pools.pxi``)."""
 from libc.math cimport INFINITY
-from libc.stdint cimport int32_t, int64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t
 from libc.stdlib cimport free, malloc, realloc
 
 import numpy as np
@@ -19,7 +19,10 @@ cdef extern from "loops.h" nogil:
     bint mm_any_above(const float* x, float cut)
     void mm_col_max(const float* x, float* top, int32_t* best, Py_ssize_t m, int32_t r)
     void mm_add(float* x, const float* a, Py_ssize_t m)
-    void mm_prefetch(const float* p)
+    Py_ssize_t mm_skip(const float* x, Py_ssize_t j, Py_ssize_t m, float cut, const float* next)
+    enum: MM_CODES  # entries of a coded group's lookup row
+    void mm_codes(float* x, const float* a, const float* t, const uint8_t* codes, Py_ssize_t n_codes, Py_ssize_t m)
+    bint mm_codes_fast()
 
 
 cdef struct Entry:
@@ -31,6 +34,9 @@ cdef struct Rest:  # what is added to the block's product first (scale.BlockRest
     const int64_t* edges  # run g: rows edges[g]:edges[g + 1]
     const float* adds  # run g's row: adds + g * m
     Py_ssize_t n_runs
+    const uint8_t* codes  # coded group g's mentor codes: codes + g * m
+    const float* lookup  # row r's lookup rows: lookup + (r * n_codes + g) * MM_CODES
+    Py_ssize_t n_codes
     const int64_t* inc_r
     const int64_t* inc_c
     const float* inc_v
@@ -208,6 +214,10 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
         if rest.n_runs:  # the rest of the bound (the row read from memory once, here)
             while run + 1 < rest.n_runs and rest.edges[run + 1] <= r:
                 run += 1
+        if rest.n_codes:  # (the group run's row, then the coded groups' values)
+            mm_codes(x, rest.adds + run * m if rest.n_runs else NULL, rest.lookup + r * rest.n_codes * MM_CODES,
+                     rest.codes, rest.n_codes, m)
+        elif rest.n_runs:
             mm_add(x, rest.adds + run * m, m)
         while ii < rest.n_inc and rest.inc_r[ii] == r:
             x[rest.inc_c[ii]] += rest.inc_v[ii]
@@ -241,11 +251,11 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
             cut = thr if thr < lim else lim
             j = 0
             while j < m:
-                stop = j + MM_CHUNK
-                if r + 1 < n:  # the next row's chunk, on its way while this row is worked on
-                    mm_prefetch(x + m + j)
-                    mm_prefetch(x + m + j + 16)
-                if stop > m or mm_any_above(x + j, cut):
+                # the next chunk with an entry above the cut, or the last part one (the next
+                # row's columns asked for meanwhile, on their way while this row is worked on)
+                j = mm_skip(x, j, m, cut, x + m if r + 1 < n else NULL)
+                if j < m:
+                    stop = j + MM_CHUNK
                     if stop > m:
                         stop = m
                     for t in range(j, stop):  # (a branch: about 1 % of the entries pass)
@@ -268,7 +278,7 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
                             if v > lim:
                                 susc[ns] = t
                                 ns += 1
-                j = stop
+                    j = stop
         if pk:
             if nc < pk:  # too few above the sample's threshold: every entry ranks
                 _heap_row(x, m, pk, h)
@@ -348,10 +358,12 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
     if ci.shape[0]:  # (written through: out of the block would write past it)
         _check_pairs(ci, cj, n, m, "chosen pairs")
     cdef Rest rs
-    rs.n_runs = rs.n_inc = rs.n_put = 0
+    rs.n_runs = rs.n_inc = rs.n_put = rs.n_codes = 0
     cdef const int64_t[::1] edges, inc_r, inc_c, put_r, put_c
     cdef const float[:, ::1] adds
     cdef const float[::1] inc_v, put_v
+    cdef const uint8_t[:, ::1] codes
+    cdef const float[:, :, ::1] lookup
     if rest is not None:
         adds = np.ascontiguousarray(rest.adds, np.float32)
         edges = np.ascontiguousarray(rest.edges, np.int64)
@@ -361,6 +373,17 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
         rs.n_runs = adds.shape[0]
         if rs.n_runs:
             rs.adds, rs.edges = &adds[0, 0], &edges[0]
+        if rest.codes is not None and len(rest.codes):
+            codes = np.ascontiguousarray(rest.codes, np.uint8)
+            lookup = np.ascontiguousarray(rest.lookup, np.float32)
+            if (codes.shape[1] != m or lookup.shape[0] != n or lookup.shape[1] != codes.shape[0]
+                    or lookup.shape[2] != MM_CODES or (m and np.asarray(codes).max() >= MM_CODES)):
+                raise ValueError(f"scan_block: the rest's coded groups do not fit a block of {n} x {m}")
+            rs.n_codes = codes.shape[0]
+            if m and n:
+                rs.codes, rs.lookup = &codes[0, 0], &lookup[0, 0, 0]
+            else:
+                rs.n_codes = 0
         if rest.inc is not None and len(rest.inc[0]):
             _check_pairs(rest.inc[0], rest.inc[1], n, m, "stated pairs", rest.inc[2])
             inc_r, inc_c = np.ascontiguousarray(rest.inc[0], np.int64), np.ascontiguousarray(rest.inc[1], np.int64)
@@ -410,6 +433,13 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
         return pool, suspects, tops
     finally:
         free(kept.r); free(kept.c); free(crowded_top.r); free(crowded_top.c); free(crowded.r); free(crowded.c)
+
+
+def codes_fast():
+    """Whether the block scan adds coded groups (``BlockRest.codes``) 8 columns at once on this
+    CPU (AVX2): where not, :class:`mentormatch.scale.BoundedScorer` keeps them in the product
+    (see ``loops.h``)."""
+    return bool(mm_codes_fast())
 
 
 include "pools.pxi"  # (the bounds checker's reads of its pools: pool_over, pool_top)
