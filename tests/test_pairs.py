@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mentormatch.pairs import DenseRows, Encoder
+from mentormatch.pairs import DenseRows, Encoder, order_of_runs
 
 
 def test_encoder_index_is_built_once_and_maps_ids_to_rows():
@@ -68,3 +68,24 @@ def test_candidates_from_a_mask_are_numpys_nonzero_in_any_layout(seed):
         assert c.mentee.dtype == c.mentor.dtype == np.dtype(np.int64)
         assert c.mentee.tolist() == i.tolist() and c.mentor.tolist() == j.tolist()
         assert (c.n_mentees, c.n_mentors) == (n, m)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 60), max_size=12, unique=True), max_size=8), st.booleans(),
+       st.booleans(), st.booleans())
+def test_order_of_runs_sorts_runs_as_a_stable_argsort_or_declines(runs, ascending, repeat, grouped):
+    """``order_of_runs``: on keys made of runs (each ascending or not; distinct keys, or a key
+    repeated across runs; with or without the runs' ids as groups), either None or exactly the
+    stable argsort; never None for ascending runs of distinct keys whose ranges do not overlap,
+    given as groups (how a bound pass yields the pairs of rows, each row's mentors ascending)."""
+    parts = [sorted(r) if ascending else r for r in runs]
+    if not repeat:  # distinct keys: each run shifted into its own range, the runs shuffled
+        parts = [[100 * k + x for x in p] for k, p in enumerate(parts)]
+        parts = parts[1::2] + parts[0::2]
+    key = np.array([x for p in parts for x in p], np.int64)
+    group = np.repeat(np.arange(len(parts)), [len(p) for p in parts]) if grouped else None
+    got = order_of_runs(key, group)
+    if got is not None:
+        assert got.tolist() == np.argsort(key, kind="stable").tolist()
+    if ascending and not repeat and grouped and len(key) >= 2 * sum(1 for p in parts if p):
+        assert got is not None

@@ -5,6 +5,7 @@ with the bound pass's batches of exact scores forced small and large."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mentormatch as mm
@@ -236,3 +237,28 @@ def test_proven_floors_leave_no_room_below_a_pair_above_low():
     # s = low + tiny above, p at the least price its inequality allows: above the floor
     s = np.nextafter(low[4], np.inf)
     assert s - u[4] - 1e-9 >= f[4]
+
+
+@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("case", ["capacity 0", "ties", "forbidden", "demand 2"])
+@pytest.mark.parametrize("kind", ["blocks", "bounds"])
+def test_the_tables_of_a_scale_path_round_are_the_complete_sets(kind, case, seed):
+    """The tables a caller reads of a round on blocks or bounds (the scale path forced at 0
+    pairs) are the complete set's: the same pairs in the same order with the same ranks,
+    eligible counts and locks, the same scores and contributions (to a rounding), and the same
+    unmatched mentees with the same reason codes."""
+    mentors, mentees, programme = _round(seed, case)
+    r0 = mm.pair(mentors, mentees, programme)
+    with on_source(kind):
+        r1 = mm.pair(mentors, mentees, programme)
+    a, b = r0.pairs, r1.pairs
+    assert list(a.columns) == list(b.columns)
+    exact = [c for c in a.columns if c != "score"]
+    pd.testing.assert_frame_equal(a[exact], b[exact])
+    assert np.allclose(a["score"], b["score"], rtol=0, atol=1e-9)
+    assert list(r0.contributions.columns) == list(r1.contributions.columns)
+    assert np.allclose(r0.contributions.to_numpy(), r1.contributions.to_numpy(), rtol=0, atol=1e-9)
+    u0, u1 = r0.unmatched, r1.unmatched
+    assert u0["mentee_id"].tolist() == u1["mentee_id"].tolist()
+    assert u0["reason_code"].tolist() == u1["reason_code"].tolist()
+    assert set(a["mentee_id"]) | set(u0["mentee_id"]) == set(mentees["id"])

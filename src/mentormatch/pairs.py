@@ -27,6 +27,43 @@ def unique_sorted(codes: np.ndarray) -> np.ndarray:
     return x[keep]
 
 
+
+def order_of_runs(key: np.ndarray, group: np.ndarray | None = None) -> np.ndarray | None:
+    """The permutation that sorts ``key`` (distinct integers), when ``key`` is a few ascending
+    runs whose ranges do not overlap, a run ending where ``key`` does not ascend or where
+    ``group`` (one a key) changes; None otherwise. For pairs read row by row, each row's mentors
+    ascending, the keys ``mentee * n_mentors + mentor`` and the rows as ``group`` (two rows in a
+    row whose keys happen to ascend would otherwise make one run, whose range may hold a third's):
+    the runs are put in order by their first keys, each kept whole, a few passes over the keys
+    instead of a sort of every key (a stable argsort of 524,288 such keys, a timsort that merges
+    the runs: 28 ms; this: 2-3 ms).
+
+    >>> order_of_runs(np.array([7, 8, 9, 1, 2, 4, 5])).tolist()
+    [3, 4, 5, 6, 0, 1, 2]
+    >>> order_of_runs(np.array([1, 5, 2, 6])) is None  # the runs [1, 5] and [2, 6] overlap
+    True
+    >>> key, row = np.array([1, 2, 6, 7, 3, 4]), np.array([0, 0, 1, 1, 2, 2])
+    >>> order_of_runs(key) is None, order_of_runs(key, row).tolist()  # [1, 2, 6, 7] holds [3, 4]
+    (True, [0, 1, 4, 5, 2, 3])
+    """
+    key = np.asarray(key)
+    n = len(key)
+    if n < 2:
+        return np.arange(n, dtype=np.int64)
+    cut = key[1:] <= key[:-1]
+    if group is not None:
+        cut |= group[1:] != group[:-1]
+    starts = np.concatenate([[0], np.flatnonzero(cut) + 1])
+    if len(starts) > n // 2:  # (runs of one or two keys: a sort does as well)
+        return None
+    ends = np.concatenate([starts[1:], [n]])
+    by_first = np.argsort(key[starts], kind="stable")
+    if not bool(np.all(key[ends[by_first[:-1]] - 1] < key[starts[by_first[1:]]])):
+        return None
+    lengths = (ends - starts)[by_first]
+    shift = starts[by_first] - (np.cumsum(lengths) - lengths)  # run's old start less its new one
+    return np.repeat(shift, lengths) + np.arange(n, dtype=np.int64)
+
 @dataclass(frozen=True)
 class Encoder:
     """Maps string ids to row indices and back, for one table."""

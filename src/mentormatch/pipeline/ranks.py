@@ -26,7 +26,13 @@ CPU with the proof against 10.7-10.8 without (load 5.6; 9.7-10.1 against 11.2-11
 without), the exact scores of the pairs the bounds keep about 5 s (on a second thread). Those
 scores are totals only since session 25 (:func:`mentormatch.scoring_totals.score_totals`): 17.5
 million pairs in 2.7-2.9 s CPU against 4.7-5.1, the whole pass 7.7-8.0 s against 9.8-10.1 (the
-same dump, load 16-17, the same ranks).
+same dump, load 16-17, the same ranks). Since session 27 a band reads its mentors in their own
+order, so each row's pairs come out by mentor and a batch is put in (mentee, mentor) order by
+its rows' runs (:func:`mentormatch.pairs.order_of_runs`), not by a stable argsort (a timsort
+merging ~3,000 runs, 0.8 s CPU of the pass): the tables' first read 6.99-7.06 s CPU against
+7.82-8.44 (``benchmarks/scale.py 100000x20000:5 --breakdown``, alternated, load 17-24; the same
+pairs and tables). What remains is the bound product (2.2 s), the scan (1.0 s) and the exact
+scores (2.5 s, the features' table gathers).
 
 >>> import numpy as np
 >>> from mentormatch.solvers.sources import ArraySource

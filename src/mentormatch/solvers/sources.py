@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from ..pairs import order_of_runs
 from .topk import top_k
 
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -179,8 +180,12 @@ class BoundedSource(_ByRows):
         r = r + a
         mentee = self.scorer.order[r].astype(np.int64)
         # sorted once here: ``exact_scores`` sorts its pairs by mentee and mentor too, which is
-        # then a pass over sorted ones (a lexsort of its output was a second sort of every pair)
-        order = np.argsort(mentee * self.n_mentors + c, kind="stable")
+        # then a pass over sorted ones (a lexsort of its output was a second sort of every pair);
+        # pairs read row by row, each row's mentors ascending, are sorted by their rows' runs
+        key = mentee * self.n_mentors + c
+        order = order_of_runs(key, r)
+        if order is None:
+            order = np.argsort(key, kind="stable")
         mentee, r, c = mentee[order], r[order], c[order].astype(np.int64)
         return mentee, c, self.scorer.exact_scores(r, c)
 
@@ -205,10 +210,9 @@ class BoundedSource(_ByRows):
         ``beyond``: ``(floor, price, mentee, mentor)``, one a mentee, one a mentor, and pairs:
         the pairs with ``price[j] < floor[i]`` are left out, unread, but for the pairs given,
         which are read whatever their bound (the caller has proven that none of the others
-        scores above ``low``: :class:`mentormatch.pipeline.ranks.Proven`). The mentors
-        are then read by price, highest first (NaN counts as highest), and the rows in
-        :data:`PRICE_BANDS` bands of the mentors they need, each band's product as wide as its
-        widest row (:meth:`_bands`).
+        scores above ``low``: :class:`mentormatch.pipeline.ranks.Proven`). The rows are
+        then read in :data:`PRICE_BANDS` bands of the mentors they need (NaN prices count as
+        highest), each band's product over the mentors its widest row needs (:meth:`_bands`).
 
         The pairs of many blocks are scored in one call: a call's fixed costs (the candidates'
         mentee index, the features' chunk loop) were paid 2,000 times at 100,000 x 20,000, and
@@ -253,30 +257,34 @@ class BoundedSource(_ByRows):
                mentee: np.ndarray, mentor: np.ndarray):
         """:meth:`_screened` of the ``wanted`` rows (internal order) in :data:`PRICE_BANDS` bands of equal
         rows by the number of mentors each needs (those with ``price >= floor`` of its mentee),
-        each band on its rows and the band's most needed mentors by price, highest first; the
-        pairs past a row's own mentors are dropped; then the pairs ``mentee``, ``mentor``."""
+        each band on its rows and the mentors its widest row needs, in their own order; the
+        pairs of a mentor below a row's floor are dropped; then the pairs ``mentee``, ``mentor``."""
         price = np.where(np.isnan(price), np.inf, np.asarray(price, np.float64))
         by_price = np.argsort(-price, kind="stable")  # the mentors, highest price first
         need = np.asarray(floor, np.float64)[self.scorer.order]
-        # per row, its mentors: the first ``k`` by price (NaN floor: every mentor)
-        k = len(price) - np.searchsorted(np.sort(price), np.where(np.isnan(need), -np.inf, need), side="left")
+        need = np.where(np.isnan(need), -np.inf, need)  # (NaN floor: every mentor)
+        # per row, its mentors: the ``k`` priced at least its floor, the first ``k`` by price
+        k = len(price) - np.searchsorted(np.sort(price), need, side="left")
         live = np.flatnonzero(wanted & (k > 0))
         live = live[np.argsort(k[live], kind="stable")]
         for band in (np.array_split(live, min(PRICE_BANDS, len(live))) if len(live) else []):
             band = np.sort(band)  # (the internal order: a block's rows share a few groups)
-            width = int(k[band].max())
-            view = self.scorer.subset(rows=band, cols=by_price[:width])
-            yield from self._screened(blas, view, band, by_price[:width], lim[band], k[band])
+            # the band's mentors in their own order, so that each row's pairs come out by
+            # mentor, ready for the exact scores' sort (:func:`~mentormatch.pairs.order_of_runs`)
+            cols = np.sort(by_price[:int(k[band].max())])
+            view = self.scorer.subset(rows=band, cols=cols)
+            yield from self._screened(blas, view, band, cols, lim[band], (price[cols], need[band]))
         if len(mentee):
             yield self.scorer.inverse[np.asarray(mentee, np.int64)], np.asarray(mentor, np.int64)
 
     def _screened(self, blas, view, rows: np.ndarray, cols: np.ndarray | None, lim: np.ndarray,
-                  width: np.ndarray | None):
+                  floors: tuple | None):
         """Per block of ``view``'s rows, the pairs whose float32 bound is above ``lim`` (one a
         row of ``view``), as (rows, mentors) of this source's scorer (``rows``: the scorer's
         row of each of ``view``'s, ``cols`` its mentor of each of ``view``'s, None: the same);
-        ``width`` (one a row): only the row's first that many of ``view``'s mentors. ``blas``:
-        the process's ``threadpoolctl.ThreadpoolController``."""
+        ``floors``: ``(price, need)``, one a mentor of ``view`` and one a row of it: only the
+        pairs with ``price >= need`` (None: every pair). ``blas``: the process's
+        ``threadpoolctl.ThreadpoolController``."""
         from ..scale import BoundedScorer
         from .bounded.blockscan import scan
         from .sparse import row_blocks
@@ -293,8 +301,8 @@ class BoundedSource(_ByRows):
                 s, rest = view.upper_split(a, b, out) if split else (view.upper(a, b, out), None)
             _, (rr, cc, _), _ = scan(s, 0, np.ascontiguousarray(lim[a:b]), none, none, max(1, s.shape[1]),
                                      True, None, rest)
-            if width is not None:
-                keep = cc < width[a:b][rr]
+            if floors is not None:
+                keep = floors[0][cc] >= floors[1][a:b][rr]
                 rr, cc = rr[keep], cc[keep]
             if len(rr):
                 yield rows[rr + a], (cc if cols is None else cols[cc])
