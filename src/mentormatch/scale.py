@@ -9,7 +9,9 @@ features (:class:`~mentormatch.features.base.BoundModel`) into one float32 matri
     bound(i, j) = L[i] @ R[j] + stated[i, j]        (row and column terms folded into L, R)
                 = -BIG where a rule removes the pair
 
-and computes exact scores (the extractors, float64) only for the pairs it is asked about: each
+(where the compiled block kernel has AVX2, the runs of the mentors' factors with few patterns,
+such as personality's one-hot bins, leave the product for a lookup by the mentor's code: see
+``CODES``) and computes exact scores (the extractors, float64) only for the pairs it is asked about: each
 mentee's best pairs by the bound, and the pairs whose bound the prices do not rule out. The
 bound is exact for geography (places), readiness, preference and competency (one target), a
 bilinear bound for personality and a binned one for experience when there are many distinct
