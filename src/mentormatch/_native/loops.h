@@ -1,5 +1,6 @@
 /* The loops of mentormatch._native.scan that read a whole row, in plain C so that the
-   compiler vectorises them (portable: no intrinsics, no -march flags). */
+   compiler vectorises them (portable: no -march flags; the AVX2 forms are chosen on the CPU
+   that runs them, and the one with intrinsics, mm_codes_avx2, is built only for x86-64). */
 #ifndef MENTORMATCH_NATIVE_LOOPS_H
 #define MENTORMATCH_NATIVE_LOOPS_H
 #include <stddef.h>
