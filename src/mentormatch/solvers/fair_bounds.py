@@ -260,7 +260,7 @@ def total_bound(fig: Figures, capacity, demand, load, most: int | None = None) -
 
     def side(top: np.ndarray, places: np.ndarray) -> float:
         w, v = _top_weights(places, top.shape[1]), np.maximum(top, 0.0)
-        if most is None:
+        if most is None or not np.isfinite(most):  # (no count bound: every place counts)
             return float((w * v).sum())
         on = w > 0
         w, v = w[on], v[on]
