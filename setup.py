@@ -11,7 +11,8 @@ except ImportError:  # no Cython: the numpy code only
 else:
     extensions = cythonize([Extension("mentormatch._native.scan", ["src/mentormatch/_native/scan.pyx"],
                                       depends=["src/mentormatch/_native/loops.h",
-                                               "src/mentormatch/_native/pools.pxi"], optional=True),
+                                               "src/mentormatch/_native/pools.pxi",
+                                               "src/mentormatch/_native/entries.pxi"], optional=True),
                             Extension("mentormatch._native.flow", ["src/mentormatch/_native/flow.pyx"],
                                       depends=["src/mentormatch/_native/heap.pxi",
                                                "src/mentormatch/_native/flow_phases.pxi",
