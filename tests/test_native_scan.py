@@ -89,9 +89,9 @@ def test_the_kernel_gives_the_numpy_scans_arrays(seed):
 
 
 def _rest(rng, n: int, m: int):
-    """A :class:`~mentormatch.scale.BlockRest` of a block: a few group runs, stated pairs, and
-    removed pairs set (some twice: the later value holds, some ``-inf``)."""
-    from mentormatch.scale import BlockRest
+    """A :class:`~mentormatch.scale_codes.BlockRest` of a block: a few group runs, stated pairs,
+    and removed pairs set (some twice: the later value holds, some ``-inf``)."""
+    from mentormatch.scale_codes import BlockRest
 
     cuts = np.sort(rng.choice(np.arange(1, n), size=min(3, n - 1), replace=False))
     edges = np.concatenate([[0], cuts, [n]]).astype(np.int64)
@@ -110,8 +110,8 @@ def _rest(rng, n: int, m: int):
 def test_the_kernel_adds_the_rest_of_the_bound_as_numpy_does(seed):
     """The rest of the bound (groups' rows, stated pairs, removed pairs) added by the kernel as
     it reads each row: the same outputs and the same block after as the numpy twin, which adds
-    it first (:meth:`~mentormatch.scale.BlockRest.apply`); the block after is the product plus
-    the rest, computed here pair by pair."""
+    it first (:meth:`~mentormatch.scale_codes.BlockRest.apply`); the block after is the product
+    plus the rest, computed here pair by pair."""
     rng = np.random.default_rng(100 + seed)
     n = int(rng.integers(6, 40))
     for m, pk in ((300, 40), (3_000, 20)):
@@ -194,7 +194,7 @@ def test_the_kernel_adds_coded_groups_as_numpy_does(seed):
 def test_the_kernel_refuses_a_rest_that_does_not_fit_the_block():
     """Runs that do not cover the block's rows, or stated pairs outside it: a ValueError
     (written through, they would write past the block)."""
-    from mentormatch.scale import BlockRest
+    from mentormatch.scale_codes import BlockRest
 
     s = np.zeros((4, 8), np.float32)
     e = np.zeros(0, np.int64)

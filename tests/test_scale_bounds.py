@@ -188,24 +188,24 @@ def test_keyed_terms_as_one_hot_columns_bound_and_solve_as_the_table_does(monkey
 def test_coded_groups_bound_and_solve_as_the_whole_product_does(monkeypatch, holes):
     """Runs of the mentors' factor columns with at most 8 patterns (personality's bins; with
     missing traits a run ends earlier, and may take the next trait's columns) leave the product
-    for a lookup by code (``scale.CODES``), wherever the kernel is fast or not (forced here):
-    each mentor's pattern is its factors exactly; the same eligibility, bounds that hold every
-    exact score and equal the whole product's within the float32 margin; a subset's and a
+    for a lookup by code (``scale_codes.CODES``), wherever the kernel is fast or not (forced
+    here): each mentor's pattern is its factors exactly; the same eligibility, bounds that hold
+    every exact score and equal the whole product's within the float32 margin; a subset's and a
     task's rows (``subset``, ``bounds_rows``) the same floats as the whole; the same certified
     optimum."""
-    import mentormatch.scale as scale
+    import mentormatch.scale_codes as scale_codes
 
     mentors, mentees = _org(21, n=140, m=45, holes=holes)
     prep, eligible, scores = _exact_round(mentors, mentees, None)
-    monkeypatch.setattr(scale, "_codes_fast", lambda: False)
+    monkeypatch.setattr(scale_codes, "codes_fast", lambda: False)
     whole = _bounded(prep)
-    monkeypatch.setattr(scale, "_codes_fast", lambda: True)
+    monkeypatch.setattr(scale_codes, "codes_fast", lambda: True)
     coded = _bounded(prep)
     assert whole.codes is None and coded.codes is not None and len(coded.codes) >= 4
     right = coded.right_t.T
     coded_cols = np.setdiff1d(np.arange(right.shape[1]), coded.rest_cols)
     assert len(coded_cols) >= 30 and coded.margin == whole.margin
-    for g, (cols, codes, patterns) in enumerate(scale._coded_groups(right)):
+    for g, (cols, codes, patterns) in enumerate(scale_codes.coded_groups(right)):
         np.testing.assert_array_equal(patterns[codes], right[:, cols])
         np.testing.assert_array_equal(codes, coded.codes[g])
         want = coded.left[:, cols].astype(np.float64) @ patterns.T.astype(np.float64)

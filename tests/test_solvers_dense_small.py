@@ -67,7 +67,7 @@ def _expanded_optimum(s, f, cap):
 def test_the_small_path_is_taken_and_certified():
     s, f, cap = _instance(0, 30, 8)
     r = mm.assign(*_frames(s, f, cap)[:2], forbidden=_frames(s, f, cap)[2])
-    assert r.certificate["method"] == "dense_flow_every_pair"
+    assert r.certificate["method"] == "dense_min_cost_flow_every_pair"
     assert r.status == "optimal" and r.certificate["holds"]
     assert r.bound >= r.objective - 1e-9 and r.bound - r.objective <= 1e-6
 
@@ -114,8 +114,8 @@ def test_the_same_answer_as_solve_dense_on_hundreds_of_tied_problems(monkeypatch
         seed = int(rng.integers(0, 5))
         a = _solve(scores, capacity, forbidden, True, monkeypatch, seed)
         b = _solve(scores, capacity, forbidden, False, monkeypatch, seed)
-        assert a.certificate["method"] == "dense_flow_every_pair"
-        assert b.certificate["method"] != "dense_flow_every_pair"
+        assert a.certificate["method"] == "dense_min_cost_flow_every_pair"
+        assert b.certificate["method"] != "dense_min_cost_flow_every_pair"
         assert _pairs(a) == _pairs(b), trial
         assert a.status == b.status and abs(a.objective - b.objective) <= 1e-9
         pa = a.pairs.sort_values("mentee_id").reset_index(drop=True)
@@ -138,7 +138,7 @@ def test_row_and_column_permutations_give_the_same_pairs(seed):
         rows, cols = rng.permutation(scores.index), rng.permutation(scores.columns)
         r = mm.assign(scores.loc[rows, cols], capacity[cols].sample(frac=1, random_state=seed),
                       forbidden=forbidden.loc[rows, cols])
-        assert r.certificate["method"] == "dense_flow_every_pair"
+        assert r.certificate["method"] == "dense_min_cost_flow_every_pair"
         assert _pairs(r) == base
 
 
@@ -146,7 +146,7 @@ def test_negative_scores_capacity_zero_and_nothing_eligible():
     s = np.array([[-1.0, -0.5], [0.7, -np.inf], [-np.inf, -np.inf], [0.2, 0.9]])
     scores, capacity, _ = _frames(s, None, [1, 0])
     r = mm.assign(scores, capacity)
-    assert r.certificate["method"] == "dense_flow_every_pair"
+    assert r.certificate["method"] == "dense_min_cost_flow_every_pair"
     assert _pairs(r) == [("e1", "m0")]  # m1 has no place; scores <= 0 are never made
     assert set(r.unmatched["mentee_id"]) == {"e0", "e2", "e3"}
     assert r.objective == pytest.approx(0.7)
@@ -171,5 +171,5 @@ def test_locks_and_time_limits_take_the_other_path():
     i, j = np.argwhere(np.isfinite(s) & ~f & (s > 0))[0]
     locked = mm.assign(scores, capacity, forbidden=forbidden, locked=[(f"e{i}", f"m{j}")])
     limited = mm.assign(scores, capacity, forbidden=forbidden, time_limit=60)
-    assert locked.certificate["method"] != "dense_flow_every_pair"
-    assert limited.certificate["method"] != "dense_flow_every_pair"
+    assert locked.certificate["method"] != "dense_min_cost_flow_every_pair"
+    assert limited.certificate["method"] != "dense_min_cost_flow_every_pair"

@@ -10,10 +10,10 @@ features (:class:`~mentormatch.features.base.BoundModel`) into one float32 matri
                 = -BIG where a rule removes the pair
 
 (where the compiled block kernel has AVX2, the runs of the mentors' factors with few patterns,
-such as personality's one-hot bins, leave the product for a lookup by the mentor's code: see
-``CODES``) and computes exact scores (the extractors, float64) only for the pairs it is asked about: each
-mentee's best pairs by the bound, and the pairs whose bound the prices do not rule out. The
-bound is exact for geography (places), readiness, preference and competency (one target), a
+such as personality's one-hot bins, leave the product for a lookup by the mentor's code:
+:mod:`mentormatch.scale_codes`) and computes exact scores (the extractors, float64) only for
+the pairs it is asked about: each mentee's best pairs by the bound, and the pairs whose bound
+the prices do not rule out. The bound is exact for geography (places), readiness, preference and competency (one target), a
 bilinear bound for personality and a binned one for experience when there are many distinct
 years; float32 rounding is covered by :attr:`BoundedScorer.margin`.
 
@@ -21,12 +21,13 @@ Every eligibility rule is carried exactly (sparse pairs for the management line,
 and people in both tables; mentee-key x mentor tables for level rules; mentor masks for
 readiness), so that ``bound > -BIG / 2`` if and only if the pair is eligible, and the counts of
 pairs each rule removes (for the reasons of unmatched mentees) are computed without a pass over
-the pairs (the rules of the tables and the counts: :mod:`mentormatch.scale_rules`). Settings the bound cannot carry (``same_team``, ``min_score``, a custom feature's own
-ineligibility) make :func:`bounded_scorer` return None, and ``pair()`` scores every pair exactly.
+the pairs (the rules of the tables and the counts: :mod:`mentormatch.scale_rules`). Settings
+the bound cannot carry (``same_team``, ``min_score``, a custom feature's own ineligibility) make
+:func:`bounded_scorer` return None, and ``pair()`` scores every pair exactly. The product's
+columns of few patterns are added by code, and a block's rest in the kernel's order:
+:mod:`mentormatch.scale_codes`.
 """
 from __future__ import annotations
-
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -36,6 +37,7 @@ from .features import Context
 from .features.base import KeyedMask, row_keys
 from .pairs import Candidates, Encoder, unique_sorted
 from .rules import Rules
+from .scale_codes import BlockRest, block_product, code_factors
 from .scale_rules import removal_counts, table_rules
 
 __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
@@ -53,25 +55,6 @@ _U32 = 2.0 ** -24  # unit roundoff of float32
 #: column per place, per experience group, ... on every mentee) and a wider product in every
 #: block of every pass; the table adds one row per group run of a block.
 MAX_TABLE_ENTRIES = 1 << 28
-#: A run of the mentors' factor columns whose rows take at most ``CODES`` patterns (a trait's
-#: one-hot bins of personality: 8 columns, 8 patterns) leaves the product when it has at least
-#: ``CODED_MIN_COLUMNS`` columns: each mentor gets the code of its pattern, each mentee a
-#: lookup row of ``CODES`` values (its factors times each pattern, in float64, rounded once),
-#: and the block kernel adds ``lookup[i, code_j]`` 8 columns at once (``_native/loops.h``,
-#: ``mm_codes``). Measured on one core at 100,000 x 20,000 (67 columns): sgemm 1.6 ns a pair,
-#: 0.7 with the 27 left once personality's 40 leave (5 groups, their adds about 0.4 ns beside
-#: the table's add); a first pass's block 3.2 ms a million pairs, 2.45-2.55 so, 2.33-2.43 with
-#: competency's levels coded too (runs of 3-4 columns: 13 groups, one column left, the mentors'
-#: column terms, a product sgemm does slowly, 1.15 ns a pair: a plain multiply instead). Only
-#: where the compiled kernel does it fast (``scan.codes_fast``: AVX2): elsewhere one entry at a
-#: time costs more than the product.
-CODES = 8
-CODED_MIN_COLUMNS = 3
-
-
-def _zero(out: np.ndarray) -> np.ndarray:
-    out[...] = 0.0
-    return out
 
 
 def _csr_rows(matrix, a: int, b: int):
@@ -85,74 +68,8 @@ def _csr_rows(matrix, a: int, b: int):
     return np.repeat(np.arange(b - a), np.diff(ptr[a:b + 1])), matrix.indices[lo:hi], matrix.data[lo:hi]
 
 
-class BlockRest(NamedTuple):
-    """What :meth:`BoundedScorer.upper` adds to the product ``L @ R`` of a block of rows
-    (:meth:`BoundedScorer.upper_split`), in this order: ``adds[g]`` (float32, one a mentor) to
-    the rows ``edges[g]:edges[g + 1]`` (a group run: the groups' table row, less the pass's
-    prices), each coded group ``g``'s ``lookup[r, g, codes[g, j]]`` (``codes``: uint8, groups x
-    mentors, below ``CODES``; ``lookup``: float32, rows x groups x ``CODES``; None: none), the
-    stated pairs ``inc`` (rows, columns, float32 values; a CSR's: no pair twice) added, and the
-    removed pairs ``put`` (rows, columns, float32 values) set; rows numbered from the block's
-    first, ascending in ``inc`` and ``put``; ``inc``, ``put`` None when empty."""
-
-    edges: np.ndarray
-    adds: np.ndarray
-    inc: tuple | None
-    put: tuple | None
-    codes: np.ndarray | None = None
-    lookup: np.ndarray | None = None
-
-    def apply(self, s: np.ndarray) -> np.ndarray:
-        """``s`` (the block's product, float32) with the rest added, in place (a pair twice in
-        ``put``: its last value)."""
-        for g in range(len(self.adds)):
-            s[self.edges[g]:self.edges[g + 1]] += self.adds[g]
-        if self.codes is not None:  # (a float32 add a group, in order: the kernel's floats)
-            for g in range(len(self.codes)):
-                s += np.take(self.lookup[:, g, :], self.codes[g], axis=1)
-        if self.inc is not None:
-            s[self.inc[0], self.inc[1]] += self.inc[2]
-        if self.put is not None:
-            s[self.put[0], self.put[1]] = self.put[2]
-        return s
-
-
 class _Unsupported(Exception):
     pass
-
-
-def _coded_groups(right: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """``(columns, codes, patterns)`` of each run of consecutive columns of ``right`` (mentors x
-    factors) whose rows take at most ``CODES`` patterns (``patterns[codes[j]]`` is mentor
-    ``j``'s row of the run), for the runs of at least ``CODED_MIN_COLUMNS`` columns (taken
-    greedily from the left); see ``CODES``."""
-    out, start, d = [], 0, right.shape[1]
-    each = [np.unique(right[:, c], return_inverse=True)[1].reshape(-1).astype(np.int64) for c in range(d)]
-    while start < d:
-        key = each[start]
-        stop = start + 1
-        while stop < d:
-            col = each[stop]
-            both = key * (col.max(initial=0) + 1) + col  # (numbered 0, 1, ... by a count: no sort)
-            seen = np.zeros(int(both.max(initial=0)) + 1, bool)
-            seen[both] = True
-            both = (np.cumsum(seen) - 1)[both]
-            if both.max(initial=0) >= CODES:
-                break
-            key, stop = both, stop + 1
-        if stop - start >= CODED_MIN_COLUMNS:
-            first = np.unique(key, return_index=True)[1]
-            out.append((np.arange(start, stop), key.astype(np.uint8), right[first, start:stop]))
-        start = stop
-    return out
-
-
-def _codes_fast() -> bool:
-    """Whether the compiled block scan adds coded groups fast here (see ``CODES``)."""
-    from ._native import scan_kernel
-
-    kernel = scan_kernel()
-    return kernel is not None and bool(getattr(kernel, "codes_fast", lambda: False)())
 
 
 def _left_factors(lefts: list, row: np.ndarray, right_max: np.ndarray,
@@ -318,7 +235,8 @@ class BoundedScorer:
         self.margin = 1.01 * (d + 5) * (_U32 * (magnitude + stated_max) + 2.0 ** -126)
         self.largest = magnitude + stated_max  # no eligible pair's bound is larger in size
         self.right_t = np.ascontiguousarray(right.T, dtype=np.float32)
-        self._code(right.astype(np.float32) if _codes_fast() else right[:, :0])
+        # the product's coded groups, where the kernel adds them fast (mentormatch.scale_codes)
+        self.codes, self.lookup, self.left_rest, self.rest_cols = code_factors(self.left, right)
         self.stated = stated[self.order].astype(np.float32).tocsr()
         self.stated.sort_indices()
         blocked = unique_sorted(np.concatenate(sparse_rules)) if sparse_rules else np.zeros(0, np.int64)
@@ -329,43 +247,6 @@ class BoundedScorer:
         self.mentor_index = None  # mentors of a column subset (see subset)
         self.table_cols = None  # the columns of the shared table a column subset sees
         self.row_eligible = self.eligible_counts[self.order]  # by internal row
-
-    def _code(self, right: np.ndarray) -> None:
-        """The coded groups of ``right`` (mentors x factors, the float32 values of ``right_t``;
-        none: the whole product): ``codes`` (groups x mentors), each mentee's ``lookup`` rows
-        (internal order: rows x groups x ``CODES``, float32: ``left[:, group] @ pattern`` in
-        float64, rounded once) and the product's other columns (``left_rest``, ``rest_cols``).
-        The bound's float32 sum then takes its terms in another order than the whole product
-        does, with fewer roundings: :attr:`margin` (every order of the same terms) covers it."""
-        groups = _coded_groups(right)
-        self.codes = self.lookup = self.left_rest = self.rest_cols = None
-        if not groups:
-            return
-        self.codes = np.ascontiguousarray(np.stack([codes for _, codes, _ in groups]))
-        coded = np.concatenate([cols for cols, _, _ in groups])
-        # each group's patterns as one block-diagonal matrix: one float64 product for every
-        # group (the groups one by one took 0.24 s CPU at 100,000 x 20,000)
-        patterns = np.zeros((len(coded), len(groups) * CODES))
-        at = 0
-        for g, (cols, _, pat) in enumerate(groups):
-            patterns[at:at + len(cols), g * CODES:g * CODES + len(pat)] = pat.T
-            at += len(cols)
-        self.lookup = np.empty((self.n, len(groups), CODES), np.float32)
-        step = max(1, (1 << 22) // max(len(coded), len(groups) * CODES))
-        for a0 in range(0, self.n, step):
-            part = self.left[a0:a0 + step][:, coded].astype(np.float64) @ patterns
-            self.lookup[a0:a0 + step] = part.reshape(-1, len(groups), CODES)
-        self.rest_cols = np.setdiff1d(np.arange(right.shape[1]), coded)
-        self.left_rest = np.ascontiguousarray(self.left[:, self.rest_cols])
-
-    def _right_rest(self) -> np.ndarray:
-        """The mentors' factors of the product's columns not coded (``right_t[rest_cols]``),
-        kept while ``right_t`` is the same array (a task of an executor sets its own)."""
-        kept = self.__dict__.get("_right_rest_of")
-        if kept is None or kept[0] is not self.right_t:
-            kept = (self.right_t, np.ascontiguousarray(self.right_t[self.rest_cols]))
-            self._right_rest_of = kept
-        return kept[1]
 
     # ------------------------------------------------------------------------------------------
     def upper(self, a: int, b: int, out: np.ndarray | None = None, less: np.ndarray | None = None) -> np.ndarray:
@@ -379,26 +260,20 @@ class BoundedScorer:
         first pass's block). Its float32 rounding differs from the bound's less the prices by a
         few units of the largest term, which the checks' slack covers
         (:mod:`mentormatch.solvers.bounded.check`); removed pairs are ``-BIG - less`` as
-        before. The product, then :meth:`BlockRest.apply` of :meth:`upper_split`'s rest."""
+        before. The product, then :meth:`~mentormatch.scale_codes.BlockRest.apply` of
+        :meth:`upper_split`'s rest."""
         s, rest = self.upper_split(a, b, out, less)
         return rest.apply(s)
 
     def upper_split(self, a: int, b: int, out: np.ndarray | None = None,
                     less: np.ndarray | None = None) -> tuple[np.ndarray, "BlockRest"]:
         """:meth:`upper` in two parts: the product ``L @ R`` of rows ``a:b`` (in ``out``) and the
-        rest to add to it (:class:`BlockRest`: the groups' table rows less ``less``, the stated
-        pairs, the removed pairs), for a pass whose compiled block kernel adds the rest to each
-        row while the row is in the cache (:mod:`mentormatch.solvers.bounded.blockscan`): one
-        read and write of the block less than adding it here."""
-        out = None if out is None else out[:b - a]
-        if self.codes is None:
-            out = np.matmul(self.left[a:b], self.right_t, out=out)
-        elif len(self.rest_cols) == 1:  # (a product of one column: sgemm took 1.15 ns a pair)
-            out = np.multiply(self.left_rest[a:b], self._right_rest(), out=out)
-        elif len(self.rest_cols):
-            out = np.matmul(self.left_rest[a:b], self._right_rest(), out=out)
-        else:
-            out = np.zeros((b - a, self.m), np.float32) if out is None else _zero(out)
+        rest to add to it (:class:`~mentormatch.scale_codes.BlockRest`: the groups' table rows
+        less ``less``, the stated pairs, the removed pairs), for a pass whose compiled block
+        kernel adds the rest to each row while the row is in the cache
+        (:mod:`mentormatch.solvers.bounded.blockscan`): one read and write of the block less than
+        adding it here."""
+        out = block_product(self, a, b, out)
         lo, hi = np.searchsorted(self.runs, a, side="right"), np.searchsorted(self.runs, b, side="left")
         edges = np.array([a, *self.runs[lo:hi].tolist(), b] if b > a else [a], np.int64) - a
         rows = [self.table[k] for k in self.key_sorted[edges[:-1] + a]]

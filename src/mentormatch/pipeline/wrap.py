@@ -215,7 +215,7 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
         return {"pairs": pair_df, "contributions": contrib}
 
     def unmatched_table() -> dict[str, pd.DataFrame]:  # built on its own first read
-        from ..report.pricing import objective_bonus  # (the objective's bonus per pair)
+        from ..report.bonus import NO_BONUS, objective_bonus  # (the objective's bonus per pair)
 
         matched = np.zeros(pairs.n_mentees, dtype=bool)
         matched[pairs.mentee[chosen]] = True
@@ -231,7 +231,7 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
                         lambda: every_pair(data, problem, chosen)),
             optimum=(float(solution.objective) if solution.solver == "flow" and solution.status == "optimal"
                      and plain_goal else None),
-            bonus=None if plain_goal else lambda grown: objective_bonus(data, grown))
+            bonus=NO_BONUS if plain_goal else lambda grown: objective_bonus(data, grown))
         if input_rows is not None:
             unmatched = _unmatched_in_caller_order(input_rows, unmatched, unmatched_idx)
         return {"unmatched": unmatched}

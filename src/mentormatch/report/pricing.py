@@ -17,6 +17,7 @@ from ..constraints import RULE_WORDS
 from . import forced
 from .forced import (_reference_range, exact_solver, forced_cost_bounds, forced_cost_range,
                      forced_on_source, mentor_loads, plain_round)
+from .bonus import NO_BONUS, objective_bonus
 from .forced_fair import FAIR_OBJECTIVES, price_fair
 from .words import short_number
 
@@ -141,7 +142,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
     fair = solver_name if solver_name in FAIR_OBJECTIVES else None  # the objective priced
     ref = None
     fair_ref: dict = {}  # the fairness objective's reference standing, found once
-    bonus = None  # the objective bonus per pair of ``problem`` (False: one not held per pair)
+    bonus = NO_BONUS  # the objective's bonus on each pair of ``problem``, when it has one
     if fair is not None and (solution.certificate or {}).get("objective", "score") != "score":
         bonus = objective_bonus(data, problem)
     rows = []
@@ -173,7 +174,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             bounds = (f"bounds: {restricted}" if restricted is not None else
                       f"bounds: {skipped}" if len(P) > ALTERNATIVE_SOLVE_PAIRS
                       else late if forced.past_limit(limits) else None)
-            if bonus is False:  # an objective bonus not held per pair here: no figure
+            if not bonus.priced:  # an objective bonus not held per pair here: no figure
                 rows.append(_row(mid, sc, True, "", load[jj], problem.capacity[jj], np.nan,
                                  f"{mid} (score {sc:.3f}, {state}): not priced: the round's {fair} "
                                  f"objective adds a bonus (priority, continuity) that is not held "
@@ -182,7 +183,7 @@ def alternatives(data, problem, chosen, i, j, pos, objective, status, solver, n,
             price = price_fair(problem, solution, p, i, jj, sc, fair, status, fair_ref, limits,
                                (data["mentee_ids"].ids, m_ids), bounds,
                                held=restricted is not None and len(P) <= ALTERNATIVE_SOLVE_PAIRS,
-                               bonus=bonus)
+                               bonus=bonus.per_pair)
             rows.append(_fair_row(mid, sc, load[jj], problem.capacity[jj], state, price))
             continue
         priced = None
@@ -270,20 +271,6 @@ def _asked_outside(data, i: int, only: int | None,
         return float(rows.at(np.array([i]), np.array([only]))[0]), None
     rule = names[int(which[0])]
     return None if rule == "same_person" else (float(total[0]), rule)
-
-
-def objective_bonus(data, problem) -> np.ndarray | bool:
-    """The round's objective bonus (priority, continuity) on each pair of ``problem``, from
-    ``data["bonus"]``: the scale path's ``PairBonus`` (any pair's), the complete set's array (one
-    per pair of the solved problem); False when it does not cover ``problem``'s pairs. So "why
-    not X" under max-min/leximin is priced alike on every source (until s25: "not priced" on
-    blocks and bounds)."""
-    held = data.get("bonus")
-    if hasattr(held, "on_pairs"):
-        return np.asarray(held.on_pairs(problem.pairs.mentee, problem.pairs.mentor), float)
-    if held is not None and np.shape(held) == np.shape(problem.score):
-        return np.asarray(held, float)
-    return False
 
 
 def every_pair(data, problem, chosen: np.ndarray):

@@ -1,10 +1,13 @@
 """Why each unmatched mentee is unmatched, in plain words with numbers from the data."""
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import pandas as pd
 
 from ..constraints import RULE_WORDS
+from .bonus import NO_BONUS, ObjectiveBonus
 from .forced_fair import FAIR_OBJECTIVES
 
 REASON_CODES = ("no_mentors", "no_eligible_mentor", "no_capacity", "capacity_taken", "no_gain",
@@ -37,7 +40,7 @@ def unmatched_reasons(
     optimal: bool = False,
     every_pair=None,
     optimum: float | None = None,
-    bonus: np.ndarray | bool | None = None,
+    bonus: ObjectiveBonus | Callable[..., ObjectiveBonus] = NO_BONUS,
 ) -> pd.DataFrame:
     """One row per unmatched mentee: ``mentee_id``, ``reason_code``, ``reason``.
 
@@ -86,14 +89,14 @@ def unmatched_reasons(
         The plain flow's optimum of ``problem`` when the answer is that flow's, proven (no
         bonus): the exact "capacity_taken" reasons then start from it instead of solving the
         round once more (a third of their cost at 1,000 x 300).
-    bonus : array, False or callable, optional
-        The objective's bonus (priority, continuity) on each pair of ``problem``, when the
-        answer maximised ``score + bonus``, or a function of the problem giving it (called on
-        the problem the reasons read: every eligible pair's under the fairness objectives).
-        The exact "capacity_taken" figures of the total are then priced in that objective
-        (:func:`needed_scores` on ``score + bonus``, less the pair's bonus: the score the pair
-        would have needed), and so are max-min's and leximin's (on ``score + bonus``, which
-        the words say); False: a bonus not held per pair, so no figure is stated.
+    bonus : ObjectiveBonus or callable, optional
+        The objective's bonus (priority, continuity:
+        :class:`~mentormatch.report.bonus.ObjectiveBonus`), or a function of the problem giving
+        it (called on the problem the reasons read: every eligible pair's under the fairness
+        objectives). Held per pair, the exact "capacity_taken" figures of the total are priced
+        in that objective (:func:`needed_scores` on ``score + bonus``, less the pair's bonus:
+        the score the pair would have needed), and so are max-min's and leximin's (on ``score +
+        bonus``, which the words say); not held per pair, no figure is stated.
     """
     unmatched = np.asarray(unmatched, dtype=np.int64)
     if len(unmatched) and solver in FAIR_OBJECTIVES and every_pair is not None:
@@ -106,7 +109,7 @@ def unmatched_reasons(
         return pd.DataFrame(np.empty((0, 3), object), columns=["mentee_id", "reason_code", "reason"],
                             copy=False)
     if callable(bonus):
-        bonus = bonus(problem) if problem is not None else False
+        bonus = bonus(problem) if problem is not None else ObjectiveBonus("not_held")
     mentor_load = np.bincount(pair_mentor[chosen], weights=load[pair_mentee[chosen]], minlength=n_mentors)
     weakest = np.full(n_mentors, np.inf)
     np.minimum.at(weakest, pair_mentor[chosen], pair_score[chosen])
@@ -175,16 +178,16 @@ def unmatched_reasons(
                      f"the best match, {mentor_ids[j]!s} (score {_fmt(ss[k])} with this mentee), is at "
                      f"capacity {capacity[j]:g} and its weakest pair scores {_fmt(weakest[j])}"))
     fair = solver if solver in FAIR_OBJECTIVES else None
-    if pending and problem is not None and fair is not None and bonus is not False:
+    if pending and problem is not None and fair is not None and bonus.priced:
         from .reasons_fair import FAIR_REASON_SOLVES, fair_capacity_reasons
 
         fair_capacity_reasons(rows, pending, problem, chosen, mentor_ids, fair,
                               min(max_solves, FAIR_REASON_SOLVES), time_limit,
-                              optimal and not stopped, bonus)
+                              optimal and not stopped, bonus.per_pair)
     elif (pending and problem is not None and max_solves > 0 and _plain(problem)
-          and bonus is not False):
+          and bonus.priced):
         _exact_capacity_reasons(rows, pending, problem, mentor_ids, max_solves, time_limit=time_limit,
-                                optimum=optimum, bonus=bonus)
+                                optimum=optimum, bonus=bonus.per_pair)
     return pd.DataFrame(rows, columns=["mentee_id", "reason_code", "reason"])
 
 

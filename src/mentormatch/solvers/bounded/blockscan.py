@@ -14,8 +14,8 @@ from .rank import _crowded_best, _nonzero, _row_best
 def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray, cj: np.ndarray,
                per_row: int, keep_all: bool, above: np.ndarray | None, rest=None):
     """``(pool, suspects, tops)`` of a block ``s`` (rows x mentors, float32), each None when
-    not asked for, after ``rest`` (a :class:`mentormatch.scale.BlockRest`, None: none) is added
-    to ``s`` (in place: ``s`` the product, the rest the groups' rows, stated and removed pairs
+    not asked for, after ``rest`` (a :class:`mentormatch.scale_codes.BlockRest`, None: none) is
+    added to ``s`` (in place: ``s`` the product, the rest the groups' rows, stated and removed pairs
     of the bound; :meth:`~mentormatch.scale.BoundedScorer.upper_split`):
 
     - ``pool`` (``pk`` > 0): each row's ``pk`` largest entries, in descending order, ties to the

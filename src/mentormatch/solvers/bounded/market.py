@@ -180,7 +180,7 @@ SUB_MARKET_MODULES = ("mentormatch.solvers.bounded", "mentormatch.solvers.base",
                       "mentormatch.solvers.duals", "mentormatch.solvers.flow", "mentormatch.solvers.keys",
                       "mentormatch.solvers.quantize",
                       "mentormatch.solvers.rounds", "mentormatch.solvers.sparse", "mentormatch.solvers.warm",
-                      "mentormatch.scale")
+                      "mentormatch.scale", "mentormatch.scale_codes")
 
 
 def _settings(scorer=None) -> dict:

@@ -230,8 +230,8 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
 
 
 def _then(put, ri: np.ndarray, rj: np.ndarray):
-    """``put`` (a block's removed pairs, as :class:`mentormatch.scale.BlockRest` has them, or
-    None) followed by the pairs ``ri``, ``rj`` at ``-inf``, rows ascending (a pair in both: -inf,
+    """``put`` (a block's removed pairs, as :class:`mentormatch.scale_codes.BlockRest` has them,
+    or None) followed by the pairs ``ri``, ``rj`` at ``-inf``, rows ascending (a pair in both: -inf,
     as set after)."""
     r, c, v = (ri, rj, np.full(len(ri), -np.inf, np.float32))
     if put is not None:

@@ -16,7 +16,7 @@ the same optimum: the pairs are those of ``solve_dense`` on the same inputs, tie
 
 The problem returned holds every eligible pair (``solve_dense(every_pair=True)``'s, in the same
 row-major order), and the solution the same fields and certificate keys, with ``method``
-``"dense_flow_every_pair"`` (the check is the kernel's: ``check`` says so).
+``"dense_min_cost_flow_every_pair"`` (the check is the kernel's: ``check`` says so).
 """
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     i, j, score, chosen, n_forbidden, n_neginf, eps = kernel.dense_pairs(values, fb, has, mate, u, p)
     tol = 1.0 / scale
     n_max = int(min(n, int(cap.sum()), n_arcs))
-    cert = {"method": "dense_flow_every_pair", "scale": scale, "rounding_bound": n_max / scale,
+    cert = {"method": "dense_min_cost_flow_every_pair", "scale": scale, "rounding_bound": n_max / scale,
             "n_max": n_max, "top_k": None, "pairs_in_sparse": len(i), "rounds": 1,
             "violations_added": 0, "warm_repairs": [], "holds": eps <= tol, "flow": "compiled dense",
             "or_tools_status": "not run: the compiled flow",

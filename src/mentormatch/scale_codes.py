@@ -1,0 +1,170 @@
+"""The coded groups of the scale path's bound product, and the rest a block adds to the product.
+
+:class:`mentormatch.scale.BoundedScorer` bounds a block of mentee rows by a float32 product
+``L @ R`` plus its rest (:class:`BlockRest`: the groups' table rows, the stated and the removed
+pairs). The mentors' factor columns that take few patterns (personality's one-hot bins,
+competency's levels) leave the product: each mentor gets the code of its pattern and each
+mentee a lookup row, added by the compiled block kernel where it does so fast (see ``CODES``).
+This module holds that layout: which columns are coded (:func:`coded_groups`), the mentees'
+lookups (:func:`code_factors`), the product of a block's other columns (:func:`block_product`)
+and the rest in the order the kernel adds it (:meth:`BlockRest.apply`).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["BlockRest", "CODES", "CODED_MIN_COLUMNS", "block_product", "code_factors",
+           "coded_groups", "codes_fast"]
+
+#: A run of the mentors' factor columns whose rows take at most ``CODES`` patterns (a trait's
+#: one-hot bins of personality: 8 columns, 8 patterns) leaves the product when it has at least
+#: ``CODED_MIN_COLUMNS`` columns: each mentor gets the code of its pattern, each mentee a
+#: lookup row of ``CODES`` values (its factors times each pattern, in float64, rounded once),
+#: and the block kernel adds ``lookup[i, code_j]`` 8 columns at once (``_native/loops.h``,
+#: ``mm_codes``). Measured on one core at 100,000 x 20,000 (67 columns): sgemm 1.6 ns a pair,
+#: 0.7 with the 27 left once personality's 40 leave (5 groups, their adds about 0.4 ns beside
+#: the table's add); a first pass's block 3.2 ms a million pairs, 2.45-2.55 so, 2.33-2.43 with
+#: competency's levels coded too (runs of 3-4 columns: 13 groups, one column left, the mentors'
+#: column terms, a product sgemm does slowly, 1.15 ns a pair: a plain multiply instead). Only
+#: where the compiled kernel does it fast (``scan.codes_fast``: AVX2): elsewhere one entry at a
+#: time costs more than the product.
+CODES = 8
+CODED_MIN_COLUMNS = 3
+
+
+def _zero(out: np.ndarray) -> np.ndarray:
+    out[...] = 0.0
+    return out
+
+
+class BlockRest(NamedTuple):
+    """What :meth:`~mentormatch.scale.BoundedScorer.upper` adds to the product ``L @ R`` of a
+    block of rows (:meth:`~mentormatch.scale.BoundedScorer.upper_split`), in this order:
+    ``adds[g]`` (float32, one a mentor) to the rows ``edges[g]:edges[g + 1]`` (a group run: the
+    groups' table row, less the pass's prices), each coded group ``g``'s
+    ``lookup[r, g, codes[g, j]]`` (``codes``: uint8, groups x mentors, below ``CODES``;
+    ``lookup``: float32, rows x groups x ``CODES``; None: none), the stated pairs ``inc`` (rows,
+    columns, float32 values; a CSR's: no pair twice) added, and the removed pairs ``put`` (rows,
+    columns, float32 values) set; rows numbered from the block's first, ascending in ``inc`` and
+    ``put``; ``inc``, ``put`` None when empty."""
+
+    edges: np.ndarray
+    adds: np.ndarray
+    inc: tuple | None
+    put: tuple | None
+    codes: np.ndarray | None = None
+    lookup: np.ndarray | None = None
+
+    def apply(self, s: np.ndarray) -> np.ndarray:
+        """``s`` (the block's product, float32) with the rest added, in place (a pair twice in
+        ``put``: its last value)."""
+        for g in range(len(self.adds)):
+            s[self.edges[g]:self.edges[g + 1]] += self.adds[g]
+        if self.codes is not None:  # (a float32 add a group, in order: the kernel's floats)
+            for g in range(len(self.codes)):
+                s += np.take(self.lookup[:, g, :], self.codes[g], axis=1)
+        if self.inc is not None:
+            s[self.inc[0], self.inc[1]] += self.inc[2]
+        if self.put is not None:
+            s[self.put[0], self.put[1]] = self.put[2]
+        return s
+
+
+def coded_groups(right: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(columns, codes, patterns)`` of each run of consecutive columns of ``right`` (mentors x
+    factors) whose rows take at most ``CODES`` patterns (``patterns[codes[j]]`` is mentor
+    ``j``'s row of the run), for the runs of at least ``CODED_MIN_COLUMNS`` columns (taken
+    greedily from the left); see ``CODES``."""
+    out, start, d = [], 0, right.shape[1]
+    each = [np.unique(right[:, c], return_inverse=True)[1].reshape(-1).astype(np.int64) for c in range(d)]
+    while start < d:
+        key = each[start]
+        stop = start + 1
+        while stop < d:
+            col = each[stop]
+            both = key * (col.max(initial=0) + 1) + col  # (numbered 0, 1, ... by a count: no sort)
+            seen = np.zeros(int(both.max(initial=0)) + 1, bool)
+            seen[both] = True
+            both = (np.cumsum(seen) - 1)[both]
+            if both.max(initial=0) >= CODES:
+                break
+            key, stop = both, stop + 1
+        if stop - start >= CODED_MIN_COLUMNS:
+            first = np.unique(key, return_index=True)[1]
+            out.append((np.arange(start, stop), key.astype(np.uint8), right[first, start:stop]))
+        start = stop
+    return out
+
+
+def codes_fast() -> bool:
+    """Whether the compiled block scan adds coded groups fast here (see ``CODES``)."""
+    from ._native import scan_kernel
+
+    kernel = scan_kernel()
+    return kernel is not None and bool(getattr(kernel, "codes_fast", lambda: False)())
+
+
+class Coded(NamedTuple):
+    """The coded groups of a bound product (:func:`code_factors`), all None when none is:
+    ``codes`` (uint8, groups x mentors), each mentee's ``lookup`` rows (the rows of ``left``:
+    rows x groups x ``CODES``, float32), the product's other columns ``rest_cols`` and the
+    mentees' factors of them ``left_rest``."""
+
+    codes: np.ndarray | None = None
+    lookup: np.ndarray | None = None
+    left_rest: np.ndarray | None = None
+    rest_cols: np.ndarray | None = None
+
+
+def code_factors(left: np.ndarray, right: np.ndarray) -> Coded:
+    """The coded groups of the product ``left @ right.T`` (``left``: mentees x factors, float32;
+    ``right``: mentors x factors, float64, coded on its float32 values), where the kernel adds
+    them fast (:func:`codes_fast`; elsewhere none: the whole product). Each mentee's lookup is
+    ``left[:, group] @ pattern`` in float64, rounded once. The bound's float32 sum then takes
+    its terms in another order than the whole product does, with fewer roundings: the scorer's
+    ``margin`` (every order of the same terms) covers it."""
+    groups = coded_groups(right.astype(np.float32) if codes_fast() else right[:, :0])
+    if not groups:
+        return Coded()
+    codes = np.ascontiguousarray(np.stack([codes for _, codes, _ in groups]))
+    coded = np.concatenate([cols for cols, _, _ in groups])
+    # each group's patterns as one block-diagonal matrix: one float64 product for every group
+    # (the groups one by one took 0.24 s CPU at 100,000 x 20,000)
+    patterns = np.zeros((len(coded), len(groups) * CODES))
+    at = 0
+    for g, (cols, _, pat) in enumerate(groups):
+        patterns[at:at + len(cols), g * CODES:g * CODES + len(pat)] = pat.T
+        at += len(cols)
+    lookup = np.empty((len(left), len(groups), CODES), np.float32)
+    step = max(1, (1 << 22) // max(len(coded), len(groups) * CODES))
+    for a0 in range(0, len(left), step):
+        part = left[a0:a0 + step][:, coded].astype(np.float64) @ patterns
+        lookup[a0:a0 + step] = part.reshape(-1, len(groups), CODES)
+    rest_cols = np.setdiff1d(np.arange(right.shape[1]), coded)
+    return Coded(codes, lookup, np.ascontiguousarray(left[:, rest_cols]), rest_cols)
+
+
+def _right_rest(scorer) -> np.ndarray:
+    """The mentors' factors of the product's columns not coded (``right_t[rest_cols]``), kept
+    on the scorer while its ``right_t`` is the same array (a task of an executor sets its own)."""
+    kept = scorer.__dict__.get("_right_rest_of")
+    if kept is None or kept[0] is not scorer.right_t:
+        kept = (scorer.right_t, np.ascontiguousarray(scorer.right_t[scorer.rest_cols]))
+        scorer._right_rest_of = kept
+    return kept[1]
+
+
+def block_product(scorer, a: int, b: int, out: np.ndarray | None = None) -> np.ndarray:
+    """The product of rows ``a:b`` of a :class:`~mentormatch.scale.BoundedScorer` (in ``out``,
+    float32, at least ``b - a`` rows, when given): ``L @ R``, or without its coded groups the
+    product of the other columns."""
+    out = None if out is None else out[:b - a]
+    if scorer.codes is None:
+        return np.matmul(scorer.left[a:b], scorer.right_t, out=out)
+    if len(scorer.rest_cols) == 1:  # (a product of one column: sgemm took 1.15 ns a pair)
+        return np.multiply(scorer.left_rest[a:b], _right_rest(scorer), out=out)
+    if len(scorer.rest_cols):
+        return np.matmul(scorer.left_rest[a:b], _right_rest(scorer), out=out)
+    return np.zeros((b - a, scorer.m), np.float32) if out is None else _zero(out)
