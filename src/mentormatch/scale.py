@@ -13,9 +13,9 @@ features (:class:`~mentormatch.features.base.BoundModel`) into one float32 matri
 such as personality's one-hot bins, leave the product for a lookup by the mentor's code:
 :mod:`mentormatch.scale_codes`) and computes exact scores (the extractors, float64) only for
 the pairs it is asked about: each mentee's best pairs by the bound, and the pairs whose bound
-the prices do not rule out. The bound is exact for geography (places), readiness, preference and competency (one target), a
-bilinear bound for personality and a binned one for experience when there are many distinct
-years; float32 rounding is covered by :attr:`BoundedScorer.margin`.
+the prices do not rule out. The bound is exact for geography (places), readiness, preference
+and competency (one target), a bilinear bound for personality and a binned one for experience
+when there are many distinct years; float32 rounding is covered by :attr:`BoundedScorer.margin`.
 
 Every eligibility rule is carried exactly (sparse pairs for the management line, forbidden pairs
 and people in both tables; mentee-key x mentor tables for level rules; mentor masks for
