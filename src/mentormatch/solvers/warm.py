@@ -94,9 +94,13 @@ NATIVE_FLOOR = 600
 #: The compiled repair gives up, and the flow is solved cold, past this many arc scans per arc
 #: of the network, plus :data:`MIN_SCANS` (a few milliseconds: a small network's repair is cheap
 #: however many times it scans it). A scan costs about 20-30 ns, a cold solve and its prices
-#: about 2.5-3 us a pair (the measures above): past 80 scans an arc a repair has spent more than
-#: half a cold solve; the repairs that win take 6-42.
-MAX_SCANS = 80
+#: about 2.5-3 us a pair (the measures above): 160 scans an arc are about one cold solve, the
+#: rent-or-buy point (a repair given up has cost the scans and then the cold solve: giving up at
+#: one cold solve's worth costs at most twice the better of the two; at half of it, as with 80,
+#: up to 2.5 times). The repairs that win take 6-42; at 100,000 x 20,000 (s27, the coded bounds)
+#: the outer sub-market's last round (1,808 violators in 850,641 pairs) gave up at 80 after
+#: 1.18 s CPU and was solved cold (1.5 s more), where it finishes at 1.31 s.
+MAX_SCANS = 160
 MIN_SCANS = 1 << 20
 #: The compiled repair's phases (:func:`mentormatch._native.flow.repair`): a search from every
 #: excess at once settles deficits worth :data:`BATCH_SHARE` of the excess left, then a
