@@ -105,6 +105,24 @@ def _rest(rng, n: int, m: int):
     return BlockRest(edges, adds, inc, (pr, pc, pv))
 
 
+def _scans_with_rest(rng, s, want, pk, rest):
+    """The numpy twin and the kernel on copies of block ``s`` with ``rest``, each block checked
+    equal to ``want`` after (the product plus the rest); a limit at the 90th percentile of
+    ``want`` and random prices above. Returns (limit, above, numpy outputs, kernel outputs)."""
+    n, m = s.shape
+    limit = np.quantile(want[np.isfinite(want)], 0.9).astype(np.float32) + np.zeros(n, np.float32)
+    above = rng.normal(-1.0, 1.0, m).astype(np.float32)
+    a, b = s.copy(), s.copy()
+    e = np.zeros(0, np.int64)
+    out_np = blockscan.numpy_scan(a, pk, limit, e, e, 4, False, above, rest)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(_native._chosen, "scan", native)
+        out_k = blockscan.scan(b, pk, limit, e, e, 4, False, above, rest)
+    np.testing.assert_array_equal(a, want)
+    np.testing.assert_array_equal(b, want)
+    return limit, above, out_np, out_k
+
+
 @needs_native
 @pytest.mark.parametrize("seed", range(6))
 def test_the_kernel_adds_the_rest_of_the_bound_as_numpy_does(seed):
@@ -125,16 +143,8 @@ def test_the_kernel_adds_the_rest_of_the_bound_as_numpy_does(seed):
             want[r, c] = want[r, c] + v
         for r, c, v in zip(*rest.put):
             want[r, c] = v
-        limit = np.quantile(want[np.isfinite(want)], 0.9).astype(np.float32) + np.zeros(n, np.float32)
-        above = rng.normal(-1.0, 1.0, m).astype(np.float32)
-        a, b = s.copy(), s.copy()
+        limit, above, out_np, out_k = _scans_with_rest(rng, s, want, pk, rest)
         e = np.zeros(0, np.int64)
-        out_np = blockscan.numpy_scan(a, pk, limit, e, e, 4, False, above, rest)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setitem(_native._chosen, "scan", native)
-            out_k = blockscan.scan(b, pk, limit, e, e, 4, False, above, rest)
-        np.testing.assert_array_equal(a, want)
-        np.testing.assert_array_equal(b, want)
         plain = blockscan.numpy_scan(want.copy(), pk, limit, e, e, 4, False, above)
         for x, y, z in zip(out_np, out_k, plain):
             for u, v, w in zip(x, y, z):
@@ -175,16 +185,7 @@ def test_the_kernel_adds_coded_groups_as_numpy_does(seed):
             want[r, c] = want[r, c] + v
         for r, c, v in zip(*rest.put):
             want[r, c] = v
-        limit = np.quantile(want[np.isfinite(want)], 0.9).astype(np.float32) + np.zeros(n, np.float32)
-        above = rng.normal(-1.0, 1.0, m).astype(np.float32)
-        a, b = s.copy(), s.copy()
-        e = np.zeros(0, np.int64)
-        out_np = blockscan.numpy_scan(a, pk, limit, e, e, 4, False, above, rest)
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setitem(_native._chosen, "scan", native)
-            out_k = blockscan.scan(b, pk, limit, e, e, 4, False, above, rest)
-        np.testing.assert_array_equal(a, want)
-        np.testing.assert_array_equal(b, want)
+        _, _, out_np, out_k = _scans_with_rest(rng, s, want, pk, rest)
         for x, y in zip(out_np, out_k):
             for u, v in zip(x, y):
                 np.testing.assert_array_equal(u, v)
