@@ -102,3 +102,33 @@ def test_a_stop_in_preparation_under_listed_pairs_bounds_score_plus_bonus(monkey
     sp = stopped.problem
     array = real(stopped, bonus.on_pairs(sp.pairs.mentee, sp.pairs.mentor))
     assert array.certificate["adjusted_bound"] is None and "no bound on score + bonus" in array.certificate["message"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_bonus_mentee_ceiling_bounds_every_pair_it_can_value(seed):
+    """``PairBonus.mentee_ceiling`` (what a stop during preparation bounds each open place by):
+    at least the value of every pair of the mentee scoring at most ``span``, under a scale,
+    per-mentee and per-mentor terms and listed pairs; equal to the best such pair where no
+    per-mentor term spreads it."""
+    from mentormatch.solvers.base import PairBonus
+
+    rng = np.random.default_rng(seed)
+    n, m, span = int(rng.integers(1, 6)), int(rng.integers(1, 6)), float(rng.uniform(0.5, 6.0))
+    k = int(rng.integers(0, n * m + 1))
+    keys = rng.choice(n * m, k, replace=False)
+    spread = bool(seed % 2)
+    b = PairBonus(per_mentee=rng.normal(0, 1, n), mentee=keys // m, mentor=keys % m,
+                  value=rng.normal(0, 2, k), n_mentors=m,
+                  per_mentor=rng.normal(0, 1, m) if spread else None,
+                  scale_mentee=rng.uniform(0, 2, n) if seed % 3 else None)
+    mi, mj = np.repeat(np.arange(n), m), np.tile(np.arange(m), n)
+    ceiling = b.mentee_ceiling(span, n)
+    for s in (np.full(n * m, span), rng.uniform(-span, span, n * m)):
+        best = np.full(n, -np.inf)
+        np.maximum.at(best, mi, b.apply(s, mi, mj))
+        assert np.all(ceiling >= best - 1e-12)
+    if not spread:  # (every pair at span: the best one is the ceiling, or an unlisted pair's 0)
+        best = np.full(n, -np.inf)
+        np.maximum.at(best, mi, b.apply(np.full(n * m, span), mi, mj))
+        open_pair = np.bincount(keys // m, minlength=n) < m  # (a pair of value 0 is there)
+        assert np.allclose(ceiling[open_pair], best[open_pair])

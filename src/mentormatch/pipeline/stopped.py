@@ -112,8 +112,9 @@ def with_bonus(prepared: Prepared, solution: Solution, bonus) -> Solution:
     Why the bound holds: every assignment holds the locks and, mentee ``i``, at most ``r_i =
     min(d_i, n_mentors) - locks_i`` more pairs, each scoring at most ``score_span`` plus its
     bonus, at most ``B_i``: ``per_mentee_i + max(0, largest listed value of i)`` (each pair's
-    bonus is ``per_mentee_i`` plus its listed value, or 0), or the largest of the row's array
-    entries; each counted at ``max(0, .)`` (a pair may be left out). No bound where the bonus
+    bonus is ``per_mentee_i`` plus its listed value, or 0; a scale or per-mentor terms as
+    :meth:`~mentormatch.solvers.base.PairBonus.mentee_ceiling` counts them), or the largest of
+    the row's array entries; each counted at ``max(0, .)`` (a pair may be left out). No bound where the bonus
     of a mentee with room is not known (an array holds the locked rows alone): then the
     message says so."""
     from ..solvers.base import PairBonus
@@ -122,22 +123,21 @@ def with_bonus(prepared: Prepared, solution: Solution, bonus) -> Solution:
         return solution
     p, chosen = prepared.problem, np.asarray(solution.chosen, np.int64)
     n, m = p.pairs.n_mentees, p.pairs.n_mentors
+    span = float(prepared.data["rules"].score_span)
     if isinstance(bonus, PairBonus):
-        on = bonus.on_pairs(p.pairs.mentee, p.pairs.mentor)
-        top = np.zeros(n) if bonus.per_mentee is None else np.asarray(bonus.per_mentee, float).copy()
-        if bonus.value is not None and len(bonus.value):
-            listed = np.zeros(n)
-            np.maximum.at(listed, np.asarray(bonus.mentee, np.int64), np.asarray(bonus.value, float))
-            top += listed
+        worth = bonus.apply(p.score, p.pairs.mentee, p.pairs.mentor)
+        on = worth - p.score
+        top = bonus.mentee_ceiling(span, n)
     else:
         on = np.asarray(bonus, float)
+        worth = p.score + on
         top = np.full(n, np.nan)  # (an array: only the rows it covers are known)
         np.fmax.at(top, p.pairs.mentee, on)
+        top += span
     dem = np.ones(n, np.int64) if p.demand is None else np.asarray(p.demand, np.int64)
     room = np.maximum(np.minimum(dem, m) - np.bincount(p.pairs.mentee[p.locked], minlength=n), 0)
-    span = float(prepared.data["rules"].score_span)
-    adjusted = float((p.score + on)[chosen].sum())
-    per = np.maximum(span + top[room > 0], 0.0)
+    adjusted = float(worth[chosen].sum())
+    per = np.maximum(top[room > 0], 0.0)
     known = bool(np.all(np.isfinite(per)))
     bound = adjusted + float(room[room > 0] @ per) if known else None
     message = solution.message + (

@@ -204,6 +204,22 @@ class PairBonus:
             out = out + np.where(hit, np.asarray(self.value, float)[order][pos], 0.0)
         return out
 
+    def mentee_ceiling(self, span: float, n: int) -> np.ndarray:
+        """Per mentee ``i`` (of ``n``), the most any of its pairs is worth when no score exceeds
+        ``span`` (>= 0): ``max(0, scale_i) x span + per_mentee_i + max per_mentor + max(0, its
+        largest listed value)`` (an unlisted pair's value is 0)."""
+        a = np.ones(n) if self.scale_mentee is None else np.asarray(self.scale_mentee, float)
+        out = np.maximum(a, 0.0) * span
+        if self.per_mentee is not None:
+            out = out + np.asarray(self.per_mentee, float)
+        if self.per_mentor is not None and len(self.per_mentor):
+            out = out + float(np.max(self.per_mentor))
+        if self.value is not None and len(self.value):
+            listed = np.zeros(n)
+            np.maximum.at(listed, np.asarray(self.mentee, np.int64), np.asarray(self.value, float))
+            out = out + listed
+        return out
+
     def any(self) -> bool:
         return bool((self.per_mentee is not None and np.any(self.per_mentee))
                     or (self.per_mentor is not None and np.any(self.per_mentor))
