@@ -19,7 +19,9 @@ else:
                                                "src/mentormatch/_native/potentials.pxi"], optional=True),
                             Extension("mentormatch._native.assign", ["src/mentormatch/_native/assign.pyx"],
                                       depends=["src/mentormatch/_native/heap.pxi",
-                                               "src/mentormatch/_native/assign_graph.pxi"],
+                                               "src/mentormatch/_native/assign_graph.pxi",
+                                               "src/mentormatch/_native/assign_ties.pxi",
+                                               "src/mentormatch/_native/assign_dense.pxi"],
                                       optional=True)],
                            language_level=3, quiet=True)
     for ext in extensions:

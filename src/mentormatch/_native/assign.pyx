@@ -21,9 +21,10 @@ the flow is a min-cost flow of the network: an optimum of the assignment (which 
 several, the tie rule decides after: :mod:`mentormatch.solvers.ties`), and the potentials prove
 it. Plain C loops, the GIL released, no allocation inside the loop.
 
-The module's other routines, on the residual graph of a flow (strong components, distances from
-a root, the unit potentials, the tie rule's movable pairs), are in ``assign_graph.pxi``,
-included at the end (one compiled module: one import for ``assign()``'s small path)."""
+The module's other routines are included at the end (one compiled module: one import for
+``assign()``'s small path): those on the residual graph of a flow (strong components, distances
+from a root, the unit potentials, the tie rule's movable pairs) in ``assign_graph.pxi``, the tie
+rule's gathering of its pairs and keys in ``assign_ties.pxi``."""
 from libc.stdint cimport int64_t
 
 import numpy as np
@@ -179,4 +180,5 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
 
 
 include "assign_graph.pxi"
+include "assign_ties.pxi"
 include "assign_dense.pxi"

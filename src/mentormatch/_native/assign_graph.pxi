@@ -1,7 +1,7 @@
-# (included by assign.pyx: the routines on a flow's residual graph, and the tie rule's
-# gathering of its pairs and keys; the module's imports and heap.pxi are in scope)
-from libc.math cimport rint
-from libc.stdint cimport uint64_t
+# (included by assign.pyx: the routines on a flow's residual graph (strong components,
+# distances from a root, the unit potentials, the tie rule's movable pairs); the module's
+# imports and heap.pxi are in scope. The tie rule's gathering of its pairs and keys is in
+# assign_ties.pxi)
 
 
 def strong_components(const int64_t[::1] ptr, const int64_t[::1] adj):
@@ -307,102 +307,3 @@ def movable_pairs(const int64_t[::1] a, const int64_t[::1] b, const unsigned cha
         for k in range(n_pairs):
             out[k] = rc[k] == 0 and lab[a[k]] == lab[n + b[k]]
     return out_a.view(bool)
-
-
-def face_pairs(const int64_t[::1] mentee, const int64_t[::1] mentor, const double[::1] score,
-               const unsigned char[::1] chosen, const int64_t[::1] dem, const int64_t[::1] cap,
-               const int64_t[::1] d_i, const int64_t[::1] d_j, double scale,
-               const int64_t[::1] rank_i, const int64_t[::1] rank_j):
-    """The pairs the tie rule works on (:func:`mentormatch.solvers.ties.canonical`), gathered
-    and put in the seeded order in C: the chosen ones, and those of score > 0 between a mentee
-    of demand > 0 and a mentor of capacity > 0 whose integer gain ``rint(s * scale) - d_i +
-    d_j`` is >= 0 (``rint``: to nearest, halves to even, as ``numpy.round``), sorted by
-    (``rank_i`` of the mentee, ``rank_j`` of the mentor), stably (two counting sorts, the
-    mentor's rank first: ``numpy.argsort`` of the codes, stable).
-
-    Returns ``(idx, a, b, cost)``: the pairs' positions, their mentees' and mentors' ranks and
-    ``-rint(s * scale)``, int64 each."""
-    cdef Py_ssize_t n_pairs = mentee.shape[0], n = dem.shape[0], m = cap.shape[0]
-    if (mentor.shape[0] != n_pairs or score.shape[0] != n_pairs or chosen.shape[0] != n_pairs
-            or d_i.shape[0] != n or d_j.shape[0] != m or rank_i.shape[0] != n
-            or rank_j.shape[0] != m):
-        raise ValueError("face_pairs: one mentee, mentor, score and chosen per pair; "
-                         "one potential and rank per person")
-    keep_a = np.zeros(n_pairs, np.uint8)
-    at_a = np.zeros(max(n, 1) + 1, np.int64)
-    bt_a = np.zeros(max(m, 1) + 1, np.int64)
-    cdef unsigned char[::1] keep = keep_a
-    cdef int64_t[::1] at = at_a, bt = bt_a
-    cdef Py_ssize_t p, q, k = 0, i, j
-    cdef double x
-    cdef bint bad = False
-    with nogil:
-        for p in range(n_pairs):
-            i, j = mentee[p], mentor[p]
-            if chosen[p]:
-                keep[p] = 1
-            elif score[p] > 0 and dem[i] > 0 and cap[j] > 0:
-                x = score[p] * scale
-                if x < 9.2e18:
-                    keep[p] = <int64_t>rint(x) - d_i[i] + d_j[j] >= 0
-                else:
-                    bad = True
-            if keep[p]:
-                if not (score[p] * scale < 9.2e18 and score[p] * scale > -9.2e18):
-                    bad = True
-                k += 1
-                at[rank_i[i] + 1] += 1
-                bt[rank_j[j] + 1] += 1
-    if bad:
-        raise ValueError("face_pairs: a score times the scale is not a finite int64")
-    tmp_a = np.zeros(max(k, 1), np.int64)
-    idx_a = np.zeros(k, np.int64)
-    a_a = np.zeros(k, np.int64)
-    b_a = np.zeros(k, np.int64)
-    cost_a = np.zeros(k, np.int64)
-    cdef int64_t[::1] tmp = tmp_a, idx = idx_a, a = a_a, b = b_a, cost = cost_a
-    with nogil:
-        for i in range(n):
-            at[i + 1] += at[i]
-        for j in range(m):
-            bt[j + 1] += bt[j]
-        for p in range(n_pairs):  # by mentor rank, stably
-            if keep[p]:
-                j = rank_j[mentor[p]]
-                tmp[bt[j]] = p
-                bt[j] += 1
-        for q in range(k):  # then by mentee rank, stably
-            p = tmp[q]
-            i = rank_i[mentee[p]]
-            idx[at[i]] = p
-            at[i] += 1
-        for q in range(k):
-            p = idx[q]
-            a[q] = rank_i[mentee[p]]
-            b[q] = rank_j[mentor[p]]
-            cost[q] = -<int64_t>rint(score[p] * scale)
-    return idx_a, a_a, b_a, cost_a
-
-
-def pair_keys(const int64_t[::1] a, const int64_t[::1] b, uint64_t stage, int bits):
-    """:func:`mentormatch.solvers.ties.pair_key` of the ranks ``a``, ``b`` at ``stage``, its
-    top ``bits`` bits (1-63), int64: the same splitmix64 in C."""
-    if not 1 <= bits <= 63:
-        raise ValueError("pair_keys: bits must be 1-63")
-    cdef Py_ssize_t k, size = a.shape[0]
-    if b.shape[0] != size:
-        raise ValueError("pair_keys: one mentor rank per mentee rank")
-    out_a = np.zeros(size, np.int64)
-    cdef int64_t[::1] out = out_a
-    cdef uint64_t x, shift = 64 - bits
-    with nogil:
-        for k in range(size):
-            x = ((<uint64_t>a[k]) * 0x9E3779B97F4A7C15ULL + <uint64_t>b[k]
-                 + stage * 0xD1B54A32D192ED03ULL)
-            x ^= x >> 30
-            x *= 0xBF58476D1CE4E5B9ULL
-            x ^= x >> 27
-            x *= 0x94D049BB133111EBULL
-            x ^= x >> 31
-            out[k] = <int64_t>(x >> shift)
-    return out_a
