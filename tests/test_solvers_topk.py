@@ -3,7 +3,9 @@
 baselines' bound had its own partition, ties at the ``k``-th score "in any order"): checked
 against a brute force of the documented rule (per mentee, score descending, ties by position)
 on pairs grouped by mentee (the partition) and in any order (the sort), with ties, infinities
-and NaN."""
+and NaN. Until s28 the dense passes' candidates (``best_per_mentee``, ties by a seeded key) and
+the complete source's check (``sparse._check``'s violators per row, ties by column) had sorts
+of their own: their rules through ``top_k`` are pinned here too."""
 from __future__ import annotations
 
 import numpy as np
@@ -71,3 +73,42 @@ def test_ties_by_mentor_index_on_candidates():
     s = np.array([0.5, 0.9, 0.5, 0.5, 0.2, 0.2])
     assert top_k(P.mentee, s, 2).tolist() == [True, True, False, False, True, True]
     assert top_k(P.mentee, s, 3).tolist() == [True, True, True, False, True, True]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_callers_other_tie_rules_are_an_order_of_the_pairs(seed, monkeypatch):
+    """``top_k`` keeps ties by position, so a caller with another tie rule puts its pairs in
+    that order first. The dense passes' ``best_per_mentee`` (pairs in column-major order, ties
+    by the seeded ``tie_key``) and the complete source's check (``sparse._check``, each row's
+    ``per_row`` most violating pairs, ties by column, over blocks of rows): the pairs of the
+    brute force of each rule, on scores of few levels (long runs of ties)."""
+    from mentormatch.solvers import sparse
+    from mentormatch.solvers.dense.passes import best_per_mentee, tie_key
+
+    rng = np.random.default_rng(seed)
+    n, m = 40, 30
+    for levels in (2, 4, 1000):
+        s = np.floor(rng.random((n, m)) * levels) / levels + 1 / levels
+        keep = rng.random((n, m)) < rng.random((n, 1))
+        j, i = np.nonzero(keep.T)  # column-major, as a pass by mentor collects them
+        ranks = (rng.permutation(n), rng.permutation(m))
+        key = tie_key(ranks[0][i], ranks[1][j])
+        for limit in (1, 3, 9):
+            want = sorted((a, b) for a in range(n) for *_, b in sorted(
+                (-s[a, b], key[q], b) for q, b in zip(np.flatnonzero(i == a), j[i == a]))[:limit])
+            gi, gj, gs = best_per_mentee(i, j, s[i, j], ranks, limit, m)
+            assert list(zip(gi.tolist(), gj.tolist())) == want
+            assert np.array_equal(gs, s[gi, gj])
+        monkeypatch.setattr(sparse, "_BLOCK_ELEMENTS", 7 * m)  # (several blocks of rows)
+        u, p, tol = rng.random(n) * 0.3, rng.random(m) * 0.3, 0.05
+        r = s - u[:, None] - p[None, :]
+        ex_i, ex_c = np.divmod(rng.choice(n * m, 60, replace=False), m)
+        r[ex_i, ex_c] = -np.inf
+        src = sparse._ScoredRows(s, n, m)
+        for per_row in (1, 2, 5):
+            viol = sparse._check(src, sparse.row_blocks(n, m), u, p, ex_i, ex_c, tol,
+                                 per_row=per_row)[0]
+            want = sorted((a, b) for a in range(n)
+                          for _, b in sorted((-r[a, b], b) for b in np.flatnonzero(r[a] > tol))[:per_row])
+            assert sorted(zip(viol.i.tolist(), viol.j.tolist())) == want
+            assert np.array_equal(viol.s, s[viol.i, viol.j])

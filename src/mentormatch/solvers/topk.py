@@ -1,6 +1,7 @@
 """Each mentee's ``k`` best pairs: one selection, one tie rule, for every caller (a source's
 ``best(k)``, the engine's violators per mentee, a baseline's bound, the fallbacks' picks,
-:func:`mentormatch.scoring.candidate_top_k`).
+:func:`mentormatch.scoring.candidate_top_k`, the dense passes' candidates
+:func:`mentormatch.solvers.dense.passes.best_per_mentee`).
 
 **The rule.** A mentee keeps its pairs scoring above its ``k``-th best score, then those tied
 with it in the order of their positions, up to ``k`` (all of a mentee with at most ``k``): the
@@ -8,7 +9,8 @@ order of a stable sort by mentee, then score descending. Pairs sorted by mentee 
 (:class:`~mentormatch.pairs.Candidates`, a source's blocks) break ties by mentor index, and in
 ``pair()`` an index is the seeded rank of the id (:func:`mentormatch.pipeline.order.seeded_order`):
 the documented rule over ids, whatever the order of the rows. A NaN score ranks below every
-number.
+number. Another tie rule is an order: pairs put in the order of its keys within each mentee
+keep their ties by those keys (as ``best_per_mentee`` does with its seeded mix).
 
 **How.** Pairs grouped by mentee (the usual case) are selected by a partition of each long row
 for its ``k``-th best score (padded blocks of rows of similar width), the pairs at or above it
