@@ -615,28 +615,6 @@ def test_pair_order_of_distinct_pairs_from_their_buckets_is_the_stable_argsort(s
         monkeypatch.setattr(keys, "PAIR_BUCKET", 8)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_best_per_mentee_keeps_the_pairs_of_the_lexicographic_order(seed):
-    """At most ``limit`` pairs per mentee, by score then :func:`tie_key`: the pairs kept are
-    those of ``np.lexsort((key, -score, mentee))`` cut at ``limit`` per mentee (scores on four
-    levels: long runs of ties)."""
-    from mentormatch.solvers.dense.passes import best_per_mentee, tie_key
-
-    rng = np.random.default_rng(seed)
-    n, m, limit = 40, 30, int(rng.integers(1, 6))
-    code = rng.choice(n * m, 600, replace=False)
-    i, j = np.divmod(code, m)
-    s = np.floor(rng.random(len(i)) * 4) / 4
-    ranks = (rng.permutation(n), rng.permutation(m))
-    gi, gj, gs = best_per_mentee(i, j, s, ranks, limit, m)
-    order = np.lexsort((tie_key(ranks[0][i], ranks[1][j]), -s, i))
-    first = np.searchsorted(i[order], i[order])
-    kept = order[np.arange(len(order)) - first < limit]
-    want = sorted(zip(i[kept].tolist(), j[kept].tolist()))
-    assert list(zip(gi.tolist(), gj.tolist())) == want
-    assert gs.tolist() == [s[np.flatnonzero((i == a) & (j == b))[0]] for a, b in want]
-
-
 @pytest.mark.parametrize("layout", ["C", "F"])
 @pytest.mark.parametrize("seed", range(3))
 def test_the_checks_return_each_cell_with_its_score_and_reduced_gain(seed, layout, monkeypatch):
