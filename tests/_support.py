@@ -9,14 +9,12 @@
 * Issue 23's checks: ``pair()`` on each source (:func:`on_source`) and its result's constraints
   recomputed from the caller's tables (:func:`table_violations`).
 * The fake clock of the time-limit tests (:func:`jumping_clock`): nothing is timed.
-* The compiled warm repair's modes (:func:`kernel_mode`); an optional compiled kernel, or None
-  where it was not built (:func:`native_kernel`).
+
+The compiled kernels' set-ups are in ``_kernels.py``.
 """
 from __future__ import annotations
 
 import contextlib
-import importlib
-import os
 import pickle
 import time
 from typing import NamedTuple
@@ -364,33 +362,6 @@ def best_rows(x: np.ndarray, feasible: np.ndarray, value: np.ndarray, objective:
         worst = np.where(x, value, np.inf).min(1)
         ok &= worst >= worst[ok].max() * (1 - 1e-9)  # (relative: values may be tiny)
     return np.flatnonzero(ok & (total >= total[ok].max() * (1 - 1e-9)))
-
-
-def native_kernel(name: str):
-    """The optional compiled kernel ``mentormatch._native.<name>``, or None where it was not
-    built (no C compiler where this was installed); under ``CI``, where the build is part of
-    the install (``make test``), its absence fails."""
-    try:
-        return importlib.import_module(f"mentormatch._native.{name}")
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        return None
-
-
-def kernel_mode(monkeypatch, mode: str) -> None:
-    """The compiled warm repair (:mod:`mentormatch.solvers.warm`) for any number of violators and
-    scans (tests of its answers; the route and the budget have their own tests), in ``mode``:
-    ``"phases"`` (searches from every excess throughout), ``"one"`` (one search a unit
-    throughout), anything else as routed."""
-    from mentormatch.solvers import warm
-
-    monkeypatch.setattr(warm, "NATIVE_SHARE", 10 ** 9)
-    monkeypatch.setattr(warm, "MAX_SCANS", 10 ** 6)
-    if mode == "phases":
-        monkeypatch.setattr(warm, "MIN_BATCH_PATHS", 0)
-    if mode == "one":
-        monkeypatch.setattr(warm, "BATCH_SHARE", 0.0)
 
 
 class JumpClock:

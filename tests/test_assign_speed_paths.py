@@ -4,7 +4,6 @@ replaces (``np.where`` masking, pandas ``groupby().rank()``) and against scipy. 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linear_sum_assignment
 
 import mentormatch as mm
 import mentormatch.solvers.flow as flow
@@ -12,6 +11,8 @@ from mentormatch.pairs import DenseRows
 from mentormatch.pipeline import _rank_of_chosen, _rank_of_pairs, seeded_order
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.certify import solve_scored
+
+from _exact import expanded_optimum
 
 
 def _frame(s, forbidden=None):
@@ -30,21 +31,6 @@ def _instance(seed, n=60, m=15, ties=False, neginf=0.1, forbid=0.05):
     f = rng.random((n, m)) < forbid
     cap = rng.integers(0, 3, m).astype(float)
     return s, f, cap
-
-
-def _expanded_optimum(s, forbidden, cap, lock=None):
-    """scipy on the capacity-expanded matrix; a locked (i, j) is taken out first."""
-    if lock is not None:
-        i, j = lock
-        cap = cap.copy()
-        cap[j] -= 1
-        keep = np.arange(len(s)) != i
-        return s[i, j] + _expanded_optimum(s[keep], forbidden[keep], cap)
-    n, m = s.shape
-    w = np.where(forbidden | ~np.isfinite(s), -1e6, s)[:, np.repeat(np.arange(m), cap.astype(int))]
-    w = np.hstack([w, np.zeros((n, n))])  # "unmatched" columns
-    r, c = linear_sum_assignment(w, maximize=True)
-    return w[r, c].sum()
 
 
 # --------------------------------------------------------------------------------------------
@@ -149,7 +135,7 @@ def test_dense_path_equals_solving_the_masked_copy(seed, monkeypatch):
                                       want.astype(ids))
     lj = np.array([scores.columns.get_loc(locked[0][1])])
     assert res.objective == pytest.approx(sol.objective, abs=1e-12)
-    assert res.objective == pytest.approx(_expanded_optimum(s, f, cap, (0, int(lj[0]))), rel=1e-9)
+    assert res.objective == pytest.approx(expanded_optimum(s, cap, f, locked=(0, int(lj[0]))), rel=1e-9)
     # recomputed from the inputs: capacities, one mentor each, nothing forbidden or -inf
     e = scores.index.get_indexer(res.pairs["mentee_id"])
     j = scores.columns.get_indexer(res.pairs["mentor_id"])
@@ -180,7 +166,7 @@ def test_dense_path_and_pair_path_agree(forbid, neginf, monkeypatch):
     monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
     big = mm.assign(scores, capacity, forbidden=forbidden)
     assert big.objective == pytest.approx(small.objective, rel=1e-12)
-    optimum = _expanded_optimum(s, f if forbid else np.zeros_like(f), cap)
+    optimum = expanded_optimum(s, cap, f if forbid else None)
     assert big.objective == pytest.approx(optimum, rel=1e-9)
     # per mentee, in each path's own order (the small path solves in the seeded order)
     by_id = [r.data["removed"].set_axis(r.data["mentee_ids"].ids).sort_index() for r in (big, small)]
@@ -267,7 +253,7 @@ def test_the_finite_scores_check_by_one_sum(path, monkeypatch):
     capacity = pd.Series(cap, index=[f"m{j}" for j in range(6)])
     huge = s * 1e307  # finite, but their sum overflows
     res = mm.assign(_frame(huge)[0], capacity)
-    assert res.objective == pytest.approx(_expanded_optimum(huge / 1e307, np.zeros(huge.shape, bool), cap) * 1e307,
+    assert res.objective == pytest.approx(expanded_optimum(huge / 1e307, cap) * 1e307,
                                           rel=1e-9)
     for bad, word in [(np.nan, "nan"), (np.inf, "inf")]:
         t = s.copy()

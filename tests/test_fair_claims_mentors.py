@@ -30,7 +30,8 @@ from mentormatch.scale import BIG
 from mentormatch.solvers.bounded import _first_pass, passes
 from mentormatch.solvers.threshold import ThresholdBounds
 
-from _support import exact_round, native_kernel, scorer_of, table_violations
+from _kernels import native_kernel
+from _support import exact_round, scorer_of, table_violations
 from test_fair_claims import _fair_round
 from test_hunt_s23 import _accounted
 from test_hunt_s24 import _pair_jumping

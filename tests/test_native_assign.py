@@ -22,7 +22,7 @@ from scipy.sparse.csgraph import connected_components
 import mentormatch as mm
 from mentormatch import _native
 
-from _support import native_kernel
+from _kernels import native_kernel
 
 native = native_kernel("assign")
 
@@ -113,15 +113,21 @@ def _csr(tail, head, n):
     return ptr, order
 
 
-def test_strong_components_group_the_nodes_as_scipy_does():
-    rng = np.random.default_rng(11)
+def _graphs(rng, low: int, high: int, least_arcs: int):
+    """200 random directed graphs of ``low`` to ``high - 1`` nodes and ``least_arcs`` to 4 a
+    node (repeats and loops too): ``(n, tail, head, ptr, order)``, ``ptr`` and ``order`` the
+    arcs by tail (:func:`_csr`)."""
     for _ in range(200):
-        n = int(rng.integers(1, 50))
-        e = int(rng.integers(0, 4 * n))
+        n = int(rng.integers(low, high))
+        e = int(rng.integers(least_arcs, 4 * n))
         tail, head = rng.integers(0, n, e), rng.integers(0, n, e)
-        ptr, order = _csr(tail, head, n)
+        yield (n, tail, head, *_csr(tail, head, n))
+
+
+def test_strong_components_group_the_nodes_as_scipy_does():
+    for n, tail, head, ptr, order in _graphs(np.random.default_rng(11), 1, 50, 0):
         got = native.strong_components(ptr, head[order].astype(np.int64))
-        g = csr_matrix((np.ones(e), (tail, head)), shape=(n, n))
+        g = csr_matrix((np.ones(len(tail)), (tail, head)), shape=(n, n))
         g.sum_duplicates()
         want = connected_components(g, directed=True, connection="strong")[1]
         assert ((got[:, None] == got[None, :]) == (want[:, None] == want[None, :])).all()
@@ -129,13 +135,9 @@ def test_strong_components_group_the_nodes_as_scipy_does():
 
 def test_distances_are_bellman_fords_and_a_negative_cycle_is_found():
     rng = np.random.default_rng(12)
-    for _ in range(200):
-        n = int(rng.integers(2, 40))
-        e = int(rng.integers(1, 4 * n))
-        tail, head = rng.integers(0, n, e), rng.integers(0, n, e)
+    for n, tail, head, ptr, order in _graphs(rng, 2, 40, 1):
         pot = rng.integers(-50, 50, n)
-        cost = rng.integers(0, 20, e) + pot[tail] - pot[head]  # no negative cycle
-        ptr, order = _csr(tail, head, n)
+        cost = rng.integers(0, 20, len(tail)) + pot[tail] - pot[head]  # no negative cycle
         got = native.shortest_from_root(ptr, head[order].astype(np.int64), cost[order].astype(np.int64))
         want = np.zeros(n, np.int64)
         for _sweep in range(n + 1):  # every arc each sweep, from 0 (the virtual root)

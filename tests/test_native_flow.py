@@ -19,7 +19,7 @@ from mentormatch.solvers.duals import potentials
 from mentormatch.solvers.flow import network, solve_arrays
 from mentormatch.solvers.quantize import coverage_weights, integer_costs
 
-from _support import kernel_mode, native_kernel, on_source
+from _kernels import kernel_mode, native_kernel, same_with_and_without
 
 native = native_kernel("flow")
 
@@ -266,7 +266,6 @@ def test_pair_gives_the_same_pairs_with_or_without_the_compiled_repair(monkeypat
     same pairs and objective with the compiled repair (which ran) and with the scipy phases and
     cold flows, both proven optimal."""
     mentors, mentees = synthetic.organisation(n_mentees=1_400, n_mentors=600, seed=seed)
-    import mentormatch as mm
 
     calls = []
 
@@ -280,16 +279,7 @@ def test_pair_gives_the_same_pairs_with_or_without_the_compiled_repair(monkeypat
             calls.append(out)
             return out
 
-    results = []
-    for k in (Counted, None):
-        monkeypatch.setitem(_native._chosen, "flow", k)
-        with on_source("bounds"):
-            results.append(mm.pair(mentors, mentees))
-    a, b = results
+    a, b = same_with_and_without(monkeypatch, "flow", Counted, mentors, mentees)
     assert any(status == native.OPTIMAL and paths > 0 for status, paths, *_ in calls)
-    assert a.status == b.status == "optimal"
-    pairs = lambda r: sorted(zip(r.pairs["mentee_id"], r.pairs["mentor_id"]))
-    assert pairs(a) == pairs(b)
-    assert a.objective == b.objective
     # (the bounds come from different, equally valid prices: they may differ in the last bits)
     assert 0 <= a.bound - a.objective <= 1e-6 and 0 <= b.bound - b.objective <= 1e-6

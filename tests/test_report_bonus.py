@@ -7,23 +7,14 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linear_sum_assignment
 
 from mentormatch.pipeline import assign
 from mentormatch.report.bonus import NO_BONUS, ObjectiveBonus, objective_bonus
 from mentormatch.report.reasons import unmatched_reasons
 from mentormatch.solvers.base import PairBonus
 
-
-def _optimum(value, cap, force_out=None):
-    """The best total of ``value`` (mentees x mentors) with each mentor ``j`` taking at most
-    ``cap[j]`` mentees (one place fewer for ``force_out``), mentees left out at 0."""
-    cap = cap.astype(int).copy()
-    if force_out is not None:
-        cap[force_out] -= 1
-    wide = np.hstack([value[:, np.repeat(np.arange(value.shape[1]), cap)], np.zeros((len(value),) * 2)])
-    r, c = linear_sum_assignment(wide, maximize=True)
-    return wide[r, c].sum()
+from _exact import expanded_optimum
+from test_report_explain import assert_states_the_closest_need
 
 
 def test_the_record_holds_a_figure_exactly_when_it_is_per_pair():
@@ -74,16 +65,10 @@ def test_unmatched_reasons_price_each_state_of_the_bonus(seed):
     held = reasons(ObjectiveBonus("per_pair", per_pair))
     assert held == reasons(lambda problem: ObjectiveBonus("per_pair", per_pair))  # (called on it)
     goal = dense + extra[:, None]
-    best = _optimum(goal, cap)
+    best = expanded_optimum(goal, cap)
     for i, text in zip(row[idx], held):
-        need = np.array([best - _optimum(goal, cap, j) for j in range(m)]) - extra[i]
-        short = need - dense[i]
-        j = int(np.argmin(short))
-        assert f"mentor m{j}" in text
-        if short[j] > 1e-9:
-            assert f"at least {need[j]:.3f}" in text and f"{short[j]:.3f} short" in text
-        else:
-            assert "a tie" in text
+        need = np.array([best - expanded_optimum(goal, cap, place_out=j) for j in range(m)]) - extra[i]
+        assert_states_the_closest_need(text, need, dense[i])
     quiet = reasons(ObjectiveBonus("not_held"))
     assert all("needed" not in t and "a tie" not in t and "weakest pair scores" in t for t in quiet)
     assert quiet == reasons(lambda problem: ObjectiveBonus("not_held"))

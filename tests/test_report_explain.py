@@ -3,13 +3,13 @@ every unmatched mentee has a reason whose numbers match the data."""
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.optimize import linear_sum_assignment
 
 import mentormatch as mm
 from mentormatch.pipeline import assign
 from mentormatch.report.explain import Explanation, explain, explain_all
 from mentormatch.report.reasons import needed_scores, unmatched_reasons
 
+from _exact import expanded_optimum
 from report_people import people
 
 
@@ -70,22 +70,6 @@ def test_neutral_for_missing_data_is_said():
     assert "geography unknown for the mentee: neutral 0.5" in str(_explain(res, "E000", 0))
 
 
-def _expanded_optimum(dense, cap, drop_row=None, drop_col=None):
-    """Optimum of the capacity-expanded assignment with scipy (independent of the library)."""
-    n, m = dense.shape
-    cap = cap.astype(int).copy()
-    rows = np.arange(n)
-    if drop_row is not None:
-        rows = rows[rows != drop_row]
-        cap[drop_col] -= 1
-    cols = np.repeat(np.arange(m), cap)
-    sub = dense[rows][:, cols]
-    sub = np.where(np.isfinite(sub), sub, -1e9)
-    expanded = np.hstack([sub, np.zeros((len(rows), len(rows)))])
-    r, c = linear_sum_assignment(expanded, maximize=True)
-    return expanded[r, c].sum()
-
-
 @pytest.mark.parametrize("seed", range(8))
 def test_forced_alternative_cost_equals_two_exact_solves(seed):
     rng = np.random.default_rng(seed)
@@ -95,7 +79,7 @@ def test_forced_alternative_cost_equals_two_exact_solves(seed):
     cap = rng.integers(1, 3, m).astype(float)
     scores = pd.DataFrame(dense, index=[f"e{i}" for i in range(n)], columns=[f"m{j}" for j in range(m)])
     res = assign(scores, pd.Series(cap, index=scores.columns))
-    base = _expanded_optimum(dense, cap)
+    base = expanded_optimum(dense, cap)
     assert res.objective == pytest.approx(base, abs=1e-6)
     checked = 0
     for i in range(n):
@@ -104,7 +88,7 @@ def test_forced_alternative_cost_equals_two_exact_solves(seed):
             j = int(alt.mentor_id[1:])
             if np.isnan(alt.cost):
                 continue
-            forced = dense[i, j] + _expanded_optimum(dense, cap, i, j)
+            forced = expanded_optimum(dense, cap, locked=(i, j))
             assert alt.cost == pytest.approx(base - forced, abs=1e-6), (i, j)
             assert str(round(alt.cost, 4))[:4] in alt.text or alt.cost < 1e-9
             checked += 1
@@ -158,19 +142,25 @@ def test_capacity_reason_states_the_exact_needed_score(seed):
     res = assign(scores, pd.Series(cap, index=scores.columns))
     u, idx = _unmatched_with_problem(res)
     assert len(u) == n - 4 and (u["reason_code"] == "capacity_taken").all()
-    base = _expanded_optimum(dense, cap)
+    base = expanded_optimum(dense, cap)
     for i, reason in zip(idx, u["reason"]):
         # X_j = OPT - OPT(cap_j - 1): forcing (i, j) at score X_j leaves the optimum unchanged
-        # a blank extra row stands in for the unmatched mentee, forced onto j at score 0
-        padded = np.vstack([dense, np.full((1, m), -np.inf)])
-        need = np.array([base - _expanded_optimum(padded, cap, n, j) for j in range(m)])
-        short = need - dense[i]
-        j = int(np.argmin(short))
-        assert f"mentor m{j}" in reason
-        if short[j] > 1e-9:
-            assert f"at least {need[j]:.3f}" in reason and f"{short[j]:.3f} short" in reason
-        else:
-            assert "a tie" in reason
+        # (the others keep one place fewer of j)
+        need = np.array([base - expanded_optimum(dense, cap, place_out=j) for j in range(m)])
+        assert_states_the_closest_need(reason, need, dense[i])
+
+
+def assert_states_the_closest_need(reason: str, need: np.ndarray, own: np.ndarray) -> None:
+    """A "capacity_taken" reason names the mentor ``m<j>`` of the least shortfall ``need - own``
+    (the score needed on it, the mentee's own), with the needed score and the shortfall, or "a
+    tie" where there is none (read by ``test_report_bonus`` too)."""
+    short = need - own
+    j = int(np.argmin(short))
+    assert f"mentor m{j}" in reason
+    if short[j] > 1e-9:
+        assert f"at least {need[j]:.3f}" in reason and f"{short[j]:.3f} short" in reason
+    else:
+        assert "a tie" in reason
 
 
 def test_needed_scores_large_cap_note():

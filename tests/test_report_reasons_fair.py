@@ -27,8 +27,18 @@ from test_hunt_s23 import lex_milp
 SEEDS = [2400, 2404, 2411]
 
 
-def _closest(reason: str, marker: str) -> str:
-    return reason.split(marker, 1)[1].split(" ", 1)[0].rstrip(":")
+def _capacity_taken(r, complete, P, marker: str):
+    """Each "capacity_taken" mentee of the result ``r``: ``(reason, i, own, name, q)``, its
+    index ``i`` and pairs ``own`` in ``P``, and the mentor ``name`` its reason gives after
+    ``marker`` (which it must hold), that pair's position ``q``."""
+    for u in r.unmatched.itertuples():
+        if u.reason_code != "capacity_taken":
+            continue
+        assert marker in u.reason, u.reason
+        name = u.reason.split(marker, 1)[1].split(" ", 1)[0].rstrip(":")
+        i = complete.mentee_ids.encode([u.mentee_id])[0]
+        q = int(P.locate(np.array([i]), complete.mentor_ids.encode([name]))[0])
+        yield u.reason, i, np.flatnonzero(P.mentee == i), name, q
 
 
 @pytest.mark.parametrize("objective", ["maxmin", "leximin"])
@@ -48,20 +58,14 @@ def test_closest_call_under_a_bonus_states_the_objective_on_score_plus_bonus(see
             r = mm.pair(mentors, mentees, programme)
         assert r.status == "optimal"
         seen.append(sorted(map(tuple, r.unmatched.to_numpy().tolist())))
-        for u in r.unmatched.itertuples():
-            if u.reason_code != "capacity_taken":
-                continue
-            assert "the closest call, mentor " in u.reason and "(scores plus the round's bonus)" in u.reason, u.reason
-            name = _closest(u.reason, "the closest call, mentor ")
-            i = complete.mentee_ids.encode([u.mentee_id])[0]
-            own = np.flatnonzero(P.mentee == i)
+        for reason, i, own, name, q in _capacity_taken(r, complete, P, "the closest call, mentor "):
+            assert "(scores plus the round's bonus)" in reason, reason
             top = own[np.argsort(-goal.score[own], kind="stable")[:3]]
             priced = {str(complete.mentor_ids.ids[P.mentor[q]]): best(brute(goal, force=int(q)), objective)
                       for q in top if brute(goal, force=int(q)) is not None}
             key = (lambda a: (a[0], a[1][0], a[1].sum())) if objective == "maxmin" else \
                 (lambda a: (a[0], *a[1]))
             assert np.allclose(key(priced[name]), max(key(v) for v in priced.values()), atol=1e-9)
-            q = int(P.locate(np.array([i]), complete.mentor_ids.encode([name]))[0])
             M2, t2, T2 = lex_milp(goal, force=[q])
             new = priced[name]
             assert new[0] == M2 and new[1][0] == pytest.approx(t2, abs=1e-6)
@@ -69,11 +73,11 @@ def test_closest_call_under_a_bonus_states_the_objective_on_score_plus_bonus(see
                 assert new[1].sum() == pytest.approx(T2, abs=1e-6)
             k = first_change(ref[1], new[1], objective)
             if new[0] < ref[0]:
-                assert f"({new[0]} instead of {ref[0]})" in u.reason, u.reason
+                assert f"({new[0]} instead of {ref[0]})" in reason, reason
             elif k is not None:
-                assert f"from {ref[1][k]:.4f} to {new[1][k]:.4f}" in u.reason, u.reason
+                assert f"from {ref[1][k]:.4f} to {new[1][k]:.4f}" in reason, reason
             drop = ref[1].sum() - new[1].sum()
-            assert f"{abs(drop):.4f}" in u.reason or abs(drop) < 1e-9, u.reason
+            assert f"{abs(drop):.4f}" in reason or abs(drop) < 1e-9, reason
             assert bonus[q] >= 0
             checked += 1
     assert checked > 0
@@ -95,21 +99,15 @@ def test_closest_call_past_the_re_solve_budget_states_bounds_that_hold(kind, obj
         M = best(brute(goal), objective)[0]  # (HiGHS stops with a solve error on 2400's t step)
         with on_source(kind):
             r = mm.pair(mentors, mentees, programme)
-        for u in r.unmatched.itertuples():
-            if u.reason_code != "capacity_taken":
-                continue
-            assert "bounds under " in u.reason and "the cap of 0 re-solves" in u.reason, u.reason
-            name = _closest(u.reason, "forcing its best pair, with mentor ")
-            i = complete.mentee_ids.encode([u.mentee_id])[0]
-            own = np.flatnonzero(P.mentee == i)
-            q = int(P.locate(np.array([i]), complete.mentor_ids.encode([name]))[0])
+        for reason, i, own, name, q in _capacity_taken(r, complete, P, "forcing its best pair, with mentor "):
+            assert "bounds under " in reason and "the cap of 0 re-solves" in reason, reason
             assert goal.score[q] == goal.score[own].max()  # (its best pair by score + bonus)
             M2, t2, _ = lex_milp(goal, force=[q])
-            both = re.search(r"worst pair score is (-?[\d.]+)", u.reason)  # (the bounds meet)
-            high = re.search(r"at most (-?[\d.]+)", u.reason) if both is None else both
-            low = re.search(r"at least (-?[\d.]+)", u.reason) if both is None else both
-            assert t2 <= float(high.group(1)) + 1e-4, (u.reason, t2)
+            both = re.search(r"worst pair score is (-?[\d.]+)", reason)  # (the bounds meet)
+            high = re.search(r"at most (-?[\d.]+)", reason) if both is None else both
+            low = re.search(r"at least (-?[\d.]+)", reason) if both is None else both
+            assert t2 <= float(high.group(1)) + 1e-4, (reason, t2)
             if low is not None:
-                assert M2 == M and float(low.group(1)) <= t2 + 1e-4, (u.reason, t2)
+                assert M2 == M and float(low.group(1)) <= t2 + 1e-4, (reason, t2)
             stated += 1
     assert stated > 0

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import linear_sum_assignment
 
 import mentormatch as mm
 import mentormatch.solvers.flow as flow
@@ -16,6 +15,8 @@ from mentormatch.pairs import DenseRows
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.dense import solve_dense
 from mentormatch.solvers.dense.passes import Walk, thresholds
+
+from _exact import expanded_optimum
 
 
 def _instance(seed, n=40, m=12, ties=False, neginf=0.1, forbid=0.05, cap_hi=3):
@@ -27,15 +28,6 @@ def _instance(seed, n=40, m=12, ties=False, neginf=0.1, forbid=0.05, cap_hi=3):
     f = rng.random((n, m)) < forbid
     cap = rng.integers(0, cap_hi + 1, m)
     return s, f, cap
-
-
-def _optimum(s, f, cap):
-    """scipy on the capacity-expanded matrix, with an 'unmatched' column per mentee."""
-    n, m = s.shape
-    w = np.where(f | ~np.isfinite(s), -1e6, s)[:, np.repeat(np.arange(m), cap)]
-    w = np.hstack([w, np.zeros((n, n))])
-    r, c = linear_sum_assignment(w, maximize=True)
-    return w[r, c].sum()
 
 
 def _brute(s, f, cap):
@@ -81,7 +73,7 @@ def test_the_optimum_of_scipy_on_the_expanded_matrix(seed, layout):
         problem, sol = solve_dense(rows, cap, options=SolverOptions(top_k=k))
         assert sol.status == "optimal" and sol.certificate["holds"]
         _check_feasible(s, f, cap, problem, sol)
-        assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+        assert sol.objective == pytest.approx(expanded_optimum(s, cap, f), abs=1e-9)
         assert sol.bound >= sol.objective - 1e-12 and sol.gap <= 1e-6
 
 
@@ -158,9 +150,7 @@ def test_locks_capacity_zero_and_rows_with_nothing_eligible():
     assert 5 not in i and 6 not in i and 0 not in j
     assert problem.locked.sum() == 2
     # the optimum with the locks taken out first
-    keep = ~np.isin(np.arange(30), li)
-    cap2 = cap - np.bincount(lj, minlength=10)
-    assert sol.objective == pytest.approx(s[li, lj].sum() + _optimum(s[keep], f[keep], cap2), abs=1e-9)
+    assert sol.objective == pytest.approx(expanded_optimum(s, cap, f, locked=(li, lj)), abs=1e-9)
 
 
 def test_a_forbidden_or_minus_inf_lock_is_infeasible():
@@ -224,7 +214,7 @@ def test_assign_on_the_dense_path_ignores_row_and_column_order(data, rnd):
     assert a.certificate["method"].startswith("dense_min_cost_flow")  # (all pairs after integer violators)
     pairs = lambda r: sorted(map(tuple, r.pairs[["mentee_id", "mentor_id"]].to_numpy().tolist()))  # noqa: E731
     assert pairs(a) == pairs(b)
-    assert a.objective == pytest.approx(_optimum(s, np.zeros_like(s, bool), cap.astype(int)), abs=1e-9)
+    assert a.objective == pytest.approx(expanded_optimum(s, cap), abs=1e-9)
     position = {e: k for k, e in enumerate(scores.index[rows])}
     got = [position[e] for e in b.pairs["mentee_id"]]
     assert got == sorted(got)  # reported in the caller's row order
@@ -266,7 +256,7 @@ def test_lists_cut_inside_runs_of_equal_scores_follow_the_ranks(seed):
                                options=SolverOptions(top_k=1))
     top = (s == 1.0).sum()
     assert sol.certificate["pairs_in_sparse"] < top  # the lists were cut
-    assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+    assert sol.objective == pytest.approx(expanded_optimum(s, cap, f), abs=1e-9)
     want = set(zip(problem.pairs.mentee[sol.chosen].tolist(), problem.pairs.mentor[sol.chosen].tolist()))
     pr, pc = rng.permutation(n), rng.permutation(m)
     p2, s2 = solve_dense(DenseRows(np.asfortranarray(s[np.ix_(pr, pc)])), cap[pc],
@@ -315,7 +305,7 @@ def test_thinned_runs_of_equal_scores_keep_the_optimum_the_order_and_the_ranks(s
                                options=SolverOptions(top_k=k))
     i, j = _check_feasible(s, f, cap, problem, sol)
     assert sol.status == "optimal"
-    assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+    assert sol.objective == pytest.approx(expanded_optimum(s, cap, f), abs=1e-9)
     masked = np.where(f, -np.inf, s)
     for q in sol.chosen:
         e, sc = problem.pairs.mentee[q], problem.score[q]
@@ -345,10 +335,7 @@ def test_the_flow_on_every_pair_when_the_prices_are_far_off(seed, monkeypatch):
                                mentor_rank=rank_j, options=SolverOptions(top_k=1))
     assert sol.certificate["method"] == "dense_min_cost_flow_all_pairs" and sol.status == "optimal"
     i, j = _check_feasible(s, f, cap, problem, sol, locked=lock)
-    keep = np.arange(40) != e0
-    cap2 = cap.copy()
-    cap2[0] -= 1
-    assert sol.objective == pytest.approx(s[e0, 0] + _optimum(s[keep], f[keep], cap2), abs=1e-9)
+    assert sol.objective == pytest.approx(expanded_optimum(s, cap, f, locked=lock), abs=1e-9)
     assert sol.bound >= sol.objective and sol.gap <= 1e-6
     masked = np.where(f, -np.inf, s)
     for q in sol.chosen:
@@ -387,7 +374,7 @@ def test_the_check_on_the_cells_above_the_thresholds_equals_the_pass(seed, monke
     assert b.certificate["check"] == "pass over every pair"
     assert pa == pb and a.certificate["rounds"] == b.certificate["rounds"]
     assert a.bound == pytest.approx(b.bound, abs=1e-12)
-    assert a.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+    assert a.objective == pytest.approx(expanded_optimum(s, cap, f), abs=1e-9)
 
 
 def test_rounds_repaired_warm_give_the_pairs_of_a_cold_solve(monkeypatch):
@@ -409,7 +396,7 @@ def test_rounds_repaired_warm_give_the_pairs_of_a_cold_solve(monkeypatch):
         assert sol.status == cold.status == "optimal"
         pairs = lambda p, x: sorted(zip(p.pairs.mentee[x.chosen].tolist(), p.pairs.mentor[x.chosen].tolist()))
         assert pairs(problem, sol) == pairs(cold_problem, cold)
-        assert sol.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+        assert sol.objective == pytest.approx(expanded_optimum(s, cap, f), abs=1e-9)
         assert sol.bound >= sol.objective - 1e-12
         _check_feasible(s, f, cap, problem, sol)
     assert len(warm_runs) >= 3, warm_runs
@@ -575,7 +562,7 @@ def test_the_flow_on_costs_divided_by_their_common_factor_gives_the_same_pairs(s
         want = p_.pairs.mentee[s_.chosen], p_.pairs.mentor[s_.chosen]
         assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
         assert (sol.objective, sol.bound) == (s_.objective, s_.bound)
-    assert sol.objective == pytest.approx(_optimum(s, np.zeros_like(s, bool), cap), abs=1e-9)
+    assert sol.objective == pytest.approx(expanded_optimum(s, cap), abs=1e-9)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -702,4 +689,4 @@ def test_every_pair_returns_every_eligible_pair_and_the_same_solution(seed, layo
     assert s2.certificate == s1.certificate and s2.status == "optimal"
     _check_feasible(s, f, cap, p2, s2, lock)
     if not li:
-        assert s2.objective == pytest.approx(_optimum(s, f, cap), abs=1e-9)
+        assert s2.objective == pytest.approx(expanded_optimum(s, cap, f), abs=1e-9)

@@ -13,7 +13,7 @@ from mentormatch.solvers import warm
 from mentormatch.solvers.certify import potentials, prices
 from mentormatch.solvers.flow import network, solve_arrays
 from mentormatch.solvers.quantize import integer_costs
-from _support import kernel_mode
+from _kernels import kernel_mode
 from test_potentials import _instance as _random_instance
 
 
