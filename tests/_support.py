@@ -226,13 +226,17 @@ def programme_rounds(rules: dict, mentors, mentees, kind: str) -> list:
     with on_source(kind):
         for k, date in enumerate(["2027-01-15", "2027-04-15"]):
             if k:
-                live = prog.in_force()
-                ends = np.arange(len(live)) % 3 == 0
-                prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
-                                                   "mentor_id": live["mentor_id"],
-                                                   "ended": np.where(ends, "2027-04-01", "")}))
+                end_in_force(prog, lambda n: np.where(np.arange(n) % 3 == 0, "2027-04-01", ""))
             out.append(prog.run_round(mentors, mentees, date=date))
     return out
+
+
+def end_in_force(prog, ended) -> None:
+    """Records the pairs in force of the programme ``prog`` as ended: on the date ``ended``,
+    or on ``ended(n)``'s dates, one per pair in force ("": not ended)."""
+    live = prog.in_force()
+    prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"], "mentor_id": live["mentor_id"],
+                                       "ended": ended(len(live)) if callable(ended) else ended}))
 
 
 def table_violations(mentors, mentees, programme: dict, r, complete) -> list[str]:

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import mentormatch as mm
@@ -22,7 +21,7 @@ from mentormatch import constraints as C
 from mentormatch import pipeline as pl
 from mentormatch.testing import feasible_assignments
 
-from _support import SOURCES, on_source, result_positions
+from _support import SOURCES, end_in_force, on_source, result_positions
 
 
 def _key(r) -> list:
@@ -92,9 +91,7 @@ def _hard_round_two(source: str):
                      allow_repeats=True, cooldown_rounds=0, priority="hard")
     with on_source(source):
         prog.run_round(mentors, mentees, date="2027-01-15")
-        live = prog.in_force()
-        prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
-                                           "mentor_id": live["mentor_id"], "ended": "2027-03-01"}))
+        end_in_force(prog, "2027-03-01")
         return prog.run_round(mentors, mentees, date="2027-04-15")
 
 

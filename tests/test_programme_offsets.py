@@ -13,7 +13,6 @@ same pairs, status, objective, ``bonus_total``, ``adjusted_objective`` and ``adj
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import mentormatch as mm
@@ -21,7 +20,7 @@ from mentormatch import pipeline as pl
 from mentormatch.programme import Programme
 from mentormatch.testing import feasible_assignments
 
-from _support import SOURCES, best_rows, on_source, result_positions
+from _support import SOURCES, best_rows, end_in_force, on_source, result_positions
 
 #: no geography: its working-hours overlap would take the round's date, so the round's scores
 #: would not be those of ``pl.prepare`` on the programme's rules
@@ -51,9 +50,7 @@ def _two_rounds(seed: int, priority: str, source: str):
                      priority_weight=0.7, continuity=True, continuity_weight=cw)
     with on_source(source):
         first = prog.run_round(mentors, mentees, date=DATES[0])
-        live = prog.in_force()
-        prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
-                                           "mentor_id": live["mentor_id"], "ended": "2027-03-01"}))
+        end_in_force(prog, "2027-03-01")
         second = prog.run_round(mentors, mentees, date=DATES[1])
     return first, second
 
@@ -175,9 +172,7 @@ def test_maxmin_rounds_with_priority_and_a_score_floor_are_brute_forces_optimum(
                          priority_weight=0.7)
         with on_source(kind):
             first = prog.run_round(mentors, mentees, date=DATES[0])
-            live = prog.in_force()
-            prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
-                                               "mentor_id": live["mentor_id"], "ended": "2027-03-01"}))
+            end_in_force(prog, "2027-03-01")
             results[kind] = (first, prog.run_round(mentors, mentees, date=DATES[1]))
     complete = pl.prepare(mentors, mentees, rules)
     p = complete.problem

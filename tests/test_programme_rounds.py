@@ -9,6 +9,8 @@ import pytest
 import mentormatch as mm
 from mentormatch.programme import Programme
 
+from _support import end_in_force
+
 
 def _org(n_mentees, n_mentors, seed):
     mentors, mentees = mm.synthetic.organisation(n_mentees=n_mentees, n_mentors=n_mentors, seed=seed)
@@ -53,11 +55,7 @@ def test_a_stable_programme_runs_several_rounds():
     for k, date in enumerate(dates):
         mentees = pool.iloc[3 * k: 24 + 3 * k].reset_index(drop=True)  # 3 leave, 3 join
         if k:
-            live = prog.in_force()
-            ends = rng.random(len(live)) < 0.3
-            prog.record_outcomes(pd.DataFrame({"mentee_id": live["mentee_id"],
-                                               "mentor_id": live["mentor_id"],
-                                               "ended": np.where(ends, date, "")}))
+            end_in_force(prog, lambda n: np.where(rng.random(n) < 0.3, date, ""))
         before = prog.in_force(date) if k else prog.history.iloc[0:0]
         present = set(mentees["id"].astype(str))
         kept = {(e, m) for e, m in _pairs(before) if e in present}
