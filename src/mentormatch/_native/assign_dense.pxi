@@ -1,7 +1,7 @@
 # (included by assign.pyx: the small-problem path of assign(), on the dense matrix itself;
 # the module's imports are in scope)
 from libc.math cimport INFINITY, rint
-from libc.stdint cimport INT64_MAX
+from libc.stdint cimport INT64_MAX, INT64_MIN
 
 
 def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
@@ -22,23 +22,57 @@ def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_f
     return top
 
 
-cdef inline Py_ssize_t _scan_row(int64_t[:, ::1] cost, Py_ssize_t u, int64_t d, int64_t pi_u,
-                                 Py_ssize_t own, int64_t[::1] pi_j, unsigned char[::1] done,
-                                 int64_t[::1] dist, int64_t[::1] pred) noexcept nogil:
-    """Relax mentee ``u``'s arcs (label ``d``, potential ``pi_u``) to the mentors not settled,
-    but its own mentor ``own``; the mentor of least label among those lowered (-1: none)."""
-    cdef Py_ssize_t k, low = -1
-    cdef int64_t c, g
+cdef inline void _mentor_add(int64_t[:, ::1] cost, Py_ssize_t j, Py_ssize_t r, Py_ssize_t v,
+                             int64_t[:, ::1] w, int64_t[:, ::1] wu, int64_t[::1] worst,
+                             int64_t[::1] worst_u) noexcept nogil:
+    """Mentee ``v`` joined mentor ``j`` (row ``r`` of the mentor graph, :func:`dense_flow`):
+    for each mentor ``k``, the least ``c_uk - c_uj`` over ``j``'s mentees ``u`` (the cost of
+    moving one of them to ``k``, less the potentials) and that mentee, and ``j``'s mentee of
+    the largest ``c_uj`` (the lowest score: the one to leave for nothing), with ``v`` counted."""
+    cdef Py_ssize_t k
+    cdef int64_t c = cost[v, j], x
+    if c > worst[j]:
+        worst[j] = c
+        worst_u[j] = v
     for k in range(cost.shape[1]):
-        c = cost[u, k]
-        if c != INT64_MAX and not done[k] and k != own:
-            g = d + c + pi_u - pi_j[k]
-            if g < dist[k]:
-                dist[k] = g
-                pred[k] = u
-                if low < 0 or g < dist[low]:
-                    low = k
-    return low
+        x = cost[v, k]
+        if x != INT64_MAX and x - c < w[r, k]:
+            w[r, k] = x - c
+            wu[r, k] = v
+
+
+cdef inline void _mentor_remove(int64_t[:, ::1] cost, Py_ssize_t j, Py_ssize_t r, Py_ssize_t v,
+                                int64_t[::1] slot_start, int64_t[::1] count, int64_t[::1] slots,
+                                int64_t[:, ::1] w, int64_t[:, ::1] wu, int64_t[::1] worst,
+                                int64_t[::1] worst_u) noexcept nogil:
+    """Mentee ``v`` left mentor ``j`` (already out of its slots): :func:`_mentor_add`'s entries
+    that were ``v``'s, found again over the mentees left."""
+    cdef Py_ssize_t k, q, u
+    cdef int64_t c, x
+    for k in range(cost.shape[1]):
+        if wu[r, k] != v:
+            continue
+        w[r, k] = INT64_MAX
+        for q in range(slot_start[j], slot_start[j] + count[j]):
+            u = slots[q]
+            x = cost[u, k]
+            if x != INT64_MAX and x - cost[u, j] < w[r, k]:
+                w[r, k] = x - cost[u, j]
+                wu[r, k] = u
+    if worst_u[j] == v:
+        worst[j] = INT64_MIN
+        for q in range(slot_start[j], slot_start[j] + count[j]):
+            u = slots[q]
+            if cost[u, j] > worst[j]:
+                worst[j] = cost[u, j]
+                worst_u[j] = u
+
+
+cdef inline bint _before(Py_ssize_t k, Py_ssize_t low, int64_t[::1] dist, int64_t[::1] count,
+                        const int64_t[::1] cap) noexcept nogil:
+    """Whether mentor ``k`` is settled before ``low``: a lower label, or the same with room
+    where ``low`` has none (on tied scores a plateau of equal labels ends at once)."""
+    return dist[k] < dist[low] or (dist[k] == dist[low] and count[k] < cap[k] and count[low] >= cap[low])
 
 
 def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
@@ -49,15 +83,16 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     to even, as :func:`mentormatch.solvers.quantize.integer_costs`); every demand is 1.
 
     The same successive shortest paths as :func:`flow_assign`, one mentee at a time in
-    ``order``, but with no pair list and no heap: the labels are dense arrays over the mentors
-    (the next one settled by a scan of ``m``), and the mentees reached back from them wait in a
-    small heap; mentors go first on equal labels (as in :func:`flow_assign`'s heap, for the
-    same reason: on tied scores a plateau of equal labels reaches a mentor with room after a
-    few nodes; relaxing each mentee's row as it was reached took 1.9 ms at 200 x 50 with scores
-    in 4 levels, against 0.39). The least mentor is found again by a scan only after one was
-    settled (a mentee scanned lowers labels only: its row gives the new least); a scan each
-    step took 0.58 ms on uniform scores against 0.36. A mentee scanned costs a row of ``m``
-    cells, where the heap of :func:`flow_assign` pushes every arc.
+    ``order``, but on the mentors alone. A matched mentee's back arc is tight (``pi_u = pi_j -
+    c_uj``: a search shifts a mentee with its mentor), so reaching mentor ``k`` through mentor
+    ``j``'s mentees costs ``min_u (c_uk - c_uj) + pi_j - pi_k``, whose first term changes only
+    when ``j``'s mentees do: it is kept per mentor that has mentees (at most ``min(n, m)`` rows
+    of ``m``: counts never fall, a path's inner mentors gain one and lose one) and rebuilt for
+    the mentors of each path. A search then settles mentors only, each one row of ``m`` (the
+    labels are dense arrays, the next mentor found in the same loop), where one over the
+    mentees scanned each of a full mentor's mentees' rows: at 200 x 50, capacity 4, uniform
+    scores, 0.41 ms against 0.13 (s28h4). A full mentor's mentees may also leave for nothing:
+    the one of the lowest score, kept with the row.
 
     Then every arc is checked against the potentials, in integers: a pair's gain
     ``rint(s * scale) - pi_i + pi_j`` must be <= 0 (else ``RuntimeError``: a bug). The optimum
@@ -84,26 +119,29 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     pi_i_a = np.zeros(n, np.int64)
     pi_j_a = np.zeros(m, np.int64)
     dist_a = np.zeros(m, np.int64)
-    dist_u_a = np.zeros(n, np.int64)
-    pred_a = np.zeros(m, np.int64)  # the mentee that labelled a mentor
+    pred_a = np.zeros(m, np.int64)  # the mentor a mentor was reached from (-1: the new mentee)
     done_a = np.zeros(m, np.uint8)
-    reached_a = np.zeros(n, np.int64)  # the mentees reached in a search (i0 first)
+    settled_a = np.zeros(m, np.int64)  # the full mentors settled in a search, in order
     count_a = np.zeros(m, np.int64)
     room = np.minimum(np.maximum(np.asarray(cap), 0), n)
     slot_start_a = np.zeros(m + 1, np.int64)
     np.cumsum(room, out=slot_start_a[1:])
     slots_a = np.zeros(max(int(slot_start_a[m]), 1), np.int64)
     where_a = np.zeros(n, np.int64)
-    hk_a = np.zeros(n + 1, np.int64)  # the heap of mentees reached, not scanned
-    hv_a = np.zeros(n + 1, np.int64)
-    cdef int64_t[::1] hk = hk_a, hv = hv_a
-    cdef int64_t[:, ::1] cost = cost_a
-    cdef int64_t[::1] mate = mate_a, pi_i = pi_i_a, pi_j = pi_j_a, dist = dist_a, dist_u = dist_u_a
-    cdef int64_t[::1] pred = pred_a, reached = reached_a, count = count_a
+    row_a = np.full(m, -1, np.int64)  # a mentor's row in the mentor graph (-1: no mentee yet)
+    rows = max(min(n, m), 1)
+    w_a = np.empty((rows, m), np.int64)
+    wu_a = np.empty((rows, m), np.int64)
+    worst_a = np.zeros(m, np.int64)
+    worst_u_a = np.zeros(m, np.int64)
+    cdef int64_t[:, ::1] cost = cost_a, w = w_a, wu = wu_a
+    cdef int64_t[::1] mate = mate_a, pi_i = pi_i_a, pi_j = pi_j_a, dist = dist_a
+    cdef int64_t[::1] pred = pred_a, settled = settled_a, count = count_a, row = row_a
     cdef int64_t[::1] slot_start = slot_start_a, slots = slots_a, where = where_a
+    cdef int64_t[::1] worst = worst_a, worst_u = worst_u_a
     cdef unsigned char[::1] done = done_a
-    cdef Py_ssize_t i, j, q, a, v, u, n_reached, low, n_pending, k, old
-    cdef int64_t pi_t = 0, c, top, dt, d, best, g, tight = 0, bad = 0, via_t, n_arcs = 0
+    cdef Py_ssize_t i, j, q, a, v, u, low, k, old, r, n_settled, n_rows = 0, via_t
+    cdef int64_t pi_t = 0, c, top, dt, d, best, g, tight = 0, bad = 0, n_arcs = 0, shift
     cdef double x
     with nogil:
         for i in range(n):
@@ -123,43 +161,21 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                 if c != INT64_MAX and pi_j[j] - c > top:
                     top = pi_j[j] - c
             pi_i[i] = top
+            low = -1
             for j in range(m):
                 done[j] = 0
                 c = cost[i, j]
                 dist[j] = INT64_MAX if c == INT64_MAX else c + top - pi_j[j]
-                pred[j] = i
+                pred[j] = -1
+                if c != INT64_MAX and (low < 0 or _before(j, low, dist, count, cap)):
+                    low = j
             dt = top - pi_t  # staying unmatched
-            via_t = i  # the node the sink was reached from: a mentee (bypass) or n + mentor
-            reached[0] = i
-            dist_u[i] = 0
-            n_reached = 1
-            n_pending = 0  # reached mentees not yet scanned: a heap of (label, mentee)
-            low = -2  # the mentor of least label not settled (-1: none; -2: to be found)
-            while True:
-                if low == -2:  # a scan of the mentors, after one was settled
-                    low = -1
-                    for j in range(m):
-                        if not done[j] and dist[j] != INT64_MAX and (low < 0 or dist[j] < dist[low]):
-                            low = j
-                best = dist[low] if low >= 0 else INT64_MAX
-                if n_pending and hk[0] < best:  # (strictly: mentors first on equal labels)
-                    best = hk[0]
-                    if best >= dt:
-                        break
-                    # scan a mentee: leave its mentor for another, or for nothing
-                    u = hv[0]
-                    _pop(&hk[0], &hv[0], &n_pending)
-                    if best + pi_i[u] - pi_t < dt:
-                        dt = best + pi_i[u] - pi_t
-                        via_t = u
-                    k = _scan_row(cost, u, best, pi_i[u], mate[u], pi_j, done, dist, pred)
-                    if k >= 0 and (low < 0 or dist[k] < dist[low]):
-                        low = k
-                    continue
-                if best >= dt:
-                    break  # the sink is the least label: reached
+            via_t = -1  # how the sink was reached: -1 the new mentee; n + j a mentor with
+            # room; j a full mentor's mentee of the lowest score, left for nothing
+            n_settled = 0
+            while low >= 0 and dist[low] < dt:
                 j = low
-                low = -2
+                best = dist[j]
                 done[j] = 1
                 if count[j] < cap[j]:
                     d = best + pi_j[j] - pi_t
@@ -168,48 +184,81 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                         via_t = n + j
                     # (room and a mentee: its arcs from and to the sink make pi_j = pi_t, so
                     # the sink is reached at this label; room and none: no arc back to follow)
+                    low = -1
+                    for k in range(m):
+                        if not done[k] and dist[k] != INT64_MAX and (low < 0 or _before(k, low, dist, count, cap)):
+                            low = k
                     continue
-                for q in range(slot_start[j], slot_start[j] + count[j]):
-                    u = slots[q]
-                    d = best - cost[u, j] + pi_j[j] - pi_i[u]
-                    dist_u[u] = d
-                    reached[n_reached] = u
-                    n_reached += 1
-                    _push(&hk[0], &hv[0], &n_pending, d, u)
-            # potentials: each node moves by min(label, dt) - dt
+                settled[n_settled] = j
+                n_settled += 1
+                d = best + pi_j[j] - worst[j] - pi_t  # its lowest-scored mentee leaves
+                if d < dt:
+                    dt = d
+                    via_t = j
+                r = row[j]
+                low = -1
+                for k in range(m):
+                    if done[k]:
+                        continue
+                    c = w[r, k]
+                    if c != INT64_MAX:
+                        g = best + c + pi_j[j] - pi_j[k]
+                        if g < dist[k]:
+                            dist[k] = g
+                            pred[k] = j
+                    if dist[k] != INT64_MAX and (low < 0 or _before(k, low, dist, count, cap)):
+                        low = k
+            # potentials: each node moves by min(label, dt) - dt (a full mentor's mentees with
+            # it: their label is its own)
             for j in range(m):
                 if dist[j] < dt:
                     pi_j[j] += dist[j] - dt
-            for q in range(n_reached):
-                u = reached[q]
-                if dist_u[u] < dt:
-                    pi_i[u] += dist_u[u] - dt
-            # flip the path from the sink back
+            for q in range(n_settled):
+                j = settled[q]
+                shift = dist[j] - dt
+                for k in range(slot_start[j], slot_start[j] + count[j]):
+                    pi_i[slots[k]] += shift
+            pi_i[i] -= dt
+            # flip the path from the sink back: mentor k takes a mentee from mentor pred[k]
+            if via_t < 0:
+                continue
             if via_t >= n:
-                j = via_t - n
-                v = pred[j]
-                k = j
-            else:
-                v = via_t
-                k = -1
-            while True:  # mentee v leaves its mentor (if any) and takes mentor k (-1: none)
-                old = mate[v]
-                if old >= 0:
+                k = via_t - n
+            else:  # the lowest-scored mentee of via_t leaves it
+                k = via_t
+                v = worst_u[k]
+                q = where[v]
+                count[k] -= 1
+                u = slots[slot_start[k] + count[k]]
+                slots[q] = u
+                where[u] = q
+                mate[v] = -1
+                _mentor_remove(cost, k, row[k], v, slot_start, count, slots, w, wu, worst, worst_u)
+            while True:
+                j = pred[k]
+                v = i if j < 0 else wu[row[j], k]
+                if j >= 0:  # v leaves j
                     q = where[v]
-                    count[old] -= 1
-                    u = slots[slot_start[old] + count[old]]
+                    count[j] -= 1
+                    u = slots[slot_start[j] + count[j]]
                     slots[q] = u
                     where[u] = q
-                if k >= 0:
-                    q = slot_start[k] + count[k]
-                    slots[q] = v
-                    where[v] = q
-                    count[k] += 1
+                    _mentor_remove(cost, j, row[j], v, slot_start, count, slots, w, wu, worst, worst_u)
+                q = slot_start[k] + count[k]
+                slots[q] = v
+                where[v] = q
+                count[k] += 1
                 mate[v] = k
-                if v == i:
+                if row[k] < 0:  # its first mentee
+                    row[k] = n_rows
+                    n_rows += 1
+                    w[row[k], :] = INT64_MAX
+                    wu[row[k], :] = -1
+                    worst[k] = INT64_MIN
+                _mentor_add(cost, k, row[k], v, w, wu, worst, worst_u)
+                if j < 0:
                     break
-                k = old  # v was reached back from its old mentor, which its labeller takes
-                v = pred[k]
+                k = j
         # the check, in integers: no arc of positive gain; the unchosen arcs of gain 0
         for i in range(n):
             for j in range(m):
