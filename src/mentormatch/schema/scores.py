@@ -32,12 +32,14 @@ def _alike(labels: pd.Index, table: str, axis: str, case_sensitive: bool) -> lis
     """The labels that are another label to a reader (:mod:`.ids`, the rule the tables' ids
     follow): in another Unicode form, always; differing only in case, unless ``case_sensitive``
     (``assign(case_sensitive_ids=True)``) says they are two people."""
-    texts = [str(x) for x in labels.tolist()]
+    # (every label a str already, none missing: both cached on the index, no str() pass)
+    as_is = labels.inferred_type == "string" and not labels.hasnans
+    texts = labels.tolist() if as_is else [str(x) for x in labels.tolist()]
     column = axis.startswith("mentor")
     ascii_only = "".join(texts).isascii()
     # (a Series only where unicode_forms needs one: building it took half of this check on
-    # 200 labels; case_only reads the ids' list, which an object array gives as well)
-    ids = np.array(texts, dtype=object) if ascii_only else pd.Series(texts, dtype=object)
+    # 200 labels; case_only reads the ids' list, given as it is)
+    ids = texts if ascii_only else pd.Series(texts, dtype=object)
     clashes = [] if ascii_only else [(unicode_forms(ids), FORMS_WORDS)]
     if not case_sensitive:
         clashes.append((case_only(ids), ASSIGN_CASE_WORDS))
