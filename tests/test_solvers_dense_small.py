@@ -173,3 +173,97 @@ def test_locks_and_time_limits_take_the_other_path():
     limited = mm.assign(scores, capacity, forbidden=forbidden, time_limit=60)
     assert locked.certificate["method"] != "dense_min_cost_flow_every_pair"
     assert limited.certificate["method"] != "dense_min_cost_flow_every_pair"
+
+
+def _tight_instance(seed):
+    """Shapes up to the path's size, mentors outnumbering mentees too, and capacities whose
+    sum is about the mentees (long chains of mentees moving from mentor to mentor), or at
+    least the mentees each (no limit), or with zeros; in floats or in 2 or 4 levels."""
+    rng = np.random.default_rng(3000 + seed)
+    n = int(rng.integers(1, 160))
+    m = int(rng.integers(1, min(120, 20_000 // n) + 1))
+    s = rng.random((n, m)) * 2 - 0.2
+    if seed % 3:
+        s = np.floor(s * (2 if seed % 3 == 1 else 4)) / (2 if seed % 3 == 1 else 4)
+    s[rng.random((n, m)) < 0.03] = -np.inf
+    f = rng.random((n, m)) < 0.02
+    kind = seed % 4
+    if kind == 0:  # the places about the mentees
+        cap = rng.multinomial(n, np.ones(m) / m)
+    elif kind == 1:
+        cap = np.full(m, n + int(rng.integers(0, 3)))
+    elif kind == 2:
+        cap = rng.integers(0, 3, m) * (rng.random(m) < 0.7)
+    else:
+        cap = rng.integers(1, 9, m)
+    return s, f, cap
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_tight_capacities_and_wide_shapes_against_scipy(seed, monkeypatch):
+    s, f, cap = _tight_instance(seed)
+    r = _solve(*_frames(s, f, cap), True, monkeypatch)
+    assert r.certificate["method"] == "dense_min_cost_flow_every_pair"
+    got = _recomputed(r, s, f, cap)
+    assert abs(got - r.objective) <= 1e-9
+    assert abs(got - _expanded_optimum(s, f, cap)) <= 1e-9
+    assert r.status == "optimal" and r.certificate["holds"] and r.bound >= got - 1e-9
+
+
+def test_tight_capacities_the_same_answer_as_solve_dense(monkeypatch):
+    """The tie rule's pick, the tables and the status equal the other path's where many
+    mentees move along chains (capacities summing to about the mentees)."""
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        n = int(rng.integers(2, 50))
+        m = int(rng.integers(1, 15))
+        s = np.floor(rng.random((n, m)) * [2, 3, 4, 1000][trial % 4]) / [2, 3, 4, 1000][trial % 4]
+        cap = rng.multinomial(n, np.ones(m) / m)
+        scores, capacity, _ = _frames(s, None, cap)
+        seed = int(rng.integers(0, 3))
+        a = _solve(scores, capacity, None, True, monkeypatch, seed)
+        b = _solve(scores, capacity, None, False, monkeypatch, seed)
+        assert _pairs(a) == _pairs(b), trial
+        assert a.status == b.status and abs(a.objective - b.objective) <= 1e-9
+        pd.testing.assert_frame_equal(a.pairs.sort_values("mentee_id").reset_index(drop=True),
+                                      b.pairs.sort_values("mentee_id").reset_index(drop=True))
+        pd.testing.assert_frame_equal(a.unmatched.sort_values("mentee_id").reset_index(drop=True),
+                                      b.unmatched.sort_values("mentee_id").reset_index(drop=True))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_the_kernel_says_unique_exactly_when_brute_force_finds_one_optimum(seed):
+    """``dense_flow``'s ``movable`` is 0 iff one assignment of the network reaches the optimum
+    (scores in halves: exact, many tied), counted by brute force over every assignment."""
+    rng = np.random.default_rng(500 + seed)
+    n, m = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    s = np.floor(rng.random((n, m)) * 4) / 2 - 0.5  # -0.5 .. 1.5 in halves
+    cap = rng.integers(0, 3, m)
+    arc = (s > 0) & (cap > 0)
+    totals = []
+    for pick in itertools.product(range(-1, m), repeat=n):
+        pick = np.array(pick)
+        on = pick >= 0
+        if (np.bincount(pick[on], minlength=m) > cap).any() or not arc[np.flatnonzero(on), pick[on]].all():
+            continue
+        totals.append(float(s[np.flatnonzero(on), pick[on]].sum()))
+    best = max(totals)
+    kernel = assign_kernel()
+    c = cap.astype(np.int64)
+    mate, *_, movable, _ = kernel.dense_flow(s, np.zeros((1, 1), np.uint8), False,
+                                             rng.permutation(n).astype(np.int64), c, 64.0)
+    on = mate >= 0
+    assert float(s[np.flatnonzero(on), mate[on]].sum()) == best
+    assert (movable == 0) == (sum(t == best for t in totals) == 1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_mentee_displaced_from_a_mentor_numbered_past_the_mentees(seed):
+    """A later mentee takes the only place, of a mentor whose index is past the last mentee's,
+    and the one there leaves for nothing (the search's bypass through a full mentor)."""
+    s = np.full((2, 6), -np.inf)
+    s[0, 5], s[1, 5] = 0.3, 0.9
+    scores, capacity, _ = _frames(s, None, [0, 0, 0, 0, 0, 1])
+    r = mm.assign(scores, capacity, seed=seed)
+    assert r.certificate["method"] == "dense_min_cost_flow_every_pair"
+    assert _pairs(r) == [("e1", "m5")] and r.objective == pytest.approx(0.9)

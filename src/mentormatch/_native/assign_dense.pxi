@@ -1,7 +1,7 @@
 # (included by assign.pyx: the small-problem path of assign(), on the dense matrix itself;
 # the module's imports are in scope)
 from libc.math cimport INFINITY, rint
-from libc.stdint cimport INT64_MAX
+from libc.stdint cimport INT64_MAX, INT64_MIN
 
 
 def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
@@ -22,23 +22,46 @@ def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_f
     return top
 
 
-cdef inline Py_ssize_t _scan_row(int64_t[:, ::1] cost, Py_ssize_t u, int64_t d, int64_t pi_u,
-                                 Py_ssize_t own, int64_t[::1] pi_j, unsigned char[::1] done,
-                                 int64_t[::1] dist, int64_t[::1] pred) noexcept nogil:
-    """Relax mentee ``u``'s arcs (label ``d``, potential ``pi_u``) to the mentors not settled,
-    but its own mentor ``own``; the mentor of least label among those lowered (-1: none)."""
-    cdef Py_ssize_t k, low = -1
-    cdef int64_t c, g
-    for k in range(cost.shape[1]):
-        c = cost[u, k]
-        if c != INT64_MAX and not done[k] and k != own:
-            g = d + c + pi_u - pi_j[k]
-            if g < dist[k]:
-                dist[k] = g
-                pred[k] = u
-                if low < 0 or g < dist[low]:
-                    low = k
-    return low
+cdef void _mentor_row(const int64_t* cost, Py_ssize_t m, Py_ssize_t j, int64_t* w, int64_t* wu,
+                      const int64_t* mentees, Py_ssize_t count, int64_t* worst,
+                      int64_t* worst_u) noexcept nogil:
+    """Mentor ``j``'s row of the mentor graph (:func:`dense_flow`), ``w`` and ``wu`` its ``m``
+    cells: for each mentor ``k``, the least ``c_uk - c_uj`` over ``j``'s ``count`` mentees
+    ``u`` (moving one of them to ``k`` costs that plus ``pi_j - pi_k``) and that mentee; and
+    ``j``'s mentee of the largest ``c_uj`` (the lowest score: the one to leave for nothing)."""
+    cdef Py_ssize_t k, q, u
+    cdef int64_t c, x
+    for k in range(m):
+        w[k] = INT64_MAX
+    worst[j] = INT64_MIN
+    for q in range(count):
+        u = mentees[q]
+        c = cost[u * m + j]
+        if c > worst[j]:
+            worst[j] = c
+            worst_u[j] = u
+        for k in range(m):
+            x = cost[u * m + k]
+            if x != INT64_MAX and x - c < w[k]:
+                w[k] = x - c
+                wu[k] = u
+
+
+cdef inline bint _before(Py_ssize_t k, Py_ssize_t low, const int64_t* dist, const int64_t* count,
+                        const int64_t* cap) noexcept nogil:
+    """Whether mentor ``k`` is settled before ``low``: a lower label, or the same with room
+    where ``low`` has none (on tied scores a plateau of equal labels ends at once)."""
+    return dist[k] < dist[low] or (dist[k] == dist[low] and count[k] < cap[k] and count[low] >= cap[low])
+
+
+cdef inline void _leave(Py_ssize_t v, Py_ssize_t j, int64_t* count, const int64_t* slot_start,
+                        int64_t* slots, int64_t* where) noexcept nogil:
+    """Mentee ``v`` leaves mentor ``j``'s slots (the last one takes its place)."""
+    cdef Py_ssize_t q = where[v], u
+    count[j] -= 1
+    u = slots[slot_start[j] + count[j]]
+    slots[q] = u
+    where[u] = q
 
 
 def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
@@ -49,18 +72,25 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     to even, as :func:`mentormatch.solvers.quantize.integer_costs`); every demand is 1.
 
     The same successive shortest paths as :func:`flow_assign`, one mentee at a time in
-    ``order``, but with no pair list and no heap: the labels are dense arrays over the mentors
-    (the next one settled by a scan of ``m``), and the mentees reached back from them wait in a
-    small heap; mentors go first on equal labels (as in :func:`flow_assign`'s heap, for the
-    same reason: on tied scores a plateau of equal labels reaches a mentor with room after a
-    few nodes; relaxing each mentee's row as it was reached took 1.9 ms at 200 x 50 with scores
-    in 4 levels, against 0.39). The least mentor is found again by a scan only after one was
-    settled (a mentee scanned lowers labels only: its row gives the new least); a scan each
-    step took 0.58 ms on uniform scores against 0.36. A mentee scanned costs a row of ``m``
-    cells, where the heap of :func:`flow_assign` pushes every arc.
+    ``order``, but on the mentors alone. A matched mentee's back arc is tight (``pi_u = pi_j -
+    c_uj``: a search shifts a mentee with its mentor), so reaching mentor ``k`` through mentor
+    ``j``'s mentees costs ``min_u (c_uk - c_uj) + pi_j - pi_k``, whose first term changes only
+    when ``j``'s mentees do: it is kept per mentor that has had mentees (at most ``min(n, m)``
+    rows of ``m``: counts never fall, a path's inner mentors gain one and lose one) and rebuilt
+    when a search reaches a full mentor whose mentees changed since. A search settles mentors
+    only, one row of ``m`` each (the labels are dense arrays over the mentors, the next one
+    found in the same loop), where one that also scanned the mentees read each of a full
+    mentor's mentees' rows (s27h3's). A full mentor's mentee may also leave for nothing: the
+    one of the lowest score, kept with the row. A new mentee's labels start at ``c_ij - pi_j``:
+    its potential (the least that keeps its arcs' reduced costs >= 0) shifts them all alike.
+    The work arrays are raw pointers into one block: a memoryview passed to an inline helper
+    is a struct copied at each call, which in the inner loops cost more than the search. At
+    200 x 50, capacity 4, CPU of this call alone (s28h4): uniform scores 0.41 ms -> 0.14,
+    scores in 4 levels 0.46 -> 0.08, beside lap.lapjv's 0.32 and 0.16 on the expanded matrix.
 
     Then every arc is checked against the potentials, in integers: a pair's gain
-    ``rint(s * scale) - pi_i + pi_j`` must be <= 0 (else ``RuntimeError``: a bug). The optimum
+    ``rint(s * scale) - pi_i + pi_j`` must be <= 0, and every chosen pair an arc (else
+    ``RuntimeError``: a bug). The optimum
     is unique iff no cycle of residual arcs of reduced cost 0 exists (:mod:`mentormatch.solvers.ties`,
     step 2). Every such cycle uses an unchosen pair arc of gain 0: the residual arcs without
     one are the chosen pairs' back arcs (mentor -> mentee), a matched mentee's arc to the sink
@@ -79,141 +109,162 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
         raise ValueError("dense_flow: order must hold n_mentees entries and cap n_mentors")
     if has_forbid and (forbid.shape[0] != n or forbid.shape[1] != m):
         raise ValueError("dense_flow: forbid must be shaped like s")
+    cdef Py_ssize_t rows = max(min(n, m), 1)
     cost_a = np.empty((n, m), np.int64)  # INT64_MAX: no arc
     mate_a = np.full(n, -1, np.int64)
     pi_i_a = np.zeros(n, np.int64)
     pi_j_a = np.zeros(m, np.int64)
-    dist_a = np.zeros(m, np.int64)
-    dist_u_a = np.zeros(n, np.int64)
-    pred_a = np.zeros(m, np.int64)  # the mentee that labelled a mentor
-    done_a = np.zeros(m, np.uint8)
-    reached_a = np.zeros(n, np.int64)  # the mentees reached in a search (i0 first)
-    count_a = np.zeros(m, np.int64)
-    room = np.minimum(np.maximum(np.asarray(cap), 0), n)
-    slot_start_a = np.zeros(m + 1, np.int64)
-    np.cumsum(room, out=slot_start_a[1:])
-    slots_a = np.zeros(max(int(slot_start_a[m]), 1), np.int64)
-    where_a = np.zeros(n, np.int64)
-    hk_a = np.zeros(n + 1, np.int64)  # the heap of mentees reached, not scanned
-    hv_a = np.zeros(n + 1, np.int64)
-    cdef int64_t[::1] hk = hk_a, hv = hv_a
-    cdef int64_t[:, ::1] cost = cost_a
-    cdef int64_t[::1] mate = mate_a, pi_i = pi_i_a, pi_j = pi_j_a, dist = dist_a, dist_u = dist_u_a
-    cdef int64_t[::1] pred = pred_a, reached = reached_a, count = count_a
-    cdef int64_t[::1] slot_start = slot_start_a, slots = slots_a, where = where_a
-    cdef unsigned char[::1] done = done_a
-    cdef Py_ssize_t i, j, q, a, v, u, n_reached, low, n_pending, k, old
-    cdef int64_t pi_t = 0, c, top, dt, d, best, g, tight = 0, bad = 0, via_t, n_arcs = 0
+    # the work arrays in one block: per mentor a label, the mentor it was reached from (-1:
+    # the new mentee), settled in this search, its row (-1: none yet), the row out of date,
+    # its lowest-scored mentee and that cost, its count and first slot; per mentee its slot;
+    # the slots; the full mentors settled in a search (then the mentors of its path)
+    work_a = np.zeros(10 * m + 2 * n + 2, np.int64)
+    w_a = np.empty((rows, m), np.int64)
+    wu_a = np.empty((rows, m), np.int64)
+    cdef int64_t[::1] mate = mate_a, pi_i = pi_i_a, pi_j = pi_j_a, work = work_a
+    cdef int64_t[:, ::1] cost_v = cost_a, w_v = w_a, wu_v = wu_a
+    cdef int64_t* cost = &cost_v[0, 0]
+    cdef int64_t* w = &w_v[0, 0]
+    cdef int64_t* wu = &wu_v[0, 0]
+    cdef int64_t* dist = &work[0]
+    cdef int64_t* pred = dist + m
+    cdef int64_t* done = dist + 2 * m
+    cdef int64_t* row = dist + 3 * m
+    cdef int64_t* stale = dist + 4 * m
+    cdef int64_t* worst = dist + 5 * m
+    cdef int64_t* worst_u = dist + 6 * m
+    cdef int64_t* count = dist + 7 * m
+    cdef int64_t* settled = dist + 8 * m  # (m)
+    cdef int64_t* slot_start = dist + 9 * m  # (m + 1)
+    cdef int64_t* where = dist + 10 * m + 1  # (n)
+    cdef int64_t* slots  # (the places, at most n)
+    cdef const int64_t* capp = &cap[0]
+    cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t
+    cdef bint left = False
+    cdef int64_t pi_t = 0, c, dt, d, best, g, tight = 0, bad = 0, n_arcs = 0, shift
     cdef double x
+    for j in range(m):
+        slot_start[j + 1] = slot_start[j] + min(max(cap[j], 0), n)
+    slots_a = np.zeros(max(slot_start[m], 1), np.int64)
+    cdef int64_t[::1] slots_v = slots_a
+    slots = &slots_v[0]
     with nogil:
+        for j in range(m):
+            row[j] = -1
         for i in range(n):
             for j in range(m):
                 x = s[i, j]
                 if x > 0 and cap[j] > 0 and not (has_forbid and forbid[i, j]):
-                    cost[i, j] = -<int64_t>rint(x * scale)
+                    cost[i * m + j] = -<int64_t>rint(x * scale)
                     n_arcs += 1
                 else:
-                    cost[i, j] = INT64_MAX
+                    cost[i * m + j] = INT64_MAX
         for a in range(n):
             i = order[a]
-            # a fresh mentee: the least potential that keeps its arcs' reduced costs >= 0
-            top = pi_t
-            for j in range(m):
-                c = cost[i, j]
-                if c != INT64_MAX and pi_j[j] - c > top:
-                    top = pi_j[j] - c
-            pi_i[i] = top
+            # a fresh mentee: labels c_ij - pi_j, less its potential (the least that keeps its
+            # arcs' reduced costs >= 0, max(pi_t, max_j pi_j - c_ij)): every label alike
+            low = -1
             for j in range(m):
                 done[j] = 0
-                c = cost[i, j]
-                dist[j] = INT64_MAX if c == INT64_MAX else c + top - pi_j[j]
-                pred[j] = i
-            dt = top - pi_t  # staying unmatched
-            via_t = i  # the node the sink was reached from: a mentee (bypass) or n + mentor
-            reached[0] = i
-            dist_u[i] = 0
-            n_reached = 1
-            n_pending = 0  # reached mentees not yet scanned: a heap of (label, mentee)
-            low = -2  # the mentor of least label not settled (-1: none; -2: to be found)
-            while True:
-                if low == -2:  # a scan of the mentors, after one was settled
-                    low = -1
-                    for j in range(m):
-                        if not done[j] and dist[j] != INT64_MAX and (low < 0 or dist[j] < dist[low]):
-                            low = j
-                best = dist[low] if low >= 0 else INT64_MAX
-                if n_pending and hk[0] < best:  # (strictly: mentors first on equal labels)
-                    best = hk[0]
-                    if best >= dt:
-                        break
-                    # scan a mentee: leave its mentor for another, or for nothing
-                    u = hv[0]
-                    _pop(&hk[0], &hv[0], &n_pending)
-                    if best + pi_i[u] - pi_t < dt:
-                        dt = best + pi_i[u] - pi_t
-                        via_t = u
-                    k = _scan_row(cost, u, best, pi_i[u], mate[u], pi_j, done, dist, pred)
-                    if k >= 0 and (low < 0 or dist[k] < dist[low]):
-                        low = k
+                c = cost[i * m + j]
+                pred[j] = -1
+                if c == INT64_MAX:
+                    dist[j] = INT64_MAX
                     continue
-                if best >= dt:
-                    break  # the sink is the least label: reached
+                dist[j] = c - pi_j[j]
+                if low < 0 or _before(j, low, dist, count, capp):
+                    low = j
+            dt = -pi_t  # staying unmatched (its potential less pi_t, less the shift)
+            via_t = -1  # how the sink was reached: -1 from the new mentee; j >= 0 from mentor
+            # j, with room (not left) or its mentee of the lowest score, left for nothing (left)
+            n_settled = 0
+            while low >= 0 and dist[low] < dt:
                 j = low
-                low = -2
+                best = dist[j]
                 done[j] = 1
+                settled[n_settled] = j
+                n_settled += 1
                 if count[j] < cap[j]:
                     d = best + pi_j[j] - pi_t
                     if d < dt:
                         dt = d
-                        via_t = n + j
+                        via_t = j
+                        left = False
                     # (room and a mentee: its arcs from and to the sink make pi_j = pi_t, so
                     # the sink is reached at this label; room and none: no arc back to follow)
+                    if dt <= best:
+                        break  # (every other label is >= best: the sink is the least)
+                    low = -1
+                    for k in range(m):
+                        if not done[k] and dist[k] != INT64_MAX and (low < 0 or _before(k, low, dist, count, capp)):
+                            low = k
                     continue
-                for q in range(slot_start[j], slot_start[j] + count[j]):
-                    u = slots[q]
-                    d = best - cost[u, j] + pi_j[j] - pi_i[u]
-                    dist_u[u] = d
-                    reached[n_reached] = u
-                    n_reached += 1
-                    _push(&hk[0], &hv[0], &n_pending, d, u)
-            # potentials: each node moves by min(label, dt) - dt
-            for j in range(m):
+                if stale[j]:  # its mentees changed since its row was built
+                    if row[j] < 0:
+                        row[j] = n_rows
+                        n_rows += 1
+                    _mentor_row(cost, m, j, w + row[j] * m, wu + row[j] * m,
+                                slots + slot_start[j], count[j], worst, worst_u)
+                    stale[j] = 0
+                d = best + pi_j[j] - worst[j] - pi_t  # its lowest-scored mentee leaves
+                if d < dt:
+                    dt = d
+                    via_t = j
+                    left = True
+                r = row[j] * m
+                low = -1
+                for k in range(m):
+                    if done[k]:
+                        continue
+                    c = w[r + k]
+                    if c != INT64_MAX:
+                        g = best + c + pi_j[j] - pi_j[k]
+                        if g < dist[k]:
+                            dist[k] = g
+                            pred[k] = j
+                    if dist[k] != INT64_MAX and (low < 0 or _before(k, low, dist, count, capp)):
+                        low = k
+            # potentials: each node moves by min(label, dt) - dt (a full mentor's mentees with
+            # it: their label is its own); only the mentors settled have labels below dt
+            for q in range(n_settled):
+                j = settled[q]
                 if dist[j] < dt:
-                    pi_j[j] += dist[j] - dt
-            for q in range(n_reached):
-                u = reached[q]
-                if dist_u[u] < dt:
-                    pi_i[u] += dist_u[u] - dt
-            # flip the path from the sink back
-            if via_t >= n:
-                j = via_t - n
-                v = pred[j]
-                k = j
-            else:
-                v = via_t
-                k = -1
-            while True:  # mentee v leaves its mentor (if any) and takes mentor k (-1: none)
-                old = mate[v]
-                if old >= 0:
-                    q = where[v]
-                    count[old] -= 1
-                    u = slots[slot_start[old] + count[old]]
-                    slots[q] = u
-                    where[u] = q
-                if k >= 0:
-                    q = slot_start[k] + count[k]
-                    slots[q] = v
-                    where[v] = q
-                    count[k] += 1
+                    shift = dist[j] - dt
+                    pi_j[j] += shift
+                    if count[j] >= cap[j]:
+                        for k in range(slot_start[j], slot_start[j] + count[j]):
+                            pi_i[slots[k]] += shift
+            pi_i[i] = -dt  # (its label 0 less dt, both less the shift)
+            # flip the path from the sink back: mentor k takes a mentee from mentor pred[k]
+            if via_t < 0:
+                continue
+            k = via_t
+            if left:  # the lowest-scored mentee of via_t leaves it
+                v = worst_u[k]
+                _leave(v, k, count, slot_start, slots, where)
+                mate[v] = -1
+            while True:
+                j = pred[k]
+                v = i if j < 0 else wu[row[j] * m + k]
+                if j >= 0:
+                    _leave(v, j, count, slot_start, slots, where)
+                    stale[j] = 1
+                q = slot_start[k] + count[k]
+                slots[q] = v
+                where[v] = q
+                count[k] += 1
                 mate[v] = k
-                if v == i:
+                stale[k] = 1
+                if j < 0:
                     break
-                k = old  # v was reached back from its old mentor, which its labeller takes
-                v = pred[k]
-        # the check, in integers: no arc of positive gain; the unchosen arcs of gain 0
+                k = j
+        # the check, in integers: every mentee's mentor by an arc, no arc of positive gain;
+        # the unchosen arcs of gain 0
         for i in range(n):
+            if mate[i] >= 0 and cost[i * m + mate[i]] == INT64_MAX:
+                bad += 1
             for j in range(m):
-                c = cost[i, j]
+                c = cost[i * m + j]
                 if c == INT64_MAX or mate[i] == j:
                     continue
                 g = -c - pi_i[i] + pi_j[j]
@@ -222,8 +273,10 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                 elif g == 0:
                     tight += 1
     if bad:
-        raise RuntimeError(f"dense_flow: {bad} pairs of positive gain after the flow (a bug)")
-    movable = _movable(cost, mate, pi_i, pi_j, pi_t, count, cap, slot_start, slots, tight) if tight else 0
+        raise RuntimeError(f"dense_flow: {bad} pairs of positive gain or not in the network after "
+                           "the flow (a bug)")
+    movable = (_movable(cost_a, mate, pi_i, pi_j, pi_t, work_a[7 * m:8 * m], cap,
+                        work_a[9 * m:10 * m + 1], slots_a, tight) if tight else 0)
     return mate_a, pi_i_a, pi_j_a, int(pi_t), int(movable), int(n_arcs)
 
 

@@ -92,7 +92,7 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
                                       "True or False"))
     from ..schema.scores import check_assign_inputs  # issue 20: inputs assign() would misread
 
-    check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids)
+    same_labels = check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids)
     if not isinstance(scores, pd.DataFrame):
         raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
                                       "a DataFrame, mentees x mentors"))
@@ -116,7 +116,8 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
             raise ValidationError(Problem("forbidden", None, None, None,
                                           getattr(forbidden, "shape", type(forbidden).__name__),
                                           f"a bool DataFrame shaped like scores {scores.shape}"))
-        same = forbidden.index.equals(scores.index) and forbidden.columns.equals(scores.columns)
+        same = same_labels if same_labels is not None else (
+            forbidden.index.equals(scores.index) and forbidden.columns.equals(scores.columns))
         forbid = forbidden.to_numpy() if same else None  # bool only if every column is bool
         if forbid is None or forbid.dtype != np.dtype(bool):
             f = forbidden.reindex(index=scores.index, columns=scores.columns)
@@ -126,8 +127,8 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
                                               "the same index and columns as scores"))
             forbid = f.to_numpy(dtype=bool)
     # the tie rule (seeded_order): ties are decided by a seeded order of the ids, never by rows
-    mentee_rows = seeded_order(mentee_ids.ids, seed)
-    mentor_rows = seeded_order(mentor_ids.ids, seed)
+    mentee_rows = seeded_order(mentee_ids.ids, seed, texts=True)
+    mentor_rows = seeded_order(mentor_ids.ids, seed, texts=True)
     # the limit counts from this call, as pair()'s: checking the inputs counts too
     options = SolverOptions(seed=seed, time_limit=time_limit, started=started)
     if dense and has_neginf is not None and not locked and time_limit is None and small_applies(values.size):

@@ -47,7 +47,7 @@ def unicode_forms(ids: pd.Series) -> dict[int, list[int]]:
     return _sharing(wide, forms)
 
 
-def case_only(ids: pd.Series) -> dict[int, list[int]]:
+def case_only(ids: "pd.Series | list[str]") -> dict[int, list[int]]:
     """Positions of the ids that differ from another present id only in case, each mapped to
     the positions of the others: of each id written the same way more than once only its first
     row counts (the repeats are the caller's), and ids one Unicode form apart are
@@ -56,7 +56,7 @@ def case_only(ids: pd.Series) -> dict[int, list[int]]:
     >>> case_only(pd.Series(["E00001", "e00001", "E00002", "E00001"], dtype=object))
     {0: [1], 1: [0]}
     """
-    cells = ids.tolist()
+    cells = ids if isinstance(ids, list) else ids.tolist()
     try:
         joined = "".join(cells)  # (one pass in C; a missing id raises)
     except TypeError:
