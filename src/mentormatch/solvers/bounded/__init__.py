@@ -57,7 +57,7 @@ from .check import _Certifier
 from .child import Child
 from .late import fitting_k, late_assignment, pass_deadline, scanned_ceilings, stopped_early
 from . import remote
-from .market import Settling, _guides
+from .market import Settling, _guides, _rivals
 from .exact import _Exact
 from .first import _candidates, _first_pass, _first_sparse, _ScoredEarly, _with_ceilings
 from .passes import PassStopped
@@ -142,6 +142,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             out.certificate["row_ceilings"] = rows_seen
         return late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
     t_pass, c_pass = time.perf_counter(), time.process_time()
+    if depth > 0:  # every mentor with rivals near its price (:data:`.market.SUB_MARKET_RIVALS`)
+        mentor_best = _rivals(pool, mentor_best, dem)
     early = None  # the pass ranked by the inner sub-market's prices, the sparse set by the outer's
     if inner_info is not None:
         k_early = int(round(GUIDED_K_FACTOR * k)) if options.top_k is None else k
