@@ -142,7 +142,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             out.certificate["row_ceilings"] = rows_seen
         return late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
     t_pass, c_pass = time.perf_counter(), time.process_time()
-    if depth > 0:  # every mentor with rivals near its price (:data:`.market.SUB_MARKET_RIVALS`)
+    if depth > 0 and guided:  # each mentor's rivals near its price (.market.SUB_MARKET_RIVALS)
         mentor_best = _rivals(pool, mentor_best, dem)
     early = None  # the pass ranked by the inner sub-market's prices, the sparse set by the outer's
     if inner_info is not None:

@@ -42,17 +42,19 @@ GUIDE_SETTLED = 0.005
 GUIDE_SETTLING = 0.04
 
 
-#: A sub-market's first sparse set also holds, for each mentor, this many pairs of the pools
-#: (:func:`_rivals`): the rows that would take the mentor soonest, each row's pairs valued
-#: against its own ``d_i``-th best. Ranked by the bound alone, a mentor's best rows are the
-#: mentees every mentor ranks high, whose places go to better pairs: the mentor finds no taker
-#: in the sparse set and its first price falls to nothing or far below the guide's, and the
-#: check adds the pairs that price makes violate. At 100,000 x 20,000 (capacity 5; CPU, load
-#: 9-12, :func:`_guides` alone) the outer sub-market's first check added 58,430 pairs instead
-#: of 198,030 (8 a mentor: 96,483), the second 8,297 instead of 76,670, its last round a repair
-#: of 47 violators instead of 1,808: 3 rounds and 8.4-8.8 s CPU instead of 4 and 12-17.5 s, its
-#: prices the same (0.0003 root mean square); the inner one (ranked by the bound alone, its
-#: mentors with no taker halving each round) 7 rounds instead of 8. 0: none.
+#: A guided sub-market's first sparse set also holds, for each mentor, this many pairs of the
+#: pools (:func:`_rivals`): the rows that would take the mentor soonest, each row's pairs valued
+#: against its own ``d_i``-th best. A mentor's best rows by the bound are the mentees every
+#: mentor ranks high, whose places go to better pairs: the mentor finds no taker near its guide
+#: price in the sparse set, its first price falls far below the guide's, and the check adds the
+#: pairs that price makes violate. At 100,000 x 20,000 (capacity 5; CPU, load 9-13), the outer
+#: sub-market's first check added 58,430 pairs instead of 198,030 (with 8 a mentor: 96,483), the
+#: second 8,297 instead of 76,670, and its last round was a repair of 47 violators instead of
+#: 1,808: 3 rounds and 7.2-8.8 s CPU instead of 4 and 12-17.5 s (:func:`_guides` alone), its
+#: prices the same (0.0003 root mean square), and the top level's rounds the same (96,641 and
+#: 15,521 pairs added against 96,656 and 15,511). Not on the inner sub-market (ranked by the bound
+#: alone, its rows' levels are the bound's): 7 rounds instead of 8, but the top level's pools,
+#: ranked by its prices, then took 98,255 pairs in the first check. 0: none.
 SUB_MARKET_RIVALS = 16
 
 
@@ -255,8 +257,8 @@ def _rivals(pool, mentor_best, dem, per_mentor: int = None):
     """``mentor_best`` (each mentor's best rows by the bound: rows, mentors) with each mentor's
     ``per_mentor`` (:data:`SUB_MARKET_RIVALS`) pairs of the pools whose value (``bound - price``)
     is highest above its row's ``d_i``-th best: the rows whose own alternatives are worst
-    against it, who would take the mentor at the lowest price. For a sub-market's first sparse
-    set (:func:`mentormatch.solvers.bounded._solve`), where every mentor needs rivals near its
+    against it, who would take the mentor at the lowest price. For a guided sub-market's first
+    sparse set (:func:`mentormatch.solvers.bounded._solve`), where every mentor needs rivals near its
     price for the first flow's prices to be near the guide's. Ties by row; rows with no demand
     are left out, and a row with fewer than ``d_i`` pairs in its pool ranks first.
 
