@@ -31,6 +31,8 @@ first pass by ``b_ij - g_j``; the first potentials start from its prices. With t
 sub-markets, the inner one ranks the pass and the outer one (beside the pass) the first sparse
 set; while the level waits for the outer prices, it scores the pairs the pass's ranking would
 put in that set (:class:`.first._ScoredEarly`), most of those the outer prices then choose.
+A guided sub-market's first sparse set also gives each mentor the rows of the pools that would
+take it soonest (:func:`.market._rivals`), so that its first prices stay near the guide's.
 
 **Warm rounds.** A round whose check found few violating pairs (the last one, typically: about
 a hundred among 30,000 pairs added) does not solve the flow again from cold:
