@@ -442,6 +442,8 @@ def test_first_prices_from_a_sub_market_keep_the_exact_optimum(monkeypatch, case
     monkeypatch.setattr(market, "GUIDE_SETTLED", 1.0 if "settled" in case else 0.0)
     # "settling": it stops after its second round's flow, unchecked, since its first added pairs
     monkeypatch.setattr(market, "GUIDE_SETTLING", 1.0 if case == "settling" else 0.0)
+    if "settl" in case:  # (with each mentor's rivals, this sub-market holds after its first flow)
+        monkeypatch.setattr(market, "SUB_MARKET_RIVALS", 0)
     top_k = None
     if "small_pools" in case:
         monkeypatch.setattr(bounded, "POOL_PER_ROW", 2)

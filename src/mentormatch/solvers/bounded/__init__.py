@@ -31,6 +31,8 @@ first pass by ``b_ij - g_j``; the first potentials start from its prices. With t
 sub-markets, the inner one ranks the pass and the outer one (beside the pass) the first sparse
 set; while the level waits for the outer prices, it scores the pairs the pass's ranking would
 put in that set (:class:`.first._ScoredEarly`), most of those the outer prices then choose.
+A guided sub-market's first sparse set also gives each mentor the rows of the pools that would
+take it soonest (:func:`.market._rivals`), so that its first prices stay near the guide's.
 
 **Warm rounds.** A round whose check found few violating pairs (the last one, typically: about
 a hundred among 30,000 pairs added) does not solve the flow again from cold:
@@ -57,7 +59,7 @@ from .check import _Certifier
 from .child import Child
 from .late import fitting_k, late_assignment, pass_deadline, scanned_ceilings, stopped_early
 from . import remote
-from .market import Settling, _guides
+from .market import Settling, _guides, _rivals
 from .exact import _Exact
 from .first import _candidates, _first_pass, _first_sparse, _ScoredEarly, _with_ceilings
 from .passes import PassStopped
@@ -142,6 +144,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
             out.certificate["row_ceilings"] = rows_seen
         return late_assignment(out, cap, dem, _weights(cap, dem, li, cover))
     t_pass, c_pass = time.perf_counter(), time.process_time()
+    if depth > 0 and guided:  # each mentor's rivals near its price (.market.SUB_MARKET_RIVALS)
+        mentor_best = _rivals(pool, mentor_best, dem)
     early = None  # the pass ranked by the inner sub-market's prices, the sparse set by the outer's
     if inner_info is not None:
         k_early = int(round(GUIDED_K_FACTOR * k)) if options.top_k is None else k
