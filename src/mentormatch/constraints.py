@@ -31,7 +31,10 @@ RULE_WORDS = {
 def _text(df: pd.DataFrame, column: str) -> np.ndarray:
     if column not in df.columns:
         return np.full(len(df), "", dtype=object)
-    return df[column].fillna("").astype(str).to_numpy(dtype=object)
+    cells = df[column]
+    if isinstance(cells.dtype, pd.StringDtype):  # (validated text: no copy filled, then cast)
+        return cells.to_numpy(dtype=object, na_value="")
+    return cells.fillna("").astype(str).to_numpy(dtype=object)
 
 
 def _org_nodes(mentee_ids: np.ndarray, mentor_ids: np.ndarray,
