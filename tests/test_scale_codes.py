@@ -66,3 +66,21 @@ def test_other_patterns_keep_the_product(monkeypatch):
     groups = scale_codes.coded_groups(right.astype(np.float32))
     assert len(groups) == 1 and not np.isin(groups[0][2], (0.0, 1.0)).all()
     np.testing.assert_array_equal(got.lookup, _product_lookup(left, groups))
+
+
+def test_coded_groups_number_patterns_as_numpy_unique_does():
+    """A run's codes number its patterns in the order of np.unique's codes of each column
+    (NaN last, -0.0 one with 0.0): the lookups' layout, so the scan's arrays, stay as they were."""
+    rng = np.random.default_rng(3)
+    m = 300
+    right = np.column_stack([np.array([0.0, -0.0, 1.0], np.float32)[rng.integers(0, 3, m)],
+                             np.array([np.nan, 0.5], np.float32)[rng.integers(0, 2, m)],
+                             np.array([-np.inf, np.inf], np.float32)[rng.integers(0, 2, m)],
+                             rng.normal(size=m)]).astype(np.float32)
+    groups = scale_codes.coded_groups(right)
+    assert [cols.tolist() for cols, _, _ in groups] == [[0, 1, 2]]
+    cols, codes, patterns = groups[0]
+    each = [np.unique(right[:, c], return_inverse=True)[1].reshape(-1) for c in cols]
+    lex = (each[0] * 2 + each[1]) * 2 + each[2]
+    np.testing.assert_array_equal(codes, np.unique(lex, return_inverse=True)[1].reshape(-1))
+    np.testing.assert_array_equal(patterns[codes], right[:, cols])

@@ -78,7 +78,10 @@ def coded_groups(right: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.nda
     ``j``'s row of the run), for the runs of at least ``CODED_MIN_COLUMNS`` columns (taken
     greedily from the left); see ``CODES``."""
     out, start, d = [], 0, right.shape[1]
-    each = [np.unique(right[:, c], return_inverse=True)[1].reshape(-1).astype(np.int64) for c in range(d)]
+    # each column's codes: np.unique's inverse, by a search among the sorted distinct values
+    # (np.unique's own argsorts by quicksort, slow on a few repeated values: 0.11 s CPU for
+    # 67 columns of 20,000 mentors, this 0.013)
+    each = [np.searchsorted(np.unique(right[:, c]), right[:, c]).astype(np.int64) for c in range(d)]
     while start < d:
         key = each[start]
         stop = start + 1
