@@ -45,8 +45,8 @@ def _org_nodes(mentee_ids: np.ndarray, mentor_ids: np.ndarray,
     a person in both tables takes the manager of their first row (the mentees').
 
     One hash of every id and manager id: the ids, their manager ids looked up, a person's
-    first row and the nodes of each table were six hashes of the same text (0.19 s CPU at
-    100,000 x 20,000, this 0.04)."""
+    first row and the nodes of each table were six hashes of the same text
+    (:func:`management_line_pairs` took 0.08 s CPU at 100,000 x 20,000, 0.03 so)."""
     n_people = len(mentee_ids) + len(mentor_ids)
     codes, uniques = pd.factorize(np.concatenate([mentee_ids, mentor_ids, managers]))
     people = codes[:n_people]

@@ -201,22 +201,13 @@ class BoundedScorer:
                 self.key, self.table = combined, np.empty((len(groups), m), dtype=np.float32)
                 # summed in float64 and rounded once, a few groups at a time: whole-table
                 # temporaries (200 MB at 1,255 groups x 20,000 mentors) cost a second here
-                # (into buffers kept across the steps: a new 8 MB array a step, filled with
-                # zeros and added to, cost a page fault a page, 0.15 s CPU at 667 groups x
-                # 20,000 mentors; the first term taken in, not added to zeros, as 0 + x is x)
                 step = max(1, (1 << 20) // max(m, 1))
-                size = min(step, len(groups))
-                buf, term, eligible = np.empty((size, m)), np.empty((size, m)), np.empty((size, m), bool)
                 for g0 in range(0, len(groups), step):
-                    k = min(step, len(groups) - g0)
-                    part = buf[:k]
+                    part = np.zeros((min(step, len(groups) - g0), m))
                     for t, (_, tab) in enumerate(keyed):
-                        np.take(tab, groups[g0:g0 + k, t], axis=0, out=part if t == 0 else term[:k])
-                        if t:
-                            part += term[:k]
-                    self.table[g0:g0 + k] = part
-                    np.greater(part, -BIG / 2, out=eligible[:k])
-                    part = np.abs(self.table[g0:g0 + k], where=eligible[:k], out=part)
+                        part += tab[groups[g0:g0 + step, t]]
+                    self.table[g0:g0 + step] = part
+                    part = np.abs(self.table[g0:g0 + step], where=part > -BIG / 2, out=part)
                     table_max = max(table_max, float(part.max(initial=0.0)))
             else:  # too many groups: one-hot columns of the product instead
                 for k, tab in keyed:
