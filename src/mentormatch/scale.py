@@ -188,7 +188,8 @@ class BoundedScorer:
                 keyed.append((part.key, np.where(part.table, -BIG, 0.0)))
             else:
                 sparse_rules.append(part)
-        self.removed, self.eligible_counts = removal_counts(rule_parts, self.rule_names, n, m)
+        blocked = unique_sorted(np.concatenate(sparse_rules)) if sparse_rules else np.zeros(0, np.int64)
+        self.removed, self.eligible_counts = removal_counts(rule_parts, self.rule_names, n, m, blocked)
         # the keyed terms: one table over the groups of mentees with equal keys, when it is small
         self.key = np.zeros(n, dtype=np.int64)
         self.table = np.zeros((1, m), dtype=np.float32)
@@ -239,7 +240,6 @@ class BoundedScorer:
         self.codes, self.lookup, self.left_rest, self.rest_cols = code_factors(self.left, right)
         self.stated = stated[self.order].astype(np.float32).tocsr()
         self.stated.sort_indices()
-        blocked = unique_sorted(np.concatenate(sparse_rules)) if sparse_rules else np.zeros(0, np.int64)
         self.blocked = sp.csr_array((np.ones(len(blocked), dtype=bool),
                                      (self.inverse[blocked // m], blocked % m)),
                                     shape=(n, m)) if len(blocked) else None

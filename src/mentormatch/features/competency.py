@@ -287,8 +287,10 @@ class _CompetencyPrepared:
                 with np.errstate(invalid="ignore"):
                     rights.append((self.mentor_t[c] >= r).astype(np.float64))
                 columns.append((c, r))
-        left = np.column_stack(lefts) if lefts else np.zeros((n, 0))
-        right = np.column_stack(rights) if rights else np.zeros((m, 0))
+        # stacked as rows and transposed (a column-major view): column_stack wrote each
+        # column with a stride, 10 ms at 100,000 mentees x 40 columns
+        left = np.stack(lefts).T if lefts else np.zeros((n, 0))
+        right = np.stack(rights).T if rights else np.zeros((m, 0))
         none = ~usable.any(axis=0)  # no measurable gap: the neutral value with every mentor
         row = np.where(none, neutral, 0.0)
         loose = np.isnan(self.mentor_t).any(axis=0)

@@ -59,6 +59,18 @@ def _lists(frame: pd.DataFrame, column: str) -> pd.Series:
                       for v in cells], index=pd.RangeIndex(len(frame)), dtype=object)
 
 
+def id_index(ids) -> pd.Index:
+    """The ids of a table, as text, as the Index :func:`rank_matrix` looks ids up in (an Index
+    passes through). Built once per table for its several lists: each list built its own, and
+    looked its ids up as NumPy text."""
+    if isinstance(ids, pd.Index):
+        return ids
+    ids = np.asarray(ids if isinstance(ids, np.ndarray) else list(ids), dtype=object)
+    if not set(map(type, ids)) <= {str}:
+        ids = ids.astype(str)
+    return pd.Index(ids, dtype=object)
+
+
 def rank_matrix(lists: pd.Series, other_ids, shape: tuple[int, int], transpose: bool = False):
     """Sparse matrix of 1-based ranks from ranked id lists, and the length of each list.
 
@@ -66,8 +78,9 @@ def rank_matrix(lists: pd.Series, other_ids, shape: tuple[int, int], transpose: 
     ----------
     lists : pandas.Series of tuple of str
         Row ``r`` ranks ids of the other table, best first (index 0..n-1).
-    other_ids : sequence of str
-        The ids of the other table, in row order (an id not among them is skipped).
+    other_ids : sequence of str or pandas.Index
+        The ids of the other table, in row order (an id not among them is skipped); an Index
+        from :func:`id_index`, built once for several lists, saves hashing them again.
     shape : (int, int)
         Shape of the result (mentees x mentors).
     transpose : bool
@@ -92,8 +105,12 @@ def rank_matrix(lists: pd.Series, other_ids, shape: tuple[int, int], transpose: 
         rank = (np.arange(len(owner)) - np.searchsorted(owner, owner)).astype(np.float64) + 1.0
     else:
         rank = flat.groupby(level=0).cumcount().to_numpy(dtype=np.float64) + 1.0
-    other = pd.Index(np.asarray(list(other_ids), dtype=object).astype(str)).get_indexer(
-        flat.to_numpy(dtype=object).astype(str)) if len(flat) else np.zeros(0, dtype=np.int64)
+    other = np.zeros(0, dtype=np.int64)
+    if len(flat):
+        values = flat.to_numpy(dtype=object)
+        if not set(map(type, values)) <= {str}:  # (the validated lists hold text already)
+            values = values.astype(str)
+        other = id_index(other_ids).get_indexer(values)
     keep = other >= 0
     owner, other, rank = owner[keep], other[keep], rank[keep]
     rows, cols = (other, owner) if transpose else (owner, other)
@@ -117,8 +134,8 @@ class _PreferencePrepared:
     def __init__(self, feature: "Preference", mentees: pd.DataFrame, mentors: pd.DataFrame):
         self.feature = feature
         shape = (len(mentees), len(mentors))
-        mentee_ids = mentees["id"].astype(str).tolist() if "id" in mentees.columns else []
-        mentor_ids = mentors["id"].astype(str).tolist() if "id" in mentors.columns else []
+        mentee_ids = id_index(mentees["id"].astype(str).to_numpy(dtype=object) if "id" in mentees.columns else [])
+        mentor_ids = id_index(mentors["id"].astype(str).to_numpy(dtype=object) if "id" in mentors.columns else [])
         self.mentee_ranks, self.mentee_lengths = rank_matrix(_lists(mentees, "preferences"), mentor_ids, shape)
         self.mentor_ranks, self.mentor_lengths = rank_matrix(_lists(mentors, "preferences"), mentee_ids, shape,
                                                              transpose=True)

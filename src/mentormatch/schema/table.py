@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cells import InputOptions, _Report, _as_text, _exploded, _idlist, _isin, _numeric
+from .cells import InputOptions, _Report, _as_text, _idlist, _isin, _numeric
 from .columns import (_NUMERIC, BIG_FIVE, COLUMN_BY_NAME, COMPETENCY_PREFIX, COMPETENCY_RANGE,
                       MAX_CAPACITY, Column, _close, _table_columns, _time_zones)
 from .ids import CASE_WORDS, FORMS_WORDS, case_only, unicode_forms
@@ -137,18 +137,25 @@ def _check_timezones(rep: _Report, name: str, raw: pd.Series) -> pd.Series:
 
 def _check_idlist(rep: _Report, name: str, raw: pd.Series) -> pd.Series:
     lists = _idlist(raw)
-    flat = _exploded(lists)
-    if len(flat):
-        twice = pd.DataFrame({"row": flat.index, "id": flat.to_numpy()}).duplicated().to_numpy()
-        if twice.any():
-            rows = flat.index.to_numpy()[twice]
-            ids = flat.to_numpy()[twice]
-            first: dict[int, str] = {}
-            for r, i in zip(rows, ids):
-                first.setdefault(int(r), i)
-            mask = np.zeros(len(lists), dtype=bool)
-            mask[list(first)] = True
-            rep.rows(name, mask, raw, lambda k: f"each id at most once in the list ({first[k]!r} is repeated)")
+    cells = lists.to_numpy(dtype=object)
+    # a repeat needs two ids: only the lists of several are read, each by a set (the lists
+    # exploded and de-duplicated as a frame: 0.06 s CPU the column of 100,000 mentees, 0.035
+    # so, most of it now splitting the cells)
+    several = np.flatnonzero(np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) > 1)
+    first: dict[int, str] = {}  # each row's first id that repeats one before it
+    for k in several:
+        ids = cells[k]
+        if len(set(ids)) < len(ids):
+            seen: set[str] = set()
+            for i in ids:
+                if i in seen:
+                    first[int(k)] = i
+                    break
+                seen.add(i)
+    if first:
+        mask = np.zeros(len(lists), dtype=bool)
+        mask[list(first)] = True
+        rep.rows(name, mask, raw, lambda k: f"each id at most once in the list ({first[k]!r} is repeated)")
     return lists
 
 
