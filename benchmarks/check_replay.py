@@ -6,6 +6,7 @@ replaying its first check, 2.5-3 s).
 
     PYTHONPATH=src python benchmarks/check_replay.py capture 100000x20000:5 /tmp/checks
     PYTHONPATH=src python benchmarks/check_replay.py replay /tmp/checks --round 0 --repeat 3
+    PYTHONPATH=src python benchmarks/check_replay.py replay /tmp/checks --round 0 --groups city
 
 ``capture`` runs ``pair()`` on the synthetic organisation (seed 1, every capacity c) and pickles,
 for each of the top level's first ``--rounds`` checks, the pools (as the check receives them),
@@ -66,7 +67,36 @@ def capture(size: str, out: Path, rounds: int) -> None:
     print(f"captured {len(done)} checks; pairs sha {digest}, objective {float(result.objective)!r}")
 
 
-def replay(folder: Path, k: int) -> dict:
+def _grouped(folder: Path, scorer, s: dict, column: str) -> dict:
+    """Round 0's pools again with floors per mentor group (:mod:`mentormatch.solvers.bounded.groups`):
+    a pass at the pools' prices (their one generation), the mentors grouped by ``column`` of the
+    mentors' table, kept in ``folder`` (the pools must be the captured ones)."""
+    import pandas as pd
+
+    from mentormatch.solvers.bounded.groups import Groups
+    from mentormatch.solvers.bounded.passes import _scan
+
+    path = folder / f"groups_{column}.pkl"
+    if path.exists():
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    assert len(s["prices"]) == 1, "round 0's pools only (one generation)"
+    of = pd.factorize(scorer.mentors[column])[0].astype(np.int32)
+    groups = Groups(of, int(of.max()) + 1)
+    n = scorer.n
+    t = time.process_time()
+    f = _scan(scorer, np.arange(n), None, s["prices"][0], excl_i=s["li"], excl_j=s["lj"],
+              pool_size=s["cols"].shape[1], groups=groups)
+    print(f"pass with {groups.count} groups: {time.process_time() - t:.1f} s CPU")
+    c, v, fl = f.pool
+    assert np.array_equal(c, s["cols"]) and np.array_equal(fl, s["floor"]), "not the captured pools"
+    out = {"groups": groups, "group_floor": f.group_floor.astype(np.float64)}
+    with open(path, "wb") as fh:
+        pickle.dump(out, fh, protocol=5)
+    return out
+
+
+def replay(folder: Path, k: int, groups: str | None = None) -> dict:
     from mentormatch.solvers.bounded.check import _Certifier
     from mentormatch.solvers.bounded.exact import _Exact
     from mentormatch.solvers.bounded.passes import _Pool
@@ -77,6 +107,9 @@ def replay(folder: Path, k: int) -> dict:
         s = pickle.load(f)
     pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(),
                  [q.copy() for q in s["prices"]])
+    if groups:
+        g = _grouped(folder, scorer, s, groups)
+        pool.groups, pool.group_floor = g["groups"], g["group_floor"].copy()
     checker = _Certifier(scorer, _Exact(scorer), pool, s["li"], s["lj"], False)
     checker.shift, checker.err = s["shift"], None if s["err"] is None else s["err"].copy()
     t, w = time.process_time(), time.perf_counter()
@@ -99,12 +132,13 @@ def main(argv=None) -> int:
     b.add_argument("folder", type=Path)
     b.add_argument("--round", type=int, default=0)
     b.add_argument("--repeat", type=int, default=1)
+    b.add_argument("--groups", help="round 0 with floors per group of this mentors' column (e.g. city)")
     args = ap.parse_args(argv)
     if args.what == "capture":
         capture(args.size, args.folder, args.rounds)
     else:
         for _ in range(args.repeat):
-            print(replay(args.folder, args.round))
+            print(replay(args.folder, args.round, args.groups))
     return 0
 
 

@@ -20,6 +20,8 @@ cdef extern from "loops.h" nogil:
     void mm_col_max(const float* x, float* top, int32_t* best, Py_ssize_t m, int32_t r)
     void mm_add(float* x, const float* a, Py_ssize_t m)
     Py_ssize_t mm_skip(const float* x, Py_ssize_t j, Py_ssize_t m, float cut, const float* next)
+    enum: MM_GROUPS  # mentor groups at most
+    void mm_group_max(const float* x, const uint8_t* grp, float* gf, Py_ssize_t m, Py_ssize_t n_groups)
     enum: MM_CODES  # entries of a coded group's lookup row
     void mm_codes(float* x, const float* a, const float* t, const uint8_t* codes, Py_ssize_t n_codes, Py_ssize_t m)
     bint mm_codes_fast()
@@ -105,7 +107,7 @@ cdef void _heap_row(const float* x, Py_ssize_t m, Py_ssize_t k, Entry* h) noexce
 cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* pool_c, float* pool_v,
                float* floor, bint sus, const float* limit, const int64_t* ci, const int64_t* cj,
                Py_ssize_t n_chosen, Py_ssize_t per_row, bint keep_all, Buf* kept, Buf* crowded_top,
-               Buf* crowded, float* top, int32_t* best, Rest* rest, const int32_t* grp, Py_ssize_t n_groups,
+               Buf* crowded, float* top, int32_t* best, Rest* rest, const uint8_t* grp, Py_ssize_t n_groups,
                float depth, float* gfloor) noexcept nogil:
     """The loop over the rows (see :func:`scan_block`); -1 when out of memory.
 
@@ -118,8 +120,8 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
     it), and the entries above it (into the pool's heap, whose root then raises the threshold)
     and above the limit (the suspects), looked at one by one only in a chunk of columns where
     any is above. With mentor groups (``n_groups``), then each group's largest entry outside
-    the pool (the pool's entries at ``-inf`` meanwhile), at least the floor less ``depth``:
-    only the chunks with an entry above that are looked at one by one."""
+    the pool (the pool's entries at ``-inf`` meanwhile), at least the floor less ``depth``
+    (``mm_group_max``, a whole row)."""
     cdef Py_ssize_t r, j, t, stop, at = 0, lo, w, nc, ns, step = 0, q = 0, run = 0, ii = 0, ip = 0
     cdef float* x
     cdef float v, thr, lim, cut, gcut
@@ -223,18 +225,7 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
                 prow = pool_c + r * pk
                 for t in range(pk):
                     x[prow[t]] = -INFINITY
-                j = 0
-                while j < m:
-                    j = mm_skip(x, j, m, gcut, NULL)
-                    if j < m:
-                        stop = j + MM_CHUNK
-                        if stop > m:
-                            stop = m
-                        for t in range(j, stop):
-                            v = x[t]
-                            if v > gf[grp[t]]:
-                                gf[grp[t]] = v
-                        j = stop
+                mm_group_max(x, grp, gf, m, n_groups)
                 for t in range(pk):
                     x[prow[t]] = pool_v[r * pk + t]
         if sus:
@@ -373,16 +364,16 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
     cdef int32_t* bsp = &bs[0] if want_top and m else NULL
     cdef int rc = 0
     cdef Py_ssize_t n_groups = 0 if groups is None or not pk else groups.count
-    cdef const int32_t[::1] grp
-    cdef const int32_t* gp = NULL
+    cdef const uint8_t[::1] grp
+    cdef const uint8_t* gp = NULL
     cdef float depth = 0.0
     gfloor = np.empty((n, n_groups), np.float32)
     cdef float[:, ::1] gfv = gfloor
     cdef float* gfp = &gfv[0, 0] if n and n_groups else NULL
     if n_groups:
-        grp = np.ascontiguousarray(groups.of, np.int32)
-        if grp.shape[0] != m or (m and (np.asarray(grp).min() < 0 or np.asarray(grp).max() >= n_groups)):
+        if n_groups > MM_GROUPS or len(groups.of) != m or (m and (groups.of.min() < 0 or groups.of.max() >= n_groups)):
             raise ValueError(f"scan_block: the mentor groups do not fit a block of {n} x {m}")
+        grp = np.ascontiguousarray(groups.of, np.uint8)
         gp = &grp[0] if m else NULL
         depth = groups.depth
     if n and m:

@@ -7,9 +7,9 @@ and per row and group ``k`` the floor ``F_ik >= bound_ij - q_j`` over the group'
 outside the pool. Under new prices ``p`` (``delta_j = q_j - p_j``), a pair outside the pool has
 ``bound_ij - p_j <= F_ik + delta_j``, so the cell (row, group) is cleared by the guard when
 ``F_ik + max_k delta <= u_i + threshold`` (less the pool's float32 error). Per group, one cut
-``c_k`` (:func:`.recheck._split` on the group's falls and its cells' room): the cells with less
-room than ``c_k`` re-check all the group's mentors, the others the group's mentors with
-``delta_j > c_k``; a row whose cells would cost at least :data:`FULL_ROW_SHARE` of a row is
+``c_k`` (:func:`.recheck._split` on the group's falls and its failing cells' room): the cells
+with less room than ``c_k`` re-check all the group's mentors, the other failing ones the group's
+mentors with ``delta_j > c_k``; a row whose cells would cost at least :data:`FULL_ROW_SHARE` of a row is
 scanned in full instead (its pool and floors taken afresh under ``p``). Then every pool moves to
 ``p``: the values by ``delta``; a group's floor to the re-check's largest value where the whole
 group was read, ``max(F_ik + max delta over the mentors not read, re-check's largest)`` where
@@ -65,11 +65,12 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
             plan.append(None)
             continue
         r = room[:, k]
-        cut, _, _ = _split(dk, r, len(cols))
+        failing = r < dk.max()  # (the others are cleared by the guard)
+        cut, _, _ = _split(dk, r[failing], len(cols))
         whole = r < cut
         part = cols[dk > cut]
-        cost += np.where(whole, len(cols), len(part))
-        plan.append((cut, whole, part))
+        cost += np.where(whole, len(cols), np.where(failing, len(part), 0))
+        plan.append((cut, whole, failing & ~whole, part))
     full = cost >= FULL_ROW_SHARE * m
     fail = live[full]
     found_i, found_j, crowded = [], [], []
@@ -82,8 +83,8 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
     for k, cols in enumerate(members):
         if plan[k] is None:
             continue
-        cut, whole, part = plan[k]
-        for rows_mask, read in ((whole & rest, cols), (~whole & rest, part)):
+        cut, whole, some, part = plan[k]
+        for rows_mask, read in ((whole & rest, cols), (some & rest, part)):
             rows = live[rows_mask]
             if not len(rows) or not len(read):
                 continue
