@@ -334,7 +334,7 @@ def test_the_kernels_group_floors_are_the_numpy_scans(seed):
     n = int(rng.integers(6, 30))
     for m, pk in ((300, 1), (300, 40), (2_000, 13), (40, 40)):
         s = _block(rng, n, m, seed % 2 == 1)
-        count = int(rng.integers(2, 70))
+        count = int(rng.integers(2, 65))  # (MAX_GROUPS: 64)
         for depth in (np.inf, 0.5):
             groups = Groups(rng.integers(0, count, m).astype(np.int32), count, float(depth))
             a, b = s.copy(), s.copy()
