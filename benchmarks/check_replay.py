@@ -90,9 +90,39 @@ def _grouped(folder: Path, scorer, s: dict, column: str) -> dict:
     print(f"pass with {groups.count} groups: {time.process_time() - t:.1f} s CPU")
     c, v, fl = f.pool
     assert np.array_equal(c, s["cols"]) and np.array_equal(fl, s["floor"]), "not the captured pools"
-    out = {"groups": groups, "group_floor": f.group_floor.astype(np.float64)}
+    out = {"groups": groups, "group_floor": np.ascontiguousarray(f.group_floor.T, dtype=np.float64)}
     with open(path, "wb") as fh:
         pickle.dump(out, fh, protocol=5)
+    return out
+
+
+def chain(folder: Path, rounds: int, groups: str | None = None) -> list[dict]:
+    """The captured checks 0 .. ``rounds - 1`` in turn on one checker (its pools as its own
+    checks leave them; each round's prices, chosen pairs and tolerances as captured), from
+    round 0's pools (with floors per group of ``groups``: see :func:`_grouped`)."""
+    from mentormatch.solvers.bounded.check import _Certifier
+    from mentormatch.solvers.bounded.exact import _Exact
+    from mentormatch.solvers.bounded.passes import _Pool
+
+    with open(folder / "scorer.pkl", "rb") as f:
+        scorer = pickle.load(f)
+    out, checker = [], None
+    for k in range(rounds):
+        with open(folder / f"check{k}.pkl", "rb") as f:
+            s = pickle.load(f)
+        if checker is None:
+            pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(),
+                         [q.copy() for q in s["prices"]])
+            if groups:
+                g = _grouped(folder, scorer, s, groups)
+                pool.groups, pool.group_floor = g["groups"], g["group_floor"].copy()
+            checker = _Certifier(scorer, _Exact(scorer), pool, s["li"], s["lj"], False)
+        before = (checker.rows_rescanned, checker.bound_pairs)
+        t = time.process_time()
+        viol, eps = checker(s["u"], s["p"], s["ex_i"], s["ex_j"], s["tol"], s["per_row"], s["near"], s["gather"])
+        out.append({"round": k, "cpu": round(time.process_time() - t, 3),
+                    "rows_scanned_in_full": checker.rows_rescanned - before[0],
+                    "bound_pairs": checker.bound_pairs - before[1], "violators": len(viol.i)})
     return out
 
 
@@ -133,12 +163,17 @@ def main(argv=None) -> int:
     b.add_argument("--round", type=int, default=0)
     b.add_argument("--repeat", type=int, default=1)
     b.add_argument("--groups", help="round 0 with floors per group of this mentors' column (e.g. city)")
+    b.add_argument("--chain", type=int, default=0, help="rounds 0 .. CHAIN - 1 in turn on one checker")
     args = ap.parse_args(argv)
     if args.what == "capture":
         capture(args.size, args.folder, args.rounds)
     else:
         for _ in range(args.repeat):
-            print(replay(args.folder, args.round, args.groups))
+            if args.chain:
+                for row in chain(args.folder, args.chain, args.groups):
+                    print(row)
+            else:
+                print(replay(args.folder, args.round, args.groups))
     return 0
 
 

@@ -223,7 +223,7 @@ class _Certifier:
         f = np.where(np.isfinite(floor) & (floor > -BIG / 2), np.abs(floor), 0.0)
         if group_floor is not None:
             g = np.where(np.isfinite(group_floor) & (group_floor > -BIG / 2), np.abs(group_floor), 0.0)
-            f = np.maximum(f, g.max(axis=1, initial=0.0))
+            f = np.maximum(f, g.max(axis=0, initial=0.0))  # (groups x rows)
         return 4 * 2.0 ** -24 * (np.maximum(v, f) + self.scorer.largest)
 
     def _guard(self, u, p, threshold: float, ex_i, ex_j, ex_code):

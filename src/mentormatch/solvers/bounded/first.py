@@ -50,10 +50,11 @@ def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: in
 
 
 def _floors(groups, group_floor) -> tuple:
-    """A pool's (groups, floors per group) from a pass (float64; none without groups)."""
+    """A pool's (groups, floors per group: groups x rows, float64) from a pass (none without
+    groups)."""
     if groups is None or group_floor is None:
         return None, None
-    return groups, group_floor.astype(np.float64)
+    return groups, np.ascontiguousarray(group_floor.T, dtype=np.float64)
 
 
 def _with_ceilings(out, scorer, ceiling, depth: int):

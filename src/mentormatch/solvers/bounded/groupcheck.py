@@ -50,53 +50,55 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
     sc, pool = cert.scorer, cert.pool
     n, m = sc.n, sc.m
     groups = pool.groups
-    of, count = groups.of, groups.count
     q = pool.prices[0]
     delta = _falls(q, p)
     live = np.flatnonzero(np.isfinite(u))
-    gfl = pool.group_floor
-    room = (u[live] + threshold - cert.err[live])[:, None] - gfl[live]  # (live rows, groups)
-    members = [np.flatnonzero(of == k) for k in range(count)]
+    gfl = pool.group_floor  # (groups, n)
+    base = u[live] + threshold - cert.err[live]
+    members = np.split(np.argsort(groups.of, kind="stable"),
+                       np.cumsum(np.bincount(groups.of, minlength=groups.count))[:-1])
+    # per group, the largest fall (of the mentors with places), which the cells clear or not
+    top = np.array([delta[c][delta[c] > -np.inf].max(initial=-np.inf) for c in members])
     cost = np.zeros(len(live))
     plan = []
     for k, cols in enumerate(members):
-        dk = delta[cols]
-        if not len(cols) or not (dk > -np.inf).any():
-            plan.append(None)
+        plan.append(None)
+        if top[k] == -np.inf:
             continue
-        r = room[:, k]
-        failing = r < dk.max()  # (the others are cleared by the guard)
-        cut, _, _ = _split(dk, r[failing], len(cols))
-        whole = r < cut
+        room = base - gfl[k, live]
+        failing = np.flatnonzero(room < top[k])  # (the others are cleared by the guard)
+        if not len(failing):
+            continue
+        dk = delta[cols]
+        cut, _, _ = _split(dk, room[failing], len(cols))
+        whole = room[failing] < cut
         part = cols[dk > cut]
-        cost += np.where(whole, len(cols), np.where(failing, len(part), 0))
-        plan.append((cut, whole, failing & ~whole, part))
+        cost[failing] += np.where(whole, len(cols), len(part))
+        plan[-1] = (cut, failing[whole], failing[~whole], part)
     full = cost >= FULL_ROW_SHARE * m
     fail = live[full]
     found_i, found_j, crowded = [], [], []
-    # the cells not re-checked: every mentor of the group by its fall
-    top = np.array([delta[c][delta[c] > -np.inf].max(initial=-np.inf) for c in members])
-    with np.errstate(invalid="ignore"):
-        moved = gfl + top[None, :]
-    new = np.where(np.isinf(top)[None, :] & (top > 0), np.inf, np.where(np.isnan(moved), gfl, moved))
-    rest = ~full
+    # the cells not re-checked: every mentor of the group by its fall (none with places: -inf;
+    # one whose pools' price was +inf: +inf, the floor says nothing of it)
+    new = gfl + np.where(np.isfinite(top), top, 0.0)[:, None]
+    new[np.isinf(top)] = top[np.isinf(top)][:, None]
     for k, cols in enumerate(members):
         if plan[k] is None:
             continue
         cut, whole, some, part = plan[k]
-        for rows_mask, read in ((whole & rest, cols), (some & rest, part)):
-            rows = live[rows_mask]
+        for at, read in ((whole, cols), (some, part)):
+            rows = live[at[~full[at]]]
             if not len(rows) or not len(read):
                 continue
             largest = _recheck(cert, rows, read, p, u, threshold, ex_i, ex_j, found_i, found_j, crowded)
             if read is cols:
-                new[rows, k] = largest
+                new[k, rows] = largest
             else:
-                others = delta[cols][(delta[cols] <= cut) & (delta[cols] > -np.inf)].max(initial=-np.inf)
+                dk = delta[cols]
+                others = dk[(dk <= cut) & (dk > -np.inf)].max(initial=-np.inf)
                 with np.errstate(invalid="ignore"):
-                    kept = gfl[rows, k] + others
-                kept = np.where(np.isnan(kept), gfl[rows, k], kept)
-                new[rows, k] = np.maximum(kept, largest)
+                    kept = gfl[k, rows] + others
+                new[k, rows] = np.maximum(np.where(np.isnan(kept), gfl[k, rows], kept), largest)
             cert.err[rows] = np.maximum(cert.err[rows], cert._pool_err(largest[:, None], largest))
     # every pool to the prices p (the rows scanned in full take theirs below)
     with np.errstate(invalid="ignore"):
@@ -113,12 +115,12 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
         ex_code = np.sort(ex_i * m + ex_j)
         si, sj, sc_crowded = _pool_suspects(fail, c, v, fl, u[fail] + threshold, ex_code, m)
         pool.cols[fail], pool.vals[fail] = c, v
-        pool.group_floor[fail] = f.group_floor
-        cert.err[fail] = cert._pool_err(pool.vals[fail], fl)
+        new[:, fail] = f.group_floor.T
+        cert.err[fail] = cert._pool_err(pool.vals[fail], fl, new[:, fail])
         found_i.append(si), found_j.append(sj), crowded.append(sc_crowded)
         cert.rows_rescanned += len(fail)
         cert.bound_pairs += len(fail) * m
-    pool.floor = pool.group_floor.max(axis=1)
+    pool.floor = new.max(axis=0)
     return fail, found_i, found_j, crowded
 
 

@@ -103,8 +103,12 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: 
             raise PassStopped(what)
         return fn(ab[0], ab[1], local.buffer)
 
-    workers = max(1, min(os.cpu_count() or 1, 4))
+    workers = max(1, min(os.cpu_count() or 1, 4, len(blocks)))
     try:
+        if workers == 1 and not background:  # (one block, a group's re-check: no threads to start)
+            with one_blas_thread():
+                yield from _bar(map(run, blocks), progress, what, total=len(blocks))
+            return
         with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
             yield from _bar(pool.map(run, blocks), progress, what, total=len(blocks))
     finally:  # (the threads have ended: the executor waited for them)
@@ -121,7 +125,7 @@ class _Pool:
     floor: np.ndarray  # (n,) float32
     gen: np.ndarray  # (n,) int64, index into prices
     prices: list  # per generation, (m,) float64, +inf where a mentor has no room
-    # with mentor groups (:mod:`.groups`; None: one): each group's floor, (n, groups) float64
+    # with mentor groups (:mod:`.groups`; None: one): each group's floor, (groups, n) float64
     groups: object = None
     group_floor: np.ndarray | None = None
 
