@@ -21,17 +21,19 @@ from .remote import current, executing, here
 
 
 def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
-                progress: bool, deadline: float | None = None):
+                progress: bool, deadline: float | None = None, grouped: bool = True):
     """The pools (each row's ``size`` best pairs by ``bound - pass_price``), each mentor's
     ``mentor_k`` best rows (rows, mentors) and its ceiling (:func:`.ceiling.mentor_ceilings`), in
     one pass over all pairs; at a lower priority
     while ``later`` runs in a child beside it, which is ended if the pass fails or stops at
-    ``deadline`` (:class:`.passes.PassStopped`)."""
+    ``deadline`` (:class:`.passes.PassStopped`). ``grouped``: with floors per mentor group
+    (:mod:`.groups`) where the scorer has groups; the top level only (at 100,000 x 20,000 the
+    sub-markets' checks took about 1 s CPU more each with them, the top level's 0.7 s less)."""
     n, m = scorer.n, scorer.m
     # no prices: 0, or a threshold's lift w (its pools then hold plain-sized numbers, not w's)
     price = np.full(m, lift_weight(scorer)) if pass_price is None else np.asarray(pass_price, np.float64)
     price = np.where(cap > 0, price, np.inf)
-    groups = mentor_groups(scorer)  # (the checker's floors per mentor group; None: one floor)
+    groups = mentor_groups(scorer) if grouped else None  # (the checker's floors per group; None: one)
     try:
         f = _scan(scorer, np.arange(n), None, price, excl_i=li, excl_j=lj, pool_size=size,
                   dead=dem <= 0, mentor_k=mentor_k, progress=progress, what="best pairs per mentee (bounds)",
