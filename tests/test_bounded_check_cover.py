@@ -48,7 +48,7 @@ def _setup(seed: int, n: int, m: int, pool: int, groups="none", monkeypatch=None
     g = np.round(rng.uniform(0.0, 0.5, scorer.m) * 2.0 ** 20) / 2.0 ** 20
     e = np.zeros(0, np.int64)
     pl, _, _ = _first_pass(scorer, g, None, pool, 0, np.full(scorer.m, 3.0), np.ones(scorer.n, np.int64),
-                           e, e, False)
+                           e, e, False, grouped=groups != "none")
     return scorer, s, g, check._Certifier(scorer, exact._Exact(scorer), pl, e, e, False)
 
 

@@ -21,7 +21,7 @@ from .remote import current, executing, here
 
 
 def _first_pass(scorer, pass_price, later: Child | None, size: int, mentor_k: int, cap, dem, li, lj,
-                progress: bool, deadline: float | None = None, grouped: bool = True):
+                progress: bool, deadline: float | None = None, grouped: bool = False):
     """The pools (each row's ``size`` best pairs by ``bound - pass_price``), each mentor's
     ``mentor_k`` best rows (rows, mentors) and its ceiling (:func:`.ceiling.mentor_ceilings`), in
     one pass over all pairs; at a lower priority
