@@ -6,6 +6,7 @@ replaying its first check, 2.5-3 s).
 
     PYTHONPATH=src python benchmarks/check_replay.py capture 100000x20000:5 /tmp/checks
     PYTHONPATH=src python benchmarks/check_replay.py replay /tmp/checks --round 0 --repeat 3
+    PYTHONPATH=src python benchmarks/check_replay.py replay /tmp/checks --round 0 --groups city
 
 ``capture`` runs ``pair()`` on the synthetic organisation (seed 1, every capacity c) and pickles,
 for each of the top level's first ``--rounds`` checks, the pools (as the check receives them),
@@ -66,7 +67,66 @@ def capture(size: str, out: Path, rounds: int) -> None:
     print(f"captured {len(done)} checks; pairs sha {digest}, objective {float(result.objective)!r}")
 
 
-def replay(folder: Path, k: int) -> dict:
+def _grouped(folder: Path, scorer, s: dict, column: str) -> dict:
+    """Round 0's pools again with floors per mentor group (:mod:`mentormatch.solvers.bounded.groups`):
+    a pass at the pools' prices (their one generation), the mentors grouped by ``column`` of the
+    mentors' table, kept in ``folder`` (the pools must be the captured ones)."""
+    import pandas as pd
+
+    from mentormatch.solvers.bounded.groups import Groups
+    from mentormatch.solvers.bounded.passes import _scan
+
+    path = folder / f"groups_{column}.pkl"
+    if path.exists():
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    assert len(s["prices"]) == 1, "round 0's pools only (one generation)"
+    of = pd.factorize(scorer.mentors[column])[0].astype(np.int32)
+    groups = Groups(of, int(of.max()) + 1)
+    n = scorer.n
+    t = time.process_time()
+    f = _scan(scorer, np.arange(n), None, s["prices"][0], excl_i=s["li"], excl_j=s["lj"],
+              pool_size=s["cols"].shape[1], groups=groups)
+    print(f"pass with {groups.count} groups: {time.process_time() - t:.1f} s CPU")
+    c, v, fl = f.pool
+    assert np.array_equal(c, s["cols"]) and np.array_equal(fl, s["floor"]), "not the captured pools"
+    out = {"groups": groups, "group_floor": np.ascontiguousarray(f.group_floor.T, dtype=np.float64)}
+    with open(path, "wb") as fh:
+        pickle.dump(out, fh, protocol=5)
+    return out
+
+
+def chain(folder: Path, rounds: int, groups: str | None = None) -> list[dict]:
+    """The captured checks 0 .. ``rounds - 1`` in turn on one checker (its pools as its own
+    checks leave them; each round's prices, chosen pairs and tolerances as captured), from
+    round 0's pools (with floors per group of ``groups``: see :func:`_grouped`)."""
+    from mentormatch.solvers.bounded.check import _Certifier
+    from mentormatch.solvers.bounded.exact import _Exact
+    from mentormatch.solvers.bounded.passes import _Pool
+
+    with open(folder / "scorer.pkl", "rb") as f:
+        scorer = pickle.load(f)
+    out, checker = [], None
+    for k in range(rounds):
+        with open(folder / f"check{k}.pkl", "rb") as f:
+            s = pickle.load(f)
+        if checker is None:
+            pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(),
+                         [q.copy() for q in s["prices"]])
+            if groups:
+                g = _grouped(folder, scorer, s, groups)
+                pool.groups, pool.group_floor = g["groups"], g["group_floor"].copy()
+            checker = _Certifier(scorer, _Exact(scorer), pool, s["li"], s["lj"], False)
+        before = (checker.rows_rescanned, checker.bound_pairs)
+        t = time.process_time()
+        viol, eps = checker(s["u"], s["p"], s["ex_i"], s["ex_j"], s["tol"], s["per_row"], s["near"], s["gather"])
+        out.append({"round": k, "cpu": round(time.process_time() - t, 3),
+                    "rows_scanned_in_full": checker.rows_rescanned - before[0],
+                    "bound_pairs": checker.bound_pairs - before[1], "violators": len(viol.i)})
+    return out
+
+
+def replay(folder: Path, k: int, groups: str | None = None) -> dict:
     from mentormatch.solvers.bounded.check import _Certifier
     from mentormatch.solvers.bounded.exact import _Exact
     from mentormatch.solvers.bounded.passes import _Pool
@@ -77,6 +137,9 @@ def replay(folder: Path, k: int) -> dict:
         s = pickle.load(f)
     pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(),
                  [q.copy() for q in s["prices"]])
+    if groups:
+        g = _grouped(folder, scorer, s, groups)
+        pool.groups, pool.group_floor = g["groups"], g["group_floor"].copy()
     checker = _Certifier(scorer, _Exact(scorer), pool, s["li"], s["lj"], False)
     checker.shift, checker.err = s["shift"], None if s["err"] is None else s["err"].copy()
     t, w = time.process_time(), time.perf_counter()
@@ -99,12 +162,18 @@ def main(argv=None) -> int:
     b.add_argument("folder", type=Path)
     b.add_argument("--round", type=int, default=0)
     b.add_argument("--repeat", type=int, default=1)
+    b.add_argument("--groups", help="round 0 with floors per group of this mentors' column (e.g. city)")
+    b.add_argument("--chain", type=int, default=0, help="rounds 0 .. CHAIN - 1 in turn on one checker")
     args = ap.parse_args(argv)
     if args.what == "capture":
         capture(args.size, args.folder, args.rounds)
     else:
         for _ in range(args.repeat):
-            print(replay(args.folder, args.round))
+            if args.chain:
+                for row in chain(args.folder, args.chain, args.groups):
+                    print(row)
+            else:
+                print(replay(args.folder, args.round, args.groups))
     return 0
 
 

@@ -5,6 +5,7 @@ scores only the pairs they miss, and the answer is the complete set's optimum, w
 sub-market runs in a forked child or in this process."""
 from __future__ import annotations
 
+import copy
 import threading
 
 import numpy as np
@@ -50,7 +51,8 @@ def test_the_pass_ranked_pairs_are_scored_while_the_level_waits_for_the_outer_pr
     first_sparse = bounded._first_sparse
 
     def sparse(scorer, exact, pool, mentor_best, guide, k, cap_, cover=False):
-        events.append(("sparse", scorer.n, (pool, mentor_best, guide, k)))
+        # (the pool as it is now: the checks move its values to their prices later)
+        events.append(("sparse", scorer.n, (copy.copy(pool), mentor_best, guide, k)))
         return first_sparse(scorer, exact, pool, mentor_best, guide, k, cap_, cover)
 
     monkeypatch.setattr(bounded, "_Exact", Recorded)

@@ -310,3 +310,40 @@ def test_the_switch_chooses_the_code_once(monkeypatch, value, want):
     assert first is (None if want == "numpy" else native)
     monkeypatch.setenv(_native.SWITCH, "1" if want == "numpy" else "0")
     assert _native.scan_kernel() is first
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(6))
+def test_the_kernels_group_floors_are_the_numpy_scans(seed):
+    """The floors per mentor group (:class:`~mentormatch.solvers.bounded.groups.Groups`, the
+    pool's fourth part): the same arrays both ways, exact (``depth`` inf) or at least the floor
+    less a depth, with empty groups, ties and ``-inf``; and each is the group's largest entry
+    outside the pool (brute force), at least the floor less the depth."""
+    from mentormatch.solvers.bounded.groups import Groups
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(6, 30))
+    for m, pk in ((300, 1), (300, 40), (2_000, 13), (40, 40)):
+        s = _block(rng, n, m, seed % 2 == 1)
+        count = int(rng.integers(2, 65))  # (MAX_GROUPS: 64)
+        for depth in (np.inf, 0.5):
+            groups = Groups(rng.integers(0, count, m).astype(np.int32), count, float(depth))
+            a, b = s.copy(), s.copy()
+            want = blockscan.numpy_scan(a, pk, None, np.zeros(0, np.int64), np.zeros(0, np.int64), 4, False,
+                                        None, None, groups)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setitem(_native._chosen, "scan", native)
+                got = blockscan.scan(b, pk, None, np.zeros(0, np.int64), np.zeros(0, np.int64), 4, False, None,
+                                     None, groups)
+            assert len(want[0]) == len(got[0]) == 4
+            for x, y in zip(want[0], got[0]):
+                assert x.dtype == y.dtype and x.shape == y.shape
+                np.testing.assert_array_equal(x, y)
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(a, s)  # (the pool's entries put back)
+            cols, _, floor, gfl = want[0]
+            out = s.copy()
+            np.put_along_axis(out, cols, -np.inf, axis=1)
+            for k in range(count):
+                top = out[:, groups.of == k].max(axis=1, initial=-np.inf)
+                np.testing.assert_array_equal(gfl[:, k], np.maximum(top, floor - np.float32(depth)))

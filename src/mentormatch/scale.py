@@ -68,6 +68,16 @@ def _csr_rows(matrix, a: int, b: int):
     return np.repeat(np.arange(b - a), np.diff(ptr[a:b + 1])), matrix.indices[lo:hi], matrix.data[lo:hi]
 
 
+def _mentor_patterns(table: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """A keyed term's mentors by their column of ``table`` (keys x mentors): each mentor's
+    pattern (int32), the number of patterns, and the term's spread (largest less smallest
+    entry above ``-BIG / 2``; 0 when none)."""
+    _, ids = np.unique(np.ascontiguousarray(table.T), axis=0, return_inverse=True)
+    ok = table[table > -BIG / 2]
+    spread = float(ok.max() - ok.min()) if ok.size else 0.0
+    return ids.reshape(-1).astype(np.int32), int(ids.max(initial=-1) + 1), spread
+
+
 class _Unsupported(Exception):
     pass
 
@@ -134,6 +144,8 @@ class BoundedScorer:
         weights = {name: w for name, w in rules.weights.items() if w > 0}
         n, m = self.n, self.m
         lefts, rights, keyed = [], [], []
+        # per keyed term: its mentors' patterns (the checker's mentor groups, solvers.bounded.groups)
+        self.keyed_mentors: list[tuple[np.ndarray, int, float]] = []
         row = np.zeros(n)
         col = np.zeros(m)
         stated = sp.csr_array((n, m))
@@ -177,6 +189,7 @@ class BoundedScorer:
                 stated = stated + w * sp.csr_array(model.pairs)
             if model.key is not None:
                 keyed.append((np.asarray(model.key, np.int64), w * np.asarray(model.table, np.float64)))
+                self.keyed_mentors.append(_mentor_patterns(keyed[-1][1]))
         for name in weights:
             if name not in prepared:
                 raise _Unsupported(f"feature {name!r}")

@@ -142,4 +142,34 @@ static void mm_codes(float *restrict x, const float *restrict a, const float *re
 #endif
     mm_codes_plain(x, a, t, codes, n_codes, m, 0);
 }
+
+/* Each mentor group's largest entry of a row (group of x[j]: grp[j], below MM_GROUPS), at least
+   gf[g] as given: four interleaved accumulators, so that entries of one group in a row do not
+   wait on each other's store (a branch per entry, one accumulator, was about 1 ns an entry). */
+#define MM_GROUPS 64
+MM_CLONES static void mm_group_max(const float *restrict x, const uint8_t *restrict grp, float *restrict gf,
+                                   ptrdiff_t m, ptrdiff_t n_groups) {
+    float a[4][MM_GROUPS];
+    for (int t = 0; t < 4; t++)
+        for (ptrdiff_t g = 0; g < n_groups; g++)
+            a[t][g] = gf[g];
+    ptrdiff_t j = 0;
+    for (; j + 4 <= m; j += 4) {
+        for (int t = 0; t < 4; t++) {
+            float v = x[j + t], o = a[t][grp[j + t]];
+            a[t][grp[j + t]] = v > o ? v : o;
+        }
+    }
+    for (; j < m; j++) {
+        float v = x[j], o = a[0][grp[j]];
+        a[0][grp[j]] = v > o ? v : o;
+    }
+    for (ptrdiff_t g = 0; g < n_groups; g++) {
+        float v = a[0][g];
+        for (int t = 1; t < 4; t++)
+            v = a[t][g] > v ? a[t][g] : v;
+        gf[g] = v;
+    }
+}
+
 #endif

@@ -20,6 +20,8 @@ cdef extern from "loops.h" nogil:
     void mm_col_max(const float* x, float* top, int32_t* best, Py_ssize_t m, int32_t r)
     void mm_add(float* x, const float* a, Py_ssize_t m)
     Py_ssize_t mm_skip(const float* x, Py_ssize_t j, Py_ssize_t m, float cut, const float* next)
+    enum: MM_GROUPS  # mentor groups at most
+    void mm_group_max(const float* x, const uint8_t* grp, float* gf, Py_ssize_t m, Py_ssize_t n_groups)
     enum: MM_CODES  # entries of a coded group's lookup row
     void mm_codes(float* x, const float* a, const float* t, const uint8_t* codes, Py_ssize_t n_codes, Py_ssize_t m)
     bint mm_codes_fast()
@@ -105,7 +107,8 @@ cdef void _heap_row(const float* x, Py_ssize_t m, Py_ssize_t k, Entry* h) noexce
 cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* pool_c, float* pool_v,
                float* floor, bint sus, const float* limit, const int64_t* ci, const int64_t* cj,
                Py_ssize_t n_chosen, Py_ssize_t per_row, bint keep_all, Buf* kept, Buf* crowded_top,
-               Buf* crowded, float* top, int32_t* best, Rest* rest) noexcept nogil:
+               Buf* crowded, float* top, int32_t* best, Rest* rest, const uint8_t* grp, Py_ssize_t n_groups,
+               float depth, float* gfloor) noexcept nogil:
     """The loop over the rows (see :func:`scan_block`); -1 when out of memory.
 
     A row at a time: the rest of the bound added (``rest``: its group run's row, then its
@@ -116,10 +119,14 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
     :func:`mentormatch.solvers.bounded.rank._row_best` takes it: about ``3 pk`` entries above
     it), and the entries above it (into the pool's heap, whose root then raises the threshold)
     and above the limit (the suspects), looked at one by one only in a chunk of columns where
-    any is above."""
+    any is above. With mentor groups (``n_groups``), then each group's largest entry outside
+    the pool (the pool's entries at ``-inf`` meanwhile), at least the floor less ``depth``
+    (``mm_group_max``, a whole row)."""
     cdef Py_ssize_t r, j, t, stop, at = 0, lo, w, nc, ns, step = 0, q = 0, run = 0, ii = 0, ip = 0
     cdef float* x
-    cdef float v, thr, lim, cut
+    cdef float v, thr, lim, cut, gcut
+    cdef float* gf
+    cdef int64_t* prow
     cdef bint sampled = pk > 0 and m >= 16 * pk
     cdef Entry* h = <Entry*> malloc((max(pk, per_row) + 1) * sizeof(Entry))
     cdef float* qh = <float*> malloc((m // 8 + 2) * sizeof(float))
@@ -210,6 +217,17 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
                 _heap_row(x, m, pk, h)
             _drain(h, pk, pool_c + r * pk, pool_v + r * pk)
             floor[r] = pool_v[r * pk + pk - 1]
+            if n_groups:  # each group's largest entry outside the pool (see numpy_scan)
+                gf = gfloor + r * n_groups
+                gcut = floor[r] - depth
+                for t in range(n_groups):
+                    gf[t] = gcut
+                prow = pool_c + r * pk
+                for t in range(pk):
+                    x[prow[t]] = -INFINITY
+                mm_group_max(x, grp, gf, m, n_groups)
+                for t in range(pk):
+                    x[prow[t]] = pool_v[r * pk + t]
         if sus:
             for t in range(lo, at):  # the chosen pairs leave the row (after its pool) and its suspects
                 x[cj[t]] = -INFINITY
@@ -271,12 +289,15 @@ def _check_pairs(r, c, Py_ssize_t n, Py_ssize_t m, str what, v=None):
 
 
 def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int64_t[::1] ci,
-               const int64_t[::1] cj, Py_ssize_t per_row, bint keep_all, bint want_top, rest=None):
+               const int64_t[::1] cj, Py_ssize_t per_row, bint keep_all, bint want_top, rest=None,
+               groups=None):
     """``(pool, suspects, tops)`` of the block ``s``, as
     :func:`mentormatch.solvers.bounded.blockscan.numpy_scan` (``limit`` None: no suspects;
     ``ci``, ``cj``: the chosen pairs, rows local to the block and ascending; ``rest``: a
     :class:`mentormatch.scale.BlockRest` added to ``s`` first, or None). ``s`` is changed as
-    there: the rest added, the chosen pairs ``-inf`` when there is a ``limit``."""
+    there: the rest added, the chosen pairs ``-inf`` when there is a ``limit``. ``groups``
+    (:class:`mentormatch.solvers.bounded.groups.Groups`, with ``pk``): the pool's fourth part,
+    each group's floor."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
     cdef bint sus = limit is not None
     if pk > m or pk < 0 or per_row < 1 or (sus and limit.shape[0] != n) or ci.shape[0] != cj.shape[0]:
@@ -342,14 +363,27 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
     cdef float* tpp = &tp[0] if want_top and m else NULL
     cdef int32_t* bsp = &bs[0] if want_top and m else NULL
     cdef int rc = 0
+    cdef Py_ssize_t n_groups = 0 if groups is None or not pk else groups.count
+    cdef const uint8_t[::1] grp
+    cdef const uint8_t* gp = NULL
+    cdef float depth = 0.0
+    gfloor = np.empty((n, n_groups), np.float32)
+    cdef float[:, ::1] gfv = gfloor
+    cdef float* gfp = &gfv[0, 0] if n and n_groups else NULL
+    if n_groups:
+        if n_groups > MM_GROUPS or len(groups.of) != m or (m and (groups.of.min() < 0 or groups.of.max() >= n_groups)):
+            raise ValueError(f"scan_block: the mentor groups do not fit a block of {n} x {m}")
+        grp = np.ascontiguousarray(groups.of, np.uint8)
+        gp = &grp[0] if m else NULL
+        depth = groups.depth
     if n and m:
         with nogil:
             rc = _rows(sp, n, m, pk, pcp, pvp, flp, sus, lp, cip, cjp, ci.shape[0], per_row, keep_all,
-                       &kept, &crowded_top, &crowded, tpp, bsp, &rs)
+                       &kept, &crowded_top, &crowded, tpp, bsp, &rs, gp, n_groups, depth, gfp)
     try:
         if rc:
             raise MemoryError("scan_block: no memory for a block's suspects")
-        pool = (pool_c, pool_v, floor) if pk else None
+        pool = None if not pk else (pool_c, pool_v, floor, gfloor) if n_groups else (pool_c, pool_v, floor)
         suspects = None
         if sus:
             rr = np.concatenate([_array(&kept, True), _array(&crowded_top, True)])

@@ -126,7 +126,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     size = min(m, max(POOL_PER_ROW, k))
     try:
         pool, mentor_best, ceiling = _first_pass(scorer, pass_price, later, size, mentor_k, cap, dem, li, lj,
-                                        options.progress and depth == 0, pass_stop)
+                                        options.progress and depth == 0, pass_stop, grouped=depth == 0)
     except PassStopped as stop:  # (the sub-market beside it ended too)
         say("%sthe first pass stopped at the caller's deadline", "  " * depth)
         cert = {"method": _Certifier.method, "rounds": 0, "first_pass": "stopped at the deadline",

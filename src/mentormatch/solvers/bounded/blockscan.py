@@ -12,7 +12,7 @@ from .rank import _crowded_best, _nonzero, _row_best
 
 
 def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray, cj: np.ndarray,
-               per_row: int, keep_all: bool, above: np.ndarray | None, rest=None):
+               per_row: int, keep_all: bool, above: np.ndarray | None, rest=None, groups=None):
     """``(pool, suspects, tops)`` of a block ``s`` (rows x mentors, float32), each None when
     not asked for, after ``rest`` (a :class:`mentormatch.scale_codes.BlockRest`, None: none) is
     added to ``s`` (in place: ``s`` the product, the rest the groups' rows, stated and removed pairs
@@ -20,7 +20,9 @@ def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray,
 
     - ``pool`` (``pk`` > 0): each row's ``pk`` largest entries, in descending order, ties to the
       lower column: their columns (rows x ``pk``, int64), values (float32) and the last value
-      (the row's floor);
+      (the row's floor); with ``groups`` (:class:`~.groups.Groups`), a fourth part: each
+      group's floor (rows x groups, float32), its largest entry outside the pool but at least
+      the floor less ``groups.depth`` (``-inf`` for a group with none);
     - ``suspects`` (``limit``, float32 a row, not None): ``(rows, columns, crowded)``, the entries
       ``s > limit`` once the chosen pairs ``ci``, ``cj`` (rows ascending) are set to ``-inf``
       (after the pool: it keeps them), in row-major order, except that a row with more than
@@ -41,6 +43,8 @@ def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray,
         c = c.reshape(n, pk)
         v = np.take_along_axis(s, c, axis=1)
         pool = (c, v, v[:, -1].copy())
+        if groups is not None:
+            pool = pool + (_group_floors(s, c, pool[2], groups),)
     if limit is not None:
         if len(ci):
             s[ci, cj] = -np.inf
@@ -69,18 +73,41 @@ def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray,
     return pool, suspects, tops
 
 
+def _group_floors(s: np.ndarray, cols: np.ndarray, floor: np.ndarray, groups) -> np.ndarray:
+    """Each row's largest entry of ``s`` outside its pool (``cols``) per mentor group, at least
+    ``floor - groups.depth`` (float32, as the kernel's)."""
+    n = len(s)
+    out = np.empty((n, groups.count), np.float32)
+    cut = (floor - np.float32(groups.depth)).astype(np.float32)
+    order = np.argsort(groups.of, kind="stable")
+    starts = np.searchsorted(groups.of[order], np.arange(groups.count))
+    held = np.take_along_axis(s, cols, axis=1)
+    rows = np.arange(n)[:, None]
+    s[rows, cols] = -np.inf
+    try:
+        t = s[:, order]
+        full = np.diff(np.append(starts, len(order))) > 0
+        red = np.full((n, groups.count), -np.inf, np.float32)
+        if n and len(order):
+            red[:, full] = np.maximum.reduceat(t, starts[full], axis=1)
+        np.maximum(red, cut[:, None], out=out)
+    finally:
+        s[rows, cols] = held
+    return out
+
+
 def scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray, cj: np.ndarray,
-         per_row: int, keep_all: bool, above: np.ndarray | None, rest=None):
+         per_row: int, keep_all: bool, above: np.ndarray | None, rest=None, groups=None):
     """:func:`numpy_scan`, by the compiled kernel where it was built and ``s`` is a C-ordered
     float32 block (the kernel finds every column's first best row; those not asked are 0; it
     adds ``rest`` to each row as it first reads it: one read and write of the block less)."""
     kernel = scan_kernel()
     if (kernel is None or s.dtype != np.float32 or not s.flags.c_contiguous or not s.flags.writeable
             or (limit is not None and (limit.dtype != np.float32 or not limit.flags.c_contiguous))):
-        return numpy_scan(s, pk, limit, ci, cj, per_row, keep_all, above, rest)
+        return numpy_scan(s, pk, limit, ci, cj, per_row, keep_all, above, rest, groups)
     pool, suspects, tops = kernel.scan_block(s, pk, limit, np.ascontiguousarray(ci, np.int64),
                                              np.ascontiguousarray(cj, np.int64), per_row, keep_all, above is not None,
-                                             rest)
+                                             rest, groups)
     if tops is not None:
         tops[1][~(tops[0] > above)] = 0
     return pool, suspects, tops

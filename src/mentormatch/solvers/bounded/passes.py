@@ -103,8 +103,12 @@ def _over_blocks(fn, blocks, progress: bool, what: str, width: int, background: 
             raise PassStopped(what)
         return fn(ab[0], ab[1], local.buffer)
 
-    workers = max(1, min(os.cpu_count() or 1, 4))
+    workers = max(1, min(os.cpu_count() or 1, 4, len(blocks)))
     try:
+        if workers == 1 and not background:  # (one block, a group's re-check: no threads to start)
+            with one_blas_thread():
+                yield from _bar(map(run, blocks), progress, what, total=len(blocks))
+            return
         with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
             yield from _bar(pool.map(run, blocks), progress, what, total=len(blocks))
     finally:  # (the threads have ended: the executor waited for them)
@@ -121,6 +125,9 @@ class _Pool:
     floor: np.ndarray  # (n,) float32
     gen: np.ndarray  # (n,) int64, index into prices
     prices: list  # per generation, (m,) float64, +inf where a mentor has no room
+    # with mentor groups (:mod:`.groups`; None: one): each group's floor, (groups, n) float64
+    groups: object = None
+    group_floor: np.ndarray | None = None
 
 
 @dataclass
@@ -134,6 +141,7 @@ class _Found:
     pool: tuple | None = None  # (cols, vals, floor)
     mentor_best: tuple | None = None  # (rows, cols): each mentor's best rows
     mentor_ceiling: np.ndarray | None = None  # (m,) float64: at least each mentor's exact scores
+    group_floor: np.ndarray | None = None  # (rows, groups) float32: with the pool, when asked (groups)
 
 
 def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.ndarray):
@@ -167,6 +175,7 @@ class _ScanSpec:
     kk: int
     keep_all: bool
     lifted: np.ndarray | None = None
+    groups: object = None  # the view's mentor groups (:class:`.groups.Groups`), with the pool
 
     def cut(self, a: int, b: int) -> "_ScanSpec":
         """The same for rows ``a:b`` only, numbered from 0 (a chunk of an executor's pass)."""
@@ -175,7 +184,7 @@ class _ScanSpec:
         return _ScanSpec(self.p32, self.ei[lo:hi] - a, self.ej[lo:hi], self.ci[clo:chi] - a, self.cj[clo:chi],
                          None if self.limit is None else self.limit[a:b],
                          None if self.dead is None else self.dead[a:b], self.pk, self.kk, self.keep_all,
-                         self.lifted)
+                         self.lifted, self.groups)
 
 
 def _mentor_state(m: int, kk: int):
@@ -216,7 +225,7 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
         val, row, floor, pend_val, pend_row = state
         above = np.maximum(floor, -BIG / 2)
     pool, sus, tops = _scan_rows(s, q.pk, limit, q.ci[clo:chi] - a, q.cj[clo:chi], SUSPECTS_PER_ROW,
-                                 q.keep_all, above, rest)
+                                 q.keep_all, above, rest, q.groups)
     if sus is not None:
         rr, cc, crowded = sus
         sus = (rr + a, cc, crowded + a)
@@ -319,14 +328,15 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
           chosen_i=None, chosen_j=None, pool_size: int = 0, u: np.ndarray | None = None,
           threshold: float = 0.0, dead: np.ndarray | None = None, mentor_k: int = 0,
           keep_all: bool = False, progress: bool = False, what: str = "", background: bool = False,
-          deadline: float | None = None) -> _Found:
+          deadline: float | None = None, groups=None) -> _Found:
     """One pass over ``view`` (rows ``rows`` and mentors ``cols`` of the scorer, None
     for all): ``s = bound - price`` block by block, excluded pairs (the locks; global row,
     mentor) and ``dead`` rows (local) at ``-inf``, at a lower priority when ``background``
     (beside a child process). Collects each row's ``pool_size`` best
     entries, the suspects ``s > u + threshold`` other than the ``chosen`` pairs (a crowded row
     keeps its SUSPECTS_PER_ROW largest unless ``keep_all``), and each mentor's ``mentor_k`` best
-    rows.
+    rows; with ``groups`` (:class:`.groups.Groups` of the scorer's mentors) and a pool, each
+    row's floor per group (``_Found.group_floor``).
 
     The blocks run on this process's threads, or on the executor of the solve
     (:mod:`.remote`) when there is one and the view is a plain bounded scorer; the result is
@@ -346,7 +356,8 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     lifted = None if not hasattr(view, "lift") else (np.asarray(price, np.float64) - w).astype(np.float32)
     q = _ScanSpec(price.astype(np.float32), ei, ej, ci, cj,
                   None if u is None else (u + threshold).astype(np.float32), dead,
-                  min(pool_size, m_v), min(mentor_k, n_v), keep_all, lifted)
+                  min(pool_size, m_v), min(mentor_k, n_v), keep_all, lifted,
+                  None if groups is None or not pool_size else groups.subset(cols))
     executor = current()
     to_col = (lambda c: c) if cols is None else (lambda c: cols[c])
     try:
@@ -384,5 +395,6 @@ def _with_pools(found: _Found, parts: list, to_col) -> None:
     """``found.pool``: the blocks' pool parts (``parts``, in row order) joined, when any."""
     pools = [pool_part for pool_part, _ in parts if pool_part is not None]
     if pools:
-        c, v, f = (np.concatenate(x) for x in zip(*pools))
+        c, v, f, *g = (np.concatenate(x) for x in zip(*pools))
         found.pool = (to_col(c), v, f)
+        found.group_floor = g[0] if g else None

@@ -1,0 +1,142 @@
+"""The bounds checker's guard with floors per (row, mentor group) (:mod:`.groups`), for
+:class:`.check._Certifier` when its pool has groups: which pairs outside the pools a check
+re-checks, and the pools and floors moved to the check's prices.
+
+The pools hold one generation, the prices ``q`` of the last check (the first pass's at first),
+and per row and group ``k`` the floor ``F_ik >= bound_ij - q_j`` over the group's mentors
+outside the pool. Under new prices ``p`` (``delta_j = q_j - p_j``), a pair outside the pool has
+``bound_ij - p_j <= F_ik + delta_j``, so the cell (row, group) is cleared by the guard when
+``F_ik + max_k delta <= u_i + threshold`` (less the pool's float32 error). Per group, one cut
+``c_k`` (:func:`.recheck._split` on the group's falls and its failing cells' room): the cells
+with less room than ``c_k`` re-check all the group's mentors, the other failing ones the group's
+mentors with ``delta_j > c_k``; a row whose cells would cost at least :data:`FULL_ROW_SHARE` of a row is
+scanned in full instead (its pool and floors taken afresh under ``p``). Then every pool moves to
+``p``: the values by ``delta``; a group's floor to the re-check's largest value where the whole
+group was read, ``max(F_ik + max delta over the mentors not read, re-check's largest)`` where
+some were, else ``F_ik + max_k delta``. So the next check starts from this one's prices with
+floors that held under them. (A single generation: the per-row generations of the one-floor
+guard would multiply by groups.)
+
+Why: the first flow's prices differ from the sub-market's that ranked the pools by about one
+shift per city (s27h4); one floor a row cannot absorb that, a floor per city can.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .passes import _scan
+from .rank import _nonzero
+from .recheck import _pool_suspects, _split
+
+#: A row whose cells' re-checks would read at least this share of its pairs is scanned in full
+#: (which also takes its pool afresh under the new prices).
+FULL_ROW_SHARE = 0.5
+
+
+def _falls(q: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``q - p`` per mentor: ``-inf`` where ``p`` is not finite (a mentor without places
+    takes no pair), ``+inf`` where ``q`` is not and ``p`` is (the floors say nothing of it)."""
+    fin = np.isfinite(p)
+    with np.errstate(invalid="ignore"):
+        d = np.where(fin, q - np.where(fin, p, 0.0), -np.inf)
+    return np.where(fin & ~np.isfinite(q), np.inf, d)
+
+
+def group_check(cert, u, p, threshold: float, ex_i, ex_j):
+    """The group guard of ``cert`` (a :class:`.check._Certifier` whose pool has groups) under
+    the frame's ``u`` (less its rounding) and ``p``: re-checks, full scans and the move of
+    every pool to ``p`` (module docstring). Returns (rows scanned in full, suspects' rows,
+    mentors, crowded rows), lists of arrays as the one-floor guard gathers them."""
+    sc, pool = cert.scorer, cert.pool
+    n, m = sc.n, sc.m
+    groups = pool.groups
+    q = pool.prices[0]
+    delta = _falls(q, p)
+    live = np.flatnonzero(np.isfinite(u))
+    gfl = pool.group_floor  # (groups, n)
+    base = u[live] + threshold - cert.err[live]
+    members = np.split(np.argsort(groups.of, kind="stable"),
+                       np.cumsum(np.bincount(groups.of, minlength=groups.count))[:-1])
+    # per group, the largest fall (of the mentors with places), which the cells clear or not
+    top = np.array([delta[c][delta[c] > -np.inf].max(initial=-np.inf) for c in members])
+    cost = np.zeros(len(live))
+    plan = []
+    for k, cols in enumerate(members):
+        plan.append(None)
+        if top[k] == -np.inf:
+            continue
+        room = base - gfl[k, live]
+        failing = np.flatnonzero(room < top[k])  # (the others are cleared by the guard)
+        if not len(failing):
+            continue
+        dk = delta[cols]
+        cut, _, _ = _split(dk, room[failing], len(cols))
+        whole = room[failing] < cut
+        part = cols[dk > cut]
+        cost[failing] += np.where(whole, len(cols), len(part))
+        plan[-1] = (cut, failing[whole], failing[~whole], part)
+    full = cost >= FULL_ROW_SHARE * m
+    fail = live[full]
+    found_i, found_j, crowded = [], [], []
+    # the cells not re-checked: every mentor of the group by its fall (none with places: -inf;
+    # one whose pools' price was +inf: +inf, the floor says nothing of it)
+    new = gfl + np.where(np.isfinite(top), top, 0.0)[:, None]
+    new[np.isinf(top)] = top[np.isinf(top)][:, None]
+    for k, cols in enumerate(members):
+        if plan[k] is None:
+            continue
+        cut, whole, some, part = plan[k]
+        for at, read in ((whole, cols), (some, part)):
+            rows = live[at[~full[at]]]
+            if not len(rows) or not len(read):
+                continue
+            largest = _recheck(cert, rows, read, p, u, threshold, ex_i, ex_j, found_i, found_j, crowded)
+            if read is cols:
+                new[k, rows] = largest
+            else:
+                dk = delta[cols]
+                others = dk[(dk <= cut) & (dk > -np.inf)].max(initial=-np.inf)
+                with np.errstate(invalid="ignore"):
+                    kept = gfl[k, rows] + others
+                new[k, rows] = np.maximum(np.where(np.isnan(kept), gfl[k, rows], kept), largest)
+            cert.err[rows] = np.maximum(cert.err[rows], cert._pool_err(largest[:, None], largest))
+    # every pool to the prices p (the rows scanned in full take theirs below)
+    with np.errstate(invalid="ignore"):
+        pool.vals = pool.vals + delta[pool.cols]
+    big = max(float(np.abs(q[np.isfinite(q)]).max(initial=0.0)), float(np.abs(p[np.isfinite(p)]).max(initial=0.0)))
+    cert.err += 2.0 ** -50 * big  # (the float64 moves)
+    pool.group_floor = new
+    pool.prices, pool.gen = [p.copy()], np.zeros(n, np.int64)
+    if len(fail):
+        f = _scan(sc.subset(rows=fail), fail, None, p, excl_i=cert.li, excl_j=cert.lj,
+                  pool_size=pool.cols.shape[1], progress=cert.progress, groups=groups,
+                  what="certificate: rows the pools miss")
+        c, v, fl = f.pool
+        ex_code = np.sort(ex_i * m + ex_j)
+        si, sj, sc_crowded = _pool_suspects(fail, c, v, fl, u[fail] + threshold, ex_code, m)
+        pool.cols[fail], pool.vals[fail] = c, v
+        new[:, fail] = f.group_floor.T
+        cert.err[fail] = cert._pool_err(pool.vals[fail], fl, new[:, fail])
+        found_i.append(si), found_j.append(sj), crowded.append(sc_crowded)
+        cert.rows_rescanned += len(fail)
+        cert.bound_pairs += len(fail) * m
+    pool.floor = new.max(axis=0)
+    return fail, found_i, found_j, crowded
+
+
+def _recheck(cert, rows, cols, p, u, threshold, ex_i, ex_j, found_i, found_j, crowded) -> np.ndarray:
+    """The pairs of ``rows`` x ``cols`` outside the rows' pools, under ``p``: their suspects
+    (into ``found_i``, ``found_j``, ``crowded``) and each row's largest ``bound - p_j`` (float64)."""
+    sc, pool = cert.scorer, cert.pool
+    in_cols = np.zeros(sc.m, bool)
+    in_cols[cols] = True
+    pc = pool.cols[rows]
+    pr, pk = _nonzero(in_cols[pc])
+    f = _scan(sc.subset(rows=rows, cols=cols), rows, cols, p[cols], excl_i=np.concatenate([cert.li, rows[pr]]),
+              excl_j=np.concatenate([cert.lj, pc[pr, pk]]), chosen_i=ex_i, chosen_j=ex_j, pool_size=1,
+              u=u[rows], threshold=threshold, progress=cert.progress,
+              what="certificate: mentor groups whose prices fell")
+    found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
+    cert.pairs_rechecked += len(rows) * len(cols)
+    cert.bound_pairs += len(rows) * len(cols)
+    return f.pool[1][:, 0].astype(np.float64)
