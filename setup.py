@@ -20,6 +20,8 @@ else:
                             Extension("mentormatch._native.assign", ["src/mentormatch/_native/assign.pyx"],
                                       depends=["src/mentormatch/_native/heap.pxi",
                                                "src/mentormatch/_native/assign_graph.pxi"],
+                                      optional=True),
+                            Extension("mentormatch._native.gather", ["src/mentormatch/_native/gather.pyx"],
                                       optional=True)],
                            language_level=3, quiet=True)
     for ext in extensions:
