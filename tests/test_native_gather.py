@@ -95,15 +95,14 @@ def test_the_kernels_give_the_numpy_values_to_the_bit(monkeypatch, seed, holes, 
 
 
 def test_an_index_out_of_range_raises():
-    weight = np.ones((3, 4))
-    level = np.ones((3, 5))
+    weight, required, level = np.ones((4, 3)), np.zeros((4, 3), np.uint8), np.zeros((5, 3), np.uint8)
     ok = np.zeros(2, np.int64)
     out = np.empty(2)
     with pytest.raises(IndexError):
-        native.covered_share(weight, weight, level, np.ones(3, np.uint8), np.array([0, 4]), ok, out)
+        native.covered_share(weight, required, level, np.array([0, 4]), ok, out)
     with pytest.raises(IndexError):
-        native.covered_share(weight, weight, level, np.ones(3, np.uint8), ok, np.array([0, -1]), out)
-    table, row, col = np.ones(6), np.zeros((2, 4), np.intp), np.array([[0] * 5, [0, 0, 0, 0, 6]], np.intp)
+        native.covered_share(weight, required, level, ok, np.array([0, -1]), out)
+    table, row, col = np.ones(6), np.zeros((4, 2), np.intp), np.array([[0, 0]] * 4 + [[0, 6]], np.intp)
     with pytest.raises(IndexError):
         native.keyed_sums(table, row, col, ok, np.array([0, 4]), out)
     with pytest.raises(IndexError):

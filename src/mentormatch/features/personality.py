@@ -201,11 +201,11 @@ class _TraitTables:
         kernel = gather_kernel()
         if kernel is not None and mentee.dtype == np.int64 and mentor.dtype == np.int64:
             # the compiled twin of the loop below: the traits' terms added in the same order
-            if self._stacked is None:  # the tables end to end, each trait's row codes offset
+            if self._stacked is None:  # the tables end to end; (person, trait) codes
                 starts = np.cumsum([0] + [len(t) for t, _, _, _ in self.parts[:-1]])
                 self._stacked = (np.concatenate([t for t, _, _, _ in self.parts]),
-                                 np.stack([r + a for (_, r, _, _), a in zip(self.parts, starts)]).astype(np.intp),
-                                 np.stack([c for _, _, c, _ in self.parts]).astype(np.intp))
+                                 np.stack([r + a for (_, r, _, _), a in zip(self.parts, starts)], axis=1).astype(np.intp),
+                                 np.stack([c for _, _, c, _ in self.parts], axis=1).astype(np.intp))
             total = np.empty(len(mentee), dtype=np.float64)
             kernel.keyed_sums(*self._stacked, np.ascontiguousarray(mentee), np.ascontiguousarray(mentor), total)
             return self._finish(total)
