@@ -22,6 +22,8 @@ else:
                                                "src/mentormatch/_native/assign_graph.pxi",
                                                "src/mentormatch/_native/assign_ties.pxi",
                                                "src/mentormatch/_native/assign_dense.pxi"],
+                                      optional=True),
+                            Extension("mentormatch._native.gather", ["src/mentormatch/_native/gather.pyx"],
                                       optional=True)],
                            language_level=3, quiet=True)
     for ext in extensions:

@@ -898,3 +898,24 @@ def test_sparse_rule_membership_equals_isin():
         codes = rng.integers(0, 60, rng.integers(0, 50))
         listed = rng.integers(0, 60, rng.integers(0, 50))
         np.testing.assert_array_equal(_within(codes, listed), np.isin(codes, listed))
+
+
+@pytest.mark.parametrize("seed,holes", [(3, False), (4, True)])
+def test_exact_scores_of_pairs_in_any_order_or_repeated_are_the_complete_sets_to_the_bit(seed, holes):
+    """Every eligible pair, every other one twice, in no order and then sorted by (mentee, mentor)
+    (no sort then): each pair's score is the complete set's, to the bit. On main (d4a6f0b) a
+    stated preference reached the first copy of a repeated pair only (the second scored as
+    unstated)."""
+    mentors, mentees = _org(seed, holes=holes)
+    prep, eligible, scores = _exact_round(mentors, mentees, None)
+    scorer = _bounded(prep, None)
+    rng = np.random.default_rng(seed)
+    mentee, mentor = np.nonzero(eligible)
+    pick = np.concatenate([np.arange(len(mentee)), np.arange(0, len(mentee), 2)])
+    mentee, mentor = mentee[pick], mentor[pick]
+    stated = prep.data["scores"].contributions[:, list(prep.data["scores"].features).index("preference")]
+    assert (stated.reshape(eligible.shape)[mentee, mentor] != 0).any()  # repeated pairs with a preference
+    for order in (rng.permutation(len(pick)), np.lexsort((mentor, mentee))):
+        i, j = mentee[order], mentor[order]
+        got = scorer.exact_scores(scorer.inverse[i], j)
+        np.testing.assert_array_equal(got.view(np.int64), scores[i, j].view(np.int64))

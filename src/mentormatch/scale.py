@@ -373,7 +373,12 @@ class BoundedScorer:
 
     def exact_scores(self, row: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         """The exact scores (float64) of eligible pairs given by internal row and mentor, in
-        any order."""
+        any order: scored sorted by (mentee, mentor), the mentees' tables read in order (150,000
+        pairs in no order at 100,000 x 20,000: 0.29 us a pair; sorted, 0.12 + 0.03 for the sort);
+        pairs already sorted (the ranks') skip the sort. The lookup tables are sized for the
+        scorer's pairs: a check's call (150,000 pairs) refused experience's 92,901 entries by its
+        own size and computed the values each call (0.25-0.5 us a pair)."""
+        from .scoring import _table_limit
         from .scoring_totals import score_totals
 
         if not len(row):
@@ -383,11 +388,18 @@ class BoundedScorer:
         if self.mentor_index is not None:
             mentor = self.mentor_index[mentor]
         n_people, m_people = self.people
-        by_pair = np.argsort(mentee * m_people + mentor, kind="stable")  # (mentee, mentor) order
-        cand = Candidates(mentee[by_pair], mentor[by_pair], n_people, m_people)
-        out = np.empty(len(mentee))
-        out[by_pair] = score_totals(self.mentees, self.mentors, cand, self.rules, self.context,
-                                    prepared=self.features)
+        key = mentee * m_people + mentor
+        by_pair = None  # (mentee, mentor) order already
+        if len(key) > 1 and not bool((key[1:] >= key[:-1]).all()):
+            by_pair = np.argsort(key, kind="stable")
+            mentee, mentor = mentee[by_pair], mentor[by_pair]
+        scores = score_totals(self.mentees, self.mentors, Candidates(mentee, mentor, n_people, m_people),
+                              self.rules, self.context, prepared=self.features,
+                              table_limit=_table_limit(n_people * m_people))
+        if by_pair is None:
+            return scores
+        out = np.empty(len(scores))
+        out[by_pair] = scores
         return out
 
     def removed_frame(self) -> pd.DataFrame:

@@ -65,8 +65,8 @@ class ScoresOnRead(Scores):
 
 
 def score_totals(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candidates, rules: Rules,
-                 context: Context | None = None,
-                 prepared: "PreparedFeatures | None" = None) -> np.ndarray:
+                 context: Context | None = None, prepared: "PreparedFeatures | None" = None,
+                 table_limit: int | None = None) -> np.ndarray:
     """The scores of candidate pairs alone: ``score_pairs(...).total``, to the bit, without the
     per-feature arrays (values, contributions, missing) nor the eligibility masks.
 
@@ -74,7 +74,10 @@ def score_totals(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candi
     its contributions are gathered from a table of ``weight * value`` (neutral for NaN), made
     once, and added into one float64 vector; the other features' values are computed, replaced
     where NaN and weighted as :func:`score_pairs` does. Takes the parameters of
-    :func:`score_pairs` (its ``block_rows`` only bounds the masks' blocks, which this leaves out).
+    :func:`score_pairs` (its ``block_rows`` only bounds the masks' blocks, which this leaves out),
+    and ``table_limit``: the most entries of a lookup table worth building (default: a quarter
+    of this call's pairs, at most ``MAX_TABLE_ENTRIES``); a caller that scores many sets of pairs
+    on the same ``prepared`` gives its whole count's (the tables are built once and kept).
 
     Returns
     -------
@@ -101,7 +104,7 @@ def score_totals(mentees: pd.DataFrame, mentors: pd.DataFrame, candidates: Candi
         total = np.zeros(n_pairs, dtype=np.float64)
     if not features or not n_pairs:
         return total
-    limit = _table_limit(n_pairs)
+    limit = _table_limit(n_pairs) if table_limit is None else table_limit
     neutral = [float(extractors[name].neutral) for name in features]
     gatherers, weighted = [], []
     for col, name in enumerate(features):

@@ -18,6 +18,8 @@ warm repair of a min-cost flow (:mod:`.flow`), or None for the scipy phases of
 beyond); the same module computes the dual potentials of an optimal flow (the numpy twin:
 :func:`mentormatch.solvers.duals.numpy_potentials`). :func:`assign_kernel` gives the assignment flow of ``assign()``'s rounds
 (:mod:`.assign`), or None for OR-Tools' flow (:func:`mentormatch.solvers.dense.flow.round_flow`).
+:func:`gather_kernel` gives exact scoring's fused per-pair gathers (:mod:`.gather`: competency's
+covered share, personality's trait tables), or None for the features' numpy loops.
 """
 from __future__ import annotations
 
@@ -80,3 +82,10 @@ def assign_kernel():
     OR-Tools routes (:func:`mentormatch.solvers.flow.solve_arrays`, :mod:`mentormatch.solvers.duals`,
     :mod:`mentormatch.solvers.residual`); decided once a process."""
     return _kernel("assign")
+
+
+def gather_kernel():
+    """The compiled per-pair gathers of exact scoring (the module
+    :mod:`mentormatch._native.gather`), or None for the features' numpy loops (the same values
+    to the bit); decided once a process."""
+    return _kernel("gather")

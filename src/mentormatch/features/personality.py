@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import BIG_FIVE
+from .._native import gather_kernel
 from . import register_feature
 from .base import BoundModel, Context, check_choice, check_number, numeric_column, setting_error
 
@@ -184,6 +185,7 @@ class _TraitTables:
         for _, _, _, w in parts:  # the sum of ``values``, in the same order
             self.total_weight += w
         self._by_row = None
+        self._stacked = None  # (tables, row codes, mentor codes) of the compiled gather, at first use
 
     def bad(self):
         return None  # the gather clips to [0, 1], as ``values`` does
@@ -198,6 +200,17 @@ class _TraitTables:
     def gather(self, mentee: np.ndarray, mentor: np.ndarray) -> np.ndarray:
         if self.has_nan:
             return self.prepared.values(mentee, mentor)
+        kernel = gather_kernel()
+        if kernel is not None and mentee.dtype == np.int64 and mentor.dtype == np.int64:
+            # the compiled twin of the loop below: the traits' terms added in the same order
+            if self._stacked is None:  # the tables end to end; (person, trait) codes
+                starts = np.cumsum([0] + [len(t) for t, _, _, _ in self.parts[:-1]])
+                self._stacked = (np.concatenate([t for t, _, _, _ in self.parts]),
+                                 np.stack([r + a for (_, r, _, _), a in zip(self.parts, starts)], axis=1).astype(np.intp),
+                                 np.stack([c for _, _, c, _ in self.parts], axis=1).astype(np.intp))
+            total = np.empty(len(mentee), dtype=np.float64)
+            kernel.keyed_sums(*self._stacked, np.ascontiguousarray(mentee), np.ascontiguousarray(mentor), total)
+            return self._finish(total)
         total = np.zeros(len(mentee), dtype=np.float64)
         idx = np.empty(len(mentee), dtype=np.intp)
         for table, row, col, _ in self.parts:

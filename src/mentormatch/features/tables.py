@@ -181,14 +181,14 @@ class SparsePairs:
         a, b = np.searchsorted(self._key, [lo * self.n_mentors, (hi + 1) * self.n_mentors])
         if a == b:
             return out
+        # each given pair looked up among those listed pairs (the last of equal keys), in any
+        # order: a sort of the given pairs (a chunk not in key order: 2 ms a 16,384) is no longer
+        # needed, and a pair given twice gets its value twice (the listed pairs looked up among
+        # the sorted given ones marked the first copy only)
         key = mentee.astype(np.int64) * self.n_mentors + mentor
-        order = None
-        if len(key) > 1 and not bool((key[1:] >= key[:-1]).all()):
-            order = np.argsort(key, kind="stable")
-            key = key[order]
         wanted = self._key[a:b]
-        pos = np.minimum(np.searchsorted(key, wanted), len(key) - 1)
-        hit = key[pos] == wanted
-        pos = pos[hit]
-        out[pos if order is None else order[pos]] = self._values[a:b][hit]
+        pos = np.searchsorted(wanted, key, side="right") - 1
+        np.maximum(pos, 0, out=pos)
+        hit = wanted[pos] == key
+        out[hit] = self._values[a:b][pos[hit]]
         return out
