@@ -33,11 +33,15 @@ What s28h1 found with it at 100,000 x 20,000 (c=5; load 6-11; CPU): today, round
 | ``final`` (oracle) | 6,072 (3,721) | 45,508 | repair of 6,158: 3.4 s against 4.3 cold | 3 |
 | ``final``, pass too | 2,667 (24) | 39,428 | repair of 2,733 | 3 |
 | a sub-market of demand 1 and a fifth of the places | 141,474 (110,836) | 232,837 | cold | 4 |
+| 60 sweeps of tatonnement per mentor (``.tatonnement.adjusted``) | 5,670 (3,697) | 47,707 | repair of 5,746: 4.0 s against 4.9 cold | 3 |
+| the same, then a check at them before the first flow (``.tatonnement.prechecked``, now in ``pair()``) | 199 (42) | 13,180 | repair of 203: 2.1 s | 2 |
 
 A shift per city, even the oracle's, changes nothing: 78 % of the pools' pairs (86 % of each
 row's first 12) are in the mentee's own city, so a row's ranking barely sees its city's level. The per-mentor error within a city is what
-counts, and even perfect prices leave round 2 a repair about as costly as a cold flow unless
-the pools are ranked by them too (known only after the rounds).
+counts, and even perfect prices leave round 2 a repair about as costly as a cold flow while the
+pools (ranked by the inner sub-market's prices) miss the pairs outside them: hence the check at
+the adjusted prices before the first flow. This replay runs the rounds as captured, without that
+check: ``--rank file:`` with prices saved from ``.tatonnement.adjusted`` measures the ranking alone.
 """
 from __future__ import annotations
 
