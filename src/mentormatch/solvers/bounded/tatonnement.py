@@ -19,6 +19,8 @@ a warm repair (:mod:`mentormatch.solvers.warm`) and the last. In ``pair()`` at 1
 20,000 (s28h1, load 16-20, the same pairs): 2 rounds, not 3; the top level's flows 7.1-7.4 s
 CPU against 8.8, its checks 3.5-3.6 against 4.2, but this step 2.9-3.8 s, so the level's CPU
 is no lower (14.4 and 15.8 s against 14.0): what it buys is one cold flow fewer on the path.
+At 200,000 x 40,000 (one run, load 20-26, the same pairs): 3 rounds against 4, round 1 adding
+58,484 pairs against about a million, this step 10.6 s CPU, the level's CPU about even.
 Offline (``benchmarks/first_replay.py``): without the check at the adjusted prices, round 1
 still finds 5,670 true violators (3,697 outside the pools) and the rounds stay 3; a shift per
 city instead (even the optimum's) changes nothing.
