@@ -64,6 +64,7 @@ from .exact import _Exact
 from .first import _candidates, _first_pass, _first_sparse, _ScoredEarly, _with_ceilings
 from .passes import PassStopped
 from .start import take_start
+from .tatonnement import prechecked
 from ..timed import Timed
 from ..warm import resolve
 
@@ -192,6 +193,13 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     checker = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0,
                          settle=Settling() if depth > 0 else None, started=t0,
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
+    if guide is not None and given is None and depth == 0 and not cover and options.certify:  # (.tatonnement)
+        t_adj, c_adj = time.perf_counter(), time.process_time()
+        sp, warm = prechecked(scorer, exact, pool, mentor_best, sp, guide, k_first, cap, dem, checker, k)
+        work["first_prices_adjusted"] = round(time.perf_counter() - t_adj, 3)
+        work["cpu"]["first_prices_adjusted"] = round(time.process_time() - c_adj, 3)
+        say("%sfirst prices adjusted and checked in %.2fs: sparse set %d pairs", "  " * depth,
+            time.perf_counter() - t_adj, len(sp.i))
     if deadline is not None:
         checker = Timed(checker, deadline)
         if checker.late():  # no time for the first flow

@@ -1,0 +1,100 @@
+"""The top level's first prices moved toward its own market before its first flow
+(:mod:`mentormatch.solvers.bounded`): a few price-adjustment sweeps per mentor on the first
+sparse set (:func:`adjusted`), the set ranked again by them, and a check at them that adds the
+pairs they show missing (:func:`prechecked`).
+
+Why. The sub-market's prices ``g`` (a fifth of the mentees, each with five times the demand)
+rank the first sparse set; the first flow's prices then differ from them by about 0.02 per
+mentor within a city (and by a level per city, which a row's ranking barely sees: 86 % of a
+row's first pairs are in its own city), so at 100,000 x 20,000 the first check found 11,730
+true violators (4,357 outside the pools), added 96,656 pairs, and the second round was a cold
+flow (3.7-4.3 s CPU) before a third. Each mentee's best pair of the first sparse set at prices
+that balance every mentor's first-choice demand against its places is, at the optimum's
+prices, its own pair (complementary slackness); :data:`SWEEPS` sweeps of that balance on the
+set's exact scores take the within-city error from 0.019 to 0.005 (root mean square against
+the optimum's prices; 0.4-0.6 s CPU). The set ranked by them, a check at them (the pools' rows
+whose pairs outside may now count are scanned afresh, taking their pools under them) adds
+86,221 pairs before the first flow, whose check then finds 338 violators: the second round is
+a warm repair (:mod:`mentormatch.solvers.warm`) and the last. In ``pair()`` at 100,000 x
+20,000 (s28h1, load 16-20, the same pairs): 2 rounds, not 3; the top level's flows 7.1-7.4 s
+CPU against 8.8, its checks 3.5-3.6 against 4.2, but this step 2.9-3.8 s, so the level's CPU
+is no lower (14.4 and 15.8 s against 14.0): what it buys is one cold flow fewer on the path.
+At 200,000 x 40,000 (one run, load 20-26, the same pairs): 3 rounds against 4, round 1 adding
+58,484 pairs against about a million, this step 10.6 s CPU, the level's CPU about even.
+Offline (``benchmarks/first_replay.py``): without the check at the adjusted prices, round 1
+still finds 5,670 true violators (3,697 outside the pools) and the rounds stay 3; a shift per
+city instead (even the optimum's) changes nothing.
+
+Only the top level of a plain certified solve guided by a sub-market: a warm start from an
+earlier solution (:mod:`.start`) is near its optimum already.
+
+Any prices are safe: the certificate is computed afresh each round, so only the speed
+depends on these (the same pairs either way).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..flow import network
+from ..sparse import _merge, _Sparse
+from .first import _first_sparse
+
+#: Sweeps of the price adjustment (each about 10 ms at 1.3 million pairs).
+SWEEPS = 60
+#: The first sweep moves a mentor's price by this share of the pairs' median score per unit of
+#: relative excess demand ((first choices - places) / places) ...
+STEP_SHARE = 0.01
+#: ... and each later sweep by this factor of the one before (the moves then sum to about
+#: 25 times the first: a level's error is a few tenths of the step's score unit).
+STEP_DECAY = 0.96
+
+
+def adjusted(sp: _Sparse, guide: np.ndarray, cap: np.ndarray, dem: np.ndarray) -> np.ndarray:
+    """``guide`` moved by :data:`SWEEPS` sweeps of tatonnement on the pairs of ``sp`` (sorted by
+    row, exact scores): each mentee (weighted by its demand) takes its best pair by ``s - price``
+    when that is >= 0; each mentor's price moves by the step times its relative excess demand,
+    never below 0. Mentors without places keep theirs."""
+    price = np.where(cap > 0, guide, 0.0).astype(np.float64)
+    if len(sp.i) == 0:
+        return price
+    i, j, s = sp.i, sp.j, np.asarray(sp.s, np.float64)
+    starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
+    lengths = np.diff(np.r_[starts, len(i)])
+    weight = np.asarray(dem, np.float64)
+    places = np.asarray(cap, np.float64)
+    room = places > 0
+    step = STEP_SHARE * float(np.median(np.abs(s)))
+    for sweep in range(SWEEPS):
+        value = s - price[j]
+        best = np.maximum.reduceat(value, starts)
+        at = np.flatnonzero(value >= np.repeat(best, lengths))
+        first = at[np.r_[True, i[at[1:]] != i[at[:-1]]]]  # each row's first best pair
+        take = first[best >= 0]
+        demand = np.bincount(j[take], weight[i[take]], minlength=len(price))
+        excess = np.where(room, (demand - places) / np.maximum(places, 1.0), 0.0)
+        price = np.maximum(0.0, price + step * STEP_DECAY ** sweep * excess)
+    return price
+
+
+def prechecked(scorer, exact, pool, mentor_best, sp: _Sparse, guide: np.ndarray, k_first: int, cap, dem,
+               checker, per_row: int):
+    """The first sparse set and the first potentials' prices from ``guide`` moved by
+    :func:`adjusted` on ``sp`` (the set ranked by ``guide``): the pools ranked again by them
+    (:func:`.first._first_sparse`, most pairs already scored), joined by what ``checker`` (the
+    level's, before its first round) finds at them: each row's pairs better than its best in
+    the set, and the near ones. Returns (sparse set, (u, p))."""
+    price = adjusted(sp, guide, cap, dem)
+    sp = _first_sparse(scorer, exact, pool, mentor_best, price, k_first, cap)
+    p = np.where(cap > 0, price, 0.0)
+    _, scale, _ = network(sp.i, sp.j, sp.s, cap, dem)
+    found, _ = checker.check(_best(sp, p, scorer.n), p, sp, 1.0 / scale, per_row)
+    sp = _merge(sp, found, scorer.m)
+    return sp, (_best(sp, p, scorer.n), p)
+
+
+def _best(sp: _Sparse, p: np.ndarray, n: int) -> np.ndarray:
+    """Each mentee's best ``s - p`` over the pairs of ``sp`` (0 at least: the price of a mentee
+    with none)."""
+    u = np.zeros(n)
+    np.maximum.at(u, sp.i, sp.s - p[sp.j])
+    return u

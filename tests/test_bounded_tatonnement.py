@@ -1,0 +1,78 @@
+"""The top level's first prices moved toward its own market (:mod:`mentormatch.solvers.bounded.tatonnement`):
+any prices are safe, so the answer is the complete set's optimum and the same pairs with the
+adjustment as without it; the adjustment itself balances the first choices better than the guide."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mentormatch.solvers.bounded as bounded
+from mentormatch import pipeline as pl
+from mentormatch import synthetic
+from mentormatch.solvers.bounded import child, market, solve_bounded, tatonnement
+from mentormatch.solvers.sparse import _Sparse
+
+from _support import exact_round, scorer_of
+
+
+def _excess(sp, price, cap, dem):
+    """Each mentor's first choices less its places, by the rule :func:`tatonnement.adjusted` balances."""
+    value = sp.s - price[sp.j]
+    order = np.lexsort((-value, sp.i))
+    i, j, v = sp.i[order], sp.j[order], value[order]
+    first = np.r_[True, i[1:] != i[:-1]] & (v >= 0)
+    return np.bincount(j[first], dem[i[first]], minlength=len(cap)) - cap
+
+
+def test_the_adjustment_balances_first_choices_and_keeps_prices_non_negative():
+    rng = np.random.default_rng(3)
+    n, m, k = 400, 60, 8
+    i = np.repeat(np.arange(n), k)
+    j = np.concatenate([rng.choice(m, k, replace=False) for _ in range(n)])
+    # popular mentors: a mentor's appeal shared by every mentee, plus noise
+    s = rng.uniform(1, 2, m)[j] + rng.normal(0, 0.2, len(j))
+    sp = _Sparse(i, j, j, s)
+    cap, dem = np.full(m, 6.0), np.ones(n)
+    cap[:5] = 0  # no places: kept at the guide's price... of 0
+    guide = np.zeros(m)
+    price = tatonnement.adjusted(sp, guide, cap, dem)
+    assert np.all(price >= 0)
+    assert np.all(price[:5] == 0)
+    before = np.abs(_excess(sp, guide, cap, dem)[5:]).sum()
+    after = np.abs(_excess(sp, price, cap, dem)[5:]).sum()
+    assert after < 0.5 * before
+
+
+def _pairs(problem, solution) -> list:
+    return sorted(zip(problem.pairs.mentee[solution.chosen].tolist(), problem.pairs.mentor[solution.chosen].tolist()))
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_the_adjusted_first_prices_give_the_same_pairs_as_the_guides(monkeypatch, seed):
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 0)  # sub-markets from any size: the top level guided
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
+    monkeypatch.setattr(child, "ENABLED", False)
+    mentors, mentees = synthetic.organisation(n_mentees=150, n_mentors=40, seed=seed)
+    mentors["capacity"] = 4
+    prep, _, _ = exact_round(mentors, mentees)
+    reference = pl.solve(prep)
+    cap = prep.data["mentors"]["capacity"].to_numpy(float)
+    ran = []
+    prechecked = bounded.prechecked
+
+    def spy(*args, **kwargs):
+        ran.append(1)
+        return prechecked(*args, **kwargs)
+
+    monkeypatch.setattr(bounded, "prechecked", spy)
+    problem, solution = solve_bounded(scorer_of(prep), cap)
+    assert ran == [1]  # the top level's, once; the sub-markets keep their guide's prices
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(reference.objective, rel=1e-9)
+    with_adjustment = _pairs(problem, solution)
+    monkeypatch.setattr(bounded, "prechecked", lambda scorer, exact, pool, mb, sp, g, k, cap, dem, ch, per_row:
+                        (sp, None))
+    problem, solution = solve_bounded(scorer_of(prep), cap)
+    assert solution.status == "optimal"
+    without = _pairs(problem, solution)
+    assert with_adjustment == without
