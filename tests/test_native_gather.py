@@ -17,7 +17,7 @@ from mentormatch.pairs import Candidates
 from mentormatch.rules import Rules
 from mentormatch.scoring_totals import score_totals
 
-from _support import native_kernel
+from _kernels import native_kernel
 from test_scoring_tables import WEIGHTS, _organisation
 
 native = native_kernel("gather")

@@ -57,7 +57,7 @@ from ..rounds import Outcome, certified_rounds, with_locks
 from ..sparse import default_top_k, empty
 from .check import _Certifier
 from .child import Child
-from .late import fitting_k, late_assignment, pass_deadline, scanned_ceilings, stopped_early
+from .late import fitting_k, has_time_for, late_assignment, pass_deadline, scanned_ceilings, stopped_early
 from . import remote
 from .market import Settling, _guides, _rivals
 from .exact import _Exact
@@ -193,7 +193,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     checker = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0,
                          settle=Settling() if depth > 0 else None, started=t0,
                          facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
-    if guide is not None and given is None and depth == 0 and not cover and options.certify:  # (.tatonnement)
+    if (guide is not None and given is None and depth == 0 and not cover and options.certify
+            and has_time_for(len(sp.i), deadline)):  # (.tatonnement)
         t_adj, c_adj = time.perf_counter(), time.process_time()
         sp, warm = prechecked(scorer, exact, pool, mentor_best, sp, guide, k_first, cap, dem, checker, k)
         work["first_prices_adjusted"] = round(time.perf_counter() - t_adj, 3)

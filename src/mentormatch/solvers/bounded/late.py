@@ -34,6 +34,21 @@ def fitting_k(k: int, rows: int, deadline: float | None) -> int:
     return int(max(1, min(k, left // (LATE_PAIR_SECONDS * max(rows, 1)))))
 
 
+def has_time_for(pairs: int, deadline: float | None) -> bool:
+    """Whether a step before the first flow (:mod:`.tatonnement`'s check at adjusted prices,
+    about a check's and a flow's worth of work on ``pairs`` pairs) leaves the first flow its time:
+    at least twice :data:`LATE_PAIR_SECONDS` a pair left before ``deadline`` (None: always).
+
+    >>> has_time_for(10**6, None), has_time_for(10**6, time.perf_counter() + 60)
+    (True, True)
+    >>> has_time_for(10**6, time.perf_counter() + 5)  # a flow's 5 s, not twice
+    False
+    """
+    if deadline is None:
+        return True
+    return deadline - time.perf_counter() >= 2 * LATE_PAIR_SECONDS * pairs
+
+
 def pass_deadline(deadline: float | None, pairs: int) -> float | None:
     """When the first pass stops: ``deadline`` less the time of the first flow on ``pairs``
     pairs, at most :data:`RESERVE_SHARE` of the time left."""
