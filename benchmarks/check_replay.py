@@ -100,10 +100,6 @@ def chain(folder: Path, rounds: int, groups: str | None = None) -> list[dict]:
     """The captured checks 0 .. ``rounds - 1`` in turn on one checker (its pools as its own
     checks leave them; each round's prices, chosen pairs and tolerances as captured), from
     round 0's pools (with floors per group of ``groups``: see :func:`_grouped`)."""
-    from mentormatch.solvers.bounded.check import _Certifier
-    from mentormatch.solvers.bounded.exact import _Exact
-    from mentormatch.solvers.bounded.passes import _Pool
-
     with open(folder / "scorer.pkl", "rb") as f:
         scorer = pickle.load(f)
     out, checker = [], None
@@ -111,12 +107,7 @@ def chain(folder: Path, rounds: int, groups: str | None = None) -> list[dict]:
         with open(folder / f"check{k}.pkl", "rb") as f:
             s = pickle.load(f)
         if checker is None:
-            pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(),
-                         [q.copy() for q in s["prices"]])
-            if groups:
-                g = _grouped(folder, scorer, s, groups)
-                pool.groups, pool.group_floor = g["groups"], g["group_floor"].copy()
-            checker = _Certifier(scorer, _Exact(scorer), pool, s["li"], s["lj"], False)
+            checker = _checker(folder, scorer, s, groups)
         before = (checker.rows_rescanned, checker.bound_pairs)
         t = time.process_time()
         viol, eps = checker(s["u"], s["p"], s["ex_i"], s["ex_j"], s["tol"], s["per_row"], s["near"], s["gather"])
@@ -126,21 +117,28 @@ def chain(folder: Path, rounds: int, groups: str | None = None) -> list[dict]:
     return out
 
 
-def replay(folder: Path, k: int, groups: str | None = None) -> dict:
+def _checker(folder: Path, scorer, s: dict, groups: str | None):
+    """The top level's checker on a copy of the captured pools ``s`` (with floors per mentor
+    group by ``groups``, rebuilt: :func:`_grouped`)."""
     from mentormatch.solvers.bounded.check import _Certifier
     from mentormatch.solvers.bounded.exact import _Exact
     from mentormatch.solvers.bounded.passes import _Pool
 
-    with open(folder / "scorer.pkl", "rb") as f:
-        scorer = pickle.load(f)
-    with open(folder / f"check{k}.pkl", "rb") as f:
-        s = pickle.load(f)
     pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(),
                  [q.copy() for q in s["prices"]])
     if groups:
         g = _grouped(folder, scorer, s, groups)
         pool.groups, pool.group_floor = g["groups"], g["group_floor"].copy()
-    checker = _Certifier(scorer, _Exact(scorer), pool, s["li"], s["lj"], False)
+    return _Certifier(scorer, _Exact(scorer), pool, s["li"], s["lj"], False)
+
+
+def replay(folder: Path, k: int, groups: str | None = None) -> dict:
+
+    with open(folder / "scorer.pkl", "rb") as f:
+        scorer = pickle.load(f)
+    with open(folder / f"check{k}.pkl", "rb") as f:
+        s = pickle.load(f)
+    checker = _checker(folder, scorer, s, groups)
     checker.shift, checker.err = s["shift"], None if s["err"] is None else s["err"].copy()
     t, w = time.process_time(), time.perf_counter()
     viol, eps = checker(s["u"], s["p"], s["ex_i"], s["ex_j"], s["tol"], s["per_row"], s["near"], s["gather"])

@@ -37,7 +37,7 @@ from .features import Context
 from .features.base import KeyedMask, row_keys
 from .pairs import Candidates, Encoder, unique_sorted
 from .rules import Rules
-from .scale_codes import BlockRest, block_product, code_factors
+from .scale_codes import BlockRest, block_product, code_factors, left_factors
 from .scale_rules import removal_counts, table_rules
 
 __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
@@ -80,37 +80,6 @@ def _mentor_patterns(table: np.ndarray) -> tuple[np.ndarray, int, float]:
 
 class _Unsupported(Exception):
     pass
-
-
-def _left_factors(lefts: list, row: np.ndarray, right_max: np.ndarray,
-                  inverse: np.ndarray) -> tuple[np.ndarray, float]:
-    """The mentees' factors of the bound product, float32, row ``inverse[i]`` for mentee ``i``
-    (the internal order), and the largest ``|left| @ right_max`` of a mentee (float64): each
-    feature's left factor times its weight (``(factor, weight)``; weight None: as it is), the
-    row terms and a column of ones. Built a few thousand rows at a time in one float64 buffer:
-    the whole float64 matrix, its weighted copies, its ``|left|`` and its reordered copy were
-    four 50 MB arrays at 100,000 x 20,000."""
-    n = len(row)
-    d = sum(a.shape[1] for a, _ in lefts) + 2
-    out = np.empty((n, d), dtype=np.float32)
-    buf = np.empty((min(n, 4096), d))
-    largest = 0.0
-    for a0 in range(0, n, len(buf) or 1):
-        b0 = min(a0 + len(buf), n)
-        part = buf[:b0 - a0]
-        c = 0
-        for a, w in lefts:
-            k = a.shape[1]
-            if w is None:
-                part[:, c:c + k] = a[a0:b0]
-            else:
-                np.multiply(a[a0:b0], w, out=part[:, c:c + k])
-            c += k
-        part[:, c] = row[a0:b0]
-        part[:, c + 1] = 1.0
-        out[inverse[a0:b0]] = part  # (rounded to float32 as astype rounds)
-        largest = max(largest, float((np.abs(part, out=part) @ right_max).max(initial=0.0)))
-    return out, largest
 
 
 class BoundedScorer:
@@ -240,7 +209,7 @@ class BoundedScorer:
         # product of the largest left sum and the largest right entry multiplied the row terms
         # by the column terms (weights x 1e4: a margin of 51 on scores near 3.4e4)
         right_max = np.where(right > -BIG / 2, np.abs(right), 0.0).max(axis=0, initial=0.0)
-        self.left, left_max = _left_factors(lefts, row, right_max, self.inverse)
+        self.left, left_max = left_factors(lefts, row, right_max, self.inverse)
         d = self.left.shape[1]
         magnitude = float(left_max + table_max)
         stated_max = float(np.abs(stated.data).max(initial=0.0)) if stated.nnz else 0.0

@@ -1,5 +1,6 @@
-# The entries a scan keeps (included by scan.pyx): a row's best entries in a heap (ties: the
-# lower column ranks first), and a growing list of (row, column) pairs.
+# The entries a scan keeps (included by scan.pyx, after its loops.h declarations): a row's best
+# entries in a heap (ties: the lower column ranks first; a whole row's: _heap_row), the q-th
+# largest of a sample of a row (_sample_kth), and a growing list of (row, column) pairs.
 
 
 cdef struct Entry:
@@ -77,3 +78,60 @@ cdef inline int _push(Buf* b, int64_t r, int64_t c) noexcept nogil:
     b.c[b.n] = c
     b.n += 1
     return 0
+
+
+cdef float _sample_kth(const float* x, Py_ssize_t m, Py_ssize_t step, Py_ssize_t q, float* h) noexcept nogil:
+    """The ``q``-th largest of ``x[0], x[step], ...`` (at least ``q`` of them), by a heap of
+    values (``h``, room for ``q``; its root the smallest)."""
+    cdef Py_ssize_t j, n = 0, i, child
+    cdef float v, e
+    j = 0
+    while j < m:
+        v = x[j]
+        if n < q:  # sift up
+            i = n
+            n += 1
+            while i > 0 and v < h[(i - 1) // 2]:
+                h[i] = h[(i - 1) // 2]
+                i = (i - 1) // 2
+            h[i] = v
+        elif v > h[0]:  # sift down from the root
+            i = 0
+            while True:
+                child = 2 * i + 1
+                if child >= q:
+                    break
+                if child + 1 < q and h[child + 1] < h[child]:
+                    child += 1
+                if not h[child] < v:
+                    break
+                h[i] = h[child]
+                i = child
+            h[i] = v
+        j += step
+    return h[0]
+
+
+cdef void _heap_row(const float* x, Py_ssize_t m, Py_ssize_t k, Entry* h) noexcept nogil:
+    """The ``k`` best entries of a whole row into the heap ``h`` (every entry ranked)."""
+    cdef Py_ssize_t j, t, stop
+    cdef float thr, v
+    for j in range(k):
+        h[j].v = x[j]
+        h[j].c = j
+        _sift_up(h, j)
+    thr = h[0].v
+    j = k
+    while j < m:
+        stop = j + MM_CHUNK
+        if stop > m or mm_any_above(x + j, thr):
+            if stop > m:
+                stop = m
+            for t in range(j, stop):
+                v = x[t]
+                if v > thr:  # (a tie has a higher column: it ranks after the root)
+                    h[0].v = v
+                    h[0].c = t
+                    _sift_down(h, k, 0)
+                    thr = h[0].v
+        j = stop

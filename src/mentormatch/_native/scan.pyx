@@ -27,7 +27,7 @@ cdef extern from "loops.h" nogil:
     bint mm_codes_fast()
 
 
-include "entries.pxi"  # (a row's best entries in a heap, a growing list of pairs)
+include "entries.pxi"  # (a row's best entries in a heap, a whole row's; a sampled q-th value; a growing list of pairs)
 
 
 cdef struct Rest:  # what is added to the block's product first (scale.BlockRest), rows ascending
@@ -45,63 +45,6 @@ cdef struct Rest:  # what is added to the block's product first (scale.BlockRest
     const int64_t* put_c
     const float* put_v
     Py_ssize_t n_put
-
-
-cdef float _sample_kth(const float* x, Py_ssize_t m, Py_ssize_t step, Py_ssize_t q, float* h) noexcept nogil:
-    """The ``q``-th largest of ``x[0], x[step], ...`` (at least ``q`` of them), by a heap of
-    values (``h``, room for ``q``; its root the smallest)."""
-    cdef Py_ssize_t j, n = 0, i, child
-    cdef float v, e
-    j = 0
-    while j < m:
-        v = x[j]
-        if n < q:  # sift up
-            i = n
-            n += 1
-            while i > 0 and v < h[(i - 1) // 2]:
-                h[i] = h[(i - 1) // 2]
-                i = (i - 1) // 2
-            h[i] = v
-        elif v > h[0]:  # sift down from the root
-            i = 0
-            while True:
-                child = 2 * i + 1
-                if child >= q:
-                    break
-                if child + 1 < q and h[child + 1] < h[child]:
-                    child += 1
-                if not h[child] < v:
-                    break
-                h[i] = h[child]
-                i = child
-            h[i] = v
-        j += step
-    return h[0]
-
-
-cdef void _heap_row(const float* x, Py_ssize_t m, Py_ssize_t k, Entry* h) noexcept nogil:
-    """The ``k`` best entries of a whole row into the heap ``h`` (every entry ranked)."""
-    cdef Py_ssize_t j, t, stop
-    cdef float thr, v
-    for j in range(k):
-        h[j].v = x[j]
-        h[j].c = j
-        _sift_up(h, j)
-    thr = h[0].v
-    j = k
-    while j < m:
-        stop = j + MM_CHUNK
-        if stop > m or mm_any_above(x + j, thr):
-            if stop > m:
-                stop = m
-            for t in range(j, stop):
-                v = x[t]
-                if v > thr:  # (a tie has a higher column: it ranks after the root)
-                    h[0].v = v
-                    h[0].c = t
-                    _sift_down(h, k, 0)
-                    thr = h[0].v
-        j = stop
 
 
 cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* pool_c, float* pool_v,
