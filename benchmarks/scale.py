@@ -83,7 +83,8 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-STAGES = ("before_first_pass", "first_pass", "waiting_for_sub_market", "flows", "prices", "checks", "ties")
+STAGES = ("before_first_pass", "first_pass", "waiting_for_sub_market", "first_sparse", "first_prices_adjusted",
+          "flows", "prices", "checks", "ties")
 
 
 def breakdown(r: dict) -> list[str]:
@@ -265,8 +266,7 @@ def project(rows: list[dict], target: tuple[int, int, int], cost: dict, workers:
         power = max(1.0, math.log(_flows(big) / _flows(ok[-2])) / math.log(big["n"] / ok[-2]["n"]))
     flows = _flows(big) * (n / big["n"]) ** power
     w0 = big["work"]
-    inside = sum(w0.get(k, 0.0) for k in ("before_first_pass", "first_pass", "waiting_for_sub_market", "flows",
-                                          "prices", "checks"))
+    inside = sum(w0.get(k, 0.0) for k in STAGES)
     rest_big = max(0.0, big["time"] - inside)
     rest = rest_big * n / big["n"]
     lines = [f"Projection to {n:,} x {m:,} (c={c}), a model from the measured runs (not a measurement): "
