@@ -260,15 +260,11 @@ def test_pair_runs_on_the_demo_size(org):
     assert len(result.pairs) > 0
 
 
-def test_large_is_fast():
-    import time
-
-    start = time.perf_counter()
+def test_the_large_organisation_has_its_sizes_and_unique_ids():
+    """(Its generation time is in BENCHMARKS.md: scale.py's generate_time.)"""
     mentors, mentees = organisation(n_mentees=100_000, n_mentors=20_000, seed=1)
-    elapsed = time.perf_counter() - start
     assert len(mentees) == 100_000 and len(mentors) == 20_000
     assert _both((mentors, mentees))["id"].is_unique
-    assert elapsed < 10
 
 
 def test_mastery_reflects_the_role_and_the_roles_before_it():
