@@ -3,28 +3,46 @@
 # from every excess (or one), and the blocking flow on the tight arcs.
 
 
-# The members of a hub's out arcs (the sink's: mentors with flow, keyed by ``pi``; the
-# source's: mentees with room, keyed by ``pi`` less the arc's cost), an indexed binary max-heap
-# on (key, lower node first), so that a Dijkstra reads them best first and stops early instead
-# of scanning every mentor or mentee.
+# The members of a hub's arcs, an indexed binary max-heap on (key, lower node first), so that a
+# Dijkstra reads them best first and stops early instead of scanning every mentor or mentee.
+# Out of the hubs (the forward searches): the source's to the mentees with room, keyed by ``pi``
+# less the arc's cost; the sink's to the mentors with flow, keyed by ``pi``. Into them (the
+# backward searches of flow_meet.pxi): the mentees with flow into the source, the mentors with
+# room into the sink, keyed by minus the arc's reduced cost less the hub's ``pi``.
+cdef enum:
+    HUB_SOURCE_OUT = 0
+    HUB_SINK_OUT = 1
+    HUB_SOURCE_IN = 2
+    HUB_SINK_IN = 3
+
+
 cdef struct Hub:
     int64_t* heap  # node ids (mentee i, or mentor j as j)
     int64_t* pos  # per node: its place in heap, or -1
     Py_ssize_t size
-    bint sink
+    int kind
 
 
 cdef inline bint _member(Net* g, Hub* h, int64_t a) noexcept nogil:
-    if h.sink:
+    if h.kind == HUB_SINK_OUT:
         return g.load[a] > 0
-    return g.f[a] < g.dem[a]
+    if h.kind == HUB_SOURCE_OUT:
+        return g.f[a] < g.dem[a]
+    if h.kind == HUB_SOURCE_IN:
+        return g.f[a] > 0
+    return g.load[a] < g.cap[a]
 
 
 cdef inline int64_t _key(Net* g, Hub* h, int64_t a) noexcept nogil:
-    """Larger is better: the arc hub -> a has reduced cost ``pi(hub) - key``."""
-    if h.sink:
+    """Larger is better: the arc hub -> a has reduced cost ``pi(hub) - key`` (out of the hub);
+    the arc a -> hub, ``-pi(hub) - key`` (into it)."""
+    if h.kind == HUB_SINK_OUT:
         return g.pi[g.n + a]
-    return g.pi[a] - _out_cost(g, a)
+    if h.kind == HUB_SOURCE_OUT:
+        return g.pi[a] - _out_cost(g, a)
+    if h.kind == HUB_SOURCE_IN:
+        return -g.pi[a] - _back_cost(g, a)
+    return -g.pi[g.n + a]
 
 
 cdef inline bint _above(Net* g, Hub* h, int64_t a, int64_t b) noexcept nogil:
@@ -124,8 +142,8 @@ cdef inline void _relax(Search* q, int64_t v, int64_t w, int64_t u, int64_t k) n
         _push(q.hk, q.hv, &q.size, w, v)
 
 
-cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_t min_paths, int64_t* paths,
-                int64_t* scans, int64_t* phases) noexcept nogil:
+cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_t min_paths, int64_t meet,
+                int64_t* paths, int64_t* scans, int64_t* phases) noexcept nogil:
     """The primal-dual method in phases: a Dijkstra from every node with an excess at once (on
     the reduced costs) settles nodes until it has settled deficits worth ``batch`` of the
     excess left (at least one unit); the potentials of the settled nodes move by ``dist - D``
@@ -158,7 +176,7 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
     src.pos = <int64_t*> malloc((n + 1) * sizeof(int64_t))
     snk.heap = <int64_t*> malloc((m + 1) * sizeof(int64_t))
     snk.pos = <int64_t*> malloc((m + 1) * sizeof(int64_t))
-    src.size, snk.size, src.sink, snk.sink = 0, 0, False, True
+    src.size, snk.size, src.kind, snk.kind = 0, 0, HUB_SOURCE_OUT, HUB_SINK_OUT
     cdef Py_ssize_t n_settled, n_def, n_roots, a, b, r
     cdef int64_t s, t, u, v, k, du, D, hub_d, left, want, found, before, first
     cdef bint ok, one
@@ -181,6 +199,9 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
         one = batch <= 0
         first = 0
         while left > 0 and status == ST_OPTIMAL:
+            if one and left <= meet:  # the units left, one search from both ends a unit (flow_meet.pxi)
+                status = _meet_all(g, excess, max_scans, paths, scans, phases)
+                break
             phases[0] += 1
             want = 1 if one else <int64_t> (batch * left)
             if want < 1:
