@@ -324,6 +324,6 @@ def test_pair_gives_the_same_pairs_with_or_without_the_compiled_repair(monkeypat
             return out
 
     a, b = same_with_and_without(monkeypatch, "flow", Counted, mentors, mentees)
-    assert any(status == native.OPTIMAL and paths > 0 for status, paths, *_ in calls)
+    assert any(status == native.OPTIMAL and paths > 0 for status, paths, *_ in calls), calls
     # (the bounds come from different, equally valid prices: they may differ in the last bits)
     assert 0 <= a.bound - a.objective <= 1e-6 and 0 <= b.bound - b.objective <= 1e-6

@@ -21,9 +21,9 @@ at cost ``-cover[i]``, the rest at 0: the residual costs are those of the module
    first, a current arc per node) then sends units from the excesses to the deficits along
    tight arcs among the settled nodes, which keeps every reduced cost ``>= 0``. Once a phase
    moves few units, each search starts from one excess and stops at the first deficit, and its
-   path takes the unit; once few units are left (``meet``), each search runs from both ends,
-   forward from one excess and backward from every deficit, and only the nodes the two settled
-   move their potentials.
+   path takes the unit. Once at most ``meet`` units are left (from the start, or after phases),
+   one search a unit runs from both ends, forward from one excess and backward from every
+   deficit, and only the nodes the two settled move their potentials.
 
    (:file:`flow_phases.pxi`, :file:`flow_meet.pxi`.)
 
@@ -266,8 +266,8 @@ def repair(const int64_t[::1] ti, const int64_t[::1] tj, const int64_t[::1] c, u
     0); ``cover``: ``coverage_first``'s weight per mentee (int64) or None.
 
     ``batch``, ``min_paths``: the phases' (:func:`_solve`); ``meet``: once at most this many
-    units are left to move one search a unit, the searches run from both ends
-    (:func:`_meet_all`; 0: from the excess only).
+    units are left to move, one search a unit, from both ends (:func:`_meet_all`; 0: never,
+    the phases then one search a unit from the excess alone).
 
     Returns ``(status, paths, scans, phases)``: :data:`OPTIMAL` (checked: the flow is feasible
     and every residual arc has a reduced cost >= 0), :data:`NOT_A_PROOF`, :data:`STUCK` or

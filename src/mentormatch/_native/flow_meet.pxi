@@ -245,12 +245,16 @@ cdef int _meet_all(Net* g, int64_t* excess, int64_t max_scans, int64_t* paths, i
             tf = fw.hk[0] if fw.size else BIG
             Rf = tf if tf < best else best
             Rb = best - Rf
+            # (each key moved is put back in the hubs' heaps before the next moves: sifting
+            # several moved keys one by one need not leave a heap)
             for a in range(fw.n_settled):
                 v = fw.settled[a]
                 pi[v] += (fw.dist[v] if fw.dist[v] < Rf else Rf) - Rf
+                _fix_node(g, hubs, v)
             for a in range(bw.n_settled):
                 v = bw.settled[a]
                 pi[v] += Rb - (bw.dist[v] if bw.dist[v] < Rb else Rb)
+                _fix_node(g, hubs, v)
             # the two trees' paths may cross (around a cycle of cost 0, as ties make): the unit
             # goes forward to the last node of the backward path that the forward path holds,
             # then backward from there, a shortest path too, so every arc of it is tight
@@ -271,17 +275,17 @@ cdef int _meet_all(Net* g, int64_t* excess, int64_t max_scans, int64_t* paths, i
             while fw.pred[v] >= 0:
                 u = fw.pred[v]
                 _send(g, u, v, fw.pred_k[v])
+                _fix_node(g, hubs, u)
                 _fix_node(g, hubs, v)
                 v = u
-            _fix_node(g, hubs, v)
             root = v
             v = cut
             while bw.pred[v] >= 0:
                 u = bw.pred[v]
                 _send(g, v, u, bw.pred_k[v])
                 _fix_node(g, hubs, u)
+                _fix_node(g, hubs, v)
                 v = u
-            _fix_node(g, hubs, cut)  # (its arcs on both parts sent)
             excess[root] -= 1
             excess[v] += 1
             paths[0] += 1
@@ -291,10 +295,6 @@ cdef int _meet_all(Net* g, int64_t* excess, int64_t max_scans, int64_t* paths, i
                         defs[a] = defs[n_defs - 1]
                         n_defs -= 1
                         break
-            for a in range(fw.n_settled):
-                _fix_node(g, hubs, fw.settled[a])
-            for a in range(bw.n_settled):
-                _fix_node(g, hubs, bw.settled[a])
         _side_reset(&fw)
         _side_reset(&bw)
         if scans[0] > max_scans and status == ST_OPTIMAL:

@@ -121,6 +121,14 @@ cdef void _fix(Net* g, Hub* h, int64_t a) noexcept nogil:
             _sift(g, h, i)
 
 
+cdef inline void _fix_hubs(Net* g, Hub* src, Hub* snk, int64_t v) noexcept nogil:
+    """The out-hubs' heaps after node ``v``'s potential or flow may have changed."""
+    if v < g.n:
+        _fix(g, src, v)
+    elif v < g.S:
+        _fix(g, snk, v - g.n)
+
+
 cdef struct Search:
     int64_t* dist
     int64_t* pred
@@ -150,7 +158,8 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
     (``D`` the last one's distance), which keeps every reduced cost >= 0 and makes every arc of
     the search's forest tight; then one unit goes from the root of each settled deficit's tree
     to it, nearest deficit first, wherever every arc of the tree path still has room at a
-    reduced cost of 0 (paths of one tree share arcs) and the root still has an excess."""
+    reduced cost of 0 (paths of one tree share arcs) and the root still has an excess. Once at
+    most ``meet`` units are left, :func:`_meet_all` moves them."""
     cdef Py_ssize_t N = g.n + g.m + 2, n = g.n, m = g.m, S = g.S, T = g.T
     cdef int64_t* pi = g.pi
     cdef Search q
@@ -179,7 +188,7 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
     src.size, snk.size, src.kind, snk.kind = 0, 0, HUB_SOURCE_OUT, HUB_SINK_OUT
     cdef Py_ssize_t n_settled, n_def, n_roots, a, b, r
     cdef int64_t s, t, u, v, k, du, D, hub_d, left, want, found, before, first
-    cdef bint ok, one
+    cdef bint ok, one, each
     cdef int status = ST_OPTIMAL
     if q.dist == NULL or q.pred == NULL or q.pred_k == NULL or q.done == NULL or q.touched == NULL \
             or settled == NULL or deficits == NULL or cur == NULL or stack == NULL or stack_k == NULL \
@@ -199,7 +208,7 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
         one = batch <= 0
         first = 0
         while left > 0 and status == ST_OPTIMAL:
-            if one and left <= meet:  # the units left, one search from both ends a unit (flow_meet.pxi)
+            if left <= meet:  # the units left, one search from both ends a unit (flow_meet.pxi)
                 status = _meet_all(g, excess, max_scans, paths, scans, phases)
                 break
             phases[0] += 1
@@ -278,15 +287,24 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
             if n_def == 0:
                 status = ST_STUCK
             else:
+                # the hubs' keys and members that move: each put back in its heap before the
+                # next moves (sifting several moved keys one by one need not leave a heap), or
+                # the heaps anew after a phase that settled many nodes
+                each = 4 * n_settled < n + m
                 for a in range(n_settled):  # every reduced cost stays >= 0; the forest's are 0
                     v = settled[a]
                     pi[v] += q.dist[v] - D
+                    if each:
+                        _fix_hubs(g, &src, &snk, v)
                 if one:  # the search's path to its deficit, as in the forest
                     t = deficits[0]
                     v = t
                     while q.pred[v] >= 0:
                         u = q.pred[v]
                         _send(g, u, v, q.pred_k[v])
+                        if each:
+                            _fix_hubs(g, &src, &snk, u)
+                            _fix_hubs(g, &src, &snk, v)
                         v = u
                     excess[v] -= 1
                     excess[t] += 1
@@ -312,6 +330,9 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
                             if excess[u] < 0 and depth > 0:  # a deficit: one unit along the stack
                                 for b in range(depth):
                                     _send(g, stack[b], stack[b + 1], stack_k[b + 1])
+                                    if each:
+                                        _fix_hubs(g, &src, &snk, stack[b])
+                                        _fix_hubs(g, &src, &snk, stack[b + 1])
                                 excess[s] -= 1
                                 excess[u] += 1
                                 left -= 1
@@ -341,14 +362,7 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
                             depth -= 1
                 if not one and paths[0] - before < min_paths:  # phases that move little: one root at a time
                     one = True
-                if 4 * n_settled < n + m:  # the keys and members that moved: one by one, or anew
-                    for a in range(n_settled):
-                        v = settled[a]
-                        if v < n:
-                            _fix(g, &src, v)
-                        elif v < S:
-                            _fix(g, &snk, v - n)
-                else:
+                if not each:
                     _rebuild(g, &src, n)
                     _rebuild(g, &snk, m)
             for a in range(q.n_touched):
