@@ -16,6 +16,7 @@ else:
                             Extension("mentormatch._native.flow", ["src/mentormatch/_native/flow.pyx"],
                                       depends=["src/mentormatch/_native/heap.pxi",
                                                "src/mentormatch/_native/flow_phases.pxi",
+                                               "src/mentormatch/_native/flow_meet.pxi",
                                                "src/mentormatch/_native/potentials.pxi"], optional=True),
                             Extension("mentormatch._native.assign", ["src/mentormatch/_native/assign.pyx"],
                                       depends=["src/mentormatch/_native/heap.pxi",

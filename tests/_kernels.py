@@ -30,15 +30,17 @@ def kernel_mode(monkeypatch, mode: str) -> None:
     """The compiled warm repair (:mod:`mentormatch.solvers.warm`) for any number of violators and
     scans (tests of its answers; the route and the budget have their own tests), in ``mode``:
     ``"phases"`` (searches from every excess throughout), ``"one"`` (one search a unit
-    throughout), anything else as routed."""
+    throughout, from the excess only), ``"meet"`` (one search a unit throughout, from both
+    ends), anything else as routed."""
     from mentormatch.solvers import warm
 
     monkeypatch.setattr(warm, "NATIVE_SHARE", 10 ** 9)
     monkeypatch.setattr(warm, "MAX_SCANS", 10 ** 6)
     if mode == "phases":
         monkeypatch.setattr(warm, "MIN_BATCH_PATHS", 0)
-    if mode == "one":
+    if mode in ("one", "meet"):
         monkeypatch.setattr(warm, "BATCH_SHARE", 0.0)
+        monkeypatch.setattr(warm, "MEET_UNITS", 0 if mode == "one" else 10 ** 9)
 
 
 def same_with_and_without(monkeypatch, name: str, kernel, mentors, mentees) -> tuple:

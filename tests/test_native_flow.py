@@ -26,11 +26,12 @@ native = native_kernel("flow")
 needs_native = pytest.mark.skipif(native is None, reason="mentormatch._native.flow was not built")
 
 
-@pytest.fixture(params=["routed", "phases", "one"])
+@pytest.fixture(params=["routed", "phases", "one", "meet"])
 def kernel(request, monkeypatch):
     """The compiled repair, whatever ``MENTORMATCH_NATIVE`` says, for any number of violators:
-    as routed (phases from every excess, then one search a unit once phases move little), in
-    phases throughout, and one search a unit throughout."""
+    as routed (phases from every excess, then one search a unit once phases move little, from
+    both ends once few units are left), in phases throughout, and one search a unit throughout
+    (from the excess; from both ends)."""
     monkeypatch.setitem(_native._chosen, "flow", native)
     kernel_mode(monkeypatch, request.param)
     return native
@@ -202,6 +203,49 @@ def test_the_kernel_moves_at_most_the_demand_of_the_rows_with_a_violator(seed):
     assert int(cost[k][x.astype(bool)].sum()) == int(cold.cost[cold.chosen].sum())
 
 
+def _full_market(rng, n: int, m: int, per_row: int, keep: float, cover: bool):
+    """A market shaped like the scale path's top level: each mentee with ``per_row`` random
+    mentors, demand 1, the places about the mentees (so that a moved unit travels a long chain to
+    a mentor with room or out of the matching), scores on a grid of 64 levels (many ties); the
+    optimum and potentials of a ``keep`` share of its pairs."""
+    mentee = np.repeat(np.arange(n, dtype=np.int64), per_row)
+    mentor = rng.integers(0, m, n * per_row).astype(np.int64)
+    code = np.unique(mentee * m + mentor)
+    mentee, mentor = code // m, code % m
+    score = np.round(rng.gamma(3.0, 1.0, len(mentee)) * 8) / 8
+    dem = np.ones(n, np.int64)
+    cap = rng.multinomial(n + 2, np.ones(m) / m).astype(np.int64)
+    w = coverage_weights(cap, dem, np.zeros(0, np.int64)) if cover else None
+    return _warm_from(rng, mentee, mentor, score, cap, dem, w, keep)
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(6))
+def test_searches_from_both_ends_reach_or_tools_optimum_on_a_full_market(seed):
+    """The searches from both ends (``meet``: every unit, after no phase) and from the excess
+    alone (``meet`` 0) on a market whose places about equal its mentees, with ties: both end
+    optimal (checked in the kernel, and here: OR-Tools' cold cost, the potentials recomputed
+    from the inputs prove it), on the kernel's own arguments as warm.py passes them."""
+    rng = np.random.default_rng(900 + seed)
+    case = _full_market(rng, 1_500, 300, 12, float(rng.uniform(0.6, 0.95)), seed % 3 == 2)
+    mentee, mentor, score, cap, dem, w, used, cost, chosen, pot = case
+    viol = used & ~chosen & (cost + pot[0][mentee] < pot[1][mentor])
+    assert viol.sum() > 10
+    cold = solve_arrays(mentee, mentor, score, cap, dem, w)
+    k = np.flatnonzero(used)
+    for meet in (0, 10 ** 9):
+        x = chosen[k].astype(np.uint8)
+        pi = np.concatenate([pot[0], pot[1], [pot[2], pot[3]]]).astype(np.int64)
+        out = native.repair(mentee[k], mentor[k], cost[k], x, dem, cap, pi, w, np.flatnonzero(viol[k]), 10 ** 12,
+                            0.0, 0, meet)
+        assert out[0] == native.OPTIMAL and out[1] > 0
+        res = np.zeros(len(mentee), bool)
+        res[k] = x.astype(bool)
+        assert _total(res, cost, w, mentee, dem) == _total(cold.chosen, cost, w, mentee, dem)
+        n = len(dem)
+        _assert_proof(mentee, mentor, cost, used, res, dem, cap, (pi[:n], pi[n:-2], int(pi[-2]), int(pi[-1])), w)
+
+
 def test_the_route_takes_the_kernel_for_few_violators_and_a_cold_solve_for_many(monkeypatch):
     """:func:`mentormatch.solvers.warm.repair` calls the kernel when the violators are at most
     ``NATIVE_SHARE`` of the pairs (or ``NATIVE_FLOOR``), and otherwise neither it nor the scipy
@@ -280,6 +324,6 @@ def test_pair_gives_the_same_pairs_with_or_without_the_compiled_repair(monkeypat
             return out
 
     a, b = same_with_and_without(monkeypatch, "flow", Counted, mentors, mentees)
-    assert any(status == native.OPTIMAL and paths > 0 for status, paths, *_ in calls)
+    assert any(status == native.OPTIMAL and paths > 0 for status, paths, *_ in calls), calls
     # (the bounds come from different, equally valid prices: they may differ in the last bits)
     assert 0 <= a.bound - a.objective <= 1e-6 and 0 <= b.bound - b.objective <= 1e-6

@@ -35,11 +35,12 @@ SHAPES = [(14, 6, 0.5, 1, 3, False),  # mentees outnumber the places
 CASES = [(seed, *shape) for seed in range(8) for shape in SHAPES]
 
 
-@pytest.fixture(autouse=True, params=["scipy", "compiled", "compiled-phases", "compiled-one"])
+@pytest.fixture(autouse=True, params=["scipy", "compiled", "compiled-phases", "compiled-one", "compiled-meet"])
 def path(request, monkeypatch):
     """Every test on both repairs: the scipy phases and the compiled kernel
     (:mod:`mentormatch._native.flow`; skipped where it was not built, except under ``CI``), the
-    kernel as routed, in phases throughout, and one search a unit throughout."""
+    kernel as routed, in phases throughout, and one search a unit throughout (from the excess,
+    and from both ends)."""
     kernel = None
     if request.param.startswith("compiled"):
         kernel = _native.flow_kernel() if _native._wanted() is not False else None

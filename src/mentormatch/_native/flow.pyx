@@ -21,14 +21,16 @@ at cost ``-cover[i]``, the rest at 0: the residual costs are those of the module
    first, a current arc per node) then sends units from the excesses to the deficits along
    tight arcs among the settled nodes, which keeps every reduced cost ``>= 0``. Once a phase
    moves few units, each search starts from one excess and stops at the first deficit, and its
-   path takes the unit.
+   path takes the unit. Once at most ``meet`` units are left (from the start, or after phases),
+   one search a unit runs from both ends, forward from one excess and backward from every
+   deficit, and only the nodes the two settled move their potentials.
 
-   (:file:`flow_phases.pxi`.)
+   (:file:`flow_phases.pxi`, :file:`flow_meet.pxi`.)
 
 The end state is checked arc by arc: feasible, and every residual arc's reduced cost ``>= 0``,
 which proves it optimal. The GIL is released for the whole solve."""
 from libc.stdint cimport int64_t, uint8_t
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 
 import numpy as np
 
@@ -251,18 +253,21 @@ cdef void _lift(Net* g, int64_t* excess, const int64_t* viol, Py_ssize_t n_viol)
 
 
 include "flow_phases.pxi"
+include "flow_meet.pxi"
 
 
 def repair(const int64_t[::1] ti, const int64_t[::1] tj, const int64_t[::1] c, uint8_t[::1] x,
            const int64_t[::1] dem, const int64_t[::1] cap, int64_t[::1] pi, cover, const int64_t[::1] viol,
-           int64_t max_scans, double batch=1.0, int64_t min_paths=0):
+           int64_t max_scans, double batch=1.0, int64_t min_paths=0, int64_t meet=0):
     """Repair the optimal flow ``x`` (0/1 per pair arc ``ti -> tj``, cost ``c``) of the pairs
     outside ``viol`` into an optimal flow of all of them, in place, with ``pi`` (potentials of
     the ``n + m + 2`` nodes, proving ``x`` optimal on the old pairs) updated in place into a
     proof of the new optimum. ``viol``: the new pairs whose reduced cost is < 0 (their ``x`` is
     0); ``cover``: ``coverage_first``'s weight per mentee (int64) or None.
 
-    ``batch``, ``min_paths``: the phases' (:func:`_solve`).
+    ``batch``, ``min_paths``: the phases' (:func:`_solve`); ``meet``: once at most this many
+    units are left to move, one search a unit, from both ends (:func:`_meet_all`; 0: never,
+    the phases then one search a unit from the excess alone).
 
     Returns ``(status, paths, scans, phases)``: :data:`OPTIMAL` (checked: the flow is feasible
     and every residual arc has a reduced cost >= 0), :data:`NOT_A_PROOF`, :data:`STUCK` or
@@ -331,7 +336,7 @@ def repair(const int64_t[::1] ti, const int64_t[::1] tj, const int64_t[::1] c, u
             status = ST_NOT_A_PROOF
         else:
             _lift(&g, &excess[0], &viol[0] if viol.shape[0] else NULL, viol.shape[0])
-            status = _solve(&g, &excess[0], max_scans, batch, min_paths, &paths, &scans, &phases)
+            status = _solve(&g, &excess[0], max_scans, batch, min_paths, meet, &paths, &scans, &phases)
             if status == ST_OPTIMAL and not (_proof(&g) and _feasible(&g)):
                 status = ST_NOT_A_PROOF  # (cannot happen: every step keeps the reduced costs >= 0)
     if status < 0:

@@ -3,28 +3,46 @@
 # from every excess (or one), and the blocking flow on the tight arcs.
 
 
-# The members of a hub's out arcs (the sink's: mentors with flow, keyed by ``pi``; the
-# source's: mentees with room, keyed by ``pi`` less the arc's cost), an indexed binary max-heap
-# on (key, lower node first), so that a Dijkstra reads them best first and stops early instead
-# of scanning every mentor or mentee.
+# The members of a hub's arcs, an indexed binary max-heap on (key, lower node first), so that a
+# Dijkstra reads them best first and stops early instead of scanning every mentor or mentee.
+# Out of the hubs (the forward searches): the source's to the mentees with room, keyed by ``pi``
+# less the arc's cost; the sink's to the mentors with flow, keyed by ``pi``. Into them (the
+# backward searches of flow_meet.pxi): the mentees with flow into the source, the mentors with
+# room into the sink, keyed by minus the arc's reduced cost less the hub's ``pi``.
+cdef enum:
+    HUB_SOURCE_OUT = 0
+    HUB_SINK_OUT = 1
+    HUB_SOURCE_IN = 2
+    HUB_SINK_IN = 3
+
+
 cdef struct Hub:
     int64_t* heap  # node ids (mentee i, or mentor j as j)
     int64_t* pos  # per node: its place in heap, or -1
     Py_ssize_t size
-    bint sink
+    int kind
 
 
 cdef inline bint _member(Net* g, Hub* h, int64_t a) noexcept nogil:
-    if h.sink:
+    if h.kind == HUB_SINK_OUT:
         return g.load[a] > 0
-    return g.f[a] < g.dem[a]
+    if h.kind == HUB_SOURCE_OUT:
+        return g.f[a] < g.dem[a]
+    if h.kind == HUB_SOURCE_IN:
+        return g.f[a] > 0
+    return g.load[a] < g.cap[a]
 
 
 cdef inline int64_t _key(Net* g, Hub* h, int64_t a) noexcept nogil:
-    """Larger is better: the arc hub -> a has reduced cost ``pi(hub) - key``."""
-    if h.sink:
+    """Larger is better: the arc hub -> a has reduced cost ``pi(hub) - key`` (out of the hub);
+    the arc a -> hub, ``-pi(hub) - key`` (into it)."""
+    if h.kind == HUB_SINK_OUT:
         return g.pi[g.n + a]
-    return g.pi[a] - _out_cost(g, a)
+    if h.kind == HUB_SOURCE_OUT:
+        return g.pi[a] - _out_cost(g, a)
+    if h.kind == HUB_SOURCE_IN:
+        return -g.pi[a] - _back_cost(g, a)
+    return -g.pi[g.n + a]
 
 
 cdef inline bint _above(Net* g, Hub* h, int64_t a, int64_t b) noexcept nogil:
@@ -103,6 +121,14 @@ cdef void _fix(Net* g, Hub* h, int64_t a) noexcept nogil:
             _sift(g, h, i)
 
 
+cdef inline void _fix_hubs(Net* g, Hub* src, Hub* snk, int64_t v) noexcept nogil:
+    """The out-hubs' heaps after node ``v``'s potential or flow may have changed."""
+    if v < g.n:
+        _fix(g, src, v)
+    elif v < g.S:
+        _fix(g, snk, v - g.n)
+
+
 cdef struct Search:
     int64_t* dist
     int64_t* pred
@@ -124,15 +150,16 @@ cdef inline void _relax(Search* q, int64_t v, int64_t w, int64_t u, int64_t k) n
         _push(q.hk, q.hv, &q.size, w, v)
 
 
-cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_t min_paths, int64_t* paths,
-                int64_t* scans, int64_t* phases) noexcept nogil:
+cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_t min_paths, int64_t meet,
+                int64_t* paths, int64_t* scans, int64_t* phases) noexcept nogil:
     """The primal-dual method in phases: a Dijkstra from every node with an excess at once (on
     the reduced costs) settles nodes until it has settled deficits worth ``batch`` of the
     excess left (at least one unit); the potentials of the settled nodes move by ``dist - D``
     (``D`` the last one's distance), which keeps every reduced cost >= 0 and makes every arc of
     the search's forest tight; then one unit goes from the root of each settled deficit's tree
     to it, nearest deficit first, wherever every arc of the tree path still has room at a
-    reduced cost of 0 (paths of one tree share arcs) and the root still has an excess."""
+    reduced cost of 0 (paths of one tree share arcs) and the root still has an excess. Once at
+    most ``meet`` units are left, :func:`_meet_all` moves them."""
     cdef Py_ssize_t N = g.n + g.m + 2, n = g.n, m = g.m, S = g.S, T = g.T
     cdef int64_t* pi = g.pi
     cdef Search q
@@ -158,10 +185,10 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
     src.pos = <int64_t*> malloc((n + 1) * sizeof(int64_t))
     snk.heap = <int64_t*> malloc((m + 1) * sizeof(int64_t))
     snk.pos = <int64_t*> malloc((m + 1) * sizeof(int64_t))
-    src.size, snk.size, src.sink, snk.sink = 0, 0, False, True
+    src.size, snk.size, src.kind, snk.kind = 0, 0, HUB_SOURCE_OUT, HUB_SINK_OUT
     cdef Py_ssize_t n_settled, n_def, n_roots, a, b, r
     cdef int64_t s, t, u, v, k, du, D, hub_d, left, want, found, before, first
-    cdef bint ok, one
+    cdef bint ok, one, each
     cdef int status = ST_OPTIMAL
     if q.dist == NULL or q.pred == NULL or q.pred_k == NULL or q.done == NULL or q.touched == NULL \
             or settled == NULL or deficits == NULL or cur == NULL or stack == NULL or stack_k == NULL \
@@ -181,6 +208,9 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
         one = batch <= 0
         first = 0
         while left > 0 and status == ST_OPTIMAL:
+            if left <= meet:  # the units left, one search from both ends a unit (flow_meet.pxi)
+                status = _meet_all(g, excess, max_scans, paths, scans, phases)
+                break
             phases[0] += 1
             want = 1 if one else <int64_t> (batch * left)
             if want < 1:
@@ -257,15 +287,24 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
             if n_def == 0:
                 status = ST_STUCK
             else:
+                # the hubs' keys and members that move: each put back in its heap before the
+                # next moves (sifting several moved keys one by one need not leave a heap), or
+                # the heaps anew after a phase that settled many nodes
+                each = 4 * n_settled < n + m
                 for a in range(n_settled):  # every reduced cost stays >= 0; the forest's are 0
                     v = settled[a]
                     pi[v] += q.dist[v] - D
+                    if each:
+                        _fix_hubs(g, &src, &snk, v)
                 if one:  # the search's path to its deficit, as in the forest
                     t = deficits[0]
                     v = t
                     while q.pred[v] >= 0:
                         u = q.pred[v]
                         _send(g, u, v, q.pred_k[v])
+                        if each:
+                            _fix_hubs(g, &src, &snk, u)
+                            _fix_hubs(g, &src, &snk, v)
                         v = u
                     excess[v] -= 1
                     excess[t] += 1
@@ -291,6 +330,9 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
                             if excess[u] < 0 and depth > 0:  # a deficit: one unit along the stack
                                 for b in range(depth):
                                     _send(g, stack[b], stack[b + 1], stack_k[b + 1])
+                                    if each:
+                                        _fix_hubs(g, &src, &snk, stack[b])
+                                        _fix_hubs(g, &src, &snk, stack[b + 1])
                                 excess[s] -= 1
                                 excess[u] += 1
                                 left -= 1
@@ -320,14 +362,7 @@ cdef int _solve(Net* g, int64_t* excess, int64_t max_scans, double batch, int64_
                             depth -= 1
                 if not one and paths[0] - before < min_paths:  # phases that move little: one root at a time
                     one = True
-                if 4 * n_settled < n + m:  # the keys and members that moved: one by one, or anew
-                    for a in range(n_settled):
-                        v = settled[a]
-                        if v < n:
-                            _fix(g, &src, v)
-                        elif v < S:
-                            _fix(g, &snk, v - n)
-                else:
+                if not each:
                     _rebuild(g, &src, n)
                     _rebuild(g, &snk, m)
             for a in range(q.n_touched):
