@@ -93,9 +93,9 @@ class _Certifier:
 
     As the rounds' checker (:class:`mentormatch.solvers.rounds.Checker`): violators within
     ``near`` of violating join them (:data:`NEAR_SHARE` of a chosen pair's typical score);
-    each row's ``per_row`` most violating are kept, and with ``per_mentor`` each mentor's
-    ``per_mentor`` most violating rows too (:func:`.recheck._kept`; the unguided sub-market's,
-    :data:`.market.SUB_MARKET_MENTOR_ROWS`);
+    each row's ``per_row`` most violating are kept, and with ``per_mentor``, while a mentor
+    priced 0 has a violator (a taker), each mentor's ``per_mentor`` most violating rows too
+    (:func:`.recheck._kept`; the unguided sub-market's, :data:`.market.SUB_MARKET_MENTOR_ROWS`);
     ``settle`` (a sub-market's :class:`~.market.Settling`, None at the top) stops the rounds
     early and then the tie rule does not run; ``record`` adds ``facts`` (the pool size, the
     first prices, the work record), the counts and the seconds since ``started``.
@@ -394,5 +394,8 @@ class _Certifier:
                 self.gathered = _Sparse(gi[tight], gj[tight], gj[tight], self.exact(gi[tight], gj[tight]))
             return empty(), max(eps, 0.0)
         add = gain > tol - near
-        vi, vj = _kept(gi[add], gj[add], gain[add], n, m, per_row, self.per_mentor)
+        vi, vj = gi[add], gj[add]
+        # each mentor's rows while a mentor priced 0 has a taker (:func:`.recheck._kept`)
+        per_mentor = self.per_mentor if self.per_mentor and (p0[vj] <= 0).any() else 0
+        vi, vj = _kept(vi, vj, gain[add], n, m, per_row, per_mentor)
         return _Sparse(vi, vj, vj, self.exact(vi, vj)), max(eps, 0.0)
