@@ -67,8 +67,8 @@ SUB_MARKET_RIVALS = 16
 #: 447, 134, then 1 over rounds 1-6 of 8). With each mentor's 2 rows: 4,292, 1,032, 134, then 1
 #: (rounds 1-4 of 6), its prices the same (0.003-0.004 root mean square, prices near 3.3), the
 #: outer sub-market's too (0.0002) and its rounds (3); CPU (:func:`_guide` alone) 5.0-5.6 s
-#: against 6.5-8.4 s (load 6-28), and the top level's first check then added 13,118 pairs, not
-#: 13,380, its repair 167 violators, not 321 (the same pairs). Without the gate (rows for every
+#: against 6.5-8.4 s (load 6-28), and the top level's first check then added 13,013 pairs, not
+#: 13,380, its repair 209 violators, not 321 (the same pairs). Without the gate (rows for every
 #: mentor in every round) the same rounds, 4,700 more pairs after the market fills and 0.5 s
 #: more; for the mentors priced 0 alone (4 rows), 7 rounds. Not on the guided outer one: its 3
 #: rounds stay 3 and its checks cost 0.6 s more. 0: none.
