@@ -32,7 +32,9 @@ sub-markets, the inner one ranks the pass and the outer one (beside the pass) th
 set; while the level waits for the outer prices, it scores the pairs the pass's ranking would
 put in that set (:class:`.first._ScoredEarly`), most of those the outer prices then choose.
 A guided sub-market's first sparse set also gives each mentor the rows of the pools that would
-take it soonest (:func:`.market._rivals`), so that its first prices stay near the guide's.
+take it soonest (:func:`.market._rivals`), so that its first prices stay near the guide's;
+an unguided one's checks add each mentor's most violating rows too
+(:data:`.market.SUB_MARKET_MENTOR_ROWS`), so that its mentors without a taker fill sooner.
 
 **Warm rounds.** A round whose check found few violating pairs (the last one, typically: about
 a hundred among 30,000 pairs added) does not solve the flow again from cold:
@@ -59,7 +61,7 @@ from .check import _Certifier
 from .child import Child
 from .late import fitting_k, has_time_for, late_assignment, pass_deadline, scanned_ceilings, stopped_early
 from . import remote
-from .market import Settling, _guides, _rivals
+from .market import Settling, _guides, _mentor_rows, _rivals
 from .exact import _Exact
 from .first import _candidates, _first_pass, _first_sparse, _ScoredEarly, _with_ceilings
 from .passes import PassStopped
@@ -194,7 +196,8 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
     work["cpu"]["first_sparse"] = round(time.process_time() - c_prices, 3)
     checker = _Certifier(scorer, exact, pool, li, lj, options.progress and depth == 0,
                          settle=Settling() if depth > 0 else None, started=t0,
-                         facts={"pool_per_row": size, "first_prices": guide_info, "work": work})
+                         facts={"pool_per_row": size, "first_prices": guide_info, "work": work},
+                         per_mentor=_mentor_rows(depth, guided))
     if (guide is not None and given is None and depth == 0 and not cover and options.certify
             and has_time_for(len(sp.i), deadline)):  # (.tatonnement)
         t_adj, c_adj = time.perf_counter(), time.process_time()

@@ -16,8 +16,8 @@ from .exact import _Exact
 from .groupcheck import group_check
 from .passes import _Pool, _scan
 from .poolcheck import over as pool_pairs_over, top as pool_tops
-from .rank import _first_k, _nonzero
-from .recheck import ROOM_BANDS, _bands, _pool_suspects, _split
+from .rank import _nonzero
+from .recheck import ROOM_BANDS, _bands, _kept, _pool_suspects, _split
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,9 @@ class _Certifier:
 
     As the rounds' checker (:class:`mentormatch.solvers.rounds.Checker`): violators within
     ``near`` of violating join them (:data:`NEAR_SHARE` of a chosen pair's typical score);
+    each row's ``per_row`` most violating are kept, and with ``per_mentor``, while a mentor
+    priced 0 has a violator (a taker), each mentor's ``per_mentor`` most violating rows too
+    (:func:`.recheck._kept`; the unguided sub-market's, :data:`.market.SUB_MARKET_MENTOR_ROWS`);
     ``settle`` (a sub-market's :class:`~.market.Settling`, None at the top) stops the rounds
     early and then the tie rule does not run; ``record`` adds ``facts`` (the pool size, the
     first prices, the work record), the counts and the seconds since ``started``.
@@ -101,8 +104,9 @@ class _Certifier:
     method = "sparse_min_cost_flow+dual_check_on_bounds"
 
     def __init__(self, scorer, exact: _Exact, pool: _Pool, li, lj, progress: bool, *, settle=None,
-                 facts: dict | None = None, started: float | None = None):
+                 facts: dict | None = None, started: float | None = None, per_mentor: int = 0):
         self.scorer, self.exact, self.pool, self.progress = scorer, exact, pool, progress
+        self.per_mentor = per_mentor
         self.li, self.lj = li, lj
         self.rows_rescanned = 0
         self.pairs_rechecked = 0  # pairs of the mentor re-checks
@@ -390,11 +394,8 @@ class _Certifier:
                 self.gathered = _Sparse(gi[tight], gj[tight], gj[tight], self.exact(gi[tight], gj[tight]))
             return empty(), max(eps, 0.0)
         add = gain > tol - near
-        vi, vj, vg = gi[add], gj[add], gain[add]
-        many = np.bincount(vi, minlength=n)[vi] > per_row  # rows with more: their per_row best
-        if many.any():
-            order = np.lexsort((vj[many], -vg[many], vi[many]))
-            mi, mj = vi[many][order], vj[many][order]
-            first = _first_k(mi, per_row)
-            vi, vj = np.concatenate([vi[~many], mi[first]]), np.concatenate([vj[~many], mj[first]])
+        vi, vj = gi[add], gj[add]
+        # each mentor's rows while a mentor priced 0 has a taker (:func:`.recheck._kept`)
+        per_mentor = self.per_mentor if self.per_mentor and (p0[vj] <= 0).any() else 0
+        vi, vj = _kept(vi, vj, gain[add], n, m, per_row, per_mentor)
         return _Sparse(vi, vj, vj, self.exact(vi, vj)), max(eps, 0.0)

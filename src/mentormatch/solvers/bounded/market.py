@@ -58,6 +58,29 @@ GUIDE_SETTLING = 0.04
 SUB_MARKET_RIVALS = 16
 
 
+#: An unguided sub-market's checks (the inner one) return, beside each row's ``k`` most
+#: violating pairs, each mentor's this many most violating rows while a mentor priced 0 has a
+#: taker (:func:`.recheck._kept`). Its places equal its demand (at 100,000 x 20,000, capacity
+#: 5: 4,000 mentees of demand 5, 20,000 mentors of 1 place), and ranked by the bound alone its
+#: first sparse set leaves 4,292 mentors without a taker: priced 0, every row's most violating
+#: pairs point at the same few of them, and the rounds fill them slowly (4,292, 2,304, 1,148,
+#: 447, 134, then 1 over rounds 1-6 of 8). With each mentor's 2 rows: 4,292, 1,032, 134, then 1
+#: (rounds 1-4 of 6), its prices the same (0.003-0.004 root mean square, prices near 3.3), the
+#: outer sub-market's too (0.0002) and its rounds (3); CPU (:func:`_guide` alone) 5.0-5.6 s
+#: against 6.5-8.4 s (load 6-28), and the top level's first check then added 13,013 pairs, not
+#: 13,380, its repair 209 violators, not 321 (the same pairs). Without the gate (rows for every
+#: mentor in every round) the same rounds, 4,700 more pairs after the market fills and 0.5 s
+#: more; for the mentors priced 0 alone (4 rows), 7 rounds. Not on the guided outer one: its 3
+#: rounds stay 3 and its checks cost 0.6 s more. 0: none.
+SUB_MARKET_MENTOR_ROWS = 2
+
+
+def _mentor_rows(depth: int, guided: bool) -> int:
+    """The mentor rows a level's checks keep (:data:`SUB_MARKET_MENTOR_ROWS` on an unguided
+    sub-market, else 0)."""
+    return SUB_MARKET_MENTOR_ROWS if depth > 0 and not guided else 0
+
+
 class _Market(NamedTuple):
     """A sub-market (:func:`_market`): the scorer on some mentees, the places and the demand,
     and how they were scaled."""

@@ -2,13 +2,14 @@
 pools: the rows to scan in full and the bands of rows re-checked only on the mentors whose
 price fell below their room (:func:`_split`, :func:`_bands`), and the suspects of rows scanned
 in full read from their fresh pools (:func:`_pool_suspects`). Pure functions of the prices'
-falls, the rows' room and the pools (moved from ``check.py`` at session 21's merge, 413 lines)."""
+falls, the rows' room and the pools (moved from ``check.py`` at session 21's merge, 413 lines);
+and which of the violators found a check returns (:func:`_kept`)."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..keys import member
-from .rank import _nonzero
+from .rank import _first_k, _nonzero
 
 
 def _split(delta: np.ndarray, room: np.ndarray, m: int) -> tuple[float, int, int]:
@@ -95,3 +96,30 @@ def _pool_suspects(rows, cols, vals, floor, limit, ex_code, m: int):
     keep = ~member(gi * m + gj, ex_code)
     crowded = rows[floor > lim] if cols.shape[1] < m else rows[:0]
     return gi[keep], gj[keep], crowded
+
+
+def _kept(vi, vj, vg, n: int, m: int, per_row: int, per_mentor: int = 0):
+    """The violators a check returns, of those it found (rows ``vi``, mentors ``vj``, gains
+    ``vg``): each row's ``per_row`` most violating (ties: the lower mentor), and with
+    ``per_mentor`` each mentor's ``per_mentor`` most violating rows too (ties: the lower row),
+    sorted by row and mentor then. Where the places equal the demand, the rows' most violating
+    pairs all point at the same few mentors without a taker (priced 0), and the mentors' own
+    rows fill them sooner (:data:`.market.SUB_MARKET_MENTOR_ROWS`).
+
+    >>> i, j = _kept(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([3.0, 1.0, 2.0, 0.5]), 2, 2, 1, 1)
+    >>> list(zip(i.tolist(), j.tolist()))  # rows' best: (0, 0), (1, 0); mentor 1's best row: 0
+    [(0, 0), (0, 1), (1, 0)]
+    """
+    many = np.bincount(vi, minlength=n)[vi] > per_row  # rows with more: their per_row best
+    ri, rj = vi, vj
+    if many.any():
+        order = np.lexsort((vj[many], -vg[many], vi[many]))
+        mi, mj = vi[many][order], vj[many][order]
+        first = _first_k(mi, per_row)
+        ri, rj = np.concatenate([vi[~many], mi[first]]), np.concatenate([vj[~many], mj[first]])
+    if per_mentor <= 0:
+        return ri, rj
+    order = np.lexsort((vi, -vg, vj))
+    first = order[_first_k(vj[order], per_mentor)]
+    code = np.unique(np.concatenate([ri * m + rj, vi[first] * m + vj[first]]))
+    return code // m, code % m
