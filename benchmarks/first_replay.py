@@ -70,6 +70,7 @@ def capture(size: str, out: Path) -> None:
         if scorer.n == n:  # (the top level; the sub-markets have fewer rows)
             saved.update(cols=pool.cols.copy(), vals=pool.vals.copy(), floor=pool.floor.copy(),
                          gen=pool.gen.copy(), prices=[q.copy() for q in pool.prices], mentor_best=mentor_best,
+                         groups=pool.groups, group_floor=None if pool.group_floor is None else pool.group_floor.copy(),
                          guide=None if guide is None else guide.copy(), k_first=k, cap=cap.copy(), cover=cover)
         return first_sparse(scorer, exact, pool, mentor_best, guide, k, cap, cover)
 
@@ -112,13 +113,14 @@ def _prices(rank: str, scorer, saved: dict, final: np.ndarray) -> np.ndarray:
     raise ValueError(f"--rank must be guide, final, final-by:COLUMN or file:PATH, got {rank!r}")
 
 
-def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None) -> None:
+def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None, adjust: bool = False) -> None:
     import mentormatch.solvers.rounds as rounds
     from mentormatch.solvers.base import SolverOptions
     from mentormatch.solvers.bounded.check import _Certifier
     from mentormatch.solvers.bounded.exact import _Exact
     from mentormatch.solvers.bounded.first import _first_pass, _first_sparse
     from mentormatch.solvers.bounded.passes import _Pool
+    from mentormatch.solvers.bounded.tatonnement import prechecked
     from mentormatch.solvers.warm import resolve
 
     with open(folder / "scorer.pkl", "rb") as f:
@@ -131,7 +133,8 @@ def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None) -> No
     kf = s["k_first"] if k_first is None else k_first
     c0 = time.process_time()
     price = _prices(rank, scorer, s, final)
-    pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(), [q.copy() for q in s["prices"]])
+    pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(), [q.copy() for q in s["prices"]],
+                 s.get("groups"), None if s.get("group_floor") is None else s["group_floor"].copy())
     mentor_best = s["mentor_best"]
     if fresh_pass:
         pool, mentor_best, _ = _first_pass(scorer, price, None, pool.cols.shape[1], min(k, 2 * int(cap.max()) + 2),
@@ -144,6 +147,11 @@ def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None) -> No
     gu = np.zeros(scorer.n)
     np.maximum.at(gu, sp.i, sp.s - gp[sp.j])
     checker = _Certifier(scorer, exact, pool, s["li"], s["lj"], False, facts={"work": {}})
+    if adjust:  # as pair() does: the prices adjusted, the set ranked again, checked at them
+        t, c = time.perf_counter(), time.process_time()
+        sp, (gu, gp) = prechecked(scorer, exact, pool, mentor_best, sp, price, kf, cap, dem, checker, k)
+        print(f"first prices adjusted and checked: {time.process_time() - c:.2f} s CPU, "
+              f"{time.perf_counter() - t:.2f} s wall, sparse set {len(sp.i)} pairs")
     check, cold, checks = checker.check, rounds.solve_arrays, []
 
     def timed_check(u, p, chosen, tol, per_row):
@@ -199,11 +207,13 @@ def main(argv=None) -> int:
     b.add_argument("--rank", default="guide")
     b.add_argument("--pass", dest="fresh_pass", action="store_true")
     b.add_argument("--k-first", type=int, default=None)
+    b.add_argument("--adjust", action="store_true",
+                   help="the first prices adjusted and checked before the first flow, as pair() does")
     args = ap.parse_args(argv)
     if args.what == "capture":
         capture(args.size, args.folder)
     else:
-        replay(args.folder, args.rank, args.fresh_pass, args.k_first)
+        replay(args.folder, args.rank, args.fresh_pass, args.k_first, args.adjust)
     return 0
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._native import prices_kernel
 from ..flow import network
 from ..sparse import _merge, _Sparse
 from .first import _first_sparse
@@ -52,27 +53,42 @@ STEP_DECAY = 0.96
 def adjusted(sp: _Sparse, guide: np.ndarray, cap: np.ndarray, dem: np.ndarray) -> np.ndarray:
     """``guide`` moved by :data:`SWEEPS` sweeps of tatonnement on the pairs of ``sp`` (sorted by
     row, exact scores): each mentee (weighted by its demand) takes its best pair by ``s - price``
-    when that is >= 0; each mentor's price moves by the step times its relative excess demand,
-    never below 0. Mentors without places keep theirs."""
+    when that is >= 0 (the first such pair of its row on ties); each mentor's price moves by the
+    step times its relative excess demand, never below 0. Mentors without places keep theirs
+    (0). The sweeps run in the compiled kernel where built (:mod:`mentormatch._native.prices`),
+    else in :func:`_numpy_sweeps`: the same prices to the bit."""
     price = np.where(cap > 0, guide, 0.0).astype(np.float64)
     if len(sp.i) == 0:
         return price
-    i, j, s = sp.i, sp.j, np.asarray(sp.s, np.float64)
+    i, j = np.ascontiguousarray(sp.i, np.int64), np.ascontiguousarray(sp.j, np.int64)
+    s = np.ascontiguousarray(sp.s, np.float64)
     starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
-    lengths = np.diff(np.r_[starts, len(i)])
-    weight = np.asarray(dem, np.float64)
-    places = np.asarray(cap, np.float64)
+    weight = np.ascontiguousarray(dem, np.float64)
+    places = np.ascontiguousarray(cap, np.float64)
     room = places > 0
     step = STEP_SHARE * float(np.median(np.abs(s)))
-    for sweep in range(SWEEPS):
+    steps = np.array([step * STEP_DECAY ** sweep for sweep in range(SWEEPS)])
+    kernel = prices_kernel()
+    if kernel is not None:
+        kernel.sweeps(starts, i, j, s, weight, places, room.view(np.uint8), steps, price)
+        return price
+    return _numpy_sweeps(starts, i, j, s, weight, places, room, steps, price)
+
+
+def _numpy_sweeps(starts, i, j, s, weight, places, room, steps, price) -> np.ndarray:
+    """The sweeps of :func:`adjusted` in numpy (the compiled kernel's twin), one per entry of
+    ``steps`` (the move per unit of relative excess demand)."""
+    lengths = np.diff(np.r_[starts, len(i)])
+    rows = i[starts]
+    for f in steps:
         value = s - price[j]
         best = np.maximum.reduceat(value, starts)
         at = np.flatnonzero(value >= np.repeat(best, lengths))
         first = at[np.r_[True, i[at[1:]] != i[at[:-1]]]]  # each row's first best pair
         take = first[best >= 0]
-        demand = np.bincount(j[take], weight[i[take]], minlength=len(price))
+        demand = np.bincount(j[take], weight[rows[best >= 0]], minlength=len(price))
         excess = np.where(room, (demand - places) / np.maximum(places, 1.0), 0.0)
-        price = np.maximum(0.0, price + step * STEP_DECAY ** sweep * excess)
+        price = np.maximum(0.0, price + float(f) * excess)
     return price
 
 
