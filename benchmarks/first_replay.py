@@ -6,6 +6,7 @@ would buy before building them (a 100,000 x 20,000 ``pair()`` is 37 s CPU; a rep
     PYTHONPATH=src python benchmarks/first_replay.py capture 100000x20000:5 /tmp/first
     PYTHONPATH=src python benchmarks/first_replay.py replay /tmp/first --rank guide
     PYTHONPATH=src python benchmarks/first_replay.py replay /tmp/first --rank final-by:city --pass
+    PYTHONPATH=src python benchmarks/first_replay.py replay /tmp/first --adjust
 
 ``capture`` runs ``pair()`` (synthetic organisation, seed 1, every capacity c) and pickles what
 the top level's first sparse set is built from (the pools, each mentor's best rows, the outer
@@ -15,7 +16,13 @@ pools ranked by ``--rank`` prices and runs the certified rounds as ``pair()`` do
 checker, the warm repairs): per round, the flow's CPU (cold or repaired), the first check's
 true violators (gain above the tolerance; the rest of what a check returns are near pairs) by
 where they lie (outside the pools, in a pool below the first ``k_first``), the pairs added,
-and the final pairs' digest (the same for every choice: any prices are safe). ``--rank``:
+and the final pairs' digest (the same for every choice: any prices are safe). ``--adjust``:
+the first prices adjusted and checked before the first flow (:func:`.tatonnement.prechecked`,
+as ``pair()`` does; its CPU printed): at 100,000 x 20,000 the replay gives ``pair()``'s sparse
+set (1,366,920 pairs), round 1 adding 13,380 and 2 rounds. The capture keeps the pools' mentor
+groups and their floors (:mod:`.groups`; before s29h3 it did not, and a replay's checks took
+the one-floor guard: 16,632 rows scanned in full and 136 M pairs re-checked at the adjusted
+prices, against none and 44.9 M in ``pair()``). ``--rank``:
 ``guide`` (today's), ``final`` (``p*``: the oracle), ``final-by:COLUMN`` (``g`` plus the mean of
 ``p* - g`` over the mentors sharing a value of that mentors' column: the oracle shift per
 group), ``file:PATH.npy``. ``--pass``: a fresh first pass at the same prices (today's pass is

@@ -12,7 +12,7 @@ flow (3.7-4.3 s CPU) before a third. Each mentee's best pair of the first sparse
 that balance every mentor's first-choice demand against its places is, at the optimum's
 prices, its own pair (complementary slackness); :data:`SWEEPS` sweeps of that balance on the
 set's exact scores take the within-city error from 0.019 to 0.005 (root mean square against
-the optimum's prices; 0.4-0.6 s CPU). The set ranked by them, a check at them (the pools' rows
+the optimum's prices; 0.4-0.6 s CPU in numpy, below). The set ranked by them, a check at them (the pools' rows
 whose pairs outside may now count are scanned afresh, taking their pools under them) adds
 86,221 pairs before the first flow, whose check then finds 338 violators: the second round is
 a warm repair (:mod:`mentormatch.solvers.warm`) and the last. In ``pair()`` at 100,000 x
@@ -24,6 +24,19 @@ At 200,000 x 40,000 (one run, load 20-26, the same pairs): 3 rounds against 4, r
 Offline (``benchmarks/first_replay.py``): without the check at the adjusted prices, round 1
 still finds 5,670 true violators (3,697 outside the pools) and the rounds stay 3; a shift per
 city instead (even the optimum's) changes nothing.
+
+**Where its time goes** (s29h3, replayed from a capture of ``pair()`` at 100,000 x 20,000 with
+``benchmarks/first_replay.py replay --adjust``, CPU seconds, load 4-6): the sweeps 0.62 in
+numpy, 0.15-0.19 compiled (:mod:`mentormatch._native.prices`, the same prices); the set ranked
+again 0.30-0.50, of which the exact scores of the 260,588 pairs new in the rows' first 12 about
+0.25 (``np.argpartition`` itself 0.035: a compiled choice, 0.039, bought nothing); the check
+1.16-1.49, of which its re-checks per mentor group 0.91 (44.9 M bound pairs in 102 re-checks;
+the scans 0.63, the views and exclusions the rest) and its frame 0.07 (paid once a solve, by
+the first check either way). The check cannot be made cheaper from here: a looser tolerance
+(0.5 or 2 times the near share of a score) leaves 2,352-2,939 true violators to round 1 and 3
+rounds, for no fewer re-checks; the set not ranked again saves the 0.3-0.5 s but its first
+flow takes 4.9-5.2 s CPU against 3.6-3.9 (1.43 M pairs, not 1.37 M); 20 sweeps instead of 60
+leave round 2 a cold flow and 4 rounds.
 
 Only the top level of a plain certified solve guided by a sub-market: a warm start from an
 earlier solution (:mod:`.start`) is near its optimum already.
@@ -40,7 +53,7 @@ from ..flow import network
 from ..sparse import _merge, _Sparse
 from .first import _first_sparse
 
-#: Sweeps of the price adjustment (each about 10 ms at 1.3 million pairs).
+#: Sweeps of the price adjustment (each about 10 ms at 1.3 million pairs in numpy, 3 ms compiled).
 SWEEPS = 60
 #: The first sweep moves a mentor's price by this share of the pairs' median score per unit of
 #: relative excess demand ((first choices - places) / places) ...
