@@ -36,7 +36,12 @@ the first check either way). The check cannot be made cheaper from here: a loose
 (0.5 or 2 times the near share of a score) leaves 2,352-2,939 true violators to round 1 and 3
 rounds, for no fewer re-checks; the set not ranked again saves the 0.3-0.5 s but its first
 flow takes 4.9-5.2 s CPU against 3.6-3.9 (1.43 M pairs, not 1.37 M); 20 sweeps instead of 60
-leave round 2 a cold flow and 4 rounds.
+leave round 2 a cold flow and 4 rounds. Ranked again with fewer pairs a row (``per_row + 1``,
+9 not 12) the step took 1.78-1.88 s against 2.15-2.51 and the first flow 3.2-3.6 s against
+3.8-4.7 (three replays each, load 6-10; round 1 adding 21,614 pairs, not 13,380, still 2
+rounds), but at 200,000 x 40,000 (``pair()``, one run, load 10-11, the same pairs) round 2
+repaired 7,633 violators in 2,890 phases (session 28: 2,416, 1,564) and the flows took 21.1 s
+CPU against 17.8: not kept.
 
 Only the top level of a plain certified solve guided by a sub-market: a warm start from an
 earlier solution (:mod:`.start`) is near its optimum already.
@@ -61,17 +66,6 @@ STEP_SHARE = 0.01
 #: ... and each later sweep by this factor of the one before (the moves then sum to about
 #: 25 times the first: a level's error is a few tenths of the step's score unit).
 STEP_DECAY = 0.96
-#: The set ranked again by the adjusted prices keeps each row's ``per_row + RANKED_EXTRA`` best
-#: pairs of its pool (at most the ``k_first`` the guide's ranking kept): the adjusted prices
-#: are nearer the first flow's than the guide's, and the check at them adds each row's
-#: violators and near pairs. At 100,000 x 20,000 (replayed, ``first_replay.py replay --adjust``,
-#: load 6-10, CPU, three runs each; per_row 8): 9 a row against 12, the sparse set 1,118,614
-#: pairs against 1,366,920, this step 1.78-1.88 s against 2.15-2.51 (fewer new exact scores:
-#: 0.25-0.42 s against 0.52-0.58), the first flow 3.18-3.63 s against 3.82-4.66; round 1 adds
-#: 21,614 pairs against 13,380 (true violators 381 against 316), round 2 is a warm repair
-#: either way (394 violators, 2.09-2.38 s, against 321, 2.21-2.48 s) and the last; the replay
-#: 9.9-10.9 s against 11.1-13.9, the same pairs. 8 a row: 1,041,840 pairs, round 1 adding 24,908.
-RANKED_EXTRA = 1
 
 
 def adjusted(sp: _Sparse, guide: np.ndarray, cap: np.ndarray, dem: np.ndarray) -> np.ndarray:
@@ -119,13 +113,12 @@ def _numpy_sweeps(starts, i, j, s, weight, places, room, steps, price) -> np.nda
 def prechecked(scorer, exact, pool, mentor_best, sp: _Sparse, guide: np.ndarray, k_first: int, cap, dem,
                checker, per_row: int):
     """The first sparse set and the first potentials' prices from ``guide`` moved by
-    :func:`adjusted` on ``sp`` (the set ranked by ``guide``, ``k_first`` a row): the pools
-    ranked again by them (:func:`.first._first_sparse`, ``per_row + RANKED_EXTRA`` a row at most
-    ``k_first``, most pairs already scored), joined by what ``checker`` (the level's, before its
-    first round) finds at them: each row's pairs better than its best in the set, and the near
-    ones (at most ``per_row`` a row). Returns (sparse set, (u, p))."""
+    :func:`adjusted` on ``sp`` (the set ranked by ``guide``): the pools ranked again by them
+    (:func:`.first._first_sparse`, most pairs already scored), joined by what ``checker`` (the
+    level's, before its first round) finds at them: each row's pairs better than its best in
+    the set, and the near ones. Returns (sparse set, (u, p))."""
     price = adjusted(sp, guide, cap, dem)
-    sp = _first_sparse(scorer, exact, pool, mentor_best, price, min(k_first, per_row + RANKED_EXTRA), cap)
+    sp = _first_sparse(scorer, exact, pool, mentor_best, price, k_first, cap)
     p = np.where(cap > 0, price, 0.0)
     _, scale, _ = network(sp.i, sp.j, sp.s, cap, dem)
     found, _ = checker.check(_best(sp, p, scorer.n), p, sp, 1.0 / scale, per_row)
