@@ -39,9 +39,10 @@ flow takes 4.9-5.2 s CPU against 3.6-3.9 (1.43 M pairs, not 1.37 M); 20 sweeps i
 leave round 2 a cold flow and 4 rounds. Ranked again with fewer pairs a row (``per_row + 1``,
 9 not 12) the step took 1.78-1.88 s against 2.15-2.51 and the first flow 3.2-3.6 s against
 3.8-4.7 (three replays each, load 6-10; round 1 adding 21,614 pairs, not 13,380, still 2
-rounds), but at 200,000 x 40,000 (``pair()``, one run, load 10-11, the same pairs) round 2
-repaired 7,633 violators in 2,890 phases (session 28: 2,416, 1,564) and the flows took 21.1 s
-CPU against 17.8: not kept.
+rounds), but at 200,000 x 40,000 (``pair()``, load 10-26, the same pairs) round 2 repaired
+7,633 violators in 2,890 phases against 2,416 in 1,564 with 12 a row (round 1's flow on 2.39 M
+pairs against 2.87 M; the flows' CPU, 21.1 s against 22.0, was no measure at that load): not
+kept, pending a quiet A/B.
 
 Only the top level of a plain certified solve guided by a sub-market: a warm start from an
 earlier solution (:mod:`.start`) is near its optimum already.
