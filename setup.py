@@ -25,6 +25,8 @@ else:
                                                "src/mentormatch/_native/assign_dense.pxi"],
                                       optional=True),
                             Extension("mentormatch._native.gather", ["src/mentormatch/_native/gather.pyx"],
+                                      optional=True),
+                            Extension("mentormatch._native.prices", ["src/mentormatch/_native/prices.pyx"],
                                       optional=True)],
                            language_level=3, quiet=True)
     for ext in extensions:

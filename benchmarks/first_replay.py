@@ -6,6 +6,7 @@ would buy before building them (a 100,000 x 20,000 ``pair()`` is 37 s CPU; a rep
     PYTHONPATH=src python benchmarks/first_replay.py capture 100000x20000:5 /tmp/first
     PYTHONPATH=src python benchmarks/first_replay.py replay /tmp/first --rank guide
     PYTHONPATH=src python benchmarks/first_replay.py replay /tmp/first --rank final-by:city --pass
+    PYTHONPATH=src python benchmarks/first_replay.py replay /tmp/first --adjust
 
 ``capture`` runs ``pair()`` (synthetic organisation, seed 1, every capacity c) and pickles what
 the top level's first sparse set is built from (the pools, each mentor's best rows, the outer
@@ -15,7 +16,13 @@ pools ranked by ``--rank`` prices and runs the certified rounds as ``pair()`` do
 checker, the warm repairs): per round, the flow's CPU (cold or repaired), the first check's
 true violators (gain above the tolerance; the rest of what a check returns are near pairs) by
 where they lie (outside the pools, in a pool below the first ``k_first``), the pairs added,
-and the final pairs' digest (the same for every choice: any prices are safe). ``--rank``:
+and the final pairs' digest (the same for every choice: any prices are safe). ``--adjust``:
+the first prices adjusted and checked before the first flow (:func:`.tatonnement.prechecked`,
+as ``pair()`` does; its CPU printed): at 100,000 x 20,000 the replay gives ``pair()``'s sparse
+set (1,366,920 pairs), round 1 adding 13,380 and 2 rounds. The capture keeps the pools' mentor
+groups and their floors (:mod:`.groups`; before s29h3 it did not, and a replay's checks took
+the one-floor guard: 16,632 rows scanned in full and 136 M pairs re-checked at the adjusted
+prices, against none and 44.9 M in ``pair()``). ``--rank``:
 ``guide`` (today's), ``final`` (``p*``: the oracle), ``final-by:COLUMN`` (``g`` plus the mean of
 ``p* - g`` over the mentors sharing a value of that mentors' column: the oracle shift per
 group), ``file:PATH.npy``. ``--pass``: a fresh first pass at the same prices (today's pass is
@@ -70,6 +77,7 @@ def capture(size: str, out: Path) -> None:
         if scorer.n == n:  # (the top level; the sub-markets have fewer rows)
             saved.update(cols=pool.cols.copy(), vals=pool.vals.copy(), floor=pool.floor.copy(),
                          gen=pool.gen.copy(), prices=[q.copy() for q in pool.prices], mentor_best=mentor_best,
+                         groups=pool.groups, group_floor=None if pool.group_floor is None else pool.group_floor.copy(),
                          guide=None if guide is None else guide.copy(), k_first=k, cap=cap.copy(), cover=cover)
         return first_sparse(scorer, exact, pool, mentor_best, guide, k, cap, cover)
 
@@ -112,13 +120,14 @@ def _prices(rank: str, scorer, saved: dict, final: np.ndarray) -> np.ndarray:
     raise ValueError(f"--rank must be guide, final, final-by:COLUMN or file:PATH, got {rank!r}")
 
 
-def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None) -> None:
+def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None, adjust: bool = False) -> None:
     import mentormatch.solvers.rounds as rounds
     from mentormatch.solvers.base import SolverOptions
     from mentormatch.solvers.bounded.check import _Certifier
     from mentormatch.solvers.bounded.exact import _Exact
     from mentormatch.solvers.bounded.first import _first_pass, _first_sparse
     from mentormatch.solvers.bounded.passes import _Pool
+    from mentormatch.solvers.bounded.tatonnement import prechecked
     from mentormatch.solvers.warm import resolve
 
     with open(folder / "scorer.pkl", "rb") as f:
@@ -131,7 +140,8 @@ def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None) -> No
     kf = s["k_first"] if k_first is None else k_first
     c0 = time.process_time()
     price = _prices(rank, scorer, s, final)
-    pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(), [q.copy() for q in s["prices"]])
+    pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(), [q.copy() for q in s["prices"]],
+                 s.get("groups"), None if s.get("group_floor") is None else s["group_floor"].copy())
     mentor_best = s["mentor_best"]
     if fresh_pass:
         pool, mentor_best, _ = _first_pass(scorer, price, None, pool.cols.shape[1], min(k, 2 * int(cap.max()) + 2),
@@ -144,6 +154,11 @@ def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None) -> No
     gu = np.zeros(scorer.n)
     np.maximum.at(gu, sp.i, sp.s - gp[sp.j])
     checker = _Certifier(scorer, exact, pool, s["li"], s["lj"], False, facts={"work": {}})
+    if adjust:  # as pair() does: the prices adjusted, the set ranked again, checked at them
+        t, c = time.perf_counter(), time.process_time()
+        sp, (gu, gp) = prechecked(scorer, exact, pool, mentor_best, sp, price, kf, cap, dem, checker, k)
+        print(f"first prices adjusted and checked: {time.process_time() - c:.2f} s CPU, "
+              f"{time.perf_counter() - t:.2f} s wall, sparse set {len(sp.i)} pairs")
     check, cold, checks = checker.check, rounds.solve_arrays, []
 
     def timed_check(u, p, chosen, tol, per_row):
@@ -199,11 +214,13 @@ def main(argv=None) -> int:
     b.add_argument("--rank", default="guide")
     b.add_argument("--pass", dest="fresh_pass", action="store_true")
     b.add_argument("--k-first", type=int, default=None)
+    b.add_argument("--adjust", action="store_true",
+                   help="the first prices adjusted and checked before the first flow, as pair() does")
     args = ap.parse_args(argv)
     if args.what == "capture":
         capture(args.size, args.folder)
     else:
-        replay(args.folder, args.rank, args.fresh_pass, args.k_first)
+        replay(args.folder, args.rank, args.fresh_pass, args.k_first, args.adjust)
     return 0
 
 

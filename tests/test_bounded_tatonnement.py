@@ -1,18 +1,24 @@
 """The top level's first prices moved toward its own market (:mod:`mentormatch.solvers.bounded.tatonnement`):
 any prices are safe, so the answer is the complete set's optimum and the same pairs with the
-adjustment as without it; the adjustment itself balances the first choices better than the guide."""
+adjustment as without it; the adjustment itself balances the first choices better than the guide;
+the compiled sweeps (:mod:`mentormatch._native.prices`) give the numpy twin's prices to the bit
+(skipped where not built, except under ``CI``)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 import mentormatch.solvers.bounded as bounded
+from mentormatch import _native
 from mentormatch import pipeline as pl
 from mentormatch import synthetic
 from mentormatch.solvers.bounded import child, market, solve_bounded, tatonnement
 from mentormatch.solvers.sparse import _Sparse
 
+from _kernels import native_kernel
 from _support import exact_round, scorer_of
+
+native = native_kernel("prices")
 
 
 def _excess(sp, price, cap, dem):
@@ -41,6 +47,56 @@ def test_the_adjustment_balances_first_choices_and_keeps_prices_non_negative():
     before = np.abs(_excess(sp, guide, cap, dem)[5:]).sum()
     after = np.abs(_excess(sp, price, cap, dem)[5:]).sum()
     assert after < 0.5 * before
+
+
+def _sparse_rows(rng, n: int, m: int, most: int, ties: bool) -> _Sparse:
+    """Pairs sorted by row, 1 to ``most`` a row (some rows without any), scores of both signs;
+    with ``ties``, scores on a coarse grid, so that rows hold equal values."""
+    rows = np.flatnonzero(rng.random(n) < 0.9)
+    i = np.repeat(rows, rng.integers(1, most + 1, len(rows)))
+    j = np.concatenate([rng.choice(m, np.count_nonzero(i == r), replace=False) for r in rows])
+    s = rng.normal(1.0, 0.8, len(i)) + rng.uniform(0, 1, m)[j]
+    return _Sparse(i, j, j, np.round(s * 4) / 4 if ties else s)
+
+
+@pytest.mark.skipif(native is None, reason="mentormatch._native.prices was not built")
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4, 5])
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_compiled_sweeps_give_the_numpy_prices_to_the_bit(monkeypatch, seed, ties):
+    rng = np.random.default_rng(seed)
+    n, m = 300, 40
+    sp = _sparse_rows(rng, n, m, 12, ties)
+    cap = rng.integers(0, 6, m).astype(float)  # some mentors without places
+    dem = rng.integers(1, 4, n)  # demands above 1: the demand is weighted
+    guide = np.where(rng.random(m) < 0.2, 0.0, rng.uniform(0, 2, m))
+    called = []
+
+    class Counted:
+        def sweeps(self, *args):
+            called.append(1)
+            return native.sweeps(*args)
+
+    out = []
+    for kernel in (Counted(), None):
+        monkeypatch.setitem(_native._chosen, "prices", kernel)
+        out.append(tatonnement.adjusted(sp, guide, cap, dem))
+    assert called == [1]
+    compiled, twin = out
+    assert np.array_equal(compiled.view(np.int64), twin.view(np.int64))
+    assert np.all(compiled >= 0) and np.all(compiled[cap == 0] == 0)
+    assert not np.array_equal(compiled, np.where(cap > 0, guide, 0.0))  # (the sweeps moved them)
+
+
+@pytest.mark.skipif(native is None, reason="mentormatch._native.prices was not built")
+def test_the_compiled_sweeps_refuse_bad_indices():
+    one = np.zeros(1, np.int64)
+    args = (one, one, np.array([3], np.int64), np.ones(1), np.ones(1), np.ones(2), np.ones(2, np.uint8),
+            np.ones(2), np.zeros(2))
+    with pytest.raises(IndexError, match="mentor 3"):
+        native.sweeps(*args)
+    with pytest.raises(ValueError, match="shapes"):
+        native.sweeps(one, one, one, np.ones(1), np.ones(1), np.ones(3), np.ones(2, np.uint8), np.ones(2),
+                      np.zeros(2))
 
 
 def _pairs(problem, solution) -> list:

@@ -20,6 +20,8 @@ beyond); the same module computes the dual potentials of an optimal flow (the nu
 (:mod:`.assign`), or None for OR-Tools' flow (:func:`mentormatch.solvers.dense.flow.round_flow`).
 :func:`gather_kernel` gives exact scoring's fused per-pair gathers (:mod:`.gather`: competency's
 covered share, personality's trait tables), or None for the features' numpy loops.
+:func:`prices_kernel` gives the sweeps of the top level's first-price adjustment (:mod:`.prices`),
+or None for their numpy loop (:func:`mentormatch.solvers.bounded.tatonnement.adjusted`).
 """
 from __future__ import annotations
 
@@ -89,3 +91,10 @@ def gather_kernel():
     :mod:`mentormatch._native.gather`), or None for the features' numpy loops (the same values
     to the bit); decided once a process."""
     return _kernel("gather")
+
+
+def prices_kernel():
+    """The compiled sweeps of the first-price adjustment (the module
+    :mod:`mentormatch._native.prices`), or None for their numpy loop (the same prices to the
+    bit); decided once a process."""
+    return _kernel("prices")

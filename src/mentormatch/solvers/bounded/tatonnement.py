@@ -12,7 +12,7 @@ flow (3.7-4.3 s CPU) before a third. Each mentee's best pair of the first sparse
 that balance every mentor's first-choice demand against its places is, at the optimum's
 prices, its own pair (complementary slackness); :data:`SWEEPS` sweeps of that balance on the
 set's exact scores take the within-city error from 0.019 to 0.005 (root mean square against
-the optimum's prices; 0.4-0.6 s CPU). The set ranked by them, a check at them (the pools' rows
+the optimum's prices; 0.4-0.6 s CPU in numpy, below). The set ranked by them, a check at them (the pools' rows
 whose pairs outside may now count are scanned afresh, taking their pools under them) adds
 86,221 pairs before the first flow, whose check then finds 338 violators: the second round is
 a warm repair (:mod:`mentormatch.solvers.warm`) and the last. In ``pair()`` at 100,000 x
@@ -25,6 +25,25 @@ Offline (``benchmarks/first_replay.py``): without the check at the adjusted pric
 still finds 5,670 true violators (3,697 outside the pools) and the rounds stay 3; a shift per
 city instead (even the optimum's) changes nothing.
 
+**Where its time goes** (s29h3, replayed from a capture of ``pair()`` at 100,000 x 20,000 with
+``benchmarks/first_replay.py replay --adjust``, CPU seconds, load 4-6): the sweeps 0.62 in
+numpy, 0.15-0.19 compiled (:mod:`mentormatch._native.prices`, the same prices); the set ranked
+again 0.30-0.50, of which the exact scores of the 260,588 pairs new in the rows' first 12 about
+0.25 (``np.argpartition`` itself 0.035: a compiled choice, 0.039, bought nothing); the check
+1.16-1.49, of which its re-checks per mentor group 0.91 (44.9 M bound pairs in 102 re-checks;
+the scans 0.63, the views and exclusions the rest) and its frame 0.07 (paid once a solve, by
+the first check either way). The check cannot be made cheaper from here: a looser tolerance
+(0.5 or 2 times the near share of a score) leaves 2,352-2,939 true violators to round 1 and 3
+rounds, for no fewer re-checks; the set not ranked again saves the 0.3-0.5 s but its first
+flow takes 4.9-5.2 s CPU against 3.6-3.9 (1.43 M pairs, not 1.37 M); 20 sweeps instead of 60
+leave round 2 a cold flow and 4 rounds. Ranked again with fewer pairs a row (``per_row + 1``,
+9 not 12) the step took 1.78-1.88 s against 2.15-2.51 and the first flow 3.2-3.6 s against
+3.8-4.7 (three replays each, load 6-10; round 1 adding 21,614 pairs, not 13,380, still 2
+rounds), but at 200,000 x 40,000 (``pair()``, load 10-26, the same pairs) round 2 repaired
+7,633 violators in 2,890 phases against 2,416 in 1,564 with 12 a row (round 1's flow on 2.39 M
+pairs against 2.87 M; the flows' CPU, 21.1 s against 22.0, was no measure at that load): not
+kept, pending a quiet A/B.
+
 Only the top level of a plain certified solve guided by a sub-market: a warm start from an
 earlier solution (:mod:`.start`) is near its optimum already.
 
@@ -35,11 +54,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._native import prices_kernel
 from ..flow import network
 from ..sparse import _merge, _Sparse
 from .first import _first_sparse
 
-#: Sweeps of the price adjustment (each about 10 ms at 1.3 million pairs).
+#: Sweeps of the price adjustment (each about 10 ms at 1.3 million pairs in numpy, 3 ms compiled).
 SWEEPS = 60
 #: The first sweep moves a mentor's price by this share of the pairs' median score per unit of
 #: relative excess demand ((first choices - places) / places) ...
@@ -52,27 +72,42 @@ STEP_DECAY = 0.96
 def adjusted(sp: _Sparse, guide: np.ndarray, cap: np.ndarray, dem: np.ndarray) -> np.ndarray:
     """``guide`` moved by :data:`SWEEPS` sweeps of tatonnement on the pairs of ``sp`` (sorted by
     row, exact scores): each mentee (weighted by its demand) takes its best pair by ``s - price``
-    when that is >= 0; each mentor's price moves by the step times its relative excess demand,
-    never below 0. Mentors without places keep theirs."""
+    when that is >= 0 (the first such pair of its row on ties); each mentor's price moves by the
+    step times its relative excess demand, never below 0. Mentors without places keep theirs
+    (0). The sweeps run in the compiled kernel where built (:mod:`mentormatch._native.prices`),
+    else in :func:`_numpy_sweeps`: the same prices to the bit."""
     price = np.where(cap > 0, guide, 0.0).astype(np.float64)
     if len(sp.i) == 0:
         return price
-    i, j, s = sp.i, sp.j, np.asarray(sp.s, np.float64)
+    i, j = np.ascontiguousarray(sp.i, np.int64), np.ascontiguousarray(sp.j, np.int64)
+    s = np.ascontiguousarray(sp.s, np.float64)
     starts = np.flatnonzero(np.r_[True, i[1:] != i[:-1]])
-    lengths = np.diff(np.r_[starts, len(i)])
-    weight = np.asarray(dem, np.float64)
-    places = np.asarray(cap, np.float64)
+    weight = np.ascontiguousarray(dem, np.float64)
+    places = np.ascontiguousarray(cap, np.float64)
     room = places > 0
     step = STEP_SHARE * float(np.median(np.abs(s)))
-    for sweep in range(SWEEPS):
+    steps = np.array([step * STEP_DECAY ** sweep for sweep in range(SWEEPS)])
+    kernel = prices_kernel()
+    if kernel is not None:
+        kernel.sweeps(starts, i, j, s, weight, places, room.view(np.uint8), steps, price)
+        return price
+    return _numpy_sweeps(starts, i, j, s, weight, places, room, steps, price)
+
+
+def _numpy_sweeps(starts, i, j, s, weight, places, room, steps, price) -> np.ndarray:
+    """The sweeps of :func:`adjusted` in numpy (the compiled kernel's twin), one per entry of
+    ``steps`` (the move per unit of relative excess demand)."""
+    lengths = np.diff(np.r_[starts, len(i)])
+    rows = i[starts]
+    for f in steps:
         value = s - price[j]
         best = np.maximum.reduceat(value, starts)
         at = np.flatnonzero(value >= np.repeat(best, lengths))
         first = at[np.r_[True, i[at[1:]] != i[at[:-1]]]]  # each row's first best pair
         take = first[best >= 0]
-        demand = np.bincount(j[take], weight[i[take]], minlength=len(price))
+        demand = np.bincount(j[take], weight[rows[best >= 0]], minlength=len(price))
         excess = np.where(room, (demand - places) / np.maximum(places, 1.0), 0.0)
-        price = np.maximum(0.0, price + step * STEP_DECAY ** sweep * excess)
+        price = np.maximum(0.0, price + float(f) * excess)
     return price
 
 
