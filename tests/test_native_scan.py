@@ -347,3 +347,43 @@ def test_the_kernels_group_floors_are_the_numpy_scans(seed):
             for k in range(count):
                 top = out[:, groups.of == k].max(axis=1, initial=-np.inf)
                 np.testing.assert_array_equal(gfl[:, k], np.maximum(top, floor - np.float32(depth)))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_block_in_group_order_gives_the_mentors_arrays(seed):
+    """A block whose columns are the mentors sorted by group (:class:`~mentormatch.solvers.
+    bounded.groups.GroupOrder`): the kernel (where built) and the numpy twin give the pools
+    (mentors, ties to the lower mentor wherever its column), floors per group and each mentor's
+    maximum and first best row of the block in the mentors' own order, element for element;
+    with ties, ``-inf``, a row of one value, rows with fewer finite entries than a pool, and
+    rows narrower than a sample's (every entry ranked)."""
+    from mentormatch.solvers.bounded.groups import GroupOrder, Groups
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(6, 30))
+    e = np.zeros(0, np.int64)
+    for m, pk in ((300, 1), (300, 40), (2_000, 13), (40, 40), (2_000, 64)):
+        s = _block(rng, n, m, seed % 2 == 0)
+        count = int(rng.integers(2, 65))
+        groups = Groups(rng.integers(0, count, m).astype(np.int32), count)
+        perm = np.argsort(groups.of, kind="stable")  # (within a group by mentor, as a pass has it)
+        if seed % 3 == 0:
+            perm = np.argsort(groups.of, kind="stable")
+            for k in range(count):  # each group's mentors shuffled: ties across columns both ways
+                at = np.flatnonzero(groups.of[perm] == k)
+                perm[at] = rng.permutation(perm[at])
+        inv = np.argsort(perm)
+        starts = np.searchsorted(groups.of[perm], np.arange(count + 1))
+        order = GroupOrder(perm, inv, starts, None, None)
+        above = np.full(m, -5e19, np.float32)
+        want = blockscan.numpy_scan(s.copy(), pk, None, e, e, 4, False, above, None, groups)
+        kernels = [None] if native is None else [None, native]
+        for kernel in kernels:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setitem(_native._chosen, "scan", kernel)
+                got = blockscan.scan(np.ascontiguousarray(s[:, perm]), pk, None, e, e, 4, False, above, None,
+                                     groups, order)
+            for part_want, part_got in ((want[0], got[0]), (want[2], got[2])):
+                for x, y in zip(part_want, part_got):
+                    assert x.dtype == y.dtype and x.shape == y.shape
+                    np.testing.assert_array_equal(x, y)
