@@ -87,7 +87,10 @@ MM_CLONES static void mm_add(float *restrict x, const float *restrict a, ptrdiff
 
 static inline void mm_codes_plain(float *restrict x, const float *restrict a, const float *restrict t,
                                   const uint8_t *restrict codes, ptrdiff_t n_codes, ptrdiff_t m,
-                                  ptrdiff_t j) {
+                                  ptrdiff_t j, const float *restrict rmul, float lmul) {
+    if (rmul != NULL) /* (the product stored first, in a loop of its own: no FMA to contract) */
+        for (ptrdiff_t k = j; k < m; k++)
+            x[k] = lmul * rmul[k];
     for (; j < m; j++) {
         float v = a != NULL ? x[j] + a[j] : x[j];
         for (ptrdiff_t g = 0; g < n_codes; g++)
@@ -102,10 +105,14 @@ static inline void mm_codes_plain(float *restrict x, const float *restrict a, co
 __attribute__((target("avx2"))) static void mm_codes_avx2(float *restrict x, const float *restrict a,
                                                           const float *restrict t,
                                                           const uint8_t *restrict codes,
-                                                          ptrdiff_t n_codes, ptrdiff_t m) {
+                                                          ptrdiff_t n_codes, ptrdiff_t m,
+                                                          const float *restrict rmul, float lmul) {
     ptrdiff_t j = 0;
+    __m256 l = _mm256_set1_ps(lmul);
     for (; j + 8 <= m; j += 8) {
-        __m256 v = _mm256_loadu_ps(x + j);
+        /* (the product's one column, where the block holds none: the same float32 product;
+           AVX2 has no FMA, so the add after it is not contracted) */
+        __m256 v = rmul != NULL ? _mm256_mul_ps(l, _mm256_loadu_ps(rmul + j)) : _mm256_loadu_ps(x + j);
         if (a != NULL)
             v = _mm256_add_ps(v, _mm256_loadu_ps(a + j));
         for (ptrdiff_t g = 0; g < n_codes; g++) {
@@ -114,7 +121,7 @@ __attribute__((target("avx2"))) static void mm_codes_avx2(float *restrict x, con
         }
         _mm256_storeu_ps(x + j, v);
     }
-    mm_codes_plain(x, a, t, codes, n_codes, m, j);
+    mm_codes_plain(x, a, t, codes, n_codes, m, j, rmul, lmul);
 }
 #endif
 
@@ -132,15 +139,18 @@ static int mm_codes_fast(void) {
 #endif
 }
 
+/* rmul (NULL: none): x[j] = lmul * rmul[j] first, in place of x's own values (the product of
+   BlockRest.lmul and rmul, computed here: the block is not written and read back once more). */
 static void mm_codes(float *restrict x, const float *restrict a, const float *restrict t,
-                     const uint8_t *restrict codes, ptrdiff_t n_codes, ptrdiff_t m) {
+                     const uint8_t *restrict codes, ptrdiff_t n_codes, ptrdiff_t m,
+                     const float *restrict rmul, float lmul) {
 #ifdef MM_HAVE_CODES_AVX2
     if (mm_codes_fast()) {
-        mm_codes_avx2(x, a, t, codes, n_codes, m);
+        mm_codes_avx2(x, a, t, codes, n_codes, m, rmul, lmul);
         return;
     }
 #endif
-    mm_codes_plain(x, a, t, codes, n_codes, m, 0);
+    mm_codes_plain(x, a, t, codes, n_codes, m, 0, rmul, lmul);
 }
 
 /* Each mentor group's largest entry of a row (group of x[j]: grp[j], below MM_GROUPS), at least

@@ -25,7 +25,8 @@ cdef extern from "loops.h" nogil:
     float mm_range_max(const float* x, Py_ssize_t n, float init)
     float mm_below(float v)
     enum: MM_CODES  # entries of a coded group's lookup row
-    void mm_codes(float* x, const float* a, const float* t, const uint8_t* codes, Py_ssize_t n_codes, Py_ssize_t m)
+    void mm_codes(float* x, const float* a, const float* t, const uint8_t* codes, Py_ssize_t n_codes, Py_ssize_t m,
+                  const float* rmul, float lmul)
     bint mm_codes_fast()
 
 
@@ -47,6 +48,8 @@ cdef struct Rest:  # what is added to the block's product first (scale.BlockRest
     const int64_t* put_c
     const float* put_v
     Py_ssize_t n_put
+    const float* lmul  # the product's factors (NULL: none; the block holds the product)
+    const float* rmul
 
 
 cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* pool_c, float* pool_v,
@@ -99,9 +102,10 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
         if rest.n_runs:  # the rest of the bound (the row read from memory once, here)
             while run + 1 < rest.n_runs and rest.edges[run + 1] <= r:
                 run += 1
-        if rest.n_codes:  # (the group run's row, then the coded groups' values)
-            mm_codes(x, rest.adds + run * m if rest.n_runs else NULL, rest.lookup + r * rest.n_codes * MM_CODES,
-                     rest.codes, rest.n_codes, m)
+        if rest.n_codes or rest.rmul != NULL:  # (the product, the group run's row, the coded groups' values)
+            mm_codes(x, rest.adds + run * m if rest.n_runs else NULL,
+                     rest.lookup + r * rest.n_codes * MM_CODES if rest.n_codes else NULL,
+                     rest.codes, rest.n_codes, m, rest.rmul, rest.lmul[r] if rest.rmul != NULL else 0.0)
         elif rest.n_runs:
             mm_add(x, rest.adds + run * m, m)
         while ii < rest.n_inc and rest.inc_r[ii] == r:
@@ -292,11 +296,13 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
         _check_pairs(ci, cj, n, m, "chosen pairs")
     cdef Rest rs
     rs.n_runs = rs.n_inc = rs.n_put = rs.n_codes = 0
+    rs.lmul = rs.rmul = NULL
     cdef const int64_t[::1] edges, inc_r, inc_c, put_r, put_c
     cdef const float[:, ::1] adds
     cdef const float[::1] inc_v, put_v
     cdef const uint8_t[:, ::1] codes
     cdef const float[:, :, ::1] lookup
+    cdef const float[::1] lmul, rmul
     if rest is not None:
         adds = np.ascontiguousarray(rest.adds, np.float32)
         edges = np.ascontiguousarray(rest.edges, np.int64)
@@ -317,6 +323,13 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
                 rs.codes, rs.lookup = &codes[0, 0], &lookup[0, 0, 0]
             else:
                 rs.n_codes = 0
+        if getattr(rest, "lmul", None) is not None:
+            lmul = np.ascontiguousarray(rest.lmul, np.float32)
+            rmul = np.ascontiguousarray(rest.rmul, np.float32)
+            if lmul.shape[0] != n or rmul.shape[0] != m:
+                raise ValueError(f"scan_block: the rest's product factors do not fit a block of {n} x {m}")
+            if n and m:
+                rs.lmul, rs.rmul = &lmul[0], &rmul[0]
         if rest.inc is not None and len(rest.inc[0]):
             _check_pairs(rest.inc[0], rest.inc[1], n, m, "stated pairs", rest.inc[2])
             inc_r, inc_c = np.ascontiguousarray(rest.inc[0], np.int64), np.ascontiguousarray(rest.inc[1], np.int64)
