@@ -125,6 +125,46 @@ __attribute__((target("avx2"))) static void mm_codes_avx2(float *restrict x, con
 }
 #endif
 
+/* The AVX-512 form: 16 columns at once (a group's 8 values in the low half of one permute),
+   where the CPU has AVX-512F: 13 groups with the product 0.55 ns a pair on one core here
+   against 0.64-0.82 for the AVX2 form. The product by _mm512_mul_round_ps: AVX-512F has FMA,
+   and GCC contracts a plain vector multiply and the add after it into one (other floats); a
+   rounding builtin it does not. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define MM_HAVE_CODES_AVX512 1
+__attribute__((target("avx512f"))) static void mm_codes_avx512(float *restrict x, const float *restrict a,
+                                                              const float *restrict t,
+                                                              const uint8_t *restrict codes,
+                                                              ptrdiff_t n_codes, ptrdiff_t m,
+                                                              const float *restrict rmul, float lmul) {
+    ptrdiff_t j = 0;
+    __m512 l = _mm512_set1_ps(lmul);
+    for (; j + 16 <= m; j += 16) {
+        __m512 v = rmul != NULL
+            ? _mm512_mul_round_ps(l, _mm512_loadu_ps(rmul + j), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+            : _mm512_loadu_ps(x + j);
+        if (a != NULL)
+            v = _mm512_add_ps(v, _mm512_loadu_ps(a + j));
+        for (ptrdiff_t g = 0; g < n_codes; g++) {
+            __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(codes + g * m + j)));
+            v = _mm512_add_ps(v, _mm512_permutexvar_ps(c, _mm512_castps256_ps512(_mm256_loadu_ps(t + g * MM_CODES))));
+        }
+        _mm512_storeu_ps(x + j, v);
+    }
+    mm_codes_plain(x, a, t, codes, n_codes, m, j, rmul, lmul);
+}
+
+/* Whether mm_codes runs its AVX-512 form on this CPU. */
+static int mm_codes_wide(void) {
+    static int known = -1;
+    if (known < 0) {
+        __builtin_cpu_init();
+        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
+    }
+    return known;
+}
+#endif
+
 /* Whether mm_codes runs its AVX2 form on this CPU. */
 static int mm_codes_fast(void) {
 #ifdef MM_HAVE_CODES_AVX2
@@ -144,6 +184,12 @@ static int mm_codes_fast(void) {
 static void mm_codes(float *restrict x, const float *restrict a, const float *restrict t,
                      const uint8_t *restrict codes, ptrdiff_t n_codes, ptrdiff_t m,
                      const float *restrict rmul, float lmul) {
+#ifdef MM_HAVE_CODES_AVX512
+    if (mm_codes_wide()) {
+        mm_codes_avx512(x, a, t, codes, n_codes, m, rmul, lmul);
+        return;
+    }
+#endif
 #ifdef MM_HAVE_CODES_AVX2
     if (mm_codes_fast()) {
         mm_codes_avx2(x, a, t, codes, n_codes, m, rmul, lmul);
