@@ -73,8 +73,9 @@ class GroupOrder:
     p32: np.ndarray
 
 
-#: A pass takes its columns in group order from this many rows (the reordered scorer, a copy of
-#: its mentors' factors, codes and sparse pairs, took about 30 ms at 20,000 mentors: 3 blocks).
+#: A pass takes its columns in group order from this many rows: the reordered scorer (a copy of
+#: its mentors' factors, codes and sparse pairs) took 15 ms CPU at 100,000 x 20,000, what the
+#: order saves on 2,000 rows (0.4 ns a pair).
 ORDER_ROWS = 2_000
 
 

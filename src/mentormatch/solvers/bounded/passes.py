@@ -206,14 +206,11 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
     order = None
     if type(view) is BoundedScorer and (q.dead is None or not q.dead[a:b].any()):
         # the product here; the groups' rows less the prices, the stated and removed pairs and
-        # then the excluded ones (-inf) added by the block scan, each row while in the cache;
-        # with a group order, the same with the mentors in that order (:mod:`.groups`); a
-        # product of one column too (``upper_split(fused=True)``)
+        # then the excluded ones (-inf) added by the block scan, each row while in the cache
+        # (a product of one column too: ``fused``); with a group order, the mentors in it (.groups)
         order = q.order
-        if order is None:
-            s, rest = view.upper_split(a, b, buffer, less=q.p32, fused=True)
-        else:
-            s, rest = order.view.upper_split(a, b, buffer, less=order.p32, fused=True)
+        src, less = (view, q.p32) if order is None else (order.view, order.p32)
+        s, rest = src.upper_split(a, b, buffer, less=less, fused=True)
         if hi > lo:
             ej = q.ej[lo:hi] if order is None else order.inv[q.ej[lo:hi]]
             rest = rest._replace(put=_then(rest.put, q.ei[lo:hi] - a, ej))
