@@ -90,3 +90,39 @@ def test_the_bounded_solve_keeps_the_exact_optimum_with_crowded_rows(monkeypatch
     mentors, mentees = synthetic.organisation(n_mentees=150, n_mentors=40, seed=21)
     mentors["capacity"] = 4
     assert_bounded_solve_is_exact(mentors, mentees)
+
+
+@pytest.mark.parametrize("native_on", [True, False])
+def test_a_pass_in_group_order_gives_the_pools_floors_and_best_rows_by_mentor(native_on, monkeypatch):
+    """A first pass with floors per mentor group on a bounded scorer whose bound is its coded
+    groups and one product column: with its blocks in group order (:func:`.groups.group_order`)
+    it gives the same pools, floors per group, mentors' best rows and ceilings as in the mentors'
+    order, excluded pairs and prices with ties (many mentors at one price) included."""
+    import mentormatch.pipeline as pl
+    from mentormatch import _native
+    from mentormatch.solvers.bounded import groups as G
+
+    mentors, mentees = synthetic.organisation(n_mentees=900, n_mentors=500, seed=5)
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 0)
+    monkeypatch.setattr(pl, "USE_BOUNDS", True)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
+    sc = pl.prepare(mentors, mentees).scorer
+    groups = G.mentor_groups(sc)
+    if sc.codes is None:
+        pytest.skip("no coded groups on this CPU (no AVX2 kernel): no group order")
+    if not native_on:
+        monkeypatch.setitem(_native._chosen, "scan", None)
+    monkeypatch.setattr(G, "ORDER_ROWS", 0)
+    rng = np.random.default_rng(0)
+    price = np.where(rng.random(sc.m) < 0.5, 0.0, rng.integers(0, 8, sc.m) / 4)  # (ties)
+    price[rng.random(sc.m) < 0.05] = np.inf
+    ex = np.unique(rng.integers(0, sc.n * sc.m, 300))
+    kw = dict(excl_i=ex // sc.m, excl_j=ex % sc.m, pool_size=24, mentor_k=6, groups=groups)
+    assert groups is not None and G.group_order(sc, groups, price.astype(np.float32)) is not None
+    got = passes._scan(sc, np.arange(sc.n), None, price, **kw)
+    monkeypatch.setattr(passes, "group_order", lambda *a: None)
+    want = passes._scan(sc, np.arange(sc.n), None, price, **kw)
+    for x, y in [*zip(want.pool, got.pool), (want.group_floor, got.group_floor), *zip(want.mentor_best, got.mentor_best),
+                 (want.mentor_ceiling, got.mentor_ceiling)]:
+        assert x.dtype == y.dtype and x.shape == y.shape
+        np.testing.assert_array_equal(x, y)

@@ -347,3 +347,77 @@ def test_the_kernels_group_floors_are_the_numpy_scans(seed):
             for k in range(count):
                 top = out[:, groups.of == k].max(axis=1, initial=-np.inf)
                 np.testing.assert_array_equal(gfl[:, k], np.maximum(top, floor - np.float32(depth)))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_block_in_group_order_gives_the_mentors_arrays(seed):
+    """A block whose columns are the mentors sorted by group (:class:`~mentormatch.solvers.
+    bounded.groups.GroupOrder`): the kernel (where built) and the numpy twin give the pools
+    (mentors, ties to the lower mentor wherever its column), floors per group and each mentor's
+    maximum and first best row of the block in the mentors' own order, element for element;
+    with ties, ``-inf``, a row of one value, rows with fewer finite entries than a pool, and
+    rows narrower than a sample's (every entry ranked)."""
+    from mentormatch.solvers.bounded.groups import GroupOrder, Groups
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(6, 30))
+    e = np.zeros(0, np.int64)
+    for m, pk in ((300, 1), (300, 40), (2_000, 13), (40, 40), (2_000, 64)):
+        s = _block(rng, n, m, seed % 2 == 0)
+        count = int(rng.integers(2, 65))
+        groups = Groups(rng.integers(0, count, m).astype(np.int32), count)
+        perm = np.argsort(groups.of, kind="stable")  # (within a group by mentor, as a pass has it)
+        if seed % 3 == 0:
+            perm = np.argsort(groups.of, kind="stable")
+            for k in range(count):  # each group's mentors shuffled: ties across columns both ways
+                at = np.flatnonzero(groups.of[perm] == k)
+                perm[at] = rng.permutation(perm[at])
+        inv = np.argsort(perm)
+        starts = np.searchsorted(groups.of[perm], np.arange(count + 1))
+        order = GroupOrder(perm, inv, starts, None, None)
+        above = np.full(m, -5e19, np.float32)
+        want = blockscan.numpy_scan(s.copy(), pk, None, e, e, 4, False, above, None, groups)
+        kernels = [None] if native is None else [None, native]
+        for kernel in kernels:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setitem(_native._chosen, "scan", kernel)
+                got = blockscan.scan(np.ascontiguousarray(s[:, perm]), pk, None, e, e, 4, False, above, None,
+                                     groups, order)
+            for part_want, part_got in ((want[0], got[0]), (want[2], got[2])):
+                for x, y in zip(part_want, part_got):
+                    assert x.dtype == y.dtype and x.shape == y.shape
+                    np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("less", [False, True])
+def test_a_block_whose_product_the_scan_computes_gives_the_bounds_of_upper(less, monkeypatch):
+    """``upper_split(fused=True)`` on a scorer whose bound is its coded groups and one product
+    column leaves the product to the block scan (``BlockRest.lmul``, ``rmul``): its rest applied
+    by numpy, and the kernel's pools, floor and column maxima of that block, are those of the
+    block :meth:`BoundedScorer.upper` gives, bit for bit (the same float32 product, then the same
+    adds in the same order)."""
+    import mentormatch.pipeline as pl
+
+    mentors, mentees = synthetic.organisation(n_mentees=400, n_mentors=300, seed=6)
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 0)
+    monkeypatch.setattr(pl, "USE_BOUNDS", True)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 0)
+    sc = pl.prepare(mentors, mentees).scorer
+    if sc.codes is None or len(sc.rest_cols) != 1:
+        pytest.skip("no coded groups on this CPU (no AVX2 kernel): nothing fused")
+    price = (np.random.default_rng(1).random(sc.m) * 2).astype(np.float32) if less else None
+    e = np.zeros(0, np.int64)
+    for a, b in ((0, 77), (77, 400)):
+        want = sc.upper(a, b, less=price)
+        s, rest = sc.upper_split(a, b, np.full((b - a, sc.m), np.nan, np.float32), less=price, fused=True)
+        assert rest.lmul is not None
+        np.testing.assert_array_equal(rest.apply(s.copy()), want)
+        top = np.full(sc.m, -5e19, np.float32)
+        ref = blockscan.numpy_scan(want.copy(), 9, None, e, e, 4, False, top)
+        kernels = [None] if native is None else [None, native]
+        for kernel in kernels:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setitem(_native._chosen, "scan", kernel)
+                got = blockscan.scan(s.copy(), 9, None, e, e, 4, False, top, rest)
+            for x, y in [*zip(ref[0], got[0]), *zip(ref[2], got[2])]:
+                np.testing.assert_array_equal(x, y)

@@ -49,7 +49,9 @@ class BlockRest(NamedTuple):
     ``lookup``: float32, rows x groups x ``CODES``; None: none), the stated pairs ``inc`` (rows,
     columns, float32 values; a CSR's: no pair twice) added, and the removed pairs ``put`` (rows,
     columns, float32 values) set; rows numbered from the block's first, ascending in ``inc`` and
-    ``put``; ``inc``, ``put`` None when empty."""
+    ``put``; ``inc``, ``put`` None when empty. ``lmul``, ``rmul`` (float32, one a row, one a
+    mentor; None: none): the block's product is theirs, ``lmul[r] * rmul[j]``, computed with the
+    rest (the block holds no product yet): see ``BoundedScorer.upper_split(fused=True)``."""
 
     edges: np.ndarray
     adds: np.ndarray
@@ -57,10 +59,14 @@ class BlockRest(NamedTuple):
     put: tuple | None
     codes: np.ndarray | None = None
     lookup: np.ndarray | None = None
+    lmul: np.ndarray | None = None
+    rmul: np.ndarray | None = None
 
     def apply(self, s: np.ndarray) -> np.ndarray:
         """``s`` (the block's product, float32) with the rest added, in place (a pair twice in
-        ``put``: its last value)."""
+        ``put``: its last value); with ``lmul``, the product written in ``s`` first."""
+        if self.lmul is not None:  # (the floats of block_product's one column)
+            np.multiply(self.lmul[:, None], self.rmul[None, :], out=s)
         for g in range(len(self.adds)):
             s[self.edges[g]:self.edges[g + 1]] += self.adds[g]
         if self.codes is not None:  # (a float32 add a group, in order: the kernel's floats)

@@ -1,5 +1,6 @@
 # The entries a scan keeps (included by scan.pyx, after its loops.h declarations): a row's best
-# entries in a heap (ties: the lower column ranks first; a whole row's: _heap_row), the q-th
+# entries in a heap (ties: the lower column ranks first; a whole row's: _heap_row, or
+# _heap_row_ids where the columns are not in the order of their ids), the q-th
 # largest of a sample of a row (_sample_kth), and a growing list of (row, column) pairs.
 
 
@@ -132,6 +133,32 @@ cdef void _heap_row(const float* x, Py_ssize_t m, Py_ssize_t k, Entry* h) noexce
                 if v > thr:  # (a tie has a higher column: it ranks after the root)
                     h[0].v = v
                     h[0].c = t
+                    _sift_down(h, k, 0)
+                    thr = h[0].v
+        j = stop
+
+
+cdef void _heap_row_ids(const float* x, Py_ssize_t m, Py_ssize_t k, Entry* h, const int64_t* ids) noexcept nogil:
+    """:func:`_heap_row` where column ``t`` is entry ``ids[t]`` (columns in another order than
+    the ids: a tie with the root is looked at, and ranks first with a lower id)."""
+    cdef Py_ssize_t j, t, stop
+    cdef float thr, v
+    for j in range(k):
+        h[j].v = x[j]
+        h[j].c = ids[j]
+        _sift_up(h, j)
+    thr = h[0].v
+    j = k
+    while j < m:
+        stop = j + MM_CHUNK
+        if stop > m or thr == -INFINITY or mm_any_above(x + j, mm_below(thr)):
+            if stop > m:
+                stop = m
+            for t in range(j, stop):
+                v = x[t]
+                if v > thr or (v == thr and ids[t] < h[0].c):
+                    h[0].v = v
+                    h[0].c = ids[t]
                     _sift_down(h, k, 0)
                     thr = h[0].v
         j = stop

@@ -22,8 +22,11 @@ cdef extern from "loops.h" nogil:
     Py_ssize_t mm_skip(const float* x, Py_ssize_t j, Py_ssize_t m, float cut, const float* next)
     enum: MM_GROUPS  # mentor groups at most
     void mm_group_max(const float* x, const uint8_t* grp, float* gf, Py_ssize_t m, Py_ssize_t n_groups)
+    float mm_range_max(const float* x, Py_ssize_t n, float init)
+    float mm_below(float v)
     enum: MM_CODES  # entries of a coded group's lookup row
-    void mm_codes(float* x, const float* a, const float* t, const uint8_t* codes, Py_ssize_t n_codes, Py_ssize_t m)
+    void mm_codes(float* x, const float* a, const float* t, const uint8_t* codes, Py_ssize_t n_codes, Py_ssize_t m,
+                  const float* rmul, float lmul)
     bint mm_codes_fast()
 
 
@@ -45,13 +48,16 @@ cdef struct Rest:  # what is added to the block's product first (scale.BlockRest
     const int64_t* put_c
     const float* put_v
     Py_ssize_t n_put
+    const float* lmul  # the product's factors (NULL: none; the block holds the product)
+    const float* rmul
 
 
 cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* pool_c, float* pool_v,
                float* floor, bint sus, const float* limit, const int64_t* ci, const int64_t* cj,
                Py_ssize_t n_chosen, Py_ssize_t per_row, bint keep_all, Buf* kept, Buf* crowded_top,
                Buf* crowded, float* top, int32_t* best, Rest* rest, const uint8_t* grp, Py_ssize_t n_groups,
-               float depth, float* gfloor) noexcept nogil:
+               float depth, float* gfloor, const int64_t* colid, const int64_t* inv,
+               const int64_t* gstart) noexcept nogil:
     """The loop over the rows (see :func:`scan_block`); -1 when out of memory.
 
     A row at a time: the rest of the bound added (``rest``: its group run's row, then its
@@ -64,7 +70,13 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
     and above the limit (the suspects), looked at one by one only in a chunk of columns where
     any is above. With mentor groups (``n_groups``), then each group's largest entry outside
     the pool (the pool's entries at ``-inf`` meanwhile), at least the floor less ``depth``
-    (``mm_group_max``, a whole row)."""
+    (``mm_group_max``, a whole row).
+
+    With ``colid`` (the block's columns in mentor group order: column ``t`` is mentor
+    ``colid[t]``, ``inv`` its inverse, group ``g`` the columns ``gstart[g]:gstart[g + 1]``; no
+    suspects), the pool holds mentors (``colid``), a tie with the heap's root is looked at (the
+    lower mentor ranks first, wherever its column), and each group's floor is the maximum of a
+    contiguous range (``mm_range_max``): the same pool and floors as the mentors' own order."""
     cdef Py_ssize_t r, j, t, stop, at = 0, lo, w, nc, ns, step = 0, q = 0, run = 0, ii = 0, ip = 0
     cdef float* x
     cdef float v, thr, lim, cut, gcut
@@ -90,9 +102,10 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
         if rest.n_runs:  # the rest of the bound (the row read from memory once, here)
             while run + 1 < rest.n_runs and rest.edges[run + 1] <= r:
                 run += 1
-        if rest.n_codes:  # (the group run's row, then the coded groups' values)
-            mm_codes(x, rest.adds + run * m if rest.n_runs else NULL, rest.lookup + r * rest.n_codes * MM_CODES,
-                     rest.codes, rest.n_codes, m)
+        if rest.n_codes or rest.rmul != NULL:  # (the product, the group run's row, the coded groups' values)
+            mm_codes(x, rest.adds + run * m if rest.n_runs else NULL,
+                     rest.lookup + r * rest.n_codes * MM_CODES if rest.n_codes else NULL,
+                     rest.codes, rest.n_codes, m, rest.rmul, rest.lmul[r] if rest.rmul != NULL else 0.0)
         elif rest.n_runs:
             mm_add(x, rest.adds + run * m, m)
         while ii < rest.n_inc and rest.inc_r[ii] == r:
@@ -134,6 +147,26 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
                     stop = j + MM_CHUNK
                     if stop > m:
                         stop = m
+                    if colid != NULL:  # (group order: ties looked at, see above)
+                        for t in range(j, stop):
+                            v = x[t]
+                            if v > cut:
+                                if nc < pk:  # (filling: cut is thr)
+                                    h[nc].v = v
+                                    h[nc].c = colid[t]
+                                    _sift_up(h, nc)
+                                    nc += 1
+                                    if nc == pk:
+                                        thr = h[0].v
+                                        cut = mm_below(thr)
+                                elif v > thr or colid[t] < h[0].c:  # (v >= thr: a tie ranks by mentor)
+                                    h[0].v = v
+                                    h[0].c = colid[t]
+                                    _sift_down(h, pk, 0)
+                                    thr = h[0].v
+                                    cut = mm_below(thr)
+                        j = stop
+                        continue
                     for t in range(j, stop):  # (a branch: about 1 % of the entries pass)
                         v = x[t]
                         if v > cut:
@@ -157,7 +190,10 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
                     j = stop
         if pk:
             if nc < pk:  # too few above the sample's threshold: every entry ranks
-                _heap_row(x, m, pk, h)
+                if colid != NULL:
+                    _heap_row_ids(x, m, pk, h, colid)
+                else:
+                    _heap_row(x, m, pk, h)
             _drain(h, pk, pool_c + r * pk, pool_v + r * pk)
             floor[r] = pool_v[r * pk + pk - 1]
             if n_groups:  # each group's largest entry outside the pool (see numpy_scan)
@@ -166,11 +202,19 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
                 for t in range(n_groups):
                     gf[t] = gcut
                 prow = pool_c + r * pk
-                for t in range(pk):
-                    x[prow[t]] = -INFINITY
-                mm_group_max(x, grp, gf, m, n_groups)
-                for t in range(pk):
-                    x[prow[t]] = pool_v[r * pk + t]
+                if gstart != NULL:  # (group order: a range a group; the pool's columns by inv)
+                    for t in range(pk):
+                        x[inv[prow[t]]] = -INFINITY
+                    for t in range(n_groups):
+                        gf[t] = mm_range_max(x + gstart[t], gstart[t + 1] - gstart[t], gcut)
+                    for t in range(pk):
+                        x[inv[prow[t]]] = pool_v[r * pk + t]
+                else:
+                    for t in range(pk):
+                        x[prow[t]] = -INFINITY
+                    mm_group_max(x, grp, gf, m, n_groups)
+                    for t in range(pk):
+                        x[prow[t]] = pool_v[r * pk + t]
         if sus:
             for t in range(lo, at):  # the chosen pairs leave the row (after its pool) and its suspects
                 x[cj[t]] = -INFINITY
@@ -233,14 +277,17 @@ def _check_pairs(r, c, Py_ssize_t n, Py_ssize_t m, str what, v=None):
 
 def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int64_t[::1] ci,
                const int64_t[::1] cj, Py_ssize_t per_row, bint keep_all, bint want_top, rest=None,
-               groups=None):
+               groups=None, order=None):
     """``(pool, suspects, tops)`` of the block ``s``, as
     :func:`mentormatch.solvers.bounded.blockscan.numpy_scan` (``limit`` None: no suspects;
     ``ci``, ``cj``: the chosen pairs, rows local to the block and ascending; ``rest``: a
     :class:`mentormatch.scale.BlockRest` added to ``s`` first, or None). ``s`` is changed as
     there: the rest added, the chosen pairs ``-inf`` when there is a ``limit``. ``groups``
     (:class:`mentormatch.solvers.bounded.groups.Groups`, with ``pk``): the pool's fourth part,
-    each group's floor."""
+    each group's floor. ``order`` (:class:`mentormatch.solvers.bounded.groups.GroupOrder`, with
+    ``groups``, no ``limit``): ``s``'s columns are the mentors in group order (``order.perm``):
+    the pool's columns are mentors, each column's maximum and best row are the view's columns'
+    (the caller maps them back with ``order.inv``)."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
     cdef bint sus = limit is not None
     if pk > m or pk < 0 or per_row < 1 or (sus and limit.shape[0] != n) or ci.shape[0] != cj.shape[0]:
@@ -249,11 +296,13 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
         _check_pairs(ci, cj, n, m, "chosen pairs")
     cdef Rest rs
     rs.n_runs = rs.n_inc = rs.n_put = rs.n_codes = 0
+    rs.lmul = rs.rmul = NULL
     cdef const int64_t[::1] edges, inc_r, inc_c, put_r, put_c
     cdef const float[:, ::1] adds
     cdef const float[::1] inc_v, put_v
     cdef const uint8_t[:, ::1] codes
     cdef const float[:, :, ::1] lookup
+    cdef const float[::1] lmul, rmul
     if rest is not None:
         adds = np.ascontiguousarray(rest.adds, np.float32)
         edges = np.ascontiguousarray(rest.edges, np.int64)
@@ -274,6 +323,13 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
                 rs.codes, rs.lookup = &codes[0, 0], &lookup[0, 0, 0]
             else:
                 rs.n_codes = 0
+        if getattr(rest, "lmul", None) is not None:
+            lmul = np.ascontiguousarray(rest.lmul, np.float32)
+            rmul = np.ascontiguousarray(rest.rmul, np.float32)
+            if lmul.shape[0] != n or rmul.shape[0] != m:
+                raise ValueError(f"scan_block: the rest's product factors do not fit a block of {n} x {m}")
+            if n and m:
+                rs.lmul, rs.rmul = &lmul[0], &rmul[0]
         if rest.inc is not None and len(rest.inc[0]):
             _check_pairs(rest.inc[0], rest.inc[1], n, m, "stated pairs", rest.inc[2])
             inc_r, inc_c = np.ascontiguousarray(rest.inc[0], np.int64), np.ascontiguousarray(rest.inc[1], np.int64)
@@ -319,10 +375,24 @@ def scan_block(float[:, ::1] s, Py_ssize_t pk, const float[::1] limit, const int
         grp = np.ascontiguousarray(groups.of, np.uint8)
         gp = &grp[0] if m else NULL
         depth = groups.depth
+    cdef const int64_t[::1] colid, inv, gstart
+    cdef const int64_t* cdp = NULL
+    cdef const int64_t* ivp = NULL
+    cdef const int64_t* gsp = NULL
+    if order is not None:
+        colid = np.ascontiguousarray(order.perm, np.int64)
+        inv = np.ascontiguousarray(order.inv, np.int64)
+        gstart = np.ascontiguousarray(order.starts, np.int64)
+        if (not n_groups or sus or colid.shape[0] != m or inv.shape[0] != m or gstart.shape[0] != n_groups + 1
+                or (m and (gstart[0] != 0 or gstart[n_groups] != m or np.any(np.diff(order.starts) < 0)
+                           or not np.array_equal(np.asarray(order.perm)[np.asarray(order.inv)], np.arange(m))))):
+            raise ValueError(f"scan_block: the group order does not fit a block of {n} x {m} with groups and no limit")
+        if m:
+            cdp, ivp, gsp = &colid[0], &inv[0], &gstart[0]
     if n and m:
         with nogil:
             rc = _rows(sp, n, m, pk, pcp, pvp, flp, sus, lp, cip, cjp, ci.shape[0], per_row, keep_all,
-                       &kept, &crowded_top, &crowded, tpp, bsp, &rs, gp, n_groups, depth, gfp)
+                       &kept, &crowded_top, &crowded, tpp, bsp, &rs, gp, n_groups, depth, gfp, cdp, ivp, gsp)
     try:
         if rc:
             raise MemoryError("scan_block: no memory for a block's suspects")

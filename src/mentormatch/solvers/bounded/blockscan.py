@@ -12,7 +12,8 @@ from .rank import _crowded_best, _nonzero, _row_best
 
 
 def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray, cj: np.ndarray,
-               per_row: int, keep_all: bool, above: np.ndarray | None, rest=None, groups=None):
+               per_row: int, keep_all: bool, above: np.ndarray | None, rest=None, groups=None,
+               order=None):
     """``(pool, suspects, tops)`` of a block ``s`` (rows x mentors, float32), each None when
     not asked for, after ``rest`` (a :class:`mentormatch.scale_codes.BlockRest`, None: none) is
     added to ``s`` (in place: ``s`` the product, the rest the groups' rows, stated and removed pairs
@@ -33,10 +34,15 @@ def numpy_scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray,
       where it is above ``above``, the first row attaining it (int64; 0 elsewhere), after the
       chosen pairs are set to ``-inf``.
 
-    ``s`` holds no NaN; its chosen pairs are set to ``-inf`` when there is a ``limit``."""
+    ``s`` holds no NaN; its chosen pairs are set to ``-inf`` when there is a ``limit``. With
+    ``order`` (:class:`~.groups.GroupOrder`, with ``groups`` and no ``limit``), ``s`` and ``rest``
+    have the mentors in that order (columns ``order.perm``), and the outputs are by mentor as
+    without it (here the block is put back in the mentors' order first)."""
     n, m = s.shape
     if rest is not None:
         rest.apply(s)
+    if order is not None:
+        s = s[:, order.inv]
     pool = suspects = tops = None
     if pk:
         _, c = _row_best(s, pk)
@@ -97,17 +103,20 @@ def _group_floors(s: np.ndarray, cols: np.ndarray, floor: np.ndarray, groups) ->
 
 
 def scan(s: np.ndarray, pk: int, limit: np.ndarray | None, ci: np.ndarray, cj: np.ndarray,
-         per_row: int, keep_all: bool, above: np.ndarray | None, rest=None, groups=None):
+         per_row: int, keep_all: bool, above: np.ndarray | None, rest=None, groups=None, order=None):
     """:func:`numpy_scan`, by the compiled kernel where it was built and ``s`` is a C-ordered
     float32 block (the kernel finds every column's first best row; those not asked are 0; it
-    adds ``rest`` to each row as it first reads it: one read and write of the block less)."""
+    adds ``rest`` to each row as it first reads it: one read and write of the block less;
+    with ``order``, each group's floor is the maximum of a contiguous range)."""
     kernel = scan_kernel()
     if (kernel is None or s.dtype != np.float32 or not s.flags.c_contiguous or not s.flags.writeable
             or (limit is not None and (limit.dtype != np.float32 or not limit.flags.c_contiguous))):
-        return numpy_scan(s, pk, limit, ci, cj, per_row, keep_all, above, rest, groups)
+        return numpy_scan(s, pk, limit, ci, cj, per_row, keep_all, above, rest, groups, order)
     pool, suspects, tops = kernel.scan_block(s, pk, limit, np.ascontiguousarray(ci, np.int64),
                                              np.ascontiguousarray(cj, np.int64), per_row, keep_all, above is not None,
-                                             rest, groups)
+                                             rest, groups, order)
+    if tops is not None and order is not None:  # (by the block's columns: to the mentors)
+        tops = (tops[0][order.inv], tops[1][order.inv])
     if tops is not None:
         tops[1][~(tops[0] > above)] = 0
     return pool, suspects, tops

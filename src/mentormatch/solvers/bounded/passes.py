@@ -16,6 +16,7 @@ from ..sparse import _bar
 from ..threshold import lift_weight
 from .blockscan import scan as _scan_rows
 from .ceiling import mentor_ceilings
+from .groups import group_order
 from .rank import _first_k, _fold, _index_of
 from .remote import chunks, current, ship, value_of
 from .workspace import give_back, one_blas_thread, take_buffer
@@ -176,6 +177,7 @@ class _ScanSpec:
     keep_all: bool
     lifted: np.ndarray | None = None
     groups: object = None  # the view's mentor groups (:class:`.groups.Groups`), with the pool
+    order: object = None  # the blocks' columns in group order (:class:`.groups.GroupOrder`; None: by mentor)
 
     def cut(self, a: int, b: int) -> "_ScanSpec":
         """The same for rows ``a:b`` only, numbered from 0 (a chunk of an executor's pass)."""
@@ -201,12 +203,17 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
 
     rest = None
     lo, hi = np.searchsorted(q.ei, [a, b])
+    order = None
     if type(view) is BoundedScorer and (q.dead is None or not q.dead[a:b].any()):
         # the product here; the groups' rows less the prices, the stated and removed pairs and
         # then the excluded ones (-inf) added by the block scan, each row while in the cache
-        s, rest = view.upper_split(a, b, buffer, less=q.p32)
+        # (a product of one column too: ``fused``); with a group order, the mentors in it (.groups)
+        order = q.order
+        src, less = (view, q.p32) if order is None else (order.view, order.p32)
+        s, rest = src.upper_split(a, b, buffer, less=less, fused=True)
         if hi > lo:
-            rest = rest._replace(put=_then(rest.put, q.ei[lo:hi] - a, q.ej[lo:hi]))
+            ej = q.ej[lo:hi] if order is None else order.inv[q.ej[lo:hi]]
+            rest = rest._replace(put=_then(rest.put, q.ei[lo:hi] - a, ej))
     else:
         if type(view) is BoundedScorer:  # the prices taken off with the groups' table: one pass less
             s = view.upper(a, b, buffer, less=q.p32)
@@ -225,7 +232,7 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
         val, row, floor, pend_val, pend_row = state
         above = np.maximum(floor, -BIG / 2)
     pool, sus, tops = _scan_rows(s, q.pk, limit, q.ci[clo:chi] - a, q.cj[clo:chi], SUSPECTS_PER_ROW,
-                                 q.keep_all, above, rest, q.groups)
+                                 q.keep_all, above, rest, q.groups, order)
     if sus is not None:
         rr, cc, crowded = sus
         sus = (rr + a, cc, crowded + a)
@@ -336,7 +343,9 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
     entries, the suspects ``s > u + threshold`` other than the ``chosen`` pairs (a crowded row
     keeps its SUSPECTS_PER_ROW largest unless ``keep_all``), and each mentor's ``mentor_k`` best
     rows; with ``groups`` (:class:`.groups.Groups` of the scorer's mentors) and a pool, each
-    row's floor per group (``_Found.group_floor``).
+    row's floor per group (``_Found.group_floor``), the blocks on this process's threads
+    computed with the mentors in group order where that gives the same bounds
+    (:func:`.groups.group_order`).
 
     The blocks run on this process's threads, or on the executor of the solve
     (:mod:`.remote`) when there is one and the view is a plain bounded scorer; the result is
@@ -364,6 +373,8 @@ def _scan(view, rows: np.ndarray, cols: np.ndarray | None, price: np.ndarray, *,
         if executor is not None and blocks and hasattr(view, "bounds_rows"):
             parts, states = _scan_remote(executor, view, q, blocks, progress, what, deadline)
         else:
+            if q.groups is not None and u is None:
+                q.order = group_order(view, q.groups, q.p32)
             parts, states = _scan_threads(view, q, blocks, progress, what, background, deadline)
     except PassStopped as stop:  # the pools of the rows scanned (the blocks are taken in order)
         stop.found, stop.rows_done = _Found(e, e, e), sum(b - a for a, b in blocks[:len(stop.parts)])
