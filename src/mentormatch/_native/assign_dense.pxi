@@ -1,7 +1,8 @@
 # (included by assign.pyx: the small-problem path of assign(), on the dense matrix itself;
 # the module's imports are in scope)
 from libc.math cimport INFINITY, rint
-from libc.stdint cimport INT64_MAX, INT64_MIN
+from libc.stdint cimport INT64_MAX, INT64_MIN, uint64_t
+from libc.stdlib cimport free, malloc
 
 
 def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
@@ -22,18 +23,65 @@ def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_f
     return top
 
 
-cdef void _mentor_row(const int64_t* cost, Py_ssize_t m, Py_ssize_t j, int64_t* w, int64_t* wu,
-                      const int64_t* mentees, Py_ssize_t count, int64_t* worst,
+cdef extern from *:
+    """
+    typedef __int128 mm_lex;
+    #define MM_NOARC ((__int128)(((unsigned __int128)1 << 127) - 1))
+    static inline int64_t mm_hi(__int128 v) { return (int64_t)((v + (((__int128)1) << 63)) >> 64); }
+    static inline __int128 mm_lex_of(int64_t c, int64_t key) { return ((__int128)c) * (((__int128)1) << 64) + key; }
+    """
+    ctypedef long long lex_t "mm_lex"  # (a 128-bit integer: Cython only needs its arithmetic)
+    const lex_t NOARC "MM_NOARC"
+    int64_t _hi "mm_hi"(lex_t v) noexcept nogil
+    lex_t _lex "mm_lex_of"(int64_t c, int64_t key) noexcept nogil
+
+
+ctypedef fused cost_t:  # the flow's integer costs: plain, or with the tie rule's keys
+    int64_t
+    lex_t
+
+
+cdef inline cost_t _no_arc(const cost_t* like) noexcept nogil:
+    """The label of no arc (above every label of the flow), in the costs' type."""
+    if cost_t is int64_t:
+        return INT64_MAX
+    else:
+        return NOARC
+
+
+cdef inline int64_t _plain(cost_t x) noexcept nogil:
+    """A cost for the integer costs alone (the key part dropped)."""
+    if cost_t is int64_t:
+        return x
+    else:
+        return _hi(x)
+
+
+cdef inline int64_t _key(uint64_t a, uint64_t b, int shift) noexcept nogil:
+    """The tie rule's key of the first stage (:func:`pair_keys` at stage 1, its top ``64 -
+    shift`` bits), from ``a = rank_i * 0x9E3779B97F4A7C15 + 0xD1B54A32D192ED03`` and ``b =
+    rank_j``."""
+    cdef uint64_t x = a + b
+    x ^= x >> 30
+    x *= 0xBF58476D1CE4E5B9ULL
+    x ^= x >> 27
+    x *= 0x94D049BB133111EBULL
+    x ^= x >> 31
+    return <int64_t>(x >> shift)
+
+
+cdef void _mentor_row(const cost_t* cost, Py_ssize_t m, Py_ssize_t j, cost_t* w, int64_t* wu,
+                      const int64_t* mentees, Py_ssize_t count, cost_t* worst,
                       int64_t* worst_u) noexcept nogil:
     """Mentor ``j``'s row of the mentor graph (:func:`dense_flow`), ``w`` and ``wu`` its ``m``
     cells: for each mentor ``k``, the least ``c_uk - c_uj`` over ``j``'s ``count`` mentees
     ``u`` (moving one of them to ``k`` costs that plus ``pi_j - pi_k``) and that mentee; and
     ``j``'s mentee of the largest ``c_uj`` (the lowest score: the one to leave for nothing)."""
     cdef Py_ssize_t k, q, u
-    cdef int64_t c, x
+    cdef cost_t c, x, none = _no_arc(cost)
     for k in range(m):
-        w[k] = INT64_MAX
-    worst[j] = INT64_MIN
+        w[k] = none
+    worst[j] = -none
     for q in range(count):
         u = mentees[q]
         c = cost[u * m + j]
@@ -42,12 +90,12 @@ cdef void _mentor_row(const int64_t* cost, Py_ssize_t m, Py_ssize_t j, int64_t* 
             worst_u[j] = u
         for k in range(m):
             x = cost[u * m + k]
-            if x != INT64_MAX and x - c < w[k]:
+            if x != none and x - c < w[k]:
                 w[k] = x - c
                 wu[k] = u
 
 
-cdef inline bint _before(Py_ssize_t k, Py_ssize_t low, const int64_t* dist, const int64_t* count,
+cdef inline bint _before(Py_ssize_t k, Py_ssize_t low, const cost_t* dist, const int64_t* count,
                         const int64_t* cap) noexcept nogil:
     """Whether mentor ``k`` is settled before ``low``: a lower label, or the same with room
     where ``low`` has none (on tied scores a plateau of equal labels ends at once)."""
@@ -64,12 +112,48 @@ cdef inline void _leave(Py_ssize_t v, Py_ssize_t j, int64_t* count, const int64_
     where[u] = q
 
 
+cdef struct Work:  # dense_flow's int64 arrays (its comments say what each holds)
+    Py_ssize_t n
+    Py_ssize_t m
+    const int64_t* order
+    const int64_t* cap
+    int64_t* mate
+    int64_t* pred
+    int64_t* done
+    int64_t* row
+    int64_t* stale
+    int64_t* worst_u
+    int64_t* count
+    int64_t* settled
+    int64_t* slot_start
+    int64_t* where
+    int64_t* wu
+    int64_t* slots
+
+
 def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
-               const int64_t[::1] order, const int64_t[::1] cap, double scale):
+               const int64_t[::1] order, const int64_t[::1] cap, double scale,
+               const int64_t[::1] rank_i=None, const int64_t[::1] rank_j=None, int bits=0):
     """A min-cost flow of :func:`flow_assign`'s network over every pair of the dense matrix
     ``s`` (mentees x mentors, any memory layout): a pair is an arc when it is not forbidden,
     scores > 0 and its mentor has a place, at the integer cost ``-rint(s * scale)`` (round half
     to even, as :func:`mentormatch.solvers.quantize.integer_costs`); every demand is 1.
+
+    **The tie rule in the same flow.** Given the seeded ranks ``rank_i``, ``rank_j`` and the
+    rule's key width ``bits`` (:func:`mentormatch.solvers.ties.key_bits`), each arc costs the
+    128-bit integer ``c * 2**64 + key``, ``key`` the rule's first-stage key of the pair
+    (:func:`pair_keys` of the ranks at stage 1, ``bits`` bits). A flow's keys sum to less than
+    ``2**64`` (``places * 2**bits``), so its cost orders flows by their integer cost first and
+    their key sum next: the least is, among the optima, the one of least key sum, the flow the
+    rule's second flow finds (:mod:`mentormatch.solvers.ties`, step 3), found by this flow alone.
+    When that least is reached by one flow only (``unique``, returned: no cycle of residual
+    arcs of 128-bit reduced cost 0) it is the rule's pick; else the rule's later stages decide
+    (the caller runs :func:`mentormatch.solvers.ties.canonical` from it). Without ranks every
+    key is 0: any optimum. The integer potentials returned are the 128-bit ones rounded to
+    their multiple of ``2**64``: they prove the flow optimal for the integer costs ``c``
+    (a potential is a difference of two paths' costs, whose key parts stay below
+    ``2 * (n + m + 1) * 2**bits``, far from ``2**63``, so no reduced cost changes sign by the
+    rounding).
 
     The same successive shortest paths as :func:`flow_assign`, one mentee at a time in
     ``order``, but on the mentors alone. A matched mentee's back arc is tight (``pi_u = pi_j -
@@ -84,9 +168,7 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     one of the lowest score, kept with the row. A new mentee's labels start at ``c_ij - pi_j``:
     its potential (the least that keeps its arcs' reduced costs >= 0) shifts them all alike.
     The work arrays are raw pointers into one block: a memoryview passed to an inline helper
-    is a struct copied at each call, which in the inner loops cost more than the search. At
-    200 x 50, capacity 4, CPU of this call alone (s28h4): uniform scores 0.41 ms -> 0.14,
-    scores in 4 levels 0.46 -> 0.08, beside lap.lapjv's 0.32 and 0.16 on the expanded matrix.
+    is a struct copied at each call, which in the inner loops cost more than the search.
 
     Then every arc is checked against the potentials, in integers: a pair's gain
     ``rint(s * scale) - pi_i + pi_j`` must be <= 0, and every chosen pair an arc (else
@@ -101,64 +183,113 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     the arcs of reduced cost 0 go through :func:`strong_components` and an unchosen tight arc
     inside a component can move (the tie rule has something to pick).
 
-    Returns ``(mate, pi_mentee, pi_mentor, pi_sink, movable, n_arcs)``: each mentee's mentor
-    (-1: unmatched), potentials as :func:`flow_assign`'s, how many unchosen arcs lie on a cycle
-    of reduced cost 0 (:func:`_movable`; 0: the optimum is unique) and the arcs."""
+    Returns ``(mate, pi_mentee, pi_mentor, pi_sink, movable, n_arcs, moving, unique)``: each
+    mentee's mentor (-1: unmatched), potentials as :func:`flow_assign`'s (for the costs ``c``),
+    how many unchosen arcs lie on a cycle of reduced cost 0 (:func:`_movable`; 0: the optimum
+    is unique), the arcs, how many pairs (chosen or not) can move between optima (the rule's
+    ``movable_pairs``) and whether the flow is the only one of its 128-bit cost."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
     if order.shape[0] != n or cap.shape[0] != m:
         raise ValueError("dense_flow: order must hold n_mentees entries and cap n_mentors")
     if has_forbid and (forbid.shape[0] != n or forbid.shape[1] != m):
         raise ValueError("dense_flow: forbid must be shaped like s")
-    cdef Py_ssize_t rows = max(min(n, m), 1)
-    cost_a = np.empty((n, m), np.int64)  # INT64_MAX: no arc
+    cdef bint keyed = bits > 0
+    if keyed and (rank_i is None or rank_j is None or rank_i.shape[0] != n
+                  or rank_j.shape[0] != m or bits > 40):
+        raise ValueError("dense_flow: bits (1-40) needs a rank per mentee and per mentor")
+    cdef Py_ssize_t rows = max(min(n, m), 1), j
     mate_a = np.full(n, -1, np.int64)
-    pi_i_a = np.zeros(n, np.int64)
-    pi_j_a = np.zeros(m, np.int64)
-    # the work arrays in one block: per mentor a label, the mentor it was reached from (-1:
-    # the new mentee), settled in this search, its row (-1: none yet), the row out of date,
-    # its lowest-scored mentee and that cost, its count and first slot; per mentee its slot;
-    # the slots; the full mentors settled in a search (then the mentors of its path)
-    work_a = np.zeros(10 * m + 2 * n + 2, np.int64)
-    w_a = np.empty((rows, m), np.int64)
-    wu_a = np.empty((rows, m), np.int64)
-    cdef int64_t[::1] mate = mate_a, pi_i = pi_i_a, pi_j = pi_j_a, work = work_a
-    cdef int64_t[:, ::1] cost_v = cost_a, w_v = w_a, wu_v = wu_a
-    cdef int64_t* cost = &cost_v[0, 0]
-    cdef int64_t* w = &w_v[0, 0]
-    cdef int64_t* wu = &wu_v[0, 0]
-    cdef int64_t* dist = &work[0]
-    cdef int64_t* pred = dist + m
-    cdef int64_t* done = dist + 2 * m
-    cdef int64_t* row = dist + 3 * m
-    cdef int64_t* stale = dist + 4 * m
-    cdef int64_t* worst = dist + 5 * m
-    cdef int64_t* worst_u = dist + 6 * m
-    cdef int64_t* count = dist + 7 * m
-    cdef int64_t* settled = dist + 8 * m  # (m)
-    cdef int64_t* slot_start = dist + 9 * m  # (m + 1)
-    cdef int64_t* where = dist + 10 * m + 1  # (n)
-    cdef int64_t* slots  # (the places, at most n)
-    cdef const int64_t* capp = &cap[0]
-    cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t
-    cdef bint left = False
-    cdef int64_t pi_t = 0, c, dt, d, best, g, tight = 0, bad = 0, n_arcs = 0, shift
-    cdef double x
+    # the int64 work arrays in one block: per mentor the mentor it was reached from (-1: the
+    # new mentee), settled in this search, its row (-1: none yet), the row out of date, its
+    # lowest-scored mentee, its count and first slot; per mentee its slot; the full mentors
+    # settled in a search; per row the mentee of each cell
+    work_a = np.zeros(8 * m + n + 2 + rows * m, np.int64)
+    cdef int64_t[::1] mate = mate_a, work = work_a
+    cdef Work k
+    k.n, k.m, k.order, k.cap, k.mate = n, m, &order[0] if n else NULL, &cap[0] if m else NULL, &mate[0] if n else NULL
+    k.pred = &work[0]
+    k.done = k.pred + m
+    k.row = k.pred + 2 * m
+    k.stale = k.pred + 3 * m
+    k.worst_u = k.pred + 4 * m
+    k.count = k.pred + 5 * m
+    k.settled = k.pred + 6 * m  # (m)
+    k.slot_start = k.pred + 7 * m  # (m + 1)
+    k.where = k.pred + 8 * m + 1  # (n)
+    k.wu = k.where + n + 1  # (rows x m)
     for j in range(m):
-        slot_start[j + 1] = slot_start[j] + min(max(cap[j], 0), n)
-    slots_a = np.zeros(max(slot_start[m], 1), np.int64)
+        k.slot_start[j + 1] = k.slot_start[j] + min(max(cap[j], 0), n)
+    slots_a = np.zeros(max(k.slot_start[m], 1), np.int64)
     cdef int64_t[::1] slots_v = slots_a
-    slots = &slots_v[0]
+    k.slots = &slots_v[0]  # (the places, at most n)
+    # the cost-sized arrays (malloc: 16-byte aligned, as 128-bit integers need): the costs,
+    # the mentor rows, per mentor a label, the cost of its lowest-scored mentee and a
+    # potential, per mentee a potential
+    cdef size_t size = n * m + rows * m + 3 * m + n + 1
+    cdef void* block = malloc(size * (sizeof(lex_t) if keyed else sizeof(int64_t)))
+    if block == NULL:
+        raise MemoryError()
+    try:
+        if keyed:
+            return _dense_flow[lex_t](&k, <lex_t*>block, s, forbid, has_forbid, scale, rank_i, rank_j,
+                               bits, mate_a, slots_a)
+        return _dense_flow[int64_t](&k, <int64_t*>block, s, forbid, has_forbid, scale, None, None, 0,
+                           mate_a, slots_a)
+    finally:
+        free(block)
+
+
+cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsigned char[:, :] forbid,
+                       bint has_forbid, double scale, const int64_t[::1] rank_i,
+                       const int64_t[::1] rank_j, int bits, mate_a, slots_a):
+    """:func:`dense_flow` in the costs' type (``cost`` a block of the cost-sized arrays)."""
+    cdef Py_ssize_t n = k_.n, m = k_.m, rows = max(min(n, m), 1)
+    cdef const int64_t* order = k_.order
+    cdef const int64_t* capp = k_.cap
+    cdef const int64_t* cap = k_.cap
+    cdef int64_t* mate = k_.mate
+    cdef int64_t* pred = k_.pred
+    cdef int64_t* done = k_.done
+    cdef int64_t* row = k_.row
+    cdef int64_t* stale = k_.stale
+    cdef int64_t* worst_u = k_.worst_u
+    cdef int64_t* count = k_.count
+    cdef int64_t* settled = k_.settled
+    cdef int64_t* slot_start = k_.slot_start
+    cdef int64_t* where = k_.where
+    cdef int64_t* wu = k_.wu
+    cdef int64_t* slots = k_.slots
+    cdef cost_t* w = cost + n * m
+    cdef cost_t* dist = w + rows * m
+    cdef cost_t* worst = dist + m
+    cdef cost_t* pi_j = worst + m
+    cdef cost_t* pi_i = pi_j + m
+    cdef cost_t none = _no_arc(cost), pi_t = 0, c, dt, d, best, g, shift
+    cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t
+    cdef bint left = False, keyed = bits > 0
+    cdef int64_t tight = 0, exact = 0, bad = 0, n_arcs = 0
+    cdef int key_shift = 64 - bits
+    cdef uint64_t ka = 0
+    cdef double x
     with nogil:
         for j in range(m):
             row[j] = -1
+            pi_j[j] = 0
         for i in range(n):
+            pi_i[i] = 0
+            if keyed:
+                ka = <uint64_t>rank_i[i] * 0x9E3779B97F4A7C15ULL + 0xD1B54A32D192ED03ULL
             for j in range(m):
                 x = s[i, j]
                 if x > 0 and cap[j] > 0 and not (has_forbid and forbid[i, j]):
-                    cost[i * m + j] = -<int64_t>rint(x * scale)
+                    if cost_t is int64_t:
+                        cost[i * m + j] = -<int64_t>rint(x * scale)
+                    else:
+                        cost[i * m + j] = _lex(-<int64_t>rint(x * scale),
+                                               _key(ka, <uint64_t>rank_j[j], key_shift) if keyed else 0)
                     n_arcs += 1
                 else:
-                    cost[i * m + j] = INT64_MAX
+                    cost[i * m + j] = none
         for a in range(n):
             i = order[a]
             # a fresh mentee: labels c_ij - pi_j, less its potential (the least that keeps its
@@ -168,8 +299,8 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                 done[j] = 0
                 c = cost[i * m + j]
                 pred[j] = -1
-                if c == INT64_MAX:
-                    dist[j] = INT64_MAX
+                if c == none:
+                    dist[j] = none
                     continue
                 dist[j] = c - pi_j[j]
                 if low < 0 or _before(j, low, dist, count, capp):
@@ -196,7 +327,7 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                         break  # (every other label is >= best: the sink is the least)
                     low = -1
                     for k in range(m):
-                        if not done[k] and dist[k] != INT64_MAX and (low < 0 or _before(k, low, dist, count, capp)):
+                        if not done[k] and dist[k] != none and (low < 0 or _before(k, low, dist, count, capp)):
                             low = k
                     continue
                 if stale[j]:  # its mentees changed since its row was built
@@ -217,12 +348,12 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                     if done[k]:
                         continue
                     c = w[r + k]
-                    if c != INT64_MAX:
+                    if c != none:
                         g = best + c + pi_j[j] - pi_j[k]
                         if g < dist[k]:
                             dist[k] = g
                             pred[k] = j
-                    if dist[k] != INT64_MAX and (low < 0 or _before(k, low, dist, count, capp)):
+                    if dist[k] != none and (low < 0 or _before(k, low, dist, count, capp)):
                         low = k
             # potentials: each node moves by min(label, dt) - dt (a full mentor's mentees with
             # it: their label is its own); only the mentors settled have labels below dt
@@ -259,45 +390,70 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                     break
                 k = j
         # the check, in integers: every mentee's mentor by an arc, no arc of positive gain;
-        # the unchosen arcs of gain 0
+        # the unchosen arcs of gain 0 (for the costs c: tight; with the keys too: exact)
         for i in range(n):
-            if mate[i] >= 0 and cost[i * m + mate[i]] == INT64_MAX:
+            if mate[i] >= 0 and cost[i * m + mate[i]] == none:
                 bad += 1
             for j in range(m):
                 c = cost[i * m + j]
-                if c == INT64_MAX or mate[i] == j:
+                if c == none or mate[i] == j:
                     continue
                 g = -c - pi_i[i] + pi_j[j]
                 if g > 0:
                     bad += 1
-                elif g == 0:
+                elif _plain(g) == 0:
                     tight += 1
+                    exact += g == 0
     if bad:
         raise RuntimeError(f"dense_flow: {bad} pairs of positive gain or not in the network after "
                            "the flow (a bug)")
-    movable = (_movable(cost_a, mate, pi_i, pi_j, pi_t, work_a[7 * m:8 * m], cap,
-                        work_a[9 * m:10 * m + 1], slots_a, tight) if tight else 0)
-    return mate_a, pi_i_a, pi_j_a, int(pi_t), int(movable), int(n_arcs)
+    movable = moving = 0
+    unique = True
+    if tight:
+        movable, moving = _movable(cost, n, m, mate, pi_i, pi_j, pi_t, count, capp,
+                                   slot_start, slots, tight, False)
+        if cost_t is int64_t:  # (no keys: the optimum is the flow's iff no pair can move)
+            unique = movable == 0
+        elif movable and exact:
+            unique = _movable(cost, n, m, mate, pi_i, pi_j, pi_t, count, capp,
+                              slot_start, slots, exact, True)[0] == 0
+    pi_i_a = np.empty(n, np.int64)
+    pi_j_a = np.empty(m, np.int64)
+    cdef int64_t[::1] out_i = pi_i_a, out_j = pi_j_a
+    for i in range(n):
+        out_i[i] = _plain(pi_i[i])
+    for j in range(m):
+        out_j[j] = _plain(pi_j[j])
+    return mate_a, pi_i_a, pi_j_a, 0, int(movable), int(n_arcs), int(moving), bool(unique)
 
 
-cdef Py_ssize_t _movable(int64_t[:, ::1] cost, int64_t[::1] mate, int64_t[::1] pi_i,
-                         int64_t[::1] pi_j, int64_t pi_t, int64_t[::1] count,
-                         const int64_t[::1] cap, int64_t[::1] slot_start, int64_t[::1] slots,
-                         int64_t tight):
+cdef inline bint _zero(cost_t x, bint exact) noexcept nogil:
+    """Whether a reduced cost is 0: exactly (with the keys), or for the costs ``c`` alone."""
+    return x == 0 if exact else _plain(x) == 0
+
+
+cdef tuple _movable(const cost_t* cost, Py_ssize_t n, Py_ssize_t m, const int64_t* mate,
+                    const cost_t* pi_i, const cost_t* pi_j, cost_t pi_t, const int64_t* count,
+                    const int64_t* cap, const int64_t* slot_start, const int64_t* slots,
+                    int64_t tight, bint exact):
     """How many of the ``tight`` unchosen arcs of gain 0 lie on a cycle of residual arcs of
     reduced cost 0 (:func:`strong_components` of that graph: mentees, then mentors, then the
-    sink): 0 iff the optimum is unique (:func:`dense_flow`)."""
-    cdef Py_ssize_t n = cost.shape[0], m = cost.shape[1], t = n + m, i, j, q, e = 0, k
+    sink; 0 iff the optimum is unique: :func:`dense_flow`), and how many pairs, chosen or not,
+    do (the chosen pairs' arcs are tight). Reduced costs are 0 ``exact``ly, or for the costs
+    ``c`` alone."""
+    cdef Py_ssize_t t = n + m, i, j, q, e = 0, k = 0, kc = 0
+    cdef cost_t none = _no_arc(cost)
     ptr_a = np.zeros(n + m + 2, np.int64)
     adj_a = np.zeros(tight + 3 * n + 2 * m + 1, np.int64)
     cdef int64_t[::1] ptr = ptr_a, adj = adj_a
     for i in range(n):  # a mentee: its tight unchosen pairs; the sink (leaving its pair)
         ptr[i] = e
         for j in range(m):
-            if cost[i, j] != INT64_MAX and mate[i] != j and -cost[i, j] - pi_i[i] + pi_j[j] == 0:
+            if (cost[i * m + j] != none and mate[i] != j
+                    and _zero(-cost[i * m + j] - pi_i[i] + pi_j[j], exact)):
                 adj[e] = n + j
                 e += 1
-        if mate[i] >= 0 and pi_i[i] == pi_t:
+        if mate[i] >= 0 and _zero(pi_i[i] - pi_t, exact):
             adj[e] = t
             e += 1
     for j in range(m):  # a mentor: back to its mentees (reduced cost 0); the sink with room
@@ -305,27 +461,28 @@ cdef Py_ssize_t _movable(int64_t[:, ::1] cost, int64_t[::1] mate, int64_t[::1] p
         for q in range(slot_start[j], slot_start[j] + count[j]):
             adj[e] = slots[q]
             e += 1
-        if count[j] < cap[j] and pi_j[j] == pi_t:
+        if count[j] < cap[j] and _zero(pi_j[j] - pi_t, exact):
             adj[e] = t
             e += 1
     ptr[t] = e  # the sink: back to the mentors with mentees, to the unmatched mentees
     for j in range(m):
-        if count[j] > 0 and pi_j[j] == pi_t:
+        if count[j] > 0 and _zero(pi_j[j] - pi_t, exact):
             adj[e] = n + j
             e += 1
     for i in range(n):
-        if mate[i] < 0 and pi_i[i] == pi_t:
+        if mate[i] < 0 and _zero(pi_i[i] - pi_t, exact):
             adj[e] = i
             e += 1
     ptr[t + 1] = e
     label_a = strong_components(ptr_a, adj_a[:e])
     cdef int64_t[::1] label = label_a
-    k = 0
     for i in range(n):
         for q in range(ptr[i], ptr[i + 1]):
             if adj[q] < t and label[adj[q]] == label[i]:
                 k += 1
-    return k
+        if mate[i] >= 0 and label[n + mate[i]] == label[i]:
+            kc += 1
+    return k, k + kc
 
 
 def dense_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
