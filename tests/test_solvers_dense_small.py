@@ -271,10 +271,11 @@ def test_a_mentee_displaced_from_a_mentor_numbered_past_the_mentees(seed):
 
 @pytest.mark.parametrize("seed", range(12))
 def test_the_keyed_flow_picks_the_least_key_sum_among_the_optima_by_brute_force(seed):
-    """``dense_flow`` with the seeded ranks and short keys (3-6 bits: key sums often tie): when
-    it says its flow is the only one of its 128-bit cost, that flow is the unique assignment of
-    least sum of :func:`mentormatch.solvers.ties.stage_keys` (stage 1) among the optima,
-    enumerated; and its potentials prove the flow optimal for the integer costs alone."""
+    """``dense_flow`` with the seeded ranks and short keys (3-6 bits: key sums often tie): its
+    flow is the only one of its 128-bit cost (``movable`` 0) exactly when one assignment of
+    least sum of :func:`mentormatch.solvers.ties.stage_keys` (stage 1) among the optima is
+    found by enumeration, and then it is that one; its potentials prove the flow optimal for
+    the integer costs alone. Without the face and with it (a plain run's potentials)."""
     from mentormatch.solvers.ties import stage_keys
 
     rng = np.random.default_rng(900 + seed)
@@ -295,15 +296,20 @@ def test_the_keyed_flow_picks_the_least_key_sum_among_the_optima_by_brute_force(
     best = max(f[:2] for f in found)
     least = [f[2] for f in found if f[:2] == best]
     kernel = assign_kernel()
-    mate, pi_i, pi_j, pi_t, _, _, moving, unique = kernel.dense_flow(
-        s, np.zeros((1, 1), np.uint8), False, np.argsort(ri).astype(np.int64), cap, 64.0, ri, rj, bits)
-    assert unique == (len(least) == 1)
-    if unique:
-        assert tuple(mate.tolist()) == least[0]
-    gain = np.rint(s * 64) - pi_i[:, None] + pi_j[None, :]  # the integer costs' certificate
-    assert (gain[arc & (np.arange(m)[None, :] != mate[:, None])] <= 0).all()
-    on = mate >= 0
-    assert (gain[np.flatnonzero(on), mate[on]] == 0).all()
+    order, none = np.argsort(ri).astype(np.int64), np.zeros((1, 1), np.uint8)
+    _, face_i, face_j, *_ = kernel.dense_flow(s, none, False, order, cap, 64.0)
+    for face in ((), (face_i, face_j)):
+        mate, pi_i, pi_j, pi_t, movable, _, _ = kernel.dense_flow(s, none, False, order, cap, 64.0,
+                                                                  ri, rj, bits, *face)
+        assert (movable == 0) == (len(least) == 1)
+        if movable == 0:
+            assert tuple(mate.tolist()) == least[0]
+        on = mate >= 0
+        assert round(float(s[np.flatnonzero(on), mate[on]].sum()) * 2) == best[0]
+        if not face:  # the integer costs' certificate, over every arc
+            gain = np.rint(s * 64) - pi_i[:, None] + pi_j[None, :]
+            assert (gain[arc & (np.arange(m)[None, :] != mate[:, None])] <= 0).all()
+            assert (gain[np.flatnonzero(on), mate[on]] == 0).all()
 
 
 def _pairs_by_path(scores, capacity, forbidden, monkeypatch, seed=0):
@@ -338,7 +344,7 @@ def test_two_optima_of_one_key_sum_go_to_the_rule(monkeypatch):
             fn = getattr(kernel, name)
             if name != "dense_flow":
                 return fn
-            return lambda *a: (*fn(*a)[:7], False) if len(a) > 6 else fn(*a)
+            return lambda *a: (*fn(*a)[:4], 1, *fn(*a)[5:]) if len(a) > 6 else fn(*a)
 
     monkeypatch.setattr(small, "assign_kernel", lambda: NotUnique())
     called = []

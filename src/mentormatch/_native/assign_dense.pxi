@@ -133,27 +133,29 @@ cdef struct Work:  # dense_flow's int64 arrays (its comments say what each holds
 
 def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
                const int64_t[::1] order, const int64_t[::1] cap, double scale,
-               const int64_t[::1] rank_i=None, const int64_t[::1] rank_j=None, int bits=0):
+               const int64_t[::1] rank_i=None, const int64_t[::1] rank_j=None, int bits=0,
+               const int64_t[::1] face_i=None, const int64_t[::1] face_j=None):
     """A min-cost flow of :func:`flow_assign`'s network over every pair of the dense matrix
     ``s`` (mentees x mentors, any memory layout): a pair is an arc when it is not forbidden,
     scores > 0 and its mentor has a place, at the integer cost ``-rint(s * scale)`` (round half
     to even, as :func:`mentormatch.solvers.quantize.integer_costs`); every demand is 1.
 
-    **The tie rule in the same flow.** Given the seeded ranks ``rank_i``, ``rank_j`` and the
-    rule's key width ``bits`` (:func:`mentormatch.solvers.ties.key_bits`), each arc costs the
-    128-bit integer ``c * 2**64 + key``, ``key`` the rule's first-stage key of the pair
-    (:func:`pair_keys` of the ranks at stage 1, ``bits`` bits). A flow's keys sum to less than
-    ``2**64`` (``places * 2**bits``), so its cost orders flows by their integer cost first and
-    their key sum next: the least is, among the optima, the one of least key sum, the flow the
-    rule's second flow finds (:mod:`mentormatch.solvers.ties`, step 3), found by this flow alone.
-    When that least is reached by one flow only (``unique``, returned: no cycle of residual
-    arcs of 128-bit reduced cost 0) it is the rule's pick; else the rule's later stages decide
-    (the caller runs :func:`mentormatch.solvers.ties.canonical` from it). Without ranks every
-    key is 0: any optimum. The integer potentials returned are the 128-bit ones rounded to
-    their multiple of ``2**64``: they prove the flow optimal for the integer costs ``c``
-    (a potential is a difference of two paths' costs, whose key parts stay below
-    ``2 * (n + m + 1) * 2**bits``, far from ``2**63``, so no reduced cost changes sign by the
-    rounding).
+    **The tie rule's first stage in the flow.** Given the seeded ranks ``rank_i``, ``rank_j``
+    and the rule's key width ``bits`` (:func:`mentormatch.solvers.ties.key_bits`, at most 40),
+    each arc costs the 128-bit integer ``c * 2**64 + key``, ``key`` the rule's stage-1 key of
+    the pair (:func:`pair_keys` of the ranks at stage 1, ``bits`` bits). A flow's keys sum to
+    less than ``2**64`` (``places * 2**bits``), so its cost orders flows by their integer cost
+    first and their key sum next: the least is, among the optima, the one of least key sum,
+    the flow the rule's second flow finds (:mod:`mentormatch.solvers.ties`, step 3); when no
+    other flow reaches its 128-bit cost (``movable`` 0 for these costs) it is the rule's pick.
+    ``face_i``, ``face_j``: integer potentials proving some optimum (a plain run's): only the
+    pairs of gain 0 under them, those of the optimal face, are arcs (any optimum uses only
+    them, so the least is the same; at 200 x 50 with scores in 4 levels the keyed flow on the
+    face takes half the time of one on every arc). The potentials returned are the 128-bit ones
+    rounded to their multiple of ``2**64``: they prove the flow optimal for the costs ``c`` on
+    the arcs it had (a potential is a difference of two paths' costs, whose key parts stay
+    below ``2 * (n + m + 1) * 2**bits``, far from ``2**63``: the rounding turns no reduced
+    cost's sign).
 
     The same successive shortest paths as :func:`flow_assign`, one mentee at a time in
     ``order``, but on the mentors alone. A matched mentee's back arc is tight (``pi_u = pi_j -
@@ -183,11 +185,11 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     the arcs of reduced cost 0 go through :func:`strong_components` and an unchosen tight arc
     inside a component can move (the tie rule has something to pick).
 
-    Returns ``(mate, pi_mentee, pi_mentor, pi_sink, movable, n_arcs, moving, unique)``: each
-    mentee's mentor (-1: unmatched), potentials as :func:`flow_assign`'s (for the costs ``c``),
-    how many unchosen arcs lie on a cycle of reduced cost 0 (:func:`_movable`; 0: the optimum
-    is unique), the arcs, how many pairs (chosen or not) can move between optima (the rule's
-    ``movable_pairs``) and whether the flow is the only one of its 128-bit cost."""
+    Returns ``(mate, pi_mentee, pi_mentor, pi_sink, movable, n_arcs, moving)``: each mentee's
+    mentor (-1: unmatched), potentials as :func:`flow_assign`'s (for the costs ``c``), how many
+    unchosen arcs lie on a cycle of reduced cost 0 (:func:`_movable`; 0: the optimum is unique,
+    for the keyed costs when keyed), the arcs, and how many pairs (chosen or not) can move
+    between optima (the rule's ``movable_pairs``, unkeyed)."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
     if order.shape[0] != n or cap.shape[0] != m:
         raise ValueError("dense_flow: order must hold n_mentees entries and cap n_mentors")
@@ -197,6 +199,9 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     if keyed and (rank_i is None or rank_j is None or rank_i.shape[0] != n
                   or rank_j.shape[0] != m or bits > 40):
         raise ValueError("dense_flow: bits (1-40) needs a rank per mentee and per mentor")
+    cdef bint on_face = face_i is not None
+    if on_face and (face_j is None or face_i.shape[0] != n or face_j.shape[0] != m):
+        raise ValueError("dense_flow: the face needs a potential per mentee and per mentor")
     cdef Py_ssize_t rows = max(min(n, m), 1), j
     mate_a = np.full(n, -1, np.int64)
     # the int64 work arrays in one block: per mentor the mentor it was reached from (-1: the
@@ -232,16 +237,19 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     try:
         if keyed:
             return _dense_flow[lex_t](&k, <lex_t*>block, s, forbid, has_forbid, scale, rank_i, rank_j,
-                               bits, mate_a, slots_a)
+                                      bits, face_i if on_face else None, face_j if on_face else None,
+                                      mate_a, slots_a)
         return _dense_flow[int64_t](&k, <int64_t*>block, s, forbid, has_forbid, scale, None, None, 0,
-                           mate_a, slots_a)
+                                    face_i if on_face else None, face_j if on_face else None,
+                                    mate_a, slots_a)
     finally:
         free(block)
 
 
 cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsigned char[:, :] forbid,
                        bint has_forbid, double scale, const int64_t[::1] rank_i,
-                       const int64_t[::1] rank_j, int bits, mate_a, slots_a):
+                       const int64_t[::1] rank_j, int bits, const int64_t[::1] face_i,
+                       const int64_t[::1] face_j, mate_a, slots_a):
     """:func:`dense_flow` in the costs' type (``cost`` a block of the cost-sized arrays)."""
     cdef Py_ssize_t n = k_.n, m = k_.m, rows = max(min(n, m), 1)
     cdef const int64_t* order = k_.order
@@ -266,8 +274,8 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
     cdef cost_t* pi_i = pi_j + m
     cdef cost_t none = _no_arc(cost), pi_t = 0, c, dt, d, best, g, shift
     cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t
-    cdef bint left = False, keyed = bits > 0
-    cdef int64_t tight = 0, exact = 0, bad = 0, n_arcs = 0
+    cdef bint left = False, keyed = bits > 0, on_face = face_i is not None
+    cdef int64_t tight = 0, bad = 0, n_arcs = 0, ci
     cdef int key_shift = 64 - bits
     cdef uint64_t ka = 0
     cdef double x
@@ -282,11 +290,14 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
             for j in range(m):
                 x = s[i, j]
                 if x > 0 and cap[j] > 0 and not (has_forbid and forbid[i, j]):
+                    ci = -<int64_t>rint(x * scale)
+                    if on_face and -ci - face_i[i] + face_j[j] != 0:  # in no optimum
+                        cost[i * m + j] = none
+                        continue
                     if cost_t is int64_t:
-                        cost[i * m + j] = -<int64_t>rint(x * scale)
+                        cost[i * m + j] = ci
                     else:
-                        cost[i * m + j] = _lex(-<int64_t>rint(x * scale),
-                                               _key(ka, <uint64_t>rank_j[j], key_shift) if keyed else 0)
+                        cost[i * m + j] = _lex(ci, _key(ka, <uint64_t>rank_j[j], key_shift) if keyed else 0)
                     n_arcs += 1
                 else:
                     cost[i * m + j] = none
@@ -390,7 +401,7 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                     break
                 k = j
         # the check, in integers: every mentee's mentor by an arc, no arc of positive gain;
-        # the unchosen arcs of gain 0 (for the costs c: tight; with the keys too: exact)
+        # the unchosen arcs of gain 0
         for i in range(n):
             if mate[i] >= 0 and cost[i * m + mate[i]] == none:
                 bad += 1
@@ -401,22 +412,15 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                 g = -c - pi_i[i] + pi_j[j]
                 if g > 0:
                     bad += 1
-                elif _plain(g) == 0:
+                elif g == 0:
                     tight += 1
-                    exact += g == 0
     if bad:
         raise RuntimeError(f"dense_flow: {bad} pairs of positive gain or not in the network after "
                            "the flow (a bug)")
     movable = moving = 0
-    unique = True
     if tight:
         movable, moving = _movable(cost, n, m, mate, pi_i, pi_j, pi_t, count, capp,
-                                   slot_start, slots, tight, False)
-        if cost_t is int64_t:  # (no keys: the optimum is the flow's iff no pair can move)
-            unique = movable == 0
-        elif movable and exact:
-            unique = _movable(cost, n, m, mate, pi_i, pi_j, pi_t, count, capp,
-                              slot_start, slots, exact, True)[0] == 0
+                                   slot_start, slots, tight)
     pi_i_a = np.empty(n, np.int64)
     pi_j_a = np.empty(m, np.int64)
     cdef int64_t[::1] out_i = pi_i_a, out_j = pi_j_a
@@ -424,23 +428,18 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
         out_i[i] = _plain(pi_i[i])
     for j in range(m):
         out_j[j] = _plain(pi_j[j])
-    return mate_a, pi_i_a, pi_j_a, 0, int(movable), int(n_arcs), int(moving), bool(unique)
-
-
-cdef inline bint _zero(cost_t x, bint exact) noexcept nogil:
-    """Whether a reduced cost is 0: exactly (with the keys), or for the costs ``c`` alone."""
-    return x == 0 if exact else _plain(x) == 0
+    return mate_a, pi_i_a, pi_j_a, 0, int(movable), int(n_arcs), int(moving)
 
 
 cdef tuple _movable(const cost_t* cost, Py_ssize_t n, Py_ssize_t m, const int64_t* mate,
                     const cost_t* pi_i, const cost_t* pi_j, cost_t pi_t, const int64_t* count,
                     const int64_t* cap, const int64_t* slot_start, const int64_t* slots,
-                    int64_t tight, bint exact):
+                    int64_t tight):
     """How many of the ``tight`` unchosen arcs of gain 0 lie on a cycle of residual arcs of
     reduced cost 0 (:func:`strong_components` of that graph: mentees, then mentors, then the
     sink; 0 iff the optimum is unique: :func:`dense_flow`), and how many pairs, chosen or not,
-    do (the chosen pairs' arcs are tight). Reduced costs are 0 ``exact``ly, or for the costs
-    ``c`` alone."""
+    do (the chosen pairs' arcs are tight), for the costs' own type (with the keys: 0 iff the
+    least key sum is reached once)."""
     cdef Py_ssize_t t = n + m, i, j, q, e = 0, k = 0, kc = 0
     cdef cost_t none = _no_arc(cost)
     ptr_a = np.zeros(n + m + 2, np.int64)
@@ -450,10 +449,10 @@ cdef tuple _movable(const cost_t* cost, Py_ssize_t n, Py_ssize_t m, const int64_
         ptr[i] = e
         for j in range(m):
             if (cost[i * m + j] != none and mate[i] != j
-                    and _zero(-cost[i * m + j] - pi_i[i] + pi_j[j], exact)):
+                    and -cost[i * m + j] - pi_i[i] + pi_j[j] == 0):
                 adj[e] = n + j
                 e += 1
-        if mate[i] >= 0 and _zero(pi_i[i] - pi_t, exact):
+        if mate[i] >= 0 and pi_i[i] == pi_t:
             adj[e] = t
             e += 1
     for j in range(m):  # a mentor: back to its mentees (reduced cost 0); the sink with room
@@ -461,16 +460,16 @@ cdef tuple _movable(const cost_t* cost, Py_ssize_t n, Py_ssize_t m, const int64_
         for q in range(slot_start[j], slot_start[j] + count[j]):
             adj[e] = slots[q]
             e += 1
-        if count[j] < cap[j] and _zero(pi_j[j] - pi_t, exact):
+        if count[j] < cap[j] and pi_j[j] == pi_t:
             adj[e] = t
             e += 1
     ptr[t] = e  # the sink: back to the mentors with mentees, to the unmatched mentees
     for j in range(m):
-        if count[j] > 0 and _zero(pi_j[j] - pi_t, exact):
+        if count[j] > 0 and pi_j[j] == pi_t:
             adj[e] = n + j
             e += 1
     for i in range(n):
-        if mate[i] < 0 and _zero(pi_i[i] - pi_t, exact):
+        if mate[i] < 0 and pi_i[i] == pi_t:
             adj[e] = i
             e += 1
     ptr[t + 1] = e
