@@ -25,7 +25,7 @@ The module's other routines are included at the end (one compiled module: one im
 ``assign()``'s small path): those on the residual graph of a flow (strong components, distances
 from a root, the unit potentials, the tie rule's movable pairs) in ``assign_graph.pxi``, the tie
 rule's gathering of its pairs and keys in ``assign_ties.pxi``."""
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 
 import numpy as np
 
@@ -182,3 +182,4 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
 include "assign_graph.pxi"
 include "assign_ties.pxi"
 include "assign_dense.pxi"
+include "assign_order.pxi"
