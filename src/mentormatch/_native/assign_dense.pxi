@@ -129,6 +129,7 @@ cdef struct Work:  # dense_flow's int64 arrays (its comments say what each holds
     int64_t* where
     int64_t* wu
     int64_t* slots
+    int64_t* by_face  # (on the face: n mentees, then m + 2 counts)
 
 
 def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
@@ -227,6 +228,9 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     slots_a = np.zeros(max(k.slot_start[m], 1), np.int64)
     cdef int64_t[::1] slots_v = slots_a
     k.slots = &slots_v[0]  # (the places, at most n)
+    by_face_a = np.zeros(n + m + 2 if on_face else 1, np.int64)
+    cdef int64_t[::1] by_face_v = by_face_a
+    k.by_face = &by_face_v[0]
     # the cost-sized arrays (malloc: 16-byte aligned, as 128-bit integers need): the costs,
     # the mentor rows, per mentor a label, the cost of its lowest-scored mentee and a
     # potential, per mentee a potential
@@ -276,6 +280,7 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
     cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t
     cdef bint left = False, keyed = bits > 0, on_face = face_i is not None
     cdef int64_t tight = 0, bad = 0, n_arcs = 0, ci
+    cdef int64_t* cnt
     cdef int key_shift = 64 - bits
     cdef uint64_t ka = 0
     cdef double x
@@ -287,6 +292,7 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
             pi_i[i] = 0
             if keyed:
                 ka = <uint64_t>rank_i[i] * 0x9E3779B97F4A7C15ULL + 0xD1B54A32D192ED03ULL
+            where[i] = 0  # (on the face: its pairs there, until the mentees are placed)
             for j in range(m):
                 x = s[i, j]
                 if x > 0 and cap[j] > 0 and not (has_forbid and forbid[i, j]):
@@ -299,8 +305,23 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                     else:
                         cost[i * m + j] = _lex(ci, _key(ka, <uint64_t>rank_j[j], key_shift) if keyed else 0)
                     n_arcs += 1
+                    where[i] += 1
                 else:
                     cost[i * m + j] = none
+        if on_face:
+            # the mentees with the fewest pairs on the face first (a counting sort, in
+            # ``order`` among equal counts): the least is the same in any order, and this one
+            # settles fewer mentors (200 x 50, 4 levels: the keyed flow 0.34 -> 0.27 ms)
+            cnt = k_.by_face + n
+            for a in range(n):
+                cnt[where[order[a]] + 1] += 1
+            for j in range(m + 1):
+                cnt[j + 1] += cnt[j]
+            for a in range(n):
+                i = order[a]
+                k_.by_face[cnt[where[i]]] = i
+                cnt[where[i]] += 1
+            order = k_.by_face
         for a in range(n):
             i = order[a]
             # a fresh mentee: labels c_ij - pi_j, less its potential (the least that keeps its
