@@ -361,3 +361,26 @@ def ties_canonical(*a, **k):
     from mentormatch.solvers.ties import canonical
 
     return canonical(*a, **k)
+
+
+def test_the_removed_counts_are_built_on_first_read_and_equal_the_other_paths(monkeypatch):
+    """The small path's ``record.removed`` waits (:class:`mentormatch.record.Built`) until read:
+    then, and through the unmatched's reasons, a baseline and a pickled copy, it is the frame
+    of the other path."""
+    import pickle
+
+    from mentormatch.pipeline.wrap import baseline
+    from mentormatch.record import Built
+
+    s, f, cap = _instance(77, 30, 8)
+    scores, capacity, forbidden = _frames(s, f, cap)
+    other = _solve(scores, capacity, forbidden, False, monkeypatch)
+    fresh = _solve(scores, capacity, forbidden, True, monkeypatch)
+    assert isinstance(fresh.record.__dict__["removed"], Built)
+    pd.testing.assert_frame_equal(fresh.unmatched, other.unmatched)
+    pd.testing.assert_frame_equal(fresh.record.removed, other.record.removed)
+    again = _solve(scores, capacity, forbidden, True, monkeypatch)
+    copy = pickle.loads(pickle.dumps(again))
+    pd.testing.assert_frame_equal(copy.record.removed, other.record.removed)
+    assert _pairs(baseline(_solve(scores, capacity, forbidden, True, monkeypatch), "greedy")) == \
+        _pairs(baseline(other, "greedy"))
