@@ -5,6 +5,11 @@ from libc.stdint cimport INT64_MAX, INT64_MIN, uint64_t
 from libc.stdlib cimport free, malloc
 
 
+#: dense_flow's interface: 2 takes the tie rule's keys and a face, and returns 7 values
+#: (:func:`mentormatch.solvers.dense.small.applies` refuses a module built before).
+DENSE_FLOW_VERSION = 2
+
+
 def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
               const int64_t[::1] cap):
     """The largest score of a pair in the network of :func:`dense_flow` (eligible, score > 0,

@@ -50,8 +50,8 @@ def applies(n_cells: int) -> bool:
     if n_cells > SPARSE_THRESHOLD:
         return False
     kernel = assign_kernel()
-    # (a module built before this path has no dense_flow: the other path, the same pairs)
-    return kernel is not None and hasattr(kernel, "dense_flow")
+    # (a module built before this path's keyed flow: the other path, the same pairs)
+    return kernel is not None and getattr(kernel, "DENSE_FLOW_VERSION", 1) >= 2
 
 
 #: The keyed flow takes keys of at most this many bits (:func:`mentormatch.solvers.ties.key_bits`
