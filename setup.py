@@ -21,6 +21,7 @@ else:
                                       depends=["src/mentormatch/_native/heap.pxi",
                                                "src/mentormatch/_native/assign_graph.pxi",
                                                "src/mentormatch/_native/assign_ties.pxi",
+                                               "src/mentormatch/_native/assign_costs.pxi",
                                                "src/mentormatch/_native/assign_dense.pxi",
                                                "src/mentormatch/_native/assign_order.pxi"],
                                       optional=True),
