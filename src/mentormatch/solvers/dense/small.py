@@ -19,7 +19,7 @@ sum, the rule's pick. Only when that sum is reached twice (or the keys are wider
 that optimum, on the same face as ``solve_dense``'s (every pair of integer gain 0 is among the
 pairs given). So the pairs are those of ``solve_dense`` on the same inputs, tied or not. At
 200 x 50, capacity 4, scores in 4 levels (2,474 pairs can move), CPU: the plain flow 0.07 ms,
-the keyed flow on the face 0.2, where the rule took 0.74 (s29h5).
+the keyed flow on the face 0.31, where the rule took 0.74 (s29h5).
 
 The problem returned holds every eligible pair (``solve_dense(every_pair=True)``'s, in the same
 row-major order), and the solution the same fields and certificate keys, with ``method``
