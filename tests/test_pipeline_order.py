@@ -31,8 +31,11 @@ def test_seeded_order_is_the_hash_then_the_id(ids, seed):
 
 
 def test_seeded_order_on_colliding_hashes_falls_back_to_the_ids(monkeypatch):
-    # force every hash equal: the order is then the ids' own order, never the rows'
-    monkeypatch.setattr(pd.util, "hash_array", lambda values, **kw: np.zeros(len(values), np.uint64))
+    # force every hash equal (compiled or pandas'): the order is then the ids' own order, never
+    # the rows'
+    from mentormatch.pipeline import order
+
+    monkeypatch.setattr(order, "_hashes", lambda values, key: np.zeros(len(values), np.uint64))
     ids = ["c", "a", "b", "a2"]
     assert [ids[k] for k in seeded_order(ids, 3)] == ["a", "a2", "b", "c"]
 
@@ -75,3 +78,29 @@ def test_caller_order_is_the_rows_order(case):
     pd.testing.assert_frame_equal(got[0], want_pairs)
     pd.testing.assert_frame_equal(got[1], want_contrib)
     pd.testing.assert_frame_equal(got[2], want_un)
+
+
+def test_the_compiled_hash_is_pandas_hash_array_on_any_text():
+    """The seeded order's compiled hash (``_native.assign.text_hashes``) gives pandas'
+    ``hash_array`` numbers on ids of every length and script (the order follows them), and
+    ids it cannot take (not str, not UTF-8-encodable) go to pandas."""
+    import pandas as pd
+    import pytest
+
+    from mentormatch._native import assign_kernel
+    from mentormatch.pipeline import order
+
+    kernel = assign_kernel()
+    if kernel is None or not hasattr(kernel, "text_hashes"):
+        pytest.skip("the compiled kernels are not built")
+    rng = np.random.default_rng(3)
+    alphabet = list("abcXYZ019_-. ") + ["é", "ß", "中", "😀", "\u0301"]
+    for trial in range(200):
+        ids = np.array(["".join(rng.choice(alphabet, size=int(rng.integers(0, 40))))
+                        for _ in range(int(rng.integers(0, 50)))], dtype=object)
+        key = f"{int(rng.integers(0, 2**63)):016x}"
+        assert (kernel.text_hashes(ids, key.encode())
+                == pd.util.hash_array(ids, hash_key=key, categorize=False)).all(), trial
+    mixed = np.array(["a", 1, None], dtype=object)
+    assert (order._hashes(mixed, "0" * 16)
+            == pd.util.hash_array(mixed, hash_key="0" * 16, categorize=False)).all()

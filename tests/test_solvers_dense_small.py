@@ -250,8 +250,8 @@ def test_the_kernel_says_unique_exactly_when_brute_force_finds_one_optimum(seed)
     best = max(totals)
     kernel = assign_kernel()
     c = cap.astype(np.int64)
-    mate, *_, movable, _ = kernel.dense_flow(s, np.zeros((1, 1), np.uint8), False,
-                                             rng.permutation(n).astype(np.int64), c, 64.0)
+    mate, _, _, _, movable, *_ = kernel.dense_flow(s, np.zeros((1, 1), np.uint8), False,
+                                                   rng.permutation(n).astype(np.int64), c, 64.0)
     on = mate >= 0
     assert float(s[np.flatnonzero(on), mate[on]].sum()) == best
     assert (movable == 0) == (sum(t == best for t in totals) == 1)
@@ -267,3 +267,120 @@ def test_a_mentee_displaced_from_a_mentor_numbered_past_the_mentees(seed):
     r = mm.assign(scores, capacity, seed=seed)
     assert r.certificate["method"] == "dense_min_cost_flow_every_pair"
     assert _pairs(r) == [("e1", "m5")] and r.objective == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_keyed_flow_picks_the_least_key_sum_among_the_optima_by_brute_force(seed):
+    """``dense_flow`` with the seeded ranks and short keys (3-6 bits: key sums often tie): its
+    flow is the only one of its 128-bit cost (``movable`` 0) exactly when one assignment of
+    least sum of :func:`mentormatch.solvers.ties.stage_keys` (stage 1) among the optima is
+    found by enumeration, and then it is that one; its potentials prove the flow optimal for
+    the integer costs alone. Without the face and with it (a plain run's potentials)."""
+    from mentormatch.solvers.ties import stage_keys
+
+    rng = np.random.default_rng(900 + seed)
+    n, m = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+    s = np.floor(rng.random((n, m)) * 3) / 2  # 0, 0.5, 1: many optima
+    cap = rng.integers(0, 3, m).astype(np.int64)
+    ri, rj = rng.permutation(n).astype(np.int64), rng.permutation(m).astype(np.int64)
+    bits = int(rng.integers(3, 7))
+    key = stage_keys(np.repeat(ri, m), np.tile(rj, n), 1, bits).reshape(n, m)
+    arc = (s > 0) & (cap > 0)
+    found = []
+    for pick in itertools.product(range(-1, m), repeat=n):
+        pick = np.array(pick)
+        on = np.flatnonzero(pick >= 0)
+        if (np.bincount(pick[on], minlength=m) > cap).any() or not arc[on, pick[on]].all():
+            continue
+        found.append((round(float(s[on, pick[on]].sum()) * 2), -int(key[on, pick[on]].sum()), tuple(pick)))
+    best = max(f[:2] for f in found)
+    least = [f[2] for f in found if f[:2] == best]
+    kernel = assign_kernel()
+    order, none = np.argsort(ri).astype(np.int64), np.zeros((1, 1), np.uint8)
+    _, face_i, face_j, *_ = kernel.dense_flow(s, none, False, order, cap, 64.0)
+    for face in ((), (face_i, face_j)):
+        mate, pi_i, pi_j, pi_t, movable, _, _ = kernel.dense_flow(s, none, False, order, cap, 64.0,
+                                                                  ri, rj, bits, *face)
+        assert (movable == 0) == (len(least) == 1)
+        if movable == 0:
+            assert tuple(mate.tolist()) == least[0]
+        on = mate >= 0
+        assert round(float(s[np.flatnonzero(on), mate[on]].sum()) * 2) == best[0]
+        if not face:  # the integer costs' certificate, over every arc
+            gain = np.rint(s * 64) - pi_i[:, None] + pi_j[None, :]
+            assert (gain[arc & (np.arange(m)[None, :] != mate[:, None])] <= 0).all()
+            assert (gain[np.flatnonzero(on), mate[on]] == 0).all()
+
+
+def _pairs_by_path(scores, capacity, forbidden, monkeypatch, seed=0):
+    return (_pairs(_solve(scores, capacity, forbidden, True, monkeypatch, seed)),
+            _pairs(_solve(scores, capacity, forbidden, False, monkeypatch, seed)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_keyed_flow_is_the_rules_pick_at_the_ladders_size(seed, monkeypatch):
+    """200 x 50 and 120 x 30 with scores in 2-4 levels (thousands of pairs that can move): the
+    small path's keyed flow and the rule's second flows (``solve_dense``) give the same pairs."""
+    n, m = [(200, 50), (120, 30)][seed % 2]
+    s, f, cap = _instance(1300 + seed, n, m, levels=[4, 2, 3, 4][seed])
+    cap = np.maximum(cap, 1) + seed % 2 * 3
+    scores, capacity, forbidden = _frames(s, f, cap)
+    small, rule = _pairs_by_path(scores, capacity, forbidden, monkeypatch, seed)
+    assert small == rule
+    r = _solve(scores, capacity, forbidden, True, monkeypatch, seed)
+    assert r.certificate["ties"]["movable_pairs"] > 100 and r.certificate["ties"]["unique"]
+
+
+def test_two_optima_of_one_key_sum_go_to_the_rule(monkeypatch):
+    """A keyed flow that reports its least key sum reached twice hands its optimum to the rule
+    (:func:`mentormatch.solvers.ties.canonical`): the same pairs as the other path, the record
+    the rule's."""
+    from mentormatch.solvers.dense import small
+
+    kernel = assign_kernel()
+
+    class NotUnique:
+        def __getattr__(self, name):
+            fn = getattr(kernel, name)
+            if name != "dense_flow":
+                return fn
+            return lambda *a: (*fn(*a)[:4], 1, *fn(*a)[5:]) if len(a) > 6 else fn(*a)
+
+    monkeypatch.setattr(small, "assign_kernel", lambda: NotUnique())
+    called = []
+    monkeypatch.setattr(small, "canonical", lambda *a, **k: called.append(1) or ties_canonical(*a, **k))
+    for trial in range(20):
+        s, f, cap = _instance(1500 + trial, 25, 7, levels=[2, 3, 4, 2][trial % 4])
+        scores, capacity, forbidden = _frames(s, f, cap)
+        a, b = _pairs_by_path(scores, capacity, forbidden, monkeypatch, trial % 3)
+        assert a == b, trial
+    assert len(called) > 5
+
+
+def ties_canonical(*a, **k):
+    from mentormatch.solvers.ties import canonical
+
+    return canonical(*a, **k)
+
+
+def test_the_removed_counts_are_built_on_first_read_and_equal_the_other_paths(monkeypatch):
+    """The small path's ``record.removed`` waits (:class:`mentormatch.record.Built`) until read:
+    then, and through the unmatched's reasons, a baseline and a pickled copy, it is the frame
+    of the other path."""
+    import pickle
+
+    from mentormatch.pipeline.wrap import baseline
+    from mentormatch.record import Built
+
+    s, f, cap = _instance(77, 30, 8)
+    scores, capacity, forbidden = _frames(s, f, cap)
+    other = _solve(scores, capacity, forbidden, False, monkeypatch)
+    fresh = _solve(scores, capacity, forbidden, True, monkeypatch)
+    assert isinstance(fresh.record.__dict__["removed"], Built)
+    pd.testing.assert_frame_equal(fresh.unmatched, other.unmatched)
+    pd.testing.assert_frame_equal(fresh.record.removed, other.record.removed)
+    again = _solve(scores, capacity, forbidden, True, monkeypatch)
+    copy = pickle.loads(pickle.dumps(again))
+    pd.testing.assert_frame_equal(copy.record.removed, other.record.removed)
+    assert _pairs(baseline(_solve(scores, capacity, forbidden, True, monkeypatch), "greedy")) == \
+        _pairs(baseline(other, "greedy"))

@@ -17,6 +17,7 @@ from scipy.optimize import linear_sum_assignment
 
 import mentormatch as mm
 from mentormatch._native import assign_kernel
+from mentormatch.pipeline import matrix
 from mentormatch.solvers import duals, ties, ties_unit
 from mentormatch.solvers.flow import solve_arrays
 
@@ -41,6 +42,13 @@ def _case(rng):
     forbidden = (pd.DataFrame(rng.random((n, m)) < 0.1, index=scores.index, columns=scores.columns)
                  if rng.random() < 0.3 else None)
     return scores, cap, forbidden
+
+
+def _rule_path(monkeypatch):
+    """assign() on the path that runs the rule's pick (:func:`mentormatch.solvers.ties.canonical`)
+    whenever the optimum is not unique: the small path's keyed flow picks alone, and calls it
+    only when two optima share the least key sum (tests/test_solvers_dense_small.py)."""
+    monkeypatch.setattr(matrix, "small_applies", lambda cells: False)
 
 
 def _answer(scores, cap, forbidden):
@@ -83,6 +91,7 @@ def test_compiled_pick_is_the_rules_pick(monkeypatch, seed, bits):
 def test_compiled_pick_falls_back_when_its_bonus_could_overflow(monkeypatch):
     """``LABEL_ROOM`` tiny: :func:`ties_unit.pick` declines and the rule's own flows pick."""
     rng = np.random.default_rng(11)
+    _rule_path(monkeypatch)
     monkeypatch.setattr(ties_unit, "LABEL_ROOM", 1)
     calls = []
     second = ties.second_flow
@@ -303,6 +312,7 @@ def test_a_stage_flow_its_potentials_do_not_prove_falls_back(monkeypatch):
     flow make it decline, and the rule's own flows give the pairs (the same as without the
     fault)."""
     rng = np.random.default_rng(31)
+    _rule_path(monkeypatch)
     cases = [_case(rng) for _ in range(12)]
     want = [_answer(*case) for case in cases]
     monkeypatch.setattr(ties_unit, "assign_kernel", lambda: _Skewed(native))

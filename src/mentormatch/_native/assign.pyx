@@ -24,8 +24,10 @@ it. Plain C loops, the GIL released, no allocation inside the loop.
 The module's other routines are included at the end (one compiled module: one import for
 ``assign()``'s small path): those on the residual graph of a flow (strong components, distances
 from a root, the unit potentials, the tie rule's movable pairs) in ``assign_graph.pxi``, the tie
-rule's gathering of its pairs and keys in ``assign_ties.pxi``."""
-from libc.stdint cimport int64_t
+rule's gathering of its pairs and keys in ``assign_ties.pxi``, the small path's dense flow in
+``assign_costs.pxi`` (its plain or keyed costs, every pair) and ``assign_dense.pxi`` (the
+flow), and the seeded order's hash of the ids in ``assign_order.pxi``."""
+from libc.stdint cimport int64_t, uint64_t
 
 import numpy as np
 
@@ -181,4 +183,6 @@ def flow_assign(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[:
 
 include "assign_graph.pxi"
 include "assign_ties.pxi"
+include "assign_costs.pxi"
 include "assign_dense.pxi"
+include "assign_order.pxi"

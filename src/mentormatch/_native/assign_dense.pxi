@@ -1,39 +1,26 @@
 # (included by assign.pyx: the small-problem path of assign(), on the dense matrix itself;
-# the module's imports are in scope)
-from libc.math cimport INFINITY, rint
-from libc.stdint cimport INT64_MAX, INT64_MIN
+# the module's imports and assign_costs.pxi (the costs' types, every pair) are in scope)
+from libc.math cimport rint
+from libc.stdint cimport INT64_MAX, uint64_t
+from libc.stdlib cimport free, malloc
 
 
-def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
-              const int64_t[::1] cap):
-    """The largest score of a pair in the network of :func:`dense_flow` (eligible, score > 0,
-    the mentor with a place), 0.0 when there is none: what the scale is chosen from
-    (:func:`mentormatch.solvers.quantize.choose_scale`)."""
-    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j
-    cdef double top = 0.0, x
-    with nogil:
-        for j in range(m):
-            if cap[j] <= 0:
-                continue
-            for i in range(n):
-                x = s[i, j]
-                if x > top and not (has_forbid and forbid[i, j]):
-                    top = x
-    return top
+#: dense_flow's interface: 2 takes the tie rule's keys and a face, and returns 7 values
+#: (:func:`mentormatch.solvers.dense.small.applies` refuses a module built before).
+DENSE_FLOW_VERSION = 2
 
-
-cdef void _mentor_row(const int64_t* cost, Py_ssize_t m, Py_ssize_t j, int64_t* w, int64_t* wu,
-                      const int64_t* mentees, Py_ssize_t count, int64_t* worst,
+cdef void _mentor_row(const cost_t* cost, Py_ssize_t m, Py_ssize_t j, cost_t* w, int64_t* wu,
+                      const int64_t* mentees, Py_ssize_t count, cost_t* worst,
                       int64_t* worst_u) noexcept nogil:
     """Mentor ``j``'s row of the mentor graph (:func:`dense_flow`), ``w`` and ``wu`` its ``m``
     cells: for each mentor ``k``, the least ``c_uk - c_uj`` over ``j``'s ``count`` mentees
     ``u`` (moving one of them to ``k`` costs that plus ``pi_j - pi_k``) and that mentee; and
     ``j``'s mentee of the largest ``c_uj`` (the lowest score: the one to leave for nothing)."""
     cdef Py_ssize_t k, q, u
-    cdef int64_t c, x
+    cdef cost_t c, x, none = _no_arc(cost)
     for k in range(m):
-        w[k] = INT64_MAX
-    worst[j] = INT64_MIN
+        w[k] = none
+    worst[j] = -none
     for q in range(count):
         u = mentees[q]
         c = cost[u * m + j]
@@ -42,12 +29,12 @@ cdef void _mentor_row(const int64_t* cost, Py_ssize_t m, Py_ssize_t j, int64_t* 
             worst_u[j] = u
         for k in range(m):
             x = cost[u * m + k]
-            if x != INT64_MAX and x - c < w[k]:
+            if x != none and x - c < w[k]:
                 w[k] = x - c
                 wu[k] = u
 
 
-cdef inline bint _before(Py_ssize_t k, Py_ssize_t low, const int64_t* dist, const int64_t* count,
+cdef inline bint _before(Py_ssize_t k, Py_ssize_t low, const cost_t* dist, const int64_t* count,
                         const int64_t* cap) noexcept nogil:
     """Whether mentor ``k`` is settled before ``low``: a lower label, or the same with room
     where ``low`` has none (on tied scores a plateau of equal labels ends at once)."""
@@ -64,12 +51,51 @@ cdef inline void _leave(Py_ssize_t v, Py_ssize_t j, int64_t* count, const int64_
     where[u] = q
 
 
+cdef struct Work:  # dense_flow's int64 arrays (its comments say what each holds)
+    Py_ssize_t n
+    Py_ssize_t m
+    const int64_t* order
+    const int64_t* cap
+    int64_t* mate
+    int64_t* pred
+    int64_t* done
+    int64_t* row
+    int64_t* stale
+    int64_t* worst_u
+    int64_t* count
+    int64_t* settled
+    int64_t* slot_start
+    int64_t* where
+    int64_t* wu
+    int64_t* slots
+    int64_t* by_face  # (on the face: n mentees, then m + 2 counts)
+
+
 def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
-               const int64_t[::1] order, const int64_t[::1] cap, double scale):
+               const int64_t[::1] order, const int64_t[::1] cap, double scale,
+               const int64_t[::1] rank_i=None, const int64_t[::1] rank_j=None, int bits=0,
+               const int64_t[::1] face_i=None, const int64_t[::1] face_j=None):
     """A min-cost flow of :func:`flow_assign`'s network over every pair of the dense matrix
     ``s`` (mentees x mentors, any memory layout): a pair is an arc when it is not forbidden,
     scores > 0 and its mentor has a place, at the integer cost ``-rint(s * scale)`` (round half
     to even, as :func:`mentormatch.solvers.quantize.integer_costs`); every demand is 1.
+
+    **The tie rule's first stage in the flow.** Given the seeded ranks ``rank_i``, ``rank_j``
+    and the rule's key width ``bits`` (:func:`mentormatch.solvers.ties.key_bits`, at most 40),
+    each arc costs the 128-bit integer ``c * 2**64 + key``, ``key`` the rule's stage-1 key of
+    the pair (:func:`pair_keys` of the ranks at stage 1, ``bits`` bits). A flow's keys sum to
+    less than ``2**64`` (``places * 2**bits``), so its cost orders flows by their integer cost
+    first and their key sum next: the least is, among the optima, the one of least key sum,
+    the flow the rule's second flow finds (:mod:`mentormatch.solvers.ties`, step 3); when no
+    other flow reaches its 128-bit cost (``movable`` 0 for these costs) it is the rule's pick.
+    ``face_i``, ``face_j``: integer potentials proving some optimum (a plain run's): only the
+    pairs of gain 0 under them, those of the optimal face, are arcs (any optimum uses only
+    them, so the least is the same; at 200 x 50 with scores in 4 levels the keyed flow on the
+    face takes half the time of one on every arc). The potentials returned are the 128-bit ones
+    rounded to their multiple of ``2**64``: they prove the flow optimal for the costs ``c`` on
+    the arcs it had (a potential is a difference of two paths' costs, whose key parts stay
+    below ``2 * (n + m + 1) * 2**bits``, far from ``2**63``: the rounding turns no reduced
+    cost's sign).
 
     The same successive shortest paths as :func:`flow_assign`, one mentee at a time in
     ``order``, but on the mentors alone. A matched mentee's back arc is tight (``pi_u = pi_j -
@@ -84,9 +110,7 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     one of the lowest score, kept with the row. A new mentee's labels start at ``c_ij - pi_j``:
     its potential (the least that keeps its arcs' reduced costs >= 0) shifts them all alike.
     The work arrays are raw pointers into one block: a memoryview passed to an inline helper
-    is a struct copied at each call, which in the inner loops cost more than the search. At
-    200 x 50, capacity 4, CPU of this call alone (s28h4): uniform scores 0.41 ms -> 0.14,
-    scores in 4 levels 0.46 -> 0.08, beside lap.lapjv's 0.32 and 0.16 on the expanded matrix.
+    is a struct copied at each call, which in the inner loops cost more than the search.
 
     Then every arc is checked against the potentials, in integers: a pair's gain
     ``rint(s * scale) - pi_i + pi_j`` must be <= 0, and every chosen pair an arc (else
@@ -101,64 +125,142 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     the arcs of reduced cost 0 go through :func:`strong_components` and an unchosen tight arc
     inside a component can move (the tie rule has something to pick).
 
-    Returns ``(mate, pi_mentee, pi_mentor, pi_sink, movable, n_arcs)``: each mentee's mentor
-    (-1: unmatched), potentials as :func:`flow_assign`'s, how many unchosen arcs lie on a cycle
-    of reduced cost 0 (:func:`_movable`; 0: the optimum is unique) and the arcs."""
+    Returns ``(mate, pi_mentee, pi_mentor, pi_sink, movable, n_arcs, moving)``: each mentee's
+    mentor (-1: unmatched), potentials as :func:`flow_assign`'s (for the costs ``c``), how many
+    unchosen arcs lie on a cycle of reduced cost 0 (:func:`_movable`; 0: the optimum is unique,
+    for the keyed costs when keyed), the arcs, and how many pairs (chosen or not) can move
+    between optima (the rule's ``movable_pairs``, unkeyed)."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
     if order.shape[0] != n or cap.shape[0] != m:
         raise ValueError("dense_flow: order must hold n_mentees entries and cap n_mentors")
     if has_forbid and (forbid.shape[0] != n or forbid.shape[1] != m):
         raise ValueError("dense_flow: forbid must be shaped like s")
-    cdef Py_ssize_t rows = max(min(n, m), 1)
-    cost_a = np.empty((n, m), np.int64)  # INT64_MAX: no arc
+    cdef bint keyed = bits > 0
+    if keyed and (rank_i is None or rank_j is None or rank_i.shape[0] != n
+                  or rank_j.shape[0] != m or bits > 40):
+        raise ValueError("dense_flow: bits (1-40) needs a rank per mentee and per mentor")
+    cdef bint on_face = face_i is not None
+    if on_face and (face_j is None or face_i.shape[0] != n or face_j.shape[0] != m):
+        raise ValueError("dense_flow: the face needs a potential per mentee and per mentor")
+    cdef Py_ssize_t rows = max(min(n, m), 1), j
     mate_a = np.full(n, -1, np.int64)
-    pi_i_a = np.zeros(n, np.int64)
-    pi_j_a = np.zeros(m, np.int64)
-    # the work arrays in one block: per mentor a label, the mentor it was reached from (-1:
-    # the new mentee), settled in this search, its row (-1: none yet), the row out of date,
-    # its lowest-scored mentee and that cost, its count and first slot; per mentee its slot;
-    # the slots; the full mentors settled in a search (then the mentors of its path)
-    work_a = np.zeros(10 * m + 2 * n + 2, np.int64)
-    w_a = np.empty((rows, m), np.int64)
-    wu_a = np.empty((rows, m), np.int64)
-    cdef int64_t[::1] mate = mate_a, pi_i = pi_i_a, pi_j = pi_j_a, work = work_a
-    cdef int64_t[:, ::1] cost_v = cost_a, w_v = w_a, wu_v = wu_a
-    cdef int64_t* cost = &cost_v[0, 0]
-    cdef int64_t* w = &w_v[0, 0]
-    cdef int64_t* wu = &wu_v[0, 0]
-    cdef int64_t* dist = &work[0]
-    cdef int64_t* pred = dist + m
-    cdef int64_t* done = dist + 2 * m
-    cdef int64_t* row = dist + 3 * m
-    cdef int64_t* stale = dist + 4 * m
-    cdef int64_t* worst = dist + 5 * m
-    cdef int64_t* worst_u = dist + 6 * m
-    cdef int64_t* count = dist + 7 * m
-    cdef int64_t* settled = dist + 8 * m  # (m)
-    cdef int64_t* slot_start = dist + 9 * m  # (m + 1)
-    cdef int64_t* where = dist + 10 * m + 1  # (n)
-    cdef int64_t* slots  # (the places, at most n)
-    cdef const int64_t* capp = &cap[0]
-    cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t
-    cdef bint left = False
-    cdef int64_t pi_t = 0, c, dt, d, best, g, tight = 0, bad = 0, n_arcs = 0, shift
-    cdef double x
+    # the int64 work arrays in one block: per mentor the mentor it was reached from (-1: the
+    # new mentee), settled in this search, its row (-1: none yet), the row out of date, its
+    # lowest-scored mentee, its count and first slot; per mentee its slot; the full mentors
+    # settled in a search; per row the mentee of each cell
+    work_a = np.zeros(8 * m + n + 2 + rows * m, np.int64)
+    cdef int64_t[::1] mate = mate_a, work = work_a
+    cdef Work k
+    k.n, k.m, k.order, k.cap, k.mate = n, m, &order[0] if n else NULL, &cap[0] if m else NULL, &mate[0] if n else NULL
+    k.pred = &work[0]
+    k.done = k.pred + m
+    k.row = k.pred + 2 * m
+    k.stale = k.pred + 3 * m
+    k.worst_u = k.pred + 4 * m
+    k.count = k.pred + 5 * m
+    k.settled = k.pred + 6 * m  # (m)
+    k.slot_start = k.pred + 7 * m  # (m + 1)
+    k.where = k.pred + 8 * m + 1  # (n)
+    k.wu = k.where + n + 1  # (rows x m)
     for j in range(m):
-        slot_start[j + 1] = slot_start[j] + min(max(cap[j], 0), n)
-    slots_a = np.zeros(max(slot_start[m], 1), np.int64)
+        k.slot_start[j + 1] = k.slot_start[j] + min(max(cap[j], 0), n)
+    slots_a = np.zeros(max(k.slot_start[m], 1), np.int64)
     cdef int64_t[::1] slots_v = slots_a
-    slots = &slots_v[0]
+    k.slots = &slots_v[0]  # (the places, at most n)
+    by_face_a = np.zeros(n + m + 2 if on_face else 1, np.int64)
+    cdef int64_t[::1] by_face_v = by_face_a
+    k.by_face = &by_face_v[0]
+    # the cost-sized arrays (malloc: 16-byte aligned, as 128-bit integers need): the costs,
+    # the mentor rows, per mentor a label, the cost of its lowest-scored mentee and a
+    # potential, per mentee a potential
+    cdef size_t size = n * m + rows * m + 3 * m + n + 1
+    cdef void* block = malloc(size * (sizeof(lex_t) if keyed else sizeof(int64_t)))
+    if block == NULL:
+        raise MemoryError()
+    try:
+        if keyed:
+            return _dense_flow[lex_t](&k, <lex_t*>block, s, forbid, has_forbid, scale, rank_i, rank_j,
+                                      bits, face_i if on_face else None, face_j if on_face else None,
+                                      mate_a, slots_a)
+        return _dense_flow[int64_t](&k, <int64_t*>block, s, forbid, has_forbid, scale, None, None, 0,
+                                    face_i if on_face else None, face_j if on_face else None,
+                                    mate_a, slots_a)
+    finally:
+        free(block)
+
+
+cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsigned char[:, :] forbid,
+                       bint has_forbid, double scale, const int64_t[::1] rank_i,
+                       const int64_t[::1] rank_j, int bits, const int64_t[::1] face_i,
+                       const int64_t[::1] face_j, mate_a, slots_a):
+    """:func:`dense_flow` in the costs' type (``cost`` a block of the cost-sized arrays)."""
+    cdef Py_ssize_t n = k_.n, m = k_.m, rows = max(min(n, m), 1)
+    cdef const int64_t* order = k_.order
+    cdef const int64_t* capp = k_.cap
+    cdef const int64_t* cap = k_.cap
+    cdef int64_t* mate = k_.mate
+    cdef int64_t* pred = k_.pred
+    cdef int64_t* done = k_.done
+    cdef int64_t* row = k_.row
+    cdef int64_t* stale = k_.stale
+    cdef int64_t* worst_u = k_.worst_u
+    cdef int64_t* count = k_.count
+    cdef int64_t* settled = k_.settled
+    cdef int64_t* slot_start = k_.slot_start
+    cdef int64_t* where = k_.where
+    cdef int64_t* wu = k_.wu
+    cdef int64_t* slots = k_.slots
+    cdef cost_t* w = cost + n * m
+    cdef cost_t* dist = w + rows * m
+    cdef cost_t* worst = dist + m
+    cdef cost_t* pi_j = worst + m
+    cdef cost_t* pi_i = pi_j + m
+    cdef cost_t none = _no_arc(cost), pi_t = 0, c, dt, d, best, g, shift
+    cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t
+    cdef bint left = False, keyed = bits > 0, on_face = face_i is not None
+    cdef int64_t tight = 0, bad = 0, n_arcs = 0, ci
+    cdef int64_t* cnt
+    cdef int key_shift = 64 - bits
+    cdef uint64_t ka = 0
+    cdef double x
     with nogil:
         for j in range(m):
             row[j] = -1
+            pi_j[j] = 0
         for i in range(n):
+            pi_i[i] = 0
+            if keyed:
+                ka = <uint64_t>rank_i[i] * 0x9E3779B97F4A7C15ULL + 0xD1B54A32D192ED03ULL
+            where[i] = 0  # (on the face: its pairs there, until the mentees are placed)
             for j in range(m):
                 x = s[i, j]
                 if x > 0 and cap[j] > 0 and not (has_forbid and forbid[i, j]):
-                    cost[i * m + j] = -<int64_t>rint(x * scale)
+                    ci = -<int64_t>rint(x * scale)
+                    if on_face and -ci - face_i[i] + face_j[j] != 0:  # in no optimum
+                        cost[i * m + j] = none
+                        continue
+                    if cost_t is int64_t:
+                        cost[i * m + j] = ci
+                    else:
+                        cost[i * m + j] = _lex(ci, _key(ka, <uint64_t>rank_j[j], key_shift) if keyed else 0)
                     n_arcs += 1
+                    where[i] += 1
                 else:
-                    cost[i * m + j] = INT64_MAX
+                    cost[i * m + j] = none
+        if on_face:
+            # the mentees with the fewest pairs on the face first (a counting sort, in
+            # ``order`` among equal counts): the least is the same in any order, and this one
+            # settles fewer mentors (200 x 50, 4 levels: the keyed flow 0.34 -> 0.27 ms)
+            cnt = k_.by_face + n
+            for a in range(n):
+                cnt[where[order[a]] + 1] += 1
+            for j in range(m + 1):
+                cnt[j + 1] += cnt[j]
+            for a in range(n):
+                i = order[a]
+                k_.by_face[cnt[where[i]]] = i
+                cnt[where[i]] += 1
+            order = k_.by_face
         for a in range(n):
             i = order[a]
             # a fresh mentee: labels c_ij - pi_j, less its potential (the least that keeps its
@@ -168,8 +270,8 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                 done[j] = 0
                 c = cost[i * m + j]
                 pred[j] = -1
-                if c == INT64_MAX:
-                    dist[j] = INT64_MAX
+                if c == none:
+                    dist[j] = none
                     continue
                 dist[j] = c - pi_j[j]
                 if low < 0 or _before(j, low, dist, count, capp):
@@ -196,7 +298,7 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                         break  # (every other label is >= best: the sink is the least)
                     low = -1
                     for k in range(m):
-                        if not done[k] and dist[k] != INT64_MAX and (low < 0 or _before(k, low, dist, count, capp)):
+                        if not done[k] and dist[k] != none and (low < 0 or _before(k, low, dist, count, capp)):
                             low = k
                     continue
                 if stale[j]:  # its mentees changed since its row was built
@@ -217,12 +319,12 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                     if done[k]:
                         continue
                     c = w[r + k]
-                    if c != INT64_MAX:
+                    if c != none:
                         g = best + c + pi_j[j] - pi_j[k]
                         if g < dist[k]:
                             dist[k] = g
                             pred[k] = j
-                    if dist[k] != INT64_MAX and (low < 0 or _before(k, low, dist, count, capp)):
+                    if dist[k] != none and (low < 0 or _before(k, low, dist, count, capp)):
                         low = k
             # potentials: each node moves by min(label, dt) - dt (a full mentor's mentees with
             # it: their label is its own); only the mentors settled have labels below dt
@@ -261,11 +363,11 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
         # the check, in integers: every mentee's mentor by an arc, no arc of positive gain;
         # the unchosen arcs of gain 0
         for i in range(n):
-            if mate[i] >= 0 and cost[i * m + mate[i]] == INT64_MAX:
+            if mate[i] >= 0 and cost[i * m + mate[i]] == none:
                 bad += 1
             for j in range(m):
                 c = cost[i * m + j]
-                if c == INT64_MAX or mate[i] == j:
+                if c == none or mate[i] == j:
                     continue
                 g = -c - pi_i[i] + pi_j[j]
                 if g > 0:
@@ -275,100 +377,15 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     if bad:
         raise RuntimeError(f"dense_flow: {bad} pairs of positive gain or not in the network after "
                            "the flow (a bug)")
-    movable = (_movable(cost_a, mate, pi_i, pi_j, pi_t, work_a[7 * m:8 * m], cap,
-                        work_a[9 * m:10 * m + 1], slots_a, tight) if tight else 0)
-    return mate_a, pi_i_a, pi_j_a, int(pi_t), int(movable), int(n_arcs)
-
-
-cdef Py_ssize_t _movable(int64_t[:, ::1] cost, int64_t[::1] mate, int64_t[::1] pi_i,
-                         int64_t[::1] pi_j, int64_t pi_t, int64_t[::1] count,
-                         const int64_t[::1] cap, int64_t[::1] slot_start, int64_t[::1] slots,
-                         int64_t tight):
-    """How many of the ``tight`` unchosen arcs of gain 0 lie on a cycle of residual arcs of
-    reduced cost 0 (:func:`strong_components` of that graph: mentees, then mentors, then the
-    sink): 0 iff the optimum is unique (:func:`dense_flow`)."""
-    cdef Py_ssize_t n = cost.shape[0], m = cost.shape[1], t = n + m, i, j, q, e = 0, k
-    ptr_a = np.zeros(n + m + 2, np.int64)
-    adj_a = np.zeros(tight + 3 * n + 2 * m + 1, np.int64)
-    cdef int64_t[::1] ptr = ptr_a, adj = adj_a
-    for i in range(n):  # a mentee: its tight unchosen pairs; the sink (leaving its pair)
-        ptr[i] = e
-        for j in range(m):
-            if cost[i, j] != INT64_MAX and mate[i] != j and -cost[i, j] - pi_i[i] + pi_j[j] == 0:
-                adj[e] = n + j
-                e += 1
-        if mate[i] >= 0 and pi_i[i] == pi_t:
-            adj[e] = t
-            e += 1
-    for j in range(m):  # a mentor: back to its mentees (reduced cost 0); the sink with room
-        ptr[n + j] = e
-        for q in range(slot_start[j], slot_start[j] + count[j]):
-            adj[e] = slots[q]
-            e += 1
-        if count[j] < cap[j] and pi_j[j] == pi_t:
-            adj[e] = t
-            e += 1
-    ptr[t] = e  # the sink: back to the mentors with mentees, to the unmatched mentees
+    movable = moving = 0
+    if tight:
+        movable, moving = _movable(cost, n, m, mate, pi_i, pi_j, pi_t, count, capp,
+                                   slot_start, slots, tight)
+    pi_i_a = np.empty(n, np.int64)
+    pi_j_a = np.empty(m, np.int64)
+    cdef int64_t[::1] out_i = pi_i_a, out_j = pi_j_a
+    for i in range(n):
+        out_i[i] = _plain(pi_i[i])
     for j in range(m):
-        if count[j] > 0 and pi_j[j] == pi_t:
-            adj[e] = n + j
-            e += 1
-    for i in range(n):
-        if mate[i] < 0 and pi_i[i] == pi_t:
-            adj[e] = i
-            e += 1
-    ptr[t + 1] = e
-    label_a = strong_components(ptr_a, adj_a[:e])
-    cdef int64_t[::1] label = label_a
-    k = 0
-    for i in range(n):
-        for q in range(ptr[i], ptr[i + 1]):
-            if adj[q] < t and label[adj[q]] == label[i]:
-                k += 1
-    return k
-
-
-def dense_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
-                const int64_t[::1] mate, const double[::1] u, const double[::1] p):
-    """Every eligible pair of the dense matrix (not forbidden, score > -inf), row-major, in one
-    pass: ``(mentee, mentor, score, chosen, n_forbidden, n_ineligible, max_gain)``, ``chosen``
-    where ``mate`` (:func:`dense_flow`'s) says so, each mentee's forbidden cells and its other
-    cells scored -inf (``assign()``'s ``removed`` counts), and the largest reduced gain
-    ``s - u_i - p_j`` of an unchosen pair (0.0 at least): the float check of the certificate."""
-    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j, e = 0
-    cdef double x, g, top = 0.0
-    nf_a = np.zeros(n, np.int64)
-    nx_a = np.zeros(n, np.int64)
-    cdef int64_t[::1] nf = nf_a, nx = nx_a
-    with nogil:
-        for i in range(n):
-            for j in range(m):
-                if has_forbid and forbid[i, j]:
-                    nf[i] += 1
-                elif not s[i, j] > -INFINITY:
-                    nx[i] += 1
-    total = n * m - int(nf_a.sum()) - int(nx_a.sum())
-    mentee_a = np.empty(total, np.int64)
-    mentor_a = np.empty(total, np.int64)
-    score_a = np.empty(total, np.float64)
-    chosen_a = np.zeros(total, np.uint8)
-    cdef int64_t[::1] mentee = mentee_a, mentor = mentor_a
-    cdef double[::1] score = score_a
-    cdef unsigned char[::1] chosen = chosen_a
-    with nogil:
-        for i in range(n):
-            for j in range(m):
-                x = s[i, j]
-                if (has_forbid and forbid[i, j]) or not x > -INFINITY:
-                    continue
-                mentee[e] = i
-                mentor[e] = j
-                score[e] = x
-                if mate[i] == j:
-                    chosen[e] = 1
-                else:
-                    g = x - u[i] - p[j]
-                    if g > top:
-                        top = g
-                e += 1
-    return mentee_a, mentor_a, score_a, chosen_a.view(bool), nf_a, nx_a, top
+        out_j[j] = _plain(pi_j[j])
+    return mate_a, pi_i_a, pi_j_a, 0, int(movable), int(n_arcs), int(moving)

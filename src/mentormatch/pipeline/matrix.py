@@ -11,6 +11,7 @@ from .. import constraints as C
 from ..errors import Conflict, InfeasibleError, Problem, ValidationError
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
+from ..record import Built
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
 from ..solvers.dense.small import applies as small_applies
 from .order import seeded_order
@@ -288,7 +289,8 @@ def _assign_small(scores, values, forbid, cap, mentee_ids: Encoder, mentor_ids: 
     problem, solution, counts = solve_small(values, forbid, cap, _rank(mentee_rows),
                                             _rank(mentor_rows), mentee_rows)
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
-    return _wrap(problem, solution, mentee_ids, mentor_ids, _removed_frame(*counts), None,
+    # the removed counts' frame on its first read (the unmatched's reasons, a baseline)
+    return _wrap(problem, solution, mentee_ids, mentor_ids, Built(lambda: _removed_frame(*counts)), None,
                  {"scores": scores, "input_rows": rows_in_order, "time_limit": None},
                  eligible_counts=values.shape[1] - counts[0] - counts[1])
 

@@ -16,7 +16,7 @@ from .. import pipeline as knobs  # REASON_SOLVE_BUDGET, read at call time (test
 from ..errors import InfeasibleError
 from ..matching import Deferred, Matching
 from ..pairs import Encoder
-from ..record import SolveRecord
+from ..record import Built, SolveRecord
 from ..report.forced import round_limit
 from ..report.pricing import every_pair
 from ..report.reasons import unmatched_reasons
@@ -158,7 +158,7 @@ def _unmatched_in_caller_order(input_rows, unmatched: pd.DataFrame, unmatched_id
 
 
 def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids: Encoder,
-          removed: pd.DataFrame, contributions: "pd.DataFrame | Callable[[np.ndarray], pd.DataFrame] | None",
+          removed: "pd.DataFrame | Built", contributions: "pd.DataFrame | Callable[[np.ndarray], pd.DataFrame] | None",
           data: dict[str, Any],
           eligible_counts: np.ndarray | None = None, ranks=None) -> Matching:
     """Turn a solver's index arrays into the result: ids, ranks, reasons for the unmatched.
@@ -221,7 +221,7 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
         matched[pairs.mentee[chosen]] = True
         unmatched_idx = np.flatnonzero(~matched)
         unmatched = unmatched_reasons(
-            unmatched_idx, removed, pairs.mentee, pairs.mentor, problem.score, chosen,
+            unmatched_idx, record.removed, pairs.mentee, pairs.mentor, problem.score, chosen,
             problem.capacity, problem.load, mentee_ids.ids, mentor_ids.ids, pairs.n_mentors,
             problem.side.active(), problem=problem, max_solves=max_solves, not_reached=not_reached,
             stopped=timed_out and solution.status != "optimal",
@@ -242,11 +242,11 @@ def _wrap(problem: AssignmentProblem, solution, mentee_ids: Encoder, mentor_ids:
     # reasons may re-solve: up to 200 exact re-solves under max-min or leximin, which a caller
     # reading only the pairs never pays for)
     deferred, reasons = Deferred(pair_tables), Deferred(unmatched_table)
+    record = SolveRecord.from_mapping(data)  # (``removed`` may be built on its first read)
     return Matching(pairs=deferred, unmatched=reasons, status=solution.status,
                     objective=solution.objective, bound=solution.bound, gap=solution.gap,
                     solver=solution.solver, wall_time=solution.wall_time,
-                    certificate=solution.certificate, contributions=deferred,
-                    record=SolveRecord.from_mapping(data))
+                    certificate=solution.certificate, contributions=deferred, record=record)
 
 
 def baseline(result: Matching, solver: str = "random", seed: int = 0) -> Matching:

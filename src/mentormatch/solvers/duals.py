@@ -348,8 +348,9 @@ def prices_at(pot: tuple, mentee, mentor, chosen, score, dem, cap, scale,
     di, dj, ds, dt = pot
     best = None
     has = cover is not None
-    W = np.asarray(cover if has else 0, np.float64) / scale
-    matched = np.bincount(mentee[chosen], minlength=len(dem)) > 0
+    if has:  # (read under coverage_first only)
+        W = np.asarray(cover, np.float64) / scale
+        matched = np.bincount(mentee[chosen], minlength=len(dem)) > 0
     for k_ in sorted({ds, dt}):
         if has:  # u_i >= -W costs nothing (its term is 0 either way) and loosens no pair
             u = np.maximum(-W, (di - k_) / scale)

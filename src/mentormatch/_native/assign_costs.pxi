@@ -1,0 +1,169 @@
+# (included by assign.pyx before assign_dense.pxi: the costs of assign()'s dense flow, plain
+# int64 or keyed 128-bit, and what reads every pair of the dense matrix (the scale's top, the
+# pairs that can move, every pair); the module's imports are in scope)
+from libc.math cimport INFINITY, rint
+from libc.stdint cimport INT64_MAX, INT64_MIN, uint64_t
+
+
+def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
+              const int64_t[::1] cap):
+    """The largest score of a pair in the network of :func:`dense_flow` (eligible, score > 0,
+    the mentor with a place), 0.0 when there is none: what the scale is chosen from
+    (:func:`mentormatch.solvers.quantize.choose_scale`)."""
+    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j
+    cdef double top = 0.0, x
+    with nogil:
+        for j in range(m):
+            if cap[j] <= 0:
+                continue
+            for i in range(n):
+                x = s[i, j]
+                if x > top and not (has_forbid and forbid[i, j]):
+                    top = x
+    return top
+
+
+cdef extern from *:
+    """
+    typedef __int128 mm_lex;
+    #define MM_NOARC ((__int128)(((unsigned __int128)1 << 127) - 1))
+    static inline int64_t mm_hi(__int128 v) { return (int64_t)((v + (((__int128)1) << 63)) >> 64); }
+    static inline __int128 mm_lex_of(int64_t c, int64_t key) { return ((__int128)c) * (((__int128)1) << 64) + key; }
+    """
+    ctypedef long long lex_t "mm_lex"  # (a 128-bit integer: Cython only needs its arithmetic)
+    const lex_t NOARC "MM_NOARC"
+    int64_t _hi "mm_hi"(lex_t v) noexcept nogil
+    lex_t _lex "mm_lex_of"(int64_t c, int64_t key) noexcept nogil
+
+
+ctypedef fused cost_t:  # the flow's integer costs: plain, or with the tie rule's keys
+    int64_t
+    lex_t
+
+
+cdef inline cost_t _no_arc(const cost_t* like) noexcept nogil:
+    """The label of no arc (above every label of the flow), in the costs' type."""
+    if cost_t is int64_t:
+        return INT64_MAX
+    else:
+        return NOARC
+
+
+cdef inline int64_t _plain(cost_t x) noexcept nogil:
+    """A cost for the integer costs alone (the key part dropped)."""
+    if cost_t is int64_t:
+        return x
+    else:
+        return _hi(x)
+
+
+cdef inline int64_t _key(uint64_t a, uint64_t b, int shift) noexcept nogil:
+    """The tie rule's key of the first stage (:func:`pair_keys` at stage 1, its top ``64 -
+    shift`` bits), from ``a = rank_i * 0x9E3779B97F4A7C15 + 0xD1B54A32D192ED03`` and ``b =
+    rank_j``."""
+    cdef uint64_t x = a + b
+    x ^= x >> 30
+    x *= 0xBF58476D1CE4E5B9ULL
+    x ^= x >> 27
+    x *= 0x94D049BB133111EBULL
+    x ^= x >> 31
+    return <int64_t>(x >> shift)
+
+
+cdef tuple _movable(const cost_t* cost, Py_ssize_t n, Py_ssize_t m, const int64_t* mate,
+                    const cost_t* pi_i, const cost_t* pi_j, cost_t pi_t, const int64_t* count,
+                    const int64_t* cap, const int64_t* slot_start, const int64_t* slots,
+                    int64_t tight):
+    """How many of the ``tight`` unchosen arcs of gain 0 lie on a cycle of residual arcs of
+    reduced cost 0 (:func:`strong_components` of that graph: mentees, then mentors, then the
+    sink; 0 iff the optimum is unique: :func:`dense_flow`), and how many pairs, chosen or not,
+    do (the chosen pairs' arcs are tight), for the costs' own type (with the keys: 0 iff the
+    least key sum is reached once)."""
+    cdef Py_ssize_t t = n + m, i, j, q, e = 0, k = 0, kc = 0
+    cdef cost_t none = _no_arc(cost)
+    ptr_a = np.zeros(n + m + 2, np.int64)
+    adj_a = np.zeros(tight + 3 * n + 2 * m + 1, np.int64)
+    cdef int64_t[::1] ptr = ptr_a, adj = adj_a
+    for i in range(n):  # a mentee: its tight unchosen pairs; the sink (leaving its pair)
+        ptr[i] = e
+        for j in range(m):
+            if (cost[i * m + j] != none and mate[i] != j
+                    and -cost[i * m + j] - pi_i[i] + pi_j[j] == 0):
+                adj[e] = n + j
+                e += 1
+        if mate[i] >= 0 and pi_i[i] == pi_t:
+            adj[e] = t
+            e += 1
+    for j in range(m):  # a mentor: back to its mentees (reduced cost 0); the sink with room
+        ptr[n + j] = e
+        for q in range(slot_start[j], slot_start[j] + count[j]):
+            adj[e] = slots[q]
+            e += 1
+        if count[j] < cap[j] and pi_j[j] == pi_t:
+            adj[e] = t
+            e += 1
+    ptr[t] = e  # the sink: back to the mentors with mentees, to the unmatched mentees
+    for j in range(m):
+        if count[j] > 0 and pi_j[j] == pi_t:
+            adj[e] = n + j
+            e += 1
+    for i in range(n):
+        if mate[i] < 0 and pi_i[i] == pi_t:
+            adj[e] = i
+            e += 1
+    ptr[t + 1] = e
+    label_a = strong_components(ptr_a, adj_a[:e])
+    cdef int64_t[::1] label = label_a
+    for i in range(n):
+        for q in range(ptr[i], ptr[i + 1]):
+            if adj[q] < t and label[adj[q]] == label[i]:
+                k += 1
+        if mate[i] >= 0 and label[n + mate[i]] == label[i]:
+            kc += 1
+    return k, k + kc
+
+
+def dense_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
+                const int64_t[::1] mate, const double[::1] u, const double[::1] p):
+    """Every eligible pair of the dense matrix (not forbidden, score > -inf), row-major, in one
+    pass: ``(mentee, mentor, score, chosen, n_forbidden, n_ineligible, max_gain)``, ``chosen``
+    where ``mate`` (:func:`dense_flow`'s) says so, each mentee's forbidden cells and its other
+    cells scored -inf (``assign()``'s ``removed`` counts), and the largest reduced gain
+    ``s - u_i - p_j`` of an unchosen pair (0.0 at least): the float check of the certificate."""
+    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j, e = 0
+    cdef double x, g, top = 0.0
+    nf_a = np.zeros(n, np.int64)
+    nx_a = np.zeros(n, np.int64)
+    cdef int64_t[::1] nf = nf_a, nx = nx_a
+    with nogil:
+        for i in range(n):
+            for j in range(m):
+                if has_forbid and forbid[i, j]:
+                    nf[i] += 1
+                elif not s[i, j] > -INFINITY:
+                    nx[i] += 1
+    total = n * m - int(nf_a.sum()) - int(nx_a.sum())
+    mentee_a = np.empty(total, np.int64)
+    mentor_a = np.empty(total, np.int64)
+    score_a = np.empty(total, np.float64)
+    chosen_a = np.zeros(total, np.uint8)
+    cdef int64_t[::1] mentee = mentee_a, mentor = mentor_a
+    cdef double[::1] score = score_a
+    cdef unsigned char[::1] chosen = chosen_a
+    with nogil:
+        for i in range(n):
+            for j in range(m):
+                x = s[i, j]
+                if (has_forbid and forbid[i, j]) or not x > -INFINITY:
+                    continue
+                mentee[e] = i
+                mentor[e] = j
+                score[e] = x
+                if mate[i] == j:
+                    chosen[e] = 1
+                else:
+                    g = x - u[i] - p[j]
+                    if g > top:
+                        top = g
+                e += 1
+    return mentee_a, mentor_a, score_a, chosen_a.view(bool), nf_a, nx_a, top
