@@ -187,6 +187,17 @@ class SparsePairs:
         # the sorted given ones marked the first copy only)
         key = mentee.astype(np.int64) * self.n_mentors + mentor
         wanted = self._key[a:b]
+        if len(key) > 1 and bool(np.all(key[1:] > key[:-1])):
+            # the given pairs in key order, each once (the exact scores' batches): the few
+            # listed pairs looked up among them, not each given pair among the listed ones
+            # (a binary search a given pair: 15 ns a pair, a fifth of the exact scores' time
+            # in the ranks' pass at 100,000 x 20,000)
+            at = np.searchsorted(key, wanted)
+            hit = at < len(key)
+            hit[hit] = key[at[hit]] == wanted[hit]
+            hit[:-1] &= wanted[1:] != wanted[:-1]  # (a key listed twice: its last value, as below)
+            out[at[hit]] = self._values[a:b][hit]
+            return out
         pos = np.searchsorted(wanted, key, side="right") - 1
         np.maximum(pos, 0, out=pos)
         hit = wanted[pos] == key
