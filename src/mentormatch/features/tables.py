@@ -185,7 +185,8 @@ class SparsePairs:
         # order: a sort of the given pairs (a chunk not in key order: 2 ms a 16,384) is no longer
         # needed, and a pair given twice gets its value twice (the listed pairs looked up among
         # the sorted given ones marked the first copy only)
-        key = mentee.astype(np.int64) * self.n_mentors + mentor
+        key = mentee.astype(np.int64, copy=False) * self.n_mentors
+        key += mentor.astype(np.int64, copy=False)
         wanted = self._key[a:b]
         if len(key) > 1 and bool(np.all(key[1:] > key[:-1])):
             # the given pairs in key order, each once (the exact scores' batches): the few
