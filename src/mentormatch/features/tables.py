@@ -186,7 +186,7 @@ class SparsePairs:
         # needed, and a pair given twice gets its value twice (the listed pairs looked up among
         # the sorted given ones marked the first copy only)
         key = mentee.astype(np.int64, copy=False) * self.n_mentors
-        key += mentor.astype(np.int64, copy=False)
+        key += np.asarray(mentor, np.int64)
         wanted = self._key[a:b]
         if len(key) > 1 and bool(np.all(key[1:] > key[:-1])):
             # the given pairs in key order, each once (the exact scores' batches): the few
