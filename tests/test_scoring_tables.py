@@ -121,3 +121,38 @@ def test_a_table_over_the_limit_is_not_built():
                                     Context(framework=CareerFramework.sales()))
     assert prep.prepared["experience"].pair_table(1) is None
     assert prep.prepared["geography"].pair_table(1) is None
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_listed_pairs_read_alike_from_pairs_in_key_order_and_in_any_order(seed):
+    """SparsePairs.gather on pairs in key order, each once (the exact scores' batches), looks
+    the listed pairs up among the given ones; it must give what the lookup of each given pair
+    among the listed ones gives: the listed value (the last of a key listed twice), NaN
+    included, the default elsewhere, listed pairs at the first and last given pair."""
+    from mentormatch.features.tables import SparsePairs
+
+    rng = np.random.default_rng(seed)
+    n, m = 40, 30
+    k = int(rng.integers(1, 60))
+    li, lj = rng.integers(0, n, k), rng.integers(0, m, k)
+    li, lj = np.append(li, [li[0], 0, n - 1]), np.append(lj, [lj[0], 0, m - 1])  # a key twice, both ends
+    values = rng.random(len(li))
+    values[rng.random(len(li)) < 0.2] = np.nan
+    for default in (0.0, 0.25, np.nan):
+        sp = SparsePairs(default, li, lj, values, m)
+        for size in (1, 2, 7, 300, n * m):
+            key = np.sort(rng.choice(n * m, size=size, replace=False))
+            if size == n * m or rng.random() < 0.5:
+                key = np.unique(np.concatenate([key, [0, n * m - 1]]))
+            i, j = key // m, key % m
+            got = sp.gather(i, j)  # in key order: the listed pairs among the given
+            shuffled = rng.permutation(len(i))
+            want = np.empty(len(i))
+            want[shuffled] = sp.gather(i[shuffled], j[shuffled])  # any order: each given among the listed
+            # and by a dictionary of the listed pairs (the last value of a key listed twice)
+            listed = {}
+            for a, b, v in zip(li.tolist(), lj.tolist(), values.tolist()):
+                listed[(a, b)] = v
+            direct = np.array([listed.get((a, b), default) for a, b in zip(i.tolist(), j.tolist())])
+            assert np.array_equal(got, want, equal_nan=True)
+            assert np.array_equal(got, direct, equal_nan=True)

@@ -181,12 +181,24 @@ class SparsePairs:
         a, b = np.searchsorted(self._key, [lo * self.n_mentors, (hi + 1) * self.n_mentors])
         if a == b:
             return out
+        key = mentee.astype(np.int64, copy=False) * self.n_mentors
+        key += np.asarray(mentor, np.int64)
+        wanted = self._key[a:b]
+        if len(key) > 1 and bool(np.all(key[1:] > key[:-1])):
+            # the given pairs in key order, each once (the exact scores' batches, the complete
+            # set's chunks): the few listed pairs looked up among them, not each given pair
+            # among the listed ones. The ranks' exact scores at 100,000 x 20,000 (17.5 million
+            # pairs, one thread, load 14): this feature 0.36 -> 0.21 s, the scores 2.18 -> 1.96
+            at = np.searchsorted(key, wanted)
+            hit = at < len(key)
+            hit[hit] = key[at[hit]] == wanted[hit]
+            hit[:-1] &= wanted[1:] != wanted[:-1]  # (a key listed twice: its last value, as below)
+            out[at[hit]] = self._values[a:b][hit]
+            return out
         # each given pair looked up among those listed pairs (the last of equal keys), in any
         # order: a sort of the given pairs (a chunk not in key order: 2 ms a 16,384) is no longer
         # needed, and a pair given twice gets its value twice (the listed pairs looked up among
         # the sorted given ones marked the first copy only)
-        key = mentee.astype(np.int64) * self.n_mentors + mentor
-        wanted = self._key[a:b]
         pos = np.searchsorted(wanted, key, side="right") - 1
         np.maximum(pos, 0, out=pos)
         hit = wanted[pos] == key
