@@ -327,7 +327,7 @@ def test_index_tables_place_pairs_as_binary_search_does(seed):
         pos, found = rank._lookup(values, x)
         np.testing.assert_array_equal(hit, found)
         np.testing.assert_array_equal(at[hit], pos[found])
-    ei, ej = passes._local(rows, cols, pi, pj)
+    ei, ej = rank._local(rows, cols, pi, pj)
     inside = np.isin(pi, rows) & (True if cols is None else np.isin(pj, cols))
     want_i = np.searchsorted(rows, pi[inside])
     want_j = pj[inside] if cols is None else np.searchsorted(cols, pj[inside])

@@ -37,7 +37,7 @@ from .features import Context
 from .features.base import KeyedMask, row_keys
 from .pairs import Candidates, Encoder, unique_sorted
 from .rules import Rules
-from .scale_codes import BlockRest, _right_rest, block_product, code_factors, left_factors
+from .scale_codes import BlockRest, block_product, code_factors, fused_factors, left_factors
 from .scale_rules import removal_counts, table_rules
 
 __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
@@ -249,21 +249,19 @@ class BoundedScorer:
 
     def upper_split(self, a: int, b: int, out: np.ndarray | None = None,
                     less: np.ndarray | None = None, fused: bool = False) -> tuple[np.ndarray, "BlockRest"]:
-        """:meth:`upper` in two parts: the product ``L @ R`` of rows ``a:b`` (in ``out``) and the
-        rest to add to it (:class:`~mentormatch.scale_codes.BlockRest`: the groups' table rows
-        less ``less``, the stated pairs, the removed pairs), for a pass whose compiled block
-        kernel adds the rest to each row while the row is in the cache
-        (:mod:`mentormatch.solvers.bounded.blockscan`): one read and write of the block less than
-        adding it here. ``fused``: where the product is one column beside the coded groups (the
-        default features' bound), ``out`` is left as it is and the rest carries the product's two
-        factors (``BlockRest.lmul``, ``rmul``), which the block scan multiplies as it reads each
-        row: the block is not written and read back from memory once more (at 100,000 x 20,000
-        on one core, 0.3-0.4 of 2.4 ns a pair of a first pass's block)."""
-        one = fused and self.codes is not None and len(self.rest_cols) == 1
-        if one:
-            out = np.empty((b - a, self.m), np.float32) if out is None else out[:b - a]
-        else:
+        """:meth:`upper` in two parts: the product ``L @ R`` of rows ``a:b`` (in ``out``) and the rest to add
+        to it (:class:`~mentormatch.scale_codes.BlockRest`: the groups' table rows less ``less``, the stated
+        pairs, the removed pairs), for a pass whose compiled block kernel adds the rest to each row while the
+        row is in the cache (:mod:`mentormatch.solvers.bounded.blockscan`): one read and write of the block
+        less than adding it here. ``fused``: where :func:`~mentormatch.scale_codes.fused_factors` applies,
+        ``out`` is left as it is and the rest carries the product's factors, which the block scan multiplies
+        as it reads each row: the block is not written and read back once more (0.3-0.4 of 2.4 ns a pair of a
+        first pass's block at 100,000 x 20,000, one core)."""
+        factors = fused_factors(self, a, b) if fused else None
+        if factors is None:
             out = block_product(self, a, b, out)
+        else:
+            out = np.empty((b - a, self.m), np.float32) if out is None else out[:b - a]
         lo, hi = np.searchsorted(self.runs, a, side="right"), np.searchsorted(self.runs, b, side="left")
         edges = np.array([a, *self.runs[lo:hi].tolist(), b] if b > a else [a], np.int64) - a
         rows = [self.table[k] for k in self.key_sorted[edges[:-1] + a]]
@@ -278,10 +276,7 @@ class BoundedScorer:
                 put = (part[0], part[1], np.broadcast_to(np.asarray(value, np.float32), part[1].shape))
         if self.codes is None:
             return out, BlockRest(edges, adds, inc, put)
-        if not one:
-            return out, BlockRest(edges, adds, inc, put, self.codes, self.lookup[a:b])
-        return out, BlockRest(edges, adds, inc, put, self.codes, self.lookup[a:b],
-                              np.ascontiguousarray(self.left_rest[a:b, 0]), _right_rest(self)[0])
+        return out, BlockRest(edges, adds, inc, put, self.codes, self.lookup[a:b], *(factors or ()))
 
     @property
     def keyed_mentors(self) -> list[tuple[np.ndarray, int, float]]:

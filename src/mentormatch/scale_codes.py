@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["BlockRest", "CODES", "CODED_MIN_COLUMNS", "block_product", "code_factors",
-           "coded_groups", "codes_fast", "left_factors"]
+           "coded_groups", "codes_fast", "fused_factors", "left_factors"]
 
 #: A run of the mentors' factor columns whose rows take at most ``CODES`` patterns (a trait's
 #: one-hot bins of personality: 8 columns, 8 patterns) leaves the product when it has at least
@@ -193,6 +193,15 @@ def _right_rest(scorer) -> np.ndarray:
         kept = (scorer.right_t, np.ascontiguousarray(scorer.right_t[scorer.rest_cols]))
         scorer._right_rest_of = kept
     return kept[1]
+
+
+def fused_factors(scorer, a: int, b: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``BlockRest.lmul``, ``rmul`` of rows ``a:b`` where the product is one column beside the
+    coded groups (the default features' bound), for a block scan that multiplies them as it
+    reads each row; else None (:meth:`mentormatch.scale.BoundedScorer.upper_split`)."""
+    if scorer.codes is None or len(scorer.rest_cols) != 1:
+        return None
+    return np.ascontiguousarray(scorer.left_rest[a:b, 0]), _right_rest(scorer)[0]
 
 
 def block_product(scorer, a: int, b: int, out: np.ndarray | None = None) -> np.ndarray:

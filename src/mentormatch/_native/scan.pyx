@@ -33,23 +33,7 @@ cdef extern from "loops.h" nogil:
 include "entries.pxi"  # (a row's best entries in a heap, a whole row's; a sampled q-th value; a growing list of pairs)
 
 
-cdef struct Rest:  # what is added to the block's product first (scale.BlockRest), rows ascending
-    const int64_t* edges  # run g: rows edges[g]:edges[g + 1]
-    const float* adds  # run g's row: adds + g * m
-    Py_ssize_t n_runs
-    const uint8_t* codes  # coded group g's mentor codes: codes + g * m
-    const float* lookup  # row r's lookup rows: lookup + (r * n_codes + g) * MM_CODES
-    Py_ssize_t n_codes
-    const int64_t* inc_r
-    const int64_t* inc_c
-    const float* inc_v
-    Py_ssize_t n_inc
-    const int64_t* put_r
-    const int64_t* put_c
-    const float* put_v
-    Py_ssize_t n_put
-    const float* lmul  # the product's factors (NULL: none; the block holds the product)
-    const float* rmul
+include "rest.pxi"  # (what is added to the block's product, a row at a time: scale.BlockRest)
 
 
 cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* pool_c, float* pool_v,
@@ -99,21 +83,7 @@ cdef int _rows(float* s, Py_ssize_t n, Py_ssize_t m, Py_ssize_t pk, int64_t* poo
         lo = at
         while at < n_chosen and ci[at] == r:
             at += 1
-        if rest.n_runs:  # the rest of the bound (the row read from memory once, here)
-            while run + 1 < rest.n_runs and rest.edges[run + 1] <= r:
-                run += 1
-        if rest.n_codes or rest.rmul != NULL:  # (the product, the group run's row, the coded groups' values)
-            mm_codes(x, rest.adds + run * m if rest.n_runs else NULL,
-                     rest.lookup + r * rest.n_codes * MM_CODES if rest.n_codes else NULL,
-                     rest.codes, rest.n_codes, m, rest.rmul, rest.lmul[r] if rest.rmul != NULL else 0.0)
-        elif rest.n_runs:
-            mm_add(x, rest.adds + run * m, m)
-        while ii < rest.n_inc and rest.inc_r[ii] == r:
-            x[rest.inc_c[ii]] += rest.inc_v[ii]
-            ii += 1
-        while ip < rest.n_put and rest.put_r[ip] == r:
-            x[rest.put_c[ip]] = rest.put_v[ip]
-            ip += 1
+        _add_rest(rest, x, r, m, &run, &ii, &ip)  # the rest of the bound (the row read from memory once, here)
         if top != NULL:  # each column's maximum and the first row attaining it
             if sus:
                 for t in range(lo, at):

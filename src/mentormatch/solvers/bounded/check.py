@@ -93,9 +93,8 @@ class _Certifier:
 
     As the rounds' checker (:class:`mentormatch.solvers.rounds.Checker`): violators within
     ``near`` of violating join them (:data:`NEAR_SHARE` of a chosen pair's typical score);
-    each row's ``per_row`` most violating are kept, and with ``per_mentor``, while a mentor
-    priced 0 has a violator (a taker), each mentor's ``per_mentor`` most violating rows too
-    (:func:`.recheck._kept`; the unguided sub-market's, :data:`.market.SUB_MARKET_MENTOR_ROWS`);
+    each row's ``per_row`` most violating are kept, and each mentor's ``per_mentor`` while a
+    mentor priced 0 has a taker (:func:`.recheck._kept`, :data:`.market.SUB_MARKET_MENTOR_ROWS`);
     ``settle`` (a sub-market's :class:`~.market.Settling`, None at the top) stops the rounds
     early and then the tie rule does not run; ``record`` adds ``facts`` (the pool size, the
     first prices, the work record), the counts and the seconds since ``started``.

@@ -17,7 +17,7 @@ from ..threshold import lift_weight
 from .blockscan import scan as _scan_rows
 from .ceiling import mentor_ceilings
 from .groups import group_order
-from .rank import _first_k, _fold, _index_of
+from .rank import _first_k, _fold, _local, _then
 from .remote import chunks, current, ship, value_of
 from .workspace import give_back, one_blas_thread, take_buffer
 
@@ -145,18 +145,6 @@ class _Found:
     group_floor: np.ndarray | None = None  # (rows, groups) float32: with the pool, when asked (groups)
 
 
-def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.ndarray):
-    """Pairs (global row, mentor) inside a view of ``rows`` (ascending) and ``cols``
-    (ascending, None: all), in the view's indices, sorted by row."""
-    loc, inside = _index_of(rows, pi)
-    ei, ej = loc[inside], pj[inside]
-    if cols is not None:
-        at, hit = _index_of(cols, ej)
-        ei, ej = ei[hit], at[hit]
-    order = np.argsort(ei, kind="stable")
-    return ei[order], ej[order]
-
-
 @dataclass
 class _ScanSpec:
     """What every block of a pass needs besides the bounds (rows local to the view): the
@@ -243,17 +231,6 @@ def _scan_block(view, a: int, b: int, buffer: np.ndarray, q: _ScanSpec, state):
         if len(pend_val) >= 4 * q.kk:
             _fold(val, row, pend_val, pend_row, floor)
     return [pool, sus]
-
-
-def _then(put, ri: np.ndarray, rj: np.ndarray):
-    """``put`` (a block's removed pairs, as :class:`mentormatch.scale_codes.BlockRest` has them,
-    or None) followed by the pairs ``ri``, ``rj`` at ``-inf``, rows ascending (a pair in both: -inf,
-    as set after)."""
-    r, c, v = (ri, rj, np.full(len(ri), -np.inf, np.float32))
-    if put is not None:
-        r, c, v = np.concatenate([put[0], r]), np.concatenate([put[1], c]), np.concatenate([put[2], v])
-    order = np.argsort(r, kind="stable")
-    return r[order], c[order], v[order]
 
 
 def _scan_threads(view, q: _ScanSpec, blocks, progress: bool, what: str, background: bool,

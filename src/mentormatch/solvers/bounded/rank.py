@@ -168,3 +168,26 @@ def _index_of(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.
     table[sorted_values] = np.arange(len(sorted_values))
     at = table[x]
     return at, at >= 0
+
+
+def _local(rows: np.ndarray, cols: np.ndarray | None, pi: np.ndarray, pj: np.ndarray):
+    """Pairs (global row, mentor) inside a view of ``rows`` (ascending) and ``cols``
+    (ascending, None: all), in the view's indices, sorted by row."""
+    loc, inside = _index_of(rows, pi)
+    ei, ej = loc[inside], pj[inside]
+    if cols is not None:
+        at, hit = _index_of(cols, ej)
+        ei, ej = ei[hit], at[hit]
+    order = np.argsort(ei, kind="stable")
+    return ei[order], ej[order]
+
+
+def _then(put, ri: np.ndarray, rj: np.ndarray):
+    """``put`` (a block's removed pairs, as :class:`mentormatch.scale_codes.BlockRest` has them,
+    or None) followed by the pairs ``ri``, ``rj`` at ``-inf``, rows ascending (a pair in both: -inf,
+    as set after)."""
+    r, c, v = (ri, rj, np.full(len(ri), -np.inf, np.float32))
+    if put is not None:
+        r, c, v = np.concatenate([put[0], r]), np.concatenate([put[1], c]), np.concatenate([put[2], v])
+    order = np.argsort(r, kind="stable")
+    return r[order], c[order], v[order]
