@@ -23,12 +23,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from mentormatch import pipeline as pl
+from mentormatch import pipeline as pl, synthetic
 from mentormatch.features import Context
 from mentormatch.rules import Rules
 from mentormatch.scale import BoundedScorer
 from mentormatch.solvers import SolverOptions, rounds, sparse
-from mentormatch.solvers.bounded import passes, remote
+from mentormatch.solvers.bounded import child, market, passes, remote
 from mentormatch.solvers.engine import solve_source
 from mentormatch.solvers.sources import ArraySource, BlockSource
 from mentormatch.testing import violations
@@ -384,3 +384,16 @@ class JumpClock:
     @property
     def jumped(self) -> bool:
         return self.offset > 0
+
+
+def two_sub_market_levels(monkeypatch):
+    """(mentors, mentees) of a small organisation (420 x 60, capacity 7) whose ``pair()`` takes
+    the bounded path with two levels of sub-markets, the outer solved in this process (seen)."""
+    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
+    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 2000)
+    monkeypatch.setattr(market, "GUIDE_PAIRS", 3000)
+    monkeypatch.setattr(market, "GUIDE_STEP", 3)
+    monkeypatch.setattr(child, "ENABLED", False)  # (the outer sub-market in this process: seen)
+    mentors, mentees = synthetic.organisation(n_mentees=420, n_mentors=60, seed=3)
+    mentors["capacity"] = 7
+    return mentors, mentees

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mentormatch as mm
-from mentormatch import pipeline as pl
-from mentormatch import synthetic
 from mentormatch.solvers import bounded
-from mentormatch.solvers.bounded import check, child, market, recheck
+from mentormatch.solvers.bounded import check, market, recheck
+
+from _support import two_sub_market_levels
 
 
 def _brute(vi, vj, vg, per_row, per_mentor):
@@ -48,13 +48,7 @@ def test_kept_are_each_rows_and_each_mentors_most_violating(n, m, per_row, per_m
 def test_the_inner_sub_markets_mentor_rows_leave_the_certified_pairs_unchanged(monkeypatch):
     """Two levels of sub-markets on a small organisation: only the inner (unguided) one's checks
     keep each mentor's rows, and the pairs are those found without them."""
-    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
-    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 2000)
-    monkeypatch.setattr(market, "GUIDE_PAIRS", 3000)
-    monkeypatch.setattr(market, "GUIDE_STEP", 3)
-    monkeypatch.setattr(child, "ENABLED", False)  # (the outer sub-market in this process: seen)
-    mentors, mentees = synthetic.organisation(n_mentees=420, n_mentors=60, seed=3)
-    mentors["capacity"] = 7
+    mentors, mentees = two_sub_market_levels(monkeypatch)
     made, kept = [], []
     certifier, keep = bounded._Certifier, check._kept
 

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import mentormatch as mm
-from mentormatch import pipeline as pl
-from mentormatch import synthetic
 from mentormatch.solvers import bounded
-from mentormatch.solvers.bounded import child, market
+from mentormatch.solvers.bounded import market
 from mentormatch.scale import BIG
+
+from _support import two_sub_market_levels
 
 
 def _brute(cols, vals, dem, per_mentor):
@@ -56,13 +56,7 @@ def test_rivals_are_each_mentors_best_pool_pairs_above_their_rows_level(n, size,
 def test_a_guided_sub_markets_rivals_leave_the_certified_pairs_unchanged(monkeypatch):
     """Two levels of sub-markets on a small organisation: the outer (guided) one takes its
     rivals, the inner and the top level do not, and the pairs are those found without them."""
-    monkeypatch.setattr(pl, "LARGE_PAIRS", 1000)
-    monkeypatch.setattr(pl, "SCORE_CACHE_PAIRS", 2000)
-    monkeypatch.setattr(market, "GUIDE_PAIRS", 3000)
-    monkeypatch.setattr(market, "GUIDE_STEP", 3)
-    monkeypatch.setattr(child, "ENABLED", False)  # (the outer sub-market in this process: seen)
-    mentors, mentees = synthetic.organisation(n_mentees=420, n_mentors=60, seed=3)
-    mentors["capacity"] = 7
+    mentors, mentees = two_sub_market_levels(monkeypatch)
     calls = []
     rivals = bounded._rivals
 
