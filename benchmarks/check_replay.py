@@ -149,15 +149,22 @@ def replay(folder: Path, k: int, groups: str | None = None) -> dict:
             "violators_sha": hashlib.sha256(code.tobytes()).hexdigest()[:12], "eps": eps}
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def capture_replay_parser(doc: str):
+    """(parser, capture's, replay's) of a capture/replay tool (this one, ``first_replay.py``):
+    ``capture SIZE FOLDER`` and ``replay FOLDER``, each tool adding its own options."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     sub = ap.add_subparsers(dest="what", required=True)
     a = sub.add_parser("capture")
     a.add_argument("size", help="n x m : capacity, e.g. 100000x20000:5")
     a.add_argument("folder", type=Path)
-    a.add_argument("--rounds", type=int, default=3)
     b = sub.add_parser("replay")
     b.add_argument("folder", type=Path)
+    return ap, a, b
+
+
+def main(argv=None) -> int:
+    ap, a, b = capture_replay_parser(__doc__)
+    a.add_argument("--rounds", type=int, default=3)
     b.add_argument("--round", type=int, default=0)
     b.add_argument("--repeat", type=int, default=1)
     b.add_argument("--groups", help="round 0 with floors per group of this mentors' column (e.g. city)")

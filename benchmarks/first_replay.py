@@ -52,7 +52,6 @@ check: ``--rank file:`` with prices saved from ``.tatonnement.adjusted`` measure
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import pickle
 import sys
@@ -204,13 +203,9 @@ def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None, adjus
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = ap.add_subparsers(dest="what", required=True)
-    a = sub.add_parser("capture")
-    a.add_argument("size", help="n x m : capacity, e.g. 100000x20000:5")
-    a.add_argument("folder", type=Path)
-    b = sub.add_parser("replay")
-    b.add_argument("folder", type=Path)
+    from check_replay import capture_replay_parser  # (this folder's: run as a script)
+
+    ap, _, b = capture_replay_parser(__doc__)
     b.add_argument("--rank", default="guide")
     b.add_argument("--pass", dest="fresh_pass", action="store_true")
     b.add_argument("--k-first", type=int, default=None)

@@ -7,7 +7,6 @@ same float64 operations in the same order (a row's first largest ``s - price`` t
 demand summed in row order; each mentor's move ``price + f * excess`` then ``max(0, .)``, no
 product and sum for the compiler to contract: the product is stored first), so the prices are
 identical to the bit. Indices are checked; the GIL is released."""
-from libc.math cimport INFINITY
 from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport free, malloc
 
@@ -26,7 +25,6 @@ def sweeps(const int64_t[::1] starts, const int64_t[::1] row, const int64_t[::1]
     cdef double best, v, e, f
     cdef volatile double moved  # (stored: never contracted with the sum into an FMA)
     cdef double *demand
-    cdef bint bad = False
     if row.shape[0] != n or mentor.shape[0] != n or places.shape[0] != m or room.shape[0] != m:
         raise ValueError("sweeps: shapes do not agree")
     for g in range(groups):

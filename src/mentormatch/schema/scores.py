@@ -137,8 +137,7 @@ def check_assign_inputs(scores, capacity, forbidden=None, solver: str = "flow",
         total = float(num[np.isfinite(num) & (num > 0)].sum()) if solver == "hungarian" else 0.0
         if solver == "hungarian" and total > HUNGARIAN_SLOTS and not absurd.any():
             absurd = num == np.nanmax(num)  # name the largest
-        for k in (np.flatnonzero(absurd)[:MAX_PROBLEMS].tolist() if absurd.any() else ()):  # (by
-            # position: labels may repeat)
+        for k in np.flatnonzero(absurd)[:MAX_PROBLEMS].tolist():  # (by position: labels may repeat)
             limit = (f"capacities summing to at most {HUNGARIAN_SLOTS:,} slots with solver "
                      f"'hungarian', which gives each slot its own column (they sum to {total:,.0f}; "
                      f"a capacity of {n_mentees}, the number of mentees, already means 'no limit'; "

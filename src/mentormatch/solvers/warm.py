@@ -110,20 +110,20 @@ MIN_SCANS = 1 << 20
 #: phases until they move fewer than 300, 0.81 and 0.24 s.
 BATCH_SHARE = 1.0
 MIN_BATCH_PATHS = 300
-#: Once at most this many units are left to move (from the start, or after phases), one search
-#: a unit, each from both ends (forward from the excess, backward from every deficit:
-#: :file:`_native/flow_meet.pxi`), and only the nodes the two settled change potential. A
-#: search from the excess alone settles every node nearer than its deficit, and late in a
-#: repair that is most of the network: on the 100,000 x 20,000 round-2 repair (321 violators,
-#: 1.38M pairs, 307 units; s29h1, kernel CPU, load 10-12) the last 30 searches settled
-#: 50,000-118,000 of 120,000 nodes each. Both ends (after one phase): 70.4M arc scans down to
-#: 29.5M, the kernel 1.9-2.0 s down to 1.26-1.33 s; the outer sub-market's last round (31
-#: violators, 701,000 pairs, 50 units: no phase) 4.35M to 1.32M, 0.12-0.14 s to 0.07. The
-#: backward search starts from every deficit, so with many units left it can cost more than it
-#: saves: on three repairs of 2,276-20,439 units (captured past :data:`NATIVE_SHARE`, so solved cold in ``pair()``), from
-#: the excess alone 16.4M, 37.4M and 141.7M scans; both ends for every unit after the phases
-#: 17.1M, 58.9M and 159.4M; for the last 1,000, 17.1M, 42.0M and 119.8M; for the last 300,
-#: 14.1M, 34.9M and 111.6M (for the last 500: 15.6M, 36.9M, 120.8M, and the round-2 repair
+#: Once at most this many units are left to move (from the start, or after phases), one search a
+#: unit, each from both ends (forward from the excess, backward from every deficit:
+#: :file:`_native/flow_meet.pxi`), and only the nodes the two settled change potential. A search
+#: from the excess alone settles every node nearer than its deficit, and late in a repair that
+#: is most of the network: on the 100,000 x 20,000 round-2 repair (321 violators, 1.38M pairs,
+#: 307 units; s29h1, kernel CPU, load 10-12) the last 30 searches settled 50,000-118,000 of
+#: 120,000 nodes each. Both ends (after one phase): 70.4M arc scans down to 29.5M, the kernel
+#: 1.9-2.0 s down to 1.26-1.33 s; the outer sub-market's last round (31 violators, 701,000
+#: pairs, 50 units: no phase) 4.35M to 1.32M, 0.12-0.14 s to 0.07. The backward search starts
+#: from every deficit, so with many units left it can cost more than it saves: on three repairs
+#: of 2,276-20,439 units (captured past :data:`NATIVE_SHARE`, so solved cold in ``pair()``),
+#: from the excess alone 16.4M, 37.4M and 141.7M scans; both ends for every unit after the
+#: phases 17.1M, 58.9M and 159.4M; for the last 1,000, 17.1M, 42.0M and 119.8M; for the last
+#: 300, 14.1M, 34.9M and 111.6M (for the last 500: 15.6M, 36.9M, 120.8M, and the round-2 repair
 #: 27.3M, all its 307 units from both ends).
 MEET_UNITS = 300
 

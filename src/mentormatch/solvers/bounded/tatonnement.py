@@ -12,10 +12,10 @@ flow (3.7-4.3 s CPU) before a third. Each mentee's best pair of the first sparse
 that balance every mentor's first-choice demand against its places is, at the optimum's
 prices, its own pair (complementary slackness); :data:`SWEEPS` sweeps of that balance on the
 set's exact scores take the within-city error from 0.019 to 0.005 (root mean square against
-the optimum's prices; 0.4-0.6 s CPU in numpy, below). The set ranked by them, a check at them (the pools' rows
-whose pairs outside may now count are scanned afresh, taking their pools under them) adds
-86,221 pairs before the first flow, whose check then finds 338 violators: the second round is
-a warm repair (:mod:`mentormatch.solvers.warm`) and the last. In ``pair()`` at 100,000 x
+the optimum's prices; 0.4-0.6 s CPU in numpy, below). The set ranked by them, a check at them
+(the pools' rows whose pairs outside may now count are scanned afresh, taking their pools
+under them) adds 86,221 pairs before the first flow, whose check then finds 338 violators:
+the second round is a warm repair (:mod:`mentormatch.solvers.warm`) and the last. In ``pair()`` at 100,000 x
 20,000 (s28h1, load 16-20, the same pairs): 2 rounds, not 3; the top level's flows 7.1-7.4 s
 CPU against 8.8, its checks 3.5-3.6 against 4.2, but this step 2.9-3.8 s, so the level's CPU
 is no lower (14.4 and 15.8 s against 14.0): what it buys is one cold flow fewer on the path.
