@@ -15,39 +15,39 @@ cdef inline uint64_t _le64(const unsigned char* p) noexcept nogil:
     return x
 
 
+cdef inline void _sipround(uint64_t* v) noexcept nogil:
+    """One SipRound on the state ``v[0..3]``."""
+    v[0] += v[1]; v[1] = _rotl(v[1], 13); v[1] ^= v[0]; v[0] = _rotl(v[0], 32)
+    v[2] += v[3]; v[3] = _rotl(v[3], 16); v[3] ^= v[2]
+    v[0] += v[3]; v[3] = _rotl(v[3], 21); v[3] ^= v[0]
+    v[2] += v[1]; v[1] = _rotl(v[1], 17); v[1] ^= v[2]; v[2] = _rotl(v[2], 32)
+
+
 cdef uint64_t _siphash24(const unsigned char* data, Py_ssize_t size, uint64_t k0,
                          uint64_t k1) noexcept nogil:
     """SipHash-2-4 of ``size`` bytes (the reference algorithm, as pandas' hash_object_array)."""
-    cdef uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1
-    cdef uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1
+    cdef uint64_t v[4]
     cdef uint64_t mi, b = (<uint64_t>size) << 56
     cdef Py_ssize_t end = size - size % 8, q
-    cdef int r, k
+    cdef int k
+    v[0], v[1] = 0x736f6d6570736575ULL ^ k0, 0x646f72616e646f6dULL ^ k1
+    v[2], v[3] = 0x6c7967656e657261ULL ^ k0, 0x7465646279746573ULL ^ k1
     for q in range(0, end, 8):
         mi = _le64(data + q)
-        v3 ^= mi
-        for r in range(2):
-            v0 += v1; v1 = _rotl(v1, 13); v1 ^= v0; v0 = _rotl(v0, 32)
-            v2 += v3; v3 = _rotl(v3, 16); v3 ^= v2
-            v0 += v3; v3 = _rotl(v3, 21); v3 ^= v0
-            v2 += v1; v1 = _rotl(v1, 17); v1 ^= v2; v2 = _rotl(v2, 32)
-        v0 ^= mi
+        v[3] ^= mi
+        _sipround(v)
+        _sipround(v)
+        v[0] ^= mi
     for k in range(size % 8):
         b |= (<uint64_t>data[end + k]) << (8 * k)
-    v3 ^= b
-    for r in range(2):
-        v0 += v1; v1 = _rotl(v1, 13); v1 ^= v0; v0 = _rotl(v0, 32)
-        v2 += v3; v3 = _rotl(v3, 16); v3 ^= v2
-        v0 += v3; v3 = _rotl(v3, 21); v3 ^= v0
-        v2 += v1; v1 = _rotl(v1, 17); v1 ^= v2; v2 = _rotl(v2, 32)
-    v0 ^= b
-    v2 ^= 0xff
-    for r in range(4):
-        v0 += v1; v1 = _rotl(v1, 13); v1 ^= v0; v0 = _rotl(v0, 32)
-        v2 += v3; v3 = _rotl(v3, 16); v3 ^= v2
-        v0 += v3; v3 = _rotl(v3, 21); v3 ^= v0
-        v2 += v1; v1 = _rotl(v1, 17); v1 ^= v2; v2 = _rotl(v2, 32)
-    return v0 ^ v1 ^ v2 ^ v3
+    v[3] ^= b
+    _sipround(v)
+    _sipround(v)
+    v[0] ^= b
+    v[2] ^= 0xff
+    for k in range(4):
+        _sipround(v)
+    return v[0] ^ v[1] ^ v[2] ^ v[3]
 
 
 def text_hashes(object[:] ids, bytes key):
