@@ -19,14 +19,23 @@ guard would multiply by groups.)
 
 Why: the first flow's prices differ from the sub-market's that ranked the pools by about one
 shift per city (s27h4); one floor a row cannot absorb that, a floor per city can.
+
+The re-checks (102 at the top level's check of its adjusted first prices at 100,000 x 20,000,
+44.9 M bound pairs) run on two threads, each with only its rows' exclusions (:class:`_ByRow`):
+that check's ``group_check`` took 0.77-0.84 s CPU in main, 0.51-0.55 here, 2.09 and 1.51 s at
+200,000 x 40,000 (s30h4, replays of ``benchmarks/first_replay.py`` captures, load 8-10).
 """
 from __future__ import annotations
+
+import os
 
 import numpy as np
 
 from .passes import _scan
 from .rank import _nonzero
 from .recheck import _pool_suspects, _split
+from .remote import current, here
+from .workspace import one_blas_thread
 
 #: A row whose cells' re-checks would read at least this share of its pairs is scanned in full
 #: (which also takes its pool afresh under the new prices).
@@ -82,24 +91,28 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
     # one whose pools' price was +inf: +inf, the floor says nothing of it)
     new = gfl + np.where(np.isfinite(top), top, 0.0)[:, None]
     new[np.isinf(top)] = top[np.isinf(top)][:, None]
+    tasks = []  # (group, rows, mentors read, whether the whole group)
     for k, cols in enumerate(members):
         if plan[k] is None:
             continue
         cut, whole, some, part = plan[k]
         for at, read in ((whole, cols), (some, part)):
             rows = live[at[~full[at]]]
-            if not len(rows) or not len(read):
-                continue
-            largest = _recheck(cert, rows, read, p, u, threshold, ex_i, ex_j, found_i, found_j, crowded)
-            if read is cols:
-                new[k, rows] = largest
-            else:
-                dk = delta[cols]
-                others = dk[(dk <= cut) & (dk > -np.inf)].max(initial=-np.inf)
-                with np.errstate(invalid="ignore"):
-                    kept = gfl[k, rows] + others
-                new[k, rows] = np.maximum(np.where(np.isnan(kept), gfl[k, rows], kept), largest)
-            cert.err[rows] = np.maximum(cert.err[rows], cert._pool_err(largest[:, None], largest))
+            if len(rows) and len(read):
+                tasks.append((k, rows, read, read is cols))
+    for (k, rows, read, entire), (largest, fi, fj, fc) in zip(tasks, _rechecks(cert, tasks, p, u, threshold, ex_i, ex_j)):
+        found_i.append(fi), found_j.append(fj), crowded.append(fc)
+        cert.pairs_rechecked += len(rows) * len(read)
+        cert.bound_pairs += len(rows) * len(read)
+        if entire:
+            new[k, rows] = largest
+        else:
+            cut, dk = plan[k][0], delta[members[k]]
+            others = dk[(dk <= cut) & (dk > -np.inf)].max(initial=-np.inf)
+            with np.errstate(invalid="ignore"):
+                kept = gfl[k, rows] + others
+            new[k, rows] = np.maximum(np.where(np.isnan(kept), gfl[k, rows], kept), largest)
+        cert.err[rows] = np.maximum(cert.err[rows], cert._pool_err(largest[:, None], largest))
     # every pool to the prices p (the rows scanned in full take theirs below)
     with np.errstate(invalid="ignore"):
         pool.vals = pool.vals + delta[pool.cols]
@@ -124,19 +137,65 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
     return fail, found_i, found_j, crowded
 
 
-def _recheck(cert, rows, cols, p, u, threshold, ex_i, ex_j, found_i, found_j, crowded) -> np.ndarray:
-    """The pairs of ``rows`` x ``cols`` outside the rows' pools, under ``p``: their suspects
-    (into ``found_i``, ``found_j``, ``crowded``) and each row's largest ``bound - p_j`` (float64)."""
+class _ByRow:
+    """Pairs (global row, mentor) sorted by row, those of some rows and mentors taken without
+    reading the others: a re-check's exclusions (at 100,000 x 20,000 the chosen pairs are 1.3
+    million, and mapping them all into each of 102 re-checks' views took 0.39 s CPU of the
+    re-checks' 1.1)."""
+
+    def __init__(self, i: np.ndarray, j: np.ndarray, n: int):
+        order = np.argsort(i, kind="stable")
+        self.i, self.j = i[order], j[order]
+        self.start = np.r_[0, np.cumsum(np.bincount(self.i, minlength=n))]
+
+    def of(self, rows: np.ndarray, in_cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs in ``rows`` (ascending) whose mentor is in ``in_cols`` (a mask), by row."""
+        a, b = self.start[rows], self.start[rows + 1]
+        size = b - a
+        at = np.repeat(a - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+        keep = at[in_cols[self.j[at]]]
+        return self.i[keep], self.j[keep]
+
+
+#: The re-checks run on this many threads (the passes' products and block scans release the
+#: GIL), each re-check a pass of its own on one thread (the mentor groups' passes are small:
+#: 102 at 100,000 x 20,000, 440,000 bound pairs on average).
+RECHECK_THREADS = 2
+
+
+def _rechecks(cert, tasks, p, u, threshold, ex_i, ex_j) -> list:
+    """:func:`_recheck` of each task (group, rows, mentors read, whole) in order, on
+    :data:`RECHECK_THREADS` threads when the passes run in this process (no executor: they
+    would be shipped to it one by one either way)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sc = cert.scorer
+    chosen, locks = _ByRow(ex_i, ex_j, sc.n), _ByRow(cert.li, cert.lj, sc.n)
+    run = lambda task: _recheck(cert, task[1], task[2], p, u, threshold, chosen, locks)  # noqa: E731
+    workers = min(RECHECK_THREADS, len(tasks), os.cpu_count() or 1)
+    if workers <= 1 or current() is not None or cert.progress:
+        return [run(task) for task in tasks]
+
+    def on_thread(task):
+        with here():
+            return run(task)
+
+    with one_blas_thread(), ThreadPoolExecutor(workers) as pool:  # (held: the threads' own limits nest)
+        return list(pool.map(on_thread, tasks))
+
+
+def _recheck(cert, rows, cols, p, u, threshold, chosen: _ByRow, locks: _ByRow):
+    """The pairs of ``rows`` x ``cols`` outside the rows' pools, under ``p``: each row's largest
+    ``bound - p_j`` (float64) and their suspects (rows, mentors, crowded rows)."""
     sc, pool = cert.scorer, cert.pool
     in_cols = np.zeros(sc.m, bool)
     in_cols[cols] = True
     pc = pool.cols[rows]
     pr, pk = _nonzero(in_cols[pc])
-    f = _scan(sc.subset(rows=rows, cols=cols), rows, cols, p[cols], excl_i=np.concatenate([cert.li, rows[pr]]),
-              excl_j=np.concatenate([cert.lj, pc[pr, pk]]), chosen_i=ex_i, chosen_j=ex_j, pool_size=1,
+    li, lj = locks.of(rows, in_cols)
+    ci, cj = chosen.of(rows, in_cols)
+    f = _scan(sc.subset(rows=rows, cols=cols), rows, cols, p[cols], excl_i=np.concatenate([li, rows[pr]]),
+              excl_j=np.concatenate([lj, pc[pr, pk]]), chosen_i=ci, chosen_j=cj, pool_size=1,
               u=u[rows], threshold=threshold, progress=cert.progress,
               what="certificate: mentor groups whose prices fell")
-    found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
-    cert.pairs_rechecked += len(rows) * len(cols)
-    cert.bound_pairs += len(rows) * len(cols)
-    return f.pool[1][:, 0].astype(np.float64)
+    return f.pool[1][:, 0].astype(np.float64), f.i, f.j, f.crowded
