@@ -68,22 +68,27 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
                        np.cumsum(np.bincount(groups.of, minlength=groups.count))[:-1])
     # per group, the largest fall (of the mentors with places), which the cells clear or not
     top = np.array([delta[c][delta[c] > -np.inf].max(initial=-np.inf) for c in members])
-    cost = np.zeros(len(live))
-    plan = []
-    for k, cols in enumerate(members):
-        plan.append(None)
+
+    def plan_of(k):  # the group's cut, its rows re-checked whole and in part, and their cost
         if top[k] == -np.inf:
-            continue
+            return None
+        cols = members[k]
         room = base - gfl[k, live]
         failing = np.flatnonzero(room < top[k])  # (the others are cleared by the guard)
         if not len(failing):
-            continue
+            return None
         dk = delta[cols]
         cut, _, _ = _split(dk, room[failing], len(cols))
         whole = room[failing] < cut
         part = cols[dk > cut]
-        cost[failing] += np.where(whole, len(cols), len(part))
-        plan[-1] = (cut, failing[whole], failing[~whole], part)
+        return cut, failing[whole], failing[~whole], part
+
+    plan = _on_threads(plan_of, range(len(members)), threads=current() is None and not cert.progress)
+    cost = np.zeros(len(live))
+    for k, step in enumerate(plan):
+        if step is not None:
+            cost[step[1]] += len(members[k])
+            cost[step[2]] += len(step[3])
     full = cost >= FULL_ROW_SHARE * m
     fail = live[full]
     found_i, found_j, crowded = [], [], []
@@ -167,21 +172,29 @@ def _rechecks(cert, tasks, p, u, threshold, ex_i, ex_j) -> list:
     """:func:`_recheck` of each task (group, rows, mentors read, whole) in order, on
     :data:`RECHECK_THREADS` threads when the passes run in this process (no executor: they
     would be shipped to it one by one either way)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     sc = cert.scorer
     chosen, locks = _ByRow(ex_i, ex_j, sc.n), _ByRow(cert.li, cert.lj, sc.n)
-    run = lambda task: _recheck(cert, task[1], task[2], p, u, threshold, chosen, locks)  # noqa: E731
-    workers = min(RECHECK_THREADS, len(tasks), os.cpu_count() or 1)
-    if workers <= 1 or current() is not None or cert.progress:
-        return [run(task) for task in tasks]
+    local = current() is None and not cert.progress
+    return _on_threads(lambda task: _recheck(cert, task[1], task[2], p, u, threshold, chosen, locks), tasks,
+                       threads=local)
 
-    def on_thread(task):
-        with here():
-            return run(task)
 
-    with one_blas_thread(), ThreadPoolExecutor(workers) as pool:  # (held: the threads' own limits nest)
-        return list(pool.map(on_thread, tasks))
+def _on_threads(fn, items, threads: bool) -> list:
+    """``fn`` of each item, in order, on :data:`RECHECK_THREADS` threads (BLAS on one each:
+    the limit is held here, so that the passes' own limits nest) when ``threads``, else here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    items = list(items)
+    workers = min(RECHECK_THREADS, len(items), os.cpu_count() or 1)
+    if workers <= 1 or not threads:
+        return [fn(x) for x in items]
+
+    def on_thread(x):
+        with here():  # (the passes on this process's threads, as the caller's)
+            return fn(x)
+
+    with one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(on_thread, items))
 
 
 def _recheck(cert, rows, cols, p, u, threshold, chosen: _ByRow, locks: _ByRow):
