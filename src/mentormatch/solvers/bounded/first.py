@@ -70,25 +70,46 @@ def _with_ceilings(out, scorer, ceiling, depth: int):
     return out
 
 
+#: :func:`_candidates` takes the rows in this many parts on as many threads (numpy's partition,
+#: sort and gathers release the GIL) when there are at least :data:`CANDIDATE_ROWS` rows a part.
+CANDIDATE_PARTS = 2
+CANDIDATE_ROWS = 20_000
+
+
 def _candidates(pool: _Pool, mentor_best, guide, k: int, cap, m: int) -> np.ndarray:
     """The codes (``row * m + mentor``, sorted) of the first sparse set's pairs before their
     exact scores (:func:`_first_sparse`): each row's ``k`` best of its pool by ``bound - guide``
     (the pool's own ranking when ``guide`` is None or the pass's prices) and each mentor's
-    best rows."""
+    best rows. Parts of the rows on threads (each row's choice is its own: the same codes);
+    at 200,000 x 40,000, 0.48 s CPU on one thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from ...scale import BIG
 
     n = len(pool.cols)  # (the rows of the pool: the first rows of a pass cut short)
-    cols, size = pool.cols, pool.cols.shape[1]
-    rank = pool.vals
-    if guide is not None:  # by the later prices (the same ranking when they are the pass's)
-        rank = rank + np.where(cap > 0, pool.prices[0] - guide, 0.0)[cols]
+    size = pool.cols.shape[1]
+    # (by the later prices: the same ranking when they are the pass's)
+    shift = None if guide is None else np.where(cap > 0, pool.prices[0] - guide, 0.0)
     kk = min(k, size)
-    top = np.argpartition(rank, size - kk, axis=1)[:, size - kk:]
-    ok = np.take_along_axis(pool.vals, top, axis=1) > -BIG / 2
-    ri = np.broadcast_to(np.arange(n)[:, None], top.shape)[ok]
-    rj = np.take_along_axis(cols, top, axis=1)[ok]
-    mi, mj = mentor_best if mentor_best is not None else (ri[:0], rj[:0])
-    return unique_sorted(np.concatenate([ri * m + rj, mi * m + mj]))
+    mi, mj = mentor_best if mentor_best is not None else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    parts = max(1, min(CANDIDATE_PARTS, n // CANDIDATE_ROWS))
+    edges = [n * q // parts for q in range(parts + 1)]
+
+    def part(q: int) -> np.ndarray:  # rows edges[q]:edges[q + 1], with the mentors' best rows among them
+        a, b = edges[q], edges[q + 1]
+        cols, vals = pool.cols[a:b], pool.vals[a:b]
+        rank = vals if shift is None else vals + shift[cols]
+        top = np.argpartition(rank, size - kk, axis=1)[:, size - kk:]
+        ok = np.take_along_axis(vals, top, axis=1) > -BIG / 2
+        ri = np.broadcast_to(np.arange(a, b)[:, None], top.shape)[ok]
+        rj = np.take_along_axis(cols, top, axis=1)[ok]
+        mine = ((mi >= a) | (q == 0)) & ((mi < b) | (q == parts - 1))
+        return unique_sorted(np.concatenate([ri * m + rj, mi[mine] * m + mj[mine]]))
+
+    if parts == 1:
+        return part(0)
+    with ThreadPoolExecutor(parts) as threads:  # (each part's codes below the next's)
+        return np.concatenate(list(threads.map(part, range(parts))))
 
 
 def _first_sparse(scorer, exact: _Exact, pool: _Pool, mentor_best, guide, k: int, cap,
