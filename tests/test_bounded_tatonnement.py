@@ -88,6 +88,40 @@ def test_the_compiled_sweeps_give_the_numpy_prices_to_the_bit(monkeypatch, seed,
 
 
 @pytest.mark.skipif(native is None, reason="mentormatch._native.prices was not built")
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("whole", [True, False])
+def test_the_sweeps_on_two_threads_give_the_numpy_prices_to_the_bit(monkeypatch, seed, whole):
+    """Each sweep's demand in two halves (``sweeps_two``, s30h4) where the demands are whole
+    numbers (their sums exact in any order); otherwise the one-thread sweeps: the numpy twin's
+    prices either way."""
+    rng = np.random.default_rng(seed)
+    n, m = 400, 30
+    sp = _sparse_rows(rng, n, m, 10, seed % 2 == 0)
+    cap = rng.integers(0, 6, m).astype(float)
+    dem = rng.integers(1, 4, n).astype(float) if whole else rng.uniform(0.5, 3.0, n)
+    guide = np.where(rng.random(m) < 0.2, 0.0, rng.uniform(0, 2, m))
+    called = []
+
+    class Counted:
+        def sweeps(self, *args):
+            called.append("one")
+            return native.sweeps(*args)
+
+        def sweeps_two(self, *args):
+            called.append("two")
+            return native.sweeps_two(*args)
+
+    monkeypatch.setattr(tatonnement, "TWO_THREADS_PAIRS", 0)
+    out = []
+    for kernel in (Counted(), None):
+        monkeypatch.setitem(_native._chosen, "prices", kernel)
+        out.append(tatonnement.adjusted(sp, guide, cap, dem))
+    assert called == ["two" if whole else "one"]
+    assert np.array_equal(out[0].view(np.int64), out[1].view(np.int64))
+    assert not np.array_equal(out[0], np.where(cap > 0, guide, 0.0))
+
+
+@pytest.mark.skipif(native is None, reason="mentormatch._native.prices was not built")
 def test_the_compiled_sweeps_refuse_bad_indices():
     one = np.zeros(1, np.int64)
     args = (one, one, np.array([3], np.int64), np.ones(1), np.ones(1), np.ones(2), np.ones(2, np.uint8),
@@ -97,6 +131,11 @@ def test_the_compiled_sweeps_refuse_bad_indices():
     with pytest.raises(ValueError, match="shapes"):
         native.sweeps(one, one, one, np.ones(1), np.ones(1), np.ones(3), np.ones(2, np.uint8), np.ones(2),
                       np.zeros(2))
+    with pytest.raises(IndexError, match="mentor 3"):
+        native.sweeps_two(*args, 0, lambda fn: fn)
+    with pytest.raises(ValueError, match="split"):
+        native.sweeps_two(one, one, one, np.ones(1), np.ones(1), np.ones(2), np.ones(2, np.uint8), np.ones(2),
+                          np.zeros(2), 2, lambda fn: fn)
 
 
 def _pairs(problem, solution) -> list:

@@ -52,6 +52,8 @@ depends on these (the same pairs either way).
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..._native import prices_kernel
@@ -61,6 +63,9 @@ from .first import _first_sparse
 
 #: Sweeps of the price adjustment (each about 10 ms at 1.3 million pairs in numpy, 3 ms compiled).
 SWEEPS = 60
+#: From this many pairs the compiled sweeps take each sweep's demand in two halves on two threads
+#: (``sweeps_two``; the same prices when the demands are whole numbers, as mentees' are).
+TWO_THREADS_PAIRS = 200_000
 #: The first sweep moves a mentor's price by this share of the pairs' median score per unit of
 #: relative excess demand ((first choices - places) / places) ...
 STEP_SHARE = 0.01
@@ -88,10 +93,19 @@ def adjusted(sp: _Sparse, guide: np.ndarray, cap: np.ndarray, dem: np.ndarray) -
     step = STEP_SHARE * float(np.median(np.abs(s)))
     steps = np.array([step * STEP_DECAY ** sweep for sweep in range(SWEEPS)])
     kernel = prices_kernel()
-    if kernel is not None:
+    if kernel is None:
+        return _numpy_sweeps(starts, i, j, s, weight, places, room, steps, price)
+    whole = np.all(weight == np.floor(weight)) and float(np.abs(weight).sum()) < 2.0 ** 53
+    if len(i) < TWO_THREADS_PAIRS or (os.cpu_count() or 1) < 2 or not whole or not hasattr(kernel, "sweeps_two"):
         kernel.sweeps(starts, i, j, s, weight, places, room.view(np.uint8), steps, price)
         return price
-    return _numpy_sweeps(starts, i, j, s, weight, places, room, steps, price)
+    from concurrent.futures import ThreadPoolExecutor
+
+    split = int(np.searchsorted(starts, len(i) // 2))  # (the rows' half of the pairs)
+    with ThreadPoolExecutor(1) as other:
+        kernel.sweeps_two(starts, i, j, s, weight, places, room.view(np.uint8), steps, price, split,
+                          lambda fn: other.submit(fn).result)
+    return price
 
 
 def _numpy_sweeps(starts, i, j, s, weight, places, room, steps, price) -> np.ndarray:
