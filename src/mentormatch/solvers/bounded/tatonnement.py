@@ -44,6 +44,24 @@ rounds), but at 200,000 x 40,000 (``pair()``, load 10-26, the same pairs) round 
 pairs against 2.87 M; the flows' CPU, 21.1 s against 22.0, was no measure at that load): not
 kept, pending a quiet A/B.
 
+**How far the sweeps go** (s30h4). Until s30 60 sweeps from 0.01 with a decay of 0.96 (the
+moves summing to 0.25 of a score unit): within a city they converge (0.0046 root mean square
+against the optimum's prices at 200,000 x 40,000, less the mean of the mentor's group, :mod:`.groups`,
+here cities), but not the groups' levels: the first set holds few pairs across them (one
+group's 163,925 pairs, 1,017), so a level moves slowly, and at 200,000 x 40,000 seven groups
+stayed 0.11-0.17 below their level in the optimum. The first flow then raised them; their rows' ``u_i`` fell, and 84 % of
+round 1's 2,707 true violators were pairs into another group (1,972 into one, whose level the
+sweeps had right), 983 outside the pools, none in a row's first 12 by the adjusted prices;
+round 2 repaired 2,731 violators in 1,676 phases (8.7 s CPU). Replays of the same capture
+(``benchmarks/first_replay.py``, load 6-10, the same pairs): the oracle's levels per group
+added to the adjusted prices: 1,624 violators, a 1.55 s repair; 300 sweeps from 0.01, decay
+0.99: 405, 2.8 s, but 4 rounds; 150 from 0.02, decay 0.98 (these): 576 true violators,
+round 1 adding 41,662 pairs not 53,928, round 2 repairing 595 in 482 phases (2.6 s CPU), 3
+rounds, the replay's CPU 23.0 s against 31.2. At 100,000 x 20,000: 126 true violators against
+325, round 1 adding 11,963 pairs against 13,441, the repair 0.61 s CPU against 1.14, 3 rounds
+both; the sweeps cost 0.37 s CPU there against 0.15 (0.9 against 0.36 at 200,000 x 40,000, on
+two threads). The error within groups is the same: 0.0041-0.0048.
+
 Only the top level of a plain certified solve guided by a sub-market: a warm start from an
 earlier solution (:mod:`.start`) is near its optimum already.
 
@@ -61,17 +79,18 @@ from ..flow import network
 from ..sparse import _merge, _Sparse
 from .first import _first_sparse
 
-#: Sweeps of the price adjustment (each about 10 ms at 1.3 million pairs in numpy, 3 ms compiled).
-SWEEPS = 60
+#: Sweeps of the price adjustment (each about 5 ms CPU at 2.9 million pairs compiled, on two
+#: threads from :data:`TWO_THREADS_PAIRS`).
+SWEEPS = 150
 #: From this many pairs the compiled sweeps take each sweep's demand in two halves on two threads
 #: (``sweeps_two``; the same prices when the demands are whole numbers, as mentees' are).
 TWO_THREADS_PAIRS = 200_000
 #: The first sweep moves a mentor's price by this share of the pairs' median score per unit of
 #: relative excess demand ((first choices - places) / places) ...
-STEP_SHARE = 0.01
-#: ... and each later sweep by this factor of the one before (the moves then sum to about
-#: 25 times the first: a level's error is a few tenths of the step's score unit).
-STEP_DECAY = 0.96
+STEP_SHARE = 0.02
+#: ... and each later sweep by this factor of the one before: the moves then sum to about 48
+#: times the first (0.95 of a score unit), enough for the levels of the cities' prices (below).
+STEP_DECAY = 0.98
 
 
 def adjusted(sp: _Sparse, guide: np.ndarray, cap: np.ndarray, dem: np.ndarray) -> np.ndarray:
