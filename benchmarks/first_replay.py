@@ -18,7 +18,9 @@ true violators (gain above the tolerance; the rest of what a check returns are n
 where they lie (outside the pools, in a pool below the first ``k_first``), the pairs added,
 and the final pairs' digest (the same for every choice: any prices are safe). ``--adjust``:
 the first prices adjusted and checked before the first flow (:func:`.tatonnement.prechecked`,
-as ``pair()`` does; its CPU printed): at 100,000 x 20,000 the replay gives ``pair()``'s sparse
+as ``pair()`` does; its CPU printed; with the pools' mentor groups, how many of round 1's true
+violators point into another group than their row's chosen mentor's: at 200,000 x 40,000 with
+s29's 60 sweeps, 84 % of 2,707, and 1,972 into one group, s30h4): at 100,000 x 20,000 the replay gives ``pair()``'s sparse
 set (1,366,920 pairs), round 1 adding 13,380 and 2 rounds. The capture keeps the pools' mentor
 groups and their floors (:mod:`.groups`; before s29h3 it did not, and a replay's checks took
 the one-floor guard: 16,632 rows scanned in full and 136 M pairs re-checked at the adjusted
@@ -173,6 +175,14 @@ def replay(folder: Path, rank: str, fresh_pass: bool, k_first: int | None, adjus
             print(f"  check 1: {int(true.sum())} true violators in {len(np.unique(vi))} rows: "
                   f"{int((~inside).sum())} outside the pools, {int((inside & (pos >= kf)).sum())} in a pool "
                   f"below the first {kf}")
+            if s.get("groups") is not None:  # pairs into another mentor group than the row's chosen mentor's
+                of = s["groups"].of
+                own = np.full(scorer.n, -1)
+                own[chosen.i] = chosen.j
+                across = (own[vi] >= 0) & (of[vj] != of[np.maximum(own[vi], 0)])
+                most = np.bincount(of[vj], minlength=s["groups"].count)
+                print(f"  check 1: {int(across.sum())} into another mentor group than the row's chosen mentor's; "
+                      f"{int(most.max(initial=0))} into the group most violators point at")
         checks.append(1)
         return viol, eps
 
