@@ -105,7 +105,8 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
             rows = live[at[~full[at]]]
             if len(rows) and len(read):
                 tasks.append((k, rows, read, read is cols))
-    for (k, rows, read, entire), (largest, fi, fj, fc) in zip(tasks, _rechecks(cert, tasks, p, u, threshold, ex_i, ex_j)):
+    done = _rechecks(cert, tasks, p, u, threshold, ex_i, ex_j)
+    for (k, rows, read, entire), (largest, fi, fj, fc) in zip(tasks, done):
         found_i.append(fi), found_j.append(fj), crowded.append(fc)
         cert.pairs_rechecked += len(rows) * len(read)
         cert.bound_pairs += len(rows) * len(read)

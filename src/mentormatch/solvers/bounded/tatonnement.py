@@ -52,18 +52,18 @@ at 100,000 x 20,000 the step 1.82-2.01 s in main, 1.90-2.14 here with 2.5 times 
 below (0.37 s not 0.16), the groups' check 0.90-0.94 s against 0.65-0.74; at 200,000 x 40,000
 4.37-4.79 against 4.24-4.93 (sweeps 0.85 not 0.40; groups' check 1.90-2.05 against 1.37-1.40).
 
-**How far the sweeps go** (s30h4). Until s30 60 sweeps from 0.01 with a decay of 0.96 (the
-moves summing to 0.25 of a score unit): within a city they converge (0.0046 root mean square
-against the optimum's prices at 200,000 x 40,000, less the mean of the mentor's group, :mod:`.groups`,
-here cities), but not the groups' levels: the first set holds few pairs across them (one
-group's 163,925 pairs, 1,017), so a level moves slowly, and at 200,000 x 40,000 seven groups
-stayed 0.11-0.17 below their level in the optimum. The first flow then raised them; their rows' ``u_i`` fell, and 84 % of
-round 1's 2,707 true violators were pairs into another group (1,972 into one, whose level the
-sweeps had right), 983 outside the pools, none in a row's first 12 by the adjusted prices;
-round 2 repaired 2,731 violators in 1,676 phases (8.7 s CPU). Replays of the same capture
-(``benchmarks/first_replay.py``, load 6-10, the same pairs): the oracle's levels per group
-added to the adjusted prices: 1,624 violators, a 1.55 s repair; 300 sweeps from 0.01, decay
-0.99: 405, 2.8 s, but 4 rounds; 150 from 0.02, decay 0.98 (these): 576 true violators,
+**How far the sweeps go** (s30h4). Until s30 60 sweeps from 0.01 with a decay of 0.96 (the moves
+summing to 0.25 of a score unit): within a city they converge (0.0046 root mean square against
+the optimum's prices at 200,000 x 40,000, less the mean of the mentor's group, :mod:`.groups`,
+here cities), but not the groups' levels: the first set holds few pairs across them (one group's
+163,925 pairs, 1,017), so a level moves slowly, and at 200,000 x 40,000 seven groups stayed
+0.11-0.17 below their level in the optimum. The first flow then raised them; their rows' ``u_i``
+fell, and 84 % of round 1's 2,707 true violators were pairs into another group (1,972 into one,
+whose level the sweeps had right), 983 outside the pools, none in a row's first 12 by the
+adjusted prices; round 2 repaired 2,731 violators in 1,676 phases (8.7 s CPU). Replays of the
+same capture (``benchmarks/first_replay.py``, load 6-10, the same pairs): the oracle's levels
+per group added to the adjusted prices: 1,624 violators, a 1.55 s repair; 300 sweeps from 0.01,
+decay 0.99: 405, 2.8 s, but 4 rounds; 150 from 0.02, decay 0.98 (these): 576 true violators,
 round 1 adding 41,662 pairs not 53,928, round 2 repairing 595 in 482 phases (2.6 s CPU), 3
 rounds, the replay's CPU 23.0 s against 31.2. At 100,000 x 20,000: 126 true violators against
 325, round 1 adding 11,963 pairs against 13,441, the repair 0.61 s CPU against 1.14, 3 rounds
