@@ -174,19 +174,36 @@ def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
     if inner is None:
         g = _guide(solve, market, depth, None, deadline)
         return g[0], Child.done(g), None
-    inner_guide = _guide(solve, inner, depth + 1, None, deadline)
+    innermost = _market(inner.scorer, inner.cap, inner.dem)  # (the one the inner level's solve would take)
+    if innermost is None:  # two levels: the inner one guides the sub-market
+        inner_guide = _guide(solve, inner, depth + 1, None, deadline)
+        return inner_guide[0], _beside(solve, market, depth, inner_guide, deadline), inner_guide[1]
+    # three levels: the sub-market starts from the innermost one's prices, beside the inner one
+    first = _guide(solve, innermost, depth + 2, None, _guide_deadline(deadline))  # (as the inner's solve would)
+    later = _beside(solve, market, depth, first, deadline)
+    try:
+        inner_guide = _guide(solve, inner, depth + 1, first, deadline)
+    except BaseException:
+        later.cancel()
+        raise
+    return inner_guide[0], later, inner_guide[1]
+
+
+def _beside(solve, market: _Market, depth: int, given, deadline: float | None):
+    """:func:`_guide` on ``market`` guided by ``given``, started beside the caller: in a forked
+    child (:class:`.child.Child`), as a task of a Dask cluster's worker (:class:`.child.OnExecutor`)
+    or on a thread beside another executor's tasks (:class:`.child.InThread`), as
+    :func:`_guides` says."""
     executor = current()
     client = dask_client(executor)
     if client is not None:  # one task on a worker, beside the pass's tasks; its scorer sent ahead
         view = market.scorer.view if isinstance(market.scorer, SentOnce) else market.scorer
         sent = client.scatter(view, hash=False)
-        return (inner_guide[0], OnExecutor(executor, _guide_task, _settings(view), solve, sent,
-                                           market._replace(scorer=None), depth, inner_guide, deadline),
-                inner_guide[1])
+        return OnExecutor(executor, _guide_task, _settings(view), solve, sent, market._replace(scorer=None), depth,
+                          given, deadline)
     if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
-        return (inner_guide[0], InThread(_guide_on, executor, solve, market, depth, inner_guide, deadline),
-                inner_guide[1])
-    return inner_guide[0], Child(_guide, solve, market, depth, inner_guide, deadline), inner_guide[1]
+        return InThread(_guide_on, executor, solve, market, depth, given, deadline)
+    return Child(_guide, solve, market, depth, given, deadline)
 
 
 #: The share of the time left that a level's sub-markets may take when the caller has a
