@@ -165,7 +165,20 @@ def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
     sub-market's flows, one thread each, leave idle); the pools ranked by the inner prices
     need about 20,000 more rows scanned in full over the rounds (about 1.5 s). Ranked by the
     inner sub-market's prices from before they settle (to start the pass sooner), the full
-    market took 131 s and more: the pass needs settled prices."""
+    market took 131 s and more: the pass needs settled prices.
+
+    With three (the inner sub-market itself guided, by the innermost one), the innermost one
+    is solved first and the sub-market starts beside the inner one, from the innermost one's
+    prices (which guide the inner one too): the inner one's solve leaves the path to the
+    level's first flow, which the sub-market's time sets. At 200,000 x 40,000 (capacity 5:
+    the sub-market of 40,000 mentees, the inner one of 8,000, the innermost of 1,600; on a
+    quiet machine 5.9 s, 4.9 s and 30.3 s, the pass 17.9 s) the sub-market guided by the
+    innermost prices took 33.2 s CPU against 32.5 guided by the inner ones (replayed; 33.9
+    against 33.8 in ``pair()``, load 4-10), 4 rounds both, and the level's first sparse set,
+    rounds and pairs stayed the same (54,625 then 28,670 pairs added, 3 rounds). Guided by a
+    coarser innermost (800 mentees of demand 50: 6.0 s CPU against 7.1-7.8), it took 5 rounds
+    and 45 s; the inner one solved unguided instead of the innermost, 14.8 s CPU against
+    7.1 + 6.0."""
     market = _market(scorer, cap, dem)
     if market is None:
         return None, None, None
