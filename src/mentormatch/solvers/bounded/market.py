@@ -178,7 +178,9 @@ def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
     rounds and pairs stayed the same (54,625 then 28,670 pairs added, 3 rounds). Guided by a
     coarser innermost (800 mentees of demand 50: 6.0 s CPU against 7.1-7.8), it took 5 rounds
     and 45 s; the inner one solved unguided instead of the innermost, 14.8 s CPU against
-    7.1 + 6.0."""
+    7.1 + 6.0. Without the sub-market (the first sparse set ranked by the inner prices too,
+    adjusted: ``benchmarks/first_replay.py``), the level's first check found 221,589 true
+    violators (163,582 outside the pools) and added 342,546 pairs, against 2,653 and 54,625."""
     market = _market(scorer, cap, dem)
     if market is None:
         return None, None, None
