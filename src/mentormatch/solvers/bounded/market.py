@@ -175,7 +175,8 @@ def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
     quiet machine 5.9 s, 4.9 s and 30.3 s, the pass 17.9 s) the sub-market guided by the
     innermost prices took 33.2 s CPU against 32.5 guided by the inner ones (replayed; 33.9
     against 33.8 in ``pair()``, load 4-10), 4 rounds both, and the level's first sparse set,
-    rounds and pairs stayed the same (54,625 then 28,670 pairs added, 3 rounds). Guided by a
+    rounds and pairs stayed the same (54,625 then 28,670 pairs added, 3 rounds): the first
+    flow about 5 s sooner on a quiet machine (projected from those figures). Guided by a
     coarser innermost (800 mentees of demand 50: 6.0 s CPU against 7.1-7.8), it took 5 rounds
     and 45 s; the inner one solved unguided instead of the innermost, 14.8 s CPU against
     7.1 + 6.0. Without the sub-market (the first sparse set ranked by the inner prices too,
