@@ -29,8 +29,10 @@ the mentors whose price fell since.
 mentee, solved by this same path until its prices settle (the checker's early exits), ranks the
 first pass by ``b_ij - g_j``; the first potentials start from its prices. With two levels of
 sub-markets, the inner one ranks the pass and the outer one (beside the pass) the first sparse
-set; while the level waits for the outer prices, it scores the pairs the pass's ranking would
-put in that set (:class:`.first._ScoredEarly`), most of those the outer prices then choose.
+set (with three, the outer one starts beside the inner one, from the innermost one's prices:
+:func:`.market._guides`); while the level waits for the outer prices, it scores the pairs the
+pass's ranking would put in that set (:class:`.first._ScoredEarly`), most of those the outer
+prices then choose.
 A guided sub-market's first sparse set also gives each mentor the rows of the pools that would
 take it soonest (:func:`.market._rivals`), so that its first prices stay near the guide's;
 an unguided one's checks add each mentor's most violating rows too

@@ -165,7 +165,23 @@ def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
     sub-market's flows, one thread each, leave idle); the pools ranked by the inner prices
     need about 20,000 more rows scanned in full over the rounds (about 1.5 s). Ranked by the
     inner sub-market's prices from before they settle (to start the pass sooner), the full
-    market took 131 s and more: the pass needs settled prices."""
+    market took 131 s and more: the pass needs settled prices.
+
+    With three (the inner sub-market itself guided, by the innermost one), the innermost one
+    is solved first and the sub-market starts beside the inner one, from the innermost one's
+    prices (which guide the inner one too): the inner one's solve leaves the path to the
+    level's first flow, which the sub-market's time sets. At 200,000 x 40,000 (capacity 5:
+    the sub-market of 40,000 mentees, the inner one of 8,000, the innermost of 1,600; on a
+    quiet machine 5.9 s, 4.9 s and 30.3 s, the pass 17.9 s) the sub-market guided by the
+    innermost prices took 33.2 s CPU against 32.5 guided by the inner ones (replayed; 33.9
+    against 33.8 in ``pair()``, load 4-10), 4 rounds both, and the level's first sparse set,
+    rounds and pairs stayed the same (54,625 then 28,670 pairs added, 3 rounds): the first
+    flow about 5 s sooner on a quiet machine (projected from those figures). Guided by a
+    coarser innermost (800 mentees of demand 50: 6.0 s CPU against 7.1-7.8), it took 5 rounds
+    and 45 s; the inner one solved unguided instead of the innermost, 14.8 s CPU against
+    7.1 + 6.0. Without the sub-market (the first sparse set ranked by the inner prices too,
+    adjusted: ``benchmarks/first_replay.py``), the level's first check found 221,589 true
+    violators (163,582 outside the pools) and added 342,546 pairs, against 2,653 and 54,625."""
     market = _market(scorer, cap, dem)
     if market is None:
         return None, None, None
@@ -174,19 +190,36 @@ def _guides(solve, scorer, cap, dem, depth: int, deadline: float | None = None):
     if inner is None:
         g = _guide(solve, market, depth, None, deadline)
         return g[0], Child.done(g), None
-    inner_guide = _guide(solve, inner, depth + 1, None, deadline)
+    innermost = _market(inner.scorer, inner.cap, inner.dem)  # (the one the inner level's solve would take)
+    if innermost is None:  # two levels: the inner one guides the sub-market
+        inner_guide = _guide(solve, inner, depth + 1, None, deadline)
+        return inner_guide[0], _beside(solve, market, depth, inner_guide, deadline), inner_guide[1]
+    # three levels: the sub-market starts from the innermost one's prices, beside the inner one
+    first = _guide(solve, innermost, depth + 2, None, _guide_deadline(deadline))  # (as the inner's solve would)
+    later = _beside(solve, market, depth, first, deadline)
+    try:
+        inner_guide = _guide(solve, inner, depth + 1, first, deadline)
+    except BaseException:
+        later.cancel()
+        raise
+    return inner_guide[0], later, inner_guide[1]
+
+
+def _beside(solve, market: _Market, depth: int, given, deadline: float | None):
+    """:func:`_guide` on ``market`` guided by ``given``, started beside the caller: in a forked
+    child (:class:`.child.Child`), as a task of a Dask cluster's worker (:class:`.child.OnExecutor`)
+    or on a thread beside another executor's tasks (:class:`.child.InThread`), as
+    :func:`_guides` says."""
     executor = current()
     client = dask_client(executor)
     if client is not None:  # one task on a worker, beside the pass's tasks; its scorer sent ahead
         view = market.scorer.view if isinstance(market.scorer, SentOnce) else market.scorer
         sent = client.scatter(view, hash=False)
-        return (inner_guide[0], OnExecutor(executor, _guide_task, _settings(view), solve, sent,
-                                           market._replace(scorer=None), depth, inner_guide, deadline),
-                inner_guide[1])
+        return OnExecutor(executor, _guide_task, _settings(view), solve, sent, market._replace(scorer=None), depth,
+                          given, deadline)
     if executor is not None:  # a thread, not a fork, beside the pass's tasks (:class:`InThread`)
-        return (inner_guide[0], InThread(_guide_on, executor, solve, market, depth, inner_guide, deadline),
-                inner_guide[1])
-    return inner_guide[0], Child(_guide, solve, market, depth, inner_guide, deadline), inner_guide[1]
+        return InThread(_guide_on, executor, solve, market, depth, given, deadline)
+    return Child(_guide, solve, market, depth, given, deadline)
 
 
 #: The share of the time left that a level's sub-markets may take when the caller has a
