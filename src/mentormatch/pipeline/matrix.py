@@ -18,11 +18,12 @@ from .order import seeded_order
 from .wrap import Ids, _solve, _timed, _wrap, relabelled
 
 
-def _labels(index, table: str, axis: str) -> Encoder:
+def _labels(index, table: str, axis: str, texts: list[str] | None = None) -> Encoder:
+    """The ids of one axis (``texts``: its labels as ``label_texts`` gives them, or None)."""
     if index.inferred_type == "string" and index.is_unique:
         # every label a str already, and unique: both answers are cached on the Index, so a
         # DataFrame passed again (round after round) costs no pass here
-        return Encoder(np.asarray(index.tolist(), dtype=object))
+        return Encoder(np.asarray(index.tolist() if texts is None else texts, dtype=object))
     ids = [str(x) for x in index.tolist()]  # tolist: python scalars, fast for arrow strings
     if pd.Index(ids, dtype=object).duplicated().any():
         seen: dict[str, int] = {}
@@ -91,14 +92,16 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     if not isinstance(case_sensitive_ids, bool):
         raise ValidationError(Problem("assign", "case_sensitive_ids", None, None, case_sensitive_ids,
                                       "True or False"))
-    from ..schema.scores import check_assign_inputs  # issue 20: inputs assign() would misread
+    from ..schema.scores import check_assign_inputs, label_texts  # issue 20: inputs misread
 
-    same_labels = check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids)
     if not isinstance(scores, pd.DataFrame):
         raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
                                       "a DataFrame, mentees x mentors"))
-    mentee_ids = _labels(scores.index, "scores", "mentee (index)")
-    mentor_ids = _labels(scores.columns, "scores", "mentor (column)")
+    # the labels as lists once, for the checks, the ids and forbidden's labels
+    texts = (label_texts(scores.index), label_texts(scores.columns))
+    same_labels = check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids, texts)
+    mentee_ids = _labels(scores.index, "scores", "mentee (index)", texts[0])
+    mentor_ids = _labels(scores.columns, "scores", "mentor (column)", texts[1])
     try:
         values = scores.to_numpy(dtype=np.float64)  # often a read-only, column-major view
     except (TypeError, ValueError):
