@@ -23,6 +23,25 @@ def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_f
     return top
 
 
+def dense_screen(const double[:, :] s):
+    """``(any NaN or +inf, any -inf)`` over the matrix, in one pass in its memory order: the
+    check of a small matrix's scores in :func:`mentormatch.pipeline.matrix._check_scores`
+    (which names the cells when the first is True), 2 us at 200 x 50 where numpy's sum under
+    ``errstate`` took 10."""
+    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j
+    cdef bint bad = False, low = False, by_column = s.strides[0] < s.strides[1]
+    cdef double x
+    with nogil:
+        for j in range(m if by_column else n):
+            for i in range(n if by_column else m):
+                x = s[i, j] if by_column else s[j, i]
+                if not x < INFINITY:  # NaN or +inf
+                    bad = True
+                elif x == -INFINITY:
+                    low = True
+    return bad, low
+
+
 cdef extern from *:
     """
     typedef __int128 mm_lex;
@@ -134,27 +153,24 @@ def dense_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint has
     cdef double x, g, top = 0.0
     nf_a = np.zeros(n, np.int64)
     nx_a = np.zeros(n, np.int64)
-    cdef int64_t[::1] nf = nf_a, nx = nx_a
-    with nogil:
-        for i in range(n):
-            for j in range(m):
-                if has_forbid and forbid[i, j]:
-                    nf[i] += 1
-                elif not s[i, j] > -INFINITY:
-                    nx[i] += 1
-    total = n * m - int(nf_a.sum()) - int(nx_a.sum())
-    mentee_a = np.empty(total, np.int64)
-    mentor_a = np.empty(total, np.int64)
-    score_a = np.empty(total, np.float64)
-    chosen_a = np.zeros(total, np.uint8)
-    cdef int64_t[::1] mentee = mentee_a, mentor = mentor_a
+    # one pass: the arrays sized for every cell and cut to the eligible ones (views; a first
+    # pass counting them took a quarter of this function at 200 x 50)
+    mentee_a = np.empty(n * m, np.int64)
+    mentor_a = np.empty(n * m, np.int64)
+    score_a = np.empty(n * m, np.float64)
+    chosen_a = np.zeros(n * m, np.uint8)
+    cdef int64_t[::1] nf = nf_a, nx = nx_a, mentee = mentee_a, mentor = mentor_a
     cdef double[::1] score = score_a
     cdef unsigned char[::1] chosen = chosen_a
     with nogil:
         for i in range(n):
             for j in range(m):
                 x = s[i, j]
-                if (has_forbid and forbid[i, j]) or not x > -INFINITY:
+                if has_forbid and forbid[i, j]:
+                    nf[i] += 1
+                    continue
+                if not x > -INFINITY:
+                    nx[i] += 1
                     continue
                 mentee[e] = i
                 mentor[e] = j
@@ -166,4 +182,5 @@ def dense_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint has
                     if g > top:
                         top = g
                 e += 1
+    mentee_a, mentor_a, score_a, chosen_a = mentee_a[:e], mentor_a[:e], score_a[:e], chosen_a[:e]
     return mentee_a, mentor_a, score_a, chosen_a.view(bool), nf_a, nx_a, top
