@@ -13,7 +13,7 @@ from scipy.optimize import linear_sum_assignment
 import mentormatch as mm
 from mentormatch._native import assign_kernel
 from mentormatch.errors import ValidationError
-from mentormatch.pairs import Encoder
+from mentormatch.pairs import Candidates, Encoder
 from mentormatch.pipeline import matrix
 
 pytestmark = pytest.mark.skipif(assign_kernel() is None, reason="the compiled kernels are not built")
@@ -191,6 +191,27 @@ def test_the_compiled_scores_check_agrees_with_numpy_in_either_memory_order(monk
             except ValidationError as err:
                 answers.append(str(err))
         assert answers[0] == answers[1] and isinstance(answers[0], str) == bad
+
+
+def test_the_compiled_ranks_of_chosen_pairs_are_wraps_count():
+    """``chosen_ranks`` (the small path's pairs table's ``rank``) equals
+    ``wrap._rank_of_chosen`` on pairs sorted by mentee: tied scores (the best rank of their
+    run), several chosen pairs of one mentee, mentees with no pair."""
+    from mentormatch.pipeline.wrap import _rank_of_chosen
+    from mentormatch.solvers.base import AssignmentProblem
+
+    kernel = assign_kernel()
+    rng = np.random.default_rng(11)
+    for trial in range(300):
+        n, m = int(rng.integers(1, 20)), int(rng.integers(1, 8))
+        keep = rng.random((n, m)) < 0.7
+        i, j = np.nonzero(keep)  # row-major: sorted by mentee, then mentor
+        score = np.floor(rng.random(len(i)) * int(rng.integers(1, 5))) / 4  # many ties
+        chosen = np.flatnonzero(rng.random(len(i)) < 0.3)
+        problem = AssignmentProblem(Candidates(i.astype(np.int64), j.astype(np.int64), n, m),
+                                    score, np.ones(m), np.ones(n, np.int64))
+        assert np.array_equal(kernel.chosen_ranks(i.astype(np.int64), score, chosen),
+                              _rank_of_chosen(problem, chosen)), trial
 
 
 def test_locks_and_time_limits_take_the_other_path():

@@ -145,31 +145,25 @@ cdef tuple _movable(const cost_t* cost, Py_ssize_t n, Py_ssize_t m, const int64_
 def dense_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
                 const int64_t[::1] mate, const double[::1] u, const double[::1] p):
     """Every eligible pair of the dense matrix (not forbidden, score > -inf), row-major, in one
-    pass: ``(mentee, mentor, score, chosen, n_forbidden, n_ineligible, max_gain, rank)``,
-    ``chosen`` where ``mate`` (:func:`dense_flow`'s) says so, each mentee's forbidden cells and
-    its other cells scored -inf (``assign()``'s ``removed`` counts), the largest reduced gain
-    ``s - u_i - p_j`` of an unchosen pair (0.0 at least): the float check of the certificate,
-    and each matched mentee's rank of its pair, 1 + its eligible pairs of a higher score (0:
-    unmatched), as :func:`mentormatch.pipeline.wrap._rank_of_chosen` counts it on first read
-    of the pairs (80 us there at 200 x 50; a comparison per cell here)."""
-    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j, e = 0, higher
-    cdef double x, g, top = 0.0, mine
+    pass: ``(mentee, mentor, score, chosen, n_forbidden, n_ineligible, max_gain)``, ``chosen``
+    where ``mate`` (:func:`dense_flow`'s) says so, each mentee's forbidden cells and its other
+    cells scored -inf (``assign()``'s ``removed`` counts), and the largest reduced gain
+    ``s - u_i - p_j`` of an unchosen pair (0.0 at least): the float check of the certificate."""
+    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j, e = 0
+    cdef double x, g, top = 0.0
     nf_a = np.zeros(n, np.int64)
     nx_a = np.zeros(n, np.int64)
-    rank_a = np.zeros(n, np.int64)
     # one pass: the arrays sized for every cell and cut to the eligible ones (views; a first
     # pass counting them took a quarter of this function at 200 x 50)
     mentee_a = np.empty(n * m, np.int64)
     mentor_a = np.empty(n * m, np.int64)
     score_a = np.empty(n * m, np.float64)
     chosen_a = np.zeros(n * m, np.uint8)
-    cdef int64_t[::1] nf = nf_a, nx = nx_a, mentee = mentee_a, mentor = mentor_a, rank = rank_a
+    cdef int64_t[::1] nf = nf_a, nx = nx_a, mentee = mentee_a, mentor = mentor_a
     cdef double[::1] score = score_a
     cdef unsigned char[::1] chosen = chosen_a
     with nogil:
         for i in range(n):
-            mine = s[i, mate[i]] if mate[i] >= 0 else INFINITY
-            higher = 0
             for j in range(m):
                 x = s[i, j]
                 if has_forbid and forbid[i, j]:
@@ -187,10 +181,34 @@ def dense_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint has
                     g = x - u[i] - p[j]
                     if g > top:
                         top = g
-                    if x > mine:
-                        higher += 1
                 e += 1
-            if mate[i] >= 0:
-                rank[i] = 1 + higher
     mentee_a, mentor_a, score_a, chosen_a = mentee_a[:e], mentor_a[:e], score_a[:e], chosen_a[:e]
-    return mentee_a, mentor_a, score_a, chosen_a.view(bool), nf_a, nx_a, top, rank_a
+    return mentee_a, mentor_a, score_a, chosen_a.view(bool), nf_a, nx_a, top
+
+
+
+def chosen_ranks(const int64_t[::1] mentee, const double[::1] score, const int64_t[::1] chosen):
+    """Each chosen pair's rank among its mentee's pairs, 1 + how many of them score higher
+    (:func:`mentormatch.pipeline.wrap._rank_of_chosen`'s count), for pairs sorted by mentee
+    (a :class:`~mentormatch.pairs.Candidates`) and ``chosen`` positions in ascending order:
+    one walk over the chosen mentees' runs (the small path's pairs table on its first read:
+    80 us by the numpy count at 200 x 50)."""
+    cdef Py_ssize_t n_pairs = mentee.shape[0], q, a = 0, b, c, higher
+    cdef int64_t i
+    cdef double x
+    out_a = np.empty(chosen.shape[0], np.int64)
+    cdef int64_t[::1] out = out_a
+    with nogil:
+        for q in range(chosen.shape[0]):
+            c = chosen[q]
+            i = mentee[c]
+            while mentee[a] != i:  # the start of the mentee's run (runs ascend, as chosen)
+                a += 1
+            x = score[c]
+            higher = 0
+            b = a
+            while b < n_pairs and mentee[b] == i:
+                higher += score[b] > x
+                b += 1
+            out[q] = 1 + higher
+    return out_a

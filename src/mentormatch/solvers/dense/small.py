@@ -62,7 +62,7 @@ KEY_BITS = 40
 
 def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndarray,
                 mentee_rank: np.ndarray, mentor_rank: np.ndarray, mentee_order: np.ndarray
-                ) -> tuple[AssignmentProblem, Solution, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+                ) -> tuple[AssignmentProblem, Solution, tuple[np.ndarray, np.ndarray]]:
     """Exact assignment on a small dense matrix, certified against every pair, the tie rule's
     optimum: ``solve_dense(DenseRows(values, forbid), capacity, mentee_rank=...,
     mentor_rank=..., every_pair=True)``'s answer (module docstring), demand 1, no locks.
@@ -71,9 +71,8 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     ``+inf``: the caller checked), ``forbid`` (bool, the same shape, or None), ``capacity``
     (whole numbers >= 0, one per mentor), the seeded ranks and ``mentee_order`` (the mentees
     in rank order: the order the flow takes them in). Also returns each mentee's count of
-    forbidden cells and of other cells scored ``-inf`` (``assign()``'s ``removed``) and the
-    rank of its pair among its eligible pairs (the pairs table's ``rank``; 0: unmatched),
-    counted in the same pass as the pairs."""
+    forbidden cells and of other cells scored ``-inf`` (``assign()``'s ``removed``), counted in
+    the same pass as the pairs."""
     started = time.perf_counter()
     kernel = assign_kernel()
     n, m = values.shape
@@ -110,7 +109,7 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     ci = np.flatnonzero(mate >= 0)
     cj = mate[ci]
     u, p, dual_obj = prices_at(pot, ci, cj, slice(None), values[ci, cj], dem, cap, scale)
-    i, j, score, chosen, n_forbidden, n_neginf, eps, rank = kernel.dense_pairs(values, fb, has, mate, u, p)
+    i, j, score, chosen, n_forbidden, n_neginf, eps = kernel.dense_pairs(values, fb, has, mate, u, p)
     tol = 1.0 / scale
     n_max = int(min(n, int(cap.sum()), n_arcs))
     cert = {"method": "dense_min_cost_flow_every_pair", "scale": scale, "rounding_bound": n_max / scale,
@@ -128,4 +127,4 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     if holds:
         sol.bound = dual_obj + eps * int(min(n, int(cap.sum())))
         sol.prices = (u, p)
-    return problem, sol, (n_forbidden, n_neginf, rank)
+    return problem, sol, (n_forbidden, n_neginf)
