@@ -166,33 +166,6 @@ def test_nan_and_inf_are_refused_with_the_messages_of_the_other_path(bad, monkey
     assert messages[0] == messages[1] and "e3" in messages[0] and "m2" in messages[0]
 
 
-def test_the_compiled_scores_check_agrees_with_numpy_in_either_memory_order(monkeypatch):
-    """``dense_screen`` (the small matrix's check of the scores) says NaN or +inf and -inf
-    exactly where numpy finds them, in C and Fortran order, and ``_check_scores`` raises the
-    same message and answers the same with it and without it (numpy's sum)."""
-    kernel = assign_kernel()
-    rng = np.random.default_rng(3)
-    ids = Encoder.from_ids
-    for trial in range(300):
-        n, m = int(rng.integers(1, 30)), int(rng.integers(1, 12))
-        s = rng.random((n, m))
-        for value in rng.choice([np.nan, np.inf, -np.inf], size=int(rng.integers(0, 3))):
-            s[rng.integers(n), rng.integers(m)] = value
-        if trial % 2:
-            s = np.asfortranarray(s)
-        bad = bool(np.isnan(s).any() or np.isposinf(s).any())
-        assert kernel.dense_screen(s) == (bad, bool(np.isneginf(s).any()))
-        answers = []
-        for cells in (matrix.SCREEN_CELLS, 0):  # compiled, then numpy's
-            monkeypatch.setattr(matrix, "SCREEN_CELLS", cells)
-            try:
-                answers.append(matrix._check_scores(s, ids([f"e{i}" for i in range(n)]),
-                                                    ids([f"m{j}" for j in range(m)])))
-            except ValidationError as err:
-                answers.append(str(err))
-        assert answers[0] == answers[1] and isinstance(answers[0], str) == bad
-
-
 def test_the_compiled_ranks_of_chosen_pairs_are_wraps_count():
     """``chosen_ranks`` (the small path's pairs table's ``rank``) equals
     ``wrap._rank_of_chosen`` on pairs sorted by mentee: tied scores (the best rank of their

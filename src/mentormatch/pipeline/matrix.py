@@ -177,11 +177,6 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
 FUSED_CHECK_CELLS = 1_000_000
 
 
-#: Up to this many cells (the small path's) the scores are checked by the compiled pass
-#: (``dense_screen``) where built; above, numpy's sum, whose call costs less than the pass there.
-SCREEN_CELLS = 20_000
-
-
 def _check_scores(values: np.ndarray, mentee_ids: Encoder, mentor_ids: Encoder,
                   screen: np.ndarray | None = None) -> bool:
     """Raise a ValidationError naming the cells that are NaN or ``+inf``; else whether any
@@ -189,11 +184,6 @@ def _check_scores(values: np.ndarray, mentee_ids: Encoder, mentor_ids: Encoder,
     path's first pass) answers without a pass when it shows neither NaN nor ``+inf``."""
     if screen is not None and not np.isnan(screen).any() and not (screen[1] == np.inf).any():
         return bool((screen[0] == -np.inf).any())
-    kernel = assign_kernel() if values.size <= SCREEN_CELLS else None
-    if kernel is not None:  # one compiled pass; the cells are named below only when one is bad
-        bad, low = kernel.dense_screen(values)
-        if not bad:
-            return bool(low)
     # a finite sum means every score is finite (NaN and +-inf propagate): one pass, no
     # temporary; otherwise (or on overflow) min and max: max is NaN if any NaN, +inf if any +inf
     lo = hi = 0.0
