@@ -1,6 +1,7 @@
 # (included by assign.pyx before assign_dense.pxi: the costs of assign()'s dense flow, plain
-# int64 or keyed 128-bit, and what reads every pair of the dense matrix (the scale's top, the
-# pairs that can move, every pair); the module's imports are in scope)
+# int64 or keyed 128-bit, the order its searches settle mentors in, and what reads every pair
+# of the dense matrix (the scale's top, the pairs that can move, every pair, the chosen pairs'
+# ranks); the module's imports are in scope)
 from libc.math cimport INFINITY, rint
 from libc.stdint cimport INT64_MAX, INT64_MIN, uint64_t
 
@@ -68,6 +69,21 @@ cdef inline int64_t _key(uint64_t a, uint64_t b, int shift) noexcept nogil:
     x *= 0x94D049BB133111EBULL
     x ^= x >> 31
     return <int64_t>(x >> shift)
+
+
+cdef inline bint _before(Py_ssize_t k, Py_ssize_t low, const cost_t* dist, const int64_t* count,
+                        const int64_t* cap) noexcept nogil:
+    """Whether mentor ``k`` is settled before ``low``: a lower label, or the same with room
+    where ``low`` has none (on tied scores a plateau of equal labels ends at once), or the same
+    label and room and a lower index. A total order: the mentors left to settle are scanned in
+    any order (:func:`dense_flow`'s ``todo``) and the same one is found, the lowest index among
+    the least (as a scan in index order keeping the first found)."""
+    cdef bint room_k, room_low
+    if dist[k] != dist[low]:
+        return dist[k] < dist[low]
+    room_k = count[k] < cap[k]
+    room_low = count[low] < cap[low]
+    return room_k > room_low or (room_k == room_low and k < low)
 
 
 cdef tuple _movable(const cost_t* cost, Py_ssize_t n, Py_ssize_t m, const int64_t* mate,

@@ -34,21 +34,6 @@ cdef void _mentor_row(const cost_t* cost, Py_ssize_t m, Py_ssize_t j, cost_t* w,
                 wu[k] = u
 
 
-cdef inline bint _before(Py_ssize_t k, Py_ssize_t low, const cost_t* dist, const int64_t* count,
-                        const int64_t* cap) noexcept nogil:
-    """Whether mentor ``k`` is settled before ``low``: a lower label, or the same with room
-    where ``low`` has none (on tied scores a plateau of equal labels ends at once), or the same
-    label and room and a lower index. A total order: the mentors left to settle are scanned in
-    any order (:func:`dense_flow`'s ``todo``) and the same one is found, the lowest index among
-    the least (as a scan in index order keeping the first found)."""
-    cdef bint room_k, room_low
-    if dist[k] != dist[low]:
-        return dist[k] < dist[low]
-    room_k = count[k] < cap[k]
-    room_low = count[low] < cap[low]
-    return room_k > room_low or (room_k == room_low and k < low)
-
-
 cdef inline void _leave(Py_ssize_t v, Py_ssize_t j, int64_t* count, const int64_t* slot_start,
                         int64_t* slots, int64_t* where) noexcept nogil:
     """Mentee ``v`` leaves mentor ``j``'s slots (the last one takes its place)."""
