@@ -187,6 +187,25 @@ def test_the_compiled_ranks_of_chosen_pairs_are_wraps_count():
                               _rank_of_chosen(problem, chosen)), trial
 
 
+def test_a_build_without_chosen_ranks_counts_the_ranks_in_numpy(monkeypatch):
+    """A kernel module built before ``chosen_ranks``: the pairs table's ranks by wrap's own
+    count, the same table."""
+    kernel = assign_kernel()
+
+    class Older:  # the module without chosen_ranks
+        def __getattr__(self, name):
+            if name == "chosen_ranks":
+                raise AttributeError(name)
+            return getattr(kernel, name)
+
+    s, f, cap = _instance(9, 40, 10, levels=3)
+    frames = _frames(s, f, cap)
+    new = mm.assign(*frames[:2], forbidden=frames[2]).pairs
+    monkeypatch.setattr(matrix, "assign_kernel", lambda: Older())
+    pd.testing.assert_frame_equal(mm.assign(*frames[:2], forbidden=frames[2]).pairs, new)
+    assert new["rank"].max() > 1
+
+
 def test_locks_and_time_limits_take_the_other_path():
     s, f, cap = _instance(6, 10, 4)
     scores, capacity, forbidden = _frames(s, f, np.maximum(cap, 1))
