@@ -109,3 +109,26 @@ def test_every_date_column_among_many_numbers_is_named_in_column_order():
     ps = refused(s, pd.Series(1, index=s.columns))
     assert [p.column for p in ps] == ["m3", "m7"]
     assert all("nanoseconds" in p.expected for p in ps)
+
+
+@pytest.mark.parametrize("relabel", ["object", "reversed rows", "reversed columns", "numbers"])
+def test_forbidden_labels_in_another_order_or_dtype_are_aligned_by_label(relabel):
+    """forbidden's labels are compared as lists when both axes hold str (label_texts): labels
+    of another dtype or order are still aligned by label, and labels that only print alike
+    (numbers against the scores' str) are still refused."""
+    s = scores()
+    f = pd.DataFrame([[True, False], [False, False]], index=s.index, columns=s.columns)  # e1-m1
+    if relabel == "object":
+        f.index, f.columns = pd.Index(["e1", "e2"], dtype=object), pd.Index(["m1", "m2"], dtype=object)
+    elif relabel == "reversed rows":
+        f = f.iloc[::-1]
+    elif relabel == "reversed columns":
+        f = f.iloc[:, ::-1]
+    else:
+        s.index = ["1", "2"]
+        f.index = [1, 2]
+        (p,) = refused(s, CAP, f)
+        assert p.table == "forbidden" and "not in scores" in p.expected
+        return
+    pairs = mm.assign(s, CAP, f).pairs
+    assert set(zip(pairs["mentee_id"], pairs["mentor_id"])) == {("e1", "m2"), ("e2", "m1")}

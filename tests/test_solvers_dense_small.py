@@ -13,6 +13,7 @@ from scipy.optimize import linear_sum_assignment
 import mentormatch as mm
 from mentormatch._native import assign_kernel
 from mentormatch.errors import ValidationError
+from mentormatch.pairs import Candidates, Encoder
 from mentormatch.pipeline import matrix
 
 pytestmark = pytest.mark.skipif(assign_kernel() is None, reason="the compiled kernels are not built")
@@ -163,6 +164,46 @@ def test_nan_and_inf_are_refused_with_the_messages_of_the_other_path(bad, monkey
             mm.assign(*_frames(s, f, cap)[:2], forbidden=_frames(s, f, cap)[2])
         messages.append(str(err.value))
     assert messages[0] == messages[1] and "e3" in messages[0] and "m2" in messages[0]
+
+
+def test_the_compiled_ranks_of_chosen_pairs_are_wraps_count():
+    """``chosen_ranks`` (the small path's pairs table's ``rank``) equals
+    ``wrap._rank_of_chosen`` on pairs sorted by mentee: tied scores (the best rank of their
+    run), several chosen pairs of one mentee, mentees with no pair."""
+    from mentormatch.pipeline.wrap import _rank_of_chosen
+    from mentormatch.solvers.base import AssignmentProblem
+
+    kernel = assign_kernel()
+    rng = np.random.default_rng(11)
+    for trial in range(300):
+        n, m = int(rng.integers(1, 20)), int(rng.integers(1, 8))
+        keep = rng.random((n, m)) < 0.7
+        i, j = np.nonzero(keep)  # row-major: sorted by mentee, then mentor
+        score = np.floor(rng.random(len(i)) * int(rng.integers(1, 5))) / 4  # many ties
+        chosen = np.flatnonzero(rng.random(len(i)) < 0.3)
+        problem = AssignmentProblem(Candidates(i.astype(np.int64), j.astype(np.int64), n, m),
+                                    score, np.ones(m), np.ones(n, np.int64))
+        assert np.array_equal(kernel.chosen_ranks(i.astype(np.int64), score, chosen),
+                              _rank_of_chosen(problem, chosen)), trial
+
+
+def test_a_build_without_chosen_ranks_counts_the_ranks_in_numpy(monkeypatch):
+    """A kernel module built before ``chosen_ranks``: the pairs table's ranks by wrap's own
+    count, the same table."""
+    kernel = assign_kernel()
+
+    class Older:  # the module without chosen_ranks
+        def __getattr__(self, name):
+            if name == "chosen_ranks":
+                raise AttributeError(name)
+            return getattr(kernel, name)
+
+    s, f, cap = _instance(9, 40, 10, levels=3)
+    frames = _frames(s, f, cap)
+    new = mm.assign(*frames[:2], forbidden=frames[2]).pairs
+    monkeypatch.setattr(matrix, "assign_kernel", lambda: Older())
+    pd.testing.assert_frame_equal(mm.assign(*frames[:2], forbidden=frames[2]).pairs, new)
+    assert new["rank"].max() > 1
 
 
 def test_locks_and_time_limits_take_the_other_path():

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .. import constraints as C
 from ..errors import Conflict, InfeasibleError, Problem, ValidationError
+from .._native import assign_kernel
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
 from ..record import Built
@@ -18,11 +19,12 @@ from .order import seeded_order
 from .wrap import Ids, _solve, _timed, _wrap, relabelled
 
 
-def _labels(index, table: str, axis: str) -> Encoder:
+def _labels(index, table: str, axis: str, texts: list[str] | None = None) -> Encoder:
+    """The ids of one axis (``texts``: its labels as ``label_texts`` gives them, or None)."""
     if index.inferred_type == "string" and index.is_unique:
         # every label a str already, and unique: both answers are cached on the Index, so a
         # DataFrame passed again (round after round) costs no pass here
-        return Encoder(np.asarray(index.tolist(), dtype=object))
+        return Encoder(np.asarray(index.tolist() if texts is None else texts, dtype=object))
     ids = [str(x) for x in index.tolist()]  # tolist: python scalars, fast for arrow strings
     if pd.Index(ids, dtype=object).duplicated().any():
         seen: dict[str, int] = {}
@@ -91,14 +93,16 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     if not isinstance(case_sensitive_ids, bool):
         raise ValidationError(Problem("assign", "case_sensitive_ids", None, None, case_sensitive_ids,
                                       "True or False"))
-    from ..schema.scores import check_assign_inputs  # issue 20: inputs assign() would misread
+    from ..schema.scores import check_assign_inputs, label_texts  # issue 20: inputs misread
 
-    same_labels = check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids)
     if not isinstance(scores, pd.DataFrame):
         raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
                                       "a DataFrame, mentees x mentors"))
-    mentee_ids = _labels(scores.index, "scores", "mentee (index)")
-    mentor_ids = _labels(scores.columns, "scores", "mentor (column)")
+    # the labels as lists once, for the checks, the ids and forbidden's labels
+    texts = (label_texts(scores.index), label_texts(scores.columns))
+    same_labels = check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids, texts)
+    mentee_ids = _labels(scores.index, "scores", "mentee (index)", texts[0])
+    mentor_ids = _labels(scores.columns, "scores", "mentor (column)", texts[1])
     try:
         values = scores.to_numpy(dtype=np.float64)  # often a read-only, column-major view
     except (TypeError, ValueError):
@@ -286,13 +290,22 @@ def _assign_small(scores, values, forbid, cap, mentee_ids: Encoder, mentor_ids: 
     :func:`_assign_dense`'s (the same problem, pairs and ``removed`` counts)."""
     from ..solvers.dense.small import solve_small
 
-    problem, solution, counts = solve_small(values, forbid, cap, _rank(mentee_rows),
-                                            _rank(mentor_rows), mentee_rows)
+    problem, solution, (n_forbidden, n_neginf) = solve_small(
+        values, forbid, cap, _rank(mentee_rows), _rank(mentor_rows), mentee_rows)
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
-    # the removed counts' frame on its first read (the unmatched's reasons, a baseline)
-    return _wrap(problem, solution, mentee_ids, mentor_ids, Built(lambda: _removed_frame(*counts)), None,
+
+    kernel = assign_kernel()
+
+    def ranks(_mentees, _scores):  # on the pairs table's first read: the compiled count
+        return kernel.chosen_ranks(problem.pairs.mentee, problem.score, solution.chosen)
+
+    # the removed counts' frame on its first read (the unmatched's reasons, a baseline); the
+    # pairs' ranks by the kernel (wrap's numpy count took 80 us; a build without it: that)
+    return _wrap(problem, solution, mentee_ids, mentor_ids,
+                 Built(lambda: _removed_frame(n_forbidden, n_neginf)), None,
                  {"scores": scores, "input_rows": rows_in_order, "time_limit": None},
-                 eligible_counts=values.shape[1] - counts[0] - counts[1])
+                 eligible_counts=values.shape[1] - n_forbidden - n_neginf,
+                 ranks=ranks if hasattr(kernel, "chosen_ranks") else None)
 
 
 def _capacity_in_order(capacity: pd.Series, mentor_ids: Encoder) -> np.ndarray | None:

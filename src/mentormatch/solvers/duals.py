@@ -344,7 +344,8 @@ def prices_at(pot: tuple, mentee, mentor, chosen, score, dem, cap, scale,
     (:func:`mentormatch.solvers.dense.flow.round_flow`), with no sweep. Any prices ``u, p >=
     0`` bound every assignment (the docstring of :func:`prices`); potentials that prove the
     flow optimal make the dual objective the flow's integer optimum, rounding aside, whichever
-    they are."""
+    they are. ``chosen`` indexes ``mentee``, ``mentor`` and ``score``: a mask, positions, or
+    ``slice(None)`` when they hold the chosen pairs only (the small path's: no copies)."""
     di, dj, ds, dt = pot
     best = None
     has = cover is not None

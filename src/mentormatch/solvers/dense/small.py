@@ -97,7 +97,7 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
                 mentee_rank.astype(np.int64), mentor_rank.astype(np.int64), bits, pi_i, pi_j)
             ties["stages"] = 1
         if twice:  # its least key sum reached twice (or keys too wide): the rule, every pair
-            i, j, score, chosen, n_forbidden, n_neginf, _ = kernel.dense_pairs(
+            i, j, score, chosen, *_ = kernel.dense_pairs(
                 values, fb, has, mate, np.zeros(n), np.zeros(m))
             chosen, ties = canonical(i, j, score, chosen, cap, dem, pot, scale,
                                      ranks=(mentee_rank, mentor_rank))
@@ -108,7 +108,7 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     # pairs returned, and the float check whose largest reduced gain enters the bound
     ci = np.flatnonzero(mate >= 0)
     cj = mate[ci]
-    u, p, dual_obj = prices_at(pot, ci, cj, np.ones(len(ci), bool), values[ci, cj], dem, cap, scale)
+    u, p, dual_obj = prices_at(pot, ci, cj, slice(None), values[ci, cj], dem, cap, scale)
     i, j, score, chosen, n_forbidden, n_neginf, eps = kernel.dense_pairs(values, fb, has, mate, u, p)
     tol = 1.0 / scale
     n_max = int(min(n, int(cap.sum()), n_arcs))
