@@ -28,7 +28,7 @@ else:
                                                "src/mentormatch/_native/assign_order.pxi"],
                                       optional=True),
                             Extension("mentormatch._native.gather", ["src/mentormatch/_native/gather.pyx"],
-                                      depends=["src/mentormatch/_native/above.h"], optional=True),
+                                      optional=True),
                             Extension("mentormatch._native.prices", ["src/mentormatch/_native/prices.pyx"],
                                       optional=True)],
                            language_level=3, quiet=True)

@@ -37,8 +37,6 @@ by compiled kernels (:mod:`mentormatch._native.gather`; 0.24 -> 0.12-0.16 us a p
 skip ``exact_scores``' sort: the tables' first read 5.08-5.88 s CPU against 6.11-7.32 (the same
 command, alternated, load 14-24; the same pairs). What remains is the bound product (2.2 s),
 the scan (1.0 s) and the exact scores (1.4 s thread CPU for 15.0 million pairs, seed 5).
-Since session 30 the blocks are read by a compiled screen (:mod:`mentormatch.solvers.bounded.abovescan`)
-on two threads: 3.33-3.37 s CPU against 3.57-3.81 on the captured pass (the same ranks).
 
 >>> import numpy as np
 >>> from mentormatch.solvers.sources import ArraySource

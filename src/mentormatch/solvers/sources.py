@@ -20,9 +20,6 @@ serves every constraint, objective and bonus.
 """
 from __future__ import annotations
 
-import collections
-import functools
-import threading
 from typing import Callable, Iterator
 
 import numpy as np
@@ -161,30 +158,6 @@ class BlockSource(_ByRows):
                              block[r, c].astype(np.float64), k)
 
 
-_local = threading.local()
-
-
-def _buffer(n: int, m: int) -> np.ndarray:
-    """A float32 (n, m) block of this thread's buffer, grown as needed (a fresh block a task
-    paid its pages' first touch)."""
-    buf = getattr(_local, "buffer", None)
-    if buf is None or len(buf) < n * m:
-        buf = _local.buffer = np.empty(n * m, np.float32)
-    return buf[:n * m].reshape(n, m)
-
-
-def _in_order(pool, tasks, window: int):
-    """The results of ``tasks`` (callables) run on ``pool``, in their order, at most ``window``
-    at once."""
-    queue = collections.deque()
-    for task in tasks:
-        queue.append(pool.submit(task))
-        if len(queue) >= window:
-            yield queue.popleft().result()
-    while queue:
-        yield queue.popleft().result()
-
-
 class BoundedSource(_ByRows):
     """Upper bounds for every pair, exact scores where the engine's screen asks for them.
 
@@ -229,10 +202,10 @@ class BoundedSource(_ByRows):
         """The eligible pairs whose bound reaches ``low`` of their mentee (one a mentee;
         ``inf``: none), with exact scores (``-inf`` where a rule beyond the bounds removes the
         pair), in batches of about ``ABOVE_BATCH`` pairs, each sorted by mentee then mentor:
-        every pair with a score above ``low`` is among them. The bounds against float32 limits
-        below ``low - margin`` (rounded down), block by block (:mod:`.bounded.abovescan`: a
-        compiled screened read, or the bound pass's block scan), with no float64 copy of a
-        block; the blocks are read on two threads while a third scores the pairs kept.
+        every pair with a score above ``low`` is among them. The float32 bounds against float32
+        limits below ``low - margin`` (rounded down), through the bound pass's block scan
+        (:mod:`.bounded.blockscan`: the compiled kernel where built, which adds the bound's
+        rest to each row while it reads it), with no float64 copy of a block.
 
         ``beyond``: ``(floor, price, mentee, mentor)``, one a mentee, one a mentor, and pairs:
         the pairs with ``price[j] < floor[i]`` are left out, unread, but for the pairs given,
@@ -256,16 +229,15 @@ class BoundedSource(_ByRows):
         order = self.scorer.order
         lim = (np.asarray(low, np.float64) - self.scorer.margin)[order].astype(np.float32)
         lim = np.nextafter(lim, np.float32(-np.inf))  # below low - margin whatever the rounding
-        tasks = (self._screened(self.scorer, np.arange(self.n_mentees), None, lim, None) if beyond is None
-                 else self._bands(lim, np.asarray(low, np.float64)[order] < np.inf, *beyond))
+        parts = (self._screened(blas, self.scorer, np.arange(self.n_mentees), None, lim, None) if beyond is None
+                 else self._bands(blas, lim, np.asarray(low, np.float64)[order] < np.inf, *beyond))
         rows, cols, held = [], [], 0
-        pending = None  # the batch being scored on the third thread
-        # the blocks are read on two threads (their kernels release the GIL) while a third scores
-        # a batch: the same CPU, less wall time (only that thread scores, so the features' lookup
-        # tables are built by one thread); BLAS on one thread throughout, one limit for all
-        with ThreadPoolExecutor(1) as worker, ThreadPoolExecutor(2) as readers, \
-                blas.limit(limits=1, user_api="blas"):
-            for rr, cc in _in_order(readers, tasks, 4):
+        pending = None  # the batch being scored on the second thread
+        # a batch is scored on a second thread while this one reads the next blocks' bounds
+        # (the same CPU, less wall time: only that thread scores, so the features' lookup
+        # tables are built by one thread)
+        with ThreadPoolExecutor(1) as worker:
+            for rr, cc in parts:
                 rows.append(rr)
                 cols.append(cc)
                 held += len(rr)
@@ -281,7 +253,7 @@ class BoundedSource(_ByRows):
             if pending is not None:
                 yield pending.result()
 
-    def _bands(self, lim: np.ndarray, wanted: np.ndarray, floor: np.ndarray, price: np.ndarray,
+    def _bands(self, blas, lim: np.ndarray, wanted: np.ndarray, floor: np.ndarray, price: np.ndarray,
                mentee: np.ndarray, mentor: np.ndarray):
         """:meth:`_screened` of the ``wanted`` rows (internal order) in :data:`PRICE_BANDS` bands of equal
         rows by the number of mentors each needs (those with ``price >= floor`` of its mentee),
@@ -301,30 +273,39 @@ class BoundedSource(_ByRows):
             # mentor, ready for the exact scores' sort (:func:`~mentormatch.pairs.order_of_runs`)
             cols = np.sort(by_price[:int(k[band].max())])
             view = self.scorer.subset(rows=band, cols=cols)
-            yield from self._screened(view, band, cols, lim[band], (price[cols], need[band]))
+            yield from self._screened(blas, view, band, cols, lim[band], (price[cols], need[band]))
         if len(mentee):
-            given = self.scorer.inverse[np.asarray(mentee, np.int64)], np.asarray(mentor, np.int64)
-            yield lambda: given
+            yield self.scorer.inverse[np.asarray(mentee, np.int64)], np.asarray(mentor, np.int64)
 
-    def _screened(self, view, rows: np.ndarray, cols: np.ndarray | None, lim: np.ndarray, floors: tuple | None):
-        """Per block of ``view``'s rows, a task (called on any thread) giving the pairs whose float32
-        bound is above ``lim`` (one a row of ``view``), as (rows, mentors) of this source's scorer
-        (``rows``: the scorer's row of each of ``view``'s, ``cols`` its mentor of each of ``view``'s,
-        None: the same); ``floors``: ``(price, need)``, one a mentor of ``view`` and one a row of it:
-        only the pairs with ``price >= need`` (None: every pair)."""
-        from .bounded.abovescan import above_block, mentor_codes
+    def _screened(self, blas, view, rows: np.ndarray, cols: np.ndarray | None, lim: np.ndarray,
+                  floors: tuple | None):
+        """Per block of ``view``'s rows, the pairs whose float32 bound is above ``lim`` (one a
+        row of ``view``), as (rows, mentors) of this source's scorer (``rows``: the scorer's
+        row of each of ``view``'s, ``cols`` its mentor of each of ``view``'s, None: the same);
+        ``floors``: ``(price, need)``, one a mentor of ``view`` and one a row of it: only the
+        pairs with ``price >= need`` (None: every pair). ``blas``: the process's
+        ``threadpoolctl.ThreadpoolController``."""
+        from ..scale import BoundedScorer
+        from .bounded.blockscan import scan
         from .sparse import row_blocks
 
-        codes_t = mentor_codes(view)
-
-        def task(a: int, b: int):
-            rr, cc = above_block(view, a, b, _buffer(b - a, view.m), lim[a:b], *(
-                (None, None) if floors is None else (floors[0], floors[1][a:b])), codes_t)
-            return rows[rr + a], (cc if cols is None else cols[cc])
-
-        for a, b in row_blocks(view.n, view.m):
-            if (lim[a:b] < np.inf).any():
-                yield functools.partial(task, a, b)
+        none = np.zeros(0, np.int64)
+        blocks = row_blocks(view.n, view.m)
+        buffer = np.empty(max((b - a for a, b in blocks), default=0) * view.m, np.float32)
+        split = type(view) is BoundedScorer
+        for a, b in blocks:
+            if not (lim[a:b] < np.inf).any():
+                continue
+            out = buffer[:(b - a) * view.m].reshape(b - a, view.m)
+            with blas.limit(limits=1, user_api="blas"):
+                s, rest = view.upper_split(a, b, out) if split else (view.upper(a, b, out), None)
+            _, (rr, cc, _), _ = scan(s, 0, np.ascontiguousarray(lim[a:b]), none, none, max(1, s.shape[1]),
+                                     True, None, rest)
+            if floors is not None:
+                keep = floors[0][cc] >= floors[1][a:b][rr]
+                rr, cc = rr[keep], cc[keep]
+            if len(rr):
+                yield rows[rr + a], (cc if cols is None else cols[cc])
 
     def best_within(self) -> tuple[np.ndarray, np.ndarray]:
         """Per row of the internal order, ``(low, high)`` around its best exact score: ``high``
