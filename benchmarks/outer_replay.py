@@ -28,7 +28,6 @@ rounds without (``pair()`` 90.5 s under load against 62.8 s quiet): not landed.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -101,19 +100,15 @@ def replay(path: Path, log: bool) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    a = sub.add_parser("capture")
-    a.add_argument("size", help="n x m : capacity, e.g. 200000x40000:5")
-    a.add_argument("out", type=Path)
-    b = sub.add_parser("replay")
-    b.add_argument("path", type=Path)
+    from check_replay import capture_replay_parser  # (this folder's: run as a script)
+
+    ap, _, b = capture_replay_parser(__doc__)  # (here "folder" is the capture's file)
     b.add_argument("--log", action="store_true", help="the sub-market's rounds' log on stderr")
     args = ap.parse_args(argv)
-    if args.cmd == "capture":
-        capture(args.size, args.out)
+    if args.what == "capture":
+        capture(args.size, args.folder)
     else:
-        print(json.dumps(replay(args.path, args.log)))
+        print(json.dumps(replay(args.folder, args.log)))
     return 0
 
 

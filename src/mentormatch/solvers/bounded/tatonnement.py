@@ -47,7 +47,7 @@ kept, pending a quiet A/B.
 **Both cores** (s30h4): each sweep's demand in two halves on two threads (``sweeps_two``), the
 candidates' rows in two parts (:func:`.first._candidates`), the check's re-checks per mentor
 group and their plans on two threads (:mod:`.groupcheck`). CPU on replays of one capture each
-(``/tmp/s30h4/ab.txt``, main and this alternated, load 6-15, so no wall time was measurable):
+(``benchmarks/first_replay.py`` captures, main and this alternated, load 6-15, so no wall time was measurable):
 at 100,000 x 20,000 the step 1.82-2.01 s in main, 1.90-2.14 here with 2.5 times the sweeps
 below (0.37 s not 0.16), the groups' check 0.90-0.94 s against 0.65-0.74; at 200,000 x 40,000
 4.37-4.79 against 4.24-4.93 (sweeps 0.85 not 0.40; groups' check 1.90-2.05 against 1.37-1.40).
