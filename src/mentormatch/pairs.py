@@ -27,6 +27,17 @@ def unique_sorted(codes: np.ndarray) -> np.ndarray:
     return x[keep]
 
 
+def run_positions(first: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions ``first[k], ..., first[k] + lengths[k] - 1`` of every ``k``, joined in order
+    (the entries of some runs of an array grouped by key, without a loop over the runs).
+
+    >>> run_positions(np.array([5, 0]), np.array([2, 3])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    lengths = np.asarray(lengths, np.int64)
+    return np.repeat(np.asarray(first, np.int64) - np.cumsum(lengths) + lengths, lengths) + \
+        np.arange(int(lengths.sum()))
+
 
 def order_of_runs(key: np.ndarray, group: np.ndarray | None = None) -> np.ndarray | None:
     """The permutation that sorts ``key`` (distinct integers), when ``key`` is a few ascending

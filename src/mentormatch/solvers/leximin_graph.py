@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 from ortools.graph.python import max_flow
 
+from ..pairs import run_positions
+
 
 def cover_max_flow(mentee: np.ndarray, mentor: np.ndarray, first: np.ndarray, rest: np.ndarray,
                    cap: np.ndarray, covered: int, more: int):
@@ -44,9 +46,7 @@ def cover_max_flow(mentee: np.ndarray, mentor: np.ndarray, first: np.ndarray, re
 
 def _gather(order: np.ndarray, starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:
     """The arcs ``order[starts[v]:starts[v + 1]]`` of every node ``v`` in ``nodes``, joined."""
-    lens = starts[nodes + 1] - starts[nodes]
-    base = np.repeat(starts[nodes] - np.cumsum(lens) + lens, lens)
-    return order[base + np.arange(int(lens.sum()))]
+    return order[run_positions(starts[nodes], starts[nodes + 1] - starts[nodes])]
 
 
 class _Residual:

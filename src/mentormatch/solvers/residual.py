@@ -14,6 +14,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .._native import assign_kernel
+from ..pairs import run_positions
 from . import duals
 from .keys import by_tail
 
@@ -88,7 +89,7 @@ def residual_distances(tail, head, cap, flow, cost, n_nodes) -> np.ndarray:
             pos, tails = slice(None), all_tails
             continue
         cnt = count[fell]  # the arcs leaving the nodes whose distance fell
-        pos = np.arange(int(cnt.sum())) + np.repeat(first[fell] - np.cumsum(cnt) + cnt, cnt)
+        pos = run_positions(first[fell], cnt)
         tails = np.repeat(fell, cnt)
     raise RuntimeError("the flow is not optimal: its residual network has a negative cycle")
 

@@ -23,6 +23,7 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
+from ..pairs import run_positions
 from .base import AssignmentProblem
 from .sources import Pairs, Screen
 from .topk import top_k
@@ -87,7 +88,7 @@ class ProblemRows:
         a, b = self.starts[mentees], self.starts[mentees + 1]
         lengths = b - a
         row = np.repeat(np.arange(len(mentees)), lengths)
-        pos = np.repeat(a - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
+        pos = run_positions(a, lengths)
         out[row, self.pairs.mentor[pos]] = self.score[pos]
         return out
 

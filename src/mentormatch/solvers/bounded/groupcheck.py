@@ -31,6 +31,7 @@ import os
 
 import numpy as np
 
+from ...pairs import run_positions
 from .passes import _scan
 from .rank import _nonzero
 from .recheck import _pool_suspects, _split
@@ -157,8 +158,7 @@ class _ByRow:
     def of(self, rows: np.ndarray, in_cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The pairs in ``rows`` (ascending) whose mentor is in ``in_cols`` (a mask), by row."""
         a, b = self.start[rows], self.start[rows + 1]
-        size = b - a
-        at = np.repeat(a - np.cumsum(size) + size, size) + np.arange(int(size.sum()))
+        at = run_positions(a, b - a)
         keep = at[in_cols[self.j[at]]]
         return self.i[keep], self.j[keep]
 
