@@ -9,29 +9,58 @@ from libc.stdlib cimport free, malloc
 #: (:func:`mentormatch.solvers.dense.small.applies` refuses a module built before).
 DENSE_FLOW_VERSION = 2
 
-cdef void _mentor_row(const cost_t* cost, Py_ssize_t m, Py_ssize_t j, cost_t* w, int64_t* wu,
+cdef void _mentor_row(const cost_t* cost, Py_ssize_t m, Py_ssize_t j, cost_t* w,
                       const int64_t* mentees, Py_ssize_t count, cost_t* worst,
                       int64_t* worst_u) noexcept nogil:
-    """Mentor ``j``'s row of the mentor graph (:func:`dense_flow`), ``w`` and ``wu`` its ``m``
-    cells: for each mentor ``k``, the least ``c_uk - c_uj`` over ``j``'s ``count`` mentees
-    ``u`` (moving one of them to ``k`` costs that plus ``pi_j - pi_k``) and that mentee; and
-    ``j``'s mentee of the largest ``c_uj`` (the lowest score: the one to leave for nothing)."""
-    cdef Py_ssize_t k, q, u
-    cdef cost_t c, x, none = _no_arc(cost)
-    for k in range(m):
-        w[k] = none
+    """Mentor ``j``'s row of the mentor graph (:func:`dense_flow`), ``w`` its ``m`` cells: for
+    each mentor ``k``, the least ``c_uk - c_uj`` over ``j``'s ``count`` mentees ``u`` (moving
+    one of them to ``k`` costs that plus ``pi_j - pi_k``; which one, :func:`_mover` finds when
+    a path takes the cell); and ``j``'s mentee of the largest ``c_uj`` (the lowest score: the
+    one to leave for nothing). Branch-free selects, the least alone (the rebuilds were a third
+    of the kernel's time at 200 x 50, a branch on each unpredictable compare and a store of
+    its mentee per cell: the kernel 195 -> 145 us with the selects below)."""
+    cdef Py_ssize_t k, q
+    cdef cost_t c, x, g, none = _no_arc(cost)
+    cdef const cost_t* cu
     worst[j] = -none
+    if count <= 0:
+        for k in range(m):
+            w[k] = none
     for q in range(count):
-        u = mentees[q]
-        c = cost[u * m + j]
+        cu = cost + mentees[q] * m
+        c = cu[j]
         if c > worst[j]:
             worst[j] = c
-            worst_u[j] = u
-        for k in range(m):
-            x = cost[u * m + k]
-            if x != none and x - c < w[k]:
-                w[k] = x - c
-                wu[k] = u
+            worst_u[j] = mentees[q]
+        if q == 0:
+            for k in range(m):
+                x = cu[k]
+                w[k] = none if x == none else x - c
+        else:
+            for k in range(m):
+                x = cu[k]
+                g = none if x == none else x - c
+                w[k] = g if g < w[k] else w[k]
+
+
+cdef inline Py_ssize_t _mover(const cost_t* cost, Py_ssize_t m, Py_ssize_t j, Py_ssize_t k,
+                              const int64_t* mentees, Py_ssize_t count) noexcept nogil:
+    """Mentor ``j``'s mentee whose move to mentor ``k`` costs least (``c_uk - c_uj``, the
+    cell of :func:`_mentor_row`; the first in ``j``'s slots among equals), for a path through
+    that cell: the mentees have not changed since the row was built (a path passes a mentor
+    once, and the flip changes ``j``'s mentees after this)."""
+    cdef Py_ssize_t q, u, best_u = mentees[0]
+    cdef cost_t x, g, none = _no_arc(cost), least = none
+    for q in range(count):
+        u = mentees[q]
+        x = cost[u * m + k]
+        if x == none:  # (no arc from this mentee)
+            continue
+        g = x - cost[u * m + j]
+        if g < least:
+            least = g
+            best_u = u
+    return best_u
 
 
 cdef inline void _leave(Py_ssize_t v, Py_ssize_t j, int64_t* count, const int64_t* slot_start,
@@ -58,7 +87,6 @@ cdef struct Work:  # dense_flow's int64 arrays (its comments say what each holds
     int64_t* settled
     int64_t* slot_start
     int64_t* where
-    int64_t* wu
     int64_t* slots
     int64_t* by_face  # (on the face: n mentees, then m + 2 counts)
     int64_t* todo  # the mentors not settled in this search (m) and each one's place there
@@ -141,8 +169,8 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     # the int64 work arrays in one block: per mentor the mentor it was reached from (-1: the
     # new mentee), its place in ``todo``, its row (-1: none yet), the row out of date, its
     # lowest-scored mentee, its count and first slot; per mentee its slot; the full mentors
-    # settled in a search; per row the mentee of each cell; the mentors left to settle
-    work_a = np.zeros(9 * m + n + 2 + rows * m, np.int64)
+    # settled in a search; the mentors left to settle
+    work_a = np.zeros(9 * m + n + 2, np.int64)
     cdef int64_t[::1] mate = mate_a, work = work_a
     cdef Work k
     k.n, k.m, k.order, k.cap, k.mate = n, m, &order[0] if n else NULL, &cap[0] if m else NULL, &mate[0] if n else NULL
@@ -155,8 +183,7 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     k.settled = k.pred + 6 * m  # (m)
     k.slot_start = k.pred + 7 * m  # (m + 1)
     k.where = k.pred + 8 * m + 1  # (n)
-    k.wu = k.where + n + 1  # (rows x m)
-    k.todo = k.wu + rows * m  # (m)
+    k.todo = k.where + n + 1  # (m)
     for j in range(m):
         k.slot_start[j + 1] = k.slot_start[j] + min(max(cap[j], 0), n)
     slots_a = np.zeros(max(k.slot_start[m], 1), np.int64)
@@ -202,7 +229,6 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
     cdef int64_t* settled = k_.settled
     cdef int64_t* slot_start = k_.slot_start
     cdef int64_t* where = k_.where
-    cdef int64_t* wu = k_.wu
     cdef int64_t* slots = k_.slots
     cdef int64_t* todo = k_.todo
     cdef int64_t* at = k_.at
@@ -211,9 +237,9 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
     cdef cost_t* worst = dist + m
     cdef cost_t* pi_j = worst + m
     cdef cost_t* pi_i = pi_j + m
-    cdef cost_t none = _no_arc(cost), pi_t = 0, c, dt, d, best, g, shift
+    cdef cost_t none = _no_arc(cost), pi_t = 0, c, dt, d, best, g, shift, dlow, base
     cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t, n_todo
-    cdef bint left = False, keyed = bits > 0, on_face = face_i is not None
+    cdef bint left = False, keyed = bits > 0, on_face = face_i is not None, lower
     cdef int64_t tight = 0, bad = 0, n_arcs = 0, ci
     cdef int64_t* cnt
     cdef int key_shift = 64 - bits
@@ -262,6 +288,7 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
             # a fresh mentee: labels c_ij - pi_j, less its potential (the least that keeps its
             # arcs' reduced costs >= 0, max(pi_t, max_j pi_j - c_ij)): every label alike
             low = -1
+            dlow = none
             n_todo = m
             for j in range(m):
                 todo[j] = j
@@ -272,17 +299,19 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                     dist[j] = none
                     continue
                 dist[j] = c - pi_j[j]
-                if low < 0 or _before(j, low, dist, count, capp):
+                if dist[j] < dlow:
+                    low, dlow = j, dist[j]
+                elif dist[j] == dlow and _room_first(j, low, count, capp):
                     low = j
             dt = -pi_t  # staying unmatched (its potential less pi_t, less the shift)
             via_t = -1  # how the sink was reached: -1 from the new mentee; j >= 0 from mentor
             # j, with room (not left) or its mentee of the lowest score, left for nothing (left)
             n_settled = 0
-            while low >= 0 and dist[low] < dt:
+            while low >= 0 and dlow < dt:
                 j = low
                 best = dist[j]
                 # settled: out of the mentors left to scan (the last one takes its place; the
-                # scans below find the same next one in any order: _before; in the tail of
+                # scans below find the same next one in any order: _room_first; in the tail of
                 # 200 x 50, where a search settles most mentors, about half the cells read)
                 n_todo -= 1
                 todo[at[j]] = todo[n_todo]
@@ -300,17 +329,20 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                     if dt <= best:
                         break  # (every other label is >= best: the sink is the least)
                     low = -1
+                    dlow = none
                     for q in range(n_todo):
                         k = todo[q]
-                        if dist[k] != none and (low < 0 or _before(k, low, dist, count, capp)):
+                        if dist[k] < dlow:
+                            low, dlow = k, dist[k]
+                        elif dist[k] == dlow and dlow != none and _room_first(k, low, count, capp):
                             low = k
                     continue
                 if stale[j]:  # its mentees changed since its row was built
                     if row[j] < 0:
                         row[j] = n_rows
                         n_rows += 1
-                    _mentor_row(cost, m, j, w + row[j] * m, wu + row[j] * m,
-                                slots + slot_start[j], count[j], worst, worst_u)
+                    _mentor_row(cost, m, j, w + row[j] * m, slots + slot_start[j], count[j],
+                                worst, worst_u)
                     stale[j] = 0
                 d = best + pi_j[j] - worst[j] - pi_t  # its lowest-scored mentee leaves
                 if d < dt:
@@ -318,16 +350,21 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                     via_t = j
                     left = True
                 r = row[j] * m
+                base = best + pi_j[j]
                 low = -1
-                for q in range(n_todo):
+                dlow = none
+                for q in range(n_todo):  # (branch-free: the label's compare is unpredictable)
                     k = todo[q]
                     c = w[r + k]
-                    if c != none:
-                        g = best + c + pi_j[j] - pi_j[k]
-                        if g < dist[k]:
-                            dist[k] = g
-                            pred[k] = j
-                    if dist[k] != none and (low < 0 or _before(k, low, dist, count, capp)):
+                    g = none if c == none else base + c - pi_j[k]
+                    d = dist[k]
+                    lower = g < d
+                    d = g if lower else d
+                    dist[k] = d
+                    pred[k] = j if lower else pred[k]
+                    if d < dlow:
+                        low, dlow = k, d
+                    elif d == dlow and dlow != none and _room_first(k, low, count, capp):
                         low = k
             # potentials: each node moves by min(label, dt) - dt (a full mentor's mentees with
             # it: their label is its own); only the mentors settled have labels below dt
@@ -350,7 +387,7 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                 mate[v] = -1
             while True:
                 j = pred[k]
-                v = i if j < 0 else wu[row[j] * m + k]
+                v = i if j < 0 else _mover(cost, m, j, k, slots + slot_start[j], count[j])
                 if j >= 0:
                     _leave(v, j, count, slot_start, slots, where)
                     stale[j] = 1
