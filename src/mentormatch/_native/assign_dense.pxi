@@ -91,6 +91,8 @@ cdef struct Work:  # dense_flow's int64 arrays (its comments say what each holds
     int64_t* by_face  # (on the face: n mentees, then m + 2 counts)
     int64_t* todo  # the mentors not settled in this search (m) and each one's place there
     int64_t* at
+    int64_t* tight_ptr  # after the flow: the unchosen arcs of gain 0, each mentee's (n + 1)
+    int64_t* tight_j  # and their mentors (at most n * m)
 
 
 def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
@@ -197,8 +199,13 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     # potential, per mentee a potential
     cdef size_t size = n * m + rows * m + 3 * m + n + 1
     cdef void* block = malloc(size * (sizeof(lex_t) if keyed else sizeof(int64_t)))
-    if block == NULL:
+    cdef int64_t* tight_block = <int64_t*>malloc((n * m + n + 1) * sizeof(int64_t))
+    if block == NULL or tight_block == NULL:
+        free(block)
+        free(tight_block)
         raise MemoryError()
+    k.tight_ptr = tight_block
+    k.tight_j = tight_block + n + 1
     try:
         if keyed:
             return _dense_flow[lex_t](&k, <lex_t*>block, s, forbid, has_forbid, scale, rank_i, rank_j,
@@ -209,6 +216,7 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                                     mate_a, slots_a)
     finally:
         free(block)
+        free(tight_block)
 
 
 cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsigned char[:, :] forbid,
@@ -232,6 +240,8 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
     cdef int64_t* slots = k_.slots
     cdef int64_t* todo = k_.todo
     cdef int64_t* at = k_.at
+    cdef int64_t* tight_ptr = k_.tight_ptr
+    cdef int64_t* tight_j = k_.tight_j
     cdef cost_t* w = cost + n * m
     cdef cost_t* dist = w + rows * m
     cdef cost_t* worst = dist + m
@@ -401,8 +411,9 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                     break
                 k = j
         # the check, in integers: every mentee's mentor by an arc, no arc of positive gain;
-        # the unchosen arcs of gain 0
+        # the unchosen arcs of gain 0, listed by mentee (for _movable)
         for i in range(n):
+            tight_ptr[i] = tight
             if mate[i] >= 0 and cost[i * m + mate[i]] == none:
                 bad += 1
             for j in range(m):
@@ -413,14 +424,16 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                 if g > 0:
                     bad += 1
                 elif g == 0:
+                    tight_j[tight] = j
                     tight += 1
+        tight_ptr[n] = tight
     if bad:
         raise RuntimeError(f"dense_flow: {bad} pairs of positive gain or not in the network after "
                            "the flow (a bug)")
     movable = moving = 0
     if tight:
-        movable, moving = _movable(cost, n, m, mate, pi_i, pi_j, pi_t, count, capp,
-                                   slot_start, slots, tight)
+        movable, moving = _movable(n, m, mate, pi_i, pi_j, pi_t, count, capp, slot_start, slots,
+                                   tight_ptr, tight_j)
     pi_i_a = np.empty(n, np.int64)
     pi_j_a = np.empty(m, np.int64)
     cdef int64_t[::1] out_i = pi_i_a, out_j = pi_j_a
