@@ -371,7 +371,7 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                     lower = g < d
                     d = g if lower else d
                     dist[k] = d
-                    pred[k] = j if lower else pred[k]
+                    pred[k] ^= (pred[k] ^ j) & -<int64_t>lower  # (a select gcc left a branch)
                     if d < dlow:
                         low, dlow = k, d
                     elif d == dlow and dlow != none and _room_first(k, low, count, capp):
