@@ -250,7 +250,7 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
     cdef cost_t none = _no_arc(cost), pi_t = 0, c, dt, d, best, g, shift, dlow, base
     cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t, n_todo
     cdef bint left = False, keyed = bits > 0, on_face = face_i is not None, lower
-    cdef int64_t tight = 0, bad = 0, n_arcs = 0, ci
+    cdef int64_t tight = 0, bad = 0, n_arcs = 0, ci, arcs
     cdef int64_t* cnt
     cdef int key_shift = 64 - bits
     cdef uint64_t ka = 0
@@ -263,7 +263,7 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
             pi_i[i] = 0
             if keyed:
                 ka = <uint64_t>rank_i[i] * 0x9E3779B97F4A7C15ULL + 0xD1B54A32D192ED03ULL
-            where[i] = 0  # (on the face: its pairs there, until the mentees are placed)
+            arcs = 0  # (a local: counted in memory, the pass ran a tenth slower)
             for j in range(m):
                 x = s[i, j]
                 if x > 0 and cap[j] > 0 and not (has_forbid and forbid[i, j]):
@@ -275,10 +275,11 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                         cost[i * m + j] = ci
                     else:
                         cost[i * m + j] = _lex(ci, _key(ka, <uint64_t>rank_j[j], key_shift) if keyed else 0)
-                    n_arcs += 1
-                    where[i] += 1
+                    arcs += 1
                 else:
                     cost[i * m + j] = none
+            where[i] = arcs  # (on the face: its pairs there, until the mentees are placed)
+            n_arcs += arcs
         if on_face:
             # the mentees with the fewest pairs on the face first (a counting sort, in
             # ``order`` among equal counts): the least is the same in any order, and this one
