@@ -194,3 +194,76 @@ def test_assign_gives_the_same_pairs_with_and_without_the_kernels(monkeypatch):
     for kind in got["0"]:
         assert got["0"][kind][:2] == got["1"][kind][:2], kind
         assert got["0"][kind][2] == pytest.approx(got["1"][kind][2], abs=1e-9), kind
+
+
+def _dense_instance(rng, n: int, m: int):
+    """A dense matrix as ``assign()``'s small path gives it: scores continuous or in 2-4 levels
+    (ties), some <= 0 and some -inf, 5 % forbidden, capacities 0-4, either memory order."""
+    s = rng.random((n, m)) * 1.3 - 0.2
+    levels = int(rng.integers(0, 5))
+    if levels:
+        s = np.floor(s * levels) / levels
+    s[rng.random((n, m)) < 0.05] = -np.inf
+    f = rng.random((n, m)) < 0.05
+    cap = rng.integers(0, 5, m).astype(np.int64)
+    return (np.asfortranarray(s) if rng.random() < 0.5 else s), f, cap
+
+
+def _zero_cycles(c, arc, mate, pi, pj, cap):
+    """``dense_flow``'s ``(movable, moving)`` recomputed with scipy: the residual arcs of
+    reduced cost 0 (mentees, mentors, the sink; :func:`_check_proof`'s network), their strong
+    components, and the pairs whose two ends share one (unchosen, then all)."""
+    n, m = c.shape
+    t = n + m
+    matched = mate >= 0
+    load = np.bincount(mate[matched], minlength=m)
+    ii, jj = np.nonzero(arc)
+    chosen = mate[ii] == jj
+    zero = -c[ii, jj] - pi[ii] + pj[jj] == 0
+    tails = [ii[zero & ~chosen], n + jj[chosen]]  # i -> j unchosen, j -> i chosen
+    heads = [n + jj[zero & ~chosen], ii[chosen]]
+    for tail, head, keep in ((np.arange(n), t, matched & (pi == 0)),  # leave a pair
+                             (n + np.arange(m), t, (load < cap) & (pj == 0)),  # a place left
+                             (t, n + np.arange(m), (load > 0) & (pj == 0)),  # a place freed
+                             (t, np.arange(n), ~matched & (pi == 0))):  # a mentee placed
+        tails.append(np.broadcast_to(tail, keep.shape)[keep])
+        heads.append(np.broadcast_to(head, keep.shape)[keep])
+    tail, head = np.concatenate(tails), np.concatenate(heads)
+    g = csr_matrix((np.ones(len(tail)), (tail, head)), shape=(t + 1, t + 1))
+    label = connected_components(g, directed=True, connection="strong")[1]
+    moves = zero & (label[ii] == label[n + jj])
+    return int((moves & ~chosen).sum()), int(moves.sum())
+
+
+def test_dense_flow_is_scipys_optimum_its_potentials_prove_it_and_its_counts_are_scipys():
+    """The small path's flow (:func:`dense_flow`) on 400 random matrices up to 200 x 50 (ties,
+    -inf, forbidden, capacity 0, places fewer, as many as and more than the mentees; the
+    ladder's 200 x 50 with capacity 4, whose last searches settle most mentors): its pairs reach
+    scipy's optimum on the capacity-expanded matrix (integer costs), its potentials prove it
+    over every arc in integers (:func:`_check_proof`'s conditions, the sink's potential 0), and
+    the pairs that can move between optima (``movable``, ``moving``) are those scipy's strong
+    components find on the arcs of reduced cost 0 (the kernel lists them in its check)."""
+    rng = np.random.default_rng(31)
+    for trial in range(400):
+        n, m = (200, 50) if trial % 40 == 0 else (int(rng.integers(1, 60)), int(rng.integers(1, 25)))
+        s, f, cap = _dense_instance(rng, n, m)
+        if trial % 40 == 20:  # as many places as mentees: the searches' long tail
+            n, m, s, cap = 200, 50, rng.random((200, 50)), np.full(50, 4, np.int64)
+            f = rng.random((n, m)) < 0.01
+        mate, pi, pj, pt, movable, n_arcs, moving = native.dense_flow(
+            s, f.view(np.uint8), True, rng.permutation(n).astype(np.int64), cap, SCALE)
+        arc = (s > 0) & ~f & (cap > 0)[None, :]
+        c = np.where(arc, -np.rint(np.where(arc, s, 0) * SCALE), 0).astype(np.int64)
+        matched = mate >= 0
+        load = np.bincount(mate[matched], minlength=m)
+        assert pt == 0 and n_arcs == arc.sum() and (load <= cap).all()
+        assert arc[np.flatnonzero(matched), mate[matched]].all()
+        gain = np.where(arc, -c - pi[:, None] + pj[None, :], -1)
+        assert (gain <= 0).all() and (gain[np.flatnonzero(matched), mate[matched]] == 0).all()
+        assert (pj[load < cap] >= 0).all() and (pj[load > 0] <= 0).all()
+        assert (pi[matched] >= 0).all() and (pi[~matched] <= 0).all()
+        places = np.repeat(np.arange(m), cap)
+        expanded = np.hstack([np.where(arc, c, 0)[:, places], np.zeros((n, n))])  # or unmatched
+        r, col = linear_sum_assignment(expanded)
+        assert c[np.flatnonzero(matched), mate[matched]].sum() == expanded[r, col].sum()
+        assert (movable, moving) == _zero_cycles(c, arc, mate, pi, pj, cap)
