@@ -5,6 +5,7 @@
 # ranks); the module's imports are in scope)
 from libc.math cimport INFINITY, rint
 from libc.stdint cimport INT64_MAX, INT64_MIN, uint64_t
+from libc.stdlib cimport free, malloc
 
 
 def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
@@ -152,44 +153,50 @@ cdef tuple _movable(Py_ssize_t n, Py_ssize_t m, const int64_t* mate, const cost_
     own type (with the keys: 0 iff the least key sum is reached once). The successive
     shortest paths leave tight arcs in every search's tree (about 48 at 200 x 50 uniform: this
     runs on most inputs), hence the list from the check rather than a pass of its own."""
-    cdef Py_ssize_t t = n + m, i, j, q, e = 0, k = 0, kc = 0
-    ptr_a = np.zeros(n + m + 2, np.int64)
-    adj_a = np.zeros(tight_ptr[n] + 3 * n + 2 * m + 1, np.int64)
-    cdef int64_t[::1] ptr = ptr_a, adj = adj_a
-    for i in range(n):  # a mentee: its tight unchosen pairs; the sink (leaving its pair)
-        ptr[i] = e
-        for q in range(tight_ptr[i], tight_ptr[i + 1]):
-            adj[e] = n + tight_j[q]
-            e += 1
-        if mate[i] >= 0 and pi_i[i] == pi_t:
-            adj[e] = t
-            e += 1
-    for j in range(m):  # a mentor: back to its mentees (reduced cost 0); the sink with room
-        ptr[n + j] = e
-        for q in range(slot_start[j], slot_start[j] + count[j]):
-            adj[e] = slots[q]
-            e += 1
-        if count[j] < cap[j] and pi_j[j] == pi_t:
-            adj[e] = t
-            e += 1
-    ptr[t] = e  # the sink: back to the mentors with mentees, to the unmatched mentees
-    for j in range(m):
-        if count[j] > 0 and pi_j[j] == pi_t:
-            adj[e] = n + j
-            e += 1
-    for i in range(n):
-        if mate[i] < 0 and pi_i[i] == pi_t:
-            adj[e] = i
-            e += 1
-    ptr[t + 1] = e
-    label_a = strong_components(ptr_a, adj_a[:e])
-    cdef int64_t[::1] label = label_a
-    for i in range(n):
-        for q in range(ptr[i], ptr[i + 1]):
-            if adj[q] < t and label[adj[q]] == label[i]:
-                k += 1
-        if mate[i] >= 0 and label[n + mate[i]] == label[i]:
-            kc += 1
+    cdef Py_ssize_t t = n + m, i, j, q, e = 0, k = 0, kc = 0, size = n + m + 1
+    # one block, no numpy arrays (this runs on most inputs): the graph's offsets and arcs, the
+    # labels and the components' work
+    cdef int64_t* ptr = <int64_t*>malloc((size + 1 + tight_ptr[n] + 3 * n + 2 * m + 1 + 7 * size)
+                                         * sizeof(int64_t))
+    if ptr == NULL:
+        raise MemoryError()
+    cdef int64_t* adj = ptr + size + 1
+    cdef int64_t* label = adj + tight_ptr[n] + 3 * n + 2 * m + 1
+    with nogil:
+        for i in range(n):  # a mentee: its tight unchosen pairs; the sink (leaving its pair)
+            ptr[i] = e
+            for q in range(tight_ptr[i], tight_ptr[i + 1]):
+                adj[e] = n + tight_j[q]
+                e += 1
+            if mate[i] >= 0 and pi_i[i] == pi_t:
+                adj[e] = t
+                e += 1
+        for j in range(m):  # a mentor: back to its mentees (reduced cost 0); the sink with room
+            ptr[n + j] = e
+            for q in range(slot_start[j], slot_start[j] + count[j]):
+                adj[e] = slots[q]
+                e += 1
+            if count[j] < cap[j] and pi_j[j] == pi_t:
+                adj[e] = t
+                e += 1
+        ptr[t] = e  # the sink: back to the mentors with mentees, to the unmatched mentees
+        for j in range(m):
+            if count[j] > 0 and pi_j[j] == pi_t:
+                adj[e] = n + j
+                e += 1
+        for i in range(n):
+            if mate[i] < 0 and pi_i[i] == pi_t:
+                adj[e] = i
+                e += 1
+        ptr[t + 1] = e
+        _components(size, ptr, adj, label, label + size)
+        for i in range(n):
+            for q in range(ptr[i], ptr[i + 1]):
+                if adj[q] < t and label[adj[q]] == label[i]:
+                    k += 1
+            if mate[i] >= 0 and label[n + mate[i]] == label[i]:
+                kc += 1
+    free(ptr)
     return k, k + kc
 
 
