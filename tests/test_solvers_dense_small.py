@@ -425,3 +425,68 @@ def test_the_removed_counts_are_built_on_first_read_and_equal_the_other_paths(mo
     pd.testing.assert_frame_equal(copy.record.removed, other.record.removed)
     assert _pairs(baseline(_solve(scores, capacity, forbidden, True, monkeypatch), "greedy")) == \
         _pairs(baseline(other, "greedy"))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_movable_pairs_counted_after_a_keyed_flow_are_the_plain_flows(seed):
+    """``dense_moving`` on a keyed flow (every arc) and its rounded potentials counts the pairs
+    that move between the optima as the plain ``dense_flow`` counts them, and so on the plain
+    flow's own answer and potentials: the count is the optimal face's, whichever potentials."""
+    from mentormatch.solvers.ties import key_bits
+    from mentormatch.solvers.quantize import choose_scale, network_size
+
+    kernel = assign_kernel()
+    rng = np.random.default_rng(seed)
+    for trial in range(25):
+        n, m = int(rng.integers(1, 30)), int(rng.integers(1, 9))
+        s, f, cap = _instance(seed * 100 + trial, n, m, levels=[2, 3, 4, 0, 8][trial % 5])
+        fb, has = (f.view(np.uint8), True) if trial % 2 else (np.zeros((1, 1), np.uint8), False)
+        cap = cap.astype(np.int64)
+        order = rng.permutation(n).astype(np.int64)
+        n_nodes, places = network_size(cap, np.ones(n, np.int64))
+        scale = choose_scale(kernel.dense_top(s, fb, has, cap), n_nodes, places)
+        mate, pi_i, pi_j, _, _, n_arcs, moving = kernel.dense_flow(s, fb, has, order, cap, scale)
+        assert kernel.dense_moving(s, fb, has, mate, cap, scale, pi_i, pi_j) == moving
+        rank_i, rank_j = rng.permutation(n).astype(np.int64), rng.permutation(m).astype(np.int64)
+        k_mate, k_i, k_j, _, _, k_arcs, _ = kernel.dense_flow(
+            s, fb, has, order, cap, scale, rank_i, rank_j, key_bits(n_nodes, places))
+        assert k_arcs == n_arcs
+        assert kernel.dense_moving(s, fb, has, k_mate, cap, scale, k_i, k_j) == moving, trial
+
+
+def test_the_look_for_tied_scores_is_numpys():
+    """``dense_tied``: some of the first rows' first columns holds one score (> 0, finite)
+    twice, as numpy finds it (decides which flow runs first, never the answer)."""
+    kernel = assign_kernel()
+    rng = np.random.default_rng(3)
+    for trial in range(300):
+        n, m = int(rng.integers(0, 8)), int(rng.integers(0, 9))
+        s = rng.choice([-np.inf, -0.5, 0.0, 0.25, 0.5, 0.75, np.inf], size=(n, m)) if trial % 3 else rng.random((n, m))
+        rows, cols = int(rng.integers(1, 6)), int(rng.integers(1, 10))
+        head = s[:rows, :cols]
+        want = any(len(set(r[(r > 0) & (r < np.inf)])) < int(((r > 0) & (r < np.inf)).sum()) for r in head)
+        assert kernel.dense_tied(np.asfortranarray(s) if trial % 2 else s, rows, cols) == want, trial
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_the_keyed_flow_first_or_the_plain_flow_first_the_same_result(first, monkeypatch):
+    """Which flow runs first (``likely_tied``'s guess) changes nothing: the pairs, the
+    unmatched, the status, objective, bound and the tie record (``movable_pairs``, stages)
+    are those of the other order, on tied and untied problems, forced either way."""
+    from mentormatch.solvers.dense import small
+
+    rng = np.random.default_rng(11)
+    for trial in range(120):
+        n, m = int(rng.integers(1, 40)), int(rng.integers(1, 12))
+        s, f, cap = _instance(4000 + trial, n, m, levels=[2, 3, 4, 0][trial % 4])
+        scores, capacity, forbidden = _frames(s, f if trial % 2 else None, cap)
+        seed = int(rng.integers(0, 5))
+        monkeypatch.setattr(small, "likely_tied", lambda kernel, values: first)
+        a = _solve(scores, capacity, forbidden, True, monkeypatch, seed)
+        monkeypatch.setattr(small, "likely_tied", lambda kernel, values: not first)
+        b = _solve(scores, capacity, forbidden, True, monkeypatch, seed)
+        assert _pairs(a) == _pairs(b), trial
+        assert (a.status, a.objective, a.bound) == (b.status, b.objective, b.bound), trial
+        assert a.certificate["ties"] == b.certificate["ties"], trial
+        pd.testing.assert_frame_equal(a.pairs, b.pairs)
+        pd.testing.assert_frame_equal(a.unmatched, b.unmatched)

@@ -26,7 +26,8 @@ The module's other routines are included at the end (one compiled module: one im
 from a root, the unit potentials, the tie rule's movable pairs) in ``assign_graph.pxi``, the tie
 rule's gathering of its pairs and keys in ``assign_ties.pxi``, the small path's dense flow in
 ``assign_costs.pxi`` (its plain or keyed costs, every pair) and ``assign_dense.pxi`` (the
-flow), and the seeded order's hash of the ids in ``assign_order.pxi``."""
+flow), the seeded order's hash of the ids in ``assign_order.pxi``, and small twins of numpy
+code around the small path's flow (capacities' check, prices) in ``assign_glue.pxi``."""
 from libc.stdint cimport int64_t, uint64_t
 
 import numpy as np
@@ -186,3 +187,4 @@ include "assign_ties.pxi"
 include "assign_costs.pxi"
 include "assign_dense.pxi"
 include "assign_order.pxi"
+include "assign_glue.pxi"

@@ -21,6 +21,15 @@ pairs given). So the pairs are those of ``solve_dense`` on the same inputs, tied
 200 x 50, capacity 4, scores in 4 levels (2,474 pairs can move), CPU: the plain flow 0.07 ms,
 the keyed flow on the face 0.31, where the rule took 0.74 (s29h5).
 
+Which flow runs first is a guess (:func:`likely_tied`: scores in a few levels). Scores in
+floating point: the plain flow first, as above. Tied scores: the keyed flow over every arc at
+once, with no plain flow before it; its rounded potentials prove its optimum for the plain
+costs, and ``dense_moving`` counts on them the pairs that move between the plain optima (the
+rule's ``movable_pairs``, the plain flow's count: any proving potentials give it). Measured in
+the call at 200 x 50, 4 levels: the flows 0.58 ms (plain 0.22 + keyed on the face 0.36, in
+context) -> the keyed flow 0.36-0.38 + ``dense_moving`` 0.05-0.10 + ``dense_tied`` 0.002
+(s31h2). A wrong guess costs time only.
+
 The problem returned holds every eligible pair (``solve_dense(every_pair=True)``'s, in the same
 row-major order), and the solution the same fields and certificate keys, with ``method``
 ``"dense_min_cost_flow_every_pair"`` (the check is the kernel's: ``check`` says so).
@@ -60,6 +69,18 @@ def applies(n_cells: int) -> bool:
 KEY_BITS = 40
 
 
+def likely_tied(kernel, values: np.ndarray) -> bool:
+    """Whether one of the first 4 mentees scores two of its first 64 mentors the same (> 0,
+    finite), by the kernel's ``dense_tied``: scores in a few levels, whose optimum is seldom
+    unique. It decides which flow runs first (:func:`solve_small`), never the answer: at 200 x
+    50, capacity 4, scores in 4 levels, one keyed flow over every arc took 0.35-0.38 ms of CPU
+    where the plain flow and the keyed flow on the face took 0.58; on scores in floating point
+    (the optimum unique) the keyed flow took 0.29 ms against the plain flow's 0.21 (8
+    instances in turn, min; s31h2). A build without ``dense_tied`` or ``dense_moving``: plain
+    first, as before."""
+    return hasattr(kernel, "dense_moving") and kernel.dense_tied(values, 4, 64)
+
+
 def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndarray,
                 mentee_rank: np.ndarray, mentor_rank: np.ndarray, mentee_order: np.ndarray
                 ) -> tuple[AssignmentProblem, Solution, tuple[np.ndarray, np.ndarray]]:
@@ -82,20 +103,29 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     fb = forbid.view(np.uint8) if has else np.zeros((1, 1), np.uint8)
     n_nodes, places = network_size(cap, dem)
     scale = choose_scale(kernel.dense_top(values, fb, has, cap), n_nodes, places)
-    mate, pi_i, pi_j, pi_t, _, n_arcs, moving = kernel.dense_flow(
-        values, fb, has, mentee_order.astype(np.int64), cap, scale)
-    pot = (pi_i, pi_j, pi_t, pi_t)  # the source at the sink's (round_flow's docstring)
-    ties = {"movable_pairs": moving, "stages": 0, "unique": True, "second_flow_solves": 0}
-    if moving:  # the tie rule has something to pick
-        from ..ties import key_bits  # (read at the call: tests force short keys, many stages)
+    order = mentee_order.astype(np.int64)
+    from ..ties import key_bits  # (read at the call: tests force short keys, many stages)
 
-        bits = key_bits(n_nodes, places)
-        twice = True
-        if bits <= KEY_BITS:  # its first stage by the keyed flow on the optimal face
-            mate, *_, twice, _, _ = kernel.dense_flow(
-                values, fb, has, mentee_order.astype(np.int64), cap, scale,
-                mentee_rank.astype(np.int64), mentor_rank.astype(np.int64), bits, pi_i, pi_j)
-            ties["stages"] = 1
+    bits = key_bits(n_nodes, places)
+    keyed = bits <= KEY_BITS and likely_tied(kernel, values)
+    if keyed:  # the rule's first stage at once: one keyed flow over every arc (module docstring)
+        mate, pi_i, pi_j, pi_t, twice, n_arcs, _ = kernel.dense_flow(
+            values, fb, has, order, cap, scale, mentee_rank.astype(np.int64),
+            mentor_rank.astype(np.int64), bits)
+    else:
+        mate, pi_i, pi_j, pi_t, _, n_arcs, moving = kernel.dense_flow(values, fb, has, order, cap, scale)
+    pot = (pi_i, pi_j, pi_t, pi_t)  # the source at the sink's (round_flow's docstring)
+    # (after the keyed flow, the pairs that can move are counted last, by dense_moving)
+    ties = {"movable_pairs": None if keyed else moving, "stages": int(keyed), "unique": True,
+            "second_flow_solves": 0}
+    if keyed or moving:  # the tie rule has something to pick
+        if not keyed:
+            twice = True
+            if bits <= KEY_BITS:  # its first stage by the keyed flow on the optimal face
+                mate, *_, twice, _, _ = kernel.dense_flow(
+                    values, fb, has, order, cap, scale,
+                    mentee_rank.astype(np.int64), mentor_rank.astype(np.int64), bits, pi_i, pi_j)
+                ties["stages"] = 1
         if twice:  # its least key sum reached twice (or keys too wide): the rule, every pair
             i, j, score, chosen, *_ = kernel.dense_pairs(
                 values, fb, has, mate, np.zeros(n), np.zeros(m))
@@ -110,6 +140,9 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     cj = mate[ci]
     u, p, dual_obj = prices_at(pot, ci, cj, slice(None), values[ci, cj], dem, cap, scale)
     i, j, score, chosen, n_forbidden, n_neginf, eps = kernel.dense_pairs(values, fb, has, mate, u, p)
+    if ties["movable_pairs"] is None:  # the keyed flow's answer, unique for its keys
+        ties["movable_pairs"] = kernel.dense_moving(values, fb, has, mate, cap, scale, pi_i, pi_j)
+        ties["stages"] = int(ties["movable_pairs"] > 0)
     tol = 1.0 / scale
     n_max = int(min(n, int(cap.sum()), n_arcs))
     cert = {"method": "dense_min_cost_flow_every_pair", "scale": scale, "rounding_bound": n_max / scale,
