@@ -41,7 +41,13 @@ optimum's), the first prices are the guide's less 0.036 and 0.121 from the final
 mean square), yet round 1 added 380,437 pairs and the sub-market took 5 rounds and 43.8 s CPU:
 the float is not what makes round 1 add 12 pairs a row (the guide's own error, 0.119 from the
 final prices, leaves ~300,000 pairs violated outside the first set either way). The code is on
-branch ``s31h3-fill`` (``mentormatch.solvers.bounded.fill``), not merged.
+branch ``s31h3-fill`` (``mentormatch.solvers.bounded.fill``), not merged. The same capture
+with its guide replaced (one replay each, load 8-15): by the sub-market's own final prices, the
+first set fills (199,995), round 1 adds 94,676 pairs, round 2 14,783, round 3 is a repair of 97
+violators: 3 rounds, 16.9 s CPU (what a better guide could buy); half-way to them (0.06 root
+mean square), 4 rounds (323,477, 118,696, 19,686 added, then a repair of 218), 29.5 s; with the
+final prices' mean per city alone (0.095 of the 0.119), 5 rounds, 40.4 s; with the rest alone
+(within each city, 0.072), 6 rounds, 47.9 s.
 """
 from __future__ import annotations
 
