@@ -13,7 +13,11 @@ outer sub-market starts, pickles its market (scorer, places, demand) and the inn
 prices that guide it (about 430 MB at 200,000 x 40,000), and ends (the ``pair()`` is not
 finished). ``replay`` solves it as the child does (:func:`~mentormatch.solvers.bounded.market._guide`)
 and prints its CPU and wall seconds, rounds, each check's CPU seconds, bound pairs and
-violators, the work record and a digest of its prices; ``--log`` shows its rounds' log.
+violators, the work record and a digest of its prices; ``--log`` shows its rounds' log; and
+``first_flow``: what its first flow filled (mentors and places left, rows short), the most a
+flow on its first sparse set could match (an OR-Tools maximum flow) with the rows short of a
+way out and the mentors they reach, and how far its first prices floated from the guide's
+(``p - guide`` less its median, the checker's frame shift: root mean square, mentors off by 1).
 
 What s30h2 found with it at 200,000 x 40,000 (4 rounds; checks 3.4-4.1 s CPU each): the first
 flow leaves 3 mentors unfilled and 4 rows short (the places equal the demand), so those
@@ -25,6 +29,25 @@ re-check 1.56e9 bound pairs each. The third flow's prices are within 0.0019 of t
 checks from 11.8 to 7.5 s CPU, but with the top level's 150-sweep tatonnement (session 30) the
 top level's first check then added 154,710 pairs and it took 4 rounds, against 43,082 and 3
 rounds without (``pair()`` 90.5 s under load against 62.8 s quiet): not landed.
+
+What s31h3 found (a new capture, main f5a64b3: the outer guided by the innermost prices; 4
+rounds, 32.0-32.8 s CPU, checks 7.9-8.4 s; round 1 adds 313,920 pairs): the first sparse set
+can match at most 199,477 of the 200,000 places (2,897 rows, with the 2,500 mentors they reach,
+have every pair among themselves, and their pools next to none outside), so the first flow
+leaves 163 mentors and 236 rows short and every other price floats 2.97 below the guide's but
+for a few cities (0.871 root mean square about that shift). Made to fill (each of those rows
+given its 2 best pairs to the mentors that reach room: 6,218 pairs, a flow of 199,995, as the
+optimum's), the first prices are the guide's less 0.036 and 0.121 from the final ones (root
+mean square), yet round 1 added 380,437 pairs and the sub-market took 5 rounds and 43.8 s CPU:
+the float is not what makes round 1 add 12 pairs a row (the guide's own error, 0.119 from the
+final prices, leaves ~300,000 pairs violated outside the first set either way). The code is on
+branch ``s31h3-fill`` (``mentormatch.solvers.bounded.fill``), not merged. The same capture
+with its guide replaced (one replay each, load 8-15): by the sub-market's own final prices, the
+first set fills (199,995), round 1 adds 94,676 pairs, round 2 14,783, round 3 is a repair of 97
+violators: 3 rounds, 16.9 s CPU (what a better guide could buy); half-way to them (0.06 root
+mean square), 4 rounds (323,477, 118,696, 19,686 added, then a repair of 218), 29.5 s; with the
+final prices' mean per city alone (0.095 of the 0.119), 5 rounds, 40.4 s; with the rest alone
+(within each city, 0.072), 6 rounds, 47.9 s.
 """
 from __future__ import annotations
 
@@ -70,8 +93,69 @@ def capture(size: str, out: Path) -> None:
         print("no outer sub-market at this size (one level or none)")
 
 
+def most_matched(i, j, cap, dem):
+    """A maximum flow of the pairs ``(i, j)`` (a unit each; rows up to ``dem``, mentors up to
+    ``cap``; OR-Tools): its value and the pairs it uses (a mask)."""
+    from ortools.graph.python import max_flow
+
+    n, m, k = len(dem), len(cap), len(i)
+    src, snk = n + m, n + m + 1
+    smf = max_flow.SimpleMaxFlow()
+    smf.add_arcs_with_capacity(
+        np.concatenate([np.full(n, src), i, n + np.arange(m)]).astype(np.int32),
+        np.concatenate([np.arange(n), n + j, np.full(m, snk)]).astype(np.int32),
+        np.concatenate([dem, np.ones(k, np.int64), cap]).astype(np.int64))
+    assert smf.solve(src, snk) == smf.OPTIMAL
+    return int(smf.optimal_flow()), np.asarray(smf.flows(np.arange(n, n + k, dtype=np.int32))) > 0
+
+
+def closed_rows(i, j, used, cap, dem) -> tuple[int, int]:
+    """The rows and mentors that the rows short in the maximum flow ``used`` reach by
+    alternating paths (an unused pair to a mentor, a used one back to a row): every pair of
+    those rows goes to those mentors, all full, so only a pair out of them lets them fill."""
+    from mentormatch.pairs import run_positions
+
+    n, m = len(dem), len(cap)
+    free = np.flatnonzero(~used)
+    out = free[np.argsort(i[free], kind="stable")]
+    out_at = np.searchsorted(i[out], np.arange(n + 1))
+    took = np.flatnonzero(used)
+    took = took[np.argsort(j[took], kind="stable")]
+    took_at = np.searchsorted(j[took], np.arange(m + 1))
+    rows, mentors = np.zeros(n, bool), np.zeros(m, bool)
+    front = np.flatnonzero(np.bincount(i[used], minlength=n) < dem)
+    rows[front] = True
+    while len(front):
+        js = np.unique(j[out[run_positions(out_at[front], out_at[front + 1] - out_at[front])]])
+        js = js[~mentors[js]]
+        mentors[js] = True
+        rs = np.unique(i[took[run_positions(took_at[js], took_at[js + 1] - took_at[js])]])
+        front = rs[~rows[rs]]
+        rows[front] = True
+    return int(rows.sum()), int(mentors.sum())
+
+
+def first_flow_facts(first: dict, guide: np.ndarray) -> dict:
+    """What the first flow filled and how far its prices floated from the guide's: mentors and
+    places left unfilled, rows short, the most a flow on the first sparse set could match (and
+    the rows short of a way out, with the mentors they reach), and ``p - guide`` less its
+    median (the frame's shift): its root mean square and the mentors more than 1 off."""
+    i, j, used, cap, dem, p = (first[k] for k in ("i", "j", "chosen", "cap", "dem", "p"))
+    load = np.bincount(j[used], minlength=len(cap))
+    most, mf = most_matched(i, j, cap, dem)
+    dp = np.where(np.isfinite(p), p, 0.0) - guide
+    shift = float(np.median(dp))
+    return {"unfilled_mentors": int((load < cap).sum()), "places_left": int((cap - load).sum()),
+            "short_rows": int((np.bincount(i[used], minlength=len(dem)) < dem).sum()),
+            "most_matched": most, "places": int(min(cap.sum(), dem.sum())),
+            "closed_rows_mentors": closed_rows(i, j, mf, cap, dem), "price_shift": round(shift, 3),
+            "price_rms": round(float(np.sqrt(np.mean((dp - shift) ** 2))), 3),
+            "prices_off_by_1": int((np.abs(dp - shift) > 1).sum())}
+
+
 def replay(path: Path, log: bool) -> dict:
     import mentormatch.solvers.bounded as bounded
+    from mentormatch.solvers import rounds
     from mentormatch.solvers.bounded import check, market
 
     if log:
@@ -79,23 +163,33 @@ def replay(path: Path, log: bool) -> dict:
         logging.getLogger("mentormatch.solvers.bounded").setLevel(logging.DEBUG)
     with open(path, "rb") as f:
         d = pickle.load(f)
-    checks, original = [], check._Certifier.__call__
+    checks, original, flow, first = [], check._Certifier.__call__, rounds.solve_arrays, {}
 
     def timed(self, *args, **kwargs):
         c, bound = time.process_time(), self.bound_pairs
         out = original(self, *args, **kwargs)
         checks.append({"cpu": round(time.process_time() - c, 3), "bound_pairs": self.bound_pairs - bound,
                        "violators": len(out[0].i)})
+        if "p" not in first:
+            first["p"] = np.array(args[1], np.float64)
         return out
 
-    check._Certifier.__call__ = timed
+    def first_flow(i, j, s, cap, dem, *args, **kwargs):  # (the first flow's pairs kept)
+        res = flow(i, j, s, cap, dem, *args, **kwargs)
+        if not first:
+            first.update(i=i, j=j, chosen=np.asarray(res.chosen, bool), cap=np.asarray(cap), dem=np.asarray(dem))
+        return res
+
+    check._Certifier.__call__, rounds.solve_arrays = timed, first_flow
     try:
         t, c = time.perf_counter(), time.process_time()
         prices, info = market._guide(bounded._solve, d["market"], d["depth"], d["given"], None)
         wall, cpu = time.perf_counter() - t, time.process_time() - c
     finally:
-        check._Certifier.__call__ = original
+        check._Certifier.__call__, rounds.solve_arrays = original, flow
+    facts = first_flow_facts(first, np.asarray(d["given"][0], np.float64)) if "p" in first else None
     return {"wall": round(wall, 2), "cpu": round(cpu, 2), "rounds": info["rounds"], "checks": checks,
+            "first_flow": facts,
             "prices_sha": hashlib.sha256(np.round(prices, 9).tobytes()).hexdigest()[:12], "work": info["work"]}
 
 
