@@ -5,6 +5,7 @@ one without (its prices only guide)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,3 +74,31 @@ def test_the_inner_sub_markets_mentor_rows_leave_the_certified_pairs_unchanged(m
         assert (47, rows) in kept  # (the inner's checks found violators)
         results[rows] = sorted(zip(r.pairs["mentee_id"], r.pairs["mentor_id"]))
     assert results[0] == results[2]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 9), st.integers(1, 5), st.booleans(), st.integers(0, 2**31 - 1))
+def test_kept_rows_kernel_gives_numpys_pairs_in_numpys_order(n, m, per_row, sort, seed):
+    """The compiled ``kept_rows`` (rows ascending) and the numpy form give the same pairs in the
+    same order, with ties of gain (``0.0`` and ``-0.0`` among them) and repeated pairs; rows not
+    ascending, or a NaN gain, go to the numpy form with the same answer."""
+    scan = pytest.importorskip("mentormatch._native.scan")
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(0, 3 * n * m))
+    vi, vj = rng.integers(0, n, size), rng.integers(0, m, size)
+    if sort:
+        order = np.lexsort((vj, vi))
+        vi, vj = vi[order], vj[order]
+    vg = rng.choice([-1.0, -0.0, 0.0, 0.5, 2.0], size)
+    want = recheck._kept_rows(vi, vj, vg, n, per_row)
+    got = recheck._kept(vi, vj, vg, n, m, per_row)
+    for x, y in zip(want, got):
+        np.testing.assert_array_equal(x, y)
+    if (vi[1:] >= vi[:-1]).all():
+        for x, y in zip(want, scan.kept_rows(vi, vj, vg, per_row)):
+            assert y.dtype == np.int64
+            np.testing.assert_array_equal(x, y)
+    if size:
+        vg[0] = np.nan
+        for x, y in zip(recheck._kept_rows(vi, vj, vg, n, per_row), recheck._kept(vi, vj, vg, n, m, per_row)):
+            np.testing.assert_array_equal(x, y)

@@ -172,3 +172,57 @@ def test_the_checker_answers_the_same_with_the_pool_kernel_or_numpy(monkeypatch,
     assert a.objective == b.objective and a.bound == b.bound
     for key in ("pairs_scored_exactly", "rows_scanned_again", "pairs_rechecked_by_mentor"):
         assert a.certificate.get(key) == b.certificate.get(key), key
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(4))
+def test_the_kernel_moves_the_pool_values_as_numpy(seed):
+    """``pool_move`` gives ``vals + delta[cols]``'s float64 values to the bit (``-inf``, ``inf``,
+    NaN and dead values included, float32 values too), and refuses a column outside the prices."""
+    rng = np.random.default_rng(seed)
+    cols, vals, _, gens, p, _, _ = _pool(rng, 40, 30, 6, 1)
+    with np.errstate(invalid="ignore"):
+        delta = gens[0] - p
+        for v in (vals, vals.astype(np.float32)):
+            want = v + delta[cols]
+            got = native.pool_move(cols, v, delta)
+            assert got.dtype == np.float64 and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+            assert np.array_equal(poolcheck.move(cols, v, delta), want, equal_nan=True)
+    bad = cols.copy()
+    bad[3, 2] = 30
+    with pytest.raises(ValueError, match="pool column 30"):
+        native.pool_move(bad, vals, delta)
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(4))
+def test_the_kernel_gives_the_numpy_largest_sizes(seed):
+    """``abs_max`` per row and per column gives numpy's ``where(finite & > low, |x|, 0).max``
+    (``-0.0``, ``-inf``, ``inf``, NaN and dead values included; a row with none: 0), and the
+    pools' float32 error (:meth:`check._Certifier._pool_err`) is the same floats with the kernel
+    and with numpy."""
+    rng = np.random.default_rng(seed)
+    _, vals, _, _, _, _, _ = _pool(rng, 30, 20, 9, 1)
+    vals[0] = -BIG
+    vals[1, :3] = -0.0
+    for axis in (1, 0):
+        want = np.where(np.isfinite(vals) & (vals > -BIG / 2), np.abs(vals), 0.0).max(axis=axis, initial=0.0)
+        np.testing.assert_array_equal(native.abs_max(vals, -BIG / 2, axis == 1), want)
+        np.testing.assert_array_equal(poolcheck.largest(vals, -BIG / 2, axis), want)
+    floor = np.where(rng.random(30) < 0.2, -BIG, rng.standard_normal(30)).astype(np.float32)
+    gfl = np.where(rng.random((4, 30)) < 0.2, -np.inf, rng.standard_normal((4, 30)))
+
+    class Scorer:
+        largest = 6.5
+
+    cert = check._Certifier.__new__(check._Certifier)
+    cert.scorer = Scorer()
+    errs = []
+    for kernel in (native, None):
+        _native._chosen["scan"] = kernel
+        try:
+            errs.append(cert._pool_err(vals, floor, gfl))
+        finally:
+            _native._chosen.pop("scan", None)
+    np.testing.assert_array_equal(errs[0], errs[1])

@@ -150,3 +150,65 @@ def pool_top(cols, vals, gen, list prices, pf, double low):
         return top
     finally:
         free(at)
+
+
+cdef void _move_rows(Py_ssize_t size, const int64_t* cols, const double* vals, const double* delta,
+                     double* out) noexcept nogil:
+    """The loop of :func:`pool_move`."""
+    cdef Py_ssize_t t
+    for t in range(size):
+        out[t] = vals[t] + delta[cols[t]]
+
+
+def pool_move(cols, vals, delta):
+    """``vals + delta[cols]`` in float64 (a new array): the pools' values moved to new prices
+    (``delta = q - p``, :func:`mentormatch.solvers.bounded.groupcheck.group_check`), one walk of
+    the pool where numpy gathers a rows x k table of ``delta`` first; the same float64 sums."""
+    cdef const int64_t[:, ::1] cl = np.ascontiguousarray(cols, np.int64)
+    cdef const double[:, ::1] vl = np.ascontiguousarray(vals, np.float64)
+    cdef const double[::1] dl = np.ascontiguousarray(delta, np.float64)
+    cdef Py_ssize_t n = cl.shape[0], k = cl.shape[1], m = dl.shape[0], t
+    if vl.shape[0] != n or vl.shape[1] != k:
+        raise ValueError("pool_move: the pool's columns and values do not agree")
+    out = np.empty((n, k), np.float64)
+    cdef double[:, ::1] ot = out
+    cdef const int64_t* cp = &cl[0, 0] if n and k else NULL
+    for t in range(n * k):
+        if cp[t] < 0 or cp[t] >= m:
+            raise ValueError(f"pool_move: pool column {cp[t]} is outside {m} mentors")
+    if n and k:
+        with nogil:
+            _move_rows(n * k, cp, &vl[0, 0], &dl[0], &ot[0, 0])
+    return out
+
+
+cdef void _abs_max(const double* x, Py_ssize_t rows, Py_ssize_t cols, bint by_row, double low,
+                   double* out) noexcept nogil:
+    """The loop of :func:`abs_max`: ``out`` starts at 0."""
+    cdef Py_ssize_t r, c
+    cdef double v, a
+    for r in range(rows):
+        for c in range(cols):
+            v = x[r * cols + c]
+            if isfinite(v) and v > low:
+                a = -v if v < 0 else v
+                if by_row:
+                    if a > out[r]:
+                        out[r] = a
+                elif a > out[c]:
+                    out[c] = a
+
+
+def abs_max(x, double low, bint by_row):
+    """Per row (``by_row``) or per column of the 2-d float64 ``x``, the largest ``|x|`` over its
+    finite entries above ``low``, 0 where none:
+    ``np.where(np.isfinite(x) & (x > low), np.abs(x), 0.0).max(axis, initial=0.0)`` without its
+    three temporaries (the pools' float32 error, :meth:`mentormatch.solvers.bounded.check._Certifier._pool_err`)."""
+    cdef const double[:, ::1] xv = np.ascontiguousarray(x, np.float64)
+    cdef Py_ssize_t rows = xv.shape[0], cols = xv.shape[1]
+    out = np.zeros(rows if by_row else cols, np.float64)
+    cdef double[::1] ot = out
+    if rows and cols:
+        with nogil:
+            _abs_max(&xv[0, 0], rows, cols, by_row, low, &ot[0])
+    return out

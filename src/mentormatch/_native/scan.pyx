@@ -386,3 +386,6 @@ def codes_fast():
 
 
 include "pools.pxi"  # (the bounds checker's reads of its pools: pool_over, pool_top)
+
+
+include "kept.pxi"  # (each row's most violating of a check's violators: kept_rows)

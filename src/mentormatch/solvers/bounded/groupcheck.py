@@ -33,6 +33,7 @@ import numpy as np
 
 from ...pairs import run_positions
 from .passes import _scan
+from .poolcheck import move as pool_move
 from .rank import _nonzero
 from .recheck import _pool_suspects, _split
 from .remote import current, here
@@ -121,8 +122,7 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
             new[k, rows] = np.maximum(np.where(np.isnan(kept), gfl[k, rows], kept), largest)
         cert.err[rows] = np.maximum(cert.err[rows], cert._pool_err(largest[:, None], largest))
     # every pool to the prices p (the rows scanned in full take theirs below)
-    with np.errstate(invalid="ignore"):
-        pool.vals = pool.vals + delta[pool.cols]
+    pool.vals = pool_move(pool.cols, pool.vals, delta)
     big = max(float(np.abs(q[np.isfinite(q)]).max(initial=0.0)), float(np.abs(p[np.isfinite(p)]).max(initial=0.0)))
     cert.err += 2.0 ** -50 * big  # (the float64 moves)
     pool.group_floor = new
@@ -132,7 +132,7 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
                   pool_size=pool.cols.shape[1], progress=cert.progress, groups=groups,
                   what="certificate: rows the pools miss")
         c, v, fl = f.pool
-        ex_code = np.sort(ex_i * m + ex_j)
+        ex_code = np.sort(ex_i * m + ex_j, kind="stable")
         si, sj, sc_crowded = _pool_suspects(fail, c, v, fl, u[fail] + threshold, ex_code, m)
         pool.cols[fail], pool.vals[fail] = c, v
         new[:, fail] = f.group_floor.T
