@@ -226,3 +226,30 @@ def test_the_kernel_gives_the_numpy_largest_sizes(seed):
         finally:
             _native._chosen.pop("scan", None)
     np.testing.assert_array_equal(errs[0], errs[1])
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(6))
+def test_the_sorted_lookup_is_a_binary_search(seed):
+    """``lookup_sorted`` of keys in ascending runs (repeats, keys below, between and above the
+    values, runs far apart: its gallop), in one run, two, or shuffled, gives ``np.searchsorted``'s
+    places and the keys found, as :func:`rank._lookup` does with the kernel or without."""
+    from mentormatch.solvers.bounded import rank
+
+    rng = np.random.default_rng(seed)
+    values = np.unique(rng.integers(-50, 10 ** (1 + seed), int(rng.integers(0, 400))))
+    x = np.sort(np.concatenate([rng.choice(values, 30) if len(values) else np.zeros(0, np.int64),
+                                rng.integers(-60, 10 ** (1 + seed) + 10, int(rng.integers(0, 300)))]))
+    half = len(x) // 2
+    for keys in (x, np.concatenate([x[half:], x[:half]]), rng.permutation(x), x[:1], x[:0]):
+        got = native.lookup_sorted(values, keys)
+        assert got[0].dtype == np.int64 and got[1].dtype == bool
+        np.testing.assert_array_equal(got[0], np.searchsorted(values, keys))
+        np.testing.assert_array_equal(got[1], np.isin(keys, values))
+        for kernel in (native, None):
+            _native._chosen["scan"] = kernel
+            try:
+                for a, b in zip(rank._lookup(values, keys), got):
+                    np.testing.assert_array_equal(a, b)
+            finally:
+                _native._chosen.pop("scan", None)

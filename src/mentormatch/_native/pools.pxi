@@ -152,12 +152,18 @@ def pool_top(cols, vals, gen, list prices, pf, double low):
         free(at)
 
 
-cdef void _move_rows(Py_ssize_t size, const int64_t* cols, const double* vals, const double* delta,
-                     double* out) noexcept nogil:
-    """The loop of :func:`pool_move`."""
+cdef Py_ssize_t _move_rows(Py_ssize_t size, const int64_t* cols, const double* vals, const double* delta,
+                           Py_ssize_t m, double* out) noexcept nogil:
+    """The loop of :func:`pool_move`: the first entry whose column is outside ``m`` mentors
+    (``size`` when none)."""
     cdef Py_ssize_t t
+    cdef int64_t c
     for t in range(size):
-        out[t] = vals[t] + delta[cols[t]]
+        c = cols[t]
+        if c < 0 or c >= m:
+            return t
+        out[t] = vals[t] + delta[c]
+    return size
 
 
 def pool_move(cols, vals, delta):
@@ -167,18 +173,16 @@ def pool_move(cols, vals, delta):
     cdef const int64_t[:, ::1] cl = np.ascontiguousarray(cols, np.int64)
     cdef const double[:, ::1] vl = np.ascontiguousarray(vals, np.float64)
     cdef const double[::1] dl = np.ascontiguousarray(delta, np.float64)
-    cdef Py_ssize_t n = cl.shape[0], k = cl.shape[1], m = dl.shape[0], t
+    cdef Py_ssize_t n = cl.shape[0], k = cl.shape[1], m = dl.shape[0], bad = 0
     if vl.shape[0] != n or vl.shape[1] != k:
         raise ValueError("pool_move: the pool's columns and values do not agree")
     out = np.empty((n, k), np.float64)
     cdef double[:, ::1] ot = out
-    cdef const int64_t* cp = &cl[0, 0] if n and k else NULL
-    for t in range(n * k):
-        if cp[t] < 0 or cp[t] >= m:
-            raise ValueError(f"pool_move: pool column {cp[t]} is outside {m} mentors")
     if n and k:
         with nogil:
-            _move_rows(n * k, cp, &vl[0, 0], &dl[0], &ot[0, 0])
+            bad = _move_rows(n * k, &cl[0, 0], &vl[0, 0], &dl[0] if m else NULL, m, &ot[0, 0])
+        if bad < n * k:
+            raise ValueError(f"pool_move: pool column {cl[bad // k, bad % k]} is outside {m} mentors")
     return out
 
 

@@ -389,3 +389,6 @@ include "pools.pxi"  # (the bounds checker's reads of its pools: pool_over, pool
 
 
 include "kept.pxi"  # (each row's most violating of a check's violators: kept_rows)
+
+
+include "sorted.pxi"  # (where sorted keys stand in a sorted array: lookup_sorted)

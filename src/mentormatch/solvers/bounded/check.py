@@ -16,7 +16,7 @@ from .exact import _Exact
 from .groupcheck import group_check
 from .passes import _Pool, _scan
 from .poolcheck import largest as pool_largest, over as pool_pairs_over, top as pool_tops
-from .rank import _nonzero
+from .rank import _lookup, _nonzero
 from .recheck import ROOM_BANDS, _bands, _kept, _pool_suspects, _split
 
 log = logging.getLogger(__name__)
@@ -353,7 +353,7 @@ class _Certifier:
         found_i.append(oi), found_j.append(oj)
         gi, gj = np.concatenate(found_i), np.concatenate(found_j)
         code, first = np.unique(gi * m + gj, return_index=True)
-        chosen = member(code, ex_code)
+        chosen = _lookup(ex_code, code)[1]  # (member's, by a walk: both sorted)
         gi, gj = gi[first][~chosen], gj[first][~chosen]
         gain = self.exact(gi, gj) - u0[gi] - p0[gj]
         # a crowded row without a violator among its most promising suspects: all of them
