@@ -176,27 +176,6 @@ def test_the_checker_answers_the_same_with_the_pool_kernel_or_numpy(monkeypatch,
 
 @needs_native
 @pytest.mark.parametrize("seed", range(4))
-def test_the_kernel_moves_the_pool_values_as_numpy(seed):
-    """``pool_move`` gives ``vals + delta[cols]``'s float64 values to the bit (``-inf``, ``inf``,
-    NaN and dead values included, float32 values too), and refuses a column outside the prices."""
-    rng = np.random.default_rng(seed)
-    cols, vals, _, gens, p, _, _ = _pool(rng, 40, 30, 6, 1)
-    with np.errstate(invalid="ignore"):
-        delta = gens[0] - p
-        for v in (vals, vals.astype(np.float32)):
-            want = v + delta[cols]
-            got = native.pool_move(cols, v, delta)
-            assert got.dtype == np.float64 and got.shape == want.shape
-            np.testing.assert_array_equal(got, want)
-            assert np.array_equal(poolcheck.move(cols, v, delta), want, equal_nan=True)
-    bad = cols.copy()
-    bad[3, 2] = 30
-    with pytest.raises(ValueError, match="pool column 30"):
-        native.pool_move(bad, vals, delta)
-
-
-@needs_native
-@pytest.mark.parametrize("seed", range(4))
 def test_the_kernel_gives_the_numpy_largest_sizes(seed):
     """``abs_max`` per row and per column gives numpy's ``where(finite & > low, |x|, 0).max``
     (``-0.0``, ``-inf``, ``inf``, NaN and dead values included; a row with none: 0), and the

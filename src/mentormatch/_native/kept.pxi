@@ -3,7 +3,8 @@
 # each row's run where numpy sorts every pair of the rows with more by three keys.
 
 
-cdef inline bint _better(double ga, int64_t ja, Py_ssize_t pa, double gb, int64_t jb, Py_ssize_t pb) noexcept nogil:
+cdef inline bint _better(double ga, int64_t ja, Py_ssize_t pa, double gb, int64_t jb,
+                         Py_ssize_t pb) noexcept nogil:
     """Whether a violator (gain, mentor, position) comes before another: the larger gain, then
     the lower mentor, then the earlier position (as a stable sort by row, -gain, mentor)."""
     if ga != gb:

@@ -1,7 +1,7 @@
 # The bounds checker's reads of its pools (mentormatch.solvers.bounded.check), included by
 # scan.pyx: the compiled twins of mentormatch.solvers.bounded.poolcheck's numpy_over and
-# numpy_top, which state what they compute. One walk of each row's pool entries, reading its
-# generation's prices ``q`` where the numpy code gathers a generations x mentors table of
+# numpy_top, which state what they compute, and of the largest sizes of its values (abs_max).
+# One walk of each row's pool entries, reading its generation's prices ``q`` where the numpy code gathers a generations x mentors table of
 # ``q - p`` into rows x k temporaries; the same float64 operations in the same order (no
 # multiplication: nothing to contract), so the same floats and the same pairs, NaN included
 # (a comparison with NaN is false in both).
@@ -152,40 +152,6 @@ def pool_top(cols, vals, gen, list prices, pf, double low):
         free(at)
 
 
-cdef Py_ssize_t _move_rows(Py_ssize_t size, const int64_t* cols, const double* vals, const double* delta,
-                           Py_ssize_t m, double* out) noexcept nogil:
-    """The loop of :func:`pool_move`: the first entry whose column is outside ``m`` mentors
-    (``size`` when none)."""
-    cdef Py_ssize_t t
-    cdef int64_t c
-    for t in range(size):
-        c = cols[t]
-        if c < 0 or c >= m:
-            return t
-        out[t] = vals[t] + delta[c]
-    return size
-
-
-def pool_move(cols, vals, delta):
-    """``vals + delta[cols]`` in float64 (a new array): the pools' values moved to new prices
-    (``delta = q - p``, :func:`mentormatch.solvers.bounded.groupcheck.group_check`), one walk of
-    the pool where numpy gathers a rows x k table of ``delta`` first; the same float64 sums."""
-    cdef const int64_t[:, ::1] cl = np.ascontiguousarray(cols, np.int64)
-    cdef const double[:, ::1] vl = np.ascontiguousarray(vals, np.float64)
-    cdef const double[::1] dl = np.ascontiguousarray(delta, np.float64)
-    cdef Py_ssize_t n = cl.shape[0], k = cl.shape[1], m = dl.shape[0], bad = 0
-    if vl.shape[0] != n or vl.shape[1] != k:
-        raise ValueError("pool_move: the pool's columns and values do not agree")
-    out = np.empty((n, k), np.float64)
-    cdef double[:, ::1] ot = out
-    if n and k:
-        with nogil:
-            bad = _move_rows(n * k, &cl[0, 0], &vl[0, 0], &dl[0] if m else NULL, m, &ot[0, 0])
-        if bad < n * k:
-            raise ValueError(f"pool_move: pool column {cl[bad // k, bad % k]} is outside {m} mentors")
-    return out
-
-
 cdef void _abs_max(const double* x, Py_ssize_t rows, Py_ssize_t cols, bint by_row, double low,
                    double* out) noexcept nogil:
     """The loop of :func:`abs_max`: ``out`` starts at 0."""
@@ -207,7 +173,8 @@ def abs_max(x, double low, bint by_row):
     """Per row (``by_row``) or per column of the 2-d float64 ``x``, the largest ``|x|`` over its
     finite entries above ``low``, 0 where none:
     ``np.where(np.isfinite(x) & (x > low), np.abs(x), 0.0).max(axis, initial=0.0)`` without its
-    three temporaries (the pools' float32 error, :meth:`mentormatch.solvers.bounded.check._Certifier._pool_err`)."""
+    three temporaries (the pools' float32 error:
+    :meth:`mentormatch.solvers.bounded.check._Certifier._pool_err`)."""
     cdef const double[:, ::1] xv = np.ascontiguousarray(x, np.float64)
     cdef Py_ssize_t rows = xv.shape[0], cols = xv.shape[1]
     out = np.zeros(rows if by_row else cols, np.float64)

@@ -338,7 +338,7 @@ class _Certifier:
         threshold = low - slack
         u = u - rs
         live = np.isfinite(u)
-        ex_code = np.sort(ex_i * m + ex_j, kind="stable")  # (sorted already but for the locks: a pass)
+        ex_code = np.sort(ex_i * m + ex_j, kind="stable")  # (the chosen come sorted: 1 ms, not 30, at 1.3 M)
         if pool.groups is not None:  # floors per (row, mentor group): .groupcheck
             fail, found_i, found_j, crowded = group_check(self, u, p, threshold, ex_i, ex_j)
         else:
@@ -352,9 +352,14 @@ class _Certifier:
                                 -BIG / 2)  # (bound <= val + (p_gen - p) + err)
         found_i.append(oi), found_j.append(oj)
         gi, gj = np.concatenate(found_i), np.concatenate(found_j)
-        code, first = np.unique(gi * m + gj, return_index=True)
-        chosen = _lookup(ex_code, code)[1]  # (member's, by a walk: both sorted)
-        gi, gj = gi[first][~chosen], gj[first][~chosen]
+        # each suspect once, by code (the groups' re-checks and the pools give ascending runs,
+        # which a stable sort merges: 700,000 codes, 20 ms, not 55 by np.unique's index)
+        code = np.sort(gi * m + gj, kind="stable")
+        once = np.ones(len(code), bool)
+        np.not_equal(code[1:], code[:-1], out=once[1:])
+        code = code[once]
+        code = code[~_lookup(ex_code, code)[1]]  # (not chosen; a walk, both sorted)
+        gi, gj = np.divmod(code, m)
         gain = self.exact(gi, gj) - u0[gi] - p0[gj]
         # a crowded row without a violator among its most promising suspects: all of them
         crowded = np.concatenate(crowded) if crowded else np.zeros(0, np.int64)

@@ -33,7 +33,6 @@ import numpy as np
 
 from ...pairs import run_positions
 from .passes import _scan
-from .poolcheck import move as pool_move
 from .rank import _nonzero
 from .recheck import _pool_suspects, _split
 from .remote import current, here
@@ -122,7 +121,8 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
             new[k, rows] = np.maximum(np.where(np.isnan(kept), gfl[k, rows], kept), largest)
         cert.err[rows] = np.maximum(cert.err[rows], cert._pool_err(largest[:, None], largest))
     # every pool to the prices p (the rows scanned in full take theirs below)
-    pool.vals = pool_move(pool.cols, pool.vals, delta)
+    with np.errstate(invalid="ignore"):
+        pool.vals = pool.vals + delta[pool.cols]
     big = max(float(np.abs(q[np.isfinite(q)]).max(initial=0.0)), float(np.abs(p[np.isfinite(p)]).max(initial=0.0)))
     cert.err += 2.0 ** -50 * big  # (the float64 moves)
     pool.group_floor = new

@@ -1,13 +1,14 @@
 """The bounds checker's reads of its pools (:class:`mentormatch.solvers.bounded.check._Certifier`):
 the pool pairs whose bound may clear the threshold (:func:`over`), each row's largest pool
-value under new prices (:func:`top`), the values moved to new prices (:func:`move`) and the
-largest size of a row's values (:func:`largest`, for their float32 error). The compiled twins (:mod:`mentormatch._native.scan`'s
-``pool_over``, ``pool_top``: one walk of each row's pool) where built, else :func:`numpy_over`
-and :func:`numpy_top` (``MENTORMATCH_NATIVE``, see :mod:`mentormatch._native`); both give the
-same floats, so the same pairs in the same order (``pool_move``, ``abs_max``: the same
-float64 values; at 100,000 x 20,000, pools of 64, numpy's move took 65 ms a check, its
-largest 50 ms; s31h5). At 200,000 x 40,000 the numpy form built rows x
-k temporaries and gathered a generations x mentors table, about 0.5 s a check (s25h3)."""
+value under new prices (:func:`top`), and the largest size of each row's values
+(:func:`largest`, for their float32 error). The compiled twins (:mod:`mentormatch._native.scan`'s
+``pool_over``, ``pool_top``, ``abs_max``: one walk of each row's pool) where built, else numpy
+(:func:`numpy_over`, :func:`numpy_top`; ``MENTORMATCH_NATIVE``, see :mod:`mentormatch._native`);
+both give the same floats, so the same pairs in the same order. At 200,000 x 40,000 the numpy form built rows x
+k temporaries and gathered a generations x mentors table, about 0.5 s a check (s25h3); at
+100,000 x 20,000 (pools of 64) numpy's largest sizes took 50-100 ms CPU at the first check,
+the kernel's 15-35 (s31h5; a kernel for the pools' move to new prices, ``vals + delta[cols]``,
+was no faster than numpy: 14 ms against 15, memory-bound)."""
 from __future__ import annotations
 
 import numpy as np
@@ -56,16 +57,6 @@ def top(cols, vals, gen, prices, pf, low: float) -> np.ndarray:
     if kernel is None:
         return numpy_top(cols, vals, gen, prices, pf, low)
     return kernel.pool_top(cols, vals, gen, list(prices), pf, float(low))
-
-
-def move(cols, vals, delta) -> np.ndarray:
-    """``vals + delta[cols]`` in float64 (a new array; ``delta``: per mentor, ``q - p``), by
-    the compiled kernel where built."""
-    kernel = scan_kernel()
-    if kernel is None or not hasattr(kernel, "pool_move"):
-        with np.errstate(invalid="ignore"):
-            return vals + delta[cols]
-    return kernel.pool_move(cols, vals, delta)
 
 
 def largest(x, low: float, axis: int) -> np.ndarray:
