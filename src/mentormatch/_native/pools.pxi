@@ -1,10 +1,10 @@
 # The bounds checker's reads of its pools (mentormatch.solvers.bounded.check), included by
 # scan.pyx: the compiled twins of mentormatch.solvers.bounded.poolcheck's numpy_over and
 # numpy_top, which state what they compute, and of the largest sizes of its values (abs_max).
-# One walk of each row's pool entries, reading its generation's prices ``q`` where the numpy code gathers a generations x mentors table of
-# ``q - p`` into rows x k temporaries; the same float64 operations in the same order (no
-# multiplication: nothing to contract), so the same floats and the same pairs, NaN included
-# (a comparison with NaN is false in both).
+# One walk of each row's pool entries, reading its generation's prices ``q`` where the numpy
+# code gathers a generations x mentors table of ``q - p`` into rows x k temporaries; the same
+# float64 operations in the same order (no multiplication: nothing to contract), so the same
+# floats and the same pairs, NaN included (a comparison with NaN is false in both).
 from libc.math cimport NAN, isfinite, isnan
 
 
