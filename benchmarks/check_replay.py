@@ -49,7 +49,8 @@ def capture(size: str, out: Path, rounds: int) -> None:
             snap = dict(cols=pool.cols.copy(), vals=pool.vals.copy(), floor=pool.floor.copy(), gen=pool.gen.copy(),
                         prices=[q.copy() for q in pool.prices], err=None if self.err is None else self.err.copy(),
                         shift=self.shift, u=u.copy(), p=p.copy(), ex_i=ex_i.copy(), ex_j=ex_j.copy(), tol=tol,
-                        per_row=per_row, near=near, gather=gather, li=self.li, lj=self.lj)
+                        per_row=per_row, near=near, gather=gather, li=self.li, lj=self.lj, groups=pool.groups,
+                        group_floor=None if pool.group_floor is None else pool.group_floor.copy())
             with open(out / f"check{len(done)}.pkl", "wb") as f:
                 pickle.dump(snap, f, protocol=5)
             if not done:
@@ -125,7 +126,8 @@ def _checker(folder: Path, scorer, s: dict, groups: str | None):
     from mentormatch.solvers.bounded.passes import _Pool
 
     pool = _Pool(s["cols"].copy(), s["vals"].copy(), s["floor"].copy(), s["gen"].copy(),
-                 [q.copy() for q in s["prices"]])
+                 [q.copy() for q in s["prices"]], s.get("groups"),
+                 None if s.get("group_floor") is None else s["group_floor"].copy())
     if groups:
         g = _grouped(folder, scorer, s, groups)
         pool.groups, pool.group_floor = g["groups"], g["group_floor"].copy()

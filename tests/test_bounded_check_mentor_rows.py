@@ -5,6 +5,7 @@ one without (its prices only guide)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -73,3 +74,37 @@ def test_the_inner_sub_markets_mentor_rows_leave_the_certified_pairs_unchanged(m
         assert (47, rows) in kept  # (the inner's checks found violators)
         results[rows] = sorted(zip(r.pairs["mentee_id"], r.pairs["mentor_id"]))
     assert results[0] == results[2]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 8), st.integers(1, 9), st.integers(1, 5), st.booleans(), st.integers(0, 2**31 - 1))
+def test_kept_rows_kernel_gives_numpys_pairs_in_numpys_order(n, m, per_row, sort, seed):
+    """The compiled ``kept_rows`` and the numpy sort give the same pairs in the same order from
+    ``_kept``, rows in order or not, with ties of gain (``0.0`` and ``-0.0`` among them) and
+    repeated pairs; a NaN gain goes to the numpy sort with the same answer."""
+    from mentormatch import _native
+
+    scan = pytest.importorskip("mentormatch._native.scan")
+    rng = np.random.default_rng(seed)
+    size = int(rng.integers(0, 3 * n * m))
+    vi, vj = rng.integers(0, n, size), rng.integers(0, m, size)
+    if sort:
+        order = np.lexsort((vj, vi))
+        vi, vj = vi[order], vj[order]
+    vg = rng.choice([-1.0, -0.0, 0.0, 0.5, 2.0], size)
+    answers = []
+    for gains in (vg, np.where(np.arange(size) == 0, np.nan, vg)):
+        got = []
+        answers.append(got)
+        for kernel in (scan, None):
+            _native._chosen["scan"] = kernel
+            try:
+                got.append(recheck._kept(vi, vj, gains, n, m, per_row))
+            finally:
+                _native._chosen.pop("scan", None)
+        for x, y in zip(*got):
+            np.testing.assert_array_equal(x, y)
+    if sort:  # (the kernel alone, on rows in order: the rows with few as they come, then the best)
+        for x, y in zip(answers[0][1], scan.kept_rows(vi, vj, vg, per_row)):
+            assert y.dtype == np.int64
+            np.testing.assert_array_equal(x, y)

@@ -172,3 +172,63 @@ def test_the_checker_answers_the_same_with_the_pool_kernel_or_numpy(monkeypatch,
     assert a.objective == b.objective and a.bound == b.bound
     for key in ("pairs_scored_exactly", "rows_scanned_again", "pairs_rechecked_by_mentor"):
         assert a.certificate.get(key) == b.certificate.get(key), key
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(4))
+def test_the_kernel_gives_the_numpy_largest_sizes(seed):
+    """``abs_max`` per row and per column gives numpy's ``where(finite & > low, |x|, 0).max``
+    (``-0.0``, ``-inf``, ``inf``, NaN and dead values included; a row with none: 0), and the
+    pools' float32 error (:meth:`check._Certifier._pool_err`) is the same floats with the kernel
+    and with numpy."""
+    rng = np.random.default_rng(seed)
+    _, vals, _, _, _, _, _ = _pool(rng, 30, 20, 9, 1)
+    vals[0] = -BIG
+    vals[1, :3] = -0.0
+    for axis in (1, 0):
+        want = np.where(np.isfinite(vals) & (vals > -BIG / 2), np.abs(vals), 0.0).max(axis=axis, initial=0.0)
+        np.testing.assert_array_equal(native.abs_max(vals, -BIG / 2, axis == 1), want)
+        np.testing.assert_array_equal(poolcheck.largest(vals, -BIG / 2, axis), want)
+    floor = np.where(rng.random(30) < 0.2, -BIG, rng.standard_normal(30)).astype(np.float32)
+    gfl = np.where(rng.random((4, 30)) < 0.2, -np.inf, rng.standard_normal((4, 30)))
+
+    class Scorer:
+        largest = 6.5
+
+    cert = check._Certifier.__new__(check._Certifier)
+    cert.scorer = Scorer()
+    errs = []
+    for kernel in (native, None):
+        _native._chosen["scan"] = kernel
+        try:
+            errs.append(cert._pool_err(vals, floor, gfl))
+        finally:
+            _native._chosen.pop("scan", None)
+    np.testing.assert_array_equal(errs[0], errs[1])
+
+
+@needs_native
+@pytest.mark.parametrize("seed", range(6))
+def test_the_sorted_lookup_is_a_binary_search(seed):
+    """``lookup_sorted`` of keys in ascending runs (repeats, keys below, between and above the
+    values, runs far apart: its gallop), in one run, two, or shuffled, gives ``np.searchsorted``'s
+    places and the keys found, as :func:`rank._lookup` does with the kernel or without."""
+    from mentormatch.solvers.bounded import rank
+
+    rng = np.random.default_rng(seed)
+    values = np.unique(rng.integers(-50, 10 ** (1 + seed), int(rng.integers(0, 400))))
+    x = np.sort(np.concatenate([rng.choice(values, 30) if len(values) else np.zeros(0, np.int64),
+                                rng.integers(-60, 10 ** (1 + seed) + 10, int(rng.integers(0, 300)))]))
+    half = len(x) // 2
+    for keys in (x, np.concatenate([x[half:], x[:half]]), rng.permutation(x), x[:1], x[:0]):
+        got = native.lookup_sorted(values, keys)
+        assert got[0].dtype == np.int64 and got[1].dtype == bool
+        np.testing.assert_array_equal(got[0], np.searchsorted(values, keys))
+        np.testing.assert_array_equal(got[1], np.isin(keys, values))
+        for kernel in (native, None):
+            _native._chosen["scan"] = kernel
+            try:
+                for a, b in zip(rank._lookup(values, keys), got):
+                    np.testing.assert_array_equal(a, b)
+            finally:
+                _native._chosen.pop("scan", None)

@@ -1,10 +1,10 @@
 # The bounds checker's reads of its pools (mentormatch.solvers.bounded.check), included by
 # scan.pyx: the compiled twins of mentormatch.solvers.bounded.poolcheck's numpy_over and
-# numpy_top, which state what they compute. One walk of each row's pool entries, reading its
-# generation's prices ``q`` where the numpy code gathers a generations x mentors table of
-# ``q - p`` into rows x k temporaries; the same float64 operations in the same order (no
-# multiplication: nothing to contract), so the same floats and the same pairs, NaN included
-# (a comparison with NaN is false in both).
+# numpy_top, which state what they compute, and of the largest sizes of its values (abs_max).
+# One walk of each row's pool entries, reading its generation's prices ``q`` where the numpy
+# code gathers a generations x mentors table of ``q - p`` into rows x k temporaries; the same
+# float64 operations in the same order (no multiplication: nothing to contract), so the same
+# floats and the same pairs, NaN included (a comparison with NaN is false in both).
 from libc.math cimport NAN, isfinite, isnan
 
 
@@ -150,3 +150,36 @@ def pool_top(cols, vals, gen, list prices, pf, double low):
         return top
     finally:
         free(at)
+
+
+cdef void _abs_max(const double* x, Py_ssize_t rows, Py_ssize_t cols, bint by_row, double low,
+                   double* out) noexcept nogil:
+    """The loop of :func:`abs_max`: ``out`` starts at 0."""
+    cdef Py_ssize_t r, c
+    cdef double v, a
+    for r in range(rows):
+        for c in range(cols):
+            v = x[r * cols + c]
+            if isfinite(v) and v > low:
+                a = -v if v < 0 else v
+                if by_row:
+                    if a > out[r]:
+                        out[r] = a
+                elif a > out[c]:
+                    out[c] = a
+
+
+def abs_max(x, double low, bint by_row):
+    """Per row (``by_row``) or per column of the 2-d float64 ``x``, the largest ``|x|`` over its
+    finite entries above ``low``, 0 where none:
+    ``np.where(np.isfinite(x) & (x > low), np.abs(x), 0.0).max(axis, initial=0.0)`` without its
+    three temporaries (the pools' float32 error:
+    :meth:`mentormatch.solvers.bounded.check._Certifier._pool_err`)."""
+    cdef const double[:, ::1] xv = np.ascontiguousarray(x, np.float64)
+    cdef Py_ssize_t rows = xv.shape[0], cols = xv.shape[1]
+    out = np.zeros(rows if by_row else cols, np.float64)
+    cdef double[::1] ot = out
+    if rows and cols:
+        with nogil:
+            _abs_max(&xv[0, 0], rows, cols, by_row, low, &ot[0])
+    return out

@@ -7,7 +7,9 @@ and the first row attaining it. The compiled twin of
 the two give identical arrays (ties to the lower column, then the lower row). Plain C loops
 (the two that read a whole row are in ``loops.h``, in a form the compiler vectorises), the
 GIL released: a pass runs its blocks on threads. Also the checker's reads of its pools
-(``pool_over``, ``pool_top``: ``pools.pxi``)."""
+(``pool_over``, ``pool_top``, ``abs_max``: ``pools.pxi``), each row's most
+violating of a check's violators (``kept_rows``: ``kept.pxi``) and where sorted keys stand in
+a sorted array (``lookup_sorted``: ``sorted.pxi``)."""
 from libc.math cimport INFINITY
 from libc.stdint cimport int32_t, int64_t, uint8_t
 from libc.stdlib cimport free, malloc, realloc
@@ -385,4 +387,10 @@ def codes_fast():
     return bool(mm_codes_fast())
 
 
-include "pools.pxi"  # (the bounds checker's reads of its pools: pool_over, pool_top)
+include "pools.pxi"  # (the bounds checker's reads of its pools: pool_over, pool_top, abs_max)
+
+
+include "kept.pxi"  # (each row's most violating of a check's violators: kept_rows)
+
+
+include "sorted.pxi"  # (where sorted keys stand in a sorted array: lookup_sorted)

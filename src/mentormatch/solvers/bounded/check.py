@@ -15,8 +15,8 @@ from ..ties import TIGHT_GAIN
 from .exact import _Exact
 from .groupcheck import group_check
 from .passes import _Pool, _scan
-from .poolcheck import over as pool_pairs_over, top as pool_tops
-from .rank import _nonzero
+from .poolcheck import largest as pool_largest, over as pool_pairs_over, top as pool_tops
+from .rank import _lookup, _nonzero
 from .recheck import ROOM_BANDS, _bands, _kept, _pool_suspects, _split
 
 log = logging.getLogger(__name__)
@@ -225,11 +225,10 @@ class _Certifier:
         ``|t|`` (no price's size enters)."""
         from ...scale import BIG
 
-        v = np.where(np.isfinite(vals) & (vals > -BIG / 2), np.abs(vals), 0.0).max(axis=1, initial=0.0)
+        v = pool_largest(vals, -BIG / 2, 1)
         f = np.where(np.isfinite(floor) & (floor > -BIG / 2), np.abs(floor), 0.0)
         if group_floor is not None:
-            g = np.where(np.isfinite(group_floor) & (group_floor > -BIG / 2), np.abs(group_floor), 0.0)
-            f = np.maximum(f, g.max(axis=0, initial=0.0))  # (groups x rows)
+            f = np.maximum(f, pool_largest(group_floor, -BIG / 2, 0))  # (groups x rows)
         return 4 * 2.0 ** -24 * (np.maximum(v, f) + self.scorer.largest)
 
     def _guard(self, u, p, threshold: float, ex_i, ex_j, ex_code):
@@ -339,7 +338,7 @@ class _Certifier:
         threshold = low - slack
         u = u - rs
         live = np.isfinite(u)
-        ex_code = np.sort(ex_i * m + ex_j)
+        ex_code = np.sort(ex_i * m + ex_j, kind="stable")  # (the chosen come sorted: 1 ms, not 30, at 1.3 M)
         if pool.groups is not None:  # floors per (row, mentor group): .groupcheck
             fail, found_i, found_j, crowded = group_check(self, u, p, threshold, ex_i, ex_j)
         else:
@@ -353,9 +352,14 @@ class _Certifier:
                                 -BIG / 2)  # (bound <= val + (p_gen - p) + err)
         found_i.append(oi), found_j.append(oj)
         gi, gj = np.concatenate(found_i), np.concatenate(found_j)
-        code, first = np.unique(gi * m + gj, return_index=True)
-        chosen = member(code, ex_code)
-        gi, gj = gi[first][~chosen], gj[first][~chosen]
+        # each suspect once, by code (the groups' re-checks and the pools give ascending runs,
+        # which a stable sort merges: 700,000 codes, 20 ms, not 55 by np.unique's index)
+        code = np.sort(gi * m + gj, kind="stable")
+        once = np.ones(len(code), bool)
+        np.not_equal(code[1:], code[:-1], out=once[1:])
+        code = code[once]
+        code = code[~_lookup(ex_code, code)[1]]  # (not chosen; a walk, both sorted)
+        gi, gj = np.divmod(code, m)
         gain = self.exact(gi, gj) - u0[gi] - p0[gj]
         # a crowded row without a violator among its most promising suspects: all of them
         crowded = np.concatenate(crowded) if crowded else np.zeros(0, np.int64)

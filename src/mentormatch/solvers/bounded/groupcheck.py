@@ -132,7 +132,7 @@ def group_check(cert, u, p, threshold: float, ex_i, ex_j):
                   pool_size=pool.cols.shape[1], progress=cert.progress, groups=groups,
                   what="certificate: rows the pools miss")
         c, v, fl = f.pool
-        ex_code = np.sort(ex_i * m + ex_j)
+        ex_code = np.sort(ex_i * m + ex_j, kind="stable")
         si, sj, sc_crowded = _pool_suspects(fail, c, v, fl, u[fail] + threshold, ex_code, m)
         pool.cols[fail], pool.vals[fail] = c, v
         new[:, fail] = f.group_floor.T

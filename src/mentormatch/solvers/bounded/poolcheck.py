@@ -1,10 +1,14 @@
 """The bounds checker's reads of its pools (:class:`mentormatch.solvers.bounded.check._Certifier`):
-the pool pairs whose bound may clear the threshold (:func:`over`), and each row's largest
-pool value under new prices (:func:`top`). The compiled twins (:mod:`mentormatch._native.scan`'s
-``pool_over``, ``pool_top``: one walk of each row's pool) where built, else :func:`numpy_over`
-and :func:`numpy_top` (``MENTORMATCH_NATIVE``, see :mod:`mentormatch._native`); both give the
-same floats, so the same pairs in the same order. At 200,000 x 40,000 the numpy form built rows x
-k temporaries and gathered a generations x mentors table, about 0.5 s a check (s25h3)."""
+the pool pairs whose bound may clear the threshold (:func:`over`), each row's largest pool
+value under new prices (:func:`top`), and the largest size of each row's values
+(:func:`largest`, for their float32 error). The compiled twins (:mod:`mentormatch._native.scan`'s
+``pool_over``, ``pool_top``, ``abs_max``: one walk of each row's pool) where built, else numpy
+(:func:`numpy_over`, :func:`numpy_top`; ``MENTORMATCH_NATIVE``, see :mod:`mentormatch._native`);
+both give the same floats, so the same pairs in the same order. At 200,000 x 40,000 the numpy form built rows x
+k temporaries and gathered a generations x mentors table, about 0.5 s a check (s25h3); at
+100,000 x 20,000 (pools of 64) numpy's largest sizes took 50-100 ms CPU at the first check,
+the kernel's 15-35 (s31h5; a kernel for the pools' move to new prices, ``vals + delta[cols]``,
+was no faster than numpy: 14 ms against 15, memory-bound)."""
 from __future__ import annotations
 
 import numpy as np
@@ -53,3 +57,13 @@ def top(cols, vals, gen, prices, pf, low: float) -> np.ndarray:
     if kernel is None:
         return numpy_top(cols, vals, gen, prices, pf, low)
     return kernel.pool_top(cols, vals, gen, list(prices), pf, float(low))
+
+
+def largest(x, low: float, axis: int) -> np.ndarray:
+    """Along ``axis`` (1: per row, 0: per column) of the 2-d ``x``, the largest ``|x|`` over its
+    finite entries above ``low``, 0 where none; by the compiled kernel where built and ``x`` is
+    float64 (a float32 ``x`` is compared with ``low`` in float32, as numpy does)."""
+    kernel = scan_kernel()
+    if kernel is None or not hasattr(kernel, "abs_max") or x.dtype != np.float64 or x.ndim != 2:
+        return np.where(np.isfinite(x) & (x > low), np.abs(x), 0.0).max(axis=axis, initial=0.0)
+    return kernel.abs_max(x, float(low), axis == 1)

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._native import scan_kernel
 from ..sparse import rank_in_group as _rank_in_group
 
 
 def _lookup(sorted_values: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where each of ``x`` stands in the ascending ``sorted_values``, and whether it is there
-    (``np.isin`` without sorting ``x``)."""
+    (``np.isin`` without sorting ``x``). Int64 keys by the compiled walk where built, which
+    follows each ascending run of ``x`` (a check's suspects come by code): 700,000 keys in 1.7
+    million, 20 ms by binary searches, about 3 by the walk (s31h5)."""
+    kernel = scan_kernel()
+    if (kernel is not None and hasattr(kernel, "lookup_sorted") and sorted_values.dtype == np.int64
+            and getattr(x, "dtype", None) == np.int64 and x.ndim == 1):
+        return kernel.lookup_sorted(sorted_values, x)
     pos = np.searchsorted(sorted_values, x)
     if not len(sorted_values):
         return pos, np.zeros(len(x), bool)
