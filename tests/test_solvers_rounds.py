@@ -282,3 +282,39 @@ def test_rounds_on_costs_divided_by_their_common_factor_give_the_same_pairs(seed
     cost = np.repeat(np.where(elig, -s, 0.0), cap.astype(int), axis=1)
     r, c = linear_sum_assignment(cost)
     assert sol.objective == pytest.approx(-cost[r, c].sum(), abs=1e-9)
+
+
+def _after_round(last: int):
+    """A stop rule that ends the rounds after round ``last``'s flow and prices, before its check
+    (as a sub-market's settled round does)."""
+    seen = []
+
+    def stop(new, size):
+        if new is None:
+            seen.append(size)
+        return new is None and len(seen) == last
+    return stop
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_guides_prices_after_a_repair_are_a_cold_flows(monkeypatch, seed):
+    """A guide's rounds (``guide=True``: a sub-market's, whose prices only rank another level's
+    pairs) give the same prices whether a round's flow was repaired or solved cold: from the
+    last round's potentials both take the greatest dual optimum below them, the same whichever
+    optimum the flow reached (scores with many ties: several optima)."""
+    for name, value in (("MAX_VIOLATORS", 10 ** 9), ("MAX_PHASES", 10 ** 9), ("NATIVE_SHARE", 1.0),
+                        ("NATIVE_FLOOR", 10 ** 9)):
+        monkeypatch.setattr(warm, name, value)
+    rng = np.random.default_rng(seed)
+    s = rng.integers(1, 7, (60, 10)).astype(float) / 2
+    s[rng.random(s.shape) < 0.1] = -np.inf
+    cap, dem = rng.integers(1, 5, 10).astype(np.int64), rng.integers(1, 3, 60).astype(np.int64)
+    guess = (np.zeros(60), np.full(10, 0.5))
+    out = {}
+    for how, repair in (("cold", None), ("repaired", warm.resolve)):
+        out[how] = certified_rounds(_seed(s, cap, dem), cap, dem, DenseChecker(s, _after_round(2)), SolverOptions(),
+                                    1, warm=guess, repair=repair, guide=True)
+    assert out["cold"].certificate["rounds"] == out["repaired"].certificate["rounds"] == 2
+    assert [r["round"] for r in out["repaired"].certificate["warm_repairs"]] == [2]
+    for a, b in zip(out["cold"].prices, out["repaired"].prices):
+        assert np.array_equal(a, b)

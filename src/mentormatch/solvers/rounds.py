@@ -203,7 +203,7 @@ def with_ties(sp: _Sparse, chosen: np.ndarray, near: _Sparse, width: int, cap, d
 
 def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Checker, options, k: int, *,
                      warm: tuple | None = None, repair: Callable | None = None, work: dict | None = None,
-                     say: Callable = log.debug, indent: str = "", cover=None) -> Outcome:
+                     say: Callable = log.debug, indent: str = "", cover=None, guide: bool = False) -> Outcome:
     """Grow the sparse set ``sp`` (sorted by code, as :func:`_merge` leaves it) until the
     prices of its optimum certify it for every pair ``checker`` prices.
 
@@ -217,7 +217,16 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
     process's CPU time, :func:`time.process_time`, every thread's). ``cover``: ``coverage_first``'s
     weight per mentee, or None (the type is stated in :mod:`mentormatch.solvers.flow`): the flows
     and repairs count mentees (:func:`mentormatch.solvers.flow.solve_arrays`) and the bound is on
-    the total of any assignment matching as many (:func:`mentormatch.solvers.duals.prices`)."""
+    the total of any assignment matching as many (:func:`mentormatch.solvers.duals.prices`).
+
+    ``guide``: the rounds give prices only (a sub-market's, :mod:`mentormatch.solvers.bounded.market`).
+    After a repair, the prices then start from the last round's potentials, as after a cold flow,
+    not from the repair's own: from a given start they are the greatest dual optimum below it
+    (:func:`~mentormatch.solvers.duals.potentials`), the same whichever optimum the flow
+    reached, so a guide does not depend on how its flow was solved. From the repair's
+    potentials instead, the 8,000-row level's last round at 200,000 x 40,000 (a repair since
+    :data:`~mentormatch.solvers.warm.NATIVE_SHARE` 0.017) gave prices that made the top level
+    take 4 rounds, not 3 (the same pairs; s31h4, one run)."""
     work = {} if work is None else work
     cpu = work.setdefault("cpu", {})
     for key in ("flows", "prices", "checks"):
@@ -250,7 +259,9 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
             fixed = repair(sp.i, sp.j, sp.s, cap, dem, was, pot, pot_scale, cover)
             if fixed is not None:
                 res, rep = fixed
-                pot = rep.pot  # (at pot_scale): they prove the repaired flow optimal
+                # (at pot_scale): they prove the repaired flow optimal; a guide's prices start
+                # from the last round's, as a cold flow's would (below)
+                prior, pot = pot, rep.pot
                 repairs.append({"round": rounds, "violators": rep.violators, "phases": rep.phases})
         if res is None:
             # the costs divided by their common factor: any optimum will do when the tie rule
@@ -273,6 +284,8 @@ def certified_rounds(sp: _Sparse, cap: np.ndarray, dem: np.ndarray, checker: Che
         t2, c2 = time.perf_counter(), time.process_time()
         if warm is None:
             start = None
+        elif guide and rep is not None:  # the prices a cold flow's would be (docstring)
+            start = prior
         elif pot is not None and pot_scale == res.scale:
             start = pot
         else:

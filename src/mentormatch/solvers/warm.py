@@ -88,8 +88,16 @@ MAX_PHASES = 45
 #: searches, a cold solve's the pairs; the share keeps the first rows and leaves the others to
 #: a cold solve, and :data:`MAX_SCANS` stops a repair that costs more than planned. The floor is
 #: the count the kernel of s23h1 took at any size (one search a violator); this one is faster
-#: at every count measured.
-NATIVE_SHARE = 0.008
+#: at every count measured. With the later kernel (s29: the last units from both ends), the
+#: sub-markets' rounds of ``pair()`` (CPU, s31h4, load 5-8; the repair forced past the share
+#: against OR-Tools cold on the same pairs) put the break-even near 2 %: 3,822 violators in
+#: 286,205 pairs (1.3 %, the last round of the 4,000-row inner level at 100,000 x 20,000) 0.18-0.25 s
+#: against 0.40-0.46 s and its prices; 9,193 in 579,977 (1.6 %, the 8,000-row level's last at
+#: 200,000 x 40,000) 1.29 s against 1.65 s; but 17,257 in 695,127 (2.5 %, the 20,000-row
+#: level's round 2 at 100,000 x 20,000) gave up after 2.36 s (cold 1.65 s), and 11,414 in
+#: 280,768 (4.1 %) after 1.2 s (cold 0.44 s). The top level's repairs (0.02-0.3 %) lie below
+#: either share.
+NATIVE_SHARE = 0.017
 NATIVE_FLOOR = 600
 #: The compiled repair gives up, and the flow is solved cold, past this many arc scans per arc
 #: of the network, plus :data:`MIN_SCANS` (a few milliseconds: a small network's repair is cheap

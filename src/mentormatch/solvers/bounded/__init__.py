@@ -219,7 +219,7 @@ def _solve(scorer, cap, dem, li, lj, k: int | None, options: SolverOptions, dept
                                                         scorer, ceiling, depth)
     weights = _weights(cap, dem, li, cover)
     return _with_ceilings(certified_rounds(sp, cap, dem, checker, options, k, warm=warm, repair=resolve,
-                                           work=work, say=say, indent="  " * depth, cover=weights),
+                                           work=work, say=say, indent="  " * depth, cover=weights, guide=depth > 0),
                           scorer, ceiling, depth)
 
 
