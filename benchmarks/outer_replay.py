@@ -93,22 +93,6 @@ def capture(size: str, out: Path) -> None:
         print("no outer sub-market at this size (one level or none)")
 
 
-def most_matched(i, j, cap, dem):
-    """A maximum flow of the pairs ``(i, j)`` (a unit each; rows up to ``dem``, mentors up to
-    ``cap``; OR-Tools): its value and the pairs it uses (a mask)."""
-    from ortools.graph.python import max_flow
-
-    n, m, k = len(dem), len(cap), len(i)
-    src, snk = n + m, n + m + 1
-    smf = max_flow.SimpleMaxFlow()
-    smf.add_arcs_with_capacity(
-        np.concatenate([np.full(n, src), i, n + np.arange(m)]).astype(np.int32),
-        np.concatenate([np.arange(n), n + j, np.full(m, snk)]).astype(np.int32),
-        np.concatenate([dem, np.ones(k, np.int64), cap]).astype(np.int64))
-    assert smf.solve(src, snk) == smf.OPTIMAL
-    return int(smf.optimal_flow()), np.asarray(smf.flows(np.arange(n, n + k, dtype=np.int32))) > 0
-
-
 def closed_rows(i, j, used, cap, dem) -> tuple[int, int]:
     """The rows and mentors that the rows short in the maximum flow ``used`` reach by
     alternating paths (an unused pair to a mentor, a used one back to a row): every pair of
@@ -140,9 +124,12 @@ def first_flow_facts(first: dict, guide: np.ndarray) -> dict:
     places left unfilled, rows short, the most a flow on the first sparse set could match (and
     the rows short of a way out, with the mentors they reach), and ``p - guide`` less its
     median (the frame's shift): its root mean square and the mentors more than 1 off."""
+    from mentormatch.solvers.diagnose import bipartite_max_flow
+
     i, j, used, cap, dem, p = (first[k] for k in ("i", "j", "chosen", "cap", "dem", "p"))
     load = np.bincount(j[used], minlength=len(cap))
-    most, mf = most_matched(i, j, cap, dem)
+    most, flow = bipartite_max_flow(i, j, dem, cap)
+    mf = flow > 0
     dp = np.where(np.isfinite(p), p, 0.0) - guide
     shift = float(np.median(dp))
     return {"unfilled_mentors": int((load < cap).sum()), "places_left": int((cap - load).sum()),

@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 
 
-def unique_sorted(codes: np.ndarray) -> np.ndarray:
+def unique_sorted(codes: np.ndarray, kind: str | None = None) -> np.ndarray:
     """``np.unique`` of integer codes by one sort: NumPy 2's hash-based ``np.unique`` takes
-    about a second for a million distinct int64 codes, a sort 20 ms."""
-    x = np.sort(np.asarray(codes).ravel())
+    about a second for a million distinct int64 codes, a sort 20 ms. ``kind``: the sort's
+    (``"stable"`` merges codes that come in ascending runs: a check's 700,000 suspects in 20 ms,
+    not 55 by ``np.unique``'s index; s31h5)."""
+    x = np.sort(np.asarray(codes).ravel(), kind=kind)
     if len(x) < 2:
         return x
     keep = np.empty(len(x), bool)
