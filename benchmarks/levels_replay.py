@@ -36,6 +36,11 @@ What s32h4 found with it (main 9ef0840, CPU seconds, load 3-10; scripts in the r
 - The level guided by its own round-1 or round-2 prices: 9 and 8 rounds. Flows on the arcs
   within 0.25-1 of tight under the last round's prices keep 80-100 % of the arcs (the markets'
   scores are dense near the optimum) and take as long.
+- The outer sub-market (``outer_replay.py``'s capture) with its pass still ranked by the innermost
+  prices but its first sparse set and potentials by the inner level's (0.042 from its final
+  prices against 0.131): 4 rounds, the last a warm repair (285,895, 111,453, 28,437 added), 27.9
+  and 28.3 s CPU against 31.9 and 33.0 (alternated, load 14-17). Its first set would then wait
+  for the inner level (about 3 s after its pass): about 1 s less on the path, projected; not built.
 """
 from __future__ import annotations
 
