@@ -138,6 +138,18 @@ def _most_violating(i: np.ndarray, j: np.ndarray, gain: np.ndarray, per_mentee: 
     return i[above], j[above]
 
 
+def _is_chosen(ci: np.ndarray, cj: np.ndarray, ki: np.ndarray, kj: np.ndarray, n: int, m: int):
+    """Whether each pair ``(ci, cj)`` is one of the chosen pairs ``(ki, kj)`` (sorted by
+    mentee, then mentor). With at most one chosen pair a mentee (every demand <= 1), by each
+    mentee's mentor: two gathers instead of a mask over the matrix's range (5,000 x 1,250 in 4
+    levels, the check's 1.5 million pairs: about 3 ms against 10)."""
+    if len(ki) < 2 or bool(np.all(ki[1:] > ki[:-1])):
+        mate = np.full(n, -1, np.int64)
+        mate[ki] = kj
+        return mate[ci] == cj
+    return member(ci * m + cj, ki * m + kj)
+
+
 def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_rank=None,
                 mentor_rank=None, options: SolverOptions | None = None, check_scores=None,
                 every_pair: bool = False) -> tuple[AssignmentProblem, Solution]:
@@ -292,15 +304,16 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         got = check_above_low(walk, u, p, low, i, j, s, chosen, cap, floor)
         ci, cj, r, cs = got if got is not None else check_pass(walk, u, p, floor)
         cert["check"] = "cells above the thresholds" if got is not None else "pass over every pair"
-        key = ci * m + cj
-        keep = ~member(key, (i * m + j)[chosen]) & ~member(key, lock_key) & walk.allowed(ci, cj)
+        keep = walk.allowed(ci, cj) & ~_is_chosen(ci, cj, i[chosen], j[chosen], n, m)
+        if len(lock_key):
+            keep &= ~member(ci * m + cj, lock_key)
         ci, cj, r, cs = ci[keep], cj[keep], r[keep], cs[keep]
         eps = float(r.max(initial=0.0))
         bad = r > tol
         if not bad.any():
             # the tie rule: pairs of positive integer gain are violators after all; else the
             # tight ones outside join and the rule picks the optimum (solvers/ties.py)
-            gain = integer_gain(cs, rank_i[ci], rank_j[cj], pot, res.scale)
+            gain = integer_gain(cs, ci, cj, (pot[0][rank_i], pot[1][rank_j]), res.scale)
             bad = gain > 0
         if not bad.any():
             tight = gain == 0

