@@ -40,12 +40,21 @@ import numpy as np
 
 from .._native import assign_kernel
 
-#: The compiled second flow takes at most this many pairs at its start (about ``face_start``
-#: per mentee with a free pair, and the chosen ones); above, the rule's own second flows on
+#: The compiled second flow runs when its start, counted at ``face_start`` pairs a mentee with a
+#: free pair and the chosen ones, is at most this many pairs (it starts from :data:`PICK_START`
+#: a mentee); above, the rule's own second flows on
 #: OR-Tools. Measured up to 10,000 x 2,500 with scores in 4 levels (6.2 million pairs on the
 #: face, 90,282 at the start): the pick 2.5 s of CPU against 3.4-4.0 s for the rule's own flows
 #: (which work on every pair of the face in numpy); larger starts are not measured.
 PICK_PAIRS = 200_000
+#: The compiled second flow starts from about this many pairs a mentee (of smallest key), where
+#: the rule's own second flows start from :data:`~mentormatch.solvers.ties.FACE_START` (8, which
+#: still decides when the pick runs compiled: :data:`PICK_PAIRS`). Each flow starts afresh, so a
+#: pair that joins costs a second flow: scores in 4 levels, capacity 4, 8 pairs ran two flows at
+#: 2,000 x 500 (33 ms), 5,000 x 1,250 (150 ms) and 10,000 x 2,500 (610-730 ms), 12 one (17, 95
+#: and 400 ms; 16 one, 19, 95 and 475 ms); 2 and 6 levels at 2,000 x 500: 12 as fast or faster
+#: (s32, CPU, load 5-7). The pick is the same from any start (the stage's set of optima).
+PICK_START = 12
 #: The pick runs compiled when ``8 * (M + 2**bits)`` stays below this; else the rule's own
 #: second flows. Every label and potential of :func:`mentormatch._native.assign.flow_assign`
 #: on the pick's network stays within that (:func:`_least`), far inside int64 (with
@@ -96,7 +105,7 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
     """A least-cost flow of the compiled flow's network on the pairs ``a -> b`` of cost ``c``
     (grouped by mentee), and potentials that prove it, as
     :func:`mentormatch.solvers.ties.second_flow` finds it: from the pairs of small ``key``
-    (about ``face_start`` a mentee: :data:`~mentormatch.solvers.ties.FACE_START`) and those of
+    (about ``face_start`` a mentee: :data:`PICK_START`) and those of
     the flow ``x`` (which meets every bound, so the bonus is reached on them), the others
     joining while one has a negative reduced cost under the flow's potentials. Then the
     potentials prove the flow optimal over every pair (a pair left out carries nothing).
@@ -187,7 +196,7 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
         c += must_j[lb]
         c *= -big
         c += key
-        y, p_i, p_j, p_t, rc = _least(la, lb, c, key, x[live], room, dem_s, bits, face_start,
+        y, p_i, p_j, p_t, rc = _least(la, lb, c, key, x[live], room, dem_s, bits, PICK_START,
                                       kernel)
         if max(np.abs(p_i).max(initial=0), np.abs(p_j).max(initial=0), abs(p_t)) >= POTENTIAL_ROOM:
             return None
