@@ -158,7 +158,9 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
     n, m = len(dem), len(cap)
     pi_i, pi_j = np.asarray(pot[0], np.int64), np.asarray(pot[1], np.int64)
     d_s, d_t = int(pot[2]), int(pot[3])
-    rc = cost + pi_i[a] - pi_j[b]
+    rc = pi_i[a]  # cost + pi_i[a] - pi_j[b], in place (the same integers)
+    rc += cost
+    rc -= pi_j[b]
     check_potentials(a, b, x, rc, dem, cap, d_s, d_t, pi_i, pi_j)
     move = movable(a, b, x, rc, pi_i, pi_j, d_t, dem, cap)
     info = {"movable_pairs": int(move.sum()), "stages": 0, "unique": True, "second_flow_solves": 0}
@@ -184,8 +186,8 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
         info["second_flow_solves"] += 1
         done_i = np.bincount(a[final], minlength=n) > 0
         dem_s = np.where(out_i | done_i, 0, 1).astype(np.int64)
-        ok = (dem_s[la] > 0) & (room[lb] > 0)
-        if not ok.all():
+        if not ((dem_s > 0).all() and (room > 0).all()):  # (else every free pair stays)
+            ok = (dem_s[la] > 0) & (room[lb] > 0)
             live, la, lb = live[ok], la[ok], lb[ok]
         places = min(int(dem_s.sum()), int(room.sum()))
         big = (places + 1) << bits
