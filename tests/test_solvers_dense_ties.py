@@ -104,7 +104,8 @@ def test_rows_and_columns_permuted_with_their_ranks_give_the_same_pairs(case, rn
     p, sol = _solve(s[np.ix_(rows, cols)], f[np.ix_(rows, cols)], cap[cols], ri[rows], rj[cols], "F")
     i, j = _pairs(p, sol)
     assert sorted(zip(rows[i].tolist(), cols[j].tolist())) == sorted(zip(*_pairs(base_p, base)))
-    assert (sol.status, sol.objective, sol.bound) == (base.status, base.objective, base.bound)
+    assert sol.status == base.status  # (sums over the pairs in another order: the last bits)
+    assert (sol.objective, sol.bound) == pytest.approx((base.objective, base.bound), abs=1e-9)
 
 
 @settings(max_examples=60, deadline=None)
