@@ -8,7 +8,7 @@ import numpy as np
 
 from ..._native import assign_kernel
 from ...pairs import DenseRows, unique_sorted
-from ..keys import by_tail, member
+from ..keys import by_tail, member, pair_order
 from ..ties import pair_key
 from ..topk import top_k
 
@@ -366,8 +366,11 @@ def best_per_mentee(i, j, s, ranks, limit: int, m: int):
             keep = np.concatenate([np.flatnonzero(~over), order[top_k(i[order], s[order], limit)]])
         i, j, s = i[keep], j[keep], s[keep]
     # the cells are distinct, so any sort gives this order; a stable one takes 4x as long on
-    # the column-major order of a pass by mentor (90,000 cells: 5.4 ms against 1.4 ms)
-    order = np.argsort(i * m + j)
+    # the column-major order of a pass by mentor (90,000 cells: 5.4 ms against 1.4 ms), and
+    # a bucket per code (pair_order, where the pairs fill an eighth of their range) less
+    # again (1,000 x 250 in 4 levels, 32,000 pairs kept: 0.25 ms against 1.5, s32)
+    n = int(i.max(initial=-1)) + 1
+    order = pair_order(i, j, n, m) if max(n, m) <= 1 << 16 else np.argsort(i * m + j)
     return i[order], j[order], s[order]
 
 
