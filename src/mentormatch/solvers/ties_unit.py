@@ -40,12 +40,21 @@ import numpy as np
 
 from .._native import assign_kernel
 
-#: The compiled second flow takes at most this many pairs at its start (about ``face_start``
-#: per mentee with a free pair, and the chosen ones); above, the rule's own second flows on
+#: The compiled second flow runs when its start, counted at ``face_start`` pairs a mentee with a
+#: free pair and the chosen ones, is at most this many pairs (it starts from :data:`PICK_START`
+#: a mentee); above, the rule's own second flows on
 #: OR-Tools. Measured up to 10,000 x 2,500 with scores in 4 levels (6.2 million pairs on the
 #: face, 90,282 at the start): the pick 2.5 s of CPU against 3.4-4.0 s for the rule's own flows
 #: (which work on every pair of the face in numpy); larger starts are not measured.
 PICK_PAIRS = 200_000
+#: The compiled second flow starts from about this many pairs a mentee (of smallest key), where
+#: the rule's own second flows start from :data:`~mentormatch.solvers.ties.FACE_START` (8, which
+#: still decides when the pick runs compiled: :data:`PICK_PAIRS`). Each flow starts afresh, so a
+#: pair that joins costs a second flow: scores in 4 levels, capacity 4, 8 pairs ran two flows at
+#: 2,000 x 500 (33 ms), 5,000 x 1,250 (150 ms) and 10,000 x 2,500 (610-730 ms), 12 one (17, 95
+#: and 400 ms; 16 one, 19, 95 and 475 ms); 2 and 6 levels at 2,000 x 500: 12 as fast or faster
+#: (s32, CPU, load 5-7). The pick is the same from any start (the stage's set of optima).
+PICK_START = 12
 #: The pick runs compiled when ``8 * (M + 2**bits)`` stays below this; else the rule's own
 #: second flows. Every label and potential of :func:`mentormatch._native.assign.flow_assign`
 #: on the pick's network stays within that (:func:`_least`), far inside int64 (with
@@ -63,12 +72,16 @@ def applies(dem: np.ndarray, cover) -> bool:
 def check_potentials(a, b, x, rc, dem, cap, d_s, d_t, pi_i, pi_j) -> None:
     """The ValueError of :func:`mentormatch.solvers.ties.pick_on_face` when the certificate's
     potentials do not prove the optimum: on the pairs (``rc`` of the pair arcs, ``x`` chosen),
-    the source's arcs to the mentees, the mentors' to the sink and the bypass."""
-    f = np.bincount(a[x], minlength=len(dem))
-    load = np.bincount(b[x], minlength=len(cap))
+    the source's arcs to the mentees, the mentors' to the sink and the bypass. (The chosen
+    pairs are few: read by position, with no copy of the others' reduced costs.)"""
+    at = np.flatnonzero(x)
+    f = np.bincount(a[at], minlength=len(dem))
+    load = np.bincount(b[at], minlength=len(cap))
     rc_i, rc_j = d_s - pi_i, pi_j - d_t
     matched, total = int(f.sum()), int(dem.sum())
-    if ((rc[~x] < 0).any() or (rc[x] > 0).any()
+    below = rc < 0
+    below[at] = False
+    if (below.any() or (rc[at] > 0).any()
             or ((f < dem) & (rc_i < 0)).any() or ((f > 0) & (rc_i > 0)).any()
             or ((load < cap) & (rc_j < 0)).any() or ((load > 0) & (rc_j > 0)).any()
             or (matched > 0 and d_s - d_t < 0) or (matched < total and d_s - d_t > 0)):
@@ -92,10 +105,12 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
     """A least-cost flow of the compiled flow's network on the pairs ``a -> b`` of cost ``c``
     (grouped by mentee), and potentials that prove it, as
     :func:`mentormatch.solvers.ties.second_flow` finds it: from the pairs of small ``key``
-    (about ``face_start`` a mentee: :data:`~mentormatch.solvers.ties.FACE_START`) and those of
+    (about ``face_start`` a mentee: :data:`PICK_START`) and those of
     the flow ``x`` (which meets every bound, so the bonus is reached on them), the others
     joining while one has a negative reduced cost under the flow's potentials. Then the
     potentials prove the flow optimal over every pair (a pair left out carries nothing).
+    Returns the flow, the potentials and the pairs' reduced costs ``c + p_i[a] - p_j[b]``
+    under them.
 
     The kernel's numbers stay small: costs lie in ``[-2M, 2**bits)``; every mentor here has
     room (``room > 0`` on each pair); the sink's potential stays 0 (it is never scanned), a
@@ -116,11 +131,15 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
         got, p_i, p_j, p_t = kernel.flow_assign(ptr, np.ascontiguousarray(b[part], np.int64),
                                                 np.ascontiguousarray(c[part], np.int64),
                                                 np.ascontiguousarray(room, np.int64), dem)
-        join = ~held & (c + p_i[a] - p_j[b] < 0)
+        rc = p_i[a]  # c + p_i[a] - p_j[b], in place (the same integers: wrapping adds commute)
+        rc += c
+        rc -= p_j[b]
+        join = rc < 0
+        join[part] = False
         if not join.any():
             y = np.zeros(len(a), dtype=bool)
             y[part] = got
-            return y, p_i, p_j, p_t
+            return y, p_i, p_j, p_t, rc
         # each flow starts afresh: twice the pairs a mentee next time, so that few flows run
         # (10,000 x 2,500 with scores in 4 levels: 90,282 pairs, then 746 and 1 joined, three
         # flows of about 300 ms; now two)
@@ -131,15 +150,17 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
 def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_start: int):
     """Steps 2-4 of the rule on the pairs ``a`` (mentee), ``b`` (mentor), grouped by mentee,
     of integer ``cost`` and chosen ``x``, with the certificate's potentials ``pot`` (mentees',
-    mentors', source's, sink's) in the same numbering; ``keys(stage, k)`` gives the stage's
-    keys of the pairs ``k``. Returns (the picked flow, its record as
+    mentors', source's, sink's) in the same numbering; ``keys(stage, a_k, b_k)`` gives the
+    stage's keys of the pairs of mentees ``a_k`` and mentors ``b_k``. Returns (the picked flow, its record as
     :func:`mentormatch.solvers.ties.pick_on_face` gives it), or None when ``M`` would overflow
     or the second flow would start from more than :data:`PICK_PAIRS` pairs (the caller runs
     the rule's own second flows)."""
     n, m = len(dem), len(cap)
     pi_i, pi_j = np.asarray(pot[0], np.int64), np.asarray(pot[1], np.int64)
     d_s, d_t = int(pot[2]), int(pot[3])
-    rc = cost + pi_i[a] - pi_j[b]
+    rc = pi_i[a]  # cost + pi_i[a] - pi_j[b], in place (the same integers)
+    rc += cost
+    rc -= pi_j[b]
     check_potentials(a, b, x, rc, dem, cap, d_s, d_t, pi_i, pi_j)
     move = movable(a, b, x, rc, pi_i, pi_j, d_t, dem, cap)
     info = {"movable_pairs": int(move.sum()), "stages": 0, "unique": True, "second_flow_solves": 0}
@@ -153,8 +174,9 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
     must_j = rc_j < 0
     room = np.where(rc_j > 0, 0, cap) - np.bincount(b[final], minlength=m)
     kernel = assign_kernel()
-    live = np.flatnonzero(rc == 0)  # the free pairs
-    if face_start * np.count_nonzero(np.bincount(a[live], minlength=n)) + int(x.sum()) > PICK_PAIRS:
+    live = np.flatnonzero(rc == 0)  # the free pairs, and their mentees and mentors
+    la, lb = a[live], b[live]
+    if face_start * np.count_nonzero(np.bincount(la, minlength=n)) + int(x.sum()) > PICK_PAIRS:
         return None
     while True:
         if info["stages"] == max_stages:
@@ -164,18 +186,22 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
         info["second_flow_solves"] += 1
         done_i = np.bincount(a[final], minlength=n) > 0
         dem_s = np.where(out_i | done_i, 0, 1).astype(np.int64)
-        live = live[(dem_s[a[live]] > 0) & (room[b[live]] > 0)]
-        la, lb = a[live], b[live]
+        if not ((dem_s > 0).all() and (room > 0).all()):  # (else every free pair stays)
+            ok = (dem_s[la] > 0) & (room[lb] > 0)
+            live, la, lb = live[ok], la[ok], lb[ok]
         places = min(int(dem_s.sum()), int(room.sum()))
         big = (places + 1) << bits
         if 8 * (big + (1 << bits)) >= LABEL_ROOM:
             return None
-        key = keys(info["stages"], live)
-        c = key - big * (must_i[la].astype(np.int64) + must_j[lb])
-        y, p_i, p_j, p_t = _least(la, lb, c, key, x[live], room, dem_s, bits, face_start, kernel)
+        key = keys(info["stages"], la, lb)
+        c = must_i[la].astype(np.int64)  # key - big * (must_i + must_j), in place
+        c += must_j[lb]
+        c *= -big
+        c += key
+        y, p_i, p_j, p_t, rc = _least(la, lb, c, key, x[live], room, dem_s, bits, PICK_START,
+                                      kernel)
         if max(np.abs(p_i).max(initial=0), np.abs(p_j).max(initial=0), abs(p_t)) >= POTENTIAL_ROOM:
             return None
-        rc = c + p_i[la] - p_j[lb]
         try:  # the flow is the stage's optimum iff its potentials prove it (the bound above
             # keeps the kernel's labels from wrapping; this does not rely on it)
             check_potentials(la, lb, y, rc, dem_s, room, p_t, p_t, p_i, p_j)
@@ -188,7 +214,8 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
         # the next stage's bounds, from this stage's potentials (module docstring)
         kept = live[rc < 0]
         final[kept] = True
-        live = live[rc == 0]
+        tight = rc == 0
+        live, la, lb = live[tight], la[tight], lb[tight]
         out_i |= (dem_s > 0) & (p_i < p_t)
         must_i = (dem_s > 0) & (p_i > p_t)
         must_j = p_j < p_t

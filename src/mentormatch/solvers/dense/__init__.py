@@ -80,11 +80,11 @@ from ..base import AssignmentProblem, Solution, SolverOptions, finish
 from ..warm import resolve
 from ..certify import places_left
 from ..duals import prices, prices_at
-from ..keys import member, pair_order
+from ..keys import member
 from ..ties import TIGHT_GAIN, canonical, integer_gain
 from .check import check_above_low, check_pass
 from .flow import round_flow
-from .held import complete_rows, every_eligible_pair
+from .held import among_chosen, complete_rows, every_eligible_pair, with_tight
 from .passes import GROUPS_PER_SLOT, Walk, above, all_pairs, thresholds, tie_key
 
 log = logging.getLogger(__name__)
@@ -292,29 +292,23 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         got = check_above_low(walk, u, p, low, i, j, s, chosen, cap, floor)
         ci, cj, r, cs = got if got is not None else check_pass(walk, u, p, floor)
         cert["check"] = "cells above the thresholds" if got is not None else "pass over every pair"
-        key = ci * m + cj
-        keep = ~member(key, (i * m + j)[chosen]) & ~member(key, lock_key) & walk.allowed(ci, cj)
+        keep = walk.allowed(ci, cj) & ~among_chosen(ci, cj, i[chosen], j[chosen], n, m)
+        if len(lock_key):
+            keep &= ~member(ci * m + cj, lock_key)
         ci, cj, r, cs = ci[keep], cj[keep], r[keep], cs[keep]
         eps = float(r.max(initial=0.0))
         bad = r > tol
         if not bad.any():
             # the tie rule: pairs of positive integer gain are violators after all; else the
             # tight ones outside join and the rule picks the optimum (solvers/ties.py)
-            gain = integer_gain(cs, rank_i[ci], rank_j[cj], pot, res.scale)
+            gain = integer_gain(cs, ci, cj, (pot[0][rank_i], pot[1][rank_j]), res.scale)
             bad = gain > 0
         if not bad.any():
             tight = gain == 0
-            ti, tj, ts = ci[tight], cj[tight], cs[tight]
-            new = ~member(ti * m + tj, i * m + j)
-            ti, tj = ti[new], tj[new]
-            i, j = np.concatenate([i, ti]), np.concatenate([j, tj])
-            s = np.concatenate([s, ts[new]])
-            chosen = np.concatenate([chosen, np.zeros(len(ti), bool)])
-            if len(ti):  # (the pairs worked on are kept sorted by (mentee, mentor))
-                order = pair_order(i, j, n, m)
-                i, j, s, chosen = i[order], j[order], s[order], chosen[order]
+            # (the pairs worked on are kept sorted by (mentee, mentor))
+            i, j, s, chosen, joined = with_tight(walk, i, j, s, chosen, ci[tight], cj[tight])
             chosen, ties = canonical(rank_i[i], rank_j[j], s, chosen, cap_r, dem_r, pot, res.scale)
-            ties["tight_pairs_outside"] = len(ti)
+            ties["tight_pairs_outside"] = joined
             bound = dual_obj + eps * int(min(dem_r.sum(), cap_r.sum()))  # (every pair: not the network's n_max)
             cert.update(holds=True, pairs_checked=n * m, bellman_ford_sweeps=sweeps_total,
                         dual_objective=dual_obj, max_reduced_gain=eps, tolerance=tol, ties=ties)

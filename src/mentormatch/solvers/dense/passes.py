@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._native import assign_kernel
 from ...pairs import DenseRows, unique_sorted
-from ..keys import by_tail, member
+from ..keys import by_tail, member, pair_order
 from ..ties import pair_key
 from ..topk import top_k
 
@@ -236,11 +237,28 @@ def with_few_ties(walk: Walk, low: np.ndarray, ranks, limit: int):
         blk = walk.lines[a:b]
         eq = blk == low if walk.by_mentor else blk == low[a:b, None]
         ti, tj = walk.pairs(a, np.flatnonzero(eq))
-        keep = tie_key(ranks[0][ti], ranks[1][tj]) <= top[ti]
+        keep = _key_at_most(ranks[0][ti], ranks[1][tj], top[ti])
         parts.append((ti[keep], tj[keep]))
     ti = np.concatenate([p[0] for p in parts])
     tj = np.concatenate([p[1] for p in parts])
     return np.concatenate([i, ti]), np.concatenate([j, tj]), ties, top
+
+
+def _key_at_most(rank_i: np.ndarray, rank_j: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """``tie_key(rank_i, rank_j) <= top``: by the compiled keys' top 63 bits where built (a
+    third of numpy's time: 1.5 million cells, 3 ms against 10), the full key only where those
+    bits equal ``top``'s."""
+    kernel = assign_kernel()
+    if kernel is None:
+        return tie_key(rank_i, rank_j) <= top
+    half = kernel.pair_keys(np.ascontiguousarray(rank_i, np.int64),
+                            np.ascontiguousarray(rank_j, np.int64), 0, 63)
+    top_half = (top >> np.uint64(1)).astype(np.int64)
+    out = half < top_half
+    same = np.flatnonzero(half == top_half)
+    if len(same):
+        out[same] = tie_key(rank_i[same], rank_j[same]) <= top[same]
+    return out
 
 
 def above(walk: Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int, tie_limit: int):
@@ -322,17 +340,43 @@ def best_per_mentee(i, j, s, ranks, limit: int, m: int):
     mentees), so that their positions are their keys' order. Against its own three sorts
     (``np.lexsort((key, -score, mentee))`` as stable sorts, which it replaces; the same pairs):
     33,000 pairs over the limit 4.4 ms against 7.6, 400,000 70 against 125 ms (s28, the least
-    of 7 alternated runs of CPU time)."""
+    of 7 alternated runs of CPU time). On scores in few levels (:func:`_few_levels`) the rows
+    are long runs of equal scores, where the partition slows down (10,000 x 2,500 in 4 levels,
+    208,493 pairs: 221 ms); there a stable sort by score, descending, of the pairs in key
+    order and a radix sort by mentee give the same pairs in 25 ms (s32, least of 5)."""
     counts = np.bincount(i, minlength=1)
     if len(i) and counts.max() > limit:
         over = counts[i] > limit
         oi = np.flatnonzero(over)
         order = np.argsort(tie_key(ranks[0][i[oi]], ranks[1][j[oi]]), kind="stable")
-        mentees = i[oi][order]
-        order = oi[order[by_tail(mentees, int(mentees.max()) + 1)]]
-        keep = np.concatenate([np.flatnonzero(~over), order[top_k(i[order], s[order], limit)]])
+        if _few_levels(s[oi]):
+            # by mentee, score descending, key: each mentee's first ``limit`` (top_k's
+            # partition of rows of equal scores is slow: 5,000 x 1,250 in 4 levels, 90,364
+            # pairs, 148 ms against 12)
+            order = order[np.argsort(-s[oi][order], kind="stable")]
+            mentees = i[oi][order]
+            order = oi[order[by_tail(mentees, int(mentees.max()) + 1)]]
+            g = i[order]
+            start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+            place = np.arange(len(g)) - np.repeat(start, np.diff(np.r_[start, len(g)]))
+            keep = np.concatenate([np.flatnonzero(~over), order[place < limit]])
+        else:
+            mentees = i[oi][order]
+            order = oi[order[by_tail(mentees, int(mentees.max()) + 1)]]
+            keep = np.concatenate([np.flatnonzero(~over), order[top_k(i[order], s[order], limit)]])
         i, j, s = i[keep], j[keep], s[keep]
     # the cells are distinct, so any sort gives this order; a stable one takes 4x as long on
-    # the column-major order of a pass by mentor (90,000 cells: 5.4 ms against 1.4 ms)
-    order = np.argsort(i * m + j)
+    # the column-major order of a pass by mentor (90,000 cells: 5.4 ms against 1.4 ms), and
+    # a bucket per code (pair_order, where the pairs fill an eighth of their range) less
+    # again (1,000 x 250 in 4 levels, 32,000 pairs kept: 0.25 ms against 1.5, s32)
+    n = int(i.max(initial=-1)) + 1
+    order = pair_order(i, j, n, m) if max(n, m) <= 1 << 16 else np.argsort(i * m + j)
     return i[order], j[order], s[order]
+
+
+def _few_levels(s: np.ndarray) -> bool:
+    """Whether ``s`` holds long runs of equal values (fewer distinct values than a sixteenth of
+    its length, read on a sample): then a sort selects each mentee's best faster than
+    :func:`~mentormatch.solvers.topk.top_k`'s partition."""
+    sample = s[:: max(1, len(s) // 4096)]
+    return len(np.unique(sample)) * 16 < len(sample)
