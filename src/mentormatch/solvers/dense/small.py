@@ -109,14 +109,16 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     bits = key_bits(n_nodes, places)
     keyed = bits <= KEY_BITS and likely_tied(kernel, values)
     if keyed:  # the rule's first stage at once: one keyed flow over every arc (module docstring)
-        mate, pi_i, pi_j, pi_t, twice, n_arcs, _ = kernel.dense_flow(
+        mate, pi_i, pi_j, pi_t, twice, n_arcs, moving = kernel.dense_flow(
             values, fb, has, order, cap, scale, mentee_rank.astype(np.int64),
             mentor_rank.astype(np.int64), bits)
+        if kernel.DENSE_FLOW_VERSION < 3:  # (its last count the keyed one: dense_moving's below)
+            moving = None
     else:
         mate, pi_i, pi_j, pi_t, _, n_arcs, moving = kernel.dense_flow(values, fb, has, order, cap, scale)
     pot = (pi_i, pi_j, pi_t, pi_t)  # the source at the sink's (round_flow's docstring)
-    # (after the keyed flow, the pairs that can move are counted last, by dense_moving)
-    ties = {"movable_pairs": None if keyed else moving, "stages": int(keyed), "unique": True,
+    # (after the keyed flow the plain count is its own, counted on its rounded potentials)
+    ties = {"movable_pairs": moving, "stages": int(keyed and moving != 0), "unique": True,
             "second_flow_solves": 0}
     if keyed or moving:  # the tie rule has something to pick
         if not keyed:
