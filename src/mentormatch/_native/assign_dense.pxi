@@ -393,15 +393,21 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                 c = cost[i * m + j]
                 if c == none or mate[i] == j:
                     continue
+                if cost_t is not int64_t:  # keyed: the plain gain first, in int64 (the key
+                    # parts, far below 2**63, turn no sign: negative, the keyed gain is too;
+                    # most cells end here, 128-bit arithmetic on the rest)
+                    ci = -_plain(c) - p_i[i] + p_j[j]
+                    if ci < 0:
+                        continue
+                    if plain_count and ci == 0:
+                        plain_j[n_plain] = j
+                        n_plain += 1
                 g = -c - pi_i[i] + pi_j[j]
                 if g > 0:
                     bad += 1
                 elif g == 0:
                     tight_j[tight] = j
                     tight += 1
-                if plain_count and -_plain(c) - p_i[i] + p_j[j] == 0:
-                    plain_j[n_plain] = j
-                    n_plain += 1
         tight_ptr[n] = tight
         plain_ptr[n] = n_plain
     if bad:
