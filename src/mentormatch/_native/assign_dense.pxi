@@ -11,16 +11,6 @@ from libc.stdlib cimport free, malloc
 #: every arc, its last value is the plain count (``dense_moving``'s), not the keyed one.
 DENSE_FLOW_VERSION = 3
 
-cdef inline void _leave(Py_ssize_t v, Py_ssize_t j, int64_t* count, const int64_t* slot_start,
-                        int64_t* slots, int64_t* where) noexcept nogil:
-    """Mentee ``v`` leaves mentor ``j``'s slots (the last one takes its place)."""
-    cdef Py_ssize_t q = where[v], u
-    count[j] -= 1
-    u = slots[slot_start[j] + count[j]]
-    slots[q] = u
-    where[u] = q
-
-
 cdef struct Work:  # dense_flow's int64 arrays (its comments say what each holds)
     Py_ssize_t n
     Py_ssize_t m
@@ -103,7 +93,9 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     mentor (-1: unmatched), potentials as :func:`flow_assign`'s (for the costs ``c``), how many
     unchosen arcs lie on a cycle of reduced cost 0 (:func:`_movable`; 0: the optimum is unique,
     for the keyed costs when keyed), the arcs, and how many pairs (chosen or not) can move
-    between optima (the rule's ``movable_pairs``, unkeyed)."""
+    between optima (the rule's ``movable_pairs``, unkeyed: keyed on every arc, the plain
+    optima's on the rounded potentials, :func:`dense_moving`'s count, its arcs found in the
+    check's pass; 200 x 50, 4 levels, in the call: 266 + 78 -> 238-260 us min, s32h2)."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
     if order.shape[0] != n or cap.shape[0] != m:
         raise ValueError("dense_flow: order must hold n_mentees entries and cap n_mentors")

@@ -24,11 +24,13 @@ the keyed flow on the face 0.31, where the rule took 0.74 (s29h5).
 Which flow runs first is a guess (:func:`likely_tied`: scores in a few levels). Scores in
 floating point: the plain flow first, as above. Tied scores: the keyed flow over every arc at
 once, with no plain flow before it; its rounded potentials prove its optimum for the plain
-costs, and ``dense_moving`` counts on them the pairs that move between the plain optima (the
-rule's ``movable_pairs``, the plain flow's count: any proving potentials give it). Measured in
-the call at 200 x 50, 4 levels: the flows 0.58 ms (plain 0.22 + keyed on the face 0.36, in
-context) -> the keyed flow 0.36-0.38 + ``dense_moving`` 0.05-0.10 + ``dense_tied`` 0.002
-(s31h2). A wrong guess costs time only.
+costs, and it counts on them, in its own check, the pairs that move between the plain optima
+(the rule's ``movable_pairs``, the plain flow's count: any proving potentials give it).
+Measured in the call at 200 x 50, 4 levels: the flows 0.58 ms (plain 0.22 + keyed on the face
+0.36, in context) -> the keyed flow 0.36-0.38 + ``dense_moving`` 0.05-0.10 + ``dense_tied``
+0.002 (s31h2) -> the keyed flow with its count 0.29 (s32h2: the whole call 571-587 -> 481-497
+us min; 100 x 200, capacity 1: 774-793 -> 612-617). A wrong guess costs time only. (A build
+before ``DENSE_FLOW_VERSION`` 3 returns the keyed count: ``dense_moving`` counts then.)
 
 The problem returned holds every eligible pair (``solve_dense(every_pair=True)``'s, in the same
 row-major order), and the solution the same fields and certificate keys, with ``method``
