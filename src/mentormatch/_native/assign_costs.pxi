@@ -1,8 +1,8 @@
 # (included by assign.pyx before assign_dense.pxi: the costs of assign()'s dense flow, plain
 # int64 or keyed 128-bit, the order its searches settle mentors in, the rows of its mentor
-# graph (:func:`_mentor_row`, :func:`_mover`), and what reads every pair
-# of the dense matrix (the scale's top, the pairs that can move, every pair, the chosen pairs'
-# ranks); the module's imports are in scope)
+# graph (:func:`_mentor_row`, :func:`_mover`), its mentors' slots (:func:`_leave`), and what
+# reads every pair of the dense matrix (the scale's top, the pairs that can move, every pair,
+# the chosen pairs' ranks); the module's imports are in scope)
 from libc.math cimport INFINITY, rint
 from libc.stdint cimport INT64_MAX, INT64_MIN, uint64_t
 from libc.stdlib cimport free, malloc
@@ -139,6 +139,16 @@ cdef inline Py_ssize_t _mover(const cost_t* cost, Py_ssize_t m, Py_ssize_t j, Py
             least = g
             best_u = u
     return best_u
+
+
+cdef inline void _leave(Py_ssize_t v, Py_ssize_t j, int64_t* count, const int64_t* slot_start,
+                        int64_t* slots, int64_t* where) noexcept nogil:
+    """Mentee ``v`` leaves mentor ``j``'s slots (the last one takes its place)."""
+    cdef Py_ssize_t q = where[v], u
+    count[j] -= 1
+    u = slots[slot_start[j] + count[j]]
+    slots[q] = u
+    where[u] = q
 
 
 cdef tuple _movable(Py_ssize_t n, Py_ssize_t m, const int64_t* mate, const cost_t* pi_i,

@@ -7,18 +7,9 @@ from libc.stdlib cimport free, malloc
 
 
 #: dense_flow's interface: 2 takes the tie rule's keys and a face, and returns 7 values
-#: (:func:`mentormatch.solvers.dense.small.applies` refuses a module built before).
-DENSE_FLOW_VERSION = 2
-
-cdef inline void _leave(Py_ssize_t v, Py_ssize_t j, int64_t* count, const int64_t* slot_start,
-                        int64_t* slots, int64_t* where) noexcept nogil:
-    """Mentee ``v`` leaves mentor ``j``'s slots (the last one takes its place)."""
-    cdef Py_ssize_t q = where[v], u
-    count[j] -= 1
-    u = slots[slot_start[j] + count[j]]
-    slots[q] = u
-    where[u] = q
-
+#: (:func:`mentormatch.solvers.dense.small.applies` refuses a module built before); 3: keyed on
+#: every arc, its last value is the plain count (``dense_moving``'s), not the keyed one.
+DENSE_FLOW_VERSION = 3
 
 cdef struct Work:  # dense_flow's int64 arrays (its comments say what each holds)
     Py_ssize_t n
@@ -40,6 +31,8 @@ cdef struct Work:  # dense_flow's int64 arrays (its comments say what each holds
     int64_t* at
     int64_t* tight_ptr  # after the flow: the unchosen arcs of gain 0, each mentee's (n + 1)
     int64_t* tight_j  # and their mentors (at most n * m)
+    int64_t* plain_ptr  # keyed, on every arc: those of plain gain 0 under the rounded
+    int64_t* plain_j  # potentials, likewise (for the plain ``moving``; else unused)
 
 
 def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
@@ -100,7 +93,9 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     mentor (-1: unmatched), potentials as :func:`flow_assign`'s (for the costs ``c``), how many
     unchosen arcs lie on a cycle of reduced cost 0 (:func:`_movable`; 0: the optimum is unique,
     for the keyed costs when keyed), the arcs, and how many pairs (chosen or not) can move
-    between optima (the rule's ``movable_pairs``, unkeyed)."""
+    between optima (the rule's ``movable_pairs``, unkeyed: keyed on every arc, the plain
+    optima's on the rounded potentials, :func:`dense_moving`'s count, its arcs found in the
+    check's pass; 200 x 50, 4 levels, in the call: 266 + 78 -> 238-260 us min, s32h2)."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1]
     if order.shape[0] != n or cap.shape[0] != m:
         raise ValueError("dense_flow: order must hold n_mentees entries and cap n_mentors")
@@ -146,13 +141,17 @@ def dense_flow(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     # potential, per mentee a potential
     cdef size_t size = n * m + rows * m + 3 * m + n + 1
     cdef void* block = malloc(size * (sizeof(lex_t) if keyed else sizeof(int64_t)))
-    cdef int64_t* tight_block = <int64_t*>malloc((n * m + n + 1) * sizeof(int64_t))
+    cdef bint plain_count = keyed and not on_face  # (the plain tight arcs listed too)
+    cdef int64_t* tight_block = <int64_t*>malloc((n * m + 2 * n + 2 + plain_count * n * m)
+                                                 * sizeof(int64_t))
     if block == NULL or tight_block == NULL:
         free(block)
         free(tight_block)
         raise MemoryError()
     k.tight_ptr = tight_block
     k.tight_j = tight_block + n + 1
+    k.plain_ptr = k.tight_j + n * m
+    k.plain_j = k.plain_ptr + n + 1
     try:
         if keyed:
             return _dense_flow[lex_t](&k, <lex_t*>block, s, forbid, has_forbid, scale, rank_i, rank_j,
@@ -189,6 +188,8 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
     cdef int64_t* at = k_.at
     cdef int64_t* tight_ptr = k_.tight_ptr
     cdef int64_t* tight_j = k_.tight_j
+    cdef int64_t* plain_ptr = k_.plain_ptr
+    cdef int64_t* plain_j = k_.plain_j
     cdef cost_t* w = cost + n * m
     cdef cost_t* dist = w + rows * m
     cdef cost_t* worst = dist + m
@@ -197,11 +198,20 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
     cdef cost_t none = _no_arc(cost), pi_t = 0, c, dt, d, best, g, shift, dlow, base
     cdef Py_ssize_t i, j, q, a, v, u, low, k, r, n_settled, n_rows = 0, via_t, n_todo
     cdef bint left = False, keyed = bits > 0, on_face = face_i is not None, lower
-    cdef int64_t tight = 0, bad = 0, n_arcs = 0, ci, arcs
+    cdef int64_t tight = 0, bad = 0, n_arcs = 0, ci, arcs, n_plain = 0, zero = 0
+    # keyed on every arc: the plain ``moving`` counted here too, on the rounded potentials
+    # (:func:`dense_moving`'s count, its pass over the cells folded into the check's)
+    cdef bint plain_count = keyed and not on_face
     cdef int64_t* cnt
     cdef int key_shift = 64 - bits
     cdef uint64_t ka = 0
     cdef double x
+    # the potentials returned (for the costs ``c``: the keyed ones rounded)
+    pi_i_a = np.empty(n, np.int64)
+    pi_j_a = np.empty(m, np.int64)
+    cdef int64_t[::1] out_i = pi_i_a, out_j = pi_j_a
+    cdef int64_t* p_i = &out_i[0] if n else NULL
+    cdef int64_t* p_j = &out_j[0] if m else NULL
     with nogil:
         for j in range(m):
             row[j] = -1
@@ -256,10 +266,11 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                 if c == none:
                     dist[j] = none
                     continue
-                dist[j] = c - pi_j[j]
-                if dist[j] < dlow:
-                    low, dlow = j, dist[j]
-                elif dist[j] == dlow and _room_first(j, low, count, capp):
+                d = c - pi_j[j]  # (a local: read back from dist, the 128-bit label's two
+                dist[j] = d  # halves stalled on their store, a sixth of the keyed flow)
+                if d < dlow:
+                    low, dlow = j, d
+                elif d == dlow and _room_first(j, low, count, capp):
                     low = j
             dt = -pi_t  # staying unmatched (its potential less pi_t, less the shift)
             via_t = -1  # how the sink was reached: -1 from the new mentee; j >= 0 from mentor
@@ -358,16 +369,31 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                 if j < 0:
                     break
                 k = j
+        for i in range(n):
+            p_i[i] = _plain(pi_i[i])
+        for j in range(m):
+            p_j[j] = _plain(pi_j[j])
         # the check, in integers: every mentee's mentor by an arc, no arc of positive gain;
-        # the unchosen arcs of gain 0, listed by mentee (for _movable)
+        # the unchosen arcs of gain 0, listed by mentee (for _movable); keyed on every arc,
+        # also those of plain gain 0 under the rounded potentials (dense_moving's arcs)
         for i in range(n):
             tight_ptr[i] = tight
+            plain_ptr[i] = n_plain
             if mate[i] >= 0 and cost[i * m + mate[i]] == none:
                 bad += 1
             for j in range(m):
                 c = cost[i * m + j]
                 if c == none or mate[i] == j:
                     continue
+                if cost_t is not int64_t:  # keyed: the plain gain first, in int64 (the key
+                    # parts, far below 2**63, turn no sign: negative, the keyed gain is too;
+                    # most cells end here, 128-bit arithmetic on the rest)
+                    ci = -_plain(c) - p_i[i] + p_j[j]
+                    if ci < 0:
+                        continue
+                    if plain_count and ci == 0:
+                        plain_j[n_plain] = j
+                        n_plain += 1
                 g = -c - pi_i[i] + pi_j[j]
                 if g > 0:
                     bad += 1
@@ -375,6 +401,7 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
                     tight_j[tight] = j
                     tight += 1
         tight_ptr[n] = tight
+        plain_ptr[n] = n_plain
     if bad:
         raise RuntimeError(f"dense_flow: {bad} pairs of positive gain or not in the network after "
                            "the flow (a bug)")
@@ -382,11 +409,9 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
     if tight:
         movable, moving = _movable(n, m, mate, pi_i, pi_j, pi_t, count, capp, slot_start, slots,
                                    tight_ptr, tight_j)
-    pi_i_a = np.empty(n, np.int64)
-    pi_j_a = np.empty(m, np.int64)
-    cdef int64_t[::1] out_i = pi_i_a, out_j = pi_j_a
-    for i in range(n):
-        out_i[i] = _plain(pi_i[i])
-    for j in range(m):
-        out_j[j] = _plain(pi_j[j])
+    if plain_count:  # the pairs that move between the plain optima
+        moving = 0
+        if n_plain:
+            _, moving = _movable(n, m, mate, p_i, p_j, zero, count, capp, slot_start, slots,
+                                 plain_ptr, plain_j)
     return mate_a, pi_i_a, pi_j_a, 0, int(movable), int(n_arcs), int(moving)

@@ -116,7 +116,9 @@ def dense_moving(const double[:, :] s, const unsigned char[:, :] forbid, bint ha
     forbidden, scores > 0 and its mentor has a place), its components by
     :func:`strong_components` (11 us of it). At 200 x 50 (4 levels, 2,474 pairs move) 50-100
     us in the call, where the same count by numpy's reduced costs and :func:`movable_pairs`
-    took 212 (s31h2). (Tried: the cells' test without branches, 110-156 us: slower.)"""
+    took 212 (s31h2). (Tried: the cells' test without branches, 110-156 us: slower.) The keyed
+    :func:`dense_flow` on every arc now returns this count itself (``DENSE_FLOW_VERSION`` 3,
+    its check's pass: ~20 us more in it, s32h2); the small path calls this on older builds."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1], t, i, j, q, e = 0, moving = 0
     if (mate.shape[0] != n or cap.shape[0] != m or pi_i.shape[0] != n or pi_j.shape[0] != m
             or (has_forbid and (forbid.shape[0] != n or forbid.shape[1] != m))):

@@ -24,11 +24,13 @@ the keyed flow on the face 0.31, where the rule took 0.74 (s29h5).
 Which flow runs first is a guess (:func:`likely_tied`: scores in a few levels). Scores in
 floating point: the plain flow first, as above. Tied scores: the keyed flow over every arc at
 once, with no plain flow before it; its rounded potentials prove its optimum for the plain
-costs, and ``dense_moving`` counts on them the pairs that move between the plain optima (the
-rule's ``movable_pairs``, the plain flow's count: any proving potentials give it). Measured in
-the call at 200 x 50, 4 levels: the flows 0.58 ms (plain 0.22 + keyed on the face 0.36, in
-context) -> the keyed flow 0.36-0.38 + ``dense_moving`` 0.05-0.10 + ``dense_tied`` 0.002
-(s31h2). A wrong guess costs time only.
+costs, and it counts on them, in its own check, the pairs that move between the plain optima
+(the rule's ``movable_pairs``, the plain flow's count: any proving potentials give it).
+Measured in the call at 200 x 50, 4 levels: the flows 0.58 ms (plain 0.22 + keyed on the face
+0.36, in context) -> the keyed flow 0.36-0.38 + ``dense_moving`` 0.05-0.10 + ``dense_tied``
+0.002 (s31h2) -> the keyed flow with its count 0.29 (s32h2: the whole call 571-587 -> 481-497
+us min; 100 x 200, capacity 1: 774-793 -> 612-617). A wrong guess costs time only. (A build
+before ``DENSE_FLOW_VERSION`` 3 returns the keyed count: ``dense_moving`` counts then.)
 
 The problem returned holds every eligible pair (``solve_dense(every_pair=True)``'s, in the same
 row-major order), and the solution the same fields and certificate keys, with ``method``
@@ -109,14 +111,16 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     bits = key_bits(n_nodes, places)
     keyed = bits <= KEY_BITS and likely_tied(kernel, values)
     if keyed:  # the rule's first stage at once: one keyed flow over every arc (module docstring)
-        mate, pi_i, pi_j, pi_t, twice, n_arcs, _ = kernel.dense_flow(
+        mate, pi_i, pi_j, pi_t, twice, n_arcs, moving = kernel.dense_flow(
             values, fb, has, order, cap, scale, mentee_rank.astype(np.int64),
             mentor_rank.astype(np.int64), bits)
+        if kernel.DENSE_FLOW_VERSION < 3:  # (its last count the keyed one: dense_moving's below)
+            moving = None
     else:
         mate, pi_i, pi_j, pi_t, _, n_arcs, moving = kernel.dense_flow(values, fb, has, order, cap, scale)
     pot = (pi_i, pi_j, pi_t, pi_t)  # the source at the sink's (round_flow's docstring)
-    # (after the keyed flow, the pairs that can move are counted last, by dense_moving)
-    ties = {"movable_pairs": None if keyed else moving, "stages": int(keyed), "unique": True,
+    # (after the keyed flow the plain count is its own, counted on its rounded potentials)
+    ties = {"movable_pairs": moving, "stages": int(keyed and moving != 0), "unique": True,
             "second_flow_solves": 0}
     if keyed or moving:  # the tie rule has something to pick
         if not keyed:
