@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .cells import InputOptions, _Report, _as_text, _idlist, _isin, _numeric
+from .cells import InputOptions, _Report, _as_text, _idlist, _isin, _numeric, _spaceless
 from .columns import (_NUMERIC, BIG_FIVE, COLUMN_BY_NAME, COMPETENCY_PREFIX, COMPETENCY_RANGE,
                       MAX_CAPACITY, Column, _close, _table_columns, _time_zones)
 from .ids import CASE_WORDS, FORMS_WORDS, case_only, unicode_forms
@@ -40,7 +40,10 @@ def _check_headers(rep: _Report, headers: list[str], mine: dict[str, Column]) ->
 
 def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
     ids = _as_text(raw)
-    padded = (ids.notna() & (ids != ids.str.strip())).to_numpy(dtype=bool)
+    if _spaceless(ids.to_numpy(dtype=object)):  # (the usual ids: no cell to strip)
+        padded = np.zeros(len(ids), dtype=bool)
+    else:
+        padded = (ids.notna() & (ids != ids.str.strip())).to_numpy(dtype=bool)
     if padded.any():
         if rep.options.trim_ids:
             ids = ids.str.strip()
