@@ -197,6 +197,9 @@ class _Report:
         self.source = frame.attrs.get("source", _DATAFRAME_SOURCE)
         self.headers = dict(frame.attrs.get("headers") or {})  # column -> the file's own header
         self.ids: np.ndarray | None = None
+        # the present ids as an Index (``table._check_ids``): its hash of them is the one the
+        # checks between the tables look ids up in
+        self.index: pd.Index | None = None
         self.managers: np.ndarray | None = None  # manager id by row, once the org chart is read
         self.problems: list[Problem] = []
 

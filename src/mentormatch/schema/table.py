@@ -55,8 +55,11 @@ def _check_ids(rep: _Report, raw: pd.Series) -> pd.Series:
     rep.ids = ids.to_numpy(dtype=object)
     missing = ids.isna().to_numpy()
     rep.rows("id", missing, raw, "a non-empty id")
-    later = ids.duplicated(keep="first").to_numpy() & ~missing
-    if later.any():
+    # one hash of the ids: whether they repeat, and the lookups of the checks between the
+    # tables (``across``), where each built its own (``duplicated`` took 25 ms at 100,000 ids)
+    rep.index = pd.Index(rep.ids[~missing] if missing.any() else rep.ids, dtype=object)
+    if not rep.index.is_unique:
+        later = ids.duplicated(keep="first").to_numpy() & ~missing
         dup = ids.duplicated(keep=False).to_numpy() & ~missing
         positions = np.flatnonzero(dup)
         groups = pd.Series(positions).groupby(ids.to_numpy(dtype=object)[dup], sort=False).indices
