@@ -74,6 +74,8 @@ def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]
         at_mentor = known.get_indexer(mentees["id"].to_numpy(dtype=object))
     else:
         first = mentors["id"].dropna().drop_duplicates()  # a repeated id is reported on its own
+        if not len(first):  # no mentor has an id (each reported on its own): nobody is in both
+            return
         at = pd.Index(first.to_numpy(dtype=object)).get_indexer(mentees["id"].to_numpy(dtype=object))
         at_mentor = np.where(at >= 0, first.index.to_numpy()[np.maximum(at, 0)], -1)
     rows = np.flatnonzero(at_mentor >= 0)
