@@ -69,11 +69,10 @@ def _may_be_blank(joined: str) -> bool:
             or _BLANK_START.search(joined) is not None)
 
 
-def _spaceless(cells: np.ndarray) -> bool:
-    """True when every cell is text without whitespace anywhere (so none has spaces around
-    it: ids are, as a rule): a C-level pass over them joined, where ``cell != cell.strip()``
-    took 60 ms for the ids of 100,000 mentees."""
-    joined = _joined(cells)
+def _spaceless(joined: str | None) -> bool:
+    """True when every cell of ``joined`` (:func:`_joined`) is text without whitespace anywhere
+    (so none has spaces around it: ids are, as a rule): where ``cell != cell.strip()`` took
+    60 ms for the ids of 100,000 mentees."""
     if not joined:
         return False
     first = joined.split(None, 1)  # (stops at the first whitespace)
