@@ -75,3 +75,56 @@ def test_numbers_are_never_blank(values):
     got = _as_text(pd.Series(values))
     assert got.isna().tolist() == [isinstance(v, float) and np.isnan(v) for v in values]
     assert not _blank(pd.Series(values).to_numpy(dtype=object)).any()
+
+
+# ---------------------------------------------------------------------------------------------
+# the joined test: columns of text alone are told "no blank cell" by one pass over them joined
+# (cells._may_be_blank); it may only send a column to the cell-by-cell test, never miss a blank
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from mentormatch.schema.cells import _joined, _may_be_blank, _spaceless  # noqa: E402
+
+SPACES = [chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()]
+
+
+@pytest.mark.parametrize("at", [0, 1, 3])
+@pytest.mark.parametrize("width", [1, 2])
+def test_a_blank_cell_of_any_whitespace_anywhere_in_a_text_column_is_found(at, width):
+    for w in SPACES + [""]:
+        cells = ["E001", "Zoë Smith", "a b", "E004"]
+        cells[at] = w * width
+        got = _blank(np.array(cells, dtype=object))
+        assert got.tolist() == [c.strip() == "" for c in cells], repr(w)
+
+
+def test_text_columns_without_a_blank_cell_are_told_so_by_the_joined_test():
+    cells = np.array([chr(c) + s for c in range(1, sys.maxunicode + 1, 7) if not 0xD800 <= c <= 0xDFFF
+                      and not chr(c).isspace() for s in ("", " x", "\u3000")], dtype=object)
+    assert not _may_be_blank(_joined(cells))  # (the fast answer is taken)
+    assert not _blank(cells).any()
+    assert _may_be_blank(_joined(np.array(["a", "\0b"], dtype=object)))  # NUL: the exact test decides
+    assert not _blank(np.array(["a", "\0b", "\0"], dtype=object)).any()
+
+
+TEXT = st.text(alphabet=st.sampled_from(["a", "Z", "ë", "\0", "\u200b", " ", "\t", "\xa0", "\u3000",
+                                         "\x1c", "\n"]), max_size=4)
+
+
+@given(st.lists(st.one_of(TEXT, TEXT, st.none()), max_size=12))
+def test_blank_equals_strip_on_any_cells(cells):
+    arr = np.array(cells, dtype=object) if cells else np.zeros(0, dtype=object)
+    want = [isinstance(c, str) and c.strip() == "" for c in cells]
+    assert _blank(arr).tolist() == want
+
+
+@given(st.lists(st.one_of(TEXT, TEXT, TEXT, st.none()), max_size=12))
+def test_spaceless_only_where_no_cell_holds_whitespace(cells):
+    arr = np.array(cells, dtype=object) if cells else np.zeros(0, dtype=object)
+    got = _spaceless(_joined(arr))
+    texts = all(isinstance(c, str) for c in cells)
+    # (no cells, or one empty one, join to nothing: then the answer is False, the slow test runs)
+    want = texts and "\0".join(cells) != "" and not any(ch.isspace() for c in cells for ch in c)
+    assert got == want
+    if got:  # what _check_ids takes from it: no id has spaces around it
+        assert all(c == c.strip() for c in cells)

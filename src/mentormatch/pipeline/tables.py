@@ -151,9 +151,10 @@ def _prepare(mentors, mentees, programme, framework, org, started: float | None 
     if extra:
         mentees.attrs["notes"] = [*mentees.attrs.get("notes", []), *extra]
     # the tie rule: solve in a seeded order of the ids, so row order never decides a tie
-    # (the ids as object arrays: iterating a text Series boxes each cell in Python)
-    mentee_rows = seeded_order(mentees["id"].to_numpy(dtype=object), rules.seed)
-    mentor_rows = seeded_order(mentors["id"].to_numpy(dtype=object), rules.seed)
+    # (the ids as object arrays: iterating a text Series boxes each cell in Python; validated
+    # ids are str already, so ``texts``: their copy by str() took 0.015 s CPU of 100,000)
+    mentee_rows = seeded_order(mentees["id"].to_numpy(dtype=object), rules.seed, texts=True)
+    mentor_rows = seeded_order(mentors["id"].to_numpy(dtype=object), rules.seed, texts=True)
     mentees = mentees.iloc[mentee_rows].reset_index(drop=True)
     mentors = mentors.iloc[mentor_rows].reset_index(drop=True)
     limit = float(rules.settings["time_limit"])

@@ -13,8 +13,9 @@ from .orgchart import apply_org, check_managers, read_org
 
 def _check_id_lists(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
     """The ids in preference and suggestion lists name people of the other table."""
-    ids = {t: frames[t]["id"] for t in TABLES}
-    index = {t: pd.Index(ids[t].dropna()) for t in TABLES}
+    # (each table's Index of its ids from ``table._check_ids``: hashed once)
+    index = {t: reps[t].index if reps[t].index is not None else pd.Index(frames[t]["id"].dropna())
+             for t in TABLES}
     for (table, column), target in _IDLIST_TARGET.items():
         frame, rep = frames[table], reps[table]
         if column not in frame.columns:
@@ -67,9 +68,16 @@ def _check_case_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]
 def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
     """An id in both tables is one person: the attributes both tables give must agree."""
     mentors, mentees = frames["mentors"], frames["mentees"]
-    first = mentors["id"].dropna().drop_duplicates()  # a repeated id is reported on its own
-    at = pd.Index(first.to_numpy(dtype=object)).get_indexer(mentees["id"].to_numpy(dtype=object))
-    at_mentor = np.where(at >= 0, first.index.to_numpy()[np.maximum(at, 0)], -1)
+    known = reps["mentors"].index
+    if known is not None and len(known) == len(mentors) and known.is_unique:
+        # every mentor's id, once each: their Index (``table._check_ids``) is by row
+        at_mentor = known.get_indexer(mentees["id"].to_numpy(dtype=object))
+    else:
+        first = mentors["id"].dropna().drop_duplicates()  # a repeated id is reported on its own
+        if not len(first):  # no mentor has an id (each reported on its own): nobody is in both
+            return
+        at = pd.Index(first.to_numpy(dtype=object)).get_indexer(mentees["id"].to_numpy(dtype=object))
+        at_mentor = np.where(at >= 0, first.index.to_numpy()[np.maximum(at, 0)], -1)
     rows = np.flatnonzero(at_mentor >= 0)
     if not len(rows):
         return

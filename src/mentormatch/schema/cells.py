@@ -2,6 +2,7 @@
 row by its id and file line."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import chain
 from typing import Callable
@@ -38,9 +39,44 @@ def _blank(cells: np.ndarray) -> np.ndarray:
     """True where a cell is text of whitespace alone, ``""`` included: ``cell.strip() == ""``
     (``str.strip`` removes what ``str.isspace`` calls whitespace), tested without a stripped
     copy of every cell (``Series.str.strip`` made one per cell, in Python); False where the
-    cell is not text (missing)."""
+    cell is not text (missing). A column without a blank cell (most) is told so by
+    :func:`_joined` at a fraction of the cost of the cell-by-cell test (ids of 100,000
+    mentees: 18-19 ms that way, 4-11 this; a column of 51 cities: 5.6, 1.6-3.4)."""
+    joined = _joined(cells)
+    if joined is not None and not _may_be_blank(joined):
+        return np.zeros(len(cells), dtype=bool)
     return np.fromiter((isinstance(c, str) and (not c or c.isspace()) for c in cells),
                        dtype=bool, count=len(cells))
+
+
+#: where, in cells joined by NUL, a cell may begin blank: after a separator, another one (an
+#: empty cell) or whitespace (``\s`` is ``str.isspace``'s whitespace, character for character)
+_BLANK_START = re.compile(r"\0[\s\0]")
+
+
+def _joined(cells: np.ndarray) -> str | None:
+    """The cells joined by NUL, in one C-level pass; None when one is not text (missing)."""
+    try:
+        return "\0".join(cells)
+    except TypeError:
+        return None
+
+
+def _may_be_blank(joined: str) -> bool:
+    """False when no cell of ``joined`` (:func:`_joined`) is blank: none is empty and none
+    starts with whitespace. A cell holding NUL itself may make it True, never False."""
+    return (not joined or joined[0].isspace() or joined[0] == "\0" or joined[-1] == "\0"
+            or _BLANK_START.search(joined) is not None)
+
+
+def _spaceless(joined: str | None) -> bool:
+    """True when every cell of ``joined`` (:func:`_joined`) is text without whitespace anywhere
+    (so none has spaces around it: ids are, as a rule): where ``cell != cell.strip()`` took
+    60 ms for the ids of 100,000 mentees."""
+    if not joined:
+        return False
+    first = joined.split(None, 1)  # (stops at the first whitespace)
+    return len(first) == 1 and len(first[0]) == len(joined)
 
 
 #: what ``input.unknown_managers`` may say: refuse a manager id that is nobody, or take it as the
@@ -160,6 +196,9 @@ class _Report:
         self.source = frame.attrs.get("source", _DATAFRAME_SOURCE)
         self.headers = dict(frame.attrs.get("headers") or {})  # column -> the file's own header
         self.ids: np.ndarray | None = None
+        # the present ids as an Index (``table._check_ids``): its hash of them is the one the
+        # checks between the tables look ids up in
+        self.index: pd.Index | None = None
         self.managers: np.ndarray | None = None  # manager id by row, once the org chart is read
         self.problems: list[Problem] = []
 

@@ -15,12 +15,13 @@ from .columns import MAX_PROBLEMS
 ORG_TABLE = "org"
 
 
-def _managers(frame: pd.DataFrame, trim: bool = False) -> pd.Series:
-    """manager id by row (text, NaN where none); spaces around it stripped when ``trim``."""
+def _managers(frame: pd.DataFrame, trim: bool = False, text: bool = False) -> pd.Series:
+    """manager id by row (text, NaN where none); spaces around it stripped when ``trim``.
+    ``text``: the column is a validated table's (text, blanks missing) and is taken as it is."""
     if "manager_id" not in frame.columns:
         return pd.Series(np.full(len(frame), np.nan, dtype=object), dtype="str")
-    text = _as_text(frame["manager_id"])
-    return text.str.strip() if trim else text
+    cells = frame["manager_id"] if text else _as_text(frame["manager_id"])
+    return cells.str.strip() if trim else cells
 
 
 
@@ -41,7 +42,12 @@ def _manager_cycles(everyone: pd.Index, people) -> list[list[str]]:
     Pointer doubling over the parent array finds, in log(depth) vectorised steps, the people
     whose chain never reaches a top; networkx then only sees those few.
     """
-    parent = _parents(everyone, people)
+    return _cycles(everyone, _parents(everyone, people))
+
+
+def _cycles(everyone, parent: np.ndarray) -> list[list[str]]:
+    """:func:`_manager_cycles` of the parent array (position of each person's manager in
+    ``everyone``, -1 for none)."""
     n = len(everyone)
     jump = parent.copy()
     for _ in range(max(1, int(math.ceil(math.log2(n + 1)))) + 1):
@@ -95,19 +101,36 @@ def _report_cycles(cycles, where) -> None:
 def check_managers(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> list[str]:
     """Without an org chart: each manager id names a person of either table, and the chain has
     no cycle. ``input.unknown_managers = "chain_end"`` takes an unknown manager as the top of
-    that person's chain instead (cleared in the frame, listed in the returned notes)."""
+    that person's chain instead (cleared in the frame, listed in the returned notes).
+
+    One factorisation of every id and manager id of both tables (mentees' ids first, then the
+    mentors', then the managers) answers who is known and who manages whom: the people, an
+    index of them, the unknown managers' lookups and the parents' four lookups were five
+    hashes of the same text (0.09 s CPU at 100,000 x 20,000, 0.05 so)."""
     tables = ("mentors", "mentees")
-    ids = {t: frames[t]["id"] for t in tables}
-    everyone = pd.Index(ids["mentees"].dropna()).append(pd.Index(ids["mentors"].dropna())).unique()
-    managers = {t: _managers(frames[t], reps[t].options.trim_ids) for t in tables}
+    ids = {t: frames[t]["id"].to_numpy(dtype=object) for t in tables}
+    # (the validated column is text already: no second pass over its cells)
+    managers = {t: _managers(frames[t], reps[t].options.trim_ids, text=True) for t in tables}
+    people = np.concatenate([ids["mentees"], ids["mentors"]])
+    codes, uniques = pd.factorize(np.concatenate(
+        [people, managers["mentors"].to_numpy(dtype=object), managers["mentees"].to_numpy(dtype=object)]))
+    # the ids come first, so theirs are the codes 0..k-1 (-1 for a missing one); a manager id
+    # that is nobody's is >= k, a missing one -1
+    k = int(codes[:len(people)].max(initial=-1)) + 1
+    everyone = np.asarray(uniques[:k], dtype=object)
+    n_e, n_m = len(ids["mentees"]), len(ids["mentors"])
+    node = {"mentees": codes[:n_e], "mentors": codes[n_e:n_e + n_m]}
+    start = {"mentors": len(people), "mentees": len(people) + n_m}
+    boss: dict[str, np.ndarray] = {}
     notes: list[str] = []
     for t in tables:
         m = managers[t]
-        unknown = m.notna().to_numpy() & ~_isin(m.to_numpy(dtype=object), everyone)
+        b = codes[start[t]:start[t] + len(m)]
+        unknown = b >= k
         if not unknown.any():
             pass
         elif reps[t].options.unknown_managers == "chain_end":
-            named = [f"{v!r} ({reps[t].where(int(k))})" for k, v in
+            named = [f"{v!r} ({reps[t].where(int(r))})" for r, v in
                      zip(np.flatnonzero(unknown)[:10], m.to_numpy(dtype=object)[unknown][:10])]
             notes.append(f"{t}: {int(unknown.sum())} manager id(s) in neither table taken as the top "
                          f"of their chain (input.unknown_managers = 'chain_end'): " + ", ".join(named)
@@ -123,14 +146,21 @@ def check_managers(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) ->
         if "manager_id" in frames[t].columns:
             frames[t]["manager_id"] = m  # trimmed (input.trim_ids), unknown ones cleared
         reps[t].managers = m.to_numpy(dtype=object)
-    cycles = _manager_cycles(everyone, [(ids[t].to_numpy(dtype=object), managers[t]) for t in tables])
-    index = pd.Index(ids["mentees"])
+        boss[t] = np.where(unknown, -1, b)
+    # a person in both tables takes the manager of their mentees row (the later assignment)
+    parent = np.full(k, -1, dtype=np.int64)
+    for t in tables:
+        keep = (node[t] >= 0) & (boss[t] >= 0)
+        parent[node[t][keep]] = boss[t][keep]
+    cycles = _cycles(everyone, parent)
+    if cycles:
+        index = pd.Index(frames["mentees"]["id"])
 
-    def where(person):
-        t = "mentees" if person in index else "mentors"
-        return reps[t], _row_of(ids[t], person)
+        def where(person):
+            t = "mentees" if person in index else "mentors"
+            return reps[t], _row_of(frames[t]["id"], person)
 
-    _report_cycles(cycles, where)
+        _report_cycles(cycles, where)
     return notes
 
 

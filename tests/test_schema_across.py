@@ -1,0 +1,37 @@
+"""schema.across: the checks between the two tables when a table's ids are missing or repeat
+(their Index from ``table._check_ids`` then holds fewer ids than rows: the lookups fall back to
+the first row of each present id)."""
+import pandas as pd
+import pytest
+
+from mentormatch.errors import ValidationError
+from mentormatch.schema import validate_tables
+
+
+def _problems(mentors, mentees):
+    with pytest.raises(ValidationError) as info:
+        validate_tables(mentors, mentees)
+    return info.value.problems
+
+
+@pytest.mark.parametrize("blank", [None, "", "  "])
+def test_mentors_without_any_id_are_reported_row_by_row(blank):
+    # main (9ef0840) raised IndexError here: the same-person check gathered from no mentor
+    mentors = pd.DataFrame({"id": [blank, blank], "capacity": [1, 2], "city": ["Oslo", "Rome"]})
+    mentees = pd.DataFrame({"id": ["E1", "E2"], "city": ["Oslo", "Oslo"]})
+    problems = _problems(mentors, mentees)
+    assert [(p.table, p.column, p.expected.split(" (")[0]) for p in problems] == \
+        [("mentors", "id", "a non-empty id")] * 2
+
+
+def test_a_person_in_both_tables_is_compared_with_the_first_row_of_their_mentor_id():
+    mentors = pd.DataFrame({"id": ["M1", None, "E1", "E1"], "capacity": [1, 1, 1, 1],
+                            "city": ["Oslo", "Oslo", "Rome", "Oslo"]})
+    mentees = pd.DataFrame({"id": ["E1", "E2"], "city": ["Oslo", "Oslo"], "preferences": ["E1;M1", "M1"]})
+    problems = _problems(mentors, mentees)
+    found = [(p.table, p.column, p.row_id) for p in problems]
+    assert ("mentors", "id", None) in found  # the missing id
+    assert [f for f in found if f[1] == "id" and f[2] == "E1"] == [("mentors", "id", "E1")]  # repeated
+    same = [p for p in problems if p.table == "mentees" and "same attributes" in p.expected]
+    assert len(same) == 1 and same[0].row_id == "E1" and "row 2" in same[0].expected  # its first row
+    assert not [p for p in problems if p.column == "preferences"]  # E1 and M1 are mentors' ids
