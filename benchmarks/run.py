@@ -196,33 +196,47 @@ def check_assignment(scores, forbidden, mentee, mentor, cap, demand=1) -> dict:
 # ============================================================================================
 # workers: one measurement each, run in a subprocess
 # ============================================================================================
+def timed(spec: dict, prepare) -> dict:
+    """The speed section's measurement of one peer at one size, as timing.py describes: a warm-up
+    call on a tiny instance of the same kind, then ``prepare(spec)``'s call repeated (the min and
+    median of both clocks). ``prepare(spec)`` builds the inputs (not timed) and returns ``(call,
+    check)``: ``call()`` is the timed work (the peer's model built from the arrays, solved);
+    ``check(output)`` recomputes the objective and counts violations on the scores."""
+    from timing import BUDGET, repeat, runs
+
+    tiny = dict(spec, n=8, m=3, k=min(spec.get("k") or 0, 2))
+    prepare(tiny)[0]()  # imports and first-call costs stay out of the timing
+    call, check = prepare(spec)
+    before = peak_rss_mb()
+    t = repeat(call, runs(spec["n"], spec.get("k") or spec["m"]), spec.get("budget", BUDGET))
+    out = check(t.out)
+    out.update(t.summary(), rss_before_mb=before)
+    return out
+
+
 def w_mm_assign(spec):
-    """mentormatch.assign(..., solver="flow") on a dense DataFrame (the public API)."""
+    """mentormatch.assign(..., solver="flow") on a dense DataFrame (the public API); its
+    tables (built on their first read) are read after the timing."""
     _src_path()
     import pandas as pd
     from mentormatch.pipeline import assign
-    from mentormatch.solvers import get_solver
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    mentees = [f"e{i}" for i in range(n)]
-    mentors = [f"m{j}" for j in range(m)]
-    scores = pd.DataFrame(s, index=mentees, columns=mentors)
-    forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
-    capacity = pd.Series(float(c), index=mentors)
-    get_solver("flow")  # one-time imports of the solver modules stay out of the timing
-    import mentormatch.schema.scores  # noqa: F401  (assign()'s input checks, imported on first call)
-    import mentormatch.solvers.dense  # noqa: F401  (the module assign(solver="flow") runs)
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    res = assign(scores, capacity, forbidden=forbidden, solver="flow")
-    elapsed = time.perf_counter() - t
-    e = pd.Index(mentees).get_indexer(res.pairs["mentee_id"])
-    j = pd.Index(mentors).get_indexer(res.pairs["mentor_id"])
-    out = check_assignment(s, f, e, j, c)
-    out.update(time=elapsed, solver_time=res.wall_time, status=res.status, gap=res.gap,
-               rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+        mentees = [f"e{i}" for i in range(n)]
+        mentors = [f"m{j}" for j in range(m)]
+        scores = pd.DataFrame(s, index=mentees, columns=mentors)
+        forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
+        capacity = pd.Series(float(c), index=mentors)
+
+        def check(res):
+            e = pd.Index(mentees).get_indexer(res.pairs["mentee_id"])
+            j = pd.Index(mentors).get_indexer(res.pairs["mentor_id"])
+            return dict(check_assignment(s, f, e, j, c), solver_time=res.wall_time,
+                        status=res.status, gap=res.gap)
+        return (lambda: assign(scores, capacity, forbidden=forbidden, solver="flow")), check
+    return timed(spec, prepare)
 
 
 def w_mm_scored(spec):
@@ -230,23 +244,22 @@ def w_mm_scored(spec):
     each mentee's best pairs solved exactly, optimality proven for every pair with dual prices."""
     _src_path()
     import numpy as np
-    from mentormatch.solvers import SolverOptions, get_solver
+    from mentormatch.solvers import SolverOptions
     from mentormatch.solvers.certify import solve_scored
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    get_solver("flow")
-    s[f] = -np.inf  # the scorer's convention for an ineligible pair (outside the timing)
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    problem, sol = solve_scored(s, np.full(m, c), options=SolverOptions())
-    elapsed = time.perf_counter() - t
-    chosen = sol.chosen
-    s[f] = 0.0
-    out = check_assignment(s, f, problem.pairs.mentee[chosen], problem.pairs.mentor[chosen], c)
-    out.update(time=elapsed, solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
-               rss_before_mb=before, certified=bool((sol.certificate or {}).get("holds")))
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+        masked = np.where(f, -np.inf, s)  # the scorer's convention for an ineligible pair
+
+        def check(out):
+            problem, sol = out
+            chosen = sol.chosen
+            return dict(check_assignment(s, f, problem.pairs.mentee[chosen], problem.pairs.mentor[chosen], c),
+                        solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
+                        certified=bool((sol.certificate or {}).get("holds")))
+        return (lambda: solve_scored(masked, np.full(m, c), options=SolverOptions())), check
+    return timed(spec, prepare)
 
 
 def w_mm_solver(spec):
@@ -256,31 +269,33 @@ def w_mm_solver(spec):
     from mentormatch.pairs import Candidates
     from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    if spec.get("k"):
-        mentee, mentor, score = sparse_problem(n, m, spec["k"], spec["seed"])
-        get_solver("flow")
-        before = peak_rss_mb()
-        t = time.perf_counter()
-        problem = AssignmentProblem(Candidates(mentee, mentor, n, m), score, np.full(m, float(c)))
-        sol = get_solver("flow")(problem, SolverOptions())
-        elapsed = time.perf_counter() - t
-        out = check_sparse(score[sol.chosen], mentee[sol.chosen], mentor[sol.chosen], n, m, c)
-        out.update(time=elapsed, solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
-                   rss_before_mb=before)
-        return out
-    s, f = uniform_problem(n, m, spec["seed"])
-    get_solver("flow")  # one-time imports stay out of the timing
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    cand = Candidates.from_mask(~f)
-    problem = AssignmentProblem(cand, s[~f], np.full(m, float(c)))
-    sol = get_solver("flow")(problem, SolverOptions())
-    elapsed = time.perf_counter() - t
-    out = check_assignment(s, f, cand.mentee[sol.chosen], cand.mentor[sol.chosen], c)
-    out.update(time=elapsed, solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
-               rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        flow = get_solver("flow")
+        if spec.get("k"):
+            mentee, mentor, score = sparse_problem(n, m, spec["k"], spec["seed"])
+
+            def call():
+                return flow(AssignmentProblem(Candidates(mentee, mentor, n, m), score, np.full(m, float(c))),
+                            SolverOptions())
+
+            def check(sol):
+                ch = sol.chosen
+                return dict(check_sparse(score[ch], mentee[ch], mentor[ch], n, m, c),
+                            solver_time=sol.wall_time, status=sol.status, gap=sol.gap)
+            return call, check
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            cand = Candidates.from_mask(~f)
+            return cand, flow(AssignmentProblem(cand, s[~f], np.full(m, float(c))), SolverOptions())
+
+        def check(out):
+            cand, sol = out
+            return dict(check_assignment(s, f, cand.mentee[sol.chosen], cand.mentor[sol.chosen], c),
+                        solver_time=sol.wall_time, status=sol.status, gap=sol.gap)
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_scipy(spec):
@@ -288,16 +303,19 @@ def w_scipy(spec):
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)  # n x (m * c); each mentor c slots
-    rows, cols = linear_sum_assignment(cost)
-    elapsed = time.perf_counter() - t
-    out = check_assignment(s, f, rows, cols // c, c)
-    out.update(time=elapsed, status="optimal", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)  # n x (m * c); each mentor c slots
+            return linear_sum_assignment(cost)
+
+        def check(out):
+            rows, cols = out
+            return dict(check_assignment(s, f, rows, cols // c, c), status="optimal")
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_lap(spec):
@@ -306,19 +324,21 @@ def w_lap(spec):
     import numpy as np
     import lap
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    cost = np.repeat(np.where(f, 0.0, -s), c, axis=1)  # n x (m * c); each mentor c slots
-    _, x, _ = lap.lapjv(cost, extend_cost=True)
-    elapsed = time.perf_counter() - t
-    rows = np.flatnonzero(x >= 0)
-    cols = x[rows]
-    keep = ~f[rows, cols // c]
-    out = check_assignment(s, f, rows[keep], cols[keep] // c, c)
-    out.update(time=elapsed, status="optimal", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            cost = np.repeat(np.where(f, 0.0, -s), c, axis=1)  # n x (m * c); each mentor c slots
+            return lap.lapjv(cost, extend_cost=True)[1]
+
+        def check(x):
+            rows = np.flatnonzero(x >= 0)
+            cols = x[rows]
+            keep = ~f[rows, cols // c]
+            return dict(check_assignment(s, f, rows[keep], cols[keep] // c, c), status="optimal")
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_ortools_dense(spec):
@@ -326,34 +346,39 @@ def w_ortools_dense(spec):
     import numpy as np
     from ortools.graph.python import min_cost_flow
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    if spec.get("k"):
-        ii, jj, w = sparse_problem(n, m, spec["k"], spec["seed"])
-    else:
-        s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    src, sink = n + m, n + m + 1
-    if not spec.get("k"):
-        ii, jj = np.nonzero(~f)
-        w = s[ii, jj]
-    tails = np.concatenate([np.full(n, src), ii, n + np.arange(m), [src]])
-    heads = np.concatenate([np.arange(n), n + jj, np.full(m, sink), [sink]])
-    caps = np.concatenate([np.ones(n), np.ones(len(ii)), np.full(m, c), [n]]).astype(np.int64)
-    costs = np.concatenate([np.zeros(n), -np.round(w * 1e6), np.zeros(m), [0]]).astype(np.int64)
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
-    smcf.set_nodes_supplies(np.array([src, sink], dtype=np.int32), np.array([n, -n], dtype=np.int64))
-    status = smcf.solve()
-    if status != smcf.OPTIMAL:
-        raise RuntimeError(f"OR-Tools status {status}")
-    flows = smcf.flows(np.arange(n, n + len(ii), dtype=np.int32))
-    elapsed = time.perf_counter() - t
-    used = flows > 0
-    out = (check_sparse(w[used], ii[used], jj[used], n, m, c) if spec.get("k")
-           else check_assignment(s, f, ii[used], jj[used], c))
-    out.update(time=elapsed, status="optimal", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        if spec.get("k"):
+            ii, jj, w = sparse_problem(n, m, spec["k"], spec["seed"])
+        else:
+            s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            src, sink = n + m, n + m + 1
+            if spec.get("k"):
+                a, b, ws = ii, jj, w
+            else:
+                a, b = np.nonzero(~f)
+                ws = s[a, b]
+            tails = np.concatenate([np.full(n, src), a, n + np.arange(m), [src]])
+            heads = np.concatenate([np.arange(n), n + b, np.full(m, sink), [sink]])
+            caps = np.concatenate([np.ones(n), np.ones(len(a)), np.full(m, c), [n]]).astype(np.int64)
+            costs = np.concatenate([np.zeros(n), -np.round(ws * 1e6), np.zeros(m), [0]]).astype(np.int64)
+            smcf = min_cost_flow.SimpleMinCostFlow()
+            smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
+            smcf.set_nodes_supplies(np.array([src, sink], dtype=np.int32), np.array([n, -n], dtype=np.int64))
+            status = smcf.solve()
+            if status != smcf.OPTIMAL:
+                raise RuntimeError(f"OR-Tools status {status}")
+            return a, b, ws, smcf.flows(np.arange(n, n + len(a), dtype=np.int32))
+
+        def check(out):
+            a, b, ws, flows = out
+            used = flows > 0
+            return dict(check_sparse(ws[used], a[used], b[used], n, m, c) if spec.get("k")
+                        else check_assignment(s, f, a[used], b[used], c), status="optimal")
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_networkx(spec):
@@ -361,24 +386,26 @@ def w_networkx(spec):
     import networkx as nx
     import numpy as np
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    g = nx.Graph()
-    ii, jj = np.nonzero(~f)
-    g.add_weighted_edges_from(
-        ((("e", int(i)), ("m", int(j), k), float(s[i, j])) for i, j in zip(ii, jj) for k in range(c)))
-    matching = nx.max_weight_matching(g)
-    elapsed = time.perf_counter() - t
-    e, j = [], []
-    for a, b in matching:
-        mentee, slot = (a, b) if a[0] == "e" else (b, a)
-        e.append(mentee[1])
-        j.append(slot[1])
-    out = check_assignment(s, f, e, j, c)
-    out.update(time=elapsed, status="optimal", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            g = nx.Graph()
+            ii, jj = np.nonzero(~f)
+            g.add_weighted_edges_from(
+                ((("e", int(i)), ("m", int(j), k), float(s[i, j])) for i, j in zip(ii, jj) for k in range(c)))
+            return nx.max_weight_matching(g)
+
+        def check(matching):
+            e, j = [], []
+            for a, b in matching:
+                mentee, slot = (a, b) if a[0] == "e" else (b, a)
+                e.append(mentee[1])
+                j.append(slot[1])
+            return dict(check_assignment(s, f, e, j, c), status="optimal")
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_hospital_resident(spec):
@@ -387,29 +414,30 @@ def w_hospital_resident(spec):
     import numpy as np
     from matching.games import HospitalResident
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    masked = np.where(f, -np.inf, s)
-    order_r = np.argsort(-masked, axis=1, kind="stable")
-    order_h = np.argsort(-masked, axis=0, kind="stable")
-    allowed = ~f
-    resident_prefs = {i: [int(j) for j in order_r[i] if allowed[i, j]] for i in range(n)}
-    hospital_prefs = {f"h{j}": [int(i) for i in order_h[:, j] if allowed[i, j]] for j in range(m)}
-    resident_prefs = {i: [f"h{j}" for j in p] for i, p in resident_prefs.items()}
-    game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs,
-                                                     {f"h{j}": c for j in range(m)})
-    result = game.solve(optimal="resident")
-    elapsed = time.perf_counter() - t
-    e, j = [], []
-    for hospital, residents in result.items():
-        for r in residents:
-            e.append(int(r.name))
-            j.append(int(str(hospital.name)[1:]))
-    out = check_assignment(s, f, e, j, c)
-    out.update(time=elapsed, status="stable", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            masked = np.where(f, -np.inf, s)
+            order_r = np.argsort(-masked, axis=1, kind="stable")
+            order_h = np.argsort(-masked, axis=0, kind="stable")
+            allowed = ~f
+            resident_prefs = {i: [f"h{j}" for j in order_r[i] if allowed[i, j]] for i in range(n)}
+            hospital_prefs = {f"h{j}": [int(i) for i in order_h[:, j] if allowed[i, j]] for j in range(m)}
+            game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs,
+                                                             {f"h{j}": c for j in range(m)})
+            return game.solve(optimal="resident")
+
+        def check(result):
+            e, j = [], []
+            for hospital, residents in result.items():
+                for r in residents:
+                    e.append(int(r.name))
+                    j.append(int(str(hospital.name)[1:]))
+            return dict(check_assignment(s, f, e, j, c), status="stable")
+        return call, check
+    return timed(spec, prepare)
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,8 +500,10 @@ def w_quality(spec):
     out = {"n_mentees": int(len(mentees)), "n_mentors": int(len(mentors)),
            "capacity_total": float(pd.to_numeric(mentors["capacity"]).sum())}
     t = time.perf_counter()
-    result = pl.pair(mentors, mentees, programme=None)
+    with TreeRss() as tree:  # pair()'s own peak; the baselines below add to the worker's
+        result = pl.pair(mentors, mentees, programme=None)
     out["pair_time"] = time.perf_counter() - t
+    out["pair_peak_mb"] = tree.peak_mb
     out["solver_time"] = result.wall_time
     out["status"] = result.status
     out["solver"] = result.solver
@@ -872,7 +902,10 @@ def measure(spec: dict, timeout: float, mem_limit: int | None = None) -> dict:
             resource.setrlimit(resource.RLIMIT_AS, (mem_limit, mem_limit))
 
     t = time.perf_counter()
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), MPLBACKEND="Agg")
+    # the caller's PYTHONPATH stays behind src: a peer installed in its own --target directory
+    # (``matching`` beside mentor-match's namesake, see PEER_DIRS) is found through it
+    path = [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), MPLBACKEND="Agg")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               preexec_fn=limit, env=env, cwd=str(ROOT))
@@ -924,6 +957,9 @@ def machine() -> dict:
     try:
         info["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                      text=True, cwd=str(ROOT)).stdout.strip()
+        if subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                          text=True, cwd=str(ROOT)).stdout.strip():
+            info["git"] += " with uncommitted changes"
     except OSError:
         pass
     return info
@@ -978,7 +1014,9 @@ def log(msg: str):
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_speed(sizes, timeout: float, seed: int = 1) -> list[dict]:
+def run_speed(sizes, timeout: float, seed: int = 1, budget: float | None = None) -> list[dict]:
+    """Every peer at every size, each in its own subprocess (``measure``); ``budget``: the
+    seconds after which a measurement stops repeating its call (timing.BUDGET by default)."""
     rows = []
     failed_at: dict[str, str] = {}
     ram = ram_bytes()
@@ -997,8 +1035,9 @@ def run_speed(sizes, timeout: float, seed: int = 1) -> list[dict]:
                                  f"(dense {n:,} x {m:,}), machine has {ram / GIB:.0f} GiB")
             else:
                 log(f"[speed] {peer} {n}x{m} c={c} ...")
-                row.update(measure({"kind": peer, "n": n, "m": m, "c": c, "k": k, "seed": seed},
-                                   timeout, mem_limit=int(0.85 * ram)))
+                spec = {"kind": peer, "n": n, "m": m, "c": c, "k": k, "seed": seed}
+                row.update(measure(dict(spec, budget=budget) if budget else spec, timeout,
+                                   mem_limit=int(0.85 * ram)))
                 log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
                 if row["status_run"] != "ok":
                     failed_at[(peer, bool(k))] = f"{row['error'].split(':')[0]} at {n:,} x {m:,}"
@@ -1042,7 +1081,9 @@ def quality_section(q_rows) -> list[str]:
              "Score figures are over the pairs made; *matched* and *top-3* are shares of all mentees "
              "(*top-3*: paired with one of the mentee's three best-scoring eligible mentors). "
              "Fairness: per group of `gender` and of `region`, the matched share and the mean score; "
-             "the table gives min/max across groups (1.00 = equal).", ""]
+             "the table gives min/max across groups (1.00 = equal). Peak memory of `mm.pair`: the "
+             "process tree's resident memory at one instant, sampled every 20 ms during the call; of the "
+             "whole measurement: its process's `ru_maxrss` (the baselines run after `mm.pair`).", ""]
     metrics = [("mean", "mean score"), ("median", "median score"), ("p10", "10th pct score"),
                ("matched", "matched"), ("top3", "top-3 mentor"),
                ("gender_share_ratio", "gender: matched min/max"), ("gender_score_ratio", "gender: score min/max"),
@@ -1057,7 +1098,9 @@ def quality_section(q_rows) -> list[str]:
                   f"`mm.pair`: {fmt_t(row['pair_time'])} end to end (solver {row['solver']}: "
                   f"{fmt_t(row['solver_time'])}, status {row['status']}); "
                   f"{row['n_pairs_eligible']:,} eligible pairs; capacity {row['capacity_total']:.0f} "
-                  f"for {row['n_mentees']:,} mentees; peak RSS {row['peak_rss_mb']:.0f} MB. "
+                  f"for {row['n_mentees']:,} mentees; peak memory: `mm.pair` "
+                  f"{row['pair_peak_mb']:.0f} MB, the whole measurement with the baselines "
+                  f"{row['peak_rss_mb']:.0f} MB. "
                   f"Groups: {', '.join(f'{k} {v}' for k, v in row['groups'].items()) or 'none'}.", ""]
         stable_ok = "error" not in row["stable"]
         cols = ["optimal", f"random ({nr} seeds)", "greedy", "stable"]
@@ -1078,19 +1121,56 @@ def quality_section(q_rows) -> list[str]:
     return lines
 
 
+#: The exact peers of the speed section: the fastest of them at a size is "the fastest exact
+#: peer" of issue 23's targets (HospitalResident is stable, not optimal).
+EXACT_PEERS = ("scipy linear_sum_assignment", "lap.lapjv", "OR-Tools dense min-cost flow",
+               "networkx max_weight_matching")
+#: Issue 23's plain-path targets for assign(): at a size, the fastest exact peer's time over
+#: assign()'s must be at least this (CPU time, min of the repeated calls of each).
+ASSIGN_TARGETS = {(10_000, 2_500): 40.0, (2_000, 500): 1.0, (200, 50): 1.0}
+
+
+def _ok(row) -> bool:
+    return bool(row) and row.get("status_run") == "ok"
+
+
+def fmt_timing(row, key="time") -> str:
+    """``min (median)`` of one clock over the row's repeated calls, or why it has none."""
+    if not _ok(row):
+        return f"*{row.get('error', row.get('status_run'))}*"
+    med = row.get(f"{key}_median")
+    return fmt_t(row[key]) + (f" ({fmt_t(med)})" if med is not None and row.get("runs", 1) > 1 else "")
+
+
+def fmt_x(ratio: float) -> str:
+    return f"{ratio:,.0f}x" if ratio >= 100 else f"{ratio:.3g}x"
+
+
+def _ratio(peer_row, base_row) -> str:
+    """peer ÷ base on CPU time, the wall-clock ratio in brackets."""
+    return (f"{fmt_x(peer_row['cpu'] / base_row['cpu'])} ({fmt_x(peer_row['time'] / base_row['time'])} wall)"
+            if _ok(peer_row) and _ok(base_row) else "-")
+
+
 def speed_section(rows, scoring_rows, timeout) -> list[str]:
+    from timing import method
+
     lines = ["## 2. Speed and peak memory of solving", "",
              "Uniform random scores (mentees x mentors, `numpy.random.default_rng(1)`), every mentor "
              "capacity c, 1% of pairs forbidden. Time = building the peer's model from the arrays + "
-             "solving (data generation excluded); peak = the measurement's own process (`ru_maxrss`, "
+             "solving (data generation excluded), mentormatch and every peer alike: "
+             f"{method()} (`benchmarks/timing.py`, the ladder's method too). Peak = the measurement "
+             "process's `ru_maxrss` (it starts no child process, so this is its process tree's; it "
              "includes the interpreter, numpy and the score matrix). Objective = total score "
              "recomputed on the same matrix; every result is checked for forbidden pairs and "
              "capacities. Each measurement runs in its own subprocess with a "
              f"{timeout:.0f} s timeout; a peer that failed at a size is not attempted at larger ones.", "",
-             "- *mentormatch assign(flow)*: the public `mm.assign(scores_df, capacity, forbidden)`;",
+             "- *mentormatch assign(flow)*: the public `mm.assign(scores_df, capacity, forbidden)` "
+             "(its result tables, built on first read, read after the timing);",
              "- *mentormatch solver(flow)*: the same solver through the array interface "
              "(`AssignmentProblem` + `get_solver(\"flow\")`), no DataFrames;",
              "- *scipy*: `linear_sum_assignment` on the n x (m·c) capacity-expanded matrix (forbidden = inf);",
+             "- *lap.lapjv*: Jonker-Volgenant (PyPI `lap`) on the same expanded matrix (forbidden = 0);",
              "- *OR-Tools dense*: the naive model, `SimpleMinCostFlow` with every eligible arc;",
              "- *networkx*: `max_weight_matching` on mentees x capacity-expanded mentor slots;",
              "- *matching HospitalResident*: stable (resident-optimal), not optimal; full preference "
@@ -1099,32 +1179,27 @@ def speed_section(rows, scoring_rows, timeout) -> list[str]:
                    key=lambda s: (bool(s[3]), s[0] * s[1]))
     by = {(r["peer"], r["n"], r["m"], r.get("k", 0)): r for r in rows}
     head = [size_label(*sz) for sz in sizes]
-    for title, key, fmt in [("Time", "time", fmt_cell),
-                            ("Peak memory (MB)", "peak_rss_mb",
-                             lambda r, k: f"{r[k]:.0f}" if r.get("status_run") == "ok" else "-"),
+    for title, key, fmt in [("Time, wall clock: min of the calls (median)", "time", fmt_timing),
+                            ("Time, CPU (the process's user + system): min of the calls (median)", "cpu", fmt_timing),
+                            ("Timed calls", "runs", lambda r, k: f"{r[k]}" if _ok(r) else "-"),
+                            ("Peak memory (MB)", "peak_rss_mb", lambda r, k: f"{r[k]:.0f}" if _ok(r) else "-"),
                             ("Total score (objective)", "objective",
                              lambda r, k: (f"{r[k]:.2f}" + (" ⚠ violations" if r.get("violations") else ""))
-                             if r.get("status_run") == "ok" else "-")]:
+                             if _ok(r) else "-")]:
         lines += [f"**{title}**", "", "| peer | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
         for peer in SPEED_PEERS:
             cells = [fmt(by[(peer, n, m, k)], key) if (peer, n, m, k) in by else "-" for n, m, c, k in sizes]
             lines.append(f"| {peer} | " + " | ".join(cells) + " |")
         lines.append("")
-    # ratios
-    lines += ["**Ratios: peer time ÷ mentormatch assign(flow) time (sparse variant: ÷ mentormatch solver(flow) time), same size, same run (above 1 = mentormatch faster)**", "",
+    lines += ["**Ratios: peer time ÷ mentormatch assign(flow) time (sparse variant: ÷ mentormatch "
+              "solver(flow) time), each the minimum of its calls, same size, same run; CPU time, the "
+              "wall-clock ratio in brackets (above 1 = mentormatch faster)**", "",
               "| peer | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
     for peer in SPEED_PEERS[1:]:
         cells = []
         for n, m, c, k in sizes:
             base = "mentormatch solver(flow)" if k else "mentormatch assign(flow)"
-            a, b = by.get((base, n, m, k)), by.get((peer, n, m, k))
-            if peer == base:
-                cells.append("-")
-                continue
-            if a and b and a.get("status_run") == "ok" and b.get("status_run") == "ok":
-                cells.append(f"{b['time'] / a['time']:.3g}x")
-            else:
-                cells.append("-")
+            cells.append("-" if peer == base else _ratio(by.get((peer, n, m, k)), by.get((base, n, m, k))))
         lines.append(f"| {peer} | " + " | ".join(cells) + " |")
     lines.append("")
     if scoring_rows:
@@ -1220,34 +1295,6 @@ def plot(speed_rows, mm_rows, path: Path) -> bool:
     return True
 
 
-def write_report(path: Path, info, q_rows, speed_rows, scoring_rows, mm_rows, args, plot_name, started,
-                 scale_rows=()):
-    lines = ["# Benchmarks", "",
-             f"Written by `benchmarks/run.py{' --smoke' if args.smoke else ''}` (`make bench`) in one run "
-             f"of {(time.perf_counter() - started) / 60:.1f} minutes; every ratio compares figures "
-             "measured in this same run on this machine. Re-run to refresh; do not edit by hand.", "",
-             "## Machine", "",
-             f"- CPU: {info.get('cpu', '?')}, {info.get('cores')} cores; RAM {info.get('ram_gib', 0):.1f} GiB",
-             f"- Python {info['python']} on {info['platform']}; date {info['date']}; git {info.get('git', '?')}",
-             "- " + ", ".join(f"{k} {v}" for k, v in info.items()
-                              if k not in ("python", "platform", "date", "cores", "cpu", "ram_gib", "git")
-                              and v is not None), ""]
-    headline = headline_lines(q_rows, speed_rows, mm_rows)
-    if headline:
-        lines += ["## Headline", ""] + headline + [""]
-    lines += quality_section(q_rows)
-    lines += speed_section(speed_rows, scoring_rows, args.timeout)
-    lines += mentor_match_section(mm_rows)
-    lines += ["## 4. Time against size", ""]
-    lines += ([f"![solve time against problem size, log-log]({plot_name})", ""] if plot_name
-              else ["(matplotlib not available: no plot)", ""])
-    lines += scale_section(scale_rows)
-    from sections import other_sections  # the other scripts' sections stay (programmes, rounds, ...)
-
-    kept = other_sections(path)
-    path.write_text("\n".join(lines) + "".join("\n\n" + block for block in kept) + ("\n" if kept else ""))
-
-
 def _scale_peak(r) -> str:
     """The process tree's peak at one instant (sampled), with each process's own peak beside it."""
     child = r.get("child_peak_rss_mb", 0.0)
@@ -1296,40 +1343,166 @@ def scale_section(rows) -> list[str]:
     return lines
 
 
-def headline_lines(q_rows, speed_rows, mm_rows) -> list[str]:
+def headline_quality(q_rows) -> list[str]:
     import statistics as st
 
     out = []
     for r in q_rows:
-        if r.get("status_run") == "ok":
+        if _ok(r):
+            rnd = st.mean(r["random"]["mean"])
             out.append(f"- {r['n']:,} mentees: optimal mean score {r['optimal']['mean']:.3f} vs random "
-                       f"{st.mean(r['random']['mean']):.3f} (x{r['optimal']['mean'] / st.mean(r['random']['mean']):.2f}); "
-                       f"top-3 mentor {r['optimal']['top3']:.0%} vs {st.mean(r['random']['top3']):.0%}.")
-    by = {(r["peer"], r["n"]): r for r in speed_rows if not r.get("k")}
-    for (peer, n), r in by.items():
-        if peer == "mentormatch assign(flow)" and r.get("status_run") == "ok":
-            s = by.get(("scipy linear_sum_assignment", n))
-            lp = by.get(("lap.lapjv", n))
-            o = by.get(("OR-Tools dense min-cost flow", n))
-            bits = [f"{p} takes {q['time'] / r['time']:.3g}x as long"
-                    for p, q in (("lap.lapjv", lp), ("scipy", s), ("OR-Tools dense", o))
-                    if q and q.get("status_run") == "ok"]
-            if bits:
-                out.append(f"- {n:,} x {r['m']:,}: mentormatch assign {fmt_t(r['time'])}; " + ", ".join(bits) + ".")
+                       f"{rnd:.3f} (x{r['optimal']['mean'] / rnd:.2f}); top-3 mentor "
+                       f"{r['optimal']['top3']:.0%} vs {st.mean(r['random']['top3']):.0%}.")
+    return out
+
+
+def headline_speed(rows) -> list[str]:
+    """At each dense size, ``assign()`` against the fastest exact peer (CPU time, min of the
+    calls of each, the wall clock beside it), and issue 23's target where it sets one."""
+    by = {(r["peer"], r["n"], r["m"]): r for r in rows if not r.get("k")}
+    out = []
+    for n, m in sorted({(n, m) for _, n, m in by}, key=lambda s: s[0] * s[1]):
+        r = by.get(("mentormatch assign(flow)", n, m))
+        peers = [(p, by[(p, n, m)]) for p in EXACT_PEERS if _ok(by.get((p, n, m)))]
+        if not _ok(r) or not peers:
+            continue
+        name, q = min(peers, key=lambda pq: pq[1]["cpu"])
+        cpu, wall = q["cpu"] / r["cpu"], q["time"] / r["time"]
+        line = (f"- {n:,} x {m:,} (capacity {r['c']}, 1% forbidden): `assign()` {fmt_t(r['cpu'])} CPU "
+                f"({fmt_t(r['time'])} wall), min of {r['runs']} calls; the fastest exact peer, {name} on "
+                f"the capacity-expanded matrix, {fmt_t(q['cpu'])} CPU ({fmt_t(q['time'])} wall), min of "
+                f"{q['runs']}: it takes {fmt_x(cpu)} assign()'s CPU time ({fmt_x(wall)} its wall time).")
+        others = [f"{p} {_ratio(x, r)}" for p, x in peers if p != name]
+        if others:
+            line += " Others: " + "; ".join(others) + "."
+        target = ASSIGN_TARGETS.get((n, m))
+        if target is not None:
+            goal = "at least as fast as" if target == 1 else f"at least {target:g}x faster than"
+            line += (f" Issue 23's target, assign() {goal} the fastest exact peer: "
+                     f"**{'met' if cpu >= target else 'not met'}** by CPU time, "
+                     f"{'met' if wall >= target else 'not met'} by wall time.")
+        out.append(line)
+    return out
+
+
+def headline_mentor_match(mm_rows) -> list[str]:
+    out = []
     for n, a, b in mm_rows:
-        if a.get("status_run") == "ok" and b.get("status_run") == "ok":
+        if _ok(a) and _ok(b):
             out.append(f"- mentor-match 7.0.1 at {n:,} x {n:,}: {fmt_t(a['time'])} vs mentormatch "
-                       f"{fmt_t(b['time'])} ({a['time'] / b['time']:.0f}x faster), total score "
-                       f"{b['objective'] / max(a['objective'], 1e-9):.4f}x its own.")
-        elif a.get("status_run") != "ok":
+                       f"{fmt_t(b['time'])} ({a['time'] / b['time']:.0f}x faster, one run each, wall), "
+                       f"total score {b['objective'] / max(a['objective'], 1e-9):.4f}x its own.")
+        elif not _ok(a):
             out.append(f"- mentor-match 7.0.1 at {n:,} x {n:,}: *{a.get('error')}*; mentormatch {fmt_cell(b)}.")
     return out
+
+
+#: Issue 23's target for ``pair()`` at 100,000 x 20,000: seconds and GiB (the process tree).
+PAIR_TARGET = {(100_000, 20_000): (20.0, 2.0)}
+
+
+def headline_scale(rows) -> list[str]:
+    out = []
+    for r in rows:
+        if not _ok(r):
+            continue
+        t = r["prepare_time"] + r["solve_time"]
+        gib = (r.get("tree_peak_rss_mb") or r["peak_rss_mb"] + r.get("child_peak_rss_mb", 0.0)) / 1024
+        line = (f"- `mm.pair` at {r['n']:,} x {r['m']:,} on people: {fmt_t(t)} wall (prepare + solve, "
+                f"one run), status {r['status']}; peak memory {gib:.2f} GiB (the process tree at one "
+                "instant, over the whole measurement).")
+        goal = PAIR_TARGET.get((r["n"], r["m"]))
+        if goal:
+            line += (f" Issue 23's target, at most {goal[0]:.0f} s and {goal[1]:.0f} GiB: time "
+                     f"**{'met' if t <= goal[0] else 'not met'}**, memory "
+                     f"**{'met' if gib <= goal[1] else 'not met'}**.")
+        out.append(line)
+    return out
+
+
+HEADLINES = {"quality": headline_quality, "speed": headline_speed,
+             "mentor_match": headline_mentor_match, "scale": headline_scale}
+SECTION_NUMBER = {"quality": 1, "speed": 2, "mentor_match": 3, "scale": 5}
+
+
+#: run.py's sections, in file order: each measured and written on its own with ``--sections``
+#: (the headline's lines drawn from a section are written with it; the plot, which needs the
+#: speed and mentor-match rows, with a run of both).
+SECTIONS = ("quality", "speed", "mentor_match", "scale")
+#: Its marked blocks, in file order (``run_headline_X``: the headline's lines from section X).
+BLOCKS = ("run_machine", *(f"run_headline_{s}" for s in SECTIONS), "run_quality", "run_speed",
+          "run_mentor_match", "run_plot", "run_scale")
+
+
+def stamp(info, run, command) -> str:
+    """The line that says which run measured a section: when, which code, how long, what load."""
+    return (f"*Measured {run['date']} at git {info.get('git', '?')} by `{command}` in "
+            f"{run['minutes']:.1f} min; load average (1 min) {run['load'][0]:.1f} at the start, "
+            f"{run['load'][1]:.1f} at the end, on the machine above.*")
+
+
+def machine_lines(info) -> list[str]:
+    return ["## Machine", "",
+            f"- CPU: {info.get('cpu', '?')}, {info.get('cores')} cores; RAM {info.get('ram_gib', 0):.1f} GiB",
+            f"- Python {info['python']} on {info['platform']}",
+            "- " + ", ".join(f"{k} {v}" for k, v in info.items()
+                             if k not in ("python", "platform", "date", "cores", "cpu", "ram_gib", "git")
+                             and v is not None), ""]
+
+
+def report_blocks(rows: dict, runs: dict, info, command: str, plot_name) -> dict[str, list[str]]:
+    """The blocks of the sections this run measured (``rows`` has theirs), each stamped."""
+    def stamped(lines):  # the stamp under the section's title
+        return [*lines[:2], stamp(info, runs[name], command), "", *lines[2:]]
+
+    # the machine block only with a whole run: the sections it describes were measured there
+    blocks = {"run_machine": machine_lines(info)} if all(name in rows for name in SECTIONS) else {}
+    for name in SECTIONS:
+        if name not in rows:
+            continue
+        head = HEADLINES[name](rows[name])
+        blocks[f"run_headline_{name}"] = (
+            [*head, f"- *The lines above: section {SECTION_NUMBER[name]}'s run, "
+                    f"{runs[name]['date']}, git {info.get('git', '?')}.*", ""] if head else [])
+        if name == "quality":
+            blocks["run_quality"] = stamped(quality_section(rows["quality"]))
+        elif name == "speed":
+            blocks["run_speed"] = stamped(speed_section(rows["speed"], rows["scoring"], rows["timeout"]))
+        elif name == "mentor_match":
+            blocks["run_mentor_match"] = stamped(mentor_match_section(rows["mentor_match"]))
+        else:
+            blocks["run_scale"] = stamped(scale_section(rows["scale"]))
+    if "speed" in rows and "mentor_match" in rows:
+        blocks["run_plot"] = ["## 4. Time against size", "",
+                              *([f"![solve time against problem size, log-log]({plot_name})", ""] if plot_name
+                                else ["(matplotlib not available: no plot)", ""]),
+                              f"*Drawn from sections 2 and 3 of the run of {runs['speed']['date']}.*", ""]
+    return blocks
+
+
+def write_report(path: Path, blocks: dict[str, list[str]], total_minutes: float):
+    """Write run.py's part of the report (``sections.write_blocks``): the whole of it after a
+    whole run, else only the blocks of the sections run; the other scripts' sections stay."""
+    from sections import write_blocks
+
+    head = ["# Benchmarks", "",
+            "The headline and sections 1-5 are written by `benchmarks/run.py` (`make bench`; the whole "
+            f"run took {total_minutes:.1f} minutes last time); `benchmarks/run.py --sections speed "
+            "--write BENCHMARKS.md` refreshes one section (and its headline lines) in a few minutes. "
+            "Each section states the run that measured it: date, git commit, duration, load. Every "
+            "ratio compares figures measured in the same run on this machine. Re-run to refresh; do "
+            "not edit by hand.", ""]
+    write_blocks(path, head, list(BLOCKS), blocks, before={"run_headline_quality": ["## Headline", ""]})
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--write", metavar="PATH", help="write the Markdown report here")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: checks the harness runs")
+    p.add_argument("--sections", default=",".join(SECTIONS),
+                   help=f"which sections to measure and write, of {','.join(SECTIONS)} (default: all, "
+                        "the whole report); e.g. --sections speed refreshes section 2 and its headline "
+                        "lines in the file --write names, leaving the rest as it was")
     p.add_argument("--sizes", help="speed sizes, e.g. 200x50:4,1000x250:4 (mentees x mentors : capacity)")
     p.add_argument("--quality-sizes", help="mentee counts for section 1, e.g. 100,1000,10000")
     p.add_argument("--mentor-match-sizes", help="N for section 3, e.g. 100,1000")
@@ -1341,78 +1514,100 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.worker:
         return worker_main(args.worker)
+    selected = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = sorted(set(selected) - set(SECTIONS))
+    if unknown:
+        p.error(f"--sections: unknown {', '.join(unknown)}; the sections are {', '.join(SECTIONS)}")
     started = time.perf_counter()
     smoke = args.smoke
     speed_sizes = parse_sizes(args.sizes or ("30x10:3,60x20:3,200x50:3/10" if smoke else
-                                             "200x50:4,1000x250:4,10000x2500:4,100000x20000:5,100000x20000:5/50"))
+                                             "200x50:4,1000x250:4,2000x500:4,10000x2500:4,"
+                                             "100000x20000:5,100000x20000:5/50"))
     q_sizes = [int(x) for x in (args.quality_sizes or ("60" if smoke else "100,1000,10000")).split(",")]
     mm_sizes = [int(x) for x in (args.mentor_match_sizes or ("20" if smoke else "100,1000")).split(",")]
     seeds = args.seeds or (3 if smoke else 20)
     args.timeout = args.timeout or (60 if smoke else 90)
     info = machine()
     log(f"machine: {info}")
+    mem = int(0.85 * ram_bytes())
 
-    q_rows = []
-    for n in q_sizes:
-        m = max(2, round(n / 3.3))
-        log(f"[quality] {n} x {m} ...")
-        row = {"n": n, "m": m}
-        row.update(measure({"kind": "quality", "n": n, "m": m, "seed": 1, "random_seeds": seeds,
-                            "check_stable_programme": n <= 100}, timeout=120 if smoke else 600,
-                           mem_limit=int(0.85 * ram_bytes())))
-        log(f"        -> {row.get('status_run')} {row.get('pair_time', row.get('error'))}")
-        q_rows.append(row)
+    def quality():
+        q_rows = []
+        for n in q_sizes:
+            m = max(2, round(n / 3.3))
+            log(f"[quality] {n} x {m} ...")
+            row = {"n": n, "m": m}
+            row.update(measure({"kind": "quality", "n": n, "m": m, "seed": 1, "random_seeds": seeds,
+                                "check_stable_programme": n <= 100}, timeout=120 if smoke else 600,
+                               mem_limit=mem))
+            log(f"        -> {row.get('status_run')} {row.get('pair_time', row.get('error'))}")
+            q_rows.append(row)
+        return {"quality": q_rows}
 
-    speed_rows = run_speed(speed_sizes, args.timeout)
-    scoring_rows = []
-    for n in q_sizes:
-        m = max(2, round(n / 3.3))
-        log(f"[scoring] {n} x {m} ...")
-        row = {"n": n, "m": m}
-        row.update(measure({"kind": "scoring", "n": n, "m": m, "seed": 1}, timeout=600,
-                           mem_limit=int(0.85 * ram_bytes())))
-        row["reference"] = measure({"kind": "scoring reference (numpy on tables)", "n": n, "m": m, "seed": 1,
-                                    "check": n * m <= 1_000_000},  # same values as score_pairs?
-                                   timeout=600, mem_limit=int(0.85 * ram_bytes()))
-        scoring_rows.append(row)
+    def speed():
+        speed_rows = run_speed(speed_sizes, args.timeout, budget=1.0 if smoke else None)
+        scoring_rows = []
+        for n in q_sizes:
+            m = max(2, round(n / 3.3))
+            log(f"[scoring] {n} x {m} ...")
+            row = {"n": n, "m": m}
+            row.update(measure({"kind": "scoring", "n": n, "m": m, "seed": 1}, timeout=600, mem_limit=mem))
+            row["reference"] = measure({"kind": "scoring reference (numpy on tables)", "n": n, "m": m, "seed": 1,
+                                        "check": n * m <= 1_000_000},  # same values as score_pairs?
+                                       timeout=600, mem_limit=mem)
+            scoring_rows.append(row)
+        return {"speed": speed_rows, "scoring": scoring_rows, "timeout": args.timeout}
 
-    mm_rows = []
-    for n in mm_sizes:
-        log(f"[mentor-match] {n} x {n} ...")
-        a = measure({"kind": "mentor-match 7.0.1", "n": n, "seed": 1},
-                    timeout=60 if smoke else args.mentor_match_timeout)
-        log(f"        -> {a.get('status_run')} {a.get('time', a.get('error'))}")
-        b = measure({"kind": "mentormatch joint flow", "n": n, "seed": 1}, timeout=120 if smoke else 400)
-        log(f"        -> {b.get('status_run')} {b.get('time', b.get('error'))}")
-        mm_rows.append((n, a, b))
+    def mentor_match():
+        mm_rows = []
+        for n in mm_sizes:
+            log(f"[mentor-match] {n} x {n} ...")
+            a = measure({"kind": "mentor-match 7.0.1", "n": n, "seed": 1},
+                        timeout=60 if smoke else args.mentor_match_timeout)
+            log(f"        -> {a.get('status_run')} {a.get('time', a.get('error'))}")
+            b = measure({"kind": "mentormatch joint flow", "n": n, "seed": 1}, timeout=120 if smoke else 400)
+            log(f"        -> {b.get('status_run')} {b.get('time', b.get('error'))}")
+            mm_rows.append((n, a, b))
+        return {"mentor_match": mm_rows}
 
-    scale_rows = []
-    for spec in ([(300, 80, 5)] if smoke else [(100_000, 20_000, 5)]):
-        n, m, c = spec
-        log(f"[pair at scale] {n} x {m} (c={c}) ...")
-        row = {"n": n, "m": m, "c": c}
-        row.update(measure({"kind": "pair at scale", "n": n, "m": m, "c": c, "seed": 1, "force_scale": smoke},
-                           timeout=120 if smoke else 900, mem_limit=int(0.85 * ram_bytes())))
-        log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
-        scale_rows.append(row)
+    def scale():
+        scale_rows = []
+        for n, m, c in ([(300, 80, 5)] if smoke else [(100_000, 20_000, 5)]):
+            log(f"[pair at scale] {n} x {m} (c={c}) ...")
+            row = {"n": n, "m": m, "c": c}
+            row.update(measure({"kind": "pair at scale", "n": n, "m": m, "c": c, "seed": 1, "force_scale": smoke},
+                               timeout=120 if smoke else 900, mem_limit=mem))
+            log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
+            scale_rows.append(row)
+        return {"scale": scale_rows}
 
-    plot_name = None
+    rows, runs = {}, {}
+    for name, run in (("quality", quality), ("speed", speed), ("mentor_match", mentor_match), ("scale", scale)):
+        if name in selected:
+            t, load = time.perf_counter(), os.getloadavg()[0]
+            date = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+            rows.update(run())
+            runs[name] = {"date": date, "minutes": (time.perf_counter() - t) / 60,
+                          "load": (load, os.getloadavg()[0])}
+
     if args.write:
         out = Path(args.write).resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
-        png = out.parent / "time_vs_size.png" if smoke else HERE / "time_vs_size.png"
-        if plot(speed_rows, mm_rows, png):
-            plot_name = os.path.relpath(png, out.parent)
-        write_report(out, info, q_rows, speed_rows, scoring_rows, mm_rows, args, plot_name, started,
-                     scale_rows)
-        raw = out.with_suffix(".json")
+        plot_name = None
+        if "speed" in rows and "mentor_match" in rows:
+            png = out.parent / "time_vs_size.png" if smoke else HERE / "time_vs_size.png"
+            if plot(rows["speed"], rows["mentor_match"], png):
+                plot_name = os.path.relpath(png, out.parent)
+        command = "benchmarks/run.py" + (" --smoke" if smoke else "") + (
+            f" --sections {','.join(selected)}" if set(selected) != set(SECTIONS) else "")
+        write_report(out, report_blocks(rows, runs, info, command, plot_name),
+                     (time.perf_counter() - started) / 60)
         if smoke:
-            raw.write_text(json.dumps({"machine": info, "quality": q_rows, "speed": speed_rows,
-                                       "scoring": scoring_rows, "mentor_match": mm_rows,
-                                       "scale": scale_rows}, default=str))
+            out.with_suffix(".json").write_text(json.dumps(
+                {"machine": info, **{k: v for k, v in rows.items() if k != "timeout"}}, default=str))
         log(f"wrote {out}")
     else:
-        print(json.dumps({"quality": q_rows, "speed": speed_rows, "mentor_match": mm_rows}, default=str)[:5000])
+        print(json.dumps(rows, default=str)[:5000])
     return 0
 
 
