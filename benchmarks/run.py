@@ -4,6 +4,7 @@
     python benchmarks/run.py --write BENCHMARKS.md          # the full run (~15 minutes, 2 cores)
     python benchmarks/run.py --smoke --write /tmp/b.md       # tiny sizes, seconds (used by the tests)
     python benchmarks/run.py --sizes 200x50:4,1000x250:4     # choose the speed sizes
+    python benchmarks/run.py --sections speed --write BENCHMARKS.md   # refresh section 2 alone
 
 Sections of the report:
 
@@ -18,7 +19,14 @@ Sections of the report:
    certificate and a seeded random assignment for the lift.
 
 Every measurement runs in its own subprocess (``--worker``), so peak memory (``ru_maxrss``) is
-that measurement's alone and a timeout or crash is recorded, never silently dropped.
+that measurement's alone and a timeout or crash is recorded, never silently dropped. Section 2
+times mentormatch and every peer alike, as ``ladder.py`` does (``timing.py``: warm, repeated,
+min and median, wall and CPU); the headline's lines are drawn from the sections' own figures.
+
+Each section, and the headline's lines drawn from it, is a marked block of BENCHMARKS.md
+stamped with the run that measured it (date, git commit, minutes, load): ``--sections speed``
+measures and rewrites that section alone, in place, so that the speed figures can be refreshed
+on new code in a few minutes without the 17-minute whole run.
 """
 from __future__ import annotations
 
