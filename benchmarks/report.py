@@ -341,7 +341,8 @@ def headline_speed(rows) -> list[str]:
         line = (f"- {n:,} x {m:,} (capacity {r['c']}, 1% forbidden): `assign()` {fmt_t(r['cpu'])} CPU "
                 f"({fmt_t(r['time'])} wall), min of {r['runs']} calls; the fastest exact peer, {name} "
                 f"{EXACT_PEERS[name]}, {fmt_t(q['cpu'])} CPU ({fmt_t(q['time'])} wall), min of "
-                f"{q['runs']} call{'s' if q['runs'] > 1 else ''}: it takes {fmt_x(cpu)} assign()'s CPU time ({fmt_x(wall)} its wall time).")
+                f"{q['runs']} call{'s' if q['runs'] > 1 else ''}: it takes {fmt_x(cpu)} assign()'s CPU "
+                f"time ({fmt_x(wall)} its wall time).")
         others = [f"{p} {_ratio(x, r)}" for p, x in peers if p != name]
         if others:
             line += " Others: " + "; ".join(others) + "."
