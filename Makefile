@@ -29,6 +29,8 @@ $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/pip install --quiet --no-deps --target $(VENV)/peers/mentor-match "mentor-match==7.0.1" "munkres==1.1.4"
 	touch $(VENV)/.bench-installed
 
+# run.py writes the headline and sections 1-5; `$(BIN)/python benchmarks/run.py --sections speed
+# --write BENCHMARKS.md` refreshes one of them (and its headline lines) in a few minutes
 bench: $(VENV)/.bench-installed
 	$(BIN)/python benchmarks/run.py --write BENCHMARKS.md
 	$(BIN)/python benchmarks/programmes.py 500x150 3000x1500 20000x5000@300 --time-limit 60 --peers 500x150 --write BENCHMARKS.md

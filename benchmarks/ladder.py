@@ -26,26 +26,16 @@ import argparse
 import multiprocessing as mp
 import time
 
+# How a call is timed (both clocks, the number of runs by size) is timing.py's, shared with
+# run.py's speed section, so that the two sections cannot disagree on method.
+from timing import FEW_RUNS_CELLS, clocks as _clocks, runs
+
 ASSIGN_SIZES = [(200, 50), (500, 125), (1000, 250), (2000, 500), (5000, 1250), (10000, 2500)]
 PAIR_SIZES = [(1000, 300), (3000, 1000), (10000, 3000), (20000, 5000), (50000, 10000)]
 CAPACITY = 4
 #: Above this many pairs lap.lapjv is timed once (about 12 s at 10,000 x 2,500), below it
 #: the minimum of ``runs(n, m)`` runs is kept, as for assign().
 LAP_ONCE = 10_000_000
-#: Below this many cells each call is timed 20 times (a few milliseconds each: the minimum of
-#: three was mostly noise), above it 3 times.
-FEW_RUNS_CELLS = 1_000_000
-
-
-def runs(n: int, m: int) -> int:
-    return 20 if n * m < FEW_RUNS_CELLS else 3
-
-
-def _clocks(call):
-    """``call()``'s wall and CPU seconds, and what it returned."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    out = call()
-    return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
 def _lap(s, f):

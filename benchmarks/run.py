@@ -4,6 +4,7 @@
     python benchmarks/run.py --write BENCHMARKS.md          # the full run (~15 minutes, 2 cores)
     python benchmarks/run.py --smoke --write /tmp/b.md       # tiny sizes, seconds (used by the tests)
     python benchmarks/run.py --sizes 200x50:4,1000x250:4     # choose the speed sizes
+    python benchmarks/run.py --sections speed --write BENCHMARKS.md   # refresh section 2 alone
 
 Sections of the report:
 
@@ -18,7 +19,14 @@ Sections of the report:
    certificate and a seeded random assignment for the lift.
 
 Every measurement runs in its own subprocess (``--worker``), so peak memory (``ru_maxrss``) is
-that measurement's alone and a timeout or crash is recorded, never silently dropped.
+that measurement's alone and a timeout or crash is recorded, never silently dropped. Section 2
+times mentormatch and every peer alike, as ``ladder.py`` does (``timing.py``: warm, repeated,
+min and median, wall and CPU); the headline's lines are drawn from the sections' own figures.
+
+Each section, and the headline's lines drawn from it, is a marked block of BENCHMARKS.md
+stamped with the run that measured it (date, git commit, minutes, load): ``--sections speed``
+measures and rewrites that section alone, in place, so that the speed figures can be refreshed
+on new code in a few minutes without the 17-minute whole run.
 """
 from __future__ import annotations
 
@@ -36,6 +44,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))  # report, sections, timing: beside this file, whoever imports it
+
+from report import SECTIONS, SPEED_PEERS, plot, report_blocks, size_label, write_report  # noqa: E402
 MARK = "@@RESULT@@ "
 #: mentor-match 7.0.1 and matching 1.4.3 both install a top-level package named ``matching``;
 #: where mentor-match lives in its own --target directory, its worker puts it first on sys.path.
@@ -196,33 +207,47 @@ def check_assignment(scores, forbidden, mentee, mentor, cap, demand=1) -> dict:
 # ============================================================================================
 # workers: one measurement each, run in a subprocess
 # ============================================================================================
+def timed(spec: dict, prepare) -> dict:
+    """The speed section's measurement of one peer at one size, as timing.py describes: a warm-up
+    call on a tiny instance of the same kind, then ``prepare(spec)``'s call repeated (the min and
+    median of both clocks). ``prepare(spec)`` builds the inputs (not timed) and returns ``(call,
+    check)``: ``call()`` is the timed work (the peer's model built from the arrays, solved);
+    ``check(output)`` recomputes the objective and counts violations on the scores."""
+    from timing import BUDGET, repeat, runs
+
+    tiny = dict(spec, n=8, m=3, k=min(spec.get("k") or 0, 2))
+    prepare(tiny)[0]()  # imports and first-call costs stay out of the timing
+    call, check = prepare(spec)
+    before = peak_rss_mb()
+    t = repeat(call, runs(spec["n"], spec.get("k") or spec["m"]), spec.get("budget", BUDGET))
+    out = check(t.out)
+    out.update(t.summary(), rss_before_mb=before)
+    return out
+
+
 def w_mm_assign(spec):
-    """mentormatch.assign(..., solver="flow") on a dense DataFrame (the public API)."""
+    """mentormatch.assign(..., solver="flow") on a dense DataFrame (the public API); its
+    tables (built on their first read) are read after the timing."""
     _src_path()
     import pandas as pd
     from mentormatch.pipeline import assign
-    from mentormatch.solvers import get_solver
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    mentees = [f"e{i}" for i in range(n)]
-    mentors = [f"m{j}" for j in range(m)]
-    scores = pd.DataFrame(s, index=mentees, columns=mentors)
-    forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
-    capacity = pd.Series(float(c), index=mentors)
-    get_solver("flow")  # one-time imports of the solver modules stay out of the timing
-    import mentormatch.schema.scores  # noqa: F401  (assign()'s input checks, imported on first call)
-    import mentormatch.solvers.dense  # noqa: F401  (the module assign(solver="flow") runs)
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    res = assign(scores, capacity, forbidden=forbidden, solver="flow")
-    elapsed = time.perf_counter() - t
-    e = pd.Index(mentees).get_indexer(res.pairs["mentee_id"])
-    j = pd.Index(mentors).get_indexer(res.pairs["mentor_id"])
-    out = check_assignment(s, f, e, j, c)
-    out.update(time=elapsed, solver_time=res.wall_time, status=res.status, gap=res.gap,
-               rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+        mentees = [f"e{i}" for i in range(n)]
+        mentors = [f"m{j}" for j in range(m)]
+        scores = pd.DataFrame(s, index=mentees, columns=mentors)
+        forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
+        capacity = pd.Series(float(c), index=mentors)
+
+        def check(res):
+            e = pd.Index(mentees).get_indexer(res.pairs["mentee_id"])
+            j = pd.Index(mentors).get_indexer(res.pairs["mentor_id"])
+            return dict(check_assignment(s, f, e, j, c), solver_time=res.wall_time,
+                        status=res.status, gap=res.gap)
+        return (lambda: assign(scores, capacity, forbidden=forbidden, solver="flow")), check
+    return timed(spec, prepare)
 
 
 def w_mm_scored(spec):
@@ -230,23 +255,22 @@ def w_mm_scored(spec):
     each mentee's best pairs solved exactly, optimality proven for every pair with dual prices."""
     _src_path()
     import numpy as np
-    from mentormatch.solvers import SolverOptions, get_solver
+    from mentormatch.solvers import SolverOptions
     from mentormatch.solvers.certify import solve_scored
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    get_solver("flow")
-    s[f] = -np.inf  # the scorer's convention for an ineligible pair (outside the timing)
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    problem, sol = solve_scored(s, np.full(m, c), options=SolverOptions())
-    elapsed = time.perf_counter() - t
-    chosen = sol.chosen
-    s[f] = 0.0
-    out = check_assignment(s, f, problem.pairs.mentee[chosen], problem.pairs.mentor[chosen], c)
-    out.update(time=elapsed, solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
-               rss_before_mb=before, certified=bool((sol.certificate or {}).get("holds")))
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+        masked = np.where(f, -np.inf, s)  # the scorer's convention for an ineligible pair
+
+        def check(out):
+            problem, sol = out
+            chosen = sol.chosen
+            return dict(check_assignment(s, f, problem.pairs.mentee[chosen], problem.pairs.mentor[chosen], c),
+                        solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
+                        certified=bool((sol.certificate or {}).get("holds")))
+        return (lambda: solve_scored(masked, np.full(m, c), options=SolverOptions())), check
+    return timed(spec, prepare)
 
 
 def w_mm_solver(spec):
@@ -256,31 +280,33 @@ def w_mm_solver(spec):
     from mentormatch.pairs import Candidates
     from mentormatch.solvers import AssignmentProblem, SolverOptions, get_solver
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    if spec.get("k"):
-        mentee, mentor, score = sparse_problem(n, m, spec["k"], spec["seed"])
-        get_solver("flow")
-        before = peak_rss_mb()
-        t = time.perf_counter()
-        problem = AssignmentProblem(Candidates(mentee, mentor, n, m), score, np.full(m, float(c)))
-        sol = get_solver("flow")(problem, SolverOptions())
-        elapsed = time.perf_counter() - t
-        out = check_sparse(score[sol.chosen], mentee[sol.chosen], mentor[sol.chosen], n, m, c)
-        out.update(time=elapsed, solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
-                   rss_before_mb=before)
-        return out
-    s, f = uniform_problem(n, m, spec["seed"])
-    get_solver("flow")  # one-time imports stay out of the timing
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    cand = Candidates.from_mask(~f)
-    problem = AssignmentProblem(cand, s[~f], np.full(m, float(c)))
-    sol = get_solver("flow")(problem, SolverOptions())
-    elapsed = time.perf_counter() - t
-    out = check_assignment(s, f, cand.mentee[sol.chosen], cand.mentor[sol.chosen], c)
-    out.update(time=elapsed, solver_time=sol.wall_time, status=sol.status, gap=sol.gap,
-               rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        flow = get_solver("flow")
+        if spec.get("k"):
+            mentee, mentor, score = sparse_problem(n, m, spec["k"], spec["seed"])
+
+            def call():
+                return flow(AssignmentProblem(Candidates(mentee, mentor, n, m), score, np.full(m, float(c))),
+                            SolverOptions())
+
+            def check(sol):
+                ch = sol.chosen
+                return dict(check_sparse(score[ch], mentee[ch], mentor[ch], n, m, c),
+                            solver_time=sol.wall_time, status=sol.status, gap=sol.gap)
+            return call, check
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            cand = Candidates.from_mask(~f)
+            return cand, flow(AssignmentProblem(cand, s[~f], np.full(m, float(c))), SolverOptions())
+
+        def check(out):
+            cand, sol = out
+            return dict(check_assignment(s, f, cand.mentee[sol.chosen], cand.mentor[sol.chosen], c),
+                        solver_time=sol.wall_time, status=sol.status, gap=sol.gap)
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_scipy(spec):
@@ -288,16 +314,19 @@ def w_scipy(spec):
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)  # n x (m * c); each mentor c slots
-    rows, cols = linear_sum_assignment(cost)
-    elapsed = time.perf_counter() - t
-    out = check_assignment(s, f, rows, cols // c, c)
-    out.update(time=elapsed, status="optimal", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)  # n x (m * c); each mentor c slots
+            return linear_sum_assignment(cost)
+
+        def check(out):
+            rows, cols = out
+            return dict(check_assignment(s, f, rows, cols // c, c), status="optimal")
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_lap(spec):
@@ -306,19 +335,21 @@ def w_lap(spec):
     import numpy as np
     import lap
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    cost = np.repeat(np.where(f, 0.0, -s), c, axis=1)  # n x (m * c); each mentor c slots
-    _, x, _ = lap.lapjv(cost, extend_cost=True)
-    elapsed = time.perf_counter() - t
-    rows = np.flatnonzero(x >= 0)
-    cols = x[rows]
-    keep = ~f[rows, cols // c]
-    out = check_assignment(s, f, rows[keep], cols[keep] // c, c)
-    out.update(time=elapsed, status="optimal", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            cost = np.repeat(np.where(f, 0.0, -s), c, axis=1)  # n x (m * c); each mentor c slots
+            return lap.lapjv(cost, extend_cost=True)[1]
+
+        def check(x):
+            rows = np.flatnonzero(x >= 0)
+            cols = x[rows]
+            keep = ~f[rows, cols // c]
+            return dict(check_assignment(s, f, rows[keep], cols[keep] // c, c), status="optimal")
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_ortools_dense(spec):
@@ -326,34 +357,39 @@ def w_ortools_dense(spec):
     import numpy as np
     from ortools.graph.python import min_cost_flow
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    if spec.get("k"):
-        ii, jj, w = sparse_problem(n, m, spec["k"], spec["seed"])
-    else:
-        s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    src, sink = n + m, n + m + 1
-    if not spec.get("k"):
-        ii, jj = np.nonzero(~f)
-        w = s[ii, jj]
-    tails = np.concatenate([np.full(n, src), ii, n + np.arange(m), [src]])
-    heads = np.concatenate([np.arange(n), n + jj, np.full(m, sink), [sink]])
-    caps = np.concatenate([np.ones(n), np.ones(len(ii)), np.full(m, c), [n]]).astype(np.int64)
-    costs = np.concatenate([np.zeros(n), -np.round(w * 1e6), np.zeros(m), [0]]).astype(np.int64)
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
-    smcf.set_nodes_supplies(np.array([src, sink], dtype=np.int32), np.array([n, -n], dtype=np.int64))
-    status = smcf.solve()
-    if status != smcf.OPTIMAL:
-        raise RuntimeError(f"OR-Tools status {status}")
-    flows = smcf.flows(np.arange(n, n + len(ii), dtype=np.int32))
-    elapsed = time.perf_counter() - t
-    used = flows > 0
-    out = (check_sparse(w[used], ii[used], jj[used], n, m, c) if spec.get("k")
-           else check_assignment(s, f, ii[used], jj[used], c))
-    out.update(time=elapsed, status="optimal", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        if spec.get("k"):
+            ii, jj, w = sparse_problem(n, m, spec["k"], spec["seed"])
+        else:
+            s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            src, sink = n + m, n + m + 1
+            if spec.get("k"):
+                a, b, ws = ii, jj, w
+            else:
+                a, b = np.nonzero(~f)
+                ws = s[a, b]
+            tails = np.concatenate([np.full(n, src), a, n + np.arange(m), [src]])
+            heads = np.concatenate([np.arange(n), n + b, np.full(m, sink), [sink]])
+            caps = np.concatenate([np.ones(n), np.ones(len(a)), np.full(m, c), [n]]).astype(np.int64)
+            costs = np.concatenate([np.zeros(n), -np.round(ws * 1e6), np.zeros(m), [0]]).astype(np.int64)
+            smcf = min_cost_flow.SimpleMinCostFlow()
+            smcf.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32), caps, costs)
+            smcf.set_nodes_supplies(np.array([src, sink], dtype=np.int32), np.array([n, -n], dtype=np.int64))
+            status = smcf.solve()
+            if status != smcf.OPTIMAL:
+                raise RuntimeError(f"OR-Tools status {status}")
+            return a, b, ws, smcf.flows(np.arange(n, n + len(a), dtype=np.int32))
+
+        def check(out):
+            a, b, ws, flows = out
+            used = flows > 0
+            return dict(check_sparse(ws[used], a[used], b[used], n, m, c) if spec.get("k")
+                        else check_assignment(s, f, a[used], b[used], c), status="optimal")
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_networkx(spec):
@@ -361,24 +397,26 @@ def w_networkx(spec):
     import networkx as nx
     import numpy as np
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    g = nx.Graph()
-    ii, jj = np.nonzero(~f)
-    g.add_weighted_edges_from(
-        ((("e", int(i)), ("m", int(j), k), float(s[i, j])) for i, j in zip(ii, jj) for k in range(c)))
-    matching = nx.max_weight_matching(g)
-    elapsed = time.perf_counter() - t
-    e, j = [], []
-    for a, b in matching:
-        mentee, slot = (a, b) if a[0] == "e" else (b, a)
-        e.append(mentee[1])
-        j.append(slot[1])
-    out = check_assignment(s, f, e, j, c)
-    out.update(time=elapsed, status="optimal", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            g = nx.Graph()
+            ii, jj = np.nonzero(~f)
+            g.add_weighted_edges_from(
+                ((("e", int(i)), ("m", int(j), k), float(s[i, j])) for i, j in zip(ii, jj) for k in range(c)))
+            return nx.max_weight_matching(g)
+
+        def check(matching):
+            e, j = [], []
+            for a, b in matching:
+                mentee, slot = (a, b) if a[0] == "e" else (b, a)
+                e.append(mentee[1])
+                j.append(slot[1])
+            return dict(check_assignment(s, f, e, j, c), status="optimal")
+        return call, check
+    return timed(spec, prepare)
 
 
 def w_hospital_resident(spec):
@@ -387,29 +425,30 @@ def w_hospital_resident(spec):
     import numpy as np
     from matching.games import HospitalResident
 
-    n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = uniform_problem(n, m, spec["seed"])
-    before = peak_rss_mb()
-    t = time.perf_counter()
-    masked = np.where(f, -np.inf, s)
-    order_r = np.argsort(-masked, axis=1, kind="stable")
-    order_h = np.argsort(-masked, axis=0, kind="stable")
-    allowed = ~f
-    resident_prefs = {i: [int(j) for j in order_r[i] if allowed[i, j]] for i in range(n)}
-    hospital_prefs = {f"h{j}": [int(i) for i in order_h[:, j] if allowed[i, j]] for j in range(m)}
-    resident_prefs = {i: [f"h{j}" for j in p] for i, p in resident_prefs.items()}
-    game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs,
-                                                     {f"h{j}": c for j in range(m)})
-    result = game.solve(optimal="resident")
-    elapsed = time.perf_counter() - t
-    e, j = [], []
-    for hospital, residents in result.items():
-        for r in residents:
-            e.append(int(r.name))
-            j.append(int(str(hospital.name)[1:]))
-    out = check_assignment(s, f, e, j, c)
-    out.update(time=elapsed, status="stable", rss_before_mb=before)
-    return out
+    def prepare(spec):
+        n, m, c = spec["n"], spec["m"], spec["c"]
+        s, f = uniform_problem(n, m, spec["seed"])
+
+        def call():
+            masked = np.where(f, -np.inf, s)
+            order_r = np.argsort(-masked, axis=1, kind="stable")
+            order_h = np.argsort(-masked, axis=0, kind="stable")
+            allowed = ~f
+            resident_prefs = {i: [f"h{j}" for j in order_r[i] if allowed[i, j]] for i in range(n)}
+            hospital_prefs = {f"h{j}": [int(i) for i in order_h[:, j] if allowed[i, j]] for j in range(m)}
+            game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs,
+                                                             {f"h{j}": c for j in range(m)})
+            return game.solve(optimal="resident")
+
+        def check(result):
+            e, j = [], []
+            for hospital, residents in result.items():
+                for r in residents:
+                    e.append(int(r.name))
+                    j.append(int(str(hospital.name)[1:]))
+            return dict(check_assignment(s, f, e, j, c), status="stable")
+        return call, check
+    return timed(spec, prepare)
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,8 +511,10 @@ def w_quality(spec):
     out = {"n_mentees": int(len(mentees)), "n_mentors": int(len(mentors)),
            "capacity_total": float(pd.to_numeric(mentors["capacity"]).sum())}
     t = time.perf_counter()
-    result = pl.pair(mentors, mentees, programme=None)
+    with TreeRss() as tree:  # pair()'s own peak; the baselines below add to the worker's
+        result = pl.pair(mentors, mentees, programme=None)
     out["pair_time"] = time.perf_counter() - t
+    out["pair_peak_mb"] = tree.peak_mb
     out["solver_time"] = result.wall_time
     out["status"] = result.status
     out["solver"] = result.solver
@@ -872,7 +913,10 @@ def measure(spec: dict, timeout: float, mem_limit: int | None = None) -> dict:
             resource.setrlimit(resource.RLIMIT_AS, (mem_limit, mem_limit))
 
     t = time.perf_counter()
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), MPLBACKEND="Agg")
+    # the caller's PYTHONPATH stays behind src: a peer installed in its own --target directory
+    # (``matching`` beside mentor-match's namesake, see PEER_DIRS) is found through it
+    path = [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), MPLBACKEND="Agg")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               preexec_fn=limit, env=env, cwd=str(ROOT))
@@ -924,6 +968,9 @@ def machine() -> dict:
     try:
         info["git"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                                      text=True, cwd=str(ROOT)).stdout.strip()
+        if subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                          text=True, cwd=str(ROOT)).stdout.strip():
+            info["git"] += " with uncommitted changes"
     except OSError:
         pass
     return info
@@ -951,11 +998,6 @@ def estimate_bytes(peer: str, n: int, m: int, c: int) -> int:
     }.get(peer, cells * 8 * 4)
 
 
-SPEED_PEERS = ["mentormatch assign(flow)", "mentormatch solver(flow)",
-               "mentormatch solve_scored(dense, certified)", "scipy linear_sum_assignment",
-               "lap.lapjv", "OR-Tools dense min-cost flow", "networkx max_weight_matching", "matching HospitalResident"]
-
-
 def parse_sizes(text: str) -> list[tuple[int, int, int, int]]:
     """``NxM:C`` dense, ``NxM:C/K`` sparse with K random candidate mentors per mentee."""
     out = []
@@ -970,15 +1012,13 @@ def parse_sizes(text: str) -> list[tuple[int, int, int, int]]:
 SPARSE_PEERS = {"mentormatch solver(flow)", "OR-Tools dense min-cost flow"}
 
 
-def size_label(n, m, c, k=0) -> str:
-    return f"{n:,} x {m:,} (c={c})" + (f", sparse: {k} random candidates per mentee" if k else "")
-
-
 def log(msg: str):
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_speed(sizes, timeout: float, seed: int = 1) -> list[dict]:
+def run_speed(sizes, timeout: float, seed: int = 1, budget: float | None = None) -> list[dict]:
+    """Every peer at every size, each in its own subprocess (``measure``); ``budget``: the
+    seconds after which a measurement stops repeating its call (timing.BUDGET by default)."""
     rows = []
     failed_at: dict[str, str] = {}
     ram = ram_bytes()
@@ -997,8 +1037,9 @@ def run_speed(sizes, timeout: float, seed: int = 1) -> list[dict]:
                                  f"(dense {n:,} x {m:,}), machine has {ram / GIB:.0f} GiB")
             else:
                 log(f"[speed] {peer} {n}x{m} c={c} ...")
-                row.update(measure({"kind": peer, "n": n, "m": m, "c": c, "k": k, "seed": seed},
-                                   timeout, mem_limit=int(0.85 * ram)))
+                spec = {"kind": peer, "n": n, "m": m, "c": c, "k": k, "seed": seed}
+                row.update(measure(dict(spec, budget=budget) if budget else spec, timeout,
+                                   mem_limit=int(0.85 * ram)))
                 log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
                 if row["status_run"] != "ok":
                     failed_at[(peer, bool(k))] = f"{row['error'].split(':')[0]} at {n:,} x {m:,}"
@@ -1006,330 +1047,14 @@ def run_speed(sizes, timeout: float, seed: int = 1) -> list[dict]:
     return rows
 
 
-# --------------------------------------------------------------------------------------------
-# report
-# --------------------------------------------------------------------------------------------
-def fmt_t(x):
-    if x is None:
-        return "-"
-    if x < 0.01:
-        return f"{x * 1000:.2f} ms"
-    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s" if x < 100 else f"{x:.0f} s"
-
-
-def fmt_cell(row, key="time"):
-    if row.get("status_run") != "ok":
-        return f"*{row.get('error', row.get('status_run'))}*"
-    return fmt_t(row.get(key))
-
-
-def ms(values, digits=3):
-    import statistics as st
-
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{st.mean(values):.{digits}f} ± {st.stdev(values):.{digits}f}"
-
-
-def quality_section(q_rows) -> list[str]:
-    lines = ["## 1. Quality on synthetic organisations", "",
-             "`mm.synthetic.organisation(n_mentees, n_mentors, seed=1)` with mentors = mentees / 3.3 "
-             "and the generator's capacities; default programme. *optimal* = `mm.pair`; *random* = "
-             "`baseline(result, \"random\", seed)` over the seeds shown (mean ± sd; the first seed "
-             "through `baseline()`, the others through the same solver on the same problem); "
-             "*greedy* = `baseline(result, \"greedy\")`; *stable* = the `stable` solver on the same "
-             "eligible pairs and capacities (what `programme={\"solver\": \"stable\"}` runs). "
-             "Score figures are over the pairs made; *matched* and *top-3* are shares of all mentees "
-             "(*top-3*: paired with one of the mentee's three best-scoring eligible mentors). "
-             "Fairness: per group of `gender` and of `region`, the matched share and the mean score; "
-             "the table gives min/max across groups (1.00 = equal).", ""]
-    metrics = [("mean", "mean score"), ("median", "median score"), ("p10", "10th pct score"),
-               ("matched", "matched"), ("top3", "top-3 mentor"),
-               ("gender_share_ratio", "gender: matched min/max"), ("gender_score_ratio", "gender: score min/max"),
-               ("region_share_ratio", "region: matched min/max"), ("region_score_ratio", "region: score min/max")]
-    for row in q_rows:
-        head = f"### {row['n']:,} mentees x {row['m']:,} mentors"
-        if row.get("status_run") != "ok":
-            lines += [head, "", f"Not measured: *{row.get('error')}* (after {row.get('wall', 0):.0f} s).", ""]
-            continue
-        nr = len(row["random"]["mean"])
-        lines += [head, "",
-                  f"`mm.pair`: {fmt_t(row['pair_time'])} end to end (solver {row['solver']}: "
-                  f"{fmt_t(row['solver_time'])}, status {row['status']}); "
-                  f"{row['n_pairs_eligible']:,} eligible pairs; capacity {row['capacity_total']:.0f} "
-                  f"for {row['n_mentees']:,} mentees; peak RSS {row['peak_rss_mb']:.0f} MB. "
-                  f"Groups: {', '.join(f'{k} {v}' for k, v in row['groups'].items()) or 'none'}.", ""]
-        stable_ok = "error" not in row["stable"]
-        cols = ["optimal", f"random ({nr} seeds)", "greedy", "stable"]
-        lines += ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-        for key, label in metrics:
-            if key not in row["optimal"]:
-                continue
-            cells = [f"{row['optimal'][key]:.3f}", ms(row["random"][key]), f"{row['greedy'][key]:.3f}",
-                     f"{row['stable'][key]:.3f}" if stable_ok else "-"]
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-        import statistics as st
-        rnd_mean = st.mean(row["random"]["mean"])
-        lines += ["", f"Lift of optimal over random: mean score x{row['optimal']['mean'] / rnd_mean:.2f}, "
-                  f"total score x{row['optimal']['total'] / st.mean(row['random']['total']):.2f}; "
-                  f"over greedy: total x{row['optimal']['total'] / row['greedy']['total']:.3f}"
-                  + (f"; over stable: total x{row['optimal']['total'] / row['stable']['total']:.3f}"
-                     if stable_ok else f". Stable: *{row['stable']['error']}*") + ".", ""]
-    return lines
-
-
-def speed_section(rows, scoring_rows, timeout) -> list[str]:
-    lines = ["## 2. Speed and peak memory of solving", "",
-             "Uniform random scores (mentees x mentors, `numpy.random.default_rng(1)`), every mentor "
-             "capacity c, 1% of pairs forbidden. Time = building the peer's model from the arrays + "
-             "solving (data generation excluded); peak = the measurement's own process (`ru_maxrss`, "
-             "includes the interpreter, numpy and the score matrix). Objective = total score "
-             "recomputed on the same matrix; every result is checked for forbidden pairs and "
-             "capacities. Each measurement runs in its own subprocess with a "
-             f"{timeout:.0f} s timeout; a peer that failed at a size is not attempted at larger ones.", "",
-             "- *mentormatch assign(flow)*: the public `mm.assign(scores_df, capacity, forbidden)`;",
-             "- *mentormatch solver(flow)*: the same solver through the array interface "
-             "(`AssignmentProblem` + `get_solver(\"flow\")`), no DataFrames;",
-             "- *scipy*: `linear_sum_assignment` on the n x (m·c) capacity-expanded matrix (forbidden = inf);",
-             "- *OR-Tools dense*: the naive model, `SimpleMinCostFlow` with every eligible arc;",
-             "- *networkx*: `max_weight_matching` on mentees x capacity-expanded mentor slots;",
-             "- *matching HospitalResident*: stable (resident-optimal), not optimal; full preference "
-             "lists ordered by score on both sides.", ""]
-    sizes = sorted({(r["n"], r["m"], r["c"], r.get("k", 0)) for r in rows},
-                   key=lambda s: (bool(s[3]), s[0] * s[1]))
-    by = {(r["peer"], r["n"], r["m"], r.get("k", 0)): r for r in rows}
-    head = [size_label(*sz) for sz in sizes]
-    for title, key, fmt in [("Time", "time", fmt_cell),
-                            ("Peak memory (MB)", "peak_rss_mb",
-                             lambda r, k: f"{r[k]:.0f}" if r.get("status_run") == "ok" else "-"),
-                            ("Total score (objective)", "objective",
-                             lambda r, k: (f"{r[k]:.2f}" + (" ⚠ violations" if r.get("violations") else ""))
-                             if r.get("status_run") == "ok" else "-")]:
-        lines += [f"**{title}**", "", "| peer | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
-        for peer in SPEED_PEERS:
-            cells = [fmt(by[(peer, n, m, k)], key) if (peer, n, m, k) in by else "-" for n, m, c, k in sizes]
-            lines.append(f"| {peer} | " + " | ".join(cells) + " |")
-        lines.append("")
-    # ratios
-    lines += ["**Ratios: peer time ÷ mentormatch assign(flow) time (sparse variant: ÷ mentormatch solver(flow) time), same size, same run (above 1 = mentormatch faster)**", "",
-              "| peer | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
-    for peer in SPEED_PEERS[1:]:
-        cells = []
-        for n, m, c, k in sizes:
-            base = "mentormatch solver(flow)" if k else "mentormatch assign(flow)"
-            a, b = by.get((base, n, m, k)), by.get((peer, n, m, k))
-            if peer == base:
-                cells.append("-")
-                continue
-            if a and b and a.get("status_run") == "ok" and b.get("status_run") == "ok":
-                cells.append(f"{b['time'] / a['time']:.3g}x")
-            else:
-                cells.append("-")
-        lines.append(f"| {peer} | " + " | ".join(cells) + " |")
-    lines.append("")
-    if scoring_rows:
-        lines += ["**The pipeline's scoring (validation + all features, no solving) on synthetic organisations**, "
-                  "against a plain numpy pass over lookup tables of the distinct values that computes the same "
-                  "values (`w_scoring_reference`: one whole-array gather per feature, then the weighted total)", "",
-                  "| mentees x mentors | pairs | time | peak MB | numpy on tables | ratio |",
-                  "|---|---|---|---|---|---|"]
-        for r in scoring_rows:
-            cell = fmt_cell(r)
-            ref = r.get("reference") or {"status_run": "not run"}
-            ratio = (f"{r['time'] / ref['time']:.2f}x" if r.get("status_run") == "ok" and ref.get("status_run") == "ok"
-                     else "-")
-            peak = f"{r['peak_rss_mb']:.0f}" if r.get("status_run") == "ok" else "-"
-            lines.append(f"| {r['n']:,} x {r['m']:,} | {r['n'] * r['m']:,} | {cell} | {peak} | {fmt_cell(ref)} | {ratio} |")
-        lines.append("")
-    return lines
-
-
-def mentor_match_section(mm_rows) -> list[str]:
-    lines = ["## 3. Against mentor-match 7.0.1 (the closest domain peer)", "",
-             "mentor-match pairs N mentors with N mentees in rounds: each round scores every "
-             "(mentor, mentee) `Match` object with a list of rules and solves a 1:1 assignment with "
-             "the pure-Python `munkres` package; the caller passes one rule list per round (three "
-             "here), and a pair made in an earlier round is disqualified in later ones, so each "
-             "person gets up to three partners. Both libraries get the same people (a synthetic "
-             "organisation of N mentees and N mentors, converted to its `Mentor`/`Mentee` objects: "
-             "grade, email, role, organisation, profession) and the same integer score matrix "
-             "(mentormatch's default scores x 1000, rounded, since its scores are ints), given to "
-             "mentor-match as a rule in its `RuleProtocol`; pairs that mentormatch's rules make "
-             "ineligible are a `Disqualify` rule. mentormatch solves the same three-partners problem "
-             "jointly and exactly: `AssignmentProblem(demand=3 per mentee, capacity=3 per mentor)` "
-             "with `get_solver(\"flow\")`. Totals are recomputed on the same matrix for both.", "",
-             "What differs, precisely: mentor-match solves three 1:1 assignments in sequence (greedy "
-             "across rounds, optimal within each), so its total can only be at most the joint "
-             "optimum; it requires a full N x N `Match` object grid per round (no sparse candidates); "
-             "it gives a disqualified pair score 0 but Munkres may still select it, in which case "
-             "that person simply gets no partner that round.", "",
-             "| N x N | mentor-match time | mentormatch time | speed-up | mentor-match total | "
-             "mentormatch total | total ratio | pairs (mm-7 / ours) | peak MB (mm-7 / ours) |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for n, a, b in mm_rows:
-        ok = a.get("status_run") == "ok" and b.get("status_run") == "ok"
-        lines.append(
-            f"| {n:,} | {fmt_cell(a)} | {fmt_cell(b)} | "
-            + (f"{a['time'] / b['time']:.0f}x | {a['objective']:.0f} | {b['objective']:.0f} | "
-               f"{b['objective'] / max(a['objective'], 1e-9):.4f} | {a['pairs']} / {b['pairs']} | "
-               f"{a['peak_rss_mb']:.0f} / {b['peak_rss_mb']:.0f} |" if ok else "- | - | - | - | - | - |"))
-    for n, a, b in mm_rows:
-        if a.get("round_times"):
-            lines.append(f"\nmentor-match rounds at {n:,} x {n:,}: "
-                         + ", ".join(fmt_t(x) for x in a["round_times"]) + ".")
-    for n, a, b in mm_rows[:1]:
-        if a.get("status_run") == "ok":
-            lines += ["", f"Score matrix: {a.get('source')}. mentor-match ran with munkres "
-                          f"{a.get('munkres')} from `{Path(a.get('munkres_file', '')).parent.name}`."]
-    lines.append("")
-    return lines
-
-
-def plot(speed_rows, mm_rows, path: Path) -> bool:
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    for peer in SPEED_PEERS:
-        pts = sorted((r["size_pairs"], r["time"]) for r in speed_rows
-                     if r["peer"] == peer and r.get("status_run") == "ok" and not r.get("k"))
-        if pts:
-            line, = ax.plot(*zip(*pts), marker="o", label=peer)
-            sp = [(r["size_pairs"], r["time"]) for r in speed_rows
-                  if r["peer"] == peer and r.get("status_run") == "ok" and r.get("k")]
-            if sp:
-                ax.plot(*zip(*sp), marker="*", markersize=12, linestyle="none", color=line.get_color(),
-                        label=f"{peer}, sparse candidates")
-    for label, idx in (("mentor-match 7.0.1 (3 partners each)", 1), ("mentormatch joint flow (3 partners each)", 2)):
-        pts = sorted((row[0] * row[0], row[idx]["time"]) for row in mm_rows if row[idx].get("status_run") == "ok")
-        if pts:
-            ax.plot(*zip(*pts), marker="s", linestyle="--", label=label)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("problem size: mentees x mentors (candidate pairs)")
-    ax.set_ylabel("time to solve (s)")
-    ax.set_title("mentormatch vs peers: solve time")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
-
-
-def write_report(path: Path, info, q_rows, speed_rows, scoring_rows, mm_rows, args, plot_name, started,
-                 scale_rows=()):
-    lines = ["# Benchmarks", "",
-             f"Written by `benchmarks/run.py{' --smoke' if args.smoke else ''}` (`make bench`) in one run "
-             f"of {(time.perf_counter() - started) / 60:.1f} minutes; every ratio compares figures "
-             "measured in this same run on this machine. Re-run to refresh; do not edit by hand.", "",
-             "## Machine", "",
-             f"- CPU: {info.get('cpu', '?')}, {info.get('cores')} cores; RAM {info.get('ram_gib', 0):.1f} GiB",
-             f"- Python {info['python']} on {info['platform']}; date {info['date']}; git {info.get('git', '?')}",
-             "- " + ", ".join(f"{k} {v}" for k, v in info.items()
-                              if k not in ("python", "platform", "date", "cores", "cpu", "ram_gib", "git")
-                              and v is not None), ""]
-    headline = headline_lines(q_rows, speed_rows, mm_rows)
-    if headline:
-        lines += ["## Headline", ""] + headline + [""]
-    lines += quality_section(q_rows)
-    lines += speed_section(speed_rows, scoring_rows, args.timeout)
-    lines += mentor_match_section(mm_rows)
-    lines += ["## 4. Time against size", ""]
-    lines += ([f"![solve time against problem size, log-log]({plot_name})", ""] if plot_name
-              else ["(matplotlib not available: no plot)", ""])
-    lines += scale_section(scale_rows)
-    from sections import other_sections  # the other scripts' sections stay (programmes, rounds, ...)
-
-    kept = other_sections(path)
-    path.write_text("\n".join(lines) + "".join("\n\n" + block for block in kept) + ("\n" if kept else ""))
-
-
-def _scale_peak(r) -> str:
-    """The process tree's peak at one instant (sampled), with each process's own peak beside it."""
-    child = r.get("child_peak_rss_mb", 0.0)
-    tree = r.get("tree_peak_rss_mb") or (r["peak_rss_mb"] + child)
-    return f"{tree / 1024:.2f} GiB" + (f" (own peaks: {r['peak_rss_mb'] / 1024:.2f}, child "
-                                       f"{child / 1024:.2f})" if child else "")
-
-
-def _repaired(r) -> str:
-    """How many of a row's rounds repaired the last optimum instead of a cold flow."""
-    return f" ({r['repaired']} repaired)" if r.get("repaired") else ""
-
-
-def scale_section(rows) -> list[str]:
-    lines = ["## 5. End to end at scale: `mm.pair` on people", "",
-             "A synthetic organisation (`synthetic.organisation`, seed 1) with every mentor's capacity "
-             "set to c; default rules, all six features; one subprocess. *prepare* = validation, "
-             "features, bound models, rules; *solve* = first prices from a sub-market (every 5th "
-             "mentee, 5x demand, run until its prices settle; itself priced by its own sub-market), "
-             "one pass keeping each mentee's best pairs by the bound less the inner sub-market's "
-             "prices (run beside the sub-market, which is in a forked child), the first sparse set "
-             "ranked by the sub-market's prices, exact scores where they matter, certified "
-             "min-cost flow rounds (a round with few violating pairs repairs the last optimum by "
-             "shortest paths instead of a cold flow: *repaired*), contributions and unmatched "
-             "reasons; then "
-             "`explain()` for three mentees. Peak memory is the process tree's resident memory at one "
-             "instant, sampled every 20 ms (the process, which holds the two tables, and the "
-             "sub-market's forked child together); each one's own `ru_maxrss` is beside it. "
-             "Random: mentees in a seeded random order each take a random eligible "
-             "mentor with a free place, scored exactly.", "",
-             "| size | status | prepare | solve | explain x3 | total | peak memory | rounds | pairs checked "
-             "| scored exactly | matched | mean score (random) |", "|" + "---|" * 12]
-    for r in rows:
-        label = f"{r['n']:,} x {r['m']:,} (c={r['c']})"
-        if r.get("status_run") != "ok":
-            lines.append(f"| {label} | *{r.get('error')}* |" + " |" * 10)
-            continue
-        rnd = (f"{r['mean_score']:.3f} ({r['random_mean']:.3f}, x{r['mean_score'] / r['random_mean']:.2f})"
-               if r.get("random_mean") else f"{r['mean_score']:.3f}")
-        lines.append(f"| {label} | {r['status']}{' (certificate holds)' if r.get('holds') else ''} | "
-                     f"{fmt_t(r['prepare_time'])} | {fmt_t(r['solve_time'])} | {fmt_t(r['explain_3_time'])} | "
-                     f"**{fmt_t(r['time'])}** | {_scale_peak(r)} | {r.get('rounds')}{_repaired(r)} | "
-                     f"{(r.get('pairs_checked') or 0):,} | {(r.get('pairs_scored_exactly') or 0):,} | "
-                     f"{r['matched']:,} of {r['n']:,} | {rnd} |")
-    lines.append("")
-    return lines
-
-
-def headline_lines(q_rows, speed_rows, mm_rows) -> list[str]:
-    import statistics as st
-
-    out = []
-    for r in q_rows:
-        if r.get("status_run") == "ok":
-            out.append(f"- {r['n']:,} mentees: optimal mean score {r['optimal']['mean']:.3f} vs random "
-                       f"{st.mean(r['random']['mean']):.3f} (x{r['optimal']['mean'] / st.mean(r['random']['mean']):.2f}); "
-                       f"top-3 mentor {r['optimal']['top3']:.0%} vs {st.mean(r['random']['top3']):.0%}.")
-    by = {(r["peer"], r["n"]): r for r in speed_rows if not r.get("k")}
-    for (peer, n), r in by.items():
-        if peer == "mentormatch assign(flow)" and r.get("status_run") == "ok":
-            s = by.get(("scipy linear_sum_assignment", n))
-            lp = by.get(("lap.lapjv", n))
-            o = by.get(("OR-Tools dense min-cost flow", n))
-            bits = [f"{p} takes {q['time'] / r['time']:.3g}x as long"
-                    for p, q in (("lap.lapjv", lp), ("scipy", s), ("OR-Tools dense", o))
-                    if q and q.get("status_run") == "ok"]
-            if bits:
-                out.append(f"- {n:,} x {r['m']:,}: mentormatch assign {fmt_t(r['time'])}; " + ", ".join(bits) + ".")
-    for n, a, b in mm_rows:
-        if a.get("status_run") == "ok" and b.get("status_run") == "ok":
-            out.append(f"- mentor-match 7.0.1 at {n:,} x {n:,}: {fmt_t(a['time'])} vs mentormatch "
-                       f"{fmt_t(b['time'])} ({a['time'] / b['time']:.0f}x faster), total score "
-                       f"{b['objective'] / max(a['objective'], 1e-9):.4f}x its own.")
-        elif a.get("status_run") != "ok":
-            out.append(f"- mentor-match 7.0.1 at {n:,} x {n:,}: *{a.get('error')}*; mentormatch {fmt_cell(b)}.")
-    return out
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--write", metavar="PATH", help="write the Markdown report here")
     p.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: checks the harness runs")
+    p.add_argument("--sections", default=",".join(SECTIONS),
+                   help=f"which sections to measure and write, of {','.join(SECTIONS)} (default: all, "
+                        "the whole report); e.g. --sections speed refreshes section 2 and its headline "
+                        "lines in the file --write names, leaving the rest as it was")
     p.add_argument("--sizes", help="speed sizes, e.g. 200x50:4,1000x250:4 (mentees x mentors : capacity)")
     p.add_argument("--quality-sizes", help="mentee counts for section 1, e.g. 100,1000,10000")
     p.add_argument("--mentor-match-sizes", help="N for section 3, e.g. 100,1000")
@@ -1341,78 +1066,100 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.worker:
         return worker_main(args.worker)
+    selected = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = sorted(set(selected) - set(SECTIONS))
+    if unknown:
+        p.error(f"--sections: unknown {', '.join(unknown)}; the sections are {', '.join(SECTIONS)}")
     started = time.perf_counter()
     smoke = args.smoke
     speed_sizes = parse_sizes(args.sizes or ("30x10:3,60x20:3,200x50:3/10" if smoke else
-                                             "200x50:4,1000x250:4,10000x2500:4,100000x20000:5,100000x20000:5/50"))
+                                             "200x50:4,1000x250:4,2000x500:4,10000x2500:4,"
+                                             "100000x20000:5,100000x20000:5/50"))
     q_sizes = [int(x) for x in (args.quality_sizes or ("60" if smoke else "100,1000,10000")).split(",")]
     mm_sizes = [int(x) for x in (args.mentor_match_sizes or ("20" if smoke else "100,1000")).split(",")]
     seeds = args.seeds or (3 if smoke else 20)
     args.timeout = args.timeout or (60 if smoke else 90)
     info = machine()
     log(f"machine: {info}")
+    mem = int(0.85 * ram_bytes())
 
-    q_rows = []
-    for n in q_sizes:
-        m = max(2, round(n / 3.3))
-        log(f"[quality] {n} x {m} ...")
-        row = {"n": n, "m": m}
-        row.update(measure({"kind": "quality", "n": n, "m": m, "seed": 1, "random_seeds": seeds,
-                            "check_stable_programme": n <= 100}, timeout=120 if smoke else 600,
-                           mem_limit=int(0.85 * ram_bytes())))
-        log(f"        -> {row.get('status_run')} {row.get('pair_time', row.get('error'))}")
-        q_rows.append(row)
+    def quality():
+        q_rows = []
+        for n in q_sizes:
+            m = max(2, round(n / 3.3))
+            log(f"[quality] {n} x {m} ...")
+            row = {"n": n, "m": m}
+            row.update(measure({"kind": "quality", "n": n, "m": m, "seed": 1, "random_seeds": seeds,
+                                "check_stable_programme": n <= 100}, timeout=120 if smoke else 600,
+                               mem_limit=mem))
+            log(f"        -> {row.get('status_run')} {row.get('pair_time', row.get('error'))}")
+            q_rows.append(row)
+        return {"quality": q_rows}
 
-    speed_rows = run_speed(speed_sizes, args.timeout)
-    scoring_rows = []
-    for n in q_sizes:
-        m = max(2, round(n / 3.3))
-        log(f"[scoring] {n} x {m} ...")
-        row = {"n": n, "m": m}
-        row.update(measure({"kind": "scoring", "n": n, "m": m, "seed": 1}, timeout=600,
-                           mem_limit=int(0.85 * ram_bytes())))
-        row["reference"] = measure({"kind": "scoring reference (numpy on tables)", "n": n, "m": m, "seed": 1,
-                                    "check": n * m <= 1_000_000},  # same values as score_pairs?
-                                   timeout=600, mem_limit=int(0.85 * ram_bytes()))
-        scoring_rows.append(row)
+    def speed():
+        speed_rows = run_speed(speed_sizes, args.timeout, budget=1.0 if smoke else None)
+        scoring_rows = []
+        for n in q_sizes:
+            m = max(2, round(n / 3.3))
+            log(f"[scoring] {n} x {m} ...")
+            row = {"n": n, "m": m}
+            row.update(measure({"kind": "scoring", "n": n, "m": m, "seed": 1}, timeout=600, mem_limit=mem))
+            row["reference"] = measure({"kind": "scoring reference (numpy on tables)", "n": n, "m": m, "seed": 1,
+                                        "check": n * m <= 1_000_000},  # same values as score_pairs?
+                                       timeout=600, mem_limit=mem)
+            scoring_rows.append(row)
+        return {"speed": speed_rows, "scoring": scoring_rows, "timeout": args.timeout}
 
-    mm_rows = []
-    for n in mm_sizes:
-        log(f"[mentor-match] {n} x {n} ...")
-        a = measure({"kind": "mentor-match 7.0.1", "n": n, "seed": 1},
-                    timeout=60 if smoke else args.mentor_match_timeout)
-        log(f"        -> {a.get('status_run')} {a.get('time', a.get('error'))}")
-        b = measure({"kind": "mentormatch joint flow", "n": n, "seed": 1}, timeout=120 if smoke else 400)
-        log(f"        -> {b.get('status_run')} {b.get('time', b.get('error'))}")
-        mm_rows.append((n, a, b))
+    def mentor_match():
+        mm_rows = []
+        for n in mm_sizes:
+            log(f"[mentor-match] {n} x {n} ...")
+            a = measure({"kind": "mentor-match 7.0.1", "n": n, "seed": 1},
+                        timeout=60 if smoke else args.mentor_match_timeout)
+            log(f"        -> {a.get('status_run')} {a.get('time', a.get('error'))}")
+            b = measure({"kind": "mentormatch joint flow", "n": n, "seed": 1}, timeout=120 if smoke else 400)
+            log(f"        -> {b.get('status_run')} {b.get('time', b.get('error'))}")
+            mm_rows.append((n, a, b))
+        return {"mentor_match": mm_rows}
 
-    scale_rows = []
-    for spec in ([(300, 80, 5)] if smoke else [(100_000, 20_000, 5)]):
-        n, m, c = spec
-        log(f"[pair at scale] {n} x {m} (c={c}) ...")
-        row = {"n": n, "m": m, "c": c}
-        row.update(measure({"kind": "pair at scale", "n": n, "m": m, "c": c, "seed": 1, "force_scale": smoke},
-                           timeout=120 if smoke else 900, mem_limit=int(0.85 * ram_bytes())))
-        log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
-        scale_rows.append(row)
+    def scale():
+        scale_rows = []
+        for n, m, c in ([(300, 80, 5)] if smoke else [(100_000, 20_000, 5)]):
+            log(f"[pair at scale] {n} x {m} (c={c}) ...")
+            row = {"n": n, "m": m, "c": c}
+            row.update(measure({"kind": "pair at scale", "n": n, "m": m, "c": c, "seed": 1, "force_scale": smoke},
+                               timeout=120 if smoke else 900, mem_limit=mem))
+            log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
+            scale_rows.append(row)
+        return {"scale": scale_rows}
 
-    plot_name = None
+    rows, runs = {}, {}
+    for name, run in (("quality", quality), ("speed", speed), ("mentor_match", mentor_match), ("scale", scale)):
+        if name in selected:
+            t, load = time.perf_counter(), os.getloadavg()[0]
+            date = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+            rows.update(run())
+            runs[name] = {"date": date, "minutes": (time.perf_counter() - t) / 60,
+                          "load": (load, os.getloadavg()[0])}
+
     if args.write:
         out = Path(args.write).resolve()
         out.parent.mkdir(parents=True, exist_ok=True)
-        png = out.parent / "time_vs_size.png" if smoke else HERE / "time_vs_size.png"
-        if plot(speed_rows, mm_rows, png):
-            plot_name = os.path.relpath(png, out.parent)
-        write_report(out, info, q_rows, speed_rows, scoring_rows, mm_rows, args, plot_name, started,
-                     scale_rows)
-        raw = out.with_suffix(".json")
+        plot_name = None
+        if "speed" in rows and "mentor_match" in rows:
+            png = out.parent / "time_vs_size.png" if smoke else HERE / "time_vs_size.png"
+            if plot(rows["speed"], rows["mentor_match"], png):
+                plot_name = os.path.relpath(png, out.parent)
+        command = "benchmarks/run.py" + (" --smoke" if smoke else "") + (
+            f" --sections {','.join(selected)}" if set(selected) != set(SECTIONS) else "")
+        write_report(out, report_blocks(rows, runs, info, command, plot_name),
+                     (time.perf_counter() - started) / 60)
         if smoke:
-            raw.write_text(json.dumps({"machine": info, "quality": q_rows, "speed": speed_rows,
-                                       "scoring": scoring_rows, "mentor_match": mm_rows,
-                                       "scale": scale_rows}, default=str))
+            out.with_suffix(".json").write_text(json.dumps(
+                {"machine": info, **{k: v for k, v in rows.items() if k != "timeout"}}, default=str))
         log(f"wrote {out}")
     else:
-        print(json.dumps({"quality": q_rows, "speed": speed_rows, "mentor_match": mm_rows}, default=str)[:5000])
+        print(json.dumps(rows, default=str)[:5000])
     return 0
 
 

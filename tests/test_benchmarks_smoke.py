@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def test_benchmarks_smoke(tmp_path):
@@ -41,6 +44,60 @@ def test_benchmarks_smoke(tmp_path):
     assert scale["matched"] + scale["unmatched"] == scale["n"]
     assert 0 < scale["random_matched"] <= scale["n"]
     assert "BENCHMARKS.md" not in {p.name for p in tmp_path.iterdir()}
+    # every speed figure is the minimum of warm, repeated calls, with its median, on both clocks
+    for r in raw["speed"]:
+        if r["status_run"] == "ok":
+            assert r["runs"] >= 1 and r["time"] <= r["time_median"] and r["cpu"] <= r["cpu_median"], r
+    assert all(r["runs"] == 20 for r in raw["speed"] if r["status_run"] == "ok"
+               and r["peer"] in ("mentormatch assign(flow)", "lap.lapjv"))
+    # the headline's speed lines state assign() against the fastest exact peer from those figures
+    head = text[text.index("## Headline"):text.index("## 1. Quality")]
+    assert "- 30 x 10 (capacity 3, 1% forbidden): `assign()` " in head and "the fastest exact peer" in head
+    _refresh_speed_only(out, text)
+
+
+def _refresh_speed_only(out, before):
+    """``--sections speed`` replaces section 2 and the headline's speed lines in place, and
+    leaves every other section (run.py's and the other scripts') as it was."""
+    from sections import markers
+
+    def block(text, name):
+        begin, end = markers(name)
+        return text[text.index(begin):text.index(end)]
+
+    out.write_text(before + "\n<!-- ladder: begin -->\nthe ladder\n<!-- ladder: end -->\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--sections",
+                           "speed", "--sizes", "20x6:3", "--write", str(out)],
+                          capture_output=True, text=True, timeout=180, cwd=str(ROOT))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    after = out.read_text()
+    for name in ("run_machine", "run_headline_quality", "run_quality", "run_mentor_match", "run_scale",
+                 "ladder"):
+        assert block(after, name) == block(before + "<!-- ladder: begin -->\nthe ladder\n<!-- ladder: end -->",
+                                           name), name
+    assert "| 20 x 6 (c=3) |" in block(after, "run_speed") and "30 x 10" not in block(after, "run_speed")
+    assert "--sections speed" in block(after, "run_speed")
+    assert "- 20 x 6 (capacity 3" in block(after, "run_headline_speed")
+
+
+def test_some_sections_are_written_only_into_a_report_that_has_them(tmp_path):
+    """``sections.write_blocks``: a whole write puts every block in order and keeps the other
+    scripts' sections; a partial one replaces its blocks in place, and refuses a file that
+    lacks them rather than append half a report."""
+    from sections import write_blocks
+
+    path = tmp_path / "B.md"
+    path.write_text("# old\n\n<!-- ladder: begin -->\nL\n<!-- ladder: end -->\n")
+    write_blocks(path, ["# B", ""], ["a", "b"], {"a": ["A1"], "b": ["B1"]}, before={"b": ["## over b"]})
+    assert path.read_text() == ("# B\n\n<!-- a: begin -->\nA1\n<!-- a: end -->\n## over b\n<!-- b: begin -->"
+                                "\nB1\n<!-- b: end -->\n\n<!-- ladder: begin -->\nL\n<!-- ladder: end -->\n")
+    write_blocks(path, ["# ignored"], ["a", "b"], {"b": ["B2"]})
+    assert "B2" in path.read_text() and "B1" not in path.read_text() and "A1" in path.read_text()
+    fresh = tmp_path / "C.md"
+    fresh.write_text("# C\n")
+    with pytest.raises(SystemExit, match="write the whole report once"):
+        write_blocks(fresh, ["# C"], ["a", "b"], {"b": ["B2"]})
+    assert fresh.read_text() == "# C\n"
 
 
 def test_rounds_benchmark_smoke(tmp_path):
