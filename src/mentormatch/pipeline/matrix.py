@@ -13,6 +13,7 @@ from .._native import assign_kernel
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
 from ..record import Built
+from ..schema.scores import plain_inputs
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
 from ..solvers.dense.small import applies as small_applies
 from .order import seeded_order
@@ -93,44 +94,21 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     if not isinstance(case_sensitive_ids, bool):
         raise ValidationError(Problem("assign", "case_sensitive_ids", None, None, case_sensitive_ids,
                                       "True or False"))
-    from ..schema.scores import check_assign_inputs, label_texts  # issue 20: inputs misread
-
     if not isinstance(scores, pd.DataFrame):
         raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
                                       "a DataFrame, mentees x mentors"))
-    # the labels as lists once, for the checks, the ids and forbidden's labels
-    texts = (label_texts(scores.index), label_texts(scores.columns))
-    same_labels = check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids, texts)
-    mentee_ids = _labels(scores.index, "scores", "mentee (index)", texts[0])
-    mentor_ids = _labels(scores.columns, "scores", "mentor (column)", texts[1])
-    try:
-        values = scores.to_numpy(dtype=np.float64)  # often a read-only, column-major view
-    except (TypeError, ValueError):
-        bad = scores.apply(pd.to_numeric, errors="coerce").isna() & scores.notna()
-        i, j = np.argwhere(bad.to_numpy())[0]
-        raise ValidationError(Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None,
-                                      scores.iat[i, j], "a number (or -inf for ineligible)")) from None
-    dense = solver == "flow" and not coverage_first and values.size
+    dense = solver == "flow" and not coverage_first and scores.shape[0] * scores.shape[1]
     # on a large matrix, the dense path checks the scores in its first pass (no pass of its own)
-    fused = dense and not locked and values.size >= FUSED_CHECK_CELLS
-    has_neginf = None if fused else _check_scores(values, mentee_ids, mentor_ids)
-    cap = _capacity_series(capacity, mentor_ids)
-    forbid = None
-    if forbidden is not None:
-        if not isinstance(forbidden, pd.DataFrame) or forbidden.shape != scores.shape:
-            raise ValidationError(Problem("forbidden", None, None, None,
-                                          getattr(forbidden, "shape", type(forbidden).__name__),
-                                          f"a bool DataFrame shaped like scores {scores.shape}"))
-        same = same_labels if same_labels is not None else (
-            forbidden.index.equals(scores.index) and forbidden.columns.equals(scores.columns))
-        forbid = forbidden.to_numpy() if same else None  # bool only if every column is bool
-        if forbid is None or forbid.dtype != np.dtype(bool):
-            f = forbidden.reindex(index=scores.index, columns=scores.columns)
-            # plain bool columns hold no NaN, and with the same labels reindex added none
-            if not (same and (f.dtypes == np.dtype(bool)).all()) and f.isna().any().any():
-                raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
-                                              "the same index and columns as scores"))
-            forbid = f.to_numpy(dtype=bool)
+    fused = dense and not locked and scores.shape[0] * scores.shape[1] >= FUSED_CHECK_CELLS
+    # the usual inputs in a few compiled passes; any other, the full checks (their messages)
+    plain = plain_inputs(scores, capacity, forbidden, case_sensitive_ids, not fused) \
+        if solver != "hungarian" else None
+    if plain is not None:
+        mentee_ids, mentor_ids, values, has_neginf, cap, forbid = plain
+        mentee_ids, mentor_ids = Encoder(mentee_ids), Encoder(mentor_ids)
+    else:
+        mentee_ids, mentor_ids, values, has_neginf, cap, forbid = _checked_inputs(
+            scores, capacity, forbidden, solver, case_sensitive_ids, fused)
     # the tie rule (seeded_order): ties are decided by a seeded order of the ids, never by rows
     mentee_rows = seeded_order(mentee_ids.ids, seed, texts=True)
     mentor_rows = seeded_order(mentor_ids.ids, seed, texts=True)
@@ -167,6 +145,47 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     solution = _solve(problem, solver, options, Ids(mentee_ids, mentor_ids))  # conflicts by id
     return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None, order_data),
                   started)
+
+
+def _checked_inputs(scores: pd.DataFrame, capacity, forbidden, solver: str, case_sensitive_ids: bool,
+                    fused: bool):
+    """``assign()``'s inputs checked in full (every wrong one named: table, row id, column,
+    value, expected), then read: the ids, the scores, whether one is ``-inf`` (None when
+    ``fused``: the dense path's first pass checks them), the capacities and the forbidden mask
+    (:func:`mentormatch.schema.scores.plain_inputs` gives the same for the usual inputs)."""
+    from ..schema.scores import check_assign_inputs, label_texts  # issue 20: inputs misread
+
+    # the labels as lists once, for the checks, the ids and forbidden's labels
+    texts = (label_texts(scores.index), label_texts(scores.columns))
+    same_labels = check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids, texts)
+    mentee_ids = _labels(scores.index, "scores", "mentee (index)", texts[0])
+    mentor_ids = _labels(scores.columns, "scores", "mentor (column)", texts[1])
+    try:
+        values = scores.to_numpy(dtype=np.float64)  # often a read-only, column-major view
+    except (TypeError, ValueError):
+        bad = scores.apply(pd.to_numeric, errors="coerce").isna() & scores.notna()
+        i, j = np.argwhere(bad.to_numpy())[0]
+        raise ValidationError(Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None,
+                                      scores.iat[i, j], "a number (or -inf for ineligible)")) from None
+    has_neginf = None if fused else _check_scores(values, mentee_ids, mentor_ids)
+    cap = _capacity_series(capacity, mentor_ids)
+    forbid = None
+    if forbidden is not None:
+        if not isinstance(forbidden, pd.DataFrame) or forbidden.shape != scores.shape:
+            raise ValidationError(Problem("forbidden", None, None, None,
+                                          getattr(forbidden, "shape", type(forbidden).__name__),
+                                          f"a bool DataFrame shaped like scores {scores.shape}"))
+        same = same_labels if same_labels is not None else (
+            forbidden.index.equals(scores.index) and forbidden.columns.equals(scores.columns))
+        forbid = forbidden.to_numpy() if same else None  # bool only if every column is bool
+        if forbid is None or forbid.dtype != np.dtype(bool):
+            f = forbidden.reindex(index=scores.index, columns=scores.columns)
+            # plain bool columns hold no NaN, and with the same labels reindex added none
+            if not (same and (f.dtypes == np.dtype(bool)).all()) and f.isna().any().any():
+                raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
+                                              "the same index and columns as scores"))
+            forbid = f.to_numpy(dtype=bool)
+    return mentee_ids, mentor_ids, values, has_neginf, cap, forbid
 
 
 #: From this many cells, ``assign(solver="flow")`` checks that every score is a number in the
