@@ -187,3 +187,23 @@ def capacity_scan(const double[::1] v, double most):
                 ok = False
                 break
     return ok
+
+
+def hash_ranks(const uint64_t[::1] hashed):
+    """The seeded order of ids from their hashes (``pipeline.order.seeded_order``: ascending
+    hash), and each id's rank in it, when no two hashes are equal; else None (the ids decide
+    among equal hashes: the caller's lexsort). numpy's argsort, then the check of neighbours
+    and the inverse permutation in one C loop, where numpy took three calls and ``_rank`` two."""
+    cdef Py_ssize_t n = hashed.shape[0], k
+    order_a = np.argsort(np.asarray(hashed))
+    rank_a = np.empty(n, np.int64)
+    cdef const int64_t[::1] order = order_a
+    cdef int64_t[::1] rank = rank_a
+    cdef bint twice = False
+    with nogil:
+        for k in range(n):
+            rank[order[k]] = k
+            if k and hashed[order[k]] == hashed[order[k - 1]]:
+                twice = True
+                break
+    return None if twice else (order_a, rank_a)

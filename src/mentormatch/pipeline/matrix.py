@@ -13,10 +13,11 @@ from .._native import assign_kernel
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
 from ..record import Built
+from ..rules.check import TIME_LIMIT_EXPECTED, is_time_limit
 from ..schema.scores import plain_inputs
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
-from ..solvers.dense.small import applies as small_applies
-from .order import seeded_order
+from ..solvers.dense.small import applies as small_applies, solve_small
+from .order import seeded_ranks
 from .wrap import Ids, _solve, _timed, _wrap, relabelled
 
 
@@ -86,8 +87,6 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     """
     started = time.perf_counter()
     get_solver(solver)  # unknown name: raise before any work
-    from ..rules.check import TIME_LIMIT_EXPECTED, is_time_limit
-
     if time_limit is not None and not is_time_limit(time_limit):
         raise ValidationError(Problem("assign", "time_limit", None, None, time_limit,
                                       f"None (the default) or {TIME_LIMIT_EXPECTED}"))
@@ -110,19 +109,19 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
         mentee_ids, mentor_ids, values, has_neginf, cap, forbid = _checked_inputs(
             scores, capacity, forbidden, solver, case_sensitive_ids, fused)
     # the tie rule (seeded_order): ties are decided by a seeded order of the ids, never by rows
-    mentee_rows = seeded_order(mentee_ids.ids, seed, texts=True)
-    mentor_rows = seeded_order(mentor_ids.ids, seed, texts=True)
+    (mentee_rows, mentee_rank), (mentor_rows, mentor_rank) = (seeded_ranks(mentee_ids.ids, seed),
+                                                              seeded_ranks(mentor_ids.ids, seed))
     # the limit counts from this call, as pair()'s: checking the inputs counts too
     options = SolverOptions(seed=seed, time_limit=time_limit, started=started)
     if dense and has_neginf is not None and not locked and time_limit is None and small_applies(values.size):
         # one compiled flow over every pair (solvers/dense/small.py): the same pairs
         return _timed(_assign_small(scores, values, forbid, cap, mentee_ids, mentor_ids,
-                                    mentee_rows, mentor_rows), started)
+                                    mentee_rows, (mentee_rank, mentor_rank)), started)
     if dense:
         # solved on the caller's matrix in its memory order, the seeded order given to the
         # solver as ranks (no reordered copy); certified against every pair
         return _timed(_assign_dense(scores, values, forbid, has_neginf, cap, mentee_ids, mentor_ids,
-                                    (mentee_rows, mentor_rows), locked, options), started)
+                                    (mentee_rank, mentor_rank), locked, options), started)
     # other solvers: solved in the seeded order (one np.ix_ gather), reported in the caller's
     values = values[np.ix_(mentee_rows, mentor_rows)]
     if forbid is not None:
@@ -259,17 +258,11 @@ def _rows_and_locks(values, forbid, has_neginf: bool | None, locked, mentee_ids:
     return rows, removed, lock_i, lock_j
 
 
-def _rank(order: np.ndarray) -> np.ndarray:
-    """Each index's position in ``order`` (the inverse permutation)."""
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return rank
-
-
 def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_ids: Encoder,
-                  mentor_ids: Encoder, seeded, locked, options: SolverOptions) -> Matching:
+                  mentor_ids: Encoder, ranks, locked, options: SolverOptions) -> Matching:
     """``assign(solver="flow")``: :func:`mentormatch.solvers.dense.solve_dense` on the caller's
-    matrix and indices (no reordered copy), the seeded tie order passed as ranks. With
+    matrix and indices (no reordered copy), the seeded tie order passed as ``ranks`` (each
+    mentee's and each mentor's rank: :func:`~mentormatch.pipeline.order.seeded_ranks`). With
     ``has_neginf`` None the scores are not checked yet: the solver's first pass checks them."""
     from ..solvers.dense import solve_dense
     from ..solvers.flow import SPARSE_THRESHOLD
@@ -283,7 +276,7 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
 
     try:
         problem, solution = solve_dense(rows, cap, locked=(lock_i, lock_j),
-                                        mentee_rank=_rank(seeded[0]), mentor_rank=_rank(seeded[1]),
+                                        mentee_rank=ranks[0], mentor_rank=ranks[1],
                                         options=options,
                                         check_scores=check if removed is None else None,
                                         # small: the result holds every eligible pair, so that
@@ -303,14 +296,12 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
 
 
 def _assign_small(scores, values, forbid, cap, mentee_ids: Encoder, mentor_ids: Encoder,
-                  mentee_rows: np.ndarray, mentor_rows: np.ndarray) -> Matching:
+                  mentee_rows: np.ndarray, ranks: tuple[np.ndarray, np.ndarray]) -> Matching:
     """``assign(solver="flow")`` on a small matrix with no locks and no time limit, its scores
     checked: :func:`mentormatch.solvers.dense.small.solve_small`, the result as
     :func:`_assign_dense`'s (the same problem, pairs and ``removed`` counts)."""
-    from ..solvers.dense.small import solve_small
-
     problem, solution, (n_forbidden, n_neginf) = solve_small(
-        values, forbid, cap, _rank(mentee_rows), _rank(mentor_rows), mentee_rows)
+        values, forbid, cap, ranks[0], ranks[1], mentee_rows)
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
 
     kernel = assign_kernel()

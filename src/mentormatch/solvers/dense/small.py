@@ -36,6 +36,7 @@ row-major order), and the solution the same fields and certificate keys, with ``
 """
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
@@ -45,7 +46,12 @@ from ...pairs import Candidates
 from ..base import AssignmentProblem, Solution, finish
 from ..duals import prices_at
 from ..quantize import choose_scale, network_size
+from ..flow import solve_arrays
 from ..ties import canonical
+
+#: the modules whose settings are read at each call (tests patch ``flow.SPARSE_THRESHOLD`` and
+#: ``ties.key_bits`` there), held here: an import inside the call took 1.3-1.7 us each at 200 x 50
+_flow, _ties = sys.modules[solve_arrays.__module__], sys.modules[canonical.__module__]
 
 
 def applies(n_cells: int) -> bool:
@@ -54,9 +60,7 @@ def applies(n_cells: int) -> bool:
     :data:`mentormatch.solvers.flow.SPARSE_THRESHOLD` cells, as ``solve_dense(every_pair=...)``
     is asked), so the two paths return the same problem. (The caller also asks for no locks,
     no ``coverage_first``, no time limit and scores already checked.)"""
-    from ..flow import SPARSE_THRESHOLD  # (read at the call: tests force the other path)
-
-    if n_cells > SPARSE_THRESHOLD:
+    if n_cells > _flow.SPARSE_THRESHOLD:  # (read at the call: tests force the other path)
         return False
     kernel = assign_kernel()
     # (a module built before this path's keyed flow: the other path, the same pairs)
@@ -104,9 +108,7 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     n_nodes, places = network_size(cap, dem)
     scale = choose_scale(kernel.dense_top(values, fb, has, cap), n_nodes, places)
     order = mentee_order.astype(np.int64)
-    from ..ties import key_bits  # (read at the call: tests force short keys, many stages)
-
-    bits = key_bits(n_nodes, places)
+    bits = _ties.key_bits(n_nodes, places)  # (read at the call: tests force short keys)
     keyed = bits <= KEY_BITS and likely_tied(kernel, values)
     if keyed:  # the rule's first stage at once: one keyed flow over every arc (module docstring)
         mate, pi_i, pi_j, pi_t, twice, n_arcs, _ = kernel.dense_flow(
