@@ -132,3 +132,24 @@ def test_hash_ranks_gives_way_to_the_ids_on_equal_hashes():
     assert kernel.hash_ranks(h) is None
     order, rank = kernel.hash_ranks(np.array([5, 3, 9, 4], np.uint64))
     assert order.tolist() == [1, 3, 0, 2] and rank.tolist() == [2, 0, 3, 1]
+
+
+def test_hash_ranks_sorts_as_argsort():
+    """Spread hashes (the counting sort's case), hashes sharing their top bits (numpy's
+    argsort then), and repeats (None), at sizes around the buckets' powers of two."""
+    from mentormatch._native import assign_kernel
+
+    kernel = assign_kernel()
+    if kernel is None or not hasattr(kernel, "hash_ranks"):
+        pytest.skip("mentormatch._native.assign was not built")
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 3, 63, 64, 65, 200, 1000):
+        for high in (2**64, 2**20, 2**8):  # small hashes: one bucket (of more than 64 ids)
+            h = rng.integers(0, high, n, dtype=np.uint64)
+            found = kernel.hash_ranks(h)
+            if len(np.unique(h)) < n:
+                assert found is None
+                continue
+            order, rank = found
+            assert order.tolist() == np.argsort(h, kind="stable").tolist()
+            assert (rank[order] == np.arange(n)).all()
