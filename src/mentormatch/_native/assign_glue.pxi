@@ -246,3 +246,25 @@ def hash_ranks(const uint64_t[::1] hashed):
 #: :func:`hash_ranks`' largest bucket for its insertion sorts
 cdef enum:
     _BUCKET_MOST = 64
+
+
+def mate_cells(const double[:, :] s, const int64_t[::1] mate):
+    """The matched mentees ``ci`` (ascending), their mentors ``cj = mate[ci]`` and scores
+    ``s[ci, cj]``, for :func:`mentormatch.solvers.duals.prices_at`: one pass where numpy took
+    ``flatnonzero``, a gather and a fancy index (6 us at 200 x 50)."""
+    cdef Py_ssize_t n = mate.shape[0], i, c = 0
+    if s.shape[0] != n:
+        raise ValueError("mate_cells: one mate per row of the scores")
+    ci_a = np.empty(n, np.int64)
+    cj_a = np.empty(n, np.int64)
+    score_a = np.empty(n, np.float64)
+    cdef int64_t[::1] ci = ci_a, cj = cj_a
+    cdef double[::1] score = score_a
+    with nogil:
+        for i in range(n):
+            if mate[i] >= 0:
+                ci[c] = i
+                cj[c] = mate[i]
+                score[c] = s[i, mate[i]]
+                c += 1
+    return ci_a[:c], cj_a[:c], score_a[:c]

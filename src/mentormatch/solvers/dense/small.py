@@ -138,15 +138,19 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     ties["tight_pairs_outside"] = 0
     # the prices on the chosen pairs (all prices_at reads), then every pair in one pass: the
     # pairs returned, and the float check whose largest reduced gain enters the bound
-    ci = np.flatnonzero(mate >= 0)
-    cj = mate[ci]
-    u, p, dual_obj = prices_at(pot, ci, cj, slice(None), values[ci, cj], dem, cap, scale)
+    if hasattr(kernel, "mate_cells"):  # (one compiled pass: 6 us -> 1 at 200 x 50)
+        ci, cj, chosen_score = kernel.mate_cells(values, mate)
+    else:  # (a build before it)
+        ci = np.flatnonzero(mate >= 0)
+        cj = mate[ci]
+        chosen_score = values[ci, cj]
+    u, p, dual_obj = prices_at(pot, ci, cj, slice(None), chosen_score, dem, cap, scale)
     i, j, score, chosen, n_forbidden, n_neginf, eps = kernel.dense_pairs(values, fb, has, mate, u, p)
     if ties["movable_pairs"] is None:  # the keyed flow's answer, unique for its keys
         ties["movable_pairs"] = kernel.dense_moving(values, fb, has, mate, cap, scale, pi_i, pi_j)
         ties["stages"] = int(ties["movable_pairs"] > 0)
     tol = 1.0 / scale
-    n_max = int(min(n, int(cap.sum()), n_arcs))
+    n_max = int(min(places, n_arcs))
     cert = {"method": "dense_min_cost_flow_every_pair", "scale": scale, "rounding_bound": n_max / scale,
             "n_max": n_max, "top_k": None, "pairs_in_sparse": len(i), "rounds": 1,
             "violations_added": 0, "warm_repairs": [], "holds": eps <= tol, "flow": "compiled dense",
@@ -160,6 +164,6 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     sol = finish(problem, np.flatnonzero(chosen), "optimal" if holds else "feasible", started,
                  "flow", None, cert)
     if holds:
-        sol.bound = dual_obj + eps * int(min(n, int(cap.sum())))
+        sol.bound = dual_obj + eps * places  # (places: min(n, sum of capacities))
         sol.prices = (u, p)
     return problem, sol, (n_forbidden, n_neginf)
