@@ -1,7 +1,9 @@
 # (included by assign.pyx: small compiled twins of numpy code around assign()'s small-path
 # flow, each one call where numpy took several: at 200 x 50 a numpy call costs 1-2 us
-# whatever it does, and the call around the flow made about a hundred; the module's imports
-# are in scope)
+# whatever it does, and the call around the flow made about a hundred. The capacities' check
+# and the prices (s31h2); the usual inputs' checks in a few passes (label_scan, same_texts,
+# score_scan, capacity_scan: schema.scores.plain_inputs), the seeded order's sort and ranks
+# (hash_ranks) and the matched cells (mate_cells) (s32h1). The module's imports are in scope)
 from libc.math cimport INFINITY, floor
 from cpython.mem cimport PyMem_Calloc, PyMem_Free
 from cpython.object cimport PyObject_Hash
