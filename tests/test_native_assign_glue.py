@@ -48,3 +48,19 @@ def test_the_compiled_prices_are_prices_at_numpys(seed, monkeypatch):
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
     assert got[2] == want[2]
+
+
+def test_mate_cells_are_numpys_gather():
+    """``mate_cells``: the matched rows, their mentors and scores, as ``flatnonzero``, a
+    gather and a fancy index give them, on C- and F-ordered matrices."""
+    rng = np.random.default_rng(5)
+    for trial in range(300):
+        n, m = int(rng.integers(1, 30)), int(rng.integers(1, 12))
+        s = rng.random((n, m))
+        if trial % 2:
+            s = np.asfortranarray(s)
+        mate = np.where(rng.random(n) < 0.6, rng.integers(0, m, n), -1).astype(np.int64)
+        ci, cj, score = native.mate_cells(s, mate)
+        want = np.flatnonzero(mate >= 0)
+        assert ci.tolist() == want.tolist() and cj.tolist() == mate[want].tolist()
+        assert score.tobytes() == s[want, mate[want]].tobytes()

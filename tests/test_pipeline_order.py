@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from mentormatch.pairs import Candidates
-from mentormatch.pipeline.order import seeded_order
+from mentormatch.pipeline.order import seeded_order, seeded_ranks
 from mentormatch.pipeline.wrap import _pairs_in_caller_order, _unmatched_in_caller_order
 
 
@@ -105,3 +106,50 @@ def test_the_compiled_hash_is_pandas_hash_array_on_any_text():
     mixed = np.array(["a", 1, None], dtype=object)
     assert (order._hashes(mixed, "0" * 16)
             == pd.util.hash_array(mixed, hash_key="0" * 16, categorize=False)).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7, 2**64 + 3, -5])
+def test_seeded_ranks_are_the_seeded_order_and_its_inverse(seed):
+    """``seeded_ranks`` (compiled ``hash_ranks`` where built) gives ``seeded_order``'s order
+    and each id's position in it, on ids of any length, ASCII or not."""
+    rng = np.random.default_rng(abs(seed) % 1000)
+    pool = ["e1", "E1", "Zoë", "", "x" * 40, "混合", "m7"] + [f"id{k}" for k in range(300)]
+    for n in (0, 1, 2, 5, 200):
+        ids = np.array(list(rng.choice(pool, size=n, replace=False)), dtype=object)
+        order, rank = seeded_ranks(ids, seed)
+        want = seeded_order(ids, seed, texts=True)
+        assert order.tolist() == want.tolist()
+        assert rank.dtype == np.int64 and (order[rank] == np.arange(n)).all()
+
+
+def test_hash_ranks_gives_way_to_the_ids_on_equal_hashes():
+    from mentormatch._native import assign_kernel
+
+    kernel = assign_kernel()
+    if kernel is None or not hasattr(kernel, "hash_ranks"):
+        pytest.skip("mentormatch._native.assign was not built")
+    h = np.array([5, 3, 9, 3], np.uint64)
+    assert kernel.hash_ranks(h) is None
+    order, rank = kernel.hash_ranks(np.array([5, 3, 9, 4], np.uint64))
+    assert order.tolist() == [1, 3, 0, 2] and rank.tolist() == [2, 0, 3, 1]
+
+
+def test_hash_ranks_sorts_as_argsort():
+    """Spread hashes (the counting sort's case), hashes sharing their top bits (numpy's
+    argsort then), and repeats (None), at sizes around the buckets' powers of two."""
+    from mentormatch._native import assign_kernel
+
+    kernel = assign_kernel()
+    if kernel is None or not hasattr(kernel, "hash_ranks"):
+        pytest.skip("mentormatch._native.assign was not built")
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 3, 63, 64, 65, 200, 1000):
+        for high in (2**64, 2**20, 2**8):  # small hashes: one bucket (of more than 64 ids)
+            h = rng.integers(0, high, n, dtype=np.uint64)
+            found = kernel.hash_ranks(h)
+            if len(np.unique(h)) < n:
+                assert found is None
+                continue
+            order, rank = found
+            assert order.tolist() == np.argsort(h, kind="stable").tolist()
+            assert (rank[order] == np.arange(n)).all()

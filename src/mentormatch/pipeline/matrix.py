@@ -13,9 +13,11 @@ from .._native import assign_kernel
 from ..matching import Matching
 from ..pairs import Candidates, Encoder
 from ..record import Built
+from ..rules.check import TIME_LIMIT_EXPECTED, is_time_limit
+from ..schema.scores import plain_inputs
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
-from ..solvers.dense.small import applies as small_applies
-from .order import seeded_order
+from ..solvers.dense.small import applies as small_applies, solve_small
+from .order import seeded_ranks
 from .wrap import Ids, _solve, _timed, _wrap, relabelled
 
 
@@ -85,66 +87,41 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     """
     started = time.perf_counter()
     get_solver(solver)  # unknown name: raise before any work
-    from ..rules.check import TIME_LIMIT_EXPECTED, is_time_limit
-
     if time_limit is not None and not is_time_limit(time_limit):
         raise ValidationError(Problem("assign", "time_limit", None, None, time_limit,
                                       f"None (the default) or {TIME_LIMIT_EXPECTED}"))
     if not isinstance(case_sensitive_ids, bool):
         raise ValidationError(Problem("assign", "case_sensitive_ids", None, None, case_sensitive_ids,
                                       "True or False"))
-    from ..schema.scores import check_assign_inputs, label_texts  # issue 20: inputs misread
-
     if not isinstance(scores, pd.DataFrame):
         raise ValidationError(Problem("scores", None, None, None, type(scores).__name__,
                                       "a DataFrame, mentees x mentors"))
-    # the labels as lists once, for the checks, the ids and forbidden's labels
-    texts = (label_texts(scores.index), label_texts(scores.columns))
-    same_labels = check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids, texts)
-    mentee_ids = _labels(scores.index, "scores", "mentee (index)", texts[0])
-    mentor_ids = _labels(scores.columns, "scores", "mentor (column)", texts[1])
-    try:
-        values = scores.to_numpy(dtype=np.float64)  # often a read-only, column-major view
-    except (TypeError, ValueError):
-        bad = scores.apply(pd.to_numeric, errors="coerce").isna() & scores.notna()
-        i, j = np.argwhere(bad.to_numpy())[0]
-        raise ValidationError(Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None,
-                                      scores.iat[i, j], "a number (or -inf for ineligible)")) from None
-    dense = solver == "flow" and not coverage_first and values.size
+    dense = solver == "flow" and not coverage_first and scores.shape[0] * scores.shape[1]
     # on a large matrix, the dense path checks the scores in its first pass (no pass of its own)
-    fused = dense and not locked and values.size >= FUSED_CHECK_CELLS
-    has_neginf = None if fused else _check_scores(values, mentee_ids, mentor_ids)
-    cap = _capacity_series(capacity, mentor_ids)
-    forbid = None
-    if forbidden is not None:
-        if not isinstance(forbidden, pd.DataFrame) or forbidden.shape != scores.shape:
-            raise ValidationError(Problem("forbidden", None, None, None,
-                                          getattr(forbidden, "shape", type(forbidden).__name__),
-                                          f"a bool DataFrame shaped like scores {scores.shape}"))
-        same = same_labels if same_labels is not None else (
-            forbidden.index.equals(scores.index) and forbidden.columns.equals(scores.columns))
-        forbid = forbidden.to_numpy() if same else None  # bool only if every column is bool
-        if forbid is None or forbid.dtype != np.dtype(bool):
-            f = forbidden.reindex(index=scores.index, columns=scores.columns)
-            # plain bool columns hold no NaN, and with the same labels reindex added none
-            if not (same and (f.dtypes == np.dtype(bool)).all()) and f.isna().any().any():
-                raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
-                                              "the same index and columns as scores"))
-            forbid = f.to_numpy(dtype=bool)
+    fused = dense and not locked and scores.shape[0] * scores.shape[1] >= FUSED_CHECK_CELLS
+    # the usual inputs in a few compiled passes; any other, the full checks (their messages)
+    plain = plain_inputs(scores, capacity, forbidden, case_sensitive_ids, not fused) \
+        if solver != "hungarian" else None
+    if plain is not None:
+        mentee_ids, mentor_ids, values, has_neginf, cap, forbid = plain
+        mentee_ids, mentor_ids = Encoder(mentee_ids), Encoder(mentor_ids)
+    else:
+        mentee_ids, mentor_ids, values, has_neginf, cap, forbid = _checked_inputs(
+            scores, capacity, forbidden, solver, case_sensitive_ids, fused)
     # the tie rule (seeded_order): ties are decided by a seeded order of the ids, never by rows
-    mentee_rows = seeded_order(mentee_ids.ids, seed, texts=True)
-    mentor_rows = seeded_order(mentor_ids.ids, seed, texts=True)
+    (mentee_rows, mentee_rank), (mentor_rows, mentor_rank) = (seeded_ranks(mentee_ids.ids, seed),
+                                                              seeded_ranks(mentor_ids.ids, seed))
     # the limit counts from this call, as pair()'s: checking the inputs counts too
     options = SolverOptions(seed=seed, time_limit=time_limit, started=started)
     if dense and has_neginf is not None and not locked and time_limit is None and small_applies(values.size):
         # one compiled flow over every pair (solvers/dense/small.py): the same pairs
         return _timed(_assign_small(scores, values, forbid, cap, mentee_ids, mentor_ids,
-                                    mentee_rows, mentor_rows), started)
+                                    mentee_rows, (mentee_rank, mentor_rank)), started)
     if dense:
         # solved on the caller's matrix in its memory order, the seeded order given to the
         # solver as ranks (no reordered copy); certified against every pair
         return _timed(_assign_dense(scores, values, forbid, has_neginf, cap, mentee_ids, mentor_ids,
-                                    (mentee_rows, mentor_rows), locked, options), started)
+                                    (mentee_rank, mentor_rank), locked, options), started)
     # other solvers: solved in the seeded order (one np.ix_ gather), reported in the caller's
     values = values[np.ix_(mentee_rows, mentor_rows)]
     if forbid is not None:
@@ -167,6 +144,47 @@ def assign(scores: pd.DataFrame, capacity: pd.Series, forbidden: pd.DataFrame | 
     solution = _solve(problem, solver, options, Ids(mentee_ids, mentor_ids))  # conflicts by id
     return _timed(_wrap(problem, solution, mentee_ids, mentor_ids, removed, None, order_data),
                   started)
+
+
+def _checked_inputs(scores: pd.DataFrame, capacity, forbidden, solver: str, case_sensitive_ids: bool,
+                    fused: bool):
+    """``assign()``'s inputs checked in full (every wrong one named: table, row id, column,
+    value, expected), then read: the ids, the scores, whether one is ``-inf`` (None when
+    ``fused``: the dense path's first pass checks them), the capacities and the forbidden mask
+    (:func:`mentormatch.schema.scores.plain_inputs` gives the same for the usual inputs)."""
+    from ..schema.scores import check_assign_inputs, label_texts  # issue 20: inputs misread
+
+    # the labels as lists once, for the checks, the ids and forbidden's labels
+    texts = (label_texts(scores.index), label_texts(scores.columns))
+    same_labels = check_assign_inputs(scores, capacity, forbidden, solver, case_sensitive_ids, texts)
+    mentee_ids = _labels(scores.index, "scores", "mentee (index)", texts[0])
+    mentor_ids = _labels(scores.columns, "scores", "mentor (column)", texts[1])
+    try:
+        values = scores.to_numpy(dtype=np.float64)  # often a read-only, column-major view
+    except (TypeError, ValueError):
+        bad = scores.apply(pd.to_numeric, errors="coerce").isna() & scores.notna()
+        i, j = np.argwhere(bad.to_numpy())[0]
+        raise ValidationError(Problem("scores", mentor_ids.ids[j], mentee_ids.ids[i], None,
+                                      scores.iat[i, j], "a number (or -inf for ineligible)")) from None
+    has_neginf = None if fused else _check_scores(values, mentee_ids, mentor_ids)
+    cap = _capacity_series(capacity, mentor_ids)
+    forbid = None
+    if forbidden is not None:
+        if not isinstance(forbidden, pd.DataFrame) or forbidden.shape != scores.shape:
+            raise ValidationError(Problem("forbidden", None, None, None,
+                                          getattr(forbidden, "shape", type(forbidden).__name__),
+                                          f"a bool DataFrame shaped like scores {scores.shape}"))
+        same = same_labels if same_labels is not None else (
+            forbidden.index.equals(scores.index) and forbidden.columns.equals(scores.columns))
+        forbid = forbidden.to_numpy() if same else None  # bool only if every column is bool
+        if forbid is None or forbid.dtype != np.dtype(bool):
+            f = forbidden.reindex(index=scores.index, columns=scores.columns)
+            # plain bool columns hold no NaN, and with the same labels reindex added none
+            if not (same and (f.dtypes == np.dtype(bool)).all()) and f.isna().any().any():
+                raise ValidationError(Problem("forbidden", None, None, None, "labels differ from scores",
+                                              "the same index and columns as scores"))
+            forbid = f.to_numpy(dtype=bool)
+    return mentee_ids, mentor_ids, values, has_neginf, cap, forbid
 
 
 #: From this many cells, ``assign(solver="flow")`` checks that every score is a number in the
@@ -240,17 +258,11 @@ def _rows_and_locks(values, forbid, has_neginf: bool | None, locked, mentee_ids:
     return rows, removed, lock_i, lock_j
 
 
-def _rank(order: np.ndarray) -> np.ndarray:
-    """Each index's position in ``order`` (the inverse permutation)."""
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    return rank
-
-
 def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_ids: Encoder,
-                  mentor_ids: Encoder, seeded, locked, options: SolverOptions) -> Matching:
+                  mentor_ids: Encoder, ranks, locked, options: SolverOptions) -> Matching:
     """``assign(solver="flow")``: :func:`mentormatch.solvers.dense.solve_dense` on the caller's
-    matrix and indices (no reordered copy), the seeded tie order passed as ranks. With
+    matrix and indices (no reordered copy), the seeded tie order passed as ``ranks`` (each
+    mentee's and each mentor's rank: :func:`~mentormatch.pipeline.order.seeded_ranks`). With
     ``has_neginf`` None the scores are not checked yet: the solver's first pass checks them."""
     from ..solvers.dense import solve_dense
     from ..solvers.flow import SPARSE_THRESHOLD
@@ -264,7 +276,7 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
 
     try:
         problem, solution = solve_dense(rows, cap, locked=(lock_i, lock_j),
-                                        mentee_rank=_rank(seeded[0]), mentor_rank=_rank(seeded[1]),
+                                        mentee_rank=ranks[0], mentor_rank=ranks[1],
                                         options=options,
                                         check_scores=check if removed is None else None,
                                         # small: the result holds every eligible pair, so that
@@ -284,14 +296,12 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
 
 
 def _assign_small(scores, values, forbid, cap, mentee_ids: Encoder, mentor_ids: Encoder,
-                  mentee_rows: np.ndarray, mentor_rows: np.ndarray) -> Matching:
+                  mentee_rows: np.ndarray, ranks: tuple[np.ndarray, np.ndarray]) -> Matching:
     """``assign(solver="flow")`` on a small matrix with no locks and no time limit, its scores
     checked: :func:`mentormatch.solvers.dense.small.solve_small`, the result as
     :func:`_assign_dense`'s (the same problem, pairs and ``removed`` counts)."""
-    from ..solvers.dense.small import solve_small
-
     problem, solution, (n_forbidden, n_neginf) = solve_small(
-        values, forbid, cap, _rank(mentee_rows), _rank(mentor_rows), mentee_rows)
+        values, forbid, cap, ranks[0], ranks[1], mentee_rows)
     rows_in_order = (np.arange(values.shape[0]), np.arange(values.shape[1]))  # the caller's
 
     kernel = assign_kernel()

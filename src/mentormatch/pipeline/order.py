@@ -52,3 +52,19 @@ def _hashes(values: np.ndarray, key: str) -> np.ndarray:
         except (TypeError, ValueError, UnicodeError):
             pass
     return pd.util.hash_array(values, hash_key=key, categorize=False)
+
+
+def seeded_ranks(ids: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`seeded_order` of ``ids`` (an object array of str, an Encoder's) and each id's
+    rank in it (the inverse permutation), by the compiled ``hash_ranks`` where built (the same
+    order: at 200 ids 5.8 us, where ``seeded_order`` took 8.8 and the inverse 2 more; s32h1),
+    else, or when two hashes are equal (the ids decide), by ``seeded_order``."""
+    kernel = assign_kernel()
+    if kernel is not None and hasattr(kernel, "hash_ranks") and len(ids):
+        found = kernel.hash_ranks(_hashes(ids, f"{int(seed) % (1 << 64):016x}"[-16:]))
+        if found is not None:
+            return found
+    order = seeded_order(ids, seed, texts=True)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return order, rank

@@ -116,3 +116,74 @@ def problem_to_frames(problem: AssignmentProblem, mentee_ids=None, mentor_ids=No
     capacity = pd.Series(problem.capacity, index=mentor_ids)
     locked = [(mentee_ids[P.mentee[k]], mentor_ids[P.mentor[k]]) for k in np.flatnonzero(problem.locked)]
     return scores, capacity, locked
+
+
+#: labels for :func:`assign_frames`: ASCII in one case and in both, repeats that differ only in
+#: case, non-ASCII ones (two Unicode forms of one), and labels that are not str
+AWKWARD_LABELS = ["e1", "e2", "E1", "m1", "M2", "Ann", "ann", "Zoë", "Zoe\u0308", "x\0y", 7, None,
+                  float("nan")]
+
+
+@st.composite
+def assign_frames(draw, max_mentees: int = 5, max_mentors: int = 4):
+    """``mm.assign``'s inputs, usual and not: ``(scores, capacity, forbidden or None)``, mostly
+    well formed, sometimes with a label repeated or differing only in case, a label that is no
+    str, NaN or ``+inf`` scores, int or object columns, a capacity that is fractional, negative,
+    huge, of another dtype or indexed otherwise (another order, a label missing or extra), and
+    forbidden cells that are not bool or labels in another order. For the checks' paths."""
+    n = draw(st.integers(1, max_mentees))
+    m = draw(st.integers(1, max_mentors))
+    odd = not draw(st.integers(0, 2))  # labels from the awkward pool, else plain distinct ids
+
+    def labels(prefix, k):
+        if not odd:
+            return [f"{prefix}{q}" for q in range(k)]
+        return draw(st.lists(st.sampled_from(AWKWARD_LABELS + [f"{prefix}{q}" for q in range(k)]),
+                             min_size=k, max_size=k))
+
+    rows, cols = labels("e", n), labels("m", m)
+    cells = st.one_of(score_values(), st.just(-np.inf), st.sampled_from([np.nan, np.inf, 0.0]))
+    values = np.array(draw(st.lists(cells, min_size=n * m, max_size=n * m)), float).reshape(n, m)
+    if draw(st.integers(0, 3)):  # mostly no NaN or +inf
+        values[~(values < np.inf) & ~(values < 0)] = 1.0  # (NaN and +inf)
+    scores = pd.DataFrame(values, index=rows, columns=cols)
+    kind = draw(st.sampled_from(["float", "float", "int", "object", "F"]))
+    if kind == "int":
+        scores = pd.DataFrame(np.nan_to_num(values, posinf=1, neginf=-1).astype(int), index=rows, columns=cols)
+    elif kind == "object":
+        scores = scores.astype(object)
+    elif kind == "F":
+        scores = pd.DataFrame(np.asfortranarray(values), index=rows, columns=cols)
+    caps = draw(st.lists(st.sampled_from([0.0, 1.0, 2.0, 4.0, 1.5, -1.0, np.nan, np.inf, 2.0**40]),
+                         min_size=m, max_size=m))
+    if draw(st.integers(0, 2)):
+        caps = [c if c in (0.0, 1.0, 2.0, 4.0) else 1.0 for c in caps]
+    index = list(cols)
+    shuffle = draw(st.sampled_from(["same"] * 4 + ["reversed", "missing", "extra"]))
+    if shuffle == "reversed":
+        index, caps = index[::-1], caps[::-1]
+    elif shuffle == "missing":
+        index, caps = index[1:], caps[1:]
+    elif shuffle == "extra":
+        index, caps = index + ["m_extra"], caps + [1.0]
+    capacity = pd.Series(caps, index=index)
+    ctype = draw(st.sampled_from(["float", "float", "int", "object"]))
+    if ctype == "int" and np.isfinite(np.asarray(caps, float)).all():
+        capacity = capacity.astype(np.int64)
+    elif ctype == "object":
+        capacity = capacity.astype(object)
+    forbidden = None
+    if draw(st.booleans()):
+        mask = np.array(draw(st.lists(st.booleans(), min_size=n * m, max_size=n * m))).reshape(n, m)
+        forbidden = pd.DataFrame(mask, index=rows, columns=cols)
+        how = draw(st.sampled_from(["bool"] * 4 + ["int", "object", "reversed", "shape"]))
+        if how == "int":
+            forbidden = forbidden.astype(int)
+        elif how == "object":
+            forbidden = forbidden.astype(object)
+            forbidden.iat[0, 0] = draw(st.sampled_from([True, "yes", None]))
+        elif how == "reversed":
+            forbidden = forbidden.iloc[::-1]
+        elif how == "shape":
+            forbidden = forbidden.iloc[:, :-1]
+    return scores, capacity, forbidden
