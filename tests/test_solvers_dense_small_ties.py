@@ -103,7 +103,7 @@ def test_the_movable_pairs_and_the_rules_pick_by_brute_force(seed, monkeypatch):
         seen["ranks"] = mentee_rank.copy(), mentor_rank.copy()
         return real(values, forbid, capacity, mentee_rank, mentor_rank, mentee_order)
 
-    monkeypatch.setattr(small, "solve_small", spy)
+    monkeypatch.setattr(matrix, "solve_small", spy)  # (assign() calls the name it imported)
     monkeypatch.setattr(small, "likely_tied", lambda kernel, values: True)
     ids = [f"e{i}" for i in range(n)], [f"m{j}" for j in range(m)]
     r = mm.assign(pd.DataFrame(s, index=ids[0], columns=ids[1]), pd.Series(cap.astype(float), index=ids[1]),
