@@ -1,10 +1,11 @@
-"""scale._keyed_table: the groups x mentors table of the keyed terms is the float64 sum of
+"""scale_codes.keyed_table: the groups x mentors table of the keyed terms is the float64 sum of
 each group's rows of the terms, rounded to float32 once, whatever the number of entries summed
 at a time (TABLE_STEP); its largest size is that of the largest eligible entry."""
 import numpy as np
 import pytest
 
 import mentormatch.scale as S
+import mentormatch.scale_codes as SC
 
 
 def _direct(tabs, groups):
@@ -28,8 +29,8 @@ def test_keyed_table_is_the_sum_rounded_once_at_every_step(monkeypatch, seed, st
     tabs[0][0, 0] = -0.0  # (0.0 + -0.0 is +0.0: the sign of a zero compared too)
     g = int(rng.integers(1, 30))
     groups = np.column_stack([rng.integers(0, k, size=g) for k in keys])
-    monkeypatch.setattr(S, "TABLE_STEP", step)
-    table, largest = S._keyed_table(tabs, groups, m)
+    monkeypatch.setattr(SC, "TABLE_STEP", step)
+    table, largest = SC.keyed_table(tabs, groups, m, S.BIG)
     want, want_largest = _direct(tabs, groups)
     assert table.dtype == np.float32 and table.shape == (len(groups), m)
     np.testing.assert_array_equal(table.view(np.uint32), want.view(np.uint32))  # bit for bit

@@ -37,7 +37,7 @@ from .features import Context
 from .features.base import KeyedMask, row_keys
 from .pairs import Candidates, Encoder, unique_sorted
 from .rules import Rules
-from .scale_codes import BlockRest, block_product, code_factors, fused_factors, left_factors
+from .scale_codes import BlockRest, block_product, code_factors, fused_factors, keyed_table, left_factors
 from .scale_rules import removal_counts, table_rules
 
 __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
@@ -76,31 +76,6 @@ def _mentor_patterns(table: np.ndarray) -> tuple[np.ndarray, int, float]:
     ok = table[table > -BIG / 2]
     spread = float(ok.max() - ok.min()) if ok.size else 0.0
     return ids.reshape(-1).astype(np.int32), int(ids.max(initial=-1) + 1), spread
-
-
-#: Entries of the groups' table summed at a time by :func:`_keyed_table`: a float64 part of
-#: 1 MiB stays in a core's cache while the terms are added, rounded and measured (667 groups x
-#: 20,000 mentors, 2 terms: 54-58 ms CPU, against 71-82 at 1 << 20, 59-72 at 1 << 18 and 56-61
-#: at 1 << 16; the same table bit for bit)
-TABLE_STEP = 1 << 17
-
-
-def _keyed_table(tabs: list, groups: np.ndarray, m: int) -> tuple[np.ndarray, float]:
-    """The groups x mentors table of the keyed terms (float32): row ``g`` is the sum over the
-    terms ``t`` of ``tabs[t][groups[g, t]]``, in float64 and rounded once; and the largest size
-    of an eligible entry (above ``-BIG / 2``), 0 when none. Summed a few groups at a time:
-    whole-table temporaries (200 MB at 1,255 groups x 20,000 mentors) cost a second."""
-    table = np.empty((len(groups), m), dtype=np.float32)
-    largest = 0.0
-    step = max(1, TABLE_STEP // max(m, 1))
-    for g0 in range(0, len(groups), step):
-        part = np.zeros((min(step, len(groups) - g0), m))
-        for t, tab in enumerate(tabs):
-            part += tab[groups[g0:g0 + step, t]]
-        table[g0:g0 + step] = part
-        part = np.abs(table[g0:g0 + step], where=part > -BIG / 2, out=part)
-        largest = max(largest, float(part.max(initial=0.0)))
-    return table, largest
 
 
 class _Unsupported(Exception):
@@ -206,7 +181,7 @@ class BoundedScorer:
             groups = np.column_stack([k[first] for k, _ in keyed])
             if len(groups) * m <= MAX_TABLE_ENTRIES:
                 self.key = combined
-                self.table, table_max = _keyed_table([tab for _, tab in keyed], groups, m)
+                self.table, table_max = keyed_table([tab for _, tab in keyed], groups, m, BIG)
             else:  # too many groups: one-hot columns of the product instead
                 for k, tab in keyed:
                     lefts.append((np.eye(tab.shape[0])[k], None))
