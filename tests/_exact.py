@@ -3,8 +3,11 @@
 * :func:`expanded_optimum`: the capacitated assignment's optimum by scipy's
   ``linear_sum_assignment`` on the capacity-expanded matrix (each mentor's column repeated
   once a place, an "unmatched" column per mentee), with locks and a place taken out.
+* :func:`feasible_picks`: every assignment of a tiny problem, for brute force.
 """
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -42,3 +45,22 @@ def expanded_optimum(s, cap, forbidden=None, *, locked=None, place_out=None) -> 
     r, c = linear_sum_assignment(w, maximize=True)
     total = w[r, c].sum()
     return float(total if held is None else held + total)
+
+
+def feasible_picks(arc, cap):
+    """Every assignment of a tiny problem, by brute force: ``(pick, on)`` for each choice of a
+    mentor or none (-1) per mentee (``pick``, one entry a mentee) that uses only pairs of the
+    mask ``arc`` (mentees x mentors) and at most ``cap[j]`` places of mentor ``j``; ``on``:
+    the matched mentees.
+
+    >>> [p.tolist() for p, _ in feasible_picks(np.array([[True, True]]), np.array([1, 0]))]
+    [[-1], [0]]
+    """
+    arc = np.asarray(arc, bool)
+    n, m = arc.shape
+    for pick in itertools.product(range(-1, m), repeat=n):
+        pick = np.array(pick, dtype=np.int64)
+        on = np.flatnonzero(pick >= 0)
+        if (np.bincount(pick[on], minlength=m) > cap).any() or not arc[on, pick[on]].all():
+            continue
+        yield pick, on

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import linear_sum_assignment
 
+from _exact import feasible_picks
+
 import mentormatch as mm
 from mentormatch._native import assign_kernel
 from mentormatch.errors import ValidationError
@@ -328,11 +330,7 @@ def test_the_keyed_flow_picks_the_least_key_sum_among_the_optima_by_brute_force(
     key = stage_keys(np.repeat(ri, m), np.tile(rj, n), 1, bits).reshape(n, m)
     arc = (s > 0) & (cap > 0)
     found = []
-    for pick in itertools.product(range(-1, m), repeat=n):
-        pick = np.array(pick)
-        on = np.flatnonzero(pick >= 0)
-        if (np.bincount(pick[on], minlength=m) > cap).any() or not arc[on, pick[on]].all():
-            continue
+    for pick, on in feasible_picks(arc, cap):
         found.append((round(float(s[on, pick[on]].sum()) * 2), -int(key[on, pick[on]].sum()), tuple(pick)))
     best = max(f[:2] for f in found)
     least = [f[2] for f in found if f[:2] == best]

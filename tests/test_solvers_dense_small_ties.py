@@ -5,13 +5,13 @@ flow's own count (hypothesis: forbidden cells, capacity 0, ``-inf``, both memory
 the plain-flow-first path (main's order of the flows) on whole ``assign()`` results, and against
 brute force on tiny problems: the optima enumerated, the pairs that differ between them counted,
 and the tie rule's pick (least sum of stage-1 keys) found among them."""
-import itertools
-
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from _exact import feasible_picks
 
 import mentormatch as mm
 from mentormatch._native import assign_kernel
@@ -117,11 +117,7 @@ def test_the_movable_pairs_and_the_rules_pick_by_brute_force(seed, monkeypatch):
     arc = (s > 0) & ~f & (cap > 0)[None, :]
     score = np.where(arc, np.rint(np.where(arc, s, 0) * scale), 0).astype(np.int64)
     found = []
-    for pick in itertools.product(range(-1, m), repeat=n):
-        pick = np.array(pick)
-        on = np.flatnonzero(pick >= 0)
-        if (np.bincount(pick[on], minlength=m) > cap).any() or not arc[on, pick[on]].all():
-            continue
+    for pick, on in feasible_picks(arc, cap):
         found.append((int(score[on, pick[on]].sum()), -int(key[on, pick[on]].sum()), tuple(pick)))
     best = max(x[0] for x in found)
     optima = [x for x in found if x[0] == best]
