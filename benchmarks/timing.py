@@ -14,6 +14,12 @@ other work adds milliseconds of wall time to any short call.
   user + system of all its threads). On a shared machine the wall clock also counts the time
   other processes held the cores; the CPU time moves much less with the load, so ratios are
   compared on CPU time first.
+- *A steady allocator*: :func:`steady_allocator` before the timed calls. glibc serves blocks
+  above its mmap threshold (128 KiB at first) with fresh pages, and raises that threshold only
+  on some histories: the same lap.lapjv call at 200 x 50 (a new 320 KB matrix each call) took
+  0.32 ms CPU in one process and 0.62-0.65 ms in another that had imported other modules first,
+  with 163 page faults a call against none (session 32). With the thresholds fixed, every
+  peer's calls reuse the heap and the figures no longer depend on what the process did before.
 - *Repeated*: :func:`runs` calls below :data:`FEW_RUNS_CELLS` pairs, fewer above; a peer whose
   calls take long stops once :data:`BUDGET` seconds are spent (at least one timed call), so a
   20-second peer is timed once. The minimum is the figure (the call with the least
@@ -61,9 +67,32 @@ class Timing:
                 "runs": len(self.walls)}
 
 
+#: glibc's ``mallopt`` parameters (malloc.h): blocks up to 32 MiB (the largest mmap threshold
+#: glibc takes on 64 bits) from the heap, and the heap's top kept up to 256 MiB.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD, TRIM_THRESHOLD = 32 << 20, 256 << 20
+
+
+def steady_allocator() -> bool:
+    """Fix glibc's mmap and trim thresholds for this process (see the module text), so that
+    repeated calls do not fault in fresh pages on some process histories and not on others;
+    False where the C library is not glibc (nothing changed)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
 def repeat(call: Callable[[], Any], times: int, budget: float = BUDGET) -> Timing:
     """Time ``call()`` ``times`` times, or fewer once ``budget`` wall seconds are spent (at
-    least once). Warm the call up before: this times every call it makes."""
+    least once), with :func:`steady_allocator`. Warm the call up before: this times every call
+    it makes."""
+    steady_allocator()
     t = Timing([], [])
     while len(t.walls) < times and (not t.walls or sum(t.walls) < budget):
         t.out = None  # the last output freed first: a call's peak memory is its own
@@ -76,6 +105,8 @@ def repeat(call: Callable[[], Any], times: int, budget: float = BUDGET) -> Timin
 def method(budget: float = BUDGET) -> str:
     """The method in one sentence, for the sections that use it."""
     return (f"each call warmed up once on a tiny instance in the same fresh process, then timed "
-            f"{MANY_RUNS} times below {FEW_RUNS_CELLS:,} pairs and {FEW_RUNS} times above, "
+            f"{MANY_RUNS} times below {FEW_RUNS_CELLS:,} pairs and {FEW_RUNS} times above "
+            "(glibc's mmap and trim thresholds fixed, so that no call faults in fresh pages "
+            "because of what the process did before), "
             f"stopping once {budget:.0f} s are spent (at least once); the minimum is given, "
             "the median beside it, by the wall clock and by the process's CPU time")
