@@ -212,7 +212,8 @@ def write_section(path, lines):
     body = ["## No cliffs: time over a ladder of sizes", "",
             f"`python benchmarks/ladder.py --write BENCHMARKS.md` on {platform.node()} "
             f"({platform.processor() or platform.machine()}), {time.strftime('%Y-%m-%d')}. Each "
-            f"size in a fresh process; whole calls timed. A size whose time is below {NOISE:.0%} "
+            f"size in a fresh process, glibc's mmap and trim thresholds fixed before the timed "
+            f"calls (timing.steady_allocator); whole calls timed. A size whose time is below {NOISE:.0%} "
             "of the previous size's is marked as a fall (a cliff: a path that is slower at a "
             "smaller size). lap's time is the expansion of the numpy matrix (a column per place) "
             "and `lap.lapjv`, indices out; assign()'s the whole call on DataFrames (input "
