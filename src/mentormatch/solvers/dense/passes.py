@@ -349,21 +349,20 @@ def best_per_mentee(i, j, s, ranks, limit: int, m: int):
         over = counts[i] > limit
         oi = np.flatnonzero(over)
         order = np.argsort(tie_key(ranks[0][i[oi]], ranks[1][j[oi]]), kind="stable")
-        if _few_levels(s[oi]):
-            # by mentee, score descending, key: each mentee's first ``limit`` (top_k's
-            # partition of rows of equal scores is slow: 5,000 x 1,250 in 4 levels, 90,364
-            # pairs, 148 ms against 12)
+        few = _few_levels(s[oi])
+        if few:  # by score, descending, then key: top_k's partition of rows of equal scores
+            # is slow (5,000 x 1,250 in 4 levels, 90,364 pairs, 148 ms against 12)
             order = order[np.argsort(-s[oi][order], kind="stable")]
-            mentees = i[oi][order]
-            order = oi[order[by_tail(mentees, int(mentees.max()) + 1)]]
+        mentees = i[oi][order]
+        order = oi[order[by_tail(mentees, int(mentees.max()) + 1)]]  # by mentee (stable)
+        if few:  # each mentee's first ``limit``
             g = i[order]
             start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
             place = np.arange(len(g)) - np.repeat(start, np.diff(np.r_[start, len(g)]))
-            keep = np.concatenate([np.flatnonzero(~over), order[place < limit]])
+            best = order[place < limit]
         else:
-            mentees = i[oi][order]
-            order = oi[order[by_tail(mentees, int(mentees.max()) + 1)]]
-            keep = np.concatenate([np.flatnonzero(~over), order[top_k(i[order], s[order], limit)]])
+            best = order[top_k(i[order], s[order], limit)]
+        keep = np.concatenate([np.flatnonzero(~over), best])
         i, j, s = i[keep], j[keep], s[keep]
     # the cells are distinct, so any sort gives this order; a stable one takes 4x as long on
     # the column-major order of a pass by mentor (90,000 cells: 5.4 ms against 1.4 ms), and
