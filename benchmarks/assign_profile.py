@@ -29,7 +29,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "src"))
 
-import run  # noqa: E402  (benchmarks/run.py: the generators and workers)
+import problems  # noqa: E402  (the speed section's instances)
+import speed_workers  # noqa: E402  (its workers)
+from rss import peak_rss_mb  # noqa: E402
 
 MARK = "@@PROFILE@@ "
 
@@ -44,7 +46,7 @@ def _profile(spec) -> dict:
     from mentormatch.solvers import get_solver
 
     n, m, c = spec["n"], spec["m"], spec["c"]
-    s, f = run.uniform_problem(n, m, spec["seed"])
+    s, f = problems.uniform_problem(n, m, spec["seed"])
     mentees = [f"e{i}" for i in range(n)]
     mentors = [f"m{j}" for j in range(m)]
     scores = pd.DataFrame(s, index=mentees, columns=mentors)
@@ -61,7 +63,7 @@ def _profile(spec) -> dict:
     return {"time": elapsed}
 
 
-WORKERS = {"assign": run.w_mm_assign, "scipy": run.w_scipy, "profile": _profile}
+WORKERS = {"assign": speed_workers.w_mm_assign, "scipy": speed_workers.w_scipy, "profile": _profile}
 
 
 def worker(spec_json: str) -> int:
@@ -69,7 +71,7 @@ def worker(spec_json: str) -> int:
     if spec.get("src"):  # before anything imports mentormatch
         sys.path.insert(0, spec["src"])
     out = WORKERS[spec["kind"]](spec)
-    out["peak_rss_mb"] = run.peak_rss_mb()
+    out["peak_rss_mb"] = peak_rss_mb()
     sys.stdout.write("\n" + MARK + json.dumps(out, default=float) + "\n")
     return 0
 
@@ -98,7 +100,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.worker:
         return worker(args.worker)
-    (n, m, c, _), = run.parse_sizes(args.size)
+    (n, m, c, _), = problems.parse_sizes(args.size)
     base = {"n": n, "m": m, "c": c, "seed": args.seed}
     print(f"instance: {n:,} mentees x {m:,} mentors, capacity {c}, 1% forbidden, seed {args.seed}")
     trees = [("this tree", None)] + ([(args.src, str(Path(args.src).resolve()))] if args.src else [])

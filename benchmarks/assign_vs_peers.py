@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
-import run  # noqa: E402  (benchmarks/run.py: the instance generator)
+import problems  # noqa: E402  (the speed section's instances and checks)
 
 
 def main(argv=None) -> int:
@@ -50,9 +50,9 @@ def main(argv=None) -> int:
                         "0.5 mentee quality + 0.5 mentor quality + 0.1 noise (everyone wants the same mentors)")
     args = p.parse_args(argv)
     get_solver("flow")
-    for n, m, c, _ in run.parse_sizes(args.sizes):
+    for n, m, c, _ in problems.parse_sizes(args.sizes):
         load_before = os.getloadavg()[0]
-        s, f = run.uniform_problem(n, m, 1)
+        s, f = problems.uniform_problem(n, m, 1)
         rng = np.random.default_rng(2)
         if args.kind == "levels":
             s = rng.integers(1, 6, (n, m)) / 5.0
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
             e = pd.Index(mentees).get_indexer(res.pairs["mentee_id"])
             j = pd.Index(mentors).get_indexer(res.pairs["mentor_id"])
             assert res.status == "optimal"
-            return run.check_assignment(s, f, e, j, c)
+            return problems.check_assignment(s, f, e, j, c)
 
         def lap_():
             cost = np.repeat(np.where(f, 0.0, -s), c, axis=1)
@@ -77,12 +77,12 @@ def main(argv=None) -> int:
             rows = np.flatnonzero(x >= 0)
             cols = x[rows]
             keep = ~f[rows, cols // c]
-            return run.check_assignment(s, f, rows[keep], cols[keep] // c, c)
+            return problems.check_assignment(s, f, rows[keep], cols[keep] // c, c)
 
         def scipy_():
             cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)
             rows, cols = linear_sum_assignment(cost)
-            return run.check_assignment(s, f, rows, cols // c, c)
+            return problems.check_assignment(s, f, rows, cols // c, c)
 
         peers = {"assign": mm_, "lap.lapjv": lap_}
         if not args.no_scipy:

@@ -39,12 +39,12 @@ LAP_ONCE = 10_000_000
 
 
 def _lap(s, f):
-    """lap.lapjv on the capacity-expanded matrix as ``run.w_lap`` times it (the expansion
+    """lap.lapjv on the capacity-expanded matrix as ``speed_workers.w_lap`` times it (the expansion
     counted), with both clocks; the objective recomputed on the scores."""
     import lap
     import numpy as np
 
-    from run import check_assignment
+    from problems import check_assignment
 
     def call():
         cost = np.repeat(np.where(f, 0.0, -s), CAPACITY, axis=1)  # each mentor CAPACITY slots
@@ -68,7 +68,7 @@ def _assign(n: int, m: int, out, ties: bool = False):
     import numpy as np
     import pandas as pd
 
-    from run import uniform_problem  # the same problem as make bench
+    from problems import uniform_problem  # the same problem as make bench
     import mentormatch as mm
 
     s, f = uniform_problem(n, m, 0)

@@ -140,7 +140,7 @@ def worker(spec: dict) -> dict:
     import mentormatch as mm
     from mentormatch import synthetic
     from mentormatch.solvers.bounded import remote
-    from run import TreeRss, child_peak_rss_mb, peak_rss_mb
+    from rss import TreeRss, child_peak_rss_mb, peak_rss_mb
 
     if spec.get("force_scale"):  # smoke: the scale path on a small organisation
         import mentormatch.pipeline as pl

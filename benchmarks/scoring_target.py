@@ -1,13 +1,13 @@
 """The issue's scoring target: exact scoring of 30M pairs with the six default features within
 2x of a plain numpy pass that computes the same arithmetic on lookup tables of the distinct values.
 
-Two spans, timed alike from the same start (``run._scoring_inputs``: after the synthetic
+Two spans, timed alike from the same start (``run_scoring.scoring_inputs``: after the synthetic
 organisation is made; the default rules, validation, the complete pair set and the feature
 context included):
 
 * ``score_totals``   ``mentormatch.scoring_totals.score_totals`` (the total of each pair, what
                      the solvers read)
-* ``numpy on tables``  ``run.w_scoring_reference``: the six features' arithmetic on lookup tables
+* ``numpy on tables``  ``run_scoring.w_scoring_reference``: the six features' arithmetic on lookup tables
                      of the distinct values, one whole-array gather per feature, the weighted total
 
 Each run is a fresh process; the two alternate (``--repeats`` times each) and the ratio is of
@@ -46,7 +46,7 @@ def _cpu() -> float:
 
 def _span_start_cpu() -> list[float]:
     """The CPU seconds at the span's start, recorded when the synthetic organisation is made
-    (``run._scoring_inputs`` starts its clock right after): a one-item list, filled then."""
+    (``run_scoring.scoring_inputs`` starts its clock right after): a one-item list, filled then."""
     from mentormatch import synthetic
 
     start: list[float] = []
@@ -63,19 +63,20 @@ def _span_start_cpu() -> list[float]:
 
 def worker(kind: str, n: int, m: int, check: bool) -> dict:
     """One timed span in this process (``kind``: one of ``KINDS``)."""
-    import run
+    import run_scoring
+    from harness import use_src
 
-    run._src_path()
+    use_src()
     start = _span_start_cpu()
     spec = {"n": n, "m": m, "seed": 1, "check": check}
     if kind == "numpy on tables":
-        out = run.w_scoring_reference(spec)
+        out = run_scoring.w_scoring_reference(spec)
         out["cpu"] = _cpu() - start[0]
         return out
     from mentormatch.scoring import score_pairs
     from mentormatch.scoring_totals import score_totals
 
-    rules, mentors, mentees, complete, context, t, t_valid, _ = run._scoring_inputs(spec)
+    rules, mentors, mentees, complete, context, t, t_valid, _ = run_scoring.scoring_inputs(spec)
     t_pass = time.perf_counter()
     total = score_totals(mentees, mentors, complete, rules, context)
     end = time.perf_counter()
@@ -151,7 +152,7 @@ def write_section(path, n, m, runs, best, ratio, checks, check_size, repeats) ->
         "context included) in fresh processes, alternated: *score_totals* is the exact total of "
         "every pair (what the solvers read); *numpy on tables* the same arithmetic in plain numpy on "
         "lookup tables of the distinct values, one whole-array gather per feature, then the weighted "
-        "total (`run.w_scoring_reference`). Cells: wall / CPU (user + system) seconds and the "
+        "total (`run_scoring.w_scoring_reference`). Cells: wall / CPU (user + system) seconds and the "
         "1-minute load average before the run; the machine is shared, so walls are upper bounds. "
         f"Check at {check_size[0]:,} x {check_size[1]:,}: largest |total - `score_pairs` total| "
         + ", ".join(f"{k} {v:.3g}" for k, v in checks.items()) + ".", "",
