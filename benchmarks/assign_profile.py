@@ -41,17 +41,12 @@ def _profile(spec) -> dict:
     import cProfile
     import pstats
 
-    import pandas as pd
     from mentormatch.pipeline import assign
     from mentormatch.solvers import get_solver
 
     n, m, c = spec["n"], spec["m"], spec["c"]
     s, f = problems.uniform_problem(n, m, spec["seed"])
-    mentees = [f"e{i}" for i in range(n)]
-    mentors = [f"m{j}" for j in range(m)]
-    scores = pd.DataFrame(s, index=mentees, columns=mentors)
-    forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
-    capacity = pd.Series(float(c), index=mentors)
+    _, _, scores, forbidden, capacity = problems.assign_frames(s, f, c)
     get_solver("flow")
     prof = cProfile.Profile()
     t = time.perf_counter()

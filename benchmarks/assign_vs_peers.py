@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -29,14 +28,13 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
 import problems  # noqa: E402  (the speed section's instances and checks)
+from speed_workers import lap_call, scipy_call  # noqa: E402  (its peers' calls)
+from timing import clocks  # noqa: E402
 
 
 def main(argv=None) -> int:
     import numpy as np
     import pandas as pd
-
-    import lap
-    from scipy.optimize import linear_sum_assignment
 
     from mentormatch.pipeline import assign
     from mentormatch.solvers import get_solver
@@ -58,11 +56,7 @@ def main(argv=None) -> int:
             s = rng.integers(1, 6, (n, m)) / 5.0
         elif args.kind == "popular":
             s = 0.5 * rng.random((n, 1)) + 0.5 * rng.random((1, m)) + 0.1 * rng.random((n, m))
-        mentees = [f"e{i}" for i in range(n)]
-        mentors = [f"m{j}" for j in range(m)]
-        scores = pd.DataFrame(s, index=mentees, columns=mentors)
-        forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
-        capacity = pd.Series(float(c), index=mentors)
+        mentees, mentors, scores, forbidden, capacity = problems.assign_frames(s, f, c)
 
         def mm_():
             res = assign(scores, capacity, forbidden=forbidden, solver="flow")
@@ -71,31 +65,18 @@ def main(argv=None) -> int:
             assert res.status == "optimal"
             return problems.check_assignment(s, f, e, j, c)
 
-        def lap_():
-            cost = np.repeat(np.where(f, 0.0, -s), c, axis=1)
-            _, x, _ = lap.lapjv(cost, extend_cost=True)
-            rows = np.flatnonzero(x >= 0)
-            cols = x[rows]
-            keep = ~f[rows, cols // c]
-            return problems.check_assignment(s, f, rows[keep], cols[keep] // c, c)
-
-        def scipy_():
-            cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)
-            rows, cols = linear_sum_assignment(cost)
-            return problems.check_assignment(s, f, rows, cols // c, c)
-
-        peers = {"assign": mm_, "lap.lapjv": lap_}
-        if not args.no_scipy:
-            peers["scipy"] = scipy_
+        peers = {"assign": mm_}
+        for name, expanded in (("lap.lapjv", lap_call), *(() if args.no_scipy else (("scipy", scipy_call),))):
+            call, pairs = expanded(s, f, c)
+            peers[name] = lambda call=call, pairs=pairs: problems.check_assignment(s, f, *pairs(call()), c)
         times: dict[str, list[float]] = {k: [] for k in peers}
         cpu: dict[str, list[float]] = {k: [] for k in peers}
         objective = {}
         for _ in range(args.repeat):
             for name, fn in peers.items():
-                t, c0 = time.perf_counter(), time.process_time()
-                out = fn()
-                times[name].append(time.perf_counter() - t)
-                cpu[name].append(time.process_time() - c0)
+                wall, cpu_s, out = clocks(fn)
+                times[name].append(wall)
+                cpu[name].append(cpu_s)
                 objective[name] = out["objective"]
                 assert out["violations"] == 0, (name, out)
         load = f"load {load_before:.1f} -> {os.getloadavg()[0]:.1f}"

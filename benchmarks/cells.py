@@ -1,5 +1,5 @@
 """How a figure reads in a table cell of BENCHMARKS.md: times, ratios, a measurement that did
-not run (its reason, in italics), and a result's status."""
+not run (its reason, in italics), a result's status, and its pairs' digest."""
 from __future__ import annotations
 
 
@@ -55,3 +55,12 @@ def status_cell(result) -> str:
     if (result.certificate or {}).get("timed_out"):
         return f"{result.status} (time limit)"
     return result.status
+
+
+def pairs_digest(pairs) -> str:
+    """SHA-256 of the pairs (``mentee_id``, ``mentor_id``), sorted: equal answers, equal digests
+    (the first 12 hex digits are the "pairs sha" the reports compare)."""
+    import hashlib
+
+    rows = sorted(zip(pairs["mentee_id"].astype(str), pairs["mentor_id"].astype(str)))
+    return hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in rows).encode()).hexdigest()

@@ -34,8 +34,6 @@ import numpy as np
 
 
 def capture(size: str, out: Path, rounds: int) -> None:
-    import mentormatch as mm
-    from mentormatch import synthetic
     from mentormatch.solvers.bounded import check as ck
 
     n, rest = size.split("x")
@@ -60,11 +58,7 @@ def capture(size: str, out: Path, rounds: int) -> None:
         return original(self, u, p, ex_i, ex_j, tol, per_row, near, gather)
 
     ck._Certifier.__call__ = hooked
-    mentors, mentees = synthetic.organisation(n_mentees=int(n), n_mentors=int(m), seed=1)
-    mentors["capacity"] = int(c)
-    result = mm.pair(mentors, mentees, {"time_limit": 7200.0})
-    rows = sorted(zip(result.pairs["mentee_id"].astype(str), result.pairs["mentor_id"].astype(str)))
-    digest = hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in rows).encode()).hexdigest()[:12]
+    result, digest = pair_once(n, m, c)
     print(f"captured {len(done)} checks; pairs sha {digest}, objective {float(result.objective)!r}")
 
 
@@ -149,6 +143,21 @@ def replay(folder: Path, k: int, groups: str | None = None) -> dict:
             "rows_scanned_in_full": checker.rows_rescanned, "bound_pairs": checker.bound_pairs,
             "pairs_rechecked_by_mentor": checker.pairs_rechecked, "violators": len(code),
             "violators_sha": hashlib.sha256(code.tobytes()).hexdigest()[:12], "eps": eps}
+
+
+def pair_once(n, m, c):
+    """``mm.pair`` on the synthetic organisation of ``n`` mentees, ``m`` mentors (seed 1), every
+    mentor's capacity ``c``, run to its certificate (a 2-hour limit) under the caller's hooks:
+    the run a capture records (this tool's, ``first_replay.py``'s). Returns the result and its
+    pairs sha (``cells.pairs_digest``, 12 digits)."""
+    import mentormatch as mm
+    from cells import pairs_digest
+    from mentormatch import synthetic
+
+    mentors, mentees = synthetic.organisation(n_mentees=int(n), n_mentors=int(m), seed=1)
+    mentors["capacity"] = int(c)
+    result = mm.pair(mentors, mentees, {"time_limit": 7200.0})
+    return result, pairs_digest(result.pairs)[:12]
 
 
 def capture_replay_parser(doc: str):

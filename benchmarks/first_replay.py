@@ -64,9 +64,7 @@ import numpy as np
 
 
 def capture(size: str, out: Path) -> None:
-    import mentormatch as mm
     import mentormatch.solvers.bounded as top
-    from mentormatch import synthetic
 
     n, rest = size.split("x")
     m, c = rest.split(":")
@@ -97,11 +95,9 @@ def capture(size: str, out: Path) -> None:
         return done
 
     top._first_sparse, top.certified_rounds = hooked_first, hooked_rounds
-    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=int(m), seed=1)
-    mentors["capacity"] = int(c)
-    result = mm.pair(mentors, mentees, {"time_limit": 7200.0})
-    rows = sorted(zip(result.pairs["mentee_id"].astype(str), result.pairs["mentor_id"].astype(str)))
-    digest = hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in rows).encode()).hexdigest()[:12]
+    from check_replay import pair_once  # (this folder's: run as a script)
+
+    result, digest = pair_once(n, m, c)
     print(f"captured; pairs sha {digest}, objective {float(result.objective)!r}")
 
 

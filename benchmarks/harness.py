@@ -95,6 +95,16 @@ def measure(spec: dict, timeout: float, mem_limit: int | None = None) -> dict:
             + (": " + " | ".join(tail) if tail else "")}
 
 
+def measure_logged(what: str, spec: dict, timeout: float, mem_limit: int | None = None,
+                   figure: str = "time") -> dict:
+    """:func:`measure`, logged: ``what`` as it starts, its outcome (the result's ``figure``, or
+    its error) as it ends."""
+    log(f"{what} ...")
+    out = measure(spec, timeout, mem_limit)
+    log(f"        -> {out.get('status_run')} {out.get(figure, out.get('error'))}")
+    return out
+
+
 def machine() -> dict:
     """The machine, the library versions and the git commit a report states."""
     info = {"python": platform.python_version(), "platform": platform.platform(),

@@ -23,12 +23,15 @@ objective"); only assign() proves it and decides between tied optima by the ids.
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing as mp
 import time
 
-# How a call is timed (both clocks, the number of runs by size) is timing.py's, shared with
-# run.py's speed section, so that the two sections cannot disagree on method.
-from timing import FEW_RUNS_CELLS, clocks as _clocks, runs, steady_allocator
+from cells import status_cell
+
+# How a call is timed (both clocks, the number of runs by size, the second call of each run)
+# is timing.py's, shared with run.py's speed section, so that the two cannot disagree on method.
+from timing import FEW_RUNS_CELLS, repeat, runs
 
 ASSIGN_SIZES = [(200, 50), (500, 125), (1000, 250), (2000, 500), (5000, 1250), (10000, 2500)]
 PAIR_SIZES = [(1000, 300), (3000, 1000), (10000, 3000), (20000, 5000), (50000, 10000)]
@@ -38,23 +41,6 @@ CAPACITY = 4
 LAP_ONCE = 10_000_000
 
 
-def _lap(s, f):
-    """lap.lapjv on the capacity-expanded matrix as ``speed_workers.w_lap`` times it (the expansion
-    counted), with both clocks; the objective recomputed on the scores."""
-    import lap
-    import numpy as np
-
-    from problems import check_assignment
-
-    def call():
-        cost = np.repeat(np.where(f, 0.0, -s), CAPACITY, axis=1)  # each mentor CAPACITY slots
-        return lap.lapjv(cost, extend_cost=True)[1]
-
-    wall, cpu, x = _clocks(call)
-    rows = np.flatnonzero(x >= 0)
-    cols = x[rows] // CAPACITY
-    keep = ~f[rows, cols]  # a forbidden pair (cost 0) is no pair
-    return wall, cpu, check_assignment(s, f, rows[keep], cols[keep], CAPACITY)["objective"]
 #: A size whose time is below this share of the previous size's is marked as a fall.
 NOISE = 0.9
 
@@ -65,37 +51,31 @@ TIE_LEVELS = 4
 
 
 def _assign(n: int, m: int, out, ties: bool = False):
+    """In a fresh process: ``assign()`` timed ``runs(n, m)`` times, each followed by a call with
+    its tables read (``repeat``'s second call), then lap on the same matrix (:data:`LAP_ONCE`);
+    the minimum of each, and both objectives (lap's recomputed on the scores)."""
     import numpy as np
-    import pandas as pd
 
-    from problems import uniform_problem  # the same problem as make bench
     import mentormatch as mm
+    from problems import assign_frames, check_assignment, uniform_problem  # make bench's problem
+    from speed_workers import lap_call
 
     s, f = uniform_problem(n, m, 0)
     if ties:
         s = np.floor(s * TIE_LEVELS) / TIE_LEVELS
-    mentees, mentors = [f"e{i}" for i in range(n)], [f"m{j}" for j in range(m)]
-    scores = pd.DataFrame(s, index=mentees, columns=mentors)
-    forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
-    capacity = pd.Series(float(CAPACITY), index=mentors)
+    _, _, scores, forbidden, capacity = assign_frames(s, f, CAPACITY)
     mm.assign(scores.iloc[:5, :3], capacity.iloc[:3]).pairs  # imports out of the timing
-    steady_allocator()  # (as timing.repeat: no call faults in fresh pages, lap's nor assign()'s)
-    walls, cpus, read_cpus = [], [], []
-    for _ in range(runs(n, m)):
-        wall, cpu, r = _clocks(lambda: mm.assign(scores, capacity, forbidden=forbidden))
-        walls.append(wall)
-        cpus.append(cpu)
-        # the result's tables are built on first read (matching.Deferred): the call with its
-        # tables read, as a caller who looks at the pairs pays, is timed too
-        read_cpus.append(_clocks(lambda: _read(mm.assign(scores, capacity, forbidden=forbidden)))[1])
-    lap_walls, lap_cpus, lap_total = [], [], None
-    for _ in range(1 if n * m * CAPACITY > LAP_ONCE else runs(n, m)):
-        wall, cpu, lap_total = _lap(s, f)
-        lap_walls.append(wall)
-        lap_cpus.append(cpu)
-    out.put({"time": min(walls), "cpu": min(cpus), "read_cpu": min(read_cpus),
-             "status": r.status, "objective": r.objective,
-             "lap": min(lap_walls), "lap_cpu": min(lap_cpus), "lap_objective": lap_total})
+    # the result's tables are built on first read (matching.Deferred): the call with its
+    # tables read, as a caller who looks at the pairs pays, is timed too
+    t = repeat(lambda: mm.assign(scores, capacity, forbidden=forbidden), runs(n, m), math.inf,
+               then=lambda: _read(mm.assign(scores, capacity, forbidden=forbidden)))
+    call, pairs = lap_call(s, f, CAPACITY)
+    lap = repeat(call, 1 if n * m * CAPACITY > LAP_ONCE else runs(n, m), math.inf)
+    r = t.out
+    out.put({"time": min(t.walls), "cpu": min(t.cpus), "read_cpu": min(t.then.cpus),
+             "status": status_cell(r), "objective": r.objective,
+             "lap": min(lap.walls), "lap_cpu": min(lap.cpus),
+             "lap_objective": check_assignment(s, f, *pairs(lap.out), CAPACITY)["objective"]})
 
 
 def _read(result):
@@ -109,7 +89,7 @@ def _pair(n: int, m: int, out):
     mentors, mentees = mm.synthetic.organisation(n_mentees=n, n_mentors=m, seed=1)
     t = time.perf_counter()
     r = mm.pair(mentors, mentees)
-    out.put({"time": time.perf_counter() - t, "status": r.status, "objective": r.objective,
+    out.put({"time": time.perf_counter() - t, "status": status_cell(r), "objective": r.objective,
              "pairs": len(r.pairs)})
 
 

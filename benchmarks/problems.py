@@ -14,6 +14,19 @@ def uniform_problem(n: int, m: int, seed: int):
     return scores, forbidden
 
 
+def assign_frames(scores, forbidden, capacity: float):
+    """The DataFrames ``mm.assign`` takes for one matrix (the public API's inputs): mentee ids
+    ``e0, e1, ...`` by row, mentor ids ``m0, m1, ...`` by column, every mentor's ``capacity``.
+    Returns (mentee ids, mentor ids, scores, forbidden, capacity)."""
+    import pandas as pd
+
+    n, m = scores.shape
+    mentees = [f"e{i}" for i in range(n)]
+    mentors = [f"m{j}" for j in range(m)]
+    return (mentees, mentors, pd.DataFrame(scores, index=mentees, columns=mentors),
+            pd.DataFrame(forbidden, index=mentees, columns=mentors), pd.Series(float(capacity), index=mentors))
+
+
 def sparse_problem(n: int, m: int, k: int, seed: int):
     """Each mentee gets k distinct random candidate mentors with uniform scores (a sparse
     candidate list, as a pre-filter would give at scale). Pairs sorted by mentee then mentor."""

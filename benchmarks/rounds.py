@@ -48,6 +48,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from cells import status_cell
+
 
 def _window(table: pd.DataFrame, start: int, size: int) -> pd.DataFrame:
     rows = (np.arange(size) + start) % len(table)
@@ -78,7 +80,7 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
     round's end), cpu (user + sys seconds of this process, its threads included), flow_rounds,
     repaired and flow_seconds (the certified flow's rounds, how many were warm repairs, the
     wall seconds of its flows and repairs, where the certificate has them), status (the
-    round's, or ``error: ...``). ``bonuses=False`` runs without priority and continuity
+    round's as the tables print it, ``cells.status_cell``, or ``error: ...``). ``bonuses=False`` runs without priority and continuity
     (``priority=None, continuity=False``). ``report`` is called with each row as soon as its
     round ends. ``coverage_first``: the rules' ``coverage_first`` (the most mentees first, then
     the largest total). ``time_limit``: the rules' ``time_limit`` (seconds; None: the
@@ -125,7 +127,7 @@ def rounds(n_mentees: int = 20_000, n_mentors: int = 5_000, n_rounds: int = 5,
             break
         r = prog.rounds[-1]
         row.update(_flow_rounds(result.certificate))
-        row.update(seconds=time.perf_counter() - started, cpu=_cpu() - cpu0, status=result.status, load=_load1(),
+        row.update(seconds=time.perf_counter() - started, cpu=_cpu() - cpu0, status=status_cell(result), load=_load1(),
                    carried=int(r.pairs["carried"].sum()),
                    new_pairs=int((~r.pairs["carried"]).sum()), unmatched=len(r.unmatched),
                    priority=int(r.pairs["priority"].sum() + r.unmatched["priority"].sum()))

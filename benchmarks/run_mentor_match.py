@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from cells import fmt_cell, fmt_t, is_ok, status_cell
-from harness import PEER_DIRS, log, measure, use_src
+from harness import PEER_DIRS, measure_logged, use_src
 from problems import check_assignment, uniform_problem
 from rss import peak_rss_mb
 
@@ -135,11 +135,10 @@ def run(sizes, smoke: bool, timeout: float) -> list[tuple]:
     (``timeout``: mentor-match's, seconds)."""
     mm_rows = []
     for n in sizes:
-        log(f"[mentor-match] {n} x {n} ...")
-        a = measure({"kind": "mentor-match 7.0.1", "n": n, "seed": 1}, timeout=60 if smoke else timeout)
-        log(f"        -> {a.get('status_run')} {a.get('time', a.get('error'))}")
-        b = measure({"kind": "mentormatch joint flow", "n": n, "seed": 1}, timeout=120 if smoke else 400)
-        log(f"        -> {b.get('status_run')} {b.get('time', b.get('error'))}")
+        a = measure_logged(f"[mentor-match] {n} x {n}", {"kind": "mentor-match 7.0.1", "n": n, "seed": 1},
+                           timeout=60 if smoke else timeout)
+        b = measure_logged(f"[mentormatch joint flow] {n} x {n}",
+                           {"kind": "mentormatch joint flow", "n": n, "seed": 1}, timeout=120 if smoke else 400)
         mm_rows.append((n, a, b))
     return mm_rows
 

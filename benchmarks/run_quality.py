@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from cells import fmt_t, is_ok, ms, status_cell
-from harness import log, measure, use_src
+from harness import measure_logged, use_src
 from rss import TreeRss
 
 
@@ -125,18 +125,21 @@ def w_quality(spec):
 WORKERS = {"quality": w_quality}
 
 
+def mentors_for(n: int) -> int:
+    """The mentors of a synthetic organisation of ``n`` mentees in sections 1 and 2 (its scoring
+    table): mentees / 3.3."""
+    return max(2, round(n / 3.3))
+
+
 def run(sizes, seeds: int, smoke: bool, mem: int) -> list[dict]:
     """``w_quality`` at each size (``n`` mentees, ``n / 3.3`` mentors) in its own subprocess."""
     q_rows = []
     for n in sizes:
-        m = max(2, round(n / 3.3))
-        log(f"[quality] {n} x {m} ...")
-        row = {"n": n, "m": m}
-        row.update(measure({"kind": "quality", "n": n, "m": m, "seed": 1, "random_seeds": seeds,
-                            "check_stable_programme": n <= 100}, timeout=120 if smoke else 600,
-                           mem_limit=mem))
-        log(f"        -> {row.get('status_run')} {row.get('pair_time', row.get('error'))}")
-        q_rows.append(row)
+        m = mentors_for(n)
+        q_rows.append({"n": n, "m": m, **measure_logged(
+            f"[quality] {n} x {m}", {"kind": "quality", "n": n, "m": m, "seed": 1, "random_seeds": seeds,
+                                     "check_stable_programme": n <= 100},
+            timeout=120 if smoke else 600, mem_limit=mem, figure="pair_time")})
     return q_rows
 
 

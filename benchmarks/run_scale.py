@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from cells import fmt_t, is_ok, status_cell
-from harness import log, measure, use_src
+from harness import measure_logged, use_src
 from rss import peak_rss_mb
 
 
@@ -77,12 +77,10 @@ def run(smoke: bool, mem: int) -> list[dict]:
     own subprocess."""
     scale_rows = []
     for n, m, c in ([(300, 80, 5)] if smoke else [(100_000, 20_000, 5)]):
-        log(f"[pair at scale] {n} x {m} (c={c}) ...")
-        row = {"n": n, "m": m, "c": c}
-        row.update(measure({"kind": "pair at scale", "n": n, "m": m, "c": c, "seed": 1, "force_scale": smoke},
-                           timeout=120 if smoke else 900, mem_limit=mem))
-        log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
-        scale_rows.append(row)
+        scale_rows.append({"n": n, "m": m, "c": c, **measure_logged(
+            f"[pair at scale] {n} x {m} (c={c})",
+            {"kind": "pair at scale", "n": n, "m": m, "c": c, "seed": 1, "force_scale": smoke},
+            timeout=120 if smoke else 900, mem_limit=mem)})
     return scale_rows
 
 

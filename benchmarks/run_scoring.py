@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 
 from cells import fmt_cell
-from harness import log, measure, use_src
+from harness import measure, measure_logged, use_src
 from rss import peak_rss_mb
+from run_quality import mentors_for
 
 
 def scoring_inputs(spec):
@@ -145,10 +146,9 @@ def run(sizes, mem: int) -> list[dict]:
     pairs."""
     scoring_rows = []
     for n in sizes:
-        m = max(2, round(n / 3.3))
-        log(f"[scoring] {n} x {m} ...")
-        row = {"n": n, "m": m}
-        row.update(measure({"kind": "scoring", "n": n, "m": m, "seed": 1}, timeout=600, mem_limit=mem))
+        m = mentors_for(n)
+        row = {"n": n, "m": m, **measure_logged(f"[scoring] {n} x {m}", {"kind": "scoring", "n": n, "m": m,
+                                                                          "seed": 1}, timeout=600, mem_limit=mem)}
         row["reference"] = measure({"kind": "scoring reference (numpy on tables)", "n": n, "m": m, "seed": 1,
                                     "check": n * m <= 1_000_000},  # same values as score_pairs?
                                    timeout=600, mem_limit=mem)

@@ -5,38 +5,19 @@ against issue 23's targets). The scoring table under it is ``run_scoring.py``'s.
 from __future__ import annotations
 
 from cells import fmt_cell, fmt_t, fmt_timing, fmt_x, is_ok, size_label
-from harness import GIB, log, measure, ram_bytes
+from harness import GIB, measure_logged, ram_bytes
 from run_scoring import scoring_table
-from speed_workers import WORKERS
+from speed_workers import PEERS
 
 #: The peers, in the order of the section's tables.
-SPEED_PEERS = list(WORKERS)
+SPEED_PEERS = list(PEERS)
 #: The peers that also run on the sparse variant (``NxM:C/K``: K candidate mentors a mentee).
-SPARSE_PEERS = {"mentormatch solver(flow)", "OR-Tools dense min-cost flow"}
-#: The exact peers of the speed section: the fastest of them at a size is "the fastest exact
-#: peer" of issue 23's targets (HospitalResident is stable, not optimal).
-EXACT_PEERS = {"scipy linear_sum_assignment": "on the capacity-expanded matrix",
-               "lap.lapjv": "on the capacity-expanded matrix",
-               "OR-Tools dense min-cost flow": "with every eligible arc",
-               "networkx max_weight_matching": "on capacity-expanded mentor slots"}
+SPARSE_PEERS = {name for name, peer in PEERS.items() if peer.sparse}
+#: The exact peers, and what each runs on (the headline says it of the fastest).
+EXACT_PEERS = {name: peer.exact for name, peer in PEERS.items() if peer.exact}
 #: Issue 23's plain-path targets for assign(): at a size, the fastest exact peer's time over
 #: assign()'s must be at least this (CPU time, min of the repeated calls of each).
 ASSIGN_TARGETS = {(10_000, 2_500): 40.0, (2_000, 500): 1.0, (200, 50): 1.0}
-
-
-def estimate_bytes(peer: str, n: int, m: int, c: int) -> int:
-    """Rough peak memory of a dense measurement, to skip (and say so) what cannot fit."""
-    cells = n * m
-    return {
-        "mentormatch assign(flow)": cells * 8 * 6,  # DataFrame + candidate index arrays + masks
-        "mentormatch solver(flow)": cells * 8 * 5,
-        "mentormatch solve_scored(dense, certified)": cells * 8 * 2,
-        "scipy linear_sum_assignment": cells * 8 * (2 + 2 * c),  # expanded float64 cost, copied
-        "lap.lapjv": cells * 8 * (2 + 3 * c),  # expanded cost, extended to a square
-        "OR-Tools dense min-cost flow": cells * 8 * 2 + cells * 60,  # arrays + ~60 B per arc
-        "networkx max_weight_matching": cells * c * 500,  # dict-of-dicts graph
-        "matching HospitalResident": cells * 2 * 60,  # Python lists of player objects
-    }.get(peer, cells * 8 * 4)
 
 
 def run(sizes, timeout: float, seed: int = 1, budget: float | None = None) -> list[dict]:
@@ -48,7 +29,7 @@ def run(sizes, timeout: float, seed: int = 1, budget: float | None = None) -> li
     for n, m, c, k in sizes:
         for peer in SPEED_PEERS:
             row = {"peer": peer, "n": n, "m": m, "c": c, "k": k, "size_pairs": n * k if k else n * m}
-            est = estimate_bytes(peer, n, k or m, c)
+            est = PEERS[peer].bytes(n * (k or m), c)
             if k and peer not in SPARSE_PEERS:
                 row.update(status_run="skipped", error="not applicable: takes a dense matrix"
                            if "assign" in peer or "scipy" in peer else "not run on the sparse variant")
@@ -59,11 +40,9 @@ def run(sizes, timeout: float, seed: int = 1, budget: float | None = None) -> li
                            error=f"not attempted: needs about {est / GIB:.0f} GiB "
                                  f"(dense {n:,} x {m:,}), machine has {ram / GIB:.0f} GiB")
             else:
-                log(f"[speed] {peer} {n}x{m} c={c} ...")
                 spec = {"kind": peer, "n": n, "m": m, "c": c, "k": k, "seed": seed}
-                row.update(measure(dict(spec, budget=budget) if budget else spec, timeout,
-                                   mem_limit=int(0.85 * ram)))
-                log(f"        -> {row.get('status_run')} {row.get('time', row.get('error'))}")
+                row.update(measure_logged(f"[speed] {peer} {n}x{m} c={c}", dict(spec, budget=budget) if budget
+                                          else spec, timeout, mem_limit=int(0.85 * ram)))
                 if row["status_run"] != "ok":
                     failed_at[(peer, bool(k))] = f"{row['error'].split(':')[0]} at {n:,} x {m:,}"
             rows.append(row)

@@ -121,14 +121,6 @@ def breakdown(r: dict) -> list[str]:
     return lines
 
 
-def _pairs_digest(pairs) -> str:
-    """SHA-256 of the pairs (mentee id, mentor id), sorted: equal answers, equal digests."""
-    import hashlib
-
-    rows = sorted(zip(pairs["mentee_id"].astype(str), pairs["mentor_id"].astype(str)))
-    return hashlib.sha256("\n".join(f"{a}\t{b}" for a, b in rows).encode()).hexdigest()
-
-
 def worker(spec: dict) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
     if spec.get("verbose"):
@@ -140,6 +132,7 @@ def worker(spec: dict) -> dict:
     import mentormatch as mm
     from mentormatch import synthetic
     from mentormatch.solvers.bounded import remote
+    from cells import pairs_digest, status_cell
     from rss import TreeRss, child_peak_rss_mb, peak_rss_mb
 
     if spec.get("force_scale"):  # smoke: the scale path on a small organisation
@@ -171,11 +164,11 @@ def worker(spec: dict) -> dict:
         len(result.pairs)
         out["tables_time"], out["tables_cpu"] = time.perf_counter() - t, _cpu_seconds() - cpu
         cert = result.certificate or {}
-        out.update(status=result.status, objective=float(result.objective), bound=result.bound,
+        out.update(status=status_cell(result), objective=float(result.objective), bound=result.bound,
                    gap=result.gap, holds=cert.get("holds"), method=cert.get("method"),
                    rounds=cert.get("rounds"), pairs_scored_exactly=cert.get("pairs_scored_exactly"),
                    pairs_in_sparse=cert.get("pairs_in_sparse"), matched=int(len(result.pairs)),
-                   pairs_sha256=_pairs_digest(result.pairs),
+                   pairs_sha256=pairs_digest(result.pairs),
                    work=cert.get("work"), sub_markets=_levels(cert.get("first_prices")),
                    first_prices_seconds=(cert.get("first_prices") or {}).get("seconds"))
         if client is not None:

@@ -1,11 +1,15 @@
 """The speed section's measurements: each peer solving one uniform instance (``problems.py``),
 timed as ``timing.py`` says, its answer checked on the scores. Each runs in a worker process
-(``harness.measure``); :data:`WORKERS` names them, in the order of the section's tables."""
+(``harness.measure``); :data:`PEERS` names them, in the order of the section's tables, with
+what the section needs to know of each."""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
 
 from cells import status_cell
 from harness import use_src
-from problems import check_assignment, check_sparse, sparse_problem, uniform_problem
+from problems import assign_frames, check_assignment, check_sparse, sparse_problem, uniform_problem
 from rss import peak_rss_mb
 
 
@@ -37,11 +41,7 @@ def w_mm_assign(spec):
     def prepare(spec):
         n, m, c = spec["n"], spec["m"], spec["c"]
         s, f = uniform_problem(n, m, spec["seed"])
-        mentees = [f"e{i}" for i in range(n)]
-        mentors = [f"m{j}" for j in range(m)]
-        scores = pd.DataFrame(s, index=mentees, columns=mentors)
-        forbidden = pd.DataFrame(f, index=mentees, columns=mentors)
-        capacity = pd.Series(float(c), index=mentors)
+        mentees, mentors, scores, forbidden, capacity = assign_frames(s, f, c)
 
         def check(res):
             e = pd.Index(mentees).get_indexer(res.pairs["mentee_id"])
@@ -111,46 +111,62 @@ def w_mm_solver(spec):
     return timed(spec, prepare)
 
 
-def w_scipy(spec):
-    """scipy.optimize.linear_sum_assignment on the capacity-expanded matrix (forbidden = inf)."""
+def scipy_call(s, f, c: int):
+    """scipy.optimize.linear_sum_assignment on the capacity-expanded matrix of ``s``, each
+    mentor ``c`` columns (places), a forbidden pair at cost inf. Returns the call (the
+    expansion and the solve, what is timed) and the function that reads its output as pairs
+    (mentee, mentor)."""
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
+    def call():
+        cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)  # n x (m * c); each mentor c slots
+        return linear_sum_assignment(cost)
+
+    def pairs(out):
+        rows, cols = out
+        return rows, cols // c
+    return call, pairs
+
+
+def w_scipy(spec):
+    """:func:`scipy_call`'s call, its pairs checked on the scores."""
     def prepare(spec):
         n, m, c = spec["n"], spec["m"], spec["c"]
         s, f = uniform_problem(n, m, spec["seed"])
-
-        def call():
-            cost = np.repeat(np.where(f, np.inf, -s), c, axis=1)  # n x (m * c); each mentor c slots
-            return linear_sum_assignment(cost)
-
-        def check(out):
-            rows, cols = out
-            return dict(check_assignment(s, f, rows, cols // c, c), status="optimal")
-        return call, check
+        call, pairs = scipy_call(s, f, c)
+        return call, lambda out: dict(check_assignment(s, f, *pairs(out), c), status="optimal")
     return timed(spec, prepare)
 
 
-def w_lap(spec):
-    """lap.lapjv (Jonker-Volgenant, PyPI `lap`) on the capacity-expanded matrix; a forbidden
-    pair costs 0 (no gain), as does leaving a mentee unassigned, so only positive pairs count."""
+def lap_call(s, f, c: int):
+    """lap.lapjv (Jonker-Volgenant, PyPI `lap`) on the capacity-expanded matrix of ``s``, each
+    mentor ``c`` columns (places); a forbidden pair costs 0 (no gain), as does leaving a mentee
+    unassigned, so only positive pairs count. Returns the call (the expansion and the solve,
+    what is timed) and the function that reads its output as pairs (mentee, mentor), the
+    forbidden ones dropped. ``ladder.py`` times the same call."""
     import numpy as np
     import lap
 
+    def call():
+        cost = np.repeat(np.where(f, 0.0, -s), c, axis=1)  # n x (m * c); each mentor c slots
+        return lap.lapjv(cost, extend_cost=True)[1]
+
+    def pairs(x):
+        rows = np.flatnonzero(x >= 0)
+        cols = x[rows]
+        keep = ~f[rows, cols // c]
+        return rows[keep], cols[keep] // c
+    return call, pairs
+
+
+def w_lap(spec):
+    """:func:`lap_call`'s call, its pairs checked on the scores."""
     def prepare(spec):
         n, m, c = spec["n"], spec["m"], spec["c"]
         s, f = uniform_problem(n, m, spec["seed"])
-
-        def call():
-            cost = np.repeat(np.where(f, 0.0, -s), c, axis=1)  # n x (m * c); each mentor c slots
-            return lap.lapjv(cost, extend_cost=True)[1]
-
-        def check(x):
-            rows = np.flatnonzero(x >= 0)
-            cols = x[rows]
-            keep = ~f[rows, cols // c]
-            return dict(check_assignment(s, f, rows[keep], cols[keep] // c, c), status="optimal")
-        return call, check
+        call, pairs = lap_call(s, f, c)
+        return call, lambda x: dict(check_assignment(s, f, *pairs(x), c), status="optimal")
     return timed(spec, prepare)
 
 
@@ -254,14 +270,34 @@ def w_hospital_resident(spec):
 
 
 
+@dataclass(frozen=True)
+class Peer:
+    """One peer of the speed section: its worker; a rough peak memory of a dense measurement
+    from (cells, capacity), to skip (and say so) what cannot fit; whether it also runs on the
+    sparse variant; and for an exact peer, what it runs on (the fastest exact peer at a size is
+    "the fastest exact peer" of issue 23's targets)."""
+
+    worker: Callable[[dict], dict]
+    bytes: Callable[[int, int], int]
+    sparse: bool = False
+    exact: str | None = None
+
+
 #: The speed section's peers, by the name its tables give them, in their order.
-WORKERS = {
-    "mentormatch assign(flow)": w_mm_assign,
-    "mentormatch solver(flow)": w_mm_solver,
-    "mentormatch solve_scored(dense, certified)": w_mm_scored,
-    "scipy linear_sum_assignment": w_scipy,
-    "lap.lapjv": w_lap,
-    "OR-Tools dense min-cost flow": w_ortools_dense,
-    "networkx max_weight_matching": w_networkx,
-    "matching HospitalResident": w_hospital_resident,
+PEERS = {  # peak bytes: the inputs, and the peer's own model
+    "mentormatch assign(flow)": Peer(w_mm_assign, lambda cells, c: cells * 8 * 6),  # frames, index arrays
+    "mentormatch solver(flow)": Peer(w_mm_solver, lambda cells, c: cells * 8 * 5, sparse=True),
+    "mentormatch solve_scored(dense, certified)": Peer(w_mm_scored, lambda cells, c: cells * 8 * 2),
+    "scipy linear_sum_assignment": Peer(w_scipy, lambda cells, c: cells * 8 * (2 + 2 * c),  # expanded, copied
+                                        exact="on the capacity-expanded matrix"),
+    "lap.lapjv": Peer(w_lap, lambda cells, c: cells * 8 * (2 + 3 * c),  # expanded, made square
+                      exact="on the capacity-expanded matrix"),
+    "OR-Tools dense min-cost flow": Peer(w_ortools_dense, lambda cells, c: cells * 8 * 2 + cells * 60,
+                                         sparse=True, exact="with every eligible arc"),  # ~60 B an arc
+    "networkx max_weight_matching": Peer(w_networkx, lambda cells, c: cells * c * 500,  # dicts of dicts
+                                         exact="on capacity-expanded mentor slots"),
+    # stable (resident-optimal), not optimal: not an exact peer
+    "matching HospitalResident": Peer(w_hospital_resident, lambda cells, c: cells * 2 * 60),  # lists of objects
 }
+#: The workers, by their ``kind``.
+WORKERS = {name: peer.worker for name, peer in PEERS.items()}

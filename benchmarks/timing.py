@@ -1,12 +1,13 @@
 """How the benchmarks time a call: both clocks, warm, repeated, the minimum and the median.
 
-Shared by ``run.py`` (the speed section and the headline) and ``ladder.py`` (no cliffs), so that
-the two sections of BENCHMARKS.md time ``assign()`` and its peers the same way and cannot
-contradict each other. Until session 32 run.py timed one cold call by the wall clock: at
-200 x 50 that gave assign() 8.32 ms against the ladder's 0.4 ms, because the first call in a
-process pays one-time costs (importing the compiled kernels, pandas' first-use caches: about
-3.9 ms of CPU against 1.0 ms for the second call, measured) and a 2-core machine shared by
-other work adds milliseconds of wall time to any short call.
+The one place that says how a call is timed, for ``run.py`` (the speed section and the
+headline) and ``ladder.py`` (no cliffs), so that the two sections of BENCHMARKS.md time
+``assign()`` and its peers the same way and cannot contradict each other. Until session 32
+run.py timed one cold call by the wall clock: at 200 x 50 that gave assign() 8.32 ms against
+the ladder's 0.4 ms, because the first call in a process pays one-time costs (importing the
+compiled kernels, pandas' first-use caches: about 3.9 ms of CPU against 1.0 ms for the second
+call, measured) and a 2-core machine shared by other work adds milliseconds of wall time to any
+short call.
 
 - *Warm*: the caller makes one untimed call first (on a tiny instance, so that a 12-second peer
   does not run twice for nothing): imports and first-call costs stay out of the figures.
@@ -24,6 +25,15 @@ other work adds milliseconds of wall time to any short call.
   calls take long stops once :data:`BUDGET` seconds are spent (at least one timed call), so a
   20-second peer is timed once. The minimum is the figure (the call with the least
   interference); the median is beside it, to show the spread.
+- *A second call in the same loop* (``repeat(..., then=...)``): timed right after each of the
+  first's, alternately, so that both figures see the same moments of a shared machine; the
+  ladder times ``assign()`` alone and, as ``then``, ``assign()`` with its result's tables read
+  (they are built on their first read), and states the two as "CPU" and "CPU, tables read".
+  The ladder passes no budget (``math.inf``): its tables state the number of calls.
+
+``run.py``'s speed section (``speed_workers.timed``) warms each peer on a tiny instance of its
+kind, then calls :func:`repeat`; ``ladder.py`` warms ``assign()`` on a 5 x 3 slice and calls it
+for ``assign()`` and for lap alike.
 """
 from __future__ import annotations
 
@@ -54,11 +64,13 @@ def clocks(call: Callable[[], Any]) -> tuple[float, float, Any]:
 
 @dataclass
 class Timing:
-    """The wall and CPU seconds of each timed call, and the last call's output."""
+    """The wall and CPU seconds of each timed call, and the last call's output; ``then``: the
+    second call's own :class:`Timing` (:func:`repeat`'s ``then``), None without one."""
 
     walls: list[float]
     cpus: list[float]
     out: Any = None
+    then: "Timing | None" = None
 
     def summary(self) -> dict:
         """The figures a report keeps: min and median of both clocks, and the number of calls."""
@@ -88,17 +100,23 @@ def steady_allocator() -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
-def repeat(call: Callable[[], Any], times: int, budget: float = BUDGET) -> Timing:
-    """Time ``call()`` ``times`` times, or fewer once ``budget`` wall seconds are spent (at
-    least once), with :func:`steady_allocator`. Warm the call up before: this times every call
-    it makes."""
+def repeat(call: Callable[[], Any], times: int, budget: float = BUDGET,
+           then: Callable[[], Any] | None = None) -> Timing:
+    """Time ``call()`` ``times`` times, or fewer once ``budget`` wall seconds of it are spent
+    (at least once), with :func:`steady_allocator`; with ``then``, time ``then()`` right after
+    each ``call()`` too (its figures in ``Timing.then``; its output is not kept). Warm the calls
+    up before: this times every call it makes."""
     steady_allocator()
-    t = Timing([], [])
+    t = Timing([], [], then=None if then is None else Timing([], []))
     while len(t.walls) < times and (not t.walls or sum(t.walls) < budget):
         t.out = None  # the last output freed first: a call's peak memory is its own
         wall, cpu, t.out = clocks(call)
         t.walls.append(wall)
         t.cpus.append(cpu)
+        if then is not None:
+            wall, cpu, _ = clocks(then)
+            t.then.walls.append(wall)
+            t.then.cpus.append(cpu)
     return t
 
 
