@@ -85,7 +85,6 @@ def check_assignment(scores, forbidden, mentee, mentor, cap, demand=1) -> dict:
             "violations": sum(violations.values()), "violation_detail": violations}
 
 
-
 def parse_sizes(text: str) -> list[tuple[int, int, int, int]]:
     """``NxM:C`` dense, ``NxM:C/K`` sparse with K random candidate mentors per mentee."""
     out = []

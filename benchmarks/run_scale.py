@@ -68,7 +68,6 @@ def w_pair_scale(spec):
     return out
 
 
-
 WORKERS = {"pair at scale": w_pair_scale}
 
 

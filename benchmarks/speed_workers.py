@@ -269,7 +269,6 @@ def w_hospital_resident(spec):
     return timed(spec, prepare)
 
 
-
 @dataclass(frozen=True)
 class Peer:
     """One peer of the speed section: its worker; a rough peak memory of a dense measurement
