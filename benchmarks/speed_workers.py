@@ -129,16 +129,6 @@ def scipy_call(s, f, c: int):
     return call, pairs
 
 
-def w_scipy(spec):
-    """:func:`scipy_call`'s call, its pairs checked on the scores."""
-    def prepare(spec):
-        n, m, c = spec["n"], spec["m"], spec["c"]
-        s, f = uniform_problem(n, m, spec["seed"])
-        call, pairs = scipy_call(s, f, c)
-        return call, lambda out: dict(check_assignment(s, f, *pairs(out), c), status="optimal")
-    return timed(spec, prepare)
-
-
 def lap_call(s, f, c: int):
     """lap.lapjv (Jonker-Volgenant, PyPI `lap`) on the capacity-expanded matrix of ``s``, each
     mentor ``c`` columns (places); a forbidden pair costs 0 (no gain), as does leaving a mentee
@@ -160,14 +150,20 @@ def lap_call(s, f, c: int):
     return call, pairs
 
 
-def w_lap(spec):
-    """:func:`lap_call`'s call, its pairs checked on the scores."""
-    def prepare(spec):
-        n, m, c = spec["n"], spec["m"], spec["c"]
-        s, f = uniform_problem(n, m, spec["seed"])
-        call, pairs = lap_call(s, f, c)
-        return call, lambda x: dict(check_assignment(s, f, *pairs(x), c), status="optimal")
-    return timed(spec, prepare)
+def expanded_worker(peer_call):
+    """The worker of a peer on the capacity-expanded matrix (:func:`scipy_call`,
+    :func:`lap_call`): its call timed, its pairs checked on the scores."""
+    def worker(spec):
+        def prepare(spec):
+            n, m, c = spec["n"], spec["m"], spec["c"]
+            s, f = uniform_problem(n, m, spec["seed"])
+            call, pairs = peer_call(s, f, c)
+            return call, lambda out: dict(check_assignment(s, f, *pairs(out), c), status="optimal")
+        return timed(spec, prepare)
+    return worker
+
+
+w_scipy, w_lap = expanded_worker(scipy_call), expanded_worker(lap_call)
 
 
 def w_ortools_dense(spec):
