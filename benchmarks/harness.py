@@ -13,6 +13,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Callable
 
 from rss import TreeRss, child_peak_rss_mb, peak_rss_mb
 
@@ -60,8 +61,10 @@ def worker_main(workers: dict, spec_json: str) -> int:
     return 0
 
 
-def measure(spec: dict, timeout: float, mem_limit: int | None = None) -> dict:
-    """Run one worker in a subprocess; the result dict always has ``status_run``."""
+def measure(spec: dict, timeout: float, mem_limit: int | None = None,
+            progress: Callable[[str], str] | None = None) -> dict:
+    """Run one worker in a subprocess; the result dict always has ``status_run``. ``progress``:
+    what a worker that timed out had done, read from its stderr, added to the error."""
     cmd = [sys.executable, str(WORKER_SCRIPT), "--worker", json.dumps(spec)]
 
     def limit():
@@ -78,9 +81,7 @@ def measure(spec: dict, timeout: float, mem_limit: int | None = None) -> dict:
                               preexec_fn=limit, env=env, cwd=str(ROOT))
     except subprocess.TimeoutExpired as exc:
         err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
-        rounds = [line.split()[1:] for line in err.splitlines() if line.startswith("@@ROUND@@")]
-        done = (f" ({len(rounds)} of 3 rounds finished, in "
-                + ", ".join(f"{float(r[1]):.0f} s" for r in rounds) + ")") if rounds else ""
+        done = progress(err) if progress else ""
         return {"status_run": "timeout", "error": f"timed out after {timeout:.0f} s{done}",
                 "wall": time.perf_counter() - t}
     wall = time.perf_counter() - t
@@ -96,11 +97,11 @@ def measure(spec: dict, timeout: float, mem_limit: int | None = None) -> dict:
 
 
 def measure_logged(what: str, spec: dict, timeout: float, mem_limit: int | None = None,
-                   figure: str = "time") -> dict:
+                   figure: str = "time", progress: Callable[[str], str] | None = None) -> dict:
     """:func:`measure`, logged: ``what`` as it starts, its outcome (the result's ``figure``, or
     its error) as it ends."""
     log(f"{what} ...")
-    out = measure(spec, timeout, mem_limit)
+    out = measure(spec, timeout, mem_limit, progress)
     log(f"        -> {out.get('status_run')} {out.get(figure, out.get('error'))}")
     return out
 

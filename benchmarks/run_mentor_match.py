@@ -130,13 +130,20 @@ def w_mm_joint(spec):
 WORKERS = {"mentor-match 7.0.1": w_mentor_match, "mentormatch joint flow": w_mm_joint}
 
 
+def _rounds_done(stderr: str) -> str:
+    """The rounds a mentor-match run that timed out had finished (its ``@@ROUND@@`` lines)."""
+    rounds = [line.split()[1:] for line in stderr.splitlines() if line.startswith("@@ROUND@@")]
+    return (f" ({len(rounds)} of 3 rounds finished, in "
+            + ", ".join(f"{float(r[1]):.0f} s" for r in rounds) + ")") if rounds else ""
+
+
 def run(sizes, smoke: bool, timeout: float) -> list[tuple]:
     """Both at each N (N mentees x N mentors), each in its own subprocess: ``(N, theirs, ours)``
     (``timeout``: mentor-match's, seconds)."""
     mm_rows = []
     for n in sizes:
         a = measure_logged(f"[mentor-match] {n} x {n}", {"kind": "mentor-match 7.0.1", "n": n, "seed": 1},
-                           timeout=60 if smoke else timeout)
+                           timeout=60 if smoke else timeout, progress=_rounds_done)
         b = measure_logged(f"[mentormatch joint flow] {n} x {n}",
                            {"kind": "mentormatch joint flow", "n": n, "seed": 1}, timeout=120 if smoke else 400)
         mm_rows.append((n, a, b))
