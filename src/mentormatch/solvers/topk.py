@@ -13,12 +13,27 @@ number. Another tie rule is an order: pairs put in the order of its keys within 
 keep their ties by those keys (as ``best_per_mentee`` does with its seeded mix).
 
 **How.** Pairs grouped by mentee (the usual case) are selected by a partition of each long row
-for its ``k``-th best score (padded blocks of rows of similar width), the pairs at or above it
-kept, and a running count over the ties only on the rows where they are more than ``k``: no
-sort of every pair. At 9,000,000 pairs (9,000 rows of 1,000), k 16: 0.10 s of CPU with
-continuous scores, 0.19 s with scores on 100 levels, where the lexsort took 4.0 s and 1.7 s
-(s27, the least of 3 alternated runs; the baselines' own partition, which took ties in any
-order, 0.09 s). Pairs not grouped by mentee, or with a NaN score, take the lexsort: the same pairs.
+for its ``k``-th best score (blocks of rows of similar width, padded to the widest), the pairs
+at or above it kept, and a running count over the ties only on the rows where they are more
+than ``k``: no sort of every pair. At 9,000,000 pairs (9,000 rows of 1,000), k 16: 0.10 s of
+CPU with continuous scores, where the lexsort took 4.0 s (s27). Pairs not grouped by mentee, or
+with a NaN score, take the lexsort: the same pairs.
+
+**Runs of equal scores.** numpy's partition of floats (x86-simd-sort's quickselect) splits a
+range into ``< pivot`` and ``>= pivot``; when the pivot is the range's least value (a run of it
+fills half the range) nothing moves, and it repeats the pass 2 log2(n) times before a full sort:
+10-20x the time. The -inf padding of rows of unequal width is such a run (rows of 9 to 367
+pairs padded to 367, all their scores equal: 148 ms for 93,293 pairs, s32h6), and so is a row
+mostly at its least score (90 % at 0, rows of 1,000: 144 ms for 2 M cells against 15 on
+distinct scores). So (s33): blocks hold rows at most :data:`WIDTH_RATIO` apart in width (the padding is less
+than half a block, not 20x the pairs); where the scores hold runs (:func:`_many_ties`) the
+``k``-th best of each row is read off a sort of the row (numpy's quicksort, whose pivot
+handles runs: 10-17 ms for 2 M cells whatever the runs); elsewhere the padded blocks are
+partitioned negated, their padding the greatest value, which cannot stall. The 93,293 pairs
+above: 4 ms. 9,000 rows of 1,000 in 1 / 4 / 16 levels, k 16: 76 / 160 / 189 ms against main's
+150 / 188 / 185 (continuous 99 against 97; the ties' running count is the rest of the gap);
+rows of 5,000 in 16 levels 112 against 96 (the sort of wide rows costs more than a partition
+that does not stall; least of 3 runs of CPU).
 """
 from __future__ import annotations
 
@@ -28,6 +43,8 @@ __all__ = ["top_k", "PAD_CELLS"]
 
 #: Padded cells a block of long rows takes at once (:func:`top_k`'s partition).
 PAD_CELLS = 1 << 22
+#: The widest row of a block over its narrowest, at most: the padding is less than half a block.
+WIDTH_RATIO = 2
 
 
 def top_k(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
@@ -70,37 +87,62 @@ def _by_sort(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
 def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
                     score: np.ndarray, k: int, long: np.ndarray) -> None:
     """Mark in ``keep`` the ``k`` best pairs of each row in ``long`` (rows of more than ``k``
-    pairs, each row's pairs contiguous from ``starts``): padded blocks of rows of similar width
-    (at most :data:`PAD_CELLS` cells a block), each row's ``k``-th best score by a partition, the
-    pairs at or above it kept, and where that is more than ``k`` (ties at the ``k``-th score)
-    the tied ones in position order, by a running count on those rows alone."""
+    pairs, each row's pairs contiguous from ``starts``): blocks of rows of similar width (at
+    most :data:`WIDTH_RATIO` apart and :data:`PAD_CELLS` cells), each row's ``k``-th best score
+    by a partition, or a sort where runs of equal scores would stall the partition (the module
+    docstring), then :func:`_cut`."""
     order = np.argsort(lengths[long], kind="stable")  # (similar widths share a block)
     rows_all = long[order]
     widths = lengths[rows_all]
+    runs = _many_ties(score)
     a = 0
     while a < len(rows_all):
-        b = min(a + max(1, PAD_CELLS // int(widths[a])), len(rows_all))
-        while b > a + 1 and (b - a) * int(widths[b - 1]) > PAD_CELLS:  # (the widest sets it)
-            b = a + max(1, PAD_CELLS // int(widths[b - 1]))
+        w0 = int(widths[a])
+        b = min(int(np.searchsorted(widths, WIDTH_RATIO * w0, side="right")),
+                a + max(1, PAD_CELLS // (WIDTH_RATIO * w0)))
         rows, width = rows_all[a:b], int(widths[b - 1])
         first = int(starts[rows[0]])
-        contiguous = widths[a] == width and rows[-1] - rows[0] == len(rows) - 1  # (as wide)
-        if contiguous:
+        if w0 == width and rows[-1] - rows[0] == len(rows) - 1:  # contiguous, as wide
             vals = score[first:first + len(rows) * width].reshape(len(rows), width)
-        else:  # (padding after each row's pairs: it ties last, if at all)
-            cells = starts[rows][:, None] + np.arange(width)[None, :]
-            inside = np.arange(width)[None, :] < lengths[rows][:, None]
-            vals = np.where(inside, score[np.minimum(cells, len(score) - 1)], -np.inf)
-        kth = np.partition(vals, width - k, axis=1)[:, width - k]
-        take = vals >= kth[:, None]
-        over = np.flatnonzero(np.count_nonzero(take, axis=1) > k)
-        if len(over):
-            sub, at = vals[over], kth[over][:, None]
-            tied = sub == at
-            need = k - np.count_nonzero(sub > at, axis=1)
-            take[over] = (sub > at) | (tied & (np.cumsum(tied, axis=1) <= need[:, None]))
-        if contiguous:
-            keep[first:first + len(rows) * width] = take.ravel()
-        else:
-            keep[cells[take & inside]] = True
+            kth = (np.sort(vals, axis=1) if runs else np.partition(vals, width - k, axis=1))
+            keep[first:first + len(rows) * width] = _cut(vals, kth[:, width - k], k).ravel()
+            a = b
+            continue
+        cells = starts[rows][:, None] + np.arange(width)[None, :]
+        inside = np.arange(width)[None, :] < lengths[rows][:, None]
+        got = score[np.minimum(cells, len(score) - 1)]
+        vals = np.where(inside, got, -np.inf)  # (padding after each row's pairs: it ranks last)
+        if runs:
+            kth = np.sort(vals, axis=1)[:, width - k]
+        else:  # (negated, the padding is the greatest: it cannot stall the partition)
+            neg = np.where(inside, -got, np.inf)
+            neg.partition(k - 1, axis=1)
+            kth = -neg[:, k - 1]
+        keep[cells[_cut(vals, kth, k) & inside]] = True
         a = b
+
+
+def _cut(vals: np.ndarray, kth: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` best cells of ``vals`` given its ``k``-th best score ``kth``: the cells
+    above it, then those equal to it in position order, up to ``k`` (a running count, on the
+    rows where the cells at or above it are more than ``k``)."""
+    take = vals >= kth[:, None]
+    over = np.flatnonzero(np.count_nonzero(take, axis=1) > k)
+    if len(over):
+        every = len(over) == len(vals)  # (no copy: the usual case on runs of equal scores)
+        sub, at = (vals, kth[:, None]) if every else (vals[over], kth[over][:, None])
+        above = sub > at
+        tied = sub == at
+        need = k - np.count_nonzero(above, axis=1)
+        cut = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= need[:, None]))
+        if every:
+            return cut
+        take[over] = cut
+    return take
+
+
+def _many_ties(score: np.ndarray) -> bool:
+    """Whether ``score`` holds runs of equal values (more than a sixteenth of a 4,096-value
+    sample repeats one before it): then each row's ``k``-th best is found by a sort."""
+    sample = score[:: max(1, len(score) // 4096)]
+    return len(np.unique(sample)) * 16 < len(sample) * 15
