@@ -25,15 +25,17 @@ fills half the range) nothing moves, and it repeats the pass 2 log2(n) times bef
 10-20x the time. The -inf padding of rows of unequal width is such a run (rows of 9 to 367
 pairs padded to 367, all their scores equal: 148 ms for 93,293 pairs, s32h6), and so is a row
 mostly at its least score (90 % at 0, rows of 1,000: 144 ms for 2 M cells against 15 on
-distinct scores). So (s33): blocks hold rows at most :data:`WIDTH_RATIO` apart in width (the padding is less
-than half a block, not 20x the pairs); where the scores hold runs (:func:`_many_ties`) the
-``k``-th best of each row is read off a sort of the row (numpy's quicksort, whose pivot
-handles runs: 10-17 ms for 2 M cells whatever the runs); elsewhere the padded blocks are
-partitioned negated, their padding the greatest value, which cannot stall. The 93,293 pairs
-above: 4 ms. 9,000 rows of 1,000 in 1 / 4 / 16 levels, k 16: 76 / 160 / 189 ms against main's
-150 / 188 / 185 (continuous 99 against 97; the ties' running count is the rest of the gap);
-rows of 5,000 in 16 levels 112 against 96 (the sort of wide rows costs more than a partition
-that does not stall; least of 3 runs of CPU).
+distinct scores). So (s33): blocks hold rows at most :data:`WIDTH_RATIO` apart in width (the
+padding is less than half a block, not 20x the pairs); where the scores hold runs
+(:func:`_many_ties`) each row's ``k``-th best is found by stepping down its levels (its best,
+the next below, ... while fewer than ``k`` cells are at or above: a few passes, no
+partition; :func:`_kth_of_runs`), or by a sort (numpy's quicksort handles runs); elsewhere the
+padded blocks are partitioned negated, their padding the greatest value, which cannot stall.
+The 93,293 pairs above: 3.4 ms. 9,000 rows of 1,000, k 1 / 16 / 64, in 1, 4 or 16 levels:
+96-126 ms (main 150-200), continuous 96-98 (main the same); 1,000 rows of 5,000 in levels:
+25-27 ms (main 75-105, continuous 52); 20,000 rows of 100: 17-20 ms (main 21-26); the worst
+seen, rows of about 375 in 16 levels with k 64: 50 ms against main's 46 (three levels down;
+s33h4, least of 3 runs of CPU, load 9).
 """
 from __future__ import annotations
 
@@ -45,6 +47,11 @@ __all__ = ["top_k", "PAD_CELLS"]
 PAD_CELLS = 1 << 22
 #: The widest row of a block over its narrowest, at most: the padding is less than half a block.
 WIDTH_RATIO = 2
+#: Levels of score :func:`top_k` steps down a row of runs for its ``k``-th best before it sorts it.
+RUN_LEVELS = 4
+#: Rows of runs at most this wide are sorted for their ``k``-th best straight away (numpy sorts
+#: up to 128 float64 in registers, a sorting network).
+SORT_WIDTH = 128
 
 
 def top_k(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
@@ -89,8 +96,8 @@ def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
     """Mark in ``keep`` the ``k`` best pairs of each row in ``long`` (rows of more than ``k``
     pairs, each row's pairs contiguous from ``starts``): blocks of rows of similar width (at
     most :data:`WIDTH_RATIO` apart and :data:`PAD_CELLS` cells), each row's ``k``-th best score
-    by a partition, or a sort where runs of equal scores would stall the partition (the module
-    docstring), then :func:`_cut`."""
+    by a partition, or where runs of equal scores would stall it by :func:`_kth_of_runs` (the
+    module docstring), then :func:`_cut`."""
     order = np.argsort(lengths[long], kind="stable")  # (similar widths share a block)
     rows_all = long[order]
     widths = lengths[rows_all]
@@ -104,8 +111,8 @@ def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
         first = int(starts[rows[0]])
         if w0 == width and rows[-1] - rows[0] == len(rows) - 1:  # contiguous, as wide
             vals = score[first:first + len(rows) * width].reshape(len(rows), width)
-            kth = (np.sort(vals, axis=1) if runs else np.partition(vals, width - k, axis=1))
-            keep[first:first + len(rows) * width] = _cut(vals, kth[:, width - k], k).ravel()
+            kth = _kth_of_runs(vals, k) if runs else np.partition(vals, width - k, axis=1)[:, width - k]
+            keep[first:first + len(rows) * width] = _cut(vals, kth, k).ravel()
             a = b
             continue
         cells = starts[rows][:, None] + np.arange(width)[None, :]
@@ -113,13 +120,36 @@ def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
         got = score[np.minimum(cells, len(score) - 1)]
         vals = np.where(inside, got, -np.inf)  # (padding after each row's pairs: it ranks last)
         if runs:
-            kth = np.sort(vals, axis=1)[:, width - k]
+            kth = _kth_of_runs(vals, k)
         else:  # (negated, the padding is the greatest: it cannot stall the partition)
             neg = np.where(inside, -got, np.inf)
             neg.partition(k - 1, axis=1)
             kth = -neg[:, k - 1]
         keep[cells[_cut(vals, kth, k) & inside]] = True
         a = b
+
+
+def _kth_of_runs(vals: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k``-th best of ``vals`` (rows of more than ``k``) where the scores hold
+    runs: the row's best, then its next below, while fewer than ``k`` cells are at or above it,
+    at most :data:`RUN_LEVELS` levels (the usual case on few levels: a pass or three a level,
+    no sort); the rows still short of ``k`` read it off a sort of the row (numpy's quicksort,
+    whose pivot handles runs)."""
+    width = vals.shape[1]
+    if width <= SORT_WIDTH:  # (a sorting network: cheaper than a pass a level)
+        return np.sort(vals, axis=1)[:, width - k]
+    kth = vals.max(axis=1)
+    short = np.flatnonzero(np.count_nonzero(vals >= kth[:, None], axis=1) < k)
+    for _ in range(RUN_LEVELS - 1):
+        if not len(short):
+            return kth
+        sub = vals if len(short) == len(vals) else vals[short]
+        below = np.where(sub < kth[short][:, None], sub, -np.inf).max(axis=1)
+        kth[short] = below
+        short = short[np.count_nonzero(sub >= below[:, None], axis=1) < k]
+    if len(short):
+        kth[short] = np.sort(vals[short], axis=1)[:, width - k]
+    return kth
 
 
 def _cut(vals: np.ndarray, kth: np.ndarray, k: int) -> np.ndarray:
