@@ -117,12 +117,12 @@ def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
             continue
         cells = starts[rows][:, None] + np.arange(width)[None, :]
         inside = np.arange(width)[None, :] < lengths[rows][:, None]
-        got = score[np.minimum(cells, len(score) - 1)]
-        vals = np.where(inside, got, -np.inf)  # (padding after each row's pairs: it ranks last)
+        vals = score[np.minimum(cells, len(score) - 1)]
+        vals[~inside] = -np.inf  # (padding after each row's pairs: it ranks last)
         if runs:
             kth = _kth_of_runs(vals, k)
         else:  # (negated, the padding is the greatest: it cannot stall the partition)
-            neg = np.where(inside, -got, np.inf)
+            neg = np.negative(vals)
             neg.partition(k - 1, axis=1)
             kth = -neg[:, k - 1]
         keep[cells[_cut(vals, kth, k) & inside]] = True
