@@ -607,7 +607,7 @@ def test_bands_need_fewer_bound_pairs_than_one_cut_on_a_staircase():
 
 @pytest.mark.parametrize("seed", range(12))
 def test_split_picks_the_cheapest_cut(seed):
-    from mentormatch.solvers.bounded.check import _split
+    from mentormatch.solvers.bounded.recheck import _split
 
     m, delta, room = _deltas_and_rooms(seed, 15)
     n = len(room)

@@ -112,3 +112,70 @@ def test_the_callers_other_tie_rules_are_an_order_of_the_pairs(seed, monkeypatch
                           for _, b in sorted((-r[a, b], b) for b in np.flatnonzero(r[a] > tol))[:per_row])
             assert sorted(zip(viol.i.tolist(), viol.j.tolist())) == want
             assert np.array_equal(viol.s, s[viol.i, viol.j])
+
+
+def sorted_reference(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """The rule by one sort: position, then score descending, then mentee (stable sorts), each
+    mentee's first ``k`` kept (no NaN here)."""
+    order = np.lexsort((np.arange(len(mentee)), -score, mentee))
+    g = mentee[order]
+    start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]]) if len(g) else np.zeros(0, int)
+    place = np.arange(len(g)) - np.repeat(start, np.diff(np.r_[start, len(g)]))
+    keep = np.zeros(len(mentee), bool)
+    keep[order[place < k]] = True
+    return keep
+
+
+@st.composite
+def long_rows(draw):
+    """Pairs grouped by mentee, rows of 0 to 299 pairs (widths several times apart, so that
+    blocks are padded), scores on 1, 2, 4 or 16 levels (some rows mostly their least or their
+    greatest score: the runs that stalled the partition), or continuous, or one -inf level."""
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    widths = rng.integers(0, draw(st.sampled_from([3, 12, 61, 300])), draw(st.integers(1, 25)))
+    mentee = np.repeat(np.arange(len(widths)), widths)
+    kind = draw(st.sampled_from(["levels", "uniform", "skewed", "inf"]))
+    n = len(mentee)
+    if kind == "levels":
+        levels = draw(st.sampled_from([1, 2, 4, 16]))
+        score = rng.integers(0, levels, n) / levels
+    elif kind == "uniform":
+        score = rng.random(n)
+    elif kind == "skewed":  # (most of a row at its least or its greatest score)
+        score = np.where(rng.random(n) < 0.85, draw(st.sampled_from([0.0, 1.0])), rng.random(n))
+    else:
+        score = np.where(rng.random(n) < 0.5, -np.inf, rng.integers(0, 3, n) / 3)
+    return mentee, score
+
+
+@given(long_rows(), st.integers(1, 20), st.sampled_from([None, True, False]),
+       st.sampled_from([1 << 22, 64]), st.sampled_from([128, 0]), st.sampled_from([4, 2]))
+def test_top_k_matches_a_sort_whichever_way_it_finds_the_kth(rows, k, runs, cells, width, levels):
+    """Every path of the partition (rows with runs of equal scores: stepped down by levels or
+    sorted; the partition of contiguous rows, the negated partition of padded blocks; one
+    block or many) keeps the pairs of one sort of the rule, on few levels, skewed runs, -inf
+    and continuous scores."""
+    import mentormatch.solvers.topk as topk
+
+    mentee, score = rows
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(topk, "PAD_CELLS", cells)
+        m.setattr(topk, "SORT_WIDTH", width)
+        m.setattr(topk, "RUN_LEVELS", levels)
+        if runs is not None:
+            m.setattr(topk, "_many_ties", lambda s: runs)
+        assert np.array_equal(top_k(mentee, score, k), sorted_reference(mentee, score, k))
+
+
+@pytest.mark.parametrize("levels", [1, 2, 4, 16, 64, 0])
+def test_wide_rows_of_runs_step_down_levels_to_the_sorts_pairs(levels):
+    """Rows of 130 to 600 pairs (wider than ``SORT_WIDTH``: the levels stepped down, then the
+    sort for the rows still short), on ``levels`` levels (0: continuous), k from 1 to past a
+    level's share: the pairs of one sort of the rule, contiguous rows and padded blocks."""
+    rng = np.random.default_rng(levels)
+    for widths in ([400] * 30, rng.integers(130, 600, 40)):
+        mentee = np.repeat(np.arange(len(widths)), widths)
+        score = (rng.random(len(mentee)) if levels == 0
+                 else rng.integers(0, levels, len(mentee)) / max(levels, 1))
+        for k in (1, 5, 20, 70, 129):
+            assert np.array_equal(top_k(mentee, score, k), sorted_reference(mentee, score, k)), k

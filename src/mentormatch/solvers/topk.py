@@ -13,12 +13,29 @@ number. Another tie rule is an order: pairs put in the order of its keys within 
 keep their ties by those keys (as ``best_per_mentee`` does with its seeded mix).
 
 **How.** Pairs grouped by mentee (the usual case) are selected by a partition of each long row
-for its ``k``-th best score (padded blocks of rows of similar width), the pairs at or above it
-kept, and a running count over the ties only on the rows where they are more than ``k``: no
-sort of every pair. At 9,000,000 pairs (9,000 rows of 1,000), k 16: 0.10 s of CPU with
-continuous scores, 0.19 s with scores on 100 levels, where the lexsort took 4.0 s and 1.7 s
-(s27, the least of 3 alternated runs; the baselines' own partition, which took ties in any
-order, 0.09 s). Pairs not grouped by mentee, or with a NaN score, take the lexsort: the same pairs.
+for its ``k``-th best score (blocks of rows of similar width, padded to the widest), the pairs
+at or above it kept, and a running count over the ties only on the rows where they are more
+than ``k``: no sort of every pair. At 9,000,000 pairs (9,000 rows of 1,000), k 16: 0.10 s of
+CPU with continuous scores, where the lexsort took 4.0 s (s27). Pairs not grouped by mentee, or
+with a NaN score, take the lexsort: the same pairs.
+
+**Runs of equal scores.** numpy's partition of floats (x86-simd-sort's quickselect) splits a
+range into ``< pivot`` and ``>= pivot``; when the pivot is the range's least value (a run of it
+fills half the range) nothing moves, and it repeats the pass 2 log2(n) times before a full sort:
+10-20x the time. The -inf padding of rows of unequal width is such a run (rows of 9 to 367
+pairs padded to 367, all their scores equal: 148 ms for 93,293 pairs, s32h6), and so is a row
+mostly at its least score (90 % at 0, rows of 1,000: 144 ms for 2 M cells against 15 on
+distinct scores). So (s33): blocks hold rows at most :data:`WIDTH_RATIO` apart in width (the
+padding is less than half a block, not 20x the pairs); where the scores hold runs
+(:func:`_many_ties`) each row's ``k``-th best is found by stepping down its levels (its best,
+the next below, ... while fewer than ``k`` cells are at or above: a few passes, no
+partition; :func:`_kth_of_runs`), or by a sort (numpy's quicksort handles runs); elsewhere the
+padded blocks are partitioned negated, their padding the greatest value, which cannot stall.
+The 93,293 pairs above: 3.4 ms. 9,000 rows of 1,000, k 1 / 16 / 64, in 1, 4 or 16 levels:
+96-126 ms (main 150-200), continuous 96-98 (main the same); 1,000 rows of 5,000 in levels:
+25-27 ms (main 75-105, continuous 52); 20,000 rows of 100: 17-20 ms (main 21-26); the worst
+seen, rows of about 375 in 16 levels with k 64: 50 ms against main's 46 (three levels down;
+s33h4, least of 3 runs of CPU, load 9).
 """
 from __future__ import annotations
 
@@ -28,6 +45,13 @@ __all__ = ["top_k", "PAD_CELLS"]
 
 #: Padded cells a block of long rows takes at once (:func:`top_k`'s partition).
 PAD_CELLS = 1 << 22
+#: The widest row of a block over its narrowest, at most: the padding is less than half a block.
+WIDTH_RATIO = 2
+#: Levels of score :func:`top_k` steps down a row of runs for its ``k``-th best before it sorts it.
+RUN_LEVELS = 4
+#: Rows of runs at most this wide are sorted for their ``k``-th best straight away (numpy sorts
+#: up to 128 float64 in registers, a sorting network).
+SORT_WIDTH = 128
 
 
 def top_k(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
@@ -70,37 +94,85 @@ def _by_sort(mentee: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
 def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
                     score: np.ndarray, k: int, long: np.ndarray) -> None:
     """Mark in ``keep`` the ``k`` best pairs of each row in ``long`` (rows of more than ``k``
-    pairs, each row's pairs contiguous from ``starts``): padded blocks of rows of similar width
-    (at most :data:`PAD_CELLS` cells a block), each row's ``k``-th best score by a partition, the
-    pairs at or above it kept, and where that is more than ``k`` (ties at the ``k``-th score)
-    the tied ones in position order, by a running count on those rows alone."""
+    pairs, each row's pairs contiguous from ``starts``): blocks of rows of similar width (at
+    most :data:`WIDTH_RATIO` apart and :data:`PAD_CELLS` cells), each row's ``k``-th best score
+    by a partition, or where runs of equal scores would stall it by :func:`_kth_of_runs` (the
+    module docstring), then :func:`_cut`."""
     order = np.argsort(lengths[long], kind="stable")  # (similar widths share a block)
     rows_all = long[order]
     widths = lengths[rows_all]
+    runs = _many_ties(score)
     a = 0
     while a < len(rows_all):
-        b = min(a + max(1, PAD_CELLS // int(widths[a])), len(rows_all))
-        while b > a + 1 and (b - a) * int(widths[b - 1]) > PAD_CELLS:  # (the widest sets it)
-            b = a + max(1, PAD_CELLS // int(widths[b - 1]))
+        w0 = int(widths[a])
+        b = min(int(np.searchsorted(widths, WIDTH_RATIO * w0, side="right")),
+                a + max(1, PAD_CELLS // (WIDTH_RATIO * w0)))
         rows, width = rows_all[a:b], int(widths[b - 1])
         first = int(starts[rows[0]])
-        contiguous = widths[a] == width and rows[-1] - rows[0] == len(rows) - 1  # (as wide)
-        if contiguous:
+        if w0 == width and rows[-1] - rows[0] == len(rows) - 1:  # contiguous, as wide
             vals = score[first:first + len(rows) * width].reshape(len(rows), width)
-        else:  # (padding after each row's pairs: it ties last, if at all)
-            cells = starts[rows][:, None] + np.arange(width)[None, :]
-            inside = np.arange(width)[None, :] < lengths[rows][:, None]
-            vals = np.where(inside, score[np.minimum(cells, len(score) - 1)], -np.inf)
-        kth = np.partition(vals, width - k, axis=1)[:, width - k]
-        take = vals >= kth[:, None]
-        over = np.flatnonzero(np.count_nonzero(take, axis=1) > k)
-        if len(over):
-            sub, at = vals[over], kth[over][:, None]
-            tied = sub == at
-            need = k - np.count_nonzero(sub > at, axis=1)
-            take[over] = (sub > at) | (tied & (np.cumsum(tied, axis=1) <= need[:, None]))
-        if contiguous:
-            keep[first:first + len(rows) * width] = take.ravel()
-        else:
-            keep[cells[take & inside]] = True
+            kth = _kth_of_runs(vals, k) if runs else np.partition(vals, width - k, axis=1)[:, width - k]
+            keep[first:first + len(rows) * width] = _cut(vals, kth, k).ravel()
+            a = b
+            continue
+        cells = starts[rows][:, None] + np.arange(width)[None, :]
+        inside = np.arange(width)[None, :] < lengths[rows][:, None]
+        vals = score[np.minimum(cells, len(score) - 1)]
+        vals[~inside] = -np.inf  # (padding after each row's pairs: it ranks last)
+        if runs:
+            kth = _kth_of_runs(vals, k)
+        else:  # (negated, the padding is the greatest: it cannot stall the partition)
+            neg = np.negative(vals)
+            neg.partition(k - 1, axis=1)
+            kth = -neg[:, k - 1]
+        keep[cells[_cut(vals, kth, k) & inside]] = True
         a = b
+
+
+def _kth_of_runs(vals: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k``-th best of ``vals`` (rows of more than ``k``) where the scores hold
+    runs: the row's best, then its next below, while fewer than ``k`` cells are at or above it,
+    at most :data:`RUN_LEVELS` levels (the usual case on few levels: a pass or three a level,
+    no sort); the rows still short of ``k`` read it off a sort of the row (numpy's quicksort,
+    whose pivot handles runs)."""
+    width = vals.shape[1]
+    if width <= SORT_WIDTH:  # (a sorting network: cheaper than a pass a level)
+        return np.sort(vals, axis=1)[:, width - k]
+    kth = vals.max(axis=1)
+    short = np.flatnonzero(np.count_nonzero(vals >= kth[:, None], axis=1) < k)
+    for _ in range(RUN_LEVELS - 1):
+        if not len(short):
+            return kth
+        sub = vals if len(short) == len(vals) else vals[short]
+        below = np.where(sub < kth[short][:, None], sub, -np.inf).max(axis=1)
+        kth[short] = below
+        short = short[np.count_nonzero(sub >= below[:, None], axis=1) < k]
+    if len(short):
+        kth[short] = np.sort(vals[short], axis=1)[:, width - k]
+    return kth
+
+
+def _cut(vals: np.ndarray, kth: np.ndarray, k: int) -> np.ndarray:
+    """Each row's ``k`` best cells of ``vals`` given its ``k``-th best score ``kth``: the cells
+    above it, then those equal to it in position order, up to ``k`` (a running count, on the
+    rows where the cells at or above it are more than ``k``)."""
+    take = vals >= kth[:, None]
+    over = np.flatnonzero(np.count_nonzero(take, axis=1) > k)
+    if len(over):
+        every = len(over) == len(vals)  # (no copy: the usual case on runs of equal scores)
+        sub, at = (vals, kth[:, None]) if every else (vals[over], kth[over][:, None])
+        above = sub > at
+        tied = sub == at
+        need = k - np.count_nonzero(above, axis=1)
+        cut = above | (tied & (np.cumsum(tied, axis=1, dtype=np.int32) <= need[:, None]))
+        if every:
+            return cut
+        take[over] = cut
+    return take
+
+
+def _many_ties(score: np.ndarray) -> bool:
+    """Whether ``score`` holds runs of equal values (more than a sixteenth of a 4,096-value
+    sample repeats one before it): then each row's ``k``-th best is found by a sort."""
+    sample = score[:: max(1, len(score) // 4096)]
+    return len(np.unique(sample)) * 16 < len(sample) * 15

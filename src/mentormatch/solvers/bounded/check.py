@@ -14,18 +14,16 @@ from ..sparse import _Sparse, empty
 from ..threshold import lift_weight
 from ..ties import TIGHT_GAIN
 from .exact import _Exact
+from .floorcheck import floor_check
 from .groupcheck import group_check
 from .passes import _Pool, _scan
 from .poolcheck import largest as pool_largest, over as pool_pairs_over, top as pool_tops
-from .rank import _lookup, _nonzero
-from .recheck import ROOM_BANDS, _bands, _kept, _pool_suspects, _split
+from .rank import _lookup
+from .recheck import _kept
 
 log = logging.getLogger(__name__)
 
 
-#: ... while the pools' generations (each band makes one) stay at most this many; beyond,
-#: one cut (:func:`_split`).
-MAX_GENERATIONS = 64
 #: The crowded rows without a violator are scanned again for every suspect (keeping those
 #: within ``near`` of violating) by chunks of at most this many bound pairs.
 RESCAN_PAIRS = 1 << 22
@@ -50,24 +48,14 @@ class _Certifier:
     pass over all pairs once the pools fit the prices:
 
     - a pair in its row's pool: checked from the pool (bound, then the exact score);
-    - a pair outside the pool has ``bound - p_gen[j] <= floor_i`` (the pool's generation's
-      prices ``p_gen``), so ``bound - p_j - u_i <= floor_i + (p_gen[j] - p_j) - u_i``: cleared
-      when ``p_gen[j] - p_j <= D`` and ``floor_i + D <= u_i + threshold`` (the guard);
-    - the mentors with ``p_gen[j] - p_j > D`` are re-checked on every row of the generation,
-      and the rows the guard misses are scanned in full, which takes their pools afresh
-      under ``p`` (their suspects are read from those pools: :func:`_pool_suspects`);
-    - a mentor re-check moves its rows to a new generation: ``p_gen`` with the re-checked
-      mentors' prices set to ``p``, and ``floor_i`` raised to the row's largest ``bound - p_j``
-      over those mentors outside the pool (the pool pairs among them are checked from the
-      pool), so that the next round re-checks only the mentors whose price fell since.
-
-    ``D`` is chosen per band of a generation's rows by room, up to ``ROOM_BANDS`` bands, to make
-    the re-check cheapest (:func:`_bands`; one cut, :func:`_split`, once the generations are
-    many): a band's rows have at least its ``D`` of room, so the pairs outside the band's
-    mentors are cleared by the guard. **With mentor groups** (the pool's ``groups``, from the
-    first pass: :mod:`.groups`), a floor per (row, group) and the guard per group instead
-    (:func:`.groupcheck.group_check`): the top level's checks read 92 M bound pairs, not 942 M,
-    at 100,000 x 20,000 (3 rounds), 0.59e9 not 6.97e9 and 10.0 s CPU not 20.4 at 200,000 x 40,000.
+    - a pair outside the pool has ``bound - p_gen[j] <= floor_i`` (the prices ``p_gen`` of
+      the pool's generation, which ranked it): cleared by the guard on that floor where the
+      prices fell little since, else re-checked, its mentor's column or its row in full
+      (:func:`.floorcheck.floor_check`). **With mentor groups** (the pool's ``groups``, from
+      the first pass: :mod:`.groups`), a floor per (row, group) and the guard per group
+      instead (:func:`.groupcheck.group_check`): the top level's checks read 92 M bound pairs,
+      not 942 M, at 100,000 x 20,000 (3 rounds), 0.59e9 not 6.97e9 and 10.0 s CPU not 20.4 at
+      200,000 x 40,000.
 
     **A shifted frame** (``coverage_first``): its prices are of the size of the weight ``W``
     (an unmatched mentee's ``u_i`` near ``-W``, a full mentor's ``p_j`` near ``W + s``), and the
@@ -232,85 +220,6 @@ class _Certifier:
             f = np.maximum(f, pool_largest(group_floor, -BIG / 2, 0))  # (groups x rows)
         return 4 * 2.0 ** -24 * (np.maximum(v, f) + self.scorer.largest)
 
-    def _guard(self, u, p, threshold: float, ex_i, ex_j, ex_code):
-        """The one-floor guard (class docstring): the rows scanned in full and the mentor
-        re-checks, their suspects. Returns (rows scanned in full, suspects' rows, mentors,
-        crowded rows), lists of arrays."""
-        sc, pool = self.scorer, self.pool
-        n, m = sc.n, sc.m
-        live = np.isfinite(u)
-        # the guard, per generation of pools
-        fail, checks = [], []
-        used, pool.gen = np.unique(pool.gen, return_inverse=True)  # the generations still in use
-        pool.prices = [pool.prices[g] for g in used]
-        gens = np.unique(pool.gen[live]).tolist()
-        most = ROOM_BANDS if len(gens) * (ROOM_BANDS + 1) <= MAX_GENERATIONS else 1
-        for g in gens:
-            rows = np.flatnonzero((pool.gen == g) & live)
-            delta = np.where(np.isfinite(p), pool.prices[g] - np.where(np.isfinite(p), p, 0.0), -np.inf)
-            room = u[rows] + threshold - pool.floor[rows].astype(np.float64) - self.err[rows]
-            # the rows scanned in full: one cut's (their pools taken afresh; scanned in full
-            # by the cheapest bands instead, at 200,000 x 40,000 the rounds took 5, not 3)
-            cut, _, _ = _split(delta, room, m)
-            fail.append(rows[room < cut])
-            rows, room = rows[room >= cut], room[room >= cut]
-            if most == 1 or not len(rows):
-                cols = np.flatnonzero(delta > cut)
-                if len(cols) and len(rows):
-                    checks.append((rows, cols, g))
-                continue
-            order, _, bands = _bands(delta, room, m, most, full=False)
-            for a, b, low in bands:  # the other rows by bands of room
-                cols = np.flatnonzero(delta > low)
-                if len(cols):
-                    checks.append((np.sort(rows[order[a:b]]), cols, g))
-        fail = np.sort(np.concatenate(fail)) if fail else np.zeros(0, np.int64)
-        found_i, found_j, crowded = [], [], []
-        # rows scanned in full (their pools taken afresh under p)
-        if len(fail):
-            view = sc.subset(rows=fail)
-            f = _scan(view, fail, None, p, excl_i=self.li, excl_j=self.lj, pool_size=pool.cols.shape[1],
-                      progress=self.progress, what="certificate: rows the pools miss")
-            c, v, fl = f.pool
-            si, sj, sc_crowded = _pool_suspects(fail, c, v, fl, u[fail] + threshold, ex_code, m)
-            pool.cols[fail], pool.vals[fail], pool.floor[fail] = c, v, fl
-            self.err[fail] = self._pool_err(pool.vals[fail], pool.floor[fail])
-            pool.gen[fail] = len(pool.prices)
-            pool.prices.append(p.copy())
-            found_i.append(si), found_j.append(sj), crowded.append(sc_crowded)
-            self.rows_rescanned += len(fail)
-            self.bound_pairs += len(fail) * m
-        # mentors whose price fell, on every other row of the generation; their pool pairs are
-        # checked with the pools, and the largest value of the others moves the rows to a new
-        # generation: the old prices but these mentors' new ones, and a floor that covers them
-        # (so that the next round re-checks only the mentors whose price fell since)
-        for rows, cols, g in checks:
-            rows = rows[~member(rows, fail)]
-            if not len(rows):
-                continue
-            in_cols = np.zeros(m, bool)
-            in_cols[cols] = True
-            pc = pool.cols[rows]
-            hit = in_cols[pc]
-            pr, pk = _nonzero(hit)
-            view = sc.subset(rows=rows, cols=cols)
-            f = _scan(view, rows, cols, p[cols], excl_i=np.concatenate([self.li, rows[pr]]),
-                      excl_j=np.concatenate([self.lj, pc[pr, pk]]), chosen_i=ex_i, chosen_j=ex_j,
-                      pool_size=1, u=u[rows], threshold=threshold, progress=self.progress,
-                      what="certificate: mentors whose price fell")
-            found_i.append(f.i), found_j.append(f.j), crowded.append(f.crowded)
-            self.pairs_rechecked += len(rows) * len(cols)
-            self.bound_pairs += len(rows) * len(cols)
-            q = pool.prices[g].copy()
-            q[cols] = p[cols]
-            with np.errstate(invalid="ignore"):
-                pool.vals[rows] = np.where(hit, pool.vals[rows] + (pool.prices[g] - q)[pc], pool.vals[rows])
-            pool.floor[rows] = np.maximum(pool.floor[rows], f.pool[1][:, 0])
-            self.err[rows] = np.maximum(self.err[rows], self._pool_err(f.pool[1][:, :1], f.pool[1][:, 0]))
-            pool.gen[rows] = len(pool.prices)
-            pool.prices.append(q)
-        return fail, found_i, found_j, crowded
-
     def __call__(self, u, p, ex_i, ex_j, tol: float, per_row: int, near: float, gather: float | None = None):
         """The violators (``s - u - p > tol``, joined by those within ``near``; at most
         ``per_row`` a row) and ``eps``. ``gather`` (at most ``tol``; None: none): the passes look
@@ -343,7 +252,7 @@ class _Certifier:
         if pool.groups is not None:  # floors per (row, mentor group): .groupcheck
             fail, found_i, found_j, crowded = group_check(self, u, p, threshold, ex_i, ex_j)
         else:
-            fail, found_i, found_j, crowded = self._guard(u, p, threshold, ex_i, ex_j, ex_code)
+            fail, found_i, found_j, crowded = floor_check(self, u, p, threshold, ex_i, ex_j, ex_code)
         # the pools of the other rows
         keep = np.ones(n, bool)
         keep[fail] = False
