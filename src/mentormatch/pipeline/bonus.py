@@ -180,9 +180,10 @@ def _engine_apart(problem: AssignmentProblem, bonus: np.ndarray, options: Solver
     import time
 
     from ..solvers import alike, engine
+    from ..solvers.base import SEARCH_TIME_LIMIT
 
     # the blaming re-solves share the caller's limit (from pair()'s call when set)
-    deadline = options.deadline(time.perf_counter(), engine.DEFAULT_TIME_LIMIT)
+    deadline = options.deadline(time.perf_counter(), SEARCH_TIME_LIMIT)
     try:
         sol = engine._solve_problem(problem, options, bonus=bonus)
     except InfeasibleError as e:

@@ -154,8 +154,8 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     least a threshold, lowered until the module docstring's proof holds, else on every eligible
     pair (``every()``, which refuses when they do not fit). The tries share the deadline of
     ``options`` (:class:`~mentormatch.solvers.SolverOptions`: its ``time_limit``, default
-    CP-SAT's, from its ``started``, ``pair()``'s call); when it passes before a proof, the last
-    try's answer (it meets every constraint) is returned "feasible", with the survey's bounds
+    ``SEARCH_TIME_LIMIT``, as CP-SAT's tries are a search; from its ``started``, ``pair()``'s
+    call); when it passes before a proof, the last try's answer (it meets every constraint) is returned "feasible", with the survey's bounds
     over every pair (:func:`stopped_bounds`). The
     certificate's ``held`` records the threshold, the pairs held, ``U`` and the eligible pairs.
 
@@ -169,12 +169,12 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     imports nothing of it; memory is :mod:`mentormatch.pipeline.memory`'s."""
     import time
 
-    from ..solvers.cpsat import DEFAULT_TIME_LIMIT
+    from ..solvers.base import SEARCH_TIME_LIMIT
     from ..solvers.fair_bounds import per_mentee, per_mentor
     from .memory import BYTES_PER_CPSAT_PAIR, REFUSAL_INSTEAD, available_memory, check_fits, fits
 
-    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
+    limit = SEARCH_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    deadline = options.deadline(time.perf_counter(), SEARCH_TIME_LIMIT)
     left = lambda: deadline - time.perf_counter()  # noqa: E731
     n = len(data["mentees"])
     sv = survey(scorer, source, n, data["rules"].score_span, per_mentor(data["capacity"]),

@@ -157,8 +157,9 @@ def _prepare(mentors, mentees, programme, framework, org, started: float | None 
     mentor_rows = seeded_order(mentors["id"].to_numpy(dtype=object), rules.seed, texts=True)
     mentees = mentees.iloc[mentee_rows].reset_index(drop=True)
     mentors = mentors.iloc[mentor_rows].reset_index(drop=True)
-    limit = float(rules.settings["time_limit"])
-    deadline = started + limit if started is not None and math.isfinite(limit) else None
+    limit = rules.settings["time_limit"]  # None: no limit on the preparation (solvers.base)
+    deadline = (started + float(limit) if started is not None and limit is not None
+                and math.isfinite(limit) else None)
     prepared = _prepare_ordered(mentors, mentees, rules, framework, deadline)
     prepared.data["input_rows"] = (mentee_rows, mentor_rows)
     prepared.data["time_limit"] = rules.settings["time_limit"]  # the round's, for its re-solves

@@ -59,9 +59,10 @@ def _with(problem, *, locked=None, capacity=None):
 
 def resolve_options(data):
     """The options of one explanation's re-solves: the round's time limit (:func:`round_limit`:
-    the programme's ``time_limit`` or ``assign()``'s; none: each solver's default), counted from
-    now, the explanation's call: its re-solves share it, none starts past it
-    (:func:`past_limit`), and one it stops answers with a gap (bounds, stated as bounds).
+    the programme's ``time_limit`` or ``assign()``'s; none: the plain flows have none and the
+    searches share ``solvers.base.SEARCH_TIME_LIMIT``), counted from now, the explanation's
+    call: its re-solves share it, none starts past it (:func:`past_limit`), and one it stops
+    answers with a gap (bounds, stated as bounds).
 
     >>> resolve_options({}).time_limit is None
     True
@@ -69,9 +70,8 @@ def resolve_options(data):
     from ..solvers import SolverOptions
 
     limit = round_limit(data)
-    if limit is None:
-        return SolverOptions()
-    return SolverOptions(time_limit=float(limit), started=time.perf_counter())
+    return SolverOptions(time_limit=None if limit is None else float(limit),
+                         started=time.perf_counter())
 
 
 def round_limit(data) -> float | None:

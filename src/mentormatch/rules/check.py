@@ -86,7 +86,7 @@ def check_settings(s: Mapping[str, Any], source: str) -> list[Problem]:
     if not isinstance(s["seed"], int) or isinstance(s["seed"], bool):
         bad("seed", s["seed"], "an integer")
     t = s["time_limit"]
-    if not is_time_limit(t):
+    if t is not None and not is_time_limit(t):  # None: not set (solvers.base.SEARCH_TIME_LIMIT)
         bad("time_limit", t, TIME_LIMIT_EXPECTED)
     problems += _check_columns(s, source)
     fw = s["framework"]

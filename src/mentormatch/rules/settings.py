@@ -17,7 +17,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 _DEFAULTS: dict[str, Any] = {
     "solver": "flow",
     "seed": 0,
-    "time_limit": 60.0,  # seconds for the whole solve, the plain flow included (README)
+    # seconds for the whole solve, the plain flow included; None (not set): plain problems run to
+    # their proof, searches under side constraints stop at solvers.base.SEARCH_TIME_LIMIT (README)
+    "time_limit": None,
     "framework": "",
     "columns": {},
     "weights": dict(DEFAULT_WEIGHTS),

@@ -227,10 +227,35 @@ class PairBonus:
                     or (self.scale_mentee is not None and np.any(self.scale_mentee != 1)))
 
 
+#: Seconds a *search* runs when ``time_limit`` is None (the default, in ``assign()`` and in a
+#: programme's rules): the engine under side constraints (column generation, its branching and
+#: HiGHS's MIP), CP-SAT (asked for by name, or for max-min and leximin under side constraints)
+#: and everything they start (fallbacks, the re-solves that blame constraint families).
+#: A *plain* problem has no default limit: the min-cost flow on any pair source (complete set,
+#: cached blocks, bounds), and the flows of max-min, leximin and ``coverage_first`` without side
+#: constraints, run to their proof. Why the two differ:
+#:
+#: - a plain problem's work is bounded by its size (each flow is polynomial; the certificate
+#:   adds violating pairs, finitely many: 3 rounds at 100,000 x 20,000, about 17 s on two free
+#:   cores; 200,000 x 40,000 about 55 s), and an answer run to its proof is the same optimum,
+#:   proven, on a quiet or a loaded machine; under a 60 s default one 100,000 x 20,000 call
+#:   at a load of 16 answered "feasible" with 34,267 of 100,000 mentees matched (session 32),
+#:   where the same call on a free machine is optimal in about 17 s;
+#: - a search under side constraints is NP-hard: no size bounds its time, so without a limit a
+#:   call could run for hours. Its work limits (pricing rounds, nodes, flows) end most searches
+#:   first, on a count that does not depend on the load; this limit is the outer stop, and what
+#:   it cuts short is "feasible" with a bound over every pair (``certificate["timed_out"]``).
+#:
+#: A ``time_limit`` that the user sets applies to every solve, plain ones included, as before.
+SEARCH_TIME_LIMIT = 60.0
+
+
 @dataclass
 class SolverOptions:
     seed: int = 0
-    time_limit: float | None = None  # seconds, for solvers that search (cpsat)
+    #: seconds, counted from :attr:`started`; None: searches stop at SEARCH_TIME_LIMIT and
+    #: plain problems run to their proof (:data:`SEARCH_TIME_LIMIT` says why)
+    time_limit: float | None = None
     progress: bool = False
     # flow only: None picks the sparse, certified path automatically on large candidate sets
     # (more than flow.SPARSE_THRESHOLD pairs); an int k forces it with each mentee's k best pairs.

@@ -5,7 +5,7 @@ fraction) are in :mod:`mentormatch.solvers.cpsat_model`; this module solves it.
 
 Determinism: one search worker (``num_workers=1``) and ``random_seed = options.seed``, so
 the same inputs give the same pairs, unless the time limit (``options.time_limit``, default
-30 s) stops the search first, in which case the status is ``"feasible"`` and the result depends
+:data:`~mentormatch.solvers.base.SEARCH_TIME_LIMIT`, 60 s: CP-SAT is a search) stops it first, in which case the status is ``"feasible"`` and the result depends
 on the machine's speed. One worker was chosen over ``interleave_search`` because the target
 machines have two cores and the instances that need CP-SAT are small; it keeps runs reproducible.
 
@@ -37,15 +37,14 @@ from ortools.sat.python import cp_model
 
 from ..errors import Conflict, InfeasibleError
 from . import register
-from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions, finish
+from .base import OPTIMAL_GAP, SEARCH_TIME_LIMIT, AssignmentProblem, Solution, SolverOptions, finish
 from .cpsat_model import CpsatModel, exact_at, objective_scale, score_scale
 from .cpsat_start import _balanced_hint, _flow_start, _from_start, _hinted, _stopped
 from .diagnose import diagnose
 
-__all__ = ["solve_cpsat", "CpsatModel", "score_scale", "DEFAULT_TIME_LIMIT", "goal_problem",
+__all__ = ["solve_cpsat", "CpsatModel", "score_scale", "goal_problem",
            "no_time_to_build"]
 
-DEFAULT_TIME_LIMIT = 30.0
 #: CPU seconds a pair of building CP-SAT's model takes, at least (measured 5.4-10 us a pair from
 #: 120 x 30 to 800 x 200 with a share floor, a budget or a score floor): no model is built when
 #: less of the time limit is left than the model's pairs times this (:func:`no_time_to_build`).
@@ -129,7 +128,7 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     ----------
     problem : AssignmentProblem
     options : SolverOptions, optional
-        ``seed`` (CP-SAT's random seed), ``time_limit`` in seconds (default 30; shared by the
+        ``seed`` (CP-SAT's random seed), ``time_limit`` in seconds (default 60, ``SEARCH_TIME_LIMIT``; shared by the
         two solves of ``coverage_first``), ``progress`` (CP-SAT's log).
     bonus : ndarray, optional
         One number per pair, in the objective only (:mod:`mentormatch.pipeline.bonus`): the
@@ -167,8 +166,8 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     """
     options = options or SolverOptions()
     started = time.perf_counter()
-    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (from pair()'s call when set)
+    limit = SEARCH_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    deadline = options.deadline(started, SEARCH_TIME_LIMIT)  # (from pair()'s call when set)
     maximised = goal_problem(problem, bonus)  # its scores: the scores, or score + bonus
     cert: dict = {"method": "cp-sat", "num_workers": 1, "random_seed": int(options.seed)}
     start = _flow_start(maximised, options, started, limit)

@@ -28,12 +28,12 @@ import numpy as np
 
 from ..errors import InfeasibleError
 from . import register
-from .base import OPTIMAL_GAP, AssignmentProblem, Solution, SolverOptions
-from .route import DEFAULT_TIME_LIMIT, solve_routed
+from .base import OPTIMAL_GAP, SEARCH_TIME_LIMIT, AssignmentProblem, Solution, SolverOptions
+from .route import solve_routed
 from .sources import ArraySource, n_pairs
 from . import blame
 
-__all__ = ["solve_mip", "solve_source", "OPTIMAL_GAP", "DEFAULT_TIME_LIMIT"]
+__all__ = ["solve_mip", "solve_source", "OPTIMAL_GAP"]
 
 #: An infeasibility on a source of at most this many pairs is diagnosed over all of them.
 DIAGNOSE_PAIRS = 2_000_000
@@ -56,7 +56,7 @@ def solve_source(source, capacity, *, demand=None, load=None, locked=(None, None
     re-solve each, within the same time limit): the same words as on a held problem
     (:func:`solve_mip`). Above that size, the engine's own proof."""
     options = options or SolverOptions()
-    deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
+    deadline = options.deadline(time.perf_counter(), SEARCH_TIME_LIMIT)
     try:
         return solve_routed(source, capacity, demand=demand, load=load, locked=locked, side=side,
                             coverage_first=coverage_first, bonus=bonus, options=options)
@@ -96,7 +96,8 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
     ----------
     problem : AssignmentProblem
     options : SolverOptions, optional
-        ``seed``, ``time_limit`` in seconds (default 60, shared by the two stages of
+        ``seed``, ``time_limit`` in seconds (default
+        :data:`~mentormatch.solvers.base.SEARCH_TIME_LIMIT`, 60, shared by the two stages of
         ``coverage_first`` and by the re-solves that name the constraint families to blame for
         an infeasibility), ``progress`` (HiGHS's log).
 
@@ -122,7 +123,7 @@ def solve_mip(problem: AssignmentProblem, options: SolverOptions | None = None) 
     """
     options = options or SolverOptions()
     # the time limit covers the solve and the diagnosis of an infeasibility (its re-solves)
-    deadline = options.deadline(time.perf_counter(), DEFAULT_TIME_LIMIT)
+    deadline = options.deadline(time.perf_counter(), SEARCH_TIME_LIMIT)
     try:
         return _solve_problem(problem, options)
     except InfeasibleError as e:
@@ -133,7 +134,7 @@ def _diagnosis(problem: AssignmentProblem, cause: InfeasibleError,
                options: SolverOptions | None = None, deadline: float | None = None) -> InfeasibleError:
     """:func:`mentormatch.solvers.blame.diagnosis` with the engine's re-solve and time limit."""
     return blame.diagnosis(problem, cause, options, deadline, solve=_solve_problem,
-                           default_limit=DEFAULT_TIME_LIMIT)
+                           default_limit=SEARCH_TIME_LIMIT)
 
 
 def _solve_problem(problem: AssignmentProblem, options: SolverOptions | None,

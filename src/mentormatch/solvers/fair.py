@@ -66,8 +66,8 @@ from ortools.sat.python import cp_model
 
 from ..errors import InfeasibleError, TimeLimitError
 from . import register
-from .base import AssignmentProblem, Solution, SolverOptions, finish, proven
-from .cpsat import (COVER_LINEARIZATION, DEFAULT_TIME_LIMIT, goal_problem, infeasible_error, make_solver,
+from .base import SEARCH_TIME_LIMIT, AssignmentProblem, Solution, SolverOptions, finish, proven
+from .cpsat import (COVER_LINEARIZATION, goal_problem, infeasible_error, make_solver,
                     no_time_to_build)
 from .cpsat_start import timeout_error
 from .cpsat_levels import levels, within_gap
@@ -118,7 +118,7 @@ def answered(problem: AssignmentProblem, options: SolverOptions, bonus, solver: 
 
     started = time.perf_counter()
     goal = goal_problem(problem, bonus)
-    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    limit = SEARCH_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
     try:
         sol = flows(goal, started) if plain_problem(problem) else cpsat(started)
     except TimeLimitError as e:  # nothing found in time: an assignment known to meet every row
@@ -143,8 +143,8 @@ class CpRun:
     def __init__(self, problem: AssignmentProblem, options: SolverOptions, started: float,
                  bonus: np.ndarray | None = None):
         self.problem, self.options, self.started = problem, options, started
-        self.limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-        self.deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (messages quote the limit)
+        self.limit = SEARCH_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+        self.deadline = options.deadline(started, SEARCH_TIME_LIMIT)  # (messages quote the limit)
         if no_time_to_build(problem, self.deadline):  # (400 x 100: 0.5 s of CPU building a
             raise timeout_error(self.limit)  # model after a limit of 1e-6 s)
         self.built = CpsatModel(problem, bonus=bonus)  # levels on score + bonus, rows on score

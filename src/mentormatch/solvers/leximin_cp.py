@@ -6,8 +6,8 @@ for ``r = 1, 2, ...`` minimise ``c_r`` (the chosen pairs at the ``r``-th distinc
 ``c_1..c_{r-1}`` fixed at their minima, warm-started from the previous solution; a level that
 the current solution does not use is fixed at 0 without a solve. Each solve is an
 NP-hard-in-general CP-SAT proof: meant for small instances (tens of mentees). The time limit
-(default 30 s for the whole sequence) is the only stop: when it ends a solve, or passes before
-the next, the answer is ``"feasible"`` with the levels proven so far (``proven_below``) and
+(default ``SEARCH_TIME_LIMIT``, 60 s, for the whole sequence) is the only stop: when it ends a
+solve, or passes before the next, the answer is ``"feasible"`` with the levels proven so far (``proven_below``) and
 ``certificate["timed_out"]``.
 
 The levels are the scores at :func:`~mentormatch.solvers.cpsat_model.objective_scale`'s ``S``

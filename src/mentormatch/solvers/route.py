@@ -71,8 +71,9 @@ pricing rounds (``relax.MAX_PRICING_ROUNDS``), pairs priced by the branching
 (``branch.tree_pairs``), nodes (``branch.MAX_NODES``, ``relax.MIP_MAX_NODES``,
 ``heuristics.NEIGHBOURHOOD_NODES``) and flows (``MAX_FLOWS`` of the Lagrangians). HiGHS runs
 single-threaded with a fixed seed, and is deterministic given its options. So the same inputs
-give the same pairs on a quiet or a loaded machine. The time limit is the outer stop only: when
-it ends any part of the work, the message says ``"stopped at the time limit"``, and only then
+give the same pairs on a quiet or a loaded machine. The time limit is the outer stop only
+(``time_limit``; by default :data:`~mentormatch.solvers.base.SEARCH_TIME_LIMIT`, 60 s, since a
+search has no bound on its time that its size gives): when it ends any part of the work, the message says ``"stopped at the time limit"``, and only then
 may the answer differ from one machine (or one run) to another.
 """
 from __future__ import annotations
@@ -83,17 +84,15 @@ import numpy as np
 
 from ..errors import InfeasibleError, TimeLimitError
 from . import balanced, floors, inner, lagrange, scorefloors
-from .base import OPTIMAL_GAP, AssignmentProblem, SolverOptions, finish, gap_message
+from .base import OPTIMAL_GAP, SEARCH_TIME_LIMIT, AssignmentProblem, SolverOptions, finish, gap_message
 from .dualised import better_of, by_lagrange
 from .linear import LinearModel
 from .sources import ArraySource, block_scorer, n_pairs
 from .stage import solve_stage
 from .unit import scale_inputs, source_unit, unscale_answer
 
-__all__ = ["solve_routed", "DEFAULT_TIME_LIMIT", "LAGRANGE_PAIRS", "LAGRANGE_AFTER_GAP"]
+__all__ = ["solve_routed", "LAGRANGE_PAIRS", "LAGRANGE_AFTER_GAP"]
 
-#: Seconds, when ``options.time_limit`` is None.
-DEFAULT_TIME_LIMIT = 60.0
 #: Sources with more pairs than this solve a budget (with minimum loads) by the Lagrangian of
 #: the budget row over the certified flow (:mod:`mentormatch.solvers.lagrange`) instead of
 #: column generation: at 20,000 x 5,000 the candidates' LP and its pricing passes took 219 s
@@ -148,8 +147,9 @@ def _solve_in_unit(source, capacity, *, demand=None, load=None, locked=(None, No
     from .base import SideConstraints
 
     options = options or SolverOptions()
-    limit = DEFAULT_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
-    deadline = options.deadline(started, DEFAULT_TIME_LIMIT)  # (from pair()'s call when set)
+    # a search: the user's limit, else SEARCH_TIME_LIMIT (base.py says why plain flows have none)
+    limit = SEARCH_TIME_LIMIT if options.time_limit is None else float(options.time_limit)
+    deadline = options.deadline(started, SEARCH_TIME_LIMIT)  # (from pair()'s call when set)
     # the unit's pass over every pair (none for pairs in memory): a stage whose own first pass
     # (each mentee's best pairs) would end past the deadline by that measure answers at once
     pass_seconds = 0.0 if isinstance(source, ArraySource) else time.perf_counter() - started
