@@ -1,7 +1,7 @@
 # (included by assign.pyx: the dense path's check, integer gains and tight join fused, in C
 # (:func:`mentormatch.solvers.dense.check.check_face`); the module's imports are in scope)
 from libc.math cimport rint
-from libc.stdlib cimport free, realloc
+from libc.stdlib cimport free, malloc, realloc
 
 #: 1: :func:`face_tight`. An older build lacks it: the dense path runs numpy's passes.
 FACE_CHECK_VERSION = 1
@@ -96,34 +96,53 @@ def face_tight(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
     fb.r = ib.r = NULL
     fb.size = fb.room = ib.size = ib.room = 0
     cdef Py_ssize_t tile = max(1, (1 << 17) // max(m, 1)) if by_mentor else 1
-    cdef Py_ssize_t t0, i, j, q = 0, o = 0
+    cdef Py_ssize_t t0, i, j, q = 0, qe, o = 0, c, a
     cdef double x, r, eps = 0.0, up
     cdef int64_t g
-    cdef bint ok = True, fits = True, exact = True, worked, mine, passed
+    cdef bint ok = True, fits = True, exact = True, worked
+    cdef int64_t* idx = <int64_t*>malloc(max(m, 1) * sizeof(int64_t))
+    if idx == NULL:
+        raise MemoryError("face_tight: no memory for a row")
     with nogil:
         t0 = 0
-        while t0 < n:
+        while t0 < n and ok and fits and exact:
             for i in range(t0, min(t0 + tile, n)):
+                # the row's cells that pass the numpy pass's test, listed without a branch (a
+                # quarter pass on 4 levels, at random: a branch mispredicted every other cell)
                 up = u[i] + floor
-                for j in range(m):
-                    worked = q < k and wi[q] == i and wj[q] == j
-                    mine = worked and wc[q]
-                    if worked:
+                c = 0
+                if by_mentor:
+                    for j in range(m):
+                        idx[c] = j
+                        c += s[i, j] - p[j] > up
+                else:
+                    for j in range(m):
+                        idx[c] = j
+                        c += s[i, j] - up > p[j]
+                qe = q
+                while qe < k and wi[qe] == i:
+                    qe += 1
+                a = 0
+                while a < c or q < qe:  # merged with the row's pairs worked on, by mentor
+                    if q < qe and (a >= c or wj[q] <= idx[a]):
+                        j = wj[q]
                         if o >= room:
                             fits = False
                             break
                         oi[o], oj[o], os_[o], oc[o] = i, j, ws[q], wc[q]
                         o += 1
                         q += 1
-                    if mine:
-                        continue
-                    x = s[i, j]
-                    if by_mentor:
-                        passed = x - p[j] > up
+                        if not (a < c and idx[a] == j):
+                            continue
+                        a += 1
+                        if wc[q - 1]:
+                            continue
+                        worked = True
                     else:
-                        passed = x - up > p[j]
-                    if not passed:
-                        continue
+                        j = idx[a]
+                        a += 1
+                        worked = False
+                    x = s[i, j]
                     r = (x - u[i]) - p[j]
                     if not r > floor or (has_forbid and forbid[i, j]):
                         continue
@@ -151,9 +170,8 @@ def face_tight(const double[:, :] s, const unsigned char[:, :] forbid, bint has_
                         o += 1
                 if not (ok and fits and exact):
                     break
-            if not (ok and fits and exact):
-                break
             t0 += tile
+    free(idx)
     try:
         if not ok:
             raise MemoryError("face_tight: no memory for the violators")
