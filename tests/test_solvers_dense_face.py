@@ -1,6 +1,7 @@
 """``solvers.dense``'s compiled passes over a face of ties (``_native/assign_face.pxi``): the
 fused check (:func:`~mentormatch.solvers.dense.check.check_face`: the pass, the filter, the
-integer gains, the tight join) and each mentee's best candidates (``best_of_rows`` in
+integer gains, the tight join), the candidates on thinned ties (``_few_ties_compiled``) and
+each mentee's best candidates (``best_of_rows`` in
 :func:`~mentormatch.solvers.dense.passes.best_per_mentee`) give what the numpy steps they
 replace give, to the bit: on random prices (violators of both kinds, infinite prices, chosen
 pairs), on whole solves (both layouts, forbidden cells as a mask or as ``-inf``, capacities and
@@ -57,22 +58,52 @@ def _record(problem, sol):
             problem.score.tolist(), sol.status, repr(sol.objective), repr(sol.bound), repr(c))
 
 
-@settings(max_examples=80, deadline=None)
-@given(tied_cases(), st.booleans(), st.sampled_from([None, 1, 2]))
-def test_a_solve_with_the_compiled_passes_is_the_numpy_steps_solve(case, as_mask, top_k):
+@settings(max_examples=100, deadline=None)
+@given(tied_cases(), st.booleans(), st.sampled_from([None, 1, 2]), st.booleans())
+def test_a_solve_with_the_compiled_passes_is_the_numpy_steps_solve(case, as_mask, top_k, thin):
     """The same pairs, pairs worked on and scores, status, objective, bound and certificate
     (rounds, violators added, the tie record) with the kernels and without them; ``top_k``
-    1-2: rounds with violators, found by the fused check."""
-    s, f, cap, dem, ri, rj, layout, _ = case
-    options = SolverOptions(top_k=top_k)
+    1-2: rounds with violators, found by the fused check; ``thin``: no slack before the ties
+    are thinned, so that small matrices take that path (``with_few_ties``)."""
+    s, f, cap, dem, ri, rj, layout, rng = case
+    if thin:  # rows of more than 8 ties at the top (the budget then, with one pair a mentee)
+        n, m = s.shape[0], s.shape[1] + 40
+        s = np.floor(rng.random((n, m)) * 3) / 3
+        f, cap, rj = rng.random((n, m)) < 0.05, rng.integers(0, 4, m), rng.permutation(m)
+    options = SolverOptions(top_k=1 if thin else top_k)
     with pytest.MonkeyPatch.context() as mp:
+        if thin:
+            mp.setattr(passes, "TIE_SLACK", 0)
         mp.setattr(check, "assign_kernel", lambda: None)
         mp.setattr(passes, "assign_kernel", lambda: None)
         want = _record(*solve_dense(_rows(s, f, layout, as_mask), cap, demand=dem,
                                     mentee_rank=ri, mentor_rank=rj, options=options))
-    got = _record(*solve_dense(_rows(s, f, layout, as_mask), cap, demand=dem, mentee_rank=ri,
-                               mentor_rank=rj, options=options))
+        mp.undo()
+        if thin:
+            mp.setattr(passes, "TIE_SLACK", 0)
+        got = _record(*solve_dense(_rows(s, f, layout, as_mask), cap, demand=dem, mentee_rank=ri,
+                                   mentor_rank=rj, options=options))
     assert got == want
+
+
+@settings(max_examples=150, deadline=None)
+@given(tied_cases(), st.booleans(), st.integers(1, 12))
+def test_the_thinned_ties_compiled_are_the_numpy_passes(case, as_mask, limit):
+    """:func:`~mentormatch.solvers.dense.passes.with_few_ties` and the filter after it, in
+    numpy and compiled: the same pairs in the same order, scores, tie counts and key limits,
+    for thresholds on the scores' levels (many ties), between them, or infinite."""
+    s, f, cap, dem, ri, rj, layout, rng = case
+    n, m = s.shape
+    walk = passes.Walk(_rows(s, f, layout, as_mask))
+    low = np.maximum(np.floor(rng.random(n) * 4) / 4, np.nextafter(0.0, 1.0))
+    low[rng.random(n) < 0.2] += 0.1
+    low[rng.random(n) < 0.1] = np.inf
+    got = passes._few_ties_compiled(walk, low, (ri, rj), limit, cap)
+    i, j, ties, top = passes.with_few_ties(walk, low, (ri, rj), limit)
+    keep = (cap[j] > 0) & walk.allowed(i, j)
+    i, j = i[keep], j[keep]
+    for a, b in zip(got, (i, j, walk.at(i, j), ties, top)):
+        np.testing.assert_array_equal(a, b)
 
 
 def _numpy_steps(walk, u, p, floor, tol, worked, d, scale):

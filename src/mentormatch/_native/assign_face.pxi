@@ -1,14 +1,15 @@
 # (included by assign.pyx: the dense path's passes over a face of ties in C: the check,
 # integer gains and tight join fused (:func:`mentormatch.solvers.dense.check.check_face`), and
-# each mentee's best candidates (:func:`mentormatch.solvers.dense.passes.best_per_mentee`);
+# the candidates on thinned ties and each mentee's best of them
+# (:func:`mentormatch.solvers.dense.passes.with_few_ties`, ``best_per_mentee``);
 # the module's imports are in scope)
 from libc.math cimport rint
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc, realloc
 
-#: 1: :func:`face_tight` and :func:`best_of_rows`. An older build lacks them: the dense path
-#: runs numpy's passes.
-FACE_CHECK_VERSION = 1
+#: 1: :func:`face_tight` and :func:`best_of_rows`; 2: :func:`few_ties_count` and
+#: :func:`few_ties_pairs`. An older build lacks them: the dense path runs numpy's passes.
+FACE_CHECK_VERSION = 2
 
 
 cdef struct Bad:  # violators of one kind, grown by doubling
@@ -286,3 +287,103 @@ def best_of_rows(const int64_t[::1] i, const int64_t[::1] j, const double[::1] s
             for c in range(limit):
                 keep[heap[c]] = 1
     return keep_a
+
+
+def few_ties_count(const double[:, :] s, bint by_mentor, const double[::1] low):
+    """Per mentee, how many cells score above ``low`` and how many equal it (every cell, as
+    stored), in one pass in memory order: the counts of
+    :func:`mentormatch.solvers.dense.passes.with_few_ties`' first two passes."""
+    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j
+    if low.shape[0] != n:
+        raise ValueError("few_ties_count: one threshold per mentee")
+    above_a = np.zeros(n, np.int64)
+    tied_a = np.zeros(n, np.int64)
+    cdef int64_t[::1] above = above_a, tied = tied_a
+    cdef double x, t
+    with nogil:
+        if by_mentor:
+            for j in range(m):
+                for i in range(n):
+                    x, t = s[i, j], low[i]
+                    above[i] += x > t
+                    tied[i] += x == t
+        else:
+            for i in range(n):
+                t = low[i]
+                for j in range(m):
+                    x = s[i, j]
+                    above[i] += x > t
+                    tied[i] += x == t
+    return above_a, tied_a
+
+
+def few_ties_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint has_forbid,
+                   bint by_mentor, const double[::1] low, const uint64_t[::1] top,
+                   const int64_t[::1] cap, const int64_t[::1] rank_i, const int64_t[::1] rank_j,
+                   Py_ssize_t n_above, Py_ssize_t n_tied):
+    """The candidates of :func:`mentormatch.solvers.dense.passes.with_few_ties` and the
+    filter after it (open mentors, ``cap > 0``; not forbidden), in one pass in memory order:
+    first every cell above ``low``, then the cells equal to it whose
+    :func:`~mentormatch.solvers.dense.passes.tie_key` is at most ``top`` of their mentee,
+    each in the pass's order, as the numpy passes list them. ``n_above``, ``n_tied``: the
+    counts of :func:`few_ties_count` (room enough). Returns ``(i, j, score)``."""
+    cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j, a, b, outer, inner, ka = 0, kt = 0
+    if (low.shape[0] != n or top.shape[0] != n or cap.shape[0] != m or rank_i.shape[0] != n
+            or rank_j.shape[0] != m or (has_forbid and (forbid.shape[0] != n
+                                                        or forbid.shape[1] != m))):
+        raise ValueError("few_ties_pairs: one threshold, key limit and rank per mentee, one "
+                         "capacity and rank per mentor, forbid shaped like s")
+    oi_a = np.empty(n_above + n_tied, np.int64)
+    oj_a = np.empty(n_above + n_tied, np.int64)
+    os_a = np.empty(n_above + n_tied, np.float64)
+    cdef int64_t[::1] oi = oi_a, oj = oj_a
+    cdef double[::1] os_ = os_a
+    cdef double x, t
+    cdef bint over = False
+    cdef Py_ssize_t c, q
+    outer, inner = (m, n) if by_mentor else (n, m)
+    cdef int64_t* idx = <int64_t*>malloc(max(inner, 1) * sizeof(int64_t))
+    if idx == NULL:
+        raise MemoryError("few_ties_pairs: no memory for a line")
+    with nogil:
+        for a in range(outer):
+            # the line's cells at or above the thresholds, listed without a branch (a quarter
+            # of the cells on 4 levels, at random), then read in order
+            c = 0
+            if by_mentor:
+                for b in range(inner):
+                    idx[c] = b
+                    c += s[b, a] >= low[b]
+            else:
+                t = low[a]
+                for b in range(inner):
+                    idx[c] = b
+                    c += s[a, b] >= t
+            for q in range(c):
+                b = idx[q]
+                if by_mentor:
+                    i, j = b, a
+                else:
+                    i, j = a, b
+                x, t = s[i, j], low[i]
+                if x > t:
+                    if ka >= n_above:
+                        over = True
+                        break
+                    if cap[j] > 0 and not (has_forbid and forbid[i, j]):
+                        oi[ka], oj[ka], os_[ka] = i, j, x
+                        ka += 1
+                elif cap[j] > 0 and not (has_forbid and forbid[i, j]):  # (x == t)
+                    if _tie_key(rank_i[i], rank_j[j]) <= top[i]:
+                        if kt >= n_tied:
+                            over = True
+                            break
+                        oi[n_above + kt], oj[n_above + kt], os_[n_above + kt] = i, j, x
+                        kt += 1
+            if over:
+                break
+    free(idx)
+    if over:
+        raise ValueError("few_ties_pairs: more cells than few_ties_count counted")
+    keep = np.r_[np.arange(ka), n_above + np.arange(kt)]
+    return oi_a[keep], oj_a[keep], os_a[keep]

@@ -227,11 +227,7 @@ def with_few_ties(walk: Walk, low: np.ndarray, ranks, limit: int):
             ties += np.count_nonzero(blk == low, axis=0)
         else:
             ties[a:b] += np.count_nonzero(blk == low[a:b, None], axis=1)
-    room = np.maximum(limit - np.bincount(i, minlength=n), 0)
-    frac = np.where(ties > room, 2.0 * room / np.maximum(ties, 1), 2.0)
-    top = np.full(n, np.iinfo(np.uint64).max, dtype=np.uint64)  # keep every tie
-    thin = frac < 1.0
-    top[thin] = (frac[thin] * 2.0 ** 64).astype(np.uint64)
+    top = _thinning(np.bincount(i, minlength=n), ties, limit)
     parts = []
     for a, b in walk.blocks():
         blk = walk.lines[a:b]
@@ -242,6 +238,41 @@ def with_few_ties(walk: Walk, low: np.ndarray, ranks, limit: int):
     ti = np.concatenate([p[0] for p in parts])
     tj = np.concatenate([p[1] for p in parts])
     return np.concatenate([i, ti]), np.concatenate([j, tj]), ties, top
+
+
+def _thinning(low_count: np.ndarray, ties: np.ndarray, limit: int) -> np.ndarray:
+    """Per mentee, the largest :func:`tie_key` of a tied cell kept (:func:`with_few_ties`):
+    every tie where they fit in the ``room`` left above ``low`` (``low_count`` cells above
+    it), else about twice the room's share of them."""
+    room = np.maximum(limit - low_count, 0)
+    frac = np.where(ties > room, 2.0 * room / np.maximum(ties, 1), 2.0)
+    top = np.full(len(ties), np.iinfo(np.uint64).max, dtype=np.uint64)  # keep every tie
+    thin = frac < 1.0
+    top[thin] = (frac[thin] * 2.0 ** 64).astype(np.uint64)
+    return top
+
+
+def _few_ties_compiled(walk: Walk, low: np.ndarray, ranks, limit: int, cap: np.ndarray):
+    """:func:`with_few_ties` and :func:`above`'s filter after it (open mentors, not
+    forbidden) and gather of the scores, in two compiled passes (counts, then pairs:
+    :func:`mentormatch._native.assign.few_ties_pairs`) instead of three numpy passes and the
+    gathers: the same pairs in the same order. ``(i, j, s, ties, top)``, or None where the
+    kernel is not built (or older) or the forbidden cells are kept as positions only."""
+    kernel = assign_kernel()
+    rows = walk.rows
+    if (kernel is None or getattr(kernel, "FACE_CHECK_VERSION", 0) < 2 or walk.values.ndim != 2
+            or (rows.forbid is None and rows.keys is not None and len(rows.keys))):
+        return None
+    c64 = np.ascontiguousarray
+    low = c64(low, np.float64)
+    above_n, ties = kernel.few_ties_count(walk.values, walk.by_mentor, low)
+    top = _thinning(above_n, ties, limit)
+    has = rows.forbid is not None
+    forbid = rows.forbid.view(np.uint8) if has else np.zeros((1, 1), np.uint8)
+    i, j, s = kernel.few_ties_pairs(walk.values, forbid, has, walk.by_mentor, low, top,
+                                    c64(cap, np.int64), c64(ranks[0], np.int64),
+                                    c64(ranks[1], np.int64), int(above_n.sum()), int(ties.sum()))
+    return i, j, s, ties, top
 
 
 def _key_at_most(rank_i: np.ndarray, rank_j: np.ndarray, top: np.ndarray) -> np.ndarray:
@@ -271,17 +302,22 @@ def above(walk: Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int, tie_l
     k pairs 0.11 s, one round each)."""
     n, m = walk.n, walk.m
     got = collect(walk, low, np.greater_equal, budget=2 * limit * n + TIE_SLACK)
-    ties = top = None
+    ties = top = fused = None
     if got is None:  # long runs of equal scores at the thresholds
         limit = tie_limit
-        i, j, ties, top = with_few_ties(walk, low, ranks, limit)
+        fused = _few_ties_compiled(walk, low, ranks, limit, cap)
+        if fused is not None:
+            i, j, s, ties, top = fused
+        else:
+            i, j, ties, top = with_few_ties(walk, low, ranks, limit)
     else:
         i, j = got
-    keep = cap[j] > 0
-    i, j = i[keep], j[keep]
-    keep = walk.allowed(i, j)
-    i, j = i[keep], j[keep]
-    s = walk.at(i, j)
+    if fused is None:
+        keep = cap[j] > 0
+        i, j = i[keep], j[keep]
+        keep = walk.allowed(i, j)
+        i, j = i[keep], j[keep]
+        s = walk.at(i, j)
     if ties is not None:
         # a mentee whose tied cells were thinned and who kept fewer eligible pairs than the
         # limit gets all its tied cells (the key threshold was unlucky, or hit forbidden cells)
