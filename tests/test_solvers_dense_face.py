@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mentormatch import _native
 from mentormatch.pairs import DenseRows
 from mentormatch.solvers.base import SolverOptions
 from mentormatch.solvers.dense import check, passes, solve_dense
@@ -23,8 +24,9 @@ from mentormatch.solvers.ties import integer_gain
 from _kernels import native_kernel
 
 assign = native_kernel("assign")
-pytestmark = pytest.mark.skipif(assign is None or not hasattr(assign, "face_tight"),
-                                reason="the compiled assign kernel (with FACE_CHECK_VERSION) is not built")
+pytestmark = pytest.mark.skipif(
+    assign is None or getattr(assign, "FACE_CHECK_VERSION", 0) < 2 or _native.assign_kernel() is None,
+    reason="the compiled assign kernel (FACE_CHECK_VERSION 2) is not built, or MENTORMATCH_NATIVE=0")
 
 
 @st.composite
