@@ -227,11 +227,7 @@ def with_few_ties(walk: Walk, low: np.ndarray, ranks, limit: int):
             ties += np.count_nonzero(blk == low, axis=0)
         else:
             ties[a:b] += np.count_nonzero(blk == low[a:b, None], axis=1)
-    room = np.maximum(limit - np.bincount(i, minlength=n), 0)
-    frac = np.where(ties > room, 2.0 * room / np.maximum(ties, 1), 2.0)
-    top = np.full(n, np.iinfo(np.uint64).max, dtype=np.uint64)  # keep every tie
-    thin = frac < 1.0
-    top[thin] = (frac[thin] * 2.0 ** 64).astype(np.uint64)
+    top = _thinning(np.bincount(i, minlength=n), ties, limit)
     parts = []
     for a, b in walk.blocks():
         blk = walk.lines[a:b]
@@ -242,6 +238,41 @@ def with_few_ties(walk: Walk, low: np.ndarray, ranks, limit: int):
     ti = np.concatenate([p[0] for p in parts])
     tj = np.concatenate([p[1] for p in parts])
     return np.concatenate([i, ti]), np.concatenate([j, tj]), ties, top
+
+
+def _thinning(low_count: np.ndarray, ties: np.ndarray, limit: int) -> np.ndarray:
+    """Per mentee, the largest :func:`tie_key` of a tied cell kept (:func:`with_few_ties`):
+    every tie where they fit in the ``room`` left above ``low`` (``low_count`` cells above
+    it), else about twice the room's share of them."""
+    room = np.maximum(limit - low_count, 0)
+    frac = np.where(ties > room, 2.0 * room / np.maximum(ties, 1), 2.0)
+    top = np.full(len(ties), np.iinfo(np.uint64).max, dtype=np.uint64)  # keep every tie
+    thin = frac < 1.0
+    top[thin] = (frac[thin] * 2.0 ** 64).astype(np.uint64)
+    return top
+
+
+def _few_ties_compiled(walk: Walk, low: np.ndarray, ranks, limit: int, cap: np.ndarray):
+    """:func:`with_few_ties` and :func:`above`'s filter after it (open mentors, not
+    forbidden) and gather of the scores, in two compiled passes (counts, then pairs:
+    :func:`mentormatch._native.assign.few_ties_pairs`) instead of three numpy passes and the
+    gathers: the same pairs in the same order. ``(i, j, s, ties, top)``, or None where the
+    kernel is not built (or older) or the forbidden cells are kept as positions only."""
+    kernel = assign_kernel()
+    rows = walk.rows
+    if (kernel is None or getattr(kernel, "FACE_CHECK_VERSION", 0) < 2 or walk.values.ndim != 2
+            or (rows.forbid is None and rows.keys is not None and len(rows.keys))):
+        return None
+    c64 = np.ascontiguousarray
+    low = c64(low, np.float64)
+    above_n, ties = kernel.few_ties_count(walk.values, walk.by_mentor, low)
+    top = _thinning(above_n, ties, limit)
+    has = rows.forbid is not None
+    forbid = rows.forbid.view(np.uint8) if has else np.zeros((1, 1), np.uint8)
+    i, j, s = kernel.few_ties_pairs(walk.values, forbid, has, walk.by_mentor, low, top,
+                                    c64(cap, np.int64), c64(ranks[0], np.int64),
+                                    c64(ranks[1], np.int64), int(above_n.sum()), int(ties.sum()))
+    return i, j, s, ties, top
 
 
 def _key_at_most(rank_i: np.ndarray, rank_j: np.ndarray, top: np.ndarray) -> np.ndarray:
@@ -271,17 +302,22 @@ def above(walk: Walk, low: np.ndarray, cap: np.ndarray, ranks, limit: int, tie_l
     k pairs 0.11 s, one round each)."""
     n, m = walk.n, walk.m
     got = collect(walk, low, np.greater_equal, budget=2 * limit * n + TIE_SLACK)
-    ties = top = None
+    ties = top = fused = None
     if got is None:  # long runs of equal scores at the thresholds
         limit = tie_limit
-        i, j, ties, top = with_few_ties(walk, low, ranks, limit)
+        fused = _few_ties_compiled(walk, low, ranks, limit, cap)
+        if fused is not None:
+            i, j, s, ties, top = fused
+        else:
+            i, j, ties, top = with_few_ties(walk, low, ranks, limit)
     else:
         i, j = got
-    keep = cap[j] > 0
-    i, j = i[keep], j[keep]
-    keep = walk.allowed(i, j)
-    i, j = i[keep], j[keep]
-    s = walk.at(i, j)
+    if fused is None:
+        keep = cap[j] > 0
+        i, j = i[keep], j[keep]
+        keep = walk.allowed(i, j)
+        i, j = i[keep], j[keep]
+        s = walk.at(i, j)
     if ties is not None:
         # a mentee whose tied cells were thinned and who kept fewer eligible pairs than the
         # limit gets all its tied cells (the key threshold was unlucky, or hit forbidden cells)
@@ -343,9 +379,21 @@ def best_per_mentee(i, j, s, ranks, limit: int, m: int):
     of 7 alternated runs of CPU time). On scores in few levels (:func:`_few_levels`) the rows
     are long runs of equal scores, where the partition slows down (10,000 x 2,500 in 4 levels,
     208,493 pairs: 221 ms); there a stable sort by score, descending, of the pairs in key
-    order and a radix sort by mentee give the same pairs in 25 ms (s32, least of 5)."""
+    order and a radix sort by mentee give the same pairs in 25 ms (s32, least of 5). The
+    compiled kernel (:func:`mentormatch._native.assign.best_of_rows`, where built) keeps the
+    same pairs by a heap of ``limit`` per mentee over (score descending, key, position), with
+    no sort of the pairs: 1,000 x 250 in 4 levels, 62,000 pairs, this function 3.1 ms
+    against 6.7; 5,000 x 1,250, 94,000 pairs, 3.5 against 10.5 (s33, 20 and 5 calls)."""
     counts = np.bincount(i, minlength=1)
-    if len(i) and counts.max() > limit:
+    kernel = assign_kernel()
+    if len(i) and counts.max() > limit and getattr(kernel, "FACE_CHECK_VERSION", 0) >= 1:
+        # the same pairs by a heap per mentee in C (best_of_rows): no sort of every pair
+        c64 = np.ascontiguousarray
+        keep = kernel.best_of_rows(c64(i, np.int64), c64(j, np.int64), c64(s, np.float64),
+                                   c64(ranks[0], np.int64), c64(ranks[1], np.int64), int(limit),
+                                   len(counts)).view(bool)
+        i, j, s = i[keep], j[keep], s[keep]
+    elif len(i) and counts.max() > limit:
         over = counts[i] > limit
         oi = np.flatnonzero(over)
         order = np.argsort(tie_key(ranks[0][i[oi]], ranks[1][j[oi]]), kind="stable")
