@@ -101,16 +101,20 @@ def movable(a, b, x, rc, pi_i, pi_j, pi_t, dem, cap) -> np.ndarray:
                                          c64(dem, np.int64), c64(cap, np.int64))
 
 
-def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
-    """A least-cost flow of the compiled flow's network on the pairs ``a -> b`` of cost ``c``
-    (grouped by mentee), and potentials that prove it, as
-    :func:`mentormatch.solvers.ties.second_flow` finds it: from the pairs of small ``key``
-    (about ``face_start`` a mentee: :data:`PICK_START`) and those of
-    the flow ``x`` (which meets every bound, so the bonus is reached on them), the others
-    joining while one has a negative reduced cost under the flow's potentials. Then the
-    potentials prove the flow optimal over every pair (a pair left out carries nothing).
-    Returns the flow, the potentials and the pairs' reduced costs ``c + p_i[a] - p_j[b]``
-    under them.
+def _least(a, b, must_i, must_j, big: int, stage: int, bits: int, x, room, dem, kernel):
+    """A least-cost flow of the compiled flow's network on the free pairs ``a -> b`` (grouped
+    by mentee) of cost ``key - big * (must_i[a] + must_j[b])``, ``key`` the stage's
+    (:func:`mentormatch.solvers.ties.stage_keys`: the compiled ``pair_keys``), and potentials
+    that prove it, as :func:`mentormatch.solvers.ties.second_flow` finds it: from the pairs of
+    small ``key`` (about :data:`PICK_START` a mentee) and those of the flow ``x`` (which meets
+    every bound, so the bonus is reached on them), the others joining while one has a negative
+    reduced cost under the flow's potentials. Then the potentials prove the flow optimal over
+    every pair (a pair left out carries nothing). Returns the flow, the potentials and the
+    pairs' reduced costs ``c + p_i[a] - p_j[b]`` under them.
+
+    The passes over the pairs before and after each flow are compiled where built
+    (``pick_held``, ``pick_reduced``: the same numbers as the numpy below; 5,000 x 1,250 with
+    scores in 4 levels, 1.5 million free pairs: MEASURED).
 
     The kernel's numbers stay small: costs lie in ``[-2M, 2**bits)``; every mentor here has
     room (``room > 0`` on each pair); the sink's potential stays 0 (it is never scanned), a
@@ -122,7 +126,30 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
     gets prove the flow all the same."""
     n = len(dem)
     n_tails = int(np.count_nonzero(np.bincount(a, minlength=n)))
-    limit = 2.0 ** bits * face_start * max(n_tails, 1) / max(len(a), 1)
+    limit = 2.0 ** bits * PICK_START * max(n_tails, 1) / max(len(a), 1)
+    # each flow starts afresh: twice the pairs a mentee next time, so that few flows run
+    # (10,000 x 2,500 with scores in 4 levels: 90,282 pairs, then 746 and 1 joined, three
+    # flows of about 300 ms; now two)
+    if hasattr(kernel, "pick_held"):
+        c64 = np.ascontiguousarray
+        held = np.asarray(x, bool).astype(np.uint8)  # (a copy: the pairs that join are marked)
+        args = (c64(a, np.int64), c64(b, np.int64), c64(must_i, bool).view(np.uint8),
+                c64(must_j, bool).view(np.uint8), int(big), int(stage), int(bits))
+        while True:
+            ptr, part, head, cost = kernel.pick_held(*args, held, limit)
+            got, p_i, p_j, p_t = kernel.flow_assign(ptr, head, cost, room, dem)
+            rc, joined = kernel.pick_reduced(*args, held, limit, p_i, p_j)
+            if not joined:
+                y = np.zeros(len(a), dtype=bool)
+                y[part] = got
+                return y, p_i, p_j, p_t, rc
+            limit *= 2
+    key = kernel.pair_keys(np.ascontiguousarray(a, np.int64), np.ascontiguousarray(b, np.int64),
+                           int(stage), int(bits))
+    c = must_i[a].astype(np.int64)  # key - big * (must_i + must_j), in place
+    c += must_j[b]
+    c *= -big
+    c += key
     held = (key < limit) | x
     while True:
         part = np.flatnonzero(held)
@@ -140,18 +167,16 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
             y = np.zeros(len(a), dtype=bool)
             y[part] = got
             return y, p_i, p_j, p_t, rc
-        # each flow starts afresh: twice the pairs a mentee next time, so that few flows run
-        # (10,000 x 2,500 with scores in 4 levels: 90,282 pairs, then 746 and 1 joined, three
-        # flows of about 300 ms; now two)
         limit *= 2
         held |= join | (key < limit)
 
 
-def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_start: int):
+def pick(a, b, cost, x, dem, cap, pot, bits: int, max_stages: int, face_start: int):
     """Steps 2-4 of the rule on the pairs ``a`` (mentee), ``b`` (mentor), grouped by mentee,
     of integer ``cost`` and chosen ``x``, with the certificate's potentials ``pot`` (mentees',
-    mentors', source's, sink's) in the same numbering; ``keys(stage, a_k, b_k)`` gives the
-    stage's keys of the pairs of mentees ``a_k`` and mentors ``b_k``. Returns (the picked flow, its record as
+    mentors', source's, sink's) in the same numbering, people numbered by seeded rank (a
+    stage's keys are :func:`mentormatch.solvers.ties.stage_keys` of ``a``, ``b`` at ``bits``).
+    Returns (the picked flow, its record as
     :func:`mentormatch.solvers.ties.pick_on_face` gives it), or None when ``M`` would overflow
     or the second flow would start from more than :data:`PICK_PAIRS` pairs (the caller runs
     the rule's own second flows)."""
@@ -175,7 +200,7 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
     room = np.where(rc_j > 0, 0, cap) - np.bincount(b[final], minlength=m)
     kernel = assign_kernel()
     live = np.flatnonzero(rc == 0)  # the free pairs, and their mentees and mentors
-    la, lb = a[live], b[live]
+    la, lb = (a, b) if len(live) == len(a) else (a[live], b[live])  # (on ties, often all)
     if face_start * np.count_nonzero(np.bincount(la, minlength=n)) + int(x.sum()) > PICK_PAIRS:
         return None
     while True:
@@ -193,13 +218,8 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
         big = (places + 1) << bits
         if 8 * (big + (1 << bits)) >= LABEL_ROOM:
             return None
-        key = keys(info["stages"], la, lb)
-        c = must_i[la].astype(np.int64)  # key - big * (must_i + must_j), in place
-        c += must_j[lb]
-        c *= -big
-        c += key
-        y, p_i, p_j, p_t, rc = _least(la, lb, c, key, x[live], room, dem_s, bits, PICK_START,
-                                      kernel)
+        y, p_i, p_j, p_t, rc = _least(la, lb, must_i, must_j, big, info["stages"], bits,
+                                      x[live], room, dem_s, kernel)
         if max(np.abs(p_i).max(initial=0), np.abs(p_j).max(initial=0), abs(p_t)) >= POTENTIAL_ROOM:
             return None
         try:  # the flow is the stage's optimum iff its potentials prove it (the bound above
