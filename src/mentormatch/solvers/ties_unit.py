@@ -229,12 +229,16 @@ def pick(a, b, cost, x, dem, cap, pot, bits: int, max_stages: int, face_start: i
             return None
         x = final.copy()
         x[live] = y
-        if not movable(la, lb, y, rc, p_i, p_j, p_t, dem_s, room).any():
+        # from here only the pairs of reduced cost <= 0 count (every chosen one is among them:
+        # checked above), few once the keys differ: the graph of zero reduced cost on them
+        # alone (5,000 x 1,250 with scores in 4 levels: 5,000 of 1.5 million pairs)
+        near = np.flatnonzero(rc <= 0)
+        if not movable(la[near], lb[near], y[near], rc[near], p_i, p_j, p_t, dem_s, room).any():
             return x, info
         # the next stage's bounds, from this stage's potentials (module docstring)
-        kept = live[rc < 0]
+        kept = live[near[rc[near] < 0]]
         final[kept] = True
-        tight = rc == 0
+        tight = near[rc[near] == 0]
         live, la, lb = live[tight], la[tight], lb[tight]
         out_i |= (dem_s > 0) & (p_i < p_t)
         must_i = (dem_s > 0) & (p_i > p_t)
