@@ -1,6 +1,8 @@
 """The compiled passes around the tie rule's second flows (``_native/assign_pick.pxi``:
 ``pick_held``, ``pick_reduced``) against the numpy they replace in
-:func:`mentormatch.solvers.ties_unit._least`, number for number; and assign() on tied scores
+:func:`mentormatch.solvers.ties_unit._least`, number for number; the compiled gathering of the
+face (``face_pairs``) by mentee runs or by its two sorts against numpy's order, whatever the
+pairs' order (runs, runs broken, a pair twice); and assign() on tied scores
 with them and without (a build that lacks them: the numpy passes) giving the same pairs,
 status, objective and tie record, with keys of full width and of 2 bits (several stages), and
 with a start of one pair a mentee (pairs join: several flows a stage)."""
@@ -116,3 +118,47 @@ def test_assign_with_the_compiled_passes_or_numpys_gives_the_same_answer(monkeyp
     want = [_answer(*case) for case in cases]
     assert got == want
     assert sum(r[3].get("movable_pairs", 0) > 0 for r in got) >= 5  # the ties are real
+
+
+def _face_reference(i, j, s, chosen, dem, cap, d_i, d_j, scale, ri, rj):
+    """``canonical``'s numpy gathering: integer gain >= 0 or chosen, by (mentee rank, mentor
+    rank), stably."""
+    used = (s > 0) & (dem[i] > 0) & (cap[j] > 0)
+    with np.errstate(invalid="ignore"):
+        used &= np.round(s * scale).astype(np.int64) - d_i[i] + d_j[j] >= 0
+    used |= chosen
+    want = np.flatnonzero(used)
+    return want[np.lexsort((rj[j[want]], ri[i[want]]))]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 30), st.integers(0, 2 ** 32 - 1),
+       st.sampled_from(["runs", "shuffled", "runs reordered", "twice"]))
+def test_face_pairs_in_any_order_of_the_pairs_give_numpys_order(n, m, seed, layout):
+    rng = np.random.default_rng(seed)
+    cells = rng.random((n, m)) < rng.uniform(0.05, 1.0)
+    i, j = np.nonzero(cells)
+    if layout == "shuffled":  # (the mentees' runs broken: the two sorts)
+        o = rng.permutation(len(i))
+        i, j = i[o], j[o]
+    elif layout == "runs reordered":  # each mentee's pairs together, in any order
+        o = np.lexsort((rng.random(len(i)), rng.permutation(n)[i]))
+        i, j = i[o], j[o]
+    elif layout == "twice" and len(i):  # a pair twice (kept apart by the stable order)
+        k = int(rng.integers(len(i)))
+        i, j = np.insert(i, k, i[k]), np.insert(j, k, j[k])
+    i, j = i.astype(np.int64), j.astype(np.int64)
+    scale = 2.0 ** 20
+    s = np.ceil(rng.random(len(i)) * 3) / 3
+    s[rng.random(len(i)) < 0.1] = 0.0
+    chosen = rng.random(len(i)) < 0.2
+    dem, cap = rng.integers(0, 3, n).astype(np.int64), rng.integers(0, 3, m).astype(np.int64)
+    d_i = rng.integers(0, 2, n).astype(np.int64) * (1 << 20)
+    d_j = -rng.integers(0, 2, m).astype(np.int64) * (1 << 19)
+    ri, rj = rng.permutation(n).astype(np.int64), rng.permutation(m).astype(np.int64)
+    want = _face_reference(i, j, s, chosen, dem, cap, d_i, d_j, scale, ri, rj)
+    idx, a, b, cost = native.face_pairs(i, j, s, chosen.view(np.uint8), dem, cap, d_i, d_j,
+                                        scale, ri, rj)
+    assert idx.tolist() == want.tolist()
+    assert a.tolist() == ri[i[want]].tolist() and b.tolist() == rj[j[want]].tolist()
+    assert cost.tolist() == (-np.round(s[want] * scale).astype(np.int64)).tolist()
