@@ -109,8 +109,9 @@ def _least(a, b, must_i, must_j, big: int, stage: int, bits: int, x, room, dem, 
     small ``key`` (about :data:`PICK_START` a mentee) and those of the flow ``x`` (which meets
     every bound, so the bonus is reached on them), the others joining while one has a negative
     reduced cost under the flow's potentials. Then the potentials prove the flow optimal over
-    every pair (a pair left out carries nothing). Returns the flow, the potentials and the
-    pairs' reduced costs ``c + p_i[a] - p_j[b]`` under them.
+    every pair (a pair left out carries nothing). Returns the flow, the potentials, and the
+    pairs of reduced cost ``c + p_i[a] - p_j[b]`` <= 0 under them (positions, reduced costs):
+    every other pair's is > 0.
 
     The passes over the pairs before and after each flow are compiled where built
     (``pick_held``, ``pick_reduced``: the same numbers as the numpy below; 5,000 x 1,250 with
@@ -138,11 +139,11 @@ def _least(a, b, must_i, must_j, big: int, stage: int, bits: int, x, room, dem, 
         while True:
             ptr, part, head, cost = kernel.pick_held(*args, held, limit)
             got, p_i, p_j, p_t = kernel.flow_assign(ptr, head, cost, room, dem)
-            rc, joined = kernel.pick_reduced(*args, held, limit, p_i, p_j)
+            near, rc, joined = kernel.pick_reduced(*args, held, limit, p_i, p_j)
             if not joined:
                 y = np.zeros(len(a), dtype=bool)
                 y[part] = got
-                return y, p_i, p_j, p_t, rc
+                return y, p_i, p_j, p_t, near, rc
             limit *= 2
     key = kernel.pair_keys(np.ascontiguousarray(a, np.int64), np.ascontiguousarray(b, np.int64),
                            int(stage), int(bits))
@@ -166,7 +167,8 @@ def _least(a, b, must_i, must_j, big: int, stage: int, bits: int, x, room, dem, 
         if not join.any():
             y = np.zeros(len(a), dtype=bool)
             y[part] = got
-            return y, p_i, p_j, p_t, rc
+            near = np.flatnonzero(rc <= 0)
+            return y, p_i, p_j, p_t, near, rc[near]
         limit *= 2
         held |= join | (key < limit)
 
@@ -218,27 +220,29 @@ def pick(a, b, cost, x, dem, cap, pot, bits: int, max_stages: int, face_start: i
         big = (places + 1) << bits
         if 8 * (big + (1 << bits)) >= LABEL_ROOM:
             return None
-        y, p_i, p_j, p_t, rc = _least(la, lb, must_i, must_j, big, info["stages"], bits,
-                                      x[live], room, dem_s, kernel)
+        # only the pairs of reduced cost <= 0 come back (``near``, reduced costs ``rc``), few
+        # once the keys differ (5,000 x 1,250 with scores in 4 levels: 5,000 of 1.5 million):
+        # the others', > 0, decide nothing but whether one of them is chosen
+        y, p_i, p_j, p_t, near, rc = _least(la, lb, must_i, must_j, big, info["stages"], bits,
+                                            x[live], room, dem_s, kernel)
         if max(np.abs(p_i).max(initial=0), np.abs(p_j).max(initial=0), abs(p_t)) >= POTENTIAL_ROOM:
             return None
+        y_near = y[near]
         try:  # the flow is the stage's optimum iff its potentials prove it (the bound above
             # keeps the kernel's labels from wrapping; this does not rely on it)
-            check_potentials(la, lb, y, rc, dem_s, room, p_t, p_t, p_i, p_j)
+            if int(y_near.sum()) != int(y.sum()):
+                raise ValueError("a chosen pair of reduced cost > 0")
+            check_potentials(la[near], lb[near], y_near, rc, dem_s, room, p_t, p_t, p_i, p_j)
         except ValueError:
             return None
         x = final.copy()
         x[live] = y
-        # from here only the pairs of reduced cost <= 0 count (every chosen one is among them:
-        # checked above), few once the keys differ: the graph of zero reduced cost on them
-        # alone (5,000 x 1,250 with scores in 4 levels: 5,000 of 1.5 million pairs)
-        near = np.flatnonzero(rc <= 0)
-        if not movable(la[near], lb[near], y[near], rc[near], p_i, p_j, p_t, dem_s, room).any():
+        if not movable(la[near], lb[near], y_near, rc, p_i, p_j, p_t, dem_s, room).any():
             return x, info
         # the next stage's bounds, from this stage's potentials (module docstring)
-        kept = live[near[rc[near] < 0]]
+        kept = live[near[rc < 0]]
         final[kept] = True
-        tight = near[rc[near] == 0]
+        tight = near[rc == 0]
         live, la, lb = live[tight], la[tight], lb[tight]
         out_i |= (dem_s > 0) & (p_i < p_t)
         must_i = (dem_s > 0) & (p_i > p_t)
