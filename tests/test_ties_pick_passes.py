@@ -1,6 +1,6 @@
 """The compiled passes around the tie rule's second flows (``_native/assign_pick.pxi``:
-``pick_held``, ``pick_reduced``) against the numpy they replace in
-:func:`mentormatch.solvers.ties_unit._least`, number for number; the compiled gathering of the
+``pick_held``, ``pick_reduced``, ``pair_reduced``) against the numpy they replace in
+:mod:`mentormatch.solvers.ties_unit`, number for number; the compiled gathering of the
 face (``face_pairs``) by mentee runs or by its two sorts against numpy's order, whatever the
 pairs' order (runs, runs broken, a pair twice); and assign() on tied scores
 with them and without (a build that lacks them: the numpy passes) giving the same pairs,
@@ -70,13 +70,16 @@ def test_the_compiled_passes_give_numpys_numbers(n, m, seed, bits, stage, big):
     assert rc.tolist() == want[4][near].tolist()
     assert joined == int(want[5].sum())
     assert flags.astype(bool).tolist() == (held | want[5]).tolist()
+    cost = rng.integers(-(1 << 62), 1 << 62, len(a))
+    with np.errstate(over="ignore"):
+        assert native.pair_reduced(a, b, cost, p_i, p_j).tolist() == (cost + p_i[a] - p_j[b]).tolist()
 
 
 class _WithoutPasses:
-    """The compiled module as a build from before the passes: ``pick_held`` missing."""
+    """The compiled module as a build from before the passes: they are missing."""
 
     def __getattr__(self, name):
-        if name in ("pick_held", "pick_reduced"):
+        if name in ("pick_held", "pick_reduced", "pair_reduced"):
             raise AttributeError(name)
         return getattr(native, name)
 

@@ -82,3 +82,20 @@ def pick_reduced(const int64_t[::1] a, const int64_t[::1] b, const unsigned char
                     held[k] = 1
                     joined += 1
     return near_a[:got], rc_a[:got], int(joined)
+
+
+def pair_reduced(const int64_t[::1] a, const int64_t[::1] b, const int64_t[::1] cost,
+                 const int64_t[::1] p_i, const int64_t[::1] p_j):
+    """``cost + p_i[a] - p_j[b]`` per pair (int64, wrapping as numpy's): the pick's reduced
+    costs under the certificate's potentials in one pass and one array, where numpy's two
+    gathers made two more of the face's size (10,000 x 2,500 with scores in 4 levels, 6.2
+    million pairs: MEASURED)."""
+    cdef Py_ssize_t k, size = a.shape[0]
+    if b.shape[0] != size or cost.shape[0] != size:
+        raise ValueError("pair_reduced: one mentor and one cost per pair")
+    rc_a = np.empty(size, np.int64)
+    cdef int64_t[::1] rc = rc_a
+    with nogil:
+        for k in range(size):
+            rc[k] = <int64_t>(<uint64_t>cost[k] + <uint64_t>p_i[a[k]] - <uint64_t>p_j[b[k]])
+    return rc_a

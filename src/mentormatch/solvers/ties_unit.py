@@ -183,11 +183,16 @@ def pick(a, b, cost, x, dem, cap, pot, bits: int, max_stages: int, face_start: i
     or the second flow would start from more than :data:`PICK_PAIRS` pairs (the caller runs
     the rule's own second flows)."""
     n, m = len(dem), len(cap)
-    pi_i, pi_j = np.asarray(pot[0], np.int64), np.asarray(pot[1], np.int64)
+    pi_i, pi_j = (np.ascontiguousarray(v, np.int64) for v in pot[:2])
     d_s, d_t = int(pot[2]), int(pot[3])
-    rc = pi_i[a]  # cost + pi_i[a] - pi_j[b], in place (the same integers)
-    rc += cost
-    rc -= pi_j[b]
+    kernel = assign_kernel()
+    if hasattr(kernel, "pair_reduced"):
+        rc = kernel.pair_reduced(*(np.ascontiguousarray(v, np.int64) for v in (a, b, cost)),
+                                 pi_i, pi_j)
+    else:
+        rc = pi_i[a]  # cost + pi_i[a] - pi_j[b], in place (the same integers)
+        rc += cost
+        rc -= pi_j[b]
     check_potentials(a, b, x, rc, dem, cap, d_s, d_t, pi_i, pi_j)
     move = movable(a, b, x, rc, pi_i, pi_j, d_t, dem, cap)
     info = {"movable_pairs": int(move.sum()), "stages": 0, "unique": True, "second_flow_solves": 0}
@@ -200,7 +205,6 @@ def pick(a, b, cost, x, dem, cap, pot, bits: int, max_stages: int, face_start: i
     final = x & (rc < 0)  # kept chosen: each takes its mentee and a place of its mentor
     must_j = rc_j < 0
     room = np.where(rc_j > 0, 0, cap) - np.bincount(b[final], minlength=m)
-    kernel = assign_kernel()
     live = np.flatnonzero(rc == 0)  # the free pairs, and their mentees and mentors
     la, lb = (a, b) if len(live) == len(a) else (a[live], b[live])  # (on ties, often all)
     if face_start * np.count_nonzero(np.bincount(la, minlength=n)) + int(x.sum()) > PICK_PAIRS:
