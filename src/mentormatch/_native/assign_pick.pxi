@@ -2,9 +2,10 @@
 # over the free pairs around each second flow of the tie rule's compiled pick
 # (:func:`mentormatch.solvers.ties_unit.pick`), one pass before the flow and one after, where
 # numpy made about a dozen (the keys, the bonus, the pairs the flow starts from, the reduced
-# costs, the pairs that join). With scores in 4 levels every top-level cell is free: 1.5
-# million pairs at 5,000 x 1,250, 6.2 million at 10,000 x 2,500, where each numpy temporary
-# costs 5-40 ms. The module's imports are in scope)
+# costs, the pairs that join), and the reduced costs under the certificate's potentials in
+# one. With scores in 4 levels every top-level cell is free: 1.5 million pairs at 5,000 x
+# 1,250, 6.2 million at 10,000 x 2,500, where each numpy temporary of the pairs' size costs
+# 5-40 ms with its page faults (s32). The module's imports are in scope)
 
 
 cdef inline int64_t _stage_cost(int64_t i, int64_t j, uint64_t mix, int shift, int64_t big,
@@ -88,8 +89,9 @@ def pair_reduced(const int64_t[::1] a, const int64_t[::1] b, const int64_t[::1] 
                  const int64_t[::1] p_i, const int64_t[::1] p_j):
     """``cost + p_i[a] - p_j[b]`` per pair (int64, wrapping as numpy's): the pick's reduced
     costs under the certificate's potentials in one pass and one array, where numpy's two
-    gathers made two more of the face's size (10,000 x 2,500 with scores in 4 levels, 6.2
-    million pairs: MEASURED)."""
+    gathers made two more of the face's size (6.2 million pairs, as at 10,000 x 2,500 with
+    scores in 4 levels: 28 ms to 16 in a loop that reuses its memory; inside assign(), with
+    the new arrays' page faults, numpy's took 29-230 ms at load 7-9)."""
     cdef Py_ssize_t k, size = a.shape[0]
     if b.shape[0] != size or cost.shape[0] != size:
         raise ValueError("pair_reduced: one mentor and one cost per pair")
