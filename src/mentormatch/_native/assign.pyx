@@ -24,8 +24,9 @@ it. Plain C loops, the GIL released, no allocation inside the loop.
 The module's other routines are included at the end (one compiled module: one import for
 ``assign()``'s small path): those on the residual graph of a flow (strong components, distances
 from a root, the unit potentials, the tie rule's movable pairs) in ``assign_graph.pxi``, the tie
-rule's gathering of its pairs and keys in ``assign_ties.pxi``, the dense path's check and tight
-join on a face full of ties in ``assign_face.pxi``, the small path's dense flow in
+rule's gathering of its pairs and keys in ``assign_ties.pxi``, the passes around its compiled
+pick's second flows in ``assign_pick.pxi``, the dense path's check and tight join on a face full
+of ties in ``assign_face.pxi``, the small path's dense flow in
 ``assign_costs.pxi`` (its plain or keyed costs, every pair) and ``assign_dense.pxi`` (the
 flow), the seeded order's hash of the ids in ``assign_order.pxi``, and small twins of numpy
 code around the small path's flow (capacities' check, prices) in ``assign_glue.pxi``."""
@@ -190,3 +191,4 @@ include "assign_costs.pxi"
 include "assign_dense.pxi"
 include "assign_order.pxi"
 include "assign_glue.pxi"
+include "assign_pick.pxi"

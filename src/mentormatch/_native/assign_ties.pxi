@@ -13,7 +13,13 @@ def face_pairs(const int64_t[::1] mentee, const int64_t[::1] mentor, const doubl
     of demand > 0 and a mentor of capacity > 0 whose integer gain ``rint(s * scale) - d_i +
     d_j`` is >= 0 (``rint``: to nearest, halves to even, as ``numpy.round``), sorted by
     (``rank_i`` of the mentee, ``rank_j`` of the mentor), stably (two counting sorts, the
-    mentor's rank first: ``numpy.argsort`` of the codes, stable).
+    mentor's rank first: ``numpy.argsort`` of the codes, stable). When each mentee's pairs lie
+    together (the dense path's, by mentee) and the pairs kept are at least an eighth of the
+    cells of the mentees given pairs (the sweep reads every mentor rank), the same order comes from the mentees in rank order,
+    each one's pairs read off by a sweep of the mentor ranks (:func:`_by_groups`): the two
+    sorts' scatters miss the cache on every pair (scores in 4 levels, CPU at load 7-10: 6.2
+    million pairs on the face at 10,000 x 2,500, 270-280 ms to 142-145; 1.5 million at
+    5,000 x 1,250, 57 to 34 ms; 250,000 at 2,000 x 500, in cache, 5.5-5.9 ms either way).
 
     Returns ``(idx, a, b, cost)``: the pairs' positions, their mentees' and mentors' ranks and
     ``-rint(s * scale)``, int64 each."""
@@ -26,14 +32,22 @@ def face_pairs(const int64_t[::1] mentee, const int64_t[::1] mentor, const doubl
     keep_a = np.zeros(n_pairs, np.uint8)
     at_a = np.zeros(max(n, 1) + 1, np.int64)
     bt_a = np.zeros(max(m, 1) + 1, np.int64)
+    start_a = np.full(max(n, 1), -1, np.int64)  # each mentee's run of pairs: start, end
+    end_a = np.zeros(max(n, 1), np.int64)
     cdef unsigned char[::1] keep = keep_a
-    cdef int64_t[::1] at = at_a, bt = bt_a
-    cdef Py_ssize_t p, q, k = 0, i, j
+    cdef int64_t[::1] at = at_a, bt = bt_a, start = start_a, end = end_a
+    cdef Py_ssize_t p, q, k = 0, i, j, runs = 0
     cdef double x
-    cdef bint bad = False
+    cdef bint bad = False, grouped = True
     with nogil:
         for p in range(n_pairs):
             i, j = mentee[p], mentor[p]
+            if p == 0 or i != mentee[p - 1]:
+                if start[i] >= 0:
+                    grouped = False
+                start[i] = p
+                runs += 1
+            end[i] = p + 1
             if chosen[p]:
                 keep[p] = 1
             elif score[p] > 0 and dem[i] > 0 and cap[j] > 0:
@@ -56,6 +70,9 @@ def face_pairs(const int64_t[::1] mentee, const int64_t[::1] mentor, const doubl
     b_a = np.zeros(k, np.int64)
     cost_a = np.zeros(k, np.int64)
     cdef int64_t[::1] tmp = tmp_a, idx = idx_a, a = a_a, b = b_a, cost = cost_a
+    if grouped and runs * m <= 8 * k and _by_groups(mentee, mentor, score, keep, scale, rank_i,
+                                                    rank_j, start, end, idx, a, b, cost):
+        return idx_a, a_a, b_a, cost_a
     with nogil:
         for i in range(n):
             at[i + 1] += at[i]
@@ -77,6 +94,48 @@ def face_pairs(const int64_t[::1] mentee, const int64_t[::1] mentor, const doubl
             b[q] = rank_j[mentor[p]]
             cost[q] = -<int64_t>rint(score[p] * scale)
     return idx_a, a_a, b_a, cost_a
+
+
+cdef bint _by_groups(const int64_t[::1] mentee, const int64_t[::1] mentor, const double[::1] score,
+                     const unsigned char[::1] keep, double scale, const int64_t[::1] rank_i,
+                     const int64_t[::1] rank_j, const int64_t[::1] start, const int64_t[::1] end,
+                     int64_t[::1] idx, int64_t[::1] a, int64_t[::1] b, int64_t[::1] cost):
+    """:func:`face_pairs`' output when each mentee's pairs lie in one run ``start..end``: the
+    mentees in rank order, each one's kept pairs placed by mentor rank in a table of the ranks
+    and read off in order. False (nothing to use) when a mentee has two pairs with one mentor."""
+    cdef Py_ssize_t n = rank_i.shape[0], m = rank_j.shape[0], r, i, p, q = 0, t
+    by_rank_a = np.empty(max(n, 1), np.int64)
+    at_a = np.full(max(m, 1), -1, np.int64)  # the pair at each mentor rank, -1: none
+    cdef int64_t[::1] by_rank = by_rank_a, at = at_a
+    cdef bint ok = True
+    with nogil:
+        for i in range(n):
+            by_rank[rank_i[i]] = i
+        for r in range(n):
+            i = by_rank[r]
+            if start[i] < 0:
+                continue
+            t = 0
+            for p in range(start[i], end[i]):
+                if keep[p]:
+                    if at[rank_j[mentor[p]]] >= 0:
+                        ok = False
+                    at[rank_j[mentor[p]]] = p
+                    t += 1
+            if not ok:
+                break
+            if t == 0:
+                continue
+            for t in range(m):
+                p = at[t]
+                if p >= 0:
+                    at[t] = -1
+                    idx[q] = p
+                    a[q] = r
+                    b[q] = t
+                    cost[q] = -<int64_t>rint(score[p] * scale)
+                    q += 1
+    return ok
 
 
 def pair_keys(const int64_t[::1] a, const int64_t[::1] b, uint64_t stage, int bits):

@@ -245,7 +245,6 @@ def canonical(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, chosen:
             out_[rank] = x
         got = ties_unit.pick(key_ri, key_rj, pair_cost, chosen[idx], by_rank[0].astype(np.int64),
                              by_rank[1].astype(np.int64), (by_rank[2], by_rank[3], pot[2], pot[3]),
-                             lambda stage, ra, rb: stage_keys(ra, rb, stage, bits),
                              bits, MAX_STAGES, FACE_START)
         if got is not None:
             out = chosen.copy()

@@ -101,16 +101,23 @@ def movable(a, b, x, rc, pi_i, pi_j, pi_t, dem, cap) -> np.ndarray:
                                          c64(dem, np.int64), c64(cap, np.int64))
 
 
-def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
-    """A least-cost flow of the compiled flow's network on the pairs ``a -> b`` of cost ``c``
-    (grouped by mentee), and potentials that prove it, as
-    :func:`mentormatch.solvers.ties.second_flow` finds it: from the pairs of small ``key``
-    (about ``face_start`` a mentee: :data:`PICK_START`) and those of
-    the flow ``x`` (which meets every bound, so the bonus is reached on them), the others
-    joining while one has a negative reduced cost under the flow's potentials. Then the
-    potentials prove the flow optimal over every pair (a pair left out carries nothing).
-    Returns the flow, the potentials and the pairs' reduced costs ``c + p_i[a] - p_j[b]``
-    under them.
+def _least(a, b, must_i, must_j, big: int, stage: int, bits: int, x, room, dem, kernel):
+    """A least-cost flow of the compiled flow's network on the free pairs ``a -> b`` (grouped
+    by mentee) of cost ``key - big * (must_i[a] + must_j[b])``, ``key`` the stage's
+    (:func:`mentormatch.solvers.ties.stage_keys`: the compiled ``pair_keys``), and potentials
+    that prove it, as :func:`mentormatch.solvers.ties.second_flow` finds it: from the pairs of
+    small ``key`` (about :data:`PICK_START` a mentee) and those of the flow ``x`` (which meets
+    every bound, so the bonus is reached on them), the others joining while one has a negative
+    reduced cost under the flow's potentials. Then the potentials prove the flow optimal over
+    every pair (a pair left out carries nothing). Returns the flow, the potentials, and the
+    pairs of reduced cost ``c + p_i[a] - p_j[b]`` <= 0 under them (positions, reduced costs):
+    every other pair's is > 0.
+
+    The passes over the pairs before and after each flow are compiled where built
+    (``pick_held``, ``pick_reduced``: the same numbers as the numpy below, in two passes and
+    no array of the pairs' size; scores in 4 levels, CPU at load 7-9: 1.5 million free pairs
+    at 5,000 x 1,250, about 20 ms of numpy around the flow's 60 to 8.5 ms; 6.2 million at
+    10,000 x 2,500, 130-150 ms around its 240 to 30-35 ms).
 
     The kernel's numbers stay small: costs lie in ``[-2M, 2**bits)``; every mentor here has
     room (``room > 0`` on each pair); the sink's potential stays 0 (it is never scanned), a
@@ -122,7 +129,30 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
     gets prove the flow all the same."""
     n = len(dem)
     n_tails = int(np.count_nonzero(np.bincount(a, minlength=n)))
-    limit = 2.0 ** bits * face_start * max(n_tails, 1) / max(len(a), 1)
+    limit = 2.0 ** bits * PICK_START * max(n_tails, 1) / max(len(a), 1)
+    # each flow starts afresh: twice the pairs a mentee next time, so that few flows run
+    # (10,000 x 2,500 with scores in 4 levels: 90,282 pairs, then 746 and 1 joined, three
+    # flows of about 300 ms; now two)
+    if hasattr(kernel, "pick_held"):
+        c64 = np.ascontiguousarray
+        held = np.asarray(x, bool).astype(np.uint8)  # (a copy: the pairs that join are marked)
+        args = (c64(a, np.int64), c64(b, np.int64), c64(must_i, bool).view(np.uint8),
+                c64(must_j, bool).view(np.uint8), int(big), int(stage), int(bits))
+        while True:
+            ptr, part, head, cost = kernel.pick_held(*args, held, limit)
+            got, p_i, p_j, p_t = kernel.flow_assign(ptr, head, cost, room, dem)
+            near, rc, joined = kernel.pick_reduced(*args, held, limit, p_i, p_j)
+            if not joined:
+                y = np.zeros(len(a), dtype=bool)
+                y[part] = got
+                return y, p_i, p_j, p_t, near, rc
+            limit *= 2
+    key = kernel.pair_keys(np.ascontiguousarray(a, np.int64), np.ascontiguousarray(b, np.int64),
+                           int(stage), int(bits))
+    c = must_i[a].astype(np.int64)  # key - big * (must_i + must_j), in place
+    c += must_j[b]
+    c *= -big
+    c += key
     held = (key < limit) | x
     while True:
         part = np.flatnonzero(held)
@@ -139,28 +169,32 @@ def _least(a, b, c, key, x, room, dem, bits: int, face_start: int, kernel):
         if not join.any():
             y = np.zeros(len(a), dtype=bool)
             y[part] = got
-            return y, p_i, p_j, p_t, rc
-        # each flow starts afresh: twice the pairs a mentee next time, so that few flows run
-        # (10,000 x 2,500 with scores in 4 levels: 90,282 pairs, then 746 and 1 joined, three
-        # flows of about 300 ms; now two)
+            near = np.flatnonzero(rc <= 0)
+            return y, p_i, p_j, p_t, near, rc[near]
         limit *= 2
         held |= join | (key < limit)
 
 
-def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_start: int):
+def pick(a, b, cost, x, dem, cap, pot, bits: int, max_stages: int, face_start: int):
     """Steps 2-4 of the rule on the pairs ``a`` (mentee), ``b`` (mentor), grouped by mentee,
     of integer ``cost`` and chosen ``x``, with the certificate's potentials ``pot`` (mentees',
-    mentors', source's, sink's) in the same numbering; ``keys(stage, a_k, b_k)`` gives the
-    stage's keys of the pairs of mentees ``a_k`` and mentors ``b_k``. Returns (the picked flow, its record as
+    mentors', source's, sink's) in the same numbering, people numbered by seeded rank (a
+    stage's keys are :func:`mentormatch.solvers.ties.stage_keys` of ``a``, ``b`` at ``bits``).
+    Returns (the picked flow, its record as
     :func:`mentormatch.solvers.ties.pick_on_face` gives it), or None when ``M`` would overflow
     or the second flow would start from more than :data:`PICK_PAIRS` pairs (the caller runs
     the rule's own second flows)."""
     n, m = len(dem), len(cap)
-    pi_i, pi_j = np.asarray(pot[0], np.int64), np.asarray(pot[1], np.int64)
+    pi_i, pi_j = (np.ascontiguousarray(v, np.int64) for v in pot[:2])
     d_s, d_t = int(pot[2]), int(pot[3])
-    rc = pi_i[a]  # cost + pi_i[a] - pi_j[b], in place (the same integers)
-    rc += cost
-    rc -= pi_j[b]
+    kernel = assign_kernel()
+    if hasattr(kernel, "pair_reduced"):
+        rc = kernel.pair_reduced(*(np.ascontiguousarray(v, np.int64) for v in (a, b, cost)),
+                                 pi_i, pi_j)
+    else:
+        rc = pi_i[a]  # cost + pi_i[a] - pi_j[b], in place (the same integers)
+        rc += cost
+        rc -= pi_j[b]
     check_potentials(a, b, x, rc, dem, cap, d_s, d_t, pi_i, pi_j)
     move = movable(a, b, x, rc, pi_i, pi_j, d_t, dem, cap)
     info = {"movable_pairs": int(move.sum()), "stages": 0, "unique": True, "second_flow_solves": 0}
@@ -173,9 +207,8 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
     final = x & (rc < 0)  # kept chosen: each takes its mentee and a place of its mentor
     must_j = rc_j < 0
     room = np.where(rc_j > 0, 0, cap) - np.bincount(b[final], minlength=m)
-    kernel = assign_kernel()
     live = np.flatnonzero(rc == 0)  # the free pairs, and their mentees and mentors
-    la, lb = a[live], b[live]
+    la, lb = (a, b) if len(live) == len(a) else (a[live], b[live])  # (on ties, often all)
     if face_start * np.count_nonzero(np.bincount(la, minlength=n)) + int(x.sum()) > PICK_PAIRS:
         return None
     while True:
@@ -193,28 +226,29 @@ def pick(a, b, cost, x, dem, cap, pot, keys, bits: int, max_stages: int, face_st
         big = (places + 1) << bits
         if 8 * (big + (1 << bits)) >= LABEL_ROOM:
             return None
-        key = keys(info["stages"], la, lb)
-        c = must_i[la].astype(np.int64)  # key - big * (must_i + must_j), in place
-        c += must_j[lb]
-        c *= -big
-        c += key
-        y, p_i, p_j, p_t, rc = _least(la, lb, c, key, x[live], room, dem_s, bits, PICK_START,
-                                      kernel)
+        # only the pairs of reduced cost <= 0 come back (``near``, reduced costs ``rc``), few
+        # once the keys differ (5,000 x 1,250 with scores in 4 levels: 5,000 of 1.5 million):
+        # the others', > 0, decide nothing but whether one of them is chosen
+        y, p_i, p_j, p_t, near, rc = _least(la, lb, must_i, must_j, big, info["stages"], bits,
+                                            x[live], room, dem_s, kernel)
         if max(np.abs(p_i).max(initial=0), np.abs(p_j).max(initial=0), abs(p_t)) >= POTENTIAL_ROOM:
             return None
+        y_near = y[near]
         try:  # the flow is the stage's optimum iff its potentials prove it (the bound above
             # keeps the kernel's labels from wrapping; this does not rely on it)
-            check_potentials(la, lb, y, rc, dem_s, room, p_t, p_t, p_i, p_j)
+            if int(y_near.sum()) != int(y.sum()):
+                raise ValueError("a chosen pair of reduced cost > 0")
+            check_potentials(la[near], lb[near], y_near, rc, dem_s, room, p_t, p_t, p_i, p_j)
         except ValueError:
             return None
         x = final.copy()
         x[live] = y
-        if not movable(la, lb, y, rc, p_i, p_j, p_t, dem_s, room).any():
+        if not movable(la[near], lb[near], y_near, rc, p_i, p_j, p_t, dem_s, room).any():
             return x, info
         # the next stage's bounds, from this stage's potentials (module docstring)
-        kept = live[rc < 0]
+        kept = live[near[rc < 0]]
         final[kept] = True
-        tight = rc == 0
+        tight = near[rc == 0]
         live, la, lb = live[tight], la[tight], lb[tight]
         out_i |= (dem_s > 0) & (p_i < p_t)
         must_i = (dem_s > 0) & (p_i > p_t)
