@@ -466,6 +466,27 @@ def test_the_look_for_tied_scores_is_numpys():
         assert kernel.dense_tied(np.asfortranarray(s) if trial % 2 else s, rows, cols) == want, trial
 
 
+def test_the_scales_top_is_numpys_on_every_layout():
+    """``dense_top``: the largest score of an arc (not forbidden, > 0, its mentor with a
+    place), 0.0 when none, as numpy finds it, whatever the memory layout of the scores and
+    the mask (column-major: read a column at a time; any other: cell by cell)."""
+    kernel = assign_kernel()
+    rng = np.random.default_rng(5)
+    for trial in range(400):
+        n, m = int(rng.integers(0, 9)), int(rng.integers(0, 9))
+        s = rng.choice([-np.inf, -0.5, 0.0, 0.25, 0.5, 0.75], size=(n, m)) if trial % 3 else rng.random((n, m)) - 0.2
+        f = rng.random((n, m)) < 0.3
+        cap = rng.integers(0, 3, m).astype(np.int64)
+        has = bool(trial % 2)
+        arc = (s > 0) & (cap > 0)[None, :] & (~f if has else True)
+        want = float(s[arc].max()) if arc.any() else 0.0
+        layouts = [(s, f), (np.asfortranarray(s), np.asfortranarray(f)), (np.asfortranarray(s), f),
+                   (s, np.asfortranarray(f)), (np.asfortranarray(np.repeat(s, 2, axis=0))[::2], f)]
+        for a, b in layouts:
+            fb = b.view(np.uint8) if has else np.zeros((1, 1), np.uint8)
+            assert kernel.dense_top(a, fb, has, cap) == want, trial
+
+
 @pytest.mark.parametrize("first", [True, False])
 def test_the_keyed_flow_first_or_the_plain_flow_first_the_same_result(first, monkeypatch):
     """Which flow runs first (``likely_tied``'s guess) changes nothing: the pairs, the
