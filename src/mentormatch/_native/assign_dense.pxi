@@ -381,35 +381,29 @@ cdef tuple _dense_flow(Work* k_, cost_t* cost, const double[:, :] s, const unsig
             plain_ptr[i] = n_plain
             if mate[i] >= 0 and cost[i * m + mate[i]] == none:
                 bad += 1
-            if cost_t is int64_t:
-                for j in range(m):
-                    c = cost[i * m + j]
-                    if c == none or mate[i] == j:
-                        continue
-                    g = -c - pi_i[i] + pi_j[j]
-                    if g > 0:
-                        bad += 1
-                    elif g == 0:
-                        tight_j[tight] = j
-                        tight += 1
-                continue
-            # keyed: the plain gain first, in int64, from each cost's plain part alone (its
-            # upper half: no 128-bit load or compare on most cells; no arc's is INT64_MAX);
-            # negative, the keyed gain is too (the key parts, far below 2**63, turn no sign):
-            # most cells end here, 128-bit arithmetic on the rest
             mi = mate[i]
             ci_base = p_i[i]
             for j in range(m):
-                ci = _upper(cost[i * m + j])
-                if ci == INT64_MAX or mi == j:
-                    continue
-                ci = -ci - ci_base + p_j[j]
-                if ci < 0:
-                    continue
-                if plain_count and ci == 0:
-                    plain_j[n_plain] = j
-                    n_plain += 1
-                g = -cost[i * m + j] - pi_i[i] + pi_j[j]
+                if cost_t is int64_t:
+                    c = cost[i * m + j]
+                    if c == none or mi == j:
+                        continue
+                else:  # keyed: the plain gain first, in int64, from each cost's plain part
+                    # alone (its upper half: no 128-bit load or compare on most cells; no arc's
+                    # is INT64_MAX); negative, the keyed gain is too (the key parts, far below
+                    # 2**63, turn no sign): most cells end here, 128-bit arithmetic on the rest
+                    # (200 x 50, 4 levels: the keyed flow 149.8-151.1 -> 146.6-148.6 us min, s33h3)
+                    ci = _upper(cost[i * m + j])
+                    if ci == INT64_MAX or mi == j:
+                        continue
+                    ci = -ci - ci_base + p_j[j]
+                    if ci < 0:
+                        continue
+                    if plain_count and ci == 0:
+                        plain_j[n_plain] = j
+                        n_plain += 1
+                    c = cost[i * m + j]
+                g = -c - pi_i[i] + pi_j[j]
                 if g > 0:
                     bad += 1
                 elif g == 0:
