@@ -466,6 +466,27 @@ def test_the_look_for_tied_scores_is_numpys():
         assert kernel.dense_tied(np.asfortranarray(s) if trial % 2 else s, rows, cols) == want, trial
 
 
+def test_the_scales_top_is_numpys_on_every_layout():
+    """``dense_top``: the largest score of an arc (not forbidden, > 0, its mentor with a
+    place), 0.0 when none, as numpy finds it, whatever the memory layout of the scores and
+    the mask (column-major: read a column at a time; any other: cell by cell)."""
+    kernel = assign_kernel()
+    rng = np.random.default_rng(5)
+    for trial in range(400):
+        n, m = int(rng.integers(0, 9)), int(rng.integers(0, 9))
+        s = rng.choice([-np.inf, -0.5, 0.0, 0.25, 0.5, 0.75], size=(n, m)) if trial % 3 else rng.random((n, m)) - 0.2
+        f = rng.random((n, m)) < 0.3
+        cap = rng.integers(0, 3, m).astype(np.int64)
+        has = bool(trial % 2)
+        arc = (s > 0) & (cap > 0)[None, :] & (~f if has else True)
+        want = float(s[arc].max()) if arc.any() else 0.0
+        layouts = [(s, f), (np.asfortranarray(s), np.asfortranarray(f)), (np.asfortranarray(s), f),
+                   (s, np.asfortranarray(f)), (np.asfortranarray(np.repeat(s, 2, axis=0))[::2], f)]
+        for a, b in layouts:
+            fb = b.view(np.uint8) if has else np.zeros((1, 1), np.uint8)
+            assert kernel.dense_top(a, fb, has, cap) == want, trial
+
+
 @pytest.mark.parametrize("first", [True, False])
 def test_the_keyed_flow_first_or_the_plain_flow_first_the_same_result(first, monkeypatch):
     """Which flow runs first (``likely_tied``'s guess) changes nothing: the pairs, the
@@ -488,3 +509,62 @@ def test_the_keyed_flow_first_or_the_plain_flow_first_the_same_result(first, mon
         assert a.certificate["ties"] == b.certificate["ties"], trial
         pd.testing.assert_frame_equal(a.pairs, b.pairs)
         pd.testing.assert_frame_equal(a.unmatched, b.unmatched)
+
+
+def _extreme_duals(w, cap):
+    """The least mentor prices and the greatest mentee values among the optimal duals of
+    ``max sum w x`` (each mentee at most once, mentor ``j`` at most ``cap[j]`` times, a pair
+    only where ``w > 0``), by HiGHS: the dual optimum, then min ``sum p`` and max ``sum u`` at
+    that objective (both extremes exist: the optimal duals form a lattice)."""
+    from scipy.optimize import linprog
+
+    n, m = w.shape
+    arcs = [(i, j) for i in range(n) for j in range(m) if w[i, j] > 0 and cap[j] > 0]
+    a = np.zeros((len(arcs), n + m))
+    for k, (i, j) in enumerate(arcs):
+        a[k, i] = a[k, n + j] = -1.0
+    b = -np.array([w[i, j] for i, j in arcs])
+    objective = np.concatenate([np.ones(n), cap])
+    bounds = [(0, None)] * n + [(0, None) if c > 0 else (0, 0) for c in cap]
+    first = linprog(objective, A_ub=a if arcs else None, b_ub=b if arcs else None, bounds=bounds,
+                    method="highs")
+    a2, b2 = np.vstack([a, objective]), np.concatenate([b, [first.fun + 1e-9]])
+    least_p = linprog(np.concatenate([np.zeros(n), np.ones(m)]), A_ub=a2, b_ub=b2, bounds=bounds,
+                      method="highs").x[n:]
+    most_u = linprog(np.concatenate([-np.ones(n), np.zeros(m)]), A_ub=a2, b_ub=b2, bounds=bounds,
+                     method="highs").x[:n]
+    return most_u, least_p
+
+
+def test_the_prices_are_the_least_optimal_mentor_prices_whichever_flow_runs_first(monkeypatch):
+    """The prices of the certificate are one point of the optimal duals, the same whichever
+    flow computed them: the least mentor prices (and the greatest mentee values) among all
+    optimal duals of the rounded scores, as HiGHS finds them, with the keyed flow first or
+    the plain flow first. So any exact solve that returns these extreme duals keeps the
+    certificate (the dual objective, the float check and the prices read by the explanations
+    and what-ifs), tied scores or not: what a faster tie path may rely on (s33h3)."""
+    from mentormatch.solvers.dense import small
+
+    rng = np.random.default_rng(17)
+    for trial in range(60):
+        n, m = int(rng.integers(1, 14)), int(rng.integers(1, 7))
+        s, f, cap = _instance(7000 + trial, n, m, levels=[2, 3, 4, 0][trial % 4])
+        with_f = bool(trial % 2)
+        scores, capacity, forbidden = _frames(s, f if with_f else None, cap)
+        found = []
+        for first in (True, False):
+            monkeypatch.setattr(small, "likely_tied", lambda kernel, values, first=first: first)
+            r = mm.assign(scores, capacity, forbidden=forbidden)
+            found.append((r, r.record.solution.prices))
+        (r, prices), (_, other) = found
+        if prices is None:
+            assert other is None, trial
+            continue
+        assert all(np.array_equal(x, y) for x, y in zip(prices, other)), trial
+        scale = r.certificate["scale"]
+        ok = np.isfinite(s) & (s > 0) & (~f if with_f else True)
+        w = np.where(ok, np.rint(np.where(ok, s, 0.0) * scale) / scale, 0.0)
+        most_u, least_p = _extreme_duals(w, cap.astype(float))
+        u, p = prices
+        assert np.allclose(u, most_u, atol=1e-7), trial
+        assert np.allclose(np.where(cap > 0, p, 0.0), least_p, atol=1e-7), trial

@@ -12,12 +12,31 @@ def dense_top(const double[:, :] s, const unsigned char[:, :] forbid, bint has_f
               const int64_t[::1] cap):
     """The largest score of a pair in the network of :func:`dense_flow` (eligible, score > 0,
     the mentor with a place), 0.0 when there is none: what the scale is chosen from
-    (:func:`mentormatch.solvers.quantize.choose_scale`)."""
+    (:func:`mentormatch.solvers.quantize.choose_scale`). A column-major matrix (a DataFrame's
+    usual block) is read a column at a time through pointers, branch-free (200 x 50, the call
+    8.7 -> 6.3 us min, most of it the call's own cost; s33h3); the max of the same values
+    either way."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j
     cdef double top = 0.0, x
+    cdef const double* col
+    cdef const unsigned char* fcol
+    cdef bint by_column = n > 0 and s.strides[0] == sizeof(double) and (
+        not has_forbid or forbid.strides[0] == 1)
     with nogil:
         for j in range(m):
             if cap[j] <= 0:
+                continue
+            if by_column:
+                col = &s[0, j]
+                if has_forbid:
+                    fcol = &forbid[0, j]
+                    for i in range(n):
+                        x = 0.0 if fcol[i] else col[i]
+                        top = x if x > top else top
+                else:
+                    for i in range(n):
+                        x = col[i]
+                        top = x if x > top else top
                 continue
             for i in range(n):
                 x = s[i, j]
@@ -31,11 +50,13 @@ cdef extern from *:
     typedef __int128 mm_lex;
     #define MM_NOARC ((__int128)(((unsigned __int128)1 << 127) - 1))
     static inline int64_t mm_hi(__int128 v) { return (int64_t)((v + (((__int128)1) << 63)) >> 64); }
+    static inline int64_t mm_upper(__int128 v) { return (int64_t)(v >> 64); }
     static inline __int128 mm_lex_of(int64_t c, int64_t key) { return ((__int128)c) * (((__int128)1) << 64) + key; }
     """
     ctypedef long long lex_t "mm_lex"  # (a 128-bit integer: Cython only needs its arithmetic)
     const lex_t NOARC "MM_NOARC"
     int64_t _hi "mm_hi"(lex_t v) noexcept nogil
+    int64_t _upper_lex "mm_upper"(lex_t v) noexcept nogil
     lex_t _lex "mm_lex_of"(int64_t c, int64_t key) noexcept nogil
 
 
@@ -58,6 +79,16 @@ cdef inline int64_t _plain(cost_t x) noexcept nogil:
         return x
     else:
         return _hi(x)
+
+
+cdef inline int64_t _upper(cost_t x) noexcept nogil:
+    """A cost's integer part (the key part dropped), exact for a cost of the flow, whose key
+    part is in ``[0, 2**63)``, and ``INT64_MAX`` for no arc: the upper half alone (a compiler
+    reads one word, where :func:`_plain`'s rounding reads both)."""
+    if cost_t is int64_t:
+        return x
+    else:
+        return _upper_lex(x)
 
 
 cdef inline int64_t _key(uint64_t a, uint64_t b, int shift) noexcept nogil:
