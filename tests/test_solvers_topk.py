@@ -148,13 +148,13 @@ def long_rows(draw):
     return mentee, score
 
 
-@given(long_rows(), st.integers(1, 20), st.sampled_from([None, True, False]),
+@given(long_rows(), st.integers(1, 20), st.sampled_from([None, 0.0, 0.02, 1.0]),
        st.sampled_from([1 << 22, 64]), st.sampled_from([128, 0]), st.sampled_from([4, 2]))
-def test_top_k_matches_a_sort_whichever_way_it_finds_the_kth(rows, k, runs, cells, width, levels):
+def test_top_k_matches_a_sort_whichever_way_it_finds_the_kth(rows, k, share, cells, width, levels):
     """Every path of the partition (rows with runs of equal scores: stepped down by levels or
     sorted; the partition of contiguous rows, the negated partition of padded blocks; one
-    block or many) keeps the pairs of one sort of the rule, on few levels, skewed runs, -inf
-    and continuous scores."""
+    block or many), whatever the runs are read as, keeps the pairs of one sort of the rule, on
+    few levels, skewed runs, -inf and continuous scores."""
     import mentormatch.solvers.topk as topk
 
     mentee, score = rows
@@ -162,8 +162,8 @@ def test_top_k_matches_a_sort_whichever_way_it_finds_the_kth(rows, k, runs, cell
         m.setattr(topk, "PAD_CELLS", cells)
         m.setattr(topk, "SORT_WIDTH", width)
         m.setattr(topk, "RUN_LEVELS", levels)
-        if runs is not None:
-            m.setattr(topk, "_many_ties", lambda s: runs)
+        if share is not None:
+            m.setattr(topk, "_run_share", lambda s: share)
         assert np.array_equal(top_k(mentee, score, k), sorted_reference(mentee, score, k))
 
 

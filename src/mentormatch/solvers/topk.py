@@ -26,16 +26,16 @@ fills half the range) nothing moves, and it repeats the pass 2 log2(n) times bef
 pairs padded to 367, all their scores equal: 148 ms for 93,293 pairs, s32h6), and so is a row
 mostly at its least score (90 % at 0, rows of 1,000: 144 ms for 2 M cells against 15 on
 distinct scores). So (s33): blocks hold rows at most :data:`WIDTH_RATIO` apart in width (the
-padding is less than half a block, not 20x the pairs); where the scores hold runs
-(:func:`_many_ties`) each row's ``k``-th best is found by stepping down its levels (its best,
-the next below, ... while fewer than ``k`` cells are at or above: a few passes, no
-partition; :func:`_kth_of_runs`), or by a sort (numpy's quicksort handles runs); elsewhere the
-padded blocks are partitioned negated, their padding the greatest value, which cannot stall.
-The 93,293 pairs above: 3.4 ms. 9,000 rows of 1,000, k 1 / 16 / 64, in 1, 4 or 16 levels:
-96-126 ms (main 150-200), continuous 96-98 (main the same); 1,000 rows of 5,000 in levels:
-25-27 ms (main 75-105, continuous 52); 20,000 rows of 100: 17-20 ms (main 21-26); the worst
-seen, rows of about 375 in 16 levels with k 64: 50 ms against main's 46 (three levels down;
-s33h4, least of 3 runs of CPU, load 9).
+padding is less than half a block, not 20x the pairs), padded blocks are partitioned negated
+(their padding the greatest value, which cannot stall), and where the scores hold runs
+(:func:`_run_share`, :func:`_levels`) each row's ``k``-th best is found by stepping down its
+levels (its best, the next below, ... while fewer than ``k`` cells are at or above: a few
+passes a level; :func:`_kth_of_runs`), or by a sort (numpy's quicksort handles runs). The
+93,293 pairs above: 3.3-4.1 ms. 9,000 rows of 1,000, k 1 / 16 / 64, on 1, 4 or 16 levels:
+96-126 ms (main 150-190), continuous 96-98 (main the same); 1,000 rows of 5,000 on levels:
+25-27 ms (main 75-97, continuous 52); 20,000 rows of 100: 17-20 ms (main 21-26); on 100
+levels, rows of 1,000: 70-131 ms (main 148-386, loaded). The worst seen: rows of about 375 on
+16 levels, k 64, 50 ms against main's 46 (s33h4, least of 3-5 runs of CPU, load 6-12).
 """
 from __future__ import annotations
 
@@ -49,6 +49,10 @@ PAD_CELLS = 1 << 22
 WIDTH_RATIO = 2
 #: Levels of score :func:`top_k` steps down a row of runs for its ``k``-th best before it sorts it.
 RUN_LEVELS = 4
+#: Runs of equal scores this long or longer (as :func:`_run_share` reads them) are sorted when
+#: their levels would not do; shorter, the partition, whose stalls on them cost less than a sort
+#: of wide rows (on 1,000 levels, rows of 5,000, k 64, runs read as 12: 82 ms against 147).
+LONG_RUN = 16
 #: Rows of runs at most this wide are sorted for their ``k``-th best straight away (numpy sorts
 #: up to 128 float64 in registers, a sorting network).
 SORT_WIDTH = 128
@@ -101,7 +105,7 @@ def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
     order = np.argsort(lengths[long], kind="stable")  # (similar widths share a block)
     rows_all = long[order]
     widths = lengths[rows_all]
-    runs = _many_ties(score)
+    share = _run_share(score)
     a = 0
     while a < len(rows_all):
         w0 = int(widths[a])
@@ -111,7 +115,9 @@ def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
         first = int(starts[rows[0]])
         if w0 == width and rows[-1] - rows[0] == len(rows) - 1:  # contiguous, as wide
             vals = score[first:first + len(rows) * width].reshape(len(rows), width)
-            kth = _kth_of_runs(vals, k) if runs else np.partition(vals, width - k, axis=1)[:, width - k]
+            levels = _levels(share * width, k)
+            kth = (np.partition(vals, width - k, axis=1)[:, width - k] if levels is None
+                   else _kth_of_runs(vals, k, levels))
             keep[first:first + len(rows) * width] = _cut(vals, kth, k).ravel()
             a = b
             continue
@@ -119,8 +125,9 @@ def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
         inside = np.arange(width)[None, :] < lengths[rows][:, None]
         vals = score[np.minimum(cells, len(score) - 1)]
         vals[~inside] = -np.inf  # (padding after each row's pairs: it ranks last)
-        if runs:
-            kth = _kth_of_runs(vals, k)
+        levels = _levels(share * width, k)
+        if levels is not None:
+            kth = _kth_of_runs(vals, k, levels)
         else:  # (negated, the padding is the greatest: it cannot stall the partition)
             neg = np.negative(vals)
             neg.partition(k - 1, axis=1)
@@ -129,18 +136,28 @@ def _mark_long_rows(keep: np.ndarray, starts: np.ndarray, lengths: np.ndarray,
         a = b
 
 
-def _kth_of_runs(vals: np.ndarray, k: int) -> np.ndarray:
+def _levels(run: float, k: int) -> int | None:
+    """How :func:`_kth_of_runs` finds the ``k``-th best of rows whose longest run of equal
+    scores is about ``run`` cells: :data:`RUN_LEVELS` levels stepped down when they likely hold
+    ``k`` cells, 0 (a sort) when the runs are :data:`LONG_RUN` or longer, else None (the
+    partition: runs too short to stall it)."""
+    if run * RUN_LEVELS >= k:
+        return RUN_LEVELS
+    return 0 if run >= LONG_RUN else None
+
+
+def _kth_of_runs(vals: np.ndarray, k: int, levels: int) -> np.ndarray:
     """Each row's ``k``-th best of ``vals`` (rows of more than ``k``) where the scores hold
     runs: the row's best, then its next below, while fewer than ``k`` cells are at or above it,
-    at most :data:`RUN_LEVELS` levels (the usual case on few levels: a pass or three a level,
-    no sort); the rows still short of ``k`` read it off a sort of the row (numpy's quicksort,
-    whose pivot handles runs)."""
+    at most ``levels`` levels (the usual case on few levels: a pass or three a level, no sort);
+    the rows still short of ``k`` read it off a sort of the row (numpy's quicksort, whose pivot
+    handles runs)."""
     width = vals.shape[1]
-    if width <= SORT_WIDTH:  # (a sorting network: cheaper than a pass a level)
+    if width <= SORT_WIDTH or not levels:  # (rows this narrow: a sorting network)
         return np.sort(vals, axis=1)[:, width - k]
     kth = vals.max(axis=1)
     short = np.flatnonzero(np.count_nonzero(vals >= kth[:, None], axis=1) < k)
-    for _ in range(RUN_LEVELS - 1):
+    for _ in range(levels - 1):
         if not len(short):
             return kth
         sub = vals if len(short) == len(vals) else vals[short]
@@ -171,8 +188,10 @@ def _cut(vals: np.ndarray, kth: np.ndarray, k: int) -> np.ndarray:
     return take
 
 
-def _many_ties(score: np.ndarray) -> bool:
-    """Whether ``score`` holds runs of equal values (more than a sixteenth of a 4,096-value
-    sample repeats one before it): then each row's ``k``-th best is found by a sort."""
+def _run_share(score: np.ndarray) -> float:
+    """The share of ``score`` its most repeated value holds, read on a 4,096-value sample (0
+    when none repeats): a row of ``w`` pairs holds runs of about ``share * w`` equal scores."""
     sample = score[:: max(1, len(score) // 4096)]
-    return len(np.unique(sample)) * 16 < len(sample) * 15
+    counts = np.unique(sample, return_counts=True)[1]
+    most = int(counts.max(initial=0))
+    return most / len(sample) if most > 1 else 0.0
