@@ -290,9 +290,9 @@ def test_thinned_runs_of_equal_scores_keep_the_optimum_the_order_and_the_ranks(s
     """With the runs of equal scores at the thresholds always thinned by key (TIE_SLACK so
     low that the plain listing gives up at once): the optimum is scipy's, a permutation that
     carries the ranks along gives the same pairs, and ranks are exact."""
-    import mentormatch.solvers.dense.passes as passes
+    import mentormatch.solvers.dense.candidates as candidates
 
-    monkeypatch.setattr(passes, "TIE_SLACK", -10**9)
+    monkeypatch.setattr(candidates, "TIE_SLACK", -10**9)
     rng = np.random.default_rng(seed)
     n, m = int(rng.integers(5, 50)), int(rng.integers(3, 30))
     s = rng.integers(-1, int(rng.integers(2, 5)), (n, m)) / 2.0

@@ -2,7 +2,7 @@
 fused check (:func:`~mentormatch.solvers.dense.check.check_face`: the pass, the filter, the
 integer gains, the tight join), the candidates on thinned ties (``_few_ties_compiled``) and
 each mentee's best candidates (``best_of_rows`` in
-:func:`~mentormatch.solvers.dense.passes.best_per_mentee`) give what the numpy steps they
+:func:`~mentormatch.solvers.dense.candidates.best_per_mentee`) give what the numpy steps they
 replace give, to the bit: on random prices (violators of both kinds, infinite prices, chosen
 pairs), on whole solves (both layouts, forbidden cells as a mask or as ``-inf``, capacities and
 demands of 0, few candidates so that rounds add violators), and on the candidates' selection.
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from mentormatch import _native
 from mentormatch.pairs import DenseRows
 from mentormatch.solvers.base import SolverOptions
-from mentormatch.solvers.dense import check, passes, solve_dense
+from mentormatch.solvers.dense import candidates, check, passes, solve_dense
 from mentormatch.solvers.dense.held import among_chosen, with_tight
 from mentormatch.solvers.ties import integer_gain
 
@@ -75,14 +75,14 @@ def test_a_solve_with_the_compiled_passes_is_the_numpy_steps_solve(case, as_mask
     options = SolverOptions(top_k=1 if thin else top_k)
     with pytest.MonkeyPatch.context() as mp:
         if thin:
-            mp.setattr(passes, "TIE_SLACK", 0)
+            mp.setattr(candidates, "TIE_SLACK", 0)
         mp.setattr(check, "assign_kernel", lambda: None)
-        mp.setattr(passes, "assign_kernel", lambda: None)
+        mp.setattr(candidates, "assign_kernel", lambda: None)
         want = _record(*solve_dense(_rows(s, f, layout, as_mask), cap, demand=dem,
                                     mentee_rank=ri, mentor_rank=rj, options=options))
         mp.undo()
         if thin:
-            mp.setattr(passes, "TIE_SLACK", 0)
+            mp.setattr(candidates, "TIE_SLACK", 0)
         got = _record(*solve_dense(_rows(s, f, layout, as_mask), cap, demand=dem, mentee_rank=ri,
                                    mentor_rank=rj, options=options))
     assert got == want
@@ -91,7 +91,7 @@ def test_a_solve_with_the_compiled_passes_is_the_numpy_steps_solve(case, as_mask
 @settings(max_examples=150, deadline=None)
 @given(tied_cases(), st.booleans(), st.integers(1, 12))
 def test_the_thinned_ties_compiled_are_the_numpy_passes(case, as_mask, limit):
-    """:func:`~mentormatch.solvers.dense.passes.with_few_ties` and the filter after it, in
+    """:func:`~mentormatch.solvers.dense.candidates.with_few_ties` and the filter after it, in
     numpy and compiled: the same pairs in the same order, scores, tie counts and key limits,
     for thresholds on the scores' levels (many ties), between them, or infinite."""
     s, f, cap, dem, ri, rj, layout, rng = case
@@ -100,8 +100,8 @@ def test_the_thinned_ties_compiled_are_the_numpy_passes(case, as_mask, limit):
     low = np.maximum(np.floor(rng.random(n) * 4) / 4, np.nextafter(0.0, 1.0))
     low[rng.random(n) < 0.2] += 0.1
     low[rng.random(n) < 0.1] = np.inf
-    got = passes._few_ties_compiled(walk, low, (ri, rj), limit, cap)
-    i, j, ties, top = passes.with_few_ties(walk, low, (ri, rj), limit)
+    got = candidates._few_ties_compiled(walk, low, (ri, rj), limit, cap)
+    i, j, ties, top = candidates.with_few_ties(walk, low, (ri, rj), limit)
     keep = (cap[j] > 0) & walk.allowed(i, j)
     i, j = i[keep], j[keep]
     for a, b in zip(got, (i, j, walk.at(i, j), ties, top)):
@@ -179,9 +179,9 @@ def test_each_mentees_best_by_a_heap_are_the_sorts_pairs(n, m, levels, limit, se
     i, j = i[order].astype(np.int64), j[order].astype(np.int64)
     s = (np.floor(rng.random(len(i)) * levels) / levels + 0.1 if levels else rng.random(len(i)))
     ranks = (rng.permutation(n), rng.permutation(m))
-    got = passes.best_per_mentee(i, j, s, ranks, limit, m)
+    got = candidates.best_per_mentee(i, j, s, ranks, limit, m)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(passes, "assign_kernel", lambda: None)
-        want = passes.best_per_mentee(i, j, s, ranks, limit, m)
+        mp.setattr(candidates, "assign_kernel", lambda: None)
+        want = candidates.best_per_mentee(i, j, s, ranks, limit, m)
     for a, b in zip(got, want):
         np.testing.assert_array_equal(a, b)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from mentormatch.pairs import DenseRows
 from mentormatch.solvers import ties_unit
-from mentormatch.solvers.dense import passes, solve_dense
+from mentormatch.solvers.dense import candidates, solve_dense
 from mentormatch.solvers.dense.held import among_chosen
 from mentormatch.solvers.keys import member
 from mentormatch.solvers.ties import key_bits, pair_key
@@ -52,7 +52,7 @@ def digest(problem, sol) -> str:
 
 #: (seed, n, m, levels, forbidden share, largest capacity, offsets) -> digest on main
 #: (9ef0840), C and F layouts alike: 1,000 x 250 in 4 levels cuts every row to 32 candidates;
-#: 1,200 x 300 in 2 levels thins the ties (:func:`~mentormatch.solvers.dense.passes.with_few_ties`)
+#: 1,200 x 300 in 2 levels thins the ties (:func:`~mentormatch.solvers.dense.candidates.with_few_ties`)
 MAIN = {
     (0, 1000, 250, 4, 0.01, 4, False): "08a2986ece2c6522",
     (1, 1200, 300, 2, 0.01, 4, False): "e0ebb07f20c3bd01",
@@ -110,12 +110,11 @@ def test_rows_and_columns_permuted_with_their_ranks_give_the_same_pairs(case, rn
 
 @settings(max_examples=60, deadline=None)
 @given(tied_matrices())
-def test_candidates_by_sort_or_top_k_and_pick_compiled_or_not_give_the_same_answer(case):
+def test_candidates_compiled_or_not_and_pick_compiled_or_not_give_the_same_answer(case):
     s, f, cap, ri, rj = case
+    p1, a = _solve(s, f, cap, ri, rj)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(passes, "_few_levels", lambda s: True)
-        p1, a = _solve(s, f, cap, ri, rj)
-        mp.setattr(passes, "_few_levels", lambda s: False)
+        mp.setattr(candidates, "assign_kernel", lambda: None)  # numpy's candidates (top_k)
         p2, b = _solve(s, f, cap, ri, rj)
         mp.setattr(ties_unit, "PICK_PAIRS", -1)  # the rule's own second flows on OR-Tools
         p3, c = _solve(s, f, cap, ri, rj)
@@ -162,7 +161,7 @@ def test_the_helpers_agree_with_what_they_replace(seed, size):
     ri, rj = rng.integers(0, 1 << 20, size), rng.integers(0, 1 << 16, size)
     key = pair_key(ri, rj)
     for top in (key, key - np.uint64(1), key ^ np.uint64(1), rng.integers(0, 1 << 63, size).astype(np.uint64)):
-        np.testing.assert_array_equal(passes._key_at_most(ri, rj, top), key <= top)
+        np.testing.assert_array_equal(candidates._key_at_most(ri, rj, top), key <= top)
     n, m = 50, 40
     ki = np.sort(rng.choice(n, rng.integers(0, n + 1), replace=False))
     kj = rng.integers(0, m, len(ki))

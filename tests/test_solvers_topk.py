@@ -83,7 +83,7 @@ def test_the_callers_other_tie_rules_are_an_order_of_the_pairs(seed, monkeypatch
     ``per_row`` most violating pairs, ties by column, over blocks of rows): the pairs of the
     brute force of each rule, on scores of few levels (long runs of ties)."""
     from mentormatch.solvers import sparse
-    from mentormatch.solvers.dense.passes import best_per_mentee, tie_key
+    from mentormatch.solvers.dense.candidates import best_per_mentee, tie_key
 
     rng = np.random.default_rng(seed)
     n, m = 40, 30

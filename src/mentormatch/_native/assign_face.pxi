@@ -1,7 +1,7 @@
 # (included by assign.pyx: the dense path's passes over a face of ties in C: the check,
 # integer gains and tight join fused (:func:`mentormatch.solvers.dense.check.check_face`), and
 # the candidates on thinned ties and each mentee's best of them
-# (:func:`mentormatch.solvers.dense.passes.with_few_ties`, ``best_per_mentee``);
+# (:func:`mentormatch.solvers.dense.candidates.with_few_ties`, ``best_per_mentee``);
 # the module's imports are in scope)
 from libc.math cimport rint
 from libc.stdint cimport uint64_t
@@ -218,9 +218,9 @@ cdef inline bint _worse(double sa, uint64_t ka, Py_ssize_t pa, double sb, uint64
 def best_of_rows(const int64_t[::1] i, const int64_t[::1] j, const double[::1] s,
                  const int64_t[::1] rank_i, const int64_t[::1] rank_j, Py_ssize_t limit,
                  Py_ssize_t n):
-    """Which pairs :func:`mentormatch.solvers.dense.passes.best_per_mentee` keeps: every pair
+    """Which pairs :func:`mentormatch.solvers.dense.candidates.best_per_mentee` keeps: every pair
     of a mentee with at most ``limit``, else the mentee's first ``limit`` by score
-    (descending), then :func:`~mentormatch.solvers.dense.passes.tie_key` of the ranks, then
+    (descending), then :func:`~mentormatch.solvers.dense.candidates.tie_key` of the ranks, then
     position: a heap of ``limit`` per mentee, where numpy sorted every pair of those mentees by
     key, by score and by mentee (1,000 x 250 in 4 levels, 62,000 pairs: 6.7 ms, its key's sort
     3.8). Scores are numbers (no NaN). Returns a uint8 per pair."""
@@ -292,7 +292,7 @@ def best_of_rows(const int64_t[::1] i, const int64_t[::1] j, const double[::1] s
 def few_ties_count(const double[:, :] s, bint by_mentor, const double[::1] low):
     """Per mentee, how many cells score above ``low`` and how many equal it (every cell, as
     stored), in one pass in memory order: the counts of
-    :func:`mentormatch.solvers.dense.passes.with_few_ties`' first two passes."""
+    :func:`mentormatch.solvers.dense.candidates.with_few_ties`' first two passes."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j
     if low.shape[0] != n:
         raise ValueError("few_ties_count: one threshold per mentee")
@@ -321,10 +321,10 @@ def few_ties_pairs(const double[:, :] s, const unsigned char[:, :] forbid, bint 
                    bint by_mentor, const double[::1] low, const uint64_t[::1] top,
                    const int64_t[::1] cap, const int64_t[::1] rank_i, const int64_t[::1] rank_j,
                    Py_ssize_t n_above, Py_ssize_t n_tied):
-    """The candidates of :func:`mentormatch.solvers.dense.passes.with_few_ties` and the
+    """The candidates of :func:`mentormatch.solvers.dense.candidates.with_few_ties` and the
     filter after it (open mentors, ``cap > 0``; not forbidden), in one pass in memory order:
     first every cell above ``low``, then the cells equal to it whose
-    :func:`~mentormatch.solvers.dense.passes.tie_key` is at most ``top`` of their mentee,
+    :func:`~mentormatch.solvers.dense.candidates.tie_key` is at most ``top`` of their mentee,
     each in the pass's order, as the numpy passes list them. ``n_above``, ``n_tied``: the
     counts of :func:`few_ties_count` (room enough). Returns ``(i, j, score)``."""
     cdef Py_ssize_t n = s.shape[0], m = s.shape[1], i, j, a, b, outer, inner, ka = 0, kt = 0

@@ -1,7 +1,7 @@
 """Each mentee's ``k`` best pairs: one selection, one tie rule, for every caller (a source's
 ``best(k)``, the engine's violators per mentee, a baseline's bound, the fallbacks' picks,
 :func:`mentormatch.scoring.candidate_top_k`, the dense passes' candidates
-:func:`mentormatch.solvers.dense.passes.best_per_mentee`).
+:func:`mentormatch.solvers.dense.candidates.best_per_mentee`).
 
 **The rule.** A mentee keeps its pairs scoring above its ``k``-th best score, then those tied
 with it in the order of their positions, up to ``k`` (all of a mentee with at most ``k``): the

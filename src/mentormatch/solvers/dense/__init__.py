@@ -88,7 +88,8 @@ from ..ties import TIGHT_GAIN, canonical, integer_gain
 from .check import check_above_low, check_face, check_pass
 from .flow import round_flow
 from .held import among_chosen, complete_rows, every_eligible_pair, with_tight
-from .passes import GROUPS_PER_SLOT, Walk, above, all_pairs, thresholds, tie_key
+from .candidates import above, all_pairs, tie_key
+from .passes import GROUPS_PER_SLOT, Walk, thresholds
 
 log = logging.getLogger(__name__)
 

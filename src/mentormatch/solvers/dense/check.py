@@ -68,7 +68,7 @@ def _above_low(walk: Walk, u, p, low, cap: np.ndarray, floor: float):
 
 def check_above_low(walk: Walk, u, p, low, i, j, s, chosen, cap: np.ndarray, floor: float = 0.0):
     """:func:`check_pass` without the pass: every pair outside the ones worked on (``i, j, s``)
-    scores at most ``low`` of its mentee (see :func:`~mentormatch.solvers.dense.passes.above`), so its reduced gain is at most
+    scores at most ``low`` of its mentee (see :func:`~mentormatch.solvers.dense.candidates.above`), so its reduced gain is at most
     ``(low_i - u_i) - p_j``, and only the cells where that is positive can violate: mentees
     sorted by ``low - u``, each open mentor gets the prefix above its price. The pairs worked
     on and not chosen are checked as they are. None when those cells are too many (more than
