@@ -164,7 +164,9 @@ def _fair_note(n, m, fair) -> str:
     if not fair:
         return ""
     g = lambda k: "n/a" if fair.get(k) is None else f"{fair[k]:,.4f}"
-    return (f"(c) at {n:,} x {m:,}: {fair['pairs']:,} pairs, at most {fair.get('count_bound')} "
+    most = fair.get("count_bound")
+    return (f"(c) at {n:,} x {m:,}: {fair['pairs']:,} pairs, at most "
+            f"{'n/a' if most is None else f'{most:,}'} "
             f"possible; worst pair {g('worst')}, at most {g('threshold_bound')} with that many "
             f"pairs; total {g('total_bound')} at most with both (count proven: "
             f"{fair.get('count_proven')}).")
@@ -246,8 +248,19 @@ def write_section(path, lines, notes, loads, args):
             "`pair()` in its own process, the whole call timed; peers on the full model with "
             "the same time limit (a size written NxM@T has its own limit of T s). Peak memory "
             "is that process's (a process past --memory-cap, 8 GiB, is stopped and its row says "
-            "so). A status \"feasible (time limit)\" is an answer the time limit cut short. "
+            "so). A status \"feasible (time limit)\" is an answer the time limit cut short "
+            "(`certificate[\"timed_out\"]`): on a loaded machine, read it as the load's, not the "
+            "method's. "
             f"Load averages (1, 5, 15 min) at the start and after each size: {'; '.join(loads)}.",
+            "", "The peers hold every pair at every size (`pipeline.LARGE_PAIRS` raised in their "
+            "process): 4.5 M pairs at 3,000 x 1,500. `--solvers cpsat` (or `highs-full`) runs "
+            "one alone, e.g. under `/usr/bin/time -v` to check its memory first. A peer's answer "
+            "that its time limit cut short may be the library's own fallback (the budget plan's "
+            "flow, or the locks alone), not the peer's: the notes under the table name it. "
+            "Programme (c), max-min, is lexicographic: the most pairs, then the best worst pair "
+            "among them, then the best total; \"optimal\" rests on a bound for each, proven by "
+            "certified flows over every pair (`certificate[\"count_bound\"]`, "
+            "`[\"threshold_bound\"]` and `bound`); the notes give the three.",
             "", *lines, "", *(f"- {note}" for note in notes), ""]
     replace_section(path, BEGIN, END, body)
 

@@ -66,7 +66,8 @@ def test_pair_keeps_the_same_fields_on_every_source(org, monkeypatch, source, pr
     assert result.data is rec  # the compatibility view is the record itself
     _check_views_agree(rec)
     expected = EVERY_PATH | PAIR | (COMPLETE if source == "complete" else SCALE)
-    optional = {"framework", "bonus", "demand", "load", "locked"}  # None where not used
+    # None where not used (time_limit: where the rules set none, the default)
+    optional = {"framework", "bonus", "demand", "load", "locked", "time_limit"}
     assert expected - optional <= set(rec) <= expected | optional
     # the fields mean what they say on every source
     assert rec.scale_path == (source != "complete")

@@ -155,8 +155,8 @@ def solve_above_threshold(scorer, data: dict, solve, options, what: str, *, sour
     pair (``every()``, which refuses when they do not fit). The tries share the deadline of
     ``options`` (:class:`~mentormatch.solvers.SolverOptions`: its ``time_limit``, default
     ``SEARCH_TIME_LIMIT``, as CP-SAT's tries are a search; from its ``started``, ``pair()``'s
-    call); when it passes before a proof, the last try's answer (it meets every constraint) is returned "feasible", with the survey's bounds
-    over every pair (:func:`stopped_bounds`). The
+    call); when it passes before a proof, the last try's answer (it meets every constraint) is
+    returned "feasible", with the survey's bounds over every pair (:func:`stopped_bounds`). The
     certificate's ``held`` records the threshold, the pairs held, ``U`` and the eligible pairs.
 
     ``beyond(survey)``, when given, answers instead of a refusal: where the next try's pairs (or

@@ -5,8 +5,9 @@ fraction) are in :mod:`mentormatch.solvers.cpsat_model`; this module solves it.
 
 Determinism: one search worker (``num_workers=1``) and ``random_seed = options.seed``, so
 the same inputs give the same pairs, unless the time limit (``options.time_limit``, default
-:data:`~mentormatch.solvers.base.SEARCH_TIME_LIMIT`, 60 s: CP-SAT is a search) stops it first, in which case the status is ``"feasible"`` and the result depends
-on the machine's speed. One worker was chosen over ``interleave_search`` because the target
+:data:`~mentormatch.solvers.base.SEARCH_TIME_LIMIT`, 60 s: CP-SAT is a search) stops it
+first, in which case the status is ``"feasible"`` and the result depends on the machine's
+speed. One worker was chosen over ``interleave_search`` because the target
 machines have two cores and the instances that need CP-SAT are small; it keeps runs reproducible.
 
 ``coverage_first`` is lexicographic, in two solves: maximise the number of matched mentees,
@@ -128,8 +129,9 @@ def solve_cpsat(problem: AssignmentProblem, options: SolverOptions | None = None
     ----------
     problem : AssignmentProblem
     options : SolverOptions, optional
-        ``seed`` (CP-SAT's random seed), ``time_limit`` in seconds (default 60, ``SEARCH_TIME_LIMIT``; shared by the
-        two solves of ``coverage_first``), ``progress`` (CP-SAT's log).
+        ``seed`` (CP-SAT's random seed), ``time_limit`` in seconds (default 60,
+        ``SEARCH_TIME_LIMIT``; shared by the two solves of ``coverage_first``), ``progress``
+        (CP-SAT's log).
     bonus : ndarray, optional
         One number per pair, in the objective only (:mod:`mentormatch.pipeline.bonus`): the
         total maximised is ``score + bonus``, every constraint reads the plain scores. The

@@ -110,11 +110,11 @@ def solve_leximin(problem: AssignmentProblem, options: SolverOptions | None = No
     -------
     Solution
         ``status`` ``"optimal"`` when every step was proven, ``"feasible"`` when the time limit
-        stopped it (``options.time_limit``; default ``SEARCH_TIME_LIMIT``, 60 s, for the whole CP-SAT sequence, none
-        for the flows of plain problems); the
-        certificate holds ``levels`` (score -> number of chosen pairs, ascending), ``solves``
-        (CP-SAT solves, or min-cost flows on plain problems, which also report ``max_flows``
-        and ``path_searches``), ``matched`` and ``proven_below`` (when stopped early: the
+        stopped it (``options.time_limit``; default ``SEARCH_TIME_LIMIT``, 60 s, for the whole
+        CP-SAT sequence, none for the flows of plain problems); the certificate holds
+        ``levels`` (score -> number of chosen pairs, ascending), ``solves`` (CP-SAT solves,
+        or min-cost flows on plain problems, which also report ``max_flows`` and
+        ``path_searches``), ``matched`` and ``proven_below`` (when stopped early: the
         counts of the levels below this score are proven optimal).
 
     Examples

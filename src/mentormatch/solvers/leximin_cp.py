@@ -7,8 +7,8 @@ for ``r = 1, 2, ...`` minimise ``c_r`` (the chosen pairs at the ``r``-th distinc
 the current solution does not use is fixed at 0 without a solve. Each solve is an
 NP-hard-in-general CP-SAT proof: meant for small instances (tens of mentees). The time limit
 (default ``SEARCH_TIME_LIMIT``, 60 s, for the whole sequence) is the only stop: when it ends a
-solve, or passes before the next, the answer is ``"feasible"`` with the levels proven so far (``proven_below``) and
-``certificate["timed_out"]``.
+solve, or passes before the next, the answer is ``"feasible"`` with the levels proven so far
+(``proven_below``) and ``certificate["timed_out"]``.
 
 The levels are the scores at :func:`~mentormatch.solvers.cpsat_model.objective_scale`'s ``S``
 (exact when a power of ten up to ``10**6`` makes them whole, else in the engine's unit: scores

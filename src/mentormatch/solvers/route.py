@@ -73,8 +73,9 @@ pricing rounds (``relax.MAX_PRICING_ROUNDS``), pairs priced by the branching
 single-threaded with a fixed seed, and is deterministic given its options. So the same inputs
 give the same pairs on a quiet or a loaded machine. The time limit is the outer stop only
 (``time_limit``; by default :data:`~mentormatch.solvers.base.SEARCH_TIME_LIMIT`, 60 s, since a
-search has no bound on its time that its size gives): when it ends any part of the work, the message says ``"stopped at the time limit"``, and only then
-may the answer differ from one machine (or one run) to another.
+search has no bound on its time that its size gives): when it ends any part of the work, the
+message says ``"stopped at the time limit"``, and only then may the answer differ from one
+machine (or one run) to another.
 """
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ import numpy as np
 
 from ..errors import InfeasibleError, TimeLimitError
 from . import balanced, floors, inner, lagrange, scorefloors
-from .base import OPTIMAL_GAP, SEARCH_TIME_LIMIT, AssignmentProblem, SolverOptions, finish, gap_message
+from .base import (OPTIMAL_GAP, SEARCH_TIME_LIMIT, AssignmentProblem, SolverOptions, finish,
+                   gap_message)
 from .dualised import better_of, by_lagrange
 from .linear import LinearModel
 from .sources import ArraySource, block_scorer, n_pairs
