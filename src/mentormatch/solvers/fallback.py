@@ -186,6 +186,11 @@ def flow_on_candidates(run, cand) -> np.ndarray | None:
     return repair(run, cand, on)
 
 
+#: :func:`known_feasible`'s origins as :func:`stopped_answer`'s message names them
+_ANSWER = {"plain flow": "the plain flow's assignment", "budget plan's flow": "the budget plan's flow",
+           "locks only": "the locks alone"}
+
+
 def stopped_answer(problem: AssignmentProblem, goal: AssignmentProblem, started: float,
                    solver: str, limit: float, error: Exception, what: str) -> Solution:
     """The answer of a search that the time limit stopped before it found an assignment
@@ -201,7 +206,7 @@ def stopped_answer(problem: AssignmentProblem, goal: AssignmentProblem, started:
         raise error
     chosen, origin = found
     message = (f"stopped at the time limit ({limit:g} s) {what} before an assignment was found: "
-               f"the {origin}'s assignment, which meets every constraint, not proven optimal")
+               f"{_ANSWER[origin]}, which meets every constraint, not proven optimal")
     cert = {"method": f"{origin} (the time limit stopped {solver})", "fallback": origin,
             "timed_out": True, "message": message}
     return finish(goal, chosen, "feasible", started, solver, bound=no_solve_bound(goal),
