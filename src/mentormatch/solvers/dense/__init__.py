@@ -53,11 +53,12 @@ may be tight (reduced gain above ``TIGHT_GAIN`` quanta) are read in integers: a 
 is a violator after all (another round), the tight ones join, and the tie rule
 (:mod:`mentormatch.solvers.ties`) picks among the optima the one of least key sum over the
 ranks: the pair() sources pick the same (the rule works on the pairs that can be in an
-optimum: :data:`mentormatch.solvers.ties.FACE_ONLY`). On scores in few levels every top-level
-cell is tight, so the check's pass, its filter, the integer gains and the tight pairs' join
-are one compiled pass where built (:func:`.check.check_face`; 5,000 x 1,250 in 4 levels, 1.5
-million tight pairs: 26-33 ms against 78-81 for the numpy steps, the same pairs to the bit). So permuting the matrix's rows and
-columns (with the ranks) gives the same pairs. Indices in and out are the caller's.
+optimum: :data:`mentormatch.solvers.ties.FACE_ONLY`). So permuting the matrix's rows and
+columns (with the ranks) gives the same pairs. Indices in and out are the caller's. On scores
+in few levels every top-level cell is tight, so the check's pass, its filter, the integer
+gains and the tight pairs' join are one compiled pass where built
+(:func:`.check.check_face`; 5,000 x 1,250 in 4 levels, 1.5 million tight pairs: 26-33 ms
+against 78-81 for the numpy steps, the same pairs to the bit).
 
 Small matrices
 --------------
