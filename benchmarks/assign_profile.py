@@ -10,16 +10,14 @@
 The instance is exactly the one of the "mentormatch assign(flow)" row of ``benchmarks/run.py``
 (its ``uniform_problem`` and ``w_mm_assign`` / ``w_scipy`` workers are imported, not copied):
 uniform random scores, 1% of pairs forbidden, the same capacity for every mentor, seed 1.
-Each measurement runs in its own subprocess, so its peak RSS (``ru_maxrss``) is its alone.
+Each measurement runs in its own subprocess, on the benchmarks' harness (``harness.measure``, this
+script's ``--worker``), so its peak RSS (``ru_maxrss``, read as the worker returns) is its alone.
 With ``--src DIR`` (the ``src`` directory of another checkout, e.g. the commit before a change)
 the two are run alternately, so a busy machine slows both alike; compare the best times.
 """
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,9 +29,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import problems  # noqa: E402  (the speed section's instances)
 import speed_workers  # noqa: E402  (its workers)
-from rss import peak_rss_mb  # noqa: E402
-
-MARK = "@@PROFILE@@ "
+from harness import measure as run_worker, worker_main  # noqa: E402
 
 
 def _profile(spec) -> dict:
@@ -58,29 +54,25 @@ def _profile(spec) -> dict:
     return {"time": elapsed}
 
 
-WORKERS = {"assign": speed_workers.w_mm_assign, "scipy": speed_workers.w_scipy, "profile": _profile}
+def _from_src(work):
+    """``work`` run on the mentormatch under ``spec["src"]`` when the spec names one: that
+    directory first on ``sys.path`` before anything imports mentormatch."""
+    def run(spec):
+        if spec.get("src"):
+            sys.path.insert(0, spec["src"])
+        return work(spec)
+    return run
 
 
-def worker(spec_json: str) -> int:
-    spec = json.loads(spec_json)
-    if spec.get("src"):  # before anything imports mentormatch
-        sys.path.insert(0, spec["src"])
-    out = WORKERS[spec["kind"]](spec)
-    out["peak_rss_mb"] = peak_rss_mb()
-    sys.stdout.write("\n" + MARK + json.dumps(out, default=float) + "\n")
-    return 0
+WORKERS = {"assign": _from_src(speed_workers.w_mm_assign), "scipy": speed_workers.w_scipy, "profile": _profile}
 
 
 def measure(spec: dict) -> dict:
-    env = dict(os.environ, PYTHONPATH=spec.get("src") or str(ROOT / "src"))
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-                          capture_output=True, text=True, env=env, cwd=str(ROOT))
-    if spec["kind"] == "profile":
-        sys.stderr.write(proc.stderr)
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    raise RuntimeError(f"worker failed (exit {proc.returncode}):\n{proc.stderr[-2000:]}")
+    """One measurement in its own process (the profile's printout on this process's stderr)."""
+    out = run_worker(spec, script=Path(__file__).resolve(), show_stderr=spec["kind"] == "profile")
+    if out["status_run"] != "ok":
+        raise RuntimeError(f"worker failed: {out.get('trace') or out['error']}")
+    return out
 
 
 def main(argv=None) -> int:
@@ -94,7 +86,7 @@ def main(argv=None) -> int:
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        return worker(args.worker)
+        return worker_main(WORKERS, args.worker)
     (n, m, c, _), = problems.parse_sizes(args.size)
     base = {"n": n, "m": m, "c": c, "seed": args.seed}
     print(f"instance: {n:,} mentees x {m:,} mentors, capacity {c}, 1% forbidden, seed {args.seed}")

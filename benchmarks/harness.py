@@ -1,6 +1,7 @@
-"""The harness of ``run.py``: each measurement in its own subprocess (``run.py --worker``), so
-that its peak memory (``ru_maxrss``) is its alone and a timeout or crash is recorded, never
-silently dropped; and the description of the machine that a report states."""
+"""The benchmarks' harness: each measurement in its own subprocess (a script's ``--worker``
+option: ``run.py``'s by default, ``scale.py``'s and ``assign_profile.py``'s too), so that its
+peak memory is its alone (``rss.py``) and a timeout or crash is recorded, never silently
+dropped; and the description of the machine that a report states."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -15,11 +16,12 @@ import traceback
 from pathlib import Path
 from typing import Callable
 
-from rss import TreeRss, child_peak_rss_mb, peak_rss_mb
+from rss import TreeRss
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-#: the script whose ``--worker`` option runs one measurement (:func:`worker_main`)
+#: the script whose ``--worker`` option runs one measurement (:func:`worker_main`) unless
+#: :func:`measure` names another
 WORKER_SCRIPT = HERE / "run.py"
 MARK = "@@RESULT@@ "
 #: mentor-match 7.0.1 and matching 1.4.3 both install a top-level package named ``matching``;
@@ -43,7 +45,9 @@ def log(msg: str):
 
 def worker_main(workers: dict, spec_json: str) -> int:
     """In the subprocess: run ``workers[spec["kind"]](spec)`` and print its result after
-    :data:`MARK`, with the process's peak memory (its own, its children's, its tree's)."""
+    :data:`MARK`, with the process's peak memory (its own, its children's, its tree's) read as
+    the worker returns, or those the worker read itself before (``TreeRss.current().peaks()``:
+    a worker that does more after the call it measures)."""
     spec = json.loads(spec_json)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 1000))
     with TreeRss() as tree:
@@ -53,19 +57,21 @@ def worker_main(workers: dict, spec_json: str) -> int:
         except BaseException as exc:  # noqa: BLE001 -- MemoryError, RecursionError: recorded, not fatal
             out = {"status_run": "error", "error": f"{type(exc).__name__}: {str(exc)[:200]}",
                    "trace": traceback.format_exc()[-1500:]}
-    out["peak_rss_mb"] = peak_rss_mb()
-    out["child_peak_rss_mb"] = child_peak_rss_mb()
-    out["tree_peak_rss_mb"] = tree.peak_mb
+    for key, value in tree.peaks().items():
+        out.setdefault(key, value)
     sys.stdout.write("\n" + MARK + json.dumps(out, default=float) + "\n")
     sys.stdout.flush()
     return 0
 
 
-def measure(spec: dict, timeout: float, mem_limit: int | None = None,
-            progress: Callable[[str], str] | None = None) -> dict:
-    """Run one worker in a subprocess; the result dict always has ``status_run``. ``progress``:
-    what a worker that timed out had done, read from its stderr, added to the error."""
-    cmd = [sys.executable, str(WORKER_SCRIPT), "--worker", json.dumps(spec)]
+def measure(spec: dict, timeout: float | None = None, mem_limit: int | None = None,
+            progress: Callable[[str], str] | None = None, script: Path = WORKER_SCRIPT,
+            show_stderr: bool = False) -> dict:
+    """Run one worker in a subprocess (``script --worker``); the result dict always has
+    ``status_run``. ``progress``: what a worker that timed out had done, read from its stderr,
+    added to the error; ``show_stderr``: the worker's stderr (its log, a profile) goes to this
+    process's as it comes instead (then an error's message has no tail of it)."""
+    cmd = [sys.executable, str(script), "--worker", json.dumps(spec)]
 
     def limit():
         if mem_limit:
@@ -77,8 +83,8 @@ def measure(spec: dict, timeout: float, mem_limit: int | None = None,
     path = [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), MPLBACKEND="Agg")
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              preexec_fn=limit, env=env, cwd=str(ROOT))
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None if show_stderr else subprocess.PIPE,
+                              text=True, timeout=timeout, preexec_fn=limit, env=env, cwd=str(ROOT))
     except subprocess.TimeoutExpired as exc:
         err = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         done = progress(err) if progress else ""

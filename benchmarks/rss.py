@@ -1,9 +1,15 @@
 """Peak resident memory, as the benchmarks report it: a process's own peak (``ru_maxrss``), its
-children's, and the process tree's at one instant (:class:`TreeRss`, sampled)."""
+children's, and the process tree's at one instant (:class:`TreeRss`, sampled).
+
+A worker's three peaks are read when its measurement ends (:meth:`TreeRss.peaks`): by
+``harness.worker_main`` after the worker returns, or earlier by a worker that does more after
+the call it measures (``scale.py``: the cost of a block, a second ``prepare``, after ``pair()``),
+from the one sampler running in the process (:meth:`TreeRss.current`)."""
 from __future__ import annotations
 
 import os
 import resource
+from typing import ClassVar
 
 
 def peak_rss_mb() -> float:
@@ -22,10 +28,14 @@ class TreeRss:
     child's own peaks (ru_maxrss) overstated it by about 70 %: the two peaks come at different
     times, and a forked child shares its parent's pages until they are written."""
 
+    #: the sampler entered in this process and not yet left (``harness.worker_main``'s), if any
+    running: ClassVar["TreeRss | None"] = None
+
     def __init__(self, interval: float = 0.02):
         import threading
 
         self.peak_kb = 0
+        self._started = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
 
@@ -62,15 +72,38 @@ class TreeRss:
             self.peak_kb = max(self.peak_kb, total)
             self._stop.wait(interval)
 
+    @classmethod
+    def current(cls) -> "TreeRss":
+        """The sampler running in this process (``harness.worker_main``'s), else a new one (a
+        worker called in the caller's process, as the tests do): a worker that reads its peaks
+        early reads them from the sampler that measures it, not from a second one beside it."""
+        return cls.running or cls()
+
     def __enter__(self):
-        if os.path.exists("/proc/self/status"):
+        if not self._started and not self._stop.is_set() and os.path.exists("/proc/self/status"):
+            self._started = True
             self._thread.start()
+        if TreeRss.running is None:
+            TreeRss.running = self
         return self
 
     def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        """Stop sampling: :attr:`peak_mb` keeps what it had read until now."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
+        if TreeRss.running is self:
+            TreeRss.running = None
+
+    def peaks(self) -> dict:
+        """The three peaks a result keeps, in MB, read at this instant (the sampler stopped
+        first): the process's own (``ru_maxrss``), its children's, and the tree's."""
+        self.stop()
+        return {"peak_rss_mb": peak_rss_mb(), "child_peak_rss_mb": child_peak_rss_mb(),
+                "tree_peak_rss_mb": self.peak_mb}
 
     @property
     def peak_mb(self) -> float:

@@ -5,8 +5,11 @@ bound pass and of exact scores, and from those a projection to a larger size on 
     python benchmarks/scale.py 100000x20000:5 200000x40000:5 --project 1000000x200000:5 \\
         --write BENCHMARKS.md
 
-Each size runs in its own subprocess (``--workers W``: its block passes on a Dask LocalCluster of
-W worker processes, counted in the tree's memory). The projection is a model, stated as one:
+Each size runs in its own subprocess, on the benchmarks' harness (``harness.measure``, this
+script's ``--worker``; ``--workers W``: its block passes on a Dask LocalCluster of W worker
+processes, counted in the tree's memory). Its peaks are read as ``pair()`` and the cluster are
+done, before the cost of a block (a second ``prepare``) is measured in the same process. The
+projection is a model, stated as one:
 
     T(w) = serial + blocks / w
 
@@ -22,15 +25,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-MARK = "@@SCALE@@ "
+
+from harness import measure, use_src, worker_main  # noqa: E402
+from rss import TreeRss  # noqa: E402
+
 #: the programme's time limit for each call: far above any size measured, so every figure is of a
 #: run to its certificate (the default, 60 s, would stop 200,000 x 40,000 part-way)
 TIME_LIMIT = 7200.0
@@ -122,7 +126,10 @@ def breakdown(r: dict) -> list[str]:
 
 
 def worker(spec: dict) -> dict:
-    sys.path.insert(0, str(ROOT / "src"))
+    """One ``pair()`` call at ``spec``'s size, timed whole, its work records and peak memory
+    (read at its end, the cluster closed: ``TreeRss.peaks``); then, with ``block_cost``, the
+    single-core cost of a block and of an exact score."""
+    use_src()
     if spec.get("verbose"):
         import logging
 
@@ -133,14 +140,13 @@ def worker(spec: dict) -> dict:
     from mentormatch import synthetic
     from mentormatch.solvers.bounded import remote
     from cells import pairs_digest, status_cell
-    from rss import TreeRss, child_peak_rss_mb, peak_rss_mb
 
     if spec.get("force_scale"):  # smoke: the scale path on a small organisation
         import mentormatch.pipeline as pl
 
         pl.LARGE_PAIRS, pl.SCORE_CACHE_PAIRS = 100, 200
     out = {}
-    with TreeRss() as tree:
+    with TreeRss.current() as tree:  # the harness's sampler (a new one when called in-process)
         cluster = client = None
         if spec.get("workers"):
             import distributed
@@ -174,17 +180,12 @@ def worker(spec: dict) -> dict:
         if client is not None:
             client.close()
             cluster.close()
-    out["tree_peak_rss_mb"] = tree.peak_mb
-    out["peak_rss_mb"] = peak_rss_mb()
-    out["child_peak_rss_mb"] = child_peak_rss_mb()
+    out.update(tree.peaks())  # read now: the cost of a block below is no part of pair()'s peak
     if spec.get("block_cost"):  # after the measurement: the cost of a block on one core
-        from threadpoolctl import threadpool_limits
-
         import mentormatch.pipeline as pl
 
         prepared = pl.prepare(mentors, mentees)
-        with threadpool_limits(limits=1, user_api="blas"):
-            out["block_cost"] = block_cost(prepared.scorer)
+        out["block_cost"] = _one_core_block_cost(prepared.scorer)
         exact = prepared.scorer
         rng = np.random.default_rng(0)
         i, j = rng.integers(0, exact.n, 400_000), rng.integers(0, exact.m, 400_000)
@@ -195,21 +196,29 @@ def worker(spec: dict) -> dict:
     return out
 
 
-def measure(spec: dict, timeout: float, verbose: bool = False) -> dict:
-    """One worker in a subprocess; ``verbose``: its log (the solve's rounds) goes to stderr."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    t = time.perf_counter()
-    try:
-        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)],
-                              stdout=subprocess.PIPE, stderr=None if verbose else subprocess.PIPE,
-                              text=True, timeout=timeout, env=env, cwd=str(ROOT))
-    except subprocess.TimeoutExpired:
-        return {"status_run": "timeout", "error": f"timed out after {timeout:.0f} s"}
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            return {"status_run": "ok", "wall": time.perf_counter() - t, **json.loads(line[len(MARK):])}
-    tail = " | ".join((proc.stderr or "").strip().splitlines()[-3:])  # (None when verbose)
-    return {"status_run": "error", "error": f"exit {proc.returncode}: {tail}"}
+def _one_core_block_cost(scorer) -> dict:
+    """:func:`block_cost` with BLAS on one thread (a task of the executor's has one core)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return block_cost(scorer)
+
+
+def w_block_cost(spec: dict) -> dict:
+    """The single-core cost of a block on a bounded scorer of ``spec``'s width (no solve)."""
+    use_src()
+    import mentormatch.pipeline as pl
+    from mentormatch import synthetic
+
+    pl.LARGE_PAIRS, pl.SCORE_CACHE_PAIRS = 100, 200  # a bounded scorer at any size
+    mentors, mentees = synthetic.organisation(n_mentees=spec["n"], n_mentors=spec["m"], seed=spec["seed"])
+    mentors["capacity"] = spec["c"]
+    return _one_core_block_cost(pl.prepare(mentors, mentees).scorer)
+
+
+#: the measurements this script's ``--worker`` runs, by their ``kind``
+WORKERS = {"pair": worker, "block cost": w_block_cost}
+SCRIPT = Path(__file__).resolve()
 
 
 def parse(text: str) -> tuple[int, int, int]:
@@ -306,17 +315,16 @@ def main(argv=None) -> int:
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        out = worker(json.loads(args.worker))
-        sys.stdout.write("\n" + MARK + json.dumps(out, default=float) + "\n")
-        return 0
+        return worker_main(WORKERS, args.worker)
     rows = []
     for text in args.sizes:
         n, m, c = parse(text)
-        spec = {"n": n, "m": m, "c": c, "seed": 1, "workers": args.workers, "verbose": args.verbose,
+        spec = {"kind": "pair", "n": n, "m": m, "c": c, "seed": 1, "workers": args.workers, "verbose": args.verbose,
                 "force_scale": args.force_scale,
                 "block_cost": not (args.workers or args.no_block_cost)}
         print(f"[scale] {n} x {m} (c={c}) ...", file=sys.stderr, flush=True)
-        r = {"n": n, "m": m, "c": c, "workers": args.workers, **measure(spec, args.timeout, args.verbose)}
+        r = {"n": n, "m": m, "c": c, "workers": args.workers,
+             **measure(spec, args.timeout, script=SCRIPT, show_stderr=args.verbose)}
         print(json.dumps({k: v for k, v in r.items() if k != "sub_markets"}, default=str), file=sys.stderr, flush=True)
         if args.breakdown and r.get("status_run") == "ok":
             print("\n".join(breakdown(r)), file=sys.stderr, flush=True)
@@ -360,22 +368,12 @@ def main(argv=None) -> int:
 
 
 def measure_cost(spec: dict, timeout: float) -> dict:
-    """The single-core cost of a block on a scorer of ``spec``'s width (no solve)."""
-    code = ("import json, sys; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
-            "from threadpoolctl import threadpool_limits\n"
-            "import mentormatch.pipeline as pl\nfrom mentormatch import synthetic\nimport scale\n"
-            "pl.LARGE_PAIRS, pl.SCORE_CACHE_PAIRS = 100, 200  # a bounded scorer at any size\n"
-            "s = json.loads(%r)\n"
-            "mentors, mentees = synthetic.organisation(n_mentees=s['n'], n_mentors=s['m'], seed=s['seed'])\n"
-            "mentors['capacity'] = s['c']\nprep = pl.prepare(mentors, mentees)\n"
-            "with threadpool_limits(limits=1, user_api='blas'):\n"
-            "    print(%r + json.dumps(scale.block_cost(prep.scorer)))\n"
-            % (str(ROOT / "src"), str(HERE), json.dumps(spec), MARK))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, cwd=str(ROOT))
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    raise RuntimeError(proc.stderr[-2000:])
+    """The single-core cost of a block on a scorer of ``spec``'s width (no solve), in its own
+    process."""
+    out = measure(dict(spec, kind="block cost"), timeout, script=SCRIPT)
+    if out["status_run"] != "ok":
+        raise RuntimeError(out.get("trace") or out["error"])
+    return out
 
 
 if __name__ == "__main__":
