@@ -7,9 +7,11 @@
     python benchmarks/assign_profile.py --size 1000x250:4 --repeat 3
     python benchmarks/assign_profile.py --repeat 5 --src /tmp/old/src   # another checkout, interleaved
 
-The instance is exactly the one of the "mentormatch assign(flow)" row of ``benchmarks/run.py``
-(its ``uniform_problem`` and ``w_mm_assign`` / ``w_scipy`` workers are imported, not copied):
-uniform random scores, 1% of pairs forbidden, the same capacity for every mentor, seed 1.
+The instance is exactly the one of the "mentormatch assign(flow)" row of the speed section of
+``benchmarks/run.py`` (``problems.uniform_problem`` and the section's workers,
+``speed_workers.w_mm_assign`` / ``w_scipy``, are imported, not copied): uniform random scores,
+1% of pairs forbidden, the same capacity for every mentor, seed 1. ``assign()``'s time is the
+speed section's minimum over its repeated warm calls in that process (``timing.py``).
 Each measurement runs in its own subprocess, on the benchmarks' harness (``harness.measure``, this
 script's ``--worker``), so its peak RSS (``ru_maxrss``, read as the worker returns) is its alone.
 With ``--src DIR`` (the ``src`` directory of another checkout, e.g. the commit before a change)

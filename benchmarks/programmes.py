@@ -8,7 +8,7 @@ on every pair, both time-limited. A process past ``--memory-cap`` (8 GiB) is sto
 row says so: CP-SAT's full model at 3,000 x 1,500 (4.5 M pairs, programme (a)) peaked at
 5.8 GiB.
 
-    python benchmarks/programmes.py 500x150 3000x1500 20000x5000@300 --time-limit 60 \
+    python benchmarks/programmes.py 500x150 3000x1500 20000x5000@300 --time-limit 60 \\
         --peers 500x150,3000x1500 --write BENCHMARKS.md
 
 (``NxM@T``: that size with its own time limit of ``T`` seconds; ``--solvers cpsat``: one peer

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmarks of mentormatch against random assignment and against its peers, in one run.
 
-    python benchmarks/run.py --write BENCHMARKS.md          # the full run (~15 minutes, 2 cores)
+    python benchmarks/run.py --write BENCHMARKS.md          # the full run (BENCHMARKS.md: its minutes)
     python benchmarks/run.py --smoke --write /tmp/b.md       # tiny sizes, seconds (used by the tests)
     python benchmarks/run.py --sizes 200x50:4,1000x250:4     # choose the speed sizes
     python benchmarks/run.py --sections speed --write BENCHMARKS.md   # refresh section 2 alone
@@ -32,7 +32,8 @@ runs them, its Markdown and its headline lines; ``report.py`` puts the blocks to
 Each section, and the headline's lines drawn from it, is a marked block of BENCHMARKS.md
 stamped with the run that measured it (date, git commit, minutes, load): ``--sections speed``
 measures and rewrites that section alone, in place, so that the speed figures can be refreshed
-on new code in a few minutes without the 17-minute whole run.
+on new code in a few minutes without the whole run (half an hour or more on 2 cores: BENCHMARKS.md's
+first paragraph states the last one's minutes).
 """
 from __future__ import annotations
 
