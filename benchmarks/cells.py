@@ -57,6 +57,12 @@ def status_cell(result) -> str:
     return result.status
 
 
+def certified_status(row) -> str:
+    """A measured row's status cell (its ``status``, from :func:`status_cell`) with
+    " (certificate holds)" where the row's certificate was checked to hold (``holds``)."""
+    return f"{row['status']}{' (certificate holds)' if row.get('holds') else ''}"
+
+
 def pairs_digest(pairs) -> str:
     """SHA-256 of the pairs (``mentee_id``, ``mentor_id``), sorted: equal answers, equal digests
     (the first 12 hex digits are the "pairs sha" the reports compare)."""

@@ -1,7 +1,28 @@
 """The instances every peer of the speed section solves, built from a seed alike for all, and the
 checks of an answer on them: the objective recomputed on the scores, each violated constraint
-counted (a peer's own claim is never taken)."""
+counted (a peer's own claim is never taken); and the people that ``pair()`` is measured on at
+scale (``scale.py``, ``run.py``'s section 5), with the switch that puts a small one on the scale
+path."""
 from __future__ import annotations
+
+
+def organisation(n: int, m: int, c: int, seed: int):
+    """``synthetic.organisation`` of ``n`` mentees and ``m`` mentors, every mentor's capacity set
+    to ``c``: (mentors, mentees)."""
+    from mentormatch import synthetic
+
+    mentors, mentees = synthetic.organisation(n_mentees=n, n_mentors=m, seed=seed)
+    mentors["capacity"] = c
+    return mentors, mentees
+
+
+def force_scale_path():
+    """``pair()`` and ``prepare()`` in this process take the scale path (a bounded scorer, the
+    bounded solve) at any size: smoke runs on small organisations, and the cost of a block
+    measured on a scorer of a few thousand rows."""
+    import mentormatch.pipeline as pl
+
+    pl.LARGE_PAIRS, pl.SCORE_CACHE_PAIRS = 100, 200
 
 
 def uniform_problem(n: int, m: int, seed: int):
@@ -83,6 +104,14 @@ def check_assignment(scores, forbidden, mentee, mentor, cap, demand=1) -> dict:
     return {"objective": float(scores[mentee, mentor].sum()), "pairs": int(len(mentee)),
             "matched_mentees": int(len(np.unique(mentee))),
             "violations": sum(violations.values()), "violation_detail": violations}
+
+
+def answer_row(checked: dict, answer) -> dict:
+    """A mentormatch answer's row: ``checked`` (its pairs checked on the scores, above) and what
+    the answer says of itself: its solver's time, its status cell (``cells.status_cell``), its gap."""
+    from cells import status_cell
+
+    return dict(checked, solver_time=answer.wall_time, status=status_cell(answer), gap=answer.gap)
 
 
 def parse_sizes(text: str) -> list[tuple[int, int, int, int]]:

@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from cells import fmt_cell, fmt_t, is_ok, status_cell
+from cells import fmt_cell, fmt_t, is_ok
 from harness import PEER_DIRS, measure_logged, use_src
-from problems import check_assignment, uniform_problem
+from problems import answer_row, check_assignment, uniform_problem
 from rss import peak_rss_mb
 
 
@@ -120,10 +120,9 @@ def w_mm_joint(spec):
                                 demand=np.full(n, 3, dtype=np.int64))
     sol = get_solver("flow")(problem, SolverOptions())
     elapsed = time.perf_counter() - t
-    out = check_assignment(q.astype(float), ~eligible, cand.mentee[sol.chosen],
-                           cand.mentor[sol.chosen], 3, demand=3)
-    out.update(time=elapsed, solver_time=sol.wall_time, status=status_cell(sol), gap=sol.gap,
-               rss_before_mb=before, source=source)
+    out = answer_row(check_assignment(q.astype(float), ~eligible, cand.mentee[sol.chosen],
+                                      cand.mentor[sol.chosen], 3, demand=3), sol)
+    out.update(time=elapsed, rss_before_mb=before, source=source)
     return out
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 
-from cells import fmt_t, is_ok, status_cell
+from cells import certified_status, fmt_t, is_ok, status_cell
 from harness import measure_logged, use_src
+from problems import force_scale_path, organisation
 from rss import peak_rss_mb
 
 
@@ -19,13 +20,11 @@ def w_pair_scale(spec):
     use_src()
     import numpy as np
     import mentormatch.pipeline as pl
-    from mentormatch import synthetic
 
     if spec.get("force_scale"):  # smoke: the scale path on a small organisation
-        pl.LARGE_PAIRS, pl.SCORE_CACHE_PAIRS = 100, 200
+        force_scale_path()
     t = time.perf_counter()
-    mentors, mentees = synthetic.organisation(n_mentees=spec["n"], n_mentors=spec["m"], seed=spec["seed"])
-    mentors["capacity"] = spec["c"]
+    mentors, mentees = organisation(spec["n"], spec["m"], spec["c"], spec["seed"])
     out = {"generate_time": time.perf_counter() - t, "rss_before_mb": peak_rss_mb()}
     t = time.perf_counter()
     prepared = pl.prepare(mentors, mentees)
@@ -122,7 +121,7 @@ def scale_section(rows) -> list[str]:
             continue
         rnd = (f"{r['mean_score']:.3f} ({r['random_mean']:.3f}, x{r['mean_score'] / r['random_mean']:.2f})"
                if r.get("random_mean") else f"{r['mean_score']:.3f}")
-        lines.append(f"| {label} | {r['status']}{' (certificate holds)' if r.get('holds') else ''} | "
+        lines.append(f"| {label} | {certified_status(r)} | "
                      f"{fmt_t(r['prepare_time'])} | {fmt_t(r['solve_time'])} | {fmt_t(r['explain_3_time'])} | "
                      f"**{fmt_t(r['time'])}** | {_scale_peak(r)} | {r.get('rounds')}{_repaired(r)} | "
                      f"{(r.get('pairs_checked') or 0):,} | {(r.get('pairs_scored_exactly') or 0):,} | "

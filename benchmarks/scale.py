@@ -32,7 +32,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from cells import certified_status, pairs_digest, status_cell  # noqa: E402
 from harness import measure, use_src, worker_main  # noqa: E402
+from problems import force_scale_path, organisation  # noqa: E402
 from rss import TreeRss  # noqa: E402
 
 #: the programme's time limit for each call: far above any size measured, so every figure is of a
@@ -137,14 +139,10 @@ def worker(spec: dict) -> dict:
     import numpy as np
 
     import mentormatch as mm
-    from mentormatch import synthetic
     from mentormatch.solvers.bounded import remote
-    from cells import pairs_digest, status_cell
 
     if spec.get("force_scale"):  # smoke: the scale path on a small organisation
-        import mentormatch.pipeline as pl
-
-        pl.LARGE_PAIRS, pl.SCORE_CACHE_PAIRS = 100, 200
+        force_scale_path()
     out = {}
     with TreeRss.current() as tree:  # the harness's sampler (a new one when called in-process)
         cluster = client = None
@@ -156,8 +154,7 @@ def worker(spec: dict) -> dict:
             client = distributed.Client(cluster)
             remote.EXECUTOR = client.get_executor()
         t = time.perf_counter()
-        mentors, mentees = synthetic.organisation(n_mentees=spec["n"], n_mentors=spec["m"], seed=spec["seed"])
-        mentors["capacity"] = spec["c"]
+        mentors, mentees = organisation(spec["n"], spec["m"], spec["c"], spec["seed"])
         out["generate_time"] = time.perf_counter() - t
         t, cpu, load = time.perf_counter(), _cpu_seconds(), os.getloadavg()[0]
         result = mm.pair(mentors, mentees, {"time_limit": TIME_LIMIT})  # certified, not cut short
@@ -208,11 +205,9 @@ def w_block_cost(spec: dict) -> dict:
     """The single-core cost of a block on a bounded scorer of ``spec``'s width (no solve)."""
     use_src()
     import mentormatch.pipeline as pl
-    from mentormatch import synthetic
 
-    pl.LARGE_PAIRS, pl.SCORE_CACHE_PAIRS = 100, 200  # a bounded scorer at any size
-    mentors, mentees = synthetic.organisation(n_mentees=spec["n"], n_mentors=spec["m"], seed=spec["seed"])
-    mentors["capacity"] = spec["c"]
+    force_scale_path()  # a bounded scorer at any size
+    mentors, mentees = organisation(spec["n"], spec["m"], spec["c"], spec["seed"])
     return _one_core_block_cost(pl.prepare(mentors, mentees).scorer)
 
 
@@ -293,7 +288,7 @@ def fmt_row(r: dict) -> str:
         return f"| {label} | *{r.get('error')}* |" + " |" * 7
     w = r["work"] or {}
     sub = r.get("first_prices_seconds")
-    return (f"| {label} | {r['status']}{' (certificate holds)' if r.get('holds') else ''} | **{r['time']:.1f} s** | "
+    return (f"| {label} | {certified_status(r)} | **{r['time']:.1f} s** | "
             f"{r['tree_peak_rss_mb'] / 1024:.2f} GiB | {sub if sub is not None else '-'} s | "
             f"{w.get('first_pass', 0):.1f} s | {w.get('flows', 0):.1f} s + {w.get('prices', 0):.1f} s | "
             f"{w.get('checks', 0):.1f} s | {r['rounds']} | {bound_pairs(r):,} |")

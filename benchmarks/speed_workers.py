@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from cells import status_cell
 from harness import use_src
-from problems import assign_frames, check_assignment, check_sparse, sparse_problem, uniform_problem
+from problems import answer_row, assign_frames, check_assignment, check_sparse, sparse_problem, uniform_problem
 from rss import peak_rss_mb
 
 
@@ -46,8 +45,7 @@ def w_mm_assign(spec):
         def check(res):
             e = pd.Index(mentees).get_indexer(res.pairs["mentee_id"])
             j = pd.Index(mentors).get_indexer(res.pairs["mentor_id"])
-            return dict(check_assignment(s, f, e, j, c), solver_time=res.wall_time,
-                        status=status_cell(res), gap=res.gap)
+            return answer_row(check_assignment(s, f, e, j, c), res)
         return (lambda: assign(scores, capacity, forbidden=forbidden, solver="flow")), check
     return timed(spec, prepare)
 
@@ -68,8 +66,8 @@ def w_mm_scored(spec):
         def check(out):
             problem, sol = out
             chosen = sol.chosen
-            return dict(check_assignment(s, f, problem.pairs.mentee[chosen], problem.pairs.mentor[chosen], c),
-                        solver_time=sol.wall_time, status=status_cell(sol), gap=sol.gap,
+            return dict(answer_row(check_assignment(s, f, problem.pairs.mentee[chosen],
+                                                    problem.pairs.mentor[chosen], c), sol),
                         certified=bool((sol.certificate or {}).get("holds")))
         return (lambda: solve_scored(masked, np.full(m, c), options=SolverOptions())), check
     return timed(spec, prepare)
@@ -94,8 +92,7 @@ def w_mm_solver(spec):
 
             def check(sol):
                 ch = sol.chosen
-                return dict(check_sparse(score[ch], mentee[ch], mentor[ch], n, m, c),
-                            solver_time=sol.wall_time, status=status_cell(sol), gap=sol.gap)
+                return answer_row(check_sparse(score[ch], mentee[ch], mentor[ch], n, m, c), sol)
             return call, check
         s, f = uniform_problem(n, m, spec["seed"])
 
@@ -105,8 +102,7 @@ def w_mm_solver(spec):
 
         def check(out):
             cand, sol = out
-            return dict(check_assignment(s, f, cand.mentee[sol.chosen], cand.mentor[sol.chosen], c),
-                        solver_time=sol.wall_time, status=status_cell(sol), gap=sol.gap)
+            return answer_row(check_assignment(s, f, cand.mentee[sol.chosen], cand.mentor[sol.chosen], c), sol)
         return call, check
     return timed(spec, prepare)
 
