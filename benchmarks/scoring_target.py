@@ -10,7 +10,9 @@ context included):
 * ``numpy on tables``  ``run_scoring.w_scoring_reference``: the six features' arithmetic on lookup tables
                      of the distinct values, one whole-array gather per feature, the weighted total
 
-Each run is a fresh process; the two alternate (``--repeats`` times each) and the ratio is of
+Each run is a fresh process (the benchmarks' harness: ``harness.measure``, this script's
+``--worker``, as for ``run.py``'s scoring table; its memory sampler's CPU, ``rss.TreeRss``, is in
+both spans alike); the two alternate (``--repeats`` times each) and the ratio is of
 the best of each, in wall and in CPU (user + system seconds of the span, this process's). The
 1-minute load average is printed before each run. A check at ``--check`` size (1,000 x 303 by
 default) compares both totals with ``score_pairs`` (largest absolute difference).
@@ -24,17 +26,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-MARK = "@@RESULT@@"
+sys.path.insert(0, str(HERE))
+
+from harness import measure as run_worker, use_src, worker_main  # noqa: E402
+
+SCRIPT = Path(__file__).resolve()
 BEGIN, END = "<!-- scoring_target: begin -->", "<!-- scoring_target: end -->"
 KINDS = ("score_totals", "numpy on tables")
 
@@ -61,18 +64,25 @@ def _span_start_cpu() -> list[float]:
     return start
 
 
-def worker(kind: str, n: int, m: int, check: bool) -> dict:
-    """One timed span in this process (``kind``: one of ``KINDS``)."""
+def w_reference(spec: dict) -> dict:
+    """The span of ``numpy on tables`` in this process."""
     import run_scoring
-    from harness import use_src
 
     use_src()
     start = _span_start_cpu()
-    spec = {"n": n, "m": m, "seed": 1, "check": check}
-    if kind == "numpy on tables":
-        out = run_scoring.w_scoring_reference(spec)
-        out["cpu"] = _cpu() - start[0]
-        return out
+    out = run_scoring.w_scoring_reference(dict(spec, seed=1))
+    out["cpu"] = _cpu() - start[0]
+    return out
+
+
+def w_score_totals(spec: dict) -> dict:
+    """The span of ``score_totals`` in this process; with ``check``, its largest difference
+    from ``score_pairs``'s totals."""
+    import run_scoring
+
+    use_src()
+    start = _span_start_cpu()
+    spec, check = dict(spec, seed=1), spec["check"]
     from mentormatch.scoring import score_pairs
     from mentormatch.scoring_totals import score_totals
 
@@ -88,15 +98,17 @@ def worker(kind: str, n: int, m: int, check: bool) -> dict:
     return out
 
 
+#: the spans this script's ``--worker`` times, by their ``kind`` (one of :data:`KINDS`)
+WORKERS = {"score_totals": w_score_totals, "numpy on tables": w_reference}
+
+
 def measure(kind: str, n: int, m: int, check: bool = False) -> dict:
-    """``worker`` in a fresh process of this checkout (its ``src`` first on the path)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps([kind, n, m, check])]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(HERE))
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    raise RuntimeError(f"{kind} at {n} x {m} failed: {proc.stderr.strip()[-500:]}")
+    """One span in a fresh process of this checkout (the benchmarks' harness, this script's
+    ``--worker``; its ``src`` first on the path)."""
+    out = run_worker({"kind": kind, "n": n, "m": m, "check": check}, script=SCRIPT)
+    if out["status_run"] != "ok":
+        raise RuntimeError(f"{kind} at {n} x {m} failed: {out.get('trace') or out['error']}")
+    return out
 
 
 def main(argv=None) -> int:
@@ -108,9 +120,7 @@ def main(argv=None) -> int:
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        kind, n, m, check = json.loads(args.worker)
-        print(MARK + json.dumps(worker(kind, n, m, check)), flush=True)
-        return 0
+        return worker_main(WORKERS, args.worker)
     n, m = (int(x) for x in args.size.split("x"))
     cn, cm = (int(x) for x in args.check.split("x"))
     checks = {kind: measure(kind, cn, cm, check=True)["max_abs_diff_total"] for kind in KINDS}
@@ -136,7 +146,6 @@ def main(argv=None) -> int:
 def write_section(path, n, m, runs, best, ratio, checks, check_size, repeats) -> None:
     import platform
 
-    sys.path.insert(0, str(HERE))
     from sections import replace_section
 
     rows = [f"| {kind} | " + " | ".join(f"{r['time']:.2f} s / {r['cpu']:.2f} s (load {r['load']:.1f})"
