@@ -13,7 +13,8 @@ The instance is exactly the one of the "mentormatch assign(flow)" row of the spe
 1% of pairs forbidden, the same capacity for every mentor, seed 1. ``assign()``'s time is the
 speed section's minimum over its repeated warm calls in that process (``timing.py``).
 Each measurement runs in its own subprocess, on the benchmarks' harness (``harness.measure``, this
-script's ``--worker``), so its peak RSS (``ru_maxrss``, read as the worker returns) is its alone.
+script's ``--worker``), so its peak RSS (``ru_maxrss``, read as the worker returns) is its alone;
+as in run.py's row, the harness's memory sampler runs beside the timed calls (``rss.TreeRss``).
 With ``--src DIR`` (the ``src`` directory of another checkout, e.g. the commit before a change)
 the two are run alternately, so a busy machine slows both alike; compare the best times.
 """

@@ -1,7 +1,8 @@
 """The benchmarks' harness: each measurement in its own subprocess (a script's ``--worker``
-option: ``run.py``'s by default, ``scale.py``'s and ``assign_profile.py``'s too), so that its
-peak memory is its alone (``rss.py``) and a timeout or crash is recorded, never silently
-dropped; and the description of the machine that a report states."""
+option: ``run.py``'s by default; ``scale.py``'s, ``assign_profile.py``'s, ``scoring_target.py``'s
+and ``solvers_scale.py``'s too), so that its peak memory is its alone (``rss.py``) and a timeout
+or crash is recorded, never silently dropped; and the description of the machine that a report
+states."""
 from __future__ import annotations
 
 import datetime as _dt
