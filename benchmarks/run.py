@@ -32,8 +32,8 @@ runs them, its Markdown and its headline lines; ``report.py`` puts the blocks to
 Each section, and the headline's lines drawn from it, is a marked block of BENCHMARKS.md
 stamped with the run that measured it (date, git commit, minutes, load): ``--sections speed``
 measures and rewrites that section alone, in place, so that the speed figures can be refreshed
-on new code in a few minutes without the whole run (half an hour or more on 2 cores: BENCHMARKS.md's
-first paragraph states the last one's minutes).
+on new code in a few minutes without the whole run (BENCHMARKS.md's first paragraph states how
+long the last one took).
 """
 from __future__ import annotations
 
