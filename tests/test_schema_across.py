@@ -51,13 +51,14 @@ def test_a_repeated_mentee_id_is_not_compared_again_as_one_person():
 
 
 def test_a_person_in_both_tables_differing_everywhere_is_one_short_finding():
-    """The same-person finding states the first few differing columns of each row and counts
-    the rest (it named every column of both rows); the column field names them all."""
+    """The same-person finding states the first five differing columns and counts the rest (it
+    named every column of both rows, twice: in the value and in the words); the column field
+    names them all."""
     cols = {f"c{i}": [f"m{i}"] for i in range(12)}
     mentors = pd.DataFrame({"id": ["P"], "capacity": [1], **cols})
     mentees = pd.DataFrame({"id": ["P"], **{c: [f"e{i}"] for i, c in enumerate(cols)}})
     [p] = _problems(mentors, mentees)
     assert p.row_id == "P" and p.column == ", ".join(cols)
     assert p.value == {f"c{i}": f"e{i}" for i in range(5)}
-    assert "c0 'm0'" in p.expected and "c4 'm4'" in p.expected and "7 more columns" in p.expected
-    assert "'m5'" not in p.expected
+    assert "c0: 'e0' here, 'm0' in mentors" in p.expected and "c4: 'e4' here" in p.expected
+    assert "; and 7 more columns" in p.expected and "'m5'" not in p.expected

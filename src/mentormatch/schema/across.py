@@ -105,14 +105,14 @@ def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]
             differs.setdefault(int(r), []).append(c)
     for r, names in list(differs.items())[:MAX_PROBLEMS]:
         k = int(at_mentor[r])
-        # (the row's own values are the value received, the mentor's row's in what was expected:
-        # the first few columns of each, so that a row differing everywhere reads as one finding)
-        shown = ", ".join(f"{c} {_shown(mentors[c].iloc[k])!r}" for c in names[:_DIFFERS_SHOWN])
+        # (the first few columns only, so that a row differing everywhere reads as one finding)
+        shown = "; ".join(f"{c}: {_shown(mentees[c].iloc[r])!r} here, {_shown(mentors[c].iloc[k])!r} "
+                          f"in mentors" for c in names[:_DIFFERS_SHOWN])
         if len(names) > _DIFFERS_SHOWN:
-            shown += f" and {len(names) - _DIFFERS_SHOWN} more columns"
+            shown += f"; and {len(names) - _DIFFERS_SHOWN} more columns"
         em.add(", ".join(names), r, {c: _shown(mentees[c].iloc[r]) for c in names[:_DIFFERS_SHOWN]},
                f"the same attributes as the mentor with this id on mentors {rm.where(k)} (one id is "
-               f"one person; that row has {shown}): give two people two ids, or correct the row")
+               f"one person; it differs in {shown}): give two people two ids, or correct the row")
 
 
 def _check_trait_scales(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
