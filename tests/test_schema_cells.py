@@ -65,3 +65,25 @@ def test_findings_that_differ_in_value_are_each_said():
     assert str(err) == ("mentors, 2 rows (id 'A' line 2, id 'C' line 4), column 'level': got 'x', "
                         "expected a whole number; mentors, row id 'B', line 3, column 'level': "
                         "got 'y', expected a whole number")
+
+
+def test_required_columns_missing_from_an_export_are_one_finding_with_its_headers_once():
+    """Regression (s34): the IBM HR export given without a column mapping listed its 35 headers
+    once for each missing required column ('id', then 'capacity'); now one finding names both
+    ("a 'id' column" read oddly too). A header close to the name keeps its own did-you-mean."""
+    from mentormatch.errors import ValidationError
+    from mentormatch.schema import validate_tables
+
+    export = pd.DataFrame({"EmployeeNumber": ["1"], "Slots": [2], "Department": ["Sales"]})
+    with pytest.raises(ValidationError) as info:
+        validate_tables(export, export.drop(columns="Slots"))
+    found = [(p.table, p.column, p.value) for p in info.value.problems]
+    assert found == [("mentors", "id, capacity", ["EmployeeNumber", "Slots", "Department"]),
+                     ("mentees", "id", ["EmployeeNumber", "Department"])]
+    text = str(info.value)
+    assert text.count("'Department'") == 2 and "a 'id'" not in text
+    assert "columns={'<header>': 'id', '<header>': 'capacity'}" in text
+    with pytest.raises(ValidationError) as near:
+        validate_tables(export.rename(columns={"Slots": "capacty"}), export.drop(columns="Slots"))
+    assert sorted(p.column for p in near.value.problems if p.table == "mentors") == ["capacity", "id"]
+    assert "did you mean 'capacty'?" in str(near.value)
