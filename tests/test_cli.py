@@ -178,3 +178,16 @@ def test_revise_refuses_other_rules_than_its_round(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert (first.mentee_id, first.mentor_id) in set(zip(*pd.read_csv(
         tmp_path / "rev" / "pairs.csv", dtype=str)[["mentee_id", "mentor_id"]].T.values))
+
+
+def test_every_option_of_every_command_says_what_it_is():
+    """Regression (s34): `mentormatch demo --help` listed its five options with no word on
+    any of them (their defaults included)."""
+    import argparse
+
+    from mentormatch.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [(name, a.option_strings[0]) for name, parser in sub.choices.items()
+               for a in parser._actions if a.option_strings and a.help is None]
+    assert sorted(sub.choices) == ["demo", "pair", "revise"] and missing == []

@@ -233,11 +233,13 @@ def _reading_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mentormatch", description="Optimal, explained mentor pairing.")
+    p = argparse.ArgumentParser(prog="mentormatch", description="Optimal, explained mentor pairing.",
+                                epilog="Bad input stops with exit status 2 and one paragraph naming "
+                                       "the table, row, column, value and what was expected.")
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("pair", help="pair the mentees in one CSV with the mentors in another")
-    a.add_argument("--mentors", required=True, help="mentors CSV")
-    a.add_argument("--mentees", required=True, help="mentees CSV")
+    a.add_argument("--mentors", required=True, help="mentors table: CSV, .xlsx or .parquet")
+    a.add_argument("--mentees", required=True, help="mentees table: CSV, .xlsx or .parquet")
     a.add_argument("--out", required=True, help="directory for pairs.csv and unmatched.csv")
     a.add_argument("--programme", default=None, help="programme TOML (weights, constraints, columns)")
     a.add_argument("--framework", default=None, help="career framework TOML, or requirements CSV "
@@ -261,11 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     _reading_flags(r)
     r.set_defaults(run=_run_revise)
     d = sub.add_parser("demo", help="pair the bundled synthetic sales organisation")
-    d.add_argument("--out", default="out/demo")
-    d.add_argument("--seed", type=int, default=7)
-    d.add_argument("--mentees", type=int, default=200)
-    d.add_argument("--mentors", type=int, default=60)
-    d.add_argument("--programme", default=None)
+    d.add_argument("--out", default="out/demo", help="directory for the generated tables, the "
+                   "pairs and report.html (default: out/demo)")
+    d.add_argument("--seed", type=int, default=7, help="seed of the organisation and of the random "
+                   "baseline (default: 7)")
+    d.add_argument("--mentees", type=int, default=200, help="number of mentees (default: 200)")
+    d.add_argument("--mentors", type=int, default=60, help="number of mentors (default: 60)")
+    d.add_argument("--programme", default=None, help="programme TOML (default: the default "
+                   "programme)")
     d.set_defaults(run=_run_demo)
     return p
 
