@@ -119,3 +119,75 @@ def test_own_framework_from_csv_on_the_command_line_and_in_the_programme(tmp_pat
     assert pd.read_csv(tmp_path / "b" / "pairs.csv", dtype=str)["mentor_id"].tolist() == ["M1"]
     r = run(*base, "--out", str(tmp_path / "c"), "--framework", str(tmp_path / "reqs.csv"))
     assert r.returncode == 2 and "--pathways" in r.stderr
+
+
+def _org_round(tmp_path):
+    """The org-chart round above, paired with --org: E1 -> M2 and E2 -> M1."""
+    (tmp_path / "mentors.csv").write_text("id,capacity,manager_id\nM1,1,D\nM2,1,D\n")
+    (tmp_path / "mentees.csv").write_text("id,manager_id\nE1,D2\nE2,M2\n")
+    (tmp_path / "org.csv").write_text("id,manager_id\nD,\nD2,M1\nM1,D\nM2,D\nE1,D2\nE2,M2\n")
+    out = tmp_path / "round"
+    p = run("pair", "--mentors", str(tmp_path / "mentors.csv"), "--mentees", str(tmp_path / "mentees.csv"),
+            "--org", str(tmp_path / "org.csv"), "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    (tmp_path / "decisions.csv").write_text("mentee_id,mentor_id,decision\nE2,M1,decline\n")
+    return out
+
+
+def test_revise_takes_the_org_chart_of_its_round(tmp_path):
+    """Regression (s34): `revise` had no --org, so a round paired with an org chart could not be
+    revised (its error even said to pass --org). Without it, exit 2 naming --org and the recorded
+    file; with it, the management line still holds: E1 (under M1 through D2) never gets M1."""
+    out = _org_round(tmp_path)
+    base = ["revise", "--pairs", str(out / "pairs.csv"), "--decisions", str(tmp_path / "decisions.csv"),
+            "--mentors", str(tmp_path / "mentors.csv"), "--mentees", str(tmp_path / "mentees.csv"),
+            "--out", str(tmp_path / "rev")]
+    bad = run(*base)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "--org" in bad.stderr and "org.csv" in bad.stderr and "\n\n" not in bad.stderr.strip()
+    ok = run(*base, "--org", str(tmp_path / "org.csv"))
+    assert ok.returncode == 0, ok.stderr
+    pairs = pd.read_csv(tmp_path / "rev" / "pairs.csv", dtype=str)
+    unmatched = pd.read_csv(tmp_path / "rev" / "unmatched.csv", dtype=str)
+    # E1's pending pair is kept; E2 declined M1 and M2 is full: E2 unmatched; never (E1, M1)
+    assert sorted(zip(pairs["mentee_id"], pairs["mentor_id"])) == [("E1", "M2")]
+    assert unmatched["mentee_id"].tolist() == ["E2"]
+
+
+def test_revise_refuses_other_rules_than_its_round(tmp_path):
+    """Regression (s34): `revise` without --programme re-paired a round under the default
+    programme, whatever the round was paired with, without a word. The provenance.json beside
+    pairs.csv records the round's settings: a difference is refused, naming the setting."""
+    pd.DataFrame({"id": ["M1", "M2"], "capacity": [1, 1], "years_experience": [20, 3]}).to_csv(
+        tmp_path / "mentors.csv", index=False)
+    pd.DataFrame({"id": ["E1", "E2"], "years_experience": [1, 2]}).to_csv(tmp_path / "mentees.csv", index=False)
+    (tmp_path / "p.toml").write_text("[weights]\nexperience = 1.0\n")
+    files = ["--mentors", str(tmp_path / "mentors.csv"), "--mentees", str(tmp_path / "mentees.csv")]
+    p = run("pair", *files, "--programme", str(tmp_path / "p.toml"), "--out", str(tmp_path / "round"))
+    assert p.returncode == 0, p.stderr
+    first = pd.read_csv(tmp_path / "round" / "pairs.csv", dtype=str).iloc[0]
+    (tmp_path / "decisions.csv").write_text(
+        f"mentee_id,mentor_id,decision\n{first.mentee_id},{first.mentor_id},accept\n")
+    base = ["revise", "--pairs", str(tmp_path / "round" / "pairs.csv"), "--decisions",
+            str(tmp_path / "decisions.csv"), *files, "--out", str(tmp_path / "rev")]
+    bad = run(*base)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "\n\n" not in bad.stderr.strip()
+    assert "weights" in bad.stderr and "--programme" in bad.stderr
+    assert not (tmp_path / "rev").exists()
+    ok = run(*base, "--programme", str(tmp_path / "p.toml"))
+    assert ok.returncode == 0, ok.stderr
+    assert (first.mentee_id, first.mentor_id) in set(zip(*pd.read_csv(
+        tmp_path / "rev" / "pairs.csv", dtype=str)[["mentee_id", "mentor_id"]].T.values))
+
+
+def test_every_option_of_every_command_says_what_it_is():
+    """Regression (s34): `mentormatch demo --help` listed its five options with no word on
+    any of them (their defaults included)."""
+    import argparse
+
+    from mentormatch.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [(name, a.option_strings[0]) for name, parser in sub.choices.items()
+               for a in parser._actions if a.option_strings and a.help is None]
+    assert sorted(sub.choices) == ["demo", "pair", "revise"] and missing == []

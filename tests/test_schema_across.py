@@ -35,3 +35,30 @@ def test_a_person_in_both_tables_is_compared_with_the_first_row_of_their_mentor_
     same = [p for p in problems if p.table == "mentees" and "same attributes" in p.expected]
     assert len(same) == 1 and same[0].row_id == "E1" and "row 2" in same[0].expected  # its first row
     assert not [p for p in problems if p.column == "preferences"]  # E1 and M1 are mentors' ids
+
+
+def test_a_repeated_mentee_id_is_not_compared_again_as_one_person():
+    """Regression (s34): one HR export read as both tables, with one number on two different
+    people (the IBM table's 1285 and 1479): each repeat was reported as a repeated id and once
+    more as a mentee differing from "the mentor with this id" (its own first row), a paragraph
+    of every column of both rows. A mentee id repeated within the mentees is reported once."""
+    hr = pd.DataFrame({"id": ["1", "2", "1"], "capacity": [1, 1, 1], "city": ["Oslo", "Rome", "Lima"],
+                       "level": [1, 2, 3]})
+    problems = _problems(hr, hr.drop(columns="capacity"))
+    found = sorted((p.table, p.column, p.line) for p in problems)
+    assert found == [("mentees", "id", None), ("mentors", "id", None)]
+    assert all("unique id" in p.expected and p.row_id == "1" for p in problems)
+
+
+def test_a_person_in_both_tables_differing_everywhere_is_one_short_finding():
+    """The same-person finding states the first five differing columns and counts the rest (it
+    named every column of both rows, twice: in the value and in the words); the column field
+    names them all."""
+    cols = {f"c{i}": [f"m{i}"] for i in range(12)}
+    mentors = pd.DataFrame({"id": ["P"], "capacity": [1], **cols})
+    mentees = pd.DataFrame({"id": ["P"], **{c: [f"e{i}"] for i, c in enumerate(cols)}})
+    [p] = _problems(mentors, mentees)
+    assert p.row_id == "P" and p.column == ", ".join(cols)
+    assert p.value == {f"c{i}": f"e{i}" for i in range(5)}
+    assert "c0: 'e0' here, 'm0' in mentors" in p.expected and "c4: 'e4' here" in p.expected
+    assert "; and 7 more columns" in p.expected and "'m5'" not in p.expected

@@ -71,8 +71,9 @@ def _random_baseline(result, seed: int):
     return dataclasses.replace(rnd, record=dataclasses.replace(rnd.record, baseline_seed=seed))
 
 
-def _run_pair(args) -> int:
-    from .pipeline import pair
+def _programme(args):
+    """The programme of ``args.programme`` with the reading flags (--encoding,
+    --case-sensitive-ids) that ``pair`` and ``revise`` share applied."""
     from .rules import Rules
 
     programme = Rules.coerce(args.programme)
@@ -80,6 +81,63 @@ def _run_pair(args) -> int:
         programme = programme.replace(input={"encoding": args.encoding})
     if args.case_sensitive_ids:
         programme = programme.replace(input={"case_sensitive_ids": True})
+    return programme
+
+
+#: settings that hold paths, which name the same file differently from another directory
+_PATH_SETTINGS = ("framework", "input.org")
+
+
+def _check_round(folder: Path, rules, org) -> None:
+    """Refuse to revise a round under other rules than it was paired with: the provenance.json
+    beside its pairs.csv records the round's programme and whether an org chart was read. A
+    setting that differs (a forgotten --programme falls back to the defaults) or a missing
+    --org would otherwise re-pair the pending mentees under other rules without a word."""
+    import json
+
+    from .errors import Problem, ValidationError
+    from .provenance import Provenance
+
+    path = folder / "provenance.json"
+    if not path.is_file():
+        return
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # not one of ours: nothing to compare with
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("programme"), dict):
+        return
+    now = json.loads(Provenance(rules.to_dict(), []).to_json())["programme"]
+
+    def flat(d, prefix=""):
+        for k, v in d.items():
+            if isinstance(v, dict) and k != "columns" and k != "weights" and k != "features":
+                yield from flat(v, f"{prefix}{k}.")
+            else:
+                yield f"{prefix}{k}", v
+
+    was, is_ = dict(flat(recorded["programme"])), dict(flat(now))
+    differ = [k for k in sorted(set(was) | set(is_))
+              if k not in _PATH_SETTINGS and was.get(k) != is_.get(k)]
+    if differ:
+        shown = "; ".join(f"{k}: {was.get(k)!r} in the round, {is_.get(k)!r} now" for k in differ[:6])
+        more = f"; and {len(differ) - 6} more" if len(differ) > 6 else ""
+        raise ValidationError(Problem(
+            "programme", ", ".join(differ[:6]) + (", ..." if len(differ) > 6 else ""), None, None,
+            shown + more, f"the settings the round was paired with ({path} records them): pass "
+            f"the round's programme with --programme"))
+    org_in = [i for i in recorded.get("inputs", []) if isinstance(i, dict) and i.get("table") == "org"]
+    if org_in and org is None and not rules.settings["input"]["org"]:
+        raise ValidationError(Problem(
+            "command line: --org", None, None, None, "no org chart",
+            f"the org chart the round was paired with ({org_in[0].get('name')!r}, recorded in "
+            f"{path}): pass it with --org"))
+
+
+def _run_pair(args) -> int:
+    from .pipeline import pair
+
+    programme = _programme(args)
     framework = args.framework
     if args.pathways is not None:  # an own framework from two CSV files
         framework = {"requirements": args.framework, "pathways": args.pathways}
@@ -144,7 +202,10 @@ def _run_revise(args) -> int:
                                           f"the {side} CSV of the round: pass --{side} (not found "
                                           f"beside pairs.csv)"))
         tables[side] = path
-    prepared = prepare(tables["mentors"], tables["mentees"], args.programme, framework=args.framework)
+    programme = _programme(args)
+    _check_round(folder, programme, args.org)
+    prepared = prepare(tables["mentors"], tables["mentees"], programme, framework=args.framework,
+                       org=args.org)
     data = dict(prepared.data)
     result = revise(data, proposal, args.decisions)
     paths = list(result.to_csv(args.out).values())
@@ -159,12 +220,26 @@ def _run_revise(args) -> int:
     return 0
 
 
+def _reading_flags(parser: argparse.ArgumentParser) -> None:
+    """How the tables are read, the same for ``pair`` and ``revise`` (a round paired with an
+    org chart is revised with it)."""
+    parser.add_argument("--org", default=None, help="org chart CSV/xlsx: id, manager_id for "
+                        "everyone (the management line through people in neither table)")
+    parser.add_argument("--encoding", default=None, help="the input files' encoding (default: "
+                        "recognise UTF-8, UTF-16 and cp1252)")
+    parser.add_argument("--case-sensitive-ids", action="store_true",
+                        help="ids that differ only in case (E001, e001) are two people (default: "
+                             "refused; [input] case_sensitive_ids)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mentormatch", description="Optimal, explained mentor pairing.")
+    p = argparse.ArgumentParser(prog="mentormatch", description="Optimal, explained mentor pairing.",
+                                epilog="Bad input stops with exit status 2 and one paragraph naming "
+                                       "the table, row, column, value and what was expected.")
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("pair", help="pair the mentees in one CSV with the mentors in another")
-    a.add_argument("--mentors", required=True, help="mentors CSV")
-    a.add_argument("--mentees", required=True, help="mentees CSV")
+    a.add_argument("--mentors", required=True, help="mentors table: CSV, .xlsx or .parquet")
+    a.add_argument("--mentees", required=True, help="mentees table: CSV, .xlsx or .parquet")
     a.add_argument("--out", required=True, help="directory for pairs.csv and unmatched.csv")
     a.add_argument("--programme", default=None, help="programme TOML (weights, constraints, columns)")
     a.add_argument("--framework", default=None, help="career framework TOML, or requirements CSV "
@@ -172,13 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--pathways", default=None, help="pathways CSV (from_role, to_role, kind) of a "
                                                     "--framework given as requirements CSV")
     a.add_argument("--report", action="store_true", help="also write report.html")
-    a.add_argument("--org", default=None, help="org chart CSV/xlsx: id, manager_id for everyone "
-                                               "(the management line through people in neither table)")
-    a.add_argument("--encoding", default=None, help="the input files' encoding (default: recognise "
-                                                    "UTF-8, UTF-16 and cp1252)")
-    a.add_argument("--case-sensitive-ids", action="store_true",
-                   help="ids that differ only in case (E001, e001) are two people (default: refused; "
-                        "[input] case_sensitive_ids)")
+    _reading_flags(a)
     a.add_argument("--seed", type=int, default=0, help="seed of the random baseline in the summary")
     a.set_defaults(run=_run_pair)
     r = sub.add_parser("revise", help="re-pair after accept/decline decisions, with the fewest changes")
@@ -191,13 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--programme", default=None, help="the programme TOML of the round")
     r.add_argument("--framework", default=None, help="career framework TOML (default: bundled sales)")
     r.add_argument("--report", action="store_true", help="also write report.html")
+    _reading_flags(r)
     r.set_defaults(run=_run_revise)
     d = sub.add_parser("demo", help="pair the bundled synthetic sales organisation")
-    d.add_argument("--out", default="out/demo")
-    d.add_argument("--seed", type=int, default=7)
-    d.add_argument("--mentees", type=int, default=200)
-    d.add_argument("--mentors", type=int, default=60)
-    d.add_argument("--programme", default=None)
+    d.add_argument("--out", default="out/demo", help="directory for the generated tables, the "
+                   "pairs and report.html (default: out/demo)")
+    d.add_argument("--seed", type=int, default=7, help="seed of the organisation and of the random "
+                   "baseline (default: 7)")
+    d.add_argument("--mentees", type=int, default=200, help="number of mentees (default: 200)")
+    d.add_argument("--mentors", type=int, default=60, help="number of mentors (default: 60)")
+    d.add_argument("--programme", default=None, help="programme TOML (default: the default "
+                   "programme)")
     d.set_defaults(run=_run_demo)
     return p
 

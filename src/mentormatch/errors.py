@@ -40,8 +40,9 @@ class ValidationError(MentormatchError, ValueError):
         if isinstance(problems, Problem):
             problems = [problems]
         self.problems: list[Problem] = list(problems)
-        shown = "; ".join(str(p) for p in self.problems[:limit])
-        more = len(self.problems) - limit
+        groups = _grouped(self.problems)
+        shown = "; ".join(_group_text(g, extra) for g, extra in groups[:limit])
+        more = sum(len(g) for g, _ in groups[limit:])
         if more > 0:
             shown += f"; and {more} more problem(s)"
         super().__init__(shown)
@@ -51,6 +52,49 @@ class ValidationError(MentormatchError, ValueError):
         # rebuilt from its findings (Exception's default pickling passes the message back in as
         # ``problems``): errors cross process boundaries (pair_many on an executor)
         return (self.__class__, (self.problems,), {"_limit": self._limit})
+
+
+#: rows named in the message of one finding shared by many rows (the rest are counted)
+ROWS_SHOWN = 5
+#: ``expected`` of the summary a check adds after its first rows ("N more rows"; its value)
+SAME_AS_ABOVE = "the same as the rows above"
+
+
+def _grouped(problems: list[Problem]) -> list[tuple[list[Problem], int]]:
+    """The findings in their order, those that differ only in the row (one unknown manager on
+    every row of an export) together, so that the message says the finding once; with each
+    group, the rows a check's summary (:data:`SAME_AS_ABOVE`) counted beyond it."""
+    groups: dict[tuple, list] = {}
+    last: dict[tuple, tuple] = {}  # (table, column) -> key of its latest group
+    for p in problems:
+        if p.expected == SAME_AS_ABOVE and (p.table, p.column) in last and isinstance(p.value, str):
+            count = p.value.split(" ", 1)[0]
+            if count.isdigit():
+                groups[last[p.table, p.column]][1] += int(count)
+                continue
+        key = (p.table, p.column, p.header, repr(p.value), p.expected,
+               id(p) if p.row_id is None and p.line is None else None)
+        groups.setdefault(key, [[], 0])[0].append(p)
+        last[p.table, p.column] = key
+    return [(g, extra) for g, extra in groups.values()]
+
+
+def _group_text(group: list[Problem], extra: int = 0) -> str:
+    if len(group) == 1 and not extra:
+        return str(group[0])
+    first = group[0]
+    rows = []
+    for p in group[:ROWS_SHOWN]:
+        row = [f"id {p.row_id!r}"] if p.row_id is not None else []
+        row += [f"line {p.line}"] if p.line is not None else []
+        rows.append(" ".join(row))
+    hidden = max(len(group) - ROWS_SHOWN, 0) + extra
+    rows_text = ", ".join(rows) + (f" and {hidden} more" if hidden else "")
+    where = [first.table, f"{len(group) + extra} rows ({rows_text})"]
+    if first.column is not None:
+        where.append(f"column {first.column!r}"
+                     + (f" (header {first.header!r})" if first.header is not None else ""))
+    return f"{', '.join(where)}: got {first.value!r}, expected {first.expected}"
 
 
 class UnknownNameError(MentormatchError, ValueError):

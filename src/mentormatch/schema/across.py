@@ -65,6 +65,10 @@ def _check_case_across(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]
                f"written alike, or another person's id: the two {CASE_WORDS}")
 
 
+#: columns whose mentor value a same-person finding states (the rest are counted)
+_DIFFERS_SHOWN = 5
+
+
 def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]) -> None:
     """An id in both tables is one person: the attributes both tables give must agree."""
     mentors, mentees = frames["mentors"], frames["mentees"]
@@ -78,6 +82,9 @@ def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]
             return
         at = pd.Index(first.to_numpy(dtype=object)).get_indexer(mentees["id"].to_numpy(dtype=object))
         at_mentor = np.where(at >= 0, first.index.to_numpy()[np.maximum(at, 0)], -1)
+    # a mentee id repeated within the mentees is reported as such: its rows are not compared
+    # as well (in one export read as both tables, each repeat would be said twice more)
+    at_mentor[mentees["id"].duplicated(keep=False).to_numpy()] = -1
     rows = np.flatnonzero(at_mentor >= 0)
     if not len(rows):
         return
@@ -98,9 +105,12 @@ def _check_same_person(frames: dict[str, pd.DataFrame], reps: dict[str, _Report]
             differs.setdefault(int(r), []).append(c)
     for r, names in list(differs.items())[:MAX_PROBLEMS]:
         k = int(at_mentor[r])
+        # (the first few columns only, so that a row differing everywhere reads as one finding)
         shown = "; ".join(f"{c}: {_shown(mentees[c].iloc[r])!r} here, {_shown(mentors[c].iloc[k])!r} "
-                          f"in mentors" for c in names)
-        em.add(", ".join(names), r, {c: _shown(mentees[c].iloc[r]) for c in names},
+                          f"in mentors" for c in names[:_DIFFERS_SHOWN])
+        if len(names) > _DIFFERS_SHOWN:
+            shown += f"; and {len(names) - _DIFFERS_SHOWN} more columns"
+        em.add(", ".join(names), r, {c: _shown(mentees[c].iloc[r]) for c in names[:_DIFFERS_SHOWN]},
                f"the same attributes as the mentor with this id on mentors {rm.where(k)} (one id is "
                f"one person; it differs in {shown}): give two people two ids, or correct the row")
 

@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ..errors import Problem
+from ..errors import SAME_AS_ABOVE, Problem
 from .columns import _DATAFRAME_SOURCE, MAX_PROBLEMS
 
 
@@ -233,5 +233,5 @@ class _Report:
         if len(idx) > MAX_PROBLEMS:
             self.problems.append(Problem(self.table, column, None, None,
                                          f"{len(idx) - MAX_PROBLEMS} more rows",
-                                         "the same as the rows above"))
+                                         SAME_AS_ABOVE))
 

@@ -15,13 +15,23 @@ from .ids import CASE_WORDS, FORMS_WORDS, case_only, unicode_forms
 def _check_headers(rep: _Report, headers: list[str], mine: dict[str, Column]) -> None:
     free = [h for h in headers if h not in COLUMN_BY_NAME and not h.startswith(COMPETENCY_PREFIX)]
     told: set[str] = set()
+    unmapped = []  # required, and no header close to it: said once, with the headers once
     for name, col in mine.items():
         if col.required and name not in headers:
             hint = _close(name, free, 0.6)
-            text = (f"a {name!r} column; did you mean {hint!r}? map it with columns={{{hint!r}: {name!r}}}"
-                    if hint else f"a {name!r} column; map the export's header with columns={{'<header>': {name!r}}}")
+            if not hint:
+                unmapped.append(name)
+                continue
             told.add(hint)
-            rep.add(name, None, headers, text, line=rep.header_line)
+            rep.add(name, None, headers, f"a {name!r} column; did you mean {hint!r}? map it with "
+                                         f"columns={{{hint!r}: {name!r}}}", line=rep.header_line)
+    if unmapped:
+        words = " and ".join(repr(n) for n in unmapped)
+        maps = ", ".join(f"'<header>': {n!r}" for n in unmapped)
+        rep.add(", ".join(unmapped), None, headers,
+                f"{'a column' if len(unmapped) == 1 else 'columns'} {words}; map the export's "
+                f"{'header' if len(unmapped) == 1 else 'headers'} with columns={{{maps}}}",
+                line=rep.header_line)
     absent = [n for n in mine if n not in headers]
     for h in free:
         if h in told:
