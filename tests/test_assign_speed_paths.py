@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import mentormatch as mm
-import mentormatch.solvers.flow as flow
+from mentormatch.solvers.dense import small as small_path
 from mentormatch.pairs import DenseRows
 from mentormatch.pipeline import _rank_of_chosen, _rank_of_pairs, seeded_order
 from mentormatch.solvers import SolverOptions
@@ -110,7 +110,7 @@ def test_rank_of_pairs_equals_pandas_groupby_rank(width, seed):
 def test_dense_path_equals_solving_the_masked_copy(seed, monkeypatch):
     s, f, cap = _instance(seed, ties=seed % 2 == 1)
     scores, forbidden = _frame(s, f)
-    monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)  # take the certified dense path
+    monkeypatch.setattr(small_path, "SMALL_CELLS", 0)  # take the certified dense path
     lockable = np.isfinite(s[0]) & ~f[0] & (cap >= 1)
     locked = [("e0", scores.columns[int(np.flatnonzero(lockable)[0])])]
     res = mm.assign(scores, pd.Series(cap, index=scores.columns), forbidden=forbidden, locked=locked)
@@ -163,7 +163,7 @@ def test_dense_path_and_pair_path_agree(forbid, neginf, monkeypatch):
     scores, forbidden = _frame(s, f if forbid else None)
     capacity = pd.Series(cap, index=scores.columns)
     small = mm.assign(scores, capacity, forbidden=forbidden)
-    monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+    monkeypatch.setattr(small_path, "SMALL_CELLS", 0)
     big = mm.assign(scores, capacity, forbidden=forbidden)
     assert big.objective == pytest.approx(small.objective, rel=1e-12)
     optimum = expanded_optimum(s, cap, f if forbid else None)
@@ -181,7 +181,7 @@ def test_locked_pair_that_is_forbidden_or_minus_inf_is_refused(path, monkeypatch
     s[5, 1], f[5, 1] = -np.inf, False
     scores, forbidden = _frame(s, f)
     if path == "dense":
-        monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+        monkeypatch.setattr(small_path, "SMALL_CELLS", 0)
     for lock in [("e2", "m3"), ("e5", "m1")]:
         with pytest.raises(mm.InfeasibleError,
                            match=rf"locked pair \({lock[0]}, {lock[1]}\) is forbidden or has score -inf"):
@@ -195,7 +195,7 @@ def test_forbidden_frames_that_need_aligning(path, monkeypatch):
     scores, forbidden = _frame(s, f)
     capacity = pd.Series(cap, index=scores.columns)
     if path == "dense":
-        monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+        monkeypatch.setattr(small_path, "SMALL_CELLS", 0)
     want = mm.assign(scores, capacity, forbidden=forbidden)
     for other in [forbidden.iloc[::-1, ::-1], forbidden.astype(int), forbidden.astype(object)]:
         got = mm.assign(scores, capacity, forbidden=other)
@@ -248,7 +248,7 @@ def test_the_finite_scores_check_by_one_sum(path, monkeypatch):
     """One sum tells that every score is finite; when it is not (or overflows), min and max say
     which: NaN and +inf are named, -inf is ineligible, huge finite scores are fine."""
     if path == "dense":
-        monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+        monkeypatch.setattr(small_path, "SMALL_CELLS", 0)
     s, _, cap = _instance(5, n=20, m=6, neginf=0.0)
     capacity = pd.Series(cap, index=[f"m{j}" for j in range(6)])
     huge = s * 1e307  # finite, but their sum overflows

@@ -103,10 +103,10 @@ def test_the_record_does_not_change_what_the_sources_find(org, monkeypatch):
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["small", "large"])
 def test_assign_keeps_the_same_fields(monkeypatch, sparse):
-    from mentormatch.solvers import flow
+    from mentormatch.solvers.dense import small
 
     if sparse:  # a large matrix: the result keeps the solver's pairs, not every eligible one
-        monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 10)
+        monkeypatch.setattr(small, "SMALL_CELLS", 10)
     rng = np.random.default_rng(5)
     scores = pd.DataFrame(rng.random((12, 5)), index=[f"e{i}" for i in range(12)],
                           columns=[f"m{j}" for j in range(5)])

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import mentormatch as mm
 import mentormatch.solvers.flow as flow
+from mentormatch.solvers.dense import small as small_path
 from mentormatch.pairs import DenseRows
 from mentormatch.solvers import SolverOptions
 from mentormatch.solvers.dense import solve_dense
@@ -208,7 +209,7 @@ def test_assign_on_the_dense_path_ignores_row_and_column_order(data, rnd):
     rnd.shuffle(rows)
     rnd.shuffle(cols)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(flow, "SPARSE_THRESHOLD", 0)
+        mp.setattr(small_path, "SMALL_CELLS", 0)
         a = mm.assign(scores, capacity)
         b = mm.assign(scores.iloc[rows, cols], capacity)
     assert a.certificate["method"].startswith("dense_min_cost_flow")  # (all pairs after integer violators)
@@ -233,7 +234,7 @@ def test_unmatched_mentees_keep_all_their_eligible_pairs_for_the_reasons(monkeyp
     scores = pd.DataFrame(s, index=[f"e{i}" for i in range(30)], columns=[f"m{j}" for j in range(8)])
     capacity = pd.Series(cap.astype(float), index=scores.columns)
     small = mm.assign(scores, capacity)  # every pair given to the solver
-    monkeypatch.setattr(flow, "SPARSE_THRESHOLD", 0)
+    monkeypatch.setattr(small_path, "SMALL_CELLS", 0)
     dense = mm.assign(scores, capacity)
     assert dense.certificate["method"] == "dense_min_cost_flow+dual_check"
     code = [r.unmatched.set_index("mentee_id").loc["e4", "reason_code"] for r in (small, dense)]

@@ -189,23 +189,84 @@ def test_the_compiled_ranks_of_chosen_pairs_are_wraps_count():
                               _rank_of_chosen(problem, chosen)), trial
 
 
-def test_a_build_without_chosen_ranks_counts_the_ranks_in_numpy(monkeypatch):
-    """A kernel module built before ``chosen_ranks``: the pairs table's ranks by wrap's own
-    count, the same table."""
+@pytest.mark.parametrize("missing", ["mate_cells", "version 2"])
+def test_a_build_before_the_paths_entry_points_takes_the_other_path(missing, monkeypatch):
+    """A kernel module built before ``DENSE_FLOW_VERSION`` 3 or ``mate_cells``: the other path
+    (``solve_dense``), whose result still holds every eligible pair at this size: the same
+    problem, pairs and tables."""
+    from mentormatch.solvers.dense import small
+
     kernel = assign_kernel()
 
-    class Older:  # the module without chosen_ranks
+    class Older:  # the module as an older build has it
+        DENSE_FLOW_VERSION = 2 if missing == "version 2" else kernel.DENSE_FLOW_VERSION
+
         def __getattr__(self, name):
-            if name == "chosen_ranks":
+            if name == missing:
                 raise AttributeError(name)
             return getattr(kernel, name)
 
     s, f, cap = _instance(9, 40, 10, levels=3)
     frames = _frames(s, f, cap)
-    new = mm.assign(*frames[:2], forbidden=frames[2]).pairs
-    monkeypatch.setattr(matrix, "assign_kernel", lambda: Older())
-    pd.testing.assert_frame_equal(mm.assign(*frames[:2], forbidden=frames[2]).pairs, new)
-    assert new["rank"].max() > 1
+    new = mm.assign(*frames[:2], forbidden=frames[2])
+    monkeypatch.setattr(small, "assign_kernel", lambda: Older())
+    old = mm.assign(*frames[:2], forbidden=frames[2])
+    assert new.certificate["method"] == "dense_min_cost_flow_every_pair"
+    assert old.certificate["method"] != "dense_min_cost_flow_every_pair"
+    pd.testing.assert_frame_equal(old.pairs, new.pairs)
+    pd.testing.assert_frame_equal(old.unmatched, new.unmatched)
+    assert new.pairs["rank"].max() > 1
+    a, b = new.record.problem, old.record.problem
+    assert len(a.pairs) == len(b.pairs) == int((np.isfinite(s) & ~f).sum())
+    assert (a.pairs.mentee == b.pairs.mentee).all() and (a.pairs.mentor == b.pairs.mentor).all()
+
+
+@pytest.mark.parametrize("levels", [0, 4])
+def test_past_the_old_threshold_both_paths_hold_every_pair_and_agree(levels, monkeypatch):
+    """Between ``flow.SPARSE_THRESHOLD`` (20,000 cells) and :data:`small.SMALL_CELLS` the
+    small path is taken; forced off, ``solve_dense`` answers on the same problem (every
+    eligible pair): the same pairs, tables, status, objective and bound."""
+    from mentormatch.solvers import flow
+    from mentormatch.solvers.dense import small
+
+    n, m = 240, 100
+    assert flow.SPARSE_THRESHOLD < n * m <= small.SMALL_CELLS
+    rng = np.random.default_rng(40 + levels)
+    s = rng.random((n, m))
+    if levels:
+        s = np.floor(s * levels) / levels
+    s[rng.random((n, m)) < 0.02] = -np.inf
+    f = rng.random((n, m)) < 0.02
+    scores, capacity, forbidden = _frames(s, f, rng.integers(0, 4, m))
+    a = mm.assign(scores, capacity, forbidden=forbidden)
+    monkeypatch.setattr(matrix, "small_applies", lambda cells: False)
+    b = mm.assign(scores, capacity, forbidden=forbidden)
+    assert a.certificate["method"] == "dense_min_cost_flow_every_pair"
+    assert b.certificate["method"] != "dense_min_cost_flow_every_pair"
+    pd.testing.assert_frame_equal(a.pairs, b.pairs)
+    pd.testing.assert_frame_equal(a.unmatched, b.unmatched)
+    assert a.status == b.status == "optimal"
+    assert a.objective == pytest.approx(b.objective, abs=1e-9)
+    assert a.bound >= a.objective - 1e-9 and b.bound >= b.objective - 1e-9
+    assert len(a.record.problem.pairs) == len(b.record.problem.pairs) == int((np.isfinite(s) & ~f).sum())
+    assert abs(_recomputed(a, s, f, capacity.to_numpy().astype(int)) - a.objective) <= 1e-9
+
+
+def test_above_its_reach_the_other_path_keeps_the_solvers_pairs(monkeypatch):
+    """Past :data:`small.SMALL_CELLS` (forced low here) ``assign()`` takes ``solve_dense`` and
+    the result keeps the solver's pairs (each mentee's best few and the violators), with the
+    same pairs as the small path."""
+    from mentormatch.solvers.dense import small
+
+    s, f, cap = _instance(21, 60, 12)
+    frames = _frames(s, f, cap)
+    every = mm.assign(*frames[:2], forbidden=frames[2])
+    monkeypatch.setattr(small, "SMALL_CELLS", 60 * 12 - 1)
+    fewer = mm.assign(*frames[:2], forbidden=frames[2])
+    assert every.certificate["method"] == "dense_min_cost_flow_every_pair"
+    assert fewer.certificate["method"] == "dense_min_cost_flow+dual_check"
+    assert _pairs(every) == _pairs(fewer) and every.objective == pytest.approx(fewer.objective, abs=1e-9)
+    assert len(fewer.record.problem.pairs) < len(every.record.problem.pairs)
 
 
 def test_locks_and_time_limits_take_the_other_path():

@@ -16,7 +16,7 @@ from ..record import Built
 from ..rules.check import TIME_LIMIT_EXPECTED, is_time_limit
 from ..schema.scores import plain_inputs
 from ..solvers import AssignmentProblem, SolverOptions, get_solver
-from ..solvers.dense.small import applies as small_applies, solve_small
+from ..solvers.dense.small import applies as small_applies, every_pair as holds_every_pair, solve_small
 from .order import seeded_ranks
 from .wrap import Ids, _solve, _timed, _wrap, relabelled
 
@@ -265,7 +265,6 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
     mentee's and each mentor's rank: :func:`~mentormatch.pipeline.order.seeded_ranks`). With
     ``has_neginf`` None the scores are not checked yet: the solver's first pass checks them."""
     from ..solvers.dense import solve_dense
-    from ..solvers.flow import SPARSE_THRESHOLD
 
     rows, removed, lock_i, lock_j = _rows_and_locks(values, forbid, has_neginf, locked,
                                                     mentee_ids, mentor_ids)
@@ -282,8 +281,9 @@ def _assign_dense(scores, values, forbid, has_neginf: bool | None, cap, mentee_i
                                         # small: the result holds every eligible pair, so that
                                         # the reasons for the unmatched (re-solves of "the score
                                         # it would have needed") and the explanations see every
-                                        # option, as the solver's pairs hold each mentee's best few
-                                        every_pair=values.size <= SPARSE_THRESHOLD)
+                                        # option, as the solver's pairs hold each mentee's best
+                                        # few; the small path's problem (the same size)
+                                        every_pair=holds_every_pair(values.size))
     except InfeasibleError as e:  # the locks' conflicts, by index in the caller's order: by id
         raise relabelled(Ids(mentee_ids, mentor_ids), e) from None
     if removed is None:
@@ -310,12 +310,11 @@ def _assign_small(scores, values, forbid, cap, mentee_ids: Encoder, mentor_ids: 
         return kernel.chosen_ranks(problem.pairs.mentee, problem.score, solution.chosen)
 
     # the removed counts' frame on its first read (the unmatched's reasons, a baseline); the
-    # pairs' ranks by the kernel (wrap's numpy count took 80 us; a build without it: that)
+    # pairs' ranks by the kernel (wrap's numpy count took 80 us; the path's build has it)
     return _wrap(problem, solution, mentee_ids, mentor_ids,
                  Built(lambda: _removed_frame(n_forbidden, n_neginf)), None,
                  {"scores": scores, "input_rows": rows_in_order, "time_limit": None},
-                 eligible_counts=values.shape[1] - n_forbidden - n_neginf,
-                 ranks=ranks if hasattr(kernel, "chosen_ranks") else None)
+                 eligible_counts=values.shape[1] - n_forbidden - n_neginf, ranks=ranks)
 
 
 def _capacity_in_order(capacity: pd.Series, mentor_ids: Encoder) -> np.ndarray | None:

@@ -60,7 +60,7 @@ def _alike(labels: pd.Index, table: str, axis: str, case_sensitive: bool,
             for found, words in clashes for k, others in list(found.items())[:MAX_PROBLEMS]]
 
 
-#: Up to this many cells (the small path's: :data:`mentormatch.solvers.flow.SPARSE_THRESHOLD`)
+#: Up to this many cells (:data:`mentormatch.solvers.flow.SPARSE_THRESHOLD`'s figure)
 #: the scores' dtypes are read from the frame as one array (:func:`_numbers_only`).
 ONE_ARRAY_CELLS = 20_000
 

@@ -29,8 +29,12 @@ costs, and it counts on them, in its own check, the pairs that move between the 
 Measured in the call at 200 x 50, 4 levels: the flows 0.58 ms (plain 0.22 + keyed on the face
 0.36, in context) -> the keyed flow 0.36-0.38 + ``dense_moving`` 0.05-0.10 + ``dense_tied``
 0.002 (s31h2) -> the keyed flow with its count 0.29 (s32h2: the whole call 571-587 -> 481-497
-us min; 100 x 200, capacity 1: 774-793 -> 612-617). A wrong guess costs time only. (A build
-before ``DENSE_FLOW_VERSION`` 3 returns the keyed count: ``dense_moving`` counts then.)
+us min; 100 x 200, capacity 1: 774-793 -> 612-617). A wrong guess costs time only.
+
+The path's reach is :data:`SMALL_CELLS` (100,000 cells), by measured cost: the flow over every
+pair grows faster than ``solve_dense``'s passes, and overtakes them between 100,000 and 250,000
+cells (sooner on square matrices of capacity 1); below that it is up to 2.5 times faster (500 x
+125, tied scores).
 
 The problem returned holds every eligible pair (``solve_dense(every_pair=True)``'s, in the same
 row-major order), and the solution the same fields and certificate keys, with ``method``
@@ -38,35 +42,49 @@ row-major order), and the solution the same fields and certificate keys, with ``
 """
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
 
 from ..._native import assign_kernel
 from ...pairs import Candidates
+from .. import ties as tie_rule  # (its ``key_bits`` read at the call: tests force short keys)
 from ..base import AssignmentProblem, Solution, finish
 from ..duals import prices_at
 from ..quantize import choose_scale, network_size
-from ..flow import solve_arrays
 from ..ties import canonical
 
-#: the modules whose settings are read at each call (tests patch ``flow.SPARSE_THRESHOLD`` and
-#: ``ties.key_bits`` there), held here: an import inside the call took 1.3-1.7 us each at 200 x 50
-_flow, _ties = sys.modules[solve_arrays.__module__], sys.modules[canonical.__module__]
+#: ``assign()`` takes this path up to this many cells (mentees x mentors), and its result holds
+#: every eligible pair up to the same size on either path (:func:`every_pair`). The path's
+#: reach by measured cost: CPU of the whole call, min of 20, against ``solve_dense`` (the
+#: other path) on the ladder's instances (capacity 4, 2 % forbidden), tied scores (4 levels) |
+#: uniform: 500 x 125 3.98 ms against 10.23 | 2.33 against 4.98; 1,000 x 250 17.1 against 25.8 |
+#: 9.3 against 10.6; 2,000 x 500 72.9 against 58.8 | 37.2 against 22.3. Its worst shape is a
+#: square matrix of capacity 1 (every mentor taken, long chains): 300 x 300 9.2 against 9.7 |
+#: 4.8 against 5.4; 400 x 400 18.1 against 14.7 | 7.9 against 6.0 (s34h2, load 8-9).
+SMALL_CELLS = 100_000
+
+
+def every_pair(n_cells: int) -> bool:
+    """Whether ``assign()``'s result on a matrix of ``n_cells`` cells holds every eligible pair
+    (this path's problem; ``solve_dense(every_pair=True)``'s on the other), so that the reasons
+    for the unmatched and the explanations see every option: at most :data:`SMALL_CELLS`
+    (read at the call: tests force the other path)."""
+    return n_cells <= SMALL_CELLS
 
 
 def applies(n_cells: int) -> bool:
-    """Whether ``assign()`` takes this path on a matrix of ``n_cells`` cells: the compiled
-    kernel is built and the result is to hold every eligible pair anyway (at most
-    :data:`mentormatch.solvers.flow.SPARSE_THRESHOLD` cells, as ``solve_dense(every_pair=...)``
-    is asked), so the two paths return the same problem. (The caller also asks for no locks,
-    no ``coverage_first``, no time limit and scores already checked.)"""
-    if n_cells > _flow.SPARSE_THRESHOLD:  # (read at the call: tests force the other path)
+    """Whether ``assign()`` takes this path on a matrix of ``n_cells`` cells: the result is to
+    hold every eligible pair (:func:`every_pair`) and the compiled kernel is built with every
+    entry point this path calls (``DENSE_FLOW_VERSION`` 3: the keyed flow over every arc, which
+    counts the movable pairs; ``mate_cells``, added after it). A module built before them: the
+    other path, the same problem and pairs. (The caller also asks for no locks, no
+    ``coverage_first``, no time limit and scores already checked.)"""
+    if not every_pair(n_cells):
         return False
     kernel = assign_kernel()
-    # (a module built before this path's keyed flow: the other path, the same pairs)
-    return kernel is not None and getattr(kernel, "DENSE_FLOW_VERSION", 1) >= 2
+    return (kernel is not None and getattr(kernel, "DENSE_FLOW_VERSION", 1) >= 3
+            and hasattr(kernel, "mate_cells"))
 
 
 #: The keyed flow takes keys of at most this many bits (:func:`mentormatch.solvers.ties.key_bits`
@@ -82,9 +100,8 @@ def likely_tied(kernel, values: np.ndarray) -> bool:
     50, capacity 4, scores in 4 levels, one keyed flow over every arc took 0.35-0.38 ms of CPU
     where the plain flow and the keyed flow on the face took 0.58; on scores in floating point
     (the optimum unique) the keyed flow took 0.29 ms against the plain flow's 0.21 (8
-    instances in turn, min; s31h2). A build without ``dense_tied`` or ``dense_moving``: plain
-    first, as before."""
-    return hasattr(kernel, "dense_moving") and kernel.dense_tied(values, 4, 64)
+    instances in turn, min; s31h2)."""
+    return kernel.dense_tied(values, 4, 64)
 
 
 def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndarray,
@@ -110,14 +127,12 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     n_nodes, places = network_size(cap, dem)
     scale = choose_scale(kernel.dense_top(values, fb, has, cap), n_nodes, places)
     order = mentee_order.astype(np.int64)
-    bits = _ties.key_bits(n_nodes, places)  # (read at the call: tests force short keys)
+    bits = tie_rule.key_bits(n_nodes, places)
     keyed = bits <= KEY_BITS and likely_tied(kernel, values)
     if keyed:  # the rule's first stage at once: one keyed flow over every arc (module docstring)
         mate, pi_i, pi_j, pi_t, twice, n_arcs, moving = kernel.dense_flow(
             values, fb, has, order, cap, scale, mentee_rank.astype(np.int64),
             mentor_rank.astype(np.int64), bits)
-        if kernel.DENSE_FLOW_VERSION < 3:  # (its last count the keyed one: dense_moving's below)
-            moving = None
     else:
         mate, pi_i, pi_j, pi_t, _, n_arcs, moving = kernel.dense_flow(values, fb, has, order, cap, scale)
     pot = (pi_i, pi_j, pi_t, pi_t)  # the source at the sink's (round_flow's docstring)
@@ -142,17 +157,9 @@ def solve_small(values: np.ndarray, forbid: np.ndarray | None, capacity: np.ndar
     ties["tight_pairs_outside"] = 0
     # the prices on the chosen pairs (all prices_at reads), then every pair in one pass: the
     # pairs returned, and the float check whose largest reduced gain enters the bound
-    if hasattr(kernel, "mate_cells"):  # (one compiled pass: 6 us -> 1 at 200 x 50)
-        ci, cj, chosen_score = kernel.mate_cells(values, mate)
-    else:  # (a build before it)
-        ci = np.flatnonzero(mate >= 0)
-        cj = mate[ci]
-        chosen_score = values[ci, cj]
+    ci, cj, chosen_score = kernel.mate_cells(values, mate)  # (one compiled pass: 6 us -> 1)
     u, p, dual_obj = prices_at(pot, ci, cj, slice(None), chosen_score, dem, cap, scale)
     i, j, score, chosen, n_forbidden, n_neginf, eps = kernel.dense_pairs(values, fb, has, mate, u, p)
-    if ties["movable_pairs"] is None:  # the keyed flow's answer, unique for its keys
-        ties["movable_pairs"] = kernel.dense_moving(values, fb, has, mate, cap, scale, pi_i, pi_j)
-        ties["stages"] = int(ties["movable_pairs"] > 0)
     tol = 1.0 / scale
     n_max = int(min(places, n_arcs))
     cert = {"method": "dense_min_cost_flow_every_pair", "scale": scale, "rounding_bound": n_max / scale,
