@@ -251,3 +251,52 @@ def keyed_flow(const int64_t[::1] ptr, const int64_t[::1] head, const int64_t[::
         return None
     return (chosen_a.view(bool), hi_a[:n], hi_a[n:t], int(hi_a[t]), lo_a[:n], lo_a[n:t],
             int(lo_a[t]), int(tight))
+
+
+def keyed_face(const int64_t[::1] i, const int64_t[::1] j, const double[::1] s,
+               const unsigned char[::1] chosen, const int64_t[::1] rank_i,
+               const int64_t[::1] rank_j, const int64_t[::1] cap_r, const int64_t[::1] dem_r,
+               const int64_t[::1] d_i, const int64_t[::1] d_j, const int64_t[::1] low_i,
+               const int64_t[::1] low_j, double scale, int bits):
+    """:func:`mentormatch.solvers.dense.keyed.keyed_verdict`'s pass in one loop, where numpy
+    made a temporary of the pairs' size per operation. The pairs ``(i, j)`` (indices, their
+    scores ``s``, ``chosen``), the ranks of each index, and per rank the places ``cap_r``,
+    ``dem_r``, the rounded potentials ``d_i``, ``d_j`` and their remainders ``low_i``,
+    ``low_j``. A pair of the network (``s > 0``, places on both sides) with integer gain
+    ``rint(s * scale) - d_i + d_j`` of 0 has the keyed reduced cost ``key + low_i - low_j``
+    (``key`` the stage-1 key at ``bits``: :func:`pair_keys`). Returns ``(worse, near,
+    near_rc)``: the positions of the unchosen ones below 0 (keyed violators), and those of
+    the chosen ones and the unchosen ones of 0, with their keyed reduced costs."""
+    cdef Py_ssize_t size = i.shape[0], k, got_w = 0, got_n = 0
+    if (j.shape[0] != size or s.shape[0] != size or chosen.shape[0] != size
+            or not 1 <= bits <= 63):
+        raise ValueError("keyed_face: one mentor, score and flag per pair, bits 1-63")
+    worse_a = np.empty(max(size, 1), np.int64)  # (pages touched only as far as filled)
+    near_a = np.empty(max(size, 1), np.int64)
+    rc_a = np.empty(max(size, 1), np.int64)
+    cdef int64_t[::1] worse = worse_a, near = near_a, rc = rc_a
+    cdef int64_t a, b, g, r
+    cdef int shift = 64 - bits
+    cdef double x
+    with nogil:
+        for k in range(size):
+            x = s[k]
+            if not x > 0:
+                continue
+            a = rank_i[i[k]]
+            b = rank_j[j[k]]
+            if cap_r[b] <= 0 or dem_r[a] <= 0:
+                continue
+            g = <int64_t>rint(x * scale) - d_i[a] + d_j[b]
+            if g != 0:
+                continue
+            r = _key(<uint64_t>a * 0x9E3779B97F4A7C15ULL + 0xD1B54A32D192ED03ULL, <uint64_t>b, shift)
+            r += low_i[a] - low_j[b]
+            if chosen[k] or r == 0:
+                near[got_n] = k
+                rc[got_n] = r
+                got_n += 1
+            elif r < 0:
+                worse[got_w] = k
+                got_w += 1
+    return worse_a[:got_w], near_a[:got_n], rc_a[:got_n]

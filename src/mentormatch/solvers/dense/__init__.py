@@ -232,7 +232,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
         check_scores(screen)
     # on tied scores, the keyed flow (.keyed: the rule's first stage in the round's flow), its
     # candidates' runs of ties thinned by the same keys
-    keyed = keyed_wanted(walk, dem_left)
+    keyed = keyed_wanted(walk, dem_left, k)
     i, j, s, low = above(walk, low, cap, (rank_i, thinning_ranks(rank_j, keyed)),
                          GROUPS_PER_SLOT * k, k)
     if len(lock_key):
@@ -339,7 +339,7 @@ def solve_dense(rows: DenseRows, capacity, *, demand=None, locked=None, mentee_r
             ties = None
             if keyed:  # the keyed optimum over every pair, or keyed violators (.keyed)
                 ki, kj, ks, kc, _ = joined_by
-                worse, twice = keyed_verdict(rank_i[ki], rank_j[kj], ks, kc, cap_r, dem_r, pot,
+                worse, twice = keyed_verdict(ki, kj, ks, kc, (rank_i, rank_j), cap_r, dem_r, pot,
                                              low_parts, res.scale, bits)
                 log.debug("dense: keyed round %d, %d keyed violators of %d pairs, twice %s, tight %d", keyed_rounds, len(worse), len(ki), twice, keyed_tight)
                 if len(worse) and keyed_rounds < KEYED_ROUNDS:

@@ -40,7 +40,7 @@ from .flow import NATIVE_STATUS
 KEYED_ROUNDS = 8
 #: The keyed flow's pairs at most (about :data:`mentormatch.solvers.dense.flow.NATIVE_PAIRS`'s
 #: reason: one search per mentee)
-KEYED_PAIRS = 400_000
+KEYED_PAIRS = 50_000
 #: The certificate's ``flow`` of a round solved by the keyed flow
 KEYED_BY = "compiled keyed"
 
@@ -67,14 +67,15 @@ def keyed_bits(cap_r: np.ndarray, dem_r: np.ndarray) -> int:
     return key_bits(len(dem_r) + len(cap_r) + 2, int(min(int(dem_r.sum()), int(cap_r.sum()))))
 
 
-def wanted(walk, dem_r: np.ndarray, guess=None) -> bool:
+def wanted(walk, dem_r: np.ndarray, k: int, guess=None) -> bool:
     """Whether the rounds run the keyed flow: the kernel has it, every demand is at most 1,
-    and the scores look tied (``guess``: the small path's :func:`likely_tied` on the matrix
+    the first round's pairs (about ``k`` a mentee on tied scores) are at most
+    :data:`KEYED_PAIRS`, and the scores look tied (``guess``: the small path's :func:`likely_tied` on the matrix
     by default; a guess decides speed, never the pairs)."""
     kernel = assign_kernel()
     if kernel is None or getattr(kernel, "KEYED_FLOW_VERSION", 0) < 1:
         return False
-    if int(np.max(dem_r, initial=0)) > 1 or walk.values.ndim != 2:
+    if int(np.max(dem_r, initial=0)) > 1 or walk.values.ndim != 2 or walk.n * k > KEYED_PAIRS:
         return False
     if guess is None:
         from .small import likely_tied
@@ -112,33 +113,28 @@ def keyed_round(o_i: np.ndarray, o_j: np.ndarray, o_s: np.ndarray, cap_r: np.nda
     return res, (pi_i, pi_j, pi_t, pi_t), (low_i, low_j, low_t), tight
 
 
-def keyed_verdict(ri: np.ndarray, rj: np.ndarray, s: np.ndarray, chosen: np.ndarray,
-                  cap_r: np.ndarray, dem_r: np.ndarray, pot: tuple, low: tuple, scale: float,
-                  bits: int) -> tuple[np.ndarray, bool]:
-    """After the plain check held, on the pairs ``(ri, rj)`` (ranks; the pairs worked on and
-    the tight ones joined, ``chosen`` the flow's): the keyed reduced costs ``key + low_i -
+def keyed_verdict(i: np.ndarray, j: np.ndarray, s: np.ndarray, chosen: np.ndarray,
+                  ranks: tuple, cap_r: np.ndarray, dem_r: np.ndarray, pot: tuple, low: tuple,
+                  scale: float, bits: int) -> tuple[np.ndarray, bool]:
+    """After the plain check held, on the pairs ``(i, j)`` (indices, ``ranks`` theirs; the
+    pairs worked on and the tight ones joined, ``chosen`` the flow's), in one compiled pass
+    (:func:`mentormatch._native.assign.keyed_face`): the keyed reduced costs ``key + low_i -
     low_j`` of the pairs of the network with integer gain 0 under ``pot`` (the others' have
     the sign of their integer reduced cost). Returns the positions of the unchosen ones below
     0 (keyed violators) and, when there are none, whether the keyed optimum may not be unique:
     a pair of keyed reduced cost 0 on a cycle of them (:func:`mentormatch.solvers.ties_unit.movable`
     on those pairs, the chosen ones and the potentials' equalities with the sink's)."""
-    net = (s > 0) & (cap_r[rj] > 0) & (dem_r[ri] > 0)
-    at = np.flatnonzero(net)
-    a, b = ri[at], rj[at]
-    gain = np.round(s[at] * scale).astype(np.int64) - pot[0][a] + pot[1][b]
-    zero = gain == 0
-    at, a, b = at[zero], a[zero], b[zero]
     kernel = assign_kernel()
     c64 = np.ascontiguousarray
-    rc = kernel.pair_keys(c64(a, np.int64), c64(b, np.int64), 1, int(bits))
-    rc += low[0][a]
-    rc -= low[1][b]
-    x = chosen[at]
-    worse = at[(rc < 0) & ~x]
+    rank_i, rank_j = ranks
+    worse, near, rc = kernel.keyed_face(
+        c64(i, np.int64), c64(j, np.int64), c64(s, np.float64), c64(chosen).view(np.uint8),
+        c64(rank_i, np.int64), c64(rank_j, np.int64), c64(cap_r, np.int64), c64(dem_r, np.int64),
+        *(c64(x, np.int64) for x in (pot[0], pot[1], low[0], low[1])), float(scale), int(bits))
+    x = chosen[near]
     if len(worse) or not ((rc == 0) & ~x).any():
         return worse, False
-    keep = (rc == 0) | x  # the zero cycles' pair arcs, and the chosen ones for the loads
-    a, b, x, rc = a[keep], b[keep], x[keep], rc[keep]
+    a, b = rank_i[i[near]], rank_j[j[near]]
     # a node's arc to or from the sink has keyed reduced cost 0 iff its potential is the
     # sink's, in both parts: movable_pairs reads only those equalities
     pi_t, low_t = pot[2], low[2]
