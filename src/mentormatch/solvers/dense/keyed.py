@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._native import assign_kernel
 from ..flow import FlowResult, network
 from ..quantize import integer_costs
-from ..ties import key_bits
+from .. import ties as _ties
 from ..ties_unit import movable
+from . import flow as round_flows
 from .flow import NATIVE_STATUS
+from .small import likely_tied
 
 #: Keyed rounds at most; past them the rule runs from the plain optimum (its answer is the
 #: same: a choice of speed only)
@@ -41,8 +42,10 @@ KEYED_ROUNDS = 8
 #: The keyed flow's pairs at most (about :data:`mentormatch.solvers.dense.flow.NATIVE_PAIRS`'s
 #: reason: one search per mentee)
 KEYED_PAIRS = 50_000
-#: The certificate's ``flow`` of a round solved by the keyed flow
-KEYED_BY = "compiled keyed"
+#: The keyed flow takes keys of at most this many bits, as the small path's
+#: (:data:`mentormatch.solvers.dense.small.KEY_BITS`: its 128-bit costs keep their key parts
+#: far from ``2**63``); wider keys (tests force them) go to the rule's own second flows
+KEY_BITS = 40
 
 
 #: :func:`mentormatch.solvers.ties.pair_key`'s stage step: the key of stage 1 of ranks ``(a, b)``
@@ -63,8 +66,9 @@ def thinning_ranks(rank_j: np.ndarray, keyed: bool) -> np.ndarray:
 
 
 def keyed_bits(cap_r: np.ndarray, dem_r: np.ndarray) -> int:
-    """The rule's key width for this network (:func:`mentormatch.solvers.ties.canonical`'s)."""
-    return key_bits(len(dem_r) + len(cap_r) + 2, int(min(int(dem_r.sum()), int(cap_r.sum()))))
+    """The rule's key width for this network (:func:`mentormatch.solvers.ties.canonical`'s,
+    read at the call: tests patch it there)."""
+    return _ties.key_bits(len(dem_r) + len(cap_r) + 2, int(min(int(dem_r.sum()), int(cap_r.sum()))))
 
 
 def wanted(walk, dem_r: np.ndarray, k: int, guess=None) -> bool:
@@ -72,15 +76,12 @@ def wanted(walk, dem_r: np.ndarray, k: int, guess=None) -> bool:
     the first round's pairs (about ``k`` a mentee on tied scores) are at most
     :data:`KEYED_PAIRS`, and the scores look tied (``guess``: the small path's :func:`likely_tied` on the matrix
     by default; a guess decides speed, never the pairs)."""
-    kernel = assign_kernel()
+    kernel = round_flows.assign_kernel()  # (the rounds' kernel: tests patch it there)
     if kernel is None or getattr(kernel, "KEYED_FLOW_VERSION", 0) < 1:
         return False
     if int(np.max(dem_r, initial=0)) > 1 or walk.values.ndim != 2 or walk.n * k > KEYED_PAIRS:
         return False
-    if guess is None:
-        from .small import likely_tied
-        return bool(likely_tied(kernel, walk.values))
-    return bool(guess(kernel, walk.values))
+    return bool((guess or likely_tied)(kernel, walk.values))
 
 
 def keyed_round(o_i: np.ndarray, o_j: np.ndarray, o_s: np.ndarray, cap_r: np.ndarray,
@@ -90,7 +91,7 @@ def keyed_round(o_i: np.ndarray, o_j: np.ndarray, o_s: np.ndarray, cap_r: np.nda
     :func:`~mentormatch.solvers.dense.flow.round_flow` gives its result and potentials, with
     the potentials' remainders ``(low_i, low_j)`` and the unchosen pairs of keyed reduced cost
     0; None when the pairs are too many or the kernel gave up (then the plain flow runs)."""
-    kernel = assign_kernel()
+    kernel = round_flows.assign_kernel()  # (the rounds' kernel: tests patch it there)
     if len(o_s) > KEYED_PAIRS:
         return None
     used, scale, n_max = network(o_i, o_j, o_s, cap_r, dem_r)
@@ -124,7 +125,7 @@ def keyed_verdict(i: np.ndarray, j: np.ndarray, s: np.ndarray, chosen: np.ndarra
     0 (keyed violators) and, when there are none, whether the keyed optimum may not be unique:
     a pair of keyed reduced cost 0 on a cycle of them (:func:`mentormatch.solvers.ties_unit.movable`
     on those pairs, the chosen ones and the potentials' equalities with the sink's)."""
-    kernel = assign_kernel()
+    kernel = round_flows.assign_kernel()  # (the rounds' kernel: tests patch it there)
     c64 = np.ascontiguousarray
     rank_i, rank_j = ranks
     worse, near, rc = kernel.keyed_face(
