@@ -13,9 +13,10 @@ can be in an optimum over every pair are the pairs worked on and the tight ones 
 of negative integer gain is in none); among them, an unchosen pair of integer gain 0 whose
 keyed reduced cost ``key + low_i - low_j`` (the potentials' remainders) is negative is a keyed
 violator: the candidates' least key sum is not every pair's. Those join the candidates and the
-round is solved again. When none is left and no unchosen pair has a keyed reduced cost of 0,
-the flow is the only optimum of least key sum over every pair (every cycle of zero reduced
-cost uses such a pair: :func:`mentormatch._native.assign.dense_flow`'s docstring): the pair
+round is solved again. When none is left and no pair of keyed reduced cost 0 lies on a cycle
+of such arcs (:func:`mentormatch.solvers.ties_unit.movable`; a cycle of zero reduced cost
+uses an unchosen pair of 0: :func:`mentormatch._native.assign.dense_flow`'s docstring), the
+flow is the only optimum of least key sum over every pair: the pairs
 the rule's stage 1 finds and proves unique (:mod:`mentormatch.solvers.ties`, steps 3-4), so
 the rule's pick with no second flow. Otherwise the rule runs from that optimum, which is an
 optimum like any other.
@@ -38,10 +39,17 @@ from .small import likely_tied
 
 #: Keyed rounds at most; past them the rule runs from the plain optimum (its answer is the
 #: same: a choice of speed only)
-KEYED_ROUNDS = 8
-#: The keyed flow's pairs at most (about :data:`mentormatch.solvers.dense.flow.NATIVE_PAIRS`'s
-#: reason: one search per mentee)
+KEYED_ROUNDS = 4
+#: The keyed flow's pairs at most. Its searches settle a plateau of equal scores in key order,
+#: where the plain flow stops at the first mentor with room: on the ladder's tied 2,000 x 500,
+#: 16,000 pairs, 21 ms against 3.6, paid back by the rule it saves. At 10,000 x 2,500 (80,000
+#: first-round pairs, one keyed violator, two rounds) the whole call took 1,815 ms of CPU
+#: against 1,890 with the rule (2 runs each, load 13): no gain, so the rule's path above.
 KEYED_PAIRS = 50_000
+#: ``certificate["ties"]`` when the keyed flow proved the rule's pick (with ``keyed_rounds``,
+#: the keyed flows run): one stage, unique, no second flow; the pairs that can move between
+#: the optima are not counted (None: that count is the second flow's face, what this path saves)
+KEYED_RECORD = {"movable_pairs": None, "stages": 1, "unique": True, "second_flow_solves": 0}
 #: The keyed flow takes keys of at most this many bits, as the small path's
 #: (:data:`mentormatch.solvers.dense.small.KEY_BITS`: its 128-bit costs keep their key parts
 #: far from ``2**63``); wider keys (tests force them) go to the rule's own second flows
@@ -58,7 +66,8 @@ def thinning_ranks(rank_j: np.ndarray, keyed: bool) -> np.ndarray:
     candidates' runs of equal scores: the ranks themselves, or keyed, the ranks plus
     :data:`STAGE_STEP` (wrapping), whose stage-0 keys are the rule's stage-1 keys. Each mentee
     then keeps its tied pairs of least stage-1 key, those the keyed flow prefers: at 2,000 x
-    500 in 4 levels, ... keyed violators after the first round instead of 32,889."""
+    500 in 4 levels, none after the first round, where thinned by the stage-0 keys 32,889
+    came, and four more keyed rounds."""
     if not keyed:
         return rank_j
     with np.errstate(over="ignore"):
