@@ -182,3 +182,18 @@ def test_the_keyed_path_at_size_reaches_the_rules_pick_without_a_second_flow():
         mp.undo()
     assert old[1].certificate["ties"]["second_flow_solves"] >= 1
     _same(new, old)
+
+
+def test_the_thinning_ranks_give_the_rules_stage_one_keys():
+    """The candidates' ties thinned by stage-0 keys of the shifted mentor ranks are thinned by
+    the rule's stage-1 keys (``pair_key``'s mix adds the stage's step), in numpy and in the
+    kernel's keys alike."""
+    from mentormatch.solvers.ties import pair_key
+
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 10 ** 6, 500), rng.integers(0, 10 ** 6, 500)
+    shifted = dense_keyed.thinning_ranks(b, True)
+    assert (pair_key(a, shifted) == pair_key(a, b, 1)).all()
+    assert (dense_keyed.thinning_ranks(b, False) == b).all()
+    if kernel is not None:
+        assert (kernel.pair_keys(a, shifted, 0, 40) == stage_keys(a, b, 1, 40)).all()
