@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from mentormatch.pairs import DenseRows
 from mentormatch.solvers import ties_unit
 from mentormatch.solvers.dense import candidates, solve_dense
+from mentormatch.solvers.dense import keyed as dense_keyed
 from mentormatch.solvers.dense.held import among_chosen
 from mentormatch.solvers.keys import member
 from mentormatch.solvers.ties import key_bits, pair_key
@@ -65,13 +66,27 @@ MAIN = {
 
 @pytest.mark.parametrize("case", sorted(MAIN))
 @pytest.mark.parametrize("layout", ["C", "F"])
-def test_tied_inputs_at_size_give_mains_pairs_bound_and_tie_record(case, layout):
+def test_tied_inputs_at_size_give_mains_pairs_bound_and_tie_record(case, layout, monkeypatch):
+    """The rule's path (the keyed flow off) as main gave it; the keyed flow's
+    (:mod:`mentormatch.solvers.dense.keyed`, forced) the same pairs, status, objective and
+    prices, the bound within float rounding (its dual objective sums the slack of another
+    optimum's pairs)."""
     s, f, cap, ri, rj = tied(*case)
     a = np.where(f, -np.inf, s)
     a = np.asfortranarray(a) if layout == "F" else np.ascontiguousarray(a)
-    problem, sol = solve_dense(DenseRows(a, f), cap, mentee_rank=ri, mentor_rank=rj)
+    with monkeypatch.context() as mp:
+        mp.setattr(dense_keyed, "KEYED_PAIRS", 0)
+        problem, sol = solve_dense(DenseRows(a, f), cap, mentee_rank=ri, mentor_rank=rj)
     assert sol.status == "optimal"
     assert digest(problem, sol) == MAIN[case]
+    monkeypatch.setattr(dense_keyed, "KEYED_PAIRS", 10 ** 9)
+    monkeypatch.setattr(dense_keyed, "likely_tied", lambda kernel, values: True)
+    problem_k, sol_k = solve_dense(DenseRows(a, f), cap, mentee_rank=ri, mentor_rank=rj)
+    assert sol_k.certificate["ties"].get("keyed_rounds", 0) >= 1  # (the keyed flow ran)
+    assert _pairs(problem_k, sol_k) == _pairs(problem, sol)
+    assert (sol_k.status, sol_k.objective) == (sol.status, sol.objective)
+    assert sol_k.bound == pytest.approx(sol.bound, rel=1e-12, abs=1e-9)
+    assert all(np.array_equal(x, y) for x, y in zip(sol_k.prices, sol.prices))
 
 
 @st.composite

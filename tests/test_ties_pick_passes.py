@@ -20,6 +20,7 @@ import mentormatch as mm
 from mentormatch._native import assign_kernel
 from mentormatch.pipeline import matrix
 from mentormatch.solvers import ties, ties_unit
+from mentormatch.solvers.dense import keyed as dense_keyed
 
 native = assign_kernel()
 if native is None and os.environ.get("CI") and os.environ.get("MENTORMATCH_NATIVE") != "0":
@@ -105,8 +106,10 @@ def _answer(scores, cap):
 
 @pytest.mark.parametrize("bits,start", [(None, None), (2, None), (None, 1), (2, 1)])
 def test_assign_with_the_compiled_passes_or_numpys_gives_the_same_answer(monkeypatch, bits, start):
-    """The rule's path (the small path's keyed flow off), with and without the passes."""
+    """The rule's path (the small path's and the dense path's keyed flows off), with and
+    without the passes."""
     monkeypatch.setattr(matrix, "small_applies", lambda cells: False)
+    monkeypatch.setattr(dense_keyed, "KEYED_PAIRS", 0)
     if bits is not None:
         monkeypatch.setattr(ties, "key_bits", lambda *a: bits)
     if start is not None:
