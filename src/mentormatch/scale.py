@@ -37,7 +37,7 @@ from .features import Context
 from .features.base import KeyedMask, row_keys
 from .pairs import Candidates, Encoder, unique_sorted
 from .rules import Rules
-from .scale_codes import BlockRest, block_product, code_factors, fused_factors, keyed_table, left_factors
+from .scale_codes import BlockRest, add_rest, block_product, code_factors, fused_factors, keyed_table, left_factors
 from .scale_rules import removal_counts, table_rules
 
 __all__ = ["BoundedScorer", "bounded_scorer", "BIG"]
@@ -233,10 +233,11 @@ class BoundedScorer:
         first pass's block). Its float32 rounding differs from the bound's less the prices by a
         few units of the largest term, which the checks' slack covers
         (:mod:`mentormatch.solvers.bounded.check`); removed pairs are ``-BIG - less`` as
-        before. The product, then :meth:`~mentormatch.scale_codes.BlockRest.apply` of
-        :meth:`upper_split`'s rest."""
+        before. The product, then :meth:`upper_split`'s rest added
+        (:func:`~mentormatch.scale_codes.add_rest`: :meth:`~mentormatch.scale_codes.BlockRest.apply`'s
+        floats, by the compiled kernel where it was built)."""
         s, rest = self.upper_split(a, b, out, less)
-        return rest.apply(s)
+        return add_rest(s, rest)
 
     def upper_split(self, a: int, b: int, out: np.ndarray | None = None,
                     less: np.ndarray | None = None, fused: bool = False) -> tuple[np.ndarray, "BlockRest"]:
