@@ -23,6 +23,16 @@ def test_a_column_mapping_onto_no_canonical_column_names_the_nearest():
     assert "canonical column" in p.expected and "'years_experience'" in p.expected
 
 
+def test_a_setting_written_below_the_columns_header_says_to_move_it_above():
+    # TOML puts a key written after "[columns]" into that table: `solver = "flw"` there reads as
+    # a mapping of a header "solver"; the finding says why, not only that 'flw' is no column
+    p = problem({"columns": {"Employee Number": "id", "solver": "flw"}})
+    assert (p.column, p.value) == ("columns.solver", "flw")
+    assert "move it above the first [section]" in p.expected
+    p = problem({"columns": {"Solver Name": "flw"}})  # a header that is no setting: no such advice
+    assert "move it above" not in p.expected
+
+
 def test_per_table_mapping_must_be_a_table():
     p = problem({"columns": {"mentors": "x"}})
     assert (p.column, p.value) == ("columns.mentors", "x") and "[columns.mentors]" in p.expected

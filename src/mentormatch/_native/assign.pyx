@@ -28,7 +28,8 @@ rule's gathering of its pairs and keys in ``assign_ties.pxi``, the passes around
 pick's second flows in ``assign_pick.pxi``, the dense path's check and tight join on a face full
 of ties in ``assign_face.pxi``, the small path's dense flow in
 ``assign_costs.pxi`` (its plain or keyed costs, every pair) and ``assign_dense.pxi`` (the
-flow), the seeded order's hash of the ids in ``assign_order.pxi``, and small twins of numpy
+flow), the dense path's keyed flow on the candidates and its keyed check in ``assign_keyed.pxi``,
+the seeded order's hash of the ids in ``assign_order.pxi``, and small twins of numpy
 code around the small path's flow (capacities' check, prices) in ``assign_glue.pxi``."""
 from libc.stdint cimport int64_t, uint64_t
 

@@ -9,7 +9,7 @@ import math
 from typing import Any, Mapping
 
 from ..errors import Problem, ValidationError
-from .settings import _FAIRNESS_OBJECTIVES
+from .settings import _DEFAULTS, _FAIRNESS_OBJECTIVES
 
 #: a plain number setting: (check, what is expected)
 _NUMBER = (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number")
@@ -176,7 +176,10 @@ def _check_columns(s: Mapping[str, Any], source: str) -> list[Problem]:
                     source, where, None, None, target,
                     "a canonical column name (see mentormatch.schema.describe_columns()) or "
                     f"'comp_<competency>'{_suggest_column(target, COLUMN_BY_NAME)}; a group "
-                    "column such as 'department' needs no mapping"))
+                    "column such as 'department' needs no mapping"
+                    + (f"; a setting '{header}' written below the [columns] header belongs to "
+                       "that table in TOML: move it above the first [section]"
+                       if key == "columns" and header in _DEFAULTS else "")))
 
     for header, target in s["columns"].items():
         if header in ("mentors", "mentees"):  # per-table sections, never a header's name

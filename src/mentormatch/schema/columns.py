@@ -40,7 +40,7 @@ COLUMNS: tuple[Column, ...] = (
     *(Column(t, "float", BOTH, low=0, high=5, doc="Big Five trait, on a 1-5 scale or 0-1 scale (whole table on one scale)") for t in BIG_FIVE),
     Column("manager_id", "str", BOTH, doc="id of the person's manager: a known id, or empty; a manager in neither table needs the org chart (org=)"),
     Column("team", "str", BOTH, doc="team name (for an optional same-team conflict rule)"),
-    Column("capacity", "float", ("mentors",), required=True, low=0, doc="mentee slots (whole numbers unless loads are fractional)"),
+    Column("capacity", "float", ("mentors",), required=True, low=0, doc="mentee slots (a fractional capacity such as 2.5 is kept: `flow` then hands over to `mip`)"),
     Column("min_capacity", "int", ("mentors",), low=0, doc="a mentor who takes part gets at least this many mentees"),
     Column("mentors_needed", "int", ("mentees",), low=0, high=10, doc="number of distinct mentors the mentee needs (default 1)"),
     Column("load", "float", ("mentees",), low=0, high=10, doc="slots of a mentor's time this mentee takes (default 1)"),

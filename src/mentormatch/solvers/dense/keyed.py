@@ -35,7 +35,7 @@ from .. import ties as _ties
 from ..ties_unit import movable
 from . import flow as round_flows
 from .flow import NATIVE_STATUS
-from .small import likely_tied
+from .small import KEY_BITS, likely_tied  # (the keyed flows' widest keys: the small path's)
 
 #: Keyed rounds at most; past them the rule runs from the plain optimum (its answer is the
 #: same: a choice of speed only)
@@ -50,10 +50,6 @@ KEYED_PAIRS = 50_000
 #: the keyed flows run): one stage, unique, no second flow; the pairs that can move between
 #: the optima are not counted (None: that count is the second flow's face, what this path saves)
 KEYED_RECORD = {"movable_pairs": None, "stages": 1, "unique": True, "second_flow_solves": 0}
-#: The keyed flow takes keys of at most this many bits, as the small path's
-#: (:data:`mentormatch.solvers.dense.small.KEY_BITS`: its 128-bit costs keep their key parts
-#: far from ``2**63``); wider keys (tests force them) go to the rule's own second flows
-KEY_BITS = 40
 
 
 #: :func:`mentormatch.solvers.ties.pair_key`'s stage step: the key of stage 1 of ranks ``(a, b)``
