@@ -25,6 +25,12 @@ NATIVE_PAIRS = 50_000
 NATIVE_STATUS = "OPTIMAL"
 
 
+def rounds_kernel():
+    """The compiled module the rounds' flows run on, or None: read here at each call (tests
+    patch ``assign_kernel`` on this module, and :mod:`.keyed` reads it through this)."""
+    return assign_kernel()
+
+
 def round_flow(mentee: np.ndarray, mentor: np.ndarray, score: np.ndarray, cap: np.ndarray,
                dem: np.ndarray, *, common_factor: bool = False) -> tuple[FlowResult, str, tuple | None]:
     """An optimum of :func:`mentormatch.solvers.flow.solve_arrays`'s network (no

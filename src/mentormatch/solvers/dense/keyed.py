@@ -33,8 +33,7 @@ from ..flow import FlowResult, network
 from ..quantize import integer_costs
 from .. import ties as _ties
 from ..ties_unit import movable
-from . import flow as round_flows
-from .flow import NATIVE_STATUS
+from .flow import NATIVE_STATUS, rounds_kernel
 from .small import KEY_BITS, likely_tied  # (the keyed flows' widest keys: the small path's)
 
 #: Keyed rounds at most; past them the rule runs from the plain optimum (its answer is the
@@ -81,7 +80,7 @@ def wanted(walk, dem_r: np.ndarray, k: int, guess=None) -> bool:
     the first round's pairs (about ``k`` a mentee on tied scores) are at most
     :data:`KEYED_PAIRS`, and the scores look tied (``guess``: the small path's :func:`likely_tied` on the matrix
     by default; a guess decides speed, never the pairs)."""
-    kernel = round_flows.assign_kernel()  # (the rounds' kernel: tests patch it there)
+    kernel = rounds_kernel()  # (the rounds' kernel: tests patch it on .flow)
     if kernel is None or getattr(kernel, "KEYED_FLOW_VERSION", 0) < 1:
         return False
     if int(np.max(dem_r, initial=0)) > 1 or walk.values.ndim != 2 or walk.n * k > KEYED_PAIRS:
@@ -96,7 +95,7 @@ def keyed_round(o_i: np.ndarray, o_j: np.ndarray, o_s: np.ndarray, cap_r: np.nda
     :func:`~mentormatch.solvers.dense.flow.round_flow` gives its result and potentials, with
     the potentials' remainders ``(low_i, low_j)`` and the unchosen pairs of keyed reduced cost
     0; None when the pairs are too many or the kernel gave up (then the plain flow runs)."""
-    kernel = round_flows.assign_kernel()  # (the rounds' kernel: tests patch it there)
+    kernel = rounds_kernel()  # (the rounds' kernel: tests patch it on .flow)
     if len(o_s) > KEYED_PAIRS:
         return None
     used, scale, n_max = network(o_i, o_j, o_s, cap_r, dem_r)
@@ -130,7 +129,7 @@ def keyed_verdict(i: np.ndarray, j: np.ndarray, s: np.ndarray, chosen: np.ndarra
     0 (keyed violators) and, when there are none, whether the keyed optimum may not be unique:
     a pair of keyed reduced cost 0 on a cycle of them (:func:`mentormatch.solvers.ties_unit.movable`
     on those pairs, the chosen ones and the potentials' equalities with the sink's)."""
-    kernel = round_flows.assign_kernel()  # (the rounds' kernel: tests patch it there)
+    kernel = rounds_kernel()  # (the rounds' kernel: tests patch it on .flow)
     c64 = np.ascontiguousarray
     rank_i, rank_j = ranks
     worse, near, rc = kernel.keyed_face(
